@@ -1,0 +1,101 @@
+/**
+ * API group constants shared by every layer: the group and version, the well-known
+ * labels, annotations, finalizer and condition types, and the names the operator
+ * reserves inside a Task's Pod.
+ *
+ * @packageDocumentation
+ */
+
+/** The API group of every Kelos kind. */
+export const GROUP = 'kelos.dev';
+
+/** The served and stored version of the API. */
+export const VERSION = 'v1alpha2';
+
+/** `apiVersion` of every Kelos object. */
+export const API_VERSION = `${GROUP}/${VERSION}` as const;
+
+/** Older version of the group that upstream still serves; we diagnose it but do not serve it. */
+export const LEGACY_API_VERSION = `${GROUP}/v1alpha1` as const;
+
+/** Category every Kelos CRD belongs to, so `kubectl get kelos` lists them all. */
+export const CATEGORY = 'kelos';
+
+/** Labels the operator and the spawners set. Keys follow upstream Kelos. */
+export const Labels = {
+  /** Name of the Task a Job or Pod runs. */
+  Task: `${GROUP}/task`,
+  /** Name of the TaskSpawner that created a Task. */
+  TaskSpawner: `${GROUP}/taskspawner`,
+  /** Name of the spawner credential picked for a Task. */
+  SpawnerCredential: `${GROUP}/spawner-credential`,
+  /** Agent type of the Task (`claude-code`, `codex`, …). */
+  AgentType: `${GROUP}/agent-type`,
+  /** Standard name label on owned children. */
+  Name: 'app.kubernetes.io/name',
+  /** Standard component label on owned children. */
+  Component: 'app.kubernetes.io/component',
+  /** Standard managed-by label; its value is {@link MANAGED_BY}. */
+  ManagedBy: 'app.kubernetes.io/managed-by',
+} as const;
+
+/** Value of the `app.kubernetes.io/managed-by` label on everything the operator creates. */
+export const MANAGED_BY = 'kelos-operator';
+
+/** Annotations with a meaning to the operator, the spawners or the policy checker. */
+export const Annotations = {
+  /** JSON snapshot of a Task's labels taken when a TaskBudget admitted it. */
+  TaskBudgetLabels: `${GROUP}/taskbudget-labels`,
+  /** Kind of the item a spawned Task came from (`issue`, `pull-request`, …). */
+  SourceKind: `${GROUP}/source-kind`,
+  /** Number of the issue or pull request a spawned Task came from. */
+  SourceNumber: `${GROUP}/source-number`,
+  /** Policy rule ids an object opts out of, comma separated. */
+  PolicyIgnore: 'policy.kelos.dev/ignore',
+  /** Why an object opts out of policy rules; required with {@link Annotations.PolicyIgnore}. */
+  PolicyIgnoreReason: 'policy.kelos.dev/ignore-reason',
+} as const;
+
+/** Finalizer the operator puts on Tasks, so a deleted Task's Job is cleaned up first. */
+export const FINALIZER = `${GROUP}/finalizer`;
+
+/** Condition types the operator sets on Kelos objects. */
+export const ConditionTypes = {
+  /** The Task waits because a TaskBudget covering it is exhausted. */
+  BudgetBlocked: 'BudgetBlocked',
+  /** The Task waits for a Task it depends on. */
+  DependenciesReady: 'DependenciesReady',
+  /** The Task waits for an earlier Task on the same workspace and branch. */
+  BranchLocked: 'BranchLocked',
+  /** A TaskBudget cannot be evaluated (bad selector, bad period, list error). */
+  Degraded: 'Degraded',
+  /** The TaskSpawner is suspended by its spec. */
+  Suspended: 'Suspended',
+  /** The TaskSpawner reached `maxTotalTasks`. */
+  MaxTotalTasksReached: 'MaxTotalTasksReached',
+} as const;
+
+/** Name of the container that runs the agent inside a Task's Pod. */
+export const AGENT_CONTAINER_NAME = 'kelos-agent';
+
+/** Prefix reserved for containers and volumes the operator adds. */
+export const RESERVED_PREFIX = 'kelos-';
+
+/** Names of built-in init containers; user containers may not take them. */
+export const RESERVED_CONTAINER_NAMES = [
+  'git-clone',
+  'remote-setup',
+  'branch-setup',
+  'workspace-files',
+  'plugin-setup',
+  'skills-install',
+] as const;
+
+/** UID the agent and every init container run as; images must allow it. */
+export const AGENT_UID = 61100;
+
+/** Agent types with a bundled image and a known output format. */
+export const AGENT_TYPES = ['claude-code', 'codex', 'gemini', 'opencode', 'cursor'] as const;
+
+/** One of {@link AGENT_TYPES}. */
+export type AgentType = (typeof AGENT_TYPES)[number];

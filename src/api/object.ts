@@ -1,0 +1,62 @@
+/**
+ * Whole-object types (apiVersion, kind, metadata, spec, status) for every kind.
+ *
+ * @packageDocumentation
+ */
+import type { AgentConfigSpec } from './agent-config.ts';
+import type { API_VERSION } from './group.ts';
+import type { TaskSpec, TaskStatus } from './task.ts';
+import type { TaskBudgetSpec, TaskBudgetStatus } from './task-budget.ts';
+import type { TaskRecordSpec } from './task-record.ts';
+import type { TaskSpawnerSpec, TaskSpawnerStatus } from './task-spawner.ts';
+import type { WorkspaceSpec } from './workspace.ts';
+
+/** The subset of ObjectMeta Kelos reads and writes. */
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+}
+
+/** metav1.OwnerReference. */
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** Any Kubernetes object, as far as Kelos needs to know. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** A Kelos object of a given kind. */
+export interface KelosObject<K extends string, Spec, Status = never> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status;
+}
+
+export type Task = KelosObject<'Task', TaskSpec, TaskStatus>;
+export type Workspace = KelosObject<'Workspace', WorkspaceSpec>;
+export type AgentConfig = KelosObject<'AgentConfig', AgentConfigSpec>;
+export type TaskSpawner = KelosObject<'TaskSpawner', TaskSpawnerSpec, TaskSpawnerStatus>;
+export type TaskBudget = KelosObject<'TaskBudget', TaskBudgetSpec, TaskBudgetStatus>;
+export type TaskRecord = KelosObject<'TaskRecord', TaskRecordSpec>;

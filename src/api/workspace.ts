@@ -1,0 +1,91 @@
+/**
+ * Workspace: the git repository an agent works in.
+ *
+ * @packageDocumentation
+ */
+import type { Static } from '@sinclair/typebox';
+import { emptyObject, SecretReferenceSchema } from './common.ts';
+import { CATEGORY } from './group.ts';
+import { type KindDefinition, list, obj, opt, str, strList } from './schema.ts';
+
+/** Clone URLs the operator accepts: HTTP(S), git:// and scp-style SSH. */
+export const REPO_URL_PATTERN = '^(https?://|git://|git@).*';
+
+export const GitRemoteSchema = obj(
+  {
+    name: str('name of the git remote, for example upstream.', { minLength: 1 }),
+    url: str('url of the remote repository.', { pattern: REPO_URL_PATTERN }),
+  },
+  'GitRemote is an extra git remote added after cloning.',
+);
+export type GitRemote = Static<typeof GitRemoteSchema>;
+
+export const WorkspaceFileSchema = obj(
+  {
+    path: str(
+      'path of the file relative to the repository root. Absolute paths, backslashes and .. segments are refused.',
+      { minLength: 1 },
+    ),
+    content: str('content of the file.'),
+  },
+  'WorkspaceFile is a file written into the repository before the agent starts.',
+);
+export type WorkspaceFile = Static<typeof WorkspaceFileSchema>;
+
+export const WorkspaceSpecSchema = obj(
+  {
+    repo: str('repo is the clone URL of the git repository (https://, git:// or git@).', {
+      pattern: REPO_URL_PATTERN,
+    }),
+    ref: opt(
+      str(
+        'ref is the branch, tag or commit to check out. A 40-character hex string is treated as a commit. Defaults to the remote default branch.',
+      ),
+    ),
+    secretRef: opt({
+      ...SecretReferenceSchema,
+      description:
+        'secretRef names a Secret with either GITHUB_TOKEN or the GitHub App keys appID, installationID and privateKey. It authenticates the clone, the remotes and the gh CLI.',
+    }),
+    ghproxy: opt(
+      emptyObject(
+        'ghproxy, when present, puts a caching proxy in front of the GitHub API for spawners that poll this workspace.',
+      ),
+    ),
+    remotes: opt(
+      list(GitRemoteSchema, 'remotes are extra git remotes. A remote named upstream also sets KELOS_UPSTREAM_REPO.', {
+        'x-kubernetes-validations': [
+          { rule: "self.all(r, r.name != 'origin')", message: "remote name 'origin' is reserved for the clone source" },
+          { rule: 'self.map(r, r.name).size() == self.size()', message: 'remote names must be unique' },
+        ],
+      }),
+    ),
+    files: opt(list(WorkspaceFileSchema, 'files are written into the repository before the agent starts.')),
+    setupCommand: opt(
+      strList(
+        'setupCommand runs in the repository before the agent, without a shell (exec form), as the agent user. A non-zero exit fails the Task.',
+        { minItems: 1 },
+      ),
+    ),
+  },
+  'WorkspaceSpec describes a git repository and how to prepare it.',
+);
+export type WorkspaceSpec = Static<typeof WorkspaceSpecSchema>;
+
+/** The Workspace kind. */
+export const WORKSPACE: KindDefinition<typeof WorkspaceSpecSchema> = {
+  kind: 'Workspace',
+  listKind: 'WorkspaceList',
+  plural: 'workspaces',
+  singular: 'workspace',
+  shortNames: ['ws'],
+  categories: [CATEGORY],
+  spec: WorkspaceSpecSchema,
+  specRequired: true,
+  description: 'Workspace is a git repository that agents clone and work in.',
+  printerColumns: [
+    { name: 'Repo', type: 'string', jsonPath: '.spec.repo' },
+    { name: 'Ref', type: 'string', jsonPath: '.spec.ref', priority: 1 },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+};

@@ -1,0 +1,81 @@
+/**
+ * The one diagnostic shape every part of Kelos reports in: schema and CEL validation,
+ * cross-resource checks, construct validation and policy rules.
+ *
+ * @packageDocumentation
+ */
+
+/** How bad a finding is. Errors fail a command (exit 2); warnings do not unless `--strict`. */
+export type Severity = 'error' | 'warning' | 'info';
+
+/** The object a diagnostic is about. */
+export interface ResourceRef {
+  readonly apiVersion?: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/** Where in a source file the diagnostic points. Lines and columns are 1-based. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** Construct path, for objects that came from a cdk8s app. */
+  readonly constructPath?: string;
+}
+
+/** One finding. */
+export interface Diagnostic {
+  readonly severity: Severity;
+  /** Stable identifier, e.g. `schema/unknown-field`, `cel/rule`, `ref/dangling`, or a policy rule id. */
+  readonly code: string;
+  /** What is wrong and what was expected, in one sentence. */
+  readonly message: string;
+  /** JSON pointer into the object, e.g. `/spec/workspaceRef/name`; empty for the whole object. */
+  readonly path: string;
+  readonly resource?: ResourceRef;
+  readonly source?: SourceLocation;
+  /** How to fix it, when there is something concrete to say. */
+  readonly hint?: string;
+}
+
+/** Formats a resource as `Kind namespace/name` (or `Kind name` when it has no namespace). */
+export const formatResource = (r: ResourceRef): string =>
+  `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '<unnamed>'}`;
+
+/** Formats a location as `file:line:column`. */
+export const formatLocation = (s: SourceLocation): string =>
+  [s.file, s.line, s.column].filter((p) => p !== undefined).join(':');
+
+/** Renders a diagnostic on one line: `file:line:col: error Kind ns/name /path: message [code]`. */
+export const formatDiagnostic = (d: Diagnostic): string => {
+  const where = d.source ? `${formatLocation(d.source)}: ` : '';
+  const what = d.resource ? `${formatResource(d.resource)} ` : '';
+  const path = d.path ? `${d.path}: ` : '';
+  return `${where}${d.severity} ${what}${path}${d.message} [${d.code}]`;
+};
+
+/** Whether any diagnostic is an error (or, with `strict`, a warning). */
+export const hasFailures = (diagnostics: readonly Diagnostic[], strict = false): boolean =>
+  diagnostics.some((d) => d.severity === 'error' || (strict && d.severity === 'warning'));
+
+/** Sorts diagnostics by file, line, column, resource and path, so output is stable. */
+export const sortDiagnostics = (diagnostics: readonly Diagnostic[]): Diagnostic[] =>
+  [...diagnostics].sort(
+    (a, b) =>
+      (a.source?.file ?? '').localeCompare(b.source?.file ?? '') ||
+      (a.source?.line ?? 0) - (b.source?.line ?? 0) ||
+      (a.source?.column ?? 0) - (b.source?.column ?? 0) ||
+      (a.resource ? formatResource(a.resource) : '').localeCompare(b.resource ? formatResource(b.resource) : '') ||
+      a.path.localeCompare(b.path) ||
+      a.code.localeCompare(b.code),
+  );
+
+/** Escapes one JSON-pointer segment (RFC 6901). */
+export const escapePointer = (segment: string | number): string =>
+  String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** Joins segments into a JSON pointer. */
+export const toPointer = (segments: ReadonlyArray<string | number>): string =>
+  segments.map((s) => `/${escapePointer(s)}`).join('');
