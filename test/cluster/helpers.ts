@@ -1,0 +1,99 @@
+/**
+ * Helpers for cluster-tier tests: the run's kubeconfig, uniquely named namespaces, a real
+ * kubectl, and polling. Only usable inside the `cluster` vitest project, whose globalSetup
+ * provides the kubeconfig.
+ *
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+
+/** Absolute path of the run's admin kubeconfig. */
+export function kubeconfigPath(): string {
+  return inject('kubeconfig');
+}
+
+/** A KubeConfig loaded from the run's admin kubeconfig (client certificate, system:masters). */
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  return kc;
+}
+
+/** True when `err` is an API error with the given HTTP status (e.g. 404). */
+export function isApiStatus(err: unknown, code: number): boolean {
+  return err instanceof ApiException && err.code === code;
+}
+
+/**
+ * Creates a uniquely named namespace and waits until its `default` ServiceAccount exists, so
+ * Pods (which the ServiceAccount admission plugin checks) can be created in it right away.
+ * Namespaces are not deleted afterwards: the whole control plane is thrown away after the run.
+ */
+export async function freshNamespace(prefix = 'test'): Promise<string> {
+  const core = loadKubeConfig().makeApiClient(CoreV1Api);
+  const name = `${prefix}-${randomBytes(4).toString('hex')}`.slice(0, 63);
+  await core.createNamespace({
+    body: { metadata: { name, labels: { 'kelos.dev/test-namespace': 'true' } } },
+  });
+  await waitFor(`ServiceAccount ${name}/default`, async () => {
+    try {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+      return true;
+    } catch (err) {
+      if (isApiStatus(err, 404)) return false;
+      throw err;
+    }
+  });
+  return name;
+}
+
+/** Result of a {@link kubectl} run. */
+export interface KubectlResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the real kubectl against the run's control plane (`KUBECTL` overrides the binary) and
+ * rejects with its stderr when it exits non-zero.
+ */
+export function kubectl(args: readonly string[], opts: { input?: string } = {}): Promise<KubectlResult> {
+  const bin = process.env['KUBECTL'] || 'kubectl';
+  return new Promise((resolveRun, reject) => {
+    const child = execFile(
+      bin,
+      ['--kubeconfig', kubeconfigPath(), ...args],
+      { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(new Error(`kubectl ${args.join(' ')} failed: ${err.message}\n${stderr}`, { cause: err }));
+        } else {
+          resolveRun({ stdout, stderr });
+        }
+      },
+    );
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+/**
+ * Polls `check` until it returns true, rethrowing its errors; fails with `what` after the
+ * timeout. Controllers react in well under a second on an idle control plane, so the default
+ * 30 s only matters on an overloaded machine.
+ */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
