@@ -20,9 +20,13 @@ const namedContent = (what: string, path: string) =>
 
 export const PluginSpecSchema = obj(
   {
-    name: str('name of the plugin directory; Claude Code namespaces its skills as <name>:<skill>.', { minLength: 1 }),
+    name: str('name of the plugin directory; Claude Code namespaces its skills as <name>:<skill>.', {
+      minLength: 1,
+    }),
     skills: opt(list(namedContent('skill', '<plugin>/skills/<name>/SKILL.md'), 'skills in the plugin.')),
-    agents: opt(list(namedContent('sub-agent', '<plugin>/agents/<name>.md'), 'agents (sub-agents) in the plugin.')),
+    agents: opt(
+      list(namedContent('sub-agent', '<plugin>/agents/<name>.md'), 'agents (sub-agents) in the plugin.'),
+    ),
   },
   'PluginSpec is a plugin of skills and sub-agents, written into the Pod before the agent starts.',
 );
@@ -30,7 +34,9 @@ export type PluginSpec = Static<typeof PluginSpecSchema>;
 
 export const SkillsShSpecSchema = obj(
   {
-    source: str('source is a skills package: owner/repo on skills.sh, or an HTTPS git URL.', { minLength: 1 }),
+    source: str('source is a skills package: owner/repo on skills.sh, or an HTTPS git URL.', {
+      minLength: 1,
+    }),
     skill: opt(str('skill installs one skill of the package instead of all of them.')),
     secretRef: opt({
       ...SecretReferenceSchema,
@@ -54,20 +60,28 @@ const secretValues = (description: string) =>
 
 export const McpServerSpecSchema = obj(
   {
-    name: str('name of the server in the agent configuration. A later AgentConfig replaces an earlier server of the same name.', {
-      minLength: 1,
-    }),
-    type: strEnum(['stdio', 'http', 'sse'] as const, 'type is the transport: stdio runs a command; http and sse connect to a URL.'),
+    name: str(
+      'name of the server in the agent configuration. A later AgentConfig replaces an earlier server of the same name.',
+      {
+        minLength: 1,
+      },
+    ),
+    type: strEnum(
+      ['stdio', 'http', 'sse'] as const,
+      'type is the transport: stdio runs a command; http and sse connect to a URL.',
+    ),
     command: opt(str('command runs the server (stdio only).')),
     args: opt(strList('args are passed to command (stdio only).')),
     url: opt(str('url of the server (http and sse only).')),
     headers: opt(strMap('headers are sent to the server (http and sse only). Use headersFrom for secrets.')),
     headersFrom: opt(
-      secretValues('headersFrom turns every key of a Secret into a header; it wins over headers. Values are mounted, never inlined.'),
+      secretValues(
+        'headersFrom turns every key of a Secret into a header; it wins over headers. Values are mounted, never inlined.',
+      ),
     ),
     env: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.EnvVar'),
+        k8sTypeSchema('EnvVar'),
         'env is set for the server process. Only value and valueFrom.secretKeyRef or configMapKeyRef are honoured; secret values are referenced, never copied.',
       ),
     ),
@@ -97,7 +111,9 @@ export const AgentConfigSpecSchema = obj(
       ),
     ),
     plugins: opt(list(PluginSpecSchema, 'plugins are written into the Pod and loaded by the agent.')),
-    skills: opt(list(SkillsShSpecSchema, 'skills are packages installed with the skills CLI before the agent starts.')),
+    skills: opt(
+      list(SkillsShSpecSchema, 'skills are packages installed with the skills CLI before the agent starts.'),
+    ),
     mcpServers: opt(list(McpServerSpecSchema, 'mcpServers are the MCP servers the agent may use.')),
   },
   'AgentConfigSpec is reusable configuration for agents.',

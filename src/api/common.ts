@@ -95,7 +95,7 @@ export const PodOverridesSchema = obj(
       ),
     ),
     resources: opt(
-      k8sTypeSchema('io.k8s.api.core.v1.ResourceRequirements', {
+      k8sTypeSchema('ResourceRequirements', {
         description: 'resources are the compute requests and limits of the agent container.',
       }),
     ),
@@ -107,20 +107,18 @@ export const PodOverridesSchema = obj(
     ),
     env: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.EnvVar'),
+        k8sTypeSchema('EnvVar'),
         'env is appended to the agent container after the built-in variables. A variable whose name collides with a built-in one is dropped, and KELOS_SETUP_COMMAND is always dropped.',
       ),
     ),
     nodeSelector: opt(strMap('nodeSelector constrains which nodes the Pod may run on.')),
-    tolerations: opt(
-      list(k8sTypeSchema('io.k8s.api.core.v1.Toleration'), 'tolerations are added to the Pod.'),
-    ),
+    tolerations: opt(list(k8sTypeSchema('Toleration'), 'tolerations are added to the Pod.')),
     affinity: opt(
-      k8sTypeSchema('io.k8s.api.core.v1.Affinity', { description: 'affinity holds the Pod scheduling constraints.' }),
+      k8sTypeSchema('Affinity', { description: 'affinity holds the Pod scheduling constraints.' }),
     ),
     imagePullSecrets: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.LocalObjectReference'),
+        k8sTypeSchema('LocalObjectReference'),
         'imagePullSecrets name Secrets used to pull the agent image and any extra container images.',
       ),
     ),
@@ -131,7 +129,7 @@ export const PodOverridesSchema = obj(
     ),
     volumes: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.Volume'),
+        k8sTypeSchema('Volume'),
         `volumes are added to the Pod. Names must be unique, must not start with '${RESERVED_PREFIX}' and must not be 'workspace'.`,
         {
           'x-kubernetes-validations': [
@@ -146,25 +144,25 @@ export const PodOverridesSchema = obj(
     ),
     volumeMounts: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.VolumeMount'),
+        k8sTypeSchema('VolumeMount'),
         'volumeMounts are added to the agent container. They may mount user volumes or the built-in workspace volume.',
       ),
     ),
     podSecurityContext: opt(
-      k8sTypeSchema('io.k8s.api.core.v1.PodSecurityContext', {
+      k8sTypeSchema('PodSecurityContext', {
         description:
           'podSecurityContext replaces the hardened default Pod security context (runAsNonRoot, fsGroup 61100, RuntimeDefault seccomp). fsGroup stays 61100 when unset.',
       }),
     ),
     containerSecurityContext: opt(
-      k8sTypeSchema('io.k8s.api.core.v1.SecurityContext', {
+      k8sTypeSchema('SecurityContext', {
         description:
           'containerSecurityContext replaces the hardened default security context of the agent container (no privilege escalation, all capabilities dropped).',
       }),
     ),
     extraContainers: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.Container'),
+        k8sTypeSchema('Container'),
         `extraContainers run beside the agent container, for example a database the agent tests against. At most 8; names must be unique and must not start with '${RESERVED_PREFIX}'.`,
         {
           maxItems: 8,
@@ -176,7 +174,7 @@ export const PodOverridesSchema = obj(
     ),
     extraInitContainers: opt(
       list(
-        k8sTypeSchema('io.k8s.api.core.v1.Container'),
+        k8sTypeSchema('Container'),
         'extraInitContainers run after every built-in init container. restartPolicy: Always makes one a native sidecar. At most 8; names follow the extraContainers rules.',
         {
           maxItems: 8,
@@ -244,7 +242,10 @@ export const SpawnerCredentialSchema = obj(
       pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
     }),
     type: strEnum(['api-key', 'oauth'] as const, 'type is how the agent authenticates with this credential.'),
-    secretRef: { ...SecretReferenceSchema, description: 'secretRef names the Secret holding the credential.' },
+    secretRef: {
+      ...SecretReferenceSchema,
+      description: 'secretRef names the Secret holding the credential.',
+    },
   },
   'SpawnerCredential is one credential in a pool; each spawned Task gets one picked at random.',
 );
@@ -258,7 +259,9 @@ export const TaskUsageSchema = obj(
       }),
     ),
     inputTokens: opt(int64('inputTokens is the number of input tokens the agent used.', { minimum: 0 })),
-    outputTokens: opt(int64('outputTokens is the number of output tokens the agent produced.', { minimum: 0 })),
+    outputTokens: opt(
+      int64('outputTokens is the number of output tokens the agent produced.', { minimum: 0 }),
+    ),
   },
   'TaskUsage is the cost and token usage of one Task or the sum over many.',
 );
@@ -268,7 +271,9 @@ export const ConditionSchema = obj(
   {
     type: str('type of the condition in CamelCase, for example BudgetBlocked.', { maxLength: 316 }),
     status: strEnum(['True', 'False', 'Unknown'] as const, 'status of the condition.'),
-    observedGeneration: opt(int64('observedGeneration is the .metadata.generation the condition was set from.', { minimum: 0 })),
+    observedGeneration: opt(
+      int64('observedGeneration is the .metadata.generation the condition was set from.', { minimum: 0 }),
+    ),
     lastTransitionTime: time('lastTransitionTime is when the condition last changed status.'),
     reason: str('reason is a CamelCase, machine-readable reason for the last transition.', {
       minLength: 1,
@@ -287,7 +292,7 @@ export const conditions = (description: string) =>
     'x-kubernetes-list-map-keys': ['type'],
   });
 
-export const LabelSelectorSchema = k8sTypeSchema('io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector');
+export const LabelSelectorSchema = k8sTypeSchema('LabelSelector');
 
 /** A typed empty object, for markers such as `ghproxy: {}`. */
 export const emptyObject = (description: string) => Type.Object({}, { description });

@@ -24,7 +24,14 @@ export * from './task-spawner.ts';
 export * from './workspace.ts';
 
 /** Every kind we serve, in a stable order (the order CRDs are written in). */
-export const KINDS: readonly KindDefinition[] = [TASK, WORKSPACE, AGENT_CONFIG, TASK_SPAWNER, TASK_BUDGET, TASK_RECORD];
+export const KINDS: readonly KindDefinition[] = [
+  TASK,
+  WORKSPACE,
+  AGENT_CONFIG,
+  TASK_SPAWNER,
+  TASK_BUDGET,
+  TASK_RECORD,
+];
 
 /** Looks a served kind up by name. */
 export const kindByName = (kind: string): KindDefinition | undefined => KINDS.find((k) => k.kind === kind);
@@ -34,7 +41,8 @@ export const kindByName = (kind: string): KindDefinition | undefined => KINDS.fi
  * The validator reports them instead of failing on an unknown kind.
  */
 export const UNSERVED_KINDS: Readonly<Record<string, string>> = {
-  WorkerPool: 'WorkerPool is not served by this version of Kelos; run Tasks with spec.worker instead of workerPoolRef',
+  WorkerPool:
+    'WorkerPool is not served by this version of Kelos; run Tasks with spec.worker instead of workerPoolRef',
   Session: 'Session (interactive agents) is not served by this version of Kelos',
   SessionSpawner: 'SessionSpawner is not served by this version of Kelos',
 };

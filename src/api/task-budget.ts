@@ -6,7 +6,17 @@
 import type { Static } from '@sinclair/typebox';
 import { conditions, LabelSelectorSchema, TaskUsageSchema } from './common.ts';
 import { CATEGORY } from './group.ts';
-import { type KindDefinition, int64, NON_NEGATIVE_QUANTITY, obj, opt, quantity, str, strEnum, time } from './schema.ts';
+import {
+  int64,
+  type KindDefinition,
+  NON_NEGATIVE_QUANTITY,
+  obj,
+  opt,
+  quantity,
+  str,
+  strEnum,
+  time,
+} from './schema.ts';
 
 /** Budget periods. Upstream has Daily only; Weekly and Monthly are Kelos extensions. */
 export const BudgetPeriodType = { Daily: 'Daily', Weekly: 'Weekly', Monthly: 'Monthly' } as const;
@@ -50,16 +60,26 @@ export const TaskBudgetSpecSchema = obj(
   {
     taskSelector: {
       ...LabelSelectorSchema,
-      description: 'taskSelector picks the Tasks this budget covers, by their labels. {} covers every Task in the namespace.',
+      description:
+        'taskSelector picks the Tasks this budget covers, by their labels. {} covers every Task in the namespace.',
     },
     period: BudgetPeriodSchema,
     maxCostUSD: opt(
-      quantity('maxCostUSD is the most the covered Tasks may cost in a period, in US dollars, for example "50".', {
-        'x-kubernetes-validations': [NON_NEGATIVE_QUANTITY],
+      quantity(
+        'maxCostUSD is the most the covered Tasks may cost in a period, in US dollars, for example "50".',
+        {
+          'x-kubernetes-validations': [NON_NEGATIVE_QUANTITY],
+        },
+      ),
+    ),
+    maxInputTokens: opt(
+      int64('maxInputTokens is the most input tokens the covered Tasks may use in a period.', { minimum: 0 }),
+    ),
+    maxOutputTokens: opt(
+      int64('maxOutputTokens is the most output tokens the covered Tasks may produce in a period.', {
+        minimum: 0,
       }),
     ),
-    maxInputTokens: opt(int64('maxInputTokens is the most input tokens the covered Tasks may use in a period.', { minimum: 0 })),
-    maxOutputTokens: opt(int64('maxOutputTokens is the most output tokens the covered Tasks may produce in a period.', { minimum: 0 })),
     enforcement: opt(
       strEnum(
         Object.values(BudgetEnforcement),

@@ -6,7 +6,7 @@
 import type { Static } from '@sinclair/typebox';
 import { TaskUsageSchema } from './common.ts';
 import { AGENT_TYPES, CATEGORY } from './group.ts';
-import { type KindDefinition, int32, obj, opt, str, strEnum, time } from './schema.ts';
+import { int32, type KindDefinition, obj, opt, str, strEnum, time } from './schema.ts';
 
 /** TaskRecords live 30 days unless said otherwise. */
 export const DEFAULT_TASK_RECORD_TTL_SECONDS = 30 * 24 * 60 * 60;
@@ -24,12 +24,17 @@ export const TaskRecordSpecSchema = obj(
     model: opt(str('model the agent used.')),
     phase: strEnum(['Succeeded', 'Failed'] as const, 'phase the Task finished in.'),
     startTime: opt(time('startTime is when the agent started.')),
-    completionTime: time('completionTime is when the Task finished; it decides which budget period the usage counts in.'),
+    completionTime: time(
+      'completionTime is when the Task finished; it decides which budget period the usage counts in.',
+    ),
     usage: opt({ ...TaskUsageSchema, description: 'usage reported by the agent.' }),
     ttlSecondsAfterCompletion: opt(
-      int32('ttlSecondsAfterCompletion deletes the record this long after completionTime. The operator sets 30 days.', {
-        minimum: 0,
-      }),
+      int32(
+        'ttlSecondsAfterCompletion deletes the record this long after completionTime. The operator sets 30 days.',
+        {
+          minimum: 0,
+        },
+      ),
     ),
   },
   'TaskRecordSpec is the usage of one finished Task. It is immutable.',

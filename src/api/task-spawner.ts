@@ -14,10 +14,10 @@ import {
 } from './common.ts';
 import { CATEGORY } from './group.ts';
 import {
-  type KindDefinition,
   bool,
   int32,
   int64,
+  type KindDefinition,
   list,
   obj,
   opt,
@@ -31,25 +31,35 @@ import { executionRules, jobFields, legacyWorkerFields } from './task.ts';
 
 const pollInterval = () =>
   opt(
-    str(
-      'pollInterval is how often the source is polled, as a Go duration (30s, 5m, 1h) or bare seconds.',
-      { default: '5m' },
-    ),
+    str('pollInterval is how often the source is polled, as a Go duration (30s, 5m, 1h) or bare seconds.', {
+      default: '5m',
+    }),
   );
 
-const PR_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment', 'pull_request_target'];
+const PR_EVENTS = [
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+  'pull_request_target',
+];
 
 export const GitHubCommentPolicySchema = obj(
   {
     triggerComment: opt(
-      str('triggerComment is a command (for example /kelos pick-up) that must appear as a whole line of the body or of a comment before an item is picked up.'),
+      str(
+        'triggerComment is a command (for example /kelos pick-up) that must appear as a whole line of the body or of a comment before an item is picked up.',
+      ),
     ),
     excludeComments: opt(
       strList('excludeComments are commands that withdraw an item; the most recent authorized command wins.'),
     ),
     allowedUsers: opt(strList('allowedUsers are GitHub logins whose commands count.')),
     allowedTeams: opt(
-      strList('allowedTeams are teams (org/team-slug) whose active members’ commands count.', {}, { pattern: '^[^/]+/[^/]+$' }),
+      strList(
+        'allowedTeams are teams (org/team-slug) whose active members’ commands count.',
+        {},
+        { pattern: '^[^/]+/[^/]+$' },
+      ),
     ),
     minimumPermission: opt(
       strEnum(
@@ -69,9 +79,13 @@ const reporting = (withChecks: boolean) =>
         obj(
           {
             mode: opt(
-              strEnum(['PerTask', 'Sticky'] as const, 'mode is PerTask (one comment per Task) or Sticky (one comment edited in place).', {
-                default: 'PerTask',
-              }),
+              strEnum(
+                ['PerTask', 'Sticky'] as const,
+                'mode is PerTask (one comment per Task) or Sticky (one comment edited in place).',
+                {
+                  default: 'PerTask',
+                },
+              ),
             ),
           },
           'comments posts the Task status as comments on the issue or pull request.',
@@ -97,7 +111,11 @@ const filePatterns = () =>
   obj(
     {
       include: opt(strList('include keeps items that change at least one matching file (doublestar globs).')),
-      exclude: opt(strList('exclude drops files before include is applied; an item whose changed files are all excluded is skipped.')),
+      exclude: opt(
+        strList(
+          'exclude drops files before include is applied; an item whose changed files are all excluded is skipped.',
+        ),
+      ),
     },
     'FilePatterns select items by the files they change.',
   );
@@ -111,20 +129,32 @@ const priorityLabels = () =>
 
 export const GitHubIssuesSchema = obj(
   {
-    repo: opt(str('repo overrides the repository to poll (owner/repo or a clone URL). Defaults to the Workspace repository.')),
+    repo: opt(
+      str(
+        'repo overrides the repository to poll (owner/repo or a clone URL). Defaults to the Workspace repository.',
+      ),
+    ),
     types: opt(
-      list(strEnum(['issues', 'pulls'] as const, 'kind of item.'), 'types of items to pick up: issues, pulls, or both.', {
-        default: ['issues'],
-      }),
+      list(
+        strEnum(['issues', 'pulls'] as const, 'kind of item.'),
+        'types of items to pick up: issues, pulls, or both.',
+        {
+          default: ['issues'],
+        },
+      ),
     ),
     labels: opt(strList('labels an item must all carry (filtered by GitHub).')),
     excludeLabels: opt(strList('excludeLabels drop an item carrying any of them.')),
-    state: opt(strEnum(['open', 'closed', 'all'] as const, 'state of the items to pick up.', { default: 'open' })),
+    state: opt(
+      strEnum(['open', 'closed', 'all'] as const, 'state of the items to pick up.', { default: 'open' }),
+    ),
     commentPolicy: opt({ ...GitHubCommentPolicySchema }),
     assignee: opt(str('assignee filters by assignee login; * means any, none means unassigned.')),
     author: opt(str('author filters by the login that opened the item.')),
     excludeAuthors: opt(
-      strList('excludeAuthors drop items opened by these logins. Include the bot’s own login to avoid self-triggering loops.'),
+      strList(
+        'excludeAuthors drop items opened by these logins. Include the bot’s own login to avoid self-triggering loops.',
+      ),
     ),
     priorityLabels: priorityLabels(),
     reporting: opt({
@@ -140,14 +170,26 @@ export const GitHubIssuesSchema = obj(
 
 export const GitHubPullRequestsSchema = obj(
   {
-    repo: opt(str('repo overrides the repository to poll (owner/repo or a clone URL). Defaults to the Workspace repository.')),
+    repo: opt(
+      str(
+        'repo overrides the repository to poll (owner/repo or a clone URL). Defaults to the Workspace repository.',
+      ),
+    ),
     labels: opt(strList('labels a pull request must all carry.')),
     excludeLabels: opt(strList('excludeLabels drop a pull request carrying any of them.')),
-    state: opt(strEnum(['open', 'closed', 'all'] as const, 'state of the pull requests to pick up.', { default: 'open' })),
-    reviewState: opt(
-      strEnum(['approved', 'changes_requested', 'any'] as const, 'reviewState keeps pull requests whose latest reviews on the head commit are in this state.', {
-        default: 'any',
+    state: opt(
+      strEnum(['open', 'closed', 'all'] as const, 'state of the pull requests to pick up.', {
+        default: 'open',
       }),
+    ),
+    reviewState: opt(
+      strEnum(
+        ['approved', 'changes_requested', 'any'] as const,
+        'reviewState keeps pull requests whose latest reviews on the head commit are in this state.',
+        {
+          default: 'any',
+        },
+      ),
     ),
     commentPolicy: opt({ ...GitHubCommentPolicySchema }),
     author: opt(str('author filters by the login that opened the pull request.')),
@@ -163,12 +205,15 @@ export const GitHubPullRequestsSchema = obj(
 
 export const JiraSchema = obj(
   {
-    baseUrl: str('baseUrl of the Jira instance, for example https://example.atlassian.net.', { pattern: '^https?://.+' }),
+    baseUrl: str('baseUrl of the Jira instance, for example https://example.atlassian.net.', {
+      pattern: '^https?://.+',
+    }),
     project: str('project key, for example ENG.', { minLength: 1 }),
     jql: opt(str('jql narrows the search; it is combined as project = <project> AND (<jql>).')),
     secretRef: {
       ...SecretReferenceSchema,
-      description: 'secretRef names a Secret with JIRA_TOKEN and optionally JIRA_USER (Basic auth when present, else a bearer token).',
+      description:
+        'secretRef names a Secret with JIRA_TOKEN and optionally JIRA_USER (Basic auth when present, else a bearer token).',
     },
     pollInterval: pollInterval(),
   },
@@ -177,7 +222,9 @@ export const JiraSchema = obj(
 
 export const CronSchema = obj(
   {
-    schedule: str('schedule in five-field cron syntax, evaluated in UTC, for example "0 9 * * 1".', { minLength: 1 }),
+    schedule: str('schedule in five-field cron syntax, evaluated in UTC, for example "0 9 * * 1".', {
+      minLength: 1,
+    }),
   },
   'Cron creates a Task on a schedule.',
 );
@@ -186,10 +233,18 @@ export const GitHubWebhookFilterSchema = obj(
   {
     event: str('event type this filter applies to, for example pull_request.', { minLength: 1 }),
     action: opt(str('action of the event, for example opened.')),
-    bodyContains: opt(str('Deprecated: use bodyPattern. bodyContains is a substring the body must contain.', { maxLength: 1024 })),
+    bodyContains: opt(
+      str('Deprecated: use bodyPattern. bodyContains is a substring the body must contain.', {
+        maxLength: 1024,
+      }),
+    ),
     bodyPattern: opt(str('bodyPattern is an RE2 expression the body must match.', { maxLength: 1024 })),
     excludeBodyPatterns: opt(
-      strList('excludeBodyPatterns drop the event when the body matches any of them.', { maxItems: 10 }, { minLength: 1, maxLength: 1024 }),
+      strList(
+        'excludeBodyPatterns drop the event when the body matches any of them.',
+        { maxItems: 10 },
+        { minLength: 1, maxLength: 1024 },
+      ),
     ),
     labels: opt(strList('labels the issue or pull request must all carry.')),
     excludeLabels: opt(strList('excludeLabels drop the event when any is present.')),
@@ -198,14 +253,26 @@ export const GitHubWebhookFilterSchema = obj(
     tag: opt(str('tag is a glob matched against created or released tags.')),
     draft: opt(bool('draft keeps only draft (true) or only ready (false) pull requests.')),
     commentOn: opt(
-      strEnum(['Issue', 'PullRequest', ''] as const, 'commentOn restricts issue_comment events to comments on issues or on pull requests.'),
+      strEnum(
+        ['Issue', 'PullRequest', ''] as const,
+        'commentOn restricts issue_comment events to comments on issues or on pull requests.',
+      ),
     ),
     author: opt(str('author is the login of the sender.')),
     excludeAuthors: opt(strList('excludeAuthors drop events sent by these logins.')),
     filePatterns: opt(filePatterns()),
     conclusion: opt(
       strEnum(
-        ['success', 'failure', 'cancelled', 'timed_out', 'action_required', 'neutral', 'skipped', 'stale'] as const,
+        [
+          'success',
+          'failure',
+          'cancelled',
+          'timed_out',
+          'action_required',
+          'neutral',
+          'skipped',
+          'stale',
+        ] as const,
         'conclusion of a check_run event.',
       ),
     ),
@@ -216,10 +283,18 @@ export const GitHubWebhookFilterSchema = obj(
 
 export const GitHubWebhookSchema = obj(
   {
-    events: strList('events are the GitHub event types this spawner receives.', { minItems: 1, maxItems: 20 }),
+    events: strList('events are the GitHub event types this spawner receives.', {
+      minItems: 1,
+      maxItems: 20,
+    }),
     repository: opt(str('repository restricts deliveries to one repository (owner/repo).')),
     excludeAuthors: opt(strList('excludeAuthors drop events sent by these logins, before any filter runs.')),
-    filters: opt(list(GitHubWebhookFilterSchema, 'filters narrow the events; with none, every listed event creates a Task.')),
+    filters: opt(
+      list(
+        GitHubWebhookFilterSchema,
+        'filters narrow the events; with none, every listed event creates a Task.',
+      ),
+    ),
     reporting: opt(reporting(true)),
   },
   'GitHubWebhook creates Tasks from GitHub webhook deliveries, verified with the X-Hub-Signature-256 HMAC.',
@@ -246,7 +321,9 @@ export const LinearWebhookFilterSchema = obj(
 
 export const LinearWebhookSchema = obj(
   {
-    types: strList('types of Linear entities to receive, for example Issue or Comment (case-insensitive).', { minItems: 1 }),
+    types: strList('types of Linear entities to receive, for example Issue or Comment (case-insensitive).', {
+      minItems: 1,
+    }),
     filters: opt(list(LinearWebhookFilterSchema, 'filters narrow the events.')),
   },
   'LinearWebhook creates Tasks from Linear webhook deliveries, verified with the Linear-Signature HMAC.',
@@ -261,7 +338,10 @@ export const GenericWebhookFilterSchema = obj(
   'GenericWebhookFilter matches one payload field. Exactly one of value and pattern is set.',
   {
     'x-kubernetes-validations': [
-      { rule: 'has(self.value) != (has(self.pattern) && size(self.pattern) > 0)', message: 'exactly one of value or pattern must be set' },
+      {
+        rule: 'has(self.value) != (has(self.pattern) && size(self.pattern) > 0)',
+        message: 'exactly one of value or pattern must be set',
+      },
     ],
   },
 );
@@ -273,7 +353,14 @@ export const GenericWebhookSchema = obj(
     }),
     fieldMapping: strMap(
       'fieldMapping maps template variables to JSONPath expressions into the payload. The id key is required: it names and deduplicates Tasks.',
-      { 'x-kubernetes-validations': [{ rule: "'id' in self", message: "fieldMapping must include an 'id' key for deduplication and task naming" }] },
+      {
+        'x-kubernetes-validations': [
+          {
+            rule: "'id' in self",
+            message: "fieldMapping must include an 'id' key for deduplication and task naming",
+          },
+        ],
+      },
     ),
     filters: opt(list(GenericWebhookFilterSchema, 'filters must all match for a delivery to create a Task.')),
     excludeFilters: opt(list(GenericWebhookFilterSchema, 'excludeFilters drop a delivery when any matches.')),
@@ -296,12 +383,34 @@ export const SlackTriggerSchema = obj(
 
 export const SlackSchema = obj(
   {
-    channels: opt(strList('channels the bot listens in (IDs such as C0123456789).', { maxItems: 64 }, { pattern: '^[CG][A-Z0-9]{8,}$' })),
-    botMessagePolicy: opt(
-      strEnum(['None', 'All', 'OthersOnly'] as const, 'botMessagePolicy says which bot-authored messages may trigger Tasks.', { default: 'None' }),
+    channels: opt(
+      strList(
+        'channels the bot listens in (IDs such as C0123456789).',
+        { maxItems: 64 },
+        { pattern: '^[CG][A-Z0-9]{8,}$' },
+      ),
     ),
-    triggers: opt(list(SlackTriggerSchema, 'triggers are alternatives; by default a trigger also needs the bot to be mentioned.', { maxItems: 8 })),
-    excludePatterns: opt(strList('excludePatterns drop a message matching any of them.', { maxItems: 10 }, { minLength: 1, maxLength: 256 })),
+    botMessagePolicy: opt(
+      strEnum(
+        ['None', 'All', 'OthersOnly'] as const,
+        'botMessagePolicy says which bot-authored messages may trigger Tasks.',
+        { default: 'None' },
+      ),
+    ),
+    triggers: opt(
+      list(
+        SlackTriggerSchema,
+        'triggers are alternatives; by default a trigger also needs the bot to be mentioned.',
+        { maxItems: 8 },
+      ),
+    ),
+    excludePatterns: opt(
+      strList(
+        'excludePatterns drop a message matching any of them.',
+        { maxItems: 10 },
+        { minLength: 1, maxLength: 256 },
+      ),
+    ),
   },
   'Slack creates Tasks from Slack messages and slash commands.',
 );
@@ -331,7 +440,9 @@ export const ContextSourceSchema = obj(
     http: opt(
       obj(
         {
-          url: str('url to fetch; a Go template over the item variables. HTTPS unless allowInsecure.', { minLength: 1 }),
+          url: str('url to fetch; a Go template over the item variables. HTTPS unless allowInsecure.', {
+            minLength: 1,
+          }),
           method: opt(strEnum(['GET', 'POST'] as const, 'method of the request.', { default: 'GET' })),
           headers: opt(strMap('headers of the request; values are Go templates.')),
           headersFrom: opt(
@@ -351,8 +462,16 @@ export const ContextSourceSchema = obj(
           githubAppAuth: opt(
             obj(
               {
-                secretRef: { ...SecretReferenceSchema, description: 'secretRef names a Secret with appID, installationID and privateKey.' },
-                apiBaseURL: opt(str('apiBaseURL of the GitHub API, for GitHub Enterprise.', { pattern: '^https://[^/]', maxLength: 2048 })),
+                secretRef: {
+                  ...SecretReferenceSchema,
+                  description: 'secretRef names a Secret with appID, installationID and privateKey.',
+                },
+                apiBaseURL: opt(
+                  str('apiBaseURL of the GitHub API, for GitHub Enterprise.', {
+                    pattern: '^https://[^/]',
+                    maxLength: 2048,
+                  }),
+                ),
               },
               'githubAppAuth authenticates with a GitHub App installation token unless an Authorization header is set.',
             ),
@@ -368,22 +487,37 @@ export const ContextSourceSchema = obj(
             ),
           ),
           allowInsecure: opt(bool('allowInsecure permits plain HTTP.', { default: false })),
-          timeoutSeconds: opt(int32('timeoutSeconds bounds the request.', { minimum: 1, maximum: 60, default: 10 })),
-          maxResponseBytes: opt(int32('maxResponseBytes bounds the response size.', { minimum: 1, maximum: 131072, default: 32768 })),
+          timeoutSeconds: opt(
+            int32('timeoutSeconds bounds the request.', { minimum: 1, maximum: 60, default: 10 }),
+          ),
+          maxResponseBytes: opt(
+            int32('maxResponseBytes bounds the response size.', {
+              minimum: 1,
+              maximum: 131072,
+              default: 32768,
+            }),
+          ),
         },
         'http fetches the context over HTTP.',
       ),
     ),
     failurePolicy: opt(
-      strEnum(['Fail', 'Ignore'] as const, 'failurePolicy: Fail skips the item when the fetch fails; Ignore uses an empty string.', {
-        default: 'Fail',
-      }),
+      strEnum(
+        ['Fail', 'Ignore'] as const,
+        'failurePolicy: Fail skips the item when the fetch fails; Ignore uses an empty string.',
+        {
+          default: 'Fail',
+        },
+      ),
     ),
   },
   'ContextSource fetches extra context for each item before its Task is created.',
   {
     'x-kubernetes-validations': [
-      { rule: 'has(self.http)', message: 'exactly one source kind must be set (currently only http is supported)' },
+      {
+        rule: 'has(self.http)',
+        message: 'exactly one source kind must be set (currently only http is supported)',
+      },
     ],
   },
 );
@@ -414,7 +548,12 @@ export const TaskTemplateSchema = obj(
     contextSources: opt(
       list(ContextSourceSchema, 'contextSources fetch extra context per item, read as .Context.<name>.', {
         maxItems: 8,
-        'x-kubernetes-validations': [{ rule: 'self.map(s, s.name).size() == self.size()', message: 'contextSources names must be unique' }],
+        'x-kubernetes-validations': [
+          {
+            rule: 'self.map(s, s.name).size() == self.size()',
+            message: 'contextSources names must be unique',
+          },
+        ],
       }),
     ),
     upstreamRepo: opt(str('upstreamRepo (owner/repo) is derived from the GitHub source when unset.')),
@@ -441,13 +580,18 @@ export const TaskSpawnerSpecSchema = obj(
       }),
     ),
     maxConcurrency: opt(
-      int32('maxConcurrency caps the spawned Tasks that are not finished. 0 or unset means no cap. It holds on every trigger path; webhook work over the cap is queued.', {
-        minimum: 0,
-      }),
+      int32(
+        'maxConcurrency caps the spawned Tasks that are not finished. 0 or unset means no cap. It holds on every trigger path; webhook work over the cap is queued.',
+        {
+          minimum: 0,
+        },
+      ),
     ),
     suspend: opt(bool('suspend stops creating Tasks; running Tasks are not affected.', { default: false })),
     maxTotalTasks: opt(
-      int32('maxTotalTasks caps the Tasks this spawner creates over its lifetime. 0 or unset means no cap.', { minimum: 0 }),
+      int32('maxTotalTasks caps the Tasks this spawner creates over its lifetime. 0 or unset means no cap.', {
+        minimum: 0,
+      }),
     ),
   },
   'TaskSpawnerSpec is a trigger and the Task it creates.',
@@ -478,10 +622,18 @@ export const TaskSpawnerStatusSchema = obj(
     deploymentName: opt(str('deploymentName of the poller, for polling sources.')),
     cronJobName: opt(str('cronJobName of the CronJob, for cron sources.')),
     totalDiscovered: opt(int32('totalDiscovered is the number of items found in the last discovery cycle.')),
-    totalTasksCreated: opt(int32('totalTasksCreated is the number of Tasks created over the spawner’s lifetime.')),
+    totalTasksCreated: opt(
+      int32('totalTasksCreated is the number of Tasks created over the spawner’s lifetime.'),
+    ),
     activeTasks: opt(int32('activeTasks is the number of spawned Tasks that are not finished.')),
-    queuedItems: opt(int32('queuedItems is the number of accepted webhook items waiting for room under maxConcurrency or maxTotalTasks.')),
-    lastDiscoveryTime: opt(time('lastDiscoveryTime is when the last discovery cycle ran; cron uses it as its watermark.')),
+    queuedItems: opt(
+      int32(
+        'queuedItems is the number of accepted webhook items waiting for room under maxConcurrency or maxTotalTasks.',
+      ),
+    ),
+    lastDiscoveryTime: opt(
+      time('lastDiscoveryTime is when the last discovery cycle ran; cron uses it as its watermark.'),
+    ),
     message: opt(str('message explains the phase.')),
     conditions: opt(conditions('conditions: Suspended, DiscoveryError, MaxTotalTasksReached.')),
   },

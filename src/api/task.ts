@@ -5,9 +5,8 @@
  */
 import type { Static } from '@sinclair/typebox';
 import {
-  conditions,
-  CREDENTIALS_SECRET_RULE,
   CredentialsSchema,
+  conditions,
   TaskUsageSchema,
   WorkerPoolReferenceSchema,
   WorkerSpecSchema,
@@ -15,17 +14,7 @@ import {
 } from './common.ts';
 import { CATEGORY } from './group.ts';
 import { k8sTypeSchema } from './k8s/index.ts';
-import {
-  type CelRule,
-  type KindDefinition,
-  int32,
-  obj,
-  opt,
-  str,
-  strList,
-  strMap,
-  time,
-} from './schema.ts';
+import { type CelRule, int32, type KindDefinition, obj, opt, str, strList, strMap, time } from './schema.ts';
 
 /** Phases of a Task, in the order a successful one passes through them. */
 export const TaskPhase = {
@@ -119,29 +108,31 @@ export const jobFields = () => ({
       { minimum: 0 },
     ),
   ),
-  podFailurePolicy: opt(
-    k8sTypeSchema('io.k8s.api.batch.v1.PodFailurePolicy', {
+  podFailurePolicy: opt({
+    ...k8sTypeSchema('PodFailurePolicy', {
       description:
         'podFailurePolicy is copied to the Job; it decides which Pod failures count against the backoff limit. The FailIndex action is not allowed.',
-      'x-kubernetes-validations': [
-        {
-          rule: "self.rules.all(r, r.action != 'FailIndex')",
-          message: 'FailIndex action is not supported (Task Jobs are not indexed)',
-        },
-      ],
     }),
-  ),
+    'x-kubernetes-validations': [
+      {
+        rule: "self.rules.all(r, r.action != 'FailIndex')",
+        message: 'FailIndex action is not supported (Task Jobs are not indexed)',
+      },
+    ],
+  }),
 });
 
 export const TaskSpecSchema = obj(
   {
     worker: opt({
       ...WorkerSpecSchema,
-      description: 'worker says how the agent runs. This is the preferred form; the top-level type, credentials, model, effort, image, workspaceRef, agentConfigRefs and podOverrides are deprecated.',
+      description:
+        'worker says how the agent runs. This is the preferred form; the top-level type, credentials, model, effort, image, workspaceRef, agentConfigRefs and podOverrides are deprecated.',
     }),
     workerPoolRef: opt({
       ...WorkerPoolReferenceSchema,
-      description: 'workerPoolRef dispatches the Task to a WorkerPool instead of a new Job. WorkerPools are not served by this operator yet.',
+      description:
+        'workerPoolRef dispatches the Task to a WorkerPool instead of a new Job. WorkerPools are not served by this operator yet.',
     }),
     prompt: str(
       'prompt is the instruction given to the agent. With dependsOn it is a Go template: {{index .Deps "task" "Results" "branch"}} reads a result of a finished dependency.',
@@ -155,7 +146,9 @@ export const TaskSpecSchema = obj(
         'branch is checked out (or created) before the agent runs. Tasks on the same workspace and branch run one at a time, oldest first.',
       ),
     ),
-    upstreamRepo: opt(str('upstreamRepo is the upstream repository as owner/repo, passed as KELOS_UPSTREAM_REPO.')),
+    upstreamRepo: opt(
+      str('upstreamRepo is the upstream repository as owner/repo, passed as KELOS_UPSTREAM_REPO.'),
+    ),
     ...jobFields(),
   },
   'TaskSpec is the desired run of one agent. It is immutable after creation.',
@@ -163,7 +156,7 @@ export const TaskSpecSchema = obj(
     'x-kubernetes-validations': [
       { rule: 'self == oldSelf', message: 'Task spec is immutable after creation' },
       ...executionRules({
-        rule: "has(self.workerPoolRef) || (has(self.worker) && has(self.worker.type) && size(self.worker.type) > 0) || (has(self.type) && size(self.type) > 0 && has(self.credentials) && size(self.credentials.type) > 0)",
+        rule: 'has(self.workerPoolRef) || (has(self.worker) && has(self.worker.type) && size(self.worker.type) > 0) || (has(self.type) && size(self.type) > 0 && has(self.credentials) && size(self.credentials.type) > 0)',
         message: 'either workerPoolRef, worker with type, or type with credentials is required',
       }),
       {
@@ -177,16 +170,24 @@ export type TaskSpec = Static<typeof TaskSpecSchema>;
 
 export const TaskStatusSchema = obj(
   {
-    phase: opt(str('phase is where the Task is in its life: Waiting, Pending, Running, Succeeded or Failed.')),
+    phase: opt(
+      str('phase is where the Task is in its life: Waiting, Pending, Running, Succeeded or Failed.'),
+    ),
     jobName: opt(str('jobName is the name of the Job that runs the Task.')),
     podName: opt(str('podName is the name of the newest Pod of the Job.')),
     startTime: opt(time('startTime is when the agent started running.')),
     completionTime: opt(time('completionTime is when the Task reached Succeeded or Failed.')),
     message: opt(str('message explains the current phase in words.')),
     outputs: opt(strList('outputs are the raw "key: value" lines the agent reported.')),
-    results: opt(strMap('results are the outputs parsed into a map: branch, commit, pr, base-branch and others.')),
+    results: opt(
+      strMap('results are the outputs parsed into a map: branch, commit, pr, base-branch and others.'),
+    ),
     usage: opt({ ...TaskUsageSchema, description: 'usage is the cost and tokens the agent reported.' }),
-    conditions: opt(conditions('conditions say why the Task waits or failed (BudgetBlocked, DependenciesReady, BranchLocked).')),
+    conditions: opt(
+      conditions(
+        'conditions say why the Task waits or failed (BudgetBlocked, DependenciesReady, BranchLocked).',
+      ),
+    ),
   },
   'TaskStatus is the observed state of a Task.',
 );

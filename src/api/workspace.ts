@@ -53,12 +53,19 @@ export const WorkspaceSpecSchema = obj(
       ),
     ),
     remotes: opt(
-      list(GitRemoteSchema, 'remotes are extra git remotes. A remote named upstream also sets KELOS_UPSTREAM_REPO.', {
-        'x-kubernetes-validations': [
-          { rule: "self.all(r, r.name != 'origin')", message: "remote name 'origin' is reserved for the clone source" },
-          { rule: 'self.map(r, r.name).size() == self.size()', message: 'remote names must be unique' },
-        ],
-      }),
+      list(
+        GitRemoteSchema,
+        'remotes are extra git remotes. A remote named upstream also sets KELOS_UPSTREAM_REPO.',
+        {
+          'x-kubernetes-validations': [
+            {
+              rule: "self.all(r, r.name != 'origin')",
+              message: "remote name 'origin' is reserved for the clone source",
+            },
+            { rule: 'self.map(r, r.name).size() == self.size()', message: 'remote names must be unique' },
+          ],
+        },
+      ),
     ),
     files: opt(list(WorkspaceFileSchema, 'files are written into the repository before the agent starts.')),
     setupCommand: opt(

@@ -1,0 +1,50 @@
+/**
+ * What a command may touch of the outside world, passed in so commands run in-process
+ * in tests with captured output.
+ *
+ * @packageDocumentation
+ */
+
+/** Output streams and environment of one CLI invocation. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Working directory paths are resolved against. */
+  readonly cwd: string;
+  /** Whether stdout is a terminal (colour, grouping). */
+  readonly isTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Reads standard input to the end (for `-` arguments). */
+  readonly readStdin: () => Promise<string>;
+}
+
+/** Exit codes of every command. Only `main.ts` turns them into the process exit code. */
+export const ExitCode = {
+  /** Everything passed. */
+  Ok: 0,
+  /** Bad usage, unreadable input, or a runtime failure. */
+  Error: 1,
+  /** The input was read but has violations (validation errors, policy errors, drift). */
+  Violations: 2,
+} as const;
+/** One of {@link ExitCode}. */
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error caused by how the command was called; printed without a stack trace, exit 1. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The process's own streams. */
+export const processIo = (): CliIo => ({
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+  isTTY: Boolean(process.stdout.isTTY),
+  env: process.env,
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+});

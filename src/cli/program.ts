@@ -1,0 +1,65 @@
+/**
+ * The `kelos` command line: one commander program, one file per command.
+ *
+ * @packageDocumentation
+ */
+import { Command, CommanderError } from 'commander';
+import { type CliIo, ExitCode, UsageError } from './io.ts';
+
+/**
+ * A command module: builds its commander `Command`. The action reports its exit code
+ * through `done` instead of exiting, so the program can run in-process.
+ */
+export type CommandFactory = (io: CliIo, done: (code: ExitCode) => void) => Command;
+
+const COMMANDS: ReadonlyArray<() => Promise<CommandFactory>> = [
+  async () => (await import('./commands/validate.ts')).validateCommand,
+  async () => (await import('./commands/synth.ts')).synthCommand,
+  async () => (await import('./commands/check.ts')).checkCommand,
+  async () => (await import('./commands/crds.ts')).crdsCommand,
+  async () => (await import('./commands/operator.ts')).operatorCommand,
+];
+
+/**
+ * Runs the CLI with `argv` (without the node and script entries) and resolves to the
+ * exit code. Nothing here calls `process.exit`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let code: ExitCode = ExitCode.Ok;
+  const done = (c: ExitCode) => {
+    code = c;
+  };
+  const program = new Command('kelos')
+    .description(
+      'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run kelos --help for usage)');
+  for (const load of COMMANDS) {
+    const factory = await load().catch((err: unknown) => {
+      // Commands land one by one; a command file that does not exist yet is simply absent.
+      if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes('/commands/'))
+        return undefined;
+      throw err;
+    });
+    if (factory) program.addCommand(factory(io, done).exitOverride());
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through the same path as errors; they succeed.
+      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Error;
+    }
+    if (err instanceof UsageError) {
+      io.stderr(`kelos: ${err.message}\n`);
+      return ExitCode.Error;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`kelos: ${message}\n`);
+    if (io.env['KELOS_DEBUG'] && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    return ExitCode.Error;
+  }
+}
