@@ -66,7 +66,7 @@ export type K8sWire<T> = T extends Date
  * Static (TypeScript) type of each Kubernetes type {@link k8sTypeSchema} can produce, by OpenAPI
  * definition name.
  */
-export interface K8sTypes {
+export interface K8sTypesByDefinition {
   'io.k8s.api.core.v1.EnvVar': K8sWire<V1EnvVar>;
   'io.k8s.api.core.v1.EnvFromSource': K8sWire<V1EnvFromSource>;
   'io.k8s.api.core.v1.ResourceRequirements': K8sWire<V1ResourceRequirements>;
@@ -107,20 +107,35 @@ export interface K8sTypes {
 }
 
 /**
- * OpenAPI definition name of a Kubernetes type {@link k8sTypeSchema} can produce, e.g.
- * `'io.k8s.api.core.v1.Container'` (the names of the upstream spec, so they are unambiguous across
- * API groups).
+ * Full OpenAPI definition name of a Kubernetes type {@link k8sTypeSchema} can produce, e.g.
+ * `'io.k8s.api.core.v1.Container'`.
  */
-export type K8sTypeName = keyof K8sTypes;
+export type K8sDefinitionName = keyof K8sTypesByDefinition;
+
+type LastSegment<S extends string> = S extends `${string}.${infer Rest}` ? LastSegment<Rest> : S;
+
+/** Short name of a Kubernetes type {@link k8sTypeSchema} can produce, e.g. `'Container'` (all are unique). */
+export type K8sShortTypeName = LastSegment<K8sDefinitionName>;
+
+/**
+ * A Kubernetes type {@link k8sTypeSchema} can produce, named either way: `'Container'` or
+ * `'io.k8s.api.core.v1.Container'`.
+ */
+export type K8sTypeName = K8sDefinitionName | K8sShortTypeName;
+
+/** Static type of the Kubernetes type named `N` (either form of {@link K8sTypeName}). */
+export type K8sType<N extends K8sTypeName> = N extends K8sDefinitionName
+  ? K8sTypesByDefinition[N]
+  : K8sTypesByDefinition[Extract<K8sDefinitionName, `${string}.${N}`>];
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 
 /**
- * Every {@link K8sTypeName}. Must match `ROOTS` in scripts/update-k8s-openapi.ts (the unit tests
- * compare it with the `roots` recorded in openapi.json).
+ * Every {@link K8sDefinitionName}. Must match `ROOTS` in scripts/update-k8s-openapi.ts (the unit
+ * tests compare it with the `roots` recorded in openapi.json).
  */
-export const k8sTypeNames: readonly K8sTypeName[] = Object.freeze(
-  // A Record rather than a list so that the compiler insists on every K8sTypes key.
+export const k8sTypeNames: readonly K8sDefinitionName[] = Object.freeze(
+  // A Record rather than a list so that the compiler insists on every K8sTypesByDefinition key.
   Object.keys({
     'io.k8s.api.core.v1.EnvVar': true,
     'io.k8s.api.core.v1.EnvFromSource': true,
@@ -158,8 +173,19 @@ export const k8sTypeNames: readonly K8sTypeName[] = Object.freeze(
     'io.k8s.apimachinery.pkg.apis.meta.v1.Condition': true,
     'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta': true,
     'io.k8s.apimachinery.pkg.apis.meta.v1.Time': true,
-  } satisfies Record<K8sTypeName, true>) as K8sTypeName[],
+  } satisfies Record<K8sDefinitionName, true>) as K8sDefinitionName[],
 );
+
+const byShortName = new Map<string, K8sDefinitionName>(
+  k8sTypeNames.map((n) => [n.slice(n.lastIndexOf('.') + 1), n]),
+);
+
+/** The definition name for either form of name; throws for names outside {@link K8sTypeName}. */
+function definitionName(name: string): K8sDefinitionName {
+  const full = name.includes('.') ? k8sTypeNames.find((n) => n === name) : byShortName.get(name);
+  if (full === undefined) throw new Error(`unknown Kubernetes type ${name}`);
+  return full;
+}
 
 /** Options for {@link k8sTypeSchema}. */
 export interface K8sTypeSchemaOptions {
@@ -399,9 +425,9 @@ function listMapKeysUsable(list: Node): boolean {
   });
 }
 
-const typeSchemaCache = new Map<K8sTypeName, Node>();
+const typeSchemaCache = new Map<K8sDefinitionName, Node>();
 
-function typeSchema(name: K8sTypeName): Node {
+function typeSchema(name: K8sDefinitionName): Node {
   let schema = typeSchemaCache.get(name);
   if (!schema) {
     // Roots are converted in full (ObjectMeta too: asking for it by name means wanting its fields);
@@ -426,7 +452,7 @@ function typeSchema(name: K8sTypeName): Node {
  * The inner schema is built once per name and deep-frozen, since it is shared by every caller: copy
  * before changing anything below the top level. The returned top-level object is fresh each call.
  *
- * @param name Short name of the type, e.g. `'Container'`.
+ * @param name The type, by short or full definition name: `'Container'` or `'io.k8s.api.core.v1.Container'`.
  * @param options `description` replaces the type's own description on the returned schema.
  * @returns A `Type.Unsafe` schema whose static type is the wire form of the
  *   `@kubernetes/client-node` model.
@@ -434,10 +460,10 @@ function typeSchema(name: K8sTypeName): Node {
 export function k8sTypeSchema<N extends K8sTypeName>(
   name: N,
   options?: K8sTypeSchemaOptions,
-): TUnsafe<K8sTypes[N]> {
-  const schema = typeSchema(name);
+): TUnsafe<K8sType<N>> {
+  const schema = typeSchema(definitionName(name));
   const description = options?.description;
-  return Type.Unsafe<K8sTypes[N]>(description === undefined ? { ...schema } : described(schema, description));
+  return Type.Unsafe<K8sType<N>>(description === undefined ? { ...schema } : described(schema, description));
 }
 
 // ---------------------------------------------------------------------------------------------
