@@ -1,0 +1,111 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KINDS } from '../../src/api/index.ts';
+import { generateCrds } from '../../src/crd/generate.ts';
+import { freshNamespace, kubectl } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+
+const DIST = join(import.meta.dirname, '../../dist');
+
+/** Every YAML file under a directory, recursively, sorted. */
+async function yamlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml')
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+describe('CRDs on a real API server', () => {
+  beforeAll(installCrds);
+
+  it('dist/crds applies cleanly and every CRD becomes Established', async () => {
+    await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kelos-dist', '-f', join(DIST, 'crds')]);
+    const { stdout } = await kubectl(['get', 'crd', '-l', 'app.kubernetes.io/part-of=kelos', '-o', 'json']);
+    const items = JSON.parse(stdout).items as Array<{
+      metadata: { name: string };
+      status: { conditions: Array<{ type: string; status: string }> };
+    }>;
+    expect(items.map((i) => i.metadata.name).sort()).toStrictEqual(generateCrds().map((c) => c.metadata.name).sort());
+    for (const item of items) {
+      expect(item.status.conditions.find((c) => c.type === 'Established')?.status, item.metadata.name).toBe('True');
+      expect(item.status.conditions.find((c) => c.type === 'NonStructuralSchema')).toBeUndefined();
+    }
+  });
+
+  it('kubectl explain shows our field descriptions', async () => {
+    const { stdout } = await kubectl(['explain', 'task.spec.worker.model']);
+    expect(stdout).toContain('model is passed to the agent as KELOS_MODEL');
+    const spawner = await kubectl(['explain', 'taskspawner.spec.maxConcurrency']);
+    expect(spawner.stdout).toContain('maxConcurrency caps the spawned Tasks that are not finished');
+    const budget = await kubectl(['explain', 'tb.spec.period.timezone']);
+    expect(budget.stdout).toContain('timezone is the IANA time zone');
+  });
+
+  it('short names, the kelos category and printer columns work through the server', async () => {
+    const namespace = await freshNamespace('crd');
+    await kubectl(['apply', '-n', namespace, '-f', '-'], {
+      input: `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: hello
+spec:
+  prompt: say hello
+  worker:
+    type: claude-code
+    credentials: {type: none}
+    workspaceRef: {name: repo}
+  branch: feature/x
+---
+apiVersion: kelos.dev/v1alpha2
+kind: TaskBudget
+metadata:
+  name: daily
+spec:
+  taskSelector: {}
+  period: {type: Daily}
+  maxCostUSD: "12.5"
+`,
+    });
+    const byShortName = await kubectl(['get', 'tk', '-n', namespace, '-o', 'name']);
+    expect(byShortName.stdout.trim()).toBe('task.kelos.dev/hello');
+
+    const category = await kubectl(['get', 'kelos', '-n', namespace, '-o', 'name']);
+    expect(category.stdout.trim().split('\n').sort()).toStrictEqual(['task.kelos.dev/hello', 'taskbudget.kelos.dev/daily']);
+
+    const wide = await kubectl(['get', 'tasks', '-n', namespace, '-o', 'wide']);
+    const [header, row] = wide.stdout.trim().split('\n');
+    expect(header?.split(/\s{2,}/)).toStrictEqual(['NAME', 'TYPE', 'PHASE', 'BRANCH', 'WORKSPACE', 'DEPENDS ON', 'COST', 'AGE']);
+    // kubectl leaves a column blank when its field is unset (no phase yet, no cost).
+    expect(row).toMatch(/^hello\s+claude-code\s+feature\/x\s+repo\s+\d+s$/);
+
+    const budgets = await kubectl(['get', 'tb', '-n', namespace]);
+    expect(budgets.stdout).toMatch(/^daily\s+Daily\s+12\.5\s+\d+s$/m);
+  });
+
+  it('every kind is listed by its plural and by every short name', async () => {
+    for (const kind of KINDS) {
+      for (const name of [kind.plural, ...kind.shortNames]) {
+        await expect(kubectl(['get', name, '-A', '-o', 'name'])).resolves.toBeDefined();
+      }
+    }
+  });
+
+  it('every manifest in dist/ passes server-side dry-run', async () => {
+    const namespace = await freshNamespace('dryrun');
+    const files = (await yamlFiles(DIST)).filter((f) => !f.includes('/crds/'));
+    expect(files.length).toBeGreaterThan(0);
+    const failures: string[] = [];
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
+      // Namespaced objects without a namespace land in the fresh one; cluster-scoped ones are unaffected.
+      const result = await kubectl(['apply', '--dry-run=server', '--server-side', '-n', namespace, '-f', file]).catch(
+        (err: Error) => err,
+      );
+      if (result instanceof Error) failures.push(`${file}: ${result.message}`);
+      expect(text.length).toBeGreaterThan(0);
+    }
+    expect(failures).toStrictEqual([]);
+  });
+});
