@@ -1,0 +1,414 @@
+/**
+ * Offline evaluation of the `x-kubernetes-validations` rules of a schema, with a real CEL
+ * evaluator (`@bufbuild/cel`) on the very same rule strings the API server runs, extended with
+ * the Kubernetes CEL functions the rules use (the `quantity` library, time zones, strings).
+ *
+ * The walk follows the API server: a rule runs where its schema node has a value, with `self`
+ * bound to that value; integers are CEL `int`, `type: number` fields `double`. Transition rules
+ * (those that read `oldSelf`) are skipped, as the server skips them on create.
+ *
+ * @packageDocumentation
+ */
+import {
+  CelScalar,
+  type CelValue,
+  celEnv,
+  celFunc,
+  celMethod,
+  isCelError,
+  objectType,
+  parse,
+  plan,
+} from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
+import { create, createFileRegistry, type DescMessage } from '@bufbuild/protobuf';
+import { type ReflectMessage, reflect } from '@bufbuild/protobuf/reflect';
+import {
+  FieldDescriptorProto_Label,
+  FieldDescriptorProto_Type,
+  FileDescriptorProtoSchema,
+  timestampDate,
+} from '@bufbuild/protobuf/wkt';
+import type { CelRule } from '../api/schema.ts';
+import { escapePointer } from './diagnostic.ts';
+import {
+  addQuantities,
+  compareQuantities,
+  formatQuantity,
+  isIntegerQuantity,
+  parseQuantity,
+  type Quantity,
+  quantityFloat,
+  quantityInteger,
+  quantitySign,
+} from './quantity.ts';
+
+type SchemaNode = Readonly<Record<string, unknown>>;
+
+/** A rule and where it sits. */
+export interface RuleSite {
+  /**
+   * JSON pointer of the value the rule is evaluated on, with `*` standing for any array item or
+   * map value, e.g. `/spec/worker/podOverrides/volumes`.
+   */
+  readonly pointer: string;
+  readonly rule: CelRule;
+}
+
+/** A rule that did not hold, or could not be evaluated, for one value. */
+export interface RuleFinding {
+  readonly code: 'cel/rule' | 'cel/error';
+  /** The rule's message; for `cel/error`, prefixed with what went wrong, as the server words it. */
+  readonly message: string;
+  /** Pointer of the value that carries the rule (plus the rule's `fieldPath`, when it has one). */
+  readonly path: string;
+  readonly rule: CelRule;
+}
+
+const isNode = (v: unknown): v is SchemaNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const rulesOf = (schema: SchemaNode): readonly CelRule[] => {
+  const rules = schema['x-kubernetes-validations'];
+  return Array.isArray(rules) ? (rules as CelRule[]) : [];
+};
+
+/** Whether a rule compares against the previous object; such rules only run on update. */
+export const isTransitionRule = (rule: CelRule): boolean => /\boldSelf\b/.test(rule.rule);
+
+/**
+ * Every `x-kubernetes-validations` rule in a schema, wherever it sits (properties, array items,
+ * map values, `anyOf` branches), in schema order.
+ */
+export function collectRules(schema: object, pointer = ''): RuleSite[] {
+  const out: RuleSite[] = [];
+  const visit = (node: unknown, at: string) => {
+    if (!isNode(node)) return;
+    for (const rule of rulesOf(node)) out.push({ pointer: at, rule });
+    const properties = node['properties'];
+    if (isNode(properties)) {
+      for (const [key, child] of Object.entries(properties)) visit(child, `${at}/${escapePointer(key)}`);
+    }
+    visit(node['items'], `${at}/*`);
+    visit(node['additionalProperties'], `${at}/*`);
+    for (const junctor of ['anyOf', 'allOf', 'oneOf'] as const) {
+      const branches = node[junctor];
+      if (Array.isArray(branches)) for (const branch of branches) visit(branch, at);
+    }
+  };
+  visit(schema, pointer);
+  return out;
+}
+
+/** Whether a schema has any rule below it; lets the walk skip rule-free subtrees (most of a Pod). */
+const hasRulesCache = new WeakMap<object, boolean>();
+function hasRules(schema: unknown): boolean {
+  if (!isNode(schema)) return false;
+  const cached = hasRulesCache.get(schema);
+  if (cached !== undefined) return cached;
+  hasRulesCache.set(schema, false); // guards against cycles
+  const result = collectRules(schema).length > 0;
+  hasRulesCache.set(schema, result);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Kubernetes CEL library subset, on top of the CEL standard library
+// ---------------------------------------------------------------------------------------------
+
+/** `kubernetes.Quantity`, a message type so `type(quantity('1'))` is a distinct CEL type. */
+const quantityDesc: DescMessage = (() => {
+  const file = create(FileDescriptorProtoSchema, {
+    name: 'kelos/kubernetes/quantity.proto',
+    package: 'kubernetes',
+    syntax: 'proto3',
+    messageType: [
+      {
+        name: 'Quantity',
+        field: [
+          {
+            name: 'value',
+            jsonName: 'value',
+            number: 1,
+            type: FieldDescriptorProto_Type.STRING,
+            label: FieldDescriptorProto_Label.OPTIONAL,
+          },
+        ],
+      },
+    ],
+  });
+  const desc = createFileRegistry(file, () => undefined).getMessage('kubernetes.Quantity');
+  if (!desc) throw new Error('kubernetes.Quantity descriptor was not built');
+  return desc;
+})();
+
+const QUANTITY = objectType(quantityDesc);
+const { BOOL, DOUBLE, INT, STRING } = CelScalar;
+
+const quantityValue = (q: Quantity): ReflectMessage =>
+  reflect(quantityDesc, create(quantityDesc, { value: formatQuantity(q) } as never));
+
+const quantityOf = (m: ReflectMessage): Quantity => {
+  const text = (m.message as unknown as { value: string }).value;
+  const q = parseQuantity(text);
+  if (!q) throw new Error(`invalid quantity ${JSON.stringify(text)}`);
+  return q;
+};
+
+const parseOrThrow = (text: string): Quantity => {
+  const q = parseQuantity(text);
+  // cel-go's message for the same failure.
+  if (!q) throw new Error('quantities must match the regular expression');
+  return q;
+};
+
+const int64 = (n: bigint): bigint => {
+  if (n > 2n ** 63n - 1n || n < -(2n ** 63n)) throw new Error('integer overflow');
+  return n;
+};
+
+const quantityFuncs = [
+  celFunc('quantity', [STRING], QUANTITY, (s) => quantityValue(parseOrThrow(s))),
+  celFunc('isQuantity', [STRING], BOOL, (s) => parseQuantity(s) !== undefined),
+  celMethod('sign', QUANTITY, [], INT, function () {
+    return BigInt(quantitySign(quantityOf(this)));
+  }),
+  celMethod('isInteger', QUANTITY, [], BOOL, function () {
+    return isIntegerQuantity(quantityOf(this));
+  }),
+  celMethod('asInteger', QUANTITY, [], INT, function () {
+    const q = quantityOf(this);
+    if (!isIntegerQuantity(q)) throw new Error('cannot convert value to integer');
+    return int64(quantityInteger(q));
+  }),
+  celMethod('asApproximateFloat', QUANTITY, [], DOUBLE, function () {
+    return quantityFloat(quantityOf(this));
+  }),
+  celMethod('isGreaterThan', QUANTITY, [QUANTITY], BOOL, function (other) {
+    return compareQuantities(quantityOf(this), quantityOf(other)) > 0;
+  }),
+  celMethod('isLessThan', QUANTITY, [QUANTITY], BOOL, function (other) {
+    return compareQuantities(quantityOf(this), quantityOf(other)) < 0;
+  }),
+  celMethod('compareTo', QUANTITY, [QUANTITY], INT, function (other) {
+    return BigInt(compareQuantities(quantityOf(this), quantityOf(other)));
+  }),
+  celMethod('add', QUANTITY, [QUANTITY], QUANTITY, function (other) {
+    return quantityValue(addQuantities(quantityOf(this), quantityOf(other)));
+  }),
+  celMethod('add', QUANTITY, [INT], QUANTITY, function (n) {
+    return quantityValue(addQuantities(quantityOf(this), { numerator: n, scale: 0 }));
+  }),
+  celMethod('sub', QUANTITY, [QUANTITY], QUANTITY, function (other) {
+    const o = quantityOf(other);
+    return quantityValue(addQuantities(quantityOf(this), { numerator: -o.numerator, scale: o.scale }));
+  }),
+  celMethod('sub', QUANTITY, [INT], QUANTITY, function (n) {
+    return quantityValue(addQuantities(quantityOf(this), { numerator: -n, scale: 0 }));
+  }),
+];
+
+const zoneCache = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A formatter for an IANA time zone or a fixed `±HH:MM` offset. Intl decides which names exist;
+ * a name that only differs from a known zone in letter case is refused, because the server's Go
+ * time zone database is case-sensitive (`europe/berlin` is not a zone there).
+ */
+function zoneFormat(tz: string): Intl.DateTimeFormat {
+  let format = zoneCache.get(tz);
+  if (format) return format;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      weekday: 'short',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    throw new Error(`unknown time zone ${tz}`);
+  }
+  const resolved = format.resolvedOptions().timeZone;
+  if (resolved !== tz && resolved.toLowerCase() === tz.toLowerCase())
+    throw new Error(`unknown time zone ${tz}`);
+  zoneCache.set(tz, format);
+  return format;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+interface ZonedParts {
+  year: number;
+  month: number;
+  day: number;
+  weekday: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function zonedParts(ts: ReflectMessage, tz: string): ZonedParts {
+  const date = timestampDate(ts.message as never);
+  const parts: Record<string, string> = {};
+  for (const p of zoneFormat(tz).formatToParts(date)) parts[p.type] = p.value;
+  return {
+    year: Number(parts['year']),
+    month: Number(parts['month']) - 1,
+    day: Number(parts['day']),
+    weekday: WEEKDAYS.indexOf(parts['weekday'] ?? ''),
+    hour: Number(parts['hour']),
+    minute: Number(parts['minute']),
+    second: Number(parts['second']),
+  };
+}
+
+const TIMESTAMP = objectType('google.protobuf.Timestamp');
+
+/**
+ * Timestamp accessors with a time zone argument, replacing the standard ones so every zone name
+ * goes through {@link zoneFormat}. Day-of-year needs no override for the rules we have.
+ */
+const timeZoneFuncs = (
+  [
+    ['getFullYear', (p: ZonedParts) => p.year],
+    ['getMonth', (p: ZonedParts) => p.month],
+    ['getDate', (p: ZonedParts) => p.day],
+    ['getDayOfMonth', (p: ZonedParts) => p.day - 1],
+    ['getDayOfWeek', (p: ZonedParts) => p.weekday],
+    ['getHours', (p: ZonedParts) => p.hour],
+    ['getMinutes', (p: ZonedParts) => p.minute],
+    ['getSeconds', (p: ZonedParts) => p.second],
+  ] as const
+).map(([name, pick]) =>
+  celMethod(name, TIMESTAMP, [STRING], INT, function (tz) {
+    return BigInt(pick(zonedParts(this as unknown as ReflectMessage, tz)));
+  }),
+);
+
+const env = celEnv({ funcs: [...strings, ...quantityFuncs, ...timeZoneFuncs] });
+
+type Program = (bindings: { self: unknown }) => CelValue | Error;
+
+const programs = new Map<string, Program | Error>();
+
+/** Parses and plans a rule once; the same string always gets the same program. */
+function compile(rule: string): Program | Error {
+  let program = programs.get(rule);
+  if (program === undefined) {
+    try {
+      const run = plan(env, parse(rule));
+      program = (bindings) => run(bindings as never) as CelValue | Error;
+    } catch (err) {
+      program = new Error(`compilation failed: ${(err as Error).message.split('\n')[0]}`);
+    }
+    programs.set(rule, program);
+  }
+  return program;
+}
+
+/**
+ * Converts a JSON value into what CEL expects for it under `schema`: integers become `int`
+ * (bigint) unless the schema says `type: number`, as the server types them.
+ */
+export function toCelValue(schema: unknown, value: unknown): unknown {
+  if (typeof value === 'number') {
+    const type = isNode(schema) ? schema['type'] : undefined;
+    return type !== 'number' && Number.isInteger(value) ? BigInt(value) : value;
+  }
+  if (Array.isArray(value)) {
+    const items = isNode(schema) ? schema['items'] : undefined;
+    return value.map((v) => toCelValue(items, v));
+  }
+  if (typeof value === 'object' && value !== null) {
+    const node = isNode(schema) ? schema : {};
+    const properties = isNode(node['properties']) ? node['properties'] : {};
+    const additional = node['additionalProperties'];
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) out[key] = toCelValue(properties[key] ?? additional, v);
+    return out;
+  }
+  return value;
+}
+
+/** JSON pointer segments of a rule's `fieldPath` (`.a.b`, `.a['b.c']`, `.a[0]`). */
+function fieldPathSegments(fieldPath: string): string[] {
+  const segments: string[] = [];
+  const re = /\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*(\d+)\s*\]/g;
+  for (const m of fieldPath.matchAll(re)) segments.push(m[1] ?? m[2] ?? m[3] ?? '');
+  return segments;
+}
+
+/** Evaluates one rule against `self`; `undefined` when it holds. */
+export function evaluateRule(rule: CelRule, self: unknown, path: string): RuleFinding | undefined {
+  const program = compile(rule.rule);
+  const at = rule.fieldPath
+    ? path +
+      fieldPathSegments(rule.fieldPath)
+        .map((s) => `/${escapePointer(s)}`)
+        .join('')
+    : path;
+  const failure = (reason: string): RuleFinding => ({
+    code: 'cel/error',
+    message: `${reason} evaluating rule: ${rule.message}`,
+    path: at,
+    rule,
+  });
+  if (program instanceof Error) return failure(program.message);
+  let result: CelValue | Error;
+  try {
+    result = program({ self });
+  } catch (err) {
+    result = err as Error;
+  }
+  if (isCelError(result) || result instanceof Error) return failure(result.message);
+  if (result === true) return undefined;
+  if (result === false) return { code: 'cel/rule', message: rule.message, path: at, rule };
+  return failure(`rule returned ${typeof result}, not a boolean`);
+}
+
+/**
+ * Runs every non-transition rule of `schema` and of every schema node below it that has a value
+ * in `value`, and returns the rules that did not hold or failed to evaluate.
+ *
+ * @param schema The schema of `value` (for a whole object, the object's schema).
+ * @param value The JSON value (nulls already dropped, as the server prunes them).
+ * @param pointer JSON pointer of `value` inside its object, prefixed to finding paths.
+ */
+export function evaluateRules(schema: object, value: unknown, pointer = ''): RuleFinding[] {
+  const findings: RuleFinding[] = [];
+  walk(schema, value, toCelValue(schema, value), pointer, findings);
+  return findings;
+}
+
+function walk(schema: unknown, value: unknown, cel: unknown, at: string, out: RuleFinding[]): void {
+  if (value === undefined || !isNode(schema) || !hasRules(schema)) return;
+  for (const rule of rulesOf(schema)) {
+    if (isTransitionRule(rule)) continue;
+    const finding = evaluateRule(rule, cel, at);
+    if (finding) out.push(finding);
+  }
+  for (const junctor of ['anyOf', 'allOf', 'oneOf'] as const) {
+    const branches = schema[junctor];
+    if (Array.isArray(branches)) for (const branch of branches) walk(branch, value, cel, at, out);
+  }
+  if (Array.isArray(value)) {
+    const celItems = cel as unknown[];
+    value.forEach((item, i) => {
+      walk(schema['items'], item, celItems[i], `${at}/${i}`, out);
+    });
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const record = value as Record<string, unknown>;
+  const celRecord = cel as Record<string, unknown>;
+  const properties = isNode(schema['properties']) ? schema['properties'] : {};
+  const additional = schema['additionalProperties'];
+  for (const [key, child] of Object.entries(record)) {
+    const childSchema = properties[key] ?? additional;
+    walk(childSchema, child, celRecord[key], `${at}/${escapePointer(key)}`, out);
+  }
+}

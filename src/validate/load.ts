@@ -1,0 +1,374 @@
+/**
+ * Reads manifests (multi-document YAML, JSON, JSON arrays and `kind: List`) into plain objects
+ * that remember where every node came from, so a diagnostic can point at `file:line:column`.
+ *
+ * YAML is read with YAML 1.1 scalars (`yes`/`on` are booleans, `0755` is octal), as kubectl's
+ * sigs.k8s.io/yaml does, so the validator sees the same values the API server will. Unquoted
+ * timestamps and `1:20`-style sexagesimal numbers stay strings, as they do there.
+ *
+ * @packageDocumentation
+ */
+import type { Stats } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Tags,
+  type Document as YamlDocument,
+  type Node as YamlNode,
+} from 'yaml';
+import type { Diagnostic, ResourceRef } from './diagnostic.ts';
+import { toPointer } from './diagnostic.ts';
+
+/** A 1-based line and column in a source file. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** One object read from a manifest, with a way back to its source text. */
+export interface LoadedDocument {
+  /** The object, as plain JSON values. */
+  readonly object: Record<string, unknown>;
+  /** File it came from (`-` or `<stdin>` for standard input, or a synthetic name). */
+  readonly file: string;
+  /** Position of the object among the objects of its file, from 0. */
+  readonly index: number;
+  /** 1-based line where the object starts. */
+  readonly line: number;
+  /**
+   * Maps a JSON pointer into {@link LoadedDocument.object} to the position of that node in the
+   * source: the key for an object member, the item for an array element. When the node does not
+   * exist (a missing required field), the nearest existing parent is returned.
+   */
+  locate(pointer: string): SourcePosition | undefined;
+}
+
+/** What {@link parseManifests} found in one text. */
+export interface ParseResult {
+  readonly documents: LoadedDocument[];
+  /** Parse errors and malformed documents; those documents are left out of `documents`. */
+  readonly diagnostics: Diagnostic[];
+}
+
+const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
+
+/** YAML 1.1 tags minus the two kubectl does not resolve (timestamps, sexagesimal numbers). */
+const kubectlTags = (tags: Tags): Tags =>
+  tags.filter(
+    (t) => typeof t === 'string' || (t.tag !== TIMESTAMP_TAG && (t as { format?: string }).format !== 'TIME'),
+  );
+
+/** Splits a JSON pointer into unescaped segments (RFC 6901). */
+export const parsePointer = (pointer: string): string[] =>
+  pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
+/** Builds a document for an object that has no source text (for example one synthesized in memory). */
+export const documentFromObject = (
+  object: Record<string, unknown>,
+  file = '<memory>',
+  index = 0,
+): LoadedDocument => ({ object, file, index, line: 1, locate: () => undefined });
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const describeValue = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+
+/** Finds a node in a parsed YAML tree by JSON-pointer segments; positions are source offsets. */
+function locateOffset(
+  doc: YamlDocument,
+  root: YamlNode | null,
+  segments: readonly string[],
+): number | undefined {
+  let node: unknown = root;
+  let offset = (root as { range?: [number, number, number] } | null)?.range?.[0];
+  for (const segment of segments) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === segment);
+      if (!pair) return offset;
+      const keyRange = (pair.key as { range?: [number, number, number] }).range;
+      if (keyRange) offset = keyRange[0];
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const index = /^\d+$/.test(segment) ? Number(segment) : -1;
+      const item = node.items[index] as { range?: [number, number, number] } | undefined;
+      if (!item) return offset;
+      if (item.range) offset = item.range[0];
+      node = item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+interface RawObject {
+  readonly value: unknown;
+  readonly node: YamlNode | null;
+  /** Pointer of this object inside the document value, for List items and JSON arrays. */
+  readonly prefix: readonly string[];
+}
+
+/** A document's top-level objects: the value itself, or the items of a JSON array or `kind: List`. */
+function expand(value: unknown, node: YamlNode | null, arraysAreLists: boolean): RawObject[] {
+  const itemsOf = (items: unknown[], seq: unknown, prefix: string[]): RawObject[] =>
+    items.map((item, i) => ({
+      value: item,
+      node: (isSeq(seq) ? (seq.items[i] as YamlNode | undefined) : undefined) ?? null,
+      prefix: [...prefix, String(i)],
+    }));
+  if (Array.isArray(value) && arraysAreLists) return itemsOf(value, node, []);
+  if (isPlainObject(value) && value['kind'] === 'List' && Array.isArray(value['items'])) {
+    const itemsNode = isMap(node) ? node.get('items', true) : undefined;
+    return itemsOf(value['items'], itemsNode, ['items']);
+  }
+  return [{ value, node, prefix: [] }];
+}
+
+/**
+ * Parses manifests from `text`. Documents that do not parse, are not mappings, or lack
+ * `apiVersion`, `kind` or `metadata.name` become error diagnostics and are left out; empty
+ * documents are skipped, as kubectl skips them.
+ *
+ * @param text YAML (one or more documents) or JSON (an object or an array of objects).
+ * @param file Name used in diagnostics. A name ending in `.json` makes a top-level array a list of
+ *   objects; so does text that starts with `[`.
+ */
+export function parseManifests(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const documents: LoadedDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const position = (offset: number | undefined): SourcePosition | undefined => {
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const arraysAreLists = file.endsWith('.json') || /^\s*\[/.test(text);
+  const parsed = parseAllDocuments(text, {
+    lineCounter,
+    version: '1.1',
+    customTags: kubectlTags,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  const docs = Array.isArray(parsed) ? parsed : [];
+
+  for (const [docIndex, doc] of docs.entries()) {
+    const docLabel = `document ${docIndex + 1}`;
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const at = position(err.pos[0]);
+        diagnostics.push({
+          severity: 'error',
+          code: 'yaml/parse',
+          message: `${docLabel} is not valid YAML: ${err.message.split('\n')[0]}`,
+          path: '',
+          source: { file, ...at },
+        });
+      }
+      continue;
+    }
+    for (const warning of doc.warnings) {
+      diagnostics.push({
+        severity: 'warning',
+        code: 'yaml/warning',
+        message: `${docLabel}: ${warning.message.split('\n')[0]}`,
+        path: '',
+        source: { file, ...position(warning.pos[0]) },
+      });
+    }
+    const root = doc.contents as YamlNode | null;
+    // A document with only comments or `---` holds nothing; kubectl skips it too.
+    if (root === null || (isScalar(root) && root.value === null)) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'yaml/parse',
+        message: `${docLabel} cannot be read: ${(err as Error).message}`,
+        path: '',
+        source: { file, ...position(root.range?.[0]) },
+      });
+      continue;
+    }
+
+    for (const raw of expand(value, root, arraysAreLists)) {
+      const locate = (pointer: string) =>
+        position(locateOffset(doc, root, [...raw.prefix, ...parsePointer(pointer)]));
+      const start = locate('');
+      const here = { file, ...start };
+      const where = raw.prefix.length > 0 ? `${docLabel}, item ${toPointer(raw.prefix)}` : docLabel;
+      if (!isPlainObject(raw.value)) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'manifest/not-object',
+          message: `${where} is ${describeValue(raw.value)}, not a mapping; a manifest must be an object with apiVersion, kind and metadata`,
+          path: '',
+          source: here,
+        });
+        continue;
+      }
+      const object = raw.value;
+      const problems = identityProblems(object);
+      if (problems.length > 0) {
+        const kind = typeof object['kind'] === 'string' ? object['kind'] : undefined;
+        const resource: ResourceRef | undefined = kind ? { kind, name: '' } : undefined;
+        for (const p of problems) {
+          diagnostics.push({
+            severity: 'error',
+            code: p.code,
+            message: `${where}: ${p.message}`,
+            path: p.path,
+            ...(resource ? { resource } : {}),
+            source: { file, ...locate(p.path) },
+          });
+        }
+        continue;
+      }
+      documents.push({ object, file, index: documents.length, line: start?.line ?? 1, locate });
+    }
+  }
+  return { documents, diagnostics };
+}
+
+interface IdentityProblem {
+  readonly code: string;
+  readonly message: string;
+  readonly path: string;
+}
+
+/** What keeps an object from being identified (and so from being validated at all). */
+function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
+  const problems: IdentityProblem[] = [];
+  const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (!nonEmpty(object['apiVersion'])) {
+    problems.push({
+      code: 'manifest/apiversion',
+      path: '/apiVersion',
+      message:
+        object['apiVersion'] === undefined
+          ? 'apiVersion is missing; expected e.g. "kelos.dev/v1alpha2"'
+          : `apiVersion must be a non-empty string, got ${describeValue(object['apiVersion'])}`,
+    });
+  }
+  if (!nonEmpty(object['kind'])) {
+    problems.push({
+      code: 'manifest/kind',
+      path: '/kind',
+      message:
+        object['kind'] === undefined
+          ? 'kind is missing; expected e.g. "Task"'
+          : `kind must be a non-empty string, got ${describeValue(object['kind'])}`,
+    });
+  }
+  const metadata = object['metadata'];
+  if (!isPlainObject(metadata)) {
+    problems.push({
+      code: 'manifest/name',
+      path: '/metadata',
+      message:
+        metadata === undefined
+          ? 'metadata is missing; every object needs metadata.name'
+          : `metadata must be an object, got ${describeValue(metadata)}`,
+    });
+  } else if (!nonEmpty(metadata['name'])) {
+    problems.push({
+      code: 'manifest/name',
+      path: '/metadata/name',
+      message:
+        metadata['name'] === undefined
+          ? 'metadata.name is missing; every object needs a name'
+          : `metadata.name must be a non-empty string, got ${describeValue(metadata['name'])}`,
+    });
+  }
+  return problems;
+}
+
+/** How a path argument was read. */
+export interface LoadResult extends ParseResult {
+  /** Files read, in order (`-` for standard input). */
+  readonly files: string[];
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+/** Every manifest file under `dir`, recursively, sorted by path so output is stable. */
+async function manifestFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await manifestFiles(path)));
+    else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
+ * sorted) and `-` (standard input, read once).
+ *
+ * @param paths Paths as given by the user; they are used as-is in diagnostics.
+ * @param readStdin Reads standard input to the end.
+ * @throws Error naming the path when a path does not exist or cannot be read.
+ */
+export async function loadManifestPaths(
+  paths: readonly string[],
+  readStdin: () => Promise<string>,
+): Promise<LoadResult> {
+  const documents: LoadedDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const files: string[] = [];
+  const add = (text: string, file: string) => {
+    const result = parseManifests(text, file);
+    documents.push(...result.documents);
+    diagnostics.push(...result.diagnostics);
+    files.push(file);
+  };
+  let stdinRead = false;
+  for (const path of paths) {
+    if (path === '-') {
+      if (stdinRead) continue;
+      stdinRead = true;
+      add(await readStdin(), '-');
+      continue;
+    }
+    let info: Stats;
+    try {
+      info = await stat(path);
+    } catch (err) {
+      throw new Error(
+        `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const targets = info.isDirectory() ? await manifestFiles(path) : [path];
+    for (const file of targets) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      add(text, file);
+    }
+  }
+  return { documents, diagnostics, files };
+}
