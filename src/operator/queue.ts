@@ -1,0 +1,230 @@
+/**
+ * A keyed work queue in the shape of client-go's: informer handlers add keys, a bounded
+ * set of workers runs the reconcile for each key.
+ *
+ * - A key waiting in the queue is held once, however often it is added (bursts coalesce).
+ * - A key is never processed by two workers at once; a key added while it is processed is
+ *   run again right after (so no change is missed).
+ * - A failed key comes back after an exponential per-key backoff, reset by a success.
+ * - A reconcile may ask to run again after a delay (`requeueAfterMs`).
+ * - Time comes from an injectable {@link Clock}.
+ *
+ * @packageDocumentation
+ */
+import { type Clock, systemClock, type TimerHandle } from './clock.ts';
+
+/** What a reconcile returns: when (if at all) to look at the key again. */
+export interface ReconcileResult {
+  /** Run again after this many milliseconds, unless an event brings the key back sooner. */
+  readonly requeueAfterMs?: number;
+}
+
+/** The function the workers run for each key. Throwing counts as a failure and backs off. */
+export type KeyHandler = (key: string) => Promise<ReconcileResult | undefined>;
+
+/** Options of {@link WorkQueue}. */
+export interface WorkQueueOptions {
+  /** Keys processed at the same time. Default 4. */
+  readonly workers?: number;
+  /** Backoff after the first failure of a key. Default 100 ms. */
+  readonly baseBackoffMs?: number;
+  /** Upper bound of the backoff. Default 5 minutes. */
+  readonly maxBackoffMs?: number;
+  readonly clock?: Clock;
+  /** Told about every finished key (for metrics and logs). */
+  readonly onDone?: (key: string, outcome: 'ok' | 'error', durationMs: number, error?: unknown) => void;
+}
+
+interface Delayed {
+  readonly at: number;
+  readonly timer: TimerHandle;
+}
+
+/** The queue. Create, {@link WorkQueue.start} with a handler, add keys. */
+export class WorkQueue {
+  readonly #workers: number;
+  readonly #baseBackoffMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #clock: Clock;
+  readonly #onDone: WorkQueueOptions['onDone'];
+  /** Keys ready to run, in arrival order. */
+  readonly #ready = new Set<string>();
+  /** Keys a worker is running now. */
+  readonly #processing = new Set<string>();
+  /** Keys added while they were processed: run again when that finishes. */
+  readonly #dirty = new Set<string>();
+  /** Keys waiting for a requeue or a backoff; the earliest time wins. */
+  readonly #delayed = new Map<string, Delayed>();
+  /** Consecutive failures per key. */
+  readonly #failures = new Map<string, number>();
+  readonly #idleWaiters: Array<() => void> = [];
+  #handler: KeyHandler | undefined;
+  #paused = false;
+  #shutDown = false;
+  #inFlight = new Set<Promise<void>>();
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.#workers = Math.max(1, opts.workers ?? 4);
+    this.#baseBackoffMs = opts.baseBackoffMs ?? 100;
+    this.#maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
+    this.#clock = opts.clock ?? systemClock;
+    this.#onDone = opts.onDone;
+  }
+
+  /** Keys ready to run (the queue depth metric). */
+  get depth(): number {
+    return this.#ready.size;
+  }
+
+  /** Keys being processed now. */
+  get processing(): number {
+    return this.#processing.size;
+  }
+
+  /** Keys waiting for a requeue or a backoff to expire. */
+  get delayed(): number {
+    return this.#delayed.size;
+  }
+
+  /** Consecutive failures of `key` (0 after a success). */
+  failures(key: string): number {
+    return this.#failures.get(key) ?? 0;
+  }
+
+  /** Starts the workers with `handler`. Keys added before are kept. */
+  start(handler: KeyHandler): void {
+    this.#handler = handler;
+    this.#pump();
+  }
+
+  /** Stops starting new work (keys keep accumulating). In-flight keys finish. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Resumes after {@link WorkQueue.pause}. */
+  resume(): void {
+    this.#paused = false;
+    this.#pump();
+  }
+
+  /** Whether workers may start keys. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Adds `key` to run as soon as a worker is free. */
+  add(key: string): void {
+    if (this.#shutDown) return;
+    this.#cancelDelayed(key);
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    this.#ready.add(key);
+    this.#pump();
+  }
+
+  /** Adds `key` after `ms` milliseconds, unless it runs earlier anyway. */
+  addAfter(key: string, ms: number): void {
+    if (this.#shutDown) return;
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    if (this.#ready.has(key) || this.#dirty.has(key)) return;
+    const at = this.#clock.now() + ms;
+    const existing = this.#delayed.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) this.#clock.clearTimeout(existing.timer);
+    const timer = this.#clock.setTimeout(() => {
+      this.#delayed.delete(key);
+      this.add(key);
+    }, ms);
+    this.#delayed.set(key, { at, timer });
+  }
+
+  /** Resolves when no key is ready or processing (delayed keys do not count). */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops the queue: drops pending keys and timers, and waits for in-flight keys. */
+  async shutdown(): Promise<void> {
+    this.#shutDown = true;
+    for (const d of this.#delayed.values()) this.#clock.clearTimeout(d.timer);
+    this.#delayed.clear();
+    this.#ready.clear();
+    this.#dirty.clear();
+    await Promise.all([...this.#inFlight]);
+    this.#notifyIdle();
+  }
+
+  #cancelDelayed(key: string): void {
+    const d = this.#delayed.get(key);
+    if (d) {
+      this.#clock.clearTimeout(d.timer);
+      this.#delayed.delete(key);
+    }
+  }
+
+  #isIdle(): boolean {
+    return this.#processing.size === 0 && (this.#ready.size === 0 || this.#paused || this.#shutDown);
+  }
+
+  #notifyIdle(): void {
+    if (!this.#isIdle()) return;
+    for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  #pump(): void {
+    const handler = this.#handler;
+    if (!handler || this.#paused || this.#shutDown) {
+      this.#notifyIdle();
+      return;
+    }
+    while (this.#processing.size < this.#workers && this.#ready.size > 0) {
+      const key = this.#ready.values().next().value as string;
+      this.#ready.delete(key);
+      this.#processing.add(key);
+      const run = this.#run(handler, key);
+      this.#inFlight.add(run);
+      void run.finally(() => this.#inFlight.delete(run));
+    }
+    this.#notifyIdle();
+  }
+
+  async #run(handler: KeyHandler, key: string): Promise<void> {
+    const started = this.#clock.now();
+    let result: ReconcileResult | undefined;
+    let error: unknown;
+    let failed = false;
+    try {
+      result = await handler(key);
+    } catch (err) {
+      failed = true;
+      error = err;
+    }
+    this.#processing.delete(key);
+    const duration = this.#clock.now() - started;
+    if (failed) {
+      const n = (this.#failures.get(key) ?? 0) + 1;
+      this.#failures.set(key, n);
+      this.#onDone?.(key, 'error', duration, error);
+      if (this.#dirty.delete(key)) this.add(key);
+      else this.addAfter(key, this.backoffFor(n));
+    } else {
+      this.#failures.delete(key);
+      this.#onDone?.(key, 'ok', duration);
+      if (this.#dirty.delete(key)) this.add(key);
+      else if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    }
+    this.#pump();
+  }
+
+  /** Backoff after the `n`-th consecutive failure: base × 2^(n−1), capped. */
+  backoffFor(n: number): number {
+    return Math.min(this.#maxBackoffMs, this.#baseBackoffMs * 2 ** Math.max(0, n - 1));
+  }
+}
