@@ -1,0 +1,20 @@
+/**
+ * Messages the patterns throw with, for invariants the patterns add on top of the API.
+ *
+ * @packageDocumentation
+ */
+
+/** Pattern message catalog. */
+export const PatternMessages = {
+  maxConcurrency: (got: number) =>
+    `maxConcurrency must be at least 1 (got ${got}); a pattern never runs an unbounded number of agents`,
+  botLogin: 'botLogin must name the GitHub login the agent acts as, so its own items are excluded',
+  openPolicy:
+    'commentPolicy must restrict who can trigger work (allowedUsers, allowedTeams or minimumPermission); otherwise anyone can start an agent',
+  noMaintainers: 'maintainers must name at least one GitHub login whose commands count',
+  noSteps: 'a Pipeline needs at least one step',
+  duplicateStep: (name: string) => `step name ${name} is used more than once`,
+  emptyBranch: 'branch must not be empty: the steps of a Pipeline share one branch',
+  cronFields: (schedule: string) =>
+    `schedule must be a five-field cron expression (minute hour day-of-month month day-of-week), got "${schedule}"`,
+} as const;

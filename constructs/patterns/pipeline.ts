@@ -1,0 +1,105 @@
+/**
+ * Pipeline: ordered Tasks on one branch, each starting when the previous one succeeded
+ * and reading its results.
+ *
+ * @packageDocumentation
+ */
+import { Construct } from 'constructs';
+import { duplicates } from '../render.ts';
+import { type ITask, Task } from '../task.ts';
+import { throwIfViolations, Violations } from '../validation.ts';
+import type { IWorkspace } from '../workspace.ts';
+import { type AgentProps, resolveAgent } from './agent.ts';
+import { PatternMessages } from './messages.ts';
+
+/**
+ * The template expression that reads a result of a finished dependency inside a prompt,
+ * e.g. `depResult(scaffold, 'branch')` is `{{index .Deps "scaffold" "Results" "branch"}}`.
+ */
+export const depResult = (task: ITask, key: string): string =>
+  `{{index .Deps ${JSON.stringify(task.name)} "Results" ${JSON.stringify(key)}}}`;
+
+/** What a step's prompt may refer to. */
+export interface StepContext {
+  /** The step before this one; undefined for the first step. */
+  readonly previous?: ITask;
+}
+
+/** One step of a {@link Pipeline}. */
+export interface PipelineStep {
+  /** `metadata.name` of the step's Task. */
+  readonly name: string;
+  /** The prompt, or a function of the previous step (use {@link depResult} to read its results). */
+  readonly prompt: string | ((ctx: StepContext) => string);
+  /**
+   * Labels of the step's Task.
+   *
+   * @default - the pipeline's labels
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Props of a {@link Pipeline}. */
+export interface PipelineProps extends AgentProps {
+  /** Workspace every step works in. */
+  readonly workspace: IWorkspace;
+  /** Branch every step works on; the steps hold it one after another. */
+  readonly branch: string;
+  /** The steps, in order. */
+  readonly steps: readonly PipelineStep[];
+  /**
+   * Namespace of the Tasks.
+   *
+   * @default - the chart's namespace
+   */
+  readonly namespace?: string;
+  /**
+   * Labels of every Task.
+   *
+   * @default - none
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Ordered Tasks on one branch: step N depends on step N-1, so it starts only when that one
+ * succeeded, and can read its results with {@link depResult}.
+ *
+ * @throws KelosValidationError when there are no steps, step names repeat or the branch is empty.
+ */
+export class Pipeline extends Construct {
+  /** The Tasks, in step order. */
+  readonly tasks: readonly Task[];
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const v = new Violations();
+    v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps);
+    for (const name of duplicates(props.steps.map((s) => s.name)))
+      v.add('/metadata/name', PatternMessages.duplicateStep(name));
+    v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch);
+    throwIfViolations({ kind: 'Task', name: this.node.path }, v.items);
+
+    const agent = resolveAgent(props, props.workspace);
+    const tasks: Task[] = [];
+    for (const step of props.steps) {
+      const previous = tasks.at(-1);
+      const labels = step.labels ?? props.labels;
+      tasks.push(
+        new Task(this, step.name, {
+          metadata: {
+            name: step.name,
+            ...(props.namespace !== undefined && { namespace: props.namespace }),
+            ...(labels && { labels: { ...labels } }),
+          },
+          worker: agent.worker,
+          branch: props.branch,
+          prompt: typeof step.prompt === 'function' ? step.prompt(previous ? { previous } : {}) : step.prompt,
+          ...(previous && { dependsOn: [previous] }),
+          ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
+        }),
+      );
+    }
+    this.tasks = tasks;
+  }
+}

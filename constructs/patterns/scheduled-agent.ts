@@ -1,0 +1,107 @@
+/**
+ * ScheduledAgent: an agent that runs on a cron schedule.
+ *
+ * @packageDocumentation
+ */
+import type { ApiObjectMetadata } from 'cdk8s';
+import { Construct } from 'constructs';
+import { TaskSpawner } from '../task-spawner.ts';
+import { throwIfViolations, Violations } from '../validation.ts';
+import type { IWorkspace } from '../workspace.ts';
+import { type AgentProps, PatternDefaults, resolveAgent } from './agent.ts';
+import { PatternMessages } from './messages.ts';
+
+/** Props of a {@link ScheduledAgent}. */
+export interface ScheduledAgentProps extends AgentProps {
+  /** Object metadata of the TaskSpawner. @default - name generated from the construct path */
+  readonly metadata?: ApiObjectMetadata;
+  /** Five-field cron schedule, in UTC, e.g. `0 9 * * 1`. */
+  readonly schedule: string;
+  /** What the agent does on each run; a Go template over `.Time` and `.Schedule`. */
+  readonly prompt: string;
+  /**
+   * Workspace the agent works in.
+   *
+   * @default - none: the agent starts in an empty directory
+   */
+  readonly workspace?: IWorkspace;
+  /**
+   * Go template of the branch each run works on.
+   *
+   * @default - the workspace's ref
+   */
+  readonly branch?: string;
+  /**
+   * Unfinished runs at once; must be at least 1.
+   *
+   * @default 1 (runs never overlap)
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Runs over the spawner's lifetime.
+   *
+   * @default - no cap
+   */
+  readonly maxTotalTasks?: number;
+  /**
+   * Labels of the spawned Tasks.
+   *
+   * @default - none
+   */
+  readonly taskLabels?: Readonly<Record<string, string>>;
+}
+
+/** Whether `schedule` has the five fields the spawner's cron parser expects. */
+export const isFiveFieldCron = (schedule: string): boolean => schedule.trim().split(/\s+/).length === 5;
+
+/**
+ * Runs an agent on a schedule. Runs never overlap by default, and each has a deadline.
+ *
+ * @throws KelosValidationError when the schedule does not have five fields or
+ * `maxConcurrency` is below 1.
+ */
+export class ScheduledAgent extends Construct {
+  /** The TaskSpawner this pattern renders. */
+  readonly spawner: TaskSpawner;
+  /** Unfinished runs at once. */
+  readonly maxConcurrency: number;
+  /** Seconds a finished run is kept. */
+  readonly ttlSecondsAfterFinished: number;
+  /** Seconds a run may take. */
+  readonly activeDeadlineSeconds: number;
+
+  constructor(scope: Construct, id: string, props: ScheduledAgentProps) {
+    super(scope, id);
+    this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.scheduledMaxConcurrency;
+    const agent = resolveAgent(props, props.workspace);
+    this.ttlSecondsAfterFinished = agent.ttlSecondsAfterFinished;
+    this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
+
+    const v = new Violations();
+    v.check(
+      !isFiveFieldCron(props.schedule),
+      '/spec/when/cron/schedule',
+      PatternMessages.cronFields(props.schedule),
+    );
+    v.check(
+      this.maxConcurrency < 1,
+      '/spec/maxConcurrency',
+      PatternMessages.maxConcurrency(this.maxConcurrency),
+    );
+    throwIfViolations({ kind: 'TaskSpawner', name: props.metadata?.name ?? this.node.path }, v.items);
+
+    this.spawner = new TaskSpawner(this, 'Default', {
+      ...(props.metadata && { metadata: props.metadata }),
+      when: { cron: { schedule: props.schedule } },
+      taskTemplate: {
+        worker: agent.worker,
+        ...(props.branch !== undefined && { branch: props.branch }),
+        promptTemplate: props.prompt,
+        ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
+        ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
+      },
+      maxConcurrency: this.maxConcurrency,
+      ...(props.maxTotalTasks !== undefined && { maxTotalTasks: props.maxTotalTasks }),
+    });
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Small pure helpers the constructs render with.
+ *
+ * @packageDocumentation
+ */
+
+/** JSON value as it appears in a manifest. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Deep-copies a value, dropping `undefined` members and sorting object keys, so the
+ * spec a construct exposes is exactly what cdk8s renders.
+ */
+export const compact = <T>(value: T): T => {
+  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compact) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = compact(v);
+  }
+  return out as T;
+};
+
+/** Names appearing more than once in `names`, in first-seen order. */
+export const duplicates = (names: readonly string[]): string[] => {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const n of names) (seen.has(n) ? dup : seen).add(n);
+  return [...dup];
+};
