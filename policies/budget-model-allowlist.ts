@@ -1,0 +1,67 @@
+/**
+ * budget/model-allowlist: every Task and task template uses a model the config allows for its
+ * agent type.
+ *
+ * @packageDocumentation
+ */
+import type { AdmissionCheck, ObjectRule } from '../src/policy/rule.ts';
+import { nonEmpty } from './lib/access.ts';
+import { CEL_EXECUTION_ROOT, celList, celString, celWorkerField } from './lib/cel.ts';
+import { executionOf } from './lib/worker.ts';
+
+/** Message for a model outside the allowlist; the admission policy builds the same text. */
+export const modelNotAllowed = (model: string, agent: string, allowed: readonly string[]): string =>
+  `model "${model}" is not allowed for ${agent}; allowed: ${allowed.join(', ')}`;
+
+export const modelAllowlist: ObjectRule = {
+  id: 'budget/model-allowlist',
+  scope: 'object',
+  severity: 'error',
+  kinds: ['Task', 'TaskSpawner'],
+  description: 'Every model comes from the allowlist of its agent type (allowlists.models).',
+  rationale:
+    'Model choice sets the price per token by an order of magnitude; the budget forecast prices only the models it knows.',
+  hint: 'Pick an allowed model, or add it (and its rate) to kelos.policy.yaml.',
+  check({ object, config }) {
+    const e = executionOf(object);
+    const model = e?.field('model');
+    const agent = nonEmpty(e?.field('type')?.value);
+    const name = nonEmpty(model?.value);
+    if (!model || !name || !agent) return [];
+    const allowed = config.allowlists.models[agent];
+    if (!allowed || allowed.includes(name)) return [];
+    return [{ path: model.path, message: modelNotAllowed(name, agent, allowed) }];
+  },
+  admission: (config) => {
+    const lists = Object.entries(config.allowlists.models);
+    if (lists.length === 0) return [];
+    return (['Task', 'TaskSpawner'] as const).map((kind): AdmissionCheck => {
+      const root = CEL_EXECUTION_ROOT[kind]!;
+      const type = celWorkerField(root, ['type']);
+      const model = celWorkerField(root, ['model']);
+      const allowedFor = lists.map(
+        ([agent, models]) =>
+          `(variables.agent != ${celString(agent)} || variables.model in ${celList(models)})`,
+      );
+      const listText = lists.reduceRight(
+        (rest, [agent, models]) =>
+          `(variables.agent == ${celString(agent)} ? ${celString(models.join(', '))} : ${rest})`,
+        "''",
+      );
+      return {
+        kind,
+        variables: [
+          { name: 'agent', expression: `${type.has} ? ${type.value} : ''` },
+          { name: 'model', expression: `${model.has} ? ${model.value} : ''` },
+        ],
+        validations: [
+          {
+            expression: `variables.agent == '' || variables.model == '' || (${allowedFor.join(' && ')})`,
+            message: 'model is not allowed for its agent type',
+            messageExpression: `'model "' + variables.model + '" is not allowed for ' + variables.agent + '; allowed: ' + ${listText}`,
+          },
+        ],
+      };
+    });
+  },
+};

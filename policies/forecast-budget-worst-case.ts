@@ -1,0 +1,138 @@
+/**
+ * forecast/budget-worst-case: for each TaskBudget with a cost limit, the worst-case spend of the
+ * Tasks it covers over one period stays within the limit.
+ *
+ * The arithmetic is deliberately simple and shown in the message. A spawner keeps at most
+ * `maxConcurrency` agents busy; each busy slot costs the model's hourly rate for the whole period,
+ * or for one full deadline when a single run may outlast the period (a budget counts a Task in
+ * the period it finishes). A Task in the bundle runs once, for at most its deadline.
+ *
+ * @packageDocumentation
+ */
+import type { KubeObject } from '../src/api/object.ts';
+import type { PolicyConfig } from '../src/policy/config.ts';
+import type { BundleRule, Finding } from '../src/policy/rule.ts';
+import { get, namespaceOf, nonEmpty, num, usd } from './lib/access.ts';
+import { executionOf, selectorMatches, taskLabels } from './lib/worker.ts';
+
+/** Hours in a budget period; Monthly counts the longest month. */
+export const PERIOD_HOURS: Readonly<Record<string, number>> = { Daily: 24, Weekly: 168, Monthly: 744 };
+
+/** Reads a `resource.Quantity` of dollars written as an integer or a plain decimal. */
+export function parseUsd(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && /^\d+(\.\d*)?$|^\.\d+$/.test(value.trim())) return Number(value);
+  return undefined;
+}
+
+const hours = (h: number): string => `${Number(h.toFixed(2))}h`;
+
+/** One covered spawner or Task, priced. */
+interface Term {
+  readonly cost: number;
+  readonly text: string;
+}
+
+/** What pricing one covered object gave: a term, or why there is none. */
+type Priced = { term: Term } | { unbounded: string } | { noRate: string } | undefined;
+
+/** Hourly rate of an agent type and model; `undefined` when the config has none. */
+export const rateOf = (
+  config: PolicyConfig,
+  agent: string,
+  model: string | undefined,
+): number | undefined => {
+  const perModel = config.rates[agent];
+  return (model !== undefined ? perModel?.[model] : undefined) ?? perModel?.['default'];
+};
+
+function price(object: KubeObject, periodHours: number, config: PolicyConfig): Priced {
+  const e = executionOf(object);
+  if (!e || e.spec['workerPoolRef'] !== undefined) return undefined;
+  const name = `${object.kind} ${object.metadata?.name ?? ''}`;
+  const agent = nonEmpty(e.field('type')?.value);
+  if (!agent) return undefined;
+  const model = nonEmpty(e.field('model')?.value);
+  const deadline = num(e.podOverride('activeDeadlineSeconds')?.value);
+  const concurrency = object.kind === 'TaskSpawner' ? num(get(object, 'spec', 'maxConcurrency')) : 1;
+  if (concurrency === undefined || concurrency <= 0)
+    return { unbounded: `worst case is unbounded: ${name} has no maxConcurrency` };
+  if (deadline === undefined)
+    return { unbounded: `worst case is unbounded: ${name} has no activeDeadlineSeconds` };
+  const rate = rateOf(config, agent, model);
+  if (rate === undefined) {
+    return {
+      noRate: `no rate for ${agent} model "${model ?? 'default'}" in the policy config (rates.${agent}), so the worst case of ${name} is unknown`,
+    };
+  }
+  const runHours = deadline / 3600;
+  const what = `(${name}: ${agent} ${model ?? 'default model'})`;
+  if (object.kind === 'Task') {
+    return { term: { cost: runHours * rate, text: `1 run × ${hours(runHours)} × ${usd(rate)}/h ${what}` } };
+  }
+  const slotHours = Math.max(periodHours, runHours);
+  return {
+    term: {
+      cost: concurrency * slotHours * rate,
+      text: `${concurrency} concurrent × ${hours(slotHours)} × ${usd(rate)}/h ${what}`,
+    },
+  };
+}
+
+/** The worst-case message: total, the sum that makes it, and the limit. */
+export const worstCaseOver = (
+  total: number,
+  period: string,
+  terms: readonly string[],
+  limit: number,
+): string => `worst case ${usd(total)}/${period} = ${terms.join(' + ')}; limit ${usd(limit)}`;
+
+export const budgetWorstCase: BundleRule = {
+  id: 'forecast/budget-worst-case',
+  scope: 'bundle',
+  severity: 'error',
+  kinds: ['TaskBudget', 'TaskSpawner', 'Task'],
+  description:
+    'For each TaskBudget with maxCostUSD, the worst-case spend of the spawners and Tasks it covers over one period stays within the limit.',
+  rationale:
+    'A budget only blocks new Tasks once it is used up; the forecast shows in review whether the concurrency and deadlines granted can blow through it first.',
+  hint: 'Lower maxConcurrency or activeDeadlineSeconds, pick a cheaper model, or raise maxCostUSD deliberately.',
+  check({ bundle, config }) {
+    const findings: Finding[] = [];
+    const byNamespace = new Map<string, KubeObject[]>();
+    for (const o of [...bundle.ofKind('TaskSpawner'), ...bundle.ofKind('Task')]) {
+      const ns = namespaceOf(o);
+      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
+    }
+    for (const budget of bundle.ofKind('TaskBudget')) {
+      const limit = parseUsd(get(budget, 'spec', 'maxCostUSD'));
+      const period = String(get(budget, 'spec', 'period', 'type') ?? '');
+      const periodHours = PERIOD_HOURS[period];
+      if (limit === undefined || periodHours === undefined) continue;
+      const selector = get(budget, 'spec', 'taskSelector');
+      const terms: Term[] = [];
+      const at = (message: string): Finding => ({ object: budget, path: '/spec/maxCostUSD', message });
+      for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
+        if (!selectorMatches(selector, taskLabels(covered))) continue;
+        const priced = price(covered, periodHours, config);
+        if (!priced) continue;
+        if ('term' in priced) terms.push(priced.term);
+        else findings.push(at('unbounded' in priced ? priced.unbounded : priced.noRate));
+      }
+      const total = terms.reduce((sum, t) => sum + t.cost, 0);
+      if (total > limit) {
+        findings.push(
+          at(
+            worstCaseOver(
+              total,
+              period,
+              terms.map((t) => t.text),
+              limit,
+            ),
+          ),
+        );
+      }
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,55 @@
+/**
+ * hygiene/budget-labels: Tasks and task templates carry the labels the namespace's TaskBudgets
+ * select on.
+ *
+ * @packageDocumentation
+ */
+
+import { GROUP } from '../src/api/group.ts';
+import type { KubeObject } from '../src/api/object.ts';
+import type { BundleRule, Finding } from '../src/policy/rule.ts';
+import { get, namespaceOf, refText } from './lib/access.ts';
+import { selectorKeys, taskLabels } from './lib/worker.ts';
+
+/** Message for a missing label key. */
+export const missingBudgetLabel = (key: string, budgets: readonly string[]): string =>
+  `has no label ${key}, which ${budgets.join(', ')} ${budgets.length === 1 ? 'selects' : 'select'} on, so its Tasks escape ${budgets.length === 1 ? 'that budget' : 'those budgets'}`;
+
+export const budgetLabels: BundleRule = {
+  id: 'hygiene/budget-labels',
+  scope: 'bundle',
+  severity: 'warning',
+  kinds: ['Task', 'TaskSpawner', 'TaskBudget'],
+  description:
+    'Every Task and TaskSpawner task template in a namespace with TaskBudgets carries each label key those budgets select on.',
+  rationale:
+    'A budget only counts Tasks whose labels it selects; a Task missing the key (a typo, a forgotten template label) spends outside every limit.',
+  hint: 'Add the label (to taskTemplate.metadata.labels for a spawner).',
+  check({ bundle }) {
+    // Keys per namespace, with the budgets that read each.
+    const keys = new Map<string, Map<string, string[]>>();
+    for (const budget of bundle.ofKind('TaskBudget')) {
+      const ns = namespaceOf(budget);
+      const byKey = keys.get(ns) ?? new Map<string, string[]>();
+      keys.set(ns, byKey);
+      for (const key of selectorKeys(get(budget, 'spec', 'taskSelector'))) {
+        // kelos.dev/ labels are set by the operator and spawners, not by authors.
+        if (key.startsWith(`${GROUP}/`)) continue;
+        byKey.set(key, [...(byKey.get(key) ?? []), refText(budget)]);
+      }
+    }
+    const findings: Finding[] = [];
+    const check = (object: KubeObject, path: string) => {
+      const wanted = keys.get(namespaceOf(object));
+      if (!wanted) return;
+      const labels = taskLabels(object);
+      for (const [key, budgets] of wanted) {
+        if (labels[key] === undefined)
+          findings.push({ object, path, message: missingBudgetLabel(key, budgets) });
+      }
+    };
+    for (const task of bundle.ofKind('Task')) check(task, '/metadata/labels');
+    for (const spawner of bundle.ofKind('TaskSpawner')) check(spawner, '/spec/taskTemplate/metadata/labels');
+    return findings;
+  },
+};

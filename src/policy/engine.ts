@@ -1,0 +1,262 @@
+/**
+ * The policy engine: runs the enabled rules over a bundle of objects, applies per-object
+ * opt-outs (`policy.kelos.dev/ignore` with a required `policy.kelos.dev/ignore-reason`), and
+ * turns findings into the shared {@link Diagnostic}, located in the source through each
+ * document's `locate()`.
+ *
+ * @packageDocumentation
+ */
+import { Annotations } from '../api/group.ts';
+import type { KubeObject } from '../api/object.ts';
+import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
+import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
+import type { LoadedDocument } from '../validate/load.ts';
+import type { PolicyConfig } from './config.ts';
+import type { Bundle, Finding, PolicyRule } from './rule.ts';
+
+/** A document the engine checks: a loaded manifest, optionally from a cdk8s construct. */
+export type PolicyDocument = Pick<LoadedDocument, 'object' | 'file' | 'line' | 'locate'> & {
+  /** Construct path, for objects synthesized from a cdk8s app. */
+  readonly constructPath?: string;
+};
+
+/** A finding an object opted out of, listed in every report. */
+export interface Suppression {
+  readonly rule: string;
+  readonly resource: ResourceRef;
+  /** The `policy.kelos.dev/ignore-reason` the object gives. */
+  readonly reason: string;
+  /** The message the finding would have had. */
+  readonly message: string;
+  readonly path: string;
+  readonly source?: SourceLocation;
+}
+
+/** A rule as it ran: its id, effective severity and documentation. */
+export interface RuleSummary {
+  readonly id: string;
+  readonly severity: Severity;
+  readonly description: string;
+  readonly rationale: string;
+  readonly hint: string;
+}
+
+/** What one run of the policies found. */
+export interface PolicyReport {
+  /** Violations, sorted by file, line, resource and path. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Findings that objects opted out of, with their reasons. */
+  readonly suppressions: readonly Suppression[];
+  /** The rules that ran (enabled ones), in registry order. */
+  readonly rules: readonly RuleSummary[];
+  /** How many objects were checked. */
+  readonly objects: number;
+}
+
+/** Codes of diagnostics the engine itself reports, documented like rules. */
+export const ENGINE_RULES: readonly RuleSummary[] = [
+  {
+    id: 'policy/ignore-reason',
+    severity: 'error',
+    description: `An object that sets ${Annotations.PolicyIgnore} also sets a non-empty ${Annotations.PolicyIgnoreReason}.`,
+    rationale: 'An opt-out without a reason cannot be reviewed; it is not honoured.',
+    hint: `Add ${Annotations.PolicyIgnoreReason} saying why the rule does not apply.`,
+  },
+  {
+    id: 'policy/ignore-unknown-rule',
+    severity: 'warning',
+    description: `Every id in ${Annotations.PolicyIgnore} names a known rule.`,
+    rationale: 'A misspelt id suppresses nothing, so the opt-out the author meant does not happen.',
+    hint: 'Use the ids kelos check --list-rules prints.',
+  },
+  {
+    id: 'policy/rule-failed',
+    severity: 'error',
+    description: 'Every rule runs to completion.',
+    rationale: 'A rule that throws checked nothing; the bundle is not known to comply.',
+    hint: 'Report the failure with the object that caused it.',
+  },
+];
+
+/** Options of {@link runPolicies}. */
+export interface RunPoliciesOptions {
+  readonly config: PolicyConfig;
+  /** Rules in order; every rule is subject to the config's enable/disable and overrides. */
+  readonly rules: readonly PolicyRule[];
+}
+
+const isObject = (v: unknown): v is KubeObject =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  typeof (v as { kind?: unknown }).kind === 'string';
+
+/** The resource a diagnostic names, from an object's identity. */
+export const resourceOf = (object: KubeObject): ResourceRef => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
+  name: object.metadata?.name ?? '',
+});
+
+/** The rule ids an object opts out of, and why; `reason` is empty when it gives none. */
+export function readSuppressions(object: KubeObject): { ids: string[]; reason: string } | undefined {
+  const annotations = object.metadata?.annotations;
+  const value = annotations?.[Annotations.PolicyIgnore];
+  if (typeof value !== 'string') return undefined;
+  const ids = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const reason = annotations?.[Annotations.PolicyIgnoreReason];
+  return { ids, reason: typeof reason === 'string' ? reason.trim() : '' };
+}
+
+const ANNOTATIONS_POINTER = '/metadata/annotations';
+const ignorePointer = `${ANNOTATIONS_POINTER}/${escapePointer(Annotations.PolicyIgnore)}`;
+
+/**
+ * Runs the enabled rules over the documents and reports every finding once.
+ *
+ * Objects without a string `kind` are skipped (the validator reports them). A rule that throws
+ * becomes a `policy/rule-failed` error; the other rules still run.
+ */
+export function runPolicies(documents: readonly PolicyDocument[], options: RunPoliciesOptions): PolicyReport {
+  const { config } = options;
+  const docOf = new Map<KubeObject, PolicyDocument>();
+  const objects: KubeObject[] = [];
+  const byKind = new Map<string, KubeObject[]>();
+  for (const doc of documents) {
+    if (!isObject(doc.object)) continue;
+    const object = doc.object;
+    docOf.set(object, doc);
+    objects.push(object);
+    const list = byKind.get(object.kind);
+    if (list) list.push(object);
+    else byKind.set(object.kind, [object]);
+  }
+  const bundle: Bundle = { objects, ofKind: (kind) => byKind.get(kind) ?? [] };
+
+  const sourceOf = (object: KubeObject, path: string): SourceLocation | undefined => {
+    const doc = docOf.get(object);
+    if (!doc) return undefined;
+    const at = doc.locate(path);
+    return {
+      file: doc.file,
+      line: at?.line ?? doc.line,
+      ...(at ? { column: at.column } : {}),
+      ...(doc.constructPath ? { constructPath: doc.constructPath } : {}),
+    };
+  };
+
+  const diagnostics: Diagnostic[] = [];
+  const suppressions: Suppression[] = [];
+  const knownIds = new Set(options.rules.map((r) => r.id));
+
+  // Opt-outs are read once per object; one without a reason is reported and not honoured.
+  const optOuts = new Map<KubeObject, { ids: Set<string>; reason: string }>();
+  for (const object of objects) {
+    const s = readSuppressions(object);
+    if (!s) continue;
+    const resource = resourceOf(object);
+    if (s.reason === '') {
+      diagnostics.push({
+        severity: 'error',
+        code: 'policy/ignore-reason',
+        message: `${Annotations.PolicyIgnore} opts out of ${s.ids.join(', ') || 'no rule'} without ${Annotations.PolicyIgnoreReason}; the opt-out is not honoured until it says why`,
+        path: ignorePointer,
+        resource,
+        source: sourceOf(object, ignorePointer),
+        hint: ENGINE_RULES[0]!.hint,
+      });
+      continue;
+    }
+    for (const id of s.ids) {
+      if (!knownIds.has(id)) {
+        diagnostics.push({
+          severity: 'warning',
+          code: 'policy/ignore-unknown-rule',
+          message: `${Annotations.PolicyIgnore} names ${JSON.stringify(id)}, which is not a rule id`,
+          path: ignorePointer,
+          resource,
+          source: sourceOf(object, ignorePointer),
+          hint: ENGINE_RULES[1]!.hint,
+        });
+      }
+    }
+    optOuts.set(object, { ids: new Set(s.ids), reason: s.reason });
+  }
+
+  const ran: RuleSummary[] = [];
+  for (const rule of options.rules) {
+    const settings = config.rules[rule.id];
+    if (settings?.enabled === false) continue;
+    const severity = settings?.severity ?? rule.severity;
+    ran.push({
+      id: rule.id,
+      severity,
+      description: rule.description,
+      rationale: rule.rationale,
+      hint: rule.hint,
+    });
+
+    const report = (findings: readonly Finding[], current: KubeObject | undefined) => {
+      for (const f of findings) {
+        const object = f.object ?? current;
+        if (!object) throw new Error(`rule ${rule.id} returned a finding without an object`);
+        const resource = resourceOf(object);
+        const source = sourceOf(object, f.path);
+        const optOut = optOuts.get(object);
+        if (optOut?.ids.has(rule.id)) {
+          suppressions.push({
+            rule: rule.id,
+            resource,
+            reason: optOut.reason,
+            message: f.message,
+            path: f.path,
+            ...(source ? { source } : {}),
+          });
+          continue;
+        }
+        diagnostics.push({
+          severity,
+          code: rule.id,
+          message: f.message,
+          path: f.path,
+          resource,
+          ...(source ? { source } : {}),
+          hint: f.hint ?? rule.hint,
+        });
+      }
+    };
+    const failed = (err: unknown, object: KubeObject | undefined) => {
+      diagnostics.push({
+        severity: 'error',
+        code: 'policy/rule-failed',
+        message: `rule ${rule.id} failed: ${err instanceof Error ? err.message : String(err)}`,
+        path: '',
+        ...(object ? { resource: resourceOf(object), source: sourceOf(object, '') } : {}),
+      });
+    };
+
+    if (rule.scope === 'object') {
+      for (const kind of rule.kinds) {
+        for (const object of bundle.ofKind(kind)) {
+          try {
+            report(rule.check({ config, bundle, object }), object);
+          } catch (err) {
+            failed(err, object);
+          }
+        }
+      }
+    } else {
+      try {
+        report(rule.check({ config, bundle }), undefined);
+      } catch (err) {
+        failed(err, undefined);
+      }
+    }
+  }
+
+  return { diagnostics: sortDiagnostics(diagnostics), suppressions, rules: ran, objects: objects.length };
+}
