@@ -57,7 +57,7 @@ step() {
 module_dir() {
   local json
   # Run outside any module so the repo's own go.mod (if one ever appears) cannot interfere.
-  json="$(cd / && go mod download -json "$1")" || die "go mod download $1 failed"
+  json="$(cd / && go mod download -json "$1")" || die "go mod download $1 failed: $json"
   local dir
   dir="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
   [[ -n "$dir" && -d "$dir" ]] || die "could not find the module dir of $1 in: $json"
@@ -69,7 +69,9 @@ has_version() {
   local bin="$1" want="$2"
   [[ -x "$bin" ]] || return 1
   local got
-  got="$("$bin" --version 2>&1 | head -n 3)" || return 1
+  # No `| head` here: with pipefail, a binary that prints more lines than head reads (etcd)
+  # can die of SIGPIPE and make a good cache look stale.
+  got="$("$bin" --version 2>&1)" || return 1
   [[ "$got" == *"$want"* ]]
 }
 
@@ -129,7 +131,7 @@ staging_version="v0.${K8S_VERSION#v1.}"
 prepare_k8s_module() {
   local json gomod
   json="$(cd / && go mod download -json "k8s.io/kubernetes@$K8S_VERSION")" ||
-    die "go mod download k8s.io/kubernetes@$K8S_VERSION failed"
+    die "go mod download k8s.io/kubernetes@$K8S_VERSION failed: $json"
   gomod="$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p' | head -n1)"
   [[ -f "$gomod" ]] || die "no go.mod for k8s.io/kubernetes@$K8S_VERSION in: $json"
   # The staging list drifts between releases (1.36 added streaming and cri-streaming), so

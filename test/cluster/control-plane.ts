@@ -27,6 +27,7 @@ const execFileAsync = promisify(execFile);
 
 /** The phase of bringing a control plane up (or down) that an error belongs to. */
 export type ControlPlaneStep =
+  | 'setup'
   | 'build'
   | 'pki'
   | 'etcd'
@@ -245,7 +246,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const stateDir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'kelos-testenv-'))));
   await mkdir(stateDir, { recursive: true });
   if (existsSync(join(stateDir, STATE_FILE))) {
-    throw new ControlPlaneError('etcd', `${stateDir} already holds a control plane; stop it first`);
+    throw new ControlPlaneError('setup', `${stateDir} already holds a control plane; stop it first`);
   }
   const logsDir = join(stateDir, 'logs');
   const pkiDir = join(stateDir, 'pki');
@@ -257,7 +258,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const now = performance.now();
     timings[key] = Math.round(now - mark);
     mark = now;
-    log(`[control-plane] ${key} ready in ${(timings[key] / 1000).toFixed(1)}s`);
+    log(`[control-plane] ${key}: ${(timings[key] / 1000).toFixed(1)}s`);
   };
 
   const bins = await ensureBinaries({ log, logPath: join(logsDir, 'build.log') });
