@@ -40,6 +40,12 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
+/**
+ * A diagnostic before it is tied to an object and a source position: what checks return, and
+ * what the caller completes with `resource` and `source`.
+ */
+export type Finding = Omit<Diagnostic, 'resource' | 'source'>;
+
 /** Formats a resource as `Kind namespace/name` (or `Kind name` when it has no namespace). */
 export const formatResource = (r: ResourceRef): string =>
   `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name || '<unnamed>'}`;
@@ -67,7 +73,9 @@ export const sortDiagnostics = (diagnostics: readonly Diagnostic[]): Diagnostic[
       (a.source?.file ?? '').localeCompare(b.source?.file ?? '') ||
       (a.source?.line ?? 0) - (b.source?.line ?? 0) ||
       (a.source?.column ?? 0) - (b.source?.column ?? 0) ||
-      (a.resource ? formatResource(a.resource) : '').localeCompare(b.resource ? formatResource(b.resource) : '') ||
+      (a.resource ? formatResource(a.resource) : '').localeCompare(
+        b.resource ? formatResource(b.resource) : '',
+      ) ||
       a.path.localeCompare(b.path) ||
       a.code.localeCompare(b.code),
   );

@@ -10,7 +10,7 @@
  */
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   isAlias,
   isMap,
@@ -23,7 +23,7 @@ import {
   type Document as YamlDocument,
   type Node as YamlNode,
 } from 'yaml';
-import type { Diagnostic, ResourceRef } from './diagnostic.ts';
+import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 
 /** A 1-based line and column in a source file. */
@@ -308,14 +308,17 @@ export interface LoadResult extends ParseResult {
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
-/** Every manifest file under `dir`, recursively, sorted by path so output is stable. */
-async function manifestFiles(dir: string): Promise<string[]> {
+/**
+ * Every manifest file under `dir`, recursively, sorted by path so output is stable. Paths are
+ * returned as `dir` was written (relative stays relative); `cwd` resolves them for reading.
+ */
+async function manifestFiles(dir: string, cwd: string): Promise<string[]> {
   const out: string[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await manifestFiles(path)));
+    if (entry.isDirectory()) out.push(...(await manifestFiles(path, cwd)));
     else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) out.push(path);
   }
   return out;
@@ -327,11 +330,13 @@ async function manifestFiles(dir: string): Promise<string[]> {
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
  * @param readStdin Reads standard input to the end.
+ * @param cwd Directory relative paths are read from; diagnostics keep them as given.
  * @throws Error naming the path when a path does not exist or cannot be read.
  */
 export async function loadManifestPaths(
   paths: readonly string[],
   readStdin: () => Promise<string>,
+  cwd: string = process.cwd(),
 ): Promise<LoadResult> {
   const documents: LoadedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -352,18 +357,18 @@ export async function loadManifestPaths(
     }
     let info: Stats;
     try {
-      info = await stat(path);
+      info = await stat(resolve(cwd, path));
     } catch (err) {
       throw new Error(
         `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
         { cause: err },
       );
     }
-    const targets = info.isDirectory() ? await manifestFiles(path) : [path];
+    const targets = info.isDirectory() ? await manifestFiles(path, cwd) : [path];
     for (const file of targets) {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await readFile(resolve(cwd, file), 'utf8');
       } catch (err) {
         throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
       }
@@ -371,4 +376,27 @@ export async function loadManifestPaths(
     }
   }
   return { documents, diagnostics, files };
+}
+
+/** The resource a diagnostic about `object` names: kind, namespace (as written) and name. */
+export function resourceOf(object: Record<string, unknown>): ResourceRef {
+  const metadata = isPlainObject(object['metadata']) ? object['metadata'] : {};
+  const namespace = metadata['namespace'];
+  const name = metadata['name'];
+  return {
+    ...(typeof object['apiVersion'] === 'string' ? { apiVersion: object['apiVersion'] } : {}),
+    kind: typeof object['kind'] === 'string' ? object['kind'] : '<unknown kind>',
+    ...(typeof namespace === 'string' && namespace ? { namespace } : {}),
+    name: typeof name === 'string' ? name : '',
+  };
+}
+
+/** Ties a finding to the document it is about: names the resource and points at the source. */
+export function toDiagnostic(doc: LoadedDocument, finding: Finding): Diagnostic {
+  const at = doc.locate(finding.path);
+  return {
+    ...finding,
+    resource: resourceOf(doc.object),
+    source: { file: doc.file, line: at?.line ?? doc.line, ...(at ? { column: at.column } : {}) },
+  };
 }

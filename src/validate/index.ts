@@ -1,0 +1,192 @@
+/**
+ * The offline validator: schema (ajv, strict), CEL rules (`@bufbuild/cel` on the CRDs' own rule
+ * strings) and bundle checks (references, cycles, duplicates), reported as {@link Diagnostic}s.
+ *
+ * @packageDocumentation
+ */
+import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
+import { evaluateRules } from './cel.ts';
+import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
+import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
+import { checkReferences, type ReferenceOptions } from './references.ts';
+import { BLOCKING_CODES, closest, kelosObjectSchema, validateSchema } from './schema.ts';
+
+export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
+export * from './diagnostic.ts';
+export {
+  documentFromObject,
+  type LoadedDocument,
+  type LoadResult,
+  loadManifestPaths,
+  type ParseResult,
+  parseManifests,
+  type SourcePosition,
+} from './load.ts';
+export { checkReferences, findCycles, type ReferenceOptions } from './references.ts';
+export { kelosObjectSchema, strictSchema } from './schema.ts';
+
+/** Options of {@link validateDocuments} and {@link validateObject}. */
+export interface ValidateOptions extends ReferenceOptions {
+  /**
+   * Severity of objects of kinds or versions Kelos recognises but does not serve (WorkerPool,
+   * Session, anything in kelos.dev/v1alpha1).
+   * @default 'error'
+   */
+  readonly unservedSeverity?: Severity;
+}
+
+/** Drops null members of objects, as the API server prunes them before validating. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const items = value.map((v) => {
+      const w = withoutNulls(v);
+      if (w !== v) changed = true;
+      return w;
+    });
+    return changed ? items : value;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, v] of Object.entries(value)) {
+    const w = v === null ? undefined : withoutNulls(v);
+    if (w !== v && !out) out = { ...(value as Record<string, unknown>) };
+    if (out) {
+      if (w === undefined) delete out[key];
+      else out[key] = w;
+    }
+  }
+  return out ?? value;
+}
+
+const celSchemas = new Map<string, object>();
+
+/** The (non-strict) whole-object schema CEL rules are walked with, per Kelos kind. */
+function celSchemaFor(kind: string): object | undefined {
+  let schema = celSchemas.get(kind);
+  if (!schema) {
+    const def = kindByName(kind);
+    if (!def) return undefined;
+    schema = kelosObjectSchema(def);
+    celSchemas.set(kind, schema);
+  }
+  return schema;
+}
+
+const SERVED = KINDS.map((k) => k.kind);
+
+/** Findings for one object on its own: kind and version, schema, CEL rules. */
+function objectFindings(object: Record<string, unknown>, options: ValidateOptions): Finding[] {
+  const apiVersion = String(object['apiVersion']);
+  const kind = String(object['kind']);
+  const unserved = options.unservedSeverity ?? 'error';
+
+  if (apiVersion === LEGACY_API_VERSION) {
+    return [
+      {
+        severity: unserved,
+        code: 'version/unserved',
+        path: '/apiVersion',
+        message: `${LEGACY_API_VERSION} is deprecated upstream and not served by this version of Kelos; use ${API_VERSION}`,
+        hint:
+          UNSERVED_KINDS[kind] ??
+          `change apiVersion to ${API_VERSION} and check the fields against the v1alpha2 API`,
+      },
+    ];
+  }
+  if (apiVersion.startsWith(`${GROUP}/`) && apiVersion !== API_VERSION) {
+    return [
+      {
+        severity: 'error',
+        code: 'version/unknown',
+        path: '/apiVersion',
+        message: `unknown Kelos API version "${apiVersion}"; this version of Kelos serves ${API_VERSION}`,
+      },
+    ];
+  }
+  if (apiVersion === API_VERSION) {
+    const unservedReason = UNSERVED_KINDS[kind];
+    if (unservedReason) {
+      return [{ severity: unserved, code: 'kind/unserved', path: '/kind', message: unservedReason }];
+    }
+    if (!kindByName(kind)) {
+      const guess = closest(kind, SERVED);
+      return [
+        {
+          severity: 'error',
+          code: 'kind/unknown',
+          path: '/kind',
+          message: `unknown kind "${kind}" in ${API_VERSION}${guess ? `; did you mean "${guess}"?` : ''}`,
+          hint: `served kinds: ${SERVED.join(', ')}`,
+        },
+      ];
+    }
+  }
+
+  const clean = withoutNulls(object) as Record<string, unknown>;
+  const schemaFindings = validateSchema(clean);
+  if (schemaFindings === undefined) {
+    return [
+      {
+        severity: 'info',
+        code: 'kind/not-validated',
+        path: '',
+        message: `${apiVersion} ${kind} is not validated offline (no schema is bundled for it); the API server will validate it`,
+      },
+    ];
+  }
+  const celSchema = apiVersion === API_VERSION ? celSchemaFor(kind) : undefined;
+  if (!celSchema) return schemaFindings;
+  // Like the API server, skip CEL rules when the object does not even have the right shape:
+  // rules assume the types, enums and required fields the schema guarantees.
+  if (schemaFindings.some((f) => BLOCKING_CODES.has(f.code))) {
+    return [
+      ...schemaFindings,
+      {
+        severity: 'info',
+        code: 'cel/skipped',
+        path: '',
+        message:
+          'some validation rules were not checked because the object was invalid; correct the errors above to complete validation',
+      },
+    ];
+  }
+  return [
+    ...schemaFindings,
+    ...evaluateRules(celSchema, clean).map(
+      ({ code, message, path }): Finding => ({ severity: 'error', code, message, path }),
+    ),
+  ];
+}
+
+/**
+ * Validates one object on its own (no bundle checks): kind and version, strict schema and CEL
+ * rules. The operator uses this to decode objects it reads from the cluster.
+ *
+ * @param object Any object with `apiVersion`, `kind` and `metadata`.
+ */
+export function validateObject(object: Record<string, unknown>, options: ValidateOptions = {}): Diagnostic[] {
+  const doc = documentFromObject(object);
+  return sortDiagnostics(objectFindings(object, options).map((f) => withoutSource(toDiagnostic(doc, f))));
+}
+
+const withoutSource = (d: Diagnostic): Diagnostic => {
+  const { source: _source, ...rest } = d;
+  return rest;
+};
+
+/**
+ * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
+ * duplicates across them. Diagnostics are sorted by file, line and column.
+ */
+export function validateDocuments(
+  docs: readonly LoadedDocument[],
+  options: ValidateOptions = {},
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const doc of docs) {
+    for (const finding of objectFindings(doc.object, options)) out.push(toDiagnostic(doc, finding));
+  }
+  out.push(...checkReferences(docs, options));
+  return sortDiagnostics(out);
+}

@@ -1,0 +1,329 @@
+/**
+ * Checks across the objects of a bundle, which the API server cannot do: references that do not
+ * resolve inside the bundle, `dependsOn` cycles, and objects defined twice.
+ *
+ * References resolve by name in the referring object's namespace. An object without
+ * `metadata.namespace` is in the default namespace (`default`, or the one the caller applies
+ * the bundle to).
+ *
+ * @packageDocumentation
+ */
+import { API_VERSION } from '../api/index.ts';
+import { type Diagnostic, type Finding, formatLocation, toPointer } from './diagnostic.ts';
+import { type LoadedDocument, toDiagnostic } from './load.ts';
+
+/** How bundle references are judged. */
+export interface ReferenceOptions {
+  /**
+   * Namespace of objects that do not name one.
+   * @default 'default'
+   */
+  readonly namespace?: string;
+  /**
+   * Severity of a reference to a Kelos object that is not in the bundle.
+   * @default 'warn'
+   */
+  readonly externalRefs?: 'warn' | 'error';
+  /**
+   * Every reference to a Kelos object must resolve inside the bundle (`ref/dangling` errors).
+   * @default false
+   */
+  readonly requireRefs?: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A reference found in an object: what it names and where the name is. */
+interface Reference {
+  /** Kind of the object referred to. */
+  readonly kind: 'Workspace' | 'AgentConfig' | 'Task' | 'Secret' | 'WorkerPool';
+  readonly name: string;
+  /** Pointer of the name field (or list item) holding the name. */
+  readonly path: readonly (string | number)[];
+  /** Field, as the user wrote it, for messages (`spec.worker.workspaceRef`). */
+  readonly field: string;
+}
+
+/** Reads `value` at `path` below `root`. */
+const at = (root: unknown, path: readonly (string | number)[]): unknown => {
+  let v: unknown = root;
+  for (const p of path) {
+    if (Array.isArray(v) && typeof p === 'number') v = v[p];
+    else if (isRecord(v) && typeof p === 'string') v = v[p];
+    else return undefined;
+  }
+  return v;
+};
+
+const fieldName = (path: readonly (string | number)[]): string =>
+  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+
+/** Collects references for one object; `push` ignores values that are not names. */
+function referencesOf(object: Json): Reference[] {
+  const refs: Reference[] = [];
+  const spec = object['spec'];
+  if (!isRecord(spec)) return refs;
+  const nameAt = (
+    kind: Reference['kind'],
+    path: (string | number)[],
+    field = fieldName(path.slice(0, -1)),
+  ) => {
+    const name = at(object, path);
+    if (typeof name === 'string' && name) refs.push({ kind, name, path, field });
+  };
+  const listOf = (path: (string | number)[]) => {
+    const v = at(object, path);
+    return Array.isArray(v) ? v : [];
+  };
+  /** References a WorkerSpec-shaped struct (or a Task spec's legacy fields) holds. */
+  const worker = (base: (string | number)[]) => {
+    nameAt('Workspace', [...base, 'workspaceRef', 'name']);
+    listOf([...base, 'agentConfigRefs']).forEach((_, i) => {
+      nameAt('AgentConfig', [...base, 'agentConfigRefs', i, 'name']);
+    });
+    nameAt('Secret', [...base, 'credentials', 'secretRef', 'name']);
+  };
+  /** What a Task spec and a TaskSpawner task template share. */
+  const taskLike = (base: (string | number)[]) => {
+    worker([...base, 'worker']);
+    worker(base);
+    nameAt('WorkerPool', [...base, 'workerPoolRef', 'name']);
+  };
+
+  switch (object['kind']) {
+    case 'Task':
+      taskLike(['spec']);
+      listOf(['spec', 'dependsOn']).forEach((_, i) => {
+        nameAt('Task', ['spec', 'dependsOn', i], 'spec.dependsOn');
+      });
+      break;
+    case 'TaskSpawner': {
+      const template = ['spec', 'taskTemplate'];
+      taskLike(template);
+      listOf(['spec', 'credentials']).forEach((_, i) => {
+        nameAt('Secret', ['spec', 'credentials', i, 'secretRef', 'name']);
+      });
+      nameAt('Secret', ['spec', 'when', 'jira', 'secretRef', 'name']);
+      nameAt('Secret', ['spec', 'when', 'webhook', 'secretRef', 'name']);
+      listOf([...template, 'contextSources']).forEach((_, i) => {
+        const http = [...template, 'contextSources', i, 'http'];
+        nameAt('Secret', [...http, 'githubAppAuth', 'secretRef', 'name']);
+        listOf([...http, 'headersFrom']).forEach((_, j) => {
+          nameAt('Secret', [...http, 'headersFrom', j, 'secretName'], fieldName([...http, 'headersFrom', j]));
+        });
+      });
+      break;
+    }
+    case 'Workspace':
+      nameAt('Secret', ['spec', 'secretRef', 'name']);
+      break;
+    case 'AgentConfig':
+      listOf(['spec', 'skills']).forEach((_, i) => {
+        nameAt('Secret', ['spec', 'skills', i, 'secretRef', 'name']);
+      });
+      listOf(['spec', 'mcpServers']).forEach((_, i) => {
+        const server = ['spec', 'mcpServers', i];
+        nameAt('Secret', [...server, 'headersFrom', 'secretRef', 'name']);
+        nameAt('Secret', [...server, 'envFrom', 'secretRef', 'name']);
+        listOf([...server, 'env']).forEach((_, j) => {
+          nameAt('Secret', [...server, 'env', j, 'valueFrom', 'secretKeyRef', 'name']);
+        });
+      });
+      break;
+  }
+  return refs;
+}
+
+const GROUP_OF = (apiVersion: unknown): string =>
+  typeof apiVersion === 'string' && apiVersion.includes('/')
+    ? apiVersion.slice(0, apiVersion.indexOf('/'))
+    : '';
+
+/**
+ * Runs the bundle checks over every document.
+ *
+ * @returns Diagnostics tied to the referring documents.
+ */
+export function checkReferences(
+  docs: readonly LoadedDocument[],
+  options: ReferenceOptions = {},
+): Diagnostic[] {
+  const defaultNamespace = options.namespace ?? 'default';
+  const namespaceOf = (doc: LoadedDocument): string => {
+    const ns = (doc.object['metadata'] as Json | undefined)?.['namespace'];
+    return typeof ns === 'string' && ns ? ns : defaultNamespace;
+  };
+  const nameOf = (doc: LoadedDocument): string =>
+    String((doc.object['metadata'] as Json | undefined)?.['name'] ?? '');
+  const out: Diagnostic[] = [];
+  const report = (doc: LoadedDocument, finding: Finding) => out.push(toDiagnostic(doc, finding));
+
+  // Objects by group/kind/namespace/name; the first definition wins, later ones are duplicates.
+  const byKey = new Map<string, LoadedDocument>();
+  for (const doc of docs) {
+    const key = `${GROUP_OF(doc.object['apiVersion'])}/${String(doc.object['kind'])}/${namespaceOf(doc)}/${nameOf(doc)}`;
+    const first = byKey.get(key);
+    if (!first) {
+      byKey.set(key, doc);
+      continue;
+    }
+    const firstAt = formatLocation({ file: first.file, line: first.line });
+    report(doc, {
+      severity: 'error',
+      code: 'bundle/duplicate',
+      path: '',
+      message: `${String(doc.object['kind'])} "${namespaceOf(doc)}/${nameOf(doc)}" is defined twice: here and at ${firstAt}`,
+      hint: 'object names must be unique per kind and namespace; rename or remove one of them',
+    });
+  }
+
+  const kelosKey = (kind: string, namespace: string, name: string) =>
+    `kelos.dev/${kind}/${namespace}/${name}`;
+  const has = (kind: string, namespace: string, name: string): boolean => {
+    const doc = byKey.get(
+      kind === 'Secret' ? `/Secret/${namespace}/${name}` : kelosKey(kind, namespace, name),
+    );
+    return (
+      doc !== undefined &&
+      (kind === 'Secret' ? doc.object['apiVersion'] === 'v1' : doc.object['apiVersion'] === API_VERSION)
+    );
+  };
+  const elsewhere = (kind: string, name: string, namespace: string): string[] =>
+    docs
+      .filter((d) => d.object['kind'] === kind && nameOf(d) === name && namespaceOf(d) !== namespace)
+      .map(namespaceOf);
+
+  // Task dependency graph, for cycle detection.
+  const edges = new Map<string, Array<{ to: string; index: number }>>();
+  const taskDocs = new Map<string, LoadedDocument>();
+
+  for (const doc of docs) {
+    if (doc.object['apiVersion'] !== API_VERSION) continue;
+    const namespace = namespaceOf(doc);
+    const self = `${namespace}/${nameOf(doc)}`;
+    if (doc.object['kind'] === 'Task') {
+      taskDocs.set(self, doc);
+      edges.set(self, []);
+    }
+    for (const ref of referencesOf(doc.object)) {
+      const path = toPointer(ref.path);
+      if (ref.kind === 'Task' && doc.object['kind'] === 'Task') {
+        edges
+          .get(self)
+          ?.push({ to: `${namespace}/${ref.name}`, index: Number(ref.path[ref.path.length - 1]) });
+      }
+      if (ref.kind === 'WorkerPool') {
+        report(doc, {
+          severity: 'warning',
+          code: 'ref/unserved',
+          path,
+          message: `${ref.field} names WorkerPool "${ref.name}"; WorkerPools are not served by this version of Kelos, so nothing will run it`,
+          hint: 'run the Task inline with spec.worker (type, credentials, workspaceRef) instead of workerPoolRef',
+        });
+        continue;
+      }
+      if (has(ref.kind, namespace, ref.name)) continue;
+      const other = elsewhere(ref.kind, ref.name, namespace);
+      const otherHint =
+        other.length > 0
+          ? `a ${ref.kind} "${ref.name}" exists in namespace ${other.join(', ')}; references only resolve within the same namespace`
+          : undefined;
+      if (ref.kind === 'Secret') {
+        report(doc, {
+          severity: 'warning',
+          code: 'ref/secret-external',
+          path,
+          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster`,
+          hint:
+            otherHint ??
+            'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs',
+        });
+        continue;
+      }
+      if (options.requireRefs) {
+        report(doc, {
+          severity: 'error',
+          code: 'ref/dangling',
+          path,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle`,
+          hint: otherHint ?? `add the ${ref.kind} to the bundle, or fix the name`,
+        });
+      } else {
+        report(doc, {
+          severity: options.externalRefs === 'error' ? 'error' : 'warning',
+          code: 'ref/external',
+          path,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster`,
+          ...(otherHint ? { hint: otherHint } : {}),
+        });
+      }
+    }
+  }
+
+  for (const cycle of findCycles(edges)) {
+    const [from, to] = [cycle[0] ?? '', cycle[1] ?? ''];
+    const doc = taskDocs.get(from);
+    const edge = edges.get(from)?.find((e) => e.to === to);
+    if (!doc || !edge) continue;
+    const names = cycle.map((key) => key.slice(key.indexOf('/') + 1));
+    report(doc, {
+      severity: 'error',
+      code: 'ref/cycle',
+      path: toPointer(['spec', 'dependsOn', edge.index]),
+      message: `dependsOn forms a cycle: ${names.join(' → ')}; none of these Tasks can ever start`,
+      hint: 'remove one of the dependencies in the cycle',
+    });
+  }
+  return out;
+}
+
+/**
+ * The elementary cycles of a dependency graph that are reachable in it, each reported once as a
+ * closed path starting (and ending) at its smallest key, e.g. `[a, b, a]`. Edges to unknown
+ * nodes are ignored: a dependency outside the bundle cannot close a cycle we can see.
+ */
+export function findCycles(edges: ReadonlyMap<string, ReadonlyArray<{ to: string }>>): string[][] {
+  const cycles: string[][] = [];
+  const seen = new Set<string>();
+  const state = new Map<string, 'active' | 'done'>();
+  // Iterative depth-first search: a long dependsOn chain must not exhaust the call stack.
+  for (const root of [...edges.keys()].sort()) {
+    if (state.has(root)) continue;
+    const path: string[] = [root];
+    const next: number[] = [0];
+    state.set(root, 'active');
+    while (path.length > 0) {
+      const node = path[path.length - 1] ?? '';
+      const out = edges.get(node) ?? [];
+      const i = next[next.length - 1] ?? 0;
+      if (i >= out.length) {
+        state.set(node, 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[next.length - 1] = i + 1;
+      const to = out[i]?.to ?? '';
+      if (!edges.has(to)) continue;
+      const s = state.get(to);
+      if (s === undefined) {
+        state.set(to, 'active');
+        path.push(to);
+        next.push(0);
+      } else if (s === 'active') {
+        const loop = path.slice(path.indexOf(to));
+        const smallest = [...loop].sort()[0] ?? to;
+        const start = loop.indexOf(smallest);
+        const rotated = [...loop.slice(start), ...loop.slice(0, start)];
+        const id = rotated.join('\u0000');
+        if (!seen.has(id)) {
+          seen.add(id);
+          cycles.push([...rotated, smallest]);
+        }
+      }
+    }
+  }
+  return cycles;
+}

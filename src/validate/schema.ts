@@ -1,0 +1,515 @@
+/**
+ * Schema validation of whole objects with ajv, from the same schemas the CRDs are generated
+ * from (Kelos kinds) or the pinned Kubernetes OpenAPI spec (core kinds).
+ *
+ * Validation is strict: every object schema with `properties` refuses other fields, in a
+ * derived copy. The API server would silently prune an unknown field; offline, a typo such as
+ * `modle` is an error, with the closest known field suggested.
+ *
+ * @packageDocumentation
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import { API_VERSION, type KindDefinition, kindByName } from '../api/index.ts';
+import { k8sKindSchema } from '../api/k8s/index.ts';
+import { escapePointer, type Finding } from './diagnostic.ts';
+import { parsePointer } from './load.ts';
+
+type Node = Record<string, unknown>;
+
+const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** RFC 1123 subdomain: the rule for most object names. */
+export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** RFC 1123 label: the rule for namespace names. */
+export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A label or annotation key: optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
+export const QUALIFIED_NAME =
+  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+/** A label value. */
+export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+
+/** Words for the patterns people hit most, in the API server's phrasing. */
+const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [DNS1123_SUBDOMAIN]:
+    "a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character",
+  [DNS1123_LABEL]:
+    "a lowercase RFC 1123 label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character",
+  [QUALIFIED_NAME]:
+    "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character",
+  [LABEL_VALUE]:
+    "a label value: empty, or alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character",
+};
+
+/** The ObjectMeta fields a manifest may carry, with the API server's name and label rules. */
+export const objectMetaSchema = (namePattern: string = DNS1123_SUBDOMAIN): Node => ({
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253, pattern: namePattern },
+    generateName: { type: 'string' },
+    namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL },
+    labels: {
+      type: 'object',
+      propertyNames: { maxLength: 317, pattern: QUALIFIED_NAME },
+      additionalProperties: { type: 'string', maxLength: 63, pattern: LABEL_VALUE },
+    },
+    annotations: {
+      type: 'object',
+      propertyNames: { maxLength: 317, pattern: QUALIFIED_NAME },
+      additionalProperties: { type: 'string' },
+    },
+    uid: { type: 'string' },
+    resourceVersion: { type: 'string' },
+    generation: { type: 'integer', format: 'int64' },
+    creationTimestamp: { type: 'string', format: 'date-time' },
+    deletionTimestamp: { type: 'string', format: 'date-time' },
+    deletionGracePeriodSeconds: { type: 'integer', format: 'int64' },
+    selfLink: { type: 'string' },
+    finalizers: { type: 'array', items: { type: 'string' } },
+    ownerReferences: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['apiVersion', 'kind', 'name', 'uid'],
+        properties: {
+          apiVersion: { type: 'string' },
+          kind: { type: 'string' },
+          name: { type: 'string' },
+          uid: { type: 'string' },
+          controller: { type: 'boolean' },
+          blockOwnerDeletion: { type: 'boolean' },
+        },
+      },
+    },
+    managedFields: { type: 'array', items: { type: 'object' } },
+  },
+});
+
+/** Kinds whose names must be RFC 1123 labels rather than subdomains. */
+const LABEL_NAMED_KINDS = new Set(['v1/Namespace', 'v1/Service']);
+
+/** Keys whose value is a schema (or a list of schemas). */
+const SCHEMA_KEYS = new Set([
+  'items',
+  'additionalProperties',
+  'anyOf',
+  'allOf',
+  'oneOf',
+  'not',
+  'propertyNames',
+]);
+/** Keys whose value maps names to schemas. */
+const MAP_OF_SCHEMAS_KEYS = new Set(['properties', 'definitions', '$defs']);
+
+/**
+ * A plain-JSON copy of a schema (TypeBox's symbol keys dropped) in which every object schema
+ * with `properties` and no rule for other keys refuses unknown fields.
+ */
+export function strictSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(strictSchema);
+  if (!isNode(schema)) return schema;
+  const out: Node = {};
+  for (const [key, value] of Object.entries(schema)) {
+    // Sub-schemas live under these keys; other keys (enum, default, x-kubernetes-*) are data.
+    if (MAP_OF_SCHEMAS_KEYS.has(key) && isNode(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strictSchema(v)]));
+    } else {
+      out[key] = SCHEMA_KEYS.has(key) ? strictSchema(value) : value;
+    }
+  }
+  if (
+    isNode(out['properties']) &&
+    out['additionalProperties'] === undefined &&
+    out['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
+    out['additionalProperties'] = false;
+  }
+  return out;
+}
+
+/** The whole-object schema of a Kelos kind: envelope, metadata, spec and (when it has one) status. */
+export function kelosObjectSchema(def: KindDefinition): Node {
+  const properties: Node = {
+    apiVersion: { type: 'string', enum: [API_VERSION] },
+    kind: { type: 'string', enum: [def.kind] },
+    metadata: objectMetaSchema(),
+    spec: def.spec,
+  };
+  if (def.status) properties['status'] = def.status;
+  return {
+    type: 'object',
+    required: ['apiVersion', 'kind', 'metadata', ...(def.specRequired ? ['spec'] : [])],
+    properties,
+  };
+}
+
+/** The whole-object schema of a core kind, with Kelos's metadata rules, or `undefined`. */
+function coreObjectSchema(apiVersion: string, kind: string): Node | undefined {
+  const base = k8sKindSchema(apiVersion, kind) as Node | undefined;
+  if (!base) return undefined;
+  const namePattern = LABEL_NAMED_KINDS.has(`${apiVersion}/${kind}`) ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
+  const required = new Set([...((base['required'] as string[] | undefined) ?? []), 'metadata']);
+  return {
+    ...base,
+    properties: { ...(base['properties'] as Node), metadata: objectMetaSchema(namePattern) },
+    required: [...required],
+  };
+}
+
+/** A compiled validator and the strict schema it was compiled from. */
+interface Compiled {
+  readonly validate: ValidateFunction;
+  readonly schema: Node;
+}
+
+let ajvInstance: Ajv | undefined;
+
+const ajv = (): Ajv => {
+  if (!ajvInstance) {
+    ajvInstance = new Ajv({ allErrors: true, verbose: true, strict: false, validateSchema: false });
+    (addFormatsPlugin as unknown as (a: Ajv) => Ajv)(ajvInstance);
+  }
+  return ajvInstance;
+};
+
+const compiled = new Map<string, Compiled | null>();
+
+/**
+ * The validator for `apiVersion`/`kind`, compiled on first use and cached; `undefined` when no
+ * schema is known (not a served Kelos kind, not a bundled core kind).
+ */
+function validatorFor(apiVersion: string, kind: string): Compiled | undefined {
+  const key = `${apiVersion}/${kind}`;
+  let entry = compiled.get(key);
+  if (entry === undefined) {
+    const def = apiVersion === API_VERSION ? kindByName(kind) : undefined;
+    const base = def ? kelosObjectSchema(def) : coreObjectSchema(apiVersion, kind);
+    if (base) {
+      const schema = strictSchema(base) as Node;
+      entry = { validate: ajv().compile(schema), schema };
+    } else {
+      entry = null;
+    }
+    compiled.set(key, entry);
+  }
+  return entry ?? undefined;
+}
+
+/** Whether the offline validator has a schema for `apiVersion`/`kind`. */
+export const hasSchema = (apiVersion: string, kind: string): boolean =>
+  validatorFor(apiVersion, kind) !== undefined;
+
+/** Renders a JSON pointer as a field path: `/spec/volumes/0/name` → `spec.volumes[0].name`. */
+export function fieldPath(pointer: string): string {
+  let out = '';
+  for (const segment of parsePointer(pointer)) {
+    if (/^\d+$/.test(segment)) out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/**
+ * Edit distance counting an adjacent swap as one edit (optimal string alignment), case-blind,
+ * for "did you mean" suggestions: `modle` is one edit from `model`.
+ */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const rows: number[][] = Array.from({ length: x.length + 1 }, (_, i) =>
+    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= x.length; i++) {
+    const row = rows[i]!;
+    const up = rows[i - 1]!;
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let d = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      row[j] = d;
+    }
+  }
+  return rows[x.length]![y.length]!;
+}
+
+/** The known name closest to `name`, when one is close enough to be a likely typo. */
+export function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
+  return bestDistance <= limit ? best : undefined;
+}
+
+const show = (value: unknown): string => {
+  const text = JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
+
+const typeName = (value: unknown): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'array'
+      : Number.isInteger(value)
+        ? 'integer'
+        : typeof value;
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
+
+/** Turns one ajv error into a finding; `undefined` for errors that another error already explains. */
+function toFinding(error: ErrorObject): Finding | undefined {
+  const params = error.params as Record<string, unknown>;
+  const at = error.instancePath;
+  const child = (name: unknown) => `${at}/${escapePointer(String(name))}`;
+  const finding = (code: string, path: string, message: string, hint?: string): Finding => ({
+    severity: 'error',
+    code,
+    path,
+    message,
+    ...(hint ? { hint } : {}),
+  });
+  // An error inside propertyNames is about a map key, not a value.
+  const key = (error as ErrorObject & { propertyName?: string }).propertyName;
+  // The outer propertyNames error only repeats that an inner one failed.
+  if (error.keyword === 'propertyNames') return undefined;
+  if (key !== undefined) {
+    const inner = toFinding({ ...error, propertyName: undefined, data: key } as ErrorObject);
+    return inner && finding('schema/key', child(key), `key ${show(key)} ${inner.message}`);
+  }
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(params['additionalProperty']);
+      const path = child(name);
+      const known = Object.keys((error.parentSchema?.['properties'] as Node | undefined) ?? {});
+      const guess = closest(name, known);
+      return finding(
+        'schema/unknown-field',
+        path,
+        `unknown field "${fieldPath(path)}"${guess ? `; did you mean "${guess}"?` : ''}`,
+        known.length > 0 ? `known fields here: ${known.join(', ')}` : undefined,
+      );
+    }
+    case 'required': {
+      const path = child(params['missingProperty']);
+      return finding('schema/required', path, `missing required field "${fieldPath(path)}"`);
+    }
+    case 'enum': {
+      const allowed = (params['allowedValues'] as unknown[]).map(show).join(', ');
+      return finding('schema/enum', at, `must be one of ${allowed}; got ${show(error.data)}`);
+    }
+    case 'const':
+      return finding('schema/enum', at, `must be ${show(params['allowedValue'])}; got ${show(error.data)}`);
+    case 'type': {
+      const expected = String(params['type']).split(',').map(article).join(' or ');
+      return finding(
+        'schema/type',
+        at,
+        `must be ${expected}; got ${article(typeName(error.data))} ${show(error.data)}`,
+      );
+    }
+    case 'pattern': {
+      const pattern = String(params['pattern']);
+      const words = PATTERN_WORDS[pattern];
+      return finding(
+        'schema/pattern',
+        at,
+        words
+          ? `must be ${words}; got ${show(error.data)}`
+          : `must match the pattern ${pattern}; got ${show(error.data)}`,
+      );
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return finding(
+        error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum'
+          ? 'schema/minimum'
+          : 'schema/maximum',
+        at,
+        `must be ${String(params['comparison'])} ${String(params['limit'])}; got ${show(error.data)}`,
+      );
+    case 'minLength':
+      return finding(
+        'schema/min-length',
+        at,
+        `must be at least ${String(params['limit'])} characters long; got ${show(error.data)}`,
+      );
+    case 'maxLength':
+      return finding(
+        'schema/max-length',
+        at,
+        `must be at most ${String(params['limit'])} characters long; got ${String((error.data as string).length)}`,
+      );
+    case 'minItems':
+      return finding(
+        'schema/min-items',
+        at,
+        `must have at least ${String(params['limit'])} items; got ${String((error.data as unknown[]).length)}`,
+      );
+    case 'maxItems':
+      return finding(
+        'schema/max-items',
+        at,
+        `must have at most ${String(params['limit'])} items; got ${String((error.data as unknown[]).length)}`,
+      );
+    case 'format':
+      return finding(
+        'schema/format',
+        at,
+        `must be a valid ${String(params['format'])}; got ${show(error.data)}`,
+      );
+    default:
+      return finding(`schema/${error.keyword}`, at, error.message ?? `is invalid (${error.keyword})`);
+  }
+}
+
+/**
+ * Folds the errors under each failed `anyOf` into one finding (“must be an integer or a
+ * string”), so an int-or-string field with a wrong value gives one line, not three.
+ */
+function foldAnyOf(errors: readonly ErrorObject[]): ErrorObject[] {
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  if (anyOfs.length === 0) return [...errors];
+  const inside = (e: ErrorObject) =>
+    anyOfs.some(
+      (a) =>
+        e !== a && e.instancePath.startsWith(a.instancePath) && e.schemaPath.startsWith(`${a.schemaPath}/`),
+    );
+  const out: ErrorObject[] = [];
+  for (const e of errors) {
+    if (inside(e)) continue;
+    if (e.keyword !== 'anyOf') {
+      out.push(e);
+      continue;
+    }
+    const branches = (e.schema as Node[])
+      .map((b) => b['type'])
+      .filter((t): t is string => typeof t === 'string');
+    if (branches.length === (e.schema as unknown[]).length) {
+      out.push({ ...e, keyword: 'type', params: { type: branches.join(',') } });
+    } else {
+      // Branches that are not plain types: report what the closest branch said.
+      out.push(
+        ...errors.filter((x) => x !== e && inside(x) && x.instancePath === e.instancePath).slice(0, 1),
+      );
+    }
+  }
+  return out;
+}
+
+/** Findings with this code stop CEL rules from running, as the API server's blocking errors do. */
+export const BLOCKING_CODES: ReadonlySet<string> = new Set([
+  'schema/required',
+  'schema/enum',
+  'schema/type',
+  'schema/max-length',
+  'schema/max-items',
+]);
+
+/**
+ * Validates a whole object against the schema of its apiVersion and kind.
+ *
+ * @returns The findings (empty when valid), or `undefined` when there is no schema for the kind.
+ */
+export function validateSchema(object: Record<string, unknown>): Finding[] | undefined {
+  const apiVersion = String(object['apiVersion']);
+  const kind = String(object['kind']);
+  const entry = validatorFor(apiVersion, kind);
+  if (!entry) return undefined;
+  const findings: Finding[] = [];
+  if (!entry.validate(object)) {
+    const seen = new Set<string>();
+    for (const error of foldAnyOf(entry.validate.errors ?? [])) {
+      const f = toFinding(error);
+      if (!f) continue;
+      const id = `${f.code}\u0000${f.path}\u0000${f.message}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      findings.push(f);
+    }
+  }
+  findings.push(...listFindings(entry.schema, object, ''));
+  return findings;
+}
+
+const listCache = new WeakMap<object, boolean>();
+
+/** Whether a schema has any `x-kubernetes-list-type: map|set` below it. */
+function hasListTypes(schema: Node): boolean {
+  const cached = listCache.get(schema);
+  if (cached !== undefined) return cached;
+  listCache.set(schema, false);
+  let found = schema['x-kubernetes-list-type'] === 'map' || schema['x-kubernetes-list-type'] === 'set';
+  const visit = (s: unknown) => {
+    if (!found && isNode(s) && hasListTypes(s)) found = true;
+  };
+  if (isNode(schema['properties'])) for (const s of Object.values(schema['properties'])) visit(s);
+  visit(schema['items']);
+  visit(schema['additionalProperties']);
+  listCache.set(schema, found);
+  return found;
+}
+
+/**
+ * The API server's list semantics: in a `map` list no two items have the same keys, in a `set`
+ * list no two items are equal.
+ */
+function listFindings(schema: unknown, value: unknown, at: string): Finding[] {
+  if (!isNode(schema) || value === null || typeof value !== 'object' || !hasListTypes(schema)) return [];
+  const out: Finding[] = [];
+  if (Array.isArray(value)) {
+    const listType = schema['x-kubernetes-list-type'];
+    if (listType === 'map' || listType === 'set') {
+      const keys = (schema['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [];
+      const first = new Map<string, number>();
+      value.forEach((item, i) => {
+        const id =
+          listType === 'map' && isNode(item)
+            ? JSON.stringify(keys.map((k) => item[k]))
+            : JSON.stringify(item);
+        const earlier = first.get(id);
+        if (earlier === undefined) {
+          first.set(id, i);
+          return;
+        }
+        const what =
+          listType === 'map' && isNode(item)
+            ? keys.map((k) => `${k} ${show(item[k])}`).join(', ')
+            : `value ${show(item)}`;
+        out.push({
+          severity: 'error',
+          code: 'schema/duplicate',
+          path: `${at}/${i}`,
+          message: `duplicate entry with ${what}; the same as item ${earlier}`,
+        });
+      });
+    }
+    value.forEach((item, i) => {
+      out.push(...listFindings(schema['items'], item, `${at}/${i}`));
+    });
+    return out;
+  }
+  const properties = isNode(schema['properties']) ? schema['properties'] : {};
+  for (const [key, child] of Object.entries(value)) {
+    out.push(
+      ...listFindings(
+        properties[key] ?? schema['additionalProperties'],
+        child,
+        `${at}/${escapePointer(key)}`,
+      ),
+    );
+  }
+  return out;
+}
