@@ -1,0 +1,149 @@
+/**
+ * `kelos check`: runs the budget, forecast, concurrency, security and hygiene policies over
+ * manifests (YAML files or directories) or, with no paths, over the project's TypeScript apps
+ * synthesized in memory; reports in text, JSON, SARIF, JUnit or GitHub workflow commands.
+ *
+ * Exit codes: 0 clean (warnings allowed), 2 errors (or warnings with `--strict`), 1 usage, I/O
+ * or configuration errors.
+ *
+ * Only the engine, the rules and the YAML loader are imported up front, so a pre-commit run on
+ * one file starts fast; the compiler (cdk8s) loads only when there are no paths.
+ *
+ * @packageDocumentation
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  ADMISSION_POLICY_DIR,
+  BUILTIN_RULE_IDS,
+  BUILTIN_RULES,
+  checkDocuments,
+  compileAdmissionPolicies,
+  formatReport,
+  loadPolicyConfig,
+  type PolicyDocument,
+  type PolicyReport,
+  REPORT_FORMATS,
+  type ReportFormat,
+  renderAdmissionPolicies,
+} from '../../policy/index.ts';
+import { summaryLine } from '../../policy/reporters/common.ts';
+import { type Diagnostic, hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
+import { loadManifestPaths } from '../../validate/load.ts';
+import { type CliIo, ExitCode, UsageError } from '../io.ts';
+import type { CommandFactory } from '../program.ts';
+
+interface CheckFlags {
+  readonly format: ReportFormat;
+  readonly output?: string;
+  readonly config?: string;
+  readonly strict?: boolean;
+  readonly listRules?: boolean;
+  readonly emitAdmissionPolicies?: string | true;
+}
+
+/** What `kelos check` needs from the compiler: the apps' objects, with where they came from. */
+interface SynthesizedInput {
+  readonly documents: PolicyDocument[];
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Module of the compiler that synthesizes apps in memory; imported only when there are no paths. */
+const COMPILER_MODULE = '../../compiler/synth.ts';
+
+/** Documents of the project's TypeScript apps, synthesized in memory by the compiler. */
+async function synthesizedDocuments(io: CliIo): Promise<SynthesizedInput> {
+  let compiler: { synthesizeForCheck?: (cwd: string) => Promise<SynthesizedInput> };
+  try {
+    compiler = await import(COMPILER_MODULE);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    compiler = {};
+  }
+  if (!compiler.synthesizeForCheck) {
+    throw new UsageError(
+      'kelos check needs FILE or DIR arguments: the TypeScript compiler (src/compiler) is not available',
+    );
+  }
+  return compiler.synthesizeForCheck(io.cwd);
+}
+
+const listRules = (io: CliIo): void => {
+  const width = Math.max(...BUILTIN_RULES.map((r) => r.id.length));
+  for (const r of BUILTIN_RULES) {
+    io.stdout(
+      `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}${r.admission ? ' (admission)' : ''}\n`,
+    );
+  }
+};
+
+/** The `kelos check` command. */
+export const checkCommand: CommandFactory = (io, done) =>
+  new Command('check')
+    .description(
+      'check budget, forecast, concurrency, security and hygiene policies (exit 0 clean, 2 violations, 1 usage or config error)',
+    )
+    .argument(
+      '[paths...]',
+      'manifest files, directories or - for stdin; none: the TypeScript apps of cdk8s.yaml, synthesized in memory',
+    )
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
+    .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')
+    .option(
+      '-c, --config <file>',
+      'policy configuration (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
+    )
+    .option('--strict', 'fail on warnings too')
+    .option('--list-rules', 'list the rules with their ids, severities and descriptions')
+    .option(
+      '--emit-admission-policies [dir]',
+      `compile the CEL-expressible rules into ValidatingAdmissionPolicies and bindings in dir (default ${ADMISSION_POLICY_DIR})`,
+    )
+    .action(async (paths: string[], flags: CheckFlags) => {
+      if (flags.listRules) {
+        listRules(io);
+        done(ExitCode.Ok);
+        return;
+      }
+      const config = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
+
+      if (flags.emitAdmissionPolicies !== undefined) {
+        const dir = resolve(
+          io.cwd,
+          flags.emitAdmissionPolicies === true ? ADMISSION_POLICY_DIR : flags.emitAdmissionPolicies,
+        );
+        const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, config));
+        await mkdir(dir, { recursive: true });
+        for (const [name, text] of files) await writeFile(join(dir, name), text);
+        io.stdout(`wrote ${files.size} files to ${dir}\n`);
+        done(ExitCode.Ok);
+        return;
+      }
+
+      const input =
+        paths.length > 0
+          ? await loadManifestPaths(paths, io.readStdin, io.cwd)
+          : await synthesizedDocuments(io);
+      const policy = checkDocuments(input.documents, config);
+      // Manifests that do not parse are reported with the policy findings: they were not checked.
+      const report: PolicyReport = {
+        ...policy,
+        diagnostics: sortDiagnostics([...input.diagnostics, ...policy.diagnostics]),
+      };
+      const color = flags.format === 'text' && !flags.output && io.isTTY && !io.env['NO_COLOR'];
+      const text = formatReport(report, flags.format, {
+        cwd: io.cwd,
+        color,
+        strict: flags.strict === true,
+      });
+      if (flags.output) {
+        const out = resolve(io.cwd, flags.output);
+        await mkdir(dirname(out), { recursive: true });
+        await writeFile(out, text);
+        io.stdout(`${summaryLine(report)}\n`);
+      } else {
+        io.stdout(text);
+      }
+      done(hasFailures(report.diagnostics, flags.strict === true) ? ExitCode.Violations : ExitCode.Ok);
+    });

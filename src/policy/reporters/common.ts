@@ -1,0 +1,56 @@
+/**
+ * What every reporter shares: options, counts, and paths relative to the working directory.
+ *
+ * @packageDocumentation
+ */
+import { isAbsolute, relative, sep } from 'node:path';
+import type { Diagnostic } from '../../validate/diagnostic.ts';
+import type { PolicyReport } from '../engine.ts';
+
+/** Options every reporter accepts. */
+export interface ReportOptions {
+  /** Directory file paths are made relative to, so reports do not leak a machine's layout. */
+  readonly cwd: string;
+  /** Whether to colour the text report (a TTY without NO_COLOR). @default false */
+  readonly color?: boolean;
+  /** Whether warnings fail the check (`--strict`); JUnit then reports them as failures. @default false */
+  readonly strict?: boolean;
+  /** Version of Kelos, recorded by SARIF. */
+  readonly toolVersion?: string;
+}
+
+/** Counts by severity. */
+export interface ReportCounts {
+  readonly errors: number;
+  readonly warnings: number;
+  readonly info: number;
+  readonly suppressed: number;
+}
+
+/** Counts a report's diagnostics by severity. */
+export const countReport = (report: PolicyReport): ReportCounts => ({
+  errors: report.diagnostics.filter((d) => d.severity === 'error').length,
+  warnings: report.diagnostics.filter((d) => d.severity === 'warning').length,
+  info: report.diagnostics.filter((d) => d.severity === 'info').length,
+  suppressed: report.suppressions.length,
+});
+
+/** A file path as reports show it: relative to `cwd` when below it, with forward slashes. */
+export function displayPath(file: string, cwd: string): string {
+  const rel = isAbsolute(file) ? relative(cwd, file) : file;
+  const shown = rel.startsWith('..') ? file : rel;
+  return shown.split(sep).join('/');
+}
+
+/** Whether a diagnostic points into a real file (not standard input or an in-memory object). */
+export const hasFile = (d: Pick<Diagnostic, 'source'>): boolean =>
+  d.source !== undefined && d.source.file !== '-' && !d.source.file.startsWith('<');
+
+/** `n thing` or `n things`. */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** One-line summary shared by the text and GitHub reporters. */
+export const summaryLine = (report: PolicyReport): string => {
+  const c = countReport(report);
+  return `${plural(c.errors, 'error')}, ${plural(c.warnings, 'warning')}, ${c.info} info in ${plural(report.objects, 'object')} (${plural(report.rules.length, 'rule')}); ${c.suppressed} suppressed`;
+};

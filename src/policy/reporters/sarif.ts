@@ -1,0 +1,127 @@
+/**
+ * SARIF 2.1.0, for GitHub code scanning and other SARIF viewers: one run, the rules that ran as
+ * the driver's rules, every diagnostic as a result with its file:line location, and every
+ * suppression as a result carrying an in-source suppression with its reason.
+ *
+ * @see https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
+ * @packageDocumentation
+ */
+import {
+  formatResource,
+  type ResourceRef,
+  type Severity,
+  type SourceLocation,
+} from '../../validate/diagnostic.ts';
+import { ENGINE_RULES, type PolicyReport, type RuleSummary } from '../engine.ts';
+import { ruleCategory } from '../rule.ts';
+import { displayPath, hasFile, type ReportOptions } from './common.ts';
+
+/** The schema URI SARIF files declare. */
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
+  error: 'error',
+  warning: 'warning',
+  info: 'note',
+};
+
+/** Renders a report as a SARIF 2.1.0 log. */
+export function formatSarif(report: PolicyReport, options: ReportOptions): string {
+  // Codes that are not rules (parse errors, engine checks) still get a rule entry, so every
+  // result's ruleIndex resolves.
+  const rules: RuleSummary[] = [...report.rules];
+  const index = new Map(rules.map((r, i) => [r.id, i]));
+  const ruleFor = (code: string, severity: Severity): number => {
+    const known = index.get(code);
+    if (known !== undefined) return known;
+    const engine = ENGINE_RULES.find((r) => r.id === code);
+    rules.push(engine ?? { id: code, severity, description: code, rationale: '', hint: '' });
+    index.set(code, rules.length - 1);
+    return rules.length - 1;
+  };
+
+  const locations = (resource: ResourceRef | undefined, path: string, source: SourceLocation | undefined) => {
+    const logical = resource
+      ? [{ fullyQualifiedName: `${formatResource(resource)}${path}`, kind: 'resource' }]
+      : undefined;
+    const physical =
+      source && hasFile({ source })
+        ? {
+            artifactLocation: {
+              uri: encodeURI(displayPath(source.file, options.cwd)),
+              uriBaseId: '%SRCROOT%',
+            },
+            region: {
+              startLine: Math.max(1, source.line ?? 1),
+              ...(source.column ? { startColumn: source.column } : {}),
+            },
+          }
+        : undefined;
+    if (!logical && !physical) return undefined;
+    return [
+      {
+        ...(physical ? { physicalLocation: physical } : {}),
+        ...(logical ? { logicalLocations: logical } : {}),
+      },
+    ];
+  };
+
+  const results = [
+    ...report.diagnostics.map((d) => {
+      const loc = locations(d.resource, d.path, d.source);
+      return {
+        ruleId: d.code,
+        ruleIndex: ruleFor(d.code, d.severity),
+        level: LEVEL[d.severity],
+        message: {
+          text: d.resource
+            ? `${formatResource(d.resource)}${d.path ? ` ${d.path}` : ''}: ${d.message}`
+            : d.message,
+        },
+        ...(loc ? { locations: loc } : {}),
+      };
+    }),
+    ...report.suppressions.map((s) => {
+      const ruleIndex = ruleFor(s.rule, 'warning');
+      const loc = locations(s.resource, s.path, s.source);
+      return {
+        ruleId: s.rule,
+        ruleIndex,
+        level: LEVEL[rules[ruleIndex]!.severity],
+        message: { text: `${formatResource(s.resource)}${s.path ? ` ${s.path}` : ''}: ${s.message}` },
+        ...(loc ? { locations: loc } : {}),
+        suppressions: [{ kind: 'inSource', justification: s.reason }],
+      };
+    }),
+  ];
+
+  const log = {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'kelos check',
+            ...(options.toolVersion ? { version: options.toolVersion } : {}),
+            informationUri: 'https://github.com/kelos-dev/kelos',
+            rules: rules.map((r) => ({
+              id: r.id,
+              name: r.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) =>
+                c ? c.toUpperCase() : '',
+              ),
+              shortDescription: { text: r.description },
+              ...(r.rationale ? { fullDescription: { text: `${r.description} ${r.rationale}` } } : {}),
+              ...(r.hint ? { help: { text: r.hint } } : {}),
+              defaultConfiguration: { level: LEVEL[r.severity] },
+              properties: { category: ruleCategory(r.id) },
+            })),
+          },
+        },
+        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${encodeURI(options.cwd.replace(/\/?$/, '/'))}` } },
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

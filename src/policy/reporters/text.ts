@@ -1,0 +1,65 @@
+/**
+ * The human report: diagnostics grouped by resource, then suppressions, then a summary line.
+ * Colour only when asked (the CLI asks on a TTY without NO_COLOR).
+ *
+ * @packageDocumentation
+ */
+import { type Diagnostic, formatLocation, formatResource } from '../../validate/diagnostic.ts';
+import type { PolicyReport } from '../engine.ts';
+import { displayPath, type ReportOptions, summaryLine } from './common.ts';
+
+const STYLES = { red: [31, 39], yellow: [33, 39], cyan: [36, 39], bold: [1, 22], dim: [2, 22] } as const;
+type Style = keyof typeof STYLES;
+
+/** Renders a report as text. */
+export function formatText(report: PolicyReport, options: ReportOptions): string {
+  const paint = (style: Style, text: string) =>
+    options.color ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text;
+  const severityText = (d: Diagnostic) =>
+    paint(
+      d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan',
+      d.severity.padEnd(7),
+    );
+  const where = (d: Pick<Diagnostic, 'source'>) =>
+    d.source ? formatLocation({ ...d.source, file: displayPath(d.source.file, options.cwd) }) : '';
+
+  // Group in first-seen order; diagnostics are already sorted by file and line.
+  const groups = new Map<string, Diagnostic[]>();
+  for (const d of report.diagnostics) {
+    const key = d.resource
+      ? formatResource(d.resource)
+      : d.source
+        ? displayPath(d.source.file, options.cwd)
+        : '(input)';
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+
+  const lines: string[] = [];
+  for (const [title, diagnostics] of groups) {
+    lines.push(paint('bold', title));
+    for (const d of diagnostics) {
+      lines.push(
+        `  ${severityText(d)} ${d.path ? `${d.path}: ` : ''}${d.message} ${paint('dim', `[${d.code}]`)}`,
+      );
+      const at = where(d);
+      if (at)
+        lines.push(
+          `          ${paint('dim', `at ${at}${d.source?.constructPath ? ` (${d.source.constructPath})` : ''}`)}`,
+        );
+      if (d.hint) lines.push(`          ${paint('dim', `hint: ${d.hint}`)}`);
+    }
+    lines.push('');
+  }
+  if (report.suppressions.length > 0) {
+    lines.push(paint('bold', `Suppressed (${report.suppressions.length})`));
+    for (const s of report.suppressions) {
+      lines.push(`  ${formatResource(s.resource)} ${s.rule}: ${s.reason}`);
+      lines.push(
+        `          ${paint('dim', `${s.path ? `${s.path}: ` : ''}${s.message}${s.source ? ` at ${where(s)}` : ''}`)}`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(summaryLine(report));
+  return `${lines.join('\n')}\n`;
+}
