@@ -12,7 +12,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -156,6 +156,9 @@ export const CONTROLLERS: readonly string[] = [
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-binaries.sh', import.meta.url));
 const STATE_FILE = 'state.json';
+const TEMP_PREFIX = 'kelos-testenv-';
+/** A run younger than this may still be starting (or retrying a port), so it is never swept. */
+const SWEEP_MIN_AGE_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 const LOG_TAIL_LINES = 40;
 
@@ -243,7 +246,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
   const detached = opts.detached ?? false;
   const t0 = performance.now();
-  const stateDir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), 'kelos-testenv-'))));
+  if (opts.stateDir === undefined) await sweepStaleRuns();
+  const stateDir = resolve(opts.stateDir ?? (await mkdtemp(join(tmpdir(), TEMP_PREFIX))));
   await mkdir(stateDir, { recursive: true });
   if (existsSync(join(stateDir, STATE_FILE))) {
     throw new ControlPlaneError('setup', `${stateDir} already holds a control plane; stop it first`);
@@ -352,6 +356,39 @@ export async function stopControlPlane(stateDir: string): Promise<void> {
   await stopProcesses(state.processes);
   await rm(state.etcdDataDir, { recursive: true, force: true });
   await rm(stateDir, { recursive: true, force: true });
+}
+
+/**
+ * Removes the temp dirs of earlier runs that died without teardown (a Ctrl-C reaches the
+ * processes but vitest never runs teardown), so etcd data does not pile up in /dev/shm. Only
+ * runs with a state file whose recorded processes are all gone are touched; runs that failed
+ * to start keep their logs on purpose.
+ */
+export async function sweepStaleRuns(): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^kelos-testenv-[A-Za-z0-9]{6}$/.test(name)) continue;
+    const dir = join(tmpdir(), name);
+    let state: ControlPlaneState | undefined;
+    try {
+      state = await readState(dir);
+    } catch {
+      continue;
+    }
+    if (state === undefined || state.processes.length === 0) continue;
+    if (Date.now() - Date.parse(state.startedAt) < SWEEP_MIN_AGE_MS) continue;
+    if (state.processes.some(isRunning)) continue;
+    // The state file is just a file in /tmp: only ever delete a data dir we could have made.
+    if (/\/kelos-testenv-etcd-[A-Za-z0-9]{6}$/.test(state.etcdDataDir)) {
+      await rm(state.etcdDataDir, { recursive: true, force: true });
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
