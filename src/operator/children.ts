@@ -1,0 +1,229 @@
+/**
+ * The Jobs and Pods the operator owns, as the informers cache them (trimmed to the fields
+ * the Task reconciler reads, so 10,000 of them stay small), and the pure function that turns
+ * their state into a Task phase.
+ *
+ * @packageDocumentation
+ */
+import { AGENT_CONTAINER_NAME, type KubeObject, type ObjectMeta, TaskPhase } from '../api/index.ts';
+
+/** A condition of a Job. */
+export interface JobCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+/** A Job as cached: metadata and status only. */
+export interface CachedJob extends KubeObject {
+  status?: {
+    active?: number;
+    succeeded?: number;
+    failed?: number;
+    ready?: number;
+    startTime?: string;
+    completionTime?: string;
+    conditions?: JobCondition[];
+  };
+}
+
+/** State of one container, as the kubelet reports it. */
+export interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: {
+    exitCode: number;
+    reason?: string;
+    message?: string;
+    startedAt?: string;
+    finishedAt?: string;
+  };
+}
+
+/** A Pod as cached: metadata, phase, and the agent container's state. */
+export interface CachedPod extends KubeObject {
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    startTime?: string;
+    containerStatuses?: Array<{ name: string; state?: ContainerState }>;
+  };
+}
+
+const trimMeta = (m: ObjectMeta): ObjectMeta => {
+  const out: ObjectMeta = {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+  };
+  if (m.labels) out.labels = m.labels;
+  if (m.creationTimestamp) out.creationTimestamp = m.creationTimestamp;
+  if (m.deletionTimestamp) out.deletionTimestamp = m.deletionTimestamp;
+  if (m.ownerReferences) {
+    out.ownerReferences = m.ownerReferences.map((r) => ({
+      apiVersion: r.apiVersion,
+      kind: r.kind,
+      name: r.name,
+      uid: r.uid,
+      ...(r.controller ? { controller: true } : {}),
+    }));
+  }
+  return out;
+};
+
+/** Keeps what the reconciler reads of a Job (its Pod template is large and never read back). */
+export const trimJob = (obj: KubeObject): CachedJob => {
+  const job = obj as CachedJob;
+  const s = job.status;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: trimMeta(job.metadata),
+    ...(s
+      ? {
+          status: {
+            active: s.active,
+            succeeded: s.succeeded,
+            failed: s.failed,
+            ready: s.ready,
+            startTime: s.startTime,
+            completionTime: s.completionTime,
+            conditions: s.conditions?.map((c) => ({
+              type: c.type,
+              status: c.status,
+              reason: c.reason,
+              message: c.message,
+              lastTransitionTime: c.lastTransitionTime,
+            })),
+          },
+        }
+      : {}),
+  };
+};
+
+/** Keeps what the reconciler reads of a Pod: phase, start time and the agent container's state. */
+export const trimPod = (obj: KubeObject): CachedPod => {
+  const pod = obj as CachedPod;
+  const s = pod.status;
+  const agent = s?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER_NAME);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: trimMeta(pod.metadata),
+    ...(s
+      ? {
+          status: {
+            phase: s.phase,
+            reason: s.reason,
+            message: s.message,
+            startTime: s.startTime,
+            ...(agent ? { containerStatuses: [{ name: agent.name, state: agent.state }] } : {}),
+          },
+        }
+      : {}),
+  };
+};
+
+/** Label the Job controller puts on every Pod of a Job. */
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
+/** The newest Pod (by creation time, then name) among `pods`. */
+export const newestPod = (pods: readonly CachedPod[]): CachedPod | undefined => {
+  let best: CachedPod | undefined;
+  for (const p of pods) {
+    if (!best) {
+      best = p;
+      continue;
+    }
+    const a = p.metadata.creationTimestamp ?? '';
+    const b = best.metadata.creationTimestamp ?? '';
+    if (a > b || (a === b && (p.metadata.name ?? '') > (best.metadata.name ?? ''))) best = p;
+  }
+  return best;
+};
+
+/** The agent container's state in a Pod. */
+export const agentState = (pod: CachedPod | undefined): ContainerState | undefined =>
+  pod?.status?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER_NAME)?.state;
+
+const condition = (job: CachedJob, type: string): JobCondition | undefined =>
+  job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
+
+/** What a Job and its newest Pod say about a Task. */
+export interface Observed {
+  readonly phase:
+    | typeof TaskPhase.Pending
+    | typeof TaskPhase.Running
+    | typeof TaskPhase.Succeeded
+    | typeof TaskPhase.Failed;
+  readonly message: string;
+  /** When the agent started (Running and later). */
+  readonly startTime?: string;
+  /** When the Job finished (Succeeded or Failed). */
+  readonly completionTime?: string;
+  readonly podName?: string;
+}
+
+/**
+ * Derives the Task phase from its Job and newest Pod. Terminal states come from the Job's
+ * conditions only (a failed Pod that the Job retries is not a failed Task); Running comes
+ * from the Pod, because with `status.active` a Pod still pulling its image would count.
+ */
+export function observeJob(job: CachedJob, pod: CachedPod | undefined): Observed {
+  const podName = pod?.metadata.name;
+  const state = agentState(pod);
+  const startTime =
+    state?.running?.startedAt ??
+    state?.terminated?.startedAt ??
+    pod?.status?.startTime ??
+    job.status?.startTime;
+  const base = { ...(podName ? { podName } : {}) };
+  // SuccessCriteriaMet and FailureTarget come first, while Pods may still be terminating;
+  // the Task is final only with Complete or Failed.
+  const complete = condition(job, 'Complete');
+  if (complete) {
+    return {
+      ...base,
+      phase: TaskPhase.Succeeded,
+      message: 'Task completed successfully',
+      ...(startTime ? { startTime } : {}),
+      completionTime: job.status?.completionTime ?? complete.lastTransitionTime ?? '',
+    };
+  }
+  const failed = condition(job, 'Failed');
+  if (failed) {
+    const why = [failed.reason, failed.message].filter(Boolean).join(': ');
+    return {
+      ...base,
+      phase: TaskPhase.Failed,
+      message: why ? `Task failed: ${why}` : 'Task failed',
+      ...(startTime ? { startTime } : {}),
+      completionTime: failed.lastTransitionTime ?? job.status?.completionTime ?? '',
+    };
+  }
+  const phase = pod?.status?.phase;
+  if (phase === 'Running' || phase === 'Succeeded' || phase === 'Failed') {
+    return {
+      ...base,
+      phase: TaskPhase.Running,
+      message: 'Agent is running',
+      ...(startTime ? { startTime } : {}),
+    };
+  }
+  const waiting = state?.waiting?.reason;
+  return {
+    ...base,
+    phase: TaskPhase.Pending,
+    message: waiting
+      ? `Waiting for the agent container to start: ${waiting}`
+      : 'Job created; waiting for its Pod to run',
+  };
+}
+
+/** The termination message of the agent container, where the agent reports its outputs. */
+export const terminationMessage = (pod: CachedPod | undefined): string | undefined =>
+  agentState(pod)?.terminated?.message || undefined;

@@ -1,0 +1,210 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, the way client-go does it: one replica
+ * holds the Lease and renews it every `retryPeriod`; the others watch it and take it over
+ * once it has not been renewed for `leaseDuration`. Expiry is judged by when *this* replica
+ * last saw the Lease change, not by the holder's timestamps, so clock skew between replicas
+ * does not matter.
+ *
+ * A leader that cannot renew within `renewDeadline` (shorter than `leaseDuration`) stops
+ * leading before anyone else may start, and goes back to trying to acquire.
+ *
+ * @packageDocumentation
+ */
+import type { KubeObject } from '../api/index.ts';
+import { type Clock, systemClock, type TimerHandle } from './clock.ts';
+import { microTime } from './events.ts';
+import { isAlreadyExists, isConflict, type KubeClient, Resources } from './kube.ts';
+import { type Logger, silentLogger } from './log.ts';
+
+/** A Lease as far as election needs it. */
+export interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** Options of {@link LeaderElector}. */
+export interface LeaderElectionOptions {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly name: string;
+  /** Unique per replica, e.g. the pod name plus a random suffix. */
+  readonly identity: string;
+  /** How long a Lease is valid without renewal. Default 15 s. */
+  readonly leaseDurationMs?: number;
+  /** How long the leader keeps trying to renew before it gives up leading. Default 10 s. */
+  readonly renewDeadlineMs?: number;
+  /** Time between attempts. Default 2 s. */
+  readonly retryPeriodMs?: number;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  readonly onStartedLeading: () => void;
+  readonly onStoppedLeading: () => void;
+}
+
+/** Runs the election loop until stopped. */
+export class LeaderElector {
+  readonly #o: Required<Omit<LeaderElectionOptions, 'log' | 'clock'>> & { clock: Clock; log: Logger };
+  #leading = false;
+  #attempted = false;
+  #stopped = true;
+  #timer: TimerHandle | undefined;
+  /** The Lease as last read or written, and when (local clock) its holder or renewTime last changed. */
+  #observed: { holder: string; renewTime: string; at: number } | undefined;
+  #lastRenew = 0;
+  #running: Promise<void> = Promise.resolve();
+
+  constructor(opts: LeaderElectionOptions) {
+    this.#o = {
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      ...opts,
+      clock: opts.clock ?? systemClock,
+      log: (opts.log ?? silentLogger).child({
+        lease: `${opts.namespace}/${opts.name}`,
+        identity: opts.identity,
+      }),
+    };
+  }
+
+  /** Whether this replica holds the Lease now. */
+  get isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** Whether at least one attempt to acquire has completed (for readiness). */
+  get attempted(): boolean {
+    return this.#attempted;
+  }
+
+  /** Starts trying to acquire the Lease. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Stops, and gives the Lease up if held so a standby takes over at once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    await this.#running;
+    if (this.#leading) {
+      this.#leading = false;
+      try {
+        const now = this.#o.clock.now();
+        await this.#o.client.mergePatch(Resources.Lease, this.#o.namespace, this.#o.name, {
+          spec: { holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(now) },
+        });
+        this.#o.log.info('Released leader Lease');
+      } catch (err) {
+        this.#o.log.warn('Could not release leader Lease', { error: err });
+      }
+      this.#o.onStoppedLeading();
+    }
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#running = this.#tick().finally(() => this.#schedule(this.#o.retryPeriodMs));
+    }, ms);
+  }
+
+  async #tick(): Promise<void> {
+    const now = () => this.#o.clock.now();
+    let ok = false;
+    try {
+      ok = await this.#tryAcquireOrRenew();
+    } catch (err) {
+      this.#o.log.warn('Leader election attempt failed', { error: err });
+    }
+    this.#attempted = true;
+    if (this.#stopped) return;
+    if (ok) {
+      this.#lastRenew = now();
+      if (!this.#leading) {
+        this.#leading = true;
+        this.#o.log.info('Became leader');
+        this.#o.onStartedLeading();
+      }
+    } else if (this.#leading && now() - this.#lastRenew >= this.#o.renewDeadlineMs) {
+      this.#leading = false;
+      this.#o.log.warn('Lost leader Lease: could not renew it in time', {
+        renewDeadlineMs: this.#o.renewDeadlineMs,
+      });
+      this.#o.onStoppedLeading();
+    }
+  }
+
+  /** One attempt; true when this replica holds the Lease afterwards. */
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const { client, namespace, name, identity, clock } = this.#o;
+    const now = clock.now();
+    const durationSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
+    const lease = await client.get<Lease>(Resources.Lease, namespace, name);
+    if (!lease) {
+      try {
+        const created = await client.create<Lease>(Resources.Lease, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: durationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
+          },
+        });
+        this.#observe(created, now);
+        return true;
+      } catch (err) {
+        if (isAlreadyExists(err)) return false;
+        throw err;
+      }
+    }
+    this.#observe(lease, now);
+    const holder = lease.spec?.holderIdentity ?? '';
+    const held = holder !== '' && holder !== identity;
+    const leaseMs = (lease.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
+    if (held && now < (this.#observed?.at ?? now) + leaseMs) return false;
+    const spec: NonNullable<Lease['spec']> = {
+      holderIdentity: identity,
+      leaseDurationSeconds: durationSeconds,
+      renewTime: microTime(now),
+    };
+    if (holder !== identity) {
+      spec.acquireTime = microTime(now);
+      spec.leaseTransitions = (lease.spec?.leaseTransitions ?? 0) + 1;
+    }
+    try {
+      const updated = await client.mergePatch<Lease>(
+        Resources.Lease,
+        namespace,
+        name,
+        { spec },
+        { resourceVersion: lease.metadata.resourceVersion },
+      );
+      this.#observe(updated, now);
+      return true;
+    } catch (err) {
+      // Someone else wrote the Lease between our read and write: they won this round.
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  #observe(lease: Lease, now: number): void {
+    const holder = lease.spec?.holderIdentity ?? '';
+    const renewTime = lease.spec?.renewTime ?? '';
+    if (!this.#observed || this.#observed.holder !== holder || this.#observed.renewTime !== renewTime) {
+      this.#observed = { holder, renewTime, at: now };
+    }
+  }
+}

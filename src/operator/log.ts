@@ -1,0 +1,92 @@
+/**
+ * Structured JSON logs, one object per line: `ts`, `level`, `msg` (starting with a capital,
+ * no trailing punctuation), then `controller`, `key` and any other fields.
+ *
+ * @packageDocumentation
+ */
+
+/** Log levels, least severe first. */
+export const LogLevels = ['debug', 'info', 'warn', 'error'] as const;
+/** One of {@link LogLevels}. */
+export type LogLevel = (typeof LogLevels)[number];
+
+/** Extra fields of a log line. Errors are written as their message. */
+export type LogFields = Record<string, unknown>;
+
+/** A logger; {@link Logger.child} adds fields to every line it writes. */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+  /** Whether lines of `level` are written (to skip building expensive fields). */
+  enabled(level: LogLevel): boolean;
+}
+
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /** Receives each line including its newline. */
+  readonly write: (line: string) => void;
+  /** Lowest level written. Default `info`. */
+  readonly level?: LogLevel;
+  /** Time source for `ts`. */
+  readonly now?: () => number;
+}
+
+const serialize = (value: unknown): unknown => {
+  if (value instanceof Error) return value.message;
+  return value;
+};
+
+/** Creates a JSON-lines logger. */
+export function createLogger(opts: LoggerOptions, base: LogFields = {}): Logger {
+  const min = LogLevels.indexOf(opts.level ?? 'info');
+  const now = opts.now ?? Date.now;
+  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    if (LogLevels.indexOf(level) < min) return;
+    const line: LogFields = { ts: new Date(now()).toISOString(), level, msg };
+    for (const [k, v] of Object.entries(base)) line[k] = serialize(v);
+    if (fields) for (const [k, v] of Object.entries(fields)) if (v !== undefined) line[k] = serialize(v);
+    opts.write(`${JSON.stringify(line)}\n`);
+  };
+  return {
+    debug: (msg, fields) => emit('debug', msg, fields),
+    info: (msg, fields) => emit('info', msg, fields),
+    warn: (msg, fields) => emit('warn', msg, fields),
+    error: (msg, fields) => emit('error', msg, fields),
+    child: (fields) => createLogger(opts, { ...base, ...fields }),
+    enabled: (level) => LogLevels.indexOf(level) >= min,
+  };
+}
+
+/** A logger that writes nothing. */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+  enabled: () => false,
+};
+
+/**
+ * The steps of one reconcile, in order, so its log line reads as a checklist:
+ * `["Finalizer present", "Dependencies: waiting for Task ns/a", ...]`.
+ */
+export class Checklist {
+  readonly steps: string[] = [];
+  /** Whether the reconcile wrote anything to the API server. */
+  wrote = false;
+
+  /** Records a step. */
+  step(text: string): void {
+    this.steps.push(text);
+  }
+
+  /** Records a step that wrote to the API server. */
+  write(text: string): void {
+    this.wrote = true;
+    this.steps.push(text);
+  }
+}

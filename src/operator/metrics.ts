@@ -1,0 +1,124 @@
+/**
+ * Prometheus metrics of the operator, on a registry of its own (not prom-client's global
+ * one), so two operators in one process (tests) do not collide.
+ *
+ * Gauges that describe state (queue depth, Tasks by phase, leadership) are computed when
+ * scraped, from the queues and the informer cache; nothing is kept twice.
+ *
+ * @packageDocumentation
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Reads current state at scrape time. */
+export interface MetricSources {
+  /** Depth of each controller's queue, by controller name. */
+  queueDepths(): Record<string, number>;
+  /** Number of Tasks per phase (`''` for not yet reconciled). */
+  tasksByPhase(): Record<string, number>;
+  /** Whether this replica leads (always true without leader election). */
+  leading(): boolean;
+}
+
+/** The operator's metrics. */
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly reconciles: Counter<'controller' | 'result'>;
+  readonly reconcileErrors: Counter<'controller'>;
+  readonly reconcileDuration: Histogram<'controller'>;
+  readonly apiRequests: Counter<'verb' | 'resource' | 'code'>;
+  readonly taskCompletions: Counter<'namespace' | 'type' | 'phase'>;
+  readonly inputTokens: Counter<'namespace' | 'spawner' | 'model'>;
+  readonly outputTokens: Counter<'namespace' | 'spawner' | 'model'>;
+  readonly costUSD: Counter<'namespace' | 'spawner' | 'model'>;
+
+  constructor(sources: MetricSources, opts: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.reconciles = new Counter({
+      name: 'kelos_reconcile_total',
+      help: 'Reconciles by controller and result (success, error).',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: 'kelos_reconcile_errors_total',
+      help: 'Reconciles that failed and were retried with backoff, by controller.',
+      labelNames: ['controller'],
+      registers,
+    });
+    this.reconcileDuration = new Histogram({
+      name: 'kelos_reconcile_duration_seconds',
+      help: 'Time one reconcile took, by controller.',
+      labelNames: ['controller'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.apiRequests = new Counter({
+      name: 'kelos_api_requests_total',
+      help: 'Requests to the Kubernetes API server by verb, resource and HTTP status code.',
+      labelNames: ['verb', 'resource', 'code'],
+      registers,
+    });
+    this.taskCompletions = new Counter({
+      name: 'kelos_task_completed_total',
+      help: 'Tasks that reached Succeeded or Failed, by namespace, agent type and phase.',
+      labelNames: ['namespace', 'type', 'phase'],
+      registers,
+    });
+    this.inputTokens = new Counter({
+      name: 'kelos_task_input_tokens_total',
+      help: 'Input tokens reported by finished Tasks, by namespace, TaskSpawner and model.',
+      labelNames: ['namespace', 'spawner', 'model'],
+      registers,
+    });
+    this.outputTokens = new Counter({
+      name: 'kelos_task_output_tokens_total',
+      help: 'Output tokens reported by finished Tasks, by namespace, TaskSpawner and model.',
+      labelNames: ['namespace', 'spawner', 'model'],
+      registers,
+    });
+    this.costUSD = new Counter({
+      name: 'kelos_task_cost_usd_total',
+      help: 'Cost in US dollars reported by finished Tasks, by namespace, TaskSpawner and model.',
+      labelNames: ['namespace', 'spawner', 'model'],
+      registers,
+    });
+    new Gauge({
+      name: 'kelos_workqueue_depth',
+      help: 'Keys waiting in a controller’s work queue.',
+      labelNames: ['controller'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [controller, depth] of Object.entries(sources.queueDepths()))
+          this.set({ controller }, depth);
+      },
+    });
+    new Gauge({
+      name: 'kelos_tasks',
+      help: 'Tasks in the informer cache by phase ("" before the first reconcile).',
+      labelNames: ['phase'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [phase, n] of Object.entries(sources.tasksByPhase())) this.set({ phase }, n);
+      },
+    });
+    new Gauge({
+      name: 'kelos_leader',
+      help: '1 while this replica holds the leader Lease (or runs without leader election).',
+      registers,
+      collect() {
+        this.set(sources.leading() ? 1 : 0);
+      },
+    });
+    if (opts.processMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'kelos_operator_' });
+  }
+
+  /** Records one finished reconcile. */
+  observeReconcile(controller: string, ok: boolean, seconds: number): void {
+    this.reconciles.inc({ controller, result: ok ? 'success' : 'error' });
+    if (!ok) this.reconcileErrors.inc({ controller });
+    this.reconcileDuration.observe({ controller }, seconds);
+  }
+}
