@@ -35,7 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log: (line) => process.stderr.write(`${line}\n`),
   });
   // Safety net for a run that dies without teardown (e.g. SIGTERM to vitest): nothing async can
-  // run then, so kill by recorded PID synchronously. Temp dirs may stay behind in that case.
+  // run then, so kill by recorded PID synchronously; the next run sweeps the temp dirs.
   const onExit = (): void => killRecordedProcessesSync(cp.processes);
   process.once('exit', onExit);
   project.provide('kubeconfig', cp.kubeconfigPath);
