@@ -67,6 +67,8 @@ export const ConditionTypes = {
   DependenciesReady: 'DependenciesReady',
   /** The Task waits for an earlier Task on the same workspace and branch. */
   BranchLocked: 'BranchLocked',
+  /** False while a Workspace or AgentConfig the Task references does not exist. */
+  ReferencesResolved: 'ReferencesResolved',
   /** A TaskBudget cannot be evaluated (bad selector, bad period, list error). */
   Degraded: 'Degraded',
   /** The TaskSpawner is suspended by its spec. */
