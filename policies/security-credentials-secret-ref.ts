@@ -10,7 +10,7 @@ import { arr, get, nonEmpty, ptr, rec, str } from './lib/access.ts';
 import { executionOf } from './lib/worker.ts';
 
 /** Names that hold credentials: tokens, keys, secrets, passwords. */
-export const CREDENTIAL_NAME = /(TOKEN|API_?KEY|SECRET|PASSWORD|PASSWD|PRIVATE_?KEY|CREDENTIAL|AUTH)/i;
+export const CREDENTIAL_NAME = /(TOKEN|API[_-]?KEY|SECRET|PASSWORD|PASSWD|PRIVATE[_-]?KEY|CREDENTIAL)/i;
 
 /** Message for a literal env value. */
 export const literalEnv = (name: string): string =>

@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { runPolicies } from '../../../src/policy/engine.ts';
+import { formatResource } from '../../../src/validate/diagnostic.ts';
+import { loadFixture, ROOT, TEST_CONFIG } from './fixtures.ts';
+
+/** `Kind ns/name path :: message`, one line per finding, in report order. */
+type Expected = readonly string[];
+
+// Every built-in rule: what its failing fixture must produce, verbatim. Its passing fixture must
+// produce nothing. Each fixture runs through that one rule only, so other rules cannot mask it.
+const FAIL: Readonly<Record<string, Expected>> = {
+  'budget/spawner-max-concurrency': [
+    'TaskSpawner team-a/no-cap /spec/maxConcurrency :: maxConcurrency is not set or 0, so the spawner may run any number of Tasks at once; set it between 1 and 10',
+    'TaskSpawner team-a/zero /spec/maxConcurrency :: maxConcurrency is not set or 0, so the spawner may run any number of Tasks at once; set it between 1 and 10',
+    'TaskSpawner team-a/too-many /spec/maxConcurrency :: maxConcurrency is 50, over the ceiling of 10',
+  ],
+  'budget/spawner-max-total-tasks': [
+    'TaskSpawner team-a/endless /spec/maxTotalTasks :: maxTotalTasks is not set or 0, so the spawner may create Tasks without end; set a lifetime cap',
+  ],
+  'budget/active-deadline': [
+    'Task team-a/unbounded /spec/worker/podOverrides/activeDeadlineSeconds :: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400',
+    'TaskSpawner team-a/all-day /spec/taskTemplate/podOverrides/activeDeadlineSeconds :: activeDeadlineSeconds is 86400, over the ceiling of 14400',
+  ],
+  'budget/namespace-covered': [
+    "TaskSpawner team-c/orphan  :: no TaskBudget in namespace team-c covers this spawner's Tasks, so nothing limits what they spend",
+    "TaskSpawner team-a/web-fixes /spec/taskTemplate :: none of the TaskBudgets in namespace team-a (platform-daily) selects this spawner's Tasks (labels team=web, kelos.dev/taskspawner=web-fixes)",
+  ],
+  'budget/model-allowlist': [
+    'Task team-a/old-model /spec/worker/model :: model "gpt-4o" is not allowed for codex; allowed: gpt-5, gpt-5-codex, gpt-5-mini',
+    'TaskSpawner team-a/legacy-model /spec/taskTemplate/model :: model "claude-3-opus" is not allowed for claude-code; allowed: claude-opus-4-1, claude-opus-4-5, claude-sonnet-4-5, claude-haiku-4-5, opus, sonnet, haiku',
+  ],
+  'budget/effort-allowlist': [
+    'TaskSpawner team-a/max-effort /spec/taskTemplate/worker/effort :: effort "max" is not allowed; allowed: minimal, low, medium, high',
+  ],
+  'forecast/budget-worst-case': [
+    'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case is unbounded: TaskSpawner uncapped has no maxConcurrency',
+    'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case is unbounded: TaskSpawner no-deadline has no activeDeadlineSeconds',
+    'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case $462.00/Daily = 3 concurrent × 24h × $6.00/h (TaskSpawner fix-bugs: claude-code claude-sonnet-4-5) + 1 run × 2h × $15.00/h (Task migrate-db: claude-code claude-opus-4-1); limit $50.00',
+    'TaskBudget research/research-weekly /spec/maxCostUSD :: worst case $1,200.00/Weekly = 2 concurrent × 200h × $3.00/h (TaskSpawner long-runs: gemini gemini-2.5-pro); limit $1,000.00',
+  ],
+  'concurrency/shared-workspace-branch': [
+    "TaskSpawner team-a/nightly-lint /spec/taskTemplate :: shares Workspace app with TaskSpawner team-a/nightly-deps and neither sets taskTemplate.branch, so their Tasks can push to the workspace's branch at the same time with no branch lock",
+  ],
+  'concurrency/cron-overlap': [
+    'TaskSpawner team-a/quarter-hourly /spec/when/cron/schedule :: cron "*/15 * * * *" fires every 15m but a run may last 1h (activeDeadlineSeconds 3600), so up to 4 runs can overlap',
+  ],
+  'concurrency/poll-interval': [
+    'TaskSpawner team-a/impatient /spec/when/githubPullRequests/pollInterval :: githubPullRequests.pollInterval 10s is under the floor of 1m',
+  ],
+  'security/literal-secret': [
+    'Secret team-a/anthropic /stringData :: Secret carries literal values under stringData (ANTHROPIC_API_KEY); committed manifests must not hold credentials',
+    'Secret team-a/github-token /data :: Secret carries literal values under data (GITHUB_TOKEN, GH_HOST); committed manifests must not hold credentials',
+  ],
+  'security/credentials-secret-ref': [
+    'Task team-a/inline-key /spec/worker/podOverrides/env/0/value :: env ANTHROPIC_API_KEY has a literal value; credentials must come from a Secret through valueFrom.secretKeyRef',
+    'AgentConfig team-a/tools /spec/mcpServers/0/headers/Authorization :: header Authorization has a literal value; credentials must come from a Secret through headersFrom',
+    'AgentConfig team-a/tools /spec/mcpServers/1/env/0/value :: env PGPASSWORD has a literal value; credentials must come from a Secret through valueFrom.secretKeyRef',
+    'TaskSpawner team-a/with-context /spec/taskTemplate/contextSources/0/http/headers/X-Api-Key :: header X-Api-Key has a literal value; credentials must come from a Secret through headersFrom',
+  ],
+  'security/pod-security': [
+    "Task team-a/escalated /spec/worker/podOverrides/hostNetwork :: podOverrides asks for hostNetwork, which shares the node's namespaces with the agent",
+    'Task team-a/escalated /spec/worker/podOverrides/podSecurityContext/runAsUser :: the Pod runs as root (podSecurityContext.runAsUser 0)',
+    'Task team-a/escalated /spec/worker/podOverrides/containerSecurityContext/privileged :: the agent container is privileged',
+    'Task team-a/escalated /spec/worker/podOverrides/containerSecurityContext/runAsUser :: the agent container runs as root (runAsUser 0)',
+    'Task team-a/escalated /spec/worker/podOverrides/containerSecurityContext/capabilities/add :: the agent container adds capabilities NET_ADMIN, SYS_ADMIN',
+    'Task team-a/escalated /spec/worker/podOverrides/volumes/0/hostPath :: volume "docker" mounts the node path /var/run/docker.sock (hostPath)',
+    'Task team-a/escalated /spec/worker/podOverrides/extraInitContainers/0/securityContext/privileged :: extraInitContainers[0] "setup" is privileged',
+  ],
+  'security/image-registry': [
+    'TaskSpawner team-a/custom-image /spec/taskTemplate/image :: image "docker.io/someone/agent:latest" is not from an allowed registry (ghcr.io/kelos-dev)',
+    'TaskSpawner team-a/custom-image /spec/taskTemplate/podOverrides/extraContainers/0/image :: image "postgres:16" is not from an allowed registry (ghcr.io/kelos-dev)',
+  ],
+  'security/webhook-signing-secret': [
+    'TaskSpawner team-a/alerts /spec/when/webhook :: generic webhook source "alertmanager" has no secretRef, so anyone who can reach /webhook/alertmanager can create Tasks',
+  ],
+  'security/github-trigger-restricted': [
+    'TaskSpawner team-a/open-issues /spec/when/githubIssues :: githubIssues lets anyone who can open an issue trigger a Task whose prompt is their text',
+    'TaskSpawner team-a/open-prs /spec/when/githubPullRequests :: githubPullRequests lets anyone who can open a pull request trigger a Task whose prompt is their text',
+    'TaskSpawner team-a/any-sender /spec/when/githubWebhook :: githubWebhook lets any sender trigger a Task whose prompt is their text',
+  ],
+  'security/exclude-bot-authors': [
+    "TaskSpawner team-a/loops /spec/when/githubIssues/excludeAuthors :: githubIssues.excludeAuthors lacks the bot identity kelos-bot, so the agent's own work can trigger it again",
+    "TaskSpawner team-a/webhook-loops /spec/when/githubWebhook :: githubWebhook.excludeAuthors lacks the bot identity kelos-bot, so the agent's own work can trigger it again",
+  ],
+  'hygiene/ttl-seconds-after-finished': [
+    'Task team-a/hoarder /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+    'TaskSpawner team-a/hoarding-spawner /spec/taskTemplate/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+  ],
+  'hygiene/budget-labels': [
+    'Task team-a/unlabelled /metadata/labels :: has no label team, which TaskBudget team-a/by-team, TaskBudget team-a/by-team-and-tier select on, so its Tasks escape those budgets',
+    'Task team-a/unlabelled /metadata/labels :: has no label tier, which TaskBudget team-a/by-team-and-tier selects on, so its Tasks escape that budget',
+    'TaskSpawner team-a/half-labelled /spec/taskTemplate/metadata/labels :: has no label tier, which TaskBudget team-a/by-team-and-tier selects on, so its Tasks escape that budget',
+  ],
+};
+
+const fixtureDir = (id: string) => id.replace('/', '-');
+
+const findings = (id: string, file: 'pass' | 'fail') => {
+  const rule = BUILTIN_RULES.find((r) => r.id === id)!;
+  const report = runPolicies(loadFixture(`${fixtureDir(id)}/${file}.yaml`), {
+    config: TEST_CONFIG,
+    rules: [rule],
+  });
+  return report.diagnostics.map(
+    (d) => `${d.resource ? formatResource(d.resource) : ''} ${d.path} :: ${d.message}`,
+  );
+};
+
+describe('built-in rules', () => {
+  test('every rule has a fixture pair and an expectation, and ids are unique', () => {
+    expect(Object.keys(FAIL).sort()).toStrictEqual(BUILTIN_RULES.map((r) => r.id).sort());
+    expect(new Set(BUILTIN_RULES.map((r) => r.id)).size).toBe(BUILTIN_RULES.length);
+  });
+
+  test.each(BUILTIN_RULES.map((r) => r.id))('%s: the passing fixture has no finding', (id) => {
+    expect(findings(id, 'pass')).toStrictEqual([]);
+  });
+
+  test.each(BUILTIN_RULES.map((r) => r.id))(
+    '%s: the failing fixture has exactly the expected findings',
+    (id) => {
+      expect(findings(id, 'fail')).toStrictEqual(FAIL[id]);
+    },
+  );
+
+  test('every rule file is named after its id and documents itself', () => {
+    for (const rule of BUILTIN_RULES) {
+      expect(rule.id).toMatch(/^(budget|forecast|concurrency|security|hygiene)\/[a-z0-9-]+$/);
+      expect(existsSync(resolve(ROOT, 'policies', `${fixtureDir(rule.id)}.ts`)), rule.id).toBe(true);
+      expect(rule.description.length).toBeGreaterThan(20);
+      expect(rule.rationale.length).toBeGreaterThan(20);
+      expect(rule.hint.length).toBeGreaterThan(10);
+      expect(rule.kinds.length).toBeGreaterThan(0);
+    }
+  });
+});
