@@ -83,6 +83,11 @@ export interface RunPoliciesOptions {
   readonly config: PolicyConfig;
   /** Rules in order; every rule is subject to the config's enable/disable and overrides. */
   readonly rules: readonly PolicyRule[];
+  /**
+   * Ids an opt-out annotation may name without a warning.
+   * @default - the ids of `rules`
+   */
+  readonly knownRuleIds?: readonly string[];
 }
 
 const isObject = (v: unknown): v is KubeObject =>
@@ -151,7 +156,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
 
   const diagnostics: Diagnostic[] = [];
   const suppressions: Suppression[] = [];
-  const knownIds = new Set(options.rules.map((r) => r.id));
+  const knownIds = new Set(options.knownRuleIds ?? options.rules.map((r) => r.id));
 
   // Opt-outs are read once per object; one without a reason is reported and not honoured.
   const optOuts = new Map<KubeObject, { ids: Set<string>; reason: string }>();

@@ -1,0 +1,126 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { DEFAULT_POLICY_CONFIG, PolicyConfigError, parsePolicyConfig } from '../../../src/policy/config.ts';
+import { loadPolicyConfig } from '../../../src/policy/load-config.ts';
+import { ROOT } from './fixtures.ts';
+
+const IDS = BUILTIN_RULES.map((r) => r.id);
+
+const problemsOf = (raw: unknown, file = 'kelos.policy.yaml'): readonly string[] => {
+  try {
+    parsePolicyConfig(raw, file, IDS);
+  } catch (err) {
+    if (err instanceof PolicyConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+};
+
+describe('policy config', () => {
+  test('the documented kelos.policy.yaml at the repository root is exactly the built-in default', () => {
+    const raw = parse(readFileSync(resolve(ROOT, 'kelos.policy.yaml'), 'utf8'));
+    const { file: _file, ...parsed } = parsePolicyConfig(raw, 'kelos.policy.yaml', IDS);
+    expect(parsed).toStrictEqual(DEFAULT_POLICY_CONFIG);
+  });
+
+  test('values merge over the defaults: thresholds per key, model lists per agent type, rates per model', () => {
+    const config = parsePolicyConfig(
+      {
+        rules: { 'hygiene/ttl-seconds-after-finished': 'off', 'budget/spawner-max-total-tasks': 'error' },
+        thresholds: { maxConcurrency: 4, minPollInterval: '2m30s' },
+        allowlists: { models: { codex: ['gpt-5'] }, efforts: [] },
+        botIdentities: ['kelos-bot'],
+        rates: { codex: { 'gpt-5': 5.5 } },
+      },
+      'kelos.policy.yaml',
+      IDS,
+    );
+    expect(config.rules).toStrictEqual({
+      'hygiene/ttl-seconds-after-finished': { enabled: false },
+      'budget/spawner-max-total-tasks': { enabled: true, severity: 'error' },
+    });
+    expect(config.thresholds).toStrictEqual({
+      maxConcurrency: 4,
+      maxActiveDeadlineSeconds: 14_400,
+      minPollIntervalSeconds: 150,
+    });
+    expect(config.allowlists.models['codex']).toStrictEqual(['gpt-5']);
+    expect(config.allowlists.models['claude-code']).toStrictEqual(
+      DEFAULT_POLICY_CONFIG.allowlists.models['claude-code'],
+    );
+    expect(config.allowlists.efforts).toStrictEqual([]);
+    expect(config.rates['codex']).toStrictEqual({ default: 4, 'gpt-5': 5.5 });
+    expect(config.botIdentities).toStrictEqual(['kelos-bot']);
+  });
+
+  test('every problem is reported at once, naming the file and the key', () => {
+    expect(
+      problemsOf({
+        rule: {},
+        rules: { 'budget/no-such-rule': 'off', 'budget/active-deadline': { severity: 'fatal', when: 1 } },
+        thresholds: { maxConcurrency: 'ten', minPollInterval: 'soon', maxDeadline: 1 },
+        allowlists: { efforts: [1], models: { codex: 'gpt-5' } },
+        botIdentities: 'kelos-bot',
+        rates: { codex: { default: -1 }, gemini: 3 },
+      }),
+    ).toStrictEqual([
+      'kelos.policy.yaml: rule: unknown key; expected one of rules, thresholds, allowlists, botIdentities, rates',
+      'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id; run kelos check --list-rules for the ids',
+      'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
+      'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',
+      'kelos.policy.yaml: thresholds.maxDeadline: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
+      'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer, got "ten"',
+      'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "soon"',
+      'kelos.policy.yaml: allowlists.models.codex: expected a list of non-empty strings, got "gpt-5"',
+      'kelos.policy.yaml: allowlists.efforts: expected a list of non-empty strings, got [1]',
+      'kelos.policy.yaml: botIdentities: expected a list of non-empty strings, got "kelos-bot"',
+      'kelos.policy.yaml: rates.codex.default: expected a non-negative number of USD per hour, got -1',
+      'kelos.policy.yaml: rates.gemini: expected a mapping from model (or default) to USD per hour, got 3',
+    ]);
+  });
+
+  test('the error message lists the problems under one heading', () => {
+    expect(() => parsePolicyConfig({ thresholds: 3 }, 'x.yaml', IDS)).toThrow(
+      'invalid policy configuration:\n  x.yaml: thresholds: expected a mapping, got 3',
+    );
+  });
+
+  describe('lookup', () => {
+    const project = (files: Record<string, string>) => {
+      const dir = mkdtempSync(join(tmpdir(), 'kelos-policy-'));
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      return dir;
+    };
+
+    test('kelos.policy.yaml wins over the policy section of cdk8s.yaml', async () => {
+      const dir = project({
+        'kelos.policy.yaml': 'thresholds: {maxConcurrency: 2}\n',
+        'cdk8s.yaml': 'app: node main.ts\npolicy:\n  thresholds: {maxConcurrency: 3}\n',
+      });
+      expect((await loadPolicyConfig(dir, IDS)).thresholds.maxConcurrency).toBe(2);
+    });
+
+    test('the policy section of cdk8s.yaml is read when there is no kelos.policy.yaml, and named in errors', async () => {
+      const dir = project({
+        'cdk8s.yaml': 'app: node main.ts\npolicy:\n  thresholds: {maxConcurrency: 3}\n',
+      });
+      expect((await loadPolicyConfig(dir, IDS)).thresholds.maxConcurrency).toBe(3);
+      const bad = project({ 'cdk8s.yaml': 'policy:\n  thresholds: {maxConcurrency: 0}\n' });
+      await expect(loadPolicyConfig(bad, IDS)).rejects.toThrow(
+        'cdk8s.yaml (policy): thresholds.maxConcurrency: expected a positive integer, got 0',
+      );
+    });
+
+    test('no file means the defaults; an explicit --config must exist and parse', async () => {
+      const dir = project({});
+      expect(await loadPolicyConfig(dir, IDS)).toBe(DEFAULT_POLICY_CONFIG);
+      await expect(loadPolicyConfig(dir, IDS, 'missing.yaml')).rejects.toThrow('missing.yaml: no such file');
+      const broken = project({ 'p.yaml': 'rules: [\n' });
+      await expect(loadPolicyConfig(broken, IDS, 'p.yaml')).rejects.toThrow('p.yaml: not valid YAML');
+    });
+  });
+});

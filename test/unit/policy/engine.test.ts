@@ -1,0 +1,149 @@
+import { describe, expect, test } from 'vitest';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { runPolicies } from '../../../src/policy/engine.ts';
+import type { ObjectRule } from '../../../src/policy/rule.ts';
+import { parseManifests } from '../../../src/validate/load.ts';
+import { TEST_CONFIG } from './fixtures.ts';
+
+const ttl = BUILTIN_RULES.find((r) => r.id === 'hygiene/ttl-seconds-after-finished')!;
+
+const task = (name: string, annotations: Record<string, string> = {}) => `---
+apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: ${name}
+  namespace: team-a
+  annotations: ${JSON.stringify(annotations)}
+spec:
+  prompt: hi
+  worker:
+    type: claude-code
+    credentials: { type: api-key, secretRef: { name: anthropic } }
+`;
+
+const docs = (text: string) => parseManifests(text, 'app.yaml').documents;
+
+describe('policy engine', () => {
+  test('a reasoned opt-out suppresses the finding and the report lists it with its reason and location', () => {
+    const report = runPolicies(
+      docs(
+        task('kept', {
+          'policy.kelos.dev/ignore': 'hygiene/ttl-seconds-after-finished, budget/active-deadline',
+          'policy.kelos.dev/ignore-reason': 'debug runs are deleted by hand',
+        }),
+      ),
+      { config: TEST_CONFIG, rules: [ttl], knownRuleIds: BUILTIN_RULES.map((r) => r.id) },
+    );
+    expect(report.diagnostics).toStrictEqual([]);
+    expect(report.suppressions).toStrictEqual([
+      {
+        rule: 'hygiene/ttl-seconds-after-finished',
+        resource: { apiVersion: 'kelos.dev/v1alpha2', kind: 'Task', namespace: 'team-a', name: 'kept' },
+        reason: 'debug runs are deleted by hand',
+        message:
+          'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+        path: '/spec/ttlSecondsAfterFinished',
+        source: { file: 'app.yaml', line: 8, column: 1 },
+      },
+    ]);
+  });
+
+  test('an opt-out without a reason is an error and is not honoured', () => {
+    const report = runPolicies(
+      docs(task('lazy', { 'policy.kelos.dev/ignore': 'hygiene/ttl-seconds-after-finished' })),
+      {
+        config: TEST_CONFIG,
+        rules: [ttl],
+      },
+    );
+    expect(report.suppressions).toStrictEqual([]);
+    expect(report.diagnostics.map((d) => [d.severity, d.code, d.path, d.message])).toStrictEqual([
+      [
+        'error',
+        'policy/ignore-reason',
+        '/metadata/annotations/policy.kelos.dev~1ignore',
+        'policy.kelos.dev/ignore opts out of hygiene/ttl-seconds-after-finished without policy.kelos.dev/ignore-reason; the opt-out is not honoured until it says why',
+      ],
+      [
+        'warning',
+        'hygiene/ttl-seconds-after-finished',
+        '/spec/ttlSecondsAfterFinished',
+        'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+      ],
+    ]);
+  });
+
+  test('an opt-out naming an unknown rule is a warning', () => {
+    const report = runPolicies(
+      docs(
+        task('typo', {
+          'policy.kelos.dev/ignore': 'hygiene/ttl-after-finished',
+          'policy.kelos.dev/ignore-reason': 'cleanup job',
+        }),
+      ),
+      { config: TEST_CONFIG, rules: [ttl] },
+    );
+    expect(report.diagnostics.map((d) => [d.severity, d.code, d.message])).toStrictEqual([
+      [
+        'warning',
+        'policy/ignore-unknown-rule',
+        'policy.kelos.dev/ignore names "hygiene/ttl-after-finished", which is not a rule id',
+      ],
+      [
+        'warning',
+        'hygiene/ttl-seconds-after-finished',
+        'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+      ],
+    ]);
+  });
+
+  test('the config disables rules and overrides severities; the report lists the rules that ran', () => {
+    const text = task('t');
+    const off = runPolicies(docs(text), {
+      config: { ...TEST_CONFIG, rules: { 'hygiene/ttl-seconds-after-finished': { enabled: false } } },
+      rules: [ttl],
+    });
+    expect(off.diagnostics).toStrictEqual([]);
+    expect(off.rules).toStrictEqual([]);
+    const raised = runPolicies(docs(text), {
+      config: { ...TEST_CONFIG, rules: { 'hygiene/ttl-seconds-after-finished': { severity: 'error' } } },
+      rules: [ttl],
+    });
+    expect(raised.diagnostics.map((d) => d.severity)).toStrictEqual(['error']);
+    expect(raised.rules.map((r) => [r.id, r.severity])).toStrictEqual([
+      ['hygiene/ttl-seconds-after-finished', 'error'],
+    ]);
+  });
+
+  test('a rule that throws becomes a policy/rule-failed error and the other rules still run', () => {
+    const broken: ObjectRule = {
+      ...(ttl as ObjectRule),
+      id: 'hygiene/broken',
+      check: () => {
+        throw new Error('boom');
+      },
+    };
+    const report = runPolicies(docs(task('t')), { config: TEST_CONFIG, rules: [broken, ttl] });
+    expect(report.diagnostics.map((d) => [d.code, d.message])).toStrictEqual([
+      ['policy/rule-failed', 'rule hygiene/broken failed: boom'],
+      [
+        'hygiene/ttl-seconds-after-finished',
+        'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+      ],
+    ]);
+  });
+
+  test('diagnostics carry the rule hint, the resource and the source location of the path', () => {
+    const [d] = runPolicies(docs(task('t')), { config: TEST_CONFIG, rules: [ttl] }).diagnostics;
+    expect(d).toStrictEqual({
+      severity: 'warning',
+      code: 'hygiene/ttl-seconds-after-finished',
+      message:
+        'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+      path: '/spec/ttlSecondsAfterFinished',
+      resource: { apiVersion: 'kelos.dev/v1alpha2', kind: 'Task', namespace: 'team-a', name: 't' },
+      source: { file: 'app.yaml', line: 8, column: 1 },
+      hint: ttl.hint,
+    });
+  });
+});
