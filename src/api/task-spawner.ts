@@ -560,10 +560,15 @@ export const TaskTemplateSchema = obj(
   },
   'TaskTemplate is the Task every trigger creates.',
   {
-    'x-kubernetes-validations': executionRules({
-      rule: 'has(self.workerPoolRef) || (has(self.worker) && has(self.worker.type) && size(self.worker.type) > 0) || (has(self.type) && size(self.type) > 0)',
-      message: 'either workerPoolRef, worker with type, or type is required',
-    }),
+    'x-kubernetes-validations': executionRules(
+      {
+        rule: 'has(self.workerPoolRef) || (has(self.worker) && has(self.worker.type) && size(self.worker.type) > 0) || (has(self.type) && size(self.type) > 0)',
+        message: 'either workerPoolRef, worker with type, or type is required',
+      },
+      // Upstream's own pool example names the pool's Workspace in the template, so a
+      // template may keep workspaceRef next to workerPoolRef (a Task may not).
+      ['workspaceRef'],
+    ),
   },
 );
 export type TaskTemplate = Static<typeof TaskTemplateSchema>;

@@ -52,7 +52,7 @@ const POOL_EXCLUSIVE: ReadonlyArray<readonly [field: string, present: string]> =
  * Rules that decide how a Task (or a TaskSpawner's template) executes: inline through
  * `worker`, through a WorkerPool, or through the deprecated top-level fields.
  */
-export const executionRules = (firstRule: CelRule): CelRule[] => [
+export const executionRules = (firstRule: CelRule, allowWithPool: readonly string[] = []): CelRule[] => [
   firstRule,
   {
     rule: '!has(self.workerPoolRef) || (!has(self.type) && !has(self.credentials))',
@@ -66,7 +66,7 @@ export const executionRules = (firstRule: CelRule): CelRule[] => [
     rule: '!has(self.worker) || (!has(self.type) && !has(self.credentials))',
     message: 'worker is mutually exclusive with legacy type/credentials fields',
   },
-  ...POOL_EXCLUSIVE.map(([field, present]) => ({
+  ...POOL_EXCLUSIVE.filter(([field]) => !allowWithPool.includes(field)).map(([field, present]) => ({
     rule: `!has(self.workerPoolRef) || !(${present})`,
     message: `${field} is not supported with workerPoolRef`,
   })),

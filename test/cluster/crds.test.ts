@@ -21,15 +21,28 @@ describe('CRDs on a real API server', () => {
   beforeAll(installCrds);
 
   it('dist/crds applies cleanly and every CRD becomes Established', async () => {
-    await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kelos-dist', '-f', join(DIST, 'crds')]);
+    await kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=kelos-dist',
+      '-f',
+      join(DIST, 'crds'),
+    ]);
     const { stdout } = await kubectl(['get', 'crd', '-l', 'app.kubernetes.io/part-of=kelos', '-o', 'json']);
     const items = JSON.parse(stdout).items as Array<{
       metadata: { name: string };
       status: { conditions: Array<{ type: string; status: string }> };
     }>;
-    expect(items.map((i) => i.metadata.name).sort()).toStrictEqual(generateCrds().map((c) => c.metadata.name).sort());
+    expect(items.map((i) => i.metadata.name).sort()).toStrictEqual(
+      generateCrds()
+        .map((c) => c.metadata.name)
+        .sort(),
+    );
     for (const item of items) {
-      expect(item.status.conditions.find((c) => c.type === 'Established')?.status, item.metadata.name).toBe('True');
+      expect(item.status.conditions.find((c) => c.type === 'Established')?.status, item.metadata.name).toBe(
+        'True',
+      );
       expect(item.status.conditions.find((c) => c.type === 'NonStructuralSchema')).toBeUndefined();
     }
   });
@@ -72,11 +85,23 @@ spec:
     expect(byShortName.stdout.trim()).toBe('task.kelos.dev/hello');
 
     const category = await kubectl(['get', 'kelos', '-n', namespace, '-o', 'name']);
-    expect(category.stdout.trim().split('\n').sort()).toStrictEqual(['task.kelos.dev/hello', 'taskbudget.kelos.dev/daily']);
+    expect(category.stdout.trim().split('\n').sort()).toStrictEqual([
+      'task.kelos.dev/hello',
+      'taskbudget.kelos.dev/daily',
+    ]);
 
     const wide = await kubectl(['get', 'tasks', '-n', namespace, '-o', 'wide']);
     const [header, row] = wide.stdout.trim().split('\n');
-    expect(header?.split(/\s{2,}/)).toStrictEqual(['NAME', 'TYPE', 'PHASE', 'BRANCH', 'WORKSPACE', 'DEPENDS ON', 'COST', 'AGE']);
+    expect(header?.split(/\s{2,}/)).toStrictEqual([
+      'NAME',
+      'TYPE',
+      'PHASE',
+      'BRANCH',
+      'WORKSPACE',
+      'DEPENDS ON',
+      'COST',
+      'AGE',
+    ]);
     // kubectl leaves a column blank when its field is unset (no phase yet, no cost).
     expect(row).toMatch(/^hello\s+claude-code\s+feature\/x\s+repo\s+\d+s$/);
 
@@ -100,9 +125,15 @@ spec:
     for (const file of files) {
       const text = await readFile(file, 'utf8');
       // Namespaced objects without a namespace land in the fresh one; cluster-scoped ones are unaffected.
-      const result = await kubectl(['apply', '--dry-run=server', '--server-side', '-n', namespace, '-f', file]).catch(
-        (err: Error) => err,
-      );
+      const result = await kubectl([
+        'apply',
+        '--dry-run=server',
+        '--server-side',
+        '-n',
+        namespace,
+        '-f',
+        file,
+      ]).catch((err: Error) => err);
       if (result instanceof Error) failures.push(`${file}: ${result.message}`);
       expect(text.length).toBeGreaterThan(0);
     }

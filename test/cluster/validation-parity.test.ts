@@ -1,0 +1,108 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { GROUP } from '../../src/api/index.ts';
+import { parseManifests, validateDocuments } from '../../src/validate/index.ts';
+import { freshNamespace, kubectl } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+
+/**
+ * Validation parity: every fixture the API server can judge goes through the real server
+ * (strict field validation, server-side dry-run) and through the offline validator, and the
+ * two must agree. Bundle checks (references, cycles, duplicates) are the validator's alone,
+ * so fixtures tagged `# server: n/a` stay out of this comparison.
+ */
+
+const ROOT = join(import.meta.dirname, '../..');
+const INVALID = join(ROOT, 'test/fixtures/invalid');
+const VALID = join(ROOT, 'test/fixtures/valid');
+const COMPAT = join(ROOT, '../shared/compat/kelos-examples');
+
+interface Fixture {
+  readonly file: string;
+  readonly expect: 'reject' | 'accept';
+}
+
+async function listYaml(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Upstream examples the server can judge: our served version and core kinds. */
+const isServedManifest = (text: string): boolean =>
+  !text.includes(`${GROUP}/v1alpha1`) && !/^kind: (WorkerPool|Session|SessionSpawner)$/m.test(text);
+
+async function fixtures(): Promise<Fixture[]> {
+  const out: Fixture[] = [];
+  for (const file of await listYaml(INVALID)) {
+    const text = await readFile(file, 'utf8');
+    if (/^# server: reject$/m.test(text)) out.push({ file, expect: 'reject' });
+  }
+  for (const file of await listYaml(VALID)) out.push({ file, expect: 'accept' });
+  for (const file of await listYaml(COMPAT)) {
+    if (isServedManifest(await readFile(file, 'utf8'))) out.push({ file, expect: 'accept' });
+  }
+  return out;
+}
+
+/** The offline verdict: rejected when any error is reported. */
+async function offline(file: string): Promise<{ rejected: boolean; messages: string[] }> {
+  const parsed = parseManifests(await readFile(file, 'utf8'), file);
+  const diagnostics = [...parsed.diagnostics, ...validateDocuments(parsed.documents)].filter(
+    (d) => d.severity === 'error',
+  );
+  return { rejected: diagnostics.length > 0, messages: diagnostics.map((d) => `${d.path}: ${d.message}`) };
+}
+
+/**
+ * The server's verdict. Each object is moved into the test namespace (a fixture may name
+ * `default`) and created with a server-side dry-run and strict field validation, so unknown
+ * fields are rejected instead of pruned.
+ */
+async function server(file: string, namespace: string): Promise<{ rejected: boolean; messages: string[] }> {
+  const parsed = parseManifests(await readFile(file, 'utf8'), file);
+  const items = parsed.documents.map((d) => {
+    const object = structuredClone(d.object) as { metadata?: Record<string, unknown> };
+    if (object.metadata && typeof object.metadata === 'object') object.metadata['namespace'] = namespace;
+    return object;
+  });
+  const input = JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+  try {
+    await kubectl(['create', '--dry-run=server', '--validate=strict', '-n', namespace, '-f', '-'], { input });
+    return { rejected: false, messages: [] };
+  } catch (err) {
+    return { rejected: true, messages: [(err as Error).message.split('\n').slice(1).join(' ').trim()] };
+  }
+}
+
+describe('validation parity between kelos validate and kube-apiserver', async () => {
+  const all = await fixtures();
+  let namespace = '';
+
+  beforeAll(async () => {
+    await installCrds();
+    namespace = await freshNamespace('parity');
+  });
+
+  test('covers at least 60 fixtures, both valid and invalid', () => {
+    expect(all.length).toBeGreaterThanOrEqual(60);
+    expect(all.some((f) => f.expect === 'accept')).toBe(true);
+    expect(all.some((f) => f.expect === 'reject')).toBe(true);
+  });
+
+  test.each(all.map((f) => [f.file.replace(`${ROOT}/`, ''), f] as const))('%s', async (_, fixture) => {
+    const [ours, theirs] = await Promise.all([offline(fixture.file), server(fixture.file, namespace)]);
+    const summary = [
+      `expected: ${fixture.expect}`,
+      `kelos validate: ${ours.rejected ? 'reject' : 'accept'} ${ours.messages.join(' | ')}`,
+      `kube-apiserver: ${theirs.rejected ? 'reject' : 'accept'} ${theirs.messages.join(' | ')}`,
+    ].join('\n');
+    expect({ offline: ours.rejected, server: theirs.rejected }, summary).toStrictEqual({
+      offline: fixture.expect === 'reject',
+      server: fixture.expect === 'reject',
+    });
+  });
+});
