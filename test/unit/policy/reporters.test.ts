@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Ajv from 'ajv-draft-04';
+import { describe, expect, test } from 'vitest';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { type PolicyReport, runPolicies } from '../../../src/policy/engine.ts';
+import { formatReport, REPORT_FORMATS } from '../../../src/policy/reporters/index.ts';
+import { parseManifests } from '../../../src/validate/load.ts';
+import { loadFixture, ROOT, TEST_CONFIG } from './fixtures.ts';
+
+const only = (...ids: string[]) => BUILTIN_RULES.filter((r) => ids.includes(r.id));
+
+// A small report: two findings on one Task (one error, one warning) and one suppression.
+const SMALL = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: fix-login
+  namespace: team-a
+spec:
+  prompt: Fix the login page.
+  worker:
+    type: claude-code
+    credentials: { type: api-key, secretRef: { name: anthropic } }
+---
+apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: debug
+  namespace: team-a
+  annotations:
+    policy.kelos.dev/ignore: budget/active-deadline
+    policy.kelos.dev/ignore-reason: "interactive debugging, deleted by hand"
+spec:
+  prompt: Debug.
+  worker:
+    type: claude-code
+    credentials: { type: api-key, secretRef: { name: anthropic } }
+  ttlSecondsAfterFinished: 60
+`;
+const CWD = '/repo';
+const small: PolicyReport = runPolicies(parseManifests(SMALL, '/repo/apps/tasks.yaml').documents, {
+  config: TEST_CONFIG,
+  rules: only('budget/active-deadline', 'hygiene/ttl-seconds-after-finished'),
+});
+
+/** A report from every fixture that fails, so every rule shows up. */
+const big = (): PolicyReport =>
+  runPolicies(
+    BUILTIN_RULES.flatMap((r) => loadFixture(`${r.id.replace('/', '-')}/fail.yaml`)),
+    { config: TEST_CONFIG, rules: BUILTIN_RULES },
+  );
+
+describe('reporters', () => {
+  test('text: grouped by resource, with location and hint, suppressions and a summary; no colour unless asked', () => {
+    expect(formatReport(small, 'text', { cwd: CWD })).toBe(
+      [
+        'Task team-a/fix-login',
+        '  warning /spec/ttlSecondsAfterFinished: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them [hygiene/ttl-seconds-after-finished]',
+        '          at apps/tasks.yaml:6:1',
+        '          hint: Set ttlSecondsAfterFinished (for example 86400 to keep a day of history).',
+        '  error   /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400 [budget/active-deadline]',
+        '          at apps/tasks.yaml:8:3',
+        '          hint: Set worker.podOverrides.activeDeadlineSeconds (thresholds.maxActiveDeadlineSeconds is the ceiling).',
+        '',
+        'Suppressed (1)',
+        '  Task team-a/debug budget/active-deadline: interactive debugging, deleted by hand',
+        '          /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400 at apps/tasks.yaml:22:3',
+        '',
+        '1 error, 1 warning, 0 info in 2 objects (2 rules); 1 suppressed',
+        '',
+      ].join('\n'),
+    );
+    const coloured = formatReport(small, 'text', { cwd: CWD, color: true });
+    expect(coloured).toContain('\u001b[31merror  \u001b[39m');
+    expect(coloured).toContain('\u001b[33mwarning\u001b[39m');
+  });
+
+  test('github: one workflow command per diagnostic with file, line, column and the rule as title', () => {
+    expect(formatReport(small, 'github', { cwd: CWD })).toBe(
+      [
+        '::warning file=apps/tasks.yaml,line=6,col=1,title=hygiene/ttl-seconds-after-finished::Task team-a/fix-login /spec/ttlSecondsAfterFinished: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them (hint: Set ttlSecondsAfterFinished (for example 86400 to keep a day of history).)',
+        '::error file=apps/tasks.yaml,line=8,col=3,title=budget/active-deadline::Task team-a/fix-login /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400 (hint: Set worker.podOverrides.activeDeadlineSeconds (thresholds.maxActiveDeadlineSeconds is the ceiling).)',
+        '1 error, 1 warning, 0 info in 2 objects (2 rules); 1 suppressed',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('github: messages and properties are escaped', async () => {
+    const { escapeData, escapeProperty } = await import('../../../src/policy/reporters/github.ts');
+    expect(escapeData('50% done\nnext')).toBe('50%25 done%0Anext');
+    expect(escapeProperty('a:b,c')).toBe('a%3Ab%2Cc');
+  });
+
+  test('junit: a suite per rule, a failure per error, warnings fail only with --strict, suppressions skipped', () => {
+    const xml = formatReport(small, 'junit', { cwd: CWD });
+    expect(xml).toContain('<testsuites name="kelos check" tests="3" failures="1" errors="0">');
+    expect(xml).toContain(
+      '<testsuite name="budget/active-deadline" tests="2" failures="1" errors="0" skipped="1">',
+    );
+    expect(xml).toContain(
+      '<testcase classname="budget/active-deadline" name="Task team-a/fix-login /spec/worker/podOverrides/activeDeadlineSeconds" file="apps/tasks.yaml" line="8">',
+    );
+    expect(xml).toContain('<skipped message="suppressed: interactive debugging, deleted by hand"/>');
+    expect(xml).toContain('<system-out>warning: apps/tasks.yaml:6:1: ttlSecondsAfterFinished');
+    const strict = formatReport(small, 'junit', { cwd: CWD, strict: true });
+    expect(strict).toContain('<testsuites name="kelos check" tests="3" failures="2" errors="0">');
+    expect(strict).toContain('<failure type="warning" message="ttlSecondsAfterFinished is not set');
+  });
+
+  test('junit: a rule nothing violated is a passing case, and XML special characters are escaped', async () => {
+    const { escapeXml } = await import('../../../src/policy/reporters/junit.ts');
+    const clean = runPolicies([], { config: TEST_CONFIG, rules: only('budget/active-deadline') });
+    expect(formatReport(clean, 'junit', { cwd: CWD })).toContain(
+      '<testcase classname="budget/active-deadline" name="all objects comply"/>',
+    );
+    expect(escapeXml(`a<b>&"c"'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&quot;&apos;');
+  });
+
+  test('json: the report with counts, paths relative to the working directory', () => {
+    const json = JSON.parse(formatReport(small, 'json', { cwd: CWD }));
+    expect(json.version).toBe(1);
+    expect(json.summary).toStrictEqual({
+      errors: 1,
+      warnings: 1,
+      info: 0,
+      suppressed: 1,
+      objects: 2,
+      rules: 2,
+    });
+    expect(json.diagnostics[1].source).toStrictEqual({ file: 'apps/tasks.yaml', line: 8, column: 3 });
+    expect(json.suppressions[0].reason).toBe('interactive debugging, deleted by hand');
+    expect(json.rules.map((r: { id: string }) => r.id)).toStrictEqual([
+      'budget/active-deadline',
+      'hygiene/ttl-seconds-after-finished',
+    ]);
+  });
+
+  describe('sarif', () => {
+    // The official SARIF 2.1.0 schema, as shipped in @microsoft/jest-sarif (a draft-04 schema).
+    const schema = JSON.parse(
+      readFileSync(
+        resolve(ROOT, 'node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'),
+        'utf8',
+      ),
+    );
+    const validate = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }).compile(schema);
+
+    test('the schema check is real: it rejects a log with a wrong version', () => {
+      expect(validate({ version: '2.0.0', runs: [] })).toBe(false);
+    });
+
+    test('a report of every rule validates against the SARIF 2.1.0 schema', () => {
+      const log = JSON.parse(formatReport(big(), 'sarif', { cwd: ROOT, toolVersion: '0.1.0' }));
+      const ok = validate(log);
+      expect(validate.errors ?? []).toStrictEqual([]);
+      expect(ok).toBe(true);
+      expect(log.runs[0].results.length).toBeGreaterThan(30);
+      expect(log.runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toStrictEqual(
+        BUILTIN_RULES.map((r) => r.id),
+      );
+    });
+
+    test('results carry file:line regions, rule indices, levels, and in-source suppressions with reasons', () => {
+      const log = JSON.parse(formatReport(small, 'sarif', { cwd: CWD }));
+      expect(validate(log)).toBe(true);
+      const [run] = log.runs;
+      expect(run.results[0].level).toBe('warning');
+      expect(run.results[1]).toStrictEqual({
+        ruleId: 'budget/active-deadline',
+        ruleIndex: 0,
+        level: 'error',
+        message: {
+          text: 'Task team-a/fix-login /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400',
+        },
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: { uri: 'apps/tasks.yaml', uriBaseId: '%SRCROOT%' },
+              region: { startLine: 8, startColumn: 3 },
+            },
+            logicalLocations: [
+              {
+                fullyQualifiedName: 'Task team-a/fix-login/spec/worker/podOverrides/activeDeadlineSeconds',
+                kind: 'resource',
+              },
+            ],
+          },
+        ],
+      });
+      expect(run.results[2].suppressions).toStrictEqual([
+        { kind: 'inSource', justification: 'interactive debugging, deleted by hand' },
+      ]);
+      expect(run.originalUriBaseIds).toStrictEqual({ '%SRCROOT%': { uri: 'file:///repo/' } });
+    });
+  });
+
+  test('every format renders an empty report', () => {
+    const empty = runPolicies([], { config: TEST_CONFIG, rules: BUILTIN_RULES });
+    for (const format of REPORT_FORMATS)
+      expect(formatReport(empty, format, { cwd: CWD }).length).toBeGreaterThan(0);
+  });
+});
