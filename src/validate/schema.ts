@@ -41,6 +41,15 @@ const PATTERN_WORDS: Readonly<Record<string, string>> = {
     "a label value: empty, or alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character",
 };
 
+/** Words for formats, so a message says what to write rather than naming a format. */
+const FORMAT_WORDS: Readonly<Record<string, string>> = {
+  byte: 'base64-encoded data (put plain text in stringData)',
+  'date-time': 'an RFC 3339 date-time such as 2026-01-02T15:04:05Z',
+  date: 'a date such as 2026-01-02',
+  int32: 'a 32-bit integer',
+  int64: 'a 64-bit integer',
+};
+
 /** The ObjectMeta fields a manifest may carry, with the API server's name and label rules. */
 export const objectMetaSchema = (namePattern: string = DNS1123_SUBDOMAIN): Node => ({
   type: 'object',
@@ -364,12 +373,14 @@ function toFinding(error: ErrorObject): Finding | undefined {
         at,
         `must have at most ${String(params['limit'])} items; got ${String((error.data as unknown[]).length)}`,
       );
-    case 'format':
+    case 'format': {
+      const format = String(params['format']);
       return finding(
         'schema/format',
         at,
-        `must be a valid ${String(params['format'])}; got ${show(error.data)}`,
+        `must be ${FORMAT_WORDS[format] ?? `a valid ${format}`}; got ${show(error.data)}`,
       );
+    }
     default:
       return finding(`schema/${error.keyword}`, at, error.message ?? `is invalid (${error.keyword})`);
   }

@@ -1,0 +1,35 @@
+/**
+ * Runs `kelos` in-process with captured output, for the validate tests.
+ */
+import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/program.ts';
+
+/** What one CLI run printed and returned. */
+export interface CliRun {
+  readonly code: ExitCode;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `kelos <argv>` with `cwd` and optional standard input. */
+export async function kelos(
+  argv: readonly string[],
+  options: { cwd?: string; stdin?: string } = {},
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    cwd: options.cwd ?? process.cwd(),
+    isTTY: false,
+    env: {},
+    readStdin: async () => options.stdin ?? '',
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
