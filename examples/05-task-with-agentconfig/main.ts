@@ -1,0 +1,52 @@
+/**
+ * Example 05: a Task that reviews a pull request with reusable instructions and a skill
+ * from an AgentConfig.
+ *
+ * @packageDocumentation
+ */
+import type { Construct } from 'constructs';
+import { AgentConfig, synthWhenMain, Task, Workspace } from '../../constructs/index.ts';
+
+/** Builds the example into `scope`. */
+export default function taskWithAgentConfig(scope: Construct): void {
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'my-workspace' },
+    repo: 'https://github.com/your-org/your-repo.git',
+    ref: 'main',
+    secretRef: { name: 'github-token' },
+  });
+  const reviewer = new AgentConfig(scope, 'code-reviewer', {
+    metadata: { name: 'code-reviewer' },
+    agentsMD: `- Focus on correctness, readability, and security
+- Flag any OWASP Top 10 vulnerabilities
+- Suggest tests for untested code paths
+- Keep feedback actionable and concise
+`,
+    plugins: [
+      {
+        name: 'reviewer',
+        skills: [
+          {
+            name: 'review',
+            content: `Review the current PR diff for issues.
+Focus on: correctness, security, performance, readability.
+Post a summary as a PR comment using \`gh pr comment\`.
+`,
+          },
+        ],
+      },
+    ],
+  });
+  new Task(scope, 'review-pr', {
+    metadata: { name: 'review-pr' },
+    worker: {
+      type: 'claude-code',
+      credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
+      workspace,
+      agentConfigs: [reviewer],
+    },
+    prompt: 'Review the latest PR and provide feedback using /review.',
+  });
+}
+
+synthWhenMain(import.meta, taskWithAgentConfig);

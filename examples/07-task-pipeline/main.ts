@@ -1,0 +1,65 @@
+/**
+ * Example 07: three Tasks on one branch, each starting when the previous one succeeded
+ * and reading its results through `{{.Deps}}`.
+ *
+ * @packageDocumentation
+ */
+import type { Construct } from 'constructs';
+import { depResult, synthWhenMain, Task, type WorkerProps, Workspace } from '../../constructs/index.ts';
+
+/** Builds the example into `scope`. */
+export default function taskPipeline(scope: Construct): void {
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'my-workspace' },
+    repo: 'https://github.com/your-org/your-repo.git',
+    ref: 'main',
+    secretRef: { name: 'github-token' },
+  });
+  const worker: WorkerProps = {
+    type: 'claude-code',
+    credentials: { type: 'oauth', secretRef: { name: 'claude-credentials' } },
+    workspace,
+  };
+  const branch = 'feature/auth';
+
+  const scaffold = new Task(scope, 'scaffold', {
+    metadata: { name: 'scaffold' },
+    worker,
+    branch,
+    prompt: `Scaffold a user authentication module with the following:
+- A login endpoint (POST /auth/login)
+- A registration endpoint (POST /auth/register)
+- JWT token generation and validation
+- Basic middleware for protected routes
+Create the code, commit your changes, and push the branch.
+`,
+  });
+  const writeTests = new Task(scope, 'write-tests', {
+    metadata: { name: 'write-tests' },
+    worker,
+    branch,
+    dependsOn: [scaffold],
+    prompt: `The scaffold task created an auth module on branch ${depResult(scaffold, 'branch')}.
+Write comprehensive tests for the authentication module:
+- Unit tests for token generation and validation
+- Integration tests for login and registration endpoints
+- Edge cases: invalid credentials, expired tokens, duplicate registration
+Run the tests to make sure they pass. Commit and push.
+`,
+  });
+  new Task(scope, 'open-pr', {
+    metadata: { name: 'open-pr' },
+    worker,
+    branch,
+    dependsOn: [writeTests],
+    prompt: `The auth module and its tests are ready on branch ${depResult(writeTests, 'branch')}.
+Review the full diff (git diff main...HEAD) and open a pull request:
+- Write a clear title and description summarizing the changes
+- List the endpoints added and test coverage
+- Reference any relevant issues
+Use \`gh pr create\` to open the PR.
+`,
+  });
+}
+
+synthWhenMain(import.meta, taskPipeline);

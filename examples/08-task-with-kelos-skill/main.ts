@@ -1,0 +1,58 @@
+/**
+ * Example 08: a Task that uses a `kelos` skill to author Kelos resources itself. The
+ * Workspace is not part of this app; it is imported by name.
+ *
+ * @packageDocumentation
+ */
+import type { Construct } from 'constructs';
+import { AgentConfig, synthWhenMain, Task, Workspace } from '../../constructs/index.ts';
+
+const KELOS_SKILL = `Use this skill when you need to author, debug, or operate Kelos
+resources (Task, Workspace, AgentConfig, TaskSpawner) on a
+Kubernetes cluster.
+
+Refer to the Kelos documentation and examples in the repository
+for YAML patterns and CLI usage. Key resources:
+- Task: a single agent run (prompt, credentials, workspace, config)
+- Workspace: a git repository to clone
+- AgentConfig: reusable instructions, skills, MCP servers
+- TaskSpawner: auto-creates Tasks from GitHub issues, Jira, or cron
+
+\`\`\`bash
+kelos install                # Install CRDs and controller
+kelos run -p "prompt"        # Run a task
+kelos create workspace ...   # Create a workspace
+kelos create agentconfig ... # Create an agent config
+kelos get tasks              # List tasks
+kelos logs <task> -f         # Stream task logs
+\`\`\`
+
+- Task stuck in Pending: check credentials secret or controller logs
+- Task stuck in Waiting: check dependsOn or branch lock conflicts
+- TaskSpawner not creating Tasks: check workspace exists,
+  maxConcurrency limit, or suspend flag
+- Agent cannot push: verify GITHUB_TOKEN has repo permissions
+`;
+
+/** Builds the example into `scope`. */
+export default function taskWithKelosSkill(scope: Construct): void {
+  const skill = new AgentConfig(scope, 'kelos-skill-agent', {
+    metadata: { name: 'kelos-skill-agent' },
+    plugins: [{ name: 'kelos', skills: [{ name: 'kelos', content: KELOS_SKILL }] }],
+  });
+  new Task(scope, 'setup-kelos-workflow', {
+    metadata: { name: 'setup-kelos-workflow' },
+    worker: {
+      type: 'claude-code',
+      credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
+      workspace: Workspace.fromWorkspaceName(scope, 'my-workspace', 'my-workspace'),
+      agentConfigs: [skill],
+    },
+    prompt: `Using the /kelos skill, create a TaskSpawner that monitors GitHub issues
+labeled "agent" and automatically creates Tasks to fix them.
+Include a Workspace and AgentConfig. Apply the resources to the cluster.
+`,
+  });
+}
+
+synthWhenMain(import.meta, taskWithKelosSkill);

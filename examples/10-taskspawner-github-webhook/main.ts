@@ -1,0 +1,117 @@
+/**
+ * Example 10: TaskSpawners driven by GitHub webhooks: a general responder with filters
+ * per event, and a pull request responder for bursts of new pull requests.
+ *
+ * @packageDocumentation
+ */
+import type { Construct } from 'constructs';
+import { synthWhenMain, TaskSpawner, type WorkerProps, Workspace } from '../../constructs/index.ts';
+
+const RESPONDER_PROMPT = `A GitHub webhook event has been triggered that requires attention.
+
+- **Event Type**: {{.Event}}
+- **Action**: {{.Action}}
+- **Triggered by**: @{{.Sender}}
+{{- if .Title}}
+- **Title**: {{.Title}}
+{{- end}}
+{{- with index . "URL"}}
+- **URL**: {{.}}
+{{- end}}
+{{- with index . "Branch"}}
+- **Branch**: {{.}}
+{{- end}}
+
+{{- if eq .Event "issues"}}
+{{with index . "Body"}}{{.}}{{end}}
+
+Please review this issue and provide an initial analysis or triage.
+{{- else if eq .Event "pull_request"}}
+{{with index . "Body"}}{{.}}{{end}}
+
+Please review this pull request and provide feedback on the code changes.
+{{- else if eq .Event "issue_comment"}}
+
+A comment was made that mentioned our bot. Please review the comment and respond appropriately.
+{{- else if eq .Event "pull_request_review"}}
+
+A pull request review was submitted. Please check if any follow-up actions are needed.
+{{- end}}
+
+You have full access to the repository through the workspace. Use git commands and code analysis tools as needed.
+`;
+
+/** Builds the example into `scope`. */
+export default function githubWebhookSpawner(scope: Construct): void {
+  const namespace = 'default';
+  const workspace = new Workspace(scope, 'my-repo-workspace', {
+    metadata: { name: 'my-repo-workspace', namespace },
+    repo: 'https://github.com/myorg/myrepo.git',
+  });
+  const worker: WorkerProps = {
+    type: 'claude-code',
+    credentials: { type: 'api-key', secretRef: { name: 'claude-credentials' } },
+    workspace,
+  };
+
+  new TaskSpawner(scope, 'github-webhook-responder', {
+    metadata: { name: 'github-webhook-responder', namespace },
+    when: {
+      githubWebhook: {
+        events: ['issues', 'pull_request', 'issue_comment', 'pull_request_review'],
+        excludeAuthors: ['dependabot[bot]', 'renovate[bot]'],
+        filters: [
+          { event: 'issues', action: 'opened' },
+          // Only non-draft pull requests.
+          { event: 'pull_request', action: 'opened', draft: false },
+          { event: 'pull_request', action: 'labeled', labels: ['review-requested'] },
+          { event: 'issues', action: 'opened', labels: ['bug'], excludeLabels: ['wontfix', 'duplicate'] },
+          { event: 'issue_comment', action: 'created', bodyPattern: '/kelos' },
+          { event: 'pull_request_review', action: 'submitted', author: 'senior-reviewer' },
+        ],
+      },
+    },
+    taskTemplate: {
+      worker,
+      branch: 'kelos-webhook-{{.Event}}-{{.ID}}',
+      promptTemplate: RESPONDER_PROMPT,
+      metadata: {
+        labels: {
+          'kelos.dev/trigger': 'webhook',
+          'kelos.dev/event': '{{.Event}}',
+          'kelos.dev/action': '{{.Action}}',
+        },
+        annotations: {
+          'kelos.dev/github-url': '{{.URL}}',
+          'kelos.dev/github-sender': '{{.Sender}}',
+        },
+      },
+      ttlSecondsAfterFinished: 3600,
+    },
+  });
+
+  new TaskSpawner(scope, 'pr-burst-responder', {
+    metadata: { name: 'pr-burst-responder', namespace },
+    when: {
+      githubWebhook: {
+        repository: 'myorg/myrepo',
+        events: ['pull_request'],
+        filters: [
+          { event: 'pull_request', action: 'opened', draft: false },
+          { event: 'pull_request', action: 'labeled', labels: ['review-requested'] },
+          { event: 'pull_request', action: 'ready_for_review' },
+        ],
+      },
+    },
+    taskTemplate: {
+      worker,
+      nameTemplate: 'pr-burst-responder-{{.Number}}',
+      promptTemplate: `Review pull request #{{.Number}}: {{.Title}}
+{{with index . "URL"}}URL: {{.}}{{end}}
+`,
+      ttlSecondsAfterFinished: 3600,
+    },
+  });
+}
+
+synthWhenMain(import.meta, githubWebhookSpawner);

@@ -1,0 +1,29 @@
+/**
+ * Example 21: the PrResponder pattern, an agent that addresses review feedback on its
+ * own pull requests when a maintainer asks.
+ *
+ * @packageDocumentation
+ */
+import type { Construct } from 'constructs';
+import { PrResponder, synthWhenMain, Workspace } from '../../constructs/index.ts';
+
+/** Builds the example into `scope`. */
+export default function prResponder(scope: Construct): void {
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'acme-api' },
+    repo: 'https://github.com/acme/api.git',
+    ref: 'main',
+    secretRef: { name: 'acme-github-app' },
+  });
+  new PrResponder(scope, 'pr-responder', {
+    metadata: { name: 'acme-api-pr-responder' },
+    workspace,
+    botLogin: 'acme-kelos[bot]',
+    credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
+    allowedUsers: ['alice', 'bob'],
+    reviewState: 'changes_requested',
+    reporting: { comments: { mode: 'Sticky' }, checks: { name: 'Kelos: address review' } },
+  });
+}
+
+synthWhenMain(import.meta, prResponder);

@@ -1,0 +1,42 @@
+/**
+ * Example 22: the ScheduledAgent pattern, a nightly agent that keeps the test suite green.
+ *
+ * @packageDocumentation
+ */
+import type { Construct } from 'constructs';
+import { AgentConfig, ScheduledAgent, synthWhenMain, Workspace } from '../../constructs/index.ts';
+
+/** Builds the example into `scope`. */
+export default function scheduledAgent(scope: Construct): void {
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'acme-api' },
+    repo: 'https://github.com/acme/api.git',
+    ref: 'main',
+    secretRef: { name: 'acme-github-app' },
+    setupCommand: ['npm', 'ci'],
+  });
+  const conventions = new AgentConfig(scope, 'conventions', {
+    metadata: { name: 'acme-conventions' },
+    agentsMD: `- Run \`npm test\` before every commit.
+- Keep pull requests small and focused; one fix per pull request.
+- Never disable or skip a test to make the suite pass.
+`,
+  });
+  new ScheduledAgent(scope, 'nightly-flaky-tests', {
+    metadata: { name: 'acme-api-nightly-flaky-tests' },
+    schedule: '0 2 * * *',
+    workspace,
+    agentConfigs: [conventions],
+    credentials: { type: 'api-key', secretRef: { name: 'anthropic-api-key' } },
+    model: 'claude-sonnet-4-5',
+    branch: 'kelos/flaky-tests-{{.ID}}',
+    prompt: `Run the test suite five times ({{.Time}}). For every test that failed at least once
+but not every time, find the cause of the flakiness and fix it. Open one pull request with
+the fixes, listing each flaky test and its cause. If every run passed, do nothing.
+`,
+    activeDeadlineSeconds: 3600,
+    taskLabels: { team: 'api' },
+  });
+}
+
+synthWhenMain(import.meta, scheduledAgent);

@@ -1,0 +1,219 @@
+/**
+ * `kelos synth`: renders the cdk8s apps into validated, deterministic manifests in `dist/`.
+ *
+ * @packageDocumentation
+ */
+import { relative } from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError } from '../../compiler/config.ts';
+import { toYamlStream } from '../../compiler/render.ts';
+import {
+  AppSelectionError,
+  type PolicyStep,
+  runSynth,
+  type SynthMode,
+  type SynthOutcome,
+} from '../../compiler/synth.ts';
+import { watchSynth } from '../../compiler/watch.ts';
+import { type Diagnostic, formatDiagnostic } from '../../validate/index.ts';
+import { type CliIo, ExitCode, UsageError } from '../io.ts';
+import type { CommandFactory } from '../program.ts';
+
+interface SynthFlags {
+  readonly check?: boolean;
+  readonly stdout?: boolean;
+  readonly watch?: boolean;
+  readonly app?: string[];
+  readonly format: 'text' | 'json';
+  readonly verbose?: boolean;
+}
+
+/** Warnings listed per code before the rest are only counted (all are listed with --verbose). */
+export const WARNINGS_PER_CODE = 3;
+
+/**
+ * The diagnostics a text report lists: every error and info, and the first
+ * {@link WARNINGS_PER_CODE} warnings of each code; plus one line per code counting the rest.
+ * Out-of-band Secrets alone make dozens of identical warnings; the count keeps the errors visible.
+ */
+export const selectForText = (
+  diagnostics: readonly Diagnostic[],
+  verbose: boolean,
+): { listed: Diagnostic[]; omitted: Array<{ code: string; count: number }> } => {
+  if (verbose) return { listed: [...diagnostics], omitted: [] };
+  const seen = new Map<string, number>();
+  const listed: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    if (d.severity !== 'warning') {
+      listed.push(d);
+      continue;
+    }
+    const n = (seen.get(d.code) ?? 0) + 1;
+    seen.set(d.code, n);
+    if (n <= WARNINGS_PER_CODE) listed.push(d);
+  }
+  const omitted = [...seen.entries()]
+    .filter(([, n]) => n > WARNINGS_PER_CODE)
+    .map(([code, n]) => ({ code, count: n - WARNINGS_PER_CODE }))
+    .sort((a, b) => a.code.localeCompare(b.code));
+  return { listed, omitted };
+};
+
+/**
+ * The policy step of the synth pipeline. `src/policy` hooks in here: it receives every
+ * rendered object and returns its findings, which count like validation diagnostics.
+ * Until then it finds nothing.
+ */
+export const synthPolicyStep: PolicyStep = () => [];
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+const count = (diagnostics: readonly Diagnostic[], severity: Diagnostic['severity']) =>
+  diagnostics.filter((d) => d.severity === severity).length;
+
+/** One diagnostic in text form, with the construct path and hint on their own lines. */
+export const formatSynthDiagnostic = (d: Diagnostic): string =>
+  [
+    formatDiagnostic(d),
+    ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
+    ...(d.hint ? [`    hint: ${d.hint}`] : []),
+  ].join('\n');
+
+/** Exit code of one outcome. */
+export const exitCodeOf = (outcome: SynthOutcome): ExitCode => {
+  if (outcome.result.status === 'failed') return ExitCode.Error;
+  if (outcome.result.status === 'violations') return ExitCode.Violations;
+  if (outcome.drift && outcome.drift.length > 0) return ExitCode.Violations;
+  return ExitCode.Ok;
+};
+
+/** The last line: what ran, what was written, what was found, how long it took. */
+export const summaryLine = (outcome: SynthOutcome, mode: SynthMode): string => {
+  const { result } = outcome;
+  const d = result.diagnostics;
+  const parts = [plural(result.apps.length, 'app'), plural(result.objects.length, 'object')];
+  if (result.status !== 'ok') parts.push(`${plural(result.files.length, 'file')}, nothing written`);
+  else if (outcome.write) {
+    const w = outcome.write;
+    parts.push(
+      `${plural(result.files.length, 'file')} (${w.written.length} written, ${w.removed.length} removed, ${w.unchanged} unchanged)`,
+    );
+  } else if (outcome.drift) {
+    parts.push(`${plural(result.files.length, 'file')} (${outcome.drift.length} differ)`);
+  } else parts.push(plural(result.files.length, 'file'));
+  parts.push(`${plural(count(d, 'error'), 'error')}, ${plural(count(d, 'warning'), 'warning')}`);
+  const label = mode === 'check' ? 'synth --check' : 'synth';
+  return `${label}: ${parts.join(', ')} in ${(result.timings.total / 1000).toFixed(2)}s`;
+};
+
+/** Prints one outcome; returns its exit code. */
+export const report = (
+  io: CliIo,
+  outcome: SynthOutcome,
+  mode: SynthMode,
+  format: 'text' | 'json',
+  verbose = false,
+): ExitCode => {
+  const { result } = outcome;
+  const code = exitCodeOf(outcome);
+  if (format === 'json') {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          status: code === ExitCode.Ok ? 'ok' : result.status === 'ok' ? 'drift' : result.status,
+          apps: result.apps.map((a) => ({
+            name: a.name,
+            source: a.source,
+            dir: a.dir,
+            objects: a.objects.length,
+          })),
+          objects: result.objects.length,
+          files: result.files.map((f) => f.path),
+          ...(outcome.write && { written: outcome.write.written, removed: outcome.write.removed }),
+          ...(outcome.drift && { drift: outcome.drift }),
+          diagnostics: result.diagnostics,
+          timings: result.timings,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return code;
+  }
+  // With --stdout the manifests own stdout; the report goes to stderr.
+  const out = mode === 'stdout' ? io.stderr : io.stdout;
+  if (mode === 'stdout' && result.status === 'ok') io.stdout(toYamlStream(result.objects));
+  const { listed, omitted } = selectForText(result.diagnostics, verbose);
+  for (const d of listed) out(`${formatSynthDiagnostic(d)}\n`);
+  for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
+  for (const drift of outcome.drift ?? []) out(`${drift.path}: ${drift.kind}\n`);
+  if (outcome.drift && outcome.drift.length > 0) {
+    out(
+      `dist/ is out of date: ${plural(outcome.drift.length, 'file')} differ from what kelos synth writes; run kelos synth\n`,
+    );
+  }
+  out(`${summaryLine(outcome, mode)}\n`);
+  return code;
+};
+
+/** The `kelos synth` command. */
+export const synthCommand: CommandFactory = (io, done) =>
+  new Command('synth')
+    .description(
+      'render the cdk8s apps (cdk8s.yaml and examples/*/main.ts) into validated, deterministic manifests in dist/, plus the CRDs; writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)',
+    )
+    .option(
+      '--check',
+      'write nothing; exit 2 naming every file in dist/ that differs from what synth would write',
+    )
+    .option('--stdout', 'print the manifests as one YAML stream instead of writing dist/')
+    .option('--watch', 'synthesize again whenever examples/, constructs/, src/api/ or cdk8s.yaml change')
+    .option('--app <dir...>', 'only these apps (name, module path or directory)')
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
+    .option('--verbose', `list every warning (by default ${WARNINGS_PER_CODE} per code are listed and the rest counted)`)
+    .action(async (flags: SynthFlags) => {
+      const modes = [flags.check && '--check', flags.stdout && '--stdout', flags.watch && '--watch'].filter(
+        Boolean,
+      );
+      if (modes.length > 1) throw new UsageError(`${modes.join(' and ')} cannot be combined`);
+      if (flags.stdout && flags.format === 'json') {
+        throw new UsageError('--stdout prints manifests; it cannot be combined with --format json');
+      }
+      const mode: SynthMode = flags.check ? 'check' : flags.stdout ? 'stdout' : 'write';
+      const options = {
+        root: io.cwd,
+        mode,
+        ...(flags.app && { apps: flags.app }),
+        policyStep: synthPolicyStep,
+      };
+      const once = async (): Promise<ExitCode> => {
+        try {
+          return report(io, await runSynth(options), mode, flags.format, flags.verbose === true);
+        } catch (err) {
+          if (err instanceof ConfigError || err instanceof AppSelectionError)
+            throw new UsageError(err.message);
+          throw err;
+        }
+      };
+      if (!flags.watch) {
+        done(await once());
+        return;
+      }
+      const handle = watchSynth({
+        root: io.cwd,
+        run: async (changed) => {
+          if (changed.length > 0) io.stdout(`changed: ${changed.map((c) => relative('.', c)).join(', ')}\n`);
+          await once().catch((err: unknown) => {
+            io.stderr(`kelos: ${err instanceof Error ? err.message : String(err)}\n`);
+          });
+        },
+      });
+      await handle.ready;
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await handle.close();
+      done(ExitCode.Ok);
+    });

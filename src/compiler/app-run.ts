@@ -1,0 +1,58 @@
+/**
+ * What running one app produces, whichever way it ran: the objects it rendered (with the
+ * construct path each came from) and the failures that stopped it. This crosses the
+ * process boundary between `kelos synth` and its app runner as JSON.
+ *
+ * @packageDocumentation
+ */
+
+/** One object an app rendered. */
+export interface AppObject {
+  /** The object as cdk8s renders it. */
+  readonly object: Record<string, unknown>;
+  /** Path of the construct in the app's tree, e.g. `simple-task/fix-bugs`. */
+  readonly constructPath?: string;
+}
+
+/** A place in the app's source code (1-based). */
+export interface SourceSite {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** Why an app, or one construct in it, failed. */
+export interface AppFailure {
+  /**
+   * `construct/invalid` for a construct's eager validation (a violation in the app's input);
+   * `construct/validation` for a cdk8s `node.addValidation` error;
+   * `synth/app-failed` when the app could not load or crashed.
+   */
+  readonly code: 'construct/invalid' | 'construct/validation' | 'synth/app-failed';
+  readonly message: string;
+  /** The object the failure is about, when a construct said. */
+  readonly resource?: { readonly kind: string; readonly namespace?: string; readonly name: string };
+  /** JSON pointer into that object. */
+  readonly path?: string;
+  /** Where in the app's code it happened. */
+  readonly site?: SourceSite;
+  readonly constructPath?: string;
+}
+
+/** The result of running one app. */
+export interface AppRun {
+  /** App name: its output directory under the configured outdir. */
+  readonly name: string;
+  /** Where the app came from: its module path, or `cdk8s.yaml app` for the cdk8s app's charts. */
+  readonly source: string;
+  readonly objects: readonly AppObject[];
+  readonly failures: readonly AppFailure[];
+  /** Milliseconds the app took to build and render. */
+  readonly millis: number;
+}
+
+/** A module app to run: its name and its path relative to the project root. */
+export interface ModuleApp {
+  readonly name: string;
+  readonly file: string;
+}

@@ -1,0 +1,117 @@
+/**
+ * Reads `cdk8s.yaml`, the file plain `cdk8s synth` reads too, into what `kelos synth`
+ * needs: which apps to run and where their output goes.
+ *
+ * ```yaml
+ * app: node examples/main.ts      # plain `cdk8s synth` runs this
+ * output: cdk8s.out               # … and writes here
+ * kelos:                          # `kelos synth` only (cdk8s ignores unknown keys)
+ *   apps: [examples/*\/main.ts]   # module apps: one output directory each
+ *   outdir: dist/examples         # <outdir>/<app>/ per app
+ *   crds: dist/crds               # generated CRDs, or false
+ *   runApp: false                 # also run `app` the cdk8s way (one directory per chart)
+ * ```
+ *
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** Name of the file, in the project root. */
+export const CONFIG_FILE = 'cdk8s.yaml';
+
+/** What `kelos synth` does, resolved from `cdk8s.yaml` and defaults. */
+export interface SynthConfig {
+  /** Command of the cdk8s app (`app`), when there is one. */
+  readonly app?: string;
+  /** Whether `kelos synth` runs `app` the cdk8s way; each of its charts becomes an output directory. */
+  readonly runApp: boolean;
+  /** Globs of module apps, relative to the project root (each default-exports an app builder). */
+  readonly apps: readonly string[];
+  /** Directory the apps render into, one subdirectory per app. */
+  readonly outdir: string;
+  /** Directory the CRDs are written to, or undefined for none. */
+  readonly crdsDir?: string;
+}
+
+/** Defaults of the `kelos` section. */
+export const DEFAULT_CONFIG: SynthConfig = {
+  runApp: true,
+  apps: ['examples/*/main.ts'],
+  outdir: 'dist/examples',
+  crdsDir: 'dist/crds',
+};
+
+/** A `cdk8s.yaml` that cannot be used; the message says which key and why. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Parses the text of `cdk8s.yaml`. Unknown top-level keys belong to cdk8s and are ignored;
+ * unknown keys under `kelos` are errors, so a typo does not silently change the output.
+ *
+ * @throws ConfigError naming the key that is wrong.
+ */
+export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (raw === null || raw === undefined) return DEFAULT_CONFIG;
+  if (!isRecord(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
+  const app = raw['app'];
+  if (app !== undefined && (typeof app !== 'string' || app.trim() === '')) {
+    throw new ConfigError(`${file}: app must be a command string`);
+  }
+  const kelos = raw['kelos'] ?? {};
+  if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
+  const known = new Set(['apps', 'outdir', 'crds', 'runApp']);
+  for (const key of Object.keys(kelos)) {
+    if (!known.has(key))
+      throw new ConfigError(`${file}: unknown key kelos.${key} (known: ${[...known].join(', ')})`);
+  }
+  const apps = kelos['apps'] ?? DEFAULT_CONFIG.apps;
+  if (!Array.isArray(apps) || apps.some((a) => typeof a !== 'string' || a === '')) {
+    throw new ConfigError(`${file}: kelos.apps must be a list of globs`);
+  }
+  const outdir = kelos['outdir'] ?? DEFAULT_CONFIG.outdir;
+  if (typeof outdir !== 'string' || outdir === '')
+    throw new ConfigError(`${file}: kelos.outdir must be a directory`);
+  const crds = kelos['crds'] ?? DEFAULT_CONFIG.crdsDir;
+  if (crds !== false && (typeof crds !== 'string' || crds === '')) {
+    throw new ConfigError(`${file}: kelos.crds must be a directory or false`);
+  }
+  const runApp = kelos['runApp'] ?? DEFAULT_CONFIG.runApp;
+  if (typeof runApp !== 'boolean') throw new ConfigError(`${file}: kelos.runApp must be true or false`);
+  return {
+    ...(typeof app === 'string' && { app }),
+    runApp: runApp && typeof app === 'string',
+    apps: apps as string[],
+    outdir,
+    ...(crds !== false && { crdsDir: crds as string }),
+  };
+};
+
+/**
+ * Reads `cdk8s.yaml` from `root`; a missing file means the defaults.
+ *
+ * @throws ConfigError when the file exists but cannot be used.
+ */
+export const loadConfig = async (root: string): Promise<SynthConfig> => {
+  const file = join(root, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
+    throw new ConfigError(`${CONFIG_FILE}: cannot read: ${(err as Error).message}`);
+  }
+  return parseConfig(text);
+};

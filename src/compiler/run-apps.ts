@@ -1,0 +1,156 @@
+/**
+ * The I/O edge that runs apps: module apps in one forked runner process, and the cdk8s app
+ * of `cdk8s.yaml` as a command, the way `cdk8s synth` runs it (`CDK8S_OUTDIR`).
+ *
+ * @packageDocumentation
+ */
+import { fork, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import type { AppObject, AppRun, ModuleApp } from './app-run.ts';
+
+const RUNNER = fileURLToPath(new URL('./runner.ts', import.meta.url));
+
+/** The cap on captured child output quoted in an error. */
+const OUTPUT_TAIL = 4000;
+
+const tail = (text: string): string =>
+  (text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text).trim();
+
+/**
+ * Runs module apps in one child process (see `runner.ts`), with the Node that runs us.
+ *
+ * @throws Error when the runner itself dies before reporting (the message quotes its stderr).
+ */
+export const runModuleApps = async (root: string, apps: readonly ModuleApp[]): Promise<AppRun[]> => {
+  if (apps.length === 0) return [];
+  return new Promise<AppRun[]>((resolvePromise, reject) => {
+    const child = fork(RUNNER, [root, ...apps.map((a) => `${a.name}=${a.file}`)], {
+      cwd: root,
+      execPath: process.execPath,
+      // Our own flags (a test runner's, an inspector's) are no business of the apps.
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    let stdout = '';
+    let runs: AppRun[] | undefined;
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('message', (m: { runs?: AppRun[] }) => {
+      if (Array.isArray(m.runs)) runs = m.runs;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (runs) return resolvePromise(runs);
+      const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(new Error(`the app runner ${why} before reporting\n${tail(stderr || stdout)}`));
+    });
+  });
+};
+
+/** Removes the order prefix cdk8s puts on dependent charts (`0001-`) and the file extension. */
+export const chartNameOf = (entry: string): string =>
+  entry.replace(/\.k8s\.yaml$|\.ya?ml$/, '').replace(/^\d{4}-/, '');
+
+/**
+ * Runs the cdk8s app command with `CDK8S_OUTDIR` set to a temporary directory, as
+ * `cdk8s synth` does, and reads back what it wrote. Each chart (a top-level file, or a
+ * directory with `FOLDER_PER_CHART_*` output) becomes one app. Construct paths come from
+ * `construct-metadata.json` where an object's name identifies it uniquely.
+ */
+export const runCommandApp = async (root: string, command: string): Promise<AppRun[]> => {
+  const started = performance.now();
+  const outdir = await mkdtemp(join(tmpdir(), 'kelos-synth-'));
+  try {
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((done, fail) => {
+      const child = spawn(command, {
+        cwd: root,
+        shell: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, CDK8S_OUTDIR: outdir, CDK8S_RECORD_CONSTRUCT_METADATA: 'true' },
+      });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      child.on('error', fail);
+      child.on('exit', (c) => done({ code: c, output: text }));
+    });
+    const source = 'cdk8s.yaml app';
+    if (code !== 0) {
+      return [
+        {
+          name: 'app',
+          source,
+          objects: [],
+          failures: [
+            { code: 'synth/app-failed', message: `\`${command}\` exited with code ${code}: ${tail(output)}` },
+          ],
+          millis: performance.now() - started,
+        },
+      ];
+    }
+    const charts = new Map<string, AppObject[]>();
+    const entries = (await readdir(outdir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+    for (const file of entries) {
+      const rel = file.slice(outdir.length + 1);
+      const chart = chartNameOf(rel.includes('/') ? (rel.split('/')[0] ?? rel) : rel);
+      const list = charts.get(chart) ?? [];
+      for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
+        const value = doc.toJS() as unknown;
+        if (value && typeof value === 'object' && !Array.isArray(value))
+          list.push({ object: value as Record<string, unknown> });
+      }
+      charts.set(chart, list);
+    }
+    const paths = await constructPaths(outdir);
+    const counts = new Map<string, number>();
+    for (const objects of charts.values()) {
+      for (const o of objects) counts.set(nameOf(o), (counts.get(nameOf(o)) ?? 0) + 1);
+    }
+    const millis = performance.now() - started;
+    return [...charts.entries()].map(([name, objects]) => ({
+      name,
+      source,
+      objects: objects.map((o) => {
+        const path = counts.get(nameOf(o)) === 1 ? paths.get(nameOf(o)) : undefined;
+        return path ? { ...o, constructPath: path } : o;
+      }),
+      failures: [],
+      millis,
+    }));
+  } finally {
+    await rm(outdir, { recursive: true, force: true });
+  }
+};
+
+const nameOf = (o: AppObject): string =>
+  String((o.object['metadata'] as { name?: unknown } | undefined)?.name ?? '');
+
+/** `construct-metadata.json` written by cdk8s: object name → construct path. */
+const constructPaths = async (outdir: string): Promise<Map<string, string>> => {
+  try {
+    const json = JSON.parse(await readFile(join(outdir, 'construct-metadata.json'), 'utf8')) as {
+      resources?: Record<string, { path?: string }>;
+    };
+    return new Map(
+      Object.entries(json.resources ?? {}).flatMap(([name, r]) => (r.path ? [[name, r.path] as const] : [])),
+    );
+  } catch {
+    return new Map();
+  }
+};

@@ -1,0 +1,288 @@
+/**
+ * The synth pipeline. Each step is a pure function over the previous step's result, with
+ * I/O only at the edges (reading `cdk8s.yaml`, running apps, writing `dist/`):
+ *
+ * 1. resolve the config and select the apps;
+ * 2. run the apps (module apps in one child process; the cdk8s app as a command);
+ * 3. render every object into its output file, in memory;
+ * 4. validate each app's objects as one bundle (schema, CEL rules, references);
+ * 5. run the policy step on all objects;
+ * 6. render the CRDs;
+ * 7. only when no error exists: write, check or print.
+ *
+ * @packageDocumentation
+ */
+import { glob } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { appNameFromPath } from '../../constructs/app.ts';
+import { crdFileName, generateCrds } from '../crd/generate.ts';
+import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
+import { parseManifests, type ValidateOptions, validateDocuments } from '../validate/index.ts';
+import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
+import { loadConfig, type SynthConfig } from './config.ts';
+import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
+import {
+  type OutputFile,
+  type RenderedApp,
+  renderApp,
+  renderCrds,
+  type SynthObject,
+  sortFiles,
+} from './render.ts';
+import { runCommandApp, runModuleApps } from './run-apps.ts';
+
+/**
+ * The policy step: takes every rendered object and returns policy findings. `src/policy`
+ * plugs in here (the CLI passes it); synth runs without policies when it is absent.
+ */
+export type PolicyStep = (
+  objects: readonly SynthObject[],
+) => readonly Diagnostic[] | Promise<readonly Diagnostic[]>;
+
+/** Options of {@link synthesize}. */
+export interface SynthOptions {
+  /** Project root: where `cdk8s.yaml` is and paths are relative to. */
+  readonly root: string;
+  /**
+   * The config.
+   *
+   * @default - read from `<root>/cdk8s.yaml`
+   */
+  readonly config?: SynthConfig;
+  /**
+   * Only these apps: names, module paths or their directories.
+   *
+   * @default - every app
+   */
+  readonly apps?: readonly string[];
+  /**
+   * Validator options.
+   *
+   * @default - the validator's defaults
+   */
+  readonly validate?: ValidateOptions;
+  /**
+   * The policy step.
+   *
+   * @default - no policies
+   */
+  readonly policyStep?: PolicyStep;
+}
+
+/** Whether synth produced output, found violations, or could not run. */
+export type SynthStatus = 'ok' | 'violations' | 'failed';
+
+/** Milliseconds per step. */
+export interface SynthTimings {
+  readonly run: number;
+  readonly render: number;
+  readonly validate: number;
+  readonly policy: number;
+  readonly total: number;
+}
+
+/** Everything synth computed, before anything is written. */
+export interface SynthResult {
+  readonly config: SynthConfig;
+  readonly apps: readonly RenderedApp[];
+  readonly objects: readonly SynthObject[];
+  /** The complete output, sorted by path. */
+  readonly files: readonly OutputFile[];
+  /** Directories the output owns entirely (stale files there are removed). */
+  readonly owned: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** `failed` when an app could not load or crashed; `violations` for any other error. */
+  readonly status: SynthStatus;
+  readonly timings: SynthTimings;
+}
+
+/** An `--app` selection that names no app. */
+export class AppSelectionError extends Error {
+  override readonly name = 'AppSelectionError';
+}
+
+const normalize = (p: string): string =>
+  posix.normalize(p.replaceAll('\\', '/')).replace(/^\.\//, '').replace(/\/$/, '');
+
+/** Finds the module apps matching the config's globs, sorted by path. */
+export const discoverApps = async (root: string, patterns: readonly string[]): Promise<ModuleApp[]> => {
+  const files = new Set<string>();
+  for (const pattern of patterns) {
+    for await (const f of glob(pattern, { cwd: root })) files.add(normalize(String(f)));
+  }
+  return [...files].sort().map((file) => ({ name: appNameFromPath(file), file }));
+};
+
+/**
+ * Keeps the apps a selection names; a selector matches an app's name, its module path or
+ * its directory.
+ *
+ * @throws AppSelectionError for a selector that matches nothing, listing the apps there are.
+ */
+export const selectApps = <A extends { name: string; file?: string }>(
+  apps: readonly A[],
+  selectors: readonly string[] | undefined,
+): A[] => {
+  if (!selectors || selectors.length === 0) return [...apps];
+  const matches = (a: A, s: string) => {
+    const n = normalize(s);
+    return a.name === n || (a.file !== undefined && (a.file === n || posix.dirname(a.file) === n));
+  };
+  const unknown = selectors.filter((s) => !apps.some((a) => matches(a, s)));
+  if (unknown.length > 0) {
+    throw new AppSelectionError(
+      `no app named ${unknown.map((u) => `"${u}"`).join(', ')}; apps: ${apps.map((a) => a.name).join(', ') || 'none'}`,
+    );
+  }
+  return apps.filter((a) => selectors.some((s) => matches(a, s)));
+};
+
+/** Diagnostics for an app's failures: each names the app's source and, when known, the line that failed. */
+export const failureDiagnostics = (run: AppRun): Diagnostic[] =>
+  run.failures.map((f: AppFailure) => ({
+    severity: 'error',
+    code: f.code,
+    message: f.code === 'synth/app-failed' ? `app ${run.name} failed: ${f.message}` : f.message,
+    path: f.path ?? '',
+    ...(f.resource && { resource: f.resource }),
+    source: {
+      file: f.site?.file ?? run.source,
+      ...(f.site?.line !== undefined && { line: f.site.line }),
+      ...(f.site?.column !== undefined && { column: f.site.column }),
+      ...(f.constructPath !== undefined && { constructPath: f.constructPath }),
+    },
+  }));
+
+/** Diagnostics for app names used twice (two apps would write one directory). */
+export const duplicateAppDiagnostics = (runs: readonly AppRun[]): Diagnostic[] => {
+  const seen = new Map<string, AppRun>();
+  const out: Diagnostic[] = [];
+  for (const run of runs) {
+    const first = seen.get(run.name);
+    if (first) {
+      out.push({
+        severity: 'error',
+        code: 'synth/duplicate-app',
+        message: `app name ${run.name} is used by ${first.source} and ${run.source}; both would write the same directory`,
+        path: '',
+        source: { file: run.source },
+      });
+    } else seen.set(run.name, run);
+  }
+  return out;
+};
+
+/**
+ * Validates one app's objects as a bundle, reading back the rendered text so each
+ * diagnostic points at the line of the offending field in the output file, and carries
+ * the construct path of the object it is about.
+ */
+export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Diagnostic[] => {
+  const byFile = new Map(app.files.map((f) => [f.path, f.content]));
+  const paths = new Map(app.objects.map((o) => [o.file, o.constructPath]));
+  const docs = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const o of app.objects) {
+    const parsed = parseManifests(byFile.get(o.file) ?? '', o.file);
+    docs.push(...parsed.documents);
+    diagnostics.push(...parsed.diagnostics);
+  }
+  diagnostics.push(...validateDocuments(docs, options));
+  return diagnostics.map((d) => {
+    const constructPath = d.source ? paths.get(d.source.file) : undefined;
+    return constructPath && d.source ? { ...d, source: { ...d.source, constructPath } } : d;
+  });
+};
+
+/** Status of a set of diagnostics. */
+export const statusOf = (diagnostics: readonly Diagnostic[]): SynthStatus =>
+  diagnostics.some((d) => d.code === 'synth/app-failed')
+    ? 'failed'
+    : hasFailures(diagnostics)
+      ? 'violations'
+      : 'ok';
+
+/**
+ * Runs the pipeline up to, not including, writing: the complete output and every
+ * diagnostic, in memory.
+ *
+ * @throws ConfigError for an unusable `cdk8s.yaml`; AppSelectionError for an unknown `--app`.
+ */
+export const synthesize = async (options: SynthOptions): Promise<SynthResult> => {
+  const t0 = performance.now();
+  const { root } = options;
+  const config = options.config ?? (await loadConfig(root));
+  const discovered = await discoverApps(root, config.apps);
+  const modules = selectApps(discovered, options.apps);
+
+  let runs: AppRun[] = await runModuleApps(root, modules);
+  if (config.runApp && config.app) {
+    const charts = await runCommandApp(root, config.app);
+    runs = [
+      ...runs,
+      ...(options.apps?.length
+        ? charts.filter((c) => options.apps?.some((s) => normalize(s) === c.name))
+        : charts),
+    ];
+  }
+  const t1 = performance.now();
+
+  const diagnostics: Diagnostic[] = [...duplicateAppDiagnostics(runs), ...runs.flatMap(failureDiagnostics)];
+  const apps = runs.map((run) => renderApp(run, config.outdir));
+  const objects = apps.flatMap((a) => a.objects);
+  const files: OutputFile[] = apps.flatMap((a) => a.files);
+  if (config.crdsDir) {
+    files.push(...renderCrds(generateCrds(), config.crdsDir, crdFileName, 'src/api'));
+  }
+  const t2 = performance.now();
+
+  for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
+  const t3 = performance.now();
+
+  if (options.policyStep) diagnostics.push(...(await options.policyStep(objects)));
+  const t4 = performance.now();
+
+  const owned = [
+    ...(options.apps?.length ? apps.map((a) => a.dir) : [config.outdir]),
+    ...(config.crdsDir ? [config.crdsDir] : []),
+  ];
+  const sorted = sortDiagnostics(diagnostics);
+  return {
+    config,
+    apps,
+    objects,
+    files: sortFiles(files),
+    owned,
+    diagnostics: sorted,
+    status: statusOf(sorted),
+    timings: { run: t1 - t0, render: t2 - t1, validate: t3 - t2, policy: t4 - t3, total: t4 - t0 },
+  };
+};
+
+/** What {@link runSynth} does with the output. */
+export type SynthMode = 'write' | 'check' | 'stdout';
+
+/** The outcome of one synth run. */
+export interface SynthOutcome {
+  readonly result: SynthResult;
+  /** With `check`: every file that differs from the output. */
+  readonly drift?: readonly Drift[];
+  /** With `write`, when nothing failed: what was written. */
+  readonly write?: WriteReport;
+}
+
+/**
+ * Synthesizes, then writes, checks or leaves the output to the caller. Nothing is written
+ * when any error exists.
+ */
+export const runSynth = async (
+  options: SynthOptions & { readonly mode: SynthMode },
+): Promise<SynthOutcome> => {
+  const result = await synthesize(options);
+  if (result.status !== 'ok') return { result };
+  if (options.mode === 'check')
+    return { result, drift: await compareOutput(options.root, result.files, result.owned) };
+  if (options.mode === 'write')
+    return { result, write: await writeOutput(options.root, result.files, result.owned) };
+  return { result };
+};
