@@ -137,7 +137,9 @@ export interface ControlPlane {
  * what the operator relies on; the service-account trio makes Pods admissible (the
  * ServiceAccount admission plugin stays on, so Pods look as they would in a real cluster);
  * ttl-after-finished, clusterrole aggregation, deployment and replicaset let install manifests
- * (aggregated edit/view roles, the operator Deployment) and Job TTLs behave.
+ * (aggregated edit/view roles, the operator Deployment) and Job TTLs behave; the
+ * ValidatingAdmissionPolicy status controller type-checks policies (the compiled `kelos check`
+ * policies are asserted to type-check cleanly).
  * Left out on purpose: pod GC (it deletes Pods bound to the fake node names tests write) and
  * everything node- or cloud-related.
  */
@@ -152,6 +154,7 @@ export const CONTROLLERS: readonly string[] = [
   'clusterrole-aggregation-controller',
   'deployment-controller',
   'replicaset-controller',
+  'validatingadmissionpolicy-status-controller',
 ];
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-binaries.sh', import.meta.url));

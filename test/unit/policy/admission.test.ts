@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
+import {
+  ADMISSION_POLICY_DIR,
+  admissionPolicyName,
+  compileAdmissionPolicies,
+  renderAdmissionPolicies,
+} from '../../../src/policy/admission.ts';
+import { parsePolicyConfig } from '../../../src/policy/config.ts';
+import { ROOT, TEST_CONFIG } from './fixtures.ts';
+
+const IDS = BUILTIN_RULES.map((r) => r.id);
+const rootConfig = () =>
+  parsePolicyConfig(
+    parse(readFileSync(resolve(ROOT, 'kelos.policy.yaml'), 'utf8')),
+    'kelos.policy.yaml',
+    IDS,
+  );
+
+describe('admission policies', () => {
+  test('dist/policies is what the rules and kelos.policy.yaml compile to (run kelos check --emit-admission-policies)', () => {
+    const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, rootConfig()));
+    const dir = resolve(ROOT, ADMISSION_POLICY_DIR);
+    expect(readdirSync(dir).sort()).toStrictEqual([...files.keys()].sort());
+    for (const [name, text] of files) expect(readFileSync(resolve(dir, name), 'utf8'), name).toBe(text);
+  });
+
+  test('output is deterministic', () => {
+    const once = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG));
+    const twice = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG));
+    expect([...twice]).toStrictEqual([...once]);
+  });
+
+  test('every per-object rule with a CEL form compiles to one policy and one binding per kind', () => {
+    const compiled = compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG);
+    expect(compiled.map((c) => c.ruleId)).toStrictEqual([
+      'budget/spawner-max-concurrency',
+      'budget/spawner-max-total-tasks',
+      'budget/active-deadline',
+      'budget/model-allowlist',
+      'budget/effort-allowlist',
+      'security/pod-security',
+      'security/image-registry',
+      'security/webhook-signing-secret',
+      'security/github-trigger-restricted',
+      'security/exclude-bot-authors',
+      'hygiene/ttl-seconds-after-finished',
+    ]);
+    const deadline = compiled.find((c) => c.ruleId === 'budget/active-deadline')!;
+    expect(deadline.objects.map((o) => [o['kind'], (o['metadata'] as { name: string }).name])).toStrictEqual([
+      ['ValidatingAdmissionPolicy', 'kelos-budget-active-deadline-tasks'],
+      ['ValidatingAdmissionPolicyBinding', 'kelos-budget-active-deadline-tasks'],
+      ['ValidatingAdmissionPolicy', 'kelos-budget-active-deadline-taskspawners'],
+      ['ValidatingAdmissionPolicyBinding', 'kelos-budget-active-deadline-taskspawners'],
+    ]);
+    expect(deadline.objects[1]!['spec']).toStrictEqual({
+      policyName: 'kelos-budget-active-deadline-tasks',
+      validationActions: ['Deny'],
+    });
+  });
+
+  test('thresholds come from the config; warnings bind with Warn; disabled and info rules are left out', () => {
+    const config = {
+      ...TEST_CONFIG,
+      thresholds: { ...TEST_CONFIG.thresholds, maxConcurrency: 4 },
+      rules: {
+        'budget/active-deadline': { severity: 'warning' as const },
+        'security/pod-security': { enabled: false },
+        'budget/effort-allowlist': { severity: 'info' as const },
+      },
+    };
+    const compiled = compileAdmissionPolicies(BUILTIN_RULES, config);
+    const ids = compiled.map((c) => c.ruleId);
+    expect(ids).not.toContain('security/pod-security');
+    expect(ids).not.toContain('budget/effort-allowlist');
+    const binding = compiled.find((c) => c.ruleId === 'budget/active-deadline')!.objects[1]!;
+    expect((binding['spec'] as { validationActions: string[] }).validationActions).toStrictEqual(['Warn']);
+    const policy = compiled.find((c) => c.ruleId === 'budget/spawner-max-concurrency')!.objects[0]!;
+    const validations = (policy['spec'] as { validations: Array<{ expression: string; message: string }> })
+      .validations;
+    expect(validations[1]!.expression).toBe(
+      '!has(object.spec.maxConcurrency) || object.spec.maxConcurrency <= 4',
+    );
+    expect(validations[0]!.message).toBe(
+      'maxConcurrency is not set or 0, so the spawner may run any number of Tasks at once; set it between 1 and 4',
+    );
+  });
+
+  test('policies honour reasoned opt-outs and run on UPDATE only when the spec changed', () => {
+    const [policy] = compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG)[0]!.objects;
+    expect((policy!['spec'] as { matchConditions: unknown }).matchConditions).toStrictEqual([
+      { name: 'spec-changed', expression: "request.operation == 'CREATE' || object.spec != oldObject.spec" },
+      {
+        name: 'not-opted-out',
+        expression:
+          "!(has(object.metadata.annotations) && 'policy.kelos.dev/ignore' in object.metadata.annotations && 'policy.kelos.dev/ignore-reason' in object.metadata.annotations && object.metadata.annotations['policy.kelos.dev/ignore-reason'].trim() != '' && object.metadata.annotations['policy.kelos.dev/ignore'].split(',').exists(id, id.trim() == 'budget/spawner-max-concurrency'))",
+      },
+    ]);
+  });
+
+  test('the kustomization lists every policy file, and every file parses as YAML', () => {
+    const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG));
+    const kustomization = parse(files.get('kustomization.yaml')!);
+    expect(kustomization.resources).toStrictEqual(
+      [...files.keys()].filter((f) => f !== 'kustomization.yaml').sort(),
+    );
+    for (const [name, text] of files) {
+      for (const doc of parseAllDocuments(text)) expect(doc.errors, name).toStrictEqual([]);
+    }
+    expect(admissionPolicyName('security/pod-security', 'TaskSpawner')).toBe(
+      'kelos-security-pod-security-taskspawners',
+    );
+  });
+});
