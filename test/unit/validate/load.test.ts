@@ -1,0 +1,179 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import {
+  documentFromObject,
+  loadManifestPaths,
+  parseManifests,
+  parsePointer,
+} from '../../../src/validate/load.ts';
+
+const TASK = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: fix-bug
+spec:
+  prompt: Fix it
+  worker:
+    type: claude-code
+  dependsOn:
+    - setup
+    - "build/x"
+`;
+
+describe('parseManifests', () => {
+  test('reads multi-document YAML, skipping empty documents, and numbers objects per file', () => {
+    const text = `${TASK}---\n# only a comment\n---\n---\n${TASK.replace('fix-bug', 'second')}`;
+    const { documents, diagnostics } = parseManifests(text, 'tasks.yaml');
+    expect(diagnostics).toEqual([]);
+    expect(documents.map((d) => [d.index, d.line, (d.object['metadata'] as { name: string }).name])).toEqual([
+      [0, 1, 'fix-bug'],
+      [1, 16, 'second'],
+    ]);
+  });
+
+  test('locate maps JSON pointers to the key (members) or the item (array elements)', () => {
+    const [doc] = parseManifests(TASK, 't.yaml').documents;
+    expect(doc?.locate('')).toEqual({ line: 1, column: 1 });
+    expect(doc?.locate('/spec/worker/type')).toEqual({ line: 8, column: 5 });
+    expect(doc?.locate('/spec/dependsOn/1')).toEqual({ line: 11, column: 7 });
+  });
+
+  test('locate falls back to the nearest existing parent', () => {
+    const [doc] = parseManifests(TASK, 't.yaml').documents;
+    expect(doc?.locate('/spec/worker/credentials/secretRef')).toEqual({ line: 7, column: 3 });
+    expect(doc?.locate('/spec/dependsOn/7')).toEqual({ line: 9, column: 3 });
+  });
+
+  test('pointer segments are unescaped (~1 is /, ~0 is ~)', () => {
+    expect(parsePointer('/metadata/labels/app.kubernetes.io~1name/a~0b')).toEqual([
+      'metadata',
+      'labels',
+      'app.kubernetes.io/name',
+      'a~b',
+    ]);
+    const [doc] = parseManifests(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    app.kubernetes.io/name: x\n',
+      'c.yaml',
+    ).documents;
+    expect(doc?.locate('/metadata/labels/app.kubernetes.io~1name')).toEqual({ line: 6, column: 5 });
+  });
+
+  test('reads YAML 1.1 scalars the way kubectl does: yes is a boolean, 0755 octal, timestamps stay strings', () => {
+    const { documents } = parseManifests(
+      'apiVersion: v1\nkind: X\nmetadata:\n  name: x\nspec:\n  a: yes\n  b: 0755\n  c: 2026-01-02T03:04:05Z\n  d: 1:20\n',
+      'x.yaml',
+    );
+    expect(documents[0]?.object['spec']).toEqual({ a: true, b: 493, c: '2026-01-02T03:04:05Z', d: '1:20' });
+  });
+
+  test('a JSON array, and a kind: List, expand into their items with positions', () => {
+    const json = `[\n  {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a"}},\n  {"apiVersion": "v1", "kind": "List", "items": []}\n]`;
+    const fromArray = parseManifests(json, 'all.json');
+    expect(fromArray.documents.map((d) => [d.object['kind'], d.line, d.index])).toEqual([['Secret', 2, 0]]);
+    // Only the top level is expanded: a List inside an array is an object without a name.
+    expect(fromArray.diagnostics.map((d) => [d.code, d.message, d.source?.line])).toEqual([
+      ['manifest/name', 'document 1, item /1: metadata is missing; every object needs metadata.name', 3],
+    ]);
+    const list = parseManifests(
+      'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    metadata:\n      name: s\n',
+      'list.yaml',
+    );
+    expect(list.diagnostics).toEqual([]);
+    const [secret] = list.documents;
+    expect(secret?.object['kind']).toBe('Secret');
+    expect(secret?.locate('/metadata/name')).toEqual({ line: 7, column: 7 });
+  });
+
+  test('malformed YAML is a yaml/parse error at file:line:column, and the document is left out', () => {
+    const { documents, diagnostics } = parseManifests(
+      `${TASK}---\nkind: Task\nspec:\n  prompt: a: b\n`,
+      'bad.yaml',
+    );
+    expect(documents).toHaveLength(1);
+    expect(diagnostics.map((d) => [d.code, d.severity, d.source])).toContainEqual([
+      'yaml/parse',
+      'error',
+      { file: 'bad.yaml', line: 15, column: 11 },
+    ]);
+    expect(diagnostics[0]?.message).toBe(
+      'document 2 is not valid YAML: Nested mappings are not allowed in compact mappings',
+    );
+  });
+
+  test('a document that is not a mapping is refused by what it is', () => {
+    const { documents, diagnostics } = parseManifests('just a string\n', 's.yaml');
+    expect(documents).toEqual([]);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([
+      [
+        'manifest/not-object',
+        'document 1 is a string, not a mapping; a manifest must be an object with apiVersion, kind and metadata',
+      ],
+    ]);
+  });
+
+  test('missing apiVersion, kind or metadata.name are each named, with the resource kind when known', () => {
+    const { documents, diagnostics } = parseManifests(
+      'kind: Task\nmetadata:\n  labels: {}\n---\napiVersion: v1\nkind: 3\n',
+      'm.yaml',
+    );
+    expect(documents).toEqual([]);
+    expect(diagnostics.map((d) => [d.code, d.path, d.message, d.resource?.kind])).toEqual([
+      [
+        'manifest/apiversion',
+        '/apiVersion',
+        'document 1: apiVersion is missing; expected e.g. "kelos.dev/v1alpha2"',
+        'Task',
+      ],
+      [
+        'manifest/name',
+        '/metadata/name',
+        'document 1: metadata.name is missing; every object needs a name',
+        'Task',
+      ],
+      ['manifest/kind', '/kind', 'document 2: kind must be a non-empty string, got a number', undefined],
+      [
+        'manifest/name',
+        '/metadata',
+        'document 2: metadata is missing; every object needs metadata.name',
+        undefined,
+      ],
+    ]);
+  });
+
+  test('documentFromObject has no source positions', () => {
+    const doc = documentFromObject({ kind: 'Task' });
+    expect(doc.locate('/spec')).toBeUndefined();
+    expect(doc.file).toBe('<memory>');
+  });
+});
+
+describe('loadManifestPaths', () => {
+  test('reads files, directories recursively (sorted, manifests only) and stdin', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    await mkdir(join(dir, 'b/nested'), { recursive: true });
+    await writeFile(join(dir, 'b/nested/z.yml'), TASK.replace('fix-bug', 'z'));
+    await writeFile(
+      join(dir, 'b/a.json'),
+      JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'a' } }),
+    );
+    await writeFile(join(dir, 'b/notes.txt'), 'not a manifest');
+    await writeFile(join(dir, 'top.yaml'), TASK);
+    const result = await loadManifestPaths(
+      ['b', 'top.yaml', '-'],
+      async () => TASK.replace('fix-bug', 'piped'),
+      dir,
+    );
+    expect(result.files).toEqual(['b/a.json', 'b/nested/z.yml', 'top.yaml', '-']);
+    expect(
+      result.documents.map((d) => `${d.file}:${(d.object['metadata'] as { name: string }).name}`),
+    ).toEqual(['b/a.json:a', 'b/nested/z.yml:z', 'top.yaml:fix-bug', '-:piped']);
+  });
+
+  test('a path that does not exist is an Error naming it', async () => {
+    await expect(loadManifestPaths(['nope/missing.yaml'], async () => '', tmpdir())).rejects.toThrow(
+      'cannot read nope/missing.yaml: no such file or directory',
+    );
+  });
+});

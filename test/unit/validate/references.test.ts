@@ -1,0 +1,158 @@
+import { describe, expect, test } from 'vitest';
+import { parseManifests } from '../../../src/validate/load.ts';
+import { checkReferences, findCycles, type ReferenceOptions } from '../../../src/validate/references.ts';
+
+const task = (name: string, spec: string, namespace?: string) =>
+  `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}spec:\n  prompt: p\n${spec}`;
+const workspace = (name: string, namespace?: string) =>
+  `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}spec:\n  repo: https://github.com/acme/app.git\n`;
+const secret = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n`;
+
+const check = (docs: string[], options: ReferenceOptions = {}) =>
+  checkReferences(parseManifests(docs.join('---\n'), 'b.yaml').documents, options).map((d) => ({
+    code: d.code,
+    severity: d.severity,
+    path: d.path,
+    message: d.message,
+    line: d.source?.line,
+  }));
+
+const WORKER = (ws: string) =>
+  `  worker:\n    type: codex\n    credentials:\n      type: api-key\n      secretRef:\n        name: key\n    workspaceRef:\n      name: ${ws}\n`;
+
+describe('checkReferences', () => {
+  test('references that resolve in the bundle, in the same namespace, are silent', () => {
+    expect(check([task('t', WORKER('app')), workspace('app'), secret('key')])).toEqual([]);
+  });
+
+  test('an external reference is a warning saying it must exist in the cluster', () => {
+    expect(check([task('t', WORKER('app')), secret('key')])).toEqual([
+      {
+        code: 'ref/external',
+        severity: 'warning',
+        path: '/spec/worker/workspaceRef/name',
+        message:
+          'spec.worker.workspaceRef names Workspace "app", which is not in this bundle; it must exist in namespace "default" in the cluster',
+        line: 14,
+      },
+    ]);
+  });
+
+  test('externalRefs: error makes it an error; requireRefs makes it ref/dangling', () => {
+    expect(check([task('t', WORKER('app')), secret('key')], { externalRefs: 'error' })[0]).toMatchObject({
+      code: 'ref/external',
+      severity: 'error',
+    });
+    expect(check([task('t', WORKER('app')), secret('key')], { requireRefs: true })[0]).toMatchObject({
+      code: 'ref/dangling',
+      severity: 'error',
+      message:
+        'spec.worker.workspaceRef names Workspace "app", which is not in this bundle (namespace "default"); every reference must resolve within the bundle',
+    });
+  });
+
+  test('namespaces: objects without one are in the default namespace, or the one given', () => {
+    const docs = [task('t', WORKER('app'), 'agents'), workspace('app'), secret('key')];
+    const [ref] = check(docs, { requireRefs: true });
+    expect(ref?.message).toContain('(namespace "agents")');
+    expect(check(docs, { namespace: 'agents' }).map((d) => d.code)).toEqual([]);
+  });
+
+  test('a Secret outside the bundle is a ref/secret-external warning, whatever the options', () => {
+    const found = check([task('t', WORKER('app')), workspace('app')], { requireRefs: true });
+    expect(found).toEqual([
+      {
+        code: 'ref/secret-external',
+        severity: 'warning',
+        path: '/spec/worker/credentials/secretRef/name',
+        message:
+          'spec.worker.credentials.secretRef names Secret "key", which is not in this bundle; it must exist in namespace "default" in the cluster',
+        line: 12,
+      },
+    ]);
+  });
+
+  test('secret references of every kind are followed', () => {
+    const agentConfig = `apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: ac\nspec:\n  skills:\n    - source: a/b\n      secretRef: {name: s1}\n  mcpServers:\n    - name: m\n      type: http\n      url: https://x\n      headersFrom: {secretRef: {name: s2}}\n      envFrom: {secretRef: {name: s3}}\n      env:\n        - name: T\n          valueFrom: {secretKeyRef: {name: s4, key: k}}\n`;
+    const spawner = `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: sp\nspec:\n  when:\n    jira: {baseUrl: https://j, project: P, secretRef: {name: s5}}\n    webhook: {source: w, fieldMapping: {id: $.id}, secretRef: {name: s6}}\n  taskTemplate:\n    type: codex\n    credentials: {type: api-key, secretRef: {name: s7}}\n    contextSources:\n      - name: c\n        http:\n          url: https://c\n          headersFrom: [{header: A, secretName: s8, secretKey: k}]\n          githubAppAuth: {secretRef: {name: s9}}\n  credentials:\n    - {name: a, type: api-key, secretRef: {name: s10}}\n`;
+    const ws = `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: w\nspec:\n  repo: https://x\n  secretRef: {name: s11}\n`;
+    const names = check([agentConfig, spawner, ws])
+      .filter((d) => d.code === 'ref/secret-external')
+      .map((d) => d.message.match(/Secret "(\w+)"/)?.[1])
+      .sort((a, b) => Number(a?.slice(1)) - Number(b?.slice(1)));
+    expect(names).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11']);
+  });
+
+  test('a dependsOn cycle is one error naming the cycle, at the dependency that closes it', () => {
+    const found = check([
+      task('b', '  dependsOn: [c]\n'),
+      task('a', '  dependsOn: [b, external]\n'),
+      task('c', '  dependsOn: [a]\n'),
+    ]).filter((d) => d.code === 'ref/cycle');
+    expect(found).toEqual([
+      {
+        code: 'ref/cycle',
+        severity: 'error',
+        path: '/spec/dependsOn/0',
+        message: 'dependsOn forms a cycle: a → b → c → a; none of these Tasks can ever start',
+        line: 15,
+      },
+    ]);
+  });
+
+  test('the same name in two namespaces is no cycle and no duplicate', () => {
+    expect(
+      check([
+        task('a', '  dependsOn: [a]\n', 'one').replace('dependsOn: [a]', 'dependsOn: [b]'),
+        task('b', '  dependsOn: [a]\n', 'two'),
+      ]).filter((d) => d.code === 'ref/cycle' || d.code === 'bundle/duplicate'),
+    ).toEqual([]);
+  });
+
+  test('a duplicate kind/namespace/name names both places', () => {
+    expect(check([workspace('app'), workspace('app', 'default')])).toEqual([
+      {
+        code: 'bundle/duplicate',
+        severity: 'error',
+        path: '',
+        message: 'Workspace "default/app" is defined twice: here and at b.yaml:1',
+        line: 8,
+      },
+    ]);
+  });
+
+  test('a WorkerPool reference is a warning that nothing will run the Task', () => {
+    expect(check([task('t', '  workerPoolRef: {name: pool}\n')])).toEqual([
+      {
+        code: 'ref/unserved',
+        severity: 'warning',
+        path: '/spec/workerPoolRef/name',
+        message:
+          'spec.workerPoolRef names WorkerPool "pool"; WorkerPools are not served by this version of Kelos, so nothing will run it',
+        line: 7,
+      },
+    ]);
+  });
+});
+
+describe('findCycles', () => {
+  const graph = (edges: Record<string, string[]>) =>
+    new Map(Object.entries(edges).map(([k, v]) => [k, v.map((to) => ({ to }))]));
+
+  test('finds each cycle once, rotated to start at its smallest node', () => {
+    expect(findCycles(graph({ c: ['a'], a: ['b'], b: ['c'], d: ['d'], e: ['a'] }))).toEqual([
+      ['a', 'b', 'c', 'a'],
+      ['d', 'd'],
+    ]);
+  });
+
+  test('a chain of 20,000 dependencies does not overflow the stack', () => {
+    const edges: Record<string, string[]> = {};
+    for (let i = 0; i < 20_000; i++)
+      edges[`t${String(i).padStart(5, '0')}`] = [`t${String(i + 1).padStart(5, '0')}`];
+    edges['t20000'] = ['t00000'];
+    const cycles = findCycles(graph(edges));
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]).toHaveLength(20_002);
+  });
+});

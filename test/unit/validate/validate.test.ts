@@ -1,0 +1,232 @@
+import { describe, expect, test } from 'vitest';
+import {
+  type Diagnostic,
+  parseManifests,
+  validateDocuments,
+  validateObject,
+} from '../../../src/validate/index.ts';
+import { closest, fieldPath, strictSchema } from '../../../src/validate/schema.ts';
+import { kelos } from './run-cli.ts';
+
+const TASK = {
+  apiVersion: 'kelos.dev/v1alpha2',
+  kind: 'Task',
+  metadata: { name: 'fix', namespace: 'agents' },
+  spec: { prompt: 'Fix it', worker: { type: 'codex', credentials: { type: 'none' } } },
+};
+
+const brief = (ds: readonly Diagnostic[]) => ds.map((d) => `${d.severity} ${d.code} ${d.path} ${d.message}`);
+
+describe('validateObject', () => {
+  test('a valid Task has no diagnostics', () => {
+    expect(validateObject(TASK)).toEqual([]);
+  });
+
+  test('diagnostics name the resource and carry no source position', () => {
+    const [d] = validateObject({ ...TASK, spec: { ...TASK.spec, promptt: 'x' } });
+    expect(d).toEqual({
+      severity: 'error',
+      code: 'schema/unknown-field',
+      path: '/spec/promptt',
+      message: 'unknown field "spec.promptt"; did you mean "prompt"?',
+      hint: expect.stringContaining('known fields here: worker, workerPoolRef, prompt,'),
+      resource: { apiVersion: 'kelos.dev/v1alpha2', kind: 'Task', namespace: 'agents', name: 'fix' },
+    });
+  });
+
+  test('schema and CEL findings come together when the schema errors are not blocking', () => {
+    const found = validateObject({
+      ...TASK,
+      spec: {
+        prompt: 'p',
+        worker: {
+          type: 'codex',
+          credentials: { type: 'none' },
+          podOverrides: { volumes: [{ name: 'kelos-x', emptyDir: {}, bogus: 1 }] },
+        },
+      },
+    });
+    expect(brief(found)).toEqual([
+      "error cel/rule /spec/worker/podOverrides/volumes volume names must not start with 'kelos-' or be 'workspace'",
+      'error schema/unknown-field /spec/worker/podOverrides/volumes/0/bogus unknown field "spec.worker.podOverrides.volumes[0].bogus"',
+    ]);
+  });
+
+  test('blocking schema errors skip CEL, as the API server does, and say so', () => {
+    expect(brief(validateObject({ ...TASK, spec: { worker: { type: 'codex' } } }))).toEqual([
+      'info cel/skipped  some validation rules were not checked because the object was invalid; correct the errors above to complete validation',
+      'error schema/required /spec/prompt missing required field "spec.prompt"',
+    ]);
+  });
+
+  test('null members are dropped before validation, as the API server prunes them', () => {
+    expect(
+      validateObject({
+        ...TASK,
+        spec: { ...TASK.spec, branch: null, worker: { ...TASK.spec.worker, image: null } },
+      }),
+    ).toEqual([]);
+  });
+
+  test('kinds and versions that are not served are diagnosed, not crashed on', () => {
+    const of = (apiVersion: string, kind: string) =>
+      brief(validateObject({ apiVersion, kind, metadata: { name: 'x' }, spec: {} }));
+    expect(of('kelos.dev/v1alpha2', 'SessionSpawner')).toEqual([
+      'error kind/unserved /kind SessionSpawner is not served by this version of Kelos',
+    ]);
+    expect(of('kelos.dev/v1alpha1', 'Task')).toEqual([
+      'error version/unserved /apiVersion kelos.dev/v1alpha1 is deprecated upstream and not served by this version of Kelos; use kelos.dev/v1alpha2',
+    ]);
+    expect(of('kelos.dev/v1alpha2', 'Taskspawner')).toEqual([
+      'error kind/unknown /kind unknown kind "Taskspawner" in kelos.dev/v1alpha2; did you mean "TaskSpawner"?',
+    ]);
+    expect(of('cert-manager.io/v1', 'Certificate')).toEqual([
+      'info kind/not-validated  cert-manager.io/v1 Certificate is not validated offline (no schema is bundled for it); the API server will validate it',
+    ]);
+    expect(
+      brief(
+        validateObject(
+          { apiVersion: 'kelos.dev/v1alpha2', kind: 'WorkerPool', metadata: { name: 'p' } },
+          { unservedSeverity: 'warning' },
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^warning kind\/unserved /)]);
+  });
+
+  test('core kinds are validated strictly against the pinned Kubernetes schemas', () => {
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'j' },
+      spec: {
+        template: { spec: { containers: [{ name: 'c', image: 'busybox', workingDir: 7, comand: ['x'] }] } },
+      },
+    };
+    expect(brief(validateObject(job))).toEqual([
+      'error schema/unknown-field /spec/template/spec/containers/0/comand unknown field "spec.template.spec.containers[0].comand"; did you mean "command"?',
+      'error schema/type /spec/template/spec/containers/0/workingDir must be a string; got an integer 7',
+    ]);
+    expect(brief(validateObject({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a.b' } }))).toEqual(
+      [
+        'error schema/pattern /metadata/name must be a lowercase RFC 1123 label: lower case alphanumeric characters or \'-\', starting and ending with an alphanumeric character; got "a.b"',
+      ],
+    );
+  });
+
+  test('status is validated for kinds that have one', () => {
+    expect(
+      brief(validateObject({ ...TASK, status: { phase: 'Running', usage: { inputTokens: -1 } } })),
+    ).toEqual(['error schema/minimum /status/usage/inputTokens must be >= 0; got -1']);
+  });
+});
+
+describe('validateDocuments', () => {
+  test('combines per-object and bundle findings, sorted by position', () => {
+    const text = [
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: a\nspec:\n  prompt: p\n  dependsOn: [a]\n  worker:\n    type: gpt\n    credentials: {type: none}\n',
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: w\nspec:\n  repo: https://x\n',
+    ].join('---\n');
+    const found = validateDocuments(parseManifests(text, 'b.yaml').documents);
+    expect(found.map((d) => `${d.source?.line}:${d.source?.column} ${d.code}`)).toEqual([
+      '1:1 cel/skipped',
+      '7:15 ref/cycle',
+      '9:5 schema/enum',
+    ]);
+  });
+});
+
+describe('schema helpers', () => {
+  test('fieldPath renders pointers the way kubectl names fields', () => {
+    expect(fieldPath('/spec/volumes/0/name')).toBe('spec.volumes[0].name');
+    expect(fieldPath('/metadata/labels/app.kubernetes.io~1name')).toBe(
+      'metadata.labels["app.kubernetes.io/name"]',
+    );
+  });
+
+  test('closest suggests only likely typos', () => {
+    expect(closest('modle', ['model', 'image'])).toBe('model');
+    expect(closest('Prompt', ['prompt'])).toBe('prompt');
+    expect(closest('foo', ['prompt', 'worker'])).toBeUndefined();
+  });
+
+  test('strictSchema closes objects with properties, leaves maps and preserved objects open, drops symbols', () => {
+    const marker = Symbol('typebox');
+    const schema = {
+      [marker]: 'Object',
+      type: 'object',
+      properties: {
+        properties: { type: 'object', properties: { a: { type: 'string' } } },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
+        raw: { type: 'object', properties: {}, 'x-kubernetes-preserve-unknown-fields': true },
+      },
+    };
+    expect(strictSchema(schema)).toEqual({
+      type: 'object',
+      properties: {
+        properties: { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false },
+        labels: { type: 'object', additionalProperties: { type: 'string' } },
+        raw: { type: 'object', properties: {}, 'x-kubernetes-preserve-unknown-fields': true },
+      },
+      additionalProperties: false,
+    });
+  });
+});
+
+describe('kelos validate', () => {
+  const GOOD =
+    'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: w\nspec:\n  repo: https://github.com/acme/app.git\n';
+  const EXTERNAL = `${GOOD}---\napiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: t\nspec:\n  prompt: p\n  type: codex\n  credentials: {type: none}\n  workspaceRef: {name: other}\n`;
+
+  test('valid input: exit 0 and a summary line', async () => {
+    expect(await kelos(['validate', '-'], { stdin: GOOD })).toEqual({
+      code: 0,
+      stdout: '1 object, 0 errors, 0 warnings\n',
+      stderr: '',
+    });
+  });
+
+  test('warnings pass unless --strict', async () => {
+    const loose = await kelos(['validate', '-'], { stdin: EXTERNAL });
+    expect(loose.code).toBe(0);
+    expect(loose.stdout).toBe(
+      '-:16:18: warning Task t /spec/workspaceRef/name: spec.workspaceRef names Workspace "other", which is not in this bundle; it must exist in namespace "default" in the cluster [ref/external]\n2 objects, 0 errors, 1 warning\n',
+    );
+    expect((await kelos(['validate', '--strict', '-'], { stdin: EXTERNAL })).code).toBe(2);
+    const strictRefs = await kelos(['validate', '--strict-refs', '-'], { stdin: EXTERNAL });
+    expect(strictRefs.code).toBe(2);
+    expect(strictRefs.stdout).toContain('[ref/dangling]');
+  });
+
+  test('--namespace sets the namespace of objects without one', async () => {
+    const run = await kelos(['validate', '-n', 'agents', '-'], { stdin: EXTERNAL });
+    expect(run.stdout).toContain('it must exist in namespace "agents" in the cluster');
+  });
+
+  test('--format json prints diagnostics and a summary', async () => {
+    const run = await kelos(['validate', '--format', 'json', '-'], {
+      stdin: EXTERNAL.replace('prompt: p', 'prompt: 3'),
+    });
+    expect(run.code).toBe(2);
+    const out = JSON.parse(run.stdout) as { diagnostics: Diagnostic[]; summary: unknown };
+    expect(out.summary).toEqual({ files: 1, objects: 2, errors: 1, warnings: 1, infos: 1 });
+    expect(out.diagnostics.find((d) => d.code === 'schema/type')).toEqual({
+      severity: 'error',
+      code: 'schema/type',
+      path: '/spec/prompt',
+      message: 'must be a string; got an integer 3',
+      resource: { apiVersion: 'kelos.dev/v1alpha2', kind: 'Task', name: 't' },
+      source: { file: '-', line: 13, column: 3 },
+    });
+  });
+
+  test('usage and I/O errors exit 1', async () => {
+    const missing = await kelos(['validate', 'no/such/file.yaml']);
+    expect(missing).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'kelos: cannot read no/such/file.yaml: no such file or directory\n',
+    });
+    expect((await kelos(['validate'])).code).toBe(1);
+    expect((await kelos(['validate', '--format', 'xml', '-'])).code).toBe(1);
+  });
+});
