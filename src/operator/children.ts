@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { AGENT_CONTAINER_NAME, type KubeObject, type ObjectMeta, TaskPhase } from '../api/index.ts';
+import type { ApiObject } from './kube.ts';
 
 /** A condition of a Job. */
 export interface JobCondition {
@@ -76,7 +77,7 @@ const trimMeta = (m: ObjectMeta): ObjectMeta => {
 };
 
 /** Keeps what the reconciler reads of a Job (its Pod template is large and never read back). */
-export const trimJob = (obj: KubeObject): CachedJob => {
+export const trimJob = (obj: ApiObject): CachedJob => {
   const job = obj as CachedJob;
   const s = job.status;
   return {
@@ -106,7 +107,7 @@ export const trimJob = (obj: KubeObject): CachedJob => {
 };
 
 /** Keeps what the reconciler reads of a Pod: phase, start time and the agent container's state. */
-export const trimPod = (obj: KubeObject): CachedPod => {
+export const trimPod = (obj: ApiObject): CachedPod => {
   const pod = obj as CachedPod;
   const s = pod.status;
   const agent = s?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER_NAME);

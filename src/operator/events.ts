@@ -6,9 +6,8 @@
  *
  * @packageDocumentation
  */
-import type { KubeObject } from '../api/index.ts';
 import type { Clock } from './clock.ts';
-import { type KubeClient, Resources } from './kube.ts';
+import { type ApiObject, type KubeClient, Resources } from './kube.ts';
 import type { Logger } from './log.ts';
 
 /** `reportingController` of every Event we write. */
@@ -44,7 +43,7 @@ export class EventRecorder {
    * @param action - what was done, CamelCase, e.g. `Create`.
    */
   async record(
-    regarding: KubeObject,
+    regarding: ApiObject,
     type: EventType,
     reason: string,
     note: string,

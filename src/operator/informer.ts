@@ -15,9 +15,8 @@
  *
  * @packageDocumentation
  */
-import type { KubeObject } from '../api/index.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { isGone, type KubeClient, type ResourceType, type WatchEvent } from './kube.ts';
+import { type ApiObject, isGone, type KubeClient, type ResourceType, type WatchEvent } from './kube.ts';
 import { type Logger, silentLogger } from './log.ts';
 
 /** Why a handler is called. */
@@ -30,14 +29,14 @@ export type ChangeHandler<T> = (type: ChangeType, key: string, obj: T, old: T | 
 export type IndexFunc<T> = (obj: T) => readonly string[];
 
 /** Options of {@link Informer}. */
-export interface InformerOptions<T extends KubeObject> {
+export interface InformerOptions<T extends ApiObject> {
   readonly client: KubeClient;
   readonly type: ResourceType;
   /** Watch one namespace only; all namespaces when unset. */
   readonly namespace?: string;
   readonly labelSelector?: string;
   /** Trims an object before it is cached. Must keep metadata.name, namespace and resourceVersion. */
-  readonly transform?: (obj: KubeObject) => T;
+  readonly transform?: (obj: ApiObject) => T;
   /** Period of the resync that re-offers every key to the handlers; 0 disables it. */
   readonly resyncMs?: number;
   /** Page size of lists. */
@@ -50,7 +49,7 @@ export interface InformerOptions<T extends KubeObject> {
 }
 
 /** Cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
-export const keyOf = (obj: KubeObject): string =>
+export const keyOf = (obj: ApiObject): string =>
   obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : (obj.metadata.name ?? '');
 
 /** Splits a key from {@link keyOf}. */
@@ -62,8 +61,8 @@ export const splitKey = (key: string): { namespace: string; name: string } => {
 };
 
 /** Drops `metadata.managedFields`, the biggest part of most objects and never read by us. */
-export const withoutManagedFields = <T extends KubeObject>(obj: KubeObject): T => {
-  const { managedFields: _drop, ...metadata } = obj.metadata as KubeObject['metadata'] & {
+export const withoutManagedFields = <T extends ApiObject>(obj: ApiObject): T => {
+  const { managedFields: _drop, ...metadata } = obj.metadata as ApiObject['metadata'] & {
     managedFields?: unknown;
   };
   return { ...obj, metadata } as T;
@@ -75,7 +74,7 @@ interface Index<T> {
 }
 
 /** One kind's cache. Create, register handlers and indexes, then {@link Informer.start}. */
-export class Informer<T extends KubeObject> {
+export class Informer<T extends ApiObject> {
   readonly #opts: InformerOptions<T>;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -219,7 +218,7 @@ export class Informer<T extends KubeObject> {
         // A server-side timeout ends the watch cleanly; we resume from the last version seen.
         // Randomised like client-go (5–10 min) so many informers do not reconnect together.
         const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
-        await this.#opts.client.watch<KubeObject>(
+        await this.#opts.client.watch<ApiObject>(
           this.#opts.type,
           {
             namespace: this.#opts.namespace,
@@ -261,7 +260,7 @@ export class Informer<T extends KubeObject> {
     let cont: string | undefined;
     let rv: string | undefined;
     do {
-      const page = await this.#opts.client.list<KubeObject>(this.#opts.type, {
+      const page = await this.#opts.client.list<ApiObject>(this.#opts.type, {
         namespace: this.#opts.namespace,
         labelSelector: this.#opts.labelSelector,
         limit: this.#opts.pageSize ?? 500,
@@ -295,11 +294,11 @@ export class Informer<T extends KubeObject> {
     return t.group ? `${t.group}/${t.version}` : t.version;
   }
 
-  #transform(obj: KubeObject): T {
+  #transform(obj: ApiObject): T {
     return this.#opts.transform ? this.#opts.transform(obj) : withoutManagedFields<T>(obj);
   }
 
-  #onEvent(event: WatchEvent<KubeObject>): void {
+  #onEvent(event: WatchEvent<ApiObject>): void {
     const rv = event.object.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       if (rv) this.#resourceVersion = rv;

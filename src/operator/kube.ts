@@ -16,7 +16,17 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, KINDS, type KubeObject, VERSION } from '../api/index.ts';
+import { API_VERSION, GROUP, KINDS, type ObjectMeta, VERSION } from '../api/index.ts';
+
+/**
+ * Any object the API serves, as far as the client needs to know. Looser than `KubeObject`
+ * of `src/api` (no index signature), so the typed Kelos objects fit it.
+ */
+export interface ApiObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+}
 
 /** Where a kind lives in the API: enough to build its URLs. */
 export interface ResourceType {
@@ -74,11 +84,14 @@ export class ApiError extends Error {
   readonly status: number;
   /** `Status.reason`, e.g. `NotFound`, `AlreadyExists`, `Conflict`, `Expired`. */
   readonly reason: string;
+  /** Kind of the resource the request was about, when known. */
+  readonly kind: string | undefined;
 
-  constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
+  constructor(status: number, reason: string, message: string, options?: { cause?: unknown; kind?: string }) {
     super(message, options);
     this.status = status;
     this.reason = reason;
+    this.kind = options?.kind;
   }
 }
 
@@ -157,29 +170,29 @@ export type RequestObserver = (verb: Verb, type: ResourceType, status: number, d
  */
 export interface KubeClient {
   /** Reads one object; `undefined` when it does not exist. */
-  get<T extends KubeObject>(
+  get<T extends ApiObject>(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
   ): Promise<T | undefined>;
   /** Reads one page of a list. */
-  list<T extends KubeObject>(type: ResourceType, opts?: ListOptions): Promise<ListPage<T>>;
+  list<T extends ApiObject>(type: ResourceType, opts?: ListOptions): Promise<ListPage<T>>;
   /**
    * Watches from `opts.resourceVersion` and calls `onEvent` for each event, in order. Resolves
    * when the server ends the stream, rejects with an {@link ApiError} (410 when the version is
    * too old) or a network error.
    */
-  watch<T extends KubeObject>(
+  watch<T extends ApiObject>(
     type: ResourceType,
     opts: WatchOptions,
     onEvent: (event: WatchEvent<T>) => void,
   ): Promise<void>;
   /** Creates an object; rejects with 409 AlreadyExists when the name is taken. */
-  create<T extends KubeObject>(type: ResourceType, obj: T): Promise<T>;
+  create<T extends ApiObject>(type: ResourceType, obj: T): Promise<T>;
   /** Server-side apply with field manager {@link FIELD_MANAGER}. */
-  apply<T extends KubeObject>(type: ResourceType, obj: T, opts?: { force?: boolean }): Promise<T>;
+  apply<T extends ApiObject>(type: ResourceType, obj: T, opts?: { force?: boolean }): Promise<T>;
   /** JSON merge patch (RFC 7386), optionally on `status` and guarded by a resourceVersion. */
-  mergePatch<T extends KubeObject>(
+  mergePatch<T extends ApiObject>(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
@@ -279,7 +292,7 @@ export class HttpKubeClient implements KubeClient {
     this.#agent.destroy();
   }
 
-  async get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string) {
+  async get<T extends ApiObject>(type: ResourceType, namespace: string | undefined, name: string) {
     try {
       return (await this.#json('get', type, 'GET', resourcePath(type, namespace, name))) as T;
     } catch (err) {
@@ -288,7 +301,7 @@ export class HttpKubeClient implements KubeClient {
     }
   }
 
-  async list<T extends KubeObject>(type: ResourceType, opts: ListOptions = {}) {
+  async list<T extends ApiObject>(type: ResourceType, opts: ListOptions = {}) {
     const path =
       resourcePath(type, opts.namespace) +
       query({
@@ -301,12 +314,12 @@ export class HttpKubeClient implements KubeClient {
     return (await this.#json('list', type, 'GET', path)) as ListPage<T>;
   }
 
-  async create<T extends KubeObject>(type: ResourceType, obj: T) {
+  async create<T extends ApiObject>(type: ResourceType, obj: T) {
     const path = resourcePath(type, obj.metadata.namespace) + query({ fieldManager: FIELD_MANAGER });
     return (await this.#json('create', type, 'POST', path, obj)) as T;
   }
 
-  async apply<T extends KubeObject>(type: ResourceType, obj: T, opts: { force?: boolean } = {}) {
+  async apply<T extends ApiObject>(type: ResourceType, obj: T, opts: { force?: boolean } = {}) {
     const name = obj.metadata.name;
     if (!name) throw new Error(`apply needs metadata.name (${type.kind})`);
     const path =
@@ -315,7 +328,7 @@ export class HttpKubeClient implements KubeClient {
     return (await this.#json('apply', type, 'PATCH', path, obj, 'application/apply-patch+yaml')) as T;
   }
 
-  async mergePatch<T extends KubeObject>(
+  async mergePatch<T extends ApiObject>(
     type: ResourceType,
     namespace: string | undefined,
     name: string,
@@ -356,7 +369,7 @@ export class HttpKubeClient implements KubeClient {
     return res.body;
   }
 
-  watch<T extends KubeObject>(
+  watch<T extends ApiObject>(
     type: ResourceType,
     opts: WatchOptions,
     onEvent: (event: WatchEvent<T>) => void,
@@ -496,12 +509,17 @@ export class HttpKubeClient implements KubeClient {
         },
       );
       req.on('error', (err) =>
-        reject(new ApiError(0, 'NetworkError', `${method} ${path}: ${err.message}`, { cause: err })),
+        reject(
+          new ApiError(0, 'NetworkError', `${method} ${path}: ${err.message}`, {
+            cause: err,
+            kind: type.kind,
+          }),
+        ),
       );
       req.end(payload);
     });
     this.#notify(verb, type, status, performance.now() - started);
-    if (status < 200 || status >= 300) throw toApiError(status, text, method, path);
+    if (status < 200 || status >= 300) throw toApiError(status, text, method, path, type.kind);
     return { status, body: text };
   }
 }
@@ -514,7 +532,7 @@ const readBody = (res: http.IncomingMessage): Promise<string> =>
     res.on('error', reject);
   });
 
-const toApiError = (status: number, text: string, method: string, path: string): ApiError => {
+const toApiError = (status: number, text: string, method: string, path: string, kind?: string): ApiError => {
   let reason = 'Unknown';
   let message = text.slice(0, 500);
   try {
@@ -524,7 +542,7 @@ const toApiError = (status: number, text: string, method: string, path: string):
   } catch {
     // Not a Status object (a proxy, or plain-text pod logs errors); keep the raw text.
   }
-  return new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`);
+  return new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`, { kind });
 };
 
 /** Reads TLS material and auth headers from a kubeconfig through client-node's authenticators. */

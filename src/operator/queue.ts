@@ -35,6 +35,9 @@ export interface WorkQueueOptions {
   readonly onDone?: (key: string, outcome: 'ok' | 'error', durationMs: number, error?: unknown) => void;
 }
 
+/** Longest delay {@link WorkQueue.addAfter} waits. */
+export const MAX_DELAY_MS = 12 * 60 * 60_000;
+
 interface Delayed {
   readonly at: number;
   readonly timer: TimerHandle;
@@ -125,9 +128,14 @@ export class WorkQueue {
     this.#pump();
   }
 
-  /** Adds `key` after `ms` milliseconds, unless it runs earlier anyway. */
-  addAfter(key: string, ms: number): void {
+  /**
+   * Adds `key` after `ms` milliseconds, unless it runs earlier anyway. Delays are capped at
+   * {@link MAX_DELAY_MS} (timers cannot wait longer than about 24.8 days; the reconcile simply
+   * asks again).
+   */
+  addAfter(key: string, requestedMs: number): void {
     if (this.#shutDown) return;
+    const ms = Math.min(requestedMs, MAX_DELAY_MS);
     if (ms <= 0) {
       this.add(key);
       return;

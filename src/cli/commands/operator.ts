@@ -1,0 +1,142 @@
+/**
+ * `kelos operator`: runs the controller. Out of cluster it uses `--kubeconfig` or
+ * `KUBECONFIG` (else `~/.kube/config`); in a Pod it uses the ServiceAccount. It stops
+ * gracefully on SIGTERM or SIGINT: in-flight reconciles finish, the leader Lease is released.
+ *
+ * @packageDocumentation
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Command, Option } from 'commander';
+import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
+import { createLogger, type LogLevel, LogLevels } from '../../operator/log.ts';
+import { Operator } from '../../operator/main.ts';
+import { ExitCode, UsageError } from '../io.ts';
+import type { CommandFactory } from '../program.ts';
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses a Go-style duration (`10m`, `1h30m`, `45s`, `500ms`; a bare number is seconds) into ms. */
+export function parseDuration(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(re)) {
+    if (m.index !== consumed) break;
+    total += Number(m[1]) * (UNITS[m[2] as string] as number);
+    consumed += m[0].length;
+  }
+  if (consumed !== text.length || text === '') {
+    throw new UsageError(`invalid duration "${text}" (expected e.g. 10m, 1h30m, 45s or a number of seconds)`);
+  }
+  return total;
+}
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** Namespace of the Lease when none is given: the Pod's own, else `default`. */
+const defaultLeaseNamespace = (env: Readonly<Record<string, string | undefined>>): string => {
+  if (env['POD_NAMESPACE']) return env['POD_NAMESPACE'];
+  if (existsSync(SA_NAMESPACE_FILE)) return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
+  return 'default';
+};
+
+interface OperatorFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseNamespace?: string;
+  metricsAddr: string;
+  healthAddr: string;
+  workers: string;
+  resync: string;
+  logLevel: string;
+  [image: `agentImage${string}`]: string | undefined;
+}
+
+/** `--agent-image-claude-code` → `agentImageClaudeCode`, as commander names it. */
+const imageFlagKey = (type: AgentType): `agentImage${string}` =>
+  `agentImage${type
+    .split('-')
+    .map((p) => p[0]?.toUpperCase() + p.slice(1))
+    .join('')}`;
+
+export const operatorCommand: CommandFactory = (io, done) => {
+  const cmd = new Command('operator')
+    .description(
+      'run the Kelos operator: reconcile Tasks into Jobs, enforce dependencies, branch locks and TaskBudgets',
+    )
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount)',
+    )
+    .option('-n, --namespace <ns>', 'watch and reconcile this namespace only (default: all namespaces)')
+    .option(
+      '--leader-elect',
+      'run only while holding a coordination.k8s.io Lease, so several replicas can run',
+      false,
+    )
+    .option('--lease-name <name>', 'name of the leader election Lease', 'kelos-operator-leader')
+    .option('--lease-namespace <ns>', 'namespace of the Lease (default: the Pod namespace, or default)')
+    .option('--metrics-addr <addr>', 'listen address of /metrics; 0 turns it off', ':8080')
+    .option('--health-addr <addr>', 'listen address of /healthz and /readyz; 0 turns it off', ':8081')
+    .option('--workers <n>', 'Tasks reconciled concurrently', '8')
+    .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
+    .addOption(
+      new Option('--log-level <level>', 'lowest log level written').choices([...LogLevels]).default('info'),
+    );
+  for (const type of AGENT_TYPES) {
+    cmd.option(`--agent-image-${type} <image>`, `default image of ${type} agents`);
+  }
+  return cmd.action(async (flags: OperatorFlags) => {
+    const workers = Number(flags.workers);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new UsageError(`--workers must be a positive integer; got "${flags.workers}"`);
+    const resyncMs = parseDuration(flags.resync);
+    const agentImages: Partial<Record<AgentType, string>> = {};
+    for (const type of AGENT_TYPES) {
+      const image = flags[imageFlagKey(type)];
+      if (image) agentImages[type] = image;
+    }
+    const kc = new KubeConfig();
+    const kubeconfig = flags.kubeconfig ?? io.env['KUBECONFIG'];
+    if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
+    else if (kubeconfig) kc.loadFromDefault();
+    else if (io.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
+    else kc.loadFromDefault();
+    const log = createLogger({ write: io.stderr, level: flags.logLevel as LogLevel });
+
+    const operator = await Operator.start({
+      kubeConfig: kc,
+      ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      ...(flags.leaderElect
+        ? {
+            leaderElection: {
+              name: flags.leaseName,
+              namespace: flags.leaseNamespace ?? defaultLeaseNamespace(io.env),
+            },
+          }
+        : {}),
+      metricsAddr: flags.metricsAddr,
+      healthAddr: flags.healthAddr,
+      workers,
+      resyncMs,
+      agentImages,
+      log,
+    });
+    log.info('Operator running', {
+      namespace: flags.namespace ?? '(all)',
+      endpoints: operator.addresses,
+      workers,
+    });
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    log.info('Shutting down', { signal });
+    await operator.stop();
+    done(ExitCode.Ok);
+  });
+};

@@ -1,0 +1,377 @@
+/**
+ * Wiring of the operator: one client, one informer per kind, one work queue per controller,
+ * optional leader election, metrics and health endpoints. `kelos operator` (src/cli) parses
+ * flags into {@link OperatorOptions} and calls {@link Operator.start}; tests and the bench
+ * start operators in-process the same way.
+ *
+ * Start-up order matters: queues start only after every informer has synced (gates such as
+ * branch serialization must see every Task before deciding), and, with leader election, only
+ * while this replica leads. Standbys keep their caches warm so a takeover is immediate.
+ *
+ * @packageDocumentation
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  type AgentConfig,
+  type AgentType,
+  Labels,
+  MANAGED_BY,
+  type Task,
+  type TaskBudget,
+  type TaskRecord,
+  type Workspace,
+} from '../api/index.ts';
+import { BudgetStates } from './budget-state.ts';
+import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { EventRecorder } from './events.ts';
+import { type EndpointServer, type ReadinessCheck, serveEndpoints } from './http.ts';
+import { Informer } from './informer.ts';
+import { HttpKubeClient, Resources, WRITE_VERBS } from './kube.ts';
+import { LeaderElector } from './leader-election.ts';
+import { type Logger, silentLogger } from './log.ts';
+import { OperatorMetrics } from './metrics.ts';
+import { type ReconcileResult, WorkQueue } from './queue.ts';
+import { addTaskIndexes, TASK_CONTROLLER, TaskReconciler, type TaskRuntime } from './reconcilers/task.ts';
+import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
+import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
+import { taskRuntime } from './runtime.ts';
+
+/** Leader election settings. */
+export interface LeaderElectionSettings {
+  /** Namespace of the Lease. */
+  readonly namespace: string;
+  /** Name of the Lease. */
+  readonly name: string;
+  /** This replica's identity; default `<hostname>_<random>`. */
+  readonly identity?: string;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+/** Everything the operator needs to run. */
+export interface OperatorOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Watch and reconcile one namespace only; all namespaces when unset. */
+  readonly namespace?: string;
+  /** Run only while holding this Lease. */
+  readonly leaderElection?: LeaderElectionSettings;
+  /** Listen address of `/metrics` (`:8080`); empty or `0` turns it off. */
+  readonly metricsAddr?: string;
+  /** Listen address of `/healthz` and `/readyz` (`:8081`); empty or `0` turns it off. */
+  readonly healthAddr?: string;
+  /** Tasks reconciled at the same time. Default 8. */
+  readonly workers?: number;
+  /** Period of the full resync. Default 10 minutes; 0 disables. */
+  readonly resyncMs?: number;
+  /** Image per agent type. */
+  readonly agentImages?: Partial<Record<AgentType, string>>;
+  /** Replaces the Task runtime (render and validate), for tests. */
+  readonly runtime?: TaskRuntime;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** Export Node process metrics. Default true. */
+  readonly processMetrics?: boolean;
+  /** Read pod logs when the termination message is empty. Default true. */
+  readonly logFallback?: boolean;
+}
+
+/** The informers of one operator. */
+export interface OperatorCaches {
+  readonly tasks: Informer<Task>;
+  readonly workspaces: Informer<Workspace>;
+  readonly agentConfigs: Informer<AgentConfig>;
+  readonly budgets: Informer<TaskBudget>;
+  readonly records: Informer<TaskRecord>;
+  readonly jobs: Informer<CachedJob>;
+  readonly pods: Informer<CachedPod>;
+}
+
+/** RBAC rules the operator needs; the install manifests are generated from this table. */
+export const OPERATOR_RBAC_RULES: ReadonlyArray<{
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}> = [
+  { apiGroups: ['kelos.dev'], resources: ['tasks'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
+  { apiGroups: ['kelos.dev'], resources: ['tasks/status', 'taskbudgets/status'], verbs: ['get', 'patch'] },
+  { apiGroups: ['kelos.dev'], resources: ['tasks/finalizers'], verbs: ['update'] },
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['workspaces', 'agentconfigs', 'taskbudgets'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['taskrecords'],
+    verbs: ['get', 'list', 'watch', 'create', 'delete'],
+  },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
+];
+
+/** Label selector of the Jobs and Pods the operator watches. */
+export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
+
+/** A running operator. */
+export class Operator {
+  readonly client: HttpKubeClient;
+  readonly caches: OperatorCaches;
+  readonly metrics: OperatorMetrics;
+  readonly queues: Readonly<Record<string, WorkQueue>>;
+  readonly elector: LeaderElector | undefined;
+  readonly #log: Logger;
+  readonly #servers: EndpointServer[] = [];
+  #synced = false;
+  #stopped = false;
+
+  private constructor(
+    client: HttpKubeClient,
+    caches: OperatorCaches,
+    metrics: OperatorMetrics,
+    queues: Record<string, WorkQueue>,
+    elector: LeaderElector | undefined,
+    log: Logger,
+  ) {
+    this.client = client;
+    this.caches = caches;
+    this.metrics = metrics;
+    this.queues = queues;
+    this.elector = elector;
+    this.#log = log;
+  }
+
+  /** Connects, starts informers and endpoints, and resolves once caches are synced. */
+  static async start(opts: OperatorOptions): Promise<Operator> {
+    const clock = opts.clock ?? systemClock;
+    const log = opts.log ?? silentLogger;
+    const client = await HttpKubeClient.fromKubeConfig(opts.kubeConfig);
+    const resyncMs = opts.resyncMs ?? 10 * 60_000;
+    const base = { client, namespace: opts.namespace, clock, log };
+    const caches: OperatorCaches = {
+      tasks: new Informer<Task>({ ...base, type: Resources.Task, resyncMs }),
+      workspaces: new Informer<Workspace>({ ...base, type: Resources.Workspace }),
+      agentConfigs: new Informer<AgentConfig>({ ...base, type: Resources.AgentConfig }),
+      budgets: new Informer<TaskBudget>({ ...base, type: Resources.TaskBudget, resyncMs }),
+      records: new Informer<TaskRecord>({ ...base, type: Resources.TaskRecord, resyncMs }),
+      jobs: new Informer<CachedJob>({
+        client,
+        type: Resources.Job,
+        namespace: opts.namespace,
+        labelSelector: OWNED_SELECTOR,
+        transform: trimJob,
+        clock,
+        log,
+      }),
+      pods: new Informer<CachedPod>({
+        client,
+        type: Resources.Pod,
+        namespace: opts.namespace,
+        labelSelector: OWNED_SELECTOR,
+        transform: trimPod,
+        clock,
+        log,
+      }),
+    };
+    addTaskIndexes(caches);
+
+    let leading = !opts.leaderElection;
+    const queues: Record<string, WorkQueue> = {};
+    const metrics = new OperatorMetrics(
+      {
+        queueDepths: () => Object.fromEntries(Object.entries(queues).map(([k, q]) => [k, q.depth])),
+        tasksByPhase: () => {
+          const counts: Record<string, number> = {};
+          for (const t of caches.tasks.list()) {
+            const p = t.status?.phase ?? '';
+            counts[p] = (counts[p] ?? 0) + 1;
+          }
+          return counts;
+        },
+        leading: () => leading,
+      },
+      { processMetrics: opts.processMetrics ?? true },
+    );
+    client.observe((verb, type, status) =>
+      metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) }),
+    );
+
+    const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+    const events = new EventRecorder(client, clock, log, identity);
+    const budgetStates = new BudgetStates(caches.records, clock);
+    const tasks = new TaskReconciler({
+      client,
+      caches,
+      budgets: budgetStates,
+      runtime: opts.runtime ?? taskRuntime({ agentImages: opts.agentImages ?? {} }),
+      events,
+      clock,
+      log,
+      metrics,
+      logFallback: opts.logFallback ?? true,
+    });
+    const budgets = new TaskBudgetReconciler({
+      client,
+      budgets: caches.budgets,
+      records: caches.records,
+      states: budgetStates,
+      clock,
+      log,
+    });
+    const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
+
+    const queue = (controller: string, workers: number) => {
+      const q = new WorkQueue({
+        workers,
+        clock,
+        onDone: (_key, outcome, ms) => metrics.observeReconcile(controller, outcome === 'ok', ms / 1000),
+      });
+      // Nothing runs before the caches are synced (and, with leader election, before leading).
+      q.pause();
+      queues[controller] = q;
+      return q;
+    };
+    const taskQueue = queue(TASK_CONTROLLER, opts.workers ?? 8);
+    const budgetQueue = queue(TASK_BUDGET_CONTROLLER, 2);
+    const recordQueue = queue(TASK_RECORD_CONTROLLER, 2);
+    tasks.register(taskQueue);
+    budgets.register(budgetQueue);
+    records.register(recordQueue);
+    const run = (reconcile: (key: string) => Promise<ReconcileResult | undefined>) => (key: string) =>
+      reconcile(key);
+    taskQueue.start(run((k) => tasks.reconcile(k)));
+    budgetQueue.start(run((k) => budgets.reconcile(k)));
+    recordQueue.start(run((k) => records.reconcile(k)));
+
+    let operator: Operator | undefined;
+    const resumeIfReady = () => {
+      if (!operator || !operator.#synced || !leading || operator.#stopped) return;
+      for (const q of Object.values(queues)) q.resume();
+    };
+    const elector = opts.leaderElection
+      ? new LeaderElector({
+          client,
+          namespace: opts.leaderElection.namespace,
+          name: opts.leaderElection.name,
+          identity,
+          ...(opts.leaderElection.leaseDurationMs
+            ? { leaseDurationMs: opts.leaderElection.leaseDurationMs }
+            : {}),
+          ...(opts.leaderElection.renewDeadlineMs
+            ? { renewDeadlineMs: opts.leaderElection.renewDeadlineMs }
+            : {}),
+          ...(opts.leaderElection.retryPeriodMs ? { retryPeriodMs: opts.leaderElection.retryPeriodMs } : {}),
+          clock,
+          log,
+          onStartedLeading: () => {
+            leading = true;
+            // Catch up on everything that changed while we were standby.
+            for (const k of caches.tasks.keys()) taskQueue.add(k);
+            for (const k of caches.budgets.keys()) budgetQueue.add(k);
+            for (const k of caches.records.keys()) recordQueue.add(k);
+            resumeIfReady();
+          },
+          onStoppedLeading: () => {
+            leading = false;
+            for (const q of Object.values(queues)) q.pause();
+          },
+        })
+      : undefined;
+    operator = new Operator(client, caches, metrics, queues, elector, log);
+
+    const checks: ReadinessCheck[] = [
+      {
+        name: 'informers-synced',
+        check: () => {
+          const pending = Object.values(caches)
+            .filter((i) => !i.hasSynced)
+            .map((i) => i.kind);
+          return pending.length ? `waiting for ${pending.join(', ')}` : undefined;
+        },
+      },
+    ];
+    if (elector) {
+      checks.push({
+        name: 'leader-election',
+        check: () => (elector.attempted ? undefined : 'no attempt to acquire the Lease has completed yet'),
+      });
+    }
+    const metricsAddr = opts.metricsAddr ?? '';
+    const healthAddr = opts.healthAddr ?? '';
+    if (metricsAddr && metricsAddr === healthAddr) {
+      const s = await serveEndpoints(metricsAddr, { metrics: metrics.registry, health: { checks } });
+      if (s) operator.#servers.push(s);
+    } else {
+      const m = await serveEndpoints(metricsAddr, { metrics: metrics.registry });
+      const h = await serveEndpoints(healthAddr, { health: { checks } });
+      for (const s of [m, h]) if (s) operator.#servers.push(s);
+    }
+
+    for (const i of Object.values(caches)) i.start();
+    elector?.start();
+    await Promise.all(Object.values(caches).map((i) => i.waitForSync()));
+    operator.#synced = true;
+    log.info('Caches synced', {
+      tasks: caches.tasks.size,
+      jobs: caches.jobs.size,
+      leaderElection: Boolean(elector),
+      endpoints: operator.#servers.map((s) => s.address),
+    });
+    resumeIfReady();
+    return operator;
+  }
+
+  /** Addresses of the HTTP endpoints, in start order. */
+  get addresses(): string[] {
+    return this.#servers.map((s) => s.address);
+  }
+
+  /** Whether this replica reconciles (leads, or runs without leader election). */
+  get active(): boolean {
+    return this.#synced && !this.#stopped && (this.elector?.isLeader ?? true);
+  }
+
+  /** API writes so far (create, apply, patch, delete). */
+  get writes(): number {
+    const r = this.client.requests;
+    let n = 0;
+    for (const v of WRITE_VERBS) n += r[v];
+    return n;
+  }
+
+  /** Resolves when no queue has a key ready or in progress. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await Promise.all(Object.values(this.queues).map((q) => q.idle()));
+      if (Object.values(this.queues).every((q) => q.depth === 0 && q.processing === 0)) return;
+    }
+  }
+
+  /** Offers every cached object to its controller again (what the periodic resync does). */
+  resync(): void {
+    for (const i of [this.caches.tasks, this.caches.budgets, this.caches.records]) i.resync();
+  }
+
+  /**
+   * Stops gracefully: no new reconciles, in-flight ones finish, the Lease is released, the
+   * watches and endpoints close.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const q of Object.values(this.queues)) q.pause();
+    await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
+    await this.elector?.stop();
+    await Promise.all(Object.values(this.caches).map((i) => i.stop()));
+    await Promise.all(this.#servers.map((s) => s.close()));
+    this.client.close();
+    this.#log.info('Operator stopped');
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The TaskBudget reconciler: keeps `status` showing the current period, the usage summed
+ * from TaskRecords in it, and a `Degraded` condition when the budget cannot be evaluated
+ * (invalid selector, unknown time zone). It runs again when a TaskRecord changes and when
+ * the period rolls over.
+ *
+ * Admission itself happens in the Task reconciler, which reads the same memoized state
+ * ({@link BudgetStates}). So does the Kelos extension `spec.enforcement: StopRunning`: once a
+ * budget with it is used up, the Task reconciler deletes the Jobs of the running Tasks it
+ * covers and fails them with reason `BudgetExceeded` (upstream only blocks new Tasks, so a
+ * runaway agent can overspend without bound).
+ *
+ * @packageDocumentation
+ */
+import { ConditionTypes, type TaskBudget, type TaskBudgetStatus, type TaskRecord } from '../../api/index.ts';
+import { usageToStatus } from '../budget.ts';
+import type { BudgetStates } from '../budget-state.ts';
+import type { Clock } from '../clock.ts';
+import type { Informer } from '../informer.ts';
+import { isConflict, type KubeClient, Resources } from '../kube.ts';
+import { Checklist, type Logger } from '../log.ts';
+import type { ReconcileResult, WorkQueue } from '../queue.ts';
+import { resolveCondition, setCondition, statusPatch } from '../status.ts';
+
+/** Name of this controller in logs and metrics. */
+export const TASK_BUDGET_CONTROLLER = 'taskbudget';
+
+/** Options of {@link TaskBudgetReconciler}. */
+export interface TaskBudgetReconcilerOptions {
+  readonly client: KubeClient;
+  readonly budgets: Informer<TaskBudget>;
+  readonly records: Informer<TaskRecord>;
+  readonly states: BudgetStates;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** RFC 3339 at second precision, as metav1.Time is written. */
+const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** How often a Degraded budget is looked at again without any event. */
+const DEGRADED_REQUEUE_MS = 60_000;
+
+/** Reconciles TaskBudget status. */
+export class TaskBudgetReconciler {
+  readonly #o: TaskBudgetReconcilerOptions;
+
+  constructor(opts: TaskBudgetReconcilerOptions) {
+    this.#o = opts;
+  }
+
+  /** Maps events to TaskBudget keys on `queue`. */
+  register(queue: WorkQueue): void {
+    const { budgets, records, states } = this.#o;
+    budgets.onChange((type, key, budget) => {
+      if (type === 'delete') states.forget(budget.metadata.namespace ?? '', budget.metadata.name ?? '');
+      queue.add(key);
+    });
+    // Usage changed: every budget of the namespace may see a different sum.
+    records.onChange((type, _key, record) => {
+      if (type === 'resync') return;
+      for (const b of budgets.list(record.metadata.namespace)) {
+        queue.add(`${b.metadata.namespace}/${b.metadata.name}`);
+      }
+    });
+  }
+
+  /** Reconciles the TaskBudget under `key`. */
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const budget = this.#o.budgets.getByKey(key);
+    const log = this.#o.log.child({ controller: TASK_BUDGET_CONTROLLER, key });
+    if (!budget) return undefined;
+    const list = new Checklist();
+    try {
+      const result = await this.#reconcile(budget, list);
+      const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
+      if (list.wrote) log.info('Reconciled TaskBudget', fields);
+      else log.debug('Reconciled TaskBudget', fields);
+      return result;
+    } catch (err) {
+      if (isConflict(err)) return { requeueAfterMs: 250 };
+      log.error('Reconcile of TaskBudget failed', { steps: list.steps, error: err });
+      throw err;
+    }
+  }
+
+  async #reconcile(budget: TaskBudget, list: Checklist): Promise<ReconcileResult | undefined> {
+    const now = this.#o.clock.now();
+    const state = this.#o.states.stateOf(budget);
+    const stamp = rfc3339(now);
+    const current = budget.status ?? {};
+    let next: TaskBudgetStatus;
+    let requeueAfterMs: number;
+    if (!state.ok) {
+      list.step(`Cannot evaluate: ${state.problem.message}`);
+      next = {
+        ...current,
+        observedGeneration: budget.metadata.generation,
+        conditions: setCondition(
+          current.conditions,
+          {
+            type: ConditionTypes.Degraded,
+            status: 'True',
+            reason: state.problem.reason,
+            message: `${state.problem.message}; every Task in the namespace is blocked until it is fixed`,
+          },
+          stamp,
+          budget.metadata.generation,
+        ),
+      };
+      requeueAfterMs = DEGRADED_REQUEUE_MS;
+    } else {
+      const used = usageToStatus(state.used);
+      list.step(
+        `Period ${rfc3339(state.period.start)} – ${rfc3339(state.period.end)}: used ${used.costUSD} USD, ${used.inputTokens} input and ${used.outputTokens} output tokens${
+          state.exhausted ? ` (used up: ${state.exhausted})` : ''
+        }`,
+      );
+      next = {
+        ...current,
+        observedGeneration: budget.metadata.generation,
+        currentPeriodStart: rfc3339(state.period.start),
+        currentPeriodEnd: rfc3339(state.period.end),
+        used,
+        conditions: resolveCondition(
+          current.conditions,
+          {
+            type: ConditionTypes.Degraded,
+            status: 'False',
+            reason: 'Evaluated',
+            message: 'Budget evaluated',
+          },
+          stamp,
+        ),
+      };
+      if (!next.conditions?.length) delete next.conditions;
+      requeueAfterMs = Math.max(1, state.period.end - now);
+    }
+    const patch = statusPatch(current as Record<string, unknown>, next as Record<string, unknown>);
+    if (patch) {
+      await this.#o.client.mergePatch(
+        Resources.TaskBudget,
+        budget.metadata.namespace,
+        budget.metadata.name ?? '',
+        { status: patch },
+        { subresource: 'status', resourceVersion: budget.metadata.resourceVersion },
+      );
+      list.write('Status written');
+    } else {
+      list.step('Status unchanged');
+    }
+    return { requeueAfterMs };
+  }
+}

@@ -1,0 +1,984 @@
+/**
+ * The Task reconciler: turns a Task into a Job, tracks the Job to completion, and records
+ * what the agent reported. `reconcile(key)` reads the latest Task from the cache and walks a
+ * checklist, top to bottom:
+ *
+ * 1. Deleted → delete the Job (Background propagation), then remove our finalizer.
+ * 2. Finished → make sure the TaskRecord exists; delete the Task when its TTL expired.
+ * 3. Job exists → derive the phase from the Job and its newest Pod; on completion read the
+ *    outputs from the agent container's termination message (pod logs as a fallback).
+ *    Running Tasks covered by a used-up `StopRunning` TaskBudget are stopped here.
+ * 4. No Job yet → admission: decode and validate the spec (cluster data is untrusted),
+ *    resolve the Workspace and AgentConfigs, then the gates in order (dependencies, branch
+ *    lock, TaskBudgets); render the prompt and the Job; add the finalizer; create the Job.
+ *
+ * All state lives in the API server: the Job is named after the Task and created
+ * idempotently, every Task write carries a resourceVersion precondition, and the status is
+ * written only when it changed (so resyncs cost nothing).
+ *
+ * @packageDocumentation
+ */
+import {
+  type AgentConfig,
+  Annotations,
+  type Condition,
+  ConditionTypes,
+  FINALIZER,
+  isTerminalPhase,
+  type KubeObject,
+  Labels,
+  MANAGED_BY,
+  type Task,
+  type TaskBudget,
+  TaskPhase,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskUsage,
+  type Workspace,
+} from '../../api/index.ts';
+import { DEFAULT_TASK_RECORD_TTL_SECONDS } from '../../api/task-record.ts';
+import type { Diagnostic } from '../../validate/diagnostic.ts';
+import { admit, budgetRequeueMs } from '../budget.ts';
+import type { BudgetStates } from '../budget-state.ts';
+import {
+  type CachedJob,
+  type CachedPod,
+  JOB_NAME_LABEL,
+  newestPod,
+  observeJob,
+  terminationMessage,
+  trimJob,
+} from '../children.ts';
+import type { Clock } from '../clock.ts';
+import type { EventRecorder, EventType } from '../events.ts';
+import {
+  agentConfigsOf,
+  branchKey,
+  checkBranchLock,
+  checkDependencies,
+  type DependencyGate,
+  workspaceOf,
+} from '../gates.ts';
+import type { Informer } from '../informer.ts';
+import {
+  ApiError,
+  type ApiObject,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  KELOS_API_VERSION,
+  type KubeClient,
+  Resources,
+  type ResourceType,
+} from '../kube.ts';
+import { matches } from '../label-selector.ts';
+import { Checklist, type Logger } from '../log.ts';
+import type { OperatorMetrics } from '../metrics.ts';
+import { parseLogOutputs, parseTerminationMessage } from '../outputs.ts';
+import type { ReconcileResult, WorkQueue } from '../queue.ts';
+import {
+  type ConditionInput,
+  findCondition,
+  resolveCondition,
+  setCondition,
+  statusPatch,
+} from '../status.ts';
+import { renderPrompt } from '../template/render-prompt.ts';
+
+/** Name of this controller in logs and metrics. */
+export const TASK_CONTROLLER = 'task';
+
+/** The caches the Task reconciler reads. */
+export interface TaskCaches {
+  readonly tasks: Informer<Task>;
+  readonly workspaces: Informer<Workspace>;
+  readonly agentConfigs: Informer<AgentConfig>;
+  readonly budgets: Informer<TaskBudget>;
+  readonly records: Informer<TaskRecord>;
+  readonly jobs: Informer<CachedJob>;
+  readonly pods: Informer<CachedPod>;
+}
+
+/** Index names the Task reconciler needs on its informers (see {@link addTaskIndexes}). */
+export const TaskIndexes = {
+  /** Tasks by `namespace/name` of each Task they depend on. */
+  DependsOn: 'dependsOn',
+  /** Tasks by branch lock key. */
+  Branch: 'branch',
+  /** Tasks by `namespace/name` of their Workspace. */
+  Workspace: 'workspace',
+  /** Tasks by `namespace/name` of each AgentConfig. */
+  AgentConfig: 'agentConfig',
+  /** Pods by `namespace/job-name`. */
+  Job: 'job',
+} as const;
+
+/** Registers the indexes of {@link TaskIndexes}. Call before the informers start. */
+export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
+  const ns = (t: ApiObject) => t.metadata.namespace ?? '';
+  c.tasks.addIndex(TaskIndexes.DependsOn, (t) => (t.spec?.dependsOn ?? []).map((d) => `${ns(t)}/${d}`));
+  c.tasks.addIndex(TaskIndexes.Branch, (t) => {
+    const k = branchKey(t);
+    return k ? [k] : [];
+  });
+  c.tasks.addIndex(TaskIndexes.Workspace, (t) => {
+    const w = workspaceOf(t);
+    return w ? [`${ns(t)}/${w}`] : [];
+  });
+  c.tasks.addIndex(TaskIndexes.AgentConfig, (t) => agentConfigsOf(t).map((a) => `${ns(t)}/${a}`));
+  c.pods.addIndex(TaskIndexes.Job, (p) => {
+    const job = p.metadata.labels?.[JOB_NAME_LABEL] ?? p.metadata.labels?.['job-name'];
+    return job ? [`${ns(p)}/${job}`] : [];
+  });
+}
+
+/** What the Job renderer receives. */
+export interface JobRenderInput {
+  readonly task: Task;
+  readonly workspace: Workspace | undefined;
+  /** AgentConfigs in the order the Task lists them. */
+  readonly agentConfigs: readonly AgentConfig[];
+  /** The prompt after `{{.Deps}}` templating. */
+  readonly prompt: string;
+}
+
+/** What the Job renderer returns: the Job, owned ConfigMaps, and errors that prevent it. */
+export interface RenderedJob {
+  readonly job: KubeObject | undefined;
+  readonly configMaps: readonly KubeObject[];
+  /** Errors (severity `error`) fail the Task; warnings are logged. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** The pure pieces the reconciler calls, injected so the wiring decides their options. */
+export interface TaskRuntime {
+  /** Builds the Job for an admitted Task. */
+  renderJob(input: JobRenderInput): RenderedJob;
+  /** Validates a Task read from the cluster; returns its diagnostics (errors fail the Task). */
+  validate(task: Task): readonly Diagnostic[];
+}
+
+/** Options of {@link TaskReconciler}. */
+export interface TaskReconcilerOptions {
+  readonly client: KubeClient;
+  readonly caches: TaskCaches;
+  readonly budgets: BudgetStates;
+  readonly runtime: TaskRuntime;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics?: OperatorMetrics;
+  /** Read pod logs when the termination message is empty. Default true. */
+  readonly logFallback?: boolean;
+}
+
+/** How long a Task waiting for a missing Workspace or AgentConfig waits before a re-check. */
+const MISSING_REFERENCE_REQUEUE_MS = 30_000;
+/** Back-off when a write lost a race with another writer; the watch usually brings the key back first. */
+const CONFLICT_REQUEUE_MS = 250;
+
+const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const isOwnedBy = (obj: ApiObject, owner: ApiObject): boolean =>
+  (obj.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === owner.metadata.uid);
+
+const jobFinished = (job: CachedJob): boolean =>
+  (job.status?.conditions ?? []).some(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
+
+const hasUsage = (u: TaskUsage | undefined): u is TaskUsage =>
+  u !== undefined && (u.costUSD !== undefined || u.inputTokens !== undefined || u.outputTokens !== undefined);
+
+/** The labels a TaskBudget admitted the Task with (the snapshot), else its current labels. */
+export const admittedLabels = (task: Task): Record<string, string> | undefined => {
+  const snap = task.metadata.annotations?.[Annotations.TaskBudgetLabels];
+  if (snap) {
+    try {
+      const parsed = JSON.parse(snap) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out[k] = v;
+        return out;
+      }
+    } catch {
+      // A hand-edited, unparseable snapshot: fall back to the live labels.
+    }
+  }
+  return task.metadata.labels;
+};
+
+/** The agent type and model of a Task, preferring `spec.worker`. */
+const agentOf = (task: Task): { type: string; model: string } => ({
+  type: task.spec?.worker?.type || task.spec?.type || '',
+  model: task.spec?.worker?.model ?? task.spec?.model ?? '',
+});
+
+/** Reconciles Tasks. */
+export class TaskReconciler {
+  readonly #o: TaskReconcilerOptions;
+  /** Validation results by Task uid: the spec is immutable, so each Task is validated once. */
+  readonly #validated = new Map<string, readonly Diagnostic[]>();
+
+  constructor(opts: TaskReconcilerOptions) {
+    this.#o = opts;
+  }
+
+  /**
+   * Maps informer events to Task keys on `queue`. Each mapping says why it exists; handlers
+   * only enqueue (level-triggered), the reconcile reads the cache.
+   */
+  register(queue: WorkQueue): void {
+    const { tasks, workspaces, agentConfigs, budgets, records, jobs, pods } = this.#o.caches;
+    tasks.onChange((type, key, task, old) => {
+      queue.add(key);
+      if (type === 'resync') return;
+      // Tasks that depend on this one wait for it to appear and to finish.
+      const phaseChanged = type !== 'update' || old?.status?.phase !== task.status?.phase;
+      if (phaseChanged) for (const k of tasks.keysByIndex(TaskIndexes.DependsOn, key)) queue.add(k);
+      // The next Task on the branch starts when this one finishes or goes away.
+      const bk = branchKey(task);
+      if (bk && phaseChanged && (type === 'delete' || isTerminalPhase(task.status?.phase))) {
+        for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
+      }
+    });
+    // Tasks waiting for a Workspace or AgentConfig start as soon as it is created.
+    workspaces.onChange((type, key) => {
+      if (type !== 'resync') for (const k of tasks.keysByIndex(TaskIndexes.Workspace, key)) queue.add(k);
+    });
+    agentConfigs.onChange((type, key) => {
+      if (type !== 'resync') for (const k of tasks.keysByIndex(TaskIndexes.AgentConfig, key)) queue.add(k);
+    });
+    // The Task's phase follows its Job and Pods.
+    jobs.onChange((type, _key, job) => {
+      if (type === 'resync') return;
+      const owner = job.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Task');
+      if (owner) queue.add(`${job.metadata.namespace}/${owner.name}`);
+    });
+    pods.onChange((type, _key, pod) => {
+      if (type === 'resync') return;
+      for (const jobKey of [pod.metadata.labels?.[JOB_NAME_LABEL] ?? pod.metadata.labels?.['job-name']]) {
+        if (jobKey) queue.add(`${pod.metadata.namespace}/${jobKey}`);
+      }
+    });
+    // A budget that changed may admit waiting Tasks, or stop running ones (StopRunning).
+    budgets.onChange((type, _key, budget) => {
+      if (type === 'resync') return;
+      this.#enqueueBudgetSensitive(
+        queue,
+        budget.metadata.namespace ?? '',
+        type === 'delete' ? 'waiting' : 'all',
+      );
+    });
+    // New usage may exhaust a StopRunning budget; running Tasks it covers must stop.
+    records.onChange((type, _key, record) => {
+      if (type !== 'add') return;
+      const ns = record.metadata.namespace ?? '';
+      if (budgets.list(ns).some((b) => b.spec?.enforcement === 'StopRunning'))
+        this.#enqueueBudgetSensitive(queue, ns, 'running');
+    });
+  }
+
+  #enqueueBudgetSensitive(queue: WorkQueue, namespace: string, which: 'waiting' | 'running' | 'all'): void {
+    for (const t of this.#o.caches.tasks.list(namespace)) {
+      if (isTerminalPhase(t.status?.phase)) continue;
+      const blocked = findCondition(t.status?.conditions, ConditionTypes.BudgetBlocked)?.status === 'True';
+      const running = Boolean(t.status?.jobName);
+      if ((which !== 'running' && blocked) || (which !== 'waiting' && running)) {
+        queue.add(`${namespace}/${t.metadata.name}`);
+      }
+    }
+  }
+
+  /** Reconciles the Task under `key` (`namespace/name`). */
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const task = this.#o.caches.tasks.getByKey(key);
+    const log = this.#o.log.child({ controller: TASK_CONTROLLER, key });
+    if (!task) {
+      log.debug('Task is gone; nothing to do');
+      return undefined;
+    }
+    const list = new Checklist();
+    try {
+      const result = await this.#reconcile(task, list);
+      const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
+      if (list.wrote) log.info('Reconciled Task', fields);
+      else log.debug('Reconciled Task', fields);
+      return result;
+    } catch (err) {
+      if (isConflict(err)) {
+        list.step('Lost a write race (resourceVersion changed); retrying with the newer object');
+        log.debug('Reconciled Task', { steps: list.steps });
+        return { requeueAfterMs: CONFLICT_REQUEUE_MS };
+      }
+      if (isNotFound(err) && err instanceof ApiError && err.kind === 'Task') {
+        // The cache lagged behind a deletion; the delete event is on its way.
+        list.step('Task is gone');
+        log.debug('Reconciled Task', { steps: list.steps });
+        return undefined;
+      }
+      log.error('Reconcile of Task failed', { steps: list.steps, error: err });
+      throw err;
+    }
+  }
+
+  async #reconcile(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    if (task.metadata.deletionTimestamp) return this.#finalize(task, list);
+    this.#dropValidationIfFinished(task);
+    const job = this.#o.caches.jobs.get(namespace, name);
+    if (isTerminalPhase(task.status?.phase)) {
+      list.step(`Finished (${task.status?.phase})`);
+      return this.#afterFinish(task, job, list);
+    }
+    if (task.spec?.workerPoolRef) {
+      return this.#fail(task, list, {
+        reason: 'WorkerPoolUnsupported',
+        message:
+          'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker',
+      });
+    }
+    if (job) return this.#track(task, job, list);
+    if (task.status?.jobName) {
+      // Admitted before. Either the Job informer lags behind our own create, or someone
+      // deleted the Job; ask the API server rather than creating a second agent run.
+      const live = await this.#o.client.get<KubeObject>(Resources.Job, namespace, name);
+      if (live) {
+        list.step('Job not cached yet; read it from the API server');
+        return this.#track(task, trimJob(live), list);
+      }
+      return this.#fail(task, list, {
+        reason: 'JobDeleted',
+        message: `Job ${namespace}/${name} was deleted before the Task finished`,
+      });
+    }
+    return this.#admit(task, list);
+  }
+
+  #dropValidationIfFinished(task: Task): void {
+    // Bounded: validation results of finished Tasks are not needed again.
+    if (isTerminalPhase(task.status?.phase) && task.metadata.uid) this.#validated.delete(task.metadata.uid);
+  }
+
+  // ---- deletion -------------------------------------------------------------------------
+
+  async #finalize(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
+    const { namespace, name, uid } = task.metadata as { namespace: string; name: string; uid: string };
+    this.#validated.delete(uid);
+    if (!task.metadata.finalizers?.includes(FINALIZER)) {
+      list.step('Being deleted; our finalizer is not on it');
+      return undefined;
+    }
+    const job = await this.#o.client.get<KubeObject>(Resources.Job, namespace, name);
+    if (job && isOwnedBy(job, task) && !job.metadata.deletionTimestamp) {
+      await this.#o.client.delete(Resources.Job, namespace, name, {
+        uid: job.metadata.uid,
+        propagationPolicy: 'Background',
+      });
+      list.write(`Job ${namespace}/${name} deleted (Background propagation)`);
+    } else {
+      list.step('No Job of ours to delete');
+    }
+    await this.#o.client.mergePatch(
+      Resources.Task,
+      namespace,
+      name,
+      { metadata: { finalizers: (task.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) } },
+      { resourceVersion: task.metadata.resourceVersion },
+    );
+    list.write('Finalizer removed');
+    return undefined;
+  }
+
+  // ---- admission --------------------------------------------------------------------------
+
+  async #admit(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    const { caches, clock } = this.#o;
+    const now = isoNow(clock);
+
+    const problems = this.#validate(task);
+    if (problems.length) {
+      const detail = problems.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+      return this.#fail(task, list, { reason: 'InvalidSpec', message: `Task spec is invalid: ${detail}` });
+    }
+    list.step('Spec valid');
+
+    let conditions = task.status?.conditions ?? [];
+    const wsName = workspaceOf(task);
+    const workspace = wsName ? caches.workspaces.get(namespace, wsName) : undefined;
+    if (wsName && !workspace) {
+      return this.#wait(task, list, `Waiting for Workspace "${wsName}" to be created`, {
+        set: {
+          type: ConditionTypes.ReferencesResolved,
+          status: 'False',
+          reason: 'WorkspaceNotFound',
+          message: `Workspace ${namespace}/${wsName} does not exist`,
+        },
+        requeueAfterMs: MISSING_REFERENCE_REQUEUE_MS,
+      });
+    }
+    const agentConfigs: AgentConfig[] = [];
+    for (const acName of agentConfigsOf(task)) {
+      const ac = caches.agentConfigs.get(namespace, acName);
+      if (!ac) {
+        return this.#wait(task, list, `Waiting for AgentConfig "${acName}" to be created`, {
+          set: {
+            type: ConditionTypes.ReferencesResolved,
+            status: 'False',
+            reason: 'AgentConfigNotFound',
+            message: `AgentConfig ${namespace}/${acName} does not exist`,
+          },
+          requeueAfterMs: MISSING_REFERENCE_REQUEUE_MS,
+        });
+      }
+      agentConfigs.push(ac);
+    }
+    conditions = resolveCondition(
+      conditions,
+      {
+        type: ConditionTypes.ReferencesResolved,
+        status: 'True',
+        reason: 'Resolved',
+        message: 'Workspace and AgentConfigs exist',
+      },
+      now,
+    );
+    list.step(wsName || agentConfigs.length ? 'References resolved' : 'No references to resolve');
+
+    const lookup = (n: string) => caches.tasks.get(namespace, n);
+    const deps: DependencyGate = checkDependencies(task, lookup);
+    if (deps.state === 'failed') {
+      return this.#fail(task, list, {
+        reason: deps.reason,
+        message: deps.message,
+        condition: {
+          type: ConditionTypes.DependenciesReady,
+          status: 'False',
+          reason: deps.reason,
+          message: deps.message,
+        },
+      });
+    }
+    if (deps.state === 'waiting') {
+      return this.#wait(task, list, deps.message, {
+        set: {
+          type: ConditionTypes.DependenciesReady,
+          status: 'False',
+          reason: deps.reason,
+          message: deps.message,
+        },
+      });
+    }
+    if (deps.state === 'ready') {
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionTypes.DependenciesReady,
+          status: 'True',
+          reason: 'DependenciesSucceeded',
+          message: 'All dependencies succeeded',
+        },
+        now,
+      );
+      list.step(`Dependencies succeeded (${deps.deps.length})`);
+    }
+
+    const bk = branchKey(task);
+    if (bk) {
+      const gate = checkBranchLock(task, caches.tasks.byIndex(TaskIndexes.Branch, bk), lookup);
+      if (gate.state === 'locked') {
+        return this.#wait(task, list, gate.message, {
+          set: {
+            type: ConditionTypes.BranchLocked,
+            status: 'True',
+            reason: 'BranchInUse',
+            message: gate.message,
+          },
+          keep: conditions,
+        });
+      }
+      conditions = resolveCondition(
+        conditions,
+        {
+          type: ConditionTypes.BranchLocked,
+          status: 'False',
+          reason: 'BranchAvailable',
+          message: `Branch "${task.spec.branch}" is free`,
+        },
+        now,
+      );
+      list.step(`Branch "${task.spec.branch}" is free`);
+    }
+
+    const admission = admit(task.metadata.labels, caches.budgets.list(namespace), (b) =>
+      this.#o.budgets.stateOf(b),
+    );
+    if (!admission.admitted) {
+      return this.#wait(task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}`, {
+        set: {
+          type: ConditionTypes.BudgetBlocked,
+          status: 'True',
+          reason: 'BudgetExceeded',
+          message: `Blocked by TaskBudget "${admission.budget}": ${admission.reason}`,
+        },
+        keep: conditions,
+        requeueAfterMs: budgetRequeueMs(admission.retryAt, clock.now()),
+      });
+    }
+    conditions = resolveCondition(
+      conditions,
+      {
+        type: ConditionTypes.BudgetBlocked,
+        status: 'False',
+        reason: 'BudgetAvailable',
+        message: 'Admitted by every TaskBudget that covers it',
+      },
+      now,
+    );
+    list.step(
+      admission.coveredBy.length
+        ? `Admitted by TaskBudgets ${admission.coveredBy.join(', ')}`
+        : 'No TaskBudget covers it',
+    );
+
+    const prompt = renderPrompt(task, deps.state === 'ready' ? deps.deps : []);
+    if (!prompt.ok) return this.#fail(task, list, { reason: 'PromptRenderFailed', message: prompt.message });
+    if (deps.state === 'ready') list.step('Prompt rendered with dependency results');
+
+    const rendered = this.#o.runtime.renderJob({ task, workspace, agentConfigs, prompt: prompt.prompt });
+    const renderErrors = rendered.diagnostics.filter((d) => d.severity === 'error');
+    if (renderErrors.length || !rendered.job) {
+      const detail = renderErrors.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+      return this.#fail(task, list, {
+        reason: 'JobRenderFailed',
+        message: `Cannot build the Job: ${detail || 'no Job rendered'}`,
+      });
+    }
+    list.step('Job rendered');
+
+    // Finalizer and budget label snapshot in one write, just before the Job exists: only
+    // then is there something to clean up, and only then is the Task admitted.
+    let current = task;
+    const finalizers = task.metadata.finalizers ?? [];
+    const snapshot =
+      admission.coveredBy.length > 0 && !task.metadata.annotations?.[Annotations.TaskBudgetLabels]
+        ? JSON.stringify(task.metadata.labels ?? {})
+        : undefined;
+    if (!finalizers.includes(FINALIZER) || snapshot) {
+      const metadata: Record<string, unknown> = { finalizers: [...new Set([...finalizers, FINALIZER])] };
+      if (snapshot) metadata['annotations'] = { [Annotations.TaskBudgetLabels]: snapshot };
+      current = await this.#o.client.mergePatch<Task>(
+        Resources.Task,
+        namespace,
+        name,
+        { metadata },
+        { resourceVersion: task.metadata.resourceVersion },
+      );
+      list.write(
+        snapshot ? 'Finalizer added; labels snapshotted for TaskBudget accounting' : 'Finalizer added',
+      );
+    }
+
+    for (const cm of rendered.configMaps) await this.#createOwned(Resources.ConfigMap, cm, current, list);
+    const job = await this.#createOwned(
+      Resources.Job,
+      this.#withLabels(rendered.job, current),
+      current,
+      list,
+    );
+    if (!job) {
+      return this.#fail(current, list, {
+        reason: 'JobConflict',
+        message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
+      });
+    }
+    const status: TaskStatus = {
+      ...current.status,
+      phase: TaskPhase.Pending,
+      jobName: name,
+      message: 'Job created; waiting for its Pod to run',
+      conditions,
+    };
+    if (!status.conditions?.length) delete status.conditions;
+    await this.#writeStatus(current, status, list, {
+      type: 'Normal',
+      reason: 'JobCreated',
+      note: `Created Job ${namespace}/${name}`,
+    });
+    return undefined;
+  }
+
+  #validate(task: Task): readonly Diagnostic[] {
+    const uid = task.metadata.uid ?? '';
+    let result = this.#validated.get(uid);
+    if (!result) {
+      result = this.#o.runtime.validate(task).filter((d) => d.severity === 'error');
+      this.#validated.set(uid, result);
+    }
+    return result;
+  }
+
+  /** Puts the labels selectors depend on onto the Job and its Pod template, whatever the renderer did. */
+  #withLabels(job: KubeObject, task: Task): KubeObject {
+    const name = task.metadata.name ?? '';
+    const ours = { [Labels.ManagedBy]: MANAGED_BY, [Labels.Task]: name };
+    const spec = (job['spec'] ?? {}) as { template?: { metadata?: { labels?: Record<string, string> } } };
+    const template = spec.template ?? {};
+    return {
+      ...job,
+      metadata: {
+        ...job.metadata,
+        namespace: task.metadata.namespace,
+        name,
+        labels: { ...job.metadata.labels, ...ours },
+      },
+      spec: {
+        ...spec,
+        template: {
+          ...template,
+          metadata: { ...template.metadata, labels: { ...template.metadata?.labels, ...ours } },
+        },
+      },
+    };
+  }
+
+  /**
+   * Creates a child owned by `task` (owner reference added when missing). An existing child
+   * is fine when it is ours: a restart between create and status write must not fail.
+   * Returns undefined when the name is taken by something we do not own.
+   */
+  async #createOwned(
+    type: ResourceType,
+    obj: KubeObject,
+    task: Task,
+    list: Checklist,
+  ): Promise<KubeObject | undefined> {
+    const owner = {
+      apiVersion: KELOS_API_VERSION,
+      kind: 'Task',
+      name: task.metadata.name ?? '',
+      uid: task.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    const refs = obj.metadata.ownerReferences ?? [];
+    const body: KubeObject = {
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        namespace: task.metadata.namespace,
+        ownerReferences: refs.some((r) => r.controller) ? refs : [...refs, owner],
+      },
+    };
+    const what = `${type.kind} ${body.metadata.namespace}/${body.metadata.name}`;
+    try {
+      const created = await this.#o.client.create(type, body);
+      list.write(`${what} created`);
+      return created;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await this.#o.client.get<KubeObject>(
+        type,
+        body.metadata.namespace,
+        body.metadata.name ?? '',
+      );
+      if (existing && isOwnedBy(existing, task)) {
+        list.step(`${what} already exists and is ours`);
+        return existing;
+      }
+      list.step(`${what} already exists and is not ours`);
+      return undefined;
+    }
+  }
+
+  // ---- tracking -----------------------------------------------------------------------------
+
+  async #track(task: Task, job: CachedJob, list: Checklist): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    if (!isOwnedBy(job, task)) {
+      return this.#fail(task, list, {
+        reason: 'JobConflict',
+        message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
+      });
+    }
+    const stop = jobFinished(job) ? undefined : this.#stoppingBudget(task);
+    if (stop) {
+      if (!job.metadata.deletionTimestamp) {
+        await this.#o.client.delete(Resources.Job, namespace, name, {
+          uid: job.metadata.uid,
+          propagationPolicy: 'Background',
+        });
+        list.write(`Job deleted: TaskBudget "${stop.budget}" is used up and enforces StopRunning`);
+      }
+      const message = `Stopped by TaskBudget "${stop.budget}": ${stop.reason}`;
+      return this.#fail(task, list, {
+        reason: 'BudgetExceeded',
+        message,
+        condition: { type: ConditionTypes.BudgetBlocked, status: 'True', reason: 'BudgetExceeded', message },
+      });
+    }
+
+    const pod = newestPod(this.#o.caches.pods.byIndex(TaskIndexes.Job, `${namespace}/${name}`));
+    const observed = observeJob(job, pod);
+    const next: TaskStatus = {
+      ...task.status,
+      phase: observed.phase,
+      jobName: name,
+      message: observed.message,
+    };
+    if (observed.podName) next.podName = observed.podName;
+    if (!next.startTime && observed.startTime && observed.phase !== TaskPhase.Pending)
+      next.startTime = observed.startTime;
+    const finishing = isTerminalPhase(observed.phase);
+    if (finishing) {
+      next.completionTime = task.status?.completionTime ?? (observed.completionTime || isoNow(this.#o.clock));
+      const captured = await this.#capture(pod, list);
+      if (captured) {
+        next.outputs = captured.outputs;
+        next.results = captured.results;
+        if (captured.usage) next.usage = captured.usage;
+      }
+    }
+    list.step(`Job observed: ${observed.phase}`);
+    const written = await this.#writeStatus(
+      task,
+      next,
+      list,
+      this.#phaseEvent(observed.phase, observed.message),
+    );
+    if (finishing) {
+      this.#countCompletion(written);
+      return this.#afterFinish(written, job, list);
+    }
+    return undefined;
+  }
+
+  #phaseEvent(phase: string, message: string): { type: EventType; reason: string; note: string } {
+    switch (phase) {
+      case TaskPhase.Running:
+        return { type: 'Normal', reason: 'TaskRunning', note: 'The agent is running' };
+      case TaskPhase.Succeeded:
+        return { type: 'Normal', reason: 'TaskSucceeded', note: message };
+      case TaskPhase.Failed:
+        return { type: 'Warning', reason: 'TaskFailed', note: message };
+      default:
+        return { type: 'Normal', reason: 'TaskPending', note: message };
+    }
+  }
+
+  /** Outputs from the termination message; the pod log only when that is empty. */
+  async #capture(pod: CachedPod | undefined, list: Checklist): Promise<ReturnType<typeof parseLogOutputs>> {
+    const message = terminationMessage(pod);
+    if (message) {
+      const parsed = parseTerminationMessage(message);
+      list.step(
+        parsed
+          ? `Outputs read from the termination message (${parsed.outputs.length} lines)`
+          : 'Termination message has no outputs',
+      );
+      if (parsed) return parsed;
+    }
+    if (!pod || this.#o.logFallback === false) return undefined;
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? '')}/pods/${encodeURIComponent(
+      pod.metadata.name ?? '',
+    )}/log?container=kelos-agent&tailLines=100`;
+    try {
+      const parsed = parseLogOutputs(await this.#o.client.getText(path));
+      list.step(
+        parsed ? `Outputs read from the pod log (${parsed.outputs.length} lines)` : 'Pod log has no outputs',
+      );
+      return parsed;
+    } catch (err) {
+      list.step(
+        `Pod log not readable (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); no outputs recorded`,
+      );
+      return undefined;
+    }
+  }
+
+  /** The StopRunning budget that is used up and covers this Task, if any. */
+  #stoppingBudget(task: Task): { budget: string; reason: string } | undefined {
+    const labels = admittedLabels(task);
+    for (const b of this.#o.caches.budgets.list(task.metadata.namespace)) {
+      if (b.spec?.enforcement !== 'StopRunning') continue;
+      const state = this.#o.budgets.stateOf(b);
+      // A broken budget blocks new Tasks (fail closed) but does not kill running ones.
+      if (!state.ok || !state.exhausted || !matches(state.selector, labels)) continue;
+      return { budget: b.metadata.name ?? '', reason: state.exhausted };
+    }
+    return undefined;
+  }
+
+  #countCompletion(task: Task): void {
+    const m = this.#o.metrics;
+    if (!m) return;
+    const { type, model } = agentOf(task);
+    const namespace = task.metadata.namespace ?? '';
+    m.taskCompletions.inc({ namespace, type, phase: task.status?.phase ?? '' });
+    const usage = task.status?.usage;
+    if (!usage) return;
+    const labels = { namespace, spawner: task.metadata.labels?.[Labels.TaskSpawner] ?? '', model };
+    if (usage.inputTokens) m.inputTokens.inc(labels, usage.inputTokens);
+    if (usage.outputTokens) m.outputTokens.inc(labels, usage.outputTokens);
+    const cost = Number(usage.costUSD);
+    if (Number.isFinite(cost) && cost > 0) m.costUSD.inc(labels, cost);
+  }
+
+  // ---- after completion ---------------------------------------------------------------------
+
+  async #afterFinish(
+    task: Task,
+    job: CachedJob | undefined,
+    list: Checklist,
+  ): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    // A Task failed by us (a StopRunning budget, a vanished dependency) may still have a live Job.
+    if (job && !jobFinished(job) && !job.metadata.deletionTimestamp && isOwnedBy(job, task)) {
+      await this.#o.client.delete(Resources.Job, namespace, name, {
+        uid: job.metadata.uid,
+        propagationPolicy: 'Background',
+      });
+      list.write(`Job ${namespace}/${name} of the finished Task deleted`);
+    }
+    await this.#ensureRecord(task, list);
+    return this.#applyTtl(task, list);
+  }
+
+  async #ensureRecord(task: Task, list: Checklist): Promise<void> {
+    const usage = task.status?.usage;
+    const uid = task.metadata.uid;
+    const phase = task.status?.phase;
+    const completionTime = task.status?.completionTime;
+    if (!hasUsage(usage) || !uid || !completionTime || (phase !== 'Succeeded' && phase !== 'Failed')) return;
+    const namespace = task.metadata.namespace ?? '';
+    if (this.#o.caches.records.get(namespace, uid)) return;
+    // Past its own TTL the record would be deleted at once; do not bring it back.
+    if (Date.parse(completionTime) + DEFAULT_TASK_RECORD_TTL_SECONDS * 1000 <= this.#o.clock.now()) return;
+    const { type, model } = agentOf(task);
+    const record: TaskRecord = {
+      apiVersion: KELOS_API_VERSION,
+      kind: 'TaskRecord',
+      metadata: { name: uid, namespace, labels: admittedLabels(task) ?? {} },
+      spec: {
+        taskRef: { name: task.metadata.name ?? '', uid },
+        ...(type ? { type: type as TaskRecord['spec']['type'] } : {}),
+        ...(model ? { model } : {}),
+        phase,
+        ...(task.status?.startTime ? { startTime: task.status.startTime } : {}),
+        completionTime,
+        usage,
+        ttlSecondsAfterCompletion: DEFAULT_TASK_RECORD_TTL_SECONDS,
+      },
+    };
+    try {
+      await this.#o.client.create(Resources.TaskRecord, record);
+      list.write(`TaskRecord ${namespace}/${uid} created`);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      list.step(`TaskRecord ${namespace}/${uid} exists`);
+    }
+  }
+
+  async #applyTtl(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
+    const ttl = task.spec?.ttlSecondsAfterFinished;
+    const done = Date.parse(task.status?.completionTime ?? '');
+    if (ttl === undefined || Number.isNaN(done)) return undefined;
+    const remaining = done + ttl * 1000 - this.#o.clock.now();
+    if (remaining > 0) {
+      list.step(`Deleted in ${Math.ceil(remaining / 1000)} s (ttlSecondsAfterFinished)`);
+      return { requeueAfterMs: remaining };
+    }
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    await this.#o.client.delete(Resources.Task, namespace, name, { uid: task.metadata.uid });
+    list.write('Task deleted: ttlSecondsAfterFinished expired');
+    await this.#o.events.record(
+      task,
+      'Normal',
+      'TaskExpired',
+      `Deleted ${ttl} s after it finished (ttlSecondsAfterFinished)`,
+      'Delete',
+    );
+    return undefined;
+  }
+
+  // ---- status writes ----------------------------------------------------------------------
+
+  /** Waiting: phase, message and one gate condition; other conditions kept (or `keep`). */
+  async #wait(
+    task: Task,
+    list: Checklist,
+    message: string,
+    opts: { set: ConditionInput; keep?: readonly Condition[]; requeueAfterMs?: number },
+  ): Promise<ReconcileResult | undefined> {
+    const now = isoNow(this.#o.clock);
+    const conditions = setCondition(opts.keep ?? task.status?.conditions, opts.set, now);
+    list.step(message);
+    await this.#writeStatus(task, { ...task.status, phase: TaskPhase.Waiting, message, conditions }, list, {
+      type: 'Normal',
+      reason: 'TaskWaiting',
+      note: message,
+    });
+    return opts.requeueAfterMs === undefined ? undefined : { requeueAfterMs: opts.requeueAfterMs };
+  }
+
+  /** Failed for good, with a message (and a condition when it explains the failure). */
+  async #fail(
+    task: Task,
+    list: Checklist,
+    f: { reason: string; message: string; condition?: ConditionInput },
+  ): Promise<ReconcileResult | undefined> {
+    const now = isoNow(this.#o.clock);
+    let conditions = task.status?.conditions ?? [];
+    if (f.condition) conditions = setCondition(conditions, f.condition, now);
+    const status: TaskStatus = {
+      ...task.status,
+      phase: TaskPhase.Failed,
+      message: f.message,
+      completionTime: task.status?.completionTime ?? now,
+      conditions,
+    };
+    if (!conditions.length) delete status.conditions;
+    list.step(`Failed: ${f.message}`);
+    const written = await this.#writeStatus(task, status, list, {
+      type: 'Warning',
+      reason: f.reason,
+      note: f.message,
+    });
+    this.#countCompletion(written);
+    return this.#applyTtl(written, list);
+  }
+
+  /**
+   * Writes `next` through the status subresource when it differs from the current status,
+   * guarded by the Task's resourceVersion. Records an Event when the phase changed.
+   */
+  async #writeStatus(
+    task: Task,
+    next: TaskStatus,
+    list: Checklist,
+    event: { type: EventType; reason: string; note: string },
+  ): Promise<Task> {
+    const patch = statusPatch(
+      task.status as Record<string, unknown> | undefined,
+      next as Record<string, unknown>,
+    );
+    if (!patch) {
+      list.step('Status unchanged');
+      return task;
+    }
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    const written = await this.#o.client.mergePatch<Task>(
+      Resources.Task,
+      namespace,
+      name,
+      { status: patch },
+      { subresource: 'status', resourceVersion: task.metadata.resourceVersion },
+    );
+    list.write(`Status written: ${next.phase}`);
+    if (task.status?.phase !== next.phase) {
+      await this.#o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
+    }
+    return written;
+  }
+}
