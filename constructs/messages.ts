@@ -47,7 +47,7 @@ export const CelMessages = {
 /** Messages for invariants the API states in prose or schema keywords rather than CEL. */
 export const Messages = {
   whenExactlyOne: (got: readonly string[]) =>
-    `exactly one source must be set in when (got ${got.length === 0 ? 'none' : got.join(', ')})`,
+    `exactly one source must be set in when (got ${got.length === 0 ? 'none' : [...got].sort().join(', ')})`,
   repoPattern: (repo: string) =>
     `repo must be a clone URL starting with https://, http://, git:// or git@ (got "${repo}")`,
   sameNamespace: (what: string, ref: string, namespace: string | undefined, own: string | undefined) =>

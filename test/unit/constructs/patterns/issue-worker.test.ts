@@ -1,0 +1,117 @@
+import { describe, expect, test } from 'vitest';
+import { AgentConfig, IssueWorker, type IssueWorkerProps, Workspace } from '../../../../constructs/index.ts';
+import { apiKey, chart, synth, thrown, validationErrors } from '../helpers.ts';
+
+const setup = (overrides: Partial<IssueWorkerProps> = {}) => {
+  const c = chart();
+  const workspace = new Workspace(c, 'ws', {
+    metadata: { name: 'repo' },
+    repo: 'https://github.com/a/b.git',
+  });
+  const worker = new IssueWorker(c, 'worker', {
+    metadata: { name: 'issues' },
+    workspace,
+    botLogin: 'kelos-bot',
+    credentials: apiKey,
+    ...overrides,
+  });
+  return { c, worker };
+};
+
+describe('IssueWorker', () => {
+  test('renders a safe spawner (snapshot)', () => {
+    const { c } = setup();
+    expect(synth(c)).toMatchSnapshot();
+    expect(validationErrors(c)).toStrictEqual([]);
+  });
+
+  test('applies safe defaults', () => {
+    const { worker } = setup();
+    expect({
+      maxConcurrency: worker.maxConcurrency,
+      excludeAuthors: worker.excludeAuthors,
+      commentPolicy: worker.commentPolicy,
+      ttl: worker.ttlSecondsAfterFinished,
+      deadline: worker.activeDeadlineSeconds,
+    }).toStrictEqual({
+      maxConcurrency: 2,
+      excludeAuthors: ['kelos-bot'],
+      commentPolicy: {
+        triggerComment: '/kelos pick-up',
+        excludeComments: ['/kelos stop'],
+        minimumPermission: 'write',
+      },
+      ttl: 3600,
+      deadline: 7200,
+    });
+    const spec = worker.spawner.spec;
+    expect(spec.maxConcurrency).toBe(2);
+    expect(spec.when.githubIssues?.excludeAuthors).toStrictEqual(['kelos-bot']);
+    expect(spec.taskTemplate.ttlSecondsAfterFinished).toBe(3600);
+    expect(spec.taskTemplate.worker?.podOverrides?.activeDeadlineSeconds).toBe(7200);
+    expect(spec.taskTemplate.branch).toBe('kelos/issue-{{.Number}}');
+  });
+
+  test('named users replace the permission rule; extra excluded authors join the bot, sorted', () => {
+    const { worker } = setup({ allowedUsers: ['alice'], excludeAuthors: ['renovate[bot]', 'kelos-bot'] });
+    expect(worker.commentPolicy).toStrictEqual({
+      triggerComment: '/kelos pick-up',
+      excludeComments: ['/kelos stop'],
+      allowedUsers: ['alice'],
+    });
+    expect(worker.excludeAuthors).toStrictEqual(['kelos-bot', 'renovate[bot]']);
+  });
+
+  test('passes the agent settings and agent configs through', () => {
+    const c = chart();
+    const cfg = new AgentConfig(c, 'cfg', { metadata: { name: 'cfg' } });
+    const worker = new IssueWorker(c, 'w', {
+      workspace: Workspace.fromWorkspaceName(c, 'ws', 'repo'),
+      botLogin: 'bot',
+      credentials: apiKey,
+      agent: 'codex',
+      model: 'gpt-5',
+      agentConfigs: [cfg],
+      podOverrides: { activeDeadlineSeconds: 60, serviceAccountName: 'agent' },
+      maxConcurrency: 5,
+      maxTotalTasks: 100,
+      ttlSecondsAfterFinished: 10,
+    });
+    expect(worker.spawner.spec.taskTemplate.worker).toStrictEqual({
+      agentConfigRefs: [{ name: 'cfg' }],
+      credentials: apiKey,
+      model: 'gpt-5',
+      podOverrides: { activeDeadlineSeconds: 60, serviceAccountName: 'agent' },
+      type: 'codex',
+      workspaceRef: { name: 'repo' },
+    });
+    expect([
+      worker.spawner.spec.maxConcurrency,
+      worker.spawner.spec.maxTotalTasks,
+      worker.activeDeadlineSeconds,
+    ]).toStrictEqual([5, 100, 60]);
+  });
+
+  test('rejects an unbounded worker, an empty bot login and an open comment policy', () => {
+    const c = chart();
+    expect(
+      thrown(
+        () =>
+          new IssueWorker(c, 'w', {
+            metadata: { name: 'issues' },
+            workspace: Workspace.fromWorkspaceName(c, 'ws', 'repo'),
+            botLogin: ' ',
+            credentials: apiKey,
+            maxConcurrency: 0,
+            commentPolicy: { triggerComment: '/go' },
+          }),
+      ),
+    ).toBe(
+      [
+        'TaskSpawner issues /spec/maxConcurrency: maxConcurrency must be at least 1 (got 0); a pattern never runs an unbounded number of agents',
+        'TaskSpawner issues /spec/when/githubIssues/excludeAuthors: botLogin must name the GitHub login the agent acts as, so its own items are excluded',
+        'TaskSpawner issues /spec/when/githubIssues/commentPolicy: commentPolicy must restrict who can trigger work (allowedUsers, allowedTeams or minimumPermission); otherwise anyone can start an agent',
+      ].join('\n'),
+    );
+  });
+});

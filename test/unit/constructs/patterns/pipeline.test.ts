@@ -1,0 +1,70 @@
+import { describe, expect, test } from 'vitest';
+import { depResult, Pipeline, Task, Workspace } from '../../../../constructs/index.ts';
+import { apiKey, chart, synth, thrown, validationErrors } from '../helpers.ts';
+
+describe('Pipeline', () => {
+  test('chains the steps on one branch, each depending on the previous (snapshot)', () => {
+    const c = chart();
+    const workspace = new Workspace(c, 'ws', {
+      metadata: { name: 'repo' },
+      repo: 'https://github.com/a/b.git',
+    });
+    const pipeline = new Pipeline(c, 'p', {
+      workspace,
+      branch: 'feature/x',
+      credentials: apiKey,
+      labels: { team: 'a' },
+      steps: [
+        { name: 'plan', prompt: 'Plan the change.' },
+        {
+          name: 'build',
+          prompt: ({ previous }) =>
+            `Build what ${previous?.name} planned on ${depResult(previous!, 'branch')}.`,
+        },
+        { name: 'review', prompt: ({ previous }) => `Review commit ${depResult(previous!, 'commit')}.` },
+      ],
+    });
+    expect(synth(c)).toMatchSnapshot();
+    expect(validationErrors(c)).toStrictEqual([]);
+    expect(pipeline.tasks.map((t) => [t.name, t.spec.dependsOn, t.spec.branch])).toStrictEqual([
+      ['plan', undefined, 'feature/x'],
+      ['build', ['plan'], 'feature/x'],
+      ['review', ['build'], 'feature/x'],
+    ]);
+    expect(pipeline.tasks[1]?.spec.prompt).toBe(
+      'Build what plan planned on {{index .Deps "plan" "Results" "branch"}}.',
+    );
+  });
+
+  test('depResult quotes the name and key as Go template strings', () => {
+    const task = Task.fromTaskName(chart(), 't', 'scaffold');
+    expect(depResult(task, 'pr')).toBe('{{index .Deps "scaffold" "Results" "pr"}}');
+  });
+
+  test('rejects no steps, repeated step names and an empty branch', () => {
+    const c = chart();
+    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+    expect(
+      thrown(() => new Pipeline(c, 'p', { workspace, branch: 'b', credentials: apiKey, steps: [] })),
+    ).toBe('Task test/p /spec: a Pipeline needs at least one step');
+    expect(
+      thrown(
+        () =>
+          new Pipeline(c, 'q', {
+            workspace,
+            branch: ' ',
+            credentials: apiKey,
+            steps: [
+              { name: 'a', prompt: 'x' },
+              { name: 'a', prompt: 'y' },
+            ],
+          }),
+      ),
+    ).toBe(
+      [
+        'Task test/q /metadata/name: step name a is used more than once',
+        'Task test/q /spec/branch: branch must not be empty: the steps of a Pipeline share one branch',
+      ].join('\n'),
+    );
+  });
+});
