@@ -1,0 +1,255 @@
+/**
+ * Helpers of the operator scenario tests: an operator started in-process and scoped to one
+ * namespace (so test files do not see each other's objects), object builders, and the
+ * kubelet's part (no kubelet runs: the tests write Pod status, including the termination
+ * message the agent would leave).
+ *
+ * @module
+ */
+import type { Task, TaskBudget, TaskRecord } from '../../src/api/index.ts';
+import type { Clock } from '../../src/operator/clock.ts';
+import { type ApiObject, HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import { createLogger } from '../../src/operator/log.ts';
+import { Operator, type OperatorOptions } from '../../src/operator/main.ts';
+import { loadKubeConfig, waitFor } from './helpers.ts';
+
+export { waitFor };
+
+/** A client for the test's own reads and writes (not counted against the operator). */
+export async function testClient(): Promise<HttpKubeClient> {
+  return HttpKubeClient.fromKubeConfig(loadKubeConfig());
+}
+
+/** An in-process operator plus its log lines. */
+export interface TestOperator {
+  readonly operator: Operator;
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts an operator that watches `namespace` only, without HTTP endpoints. */
+export async function startOperator(
+  namespace: string,
+  extra: Partial<OperatorOptions> & { clock?: Clock } = {},
+): Promise<TestOperator> {
+  const logs: string[] = [];
+  const operator = await Operator.start({
+    kubeConfig: loadKubeConfig(),
+    namespace,
+    metricsAddr: '',
+    healthAddr: '',
+    processMetrics: false,
+    resyncMs: 0,
+    log: createLogger({ write: (l) => logs.push(l), level: 'debug' }),
+    ...extra,
+  });
+  return { operator, logs, stop: () => operator.stop() };
+}
+
+/** A minimal inline Task. */
+export function task(name: string, spec: Partial<Task['spec']> = {}, labels?: Record<string, string>): Task {
+  return {
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'Task',
+    metadata: { name, ...(labels ? { labels } : {}) },
+    spec: {
+      prompt: `work of ${name}`,
+      worker: { type: 'claude-code', credentials: { type: 'none' } },
+      ...spec,
+    } as Task['spec'],
+  };
+}
+
+/** Creates `obj` in `namespace`. */
+export async function create<T extends ApiObject>(
+  c: HttpKubeClient,
+  namespace: string,
+  kind: keyof typeof Resources,
+  obj: T,
+): Promise<T> {
+  return c.create(Resources[kind], { ...obj, metadata: { ...obj.metadata, namespace } });
+}
+
+/** Reads a Task. */
+export async function getTask(c: HttpKubeClient, namespace: string, name: string): Promise<Task | undefined> {
+  return c.get<Task>(Resources.Task, namespace, name);
+}
+
+/** Waits until the Task satisfies `pred` and returns it. */
+export async function waitForTask(
+  c: HttpKubeClient,
+  namespace: string,
+  name: string,
+  what: string,
+  pred: (t: Task) => boolean,
+  timeoutMs = 30_000,
+): Promise<Task> {
+  let last: Task | undefined;
+  await waitFor(
+    `Task ${namespace}/${name} ${what} (last status: ${JSON.stringify(last?.status ?? null)})`,
+    async () => {
+      last = await getTask(c, namespace, name);
+      return last !== undefined && pred(last);
+    },
+    { timeoutMs, intervalMs: 100 },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last status: ${JSON.stringify(last?.status ?? null)}`);
+  });
+  return last as Task;
+}
+
+/** Waits for a phase. */
+export const waitForPhase = (
+  c: HttpKubeClient,
+  namespace: string,
+  name: string,
+  phase: string,
+  timeoutMs?: number,
+) => waitForTask(c, namespace, name, `in phase ${phase}`, (t) => t.status?.phase === phase, timeoutMs);
+
+interface Pod extends ApiObject {
+  status?: Record<string, unknown>;
+}
+
+/** The Pods the Job controller created for Job `job`. */
+export async function podsOf(c: HttpKubeClient, namespace: string, job: string): Promise<Pod[]> {
+  const list = await c.list<Pod>(Resources.Pod, {
+    namespace,
+    labelSelector: `batch.kubernetes.io/job-name=${job}`,
+  });
+  return list.items;
+}
+
+/** Waits for the first Pod of Job `job`. */
+export async function waitForPod(c: HttpKubeClient, namespace: string, job: string): Promise<Pod> {
+  let pod: Pod | undefined;
+  await waitFor(`a Pod of Job ${namespace}/${job}`, async () => {
+    pod = (await podsOf(c, namespace, job))[0];
+    return pod !== undefined;
+  });
+  return pod as Pod;
+}
+
+const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Plays the kubelet: the Pod of `job` starts running the agent. */
+export async function podRunning(c: HttpKubeClient, namespace: string, job: string): Promise<void> {
+  const pod = await waitForPod(c, namespace, job);
+  const t = now();
+  await c.mergePatch(
+    Resources.Pod,
+    namespace,
+    pod.metadata.name ?? '',
+    {
+      status: {
+        phase: 'Running',
+        startTime: t,
+        containerStatuses: [
+          {
+            name: 'kelos-agent',
+            image: 'agent',
+            imageID: '',
+            ready: true,
+            restartCount: 0,
+            started: true,
+            state: { running: { startedAt: t } },
+          },
+        ],
+      },
+    },
+    { subresource: 'status' },
+  );
+}
+
+/**
+ * Plays the kubelet: the agent container of the Pod of `job` exits with `exitCode` and leaves
+ * `message` as its termination message.
+ */
+export async function podFinished(
+  c: HttpKubeClient,
+  namespace: string,
+  job: string,
+  opts: { exitCode?: number; message?: string } = {},
+): Promise<void> {
+  const pod = await waitForPod(c, namespace, job);
+  const t = now();
+  const exitCode = opts.exitCode ?? 0;
+  await c.mergePatch(
+    Resources.Pod,
+    namespace,
+    pod.metadata.name ?? '',
+    {
+      status: {
+        phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+        startTime: t,
+        containerStatuses: [
+          {
+            name: 'kelos-agent',
+            image: 'agent',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: {
+              terminated: {
+                exitCode,
+                reason: exitCode === 0 ? 'Completed' : 'Error',
+                startedAt: t,
+                finishedAt: t,
+                ...(opts.message ? { message: opts.message } : {}),
+              },
+            },
+          },
+        ],
+      },
+    },
+    { subresource: 'status' },
+  );
+}
+
+/** The termination message an agent writes: the marker block of `key: value` lines. */
+export const outputsMessage = (results: Record<string, string>): string =>
+  [
+    '---KELOS_OUTPUTS_START---',
+    ...Object.entries(results).map(([k, v]) => `${k}: ${v}`),
+    '---KELOS_OUTPUTS_END---',
+    '',
+  ].join('\n');
+
+/** Job names in `namespace`. */
+export async function jobNames(c: HttpKubeClient, namespace: string): Promise<string[]> {
+  const list = await c.list(Resources.Job, { namespace });
+  return list.items.map((j) => j.metadata.name ?? '').sort();
+}
+
+/** A Daily (or other) TaskBudget. */
+export function budget(name: string, spec: Partial<TaskBudget['spec']>): TaskBudget {
+  return {
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'TaskBudget',
+    metadata: { name },
+    spec: { taskSelector: {}, period: { type: 'Daily', timezone: 'UTC' }, ...spec } as TaskBudget['spec'],
+  };
+}
+
+/** A TaskRecord of past usage, as a finished Task would leave. */
+export function record(
+  name: string,
+  completionTime: string,
+  usage: TaskRecord['spec']['usage'],
+  labels: Record<string, string> = {},
+): TaskRecord {
+  return {
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'TaskRecord',
+    metadata: { name, labels },
+    spec: { taskRef: { name }, phase: 'Succeeded', completionTime, usage } as TaskRecord['spec'],
+  };
+}
+
+/** The agent container's args of Job `name`. */
+export async function jobArgs(c: HttpKubeClient, namespace: string, name: string): Promise<string[]> {
+  const job = await c.get<
+    ApiObject & { spec?: { template?: { spec?: { containers?: Array<{ name: string; args?: string[] }> } } } }
+  >(Resources.Job, namespace, name);
+  return job?.spec?.template?.spec?.containers?.find((x) => x.name === 'kelos-agent')?.args ?? [];
+}

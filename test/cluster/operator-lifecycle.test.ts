@@ -1,0 +1,272 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/api/index.ts';
+import { type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import { freshNamespace } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+import {
+  create,
+  getTask,
+  jobNames,
+  outputsMessage,
+  podFinished,
+  podRunning,
+  startOperator,
+  type TestOperator,
+  task,
+  testClient,
+  waitFor,
+  waitForPhase,
+  waitForTask,
+} from './operator-helpers.ts';
+
+// Task lifecycle against the real API server and Job controller: the test plays the kubelet.
+describe('operator: Task lifecycle', () => {
+  let ns: string;
+  let c: HttpKubeClient;
+  let op: TestOperator;
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await freshNamespace('op-life');
+    c = await testClient();
+    op = await startOperator(ns);
+  });
+  afterAll(async () => {
+    await op?.stop();
+    c?.close();
+  });
+
+  const events = async (name: string): Promise<string[]> => {
+    const list = await c.list<{
+      metadata: object;
+      regarding?: { kind?: string; name?: string };
+      reason?: string;
+      eventTime?: string;
+    }>(Resources.Event, { namespace: ns });
+    return list.items
+      .filter((e) => e.regarding?.kind === 'Task' && e.regarding?.name === name)
+      .sort((a, b) => String(a.eventTime).localeCompare(String(b.eventTime)))
+      .map((e) => e.reason ?? '');
+  };
+
+  it('runs a Task through Pending, Running and Succeeded, with outputs, usage and a TaskRecord', async () => {
+    await create(c, ns, 'Task', task('happy', {}, { team: 'a' }));
+    const pending = await waitForPhase(c, ns, 'happy', 'Pending');
+    expect(pending.status?.jobName).toBe('happy');
+    expect(pending.metadata.finalizers).toContain('kelos.dev/finalizer');
+    const job = await c.get(Resources.Job, ns, 'happy');
+    expect(job?.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Task', name: 'happy', uid: pending.metadata.uid, controller: true }),
+    ]);
+    expect(job?.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'kelos-operator',
+      'kelos.dev/task': 'happy',
+    });
+
+    await podRunning(c, ns, 'happy');
+    const running = await waitForPhase(c, ns, 'happy', 'Running');
+    expect(running.status?.startTime).toBeTruthy();
+    expect(running.status?.podName).toMatch(/^happy-/);
+
+    await podFinished(c, ns, 'happy', {
+      message: outputsMessage({
+        branch: 'kelos/happy',
+        commit: '0123abc',
+        pr: 'https://github.com/o/r/pull/7',
+        'cost-usd': '1.25',
+        'input-tokens': '1000',
+        'output-tokens': '200',
+      }),
+    });
+    const done = await waitForPhase(c, ns, 'happy', 'Succeeded');
+    expect(done.status).toMatchObject({
+      message: 'Task completed successfully',
+      outputs: [
+        'branch: kelos/happy',
+        'commit: 0123abc',
+        'pr: https://github.com/o/r/pull/7',
+        'cost-usd: 1.25',
+        'input-tokens: 1000',
+        'output-tokens: 200',
+      ],
+      results: { branch: 'kelos/happy', commit: '0123abc', pr: 'https://github.com/o/r/pull/7' },
+      usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
+    });
+    expect(done.status?.completionTime).toBeTruthy();
+
+    let rec: { metadata: { labels?: Record<string, string> }; spec?: Record<string, unknown> } | undefined;
+    await waitFor('TaskRecord of happy', async () => {
+      rec = await c.get(Resources.TaskRecord, ns, done.metadata.uid ?? '');
+      return rec !== undefined;
+    });
+    expect(rec?.metadata.labels).toEqual({ team: 'a' });
+    expect(rec?.spec).toMatchObject({
+      taskRef: { name: 'happy', uid: done.metadata.uid },
+      type: 'claude-code',
+      phase: 'Succeeded',
+      usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
+      ttlSecondsAfterCompletion: 2592000,
+    });
+    await waitFor('events of happy', async () => (await events('happy')).includes('TaskSucceeded'));
+    expect(await events('happy')).toEqual(['JobCreated', 'TaskRunning', 'TaskSucceeded']);
+  });
+
+  it('fails a Task when its Job fails, with the Job’s reason', async () => {
+    await create(c, ns, 'Task', task('sad'));
+    await waitForPhase(c, ns, 'sad', 'Pending');
+    // The minimal Job allows one retry (backoffLimit 1): fail both Pods.
+    await podFinished(c, ns, 'sad', { exitCode: 3 });
+    await waitFor('second Pod of sad', async () => {
+      const pods = await c.list(Resources.Pod, {
+        namespace: ns,
+        labelSelector: 'batch.kubernetes.io/job-name=sad',
+      });
+      return pods.items.length === 2;
+    });
+    const pods = await c.list<{
+      metadata: { name?: string; creationTimestamp?: string };
+      status?: { phase?: string };
+    }>(Resources.Pod, { namespace: ns, labelSelector: 'batch.kubernetes.io/job-name=sad' });
+    const second = pods.items.find((p) => p.status?.phase !== 'Failed');
+    await c.mergePatch(
+      Resources.Pod,
+      ns,
+      second?.metadata.name ?? '',
+      {
+        status: {
+          phase: 'Failed',
+          containerStatuses: [
+            {
+              name: 'kelos-agent',
+              image: 'a',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 3 } },
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+    const failed = await waitForPhase(c, ns, 'sad', 'Failed');
+    expect(failed.status?.message).toBe(
+      'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
+    );
+    expect(failed.status?.completionTime).toBeTruthy();
+    // No usage reported → no TaskRecord.
+    expect(await c.get(Resources.TaskRecord, ns, failed.metadata.uid ?? '')).toBeUndefined();
+  });
+
+  it('waits for a missing Workspace and AgentConfig, naming them, and starts once they exist', async () => {
+    await create(
+      c,
+      ns,
+      'Task',
+      task('refs', {
+        worker: {
+          type: 'claude-code',
+          credentials: { type: 'none' },
+          workspaceRef: { name: 'repo' },
+          agentConfigRefs: [{ name: 'style' }],
+        },
+      }),
+    );
+    const waiting = await waitForTask(
+      c,
+      ns,
+      'refs',
+      'waiting for its Workspace',
+      (t) => t.status?.phase === 'Waiting',
+    );
+    expect(waiting.status?.message).toBe('Waiting for Workspace "repo" to be created');
+    expect(waiting.status?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'ReferencesResolved',
+        status: 'False',
+        reason: 'WorkspaceNotFound',
+        message: `Workspace ${ns}/repo does not exist`,
+      }),
+    ]);
+    await create(c, ns, 'Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/example/repo.git' },
+    });
+    const waitingAc = await waitForTask(
+      c,
+      ns,
+      'refs',
+      'waiting for its AgentConfig',
+      (t) => t.status?.message === 'Waiting for AgentConfig "style" to be created',
+    );
+    expect(waitingAc.status?.conditions?.[0]).toMatchObject({
+      reason: 'AgentConfigNotFound',
+      status: 'False',
+    });
+    await create(c, ns, 'AgentConfig', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'AgentConfig',
+      metadata: { name: 'style' },
+      spec: { agentsMD: 'Be brief.' },
+    });
+    const pending = await waitForPhase(c, ns, 'refs', 'Pending');
+    expect(pending.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'ReferencesResolved', status: 'True', reason: 'Resolved' }),
+    ]);
+    expect(await jobNames(c, ns)).toContain('refs');
+  });
+
+  it('fails a Task with workerPoolRef, which this operator does not serve', async () => {
+    await create(c, ns, 'Task', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: { name: 'pooled' },
+      spec: { prompt: 'x', workerPoolRef: { name: 'pool' } },
+    } as Task);
+    const failed = await waitForPhase(c, ns, 'pooled', 'Failed');
+    expect(failed.status?.message).toBe(
+      'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker',
+    );
+  });
+
+  it('deletes the Job with the Task, then lets the Task go', async () => {
+    await create(c, ns, 'Task', task('doomed'));
+    await waitForPhase(c, ns, 'doomed', 'Pending');
+    await podRunning(c, ns, 'doomed');
+    await waitForPhase(c, ns, 'doomed', 'Running');
+    await c.delete(Resources.Task, ns, 'doomed');
+    await waitFor('Task doomed gone', async () => (await getTask(c, ns, 'doomed')) === undefined);
+    await waitFor('Job doomed gone', async () => (await c.get(Resources.Job, ns, 'doomed')) === undefined);
+  });
+
+  it('deletes a finished Task after ttlSecondsAfterFinished', async () => {
+    await create(c, ns, 'Task', task('brief', { ttlSecondsAfterFinished: 2 }));
+    await waitForPhase(c, ns, 'brief', 'Pending');
+    await podFinished(c, ns, 'brief');
+    const done = await waitForPhase(c, ns, 'brief', 'Succeeded');
+    expect(done).toBeTruthy();
+    await waitFor(
+      'Task brief deleted by its TTL',
+      async () => (await getTask(c, ns, 'brief')) === undefined,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    await waitFor('Job brief gone', async () => (await c.get(Resources.Job, ns, 'brief')) === undefined);
+  });
+
+  it('writes nothing when a resync finds every Task as it should be', async () => {
+    await op.operator.idle();
+    const before = op.operator.writes;
+    const reconciled = () => op.logs.filter((l) => l.includes('"msg":"Reconciled Task"')).length;
+    const reconcilesBefore = reconciled();
+    op.operator.resync();
+    await op.operator.idle();
+    // Every cached Task was reconciled again …
+    expect(reconciled() - reconcilesBefore).toBe(op.operator.caches.tasks.size);
+    // … and none of them needed a write.
+    expect(op.operator.writes - before).toBe(0);
+  });
+});
