@@ -52,6 +52,12 @@ export interface PolicyConfig {
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
   readonly rates: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * How `kelos synth` treats policy errors: `enforce` fails synth (nothing is written);
+   * `report` lists them as warnings. `kelos check` always enforces.
+   * @default 'enforce'
+   */
+  readonly synth: 'enforce' | 'report';
 }
 
 /**
@@ -94,6 +100,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
     opencode: { default: 4 },
     cursor: { default: 4 },
   },
+  synth: 'enforce',
 };
 
 /** The configuration file `kelos check` reads from the working directory when it exists. */
@@ -110,7 +117,7 @@ export class PolicyConfigError extends Error {
 }
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-const TOP_KEYS = ['rules', 'thresholds', 'allowlists', 'botIdentities', 'rates'];
+const TOP_KEYS = ['rules', 'thresholds', 'allowlists', 'botIdentities', 'rates', 'synth'];
 const THRESHOLD_KEYS = ['maxConcurrency', 'maxActiveDeadlineSeconds', 'minPollInterval'];
 const ALLOWLIST_KEYS = ['models', 'efforts', 'imageRegistries', 'literalSecrets'];
 
@@ -271,6 +278,12 @@ export function parsePolicyConfig(raw: unknown, file: string, knownRules: readon
     }
   }
 
+  let synth = DEFAULT_POLICY_CONFIG.synth;
+  if (raw['synth'] !== undefined) {
+    if (raw['synth'] === 'enforce' || raw['synth'] === 'report') synth = raw['synth'];
+    else bad('synth', 'enforce or report', raw['synth']);
+  }
+
   if (problems.length > 0) throw new PolicyConfigError(problems);
   return {
     file,
@@ -279,6 +292,7 @@ export function parsePolicyConfig(raw: unknown, file: string, knownRules: readon
     allowlists: { models, efforts, imageRegistries, literalSecrets },
     botIdentities,
     rates,
+    synth,
   };
 }
 
@@ -297,5 +311,6 @@ export function policyConfigToDocument(config: PolicyConfig): Record<string, unk
     allowlists: config.allowlists,
     botIdentities: config.botIdentities,
     rates: config.rates,
+    synth: config.synth,
   };
 }

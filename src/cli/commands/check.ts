@@ -22,14 +22,15 @@ import {
   compileAdmissionPolicies,
   formatReport,
   loadPolicyConfig,
-  type PolicyDocument,
+  type PolicyConfig,
   type PolicyReport,
   REPORT_FORMATS,
   type ReportFormat,
   renderAdmissionPolicies,
 } from '../../policy/index.ts';
 import { summaryLine } from '../../policy/reporters/common.ts';
-import { type Diagnostic, hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
+import { checkRendered } from '../../policy/synth-step.ts';
+import { hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
 import { loadManifestPaths } from '../../validate/load.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 import type { CommandFactory } from '../program.ts';
@@ -43,30 +44,24 @@ interface CheckFlags {
   readonly emitAdmissionPolicies?: string | true;
 }
 
-/** What `kelos check` needs from the compiler: the apps' objects, with where they came from. */
-interface SynthesizedInput {
-  readonly documents: PolicyDocument[];
-  readonly diagnostics: Diagnostic[];
-}
-
-/** Module of the compiler that synthesizes apps in memory; imported only when there are no paths. */
-const COMPILER_MODULE = '../../compiler/synth.ts';
-
-/** Documents of the project's TypeScript apps, synthesized in memory by the compiler. */
-async function synthesizedDocuments(io: CliIo): Promise<SynthesizedInput> {
-  let compiler: { synthesizeForCheck?: (cwd: string) => Promise<SynthesizedInput> };
+/**
+ * The project's TypeScript apps, synthesized in memory (nothing is written), checked one app at
+ * a time. Apps that fail to run are reported; schema findings are `kelos validate`'s business.
+ */
+async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport> {
+  const [{ synthesize }, { ConfigError }] = await Promise.all([
+    import('../../compiler/synth.ts'),
+    import('../../compiler/config.ts'),
+  ]);
   try {
-    compiler = await import(COMPILER_MODULE);
+    const result = await synthesize({ root: io.cwd });
+    const report = checkRendered(result.objects, config);
+    const failures = result.diagnostics.filter((d) => d.code.startsWith('synth/'));
+    return { ...report, diagnostics: sortDiagnostics([...failures, ...report.diagnostics]) };
   } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    compiler = {};
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
   }
-  if (!compiler.synthesizeForCheck) {
-    throw new UsageError(
-      'kelos check needs FILE or DIR arguments: the TypeScript compiler (src/compiler) is not available',
-    );
-  }
-  return compiler.synthesizeForCheck(io.cwd);
 }
 
 const listRules = (io: CliIo): void => {
@@ -121,16 +116,15 @@ export const checkCommand: CommandFactory = (io, done) =>
         return;
       }
 
-      const input =
-        paths.length > 0
-          ? await loadManifestPaths(paths, io.readStdin, io.cwd)
-          : await synthesizedDocuments(io);
-      const policy = checkDocuments(input.documents, config);
-      // Manifests that do not parse are reported with the policy findings: they were not checked.
-      const report: PolicyReport = {
-        ...policy,
-        diagnostics: sortDiagnostics([...input.diagnostics, ...policy.diagnostics]),
-      };
+      let report: PolicyReport;
+      if (paths.length > 0) {
+        const input = await loadManifestPaths(paths, io.readStdin, io.cwd);
+        const policy = checkDocuments(input.documents, config);
+        // Manifests that do not parse are reported with the policy findings: they were not checked.
+        report = { ...policy, diagnostics: sortDiagnostics([...input.diagnostics, ...policy.diagnostics]) };
+      } else {
+        report = await checkApps(io, config);
+      }
       const color = flags.format === 'text' && !flags.output && io.isTTY && !io.env['NO_COLOR'];
       const text = formatReport(report, flags.format, {
         cwd: io.cwd,

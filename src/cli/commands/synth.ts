@@ -60,11 +60,14 @@ export const selectForText = (
 };
 
 /**
- * The policy step of the synth pipeline. `src/policy` hooks in here: it receives every
- * rendered object and returns its findings, which count like validation diagnostics.
- * Until then it finds nothing.
+ * The policy step of the synth pipeline: the built-in policies with the project's policy
+ * config (`kelos.policy.yaml`, or the `policy:` section of cdk8s.yaml). Their findings count
+ * like validation diagnostics, so synth writes nothing on a policy error.
  */
-export const synthPolicyStep: PolicyStep = () => [];
+export const synthPolicyStep =
+  (root: string): PolicyStep =>
+  async (objects) =>
+    (await import('../../policy/synth-step.ts')).synthPolicyDiagnostics(root, objects);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -170,7 +173,10 @@ export const synthCommand: CommandFactory = (io, done) =>
     .option('--watch', 'synthesize again whenever examples/, constructs/, src/api/ or cdk8s.yaml change')
     .option('--app <dir...>', 'only these apps (name, module path or directory)')
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
-    .option('--verbose', `list every warning (by default ${WARNINGS_PER_CODE} per code are listed and the rest counted)`)
+    .option(
+      '--verbose',
+      `list every warning (by default ${WARNINGS_PER_CODE} per code are listed and the rest counted)`,
+    )
     .action(async (flags: SynthFlags) => {
       const modes = [flags.check && '--check', flags.stdout && '--stdout', flags.watch && '--watch'].filter(
         Boolean,
@@ -184,7 +190,7 @@ export const synthCommand: CommandFactory = (io, done) =>
         root: io.cwd,
         mode,
         ...(flags.app && { apps: flags.app }),
-        policyStep: synthPolicyStep,
+        policyStep: synthPolicyStep(io.cwd),
       };
       const once = async (): Promise<ExitCode> => {
         try {

@@ -21,10 +21,10 @@ const problemsOf = (raw: unknown, file = 'kelos.policy.yaml'): readonly string[]
 };
 
 describe('policy config', () => {
-  test('the documented kelos.policy.yaml at the repository root is exactly the built-in default', () => {
+  test('the documented kelos.policy.yaml at the repository root is the built-in default, but for synth: report', () => {
     const raw = parse(readFileSync(resolve(ROOT, 'kelos.policy.yaml'), 'utf8'));
     const { file: _file, ...parsed } = parsePolicyConfig(raw, 'kelos.policy.yaml', IDS);
-    expect(parsed).toStrictEqual(DEFAULT_POLICY_CONFIG);
+    expect(parsed).toStrictEqual({ ...DEFAULT_POLICY_CONFIG, synth: 'report' });
   });
 
   test('values merge over the defaults: thresholds per key, model lists per agent type, rates per model', () => {
@@ -68,7 +68,7 @@ describe('policy config', () => {
         rates: { codex: { default: -1 }, gemini: 3 },
       }),
     ).toStrictEqual([
-      'kelos.policy.yaml: rule: unknown key; expected one of rules, thresholds, allowlists, botIdentities, rates',
+      'kelos.policy.yaml: rule: unknown key; expected one of rules, thresholds, allowlists, botIdentities, rates, synth',
       'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id; run kelos check --list-rules for the ids',
       'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
       'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
 import { type PolicyReport, runPolicies } from '../../../src/policy/engine.ts';
@@ -49,6 +49,11 @@ const big = (): PolicyReport =>
     BUILTIN_RULES.flatMap((r) => loadFixture(`${r.id.replace('/', '-')}/fail.yaml`)),
     { config: TEST_CONFIG, rules: BUILTIN_RULES },
   );
+
+// A CommonJS module: Node's ESM loader hands over module.exports, vite the default export.
+const Ajv =
+  (AjvDraft04 as unknown as { default?: typeof AjvDraft04.default }).default ??
+  (AjvDraft04 as unknown as typeof AjvDraft04.default);
 
 describe('reporters', () => {
   test('text: grouped by resource, with location and hint, suppressions and a summary; no colour unless asked', () => {

@@ -1,0 +1,73 @@
+/**
+ * The policy step of `kelos synth`: runs the built-in rules over every rendered object, with
+ * the project's policy configuration, so synth writes nothing when a policy error is found.
+ *
+ * @packageDocumentation
+ */
+import { BUILTIN_RULES } from '../../policies/index.ts';
+import { type Diagnostic, sortDiagnostics } from '../validate/diagnostic.ts';
+import type { PolicyConfig } from './config.ts';
+import { type PolicyDocument, type PolicyReport, runPolicies } from './engine.ts';
+import { loadPolicyConfig } from './load-config.ts';
+
+/** A rendered object as synth holds it: its app, the object, its output file and its construct path. */
+export interface RenderedObject {
+  /** App it belongs to; each app is checked as its own bundle, as it is deployed on its own. */
+  readonly app?: string;
+  readonly object: Record<string, unknown>;
+  readonly file: string;
+  readonly constructPath?: string;
+}
+
+/** Rendered objects as policy documents; findings point at the output file and the construct. */
+export const documentsFromRendered = (objects: readonly RenderedObject[]): PolicyDocument[] =>
+  objects.map((o) => ({
+    object: o.object,
+    file: o.file,
+    line: 1,
+    locate: () => undefined,
+    ...(o.constructPath !== undefined ? { constructPath: o.constructPath } : {}),
+  }));
+
+/**
+ * Checks rendered objects one app at a time (each app is deployed on its own) and merges the
+ * reports: what `kelos check` does with no paths.
+ */
+export function checkRendered(objects: readonly RenderedObject[], config: PolicyConfig): PolicyReport {
+  const apps = new Map<string, RenderedObject[]>();
+  for (const o of objects) apps.set(o.app ?? '', [...(apps.get(o.app ?? '') ?? []), o]);
+  const reports = [...apps.values()].map((app) =>
+    runPolicies(documentsFromRendered(app), { config, rules: BUILTIN_RULES }),
+  );
+  return {
+    diagnostics: sortDiagnostics(reports.flatMap((r) => r.diagnostics)),
+    suppressions: reports.flatMap((r) => r.suppressions),
+    rules: reports[0]?.rules ?? runPolicies([], { config, rules: BUILTIN_RULES }).rules,
+    objects: objects.length,
+  };
+}
+
+/**
+ * Loads the policy config of `root` and checks the rendered objects, one app at a time. With
+ * `synth: report` in the config, errors are reported as warnings, so they do not stop synth.
+ *
+ * @throws PolicyConfigError when the project's policy config is invalid.
+ */
+export async function synthPolicyDiagnostics(
+  root: string,
+  objects: readonly RenderedObject[],
+): Promise<Diagnostic[]> {
+  const config = await loadPolicyConfig(
+    root,
+    BUILTIN_RULES.map((r) => r.id),
+  );
+  return checkRendered(objects, config).diagnostics.map((d) =>
+    config.synth === 'report' && d.severity === 'error'
+      ? {
+          ...d,
+          severity: 'warning',
+          message: `${d.message} (reported, not enforced: synth: report in the policy config)`,
+        }
+      : d,
+  );
+}

@@ -1,0 +1,155 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { CliIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/program.ts';
+import { ROOT } from './fixtures.ts';
+
+/** Runs `kelos <argv>` in-process with captured output. */
+async function kelos(
+  argv: readonly string[],
+  options: { cwd?: string; stdin?: string; isTTY?: boolean } = {},
+) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd: options.cwd ?? ROOT,
+    isTTY: options.isTTY ?? false,
+    env: {},
+    readStdin: async () => options.stdin ?? '',
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
+
+const fixture = (rule: string, file: 'pass' | 'fail') => `test/fixtures/policy/${rule}/${file}.yaml`;
+const emptyProject = () => mkdtempSync(join(tmpdir(), 'kelos-check-'));
+
+describe('kelos check', () => {
+  test('errors exit 2', async () => {
+    const run = await kelos(['check', fixture('budget-spawner-max-concurrency', 'fail')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(
+      'maxConcurrency is 50, over the ceiling of 10 [budget/spawner-max-concurrency]',
+    );
+  });
+
+  test('warnings alone exit 0, and 2 with --strict', async () => {
+    // A Task that only lacks ttlSecondsAfterFinished (a warning).
+    const task = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata: { name: t, namespace: a }
+spec:
+  prompt: hi
+  worker:
+    type: claude-code
+    credentials: { type: api-key, secretRef: { name: k } }
+    podOverrides: { activeDeadlineSeconds: 600 }
+`;
+    const lenient = await kelos(['check', '-'], { stdin: task });
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (19 rules); 0 suppressed');
+    expect((await kelos(['check', '--strict', '-'], { stdin: task })).code).toBe(2);
+  });
+
+  test('a compliant app exits 0 with an empty report', async () => {
+    const run = await kelos(['check', 'test/fixtures/policy/compliant.yaml']);
+    expect(run).toStrictEqual({
+      code: 0,
+      stdout: '0 errors, 0 warnings, 0 info in 3 objects (19 rules); 0 suppressed\n',
+      stderr: '',
+    });
+  });
+
+  test('--format and --output write the report to a file and print the summary', async () => {
+    const dir = emptyProject();
+    const out = join(dir, 'reports/kelos.sarif');
+    const run = await kelos([
+      'check',
+      fixture('budget-active-deadline', 'fail'),
+      '--format',
+      'sarif',
+      '--output',
+      out,
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(
+      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(19 rules\); 0 suppressed\n$/,
+    );
+    const sarif = JSON.parse(readFileSync(out, 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results.some((r: { ruleId: string }) => r.ruleId === 'budget/active-deadline')).toBe(
+      true,
+    );
+  });
+
+  test('github format prints workflow commands with paths relative to the working directory', async () => {
+    const run = await kelos([
+      'check',
+      fixture('security-webhook-signing-secret', 'fail'),
+      '--format',
+      'github',
+    ]);
+    expect(run.stdout).toContain(
+      '::error file=test/fixtures/policy/security-webhook-signing-secret/fail.yaml,line=8,col=5,title=security/webhook-signing-secret::TaskSpawner team-a/alerts /spec/when/webhook: generic webhook source "alertmanager" has no secretRef',
+    );
+  });
+
+  test('an invalid config exits 1 naming the file and the key', async () => {
+    const dir = emptyProject();
+    writeFileSync(join(dir, 'kelos.policy.yaml'), 'thresholds:\n  maxConcurrency: lots\n');
+    writeFileSync(join(dir, 'app.yaml'), '');
+    const run = await kelos(['check', 'app.yaml'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'kelos: invalid policy configuration:\n  kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer, got "lots"\n',
+    );
+  });
+
+  test('the config in the working directory sets thresholds and severities', async () => {
+    const dir = emptyProject();
+    writeFileSync(join(dir, 'kelos.policy.yaml'), 'thresholds: {maxConcurrency: 100}\n');
+    const text = readFileSync(join(ROOT, fixture('budget-spawner-max-concurrency', 'fail')), 'utf8');
+    const run = await kelos(['check', '-'], { cwd: dir, stdin: text });
+    expect(run.stdout).not.toContain('over the ceiling');
+    expect(run.stdout).toContain('set it between 1 and 100');
+  });
+
+  test('a missing path exits 1', async () => {
+    const run = await kelos(['check', 'no/such/file.yaml']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('kelos: cannot read no/such/file.yaml: no such file or directory\n');
+  });
+
+  test('--list-rules prints every rule id with its severity', async () => {
+    const run = await kelos(['check', '--list-rules']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n').filter(Boolean)).toHaveLength(19);
+    expect(run.stdout).toMatch(
+      /^budget\/spawner-max-concurrency\s+error\s+Every TaskSpawner sets maxConcurrency/,
+    );
+  });
+
+  test('--emit-admission-policies writes the policies and a kustomization', async () => {
+    const dir = emptyProject();
+    const run = await kelos(['check', '--emit-admission-policies', join(dir, 'policies')], { cwd: dir });
+    expect(run.code).toBe(0);
+    const files = readdirSync(join(dir, 'policies')).sort();
+    expect(files).toContain('kustomization.yaml');
+    expect(files).toContain('security-pod-security.yaml');
+    expect(run.stdout).toBe(`wrote ${files.length} files to ${join(dir, 'policies')}\n`);
+  });
+
+  test('colour only on a TTY', async () => {
+    const path = fixture('budget-spawner-max-total-tasks', 'fail');
+    expect((await kelos(['check', path], { isTTY: true })).stdout).toContain('\u001b[');
+    expect((await kelos(['check', path])).stdout).not.toContain('\u001b[');
+  });
+});
