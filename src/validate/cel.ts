@@ -313,25 +313,33 @@ function compile(rule: string): Program | Error {
 /**
  * Converts a JSON value into what CEL expects for it under `schema`: integers become `int`
  * (bigint) unless the schema says `type: number`, as the server types them.
+ *
+ * @param memo Converted objects by identity: rules on nested nodes reuse what a rule on an
+ *   enclosing node already converted.
  */
-export function toCelValue(schema: unknown, value: unknown): unknown {
+export function toCelValue(schema: unknown, value: unknown, memo?: WeakMap<object, unknown>): unknown {
   if (typeof value === 'number') {
     const type = isNode(schema) ? schema['type'] : undefined;
     return type !== 'number' && Number.isInteger(value) ? BigInt(value) : value;
   }
+  if (typeof value !== 'object' || value === null) return value;
+  const cached = memo?.get(value);
+  if (cached !== undefined) return cached;
+  let out: unknown;
   if (Array.isArray(value)) {
     const items = isNode(schema) ? schema['items'] : undefined;
-    return value.map((v) => toCelValue(items, v));
-  }
-  if (typeof value === 'object' && value !== null) {
+    out = value.map((v) => toCelValue(items, v, memo));
+  } else {
     const node = isNode(schema) ? schema : {};
     const properties = isNode(node['properties']) ? node['properties'] : {};
     const additional = node['additionalProperties'];
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) out[key] = toCelValue(properties[key] ?? additional, v);
-    return out;
+    const record: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value))
+      record[key] = toCelValue(properties[key] ?? additional, v, memo);
+    out = record;
   }
-  return value;
+  memo?.set(value, out);
+  return out;
 }
 
 /** JSON pointer segments of a rule's `fieldPath` (`.a.b`, `.a['b.c']`, `.a[0]`). */
@@ -372,7 +380,8 @@ export function evaluateRule(rule: CelRule, self: unknown, path: string): RuleFi
 
 /**
  * Runs every non-transition rule of `schema` and of every schema node below it that has a value
- * in `value`, and returns the rules that did not hold or failed to evaluate.
+ * in `value`, and returns the rules that did not hold or failed to evaluate. Only subtrees
+ * whose schema has rules are visited or converted.
  *
  * @param schema The schema of `value` (for a whole object, the object's schema).
  * @param value The JSON value (nulls already dropped, as the server prunes them).
@@ -380,35 +389,44 @@ export function evaluateRule(rule: CelRule, self: unknown, path: string): RuleFi
  */
 export function evaluateRules(schema: object, value: unknown, pointer = ''): RuleFinding[] {
   const findings: RuleFinding[] = [];
-  walk(schema, value, toCelValue(schema, value), pointer, findings);
+  walk(schema, value, pointer, findings, new WeakMap());
   return findings;
 }
 
-function walk(schema: unknown, value: unknown, cel: unknown, at: string, out: RuleFinding[]): void {
+function walk(
+  schema: unknown,
+  value: unknown,
+  at: string,
+  out: RuleFinding[],
+  memo: WeakMap<object, unknown>,
+): void {
   if (value === undefined || !isNode(schema) || !hasRules(schema)) return;
-  for (const rule of rulesOf(schema)) {
-    if (isTransitionRule(rule)) continue;
-    const finding = evaluateRule(rule, cel, at);
-    if (finding) out.push(finding);
+  const rules = rulesOf(schema);
+  if (rules.length > 0) {
+    const self = toCelValue(schema, value, memo);
+    for (const rule of rules) {
+      if (isTransitionRule(rule)) continue;
+      const finding = evaluateRule(rule, self, at);
+      if (finding) out.push(finding);
+    }
   }
   for (const junctor of ['anyOf', 'allOf', 'oneOf'] as const) {
     const branches = schema[junctor];
-    if (Array.isArray(branches)) for (const branch of branches) walk(branch, value, cel, at, out);
+    if (Array.isArray(branches)) for (const branch of branches) walk(branch, value, at, out, memo);
   }
   if (Array.isArray(value)) {
-    const celItems = cel as unknown[];
+    const items = schema['items'];
+    if (!hasRules(items)) return;
     value.forEach((item, i) => {
-      walk(schema['items'], item, celItems[i], `${at}/${i}`, out);
+      walk(items, item, `${at}/${i}`, out, memo);
     });
     return;
   }
   if (typeof value !== 'object' || value === null) return;
-  const record = value as Record<string, unknown>;
-  const celRecord = cel as Record<string, unknown>;
   const properties = isNode(schema['properties']) ? schema['properties'] : {};
   const additional = schema['additionalProperties'];
-  for (const [key, child] of Object.entries(record)) {
+  for (const [key, child] of Object.entries(value)) {
     const childSchema = properties[key] ?? additional;
-    walk(childSchema, child, celRecord[key], `${at}/${escapePointer(key)}`, out);
+    if (hasRules(childSchema)) walk(childSchema, child, `${at}/${escapePointer(key)}`, out, memo);
   }
 }

@@ -190,10 +190,16 @@ export function checkReferences(
       (kind === 'Secret' ? doc.object['apiVersion'] === 'v1' : doc.object['apiVersion'] === API_VERSION)
     );
   };
+  // Namespaces each kind/name occurs in, to hint at a reference that only misses by namespace.
+  const namespacesByName = new Map<string, Set<string>>();
+  for (const doc of docs) {
+    const key = `${String(doc.object['kind'])}/${nameOf(doc)}`;
+    let set = namespacesByName.get(key);
+    if (!set) namespacesByName.set(key, (set = new Set()));
+    set.add(namespaceOf(doc));
+  }
   const elsewhere = (kind: string, name: string, namespace: string): string[] =>
-    docs
-      .filter((d) => d.object['kind'] === kind && nameOf(d) === name && namespaceOf(d) !== namespace)
-      .map(namespaceOf);
+    [...(namespacesByName.get(`${kind}/${name}`) ?? [])].filter((ns) => ns !== namespace).sort();
 
   // Task dependency graph, for cycle detection.
   const edges = new Map<string, Array<{ to: string; index: number }>>();

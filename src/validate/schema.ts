@@ -507,20 +507,20 @@ function listFindings(schema: unknown, value: unknown, at: string): Finding[] {
         });
       });
     }
-    value.forEach((item, i) => {
-      out.push(...listFindings(schema['items'], item, `${at}/${i}`));
-    });
+    const items = schema['items'];
+    if (isNode(items) && hasListTypes(items)) {
+      value.forEach((item, i) => {
+        out.push(...listFindings(items, item, `${at}/${i}`));
+      });
+    }
     return out;
   }
   const properties = isNode(schema['properties']) ? schema['properties'] : {};
   for (const [key, child] of Object.entries(value)) {
-    out.push(
-      ...listFindings(
-        properties[key] ?? schema['additionalProperties'],
-        child,
-        `${at}/${escapePointer(key)}`,
-      ),
-    );
+    const childSchema = properties[key] ?? schema['additionalProperties'];
+    if (isNode(childSchema) && hasListTypes(childSchema)) {
+      out.push(...listFindings(childSchema, child, `${at}/${escapePointer(key)}`));
+    }
   }
   return out;
 }
