@@ -1,0 +1,105 @@
+/**
+ * Names and paths that make up the contract between a Task's Job and the agent image:
+ * volumes, mount paths and environment variables. The agent entrypoint (`src/agent`)
+ * reads the same names.
+ *
+ * @packageDocumentation
+ */
+
+/** Where the `workspace` volume is mounted. */
+export const WORKSPACE_MOUNT_PATH = '/workspace';
+/** Where the repository is cloned; the agent's working directory. */
+export const REPO_DIR = '/workspace/repo';
+/** Where `gh` keeps its configuration, on the workspace volume so it is writable. */
+export const GH_CONFIG_DIR = '/workspace/.gh-config';
+/** Where plugins and installed skills are assembled. */
+export const PLUGIN_DIR = '/kelos/plugin';
+/** Where the Task's ConfigMap (agents.md, MCP servers, plugin and workspace files) is mounted. */
+export const CONFIG_DIR = '/kelos/config';
+/** Where the GitHub token Secret is mounted; kubelet refreshes it in place. */
+export const GITHUB_TOKEN_DIR = '/kelos/github-token';
+/** The token file inside {@link GITHUB_TOKEN_DIR}. */
+export const GITHUB_TOKEN_FILE = `${GITHUB_TOKEN_DIR}/GITHUB_TOKEN`;
+/** Where MCP Secrets named by headersFrom/envFrom are mounted, one directory per server and kind. */
+export const MCP_SECRETS_DIR = '/kelos/mcp';
+/** Default path of the agent container's termination message. */
+export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+
+/** Volume names the operator adds. Users may not declare volumes with these names. */
+export const Volumes = {
+  Workspace: 'workspace',
+  GitHubToken: 'kelos-github-token',
+  Plugin: 'kelos-plugin',
+  Config: 'kelos-config',
+  Tmp: 'kelos-tmp',
+} as const;
+
+/** Built-in init container names, in the order they run. */
+export const InitContainers = {
+  GitClone: 'git-clone',
+  RemoteSetup: 'remote-setup',
+  BranchSetup: 'branch-setup',
+  WorkspaceFiles: 'workspace-files',
+  PluginSetup: 'plugin-setup',
+  SkillsInstall: 'skills-install',
+} as const;
+
+/** Keys of the Task's ConfigMap. */
+export const ConfigKeys = {
+  AgentsMD: 'agents.md',
+  McpServers: 'mcp-servers.json',
+  pluginSkill: (plugin: number, skill: number) => `plugin-${plugin}-skill-${skill}`,
+  pluginAgent: (plugin: number, agent: number) => `plugin-${plugin}-agent-${agent}`,
+  workspaceFile: (index: number) => `file-${index}`,
+} as const;
+
+/** Environment variables of the agent image interface. */
+export const Env = {
+  Model: 'KELOS_MODEL',
+  Effort: 'KELOS_EFFORT',
+  Branch: 'KELOS_BRANCH',
+  AgentType: 'KELOS_AGENT_TYPE',
+  TaskName: 'KELOS_TASK_NAME',
+  TaskSpawner: 'KELOS_TASKSPAWNER',
+  GhHost: 'GH_HOST',
+  BaseBranch: 'KELOS_BASE_BRANCH',
+  UpstreamRepo: 'KELOS_UPSTREAM_REPO',
+  GitHubToken: 'GITHUB_TOKEN',
+  GhToken: 'GH_TOKEN',
+  GhEnterpriseToken: 'GH_ENTERPRISE_TOKEN',
+  GhConfigDir: 'GH_CONFIG_DIR',
+  GitHubTokenFile: 'KELOS_GITHUB_TOKEN_FILE',
+  SetupCommand: 'KELOS_SETUP_COMMAND',
+  SessionSetupOnly: 'KELOS_SESSION_SETUP_ONLY',
+  AgentsMD: 'KELOS_AGENTS_MD',
+  AgentsMDFile: 'KELOS_AGENTS_MD_FILE',
+  PluginDir: 'KELOS_PLUGIN_DIR',
+  McpServers: 'KELOS_MCP_SERVERS',
+  McpServersFile: 'KELOS_MCP_SERVERS_FILE',
+  TerminationMessagePath: 'KELOS_TERMINATION_MESSAGE_PATH',
+  RepoDir: 'KELOS_REPO_DIR',
+} as const;
+
+/** Prefix of the env vars that carry MCP secret values into the agent container. */
+export const MCP_SECRET_ENV_PREFIX = 'KELOS_MCP_SECRET_';
+
+/**
+ * Env names a user can never set through podOverrides, whatever the Task's configuration:
+ * they would let a Pod override run commands before the agent.
+ */
+export const ALWAYS_RESERVED_ENV = [Env.SetupCommand, Env.SessionSetupOnly] as const;
+
+/**
+ * Largest value passed in a single env var or argument. Linux refuses any one argv or
+ * environment string longer than 128 KiB (MAX_ARG_STRLEN) when the agent is exec'd.
+ */
+export const MAX_ARG_BYTES = 128 * 1024;
+
+/**
+ * Values larger than this go to the agent only through files in the ConfigMap, not also
+ * through the upstream env var, to stay well clear of {@link MAX_ARG_BYTES}.
+ */
+export const MAX_INLINE_ENV_BYTES = 32 * 1024;
+
+/** Upstream's cap on the total content of a Task's ConfigMap (the API limit is 1 MiB). */
+export const MAX_CONFIG_MAP_BYTES = 900 * 1024;

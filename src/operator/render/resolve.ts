@@ -1,0 +1,70 @@
+/**
+ * Effective execution fields of a Task. Every field exists twice — in `spec.worker` and,
+ * deprecated, at the top of `spec` — and `spec.worker.X` wins, as upstream's
+ * `resolveTask*` helpers do. Each helper also says where the value came from (a JSON
+ * pointer), so diagnostics point at the field the user wrote.
+ *
+ * @packageDocumentation
+ */
+import type {
+  AgentConfigReference,
+  Credentials,
+  PodOverrides,
+  WorkspaceReference,
+} from '../../api/common.ts';
+import type { Task } from '../../api/object.ts';
+
+/** A resolved value and the JSON pointer of the field it came from. */
+export interface Resolved<T> {
+  readonly value: T;
+  readonly path: string;
+}
+
+type WorkerField =
+  | 'type'
+  | 'credentials'
+  | 'model'
+  | 'effort'
+  | 'image'
+  | 'workspaceRef'
+  | 'agentConfigRefs'
+  | 'podOverrides';
+
+const isSet = (v: unknown): boolean =>
+  v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+
+const resolve = <T>(task: Task, field: WorkerField): Resolved<T> | undefined => {
+  const worker = task.spec.worker as Record<string, unknown> | undefined;
+  if (worker && isSet(worker[field])) return { value: worker[field] as T, path: `/spec/worker/${field}` };
+  const legacy = (task.spec as Record<string, unknown>)[field];
+  if (isSet(legacy)) return { value: legacy as T, path: `/spec/${field}` };
+  return undefined;
+};
+
+/** The agent type (`claude-code`, `codex`, …). */
+export const resolveAgentType = (task: Task): Resolved<string> | undefined => resolve<string>(task, 'type');
+
+/** How the agent authenticates. */
+export const resolveCredentials = (task: Task): Resolved<Credentials> | undefined =>
+  resolve<Credentials>(task, 'credentials');
+
+/** The model name, passed as KELOS_MODEL. */
+export const resolveModel = (task: Task): Resolved<string> | undefined => resolve<string>(task, 'model');
+
+/** The reasoning effort, passed as KELOS_EFFORT. */
+export const resolveEffort = (task: Task): Resolved<string> | undefined => resolve<string>(task, 'effort');
+
+/** A custom agent image. */
+export const resolveImage = (task: Task): Resolved<string> | undefined => resolve<string>(task, 'image');
+
+/** The Workspace the agent works in. */
+export const resolveWorkspaceRef = (task: Task): Resolved<WorkspaceReference> | undefined =>
+  resolve<WorkspaceReference>(task, 'workspaceRef');
+
+/** The AgentConfigs to merge, in order. */
+export const resolveAgentConfigRefs = (task: Task): Resolved<AgentConfigReference[]> | undefined =>
+  resolve<AgentConfigReference[]>(task, 'agentConfigRefs');
+
+/** Pod customisations. */
+export const resolvePodOverrides = (task: Task): Resolved<PodOverrides> | undefined =>
+  resolve<PodOverrides>(task, 'podOverrides');
