@@ -86,7 +86,7 @@ export async function waitForTask(
 ): Promise<Task> {
   let last: Task | undefined;
   await waitFor(
-    `Task ${namespace}/${name} ${what} (last status: ${JSON.stringify(last?.status ?? null)})`,
+    `Task ${namespace}/${name} ${what}`,
     async () => {
       last = await getTask(c, namespace, name);
       return last !== undefined && pred(last);

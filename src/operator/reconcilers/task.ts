@@ -236,9 +236,10 @@ export class TaskReconciler {
       // Tasks that depend on this one wait for it to appear and to finish.
       const phaseChanged = type !== 'update' || old?.status?.phase !== task.status?.phase;
       if (phaseChanged) for (const k of tasks.keysByIndex(TaskIndexes.DependsOn, key)) queue.add(k);
-      // The next Task on the branch starts when this one finishes or goes away.
+      // The next Task on the branch starts when this one finishes or goes away; the ones
+      // queued behind it say who holds the branch now.
       const bk = branchKey(task);
-      if (bk && phaseChanged && (type === 'delete' || isTerminalPhase(task.status?.phase))) {
+      if (bk && phaseChanged) {
         for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
       }
     });

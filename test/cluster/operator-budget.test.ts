@@ -1,0 +1,298 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskBudget } from '../../src/api/index.ts';
+import { offsetClock } from '../../src/operator/clock.ts';
+import { type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import { freshNamespace } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+import {
+  budget,
+  create,
+  jobNames,
+  outputsMessage,
+  podFinished,
+  podRunning,
+  record,
+  startOperator,
+  type TestOperator,
+  task,
+  testClient,
+  waitFor,
+  waitForPhase,
+  waitForTask,
+} from './operator-helpers.ts';
+
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const waitForBudget = async (
+  c: HttpKubeClient,
+  ns: string,
+  name: string,
+  pred: (b: TaskBudget) => boolean,
+) => {
+  let last: TaskBudget | undefined;
+  await waitFor(`TaskBudget ${ns}/${name}`, async () => {
+    last = await c.get<TaskBudget>(Resources.TaskBudget, ns, name);
+    return last !== undefined && pred(last);
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}; last status: ${JSON.stringify(last?.status ?? null)}`);
+  });
+  return last as TaskBudget;
+};
+
+describe('operator: TaskBudget admission', () => {
+  let c: HttpKubeClient;
+  let op: TestOperator;
+  let ns: string;
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await freshNamespace('op-budget');
+    c = await testClient();
+    op = await startOperator(ns);
+  });
+  afterAll(async () => {
+    await op?.stop();
+    c?.close();
+  });
+
+  it('blocks covered Tasks once the period’s TaskRecords reach a limit, and shows the usage', async () => {
+    await create(
+      c,
+      ns,
+      'TaskBudget',
+      budget('team-a', { taskSelector: { matchLabels: { team: 'a' } }, maxCostUSD: '1' }),
+    );
+    await create(
+      c,
+      ns,
+      'TaskRecord',
+      record('earlier-run', rfc3339(Date.now() - 1000), { costUSD: '2', inputTokens: 10 }, { team: 'a' }),
+    );
+    const status = await waitForBudget(c, ns, 'team-a', (b) => b.status?.used?.costUSD === '2');
+    const dayStart = new Date();
+    dayStart.setUTCHours(0, 0, 0, 0);
+    expect(status.status).toMatchObject({
+      currentPeriodStart: rfc3339(dayStart.getTime()),
+      currentPeriodEnd: rfc3339(dayStart.getTime() + 86_400_000),
+      used: { costUSD: '2', inputTokens: 10, outputTokens: 0 },
+    });
+
+    await create(c, ns, 'Task', task('covered', {}, { team: 'a' }));
+    await create(c, ns, 'Task', task('uncovered', {}, { team: 'b' }));
+    const blocked = await waitForPhase(c, ns, 'covered', 'Waiting');
+    expect(blocked.status?.message).toBe('Budget "team-a" exceeded: cost 2 USD reached maxCostUSD 1');
+    expect(blocked.status?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'BudgetBlocked',
+        status: 'True',
+        reason: 'BudgetExceeded',
+        message: 'Blocked by TaskBudget "team-a": cost 2 USD reached maxCostUSD 1',
+      }),
+    ]);
+    const free = await waitForPhase(c, ns, 'uncovered', 'Pending');
+    // Not covered by any budget: no label snapshot.
+    expect(free.metadata.annotations?.['kelos.dev/taskbudget-labels']).toBeUndefined();
+    expect(await jobNames(c, ns)).toEqual(['uncovered']);
+
+    // Raising the limit admits the waiting Task without waiting for the period to end.
+    await c.mergePatch(Resources.TaskBudget, ns, 'team-a', { spec: { maxCostUSD: '10' } });
+    const admitted = await waitForPhase(c, ns, 'covered', 'Pending');
+    expect(admitted.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'BudgetBlocked', status: 'False', reason: 'BudgetAvailable' }),
+    ]);
+    expect(JSON.parse(admitted.metadata.annotations?.['kelos.dev/taskbudget-labels'] ?? 'null')).toEqual({
+      team: 'a',
+    });
+  });
+
+  it('accounts usage under the labels a Task was admitted with, even if they change later', async () => {
+    await create(c, ns, 'Task', task('relabelled', {}, { team: 'a' }));
+    const pending = await waitForPhase(c, ns, 'relabelled', 'Pending');
+    await c.mergePatch(Resources.Task, ns, 'relabelled', { metadata: { labels: { team: 'z' } } });
+    await podFinished(c, ns, 'relabelled', { message: outputsMessage({ 'cost-usd': '0.5' }) });
+    await waitForPhase(c, ns, 'relabelled', 'Succeeded');
+    let labels: Record<string, string> | undefined;
+    await waitFor('TaskRecord of relabelled', async () => {
+      labels = (await c.get(Resources.TaskRecord, ns, pending.metadata.uid ?? ''))?.metadata.labels;
+      return labels !== undefined;
+    });
+    expect(labels).toEqual({ team: 'a' });
+    await waitForBudget(c, ns, 'team-a', (b) => b.status?.used?.costUSD === '2.5');
+  });
+
+  it('marks a budget with an invalid selector Degraded and blocks every Task of its namespace', async () => {
+    const other = await freshNamespace('op-budget-bad');
+    const op2 = await startOperator(other);
+    try {
+      await create(
+        c,
+        other,
+        'TaskBudget',
+        budget('broken', {
+          maxCostUSD: '5',
+          taskSelector: { matchExpressions: [{ key: 'team', operator: 'Near', values: ['a'] }] },
+        }),
+      );
+      const degraded = await waitForBudget(
+        c,
+        other,
+        'broken',
+        (b) => (b.status?.conditions ?? []).length > 0,
+      );
+      expect(degraded.status?.conditions).toEqual([
+        expect.objectContaining({
+          type: 'Degraded',
+          status: 'True',
+          reason: 'InvalidSelector',
+          message:
+            'spec.taskSelector is invalid: /matchExpressions/0/operator: "Near" is not a valid operator (expected In, NotIn, Exists or DoesNotExist); every Task in the namespace is blocked until it is fixed',
+        }),
+      ]);
+      await create(c, other, 'Task', task('innocent', {}, { unrelated: 'yes' }));
+      const blocked = await waitForPhase(c, other, 'innocent', 'Waiting');
+      expect(blocked.status?.message).toBe(
+        'Budget "broken" exceeded: spec.taskSelector is invalid: /matchExpressions/0/operator: "Near" is not a valid operator (expected In, NotIn, Exists or DoesNotExist)',
+      );
+      await c.mergePatch(Resources.TaskBudget, other, 'broken', {
+        spec: { taskSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }] } },
+      });
+      await waitForPhase(c, other, 'innocent', 'Pending');
+      const healed = await waitForBudget(
+        c,
+        other,
+        'broken',
+        (b) => b.status?.conditions?.[0]?.status === 'False',
+      );
+      expect(healed.status?.conditions?.[0]).toMatchObject({ type: 'Degraded', reason: 'Evaluated' });
+    } finally {
+      await op2.stop();
+    }
+  });
+});
+
+describe('operator: TaskBudget period rollover', () => {
+  let c: HttpKubeClient;
+  let op: TestOperator;
+  let ns: string;
+  // The operator’s clock runs 6 s before the next UTC midnight when it starts.
+  let offset = 0;
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await freshNamespace('op-rollover');
+    c = await testClient();
+    const nextMidnight = new Date();
+    nextMidnight.setUTCHours(24, 0, 0, 0);
+    offset = nextMidnight.getTime() - 6000 - Date.now();
+    op = await startOperator(ns, { clock: offsetClock(() => offset) });
+  });
+  afterAll(async () => {
+    await op?.stop();
+    c?.close();
+  });
+
+  it('keeps a blocked Task waiting until the period rolls over, then admits it', async () => {
+    const operatorNow = Date.now() + offset;
+    await create(c, ns, 'TaskBudget', budget('daily', { maxOutputTokens: 100 }));
+    await create(c, ns, 'TaskRecord', record('today', rfc3339(operatorNow - 1000), { outputTokens: 150 }));
+    await create(c, ns, 'Task', task('tomorrow'));
+    const blocked = await waitForPhase(c, ns, 'tomorrow', 'Waiting');
+    expect(blocked.status?.message).toBe(
+      'Budget "daily" exceeded: 150 output tokens reached maxOutputTokens 100',
+    );
+    const blockedAt = Date.now() + offset;
+    const admitted = await waitForPhase(c, ns, 'tomorrow', 'Pending', 20_000);
+    // Admitted only once the operator's clock passed midnight.
+    const nextMidnight = new Date(blockedAt);
+    nextMidnight.setUTCHours(24, 0, 0, 0);
+    expect(Date.now() + offset).toBeGreaterThanOrEqual(nextMidnight.getTime());
+    expect(admitted.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'BudgetBlocked', status: 'False', reason: 'BudgetAvailable' }),
+    ]);
+    const b = await waitForBudget(
+      c,
+      ns,
+      'daily',
+      (x) => x.status?.currentPeriodStart === rfc3339(nextMidnight.getTime()),
+    );
+    expect(b.status?.used).toEqual({ costUSD: '0', inputTokens: 0, outputTokens: 0 });
+  });
+});
+
+describe('operator: TaskBudget enforcement StopRunning', () => {
+  let c: HttpKubeClient;
+  let op: TestOperator;
+  let ns: string;
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await freshNamespace('op-stop');
+    c = await testClient();
+    op = await startOperator(ns);
+  });
+  afterAll(async () => {
+    await op?.stop();
+    c?.close();
+  });
+
+  it('stops running covered Tasks once the budget is used up; Admission budgets let them finish', async () => {
+    await create(
+      c,
+      ns,
+      'TaskBudget',
+      budget('hard-cap', {
+        taskSelector: { matchLabels: { team: 'hard' } },
+        maxCostUSD: '1',
+        enforcement: 'StopRunning',
+      }),
+    );
+    await create(
+      c,
+      ns,
+      'TaskBudget',
+      budget('soft-cap', { taskSelector: { matchLabels: { team: 'soft' } }, maxCostUSD: '1' }),
+    );
+    await create(c, ns, 'Task', task('hard-runner', {}, { team: 'hard' }));
+    await create(c, ns, 'Task', task('soft-runner', {}, { team: 'soft' }));
+    for (const name of ['hard-runner', 'soft-runner']) {
+      await waitForPhase(c, ns, name, 'Pending');
+      await podRunning(c, ns, name);
+      await waitForPhase(c, ns, name, 'Running');
+    }
+
+    // Both teams overspend (as other Tasks finishing would record).
+    await create(
+      c,
+      ns,
+      'TaskRecord',
+      record('hard-spend', rfc3339(Date.now()), { costUSD: '3' }, { team: 'hard' }),
+    );
+    await create(
+      c,
+      ns,
+      'TaskRecord',
+      record('soft-spend', rfc3339(Date.now()), { costUSD: '3' }, { team: 'soft' }),
+    );
+
+    const stopped = await waitForPhase(c, ns, 'hard-runner', 'Failed');
+    expect(stopped.status?.message).toBe('Stopped by TaskBudget "hard-cap": cost 3 USD reached maxCostUSD 1');
+    expect(stopped.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'BudgetBlocked', status: 'True', reason: 'BudgetExceeded' }),
+    ]);
+    await waitFor(
+      'Job hard-runner deleted',
+      async () => (await c.get(Resources.Job, ns, 'hard-runner')) === undefined,
+    );
+
+    // The Admission budget blocks new work but lets the running Task go on.
+    await create(c, ns, 'Task', task('soft-next', {}, { team: 'soft' }));
+    await waitForTask(c, ns, 'soft-next', 'blocked', (t) => t.status?.phase === 'Waiting');
+    const soft = await c.get<{ metadata: object; status?: { phase?: string } }>(
+      Resources.Task,
+      ns,
+      'soft-runner',
+    );
+    expect(soft?.status?.phase).toBe('Running');
+    expect(await c.get(Resources.Job, ns, 'soft-runner')).toBeDefined();
+  });
+});
