@@ -1,0 +1,85 @@
+/**
+ * Runs a command as a child process and measures it: wall time from spawn to exit, and
+ * peak RSS. The peak comes from GNU time (`/usr/bin/time`, the largest `ru_maxrss` of the
+ * process and the descendants it waited for) when that exists, else from polling `/proc`.
+ *
+ * @packageDocumentation
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescendantPeaks } from './memory.ts';
+
+/** GNU time, when installed. */
+export const GNU_TIME = '/usr/bin/time';
+
+/** Options of {@link runMeasured}. */
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Keep stdout (`capture`) or throw it away as it comes (`discard`), so that a large output
+   * costs the child what writing to a pipe costs, without filling our memory.
+   *
+   * @default 'discard'
+   */
+  readonly stdout?: 'capture' | 'discard';
+}
+
+/** What one measured run did. */
+export interface MeasuredRun {
+  readonly code: number | null;
+  readonly wallMs: number;
+  /** Peak RSS in bytes, when it could be measured. */
+  readonly peakRss: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `command args` once and measures it. Never throws for a non-zero exit: see `code`. */
+export const runMeasured = async (
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<MeasuredRun> => {
+  const useTime = existsSync(GNU_TIME);
+  const dir = useTime ? await mkdtemp(join(tmpdir(), 'kelos-bench-time-')) : undefined;
+  const timeFile = dir ? join(dir, 'rusage') : undefined;
+  const [file, argv] = timeFile
+    ? [GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]]
+    : [command, [...args]];
+  try {
+    const started = performance.now();
+    const child = spawn(file, argv, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const peaks = timeFile ? undefined : new DescendantPeaks().start();
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      if (options.stdout === 'capture') stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((done, fail) => {
+      child.on('error', fail);
+      child.on('close', (c) => done(c));
+    });
+    const wallMs = performance.now() - started;
+    let peakRss = peaks?.stop();
+    if (timeFile) {
+      // GNU time reports kilobytes; the last line is ours (earlier ones may be its notes).
+      const lines = (await readFile(timeFile, 'utf8')).trim().split('\n');
+      const kb = Number(lines.at(-1));
+      peakRss = Number.isFinite(kb) ? kb * 1024 : undefined;
+    }
+    return { code, wallMs, peakRss, stdout, stderr };
+  } finally {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+};
