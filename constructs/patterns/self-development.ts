@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { Construct } from 'constructs';
+import { Annotations } from '../../src/api/index.ts';
 import type { IAgentConfig } from '../agent-config.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
@@ -14,6 +15,14 @@ import { DEFAULT_ISSUE_PROMPT, IssueWorker } from './issue-worker.ts';
 import { PatternMessages } from './messages.ts';
 import { PrResponder } from './pr-responder.ts';
 import { ScheduledAgent } from './scheduled-agent.ts';
+
+/**
+ * Why triage may run on anyone's issue: it is the one role whose job is to read every new
+ * issue, and it is kept harmless instead (one at a time, no code changes, no agent label).
+ * Recorded on the spawner, so every policy report lists the exception and its reason.
+ */
+export const TRIAGE_IGNORE_REASON =
+  'triage must read every new issue; it runs one at a time, only labels and comments, and never hands work to the workers';
 
 /** The seven roles of the fleet, in the order they are created. */
 export const SELF_DEVELOPMENT_ROLES = [
@@ -272,7 +281,13 @@ export class SelfDevelopment extends Construct {
     // the workers.
     const triageAgent = resolveAgent(agentProps, workspace);
     const triage = new TaskSpawner(this, 'triage', {
-      metadata: metadata('triage'),
+      metadata: {
+        ...metadata('triage'),
+        annotations: {
+          [Annotations.PolicyIgnore]: 'security/github-trigger-restricted',
+          [Annotations.PolicyIgnoreReason]: TRIAGE_IGNORE_REASON,
+        },
+      },
       when: {
         githubIssues: {
           state: 'open',

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { IssueWorker, synthWhenMain, Workspace } from '../../constructs/index.ts';
+import { IssueWorker, synthWhenMain, TaskBudget, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function issueWorker(scope: Construct): void {
@@ -23,6 +23,13 @@ export default function issueWorker(scope: Construct): void {
     allowedTeams: ['acme/api-maintainers'],
     priorityLabels: ['priority/critical', 'priority/high'],
     taskLabels: { team: 'api' },
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: 'team-api-daily' },
+    taskSelector: { matchLabels: { team: 'api' } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The worst case of two agents busy all day at 6 USD an hour, so the policy forecast holds.
+    maxCostUSD: '300',
   });
 }
 

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { PrResponder, synthWhenMain, Workspace } from '../../constructs/index.ts';
+import { PrResponder, synthWhenMain, TaskBudget, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function prResponder(scope: Construct): void {
@@ -23,6 +23,14 @@ export default function prResponder(scope: Construct): void {
     allowedUsers: ['alice', 'bob'],
     reviewState: 'changes_requested',
     reporting: { comments: { mode: 'Sticky' }, checks: { name: 'Kelos: address review' } },
+    taskLabels: { team: 'api' },
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: 'team-api-daily' },
+    taskSelector: { matchLabels: { team: 'api' } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The worst case of two agents busy all day at 6 USD an hour, so the policy forecast holds.
+    maxCostUSD: '300',
   });
 }
 

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { AgentConfig, ScheduledAgent, synthWhenMain, Workspace } from '../../constructs/index.ts';
+import { AgentConfig, ScheduledAgent, synthWhenMain, TaskBudget, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function scheduledAgent(scope: Construct): void {
@@ -36,6 +36,13 @@ the fixes, listing each flaky test and its cause. If every run passed, do nothin
 `,
     activeDeadlineSeconds: 3600,
     taskLabels: { team: 'api' },
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: 'team-api-daily' },
+    taskSelector: { matchLabels: { team: 'api' } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The worst case of one agent busy all day at 6 USD an hour, so the policy forecast holds.
+    maxCostUSD: '150',
   });
 }
 

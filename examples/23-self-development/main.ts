@@ -12,6 +12,7 @@ import {
   TaskBudget,
   Workspace,
 } from '../../constructs/index.ts';
+import { Annotations } from '../../src/api/index.ts';
 
 /** Builds the example into `scope`. */
 export default function selfDevelopment(scope: Construct): void {
@@ -45,10 +46,19 @@ export default function selfDevelopment(scope: Construct): void {
     definitionPath: 'examples/23-self-development/main.ts',
   });
   new TaskBudget(scope, 'budget', {
-    metadata: { name: 'kelos-fleet-daily', namespace },
+    metadata: {
+      name: 'kelos-fleet-daily',
+      namespace,
+      annotations: {
+        [Annotations.PolicyIgnore]: 'forecast/budget-worst-case',
+        [Annotations.PolicyIgnoreReason]:
+          'StopRunning stops the whole fleet at the cap; the forecast prices the four cron roles, which run at most once a day, as busy around the clock',
+      },
+    },
     taskSelector: { matchLabels: { 'app.kubernetes.io/part-of': fleet.namePrefix } },
     period: { type: 'Daily', timezone: 'UTC' },
     maxCostUSD: '100',
+    enforcement: 'StopRunning',
   });
 }
 
