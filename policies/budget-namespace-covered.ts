@@ -4,9 +4,9 @@
  *
  * @packageDocumentation
  */
-import type { KubeObject } from '../src/api/object.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { get, namespaceOf } from './lib/access.ts';
+import { groupBy } from './lib/group.ts';
 import { selectorMatches, taskLabels } from './lib/worker.ts';
 
 /** Message when the namespace has no TaskBudget at all. */
@@ -36,11 +36,7 @@ export const namespaceCovered: BundleRule = {
     'Spawners create Tasks unattended; a budget is the only thing that stops spending once a period’s limit is reached.',
   hint: 'Add a TaskBudget in the namespace whose taskSelector matches the spawner’s task template labels (or {} for all Tasks).',
   check({ bundle }) {
-    const budgets = new Map<string, KubeObject[]>();
-    for (const b of bundle.ofKind('TaskBudget')) {
-      const ns = namespaceOf(b);
-      budgets.set(ns, [...(budgets.get(ns) ?? []), b]);
-    }
+    const budgets = groupBy(bundle.ofKind('TaskBudget'), namespaceOf);
     const findings: Finding[] = [];
     for (const spawner of bundle.ofKind('TaskSpawner')) {
       const ns = namespaceOf(spawner);

@@ -13,6 +13,7 @@ import type { KubeObject } from '../src/api/object.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { get, namespaceOf, nonEmpty, num, usd } from './lib/access.ts';
+import { groupBy } from './lib/group.ts';
 import { executionOf, selectorMatches, taskLabels } from './lib/worker.ts';
 
 /** Hours in a budget period; Monthly counts the longest month. */
@@ -99,11 +100,24 @@ export const budgetWorstCase: BundleRule = {
   hint: 'Lower maxConcurrency or activeDeadlineSeconds, pick a cheaper model, or raise maxCostUSD deliberately.',
   check({ bundle, config }) {
     const findings: Finding[] = [];
-    const byNamespace = new Map<string, KubeObject[]>();
-    for (const o of [...bundle.ofKind('TaskSpawner'), ...bundle.ofKind('Task')]) {
-      const ns = namespaceOf(o);
-      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), o]);
-    }
+    const byNamespace = groupBy([...bundle.ofKind('TaskSpawner'), ...bundle.ofKind('Task')], namespaceOf);
+    // Labels and prices are per object (and period), not per budget: compute each once.
+    const labels = new Map<KubeObject, Record<string, string>>();
+    const labelsOf = (o: KubeObject) => {
+      const known = labels.get(o);
+      if (known) return known;
+      const computed = taskLabels(o);
+      labels.set(o, computed);
+      return computed;
+    };
+    const prices = new Map<string, Priced>();
+    const priceOf = (o: KubeObject, periodHours: number, index: number) => {
+      const key = `${index}:${periodHours}`;
+      if (!prices.has(key)) prices.set(key, price(o, periodHours, config));
+      return prices.get(key);
+    };
+    const indexOf = new Map<KubeObject, number>();
+    for (const [i, o] of bundle.objects.entries()) indexOf.set(o, i);
     for (const budget of bundle.ofKind('TaskBudget')) {
       const limit = parseUsd(get(budget, 'spec', 'maxCostUSD'));
       const period = String(get(budget, 'spec', 'period', 'type') ?? '');
@@ -113,8 +127,8 @@ export const budgetWorstCase: BundleRule = {
       const terms: Term[] = [];
       const at = (message: string): Finding => ({ object: budget, path: '/spec/maxCostUSD', message });
       for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
-        if (!selectorMatches(selector, taskLabels(covered))) continue;
-        const priced = price(covered, periodHours, config);
+        if (!selectorMatches(selector, labelsOf(covered))) continue;
+        const priced = priceOf(covered, periodHours, indexOf.get(covered) ?? -1);
         if (!priced) continue;
         if ('term' in priced) terms.push(priced.term);
         else findings.push(at('unbounded' in priced ? priced.unbounded : priced.noRate));

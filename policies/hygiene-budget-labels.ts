@@ -35,7 +35,9 @@ export const budgetLabels: BundleRule = {
       for (const key of selectorKeys(get(budget, 'spec', 'taskSelector'))) {
         // kelos.dev/ labels are set by the operator and spawners, not by authors.
         if (key.startsWith(`${GROUP}/`)) continue;
-        byKey.set(key, [...(byKey.get(key) ?? []), refText(budget)]);
+        const budgets = byKey.get(key);
+        if (budgets) budgets.push(refText(budget));
+        else byKey.set(key, [refText(budget)]);
       }
     }
     const findings: Finding[] = [];

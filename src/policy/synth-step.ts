@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { BUILTIN_RULES } from '../../policies/index.ts';
+import { groupBy } from '../../policies/lib/group.ts';
 import { type Diagnostic, sortDiagnostics } from '../validate/diagnostic.ts';
 import type { PolicyConfig } from './config.ts';
 import { type PolicyDocument, type PolicyReport, runPolicies } from './engine.ts';
@@ -34,8 +35,7 @@ export const documentsFromRendered = (objects: readonly RenderedObject[]): Polic
  * reports: what `kelos check` does with no paths.
  */
 export function checkRendered(objects: readonly RenderedObject[], config: PolicyConfig): PolicyReport {
-  const apps = new Map<string, RenderedObject[]>();
-  for (const o of objects) apps.set(o.app ?? '', [...(apps.get(o.app ?? '') ?? []), o]);
+  const apps = groupBy(objects, (o) => o.app ?? '');
   const reports = [...apps.values()].map((app) =>
     runPolicies(documentsFromRendered(app), { config, rules: BUILTIN_RULES }),
   );

@@ -25,7 +25,11 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
   const fails = (d: Diagnostic) =>
     d.severity === 'error' || (options.strict === true && d.severity === 'warning');
   const suites = new Map<string, Diagnostic[]>(report.rules.map((r) => [r.id, []]));
-  for (const d of report.diagnostics) suites.set(d.code, [...(suites.get(d.code) ?? []), d]);
+  for (const d of report.diagnostics) {
+    const suite = suites.get(d.code);
+    if (suite) suite.push(d);
+    else suites.set(d.code, [d]);
+  }
 
   let total = 0;
   let failures = 0;

@@ -31,7 +31,9 @@ export function formatText(report: PolicyReport, options: ReportOptions): string
       : d.source
         ? displayPath(d.source.file, options.cwd)
         : '(input)';
-    groups.set(key, [...(groups.get(key) ?? []), d]);
+    const group = groups.get(key);
+    if (group) group.push(d);
+    else groups.set(key, [d]);
   }
 
   const lines: string[] = [];
