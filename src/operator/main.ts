@@ -69,6 +69,8 @@ export interface OperatorOptions {
   readonly resyncMs?: number;
   /** Image per agent type. */
   readonly agentImages?: Partial<Record<AgentType, string>>;
+  /** Tag of the bundled agent images (normally the operator's version). Default `latest`. */
+  readonly imageTag?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;
@@ -210,7 +212,12 @@ export class Operator {
       client,
       caches,
       budgets: budgetStates,
-      runtime: opts.runtime ?? taskRuntime({ agentImages: opts.agentImages ?? {} }),
+      runtime:
+        opts.runtime ??
+        taskRuntime({
+          agentImages: opts.agentImages ?? {},
+          ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
+        }),
       events,
       clock,
       log,

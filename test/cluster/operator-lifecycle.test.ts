@@ -114,41 +114,8 @@ describe('operator: Task lifecycle', () => {
   it('fails a Task when its Job fails, with the Job’s reason', async () => {
     await create(c, ns, 'Task', task('sad'));
     await waitForPhase(c, ns, 'sad', 'Pending');
-    // The minimal Job allows one retry (backoffLimit 1): fail both Pods.
+    // Jobs never retry an agent run (backoffLimit 0): one failed Pod fails the Task.
     await podFinished(c, ns, 'sad', { exitCode: 3 });
-    await waitFor('second Pod of sad', async () => {
-      const pods = await c.list(Resources.Pod, {
-        namespace: ns,
-        labelSelector: 'batch.kubernetes.io/job-name=sad',
-      });
-      return pods.items.length === 2;
-    });
-    const pods = await c.list<{
-      metadata: { name?: string; creationTimestamp?: string };
-      status?: { phase?: string };
-    }>(Resources.Pod, { namespace: ns, labelSelector: 'batch.kubernetes.io/job-name=sad' });
-    const second = pods.items.find((p) => p.status?.phase !== 'Failed');
-    await c.mergePatch(
-      Resources.Pod,
-      ns,
-      second?.metadata.name ?? '',
-      {
-        status: {
-          phase: 'Failed',
-          containerStatuses: [
-            {
-              name: 'kelos-agent',
-              image: 'a',
-              imageID: '',
-              ready: false,
-              restartCount: 0,
-              state: { terminated: { exitCode: 3 } },
-            },
-          ],
-        },
-      },
-      { subresource: 'status' },
-    );
     const failed = await waitForPhase(c, ns, 'sad', 'Failed');
     expect(failed.status?.message).toBe(
       'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
@@ -216,6 +183,11 @@ describe('operator: Task lifecycle', () => {
       expect.objectContaining({ type: 'ReferencesResolved', status: 'True', reason: 'Resolved' }),
     ]);
     expect(await jobNames(c, ns)).toContain('refs');
+    // The AgentConfig reaches the Pod through a ConfigMap the Task owns (created before the Job).
+    const cm = await c.get(Resources.ConfigMap, ns, 'refs-agent-config');
+    expect(cm?.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Task', name: 'refs', uid: pending.metadata.uid, controller: true }),
+    ]);
   });
 
   it('fails a Task with workerPoolRef, which this operator does not serve', async () => {

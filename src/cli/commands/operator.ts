@@ -53,6 +53,7 @@ interface OperatorFlags {
   workers: string;
   resync: string;
   logLevel: string;
+  imageTag: string;
   [image: `agentImage${string}`]: string | undefined;
 }
 
@@ -84,6 +85,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option('--health-addr <addr>', 'listen address of /healthz and /readyz; 0 turns it off', ':8081')
     .option('--workers <n>', 'Tasks reconciled concurrently', '8')
     .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
+    .option('--image-tag <tag>', 'tag of the bundled agent images', 'latest')
     .addOption(
       new Option('--log-level <level>', 'lowest log level written').choices([...LogLevels]).default('info'),
     );
@@ -124,6 +126,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       workers,
       resyncMs,
       agentImages,
+      imageTag: flags.imageTag,
       log,
     });
     log.info('Operator running', {

@@ -556,7 +556,8 @@ export class TaskReconciler {
         message: `Cannot build the Job: ${detail || 'no Job rendered'}`,
       });
     }
-    list.step('Job rendered');
+    const notes = rendered.diagnostics.filter((d) => d.severity !== 'error');
+    list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
 
     // Finalizer and budget label snapshot in one write, just before the Job exists: only
     // then is there something to clean up, and only then is the Task admitted.
