@@ -145,7 +145,9 @@ export const report = (
   }
   // With --stdout the manifests own stdout; the report goes to stderr.
   const out = mode === 'stdout' ? io.stderr : io.stdout;
-  if (mode === 'stdout' && result.status === 'ok') io.stdout(toYamlStream(result.objects));
+  // --stdout writes nothing, so it shows the rendered objects even when they have errors:
+  // that is where the file:line of each diagnostic can be read.
+  if (mode === 'stdout' && result.status !== 'failed') io.stdout(toYamlStream(result.objects));
   const { listed, omitted } = selectForText(result.diagnostics, verbose);
   for (const d of listed) out(`${formatSynthDiagnostic(d)}\n`);
   for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
@@ -154,6 +156,9 @@ export const report = (
     out(
       `dist/ is out of date: ${plural(outcome.drift.length, 'file')} differ from what kelos synth writes; run kelos synth\n`,
     );
+  }
+  if (result.status === 'violations' && mode !== 'stdout') {
+    out('nothing was written; kelos synth --stdout prints the rendered objects the diagnostics point into\n');
   }
   out(`${summaryLine(outcome, mode)}\n`);
   return code;

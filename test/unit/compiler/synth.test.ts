@@ -241,6 +241,24 @@ describe('synth', { timeout: 60_000 }, () => {
     expect(p.files('dist')).toStrictEqual([]);
   });
 
+  test('--stdout still prints the objects when validation fails, so the diagnostics can be read against them', async () => {
+    const p = make({
+      typo: appSource(
+        "  new K.Task(scope, 't', { metadata: { name: 't' }, worker: { type: 'codex', credentials: { type: 'none' } }, prompt: 'x', promt: 'typo' });",
+      ),
+    });
+    const run = await kelos(['synth', '--stdout'], p.root);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('# Source: dist/apps/typo/task-t.yaml\n');
+    expect(run.stderr).toContain('dist/apps/typo/task-t.yaml:');
+    const written = await kelos(['synth'], p.root);
+    expect(written.code).toBe(2);
+    expect(written.stdout).toContain(
+      'nothing was written; kelos synth --stdout prints the rendered objects the diagnostics point into\n',
+    );
+    expect(p.files('dist')).toStrictEqual([]);
+  });
+
   test('--format json reports apps, files, written files and diagnostics', async () => {
     const p = make({ only: appSource(taskSource('t')) });
     const run = await kelos(['synth', '--format', 'json'], p.root);
