@@ -16,7 +16,9 @@ const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0 } as const;
 
 export const crdsCommand: CommandFactory = (io, done) =>
   new Command('crds')
-    .description('print the CustomResourceDefinitions of every kelos.dev kind (or write one file per CRD with --output)')
+    .description(
+      'print the CustomResourceDefinitions of every kelos.dev kind (or write one file per CRD with --output)',
+    )
     .option('-o, --output <dir>', 'write one file per CRD into this directory instead of printing')
     .action(async (opts: { output?: string }) => {
       const crds = generateCrds();

@@ -23,9 +23,13 @@ const resolveColumn = (root: Node, jsonPath: string): Node | undefined =>
   jsonPath
     .slice(1)
     .split('.')
-    .reduce<Node | undefined>((node, key) => (node?.['properties'] as Record<string, Node> | undefined)?.[key], root);
+    .reduce<Node | undefined>(
+      (node, key) => (node?.['properties'] as Record<string, Node> | undefined)?.[key],
+      root,
+    );
 
-const rootSchema = (kind: (typeof KINDS)[number]) => generateCrd(kind).spec.versions[0]!.schema.openAPIV3Schema as Node;
+const rootSchema = (kind: (typeof KINDS)[number]) =>
+  generateCrd(kind).spec.versions[0]!.schema.openAPIV3Schema as Node;
 
 describe('generateCrds', () => {
   test('emits one namespaced CRD per served kind, in a stable order', () => {
@@ -51,22 +55,31 @@ describe('generateCrds', () => {
     expect(structuralErrors(rootSchema(kind), { root: true })).toStrictEqual([]);
   });
 
-  test.each(KINDS.map((k) => [k.kind, k] as const))('%s: every field has a description (kubectl explain shows it)', (_, kind) => {
-    const missing = [...properties(rootSchema(kind))]
-      .filter(([path, node]) => path !== '.metadata' && !(typeof node['description'] === 'string' && node['description']))
-      // Items of a list and values of a map are described by the list or map field itself.
-      .map(([path]) => path)
-      .filter((path) => !path.endsWith('[]') && !path.endsWith('{}'));
-    expect(missing).toStrictEqual([]);
-  });
+  test.each(KINDS.map((k) => [k.kind, k] as const))(
+    '%s: every field has a description (kubectl explain shows it)',
+    (_, kind) => {
+      const missing = [...properties(rootSchema(kind))]
+        .filter(
+          ([path, node]) =>
+            path !== '.metadata' && !(typeof node['description'] === 'string' && node['description']),
+        )
+        // Items of a list and values of a map are described by the list or map field itself.
+        .map(([path]) => path)
+        .filter((path) => !path.endsWith('[]') && !path.endsWith('{}'));
+      expect(missing).toStrictEqual([]);
+    },
+  );
 
-  test.each(KINDS.map((k) => [k.kind, k] as const))('%s printer columns point at fields that exist', (_, kind) => {
-    const root = rootSchema(kind);
-    for (const column of kind.printerColumns) {
-      if (column.jsonPath === '.metadata.creationTimestamp') continue;
-      expect(resolveColumn(root, column.jsonPath), `${kind.kind} column ${column.name}`).toBeDefined();
-    }
-  });
+  test.each(KINDS.map((k) => [k.kind, k] as const))(
+    '%s printer columns point at fields that exist',
+    (_, kind) => {
+      const root = rootSchema(kind);
+      for (const column of kind.printerColumns) {
+        if (column.jsonPath === '.metadata.creationTimestamp') continue;
+        expect(resolveColumn(root, column.jsonPath), `${kind.kind} column ${column.name}`).toBeDefined();
+      }
+    },
+  );
 
   test('printer columns use the preferred worker fields, not the deprecated top-level ones', () => {
     const task = KINDS.find((k) => k.kind === 'Task')!;
@@ -96,14 +109,17 @@ describe('generateCrds', () => {
   test('carries the CEL rules with their messages', () => {
     const spec = (rootSchema(KINDS[0]!)['properties'] as Record<string, Node>)['spec']!;
     const rules = spec['x-kubernetes-validations'] as Array<{ rule: string; message: string }>;
-    expect(rules[0]).toStrictEqual({ rule: 'self == oldSelf', message: 'Task spec is immutable after creation' });
+    expect(rules[0]).toStrictEqual({
+      rule: 'self == oldSelf',
+      message: 'Task spec is immutable after creation',
+    });
     expect(rules.map((r) => r.message)).toContain('worker.credentials is required for inline execution');
   });
 
   test('keeps list-map semantics upstream declares', () => {
-    const spawnerSpec = (rootSchema(KINDS.find((k) => k.kind === 'TaskSpawner')!)['properties'] as Record<string, Node>)[
-      'spec'
-    ]!;
+    const spawnerSpec = (
+      rootSchema(KINDS.find((k) => k.kind === 'TaskSpawner')!)['properties'] as Record<string, Node>
+    )['spec']!;
     const credentials = (spawnerSpec['properties'] as Record<string, Node>)['credentials']!;
     expect(credentials['x-kubernetes-list-type']).toBe('map');
     expect(credentials['x-kubernetes-list-map-keys']).toStrictEqual(['name']);
