@@ -5,14 +5,17 @@
  * The arithmetic is deliberately simple and shown in the message. A spawner keeps at most
  * `maxConcurrency` agents busy; each busy slot costs the model's hourly rate for the whole period,
  * or for one full deadline when a single run may outlast the period (a budget counts a Task in
- * the period it finishes). A Task in the bundle runs once, for at most its deadline.
+ * the period it finishes). A cron spawner cannot start more runs than its schedule fires in a
+ * period, so it costs at most that many full-deadline runs when that is less. A Task in the
+ * bundle runs once, for at most its deadline.
  *
  * @packageDocumentation
  */
 import type { KubeObject } from '../src/api/object.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
-import { get, namespaceOf, nonEmpty, num, usd } from './lib/access.ts';
+import { get, namespaceOf, nonEmpty, num, str, usd } from './lib/access.ts';
+import { shortestCronGap } from './lib/cron.ts';
 import { groupBy } from './lib/group.ts';
 import { executionOf, selectorMatches, taskLabels } from './lib/worker.ts';
 
@@ -72,6 +75,19 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
     return { term: { cost: runHours * rate, text: `1 run × ${hours(runHours)} × ${usd(rate)}/h ${what}` } };
   }
   const slotHours = Math.max(periodHours, runHours);
+  const schedule = str(get(object, 'spec', 'when', 'cron', 'schedule'));
+  const gap = schedule ? shortestCronGap(schedule) : undefined;
+  if (schedule && gap) {
+    const fires = Math.ceil((periodHours * 3600) / gap);
+    if (fires * runHours < concurrency * slotHours) {
+      return {
+        term: {
+          cost: fires * runHours * rate,
+          text: `${fires} ${fires === 1 ? 'run' : 'runs'} × ${hours(runHours)} × ${usd(rate)}/h (${name}: ${agent} ${model ?? 'default model'}, cron "${schedule}")`,
+        },
+      };
+    }
+  }
   return {
     term: {
       cost: concurrency * slotHours * rate,
