@@ -5,7 +5,7 @@ import {
   validateDocuments,
   validateObject,
 } from '../../../src/validate/index.ts';
-import { closest, fieldPath, strictSchema } from '../../../src/validate/schema.ts';
+import { closest, fieldPath, hoistShared, strictSchema } from '../../../src/validate/schema.ts';
 import { kelos } from './run-cli.ts';
 
 const TASK = {
@@ -169,6 +169,52 @@ describe('schema helpers', () => {
       },
       additionalProperties: false,
     });
+  });
+});
+
+describe('hoistShared', () => {
+  test('an object schema used twice becomes one definition, referenced from both places', () => {
+    const container = {
+      type: 'object',
+      properties: { name: { type: 'string' } },
+      additionalProperties: false,
+    };
+    const hoisted = hoistShared({
+      type: 'object',
+      properties: {
+        a: { type: 'array', items: container },
+        b: { type: 'array', items: container },
+        c: { type: 'object', properties: {} },
+      },
+    });
+    expect(hoisted).toEqual({
+      type: 'object',
+      properties: {
+        a: { type: 'array', items: { $ref: '#/definitions/s0' } },
+        b: { type: 'array', items: { $ref: '#/definitions/s0' } },
+        c: { type: 'object', properties: {} },
+      },
+      definitions: { s0: container },
+    });
+  });
+
+  test('errors inside hoisted definitions keep their instance paths and suggestions', () => {
+    const found = validateObject({
+      ...TASK,
+      spec: {
+        ...TASK.spec,
+        worker: {
+          ...TASK.spec.worker,
+          podOverrides: { extraContainers: [{ name: 'db', imagee: 'postgres' }] },
+        },
+        podOverrides: { extraInitContainers: [{ name: 'init', image: 4 }] },
+      },
+    });
+    expect(brief(found)).toEqual([
+      'info cel/skipped  some validation rules were not checked because the object was invalid; correct the errors above to complete validation',
+      'error schema/type /spec/podOverrides/extraInitContainers/0/image must be a string; got an integer 4',
+      'error schema/unknown-field /spec/worker/podOverrides/extraContainers/0/imagee unknown field "spec.worker.podOverrides.extraContainers[0].imagee"; did you mean "image"?',
+    ]);
   });
 });
 
