@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'vitest';
+import { shortestCronGap } from '../../../policies/lib/cron.ts';
+import { formatDuration, parseDuration } from '../../../policies/lib/duration.ts';
+import { selectorKeys, selectorMatches } from '../../../policies/lib/worker.ts';
+
+describe('policy helpers', () => {
+  test('parseDuration reads Go durations and bare seconds, as the spawner does', () => {
+    expect(parseDuration('5m')).toBe(300);
+    expect(parseDuration('1h30m')).toBe(5400);
+    expect(parseDuration('1.5s')).toBe(1.5);
+    expect(parseDuration('250ms')).toBe(0.25);
+    expect(parseDuration('90')).toBe(90);
+    expect(parseDuration('0')).toBe(0);
+    expect(parseDuration('5 minutes')).toBeUndefined();
+    expect(parseDuration('')).toBeUndefined();
+  });
+
+  test('formatDuration writes the short form', () => {
+    expect(formatDuration(60)).toBe('1m');
+    expect(formatDuration(5400)).toBe('1h30m');
+    expect(formatDuration(90)).toBe('1m30s');
+    expect(formatDuration(0)).toBe('0s');
+  });
+
+  test('shortestCronGap finds the tightest spacing of a five-field schedule', () => {
+    expect(shortestCronGap('*/15 * * * *')).toBe(900);
+    expect(shortestCronGap('0 9 * * 1-5')).toBe(86_400);
+    expect(shortestCronGap('0 9,17 * * *')).toBe(8 * 3600);
+    expect(shortestCronGap('0 9 * * 1')).toBe(7 * 86_400);
+    // Six fields would be read as seconds by croner; upstream schedules have five.
+    expect(shortestCronGap('* * * * * *')).toBeUndefined();
+    expect(shortestCronGap('not a schedule')).toBeUndefined();
+  });
+
+  test('selectorMatches follows metav1.LabelSelector, and a templated label value matches any value', () => {
+    const labels = { team: 'web', tier: '{{.Labels.tier}}' };
+    expect(selectorMatches({}, labels)).toBe(true);
+    expect(selectorMatches(undefined, labels)).toBe(false);
+    expect(selectorMatches({ matchLabels: { team: 'web' } }, labels)).toBe(true);
+    expect(selectorMatches({ matchLabels: { team: 'api' } }, labels)).toBe(false);
+    expect(selectorMatches({ matchLabels: { tier: 'batch' } }, labels)).toBe(true);
+    expect(
+      selectorMatches(
+        { matchExpressions: [{ key: 'team', operator: 'In', values: ['api', 'web'] }] },
+        labels,
+      ),
+    ).toBe(true);
+    expect(
+      selectorMatches({ matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['web'] }] }, labels),
+    ).toBe(false);
+    expect(selectorMatches({ matchExpressions: [{ key: 'owner', operator: 'Exists' }] }, labels)).toBe(false);
+    expect(selectorMatches({ matchExpressions: [{ key: 'owner', operator: 'DoesNotExist' }] }, labels)).toBe(
+      true,
+    );
+    expect(
+      selectorKeys({
+        matchLabels: { team: 'x' },
+        matchExpressions: [
+          { key: 'tier', operator: 'Exists' },
+          { key: 'old', operator: 'DoesNotExist' },
+        ],
+      }),
+    ).toStrictEqual(['team', 'tier']);
+  });
+});
