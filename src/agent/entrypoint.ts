@@ -144,8 +144,14 @@ export const writeMcpConfig = (
   }
   if (servers.length === 0) return [];
   const merge = (path: string, fn: (existing: string | undefined) => string): string[] => {
-    writeFile(path, fn(readOptional(path)));
-    return [path];
+    try {
+      writeFile(path, fn(readOptional(path)));
+      return [path];
+    } catch (e) {
+      // A configuration file the image ships broken is left as it is; the agent runs without our servers.
+      stderr.write(`kelos-entrypoint: cannot add MCP servers to ${path}: ${(e as Error).message}\n`);
+      return [];
+    }
   };
   switch (agentType) {
     case 'claude-code':

@@ -411,6 +411,19 @@ describe('entrypoint: instructions and MCP servers', () => {
     });
   });
 
+  test('leaves a broken agent configuration file alone and still runs the agent', () => {
+    const w = ws();
+    writeFileSync(join(w.home, '.claude.json'), '{broken');
+    const r = runEntrypoint(w, [PROMPT], {
+      ...baseEnv(w, 'claude-code'),
+      KELOS_MCP_SERVERS: JSON.stringify({ mcpServers: { fs: { type: 'stdio', command: 'x' } } }),
+      STANDIN_NO_COMMIT: '1',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^kelos-entrypoint: cannot add MCP servers to .*\.claude\.json: /);
+    expect(readText(join(w.home, '.claude.json'))).toBe('{broken');
+  });
+
   test('writes MCP servers into codex config.toml', () => {
     const w = ws();
     runEntrypoint(w, [PROMPT], {
