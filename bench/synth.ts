@@ -12,12 +12,13 @@
  * - kubeconform (built from the Go module proxy, schemas from our CRDs, `-strict`) against
  *   the `kelos validate FILES` process on the same files, when kubeconform can be built.
  *
- * Usage: `node bench/synth.ts [--objects N] [--runs N] [--no-kubeconform] [--keep] [--json]`
+ * Usage: `node bench/synth.ts [--objects N] [--runs N] [--no-kubeconform] [--in-process] [--keep] [--json]`
+ * (`--in-process` measures only the in-process synth and the floor, e.g. under `--cpu-prof`).
  *
  * @packageDocumentation
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     objects: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '3' },
     'no-kubeconform': { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -136,13 +138,24 @@ const maxOf = (values: ReadonlyArray<number | undefined>): number | undefined =>
   return known.length > 0 ? Math.max(...known) : undefined;
 };
 
+/** The 1-minute load average: a busy machine slows every figure, the references included. */
+const loadText = (): string => loadavg()[0]?.toFixed(2) ?? 'n/a';
+
+/** Median wall time and largest peak RSS of measured runs; undefined for none. */
+const summarize = (
+  measured: readonly MeasuredRun[],
+): { medianMs: number; peakRss: number | undefined } | undefined =>
+  measured.length > 0
+    ? { medianMs: median(measured.map((r) => r.wallMs)), peakRss: maxOf(measured.map((r) => r.peakRss)) }
+    : undefined;
+
 const bytes = (b: number | undefined): string => (b === undefined ? 'not measured' : formatBytes(b));
 
 const root = await mkdtemp(join(tmpdir(), 'kelos-bench-synth-'));
 try {
   await makeProject(root);
   process.stdout.write(
-    `bench/synth: ${objects.toLocaleString('en-US')} objects, ${runs} runs, node ${process.version}, project ${root}\n`,
+    `bench/synth: ${objects.toLocaleString('en-US')} objects, ${runs} runs, node ${process.version}, ${availableParallelism()} cores, load ${loadText()}, project ${root}\n`,
   );
 
   // 1. In-process synth, as `kelos synth` runs it. The first run also pays for compiling the
@@ -184,23 +197,28 @@ try {
 
   // 4. The `kelos synth --stdout` process, end to end.
   const node = process.execPath;
-  const cliRuns = await repeat(
-    runs,
-    () => runMeasured(node, [CLI, 'synth', '--stdout'], { cwd: root }),
-    'kelos synth --stdout',
-  );
-  // 5. The `kelos validate DIR` process on the rendered YAML, to set against kubeconform.
-  const validateRuns = await repeat(
-    runs,
-    () => runMeasured(node, [CLI, 'validate', ...objectFiles], { cwd: root }),
-    'kelos validate',
-  );
+  const processes = !flags['in-process'];
+  const cliRuns = processes
+    ? await repeat(
+        runs,
+        () => runMeasured(node, [CLI, 'synth', '--stdout'], { cwd: root }),
+        'kelos synth --stdout',
+      )
+    : [];
+  // 5. The `kelos validate FILES` process on the rendered YAML, to set against kubeconform.
+  const validateRuns = processes
+    ? await repeat(
+        runs,
+        () => runMeasured(node, [CLI, 'validate', ...objectFiles], { cwd: root }),
+        'kelos validate',
+      )
+    : [];
 
-  // 6. kubeconform on the same directory.
+  // 6. kubeconform on the same files.
   let kubeconform: { runs: MeasuredRun[]; args: string[] } | { error: string } = {
-    error: 'skipped (--no-kubeconform)',
+    error: processes ? 'skipped (--no-kubeconform)' : 'skipped (--in-process)',
   };
-  if (!flags['no-kubeconform']) {
+  if (processes && !flags['no-kubeconform']) {
     const binary = await buildKubeconform();
     if ('error' in binary) kubeconform = { error: `could not be built: ${binary.error}` };
     else {
@@ -223,8 +241,9 @@ try {
 
   // Report.
   const rate = perSecond(objects, synthMs);
-  const cliMs = median(cliRuns.map((r) => r.wallMs));
-  const validateMs = median(validateRuns.map((r) => r.wallMs));
+  const cli = summarize(cliRuns);
+  const validate = summarize(validateRuns);
+  const kc = 'error' in kubeconform ? undefined : summarize(kubeconform.runs);
   const floor = median(floorMs);
   printTitle(`kelos synth, ${objects.toLocaleString('en-US')} objects (median of ${runs})`);
   printRows([
@@ -239,9 +258,12 @@ try {
     ['  peak RSS synth', bytes(maxOf(synthRuns.map((r) => r.selfPeak)))],
     ['  peak RSS app runner', bytes(maxOf(synthRuns.map((r) => r.runnerPeak)))],
     ['objects/s (in-process)', formatRate(rate, 'objects')],
-    ['kelos synth --stdout process', formatMillis(cliMs)],
-    ['  peak RSS', bytes(maxOf(cliRuns.map((r) => r.peakRss)))],
-    ['  objects/s', formatRate(perSecond(objects, cliMs), 'objects')],
+    [
+      'kelos synth --stdout process',
+      cli
+        ? `${formatMillis(cli.medianMs)}, peak RSS ${bytes(cli.peakRss)}, ${formatRate(perSecond(objects, cli.medianMs), 'objects')}`
+        : 'skipped (--in-process)',
+    ],
     [
       'target',
       `${formatRate(TARGET_OBJECTS_PER_SECOND, 'objects')}: ${rate >= TARGET_OBJECTS_PER_SECOND ? 'met' : `MISSED (${((rate / TARGET_OBJECTS_PER_SECOND) * 100).toFixed(0)}% of target)`}`,
@@ -249,26 +271,26 @@ try {
   ]);
 
   printTitle('references, same rendered YAML, same run');
+  process.stdout.write(`  (load average now ${loadText()} on ${availableParallelism()} cores)\n`);
   printRows([
     ['yaml.parse + JSON.stringify (floor)', formatMillis(floor)],
     [
       'kelos validate FILES process',
-      `${formatMillis(validateMs)}, peak RSS ${bytes(maxOf(validateRuns.map((r) => r.peakRss)))}`,
+      validate
+        ? `${formatMillis(validate.medianMs)}, peak RSS ${bytes(validate.peakRss)}`
+        : 'skipped (--in-process)',
     ],
     [
       'kubeconform -strict FILES process',
-      'error' in kubeconform
-        ? kubeconform.error
-        : `${formatMillis(median(kubeconform.runs.map((r) => r.wallMs)))}, peak RSS ${bytes(maxOf(kubeconform.runs.map((r) => r.peakRss)))} (schema only, no CEL or references; 4 goroutines on ${navigator.hardwareConcurrency} cores)`,
+      'error' in kubeconform || !kc
+        ? String((kubeconform as { error?: string }).error)
+        : `${formatMillis(kc.medianMs)}, peak RSS ${bytes(kc.peakRss)} (schema only: no CEL rules, no references; 4 goroutines on ${availableParallelism()} cores)`,
     ],
   ]);
   printRatio('kelos synth (in-process)', synthMs, 'yaml floor', floor);
   printRatio('validate phase (in-process)', phase('validate'), 'yaml floor', floor);
-  if (!('error' in kubeconform)) {
-    const kcMs = median(kubeconform.runs.map((r) => r.wallMs));
-    printRatio('kelos validate FILES', validateMs, 'kubeconform', kcMs);
-    printRatio('kelos synth --stdout', cliMs, 'kubeconform', kcMs);
-  }
+  if (kc && validate) printRatio('kelos validate FILES', validate.medianMs, 'kubeconform', kc.medianMs);
+  if (kc && cli) printRatio('kelos synth --stdout', cli.medianMs, 'kubeconform', kc.medianMs);
 
   if (flags.json) {
     process.stdout.write(
@@ -288,17 +310,13 @@ try {
           peakRss: maxOf(synthRuns.map((r) => r.selfPeak)),
           runnerPeakRss: maxOf(synthRuns.map((r) => r.runnerPeak)),
         },
-        cli: { medianMs: cliMs, peakRss: maxOf(cliRuns.map((r) => r.peakRss)) },
-        validate: { medianMs: validateMs, peakRss: maxOf(validateRuns.map((r) => r.peakRss)) },
+        cli,
+        validate,
         floorMs: floor,
         kubeconform:
           'error' in kubeconform
             ? { error: kubeconform.error }
-            : {
-                medianMs: median(kubeconform.runs.map((r) => r.wallMs)),
-                peakRss: maxOf(kubeconform.runs.map((r) => r.peakRss)),
-                args: kubeconform.args.slice(0, -objectFiles.length),
-              },
+            : { ...kc, args: kubeconform.args.slice(0, -objectFiles.length) },
         targetObjectsPerSecond: TARGET_OBJECTS_PER_SECOND,
       })}\n`,
     );
