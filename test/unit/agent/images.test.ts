@@ -1,0 +1,211 @@
+/**
+ * What the agent and operator images contain, checked without a Docker engine: the files
+ * the Dockerfiles copy exist and are not excluded from the build context, and the agent
+ * runtime works from exactly the files the agent base image copies, through the same
+ * wrapper scripts, as local processes.
+ */
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { b64, baseEnv, block, git, makeWorkspace, readText, stream, type Workspace } from './harness.ts';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const IMAGES = join(ROOT, 'images');
+const dockerfile = (name: string) => readFileSync(join(IMAGES, name), 'utf8');
+
+/** `COPY [flags] <src...> <dest>` lines that copy from the build context. */
+const contextCopies = (text: string): Array<{ sources: string[]; dest: string }> =>
+  text
+    .split('\n')
+    .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
+    .map((l) => {
+      const parts = l
+        .replace(/^COPY\s+/, '')
+        .split(/\s+/)
+        .filter((p) => !p.startsWith('--'));
+      return { sources: parts.slice(0, -1), dest: parts.at(-1)! };
+    });
+
+/** Relative modules a file loads at run time (type-only imports are erased by Node). */
+const runtimeImports = (file: string): string[] => {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+};
+
+const closure = (entries: string[]): { files: Set<string>; packages: Set<string> } => {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    for (const spec of runtimeImports(file)) {
+      if (spec.startsWith('.')) visit(resolve(dirname(file), spec));
+      else if (!spec.startsWith('node:')) packages.add(spec);
+    }
+  };
+  for (const e of entries) visit(e);
+  return { files, packages };
+};
+
+describe('Dockerfiles', () => {
+  test.each(['operator.Dockerfile', 'agent-base.Dockerfile'])(
+    '%s copies only files that exist and reach the build context',
+    (name) => {
+      const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
+      for (const { sources } of contextCopies(dockerfile(name))) {
+        for (const s of sources) {
+          expect(existsSync(join(ROOT, s)), `${name}: COPY ${s}`).toBe(true);
+          expect(
+            ignored.filter((i) => s === i || s.startsWith(`${i}/`)),
+            `${name}: ${s} is in .dockerignore`,
+          ).toEqual([]);
+        }
+      }
+    },
+  );
+
+  test('the operator image installs production dependencies only and runs as non-root', () => {
+    const text = dockerfile('operator.Dockerfile');
+    expect(text).toMatch(/npm ci --omit=dev --ignore-scripts/);
+    expect(text).toMatch(/^USER 65532:65532$/m);
+    expect(text).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "src\/cli\/main.ts"\]$/m);
+    expect(text).toMatch(/^CMD \["operator"\]$/m);
+  });
+
+  test('the agent base image runs as UID 61100 in /workspace/repo under tini', () => {
+    const text = dockerfile('agent-base.Dockerfile');
+    expect(text).toMatch(/^USER 61100:61100$/m);
+    expect(text).toMatch(/^WORKDIR \/workspace\/repo$/m);
+    expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "-g", "--", "\/kelos_entrypoint.sh"\]$/m);
+  });
+
+  test('the agent runtime needs no npm package and only files the agent base image copies', () => {
+    const { files, packages } = closure([
+      join(ROOT, 'src/agent/entrypoint.ts'),
+      join(ROOT, 'src/agent/capture.ts'),
+    ]);
+    expect([...packages]).toEqual([]);
+    const copied = contextCopies(dockerfile('agent-base.Dockerfile')).flatMap((c) => c.sources);
+    const missing = [...files]
+      .map((f) => relative(ROOT, f))
+      .filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('the agent runtime as laid out in the image', () => {
+  const cleanup: string[] = [];
+  const workspaces: Workspace[] = [];
+  afterEach(() => {
+    for (const d of cleanup.splice(0)) rmSync(d, { recursive: true, force: true });
+    for (const w of workspaces.splice(0)) rmSync(w.dir, { recursive: true, force: true });
+  });
+
+  /** Copies exactly what agent-base.Dockerfile copies under /kelos into a temporary directory. */
+  const layOutRuntime = (): string => {
+    const runtime = mkdtempSync(join(tmpdir(), 'kelos-runtime-'));
+    cleanup.push(runtime);
+    for (const { sources, dest } of contextCopies(dockerfile('agent-base.Dockerfile'))) {
+      if (!dest.startsWith('/kelos/')) continue;
+      const target = join(runtime, dest.slice('/kelos/'.length));
+      mkdirSync(dirname(target), { recursive: true });
+      cpSync(join(ROOT, sources[0]!), target, { recursive: true });
+    }
+    return runtime;
+  };
+
+  const nodeDir = dirname(process.execPath);
+
+  test('/kelos_entrypoint.sh runs the entrypoint from the copied files alone', () => {
+    const runtime = layOutRuntime();
+    const w = makeWorkspace();
+    workspaces.push(w);
+    const env = {
+      ...baseEnv(w, 'gemini'),
+      PATH: `${nodeDir}:${baseEnv(w, 'gemini').PATH}`,
+      KELOS_RUNTIME_DIR: runtime,
+    };
+    const r = spawnSync(join(IMAGES, 'kelos_entrypoint.sh'), ['Fix it'], {
+      cwd: w.repo,
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = [
+      'branch: kelos/fix',
+      `commit: ${git(w.repo, 'rev-parse', 'HEAD')}`,
+      'base-branch: main',
+      'input-tokens: 8000',
+      'output-tokens: 3200',
+      `response: ${b64('Fixed the test and committed it.')}`,
+    ];
+    expect(r.stdout).toBe(stream('gemini') + block(...lines));
+    expect(readText(w.terminationLog)).toBe(block(...lines));
+  });
+
+  test('/kelos/kelos-capture reads an agent stream on stdin', () => {
+    const runtime = layOutRuntime();
+    const w = makeWorkspace();
+    workspaces.push(w);
+    const env = {
+      ...baseEnv(w, 'cursor'),
+      PATH: `${nodeDir}:${baseEnv(w, 'cursor').PATH}`,
+      KELOS_RUNTIME_DIR: runtime,
+    };
+    const r = spawnSync(join(IMAGES, 'kelos-capture.sh'), [], {
+      cwd: w.repo,
+      env,
+      input: stream('cursor'),
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(readText(w.terminationLog)).toContain('input-tokens: 36067\noutput-tokens: 227\n');
+  });
+
+  test('the gh wrapper exports the current token from the mounted file on every call', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-gh-'));
+    cleanup.push(dir);
+    const realGh = join(dir, 'real-gh');
+    writeFileSync(
+      realGh,
+      '#!/bin/sh\necho "GH_TOKEN=$(printenv GH_TOKEN) GH_ENTERPRISE_TOKEN=$(printenv GH_ENTERPRISE_TOKEN) args=$*"\n',
+    );
+    chmodSync(realGh, 0o755);
+    const tokenFile = join(dir, 'GITHUB_TOKEN');
+    const run = (extra: Record<string, string> = {}) =>
+      spawnSync(join(IMAGES, 'gh-wrapper.sh'), ['pr', 'list'], {
+        env: {
+          PATH: '/usr/bin:/bin',
+          KELOS_REAL_GH: realGh,
+          KELOS_GITHUB_TOKEN_FILE: tokenFile,
+          GH_TOKEN: 'stale',
+          ...extra,
+        },
+        encoding: 'utf8',
+      }).stdout;
+    writeFileSync(tokenFile, 'ghs_one');
+    expect(run()).toBe('GH_TOKEN=ghs_one GH_ENTERPRISE_TOKEN= args=pr list\n');
+    writeFileSync(tokenFile, 'ghs_two');
+    expect(run()).toBe('GH_TOKEN=ghs_two GH_ENTERPRISE_TOKEN= args=pr list\n');
+    expect(run({ GH_HOST: 'ghe.acme.io', GH_TOKEN: '' })).toBe(
+      'GH_TOKEN= GH_ENTERPRISE_TOKEN=ghs_two args=pr list\n',
+    );
+    rmSync(tokenFile);
+    expect(run()).toBe('GH_TOKEN=stale GH_ENTERPRISE_TOKEN= args=pr list\n');
+  });
+});
