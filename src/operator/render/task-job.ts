@@ -12,7 +12,6 @@
  *
  * @packageDocumentation
  */
-import type { PluginSpec } from '../../api/agent-config.ts';
 import type { PodOverrides } from '../../api/common.ts';
 import {
   AGENT_CONTAINER_NAME,
@@ -22,13 +21,20 @@ import {
   API_VERSION,
   Labels,
   MANAGED_BY,
-  RESERVED_CONTAINER_NAMES,
-  RESERVED_PREFIX,
 } from '../../api/group.ts';
 import type { K8sType } from '../../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../../api/object.ts';
-import type { Diagnostic, ResourceRef, Severity } from '../../validate/diagnostic.ts';
-import { mergeAgentConfigs } from './agent-config.ts';
+import type { Diagnostic } from '../../validate/diagnostic.ts';
+import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
+import {
+  type ConfigFile,
+  checkPodOverrides,
+  collectPluginFiles,
+  collectWorkspaceFiles,
+  isValidBranchName,
+  ownerRepo,
+  repoHost,
+} from './checks.ts';
 import {
   ALWAYS_RESERVED_ENV,
   CONFIG_DIR,
@@ -48,7 +54,8 @@ import {
   WORKSPACE_MOUNT_PATH,
 } from './constants.ts';
 import { credentialEnvName } from './credentials.ts';
-import { renderMcpServers } from './mcp.ts';
+import { type McpRender, renderMcpServers } from './mcp.ts';
+import { kelosResource, Problems } from './problems.ts';
 import {
   resolveAgentConfigRefs,
   resolveAgentType,
@@ -77,6 +84,8 @@ type VolumeMount = K8sType<'VolumeMount'>;
 type PodSecurityContext = K8sType<'PodSecurityContext'>;
 type SecurityContext = K8sType<'SecurityContext'>;
 type PodSpec = NonNullable<NonNullable<NonNullable<Job['spec']>['template']>['spec']>;
+
+export { isValidBranchName, ownerRepo, repoHost, workspaceFilePathProblem } from './checks.ts';
 
 /** Registry and repository of the bundled agent images; the image is `<repo>/<agent type>:<tag>`. */
 export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/kelos-dev';
@@ -211,65 +220,9 @@ export const DEFAULT_POD_FAILURE_POLICY: Readonly<NonNullable<NonNullable<Job['s
 /** Longest Task name whose Job can exist: Job names become a Pod label value (63 characters). */
 export const MAX_TASK_NAME_LENGTH = 63;
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-/** Why a Workspace file path is refused, or undefined when it is acceptable. */
-export const workspaceFilePathProblem = (path: string): string | undefined => {
-  if (path === '') return 'must not be empty';
-  if (path.startsWith('/')) return 'must be relative to the repository root';
-  if (path.includes('\\')) return 'must not contain backslashes';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse them
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'must not contain control characters';
-  const segments = path.split('/');
-  if (segments.includes('..')) return 'must not contain .. segments';
-  if (segments.some((s) => s === '' || s === '.')) return 'must not contain empty or . segments';
-  if (segments[0] === '.git') return 'must not write into .git';
-  return undefined;
-};
-
-/**
- * Whether `git check-ref-format --branch` would accept a name (the rules that matter here:
- * no leading dash, no `..`, no spaces or `~^:?*[\`, no `@{`, no `.lock` or `/` at the end,
- * no empty component, no control characters).
- */
-export const isValidBranchName = (name: string): boolean =>
-  name !== '' &&
-  name !== '@' &&
-  !name.startsWith('-') &&
-  !name.startsWith('/') &&
-  !name.endsWith('/') &&
-  !name.endsWith('.') &&
-  !name.endsWith('.lock') &&
-  !name.includes('..') &&
-  !name.includes('//') &&
-  !name.includes('@{') &&
-  !name.split('/').some((c) => c.startsWith('.')) &&
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  !/[\s~^:?*[\\\u0000-\u001f\u007f]/.test(name);
-
-/** Host of a clone URL (`https://host/…`, `git://host/…`, `git@host:…`), lowercased. */
-export const repoHost = (url: string): string | undefined => {
-  const scp = /^[^@/]+@([^:/]+):/.exec(url);
-  if (scp) return scp[1]!.toLowerCase();
-  const m = /^[a-z+]+:\/\/(?:[^@/]*@)?([^/:]+)/i.exec(url);
-  return m ? m[1]!.toLowerCase() : undefined;
-};
-
-/** `owner/repo` of a clone URL, without a `.git` suffix. */
-export const ownerRepo = (url: string): string | undefined => {
-  const path = /^[^@/]+@[^:/]+:(.+)$/.exec(url)?.[1] ?? /^[a-z+]+:\/\/[^/]+\/(.+)$/i.exec(url)?.[1];
-  if (!path) return undefined;
-  const parts = path
-    .replace(/\/+$/, '')
-    .replace(/\.git$/, '')
-    .split('/');
-  if (parts.length < 2) return undefined;
-  return parts.slice(-2).join('/');
-};
-
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-/** Env var names set from a secret and from plain values, for one container. */
+/** An env var read from a Secret key (by default the key named like the variable). */
 const secretEnv = (name: string, secret: string, key: string = name): EnvVar => ({
   name,
   valueFrom: { secretKeyRef: { name: secret, key } },
@@ -278,319 +231,216 @@ const secretEnv = (name: string, secret: string, key: string = name): EnvVar => 
 const withPullPolicy = (c: Container, options: RenderOptions): Container =>
   options.imagePullPolicy ? { ...c, imagePullPolicy: options.imagePullPolicy } : c;
 
+/** What the render decided about a Task before it assembles objects. */
+interface Plan {
+  readonly task: Task;
+  readonly taskName: string;
+  readonly namespace: string | undefined;
+  readonly agentType: string;
+  readonly customImage: string | undefined;
+  readonly prompt: string;
+  readonly options: RenderOptions;
+  readonly ws: Workspace | undefined;
+  readonly branch: string | undefined;
+  /** Secret holding GITHUB_TOKEN for git and gh, when the workspace has credentials. */
+  readonly tokenSecret: string | undefined;
+  readonly merged: MergedAgentConfig;
+  /** JSON pointer of the AgentConfig references, for diagnostics about the merged config. */
+  readonly refsPath: string;
+  readonly pluginFiles: ConfigFile[];
+  readonly hasPlugins: boolean;
+  readonly skills: { readonly args: string[]; readonly env: EnvVar[] };
+  readonly mcp: McpRender;
+  readonly files: ConfigFile[];
+  readonly overrides: PodOverrides;
+  readonly poPath: string;
+  readonly terminationPath: string;
+}
+
+/** The Workspace the Task names, when it was given and is the right one. */
+const resolveWorkspace = (input: RenderInput, problems: Problems): Workspace | undefined => {
+  const ref = resolveWorkspaceRef(input.task);
+  if (!ref) return undefined;
+  const at = `${ref.path}/name`;
+  if (!input.workspace) {
+    problems.error(
+      'render/workspace-missing',
+      at,
+      `Workspace ${JSON.stringify(ref.value.name)} was not found`,
+    );
+    return undefined;
+  }
+  if (input.workspace.metadata.name !== ref.value.name) {
+    problems.error(
+      'render/workspace-mismatch',
+      at,
+      `Task names Workspace ${JSON.stringify(ref.value.name)} but Workspace ${JSON.stringify(input.workspace.metadata.name)} was given`,
+    );
+    return undefined;
+  }
+  return input.workspace;
+};
+
+/** The Task's AgentConfigs, merged in the order it names them. */
+const resolveAgentConfigs = (input: RenderInput, problems: Problems): MergedAgentConfig => {
+  const refs = resolveAgentConfigRefs(input.task);
+  const named: { name: string; spec: AgentConfig['spec'] }[] = [];
+  (refs?.value ?? []).forEach((ref, i) => {
+    const found = input.agentConfigs.find((c) => c.metadata.name === ref.name);
+    if (found) named.push({ name: ref.name, spec: found.spec });
+    else {
+      problems.error(
+        'render/agent-config-missing',
+        `${refs!.path}/${i}/name`,
+        `AgentConfig ${JSON.stringify(ref.name)} was not found`,
+      );
+    }
+  });
+  return mergeAgentConfigs(named);
+};
+
 /**
- * Renders the Job (and ConfigMap) for a Task. Problems are collected, not thrown: the
- * result lists every one, each naming the resource and the JSON pointer of the field.
+ * Arguments of `skills-install` (`source skill token-env` triples) and the env vars that
+ * carry private packages' tokens, one per Secret.
  */
-export const renderTaskJob = (input: RenderInput): RenderResult => {
-  const { task, prompt } = input;
-  const options = input.options ?? {};
-  const errors: Diagnostic[] = [];
-  const warnings: Diagnostic[] = [];
+const skillsInstall = (merged: MergedAgentConfig): Plan['skills'] => {
+  const args: string[] = [];
+  const env: EnvVar[] = [];
+  const vars = new Map<string, string>();
+  for (const { skill } of merged.skills) {
+    let tokenVar = '';
+    if (skill.secretRef) {
+      const secret = skill.secretRef.name;
+      tokenVar = vars.get(secret) ?? `KELOS_SKILLS_GITHUB_TOKEN_${vars.size}`;
+      if (!vars.has(secret)) {
+        vars.set(secret, tokenVar);
+        env.push(secretEnv(tokenVar, secret, 'GITHUB_TOKEN'));
+      }
+    }
+    args.push(skill.source, skill.skill ?? '', tokenVar);
+  }
+  return { args, env };
+};
+
+/** Checks the Task and gathers everything the objects are built from. */
+const plan = (input: RenderInput, problems: Problems): Plan => {
+  const { task } = input;
   const taskName = task.metadata.name ?? '';
   const namespace = task.metadata.namespace;
-  const taskRef: ResourceRef = {
-    apiVersion: API_VERSION,
-    kind: 'Task',
-    name: taskName,
-    ...(namespace ? { namespace } : {}),
-  };
-  const report = (
-    severity: Severity,
-    code: string,
-    path: string,
-    message: string,
-    resource: ResourceRef = taskRef,
-    hint?: string,
-  ): void => {
-    (severity === 'error' ? errors : warnings).push({
-      severity,
-      code,
-      message,
-      path,
-      resource,
-      ...(hint ? { hint } : {}),
-    });
-  };
-
-  // --- The Task itself --------------------------------------------------------------
-  if (taskName === '') report('error', 'render/task-name', '/metadata/name', 'Task has no name');
+  if (taskName === '') problems.error('render/task-name', '/metadata/name', 'Task has no name');
   else if (taskName.length > MAX_TASK_NAME_LENGTH) {
-    report(
-      'error',
+    problems.error(
       'render/task-name',
       '/metadata/name',
       `Task name is ${taskName.length} characters; its Job needs a name of at most ${MAX_TASK_NAME_LENGTH} (Job names become a Pod label value)`,
     );
   }
   if (task.spec.workerPoolRef) {
-    report(
-      'error',
+    problems.error(
       'render/worker-pool',
       '/spec/workerPoolRef',
       'Task dispatches to a WorkerPool (workerPoolRef), which this operator does not serve; use spec.worker instead',
     );
   }
   const type = resolveAgentType(task);
-  const image = resolveImage(task);
   if (!type) {
-    report(
-      'error',
+    problems.error(
       'render/agent-type',
       '/spec/worker/type',
       `agent type is required: one of ${AGENT_TYPES.join(', ')}`,
     );
   }
-  if (bytes(prompt) >= MAX_ARG_BYTES) {
-    report(
-      'error',
+  if (bytes(input.prompt) >= MAX_ARG_BYTES) {
+    problems.error(
       'render/prompt-size',
       '/spec/prompt',
-      `prompt is ${bytes(prompt)} bytes; the agent receives it as one argument, which Linux limits to ${MAX_ARG_BYTES - 1} bytes`,
+      `prompt is ${bytes(input.prompt)} bytes; the agent receives it as one argument, which Linux limits to ${MAX_ARG_BYTES - 1} bytes`,
     );
   }
 
-  // --- Workspace ----------------------------------------------------------------------
-  const wsRef = resolveWorkspaceRef(task);
-  let ws: Workspace | undefined;
-  if (wsRef) {
-    if (!input.workspace) {
-      report(
-        'error',
-        'render/workspace-missing',
-        `${wsRef.path}/name`,
-        `Workspace ${JSON.stringify(wsRef.value.name)} was not found`,
-      );
-    } else if (input.workspace.metadata.name !== wsRef.value.name) {
-      report(
-        'error',
-        'render/workspace-mismatch',
-        `${wsRef.path}/name`,
-        `Task names Workspace ${JSON.stringify(wsRef.value.name)} but Workspace ${JSON.stringify(input.workspace.metadata.name)} was given`,
-      );
-    } else {
-      ws = input.workspace;
-    }
-  }
-  const wsResource: ResourceRef | undefined = ws
-    ? {
-        apiVersion: API_VERSION,
-        kind: 'Workspace',
-        name: ws.metadata.name ?? '',
-        ...(ws.metadata.namespace ? { namespace: ws.metadata.namespace } : {}),
-      }
-    : undefined;
-  const branch = task.spec.branch;
-  if (branch && !wsRef) {
-    report(
-      'warning',
+  const ws = resolveWorkspace(input, problems);
+  const branch = task.spec.branch || undefined;
+  if (branch && !resolveWorkspaceRef(task)) {
+    problems.warn(
       'render/branch-without-workspace',
       '/spec/branch',
       `branch ${JSON.stringify(branch)} has no effect without a workspace; it only serializes Tasks`,
     );
   }
   if (branch && !isValidBranchName(branch)) {
-    report(
-      'error',
+    problems.error(
       'render/branch-name',
       '/spec/branch',
       `branch ${JSON.stringify(branch)} is not a valid git branch name`,
     );
   }
 
-  // --- AgentConfigs -------------------------------------------------------------------
-  const refs = resolveAgentConfigRefs(task);
-  const named: { name: string; spec: AgentConfig['spec'] }[] = [];
-  (refs?.value ?? []).forEach((ref, i) => {
-    const found = input.agentConfigs.find((c) => c.metadata.name === ref.name);
-    if (!found)
-      report(
-        'error',
-        'render/agent-config-missing',
-        `${refs!.path}/${i}/name`,
-        `AgentConfig ${JSON.stringify(ref.name)} was not found`,
-      );
-    else named.push({ name: ref.name, spec: found.spec });
-  });
-  const merged = mergeAgentConfigs(named);
-  const configResource = (name: string): ResourceRef => ({
-    apiVersion: API_VERSION,
-    kind: 'AgentConfig',
-    name,
-    ...(namespace ? { namespace } : {}),
-  });
-
-  // Plugins: names become directories, so they must be plain names.
-  const pluginNames = new Set<string>();
-  const pluginFiles: { key: string; path: string; content: string }[] = [];
-  merged.plugins.forEach(({ plugin, config, path }, p) => {
-    const check = (value: string, at: string, what: string): boolean => {
-      if (NAME_PATTERN.test(value) && value !== '.' && value !== '..') return true;
-      report(
-        'error',
-        'render/plugin-name',
-        at,
-        `${what} name ${JSON.stringify(value)} must match ${NAME_PATTERN.source}`,
-        configResource(config),
-      );
-      return false;
-    };
-    if (!check(plugin.name, `${path}/name`, 'plugin')) return;
-    if (plugin.name === 'skills-sh' && merged.skills.length > 0) {
-      report(
-        'error',
-        'render/plugin-name',
-        `${path}/name`,
-        'plugin name "skills-sh" is reserved for installed skills when skills are set',
-        configResource(config),
-      );
-      return;
-    }
-    if (pluginNames.has(plugin.name)) {
-      report(
-        'error',
-        'render/plugin-duplicate',
-        `${path}/name`,
-        `plugin ${JSON.stringify(plugin.name)} is defined more than once across the Task's AgentConfigs`,
-        configResource(config),
-      );
-      return;
-    }
-    pluginNames.add(plugin.name);
-    addPluginFiles(plugin, p, path, check, pluginFiles);
-  });
-
-  // Skills: the secret token of a private package reaches the install step by reference.
-  const skillArgs: string[] = [];
-  const skillEnv: EnvVar[] = [];
-  const skillSecrets = new Map<string, string>();
-  for (const { skill } of merged.skills) {
-    let tokenVar = '';
-    if (skill.secretRef) {
-      tokenVar = skillSecrets.get(skill.secretRef.name) ?? `KELOS_SKILLS_GITHUB_TOKEN_${skillSecrets.size}`;
-      if (!skillSecrets.has(skill.secretRef.name)) {
-        skillSecrets.set(skill.secretRef.name, tokenVar);
-        skillEnv.push(secretEnv(tokenVar, skill.secretRef.name, 'GITHUB_TOKEN'));
-      }
-    }
-    skillArgs.push(skill.source, skill.skill ?? '', tokenVar);
-  }
-
-  // MCP servers.
+  const merged = resolveAgentConfigs(input, problems);
+  const plugins = collectPluginFiles(merged, namespace, problems);
   const mcp = renderMcpServers(merged.mcpServers.map((m) => m.server));
   for (const p of mcp.problems) {
     const src = merged.mcpServers[p.index]!;
-    report('error', p.code, `${src.path}${p.path}`, p.message, configResource(src.config));
+    problems.error(
+      p.code,
+      `${src.path}${p.path}`,
+      p.message,
+      kelosResource('AgentConfig', { name: src.config, ...(namespace ? { namespace } : {}) }),
+    );
   }
+  const files = collectWorkspaceFiles(ws, problems);
 
-  // Workspace files.
-  const files: { key: string; path: string; content: string }[] = [];
-  const seenFiles = new Set<string>();
-  (ws?.spec.files ?? []).forEach((f, i) => {
-    const problem = workspaceFilePathProblem(f.path);
-    if (problem) {
-      report(
-        'error',
-        'render/workspace-file-path',
-        `/spec/files/${i}/path`,
-        `file path ${JSON.stringify(f.path)} ${problem}`,
-        wsResource,
-      );
-      return;
-    }
-    if (seenFiles.has(f.path)) {
-      report(
-        'error',
-        'render/workspace-file-duplicate',
-        `/spec/files/${i}/path`,
-        `file path ${JSON.stringify(f.path)} is listed more than once`,
-        wsResource,
-      );
-      return;
-    }
-    seenFiles.add(f.path);
-    files.push({ key: ConfigKeys.workspaceFile(i), path: f.path, content: f.content });
-  });
-
-  // --- Pod overrides ------------------------------------------------------------------
   const po = resolvePodOverrides(task);
-  const overrides: PodOverrides = po?.value ?? {};
   const poPath = po?.path ?? '/spec/worker/podOverrides';
-  const userVolumes = overrides.volumes ?? [];
-  const seenVolumes = new Set<string>();
-  userVolumes.forEach((v, i) => {
-    if (v.name.startsWith(RESERVED_PREFIX) || v.name === Volumes.Workspace) {
-      report(
-        'error',
-        'render/reserved-volume-name',
-        `${poPath}/volumes/${i}/name`,
-        `volume name ${JSON.stringify(v.name)} is reserved: names must not start with "${RESERVED_PREFIX}" or be "${Volumes.Workspace}"`,
-      );
-    } else if (seenVolumes.has(v.name)) {
-      report(
-        'error',
-        'render/duplicate-volume-name',
-        `${poPath}/volumes/${i}/name`,
-        `volume name ${JSON.stringify(v.name)} is used more than once`,
-      );
-    }
-    seenVolumes.add(v.name);
-  });
-  const extraNames = new Map<string, string>();
-  for (const field of ['extraContainers', 'extraInitContainers'] as const) {
-    (overrides[field] ?? []).forEach((c, i) => {
-      const at = `${poPath}/${field}/${i}/name`;
-      if (!c.name) report('error', 'render/container-name', at, `${field} names must not be empty`);
-      else if (
-        c.name.startsWith(RESERVED_PREFIX) ||
-        (RESERVED_CONTAINER_NAMES as readonly string[]).includes(c.name)
-      ) {
-        report(
-          'error',
-          'render/reserved-container-name',
-          at,
-          `container name ${JSON.stringify(c.name)} is reserved: names must not start with "${RESERVED_PREFIX}" or be a built-in init container (${RESERVED_CONTAINER_NAMES.join(', ')})`,
-        );
-      } else if (extraNames.has(c.name)) {
-        report(
-          'error',
-          'render/duplicate-container-name',
-          at,
-          `container name ${JSON.stringify(c.name)} is already used in ${extraNames.get(c.name)}`,
-        );
-      } else {
-        extraNames.set(c.name, field);
-      }
-    });
-  }
+  const overrides: PodOverrides = po?.value ?? {};
+  checkPodOverrides(overrides, poPath, problems);
 
-  // --- Environment of the agent container ---------------------------------------------
-  const agentType = type?.value ?? '';
-  const tokenSecret = ws ? (input.githubTokenSecretName ?? ws.spec.secretRef?.name) : undefined;
-  const host = ws ? repoHost(ws.spec.repo) : undefined;
-  const enterprise = host !== undefined && host !== 'github.com';
-  const upstreamRemote = ws?.spec.remotes?.find((r) => r.name === 'upstream');
-  const upstreamRepo = task.spec.upstreamRepo || (upstreamRemote ? ownerRepo(upstreamRemote.url) : undefined);
-  const terminationPath = options.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+  const options = input.options ?? {};
+  return {
+    task,
+    taskName,
+    namespace,
+    agentType: type?.value ?? '',
+    customImage: resolveImage(task)?.value,
+    prompt: input.prompt,
+    options,
+    ws,
+    branch,
+    tokenSecret: ws ? (input.githubTokenSecretName ?? ws.spec.secretRef?.name) : undefined,
+    merged,
+    refsPath: resolveAgentConfigRefs(task)?.path ?? '/spec/worker/agentConfigRefs',
+    pluginFiles: plugins.files,
+    hasPlugins: plugins.names.size > 0,
+    skills: skillsInstall(merged),
+    mcp,
+    files,
+    overrides,
+    poPath,
+    terminationPath: options.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH,
+  };
+};
 
-  const configData: Record<string, string> = {};
+/**
+ * The agent container's env, in upstream's order, then the user's (names Kelos sets are
+ * dropped); also fills the ConfigMap with agentsMD and the MCP document.
+ */
+const agentEnv = (p: Plan, configData: Record<string, string>, problems: Problems): EnvVar[] => {
+  const { task, ws, merged } = p;
   const env: EnvVar[] = [];
   const model = resolveModel(task);
   const effort = resolveEffort(task);
   if (model) env.push({ name: Env.Model, value: model.value });
   if (effort) env.push({ name: Env.Effort, value: effort.value });
-  if (branch) env.push({ name: Env.Branch, value: branch });
-  env.push({ name: Env.AgentType, value: agentType });
-  env.push({ name: Env.TaskName, value: taskName });
+  if (p.branch) env.push({ name: Env.Branch, value: p.branch });
+  env.push({ name: Env.AgentType, value: p.agentType });
+  env.push({ name: Env.TaskName, value: p.taskName });
   const spawner = task.metadata.labels?.[Labels.TaskSpawner];
   if (spawner) env.push({ name: Env.TaskSpawner, value: spawner });
 
   const creds = resolveCredentials(task);
   if (creds && creds.value.type !== 'none') {
-    const name = credentialEnvName(agentType, creds.value.type);
+    const name = credentialEnvName(p.agentType, creds.value.type);
     if (!creds.value.secretRef) {
-      report(
-        'error',
+      problems.error(
         'render/credentials-secret',
         `${creds.path}/secretRef`,
         `credentials.secretRef is required for ${creds.value.type} credentials`,
@@ -599,14 +449,17 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
       env.push(secretEnv(name, creds.value.secretRef.name));
     }
   }
-  if (ws) {
-    if (tokenSecret && enterprise) env.push({ name: Env.GhHost, value: host! });
-    if (ws.spec.ref) env.push({ name: Env.BaseBranch, value: ws.spec.ref });
-  }
+
+  const host = ws ? repoHost(ws.spec.repo) : undefined;
+  const enterprise = host !== undefined && host !== 'github.com';
+  if (p.tokenSecret && enterprise) env.push({ name: Env.GhHost, value: host! });
+  if (ws?.spec.ref) env.push({ name: Env.BaseBranch, value: ws.spec.ref });
+  const upstreamRemote = ws?.spec.remotes?.find((r) => r.name === 'upstream');
+  const upstreamRepo = task.spec.upstreamRepo || (upstreamRemote ? ownerRepo(upstreamRemote.url) : undefined);
   if (upstreamRepo) env.push({ name: Env.UpstreamRepo, value: upstreamRepo });
-  if (tokenSecret) {
-    env.push(secretEnv(Env.GitHubToken, tokenSecret));
-    env.push(secretEnv(enterprise ? Env.GhEnterpriseToken : Env.GhToken, tokenSecret, Env.GitHubToken));
+  if (p.tokenSecret) {
+    env.push(secretEnv(Env.GitHubToken, p.tokenSecret));
+    env.push(secretEnv(enterprise ? Env.GhEnterpriseToken : Env.GhToken, p.tokenSecret, Env.GitHubToken));
     env.push({ name: Env.GhConfigDir, value: GH_CONFIG_DIR });
     env.push({ name: Env.GitHubTokenFile, value: GITHUB_TOKEN_FILE });
   }
@@ -614,293 +467,321 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
   if (ws?.spec.setupCommand && ws.spec.setupCommand.length > 0) {
     env.push({ name: Env.SetupCommand, value: JSON.stringify(ws.spec.setupCommand) });
   }
+
+  // Large values travel only as ConfigMap files: Linux caps one env string at 128 KiB.
+  const inline = (
+    key: string,
+    value: string,
+    fileVar: string,
+    envVar: string,
+    code: string,
+    what: string,
+  ) => {
+    configData[key] = value;
+    env.push({ name: fileVar, value: `${CONFIG_DIR}/${key}` });
+    if (bytes(value) <= MAX_INLINE_ENV_BYTES) env.push({ name: envVar, value });
+    else {
+      problems.warn(
+        code,
+        p.refsPath,
+        `${what} is ${bytes(value)} bytes, so it is passed only as the file ${fileVar}, not also as ${envVar}; custom images must read the file`,
+      );
+    }
+  };
   if (merged.agentsMD) {
-    configData[ConfigKeys.AgentsMD] = merged.agentsMD;
-    env.push({ name: Env.AgentsMDFile, value: `${CONFIG_DIR}/${ConfigKeys.AgentsMD}` });
-    if (bytes(merged.agentsMD) <= MAX_INLINE_ENV_BYTES)
-      env.push({ name: Env.AgentsMD, value: merged.agentsMD });
-    else {
-      report(
-        'warning',
-        'render/agents-md-file-only',
-        refs?.path ?? '/spec/worker/agentConfigRefs',
-        `agentsMD is ${bytes(merged.agentsMD)} bytes, so it is passed only as the file ${Env.AgentsMDFile}, not also as ${Env.AgentsMD}; custom images must read the file`,
-      );
-    }
-  }
-  const hasPlugins = pluginFiles.length > 0 || pluginNames.size > 0;
-  if (hasPlugins || skillArgs.length > 0) env.push({ name: Env.PluginDir, value: PLUGIN_DIR });
-  if (merged.mcpServers.length > 0) {
-    const json = JSON.stringify(mcp.document);
-    configData[ConfigKeys.McpServers] = json;
-    env.push({ name: Env.McpServersFile, value: `${CONFIG_DIR}/${ConfigKeys.McpServers}` });
-    if (bytes(json) <= MAX_INLINE_ENV_BYTES) env.push({ name: Env.McpServers, value: json });
-    else {
-      report(
-        'warning',
-        'render/mcp-file-only',
-        refs?.path ?? '/spec/worker/agentConfigRefs',
-        `the MCP server document is ${bytes(json)} bytes, so it is passed only as the file ${Env.McpServersFile}`,
-      );
-    }
-  }
-  env.push({ name: Env.TerminationMessagePath, value: terminationPath });
-  env.push(...mcp.env);
-
-  // User env goes last; a name the operator sets (or always reserves) is dropped.
-  const builtIn = new Set<string>([...env.map((e) => e.name), ...ALWAYS_RESERVED_ENV]);
-  (overrides.env ?? []).forEach((e, i) => {
-    if (builtIn.has(e.name)) {
-      report(
-        'warning',
-        'render/env-dropped',
-        `${poPath}/env/${i}/name`,
-        `env ${JSON.stringify(e.name)} is set by Kelos and cannot be overridden; it was dropped`,
-      );
-      return;
-    }
-    env.push(e);
-  });
-
-  // --- ConfigMap content --------------------------------------------------------------
-  for (const f of pluginFiles) configData[f.key] = f.content;
-  for (const f of files) configData[f.key] = f.content;
-  const configBytes = Object.entries(configData).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
-  if (configBytes > MAX_CONFIG_MAP_BYTES) {
-    report(
-      'error',
-      'render/config-size',
-      refs?.path ?? '/spec',
-      `instructions, MCP servers, plugins and workspace files add up to ${configBytes} bytes; at most ${MAX_CONFIG_MAP_BYTES} fit in the Task's ConfigMap`,
+    inline(
+      ConfigKeys.AgentsMD,
+      merged.agentsMD,
+      Env.AgentsMDFile,
+      Env.AgentsMD,
+      'render/agents-md-file-only',
+      'agentsMD',
     );
   }
-  const hasConfig = Object.keys(configData).length > 0;
-
-  // --- Volumes ------------------------------------------------------------------------
-  const tmpMount: VolumeMount = { name: Volumes.Tmp, mountPath: '/tmp' };
-  const wsMount: VolumeMount = { name: Volumes.Workspace, mountPath: WORKSPACE_MOUNT_PATH };
-  const tokenMount: VolumeMount = { name: Volumes.GitHubToken, mountPath: GITHUB_TOKEN_DIR, readOnly: true };
-  const pluginMount: VolumeMount = { name: Volumes.Plugin, mountPath: PLUGIN_DIR };
-  const configMount: VolumeMount = { name: Volumes.Config, mountPath: CONFIG_DIR, readOnly: true };
-  const volumes: Volume[] = [];
-  if (ws) volumes.push({ name: Volumes.Workspace, emptyDir: {} });
-  if (tokenSecret) {
-    volumes.push({
-      name: Volumes.GitHubToken,
-      secret: {
-        secretName: tokenSecret,
-        items: [{ key: Env.GitHubToken, path: Env.GitHubToken }],
-        defaultMode: 0o440,
-        optional: true,
-      },
-    });
+  if (p.hasPlugins || p.skills.args.length > 0) env.push({ name: Env.PluginDir, value: PLUGIN_DIR });
+  if (merged.mcpServers.length > 0) {
+    inline(
+      ConfigKeys.McpServers,
+      JSON.stringify(p.mcp.document),
+      Env.McpServersFile,
+      Env.McpServers,
+      'render/mcp-file-only',
+      'the MCP server document',
+    );
   }
-  if (hasPlugins || skillArgs.length > 0) volumes.push({ name: Volumes.Plugin, emptyDir: {} });
-  if (hasConfig)
-    volumes.push({ name: Volumes.Config, configMap: { name: configMapName(taskName), defaultMode: 0o444 } });
-  volumes.push(...mcp.volumes);
+  env.push({ name: Env.TerminationMessagePath, value: p.terminationPath });
+  env.push(...p.mcp.env);
 
-  // --- Init containers ----------------------------------------------------------------
-  const init: Container[] = [];
+  const builtIn = new Set<string>([...env.map((e) => e.name), ...ALWAYS_RESERVED_ENV]);
+  (p.overrides.env ?? []).forEach((e, i) => {
+    if (builtIn.has(e.name)) {
+      problems.warn(
+        'render/env-dropped',
+        `${p.poPath}/env/${i}/name`,
+        `env ${JSON.stringify(e.name)} is set by Kelos and cannot be overridden; it was dropped`,
+      );
+    } else {
+      env.push(e);
+    }
+  });
+  return env;
+};
+
+const MOUNTS = {
+  tmp: { name: Volumes.Tmp, mountPath: '/tmp' },
+  workspace: { name: Volumes.Workspace, mountPath: WORKSPACE_MOUNT_PATH },
+  token: { name: Volumes.GitHubToken, mountPath: GITHUB_TOKEN_DIR, readOnly: true },
+  plugin: { name: Volumes.Plugin, mountPath: PLUGIN_DIR },
+  config: { name: Volumes.Config, mountPath: CONFIG_DIR, readOnly: true },
+} as const satisfies Record<string, VolumeMount>;
+
+/** The built-in init containers that apply, in the order they run. */
+const initContainers = (p: Plan): Container[] => {
+  const { ws, options } = p;
   const gitImage = options.gitImage ?? DEFAULT_GIT_IMAGE;
-  const builtinInit = (
+  const step = (
     name: string,
-    img: string,
+    image: string,
     script: string,
     args: string[],
-    extraEnv: EnvVar[],
+    env: EnvVar[],
     mounts: VolumeMount[],
   ): Container =>
     withPullPolicy(
       {
         name,
-        image: img,
+        image,
+        // $0 names the step in the script's error messages; values arrive as arguments.
         command: ['sh', '-c', script, name],
         ...(args.length > 0 ? { args } : {}),
-        env: [{ name: 'HOME', value: '/tmp' }, ...extraEnv],
-        volumeMounts: [...mounts, tmpMount],
+        env: [{ name: 'HOME', value: '/tmp' }, ...env],
+        volumeMounts: [...mounts, { ...MOUNTS.tmp }],
         securityContext: { ...INIT_CONTAINER_SECURITY_CONTEXT },
       },
       options,
     );
-  const tokenEnv: EnvVar[] = tokenSecret ? [{ name: Env.GitHubTokenFile, value: GITHUB_TOKEN_FILE }] : [];
-  const gitMounts = tokenSecret ? [wsMount, tokenMount] : [wsMount];
+  const repoDir: EnvVar = { name: Env.RepoDir, value: REPO_DIR };
+  const configDir: EnvVar = { name: 'KELOS_CONFIG_DIR', value: CONFIG_DIR };
+  const pluginDir: EnvVar = { name: Env.PluginDir, value: PLUGIN_DIR };
+  const tokenEnv: EnvVar[] = p.tokenSecret ? [{ name: Env.GitHubTokenFile, value: GITHUB_TOKEN_FILE }] : [];
+  const gitMounts: VolumeMount[] = p.tokenSecret
+    ? [{ ...MOUNTS.workspace }, { ...MOUNTS.token }]
+    : [{ ...MOUNTS.workspace }];
+  const init: Container[] = [];
   if (ws) {
+    const clone: EnvVar[] = [{ name: 'KELOS_REPO', value: ws.spec.repo }];
+    if (ws.spec.ref) clone.push({ name: 'KELOS_REF', value: ws.spec.ref });
     init.push(
-      builtinInit(
+      step(
         InitContainers.GitClone,
         gitImage,
         GIT_CLONE_SCRIPT,
         [],
-        [
-          { name: 'KELOS_REPO', value: ws.spec.repo },
-          ...(ws.spec.ref ? [{ name: 'KELOS_REF', value: ws.spec.ref }] : []),
-          { name: Env.RepoDir, value: REPO_DIR },
-          ...tokenEnv,
-        ],
+        [...clone, repoDir, ...tokenEnv],
         gitMounts,
       ),
     );
     const remotes = ws.spec.remotes ?? [];
     if (remotes.length > 0) {
       init.push(
-        builtinInit(
+        step(
           InitContainers.RemoteSetup,
           gitImage,
           REMOTE_SETUP_SCRIPT,
           remotes.flatMap((r) => [r.name, r.url]),
-          [{ name: Env.RepoDir, value: REPO_DIR }],
-          [wsMount],
+          [repoDir],
+          [{ ...MOUNTS.workspace }],
         ),
       );
     }
-    if (branch) {
+    if (p.branch) {
       init.push(
-        builtinInit(
+        step(
           InitContainers.BranchSetup,
           gitImage,
           BRANCH_SETUP_SCRIPT,
           [],
-          [{ name: Env.Branch, value: branch }, { name: Env.RepoDir, value: REPO_DIR }, ...tokenEnv],
+          [{ name: Env.Branch, value: p.branch }, repoDir, ...tokenEnv],
           gitMounts,
         ),
       );
     }
-    if (files.length > 0) {
+    if (p.files.length > 0) {
       init.push(
-        builtinInit(
+        step(
           InitContainers.WorkspaceFiles,
           gitImage,
           WORKSPACE_FILES_SCRIPT,
-          files.flatMap((f) => [f.key, f.path]),
-          [
-            { name: Env.RepoDir, value: REPO_DIR },
-            { name: 'KELOS_CONFIG_DIR', value: CONFIG_DIR },
-          ],
-          [wsMount, configMount],
+          p.files.flatMap((f) => [f.key, f.path]),
+          [repoDir, configDir],
+          [{ ...MOUNTS.workspace }, { ...MOUNTS.config }],
         ),
       );
     }
   }
-  if (pluginFiles.length > 0) {
+  if (p.pluginFiles.length > 0) {
     init.push(
-      builtinInit(
+      step(
         InitContainers.PluginSetup,
         gitImage,
         PLUGIN_SETUP_SCRIPT,
-        pluginFiles.flatMap((f) => [f.key, f.path]),
-        [
-          { name: Env.PluginDir, value: PLUGIN_DIR },
-          { name: 'KELOS_CONFIG_DIR', value: CONFIG_DIR },
-        ],
-        [pluginMount, configMount],
+        p.pluginFiles.flatMap((f) => [f.key, f.path]),
+        [pluginDir, configDir],
+        [{ ...MOUNTS.plugin }, { ...MOUNTS.config }],
       ),
     );
   }
-  if (skillArgs.length > 0) {
+  if (p.skills.args.length > 0) {
     init.push(
-      builtinInit(
+      step(
         InitContainers.SkillsInstall,
         options.skillsImage ?? defaultAgentImage(AGENT_BASE_IMAGE_NAME, options.imageTag),
         SKILLS_INSTALL_SCRIPT,
-        skillArgs,
-        [{ name: Env.PluginDir, value: PLUGIN_DIR }, { name: 'TMPDIR', value: '/tmp' }, ...skillEnv],
-        [pluginMount],
+        p.skills.args,
+        [pluginDir, { name: 'TMPDIR', value: '/tmp' }, ...p.skills.env],
+        [{ ...MOUNTS.plugin }],
       ),
     );
   }
-  const needsTmp = init.length > 0;
-  if (needsTmp) volumes.push({ name: Volumes.Tmp, emptyDir: {} });
-  volumes.push(...userVolumes);
+  return init;
+};
 
-  // --- Agent container ----------------------------------------------------------------
-  const agentMounts: VolumeMount[] = [];
-  if (ws) agentMounts.push(wsMount);
-  if (tokenSecret) agentMounts.push(tokenMount);
-  if (hasPlugins || skillArgs.length > 0) agentMounts.push(pluginMount);
-  if (hasConfig) agentMounts.push(configMount);
-  agentMounts.push(...mcp.mounts);
-  const builtInPaths = new Set(agentMounts.map((m) => m.mountPath));
+/**
+ * Renders the Job (and ConfigMap) for a Task. Problems are collected, not thrown: the
+ * result lists every one, each naming the resource and the JSON pointer of the field.
+ */
+export const renderTaskJob = (input: RenderInput): RenderResult => {
+  const problems = new Problems(kelosResource('Task', input.task.metadata));
+  const p = plan(input, problems);
+  const { overrides, options } = p;
+
+  const configData: Record<string, string> = {};
+  const env = agentEnv(p, configData, problems);
+  for (const f of [...p.pluginFiles, ...p.files]) configData[f.key] = f.content;
+  const configBytes = Object.entries(configData).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);
+  if (configBytes > MAX_CONFIG_MAP_BYTES) {
+    problems.error(
+      'render/config-size',
+      p.refsPath,
+      `instructions, MCP servers, plugins and workspace files add up to ${configBytes} bytes; at most ${MAX_CONFIG_MAP_BYTES} fit in the Task's ConfigMap`,
+    );
+  }
+  const hasConfig = Object.keys(configData).length > 0;
+  const usesPluginDir = p.hasPlugins || p.skills.args.length > 0;
+
+  // Volumes: built-in ones first, then the user's.
+  const volumes: Volume[] = [];
+  if (p.ws) volumes.push({ name: Volumes.Workspace, emptyDir: {} });
+  if (p.tokenSecret) {
+    volumes.push({
+      name: Volumes.GitHubToken,
+      secret: {
+        secretName: p.tokenSecret,
+        items: [{ key: Env.GitHubToken, path: Env.GitHubToken }],
+        defaultMode: 0o440,
+        optional: true,
+      },
+    });
+  }
+  if (usesPluginDir) volumes.push({ name: Volumes.Plugin, emptyDir: {} });
+  if (hasConfig)
+    volumes.push({
+      name: Volumes.Config,
+      configMap: { name: configMapName(p.taskName), defaultMode: 0o444 },
+    });
+  volumes.push(...p.mcp.volumes);
+  const init = initContainers(p);
+  if (init.length > 0) volumes.push({ name: Volumes.Tmp, emptyDir: {} });
+  volumes.push(...(overrides.volumes ?? []));
+
+  // The agent container.
+  const mounts: VolumeMount[] = [];
+  if (p.ws) mounts.push({ ...MOUNTS.workspace });
+  if (p.tokenSecret) mounts.push({ ...MOUNTS.token });
+  if (usesPluginDir) mounts.push({ ...MOUNTS.plugin });
+  if (hasConfig) mounts.push({ ...MOUNTS.config });
+  mounts.push(...p.mcp.mounts);
+  const builtInPaths = new Set([...mounts.map((m) => m.mountPath), p.terminationPath]);
   const knownVolumes = new Set(volumes.map((v) => v.name));
   (overrides.volumeMounts ?? []).forEach((m, i) => {
     if (!knownVolumes.has(m.name)) {
-      report(
-        'error',
+      problems.error(
         'render/volume-mount-unknown',
-        `${poPath}/volumeMounts/${i}/name`,
+        `${p.poPath}/volumeMounts/${i}/name`,
         `volumeMount refers to volume ${JSON.stringify(m.name)}, which the Pod does not have`,
       );
-    } else if (builtInPaths.has(m.mountPath) || m.mountPath === terminationPath) {
-      report(
-        'error',
+    } else if (builtInPaths.has(m.mountPath)) {
+      problems.error(
         'render/volume-mount-path',
-        `${poPath}/volumeMounts/${i}/mountPath`,
+        `${p.poPath}/volumeMounts/${i}/mountPath`,
         `mountPath ${JSON.stringify(m.mountPath)} is used by a built-in mount`,
       );
     } else {
-      agentMounts.push(m);
+      mounts.push(m);
     }
   });
-  const customImage = image?.value;
-  const agentImage =
-    customImage ??
-    options.agentImages?.[agentType as AgentType] ??
-    defaultAgentImage(agentType, options.imageTag);
   const agent: Container = withPullPolicy(
     {
       name: AGENT_CONTAINER_NAME,
-      image: agentImage,
-      command: [...(customImage ? CUSTOM_COMMAND : BUNDLED_COMMAND)],
-      args: [prompt],
-      ...(ws ? { workingDir: REPO_DIR } : {}),
+      image:
+        p.customImage ??
+        options.agentImages?.[p.agentType as AgentType] ??
+        defaultAgentImage(p.agentType, options.imageTag),
+      command: [...(p.customImage ? CUSTOM_COMMAND : BUNDLED_COMMAND)],
+      args: [p.prompt],
+      ...(p.ws ? { workingDir: REPO_DIR } : {}),
       env,
-      ...(agentMounts.length > 0 ? { volumeMounts: agentMounts } : {}),
+      ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
       ...(overrides.resources ? { resources: overrides.resources } : {}),
       securityContext: { ...DEFAULT_CONTAINER_SECURITY_CONTEXT, ...overrides.containerSecurityContext },
-      terminationMessagePath: terminationPath,
+      terminationMessagePath: p.terminationPath,
       terminationMessagePolicy: 'FallbackToLogsOnError',
     },
     options,
   );
 
-  // --- Pod, Job, ConfigMap ------------------------------------------------------------
-  const builtinLabels: Record<string, string> = {
+  if (problems.errors.length > 0)
+    return { configMaps: [], errors: problems.errors, warnings: problems.warnings };
+
+  // Labels: the user's, under the built-in ones (selectors depend on those).
+  const labels: Record<string, string> = {
+    ...overrides.labels,
     [Labels.Name]: 'kelos',
     [Labels.Component]: 'task',
     [Labels.ManagedBy]: MANAGED_BY,
-    [Labels.Task]: taskName,
-    ...(agentType ? { [Labels.AgentType]: agentType } : {}),
+    [Labels.Task]: p.taskName,
+    ...(p.agentType ? { [Labels.AgentType]: p.agentType } : {}),
   };
-  const labels = { ...overrides.labels, ...builtinLabels };
-  const ownerReferences = task.metadata.uid
-    ? [
-        {
-          apiVersion: API_VERSION,
-          kind: 'Task',
-          name: taskName,
-          uid: task.metadata.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ]
-    : undefined;
+  const uid = p.task.metadata.uid;
   const meta = (name: string) => ({
     name,
-    ...(namespace ? { namespace } : {}),
+    ...(p.namespace ? { namespace: p.namespace } : {}),
     labels: { ...labels },
-    ...(ownerReferences ? { ownerReferences: ownerReferences.map((r) => ({ ...r })) } : {}),
+    ...(uid
+      ? {
+          ownerReferences: [
+            {
+              apiVersion: API_VERSION,
+              kind: 'Task',
+              name: p.taskName,
+              uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        }
+      : {}),
   });
-
+  const extraInit = overrides.extraInitContainers ?? [];
   const podSpec: PodSpec = {
     restartPolicy: 'Never',
     enableServiceLinks: false,
+    // The agent does not talk to the Kubernetes API unless the user gives it an identity.
     ...(overrides.serviceAccountName
       ? { serviceAccountName: overrides.serviceAccountName }
       : { automountServiceAccountToken: false }),
     securityContext: { ...DEFAULT_POD_SECURITY_CONTEXT, ...overrides.podSecurityContext },
-    ...(init.length > 0 || overrides.extraInitContainers?.length
-      ? { initContainers: [...init, ...(overrides.extraInitContainers ?? [])] }
-      : {}),
+    ...(init.length > 0 || extraInit.length > 0 ? { initContainers: [...init, ...extraInit] } : {}),
     containers: [agent, ...(overrides.extraContainers ?? [])],
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(overrides.nodeSelector ? { nodeSelector: { ...overrides.nodeSelector } } : {}),
@@ -912,44 +793,16 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: meta(taskName),
+    metadata: meta(p.taskName),
     spec: {
       backoffLimit: 0,
       ...(deadline !== undefined ? { activeDeadlineSeconds: deadline } : {}),
-      podFailurePolicy: task.spec.podFailurePolicy ?? DEFAULT_POD_FAILURE_POLICY,
+      podFailurePolicy: p.task.spec.podFailurePolicy ?? DEFAULT_POD_FAILURE_POLICY,
       template: { metadata: { labels: { ...labels } }, spec: podSpec },
     },
   };
   const configMaps: ConfigMap[] = hasConfig
-    ? [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(configMapName(taskName)), data: configData }]
+    ? [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(configMapName(p.taskName)), data: configData }]
     : [];
-  return errors.length > 0 ? { configMaps: [], errors, warnings } : { job, configMaps, errors, warnings };
-};
-
-/** Adds a plugin's skills and agents as ConfigMap files with their paths in the plugin tree. */
-const addPluginFiles = (
-  plugin: PluginSpec,
-  p: number,
-  path: string,
-  check: (value: string, at: string, what: string) => boolean,
-  out: { key: string; path: string; content: string }[],
-): void => {
-  (plugin.skills ?? []).forEach((s, j) => {
-    if (check(s.name, `${path}/skills/${j}/name`, 'skill')) {
-      out.push({
-        key: ConfigKeys.pluginSkill(p, j),
-        path: `${plugin.name}/skills/${s.name}/SKILL.md`,
-        content: s.content,
-      });
-    }
-  });
-  (plugin.agents ?? []).forEach((a, j) => {
-    if (check(a.name, `${path}/agents/${j}/name`, 'agent')) {
-      out.push({
-        key: ConfigKeys.pluginAgent(p, j),
-        path: `${plugin.name}/agents/${a.name}.md`,
-        content: a.content,
-      });
-    }
-  });
+  return { job, configMaps, errors: [], warnings: problems.warnings };
 };
