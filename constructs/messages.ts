@@ -28,16 +28,13 @@ export const CelMessages = {
   webhookChecksNeedPrEvent: 'checks reporting requires at least one pull-request event type',
   webhookFieldMappingId: "fieldMapping must include an 'id' key for deduplication and task naming",
   webhookFilterValueOrPattern: 'exactly one of value or pattern must be set',
-  contextSourcesUnique: 'contextSources names must be unique',
   contextSourceKind: 'exactly one source kind must be set (currently only http is supported)',
   remoteOriginReserved: "remote name 'origin' is reserved for the clone source",
-  remoteNamesUnique: 'remote names must be unique',
   mcpStdioCommand: 'command is required when type is stdio',
   mcpUrl: 'url is required when type is http or sse',
   budgetLimitRequired: 'at least one of maxCostUSD, maxInputTokens or maxOutputTokens must be set',
   nonNegativeQuantity: 'must be a non-negative quantity',
   volumeNamesReserved: `volume names must not start with '${RESERVED_PREFIX}' or be 'workspace'`,
-  volumeNamesUnique: 'volume names must be unique',
   containerNamesEmpty: (field: string) => `${field} names must not be empty`,
   containerNamesReserved: (field: string) =>
     `${field} names must not start with '${RESERVED_PREFIX}' or use a built-in init container name (${RESERVED_CONTAINER_NAMES.join(', ')})`,
@@ -46,6 +43,10 @@ export const CelMessages = {
 
 /** Messages for invariants the API states in prose or schema keywords rather than CEL. */
 export const Messages = {
+  // List maps keyed by name: the server reports duplicates itself, constructs say it sooner.
+  contextSourcesUnique: 'contextSources names must be unique',
+  remoteNamesUnique: 'remote names must be unique',
+  volumeNamesUnique: 'volume names must be unique',
   whenExactlyOne: (got: readonly string[]) =>
     `exactly one source must be set in when (got ${got.length === 0 ? 'none' : [...got].sort().join(', ')})`,
   repoPattern: (repo: string) =>

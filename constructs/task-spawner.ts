@@ -193,7 +193,7 @@ export const checkTaskSpawnerProps = (
   v.check(
     duplicates(contextSources.map((s) => s.name)).length > 0,
     `${base}/contextSources`,
-    CelMessages.contextSourcesUnique,
+    Messages.contextSourcesUnique,
   );
   contextSources.forEach((s, i) => {
     v.check(s.http === undefined, `${base}/contextSources/${i}`, CelMessages.contextSourceKind);

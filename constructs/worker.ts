@@ -216,7 +216,7 @@ export const checkPodOverrides = (o: PodOverrides, path: string, v: Violations):
     `${path}/volumes`,
     CelMessages.volumeNamesReserved,
   );
-  v.check(duplicates(volumes).length > 0, `${path}/volumes`, CelMessages.volumeNamesUnique);
+  v.check(duplicates(volumes).length > 0, `${path}/volumes`, Messages.volumeNamesUnique);
   for (const field of ['extraContainers', 'extraInitContainers'] as const) {
     const names = (o[field] ?? []).map((c) => c.name);
     v.check(

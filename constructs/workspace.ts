@@ -33,7 +33,7 @@ export const checkWorkspaceSpec = (spec: WorkspaceSpec, v: Violations): void => 
   v.check(!REPO_URL.test(spec.repo), '/spec/repo', Messages.repoPattern(spec.repo));
   const remotes = (spec.remotes ?? []).map((r) => r.name);
   v.check(remotes.includes('origin'), '/spec/remotes', CelMessages.remoteOriginReserved);
-  v.check(duplicates(remotes).length > 0, '/spec/remotes', CelMessages.remoteNamesUnique);
+  v.check(duplicates(remotes).length > 0, '/spec/remotes', Messages.remoteNamesUnique);
   (spec.files ?? []).forEach((f, i) => {
     const bad = f.path.startsWith('/') || f.path.includes('\\') || f.path.split('/').includes('..');
     v.check(bad, `/spec/files/${i}/path`, Messages.workspaceFilePath(f.path));

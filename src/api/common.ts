@@ -132,12 +132,14 @@ export const PodOverridesSchema = obj(
         k8sTypeSchema('Volume'),
         `volumes are added to the Pod. Names must be unique, must not start with '${RESERVED_PREFIX}' and must not be 'workspace'.`,
         {
+          // Unique names, enforced by the server as the Pod's own volumes list is.
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
           'x-kubernetes-validations': [
             {
               rule: `self.all(v, !v.name.startsWith('${RESERVED_PREFIX}') && v.name != 'workspace')`,
               message: `volume names must not start with '${RESERVED_PREFIX}' or be 'workspace'`,
             },
-            { rule: 'self.map(v, v.name).size() == self.size()', message: 'volume names must be unique' },
           ],
         },
       ),

@@ -546,15 +546,17 @@ export const TaskTemplateSchema = obj(
       ),
     ),
     contextSources: opt(
-      list(ContextSourceSchema, 'contextSources fetch extra context per item, read as .Context.<name>.', {
-        maxItems: 8,
-        'x-kubernetes-validations': [
-          {
-            rule: 'self.map(s, s.name).size() == self.size()',
-            message: 'contextSources names must be unique',
-          },
-        ],
-      }),
+      list(
+        ContextSourceSchema,
+        'contextSources fetch extra context per item, read as .Context.<name>; names are unique.',
+        {
+          maxItems: 8,
+          // Upstream states uniqueness as `self.map(s, s.name).size() == self.size()`, which can
+          // never be false; a list map keyed by name makes the server enforce it.
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+        },
+      ),
     ),
     upstreamRepo: opt(str('upstreamRepo (owner/repo) is derived from the GitHub source when unset.')),
   },

@@ -55,14 +55,17 @@ export const WorkspaceSpecSchema = obj(
     remotes: opt(
       list(
         GitRemoteSchema,
-        'remotes are extra git remotes. A remote named upstream also sets KELOS_UPSTREAM_REPO.',
+        'remotes are extra git remotes, with unique names. A remote named upstream also sets KELOS_UPSTREAM_REPO.',
         {
+          // Upstream states uniqueness as `self.map(r, r.name).size() == self.size()`, which can
+          // never be false; a list map keyed by name makes the server enforce it.
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
           'x-kubernetes-validations': [
             {
               rule: "self.all(r, r.name != 'origin')",
               message: "remote name 'origin' is reserved for the clone source",
             },
-            { rule: 'self.map(r, r.name).size() == self.size()', message: 'remote names must be unique' },
           ],
         },
       ),

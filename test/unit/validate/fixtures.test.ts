@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KINDS } from '../../../src/api/index.ts';
-import { collectRules, evaluateRule, isTransitionRule } from '../../../src/validate/cel.ts';
+import { collectRules, isTransitionRule } from '../../../src/validate/cel.ts';
 import { formatResource } from '../../../src/validate/diagnostic.ts';
 import { kelosObjectSchema } from '../../../src/validate/schema.ts';
 import { kelos } from './run-cli.ts';
@@ -107,18 +107,7 @@ describe('invalid fixtures', () => {
   );
 });
 
-/**
- * Rules no fixture can fail, with the reason. Transition rules (`oldSelf`) only run on update.
- * The "unique names" rules are vacuous as written upstream (`self.map(x, x.name).size() ==
- * self.size()`: map never changes a list's size), so neither the server nor we can ever see
- * them fail; the test below proves it, and fails once the rule is fixed, asking for a fixture.
- */
-const VACUOUS = new Set([
-  'volume names must be unique',
-  'remote names must be unique',
-  'contextSources names must be unique',
-]);
-
+/** Transition rules (`oldSelf`) only run on update, so no create-time fixture can fail them. */
 const allRules = KINDS.flatMap((k) =>
   collectRules(kelosObjectSchema(k)).map((site) => ({ kind: k.kind, ...site })),
 );
@@ -129,7 +118,6 @@ describe('CEL rule coverage', () => {
     const uncovered = allRules.filter(
       ({ rule }) =>
         !isTransitionRule(rule) &&
-        !VACUOUS.has(rule.message) &&
         !expected.some((m) => rule.message.includes(m) || m.includes(rule.message)),
     );
     expect(uncovered.map((r) => `${r.kind}${r.pointer}: ${r.rule.message}`)).toEqual([]);
@@ -154,15 +142,6 @@ describe('CEL rule coverage', () => {
       'TaskSpawner/spec/when/webhook/filters/*',
       'TaskSpawner/spec/when/webhook/excludeFilters/*',
     ]);
-  });
-
-  test('the exempted "unique names" rules really cannot fail, even on duplicates', () => {
-    for (const message of VACUOUS) {
-      const site = allRules.find((r) => r.rule.message === message);
-      expect(site, message).toBeDefined();
-      const duplicates = [{ name: 'same' }, { name: 'same' }];
-      expect(evaluateRule(site!.rule, duplicates, '/x'), message).toBeUndefined();
-    }
   });
 
   test('transition rules are the immutability rules, and nothing else is skipped', () => {
