@@ -2,7 +2,10 @@
  * Kubernetes Events (events.k8s.io/v1) about Kelos objects, so `kubectl describe` and
  * `kubectl events` show what the operator did and why.
  *
- * Recording an Event never fails a reconcile: an Event is information, not state.
+ * Recording an Event never fails or slows a reconcile: an Event is information, not state.
+ * Events are sent in the background (the worker moves on to the next key), at most
+ * {@link MAX_EVENTS_IN_FLIGHT} at a time; beyond that they are dropped with a warning, as
+ * client-go's broadcaster drops them when its queue is full.
  *
  * @packageDocumentation
  */
@@ -19,6 +22,9 @@ export type EventType = 'Normal' | 'Warning';
 /** Formats a time as a `metav1.MicroTime` (RFC 3339 with microseconds). */
 export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
+/** Events being sent at once before new ones are dropped. */
+export const MAX_EVENTS_IN_FLIGHT = 256;
+
 /** Writes Events about objects. */
 export class EventRecorder {
   readonly #client: KubeClient;
@@ -26,6 +32,9 @@ export class EventRecorder {
   readonly #log: Logger;
   readonly #instance: string;
   #seq = 0;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Events dropped because too many were in flight. */
+  dropped = 0;
 
   /** @param instance - `reportingInstance`: the operator's identity (pod name or host). */
   constructor(client: KubeClient, clock: Clock, log: Logger, instance: string) {
@@ -42,7 +51,24 @@ export class EventRecorder {
    * @param note - a sentence for humans.
    * @param action - what was done, CamelCase, e.g. `Create`.
    */
-  async record(
+  record(regarding: ApiObject, type: EventType, reason: string, note: string, action: string): void {
+    if (this.#inFlight.size >= MAX_EVENTS_IN_FLIGHT) {
+      this.dropped++;
+      const object = `${regarding.kind} ${regarding.metadata.namespace}/${regarding.metadata.name}`;
+      this.#log.warn('Dropped Event: too many in flight', { reason, object });
+      return;
+    }
+    const sending = this.#send(regarding, type, reason, note, action);
+    this.#inFlight.add(sending);
+    void sending.finally(() => this.#inFlight.delete(sending));
+  }
+
+  /** Resolves when every Event recorded so far has been written (or has failed). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#inFlight]);
+  }
+
+  async #send(
     regarding: ApiObject,
     type: EventType,
     reason: string,

@@ -5,18 +5,17 @@
  *
  * Why not the generated clients of `@kubernetes/client-node` 2.x: they build a new undici
  * `Agent` for every request (`KubeConfig.applySecurityAuthentication` → `createDispatcher`),
- * so every call pays a fresh TCP and TLS handshake and nothing is reused. We keep client-node
- * for what it is good at, loading kubeconfigs and authenticating (client certificates, bearer
- * tokens, exec plugins, the in-cluster ServiceAccount token), and send the requests ourselves
- * over a single `https.Agent` with keep-alive. Every request is counted by verb, which the
- * bench reads (requests per Task, writes during a resync).
+ * so every call pays a fresh TCP and TLS handshake and no connection is reused; and the
+ * package costs about 90 MB of RSS to import (see `kubeconfig.ts`). We send the requests
+ * over a single `https.Agent` with keep-alive instead. Every request is counted by verb,
+ * which the bench reads (requests per Task, writes during a resync).
  *
  * @packageDocumentation
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KINDS, type ObjectMeta, VERSION } from '../api/index.ts';
+import type { Connection } from './kubeconfig.ts';
 
 /**
  * Any object the API serves, as far as the client needs to know. Looser than `KubeObject`
@@ -228,24 +227,12 @@ const query = (params: Record<string, string | number | boolean | undefined>): s
   return parts.length ? `?${parts.join('&')}` : '';
 };
 
-/** Connection settings taken from a kubeconfig. */
-interface Connection {
-  server: URL;
-  tls: https.AgentOptions;
-  headers: Record<string, string>;
-}
-
-/** How often auth headers are re-read (rotating ServiceAccount tokens, exec plugins). */
-const AUTH_REFRESH_MS = 60_000;
-
 /** A {@link KubeClient} over HTTP/1.1 keep-alive connections. */
 export class HttpKubeClient implements KubeClient {
-  readonly #kc: KubeConfig;
+  readonly #conn: Connection;
   readonly #server: URL;
   readonly #agent: http.Agent;
   readonly #transport: typeof http | typeof https;
-  #headers: Record<string, string>;
-  #headersAt: number;
   readonly #observers: RequestObserver[] = [];
   readonly #requests: Record<Verb, number> = {
     get: 0,
@@ -257,25 +244,18 @@ export class HttpKubeClient implements KubeClient {
     delete: 0,
   };
 
-  private constructor(kc: KubeConfig, conn: Connection, maxSockets: number) {
-    this.#kc = kc;
-    this.#server = conn.server;
-    this.#headers = conn.headers;
-    this.#headersAt = Date.now();
-    const secure = conn.server.protocol === 'https:';
+  /**
+   * Connects to `conn`. `maxSockets` bounds concurrent requests; watches hold one socket
+   * each for their lifetime, so it must exceed the number of watches.
+   */
+  constructor(conn: Connection, opts: { maxSockets?: number } = {}) {
+    this.#conn = conn;
+    this.#server = new URL(conn.server);
+    const secure = this.#server.protocol === 'https:';
     this.#transport = secure ? https : http;
+    const maxSockets = opts.maxSockets ?? 64;
     const common = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets, maxFreeSockets: maxSockets };
     this.#agent = secure ? new https.Agent({ ...conn.tls, ...common }) : new http.Agent(common);
-  }
-
-  /**
-   * Connects with the current context of `kc`. `maxSockets` bounds concurrent requests;
-   * watches hold one socket each for their lifetime, so it must exceed the number of watches.
-   */
-  static async fromKubeConfig(kc: KubeConfig, opts: { maxSockets?: number } = {}): Promise<HttpKubeClient> {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    return new HttpKubeClient(kc, await readConnection(kc, cluster.server), opts.maxSockets ?? 64);
   }
 
   get requests(): Readonly<Record<Verb, number>> {
@@ -463,12 +443,8 @@ export class HttpKubeClient implements KubeClient {
     for (const o of this.#observers) o(verb, type, status, ms);
   }
 
-  async #authHeaders(): Promise<Record<string, string>> {
-    if (Date.now() - this.#headersAt > AUTH_REFRESH_MS) {
-      this.#headers = (await readConnection(this.#kc, this.#server.href)).headers;
-      this.#headersAt = Date.now();
-    }
-    return this.#headers;
+  #authHeaders(): Promise<Record<string, string>> {
+    return this.#conn.headers();
   }
 
   async #json(
@@ -544,23 +520,3 @@ const toApiError = (status: number, text: string, method: string, path: string, 
   }
   return new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`, { kind });
 };
-
-/** Reads TLS material and auth headers from a kubeconfig through client-node's authenticators. */
-async function readConnection(kc: KubeConfig, server: string): Promise<Connection> {
-  const opts: https.RequestOptions & { headers?: Record<string, string> } = {};
-  await kc.applyToHTTPSOptions(opts);
-  const tls: https.AgentOptions = {};
-  if (opts.ca) tls.ca = opts.ca;
-  if (opts.cert) tls.cert = opts.cert;
-  if (opts.key) tls.key = opts.key;
-  if (opts.pfx) tls.pfx = opts.pfx;
-  if (opts.passphrase) tls.passphrase = opts.passphrase;
-  if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
-  if (opts.servername) tls.servername = opts.servername;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k] = String(v);
-  if (typeof opts.auth === 'string' && opts.auth) {
-    headers['authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-  }
-  return { server: new URL(server), tls, headers };
-}

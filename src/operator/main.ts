@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type AgentConfig,
   type AgentType,
@@ -30,6 +29,7 @@ import { EventRecorder } from './events.ts';
 import { type EndpointServer, type ReadinessCheck, serveEndpoints } from './http.ts';
 import { Informer } from './informer.ts';
 import { HttpKubeClient, Resources, WRITE_VERBS } from './kube.ts';
+import type { Connection } from './kubeconfig.ts';
 import { LeaderElector } from './leader-election.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -54,7 +54,8 @@ export interface LeaderElectionSettings {
 
 /** Everything the operator needs to run. */
 export interface OperatorOptions {
-  readonly kubeConfig: KubeConfig;
+  /** The API server and credentials (see `kubeconfig.ts`). */
+  readonly connection: Connection;
   /** Watch and reconcile one namespace only; all namespaces when unset. */
   readonly namespace?: string;
   /** Run only while holding this Lease. */
@@ -129,6 +130,7 @@ export class Operator {
   readonly metrics: OperatorMetrics;
   readonly queues: Readonly<Record<string, WorkQueue>>;
   readonly elector: LeaderElector | undefined;
+  readonly events: EventRecorder;
   readonly #log: Logger;
   readonly #servers: EndpointServer[] = [];
   #synced = false;
@@ -140,6 +142,7 @@ export class Operator {
     metrics: OperatorMetrics,
     queues: Record<string, WorkQueue>,
     elector: LeaderElector | undefined,
+    events: EventRecorder,
     log: Logger,
   ) {
     this.client = client;
@@ -147,6 +150,7 @@ export class Operator {
     this.metrics = metrics;
     this.queues = queues;
     this.elector = elector;
+    this.events = events;
     this.#log = log;
   }
 
@@ -154,7 +158,7 @@ export class Operator {
   static async start(opts: OperatorOptions): Promise<Operator> {
     const clock = opts.clock ?? systemClock;
     const log = opts.log ?? silentLogger;
-    const client = await HttpKubeClient.fromKubeConfig(opts.kubeConfig);
+    const client = new HttpKubeClient(opts.connection);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
     const caches: OperatorCaches = {
@@ -201,9 +205,10 @@ export class Operator {
       },
       { processMetrics: opts.processMetrics ?? true },
     );
-    client.observe((verb, type, status) =>
-      metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) }),
-    );
+    client.observe((verb, type, status, ms) => {
+      metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
+      metrics.apiRequestDuration.observe({ verb }, ms / 1000);
+    });
 
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     const events = new EventRecorder(client, clock, log, identity);
@@ -291,7 +296,7 @@ export class Operator {
           },
         })
       : undefined;
-    operator = new Operator(client, caches, metrics, queues, elector, log);
+    operator = new Operator(client, caches, metrics, queues, elector, events, log);
 
     const checks: ReadinessCheck[] = [
       {
@@ -375,6 +380,7 @@ export class Operator {
     this.#stopped = true;
     for (const q of Object.values(this.queues)) q.pause();
     await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
+    await this.events.flush();
     await this.elector?.stop();
     await Promise.all(Object.values(this.caches).map((i) => i.stop()));
     await Promise.all(this.#servers.map((s) => s.close()));

@@ -26,6 +26,7 @@ export class OperatorMetrics {
   readonly reconcileErrors: Counter<'controller'>;
   readonly reconcileDuration: Histogram<'controller'>;
   readonly apiRequests: Counter<'verb' | 'resource' | 'code'>;
+  readonly apiRequestDuration: Histogram<'verb'>;
   readonly taskCompletions: Counter<'namespace' | 'type' | 'phase'>;
   readonly inputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly outputTokens: Counter<'namespace' | 'spawner' | 'model'>;
@@ -56,6 +57,13 @@ export class OperatorMetrics {
       name: 'kelos_api_requests_total',
       help: 'Requests to the Kubernetes API server by verb, resource and HTTP status code.',
       labelNames: ['verb', 'resource', 'code'],
+      registers,
+    });
+    this.apiRequestDuration = new Histogram({
+      name: 'kelos_api_request_duration_seconds',
+      help: 'Latency of requests to the Kubernetes API server by verb (watches: time to the response headers).',
+      labelNames: ['verb'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
     this.taskCompletions = new Counter({

@@ -9,15 +9,16 @@
 import type { Task, TaskBudget, TaskRecord } from '../../src/api/index.ts';
 import type { Clock } from '../../src/operator/clock.ts';
 import { type ApiObject, HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import { loadKubeconfigFile } from '../../src/operator/kubeconfig.ts';
 import { createLogger } from '../../src/operator/log.ts';
 import { Operator, type OperatorOptions } from '../../src/operator/main.ts';
-import { loadKubeConfig, waitFor } from './helpers.ts';
+import { kubeconfigPath, waitFor } from './helpers.ts';
 
 export { waitFor };
 
 /** A client for the test's own reads and writes (not counted against the operator). */
 export async function testClient(): Promise<HttpKubeClient> {
-  return HttpKubeClient.fromKubeConfig(loadKubeConfig());
+  return new HttpKubeClient(await loadKubeconfigFile(kubeconfigPath()));
 }
 
 /** An in-process operator plus its log lines. */
@@ -34,7 +35,7 @@ export async function startOperator(
 ): Promise<TestOperator> {
   const logs: string[] = [];
   const operator = await Operator.start({
-    kubeConfig: loadKubeConfig(),
+    connection: await loadKubeconfigFile(kubeconfigPath()),
     namespace,
     metricsAddr: '',
     healthAddr: '',

@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
+import { resolveConnection } from '../../operator/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../operator/log.ts';
 import { Operator } from '../../operator/main.ts';
 import { ExitCode, UsageError } from '../io.ts';
@@ -102,16 +102,14 @@ export const operatorCommand: CommandFactory = (io, done) => {
       const image = flags[imageFlagKey(type)];
       if (image) agentImages[type] = image;
     }
-    const kc = new KubeConfig();
-    const kubeconfig = flags.kubeconfig ?? io.env['KUBECONFIG'];
-    if (flags.kubeconfig) kc.loadFromFile(flags.kubeconfig);
-    else if (kubeconfig) kc.loadFromDefault();
-    else if (io.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
-    else kc.loadFromDefault();
+    const connection = await resolveConnection(
+      flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {},
+      io.env,
+    );
     const log = createLogger({ write: io.stderr, level: flags.logLevel as LogLevel });
 
     const operator = await Operator.start({
-      kubeConfig: kc,
+      connection,
       ...(flags.namespace ? { namespace: flags.namespace } : {}),
       ...(flags.leaderElect
         ? {

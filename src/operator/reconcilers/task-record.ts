@@ -60,7 +60,7 @@ export class TaskRecordReconciler {
     );
     if (deleted) {
       log.info('Reconciled TaskRecord', { steps: [`Deleted: ttlSecondsAfterCompletion (${ttl} s) expired`] });
-      await this.#o.events.record(
+      this.#o.events.record(
         record,
         'Normal',
         'TaskRecordExpired',

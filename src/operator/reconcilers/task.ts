@@ -894,7 +894,7 @@ export class TaskReconciler {
     const { namespace, name } = task.metadata as { namespace: string; name: string };
     await this.#o.client.delete(Resources.Task, namespace, name, { uid: task.metadata.uid });
     list.write('Task deleted: ttlSecondsAfterFinished expired');
-    await this.#o.events.record(
+    this.#o.events.record(
       task,
       'Normal',
       'TaskExpired',
@@ -979,7 +979,7 @@ export class TaskReconciler {
     );
     list.write(`Status written: ${next.phase}`);
     if (task.status?.phase !== next.phase) {
-      await this.#o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
+      this.#o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
     }
     return written;
   }

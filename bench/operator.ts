@@ -1,0 +1,384 @@
+/**
+ * Operator benchmark against the local control plane (etcd, kube-apiserver and
+ * kube-controller-manager from `test/cluster`, started for the run unless
+ * `KELOS_BENCH_KUBECONFIG` points at a running one).
+ *
+ * 1. Burst: 1,000 Tasks created at once (64 requests in flight). Measured: time until every
+ *    Task has its Job, Task→Job latency (from the Task's create request to the Job's ADDED
+ *    event on the bench's own watch), the operator's peak RSS, and API requests per Task
+ *    (from the operator's `kelos_api_requests_total`, until every Task shows its Pod).
+ * 2. Steady state: 10,000 finished Tasks (with usage, so the operator writes their
+ *    TaskRecords once) on top of the burst. Measured: RSS once converged, and the API writes
+ *    during a full resync (every Task reconciled again; target 0).
+ *
+ * References measured in the same run: the API server creating the same 1,000 Jobs straight
+ * from this process (the floor for "every Task has its Job": the operator must create them
+ * too), the latency of a single Job create, and the RSS of the idle operator.
+ *
+ * The operator runs as its own process (`kelos operator`), so its RSS is its own.
+ *
+ * Usage: node bench/operator.ts [--tasks 1000] [--finished 10000]
+ *
+ * @packageDocumentation
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Task } from '../src/api/index.ts';
+import { generateCrds } from '../src/crd/generate.ts';
+import { type ApiObject, HttpKubeClient, Resources } from '../src/operator/kube.ts';
+import { loadKubeconfigFile } from '../src/operator/kubeconfig.ts';
+import { renderTaskJob } from '../src/operator/render/task-job.ts';
+import { startControlPlane } from '../test/cluster/control-plane.ts';
+import { peakRss } from './lib/memory.ts';
+import { printRatio, printRows, printTitle } from './lib/report.ts';
+import { formatBytes, formatMillis } from './lib/stats.ts';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const IN_FLIGHT = 64;
+
+const { values: args } = parseArgs({
+  options: { tasks: { type: 'string', default: '1000' }, finished: { type: 'string', default: '10000' } },
+});
+const BURST = Number(args.tasks);
+const FINISHED = Number(args.finished);
+
+const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+/** Current RSS of a process in bytes (`VmRSS`), or undefined when it cannot be read. */
+const rss = (pid: number): number | undefined => {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const taskBody = (name: string, namespace: string): Task => ({
+  apiVersion: 'kelos.dev/v1alpha2',
+  kind: 'Task',
+  metadata: { name, namespace, labels: { bench: 'operator' } },
+  spec: {
+    prompt: `Fix issue ${name}: make the failing test pass and open a pull request.`,
+    worker: {
+      type: 'claude-code',
+      credentials: { type: 'api-key', secretRef: { name: 'anthropic' } },
+      model: 'claude-sonnet-4-5',
+    },
+  } as Task['spec'],
+});
+
+/** Sums `kelos_api_requests_total` from the operator's /metrics, by verb, and reads a few other series. */
+async function scrape(
+  url: string,
+): Promise<{ requests: Record<string, number>; taskReconciles: number; depth: number }> {
+  const text = await (await fetch(url)).text();
+  const requests: Record<string, number> = {};
+  let taskReconciles = 0;
+  let depth = 0;
+  for (const line of text.split('\n')) {
+    let m = /^kelos_api_requests_total\{verb="(\w+)",resource="[^"]*",code="[^"]*"\} (\d+)/.exec(line);
+    if (m) requests[m[1] as string] = (requests[m[1] as string] ?? 0) + Number(m[2]);
+    m = /^kelos_reconcile_total\{controller="task",result="\w+"\} (\d+)/.exec(line);
+    if (m) taskReconciles += Number(m[1]);
+    m = /^kelos_workqueue_depth\{controller="\w+"\} (\d+)/.exec(line);
+    if (m) depth += Number(m[1]);
+  }
+  return { requests, taskReconciles, depth };
+}
+
+const WRITES = ['create', 'apply', 'patch', 'delete'];
+const sum = (r: Record<string, number>, verbs?: readonly string[]) =>
+  Object.entries(r).reduce((n, [v, c]) => (verbs === undefined || verbs.includes(v) ? n + c : n), 0);
+const diff = (a: Record<string, number>, b: Record<string, number>) => {
+  const out: Record<string, number> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) out[k] = (b[k] ?? 0) - (a[k] ?? 0);
+  return out;
+};
+
+async function startOperatorProcess(
+  kubeconfig: string,
+  resync: string,
+): Promise<{ child: ChildProcess; metricsUrl: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'operator',
+      '--kubeconfig',
+      kubeconfig,
+      '--metrics-addr',
+      '127.0.0.1:0',
+      '--health-addr',
+      '0',
+      '--resync',
+      resync,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let buffered = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      if (buffered === null) return;
+      buffered += d.toString();
+      const m = /"msg":"Operator running".*?"endpoints":\["([^"]+)"/.exec(buffered);
+      if (m) {
+        resolve(`http://${m[1]}/metrics`);
+        buffered = '';
+      }
+      if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
+    });
+    child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
+  });
+  return { child, metricsUrl: await ready };
+}
+
+/** Stops an operator process gracefully (SIGTERM) and waits for it to exit. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function main(): Promise<void> {
+  let kubeconfig = process.env['KELOS_BENCH_KUBECONFIG'];
+  let stopControlPlane: (() => Promise<void>) | undefined;
+  if (!kubeconfig) {
+    process.stderr.write('starting a control plane…\n');
+    const cp = await startControlPlane({ stateDir: await mkdtemp(join(tmpdir(), 'kelos-bench-')) });
+    kubeconfig = cp.kubeconfigPath;
+    stopControlPlane = () => cp.stop();
+  }
+  const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig), { maxSockets: IN_FLIGHT + 4 });
+  let operator: ChildProcess | undefined;
+  try {
+    for (const crd of generateCrds()) {
+      await c.apply(
+        {
+          group: 'apiextensions.k8s.io',
+          version: 'v1',
+          plural: 'customresourcedefinitions',
+          kind: 'CustomResourceDefinition',
+          namespaced: false,
+        },
+        crd as unknown as ApiObject,
+        { force: true },
+      );
+    }
+    await sleep(2000);
+    const run = Date.now().toString(36);
+    const nsRef = `bench-ref-${run}`;
+    const nsBurst = `bench-burst-${run}`;
+    const nsDone = `bench-done-${run}`;
+    for (const name of [nsRef, nsBurst, nsDone]) {
+      await c.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    }
+    // The ServiceAccount admission plugin needs `default` before Pods can be created.
+    await sleep(1500);
+
+    // ---- reference: the same Jobs created straight from here ------------------------------
+    const refTasks = Array.from({ length: BURST }, (_, i) => taskBody(`ref-${i}`, nsRef));
+    const refJobs = refTasks.map((t) => {
+      const r = renderTaskJob({
+        task: { ...t, metadata: { ...t.metadata, uid: '00000000-0000-0000-0000-000000000000' } },
+        agentConfigs: [],
+        prompt: t.spec.prompt,
+      });
+      const job = r.job as unknown as ApiObject;
+      return { ...job, metadata: { ...job.metadata, ownerReferences: [] } };
+    });
+    const single: number[] = [];
+    for (const j of refJobs.slice(0, 50)) {
+      const t0 = performance.now();
+      await c.create(Resources.Job, j);
+      single.push(performance.now() - t0);
+    }
+    const refStart = performance.now();
+    await pool(refJobs.slice(50), IN_FLIGHT, async (j) => {
+      await c.create(Resources.Job, j);
+    });
+    const refBurstMs = ((performance.now() - refStart) * BURST) / (BURST - 50);
+
+    // ---- operator, idle --------------------------------------------------------------------
+    const started = await startOperatorProcess(kubeconfig, '30s');
+    operator = started.child;
+    const pid = operator.pid as number;
+    await sleep(2000);
+    const idleRss = rss(pid) ?? 0;
+
+    // ---- burst -------------------------------------------------------------------------------
+    const before = await scrape(started.metricsUrl);
+    const sentAt = new Map<string, number>();
+    const jobSeenAt = new Map<string, number>();
+    const list = await c.list(Resources.Job, { namespace: nsBurst });
+    const abort = new AbortController();
+    const watching = c
+      .watch(
+        Resources.Job,
+        { namespace: nsBurst, resourceVersion: list.metadata.resourceVersion, signal: abort.signal },
+        (e) => {
+          if (e.type === 'ADDED' && !jobSeenAt.has(e.object.metadata.name ?? ''))
+            jobSeenAt.set(e.object.metadata.name ?? '', performance.now());
+        },
+      )
+      .catch(() => {});
+    const names = Array.from({ length: BURST }, (_, i) => `task-${String(i).padStart(5, '0')}`);
+    const burstStart = performance.now();
+    await pool(names, IN_FLIGHT, async (name) => {
+      sentAt.set(name, performance.now());
+      await c.create(Resources.Task, taskBody(name, nsBurst));
+    });
+    const createdAllMs = performance.now() - burstStart;
+    while (jobSeenAt.size < BURST) {
+      if (performance.now() - burstStart > 300_000)
+        throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min`);
+      await sleep(20);
+    }
+    const allJobsMs = Math.max(...jobSeenAt.values()) - burstStart;
+    const latencies = names.map((n) => (jobSeenAt.get(n) as number) - (sentAt.get(n) as number));
+    abort.abort();
+    await watching;
+    const burstPeak = peakRss(pid) ?? 0;
+
+    // Requests until the burst has settled: every Task shows its Pod, and the queue is empty.
+    for (;;) {
+      const tasks = await c.list<Task>(Resources.Task, { namespace: nsBurst });
+      const settled = tasks.items.every((t) => t.status?.podName);
+      const s = await scrape(started.metricsUrl);
+      if (settled && s.depth === 0) break;
+      await sleep(500);
+    }
+    await sleep(1000);
+    const afterBurst = await scrape(started.metricsUrl);
+    const burstRequests = diff(before.requests, afterBurst.requests);
+
+    // ---- steady state: 10,000 finished Tasks --------------------------------------------------
+    // Written while no operator runs (a fresh Task without status would be admitted before
+    // the bench could mark it finished); a new operator process then starts on all of them.
+    await stopProcess(operator);
+    const doneNames = Array.from({ length: FINISHED }, (_, i) => `done-${String(i).padStart(5, '0')}`);
+    const fillStart = performance.now();
+    const completion = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await pool(doneNames, IN_FLIGHT, async (name) => {
+      const created = await c.create(Resources.Task, taskBody(name, nsDone));
+      await c.mergePatch(
+        Resources.Task,
+        nsDone,
+        name,
+        {
+          status: {
+            phase: 'Succeeded',
+            jobName: name,
+            message: 'Task completed successfully',
+            startTime: completion,
+            completionTime: completion,
+            outputs: ['branch: kelos/fix', 'cost-usd: 0.42', 'input-tokens: 12000', 'output-tokens: 800'],
+            results: {
+              branch: 'kelos/fix',
+              'cost-usd': '0.42',
+              'input-tokens': '12000',
+              'output-tokens': '800',
+            },
+            usage: { costUSD: '0.42', inputTokens: 12000, outputTokens: 800 },
+          },
+        },
+        { subresource: 'status', resourceVersion: created.metadata.resourceVersion },
+      );
+    });
+    const fillMs = performance.now() - fillStart;
+    const restarted = await startOperatorProcess(kubeconfig, '30s');
+    operator = restarted.child;
+    const pid2 = operator.pid as number;
+    const metrics2 = restarted.metricsUrl;
+    // Converged: the TaskRecords are written and no write happened for 5 s.
+    let lastWrites = -1;
+    let stableSince = performance.now();
+    for (;;) {
+      const s = await scrape(metrics2);
+      const w = sum(s.requests, WRITES);
+      if (w !== lastWrites) {
+        lastWrites = w;
+        stableSince = performance.now();
+      } else if (s.depth === 0 && performance.now() - stableSince > 5000) break;
+      await sleep(500);
+    }
+    const steadyRss = rss(pid2) ?? 0;
+    // A full resync: wait for the next periodic one to reconcile every Task again.
+    const preResync = await scrape(metrics2);
+    const total = (await c.list(Resources.Task, {})).items.length;
+    for (;;) {
+      const s = await scrape(metrics2);
+      if (s.taskReconciles - preResync.taskReconciles >= total && s.depth === 0) break;
+      await sleep(500);
+    }
+    await sleep(1000);
+    const postResync = await scrape(metrics2);
+    const resyncDelta = diff(preResync.requests, postResync.requests);
+    const resyncWrites = sum(resyncDelta, WRITES);
+    const resyncRss = rss(pid2) ?? 0;
+    const peakAll = peakRss(pid2) ?? 0;
+
+    // ---- report --------------------------------------------------------------------------------
+    printTitle(`kelos operator: ${BURST} Tasks at once, then ${FINISHED} finished Tasks`);
+    printRows([
+      ['burst: Tasks created by the bench in', formatMillis(createdAllMs)],
+      ['burst: every Task has its Job after', formatMillis(allJobsMs)],
+      ['burst: Task→Job latency p50', formatMillis(percentile(latencies, 50))],
+      ['burst: Task→Job latency p99', formatMillis(percentile(latencies, 99))],
+      ['burst: Task→Job latency max', formatMillis(Math.max(...latencies))],
+      ['burst: operator peak RSS', formatBytes(burstPeak)],
+      ['burst: API requests per Task (all verbs)', (sum(burstRequests) / BURST).toFixed(2)],
+      ['burst: API writes per Task', (sum(burstRequests, WRITES) / BURST).toFixed(2)],
+      ['burst: requests by verb', JSON.stringify(burstRequests)],
+      ['steady: finished Tasks written by the bench in', formatMillis(fillMs)],
+      ['steady: operator RSS, converged', formatBytes(steadyRss)],
+      ['steady: API writes during a full resync', String(resyncWrites)],
+      ['steady: all requests during the resync', JSON.stringify(resyncDelta)],
+      ['steady: operator RSS after the resync', formatBytes(resyncRss)],
+      ['steady: operator peak RSS (start-up list included)', formatBytes(peakAll)],
+      ['reference: idle operator RSS', formatBytes(idleRss)],
+      [
+        'reference: single Job create p50 / p99',
+        `${formatMillis(percentile(single, 50))} / ${formatMillis(percentile(single, 99))}`,
+      ],
+      [`reference: ${BURST} Jobs created directly`, formatMillis(refBurstMs)],
+    ]);
+    printRatio(`every Task has its Job (operator)`, allJobsMs, `${BURST} Jobs created directly`, refBurstMs);
+    printRatio('Task→Job p99', percentile(latencies, 99), 'single Job create p99', percentile(single, 99));
+    process.stdout.write(
+      `  ratio  steady RSS / idle RSS = ${(steadyRss / idleRss).toFixed(2)}x (${formatBytes(steadyRss)} vs ${formatBytes(idleRss)})\n`,
+    );
+    process.stdout.write(
+      `  targets: p99 Task→Job < 250 ms: ${percentile(latencies, 99) < 250 ? 'met' : 'MISSED'}; RSS at ${FINISHED} Tasks < 250 MB: ${
+        steadyRss < 250e6 ? 'met' : 'MISSED'
+      }; writes during resync = 0: ${resyncWrites === 0 ? 'met' : 'MISSED'}\n`,
+    );
+  } finally {
+    if (operator) await stopProcess(operator);
+    c.close();
+    await stopControlPlane?.();
+  }
+}
+
+await main();
