@@ -147,7 +147,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
         code: 'cel/skipped',
         path: '',
         message:
-          'some validation rules were not checked because the object was invalid; correct the errors above to complete validation',
+          'CEL rules were not checked because the object has schema errors; fix those to check the rules too',
       },
     ];
   }

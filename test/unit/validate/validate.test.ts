@@ -54,7 +54,7 @@ describe('validateObject', () => {
 
   test('blocking schema errors skip CEL, as the API server does, and say so', () => {
     expect(brief(validateObject({ ...TASK, spec: { worker: { type: 'codex' } } }))).toEqual([
-      'info cel/skipped  some validation rules were not checked because the object was invalid; correct the errors above to complete validation',
+      'info cel/skipped  CEL rules were not checked because the object has schema errors; fix those to check the rules too',
       'error schema/required /spec/prompt missing required field "spec.prompt"',
     ]);
   });
@@ -211,7 +211,7 @@ describe('hoistShared', () => {
       },
     });
     expect(brief(found)).toEqual([
-      'info cel/skipped  some validation rules were not checked because the object was invalid; correct the errors above to complete validation',
+      'info cel/skipped  CEL rules were not checked because the object has schema errors; fix those to check the rules too',
       'error schema/type /spec/podOverrides/extraInitContainers/0/image must be a string; got an integer 4',
       'error schema/unknown-field /spec/worker/podOverrides/extraContainers/0/imagee unknown field "spec.worker.podOverrides.extraContainers[0].imagee"; did you mean "image"?',
     ]);
