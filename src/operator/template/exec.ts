@@ -386,9 +386,18 @@ class State {
       return fn.call(argv);
     } catch (e) {
       this.at(cmd);
-      if (e instanceof FunctionError || e instanceof Error)
-        this.errorf(`error calling ${name}: ${e.message}`);
-      throw e;
+      if (!(e instanceof Error)) throw e;
+      let message = e.message;
+      // Go names the callee of `call` by its source text.
+      if (
+        name === 'call' &&
+        callArgs[0] !== undefined &&
+        e instanceof FunctionError &&
+        message.startsWith('non-function ')
+      ) {
+        message = message.replace('non-function ', `non-function ${nodeString(callArgs[0])} `);
+      }
+      this.errorf(`error calling ${name}: ${message}`);
     }
   }
 

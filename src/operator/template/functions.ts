@@ -229,4 +229,12 @@ export const BUILTINS: Readonly<Record<string, TemplateFunction>> = {
   },
   js: { params: [], variadic: 'any', call: (a) => jsEscape(evalArgs(a)) },
   urlquery: { params: [], variadic: 'any', call: (a) => queryEscape(evalArgs(a)) },
+  // Template data holds no functions, so `call` can only fail; the executor names the callee.
+  call: {
+    params: ['value'],
+    variadic: 'value',
+    call: ([fn]) => {
+      throw new FunctionError(isNil(fn) ? 'call of nil' : `non-function of type ${typeName(fn)}`);
+    },
+  },
 };
