@@ -1,20 +1,33 @@
 /**
- * Example 01: the smallest useful Task, an agent with an API key and a prompt.
+ * Example 01: the smallest useful Task, an agent with an API key and a prompt, with the
+ * limits every Task should carry: a deadline, a TTL and a budget that covers it.
  *
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, Task } from '../../constructs/index.ts';
+import { synthWhenMain, Task, TaskBudget } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function simpleTask(scope: Construct): void {
+  const team = 'sandbox';
   new Task(scope, 'simple-task', {
-    metadata: { name: 'simple-task' },
+    metadata: { name: 'simple-task', labels: { team } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'api-key', secretRef: { name: 'anthropic-api-key' } },
+      // A run that is not done in an hour is stuck; its Pod is stopped and the Task fails.
+      podOverrides: { activeDeadlineSeconds: 3600 },
     },
     prompt: 'Write a Python script that prints the first 20 Fibonacci numbers.',
+    // Keep the finished Task (status, outputs) for a day, then delete it and its Pod.
+    ttlSecondsAfterFinished: 86400,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case is one run × 1 h × 6 USD/h = 6 USD.
+    maxCostUSD: '10',
   });
 }
 

@@ -4,10 +4,11 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, Task, Workspace } from '../../constructs/index.ts';
+import { synthWhenMain, Task, TaskBudget, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function taskWithWorkspace(scope: Construct): void {
+  const team = 'qa';
   const workspace = new Workspace(scope, 'workspace', {
     metadata: { name: 'my-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
@@ -15,13 +16,24 @@ export default function taskWithWorkspace(scope: Construct): void {
     secretRef: { name: 'github-token' },
   });
   new Task(scope, 'add-tests', {
-    metadata: { name: 'add-tests' },
+    metadata: { name: 'add-tests', labels: { team } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
       workspace,
+      // Writing tests for a whole repository takes a while; two hours is still a ceiling.
+      podOverrides: { activeDeadlineSeconds: 7200 },
     },
     prompt: 'Add unit tests for all untested functions and open a PR with the changes.',
+    // The pull request outlives the Task; keep the Task's status and outputs for a day.
+    ttlSecondsAfterFinished: 86400,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case is one run × 2 h × 6 USD/h = 12 USD.
+    maxCostUSD: '15',
   });
 }
 

@@ -5,10 +5,11 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { AgentConfig, synthWhenMain, Task, Workspace } from '../../constructs/index.ts';
+import { AgentConfig, synthWhenMain, Task, TaskBudget, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function taskWithAgentConfig(scope: Construct): void {
+  const team = 'reviewers';
   const workspace = new Workspace(scope, 'workspace', {
     metadata: { name: 'my-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
@@ -38,14 +39,24 @@ Post a summary as a PR comment using \`gh pr comment\`.
     ],
   });
   new Task(scope, 'review-pr', {
-    metadata: { name: 'review-pr' },
+    metadata: { name: 'review-pr', labels: { team } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
       workspace,
       agentConfigs: [reviewer],
+      podOverrides: { activeDeadlineSeconds: 3600 },
     },
     prompt: 'Review the latest PR and provide feedback using /review.',
+    // The review lives on as a PR comment; keep the Task's status for a day.
+    ttlSecondsAfterFinished: 86400,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case is one run × 1 h × 6 USD/h = 6 USD.
+    maxCostUSD: '10',
   });
 }
 

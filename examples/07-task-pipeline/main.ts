@@ -5,10 +5,18 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { depResult, synthWhenMain, Task, type WorkerProps, Workspace } from '../../constructs/index.ts';
+import {
+  depResult,
+  synthWhenMain,
+  Task,
+  TaskBudget,
+  type WorkerProps,
+  Workspace,
+} from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function taskPipeline(scope: Construct): void {
+  const team = 'auth';
   const workspace = new Workspace(scope, 'workspace', {
     metadata: { name: 'my-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
@@ -19,13 +27,19 @@ export default function taskPipeline(scope: Construct): void {
     type: 'claude-code',
     credentials: { type: 'oauth', secretRef: { name: 'claude-credentials' } },
     workspace,
+    // Each step gets an hour; a stuck step fails, and the steps after it never start.
+    podOverrides: { activeDeadlineSeconds: 3600 },
   };
   const branch = 'feature/auth';
+  // Every step carries the budget's label and is kept for a day after it finishes.
+  const labels = { team };
+  const ttlSecondsAfterFinished = 86400;
 
   const scaffold = new Task(scope, 'scaffold', {
-    metadata: { name: 'scaffold' },
+    metadata: { name: 'scaffold', labels },
     worker,
     branch,
+    ttlSecondsAfterFinished,
     prompt: `Scaffold a user authentication module with the following:
 - A login endpoint (POST /auth/login)
 - A registration endpoint (POST /auth/register)
@@ -35,9 +49,10 @@ Create the code, commit your changes, and push the branch.
 `,
   });
   const writeTests = new Task(scope, 'write-tests', {
-    metadata: { name: 'write-tests' },
+    metadata: { name: 'write-tests', labels },
     worker,
     branch,
+    ttlSecondsAfterFinished,
     dependsOn: [scaffold],
     prompt: `The scaffold task created an auth module on branch ${depResult(scaffold, 'branch')}.
 Write comprehensive tests for the authentication module:
@@ -48,9 +63,10 @@ Run the tests to make sure they pass. Commit and push.
 `,
   });
   new Task(scope, 'open-pr', {
-    metadata: { name: 'open-pr' },
+    metadata: { name: 'open-pr', labels },
     worker,
     branch,
+    ttlSecondsAfterFinished,
     dependsOn: [writeTests],
     prompt: `The auth module and its tests are ready on branch ${depResult(writeTests, 'branch')}.
 Review the full diff (git diff main...HEAD) and open a pull request:
@@ -59,6 +75,13 @@ Review the full diff (git diff main...HEAD) and open a pull request:
 - Reference any relevant issues
 Use \`gh pr create\` to open the PR.
 `,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case is three runs × 1 h × 6 USD/h = 18 USD.
+    maxCostUSD: '20',
   });
 }
 

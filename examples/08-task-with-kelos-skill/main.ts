@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { AgentConfig, synthWhenMain, Task, Workspace } from '../../constructs/index.ts';
+import { AgentConfig, synthWhenMain, Task, TaskBudget, Workspace } from '../../constructs/index.ts';
 
 const KELOS_SKILL = `Use this skill when you need to author, debug, or operate Kelos
 resources (Task, Workspace, AgentConfig, TaskSpawner) on a
@@ -36,22 +36,32 @@ kelos logs <task> -f         # Stream task logs
 
 /** Builds the example into `scope`. */
 export default function taskWithKelosSkill(scope: Construct): void {
+  const team = 'devex';
   const skill = new AgentConfig(scope, 'kelos-skill-agent', {
     metadata: { name: 'kelos-skill-agent' },
     plugins: [{ name: 'kelos', skills: [{ name: 'kelos', content: KELOS_SKILL }] }],
   });
   new Task(scope, 'setup-kelos-workflow', {
-    metadata: { name: 'setup-kelos-workflow' },
+    metadata: { name: 'setup-kelos-workflow', labels: { team } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
       workspace: Workspace.fromWorkspaceName(scope, 'my-workspace', 'my-workspace'),
       agentConfigs: [skill],
+      podOverrides: { activeDeadlineSeconds: 3600 },
     },
     prompt: `Using the /kelos skill, create a TaskSpawner that monitors GitHub issues
 labeled "agent" and automatically creates Tasks to fix them.
 Include a Workspace and AgentConfig. Apply the resources to the cluster.
 `,
+    ttlSecondsAfterFinished: 86400,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case is one run × 1 h × 6 USD/h = 6 USD.
+    maxCostUSD: '10',
   });
 }
 

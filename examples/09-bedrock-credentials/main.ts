@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, Task } from '../../constructs/index.ts';
+import { synthWhenMain, Task, TaskBudget } from '../../constructs/index.ts';
 
 const PROMPT = 'Write a Python script that prints the first 20 Fibonacci numbers.';
 
@@ -17,12 +17,14 @@ const fromSecret = (key: string) => ({
 
 /** Builds the example into `scope`. */
 export default function bedrockCredentials(scope: Construct): void {
+  const team = 'aws';
   new Task(scope, 'bedrock-task', {
-    metadata: { name: 'bedrock-task' },
+    metadata: { name: 'bedrock-task', labels: { team } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'none' },
       podOverrides: {
+        activeDeadlineSeconds: 3600,
         env: [
           { name: 'CLAUDE_CODE_USE_BEDROCK', value: '1' },
           fromSecret('AWS_ACCESS_KEY_ID'),
@@ -32,13 +34,15 @@ export default function bedrockCredentials(scope: Construct): void {
       },
     },
     prompt: PROMPT,
+    ttlSecondsAfterFinished: 86400,
   });
   new Task(scope, 'bedrock-irsa-task', {
-    metadata: { name: 'bedrock-irsa-task' },
+    metadata: { name: 'bedrock-irsa-task', labels: { team } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'none' },
       podOverrides: {
+        activeDeadlineSeconds: 3600,
         serviceAccountName: 'bedrock-agent-sa',
         env: [
           { name: 'CLAUDE_CODE_USE_BEDROCK', value: '1' },
@@ -47,6 +51,16 @@ export default function bedrockCredentials(scope: Construct): void {
       },
     },
     prompt: PROMPT,
+    ttlSecondsAfterFinished: 86400,
+  });
+  // Bedrock bills your AWS account; the budget counts the cost Claude Code reports for each
+  // run (its estimate at list prices), so it caps these Tasks like any others.
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case is two runs × 1 h × 6 USD/h = 12 USD.
+    maxCostUSD: '15',
   });
 }
 

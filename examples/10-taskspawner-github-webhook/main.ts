@@ -1,11 +1,33 @@
 /**
  * Example 10: TaskSpawners driven by GitHub webhooks: a general responder with filters
- * per event, and a pull request responder for bursts of new pull requests.
+ * per event, and a pull request responder for bursts of new pull requests. Both act only
+ * on events sent by the repository's maintainers.
  *
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, TaskSpawner, type WorkerProps, Workspace } from '../../constructs/index.ts';
+import {
+  synthWhenMain,
+  TaskBudget,
+  TaskSpawner,
+  type WorkerProps,
+  Workspace,
+} from '../../constructs/index.ts';
+import type { When } from '../../src/api/index.ts';
+
+/** Logins whose events may start an agent: the sender's text becomes the prompt. */
+const MAINTAINERS = ['alice', 'bob'];
+
+/** One GitHub webhook filter. */
+type Filter = NonNullable<NonNullable<When['githubWebhook']>['filters']>[number];
+
+/**
+ * Each filter once per maintainer (`author` is the event's sender, one login per filter;
+ * filters for the same event are alternatives). A filter that already names its sender is
+ * kept as it is.
+ */
+const fromMaintainers = (filters: readonly Filter[]): Filter[] =>
+  filters.flatMap((f) => (f.author !== undefined ? [f] : MAINTAINERS.map((author) => ({ ...f, author }))));
 
 const RESPONDER_PROMPT = `A GitHub webhook event has been triggered that requires attention.
 
@@ -44,6 +66,7 @@ You have full access to the repository through the workspace. Use git commands a
 /** Builds the example into `scope`. */
 export default function githubWebhookSpawner(scope: Construct): void {
   const namespace = 'default';
+  const team = 'triage';
   const workspace = new Workspace(scope, 'my-repo-workspace', {
     metadata: { name: 'my-repo-workspace', namespace },
     repo: 'https://github.com/myorg/myrepo.git',
@@ -52,6 +75,7 @@ export default function githubWebhookSpawner(scope: Construct): void {
     type: 'claude-code',
     credentials: { type: 'api-key', secretRef: { name: 'claude-credentials' } },
     workspace,
+    podOverrides: { activeDeadlineSeconds: 3600 },
   };
 
   new TaskSpawner(scope, 'github-webhook-responder', {
@@ -60,7 +84,7 @@ export default function githubWebhookSpawner(scope: Construct): void {
       githubWebhook: {
         events: ['issues', 'pull_request', 'issue_comment', 'pull_request_review'],
         excludeAuthors: ['dependabot[bot]', 'renovate[bot]'],
-        filters: [
+        filters: fromMaintainers([
           { event: 'issues', action: 'opened' },
           // Only non-draft pull requests.
           { event: 'pull_request', action: 'opened', draft: false },
@@ -68,7 +92,7 @@ export default function githubWebhookSpawner(scope: Construct): void {
           { event: 'issues', action: 'opened', labels: ['bug'], excludeLabels: ['wontfix', 'duplicate'] },
           { event: 'issue_comment', action: 'created', bodyPattern: '/kelos' },
           { event: 'pull_request_review', action: 'submitted', author: 'senior-reviewer' },
-        ],
+        ]),
       },
     },
     taskTemplate: {
@@ -77,6 +101,7 @@ export default function githubWebhookSpawner(scope: Construct): void {
       promptTemplate: RESPONDER_PROMPT,
       metadata: {
         labels: {
+          team,
           'kelos.dev/trigger': 'webhook',
           'kelos.dev/event': '{{.Event}}',
           'kelos.dev/action': '{{.Action}}',
@@ -88,6 +113,8 @@ export default function githubWebhookSpawner(scope: Construct): void {
       },
       ttlSecondsAfterFinished: 3600,
     },
+    maxConcurrency: 2,
+    maxTotalTasks: 200,
   });
 
   new TaskSpawner(scope, 'pr-burst-responder', {
@@ -96,14 +123,15 @@ export default function githubWebhookSpawner(scope: Construct): void {
       githubWebhook: {
         repository: 'myorg/myrepo',
         events: ['pull_request'],
-        filters: [
+        filters: fromMaintainers([
           { event: 'pull_request', action: 'opened', draft: false },
           { event: 'pull_request', action: 'labeled', labels: ['review-requested'] },
           { event: 'pull_request', action: 'ready_for_review' },
-        ],
+        ]),
       },
     },
     taskTemplate: {
+      metadata: { labels: { team } },
       worker,
       nameTemplate: 'pr-burst-responder-{{.Number}}',
       promptTemplate: `Review pull request #{{.Number}}: {{.Title}}
@@ -111,6 +139,16 @@ export default function githubWebhookSpawner(scope: Construct): void {
 `,
       ttlSecondsAfterFinished: 3600,
     },
+    maxConcurrency: 2,
+    maxTotalTasks: 200,
+  });
+
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily`, namespace },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case: 2 + 2 agents busy all day, 4 × 24 h × 6 USD/h = 576 USD.
+    maxCostUSD: '600',
   });
 }
 

@@ -4,11 +4,18 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, TaskSpawner, Workspace } from '../../constructs/index.ts';
+import { synthWhenMain, TaskBudget, TaskSpawner, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function linearWebhookSpawner(scope: Construct): void {
   const namespace = 'default';
+  const team = 'product';
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'my-workspace', namespace },
+    repo: 'https://github.com/your-org/your-repo.git',
+    ref: 'main',
+    secretRef: { name: 'github-token' },
+  });
   const filter = {
     states: ['Todo', 'In Progress'],
     labels: ['agent-task'],
@@ -26,10 +33,12 @@ export default function linearWebhookSpawner(scope: Construct): void {
       },
     },
     taskTemplate: {
+      metadata: { labels: { team } },
       worker: {
         type: 'claude-code',
         credentials: { type: 'oauth', secretRef: { name: 'claude-credentials' } },
-        workspace: Workspace.fromWorkspaceName(scope, 'my-workspace', 'my-workspace', namespace),
+        workspace,
+        podOverrides: { activeDeadlineSeconds: 7200 },
       },
       branch: 'linear-task-{{.ID}}',
       promptTemplate: `Linear {{.Type}} {{.Action}}: {{.Title}}
@@ -44,6 +53,15 @@ Full webhook data is available in the payload for detailed analysis if needed.
       ttlSecondsAfterFinished: 3600,
     },
     maxConcurrency: 3,
+    // A lifetime cap: the spawner stops creating Tasks after 100; raise it deliberately.
+    maxTotalTasks: 100,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily`, namespace },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case: 3 agents busy all day, 3 × 24 h × 6 USD/h = 432 USD.
+    maxCostUSD: '450',
   });
 }
 

@@ -1,18 +1,49 @@
 /**
  * Example 12: spawners that select pull requests and pushes by the files they change.
+ * Reviews start when a maintainer asks for them, or when a maintainer sent the event.
  *
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, TaskSpawner, type WorkerProps, Workspace } from '../../constructs/index.ts';
+import {
+  type GitHubCommentPolicy,
+  synthWhenMain,
+  TaskBudget,
+  TaskSpawner,
+  type WorkerProps,
+  Workspace,
+} from '../../constructs/index.ts';
+
+/** Logins whose pull requests and pushes get a security review without being asked. */
+const MAINTAINERS = ['alice', 'bob'];
+
+/**
+ * Pull request text becomes the prompt: a review starts only when someone with write
+ * access comments `/kelos review`.
+ */
+const ON_REQUEST: GitHubCommentPolicy = {
+  triggerComment: '/kelos review',
+  excludeComments: ['/kelos stop'],
+  minimumPermission: 'write',
+};
 
 /** Builds the example into `scope`. */
 export default function filePatterns(scope: Construct): void {
+  const team = 'review';
+  // Also the credentials the spawners use to list a pull request's changed files.
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'my-workspace' },
+    repo: 'https://github.com/your-org/your-repo.git',
+    ref: 'main',
+    secretRef: { name: 'github-token' },
+  });
   const worker: WorkerProps = {
     type: 'claude-code',
     credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
-    workspace: Workspace.fromWorkspaceName(scope, 'my-workspace', 'my-workspace'),
+    workspace,
+    podOverrides: { activeDeadlineSeconds: 3600 },
   };
+  const metadata = { labels: { team } };
 
   new TaskSpawner(scope, 'go-code-reviewer', {
     metadata: { name: 'go-code-reviewer' },
@@ -20,10 +51,13 @@ export default function filePatterns(scope: Construct): void {
       githubPullRequests: {
         state: 'open',
         filePatterns: { include: ['**/*.go'], exclude: ['vendor/**'] },
+        commentPolicy: ON_REQUEST,
       },
     },
     maxConcurrency: 2,
+    maxTotalTasks: 200,
     taskTemplate: {
+      metadata,
       worker,
       branch: '{{.Branch}}',
       promptTemplate: `Review PR #{{.Number}}: {{.Title}}
@@ -44,9 +78,13 @@ error handling, and test coverage. Ignore vendor changes.
         state: 'open',
         labels: ['needs-review'],
         filePatterns: { exclude: ['docs/**', '*.md', '*.txt', 'LICENSE'] },
+        commentPolicy: ON_REQUEST,
       },
     },
+    maxConcurrency: 1,
+    maxTotalTasks: 200,
     taskTemplate: {
+      metadata,
       worker,
       branch: '{{.Branch}}',
       promptTemplate: `Review PR #{{.Number}}: {{.Title}}
@@ -63,13 +101,18 @@ error handling, and test coverage. Ignore vendor changes.
     when: {
       githubWebhook: {
         events: ['pull_request', 'push'],
-        filters: [
-          { event: 'pull_request', action: 'opened', filePatterns: { include: sensitive } },
-          { event: 'push', branch: 'main', filePatterns: { include: sensitive } },
-        ],
+        // `author` is the event's sender, one login per filter; filters for the same event
+        // are alternatives, so each maintainer gets a pair.
+        filters: MAINTAINERS.flatMap((author) => [
+          { event: 'pull_request', action: 'opened', author, filePatterns: { include: sensitive } },
+          { event: 'push', branch: 'main', author, filePatterns: { include: sensitive } },
+        ]),
       },
     },
+    maxConcurrency: 1,
+    maxTotalTasks: 200,
     taskTemplate: {
+      metadata,
       worker,
       branch: 'kelos-security-review-{{.ID}}',
       promptTemplate: `Security review for {{.Event}} event by @{{.Sender}}
@@ -82,6 +125,14 @@ credential handling, and access control in the changed files.
 `,
       ttlSecondsAfterFinished: 3600,
     },
+  });
+
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case: 2 + 1 + 1 agents busy all day, 4 × 24 h × 6 USD/h = 576 USD.
+    maxCostUSD: '600',
   });
 }
 

@@ -5,11 +5,18 @@
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
-import { synthWhenMain, TaskSpawner, Workspace } from '../../constructs/index.ts';
+import { synthWhenMain, TaskBudget, TaskSpawner, Workspace } from '../../constructs/index.ts';
 
 /** Builds the example into `scope`. */
 export default function genericWebhookSpawner(scope: Construct): void {
   const namespace = 'default';
+  const team = 'oncall';
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'my-workspace', namespace },
+    repo: 'https://github.com/your-org/your-repo.git',
+    ref: 'main',
+    secretRef: { name: 'github-token' },
+  });
   new TaskSpawner(scope, 'sentry-error-responder', {
     metadata: { name: 'sentry-error-responder', namespace },
     when: {
@@ -35,10 +42,12 @@ export default function genericWebhookSpawner(scope: Construct): void {
       },
     },
     taskTemplate: {
+      metadata: { labels: { team } },
       worker: {
         type: 'claude-code',
         credentials: { type: 'oauth', secretRef: { name: 'claude-credentials' } },
-        workspace: Workspace.fromWorkspaceName(scope, 'my-workspace', 'my-workspace', namespace),
+        workspace,
+        podOverrides: { activeDeadlineSeconds: 3600 },
       },
       branch: 'sentry-{{.ID}}',
       promptTemplate: `A new Sentry error was reported.
@@ -53,6 +62,16 @@ Investigate the stack trace in the payload and open a PR with a fix.
       ttlSecondsAfterFinished: 3600,
     },
     maxConcurrency: 3,
+    // An error storm must not become a Task storm: after 100 Tasks the spawner stops and
+    // someone looks at what is going on.
+    maxTotalTasks: 100,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: `team-${team}-daily`, namespace },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The forecast's worst case: 3 agents busy all day, 3 × 24 h × 6 USD/h = 432 USD.
+    maxCostUSD: '450',
   });
 }
 

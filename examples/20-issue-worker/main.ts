@@ -23,6 +23,8 @@ export default function issueWorker(scope: Construct): void {
     allowedTeams: ['acme/api-maintainers'],
     priorityLabels: ['priority/critical', 'priority/high'],
     taskLabels: { team: 'api' },
+    // A lifetime cap: after 100 Tasks the spawner stops; raise it deliberately.
+    maxTotalTasks: 100,
   });
   new TaskBudget(scope, 'budget', {
     metadata: { name: 'team-api-daily' },

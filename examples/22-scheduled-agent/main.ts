@@ -36,12 +36,15 @@ the fixes, listing each flaky test and its cause. If every run passed, do nothin
 `,
     activeDeadlineSeconds: 3600,
     taskLabels: { team: 'api' },
+    // A year of nights; then someone decides whether it keeps earning its keep.
+    maxTotalTasks: 365,
   });
   new TaskBudget(scope, 'budget', {
     metadata: { name: 'team-api-daily' },
     taskSelector: { matchLabels: { team: 'api' } },
     period: { type: 'Daily', timezone: 'UTC' },
-    // The worst case of one agent busy all day at 6 USD an hour, so the policy forecast holds.
+    // Room for the team's other work: this spawner's forecast worst case is only
+    // 1 run × 1 h × 6 USD/h, since the schedule fires once a day.
     maxCostUSD: '150',
   });
 }

@@ -21,10 +21,10 @@ const problemsOf = (raw: unknown, file = 'kelos.policy.yaml'): readonly string[]
 };
 
 describe('policy config', () => {
-  test('the documented kelos.policy.yaml at the repository root is the built-in default, but for synth: report', () => {
+  test('the documented kelos.policy.yaml at the repository root is the built-in default', () => {
     const raw = parse(readFileSync(resolve(ROOT, 'kelos.policy.yaml'), 'utf8'));
     const { file: _file, ...parsed } = parsePolicyConfig(raw, 'kelos.policy.yaml', IDS);
-    expect(parsed).toStrictEqual({ ...DEFAULT_POLICY_CONFIG, synth: 'report' });
+    expect(parsed).toStrictEqual(DEFAULT_POLICY_CONFIG);
   });
 
   test('values merge over the defaults: thresholds per key, model lists per agent type, rates per model', () => {
