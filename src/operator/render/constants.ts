@@ -85,9 +85,16 @@ export const MCP_SECRET_ENV_PREFIX = 'KELOS_MCP_SECRET_';
 
 /**
  * Env names a user can never set through podOverrides, whatever the Task's configuration:
- * they would let a Pod override run commands before the agent.
+ * they would let a Pod override run commands before the agent (upstream reserves the
+ * first two) or swap the image's entrypoint and gh for other programs (the agent base
+ * image reads the last two).
  */
-export const ALWAYS_RESERVED_ENV = [Env.SetupCommand, Env.SessionSetupOnly] as const;
+export const ALWAYS_RESERVED_ENV = [
+  Env.SetupCommand,
+  Env.SessionSetupOnly,
+  'KELOS_RUNTIME_DIR',
+  'KELOS_REAL_GH',
+] as const;
 
 /**
  * Largest value passed in a single env var or argument. Linux refuses any one argv or

@@ -374,6 +374,7 @@ describe('renderTaskJob: environment', () => {
             { name: 'KELOS_AGENT_TYPE', value: 'codex' },
             { name: 'KELOS_SETUP_COMMAND', value: '["rm","-rf","/"]' },
             { name: 'KELOS_SESSION_SETUP_ONLY', value: '1' },
+            { name: 'KELOS_RUNTIME_DIR', value: '/tmp/evil' },
           ],
         },
       }),
@@ -382,6 +383,7 @@ describe('renderTaskJob: environment', () => {
     expect(r.env('KELOS_AGENT_TYPE')?.value).toBe('claude-code');
     expect(r.env('KELOS_SETUP_COMMAND')).toBeUndefined();
     expect(r.env('KELOS_SESSION_SETUP_ONLY')).toBeUndefined();
+    expect(r.env('KELOS_RUNTIME_DIR')).toBeUndefined();
     expect(r.warnings.map((w) => [w.code, w.path, w.message])).toEqual([
       [
         'render/env-dropped',
@@ -397,6 +399,11 @@ describe('renderTaskJob: environment', () => {
         'render/env-dropped',
         '/spec/worker/podOverrides/env/3/name',
         'env "KELOS_SESSION_SETUP_ONLY" is set by Kelos and cannot be overridden; it was dropped',
+      ],
+      [
+        'render/env-dropped',
+        '/spec/worker/podOverrides/env/4/name',
+        'env "KELOS_RUNTIME_DIR" is set by Kelos and cannot be overridden; it was dropped',
       ],
     ]);
   });
