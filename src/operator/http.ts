@@ -28,7 +28,8 @@ export interface EndpointOptions {
  */
 export function parseAddress(addr: string): { host?: string; port: number } | undefined {
   if (addr === '' || addr === '0') return undefined;
-  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(addr);
+  if (/^\d+$/.test(addr)) return { port: Number(addr) };
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(addr);
   if (!m) throw new Error(`invalid listen address "${addr}" (expected [host]:port, e.g. :8080)`);
   const host = m[1] ?? (m[2] || undefined);
   return host ? { host, port: Number(m[3]) } : { port: Number(m[3]) };

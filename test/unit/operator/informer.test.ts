@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../src/operator/clock.ts';
+import { Informer, keyOf, splitKey } from '../../../src/operator/informer.ts';
+import {
+  ApiError,
+  type ApiObject,
+  type KubeClient,
+  type ListOptions,
+  type ListPage,
+  Resources,
+  type WatchEvent,
+  type WatchOptions,
+} from '../../../src/operator/kube.ts';
+
+interface Obj extends ApiObject {
+  data?: string;
+}
+
+const obj = (name: string, rv: string, data = '', namespace = 'ns'): Obj => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace, resourceVersion: rv, managedFields: [{ manager: 'x' }] } as Obj['metadata'],
+  data,
+});
+
+interface PendingWatch {
+  opts: WatchOptions;
+  emit: (e: WatchEvent<Obj>) => void;
+  end: () => void;
+  fail: (err: Error) => void;
+}
+
+/** A client whose lists answer from a script and whose watches the test drives. */
+class ScriptedClient {
+  readonly lists: Array<(opts: ListOptions) => ListPage<Obj>> = [];
+  readonly listCalls: ListOptions[] = [];
+  readonly watches: PendingWatch[] = [];
+
+  asClient(): KubeClient {
+    return this as unknown as KubeClient;
+  }
+
+  async list(_type: unknown, opts: ListOptions): Promise<ListPage<Obj>> {
+    this.listCalls.push(opts);
+    const next = this.lists.shift();
+    if (!next) throw new Error('unexpected list');
+    return next(opts);
+  }
+
+  watch(_type: unknown, opts: WatchOptions, onEvent: (e: WatchEvent<Obj>) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const w: PendingWatch = { opts, emit: onEvent, end: resolve, fail: reject };
+      opts.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      this.watches.push(w);
+    });
+  }
+}
+
+const flush = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+const setup = (opts: { resyncMs?: number } = {}) => {
+  const client = new ScriptedClient();
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const informer = new Informer<Obj>({
+    client: client.asClient(),
+    type: Resources.ConfigMap,
+    clock,
+    baseBackoffMs: 100,
+    maxBackoffMs: 400,
+    ...opts,
+  });
+  informer.onChange((type, key) => events.push(`${type} ${key}`));
+  informer.addIndex('data', (o) => (o.data ? [o.data] : []));
+  return { client, clock, events, informer };
+};
+
+describe('Informer', () => {
+  it('lists page by page, caches by namespace/name without managedFields, then watches from the list version', async () => {
+    const { client, events, informer } = setup();
+    client.lists.push(
+      () => ({ items: [obj('a', '1', 'x')], metadata: { continue: 'page2', resourceVersion: '10' } }),
+      () => ({ items: [obj('b', '2', 'x')], metadata: { resourceVersion: '10' } }),
+    );
+    informer.start();
+    await informer.waitForSync();
+    await flush();
+    expect(client.listCalls.map((c) => c.continue)).toEqual([undefined, 'page2']);
+    expect(events).toEqual(['add ns/a', 'add ns/b']);
+    expect(informer.get('ns', 'a')?.metadata).toEqual({ name: 'a', namespace: 'ns', resourceVersion: '1' });
+    expect(informer.byIndex('data', 'x').map(keyOf).sort()).toEqual(['ns/a', 'ns/b']);
+    expect(client.watches[0]?.opts.resourceVersion).toBe('10');
+    await informer.stop();
+  });
+
+  it('applies watch events, ignores repeats of the same version, and resumes from bookmarks', async () => {
+    const { client, events, informer } = setup();
+    client.lists.push(() => ({ items: [obj('a', '1', 'x')], metadata: { resourceVersion: '10' } }));
+    informer.start();
+    await informer.waitForSync();
+    await flush();
+    const w = client.watches[0] as PendingWatch;
+    w.emit({ type: 'MODIFIED', object: obj('a', '1', 'x') });
+    w.emit({ type: 'MODIFIED', object: obj('a', '11', 'y') });
+    w.emit({ type: 'ADDED', object: obj('c', '12') });
+    w.emit({ type: 'DELETED', object: obj('c', '13') });
+    w.emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '20' } } as Obj });
+    expect(events).toEqual(['add ns/a', 'update ns/a', 'add ns/c', 'delete ns/c']);
+    expect(informer.byIndex('data', 'x')).toEqual([]);
+    expect(informer.byIndex('data', 'y').map(keyOf)).toEqual(['ns/a']);
+    // The server ends the watch (timeout): the next one starts at the bookmark, without a relist.
+    w.end();
+    await flush();
+    expect(client.watches[1]?.opts.resourceVersion).toBe('20');
+    expect(client.listCalls).toHaveLength(1);
+    await informer.stop();
+  });
+
+  it('restarts a failed watch with exponential backoff, from the last version', async () => {
+    const { client, clock, informer } = setup();
+    client.lists.push(() => ({ items: [], metadata: { resourceVersion: '5' } }));
+    informer.start();
+    await informer.waitForSync();
+    await flush();
+    client.watches[0]?.fail(new ApiError(500, 'InternalError', 'boom'));
+    await flush();
+    expect(client.watches).toHaveLength(1);
+    clock.advance(99);
+    await flush();
+    expect(client.watches).toHaveLength(1);
+    clock.advance(1);
+    await flush();
+    expect(client.watches).toHaveLength(2);
+    client.watches[1]?.fail(new Error('socket hang up'));
+    await flush();
+    clock.advance(199);
+    await flush();
+    expect(client.watches).toHaveLength(2);
+    clock.advance(1);
+    await flush();
+    expect(client.watches).toHaveLength(3);
+    expect(client.watches[2]?.opts.resourceVersion).toBe('5');
+    expect(informer.restarts).toBe(2);
+    await informer.stop();
+  });
+
+  it('relists on 410 Gone and reports what changed meanwhile, and only that', async () => {
+    const { client, events, informer } = setup();
+    client.lists.push(() => ({
+      items: [obj('keep', '1'), obj('change', '2'), obj('gone', '3')],
+      metadata: { resourceVersion: '10' },
+    }));
+    informer.start();
+    await informer.waitForSync();
+    await flush();
+    client.lists.push(() => ({
+      items: [obj('keep', '1'), obj('change', '7'), obj('new', '8')],
+      metadata: { resourceVersion: '30' },
+    }));
+    client.watches[0]?.fail(new ApiError(410, 'Expired', 'too old resource version'));
+    await flush();
+    expect(events.slice(3)).toEqual(['delete ns/gone', 'update ns/change', 'add ns/new']);
+    expect(client.watches[1]?.opts.resourceVersion).toBe('30');
+    expect(informer.relists).toBe(2);
+    await informer.stop();
+  });
+
+  it('offers every cached key again on each resync, without requests', async () => {
+    const { client, clock, events, informer } = setup({ resyncMs: 1000 });
+    client.lists.push(() => ({ items: [obj('a', '1'), obj('b', '2')], metadata: { resourceVersion: '10' } }));
+    informer.start();
+    await informer.waitForSync();
+    await flush();
+    clock.advance(1000);
+    clock.advance(1000);
+    expect(events).toEqual([
+      'add ns/a',
+      'add ns/b',
+      'resync ns/a',
+      'resync ns/b',
+      'resync ns/a',
+      'resync ns/b',
+    ]);
+    expect(client.listCalls).toHaveLength(1);
+    await informer.stop();
+  });
+
+  it('splits keys back into namespace and name', () => {
+    expect(splitKey('ns/a')).toEqual({ namespace: 'ns', name: 'a' });
+    expect(splitKey('cluster-scoped')).toEqual({ namespace: '', name: 'cluster-scoped' });
+  });
+});
