@@ -153,13 +153,13 @@ export const PodOverridesSchema = obj(
     podSecurityContext: opt(
       k8sTypeSchema('PodSecurityContext', {
         description:
-          'podSecurityContext replaces the hardened default Pod security context (runAsNonRoot, fsGroup 61100, RuntimeDefault seccomp). fsGroup stays 61100 when unset.',
+          'podSecurityContext is merged field by field over the hardened default Pod security context (runAsNonRoot, runAsUser and fsGroup 61100, RuntimeDefault seccomp): a field set here wins, the others keep their defaults.',
       }),
     ),
     containerSecurityContext: opt(
       k8sTypeSchema('SecurityContext', {
         description:
-          'containerSecurityContext replaces the hardened default security context of the agent container (no privilege escalation, all capabilities dropped).',
+          'containerSecurityContext is merged field by field over the hardened default security context of the agent container (no privilege escalation, all capabilities dropped): a field set here wins, the others keep their defaults.',
       }),
     ),
     extraContainers: opt(
