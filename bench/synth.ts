@@ -22,6 +22,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parse } from 'yaml';
 import { synthPolicyStep } from '../src/cli/commands/synth.ts';
 import { type SynthResult, synthesize } from '../src/compiler/synth.ts';
@@ -81,14 +83,24 @@ export default function fleet(scope: Construct): void {
 /** One in-process synth run. */
 interface SynthRun {
   readonly wallMs: number;
-  readonly result: SynthResult;
+  readonly timings: SynthResult['timings'];
   /** Peak RSS of this process during the run. */
   readonly selfPeak: number | undefined;
   /** Peak RSS of the forked app runner. */
   readonly runnerPeak: number | undefined;
 }
 
-const synthOnce = async (root: string): Promise<SynthRun> => {
+/**
+ * A full collection, so a run starts from a heap without the previous run's garbage and its
+ * peak RSS is its own. `gc` is exposed at run time; `node bench/synth.ts` needs no flags.
+ */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+const synthOnce = async (root: string): Promise<{ run: SynthRun; result: SynthResult }> => {
+  collectGarbage();
   const resettable = resetPeakRss();
   const runner = new DescendantPeaks().start(2);
   const started = performance.now();
@@ -97,7 +109,8 @@ const synthOnce = async (root: string): Promise<SynthRun> => {
   const result = await synthesize({ root, policyStep: synthPolicyStep(root) });
   const wallMs = performance.now() - started;
   const runnerPeak = runner.stop();
-  return { wallMs, result, selfPeak: resettable ? peakRss() : undefined, runnerPeak };
+  const run = { wallMs, timings: result.timings, selfPeak: resettable ? peakRss() : undefined, runnerPeak };
+  return { run, result };
 };
 
 /** A broken benchmark run: the report would be meaningless, so none is printed. */
@@ -161,15 +174,20 @@ try {
   // 1. In-process synth, as `kelos synth` runs it. The first run also pays for compiling the
   //    validator's schemas and CEL programs; it counts in the median like every other run.
   const synthRuns: SynthRun[] = [];
+  // Only the last result is kept: holding every run's 10,000 objects would inflate the later
+  // runs' garbage collection and peak RSS.
+  let last: SynthResult | undefined;
   for (let i = 0; i < runs; i += 1) {
-    const run = await synthOnce(root);
-    checkResult(run.result);
+    last = undefined;
+    const { run, result } = await synthOnce(root);
+    checkResult(result);
+    last = result;
     synthRuns.push(run);
     process.stdout.write(`  synth run ${i + 1}: ${formatMillis(run.wallMs)}\n`);
   }
-  const last = synthRuns.at(-1)?.result as SynthResult;
+  if (!last) throw new BenchError('no synth run');
   const synthMs = median(synthRuns.map((r) => r.wallMs));
-  const phase = (key: keyof SynthResult['timings']) => median(synthRuns.map((r) => r.result.timings[key]));
+  const phase = (key: keyof SynthResult['timings']) => median(synthRuns.map((r) => r.timings[key]));
   const kinds = new Map<string, number>();
   for (const o of last.objects)
     kinds.set(String(o.object['kind']), (kinds.get(String(o.object['kind'])) ?? 0) + 1);
@@ -189,6 +207,7 @@ try {
   const floorMs: number[] = [];
   let sink = 0;
   for (let i = 0; i < runs; i += 1) {
+    collectGarbage();
     const started = performance.now();
     for (const text of texts) sink += JSON.stringify(parse(text)).length;
     floorMs.push(performance.now() - started);
