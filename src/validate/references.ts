@@ -194,9 +194,9 @@ export function checkReferences(
   const namespacesByName = new Map<string, Set<string>>();
   for (const doc of docs) {
     const key = `${String(doc.object['kind'])}/${nameOf(doc)}`;
-    let set = namespacesByName.get(key);
-    if (!set) namespacesByName.set(key, (set = new Set()));
+    const set = namespacesByName.get(key) ?? new Set<string>();
     set.add(namespaceOf(doc));
+    namespacesByName.set(key, set);
   }
   const elsewhere = (kind: string, name: string, namespace: string): string[] =>
     [...(namespacesByName.get(`${kind}/${name}`) ?? [])].filter((ns) => ns !== namespace).sort();
