@@ -139,8 +139,8 @@ export const olderThan = (a: Task, b: Task): boolean => {
   return (a.metadata.name ?? '') < (b.metadata.name ?? '');
 };
 
-/** Whether a Task has been admitted: its Job was created (or it is past Waiting). */
-export const isAdmitted = (task: Task): boolean =>
+/** Whether a Task's status says it was admitted: its Job was created (or it is past Waiting). */
+export const hasStarted = (task: Task): boolean =>
   Boolean(task.status?.jobName) ||
   task.status?.phase === TaskPhase.Pending ||
   task.status?.phase === TaskPhase.Running;
@@ -156,9 +156,17 @@ export type BranchGate =
  * it (transitively) depends on this Task, which would deadlock.
  *
  * @param sameBranch - every Task with the same {@link branchKey}, this one included or not.
+ * @param hasJob - whether the Job of the named Task exists (the status may lag behind it).
  */
-export function checkBranchLock(task: Task, sameBranch: readonly Task[], lookup: TaskLookup): BranchGate {
+export function checkBranchLock(
+  task: Task,
+  sameBranch: readonly Task[],
+  lookup: TaskLookup,
+  hasJob: (name: string) => boolean = () => false,
+): BranchGate {
   const name = task.metadata.name ?? '';
+  // A Task whose Job exists holds the branch even before its status says so.
+  const isAdmitted = (t: Task) => hasStarted(t) || hasJob(t.metadata.name ?? '');
   let holder: Task | undefined;
   for (const other of sameBranch) {
     if (other.metadata.name === name || other.metadata.namespace !== task.metadata.namespace) continue;

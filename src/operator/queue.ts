@@ -52,6 +52,8 @@ export class WorkQueue {
   readonly #onDone: WorkQueueOptions['onDone'];
   /** Keys ready to run, in arrival order. */
   readonly #ready = new Set<string>();
+  /** Keys ready to run ahead of {@link WorkQueue.#ready} (see {@link WorkQueue.addUrgent}). */
+  readonly #urgent = new Set<string>();
   /** Keys a worker is running now. */
   readonly #processing = new Set<string>();
   /** Keys added while they were processed: run again when that finishes. */
@@ -76,7 +78,7 @@ export class WorkQueue {
 
   /** Keys ready to run (the queue depth metric). */
   get depth(): number {
-    return this.#ready.size;
+    return this.#ready.size + this.#urgent.size;
   }
 
   /** Keys being processed now. */
@@ -124,7 +126,23 @@ export class WorkQueue {
       this.#dirty.add(key);
       return;
     }
-    this.#ready.add(key);
+    if (!this.#urgent.has(key)) this.#ready.add(key);
+    this.#pump();
+  }
+
+  /**
+   * Adds `key` ahead of the keys added with {@link WorkQueue.add}: work that starts something
+   * new (a Task that needs its Job) goes before bookkeeping, so a burst is admitted first.
+   */
+  addUrgent(key: string): void {
+    if (this.#shutDown) return;
+    this.#cancelDelayed(key);
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    this.#ready.delete(key);
+    this.#urgent.add(key);
     this.#pump();
   }
 
@@ -140,7 +158,7 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    if (this.#ready.has(key) || this.#dirty.has(key)) return;
+    if (this.#ready.has(key) || this.#urgent.has(key) || this.#dirty.has(key)) return;
     const at = this.#clock.now() + ms;
     const existing = this.#delayed.get(key);
     if (existing && existing.at <= at) return;
@@ -164,6 +182,7 @@ export class WorkQueue {
     for (const d of this.#delayed.values()) this.#clock.clearTimeout(d.timer);
     this.#delayed.clear();
     this.#ready.clear();
+    this.#urgent.clear();
     this.#dirty.clear();
     await Promise.all([...this.#inFlight]);
     this.#notifyIdle();
@@ -178,7 +197,7 @@ export class WorkQueue {
   }
 
   #isIdle(): boolean {
-    return this.#processing.size === 0 && (this.#ready.size === 0 || this.#paused || this.#shutDown);
+    return this.#processing.size === 0 && (this.depth === 0 || this.#paused || this.#shutDown);
   }
 
   #notifyIdle(): void {
@@ -192,9 +211,10 @@ export class WorkQueue {
       this.#notifyIdle();
       return;
     }
-    while (this.#processing.size < this.#workers && this.#ready.size > 0) {
-      const key = this.#ready.values().next().value as string;
-      this.#ready.delete(key);
+    while (this.#processing.size < this.#workers && this.depth > 0) {
+      const from = this.#urgent.size > 0 ? this.#urgent : this.#ready;
+      const key = from.values().next().value as string;
+      from.delete(key);
       this.#processing.add(key);
       const run = this.#run(handler, key);
       this.#inFlight.add(run);

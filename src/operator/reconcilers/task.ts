@@ -172,6 +172,40 @@ export interface TaskReconcilerOptions {
   readonly logFallback?: boolean;
 }
 
+/**
+ * Safety net after a Job was created: the Job's ADDED event normally brings the Task back
+ * within milliseconds to write its status.
+ */
+const ADMITTED_REQUEUE_MS = 5_000;
+
+/** Gate conditions as they read once the Task is admitted (each flips only if it was set). */
+const PASSED_GATES: readonly ConditionInput[] = [
+  {
+    type: ConditionTypes.ReferencesResolved,
+    status: 'True',
+    reason: 'Resolved',
+    message: 'Workspace and AgentConfigs exist',
+  },
+  {
+    type: ConditionTypes.DependenciesReady,
+    status: 'True',
+    reason: 'DependenciesSucceeded',
+    message: 'All dependencies succeeded',
+  },
+  {
+    type: ConditionTypes.BranchLocked,
+    status: 'False',
+    reason: 'BranchAvailable',
+    message: 'Branch is free',
+  },
+  {
+    type: ConditionTypes.BudgetBlocked,
+    status: 'False',
+    reason: 'BudgetAvailable',
+    message: 'Admitted by every TaskBudget that covers it',
+  },
+];
+
 /** How long a Task waiting for a missing Workspace or AgentConfig waits before a re-check. */
 const MISSING_REFERENCE_REQUEUE_MS = 30_000;
 /** Back-off when a write lost a race with another writer; the watch usually brings the key back first. */
@@ -219,6 +253,8 @@ export class TaskReconciler {
   readonly #o: TaskReconcilerOptions;
   /** Validation results by Task uid: the spec is immutable, so each Task is validated once. */
   readonly #validated = new Map<string, readonly Diagnostic[]>();
+  /** Gate conditions of Tasks whose Job was just created, until their status is written. */
+  readonly #admittedConditions = new Map<string, readonly Condition[]>();
 
   constructor(opts: TaskReconcilerOptions) {
     this.#o = opts;
@@ -231,7 +267,9 @@ export class TaskReconciler {
   register(queue: WorkQueue): void {
     const { tasks, workspaces, agentConfigs, budgets, records, jobs, pods } = this.#o.caches;
     tasks.onChange((type, key, task, old) => {
-      queue.add(key);
+      // A new Task, or one that may now be admitted, goes ahead of status bookkeeping.
+      if (type === 'add' && !task.status?.jobName) queue.addUrgent(key);
+      else queue.add(key);
       if (type === 'resync') return;
       // Tasks that depend on this one wait for it to appear and to finish.
       const phaseChanged = type !== 'update' || old?.status?.phase !== task.status?.phase;
@@ -366,6 +404,7 @@ export class TaskReconciler {
   async #finalize(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
     const { namespace, name, uid } = task.metadata as { namespace: string; name: string; uid: string };
     this.#validated.delete(uid);
+    this.#admittedConditions.delete(uid);
     if (!task.metadata.finalizers?.includes(FINALIZER)) {
       list.step('Being deleted; our finalizer is not on it');
       return undefined;
@@ -487,7 +526,12 @@ export class TaskReconciler {
 
     const bk = branchKey(task);
     if (bk) {
-      const gate = checkBranchLock(task, caches.tasks.byIndex(TaskIndexes.Branch, bk), lookup);
+      const gate = checkBranchLock(
+        task,
+        caches.tasks.byIndex(TaskIndexes.Branch, bk),
+        lookup,
+        (n) => caches.jobs.get(namespace, n) !== undefined,
+      );
       if (gate.state === 'locked') {
         return this.#wait(task, list, gate.message, {
           set: {
@@ -559,56 +603,20 @@ export class TaskReconciler {
     const notes = rendered.diagnostics.filter((d) => d.severity !== 'error');
     list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
 
-    // Finalizer and budget label snapshot in one write, just before the Job exists: only
-    // then is there something to clean up, and only then is the Task admitted.
-    let current = task;
-    const finalizers = task.metadata.finalizers ?? [];
-    const snapshot =
-      admission.coveredBy.length > 0 && !task.metadata.annotations?.[Annotations.TaskBudgetLabels]
-        ? JSON.stringify(task.metadata.labels ?? {})
-        : undefined;
-    if (!finalizers.includes(FINALIZER) || snapshot) {
-      const metadata: Record<string, unknown> = { finalizers: [...new Set([...finalizers, FINALIZER])] };
-      if (snapshot) metadata['annotations'] = { [Annotations.TaskBudgetLabels]: snapshot };
-      current = await this.#o.client.mergePatch<Task>(
-        Resources.Task,
-        namespace,
-        name,
-        { metadata },
-        { resourceVersion: task.metadata.resourceVersion },
-      );
-      list.write(
-        snapshot ? 'Finalizer added; labels snapshotted for TaskBudget accounting' : 'Finalizer added',
-      );
-    }
-
-    for (const cm of rendered.configMaps) await this.#createOwned(Resources.ConfigMap, cm, current, list);
-    const job = await this.#createOwned(
-      Resources.Job,
-      this.#withLabels(rendered.job, current),
-      current,
-      list,
-    );
+    for (const cm of rendered.configMaps) await this.#createOwned(Resources.ConfigMap, cm, task, list);
+    const job = await this.#createOwned(Resources.Job, this.#withLabels(rendered.job, task), task, list);
     if (!job) {
-      return this.#fail(current, list, {
+      return this.#fail(task, list, {
         reason: 'JobConflict',
         message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
       });
     }
-    const status: TaskStatus = {
-      ...current.status,
-      phase: TaskPhase.Pending,
-      jobName: name,
-      message: 'Job created; waiting for its Pod to run',
-      conditions,
-    };
-    if (!status.conditions?.length) delete status.conditions;
-    await this.#writeStatus(current, status, list, {
-      type: 'Normal',
-      reason: 'JobCreated',
-      note: `Created Job ${namespace}/${name}`,
-    });
-    return undefined;
+    // The Job is what admits the Task. The finalizer, the label snapshot and the status follow
+    // in the next reconcile, which the Job's ADDED event brings: in a burst, every new Task gets
+    // its Job first and the bookkeeping comes after. A crash in between loses nothing: the Job
+    // is owned by the Task (garbage-collected with it) and found again by name.
+    this.#admittedConditions.set(task.metadata.uid ?? '', conditions);
+    return { requeueAfterMs: ADMITTED_REQUEUE_MS };
   }
 
   #validate(task: Task): readonly Diagnostic[] {
@@ -696,7 +704,8 @@ export class TaskReconciler {
 
   // ---- tracking -----------------------------------------------------------------------------
 
-  async #track(task: Task, job: CachedJob, list: Checklist): Promise<ReconcileResult | undefined> {
+  async #track(admitted: Task, job: CachedJob, list: Checklist): Promise<ReconcileResult | undefined> {
+    let task = admitted;
     const { namespace, name } = task.metadata as { namespace: string; name: string };
     if (!isOwnedBy(job, task)) {
       return this.#fail(task, list, {
@@ -704,6 +713,7 @@ export class TaskReconciler {
         message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
       });
     }
+    task = await this.#ensureFinalizer(task, list);
     const stop = jobFinished(job) ? undefined : this.#stoppingBudget(task);
     if (stop) {
       if (!job.metadata.deletionTimestamp) {
@@ -729,6 +739,11 @@ export class TaskReconciler {
       jobName: name,
       message: observed.message,
     };
+    const admittedNow = !task.status?.jobName;
+    if (admittedNow) {
+      next.conditions = this.#conditionsOnAdmission(task);
+      if (!next.conditions.length) delete next.conditions;
+    }
     if (observed.podName) next.podName = observed.podName;
     if (!next.startTime && observed.startTime && observed.phase !== TaskPhase.Pending)
       next.startTime = observed.startTime;
@@ -743,17 +758,67 @@ export class TaskReconciler {
       }
     }
     list.step(`Job observed: ${observed.phase}`);
-    const written = await this.#writeStatus(
-      task,
-      next,
-      list,
-      this.#phaseEvent(observed.phase, observed.message),
-    );
+    const event = admittedNow
+      ? { type: 'Normal' as const, reason: 'JobCreated', note: `Created Job ${namespace}/${name}` }
+      : this.#phaseEvent(observed.phase, observed.message);
+    const written = await this.#writeStatus(task, next, list, event);
     if (finishing) {
       this.#countCompletion(written);
       return this.#afterFinish(written, job, list);
     }
     return undefined;
+  }
+
+  /**
+   * Adds the finalizer (and, for a Task a TaskBudget covers, the snapshot of the labels it was
+   * admitted with) once its Job exists. Returns the Task as written.
+   */
+  async #ensureFinalizer(task: Task, list: Checklist): Promise<Task> {
+    if (task.metadata.deletionTimestamp) return task;
+    const finalizers = task.metadata.finalizers ?? [];
+    const snapshot =
+      !task.status?.jobName &&
+      !task.metadata.annotations?.[Annotations.TaskBudgetLabels] &&
+      this.#coveredByBudget(task)
+        ? JSON.stringify(task.metadata.labels ?? {})
+        : undefined;
+    if (finalizers.includes(FINALIZER) && !snapshot) return task;
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    const metadata: Record<string, unknown> = { finalizers: [...new Set([...finalizers, FINALIZER])] };
+    if (snapshot) metadata['annotations'] = { [Annotations.TaskBudgetLabels]: snapshot };
+    const written = await this.#o.client.mergePatch<Task>(
+      Resources.Task,
+      namespace,
+      name,
+      { metadata },
+      { resourceVersion: task.metadata.resourceVersion },
+    );
+    list.write(
+      snapshot ? 'Finalizer added; labels snapshotted for TaskBudget accounting' : 'Finalizer added',
+    );
+    return written;
+  }
+
+  #coveredByBudget(task: Task): boolean {
+    return this.#o.caches.budgets.list(task.metadata.namespace).some((b) => {
+      const state = this.#o.budgets.stateOf(b);
+      return state.ok && matches(state.selector, task.metadata.labels);
+    });
+  }
+
+  /**
+   * Conditions of a Task whose Job was just created: the ones admission computed (when this
+   * process admitted it), else the gate conditions it carried, flipped to passed.
+   */
+  #conditionsOnAdmission(task: Task): Condition[] {
+    const uid = task.metadata.uid ?? '';
+    const known = this.#admittedConditions.get(uid);
+    this.#admittedConditions.delete(uid);
+    if (known) return [...known];
+    const now = isoNow(this.#o.clock);
+    let c = task.status?.conditions ?? [];
+    for (const input of PASSED_GATES) c = resolveCondition(c, input, now);
+    return [...c];
   }
 
   #phaseEvent(phase: string, message: string): { type: EventType; reason: string; note: string } {

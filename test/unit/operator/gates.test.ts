@@ -166,6 +166,24 @@ describe('checkBranchLock', () => {
     });
   });
 
+  it('counts a Task whose Job exists as holding the branch before its status says so', () => {
+    const newer = task('newer', { branch: 'f', created: t1 });
+    const older = task('older', { branch: 'f', created: t0, deps: ['newer'] });
+    const me = task('me', { branch: 'f', created: t2 });
+    const all = [newer, older, me];
+    // `older` depends on `newer`, so it does not hold the branch against it; `newer` has a Job.
+    expect(checkBranchLock(me, all, lookupOf(all), (n) => n === 'newer')).toEqual({
+      state: 'locked',
+      holder: 'newer',
+      message: 'Waiting for branch "f" (held by Task "newer")',
+    });
+    expect(
+      checkBranchLock(me, all, lookupOf(all)).state === 'locked' && checkBranchLock(me, all, lookupOf(all)),
+    ).toMatchObject({
+      holder: 'older',
+    });
+  });
+
   it('frees the branch when older Tasks finished or are being deleted', () => {
     const done = task('done', { branch: 'f', created: t0, phase: 'Succeeded', jobName: 'done' });
     const failed = task('failed', { branch: 'f', created: t0, phase: 'Failed' });

@@ -168,6 +168,26 @@ describe('WorkQueue', () => {
     expect(runs).toEqual([200]);
   });
 
+  it('runs urgent keys before the others, each kind in arrival order', async () => {
+    const q = new WorkQueue({ workers: 1, clock: new FakeClock() });
+    const seen: string[] = [];
+    q.add('status-a');
+    q.add('status-b');
+    q.addUrgent('new-1');
+    q.add('new-2');
+    q.addUrgent('new-2');
+    q.addUrgent('new-3');
+    // Already urgent: a plain add does not demote it.
+    q.add('new-1');
+    expect(q.depth).toBe(5);
+    q.start(async (key) => {
+      seen.push(key);
+      return undefined;
+    });
+    await q.idle();
+    expect(seen).toEqual(['new-1', 'new-2', 'new-3', 'status-a', 'status-b']);
+  });
+
   it('does not start keys while paused, and runs what accumulated after resume', async () => {
     const q = new WorkQueue({ workers: 2, clock: new FakeClock() });
     const seen: string[] = [];
