@@ -4,20 +4,12 @@
  *
  * @packageDocumentation
  */
+import { effectiveWorkerField, type WorkerField } from '../../src/api/common.ts';
 import { Labels } from '../../src/api/group.ts';
 import type { KubeObject } from '../../src/api/object.ts';
 import { get, isRecord, type Json, ptr, rec, str } from './access.ts';
 
-/** Fields a worker (or its deprecated top-level twin) carries. */
-export type WorkerField =
-  | 'type'
-  | 'credentials'
-  | 'model'
-  | 'effort'
-  | 'image'
-  | 'workspaceRef'
-  | 'agentConfigRefs'
-  | 'podOverrides';
+export type { WorkerField };
 
 /** A value read from an object, with where it is. */
 export interface Located<T = unknown> {
@@ -62,11 +54,9 @@ export function executionOf(object: KubeObject): Execution | undefined {
   const spec = rec(get(object, ...base));
   if (!spec) return undefined;
   const field = (name: WorkerField): Located | undefined => {
-    const fromWorker = get(spec, 'worker', name);
-    if (fromWorker !== undefined) return locate(fromWorker, [...base, 'worker', name]);
-    const legacy = spec[name];
-    if (legacy !== undefined) return locate(legacy, [...base, name]);
-    return undefined;
+    const found = effectiveWorkerField(spec, name);
+    if (!found) return undefined;
+    return locate(found.value, found.fromWorker ? [...base, 'worker', name] : [...base, name]);
   };
   return {
     object,

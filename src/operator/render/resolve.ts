@@ -6,11 +6,13 @@
  *
  * @packageDocumentation
  */
-import type {
-  AgentConfigReference,
-  Credentials,
-  PodOverrides,
-  WorkspaceReference,
+import {
+  type AgentConfigReference,
+  type Credentials,
+  effectiveWorkerField,
+  type PodOverrides,
+  type WorkerField,
+  type WorkspaceReference,
 } from '../../api/common.ts';
 import type { Task } from '../../api/object.ts';
 
@@ -20,25 +22,10 @@ export interface Resolved<T> {
   readonly path: string;
 }
 
-type WorkerField =
-  | 'type'
-  | 'credentials'
-  | 'model'
-  | 'effort'
-  | 'image'
-  | 'workspaceRef'
-  | 'agentConfigRefs'
-  | 'podOverrides';
-
-const isSet = (v: unknown): boolean =>
-  v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
-
 const resolve = <T>(task: Task, field: WorkerField): Resolved<T> | undefined => {
-  const worker = task.spec.worker as Record<string, unknown> | undefined;
-  if (worker && isSet(worker[field])) return { value: worker[field] as T, path: `/spec/worker/${field}` };
-  const legacy = (task.spec as Record<string, unknown>)[field];
-  if (isSet(legacy)) return { value: legacy as T, path: `/spec/${field}` };
-  return undefined;
+  const found = effectiveWorkerField(task.spec as Record<string, unknown>, field);
+  if (!found) return undefined;
+  return { value: found.value as T, path: found.fromWorker ? `/spec/worker/${field}` : `/spec/${field}` };
 };
 
 /** The agent type (`claude-code`, `codex`, …). */
