@@ -64,7 +64,10 @@ export interface OperatorOptions {
   readonly metricsAddr?: string;
   /** Listen address of `/healthz` and `/readyz` (`:8081`); empty or `0` turns it off. */
   readonly healthAddr?: string;
-  /** Tasks reconciled at the same time. Default 8. */
+  /**
+   * Tasks reconciled at the same time. Default {@link DEFAULT_WORKERS}: a reconcile mostly
+   * waits for the API server, so concurrency, not CPU, bounds how fast a burst is admitted.
+   */
   readonly workers?: number;
   /** Period of the full resync. Default 10 minutes; 0 disables. */
   readonly resyncMs?: number;
@@ -120,6 +123,9 @@ export const OPERATOR_RBAC_RULES: ReadonlyArray<{
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
 ];
 
+/** Default number of Tasks reconciled at the same time. */
+export const DEFAULT_WORKERS = 32;
+
 /** Label selector of the Jobs and Pods the operator watches. */
 export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
 
@@ -158,7 +164,9 @@ export class Operator {
   static async start(opts: OperatorOptions): Promise<Operator> {
     const clock = opts.clock ?? systemClock;
     const log = opts.log ?? silentLogger;
-    const client = new HttpKubeClient(opts.connection);
+    const workers = opts.workers ?? DEFAULT_WORKERS;
+    // Every watch holds a connection; leave room for every worker plus the other controllers.
+    const client = new HttpKubeClient(opts.connection, { maxSockets: workers + 32 });
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
     const caches: OperatorCaches = {
@@ -250,7 +258,7 @@ export class Operator {
       queues[controller] = q;
       return q;
     };
-    const taskQueue = queue(TASK_CONTROLLER, opts.workers ?? 8);
+    const taskQueue = queue(TASK_CONTROLLER, workers);
     const budgetQueue = queue(TASK_BUDGET_CONTROLLER, 2);
     const recordQueue = queue(TASK_RECORD_CONTROLLER, 2);
     tasks.register(taskQueue);

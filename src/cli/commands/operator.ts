@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
 import { resolveConnection } from '../../operator/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../operator/log.ts';
-import { Operator } from '../../operator/main.ts';
+import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import type { CommandFactory } from '../program.ts';
 
@@ -83,7 +83,11 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option('--lease-namespace <ns>', 'namespace of the Lease (default: the Pod namespace, or default)')
     .option('--metrics-addr <addr>', 'listen address of /metrics; 0 turns it off', ':8080')
     .option('--health-addr <addr>', 'listen address of /healthz and /readyz; 0 turns it off', ':8081')
-    .option('--workers <n>', 'Tasks reconciled concurrently', '8')
+    .option(
+      '--workers <n>',
+      'Tasks reconciled concurrently (reconciles mostly wait for the API server)',
+      String(DEFAULT_WORKERS),
+    )
     .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
     .option('--image-tag <tag>', 'tag of the bundled agent images', 'latest')
     .addOption(
