@@ -96,6 +96,18 @@ const taskBody = (name: string, namespace: string): Task => ({
   } as Task['spec'],
 });
 
+/** CPU time (user + system) a process has used, in ms, from `/proc/<pid>/stat`. */
+const cpuMs = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+};
+
 /** Sums `kelos_api_requests_total` from the operator's /metrics, by verb, and reads a few other series. */
 async function scrape(
   url: string,
@@ -257,6 +269,7 @@ async function main(): Promise<void> {
       .catch(() => {});
     const names = Array.from({ length: BURST }, (_, i) => `task-${String(i).padStart(5, '0')}`);
     const burstStart = performance.now();
+    const cpuBefore = cpuMs(pid);
     await pool(names, IN_FLIGHT, async (name) => {
       sentAt.set(name, performance.now());
       await c.create(Resources.Task, taskBody(name, nsBurst));
@@ -272,6 +285,7 @@ async function main(): Promise<void> {
     abort.abort();
     await watching;
     const burstPeak = peakRss(pid) ?? 0;
+    const burstCpu = cpuMs(pid) - cpuBefore;
 
     // Requests until the burst has settled: every Task shows its Pod, and the queue is empty.
     for (;;) {
@@ -360,6 +374,10 @@ async function main(): Promise<void> {
       ['burst: Task→Job latency p99', formatMillis(percentile(latencies, 99))],
       ['burst: Task→Job latency max', formatMillis(Math.max(...latencies))],
       ['burst: operator peak RSS', formatBytes(burstPeak)],
+      [
+        'burst: operator CPU time until every Job exists',
+        `${formatMillis(burstCpu)} (${((burstCpu / allJobsMs) * 100).toFixed(0)}% of one core)`,
+      ],
       ['burst: API requests per Task (all verbs)', (sum(burstRequests) / BURST).toFixed(2)],
       ['burst: API writes per Task', (sum(burstRequests, WRITES) / BURST).toFixed(2)],
       ['burst: requests by verb', JSON.stringify(burstRequests)],

@@ -54,6 +54,8 @@ export class WorkQueue {
   readonly #ready = new Set<string>();
   /** Keys ready to run ahead of {@link WorkQueue.#ready} (see {@link WorkQueue.addUrgent}). */
   readonly #urgent = new Set<string>();
+  /** Urgent keys being processed now. */
+  #urgentRunning = 0;
   /** Keys a worker is running now. */
   readonly #processing = new Set<string>();
   /** Keys added while they were processed: run again when that finishes. */
@@ -212,18 +214,23 @@ export class WorkQueue {
       return;
     }
     while (this.#processing.size < this.#workers && this.depth > 0) {
-      const from = this.#urgent.size > 0 ? this.#urgent : this.#ready;
+      const urgent = this.#urgent.size > 0;
+      // Urgent work holds back the rest until it is done, so that the API server's capacity
+      // goes to it first (in a burst: every new Task's Job before any bookkeeping).
+      if (!urgent && this.#urgentRunning > 0) break;
+      const from = urgent ? this.#urgent : this.#ready;
       const key = from.values().next().value as string;
       from.delete(key);
       this.#processing.add(key);
-      const run = this.#run(handler, key);
+      if (urgent) this.#urgentRunning++;
+      const run = this.#run(handler, key, urgent);
       this.#inFlight.add(run);
       void run.finally(() => this.#inFlight.delete(run));
     }
     this.#notifyIdle();
   }
 
-  async #run(handler: KeyHandler, key: string): Promise<void> {
+  async #run(handler: KeyHandler, key: string, urgent: boolean): Promise<void> {
     const started = this.#clock.now();
     let result: ReconcileResult | undefined;
     let error: unknown;
@@ -235,6 +242,7 @@ export class WorkQueue {
       error = err;
     }
     this.#processing.delete(key);
+    if (urgent) this.#urgentRunning--;
     const duration = this.#clock.now() - started;
     if (failed) {
       const n = (this.#failures.get(key) ?? 0) + 1;

@@ -188,6 +188,26 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['new-1', 'new-2', 'new-3', 'status-a', 'status-b']);
   });
 
+  it('holds other keys back while urgent ones run, so urgent work gets the API server first', async () => {
+    const q = new WorkQueue({ workers: 4, clock: new FakeClock() });
+    const { calls, handler } = controlledHandler();
+    q.start(handler);
+    q.addUrgent('new-1');
+    q.add('status-a');
+    await flush();
+    // A worker is free, but status-a waits for new-1.
+    expect(calls.map((c) => c.key)).toEqual(['new-1']);
+    q.addUrgent('new-2');
+    await flush();
+    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2']);
+    calls[0]?.finish();
+    await flush();
+    expect(calls).toHaveLength(2);
+    calls[1]?.finish();
+    await flush();
+    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2', 'status-a']);
+  });
+
   it('does not start keys while paused, and runs what accumulated after resume', async () => {
     const q = new WorkQueue({ workers: 2, clock: new FakeClock() });
     const seen: string[] = [];
