@@ -17,15 +17,23 @@ import { posix } from 'node:path';
 import { appNameFromPath } from '../../constructs/app.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
-import { parseManifests, type ValidateOptions, validateDocuments } from '../validate/index.ts';
+import {
+  type LoadedDocument,
+  parseManifests,
+  type ValidateOptions,
+  validateDocuments,
+} from '../validate/index.ts';
+import { documentFromPositions } from '../validate/load.ts';
 import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
 import { loadConfig, type SynthConfig } from './config.ts';
+import { memberPosition } from './emit-yaml.ts';
 import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
 import {
   type OutputFile,
   type RenderedApp,
   renderApp,
   renderCrds,
+  renderingOf,
   type SynthObject,
   sortFiles,
 } from './render.ts';
@@ -173,16 +181,38 @@ export const duplicateAppDiagnostics = (runs: readonly AppRun[]): Diagnostic[] =
 };
 
 /**
- * Validates one app's objects as a bundle, reading back the rendered text so each
- * diagnostic points at the line of the offending field in the output file, and carries
- * the construct path of the object it is about.
+ * The document the validator sees for a rendered object, located by the positions the
+ * writer recorded; `undefined` when the text must be parsed back instead (the `yaml` library
+ * wrote it, or parsing it would not yield this one clean document).
+ */
+const renderedDocument = (o: SynthObject): LoadedDocument | undefined => {
+  const rendering = renderingOf(o.object);
+  const positions = rendering?.positions;
+  if (!rendering || !positions) return undefined;
+  const offset = rendering.firstLine - 1;
+  return documentFromPositions(o.object, o.file, { line: rendering.firstLine, column: 1 }, (parent, key) => {
+    const at = memberPosition(positions, parent, key);
+    return at && { line: at.line + offset, column: at.column };
+  });
+};
+
+/**
+ * Validates one app's objects as a bundle. Each diagnostic points at the line of the
+ * offending field in the output file, and carries the construct path of the object it is
+ * about. Lines come from the positions the writer recorded; an object it did not write is
+ * read back from its rendered text, which yields the same documents and positions.
  */
 export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Diagnostic[] => {
   const byFile = new Map(app.files.map((f) => [f.path, f.content]));
   const paths = new Map(app.objects.map((o) => [o.file, o.constructPath]));
-  const docs = [];
+  const docs: LoadedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const o of app.objects) {
+    const rendered = renderedDocument(o);
+    if (rendered) {
+      docs.push(rendered);
+      continue;
+    }
     const parsed = parseManifests(byFile.get(o.file) ?? '', o.file);
     docs.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);

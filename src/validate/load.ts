@@ -84,6 +84,56 @@ export const documentFromObject = (
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Where a writer put the members of an object it rendered: the position of member `key` of
+ * `parent` (an object or array inside the rendered object), `undefined` when unknown.
+ */
+export type MemberPosition = (parent: object, key: string | number) => SourcePosition | undefined;
+
+/**
+ * The document {@link parseManifests} would make of `object` rendered on its own as YAML into
+ * `file`, built from the positions the writer recorded instead of by parsing the text back:
+ * the same object, index, line and `locate()` answers, the key for an object member and the
+ * item for an array element, the nearest existing parent for a node that does not exist.
+ *
+ * @param start Position of the object's first key, where the document starts.
+ * @returns `undefined` when parsing would not yield exactly this one document without
+ *   diagnostics (a `kind: List`, or an object without apiVersion, kind or name), so the
+ *   caller parses the text.
+ */
+export function documentFromPositions(
+  object: Record<string, unknown>,
+  file: string,
+  start: SourcePosition,
+  memberPosition: MemberPosition,
+): LoadedDocument | undefined {
+  if (identityProblems(object).length > 0) return undefined;
+  if (object['kind'] === 'List' && Array.isArray(object['items'])) return undefined;
+  const locate = (pointer: string): SourcePosition => {
+    let node: unknown = object;
+    let at = start;
+    // The walk of locateOffset, over the object instead of the YAML tree.
+    for (const segment of parsePointer(pointer)) {
+      let next: SourcePosition | undefined;
+      if (Array.isArray(node)) {
+        const index = /^\d+$/.test(segment) ? Number(segment) : -1;
+        if (index < 0 || index >= node.length) return at;
+        next = memberPosition(node, index);
+        node = node[index];
+      } else if (isPlainObject(node)) {
+        if (!Object.hasOwn(node, segment) || node[segment] === undefined) return at;
+        next = memberPosition(node, segment);
+        node = node[segment];
+      } else {
+        return at;
+      }
+      if (next) at = next;
+    }
+    return at;
+  };
+  return { object, file, index: 0, line: start.line, locate };
+}
+
 const describeValue = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
