@@ -78,6 +78,8 @@ export class Checklist {
   readonly steps: string[] = [];
   /** Whether the reconcile wrote anything to the API server. */
   wrote = false;
+  /** Whether it wrote something worth an info line (not only routine bookkeeping). */
+  notable = false;
 
   /** Records a step. */
   step(text: string): void {
@@ -86,6 +88,16 @@ export class Checklist {
 
   /** Records a step that wrote to the API server. */
   write(text: string): void {
+    this.wrote = true;
+    this.notable = true;
+    this.steps.push(text);
+  }
+
+  /**
+   * Records a routine write (a finalizer, a status field other than the phase), which alone
+   * is logged at debug level: at a burst of 1,000 Tasks, info lines for those cost real CPU.
+   */
+  writeRoutine(text: string): void {
     this.wrote = true;
     this.steps.push(text);
   }

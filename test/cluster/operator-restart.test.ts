@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
 import { type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import type { Lease } from '../../src/operator/leader-election.ts';
 import { freshNamespace, kubeconfigPath } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, podFinished, task, testClient, waitFor, waitForPhase } from './operator-helpers.ts';
@@ -10,7 +11,10 @@ import { create, podFinished, task, testClient, waitFor, waitForPhase } from './
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** Runs `kelos operator` as a real process, resolving once it reports that it runs. */
-async function spawnOperator(namespace: string): Promise<{ child: ChildProcess; output: () => string }> {
+async function spawnOperator(
+  namespace: string,
+  extra: readonly string[] = [],
+): Promise<{ child: ChildProcess; output: () => string }> {
   let out = '';
   const child = spawn(
     process.execPath,
@@ -27,6 +31,7 @@ async function spawnOperator(namespace: string): Promise<{ child: ChildProcess; 
       '0',
       '--workers',
       '2',
+      ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -132,5 +137,30 @@ describe('operator: killed and restarted mid-flight', () => {
       expect(job?.metadata.ownerReferences?.[0]?.uid, t.metadata.name).toBe(t.metadata.uid);
     }
     expect(second.output()).toContain('"msg":"Caches synced"');
+  });
+
+  it('shuts down on SIGTERM: finishes, releases its Lease and exits 0', async () => {
+    const ns2 = await freshNamespace('op-sigterm');
+    const run = await spawnOperator(ns2, [
+      '--leader-elect',
+      '--lease-namespace',
+      ns2,
+      '--lease-name',
+      'kelos-leader',
+    ]);
+    children.push(run.child);
+    await waitFor('the operator to hold its Lease', async () => {
+      const lease = await c.get<Lease>(Resources.Lease, ns2, 'kelos-leader');
+      return Boolean(lease?.spec?.holderIdentity);
+    });
+    await create(c, ns2, 'Task', task('before-shutdown'));
+    await waitForPhase(c, ns2, 'before-shutdown', 'Pending');
+    const exited = new Promise<number | null>((resolve) => run.child.once('exit', (code) => resolve(code)));
+    run.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(run.output()).toContain('"msg":"Shutting down","signal":"SIGTERM"');
+    expect(run.output()).toContain('"msg":"Released leader Lease"');
+    const lease = await c.get<Lease>(Resources.Lease, ns2, 'kelos-leader');
+    expect(lease?.spec?.holderIdentity).toBeUndefined();
   });
 });

@@ -341,7 +341,7 @@ export class TaskReconciler {
     try {
       const result = await this.#reconcile(task, list);
       const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
-      if (list.wrote) log.info('Reconciled Task', fields);
+      if (list.notable) log.info('Reconciled Task', fields);
       else log.debug('Reconciled Task', fields);
       return result;
     } catch (err) {
@@ -793,7 +793,7 @@ export class TaskReconciler {
       { metadata },
       { resourceVersion: task.metadata.resourceVersion },
     );
-    list.write(
+    list.writeRoutine(
       snapshot ? 'Finalizer added; labels snapshotted for TaskBudget accounting' : 'Finalizer added',
     );
     return written;
@@ -1042,7 +1042,9 @@ export class TaskReconciler {
       { status: patch },
       { subresource: 'status', resourceVersion: task.metadata.resourceVersion },
     );
-    list.write(`Status written: ${next.phase}`);
+    if (task.status?.phase !== next.phase)
+      list.write(`Status written: ${task.status?.phase || 'new'} → ${next.phase}`);
+    else list.writeRoutine(`Status written: ${next.phase}`);
     if (task.status?.phase !== next.phase) {
       this.#o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
     }
