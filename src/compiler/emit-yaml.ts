@@ -9,11 +9,11 @@
  * decide), otherwise single quotes for strings with `"` and no `'`, double quotes (JSON
  * escapes) for the rest, and literal block scalars (`|`, `|-`, `|+`, with an indentation
  * indicator for a leading space) for multi-line strings. Whatever else the library would
- * write differently (non-finite numbers, control characters, unpaired surrogates, document
- * markers, multi-line strings ending in a blank line of spaces, multi-line or over-long
- * keys, `undefined` list items, objects that are not plain) makes it give up, and the caller
- * uses the library. `test/unit/compiler/emit-yaml.test.ts` holds the two writers to the same
- * bytes.
+ * write its own way (non-finite numbers, control characters, unpaired surrogates, multi-line
+ * strings ending in a line of only spaces, multi-line or over-long keys, the string `<<`,
+ * `undefined` list items, objects that are not plain, scalar documents) makes it give up, and
+ * the caller uses the library. `test/unit/compiler/emit-yaml.test.ts` holds the two writers
+ * to the same bytes.
  *
  * @packageDocumentation
  */
@@ -86,11 +86,17 @@ const CACHEABLE_LENGTH = 100;
 const quoted = (value: string): string =>
   value.includes('"') && !value.includes("'") ? `'${value}'` : JSON.stringify(value);
 
+/**
+ * The YAML 1.1 merge key. The library writes the string `<<` plain, as the merge key itself,
+ * which a reader does not read back as the string; not ported.
+ */
+const MERGE_KEY = '<<';
+
 /** A string without line breaks, as a key or a value; `undefined` when not ported. */
 const singleLine = (value: string): string | undefined => {
   const cached = scalarCache.get(value);
   if (cached !== undefined) return cached;
-  if (FORCES_ESCAPES.test(value)) return undefined;
+  if (value === MERGE_KEY || FORCES_ESCAPES.test(value)) return undefined;
   let out = value;
   if (NOT_PLAIN.test(value)) out = quoted(value);
   else {

@@ -181,11 +181,11 @@ export const duplicateAppDiagnostics = (runs: readonly AppRun[]): Diagnostic[] =
 };
 
 /**
- * The document the validator sees for a rendered object, located by the positions the
- * writer recorded; `undefined` when the text must be parsed back instead (the `yaml` library
- * wrote it, or parsing it would not yield this one clean document).
+ * The document the validator sees for an object {@link renderApp} rendered, located by the
+ * positions the writer recorded; `undefined` when the text must be parsed back instead (the
+ * `yaml` library wrote it, or parsing it would not yield this one clean document).
  */
-const renderedDocument = (o: SynthObject): LoadedDocument | undefined => {
+export const renderedDocument = (o: SynthObject): LoadedDocument | undefined => {
   const rendering = renderingOf(o.object);
   const positions = rendering?.positions;
   if (!rendering || !positions) return undefined;
