@@ -7,6 +7,8 @@
  *   run again right after (so no change is missed).
  * - A failed key comes back after an exponential per-key backoff, reset by a success.
  * - A reconcile may ask to run again after a delay (`requeueAfterMs`).
+ * - Keys added with {@link WorkQueue.addUrgent} run first, and hold other keys back while they
+ *   run (new Tasks get their Jobs before any status bookkeeping).
  * - Time comes from an injectable {@link Clock}.
  *
  * @packageDocumentation
