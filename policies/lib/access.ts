@@ -46,6 +46,8 @@ export const namespaceOf = (o: KubeObject): string => o.metadata?.namespace || '
 /** `Kind namespace/name`, for messages about another object. */
 export const refText = (o: KubeObject): string => `${o.kind} ${namespaceOf(o)}/${o.metadata?.name ?? ''}`;
 
+/** One formatter for every amount: building one per call (toLocaleString does) dominated forecasts. */
+const DOLLARS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 /** Formats a number of US dollars as `$1,234.50`. */
-export const usd = (n: number): string =>
-  `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+export const usd = (n: number): string => `$${DOLLARS.format(n)}`;

@@ -11,6 +11,9 @@ const SAMPLE_RUNS = 64;
 const SAMPLE_FROM = new Date('2025-01-06T00:00:00Z');
 const gaps = new Map<string, number | undefined>();
 
+/** How schedules are evaluated: in UTC, never started. */
+export const CRON_OPTIONS = { paused: true, utcOffset: 0 } as const;
+
 /**
  * The shortest time between two fires of a five-field cron schedule, in seconds, evaluated in
  * UTC as the spawner does; `undefined` when the schedule does not parse.
@@ -21,7 +24,9 @@ export function shortestCronGap(schedule: string): number | undefined {
   // Upstream schedules have five fields; croner would read a sixth as seconds.
   if (schedule.trim().split(/\s+/).length === 5) {
     try {
-      const runs = new Cron(schedule, { paused: true, timezone: 'UTC' }).nextRuns(SAMPLE_RUNS, SAMPLE_FROM);
+      // UTC as a fixed offset, not as the time zone 'UTC': the same fire times (UTC has no
+      // transitions), without croner converting every candidate through Intl (20 times slower).
+      const runs = new Cron(schedule, CRON_OPTIONS).nextRuns(SAMPLE_RUNS, SAMPLE_FROM);
       for (let i = 1; i < runs.length; i++) {
         const d = (runs[i]!.getTime() - runs[i - 1]!.getTime()) / 1000;
         gap = gap === undefined ? d : Math.min(gap, d);
