@@ -52,11 +52,54 @@ const sortDeep = (value: unknown): unknown => {
 };
 
 /**
+ * Whether `value` is JSON data whose every object is plain, has its keys in code-point order
+ * and no `undefined` member: what {@link sortDeep} would copy into the same shape.
+ */
+const isSortedDeep = (value: unknown): boolean => {
+  if (Array.isArray(value)) {
+    for (const item of value) if (!isSortedDeep(item)) return false;
+    return true;
+  }
+  if (value === null || typeof value !== 'object') return true;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let previous: string | undefined;
+  for (const key of Object.keys(value)) {
+    // A copy would set the prototype instead of the key.
+    if (key === '__proto__' || (previous !== undefined && !(previous < key))) return false;
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined || !isSortedDeep(v)) return false;
+    previous = key;
+  }
+  return true;
+};
+
+/** Whether an object is already canonical (see {@link canonicalize}). */
+const isCanonical = (object: Record<string, unknown>): boolean => {
+  const keys = Object.keys(object);
+  let i = 0;
+  for (const top of TOP_KEYS) if (keys[i] === top) i += 1;
+  let previous: string | undefined;
+  for (const key of keys.slice(i)) {
+    if (TOP_KEYS.includes(key) || key === '__proto__' || (previous !== undefined && !(previous < key))) {
+      return false;
+    }
+    previous = key;
+  }
+  for (const key of keys) {
+    const v = object[key];
+    if (v === undefined || !isSortedDeep(v)) return false;
+  }
+  return Object.getPrototypeOf(object) === Object.prototype;
+};
+
+/**
  * The canonical form of an object: `apiVersion`, `kind`, `metadata` first, then every
  * other key, and every nested key, in code-point order; `undefined` members dropped.
  * This is cdk8s's own order, applied again so objects from any source come out the same.
+ * An object that already is canonical (as cdk8s renders them) is returned as it is.
  */
 export const canonicalize = (object: Record<string, unknown>): Record<string, unknown> => {
+  if (isCanonical(object)) return object;
   const sorted = sortDeep(object) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const key of [...TOP_KEYS, ...Object.keys(sorted)]) {

@@ -23,6 +23,56 @@ describe('canonicalize', () => {
   });
 });
 
+describe('canonicalize, on input that is already canonical', () => {
+  const canonical = () => ({
+    apiVersion: 'v',
+    kind: 'K',
+    metadata: { labels: { a: '1', b: '2' }, name: 'n' },
+    data: 1,
+    spec: { a: [{ x: 1, y: [2, { p: null, q: 'r' }] }], z: 1 },
+  });
+
+  test('returns the object itself, as cdk8s renders objects in canonical order', () => {
+    const object = canonical();
+    expect(canonicalize(object)).toBe(object);
+  });
+
+  test.each([
+    ['a top key out of place', { kind: 'K', apiVersion: 'v', metadata: { name: 'n' } }],
+    ['a key out of order', { ...canonical(), spec: { z: 1, a: 1 } }],
+    ['a nested key out of order', { ...canonical(), spec: { a: [{ y: 1, x: 2 }] } }],
+    ['an undefined member', { ...canonical(), spec: { a: undefined, b: 1 } }],
+    ['a top-level undefined member', { ...canonical(), status: undefined }],
+    ['an own __proto__ key', JSON.parse('{"apiVersion":"v","kind":"K","spec":{"__proto__":{"x":1}}}')],
+    ['a key after a top key it sorts before', { apiVersion: 'v', kind: 'K', metadata: {}, b: 1, a: 2 }],
+    ['an object that is not plain', { ...canonical(), spec: new Date(0) }],
+  ])('copies an object with %s into canonical form', (_what, object) => {
+    const out = canonicalize(object as Record<string, unknown>);
+    expect(out).not.toBe(object);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(canonicalizeByCopy(object as Record<string, unknown>)));
+  });
+});
+
+/** The canonical form by definition: sorted deep copies, top keys first, undefined dropped. */
+const canonicalizeByCopy = (object: Record<string, unknown>): Record<string, unknown> => {
+  const sortDeep = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sortDeep);
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortDeep(v);
+    }
+    return out;
+  };
+  const sorted = sortDeep(object) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of ['apiVersion', 'kind', 'metadata', ...Object.keys(sorted)]) {
+    if (key in sorted && !(key in out)) out[key] = sorted[key];
+  }
+  return out;
+};
+
 describe('toYaml', () => {
   test('quotes what YAML 1.1 readers would not read as a string, and never folds or aliases', () => {
     const shared = { a: 1 };
