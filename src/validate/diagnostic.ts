@@ -81,9 +81,15 @@ export const sortDiagnostics = (diagnostics: readonly Diagnostic[]): Diagnostic[
   );
 
 /** Escapes one JSON-pointer segment (RFC 6901). */
-export const escapePointer = (segment: string | number): string =>
-  String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
+export const escapePointer = (segment: string | number): string => {
+  const s = typeof segment === 'string' ? segment : String(segment);
+  // Almost no segment needs escaping; validation and policies escape every segment they visit.
+  return s.includes('~') || s.includes('/') ? s.replaceAll('~', '~0').replaceAll('/', '~1') : s;
+};
 
 /** Joins segments into a JSON pointer. */
-export const toPointer = (segments: ReadonlyArray<string | number>): string =>
-  segments.map((s) => `/${escapePointer(s)}`).join('');
+export const toPointer = (segments: ReadonlyArray<string | number>): string => {
+  let out = '';
+  for (const s of segments) out += `/${escapePointer(s)}`;
+  return out;
+};
