@@ -129,11 +129,11 @@ export interface Rendering {
   readonly firstLine: number;
 }
 
-/** Renderings by rendered object, so neither validation nor `--stdout` renders an object again. */
-const renderings = new WeakMap<object, Rendering>();
+/** Renderings by the objects of rendered apps, so neither validation nor `--stdout` renders again. */
+const renderings = new WeakMap<SynthObject, Rendering>();
 
-/** The rendering {@link renderApp} made of one of its objects (`SynthObject.object`). */
-export const renderingOf = (object: object): Rendering | undefined => renderings.get(object);
+/** The rendering {@link renderApp} made of one of its objects. */
+export const renderingOf = (object: SynthObject): Rendering | undefined => renderings.get(object);
 
 const lineCount = (text: string): number => {
   let n = 0;
@@ -142,10 +142,10 @@ const lineCount = (text: string): number => {
 };
 
 /** Renders an object and remembers the rendering. */
-const renderObject = (object: Record<string, unknown>, head: string): string => {
-  const tracked = emitTrackedYaml(object);
-  const yaml = tracked?.text ?? stringify(object, YAML_OPTIONS);
-  renderings.set(object, {
+const renderObject = (o: SynthObject, head: string): string => {
+  const tracked = emitTrackedYaml(o.object);
+  const yaml = tracked?.text ?? stringify(o.object, YAML_OPTIONS);
+  renderings.set(o, {
     yaml,
     ...(tracked && { positions: tracked.positions }),
     firstLine: lineCount(head) + 1,
@@ -211,7 +211,7 @@ export const renderApp = (run: AppRun, outdir: string): RenderedApp => {
     ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
   }));
   const head = header(run.source);
-  const files: OutputFile[] = objects.map((o) => ({ path: o.file, content: renderObject(o.object, head) }));
+  const files: OutputFile[] = objects.map((o) => ({ path: o.file, content: renderObject(o, head) }));
   files.push({ path: posix.join(dir, 'kustomization.yaml'), content: kustomization(names, run.source) });
   return { name: run.name, source: run.source, dir, objects, files: sortFiles(files) };
 };
@@ -247,4 +247,4 @@ export const sortFiles = (files: readonly OutputFile[]): OutputFile[] =>
  * Objects {@link renderApp} rendered are not rendered again.
  */
 export const toYamlStream = (objects: readonly SynthObject[]): string =>
-  objects.map((o) => `---\n# Source: ${o.file}\n${renderingOf(o.object)?.yaml ?? toYaml(o.object)}`).join('');
+  objects.map((o) => `---\n# Source: ${o.file}\n${renderingOf(o)?.yaml ?? toYaml(o.object)}`).join('');

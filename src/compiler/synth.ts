@@ -186,7 +186,7 @@ export const duplicateAppDiagnostics = (runs: readonly AppRun[]): Diagnostic[] =
  * `yaml` library wrote it, or parsing it would not yield this one clean document).
  */
 export const renderedDocument = (o: SynthObject): LoadedDocument | undefined => {
-  const rendering = renderingOf(o.object);
+  const rendering = renderingOf(o);
   const positions = rendering?.positions;
   if (!rendering || !positions) return undefined;
   const offset = rendering.firstLine - 1;

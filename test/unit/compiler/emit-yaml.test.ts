@@ -68,7 +68,7 @@ describe('emitYaml', { timeout: 120_000 }, () => {
     );
     for (const o of app.objects) {
       expect(emitYaml(o.object)).toBe(library(o.object));
-      expect(renderingOf(o.object)?.positions).toBeDefined();
+      expect(renderingOf(o)?.positions).toBeDefined();
     }
   });
 

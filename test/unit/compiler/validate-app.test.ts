@@ -77,7 +77,7 @@ describe('validateApp', { timeout: 120_000 }, () => {
       'dist',
     );
     // Most objects take the in-memory path; the two with library-only strings are parsed.
-    expect(app.objects.filter((o) => !renderingOf(o.object)?.positions)).toHaveLength(2);
+    expect(app.objects.filter((o) => !renderingOf(o)?.positions)).toHaveLength(2);
     for (const options of [{}, { requireRefs: true }, { externalRefs: 'error' as const }]) {
       const diagnostics = validateApp(app, options);
       expect(diagnostics).toStrictEqual(validateByParsing(app, options));
