@@ -190,6 +190,8 @@ export const renderedDocument = (o: SynthObject): LoadedDocument | undefined => 
   const positions = rendering?.positions;
   if (!rendering || !positions) return undefined;
   const offset = rendering.firstLine - 1;
+  // A document is a map with apiVersion, kind and metadata, so it starts at its first key:
+  // the first line of the rendering, column 1.
   return documentFromPositions(o.object, o.file, { line: rendering.firstLine, column: 1 }, (parent, key) => {
     const at = memberPosition(positions, parent, key);
     return at && { line: at.line + offset, column: at.column };
