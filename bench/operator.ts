@@ -12,8 +12,9 @@
  *    during a full resync (every Task reconciled again; target 0).
  *
  * References measured in the same run: the API server creating the same 1,000 Jobs straight
- * from this process (the floor for "every Task has its Job": the operator must create them
- * too), the latency of a single Job create, and the RSS of the idle operator.
+ * from this process; an "ideal controller" done by hand (each Task created and its Job right
+ * after, same concurrency), which is the API server's floor for Task→Job under the same burst;
+ * the latency of a single Job create; and the RSS of the idle operator.
  *
  * The operator runs as its own process (`kelos operator`), so its RSS is its own.
  *
@@ -138,6 +139,7 @@ const diff = (a: Record<string, number>, b: Record<string, number>) => {
 
 async function startOperatorProcess(
   kubeconfig: string,
+  namespace: string,
   resync: string,
 ): Promise<{ child: ChildProcess; metricsUrl: string }> {
   const child = spawn(
@@ -154,6 +156,8 @@ async function startOperatorProcess(
       '0',
       '--resync',
       resync,
+      '--namespace',
+      namespace,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -191,8 +195,18 @@ async function main(): Promise<void> {
     kubeconfig = cp.kubeconfigPath;
     stopControlPlane = () => cp.stop();
   }
-  const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig), { maxSockets: IN_FLIGHT + 4 });
   let operator: ChildProcess | undefined;
+  // A Ctrl-C or timeout must not leave the control plane and the operator running.
+  const onSignal = () => {
+    void (async () => {
+      if (operator) await stopProcess(operator);
+      await stopControlPlane?.();
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig), { maxSockets: IN_FLIGHT + 4 });
   try {
     for (const crd of generateCrds()) {
       await c.apply(
@@ -210,9 +224,11 @@ async function main(): Promise<void> {
     await sleep(2000);
     const run = Date.now().toString(36);
     const nsRef = `bench-ref-${run}`;
-    const nsBurst = `bench-burst-${run}`;
-    const nsDone = `bench-done-${run}`;
-    for (const name of [nsRef, nsBurst, nsDone]) {
+    const nsIdeal = `bench-ideal-${run}`;
+    // The burst and the finished Tasks share the namespace the operator watches.
+    const nsBurst = `bench-work-${run}`;
+    const nsDone = nsBurst;
+    for (const name of [nsRef, nsIdeal, nsBurst]) {
       await c.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
     // The ServiceAccount admission plugin needs `default` before Pods can be created.
@@ -244,8 +260,26 @@ async function main(): Promise<void> {
     });
     const refBurstMs = ((performance.now() - refStart) * BURST) / (BURST - 50);
 
+    // ---- reference: an ideal controller, done by hand ------------------------------------------
+    // Each Task is created and its Job right after, by this process, with the same concurrency:
+    // the API server's floor for Task→Job under the same burst (Tasks, Jobs, and the Pods the
+    // Job controller makes). The operator watches only its own namespace, so it never sees these.
+    const idealLatencies: number[] = [];
+    const idealStart = performance.now();
+    await pool(
+      refTasks.map((t, i) => [t, refJobs[i] as ApiObject] as const),
+      IN_FLIGHT,
+      async ([t, j]) => {
+        const t0 = performance.now();
+        await c.create(Resources.Task, { ...t, metadata: { ...t.metadata, namespace: nsIdeal } });
+        await c.create(Resources.Job, { ...j, metadata: { ...j.metadata, namespace: nsIdeal } });
+        idealLatencies.push(performance.now() - t0);
+      },
+    );
+    const idealMs = performance.now() - idealStart;
+
     // ---- operator, idle --------------------------------------------------------------------
-    const started = await startOperatorProcess(kubeconfig, '30s');
+    const started = await startOperatorProcess(kubeconfig, nsBurst, '30s');
     operator = started.child;
     const pid = operator.pid as number;
     await sleep(2000);
@@ -333,7 +367,7 @@ async function main(): Promise<void> {
       );
     });
     const fillMs = performance.now() - fillStart;
-    const restarted = await startOperatorProcess(kubeconfig, '30s');
+    const restarted = await startOperatorProcess(kubeconfig, nsBurst, '30s');
     operator = restarted.child;
     const pid2 = operator.pid as number;
     const metrics2 = restarted.metricsUrl;
@@ -352,7 +386,7 @@ async function main(): Promise<void> {
     const steadyRss = rss(pid2) ?? 0;
     // A full resync: wait for the next periodic one to reconcile every Task again.
     const preResync = await scrape(metrics2);
-    const total = (await c.list(Resources.Task, {})).items.length;
+    const total = (await c.list(Resources.Task, { namespace: nsBurst })).items.length;
     for (;;) {
       const s = await scrape(metrics2);
       if (s.taskReconciles - preResync.taskReconciles >= total && s.depth === 0) break;
@@ -397,9 +431,20 @@ async function main(): Promise<void> {
         'reference: Job create p50 / p99 within that burst',
         `${formatMillis(percentile(refLatencies, 50))} / ${formatMillis(percentile(refLatencies, 99))}`,
       ],
+      [
+        `reference: ideal controller (Task then Job, by hand), ${BURST} Tasks`,
+        `${formatMillis(idealMs)}; Task→Job p50 / p99 ${formatMillis(percentile(idealLatencies, 50))} / ${formatMillis(percentile(idealLatencies, 99))}`,
+      ],
       ['operator node flags', NODE_FLAGS.join(' ') || '(none)'],
     ]);
     printRatio(`every Task has its Job (operator)`, allJobsMs, `${BURST} Jobs created directly`, refBurstMs);
+    printRatio('every Task has its Job (operator)', allJobsMs, 'ideal controller, same burst', idealMs);
+    printRatio(
+      'Task→Job p99',
+      percentile(latencies, 99),
+      'ideal controller Task→Job p99',
+      percentile(idealLatencies, 99),
+    );
     printRatio(
       'Task→Job p99',
       percentile(latencies, 99),

@@ -33,7 +33,7 @@ import type { Connection } from './kubeconfig.ts';
 import { LeaderElector } from './leader-election.ts';
 import { type Logger, silentLogger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { type ReconcileResult, WorkQueue } from './queue.ts';
+import { WorkQueue } from './queue.ts';
 import { addTaskIndexes, TASK_CONTROLLER, TaskReconciler, type TaskRuntime } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
@@ -264,11 +264,9 @@ export class Operator {
     tasks.register(taskQueue);
     budgets.register(budgetQueue);
     records.register(recordQueue);
-    const run = (reconcile: (key: string) => Promise<ReconcileResult | undefined>) => (key: string) =>
-      reconcile(key);
-    taskQueue.start(run((k) => tasks.reconcile(k)));
-    budgetQueue.start(run((k) => budgets.reconcile(k)));
-    recordQueue.start(run((k) => records.reconcile(k)));
+    taskQueue.start((k) => tasks.reconcile(k));
+    budgetQueue.start((k) => budgets.reconcile(k));
+    recordQueue.start((k) => records.reconcile(k));
 
     let operator: Operator | undefined;
     const resumeIfReady = () => {
