@@ -121,7 +121,7 @@ export interface ListOptions {
 /** One page of a list. */
 export interface ListPage<T> {
   items: T[];
-  metadata: { resourceVersion?: string; continue?: string };
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
 }
 
 /** One event of a watch stream. */

@@ -251,10 +251,16 @@ const agentOf = (task: Task): { type: string; model: string } => ({
 /** Reconciles Tasks. */
 export class TaskReconciler {
   readonly #o: TaskReconcilerOptions;
-  /** Validation results by Task uid: the spec is immutable, so each Task is validated once. */
-  readonly #validated = new Map<string, readonly Diagnostic[]>();
-  /** Gate conditions of Tasks whose Job was just created, until their status is written. */
-  readonly #admittedConditions = new Map<string, readonly Condition[]>();
+  /**
+   * What this process remembers about Tasks not yet admitted, by key: the validation result
+   * (the spec is immutable, so a Task is validated once) and, between creating the Job and
+   * writing the status, the gate conditions. Dropped once the status is written, when the
+   * Task is gone, or when it finished, so it stays as small as the set of pending Tasks.
+   */
+  readonly #pending = new Map<
+    string,
+    { uid: string; validation?: readonly Diagnostic[]; conditions?: readonly Condition[] }
+  >();
 
   constructor(opts: TaskReconcilerOptions) {
     this.#o = opts;
@@ -334,6 +340,7 @@ export class TaskReconciler {
     const task = this.#o.caches.tasks.getByKey(key);
     const log = this.#o.log.child({ controller: TASK_CONTROLLER, key });
     if (!task) {
+      this.#pending.delete(key);
       log.debug('Task is gone; nothing to do');
       return undefined;
     }
@@ -364,9 +371,9 @@ export class TaskReconciler {
   async #reconcile(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
     const { namespace, name } = task.metadata as { namespace: string; name: string };
     if (task.metadata.deletionTimestamp) return this.#finalize(task, list);
-    this.#dropValidationIfFinished(task);
     const job = this.#o.caches.jobs.get(namespace, name);
     if (isTerminalPhase(task.status?.phase)) {
+      this.#pending.delete(`${namespace}/${name}`);
       list.step(`Finished (${task.status?.phase})`);
       return this.#afterFinish(task, job, list);
     }
@@ -394,17 +401,11 @@ export class TaskReconciler {
     return this.#admit(task, list);
   }
 
-  #dropValidationIfFinished(task: Task): void {
-    // Bounded: validation results of finished Tasks are not needed again.
-    if (isTerminalPhase(task.status?.phase) && task.metadata.uid) this.#validated.delete(task.metadata.uid);
-  }
-
   // ---- deletion -------------------------------------------------------------------------
 
   async #finalize(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
-    const { namespace, name, uid } = task.metadata as { namespace: string; name: string; uid: string };
-    this.#validated.delete(uid);
-    this.#admittedConditions.delete(uid);
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    this.#pending.delete(`${namespace}/${name}`);
     if (!task.metadata.finalizers?.includes(FINALIZER)) {
       list.step('Being deleted; our finalizer is not on it');
       return undefined;
@@ -615,18 +616,30 @@ export class TaskReconciler {
     // in the next reconcile, which the Job's ADDED event brings: in a burst, every new Task gets
     // its Job first and the bookkeeping comes after. A crash in between loses nothing: the Job
     // is owned by the Task (garbage-collected with it) and found again by name.
-    this.#admittedConditions.set(task.metadata.uid ?? '', conditions);
+    this.#remember(task).conditions = conditions;
     return { requeueAfterMs: ADMITTED_REQUEUE_MS };
   }
 
-  #validate(task: Task): readonly Diagnostic[] {
+  /** The entry of {@link TaskReconciler.#pending} for this Task (a new one if the uid changed). */
+  #remember(task: Task): {
+    uid: string;
+    validation?: readonly Diagnostic[];
+    conditions?: readonly Condition[];
+  } {
+    const key = `${task.metadata.namespace}/${task.metadata.name}`;
     const uid = task.metadata.uid ?? '';
-    let result = this.#validated.get(uid);
-    if (!result) {
-      result = this.#o.runtime.validate(task).filter((d) => d.severity === 'error');
-      this.#validated.set(uid, result);
+    let entry = this.#pending.get(key);
+    if (!entry || entry.uid !== uid) {
+      entry = { uid };
+      this.#pending.set(key, entry);
     }
-    return result;
+    return entry;
+  }
+
+  #validate(task: Task): readonly Diagnostic[] {
+    const entry = this.#remember(task);
+    entry.validation ??= this.#o.runtime.validate(task).filter((d) => d.severity === 'error');
+    return entry.validation;
   }
 
   /** Puts the labels selectors depend on onto the Job and its Pod template, whatever the renderer did. */
@@ -811,10 +824,10 @@ export class TaskReconciler {
    * process admitted it), else the gate conditions it carried, flipped to passed.
    */
   #conditionsOnAdmission(task: Task): Condition[] {
-    const uid = task.metadata.uid ?? '';
-    const known = this.#admittedConditions.get(uid);
-    this.#admittedConditions.delete(uid);
-    if (known) return [...known];
+    const key = `${task.metadata.namespace}/${task.metadata.name}`;
+    const entry = this.#pending.get(key);
+    this.#pending.delete(key);
+    if (entry && entry.uid === task.metadata.uid && entry.conditions) return [...entry.conditions];
     const now = isoNow(this.#o.clock);
     let c = task.status?.conditions ?? [];
     for (const input of PASSED_GATES) c = resolveCondition(c, input, now);
