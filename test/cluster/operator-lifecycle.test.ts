@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
-import { type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import { type ApiObject, type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import {
@@ -227,6 +227,33 @@ describe('operator: Task lifecycle', () => {
       },
     );
     await waitFor('Job brief gone', async () => (await c.get(Resources.Job, ns, 'brief')) === undefined);
+  });
+
+  it('deletes a TaskRecord once ttlSecondsAfterCompletion has passed, and keeps younger ones', async () => {
+    const done = new Date(Date.now() - 2000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const spec = {
+      taskRef: { name: 'gone-task' },
+      phase: 'Succeeded',
+      completionTime: done,
+      usage: { costUSD: '1' },
+    };
+    await c.create(Resources.TaskRecord, {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskRecord',
+      metadata: { name: 'expired', namespace: ns },
+      spec: { ...spec, ttlSecondsAfterCompletion: 1 },
+    } as ApiObject);
+    await c.create(Resources.TaskRecord, {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskRecord',
+      metadata: { name: 'young', namespace: ns },
+      spec: { ...spec, ttlSecondsAfterCompletion: 3600 },
+    } as ApiObject);
+    await waitFor(
+      'TaskRecord expired deleted',
+      async () => (await c.get(Resources.TaskRecord, ns, 'expired')) === undefined,
+    );
+    expect(await c.get(Resources.TaskRecord, ns, 'young')).toBeDefined();
   });
 
   it('writes nothing when a resync finds every Task as it should be', async () => {
