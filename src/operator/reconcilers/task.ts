@@ -5,12 +5,15 @@
  *
  * 1. Deleted → delete the Job (Background propagation), then remove our finalizer.
  * 2. Finished → make sure the TaskRecord exists; delete the Task when its TTL expired.
- * 3. Job exists → derive the phase from the Job and its newest Pod; on completion read the
- *    outputs from the agent container's termination message (pod logs as a fallback).
- *    Running Tasks covered by a used-up `StopRunning` TaskBudget are stopped here.
+ * 3. Job exists → add the finalizer (and the TaskBudget label snapshot) if missing; derive
+ *    the phase from the Job and its newest Pod; on completion read the outputs from the agent
+ *    container's termination message (pod logs as a fallback). Running Tasks covered by a
+ *    used-up `StopRunning` TaskBudget are stopped here.
  * 4. No Job yet → admission: decode and validate the spec (cluster data is untrusted),
  *    resolve the Workspace and AgentConfigs, then the gates in order (dependencies, branch
- *    lock, TaskBudgets); render the prompt and the Job; add the finalizer; create the Job.
+ *    lock, TaskBudgets); render the prompt and the Job; create the Job. The bookkeeping of
+ *    step 3 follows in the reconcile the Job's event brings, so a burst of new Tasks gets its
+ *    Jobs first (new Tasks also go through the queue's urgent lane).
  *
  * All state lives in the API server: the Job is named after the Task and created
  * idempotently, every Task write carries a resourceVersion precondition, and the status is
@@ -385,9 +388,12 @@ export class TaskReconciler {
       });
     }
     if (job) return this.#track(task, job, list);
-    if (task.status?.jobName) {
+    const createdHere = this.#pending.get(`${namespace}/${name}`);
+    const jobCreatedHere =
+      createdHere !== undefined && createdHere.uid === task.metadata.uid && !!createdHere.conditions;
+    if (task.status?.jobName || jobCreatedHere) {
       // Admitted before. Either the Job informer lags behind our own create, or someone
-      // deleted the Job; ask the API server rather than creating a second agent run.
+      // deleted the Job; ask the API server rather than admitting it a second time.
       const live = await this.#o.client.get<KubeObject>(Resources.Job, namespace, name);
       if (live) {
         list.step('Job not cached yet; read it from the API server');
