@@ -31,5 +31,7 @@ COPY --chown=0:0 constructs ./constructs
 # distroless' nonroot user; files stay owned by root, so the process cannot change them.
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["/nodejs/bin/node", "src/cli/main.ts"]
+# --optimize-for-size keeps the heap small: about 170 MiB instead of 310 MiB with 10,000 Tasks
+# cached (bench/operator.ts). Node refuses it in NODE_OPTIONS, so it is on the command line.
+ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "src/cli/main.ts"]
 CMD ["operator"]
