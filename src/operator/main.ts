@@ -83,6 +83,11 @@ export interface OperatorOptions {
   readonly processMetrics?: boolean;
   /** Read pod logs when the termination message is empty. Default true. */
   readonly logFallback?: boolean;
+  /**
+   * GitHub REST API base URL for minting App installation tokens. Default derived from each
+   * Workspace's repo host (`https://api.github.com`, or `https://<host>/api/v3`).
+   */
+  readonly githubApiUrl?: string;
 }
 
 /** The informers of one operator. */
@@ -119,6 +124,8 @@ export const OPERATOR_RBAC_RULES: ReadonlyArray<{
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] },
+  // Workspace Secrets with GitHub App keys are read; the minted token Secrets are written.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
 ];
@@ -236,6 +243,7 @@ export class Operator {
       log,
       metrics,
       logFallback: opts.logFallback ?? true,
+      ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
     });
     const budgets = new TaskBudgetReconciler({
       client,

@@ -13,12 +13,13 @@ import { type RenderOptions, renderTaskJob } from './render/task-job.ts';
 /** The runtime the operator uses. */
 export function taskRuntime(options: RenderOptions = {}): TaskRuntime {
   return {
-    renderJob: ({ task, workspace, agentConfigs, prompt }) => {
+    renderJob: ({ task, workspace, agentConfigs, prompt, githubTokenSecretName }) => {
       const result = renderTaskJob({
         task,
         ...(workspace ? { workspace } : {}),
         agentConfigs,
         prompt,
+        ...(githubTokenSecretName ? { githubTokenSecretName } : {}),
         options,
       });
       return {

@@ -54,6 +54,7 @@ interface OperatorFlags {
   resync: string;
   logLevel: string;
   imageTag: string;
+  githubApiUrl?: string;
   [image: `agentImage${string}`]: string | undefined;
 }
 
@@ -90,6 +91,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
     )
     .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
     .option('--image-tag <tag>', 'tag of the bundled agent images', 'latest')
+    .option(
+      '--github-api-url <url>',
+      'GitHub REST API base URL for GitHub App tokens (default: from the Workspace repo host)',
+    )
     .addOption(
       new Option('--log-level <level>', 'lowest log level written').choices([...LogLevels]).default('info'),
     );
@@ -129,6 +134,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       resyncMs,
       agentImages,
       imageTag: flags.imageTag,
+      ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       log,
     });
     log.info('Operator running', {

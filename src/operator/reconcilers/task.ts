@@ -11,7 +11,9 @@
  *    used-up `StopRunning` TaskBudget are stopped here.
  * 4. No Job yet → admission: decode and validate the spec (cluster data is untrusted),
  *    resolve the Workspace and AgentConfigs, then the gates in order (dependencies, branch
- *    lock, TaskBudgets); render the prompt and the Job; create the Job. The bookkeeping of
+ *    lock, TaskBudgets); for a Workspace whose Secret holds GitHub App keys, mint an
+ *    installation token into the Secret `<task>-github-token` (owned by the Task; refreshed
+ *    while the Job runs, see step 3); render the prompt and the Job; create the Job. The bookkeeping of
  *    step 3 follows in the reconcile the Job's event brings, so a burst of new Tasks gets its
  *    Jobs first (new Tasks also go through the queue's urgent lane).
  *
@@ -62,6 +64,7 @@ import {
   type DependencyGate,
   workspaceOf,
 } from '../gates.ts';
+import { appCredentialsOf, githubApiBaseUrl, mintInstallationToken } from '../github-app.ts';
 import type { Informer } from '../informer.ts';
 import {
   ApiError,
@@ -143,6 +146,8 @@ export interface JobRenderInput {
   readonly agentConfigs: readonly AgentConfig[];
   /** The prompt after `{{.Deps}}` templating. */
   readonly prompt: string;
+  /** Secret with the minted GitHub App token, when the Workspace Secret holds App keys. */
+  readonly githubTokenSecretName?: string;
 }
 
 /** What the Job renderer returns: the Job, owned ConfigMaps, and errors that prevent it. */
@@ -173,6 +178,10 @@ export interface TaskReconcilerOptions {
   readonly metrics?: OperatorMetrics;
   /** Read pod logs when the termination message is empty. Default true. */
   readonly logFallback?: boolean;
+  /** GitHub REST API base URL for App tokens; default derived from the Workspace repo host. */
+  readonly githubApiUrl?: string;
+  /** HTTP client for the GitHub API. Default the global `fetch`. */
+  readonly fetch?: typeof globalThis.fetch;
 }
 
 /**
@@ -213,6 +222,30 @@ const PASSED_GATES: readonly ConditionInput[] = [
 const MISSING_REFERENCE_REQUEUE_MS = 30_000;
 /** Back-off when a write lost a race with another writer; the watch usually brings the key back first. */
 const CONFLICT_REQUEUE_MS = 250;
+/** A GitHub App token is minted again when less than this remains (tokens live an hour). */
+const TOKEN_REFRESH_MARGIN_MS = 10 * 60_000;
+/** First retry after a failed mint; doubles per failure up to {@link TOKEN_RETRY_MAX_MS}. */
+const TOKEN_RETRY_BASE_MS = 2_000;
+const TOKEN_RETRY_MAX_MS = 30_000;
+/** Condition that says why a Task waits for its GitHub App token. */
+const GITHUB_TOKEN_CONDITION = 'GitHubTokenReady';
+/** Annotation on the token Secret: when the token expires (RFC 3339). */
+export const TOKEN_EXPIRY_ANNOTATION = 'kelos.dev/github-token-expires-at';
+/** Key of the token in the token Secret (what the credential helper reads). */
+const TOKEN_KEY = 'GITHUB_TOKEN';
+
+/** Name of the Secret holding a Task's minted GitHub App token. */
+export const githubTokenSecretName = (task: string): string => `${task}-github-token`;
+
+/** What {@link TaskReconciler} knows about a Task's GitHub App token. */
+type TokenState =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly secret: string; readonly expiresAt: number }
+  | { readonly kind: 'error'; readonly secret: string; readonly message: string };
+
+interface SecretObject extends ApiObject {
+  data?: Record<string, string>;
+}
 
 const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -251,6 +284,16 @@ const agentOf = (task: Task): { type: string; model: string } => ({
   model: task.spec?.worker?.model ?? task.spec?.model ?? '',
 });
 
+/** The controller owner reference of a Task's children. */
+const ownerReferenceTo = (task: Task) => ({
+  apiVersion: KELOS_API_VERSION,
+  kind: 'Task',
+  name: task.metadata.name ?? '',
+  uid: task.metadata.uid ?? '',
+  controller: true,
+  blockOwnerDeletion: true,
+});
+
 /** Reconciles Tasks. */
 export class TaskReconciler {
   readonly #o: TaskReconcilerOptions;
@@ -264,6 +307,11 @@ export class TaskReconciler {
     string,
     { uid: string; validation?: readonly Diagnostic[]; conditions?: readonly Condition[] }
   >();
+  /**
+   * GitHub App token per unfinished Task key (`none` for Workspaces without App keys), so
+   * the reconciles a running Job brings cost no reads until the token is due for refresh.
+   */
+  readonly #tokens = new Map<string, { uid: string; state: TokenState | undefined; failures: number }>();
 
   constructor(opts: TaskReconcilerOptions) {
     this.#o = opts;
@@ -344,6 +392,7 @@ export class TaskReconciler {
     const log = this.#o.log.child({ controller: TASK_CONTROLLER, key });
     if (!task) {
       this.#pending.delete(key);
+      this.#tokens.delete(key);
       log.debug('Task is gone; nothing to do');
       return undefined;
     }
@@ -377,6 +426,7 @@ export class TaskReconciler {
     const job = this.#o.caches.jobs.get(namespace, name);
     if (isTerminalPhase(task.status?.phase)) {
       this.#pending.delete(`${namespace}/${name}`);
+      this.#tokens.delete(`${namespace}/${name}`);
       list.step(`Finished (${task.status?.phase})`);
       return this.#afterFinish(task, job, list);
     }
@@ -412,6 +462,7 @@ export class TaskReconciler {
   async #finalize(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
     const { namespace, name } = task.metadata as { namespace: string; name: string };
     this.#pending.delete(`${namespace}/${name}`);
+    this.#tokens.delete(`${namespace}/${name}`);
     if (!task.metadata.finalizers?.includes(FINALIZER)) {
       list.step('Being deleted; our finalizer is not on it');
       return undefined;
@@ -594,11 +645,43 @@ export class TaskReconciler {
         : 'No TaskBudget covers it',
     );
 
+    const token = await this.#ensureGitHubToken(task, workspace, list);
+    if (token.kind === 'error') {
+      return this.#wait(task, list, `Waiting for the GitHub App token: ${token.message}`, {
+        set: {
+          type: GITHUB_TOKEN_CONDITION,
+          status: 'False',
+          reason: 'TokenMintFailed',
+          message: `Secret ${namespace}/${token.secret} not written: ${token.message}`,
+        },
+        keep: conditions,
+        requeueAfterMs: this.#tokenRetryMs(task),
+      });
+    }
+    if (token.kind === 'ok') {
+      conditions = resolveCondition(
+        conditions,
+        {
+          type: GITHUB_TOKEN_CONDITION,
+          status: 'True',
+          reason: 'TokenMinted',
+          message: `Installation token in Secret ${namespace}/${token.secret}`,
+        },
+        now,
+      );
+    }
+
     const prompt = renderPrompt(task, deps.state === 'ready' ? deps.deps : []);
     if (!prompt.ok) return this.#fail(task, list, { reason: 'PromptRenderFailed', message: prompt.message });
     if (deps.state === 'ready') list.step('Prompt rendered with dependency results');
 
-    const rendered = this.#o.runtime.renderJob({ task, workspace, agentConfigs, prompt: prompt.prompt });
+    const rendered = this.#o.runtime.renderJob({
+      task,
+      workspace,
+      agentConfigs,
+      prompt: prompt.prompt,
+      ...(token.kind === 'ok' ? { githubTokenSecretName: token.secret } : {}),
+    });
     const renderErrors = rendered.diagnostics.filter((d) => d.severity === 'error');
     if (renderErrors.length || !rendered.job) {
       const detail = renderErrors.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
@@ -683,14 +766,7 @@ export class TaskReconciler {
     task: Task,
     list: Checklist,
   ): Promise<KubeObject | undefined> {
-    const owner = {
-      apiVersion: KELOS_API_VERSION,
-      kind: 'Task',
-      name: task.metadata.name ?? '',
-      uid: task.metadata.uid ?? '',
-      controller: true,
-      blockOwnerDeletion: true,
-    };
+    const owner = ownerReferenceTo(task);
     const refs = obj.metadata.ownerReferences ?? [];
     const body: KubeObject = {
       ...obj,
@@ -782,10 +858,134 @@ export class TaskReconciler {
       : this.#phaseEvent(observed.phase, observed.message);
     const written = await this.#writeStatus(task, next, list, event);
     if (finishing) {
+      this.#tokens.delete(`${namespace}/${name}`);
       this.#countCompletion(written);
       return this.#afterFinish(written, job, list);
     }
-    return undefined;
+    return this.#refreshGitHubToken(written, list);
+  }
+
+  // ---- GitHub App token -------------------------------------------------------------------
+
+  /** Keeps the token of a running Task fresh; the requeue comes back before it is due. */
+  async #refreshGitHubToken(task: Task, list: Checklist): Promise<ReconcileResult | undefined> {
+    const wsName = workspaceOf(task);
+    const workspace = wsName ? this.#o.caches.workspaces.get(task.metadata.namespace, wsName) : undefined;
+    const token = await this.#ensureGitHubToken(task, workspace, list);
+    if (token.kind === 'none') return undefined;
+    if (token.kind === 'error') {
+      this.#o.events.record(task, 'Warning', 'GitHubTokenRefreshFailed', token.message, 'Reconcile');
+      return { requeueAfterMs: this.#tokenRetryMs(task) };
+    }
+    return {
+      requeueAfterMs: Math.max(1_000, token.expiresAt - TOKEN_REFRESH_MARGIN_MS - this.#o.clock.now()),
+    };
+  }
+
+  /** Retry delay after the latest mint failure of this Task: doubles per failure, capped. */
+  #tokenRetryMs(task: Task): number {
+    const failures = this.#tokens.get(`${task.metadata.namespace}/${task.metadata.name}`)?.failures ?? 1;
+    return Math.min(TOKEN_RETRY_MAX_MS, TOKEN_RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
+  }
+
+  /**
+   * Makes sure `<task>-github-token` holds an installation token with more than
+   * {@link TOKEN_REFRESH_MARGIN_MS} left when the Workspace Secret holds GitHub App keys.
+   * The private key is read here and goes nowhere but into the JWT signature.
+   */
+  async #ensureGitHubToken(
+    task: Task,
+    workspace: Workspace | undefined,
+    list: Checklist,
+  ): Promise<TokenState> {
+    const { namespace, name } = task.metadata as { namespace: string; name: string };
+    const key = `${namespace}/${name}`;
+    const uid = task.metadata.uid ?? '';
+    const now = this.#o.clock.now();
+    const stored = this.#tokens.get(key);
+    const entry = stored?.uid === uid ? stored : { uid, state: undefined, failures: 0 };
+    const known = entry.state;
+    if (known?.kind === 'none') return known;
+    if (known?.kind === 'ok' && known.expiresAt - TOKEN_REFRESH_MARGIN_MS > now) return known;
+    const remember = (state: TokenState): TokenState => {
+      entry.state = state;
+      entry.failures = state.kind === 'error' ? entry.failures + 1 : 0;
+      this.#tokens.set(key, entry);
+      return state;
+    };
+
+    const sourceName = workspace?.spec.secretRef?.name;
+    if (!workspace || !sourceName) return remember({ kind: 'none' });
+    const source = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, sourceName);
+    const creds = appCredentialsOf(source?.data);
+    // A missing Secret is looked at again next time; the Pod waits for it like for any Secret.
+    if (!creds) return source ? remember({ kind: 'none' }) : { kind: 'none' };
+
+    const secret = githubTokenSecretName(name);
+    const existing = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, secret);
+    if (existing && !isOwnedBy(existing, task)) {
+      list.step(`Secret ${namespace}/${secret} exists and is not ours`);
+      return remember({
+        kind: 'error',
+        secret,
+        message: `Secret ${namespace}/${secret} exists and is not owned by this Task`,
+      });
+    }
+    const expiry = Date.parse(existing?.metadata.annotations?.[TOKEN_EXPIRY_ANNOTATION] ?? '');
+    if (existing?.data?.[TOKEN_KEY] && expiry - TOKEN_REFRESH_MARGIN_MS > now) {
+      list.step(`GitHub App token in Secret ${namespace}/${secret} is fresh`);
+      return remember({ kind: 'ok', secret, expiresAt: expiry });
+    }
+
+    const apiBaseUrl = this.#o.githubApiUrl || githubApiBaseUrl(workspace.spec.repo);
+    let minted: { token: string; expiresAt: number };
+    try {
+      minted = await mintInstallationToken({
+        ...creds,
+        apiBaseUrl,
+        fetch: this.#o.fetch ?? globalThis.fetch,
+        now,
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      list.step(
+        `GitHub App token not minted (App ${creds.appId}, installation ${creds.installationId}): ${message}`,
+      );
+      return remember({ kind: 'error', secret, message });
+    }
+    const annotations = { [TOKEN_EXPIRY_ANNOTATION]: new Date(minted.expiresAt).toISOString() };
+    const data = { [TOKEN_KEY]: Buffer.from(minted.token, 'utf8').toString('base64') };
+    if (existing) {
+      await this.#o.client.mergePatch(
+        Resources.Secret,
+        namespace,
+        secret,
+        { metadata: { annotations }, data },
+        { resourceVersion: existing.metadata.resourceVersion },
+      );
+      list.write(
+        `GitHub App token refreshed in Secret ${namespace}/${secret} (expires ${annotations[TOKEN_EXPIRY_ANNOTATION]})`,
+      );
+    } else {
+      const body: SecretObject & { type: string } = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: secret,
+          namespace,
+          labels: { [Labels.ManagedBy]: MANAGED_BY, [Labels.Task]: name },
+          annotations,
+          ownerReferences: [ownerReferenceTo(task)],
+        },
+        type: 'Opaque',
+        data,
+      };
+      await this.#o.client.create(Resources.Secret, body);
+      list.write(
+        `GitHub App token minted into Secret ${namespace}/${secret} (expires ${annotations[TOKEN_EXPIRY_ANNOTATION]})`,
+      );
+    }
+    return remember({ kind: 'ok', secret, expiresAt: minted.expiresAt });
   }
 
   /**

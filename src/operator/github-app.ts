@@ -1,0 +1,142 @@
+/**
+ * GitHub App installation tokens for Workspaces whose Secret holds App keys (`appID`,
+ * `installationID`, `privateKey`) instead of a `GITHUB_TOKEN`. The operator signs a short JWT
+ * with the App's private key and exchanges it for an installation token
+ * (`POST /app/installations/{id}/access_tokens`); only that token, never the key, reaches a
+ * Job. Everything here is pure except {@link mintInstallationToken}, which takes its `fetch`.
+ *
+ * @packageDocumentation
+ */
+import { createPrivateKey, sign } from 'node:crypto';
+import { repoHost } from './render/checks.ts';
+
+/** Secret keys that make a Workspace Secret a GitHub App Secret (all three must be present). */
+export const GitHubAppKeys = {
+  AppId: 'appID',
+  InstallationId: 'installationID',
+  PrivateKey: 'privateKey',
+} as const;
+
+/** The App credentials read from a Workspace Secret. */
+export interface GitHubAppCredentials {
+  readonly appId: string;
+  readonly installationId: string;
+  /** PEM, PKCS#1 (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`). */
+  readonly privateKey: string;
+}
+
+/** A minted installation token. */
+export interface InstallationToken {
+  readonly token: string;
+  /** Expiry in ms since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** Why minting failed; `status` is the HTTP status when GitHub answered. */
+export class GitHubAppError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = 'GitHubAppError';
+    this.status = status;
+  }
+}
+
+/**
+ * The App credentials in a Secret's `data` (base64, as the API server returns it), or
+ * undefined unless all three keys are present and non-empty — the same detection as upstream.
+ */
+export function appCredentialsOf(
+  data: Readonly<Record<string, string>> | undefined,
+): GitHubAppCredentials | undefined {
+  const get = (k: string) => {
+    const v = data?.[k];
+    return v ? Buffer.from(v, 'base64').toString('utf8').trim() : '';
+  };
+  const appId = get(GitHubAppKeys.AppId);
+  const installationId = get(GitHubAppKeys.InstallationId);
+  const privateKey = get(GitHubAppKeys.PrivateKey);
+  return appId && installationId && privateKey ? { appId, installationId, privateKey } : undefined;
+}
+
+/**
+ * The REST API base URL for a clone URL: `https://api.github.com` for github.com, else the
+ * GitHub Enterprise Server convention `https://<host>/api/v3`.
+ */
+export function githubApiBaseUrl(repo: string): string {
+  const host = repoHost(repo);
+  return !host || host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`;
+}
+
+const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+
+/**
+ * An RS256 App JWT: `iat` one minute in the past (GitHub rejects tokens from a clock that
+ * runs ahead), `exp` nine minutes ahead (GitHub's limit is ten), `iss` the App ID.
+ */
+export function createAppJwt(appId: string, privateKeyPem: string, nowMs: number): string {
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey({ key: privateKeyPem, format: 'pem' });
+  } catch {
+    // The parser's message may quote the input; say only what is wrong.
+    throw new GitHubAppError('privateKey is not a PEM-encoded RSA private key (PKCS#1 or PKCS#8)');
+  }
+  if (key.asymmetricKeyType !== 'rsa')
+    throw new GitHubAppError(`privateKey is a ${key.asymmetricKeyType} key; GitHub Apps use RSA keys`);
+  const now = Math.floor(nowMs / 1000);
+  const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
+  const claims = b64url(JSON.stringify({ iat: now - 60, exp: now + 9 * 60, iss: appId }));
+  const signature = sign('sha256', Buffer.from(`${header}.${claims}`), key);
+  return `${header}.${claims}.${b64url(signature)}`;
+}
+
+/** Options of {@link mintInstallationToken}. */
+export interface MintOptions extends GitHubAppCredentials {
+  /** e.g. `https://api.github.com` (no trailing slash needed). */
+  readonly apiBaseUrl: string;
+  readonly fetch: typeof globalThis.fetch;
+  /** Current time in ms since the epoch. */
+  readonly now: number;
+}
+
+/** Exchanges an App JWT for an installation token. Rejects with a {@link GitHubAppError}. */
+export async function mintInstallationToken(o: MintOptions): Promise<InstallationToken> {
+  const jwt = createAppJwt(o.appId, o.privateKey, o.now);
+  const url = `${o.apiBaseUrl.replace(/\/+$/, '')}/app/installations/${encodeURIComponent(o.installationId)}/access_tokens`;
+  let res: Response;
+  try {
+    res = await o.fetch(url, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${jwt}`,
+        Accept: 'application/vnd.github+json',
+        'X-GitHub-Api-Version': '2022-11-28',
+        'User-Agent': 'kelos-operator',
+      },
+    });
+  } catch (err) {
+    const cause =
+      err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+    throw new GitHubAppError(`POST ${url} failed: ${cause}`);
+  }
+  const text = await res.text();
+  let body: { token?: unknown; expires_at?: unknown; message?: unknown } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // Not JSON (a proxy's error page): the status says enough.
+  }
+  if (!res.ok) {
+    const detail = typeof body.message === 'string' ? `: ${body.message}` : '';
+    throw new GitHubAppError(`POST ${url} returned HTTP ${res.status}${detail}`, res.status);
+  }
+  const expiresAt = typeof body.expires_at === 'string' ? Date.parse(body.expires_at) : Number.NaN;
+  if (typeof body.token !== 'string' || !body.token || Number.isNaN(expiresAt)) {
+    throw new GitHubAppError(
+      `POST ${url} returned HTTP ${res.status} without a token and expires_at`,
+      res.status,
+    );
+  }
+  return { token: body.token, expiresAt };
+}
