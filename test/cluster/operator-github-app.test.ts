@@ -1,0 +1,191 @@
+import { generateKeyPairSync, verify } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiObject, type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import { freshNamespace } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+import {
+  create,
+  podRunning,
+  startOperator,
+  type TestOperator,
+  task,
+  testClient,
+  waitFor,
+  waitForPhase,
+  waitForTask,
+} from './operator-helpers.ts';
+
+interface Secret extends ApiObject {
+  data?: Record<string, string>;
+}
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PRIVATE_KEY = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+
+/**
+ * A loopback GitHub: verifies the App JWT (RS256, iss = App ID) and hands out numbered
+ * installation tokens whose lifetime the test chooses; `failWith` makes it answer 401.
+ */
+class FakeGitHub {
+  readonly server: Server;
+  mints = 0;
+  failWith: string | undefined;
+  lifetimeMs = 60 * 60_000;
+  constructor() {
+    this.server = createServer((req, res) => {
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const [h, c, s] = (req.headers.authorization ?? '').replace(/^Bearer /, '').split('.');
+      const signed =
+        h && c && s && verify('sha256', Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s, 'base64url'));
+      const iss = signed
+        ? (JSON.parse(Buffer.from(c, 'base64url').toString()) as { iss?: string }).iss
+        : undefined;
+      if (
+        this.failWith ||
+        iss !== '1001' ||
+        req.method !== 'POST' ||
+        req.url !== '/app/installations/2002/access_tokens'
+      ) {
+        reply(401, { message: this.failWith ?? 'A JSON web token could not be decoded' });
+        return;
+      }
+      this.mints++;
+      reply(201, {
+        token: `ghs_token_${this.mints}`,
+        expires_at: new Date(Date.now() + this.lifetimeMs).toISOString(),
+      });
+    });
+  }
+  async listen(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+}
+
+const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString();
+
+// A Workspace whose Secret holds GitHub App keys: the operator mints the installation token,
+// keeps it in a Secret owned by the Task, and the Job sees only that Secret.
+describe('operator: GitHub App workspace credentials', () => {
+  let ns: string;
+  let c: HttpKubeClient;
+  let op: TestOperator;
+  let apiUrl: string;
+  const github = new FakeGitHub();
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await freshNamespace('op-ghapp');
+    c = await testClient();
+    apiUrl = await github.listen();
+    op = await startOperator(ns, { githubApiUrl: apiUrl });
+    await create(c, ns, 'Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'app-keys' },
+      stringData: { appID: '1001', installationID: '2002', privateKey: PRIVATE_KEY },
+    } as ApiObject);
+    await create(c, ns, 'Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'app-repo' },
+      spec: { repo: 'https://github.com/example/repo.git', secretRef: { name: 'app-keys' } },
+    });
+  });
+  afterAll(async () => {
+    await op?.stop();
+    c?.close();
+    await new Promise<void>((r) => github.server.close(() => r()));
+  });
+
+  const appTask = (name: string) =>
+    task(name, {
+      worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'app-repo' } },
+    });
+
+  it('waits with a condition naming the Secret and the HTTP error, then starts once GitHub answers', async () => {
+    github.failWith = 'Bad credentials';
+    await create(c, ns, 'Task', appTask('flaky'));
+    const waiting = await waitForTask(
+      c,
+      ns,
+      'flaky',
+      'waiting for its token',
+      (t) => t.status?.phase === 'Waiting',
+    );
+    const error = `POST ${apiUrl}/app/installations/2002/access_tokens returned HTTP 401: Bad credentials`;
+    expect(waiting.status?.message).toBe(`Waiting for the GitHub App token: ${error}`);
+    expect(waiting.status?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'GitHubTokenReady',
+        status: 'False',
+        reason: 'TokenMintFailed',
+        message: `Secret ${ns}/flaky-github-token not written: ${error}`,
+      }),
+    ]);
+    expect(await c.get(Resources.Job, ns, 'flaky')).toBeUndefined();
+
+    github.failWith = undefined;
+    const admitted = await waitForPhase(c, ns, 'flaky', 'Pending');
+    expect(admitted.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'GitHubTokenReady', status: 'True', reason: 'TokenMinted' }),
+    ]);
+  });
+
+  it('mints the token into <task>-github-token owned by the Task; the Job mounts it, never the App key', async () => {
+    const before = github.mints;
+    await create(c, ns, 'Task', appTask('minted'));
+    const pending = await waitForPhase(c, ns, 'minted', 'Pending');
+
+    const secret = await c.get<Secret>(Resources.Secret, ns, 'minted-github-token');
+    expect(decode(secret?.data?.['GITHUB_TOKEN'])).toBe(`ghs_token_${before + 1}`);
+    expect(Object.keys(secret?.data ?? {})).toEqual(['GITHUB_TOKEN']);
+    expect(
+      Date.parse(secret?.metadata.annotations?.['kelos.dev/github-token-expires-at'] ?? ''),
+    ).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(secret?.metadata.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'Task', name: 'minted', uid: pending.metadata.uid, controller: true }),
+    ]);
+
+    const job = await c.get(Resources.Job, ns, 'minted');
+    const text = JSON.stringify(job);
+    expect(text).toContain('"secretName":"minted-github-token"');
+    expect(text).toContain('"name":"minted-github-token","key":"GITHUB_TOKEN"');
+    expect(text).not.toContain('app-keys');
+    expect(text).not.toContain('privateKey');
+    expect(text).not.toContain('BEGIN RSA PRIVATE KEY');
+    expect(op.logs.join('\n')).not.toContain('BEGIN RSA PRIVATE KEY');
+  });
+
+  it('re-mints the token of a running Task before it expires', async () => {
+    // 10 min is the refresh margin: this token is due for refresh about 3 s after it is minted.
+    github.lifetimeMs = 10 * 60_000 + 3_000;
+    await create(c, ns, 'Task', appTask('refreshed'));
+    await waitForPhase(c, ns, 'refreshed', 'Pending');
+    const first = decode(
+      (await c.get<Secret>(Resources.Secret, ns, 'refreshed-github-token'))?.data?.['GITHUB_TOKEN'],
+    );
+    github.lifetimeMs = 60 * 60_000;
+    await podRunning(c, ns, 'refreshed');
+    await waitForPhase(c, ns, 'refreshed', 'Running');
+    let latest = first;
+    await waitFor(
+      'the token Secret to hold a newer token',
+      async () => {
+        const s = await c.get<Secret>(Resources.Secret, ns, 'refreshed-github-token');
+        latest = decode(s?.data?.['GITHUB_TOKEN']);
+        return latest !== first;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    expect(latest).toMatch(/^ghs_token_\d+$/);
+    expect(Number(latest.slice('ghs_token_'.length))).toBeGreaterThan(
+      Number(first.slice('ghs_token_'.length)),
+    );
+  });
+});
