@@ -918,8 +918,9 @@ export class TaskReconciler {
     if (!workspace || !sourceName) return remember({ kind: 'none' });
     const source = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, sourceName);
     const creds = appCredentialsOf(source?.data);
-    // A missing Secret is looked at again next time; the Pod waits for it like for any Secret.
-    if (!creds) return source ? remember({ kind: 'none' }) : { kind: 'none' };
+    // A missing Secret counts as none: the Job then names the Workspace Secret and its Pod
+    // waits for it, and the reconciles of a running Job do not read it again and again.
+    if (!creds) return remember({ kind: 'none' });
 
     const secret = githubTokenSecretName(name);
     const existing = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, secret);
