@@ -82,7 +82,9 @@ describe('Dockerfiles', () => {
     const text = dockerfile('operator.Dockerfile');
     expect(text).toMatch(/npm ci --omit=dev --ignore-scripts/);
     expect(text).toMatch(/^USER 65532:65532$/m);
-    expect(text).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "src\/cli\/main.ts"\]$/m);
+    expect(text).toMatch(
+      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "src\/cli\/main.ts"\]$/m,
+    );
     expect(text).toMatch(/^CMD \["operator"\]$/m);
   });
 
