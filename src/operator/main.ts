@@ -278,7 +278,7 @@ export class Operator {
 
     let operator: Operator | undefined;
     const resumeIfReady = () => {
-      if (!operator || !operator.#synced || !leading || operator.#stopped) return;
+      if (!operator?.#synced || !leading || operator.#stopped) return;
       for (const q of Object.values(queues)) q.resume();
     };
     const elector = opts.leaderElection
