@@ -278,7 +278,8 @@ export class Operator {
 
     let operator: Operator | undefined;
     const resumeIfReady = () => {
-      if (!operator?.#synced || !leading || operator.#stopped) return;
+      // biome-ignore lint/complexity/useOptionalChain: TypeScript forbids `?.` before a private field.
+      if (!operator || !operator.#synced || !leading || operator.#stopped) return;
       for (const q of Object.values(queues)) q.resume();
     };
     const elector = opts.leaderElection
