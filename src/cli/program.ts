@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 import { type CliIo, ExitCode, UsageError } from './io.ts';
 
 /**
@@ -37,18 +38,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
     )
+    .version(pkg.version, '-V, --version', 'print the version of kelos')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run kelos --help for usage)');
   const named = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
   for (const load of named ? [named] : Object.values(COMMANDS)) {
-    const factory = await load().catch((err: unknown) => {
-      // Commands land one by one; a command file that does not exist yet is simply absent.
-      if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes('/commands/'))
-        return undefined;
-      throw err;
-    });
-    if (factory) program.addCommand(factory(io, done).exitOverride());
+    program.addCommand((await load())(io, done).exitOverride());
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });

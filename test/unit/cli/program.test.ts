@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'vitest';
+import pkg from '../../../package.json' with { type: 'json' };
+import type { CliIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/program.ts';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd: process.cwd(),
+    isTTY: false,
+    env: {},
+    readStdin: async () => '',
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe('kelos program', () => {
+  test('--help lists every command and exits 0', async () => {
+    const { code, stdout } = await run('--help');
+    expect(code).toBe(0);
+    for (const command of ['validate', 'synth', 'check', 'crds', 'operator']) {
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+  });
+
+  test('--version prints the package version', async () => {
+    const { code, stdout } = await run('--version');
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  test('an unknown command is a usage error: exit 1 with a hint', async () => {
+    const { code, stderr } = await run('deploy');
+    expect(code).toBe(1);
+    expect(stderr).toContain("error: unknown command 'deploy'");
+    expect(stderr).toContain('(run kelos --help for usage)');
+  });
+
+  test('a missing argument is a usage error: exit 1', async () => {
+    const { code, stderr } = await run('validate');
+    expect(code).toBe(1);
+    expect(stderr).toContain("error: missing required argument 'paths'");
+  });
+});
