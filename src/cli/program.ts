@@ -44,7 +44,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .showHelpAfterError('(run kelos --help for usage)');
   const named = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
   for (const load of named ? [named] : Object.values(COMMANDS)) {
-    program.addCommand((await load())(io, done).exitOverride());
+    // addCommand does not pass the program's settings down, so each command gets them here:
+    // its usage errors and help go to `io` too.
+    const command = (await load())(io, done);
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+      .showHelpAfterError(`(run kelos ${command.name()} --help for usage)`);
+    program.addCommand(command);
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });

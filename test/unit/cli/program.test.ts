@@ -49,5 +49,6 @@ describe('kelos program', () => {
     const { code, stderr } = await run('validate');
     expect(code).toBe(1);
     expect(stderr).toContain("error: missing required argument 'paths'");
+    expect(stderr).toContain('(run kelos validate --help for usage)');
   });
 });
