@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskBudget } from '../../src/api/index.ts';
 import { offsetClock } from '../../src/operator/clock.ts';
 import { type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
 import { freshNamespace } from './helpers.ts';
-import { installCrds } from './install-crds.ts';
 import {
   budget,
   create,
@@ -13,9 +12,8 @@ import {
   podRunning,
   record,
   startOperator,
-  type TestOperator,
   task,
-  testClient,
+  useOperator,
   waitFor,
   waitForPhase,
   waitForTask,
@@ -41,19 +39,9 @@ const waitForBudget = async (
 
 describe('operator: TaskBudget admission', () => {
   let c: HttpKubeClient;
-  let op: TestOperator;
   let ns: string;
 
-  beforeAll(async () => {
-    await installCrds();
-    ns = await freshNamespace('op-budget');
-    c = await testClient();
-    op = await startOperator(ns);
-  });
-  afterAll(async () => {
-    await op?.stop();
-    c?.close();
-  });
+  useOperator('op-budget', (s) => ({ c, ns } = s));
 
   it('blocks covered Tasks once the period’s TaskRecords reach a limit, and shows the usage', async () => {
     await create(
@@ -172,24 +160,20 @@ describe('operator: TaskBudget admission', () => {
 
 describe('operator: TaskBudget period rollover', () => {
   let c: HttpKubeClient;
-  let op: TestOperator;
   let ns: string;
   // The operator’s clock runs 6 s before the next UTC midnight when it starts.
   let offset = 0;
 
-  beforeAll(async () => {
-    await installCrds();
-    ns = await freshNamespace('op-rollover');
-    c = await testClient();
-    const nextMidnight = new Date();
-    nextMidnight.setUTCHours(24, 0, 0, 0);
-    offset = nextMidnight.getTime() - 6000 - Date.now();
-    op = await startOperator(ns, { clock: offsetClock(() => offset) });
-  });
-  afterAll(async () => {
-    await op?.stop();
-    c?.close();
-  });
+  useOperator(
+    'op-rollover',
+    (s) => ({ c, ns } = s),
+    () => {
+      const nextMidnight = new Date();
+      nextMidnight.setUTCHours(24, 0, 0, 0);
+      offset = nextMidnight.getTime() - 6000 - Date.now();
+      return { clock: offsetClock(() => offset) };
+    },
+  );
 
   it('keeps a blocked Task waiting until the period rolls over, then admits it', async () => {
     const operatorNow = Date.now() + offset;
@@ -221,19 +205,9 @@ describe('operator: TaskBudget period rollover', () => {
 
 describe('operator: TaskBudget enforcement StopRunning', () => {
   let c: HttpKubeClient;
-  let op: TestOperator;
   let ns: string;
 
-  beforeAll(async () => {
-    await installCrds();
-    ns = await freshNamespace('op-stop');
-    c = await testClient();
-    op = await startOperator(ns);
-  });
-  afterAll(async () => {
-    await op?.stop();
-    c?.close();
-  });
+  useOperator('op-stop', (s) => ({ c, ns } = s));
 
   it('stops running covered Tasks once the budget is used up; Admission budgets let them finish', async () => {
     await create(

@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpKubeClient } from '../../src/operator/kube.ts';
-import { freshNamespace } from './helpers.ts';
-import { installCrds } from './install-crds.ts';
 import {
   create,
   jobArgs,
   jobNames,
   outputsMessage,
   podFinished,
-  startOperator,
   type TestOperator,
   task,
-  testClient,
+  useOperator,
   waitFor,
   waitForPhase,
   waitForTask,
@@ -23,16 +20,7 @@ describe('operator: admission gates', () => {
   let op: TestOperator;
   let ns: string;
 
-  beforeAll(async () => {
-    await installCrds();
-    ns = await freshNamespace('op-gates');
-    c = await testClient();
-    op = await startOperator(ns);
-  });
-  afterAll(async () => {
-    await op?.stop();
-    c?.close();
-  });
+  useOperator('op-gates', (s) => ({ c, op, ns } = s));
 
   it('runs a dependency chain in order and renders {{.Deps}} results into the prompt', async () => {
     await create(

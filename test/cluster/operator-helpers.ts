@@ -6,13 +6,16 @@
  *
  * @module
  */
+
+import { afterAll, beforeAll } from 'vitest';
 import type { Task, TaskBudget, TaskRecord } from '../../src/api/index.ts';
 import type { Clock } from '../../src/operator/clock.ts';
 import { type ApiObject, HttpKubeClient, Resources } from '../../src/operator/kube.ts';
 import { loadKubeconfigFile } from '../../src/operator/kubeconfig.ts';
 import { createLogger } from '../../src/operator/log.ts';
 import { Operator, type OperatorOptions } from '../../src/operator/main.ts';
-import { kubeconfigPath, waitFor } from './helpers.ts';
+import { freshNamespace, kubeconfigPath, waitFor } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
 
 export { waitFor };
 
@@ -45,6 +48,38 @@ export async function startOperator(
     ...extra,
   });
   return { operator, logs, stop: () => operator.stop() };
+}
+
+/** The client, operator and namespace of one scenario. */
+export interface OperatorScenario {
+  readonly c: HttpKubeClient;
+  readonly op: TestOperator;
+  readonly ns: string;
+}
+
+/**
+ * Registers the setup every operator scenario shares: CRDs installed, a fresh namespace, a
+ * client, and an operator watching that namespace; stopped again after the scenario.
+ * `ready` receives them once they exist (before the first test runs).
+ */
+export function useOperator(
+  prefix: string,
+  ready: (scenario: OperatorScenario) => void,
+  options: () => Partial<OperatorOptions> & { clock?: Clock } = () => ({}),
+): void {
+  let scenario: OperatorScenario | undefined;
+  beforeAll(async () => {
+    await installCrds();
+    const ns = await freshNamespace(prefix);
+    const c = await testClient();
+    const op = await startOperator(ns, options());
+    scenario = { c, op, ns };
+    ready(scenario);
+  });
+  afterAll(async () => {
+    await scenario?.op.stop();
+    scenario?.c.close();
+  });
 }
 
 /** A minimal inline Task. */

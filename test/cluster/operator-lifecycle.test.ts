@@ -1,8 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
 import { type ApiObject, type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
-import { freshNamespace } from './helpers.ts';
-import { installCrds } from './install-crds.ts';
 import {
   create,
   getTask,
@@ -10,10 +8,9 @@ import {
   outputsMessage,
   podFinished,
   podRunning,
-  startOperator,
   type TestOperator,
   task,
-  testClient,
+  useOperator,
   waitFor,
   waitForPhase,
   waitForTask,
@@ -25,16 +22,7 @@ describe('operator: Task lifecycle', () => {
   let c: HttpKubeClient;
   let op: TestOperator;
 
-  beforeAll(async () => {
-    await installCrds();
-    ns = await freshNamespace('op-life');
-    c = await testClient();
-    op = await startOperator(ns);
-  });
-  afterAll(async () => {
-    await op?.stop();
-    c?.close();
-  });
+  useOperator('op-life', (s) => ({ c, op, ns } = s));
 
   const events = async (name: string): Promise<string[]> => {
     const list = await c.list<{
