@@ -9,17 +9,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** One server as the operator describes it (see `src/operator/render/mcp.ts`). */
-export interface McpServerDocument {
-  type: string;
-  command?: string;
-  args?: string[];
-  url?: string;
-  headers?: Record<string, string>;
-  env?: Record<string, string>;
-  headersFrom?: string;
-  envFrom?: string;
-}
+// The operator writes this document; a type-only import, so the image needs no operator code.
+import type { McpServerDocument } from '../operator/render/mcp.ts';
+
+export type { McpServerDocument };
 
 /** A server with every value resolved. */
 export interface McpServer {
