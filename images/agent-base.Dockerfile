@@ -43,7 +43,7 @@ RUN groupadd --gid 61100 agent \
 # they import are copied (test/unit/agent/images.test.ts checks this list).
 COPY --chown=0:0 images/kelos-package.json /kelos/package.json
 COPY --chown=0:0 src/agent /kelos/src/agent
-COPY --chown=0:0 src/operator/outputs.ts /kelos/src/operator/outputs.ts
+COPY --chown=0:0 src/contract /kelos/src/contract
 COPY --chown=0:0 --chmod=0755 images/kelos_entrypoint.sh /kelos_entrypoint.sh
 COPY --chown=0:0 --chmod=0755 images/kelos-capture.sh /kelos/kelos-capture
 # gh that re-reads the mounted, kubelet-refreshed token on every call.

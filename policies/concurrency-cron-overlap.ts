@@ -3,10 +3,11 @@
  *
  * @packageDocumentation
  */
+
+import { formatDuration } from '../src/kube/duration.ts';
 import type { ObjectRule } from '../src/policy/rule.ts';
 import { get, num, str } from './lib/access.ts';
 import { shortestCronGap } from './lib/cron.ts';
-import { formatDuration } from './lib/duration.ts';
 import { executionOf } from './lib/worker.ts';
 
 /** Message when runs can overlap. */

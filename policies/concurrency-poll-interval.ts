@@ -3,9 +3,10 @@
  *
  * @packageDocumentation
  */
+
+import { formatDuration, parseDuration } from '../src/kube/duration.ts';
 import type { Finding, ObjectRule } from '../src/policy/rule.ts';
 import { get, ptr, str } from './lib/access.ts';
-import { formatDuration, parseDuration } from './lib/duration.ts';
 
 /** Sources that poll, each with its own `pollInterval`. */
 export const POLLING_SOURCES = ['githubIssues', 'githubPullRequests', 'jira'] as const;

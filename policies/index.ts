@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+import type { PolicyConfig } from '../src/policy/config.ts';
+import { type PolicyDocument, type PolicyReport, runPolicies } from '../src/policy/engine.ts';
 import type { PolicyRule } from '../src/policy/rule.ts';
 import { activeDeadline } from './budget-active-deadline.ts';
 import { effortAllowlist } from './budget-effort-allowlist.ts';
@@ -47,3 +49,10 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
   ttlSecondsAfterFinished,
   budgetLabels,
 ];
+
+/** Ids of the built-in rules, which a config's `rules:` section may name. */
+export const BUILTIN_RULE_IDS: readonly string[] = BUILTIN_RULES.map((r) => r.id);
+
+/** Runs the built-in rules over documents with a config: the call `kelos check` and `kelos synth` make. */
+export const checkDocuments = (documents: readonly PolicyDocument[], config: PolicyConfig): PolicyReport =>
+  runPolicies(documents, { config, rules: BUILTIN_RULES });

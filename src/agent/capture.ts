@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { OUTPUTS_END, OUTPUTS_START, TERMINATION_MESSAGE_MAX_BYTES } from '../operator/outputs.ts';
+import { OUTPUTS_END, OUTPUTS_START, TERMINATION_MESSAGE_MAX_BYTES } from '../contract/outputs.ts';
 import { createUsageAccumulator, type StreamReport, type UsageAccumulator } from './usage.ts';
 
 /** Default path of the termination message, as Kubernetes mounts it. */

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The operator writes this document; a type-only import, so the image needs no operator code.
-import type { McpServerDocument } from '../operator/render/mcp.ts';
+import type { McpServerDocument } from '../contract/mcp.ts';
 
 export type { McpServerDocument };
 

@@ -11,39 +11,9 @@ import type { TaskRecordSpec } from './task-record.ts';
 import type { TaskSpawnerSpec, TaskSpawnerStatus } from './task-spawner.ts';
 import type { WorkspaceSpec } from './workspace.ts';
 
-/** The subset of ObjectMeta Kelos reads and writes. */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-}
+export type { KubeObject, ObjectMeta, OwnerReference } from '../kube/meta.ts';
 
-/** metav1.OwnerReference. */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-/** Any Kubernetes object, as far as Kelos needs to know. */
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  [key: string]: unknown;
-}
+import type { ObjectMeta } from '../kube/meta.ts';
 
 /** A Kelos object of a given kind. */
 export interface KelosObject<K extends string, Spec, Status = never> {

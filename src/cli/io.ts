@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+import type { Command } from 'commander';
+
 /** Output streams and environment of one CLI invocation. */
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -48,3 +50,9 @@ export const processIo = (): CliIo => ({
     return Buffer.concat(chunks).toString('utf8');
   },
 });
+
+/**
+ * A command module: builds its commander `Command`. The action reports its exit code
+ * through `done` instead of exiting, so the program can run in-process.
+ */
+export type CommandFactory = (io: CliIo, done: (code: ExitCode) => void) => Command;

@@ -5,13 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
-import { type CliIo, ExitCode, UsageError } from './io.ts';
-
-/**
- * A command module: builds its commander `Command`. The action reports its exit code
- * through `done` instead of exiting, so the program can run in-process.
- */
-export type CommandFactory = (io: CliIo, done: (code: ExitCode) => void) => Command;
+import { type CliIo, type CommandFactory, ExitCode, UsageError } from './io.ts';
 
 /**
  * Command modules by name. When argv names one of them only that module is imported: the others

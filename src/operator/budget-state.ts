@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import type { TaskBudget, TaskRecord } from '../api/index.ts';
+import type { Clock } from '../kube/clock.ts';
+import type { Informer } from '../kube/informer.ts';
 import { type BudgetState, evaluateBudget } from './budget.ts';
-import type { Clock } from './clock.ts';
-import type { Informer } from './informer.ts';
 
 interface Entry {
   readonly budgetVersion: string | undefined;

@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 import type { TaskBudget, TaskRecord, TaskUsage } from '../api/index.ts';
+import { matches, parseSelector, type Selector } from '../kube/label-selector.ts';
 import {
   addQuantities,
   compareQuantities,
@@ -16,7 +17,6 @@ import {
   parseQuantity,
   type Quantity,
 } from '../validate/quantity.ts';
-import { matches, parseSelector, type Selector } from './label-selector.ts';
 
 /** A half-open interval [start, end) in epoch milliseconds. */
 export interface Period {

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { AGENT_CONTAINER_NAME, type KubeObject, type ObjectMeta, TaskPhase } from '../api/index.ts';
-import type { ApiObject } from './kube.ts';
+import type { ApiObject } from '../kube/client.ts';
 
 /** A condition of a Job. */
 export interface JobCondition {

@@ -22,21 +22,22 @@ import {
   type TaskRecord,
   type Workspace,
 } from '../api/index.ts';
+import { HttpKubeClient, WRITE_VERBS } from '../kube/client.ts';
+import { type Clock, systemClock } from '../kube/clock.ts';
+import { EventRecorder } from '../kube/events.ts';
+import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
+import { Informer } from '../kube/informer.ts';
+import type { Connection } from '../kube/kubeconfig.ts';
+import { LeaderElector } from '../kube/leader-election.ts';
+import { type Logger, silentLogger } from '../kube/log.ts';
+import { WorkQueue } from '../kube/queue.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
-import { type Clock, systemClock } from './clock.ts';
-import { EventRecorder } from './events.ts';
-import { type EndpointServer, type ReadinessCheck, serveEndpoints } from './http.ts';
-import { Informer } from './informer.ts';
-import { HttpKubeClient, Resources, WRITE_VERBS } from './kube.ts';
-import type { Connection } from './kubeconfig.ts';
-import { LeaderElector } from './leader-election.ts';
-import { type Logger, silentLogger } from './log.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { WorkQueue } from './queue.ts';
 import { addTaskIndexes, TASK_CONTROLLER, TaskReconciler, type TaskRuntime } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
+import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 
 /** Leader election settings. */
@@ -173,7 +174,10 @@ export class Operator {
     const log = opts.log ?? silentLogger;
     const workers = opts.workers ?? DEFAULT_WORKERS;
     // Every watch holds a connection; leave room for every worker plus the other controllers.
-    const client = new HttpKubeClient(opts.connection, { maxSockets: workers + 32 });
+    const client = new HttpKubeClient(opts.connection, {
+      maxSockets: workers + 32,
+      fieldManager: FIELD_MANAGER,
+    });
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
     const caches: OperatorCaches = {
@@ -226,7 +230,7 @@ export class Operator {
     });
 
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-    const events = new EventRecorder(client, clock, log, identity);
+    const events = new EventRecorder(client, clock, log, identity, REPORTING_CONTROLLER);
     const budgetStates = new BudgetStates(caches.records, clock);
     const tasks = new TaskReconciler({
       client,

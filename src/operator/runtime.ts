@@ -6,9 +6,9 @@
  * @packageDocumentation
  */
 import type { KubeObject } from '../api/index.ts';
+import { type RenderOptions, renderTaskJob } from '../render/task-job.ts';
 import { validateObject } from '../validate/index.ts';
 import type { TaskRuntime } from './reconcilers/task.ts';
-import { type RenderOptions, renderTaskJob } from './render/task-job.ts';
 
 /** The runtime the operator uses. */
 export function taskRuntime(options: RenderOptions = {}): TaskRuntime {

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { formatDuration, parseDuration } from '../../policies/lib/duration.ts';
+import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
 
 /** Per-rule settings. */

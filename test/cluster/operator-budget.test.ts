@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskBudget } from '../../src/api/index.ts';
-import { offsetClock } from '../../src/operator/clock.ts';
-import { type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
+import { offsetClock } from '../../src/kube/clock.ts';
+import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import {
   budget,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HttpKubeClient } from '../../src/operator/kube.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
 import {
   create,
   jobArgs,

@@ -2,7 +2,8 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiObject, type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import {

@@ -9,11 +9,12 @@
 
 import { afterAll, beforeAll } from 'vitest';
 import type { Task, TaskBudget, TaskRecord } from '../../src/api/index.ts';
-import type { Clock } from '../../src/operator/clock.ts';
-import { type ApiObject, HttpKubeClient, Resources } from '../../src/operator/kube.ts';
-import { loadKubeconfigFile } from '../../src/operator/kubeconfig.ts';
-import { createLogger } from '../../src/operator/log.ts';
+import { type ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import type { Clock } from '../../src/kube/clock.ts';
+import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import { createLogger } from '../../src/kube/log.ts';
 import { Operator, type OperatorOptions } from '../../src/operator/main.ts';
+import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace, kubeconfigPath, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 

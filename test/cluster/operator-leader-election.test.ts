@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpKubeClient, Resources, WRITE_VERBS } from '../../src/operator/kube.ts';
-import type { Lease } from '../../src/operator/leader-election.ts';
+import { type HttpKubeClient, WRITE_VERBS } from '../../src/kube/client.ts';
+import type { Lease } from '../../src/kube/leader-election.ts';
+import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import {

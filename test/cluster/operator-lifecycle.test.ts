@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
-import { type ApiObject, type HttpKubeClient, Resources } from '../../src/operator/kube.ts';
+import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import { Resources } from '../../src/operator/resources.ts';
 import {
   create,
   getTask,

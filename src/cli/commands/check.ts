@@ -14,11 +14,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
+import { checkRendered } from '../../compiler/policy-step.ts';
 import {
   ADMISSION_POLICY_DIR,
-  BUILTIN_RULE_IDS,
-  BUILTIN_RULES,
-  checkDocuments,
   compileAdmissionPolicies,
   formatReport,
   loadPolicyConfig,
@@ -29,11 +28,10 @@ import {
   renderAdmissionPolicies,
 } from '../../policy/index.ts';
 import { summaryLine } from '../../policy/reporters/common.ts';
-import { checkRendered } from '../../policy/synth-step.ts';
 import { hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
 import { loadManifestPaths } from '../../validate/load.ts';
+import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
-import type { CommandFactory } from '../program.ts';
 
 interface CheckFlags {
   readonly format: ReportFormat;

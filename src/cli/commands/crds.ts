@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { crdFileName, generateCrds } from '../../crd/generate.ts';
+import type { CommandFactory } from '../io.ts';
 import { ExitCode } from '../io.ts';
-import type { CommandFactory } from '../program.ts';
 
 /** YAML options that keep long descriptions on one line, so diffs stay readable. */
 const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0 } as const;

@@ -8,11 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
-import { resolveConnection } from '../../operator/kubeconfig.ts';
-import { createLogger, type LogLevel, LogLevels } from '../../operator/log.ts';
+import { resolveConnection } from '../../kube/kubeconfig.ts';
+import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
+import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
-import type { CommandFactory } from '../program.ts';
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

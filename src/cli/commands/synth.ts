@@ -16,8 +16,8 @@ import {
 } from '../../compiler/synth.ts';
 import { watchSynth } from '../../compiler/watch.ts';
 import { type Diagnostic, formatDiagnostic } from '../../validate/index.ts';
+import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
-import type { CommandFactory } from '../program.ts';
 
 interface SynthFlags {
   readonly check?: boolean;
@@ -67,7 +67,7 @@ export const selectForText = (
 export const synthPolicyStep =
   (root: string): PolicyStep =>
   async (objects) =>
-    (await import('../../policy/synth-step.ts')).synthPolicyDiagnostics(root, objects);
+    (await import('../../compiler/policy-step.ts')).synthPolicyDiagnostics(root, objects);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -13,8 +13,8 @@ import {
   sortDiagnostics,
   validateDocuments,
 } from '../../validate/index.ts';
+import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
-import type { CommandFactory } from '../program.ts';
 
 interface ValidateFlags {
   readonly format: 'text' | 'json';

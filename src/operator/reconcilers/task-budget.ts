@@ -13,13 +13,14 @@
  * @packageDocumentation
  */
 import { ConditionTypes, type TaskBudget, type TaskBudgetStatus, type TaskRecord } from '../../api/index.ts';
+import { isConflict, type KubeClient } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { Informer } from '../../kube/informer.ts';
+import { Checklist, type Logger } from '../../kube/log.ts';
+import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import { usageToStatus } from '../budget.ts';
 import type { BudgetStates } from '../budget-state.ts';
-import type { Clock } from '../clock.ts';
-import type { Informer } from '../informer.ts';
-import { isConflict, type KubeClient, Resources } from '../kube.ts';
-import { Checklist, type Logger } from '../log.ts';
-import type { ReconcileResult, WorkQueue } from '../queue.ts';
+import { Resources } from '../resources.ts';
 import { resolveCondition, setCondition, statusPatch } from '../status.ts';
 
 /** Name of this controller in logs and metrics. */

@@ -6,12 +6,13 @@
  * @packageDocumentation
  */
 import type { TaskRecord } from '../../api/index.ts';
-import type { Clock } from '../clock.ts';
-import type { EventRecorder } from '../events.ts';
-import type { Informer } from '../informer.ts';
-import { type KubeClient, Resources } from '../kube.ts';
-import type { Logger } from '../log.ts';
-import type { ReconcileResult, WorkQueue } from '../queue.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import type { Informer } from '../../kube/informer.ts';
+import type { Logger } from '../../kube/log.ts';
+import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
+import { Resources } from '../resources.ts';
 
 /** Name of this controller in logs and metrics. */
 export const TASK_RECORD_CONTROLLER = 'taskrecord';

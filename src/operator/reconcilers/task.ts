@@ -42,6 +42,23 @@ import {
   type Workspace,
 } from '../../api/index.ts';
 import { DEFAULT_TASK_RECORD_TTL_SECONDS } from '../../api/task-record.ts';
+import { parseLogOutputs, parseTerminationMessage } from '../../contract/outputs.ts';
+import {
+  ApiError,
+  type ApiObject,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  type KubeClient,
+  type ResourceType,
+} from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { EventRecorder, EventType } from '../../kube/events.ts';
+import type { Informer } from '../../kube/informer.ts';
+import { matches } from '../../kube/label-selector.ts';
+import { Checklist, type Logger } from '../../kube/log.ts';
+import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
+import { renderPrompt } from '../../template/render-prompt.ts';
 import type { Diagnostic } from '../../validate/diagnostic.ts';
 import { admit, budgetRequeueMs } from '../budget.ts';
 import type { BudgetStates } from '../budget-state.ts';
@@ -54,8 +71,6 @@ import {
   terminationMessage,
   trimJob,
 } from '../children.ts';
-import type { Clock } from '../clock.ts';
-import type { EventRecorder, EventType } from '../events.ts';
 import {
   agentConfigsOf,
   branchKey,
@@ -65,23 +80,8 @@ import {
   workspaceOf,
 } from '../gates.ts';
 import { appCredentialsOf, githubApiBaseUrl, mintInstallationToken } from '../github-app.ts';
-import type { Informer } from '../informer.ts';
-import {
-  ApiError,
-  type ApiObject,
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  KELOS_API_VERSION,
-  type KubeClient,
-  Resources,
-  type ResourceType,
-} from '../kube.ts';
-import { matches } from '../label-selector.ts';
-import { Checklist, type Logger } from '../log.ts';
 import type { OperatorMetrics } from '../metrics.ts';
-import { parseLogOutputs, parseTerminationMessage } from '../outputs.ts';
-import type { ReconcileResult, WorkQueue } from '../queue.ts';
+import { KELOS_API_VERSION, Resources } from '../resources.ts';
 import {
   type ConditionInput,
   findCondition,
@@ -89,7 +89,6 @@ import {
   setCondition,
   statusPatch,
 } from '../status.ts';
-import { renderPrompt } from '../template/render-prompt.ts';
 
 /** Name of this controller in logs and metrics. */
 export const TASK_CONTROLLER = 'task';

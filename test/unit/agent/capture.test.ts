@@ -8,7 +8,7 @@ import {
   formatTerminationMessage,
   StreamTap,
 } from '../../../src/agent/capture.ts';
-import { parseTerminationMessage, TERMINATION_MESSAGE_MAX_BYTES } from '../../../src/operator/outputs.ts';
+import { parseTerminationMessage, TERMINATION_MESSAGE_MAX_BYTES } from '../../../src/contract/outputs.ts';
 import {
   b64,
   baseEnv,

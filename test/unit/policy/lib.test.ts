@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { shortestCronGap } from '../../../policies/lib/cron.ts';
-import { formatDuration, parseDuration } from '../../../policies/lib/duration.ts';
 import { selectorKeys, selectorMatches } from '../../../policies/lib/worker.ts';
+import { formatDuration, parseDuration } from '../../../src/kube/duration.ts';
 
 describe('policy helpers', () => {
   test('parseDuration reads Go durations and bare seconds, as the spawner does', () => {

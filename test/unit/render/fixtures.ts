@@ -6,7 +6,7 @@ import type { AgentConfigSpec } from '../../../src/api/agent-config.ts';
 import type { AgentConfig, Task, Workspace } from '../../../src/api/object.ts';
 import type { TaskSpec } from '../../../src/api/task.ts';
 import type { WorkspaceSpec } from '../../../src/api/workspace.ts';
-import { type RenderInput, type RenderResult, renderTaskJob } from '../../../src/operator/render/task-job.ts';
+import { type RenderInput, type RenderResult, renderTaskJob } from '../../../src/render/task-job.ts';
 
 export const makeTask = (spec: Partial<TaskSpec> = {}, meta: Partial<Task['metadata']> = {}): Task => ({
   apiVersion: 'kelos.dev/v1alpha2',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { mergeAgentConfigs } from '../../../src/operator/render/agent-config.ts';
+import { mergeAgentConfigs } from '../../../src/render/agent-config.ts';
 import {
   resolveAgentConfigRefs,
   resolveAgentType,
@@ -9,7 +9,7 @@ import {
   resolveModel,
   resolvePodOverrides,
   resolveWorkspaceRef,
-} from '../../../src/operator/render/resolve.ts';
+} from '../../../src/render/resolve.ts';
 import { makeTask } from './fixtures.ts';
 
 describe('resolve helpers', () => {

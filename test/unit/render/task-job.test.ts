@@ -8,7 +8,7 @@ import {
   ownerRepo,
   repoHost,
   workspaceFilePathProblem,
-} from '../../../src/operator/render/task-job.ts';
+} from '../../../src/render/task-job.ts';
 import { makeAgentConfig, makeTask, makeWorkspace, render, renderOk, withWorker } from './fixtures.ts';
 
 const wsTask = (spec: Parameters<typeof withWorker>[1] = {}, worker: Parameters<typeof withWorker>[0] = {}) =>

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { asStringMap, type GoValue, renderTemplate } from '../../../src/operator/template/go-template.ts';
+import { asStringMap, type GoValue, renderTemplate } from '../../../src/template/go-template.ts';
 
 interface GoldenCase {
   name: string;

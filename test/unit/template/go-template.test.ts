@@ -6,7 +6,7 @@ import {
   referencesField,
   renderTemplate,
   TemplateError,
-} from '../../../src/operator/template/go-template.ts';
+} from '../../../src/template/go-template.ts';
 
 const errorOf = (fn: () => unknown): TemplateError => {
   try {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Task } from '../../../src/api/object.ts';
-import { promptData, renderPrompt } from '../../../src/operator/template/render-prompt.ts';
+import { promptData, renderPrompt } from '../../../src/template/render-prompt.ts';
 
 const task = (name: string, spec: Partial<Task['spec']>, status?: Task['status']): Task => ({
   apiVersion: 'kelos.dev/v1alpha2',

@@ -14,12 +14,12 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { API_VERSION, GROUP, KINDS, type ObjectMeta, VERSION } from '../api/index.ts';
 import type { Connection } from './kubeconfig.ts';
+import type { ObjectMeta } from './meta.ts';
 
 /**
  * Any object the API serves, as far as the client needs to know. Looser than `KubeObject`
- * of `src/api` (no index signature), so the typed Kelos objects fit it.
+ * (no index signature), so typed objects of any kind fit it.
  */
 export interface ApiObject {
   apiVersion?: string;
@@ -41,20 +41,8 @@ export interface ResourceType {
 export const apiVersionOf = (type: ResourceType): string =>
   type.group ? `${type.group}/${type.version}` : type.version;
 
-const kelos = (kind: string): ResourceType => {
-  const def = KINDS.find((k) => k.kind === kind);
-  if (!def) throw new Error(`kind ${kind} is not in src/api KINDS`);
-  return { group: GROUP, version: VERSION, plural: def.plural, kind, namespaced: true };
-};
-
-/** The resource types the operator reads and writes. Kelos kinds derive from `src/api`. */
-export const Resources = {
-  Task: kelos('Task'),
-  Workspace: kelos('Workspace'),
-  AgentConfig: kelos('AgentConfig'),
-  TaskSpawner: kelos('TaskSpawner'),
-  TaskBudget: kelos('TaskBudget'),
-  TaskRecord: kelos('TaskRecord'),
+/** The built-in resource types a controller commonly reads and writes. */
+export const CoreResources = {
   Job: { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true },
   Pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
@@ -63,12 +51,6 @@ export const Resources = {
   Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
   Namespace: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
 } as const satisfies Record<string, ResourceType>;
-
-/** The Kelos `apiVersion`, re-exported for owner references. */
-export const KELOS_API_VERSION = API_VERSION;
-
-/** Field manager for every write, so `kubectl` shows who owns which field. */
-export const FIELD_MANAGER = 'kelos-operator';
 
 /** Request verbs, as counted. `apply` is a server-side-apply PATCH. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'apply' | 'patch' | 'delete';
@@ -188,7 +170,7 @@ export interface KubeClient {
   ): Promise<void>;
   /** Creates an object; rejects with 409 AlreadyExists when the name is taken. */
   create<T extends ApiObject>(type: ResourceType, obj: T): Promise<T>;
-  /** Server-side apply with field manager {@link FIELD_MANAGER}. */
+  /** Server-side apply under the client's field manager. */
   apply<T extends ApiObject>(type: ResourceType, obj: T, opts?: { force?: boolean }): Promise<T>;
   /** JSON merge patch (RFC 7386), optionally on `status` and guarded by a resourceVersion. */
   mergePatch<T extends ApiObject>(
@@ -233,6 +215,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #server: URL;
   readonly #agent: http.Agent;
   readonly #transport: typeof http | typeof https;
+  readonly #fieldManager: string;
   readonly #observers: RequestObserver[] = [];
   readonly #requests: Record<Verb, number> = {
     get: 0,
@@ -248,8 +231,13 @@ export class HttpKubeClient implements KubeClient {
    * Connects to `conn`. `maxSockets` bounds concurrent requests; watches hold one socket
    * each for their lifetime, so it must exceed the number of watches.
    */
-  constructor(conn: Connection, opts: { maxSockets?: number } = {}) {
+  /**
+   * @param opts.fieldManager - names this client in `managedFields`, so `kubectl` shows who
+   *   owns which field; every write sends it.
+   */
+  constructor(conn: Connection, opts: { maxSockets?: number; fieldManager?: string } = {}) {
     this.#conn = conn;
+    this.#fieldManager = opts.fieldManager ?? 'kube-client';
     this.#server = new URL(conn.server);
     const secure = this.#server.protocol === 'https:';
     this.#transport = secure ? https : http;
@@ -295,7 +283,7 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async create<T extends ApiObject>(type: ResourceType, obj: T) {
-    const path = resourcePath(type, obj.metadata.namespace) + query({ fieldManager: FIELD_MANAGER });
+    const path = resourcePath(type, obj.metadata.namespace) + query({ fieldManager: this.#fieldManager });
     return (await this.#json('create', type, 'POST', path, obj)) as T;
   }
 
@@ -304,7 +292,7 @@ export class HttpKubeClient implements KubeClient {
     if (!name) throw new Error(`apply needs metadata.name (${type.kind})`);
     const path =
       resourcePath(type, obj.metadata.namespace, name) +
-      query({ fieldManager: FIELD_MANAGER, force: opts.force });
+      query({ fieldManager: this.#fieldManager, force: opts.force });
     return (await this.#json('apply', type, 'PATCH', path, obj, 'application/apply-patch+yaml')) as T;
   }
 
@@ -321,7 +309,7 @@ export class HttpKubeClient implements KubeClient {
       body = { ...patch, metadata: { ...metadata, resourceVersion: opts.resourceVersion } };
     }
     const sub = opts.subresource ? `/${opts.subresource}` : '';
-    const path = `${resourcePath(type, namespace, name)}${sub}${query({ fieldManager: FIELD_MANAGER })}`;
+    const path = `${resourcePath(type, namespace, name)}${sub}${query({ fieldManager: this.#fieldManager })}`;
     return (await this.#json('patch', type, 'PATCH', path, body, 'application/merge-patch+json')) as T;
   }
 
@@ -345,7 +333,7 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async getText(path: string): Promise<string> {
-    const res = await this.#send('get', Resources.Pod, 'GET', path);
+    const res = await this.#send('get', CoreResources.Pod, 'GET', path);
     return res.body;
   }
 

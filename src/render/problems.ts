@@ -3,9 +3,9 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION } from '../../api/group.ts';
-import type { ObjectMeta } from '../../api/object.ts';
-import type { Diagnostic, ResourceRef } from '../../validate/diagnostic.ts';
+import { API_VERSION } from '../api/group.ts';
+import type { ObjectMeta } from '../api/object.ts';
+import type { Diagnostic, ResourceRef } from '../validate/diagnostic.ts';
 
 /** The diagnostic `resource` of a Kelos object. */
 export const kelosResource = (kind: string, meta: ObjectMeta): ResourceRef => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/operator/clock.ts';
-import { type ReconcileResult, WorkQueue } from '../../../src/operator/queue.ts';
+import { FakeClock } from '../../../src/kube/clock.ts';
+import { type ReconcileResult, WorkQueue } from '../../../src/kube/queue.ts';
 
 /** Lets pending promise callbacks run. */
 const flush = async (): Promise<void> => {

@@ -8,7 +8,7 @@ import {
   KubeconfigError,
   loadKubeconfigFile,
   resolveConnection,
-} from '../../../src/operator/kubeconfig.ts';
+} from '../../../src/kube/kubeconfig.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
 

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { AgentConfigSpec, McpServerSpec, PluginSpec, SkillsShSpec } from '../../api/agent-config.ts';
+import type { AgentConfigSpec, McpServerSpec, PluginSpec, SkillsShSpec } from '../api/agent-config.ts';
 
 /** An entry and the AgentConfig (name and JSON pointer) it came from. */
 export type Sourced<T> = T & { readonly config: string; readonly path: string };

@@ -13,27 +13,14 @@
  *
  * @packageDocumentation
  */
-import type { McpServerSpec } from '../../api/agent-config.ts';
-import type { K8sType } from '../../api/k8s/index.ts';
-import { MCP_SECRET_ENV_PREFIX, MCP_SECRETS_DIR } from './constants.ts';
+import type { McpServerSpec } from '../api/agent-config.ts';
+import type { K8sType } from '../api/k8s/index.ts';
+import { type McpServerDocument, mcpPlaceholder } from '../contract/mcp.ts';
+import { MCP_SECRET_ENV_PREFIX, MCP_SECRETS_DIR } from '../contract/pod.ts';
 
 type EnvVar = K8sType<'EnvVar'>;
 type Volume = K8sType<'Volume'>;
 type VolumeMount = K8sType<'VolumeMount'>;
-
-/** One server as the agent image reads it from `KELOS_MCP_SERVERS`. */
-export interface McpServerDocument {
-  type: string;
-  command?: string;
-  args?: string[];
-  url?: string;
-  headers?: Record<string, string>;
-  env?: Record<string, string>;
-  /** Directory of a mounted Secret: one header per file. Wins over `headers`. */
-  headersFrom?: string;
-  /** Directory of a mounted Secret: one env var per file. Wins over `env`. */
-  envFrom?: string;
-}
 
 /** A problem found while building the document, relative to one server. */
 export interface McpProblem {
@@ -54,9 +41,6 @@ export interface McpRender {
 
 /** Names usable as a key in every agent's MCP configuration (JSON and TOML). */
 export const MCP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-/** Placeholder the document holds for a value carried by env var `name`. */
-export const mcpPlaceholder = (name: string): string => `\${${name}}`;
 
 /** Mode of mounted MCP Secret files: readable by the agent's group (fsGroup), nobody else. */
 const SECRET_FILE_MODE = 0o440;

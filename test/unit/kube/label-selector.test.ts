@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matches, parseSelector } from '../../../src/operator/label-selector.ts';
+import { matches, parseSelector } from '../../../src/kube/label-selector.ts';
 
 const parsed = (s: Parameters<typeof parseSelector>[0]) => {
   const r = parseSelector(s);

@@ -10,11 +10,12 @@
  *
  * @packageDocumentation
  */
-import type { KubeObject } from '../api/index.ts';
+
+import { CoreResources, isAlreadyExists, isConflict, type KubeClient } from './client.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { microTime } from './events.ts';
-import { isAlreadyExists, isConflict, type KubeClient, Resources } from './kube.ts';
 import { type Logger, silentLogger } from './log.ts';
+import type { KubeObject } from './meta.ts';
 
 /** A Lease as far as election needs it. */
 export interface Lease extends KubeObject {
@@ -98,7 +99,7 @@ export class LeaderElector {
       this.#leading = false;
       try {
         const now = this.#o.clock.now();
-        await this.#o.client.mergePatch(Resources.Lease, this.#o.namespace, this.#o.name, {
+        await this.#o.client.mergePatch(CoreResources.Lease, this.#o.namespace, this.#o.name, {
           spec: { holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(now) },
         });
         this.#o.log.info('Released leader Lease');
@@ -147,10 +148,10 @@ export class LeaderElector {
     const { client, namespace, name, identity, clock } = this.#o;
     const now = clock.now();
     const durationSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
-    const lease = await client.get<Lease>(Resources.Lease, namespace, name);
+    const lease = await client.get<Lease>(CoreResources.Lease, namespace, name);
     if (!lease) {
       try {
-        const created = await client.create<Lease>(Resources.Lease, {
+        const created = await client.create<Lease>(CoreResources.Lease, {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name, namespace },
@@ -185,7 +186,7 @@ export class LeaderElector {
     }
     try {
       const updated = await client.mergePatch<Lease>(
-        Resources.Lease,
+        CoreResources.Lease,
         namespace,
         name,
         { spec },

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { AgentType } from '../../api/group.ts';
+import type { AgentType } from '../api/group.ts';
 
 /** Env var per agent type for `api-key` and `oauth` credentials. */
 export const CREDENTIAL_ENV: Readonly<

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/operator/clock.ts';
-import { Informer, keyOf, splitKey } from '../../../src/operator/informer.ts';
 import {
   ApiError,
   type ApiObject,
   type KubeClient,
   type ListOptions,
   type ListPage,
-  Resources,
+  CoreResources as Resources,
   type WatchEvent,
   type WatchOptions,
-} from '../../../src/operator/kube.ts';
+} from '../../../src/kube/client.ts';
+import { FakeClock } from '../../../src/kube/clock.ts';
+import { Informer, keyOf, splitKey } from '../../../src/kube/informer.ts';
 
 interface Obj extends ApiObject {
   data?: string;

@@ -1,6 +1,6 @@
 /**
- * Kubernetes Events (events.k8s.io/v1) about Kelos objects, so `kubectl describe` and
- * `kubectl events` show what the operator did and why.
+ * Kubernetes Events (events.k8s.io/v1) about the objects a controller manages, so
+ * `kubectl describe` and `kubectl events` show what it did and why.
  *
  * Recording an Event never fails or slows a reconcile: an Event is information, not state.
  * Events are sent in the background (the worker moves on to the next key), at most
@@ -9,12 +9,10 @@
  *
  * @packageDocumentation
  */
-import type { Clock } from './clock.ts';
-import { type ApiObject, type KubeClient, Resources } from './kube.ts';
-import type { Logger } from './log.ts';
 
-/** `reportingController` of every Event we write. */
-export const REPORTING_CONTROLLER = 'kelos.dev/operator';
+import { type ApiObject, CoreResources, type KubeClient } from './client.ts';
+import type { Clock } from './clock.ts';
+import type { Logger } from './log.ts';
 
 /** Normal or Warning, as Kubernetes defines them. */
 export type EventType = 'Normal' | 'Warning';
@@ -31,13 +29,18 @@ export class EventRecorder {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #instance: string;
+  readonly #controller: string;
   #seq = 0;
   readonly #inFlight = new Set<Promise<void>>();
   /** Events dropped because too many were in flight. */
   dropped = 0;
 
-  /** @param instance - `reportingInstance`: the operator's identity (pod name or host). */
-  constructor(client: KubeClient, clock: Clock, log: Logger, instance: string) {
+  /**
+   * @param instance - `reportingInstance`: the controller's identity (pod name or host).
+   * @param controller - `reportingController`, e.g. `example.com/operator`.
+   */
+  constructor(client: KubeClient, clock: Clock, log: Logger, instance: string, controller: string) {
+    this.#controller = controller;
     this.#client = client;
     this.#clock = clock;
     this.#log = log;
@@ -80,7 +83,7 @@ export class EventRecorder {
     // Unique like client-go's `<name>.<hex nanos>`, plus a counter for Events in the same millisecond.
     const name = `${m.name}.${(now * 1000 + (this.#seq++ % 1000)).toString(16)}`;
     try {
-      await this.#client.create(Resources.Event, {
+      await this.#client.create(CoreResources.Event, {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',
         metadata: { name, namespace: m.namespace },
@@ -89,7 +92,7 @@ export class EventRecorder {
         reason,
         action,
         note: note.slice(0, 1024),
-        reportingController: REPORTING_CONTROLLER,
+        reportingController: this.#controller,
         reportingInstance: this.#instance,
         regarding: {
           apiVersion: regarding.apiVersion,

@@ -8,7 +8,7 @@ import {
   parseOutputs,
   parseTerminationMessage,
   usageFromResults,
-} from '../../../src/operator/outputs.ts';
+} from '../../../src/contract/outputs.ts';
 
 const block = (...lines: string[]): string => [OUTPUTS_START, ...lines, OUTPUTS_END].join('\n');
 

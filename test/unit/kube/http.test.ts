@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, serveEndpoints } from '../../../src/operator/http.ts';
+import { parseAddress, serveEndpoints } from '../../../src/kube/http.ts';
 import { OperatorMetrics } from '../../../src/operator/metrics.ts';
 
 describe('parseAddress', () => {

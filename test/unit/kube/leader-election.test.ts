@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/operator/clock.ts';
-import { ApiError, type KubeClient, type PatchOptions } from '../../../src/operator/kube.ts';
-import { LeaderElector, type Lease } from '../../../src/operator/leader-election.ts';
+import { ApiError, type KubeClient, type PatchOptions } from '../../../src/kube/client.ts';
+import { FakeClock } from '../../../src/kube/clock.ts';
+import { LeaderElector, type Lease } from '../../../src/kube/leader-election.ts';
 
 /** One Lease in memory, with resourceVersion checks like the API server's. */
 class LeaseStore {

@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-import { GITHUB_TOKEN_FILE } from './constants.ts';
+import { GITHUB_TOKEN_FILE } from '../contract/pod.ts';
 
 /**
  * Git credential helper that reads the token from the mounted Secret at every use, so a

@@ -15,8 +15,9 @@
  *
  * @packageDocumentation
  */
+
+import { type ApiObject, isGone, type KubeClient, type ResourceType, type WatchEvent } from './client.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
-import { type ApiObject, isGone, type KubeClient, type ResourceType, type WatchEvent } from './kube.ts';
 import { type Logger, silentLogger } from './log.ts';
 
 /** Why a handler is called. */

@@ -6,10 +6,10 @@
  */
 import { BUILTIN_RULES } from '../../policies/index.ts';
 import { groupBy } from '../../policies/lib/group.ts';
+import type { PolicyConfig } from '../policy/config.ts';
+import { type PolicyDocument, type PolicyReport, runPolicies } from '../policy/engine.ts';
+import { loadPolicyConfig } from '../policy/load-config.ts';
 import { type Diagnostic, sortDiagnostics } from '../validate/diagnostic.ts';
-import type { PolicyConfig } from './config.ts';
-import { type PolicyDocument, type PolicyReport, runPolicies } from './engine.ts';
-import { loadPolicyConfig } from './load-config.ts';
 
 /** A rendered object as synth holds it: its app, the object, its output file and its construct path. */
 export interface RenderedObject {

@@ -13,8 +13,8 @@ import {
   type PodOverrides,
   type WorkerField,
   type WorkspaceReference,
-} from '../../api/common.ts';
-import type { Task } from '../../api/object.ts';
+} from '../api/common.ts';
+import type { Task } from '../api/object.ts';
 
 /** A resolved value and the JSON pointer of the field it came from. */
 export interface Resolved<T> {

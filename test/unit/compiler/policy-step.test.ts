@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { synthPolicyDiagnostics } from '../../../src/policy/synth-step.ts';
+import { synthPolicyDiagnostics } from '../../../src/compiler/policy-step.ts';
 
 const spawner = (name: string) => ({
   apiVersion: 'kelos.dev/v1alpha2',

@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import type { PodOverrides } from '../../api/common.ts';
+import type { PodOverrides } from '../api/common.ts';
 import {
   AGENT_CONTAINER_NAME,
   AGENT_TYPES,
@@ -21,20 +21,9 @@ import {
   API_VERSION,
   Labels,
   MANAGED_BY,
-} from '../../api/group.ts';
-import type { K8sType } from '../../api/k8s/index.ts';
-import type { AgentConfig, Task, Workspace } from '../../api/object.ts';
-import type { Diagnostic } from '../../validate/diagnostic.ts';
-import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
-import {
-  type ConfigFile,
-  checkPodOverrides,
-  collectPluginFiles,
-  collectWorkspaceFiles,
-  isValidBranchName,
-  ownerRepo,
-  repoHost,
-} from './checks.ts';
+} from '../api/group.ts';
+import type { K8sType } from '../api/k8s/index.ts';
+import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import {
   ALWAYS_RESERVED_ENV,
   CONFIG_DIR,
@@ -52,7 +41,18 @@ import {
   REPO_DIR,
   Volumes,
   WORKSPACE_MOUNT_PATH,
-} from './constants.ts';
+} from '../contract/pod.ts';
+import type { Diagnostic } from '../validate/diagnostic.ts';
+import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
+import {
+  type ConfigFile,
+  checkPodOverrides,
+  collectPluginFiles,
+  collectWorkspaceFiles,
+  isValidBranchName,
+  ownerRepo,
+  repoHost,
+} from './checks.ts';
 import { credentialEnvName } from './credentials.ts';
 import { type McpRender, renderMcpServers } from './mcp.ts';
 import { kelosResource, Problems } from './problems.ts';

@@ -6,11 +6,11 @@
  *
  * @packageDocumentation
  */
-import type { PodOverrides } from '../../api/common.ts';
-import { RESERVED_CONTAINER_NAMES, RESERVED_PREFIX } from '../../api/group.ts';
-import type { Workspace } from '../../api/object.ts';
+import type { PodOverrides } from '../api/common.ts';
+import { RESERVED_CONTAINER_NAMES, RESERVED_PREFIX } from '../api/group.ts';
+import type { Workspace } from '../api/object.ts';
+import { ConfigKeys, Volumes } from '../contract/pod.ts';
 import type { MergedAgentConfig } from './agent-config.ts';
-import { ConfigKeys, Volumes } from './constants.ts';
 import { kelosResource, type Problems } from './problems.ts';
 
 /** A file carried in the Task's ConfigMap and copied to `path` by an init container. */

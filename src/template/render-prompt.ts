@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { Task } from '../../api/object.ts';
+import type { Task } from '../api/object.ts';
 import { parseTemplate, TemplateError } from './go-template.ts';
 import { asStringMap, type GoValue } from './values.ts';
 
