@@ -12,6 +12,15 @@ import { type KindDefinition, list, obj, opt, str, strList } from './schema.ts';
 export const REPO_URL_PATTERN = '^(https?://|git://|git@).*';
 
 /**
+ * Longest clone URL accepted. The API server prices a CEL rule by the longest string it may
+ * see; without a bound, the credentials rule below would exceed the CRD's cost budget.
+ */
+export const MAX_URL_LENGTH = 2048;
+
+/** Most extra remotes a Workspace may list (bounds the cost of the per-remote rules too). */
+export const MAX_REMOTES = 32;
+
+/**
  * A clone URL with user info (`https://x-access-token:ghp_…@github.com/…`): a credential in
  * the spec, readable by anyone who can read the object and copied into every Pod. Credentials
  * belong in the Secret named by `secretRef`.
@@ -35,6 +44,7 @@ export const GitRemoteSchema = obj(
     name: str('name of the git remote, for example upstream.', { minLength: 1 }),
     url: str('url of the remote repository.', {
       pattern: REPO_URL_PATTERN,
+      maxLength: MAX_URL_LENGTH,
       'x-kubernetes-validations': [repoUrlCredentialsRule('url')],
     }),
   },
@@ -58,6 +68,7 @@ export const WorkspaceSpecSchema = obj(
   {
     repo: str('repo is the clone URL of the git repository (https://, git:// or git@).', {
       pattern: REPO_URL_PATTERN,
+      maxLength: MAX_URL_LENGTH,
       'x-kubernetes-validations': [repoUrlCredentialsRule('repo')],
     }),
     ref: opt(
@@ -84,6 +95,7 @@ export const WorkspaceSpecSchema = obj(
           // never be false; a list map keyed by name makes the server enforce it.
           'x-kubernetes-list-type': 'map',
           'x-kubernetes-list-map-keys': ['name'],
+          maxItems: MAX_REMOTES,
           'x-kubernetes-validations': [
             {
               rule: "self.all(r, r.name != 'origin')",
