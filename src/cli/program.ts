@@ -3,8 +3,8 @@
  *
  * @packageDocumentation
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import pkg from '../../package.json' with { type: 'json' };
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from './io.ts';
 
 /**
@@ -20,6 +20,18 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
 };
 
 /**
+ * The version in our package.json, found through the package's self-reference: a relative path
+ * to it differs between the source tree and the built package (`lib/`), and importing it would
+ * make tsc copy package.json into `lib/`.
+ */
+const version = (): string =>
+  (
+    JSON.parse(readFileSync(new URL(import.meta.resolve('kelos-ts/package.json')), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+/**
  * Runs the CLI with `argv` (without the node and script entries) and resolves to the
  * exit code. Nothing here calls `process.exit`.
  */
@@ -32,7 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
     )
-    .version(pkg.version, '-V, --version', 'print the version of kelos')
+    .version(version(), '-V, --version', 'print the version of kelos')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run kelos --help for usage)');
