@@ -48,6 +48,12 @@ export interface PolicyConfig {
   /** GitHub logins the agents act as; spawners must exclude them as authors. */
   readonly botIdentities: readonly string[];
   /**
+   * Secrets that live outside git (sealed-secrets, external-secrets, kubectl) and are known to
+   * exist in the cluster, as `namespace/name` or `name` (any namespace). A reference to one is
+   * not reported as `ref/secret-external`; a reference to any other Secret outside the bundle is.
+   */
+  readonly externalSecrets: readonly string[];
+  /**
    * Worst-case cost of one running agent, in USD per hour, per agent type and model. The key
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
@@ -86,6 +92,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
     literalSecrets: [],
   },
   botIdentities: [],
+  externalSecrets: [],
   rates: {
     'claude-code': {
       default: 6,
@@ -117,7 +124,7 @@ export class PolicyConfigError extends Error {
 }
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-const TOP_KEYS = ['rules', 'thresholds', 'allowlists', 'botIdentities', 'rates', 'synth'];
+const TOP_KEYS = ['rules', 'thresholds', 'allowlists', 'botIdentities', 'externalSecrets', 'rates', 'synth'];
 const THRESHOLD_KEYS = ['maxConcurrency', 'maxActiveDeadlineSeconds', 'minPollInterval'];
 const ALLOWLIST_KEYS = ['models', 'efforts', 'imageRegistries', 'literalSecrets'];
 
@@ -257,6 +264,8 @@ export function parsePolicyConfig(raw: unknown, file: string, knownRules: readon
 
   const botIdentities =
     stringList('botIdentities', raw['botIdentities']) ?? DEFAULT_POLICY_CONFIG.botIdentities;
+  const externalSecrets =
+    stringList('externalSecrets', raw['externalSecrets']) ?? DEFAULT_POLICY_CONFIG.externalSecrets;
 
   const rates: Record<string, Readonly<Record<string, number>>> = { ...DEFAULT_POLICY_CONFIG.rates };
   const r = raw['rates'];
@@ -291,6 +300,7 @@ export function parsePolicyConfig(raw: unknown, file: string, knownRules: readon
     thresholds,
     allowlists: { models, efforts, imageRegistries, literalSecrets },
     botIdentities,
+    externalSecrets,
     rates,
     synth,
   };
@@ -310,6 +320,7 @@ export function policyConfigToDocument(config: PolicyConfig): Record<string, unk
     },
     allowlists: config.allowlists,
     botIdentities: config.botIdentities,
+    externalSecrets: config.externalSecrets,
     rates: config.rates,
     synth: config.synth,
   };
