@@ -3,9 +3,9 @@
  *
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from './io.ts';
+import { packageVersion } from './version.ts';
 
 /**
  * Command modules by name. When argv names one of them only that module is imported: the others
@@ -17,19 +17,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   check: async () => (await import('./commands/check.ts')).checkCommand,
   crds: async () => (await import('./commands/crds.ts')).crdsCommand,
   operator: async () => (await import('./commands/operator.ts')).operatorCommand,
+  new: async () => (await import('./commands/new.ts')).newCommand,
 };
-
-/**
- * The version in our package.json, found through the package's self-reference: a relative path
- * to it differs between the source tree and the built package (`lib/`), and importing it would
- * make tsc copy package.json into `lib/`.
- */
-const version = (): string =>
-  (
-    JSON.parse(readFileSync(new URL(import.meta.resolve('kelos-ts/package.json')), 'utf8')) as {
-      version: string;
-    }
-  ).version;
 
 /**
  * Runs the CLI with `argv` (without the node and script entries) and resolves to the
@@ -44,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
     )
-    .version(version(), '-V, --version', 'print the version of kelos')
+    .version(packageVersion(), '-V, --version', 'print the version of kelos')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run kelos --help for usage)');
