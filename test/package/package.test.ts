@@ -202,7 +202,7 @@ describe('the packed tarball, installed outside the repository', () => {
 
       const bad = await run('npx', ['kelos', 'validate', 'bad.yaml'], consumer, env);
       expect(bad.stdout).toContain(
-        'bad.yaml:10:5: error Task default/fix-flaky-test /spec/worker/modle: unknown field "spec.worker.modle"',
+        'bad.yaml:10:5: error Task fix-flaky-test /spec/worker/modle: unknown field "spec.worker.modle"',
       );
       expect(bad.code).toBe(2);
 
@@ -317,7 +317,7 @@ describe('a GitOps repository of its own', () => {
       writeFileSync(join(repo, 'dist/apps/issue-worker/kustomization.yaml'), '# edited by hand\n');
       rmSync(join(repo, 'kelos.sarif'));
       const stale = await run(join(ROOT, 'scripts/kelos-action.sh'), [], repo, env);
-      expect(stale.stdout).toContain('dist/apps/issue-worker/kustomization.yaml: changed');
+      expect(stale.stdout).toContain('dist/apps/issue-worker/kustomization.yaml: modified');
       expect(stale.code).toBe(2);
       expect(existsSync(join(repo, 'kelos.sarif'))).toBe(true);
     },
@@ -354,7 +354,7 @@ describe('a GitOps repository of its own', () => {
       await ok('git', ['add', 'deploy/task.yaml'], repo, env);
       const blocked = await run('git', ['commit', '-m', 'bad task'], repo, env);
       expect(blocked.stdout + blocked.stderr).toContain(
-        'deploy/task.yaml:10:5: error Task default/fix-flaky-test /spec/worker/modle: unknown field "spec.worker.modle"',
+        'deploy/task.yaml:10:5: error Task fix-flaky-test /spec/worker/modle: unknown field "spec.worker.modle"',
       );
       expect(blocked.code).not.toBe(0);
       expect((await run('git', ['log', '--format=%s'], repo)).stdout).toBe('hooks\n');
