@@ -33,7 +33,7 @@ const TABLE: Array<[schedule: string, expected: string[], why: string]> = [
   ['0 12 * JAN-feb sat,Sun', ['2026-01-03T12:00', '2026-01-04T12:00', '2026-01-10T12:00'], 'names, ranges of names'],
   ['30 23 31 * *', ['2026-01-31T23:30', '2026-03-31T23:30', '2026-05-31T23:30'], 'months without a 31st are skipped'],
   ['0 0 29 2 *', ['2028-02-29T00:00', '2032-02-29T00:00', '2036-02-29T00:00'], 'leap days'],
-  ['0 0 29 2 1', ['2026-01-05T00:00', '2026-01-12T00:00', '2026-01-19T00:00'], 'both restricted: OR, Mondays win'],
+  ['0 0 29 2 1', ['2026-02-02T00:00', '2026-02-09T00:00', '2026-02-16T00:00'], 'both restricted: OR (Mondays of February)'],
   ['@weekly', ['2026-01-04T00:00', '2026-01-11T00:00', '2026-01-18T00:00'], 'descriptor: Sundays'],
   ['@monthly', ['2026-02-01T00:00', '2026-03-01T00:00', '2026-04-01T00:00'], 'descriptor'],
   ['@every 90m', ['2026-01-01T01:30', '2026-01-01T03:00', '2026-01-01T04:30'], 'constant delay'],
