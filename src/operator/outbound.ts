@@ -55,6 +55,11 @@ export interface OutboundOptions {
 export interface OutboundInit extends RequestInit {
   /** Timeout of this call in ms. */
   readonly timeoutMs?: number;
+  /**
+   * Allow plain `http:` for this call (a context source's `allowInsecure`). Host and address
+   * rules still apply.
+   */
+  readonly allowInsecure?: boolean;
 }
 
 /** A fetch that only reaches what the admin allowed. */
@@ -114,9 +119,9 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
   const doFetch = options.fetch ?? globalThis.fetch;
   const maxRedirects = options.maxRedirects ?? 5;
 
-  const check = async (url: URL): Promise<void> => {
+  const check = async (url: URL, insecure: boolean): Promise<void> => {
     const where = url.toString();
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowInsecure)) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (options.allowInsecure || insecure))) {
       throw new OutboundRefusedError(where, `scheme ${url.protocol} is not allowed`);
     }
     if (url.username || url.password) throw new OutboundRefusedError(where, 'credentials in the URL');
@@ -137,13 +142,13 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
   };
 
   return async (input, init = {}) => {
-    const { timeoutMs, signal, ...rest } = init;
+    const { timeoutMs, signal, allowInsecure, ...rest } = init;
     const timeout = AbortSignal.timeout(timeoutMs ?? options.timeoutMs ?? 10_000);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let url = new URL(input);
     let request: RequestInit = { ...rest, signal: combined, redirect: 'manual' };
     for (let hop = 0; ; hop++) {
-      await check(url);
+      await check(url, allowInsecure ?? false);
       const res = await doFetch(url, request);
       const location = res.headers.get('location');
       if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;

@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import { Annotations } from '../../api/group.ts';
 import { ownerRepo, repoHost } from '../../render/task-job.ts';
+import { SourceAnnotations } from './annotations.ts';
 import type { CommandSource } from './comment-policy.ts';
 import { apiBaseUrlFor, type GitHubClient } from './github-client.ts';
 
@@ -132,15 +132,6 @@ export class ItemMemo<T> {
     this.seen = new Map();
   }
 }
-
-/** Spawned-Task annotations that say where an item came from (upstream's keys). */
-export const SourceAnnotations = {
-  Kind: Annotations.SourceKind,
-  Number: Annotations.SourceNumber,
-  Owner: 'kelos.dev/source-owner',
-  Repo: 'kelos.dev/source-repo',
-  Sha: 'kelos.dev/source-sha',
-} as const;
 
 /** The source annotations of a GitHub item. */
 export const githubAnnotations = (
