@@ -71,14 +71,16 @@ const upstreamPoll = async (): Promise<void> => {
     return { data: (await res.json()) as Array<{ number: number }>, next: nextLink(res.headers.get('link')) };
   };
   const issues: Array<{ number: number }> = [];
-  let next: string | undefined = `${gh.baseUrl}/repos/acme/widgets/issues?state=open&labels=needs-implementation&per_page=100`;
+  let next: string | undefined =
+    `${gh.baseUrl}/repos/acme/widgets/issues?state=open&labels=needs-implementation&per_page=100`;
   for (let p = 0; p < 10 && next; p++) {
     const page = await get(next);
     issues.push(...page.data);
     next = page.next;
   }
   for (const issue of issues) {
-    let c: string | undefined = `${gh.baseUrl}/repos/acme/widgets/issues/${issue.number}/comments?per_page=100`;
+    let c: string | undefined =
+      `${gh.baseUrl}/repos/acme/widgets/issues/${issue.number}/comments?per_page=100`;
     for (let p = 0; p < 10 && c; p++) c = (await get(c)).next;
   }
 };
@@ -111,7 +113,8 @@ const row = (label: string, f: PollFigures): [string, string] => [
   label,
   `${f.total} requests (${f.notModified} × 304), ${f.charged} charged to the rate limit, ${f.perItem} per-item, ${formatMillis(f.millis)}`,
 ];
-const ratio = (a: number, b: number) => (a === 0 ? `0 vs ${b}` : `${(b / a).toFixed(1)}x fewer (${a} vs ${b})`);
+const ratio = (a: number, b: number) =>
+  a === 0 ? `0 vs ${b}` : `${(b / a).toFixed(1)}x fewer (${a} vs ${b})`;
 
 printTitle(`GitHub issues poll, ${ISSUES} open issues with one comment each`);
 printRows([

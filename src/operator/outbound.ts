@@ -161,10 +161,9 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
       const headers = new Headers(request.headers);
       if (next.origin !== url.origin) headers.delete('authorization');
       // 303, and 301/302 after a POST, become a GET without a body, as browsers do.
-      const toGet = res.status === 303 || ((res.status === 301 || res.status === 302) && request.method === 'POST');
-      request = toGet
-        ? { ...request, method: 'GET', body: null, headers }
-        : { ...request, headers };
+      const toGet =
+        res.status === 303 || ((res.status === 301 || res.status === 302) && request.method === 'POST');
+      request = toGet ? { ...request, method: 'GET', body: null, headers } : { ...request, headers };
       url = next;
     }
   };

@@ -33,8 +33,22 @@ interface Item {
   updated_at: string;
   pull?: { draft: boolean; headRef: string; headSha: string };
   comments: Array<{ id: number; user: string; body: string; created_at: string }>;
-  reviews: Array<{ id: number; user: string; state: string; commit_id: string; submitted_at: string; body: string }>;
-  reviewComments: Array<{ id: number; user: string; body: string; created_at: string; commit_id: string; path: string }>;
+  reviews: Array<{
+    id: number;
+    user: string;
+    state: string;
+    commit_id: string;
+    submitted_at: string;
+    body: string;
+  }>;
+  reviewComments: Array<{
+    id: number;
+    user: string;
+    body: string;
+    created_at: string;
+    commit_id: string;
+    path: string;
+  }>;
   files: string[];
 }
 
@@ -144,7 +158,10 @@ export class FakeGitHub {
   }
 
   /** Changes an issue; its `updated_at` moves. */
-  update(n: number, change: Partial<Pick<Item, 'title' | 'body' | 'labels' | 'state'>> & { headSha?: string }): void {
+  update(
+    n: number,
+    change: Partial<Pick<Item, 'title' | 'body' | 'labels' | 'state'>> & { headSha?: string },
+  ): void {
     const it = this.item(n);
     const { headSha, ...fields } = change;
     Object.assign(it, fields);
@@ -161,10 +178,22 @@ export class FakeGitHub {
   }
 
   /** Adds a review on the pull request's head (or `commit`). */
-  review(n: number, user: string, state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED', commit?: string): void {
+  review(
+    n: number,
+    user: string,
+    state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED',
+    commit?: string,
+  ): void {
     const it = this.item(n);
     const t = this.tick();
-    it.reviews.push({ id: this.nextId++, user, state, commit_id: commit ?? it.pull!.headSha, submitted_at: t, body: '' });
+    it.reviews.push({
+      id: this.nextId++,
+      user,
+      state,
+      commit_id: commit ?? it.pull!.headSha,
+      submitted_at: t,
+      body: '',
+    });
     it.updated_at = t;
   }
 
@@ -172,7 +201,14 @@ export class FakeGitHub {
   reviewComment(n: number, user: string, path: string, body: string): void {
     const it = this.item(n);
     const t = this.tick();
-    it.reviewComments.push({ id: this.nextId++, user, body, created_at: t, commit_id: it.pull!.headSha, path });
+    it.reviewComments.push({
+      id: this.nextId++,
+      user,
+      body,
+      created_at: t,
+      commit_id: it.pull!.headSha,
+      path,
+    });
     it.updated_at = t;
   }
 
@@ -232,7 +268,12 @@ export class FakeGitHub {
     if (refusal) {
       return send(
         refusal.status,
-        { message: refusal.retryAfter !== undefined ? 'You have exceeded a secondary rate limit.' : 'API rate limit exceeded' },
+        {
+          message:
+            refusal.retryAfter !== undefined
+              ? 'You have exceeded a secondary rate limit.'
+              : 'API rate limit exceeded',
+        },
         {
           ...(refusal.retryAfter !== undefined ? { 'retry-after': String(refusal.retryAfter) } : {}),
           'x-ratelimit-limit': '5000',
@@ -242,7 +283,11 @@ export class FakeGitHub {
       );
     }
     const auth = req.headers.authorization ?? '';
-    if (this.tokens.size > 0 && !path.startsWith('/app/') && !this.tokens.has(auth.replace(/^(token|Bearer) /, ''))) {
+    if (
+      this.tokens.size > 0 &&
+      !path.startsWith('/app/') &&
+      !this.tokens.has(auth.replace(/^(token|Bearer) /, ''))
+    ) {
       return send(401, { message: 'Bad credentials' });
     }
     const body = method === 'GET' ? undefined : await readBody(req);
@@ -264,7 +309,10 @@ export class FakeGitHub {
       }
     }
     const text = JSON.stringify(data);
-    const etag = `W/"${createHash('sha1').update(text).update(headers.link ?? '').digest('hex')}"`;
+    const etag = `W/"${createHash('sha1')
+      .update(text)
+      .update(headers.link ?? '')
+      .digest('hex')}"`;
     const rate = { 'x-ratelimit-limit': '5000', 'x-ratelimit-reset': resetAt };
     if (req.headers['if-none-match'] === etag) {
       return send(304, undefined, { etag, ...rate, 'x-ratelimit-remaining': String(this.remaining) });
@@ -288,13 +336,18 @@ export class FakeGitHub {
     body: Record<string, unknown> | undefined,
   ): { data: unknown; status?: number } | undefined {
     const repo = `/repos/${this.owner}/${this.repo}`;
-    let m: RegExpExecArray | null;
-    if (method === 'POST' && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
+    let m: RegExpExecArray = [] as unknown as RegExpExecArray;
+    const at = (re: RegExp, text: string): boolean => {
+      const found = re.exec(text);
+      if (found) m = found;
+      return found !== null;
+    };
+    if (method === 'POST' && at(/^\/app\/installations\/(\d+)\/access_tokens$/, path)) {
       const token = `ghs_fake_${m[1]}_${this.nextId++}`;
       this.tokens.add(token);
       return { status: 201, data: { token, expires_at: iso(Date.now() + 3600_000) } };
     }
-    if ((m = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
+    if (at(/^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/, path)) {
       const members = this.teams.get(`${m[1]}/${m[2]}`);
       return members?.has(m[3]!) ? { data: { state: 'active', role: 'member' } } : undefined;
     }
@@ -302,7 +355,10 @@ export class FakeGitHub {
     const rest = path.slice(repo.length);
     if (method === 'GET' && rest === '/issues') {
       const state = q.get('state') ?? 'open';
-      const labels = (q.get('labels') ?? '').split(',').filter(Boolean).map((l) => l.toLowerCase());
+      const labels = (q.get('labels') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((l) => l.toLowerCase());
       const assignee = q.get('assignee');
       const creator = q.get('creator');
       const list = [...this.items.values()]
@@ -311,7 +367,11 @@ export class FakeGitHub {
         .filter(
           (it) =>
             !assignee ||
-            (assignee === '*' ? it.assignees.length > 0 : assignee === 'none' ? it.assignees.length === 0 : it.assignees.includes(assignee)),
+            (assignee === '*'
+              ? it.assignees.length > 0
+              : assignee === 'none'
+                ? it.assignees.length === 0
+                : it.assignees.includes(assignee)),
         )
         .filter((it) => !creator || it.user === creator)
         .sort((a, b) => b.number - a.number);
@@ -324,20 +384,25 @@ export class FakeGitHub {
         .sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.number - a.number);
       return { data: list.map((it) => this.pullJson(it)) };
     }
-    if ((m = /^\/issues\/(\d+)\/comments$/.exec(rest))) {
+    if (at(/^\/issues\/(\d+)\/comments$/, rest)) {
       const it = this.items.get(Number(m[1]));
       if (!it) return undefined;
       if (method === 'POST') {
-        const c = { id: this.nextId++, user: 'kelos-bot', body: String(body?.body ?? ''), created_at: this.tick() };
+        const c = {
+          id: this.nextId++,
+          user: 'kelos-bot',
+          body: String(body?.body ?? ''),
+          created_at: this.tick(),
+        };
         it.comments.push(c);
         it.updated_at = c.created_at;
         return { status: 201, data: commentJson(c) };
       }
       return { data: it.comments.map(commentJson) };
     }
-    if (method === 'PATCH' && (m = /^\/issues\/comments\/(\d+)$/.exec(rest))) {
+    if (method === 'PATCH' && at(/^\/issues\/comments\/(\d+)$/, rest)) {
       for (const it of this.items.values()) {
-        const c = it.comments.find((x) => x.id === Number(m![1]));
+        const c = it.comments.find((x) => x.id === Number(m[1]));
         if (c) {
           c.body = String(body?.body ?? c.body);
           it.updated_at = this.tick();
@@ -346,7 +411,7 @@ export class FakeGitHub {
       }
       return undefined;
     }
-    if ((m = /^\/pulls\/(\d+)\/(reviews|comments|files)$/.exec(rest))) {
+    if (at(/^\/pulls\/(\d+)\/(reviews|comments|files)$/, rest)) {
       const it = this.items.get(Number(m[1]));
       if (!it?.pull) return undefined;
       if (m[2] === 'files') return { data: it.files.map((filename) => ({ filename })) };
@@ -355,7 +420,7 @@ export class FakeGitHub {
       }
       return { data: it.reviewComments.map(({ user, ...c }) => ({ ...c, user: { login: user } })) };
     }
-    if ((m = /^\/collaborators\/([^/]+)\/permission$/.exec(rest))) {
+    if (at(/^\/collaborators\/([^/]+)\/permission$/, rest)) {
       const p = this.permissions.get(m[1]!);
       if (!p) return undefined;
       const legacy = p === 'maintain' ? 'write' : p === 'triage' ? 'read' : p;
@@ -366,7 +431,7 @@ export class FakeGitHub {
       this.checkRuns.set(id, { id, ...body });
       return { status: 201, data: { id, ...body } };
     }
-    if (method === 'PATCH' && (m = /^\/check-runs\/(\d+)$/.exec(rest))) {
+    if (method === 'PATCH' && at(/^\/check-runs\/(\d+)$/, rest)) {
       const run = this.checkRuns.get(Number(m[1]));
       if (!run) return undefined;
       Object.assign(run, body);

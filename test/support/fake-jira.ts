@@ -59,7 +59,9 @@ export class FakeJira {
       const fields = (url.searchParams.get('fields') ?? '').split(',');
       const matching = f.issues.filter((i) => i.key.startsWith(`${project}-`));
       const size = Math.min(Number(url.searchParams.get('maxResults') ?? 50), f.pageSize);
-      const start = cloud ? Number(url.searchParams.get('nextPageToken') ?? 0) : Number(url.searchParams.get('startAt') ?? 0);
+      const start = cloud
+        ? Number(url.searchParams.get('nextPageToken') ?? 0)
+        : Number(url.searchParams.get('startAt') ?? 0);
       const page = matching.slice(start, start + size).map((i) => ({
         key: i.key,
         fields: {
@@ -72,7 +74,11 @@ export class FakeJira {
       }));
       const end = start + page.length;
       if (cloud) {
-        return send(200, { issues: page, isLast: end >= matching.length, ...(end < matching.length ? { nextPageToken: String(end) } : {}) });
+        return send(200, {
+          issues: page,
+          isLast: end >= matching.length,
+          ...(end < matching.length ? { nextPageToken: String(end) } : {}),
+        });
       }
       return send(200, { issues: page, startAt: start, maxResults: size, total: matching.length });
     });

@@ -73,7 +73,9 @@ export const commandsOf = (policy: CommentPolicy, sources: readonly CommandSourc
       found.push({ kind: 'trigger', source, order });
     }
   });
-  return found.sort((a, b) => b.source.createdAt.getTime() - a.source.createdAt.getTime() || b.order - a.order);
+  return found.sort(
+    (a, b) => b.source.createdAt.getTime() - a.source.createdAt.getTime() || b.order - a.order,
+  );
 };
 
 /**

@@ -109,7 +109,8 @@ export async function fetchContext(
     else if ((s.failurePolicy ?? 'Fail') === 'Ignore') context[s.name] = '';
     else {
       const e = r.reason as Error;
-      const why = e?.name === 'TimeoutError' ? `timed out after ${s.http?.timeoutSeconds ?? 10}s` : e?.message;
+      const why =
+        e?.name === 'TimeoutError' ? `timed out after ${s.http?.timeoutSeconds ?? 10}s` : e?.message;
       return { ok: false, error: `contextSources ${s.name}: ${why}` };
     }
   }

@@ -104,9 +104,12 @@ const parseField = (schedule: string, text: string, b: Bounds): { values: Set<nu
       step = Number(stepText);
       if (step > 1) isStar = false;
     }
-    if (lo < b.min) throw new CronSyntaxError(schedule, `beginning of range (${lo}) below minimum (${b.min}): ${part}`);
-    if (hi > b.max) throw new CronSyntaxError(schedule, `end of range (${hi}) above maximum (${b.max}): ${part}`);
-    if (lo > hi) throw new CronSyntaxError(schedule, `beginning of range (${lo}) beyond end of range (${hi}): ${part}`);
+    if (lo < b.min)
+      throw new CronSyntaxError(schedule, `beginning of range (${lo}) below minimum (${b.min}): ${part}`);
+    if (hi > b.max)
+      throw new CronSyntaxError(schedule, `end of range (${hi}) above maximum (${b.max}): ${part}`);
+    if (lo > hi)
+      throw new CronSyntaxError(schedule, `beginning of range (${lo}) beyond end of range (${hi}): ${part}`);
     for (let v = lo; v <= hi; v += step) values.add(v);
     star ||= isStar;
   }
@@ -122,7 +125,10 @@ export function parseCronSchedule(schedule: string): CronSchedule {
   const tz = /^(?:CRON_TZ|TZ)=(\S+)\s+/.exec(text);
   if (tz) {
     if (tz[1] !== 'UTC' && tz[1] !== 'Etc/UTC') {
-      throw new CronSyntaxError(schedule, `time zone ${tz[1]} is not supported; schedules are evaluated in UTC`);
+      throw new CronSyntaxError(
+        schedule,
+        `time zone ${tz[1]} is not supported; schedules are evaluated in UTC`,
+      );
     }
     text = text.slice(tz[0].length).trim();
   }
@@ -141,7 +147,8 @@ export function parseCronSchedule(schedule: string): CronSchedule {
     text = expanded;
   }
   const fields = text.split(/\s+/);
-  if (fields.length !== 5) throw new CronSyntaxError(schedule, `expected exactly 5 fields, found ${fields.length}: ${text}`);
+  if (fields.length !== 5)
+    throw new CronSyntaxError(schedule, `expected exactly 5 fields, found ${fields.length}: ${text}`);
   const [minute, hour, dom, month, dow] = fields.map((f, i) => parseField(schedule, f, FIELDS[i]!)) as [
     ReturnType<typeof parseField>,
     ReturnType<typeof parseField>,

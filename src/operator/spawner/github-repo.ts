@@ -31,10 +31,14 @@ export const resolveRepo = (
 ): GitHubRepo | { error: string } => {
   const raw = sourceRepo?.trim() || workspaceRepoUrl?.trim() || '';
   const isSlug = /^[^/:@\s]+\/[^/:@\s]+$/.test(raw);
-  const host = isSlug ? (workspaceRepoUrl ? repoHost(workspaceRepoUrl) : undefined) ?? 'github.com' : repoHost(raw);
+  const host = isSlug
+    ? ((workspaceRepoUrl ? repoHost(workspaceRepoUrl) : undefined) ?? 'github.com')
+    : repoHost(raw);
   const slug = isSlug ? raw.replace(/\.git$/, '') : ownerRepo(raw);
   if (!host || !slug) {
-    return { error: `cannot tell the GitHub repository from ${JSON.stringify(raw)}; expected owner/repo or a clone URL` };
+    return {
+      error: `cannot tell the GitHub repository from ${JSON.stringify(raw)}; expected owner/repo or a clone URL`,
+    };
   }
   const [owner, repo] = slug.split('/') as [string, string];
   return { host, owner, repo, apiBaseUrl: (apiUrlOverride ?? apiBaseUrlFor(host)).replace(/\/+$/, '') };
@@ -93,7 +97,11 @@ export const commandSources = (
   comments: readonly GitHubComment[],
 ): CommandSource[] => [
   { author, body, createdAt: new Date(createdAt) },
-  ...comments.map((c) => ({ author: c.user?.login ?? '', body: c.body ?? '', createdAt: new Date(c.created_at) })),
+  ...comments.map((c) => ({
+    author: c.user?.login ?? '',
+    body: c.body ?? '',
+    createdAt: new Date(c.created_at),
+  })),
 ];
 
 /** Reads every page of an item's conversation comments (conditionally). */

@@ -24,9 +24,10 @@
  *
  * @packageDocumentation
  */
-import { isTerminalPhase, TaskPhase } from '../../api/task.ts';
+
 import { Labels } from '../../api/group.ts';
 import type { Task, TaskSpawner } from '../../api/object.ts';
+import { isTerminalPhase, TaskPhase } from '../../api/task.ts';
 import { taskName } from './task-build.ts';
 import type { WorkItem } from './work-item.ts';
 
@@ -87,7 +88,10 @@ export const defaultQueueLimit = (spawner: TaskSpawner): number => {
 export const belongsTo = (task: Task, spawner: TaskSpawner): boolean => {
   const owner = task.metadata.ownerReferences?.find((r) => r.controller);
   if (owner) return owner.kind === 'TaskSpawner' && owner.uid === spawner.metadata.uid;
-  return (task.metadata.ownerReferences ?? []).length === 0 && task.metadata.labels?.[Labels.TaskSpawner] === spawner.metadata.name;
+  return (
+    (task.metadata.ownerReferences ?? []).length === 0 &&
+    task.metadata.labels?.[Labels.TaskSpawner] === spawner.metadata.name
+  );
 };
 
 /** Whether a not-finished Task has been admitted (has, or is about to get, a Job). */
@@ -95,14 +99,20 @@ export const isAdmitted = (task: Task): boolean =>
   task.status?.phase === TaskPhase.Pending || task.status?.phase === TaskPhase.Running;
 
 /** Items in pick-up order: by the first matching `priorityLabels` entry, stable otherwise. */
-export const byPriority = (items: readonly WorkItem[], priorityLabels: readonly string[] | undefined): WorkItem[] => {
+export const byPriority = (
+  items: readonly WorkItem[],
+  priorityLabels: readonly string[] | undefined,
+): WorkItem[] => {
   if (!priorityLabels?.length) return [...items];
   const rank = (item: WorkItem) => {
     const labels = new Set(item.labels.map((l) => l.toLowerCase()));
     const i = priorityLabels.findIndex((p) => labels.has(p.toLowerCase()));
     return i < 0 ? priorityLabels.length : i;
   };
-  return items.map((item, i) => ({ item, i, r: rank(item) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.item);
+  return items
+    .map((item, i) => ({ item, i, r: rank(item) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.item);
 };
 
 const priorityLabelsOf = (spawner: TaskSpawner): readonly string[] | undefined =>

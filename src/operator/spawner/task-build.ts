@@ -26,7 +26,9 @@ export const MAX_TASK_NAME = 63;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Either a value or what went wrong, naming the field. */
-export type Built<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Built<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: string };
 
 const sanitize = (raw: string): string => raw.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
 
@@ -60,7 +62,8 @@ export const taskName = (spawner: TaskSpawner, item: WorkItem): Built<string> =>
           error: `spec.taskTemplate.nameTemplate: rendered "${out}" gives ${JSON.stringify(name)}, which is not a DNS-1123 name`,
         };
   } catch (e) {
-    if (e instanceof TemplateError) return { ok: false, error: `spec.taskTemplate.nameTemplate: ${e.message}` };
+    if (e instanceof TemplateError)
+      return { ok: false, error: `spec.taskTemplate.nameTemplate: ${e.message}` };
     throw e;
   }
 };
@@ -95,7 +98,10 @@ const renderMap = (
   vars: ReturnType<typeof templateVars>,
 ): Record<string, string> =>
   Object.fromEntries(
-    Object.entries(map ?? {}).map(([k, v]) => [k, render(`${field}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, v, vars)]),
+    Object.entries(map ?? {}).map(([k, v]) => [
+      k,
+      render(`${field}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, v, vars),
+    ]),
   );
 
 /** The reporting annotations of a GitHub source's `reporting`. */

@@ -127,7 +127,9 @@ export const aggregateReviewState = (
       ? 'APPROVED'
       : undefined;
   if (!pick) return { state: '' };
-  const times = states.filter((r) => r.state === pick && r.submitted_at).map((r) => Date.parse(r.submitted_at!));
+  const times = states
+    .filter((r) => r.state === pick && r.submitted_at)
+    .map((r) => Date.parse(r.submitted_at!));
   return {
     state: pick === 'APPROVED' ? 'approved' : 'changes_requested',
     latest: times.length ? new Date(Math.max(...times)) : undefined,
@@ -173,7 +175,9 @@ export class GitHubPullRequestsSource {
             )
           : { accepted: true, triggerTime: undefined };
         if (!decision.accepted) continue;
-        const onHead = d.reviewComments.filter((c) => c.commit_id === undefined || c.commit_id === pr.head.sha);
+        const onHead = d.reviewComments.filter(
+          (c) => c.commit_id === undefined || c.commit_id === pr.head.sha,
+        );
         items.push({
           id: String(pr.number),
           number: pr.number,
@@ -185,7 +189,9 @@ export class GitHubPullRequestsSource {
           kind: 'PR',
           branch: pr.head.ref,
           reviewState: review.state,
-          reviewComments: joinComments(onHead.map((c) => (c.path ? `${c.path}: ${c.body ?? ''}` : (c.body ?? '')))),
+          reviewComments: joinComments(
+            onHead.map((c) => (c.path ? `${c.path}: ${c.body ?? ''}` : (c.body ?? ''))),
+          ),
           // A qualifying review is a trigger too, when the spawner filters on review state.
           triggerTime: laterOf(decision.triggerTime, wantState !== 'any' ? review.latest : undefined),
           annotations: githubAnnotations(repo, 'pull-request', pr.number, pr.head.sha),

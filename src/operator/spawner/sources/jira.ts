@@ -109,10 +109,16 @@ export class JiraSource {
     const calls: CallCounts = {};
     try {
       const issues = await this.search(calls);
-      return { kind: 'items', items: issues.items.map((i) => jiraItem(this.spec.baseUrl, i)), complete: issues.complete, calls };
+      return {
+        kind: 'items',
+        items: issues.items.map((i) => jiraItem(this.spec.baseUrl, i)),
+        complete: issues.complete,
+        calls,
+      };
     } catch (e) {
       if (e instanceof JiraHttpError) return { kind: 'error', message: e.message, status: e.status, calls };
-      if (e instanceof RateLimited) return { kind: 'rate-limited', scope: 'secondary', retryAt: e.retryAt, message: e.message, calls };
+      if (e instanceof RateLimited)
+        return { kind: 'rate-limited', scope: 'secondary', retryAt: e.retryAt, message: e.message, calls };
       return discoveryFailure(e, calls);
     }
   }

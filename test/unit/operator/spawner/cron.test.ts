@@ -25,15 +25,31 @@ const next3 = (schedule: string, from: string): string[] => {
 const TABLE: Array<[schedule: string, expected: string[], why: string]> = [
   ['0 9 * * 1', ['2026-01-05T09:00', '2026-01-12T09:00', '2026-01-19T09:00'], 'Mondays (dom star: AND)'],
   ['0 0 13 * 5', ['2026-01-02T00:00', '2026-01-09T00:00', '2026-01-13T00:00'], 'Friday OR the 13th'],
-  ['0 0 */1 * 5', ['2026-01-02T00:00', '2026-01-09T00:00', '2026-01-16T00:00'], '*/1 is still a star: Fridays only'],
+  [
+    '0 0 */1 * 5',
+    ['2026-01-02T00:00', '2026-01-09T00:00', '2026-01-16T00:00'],
+    '*/1 is still a star: Fridays only',
+  ],
   ['0 0 ? * 1', ['2026-01-05T00:00', '2026-01-12T00:00', '2026-01-19T00:00'], '? is a star'],
   ['0 0 1 * */2', ['2026-01-03T00:00', '2026-01-04T00:00', '2026-01-06T00:00'], '*/2 is not a star: OR'],
   ['0 0 1-7 * MON', ['2026-01-02T00:00', '2026-01-03T00:00', '2026-01-04T00:00'], 'first week OR Mondays'],
   ['5/20 * * * *', ['2026-01-01T00:05', '2026-01-01T00:25', '2026-01-01T00:45'], 'N/step means N-max/step'],
-  ['0 12 * JAN-feb sat,Sun', ['2026-01-03T12:00', '2026-01-04T12:00', '2026-01-10T12:00'], 'names, ranges of names'],
-  ['30 23 31 * *', ['2026-01-31T23:30', '2026-03-31T23:30', '2026-05-31T23:30'], 'months without a 31st are skipped'],
+  [
+    '0 12 * JAN-feb sat,Sun',
+    ['2026-01-03T12:00', '2026-01-04T12:00', '2026-01-10T12:00'],
+    'names, ranges of names',
+  ],
+  [
+    '30 23 31 * *',
+    ['2026-01-31T23:30', '2026-03-31T23:30', '2026-05-31T23:30'],
+    'months without a 31st are skipped',
+  ],
   ['0 0 29 2 *', ['2028-02-29T00:00', '2032-02-29T00:00', '2036-02-29T00:00'], 'leap days'],
-  ['0 0 29 2 1', ['2026-02-02T00:00', '2026-02-09T00:00', '2026-02-16T00:00'], 'both restricted: OR (Mondays of February)'],
+  [
+    '0 0 29 2 1',
+    ['2026-02-02T00:00', '2026-02-09T00:00', '2026-02-16T00:00'],
+    'both restricted: OR (Mondays of February)',
+  ],
   ['@weekly', ['2026-01-04T00:00', '2026-01-11T00:00', '2026-01-18T00:00'], 'descriptor: Sundays'],
   ['@monthly', ['2026-02-01T00:00', '2026-03-01T00:00', '2026-04-01T00:00'], 'descriptor'],
   ['@every 90m', ['2026-01-01T01:30', '2026-01-01T03:00', '2026-01-01T04:30'], 'constant delay'],
@@ -79,7 +95,12 @@ describe('cron catch-up', () => {
   test('ticks in (watermark, now] become items with upstream IDs and variables', () => {
     const r = dueTicks('0 * * * *', watermark, new Date('2026-01-01T03:00:00Z'));
     expect(r.items.map((i) => i.id)).toEqual(['20260101-0100', '20260101-0200', '20260101-0300']);
-    expect(r.items[0]).toMatchObject({ title: '2026-01-01T01:00:00Z', number: 0, kind: 'Issue', schedule: '0 * * * *' });
+    expect(r.items[0]).toMatchObject({
+      title: '2026-01-01T01:00:00Z',
+      number: 0,
+      kind: 'Issue',
+      schedule: '0 * * * *',
+    });
     expect(r.dropped).toBe(0);
     expect(r.watermark.toISOString()).toBe('2026-01-01T03:00:00.000Z');
   });
@@ -98,7 +119,9 @@ describe('cron catch-up', () => {
     const second = dueTicks('*/15 * * * *', first.watermark, new Date('2026-01-01T01:00:00Z'));
     expect(second.items.map((i) => i.id)).toEqual(['20260101-0045', '20260101-0100']);
     // Same poll repeated (the watermark was not stored): same ticks, hence the same Task names.
-    expect(dueTicks('*/15 * * * *', first.watermark, new Date('2026-01-01T01:00:00Z')).items).toEqual(second.items);
+    expect(dueTicks('*/15 * * * *', first.watermark, new Date('2026-01-01T01:00:00Z')).items).toEqual(
+      second.items,
+    );
   });
 
   test('tickId is Go layout 20060102-1504 in UTC', () => {

@@ -4,8 +4,8 @@ import type { Discovery } from '../../../../src/operator/spawner/discovery.ts';
 import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
 import { type GitHubRepo, resolveRepo } from '../../../../src/operator/spawner/github-repo.ts';
 import {
-  type GitHubIssuesSpec,
   GitHubIssuesSource,
+  type GitHubIssuesSpec,
 } from '../../../../src/operator/spawner/sources/github-issues.ts';
 import { FakeGitHub } from '../../../support/fake-github.ts';
 
@@ -38,7 +38,11 @@ describe('githubIssues filters', () => {
     gh.addIssue({ labels: ['bug', 'ready'], user: 'kelos-bot' });
     gh.addIssue({ labels: ['bug', 'ready'], pull: {} });
     gh.addIssue({ labels: ['bug', 'ready'], state: 'closed' });
-    const { src } = source({ labels: ['bug', 'ready'], excludeLabels: ['WIP'], excludeAuthors: ['kelos-bot'] });
+    const { src } = source({
+      labels: ['bug', 'ready'],
+      excludeLabels: ['WIP'],
+      excludeAuthors: ['kelos-bot'],
+    });
     expect(ids(await src.discover())).toEqual([String(a)]);
     const both = source({ labels: ['ready'], types: ['issues', 'pulls'], state: 'all' });
     const d = await both.src.discover();
@@ -53,7 +57,9 @@ describe('githubIssues filters', () => {
     gh.addIssue({ user: 'bob' });
     const { src } = source({ assignee: 'ann', author: 'bob' });
     expect(ids(await src.discover())).toEqual([String(a)]);
-    expect(gh.requests[0]!.path).toBe('/repos/acme/widgets/issues?state=open&per_page=100&assignee=ann&creator=bob');
+    expect(gh.requests[0]!.path).toBe(
+      '/repos/acme/widgets/issues?state=open&per_page=100&assignee=ann&creator=bob',
+    );
   });
 
   test('items carry upstream variables and source annotations', async () => {
@@ -147,7 +153,11 @@ describe('githubIssues comment policy', () => {
     const c = gh.addIssue({});
     gh.comment(c, 'lead', '/kelos pick-up');
     gh.comment(c, 'stranger', '/kelos stop'); // unauthorized exclude does not win
-    const p = { triggerComment: '/kelos pick-up', excludeComments: ['/kelos stop'], minimumPermission: 'maintain' as const };
+    const p = {
+      triggerComment: '/kelos pick-up',
+      excludeComments: ['/kelos stop'],
+      minimumPermission: 'maintain' as const,
+    };
     expect(ids(await policy(p).discover())).toEqual([String(c), String(b)]);
   });
 
@@ -159,11 +169,20 @@ describe('githubIssues comment policy', () => {
     gh.comment(b, 'tina', '/go');
     const c = gh.addIssue({});
     gh.comment(c, 'nobody', '/go');
-    expect(ids(await policy({ triggerComment: '/go', allowedUsers: ['ulla'], allowedTeams: ['acme/core'] }).discover())).toEqual([
+    expect(
+      ids(
+        await policy({
+          triggerComment: '/go',
+          allowedUsers: ['ulla'],
+          allowedTeams: ['acme/core'],
+        }).discover(),
+      ),
+    ).toEqual([String(b), String(a)]);
+    expect(ids(await policy({ triggerComment: '/go' }).discover())).toEqual([
+      String(c),
       String(b),
       String(a),
     ]);
-    expect(ids(await policy({ triggerComment: '/go' }).discover())).toEqual([String(c), String(b), String(a)]);
   });
 
   test('excludeComments alone withdraw an item only on an authorized exclude', async () => {
@@ -217,7 +236,9 @@ describe('GitHub Enterprise', () => {
       apiBaseUrl: 'https://git.corp.example/api/v3',
     });
     expect(resolveRepo('a/b', undefined)).toMatchObject({ apiBaseUrl: 'https://api.github.com' });
-    expect(resolveRepo('a/b', undefined, 'http://127.0.0.1:9/')).toMatchObject({ apiBaseUrl: 'http://127.0.0.1:9' });
+    expect(resolveRepo('a/b', undefined, 'http://127.0.0.1:9/')).toMatchObject({
+      apiBaseUrl: 'http://127.0.0.1:9',
+    });
     expect(resolveRepo('nonsense', undefined)).toHaveProperty('error');
   });
 

@@ -5,8 +5,8 @@ import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts'
 import { type GitHubRepo, resolveRepo } from '../../../../src/operator/spawner/github-repo.ts';
 import {
   aggregateReviewState,
-  type GitHubPullRequestsSpec,
   GitHubPullRequestsSource,
+  type GitHubPullRequestsSpec,
   matchesFilePatterns,
 } from '../../../../src/operator/spawner/sources/github-pull-requests.ts';
 import { FakeGitHub } from '../../../support/fake-github.ts';
@@ -19,7 +19,10 @@ afterEach(() => gh.close());
 
 const source = (spec: GitHubPullRequestsSpec) => {
   const repo = resolveRepo('acme/widgets', undefined, gh.baseUrl) as GitHubRepo;
-  const client = new GitHubClient({ baseUrl: repo.apiBaseUrl, fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }) });
+  const client = new GitHubClient({
+    baseUrl: repo.apiBaseUrl,
+    fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
+  });
   return new GitHubPullRequestsSource(spec, repo, client);
 };
 
@@ -36,7 +39,16 @@ describe('githubPullRequests', () => {
     gh.addIssue({ pull: {}, user: 'ann', labels: ['ok'] }); // label missing
     gh.addIssue({ pull: {}, user: 'ann', labels: ['ok', 'ready', 'hold'] }); // excluded label
     gh.addIssue({ user: 'ann', labels: ['ok', 'ready'] }); // an issue, not a PR
-    expect(ids(await source({ author: 'ann', draft: false, labels: ['ok', 'ready'], excludeLabels: ['hold'] }).discover())).toEqual(['1']);
+    expect(
+      ids(
+        await source({
+          author: 'ann',
+          draft: false,
+          labels: ['ok', 'ready'],
+          excludeLabels: ['hold'],
+        }).discover(),
+      ),
+    ).toEqual(['1']);
     expect(ids(await source({ excludeAuthors: ['ann'] }).discover())).toEqual(['3']);
   });
 
@@ -69,7 +81,9 @@ describe('githubPullRequests', () => {
     gh.addIssue({ pull: {}, files: ['docs/a.md'] });
     gh.addIssue({ pull: {}, files: ['src/a.go', 'docs/b.md'] });
     gh.addIssue({ pull: {}, files: ['.github/workflows/ci.yml'] });
-    const d = await source({ filePatterns: { include: ['**/*.go', '**/*.yml'], exclude: ['docs/**'] } }).discover();
+    const d = await source({
+      filePatterns: { include: ['**/*.go', '**/*.yml'], exclude: ['docs/**'] },
+    }).discover();
     expect(ids(d)).toEqual(['2', '3']);
     gh.requests.length = 0;
     await source({}).discover();
@@ -87,10 +101,11 @@ describe('githubPullRequests', () => {
     gh.requests.length = 0;
     gh.update(2, { headSha: 'new' });
     await src.discover();
-    expect(gh.requests.filter((r) => r.path.startsWith('/repos/acme/widgets/pulls/')).map((r) => r.path.split('?')[0])).toEqual([
-      '/repos/acme/widgets/pulls/2/reviews',
-      '/repos/acme/widgets/pulls/2/comments',
-    ]);
+    expect(
+      gh.requests
+        .filter((r) => r.path.startsWith('/repos/acme/widgets/pulls/'))
+        .map((r) => r.path.split('?')[0]),
+    ).toEqual(['/repos/acme/widgets/pulls/2/reviews', '/repos/acme/widgets/pulls/2/comments']);
     expect(gh.requests.filter((r) => r.path.includes('/issues/')).map((r) => r.path.split('?')[0])).toEqual([
       '/repos/acme/widgets/issues/2/comments',
     ]);
@@ -105,9 +120,15 @@ describe('pull request helpers', () => {
       commit_id: sha,
       submitted_at: at,
     });
-    expect(aggregateReviewState([r('a', 'CHANGES_REQUESTED', '1'), r('a', 'APPROVED', '2')], 'h').state).toBe('approved');
-    expect(aggregateReviewState([r('a', 'APPROVED', '1'), r('b', 'CHANGES_REQUESTED', '2')], 'h').state).toBe('changes_requested');
-    expect(aggregateReviewState([r('a', 'APPROVED', '1', 'old'), r('b', 'COMMENTED', '2')], 'h').state).toBe('');
+    expect(aggregateReviewState([r('a', 'CHANGES_REQUESTED', '1'), r('a', 'APPROVED', '2')], 'h').state).toBe(
+      'approved',
+    );
+    expect(aggregateReviewState([r('a', 'APPROVED', '1'), r('b', 'CHANGES_REQUESTED', '2')], 'h').state).toBe(
+      'changes_requested',
+    );
+    expect(aggregateReviewState([r('a', 'APPROVED', '1', 'old'), r('b', 'COMMENTED', '2')], 'h').state).toBe(
+      '',
+    );
   });
 
   test('file patterns are doublestar globs that match dot files', () => {

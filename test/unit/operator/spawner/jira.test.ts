@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
-import { buildJql, jiraText, JiraSource } from '../../../../src/operator/spawner/sources/jira.ts';
+import { buildJql, JiraSource, jiraText } from '../../../../src/operator/spawner/sources/jira.ts';
 import { FakeJira } from '../../../support/fake-jira.ts';
 
 let jira: FakeJira;
@@ -27,7 +27,10 @@ describe('jira source', () => {
       description: 'Steps:\n1. save',
       labels: ['backend'],
       type: 'Bug',
-      comments: ['first', { type: 'doc', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'adf' }] }] }],
+      comments: [
+        'first',
+        { type: 'doc', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'adf' }] }] },
+      ],
     });
     const d = await source({ token: 'pat' }).discover();
     expect(d).toMatchObject({
@@ -99,7 +102,10 @@ describe('jira source', () => {
       jiraText({
         type: 'doc',
         content: [
-          { type: 'paragraph', content: [{ type: 'text', text: 'a' }, { type: 'hardBreak' }, { type: 'text', text: 'b' }] },
+          {
+            type: 'paragraph',
+            content: [{ type: 'text', text: 'a' }, { type: 'hardBreak' }, { type: 'text', text: 'b' }],
+          },
           { type: 'paragraph', content: [{ type: 'text', text: 'c' }] },
         ],
       }),

@@ -16,16 +16,22 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
-    req.on('end', () => {
+    req.on('end', (): void => {
       seen.push({ path: req.url ?? '', auth: req.headers.authorization, method: req.method ?? '', body });
-      if (req.url === '/redirect-out') return res.writeHead(302, { location: 'http://169.254.169.254/latest' }).end();
-      if (req.url === '/redirect-in') return res.writeHead(302, { location: '/json' }).end();
-      if (req.url === '/loop') return res.writeHead(302, { location: '/loop' }).end();
-      if (req.url === '/slow') return setTimeout(() => res.end('late'), 3000);
-      if (req.url === '/big') return res.end('x'.repeat(5000));
-      if (req.url === '/fail') return res.writeHead(500).end();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ spec: { title: 'T', items: [1, 2] }, path: req.url }));
+      const redirects: Record<string, string> = {
+        '/redirect-out': 'http://169.254.169.254/latest',
+        '/redirect-in': '/json',
+        '/loop': '/loop',
+      };
+      const to = redirects[req.url ?? ''];
+      if (to) res.writeHead(302, { location: to }).end();
+      else if (req.url === '/slow') setTimeout(() => res.end('late'), 3000);
+      else if (req.url === '/big') res.end('x'.repeat(5000));
+      else if (req.url === '/fail') res.writeHead(500).end();
+      else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ spec: { title: 'T', items: [1, 2] }, path: req.url }));
+      }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -64,20 +70,31 @@ describe('outbound guard', () => {
 
   test('a public name that resolves to a private address is refused; http without leave is refused', async () => {
     const f = createOutboundFetch({ resolve: async () => ['10.0.0.5'] });
-    await expect(f('https://evil.example/')).rejects.toThrow('evil.example resolves to non-public address 10.0.0.5');
-    await expect(createOutboundFetch({ allowPrivate: true })(`${base}/json`)).rejects.toThrow('scheme http: is not allowed');
-    await expect(createOutboundFetch({ allowPrivate: true })(`${base}/json`, { allowInsecure: true })).resolves.toHaveProperty('status', 200);
+    await expect(f('https://evil.example/')).rejects.toThrow(
+      'evil.example resolves to non-public address 10.0.0.5',
+    );
+    await expect(createOutboundFetch({ allowPrivate: true })(`${base}/json`)).rejects.toThrow(
+      'scheme http: is not allowed',
+    );
+    await expect(
+      createOutboundFetch({ allowPrivate: true })(`${base}/json`, { allowInsecure: true }),
+    ).resolves.toHaveProperty('status', 200);
   });
 
   test('allowed hosts: exact names and *.suffix', async () => {
-    const f = createOutboundFetch({ allowedHosts: ['api.github.com', '*.corp.example'], resolve: async () => ['10.0.0.1'] });
+    const f = createOutboundFetch({
+      allowedHosts: ['api.github.com', '*.corp.example'],
+      resolve: async () => ['10.0.0.1'],
+    });
     await expect(f('https://example.org/')).rejects.toThrow('host example.org is not in the allowed hosts');
     await expect(f('https://ghe.corp.example/')).rejects.toThrow('non-public'); // allowed host, still private
   });
 
   test('redirects are re-checked per hop; Authorization is dropped on a cross-origin hop; loops end', async () => {
     const f = createOutboundFetch({ allowInsecure: true, allowPrivate: true, allowedHosts: ['127.0.0.1'] });
-    await expect(f(`${base}/redirect-out`)).rejects.toThrow('host 169.254.169.254 is not in the allowed hosts');
+    await expect(f(`${base}/redirect-out`)).rejects.toThrow(
+      'host 169.254.169.254 is not in the allowed hosts',
+    );
     seen.length = 0;
     const r = await f(`${base}/redirect-in`, { headers: { authorization: 'token t' } });
     expect(((await r.json()) as { path: string }).path).toBe('/json');
@@ -120,17 +137,33 @@ describe('context sources', () => {
             allowInsecure: true,
           },
         },
-        { name: 'list', http: { url: `${base}/x`, responseFilter: { type: 'JSONPath', expression: '$.spec.items[*]' }, allowInsecure: true } },
+        {
+          name: 'list',
+          http: {
+            url: `${base}/x`,
+            responseFilter: { type: 'JSONPath', expression: '$.spec.items[*]' },
+            allowInsecure: true,
+          },
+        },
       ],
       vars,
       deps,
     );
     expect(r).toEqual({ ok: true, context: { spec: 'T', list: '[1,2]' } });
-    expect(seen.find((s) => s.path === '/items/7')).toMatchObject({ path: '/items/7', method: 'POST', auth: 'token ghs_app', body: '{"id":"7"}' });
+    expect(seen.find((s) => s.path === '/items/7')).toMatchObject({
+      path: '/items/7',
+      method: 'POST',
+      auth: 'token ghs_app',
+      body: '{"id":"7"}',
+    });
   });
 
   test('Fail skips the item with the reason; Ignore gives an empty string; limits hold', async () => {
-    const fail = await fetchContext([{ name: 'a', http: { url: `${base}/fail`, allowInsecure: true } }], vars, deps);
+    const fail = await fetchContext(
+      [{ name: 'a', http: { url: `${base}/fail`, allowInsecure: true } }],
+      vars,
+      deps,
+    );
     expect(fail).toEqual({ ok: false, error: 'contextSources a: HTTP 500' });
     const ignore = await fetchContext(
       [{ name: 'a', http: { url: `${base}/fail`, allowInsecure: true }, failurePolicy: 'Ignore' }],
@@ -138,11 +171,22 @@ describe('context sources', () => {
       deps,
     );
     expect(ignore).toEqual({ ok: true, context: { a: '' } });
-    const big = await fetchContext([{ name: 'a', http: { url: `${base}/big`, allowInsecure: true, maxResponseBytes: 1000 } }], vars, deps);
+    const big = await fetchContext(
+      [{ name: 'a', http: { url: `${base}/big`, allowInsecure: true, maxResponseBytes: 1000 } }],
+      vars,
+      deps,
+    );
     expect(big).toMatchObject({ ok: false, error: expect.stringContaining('exceeds maxResponseBytes 1000') });
-    const slow = await fetchContext([{ name: 'a', http: { url: `${base}/slow`, allowInsecure: true, timeoutSeconds: 1 } }], vars, deps);
+    const slow = await fetchContext(
+      [{ name: 'a', http: { url: `${base}/slow`, allowInsecure: true, timeoutSeconds: 1 } }],
+      vars,
+      deps,
+    );
     expect(slow).toEqual({ ok: false, error: 'contextSources a: timed out after 1s' });
     const insecure = await fetchContext([{ name: 'a', http: { url: `${base}/json` } }], vars, deps);
-    expect(insecure).toMatchObject({ ok: false, error: expect.stringContaining('scheme http: is not allowed') });
+    expect(insecure).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('scheme http: is not allowed'),
+    });
   });
 });
