@@ -6,7 +6,11 @@
  *
  * The decision ({@link decideCommands}) is pure; {@link GitHubAuthorizer} does the lookups
  * (collaborator permission, team membership) through the spawner's {@link GitHubClient}, so
- * they are conditional requests too, and memoizes them for one poll.
+ * they are conditional requests too. It remembers each answer for a while (10 minutes by
+ * default) rather than for one poll: the decision is re-made every poll, also for unchanged
+ * items, and a 404 (not a collaborator) cannot be answered with a 304, so a per-poll memo
+ * would charge the rate limit for every unauthorized command on every poll. A permission
+ * granted or revoked takes effect within that time.
  *
  * @packageDocumentation
  */
@@ -66,7 +70,7 @@ type Command = { readonly kind: 'trigger' | 'exclude'; readonly source: CommandS
 export const commandsOf = (policy: CommentPolicy, sources: readonly CommandSource[]): Command[] => {
   const found: Array<Command & { order: number }> = [];
   sources.forEach((source, order) => {
-    // One source can hold both; upstream lets the exclude win within one comment.
+    // A comment holding both commands counts as an exclude: withdrawing is the safe reading.
     if ((policy.excludeComments ?? []).some((c) => hasCommandLine(source.body, c))) {
       found.push({ kind: 'exclude', source, order });
     } else if (policy.triggerComment && hasCommandLine(source.body, policy.triggerComment)) {
@@ -104,29 +108,42 @@ export async function decideCommands(
     : { accepted: true, reason: 'no authorized exclude' };
 }
 
-/** Whose commands count, looked up on GitHub; one instance per poll. */
+/** How long an authorization answer is reused. */
+export const AUTHORIZATION_TTL_MS = 10 * 60_000;
+
+/** Whose commands count, looked up on GitHub; one instance per spawner source. */
 export class GitHubAuthorizer {
-  private readonly memo = new Map<string, Promise<boolean>>();
+  private readonly memo = new Map<string, { at: number; answer: Promise<boolean> }>();
   private readonly client: GitHubClient;
   private readonly policy: CommentPolicy;
   private readonly repoPath: string;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
 
   /** @param repoPath `/repos/<owner>/<repo>` */
-  constructor(client: GitHubClient, policy: CommentPolicy, repoPath: string) {
+  constructor(
+    client: GitHubClient,
+    policy: CommentPolicy,
+    repoPath: string,
+    options: { ttlMs?: number; now?: () => number } = {},
+  ) {
     this.client = client;
     this.policy = policy;
     this.repoPath = repoPath;
+    this.ttlMs = options.ttlMs ?? AUTHORIZATION_TTL_MS;
+    this.now = options.now ?? Date.now;
   }
 
-  /** Whether `login`'s commands count (memoized for the poll). */
+  /** Whether `login`'s commands count (remembered for the TTL; failed lookups are not). */
   isAuthorized = (login: string): Promise<boolean> => {
     const key = login.toLowerCase();
-    let p = this.memo.get(key);
-    if (!p) {
-      p = this.lookup(login);
-      this.memo.set(key, p);
-    }
-    return p;
+    const now = this.now();
+    const known = this.memo.get(key);
+    if (known && now - known.at < this.ttlMs) return known.answer;
+    const answer = this.lookup(login);
+    this.memo.set(key, { at: now, answer });
+    answer.catch(() => this.memo.delete(key));
+    return answer;
   };
 
   private async lookup(login: string): Promise<boolean> {

@@ -128,7 +128,7 @@ export class GitHubClient {
   private readonly options: GitHubClientOptions;
   private readonly cache = new Map<string, CacheEntry>();
   private poll = 0;
-  private blockedUntil = 0;
+  private blocked: { until: number; scope: 'primary' | 'secondary' } = { until: 0, scope: 'primary' };
 
   constructor(options: GitHubClientOptions) {
     this.options = options;
@@ -160,8 +160,9 @@ export class GitHubClient {
    */
   async get<T>(path: string, allowNotFound = false): Promise<Read<T> & { next: string | undefined }> {
     const now = this.options.now ?? Date.now;
-    if (now() < this.blockedUntil) {
-      throw new GitHubRateLimitError('primary', new Date(this.blockedUntil), 0, path);
+    // Inside a known limit window: do not spend a request to be refused again.
+    if (now() < this.blocked.until) {
+      throw new GitHubRateLimitError(this.blocked.scope, new Date(this.blocked.until), 0, path);
     }
     const url = path.startsWith('http') ? path : `${this.baseUrl}${path}`;
     const cached = this.cache.get(url);
@@ -190,7 +191,7 @@ export class GitHubClient {
       const body = await res.text().catch(() => '');
       const limit = rateLimitOf(res.status, res.headers, now(), body);
       if (limit) {
-        this.blockedUntil = limit.retryAt.getTime();
+        this.blocked = { until: limit.retryAt.getTime(), scope: limit.scope };
         throw new GitHubRateLimitError(limit.scope, limit.retryAt, res.status, path);
       }
       const message = (() => {

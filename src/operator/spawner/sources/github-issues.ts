@@ -72,11 +72,13 @@ export class GitHubIssuesSource {
   private readonly spec: GitHubIssuesSpec;
   private readonly repo: GitHubRepo;
   private readonly client: GitHubClient;
+  private readonly authorizer: GitHubAuthorizer;
 
   constructor(spec: GitHubIssuesSpec, repo: GitHubRepo, client: GitHubClient) {
     this.spec = spec;
     this.repo = repo;
     this.client = client;
+    this.authorizer = new GitHubAuthorizer(client, spec.commentPolicy ?? {}, repoPath(repo));
   }
 
   /** One discovery pass. */
@@ -85,7 +87,6 @@ export class GitHubIssuesSource {
     client.beginPoll();
     try {
       const list = await client.list<GitHubIssue>(issuesListPath(repo, spec));
-      const authorizer = new GitHubAuthorizer(client, spec.commentPolicy ?? {}, repoPath(repo));
       const items: WorkItem[] = [];
       for (const issue of list.data) {
         if (!keepIssue(spec, issue)) continue;
@@ -95,7 +96,7 @@ export class GitHubIssuesSource {
           ? await decideCommands(
               spec.commentPolicy,
               commandSources(author, issue.body ?? '', issue.created_at, comments),
-              authorizer.isAuthorized,
+              this.authorizer.isAuthorized,
             )
           : { accepted: true, triggerTime: undefined };
         if (!decision.accepted) continue;

@@ -145,11 +145,13 @@ export class GitHubPullRequestsSource {
   private readonly spec: GitHubPullRequestsSpec;
   private readonly repo: GitHubRepo;
   private readonly client: GitHubClient;
+  private readonly authorizer: GitHubAuthorizer;
 
   constructor(spec: GitHubPullRequestsSpec, repo: GitHubRepo, client: GitHubClient) {
     this.spec = spec;
     this.repo = repo;
     this.client = client;
+    this.authorizer = new GitHubAuthorizer(client, spec.commentPolicy ?? {}, repoPath(repo));
   }
 
   /** One discovery pass. */
@@ -158,7 +160,6 @@ export class GitHubPullRequestsSource {
     client.beginPoll();
     try {
       const list = await client.list<GitHubPull>(pullsListPath(repo, spec));
-      const authorizer = new GitHubAuthorizer(client, spec.commentPolicy ?? {}, repoPath(repo));
       const wantState = spec.reviewState ?? 'any';
       const items: WorkItem[] = [];
       for (const pr of list.data) {
@@ -171,7 +172,7 @@ export class GitHubPullRequestsSource {
           ? await decideCommands(
               spec.commentPolicy,
               commandSources(pr.user?.login ?? '', pr.body ?? '', pr.created_at, d.comments),
-              authorizer.isAuthorized,
+              this.authorizer.isAuthorized,
             )
           : { accepted: true, triggerTime: undefined };
         if (!decision.accepted) continue;

@@ -120,6 +120,22 @@ describe('githubIssues conditional requests', () => {
   });
 });
 
+describe('githubIssues conditional requests with a comment policy', () => {
+  test('authorization answers (404 for a stranger included) are reused, so an unchanged repository still costs only 304s', async () => {
+    gh.permissions.set('lead', 'admin');
+    const a = gh.addIssue({});
+    gh.comment(a, 'stranger', '/go');
+    const b = gh.addIssue({});
+    gh.comment(b, 'lead', '/go');
+    const { src } = source({ commentPolicy: { triggerComment: '/go', minimumPermission: 'write' } });
+    expect(ids(await src.discover())).toEqual([String(b)]);
+    expect(gh.count({ path: /\/permission$/ })).toBe(2);
+    gh.requests.length = 0;
+    expect(ids(await src.discover())).toEqual([String(b)]);
+    expect(gh.requests.map((r) => r.status)).toEqual([304]);
+  });
+});
+
 describe('githubIssues comment policy', () => {
   const policy = (p: GitHubIssuesSpec['commentPolicy']) => source({ commentPolicy: p }).src;
 
