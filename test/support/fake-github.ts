@@ -272,7 +272,9 @@ export class FakeGitHub {
           message:
             refusal.retryAfter !== undefined
               ? 'You have exceeded a secondary rate limit.'
-              : 'API rate limit exceeded',
+              : refusal.reset !== undefined
+                ? 'API rate limit exceeded'
+                : 'Resource not accessible by integration',
         },
         {
           ...(refusal.retryAfter !== undefined ? { 'retry-after': String(refusal.retryAfter) } : {}),

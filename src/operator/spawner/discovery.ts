@@ -5,7 +5,12 @@
  * @packageDocumentation
  */
 import { OutboundRefusedError } from '../outbound.ts';
-import { type CallCounts, GitHubApiError, GitHubRateLimitError } from './github-client.ts';
+import {
+  type CallCounts,
+  GitHubApiError,
+  GitHubRateLimitError,
+  type RateLimitState,
+} from './github-client.ts';
 import type { WorkItem } from './work-item.ts';
 
 /** What a discovery pass found, or why it found nothing. */
@@ -21,6 +26,8 @@ export type Discovery =
       readonly complete: boolean;
       /** API calls by status code. */
       readonly calls: CallCounts;
+      /** GitHub's rate-limit headers after the pass (GitHub sources). */
+      readonly rateLimit?: RateLimitState;
     }
   | {
       readonly kind: 'rate-limited';

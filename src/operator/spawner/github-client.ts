@@ -50,6 +50,13 @@ export class GitHubApiError extends Error {
   }
 }
 
+/** The rate-limit headers of GitHub's last answer, for status and metrics. */
+export interface RateLimitState {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resetAt: Date;
+}
+
 /** The result of a conditional read. */
 export interface Read<T> {
   readonly data: T;
@@ -123,8 +130,10 @@ export class GitHubClient {
   readonly baseUrl: string;
   /** Calls made, by status code (`200`, `304`, `403`, …); the caller resets it per poll. */
   calls: CallCounts = {};
-  /** Every request path made, in order; for tests and the bench. */
+  /** Every request made in the current poll, as `<status> <path>`; for logs and debugging. */
   readonly log: string[] = [];
+  /** Rate-limit headers of the last answer that had them. */
+  rateLimit: RateLimitState | undefined;
   private readonly options: GitHubClientOptions;
   private readonly cache = new Map<string, CacheEntry>();
   private poll = 0;
@@ -177,6 +186,14 @@ export class GitHubClient {
     const status = String(res.status);
     this.calls[status] = (this.calls[status] ?? 0) + 1;
     this.log.push(`${res.status} ${url.slice(this.baseUrl.length)}`);
+    const remaining = res.headers.get('x-ratelimit-remaining');
+    if (remaining !== null) {
+      this.rateLimit = {
+        limit: Number(res.headers.get('x-ratelimit-limit') ?? 0),
+        remaining: Number(remaining),
+        resetAt: new Date(Number(res.headers.get('x-ratelimit-reset') ?? 0) * 1000),
+      };
+    }
     if (res.status === 304 && cached) {
       await res.body?.cancel();
       cached.used = this.poll;

@@ -200,7 +200,13 @@ export class GitHubPullRequestsSource {
       }
       this.memo.endPoll();
       client.endPoll();
-      return { kind: 'items', items, complete: list.complete, calls: client.calls };
+      return {
+        kind: 'items',
+        items,
+        complete: list.complete,
+        calls: client.calls,
+        rateLimit: client.rateLimit,
+      };
     } catch (e) {
       return discoveryFailure(e, client.calls);
     }

@@ -231,6 +231,14 @@ describe('githubIssues rate limits', () => {
     expect(d).toMatchObject({ kind: 'rate-limited', scope: 'primary', retryAt: new Date(4102444800_000) });
   });
 
+  test('the remaining budget is reported; a 403 without rate-limit signs is an error, not a limit', async () => {
+    gh.addIssue({});
+    const d = await source({}).src.discover();
+    expect(d.kind === 'items' && d.rateLimit?.remaining).toBe(4999);
+    gh.refusals.push({ status: 403 });
+    expect(await source({}).src.discover()).toMatchObject({ kind: 'error', status: 403 });
+  });
+
   test('another refusal is an error with its status', async () => {
     gh.tokens.add('other');
     const d = await source({}).src.discover();
