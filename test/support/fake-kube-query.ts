@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { matches, type Requirement, type Selector } from '../../src/kube/label-selector.ts';
+import { labelValueError, matches, type Requirement, type Selector } from '../../src/kube/label-selector.ts';
 
 /** A parsed selector string, or why it does not parse. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -55,6 +55,8 @@ export function parseLabelSelector(s: string | undefined): Parsed<Selector> {
       req = { key: part, operator: 'Exists', values: [] };
     }
     if (!KEY.test(req.key)) return { ok: false, error: `unable to parse requirement: "${part}"` };
+    const bad = req.values.map(labelValueError).find((e) => e !== undefined);
+    if (bad) return { ok: false, error: `unable to parse requirement: ${bad}` };
     reqs.push(req);
   }
   return { ok: true, value: reqs };

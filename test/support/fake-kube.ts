@@ -207,10 +207,8 @@ export class FakeKube implements KubeClient {
 
   /** Resolves once every watch event sent so far has been delivered. */
   async flush(): Promise<void> {
-    while ([...this.#watches].some((w) => w.pending.length > 0)) {
-      await new Promise((r) => setImmediate(r));
-    }
-    await new Promise((r) => setImmediate(r));
+    do await new Promise((r) => setImmediate(r));
+    while ([...this.#watches].some((w) => w.pending.length > 0));
   }
 
   /** Ends every open watch cleanly, as the server does when `timeoutSeconds` passes. */
@@ -286,10 +284,12 @@ export class FakeKube implements KubeClient {
     opts: WatchOptions,
     onEvent: (event: WatchEvent<T>) => void,
   ): Promise<void> {
-    await this.#begin(
+    // Registered synchronously unless a fault delays it, so a watch is open once `watch()` returns.
+    const delayed = this.#begin(
       { verb: 'watch', resource: typeIdOf(type), namespace: opts.namespace, name: undefined },
       type,
     );
+    if (delayed) await delayed;
     const path = resourcePath(type, opts.namespace);
     const labels = parseLabelSelector(opts.labelSelector);
     if (!labels.ok) throw this.#error(400, 'BadRequest', labels.error, 'GET', path, type);
@@ -688,8 +688,8 @@ export class FakeKube implements KubeClient {
     w.pending.push(event);
     if (w.scheduled) return;
     w.scheduled = true;
-    // Delivered after the write returns, like bytes arriving on a stream.
-    queueMicrotask(() => {
+    // Delivered after the write's response, like bytes arriving later on a stream.
+    setImmediate(() => {
       w.scheduled = false;
       while (w.pending.length && this.#watches.has(w)) {
         const e = w.pending.shift()!;
@@ -711,8 +711,11 @@ export class FakeKube implements KubeClient {
 
   // ---- requests ---------------------------------------------------------------------------------
 
-  /** Counts and logs a request, then applies the first fault that matches it. */
-  async #begin(call: FakeCall, type: ResourceType): Promise<void> {
+  /**
+   * Counts and logs a request, then applies the first fault that matches it: throws its
+   * error, or returns the delay to await (undefined when there is none).
+   */
+  #begin(call: FakeCall, type: ResourceType): Promise<void> | undefined {
     this.requests[call.verb]++;
     this.calls.push(call);
     const i = this.#faults.findIndex(
@@ -722,15 +725,17 @@ export class FakeKube implements KubeClient {
         (f.resource === undefined || f.resource === type.kind || f.resource === type.plural) &&
         (f.name === undefined || f.name === call.name),
     );
-    if (i < 0) return;
-    const entry = this.#faults[i]!;
-    entry.left--;
-    if (entry.left === 0) this.#faults.splice(i, 1);
-    if (entry.fault.delayMs) {
-      const ms = entry.fault.delayMs;
-      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, ms));
+    if (i < 0) return undefined;
+    const { fault } = this.#faults[i]!;
+    if (--this.#faults[i]!.left === 0) this.#faults.splice(i, 1);
+    const ms = fault.delayMs;
+    if (!ms) {
+      if (fault.error) throw fault.error;
+      return undefined;
     }
-    if (entry.fault.error) throw entry.fault.error;
+    return new Promise<void>((resolve, reject) =>
+      this.#clock.setTimeout(() => (fault.error ? reject(fault.error) : resolve()), ms),
+    );
   }
 
   #error(status: number, reason: string, message: string, method: string, path: string, type: ResourceType) {
