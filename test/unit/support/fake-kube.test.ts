@@ -102,7 +102,7 @@ describe('FakeKube: create and get', () => {
     const { kube } = setup();
     const names = new Set<string>();
     for (let i = 0; i < 20; i++) {
-      const o = await kube.create(R.ConfigMap, { metadata: { generateName: 'run-', namespace: 'ns' } });
+      const o = await kube.create<Obj>(R.ConfigMap, { metadata: { generateName: 'run-', namespace: 'ns' } });
       expect(o.metadata.name).toMatch(/^run-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
       names.add(o.metadata.name ?? '');
     }
@@ -317,13 +317,13 @@ describe('FakeKube: delete, finalizers and garbage collection', () => {
     await kube.delete(Widget, 'ns', 'owner');
     expect(await kube.get(R.ConfigMap, 'ns', 'dep')).toBeUndefined();
 
-    const job = await kube.create(R.Job, { metadata: { name: 'j', namespace: 'ns' } });
+    const job = await kube.create<Obj>(R.Job, { metadata: { name: 'j', namespace: 'ns' } });
     const jobRef = { apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: job.metadata.uid ?? '' };
     await kube.create(R.Pod, { metadata: { name: 'p', namespace: 'ns', ownerReferences: [jobRef] } });
     await kube.delete(R.Job, 'ns', 'j');
     expect((await kube.get(R.Pod, 'ns', 'p'))?.metadata.ownerReferences).toBeUndefined();
 
-    const job2 = await kube.create(R.Job, { metadata: { name: 'j2', namespace: 'ns' } });
+    const job2 = await kube.create<Obj>(R.Job, { metadata: { name: 'j2', namespace: 'ns' } });
     const ref2 = { ...jobRef, name: 'j2', uid: job2.metadata.uid ?? '' };
     await kube.create(R.Pod, { metadata: { name: 'p2', namespace: 'ns', ownerReferences: [ref2] } });
     await kube.delete(R.Job, 'ns', 'j2', { propagationPolicy: 'Background' });
