@@ -28,6 +28,10 @@
  * Faults can be injected per verb and resource ({@link FakeKube.inject}): fail the next N
  * matching requests with a given error, or delay them on the fake's clock.
  *
+ * This file is the request layer (counting, faults, error shapes, list and watch options);
+ * `fake-kube-store.ts` holds the objects and the rules of a write, `fake-kube-watch.ts` the
+ * history and open watches, `fake-kube-query.ts` selectors and merge patch.
+ *
  * @module
  */
 import {
