@@ -16,24 +16,26 @@ import type { PodOverrides } from '../api/common.ts';
 import {
   AGENT_CONTAINER_NAME,
   AGENT_TYPES,
-  AGENT_UID,
   type AgentType,
   API_VERSION,
+  InitContainers,
   Labels,
   MANAGED_BY,
 } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import {
+  AGENT_UID,
   ALWAYS_RESERVED_ENV,
+  BUNDLED_COMMAND,
   CONFIG_DIR,
   ConfigKeys,
+  CUSTOM_COMMAND,
   DEFAULT_TERMINATION_MESSAGE_PATH,
   Env,
   GH_CONFIG_DIR,
   GITHUB_TOKEN_DIR,
   GITHUB_TOKEN_FILE,
-  InitContainers,
   MAX_ARG_BYTES,
   MAX_CONFIG_MAP_BYTES,
   MAX_INLINE_ENV_BYTES,
@@ -95,11 +97,6 @@ export const DEFAULT_IMAGE_TAG = 'latest';
 export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.47.2';
 /** Name of the agent base image (Node 24, git, the entrypoint); also runs `skills-install`. */
 export const AGENT_BASE_IMAGE_NAME = 'agent-base';
-
-/** Entrypoint of bundled images: tini reaps the agent's children and forwards signals. */
-export const BUNDLED_COMMAND = ['/usr/bin/tini', '-g', '--', '/kelos_entrypoint.sh'] as const;
-/** Entrypoint of custom images, which need not ship tini or a shell. */
-export const CUSTOM_COMMAND = ['/kelos_entrypoint.sh'] as const;
 
 /** Deployment-wide settings of the render (operator flags). */
 export interface RenderOptions {
