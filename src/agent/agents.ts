@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { join } from 'node:path';
+import type { AgentType } from '../contract/pod.ts';
 
 /** A command to run. */
 export interface Command {
@@ -30,7 +31,7 @@ export interface CommandInput {
 export const agentCommand = (agentType: string, input: CommandInput): Command | undefined => {
   const { prompt, model, effort } = input;
   const m = model ? ['--model', model] : [];
-  switch (agentType) {
+  switch (agentType as AgentType) {
     case 'claude-code':
       return {
         command: 'claude',
@@ -84,7 +85,7 @@ export const agentCommand = (agentType: string, input: CommandInput): Command | 
 
 /** Where an agent reads user-level instructions, honouring its config-dir variables. */
 export const agentsMdPath = (agentType: string, home: string, env: NodeJS.ProcessEnv): string | undefined => {
-  switch (agentType) {
+  switch (agentType as AgentType) {
     case 'claude-code':
       return join(env.CLAUDE_CONFIG_DIR || join(home, '.claude'), 'CLAUDE.md');
     case 'codex':

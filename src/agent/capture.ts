@@ -14,11 +14,14 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { OUTPUTS_END, OUTPUTS_START, TERMINATION_MESSAGE_MAX_BYTES } from '../contract/outputs.ts';
+import {
+  OUTPUTS_END,
+  OUTPUTS_START,
+  OutputKeys,
+  TERMINATION_MESSAGE_MAX_BYTES,
+} from '../contract/outputs.ts';
+import { DEFAULT_TERMINATION_MESSAGE_PATH, Env } from '../contract/pod.ts';
 import { createUsageAccumulator, type StreamReport, type UsageAccumulator } from './usage.ts';
-
-/** Default path of the termination message, as Kubernetes mounts it. */
-export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
 /** Each git and gh call may take this long before it is abandoned (as upstream). */
 export const COMMAND_TIMEOUT_MS = 30_000;
@@ -131,6 +134,9 @@ const ownerRepoOf = (url: string): string | undefined => {
   return parts && parts.length >= 2 ? parts.slice(-2).join('/').toLowerCase() : undefined;
 };
 
+/** One output line. */
+const line = (key: string, value: string): string => `${key}: ${value}`;
+
 /** What the capture step needs from its surroundings. */
 export interface CollectInput {
   readonly cwd: string;
@@ -178,8 +184,8 @@ export const collectOutputs = async (input: CollectInput): Promise<string[]> => 
   if (inRepo) {
     const branch = await run('git', ['branch', '--show-current'], cwd);
     if (branch) {
-      lines.push(`branch: ${branch}`);
-      const upstream = env.KELOS_UPSTREAM_REPO;
+      lines.push(line(OutputKeys.Branch, branch));
+      const upstream = env[Env.UpstreamRepo];
       const fromGh = await prsFromGh(run, cwd, branch);
       const fromUpstream = upstream ? await prsFromGh(run, cwd, branch, upstream) : [];
       let prs: string[];
@@ -193,24 +199,25 @@ export const collectOutputs = async (input: CollectInput): Promise<string[]> => 
           return m !== null && repos.has(m[1]!.toLowerCase());
         });
       }
-      for (const pr of [...new Set(prs)]) lines.push(`pr: ${pr}`);
+      for (const pr of [...new Set(prs)]) lines.push(line(OutputKeys.PR, pr));
     }
     const commit = await run('git', ['rev-parse', 'HEAD'], cwd);
-    if (commit) lines.push(`commit: ${commit}`);
+    if (commit) lines.push(line(OutputKeys.Commit, commit));
   }
-  if (env.KELOS_BASE_BRANCH) {
-    lines.push(`base-branch: ${env.KELOS_BASE_BRANCH}`);
+  const baseBranch = env[Env.BaseBranch];
+  if (baseBranch) {
+    lines.push(line(OutputKeys.BaseBranch, baseBranch));
   } else if (inRepo) {
     const ref = await run('git', ['symbolic-ref', 'refs/remotes/origin/HEAD'], cwd);
     const base = ref?.replace(/^refs\/remotes\/origin\//, '');
-    if (base) lines.push(`base-branch: ${base}`);
+    if (base) lines.push(line(OutputKeys.BaseBranch, base));
   }
-  if (report.costUSD !== undefined) lines.push(`cost-usd: ${report.costUSD}`);
-  if (report.inputTokens !== undefined) lines.push(`input-tokens: ${report.inputTokens}`);
-  if (report.outputTokens !== undefined) lines.push(`output-tokens: ${report.outputTokens}`);
+  if (report.costUSD !== undefined) lines.push(line(OutputKeys.CostUSD, report.costUSD));
+  if (report.inputTokens !== undefined) lines.push(line(OutputKeys.InputTokens, report.inputTokens));
+  if (report.outputTokens !== undefined) lines.push(line(OutputKeys.OutputTokens, report.outputTokens));
   if (report.response) {
     const bytes = Buffer.from(report.response, 'utf8').subarray(0, MAX_RESPONSE_BYTES);
-    lines.push(`response: ${bytes.toString('base64')}`);
+    lines.push(line(OutputKeys.Response, bytes.toString('base64')));
   }
   return lines;
 };
@@ -219,7 +226,15 @@ export const collectOutputs = async (input: CollectInput): Promise<string[]> => 
 export const formatOutputBlock = (lines: readonly string[]): string =>
   lines.length === 0 ? '' : `${[OUTPUTS_START, ...lines, OUTPUTS_END].join('\n')}\n`;
 
-const PRIORITY = ['branch', 'commit', 'base-branch', 'cost-usd', 'input-tokens', 'output-tokens', 'pr'];
+const PRIORITY: readonly string[] = [
+  OutputKeys.Branch,
+  OutputKeys.Commit,
+  OutputKeys.BaseBranch,
+  OutputKeys.CostUSD,
+  OutputKeys.InputTokens,
+  OutputKeys.OutputTokens,
+  OutputKeys.PR,
+];
 
 /**
  * The termination message: the marker block, within Kubernetes' 4096-byte limit. When
@@ -235,7 +250,7 @@ export const formatTerminationMessage = (
   const rank = (l: string): number => {
     const key = l.slice(0, l.indexOf(': '));
     const i = PRIORITY.indexOf(key);
-    return key === 'response' ? PRIORITY.length + 1 : i === -1 ? PRIORITY.length : i;
+    return key === OutputKeys.Response ? PRIORITY.length + 1 : i === -1 ? PRIORITY.length : i;
   };
   const order = lines.map((l, i) => ({ l, i })).sort((a, b) => rank(a.l) - rank(b.l) || a.i - b.i);
   let size = Buffer.byteLength(`${OUTPUTS_START}\n${OUTPUTS_END}\n`);
@@ -293,7 +308,7 @@ export const finishCapture = async (opts: {
   });
   opts.stdout.write(formatOutputBlock(lines));
   writeTerminationMessage(
-    opts.env.KELOS_TERMINATION_MESSAGE_PATH || DEFAULT_TERMINATION_MESSAGE_PATH,
+    opts.env[Env.TerminationMessagePath] || DEFAULT_TERMINATION_MESSAGE_PATH,
     formatTerminationMessage(lines),
     opts.stderr,
   );
@@ -306,7 +321,7 @@ export const finishCapture = async (opts: {
  */
 export const captureMain = async (): Promise<number> => {
   const env = process.env;
-  const tapped = await tapStream(env.KELOS_AGENT_TYPE ?? '', process.stdin, process.stdout);
+  const tapped = await tapStream(env[Env.AgentType] ?? '', process.stdin, process.stdout);
   await finishCapture({
     cwd: process.cwd(),
     env,

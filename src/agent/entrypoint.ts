@@ -18,6 +18,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, wri
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { type AgentType, ENTRYPOINT_PATH, Env } from '../contract/pod.ts';
+import { SetupBanners } from '../contract/setup.ts';
 import { agentCommand, agentsMdPath } from './agents.ts';
 import { finishCapture, StreamTap } from './capture.ts';
 import {
@@ -29,13 +31,6 @@ import {
   opencodeConfig,
   resolveMcpServers,
 } from './mcp-config.ts';
-
-/** Banners around the setup command, on stderr (reference §6). */
-export const SetupBanners = {
-  Start: '---KELOS_SETUP_COMMAND_START---',
-  Done: '---KELOS_SETUP_COMMAND_DONE---',
-  Failed: '---KELOS_SETUP_COMMAND_FAILED---',
-} as const;
 
 /** Where the entrypoint runs and writes. */
 export interface EntrypointIo {
@@ -59,18 +54,18 @@ export const agentPath = (env: NodeJS.ProcessEnv, home: string): string => {
   return [local, ...parts].join(':');
 };
 
-/** Parses `KELOS_SETUP_COMMAND`: a non-empty JSON array of strings. */
+/** Parses the setup command (`KELOS_SETUP_COMMAND`): a non-empty JSON array of strings. */
 export const parseSetupCommand = (raw: string): string[] => {
   const v: unknown = JSON.parse(raw);
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string')) {
-    throw new Error('KELOS_SETUP_COMMAND must be a non-empty JSON array of strings');
+    throw new Error(`${Env.SetupCommand} must be a non-empty JSON array of strings`);
   }
   return v as string[];
 };
 
 /** Runs the setup command (if any); returns its exit code (0 when there is none). */
 export const runSetupCommand = (io: EntrypointIo, env: NodeJS.ProcessEnv): Promise<number> => {
-  const raw = io.env.KELOS_SETUP_COMMAND;
+  const raw = io.env[Env.SetupCommand];
   if (!raw) return Promise.resolve(0);
   let argv: string[];
   try {
@@ -118,7 +113,7 @@ export const writeAgentsMd = (
   home: string,
   env: NodeJS.ProcessEnv,
 ): string | undefined => {
-  const content = readOptional(env.KELOS_AGENTS_MD_FILE) ?? env.KELOS_AGENTS_MD;
+  const content = readOptional(env[Env.AgentsMDFile]) ?? env[Env.AgentsMD];
   const path = agentsMdPath(agentType, home, env);
   if (!content || !path) return undefined;
   const existing = readOptional(path);
@@ -133,7 +128,7 @@ export const writeMcpConfig = (
   env: NodeJS.ProcessEnv,
   stderr: Writable,
 ): string[] => {
-  const raw = readOptional(env.KELOS_MCP_SERVERS_FILE) ?? env.KELOS_MCP_SERVERS;
+  const raw = readOptional(env[Env.McpServersFile]) ?? env[Env.McpServers];
   if (!raw) return [];
   let servers: McpServer[];
   try {
@@ -153,7 +148,7 @@ export const writeMcpConfig = (
       return [];
     }
   };
-  switch (agentType) {
+  switch (agentType as AgentType) {
     case 'claude-code':
       return merge(join(env.CLAUDE_CONFIG_DIR || home, '.claude.json'), (t) => claudeConfig(t, servers));
     case 'gemini':
@@ -179,7 +174,7 @@ export const writeMcpConfig = (
 
 /** Plugin directories under `$KELOS_PLUGIN_DIR` (hidden ones, such as the skills CLI home, excluded). */
 export const pluginDirs = (env: NodeJS.ProcessEnv): string[] => {
-  const root = env.KELOS_PLUGIN_DIR;
+  const root = env[Env.PluginDir];
   if (!root || !existsSync(root)) return [];
   return readdirSync(root)
     .filter((n) => !n.startsWith('.'))
@@ -200,7 +195,7 @@ export const installCodexSkills = (home: string, env: NodeJS.ProcessEnv): void =
 /** Runs the whole entrypoint; resolves with the exit code. */
 export const runEntrypoint = async (io: EntrypointIo): Promise<number> => {
   const prompt = io.argv[0];
-  const agentType = io.env.KELOS_AGENT_TYPE ?? '';
+  const agentType = io.env[Env.AgentType] ?? '';
   if (prompt === undefined) {
     io.stderr.write('kelos-entrypoint: missing prompt (the first argument)\n');
     return 1;
@@ -213,17 +208,17 @@ export const runEntrypoint = async (io: EntrypointIo): Promise<number> => {
 
   writeAgentsMd(agentType, home, env);
   writeMcpConfig(agentType, home, env, io.stderr);
-  if (agentType === 'codex') installCodexSkills(home, env);
+  if (agentType === ('codex' satisfies AgentType)) installCodexSkills(home, env);
 
   const cmd = agentCommand(agentType, {
     prompt,
-    ...(env.KELOS_MODEL ? { model: env.KELOS_MODEL } : {}),
-    ...(env.KELOS_EFFORT ? { effort: env.KELOS_EFFORT } : {}),
-    pluginDirs: agentType === 'claude-code' ? pluginDirs(env) : [],
+    ...(env[Env.Model] ? { model: env[Env.Model] } : {}),
+    ...(env[Env.Effort] ? { effort: env[Env.Effort] } : {}),
+    pluginDirs: agentType === ('claude-code' satisfies AgentType) ? pluginDirs(env) : [],
   });
   if (!cmd) {
     io.stderr.write(
-      `kelos-entrypoint: agent type ${JSON.stringify(agentType)} has no built-in command; a custom image must provide its own /kelos_entrypoint.sh\n`,
+      `kelos-entrypoint: agent type ${JSON.stringify(agentType)} has no built-in command; a custom image must provide its own ${ENTRYPOINT_PATH}\n`,
     );
     return 1;
   }

@@ -9,8 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The operator writes this document; a type-only import, so the image needs no operator code.
-import type { McpServerDocument } from '../contract/mcp.ts';
+import { type McpServerDocument, mcpPlaceholderVar } from '../contract/mcp.ts';
 
 export type { McpServerDocument };
 
@@ -24,8 +23,6 @@ export interface McpServer {
   readonly headers: Record<string, string>;
   readonly env: Record<string, string>;
 }
-
-const PLACEHOLDER = /^\$\{(KELOS_MCP_SECRET_[0-9]+)\}$/;
 
 /** Reads a mounted Secret directory: one value per regular file, named by the file. */
 export const readSecretDir = (dir: string): Record<string, string> => {
@@ -64,9 +61,9 @@ export const resolveMcpServers = (
     if (s.type !== 'stdio' && s.type !== 'http' && s.type !== 'sse') continue;
     const resolvedEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(s.env ?? {})) {
-      const ref = PLACEHOLDER.exec(v);
-      if (!ref) resolvedEnv[k] = v;
-      else if (env[ref[1]!] !== undefined) resolvedEnv[k] = env[ref[1]!]!;
+      const ref = mcpPlaceholderVar(v);
+      if (ref === undefined) resolvedEnv[k] = v;
+      else if (env[ref] !== undefined) resolvedEnv[k] = env[ref]!;
     }
     if (s.envFrom) Object.assign(resolvedEnv, readDir(s.envFrom));
     const headers: Record<string, string> = { ...s.headers };

@@ -19,6 +19,7 @@
  *
  * @packageDocumentation
  */
+import type { AgentType } from '../contract/pod.ts';
 
 /** What a stream reported. Numbers are kept as the decimal strings the outputs carry. */
 export interface StreamReport {
@@ -236,7 +237,7 @@ class Cursor implements UsageAccumulator {
 
 /** The accumulator for an agent type, or undefined for a type without a known format. */
 export const createUsageAccumulator = (agentType: string): UsageAccumulator | undefined => {
-  switch (agentType) {
+  switch (agentType as AgentType) {
     case 'claude-code':
       return new ClaudeCode();
     case 'codex':

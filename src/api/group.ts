@@ -83,18 +83,19 @@ export const AGENT_CONTAINER_NAME = 'kelos-agent';
 /** Prefix reserved for containers and volumes the operator adds. */
 export const RESERVED_PREFIX = 'kelos-';
 
-/** Names of built-in init containers; user containers may not take them. */
-export const RESERVED_CONTAINER_NAMES = [
-  'git-clone',
-  'remote-setup',
-  'branch-setup',
-  'workspace-files',
-  'plugin-setup',
-  'skills-install',
-] as const;
+/** Built-in init containers the render adds, in the order they run. */
+export const InitContainers = {
+  GitClone: 'git-clone',
+  RemoteSetup: 'remote-setup',
+  BranchSetup: 'branch-setup',
+  WorkspaceFiles: 'workspace-files',
+  PluginSetup: 'plugin-setup',
+  SkillsInstall: 'skills-install',
+} as const;
 
-/** UID the agent and every init container run as; images must allow it. */
-export const AGENT_UID = 61100;
+/** Names of built-in init containers; user containers may not take them. */
+export const RESERVED_CONTAINER_NAMES: readonly (typeof InitContainers)[keyof typeof InitContainers][] =
+  Object.values(InitContainers);
 
 /** Agent types with a bundled image and a known output format. */
 export const AGENT_TYPES = ['claude-code', 'codex', 'gemini', 'opencode', 'cursor'] as const;

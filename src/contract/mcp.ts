@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { MCP_SECRET_ENV_PREFIX } from './pod.ts';
 
 /** One server as the agent image reads it from `KELOS_MCP_SERVERS`. */
 export interface McpServerDocument {
@@ -22,3 +23,11 @@ export interface McpServerDocument {
 
 /** Placeholder the document holds for a value carried by env var `name`. */
 export const mcpPlaceholder = (name: string): string => `\${${name}}`;
+
+const PLACEHOLDER = new RegExp(`^\\$\\{(${MCP_SECRET_ENV_PREFIX}[0-9]+)\\}$`);
+
+/**
+ * The env var whose value replaces `value`, when `value` is a secret placeholder written
+ * by {@link mcpPlaceholder}; undefined for a plain value.
+ */
+export const mcpPlaceholderVar = (value: string): string | undefined => PLACEHOLDER.exec(value)?.[1];

@@ -24,11 +24,25 @@ export const MAX_OUTPUT_LINES = 200;
 /** Longest output line kept, in characters. */
 export const MAX_OUTPUT_LINE_LENGTH = 8192;
 
-/** Keys whose values feed `status.usage`. */
-export const UsageKeys = {
+/** The output keys the bundled capture step reports (an image may report any other key too). */
+export const OutputKeys = {
+  Branch: 'branch',
+  /** One line per pull request. */
+  PR: 'pr',
+  Commit: 'commit',
+  BaseBranch: 'base-branch',
   CostUSD: 'cost-usd',
   InputTokens: 'input-tokens',
   OutputTokens: 'output-tokens',
+  /** Base64 of the agent's final message. */
+  Response: 'response',
+} as const;
+
+/** Keys whose values feed `status.usage`. */
+export const UsageKeys = {
+  CostUSD: OutputKeys.CostUSD,
+  InputTokens: OutputKeys.InputTokens,
+  OutputTokens: OutputKeys.OutputTokens,
 } as const;
 
 /** What an agent reported. */

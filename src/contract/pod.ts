@@ -1,10 +1,29 @@
 /**
  * Names and paths that make up the contract between a Task's Job and the agent image:
- * volumes, mount paths and environment variables. The agent entrypoint (`src/agent`)
- * reads the same names.
+ * the entrypoint, the user, volumes, mount paths, ConfigMap keys and environment
+ * variables. The render (`src/render`) writes them and the agent entrypoint
+ * (`src/agent`) reads them; both import them from here, so neither side can rename one
+ * alone. Nothing here may import run-time code from outside `src/contract`: the agent
+ * image copies only `src/agent` and `src/contract`.
  *
  * @packageDocumentation
  */
+
+/**
+ * The values of `KELOS_AGENT_TYPE`. A type-only export: the agent image switches on these
+ * names, so renaming one in the API fails the typecheck of `src/agent`, not a Task at run time.
+ */
+export type { AgentType } from '../api/group.ts';
+
+/** The agent image's entrypoint script; it takes the rendered prompt as its only argument. */
+export const ENTRYPOINT_PATH = '/kelos_entrypoint.sh';
+/** Entrypoint of bundled images: tini reaps the agent's children and forwards signals. */
+export const BUNDLED_COMMAND = ['/usr/bin/tini', '-g', '--', ENTRYPOINT_PATH] as const;
+/** Entrypoint of custom images, which need not ship tini or a shell. */
+export const CUSTOM_COMMAND = [ENTRYPOINT_PATH] as const;
+
+/** UID and GID the agent and every init container run as (the Pod's fsGroup); images must allow it. */
+export const AGENT_UID = 61100;
 
 /** Where the `workspace` volume is mounted. */
 export const WORKSPACE_MOUNT_PATH = '/workspace';
@@ -32,16 +51,6 @@ export const Volumes = {
   Plugin: 'kelos-plugin',
   Config: 'kelos-config',
   Tmp: 'kelos-tmp',
-} as const;
-
-/** Built-in init container names, in the order they run. */
-export const InitContainers = {
-  GitClone: 'git-clone',
-  RemoteSetup: 'remote-setup',
-  BranchSetup: 'branch-setup',
-  WorkspaceFiles: 'workspace-files',
-  PluginSetup: 'plugin-setup',
-  SkillsInstall: 'skills-install',
 } as const;
 
 /** Keys of the Task's ConfigMap. */
@@ -78,6 +87,10 @@ export const Env = {
   McpServersFile: 'KELOS_MCP_SERVERS_FILE',
   TerminationMessagePath: 'KELOS_TERMINATION_MESSAGE_PATH',
   RepoDir: 'KELOS_REPO_DIR',
+  /** Where the image keeps the Kelos runtime (`/kelos`); read by the image's wrapper scripts. */
+  RuntimeDir: 'KELOS_RUNTIME_DIR',
+  /** The real gh binary behind the image's token-refreshing gh wrapper. */
+  RealGh: 'KELOS_REAL_GH',
 } as const;
 
 /** Prefix of the env vars that carry MCP secret values into the agent container. */
@@ -92,8 +105,8 @@ export const MCP_SECRET_ENV_PREFIX = 'KELOS_MCP_SECRET_';
 export const ALWAYS_RESERVED_ENV = [
   Env.SetupCommand,
   Env.SessionSetupOnly,
-  'KELOS_RUNTIME_DIR',
-  'KELOS_REAL_GH',
+  Env.RuntimeDir,
+  Env.RealGh,
 ] as const;
 
 /**

@@ -5,15 +5,22 @@
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
+import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
+import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
   type Diagnostic,
   formatDiagnostic,
   hasFailures,
   limitPerCode,
-  loadManifestPaths,
   sortDiagnostics,
   validateDocuments,
 } from '../../validate/index.ts';
+import {
+  conflictsAcrossBundles,
+  loadBundles,
+  objectCount,
+  uniqueDiagnostics,
+} from '../../validate/kustomization.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -22,6 +29,7 @@ interface ValidateFlags {
   readonly strict?: boolean;
   readonly strictRefs?: boolean;
   readonly namespace?: string;
+  readonly config?: string;
 }
 
 /** Counts of one run, printed as the last line (text) or the `summary` member (JSON). */
@@ -64,17 +72,28 @@ export const validateCommand: CommandFactory = (io, done) =>
       'namespace of objects that do not set metadata.namespace',
       'default',
     )
+    .option(
+      '-c, --config <file>',
+      'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
+    )
     .action(async (paths: string[], flags: ValidateFlags) => {
       if (paths.length === 0) throw new UsageError('kelos validate needs at least one FILE, DIR or -');
-      const loaded = await loadManifestPaths(paths, io.readStdin, io.cwd);
-      const diagnostics = sortDiagnostics([
-        ...loaded.diagnostics,
-        ...validateDocuments(loaded.documents, {
-          requireRefs: flags.strictRefs === true,
-          ...(flags.namespace ? { namespace: flags.namespace } : {}),
-        }),
-      ]);
-      const summary = summarize(loaded.files.length, loaded.documents.length, diagnostics);
+      const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
+      // Each kustomization root is validated as its own bundle, as Argo CD deploys it.
+      const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+      const options = {
+        requireRefs: flags.strictRefs === true,
+        externalSecrets,
+        ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      };
+      const diagnostics = sortDiagnostics(
+        uniqueDiagnostics([
+          ...loaded.diagnostics,
+          ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
+          ...conflictsAcrossBundles(loaded.bundles, flags.namespace),
+        ]),
+      );
+      const summary = summarize(loaded.files.length, objectCount(loaded.bundles), diagnostics);
       // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.
       const shown = limitPerCode(diagnostics);
       if (flags.format === 'json') {

@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -18,6 +19,14 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import {
+  AGENT_UID,
+  BUNDLED_COMMAND,
+  ENTRYPOINT_PATH,
+  Env,
+  GITHUB_TOKEN_FILE,
+  REPO_DIR,
+} from '../../../src/contract/pod.ts';
 import { b64, baseEnv, block, git, makeWorkspace, readText, stream, type Workspace } from './harness.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -37,10 +46,18 @@ const contextCopies = (text: string): Array<{ sources: string[]; dest: string }>
       return { sources: parts.slice(0, -1), dest: parts.at(-1)! };
     });
 
-/** Relative modules a file loads at run time (type-only imports are erased by Node). */
+/**
+ * Modules a file loads at run time: static imports and re-exports (`import type` and
+ * `export type` are erased by Node; `import { type X }` is not, it still loads the module),
+ * side-effect imports and dynamic imports.
+ */
 const runtimeImports = (file: string): string[] => {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+  return [
+    ...text.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+'([^']+)'/gms),
+    ...text.matchAll(/^import\s+'([^']+)'/gm),
+    ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1]!);
 };
 
 const closure = (entries: string[]): { files: Set<string>; packages: Set<string> } => {
@@ -88,18 +105,35 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/^CMD \["operator"\]$/m);
   });
 
-  test('the agent base image runs as UID 61100 in /workspace/repo under tini', () => {
+  test('the agent base image runs as the contract UID in the repository directory, with its entrypoint under tini', () => {
     const text = dockerfile('agent-base.Dockerfile');
-    expect(text).toMatch(/^USER 61100:61100$/m);
-    expect(text).toMatch(/^WORKDIR \/workspace\/repo$/m);
-    expect(text).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "-g", "--", "\/kelos_entrypoint.sh"\]$/m);
+    expect(text).toMatch(new RegExp(`^USER ${AGENT_UID}:${AGENT_UID}$`, 'm'));
+    expect(text).toMatch(new RegExp(`^RUN groupadd --gid ${AGENT_UID} .*useradd --uid ${AGENT_UID} `, 'ms'));
+    expect(text.match(/^WORKDIR (.+)$/m)?.[1]).toBe(REPO_DIR);
+    expect(JSON.parse(text.match(/^ENTRYPOINT (.+)$/m)?.[1] ?? 'null')).toEqual([...BUNDLED_COMMAND]);
+    expect(contextCopies(text).find((c) => c.sources[0] === 'images/kelos_entrypoint.sh')?.dest).toBe(
+      ENTRYPOINT_PATH,
+    );
+    expect(text).toMatch(new RegExp(`^\\s*${Env.RealGh}=`, 'm'));
+  });
+
+  test('the image scripts read the contract names', () => {
+    const script = (name: string) => readFileSync(join(IMAGES, name), 'utf8');
+    expect(script('kelos_entrypoint.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/src/agent/entrypoint.ts`);
+    expect(script('kelos-capture.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/src/agent/capture.ts`);
+    expect(script('gh-wrapper.sh')).toContain(`\${${Env.GitHubTokenFile}:-${GITHUB_TOKEN_FILE}}`);
+    expect(script('gh-wrapper.sh')).toContain(`\${${Env.RealGh}:-`);
   });
 
   test('the agent runtime needs no npm package and only files the agent base image copies', () => {
-    const { files, packages } = closure([
-      join(ROOT, 'src/agent/entrypoint.ts'),
-      join(ROOT, 'src/agent/capture.ts'),
-    ]);
+    // Every module of src/agent, not only the two entry points: whatever the image runs must be in it.
+    const agentFiles = readdirSync(join(ROOT, 'src/agent'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(ROOT, 'src/agent', f));
+    expect(agentFiles).toContain(join(ROOT, 'src/agent/entrypoint.ts'));
+    const { files, packages } = closure(agentFiles);
+    // The closure reaches the contract, so the check below covers its files as well.
+    expect([...files].some((f) => f.startsWith(join(ROOT, 'src/contract/')))).toBe(true);
     expect([...packages]).toEqual([]);
     const copied = contextCopies(dockerfile('agent-base.Dockerfile')).flatMap((c) => c.sources);
     const missing = [...files]

@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { BUNDLED_COMMAND, CUSTOM_COMMAND } from '../../../src/contract/pod.ts';
 import {
-  BUNDLED_COMMAND,
-  CUSTOM_COMMAND,
   configMapName,
   DEFAULT_POD_FAILURE_POLICY,
   isValidBranchName,
