@@ -15,3 +15,4 @@ export * from './task-spawner.ts';
 export * from './validation.ts';
 export * from './worker.ts';
 export * from './workspace.ts';
+export * from './install/index.ts';
