@@ -12,6 +12,7 @@
  *   runApp: false                 # also run `app` the cdk8s way (one directory per chart)
  *   bundles:                      # module apps with an output directory of their own
  *     - { app: constructs/install/app.ts, outdir: dist/install }
+ *   argocdHealthChecks: dist/argocd/resource_customizations   # Argo CD's test layout, or unset
  * ```
  *
  * @packageDocumentation
@@ -37,6 +38,8 @@ export interface SynthConfig {
   readonly crdsDir?: string;
   /** Module apps rendered each into a directory of its own (the install, Argo CD objects). */
   readonly bundles?: readonly Bundle[];
+  /** Directory of the Argo CD health checks in Argo CD's test layout, or undefined for none. */
+  readonly argocdHealthChecksDir?: string;
 }
 
 /** A module app with its own output directory. */
@@ -84,7 +87,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   }
   const kelos = raw['kelos'] ?? {};
   if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
-  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles']);
+  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles', 'argocdHealthChecks']);
   for (const key of Object.keys(kelos)) {
     if (!known.has(key))
       throw new ConfigError(`${file}: unknown key kelos.${key} (known: ${[...known].join(', ')})`);
@@ -117,6 +120,10 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   ) {
     throw new ConfigError(`${file}: kelos.bundles must be a list of {app: <module>, outdir: <directory>}`);
   }
+  const health = kelos['argocdHealthChecks'];
+  if (health !== undefined && (typeof health !== 'string' || health === '')) {
+    throw new ConfigError(`${file}: kelos.argocdHealthChecks must be a directory`);
+  }
   return {
     ...(typeof app === 'string' && { app }),
     runApp: runApp && typeof app === 'string',
@@ -129,6 +136,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
         outdir: b['outdir'] as string,
       })),
     }),
+    ...(typeof health === 'string' && { argocdHealthChecksDir: health }),
   };
 };
 

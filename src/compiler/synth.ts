@@ -15,6 +15,7 @@
 import { glob } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { appNameFromPath } from '../../constructs/app.ts';
+import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
@@ -299,6 +300,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   if (config.crdsDir) {
     files.push(...renderCrds(generateCrds(), config.crdsDir, crdFileName, 'src/api'));
   }
+  const healthDir = options.apps?.length ? undefined : config.argocdHealthChecksDir;
+  if (healthDir) {
+    // Not objects, so no app renders them: Argo CD's test layout of our health checks.
+    for (const f of healthTestLayout())
+      files.push({ path: posix.join(healthDir, f.path), content: f.content });
+  }
   const t2 = performance.now();
 
   for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
@@ -312,6 +319,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ? apps.map((a) => a.dir)
       : [config.outdir, ...bundles.map((b) => normalize(b.outdir))]),
     ...(config.crdsDir ? [config.crdsDir] : []),
+    ...(healthDir ? [healthDir] : []),
   ];
   const sorted = sortDiagnostics(diagnostics);
   return {
