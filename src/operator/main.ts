@@ -23,7 +23,7 @@ import {
   type Workspace,
 } from '../api/index.ts';
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
-import { HttpKubeClient, WRITE_VERBS } from '../kube/client.ts';
+import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
@@ -90,6 +90,8 @@ export interface OperatorOptions {
    * Workspace's repo host (`https://api.github.com`, or `https://<host>/api/v3`).
    */
   readonly githubApiUrl?: string;
+  /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
+  readonly requestObserver?: RequestObserver;
 }
 
 /** The informers of one operator. */
@@ -153,6 +155,7 @@ export class Operator {
       maxSockets: workers + 32,
       fieldManager: FIELD_MANAGER,
     });
+    if (opts.requestObserver) client.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
     const caches: OperatorCaches = {
