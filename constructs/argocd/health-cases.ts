@@ -247,7 +247,7 @@ const budget = (name: string, status?: Record<string, unknown>, generation = 1) 
   kind: 'TaskBudget',
   metadata: meta(name, generation),
   spec: {
-    selector: { matchLabels: { team: 'platform' } },
+    taskSelector: { matchLabels: { team: 'platform' } },
     period: { type: 'Daily' },
     maxCostUSD: '50',
     maxInputTokens: 1000000,

@@ -46,7 +46,7 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
   {
     apiGroups: ['kelos.dev'],
     resources: ['tasks'],
-    verbs: ['get', 'list', 'watch', 'patch', 'delete'],
+    verbs: ['list', 'watch', 'patch', 'delete'],
     scope: 'watched',
     why: 'reconciles Tasks: finalizer and budget-label patches, TTL deletion',
   },

@@ -10,7 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { INSTALL_NAMESPACE, OPERATOR_NAME, type RbacRequest, rbacRequestOf } from '../../src/install/index.ts';
+import {
+  INSTALL_NAMESPACE,
+  OPERATOR_NAME,
+  type RbacRequest,
+  rbacRequestOf,
+} from '../../src/install/index.ts';
 import type { RequestObserver } from '../../src/kube/client.ts';
 import { type Connection, loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import { kubeconfigPath, kubectl } from './helpers.ts';
@@ -81,7 +86,13 @@ export class RbacRecorder {
 
   /** `verb group/resource` of each forbidden request, deduplicated. */
   forbiddenSummary(): string[] {
-    return [...new Set(this.forbidden.map((r) => `${r.verb} ${r.apiGroup || 'core'}/${r.resource} in ${r.namespace ?? '(cluster)'}`))];
+    return [
+      ...new Set(
+        this.forbidden.map(
+          (r) => `${r.verb} ${r.apiGroup || 'core'}/${r.resource} in ${r.namespace ?? '(cluster)'}`,
+        ),
+      ),
+    ];
   }
 
   /**

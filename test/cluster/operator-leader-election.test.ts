@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpKubeClient, WRITE_VERBS } from '../../src/kube/client.ts';
 import { INSTALL_NAMESPACE } from '../../src/install/index.ts';
+import { type HttpKubeClient, WRITE_VERBS } from '../../src/kube/client.ts';
 import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
