@@ -4,6 +4,9 @@
  * @packageDocumentation
  */
 
+import { ARGOCD_INSTANCE_LABEL, ARGOCD_TRACKING_ANNOTATION } from '../../src/install/index.ts';
+import { SYNC_WAVE } from '../install/metadata.ts';
+
 /** Namespace Argo CD runs in. */
 export const ARGOCD_NAMESPACE = 'argocd';
 
@@ -12,11 +15,10 @@ export const FIELD_MANAGER_OPERATOR = 'kelos-operator';
 
 /** Argo CD annotations. */
 export const ArgoAnnotations = {
-  syncWave: 'argocd.argoproj.io/sync-wave',
+  syncWave: SYNC_WAVE,
   syncOptions: 'argocd.argoproj.io/sync-options',
   compareOptions: 'argocd.argoproj.io/compare-options',
-  trackingId: 'argocd.argoproj.io/tracking-id',
+  trackingId: ARGOCD_TRACKING_ANNOTATION,
 } as const;
 
-/** Argo CD's label in label tracking mode. */
-export const ARGOCD_INSTANCE_LABEL = 'app.kubernetes.io/instance';
+export { ARGOCD_INSTANCE_LABEL };

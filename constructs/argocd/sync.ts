@@ -5,17 +5,15 @@
  * @packageDocumentation
  */
 import { GROUP } from '../../src/api/index.ts';
+import { InstallWaves } from '../install/metadata.ts';
 import { FIELD_MANAGER_OPERATOR } from './names.ts';
 
 /** Sync waves, lowest first: Argo CD waits for each wave to be healthy before the next. */
 export const SyncWaves = {
   /** The argocd-cm health checks, so later waves are judged by them. */
   config: -4,
-  crds: -3,
-  /** Namespace, ServiceAccount, roles and bindings. */
-  rbac: -2,
-  /** Deployment, Services, PDB, NetworkPolicy. */
-  operator: -1,
+  /** CRDs; then the install's Namespace, ServiceAccount, roles and bindings; then the operator. */
+  ...InstallWaves,
   /** Workspaces, AgentConfigs, TaskBudgets (and the Application of the apps). */
   references: 0,
   /** TaskSpawners and Tasks kept in Git: after the budgets that cover them exist. */

@@ -10,10 +10,10 @@
  */
 import { type ApiObject, Chart, JsonPatch } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { INSTALL_LABELS } from '../../src/install/index.ts';
+import { ARGOCD_ANNOTATION_PREFIX, INSTALL_LABELS } from '../../src/install/index.ts';
 
 /** Argo CD's sync-wave annotation. */
-export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+export const SYNC_WAVE = `${ARGOCD_ANNOTATION_PREFIX}sync-wave`;
 
 /** Sync waves of the install: CRDs, then RBAC, then the operator. */
 export const InstallWaves = { crds: -3, rbac: -2, operator: -1 } as const;

@@ -6,4 +6,5 @@
  * @packageDocumentation
  */
 export * from './defaults.ts';
+export * from './gitops.ts';
 export * from './rbac.ts';

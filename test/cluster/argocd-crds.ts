@@ -9,19 +9,25 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { kubectl } from './helpers.ts';
+import { waitForEstablished } from './install-crds.ts';
 
 /** The Argo CD release. */
-export const ARGOCD_MODULE = 'github.com/argoproj/argo-cd/v3@v3.6.2';
+export const ARGOCD_MODULE = 'github.com/argoproj/argo-cd/v3@v3.5.8';
 
 const goModDir = (module: string): Promise<string> =>
   new Promise((resolve, reject) => {
     const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
     const go = process.env['GO'] ?? '/usr/local/go/bin/go';
     // Outside any module, so no go.mod of ours can interfere.
-    execFile(go, ['mod', 'download', '-json', module], { cwd: '/', env, timeout: 600_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`go mod download ${module} failed: ${err.message}\n${stderr}${stdout}`));
-      else resolve((JSON.parse(stdout) as { Dir: string }).Dir);
-    });
+    execFile(
+      go,
+      ['mod', 'download', '-json', module],
+      { cwd: '/', env, timeout: 600_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`go mod download ${module} failed: ${err.message}\n${stderr}${stdout}`));
+        else resolve((JSON.parse(stdout) as { Dir: string }).Dir);
+      },
+    );
   });
 
 let installed: Promise<void> | undefined;
@@ -31,13 +37,7 @@ export function installArgoCdCrds(): Promise<void> {
   installed ??= (async () => {
     const dir = join(await goModDir(ARGOCD_MODULE), 'manifests/crds');
     await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kelos-tests', '-k', dir]);
-    await kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      'crd/applications.argoproj.io',
-      'crd/applicationsets.argoproj.io',
-    ]);
+    await waitForEstablished(['applications.argoproj.io', 'applicationsets.argoproj.io']);
   })();
   return installed;
 }

@@ -1,4 +1,4 @@
-// Command lua-health-runner runs an Argo CD resource health check the way Argo CD v3.6
+// Command lua-health-runner runs an Argo CD resource health check the way Argo CD v3.5
 // does (VM.ExecuteHealthLua in util/lua/lua.go of argoproj/argo-cd): gopher-lua v1.1.2, the
 // package, base and table libraries opened on a state without the others, the object
 // decoded into a Lua table as the global `obj`, an empty `actionParams`, a 1-second
