@@ -17,6 +17,8 @@ export interface KelosInstallProps {
   /**
    * Namespaces the operator watches. Unset: every namespace, with a ClusterRole. Set: a Role
    * (and RoleBinding) in each of them only, so Secrets are readable there and nowhere else.
+   * The operator reconciles one namespace or all, so KelosInstall takes one; OperatorRbac
+   * renders any list.
    */
   readonly watchNamespaces?: readonly string[];
   /** Registry and repository prefix of the operator image. @default `ghcr.io/kelos-ts` */

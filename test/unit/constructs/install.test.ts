@@ -1,6 +1,11 @@
 import { App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { KelosInstall, type KelosInstallProps } from '../../../constructs/index.ts';
+import {
+  KelosInstall,
+  type KelosInstallProps,
+  OperatorRbac,
+  resolveInstallProps,
+} from '../../../constructs/index.ts';
 import { OPERATOR_RBAC_RULES, SELECTOR_LABELS } from '../../../src/install/index.ts';
 import { thrown, validationErrors } from './helpers.ts';
 
@@ -157,23 +162,35 @@ describe('KelosInstall', () => {
     expect(d.spec.template.spec.containers[0].args).toContain('--image-tag=v1.2.3');
   });
 
-  it('namespaced: a Role and RoleBinding in each watched namespace, no ClusterRole, --namespace flags', () => {
-    const ns = render({ watchNamespaces: ['team-b', 'team-a'] });
+  it('namespaced: a Role and RoleBinding in the watched namespace, no ClusterRole, --namespace', () => {
+    const ns = render({ watchNamespaces: ['team-a'] });
     expect(find(ns, 'ClusterRole')).toEqual([]);
     expect(find(ns, 'ClusterRoleBinding')).toEqual([]);
-    const roles = find(ns, 'Role', 'kelos-operator');
-    expect(roles.map((r) => r.metadata.namespace)).toEqual(['team-a', 'team-b']);
-    for (const r of roles)
-      expect(triples(r.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((x) => x.scope === 'watched')));
-    const bindings = find(ns, 'RoleBinding', 'kelos-operator');
+    const role = one(ns, 'Role', 'kelos-operator');
+    expect(role.metadata.namespace).toBe('team-a');
+    expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((x) => x.scope === 'watched')));
     // In the Role's namespace, not the chart's (cdk8s#2796).
-    expect(bindings.map((b) => b.metadata.namespace)).toEqual(['team-a', 'team-b']);
+    expect(one(ns, 'RoleBinding', 'kelos-operator').metadata.namespace).toBe('team-a');
     expect(one(ns, 'Role', 'kelos-operator-leader-election').metadata.namespace).toBe('kelos-system');
     const args = one(ns, 'Deployment').spec.template.spec.containers[0].args;
-    expect(args.filter((a: string) => a.startsWith('--namespace='))).toEqual([
-      '--namespace=team-a',
-      '--namespace=team-b',
+    expect(args.filter((a: string) => a.startsWith('--namespace='))).toEqual(['--namespace=team-a']);
+  });
+
+  it('namespaced RBAC renders a Role per namespace of a list; the install refuses lists the operator cannot watch', () => {
+    const chart = new Chart(new App(), 'r');
+    new OperatorRbac(chart, 'rbac', resolveInstallProps({ watchNamespaces: ['team-b', 'team-a'] }));
+    const objs = chart.toJson() as Obj[];
+    expect(find(objs, 'Role', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
+      'team-a',
+      'team-b',
     ]);
+    expect(find(objs, 'RoleBinding', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
+      'team-a',
+      'team-b',
+    ]);
+    expect(thrown(() => render({ watchNamespaces: ['team-a', 'team-b'] }))).toMatch(
+      /watchNamespaces lists 2 namespaces, but the operator watches one namespace or all/,
+    );
   });
 
   it('renders a ServiceMonitor or PodMonitor only when asked', () => {
