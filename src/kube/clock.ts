@@ -91,3 +91,9 @@ export class FakeClock implements Clock {
     this.#now = target;
   }
 }
+
+/**
+ * A time as Kubernetes writes `metav1.Time` (RFC 3339, whole seconds, UTC): the form of
+ * every timestamp the operator puts into a status.
+ */
+export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -9,6 +9,7 @@
  * @packageDocumentation
  */
 import { isTerminalPhase, type Task, TaskPhase } from '../api/index.ts';
+import { resolveAgentConfigRefs, resolveWorkspaceRef } from '../render/resolve.ts';
 
 /** Looks a Task up by name in the namespace of the Task being reconciled. */
 export type TaskLookup = (name: string) => Task | undefined;
@@ -113,13 +114,15 @@ export function checkDependencies(task: Task, lookup: TaskLookup): DependencyGat
   return { state: 'ready', deps: ready };
 }
 
-/** Workspace name of a Task, preferring `spec.worker` over the deprecated top-level field. */
-export const workspaceOf = (task: Task): string | undefined =>
-  task.spec?.worker?.workspaceRef?.name ?? task.spec?.workspaceRef?.name;
+/**
+ * Workspace name of a Task: the field the render reads (`spec.worker` over the deprecated
+ * top-level field, see `effectiveWorkerField`), so the gate and the Job agree.
+ */
+export const workspaceOf = (task: Task): string | undefined => resolveWorkspaceRef(task)?.value.name;
 
-/** AgentConfig names of a Task, in merge order, preferring `spec.worker`. */
+/** AgentConfig names of a Task, in merge order, from the field the render reads. */
 export const agentConfigsOf = (task: Task): string[] =>
-  (task.spec?.worker?.agentConfigRefs ?? task.spec?.agentConfigRefs ?? []).map((r) => r.name);
+  (resolveAgentConfigRefs(task)?.value ?? []).map((r) => r.name);
 
 /**
  * The lock key of a Task's branch, `namespace/workspace/branch`, or undefined when the Task

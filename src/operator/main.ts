@@ -35,7 +35,13 @@ import { WorkQueue } from '../kube/queue.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { addTaskIndexes, TASK_CONTROLLER, TaskReconciler, type TaskRuntime } from './reconcilers/task.ts';
+import {
+  addTaskIndexes,
+  TASK_CONTROLLER,
+  type TaskCaches,
+  TaskReconciler,
+  type TaskRuntime,
+} from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
@@ -94,17 +100,6 @@ export interface OperatorOptions {
   readonly requestObserver?: RequestObserver;
 }
 
-/** The informers of one operator. */
-export interface OperatorCaches {
-  readonly tasks: Informer<Task>;
-  readonly workspaces: Informer<Workspace>;
-  readonly agentConfigs: Informer<AgentConfig>;
-  readonly budgets: Informer<TaskBudget>;
-  readonly records: Informer<TaskRecord>;
-  readonly jobs: Informer<CachedJob>;
-  readonly pods: Informer<CachedPod>;
-}
-
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
 export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
 
@@ -117,7 +112,7 @@ export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
 /** A running operator. */
 export class Operator {
   readonly client: HttpKubeClient;
-  readonly caches: OperatorCaches;
+  readonly caches: TaskCaches;
   readonly metrics: OperatorMetrics;
   readonly queues: Readonly<Record<string, WorkQueue>>;
   readonly elector: LeaderElector | undefined;
@@ -129,7 +124,7 @@ export class Operator {
 
   private constructor(
     client: HttpKubeClient,
-    caches: OperatorCaches,
+    caches: TaskCaches,
     metrics: OperatorMetrics,
     queues: Record<string, WorkQueue>,
     elector: LeaderElector | undefined,
@@ -158,7 +153,7 @@ export class Operator {
     if (opts.requestObserver) client.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
-    const caches: OperatorCaches = {
+    const caches: TaskCaches = {
       tasks: new Informer<Task>({ ...base, type: Resources.Task, resyncMs }),
       workspaces: new Informer<Workspace>({ ...base, type: Resources.Workspace }),
       agentConfigs: new Informer<AgentConfig>({ ...base, type: Resources.AgentConfig }),

@@ -23,7 +23,8 @@ export interface Resolved<T> {
 }
 
 const resolve = <T>(task: Task, field: WorkerField): Resolved<T> | undefined => {
-  const found = effectiveWorkerField(task.spec as Record<string, unknown>, field);
+  // A Task read from a cluster is untrusted and may lack a spec; it then has no fields.
+  const found = effectiveWorkerField((task.spec ?? {}) as Record<string, unknown>, field);
   if (!found) return undefined;
   return { value: found.value as T, path: found.fromWorker ? `/spec/worker/${field}` : `/spec/${field}` };
 };

@@ -14,7 +14,7 @@
  */
 import { ConditionTypes, type TaskBudget, type TaskBudgetStatus, type TaskRecord } from '../../api/index.ts';
 import { isConflict, type KubeClient } from '../../kube/client.ts';
-import type { Clock } from '../../kube/clock.ts';
+import { type Clock, rfc3339 } from '../../kube/clock.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { Checklist, type Logger } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
@@ -35,9 +35,6 @@ export interface TaskBudgetReconcilerOptions {
   readonly clock: Clock;
   readonly log: Logger;
 }
-
-/** RFC 3339 at second precision, as metav1.Time is written. */
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** How often a Degraded budget is looked at again without any event. */
 const DEGRADED_REQUEUE_MS = 60_000;

@@ -1,0 +1,257 @@
+/**
+ * The admission gates of a Task, in order, each leaving it `Waiting` (or `Failed`) with a
+ * condition that says why: its references (Workspace, AgentConfigs) exist, its dependencies
+ * succeeded, its branch is free (upstream's branch_locker.go), and every TaskBudget covering
+ * it admits it (task_budget_admission.go). The Workspace and AgentConfigs are resolved here,
+ * once, and handed to the render.
+ *
+ * @packageDocumentation
+ */
+import {
+  type AgentConfig,
+  type Condition,
+  ConditionTypes,
+  type Task,
+  type Workspace,
+} from '../../../api/index.ts';
+import { rfc3339 } from '../../../kube/clock.ts';
+import type { Checklist } from '../../../kube/log.ts';
+import type { ReconcileResult } from '../../../kube/queue.ts';
+import { admit, budgetRequeueMs } from '../../budget.ts';
+import {
+  agentConfigsOf,
+  branchKey,
+  checkBranchLock,
+  checkDependencies,
+  type DependencyGate,
+  workspaceOf,
+} from '../../gates.ts';
+import { type ConditionInput, resolveCondition, setCondition } from '../../status.ts';
+import { nameOf, type TaskReconcilerOptions } from './options.ts';
+import { fail, wait } from './status.ts';
+import { TaskIndexes } from './watch.ts';
+
+/** Gate conditions as they read once the Task is admitted (each flips only if it was set). */
+export const PASSED_GATES: readonly ConditionInput[] = [
+  {
+    type: ConditionTypes.ReferencesResolved,
+    status: 'True',
+    reason: 'Resolved',
+    message: 'Workspace and AgentConfigs exist',
+  },
+  {
+    type: ConditionTypes.DependenciesReady,
+    status: 'True',
+    reason: 'DependenciesSucceeded',
+    message: 'All dependencies succeeded',
+  },
+  {
+    type: ConditionTypes.BranchLocked,
+    status: 'False',
+    reason: 'BranchAvailable',
+    message: 'Branch is free',
+  },
+  {
+    type: ConditionTypes.BudgetBlocked,
+    status: 'False',
+    reason: 'BudgetAvailable',
+    message: 'Admitted by every TaskBudget that covers it',
+  },
+];
+
+/** How long a Task waiting for a missing Workspace or AgentConfig waits before a re-check. */
+const MISSING_REFERENCE_REQUEUE_MS = 30_000;
+
+/** A Task through every gate: what the render needs, and the conditions to write. */
+export interface Admitted {
+  readonly passed: true;
+  readonly workspace: Workspace | undefined;
+  /** In the order the Task names them. */
+  readonly agentConfigs: readonly AgentConfig[];
+  /** Its dependencies, all Succeeded (empty without `dependsOn`). */
+  readonly deps: readonly Task[];
+  readonly conditions: readonly Condition[];
+}
+
+/** A Task held at a gate; the status says why. */
+export interface Stopped {
+  readonly passed: false;
+  readonly result: ReconcileResult | undefined;
+}
+
+const stop = async (result: Promise<ReconcileResult | undefined>): Promise<Stopped> => ({
+  passed: false,
+  result: await result,
+});
+
+/** Runs the gates in order; stops at the first that holds the Task. */
+export async function checkGates(
+  o: TaskReconcilerOptions,
+  task: Task,
+  list: Checklist,
+): Promise<Admitted | Stopped> {
+  const { namespace } = nameOf(task);
+  const { caches, clock } = o;
+  const now = rfc3339(clock.now());
+
+  let conditions = task.status?.conditions ?? [];
+  const wsName = workspaceOf(task);
+  const workspace = wsName ? caches.workspaces.get(namespace, wsName) : undefined;
+  if (wsName && !workspace) {
+    return stop(
+      wait(o, task, list, `Waiting for Workspace "${wsName}" to be created`, {
+        set: {
+          type: ConditionTypes.ReferencesResolved,
+          status: 'False',
+          reason: 'WorkspaceNotFound',
+          message: `Workspace ${namespace}/${wsName} does not exist`,
+        },
+        requeueAfterMs: MISSING_REFERENCE_REQUEUE_MS,
+      }),
+    );
+  }
+  const agentConfigs: AgentConfig[] = [];
+  for (const acName of agentConfigsOf(task)) {
+    const ac = caches.agentConfigs.get(namespace, acName);
+    if (!ac) {
+      return stop(
+        wait(o, task, list, `Waiting for AgentConfig "${acName}" to be created`, {
+          set: {
+            type: ConditionTypes.ReferencesResolved,
+            status: 'False',
+            reason: 'AgentConfigNotFound',
+            message: `AgentConfig ${namespace}/${acName} does not exist`,
+          },
+          requeueAfterMs: MISSING_REFERENCE_REQUEUE_MS,
+        }),
+      );
+    }
+    agentConfigs.push(ac);
+  }
+  conditions = resolveCondition(
+    conditions,
+    {
+      type: ConditionTypes.ReferencesResolved,
+      status: 'True',
+      reason: 'Resolved',
+      message: 'Workspace and AgentConfigs exist',
+    },
+    now,
+  );
+  list.step(wsName || agentConfigs.length ? 'References resolved' : 'No references to resolve');
+
+  const lookup = (n: string) => caches.tasks.get(namespace, n);
+  const deps: DependencyGate = checkDependencies(task, lookup);
+  if (deps.state === 'failed') {
+    return stop(
+      fail(o, task, list, {
+        reason: deps.reason,
+        message: deps.message,
+        condition: {
+          type: ConditionTypes.DependenciesReady,
+          status: 'False',
+          reason: deps.reason,
+          message: deps.message,
+        },
+      }),
+    );
+  }
+  if (deps.state === 'waiting') {
+    return stop(
+      wait(o, task, list, deps.message, {
+        set: {
+          type: ConditionTypes.DependenciesReady,
+          status: 'False',
+          reason: deps.reason,
+          message: deps.message,
+        },
+      }),
+    );
+  }
+  if (deps.state === 'ready') {
+    conditions = setCondition(
+      conditions,
+      {
+        type: ConditionTypes.DependenciesReady,
+        status: 'True',
+        reason: 'DependenciesSucceeded',
+        message: 'All dependencies succeeded',
+      },
+      now,
+    );
+    list.step(`Dependencies succeeded (${deps.deps.length})`);
+  }
+
+  const bk = branchKey(task);
+  if (bk) {
+    const gate = checkBranchLock(
+      task,
+      caches.tasks.byIndex(TaskIndexes.Branch, bk),
+      lookup,
+      (n) => caches.jobs.get(namespace, n) !== undefined,
+    );
+    if (gate.state === 'locked') {
+      return stop(
+        wait(o, task, list, gate.message, {
+          set: {
+            type: ConditionTypes.BranchLocked,
+            status: 'True',
+            reason: 'BranchInUse',
+            message: gate.message,
+          },
+          keep: conditions,
+        }),
+      );
+    }
+    conditions = resolveCondition(
+      conditions,
+      {
+        type: ConditionTypes.BranchLocked,
+        status: 'False',
+        reason: 'BranchAvailable',
+        message: `Branch "${task.spec.branch}" is free`,
+      },
+      now,
+    );
+    list.step(`Branch "${task.spec.branch}" is free`);
+  }
+
+  const admission = admit(task.metadata.labels, caches.budgets.list(namespace), (b) => o.budgets.stateOf(b));
+  if (!admission.admitted) {
+    return stop(
+      wait(o, task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}`, {
+        set: {
+          type: ConditionTypes.BudgetBlocked,
+          status: 'True',
+          reason: 'BudgetExceeded',
+          message: `Blocked by TaskBudget "${admission.budget}": ${admission.reason}`,
+        },
+        keep: conditions,
+        requeueAfterMs: budgetRequeueMs(admission.retryAt, clock.now()),
+      }),
+    );
+  }
+  conditions = resolveCondition(
+    conditions,
+    {
+      type: ConditionTypes.BudgetBlocked,
+      status: 'False',
+      reason: 'BudgetAvailable',
+      message: 'Admitted by every TaskBudget that covers it',
+    },
+    now,
+  );
+  list.step(
+    admission.coveredBy.length
+      ? `Admitted by TaskBudgets ${admission.coveredBy.join(', ')}`
+      : 'No TaskBudget covers it',
+  );
+
+  return {
+    passed: true,
+    workspace,
+    agentConfigs,
+    deps: deps.state === 'ready' ? deps.deps : [],
+    conditions,
+  };
+}

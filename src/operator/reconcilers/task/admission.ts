@@ -1,0 +1,148 @@
+/**
+ * Admission of a Task that has no Job yet: validate the spec (cluster data is untrusted),
+ * pass the gates, mint the GitHub App token, render the prompt and the Job, create them.
+ * The Job is what admits the Task; the status follows in the next reconcile.
+ *
+ * @packageDocumentation
+ */
+import type { KubeObject, Task } from '../../../api/index.ts';
+import { isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
+import { rfc3339 } from '../../../kube/clock.ts';
+import type { Checklist } from '../../../kube/log.ts';
+import type { ReconcileResult } from '../../../kube/queue.ts';
+import { renderPrompt } from '../../../template/render-prompt.ts';
+import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import { Resources } from '../../resources.ts';
+import { resolveCondition } from '../../status.ts';
+import { checkGates } from './admission-gates.ts';
+import type { TaskContext } from './context.ts';
+import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
+import { isOwnedBy, nameOf } from './options.ts';
+import { fail, wait } from './status.ts';
+
+/**
+ * Safety net after a Job was created: the Job's ADDED event normally brings the Task back
+ * within milliseconds to write its status.
+ */
+const ADMITTED_REQUEUE_MS = 5_000;
+
+/** `path: message; …` of diagnostics, for a status message. */
+const describe = (diagnostics: readonly Diagnostic[]): string =>
+  diagnostics.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+
+/** Admits a Task that has no Job yet, or says (in its status) why it cannot run yet. */
+export async function admit(
+  ctx: TaskContext,
+  task: Task,
+  list: Checklist,
+): Promise<ReconcileResult | undefined> {
+  const { o, pending, tokens } = ctx;
+  const { namespace, name } = nameOf(task);
+
+  const entry = pending.remember(task);
+  entry.validation ??= o.runtime.validate(task).filter((d) => d.severity === 'error');
+  if (entry.validation.length) {
+    return fail(o, task, list, {
+      reason: 'InvalidSpec',
+      message: `Task spec is invalid: ${describe(entry.validation)}`,
+    });
+  }
+  list.step('Spec valid');
+
+  const gates = await checkGates(o, task, list);
+  if (!gates.passed) return gates.result;
+  const { workspace, agentConfigs, deps } = gates;
+  let conditions = gates.conditions;
+
+  const token = await tokens.ensure(task, workspace, list);
+  if (token.kind === 'error') {
+    return wait(o, task, list, `Waiting for the GitHub App token: ${token.message}`, {
+      set: {
+        type: GITHUB_TOKEN_CONDITION,
+        status: 'False',
+        reason: 'TokenMintFailed',
+        message: `Secret ${namespace}/${token.secret} not written: ${token.message}`,
+      },
+      keep: conditions,
+      requeueAfterMs: tokens.retryMs(task),
+    });
+  }
+  if (token.kind === 'ok') {
+    conditions = resolveCondition(
+      conditions,
+      {
+        type: GITHUB_TOKEN_CONDITION,
+        status: 'True',
+        reason: 'TokenMinted',
+        message: `Installation token in Secret ${namespace}/${token.secret}`,
+      },
+      rfc3339(o.clock.now()),
+    );
+  }
+
+  const prompt = renderPrompt(task, deps);
+  if (!prompt.ok) return fail(o, task, list, { reason: 'PromptRenderFailed', message: prompt.message });
+  if (deps.length) list.step('Prompt rendered with dependency results');
+
+  const rendered = o.runtime.renderJob({
+    task,
+    ...(workspace ? { workspace } : {}),
+    agentConfigs,
+    prompt: prompt.prompt,
+    ...(token.kind === 'ok' ? { githubTokenSecretName: token.secret } : {}),
+  });
+  if (rendered.errors.length || !rendered.job) {
+    return fail(o, task, list, {
+      reason: 'JobRenderFailed',
+      message: `Cannot build the Job: ${describe(rendered.errors) || 'no Job rendered'}`,
+    });
+  }
+  const notes = rendered.warnings;
+  list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
+
+  for (const cm of rendered.configMaps)
+    await createOwned(ctx, Resources.ConfigMap, cm as KubeObject, task, list);
+  const job = await createOwned(ctx, Resources.Job, rendered.job as KubeObject, task, list);
+  if (!job) {
+    return fail(o, task, list, {
+      reason: 'JobConflict',
+      message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
+    });
+  }
+  // The Job is what admits the Task. The finalizer, the label snapshot and the status follow
+  // in the next reconcile, which the Job's ADDED event brings: in a burst, every new Task gets
+  // its Job first and the bookkeeping comes after. A crash in between loses nothing: the Job
+  // is owned by the Task (garbage-collected with it) and found again by name.
+  pending.remember(task).conditions = conditions;
+  return { requeueAfterMs: ADMITTED_REQUEUE_MS };
+}
+
+/**
+ * Creates a child the render made (owned by `task`, labelled, in its namespace). An
+ * existing child is fine when it is ours: a restart between create and status write must
+ * not fail. Returns undefined when the name is taken by something we do not own.
+ */
+async function createOwned(
+  { o }: TaskContext,
+  type: ResourceType,
+  body: KubeObject,
+  task: Task,
+  list: Checklist,
+): Promise<KubeObject | undefined> {
+  const { namespace } = nameOf(task);
+  const what = `${type.kind} ${namespace}/${body.metadata.name}`;
+  try {
+    const created = await o.client.create(type, body);
+    list.write(`${what} created`);
+    return created;
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+    const existing = await o.client.get<KubeObject>(type, namespace, body.metadata.name ?? '');
+    if (existing && isOwnedBy(existing, task)) {
+      list.step(`${what} already exists and is ours`);
+      return existing;
+    }
+    list.step(`${what} already exists and is not ours`);
+    return undefined;
+  }
+}

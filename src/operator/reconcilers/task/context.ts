@@ -1,0 +1,65 @@
+/**
+ * What the steps of a Task reconcile share: the options, and what this process remembers
+ * about Tasks between reconciles (pending admissions, GitHub App tokens). The memory is a
+ * cache of decisions, never the truth: the API server is, and a restart loses nothing.
+ *
+ * @packageDocumentation
+ */
+import type { Condition, Task } from '../../../api/index.ts';
+import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import type { GitHubTokens } from './github-token.ts';
+import { keyOf, type TaskReconcilerOptions } from './options.ts';
+
+/** What this process remembers about one Task not yet admitted. */
+export interface PendingEntry {
+  readonly uid: string;
+  /** Validation errors (the spec is immutable, so a Task is validated once). */
+  validation?: readonly Diagnostic[];
+  /** The gate conditions, set between creating the Job and writing the status. */
+  conditions?: readonly Condition[];
+}
+
+/**
+ * Tasks not yet admitted, by key. An entry is dropped once the status is written, when the
+ * Task is gone, or when it finished, so it stays as small as the set of pending Tasks.
+ */
+export class PendingTasks {
+  readonly #entries = new Map<string, PendingEntry>();
+
+  /** The entry under `key`, whatever uid it has. */
+  get(key: string): PendingEntry | undefined {
+    return this.#entries.get(key);
+  }
+
+  /** Forgets the Task under `key`. */
+  forget(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  /** The entry of this Task (a new one if the uid changed). */
+  remember(task: Task): PendingEntry {
+    const key = keyOf(task);
+    const uid = task.metadata.uid ?? '';
+    let entry = this.#entries.get(key);
+    if (!entry || entry.uid !== uid) {
+      entry = { uid };
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Removes and returns the entry of this Task, when it belongs to this very Task (uid). */
+  take(task: Task): PendingEntry | undefined {
+    const key = keyOf(task);
+    const entry = this.#entries.get(key);
+    this.#entries.delete(key);
+    return entry?.uid === task.metadata.uid ? entry : undefined;
+  }
+}
+
+/** What every step of a Task reconcile receives. */
+export interface TaskContext {
+  readonly o: TaskReconcilerOptions;
+  readonly pending: PendingTasks;
+  readonly tokens: GitHubTokens;
+}

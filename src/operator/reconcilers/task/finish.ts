@@ -1,0 +1,142 @@
+/**
+ * After a Task finished: its Job stopped if it still runs, its usage kept in a TaskRecord
+ * (named after the Task's UID, the input of TaskBudgets), the completion counted, and the
+ * Task deleted once `ttlSecondsAfterFinished` passed.
+ *
+ * @packageDocumentation
+ */
+import { Annotations, Labels, type Task, type TaskRecord, type TaskUsage } from '../../../api/index.ts';
+import { DEFAULT_TASK_RECORD_TTL_SECONDS } from '../../../api/task-record.ts';
+import { isAlreadyExists } from '../../../kube/client.ts';
+import type { Checklist } from '../../../kube/log.ts';
+import type { ReconcileResult } from '../../../kube/queue.ts';
+import { resolveAgentType, resolveModel } from '../../../render/resolve.ts';
+import type { CachedJob } from '../../children.ts';
+import { KELOS_API_VERSION, Resources } from '../../resources.ts';
+import { isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
+
+const hasUsage = (u: TaskUsage | undefined): u is TaskUsage =>
+  u !== undefined && (u.costUSD !== undefined || u.inputTokens !== undefined || u.outputTokens !== undefined);
+
+/** The labels a TaskBudget admitted the Task with (the snapshot), else its current labels. */
+export const admittedLabels = (task: Task): Record<string, string> | undefined => {
+  const snap = task.metadata.annotations?.[Annotations.TaskBudgetLabels];
+  if (snap) {
+    try {
+      const parsed = JSON.parse(snap) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        const out: Record<string, string> = {};
+        for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out[k] = v;
+        return out;
+      }
+    } catch {
+      // A hand-edited, unparseable snapshot: fall back to the live labels.
+    }
+  }
+  return task.metadata.labels;
+};
+
+/** The agent type and model of a Task, from the fields the render reads. */
+const agentOf = (task: Task): { type: string; model: string } => ({
+  type: resolveAgentType(task)?.value ?? '',
+  model: resolveModel(task)?.value ?? '',
+});
+
+/** Counts a finished Task and its usage in the metrics. */
+export function countCompletion(o: TaskReconcilerOptions, task: Task): void {
+  const m = o.metrics;
+  if (!m) return;
+  const { type, model } = agentOf(task);
+  const namespace = task.metadata.namespace ?? '';
+  m.taskCompletions.inc({ namespace, type, phase: task.status?.phase ?? '' });
+  const usage = task.status?.usage;
+  if (!usage) return;
+  const labels = { namespace, spawner: task.metadata.labels?.[Labels.TaskSpawner] ?? '', model };
+  if (usage.inputTokens) m.inputTokens.inc(labels, usage.inputTokens);
+  if (usage.outputTokens) m.outputTokens.inc(labels, usage.outputTokens);
+  const cost = Number(usage.costUSD);
+  if (Number.isFinite(cost) && cost > 0) m.costUSD.inc(labels, cost);
+}
+
+/** Stops a Job that outlived its Task, then keeps the record and applies the TTL. */
+export async function afterFinish(
+  o: TaskReconcilerOptions,
+  task: Task,
+  job: CachedJob | undefined,
+  list: Checklist,
+): Promise<ReconcileResult | undefined> {
+  const { namespace, name } = nameOf(task);
+  // A Task failed by us (a StopRunning budget, a vanished dependency) may still have a live Job.
+  if (job && !jobFinished(job) && !job.metadata.deletionTimestamp && isOwnedBy(job, task)) {
+    await o.client.delete(Resources.Job, namespace, name, {
+      uid: job.metadata.uid,
+      propagationPolicy: 'Background',
+    });
+    list.write(`Job ${namespace}/${name} of the finished Task deleted`);
+  }
+  await ensureRecord(o, task, list);
+  return applyTtl(o, task, list);
+}
+
+/** Creates the TaskRecord of a finished Task with usage, unless it exists or expired. */
+export async function ensureRecord(o: TaskReconcilerOptions, task: Task, list: Checklist): Promise<void> {
+  const usage = task.status?.usage;
+  const uid = task.metadata.uid;
+  const phase = task.status?.phase;
+  const completionTime = task.status?.completionTime;
+  if (!hasUsage(usage) || !uid || !completionTime || (phase !== 'Succeeded' && phase !== 'Failed')) return;
+  const namespace = task.metadata.namespace ?? '';
+  if (o.caches.records.get(namespace, uid)) return;
+  // Past its own TTL the record would be deleted at once; do not bring it back.
+  if (Date.parse(completionTime) + DEFAULT_TASK_RECORD_TTL_SECONDS * 1000 <= o.clock.now()) return;
+  const { type, model } = agentOf(task);
+  const record: TaskRecord = {
+    apiVersion: KELOS_API_VERSION,
+    kind: 'TaskRecord',
+    metadata: { name: uid, namespace, labels: admittedLabels(task) ?? {} },
+    spec: {
+      taskRef: { name: task.metadata.name ?? '', uid },
+      ...(type ? { type: type as TaskRecord['spec']['type'] } : {}),
+      ...(model ? { model } : {}),
+      phase,
+      ...(task.status?.startTime ? { startTime: task.status.startTime } : {}),
+      completionTime,
+      usage,
+      ttlSecondsAfterCompletion: DEFAULT_TASK_RECORD_TTL_SECONDS,
+    },
+  };
+  try {
+    await o.client.create(Resources.TaskRecord, record);
+    list.write(`TaskRecord ${namespace}/${uid} created`);
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+    list.step(`TaskRecord ${namespace}/${uid} exists`);
+  }
+}
+
+/** Deletes the Task once `ttlSecondsAfterFinished` passed; else requeues for that moment. */
+export async function applyTtl(
+  o: TaskReconcilerOptions,
+  task: Task,
+  list: Checklist,
+): Promise<ReconcileResult | undefined> {
+  const ttl = task.spec?.ttlSecondsAfterFinished;
+  const done = Date.parse(task.status?.completionTime ?? '');
+  if (ttl === undefined || Number.isNaN(done)) return undefined;
+  const remaining = done + ttl * 1000 - o.clock.now();
+  if (remaining > 0) {
+    list.step(`Deleted in ${Math.ceil(remaining / 1000)} s (ttlSecondsAfterFinished)`);
+    return { requeueAfterMs: remaining };
+  }
+  const { namespace, name } = nameOf(task);
+  await o.client.delete(Resources.Task, namespace, name, { uid: task.metadata.uid });
+  list.write('Task deleted: ttlSecondsAfterFinished expired');
+  o.events.record(
+    task,
+    'Normal',
+    'TaskExpired',
+    `Deleted ${ttl} s after it finished (ttlSecondsAfterFinished)`,
+    'Delete',
+  );
+  return undefined;
+}

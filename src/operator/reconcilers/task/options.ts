@@ -1,0 +1,77 @@
+/**
+ * What the Task reconciler is built from: its caches, the pure pieces it calls (validate and
+ * render), its options, and the small predicates every step shares.
+ *
+ * @packageDocumentation
+ */
+import type { AgentConfig, Task, TaskBudget, TaskRecord, Workspace } from '../../../api/index.ts';
+import type { ApiObject, KubeClient } from '../../../kube/client.ts';
+import type { Clock } from '../../../kube/clock.ts';
+import type { EventRecorder } from '../../../kube/events.ts';
+import type { Informer } from '../../../kube/informer.ts';
+import type { Logger } from '../../../kube/log.ts';
+import type { RenderInput, RenderResult } from '../../../render/task-job.ts';
+import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import type { BudgetStates } from '../../budget-state.ts';
+import type { CachedJob, CachedPod } from '../../children.ts';
+import type { OperatorMetrics } from '../../metrics.ts';
+
+/** Name of this controller in logs and metrics. */
+export const TASK_CONTROLLER = 'task';
+
+/** The caches the Task reconciler reads (the operator's informers). */
+export interface TaskCaches {
+  readonly tasks: Informer<Task>;
+  readonly workspaces: Informer<Workspace>;
+  readonly agentConfigs: Informer<AgentConfig>;
+  readonly budgets: Informer<TaskBudget>;
+  readonly records: Informer<TaskRecord>;
+  readonly jobs: Informer<CachedJob>;
+  readonly pods: Informer<CachedPod>;
+}
+
+/** The pure pieces the reconciler calls, injected so the wiring decides their options. */
+export interface TaskRuntime {
+  /**
+   * Builds the Job for an admitted Task from the objects the reconciler resolved. The
+   * deployment's render options are bound by the runtime; `input.options` is ignored.
+   */
+  renderJob(input: RenderInput): RenderResult;
+  /** Validates a Task read from the cluster; returns its diagnostics (errors fail the Task). */
+  validate(task: Task): readonly Diagnostic[];
+}
+
+/** Options of the Task reconciler. */
+export interface TaskReconcilerOptions {
+  readonly client: KubeClient;
+  readonly caches: TaskCaches;
+  readonly budgets: BudgetStates;
+  readonly runtime: TaskRuntime;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics?: OperatorMetrics;
+  /** Read pod logs when the termination message is empty. Default true. */
+  readonly logFallback?: boolean;
+  /** GitHub REST API base URL for App tokens; default derived from the Workspace repo host. */
+  readonly githubApiUrl?: string;
+  /** HTTP client for the GitHub API. Default the global `fetch`. */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** The queue key of an object: `namespace/name`. */
+export const keyOf = (obj: ApiObject): string => `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+
+/** Namespace and name of a Task read from the cache (both always set there). */
+export const nameOf = (task: Task): { namespace: string; name: string } =>
+  task.metadata as { namespace: string; name: string };
+
+/** Whether `owner` is the controller of `obj`. */
+export const isOwnedBy = (obj: ApiObject, owner: ApiObject): boolean =>
+  (obj.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === owner.metadata.uid);
+
+/** Whether a Job reached a final condition. */
+export const jobFinished = (job: CachedJob): boolean =>
+  (job.status?.conditions ?? []).some(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );

@@ -1,0 +1,120 @@
+/**
+ * Status writes of a Task: waiting at a gate, failed for good, and the one guarded write
+ * through the status subresource (only when something changed, with an Event when the phase
+ * changed).
+ *
+ * @packageDocumentation
+ */
+import { type Condition, type Task, TaskPhase, type TaskStatus } from '../../../api/index.ts';
+import { rfc3339 } from '../../../kube/clock.ts';
+import type { EventType } from '../../../kube/events.ts';
+import type { Checklist } from '../../../kube/log.ts';
+import type { ReconcileResult } from '../../../kube/queue.ts';
+import { Resources } from '../../resources.ts';
+import { type ConditionInput, setCondition, statusPatch } from '../../status.ts';
+import { applyTtl, countCompletion } from './finish.ts';
+import { nameOf, type TaskReconcilerOptions } from './options.ts';
+
+/** The Event recorded when a write changes the phase. */
+export interface PhaseEvent {
+  readonly type: EventType;
+  readonly reason: string;
+  readonly note: string;
+}
+
+/** Waiting: phase, message and one gate condition; other conditions kept (or `keep`). */
+export async function wait(
+  o: TaskReconcilerOptions,
+  task: Task,
+  list: Checklist,
+  message: string,
+  opts: { set: ConditionInput; keep?: readonly Condition[]; requeueAfterMs?: number },
+): Promise<ReconcileResult | undefined> {
+  const now = rfc3339(o.clock.now());
+  const conditions = setCondition(opts.keep ?? task.status?.conditions, opts.set, now);
+  list.step(message);
+  await writeStatus(o, task, { ...task.status, phase: TaskPhase.Waiting, message, conditions }, list, {
+    type: 'Normal',
+    reason: 'TaskWaiting',
+    note: message,
+  });
+  return opts.requeueAfterMs === undefined ? undefined : { requeueAfterMs: opts.requeueAfterMs };
+}
+
+/** Failed for good, with a message (and a condition when it explains the failure). */
+export async function fail(
+  o: TaskReconcilerOptions,
+  task: Task,
+  list: Checklist,
+  f: { reason: string; message: string; condition?: ConditionInput },
+): Promise<ReconcileResult | undefined> {
+  const now = rfc3339(o.clock.now());
+  let conditions = task.status?.conditions ?? [];
+  if (f.condition) conditions = setCondition(conditions, f.condition, now);
+  const status: TaskStatus = {
+    ...task.status,
+    phase: TaskPhase.Failed,
+    message: f.message,
+    completionTime: task.status?.completionTime ?? now,
+    conditions,
+  };
+  if (!conditions.length) delete status.conditions;
+  list.step(`Failed: ${f.message}`);
+  const written = await writeStatus(o, task, status, list, {
+    type: 'Warning',
+    reason: f.reason,
+    note: f.message,
+  });
+  countCompletion(o, written);
+  return applyTtl(o, written, list);
+}
+
+/**
+ * Writes `next` through the status subresource when it differs from the current status,
+ * guarded by the Task's resourceVersion. Records an Event when the phase changed.
+ */
+export async function writeStatus(
+  o: TaskReconcilerOptions,
+  task: Task,
+  next: TaskStatus,
+  list: Checklist,
+  event: PhaseEvent,
+): Promise<Task> {
+  const patch = statusPatch(
+    task.status as Record<string, unknown> | undefined,
+    next as Record<string, unknown>,
+  );
+  if (!patch) {
+    list.step('Status unchanged');
+    return task;
+  }
+  const { namespace, name } = nameOf(task);
+  const written = await o.client.mergePatch<Task>(
+    Resources.Task,
+    namespace,
+    name,
+    { status: patch },
+    { subresource: 'status', resourceVersion: task.metadata.resourceVersion },
+  );
+  if (task.status?.phase !== next.phase)
+    list.write(`Status written: ${task.status?.phase || 'new'} → ${next.phase}`);
+  else list.writeRoutine(`Status written: ${next.phase}`);
+  if (task.status?.phase !== next.phase) {
+    o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
+  }
+  return written;
+}
+
+/** The Event of a phase the Job moved the Task to. */
+export function phaseEvent(phase: string, message: string): PhaseEvent {
+  switch (phase) {
+    case TaskPhase.Running:
+      return { type: 'Normal', reason: 'TaskRunning', note: 'The agent is running' };
+    case TaskPhase.Succeeded:
+      return { type: 'Normal', reason: 'TaskSucceeded', note: message };
+    case TaskPhase.Failed:
+      return { type: 'Warning', reason: 'TaskFailed', note: message };
+    default:
+      return { type: 'Normal', reason: 'TaskPending', note: message };
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * Tracking of an admitted Task: the finalizer (and the TaskBudget label snapshot) once its
+ * Job exists, the phase derived from the Job and its newest Pod, the outputs read from the
+ * agent container's termination message (pod log as a fallback) on completion, and a stop
+ * when a used-up `StopRunning` TaskBudget covers it.
+ *
+ * @packageDocumentation
+ */
+import {
+  Annotations,
+  type Condition,
+  ConditionTypes,
+  FINALIZER,
+  isTerminalPhase,
+  type Task,
+  TaskPhase,
+  type TaskStatus,
+} from '../../../api/index.ts';
+import { parseLogOutputs, parseTerminationMessage } from '../../../contract/outputs.ts';
+import { rfc3339 } from '../../../kube/clock.ts';
+import { matches } from '../../../kube/label-selector.ts';
+import type { Checklist } from '../../../kube/log.ts';
+import type { ReconcileResult } from '../../../kube/queue.ts';
+import { type CachedJob, type CachedPod, newestPod, observeJob, terminationMessage } from '../../children.ts';
+import { Resources } from '../../resources.ts';
+import { resolveCondition } from '../../status.ts';
+import { PASSED_GATES } from './admission-gates.ts';
+import type { TaskContext } from './context.ts';
+import { admittedLabels, afterFinish, countCompletion } from './finish.ts';
+import { isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
+import { fail, phaseEvent, writeStatus } from './status.ts';
+import { TaskIndexes } from './watch.ts';
+
+/** Follows an admitted Task's Job: finalizer, budget stop, phase, outputs, finish. */
+export async function track(
+  ctx: TaskContext,
+  admitted: Task,
+  job: CachedJob,
+  list: Checklist,
+): Promise<ReconcileResult | undefined> {
+  const { o, tokens } = ctx;
+  let task = admitted;
+  const { namespace, name } = nameOf(task);
+  if (!isOwnedBy(job, task)) {
+    return fail(o, task, list, {
+      reason: 'JobConflict',
+      message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
+    });
+  }
+  task = await ensureFinalizer(o, task, list);
+  const stop = jobFinished(job) ? undefined : stoppingBudget(o, task);
+  if (stop) {
+    if (!job.metadata.deletionTimestamp) {
+      await o.client.delete(Resources.Job, namespace, name, {
+        uid: job.metadata.uid,
+        propagationPolicy: 'Background',
+      });
+      list.write(`Job deleted: TaskBudget "${stop.budget}" is used up and enforces StopRunning`);
+    }
+    const message = `Stopped by TaskBudget "${stop.budget}": ${stop.reason}`;
+    return fail(o, task, list, {
+      reason: 'BudgetExceeded',
+      message,
+      condition: { type: ConditionTypes.BudgetBlocked, status: 'True', reason: 'BudgetExceeded', message },
+    });
+  }
+
+  const pod = newestPod(o.caches.pods.byIndex(TaskIndexes.Job, `${namespace}/${name}`));
+  const observed = observeJob(job, pod);
+  const next: TaskStatus = {
+    ...task.status,
+    phase: observed.phase,
+    jobName: name,
+    message: observed.message,
+  };
+  const admittedNow = !task.status?.jobName;
+  if (admittedNow) {
+    next.conditions = conditionsOnAdmission(ctx, task);
+    if (!next.conditions.length) delete next.conditions;
+  }
+  if (observed.podName) next.podName = observed.podName;
+  if (!next.startTime && observed.startTime && observed.phase !== TaskPhase.Pending)
+    next.startTime = observed.startTime;
+  const finishing = isTerminalPhase(observed.phase);
+  if (finishing) {
+    next.completionTime = task.status?.completionTime ?? (observed.completionTime || rfc3339(o.clock.now()));
+    const captured = await capture(o, pod, list);
+    if (captured) {
+      next.outputs = captured.outputs;
+      next.results = captured.results;
+      if (captured.usage) next.usage = captured.usage;
+    }
+  }
+  list.step(`Job observed: ${observed.phase}`);
+  const event = admittedNow
+    ? { type: 'Normal' as const, reason: 'JobCreated', note: `Created Job ${namespace}/${name}` }
+    : phaseEvent(observed.phase, observed.message);
+  const written = await writeStatus(o, task, next, list, event);
+  if (finishing) {
+    tokens.forget(`${namespace}/${name}`);
+    countCompletion(o, written);
+    return afterFinish(o, written, job, list);
+  }
+  return tokens.refresh(written, list);
+}
+
+/**
+ * Adds the finalizer (and, for a Task a TaskBudget covers, the snapshot of the labels it was
+ * admitted with) once its Job exists. Returns the Task as written.
+ */
+async function ensureFinalizer(o: TaskReconcilerOptions, task: Task, list: Checklist): Promise<Task> {
+  if (task.metadata.deletionTimestamp) return task;
+  const finalizers = task.metadata.finalizers ?? [];
+  const snapshot =
+    !task.status?.jobName &&
+    !task.metadata.annotations?.[Annotations.TaskBudgetLabels] &&
+    coveredByBudget(o, task)
+      ? JSON.stringify(task.metadata.labels ?? {})
+      : undefined;
+  if (finalizers.includes(FINALIZER) && !snapshot) return task;
+  const { namespace, name } = nameOf(task);
+  const metadata: Record<string, unknown> = { finalizers: [...new Set([...finalizers, FINALIZER])] };
+  if (snapshot) metadata['annotations'] = { [Annotations.TaskBudgetLabels]: snapshot };
+  const written = await o.client.mergePatch<Task>(
+    Resources.Task,
+    namespace,
+    name,
+    { metadata },
+    { resourceVersion: task.metadata.resourceVersion },
+  );
+  list.writeRoutine(
+    snapshot ? 'Finalizer added; labels snapshotted for TaskBudget accounting' : 'Finalizer added',
+  );
+  return written;
+}
+
+/** Whether a usable TaskBudget covers the Task. */
+function coveredByBudget(o: TaskReconcilerOptions, task: Task): boolean {
+  return o.caches.budgets.list(task.metadata.namespace).some((b) => {
+    const state = o.budgets.stateOf(b);
+    return state.ok && matches(state.selector, task.metadata.labels);
+  });
+}
+
+/**
+ * Conditions of a Task whose Job was just created: the ones admission computed (when this
+ * process admitted it), else the gate conditions it carried, flipped to passed.
+ */
+function conditionsOnAdmission(ctx: TaskContext, task: Task): Condition[] {
+  const entry = ctx.pending.take(task);
+  if (entry?.conditions) return [...entry.conditions];
+  const now = rfc3339(ctx.o.clock.now());
+  let c = task.status?.conditions ?? [];
+  for (const input of PASSED_GATES) c = resolveCondition(c, input, now);
+  return [...c];
+}
+
+/** Outputs from the termination message; the pod log only when that is empty. */
+async function capture(
+  o: TaskReconcilerOptions,
+  pod: CachedPod | undefined,
+  list: Checklist,
+): Promise<ReturnType<typeof parseLogOutputs>> {
+  const message = terminationMessage(pod);
+  if (message) {
+    const parsed = parseTerminationMessage(message);
+    list.step(
+      parsed
+        ? `Outputs read from the termination message (${parsed.outputs.length} lines)`
+        : 'Termination message has no outputs',
+    );
+    if (parsed) return parsed;
+  }
+  if (!pod || o.logFallback === false) return undefined;
+  const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? '')}/pods/${encodeURIComponent(
+    pod.metadata.name ?? '',
+  )}/log?container=kelos-agent&tailLines=100`;
+  try {
+    const parsed = parseLogOutputs(await o.client.getText(path));
+    list.step(
+      parsed ? `Outputs read from the pod log (${parsed.outputs.length} lines)` : 'Pod log has no outputs',
+    );
+    return parsed;
+  } catch (err) {
+    list.step(
+      `Pod log not readable (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); no outputs recorded`,
+    );
+    return undefined;
+  }
+}
+
+/** The StopRunning budget that is used up and covers this Task, if any. */
+function stoppingBudget(
+  o: TaskReconcilerOptions,
+  task: Task,
+): { budget: string; reason: string } | undefined {
+  const labels = admittedLabels(task);
+  for (const b of o.caches.budgets.list(task.metadata.namespace)) {
+    if (b.spec?.enforcement !== 'StopRunning') continue;
+    const state = o.budgets.stateOf(b);
+    // A broken budget blocks new Tasks (fail closed) but does not kill running ones.
+    if (!state.ok || !state.exhausted || !matches(state.selector, labels)) continue;
+    return { budget: b.metadata.name ?? '', reason: state.exhausted };
+  }
+  return undefined;
+}

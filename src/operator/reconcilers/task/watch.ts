@@ -1,0 +1,117 @@
+/**
+ * Watch mapping of the Task reconciler: the informer indexes it needs, and which events
+ * bring which Task keys onto the queue. Handlers only enqueue (level-triggered); the
+ * reconcile reads the cache.
+ *
+ * @packageDocumentation
+ */
+import { ConditionTypes, isTerminalPhase } from '../../../api/index.ts';
+import type { ApiObject } from '../../../kube/client.ts';
+import type { WorkQueue } from '../../../kube/queue.ts';
+import { JOB_NAME_LABEL } from '../../children.ts';
+import { agentConfigsOf, branchKey, workspaceOf } from '../../gates.ts';
+import { findCondition } from '../../status.ts';
+import type { TaskCaches, TaskReconcilerOptions } from './options.ts';
+
+/** Index names the Task reconciler needs on its informers (see {@link addTaskIndexes}). */
+export const TaskIndexes = {
+  /** Tasks by `namespace/name` of each Task they depend on. */
+  DependsOn: 'dependsOn',
+  /** Tasks by branch lock key. */
+  Branch: 'branch',
+  /** Tasks by `namespace/name` of their Workspace. */
+  Workspace: 'workspace',
+  /** Tasks by `namespace/name` of each AgentConfig. */
+  AgentConfig: 'agentConfig',
+  /** Pods by `namespace/job-name`. */
+  Job: 'job',
+} as const;
+
+/** Registers the indexes of {@link TaskIndexes}. Call before the informers start. */
+export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
+  const ns = (t: ApiObject) => t.metadata.namespace ?? '';
+  c.tasks.addIndex(TaskIndexes.DependsOn, (t) => (t.spec?.dependsOn ?? []).map((d) => `${ns(t)}/${d}`));
+  c.tasks.addIndex(TaskIndexes.Branch, (t) => {
+    const k = branchKey(t);
+    return k ? [k] : [];
+  });
+  c.tasks.addIndex(TaskIndexes.Workspace, (t) => {
+    const w = workspaceOf(t);
+    return w ? [`${ns(t)}/${w}`] : [];
+  });
+  c.tasks.addIndex(TaskIndexes.AgentConfig, (t) => agentConfigsOf(t).map((a) => `${ns(t)}/${a}`));
+  c.pods.addIndex(TaskIndexes.Job, (p) => {
+    const job = p.metadata.labels?.[JOB_NAME_LABEL] ?? p.metadata.labels?.['job-name'];
+    return job ? [`${ns(p)}/${job}`] : [];
+  });
+}
+
+/**
+ * Maps informer events to Task keys on `queue`. Each mapping says why it exists; handlers
+ * only enqueue (level-triggered), the reconcile reads the cache.
+ */
+export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue): void {
+  const { tasks, workspaces, agentConfigs, budgets, records, jobs, pods } = o.caches;
+  tasks.onChange((type, key, task, old) => {
+    // A new Task, or one that may now be admitted, goes ahead of status bookkeeping.
+    if (type === 'add' && !task.status?.jobName) queue.addUrgent(key);
+    else queue.add(key);
+    if (type === 'resync') return;
+    // Tasks that depend on this one wait for it to appear and to finish.
+    const phaseChanged = type !== 'update' || old?.status?.phase !== task.status?.phase;
+    if (phaseChanged) for (const k of tasks.keysByIndex(TaskIndexes.DependsOn, key)) queue.add(k);
+    // The next Task on the branch starts when this one finishes or goes away; the ones
+    // queued behind it say who holds the branch now.
+    const bk = branchKey(task);
+    if (bk && phaseChanged) {
+      for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
+    }
+  });
+  // Tasks waiting for a Workspace or AgentConfig start as soon as it is created.
+  workspaces.onChange((type, key) => {
+    if (type !== 'resync') for (const k of tasks.keysByIndex(TaskIndexes.Workspace, key)) queue.add(k);
+  });
+  agentConfigs.onChange((type, key) => {
+    if (type !== 'resync') for (const k of tasks.keysByIndex(TaskIndexes.AgentConfig, key)) queue.add(k);
+  });
+  // The Task's phase follows its Job and Pods.
+  jobs.onChange((type, _key, job) => {
+    if (type === 'resync') return;
+    const owner = job.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'Task');
+    if (owner) queue.add(`${job.metadata.namespace}/${owner.name}`);
+  });
+  pods.onChange((type, _key, pod) => {
+    if (type === 'resync') return;
+    for (const jobKey of [pod.metadata.labels?.[JOB_NAME_LABEL] ?? pod.metadata.labels?.['job-name']]) {
+      if (jobKey) queue.add(`${pod.metadata.namespace}/${jobKey}`);
+    }
+  });
+  // A budget that changed may admit waiting Tasks, or stop running ones (StopRunning).
+  budgets.onChange((type, _key, budget) => {
+    if (type === 'resync') return;
+    enqueueBudgetSensitive(o, queue, budget.metadata.namespace ?? '', type === 'delete' ? 'waiting' : 'all');
+  });
+  // New usage may exhaust a StopRunning budget; running Tasks it covers must stop.
+  records.onChange((type, _key, record) => {
+    if (type !== 'add') return;
+    const ns = record.metadata.namespace ?? '';
+    if (budgets.list(ns).some((b) => b.spec?.enforcement === 'StopRunning'))
+      enqueueBudgetSensitive(o, queue, ns, 'running');
+  });
+}
+
+function enqueueBudgetSensitive(
+  o: TaskReconcilerOptions,
+  queue: WorkQueue,
+  namespace: string,
+  which: 'waiting' | 'running' | 'all',
+): void {
+  for (const t of o.caches.tasks.list(namespace)) {
+    if (isTerminalPhase(t.status?.phase)) continue;
+    const blocked = findCondition(t.status?.conditions, ConditionTypes.BudgetBlocked)?.status === 'True';
+    const running = Boolean(t.status?.jobName);
+    if ((which !== 'running' && blocked) || (which !== 'waiting' && running)) {
+      queue.add(`${namespace}/${t.metadata.name}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The one shape between the Task reconciler and the render: what goes in (the Task and the
+ * objects the reconciler resolved for it) and what comes out (the objects to create, errors
+ * and warnings kept apart), plus the deployment-wide settings and image defaults.
+ *
+ * @packageDocumentation
+ */
+import type { AgentType } from '../api/group.ts';
+import type { K8sType } from '../api/k8s/index.ts';
+import type { AgentConfig, Task, Workspace } from '../api/object.ts';
+import type { Diagnostic } from '../validate/diagnostic.ts';
+
+type Job = K8sType<'Job'>;
+type ConfigMap = K8sType<'ConfigMap'>;
+
+/** Registry and repository of the bundled agent images; the image is `<repo>/<agent type>:<tag>`. */
+export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/kelos-dev';
+/** Tag of the bundled images when none is configured. */
+export const DEFAULT_IMAGE_TAG = 'latest';
+/** Image of the git init containers (the one upstream uses). */
+export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.47.2';
+/** Name of the agent base image (Node 24, git, the entrypoint); also runs `skills-install`. */
+export const AGENT_BASE_IMAGE_NAME = 'agent-base';
+
+/** Deployment-wide settings of the render (operator flags). */
+export interface RenderOptions {
+  /**
+   * Image per agent type, overriding the bundled default.
+   * @default - `ghcr.io/kelos-dev/<type>:<imageTag>`
+   */
+  readonly agentImages?: Partial<Record<AgentType, string>>;
+  /**
+   * Tag of the bundled images (normally the operator's version).
+   * @default 'latest'
+   */
+  readonly imageTag?: string;
+  /**
+   * Pull policy of every built-in container.
+   * @default - unset (Kubernetes decides from the tag)
+   */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * Image of the git init containers.
+   * @default 'alpine/git:v2.47.2'
+   */
+  readonly gitImage?: string;
+  /**
+   * Image of the `skills-install` init container; it needs Node (npx) and git.
+   * @default - `ghcr.io/kelos-dev/agent-base:<imageTag>`
+   */
+  readonly skillsImage?: string;
+  /**
+   * Where the agent writes its termination message (outputs).
+   * @default '/dev/termination-log'
+   */
+  readonly terminationMessagePath?: string;
+  /**
+   * Deadline for Tasks that set none in podOverrides, in seconds.
+   * @default - none (a Task runs until the agent exits)
+   */
+  readonly defaultActiveDeadlineSeconds?: number;
+}
+
+/** Everything the render needs. */
+export interface RenderInput {
+  readonly task: Task;
+  /** The Workspace the Task names; required when it names one. */
+  readonly workspace?: Workspace;
+  /** The AgentConfigs the Task names (any order; merged in the Task's order). */
+  readonly agentConfigs: readonly AgentConfig[];
+  /** The prompt after dependency templating (see `renderPrompt`). */
+  readonly prompt: string;
+  /**
+   * Secret holding `GITHUB_TOKEN` for git and gh. The reconciler sets it to the Secret it
+   * minted for a GitHub App workspace.
+   * @default - the Workspace's `secretRef`
+   */
+  readonly githubTokenSecretName?: string;
+  readonly options?: RenderOptions;
+}
+
+/** The objects to create for a Task, or why they cannot be. */
+export interface RenderResult {
+  /** The Job; present exactly when there are no errors. */
+  readonly job?: Job;
+  /** ConfigMaps the Job mounts, owned by the Task; create them before the Job. */
+  readonly configMaps: ConfigMap[];
+  /** Problems that prevent running the Task. */
+  readonly errors: Diagnostic[];
+  /** Things the render changed or dropped that the user should know about. */
+  readonly warnings: Diagnostic[];
+}
+
+/** Name of the ConfigMap that carries a Task's instructions, MCP servers, plugins and files. */
+export const configMapName = (taskName: string): string => `${taskName}-agent-config`;
+
+/** Default image of an agent type. */
+export const defaultAgentImage = (type: string, tag: string = DEFAULT_IMAGE_TAG): string =>
+  `${DEFAULT_IMAGE_REPOSITORY}/${type}:${tag}`;

@@ -1,0 +1,95 @@
+/**
+ * Pod defaults: the hardening every Job gets (security contexts, no service-account token,
+ * no service links, a failure policy that ignores disruptions) and how a Task's
+ * podOverrides are merged over it. The user's settings win where they are allowed to; the
+ * built-in containers and volumes come first.
+ *
+ * @packageDocumentation
+ */
+import type { PodOverrides } from '../api/common.ts';
+import type { K8sType } from '../api/k8s/index.ts';
+import { AGENT_UID } from '../contract/pod.ts';
+import type { RenderOptions } from './input.ts';
+
+type Job = K8sType<'Job'>;
+type Container = K8sType<'Container'>;
+type Volume = K8sType<'Volume'>;
+type PodSecurityContext = K8sType<'PodSecurityContext'>;
+type SecurityContext = K8sType<'SecurityContext'>;
+/** The Pod spec of a Job's template. */
+export type PodSpec = NonNullable<NonNullable<NonNullable<Job['spec']>['template']>['spec']>;
+
+/** The hardened Pod security context, applied under podOverrides.podSecurityContext. */
+export const DEFAULT_POD_SECURITY_CONTEXT: Readonly<PodSecurityContext> = {
+  runAsNonRoot: true,
+  runAsUser: AGENT_UID,
+  runAsGroup: AGENT_UID,
+  fsGroup: AGENT_UID,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/** The hardened agent container security context, applied under podOverrides.containerSecurityContext. */
+export const DEFAULT_CONTAINER_SECURITY_CONTEXT: Readonly<SecurityContext> = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  runAsNonRoot: true,
+};
+
+/**
+ * Security context of the built-in init containers. Their root filesystem is read-only:
+ * they write only to volumes. The agent's is not, because agent CLIs and setup commands
+ * write to $HOME, caches and tool directories each image lays out differently; users
+ * who want it set `readOnlyRootFilesystem` in containerSecurityContext and mount volumes.
+ */
+export const INIT_CONTAINER_SECURITY_CONTEXT: Readonly<SecurityContext> = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  runAsUser: AGENT_UID,
+  runAsGroup: AGENT_UID,
+};
+
+/**
+ * Pod failures that do not count against the Job: the Pod was evicted, preempted or its
+ * node drained, which says nothing about the agent. Used when the Task sets no policy.
+ */
+export const DEFAULT_POD_FAILURE_POLICY: Readonly<NonNullable<NonNullable<Job['spec']>['podFailurePolicy']>> =
+  {
+    rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
+  };
+
+/** A built-in container with the deployment's pull policy, when one is set. */
+export const withPullPolicy = (c: Container, options: RenderOptions): Container =>
+  options.imagePullPolicy ? { ...c, imagePullPolicy: options.imagePullPolicy } : c;
+
+/** The agent container's security context: the hardened default under the user's. */
+export const agentSecurityContext = (overrides: PodOverrides): SecurityContext => ({
+  ...DEFAULT_CONTAINER_SECURITY_CONTEXT,
+  ...overrides.containerSecurityContext,
+});
+
+/** The hardened Pod spec with podOverrides merged in; built-in containers and volumes first. */
+export const podSpec = (
+  overrides: PodOverrides,
+  built: { readonly agent: Container; readonly init: Container[]; readonly volumes: Volume[] },
+): PodSpec => {
+  const extraInit = overrides.extraInitContainers ?? [];
+  const { init, volumes } = built;
+  return {
+    restartPolicy: 'Never',
+    enableServiceLinks: false,
+    // The agent does not talk to the Kubernetes API unless the user gives it an identity.
+    ...(overrides.serviceAccountName
+      ? { serviceAccountName: overrides.serviceAccountName }
+      : { automountServiceAccountToken: false }),
+    securityContext: { ...DEFAULT_POD_SECURITY_CONTEXT, ...overrides.podSecurityContext },
+    ...(init.length > 0 || extraInit.length > 0 ? { initContainers: [...init, ...extraInit] } : {}),
+    containers: [built.agent, ...(overrides.extraContainers ?? [])],
+    ...(volumes.length > 0 ? { volumes } : {}),
+    ...(overrides.nodeSelector ? { nodeSelector: { ...overrides.nodeSelector } } : {}),
+    ...(overrides.tolerations ? { tolerations: overrides.tolerations } : {}),
+    ...(overrides.affinity ? { affinity: overrides.affinity } : {}),
+    ...(overrides.imagePullSecrets ? { imagePullSecrets: overrides.imagePullSecrets } : {}),
+  };
+};
