@@ -76,6 +76,12 @@ export interface SynthOptions {
    * @default - no policies
    */
   readonly policyStep?: PolicyStep;
+  /**
+   * Milliseconds one app may run before it is stopped and reported as failed.
+   *
+   * @default DEFAULT_APP_TIMEOUT_MS (60 seconds)
+   */
+  readonly appTimeoutMs?: number;
 }
 
 /** Whether synth produced output, found violations, or could not run. */
@@ -267,12 +273,14 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   // A bundle is a module app whose output directory is its own: it renders into
   // `dirname(outdir)/<basename(outdir)>/`. Selected by `--app` like any app.
   const bundleRuns = new Set(bundles.map((b) => posix.basename(b.outdir)));
-  let runs: AppRun[] = await runModuleApps(root, [
-    ...modules,
-    ...bundles.map((b) => ({ name: posix.basename(b.outdir), file: normalize(b.app) })),
-  ]);
+  const run = options.appTimeoutMs !== undefined ? { timeoutMs: options.appTimeoutMs } : {};
+  let runs: AppRun[] = await runModuleApps(
+    root,
+    [...modules, ...bundles.map((b) => ({ name: posix.basename(b.outdir), file: normalize(b.app) }))],
+    run,
+  );
   if (config.runApp && config.app) {
-    const charts = await runCommandApp(root, config.app);
+    const charts = await runCommandApp(root, config.app, run);
     runs = [
       ...runs,
       ...(options.apps?.length
