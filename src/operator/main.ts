@@ -22,7 +22,8 @@ import {
   type TaskRecord,
   type Workspace,
 } from '../api/index.ts';
-import { HttpKubeClient, WRITE_VERBS } from '../kube/client.ts';
+import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
+import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
@@ -95,36 +96,12 @@ export interface OperatorOptions {
    * Workspace's repo host (`https://api.github.com`, or `https://<host>/api/v3`).
    */
   readonly githubApiUrl?: string;
+  /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
+  readonly requestObserver?: RequestObserver;
 }
 
-/** RBAC rules the operator needs; the install manifests are generated from this table. */
-export const OPERATOR_RBAC_RULES: ReadonlyArray<{
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}> = [
-  { apiGroups: ['kelos.dev'], resources: ['tasks'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
-  { apiGroups: ['kelos.dev'], resources: ['tasks/status', 'taskbudgets/status'], verbs: ['get', 'patch'] },
-  { apiGroups: ['kelos.dev'], resources: ['tasks/finalizers'], verbs: ['update'] },
-  {
-    apiGroups: ['kelos.dev'],
-    resources: ['workspaces', 'agentconfigs', 'taskbudgets'],
-    verbs: ['get', 'list', 'watch'],
-  },
-  {
-    apiGroups: ['kelos.dev'],
-    resources: ['taskrecords'],
-    verbs: ['get', 'list', 'watch', 'create', 'delete'],
-  },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] },
-  // Workspace Secrets with GitHub App keys are read; the minted token Secrets are written.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
-];
+/** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
+export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
 
 /** Default number of Tasks reconciled at the same time. */
 export const DEFAULT_WORKERS = 32;
@@ -173,6 +150,7 @@ export class Operator {
       maxSockets: workers + 32,
       fieldManager: FIELD_MANAGER,
     });
+    if (opts.requestObserver) client.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
     const caches: TaskCaches = {
@@ -219,9 +197,19 @@ export class Operator {
       },
       { processMetrics: opts.processMetrics ?? true },
     );
-    client.observe((verb, type, status, ms) => {
+    client.observe((verb, type, status, ms, detail) => {
       metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
+      if (status === 403) {
+        // Say whether the install's table grants it: if not, the table lacks a rule; if it
+        // does, the cluster's roles differ from what the install renders.
+        const request = rbacRequestOf(detail.method, detail.path);
+        if (request)
+          log.error('Forbidden by RBAC', {
+            ...request,
+            grantedByInstall: rulesGranting(request).length > 0,
+          });
+      }
     });
 
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;

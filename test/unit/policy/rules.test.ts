@@ -88,6 +88,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
   'hygiene/ttl-seconds-after-finished': [
     'Task team-a/hoarder /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
     'TaskSpawner team-a/hoarding-spawner /spec/taskTemplate/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+    'Task team-a/rerun /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is set on a Task kept in Git (kelos.dev/lifecycle: git): the TTL deletes it, Argo CD self-heal creates it again, and the agent runs again; leave the TTL unset and remove the Task from Git to clean it up',
   ],
   'hygiene/budget-labels': [
     'Task team-a/unlabelled /metadata/labels :: has no label team, which TaskBudget team-a/by-team, TaskBudget team-a/by-team-and-tier select on, so its Tasks escape those budgets',
