@@ -119,6 +119,11 @@ export class FakeGitHub {
     return iso(this.clock);
   }
 
+  /** Sets the fake's clock (timestamps of what is added next; each addition moves it 1 s). */
+  setTime(ms: number): void {
+    this.clock = ms;
+  }
+
   /** Adds an issue (or, with `pull`, a pull request); returns its number. */
   addIssue(init: {
     title?: string;

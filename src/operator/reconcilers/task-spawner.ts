@@ -330,6 +330,7 @@ export class TaskSpawnerReconciler {
     for (const [code, n] of Object.entries(github.client.calls))
       o.metrics?.spawnerSourceRequests.inc({ source: 'github', code }, n);
     for (const e of r.errors) {
+      list.step(`Reporting failed: ${e}`);
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'ReportingFailed' });
       o.events.record(spawner, 'Warning', 'ReportingFailed', e, 'Report');
     }
