@@ -85,8 +85,10 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
     }
   });
   // A spawner resumed, raised its cap, or was re-created.
-  spawners?.onChange((type, _key, spawner) => {
-    if (type !== 'resync' && spawner.metadata.uid) wakeQueued(spawner.metadata.uid);
+  spawners?.onChange((type, _key, spawner, old) => {
+    if (type === 'resync' || (type === 'update' && old?.metadata.generation === spawner.metadata.generation))
+      return;
+    if (spawner.metadata.uid) wakeQueued(spawner.metadata.uid);
   });
   // Tasks waiting for a Workspace or AgentConfig start as soon as it is created.
   workspaces.onChange((type, key) => {
@@ -121,9 +123,15 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
   });
 }
 
-/** Whether the gate conditions changed (a Task held by another gate leaves the spawner's line). */
-const conditionsChanged = (task: Task, old: Task | undefined): boolean =>
-  JSON.stringify(task.status?.conditions ?? []) !== JSON.stringify(old?.status?.conditions ?? []);
+/**
+ * Whether a gate opened or closed (a Task held by another gate leaves the spawner's line);
+ * messages alone do not count, or a queue position in a message would wake the whole line.
+ */
+const conditionsChanged = (task: Task, old: Task | undefined): boolean => {
+  const states = (t: Task | undefined) =>
+    (t?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).join(',');
+  return states(task) !== states(old);
+};
 
 function enqueueBudgetSensitive(
   o: TaskReconcilerOptions,
