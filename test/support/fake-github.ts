@@ -433,6 +433,13 @@ export class FakeGitHub {
       const legacy = p === 'maintain' ? 'write' : p === 'triage' ? 'read' : p;
       return { data: { permission: legacy, role_name: p, user: { login: m[1] } } };
     }
+    if (method === 'GET' && at(/^\/commits\/([^/]+)\/check-runs$/, rest)) {
+      const name = q.get('check_name');
+      const runs = [...this.checkRuns.values()].filter(
+        (r) => r.head_sha === m[1] && (!name || r.name === name),
+      );
+      return { data: { total_count: runs.length, check_runs: runs } };
+    }
     if (method === 'POST' && rest === '/check-runs') {
       const id = this.nextId++;
       this.checkRuns.set(id, { id, ...body });

@@ -5,6 +5,8 @@ import {
   SPAWNER_PRIORITY_ANNOTATION,
   SpawnerSlots,
 } from '../../../src/operator/reconcilers/task/spawner-gate.ts';
+import { Resources } from '../../../src/operator/resources.ts';
+import { NS, newTask, startTaskOperator } from '../../support/task-operator.ts';
 
 const spawner = (spec: Partial<TaskSpawner['spec']> = {}): TaskSpawner =>
   ({
@@ -137,5 +139,54 @@ describe('spawner gate', () => {
     expect(gate(later, [blocked, later], new SpawnerSlots(), spawner({ maxConcurrency: 1 })).state).toBe(
       'free',
     );
+  });
+});
+
+describe('spawner gate in the Task reconciler (fake API server, 4 workers)', () => {
+  it('never has more than maxConcurrency Jobs of unfinished Tasks while 30 queued Tasks drain', async () => {
+    const op = await startTaskOperator();
+    try {
+      const sp = await op.create('TaskSpawner', spawner({ maxConcurrency: 3 }));
+      const owner = {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'TaskSpawner',
+        name: 'fixer',
+        uid: sp.metadata.uid ?? '',
+        controller: true,
+      };
+      // All at once, without settling in between: reconciles of siblings overlap.
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => {
+          const t = newTask(`t-${String(i).padStart(2, '0')}`);
+          t.metadata.ownerReferences = [owner];
+          return op.kube.create(Resources.Task, { ...t, metadata: { ...t.metadata, namespace: NS } });
+        }),
+      );
+      await op.settle();
+      const admittedUnfinished = () =>
+        op.kube
+          .objects<Task>(Resources.Task, NS)
+          .filter(
+            (t) => !['Succeeded', 'Failed'].includes(t.status?.phase ?? '') && op.job(t.metadata.name ?? ''),
+          );
+      let finished = 0;
+      const order: string[] = [];
+      while (finished < 30) {
+        const running = admittedUnfinished();
+        expect(running.length).toBeLessThanOrEqual(3);
+        expect(running.length).toBe(Math.min(3, 30 - finished));
+        const pick = running.sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0]!;
+        order.push(pick.metadata.name ?? '');
+        await op.jobStatus(pick.metadata.name ?? '', {
+          failed: 1,
+          conditions: [{ type: 'Failed', status: 'True', lastTransitionTime: '2026-03-02T09:00:00Z' }],
+        });
+        finished++;
+      }
+      // Oldest first: same creation second, so by name.
+      expect(order).toEqual([...order].sort());
+    } finally {
+      await op.stop();
+    }
   });
 });

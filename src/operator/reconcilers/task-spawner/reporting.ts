@@ -10,9 +10,10 @@
  * resourceVersion as precondition. A crash between the call and the annotation write cannot
  * duplicate a comment: before posting, the issue's comments are searched for the Task's
  * marker (`<!-- kelos.dev/task:<ns>/<name>/<uid> -->`, or the Sticky marker
- * `<!-- kelos.dev/github-status-comment:<ns>/<spawner> -->`) and a found one is updated. A
- * check run found by neither way may be created twice in that window (GitHub shows the newest
- * of a name), a limit we accept rather than list every check run of a commit each pass.
+ * `<!-- kelos.dev/github-status-comment:<ns>/<spawner> -->`), and the head commit's check runs
+ * of that name for one whose `external_id` is the Task's uid; a found one is updated. The
+ * annotation write carries the Task's uid (not its resourceVersion, which the Task
+ * reconciler's status writes move all the time), so it lands on this very Task.
  *
  * @packageDocumentation
  */
@@ -143,16 +144,12 @@ export async function report(
     }
     if (Object.keys(patch).length === 0) continue;
     try {
-      await o.client.mergePatch(
-        Resources.Task,
-        task.metadata.namespace,
-        task.metadata.name ?? '',
-        { metadata: { annotations: patch } },
-        { resourceVersion: task.metadata.resourceVersion },
-      );
+      await o.client.mergePatch(Resources.Task, task.metadata.namespace, task.metadata.name ?? '', {
+        metadata: { uid: task.metadata.uid, annotations: patch },
+      });
       list.write(`Reported ${phase} for Task ${task.metadata.name}`);
     } catch (e) {
-      // A lost race (the Task changed): the next pass finds the comment by its marker.
+      // The Task is gone or was re-created: the next pass finds the comment by its marker.
       list.step(`Report state of Task ${task.metadata.name} not written: ${(e as Error).message}`);
     }
   }
@@ -192,7 +189,16 @@ async function upsertCheckRun(task: Task, github: GitHubAccess): Promise<number 
   if (!sha) return undefined;
   const fields = checkRunFields(task, a[ReportingAnnotations.CheckName] ?? 'Kelos');
   const base = repoPath(github.repo);
-  const id = Number(a[ReportState.CheckRunId]) || undefined;
+  let id = Number(a[ReportState.CheckRunId]) || undefined;
+  if (id === undefined) {
+    // Lost state (a restart between the POST and the annotation write): find the run by the
+    // Task's uid in external_id.
+    const q = new URLSearchParams({ check_name: String(fields.name), per_page: '100' });
+    const found = await github.client.get<{ check_runs?: Array<{ id: number; external_id?: string }> }>(
+      `${base}/commits/${encodeURIComponent(sha)}/check-runs?${q}`,
+    );
+    id = found.data.check_runs?.find((r) => r.external_id === task.metadata.uid)?.id;
+  }
   if (id !== undefined) {
     await github.client.send('PATCH', `${base}/check-runs/${id}`, fields);
     return id;
