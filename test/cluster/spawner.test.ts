@@ -77,6 +77,27 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       );
       expect(st.status).toMatchObject({ phase: 'Running', activeTasks: 2, observedGeneration: 1 });
       expect((await tasksIn(c(), s.ns)).has('walk-3')).toBe(false);
+      const events = await c().list<ApiObject & { reason?: string; regarding?: { name?: string } }>(
+        Resources.Event,
+        { namespace: s.ns },
+      );
+      expect(events.items.some((e) => e.regarding?.name === 'walk' && e.reason === 'TaskCreated')).toBe(true);
+      // Metrics: discoveries, items, Tasks created, and GitHub calls by status code (polls of
+      // an unchanged repository are 304s).
+      await twoMorePolls(c(), s.ns, 'walk');
+      const text = await s.op.operator.metrics.registry.metrics();
+      const value = (series: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(`${series} `))
+            ?.slice(series.length + 1) ?? 0,
+        );
+      const sp = `namespace="${s.ns}",spawner="walk"`;
+      expect(value(`kelos_spawner_tasks_created_total{${sp}}`)).toBe(2);
+      expect(value(`kelos_spawner_discoveries_total{${sp},result="ok"}`)).toBeGreaterThanOrEqual(3);
+      expect(value(`kelos_spawner_items_found_total{${sp}}`)).toBeGreaterThanOrEqual(6);
+      expect(value('kelos_spawner_source_requests_total{source="github",code="304"}')).toBeGreaterThan(0);
     });
 
     it('comment policy: an unauthorized command is ignored, an authorized one triggers, a newer exclude wins', async () => {

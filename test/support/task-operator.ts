@@ -124,6 +124,8 @@ export async function startTaskOperator(opts: TaskOperatorOptions = {}): Promise
     events,
     clock,
     log,
+    // As the operator wires it: one GitHub API URL for Task tokens and spawners.
+    ...(opts.spawners?.githubApiUrl ? { githubApiUrl: opts.spawners.githubApiUrl } : {}),
   });
   const queue = new WorkQueue({ workers: 4, clock });
   reconciler.register(queue);

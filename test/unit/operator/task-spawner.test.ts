@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Task, TaskSpawner } from '../../../src/api/index.ts';
 import type { ApiObject } from '../../../src/kube/client.ts';
@@ -261,5 +262,72 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
       (r) => r.method === 'PATCH' && r.path.includes(`/issues/comments/${id}`),
     );
     expect(patches.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('withdraws a queued Task whose issue lost its label, and never runs it; the admitted one runs on', async () => {
+    const a = gh.addIssue({ labels: [LABEL] });
+    const b = gh.addIssue({ labels: [LABEL] });
+    await op.create('TaskSpawner', spawnerOf('tidy', {}, { maxConcurrency: 1 }));
+    const admitted = tasks().find((t) => op.job(t.metadata.name ?? ''))!;
+    const queued = tasks().find((t) => !op.job(t.metadata.name ?? ''))!;
+    expect(queued.status?.phase).toBe('Waiting');
+    gh.update(queued.metadata.name === `tidy-${a}` ? a : b, { labels: [] });
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(tasks().map((t) => t.metadata.name)).toEqual([admitted.metadata.name]);
+    expect(op.job(queued.metadata.name ?? '')).toBeUndefined();
+    expect(op.events('tidy')).toContain(
+      `TaskWithdrawn: Queued Task ${queued.metadata.name} deleted before it ran: its item no longer matches`,
+    );
+    // Counted all the same: it was created.
+    expect(spawnerStatus('tidy')?.totalTasksCreated).toBe(2);
+  });
+
+  it('honours Retry-After: no request until then, the limit in status', async () => {
+    gh.addIssue({ labels: [LABEL] });
+    gh.refusals.push({ status: 429, retryAfter: 120 });
+    await op.create('TaskSpawner', spawnerOf('polite'));
+    expect(condition('polite', 'DiscoveryError')).toMatchObject({ status: 'True', reason: 'RateLimited' });
+    const sent = gh.requests.length;
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(gh.requests.length).toBe(sent);
+    expect(tasks()).toEqual([]);
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(tasks()).toHaveLength(1);
+    expect(condition('polite', 'DiscoveryError')).toMatchObject({ status: 'False', reason: 'NoErrors' });
+  });
+
+  it('polls with a GitHub App installation token minted from the Workspace Secret', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    await op.create('Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'app' },
+      data: { appID: b64('42'), installationID: b64('7'), privateKey: b64(pem) },
+    } as ApiObject);
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'app-repo' },
+      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'app' } },
+    } as ApiObject);
+    gh.tokens.delete('t0k'); // only minted tokens are accepted now
+    const n = gh.addIssue({ labels: [LABEL] });
+    const sp = spawnerOf('apped');
+    sp.spec.taskTemplate.worker!.workspaceRef = { name: 'app-repo' };
+    await op.create('TaskSpawner', sp);
+    expect(op.task(`apped-${n}`)).toBeDefined();
+    // One token for the spawner, one for the Task's Job.
+    const mints = gh.count({ path: '/app/installations/7/access_tokens', status: 201 });
+    expect(mints).toBe(2);
+    // The next poll reuses the spawner's token: no further mint.
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(gh.count({ path: '/app/installations/7/access_tokens' })).toBe(mints);
+    expect(gh.count({ status: 401 })).toBe(0);
   });
 });
