@@ -122,7 +122,8 @@ export const OPERATOR_RBAC_RULES: ReadonlyArray<{
     resources: ['tasks/status', 'taskbudgets/status', 'taskspawners/status'],
     verbs: ['get', 'patch'],
   },
-  { apiGroups: ['kelos.dev'], resources: ['tasks/finalizers'], verbs: ['update'] },
+  // Owner references with blockOwnerDeletion: Jobs of Tasks, Tasks of TaskSpawners.
+  { apiGroups: ['kelos.dev'], resources: ['tasks/finalizers', 'taskspawners/finalizers'], verbs: ['update'] },
   {
     apiGroups: ['kelos.dev'],
     resources: ['workspaces', 'agentconfigs', 'taskbudgets', 'taskspawners'],

@@ -249,7 +249,7 @@ export class TaskSpawnerReconciler {
       mem.lastDiscoveryTime = new Date(now);
       if (polled.watermark) mem.watermark = polled.watermark;
       mem.problem = undefined;
-      mem.nextPollAt = polled.nextTick ? polled.nextTick.getTime() + 1 : now + interval;
+      mem.nextPollAt = polled.nextTick ? polled.nextTick.getTime() : now + interval;
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'ok' });
       o.metrics?.spawnerItems.inc({ namespace, spawner: name }, d.items.length);
       list.step(`Discovered ${d.items.length} item(s) (${JSON.stringify(d.calls)})`);

@@ -5,6 +5,7 @@ import type { ApiObject } from '../../../src/kube/client.ts';
 import { createOutboundFetch } from '../../../src/operator/outbound.ts';
 import { ReportState } from '../../../src/operator/reconcilers/task-spawner/reporting.ts';
 import { Resources } from '../../../src/operator/resources.ts';
+import { tickId } from '../../../src/operator/spawner/sources/cron.ts';
 import { FakeGitHub } from '../../support/fake-github.ts';
 import { NS, newTask, startTaskOperator, T0, type TaskOperator } from '../../support/task-operator.ts';
 
@@ -329,5 +330,46 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     await op.settle();
     expect(gh.count({ path: '/app/installations/7/access_tokens' })).toBe(mints);
     expect(gh.count({ status: 401 })).toBe(0);
+  });
+
+  it('cron: catches up at most the newest 100 ticks after downtime, each once, then one per tick', async () => {
+    const sp = await op.create('TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'tick' },
+      spec: {
+        when: { cron: { schedule: '* * * * *' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+        suspend: true,
+      },
+    } as TaskSpawner);
+    // The operator last accounted for ticks three hours ago.
+    await op.kube.mergePatch(
+      Resources.TaskSpawner,
+      NS,
+      'tick',
+      { status: { lastDiscoveryTime: new Date(T0 - 3 * 3_600_000).toISOString() } },
+      { subresource: 'status' },
+    );
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'tick', { spec: { suspend: false } });
+    await op.settle();
+    const names = tasks()
+      .map((t) => t.metadata.name ?? '')
+      .sort();
+    const newest = Array.from({ length: 100 }, (_, i) => `tick-${tickId(new Date(T0 - (99 - i) * 60_000))}`);
+    expect(names).toEqual(newest);
+    expect(op.events('tick')).toContain(
+      'CronTicksDropped: 80 tick(s) older than the catch-up bound were skipped',
+    );
+    expect(spawnerStatus('tick')).toMatchObject({
+      totalTasksCreated: 100,
+      lastDiscoveryTime: '2026-03-02T09:00:00Z',
+    });
+    expect(sp.metadata.uid).toBeDefined();
+
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(tasks()).toHaveLength(101);
+    expect(op.task(`tick-${tickId(new Date(T0 + 60_000))}`)).toBeDefined();
   });
 });
