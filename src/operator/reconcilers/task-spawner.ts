@@ -61,6 +61,8 @@ interface Memory {
   watermark?: Date;
   problem?: { reason: string; message: string };
   setupError?: string;
+  /** Message of the last creation-problem Event, so a re-plan does not repeat it. */
+  lastEvent?: string;
 }
 
 const sequenceOf = (t: Task): number => Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0;
@@ -122,7 +124,10 @@ export class TaskSpawnerReconciler {
     }
     const existing = this.#tasksOf(spawner);
     const mine = existing.filter((t) => belongsTo(t, spawner));
-    let total = Math.max(spawner.status?.totalTasksCreated ?? 0, mem.lastSeq, ...mine.map(sequenceOf));
+    let total = mine.reduce(
+      (m, t) => Math.max(m, sequenceOf(t)),
+      Math.max(spawner.status?.totalTasksCreated ?? 0, mem.lastSeq),
+    );
     const kind = pollingKind(spawner);
     const now = o.clock.now();
     const base = {
@@ -144,7 +149,8 @@ export class TaskSpawnerReconciler {
     }
 
     let fresh = false;
-    if (mem.items === undefined || now >= mem.nextPollAt) {
+    // Due at once when new (nextPollAt 0); a failed setup or a rate limit waits its turn.
+    if (now >= mem.nextPollAt) {
       const polled = await this.#poll(spawner, mem, kind, now, list);
       fresh = polled?.discovery.kind === 'items';
     }
@@ -171,10 +177,11 @@ export class TaskSpawnerReconciler {
         o.metrics?.spawnerTasksCreated.inc({ namespace, spawner: name }, applied.created.length);
       for (const e of applied.errors)
         o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: e.reason });
-      if (applied.errors.length) {
-        const last = applied.errors[applied.errors.length - 1]!;
+      const last = applied.errors[applied.errors.length - 1];
+      // Re-plans between polls meet the same collision again: one Event per new problem.
+      if (last && last.message !== mem.lastEvent)
         o.events.record(spawner, 'Warning', last.reason, last.message, 'Spawn');
-      }
+      mem.lastEvent = last?.message;
       if (kind === 'cron') this.#advanceWatermark(spawner, mem, existing, applied);
     }
 
