@@ -17,7 +17,9 @@
  *
  * The count and the reservation happen in one synchronous step (no `await` in between), and
  * Node runs one step at a time, so two reconciles of one spawner's Tasks cannot both take the
- * last slot. Only the leader reconciles Tasks, so one process decides at a time.
+ * last slot. Only the leader reconciles Tasks, so one process decides at a time (a reconcile
+ * already in flight when a leader loses its Lease still finishes: the usual window of
+ * leader-elected controllers, which a SIGKILL does not open).
  *
  * A reservation is dropped when the cache shows the Task admitted (the cache then counts it),
  * finished, or gone; until then it counts, even if admission stopped later (a GitHub App token
