@@ -20,6 +20,7 @@ import {
   type Task,
   type TaskBudget,
   type TaskRecord,
+  type TaskSpawner,
   type Workspace,
 } from '../api/index.ts';
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
@@ -35,6 +36,7 @@ import { WorkQueue } from '../kube/queue.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
+import { createOutboundFetch, type OutboundOptions } from './outbound.ts';
 import {
   addTaskIndexes,
   TASK_CONTROLLER,
@@ -44,6 +46,7 @@ import {
 } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
+import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-spawner.ts';
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 
@@ -96,6 +99,11 @@ export interface OperatorOptions {
    * Workspace's repo host (`https://api.github.com`, or `https://<host>/api/v3`).
    */
   readonly githubApiUrl?: string;
+  /**
+   * The outbound guard of every URL a TaskSpawner fetches (GitHub, Jira, context sources).
+   * The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
+   */
+  readonly outbound?: OutboundOptions;
   /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
   readonly requestObserver?: RequestObserver;
 }
@@ -159,6 +167,7 @@ export class Operator {
       agentConfigs: new Informer<AgentConfig>({ ...base, type: Resources.AgentConfig }),
       budgets: new Informer<TaskBudget>({ ...base, type: Resources.TaskBudget, resyncMs }),
       records: new Informer<TaskRecord>({ ...base, type: Resources.TaskRecord, resyncMs }),
+      spawners: new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner, resyncMs }),
       jobs: new Informer<CachedJob>({
         client,
         type: Resources.Job,
@@ -241,6 +250,27 @@ export class Operator {
       log,
     });
     const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
+    const spawnerFetch = createOutboundFetch(opts.outbound ?? {});
+    const spawners = new TaskSpawnerReconciler({
+      client,
+      caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
+      events,
+      clock,
+      log,
+      metrics,
+      fetch: spawnerFetch,
+      ...(opts.githubApiUrl
+        ? {
+            githubApiUrl: opts.githubApiUrl,
+            trustedFetch: createOutboundFetch({
+              ...opts.outbound,
+              allowedHosts: [new URL(opts.githubApiUrl).hostname.toLowerCase()],
+              allowPrivate: true,
+              allowInsecure: true,
+            }),
+          }
+        : {}),
+    });
 
     const queue = (controller: string, workers: number) => {
       const q = new WorkQueue({
@@ -256,12 +286,15 @@ export class Operator {
     const taskQueue = queue(TASK_CONTROLLER, workers);
     const budgetQueue = queue(TASK_BUDGET_CONTROLLER, 2);
     const recordQueue = queue(TASK_RECORD_CONTROLLER, 2);
+    const spawnerQueue = queue(SPAWNER_CONTROLLER, 4);
     tasks.register(taskQueue);
+    spawners.register(spawnerQueue);
     budgets.register(budgetQueue);
     records.register(recordQueue);
     taskQueue.start((k) => tasks.reconcile(k));
     budgetQueue.start((k) => budgets.reconcile(k));
     recordQueue.start((k) => records.reconcile(k));
+    spawnerQueue.start((k) => spawners.reconcile(k));
 
     let operator: Operator | undefined;
     const resumeIfReady = () => {
@@ -290,6 +323,7 @@ export class Operator {
             for (const k of caches.tasks.keys()) taskQueue.add(k);
             for (const k of caches.budgets.keys()) budgetQueue.add(k);
             for (const k of caches.records.keys()) recordQueue.add(k);
+            for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
             resumeIfReady();
           },
           onStoppedLeading: () => {
@@ -370,7 +404,8 @@ export class Operator {
 
   /** Offers every cached object to its controller again (what the periodic resync does). */
   resync(): void {
-    for (const i of [this.caches.tasks, this.caches.budgets, this.caches.records]) i.resync();
+    for (const i of [this.caches.tasks, this.caches.budgets, this.caches.records, this.caches.spawners])
+      i?.resync();
   }
 
   /**

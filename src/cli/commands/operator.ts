@@ -87,7 +87,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option('--image-tag <tag>', 'tag of the bundled agent images', 'latest')
     .option(
       '--github-api-url <url>',
-      'GitHub REST API base URL for GitHub App tokens (default: from the Workspace repo host)',
+      'GitHub REST API base URL for GitHub App tokens and every TaskSpawner (default: from the Workspace repo host)',
     )
     .addOption(
       new Option('--log-level <level>', 'lowest log level written').choices([...LogLevels]).default('info'),
