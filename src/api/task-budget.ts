@@ -23,6 +23,10 @@ export const BudgetPeriodType = { Daily: 'Daily', Weekly: 'Weekly', Monthly: 'Mo
 /** One of {@link BudgetPeriodType}. */
 export type BudgetPeriodType = (typeof BudgetPeriodType)[keyof typeof BudgetPeriodType];
 
+/** Whether a value read from an unchecked manifest is one of {@link BudgetPeriodType}. */
+export const isBudgetPeriodType = (value: unknown): value is BudgetPeriodType =>
+  typeof value === 'string' && Object.hasOwn(BudgetPeriodType, value);
+
 /** How a TaskBudget is enforced. */
 export const BudgetEnforcement = {
   /** Block new Tasks once the budget is used up; running Tasks finish. Upstream behaviour. */

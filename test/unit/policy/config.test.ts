@@ -83,6 +83,24 @@ describe('policy config', () => {
     ]);
   });
 
+  test('a file that is not a mapping, and rule entries and durations of the wrong kind', () => {
+    expect(problemsOf([1])).toStrictEqual([
+      'kelos.policy.yaml: expected a mapping with keys rules, thresholds, allowlists, botIdentities, rates, synth, got [1]',
+    ]);
+    expect(
+      problemsOf({
+        rules: { 'budget/active-deadline': 'fatal', 'budget/model-allowlist': { enabled: 'yes' } },
+        thresholds: { minPollInterval: '-5m' },
+        synth: 'sometimes',
+      }),
+    ).toStrictEqual([
+      'kelos.policy.yaml: rules.budget/active-deadline: expected off, on, error, warning, info, or {enabled, severity}, got "fatal"',
+      'kelos.policy.yaml: rules.budget/model-allowlist.enabled: expected true or false, got "yes"',
+      'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "-5m"',
+      'kelos.policy.yaml: synth: expected enforce or report, got "sometimes"',
+    ]);
+  });
+
   test('the error message lists the problems under one heading', () => {
     expect(() => parsePolicyConfig({ thresholds: 3 }, 'x.yaml', IDS)).toThrow(
       'invalid policy configuration:\n  x.yaml: thresholds: expected a mapping, got 3',

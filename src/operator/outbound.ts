@@ -1,0 +1,170 @@
+/**
+ * The one way the operator fetches a URL on a tenant's behalf (GitHub and Jira polling,
+ * context sources, GitHub App tokens): {@link createOutboundFetch} returns a `fetch` that
+ *
+ * - accepts only `http:`/`https:` (and plain `http:` only when the caller allows it);
+ * - accepts only hosts the admin allowed (exact names or `*.suffix`), when a list is given;
+ * - resolves the host and refuses loopback, private, link-local, CGNAT, multicast and
+ *   unspecified addresses (IPv4, IPv6 and IPv4-mapped IPv6) unless `allowPrivate` is set,
+ *   which tests on loopback and on-premises GitHub Enterprise need explicitly;
+ * - follows redirects itself (`redirect: 'manual'`), re-checking every hop, at most
+ *   {@link OutboundOptions.maxRedirects}, dropping `Authorization` when a hop changes origin;
+ * - bounds every call with `AbortSignal.timeout`, combined with the caller's signal.
+ *
+ * Known limit: the address check runs before `fetch` connects, so a DNS answer that changes
+ * between the check and the connect (rebinding) is not caught; pinning needs a custom
+ * dispatcher. Node's `net.BlockList` does the range matching, so no CIDR code lives here.
+ *
+ * @packageDocumentation
+ */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+
+/** Why the guard refused a request; `url` is the URL it refused (after redirects). */
+export class OutboundRefusedError extends Error {
+  readonly url: string;
+  constructor(url: string, reason: string) {
+    super(`outbound request to ${url} refused: ${reason}`);
+    this.name = 'OutboundRefusedError';
+    this.url = url;
+  }
+}
+
+/** How a guarded fetch behaves. */
+export interface OutboundOptions {
+  /**
+   * Hosts (lower case) that may be fetched: `api.github.com`, or `*.example.com` for any
+   * subdomain. Unset: any public host.
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Allow loopback, private and link-local addresses (tests, on-premises servers). @default false */
+  readonly allowPrivate?: boolean;
+  /** Allow plain `http:`. @default false */
+  readonly allowInsecure?: boolean;
+  /** Per-call timeout in ms, unless the call gives its own. @default 10000 */
+  readonly timeoutMs?: number;
+  /** Redirect hops followed. @default 5 */
+  readonly maxRedirects?: number;
+  /** Name resolution, for tests. @default node:dns lookup of every address */
+  readonly resolve?: (host: string) => Promise<readonly string[]>;
+  /** The fetch underneath. @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/** Per-call options on top of `RequestInit`. */
+export interface OutboundInit extends RequestInit {
+  /** Timeout of this call in ms. */
+  readonly timeoutMs?: number;
+  /**
+   * Allow plain `http:` for this call (a context source's `allowInsecure`). Host and address
+   * rules still apply.
+   */
+  readonly allowInsecure?: boolean;
+}
+
+/** A fetch that only reaches what the admin allowed. */
+export type OutboundFetch = (url: string | URL, init?: OutboundInit) => Promise<Response>;
+
+const BLOCKED = (() => {
+  const b = new BlockList();
+  for (const [net, prefix] of [
+    ['0.0.0.0', 8],
+    ['10.0.0.0', 8],
+    ['100.64.0.0', 10],
+    ['127.0.0.0', 8],
+    ['169.254.0.0', 16],
+    ['172.16.0.0', 12],
+    ['192.0.0.0', 24],
+    ['192.168.0.0', 16],
+    ['198.18.0.0', 15],
+    ['224.0.0.0', 4],
+    ['240.0.0.0', 4],
+  ] as const)
+    b.addSubnet(net, prefix, 'ipv4');
+  for (const [net, prefix] of [
+    ['::', 128],
+    ['::1', 128],
+    ['fc00::', 7],
+    ['fe80::', 10],
+    ['ff00::', 8],
+    ['64:ff9b::', 96],
+  ] as const)
+    b.addSubnet(net, prefix, 'ipv6');
+  return b;
+})();
+
+/** Whether an IP address is loopback, private, link-local or otherwise not public. */
+export const isNonPublicAddress = (address: string): boolean => {
+  const family = isIP(address);
+  if (family === 4) return BLOCKED.check(address, 'ipv4');
+  if (family !== 6) return true;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return BLOCKED.check(mapped[1]!, 'ipv4');
+  return BLOCKED.check(address, 'ipv6');
+};
+
+/** Whether `host` matches an entry of an allow list (`name` or `*.suffix`). */
+export const hostAllowed = (host: string, allowed: readonly string[]): boolean =>
+  allowed.some((a) => {
+    const entry = a.toLowerCase();
+    return entry.startsWith('*.') ? host.endsWith(entry.slice(1)) : host === entry;
+  });
+
+const defaultResolve = async (host: string): Promise<string[]> =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+
+/** Builds the guarded fetch; see the module comment for what it checks. */
+export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetch {
+  const resolve = options.resolve ?? defaultResolve;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const maxRedirects = options.maxRedirects ?? 5;
+
+  const check = async (url: URL, insecure: boolean): Promise<void> => {
+    const where = url.toString();
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (options.allowInsecure || insecure))) {
+      throw new OutboundRefusedError(where, `scheme ${url.protocol} is not allowed`);
+    }
+    if (url.username || url.password) throw new OutboundRefusedError(where, 'credentials in the URL');
+    const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    if (options.allowedHosts && !hostAllowed(host, options.allowedHosts)) {
+      throw new OutboundRefusedError(where, `host ${host} is not in the allowed hosts`);
+    }
+    if (options.allowPrivate) return;
+    let addresses: readonly string[];
+    try {
+      addresses = isIP(host) ? [host] : await resolve(host);
+    } catch (e) {
+      throw new OutboundRefusedError(where, `cannot resolve ${host}: ${(e as Error).message}`);
+    }
+    if (addresses.length === 0) throw new OutboundRefusedError(where, `${host} has no address`);
+    const bad = addresses.find(isNonPublicAddress);
+    if (bad) throw new OutboundRefusedError(where, `${host} resolves to non-public address ${bad}`);
+  };
+
+  return async (input, init = {}) => {
+    const { timeoutMs, signal, allowInsecure, ...rest } = init;
+    const timeout = AbortSignal.timeout(timeoutMs ?? options.timeoutMs ?? 10_000);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let url = new URL(input);
+    let request: RequestInit = { ...rest, signal: combined, redirect: 'manual' };
+    for (let hop = 0; ; hop++) {
+      await check(url, allowInsecure ?? false);
+      const res = await doFetch(url, request);
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
+      if (hop >= maxRedirects) {
+        await res.body?.cancel();
+        throw new OutboundRefusedError(url.toString(), `more than ${maxRedirects} redirects`);
+      }
+      await res.body?.cancel();
+      const next = new URL(location, url);
+      const headers = new Headers(request.headers);
+      if (next.origin !== url.origin) headers.delete('authorization');
+      // 303, and 301/302 after a POST, become a GET without a body, as browsers do.
+      const toGet =
+        res.status === 303 || ((res.status === 301 || res.status === 302) && request.method === 'POST');
+      request = toGet ? { ...request, method: 'GET', body: null, headers } : { ...request, headers };
+      url = next;
+    }
+  };
+}
