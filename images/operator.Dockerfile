@@ -29,7 +29,7 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY src ./src
 COPY images/operator-deps.ts ./images/operator-deps.ts
-# The dependencies serve the whole CLI (cdk8s for synth, ...); the operator needs a fifth.
+# The dependencies serve the whole CLI (cdk8s for synth, ...); the operator needs less than half.
 RUN node images/operator-deps.ts
 
 # --- runtime ------------------------------------------------------------------------------
