@@ -53,6 +53,12 @@ export interface PolicyConfig {
   /** GitHub logins the agents act as; spawners must exclude them as authors. */
   readonly botIdentities: readonly string[];
   /**
+   * Secrets that live outside git (sealed-secrets, external-secrets, kubectl) and are known to
+   * exist in the cluster, as `namespace/name` or `name` (any namespace). A reference to one is
+   * not reported as `ref/secret-external`; a reference to any other Secret outside the bundle is.
+   */
+  readonly externalSecrets: readonly string[];
+  /**
    * Worst-case cost of one running agent, in USD per hour, per agent type and model. The key
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
@@ -91,6 +97,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
     literalSecrets: [],
   },
   botIdentities: [],
+  externalSecrets: [],
   rates: {
     'claude-code': {
       default: 6,
@@ -199,6 +206,7 @@ const configSchema = (knownRules: readonly string[]) => {
         ),
       ),
       botIdentities: Type.Optional(strings()),
+      externalSecrets: Type.Optional(strings()),
       rates: Type.Optional(
         Type.Record(
           Type.String(),
@@ -212,7 +220,7 @@ const configSchema = (knownRules: readonly string[]) => {
       ),
       synth: Type.Optional(values(['enforce', 'report'] as const, 'enforce or report')),
     },
-    'a mapping with keys rules, thresholds, allowlists, botIdentities, rates, synth',
+    'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
   );
 };
 
@@ -383,6 +391,7 @@ export function parsePolicyConfig(raw: unknown, file: string, knownRules: readon
       literalSecrets: a.literalSecrets ?? defaults.literalSecrets,
     },
     botIdentities: doc.botIdentities ?? DEFAULT_POLICY_CONFIG.botIdentities,
+    externalSecrets: doc.externalSecrets ?? DEFAULT_POLICY_CONFIG.externalSecrets,
     rates,
     synth: doc.synth ?? DEFAULT_POLICY_CONFIG.synth,
   };
@@ -402,6 +411,7 @@ export function policyConfigToDocument(config: PolicyConfig): Record<string, unk
     },
     allowlists: config.allowlists,
     botIdentities: config.botIdentities,
+    externalSecrets: config.externalSecrets,
     rates: config.rates,
     synth: config.synth,
   };
