@@ -86,6 +86,8 @@ export interface OperatorOptions {
   readonly agentImages?: Partial<Record<AgentType, string>>;
   /** Tag of the bundled agent images (normally the operator's version). Default `latest`. */
   readonly imageTag?: string;
+  /** Registry and repository of the bundled agent images. Default `ghcr.io/kelos-ts`. */
+  readonly imageRepository?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;
@@ -233,6 +235,7 @@ export class Operator {
         taskRuntime({
           agentImages: opts.agentImages ?? {},
           ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
+          ...(opts.imageRepository ? { imageRepository: opts.imageRepository } : {}),
         }),
       events,
       clock,

@@ -826,7 +826,8 @@ async function writeKubeconfig(
   await writeFile(path, toYaml(config), { mode: 0o600 });
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/** `n` distinct free TCP ports on the loopback interface. */
+export async function freePorts(n: number): Promise<number[]> {
   // Hold all listeners open together so the n ports are distinct.
   const servers = await Promise.all(
     Array.from(

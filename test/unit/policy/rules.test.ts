@@ -70,8 +70,8 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/escalated /spec/worker/podOverrides/extraInitContainers/0/securityContext/privileged :: extraInitContainers[0] "setup" is privileged',
   ],
   'security/image-registry': [
-    'TaskSpawner team-a/custom-image /spec/taskTemplate/image :: image "docker.io/someone/agent:latest" is not from an allowed registry (ghcr.io/kelos-dev)',
-    'TaskSpawner team-a/custom-image /spec/taskTemplate/podOverrides/extraContainers/0/image :: image "postgres:16" is not from an allowed registry (ghcr.io/kelos-dev)',
+    'TaskSpawner team-a/custom-image /spec/taskTemplate/image :: image "docker.io/someone/agent:latest" is not from an allowed registry (ghcr.io/kelos-ts)',
+    'TaskSpawner team-a/custom-image /spec/taskTemplate/podOverrides/extraContainers/0/image :: image "postgres:16" is not from an allowed registry (ghcr.io/kelos-ts)',
   ],
   'security/webhook-signing-secret': [
     'TaskSpawner team-a/alerts /spec/when/webhook :: generic webhook source "alertmanager" has no secretRef, so anyone who can reach /webhook/alertmanager can create Tasks',
