@@ -164,5 +164,5 @@ spec:
       if (result instanceof Error) failures.push(`${file}: ${result.message}`);
     }
     expect(failures).toStrictEqual([]);
-  });
+  }, 240_000);
 });

@@ -275,7 +275,7 @@ describe('install RBAC: cluster-wide', () => {
     await op.operator.events.flush();
     requests.push(...op.rbac.requests);
     expect(op.rbac.forbiddenSummary()).toEqual([]);
-  });
+  }, 240_000);
 
   it('every request is granted by the table, and every granted permission was used', () => {
     expect(requests.length).toBeGreaterThan(0);
