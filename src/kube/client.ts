@@ -209,6 +209,9 @@ const query = (params: Record<string, string | number | boolean | undefined>): s
   return parts.length ? `?${parts.join('&')}` : '';
 };
 
+/** Default deadline of one API request (the API server's own default is 60 s). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** A {@link KubeClient} over HTTP/1.1 keep-alive connections. */
 export class HttpKubeClient implements KubeClient {
   readonly #conn: Connection;
@@ -216,7 +219,9 @@ export class HttpKubeClient implements KubeClient {
   readonly #agent: http.Agent;
   readonly #transport: typeof http | typeof https;
   readonly #fieldManager: string;
+  readonly #timeoutMs: number;
   readonly #observers: RequestObserver[] = [];
+  readonly #faultObservers: Array<(fault: string, err: unknown) => void> = [];
   readonly #requests: Record<Verb, number> = {
     get: 0,
     list: 0,
@@ -235,9 +240,20 @@ export class HttpKubeClient implements KubeClient {
    * @param opts.fieldManager - names this client in `managedFields`, so `kubectl` shows who
    *   owns which field; every write sends it.
    */
-  constructor(conn: Connection, opts: { maxSockets?: number; fieldManager?: string } = {}) {
+  /**
+   * @param opts.timeoutMs - deadline of every request, from sending to the last byte of the
+   *   response (default {@link DEFAULT_REQUEST_TIMEOUT_MS}); a watch must see a byte at least
+   *   this often (the server sends bookmarks) and ends `timeoutMs` after its server-side
+   *   `timeoutSeconds`. Without it a hung connection stalls a reconcile, or a leader's renew,
+   *   for ever.
+   */
+  constructor(
+    conn: Connection,
+    opts: { maxSockets?: number; fieldManager?: string; timeoutMs?: number } = {},
+  ) {
     this.#conn = conn;
     this.#fieldManager = opts.fieldManager ?? 'kube-client';
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#server = new URL(conn.server);
     const secure = this.#server.protocol === 'https:';
     this.#transport = secure ? https : http;
@@ -253,6 +269,11 @@ export class HttpKubeClient implements KubeClient {
   /** Calls `observer` after every request. */
   observe(observer: RequestObserver): void {
     this.#observers.push(observer);
+  }
+
+  /** Calls `observer` for every malformed response the client refused (a corrupt watch line). */
+  observeFaults(observer: (fault: string, err: unknown) => void): void {
+    this.#faultObservers.push(observer);
   }
 
   /** Closes idle connections. */
@@ -362,6 +383,8 @@ export class HttpKubeClient implements KubeClient {
             agent: this.#agent,
             headers: { ...auth, accept: 'application/json' },
             signal: opts.signal,
+            // Idle limit: a watch that sees no byte (event or bookmark) for this long is dead.
+            timeout: Math.max(this.#timeoutMs, 90_000),
           },
           (res) => {
             const status = res.statusCode ?? 0;
@@ -382,7 +405,31 @@ export class HttpKubeClient implements KubeClient {
                 pending = pending.slice(nl + 1);
                 nl = pending.indexOf('\n');
                 if (!line.trim()) continue;
-                const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
+                let event: { type: string; object: Record<string, unknown> };
+                try {
+                  event = JSON.parse(line) as typeof event;
+                  if (typeof event !== 'object' || event === null || typeof event.object !== 'object') {
+                    throw new Error('not a watch event');
+                  }
+                } catch (err) {
+                  // A corrupt stream (a proxy, a truncated line): end this watch; the informer
+                  // resumes from the last version it saw. Never throw out of a data callback.
+                  failed = true;
+                  res.destroy();
+                  for (const o of this.#faultObservers) o('MalformedWatchEvent', err);
+                  reject(
+                    new ApiError(
+                      0,
+                      'MalformedWatchEvent',
+                      `watch ${path}: malformed event: ${line.slice(0, 200)}`,
+                      {
+                        cause: err,
+                        kind: type.kind,
+                      },
+                    ),
+                  );
+                  return;
+                }
                 if (event.type === 'ERROR') {
                   failed = true;
                   const st = event.object as { code?: number; reason?: string; message?: string };
@@ -417,6 +464,19 @@ export class HttpKubeClient implements KubeClient {
             });
           },
         );
+        req.on('timeout', () =>
+          req.destroy(
+            new ApiError(0, 'Timeout', `watch ${path}: no data for ${Math.max(this.#timeoutMs, 90_000)} ms`),
+          ),
+        );
+        if (opts.timeoutSeconds !== undefined) {
+          const deadline = setTimeout(
+            () => req.destroy(new ApiError(0, 'Timeout', `watch ${path}: server did not end it in time`)),
+            opts.timeoutSeconds * 1000 + this.#timeoutMs,
+          );
+          deadline.unref();
+          req.on('close', () => clearTimeout(deadline));
+        }
         req.on('error', reject);
         req.end();
       }, reject);
@@ -472,6 +532,11 @@ export class HttpKubeClient implements KubeClient {
           readBody(res).then((t) => resolve({ status: res.statusCode ?? 0, text: t }), reject);
         },
       );
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`no response within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', (err) =>
         reject(
           new ApiError(0, 'NetworkError', `${method} ${path}: ${err.message}`, {
@@ -494,6 +559,9 @@ const readBody = (res: http.IncomingMessage): Promise<string> =>
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('response aborted before its end'));
+    });
   });
 
 const toApiError = (status: number, text: string, method: string, path: string, kind?: string): ApiError => {

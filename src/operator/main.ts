@@ -71,6 +71,8 @@ export interface OperatorOptions {
   readonly metricsAddr?: string;
   /** Listen address of `/healthz` and `/readyz` (`:8081`); empty or `0` turns it off. */
   readonly healthAddr?: string;
+  /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken?: string;
   /**
    * Tasks reconciled at the same time. Default {@link DEFAULT_WORKERS}: a reconcile mostly
    * waits for the API server, so concurrency, not CPU, bounds how fast a burst is admitted.
@@ -219,6 +221,10 @@ export class Operator {
       },
       { processMetrics: opts.processMetrics ?? true },
     );
+    client.observeFaults((fault, err) => {
+      metrics.faults.inc({ source: 'watch' });
+      log.warn('Refused a malformed API response', { fault, error: err });
+    });
     client.observe((verb, type, status, ms) => {
       metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
@@ -331,12 +337,22 @@ export class Operator {
     }
     const metricsAddr = opts.metricsAddr ?? '';
     const healthAddr = opts.healthAddr ?? '';
+    const onError = (source: 'client' | 'handler', err: unknown) => {
+      metrics.faults.inc({ source: `http_${source}` });
+      if (source === 'handler') log.error('Endpoint handler failed', { error: err });
+      else log.debug('Refused an HTTP request', { error: err });
+    };
+    const guarded = { onError, ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) };
     if (metricsAddr && metricsAddr === healthAddr) {
-      const s = await serveEndpoints(metricsAddr, { metrics: metrics.registry, health: { checks } });
+      const s = await serveEndpoints(metricsAddr, {
+        ...guarded,
+        metrics: metrics.registry,
+        health: { checks },
+      });
       if (s) operator.#servers.push(s);
     } else {
-      const m = await serveEndpoints(metricsAddr, { metrics: metrics.registry });
-      const h = await serveEndpoints(healthAddr, { health: { checks } });
+      const m = await serveEndpoints(metricsAddr, { ...guarded, metrics: metrics.registry });
+      const h = await serveEndpoints(healthAddr, { onError, health: { checks } });
       for (const s of [m, h]) if (s) operator.#servers.push(s);
     }
 

@@ -31,6 +31,7 @@ export class OperatorMetrics {
   readonly inputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly outputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly costUSD: Counter<'namespace' | 'spawner' | 'model'>;
+  readonly faults: Counter<'source'>;
 
   constructor(sources: MetricSources, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -88,6 +89,12 @@ export class OperatorMetrics {
       name: 'kelos_task_cost_usd_total',
       help: 'Cost in US dollars reported by finished Tasks, by namespace, TaskSpawner and model.',
       labelNames: ['namespace', 'spawner', 'model'],
+      registers,
+    });
+    this.faults = new Counter({
+      name: 'kelos_operator_faults_total',
+      help: 'Errors the operator caught and survived, by source (http_client, http_handler, watch, unhandledRejection, uncaughtException).',
+      labelNames: ['source'],
       registers,
     });
     new Gauge({

@@ -11,6 +11,7 @@ import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
+import { installProcessGuards } from '../../operator/process-guard.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -50,6 +51,7 @@ interface OperatorFlags {
   leaseNamespace?: string;
   metricsAddr: string;
   healthAddr: string;
+  metricsTokenFile?: string;
   workers: string;
   resync: string;
   logLevel: string;
@@ -82,7 +84,17 @@ export const operatorCommand: CommandFactory = (io, done) => {
     )
     .option('--lease-name <name>', 'name of the leader election Lease', 'kelos-operator-leader')
     .option('--lease-namespace <ns>', 'namespace of the Lease (default: the Pod namespace, or default)')
-    .option('--metrics-addr <addr>', 'listen address of /metrics; 0 turns it off', ':8080')
+    // /metrics shows cost by namespace, spawner and model: loopback unless the install opens it.
+    .option(
+      '--metrics-addr <addr>',
+      'listen address of /metrics (loopback by default; use :8080 with --metrics-token-file to let Prometheus scrape); 0 turns it off',
+      '127.0.0.1:8080',
+    )
+    .option(
+      '--metrics-token-file <path>',
+      'file holding a bearer token that /metrics requires (Authorization: Bearer <token>)',
+    )
+    // The kubelet probes the Pod IP, so health must listen beyond loopback; it reveals nothing.
     .option('--health-addr <addr>', 'listen address of /healthz and /readyz; 0 turns it off', ':8081')
     .option(
       '--workers <n>',
@@ -116,6 +128,18 @@ export const operatorCommand: CommandFactory = (io, done) => {
       io.env,
     );
     const log = createLogger({ write: io.stderr, level: flags.logLevel as LogLevel });
+    let metricsToken: string | undefined;
+    if (flags.metricsTokenFile) {
+      metricsToken = readFileSync(flags.metricsTokenFile, 'utf8').trim();
+      if (!metricsToken) throw new UsageError(`--metrics-token-file ${flags.metricsTokenFile} is empty`);
+    }
+    // Installed before start so a fault during start-up is counted too; see process-guard.ts.
+    let operatorRef: Operator | undefined;
+    const faultsBeforeStart: string[] = [];
+    const removeGuards = installProcessGuards(log, (fault) => {
+      if (operatorRef) operatorRef.metrics.faults.inc({ source: fault });
+      else faultsBeforeStart.push(fault);
+    });
 
     const operator = await Operator.start({
       connection,
@@ -130,6 +154,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
         : {}),
       metricsAddr: flags.metricsAddr,
       healthAddr: flags.healthAddr,
+      ...(metricsToken ? { metricsToken } : {}),
       workers,
       resyncMs,
       agentImages,
@@ -137,6 +162,8 @@ export const operatorCommand: CommandFactory = (io, done) => {
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       log,
     });
+    operatorRef = operator;
+    for (const source of faultsBeforeStart) operator.metrics.faults.inc({ source });
     log.info('Operator running', {
       namespace: flags.namespace ?? '(all)',
       endpoints: operator.addresses,
@@ -148,6 +175,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     });
     log.info('Shutting down', { signal });
     await operator.stop();
+    removeGuards();
     done(ExitCode.Ok);
   });
 };
