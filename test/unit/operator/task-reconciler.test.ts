@@ -1,0 +1,376 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FINALIZER, type Task } from '../../../src/api/index.ts';
+import { Resources } from '../../../src/operator/resources.ts';
+import { apiError } from '../../support/fake-kube.ts';
+import {
+  NS,
+  newTask,
+  ownedLabels,
+  startTaskOperator,
+  type TaskOperator,
+} from '../../support/task-operator.ts';
+
+/** The termination message an agent leaves: its outputs between the markers. */
+const outputs = (results: Record<string, string>): string =>
+  [
+    '---KELOS_OUTPUTS_START---',
+    ...Object.entries(results).map(([k, v]) => `${k}: ${v}`),
+    '---KELOS_OUTPUTS_END---',
+    '',
+  ].join('\n');
+
+const running = (at: string) => ({
+  phase: 'Running',
+  startTime: at,
+  containerStatuses: [{ name: 'kelos-agent', state: { running: { startedAt: at } } }],
+});
+
+const terminated = (at: string, exitCode: number, message?: string) => ({
+  phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+  startTime: at,
+  containerStatuses: [
+    {
+      name: 'kelos-agent',
+      state: { terminated: { exitCode, startedAt: at, finishedAt: at, ...(message ? { message } : {}) } },
+    },
+  ],
+});
+
+describe('Task reconciler over the fake API server', () => {
+  let op: TaskOperator;
+  beforeEach(async () => {
+    op = await startTaskOperator();
+  });
+  afterEach(async () => {
+    await op.stop();
+    // Every path here ends in a status, not in a reconcile that threw.
+    expect(op.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
+
+  it('creates the Job of a valid Task and follows it through Pending, Running and Succeeded', async () => {
+    const created = await op.create('Task', newTask('happy', {}, { team: 'a' }));
+    const job = op.job('happy');
+    expect(job?.metadata.ownerReferences).toEqual([
+      {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'Task',
+        name: 'happy',
+        uid: created.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
+    expect(job?.metadata.labels).toMatchObject(ownedLabels('happy'));
+    expect(job?.spec.template.metadata?.labels).toMatchObject(ownedLabels('happy'));
+
+    const pending = op.task('happy');
+    expect(pending?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(pending?.status).toEqual({
+      phase: 'Pending',
+      jobName: 'happy',
+      message: 'Job created; waiting for its Pod to run',
+    });
+
+    op.clock.advance(10_000);
+    const pod = await op.startPod('happy');
+    await op.podStatus(pod, running('2026-03-02T09:00:10Z'));
+    expect(op.task('happy')?.status).toEqual({
+      phase: 'Running',
+      jobName: 'happy',
+      podName: pod,
+      message: 'Agent is running',
+      startTime: '2026-03-02T09:00:10Z',
+    });
+
+    op.clock.advance(60_000);
+    const message = outputs({
+      branch: 'kelos/happy',
+      pr: 'https://github.com/o/r/pull/7',
+      'cost-usd': '1.25',
+      'input-tokens': '1000',
+      'output-tokens': '200',
+    });
+    await op.podStatus(pod, terminated('2026-03-02T09:00:10Z', 0, message));
+    // The Pod finished, but only the Job's Complete condition finishes the Task.
+    expect(op.task('happy')?.status?.phase).toBe('Running');
+    await op.jobStatus('happy', {
+      succeeded: 1,
+      completionTime: '2026-03-02T09:01:10Z',
+      conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: '2026-03-02T09:01:10Z' }],
+    });
+    const done = op.task('happy');
+    expect(done?.status).toEqual({
+      phase: 'Succeeded',
+      jobName: 'happy',
+      podName: pod,
+      message: 'Task completed successfully',
+      startTime: '2026-03-02T09:00:10Z',
+      completionTime: '2026-03-02T09:01:10Z',
+      outputs: [
+        'branch: kelos/happy',
+        'pr: https://github.com/o/r/pull/7',
+        'cost-usd: 1.25',
+        'input-tokens: 1000',
+        'output-tokens: 200',
+      ],
+      results: {
+        branch: 'kelos/happy',
+        pr: 'https://github.com/o/r/pull/7',
+        'cost-usd': '1.25',
+        'input-tokens': '1000',
+        'output-tokens': '200',
+      },
+      usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
+    });
+    expect(op.events('happy')).toEqual([
+      'JobCreated: Created Job team/happy',
+      'TaskRunning: The agent is running',
+      'TaskSucceeded: Task completed successfully',
+    ]);
+
+    const record = op.kube.peek(Resources.TaskRecord, NS, created.metadata.uid ?? '');
+    expect(record).toMatchObject({
+      metadata: { name: created.metadata.uid, namespace: NS, labels: { team: 'a' } },
+      spec: {
+        taskRef: { name: 'happy', uid: created.metadata.uid },
+        type: 'claude-code',
+        phase: 'Succeeded',
+        startTime: '2026-03-02T09:00:10Z',
+        completionTime: '2026-03-02T09:01:10Z',
+        usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
+        ttlSecondsAfterCompletion: 2592000,
+      },
+    });
+  });
+
+  it('fails a Task whose Job failed with the Job’s reason, and writes no TaskRecord without usage', async () => {
+    const created = await op.create('Task', newTask('sad'));
+    const pod = await op.startPod('sad');
+    await op.podStatus(pod, terminated('2026-03-02T09:00:00Z', 3));
+    op.clock.advance(30_000);
+    await op.jobStatus('sad', {
+      failed: 1,
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'BackoffLimitExceeded',
+          message: 'Job has reached the specified backoff limit',
+          lastTransitionTime: '2026-03-02T09:00:30Z',
+        },
+      ],
+    });
+    expect(op.task('sad')?.status).toEqual({
+      phase: 'Failed',
+      jobName: 'sad',
+      podName: pod,
+      message: 'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
+      startTime: '2026-03-02T09:00:00Z',
+      completionTime: '2026-03-02T09:00:30Z',
+    });
+    expect(op.events('sad').at(-1)).toBe(
+      'TaskFailed: Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
+    );
+    expect(op.kube.peek(Resources.TaskRecord, NS, created.metadata.uid ?? '')).toBeUndefined();
+  });
+
+  it.each([
+    {
+      what: 'credentials without their Secret',
+      spec: { worker: { type: 'claude-code', credentials: { type: 'api-key' } } },
+      detail: '/spec/worker: credentials.secretRef is required for api-key and oauth credential types',
+    },
+    {
+      what: 'a reserved volume name',
+      spec: {
+        worker: {
+          type: 'claude-code',
+          credentials: { type: 'none' },
+          podOverrides: { volumes: [{ name: 'kelos-scratch', emptyDir: {} }] },
+        },
+      },
+      detail:
+        "/spec/worker/podOverrides/volumes: volume names must not start with 'kelos-' or be 'workspace'",
+    },
+  ])(
+    'fails a Task with $what with reason InvalidSpec and the diagnostic, without a Job',
+    async ({ spec, detail }) => {
+      await op.create('Task', newTask('bad', spec as Partial<Task['spec']>));
+      const message = `Task spec is invalid: ${detail}`;
+      const task = op.task('bad');
+      expect(task?.status).toEqual({ phase: 'Failed', message, completionTime: '2026-03-02T09:00:00Z' });
+      expect(task?.metadata.finalizers).toBeUndefined();
+      expect(op.job('bad')).toBeUndefined();
+      expect(op.events('bad')).toEqual([`InvalidSpec: ${message}`]);
+    },
+  );
+
+  it.each([
+    {
+      what: 'an invalid branch name',
+      spec: { branch: 'fix..it' },
+      detail: '/spec/branch: branch "fix..it" is not a valid git branch name',
+    },
+    {
+      what: 'a prompt too large for one argument',
+      spec: { prompt: 'x'.repeat(140_000) },
+      detail:
+        '/spec/prompt: prompt is 140000 bytes; the agent receives it as one argument, which Linux limits to 131071 bytes',
+    },
+  ])('fails a Task whose render fails ($what) with reason JobRenderFailed', async ({ spec, detail }) => {
+    await op.create('Task', newTask('unrenderable', spec));
+    const message = `Cannot build the Job: ${detail}`;
+    expect(op.task('unrenderable')?.status).toEqual({
+      phase: 'Failed',
+      message,
+      completionTime: '2026-03-02T09:00:00Z',
+    });
+    expect(op.events('unrenderable')).toEqual([`JobRenderFailed: ${message}`]);
+    expect(op.kube.objects(Resources.Job)).toEqual([]);
+    expect(op.kube.objects(Resources.ConfigMap)).toEqual([]);
+  });
+
+  it.each([
+    { what: 'in the Job cache (labelled as ours)', labels: ownedLabels('taken') },
+    { what: 'outside the Job cache (found when the create collides)', labels: { app: 'other' } },
+  ])(
+    'fails with reason JobConflict when a Job of the Task’s name is not owned by it: $what',
+    async ({ labels }) => {
+      const foreign = await op.create('Job', {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'taken', labels },
+        spec: { template: {} },
+      });
+      await op.create('Task', newTask('taken'));
+      const message = 'Job team/taken already exists and is not owned by this Task';
+      expect(op.task('taken')?.status).toEqual({
+        phase: 'Failed',
+        message,
+        completionTime: '2026-03-02T09:00:00Z',
+      });
+      expect(op.events('taken')).toEqual([`JobConflict: ${message}`]);
+      // Someone else's Job is left alone, and the Task never gets our finalizer.
+      expect(op.job('taken')).toEqual(foreign);
+      expect(op.task('taken')?.metadata.finalizers).toBeUndefined();
+    },
+  );
+
+  it('waits for a missing Workspace with ReferencesResolved=False, and starts once it exists', async () => {
+    const spec = {
+      worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'repo' } },
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('refs', spec));
+    const message = 'Waiting for Workspace "repo" to be created';
+    expect(op.task('refs')?.status).toEqual({
+      phase: 'Waiting',
+      message,
+      conditions: [
+        {
+          type: 'ReferencesResolved',
+          status: 'False',
+          reason: 'WorkspaceNotFound',
+          message: 'Workspace team/repo does not exist',
+          lastTransitionTime: '2026-03-02T09:00:00Z',
+        },
+      ],
+    });
+    expect(op.job('refs')).toBeUndefined();
+    expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`]);
+
+    op.clock.advance(5_000);
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/o/r.git' },
+    });
+    expect(op.job('refs')).toBeDefined();
+    expect(op.task('refs')?.status).toEqual({
+      phase: 'Pending',
+      jobName: 'refs',
+      message: 'Job created; waiting for its Pod to run',
+      conditions: [
+        {
+          type: 'ReferencesResolved',
+          status: 'True',
+          reason: 'Resolved',
+          message: 'Workspace and AgentConfigs exist',
+          lastTransitionTime: '2026-03-02T09:00:05Z',
+        },
+      ],
+    });
+    expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`, 'JobCreated: Created Job team/refs']);
+  });
+
+  it('deletes the Job of a deleted Task, then removes its finalizer so the Task goes', async () => {
+    await op.create('Task', newTask('bye'));
+    const job = op.job('bye');
+    expect(op.task('bye')?.metadata.finalizers).toEqual([FINALIZER]);
+    const from = op.kube.calls.length;
+    await op.kube.delete(Resources.Task, NS, 'bye');
+    await op.settle();
+    expect(op.task('bye')).toBeUndefined();
+    expect(op.job('bye')).toBeUndefined();
+    // The reconciler deleted the Job itself (not the garbage collector after the Task went),
+    // guarded by its uid, before it let the Task go. (A reconcile the Job's DELETED event brings
+    // before the Task's may repeat the finalizer patch against a Task already gone: a 404.)
+    const writes = op.kube.calls
+      .slice(from + 1)
+      .filter((c) => c.verb === 'delete' || c.verb === 'patch')
+      .map((c) => ({ verb: c.verb, resource: c.resource, name: c.name, options: c.options }));
+    expect(writes.slice(0, 2)).toEqual([
+      {
+        verb: 'delete',
+        resource: 'jobs.batch',
+        name: 'bye',
+        options: { uid: job?.metadata.uid, propagationPolicy: 'Background' },
+      },
+      {
+        verb: 'patch',
+        resource: 'tasks.kelos.dev',
+        name: 'bye',
+        options: { resourceVersion: expect.any(String) },
+      },
+    ]);
+    expect(writes.slice(2).every((w) => w.verb === 'patch' && w.resource === 'tasks.kelos.dev')).toBe(true);
+  });
+
+  it('retries a status write that lost a race (409 Conflict) after a short backoff', async () => {
+    const fault = op.kube.inject({
+      verb: 'patch',
+      resource: 'Task',
+      name: 'racy',
+      error: apiError(409, 'Conflict', 'the object has been modified', Resources.Task),
+    });
+    await op.create('Task', newTask('racy'));
+    expect(fault.remaining).toBe(0);
+    // The Job exists; the first Task write (the finalizer) failed, so no status yet.
+    expect(op.job('racy')).toBeDefined();
+    expect(op.task('racy')?.status).toBeUndefined();
+    expect(op.logs.some((l) => l.includes('Lost a write race'))).toBe(true);
+    op.clock.advance(250);
+    await op.settle();
+    expect(op.task('racy')?.status?.phase).toBe('Pending');
+    expect(op.task('racy')?.metadata.finalizers).toEqual([FINALIZER]);
+  });
+
+  it('deletes a finished Task when ttlSecondsAfterFinished expires, with a TaskExpired Event', async () => {
+    await op.create('Task', newTask('brief', { ttlSecondsAfterFinished: 60 }));
+    await op.jobStatus('brief', {
+      succeeded: 1,
+      completionTime: '2026-03-02T09:00:00Z',
+      conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: '2026-03-02T09:00:00Z' }],
+    });
+    expect(op.task('brief')?.status?.phase).toBe('Succeeded');
+    op.clock.advance(59_000);
+    await op.settle();
+    expect(op.task('brief')).toBeDefined();
+    op.clock.advance(1_000);
+    await op.settle();
+    expect(op.task('brief')).toBeUndefined();
+    expect(op.events('brief').at(-1)).toBe(
+      'TaskExpired: Deleted 60 s after it finished (ttlSecondsAfterFinished)',
+    );
+  });
+});
