@@ -150,11 +150,17 @@ async function startOperator(
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let buffered = '';
+  let found = false;
   const addresses = await new Promise<string[]>((resolve, reject) => {
     child.stderr?.on('data', (d: Buffer) => {
+      if (found) return;
       buffered += d.toString();
       const m = /"msg":"Operator running".*?"endpoints":\[([^\]]+)\]/.exec(buffered);
-      if (m) resolve(JSON.parse(`[${m[1]}]`) as string[]);
+      if (m) {
+        found = true;
+        resolve(JSON.parse(`[${m[1]}]`) as string[]);
+        process.stderr.write(`operator endpoints: ${m[1]}\n`);
+      }
       if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
     });
     child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
@@ -196,7 +202,8 @@ async function main(): Promise<void> {
     const attack = await run(started.addresses, hostile);
     const rssAfter = exited ? undefined : rss(child.pid as number);
     const metricsAddress = started.addresses[0] as string;
-    const health = exited ? 0 : (await fetch(`http://${started.addresses[1]}/healthz`)).status;
+    const healthAddress = started.addresses[started.addresses.length - 1] as string;
+    const health = exited ? 0 : (await fetch(`http://${healthAddress}/healthz`)).status;
     const metrics = exited
       ? ''
       : await (
@@ -207,7 +214,7 @@ async function main(): Promise<void> {
     );
 
     printTitle(
-      `Operator under ${REQUESTS.toLocaleString('en')} hostile requests (${IN_FLIGHT} in flight, 2 ports)`,
+      `Operator under ${REQUESTS.toLocaleString('en')} hostile requests (${IN_FLIGHT} in flight, ${started.addresses.length} port(s))`,
     );
     printRows([
       [

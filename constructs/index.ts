@@ -5,6 +5,7 @@
  */
 export * from './agent-config.ts';
 export * from './app.ts';
+export * from './kelos-config.ts';
 export * from './messages.ts';
 export * from './patterns/index.ts';
 export * from './reference.ts';
