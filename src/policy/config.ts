@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
 
@@ -51,7 +52,7 @@ export interface PolicyConfig {
    * Worst-case cost of one running agent, in USD per hour, per agent type and model. The key
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
-  readonly rates: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly rates: ModelRates;
   /**
    * How `kelos synth` treats policy errors: `enforce` fails synth (nothing is written);
    * `report` lists them as warnings. `kelos check` always enforces.
@@ -86,20 +87,8 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
     literalSecrets: [],
   },
   botIdentities: [],
-  rates: {
-    'claude-code': {
-      default: 6,
-      'claude-opus-4-1': 15,
-      'claude-opus-4-5': 10,
-      opus: 15,
-      'claude-haiku-4-5': 2,
-      haiku: 2,
-    },
-    codex: { default: 4 },
-    gemini: { default: 3 },
-    opencode: { default: 4 },
-    cursor: { default: 4 },
-  },
+  // One definition of the default prices, shared with the operator's run-time estimates.
+  rates: DEFAULT_MODEL_RATES,
   synth: 'enforce',
 };
 
