@@ -15,6 +15,8 @@ import { hostname } from 'node:os';
 import {
   type AgentConfig,
   type AgentType,
+  KELOS_CONFIG_NAME,
+  type KelosConfig,
   Labels,
   MANAGED_BY,
   type Task,
@@ -31,6 +33,7 @@ import type { Connection } from '../kube/kubeconfig.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { WorkQueue } from '../kube/queue.ts';
+import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -113,6 +116,8 @@ export const OPERATOR_RBAC_RULES: ReadonlyArray<{
     resources: ['workspaces', 'agentconfigs', 'taskbudgets'],
     verbs: ['get', 'list', 'watch'],
   },
+  // The cluster admin's KelosConfig (cluster-scoped): read only.
+  { apiGroups: ['kelos.dev'], resources: ['kelosconfigs'], verbs: ['get', 'list', 'watch'] },
   {
     apiGroups: ['kelos.dev'],
     resources: ['taskrecords'],
@@ -142,6 +147,8 @@ export class Operator {
   readonly queues: Readonly<Record<string, WorkQueue>>;
   readonly elector: LeaderElector | undefined;
   readonly events: EventRecorder;
+  /** The KelosConfig objects (the operator uses the one named `kelos`). */
+  readonly configs: Informer<KelosConfig>;
   readonly #log: Logger;
   readonly #servers: EndpointServer[] = [];
   #synced = false;
@@ -155,7 +162,9 @@ export class Operator {
     elector: LeaderElector | undefined,
     events: EventRecorder,
     log: Logger,
+    configs: Informer<KelosConfig>,
   ) {
+    this.configs = configs;
     this.client = client;
     this.caches = caches;
     this.metrics = metrics;
@@ -203,6 +212,18 @@ export class Operator {
       }),
     };
     addTaskIndexes(caches);
+    // Cluster-scoped, so watched across namespaces even when the operator watches one.
+    const configs = new Informer<KelosConfig>({ client, type: Resources.KelosConfig, clock, log });
+    const overrides = opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {};
+    let resolved: { version: string | undefined; config: AdminConfig } | undefined;
+    const admin = (): AdminConfig => {
+      const obj = configs.get(undefined, KELOS_CONFIG_NAME);
+      const version = obj?.metadata.resourceVersion;
+      if (!resolved || resolved.version !== version) {
+        resolved = { version, config: resolveAdminConfig(obj, overrides) };
+      }
+      return resolved.config;
+    };
 
     let leading = !opts.leaderElection;
     const queues: Record<string, WorkQueue> = {};
@@ -249,6 +270,7 @@ export class Operator {
       metrics,
       logFallback: opts.logFallback ?? true,
       ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
+      admin,
     });
     const budgets = new TaskBudgetReconciler({
       client,
@@ -316,15 +338,13 @@ export class Operator {
           },
         })
       : undefined;
-    operator = new Operator(client, caches, metrics, queues, elector, events, log);
+    operator = new Operator(client, caches, metrics, queues, elector, events, log, configs);
 
     const checks: ReadinessCheck[] = [
       {
         name: 'informers-synced',
         check: () => {
-          const pending = Object.values(caches)
-            .filter((i) => !i.hasSynced)
-            .map((i) => i.kind);
+          const pending = [...Object.values(caches), configs].filter((i) => !i.hasSynced).map((i) => i.kind);
           return pending.length ? `waiting for ${pending.join(', ')}` : undefined;
         },
       },
@@ -357,8 +377,9 @@ export class Operator {
     }
 
     for (const i of Object.values(caches)) i.start();
+    configs.start();
     elector?.start();
-    await Promise.all(Object.values(caches).map((i) => i.waitForSync()));
+    await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
     operator.#synced = true;
     log.info('Caches synced', {
       tasks: caches.tasks.size,
@@ -412,7 +433,7 @@ export class Operator {
     await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
     await this.events.flush();
     await this.elector?.stop();
-    await Promise.all(Object.values(this.caches).map((i) => i.stop()));
+    await Promise.all([...Object.values(this.caches), this.configs].map((i) => i.stop()));
     await Promise.all(this.#servers.map((s) => s.close()));
     this.client.close();
     this.#log.info('Operator stopped');

@@ -32,7 +32,12 @@ import {
   trimPod,
 } from '../../src/operator/children.ts';
 import { OWNED_SELECTOR } from '../../src/operator/main.ts';
-import { addTaskIndexes, type TaskCaches, TaskReconciler } from '../../src/operator/reconcilers/task.ts';
+import {
+  addTaskIndexes,
+  type TaskCaches,
+  TaskReconciler,
+  type TaskReconcilerOptions,
+} from '../../src/operator/reconcilers/task.ts';
 import { REPORTING_CONTROLLER, Resources } from '../../src/operator/resources.ts';
 import { taskRuntime } from '../../src/operator/runtime.ts';
 import { FakeKube } from './fake-kube.ts';
@@ -82,8 +87,11 @@ export interface TaskOperator {
   stop(): Promise<void>;
 }
 
-/** Starts informers, reconciler and queue over a new {@link FakeKube}; resolves once caches synced. */
-export async function startTaskOperator(): Promise<TaskOperator> {
+/**
+ * Starts informers, reconciler and queue over a new {@link FakeKube}; resolves once caches
+ * synced. `options` replaces reconciler options (e.g. the admin configuration).
+ */
+export async function startTaskOperator(options: Partial<TaskReconcilerOptions> = {}): Promise<TaskOperator> {
   const clock = new FakeClock(T0);
   const kube = new FakeKube({
     clock,
@@ -112,6 +120,7 @@ export async function startTaskOperator(): Promise<TaskOperator> {
     events,
     clock,
     log,
+    ...options,
   });
   const queue = new WorkQueue({ workers: 4, clock });
   reconciler.register(queue);

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+
 import type { AgentConfig, Task, TaskBudget, TaskRecord, Workspace } from '../../../api/index.ts';
 import type { ApiObject, KubeClient } from '../../../kube/client.ts';
 import type { Clock } from '../../../kube/clock.ts';
@@ -12,6 +13,7 @@ import type { Informer } from '../../../kube/informer.ts';
 import type { Logger } from '../../../kube/log.ts';
 import type { RenderInput, RenderResult } from '../../../render/task-job.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import { type AdminConfig, resolveAdminConfig } from '../../admin-config.ts';
 import type { BudgetStates } from '../../budget-state.ts';
 import type { CachedJob, CachedPod } from '../../children.ts';
 import type { OperatorMetrics } from '../../metrics.ts';
@@ -55,8 +57,10 @@ export interface TaskReconcilerOptions {
   readonly logFallback?: boolean;
   /** GitHub REST API base URL for App tokens; default derived from the Workspace repo host. */
   readonly githubApiUrl?: string;
-  /** HTTP client for the GitHub API. Default the global `fetch`. */
+  /** HTTP client for the GitHub API. Default {@link guardedFetch} under `admin().outbound`. */
   readonly fetch?: typeof globalThis.fetch;
+  /** The cluster admin's configuration in force. Default: no KelosConfig, only the flags. */
+  readonly admin?: () => AdminConfig;
 }
 
 /** The queue key of an object: `namespace/name`. */
@@ -75,3 +79,7 @@ export const jobFinished = (job: CachedJob): boolean =>
   (job.status?.conditions ?? []).some(
     (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
   );
+
+/** The admin configuration in force for a reconciler: its source, else the defaults and flags. */
+export const adminOf = (o: TaskReconcilerOptions): AdminConfig =>
+  o.admin?.() ?? resolveAdminConfig(undefined, o.githubApiUrl ? { githubApiUrl: o.githubApiUrl } : {});
