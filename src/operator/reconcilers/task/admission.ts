@@ -5,19 +5,22 @@
  *
  * @packageDocumentation
  */
+
 import type { KubeObject, Task } from '../../../api/index.ts';
 import { isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
+import type { PodSpec } from '../../../render/pod-defaults.ts';
 import { renderPrompt } from '../../../template/render-prompt.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
 import { Resources } from '../../resources.ts';
 import { resolveCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
-import { isOwnedBy, nameOf } from './options.ts';
+import { adminOf, isOwnedBy, nameOf } from './options.ts';
 import { fail, wait } from './status.ts';
 
 /**
@@ -96,6 +99,14 @@ export async function admit(
       reason: 'JobRenderFailed',
       message: `Cannot build the Job: ${describe(rendered.errors) || 'no Job rendered'}`,
     });
+  }
+  // The floor judges the Pod that would run, whatever podOverrides asked for (issue 9, #3).
+  const floor = checkPodFloor(
+    (rendered.job as { spec?: { template?: { spec?: PodSpec } } }).spec?.template?.spec ?? { containers: [] },
+    adminOf(o).podSecurity,
+  );
+  if (floor.length) {
+    return fail(o, task, list, { reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
   }
   const notes = rendered.warnings;
   list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
