@@ -117,10 +117,10 @@ export const AdmissionExemptionsSchema = obj(
         maxItems: 256,
       }),
     ),
-    exemptObjectSelector: opt({
+    exemptNamespaceSelector: opt({
       ...LabelSelectorSchema,
       description:
-        'exemptObjectSelector selects objects (by their labels) that may opt out of policy rules with policy.kelos.dev/ignore.',
+        'exemptNamespaceSelector selects namespaces (by their labels, which only cluster admins set) whose objects may opt out of policy rules with policy.kelos.dev/ignore.',
     }),
   },
   'admission decides which opt-outs the generated ValidatingAdmissionPolicies honour in the cluster. Default: none; an object’s own annotation is not enough.',
