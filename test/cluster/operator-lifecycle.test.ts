@@ -94,7 +94,7 @@ describe('operator: Task lifecycle', () => {
       type: 'claude-code',
       phase: 'Succeeded',
       usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
-      ttlSecondsAfterCompletion: 2592000,
+      ttlSecondsAfterCompletion: 3024000,
     });
     await waitFor('events of happy', async () => (await events('happy')).includes('TaskSucceeded'));
     expect(await events('happy')).toEqual(['JobCreated', 'TaskRunning', 'TaskSucceeded']);

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-import type { KubeObject, Task } from '../../../api/index.ts';
+import { Annotations, type KubeObject, type Task } from '../../../api/index.ts';
 import { isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
@@ -113,7 +113,14 @@ export async function admit(
 
   for (const cm of rendered.configMaps)
     await createOwned(ctx, Resources.ConfigMap, cm as KubeObject, task, list);
-  const job = await createOwned(ctx, Resources.Job, rendered.job as KubeObject, task, list);
+  // The labels the Task is admitted with go on the Job, which the Task author cannot edit:
+  // budgets charge the Task by them (issue 9, #5; the Task's own annotation is editable).
+  const jobObject = rendered.job as KubeObject;
+  jobObject.metadata.annotations = {
+    ...jobObject.metadata.annotations,
+    [Annotations.TaskBudgetLabels]: JSON.stringify(task.metadata.labels ?? {}),
+  };
+  const job = await createOwned(ctx, Resources.Job, jobObject, task, list);
   if (!job) {
     return fail(o, task, list, {
       reason: 'JobConflict',

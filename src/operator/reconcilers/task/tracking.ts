@@ -48,7 +48,7 @@ export async function track(
     });
   }
   task = await ensureFinalizer(o, task, list);
-  const stop = jobFinished(job) ? undefined : stoppingBudget(o, task);
+  const stop = jobFinished(job) ? undefined : stoppingBudget(o, task, job);
   if (stop) {
     if (!job.metadata.deletionTimestamp) {
       await o.client.delete(Resources.Job, namespace, name, {
@@ -193,8 +193,9 @@ async function capture(
 function stoppingBudget(
   o: TaskReconcilerOptions,
   task: Task,
+  job: CachedJob,
 ): { budget: string; reason: string } | undefined {
-  const labels = admittedLabels(task);
+  const labels = admittedLabels(task, job);
   for (const b of o.caches.budgets.list(task.metadata.namespace)) {
     if (b.spec?.enforcement !== 'StopRunning') continue;
     const state = o.budgets.stateOf(b);
