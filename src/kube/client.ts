@@ -220,6 +220,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #transport: typeof http | typeof https;
   readonly #fieldManager: string;
   readonly #timeoutMs: number;
+  readonly #writeFence: ((verb: Verb, type: ResourceType) => string | undefined) | undefined;
   readonly #observers: RequestObserver[] = [];
   readonly #faultObservers: Array<(fault: string, err: unknown) => void> = [];
   readonly #requests: Record<Verb, number> = {
@@ -233,24 +234,31 @@ export class HttpKubeClient implements KubeClient {
   };
 
   /**
-   * Connects to `conn`. `maxSockets` bounds concurrent requests; watches hold one socket
-   * each for their lifetime, so it must exceed the number of watches.
-   */
-  /**
+   * Connects to `conn`.
+   *
+   * @param opts.maxSockets - bounds concurrent requests; watches hold one socket each for
+   *   their lifetime, so it must exceed the number of watches.
    * @param opts.fieldManager - names this client in `managedFields`, so `kubectl` shows who
    *   owns which field; every write sends it.
-   */
-  /**
    * @param opts.timeoutMs - deadline of every request, from sending to the last byte of the
    *   response (default {@link DEFAULT_REQUEST_TIMEOUT_MS}); a watch must see a byte at least
    *   this often (the server sends bookmarks) and ends `timeoutMs` after its server-side
    *   `timeoutSeconds`. Without it a hung connection stalls a reconcile, or a leader's renew,
    *   for ever.
+   * @param opts.writeFence - asked before every write; a returned reason refuses the write with
+   *   an {@link ApiError} `NotLeader` before anything is sent (a replica that lost its Lease
+   *   must not write, even from a reconcile that was already running).
    */
   constructor(
     conn: Connection,
-    opts: { maxSockets?: number; fieldManager?: string; timeoutMs?: number } = {},
+    opts: {
+      maxSockets?: number;
+      fieldManager?: string;
+      timeoutMs?: number;
+      writeFence?: (verb: Verb, type: ResourceType) => string | undefined;
+    } = {},
   ) {
+    this.#writeFence = opts.writeFence;
     this.#conn = conn;
     this.#fieldManager = opts.fieldManager ?? 'kube-client';
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -515,6 +523,10 @@ export class HttpKubeClient implements KubeClient {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<{ status: number; body: string }> {
+    const fenced = WRITE_VERBS.has(verb) ? this.#writeFence?.(verb, type) : undefined;
+    if (fenced !== undefined) {
+      throw new ApiError(0, 'NotLeader', `${method} ${path}: refused: ${fenced}`, { kind: type.kind });
+    }
     this.#count(verb);
     const auth = await this.#authHeaders();
     const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -180,9 +180,14 @@ export class Operator {
     const log = opts.log ?? silentLogger;
     const workers = opts.workers ?? DEFAULT_WORKERS;
     // Every watch holds a connection; leave room for every worker plus the other controllers.
+    let leading = !opts.leaderElection;
     const client = new HttpKubeClient(opts.connection, {
       maxSockets: workers + 32,
       fieldManager: FIELD_MANAGER,
+      // Pausing the queues stops new reconciles; this stops the ones already running from
+      // writing once the Lease is lost. The elector's own Lease writes pass.
+      writeFence: (_verb, type) =>
+        leading || type.kind === 'Lease' ? undefined : 'this replica does not hold the leader Lease',
     });
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
@@ -225,7 +230,6 @@ export class Operator {
       return resolved.config;
     };
 
-    let leading = !opts.leaderElection;
     const queues: Record<string, WorkQueue> = {};
     const metrics = new OperatorMetrics(
       {
