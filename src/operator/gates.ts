@@ -40,7 +40,9 @@ export function findCycle(start: Task, lookup: TaskLookup): string[] | undefined
   const startName = start.metadata.name ?? '';
   const visited = new Set<string>();
   const path: string[] = [startName];
-  const frames: Array<{ deps: readonly string[]; next: number }> = [{ deps: start.spec?.dependsOn ?? [], next: 0 }];
+  const frames: Array<{ deps: readonly string[]; next: number }> = [
+    { deps: start.spec?.dependsOn ?? [], next: 0 },
+  ];
   while (frames.length) {
     const frame = frames[frames.length - 1] as { deps: readonly string[]; next: number };
     if (frame.next >= frame.deps.length) {

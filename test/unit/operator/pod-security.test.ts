@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { KelosConfig, Task } from '../../../src/api/index.ts';
 import { DEFAULT_FLOOR, resolveAdminConfig } from '../../../src/operator/admin-config.ts';
 import { checkPodFloor } from '../../../src/operator/pod-security.ts';
+import { repoCredentialProblem } from '../../../src/operator/repo-credentials.ts';
 import { newTask, startTaskOperator, type TaskOperator } from '../../support/task-operator.ts';
 
 const worker = (podOverrides: Record<string, unknown>) =>
@@ -123,5 +124,36 @@ describe('checkPodFloor', () => {
       'spec.hostPID',
       'spec.securityContext.seccompProfile.type',
     ]);
+  });
+});
+
+describe('Workspace repo URLs with credentials (issue 9, #8)', () => {
+  it('fails the Task without a Job, and never echoes the token', async () => {
+    op = await startTaskOperator();
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'leaky' },
+      spec: { repo: 'https://x-access-token:ghp_SECRET123@github.com/org/repo.git' },
+    });
+    await op.create(
+      'Task',
+      newTask('t', {
+        worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'leaky' } },
+      } as Partial<Task['spec']>),
+    );
+    const status = op.task('t')?.status;
+    expect(status?.phase).toBe('Failed');
+    expect(status?.message).toContain('/spec/repo: the repo URL embeds a password or token');
+    expect(JSON.stringify(op.task('t'))).not.toContain('ghp_SECRET123');
+    expect(op.job('t')).toBeUndefined();
+  });
+
+  it('tells tokens from SSH users', () => {
+    expect(repoCredentialProblem('https://ghp_abc@github.com/o/r.git')).toContain('user name or token');
+    expect(repoCredentialProblem('https://github.com/o/r.git')).toBeUndefined();
+    expect(repoCredentialProblem('git@github.com:o/r.git')).toBeUndefined();
+    expect(repoCredentialProblem('ssh://git@github.com/o/r.git')).toBeUndefined();
+    expect(repoCredentialProblem('ssh://git:pw@github.com/o/r.git')).toContain('password or token');
   });
 });

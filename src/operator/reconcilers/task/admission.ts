@@ -15,6 +15,7 @@ import type { PodSpec } from '../../../render/pod-defaults.ts';
 import { renderPrompt } from '../../../template/render-prompt.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
 import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
+import { repoCredentialProblem } from '../../repo-credentials.ts';
 import { Resources } from '../../resources.ts';
 import { resolveCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
@@ -55,6 +56,14 @@ export async function admit(
   const gates = await checkGates(o, task, list);
   if (!gates.passed) return gates.result;
   const { workspace, agentConfigs, deps } = gates;
+  const leak = workspace ? repoCredentialProblem(workspace.spec.repo) : undefined;
+  if (leak) {
+    // The message names the field, never the URL: it holds the secret.
+    return fail(o, task, list, {
+      reason: 'InvalidWorkspace',
+      message: `Workspace ${namespace}/${workspace?.metadata.name}: /spec/repo: ${leak}`,
+    });
+  }
   let conditions = gates.conditions;
 
   const token = await tokens.ensure(task, workspace, list);
