@@ -60,7 +60,11 @@ export function countCompletion(o: TaskReconcilerOptions, task: Task): void {
   m.taskCompletions.inc({ namespace, type, phase: task.status?.phase ?? '' });
   const usage = task.status?.usage;
   if (!usage) return;
-  const labels = { namespace, spawner: task.metadata.labels?.[Labels.TaskSpawner] ?? '', model };
+  const labels = {
+    namespace,
+    spawner: m.spawners.of(task.metadata.labels?.[Labels.TaskSpawner] ?? ''),
+    model: m.models.of(model),
+  };
   if (usage.inputTokens) m.inputTokens.inc(labels, usage.inputTokens);
   if (usage.outputTokens) m.outputTokens.inc(labels, usage.outputTokens);
   const cost = Number(usage.costUSD);
