@@ -21,7 +21,7 @@ import { resolveCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
-import { adminOf, isOwnedBy, nameOf } from './options.ts';
+import { adminOf, isOwnedBy, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
 import { fail, wait } from './status.ts';
 
 /**
@@ -130,6 +130,7 @@ export async function admit(
     [Annotations.TaskBudgetLabels]: JSON.stringify(task.metadata.labels ?? {}),
   };
   const job = await createOwned(ctx, Resources.Job, jobObject, task, list);
+  if (job === PREDECESSOR) return { requeueAfterMs: PREDECESSOR_REQUEUE_MS };
   if (!job) {
     return fail(o, task, list, {
       reason: 'JobConflict',
@@ -144,6 +145,9 @@ export async function admit(
   return { requeueAfterMs: ADMITTED_REQUEUE_MS };
 }
 
+/** {@link createOwned}: the name is held by a child of an earlier Task of the same name. */
+const PREDECESSOR = Symbol('predecessor');
+
 /**
  * Creates a child the render made (owned by `task`, labelled, in its namespace). An
  * existing child is fine when it is ours: a restart between create and status write must
@@ -155,7 +159,7 @@ async function createOwned(
   body: KubeObject,
   task: Task,
   list: Checklist,
-): Promise<KubeObject | undefined> {
+): Promise<KubeObject | typeof PREDECESSOR | undefined> {
   const { namespace } = nameOf(task);
   const what = `${type.kind} ${namespace}/${body.metadata.name}`;
   try {
@@ -168,6 +172,11 @@ async function createOwned(
     if (existing && isOwnedBy(existing, task)) {
       list.step(`${what} already exists and is ours`);
       return existing;
+    }
+    if (existing && type === Resources.Job && ownedByPreviousTask(existing, task)) {
+      // Left by an earlier Task of this name; tracking removes it on the next pass.
+      list.step(`${what} belongs to a previous Task of this name; waiting for it to go`);
+      return PREDECESSOR;
     }
     list.step(`${what} already exists and is not ours`);
     return undefined;

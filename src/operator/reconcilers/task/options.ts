@@ -83,3 +83,15 @@ export const jobFinished = (job: CachedJob): boolean =>
 /** The admin configuration in force for a reconciler: its source, else the defaults and flags. */
 export const adminOf = (o: TaskReconcilerOptions): AdminConfig =>
   o.admin?.() ?? resolveAdminConfig(undefined, o.githubApiUrl ? { githubApiUrl: o.githubApiUrl } : {});
+
+/**
+ * Whether `obj` belongs to an earlier Task of the same name (deleted and re-created): its
+ * controller is a Task with this name and another UID. Such a child is garbage, not a conflict.
+ */
+export const ownedByPreviousTask = (obj: ApiObject, task: Task): boolean =>
+  (obj.metadata.ownerReferences ?? []).some(
+    (r) => r.controller && r.kind === 'Task' && r.name === task.metadata.name && r.uid !== task.metadata.uid,
+  );
+
+/** How soon a Task whose name is still held by its predecessor's Job looks again. */
+export const PREDECESSOR_REQUEUE_MS = 1_000;
