@@ -5,7 +5,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../../src/kube/client.ts';
 import { POD_LOG_LIMIT_BYTES } from '../../../src/operator/reconcilers/task/tracking.ts';
-import { Resources } from '../../../src/operator/resources.ts';
 import {
   NS,
   newTask,
