@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { expandK8sVars } from '../contract/pod-runner.ts';
 import { makeWorkspace, renderOk, withWorker } from './fixtures.ts';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style placeholder is part of the hostile text
 const HOSTILE = 'use $(HOME) and $(KELOS_REPO_DIR), keep $$ and $$$ and $1 and ${X}';
 
 describe('render: literal values under Kubernetes $(VAR) expansion', () => {
