@@ -7,12 +7,13 @@
 import { fork, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { AppObject, AppRun, ModuleApp } from './app-run.ts';
 
-const RUNNER = fileURLToPath(new URL('./runner.ts', import.meta.url));
+// Next to this module: runner.ts from source, runner.js in the built package.
+const RUNNER = fileURLToPath(new URL(`./runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
  * The runner's environment: ours, plus Node's compile cache, so a synth does not strip the

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
-import { evaluateRules } from './cel.ts';
+import { evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkReferences, type ReferenceOptions } from './references.ts';
@@ -71,6 +71,18 @@ function celSchemaFor(kind: string): object | undefined {
     celSchemas.set(kind, schema);
   }
   return schema;
+}
+
+/**
+ * The CEL rules of a Kelos object on their own: what `kelos validate` evaluates for one object
+ * once its schema holds. The constructs run this at construction so they enforce the very
+ * rules (and say the very messages) the validator and the API server do.
+ *
+ * @param object An object of a served Kelos kind; other kinds have no rules here.
+ */
+export function evaluateObjectRules(object: Readonly<Record<string, unknown>>): RuleFinding[] {
+  const schema = celSchemaFor(String(object['kind']));
+  return schema ? evaluateRules(schema, withoutNulls(object)) : [];
 }
 
 const SERVED = KINDS.map((k) => k.kind);
@@ -153,7 +165,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
   }
   return [
     ...schemaFindings,
-    ...evaluateRules(celSchema, clean).map(
+    ...evaluateObjectRules(clean).map(
       ({ code, message, path }): Finding => ({ severity: 'error', code, message, path }),
     ),
   ];

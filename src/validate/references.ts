@@ -29,6 +29,12 @@ export interface ReferenceOptions {
    * @default false
    */
   readonly requireRefs?: boolean;
+  /**
+   * Secrets known to exist in the cluster though not in the bundle (they live outside git), as
+   * `namespace/name` or `name` (any namespace): references to them are not reported.
+   * @default []
+   */
+  readonly externalSecrets?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -237,6 +243,8 @@ export function checkReferences(
           ? `a ${ref.kind} "${ref.name}" exists in namespace ${other.join(', ')}; references only resolve within the same namespace`
           : undefined;
       if (ref.kind === 'Secret') {
+        const declared = options.externalSecrets ?? [];
+        if (declared.includes(ref.name) || declared.includes(`${namespace}/${ref.name}`)) continue;
         report(doc, {
           severity: 'warning',
           code: 'ref/secret-external',
@@ -244,7 +252,7 @@ export function checkReferences(
           message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster`,
           hint:
             otherHint ??
-            'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs',
+            'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs, then list it under externalSecrets in kelos.policy.yaml',
         });
         continue;
       }

@@ -5,6 +5,7 @@
  */
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
+import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { ConfigError } from '../../compiler/config.ts';
 import { toYamlStream } from '../../compiler/render.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type SynthOutcome,
 } from '../../compiler/synth.ts';
 import { watchSynth } from '../../compiler/watch.ts';
+import { loadPolicyConfig } from '../../policy/load-config.ts';
 import { type Diagnostic, formatDiagnostic } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
@@ -31,10 +33,28 @@ interface SynthFlags {
 /** Warnings listed per code before the rest are only counted (all are listed with --verbose). */
 export const WARNINGS_PER_CODE = 3;
 
+/** The code of a reference to a Secret outside the bundle (and outside git). */
+const SECRET_EXTERNAL = 'ref/secret-external';
+
+/**
+ * The Secrets named by `ref/secret-external` warnings, as `namespace/name`, sorted: what a user
+ * must create in the cluster (or declare under `externalSecrets` once it exists).
+ */
+export const externalSecretsOf = (diagnostics: readonly Diagnostic[]): string[] => {
+  const names = new Set<string>();
+  for (const d of diagnostics) {
+    if (d.code !== SECRET_EXTERNAL) continue;
+    const m = /Secret "([^"]+)".*namespace "([^"]+)"/.exec(d.message);
+    if (m) names.add(`${m[2]}/${m[1]}`);
+  }
+  return [...names].sort();
+};
+
 /**
  * The diagnostics a text report lists: every error and info, and the first
  * {@link WARNINGS_PER_CODE} warnings of each code; plus one line per code counting the rest.
- * Out-of-band Secrets alone make dozens of identical warnings; the count keeps the errors visible.
+ * References to Secrets outside git, dozens of identical warnings, are not listed one by one:
+ * the report names the Secrets in one line instead, so the errors stay visible.
  */
 export const selectForText = (
   diagnostics: readonly Diagnostic[],
@@ -48,6 +68,7 @@ export const selectForText = (
       listed.push(d);
       continue;
     }
+    if (d.code === SECRET_EXTERNAL) continue;
     const n = (seen.get(d.code) ?? 0) + 1;
     seen.set(d.code, n);
     if (n <= WARNINGS_PER_CODE) listed.push(d);
@@ -151,6 +172,13 @@ export const report = (
   const { listed, omitted } = selectForText(result.diagnostics, verbose);
   for (const d of listed) out(`${formatSynthDiagnostic(d)}\n`);
   for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
+  const secrets = externalSecretsOf(result.diagnostics);
+  if (!verbose && secrets.length > 0) {
+    const refs = result.diagnostics.filter((d) => d.code === SECRET_EXTERNAL).length;
+    out(
+      `warning: ${plural(refs, 'reference')} to ${plural(secrets.length, 'Secret')} outside git; create them in the cluster, then list them under externalSecrets in kelos.policy.yaml: ${secrets.join(', ')} [${SECRET_EXTERNAL}] (--verbose lists them)\n`,
+    );
+  }
   for (const drift of outcome.drift ?? []) out(`${drift.path}: ${drift.kind}\n`);
   if (outcome.drift && outcome.drift.length > 0) {
     out(
@@ -199,7 +227,10 @@ export const synthCommand: CommandFactory = (io, done) =>
       };
       const once = async (): Promise<ExitCode> => {
         try {
-          return report(io, await runSynth(options), mode, flags.format, flags.verbose === true);
+          // Read on every run: watch mode picks up a Secret declared since the last one.
+          const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS);
+          const outcome = await runSynth({ ...options, validate: { externalSecrets } });
+          return report(io, outcome, mode, flags.format, flags.verbose === true);
         } catch (err) {
           if (err instanceof ConfigError || err instanceof AppSelectionError)
             throw new UsageError(err.message);

@@ -11,7 +11,7 @@ import {
   k8sTypeNames,
   k8sTypeSchema,
 } from '../../../src/api/k8s/index.ts';
-import { assertStructural, structuralErrors } from '../../../src/crd/structural.ts';
+import { assertStructural, structuralErrors } from '../../support/structural.ts';
 
 type Node = Record<string, unknown>;
 

@@ -47,7 +47,7 @@ describe('GitHub App token request of a tenant Workspace', () => {
     await op.settle();
     expect(connections).toBe(0);
     expect(op.events('t').join('\n')).toContain(
-      'host 127.0.0.1 is not in the allowed outbound hosts (KelosConfig spec.outbound.allowedHosts)',
+      'host 127.0.0.1 is not in the allowed hosts',
     );
   });
 });

@@ -1,0 +1,156 @@
+/**
+ * What the two GitHub polling sources share: which repository and API base URL a spawner
+ * polls, the GitHub JSON shapes they read, the per-item memo that lets an unchanged item skip
+ * its per-item calls, and the source annotations upstream puts on a spawned Task.
+ *
+ * @packageDocumentation
+ */
+import { ownerRepo, repoHost } from '../../render/task-job.ts';
+import { SourceAnnotations } from './annotations.ts';
+import type { CommandSource } from './comment-policy.ts';
+import { apiBaseUrlFor, type GitHubClient } from './github-client.ts';
+
+/** The repository a GitHub source polls. */
+export interface GitHubRepo {
+  readonly host: string;
+  readonly owner: string;
+  readonly repo: string;
+  /** API base URL: api.github.com, GitHub Enterprise `/api/v3`, or the operator's override. */
+  readonly apiBaseUrl: string;
+}
+
+/**
+ * The repository to poll: the source's `repo` (`owner/repo` or a clone URL) or else the
+ * Workspace's repository URL. `apiUrlOverride` (the operator's `--github-api-url`) replaces
+ * the API base URL for every Workspace.
+ */
+export const resolveRepo = (
+  sourceRepo: string | undefined,
+  workspaceRepoUrl: string | undefined,
+  apiUrlOverride?: string,
+): GitHubRepo | { error: string } => {
+  const raw = sourceRepo?.trim() || workspaceRepoUrl?.trim() || '';
+  const isSlug = /^[^/:@\s]+\/[^/:@\s]+$/.test(raw);
+  const host = isSlug
+    ? ((workspaceRepoUrl ? repoHost(workspaceRepoUrl) : undefined) ?? 'github.com')
+    : repoHost(raw);
+  const slug = isSlug ? raw.replace(/\.git$/, '') : ownerRepo(raw);
+  if (!host || !slug) {
+    return {
+      error: `cannot tell the GitHub repository from ${JSON.stringify(raw)}; expected owner/repo or a clone URL`,
+    };
+  }
+  const [owner, repo] = slug.split('/') as [string, string];
+  return { host, owner, repo, apiBaseUrl: (apiUrlOverride ?? apiBaseUrlFor(host)).replace(/\/+$/, '') };
+};
+
+/** A GitHub user as the API returns it. */
+export interface GitHubUser {
+  readonly login: string;
+}
+
+/** A label as the API returns it. */
+export interface GitHubLabel {
+  readonly name: string;
+}
+
+/** An issue comment or review comment. */
+export interface GitHubComment {
+  readonly id: number;
+  readonly body?: string | null;
+  readonly user?: GitHubUser | null;
+  readonly created_at: string;
+  /** Review comments only. */
+  readonly commit_id?: string;
+  readonly path?: string;
+}
+
+/** The `/repos/{o}/{r}` path of a repository. */
+export const repoPath = (r: GitHubRepo): string =>
+  `/repos/${encodeURIComponent(r.owner)}/${encodeURIComponent(r.repo)}`;
+
+/** Label names, as GitHub spells them. */
+export const labelNames = (labels: readonly (GitHubLabel | string)[] | undefined): string[] =>
+  (labels ?? []).map((l) => (typeof l === 'string' ? l : l.name));
+
+/** Whether `has` carries every label of `want` (case-insensitive, as GitHub compares them). */
+export const hasAllLabels = (has: readonly string[], want: readonly string[]): boolean => {
+  const set = new Set(has.map((l) => l.toLowerCase()));
+  return want.every((l) => set.has(l.toLowerCase()));
+};
+
+/** Whether `has` carries any label of `unwanted`. */
+export const hasAnyLabel = (has: readonly string[], unwanted: readonly string[]): boolean => {
+  const set = new Set(has.map((l) => l.toLowerCase()));
+  return unwanted.some((l) => set.has(l.toLowerCase()));
+};
+
+/** Whether `login` is in `logins` (case-insensitive). */
+export const loginIn = (login: string | undefined, logins: readonly string[] | undefined): boolean =>
+  !!login && (logins ?? []).some((l) => l.toLowerCase() === login.toLowerCase());
+
+/** The item body and its comments as command sources, oldest first. */
+export const commandSources = (
+  author: string,
+  body: string,
+  createdAt: string,
+  comments: readonly GitHubComment[],
+): CommandSource[] => [
+  { author, body, createdAt: new Date(createdAt) },
+  ...comments.map((c) => ({
+    author: c.user?.login ?? '',
+    body: c.body ?? '',
+    createdAt: new Date(c.created_at),
+  })),
+];
+
+/** Reads every page of an item's conversation comments (conditionally). */
+export const readIssueComments = async (
+  client: GitHubClient,
+  repo: GitHubRepo,
+  n: number,
+): Promise<GitHubComment[]> =>
+  (await client.list<GitHubComment>(`${repoPath(repo)}/issues/${n}/comments?per_page=100`)).data;
+
+/**
+ * Per-item memo of a source: what the per-item calls returned for an item at a given
+ * version (`updated_at`, plus the head SHA for pull requests). An item whose version did not
+ * change reuses it and makes no per-item call. Items not seen in a poll are forgotten.
+ */
+export class ItemMemo<T> {
+  private entries = new Map<number, { version: string; value: T }>();
+  private seen = new Map<number, { version: string; value: T }>();
+
+  /** The memoized value of item `n` at `version`, if any. */
+  get(n: number, version: string): T | undefined {
+    const e = this.entries.get(n);
+    if (e?.version !== version) return undefined;
+    this.seen.set(n, e);
+    return e.value;
+  }
+
+  /** Remembers item `n`'s value at `version`. */
+  set(n: number, version: string, value: T): void {
+    this.seen.set(n, { version, value });
+  }
+
+  /** Ends a poll: keeps only the items seen in it. */
+  endPoll(): void {
+    this.entries = this.seen;
+    this.seen = new Map();
+  }
+}
+
+/** The source annotations of a GitHub item. */
+export const githubAnnotations = (
+  repo: GitHubRepo,
+  kind: 'issue' | 'pull-request',
+  n: number,
+  sha?: string,
+): Record<string, string> => ({
+  [SourceAnnotations.Kind]: kind,
+  [SourceAnnotations.Number]: String(n),
+  [SourceAnnotations.Owner]: repo.owner,
+  [SourceAnnotations.Repo]: repo.repo,
+  ...(sha ? { [SourceAnnotations.Sha]: sha } : {}),
+});

@@ -1,0 +1,186 @@
+/**
+ * What one discovery pass means for a spawner's Tasks, decided purely from the spawner, the
+ * items found and the spawner's existing Tasks (from the informer cache), so the reconciler
+ * step only fetches context, creates, deletes and writes status.
+ *
+ * Definitions (the caps gate in the Task reconciler enforces `maxConcurrency` on admission;
+ * this plan bounds what is *created*):
+ *
+ * - a Task *belongs* to the spawner when its controller owner reference has the spawner's
+ *   UID, or, for ownerless legacy Tasks, when its `kelos.dev/taskspawner` label names it
+ *   (upstream's `TaskBelongsToSpawner`). Manual runs (`kelos run --from`) have neither;
+ * - *active*: belonging and not finished; *admitted*: active and Pending or Running (it has,
+ *   or is about to get, a Job); *queued*: active and not admitted (no phase yet, or Waiting);
+ * - `maxTotalTasks` bounds `status.totalTasksCreated` plus what this plan creates (retriggers
+ *   included): every Task the spawner ever created, queued ones too;
+ * - the queue bound ({@link defaultQueueLimit}) bounds queued Tasks plus what this plan
+ *   creates, so a first poll of a busy repository creates a bounded number of objects; the
+ *   rest stays in the source and is picked up as the queue drains;
+ * - a queued Task whose item is no longer found is *withdrawn* (the reconciler deletes it),
+ *   but only when the discovery was exhaustive (every page read, not cron) and every item's
+ *   name could be computed — otherwise absence proves nothing;
+ * - a finished Task is *retriggered* (deleted and created again) when its item's newest
+ *   authorized trigger is newer than the Task's completion, as upstream.
+ *
+ * @packageDocumentation
+ */
+
+import { Labels } from '../../api/group.ts';
+import type { Task, TaskSpawner } from '../../api/object.ts';
+import { isTerminalPhase, TaskPhase } from '../../api/task.ts';
+import { taskName } from './task-build.ts';
+import type { WorkItem } from './work-item.ts';
+
+/** An item that should become a Task named `name`. */
+export interface PlannedTask {
+  readonly name: string;
+  readonly item: WorkItem;
+}
+
+/** The plan of one pass. */
+export interface SpawnPlan {
+  /** New Tasks to create, in pick-up order. */
+  readonly create: readonly PlannedTask[];
+  /** Finished Tasks to delete and create again (after `create` in the caps). */
+  readonly retrigger: readonly (PlannedTask & { readonly existing: Task })[];
+  /** Queued Tasks whose item went away: delete them, they must not run. */
+  readonly withdraw: readonly Task[];
+  /** Names taken by a Task this spawner does not own: a DiscoveryError, never adopted. */
+  readonly collisions: readonly PlannedTask[];
+  /** Items whose name could not be computed (bad nameTemplate). */
+  readonly nameErrors: readonly { readonly item: WorkItem; readonly error: string }[];
+  readonly counts: {
+    /** Items found. */
+    readonly discovered: number;
+    /** Belonging Tasks not finished. */
+    readonly active: number;
+    readonly admitted: number;
+    readonly queued: number;
+    /** Items left for a later pass by maxTotalTasks or the queue bound. */
+    readonly deferred: number;
+    /** Whether maxTotalTasks is reached once this plan is carried out. */
+    readonly maxTotalReached: boolean;
+  };
+}
+
+/** Inputs of {@link planSpawn}. */
+export interface PlanInput {
+  readonly spawner: TaskSpawner;
+  readonly items: readonly WorkItem[];
+  /** Whether `items` is everything that matches (all pages read, not cron). */
+  readonly exhaustive: boolean;
+  /** Tasks in the spawner's namespace carrying its `kelos.dev/taskspawner` label. */
+  readonly existing: readonly Task[];
+  /** Bound on queued Tasks; default {@link defaultQueueLimit}. */
+  readonly queueLimit?: number;
+}
+
+/**
+ * The default bound on queued Tasks: twice `maxConcurrency` and at least 10 (enough that
+ * the cap, not the queue, paces the work), or 50 without `maxConcurrency`.
+ */
+export const defaultQueueLimit = (spawner: TaskSpawner): number => {
+  const max = spawner.spec.maxConcurrency ?? 0;
+  return max > 0 ? Math.max(10, 2 * max) : 50;
+};
+
+/** Whether `task` belongs to `spawner` (upstream's `TaskBelongsToSpawner`). */
+export const belongsTo = (task: Task, spawner: TaskSpawner): boolean => {
+  const owner = task.metadata.ownerReferences?.find((r) => r.controller);
+  if (owner) return owner.kind === 'TaskSpawner' && owner.uid === spawner.metadata.uid;
+  return (
+    (task.metadata.ownerReferences ?? []).length === 0 &&
+    task.metadata.labels?.[Labels.TaskSpawner] === spawner.metadata.name
+  );
+};
+
+/** Whether a not-finished Task has been admitted (has, or is about to get, a Job). */
+export const isAdmitted = (task: Task): boolean =>
+  task.status?.phase === TaskPhase.Pending || task.status?.phase === TaskPhase.Running;
+
+/** Items in pick-up order: by the first matching `priorityLabels` entry, stable otherwise. */
+export const byPriority = (
+  items: readonly WorkItem[],
+  priorityLabels: readonly string[] | undefined,
+): WorkItem[] => {
+  if (!priorityLabels?.length) return [...items];
+  const rank = (item: WorkItem) => {
+    const labels = new Set(item.labels.map((l) => l.toLowerCase()));
+    const i = priorityLabels.findIndex((p) => labels.has(p.toLowerCase()));
+    return i < 0 ? priorityLabels.length : i;
+  };
+  return items
+    .map((item, i) => ({ item, i, r: rank(item) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.item);
+};
+
+const priorityLabelsOf = (spawner: TaskSpawner): readonly string[] | undefined =>
+  spawner.spec.when.githubIssues?.priorityLabels ?? spawner.spec.when.githubPullRequests?.priorityLabels;
+
+/** Decides one pass; see the module comment. */
+export function planSpawn(input: PlanInput): SpawnPlan {
+  const { spawner } = input;
+  const byName = new Map(input.existing.map((t) => [t.metadata.name ?? '', t]));
+  const mine = input.existing.filter((t) => belongsTo(t, spawner) && !t.metadata.deletionTimestamp);
+  const active = mine.filter((t) => !isTerminalPhase(t.status?.phase));
+  const admitted = active.filter(isAdmitted).length;
+  const queued = active.length - admitted;
+
+  const nameErrors: { item: WorkItem; error: string }[] = [];
+  const found = new Set<string>();
+  const wanted: PlannedTask[] = [];
+  const retriggerWanted: (PlannedTask & { existing: Task })[] = [];
+  const collisions: PlannedTask[] = [];
+  for (const item of byPriority(input.items, priorityLabelsOf(spawner))) {
+    const name = taskName(spawner, item);
+    if (!name.ok) {
+      nameErrors.push({ item, error: name.error });
+      continue;
+    }
+    if (found.has(name.value)) continue; // two items, one name (nameTemplate): first wins
+    found.add(name.value);
+    const existing = byName.get(name.value);
+    if (!existing) wanted.push({ name: name.value, item });
+    else if (!belongsTo(existing, spawner)) collisions.push({ name: name.value, item });
+    else if (
+      !existing.metadata.deletionTimestamp &&
+      isTerminalPhase(existing.status?.phase) &&
+      item.triggerTime &&
+      existing.status?.completionTime &&
+      item.triggerTime.getTime() > Date.parse(existing.status.completionTime)
+    ) {
+      retriggerWanted.push({ name: name.value, item, existing });
+    }
+  }
+
+  const maxTotal = spawner.spec.maxTotalTasks ?? 0;
+  const created = spawner.status?.totalTasksCreated ?? 0;
+  const totalRoom = maxTotal > 0 ? Math.max(0, maxTotal - created) : Number.POSITIVE_INFINITY;
+  const queueRoom = Math.max(0, (input.queueLimit ?? defaultQueueLimit(spawner)) - queued);
+  const room = Math.min(totalRoom, queueRoom);
+  const create = wanted.slice(0, room);
+  const retrigger = retriggerWanted.slice(0, room - create.length);
+  const deferred = wanted.length - create.length + retriggerWanted.length - retrigger.length;
+
+  const withdraw =
+    input.exhaustive && nameErrors.length === 0
+      ? active.filter((t) => !isAdmitted(t) && !found.has(t.metadata.name ?? ''))
+      : [];
+
+  return {
+    create,
+    retrigger,
+    withdraw,
+    collisions,
+    nameErrors,
+    counts: {
+      discovered: input.items.length,
+      active: active.length,
+      admitted,
+      queued,
+      deferred,
+      maxTotalReached: maxTotal > 0 && created + create.length + retrigger.length >= maxTotal,
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The `jira` source: Jira Cloud's `GET /rest/api/2/search/jql` with token paging, falling
+ * back (on 404, remembered for the spawner's life) to Data Center / Server's
+ * `GET /rest/api/2/search` with `startAt` paging; 100 issues a page, at most 10 pages, as
+ * upstream. Basic auth when the Secret has `JIRA_USER`, else a bearer token.
+ *
+ * Past upstream: `description` is requested too, so `{{.Body}}` is the issue's description
+ * (upstream issue #990), and an Atlassian Document Format value (API v3 style) is flattened
+ * to text like comments are.
+ *
+ * @packageDocumentation
+ */
+import type { Static } from '@sinclair/typebox';
+import type { JiraSchema } from '../../../api/task-spawner.ts';
+import type { OutboundFetch } from '../../outbound.ts';
+import { type Discovery, discoveryFailure } from '../discovery.ts';
+import { type CallCounts, rateLimitOf } from '../github-client.ts';
+import { joinComments, type WorkItem } from '../work-item.ts';
+
+/** The `jira` options. */
+export type JiraSpec = Static<typeof JiraSchema>;
+
+/** Credentials from the spawner's Secret. */
+export interface JiraCredentials {
+  /** `JIRA_USER`: with it, Basic auth; without, a bearer personal access token. */
+  readonly user?: string;
+  /** `JIRA_TOKEN`. */
+  readonly token: string;
+}
+
+const FIELDS = 'summary,description,status,labels,comment,issuetype';
+const PAGE = 100;
+const MAX_PAGES = 10;
+
+interface JiraIssue {
+  readonly key: string;
+  readonly fields?: {
+    readonly summary?: string;
+    readonly description?: unknown;
+    readonly labels?: readonly string[];
+    readonly issuetype?: { readonly name?: string };
+    readonly comment?: { readonly comments?: ReadonlyArray<{ readonly body?: unknown }> };
+  };
+}
+
+/** Text of a Jira rich-text value: a plain string (API v2) or an ADF document (API v3). */
+export const jiraText = (v: unknown): string => {
+  if (typeof v === 'string') return v;
+  if (!v || typeof v !== 'object') return '';
+  const node = v as { type?: string; text?: string; content?: unknown[] };
+  if (node.type === 'text') return node.text ?? '';
+  if (node.type === 'hardBreak') return '\n';
+  const inner = (node.content ?? []).map(jiraText).join('');
+  return ADF_BLOCKS.has(node.type ?? '') ? `${inner}\n` : inner;
+};
+
+const ADF_BLOCKS = new Set(['paragraph', 'heading', 'codeBlock', 'blockquote', 'listItem', 'rule']);
+
+/** The JQL upstream sends: `project = P AND (<jql>)`, with the user's ORDER BY kept last. */
+export const buildJql = (project: string, jql: string | undefined): string => {
+  const text = (jql ?? '').trim();
+  const m = /\s*\bORDER\s+BY\b[\s\S]*$/i.exec(text);
+  const where = m ? text.slice(0, m.index).trim() : text;
+  const order = m ? ` ${m[0].trim()}` : '';
+  return `project = ${project}${where ? ` AND (${where})` : ''}${order}`;
+};
+
+/** A work item from a Jira issue. */
+export const jiraItem = (baseUrl: string, issue: JiraIssue): WorkItem => {
+  const f = issue.fields ?? {};
+  return {
+    id: issue.key,
+    number: Number(/-(\d+)$/.exec(issue.key)?.[1] ?? 0),
+    title: f.summary ?? '',
+    body: jiraText(f.description).trim(),
+    url: `${baseUrl.replace(/\/+$/, '')}/browse/${issue.key}`,
+    labels: [...(f.labels ?? [])],
+    comments: joinComments((f.comment?.comments ?? []).map((c) => jiraText(c.body).trim())),
+    kind: f.issuetype?.name ?? '',
+    annotations: {},
+  };
+};
+
+class JiraHttpError extends Error {
+  readonly status: number;
+  constructor(status: number, path: string, detail: string) {
+    super(`Jira ${path}: HTTP ${status}${detail ? `: ${detail.slice(0, 200)}` : ''}`);
+    this.status = status;
+  }
+}
+
+/** Polls one Jira project for one spawner. */
+export class JiraSource {
+  private legacy = false;
+  private readonly spec: JiraSpec;
+  private readonly creds: JiraCredentials;
+  private readonly fetch: OutboundFetch;
+  private readonly now: () => number;
+
+  constructor(spec: JiraSpec, creds: JiraCredentials, fetch: OutboundFetch, now: () => number = Date.now) {
+    this.spec = spec;
+    this.creds = creds;
+    this.fetch = fetch;
+    this.now = now;
+  }
+
+  /** One discovery pass. */
+  async discover(): Promise<Discovery> {
+    const calls: CallCounts = {};
+    try {
+      const issues = await this.search(calls);
+      return {
+        kind: 'items',
+        items: issues.items.map((i) => jiraItem(this.spec.baseUrl, i)),
+        complete: issues.complete,
+        calls,
+      };
+    } catch (e) {
+      if (e instanceof JiraHttpError) return { kind: 'error', message: e.message, status: e.status, calls };
+      if (e instanceof RateLimited)
+        return { kind: 'rate-limited', scope: 'secondary', retryAt: e.retryAt, message: e.message, calls };
+      return discoveryFailure(e, calls);
+    }
+  }
+
+  private async get(path: string, calls: CallCounts): Promise<Response> {
+    const auth = this.creds.user
+      ? `Basic ${Buffer.from(`${this.creds.user}:${this.creds.token}`).toString('base64')}`
+      : `Bearer ${this.creds.token}`;
+    const res = await this.fetch(`${this.spec.baseUrl.replace(/\/+$/, '')}${path}`, {
+      headers: { accept: 'application/json', authorization: auth },
+      timeoutMs: 30_000,
+    });
+    calls[res.status] = (calls[res.status] ?? 0) + 1;
+    return res;
+  }
+
+  private async search(calls: CallCounts): Promise<{ items: JiraIssue[]; complete: boolean }> {
+    const jql = buildJql(this.spec.project, this.spec.jql);
+    const items: JiraIssue[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = new URLSearchParams({ jql, maxResults: String(PAGE), fields: FIELDS });
+      let path: string;
+      if (this.legacy) {
+        q.set('startAt', String(items.length));
+        path = `/rest/api/2/search?${q}`;
+      } else {
+        if (token) q.set('nextPageToken', token);
+        path = `/rest/api/2/search/jql?${q}`;
+      }
+      const res = await this.get(path, calls);
+      if (res.status === 404 && !this.legacy && page === 0) {
+        await res.body?.cancel();
+        this.legacy = true;
+        return this.search(calls);
+      }
+      const text = await res.text();
+      if (!res.ok) {
+        const limit = res.status === 429 ? rateLimitOf(429, res.headers, this.now(), text) : undefined;
+        if (limit) throw new RateLimited(limit.retryAt, path);
+        throw new JiraHttpError(res.status, path, text);
+      }
+      const body = JSON.parse(text) as {
+        issues?: JiraIssue[];
+        nextPageToken?: string;
+        isLast?: boolean;
+        total?: number;
+      };
+      items.push(...(body.issues ?? []));
+      const done = this.legacy
+        ? (body.issues ?? []).length === 0 || items.length >= (body.total ?? 0)
+        : body.isLast === true || !body.nextPageToken;
+      if (done) return { items, complete: true };
+      token = body.nextPageToken;
+    }
+    return { items, complete: false };
+  }
+}
+
+class RateLimited extends Error {
+  readonly retryAt: Date;
+  constructor(retryAt: Date, path: string) {
+    super(`Jira rate limit on ${path}; retry at ${retryAt.toISOString()}`);
+    this.retryAt = retryAt;
+  }
+}

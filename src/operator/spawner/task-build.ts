@@ -1,0 +1,192 @@
+/**
+ * A spawned Task from a spawner and one item, pure: its deterministic name, prompt, branch,
+ * metadata, owner reference and credential, rendered with the shared Go template engine over
+ * exactly upstream's variables ({@link templateVars}), with `missingkey=error`.
+ *
+ * Names follow upstream: `nameTemplate` output is lowercased, every character outside
+ * `[a-z0-9.-]` becomes `-`, it is cut to 63 characters and must then be a DNS-1123
+ * subdomain; it may not use `.Context` (it is decided before context is fetched) and may not
+ * print `<no value>`. The default `<spawner>-<id>` gets the same treatment (upstream only
+ * lowercases it), and when it is longer than 63 characters it keeps a hash of the whole name
+ * in its last 9, so two long names cannot collapse into one (upstream issue #1527).
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import { API_VERSION, Labels } from '../../api/group.ts';
+import type { Task, TaskSpawner } from '../../api/object.ts';
+import type { TaskSpec } from '../../api/task.ts';
+import { referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
+import { ReportingAnnotations } from './annotations.ts';
+import { templateVars, type WorkItem } from './work-item.ts';
+
+/** The longest Task name: it is also the Job's name and a label value. */
+export const MAX_TASK_NAME = 63;
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Either a value or what went wrong, naming the field. */
+export type Built<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: string };
+
+const sanitize = (raw: string): string => raw.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
+
+/** The Task name of an item; see the module comment for the rules. */
+export const taskName = (spawner: TaskSpawner, item: WorkItem): Built<string> => {
+  const spawnerName = spawner.metadata.name ?? '';
+  const tmpl = spawner.spec.taskTemplate.nameTemplate;
+  if (!tmpl) {
+    let name = sanitize(`${spawnerName}-${item.id}`).replace(/^[-.]+|[-.]+$/g, '');
+    if (name.length > MAX_TASK_NAME) {
+      const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+      name = `${name.slice(0, MAX_TASK_NAME - 9).replace(/[-.]+$/, '')}-${hash}`;
+    }
+    return DNS1123_SUBDOMAIN.test(name)
+      ? { ok: true, value: name }
+      : { ok: false, error: `default Task name ${JSON.stringify(name)} is not a valid DNS-1123 name` };
+  }
+  try {
+    if (referencesField(tmpl, 'Context', { name: 'nameTemplate' })) {
+      return { ok: false, error: 'spec.taskTemplate.nameTemplate: must not reference .Context' };
+    }
+    const out = renderTemplate(tmpl, templateVars(item), { name: 'nameTemplate', missingKey: 'error' });
+    if (out.includes('<no value>')) {
+      return { ok: false, error: `spec.taskTemplate.nameTemplate: rendered "${out}" contains <no value>` };
+    }
+    const name = sanitize(out).slice(0, MAX_TASK_NAME);
+    return DNS1123_SUBDOMAIN.test(name)
+      ? { ok: true, value: name }
+      : {
+          ok: false,
+          error: `spec.taskTemplate.nameTemplate: rendered "${out}" gives ${JSON.stringify(name)}, which is not a DNS-1123 name`,
+        };
+  } catch (e) {
+    if (e instanceof TemplateError)
+      return { ok: false, error: `spec.taskTemplate.nameTemplate: ${e.message}` };
+    throw e;
+  }
+};
+
+/** How to pick one of the spawner's credentials: an index below `n`. */
+export type PickCredential = (n: number) => number;
+
+/** Inputs of {@link buildTask} besides the spawner and the item. */
+export interface BuildOptions {
+  /** The name from {@link taskName}. */
+  readonly name: string;
+  /** Fetched context sources, by name; required when the spawner has any. */
+  readonly context?: Readonly<Record<string, string>>;
+  /** `owner/repo` of a GitHub source, the default of `upstreamRepo`. */
+  readonly upstreamRepo?: string;
+  /** Random by default, as upstream. */
+  readonly pickCredential?: PickCredential;
+}
+
+const render = (field: string, src: string, vars: ReturnType<typeof templateVars>): string => {
+  try {
+    return renderTemplate(src, vars, { name: field, missingKey: 'error' });
+  } catch (e) {
+    if (e instanceof TemplateError) throw new Error(`spec.taskTemplate.${field}: ${e.message}`);
+    throw e;
+  }
+};
+
+const renderMap = (
+  field: string,
+  map: Readonly<Record<string, string>> | undefined,
+  vars: ReturnType<typeof templateVars>,
+): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(map ?? {}).map(([k, v]) => [
+      k,
+      render(`${field}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, v, vars),
+    ]),
+  );
+
+/** The reporting annotations of a GitHub source's `reporting`. */
+export const reportingAnnotations = (spawner: TaskSpawner): Record<string, string> => {
+  const when = spawner.spec.when;
+  const reporting = when.githubIssues?.reporting ?? when.githubPullRequests?.reporting;
+  if (!reporting) return {};
+  const out: Record<string, string> = {};
+  if (reporting.comments || reporting.enabled) {
+    out[ReportingAnnotations.Comments] = 'enabled';
+    out[ReportingAnnotations.CommentMode] = reporting.comments?.mode ?? 'PerTask';
+  }
+  if (reporting.checks && when.githubPullRequests) {
+    out[ReportingAnnotations.Checks] = 'enabled';
+    out[ReportingAnnotations.CheckName] = reporting.checks.name ?? `Kelos: ${spawner.metadata.name}`;
+  }
+  return out;
+};
+
+/**
+ * The Task for one item. Fails (with the field in the message) when a template does not
+ * render.
+ */
+export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOptions): Built<Task> => {
+  const t = spawner.spec.taskTemplate;
+  const hasContext = (t.contextSources ?? []).length > 0;
+  const vars = templateVars(item, hasContext ? (options.context ?? {}) : undefined);
+  try {
+    const prompt = render('promptTemplate', t.promptTemplate || '{{.Title}}', vars);
+    const branch = t.branch ? render('branch', t.branch, vars) : undefined;
+    const labels = renderMap('metadata/labels', t.metadata?.labels, vars);
+    delete labels[Labels.SpawnerCredential];
+    labels[Labels.TaskSpawner] = spawner.metadata.name ?? '';
+    const annotations = {
+      ...renderMap('metadata/annotations', t.metadata?.annotations, vars),
+      ...reportingAnnotations(spawner),
+      ...item.annotations,
+    };
+    const {
+      branch: _b,
+      promptTemplate: _p,
+      nameTemplate: _n,
+      metadata: _m,
+      contextSources: _c,
+      upstreamRepo,
+      ...copied
+    } = t;
+    const spec: TaskSpec = structuredClone({ ...copied, prompt }) as TaskSpec;
+    if (branch) spec.branch = branch;
+    const upstream = upstreamRepo || options.upstreamRepo;
+    if (upstream) spec.upstreamRepo = upstream;
+    const pool = spawner.spec.credentials ?? [];
+    if (pool.length > 0) {
+      const pick = options.pickCredential ?? ((n: number) => Math.floor(Math.random() * n));
+      const c = pool[Math.min(pool.length - 1, Math.max(0, pick(pool.length)))]!;
+      const creds = { type: c.type, secretRef: { name: c.secretRef.name } };
+      if (spec.worker) spec.worker.credentials = creds;
+      else spec.credentials = creds;
+      labels[Labels.SpawnerCredential] = c.name;
+    }
+    return {
+      ok: true,
+      value: {
+        apiVersion: API_VERSION,
+        kind: 'Task',
+        metadata: {
+          name: options.name,
+          namespace: spawner.metadata.namespace,
+          labels,
+          annotations,
+          ownerReferences: [
+            {
+              apiVersion: API_VERSION,
+              kind: 'TaskSpawner',
+              name: spawner.metadata.name ?? '',
+              uid: spawner.metadata.uid ?? '',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+        spec,
+      },
+    };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+};

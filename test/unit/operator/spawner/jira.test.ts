@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
+import { buildJql, JiraSource, jiraText } from '../../../../src/operator/spawner/sources/jira.ts';
+import { FakeJira } from '../../../support/fake-jira.ts';
+
+let jira: FakeJira;
+beforeEach(async () => {
+  jira = await FakeJira.start();
+});
+afterEach(() => jira.close());
+
+const fetch = createOutboundFetch({ allowPrivate: true, allowInsecure: true });
+const source = (creds: { user?: string; token: string }, jql?: string) =>
+  new JiraSource({ baseUrl: jira.baseUrl, project: 'ENG', jql, secretRef: { name: 's' } }, creds, fetch);
+
+const seed = (n: number) => {
+  for (let i = 1; i <= n; i++) jira.issues.push({ key: `ENG-${i}`, summary: `S${i}` });
+  jira.issues.push({ key: 'OPS-1', summary: 'other project' });
+};
+
+describe('jira source', () => {
+  test('items carry the description as Body (upstream #990), comments, labels, type and the browse URL', async () => {
+    jira.authorization = 'Bearer pat';
+    jira.issues.push({
+      key: 'ENG-42',
+      summary: 'Crash on save',
+      description: 'Steps:\n1. save',
+      labels: ['backend'],
+      type: 'Bug',
+      comments: [
+        'first',
+        { type: 'doc', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'adf' }] }] },
+      ],
+    });
+    const d = await source({ token: 'pat' }).discover();
+    expect(d).toMatchObject({
+      kind: 'items',
+      items: [
+        {
+          id: 'ENG-42',
+          number: 42,
+          title: 'Crash on save',
+          body: 'Steps:\n1. save',
+          url: `${jira.baseUrl}/browse/ENG-42`,
+          labels: ['backend'],
+          comments: 'first\n---\nadf',
+          kind: 'Bug',
+        },
+      ],
+    });
+    expect(jira.requests[0]!.path).toContain('fields=summary%2Cdescription');
+  });
+
+  test('Cloud: token paging over every page', async () => {
+    jira.authorization = 'Bearer pat';
+    jira.pageSize = 40;
+    seed(100);
+    const d = await source({ token: 'pat' }).discover();
+    expect(d.kind === 'items' && d.items.map((i) => i.id)).toHaveLength(100);
+    expect(jira.requests.map((r) => r.path.split('?')[0])).toEqual(Array(3).fill('/rest/api/2/search/jql'));
+    expect(jira.requests[1]!.path).toContain('nextPageToken=40');
+  });
+
+  test('Data Center: a 404 on /search/jql falls back to /search with startAt, and stays there', async () => {
+    jira.authorization = `Basic ${Buffer.from('ann:secret').toString('base64')}`;
+    jira.dataCenter = true;
+    jira.pageSize = 50;
+    seed(120);
+    const src = source({ user: 'ann', token: 'secret' });
+    const d = await src.discover();
+    expect(d.kind === 'items' && d.items).toHaveLength(120);
+    expect(jira.requests.map((r) => `${r.status} ${r.path.split('?')[0]}`)).toEqual([
+      '404 /rest/api/2/search/jql',
+      '200 /rest/api/2/search',
+      '200 /rest/api/2/search',
+      '200 /rest/api/2/search',
+    ]);
+    expect(jira.requests[3]!.path).toContain('startAt=100');
+    jira.requests.length = 0;
+    await src.discover();
+    expect(jira.requests.every((r) => r.path.startsWith('/rest/api/2/search?'))).toBe(true);
+  });
+
+  test('wrong credentials are an error with the status; 429 is rate-limited with Retry-After', async () => {
+    jira.authorization = 'Bearer right';
+    expect(await source({ token: 'wrong' }).discover()).toMatchObject({ kind: 'error', status: 401 });
+    jira.retryAfter = 30;
+    const d = await source({ token: 'right' }).discover();
+    expect(d.kind).toBe('rate-limited');
+    expect(d.kind === 'rate-limited' && d.retryAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
+  });
+
+  test('JQL is project = P AND (jql) with ORDER BY kept last', () => {
+    expect(buildJql('ENG', undefined)).toBe('project = ENG');
+    expect(buildJql('ENG', 'labels = agent OR status = Open ORDER BY created DESC')).toBe(
+      'project = ENG AND (labels = agent OR status = Open) ORDER BY created DESC',
+    );
+  });
+
+  test('ADF documents flatten to text', () => {
+    expect(
+      jiraText({
+        type: 'doc',
+        content: [
+          {
+            type: 'paragraph',
+            content: [{ type: 'text', text: 'a' }, { type: 'hardBreak' }, { type: 'text', text: 'b' }],
+          },
+          { type: 'paragraph', content: [{ type: 'text', text: 'c' }] },
+        ],
+      }),
+    ).toBe('a\nb\nc\n');
+  });
+});
