@@ -46,8 +46,6 @@ describe('GitHub App token request of a tenant Workspace', () => {
     // The token request either happens during the reconcile or never.
     await op.settle();
     expect(connections).toBe(0);
-    expect(op.events('t').join('\n')).toContain(
-      'host 127.0.0.1 is not in the allowed hosts',
-    );
+    expect(op.events('t').join('\n')).toContain('host 127.0.0.1 is not in the allowed hosts');
   });
 });
