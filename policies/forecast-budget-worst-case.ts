@@ -97,7 +97,15 @@ export const worstCaseOver = (
   period: string,
   terms: readonly string[],
   limit: number,
-): string => `worst case ${usd(total)}/${period} = ${terms.join(' + ')}; limit ${usd(limit)}`;
+): string => {
+  // A bundle may hold thousands of covered Tasks: the sum shows its first terms and counts the rest.
+  const shown =
+    terms.length > MAX_TERMS ? [...terms.slice(0, MAX_TERMS), `${terms.length - MAX_TERMS} more`] : terms;
+  return `worst case ${usd(total)}/${period} = ${shown.join(' + ')}; limit ${usd(limit)}`;
+};
+
+/** Terms of the sum a message shows. */
+const MAX_TERMS = 8;
 
 export const budgetWorstCase: BundleRule = {
   id: 'forecast/budget-worst-case',

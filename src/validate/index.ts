@@ -7,9 +7,10 @@
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
 import { evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
+import { clipName, closest } from './echo.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkReferences, type ReferenceOptions } from './references.ts';
-import { BLOCKING_CODES, closest, kelosObjectSchema, validateSchema } from './schema.ts';
+import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
 export * from './diagnostic.ts';
@@ -112,7 +113,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
         severity: 'error',
         code: 'version/unknown',
         path: '/apiVersion',
-        message: `unknown Kelos API version "${apiVersion}"; this version of Kelos serves ${API_VERSION}`,
+        message: `unknown Kelos API version "${clipName(apiVersion)}"; this version of Kelos serves ${API_VERSION}`,
       },
     ];
   }
@@ -128,7 +129,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
           severity: 'error',
           code: 'kind/unknown',
           path: '/kind',
-          message: `unknown kind "${kind}" in ${API_VERSION}${guess ? `; did you mean "${guess}"?` : ''}`,
+          message: `unknown kind "${clipName(kind)}" in ${API_VERSION}${guess ? `; did you mean "${guess}"?` : ''}`,
           hint: `served kinds: ${SERVED.join(', ')}`,
         },
       ];
@@ -143,7 +144,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
         severity: 'info',
         code: 'kind/not-validated',
         path: '',
-        message: `${apiVersion} ${kind} is not validated offline (no schema is bundled for it); the API server will validate it`,
+        message: `${clipName(apiVersion)} ${clipName(kind)} is not validated offline (no schema is bundled for it); the API server will validate it`,
       },
     ];
   }

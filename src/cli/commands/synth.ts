@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { ConfigError } from '../../compiler/config.ts';
 import { toYamlStream } from '../../compiler/render.ts';
+import { DEFAULT_APP_TIMEOUT_MS } from '../../compiler/run-apps.ts';
 import {
   AppSelectionError,
   type PolicyStep,
@@ -28,6 +29,7 @@ interface SynthFlags {
   readonly app?: string[];
   readonly format: 'text' | 'json';
   readonly verbose?: boolean;
+  readonly appTimeout: number;
 }
 
 /** Warnings listed per code before the rest are only counted (all are listed with --verbose). */
@@ -210,6 +212,16 @@ export const synthCommand: CommandFactory = (io, done) =>
       '--verbose',
       `list every warning (by default ${WARNINGS_PER_CODE} per code are listed and the rest counted)`,
     )
+    .addOption(
+      new Option('--app-timeout <seconds>', 'stop an app that runs longer than this, and fail')
+        .default(DEFAULT_APP_TIMEOUT_MS / 1000)
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n <= 0)
+            throw new UsageError(`--app-timeout must be a positive number of seconds, got "${v}"`);
+          return n;
+        }),
+    )
     .action(async (flags: SynthFlags) => {
       const modes = [flags.check && '--check', flags.stdout && '--stdout', flags.watch && '--watch'].filter(
         Boolean,
@@ -224,6 +236,7 @@ export const synthCommand: CommandFactory = (io, done) =>
         mode,
         ...(flags.app && { apps: flags.app }),
         policyStep: synthPolicyStep(io.cwd),
+        appTimeoutMs: flags.appTimeout * 1000,
       };
       const once = async (): Promise<ExitCode> => {
         try {

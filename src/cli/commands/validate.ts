@@ -11,6 +11,7 @@ import {
   type Diagnostic,
   formatDiagnostic,
   hasFailures,
+  limitPerCode,
   sortDiagnostics,
   validateDocuments,
 } from '../../validate/index.ts';
@@ -93,10 +94,15 @@ export const validateCommand: CommandFactory = (io, done) =>
         ]),
       );
       const summary = summarize(loaded.files.length, objectCount(loaded.bundles), diagnostics);
+      // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.
+      const shown = limitPerCode(diagnostics);
       if (flags.format === 'json') {
-        io.stdout(`${JSON.stringify({ diagnostics, summary }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ diagnostics: shown, summary }, null, 2)}\n`);
       } else {
-        for (const d of diagnostics) io.stdout(`${formatDiagnostic(d)}\n`);
+        for (const d of shown) io.stdout(`${formatDiagnostic(d)}\n`);
+        if (summary.objects === 0 && diagnostics.length === 0) {
+          io.stdout(`note: ${plural(summary.files, 'file')} read, none holds a Kubernetes object\n`);
+        }
         io.stdout(
           `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
         );
