@@ -65,6 +65,11 @@ export class OperatorMetrics {
   readonly outputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly costUSD: Counter<'namespace' | 'spawner' | 'model'>;
   readonly faults: Counter<'source'>;
+  readonly spawnerDiscoveries: Counter<'namespace' | 'spawner' | 'result'>;
+  readonly spawnerItems: Counter<'namespace' | 'spawner'>;
+  readonly spawnerTasksCreated: Counter<'namespace' | 'spawner'>;
+  readonly spawnerErrors: Counter<'namespace' | 'spawner' | 'reason'>;
+  readonly spawnerSourceRequests: Counter<'source' | 'code'>;
 
   constructor(sources: MetricSources, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -128,6 +133,36 @@ export class OperatorMetrics {
       name: 'kelos_operator_faults_total',
       help: 'Errors the operator caught and survived, by source (http_client, http_handler, watch, unhandledRejection, uncaughtException).',
       labelNames: ['source'],
+      registers,
+    });
+    this.spawnerDiscoveries = new Counter({
+      name: 'kelos_spawner_discoveries_total',
+      help: 'Discovery passes of TaskSpawners by result (ok, error, rate_limited).',
+      labelNames: ['namespace', 'spawner', 'result'],
+      registers,
+    });
+    this.spawnerItems = new Counter({
+      name: 'kelos_spawner_items_found_total',
+      help: 'Items TaskSpawner discoveries found (summed over passes).',
+      labelNames: ['namespace', 'spawner'],
+      registers,
+    });
+    this.spawnerTasksCreated = new Counter({
+      name: 'kelos_spawner_tasks_created_total',
+      help: 'Tasks TaskSpawners created (retriggers included).',
+      labelNames: ['namespace', 'spawner'],
+      registers,
+    });
+    this.spawnerErrors = new Counter({
+      name: 'kelos_spawner_errors_total',
+      help: 'TaskSpawner errors by reason (DiscoveryFailed, RateLimited, TaskCreationFailed, ReportingFailed, …).',
+      labelNames: ['namespace', 'spawner', 'reason'],
+      registers,
+    });
+    this.spawnerSourceRequests = new Counter({
+      name: 'kelos_spawner_source_requests_total',
+      help: 'Requests TaskSpawners sent to their sources (github, jira) by HTTP status code (304s are free of GitHub’s rate limit).',
+      labelNames: ['source', 'code'],
       registers,
     });
     new Gauge({

@@ -129,7 +129,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
       image:
         p.customImage ??
         options.agentImages?.[p.agentType as AgentType] ??
-        defaultAgentImage(p.agentType, options.imageTag),
+        defaultAgentImage(p.agentType, options),
       command: [...(p.customImage ? CUSTOM_COMMAND : BUNDLED_COMMAND)],
       args: [literal(p.prompt)],
       ...(p.ws ? { workingDir: REPO_DIR } : {}),

@@ -75,7 +75,7 @@ describe('pod security floor in the Task reconciler', () => {
       metadata: { name: 'kelos' },
       spec: { podSecurity: { allowedServiceAccounts: ['builder'], allowedHostPaths: ['/var/cache/tools'] } },
     };
-    op = await startTaskOperator({ admin: () => resolveAdminConfig(config) });
+    op = await startTaskOperator({ reconciler: { admin: () => resolveAdminConfig(config) } });
     await op.create(
       'Task',
       newTask(
