@@ -8,6 +8,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTALL_NAMESPACE } from '../../src/install/index.ts';
 import { ApiError, type HttpKubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import type { Lease } from '../../src/kube/leader-election.ts';
@@ -55,7 +56,9 @@ class FreezableProxy {
   }
 }
 
-const LEASE = 'kelos-operator-leader';
+// The Lease lives in the install's namespace (the only one the install lets the operator
+// write Leases in); a name of its own keeps it apart from other test files' Leases.
+const LEASE = 'kelos-operator-leader-hang';
 const lastLine = (logs: string[], msg: string) => logs.filter((l) => l.includes(`"msg":"${msg}"`)).at(-1);
 
 describe('operator: a leader whose API connection hangs', () => {
@@ -74,7 +77,7 @@ describe('operator: a leader whose API connection hangs', () => {
     proxy = new FreezableProxy({ host: api.hostname, port: Number(api.port) });
     const port = await proxy.listen();
     const election = (identity: string) => ({
-      namespace: ns,
+      namespace: INSTALL_NAMESPACE,
       name: LEASE,
       identity,
       leaseDurationMs: 3000,
@@ -101,7 +104,7 @@ describe('operator: a leader whose API connection hangs', () => {
     await waitFor('the standby to lead', async () => standby?.operator.elector?.isLeader === true, {
       timeoutMs: 20_000,
     });
-    const lease = await c.get<Lease>(Resources.Lease, ns, LEASE);
+    const lease = await c.get<Lease>(Resources.Lease, INSTALL_NAMESPACE, LEASE);
     expect(lease?.spec?.holderIdentity).toBe('standby');
     // The standby's first write is its takeover of the Lease, stamped when it decided.
     const takeover = Date.parse(lease?.spec?.acquireTime ?? '');
