@@ -7,6 +7,7 @@ export * from './agent-config.ts';
 export * from './app.ts';
 export * from './argocd/index.ts';
 export * from './install/index.ts';
+export * from './kelos-config.ts';
 export * from './messages.ts';
 export * from './patterns/index.ts';
 export * from './reference.ts';

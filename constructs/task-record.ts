@@ -47,7 +47,7 @@ export class TaskRecord extends ApiObject implements ITaskRecord {
   readonly namespace?: string;
   /** The rendered spec. */
   readonly spec: TaskRecordSpec;
-  /** Seconds after completion the record is deleted (30 days unless set, as the operator does). */
+  /** Seconds after completion the record is deleted (35 days unless set, as the operator does). */
   readonly ttlSecondsAfterCompletion: number;
 
   constructor(scope: Construct, id: string, props: TaskRecordProps) {

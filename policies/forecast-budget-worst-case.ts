@@ -11,7 +11,9 @@
  *
  * @packageDocumentation
  */
+
 import type { KubeObject } from '../src/api/object.ts';
+import { rateOf as modelRateOf } from '../src/api/rates.ts';
 import { type BudgetPeriodType, isBudgetPeriodType } from '../src/api/task-budget.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
@@ -40,14 +42,8 @@ interface Term {
 type Priced = { term: Term } | { unbounded: string } | { noRate: string } | undefined;
 
 /** Hourly rate of an agent type and model; `undefined` when the config has none. */
-export const rateOf = (
-  config: PolicyConfig,
-  agent: string,
-  model: string | undefined,
-): number | undefined => {
-  const perModel = config.rates[agent];
-  return (model !== undefined ? perModel?.[model] : undefined) ?? perModel?.['default'];
-};
+export const rateOf = (config: PolicyConfig, agent: string, model: string | undefined): number | undefined =>
+  modelRateOf(config.rates, agent, model);
 
 function price(object: KubeObject, periodHours: number, config: PolicyConfig): Priced {
   const e = executionOf(object);

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { AGENT_CONFIG } from './agent-config.ts';
+import { KELOS_CONFIG } from './kelos-config.ts';
 import type { KindDefinition } from './schema.ts';
 import { TASK } from './task.ts';
 import { TASK_BUDGET } from './task-budget.ts';
@@ -15,7 +16,9 @@ import { WORKSPACE } from './workspace.ts';
 export * from './agent-config.ts';
 export * from './common.ts';
 export * from './group.ts';
+export * from './kelos-config.ts';
 export * from './object.ts';
+export * from './rates.ts';
 export * from './schema.ts';
 export * from './task.ts';
 export * from './task-budget.ts';
@@ -31,6 +34,7 @@ export const KINDS: readonly KindDefinition[] = [
   TASK_SPAWNER,
   TASK_BUDGET,
   TASK_RECORD,
+  KELOS_CONFIG,
 ];
 
 /** Looks a served kind up by name. */

@@ -5,6 +5,7 @@
  */
 import type { AgentConfigSpec } from './agent-config.ts';
 import type { API_VERSION } from './group.ts';
+import type { KelosConfigSpec } from './kelos-config.ts';
 import type { TaskSpec, TaskStatus } from './task.ts';
 import type { TaskBudgetSpec, TaskBudgetStatus } from './task-budget.ts';
 import type { TaskRecordSpec } from './task-record.ts';
@@ -30,3 +31,4 @@ export type AgentConfig = KelosObject<'AgentConfig', AgentConfigSpec>;
 export type TaskSpawner = KelosObject<'TaskSpawner', TaskSpawnerSpec, TaskSpawnerStatus>;
 export type TaskBudget = KelosObject<'TaskBudget', TaskBudgetSpec, TaskBudgetStatus>;
 export type TaskRecord = KelosObject<'TaskRecord', TaskRecordSpec>;
+export type KelosConfig = KelosObject<'KelosConfig', KelosConfigSpec>;

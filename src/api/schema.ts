@@ -153,6 +153,8 @@ export interface KindDefinition<Spec extends TSchema = TSchema, Status extends T
   readonly singular: string;
   readonly shortNames: readonly string[];
   readonly categories: readonly string[];
+  /** False for cluster-scoped kinds. Default true. */
+  readonly namespaced?: boolean;
   /** Schema of `.spec`; its `x-kubernetes-validations` are the kind's cross-field rules. */
   readonly spec: Spec;
   /** Whether `.spec` must be present. */

@@ -10,10 +10,14 @@
 import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
 import { TaskUsageSchema } from './common.ts';
 import { AGENT_TYPES, CATEGORY } from './group.ts';
-import { int32, type KindDefinition, obj, opt, str, strEnum, time } from './schema.ts';
+import { bool, int32, type KindDefinition, obj, opt, str, strEnum, time } from './schema.ts';
 
-/** TaskRecords live 30 days unless said otherwise. */
-export const DEFAULT_TASK_RECORD_TTL_SECONDS = 30 * 24 * 60 * 60;
+/**
+ * TaskRecords live 35 days unless said otherwise: longer than the longest budget period (a
+ * 31-day month, plus a day of time-zone offset), so a record still counts on the last day of
+ * the period it completed in.
+ */
+export const DEFAULT_TASK_RECORD_TTL_SECONDS = 35 * 24 * 60 * 60;
 
 export const TaskRecordSpecSchema = obj(
   {
@@ -31,10 +35,18 @@ export const TaskRecordSpecSchema = obj(
     completionTime: time(
       'completionTime is when the Task finished; it decides which budget period the usage counts in.',
     ),
-    usage: opt({ ...TaskUsageSchema, description: 'usage reported by the agent.' }),
+    usage: opt({
+      ...TaskUsageSchema,
+      description: 'usage reported by the agent, or estimated when estimated is true.',
+    }),
+    estimated: opt(
+      bool(
+        'estimated is true when the agent reported no usage and the operator charged its runtime times the hourly rate of its model (KelosConfig rates).',
+      ),
+    ),
     ttlSecondsAfterCompletion: opt(
       int32(
-        'ttlSecondsAfterCompletion deletes the record this long after completionTime. The operator sets 30 days.',
+        'ttlSecondsAfterCompletion deletes the record this long after completionTime. The operator sets 35 days.',
         {
           minimum: 0,
         },

@@ -25,7 +25,7 @@ export interface CustomResourceDefinition {
       shortNames: string[];
       categories: string[];
     };
-    scope: 'Namespaced';
+    scope: 'Namespaced' | 'Cluster';
     versions: Array<{
       name: string;
       served: boolean;
@@ -98,7 +98,7 @@ export const generateCrd = (def: KindDefinition): CustomResourceDefinition => ({
       shortNames: [...def.shortNames],
       categories: [...def.categories],
     },
-    scope: 'Namespaced',
+    scope: def.namespaced === false ? 'Cluster' : 'Namespaced',
     versions: [
       {
         name: VERSION,

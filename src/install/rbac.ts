@@ -75,6 +75,13 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
   },
   {
     apiGroups: ['kelos.dev'],
+    resources: ['kelosconfigs'],
+    verbs: ['list', 'watch'],
+    scope: 'watched',
+    why: 'informer: the cluster admin’s KelosConfig (pod security floor, outbound hosts, rates)',
+  },
+  {
+    apiGroups: ['kelos.dev'],
     resources: ['taskrecords'],
     verbs: ['list', 'watch', 'create', 'delete'],
     scope: 'watched',

@@ -225,6 +225,9 @@ const query = (params: Record<string, string | number | boolean | undefined>): s
   return parts.length ? `?${parts.join('&')}` : '';
 };
 
+/** Default deadline of one API request (the API server's own default is 60 s). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /** A {@link KubeClient} over HTTP/1.1 keep-alive connections. */
 export class HttpKubeClient implements KubeClient {
   readonly #conn: Connection;
@@ -232,7 +235,10 @@ export class HttpKubeClient implements KubeClient {
   readonly #agent: http.Agent;
   readonly #transport: typeof http | typeof https;
   readonly #fieldManager: string;
+  readonly #timeoutMs: number;
+  readonly #writeFence: ((verb: Verb, type: ResourceType) => string | undefined) | undefined;
   readonly #observers: RequestObserver[] = [];
+  readonly #faultObservers: Array<(fault: string, err: unknown) => void> = [];
   readonly #requests: Record<Verb, number> = {
     get: 0,
     list: 0,
@@ -244,16 +250,34 @@ export class HttpKubeClient implements KubeClient {
   };
 
   /**
-   * Connects to `conn`. `maxSockets` bounds concurrent requests; watches hold one socket
-   * each for their lifetime, so it must exceed the number of watches.
-   */
-  /**
+   * Connects to `conn`.
+   *
+   * @param opts.maxSockets - bounds concurrent requests; watches hold one socket each for
+   *   their lifetime, so it must exceed the number of watches.
    * @param opts.fieldManager - names this client in `managedFields`, so `kubectl` shows who
    *   owns which field; every write sends it.
+   * @param opts.timeoutMs - deadline of every request, from sending to the last byte of the
+   *   response (default {@link DEFAULT_REQUEST_TIMEOUT_MS}); a watch must see a byte at least
+   *   this often (the server sends bookmarks) and ends `timeoutMs` after its server-side
+   *   `timeoutSeconds`. Without it a hung connection stalls a reconcile, or a leader's renew,
+   *   for ever.
+   * @param opts.writeFence - asked before every write; a returned reason refuses the write with
+   *   an {@link ApiError} `NotLeader` before anything is sent (a replica that lost its Lease
+   *   must not write, even from a reconcile that was already running).
    */
-  constructor(conn: Connection, opts: { maxSockets?: number; fieldManager?: string } = {}) {
+  constructor(
+    conn: Connection,
+    opts: {
+      maxSockets?: number;
+      fieldManager?: string;
+      timeoutMs?: number;
+      writeFence?: (verb: Verb, type: ResourceType) => string | undefined;
+    } = {},
+  ) {
+    this.#writeFence = opts.writeFence;
     this.#conn = conn;
     this.#fieldManager = opts.fieldManager ?? 'kube-client';
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#server = new URL(conn.server);
     const secure = this.#server.protocol === 'https:';
     this.#transport = secure ? https : http;
@@ -269,6 +293,11 @@ export class HttpKubeClient implements KubeClient {
   /** Calls `observer` after every request. */
   observe(observer: RequestObserver): void {
     this.#observers.push(observer);
+  }
+
+  /** Calls `observer` for every malformed response the client refused (a corrupt watch line). */
+  observeFaults(observer: (fault: string, err: unknown) => void): void {
+    this.#faultObservers.push(observer);
   }
 
   /** Closes idle connections. */
@@ -378,6 +407,8 @@ export class HttpKubeClient implements KubeClient {
             agent: this.#agent,
             headers: { ...auth, accept: 'application/json' },
             signal: opts.signal,
+            // Idle limit: a watch that sees no byte (event or bookmark) for this long is dead.
+            timeout: Math.max(this.#timeoutMs, 90_000),
           },
           (res) => {
             const status = res.statusCode ?? 0;
@@ -398,7 +429,31 @@ export class HttpKubeClient implements KubeClient {
                 pending = pending.slice(nl + 1);
                 nl = pending.indexOf('\n');
                 if (!line.trim()) continue;
-                const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
+                let event: { type: string; object: Record<string, unknown> };
+                try {
+                  event = JSON.parse(line) as typeof event;
+                  if (typeof event !== 'object' || event === null || typeof event.object !== 'object') {
+                    throw new Error('not a watch event');
+                  }
+                } catch (err) {
+                  // A corrupt stream (a proxy, a truncated line): end this watch; the informer
+                  // resumes from the last version it saw. Never throw out of a data callback.
+                  failed = true;
+                  res.destroy();
+                  for (const o of this.#faultObservers) o('MalformedWatchEvent', err);
+                  reject(
+                    new ApiError(
+                      0,
+                      'MalformedWatchEvent',
+                      `watch ${path}: malformed event: ${line.slice(0, 200)}`,
+                      {
+                        cause: err,
+                        kind: type.kind,
+                      },
+                    ),
+                  );
+                  return;
+                }
                 if (event.type === 'ERROR') {
                   failed = true;
                   const st = event.object as { code?: number; reason?: string; message?: string };
@@ -433,6 +488,19 @@ export class HttpKubeClient implements KubeClient {
             });
           },
         );
+        req.on('timeout', () =>
+          req.destroy(
+            new ApiError(0, 'Timeout', `watch ${path}: no data for ${Math.max(this.#timeoutMs, 90_000)} ms`),
+          ),
+        );
+        if (opts.timeoutSeconds !== undefined) {
+          const deadline = setTimeout(
+            () => req.destroy(new ApiError(0, 'Timeout', `watch ${path}: server did not end it in time`)),
+            opts.timeoutSeconds * 1000 + this.#timeoutMs,
+          );
+          deadline.unref();
+          req.on('close', () => clearTimeout(deadline));
+        }
         req.on('error', reject);
         req.end();
       }, reject);
@@ -471,6 +539,10 @@ export class HttpKubeClient implements KubeClient {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<{ status: number; body: string }> {
+    const fenced = WRITE_VERBS.has(verb) ? this.#writeFence?.(verb, type) : undefined;
+    if (fenced !== undefined) {
+      throw new ApiError(0, 'NotLeader', `${method} ${path}: refused: ${fenced}`, { kind: type.kind });
+    }
     this.#count(verb);
     const auth = await this.#authHeaders();
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -488,6 +560,11 @@ export class HttpKubeClient implements KubeClient {
           readBody(res).then((t) => resolve({ status: res.statusCode ?? 0, text: t }), reject);
         },
       );
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`no response within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', (err) =>
         reject(
           new ApiError(0, 'NetworkError', `${method} ${path}: ${err.message}`, {
@@ -510,6 +587,9 @@ const readBody = (res: http.IncomingMessage): Promise<string> =>
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
+    res.on('close', () => {
+      if (!res.complete) reject(new Error('response aborted before its end'));
+    });
   });
 
 const toApiError = (status: number, text: string, method: string, path: string, kind?: string): ApiError => {

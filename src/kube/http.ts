@@ -3,10 +3,18 @@
  * readiness check passes; `?verbose` lists them) and `/metrics` (Prometheus text format).
  * Metrics and probes may share one address or use two.
  *
+ * These ports face whatever can reach the Pod, so the server assumes hostile clients: only
+ * origin-form `GET`/`HEAD` requests are answered, URLs and headers are capped, slow clients
+ * are cut off by header and request timeouts, the number of open connections is bounded, and
+ * no request, however malformed, can throw out of the handler (a thrown error is answered
+ * with 500 and reported through {@link EndpointOptions.onError}). `/metrics` can require a
+ * bearer token: it shows cost by namespace, spawner and model.
+ *
  * @packageDocumentation
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 
 /** A named readiness check. */
@@ -16,10 +24,45 @@ export interface ReadinessCheck {
   readonly check: () => string | undefined;
 }
 
+/** Limits that keep one client from holding the server; defaults in {@link DEFAULT_LIMITS}. */
+export interface EndpointLimits {
+  /** Longest request target in bytes; longer ones get 414. */
+  readonly maxUrlBytes: number;
+  /** Largest header block in bytes (Node's parser answers 431 beyond it). */
+  readonly maxHeaderBytes: number;
+  /** Time a client has to send its headers. */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send a whole request. */
+  readonly requestTimeoutMs: number;
+  /** Idle time of a kept-alive connection. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections at once; further ones are closed on accept. */
+  readonly maxConnections: number;
+}
+
+/** Limits sized for probes and one or two scrapers. */
+export const DEFAULT_LIMITS: EndpointLimits = {
+  maxUrlBytes: 2048,
+  maxHeaderBytes: 8192,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 128,
+};
+
 /** Which endpoints a server answers. */
 export interface EndpointOptions {
   readonly health?: { readonly checks: readonly ReadinessCheck[] };
   readonly metrics?: Registry;
+  /** When set, `/metrics` answers 401 unless the request carries `Authorization: Bearer <token>`. */
+  readonly metricsToken?: string;
+  readonly limits?: Partial<EndpointLimits>;
+  /**
+   * Called for every request the server could not handle normally: `client` for requests
+   * the HTTP parser rejected (malformed, too large, too slow), `handler` for errors thrown
+   * while answering. Never called with a thrown error escaping.
+   */
+  readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
 }
 
 /**
@@ -42,6 +85,88 @@ export interface EndpointServer {
   close(): Promise<void>;
 }
 
+/**
+ * Splits an origin-form request target (`/path?query`) without `new URL()`, which throws on
+ * targets such as `http://[`. Anything else (absolute-form, `*`, authority-form) is refused.
+ */
+export function originForm(target: string): { path: string; query: URLSearchParams } | undefined {
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const hash = path.indexOf('#');
+  return {
+    path: hash < 0 ? path : path.slice(0, hash),
+    query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)),
+  };
+}
+
+const tokenMatches = (header: string | undefined, token: string): boolean => {
+  if (!header?.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice('Bearer '.length));
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+};
+
+const send = (res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}) => {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    ...extra,
+  });
+  res.end(body);
+};
+
+const answer = (
+  endpoints: EndpointOptions,
+  limits: EndpointLimits,
+  req: IncomingMessage,
+  res: ServerResponse,
+) => {
+  const target = req.url ?? '';
+  if (Buffer.byteLength(target) > limits.maxUrlBytes) return send(res, 414, 'uri too long\n');
+  const url = originForm(target);
+  if (!url) return send(res, 400, 'bad request target\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return send(res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+  }
+  if (endpoints.health && url.path === '/healthz') return send(res, 200, 'ok\n');
+  if (endpoints.health && url.path === '/readyz') {
+    const results = endpoints.health.checks.map((c) => ({ name: c.name, problem: c.check() }));
+    const ready = results.every((r) => r.problem === undefined);
+    if (!url.query.has('verbose')) return send(res, ready ? 200 : 503, ready ? 'ok\n' : 'not ready\n');
+    const lines = results.map((r) =>
+      r.problem === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: ${r.problem}`,
+    );
+    return send(
+      res,
+      ready ? 200 : 503,
+      `${lines.join('\n')}\n${ready ? 'readyz check passed' : 'readyz check failed'}\n`,
+    );
+  }
+  if (endpoints.metrics && url.path === '/metrics') {
+    if (
+      endpoints.metricsToken !== undefined &&
+      !tokenMatches(req.headers.authorization, endpoints.metricsToken)
+    ) {
+      return send(res, 401, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
+    }
+    const registry = endpoints.metrics;
+    registry.metrics().then(
+      (text) => send(res, 200, text, { 'content-type': registry.contentType }),
+      (err: unknown) => {
+        endpoints.onError?.('handler', err);
+        send(res, 500, 'metrics unavailable\n');
+      },
+    );
+    return;
+  }
+  send(res, 404, 'not found\n');
+};
+
 /** Starts a server for the given endpoints. */
 export async function serveEndpoints(
   addr: string,
@@ -49,35 +174,47 @@ export async function serveEndpoints(
 ): Promise<EndpointServer | undefined> {
   const at = parseAddress(addr);
   if (!at) return undefined;
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(body);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
-    if (endpoints.health && url.pathname === '/healthz') return send(200, 'ok\n');
-    if (endpoints.health && url.pathname === '/readyz') {
-      const results = endpoints.health.checks.map((c) => ({ name: c.name, problem: c.check() }));
-      const ready = results.every((r) => r.problem === undefined);
-      if (!url.searchParams.has('verbose')) return send(ready ? 200 : 503, ready ? 'ok\n' : 'not ready\n');
-      const lines = results.map((r) =>
-        r.problem === undefined ? `[+]${r.name} ok` : `[-]${r.name} failed: ${r.problem}`,
-      );
-      return send(
-        ready ? 200 : 503,
-        `${lines.join('\n')}\n${ready ? 'readyz check passed' : 'readyz check failed'}\n`,
-      );
+  const limits = { ...DEFAULT_LIMITS, ...endpoints.limits };
+  const report = (source: 'client' | 'handler', err: unknown) => {
+    try {
+      endpoints.onError?.(source, err);
+    } catch {
+      // A failing reporter must not turn a handled error into an unhandled one.
     }
-    if (endpoints.metrics && url.pathname === '/metrics') {
-      const registry = endpoints.metrics;
-      registry.metrics().then(
-        (text) => send(200, text, registry.contentType),
-        (err: unknown) => send(500, `${String(err)}\n`),
-      );
+  };
+  const server: Server = createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often the header and request timeouts are checked (Node's default is 30 s).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      // Requests to these endpoints carry no body; do not wait for one.
+      requireHostHeader: false,
+    },
+    (req, res) => {
+      try {
+        answer({ ...endpoints, onError: report }, limits, req, res);
+      } catch (err) {
+        report('handler', err);
+        send(res, 500, 'internal error\n');
+      }
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    report('client', err);
+    if (!socket.writable) {
+      socket.destroy();
       return;
     }
-    send(404, 'not found\n');
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
+    socket.destroySoon?.();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -86,6 +223,8 @@ export async function serveEndpoints(
       resolve();
     });
   });
+  // A listening server's later errors (e.g. EMFILE on accept) are reported, not thrown.
+  server.on('error', (err) => report('client', err));
   const info = server.address() as AddressInfo;
   return {
     address: `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`,

@@ -6,7 +6,11 @@
  * does not matter.
  *
  * A leader that cannot renew within `renewDeadline` (shorter than `leaseDuration`) stops
- * leading before anyone else may start, and goes back to trying to acquire.
+ * leading before anyone else may start, and goes back to trying to acquire. A timer, not the
+ * renew loop, ends leadership at the deadline, so a renew request that hangs (a frozen
+ * connection) cannot keep a replica leading; a renew that succeeds only after the deadline
+ * does not count. Releasing the Lease on stop writes at the version read, and only while the
+ * Lease still names this replica.
  *
  * @packageDocumentation
  */
@@ -58,6 +62,8 @@ export class LeaderElector {
   #observed: { holder: string; renewTime: string; at: number } | undefined;
   #lastRenew = 0;
   #running: Promise<void> = Promise.resolve();
+  /** Fires at lastRenew + renewDeadline: steps down even while a renew request hangs. */
+  #deadline: TimerHandle | undefined;
 
   constructor(opts: LeaderElectionOptions) {
     this.#o = {
@@ -95,13 +101,26 @@ export class LeaderElector {
     this.#stopped = true;
     if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
     await this.#running;
+    if (this.#deadline) this.#o.clock.clearTimeout(this.#deadline);
     if (this.#leading) {
       this.#leading = false;
       try {
         const now = this.#o.clock.now();
-        await this.#o.client.mergePatch(CoreResources.Lease, this.#o.namespace, this.#o.name, {
-          spec: { holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(now) },
-        });
+        // Only release the Lease we hold: read it, check the holder, and write at that
+        // version, so a standby that took over meanwhile is never cleared.
+        const lease = await this.#o.client.get<Lease>(CoreResources.Lease, this.#o.namespace, this.#o.name);
+        if (!lease || lease.spec?.holderIdentity !== this.#o.identity) {
+          this.#o.log.info('Leader Lease no longer ours; nothing to release');
+          this.#o.onStoppedLeading();
+          return;
+        }
+        await this.#o.client.mergePatch(
+          CoreResources.Lease,
+          this.#o.namespace,
+          this.#o.name,
+          { spec: { holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(now) } },
+          { resourceVersion: lease.metadata.resourceVersion },
+        );
         this.#o.log.info('Released leader Lease');
       } catch (err) {
         this.#o.log.warn('Could not release leader Lease', { error: err });
@@ -119,6 +138,7 @@ export class LeaderElector {
 
   async #tick(): Promise<void> {
     const now = () => this.#o.clock.now();
+    const startedAt = now();
     let ok = false;
     try {
       ok = await this.#tryAcquireOrRenew();
@@ -128,19 +148,40 @@ export class LeaderElector {
     this.#attempted = true;
     if (this.#stopped) return;
     if (ok) {
-      this.#lastRenew = now();
+      // Counted from when the attempt began: the Lease says renewTime = then.
+      this.#lastRenew = startedAt;
+      if (now() - startedAt >= this.#o.renewDeadlineMs) return;
+      this.#armDeadline();
       if (!this.#leading) {
         this.#leading = true;
         this.#o.log.info('Became leader');
         this.#o.onStartedLeading();
       }
     } else if (this.#leading && now() - this.#lastRenew >= this.#o.renewDeadlineMs) {
-      this.#leading = false;
-      this.#o.log.warn('Lost leader Lease: could not renew it in time', {
-        renewDeadlineMs: this.#o.renewDeadlineMs,
-      });
-      this.#o.onStoppedLeading();
+      this.#stepDown();
     }
+  }
+
+  /** (Re)arms the timer that ends leadership at lastRenew + renewDeadline. */
+  #armDeadline(): void {
+    const clock = this.#o.clock;
+    if (this.#deadline) clock.clearTimeout(this.#deadline);
+    const at = this.#lastRenew + this.#o.renewDeadlineMs;
+    this.#deadline = clock.setTimeout(
+      () => {
+        if (this.#leading && clock.now() >= this.#lastRenew + this.#o.renewDeadlineMs) this.#stepDown();
+      },
+      Math.max(0, at - clock.now()),
+    );
+  }
+
+  #stepDown(): void {
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.#o.log.warn('Lost leader Lease: could not renew it in time', {
+      renewDeadlineMs: this.#o.renewDeadlineMs,
+    });
+    this.#o.onStoppedLeading();
   }
 
   /** One attempt; true when this replica holds the Lease afterwards. */

@@ -7,8 +7,9 @@
  *   run again right after (so no change is missed).
  * - A failed key comes back after an exponential per-key backoff, reset by a success.
  * - A reconcile may ask to run again after a delay (`requeueAfterMs`).
- * - Keys added with {@link WorkQueue.addUrgent} run first, and hold other keys back while they
- *   run (new Tasks get their Jobs before any status bookkeeping).
+ * - Keys added with {@link WorkQueue.addUrgent} are taken first (new Tasks get their Jobs
+ *   before status bookkeeping), but at most `workers − reserve` of them run at once while plain
+ *   keys wait, and a running urgent key never holds plain keys back: no lane starves the other.
  * - Time comes from an injectable {@link Clock}.
  *
  * @packageDocumentation
@@ -48,6 +49,8 @@ interface Delayed {
 /** The queue. Create, {@link WorkQueue.start} with a handler, add keys. */
 export class WorkQueue {
   readonly #workers: number;
+  /** Workers kept for plain keys while urgent ones wait: an eighth, at least one (none with one worker). */
+  readonly #reserve: number;
   readonly #baseBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #clock: Clock;
@@ -74,6 +77,7 @@ export class WorkQueue {
 
   constructor(opts: WorkQueueOptions = {}) {
     this.#workers = Math.max(1, opts.workers ?? 4);
+    this.#reserve = this.#workers === 1 ? 0 : Math.max(1, Math.floor(this.#workers / 8));
     this.#baseBackoffMs = opts.baseBackoffMs ?? 100;
     this.#maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
     this.#clock = opts.clock ?? systemClock;
@@ -216,10 +220,12 @@ export class WorkQueue {
       return;
     }
     while (this.#processing.size < this.#workers && this.depth > 0) {
-      const urgent = this.#urgent.size > 0;
-      // Urgent work holds back the rest until it is done, so that the API server's capacity
-      // goes to it first (in a burst: every new Task's Job before any bookkeeping).
-      if (!urgent && this.#urgentRunning > 0) break;
+      // Urgent keys are taken first, but never hold the rest back while they run (one slow
+      // urgent reconcile used to stall every status, finalizer and delete with the other
+      // workers idle), and leave a reserve of workers to waiting plain keys.
+      const urgentRoom = this.#urgentRunning < this.#workers - this.#reserve || this.#ready.size === 0;
+      const urgent = this.#urgent.size > 0 && urgentRoom;
+      if (!urgent && this.#ready.size === 0) break;
       const from = urgent ? this.#urgent : this.#ready;
       const key = from.values().next().value as string;
       from.delete(key);

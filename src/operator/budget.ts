@@ -325,6 +325,7 @@ export function admit(
   labels: Readonly<Record<string, string>> | undefined,
   budgets: readonly TaskBudget[],
   stateOf: (budget: TaskBudget) => BudgetState,
+  reservedFor?: (budget: TaskBudget, selector: Selector) => { costUSD: string; tasks: number },
 ): Admission {
   const covered: string[] = [];
   let nextChangeAt: number | undefined;
@@ -336,6 +337,19 @@ export function admit(
     if (!matches(state.selector, labels)) continue;
     if (state.exhausted)
       return { admitted: false, budget: name, reason: state.exhausted, retryAt: state.period.end };
+    // Running Tasks hold what they may still cost, so a burst cannot all start under the limit.
+    const reserved = reservedFor?.(b, state.selector);
+    if (reserved && reserved.tasks > 0) {
+      const withReserved = exhaustion(b, addUsage(state.used, { costUSD: reserved.costUSD }));
+      if (withReserved) {
+        return {
+          admitted: false,
+          budget: name,
+          reason: `${withReserved} (${formatQuantity(state.used.costUSD)} USD used + ${reserved.costUSD} USD reserved by ${reserved.tasks} running Task${reserved.tasks === 1 ? '' : 's'})`,
+          retryAt: state.period.end,
+        };
+      }
+    }
     covered.push(name);
     nextChangeAt = nextChangeAt === undefined ? state.period.end : Math.min(nextChangeAt, state.period.end);
   }

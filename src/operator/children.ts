@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { Annotations } from '../api/group.ts';
 import { AGENT_CONTAINER_NAME, type KubeObject, type ObjectMeta, TaskPhase } from '../api/index.ts';
 import type { ApiObject } from '../kube/client.ts';
 
@@ -62,6 +63,9 @@ const trimMeta = (m: ObjectMeta): ObjectMeta => {
     resourceVersion: m.resourceVersion,
   };
   if (m.labels) out.labels = m.labels;
+  // The only annotation kept: the label snapshot a Job carries for budget accounting.
+  const snapshot = m.annotations?.[Annotations.TaskBudgetLabels];
+  if (snapshot !== undefined) out.annotations = { [Annotations.TaskBudgetLabels]: snapshot };
   if (m.creationTimestamp) out.creationTimestamp = m.creationTimestamp;
   if (m.deletionTimestamp) out.deletionTimestamp = m.deletionTimestamp;
   if (m.ownerReferences) {

@@ -35,26 +35,31 @@ export type DependencyGate =
  * names (`[a, b, a]`), or undefined. Missing Tasks end a path; they cannot close a cycle.
  */
 export function findCycle(start: Task, lookup: TaskLookup): string[] | undefined {
+  // Depth-first with an explicit stack, not recursion: a chain of 10,000 Tasks must not
+  // exhaust the call stack (issue 9, #4). Same visiting order as the recursive walk.
   const startName = start.metadata.name ?? '';
   const visited = new Set<string>();
   const path: string[] = [startName];
-  const walk = (task: Task): boolean => {
-    for (const dep of task.spec?.dependsOn ?? []) {
-      if (dep === startName) {
-        path.push(dep);
-        return true;
-      }
-      if (visited.has(dep)) continue;
-      visited.add(dep);
-      const next = lookup(dep);
-      if (!next) continue;
-      path.push(dep);
-      if (walk(next)) return true;
-      path.pop();
+  const frames: Array<{ deps: readonly string[]; next: number }> = [
+    { deps: start.spec?.dependsOn ?? [], next: 0 },
+  ];
+  while (frames.length) {
+    const frame = frames[frames.length - 1] as { deps: readonly string[]; next: number };
+    if (frame.next >= frame.deps.length) {
+      frames.pop();
+      if (frames.length) path.pop();
+      continue;
     }
-    return false;
-  };
-  return walk(start) ? path : undefined;
+    const dep = frame.deps[frame.next++] as string;
+    if (dep === startName) return [...path, dep];
+    if (visited.has(dep)) continue;
+    visited.add(dep);
+    const next = lookup(dep);
+    if (!next) continue;
+    path.push(dep);
+    frames.push({ deps: next.spec?.dependsOn ?? [], next: 0 });
+  }
+  return undefined;
 }
 
 /** Whether `from` depends on a Task named `target`, directly or through other Tasks. */

@@ -15,6 +15,8 @@ import { hostname } from 'node:os';
 import {
   type AgentConfig,
   type AgentType,
+  KELOS_CONFIG_NAME,
+  type KelosConfig,
   Labels,
   MANAGED_BY,
   type Task,
@@ -33,6 +35,7 @@ import type { Connection } from '../kube/kubeconfig.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { WorkQueue } from '../kube/queue.ts';
+import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -75,6 +78,8 @@ export interface OperatorOptions {
   readonly metricsAddr?: string;
   /** Listen address of `/healthz` and `/readyz` (`:8081`); empty or `0` turns it off. */
   readonly healthAddr?: string;
+  /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`. */
+  readonly metricsToken?: string;
   /**
    * Tasks reconciled at the same time. Default {@link DEFAULT_WORKERS}: a reconcile mostly
    * waits for the API server, so concurrency, not CPU, bounds how fast a burst is admitted.
@@ -127,6 +132,8 @@ export class Operator {
   readonly queues: Readonly<Record<string, WorkQueue>>;
   readonly elector: LeaderElector | undefined;
   readonly events: EventRecorder;
+  /** The KelosConfig objects (the operator uses the one named `kelos`). */
+  readonly configs: Informer<KelosConfig>;
   readonly #log: Logger;
   readonly #servers: EndpointServer[] = [];
   #synced = false;
@@ -140,7 +147,9 @@ export class Operator {
     elector: LeaderElector | undefined,
     events: EventRecorder,
     log: Logger,
+    configs: Informer<KelosConfig>,
   ) {
+    this.configs = configs;
     this.client = client;
     this.caches = caches;
     this.metrics = metrics;
@@ -156,9 +165,14 @@ export class Operator {
     const log = opts.log ?? silentLogger;
     const workers = opts.workers ?? DEFAULT_WORKERS;
     // Every watch holds a connection; leave room for every worker plus the other controllers.
+    let leading = !opts.leaderElection;
     const client = new HttpKubeClient(opts.connection, {
       maxSockets: workers + 32,
       fieldManager: FIELD_MANAGER,
+      // Pausing the queues stops new reconciles; this stops the ones already running from
+      // writing once the Lease is lost. The elector's own Lease writes pass.
+      writeFence: (_verb, type) =>
+        leading || type.kind === 'Lease' ? undefined : 'this replica does not hold the leader Lease',
     });
     if (opts.requestObserver) client.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
@@ -190,8 +204,19 @@ export class Operator {
       }),
     };
     addTaskIndexes(caches);
+    // Cluster-scoped, so watched across namespaces even when the operator watches one.
+    const configs = new Informer<KelosConfig>({ client, type: Resources.KelosConfig, clock, log });
+    const overrides = opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {};
+    let resolved: { version: string | undefined; config: AdminConfig } | undefined;
+    const admin = (): AdminConfig => {
+      const obj = configs.get(undefined, KELOS_CONFIG_NAME);
+      const version = obj?.metadata.resourceVersion;
+      if (!resolved || resolved.version !== version) {
+        resolved = { version, config: resolveAdminConfig(obj, overrides) };
+      }
+      return resolved.config;
+    };
 
-    let leading = !opts.leaderElection;
     const queues: Record<string, WorkQueue> = {};
     const metrics = new OperatorMetrics(
       {
@@ -208,6 +233,10 @@ export class Operator {
       },
       { processMetrics: opts.processMetrics ?? true },
     );
+    client.observeFaults((fault, err) => {
+      metrics.faults.inc({ source: 'watch' });
+      log.warn('Refused a malformed API response', { fault, error: err });
+    });
     client.observe((verb, type, status, ms, detail) => {
       metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
@@ -243,6 +272,7 @@ export class Operator {
       metrics,
       logFallback: opts.logFallback ?? true,
       ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
+      admin,
     });
     const budgets = new TaskBudgetReconciler({
       client,
@@ -335,15 +365,13 @@ export class Operator {
           },
         })
       : undefined;
-    operator = new Operator(client, caches, metrics, queues, elector, events, log);
+    operator = new Operator(client, caches, metrics, queues, elector, events, log, configs);
 
     const checks: ReadinessCheck[] = [
       {
         name: 'informers-synced',
         check: () => {
-          const pending = Object.values(caches)
-            .filter((i) => !i.hasSynced)
-            .map((i) => i.kind);
+          const pending = [...Object.values(caches), configs].filter((i) => !i.hasSynced).map((i) => i.kind);
           return pending.length ? `waiting for ${pending.join(', ')}` : undefined;
         },
       },
@@ -356,18 +384,29 @@ export class Operator {
     }
     const metricsAddr = opts.metricsAddr ?? '';
     const healthAddr = opts.healthAddr ?? '';
+    const onError = (source: 'client' | 'handler', err: unknown) => {
+      metrics.faults.inc({ source: `http_${source}` });
+      if (source === 'handler') log.error('Endpoint handler failed', { error: err });
+      else log.debug('Refused an HTTP request', { error: err });
+    };
+    const guarded = { onError, ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) };
     if (metricsAddr && metricsAddr === healthAddr) {
-      const s = await serveEndpoints(metricsAddr, { metrics: metrics.registry, health: { checks } });
+      const s = await serveEndpoints(metricsAddr, {
+        ...guarded,
+        metrics: metrics.registry,
+        health: { checks },
+      });
       if (s) operator.#servers.push(s);
     } else {
-      const m = await serveEndpoints(metricsAddr, { metrics: metrics.registry });
-      const h = await serveEndpoints(healthAddr, { health: { checks } });
+      const m = await serveEndpoints(metricsAddr, { ...guarded, metrics: metrics.registry });
+      const h = await serveEndpoints(healthAddr, { onError, health: { checks } });
       for (const s of [m, h]) if (s) operator.#servers.push(s);
     }
 
     for (const i of Object.values(caches)) i.start();
+    configs.start();
     elector?.start();
-    await Promise.all(Object.values(caches).map((i) => i.waitForSync()));
+    await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
     operator.#synced = true;
     log.info('Caches synced', {
       tasks: caches.tasks.size,
@@ -422,7 +461,7 @@ export class Operator {
     await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
     await this.events.flush();
     await this.elector?.stop();
-    await Promise.all(Object.values(this.caches).map((i) => i.stop()));
+    await Promise.all([...Object.values(this.caches), this.configs].map((i) => i.stop()));
     await Promise.all(this.#servers.map((s) => s.close()));
     this.client.close();
     this.#log.info('Operator stopped');

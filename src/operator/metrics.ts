@@ -19,8 +19,41 @@ export interface MetricSources {
   leading(): boolean;
 }
 
+/** Label value of every value past a {@link BoundedLabel}'s limit. */
+export const OTHER_LABEL = '_other';
+
+/**
+ * A label whose values come from users (model names, TaskSpawner names): the first `limit`
+ * distinct values (cut to 63 characters) are kept, later ones count as {@link OTHER_LABEL}.
+ * Without a bound, a tenant creating spawners or naming models at will grows the registry, and
+ * every scrape, without limit.
+ */
+export class BoundedLabel {
+  readonly #seen = new Set<string>();
+  readonly #limit: number;
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+  /** The value to put in the label. */
+  of(value: string): string {
+    const v = value.slice(0, 63);
+    if (this.#seen.has(v)) return v;
+    if (this.#seen.size >= this.#limit) return OTHER_LABEL;
+    this.#seen.add(v);
+    return v;
+  }
+}
+
+/** Distinct models, and spawners, a token or cost series is kept for. */
+export const MAX_MODEL_LABELS = 64;
+export const MAX_SPAWNER_LABELS = 256;
+
 /** The operator's metrics. */
 export class OperatorMetrics {
+  /** Bounds the `model` label of the token and cost counters. */
+  readonly models = new BoundedLabel(MAX_MODEL_LABELS);
+  /** Bounds the `spawner` label of the token and cost counters. */
+  readonly spawners = new BoundedLabel(MAX_SPAWNER_LABELS);
   readonly registry = new Registry();
   readonly reconciles: Counter<'controller' | 'result'>;
   readonly reconcileErrors: Counter<'controller'>;
@@ -31,6 +64,7 @@ export class OperatorMetrics {
   readonly inputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly outputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly costUSD: Counter<'namespace' | 'spawner' | 'model'>;
+  readonly faults: Counter<'source'>;
   readonly spawnerDiscoveries: Counter<'namespace' | 'spawner' | 'result'>;
   readonly spawnerItems: Counter<'namespace' | 'spawner'>;
   readonly spawnerTasksCreated: Counter<'namespace' | 'spawner'>;
@@ -93,6 +127,12 @@ export class OperatorMetrics {
       name: 'kelos_task_cost_usd_total',
       help: 'Cost in US dollars reported by finished Tasks, by namespace, TaskSpawner and model.',
       labelNames: ['namespace', 'spawner', 'model'],
+      registers,
+    });
+    this.faults = new Counter({
+      name: 'kelos_operator_faults_total',
+      help: 'Errors the operator caught and survived, by source (http_client, http_handler, watch, unhandledRejection, uncaughtException).',
+      labelNames: ['source'],
       registers,
     });
     this.spawnerDiscoveries = new Counter({

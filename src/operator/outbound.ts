@@ -49,6 +49,11 @@ export interface OutboundOptions {
   readonly resolve?: (host: string) => Promise<readonly string[]>;
   /** The fetch underneath. @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * Origins the cluster admin named explicitly (`--github-api-url`): allowed over `http:` and
+   * whatever they resolve to; hosts and redirects elsewhere are still checked.
+   */
+  readonly trustedOrigins?: readonly string[];
 }
 
 /** Per-call options on top of `RequestInit`. */
@@ -119,8 +124,18 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
   const doFetch = options.fetch ?? globalThis.fetch;
   const maxRedirects = options.maxRedirects ?? 5;
 
+  const trusted = new Set(
+    (options.trustedOrigins ?? []).flatMap((o) => {
+      try {
+        return [new URL(o).origin];
+      } catch {
+        return [];
+      }
+    }),
+  );
   const check = async (url: URL, insecure: boolean): Promise<void> => {
     const where = url.toString();
+    if (trusted.has(url.origin) && (url.protocol === 'https:' || url.protocol === 'http:')) return;
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (options.allowInsecure || insecure))) {
       throw new OutboundRefusedError(where, `scheme ${url.protocol} is not allowed`);
     }
@@ -168,3 +183,55 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
     }
   };
 }
+
+/**
+ * What the operator may fetch on a tenant's behalf, from the admin's KelosConfig
+ * (`spec.outbound`) and the flags; see `admin-config.ts`.
+ */
+export interface OutboundPolicy {
+  /** Host names allowed: exact (`api.github.com`) or a subdomain wildcard (`*.example.com`). */
+  readonly allowedHosts: readonly string[];
+  /** Let allowed hosts resolve to private, loopback or link-local addresses. */
+  readonly allowPrivateNetworks: boolean;
+  /** Origins the admin named explicitly (`--github-api-url`); see {@link OutboundOptions.trustedOrigins}. */
+  readonly trustedOrigins: readonly string[];
+  /** Deadline of each call, redirects included. */
+  readonly timeoutMs: number;
+}
+
+/** Hosts allowed when the KelosConfig names none. */
+export const DEFAULT_ALLOWED_HOSTS: readonly string[] = ['api.github.com', 'github.com'];
+
+/** The policy when no KelosConfig exists and no flag is set. */
+export const DEFAULT_OUTBOUND_POLICY: OutboundPolicy = {
+  allowedHosts: DEFAULT_ALLOWED_HOSTS,
+  allowPrivateNetworks: false,
+  trustedOrigins: [],
+  timeoutMs: 10_000,
+};
+
+/** The guarded-fetch options of a policy. */
+export const outboundOptions = (
+  policy: OutboundPolicy,
+  extra: Partial<OutboundOptions> = {},
+): OutboundOptions => ({
+  allowedHosts: policy.allowedHosts,
+  allowPrivate: policy.allowPrivateNetworks,
+  trustedOrigins: policy.trustedOrigins,
+  timeoutMs: policy.timeoutMs,
+  ...extra,
+});
+
+/** One guarded call under `policy` (the policy's shape of {@link createOutboundFetch}). */
+export const guardedFetch = (
+  url: string | URL,
+  init: OutboundInit | undefined,
+  policy: OutboundPolicy,
+  extra: Partial<OutboundOptions> = {},
+): Promise<Response> => createOutboundFetch(outboundOptions(policy, extra))(url, init);
+
+/** A `fetch`-shaped function bound to a policy read per call, so a KelosConfig change applies. */
+export const guardedFetcher =
+  (policy: () => OutboundPolicy, extra: Partial<OutboundOptions> = {}): typeof globalThis.fetch =>
+  (input, init) =>
+    guardedFetch(input instanceof Request ? input.url : input, init, policy(), extra);

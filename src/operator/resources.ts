@@ -10,7 +10,7 @@ import { CoreResources, type ResourceType } from '../kube/client.ts';
 const kelos = (kind: string): ResourceType => {
   const def = KINDS.find((k) => k.kind === kind);
   if (!def) throw new Error(`kind ${kind} is not in src/api KINDS`);
-  return { group: GROUP, version: VERSION, plural: def.plural, kind, namespaced: true };
+  return { group: GROUP, version: VERSION, plural: def.plural, kind, namespaced: def.namespaced !== false };
 };
 
 /** Every resource type the operator touches. */
@@ -22,6 +22,7 @@ export const Resources = {
   TaskSpawner: kelos('TaskSpawner'),
   TaskBudget: kelos('TaskBudget'),
   TaskRecord: kelos('TaskRecord'),
+  KelosConfig: kelos('KelosConfig'),
 } as const satisfies Record<string, ResourceType>;
 
 /** The Kelos `apiVersion`, for owner references. */

@@ -9,8 +9,12 @@
  *
  * - Error rules bind with `validationActions: [Deny]`, warning rules with `[Warn]` (kubectl
  *   prints the warning; the object is admitted). Info rules are not compiled.
- * - An object that opts out of a rule with `policy.kelos.dev/ignore` and gives a
- *   `policy.kelos.dev/ignore-reason` is not matched, as offline.
+ * - In the cluster, an object's own opt-out annotation is not enough: the Task author sets it.
+ *   An object that opts out of a rule with `policy.kelos.dev/ignore` and gives a
+ *   `policy.kelos.dev/ignore-reason` is exempt only in namespaces the cluster admin granted
+ *   (KelosConfig `spec.admission`: `exemptNamespaces`, `exemptNamespaceSelector` over namespace
+ *   labels), rendered into each policy's match conditions. Without a grant no opt-out is
+ *   honoured. `kelos check` offline keeps honouring opt-outs: there a reviewer sees them.
  * - On UPDATE a policy only runs when `spec` changed, so the operator can still update metadata
  *   (finalizers, labels) of objects created before the policy existed.
  *
@@ -18,6 +22,7 @@
  */
 import { stringify } from 'yaml';
 import { Annotations, API_VERSION, GROUP, Labels, VERSION } from '../api/group.ts';
+import type { AdmissionExemptions } from '../api/kelos-config.ts';
 import type { PolicyConfig } from './config.ts';
 import type { AdmissionCheck, PolicyRule } from './rule.ts';
 
@@ -46,12 +51,53 @@ export const admissionPolicyFile = (ruleId: string): string => `${ruleId.replace
 
 const celString = (s: string): string => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
-/** The match condition that honours a reasoned opt-out, as the offline engine does. */
-const notOptedOut = (ruleId: string): string => {
+/** CEL list literal of strings. */
+const celList = (items: readonly string[]): string => `[${items.map(celString).join(', ')}]`;
+
+/** A label selector over the request's namespace labels, as CEL (`namespaceObject`). */
+const namespaceSelectorCel = (
+  selector: NonNullable<AdmissionExemptions['exemptNamespaceSelector']>,
+): string => {
+  const labels = 'namespaceObject.metadata.labels';
+  const has = (k: string) => `(has(${labels}) && ${celString(k)} in ${labels})`;
+  const terms: string[] = [];
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    terms.push(`(${has(k)} && ${labels}[${celString(k)}] == ${celString(v)})`);
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const values = celList(e.values ?? []);
+    if (e.operator === 'In') terms.push(`(${has(e.key)} && ${labels}[${celString(e.key)}] in ${values})`);
+    else if (e.operator === 'NotIn')
+      terms.push(`!(${has(e.key)} && ${labels}[${celString(e.key)}] in ${values})`);
+    else if (e.operator === 'Exists') terms.push(has(e.key));
+    else if (e.operator === 'DoesNotExist') terms.push(`!${has(e.key)}`);
+    else terms.push('false');
+  }
+  // An empty selector selects every namespace, as in Kubernetes.
+  return terms.length ? `(namespaceObject != null && ${terms.join(' && ')})` : 'true';
+};
+
+/** Where the admin granted opt-outs, as CEL; undefined when nowhere. */
+export const exemptionCel = (exemptions: AdmissionExemptions | undefined): string | undefined => {
+  const parts: string[] = [];
+  if (exemptions?.exemptNamespaces?.length)
+    parts.push(`request.namespace in ${celList(exemptions.exemptNamespaces)}`);
+  if (exemptions?.exemptNamespaceSelector)
+    parts.push(namespaceSelectorCel(exemptions.exemptNamespaceSelector));
+  return parts.length ? parts.join(' || ') : undefined;
+};
+
+/**
+ * The match condition that honours a reasoned opt-out, as the offline engine does, but only
+ * where the admin granted exemptions; undefined (no opt-out at all) without a grant.
+ */
+const notOptedOut = (ruleId: string, exemptions: AdmissionExemptions | undefined): string | undefined => {
+  const granted = exemptionCel(exemptions);
+  if (!granted) return undefined;
   const a = 'object.metadata.annotations';
   const ignore = celString(Annotations.PolicyIgnore);
   const reason = celString(Annotations.PolicyIgnoreReason);
-  return `!(has(${a}) && ${ignore} in ${a} && ${reason} in ${a} && ${a}[${reason}].trim() != '' && ${a}[${ignore}].split(',').exists(id, id.trim() == ${celString(ruleId)}))`;
+  return `!((${granted}) && has(${a}) && ${ignore} in ${a} && ${reason} in ${a} && ${a}[${reason}].trim() != '' && ${a}[${ignore}].split(',').exists(id, id.trim() == ${celString(ruleId)}))`;
 };
 
 /** The manifests compiled from one rule. */
@@ -66,6 +112,7 @@ function compileCheck(
   rule: PolicyRule,
   check: AdmissionCheck,
   action: 'Deny' | 'Warn',
+  exemptions: AdmissionExemptions | undefined,
 ): Record<string, unknown>[] {
   const plural = PLURALS[check.kind];
   if (!plural)
@@ -97,7 +144,9 @@ function compileCheck(
           name: 'spec-changed',
           expression: "request.operation == 'CREATE' || object.spec != oldObject.spec",
         },
-        { name: 'not-opted-out', expression: notOptedOut(rule.id) },
+        ...[notOptedOut(rule.id, exemptions)]
+          .filter((e) => e !== undefined)
+          .map((expression) => ({ name: 'not-opted-out', expression })),
       ],
       ...(check.variables && check.variables.length > 0
         ? { variables: check.variables.map((v) => ({ name: v.name, expression: v.expression })) }
@@ -121,9 +170,14 @@ function compileCheck(
 
 /**
  * Compiles every enabled rule that has an admission form, with the config's thresholds and
- * severity overrides.
+ * severity overrides, honouring opt-outs only where `exemptions` (the admin's KelosConfig
+ * `spec.admission`) grant them.
  */
-export function compileAdmissionPolicies(rules: readonly PolicyRule[], config: PolicyConfig): CompiledRule[] {
+export function compileAdmissionPolicies(
+  rules: readonly PolicyRule[],
+  config: PolicyConfig,
+  exemptions?: AdmissionExemptions,
+): CompiledRule[] {
   const out: CompiledRule[] = [];
   for (const rule of rules) {
     const settings = config.rules[rule.id];
@@ -135,7 +189,9 @@ export function compileAdmissionPolicies(rules: readonly PolicyRule[], config: P
     out.push({
       ruleId: rule.id,
       file: admissionPolicyFile(rule.id),
-      objects: checks.flatMap((c) => compileCheck(rule, c, severity === 'error' ? 'Deny' : 'Warn')),
+      objects: checks.flatMap((c) =>
+        compileCheck(rule, c, severity === 'error' ? 'Deny' : 'Warn', exemptions),
+      ),
     });
   }
   return out;

@@ -7,9 +7,11 @@
  *
  * @packageDocumentation
  */
+
 import { type ObjectOptions, type Static, type TProperties, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
+import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
 
@@ -62,7 +64,7 @@ export interface PolicyConfig {
    * Worst-case cost of one running agent, in USD per hour, per agent type and model. The key
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
-  readonly rates: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly rates: ModelRates;
   /**
    * How `kelos synth` treats policy errors: `enforce` fails synth (nothing is written);
    * `report` lists them as warnings. `kelos check` always enforces.
@@ -98,20 +100,8 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   },
   botIdentities: [],
   externalSecrets: [],
-  rates: {
-    'claude-code': {
-      default: 6,
-      'claude-opus-4-1': 15,
-      'claude-opus-4-5': 10,
-      opus: 15,
-      'claude-haiku-4-5': 2,
-      haiku: 2,
-    },
-    codex: { default: 4 },
-    gemini: { default: 3 },
-    opencode: { default: 4 },
-    cursor: { default: 4 },
-  },
+  // One price list, shared with the operator's run-time estimates (src/api/rates.ts).
+  rates: DEFAULT_MODEL_RATES,
   synth: 'enforce',
 };
 

@@ -19,6 +19,7 @@ import {
 } from '../contract/pod.ts';
 import { ownerRepo, repoHost } from './checks.ts';
 import { credentialEnvName } from './credentials.ts';
+import { literal } from './expansion.ts';
 import { bytes, type Plan, secretEnv } from './plan.ts';
 import type { Problems } from './problems.ts';
 import { resolveCredentials, resolveEffort, resolveModel } from './resolve.ts';
@@ -118,6 +119,8 @@ export const agentEnv = (p: Plan, configData: Record<string, string>, problems: 
   env.push({ name: Env.TerminationMessagePath, value: p.terminationPath });
   env.push(...p.mcp.env);
 
+  // Kelos' own values are literals; the user's podOverrides.env keeps Kubernetes' `$(VAR)`.
+  for (const [i, e] of env.entries()) if (e.value !== undefined) env[i] = { ...e, value: literal(e.value) };
   const builtIn = new Set<string>([...env.map((e) => e.name), ...ALWAYS_RESERVED_ENV]);
   (p.overrides.env ?? []).forEach((e, i) => {
     if (builtIn.has(e.name)) {

@@ -18,6 +18,7 @@ import {
   Volumes,
   WORKSPACE_MOUNT_PATH,
 } from '../contract/pod.ts';
+import { literal } from './expansion.ts';
 import { AGENT_BASE_IMAGE_NAME, DEFAULT_GIT_IMAGE, defaultAgentImage } from './input.ts';
 import type { Plan } from './plan.ts';
 import { INIT_CONTAINER_SECURITY_CONTEXT, withPullPolicy } from './pod-defaults.ts';
@@ -60,9 +61,11 @@ export const initContainers = (p: Plan): Container[] => {
         name,
         image,
         // $0 names the step in the script's error messages; values arrive as arguments.
-        command: ['sh', '-c', script, name],
-        ...(args.length > 0 ? { args } : {}),
-        env: [{ name: 'HOME', value: '/tmp' }, ...env],
+        command: ['sh', '-c', literal(script), name],
+        ...(args.length > 0 ? { args: args.map(literal) } : {}),
+        env: [{ name: 'HOME', value: '/tmp' }, ...env].map((e) =>
+          e.value === undefined ? e : { ...e, value: literal(e.value) },
+        ),
         volumeMounts: [...mounts, { ...MOUNTS.tmp }],
         securityContext: { ...INIT_CONTAINER_SECURITY_CONTEXT },
       },

@@ -69,12 +69,21 @@ export const agentSecurityContext = (overrides: PodOverrides): SecurityContext =
   ...overrides.containerSecurityContext,
 });
 
+/**
+ * A user's extra container with the hardened container defaults under its own settings: an
+ * extra container that says nothing runs as hardened as the agent.
+ */
+const hardened = (c: Container): Container => ({
+  ...c,
+  securityContext: { ...DEFAULT_CONTAINER_SECURITY_CONTEXT, ...c.securityContext },
+});
+
 /** The hardened Pod spec with podOverrides merged in; built-in containers and volumes first. */
 export const podSpec = (
   overrides: PodOverrides,
   built: { readonly agent: Container; readonly init: Container[]; readonly volumes: Volume[] },
 ): PodSpec => {
-  const extraInit = overrides.extraInitContainers ?? [];
+  const extraInit = (overrides.extraInitContainers ?? []).map(hardened);
   const { init, volumes } = built;
   return {
     restartPolicy: 'Never',
@@ -85,7 +94,7 @@ export const podSpec = (
       : { automountServiceAccountToken: false }),
     securityContext: { ...DEFAULT_POD_SECURITY_CONTEXT, ...overrides.podSecurityContext },
     ...(init.length > 0 || extraInit.length > 0 ? { initContainers: [...init, ...extraInit] } : {}),
-    containers: [built.agent, ...(overrides.extraContainers ?? [])],
+    containers: [built.agent, ...(overrides.extraContainers ?? []).map(hardened)],
     ...(volumes.length > 0 ? { volumes } : {}),
     ...(overrides.nodeSelector ? { nodeSelector: { ...overrides.nodeSelector } } : {}),
     ...(overrides.tolerations ? { tolerations: overrides.tolerations } : {}),

@@ -12,6 +12,7 @@
  *
  * @packageDocumentation
  */
+
 import type { AgentType } from '../api/group.ts';
 import { AGENT_CONTAINER_NAME } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
@@ -24,6 +25,7 @@ import {
   Volumes,
 } from '../contract/pod.ts';
 import { agentEnv } from './agent-env.ts';
+import { literal } from './expansion.ts';
 import { initContainers, MOUNTS } from './init-containers.ts';
 import { configMapName, defaultAgentImage, type RenderInput, type RenderResult } from './input.ts';
 import { bytes, plan } from './plan.ts';
@@ -129,7 +131,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
         options.agentImages?.[p.agentType as AgentType] ??
         defaultAgentImage(p.agentType, options),
       command: [...(p.customImage ? CUSTOM_COMMAND : BUNDLED_COMMAND)],
-      args: [p.prompt],
+      args: [literal(p.prompt)],
       ...(p.ws ? { workingDir: REPO_DIR } : {}),
       env,
       ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),

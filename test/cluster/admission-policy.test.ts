@@ -1,29 +1,14 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
-import { BUILTIN_RULES } from '../../policies/index.ts';
+import { stringify } from 'yaml';
+import { BUILTIN_RULE_IDS, BUILTIN_RULES } from '../../policies/index.ts';
+import { compileAdmissionPolicies } from '../../src/policy/admission.ts';
 import { DEFAULT_POLICY_CONFIG } from '../../src/policy/config.ts';
 import { runPolicies } from '../../src/policy/engine.ts';
+import { loadPolicyConfig } from '../../src/policy/load-config.ts';
 import { documentFromObject } from '../../src/validate/load.ts';
 import { freshNamespace, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-
-const POLICIES = join(import.meta.dirname, '../../dist/policies');
-
-/** The compiled policies and bindings of dist/policies, as objects. */
-async function distPolicies(): Promise<Record<string, unknown>[]> {
-  const files = (await readdir(POLICIES))
-    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-    .sort();
-  const out: Record<string, unknown>[] = [];
-  for (const file of files) {
-    for (const doc of parseAllDocuments(await readFile(join(POLICIES, file), 'utf8'))) {
-      out.push(doc.toJS() as Record<string, unknown>);
-    }
-  }
-  return out;
-}
 
 const task = (name: string, worker: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'kelos.dev/v1alpha2',
@@ -58,26 +43,47 @@ const create = async (namespace: string, object: object): Promise<string> =>
 
 describe('ValidatingAdmissionPolicies compiled from the policies', () => {
   let namespace: string;
+  /** A namespace the admin's KelosConfig grants opt-outs in (spec.admission.exemptNamespaces). */
+  let granted: string;
   let names: string[] = [];
 
   beforeAll(async () => {
     await installCrds();
     namespace = await freshNamespace('vap');
-    // The bindings of dist/policies are cluster-wide; other test files share this control
-    // plane, so scope them to this test's namespace.
-    const objects = (await distPolicies()).map((o) =>
-      o['kind'] === 'ValidatingAdmissionPolicyBinding'
-        ? {
-            ...o,
-            spec: {
-              ...(o['spec'] as object),
-              matchResources: {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+    granted = await freshNamespace('vap-granted');
+    // dist/policies grants no opt-out; compile the same rules and config with one grant, as
+    // `kelos check --emit-admission-policies --admin-config` does (a unit test holds dist/
+    // to the compiler's output without a grant).
+    const config = await loadPolicyConfig(join(import.meta.dirname, '../..'), BUILTIN_RULE_IDS);
+    // The selector grants nothing here; it is there so the API server type-checks its CEL too.
+    const compiled = compileAdmissionPolicies(BUILTIN_RULES, config, {
+      exemptNamespaces: [granted],
+      exemptNamespaceSelector: {
+        matchLabels: { 'kelos.test/exempt': 'never' },
+        matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['prod'] }],
+      },
+    });
+    // The bindings are cluster-wide; other test files share this control plane, so scope them
+    // to this test's namespaces.
+    const objects = compiled
+      .flatMap((c) => c.objects)
+      .map((o) =>
+        o['kind'] === 'ValidatingAdmissionPolicyBinding'
+          ? {
+              ...o,
+              spec: {
+                ...(o['spec'] as object),
+                matchResources: {
+                  namespaceSelector: {
+                    matchExpressions: [
+                      { key: 'kubernetes.io/metadata.name', operator: 'In', values: [namespace, granted] },
+                    ],
+                  },
+                },
               },
-            },
-          }
-        : o,
-    );
+            }
+          : o,
+      );
     names = [...new Set(objects.map((o) => (o['metadata'] as { name: string }).name))];
     await kubectl(['apply', '--server-side', '--field-manager=kelos-tests', '-f', '-'], {
       input: objects.map((o) => stringify(o)).join('---\n'),
@@ -211,22 +217,22 @@ describe('ValidatingAdmissionPolicies compiled from the policies', () => {
     expect(stdout.trim()).toBe('task.kelos.dev/no-ttl');
   });
 
-  it('honours a reasoned opt-out and ignores one without a reason, as kelos check does', async () => {
+  it('honours a reasoned opt-out only in a namespace the admin granted, and never one without a reason', async () => {
     const optedOut = (name: string, annotations: Record<string, string>) => ({
       ...task(name, { podOverrides: { activeDeadlineSeconds: 86_400 } }),
       metadata: { name, annotations },
     });
-    expect(
-      await create(
-        namespace,
-        optedOut('long-on-purpose', {
-          'policy.kelos.dev/ignore': 'hygiene/ttl-seconds-after-finished, budget/active-deadline',
-          'policy.kelos.dev/ignore-reason': 'nightly fuzzing needs a day',
-        }),
-      ),
-    ).toBe('');
+    const reasoned = {
+      'policy.kelos.dev/ignore': 'hygiene/ttl-seconds-after-finished, budget/active-deadline',
+      'policy.kelos.dev/ignore-reason': 'nightly fuzzing needs a day',
+    };
+    expect(await create(granted, optedOut('long-on-purpose', reasoned))).toBe('');
+    // The Task author's own annotation is not enough where the admin granted nothing.
+    await expect(create(namespace, optedOut('long-on-purpose', reasoned))).rejects.toThrow(
+      'denied request: activeDeadlineSeconds is 86400, over the ceiling of 14400',
+    );
     await expect(
-      create(namespace, optedOut('long-no-reason', { 'policy.kelos.dev/ignore': 'budget/active-deadline' })),
+      create(granted, optedOut('long-no-reason', { 'policy.kelos.dev/ignore': 'budget/active-deadline' })),
     ).rejects.toThrow('denied request: activeDeadlineSeconds is 86400, over the ceiling of 14400');
   });
 });

@@ -94,7 +94,7 @@ describe('operator: Task lifecycle', () => {
       type: 'claude-code',
       phase: 'Succeeded',
       usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
-      ttlSecondsAfterCompletion: 2592000,
+      ttlSecondsAfterCompletion: 3024000,
     });
     await waitFor('events of happy', async () => (await events('happy')).includes('TaskSucceeded'));
     expect(await events('happy')).toEqual(['JobCreated', 'TaskRunning', 'TaskSucceeded']);
@@ -110,8 +110,13 @@ describe('operator: Task lifecycle', () => {
       'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
     );
     expect(failed.status?.completionTime).toBeTruthy();
-    // No usage reported → no TaskRecord.
-    expect(await c.get(Resources.TaskRecord, ns, failed.metadata.uid ?? '')).toBeUndefined();
+    // No usage reported → an estimated TaskRecord (issue 9, #5), once the operator wrote it.
+    await waitFor('the estimated TaskRecord', async () =>
+      Boolean(await c.get(Resources.TaskRecord, ns, failed.metadata.uid ?? '')),
+    );
+    expect(await c.get(Resources.TaskRecord, ns, failed.metadata.uid ?? '')).toMatchObject({
+      spec: { phase: 'Failed', estimated: true },
+    });
   });
 
   it('waits for a missing Workspace and AgentConfig, naming them, and starts once they exist', async () => {

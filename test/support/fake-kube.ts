@@ -165,6 +165,9 @@ export class FakeKube implements KubeClient {
       .map((s) => wire(s.obj as T));
   }
 
+  /** Size of every pod log served, in bytes. */
+  readonly logBytesServed: number[] = [];
+
   /** Sets the log `getText` returns for a container of a Pod. */
   setPodLog(namespace: string, pod: string, container: string, text: string): void {
     this.#logs.set(`${namespace}/${pod}/${container}`, text);
@@ -412,8 +415,14 @@ export class FakeKube implements KubeClient {
     }
     if (!this.peek(CoreResources.Pod, namespace, name))
       throw this.#notFound(CoreResources.Pod, name, 'GET', path);
-    const container = new URLSearchParams(m[3] ?? '').get('container') ?? '';
-    return this.#logs.get(`${namespace}/${name}/${container}`) ?? '';
+    const query = new URLSearchParams(m[3] ?? '');
+    const container = query.get('container') ?? '';
+    const text = this.#logs.get(`${namespace}/${name}/${container}`) ?? '';
+    // As the API server does: at most limitBytes bytes of the log.
+    const limit = Number(query.get('limitBytes') ?? Number.POSITIVE_INFINITY);
+    const served = Buffer.byteLength(text) > limit ? Buffer.from(text).subarray(0, limit).toString() : text;
+    this.logBytesServed.push(Buffer.byteLength(served));
+    return served;
   }
 
   // ---- requests ---------------------------------------------------------------------------------

@@ -34,7 +34,12 @@ import {
 } from '../../src/operator/children.ts';
 import { OWNED_SELECTOR } from '../../src/operator/main.ts';
 import type { OutboundFetch } from '../../src/operator/outbound.ts';
-import { addTaskIndexes, type TaskCaches, TaskReconciler } from '../../src/operator/reconcilers/task.ts';
+import {
+  addTaskIndexes,
+  type TaskCaches,
+  TaskReconciler,
+  type TaskReconcilerOptions,
+} from '../../src/operator/reconcilers/task.ts';
 import { TaskSpawnerReconciler } from '../../src/operator/reconcilers/task-spawner.ts';
 import { REPORTING_CONTROLLER, Resources } from '../../src/operator/resources.ts';
 import { taskRuntime } from '../../src/operator/runtime.ts';
@@ -91,6 +96,8 @@ export interface TaskOperator {
 export interface TaskOperatorOptions {
   /** Also run the TaskSpawner reconciler, reaching GitHub and Jira with this fetch. */
   readonly spawners?: { readonly fetch: OutboundFetch; readonly githubApiUrl?: string };
+  /** Replaces Task reconciler options (e.g. the admin configuration). */
+  readonly reconciler?: Partial<TaskReconcilerOptions>;
 }
 
 /** Starts informers, reconciler and queue over a new {@link FakeKube}; resolves once caches synced. */
@@ -126,6 +133,7 @@ export async function startTaskOperator(opts: TaskOperatorOptions = {}): Promise
     log,
     // As the operator wires it: one GitHub API URL for Task tokens and spawners.
     ...(opts.spawners?.githubApiUrl ? { githubApiUrl: opts.spawners.githubApiUrl } : {}),
+    ...opts.reconciler,
   });
   const queue = new WorkQueue({ workers: 4, clock });
   reconciler.register(queue);

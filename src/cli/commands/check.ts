@@ -15,6 +15,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
+import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import {
   ADMISSION_POLICY_DIR,
@@ -35,6 +36,7 @@ import {
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
+import { loadManifestPaths } from '../../validate/load.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 
@@ -45,6 +47,29 @@ interface CheckFlags {
   readonly strict?: boolean;
   readonly listRules?: boolean;
   readonly emitAdmissionPolicies?: string | true;
+  readonly adminConfig?: string;
+}
+
+/**
+ * The admission exemptions of the KelosConfig in `file` (the cluster admin's), for the
+ * compiled policies; none without a file. A file without a valid KelosConfig is a usage error.
+ */
+async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<AdmissionExemptions | undefined> {
+  if (!file) return undefined;
+  const input = await loadManifestPaths([file], io.readStdin, io.cwd);
+  // Imported here: a plain `kelos check` (pre-commit) does not pay for the validator.
+  const { validateDocuments } = await import('../../validate/index.ts');
+  const configs = input.documents.filter((d) => d.object['kind'] === 'KelosConfig');
+  const problems = [...input.diagnostics, ...validateDocuments(configs)].filter(
+    (d) => d.severity === 'error',
+  );
+  if (problems.length || configs.length !== 1) {
+    const why =
+      problems.map((d) => `${d.path}: ${d.message}`).join('; ') ||
+      `found ${configs.length} KelosConfig objects`;
+    throw new UsageError(`--admin-config ${file}: expected one valid KelosConfig (${why})`);
+  }
+  return ((configs[0]?.object['spec'] ?? {}) as KelosConfigSpec).admission;
 }
 
 /**
@@ -98,6 +123,10 @@ export const checkCommand: CommandFactory = (io, done) =>
       '--emit-admission-policies [dir]',
       `compile the CEL-expressible rules into ValidatingAdmissionPolicies and bindings in dir (default ${ADMISSION_POLICY_DIR})`,
     )
+    .option(
+      '--admin-config <file>',
+      "with --emit-admission-policies: the cluster's KelosConfig, whose spec.admission grants where opt-out annotations are honoured (default: nowhere)",
+    )
     .action(async (paths: string[], flags: CheckFlags) => {
       if (flags.listRules) {
         listRules(io);
@@ -111,7 +140,8 @@ export const checkCommand: CommandFactory = (io, done) =>
           io.cwd,
           flags.emitAdmissionPolicies === true ? ADMISSION_POLICY_DIR : flags.emitAdmissionPolicies,
         );
-        const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, config));
+        const exemptions = await exemptionsFrom(io, flags.adminConfig);
+        const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, config, exemptions));
         await mkdir(dir, { recursive: true });
         for (const [name, text] of files) await writeFile(join(dir, name), text);
         io.stdout(`wrote ${files.size} files to ${dir}\n`);

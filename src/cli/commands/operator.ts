@@ -12,6 +12,7 @@ import { parseDuration } from '../../kube/duration.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
+import { installProcessGuards } from '../../operator/process-guard.ts';
 import { DEFAULT_IMAGE_TAG } from '../../render/input.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
@@ -45,6 +46,7 @@ interface OperatorFlags {
   leaseNamespace?: string;
   metricsAddr: string;
   healthAddr: string;
+  metricsTokenFile?: string;
   workers: string;
   resync: string;
   logLevel: string;
@@ -78,7 +80,17 @@ export const operatorCommand: CommandFactory = (io, done) => {
     )
     .option('--lease-name <name>', 'name of the leader election Lease', 'kelos-operator-leader')
     .option('--lease-namespace <ns>', 'namespace of the Lease (default: the Pod namespace, or default)')
-    .option('--metrics-addr <addr>', 'listen address of /metrics; 0 turns it off', ':8080')
+    // /metrics shows cost by namespace, spawner and model: loopback unless the install opens it.
+    .option(
+      '--metrics-addr <addr>',
+      'listen address of /metrics (loopback by default; use :8080 with --metrics-token-file to let Prometheus scrape); 0 turns it off',
+      '127.0.0.1:8080',
+    )
+    .option(
+      '--metrics-token-file <path>',
+      'file holding a bearer token that /metrics requires (Authorization: Bearer <token>)',
+    )
+    // The kubelet probes the Pod IP, so health must listen beyond loopback; it reveals nothing.
     .option('--health-addr <addr>', 'listen address of /healthz and /readyz; 0 turns it off', ':8081')
     .option(
       '--workers <n>',
@@ -117,6 +129,18 @@ export const operatorCommand: CommandFactory = (io, done) => {
       io.env,
     );
     const log = createLogger({ write: io.stderr, level: flags.logLevel as LogLevel });
+    let metricsToken: string | undefined;
+    if (flags.metricsTokenFile) {
+      metricsToken = readFileSync(flags.metricsTokenFile, 'utf8').trim();
+      if (!metricsToken) throw new UsageError(`--metrics-token-file ${flags.metricsTokenFile} is empty`);
+    }
+    // Installed before start so a fault during start-up is counted too; see process-guard.ts.
+    let operatorRef: Operator | undefined;
+    const faultsBeforeStart: string[] = [];
+    const removeGuards = installProcessGuards(log, (fault) => {
+      if (operatorRef) operatorRef.metrics.faults.inc({ source: fault });
+      else faultsBeforeStart.push(fault);
+    });
 
     const operator = await Operator.start({
       connection,
@@ -131,6 +155,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
         : {}),
       metricsAddr: flags.metricsAddr,
       healthAddr: flags.healthAddr,
+      ...(metricsToken ? { metricsToken } : {}),
       workers,
       resyncMs,
       agentImages,
@@ -139,6 +164,8 @@ export const operatorCommand: CommandFactory = (io, done) => {
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       log,
     });
+    operatorRef = operator;
+    for (const source of faultsBeforeStart) operator.metrics.faults.inc({ source });
     log.info('Operator running', {
       namespace: flags.namespace ?? '(all)',
       endpoints: operator.addresses,
@@ -150,6 +177,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     });
     log.info('Shutting down', { signal });
     await operator.stop();
+    removeGuards();
     done(ExitCode.Ok);
   });
 };

@@ -1,6 +1,6 @@
 /**
  * The TaskRecord reconciler: deletes a record `spec.ttlSecondsAfterCompletion` seconds after
- * its `completionTime` (30 days for the records the operator writes). Records are otherwise
+ * its `completionTime` (35 days for the records the operator writes). Records are otherwise
  * immutable and have no owner, so they outlive the Task they describe.
  *
  * @packageDocumentation

@@ -30,13 +30,14 @@
  */
 import { FINALIZER, isTerminalPhase, type KubeObject, type Task } from '../../api/index.ts';
 import { ApiError, isConflict, isNotFound } from '../../kube/client.ts';
+import { rfc3339 } from '../../kube/clock.ts';
 import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import { trimJob } from '../children.ts';
 import { Resources } from '../resources.ts';
 import { admit } from './task/admission.ts';
 import { PendingTasks, type TaskContext } from './task/context.ts';
-import { afterFinish } from './task/finish.ts';
+import { afterFinish, ensureRecord } from './task/finish.ts';
 import { GitHubTokens } from './task/github-token.ts';
 import { isOwnedBy, nameOf, TASK_CONTROLLER, type TaskReconcilerOptions } from './task/options.ts';
 import { SpawnerSlots } from './task/spawner-gate.ts';
@@ -159,6 +160,12 @@ export class TaskReconciler {
       list.step('Being deleted; our finalizer is not on it');
       return undefined;
     }
+    // A Task deleted while it ran is charged too (an estimate, as it reported nothing), so
+    // deleting a Task is no way around a budget; a finished one gets the record it is due.
+    const ended = isTerminalPhase(task.status?.phase)
+      ? undefined
+      : ({ phase: 'Failed', completionTime: rfc3339(this.#o.clock.now()) } as const);
+    await ensureRecord(this.#o, task, this.#o.caches.jobs.get(namespace, name), list, ended);
     const job = await this.#o.client.get<KubeObject>(Resources.Job, namespace, name);
     if (job && isOwnedBy(job, task) && !job.metadata.deletionTimestamp) {
       await this.#o.client.delete(Resources.Job, namespace, name, {

@@ -316,6 +316,7 @@ describe('synth', { timeout: 60_000 }, () => {
     const result = await synthesize({ root: p.root });
     expect(result.files.map((f) => f.path)).toStrictEqual([
       'out/crds/kelos.dev_agentconfigs.yaml',
+      'out/crds/kelos.dev_kelosconfigs.yaml',
       'out/crds/kelos.dev_taskbudgets.yaml',
       'out/crds/kelos.dev_taskrecords.yaml',
       'out/crds/kelos.dev_tasks.yaml',

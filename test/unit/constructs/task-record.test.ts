@@ -12,7 +12,7 @@ const spec = {
 };
 
 describe('TaskRecord', () => {
-  test('renders its spec; the TTL defaults to 30 days as the operator sets it', () => {
+  test('renders its spec; the TTL defaults to 35 days as the operator sets it', () => {
     const c = chart();
     const record = new TaskRecord(c, 'r', { metadata: { name: '0b1c', labels: { team: 'a' } }, ...spec });
     expect(synth(c)).toStrictEqual([

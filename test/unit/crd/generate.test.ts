@@ -32,7 +32,7 @@ const rootSchema = (kind: (typeof KINDS)[number]) =>
   generateCrd(kind).spec.versions[0]!.schema.openAPIV3Schema as Node;
 
 describe('generateCrds', () => {
-  test('emits one namespaced CRD per served kind, in a stable order', () => {
+  test('emits one CRD per served kind, in a stable order; only KelosConfig is cluster-scoped', () => {
     expect(generateCrds().map((c) => c.metadata.name)).toStrictEqual([
       'tasks.kelos.dev',
       'workspaces.kelos.dev',
@@ -40,8 +40,13 @@ describe('generateCrds', () => {
       'taskspawners.kelos.dev',
       'taskbudgets.kelos.dev',
       'taskrecords.kelos.dev',
+      'kelosconfigs.kelos.dev',
     ]);
-    expect(new Set(generateCrds().map((c) => c.spec.scope))).toStrictEqual(new Set(['Namespaced']));
+    expect(
+      generateCrds()
+        .filter((c) => c.spec.scope === 'Cluster')
+        .map((c) => c.spec.names.kind),
+    ).toStrictEqual(['KelosConfig']);
   });
 
   test('serves and stores kelos.dev/v1alpha2 only', () => {

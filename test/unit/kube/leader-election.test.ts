@@ -8,12 +8,17 @@ class LeaseStore {
   lease: Lease | undefined;
   rv = 0;
   failing = false;
+  /** When set, every request hangs until released (a frozen connection). */
+  hang: Promise<void> | undefined;
+  /** Versions sent with each patch, in order. */
+  readonly patchVersions: Array<string | undefined> = [];
 
   asClient(): KubeClient {
     return this as unknown as KubeClient;
   }
 
   async get(): Promise<Lease | undefined> {
+    if (this.hang) await this.hang;
     if (this.failing) throw new ApiError(0, 'NetworkError', 'connection refused');
     return this.lease && structuredClone(this.lease);
   }
@@ -32,6 +37,7 @@ class LeaseStore {
     patch: { spec: Lease['spec'] },
     opts: PatchOptions = {},
   ) {
+    this.patchVersions.push(opts.resourceVersion);
     if (this.failing) throw new ApiError(0, 'NetworkError', 'connection refused');
     if (!this.lease) throw new ApiError(404, 'NotFound', 'not found');
     if (opts.resourceVersion && opts.resourceVersion !== this.lease.metadata.resourceVersion) {
@@ -168,5 +174,48 @@ describe('LeaderElector', () => {
     expect(b.isLeader).toBe(true);
     expect(log).toEqual(['a started', 'a stopped', 'b started']);
     await b.stop();
+  });
+
+  it('stops leading at the renew deadline even while a renew request hangs', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(1_000_000);
+    const log: string[] = [];
+    const e = elector(store, clock, 'a', log);
+    e.start();
+    await run(clock, 1000);
+    expect(e.isLeader).toBe(true);
+    let release = () => {};
+    store.hang = new Promise<void>((r) => {
+      release = r;
+    });
+    // The renew never returns; the deadline (10 s after the last renew) ends leadership anyway,
+    // before the Lease (15 s) could expire for a standby.
+    await run(clock, 11_000);
+    expect(e.isLeader).toBe(false);
+    expect(log).toEqual(['a started', 'a stopped']);
+    store.hang = undefined;
+    release();
+    await e.stop();
+  });
+
+  it('releases the Lease on stop at the version it read, and never one a standby took', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(1_000_000);
+    const e = elector(store, clock, 'a', []);
+    e.start();
+    await run(clock, 1000);
+    const version = store.lease?.metadata.resourceVersion;
+    await e.stop();
+    expect(store.patchVersions.at(-1)).toBe(version);
+    expect(store.lease?.spec?.holderIdentity).toBeUndefined();
+
+    // A replica that believes it leads while the Lease already names another does not clear it.
+    const store2 = new LeaseStore();
+    const e2 = elector(store2, clock, 'a', []);
+    e2.start();
+    await run(clock, 1000);
+    store2.renewAs('b');
+    await e2.stop();
+    expect(store2.lease?.spec?.holderIdentity).toBe('b');
   });
 });

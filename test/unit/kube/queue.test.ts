@@ -188,24 +188,37 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['new-1', 'new-2', 'new-3', 'status-a', 'status-b']);
   });
 
-  it('holds other keys back while urgent ones run, so urgent work gets the API server first', async () => {
+  it('does not hold other keys back while an urgent key runs (a slow urgent reconcile stalled everything)', async () => {
     const q = new WorkQueue({ workers: 4, clock: new FakeClock() });
     const { calls, handler } = controlledHandler();
     q.start(handler);
     q.addUrgent('new-1');
     q.add('status-a');
+    q.add('delete-b');
     await flush();
-    // A worker is free, but status-a waits for new-1.
-    expect(calls.map((c) => c.key)).toEqual(['new-1']);
-    q.addUrgent('new-2');
+    // new-1 never finishes here; the free workers still take the plain keys.
+    expect(calls.map((c) => c.key)).toEqual(['new-1', 'status-a', 'delete-b']);
+  });
+
+  it('takes urgent keys first but leaves a reserve of workers to waiting plain keys', async () => {
+    const q = new WorkQueue({ workers: 4, clock: new FakeClock() });
+    const { calls, handler } = controlledHandler();
+    q.start(handler);
+    q.pause();
+    for (let i = 1; i <= 6; i++) q.addUrgent(`new-${i}`);
+    q.add('status-a');
+    q.add('status-b');
+    q.resume();
     await flush();
-    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2']);
+    // 4 workers, a reserve of 1: three urgent keys and one plain key.
+    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2', 'new-3', 'status-a']);
+    calls[3]?.finish();
+    await flush();
+    // The reserved worker is free and a plain key waits: it goes to the plain lane again.
+    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2', 'new-3', 'status-a', 'status-b']);
     calls[0]?.finish();
     await flush();
-    expect(calls).toHaveLength(2);
-    calls[1]?.finish();
-    await flush();
-    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2', 'status-a']);
+    expect(calls[5]?.key).toBe('new-4');
   });
 
   it('does not start keys while paused, and runs what accumulated after resume', async () => {

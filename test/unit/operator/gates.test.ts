@@ -40,7 +40,10 @@ const task = (name: string, o: Opts = {}): Task => ({
   status: { ...(o.phase ? { phase: o.phase } : {}), ...(o.jobName ? { jobName: o.jobName } : {}) },
 });
 
-const lookupOf = (tasks: Task[]) => (name: string) => tasks.find((t) => t.metadata.name === name);
+const lookupOf = (tasks: Task[]) => {
+  const byName = new Map(tasks.map((t) => [t.metadata.name, t]));
+  return (name: string) => byName.get(name);
+};
 
 describe('checkDependencies', () => {
   it('has nothing to check without dependsOn', () => {
@@ -105,6 +108,28 @@ describe('checkDependencies', () => {
 
   it('detects a Task depending on itself', () => {
     expect(findCycle(task('a', { deps: ['a'] }), lookupOf([]))).toEqual(['a', 'a']);
+  });
+
+  it('walks a 10,000-long chain without exhausting the stack (issue 9, #4)', () => {
+    const n = 10_000;
+    const tasks = Array.from({ length: n }, (_, i) => task(`t${i}`, { deps: [`t${(i + 1) % n}`] }));
+    const cycle = findCycle(tasks[0]!, lookupOf(tasks));
+    expect(cycle?.length).toBe(n + 1);
+    expect(cycle?.slice(0, 3)).toEqual(['t0', 't1', 't2']);
+    expect(cycle?.at(-1)).toBe('t0');
+    const chain = tasks.slice(0, n - 1).concat(task(`t${n - 1}`));
+    expect(findCycle(chain[0]!, lookupOf(chain))).toBeUndefined();
+  });
+
+  it('backtracks out of a branch without a cycle and finds the one in the next', () => {
+    const tasks = [
+      task('a', { deps: ['b', 'c'] }),
+      task('b', { deps: ['d'] }),
+      task('d'),
+      task('c', { deps: ['e'] }),
+      task('e', { deps: ['a'] }),
+    ];
+    expect(findCycle(tasks[0]!, lookupOf(tasks))).toEqual(['a', 'c', 'e', 'a']);
   });
 
   it('does not call a diamond a cycle', () => {

@@ -138,12 +138,12 @@ describe('Task reconciler over the fake API server', () => {
         startTime: '2026-03-02T09:00:10Z',
         completionTime: '2026-03-02T09:01:10Z',
         usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
-        ttlSecondsAfterCompletion: 2592000,
+        ttlSecondsAfterCompletion: 3024000,
       },
     });
   });
 
-  it('fails a Task whose Job failed with the Job’s reason, and writes no TaskRecord without usage', async () => {
+  it('fails a Task whose Job failed with the Job’s reason, and charges it an estimate as it reported no usage', async () => {
     const created = await op.create('Task', newTask('sad'));
     const pod = await op.startPod('sad');
     await op.podStatus(pod, terminated('2026-03-02T09:00:00Z', 3));
@@ -171,7 +171,10 @@ describe('Task reconciler over the fake API server', () => {
     expect(op.events('sad').at(-1)).toBe(
       'TaskFailed: Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
     );
-    expect(op.kube.peek(Resources.TaskRecord, NS, created.metadata.uid ?? '')).toBeUndefined();
+    // Issue 9, #5: 30 s of claude-code at the default 6 USD/h, marked as an estimate.
+    expect(op.kube.peek(Resources.TaskRecord, NS, created.metadata.uid ?? '')).toMatchObject({
+      spec: { phase: 'Failed', usage: { costUSD: '0.05' }, estimated: true },
+    });
   });
 
   it.each([

@@ -89,16 +89,26 @@ describe('admission policies', () => {
     );
   });
 
-  test('policies honour reasoned opt-outs and run on UPDATE only when the spec changed', () => {
+  test('without an admin grant no opt-out annotation is honoured; policies run on UPDATE only when the spec changed', () => {
     const [policy] = compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG)[0]!.objects;
     expect((policy!['spec'] as { matchConditions: unknown }).matchConditions).toStrictEqual([
       { name: 'spec-changed', expression: "request.operation == 'CREATE' || object.spec != oldObject.spec" },
-      {
-        name: 'not-opted-out',
-        expression:
-          "!(has(object.metadata.annotations) && 'policy.kelos.dev/ignore' in object.metadata.annotations && 'policy.kelos.dev/ignore-reason' in object.metadata.annotations && object.metadata.annotations['policy.kelos.dev/ignore-reason'].trim() != '' && object.metadata.annotations['policy.kelos.dev/ignore'].split(',').exists(id, id.trim() == 'budget/spawner-max-concurrency'))",
-      },
     ]);
+  });
+
+  test('honours reasoned opt-outs only in the namespaces the admin granted', () => {
+    const [policy] = compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG, {
+      exemptNamespaces: ['kelos-system'],
+      exemptNamespaceSelector: {
+        matchLabels: { 'policy.kelos.dev/exempt': 'true' },
+        matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['prod'] }],
+      },
+    })[0]!.objects;
+    expect((policy!['spec'] as { matchConditions: unknown[] }).matchConditions[1]).toStrictEqual({
+      name: 'not-opted-out',
+      expression:
+        "!((request.namespace in ['kelos-system'] || (namespaceObject != null && ((has(namespaceObject.metadata.labels) && 'policy.kelos.dev/exempt' in namespaceObject.metadata.labels) && namespaceObject.metadata.labels['policy.kelos.dev/exempt'] == 'true') && !((has(namespaceObject.metadata.labels) && 'tier' in namespaceObject.metadata.labels) && namespaceObject.metadata.labels['tier'] in ['prod']))) && has(object.metadata.annotations) && 'policy.kelos.dev/ignore' in object.metadata.annotations && 'policy.kelos.dev/ignore-reason' in object.metadata.annotations && object.metadata.annotations['policy.kelos.dev/ignore-reason'].trim() != '' && object.metadata.annotations['policy.kelos.dev/ignore'].split(',').exists(id, id.trim() == 'budget/spawner-max-concurrency'))",
+    });
   });
 
   test('the kustomization lists every policy file, and every file parses as YAML', () => {

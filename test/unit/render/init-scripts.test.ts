@@ -3,6 +3,7 @@
  * env), as local processes against real git repositories in a temporary directory. Only
  * the paths in the env are pointed at the temporary directory.
  */
+
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { K8sType } from '../../../src/api/k8s/index.ts';
+import { expandK8sVars } from '../contract/pod-runner.ts';
 import { makeAgentConfig, makeWorkspace, renderOk, withWorker } from './fixtures.ts';
 
 type Container = K8sType<'Container'>;
@@ -83,13 +85,17 @@ const run = (c: Container, dir: string, extraEnv: Record<string, string> = {}) =
     KELOS_REPO: remoteUrl,
     TMPDIR: join(dir, 'home'),
   };
+  // As the kubelet does: env values, command and args go through `$(VAR)` expansion.
   for (const e of c.env ?? []) {
     if (e.name === 'HOME') continue;
-    env[e.name] = redirect[e.name] ?? e.value ?? '';
+    env[e.name] = redirect[e.name] ?? expandK8sVars(e.value ?? '', env);
   }
   Object.assign(env, extraEnv);
-  const [cmd, ...rest] = c.command!;
-  return spawnSync(cmd!, [...rest, ...(c.args ?? [])], { env, encoding: 'utf8' });
+  const [cmd, ...rest] = c.command!.map((a) => expandK8sVars(a, env));
+  return spawnSync(cmd!, [...rest, ...(c.args ?? []).map((a) => expandK8sVars(a, env))], {
+    env,
+    encoding: 'utf8',
+  });
 };
 
 const freshDir = (name: string): string => {

@@ -8,6 +8,7 @@ import {
   repoHost,
   workspaceFilePathProblem,
 } from '../../../src/render/task-job.ts';
+import { expandK8sVars } from '../contract/pod-runner.ts';
 import { makeAgentConfig, makeTask, makeWorkspace, render, renderOk, withWorker } from './fixtures.ts';
 
 const wsTask = (spec: Parameters<typeof withWorker>[1] = {}, worker: Parameters<typeof withWorker>[0] = {}) =>
@@ -907,7 +908,8 @@ describe('renderTaskJob: MCP servers', () => {
         makeAgentConfig('b', {}),
       ],
     });
-    expect(JSON.parse(r.env('KELOS_MCP_SERVERS')!.value!).mcpServers.github.env).toEqual({
+    // As the process sees it, after the kubelet's `$(VAR)` / `$$` expansion.
+    expect(JSON.parse(expandK8sVars(r.env('KELOS_MCP_SERVERS')!.value!, {})).mcpServers.github.env).toEqual({
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder syntax is the point
       GITHUB_PAT: '${KELOS_MCP_SECRET_0}',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder syntax is the point

@@ -28,6 +28,7 @@ import {
 } from '../../gates.ts';
 import { type ConditionInput, resolveCondition, setCondition } from '../../status.ts';
 import { nameOf, type TaskReconcilerOptions } from './options.ts';
+import { reservationsOf } from './reservations.ts';
 import {
   passSpawnerGate,
   SPAWNER_CAPACITY_CONDITION,
@@ -229,7 +230,12 @@ export async function checkGates(
     list.step(`Branch "${task.spec.branch}" is free`);
   }
 
-  const admission = admit(task.metadata.labels, caches.budgets.list(namespace), (b) => o.budgets.stateOf(b));
+  const admission = admit(
+    task.metadata.labels,
+    caches.budgets.list(namespace),
+    (b) => o.budgets.stateOf(b),
+    reservationsOf(o),
+  );
   if (!admission.admitted) {
     return stop(
       wait(o, task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}`, {

@@ -5,19 +5,23 @@
  *
  * @packageDocumentation
  */
-import type { KubeObject, Task } from '../../../api/index.ts';
+
+import { Annotations, type KubeObject, type Task } from '../../../api/index.ts';
 import { isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
+import type { PodSpec } from '../../../render/pod-defaults.ts';
 import { renderPrompt } from '../../../template/render-prompt.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
+import { repoCredentialProblem } from '../../repo-credentials.ts';
 import { Resources } from '../../resources.ts';
 import { resolveCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
-import { isOwnedBy, nameOf } from './options.ts';
+import { adminOf, isOwnedBy, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
 import { fail, wait } from './status.ts';
 
 /**
@@ -52,6 +56,14 @@ export async function admit(
   const gates = await checkGates(o, task, list, ctx.slots);
   if (!gates.passed) return gates.result;
   const { workspace, agentConfigs, deps } = gates;
+  const leak = workspace ? repoCredentialProblem(workspace.spec.repo) : undefined;
+  if (leak) {
+    // The message names the field, never the URL: it holds the secret.
+    return fail(o, task, list, {
+      reason: 'InvalidWorkspace',
+      message: `Workspace ${namespace}/${workspace?.metadata.name}: /spec/repo: ${leak}`,
+    });
+  }
   let conditions = gates.conditions;
 
   const token = await tokens.ensure(task, workspace, list);
@@ -97,12 +109,28 @@ export async function admit(
       message: `Cannot build the Job: ${describe(rendered.errors) || 'no Job rendered'}`,
     });
   }
+  // The floor judges the Pod that would run, whatever podOverrides asked for (issue 9, #3).
+  const floor = checkPodFloor(
+    (rendered.job as { spec?: { template?: { spec?: PodSpec } } }).spec?.template?.spec ?? { containers: [] },
+    adminOf(o).podSecurity,
+  );
+  if (floor.length) {
+    return fail(o, task, list, { reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
+  }
   const notes = rendered.warnings;
   list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
 
   for (const cm of rendered.configMaps)
     await createOwned(ctx, Resources.ConfigMap, cm as KubeObject, task, list);
-  const job = await createOwned(ctx, Resources.Job, rendered.job as KubeObject, task, list);
+  // The labels the Task is admitted with go on the Job, which the Task author cannot edit:
+  // budgets charge the Task by them (issue 9, #5; the Task's own annotation is editable).
+  const jobObject = rendered.job as KubeObject;
+  jobObject.metadata.annotations = {
+    ...jobObject.metadata.annotations,
+    [Annotations.TaskBudgetLabels]: JSON.stringify(task.metadata.labels ?? {}),
+  };
+  const job = await createOwned(ctx, Resources.Job, jobObject, task, list);
+  if (job === PREDECESSOR) return { requeueAfterMs: PREDECESSOR_REQUEUE_MS };
   if (!job) {
     return fail(o, task, list, {
       reason: 'JobConflict',
@@ -117,6 +145,9 @@ export async function admit(
   return { requeueAfterMs: ADMITTED_REQUEUE_MS };
 }
 
+/** {@link createOwned}: the name is held by a child of an earlier Task of the same name. */
+const PREDECESSOR = Symbol('predecessor');
+
 /**
  * Creates a child the render made (owned by `task`, labelled, in its namespace). An
  * existing child is fine when it is ours: a restart between create and status write must
@@ -128,7 +159,7 @@ async function createOwned(
   body: KubeObject,
   task: Task,
   list: Checklist,
-): Promise<KubeObject | undefined> {
+): Promise<KubeObject | typeof PREDECESSOR | undefined> {
   const { namespace } = nameOf(task);
   const what = `${type.kind} ${namespace}/${body.metadata.name}`;
   try {
@@ -141,6 +172,11 @@ async function createOwned(
     if (existing && isOwnedBy(existing, task)) {
       list.step(`${what} already exists and is ours`);
       return existing;
+    }
+    if (existing && type === Resources.Job && ownedByPreviousTask(existing, task)) {
+      // Left by an earlier Task of this name; tracking removes it on the next pass.
+      list.step(`${what} belongs to a previous Task of this name; waiting for it to go`);
+      return PREDECESSOR;
     }
     list.step(`${what} already exists and is not ours`);
     return undefined;

@@ -13,14 +13,23 @@ import type { ReconcileResult } from '../../../kube/queue.ts';
 import { resolveAgentType, resolveModel } from '../../../render/resolve.ts';
 import type { CachedJob } from '../../children.ts';
 import { KELOS_API_VERSION, Resources } from '../../resources.ts';
-import { isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
+import { estimatedUsage } from '../../usage-estimate.ts';
+import { adminOf, isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
 
 const hasUsage = (u: TaskUsage | undefined): u is TaskUsage =>
   u !== undefined && (u.costUSD !== undefined || u.inputTokens !== undefined || u.outputTokens !== undefined);
 
-/** The labels a TaskBudget admitted the Task with (the snapshot), else its current labels. */
-export const admittedLabels = (task: Task): Record<string, string> | undefined => {
-  const snap = task.metadata.annotations?.[Annotations.TaskBudgetLabels];
+/**
+ * The labels the Task was admitted with: the snapshot on its Job (which the operator wrote and
+ * the Task author cannot edit), else its current labels. The Task's own snapshot annotation is
+ * not trusted for accounting: anyone who may edit the Task may edit it.
+ */
+export const admittedLabels = (
+  task: Task,
+  job: CachedJob | undefined,
+): Record<string, string> | undefined => {
+  const snap =
+    job && isOwnedBy(job, task) ? job.metadata.annotations?.[Annotations.TaskBudgetLabels] : undefined;
   if (snap) {
     try {
       const parsed = JSON.parse(snap) as unknown;
@@ -30,7 +39,7 @@ export const admittedLabels = (task: Task): Record<string, string> | undefined =
         return out;
       }
     } catch {
-      // A hand-edited, unparseable snapshot: fall back to the live labels.
+      // Unparseable: fall back to the live labels.
     }
   }
   return task.metadata.labels;
@@ -51,7 +60,11 @@ export function countCompletion(o: TaskReconcilerOptions, task: Task): void {
   m.taskCompletions.inc({ namespace, type, phase: task.status?.phase ?? '' });
   const usage = task.status?.usage;
   if (!usage) return;
-  const labels = { namespace, spawner: task.metadata.labels?.[Labels.TaskSpawner] ?? '', model };
+  const labels = {
+    namespace,
+    spawner: m.spawners.of(task.metadata.labels?.[Labels.TaskSpawner] ?? ''),
+    model: m.models.of(model),
+  };
   if (usage.inputTokens) m.inputTokens.inc(labels, usage.inputTokens);
   if (usage.outputTokens) m.outputTokens.inc(labels, usage.outputTokens);
   const cost = Number(usage.costUSD);
@@ -74,17 +87,34 @@ export async function afterFinish(
     });
     list.write(`Job ${namespace}/${name} of the finished Task deleted`);
   }
-  await ensureRecord(o, task, list);
+  await ensureRecord(o, task, job, list);
   return applyTtl(o, task, list);
 }
 
-/** Creates the TaskRecord of a finished Task with usage, unless it exists or expired. */
-export async function ensureRecord(o: TaskReconcilerOptions, task: Task, list: Checklist): Promise<void> {
-  const usage = task.status?.usage;
+/**
+ * Creates the TaskRecord of a finished Task, unless it exists or expired. A Task that reported
+ * no usage is charged an estimate from its runtime and its model's rate, marked `estimated`
+ * (see usage-estimate.ts). `ended` records a Task deleted while it ran: it counts as Failed,
+ * ending now.
+ */
+export async function ensureRecord(
+  o: TaskReconcilerOptions,
+  task: Task,
+  job: CachedJob | undefined,
+  list: Checklist,
+  ended?: { phase: 'Failed'; completionTime: string },
+): Promise<void> {
   const uid = task.metadata.uid;
-  const phase = task.status?.phase;
-  const completionTime = task.status?.completionTime;
-  if (!hasUsage(usage) || !uid || !completionTime || (phase !== 'Succeeded' && phase !== 'Failed')) return;
+  const phase = ended?.phase ?? task.status?.phase;
+  const completionTime = ended?.completionTime ?? task.status?.completionTime;
+  if (!uid || !completionTime || (phase !== 'Succeeded' && phase !== 'Failed')) return;
+  const reported = task.status?.usage;
+  const usage = hasUsage(reported)
+    ? reported
+    : estimatedUsage(task, adminOf(o).rates, Date.parse(completionTime));
+  // A Task that never started ran no agent: nothing to charge.
+  if (!usage) return;
+  const estimated = !hasUsage(reported);
   const namespace = task.metadata.namespace ?? '';
   if (o.caches.records.get(namespace, uid)) return;
   // Past its own TTL the record would be deleted at once; do not bring it back.
@@ -93,7 +123,7 @@ export async function ensureRecord(o: TaskReconcilerOptions, task: Task, list: C
   const record: TaskRecord = {
     apiVersion: KELOS_API_VERSION,
     kind: 'TaskRecord',
-    metadata: { name: uid, namespace, labels: admittedLabels(task) ?? {} },
+    metadata: { name: uid, namespace, labels: admittedLabels(task, job) ?? {} },
     spec: {
       taskRef: { name: task.metadata.name ?? '', uid },
       ...(type ? { type: type as TaskRecord['spec']['type'] } : {}),
@@ -102,12 +132,15 @@ export async function ensureRecord(o: TaskReconcilerOptions, task: Task, list: C
       ...(task.status?.startTime ? { startTime: task.status.startTime } : {}),
       completionTime,
       usage,
+      ...(estimated ? { estimated: true } : {}),
       ttlSecondsAfterCompletion: DEFAULT_TASK_RECORD_TTL_SECONDS,
     },
   };
   try {
     await o.client.create(Resources.TaskRecord, record);
-    list.write(`TaskRecord ${namespace}/${uid} created`);
+    list.write(
+      `TaskRecord ${namespace}/${uid} created${estimated ? ` (estimated ${usage.costUSD} USD: no usage reported)` : ''}`,
+    );
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     list.step(`TaskRecord ${namespace}/${uid} exists`);

@@ -13,8 +13,9 @@ import type { ReconcileResult } from '../../../kube/queue.ts';
 import { taskChildLabels, taskChildMeta } from '../../../render/task-meta.ts';
 import { workspaceOf } from '../../gates.ts';
 import { appCredentialsOf, githubApiBaseUrl, mintInstallationToken } from '../../github-app.ts';
+import { guardedFetcher } from '../../outbound.ts';
 import { Resources } from '../../resources.ts';
-import { isOwnedBy, keyOf, nameOf, type TaskReconcilerOptions } from './options.ts';
+import { adminOf, isOwnedBy, keyOf, nameOf, type TaskReconcilerOptions } from './options.ts';
 
 /** A GitHub App token is minted again when less than this remains (tokens live an hour). */
 export const TOKEN_REFRESH_MARGIN_MS = 10 * 60_000;
@@ -49,8 +50,11 @@ export class GitHubTokens {
   readonly #o: TaskReconcilerOptions;
   readonly #tokens = new Map<string, { uid: string; state: TokenState | undefined; failures: number }>();
 
+  /** Every App token request goes through the outbound guard: the URL comes from the tenant. */
+  readonly #fetch: typeof globalThis.fetch;
   constructor(o: TaskReconcilerOptions) {
     this.#o = o;
+    this.#fetch = guardedFetcher(() => adminOf(o).outbound);
   }
 
   /** Forgets the Task under `key` (finished or gone). */
@@ -131,7 +135,7 @@ export class GitHubTokens {
       minted = await mintInstallationToken({
         ...creds,
         apiBaseUrl,
-        fetch: this.#o.fetch ?? globalThis.fetch,
+        fetch: this.#o.fetch ?? this.#fetch,
         now,
       });
     } catch (err) {

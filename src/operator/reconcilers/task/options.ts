@@ -19,6 +19,7 @@ import type { Informer } from '../../../kube/informer.ts';
 import type { Logger } from '../../../kube/log.ts';
 import type { RenderInput, RenderResult } from '../../../render/task-job.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import { type AdminConfig, resolveAdminConfig } from '../../admin-config.ts';
 import type { BudgetStates } from '../../budget-state.ts';
 import type { CachedJob, CachedPod } from '../../children.ts';
 import type { OperatorMetrics } from '../../metrics.ts';
@@ -64,8 +65,10 @@ export interface TaskReconcilerOptions {
   readonly logFallback?: boolean;
   /** GitHub REST API base URL for App tokens; default derived from the Workspace repo host. */
   readonly githubApiUrl?: string;
-  /** HTTP client for the GitHub API. Default the global `fetch`. */
+  /** HTTP client for the GitHub API. Default {@link guardedFetch} under `admin().outbound`. */
   readonly fetch?: typeof globalThis.fetch;
+  /** The cluster admin's configuration in force. Default: no KelosConfig, only the flags. */
+  readonly admin?: () => AdminConfig;
 }
 
 /** The queue key of an object: `namespace/name`. */
@@ -84,3 +87,19 @@ export const jobFinished = (job: CachedJob): boolean =>
   (job.status?.conditions ?? []).some(
     (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
   );
+
+/** The admin configuration in force for a reconciler: its source, else the defaults and flags. */
+export const adminOf = (o: TaskReconcilerOptions): AdminConfig =>
+  o.admin?.() ?? resolveAdminConfig(undefined, o.githubApiUrl ? { githubApiUrl: o.githubApiUrl } : {});
+
+/**
+ * Whether `obj` belongs to an earlier Task of the same name (deleted and re-created): its
+ * controller is a Task with this name and another UID. Such a child is garbage, not a conflict.
+ */
+export const ownedByPreviousTask = (obj: ApiObject, task: Task): boolean =>
+  (obj.metadata.ownerReferences ?? []).some(
+    (r) => r.controller && r.kind === 'Task' && r.name === task.metadata.name && r.uid !== task.metadata.uid,
+  );
+
+/** How soon a Task whose name is still held by its predecessor's Job looks again. */
+export const PREDECESSOR_REQUEUE_MS = 1_000;

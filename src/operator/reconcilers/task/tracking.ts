@@ -17,6 +17,7 @@ import {
   type TaskStatus,
 } from '../../../api/index.ts';
 import { parseLogOutputs, parseTerminationMessage } from '../../../contract/outputs.ts';
+import { isConflict } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import { matches } from '../../../kube/label-selector.ts';
 import type { Checklist } from '../../../kube/log.ts';
@@ -27,7 +28,14 @@ import { resolveCondition } from '../../status.ts';
 import { PASSED_GATES } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { admittedLabels, afterFinish, countCompletion } from './finish.ts';
-import { isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
+import {
+  isOwnedBy,
+  jobFinished,
+  nameOf,
+  ownedByPreviousTask,
+  PREDECESSOR_REQUEUE_MS,
+  type TaskReconcilerOptions,
+} from './options.ts';
 import { fail, phaseEvent, writeStatus } from './status.ts';
 import { TaskIndexes } from './watch.ts';
 
@@ -41,6 +49,27 @@ export async function track(
   const { o, tokens } = ctx;
   let task = admitted;
   const { namespace, name } = nameOf(task);
+  if (!isOwnedBy(job, task) && ownedByPreviousTask(job, task)) {
+    // A Task re-created while its predecessor's Job is still cached (or still being
+    // collected): remove that Job, then admit this Task (issue 9, #9). Never a conflict.
+    if (!job.metadata.deletionTimestamp) {
+      const gone = !(await o.client
+        .delete(Resources.Job, namespace, name, {
+          uid: job.metadata.uid,
+          propagationPolicy: 'Background',
+        })
+        .catch((err: unknown) => {
+          if (isConflict(err)) return false; // A different Job by now: look again.
+          throw err;
+        }));
+      list.write(
+        `Job ${namespace}/${name} of a previous Task of this name ${gone ? 'already gone' : 'deleted'}`,
+      );
+    } else {
+      list.step(`Waiting for the Job of a previous Task of this name to go`);
+    }
+    return { requeueAfterMs: PREDECESSOR_REQUEUE_MS };
+  }
   if (!isOwnedBy(job, task)) {
     return fail(o, task, list, {
       reason: 'JobConflict',
@@ -48,7 +77,7 @@ export async function track(
     });
   }
   task = await ensureFinalizer(o, task, list);
-  const stop = jobFinished(job) ? undefined : stoppingBudget(o, task);
+  const stop = jobFinished(job) ? undefined : stoppingBudget(o, task, job);
   if (stop) {
     if (!job.metadata.deletionTimestamp) {
       await o.client.delete(Resources.Job, namespace, name, {
@@ -174,7 +203,7 @@ async function capture(
   if (!pod || o.logFallback === false) return undefined;
   const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace ?? '')}/pods/${encodeURIComponent(
     pod.metadata.name ?? '',
-  )}/log?container=kelos-agent&tailLines=100`;
+  )}/log?container=kelos-agent&tailLines=100&limitBytes=${POD_LOG_LIMIT_BYTES}`;
   try {
     const parsed = parseLogOutputs(await o.client.getText(path));
     list.step(
@@ -189,12 +218,19 @@ async function capture(
   }
 }
 
+/**
+ * Most of a pod log the fallback reads: the outputs block is a few KiB, and a log of a few
+ * huge lines must not be read whole into the operator's memory (issue 9, #9).
+ */
+export const POD_LOG_LIMIT_BYTES = 256 * 1024;
+
 /** The StopRunning budget that is used up and covers this Task, if any. */
 function stoppingBudget(
   o: TaskReconcilerOptions,
   task: Task,
+  job: CachedJob,
 ): { budget: string; reason: string } | undefined {
-  const labels = admittedLabels(task);
+  const labels = admittedLabels(task, job);
   for (const b of o.caches.budgets.list(task.metadata.namespace)) {
     if (b.spec?.enforcement !== 'StopRunning') continue;
     const state = o.budgets.stateOf(b);

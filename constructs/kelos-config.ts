@@ -1,0 +1,67 @@
+/**
+ * L1 construct for KelosConfig: the cluster admin's settings (pod security floor, outbound
+ * hosts, model rates, admission exemptions). Cluster-scoped: the chart's namespace is not
+ * applied, and the object is always named `kelos`, the one the operator reads.
+ *
+ * @packageDocumentation
+ */
+import { ApiObject } from 'cdk8s';
+import type { Construct } from 'constructs';
+import { API_VERSION, KELOS_CONFIG_NAME, type KelosConfigSpec } from '../src/api/index.ts';
+import { compact } from './render.ts';
+import { throwIfViolations, Violations } from './validation.ts';
+
+/** Props of a {@link KelosConfig}: its spec plus labels and annotations. */
+export interface KelosConfigProps extends KelosConfigSpec {
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+/** Pure checks of a KelosConfig spec; JSON pointers are relative to the object. */
+export const checkKelosConfigSpec = (spec: KelosConfigSpec, v: Violations): void => {
+  const destinations = spec.networkIsolation?.extraAllowedDestinations ?? [];
+  destinations.forEach((d, i) => {
+    v.check(
+      (d.cidr === undefined) === (d.host === undefined),
+      `/spec/networkIsolation/extraAllowedDestinations/${i}`,
+      'set exactly one of cidr and host',
+    );
+  });
+  for (const [agent, models] of Object.entries(spec.rates ?? {})) {
+    for (const [model, rate] of Object.entries(models)) {
+      v.check(!(rate >= 0), `/spec/rates/${agent}/${model}`, 'must be a non-negative number of USD per hour');
+    }
+  }
+};
+
+/** The cluster's Kelos configuration. */
+export class KelosConfig extends ApiObject {
+  /** The rendered spec. */
+  readonly spec: KelosConfigSpec;
+
+  constructor(scope: Construct, id: string, props: KelosConfigProps = {}) {
+    const { labels, annotations, ...rest } = props;
+    const spec = compact<KelosConfigSpec>(rest);
+    super(scope, id, {
+      apiVersion: API_VERSION,
+      kind: 'KelosConfig',
+      metadata: {
+        name: KELOS_CONFIG_NAME,
+        ...(labels ? { labels } : {}),
+        ...(annotations ? { annotations } : {}),
+      },
+      spec,
+    });
+    this.spec = spec;
+    const v = new Violations();
+    checkKelosConfigSpec(spec, v);
+    throwIfViolations({ kind: 'KelosConfig', name: KELOS_CONFIG_NAME }, v.items);
+  }
+
+  /** Cluster-scoped: drops the namespace a chart would give every object. */
+  override toJson(): unknown {
+    const json = super.toJson() as { metadata?: Record<string, unknown> };
+    if (json.metadata) delete json.metadata['namespace'];
+    return json;
+  }
+}

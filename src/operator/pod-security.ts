@@ -1,0 +1,132 @@
+/**
+ * The pod security floor the operator enforces on every Job it creates, whatever the Task's
+ * podOverrides say. The render merges podOverrides over hardened defaults, which a Task author
+ * can override; only the cluster admin may relax this floor (KelosConfig
+ * `spec.podSecurity`). Checked on the rendered Pod spec, so it judges what would actually run
+ * (extra containers, init containers, volumes), not what the Task meant to ask for.
+ *
+ * Forbidden unless the floor allows it: privileged containers and `Unconfined` seccomp
+ * (`allowPrivileged`); UID 0 or `runAsNonRoot: false` at Pod or container level
+ * (`allowRunAsRoot`); `allowPrivilegeEscalation: true` (`allowPrivilegeEscalation`); host
+ * network, PID or IPC (`allowHostNamespaces`); hostPath volumes outside `allowedHostPaths`;
+ * added capabilities outside `allowedCapabilities`; a `serviceAccountName` outside
+ * `allowedServiceAccounts`.
+ *
+ * @packageDocumentation
+ */
+import { posix } from 'node:path';
+import type { K8sType } from '../api/k8s/index.ts';
+import type { PodSpec } from '../render/pod-defaults.ts';
+import type { ResolvedFloor } from './admin-config.ts';
+
+type Container = K8sType<'Container'>;
+
+/** One thing the floor forbids: the Pod field (a path a person can read) and why. */
+export interface FloorViolation {
+  readonly field: string;
+  readonly message: string;
+}
+
+const underPrefix = (path: string, prefixes: readonly string[]): boolean => {
+  // Normalized first, so `/var/log/../../etc` is judged as `/etc`.
+  const norm = posix.normalize(`/${path}`).replace(/\/+$/, '') || '/';
+  return prefixes.some((p) => {
+    const pre = posix.normalize(`/${p}`).replace(/\/+$/, '') || '/';
+    return pre === '/' || norm === pre || norm.startsWith(`${pre}/`);
+  });
+};
+
+/** What `spec` asks for beyond `floor`; empty when it stays within. */
+export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolation[] {
+  const out: FloorViolation[] = [];
+  const deny = (field: string, message: string) => out.push({ field, message });
+  if (!floor.allowHostNamespaces) {
+    for (const k of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
+      if ((spec as Record<string, unknown>)[k] === true)
+        deny(`spec.${k}`, 'host namespaces are not allowed (podSecurity.allowHostNamespaces)');
+    }
+  }
+  const sa = spec.serviceAccountName ?? (spec as { serviceAccount?: string }).serviceAccount;
+  if (sa && !floor.allowedServiceAccounts.includes(sa)) {
+    deny('spec.serviceAccountName', `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts`);
+  }
+  for (const [i, v] of (spec.volumes ?? []).entries()) {
+    const path = v.hostPath?.path;
+    if (path !== undefined && !underPrefix(path, floor.allowedHostPaths)) {
+      deny(
+        `spec.volumes[${v.name ?? i}].hostPath.path`,
+        `hostPath "${path}" is not under podSecurity.allowedHostPaths`,
+      );
+    }
+  }
+  const podSc = spec.securityContext ?? {};
+  if (!floor.allowRunAsRoot) {
+    if (podSc.runAsUser === 0)
+      deny('spec.securityContext.runAsUser', 'running as UID 0 is not allowed (podSecurity.allowRunAsRoot)');
+    if (podSc.runAsNonRoot === false)
+      deny(
+        'spec.securityContext.runAsNonRoot',
+        'runAsNonRoot false is not allowed (podSecurity.allowRunAsRoot)',
+      );
+  }
+  if (!floor.allowPrivileged && podSc.seccompProfile?.type === 'Unconfined') {
+    deny(
+      'spec.securityContext.seccompProfile.type',
+      'Unconfined seccomp is not allowed (podSecurity.allowPrivileged)',
+    );
+  }
+  const containers: Array<[string, Container]> = [
+    ...(spec.initContainers ?? []).map((c): [string, Container] => [`spec.initContainers[${c.name}]`, c]),
+    ...(spec.containers ?? []).map((c): [string, Container] => [`spec.containers[${c.name}]`, c]),
+  ];
+  for (const [at, c] of containers) {
+    const sc = c.securityContext ?? {};
+    if (!floor.allowPrivileged) {
+      if (sc.privileged === true)
+        deny(
+          `${at}.securityContext.privileged`,
+          'privileged containers are not allowed (podSecurity.allowPrivileged)',
+        );
+      if (sc.seccompProfile?.type === 'Unconfined') {
+        deny(
+          `${at}.securityContext.seccompProfile.type`,
+          'Unconfined seccomp is not allowed (podSecurity.allowPrivileged)',
+        );
+      }
+    }
+    if (!floor.allowRunAsRoot) {
+      if (sc.runAsUser === 0)
+        deny(
+          `${at}.securityContext.runAsUser`,
+          'running as UID 0 is not allowed (podSecurity.allowRunAsRoot)',
+        );
+      if (sc.runAsNonRoot === false)
+        deny(
+          `${at}.securityContext.runAsNonRoot`,
+          'runAsNonRoot false is not allowed (podSecurity.allowRunAsRoot)',
+        );
+    }
+    // Kubernetes defaults allowPrivilegeEscalation to true when unset, so unset counts too.
+    if (!floor.allowPrivilegeEscalation && sc.allowPrivilegeEscalation !== false) {
+      deny(
+        `${at}.securityContext.allowPrivilegeEscalation`,
+        'must be false (podSecurity.allowPrivilegeEscalation)',
+      );
+    }
+    for (const cap of sc.capabilities?.add ?? []) {
+      if (!floor.allowedCapabilities.includes(cap)) {
+        deny(
+          `${at}.securityContext.capabilities.add`,
+          `capability ${cap} is not in podSecurity.allowedCapabilities`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** One line for a Task's status: every violation with its field. */
+export const describeFloorViolations = (violations: readonly FloorViolation[]): string =>
+  `The Pod asks for more than the cluster's pod security floor (KelosConfig spec.podSecurity): ${violations
+    .map((v) => `${v.field}: ${v.message}`)
+    .join('; ')}`;

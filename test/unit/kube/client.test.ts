@@ -1,0 +1,89 @@
+/**
+ * Issue 9, findings 1 and 6: the kube client against a misbehaving API server on loopback. A
+ * malformed watch line ends the watch with an error instead of throwing out of a socket
+ * callback (which ended the process); a server that never answers fails the request at the
+ * client's deadline instead of hanging it for ever.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiError, CoreResources, HttpKubeClient } from '../../../src/kube/client.ts';
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r) ?? r(undefined));
+  server = undefined;
+});
+
+const serve = async (handler: Parameters<typeof createServer>[1]): Promise<HttpKubeClient> => {
+  server = createServer(handler);
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return new HttpKubeClient(
+    { server: `http://127.0.0.1:${port}`, tls: {}, headers: async () => ({}) },
+    { timeoutMs: 300 },
+  );
+};
+
+describe('HttpKubeClient against a hostile or hung API server', () => {
+  it('ends a watch whose stream carries a malformed line with MalformedWatchEvent', async () => {
+    const client = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+      res.write('{"type":"ADDED","object":{not json\n');
+    });
+    const seen: string[] = [];
+    const err = await client
+      .watch(CoreResources.Pod, {}, (e) => seen.push(String(e.object.metadata.name)))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(seen).toEqual(['a']);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).reason).toBe('MalformedWatchEvent');
+    client.close();
+  });
+
+  it('ends a watch whose stream carries JSON that is not an event', async () => {
+    const client = await serve((_req, res) => {
+      res.writeHead(200);
+      res.write('null\n');
+    });
+    const err = await client
+      .watch(CoreResources.Pod, {}, () => {})
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((err as ApiError).reason).toBe('MalformedWatchEvent');
+    client.close();
+  });
+
+  it('fails a request the server never answers at the deadline', async () => {
+    const client = await serve(() => {
+      // Never answers.
+    });
+    const err = await client.get(CoreResources.Pod, 'ns', 'p').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).message).toContain('no response within 300 ms');
+    client.close();
+  });
+
+  it('fails a request whose response body stalls at the deadline', async () => {
+    const client = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"kind":');
+    });
+    const err = await client.get(CoreResources.Pod, 'ns', 'p').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    client.close();
+  });
+});

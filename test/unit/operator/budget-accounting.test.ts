@@ -1,0 +1,149 @@
+/**
+ * Issue 9, finding 5: budgets never under-count. Each case runs the Task reconciler over the
+ * fake API server: a Task that reports no usage is charged an estimate, a Task deleted while it
+ * runs is charged, the label snapshot the Task author can edit is not what accounting uses,
+ * running Tasks hold a reservation, and records outlive a 31-day Monthly period.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_TASK_RECORD_TTL_SECONDS,
+  type Task,
+  type TaskBudget,
+  type TaskRecord,
+} from '../../../src/api/index.ts';
+import { periodAt } from '../../../src/operator/budget.ts';
+import { Resources } from '../../../src/operator/resources.ts';
+import { NS, newTask, startTaskOperator, type TaskOperator } from '../../support/task-operator.ts';
+
+let op: TaskOperator;
+afterEach(async () => {
+  await op?.stop();
+});
+
+const running = (at: string) => ({
+  phase: 'Running',
+  startTime: at,
+  containerStatuses: [{ name: 'kelos-agent', state: { running: { startedAt: at } } }],
+});
+
+const budget = (spec: Partial<TaskBudget['spec']>): TaskBudget => ({
+  apiVersion: 'kelos.dev/v1alpha2',
+  kind: 'TaskBudget',
+  metadata: { name: 'team-a' },
+  spec: {
+    taskSelector: { matchLabels: { team: 'a' } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    ...spec,
+  } as TaskBudget['spec'],
+});
+
+const records = (): TaskRecord[] => op.kube.objects<TaskRecord>(Resources.TaskRecord, NS);
+
+/** Creates a Task with `labels`, starts its Pod at the clock's time, and returns its uid. */
+async function startRunning(name: string, labels: Record<string, string>, spec: Partial<Task['spec']> = {}) {
+  const created = await op.create('Task', newTask(name, spec, labels));
+  const pod = await op.startPod(name);
+  await op.podStatus(pod, running(new Date(op.clock.now()).toISOString()));
+  return { uid: created.metadata.uid ?? '', pod };
+}
+
+describe('budget accounting of Tasks that report no usage', () => {
+  it('charges a Task killed at its deadline (no termination message) its runtime at the model rate', async () => {
+    op = await startTaskOperator();
+    const { uid } = await startRunning('slow', { team: 'a' });
+    op.clock.advance(30 * 60_000);
+    await op.jobStatus('slow', {
+      failed: 1,
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'DeadlineExceeded',
+          message: 'Job was active longer than specified deadline',
+        },
+      ],
+    });
+    const record = op.kube.peek<TaskRecord>(Resources.TaskRecord, NS, uid);
+    // 30 minutes of claude-code at the default 6 USD/h.
+    expect(record?.spec).toMatchObject({ phase: 'Failed', usage: { costUSD: '3' }, estimated: true });
+    expect(record?.metadata.labels).toEqual({ team: 'a' });
+  });
+
+  it('charges a Task deleted while it runs', async () => {
+    op = await startTaskOperator();
+    const { uid } = await startRunning('doomed', { team: 'a' });
+    op.clock.advance(10 * 60_000);
+    await op.kube.delete(Resources.Task, NS, 'doomed');
+    await op.settle();
+    expect(op.task('doomed')).toBeUndefined();
+    expect(op.kube.peek<TaskRecord>(Resources.TaskRecord, NS, uid)?.spec).toMatchObject({
+      phase: 'Failed',
+      usage: { costUSD: '1' },
+      estimated: true,
+    });
+  });
+
+  it('charges nothing for a Task deleted before its agent started', async () => {
+    op = await startTaskOperator();
+    await op.create('Task', newTask('never', {}, { team: 'a' }));
+    await op.kube.delete(Resources.Task, NS, 'never');
+    await op.settle();
+    expect(records()).toEqual([]);
+  });
+});
+
+describe('budget accounting the Task author cannot steer', () => {
+  it('charges by the labels on the Job, not by a Task annotation the author edited', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxCostUSD: '100' }));
+    const { uid } = await startRunning('sneaky', { team: 'a' });
+    const task = op.task('sneaky') as Task;
+    // The author rewrites the snapshot and the labels to leave the budget.
+    await op.kube.mergePatch(Resources.Task, NS, 'sneaky', {
+      metadata: { labels: { team: 'b' }, annotations: { 'kelos.dev/taskbudget-labels': '{"team":"b"}' } },
+    });
+    expect(task.metadata.name).toBe('sneaky');
+    op.clock.advance(60 * 60_000);
+    await op.jobStatus('sneaky', {
+      failed: 1,
+      conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'deadline' }],
+    });
+    expect(op.kube.peek<TaskRecord>(Resources.TaskRecord, NS, uid)?.metadata.labels).toEqual({ team: 'a' });
+  });
+
+  it('holds a reservation for running Tasks, so a second Task waits when the first may use the rest', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxCostUSD: '10' }));
+    // 1 h deadline at 6 USD/h reserves 6 USD of the 10.
+    const worker = (deadline: number) =>
+      ({
+        worker: {
+          type: 'claude-code',
+          credentials: { type: 'none' },
+          podOverrides: { activeDeadlineSeconds: deadline },
+        },
+      }) as Partial<Task['spec']>;
+    await startRunning('first', { team: 'a' }, worker(3600));
+    // 0 used + 6 reserved is under 10: the second starts, and reserves 6 more.
+    await op.create('Task', newTask('second', worker(3600), { team: 'a' }));
+    expect(op.job('second')).toBeDefined();
+    await op.create('Task', newTask('third', worker(3600), { team: 'a' }));
+    expect(op.job('third')).toBeUndefined();
+    expect(op.task('third')?.status?.message).toBe(
+      'Budget "team-a" exceeded: cost 12 USD reached maxCostUSD 10 (0 USD used + 12 USD reserved by 2 running Tasks)',
+    );
+    // Under another budget's selector nothing is reserved.
+    await op.create('Task', newTask('other', worker(3600), { team: 'b' }));
+    expect(op.job('other')).toBeDefined();
+  });
+});
+
+describe('TaskRecord lifetime', () => {
+  it('outlives the longest Monthly period, so a record from the 1st still counts on the 31st', () => {
+    for (const tz of ['UTC', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Europe/Berlin']) {
+      const january = periodAt('Monthly', tz, Date.parse('2026-01-20T12:00:00Z'));
+      // A record completed in the first minute of a 31-day month, read in its last minute.
+      expect(january.start + DEFAULT_TASK_RECORD_TTL_SECONDS * 1000, tz).toBeGreaterThan(january.end);
+    }
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Issue 9, finding 2: the operator's outbound policy (KelosConfig spec.outbound and
+ * `--github-api-url`) over the one guarded fetch. The guard's own rules (schemes, ranges,
+ * redirects, timeouts) are tested in test/unit/operator/spawner/outbound.test.ts.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveAdminConfig } from '../../../src/operator/admin-config.ts';
+import {
+  DEFAULT_OUTBOUND_POLICY,
+  guardedFetch,
+  OutboundRefusedError,
+} from '../../../src/operator/outbound.ts';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+const serve = async (handler: Parameters<typeof createServer>[1]): Promise<string> => {
+  const s = createServer(handler);
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+};
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'fetched',
+    (e: unknown) => (e instanceof OutboundRefusedError ? e.message : `other: ${String(e)}`),
+  );
+
+describe('the operator outbound policy', () => {
+  it('allows only the GitHub hosts by default, and no private address', async () => {
+    expect(DEFAULT_OUTBOUND_POLICY.allowedHosts).toEqual(['api.github.com', 'github.com']);
+    expect(
+      await refusal(guardedFetch('https://evil.example/x', undefined, DEFAULT_OUTBOUND_POLICY)),
+    ).toContain('host evil.example is not in the allowed hosts');
+    const lookalike = resolveAdminConfig(undefined).outbound;
+    expect(
+      await refusal(
+        guardedFetch('https://api.github.com/x', undefined, lookalike, { resolve: async () => ['10.0.0.7'] }),
+      ),
+    ).toContain('resolves to non-public address 10.0.0.7');
+  });
+
+  it('trusts the --github-api-url origin (http, loopback), but not where it redirects', async () => {
+    const elsewhere = await serve((_req, res) => res.end('leaked'));
+    const base = await serve((req, res) => {
+      if (req.url === '/out') {
+        res.writeHead(302, { location: `${elsewhere}/steal` });
+        return void res.end();
+      }
+      res.writeHead(201);
+      res.end('token');
+    });
+    const policy = resolveAdminConfig(undefined, { githubApiUrl: base }).outbound;
+    const res = await guardedFetch(`${base}/app/installations/1/access_tokens`, { method: 'POST' }, policy);
+    expect([res.status, await res.text()]).toEqual([201, 'token']);
+    expect(await refusal(guardedFetch(`${base}/out`, undefined, policy))).toContain(
+      'scheme http: is not allowed',
+    );
+  });
+
+  it('takes allowed hosts, private networks and the timeout from KelosConfig spec.outbound', () => {
+    const policy = resolveAdminConfig({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'KelosConfig',
+      metadata: { name: 'kelos' },
+      spec: {
+        outbound: { allowedHosts: ['ghe.corp.example'], allowPrivateNetworks: true, timeoutSeconds: 3 },
+      },
+    }).outbound;
+    expect(policy).toEqual({
+      allowedHosts: ['ghe.corp.example'],
+      allowPrivateNetworks: true,
+      trustedOrigins: [],
+      timeoutMs: 3000,
+    });
+  });
+});

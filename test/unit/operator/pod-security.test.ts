@@ -1,0 +1,158 @@
+/**
+ * Issue 9, finding 3: the operator enforces a pod security floor on the Pod it would create,
+ * whatever the Task's podOverrides say; only the admin's KelosConfig relaxes it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KelosConfig, Task } from '../../../src/api/index.ts';
+import { DEFAULT_FLOOR, resolveAdminConfig } from '../../../src/operator/admin-config.ts';
+import { checkPodFloor } from '../../../src/operator/pod-security.ts';
+import { repoCredentialProblem } from '../../../src/operator/repo-credentials.ts';
+import { newTask, startTaskOperator, type TaskOperator } from '../../support/task-operator.ts';
+
+const worker = (podOverrides: Record<string, unknown>) =>
+  ({ worker: { type: 'claude-code', credentials: { type: 'none' }, podOverrides } }) as Partial<Task['spec']>;
+
+let op: TaskOperator | undefined;
+afterEach(async () => {
+  await op?.stop();
+  op = undefined;
+});
+
+describe('pod security floor in the Task reconciler', () => {
+  it.each([
+    {
+      what: 'a privileged agent',
+      overrides: { containerSecurityContext: { privileged: true } },
+      field: 'spec.containers[kelos-agent].securityContext.privileged: privileged containers are not allowed',
+    },
+    {
+      what: 'runAsUser 0',
+      overrides: { podSecurityContext: { runAsUser: 0, runAsNonRoot: false } },
+      field: 'spec.securityContext.runAsUser: running as UID 0 is not allowed',
+    },
+    {
+      what: 'a hostPath of /',
+      overrides: { volumes: [{ name: 'host', hostPath: { path: '/' } }] },
+      field: 'spec.volumes[host].hostPath.path: hostPath "/" is not under podSecurity.allowedHostPaths',
+    },
+    {
+      what: 'an extra container that escalates',
+      overrides: {
+        extraContainers: [
+          { name: 'side', image: 'busybox', securityContext: { allowPrivilegeEscalation: true } },
+        ],
+      },
+      field: 'spec.containers[side].securityContext.allowPrivilegeEscalation: must be false',
+    },
+    {
+      what: 'an added capability',
+      overrides: { containerSecurityContext: { capabilities: { add: ['NET_ADMIN'] } } },
+      field: 'capability NET_ADMIN is not in podSecurity.allowedCapabilities',
+    },
+    {
+      what: 'a ServiceAccount the admin did not allow',
+      overrides: { serviceAccountName: 'cluster-admin-sa' },
+      field:
+        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts',
+    },
+  ])(
+    'fails a Task asking for $what with PodSecurityViolation naming the field, without a Job',
+    async ({ overrides, field }) => {
+      op = await startTaskOperator();
+      await op.create('Task', newTask('bad', worker(overrides)));
+      const status = op.task('bad')?.status;
+      expect(status?.phase).toBe('Failed');
+      expect(status?.message).toContain(field);
+      expect(op.job('bad')).toBeUndefined();
+      expect(op.events('bad').join('\n')).toContain('PodSecurityViolation');
+    },
+  );
+
+  it('runs what the admin allowed in KelosConfig spec.podSecurity', async () => {
+    const config: KelosConfig = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'KelosConfig',
+      metadata: { name: 'kelos' },
+      spec: { podSecurity: { allowedServiceAccounts: ['builder'], allowedHostPaths: ['/var/cache/tools'] } },
+    };
+    op = await startTaskOperator({ reconciler: { admin: () => resolveAdminConfig(config) } });
+    await op.create(
+      'Task',
+      newTask(
+        'ok',
+        worker({
+          serviceAccountName: 'builder',
+          volumes: [{ name: 'tools', hostPath: { path: '/var/cache/tools/node' } }],
+        }),
+      ),
+    );
+    expect(op.job('ok')).toBeDefined();
+  });
+
+  it('runs extra containers that say nothing, because the render hardens them', async () => {
+    op = await startTaskOperator();
+    await op.create(
+      'Task',
+      newTask('side', worker({ extraContainers: [{ name: 'redis', image: 'redis:7' }] })),
+    );
+    expect(op.job('side')).toBeDefined();
+  });
+});
+
+describe('checkPodFloor', () => {
+  it('judges hostPath after normalizing .. segments', () => {
+    const spec = {
+      containers: [],
+      volumes: [{ name: 'v', hostPath: { path: '/var/cache/tools/../../../etc' } }],
+    };
+    expect(checkPodFloor(spec, { ...DEFAULT_FLOOR, allowedHostPaths: ['/var/cache/tools'] })).toEqual([
+      {
+        field: 'spec.volumes[v].hostPath.path',
+        message: 'hostPath "/var/cache/tools/../../../etc" is not under podSecurity.allowedHostPaths',
+      },
+    ]);
+  });
+  it('refuses host namespaces and Unconfined seccomp', () => {
+    const spec = {
+      hostNetwork: true,
+      hostPID: true,
+      securityContext: { seccompProfile: { type: 'Unconfined' } },
+      containers: [],
+    };
+    expect(checkPodFloor(spec, DEFAULT_FLOOR).map((v) => v.field)).toEqual([
+      'spec.hostNetwork',
+      'spec.hostPID',
+      'spec.securityContext.seccompProfile.type',
+    ]);
+  });
+});
+
+describe('Workspace repo URLs with credentials (issue 9, #8)', () => {
+  it('fails the Task without a Job, and never echoes the token', async () => {
+    op = await startTaskOperator();
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'leaky' },
+      spec: { repo: 'https://x-access-token:ghp_SECRET123@github.com/org/repo.git' },
+    });
+    await op.create(
+      'Task',
+      newTask('t', {
+        worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'leaky' } },
+      } as Partial<Task['spec']>),
+    );
+    const status = op.task('t')?.status;
+    expect(status?.phase).toBe('Failed');
+    expect(status?.message).toContain('/spec/repo: the repo URL embeds credentials');
+    expect(JSON.stringify(op.task('t'))).not.toContain('ghp_SECRET123');
+    expect(op.job('t')).toBeUndefined();
+  });
+
+  it('uses the rule of the CRD and the validator', () => {
+    expect(repoCredentialProblem('https://ghp_abc@github.com/o/r.git')).toContain('embeds credentials');
+    expect(repoCredentialProblem('https://u:p@github.com/o/r.git')).toContain('embeds credentials');
+    expect(repoCredentialProblem('https://github.com/o/r.git')).toBeUndefined();
+    expect(repoCredentialProblem('git@github.com:o/r.git')).toBeUndefined();
+  });
+});
