@@ -10,6 +10,7 @@ import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from '.
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkReferences, type ReferenceOptions } from './references.ts';
 import { BLOCKING_CODES, closest, kelosObjectSchema, validateSchema } from './schema.ts';
+import { checkTemplates } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
 export * from './diagnostic.ts';
@@ -20,10 +21,12 @@ export {
   loadManifestPaths,
   type ParseResult,
   parseManifests,
+  type ScalarSource,
   type SourcePosition,
 } from './load.ts';
 export { checkReferences, findCycles, type ReferenceOptions } from './references.ts';
 export { kelosObjectSchema, strictSchema } from './schema.ts';
+export { checkTemplates, nameFromTemplate, spawnerTemplateErrors, templateFindings } from './templates.ts';
 
 /** Options of {@link validateDocuments} and {@link validateObject}. */
 export interface ValidateOptions extends ReferenceOptions {
@@ -188,5 +191,6 @@ export function validateDocuments(
     for (const finding of objectFindings(doc.object, options)) out.push(toDiagnostic(doc, finding));
   }
   out.push(...checkReferences(docs, options));
+  out.push(...checkTemplates(docs));
   return sortDiagnostics(out);
 }
