@@ -17,6 +17,7 @@ import { CelMessages, Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import type { ITask } from './task.ts';
+import { checkTemplates } from './templates.ts';
 import { throwIfViolations, Violations } from './validation.ts';
 import { checkExecution, type ExecutionProps, renderExecution, resolveAgentType } from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
@@ -257,6 +258,7 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
 
     const v = new Violations();
     checkTaskSpawnerProps(props, this.namespace, v);
+    checkTemplates('TaskSpawner', spec, v);
     throwIfViolations({ kind: 'TaskSpawner', namespace: this.namespace, name: this.name }, v.items);
 
     const t = props.taskTemplate;

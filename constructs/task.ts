@@ -10,6 +10,7 @@ import type { IAgentConfig } from './agent-config.ts';
 import { CelMessages, Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
+import { checkTemplates } from './templates.ts';
 import { throwIfViolations, Violations } from './validation.ts';
 import {
   checkExecution,
@@ -171,6 +172,7 @@ export class Task extends ApiObject implements ITask {
 
     const v = new Violations();
     checkTaskProps(props, { name: this.name, namespace: this.namespace }, v);
+    checkTemplates('Task', spec, v);
     throwIfViolations({ kind: 'Task', namespace: this.namespace, name: this.name }, v.items);
 
     // Objects this one names are rendered first, so a plain `kubectl apply` of the

@@ -40,7 +40,7 @@ export interface TemplateFinding {
   readonly column: number;
   readonly message: string;
   /** For unknown names: the name written and the names that exist, for a "did you mean". */
-  readonly unknown?: { readonly name: string; readonly known: readonly string[] };
+  readonly unknown?: { readonly name: string; readonly known: readonly string[]; readonly parent: string };
 }
 
 /** Options of {@link checkTemplate}. */
@@ -73,7 +73,22 @@ export const lineColumn = (src: string, offset: number): { line: number; column:
 };
 
 const describe = (t: VarType): string =>
-  t.kind === 'struct' || t.kind === 'map' ? t.name : t.kind === 'list' ? `list of ${describe(t.elem)}` : t.kind;
+  t.kind === 'struct' || t.kind === 'map'
+    ? t.name
+    : t.kind === 'list'
+      ? `list of ${describe(t.elem)}`
+      : t.kind;
+
+/** `K` when a pipeline is `index . "K"` (or `index $ "K"`): the guard upstream recommends for keys that may be absent. */
+const guardedKey = (p: PipeNode): string | undefined => {
+  const [cmd, ...more] = p.cmds;
+  const [fn, on, key, ...rest] = cmd?.args ?? [];
+  if (more.length > 0 || rest.length > 0 || fn?.type !== 'identifier' || fn.name !== 'index')
+    return undefined;
+  const atRoot =
+    on?.type === 'dot' || (on?.type === 'variable' && on.idents.length === 1 && on.idents[0] === '$');
+  return atRoot && key?.type === 'string' ? key.value : undefined;
+};
 
 class Checker {
   readonly findings: TemplateFinding[] = [];
@@ -81,6 +96,8 @@ class Checker {
   readonly #root: VarType;
   readonly #forbidden: Readonly<Record<string, string>>;
   readonly #seen = new Set<string>();
+  /** Top-level keys an enclosing `{{if index . "Key"}}` has shown to be present. */
+  readonly #guarded = new Set<string>();
 
   constructor(src: string, options: CheckOptions) {
     this.#src = src;
@@ -100,7 +117,12 @@ class Checker {
     const path = `${from.path}.${name}`;
     const t = from.type;
     if (t === this.#root && Object.hasOwn(this.#forbidden, name)) {
-      this.report({ code: 'forbidden-field', severity: 'error', offset: pos, message: `.${name}: ${this.#forbidden[name]}` });
+      this.report({
+        code: 'forbidden-field',
+        severity: 'error',
+        offset: pos,
+        message: `.${name}: ${this.#forbidden[name]}`,
+      });
       return { type: ANY, path };
     }
     switch (t.kind) {
@@ -118,12 +140,12 @@ class Checker {
             message: root
               ? `.${name} is not a variable of ${t.name === 'prompt' ? "a dependent Task's prompt" : `a ${t.name} source`}`
               : `${path}: ${t.name} has no field ${name}`,
-            unknown: { name, known: Object.keys(t.fields) },
+            unknown: { name, known: Object.keys(t.fields), parent: from.path },
           });
           return { type: ANY, path };
         }
         const p = field.presence;
-        if (p.when === 'sometimes' && !viaIndex) {
+        if (p.when === 'sometimes' && !viaIndex && !(t === this.#root && this.#guarded.has(name))) {
           this.report({
             code: 'conditional-field',
             severity: 'warning',
@@ -142,7 +164,7 @@ class Checker {
       }
       case 'map': {
         if (t.keys.includes(name)) return { type: t.value, path };
-        const unknown = { name, known: [...t.keys] };
+        const unknown = { name, known: [...t.keys], parent: from.path };
         if (t.missing === 'zero') {
           this.report({
             code: 'unknown-result',
@@ -192,7 +214,11 @@ class Checker {
         return this.chain(dot, a.idents, a.pos);
       case 'variable': {
         const base = vars.get(a.idents[0]!) ?? { type: ANY, path: a.idents[0]! };
-        return this.chain(a.idents[0] === '$' ? { type: base.type, path: '' } : base, a.idents.slice(1), a.pos);
+        return this.chain(
+          a.idents[0] === '$' ? { type: base.type, path: '' } : base,
+          a.idents.slice(1),
+          a.pos,
+        );
       }
       case 'chain':
         return this.chain(this.arg(a.node, dot, vars), a.fields, a.pos);
@@ -231,7 +257,11 @@ class Checker {
         let at = args[0]?.typed ?? piped;
         for (const { node } of args.slice(1)) {
           if (node.type === 'string') {
-            if (at.type.kind === 'struct' && at.type !== this.#root && !at.type.name.match(/^(prompt|Dependency)$/)) {
+            if (
+              at.type.kind === 'struct' &&
+              at.type !== this.#root &&
+              !at.type.name.match(/^(prompt|Dependency)$/)
+            ) {
               this.report({
                 code: 'not-a-struct',
                 severity: 'error',
@@ -283,7 +313,11 @@ class Checker {
       case 'with': {
         const scope = new Map(vars);
         const value = this.pipe(n.pipe, dot, scope);
-        this.list(n.list, n.type === 'with' ? value : dot, scope);
+        const guard = n.type === 'if' && dot.type === this.#root ? guardedKey(n.pipe) : undefined;
+        const fresh = guard !== undefined && !this.#guarded.has(guard);
+        if (fresh) this.#guarded.add(guard);
+        this.list(n.list, n.type === 'with' ? { type: value.type, path: '' } : dot, scope);
+        if (fresh) this.#guarded.delete(guard);
         if (n.elseList) this.list(n.elseList, dot, new Map(vars));
         return;
       }
@@ -293,7 +327,7 @@ class Checker {
         const over = this.pipe({ ...n.pipe, decl: [] }, dot, scope);
         const elem: Typed = {
           type: over.type.kind === 'list' ? over.type.elem : over.type.kind === 'map' ? over.type.value : ANY,
-          path: `${over.path}[]`,
+          path: '',
         };
         if (decl.length === 1) scope.set(decl[0]!.idents[0]!, elem);
         if (decl.length === 2) {
@@ -324,8 +358,10 @@ export const checkTemplate = (src: string, options: CheckOptions): TemplateFindi
       severity: 'error',
       offset: e.pos,
       ...lineColumn(src, e.pos),
-      message: fn ? `function "${fn[1]}" is not provided by the template engine` : `template syntax error: ${e.message}`,
-      ...(fn ? { unknown: { name: fn[1]!, known: Object.keys(BUILTINS) } } : {}),
+      message: fn
+        ? `function "${fn[1]}" is not provided by the template engine`
+        : `template syntax error: ${e.message}`,
+      ...(fn ? { unknown: { name: fn[1]!, known: Object.keys(BUILTINS), parent: '' } } : {}),
     };
   };
   const parsed = (accept: (fn: string) => boolean): ListNode | TemplateSyntaxError => {

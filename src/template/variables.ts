@@ -171,7 +171,13 @@ const REPOSITORY = struct('Repository', {
   Archived: BOOL,
   Topics: list(STRING),
 });
-const MILESTONE = struct('Milestone', { ID: INT, Number: INT, Title: STRING, State: STRING, HTMLURL: STRING });
+const MILESTONE = struct('Milestone', {
+  ID: INT,
+  Number: INT,
+  Title: STRING,
+  State: STRING,
+  HTMLURL: STRING,
+});
 const ISSUE = struct('Issue', {
   ID: INT,
   Number: INT,
@@ -193,10 +199,21 @@ const ISSUE = struct('Issue', {
   URL: STRING,
   HTMLURL: STRING,
   Milestone: MILESTONE,
-  PullRequestLinks: struct('PullRequestLinks', { URL: STRING, HTMLURL: STRING, DiffURL: STRING, PatchURL: STRING }),
+  PullRequestLinks: struct('PullRequestLinks', {
+    URL: STRING,
+    HTMLURL: STRING,
+    DiffURL: STRING,
+    PatchURL: STRING,
+  }),
   Draft: BOOL,
 });
-const BRANCH = struct('PullRequestBranch', { Label: STRING, Ref: STRING, SHA: STRING, Repo: REPOSITORY, User: USER });
+const BRANCH = struct('PullRequestBranch', {
+  Label: STRING,
+  Ref: STRING,
+  SHA: STRING,
+  Repo: REPOSITORY,
+  User: USER,
+});
 const PULL_REQUEST = struct('PullRequest', {
   ID: INT,
   Number: INT,
@@ -322,7 +339,13 @@ const CHECK_RUN = struct('CheckRun', {
   Name: STRING,
   App: APP,
   PullRequests: list(PULL_REQUEST),
-  CheckSuite: struct('CheckSuite', { ID: INT, HeadBranch: STRING, HeadSHA: STRING, Status: STRING, Conclusion: STRING }),
+  CheckSuite: struct('CheckSuite', {
+    ID: INT,
+    HeadBranch: STRING,
+    HeadSHA: STRING,
+    Status: STRING,
+    Conclusion: STRING,
+  }),
 });
 const common = { Repo: REPOSITORY, Sender: USER };
 
@@ -352,7 +375,12 @@ export const GITHUB_EVENT_PAYLOADS: Readonly<Record<string, VarType>> = {
     After: STRING,
     ...common,
   }),
-  issue_comment: struct('IssueCommentEvent', { Action: STRING, Issue: ISSUE, Comment: ISSUE_COMMENT, ...common }),
+  issue_comment: struct('IssueCommentEvent', {
+    Action: STRING,
+    Issue: ISSUE,
+    Comment: ISSUE_COMMENT,
+    ...common,
+  }),
   pull_request_review: struct('PullRequestReviewEvent', {
     Action: STRING,
     Review: REVIEW,
@@ -406,13 +434,19 @@ export const GITHUB_EVENT_KEYS: Readonly<Record<string, readonly string[]>> = {
   push: ['Branch'],
   create: ['Branch', 'Tag', 'RefType'],
   release: ['Body', 'URL', 'Tag'],
-  check_run: ['Branch', 'CheckName', 'Conclusion', 'CheckRunURL', 'HeadSHA', 'CheckApp'],
+  check_run: ['Number', 'Branch', 'CheckName', 'Conclusion', 'CheckRunURL', 'HeadSHA', 'CheckApp'],
 };
-/** Keys that are absent for some items even of an event that sets them. */
-const GITHUB_SOMETIMES_EMPTY: Readonly<Record<string, string>> = {
-  Body: 'it is left out when the body is empty',
-  Branch: 'it is set only for branch refs (and for issue comments only on pull requests)',
-  Tag: 'it is set only for tag refs',
+/** Keys that are absent for some items even of an event that sets them: why, and for which events. */
+const GITHUB_SOMETIMES_EMPTY: Readonly<
+  Record<string, { readonly why: string; readonly events?: readonly string[] }>
+> = {
+  Body: { why: 'it is left out when the body is empty' },
+  Branch: {
+    why: 'it is set only for branch refs (and for issue comments only on pull requests)',
+    events: ['push', 'create', 'issue_comment', 'check_run'],
+  },
+  Tag: { why: 'it is set only for tag refs', events: ['create'] },
+  Number: { why: 'a check run has a number only when it belongs to a pull request', events: ['check_run'] },
 };
 const GITHUB_CONDITIONAL = [
   'Number',
@@ -444,27 +478,41 @@ export interface SourceShape {
 const githubWebhookVariables = (events: readonly string[]): Record<string, Variable> => {
   const payloads = events.map((e) => GITHUB_EVENT_PAYLOADS[e]);
   const vars: Record<string, Variable> = {};
-  for (const k of ['Event', 'Action', 'Sender', 'Ref', 'Repository', 'RepositoryOwner', 'RepositoryName', 'ID', 'Title', 'Kind'])
+  for (const k of [
+    'Event',
+    'Action',
+    'Sender',
+    'Ref',
+    'Repository',
+    'RepositoryOwner',
+    'RepositoryName',
+    'ID',
+    'Title',
+    'Kind',
+  ])
     vars[k] = v(STRING);
   vars.ChangedFiles = v(list(STRING));
   vars.Payload = v(
-    payloads.length === 1 && payloads[0] ? payloads[0] : payloads.length > 0 && payloads.every(Boolean) ? mergePayloads(payloads as VarType[]) : ANY,
+    payloads.length === 1 && payloads[0]
+      ? payloads[0]
+      : payloads.length > 0 && payloads.every(Boolean)
+        ? mergePayloads(payloads as VarType[])
+        : ANY,
   );
   for (const key of GITHUB_CONDITIONAL) {
     const setBy = events.filter((e) => GITHUB_EVENT_KEYS[e]?.includes(key));
     if (setBy.length === 0) continue;
     const type = key === 'Number' ? INT : STRING;
-    const always = setBy.length === events.length && !GITHUB_SOMETIMES_EMPTY[key];
+    const gap = GITHUB_SOMETIMES_EMPTY[key];
+    const emptyFor = gap && setBy.some((e) => !gap.events || gap.events.includes(e));
+    const always = setBy.length === events.length && !emptyFor;
     vars[key] = v(
       type,
       always
         ? ALWAYS
         : {
             when: 'sometimes',
-            why:
-              setBy.length < events.length
-                ? `it is set only for ${setBy.join(', ')} events`
-                : GITHUB_SOMETIMES_EMPTY[key]!,
+            why: setBy.length < events.length ? `it is set only for ${setBy.join(', ')} events` : gap!.why,
           },
     );
   }
@@ -590,7 +638,13 @@ const SAMPLES: Readonly<Record<SourceType, Readonly<Record<string, string | numb
     URL: 'https://example.atlassian.net/browse/ENG-42',
     Kind: 'Task',
   },
-  cron: { ID: '20260101-0900', Title: '2026-01-01T09:00:00Z', Kind: 'Issue', Time: '2026-01-01T09:00:00Z', Schedule: '0 9 * * *' },
+  cron: {
+    ID: '20260101-0900',
+    Title: '2026-01-01T09:00:00Z',
+    Kind: 'Issue',
+    Time: '2026-01-01T09:00:00Z',
+    Schedule: '0 9 * * *',
+  },
   githubWebhook: {
     ID: '42',
     Number: 42,
@@ -606,7 +660,14 @@ const SAMPLES: Readonly<Record<SourceType, Readonly<Record<string, string | numb
     RepositoryName: 'repo',
     Branch: 'main',
   },
-  linearWebhook: { ID: 'abc123', Title: 'Improve onboarding', Kind: 'LinearWebhook', Type: 'Issue', Action: 'create', State: 'Todo' },
+  linearWebhook: {
+    ID: 'abc123',
+    Title: 'Improve onboarding',
+    Kind: 'LinearWebhook',
+    Type: 'Issue',
+    Action: 'create',
+    State: 'Todo',
+  },
   webhook: { ID: 'evt-1', Title: 'Deploy failed', Kind: 'GenericWebhook' },
   slack: {
     ID: '1700000000.000100',
@@ -636,7 +697,10 @@ const sampleOf = (type: VarType, sample: Readonly<Record<string, string | number
       return Object.fromEntries(type.keys.map((k) => [k, sampleOf(type.value, {}, k)]));
     case 'struct':
       return Object.fromEntries(
-        Object.entries(type.fields).map(([k, f]) => [k, sampleOf(f.type, type.kind === 'struct' && key === '' ? sample : {}, k)]),
+        Object.entries(type.fields).map(([k, f]) => [
+          k,
+          sampleOf(f.type, type.kind === 'struct' && key === '' ? sample : {}, k),
+        ]),
       );
   }
 };

@@ -76,7 +76,10 @@ export const valueOffsets = (raw: string, style: string, value: string): number[
     if (style === 'QUOTE_DOUBLE' && raw[i] === '\\') {
       const len = escapeLength(raw, i);
       // `\U` beyond the BMP is two UTF-16 units in the value.
-      if (len === 10 && value.codePointAt(j)! > 0xffff) out.push(i), j++;
+      if (len === 10 && value.codePointAt(j)! > 0xffff) {
+        out.push(i);
+        j++;
+      }
       i += len;
     } else if (style === 'QUOTE_SINGLE' && raw[i] === "'" && raw[i + 1] === "'") i += 2;
     else i++;

@@ -54,7 +54,8 @@ export interface TemplateSite {
   readonly nameSample?: { readonly source: SourceType; readonly data: ReturnType<typeof sampleData> };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s) => typeof s === 'string') : []);
 
 /** The source a spawner's `spec.when` sets, and what else shapes its data. */
@@ -69,7 +70,9 @@ export const sourceShape = (spec: Record<string, unknown>): SourceShape | undefi
     source,
     events: strings(options['events']),
     fieldMapping: isObject(options['fieldMapping']) ? Object.keys(options['fieldMapping']) : [],
-    contextSources: contexts.flatMap((c) => (isObject(c) && typeof c['name'] === 'string' ? [c['name']] : [])),
+    contextSources: contexts.flatMap((c) =>
+      isObject(c) && typeof c['name'] === 'string' ? [c['name']] : [],
+    ),
   };
 };
 
@@ -93,7 +96,8 @@ export const templateSites = (object: Record<string, unknown>): TemplateSite[] =
   const withoutContext = { data: sourceVariables(shape, { context: false }) };
   const sites: TemplateSite[] = [];
   const add = (segments: (string | number)[], value: unknown, check: CheckOptions) => {
-    if (typeof value === 'string') sites.push({ path: toPointer(['spec', 'taskTemplate', ...segments]), text: value, check });
+    if (typeof value === 'string')
+      sites.push({ path: toPointer(['spec', 'taskTemplate', ...segments]), text: value, check });
   };
   add(['promptTemplate'], t['promptTemplate'], withContext);
   add(['branch'], t['branch'], withContext);
@@ -117,7 +121,8 @@ export const templateSites = (object: Record<string, unknown>): TemplateSite[] =
     add(['contextSources', i, 'http', 'url'], http['url'], withoutContext);
     add(['contextSources', i, 'http', 'body'], http['body'], withoutContext);
     const headers = isObject(http['headers']) ? http['headers'] : {};
-    for (const [k, value] of Object.entries(headers)) add(['contextSources', i, 'http', 'headers', k], value, withoutContext);
+    for (const [k, value] of Object.entries(headers))
+      add(['contextSources', i, 'http', 'headers', k], value, withoutContext);
   }
   return sites;
 };
@@ -132,7 +137,7 @@ export interface LocatedTemplateFinding {
 
 const describe = (f: TemplateFinding): Finding => {
   const guess = f.unknown ? closest(f.unknown.name, f.unknown.known) : undefined;
-  const prefix = f.code === 'unknown-function' ? '' : '.';
+  const prefix = f.code === 'unknown-function' ? '' : `${f.unknown?.parent ?? ''}.`;
   return {
     severity: f.severity,
     code: `template/${f.code}`,
@@ -181,11 +186,11 @@ export const locatedTemplateFindings = (object: Record<string, unknown>): Locate
 export const templateFindings = (object: Record<string, unknown>): Finding[] =>
   locatedTemplateFindings(object).map((f) => f.finding);
 
-/** The template errors of a TaskSpawner, as one line each, for the operator's status. */
+/** The template errors of a TaskSpawner, one line each as `spec.taskTemplate.branch: …`, for the operator's status. */
 export const spawnerTemplateErrors = (spawner: TaskSpawner): string[] =>
   templateFindings(spawner as unknown as Record<string, unknown>)
     .filter((f) => f.severity === 'error')
-    .map((f) => `${f.path}: ${f.message}`);
+    .map((f) => `${f.path.slice(1).replaceAll('/', '.')}: ${f.message}`);
 
 /**
  * Diagnostics for the templates of a bundle, each pointing at the line and column inside
