@@ -376,13 +376,14 @@ function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
           ? 'metadata is missing; every object needs metadata.name'
           : `metadata must be an object, got ${describeValue(metadata)}`,
     });
-  } else if (!nonEmpty(metadata['name'])) {
+  } else if (!nonEmpty(metadata['name']) && !(metadata['name'] === undefined && nonEmpty(metadata['generateName']))) {
+    // As the API server: `generateName` alone names an object created with `kubectl create`.
     problems.push({
       code: 'manifest/name',
       path: '/metadata/name',
       message:
         metadata['name'] === undefined
-          ? 'metadata.name is missing; every object needs a name'
+          ? 'metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)'
           : `metadata.name must be a non-empty string, got ${describeValue(metadata['name'])}`,
     });
   }

@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 // is the plugin (the package sets both), so `.default` typechecks and runs.
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { QUANTITY_PATTERN } from '../../../src/api/schema.ts';
 import {
   k8sDroppedListMaps,
   k8sKindSchema,
@@ -142,12 +143,14 @@ describe('k8sTypeSchema', () => {
     const limits = at(k8sTypeSchema('ResourceRequirements'), 'limits');
     expect(limits['additionalProperties']).toEqual({
       anyOf: [{ type: 'integer' }, { type: 'string' }],
+      pattern: QUANTITY_PATTERN,
       'x-kubernetes-int-or-string': true,
     });
     const targetPort = at(k8sTypeSchema('Service'), 'spec', 'ports', '[]', 'targetPort');
     expect(targetPort['x-kubernetes-int-or-string']).toBe(true);
     expect(targetPort['type']).toBeUndefined();
     expect(targetPort['format']).toBeUndefined();
+    expect(targetPort['pattern']).toBeUndefined();
   });
 
   it('writes Time as a date-time string and nested ObjectMeta as a bare object', () => {
