@@ -21,6 +21,9 @@ import { parse } from 'yaml';
 /** Name of the file, in the project root. */
 export const CONFIG_FILE = 'cdk8s.yaml';
 
+/** Directory of the Job preview when `kelos.preview` is `true` or `--preview` is given. */
+export const DEFAULT_PREVIEW_DIR = 'dist/preview';
+
 /** What `kelos synth` does, resolved from `cdk8s.yaml` and defaults. */
 export interface SynthConfig {
   /** Command of the cdk8s app (`app`), when there is one. */
@@ -33,6 +36,8 @@ export interface SynthConfig {
   readonly outdir: string;
   /** Directory the CRDs are written to, or undefined for none. */
   readonly crdsDir?: string;
+  /** Directory of the Job preview (`kelos.preview: true` or a directory), or undefined for none. */
+  readonly previewDir?: string;
 }
 
 /** Defaults of the `kelos` section. */
@@ -72,7 +77,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   }
   const kelos = raw['kelos'] ?? {};
   if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
-  const known = new Set(['apps', 'outdir', 'crds', 'runApp']);
+  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'preview']);
   for (const key of Object.keys(kelos)) {
     if (!known.has(key))
       throw new ConfigError(`${file}: unknown key kelos.${key} (known: ${[...known].join(', ')})`);
@@ -88,6 +93,10 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   if (crds !== false && (typeof crds !== 'string' || crds === '')) {
     throw new ConfigError(`${file}: kelos.crds must be a directory or false`);
   }
+  const preview = kelos['preview'] ?? false;
+  if (preview !== false && preview !== true && (typeof preview !== 'string' || preview === '')) {
+    throw new ConfigError(`${file}: kelos.preview must be true, false or a directory`);
+  }
   const runApp = kelos['runApp'] ?? DEFAULT_CONFIG.runApp;
   if (typeof runApp !== 'boolean') throw new ConfigError(`${file}: kelos.runApp must be true or false`);
   return {
@@ -96,6 +105,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
     apps: apps as string[],
     outdir,
     ...(crds !== false && { crdsDir: crds as string }),
+    ...(preview !== false && { previewDir: preview === true ? DEFAULT_PREVIEW_DIR : preview }),
   };
 };
 

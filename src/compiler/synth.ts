@@ -25,9 +25,10 @@ import {
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
 import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
-import { loadConfig, type SynthConfig } from './config.ts';
+import { DEFAULT_PREVIEW_DIR, loadConfig, type SynthConfig } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
 import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
+import { renderPreview } from './preview.ts';
 import {
   type OutputFile,
   type RenderedApp,
@@ -63,6 +64,12 @@ export interface SynthOptions {
    * @default - every app
    */
   readonly apps?: readonly string[];
+  /**
+   * Also write the Job preview (`dist/preview/`), as `kelos.preview` in `cdk8s.yaml` does.
+   *
+   * @default false
+   */
+  readonly preview?: boolean;
   /**
    * Validator options.
    *
@@ -269,6 +276,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t2 = performance.now();
 
   for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
+  const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);
+  if (previewDir) {
+    const preview = renderPreview(apps, previewDir);
+    files.push(...preview.files);
+    diagnostics.push(...preview.diagnostics);
+  }
   const t3 = performance.now();
 
   if (options.policyStep) diagnostics.push(...(await options.policyStep(objects)));
@@ -277,6 +290,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const owned = [
     ...(options.apps?.length ? apps.map((a) => a.dir) : [config.outdir]),
     ...(config.crdsDir ? [config.crdsDir] : []),
+    ...(previewDir ? (options.apps?.length ? apps.map((a) => `${previewDir}/${a.name}`) : [previewDir]) : []),
   ];
   const sorted = sortDiagnostics(diagnostics);
   return {

@@ -376,7 +376,10 @@ function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
           ? 'metadata is missing; every object needs metadata.name'
           : `metadata must be an object, got ${describeValue(metadata)}`,
     });
-  } else if (!nonEmpty(metadata['name']) && !(metadata['name'] === undefined && nonEmpty(metadata['generateName']))) {
+  } else if (
+    !nonEmpty(metadata['name']) &&
+    !(metadata['name'] === undefined && nonEmpty(metadata['generateName']))
+  ) {
     // As the API server: `generateName` alone names an object created with `kubectl create`.
     problems.push({
       code: 'manifest/name',

@@ -82,11 +82,17 @@ async function offline(file: string): Promise<Verdict> {
  * `ValidationError(Task.spec.x): invalid type`, and `kind`/`apiVersion` for an unknown kind.
  */
 const serverFields = (message: string): string[] => [
-  ...[...message.matchAll(/(?:^|[\s:,])((?:metadata|spec)(?:\.[\w-]+|\[[^\]]+\])*):/g)].map((m) => normalField(m[1]!)),
-  ...[...message.matchAll(/ValidationError\(\w+((?:\.[\w[\]-]+)*)\): (?:missing required|unknown) field "([^"]+)"/g)].map(
-    (m) => normalField(`${m[1]}.${m[2]}`),
+  ...[...message.matchAll(/(?:^|[\s:,])((?:metadata|spec)(?:\.[\w-]+|\[[^\]]+\])*):/g)].map((m) =>
+    normalField(m[1]!),
   ),
-  ...[...message.matchAll(/ValidationError\(\w+\.([\w.[\]-]+)\): (?!missing required|unknown)/g)].map((m) => normalField(m[1]!)),
+  ...[
+    ...message.matchAll(
+      /ValidationError\(\w+((?:\.[\w[\]-]+)*)\): (?:missing required|unknown) field "([^"]+)"/g,
+    ),
+  ].map((m) => normalField(`${m[1]}.${m[2]}`)),
+  ...[...message.matchAll(/ValidationError\(\w+\.([\w.[\]-]+)\): (?!missing required|unknown)/g)].map((m) =>
+    normalField(m[1]!),
+  ),
   ...[...message.matchAll(/unknown field "((?:spec|metadata)[^"]*)"/g)].map((m) => normalField(m[1]!)),
   ...(/no matches for kind/.test(message) ? ['kind', 'apiVersion'] : []),
 ];
@@ -96,8 +102,10 @@ const serverFields = (message: string): string[] => [
  * verdicts are compared.
  */
 const FIELDLESS: Readonly<Record<string, string>> = {
-  'manifest-missing-name.yaml': 'kubectl drops an object without a name before sending it ("no objects passed to create")',
-  'schema-core-secret-base64.yaml': 'the decoder fails before validation ("illegal base64 data at input byte 3")',
+  'manifest-missing-name.yaml':
+    'kubectl drops an object without a name before sending it ("no objects passed to create")',
+  'schema-core-secret-base64.yaml':
+    'the decoder fails before validation ("illegal base64 data at input byte 3")',
 };
 
 /** Whether the server's field is ours or the map or list ours is inside (it cannot name a map key). */
@@ -154,7 +162,10 @@ describe('validation parity between kelos validate and kube-apiserver', async ()
     if (fixture.expect === 'reject' && !FIELDLESS[basename(fixture.file)]) {
       // Both sides must name the same field, not merely both refuse.
       const shared = theirs.fields.filter((f) => ours.fields.some((o) => sameField(f, o)));
-      expect(shared, `${summary}\nfields: ours ${ours.fields.join(', ')}; server ${theirs.fields.join(', ')}`).not.toStrictEqual([]);
+      expect(
+        shared,
+        `${summary}\nfields: ours ${ours.fields.join(', ')}; server ${theirs.fields.join(', ')}`,
+      ).not.toStrictEqual([]);
     }
   });
 });

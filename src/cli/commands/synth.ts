@@ -24,6 +24,7 @@ interface SynthFlags {
   readonly stdout?: boolean;
   readonly watch?: boolean;
   readonly app?: string[];
+  readonly preview?: boolean;
   readonly format: 'text' | 'json';
   readonly verbose?: boolean;
 }
@@ -177,6 +178,10 @@ export const synthCommand: CommandFactory = (io, done) =>
     .option('--stdout', 'print the manifests as one YAML stream instead of writing dist/')
     .option('--watch', 'synthesize again whenever examples/, constructs/, src/api/ or cdk8s.yaml change')
     .option('--app <dir...>', 'only these apps (name, module path or directory)')
+    .option(
+      '--preview',
+      'also write dist/preview/: the Job each Task becomes and a sample Task and Job per TaskSpawner (never applied; kelos.preview in cdk8s.yaml turns it on for good)',
+    )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
     .option(
       '--verbose',
@@ -195,6 +200,7 @@ export const synthCommand: CommandFactory = (io, done) =>
         root: io.cwd,
         mode,
         ...(flags.app && { apps: flags.app }),
+        ...(flags.preview && { preview: true }),
         policyStep: synthPolicyStep(io.cwd),
       };
       const once = async (): Promise<ExitCode> => {

@@ -4,7 +4,6 @@ import { Ajv } from 'ajv';
 // is the plugin (the package sets both), so `.default` typechecks and runs.
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { QUANTITY_PATTERN } from '../../../src/api/schema.ts';
 import {
   k8sDroppedListMaps,
   k8sKindSchema,
@@ -12,6 +11,7 @@ import {
   k8sTypeNames,
   k8sTypeSchema,
 } from '../../../src/api/k8s/index.ts';
+import { QUANTITY_PATTERN } from '../../../src/api/schema.ts';
 import { assertStructural, structuralErrors } from '../../../src/crd/structural.ts';
 
 type Node = Record<string, unknown>;
