@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import type { K8sType } from '../../../src/api/k8s/index.ts';
 import { parseConfig } from '../../../src/compiler/config.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
 import { appSource, kelos, type Project, project, TEST_CONFIG } from './project.ts';
@@ -22,7 +23,7 @@ const APP = appSource(
   ].join('\n'),
 );
 
-const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Record<string, any>);
+const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as unknown);
 
 describe('synth preview', { timeout: 60_000 }, () => {
   test('kelos.preview: true and false, or a directory', () => {
@@ -51,13 +52,15 @@ describe('synth preview', { timeout: 60_000 }, () => {
   test("shows the Job the operator's render makes of each Task: image, command, env names, mounts, security context", async () => {
     const p = make({ app: APP });
     const on = await synthesize({ root: p.root, preview: true });
-    const [job] = docs(on.files.find((f) => f.path === 'dist/preview/app/task-fix.job.yaml')!.content);
+    const [job] = docs(
+      on.files.find((f) => f.path === 'dist/preview/app/task-fix.job.yaml')!.content,
+    ) as K8sType<'Job'>[];
     expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fix' } });
-    const agent = job!.spec.template.spec.containers[0];
+    const agent = job!.spec!.template.spec!.containers[0]!;
     expect(agent.image).toBe('ghcr.io/kelos-dev/codex:latest');
     expect(agent.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true });
-    expect(agent.env.map((e: { name: string }) => e.name)).toContain('KELOS_AGENT_TYPE');
-    expect(agent.volumeMounts.length).toBeGreaterThan(0);
+    expect(agent.env?.map((e) => e.name)).toContain('KELOS_AGENT_TYPE');
+    expect(agent.volumeMounts?.length).toBeGreaterThan(0);
   });
 
   test('a TaskSpawner gets one sample Task, from a sample item of its source, and its Job', async () => {
