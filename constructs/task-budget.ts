@@ -14,6 +14,7 @@ import {
 import { CelMessages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
+import { recordSite } from './site.ts';
 import { throwIfViolations, Violations } from './validation.ts';
 
 /** A TaskBudget, defined in this app or imported with {@link TaskBudget.fromTaskBudgetName}. */
@@ -81,6 +82,7 @@ export class TaskBudget extends ApiObject implements ITaskBudget {
     const { metadata, ...rest } = props;
     const spec = compact<TaskBudgetSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskBudget', metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     this.periodType = spec.period.type;

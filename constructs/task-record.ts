@@ -10,6 +10,7 @@ import { API_VERSION, DEFAULT_TASK_RECORD_TTL_SECONDS, type TaskRecordSpec } fro
 import { CelMessages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
+import { recordSite } from './site.ts';
 import { isNegativeQuantity } from './task-budget.ts';
 import { throwIfViolations, Violations } from './validation.ts';
 
@@ -61,6 +62,7 @@ export class TaskRecord extends ApiObject implements ITaskRecord {
     const { metadata, ...rest } = props;
     const spec = compact<TaskRecordSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskRecord', metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     this.ttlSecondsAfterCompletion = spec.ttlSecondsAfterCompletion ?? DEFAULT_TASK_RECORD_TTL_SECONDS;

@@ -16,6 +16,7 @@ import {
 import { CelMessages, Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
+import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfViolations, Violations } from './validation.ts';
@@ -241,6 +242,7 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
   constructor(scope: Construct, id: string, props: TaskSpawnerProps) {
     const spec = renderTaskSpawnerSpec(props);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskSpawner', metadata: props.metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     const sources = sourcesOf(props.when);

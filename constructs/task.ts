@@ -10,6 +10,7 @@ import type { IAgentConfig } from './agent-config.ts';
 import { CelMessages, Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
+import { recordSite } from './site.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfViolations, Violations } from './validation.ts';
 import {
@@ -156,6 +157,7 @@ export class Task extends ApiObject implements ITask {
   constructor(scope: Construct, id: string, props: TaskProps) {
     const spec = renderTaskSpec(props);
     super(scope, id, { apiVersion: API_VERSION, kind: 'Task', metadata: props.metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     const agentType = resolveAgentType(props);

@@ -91,7 +91,7 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       const m = (o.object['metadata'] ?? {}) as Json;
       byKey.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
     }
-    const jobOf = (task: Task): Json[] => {
+    const jobOf = (task: Task, file: string): Json[] => {
       const ns = task.metadata.namespace;
       const worker = task.spec.worker;
       const wsName = worker?.workspaceRef?.name ?? task.spec.workspaceRef?.name;
@@ -106,7 +106,7 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
         prompt: task.spec.prompt,
       });
       for (const e of result.errors)
-        diagnostics.push({ ...e, severity: 'warning', code: `preview/${e.code}` });
+        diagnostics.push({ ...e, severity: 'warning', code: `preview/${e.code}`, source: { file } });
       return [
         ...(result.job ? [result.job as unknown as Json] : []),
         ...(result.configMaps as unknown as Json[]),
@@ -123,10 +123,11 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
     };
     for (const o of app.objects) {
       const name = String(((o.object['metadata'] ?? {}) as Json)['name'] ?? '');
-      if (o.object['kind'] === 'Task') write(`task-${name}.job.yaml`, jobOf(o.object as unknown as Task));
+      if (o.object['kind'] === 'Task')
+        write(`task-${name}.job.yaml`, jobOf(o.object as unknown as Task, o.file));
       if (o.object['kind'] === 'TaskSpawner') {
         const task = sampleTask(o.object as unknown as TaskSpawner);
-        if (task) write(`taskspawner-${name}.sample.yaml`, [task as unknown as Json, ...jobOf(task)]);
+        if (task) write(`taskspawner-${name}.sample.yaml`, [task as unknown as Json, ...jobOf(task, o.file)]);
       }
     }
   }

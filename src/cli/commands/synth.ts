@@ -15,7 +15,7 @@ import {
   type SynthOutcome,
 } from '../../compiler/synth.ts';
 import { watchSynth } from '../../compiler/watch.ts';
-import { type Diagnostic, formatDiagnostic } from '../../validate/index.ts';
+import { type Diagnostic, formatDiagnostic, formatLocation } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 
@@ -80,6 +80,7 @@ export const formatSynthDiagnostic = (d: Diagnostic): string =>
   [
     formatDiagnostic(d),
     ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
+    ...(d.source?.rendered ? [`    rendered at ${formatLocation(d.source.rendered)}`] : []),
     ...(d.hint ? [`    hint: ${d.hint}`] : []),
   ].join('\n');
 

@@ -20,7 +20,10 @@ describe('parseConfig', () => {
   });
 
   test.each([
-    ['kelos:\n  outDir: x\n', 'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp)'],
+    [
+      'kelos:\n  outDir: x\n',
+      'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp, preview)',
+    ],
     ['kelos:\n  apps: examples\n', 'cdk8s.yaml: kelos.apps must be a list of globs'],
     ['kelos:\n  crds: true\n', 'cdk8s.yaml: kelos.crds must be a directory or false'],
     ['kelos:\n  runApp: yes please\n', 'cdk8s.yaml: kelos.runApp must be true or false'],
