@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers: `unit` needs nothing but Node; `cluster` starts one real kube-apiserver,
-// etcd and kube-controller-manager per run (see test/cluster/global-setup.ts).
+// Three tiers: `unit` needs nothing but Node; `cluster` starts one real kube-apiserver,
+// etcd and kube-controller-manager per run (see test/cluster/global-setup.ts); `package` packs
+// this repository and installs the tarball outside it (npm registry, pre-commit, git).
 export default defineConfig({
   test: {
     projects: [
@@ -20,6 +21,16 @@ export default defineConfig({
           globalSetup: ['test/cluster/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
           fileParallelism: false,
         },
       },

@@ -6,11 +6,10 @@
 import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { type AgentConfigSpec, API_VERSION } from '../src/api/index.ts';
-import { CelMessages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfViolations, Violations } from './validation.ts';
+import { throwIfInvalid } from './validation.ts';
 
 /** An AgentConfig, defined in this app or imported with {@link AgentConfig.fromAgentConfigName}. */
 export interface IAgentConfig extends IKelosObject {
@@ -26,15 +25,6 @@ export interface AgentConfigProps extends AgentConfigSpec {
    */
   readonly metadata?: ApiObjectMetadata;
 }
-
-/** Pure checks of an AgentConfig spec; JSON pointers are relative to the object. */
-export const checkAgentConfigSpec = (spec: AgentConfigSpec, v: Violations): void => {
-  (spec.mcpServers ?? []).forEach((s, i) => {
-    const path = `/spec/mcpServers/${i}`;
-    v.check(s.type === 'stdio' && !s.command, path, CelMessages.mcpStdioCommand);
-    v.check((s.type === 'http' || s.type === 'sse') && !s.url, path, CelMessages.mcpUrl);
-  });
-};
 
 /**
  * Reusable agent configuration.
@@ -65,8 +55,6 @@ export class AgentConfig extends ApiObject implements IAgentConfig {
     recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
-    const v = new Violations();
-    checkAgentConfigSpec(spec, v);
-    throwIfViolations({ kind: 'AgentConfig', namespace: this.namespace, name: this.name }, v.items);
+    throwIfInvalid({ kind: 'AgentConfig', namespace: this.namespace, name: this.name }, { asWritten: spec });
   }
 }

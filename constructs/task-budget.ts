@@ -11,11 +11,10 @@ import {
   type BudgetPeriodType,
   type TaskBudgetSpec,
 } from '../src/api/index.ts';
-import { CelMessages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfViolations, Violations } from './validation.ts';
+import { throwIfInvalid } from './validation.ts';
 
 /** A TaskBudget, defined in this app or imported with {@link TaskBudget.fromTaskBudgetName}. */
 export interface ITaskBudget extends IKelosObject {
@@ -34,21 +33,6 @@ export interface TaskBudgetProps extends TaskBudgetSpec {
 
 /** Time zone periods start in when the spec leaves it unset (the API default). */
 export const DEFAULT_BUDGET_TIMEZONE = 'UTC';
-
-/** Whether a quantity (integer or decimal string) is below zero. */
-export const isNegativeQuantity = (q: string | number | undefined): boolean =>
-  q !== undefined &&
-  (typeof q === 'number' ? q < 0 : String(q).trim().startsWith('-') && Number.parseFloat(q) !== 0);
-
-/** Pure checks of a TaskBudget spec; JSON pointers are relative to the object. */
-export const checkTaskBudgetSpec = (spec: TaskBudgetSpec, v: Violations): void => {
-  v.check(
-    spec.maxCostUSD === undefined && spec.maxInputTokens === undefined && spec.maxOutputTokens === undefined,
-    '/spec',
-    CelMessages.budgetLimitRequired,
-  );
-  v.check(isNegativeQuantity(spec.maxCostUSD), '/spec/maxCostUSD', CelMessages.nonNegativeQuantity);
-};
 
 /**
  * A spending limit per period over the Tasks a label selector picks.
@@ -88,8 +72,6 @@ export class TaskBudget extends ApiObject implements ITaskBudget {
     this.periodType = spec.period.type;
     this.timezone = spec.period.timezone ?? DEFAULT_BUDGET_TIMEZONE;
     this.enforcement = spec.enforcement ?? BudgetEnforcement.Admission;
-    const v = new Violations();
-    checkTaskBudgetSpec(spec, v);
-    throwIfViolations({ kind: 'TaskBudget', namespace: this.namespace, name: this.name }, v.items);
+    throwIfInvalid({ kind: 'TaskBudget', namespace: this.namespace, name: this.name }, { asWritten: spec });
   }
 }

@@ -7,12 +7,10 @@
 import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { API_VERSION, DEFAULT_TASK_RECORD_TTL_SECONDS, type TaskRecordSpec } from '../src/api/index.ts';
-import { CelMessages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
 import { recordSite } from './site.ts';
-import { isNegativeQuantity } from './task-budget.ts';
-import { throwIfViolations, Violations } from './validation.ts';
+import { throwIfInvalid } from './validation.ts';
 
 /** A TaskRecord, defined in this app or imported with {@link TaskRecord.fromTaskRecordName}. */
 export interface ITaskRecord extends IKelosObject {
@@ -28,11 +26,6 @@ export interface TaskRecordProps extends TaskRecordSpec {
    */
   readonly metadata?: ApiObjectMetadata;
 }
-
-/** Pure checks of a TaskRecord spec; JSON pointers are relative to the object. */
-export const checkTaskRecordSpec = (spec: TaskRecordSpec, v: Violations): void => {
-  v.check(isNegativeQuantity(spec.usage?.costUSD), '/spec/usage/costUSD', CelMessages.nonNegativeQuantity);
-};
 
 /**
  * The usage record of one finished Task.
@@ -66,8 +59,6 @@ export class TaskRecord extends ApiObject implements ITaskRecord {
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     this.ttlSecondsAfterCompletion = spec.ttlSecondsAfterCompletion ?? DEFAULT_TASK_RECORD_TTL_SECONDS;
-    const v = new Violations();
-    checkTaskRecordSpec(spec, v);
-    throwIfViolations({ kind: 'TaskRecord', namespace: this.namespace, name: this.name }, v.items);
+    throwIfInvalid({ kind: 'TaskRecord', namespace: this.namespace, name: this.name }, { asWritten: spec });
   }
 }

@@ -13,14 +13,20 @@ import {
   type TaskTemplate,
   type When,
 } from '../src/api/index.ts';
-import { CelMessages, Messages } from './messages.ts';
+import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
-import { throwIfViolations, Violations } from './validation.ts';
-import { checkExecution, type ExecutionProps, renderExecution, resolveAgentType } from './worker.ts';
+import { throwIfInvalid, Violations } from './validation.ts';
+import {
+  checkExecution,
+  type ExecutionProps,
+  renderExecution,
+  renderExecutionAsWritten,
+  resolveAgentType,
+} from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
 
 /** A TaskSpawner, defined in this app or imported with {@link TaskSpawner.fromTaskSpawnerName}. */
@@ -42,27 +48,11 @@ export type GitHubCommentPolicy = NonNullable<GitHubIssuesSource['commentPolicy'
 /** Reporting of Task status back to GitHub pull requests. */
 export type GitHubReporting = NonNullable<GitHubPullRequestsSource['reporting']>;
 
-/** Sources that need a workspace, because they act on a repository. */
-const WORKSPACE_SOURCES: readonly SourceKind[] = [
-  'githubIssues',
-  'githubPullRequests',
-  'githubWebhook',
-  'linearWebhook',
-];
-
 /** Sources the spawner polls, which take a `pollInterval`. */
 const POLLED_SOURCES: readonly SourceKind[] = ['githubIssues', 'githubPullRequests', 'jira'];
 
 /** Default `pollInterval` of polled sources (the API default). */
 export const DEFAULT_POLL_INTERVAL = '5m';
-
-/** Pull-request events that allow check-run reporting on a GitHub webhook. */
-const PR_EVENTS = [
-  'pull_request',
-  'pull_request_review',
-  'pull_request_review_comment',
-  'pull_request_target',
-];
 
 type ReplacedTemplateFields =
   | 'worker'
@@ -103,24 +93,31 @@ export interface TaskSpawnerProps extends Omit<TaskSpawnerSpec, 'taskTemplate'> 
 export const sourcesOf = (when: When): SourceKind[] =>
   (Object.keys(when) as SourceKind[]).filter((k) => when[k] !== undefined);
 
-/** Renders the task template from its props. */
-export const renderTaskTemplate = (t: TaskTemplateProps): TaskTemplate => {
+/**
+ * Renders the task template from its props; `asWritten` keeps the execution fields where the
+ * props put them instead of moving them into `worker`.
+ */
+export const renderTaskTemplate = (t: TaskTemplateProps, asWritten = false): TaskTemplate => {
   const { dependsOn, worker: _w, workerPoolRef: _p, ...rest } = t;
   const { type: _t, credentials: _c, model: _m, effort: _e, image: _i, podOverrides: _o, ...fields } = rest;
   return compact({
     ...fields,
-    ...renderExecution(t),
+    ...(asWritten ? renderExecutionAsWritten(t) : renderExecution(t)),
     dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
   }) as TaskTemplate;
 };
 
-/** Renders the TaskSpawner spec from its props. */
-export const renderTaskSpawnerSpec = (props: TaskSpawnerProps): TaskSpawnerSpec => {
+/** Renders the TaskSpawner spec from its props; `asWritten` as for {@link renderTaskTemplate}. */
+export const renderTaskSpawnerSpec = (props: TaskSpawnerProps, asWritten = false): TaskSpawnerSpec => {
   const { metadata: _metadata, taskTemplate, ...rest } = props;
-  return compact({ ...rest, taskTemplate: renderTaskTemplate(taskTemplate) }) as TaskSpawnerSpec;
+  return compact({ ...rest, taskTemplate: renderTaskTemplate(taskTemplate, asWritten) }) as TaskSpawnerSpec;
 };
 
-/** Pure checks of TaskSpawner props: the CEL rules of the spec, the template and the sources. */
+/**
+ * Checks of TaskSpawner props that the API's CEL rules do not state (those run on the
+ * rendered object in the constructor): exactly one source in `when`, references in one
+ * namespace, unique volume and context source names.
+ */
 export const checkTaskSpawnerProps = (
   props: TaskSpawnerProps,
   namespace: string | undefined,
@@ -130,76 +127,12 @@ export const checkTaskSpawnerProps = (
   const base = '/spec/taskTemplate';
   const sources = sourcesOf(props.when);
   v.check(sources.length !== 1, '/spec/when', Messages.whenExactlyOne(sources));
-
-  checkExecution(t, { base, target: 'template', namespace }, v);
-  const pool = t.workerPoolRef !== undefined;
-  if (pool) {
-    v.check((t.dependsOn ?? []).length > 0, base, CelMessages.notSupportedWithPool('dependsOn'));
-    v.check(Boolean(t.branch), base, CelMessages.notSupportedWithPool('branch'));
-    v.check(
-      t.ttlSecondsAfterFinished !== undefined,
-      base,
-      CelMessages.notSupportedWithPool('ttlSecondsAfterFinished'),
-    );
-    v.check(t.podFailurePolicy !== undefined, base, CelMessages.notSupportedWithPool('podFailurePolicy'));
-  }
+  checkExecution(t, { base, namespace }, v);
   v.check(
-    (t.podFailurePolicy?.rules ?? []).some((r) => r.action === 'FailIndex'),
-    `${base}/podFailurePolicy`,
-    CelMessages.failIndex,
-  );
-
-  const hasWorkspace = t.worker?.workspace !== undefined || pool;
-  v.check(
-    sources.some((s) => WORKSPACE_SOURCES.includes(s)) && !hasWorkspace,
-    '/spec',
-    CelMessages.spawnerWorkspaceRequired,
-  );
-  const poolCredentials = props.credentials !== undefined;
-  const templateCredentials = t.credentials !== undefined || t.worker?.credentials !== undefined;
-  const inlineOk =
-    (t.worker !== undefined && (t.worker.credentials !== undefined || poolCredentials)) ||
-    (Boolean(t.type) && (t.credentials !== undefined || poolCredentials));
-  v.check(!pool && !inlineOk, '/spec', CelMessages.spawnerCredentialsRequired);
-  v.check(poolCredentials && (pool || templateCredentials), '/spec', CelMessages.spawnerCredentialsExclusive);
-
-  const { githubIssues, githubWebhook, webhook } = props.when;
-  v.check(
-    githubIssues?.reporting?.checks !== undefined,
-    '/spec/when/githubIssues/reporting',
-    CelMessages.issuesNoChecks,
-  );
-  v.check(
-    githubWebhook?.reporting?.checks !== undefined &&
-      !githubWebhook.events.some((e) => PR_EVENTS.includes(e)),
-    '/spec/when/githubWebhook',
-    CelMessages.webhookChecksNeedPrEvent,
-  );
-  if (webhook) {
-    v.check(
-      !('id' in webhook.fieldMapping),
-      '/spec/when/webhook/fieldMapping',
-      CelMessages.webhookFieldMappingId,
-    );
-    for (const field of ['filters', 'excludeFilters'] as const) {
-      (webhook[field] ?? []).forEach((f, i) => {
-        v.check(
-          (f.value !== undefined) === Boolean(f.pattern),
-          `/spec/when/webhook/${field}/${i}`,
-          CelMessages.webhookFilterValueOrPattern,
-        );
-      });
-    }
-  }
-  const contextSources = t.contextSources ?? [];
-  v.check(
-    duplicates(contextSources.map((s) => s.name)).length > 0,
+    duplicates((t.contextSources ?? []).map((s) => s.name)).length > 0,
     `${base}/contextSources`,
     Messages.contextSourcesUnique,
   );
-  contextSources.forEach((s, i) => {
-    v.check(s.http === undefined, `${base}/contextSources/${i}`, CelMessages.contextSourceKind);
-  });
 };
 
 /**
@@ -261,7 +194,11 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
     const v = new Violations();
     checkTaskSpawnerProps(props, this.namespace, v);
     checkTemplates('TaskSpawner', spec, v);
-    throwIfViolations({ kind: 'TaskSpawner', namespace: this.namespace, name: this.name }, v.items);
+    throwIfInvalid(
+      { kind: 'TaskSpawner', namespace: this.namespace, name: this.name },
+      { asWritten: renderTaskSpawnerSpec(props, true), emitted: spec },
+      v,
+    );
 
     const t = props.taskTemplate;
     for (const ref of [t.worker?.workspace, ...(t.worker?.agentConfigs ?? []), ...(t.dependsOn ?? [])]) {

@@ -7,17 +7,18 @@ import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { type AgentType, API_VERSION, type Credentials, type TaskSpec } from '../src/api/index.ts';
 import type { IAgentConfig } from './agent-config.ts';
-import { CelMessages, Messages } from './messages.ts';
+import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import { checkTemplates } from './templates.ts';
-import { throwIfViolations, Violations } from './validation.ts';
+import { throwIfInvalid, Violations } from './validation.ts';
 import {
   checkExecution,
   checkSameNamespace,
   type ExecutionProps,
   renderExecution,
+  renderExecutionAsWritten,
   resolveAgentType,
   resolveCredentials,
 } from './worker.ts';
@@ -59,32 +60,17 @@ export interface TaskProps extends ExecutionProps, Omit<TaskSpec, ReplacedTaskFi
   readonly dependsOn?: readonly ITask[];
 }
 
-/** Pure checks of Task props that depend on nothing but the props. */
+/**
+ * Checks of Task props that the API's CEL rules do not state (those run on the rendered
+ * object in the constructor): references in one namespace, unique volume names, and a
+ * `dependsOn` list without the Task itself or repeats.
+ */
 export const checkTaskProps = (
   props: TaskProps,
   self: { name: string; namespace?: string },
   v: Violations,
 ): void => {
-  checkExecution(props, { base: '/spec', target: 'task', namespace: self.namespace }, v);
-  if (props.workerPoolRef !== undefined) {
-    v.check((props.dependsOn ?? []).length > 0, '/spec', CelMessages.notSupportedWithPool('dependsOn'));
-    v.check(Boolean(props.branch), '/spec', CelMessages.notSupportedWithPool('branch'));
-    v.check(
-      props.ttlSecondsAfterFinished !== undefined,
-      '/spec',
-      CelMessages.notSupportedWithPool('ttlSecondsAfterFinished'),
-    );
-    v.check(
-      props.podFailurePolicy !== undefined,
-      '/spec',
-      CelMessages.notSupportedWithPool('podFailurePolicy'),
-    );
-  }
-  v.check(
-    (props.podFailurePolicy?.rules ?? []).some((r) => r.action === 'FailIndex'),
-    '/spec/podFailurePolicy',
-    CelMessages.failIndex,
-  );
+  checkExecution(props, { base: '/spec', namespace: self.namespace }, v);
   const deps = props.dependsOn ?? [];
   v.check(
     deps.some((d) => d.name === self.name && d.namespace === self.namespace),
@@ -97,8 +83,11 @@ export const checkTaskProps = (
   for (const d of deps) checkSameNamespace('dependency', d, self.namespace, '/spec/dependsOn', v);
 };
 
-/** Renders the Task spec from its props. */
-export const renderTaskSpec = (props: TaskProps): TaskSpec => {
+/**
+ * Renders the Task spec from its props; `asWritten` keeps the execution fields where the props
+ * put them (see {@link renderExecutionAsWritten}) instead of moving them into `worker`.
+ */
+export const renderTaskSpec = (props: TaskProps, asWritten = false): TaskSpec => {
   const { metadata: _metadata, dependsOn, worker: _w, workerPoolRef: _p, ...rest } = props;
   const {
     type: _t,
@@ -111,7 +100,7 @@ export const renderTaskSpec = (props: TaskProps): TaskSpec => {
   } = rest;
   return compact({
     ...taskFields,
-    ...renderExecution(props),
+    ...(asWritten ? renderExecutionAsWritten(props) : renderExecution(props)),
     dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
   }) as TaskSpec;
 };
@@ -175,7 +164,11 @@ export class Task extends ApiObject implements ITask {
     const v = new Violations();
     checkTaskProps(props, { name: this.name, namespace: this.namespace }, v);
     checkTemplates('Task', spec, v);
-    throwIfViolations({ kind: 'Task', namespace: this.namespace, name: this.name }, v.items);
+    throwIfInvalid(
+      { kind: 'Task', namespace: this.namespace, name: this.name },
+      { asWritten: renderTaskSpec(props, true), emitted: spec },
+      v,
+    );
 
     // Objects this one names are rendered first, so a plain `kubectl apply` of the
     // cdk8s output creates them before the Task that needs them.

@@ -1,15 +1,20 @@
 /**
- * Eager validation for the L1 constructs: each constructor collects every local
- * violation of its props, then throws once, naming the object, the field and the rule.
+ * Eager validation for the L1 constructs: each constructor checks its object against the
+ * API's own CEL rules (the `x-kubernetes-validations` strings of `src/api`, run by the same
+ * evaluator `kelos validate` uses) plus the few invariants CEL does not state, then throws
+ * once, naming the object, the field and the rule. No rule is restated here, so a construct
+ * and the validator cannot drift apart.
  *
  * @packageDocumentation
  */
+import { API_VERSION } from '../src/api/index.ts';
+import { evaluateObjectRules } from '../src/validate/index.ts';
 
 /** One broken invariant: the field (JSON pointer into the object) and what was expected. */
 export interface Violation {
   /** JSON pointer into the rendered object, e.g. `/spec/worker/credentials`. */
   readonly path: string;
-  /** What is wrong. Where a CEL rule of `src/api` covers it, this is the rule's message verbatim. */
+  /** What is wrong. Where a CEL rule of `src/api` covers it, this is the rule's message. */
   readonly message: string;
 }
 
@@ -70,3 +75,65 @@ export class Violations {
     return this.#items;
   }
 }
+
+/**
+ * The CEL rules a Kelos object breaks. Only rules that evaluated to false count: a rule that
+ * cannot be evaluated (a field its schema requires is missing) is the schema's to report,
+ * which `kelos validate` and the API server do.
+ */
+export const celViolations = (resource: ViolationResource, spec: unknown): Violation[] =>
+  evaluateObjectRules({
+    apiVersion: API_VERSION,
+    kind: resource.kind,
+    metadata: { name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) },
+    spec,
+  })
+    .filter((f) => f.code === 'cel/rule')
+    .map(({ path, message }) => ({ path, message }));
+
+/** JSON pointers of `value` and everything below it, in document (pre-)order. */
+const pointers = (value: unknown, at: string, out: string[]): string[] => {
+  out.push(at);
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      pointers(child, `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, out);
+    }
+  }
+  return out;
+};
+
+/**
+ * Checks a construct's object eagerly and throws once with everything wrong: the API's CEL
+ * rules on the spec as the props wrote it (`asWritten`, e.g. with deprecated fields where the
+ * user put them, so a conflict the emitted form resolves is still reported), then, when those
+ * hold, as it is `emitted`; and the construct's own `checks`. Violations come in the order of
+ * their fields in the rendered manifest (keys sorted, as cdk8s writes them); at one field, CEL
+ * rules first, in schema order.
+ *
+ * @throws KelosValidationError listing every violation.
+ */
+export const throwIfInvalid = (
+  resource: ViolationResource,
+  specs: { readonly asWritten: unknown; readonly emitted?: unknown },
+  checks: Violations = new Violations(),
+): void => {
+  const written = celViolations(resource, specs.asWritten);
+  // The emitted form only restates the problems of the written one (at its own paths), so
+  // it is checked only when the written form holds: then it catches what the rendering made.
+  const emitted =
+    written.length === 0 && specs.emitted !== undefined ? celViolations(resource, specs.emitted) : [];
+  const found = [...written, ...emitted, ...checks.items];
+  const order = new Map(pointers(specs.asWritten, '/spec', []).map((p, i) => [p, i]));
+  const rank = (path: string): number => {
+    for (let p = path; p.length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
+      const i = order.get(p);
+      if (i !== undefined) return i;
+    }
+    return -1;
+  };
+  const sorted = found
+    .map((v, i) => ({ v, i, r: rank(v.path) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map(({ v }) => v);
+  throwIfViolations(resource, sorted);
+};

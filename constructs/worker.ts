@@ -8,15 +8,15 @@
 import {
   type AgentType,
   type Credentials,
+  effectiveWorkerField,
   type PodOverrides,
-  RESERVED_CONTAINER_NAMES,
-  RESERVED_PREFIX,
   type TaskSpec,
+  WORKER_FIELDS,
   type WorkerPoolReference,
   type WorkerSpec,
 } from '../src/api/index.ts';
 import type { IAgentConfig } from './agent-config.ts';
-import { CelMessages, Messages } from './messages.ts';
+import { Messages } from './messages.ts';
 import { describeRef, type IKelosObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import type { Violations } from './validation.ts';
@@ -77,39 +77,40 @@ export interface RenderedExecution {
   podOverrides?: PodOverrides;
 }
 
-const hasLegacyIdentity = (p: ExecutionProps): boolean => p.type !== undefined || p.credentials !== undefined;
+/**
+ * Renders the execution fields as the props wrote them: `worker`, the pool and the deprecated
+ * top-level fields each where they were given. The eager checks run the API's rules on this
+ * form, so a conflict the emitted form would hide (a worker beside a deprecated type) is still
+ * reported.
+ */
+export const renderExecutionAsWritten = (p: ExecutionProps): RenderedExecution =>
+  compact({
+    workerPoolRef: p.workerPoolRef,
+    worker: p.worker ? renderWorker(p.worker) : undefined,
+    type: p.type,
+    credentials: p.credentials,
+    model: p.model,
+    effort: p.effort,
+    image: p.image,
+    podOverrides: p.podOverrides,
+  });
 
 /**
- * Renders the execution fields. Without a WorkerPool, everything lands in `worker`: a
- * worker field wins over its deprecated twin, which is how the operator resolves them too,
- * so the rendered Task runs exactly as the props say.
+ * Renders the execution fields. Without a WorkerPool, everything lands in `worker`, each field
+ * taking its effective value ({@link effectiveWorkerField}, the one rule for "worker field or
+ * deprecated twin" the operator applies too), so the rendered Task runs exactly as the props say.
  */
 export const renderExecution = (p: ExecutionProps): RenderedExecution => {
-  if (p.workerPoolRef !== undefined) {
-    // Invalid combinations are rejected by the caller; render them as given so the
-    // message and the output agree.
-    return compact({
-      workerPoolRef: p.workerPoolRef,
-      worker: p.worker ? renderWorker(p.worker) : undefined,
-      type: p.type,
-      credentials: p.credentials,
-      model: p.model,
-      effort: p.effort,
-      image: p.image,
-      podOverrides: p.podOverrides,
-    });
+  // Invalid combinations with a pool are rejected by the checks; render them as given so the
+  // message and the output agree.
+  const written = renderExecutionAsWritten(p);
+  if (p.workerPoolRef !== undefined) return written;
+  const worker: Record<string, unknown> = { ...written.worker };
+  for (const field of WORKER_FIELDS) {
+    const effective = effectiveWorkerField(written as Record<string, unknown>, field);
+    if (effective) worker[field] = effective.value;
   }
-  const w = p.worker ?? {};
-  const worker = renderWorker({
-    ...w,
-    type: w.type ?? p.type,
-    credentials: w.credentials ?? p.credentials,
-    model: w.model ?? p.model,
-    effort: w.effort ?? p.effort,
-    image: w.image ?? p.image,
-    podOverrides: w.podOverrides ?? p.podOverrides,
-  });
-  return Object.keys(worker).length > 0 ? { worker } : {};
+  return Object.keys(worker).length > 0 ? { worker: worker as WorkerSpec } : {};
 };
 
 /** Renders `worker` with references turned into names. */
@@ -123,65 +124,32 @@ export const renderWorker = (w: WorkerProps): WorkerSpec => {
   });
 };
 
-/** Effective agent type: `worker.type`, else the deprecated `type`. */
-export const resolveAgentType = (p: ExecutionProps): AgentType | undefined => {
-  const t = p.worker?.type || p.type;
-  return t ? t : undefined;
-};
+/** Effective agent type: `worker.type`, else the deprecated `type` ({@link effectiveWorkerField}). */
+export const resolveAgentType = (p: ExecutionProps): AgentType | undefined =>
+  effectiveWorkerField(renderExecutionAsWritten(p) as Record<string, unknown>, 'type')?.value as
+    | AgentType
+    | undefined;
 
 /** Effective credentials: `worker.credentials`, else the deprecated `credentials`. */
 export const resolveCredentials = (p: ExecutionProps): Credentials | undefined =>
-  p.worker?.credentials ?? p.credentials;
+  effectiveWorkerField(renderExecutionAsWritten(p) as Record<string, unknown>, 'credentials')?.value as
+    | Credentials
+    | undefined;
 
-/** Where the execution rules run and what they are called on. */
+/** Where the execution checks run and what they are called on. */
 export interface ExecutionCheckContext {
   /** JSON pointer of the struct holding the fields: `/spec` or `/spec/taskTemplate`. */
   readonly base: string;
-  /** Task requires credentials with the legacy type; a template may take them from the spawner. */
-  readonly target: 'task' | 'template';
   /** Namespace of the referring object, for the same-namespace check. */
   readonly namespace: string | undefined;
 }
 
-const needsSecret = (c: Credentials | undefined): boolean =>
-  c !== undefined && c.type !== 'none' && c.secretRef === undefined;
-
 /**
- * The execution rules of TaskSpec and TaskTemplate (`executionRules` in `src/api/task.ts`),
- * plus the credential and Pod override rules of the structs inside, checked on props.
+ * What the execution fields need beyond the API's CEL rules (which `throwIfInvalid`
+ * evaluates): references in one namespace, and unique volume names in the Pod overrides.
  */
 export const checkExecution = (p: ExecutionProps, ctx: ExecutionCheckContext, v: Violations): void => {
   const { base } = ctx;
-  const pool = p.workerPoolRef !== undefined;
-  const worker = p.worker !== undefined;
-  const legacy = hasLegacyIdentity(p);
-
-  v.check(pool && legacy, base, CelMessages.poolVsLegacy);
-  v.check(pool && worker, base, CelMessages.poolVsWorker);
-  v.check(worker && legacy, base, CelMessages.workerVsLegacy);
-  if (pool) {
-    v.check(Boolean(p.image), base, CelMessages.notSupportedWithPool('image'));
-    v.check(p.podOverrides !== undefined, base, CelMessages.notSupportedWithPool('podOverrides'));
-  }
-
-  const inlineType = Boolean(p.worker?.type);
-  const legacyOk = Boolean(p.type) && (ctx.target === 'template' || Boolean(p.credentials?.type));
-  v.check(
-    !pool && !inlineType && !legacyOk,
-    base,
-    ctx.target === 'task' ? CelMessages.taskExecutionRequired : CelMessages.templateExecutionRequired,
-  );
-  if (ctx.target === 'task') {
-    v.check(
-      !pool && worker && p.worker?.credentials === undefined,
-      base,
-      CelMessages.workerCredentialsRequired,
-    );
-  }
-
-  v.check(needsSecret(p.worker?.credentials), `${base}/worker`, CelMessages.credentialsSecretRef);
-  v.check(needsSecret(p.credentials), `${base}/credentials`, CelMessages.legacyCredentialsSecretRef);
-
   if (p.worker?.podOverrides) checkPodOverrides(p.worker.podOverrides, `${base}/worker/podOverrides`, v);
   if (p.podOverrides) checkPodOverrides(p.podOverrides, `${base}/podOverrides`, v);
 
@@ -208,28 +176,11 @@ export const checkSameNamespace = (
   );
 };
 
-/** The CEL rules on PodOverrides lists (reserved and duplicate names). */
+/**
+ * Unique volume names in Pod overrides: a list-map key the API server enforces itself;
+ * constructs say it sooner. The reserved-name rules are CEL and run with the rest.
+ */
 export const checkPodOverrides = (o: PodOverrides, path: string, v: Violations): void => {
   const volumes = (o.volumes ?? []).map((vol) => vol.name);
-  v.check(
-    volumes.some((n) => n.startsWith(RESERVED_PREFIX) || n === 'workspace'),
-    `${path}/volumes`,
-    CelMessages.volumeNamesReserved,
-  );
   v.check(duplicates(volumes).length > 0, `${path}/volumes`, Messages.volumeNamesUnique);
-  for (const field of ['extraContainers', 'extraInitContainers'] as const) {
-    const names = (o[field] ?? []).map((c) => c.name);
-    v.check(
-      names.some((n) => n.length === 0),
-      `${path}/${field}`,
-      CelMessages.containerNamesEmpty(field),
-    );
-    v.check(
-      names.some(
-        (n) => n.startsWith(RESERVED_PREFIX) || (RESERVED_CONTAINER_NAMES as readonly string[]).includes(n),
-      ),
-      `${path}/${field}`,
-      CelMessages.containerNamesReserved(field),
-    );
-  }
 };

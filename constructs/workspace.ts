@@ -6,11 +6,11 @@
 import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { API_VERSION, REPO_URL_PATTERN, type WorkspaceSpec } from '../src/api/index.ts';
-import { CelMessages, Messages } from './messages.ts';
+import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfViolations, Violations } from './validation.ts';
+import { throwIfInvalid, Violations } from './validation.ts';
 
 /** A Workspace, defined in this app or imported with {@link Workspace.fromWorkspaceName}. */
 export interface IWorkspace extends IKelosObject {
@@ -29,11 +29,10 @@ export interface WorkspaceProps extends WorkspaceSpec {
 
 const REPO_URL = new RegExp(REPO_URL_PATTERN);
 
-/** Pure checks of a Workspace spec; JSON pointers are relative to the object. */
+/** Checks of a Workspace spec the API states as a pattern or list-map key, not CEL; pointers from the object root. */
 export const checkWorkspaceSpec = (spec: WorkspaceSpec, v: Violations): void => {
   v.check(!REPO_URL.test(spec.repo), '/spec/repo', Messages.repoPattern(spec.repo));
   const remotes = (spec.remotes ?? []).map((r) => r.name);
-  v.check(remotes.includes('origin'), '/spec/remotes', CelMessages.remoteOriginReserved);
   v.check(duplicates(remotes).length > 0, '/spec/remotes', Messages.remoteNamesUnique);
   (spec.files ?? []).forEach((f, i) => {
     const bad = f.path.startsWith('/') || f.path.includes('\\') || f.path.split('/').includes('..');
@@ -73,6 +72,6 @@ export class Workspace extends ApiObject implements IWorkspace {
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     const v = new Violations();
     checkWorkspaceSpec(spec, v);
-    throwIfViolations({ kind: 'Workspace', namespace: this.namespace, name: this.name }, v.items);
+    throwIfInvalid({ kind: 'Workspace', namespace: this.namespace, name: this.name }, { asWritten: spec }, v);
   }
 }

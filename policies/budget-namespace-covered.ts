@@ -5,13 +5,14 @@
  * @packageDocumentation
  */
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
+import { clipName } from '../src/validate/echo.ts';
 import { get, namespaceOf } from './lib/access.ts';
 import { groupBy } from './lib/group.ts';
 import { selectorMatches, taskLabels } from './lib/worker.ts';
 
 /** Message when the namespace has no TaskBudget at all. */
 export const noBudgetInNamespace = (namespace: string): string =>
-  `no TaskBudget in namespace ${namespace} covers this spawner's Tasks, so nothing limits what they spend`;
+  `no TaskBudget in namespace ${clipName(namespace, 300)} covers this spawner's Tasks, so nothing limits what they spend`;
 
 /** Message when budgets exist but none selects the spawner's Tasks. */
 export const noBudgetSelects = (
@@ -19,10 +20,11 @@ export const noBudgetSelects = (
   budgets: readonly string[],
   labels: Record<string, string>,
 ): string =>
-  `none of the TaskBudgets in namespace ${namespace} (${budgets.join(', ')}) selects this spawner's Tasks (labels ${Object.entries(
+  `none of the TaskBudgets in namespace ${clipName(namespace, 300)} (${clipName(budgets.join(', '), 1000)}) selects this spawner's Tasks (labels ${Object.entries(
     labels,
   )
-    .map(([k, v]) => `${k}=${v}`)
+    .slice(0, 20)
+    .map(([k, v]) => `${clipName(k)}=${clipName(v)}`)
     .join(', ')})`;
 
 export const namespaceCovered: BundleRule = {

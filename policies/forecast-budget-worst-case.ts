@@ -12,22 +12,21 @@
  * @packageDocumentation
  */
 import type { KubeObject } from '../src/api/object.ts';
+import { type BudgetPeriodType, isBudgetPeriodType } from '../src/api/task-budget.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
+import { usdAmount } from '../src/validate/quantity.ts';
 import { get, namespaceOf, nonEmpty, num, str, usd } from './lib/access.ts';
 import { shortestCronGap } from './lib/cron.ts';
 import { groupBy } from './lib/group.ts';
 import { executionOf, selectorMatches, taskLabels } from './lib/worker.ts';
 
 /** Hours in a budget period; Monthly counts the longest month. */
-export const PERIOD_HOURS: Readonly<Record<string, number>> = { Daily: 24, Weekly: 168, Monthly: 744 };
-
-/** Reads a `resource.Quantity` of dollars written as an integer or a plain decimal. */
-export function parseUsd(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && /^\d+(\.\d*)?$|^\.\d+$/.test(value.trim())) return Number(value);
-  return undefined;
-}
+export const PERIOD_HOURS: Readonly<Record<BudgetPeriodType, number>> = {
+  Daily: 24,
+  Weekly: 168,
+  Monthly: 744,
+};
 
 const hours = (h: number): string => `${Number(h.toFixed(2))}h`;
 
@@ -102,7 +101,15 @@ export const worstCaseOver = (
   period: string,
   terms: readonly string[],
   limit: number,
-): string => `worst case ${usd(total)}/${period} = ${terms.join(' + ')}; limit ${usd(limit)}`;
+): string => {
+  // A bundle may hold thousands of covered Tasks: the sum shows its first terms and counts the rest.
+  const shown =
+    terms.length > MAX_TERMS ? [...terms.slice(0, MAX_TERMS), `${terms.length - MAX_TERMS} more`] : terms;
+  return `worst case ${usd(total)}/${period} = ${shown.join(' + ')}; limit ${usd(limit)}`;
+};
+
+/** Terms of the sum a message shows. */
+const MAX_TERMS = 8;
 
 export const budgetWorstCase: BundleRule = {
   id: 'forecast/budget-worst-case',
@@ -135,10 +142,10 @@ export const budgetWorstCase: BundleRule = {
     const indexOf = new Map<KubeObject, number>();
     for (const [i, o] of bundle.objects.entries()) indexOf.set(o, i);
     for (const budget of bundle.ofKind('TaskBudget')) {
-      const limit = parseUsd(get(budget, 'spec', 'maxCostUSD'));
-      const period = String(get(budget, 'spec', 'period', 'type') ?? '');
+      const limit = usdAmount(get(budget, 'spec', 'maxCostUSD'));
+      const period = get(budget, 'spec', 'period', 'type');
+      if (limit === undefined || !isBudgetPeriodType(period)) continue;
       const periodHours = PERIOD_HOURS[period];
-      if (limit === undefined || periodHours === undefined) continue;
       const selector = get(budget, 'spec', 'taskSelector');
       const terms: Term[] = [];
       const at = (message: string): Finding => ({ object: budget, path: '/spec/maxCostUSD', message });

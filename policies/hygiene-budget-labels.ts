@@ -12,8 +12,18 @@ import { get, namespaceOf, refText } from './lib/access.ts';
 import { selectorKeys, taskLabels } from './lib/worker.ts';
 
 /** Message for a missing label key. */
-export const missingBudgetLabel = (key: string, budgets: readonly string[]): string =>
-  `has no label ${key}, which ${budgets.join(', ')} ${budgets.length === 1 ? 'selects' : 'select'} on, so its Tasks escape ${budgets.length === 1 ? 'that budget' : 'those budgets'}`;
+export const missingBudgetLabel = (key: string, all: readonly string[]): string => {
+  // Named once each, and at most a handful: a bundle may repeat a budget thousands of times.
+  const budgets = [...new Set(all)];
+  const named =
+    budgets.length > MAX_NAMED
+      ? [...budgets.slice(0, MAX_NAMED), `${budgets.length - MAX_NAMED} more`]
+      : budgets;
+  return `has no label ${key}, which ${named.join(', ')} ${budgets.length === 1 ? 'selects' : 'select'} on, so its Tasks escape ${budgets.length === 1 ? 'that budget' : 'those budgets'}`;
+};
+
+/** Budgets a finding names before it counts the rest. */
+const MAX_NAMED = 5;
 
 export const budgetLabels: BundleRule = {
   id: 'hygiene/budget-labels',

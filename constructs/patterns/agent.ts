@@ -18,6 +18,11 @@ export const PatternDefaults = {
   maxConcurrency: 2,
   /** Unfinished Tasks a scheduled pattern may have at once: runs never overlap. */
   scheduledMaxConcurrency: 1,
+  /**
+   * Tasks a spawner may create over its lifetime: a cap on what a misbehaving trigger (a label
+   * put on every issue) can cost before someone notices; raise it deliberately.
+   */
+  maxTotalTasks: 100,
   /** Seconds a finished Task is kept (for its status and results) before it is deleted. */
   ttlSecondsAfterFinished: 3600,
   /** Seconds an agent may run before its Task fails. */

@@ -98,7 +98,7 @@ export interface IssueWorkerProps extends AgentProps, TriggerPolicyProps {
   /**
    * Tasks over the spawner's lifetime.
    *
-   * @default - no cap
+   * @default PatternDefaults.maxTotalTasks
    */
   readonly maxTotalTasks?: number;
   /**
@@ -195,7 +195,7 @@ export class IssueWorker extends Construct {
         ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
       },
       maxConcurrency: this.maxConcurrency,
-      ...(props.maxTotalTasks !== undefined && { maxTotalTasks: props.maxTotalTasks }),
+      maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
     });
   }
 }

@@ -88,6 +88,12 @@ export interface PrResponderProps extends AgentProps, TriggerPolicyProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Tasks over the spawner's lifetime.
+   *
+   * @default PatternDefaults.maxTotalTasks
+   */
+  readonly maxTotalTasks?: number;
+  /**
    * Go template of the prompt, over the pull request variables.
    *
    * @default DEFAULT_PR_PROMPT
@@ -176,6 +182,7 @@ export class PrResponder extends Construct {
         ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
       },
       maxConcurrency: this.maxConcurrency,
+      maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
     });
   }
 }

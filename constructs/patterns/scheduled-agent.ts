@@ -26,9 +26,10 @@ export interface ScheduledAgentProps extends AgentProps {
    */
   readonly workspace?: IWorkspace;
   /**
-   * Go template of the branch each run works on.
+   * Go template of the branch each run works on. Each run gets its own branch, so spawners
+   * sharing a Workspace never push to one branch at once.
    *
-   * @default - the workspace's ref
+   * @default 'kelos/<metadata.name or construct id>-{{.ID}}' (`.ID` is the run's YYYYMMDD-HHMM)
    */
   readonly branch?: string;
   /**
@@ -40,7 +41,7 @@ export interface ScheduledAgentProps extends AgentProps {
   /**
    * Runs over the spawner's lifetime.
    *
-   * @default - no cap
+   * @default PatternDefaults.maxTotalTasks
    */
   readonly maxTotalTasks?: number;
   /**
@@ -95,13 +96,13 @@ export class ScheduledAgent extends Construct {
       when: { cron: { schedule: props.schedule } },
       taskTemplate: {
         worker: agent.worker,
-        ...(props.branch !== undefined && { branch: props.branch }),
+        branch: props.branch ?? `kelos/${props.metadata?.name ?? id}-{{.ID}}`,
         promptTemplate: props.prompt,
         ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
         ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
       },
       maxConcurrency: this.maxConcurrency,
-      ...(props.maxTotalTasks !== undefined && { maxTotalTasks: props.maxTotalTasks }),
+      maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
     });
   }
 }

@@ -297,11 +297,15 @@ export class SelfDevelopment extends Construct {
       },
       taskTemplate: {
         worker: triageAgent.worker,
+        // Triage only labels and comments, but a branch of its own keeps it clear of the
+        // branch the workspace's other spawners use.
+        branch: `kelos/${this.namePrefix}-triage-{{.Number}}`,
         promptTemplate: text.triage,
         ttlSecondsAfterFinished: triageAgent.ttlSecondsAfterFinished,
         metadata: { labels: taskLabels('triage') },
       },
       maxConcurrency: PatternDefaults.scheduledMaxConcurrency,
+      maxTotalTasks: PatternDefaults.maxTotalTasks,
     });
     const fakeUser = scheduled('fake-user', workspace);
     const fakeStrategist = scheduled('fake-strategist', workspace);

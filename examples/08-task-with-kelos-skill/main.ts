@@ -1,6 +1,6 @@
 /**
- * Example 08: a Task that uses a `kelos` skill to author Kelos resources itself. The
- * Workspace is not part of this app; it is imported by name.
+ * Example 08: a Task that uses a `kelos` skill to author Kelos resources itself, in a
+ * Workspace of its own.
  *
  * @packageDocumentation
  */
@@ -37,6 +37,14 @@ kelos logs <task> -f         # Stream task logs
 /** Builds the example into `scope`. */
 export default function taskWithKelosSkill(scope: Construct): void {
   const team = 'devex';
+  // The app's own Workspace: an object another app renders would be fought over by two Argo CD
+  // Applications, and one imported by name (Workspace.fromWorkspaceName) is a warning to check.
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'devex-platform' },
+    repo: 'https://github.com/acme/platform.git',
+    ref: 'main',
+    secretRef: { name: 'github-token' },
+  });
   const skill = new AgentConfig(scope, 'kelos-skill-agent', {
     metadata: { name: 'kelos-skill-agent' },
     plugins: [{ name: 'kelos', skills: [{ name: 'kelos', content: KELOS_SKILL }] }],
@@ -46,7 +54,7 @@ export default function taskWithKelosSkill(scope: Construct): void {
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
-      workspace: Workspace.fromWorkspaceName(scope, 'my-workspace', 'my-workspace'),
+      workspace,
       agentConfigs: [skill],
       podOverrides: { activeDeadlineSeconds: 3600 },
     },

@@ -8,8 +8,10 @@ import { AgentConfig, ScheduledAgent, synthWhenMain, TaskBudget, Workspace } fro
 
 /** Builds the example into `scope`. */
 export default function scheduledAgent(scope: Construct): void {
+  // Its own Workspace (it runs `npm ci` first): acme-api belongs to the issue-worker and
+  // pr-responder apps, and two Argo CD Applications must not render one object differently.
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'acme-api' },
+    metadata: { name: 'acme-api-nightly' },
     repo: 'https://github.com/acme/api.git',
     ref: 'main',
     secretRef: { name: 'acme-github-app' },
@@ -35,17 +37,17 @@ but not every time, find the cause of the flakiness and fix it. Open one pull re
 the fixes, listing each flaky test and its cause. If every run passed, do nothing.
 `,
     activeDeadlineSeconds: 3600,
-    taskLabels: { team: 'api' },
+    taskLabels: { team: 'api', job: 'nightly-flaky-tests' },
     // A year of nights; then someone decides whether it keeps earning its keep.
     maxTotalTasks: 365,
   });
   new TaskBudget(scope, 'budget', {
-    metadata: { name: 'team-api-daily' },
-    taskSelector: { matchLabels: { team: 'api' } },
+    metadata: { name: 'team-api-nightly' },
+    taskSelector: { matchLabels: { team: 'api', job: 'nightly-flaky-tests' } },
     period: { type: 'Daily', timezone: 'UTC' },
-    // Room for the team's other work: this spawner's forecast worst case is only
-    // 1 run × 1 h × 6 USD/h, since the schedule fires once a day.
-    maxCostUSD: '150',
+    // This spawner's forecast worst case is 1 run × 1 h × 6 USD/h, since the schedule fires
+    // once a day; the cap leaves room for a rerun.
+    maxCostUSD: '20',
   });
 }
 

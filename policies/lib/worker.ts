@@ -7,6 +7,7 @@
 import { effectiveWorkerField, type WorkerField } from '../../src/api/common.ts';
 import { Labels } from '../../src/api/group.ts';
 import type { KubeObject } from '../../src/api/object.ts';
+import { type LabelSelector, matches, parseSelector } from '../../src/kube/label-selector.ts';
 import { get, isRecord, type Json, ptr, rec, str } from './access.ts';
 
 export type { WorkerField };
@@ -101,41 +102,13 @@ export function taskLabels(object: KubeObject): Record<string, string> {
 /**
  * Whether a label selector (metav1.LabelSelector) matches a set of labels. A templated label
  * value (`{{…}}`) may become anything, so it matches any value the selector asks for: the
- * forecast then counts the spawner, which is the worst case.
+ * forecast then counts the spawner, which is the worst case. A missing or invalid selector
+ * matches nothing.
  */
 export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
   if (!isRecord(selector)) return false;
-  const equals = (key: string, want: string) => {
-    const have = labels[key];
-    return have !== undefined && (have === want || isTemplated(have));
-  };
-  for (const [key, want] of Object.entries(rec(selector['matchLabels']) ?? {})) {
-    if (typeof want !== 'string' || !equals(key, want)) return false;
-  }
-  for (const expr of Array.isArray(selector['matchExpressions']) ? selector['matchExpressions'] : []) {
-    const key = str(get(expr, 'key'));
-    const values =
-      (get(expr, 'values') as unknown[] | undefined)?.filter((v): v is string => typeof v === 'string') ?? [];
-    if (!key) return false;
-    const have = labels[key];
-    switch (get(expr, 'operator')) {
-      case 'In':
-        if (!values.some((v) => equals(key, v))) return false;
-        break;
-      case 'NotIn':
-        if (have !== undefined && !isTemplated(have) && values.includes(have)) return false;
-        break;
-      case 'Exists':
-        if (have === undefined) return false;
-        break;
-      case 'DoesNotExist':
-        if (have !== undefined) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  const parsed = parseSelector(selector as LabelSelector);
+  return parsed.ok && matches(parsed.selector, labels, { anyValue: isTemplated });
 }
 
 /** Label keys a selector reads. */

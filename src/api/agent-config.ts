@@ -1,9 +1,13 @@
 /**
  * AgentConfig: reusable instructions, plugins, skills and MCP servers for agents.
  *
+ * The .d.ts of this file writes TypeBox's symbol keys ({@link Kind}, {@link Hint},
+ * {@link OptionalKind}, {@link ReadonlyKind}); declaration emit can only name the ones imported here.
+ *
  * @packageDocumentation
  */
-import type { Static } from '@sinclair/typebox';
+// biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
+import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
 import { SecretReferenceSchema } from './common.ts';
 import { CATEGORY } from './group.ts';
 import { k8sTypeSchema } from './k8s/index.ts';

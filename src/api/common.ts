@@ -2,8 +2,13 @@
  * Types shared by several kinds: credentials, the worker (how an agent runs), Pod
  * overrides, references and usage.
  *
+ * The .d.ts of this file writes TypeBox's symbol keys ({@link Kind}, {@link Hint},
+ * {@link OptionalKind}, {@link ReadonlyKind}); declaration emit can only name the ones imported here.
+ *
  * @packageDocumentation
  */
+// biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
+import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import { AGENT_TYPES, RESERVED_CONTAINER_NAMES, RESERVED_PREFIX } from './group.ts';
 import { k8sTypeSchema } from './k8s/index.ts';

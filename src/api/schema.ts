@@ -8,7 +8,18 @@
  *
  * @packageDocumentation
  */
-import { type SchemaOptions, type Static, type TSchema, Type } from '@sinclair/typebox';
+import {
+  type SchemaOptions,
+  type Static,
+  type TArray,
+  type TBoolean,
+  type TInteger,
+  type TObject,
+  type TSchema,
+  type TString,
+  type TUnsafe,
+  Type,
+} from '@sinclair/typebox';
 
 /**
  * A cross-field rule, evaluated by the API server (`x-kubernetes-validations`) and by the
@@ -32,7 +43,7 @@ export interface KubeSchemaOptions extends SchemaOptions {
 }
 
 /** A string field. */
-export const str = (description: string, options: KubeSchemaOptions = {}) =>
+export const str = (description: string, options: KubeSchemaOptions = {}): TString =>
   Type.String({ description, ...options });
 
 /** A string field restricted to `values`. */
@@ -40,30 +51,40 @@ export const strEnum = <const V extends readonly string[]>(
   values: V,
   description: string,
   options: KubeSchemaOptions = {},
-) => Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description, ...options });
+): TUnsafe<V[number]> =>
+  Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description, ...options });
 
 /** A 32-bit integer field. */
-export const int32 = (description: string, options: KubeSchemaOptions = {}) =>
+export const int32 = (description: string, options: KubeSchemaOptions = {}): TInteger =>
   Type.Integer({ format: 'int32', description, ...options });
 
 /** A 64-bit integer field. */
-export const int64 = (description: string, options: KubeSchemaOptions = {}) =>
+export const int64 = (description: string, options: KubeSchemaOptions = {}): TInteger =>
   Type.Integer({ format: 'int64', description, ...options });
 
 /** A boolean field. */
-export const bool = (description: string, options: KubeSchemaOptions = {}) =>
+export const bool = (description: string, options: KubeSchemaOptions = {}): TBoolean =>
   Type.Boolean({ description, ...options });
 
 /** A list of strings. */
-export const strList = (description: string, options: KubeSchemaOptions = {}, item: SchemaOptions = {}) =>
-  Type.Array(Type.String(item), { description, ...options });
+export const strList = (
+  description: string,
+  options: KubeSchemaOptions = {},
+  item: SchemaOptions = {},
+): TArray<TString> => Type.Array(Type.String(item), { description, ...options });
 
 /** A list of objects. */
-export const list = <T extends TSchema>(items: T, description: string, options: KubeSchemaOptions = {}) =>
-  Type.Array(items, { description, ...options });
+export const list = <T extends TSchema>(
+  items: T,
+  description: string,
+  options: KubeSchemaOptions = {},
+): TArray<T> => Type.Array(items, { description, ...options });
 
 /** A map from string to string, written the structural way (`additionalProperties`). */
-export const strMap = (description: string, options: KubeSchemaOptions = {}) =>
+export const strMap = (
+  description: string,
+  options: KubeSchemaOptions = {},
+): TUnsafe<Record<string, string>> =>
   Type.Unsafe<Record<string, string>>({
     type: 'object',
     additionalProperties: { type: 'string' },
@@ -76,13 +97,13 @@ export const obj = <P extends Record<string, TSchema>>(
   properties: P,
   description: string,
   options: KubeSchemaOptions = {},
-) => Type.Object(properties, { description, ...options });
+): TObject<P> => Type.Object(properties, { description, ...options });
 
 /** Marks a property optional. */
 export const opt = Type.Optional;
 
 /** A `metav1.Time` value (RFC 3339). */
-export const time = (description: string) => Type.String({ format: 'date-time', description });
+export const time = (description: string): TString => Type.String({ format: 'date-time', description });
 
 /** Pattern the API server uses for `resource.Quantity`. */
 export const QUANTITY_PATTERN =
@@ -92,7 +113,7 @@ export const QUANTITY_PATTERN =
  * A `resource.Quantity`: an integer or a decimal string such as `"12.50"`.
  * Shaped exactly as controller-gen emits it, so the server and the offline validator agree.
  */
-export const quantity = (description: string, options: KubeSchemaOptions = {}) =>
+export const quantity = (description: string, options: KubeSchemaOptions = {}): TUnsafe<string | number> =>
   Type.Unsafe<string | number>({
     anyOf: [{ type: 'integer' }, { type: 'string' }],
     pattern: QUANTITY_PATTERN,
@@ -108,7 +129,7 @@ export const NON_NEGATIVE_QUANTITY: CelRule = {
 };
 
 /** A reference to another object in the same namespace by name. */
-export const nameRef = (description: string, nameDescription: string) =>
+export const nameRef = (description: string, nameDescription: string): TObject<{ name: TString }> =>
   Type.Object({ name: Type.String({ minLength: 1, description: nameDescription }) }, { description });
 
 /** Printer column shown by `kubectl get`. */

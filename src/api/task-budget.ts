@@ -1,9 +1,13 @@
 /**
  * TaskBudget: a spending limit over the Tasks a label selector picks.
  *
+ * The .d.ts of this file writes TypeBox's symbol keys ({@link Kind}, {@link Hint},
+ * {@link OptionalKind}, {@link ReadonlyKind}); declaration emit can only name the ones imported here.
+ *
  * @packageDocumentation
  */
-import type { Static } from '@sinclair/typebox';
+// biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
+import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
 import { conditions, LabelSelectorSchema, TaskUsageSchema } from './common.ts';
 import { CATEGORY } from './group.ts';
 import {
@@ -22,6 +26,10 @@ import {
 export const BudgetPeriodType = { Daily: 'Daily', Weekly: 'Weekly', Monthly: 'Monthly' } as const;
 /** One of {@link BudgetPeriodType}. */
 export type BudgetPeriodType = (typeof BudgetPeriodType)[keyof typeof BudgetPeriodType];
+
+/** Whether a value read from an unchecked manifest is one of {@link BudgetPeriodType}. */
+export const isBudgetPeriodType = (value: unknown): value is BudgetPeriodType =>
+  typeof value === 'string' && Object.hasOwn(BudgetPeriodType, value);
 
 /** How a TaskBudget is enforced. */
 export const BudgetEnforcement = {

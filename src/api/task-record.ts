@@ -1,9 +1,13 @@
 /**
  * TaskRecord: the immutable usage record of one finished Task. Budgets add these up.
  *
+ * The .d.ts of this file writes TypeBox's symbol keys ({@link Kind}, {@link Hint},
+ * {@link OptionalKind}, {@link ReadonlyKind}); declaration emit can only name the ones imported here.
+ *
  * @packageDocumentation
  */
-import type { Static } from '@sinclair/typebox';
+// biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
+import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
 import { TaskUsageSchema } from './common.ts';
 import { AGENT_TYPES, CATEGORY } from './group.ts';
 import { int32, type KindDefinition, obj, opt, str, strEnum, time } from './schema.ts';

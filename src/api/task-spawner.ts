@@ -2,9 +2,13 @@
  * TaskSpawner: turns external triggers (GitHub, Linear, Jira, Slack, webhooks, cron)
  * into Tasks.
  *
+ * The .d.ts of this file writes TypeBox's symbol keys ({@link Kind}, {@link Hint},
+ * {@link OptionalKind}, {@link ReadonlyKind}); declaration emit can only name the ones imported here.
+ *
  * @packageDocumentation
  */
-import type { Static } from '@sinclair/typebox';
+// biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
+import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
 import {
   conditions,
   SecretReferenceSchema,

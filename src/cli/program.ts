@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 import { Command, CommanderError } from 'commander';
-import pkg from '../../package.json' with { type: 'json' };
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from './io.ts';
+import { packageVersion } from './version.ts';
 
 /**
  * Command modules by name. When argv names one of them only that module is imported: the others
@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   check: async () => (await import('./commands/check.ts')).checkCommand,
   crds: async () => (await import('./commands/crds.ts')).crdsCommand,
   operator: async () => (await import('./commands/operator.ts')).operatorCommand,
+  new: async () => (await import('./commands/new.ts')).newCommand,
 };
 
 /**
@@ -32,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .description(
       'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
     )
-    .version(pkg.version, '-V, --version', 'print the version of kelos')
+    .version(packageVersion(), '-V, --version', 'print the version of kelos')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run kelos --help for usage)');

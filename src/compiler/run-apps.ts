@@ -7,12 +7,13 @@
 import { fork, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { AppObject, AppRun, ModuleApp } from './app-run.ts';
 
-const RUNNER = fileURLToPath(new URL('./runner.ts', import.meta.url));
+// Next to this module: runner.ts from source, runner.js in the built package.
+const RUNNER = fileURLToPath(new URL(`./runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
  * The runner's environment: ours, plus Node's compile cache, so a synth does not strip the
@@ -32,13 +33,47 @@ const OUTPUT_TAIL = 4000;
 const tail = (text: string): string =>
   (text.length > OUTPUT_TAIL ? `…${text.slice(-OUTPUT_TAIL)}` : text).trim();
 
+/** How long one app may take to load, build and render before synth gives up on it. */
+export const DEFAULT_APP_TIMEOUT_MS = 60_000;
+
+/** Options of {@link runModuleApps} and {@link runCommandApp}. */
+export interface RunOptions {
+  /**
+   * Milliseconds one app may run (for the cdk8s app command: the whole command).
+   *
+   * @default DEFAULT_APP_TIMEOUT_MS
+   */
+  readonly timeoutMs?: number;
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
+
+/** A run for an app that produced nothing, with one failure. */
+const failedRun = (name: string, source: string, message: string, millis = 0): AppRun => ({
+  name,
+  source,
+  objects: [],
+  failures: [{ code: 'synth/app-failed', message }],
+  millis,
+});
+
+/** What the runner sends over IPC (see `runner.ts`). */
+type RunnerMessage = { started?: string; run?: AppRun; done?: true };
+
 /**
- * Runs module apps in one child process (see `runner.ts`), with the Node that runs us.
+ * Runs module apps in one child process (see `runner.ts`), with the Node that runs us. An app
+ * that does not finish within the timeout is reported as failed, by name, and the runner is
+ * killed; apps after it are reported as not run.
  *
  * @throws Error when the runner itself dies before reporting (the message quotes its stderr).
  */
-export const runModuleApps = async (root: string, apps: readonly ModuleApp[]): Promise<AppRun[]> => {
+export const runModuleApps = async (
+  root: string,
+  apps: readonly ModuleApp[],
+  options: RunOptions = {},
+): Promise<AppRun[]> => {
   if (apps.length === 0) return [];
+  const timeoutMs = options.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS;
   return new Promise<AppRun[]>((resolvePromise, reject) => {
     const child = fork(RUNNER, [root, ...apps.map((a) => `${a.name}=${a.file}`)], {
       cwd: root,
@@ -48,23 +83,67 @@ export const runModuleApps = async (root: string, apps: readonly ModuleApp[]): P
       env: runnerEnv(),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    let stderr = '';
-    let stdout = '';
-    let runs: AppRun[] | undefined;
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
+    let output = '';
+    const runs: AppRun[] = [];
+    let current: string | undefined;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (finish: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // Whatever the apps left running (an interval, a socket) dies with the runner.
+      child.kill('SIGKILL');
+      finish();
+    };
+    const timedOut = () => {
+      const done = new Set(runs.map((r) => r.name));
+      const hung = current ?? apps.find((a) => !done.has(a.name))?.name;
+      settle(() =>
+        resolvePromise([
+          ...runs,
+          ...apps
+            .filter((a) => !done.has(a.name))
+            .map((a) =>
+              a.name === hung
+                ? failedRun(
+                    a.name,
+                    a.file,
+                    `did not finish within ${seconds(timeoutMs)} and was stopped (does it wait on something that never happens, or loop forever?); raise the limit with --app-timeout`,
+                    timeoutMs,
+                  )
+                : failedRun(a.name, a.file, `not run: the app runner was stopped when app ${hung} timed out`),
+            ),
+        ]),
+      );
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(timedOut, timeoutMs);
+    };
+    arm();
+    const keep = (d: Buffer) => {
+      output = (output + d.toString()).slice(-2 * OUTPUT_TAIL);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('message', (m: RunnerMessage) => {
+      if (typeof m.started === 'string') {
+        current = m.started;
+        arm();
+      } else if (m.run) {
+        runs.push(m.run);
+        current = undefined;
+        arm();
+      } else if (m.done) {
+        settle(() => resolvePromise(runs));
+      }
     });
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('message', (m: { runs?: AppRun[] }) => {
-      if (Array.isArray(m.runs)) runs = m.runs;
-    });
-    child.on('error', reject);
+    child.on('error', (err) => settle(() => reject(err)));
     child.on('exit', (code, signal) => {
-      if (runs) return resolvePromise(runs);
       const why = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      reject(new Error(`the app runner ${why} before reporting\n${tail(stderr || stdout)}`));
+      const during = current ? ` while running app ${current}` : '';
+      settle(() => reject(new Error(`the app runner ${why}${during} before reporting\n${tail(output)}`)));
     });
   });
 };
@@ -79,11 +158,20 @@ export const chartNameOf = (entry: string): string =>
  * directory with `FOLDER_PER_CHART_*` output) becomes one app. Construct paths come from
  * `construct-metadata.json` where an object's name identifies it uniquely.
  */
-export const runCommandApp = async (root: string, command: string): Promise<AppRun[]> => {
+export const runCommandApp = async (
+  root: string,
+  command: string,
+  options: RunOptions = {},
+): Promise<AppRun[]> => {
   const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS;
   const outdir = await mkdtemp(join(tmpdir(), 'kelos-synth-'));
   try {
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((done, fail) => {
+    const { code, output, timedOut } = await new Promise<{
+      code: number | null;
+      output: string;
+      timedOut?: boolean;
+    }>((done, fail) => {
       const child = spawn(command, {
         cwd: root,
         shell: true,
@@ -97,10 +185,30 @@ export const runCommandApp = async (root: string, command: string): Promise<AppR
       child.stderr.on('data', (d: Buffer) => {
         text += d.toString();
       });
-      child.on('error', fail);
-      child.on('exit', (c) => done({ code: c, output: text }));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done({ code: null, output: text, timedOut: true });
+      }, timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        fail(err);
+      });
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        done({ code: c, output: text });
+      });
     });
     const source = 'cdk8s.yaml app';
+    if (timedOut) {
+      return [
+        failedRun(
+          'app',
+          source,
+          `\`${command}\` did not finish within ${seconds(timeoutMs)} and was stopped; raise the limit with --app-timeout`,
+          timeoutMs,
+        ),
+      ];
+    }
     if (code !== 0) {
       return [
         {

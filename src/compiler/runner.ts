@@ -6,6 +6,12 @@
  *
  * Usage: `node src/compiler/runner.ts <root> <name>=<file> ...` (forked, with IPC).
  *
+ * Over IPC it sends `{ started: name }` before each app and `{ run }` after it, then
+ * `{ done: true }`, so the parent can tell which app hangs (it enforces the timeout and kills
+ * this process). An app's default export may return a promise, which is awaited; an exception
+ * or rejection that escapes an app (a throw in a timer, an unawaited promise) is caught by
+ * process-wide handlers and charged to the app that was running or had just run.
+ *
  * @packageDocumentation
  */
 import { isAbsolute, relative, resolve } from 'node:path';
@@ -24,7 +30,8 @@ const THIS_FILE = fileURLToPath(import.meta.url);
  */
 export const userSite = (stack: string | undefined, root: string): SourceSite | undefined => {
   for (const line of (stack ?? '').split('\n')) {
-    const m = /\(?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    // A frame is `at fn (path:line:col)` or `at path:line:col`; `node:internal/…` frames are Node's.
+    const m = /^at (?:.*? \()?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!m?.[1]) continue;
     const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
     if (file.startsWith(CONSTRUCTS_DIR) || file.includes('/node_modules/') || file === THIS_FILE) continue;
@@ -42,9 +49,29 @@ interface KelosErrorShape {
 const isKelosError = (err: unknown): err is Error & KelosErrorShape =>
   err instanceof Error && (err as Partial<KelosErrorShape>).kelosValidation === true;
 
+/**
+ * Where a syntax error is, from the header V8 and Node's type stripping put on its stack: the
+ * file and line, the source line, then a caret under the column.
+ */
+export const syntaxSite = (stack: string | undefined, root: string): SourceSite | undefined => {
+  const lines = (stack ?? '').split('\n');
+  const m = /^((?:file:\/\/)?\/.+?):(\d+)$/.exec(lines[0] ?? '');
+  if (!m?.[1]) return undefined;
+  const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+  const caret = lines.slice(1, 6).find((l) => /^\s*\^+\s*$/.test(l));
+  return {
+    file: relative(root, file),
+    line: Number(m[2]),
+    ...(caret !== undefined && { column: caret.indexOf('^') + 1 }),
+  };
+};
+
 /** Turns whatever an app threw into failures. */
 export const failuresOf = (err: unknown, root: string): AppFailure[] => {
-  const site = err instanceof Error ? userSite(err.stack, root) : undefined;
+  const site =
+    err instanceof Error
+      ? ((err instanceof SyntaxError ? syntaxSite(err.stack, root) : undefined) ?? userSite(err.stack, root))
+      : undefined;
   if (isKelosError(err)) {
     return err.violations.map((v) => ({
       code: 'construct/invalid',
@@ -73,7 +100,7 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
     }
     const cdkApp = new App({ outdir: '.' });
     const chart = new Chart(cdkApp, app.name);
-    (mod.default as (scope: Chart) => void)(chart);
+    await (mod.default as (scope: Chart) => unknown)(chart);
     const all: IConstruct[] = cdkApp.node.findAll();
     for (const c of all) {
       for (const message of c.node.validate()) {
@@ -83,7 +110,8 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
     for (const c of all) {
       if (!ApiObject.isApiObject(c)) continue;
       const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
-      const site = trace ? userSite(trace.join('\n'), root) : undefined;
+      // The library strips the `at ` of each frame; put it back for userSite.
+      const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
       objects.push({
         object: c.toJson() as Record<string, unknown>,
         constructPath: c.node.path,
@@ -109,15 +137,49 @@ export const parseAppArgs = (args: readonly string[]): ModuleApp[] =>
     return { name: a.slice(0, at), file: a.slice(at + 1) };
   });
 
+/** Errors that escaped the app running (or last run) when they were thrown, by app name. */
+const escaped = new Map<string, unknown[]>();
+let blame: string | undefined;
+
+/** Adds what escaped an app to its run: a late failure fails the app, and its objects go. */
+const withEscaped = (run: AppRun, root: string): AppRun => {
+  const errors = escaped.get(run.name) ?? [];
+  escaped.delete(run.name);
+  if (errors.length === 0) return run;
+  const late = errors
+    .flatMap((e) => failuresOf(e, root))
+    .map((f) => ({ ...f, message: `${f.message} (thrown after the app returned, or outside it)` }));
+  return { ...run, objects: [], failures: [...run.failures, ...late] };
+};
+
 if (import.meta.main) {
   const [root = process.cwd(), ...rest] = process.argv.slice(2);
-  const runs: AppRun[] = [];
-  for (const app of parseAppArgs(rest)) runs.push(await runModuleApp(root, app));
+  const record = (err: unknown) => {
+    const list = escaped.get(blame ?? '') ?? [];
+    list.push(err);
+    escaped.set(blame ?? '', list);
+  };
+  process.on('uncaughtException', record);
+  process.on('unhandledRejection', record);
   const send = process.send?.bind(process);
+  const post = (message: object) =>
+    send
+      ? new Promise<void>((done, fail) => send(message, undefined, {}, (err) => (err ? fail(err) : done())))
+      : Promise.resolve();
+  const runs: AppRun[] = [];
+  for (const app of parseAppArgs(rest)) {
+    blame = app.name;
+    await post({ started: app.name });
+    const run = await runModuleApp(root, app);
+    // One turn of the event loop, so what the app left queued (timers of 0 ms, immediates,
+    // promise callbacks) runs while it is still the app to blame.
+    await new Promise((done) => setTimeout(done, 0));
+    const final = withEscaped(run, root);
+    runs.push(final);
+    await post({ run: final });
+  }
   if (send) {
-    await new Promise<void>((done, fail) =>
-      send({ runs }, undefined, {}, (err) => (err ? fail(err) : done())),
-    );
+    await post({ done: true });
     process.disconnect?.();
   } else {
     process.stdout.write(`${JSON.stringify({ runs })}\n`);

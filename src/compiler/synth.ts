@@ -82,6 +82,12 @@ export interface SynthOptions {
    * @default - no policies
    */
   readonly policyStep?: PolicyStep;
+  /**
+   * Milliseconds one app may run before it is stopped and reported as failed.
+   *
+   * @default DEFAULT_APP_TIMEOUT_MS (60 seconds)
+   */
+  readonly appTimeoutMs?: number;
 }
 
 /** Whether synth produced output, found violations, or could not run. */
@@ -294,9 +300,10 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const discovered = await discoverApps(root, config.apps);
   const modules = selectApps(discovered, options.apps);
 
-  let runs: AppRun[] = await runModuleApps(root, modules);
+  const run = options.appTimeoutMs !== undefined ? { timeoutMs: options.appTimeoutMs } : {};
+  let runs: AppRun[] = await runModuleApps(root, modules, run);
   if (config.runApp && config.app) {
-    const charts = await runCommandApp(root, config.app);
+    const charts = await runCommandApp(root, config.app, run);
     runs = [
       ...runs,
       ...(options.apps?.length

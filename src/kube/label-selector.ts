@@ -88,17 +88,33 @@ export function parseSelector(
   return errors.length ? { ok: false, errors } : { ok: true, selector: reqs };
 }
 
+/** How {@link matches} treats label values. */
+export interface MatchOptions {
+  /**
+   * Whether a label value stands for "any value" (e.g. a placeholder filled in later): such a
+   * value satisfies `In` and never excludes through `NotIn`, so a caller asking "could these
+   * labels match?" gets the worst case.
+   */
+  readonly anyValue?: (value: string) => boolean;
+}
+
 /** Whether `labels` satisfy every requirement of `selector`. */
-export function matches(selector: Selector, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function matches(
+  selector: Selector,
+  labels: Readonly<Record<string, string>> | undefined,
+  options: MatchOptions = {},
+): boolean {
   const l = labels ?? {};
+  const wildcard = options.anyValue ?? (() => false);
   for (const r of selector) {
     const has = Object.hasOwn(l, r.key);
+    const value = l[r.key] as string;
     switch (r.operator) {
       case 'In':
-        if (!has || !r.values.includes(l[r.key] as string)) return false;
+        if (!has || !(r.values.includes(value) || wildcard(value))) return false;
         break;
       case 'NotIn':
-        if (has && r.values.includes(l[r.key] as string)) return false;
+        if (has && r.values.includes(value) && !wildcard(value)) return false;
         break;
       case 'Exists':
         if (!has) return false;

@@ -1,10 +1,14 @@
 /**
  * Policy configuration: thresholds, allowlists, bot identities, model rates, and per-rule
  * enable/disable and severity overrides. Read from `kelos.policy.yaml` or the `policy:` section
- * of `cdk8s.yaml`, validated key by key, and merged over {@link DEFAULT_POLICY_CONFIG}.
+ * of `cdk8s.yaml`, validated against a TypeBox schema with ajv (as the API kinds are), and
+ * merged over {@link DEFAULT_POLICY_CONFIG}. Problems are reported per key, in words the
+ * schema carries (`expected`), rather than as ajv's keyword messages.
  *
  * @packageDocumentation
  */
+import { type ObjectOptions, type Static, type TProperties, Type } from '@sinclair/typebox';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
 
@@ -48,6 +52,12 @@ export interface PolicyConfig {
   /** GitHub logins the agents act as; spawners must exclude them as authors. */
   readonly botIdentities: readonly string[];
   /**
+   * Secrets that live outside git (sealed-secrets, external-secrets, kubectl) and are known to
+   * exist in the cluster, as `namespace/name` or `name` (any namespace). A reference to one is
+   * not reported as `ref/secret-external`; a reference to any other Secret outside the bundle is.
+   */
+  readonly externalSecrets: readonly string[];
+  /**
    * Worst-case cost of one running agent, in USD per hour, per agent type and model. The key
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
@@ -86,6 +96,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
     literalSecrets: [],
   },
   botIdentities: [],
+  externalSecrets: [],
   rates: {
     'claude-code': {
       default: 6,
@@ -116,18 +127,215 @@ export class PolicyConfigError extends Error {
   }
 }
 
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
-const TOP_KEYS = ['rules', 'thresholds', 'allowlists', 'botIdentities', 'rates', 'synth'];
-const THRESHOLD_KEYS = ['maxConcurrency', 'maxActiveDeadlineSeconds', 'minPollInterval'];
-const ALLOWLIST_KEYS = ['models', 'efforts', 'imageRegistries', 'literalSecrets'];
+const SEVERITIES = ['error', 'warning', 'info'] as const;
+const RULE_SWITCHES = ['off', 'on', false, true] as const;
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * `expected` says, in words, what a key takes: a failing value is reported as `expected …,
+ * got …` at the nearest key that has one. `unknownKey` replaces "unknown key" for a mapping
+ * whose keys are ids rather than field names.
+ */
+interface Annotations {
+  readonly expected?: string;
+  readonly unknownKey?: string;
+}
+
+const mapping = <T extends TProperties>(properties: T, expected: string) =>
+  Type.Object(properties, { additionalProperties: false, expected } as ObjectOptions & Annotations);
+const strings = () =>
+  Type.Array(Type.String({ minLength: 1 }), { expected: 'a list of non-empty strings' } as Annotations);
+const positiveInt = () => Type.Integer({ minimum: 1, expected: 'a positive integer' } as Annotations);
+const values = <const V extends readonly (string | boolean)[]>(vals: V, expected: string) =>
+  Type.Unsafe<V[number]>({ enum: [...vals], expected });
+
+/**
+ * The file's schema. `rules:` takes the known rule ids only, so it is built per rule set.
+ * Each entry is a switch or a severity, or `{enabled, severity}`.
+ */
+const configSchema = (knownRules: readonly string[]) => {
+  const settings = mapping(
+    {
+      enabled: Type.Optional(Type.Boolean({ expected: 'true or false' } as Annotations)),
+      severity: Type.Optional(values(SEVERITIES, 'error, warning or info')),
+    },
+    'a mapping with enabled and severity',
+  );
+  const entry = Type.Unsafe<RuleEntry>({
+    if: { type: 'object' },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else; this object is never awaited.
+    then: settings,
+    else: values([...RULE_SWITCHES, ...SEVERITIES], 'off, on, error, warning, info, or {enabled, severity}'),
+  });
+  return mapping(
+    {
+      rules: Type.Optional(
+        Type.Object(Object.fromEntries(knownRules.map((id) => [id, Type.Optional(entry)])), {
+          additionalProperties: false,
+          expected: 'a mapping from rule id to settings',
+          unknownKey: 'unknown rule id; run kelos check --list-rules for the ids',
+        } as ObjectOptions & Annotations),
+      ),
+      thresholds: Type.Optional(
+        mapping(
+          {
+            maxConcurrency: Type.Optional(positiveInt()),
+            maxActiveDeadlineSeconds: Type.Optional(positiveInt()),
+            minPollInterval: Type.Optional(
+              Type.Union([Type.Number({ minimum: 0 }), Type.String({ format: 'go-duration' })], {
+                expected: 'a duration such as 1m or 30s',
+              } as Annotations),
+            ),
+          },
+          'a mapping',
+        ),
+      ),
+      allowlists: Type.Optional(
+        mapping(
+          {
+            models: Type.Optional(
+              Type.Record(Type.String(), strings(), {
+                expected: 'a mapping from agent type to a list of models',
+              } as Annotations),
+            ),
+            efforts: Type.Optional(strings()),
+            imageRegistries: Type.Optional(strings()),
+            literalSecrets: Type.Optional(strings()),
+          },
+          'a mapping',
+        ),
+      ),
+      botIdentities: Type.Optional(strings()),
+      externalSecrets: Type.Optional(strings()),
+      rates: Type.Optional(
+        Type.Record(
+          Type.String(),
+          Type.Record(
+            Type.String(),
+            Type.Number({ minimum: 0, expected: 'a non-negative number of USD per hour' } as Annotations),
+            { expected: 'a mapping from model (or default) to USD per hour' } as Annotations,
+          ),
+          { expected: 'a mapping from agent type to {model: USD per hour}' } as Annotations,
+        ),
+      ),
+      synth: Type.Optional(values(['enforce', 'report'] as const, 'enforce or report')),
+    },
+    'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
+  );
+};
+
+/** One `rules:` entry as written. */
+type RuleEntry = (typeof RULE_SWITCHES)[number] | Severity | { enabled?: boolean; severity?: Severity };
+/** The file as written, once it validates. */
+type ConfigDocument = Static<ReturnType<typeof configSchema>>;
+
+let ajvInstance: Ajv | undefined;
+const ajv = (): Ajv => {
+  ajvInstance ??= new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    keywords: ['expected', 'unknownKey'],
+  }).addFormat('go-duration', (text: string) => (parseDuration(text) ?? -1) >= 0);
+  return ajvInstance;
+};
+
+/** Validators by rule set: the CLI asks for the same set every time. */
+const validators = new Map<string, ValidateFunction>();
+const validatorFor = (knownRules: readonly string[]): ValidateFunction => {
+  const key = knownRules.join('\n');
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv().compile(configSchema(knownRules));
+    validators.set(key, validate);
+  }
+  return validate;
+};
+
 const show = (v: unknown): string =>
   typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
 
+const choice = (keys: readonly string[]): string =>
+  keys.length === 2 ? `${keys[0]} or ${keys[1]}` : `one of ${keys.join(', ')}`;
+
+/** Unescaped segments of a JSON pointer. */
+const segments = (pointer: string): string[] =>
+  pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
 /**
- * Validates a parsed configuration document and merges it over the defaults.
+ * The schema nodes an error's `schemaPath` passes through, each with the depth in the
+ * document it applies at, so a failure deep inside (an item of a list) is reported at the key
+ * that says what it expects (the list).
+ */
+function schemaTrail(
+  root: object,
+  schemaPath: string,
+): Array<{ node: Record<string, unknown>; depth: number }> {
+  const trail = [{ node: root as Record<string, unknown>, depth: 0 }];
+  const parts = segments(schemaPath.replace(/^#/, '')).map(decodeURIComponent);
+  let node = root as Record<string, unknown>;
+  let depth = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    let next: unknown;
+    if (part === 'properties' || part === 'patternProperties') {
+      next = (node[part] as Record<string, unknown> | undefined)?.[parts[++i] as string];
+      depth++;
+    } else if (part === 'items' || part === 'additionalProperties') {
+      next = node[part];
+      depth++;
+    } else if (part === 'anyOf' || part === 'allOf' || part === 'oneOf') {
+      next = (node[part] as unknown[] | undefined)?.[Number(parts[++i])];
+    } else if (part === 'then' || part === 'else') {
+      next = node[part];
+    } else break;
+    if (typeof next !== 'object' || next === null) break;
+    node = next as Record<string, unknown>;
+    trail.push({ node, depth });
+  }
+  return trail;
+}
+
+/** Reads the value at `path` of `doc`. */
+const valueAt = (doc: unknown, path: readonly string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
+
+/** One line per problem: `file: key.path: what`, deduplicated, in ajv's order. */
+function problemsOf(errors: readonly ErrorObject[], raw: unknown, root: object, file: string): string[] {
+  const out = new Set<string>();
+  const at = (path: readonly string[], what: string) =>
+    out.add(path.length > 0 ? `${file}: ${path.join('.')}: ${what}` : `${file}: ${what}`);
+  for (const e of errors) {
+    // An `if` only picks the branch, and a failed union is reported once, as the union.
+    if (e.keyword === 'if' || /\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
+    const path = segments(e.instancePath);
+    if (e.keyword === 'additionalProperties') {
+      const schema = e.parentSchema as Record<string, unknown> & Annotations;
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      at(
+        [...path, key],
+        schema.unknownKey ?? `unknown key; expected ${choice(Object.keys(schema['properties'] ?? {}))}`,
+      );
+      continue;
+    }
+    const trail = schemaTrail(root, e.schemaPath);
+    const described = [...trail].reverse().find((t) => typeof t.node['expected'] === 'string');
+    const where = path.slice(0, described?.depth ?? path.length);
+    at(
+      where,
+      `expected ${String(described?.node['expected'] ?? e.message)}, got ${show(valueAt(raw, where))}`,
+    );
+  }
+  return [...out];
+}
+
+/**
+ * Validates a parsed configuration document against the file's schema and merges it over
+ * the defaults.
  *
  * @param raw The parsed YAML (the whole file, or the `policy:` section of `cdk8s.yaml`).
  * @param file Name used in messages, e.g. `kelos.policy.yaml` or `cdk8s.yaml#policy`.
@@ -135,164 +343,56 @@ const show = (v: unknown): string =>
  * @throws PolicyConfigError listing every problem found.
  */
 export function parsePolicyConfig(raw: unknown, file: string, knownRules: readonly string[]): PolicyConfig {
-  const problems: string[] = [];
-  const bad = (key: string, expected: string, got: unknown) =>
-    problems.push(`${file}: ${key}: expected ${expected}, got ${show(got)}`);
   if (raw === null || raw === undefined) return { ...DEFAULT_POLICY_CONFIG, file };
-  if (!isRecord(raw)) {
-    problems.push(`${file}: expected a mapping with keys ${TOP_KEYS.join(', ')}, got ${show(raw)}`);
-    throw new PolicyConfigError(problems);
+  const validate = validatorFor(knownRules);
+  if (!validate(raw)) {
+    throw new PolicyConfigError(problemsOf(validate.errors ?? [], raw, validate.schema as object, file));
   }
-  for (const key of Object.keys(raw)) {
-    if (!TOP_KEYS.includes(key))
-      problems.push(`${file}: ${key}: unknown key; expected one of ${TOP_KEYS.join(', ')}`);
-  }
-
-  const stringList = (key: string, v: unknown): string[] | undefined => {
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s.length === 0)) {
-      bad(key, 'a list of non-empty strings', v);
-      return undefined;
-    }
-    return v as string[];
-  };
+  const doc = raw as ConfigDocument;
 
   const rules: Record<string, RuleSettings> = {};
-  if (raw['rules'] !== undefined) {
-    if (!isRecord(raw['rules'])) bad('rules', 'a mapping from rule id to settings', raw['rules']);
-    else {
-      for (const [id, value] of Object.entries(raw['rules'])) {
-        const key = `rules.${id}`;
-        if (!knownRules.includes(id)) {
-          problems.push(`${file}: ${key}: unknown rule id; run kelos check --list-rules for the ids`);
-          continue;
-        }
-        if (value === 'off' || value === false) rules[id] = { enabled: false };
-        else if (value === 'on' || value === true) rules[id] = { enabled: true };
-        else if (typeof value === 'string' && (SEVERITIES as string[]).includes(value)) {
-          rules[id] = { enabled: true, severity: value as Severity };
-        } else if (isRecord(value)) {
-          const settings: { enabled?: boolean; severity?: Severity } = {};
-          for (const k of Object.keys(value)) {
-            if (k !== 'enabled' && k !== 'severity')
-              problems.push(`${file}: ${key}.${k}: unknown key; expected enabled or severity`);
-          }
-          if (value['enabled'] !== undefined) {
-            if (typeof value['enabled'] === 'boolean') settings.enabled = value['enabled'];
-            else bad(`${key}.enabled`, 'true or false', value['enabled']);
-          }
-          if (value['severity'] !== undefined) {
-            if ((SEVERITIES as unknown[]).includes(value['severity']))
-              settings.severity = value['severity'] as Severity;
-            else bad(`${key}.severity`, 'error, warning or info', value['severity']);
-          }
-          rules[id] = settings;
-        } else bad(key, 'off, on, error, warning, info, or {enabled, severity}', value);
-      }
-    }
+  for (const [id, entry] of Object.entries(doc.rules ?? {}) as Array<[string, RuleEntry | undefined]>) {
+    if (entry === 'off' || entry === false) rules[id] = { enabled: false };
+    else if (entry === 'on' || entry === true) rules[id] = { enabled: true };
+    else if (typeof entry === 'string') rules[id] = { enabled: true, severity: entry };
+    else if (entry) rules[id] = { ...entry };
   }
 
-  const thresholds = { ...DEFAULT_POLICY_CONFIG.thresholds };
-  const t = raw['thresholds'];
-  if (t !== undefined) {
-    if (!isRecord(t)) bad('thresholds', 'a mapping', t);
-    else {
-      for (const k of Object.keys(t)) {
-        if (!THRESHOLD_KEYS.includes(k))
-          problems.push(
-            `${file}: thresholds.${k}: unknown key; expected one of ${THRESHOLD_KEYS.join(', ')}`,
-          );
-      }
-      const positiveInt = (k: 'maxConcurrency' | 'maxActiveDeadlineSeconds') => {
-        const v = t[k];
-        if (v === undefined) return;
-        if (typeof v === 'number' && Number.isInteger(v) && v > 0) thresholds[k] = v;
-        else bad(`thresholds.${k}`, 'a positive integer', v);
-      };
-      positiveInt('maxConcurrency');
-      positiveInt('maxActiveDeadlineSeconds');
-      const poll = t['minPollInterval'];
-      if (poll !== undefined) {
-        const seconds =
-          typeof poll === 'number' ? poll : typeof poll === 'string' ? parseDuration(poll) : undefined;
-        if (seconds === undefined || seconds < 0)
-          bad('thresholds.minPollInterval', 'a duration such as 1m or 30s', poll);
-        else thresholds.minPollIntervalSeconds = seconds;
-      }
-    }
-  }
+  const t = doc.thresholds ?? {};
+  const poll = t.minPollInterval;
+  const thresholds: PolicyThresholds = {
+    maxConcurrency: t.maxConcurrency ?? DEFAULT_POLICY_CONFIG.thresholds.maxConcurrency,
+    maxActiveDeadlineSeconds:
+      t.maxActiveDeadlineSeconds ?? DEFAULT_POLICY_CONFIG.thresholds.maxActiveDeadlineSeconds,
+    minPollIntervalSeconds:
+      poll === undefined
+        ? DEFAULT_POLICY_CONFIG.thresholds.minPollIntervalSeconds
+        : typeof poll === 'number'
+          ? poll
+          : (parseDuration(poll) ?? 0),
+  };
 
+  const a = doc.allowlists ?? {};
   const defaults = DEFAULT_POLICY_CONFIG.allowlists;
-  let models: Record<string, readonly string[]> = { ...defaults.models };
-  let efforts = defaults.efforts;
-  let imageRegistries = defaults.imageRegistries;
-  let literalSecrets = defaults.literalSecrets;
-  const a = raw['allowlists'];
-  if (a !== undefined) {
-    if (!isRecord(a)) bad('allowlists', 'a mapping', a);
-    else {
-      for (const k of Object.keys(a)) {
-        if (!ALLOWLIST_KEYS.includes(k))
-          problems.push(
-            `${file}: allowlists.${k}: unknown key; expected one of ${ALLOWLIST_KEYS.join(', ')}`,
-          );
-      }
-      if (a['models'] !== undefined) {
-        if (!isRecord(a['models']))
-          bad('allowlists.models', 'a mapping from agent type to a list of models', a['models']);
-        else {
-          // The file's models replace the defaults per agent type it names.
-          models = { ...models };
-          for (const [agent, list] of Object.entries(a['models'])) {
-            const parsed = stringList(`allowlists.models.${agent}`, list);
-            if (parsed) models[agent] = parsed;
-          }
-        }
-      }
-      efforts = stringList('allowlists.efforts', a['efforts']) ?? efforts;
-      imageRegistries = stringList('allowlists.imageRegistries', a['imageRegistries']) ?? imageRegistries;
-      literalSecrets = stringList('allowlists.literalSecrets', a['literalSecrets']) ?? literalSecrets;
-    }
-  }
-
-  const botIdentities =
-    stringList('botIdentities', raw['botIdentities']) ?? DEFAULT_POLICY_CONFIG.botIdentities;
-
   const rates: Record<string, Readonly<Record<string, number>>> = { ...DEFAULT_POLICY_CONFIG.rates };
-  const r = raw['rates'];
-  if (r !== undefined) {
-    if (!isRecord(r)) bad('rates', 'a mapping from agent type to {model: USD per hour}', r);
-    else {
-      for (const [agent, perModel] of Object.entries(r)) {
-        if (!isRecord(perModel)) {
-          bad(`rates.${agent}`, 'a mapping from model (or default) to USD per hour', perModel);
-          continue;
-        }
-        const merged: Record<string, number> = { ...rates[agent] };
-        for (const [model, rate] of Object.entries(perModel)) {
-          if (typeof rate === 'number' && Number.isFinite(rate) && rate >= 0) merged[model] = rate;
-          else bad(`rates.${agent}.${model}`, 'a non-negative number of USD per hour', rate);
-        }
-        rates[agent] = merged;
-      }
-    }
-  }
+  for (const [agent, perModel] of Object.entries(doc.rates ?? {}))
+    rates[agent] = { ...rates[agent], ...perModel };
 
-  let synth = DEFAULT_POLICY_CONFIG.synth;
-  if (raw['synth'] !== undefined) {
-    if (raw['synth'] === 'enforce' || raw['synth'] === 'report') synth = raw['synth'];
-    else bad('synth', 'enforce or report', raw['synth']);
-  }
-
-  if (problems.length > 0) throw new PolicyConfigError(problems);
   return {
     file,
     rules,
     thresholds,
-    allowlists: { models, efforts, imageRegistries, literalSecrets },
-    botIdentities,
+    allowlists: {
+      // The file's models replace the defaults per agent type it names.
+      models: { ...defaults.models, ...a.models },
+      efforts: a.efforts ?? defaults.efforts,
+      imageRegistries: a.imageRegistries ?? defaults.imageRegistries,
+      literalSecrets: a.literalSecrets ?? defaults.literalSecrets,
+    },
+    botIdentities: doc.botIdentities ?? DEFAULT_POLICY_CONFIG.botIdentities,
+    externalSecrets: doc.externalSecrets ?? DEFAULT_POLICY_CONFIG.externalSecrets,
     rates,
-    synth,
+    synth: doc.synth ?? DEFAULT_POLICY_CONFIG.synth,
   };
 }
 
@@ -310,6 +410,7 @@ export function policyConfigToDocument(config: PolicyConfig): Record<string, unk
     },
     allowlists: config.allowlists,
     botIdentities: config.botIdentities,
+    externalSecrets: config.externalSecrets,
     rates: config.rates,
     synth: config.synth,
   };

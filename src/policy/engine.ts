@@ -10,6 +10,7 @@ import { Annotations } from '../api/group.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
 import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
+import { clipName } from '../validate/echo.ts';
 import type { LoadedDocument } from '../validate/load.ts';
 import type { PolicyConfig } from './config.ts';
 import type { Bundle, Finding, PolicyRule } from './rule.ts';
@@ -99,10 +100,16 @@ const isObject = (v: unknown): v is KubeObject =>
 /** The resource a diagnostic names, from an object's identity. */
 export const resourceOf = (object: KubeObject): ResourceRef => ({
   apiVersion: object.apiVersion,
-  kind: object.kind,
-  ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
-  name: object.metadata?.name ?? '',
+  // Clipped: an invalid object may carry a megabyte name, and every finding names it.
+  kind: clipName(String(object.kind), MAX_IDENTITY),
+  ...(object.metadata?.namespace
+    ? { namespace: clipName(String(object.metadata.namespace), MAX_IDENTITY) }
+    : {}),
+  name: clipName(String(object.metadata?.name ?? ''), MAX_IDENTITY),
 });
+
+/** Longest kind, namespace or name a finding names whole (valid names have at most 253 characters). */
+const MAX_IDENTITY = 300;
 
 /** The rule ids an object opts out of, and why; `reason` is empty when it gives none. */
 export function readSuppressions(object: KubeObject): { ids: string[]; reason: string } | undefined {

@@ -98,3 +98,44 @@ export const toPointer = (segments: ReadonlyArray<string | number>): string => {
   for (const s of segments) out += `/${escapePointer(s)}`;
   return out;
 };
+
+/** Diagnostics of one code a command prints before it summarizes the rest. */
+export const MAX_PER_CODE = 100;
+
+/**
+ * Keeps the first `max` diagnostics of each code (in the given order) and replaces the rest of
+ * that code with one diagnostic that counts them, located at the first one left out and as
+ * severe as the worst of them, so a pathological input yields bounded output and the same exit
+ * code. A 50,000-label object with a bad key pattern prints 101 lines, not 50,000.
+ */
+export const limitPerCode = (
+  diagnostics: readonly Diagnostic[],
+  max: number = MAX_PER_CODE,
+): Diagnostic[] => {
+  const counts = new Map<string, number>();
+  for (const d of diagnostics) counts.set(d.code, (counts.get(d.code) ?? 0) + 1);
+  if ([...counts.values()].every((n) => n <= max)) return [...diagnostics];
+  const rank = { error: 2, warning: 1, info: 0 } as const;
+  const worst = new Map<string, Severity>();
+  diagnostics.forEach((d) => {
+    const w = worst.get(d.code);
+    if (!w || rank[d.severity] > rank[w]) worst.set(d.code, d.severity);
+  });
+  const kept = new Map<string, number>();
+  const out: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const n = (kept.get(d.code) ?? 0) + 1;
+    kept.set(d.code, n);
+    if (n <= max) out.push(d);
+    else if (n === max + 1) {
+      const more = (counts.get(d.code) ?? 0) - max;
+      out.push({
+        ...d,
+        severity: worst.get(d.code) ?? d.severity,
+        message: `and ${more} more ${d.code} finding${more === 1 ? '' : 's'}, starting with this one: ${d.message}`,
+        hint: `output is limited to ${max} findings per code; fix these and run again to see the rest`,
+      });
+    }
+  }
+  return out;
+};

@@ -5,11 +5,12 @@
  * @packageDocumentation
  */
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
-import { evaluateRules } from './cel.ts';
+import { evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
+import { clipName, closest } from './echo.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkReferences, type ReferenceOptions } from './references.ts';
-import { BLOCKING_CODES, closest, kelosObjectSchema, validateSchema } from './schema.ts';
+import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
 import { checkTemplates } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
@@ -76,6 +77,18 @@ function celSchemaFor(kind: string): object | undefined {
   return schema;
 }
 
+/**
+ * The CEL rules of a Kelos object on their own: what `kelos validate` evaluates for one object
+ * once its schema holds. The constructs run this at construction so they enforce the very
+ * rules (and say the very messages) the validator and the API server do.
+ *
+ * @param object An object of a served Kelos kind; other kinds have no rules here.
+ */
+export function evaluateObjectRules(object: Readonly<Record<string, unknown>>): RuleFinding[] {
+  const schema = celSchemaFor(String(object['kind']));
+  return schema ? evaluateRules(schema, withoutNulls(object)) : [];
+}
+
 const SERVED = KINDS.map((k) => k.kind);
 
 /** Findings for one object on its own: kind and version, schema, CEL rules. */
@@ -103,7 +116,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
         severity: 'error',
         code: 'version/unknown',
         path: '/apiVersion',
-        message: `unknown Kelos API version "${apiVersion}"; this version of Kelos serves ${API_VERSION}`,
+        message: `unknown Kelos API version "${clipName(apiVersion)}"; this version of Kelos serves ${API_VERSION}`,
       },
     ];
   }
@@ -119,7 +132,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
           severity: 'error',
           code: 'kind/unknown',
           path: '/kind',
-          message: `unknown kind "${kind}" in ${API_VERSION}${guess ? `; did you mean "${guess}"?` : ''}`,
+          message: `unknown kind "${clipName(kind)}" in ${API_VERSION}${guess ? `; did you mean "${guess}"?` : ''}`,
           hint: `served kinds: ${SERVED.join(', ')}`,
         },
       ];
@@ -134,7 +147,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
         severity: 'info',
         code: 'kind/not-validated',
         path: '',
-        message: `${apiVersion} ${kind} is not validated offline (no schema is bundled for it); the API server will validate it`,
+        message: `${clipName(apiVersion)} ${clipName(kind)} is not validated offline (no schema is bundled for it); the API server will validate it`,
       },
     ];
   }
@@ -156,7 +169,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
   }
   return [
     ...schemaFindings,
-    ...evaluateRules(celSchema, clean).map(
+    ...evaluateObjectRules(clean).map(
       ({ code, message, path }): Finding => ({ severity: 'error', code, message, path }),
     ),
   ];

@@ -9,8 +9,8 @@
  * @packageDocumentation
  */
 import type { Stats } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   isAlias,
   isMap,
@@ -25,6 +25,9 @@ import {
 } from 'yaml';
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
+import { clipName } from './echo.ts';
+import { manifestFiles } from './manifest-files.ts';
+import { duplicateKeyOffsets, MAX_DEPTH, shapeProblem } from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
 export interface SourcePosition {
@@ -152,6 +155,21 @@ export function documentFromPositions(
 const describeValue = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
+/** Each mapping's pairs by key, built on first lookup: a lookup per diagnostic must not scan the map. */
+const pairIndex = new WeakMap<object, Map<string, unknown>>();
+
+const pairOf = (map: { items: unknown[] }, key: string): unknown => {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(key);
+};
+
 /** Finds a node in a parsed YAML tree by JSON-pointer segments; positions are source offsets. */
 function locateOffset(
   doc: YamlDocument,
@@ -163,8 +181,8 @@ function locateOffset(
   for (const segment of segments) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === segment);
-      if (!pair) return offset;
+      const pair = pairOf(node, segment);
+      if (!isPair(pair)) return offset;
       const keyRange = (pair.key as { range?: [number, number, number] }).range;
       if (keyRange) offset = keyRange[0];
       node = pair.value;
@@ -242,7 +260,8 @@ export function parseManifests(text: string, file: string): ParseResult {
     version: '1.1',
     customTags: kubectlTags,
     prettyErrors: false,
-    uniqueKeys: true,
+    // Checked below in linear time; the library's own check is quadratic in a mapping's size.
+    uniqueKeys: false,
   });
   const docs = Array.isArray(parsed) ? parsed : [];
 
@@ -257,6 +276,19 @@ export function parseManifests(text: string, file: string): ParseResult {
           message: `${docLabel} is not valid YAML: ${err.message.split('\n')[0]}`,
           path: '',
           source: { file, ...at },
+        });
+      }
+      continue;
+    }
+    const duplicates = duplicateKeyOffsets(doc);
+    if (duplicates.length > 0) {
+      for (const offset of duplicates) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'yaml/parse',
+          message: `${docLabel} is not valid YAML: Map keys must be unique`,
+          path: '',
+          source: { file, ...position(offset) },
         });
       }
       continue;
@@ -283,6 +315,20 @@ export function parseManifests(text: string, file: string): ParseResult {
         message: `${docLabel} cannot be read: ${(err as Error).message}`,
         path: '',
         source: { file, ...position(root.range?.[0]) },
+      });
+      continue;
+    }
+    const shape = shapeProblem(value);
+    if (shape) {
+      diagnostics.push({
+        severity: 'error',
+        code: shape.kind === 'cycle' ? 'yaml/alias-cycle' : 'yaml/too-deep',
+        message:
+          shape.kind === 'cycle'
+            ? `${docLabel}: an alias refers to the node that contains it, so the value never ends`
+            : `${docLabel} nests mappings and lists more than ${MAX_DEPTH} levels deep; no Kubernetes object does`,
+        path: '',
+        source: { file, ...position(locateOffset(doc, root, parsePointer(shape.path))) },
       });
       continue;
     }
@@ -399,24 +445,6 @@ export interface LoadResult extends ParseResult {
   readonly files: string[];
 }
 
-const MANIFEST_FILE = /\.(ya?ml|json)$/i;
-
-/**
- * Every manifest file under `dir`, recursively, sorted by path so output is stable. Paths are
- * returned as `dir` was written (relative stays relative); `cwd` resolves them for reading.
- */
-async function manifestFiles(dir: string, cwd: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await manifestFiles(path, cwd)));
-    else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) out.push(path);
-  }
-  return out;
-}
-
 /**
  * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
  * sorted) and `-` (standard input, read once).
@@ -424,7 +452,8 @@ async function manifestFiles(dir: string, cwd: string): Promise<string[]> {
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
  * @param readStdin Reads standard input to the end.
  * @param cwd Directory relative paths are read from; diagnostics keep them as given.
- * @throws Error naming the path when a path does not exist or cannot be read.
+ * @throws Error naming the path when a path does not exist or cannot be read, when no manifest
+ *   file is found under the paths, or when standard input is empty.
  */
 export async function loadManifestPaths(
   paths: readonly string[],
@@ -445,7 +474,10 @@ export async function loadManifestPaths(
     if (path === '-') {
       if (stdinRead) continue;
       stdinRead = true;
-      add(await readStdin(), '-');
+      const text = await readStdin();
+      // An empty pipe is a broken pipeline (a failed generator, a wrong redirect), not a pass.
+      if (text.length === 0) throw new Error('standard input (-) is empty: there are no manifests to read');
+      add(text, '-');
       continue;
     }
     let info: Stats;
@@ -457,7 +489,12 @@ export async function loadManifestPaths(
         { cause: err },
       );
     }
-    const targets = info.isDirectory() ? await manifestFiles(path, cwd) : [path];
+    let targets = [path];
+    if (info.isDirectory()) {
+      const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
+      targets = listing.files;
+      diagnostics.push(...listing.skipped);
+    }
     for (const file of targets) {
       let text: string;
       try {
@@ -468,8 +505,16 @@ export async function loadManifestPaths(
       add(text, file);
     }
   }
+  if (files.length === 0) {
+    throw new Error(
+      `no manifest files (*.yaml, *.yml, *.json) under ${paths.join(', ')}${diagnostics.length > 0 ? ` (${diagnostics.length} symbolic links not followed)` : ''}`,
+    );
+  }
   return { documents, diagnostics, files };
 }
+
+/** Longest kind, namespace or name a diagnostic names whole (valid names have at most 253 characters). */
+const MAX_IDENTITY = 300;
 
 /** The resource a diagnostic about `object` names: kind, namespace (as written) and name. */
 export function resourceOf(object: Record<string, unknown>): ResourceRef {
@@ -478,9 +523,9 @@ export function resourceOf(object: Record<string, unknown>): ResourceRef {
   const name = metadata['name'];
   return {
     ...(typeof object['apiVersion'] === 'string' ? { apiVersion: object['apiVersion'] } : {}),
-    kind: typeof object['kind'] === 'string' ? object['kind'] : '<unknown kind>',
-    ...(typeof namespace === 'string' && namespace ? { namespace } : {}),
-    name: typeof name === 'string' ? name : '',
+    kind: typeof object['kind'] === 'string' ? clipName(object['kind'], MAX_IDENTITY) : '<unknown kind>',
+    ...(typeof namespace === 'string' && namespace ? { namespace: clipName(namespace, MAX_IDENTITY) } : {}),
+    name: typeof name === 'string' ? clipName(name, MAX_IDENTITY) : '',
   };
 }
 

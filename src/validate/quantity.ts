@@ -67,6 +67,28 @@ export function parseQuantity(text: string): Quantity | undefined {
   return { numerator: sign === '-' ? -numerator : numerator, scale };
 }
 
+/**
+ * Reads an int-or-string quantity field as it arrives from YAML or JSON: a string, or a finite
+ * number (a manifest may write `maxCostUSD: 50`).
+ *
+ * @returns The quantity, or `undefined` when `value` is neither.
+ */
+export function quantityOf(value: unknown): Quantity | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? parseQuantity(String(value)) : undefined;
+  return typeof value === 'string' ? parseQuantity(value.trim()) : undefined;
+}
+
+/**
+ * An amount of US dollars (`maxCostUSD`, `costUSD`) as a double, for estimates and messages;
+ * exact sums use {@link quantityOf} and {@link addQuantities}.
+ *
+ * @returns The amount, or `undefined` when `value` is not a non-negative quantity.
+ */
+export function usdAmount(value: unknown): number | undefined {
+  const q = quantityOf(value);
+  return q && quantitySign(q) >= 0 ? quantityFloat(q) : undefined;
+}
+
 /** Brings two quantities to the same scale. */
 const aligned = (a: Quantity, b: Quantity): [bigint, bigint, number] => {
   const scale = Math.max(a.scale, b.scale);

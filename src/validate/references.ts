@@ -29,6 +29,12 @@ export interface ReferenceOptions {
    * @default false
    */
   readonly requireRefs?: boolean;
+  /**
+   * Secrets known to exist in the cluster though not in the bundle (they live outside git), as
+   * `namespace/name` or `name` (any namespace): references to them are not reported.
+   * @default []
+   */
+  readonly externalSecrets?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -239,6 +245,8 @@ export function checkReferences(
           ? `a ${ref.kind} "${ref.name}" exists in namespace ${other.join(', ')}; references only resolve within the same namespace`
           : undefined;
       if (ref.kind === 'Secret') {
+        const declared = options.externalSecrets ?? [];
+        if (declared.includes(ref.name) || declared.includes(`${namespace}/${ref.name}`)) continue;
         report(doc, {
           severity: 'warning',
           code: 'ref/secret-external',
@@ -246,7 +254,7 @@ export function checkReferences(
           message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster`,
           hint:
             otherHint ??
-            'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs',
+            'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs, then list it under externalSecrets in kelos.policy.yaml',
         });
         continue;
       }
@@ -270,17 +278,33 @@ export function checkReferences(
     }
   }
 
-  for (const cycle of findCycles(edges)) {
+  const { cycles, total } = searchCycles(edges, MAX_CYCLES + 1);
+  for (const [i, cycle] of cycles.entries()) {
     const [from, to] = [cycle[0] ?? '', cycle[1] ?? ''];
     const doc = taskDocs.get(from);
     const edge = edges.get(from)?.find((e) => e.to === to);
     if (!doc || !edge) continue;
+    const path = toPointer(['spec', 'dependsOn', edge.index]);
+    if (i === MAX_CYCLES) {
+      report(doc, {
+        severity: 'error',
+        code: 'ref/cycle',
+        path,
+        message: `dependsOn forms ${total - MAX_CYCLES} more cycles, starting with this one; only the first ${MAX_CYCLES} are listed`,
+        hint: 'break the cycles above and run again to see the rest',
+      });
+      break;
+    }
     const names = cycle.map((key) => key.slice(key.indexOf('/') + 1));
+    const shown =
+      names.length > MAX_CYCLE_NAMES
+        ? [...names.slice(0, MAX_CYCLE_NAMES - 1), `… (${names.length - MAX_CYCLE_NAMES} more)`, names.at(-1)]
+        : names;
     report(doc, {
       severity: 'error',
       code: 'ref/cycle',
-      path: toPointer(['spec', 'dependsOn', edge.index]),
-      message: `dependsOn forms a cycle: ${names.join(' → ')}; none of these Tasks can ever start`,
+      path,
+      message: `dependsOn forms a cycle: ${shown.join(' → ')}; none of these Tasks can ever start`,
       hint: 'remove one of the dependencies in the cycle',
     });
   }
@@ -293,6 +317,23 @@ export function checkReferences(
  * nodes are ignored: a dependency outside the bundle cannot close a cycle we can see.
  */
 export function findCycles(edges: ReadonlyMap<string, ReadonlyArray<{ to: string }>>): string[][] {
+  return searchCycles(edges, Number.POSITIVE_INFINITY).cycles;
+}
+
+/** Cycles reported in full; past them, one finding counts the rest (300 mutually dependent Tasks close 44,850). */
+const MAX_CYCLES = 20;
+/** Task names a cycle's message lists before it elides the middle. */
+const MAX_CYCLE_NAMES = 12;
+
+/**
+ * {@link findCycles}, recording at most `limit` cycles and counting the others (each back edge
+ * of the search closes one), so the work stays linear in the graph once the limit is reached.
+ */
+function searchCycles(
+  edges: ReadonlyMap<string, ReadonlyArray<{ to: string }>>,
+  limit: number,
+): { cycles: string[][]; total: number } {
+  let total = 0;
   const cycles: string[][] = [];
   const seen = new Set<string>();
   const state = new Map<string, 'active' | 'done'>();
@@ -321,6 +362,10 @@ export function findCycles(edges: ReadonlyMap<string, ReadonlyArray<{ to: string
         path.push(to);
         next.push(0);
       } else if (s === 'active') {
+        if (cycles.length >= limit) {
+          total++;
+          continue;
+        }
         const loop = path.slice(path.indexOf(to));
         const smallest = [...loop].sort()[0] ?? to;
         const start = loop.indexOf(smallest);
@@ -329,9 +374,10 @@ export function findCycles(edges: ReadonlyMap<string, ReadonlyArray<{ to: string
         if (!seen.has(id)) {
           seen.add(id);
           cycles.push([...rotated, smallest]);
+          total++;
         }
       }
     }
   }
-  return cycles;
+  return { cycles, total };
 }

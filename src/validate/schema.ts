@@ -13,6 +13,10 @@ import addFormatsPlugin from 'ajv-formats';
 import { API_VERSION, type KindDefinition, kindByName } from '../api/index.ts';
 import { k8sKindSchema } from '../api/k8s/index.ts';
 import { escapePointer, type Finding } from './diagnostic.ts';
+import { clipName, clipPointer, closest, isSecretValue, show } from './echo.ts';
+
+export { closest } from './echo.ts';
+
 import { parsePointer } from './load.ts';
 
 type Node = Record<string, unknown>;
@@ -292,51 +296,6 @@ export function fieldPath(pointer: string): string {
   return out;
 }
 
-/**
- * Edit distance counting an adjacent swap as one edit (optimal string alignment), case-blind,
- * for "did you mean" suggestions: `modle` is one edit from `model`.
- */
-function distance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  const rows: number[][] = Array.from({ length: x.length + 1 }, (_, i) =>
-    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= x.length; i++) {
-    const row = rows[i]!;
-    const up = rows[i - 1]!;
-    for (let j = 1; j <= y.length; j++) {
-      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      let d = Math.min(up[j]! + 1, row[j - 1]! + 1, up[j - 1]! + cost);
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
-      row[j] = d;
-    }
-  }
-  return rows[x.length]![y.length]!;
-}
-
-/** The known name closest to `name`, when one is close enough to be a likely typo. */
-export function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of known) {
-    const d = distance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  const limit = Math.min(3, Math.max(1, Math.floor(name.length / 3)));
-  return bestDistance <= limit ? best : undefined;
-}
-
-const show = (value: unknown): string => {
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-};
-
 const typeName = (value: unknown): string =>
   value === null
     ? 'null'
@@ -348,10 +307,15 @@ const typeName = (value: unknown): string =>
 
 const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
 
+/** Whether the value at a JSON pointer must not be quoted. */
+type SecretTest = (pointer: string) => boolean;
+
 /** Turns one ajv error into a finding; `undefined` for errors that another error already explains. */
-function toFinding(error: ErrorObject): Finding | undefined {
+function toFinding(error: ErrorObject, secret: SecretTest = () => false): Finding | undefined {
   const params = error.params as Record<string, unknown>;
   const at = error.instancePath;
+  // What the input held here, quoted unless it is a Secret's value.
+  const got = (value: unknown) => (secret(at) ? '(not shown: Secret data)' : show(value));
   const child = (name: unknown) => `${at}/${escapePointer(String(name))}`;
   const finding = (code: string, path: string, message: string, hint?: string): Finding => ({
     severity: 'error',
@@ -377,7 +341,7 @@ function toFinding(error: ErrorObject): Finding | undefined {
       return finding(
         'schema/unknown-field',
         path,
-        `unknown field "${fieldPath(path)}"${guess ? `; did you mean "${guess}"?` : ''}`,
+        `unknown field "${fieldPath(at)}${at ? '.' : ''}${clipName(name)}"${guess ? `; did you mean "${guess}"?` : ''}`,
         known.length > 0 ? `known fields here: ${known.join(', ')}` : undefined,
       );
     }
@@ -387,16 +351,16 @@ function toFinding(error: ErrorObject): Finding | undefined {
     }
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(show).join(', ');
-      return finding('schema/enum', at, `must be one of ${allowed}; got ${show(error.data)}`);
+      return finding('schema/enum', at, `must be one of ${allowed}; got ${got(error.data)}`);
     }
     case 'const':
-      return finding('schema/enum', at, `must be ${show(params['allowedValue'])}; got ${show(error.data)}`);
+      return finding('schema/enum', at, `must be ${show(params['allowedValue'])}; got ${got(error.data)}`);
     case 'type': {
       const expected = String(params['type']).split(',').map(article).join(' or ');
       return finding(
         'schema/type',
         at,
-        `must be ${expected}; got ${article(typeName(error.data))} ${show(error.data)}`,
+        `must be ${expected}; got ${article(typeName(error.data))} ${got(error.data)}`,
       );
     }
     case 'pattern': {
@@ -406,8 +370,8 @@ function toFinding(error: ErrorObject): Finding | undefined {
         'schema/pattern',
         at,
         words
-          ? `must be ${words}; got ${show(error.data)}`
-          : `must match the pattern ${pattern}; got ${show(error.data)}`,
+          ? `must be ${words}; got ${got(error.data)}`
+          : `must match the pattern ${pattern}; got ${got(error.data)}`,
       );
     }
     case 'minimum':
@@ -419,13 +383,13 @@ function toFinding(error: ErrorObject): Finding | undefined {
           ? 'schema/minimum'
           : 'schema/maximum',
         at,
-        `must be ${String(params['comparison'])} ${String(params['limit'])}; got ${show(error.data)}`,
+        `must be ${String(params['comparison'])} ${String(params['limit'])}; got ${got(error.data)}`,
       );
     case 'minLength':
       return finding(
         'schema/min-length',
         at,
-        `must be at least ${String(params['limit'])} characters long; got ${show(error.data)}`,
+        `must be at least ${String(params['limit'])} characters long; got ${got(error.data)}`,
       );
     case 'maxLength':
       return finding(
@@ -450,7 +414,7 @@ function toFinding(error: ErrorObject): Finding | undefined {
       return finding(
         'schema/format',
         at,
-        `must be ${FORMAT_WORDS[format] ?? `a valid ${format}`}; got ${show(error.data)}`,
+        `must be ${FORMAT_WORDS[format] ?? `a valid ${format}`}; got ${got(error.data)}`,
       );
     }
     default:
@@ -515,12 +479,12 @@ export function validateSchema(object: Record<string, unknown>): Finding[] | und
   if (!entry.validate(object)) {
     const seen = new Set<string>();
     for (const error of foldAnyOf(entry.validate.errors ?? [])) {
-      const f = toFinding(error);
+      const f = toFinding(error, (pointer) => isSecretValue(apiVersion, kind, pointer));
       if (!f) continue;
       const id = `${f.code}\u0000${f.path}\u0000${f.message}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      findings.push(f);
+      findings.push({ ...f, path: clipPointer(f.path) });
     }
   }
   findings.push(...listFindings(entry.schema, object, ''));

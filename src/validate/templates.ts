@@ -22,9 +22,9 @@ import {
   sourceVariables,
 } from '../template/variables.ts';
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
+import { closest } from './echo.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import { valueOffsets } from './scalar-offsets.ts';
-import { closest } from './schema.ts';
 
 /** The longest Task name: it is also the Job's name and a label value. */
 export const MAX_TASK_NAME = 63;

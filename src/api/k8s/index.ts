@@ -273,7 +273,7 @@ function intOrString(): Node {
 
 /**
  * Formats a CRD schema may carry: what the apiserver validates for each type (see
- * src/crd/structural.ts). The spec's `int-or-string` marker has no such meaning and is dropped.
+ * test/support/structural.ts). The spec's `int-or-string` marker has no such meaning and is dropped.
  */
 function structuralFormat(type: unknown, format: unknown): string | undefined {
   if (typeof format !== 'string') return undefined;

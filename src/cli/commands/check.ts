@@ -29,7 +29,12 @@ import {
 } from '../../policy/index.ts';
 import { summaryLine } from '../../policy/reporters/common.ts';
 import { hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
-import { loadManifestPaths } from '../../validate/load.ts';
+import {
+  conflictsAcrossBundles,
+  loadBundles,
+  objectCount,
+  uniqueDiagnostics,
+} from '../../validate/kustomization.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 
@@ -116,10 +121,23 @@ export const checkCommand: CommandFactory = (io, done) =>
 
       let report: PolicyReport;
       if (paths.length > 0) {
-        const input = await loadManifestPaths(paths, io.readStdin, io.cwd);
-        const policy = checkDocuments(input.documents, config);
+        // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
+        const input = await loadBundles(paths, io.readStdin, io.cwd);
+        const reports = input.bundles.map((b) => checkDocuments(b.documents, config));
+        const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.
-        report = { ...policy, diagnostics: sortDiagnostics([...input.diagnostics, ...policy.diagnostics]) };
+        report = {
+          diagnostics: sortDiagnostics(
+            uniqueDiagnostics([
+              ...input.diagnostics,
+              ...reports.flatMap((r) => r.diagnostics),
+              ...conflictsAcrossBundles(input.bundles),
+            ]),
+          ),
+          suppressions: reports.flatMap((r) => r.suppressions),
+          rules,
+          objects: objectCount(input.bundles),
+        };
       } else {
         report = await checkApps(io, config);
       }

@@ -8,29 +8,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
+import { parseDuration } from '../../kube/duration.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses a Go-style duration (`10m`, `1h30m`, `45s`, `500ms`; a bare number is seconds) into ms. */
-export function parseDuration(text: string): number {
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(re)) {
-    if (m.index !== consumed) break;
-    total += Number(m[1]) * (UNITS[m[2] as string] as number);
-    consumed += m[0].length;
-  }
-  if (consumed !== text.length || text === '') {
+/**
+ * A duration flag (`10m`, `1h30m`, `45s`, `500ms`; a bare number is seconds) in milliseconds,
+ * read with the one Go-duration parser; a usage error when it is not a non-negative duration.
+ */
+export function durationFlagMs(text: string): number {
+  const seconds = parseDuration(text);
+  if (seconds === undefined || seconds < 0) {
     throw new UsageError(`invalid duration "${text}" (expected e.g. 10m, 1h30m, 45s or a number of seconds)`);
   }
-  return total;
+  return Math.round(seconds * 1000);
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -105,7 +99,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     const workers = Number(flags.workers);
     if (!Number.isInteger(workers) || workers < 1)
       throw new UsageError(`--workers must be a positive integer; got "${flags.workers}"`);
-    const resyncMs = parseDuration(flags.resync);
+    const resyncMs = durationFlagMs(flags.resync);
     const agentImages: Partial<Record<AgentType, string>> = {};
     for (const type of AGENT_TYPES) {
       const image = flags[imageFlagKey(type)];

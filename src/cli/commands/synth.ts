@@ -5,8 +5,10 @@
  */
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
+import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { ConfigError } from '../../compiler/config.ts';
 import { toYamlStream } from '../../compiler/render.ts';
+import { DEFAULT_APP_TIMEOUT_MS } from '../../compiler/run-apps.ts';
 import {
   AppSelectionError,
   type PolicyStep,
@@ -15,6 +17,7 @@ import {
   type SynthOutcome,
 } from '../../compiler/synth.ts';
 import { watchSynth } from '../../compiler/watch.ts';
+import { loadPolicyConfig } from '../../policy/load-config.ts';
 import { type Diagnostic, formatDiagnostic, formatLocation } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
@@ -27,15 +30,34 @@ interface SynthFlags {
   readonly preview?: boolean;
   readonly format: 'text' | 'json';
   readonly verbose?: boolean;
+  readonly appTimeout: number;
 }
 
 /** Warnings listed per code before the rest are only counted (all are listed with --verbose). */
 export const WARNINGS_PER_CODE = 3;
 
+/** The code of a reference to a Secret outside the bundle (and outside git). */
+const SECRET_EXTERNAL = 'ref/secret-external';
+
+/**
+ * The Secrets named by `ref/secret-external` warnings, as `namespace/name`, sorted: what a user
+ * must create in the cluster (or declare under `externalSecrets` once it exists).
+ */
+export const externalSecretsOf = (diagnostics: readonly Diagnostic[]): string[] => {
+  const names = new Set<string>();
+  for (const d of diagnostics) {
+    if (d.code !== SECRET_EXTERNAL) continue;
+    const m = /Secret "([^"]+)".*namespace "([^"]+)"/.exec(d.message);
+    if (m) names.add(`${m[2]}/${m[1]}`);
+  }
+  return [...names].sort();
+};
+
 /**
  * The diagnostics a text report lists: every error and info, and the first
  * {@link WARNINGS_PER_CODE} warnings of each code; plus one line per code counting the rest.
- * Out-of-band Secrets alone make dozens of identical warnings; the count keeps the errors visible.
+ * References to Secrets outside git, dozens of identical warnings, are not listed one by one:
+ * the report names the Secrets in one line instead, so the errors stay visible.
  */
 export const selectForText = (
   diagnostics: readonly Diagnostic[],
@@ -49,6 +71,7 @@ export const selectForText = (
       listed.push(d);
       continue;
     }
+    if (d.code === SECRET_EXTERNAL) continue;
     const n = (seen.get(d.code) ?? 0) + 1;
     seen.set(d.code, n);
     if (n <= WARNINGS_PER_CODE) listed.push(d);
@@ -153,6 +176,13 @@ export const report = (
   const { listed, omitted } = selectForText(result.diagnostics, verbose);
   for (const d of listed) out(`${formatSynthDiagnostic(d)}\n`);
   for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
+  const secrets = externalSecretsOf(result.diagnostics);
+  if (!verbose && secrets.length > 0) {
+    const refs = result.diagnostics.filter((d) => d.code === SECRET_EXTERNAL).length;
+    out(
+      `warning: ${plural(refs, 'reference')} to ${plural(secrets.length, 'Secret')} outside git; create them in the cluster, then list them under externalSecrets in kelos.policy.yaml: ${secrets.join(', ')} [${SECRET_EXTERNAL}] (--verbose lists them)\n`,
+    );
+  }
   for (const drift of outcome.drift ?? []) out(`${drift.path}: ${drift.kind}\n`);
   if (outcome.drift && outcome.drift.length > 0) {
     out(
@@ -188,6 +218,16 @@ export const synthCommand: CommandFactory = (io, done) =>
       '--verbose',
       `list every warning (by default ${WARNINGS_PER_CODE} per code are listed and the rest counted)`,
     )
+    .addOption(
+      new Option('--app-timeout <seconds>', 'stop an app that runs longer than this, and fail')
+        .default(DEFAULT_APP_TIMEOUT_MS / 1000)
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n <= 0)
+            throw new UsageError(`--app-timeout must be a positive number of seconds, got "${v}"`);
+          return n;
+        }),
+    )
     .action(async (flags: SynthFlags) => {
       const modes = [flags.check && '--check', flags.stdout && '--stdout', flags.watch && '--watch'].filter(
         Boolean,
@@ -203,10 +243,14 @@ export const synthCommand: CommandFactory = (io, done) =>
         ...(flags.app && { apps: flags.app }),
         ...(flags.preview && { preview: true }),
         policyStep: synthPolicyStep(io.cwd),
+        appTimeoutMs: flags.appTimeout * 1000,
       };
       const once = async (): Promise<ExitCode> => {
         try {
-          return report(io, await runSynth(options), mode, flags.format, flags.verbose === true);
+          // Read on every run: watch mode picks up a Secret declared since the last one.
+          const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS);
+          const outcome = await runSynth({ ...options, validate: { externalSecrets } });
+          return report(io, outcome, mode, flags.format, flags.verbose === true);
         } catch (err) {
           if (err instanceof ConfigError || err instanceof AppSelectionError)
             throw new UsageError(err.message);

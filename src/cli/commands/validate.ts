@@ -5,14 +5,22 @@
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
+import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
+import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
   type Diagnostic,
   formatDiagnostic,
   hasFailures,
-  loadManifestPaths,
+  limitPerCode,
   sortDiagnostics,
   validateDocuments,
 } from '../../validate/index.ts';
+import {
+  conflictsAcrossBundles,
+  loadBundles,
+  objectCount,
+  uniqueDiagnostics,
+} from '../../validate/kustomization.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -21,6 +29,7 @@ interface ValidateFlags {
   readonly strict?: boolean;
   readonly strictRefs?: boolean;
   readonly namespace?: string;
+  readonly config?: string;
 }
 
 /** Counts of one run, printed as the last line (text) or the `summary` member (JSON). */
@@ -63,21 +72,37 @@ export const validateCommand: CommandFactory = (io, done) =>
       'namespace of objects that do not set metadata.namespace',
       'default',
     )
+    .option(
+      '-c, --config <file>',
+      'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
+    )
     .action(async (paths: string[], flags: ValidateFlags) => {
       if (paths.length === 0) throw new UsageError('kelos validate needs at least one FILE, DIR or -');
-      const loaded = await loadManifestPaths(paths, io.readStdin, io.cwd);
-      const diagnostics = sortDiagnostics([
-        ...loaded.diagnostics,
-        ...validateDocuments(loaded.documents, {
-          requireRefs: flags.strictRefs === true,
-          ...(flags.namespace ? { namespace: flags.namespace } : {}),
-        }),
-      ]);
-      const summary = summarize(loaded.files.length, loaded.documents.length, diagnostics);
+      const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
+      // Each kustomization root is validated as its own bundle, as Argo CD deploys it.
+      const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+      const options = {
+        requireRefs: flags.strictRefs === true,
+        externalSecrets,
+        ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      };
+      const diagnostics = sortDiagnostics(
+        uniqueDiagnostics([
+          ...loaded.diagnostics,
+          ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
+          ...conflictsAcrossBundles(loaded.bundles, flags.namespace),
+        ]),
+      );
+      const summary = summarize(loaded.files.length, objectCount(loaded.bundles), diagnostics);
+      // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.
+      const shown = limitPerCode(diagnostics);
       if (flags.format === 'json') {
-        io.stdout(`${JSON.stringify({ diagnostics, summary }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ diagnostics: shown, summary }, null, 2)}\n`);
       } else {
-        for (const d of diagnostics) io.stdout(`${formatDiagnostic(d)}\n`);
+        for (const d of shown) io.stdout(`${formatDiagnostic(d)}\n`);
+        if (summary.objects === 0 && diagnostics.length === 0) {
+          io.stdout(`note: ${plural(summary.files, 'file')} read, none holds a Kubernetes object\n`);
+        }
         io.stdout(
           `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
         );

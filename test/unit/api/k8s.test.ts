@@ -12,7 +12,7 @@ import {
   k8sTypeSchema,
 } from '../../../src/api/k8s/index.ts';
 import { QUANTITY_PATTERN } from '../../../src/api/schema.ts';
-import { assertStructural, structuralErrors } from '../../../src/crd/structural.ts';
+import { assertStructural, structuralErrors } from '../../support/structural.ts';
 
 type Node = Record<string, unknown>;
 

@@ -280,6 +280,33 @@ describe('synth', { timeout: 60_000 }, () => {
     );
   });
 
+  test('Secrets outside git are one summary line, and a Secret declared in externalSecrets is not reported', async () => {
+    const p = make({
+      only: appSource(
+        [
+          taskSource('a'),
+          taskSource('b'),
+          "  new K.Task(scope, 'c', { metadata: { name: 'c' }, worker: { type: 'codex', credentials: { type: 'api-key', secretRef: { name: 'other' } } }, prompt: 'do c' });",
+        ].join('\n'),
+      ),
+    });
+    const before = await kelos(['synth'], p.root);
+    expect(before.stdout).not.toContain('\n    hint: Secrets are usually');
+    expect(before.stdout).toContain(
+      'warning: 3 references to 2 Secrets outside git; create them in the cluster, then list them under externalSecrets in kelos.policy.yaml: default/key, default/other [ref/secret-external]',
+    );
+    p.write('kelos.policy.yaml', 'synth: report\nexternalSecrets: [key]\n');
+    const after = await kelos(['synth', '--format', 'json'], p.root);
+    const codes = (
+      JSON.parse(after.stdout) as { diagnostics: Array<{ code: string; message: string }> }
+    ).diagnostics
+      .filter((d) => d.code === 'ref/secret-external')
+      .map((d) => d.message);
+    expect(codes).toStrictEqual([
+      'spec.worker.credentials.secretRef names Secret "other", which is not in this bundle; it must exist in namespace "default" in the cluster',
+    ]);
+  });
+
   test('rejects flags that cannot be combined', async () => {
     const p = make({});
     const run = await kelos(['synth', '--check', '--stdout'], p.root);

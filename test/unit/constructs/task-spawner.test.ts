@@ -151,8 +151,8 @@ describe('TaskSpawner', () => {
     test('a template with no way to run the agent', () => {
       expect(build({ taskTemplate: { promptTemplate: 'x' } })).toBe(
         [
-          'TaskSpawner bad /spec/taskTemplate: either workerPoolRef, worker with type, or type is required',
           'TaskSpawner bad /spec: inline task templates require taskTemplate credentials or spec.credentials',
+          'TaskSpawner bad /spec/taskTemplate: either workerPoolRef, worker with type, or type is required',
         ].join('\n'),
       );
     });
@@ -201,9 +201,9 @@ describe('TaskSpawner', () => {
         }),
       ).toBe(
         [
+          'TaskSpawner bad /spec/when/webhook/excludeFilters/0: exactly one of value or pattern must be set',
           "TaskSpawner bad /spec/when/webhook/fieldMapping: fieldMapping must include an 'id' key for deduplication and task naming",
           'TaskSpawner bad /spec/when/webhook/filters/0: exactly one of value or pattern must be set',
-          'TaskSpawner bad /spec/when/webhook/excludeFilters/0: exactly one of value or pattern must be set',
         ].join('\n'),
       );
     });
@@ -227,8 +227,8 @@ describe('TaskSpawner', () => {
     test('a WorkerPool template with fields a pool does not take', () => {
       expect(build({ taskTemplate: { workerPoolRef: { name: 'p' }, branch: 'b', podOverrides: {} } })).toBe(
         [
-          'TaskSpawner bad /spec/taskTemplate: podOverrides is not supported with workerPoolRef',
           'TaskSpawner bad /spec/taskTemplate: branch is not supported with workerPoolRef',
+          'TaskSpawner bad /spec/taskTemplate: podOverrides is not supported with workerPoolRef',
         ].join('\n'),
       );
     });

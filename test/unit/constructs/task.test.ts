@@ -296,10 +296,10 @@ describe('Task', () => {
         }),
       ).toBe(
         [
-          "Task bad /spec/worker/podOverrides/volumes: volume names must not start with 'kelos-' or be 'workspace'",
-          'Task bad /spec/worker/podOverrides/volumes: volume names must be unique',
           "Task bad /spec/worker/podOverrides/extraContainers: extraContainers names must not start with 'kelos-' or use a built-in init container name (git-clone, remote-setup, branch-setup, workspace-files, plugin-setup, skills-install)",
           "Task bad /spec/worker/podOverrides/extraInitContainers: extraInitContainers names must not start with 'kelos-' or use a built-in init container name (git-clone, remote-setup, branch-setup, workspace-files, plugin-setup, skills-install)",
+          "Task bad /spec/worker/podOverrides/volumes: volume names must not start with 'kelos-' or be 'workspace'",
+          'Task bad /spec/worker/podOverrides/volumes: volume names must be unique',
         ].join('\n'),
       );
     });

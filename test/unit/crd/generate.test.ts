@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { API_VERSION, KINDS } from '../../../src/api/index.ts';
 import { crdFileName, generateCrd, generateCrds } from '../../../src/crd/generate.ts';
-import { structuralErrors } from '../../../src/crd/structural.ts';
+import { structuralErrors } from '../../support/structural.ts';
 
 type Node = Record<string, unknown>;
 

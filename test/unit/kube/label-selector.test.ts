@@ -61,4 +61,16 @@ describe('label selectors', () => {
       ],
     });
   });
+
+  it('lets a caller treat some label values as standing for any value', () => {
+    const s = parsed({
+      matchLabels: { tier: 'gold' },
+      matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }],
+    });
+    const labels = { tier: '<any>', env: '<any>' };
+    expect(matches(s, labels)).toBe(false);
+    expect(matches(s, labels, { anyValue: (v) => v === '<any>' })).toBe(true);
+    expect(matches(s, { tier: '<any>', env: 'dev' }, { anyValue: (v) => v === '<any>' })).toBe(false);
+    expect(matches(s, { env: 'prod' }, { anyValue: () => true })).toBe(false);
+  });
 });

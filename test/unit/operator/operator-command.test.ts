@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../../src/cli/commands/operator.ts';
+import { durationFlagMs } from '../../../src/cli/commands/operator.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 
@@ -19,15 +19,15 @@ const io = (env: Record<string, string> = {}) => {
 
 describe('kelos operator flags', () => {
   it('reads Go-style durations', () => {
-    expect(parseDuration('10m')).toBe(600_000);
-    expect(parseDuration('1h30m')).toBe(5_400_000);
-    expect(parseDuration('45s')).toBe(45_000);
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('90')).toBe(90_000);
-    expect(() => parseDuration('10 minutes')).toThrow(
+    expect(durationFlagMs('10m')).toBe(600_000);
+    expect(durationFlagMs('1h30m')).toBe(5_400_000);
+    expect(durationFlagMs('45s')).toBe(45_000);
+    expect(durationFlagMs('500ms')).toBe(500);
+    expect(durationFlagMs('90')).toBe(90_000);
+    expect(() => durationFlagMs('10 minutes')).toThrow(
       'invalid duration "10 minutes" (expected e.g. 10m, 1h30m, 45s or a number of seconds)',
     );
-    expect(() => parseDuration('')).toThrow('invalid duration ""');
+    expect(() => durationFlagMs('')).toThrow('invalid duration ""');
   });
 
   it('refuses a worker count that is not a positive integer, before connecting anywhere', async () => {

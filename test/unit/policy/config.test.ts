@@ -68,7 +68,7 @@ describe('policy config', () => {
         rates: { codex: { default: -1 }, gemini: 3 },
       }),
     ).toStrictEqual([
-      'kelos.policy.yaml: rule: unknown key; expected one of rules, thresholds, allowlists, botIdentities, rates, synth',
+      'kelos.policy.yaml: rule: unknown key; expected one of rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
       'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id; run kelos check --list-rules for the ids',
       'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
       'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',
@@ -80,6 +80,24 @@ describe('policy config', () => {
       'kelos.policy.yaml: botIdentities: expected a list of non-empty strings, got "kelos-bot"',
       'kelos.policy.yaml: rates.codex.default: expected a non-negative number of USD per hour, got -1',
       'kelos.policy.yaml: rates.gemini: expected a mapping from model (or default) to USD per hour, got 3',
+    ]);
+  });
+
+  test('a file that is not a mapping, and rule entries and durations of the wrong kind', () => {
+    expect(problemsOf([1])).toStrictEqual([
+      'kelos.policy.yaml: expected a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth, got [1]',
+    ]);
+    expect(
+      problemsOf({
+        rules: { 'budget/active-deadline': 'fatal', 'budget/model-allowlist': { enabled: 'yes' } },
+        thresholds: { minPollInterval: '-5m' },
+        synth: 'sometimes',
+      }),
+    ).toStrictEqual([
+      'kelos.policy.yaml: rules.budget/active-deadline: expected off, on, error, warning, info, or {enabled, severity}, got "fatal"',
+      'kelos.policy.yaml: rules.budget/model-allowlist.enabled: expected true or false, got "yes"',
+      'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "-5m"',
+      'kelos.policy.yaml: synth: expected enforce or report, got "sometimes"',
     ]);
   });
 

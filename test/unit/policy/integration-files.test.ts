@@ -7,11 +7,13 @@ import { ROOT } from './fixtures.ts';
 const read = (path: string) => parse(readFileSync(resolve(ROOT, path), 'utf8'));
 
 describe('pre-commit and CI integration files', () => {
-  test('.pre-commit-hooks.yaml exposes kelos-check (apps) and kelos-check-files (staged manifests)', () => {
+  // The real pre-commit running these hooks from another repository is test/package/package.test.ts.
+  test('.pre-commit-hooks.yaml exposes kelos-validate and kelos-check-files (staged manifests) and kelos-check (apps)', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, unknown>>;
     expect(hooks.map((h) => [h['id'], h['entry'], h['pass_filenames'] ?? true])).toStrictEqual([
-      ['kelos-check', 'npx --no-install kelos check', false],
+      ['kelos-validate', 'npx --no-install kelos validate', true],
       ['kelos-check-files', 'npx --no-install kelos check', true],
+      ['kelos-check', 'npx --no-install kelos check', false],
     ]);
     for (const hook of hooks) expect(hook['language']).toBe('system');
   });

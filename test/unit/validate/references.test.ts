@@ -72,6 +72,15 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a Secret declared in externalSecrets (by name or namespace/name) is not reported; any other still is', () => {
+    const docs = [task('t', WORKER('app')), workspace('app')];
+    expect(check(docs, { externalSecrets: ['key'] })).toEqual([]);
+    expect(check(docs, { externalSecrets: ['default/key'] })).toEqual([]);
+    expect(check(docs, { externalSecrets: ['other/key', 'kee'] }).map((d) => d.code)).toEqual([
+      'ref/secret-external',
+    ]);
+  });
+
   test('secret references of every kind are followed', () => {
     const agentConfig = `apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: ac\nspec:\n  skills:\n    - source: a/b\n      secretRef: {name: s1}\n  mcpServers:\n    - name: m\n      type: http\n      url: https://x\n      headersFrom: {secretRef: {name: s2}}\n      envFrom: {secretRef: {name: s3}}\n      env:\n        - name: T\n          valueFrom: {secretKeyRef: {name: s4, key: k}}\n`;
     const spawner = `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: sp\nspec:\n  when:\n    jira: {baseUrl: https://j, project: P, secretRef: {name: s5}}\n    webhook: {source: w, fieldMapping: {id: $.id}, secretRef: {name: s6}}\n  taskTemplate:\n    type: codex\n    credentials: {type: api-key, secretRef: {name: s7}}\n    contextSources:\n      - name: c\n        http:\n          url: https://c\n          headersFrom: [{header: A, secretName: s8, secretKey: k}]\n          githubAppAuth: {secretRef: {name: s9}}\n  credentials:\n    - {name: a, type: api-key, secretRef: {name: s10}}\n`;

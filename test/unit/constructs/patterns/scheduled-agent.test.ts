@@ -3,7 +3,7 @@ import { ScheduledAgent, Workspace } from '../../../../constructs/index.ts';
 import { apiKey, chart, synth, thrown, validationErrors } from '../helpers.ts';
 
 describe('ScheduledAgent', () => {
-  test('renders a cron spawner whose runs never overlap', () => {
+  test('renders a cron spawner whose runs never overlap, each on its own branch, with a lifetime cap', () => {
     const c = chart();
     const agent = new ScheduledAgent(c, 'nightly', {
       metadata: { name: 'nightly' },
@@ -19,7 +19,9 @@ describe('ScheduledAgent', () => {
         metadata: { name: 'nightly' },
         spec: {
           maxConcurrency: 1,
+          maxTotalTasks: 100,
           taskTemplate: {
+            branch: 'kelos/nightly-{{.ID}}',
             promptTemplate: 'Update dependencies.',
             ttlSecondsAfterFinished: 3600,
             worker: {

@@ -1,0 +1,52 @@
+/**
+ * `kelos new <dir>`: creates a GitOps repository ready to use (package.json, tsconfig.json,
+ * cdk8s.yaml, one app, kelos.policy.yaml, pre-commit hooks, a CI workflow, .gitignore and a
+ * README). Named `new`, not `init`: upstream's `kelos init` writes the CLI's
+ * `~/.kelos/config.yaml`, and that meaning is kept free for compatibility.
+ *
+ * @packageDocumentation
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import type { CommandFactory } from '../io.ts';
+import { ExitCode, UsageError } from '../io.ts';
+import { scaffoldFiles } from '../scaffold/templates.ts';
+import { packageVersion } from '../version.ts';
+
+/** An npm package name made from a directory name: lower case, URL-safe. */
+export const packageNameOf = (dir: string): string =>
+  basename(resolve(dir))
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+/, '') || 'kelos-gitops';
+
+/** The `kelos new` command. */
+export const newCommand: CommandFactory = (io, done) =>
+  new Command('new')
+    .description(
+      'create a GitOps repository in <dir>: an issue-worker app, policy config, pre-commit hooks and a CI workflow; then npm install && npx kelos synth',
+    )
+    .argument('<dir>', 'directory to create (it must not exist, or be empty)')
+    .option('--kelos-version <range>', 'version range of kelos-ts in package.json (default: ^ this version)')
+    .action(async (dir: string, flags: { kelosVersion?: string }) => {
+      const root = resolve(io.cwd, dir);
+      const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw new UsageError(`cannot use ${dir}: ${err.message}`);
+      });
+      if (existing.length > 0)
+        throw new UsageError(`${dir} is not empty; kelos new writes into a new directory`);
+      const files = scaffoldFiles({
+        name: packageNameOf(root),
+        kelosVersion: flags.kelosVersion ?? `^${packageVersion()}`,
+      });
+      for (const [path, text] of files) {
+        await mkdir(dirname(join(root, path)), { recursive: true });
+        await writeFile(join(root, path), text);
+      }
+      io.stdout(
+        `created ${dir} (${files.size} files). Next:\n  cd ${dir}\n  npm install\n  npx kelos synth && npx kelos check\n`,
+      );
+      done(ExitCode.Ok);
+    });

@@ -1,0 +1,261 @@
+/**
+ * The files `kelos new` writes: a GitOps repository that works as it stands. `npm install &&
+ * npx kelos synth && npx kelos check` passes in it with 0 errors and 0 warnings, which the
+ * package test proves from the packed tarball.
+ *
+ * Kept as template strings (not files copied at run time) so the built package needs no
+ * assets beside its JavaScript.
+ *
+ * @packageDocumentation
+ */
+
+/** What the templates are filled with. */
+export interface ScaffoldOptions {
+  /** Name of the repository (the directory's name): the npm package name and the README title. */
+  readonly name: string;
+  /** Version range of kelos-ts the repository depends on. */
+  readonly kelosVersion: string;
+}
+
+/** Node versions the repository runs on: the range kelos-ts supports. */
+const NODE_RANGE = '^22.18.0 || >=24';
+
+const packageJson = (o: ScaffoldOptions): string =>
+  `${JSON.stringify(
+    {
+      name: o.name,
+      version: '0.0.0',
+      private: true,
+      description:
+        'Kelos agents for this organisation, declared in TypeScript and synced by Argo CD from dist/',
+      type: 'module',
+      engines: { node: NODE_RANGE },
+      scripts: {
+        synth: 'kelos synth',
+        check: 'kelos check',
+        typecheck: 'tsc --noEmit',
+      },
+      dependencies: { 'kelos-ts': o.kelosVersion },
+      devDependencies: { '@types/node': '^22.18.0', typescript: '~5.9.3' },
+    },
+    null,
+    2,
+  )}\n`;
+
+const TSCONFIG = `{
+  // Apps run as written: Node strips the types (erasable syntax only, imports name .ts files).
+  // tsc only typechecks.
+  "compilerOptions": {
+    "target": "ES2023",
+    "lib": ["ES2023"],
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "types": ["node"],
+    "strict": true,
+    "noEmit": true,
+    "allowImportingTsExtensions": true,
+    "erasableSyntaxOnly": true,
+    "verbatimModuleSyntax": true,
+    "skipLibCheck": true
+  },
+  "include": ["apps"]
+}
+`;
+
+const CDK8S_YAML = `# kelos synth reads the kelos section: every module matched by apps renders to <outdir>/<app>/
+# with a kustomization.yaml (one Argo CD Application per app directory); the CRDs go to crds.
+# Plain cdk8s ignores the section.
+language: typescript
+kelos:
+  apps:
+    - apps/*/main.ts
+  outdir: dist/apps
+  crds: dist/crds
+`;
+
+const APP = `/**
+ * The issue worker: GitHub issues labelled \`agent\` become Tasks once a maintainer comments
+ * \`/kelos pick-up\`; the agent opens a pull request on its own branch (kelos/issue-<number>).
+ * Replace the repository, the bot login and the team with your own.
+ */
+import { AgentConfig, type AppBuilder, IssueWorker, synthWhenMain, TaskBudget, Workspace } from 'kelos-ts';
+
+const team = 'platform';
+
+const issueWorker: AppBuilder = (scope) => {
+  const workspace = new Workspace(scope, 'workspace', {
+    metadata: { name: 'my-repo' },
+    repo: 'https://github.com/my-org/my-repo.git',
+    ref: 'main',
+    // Created outside git (see kelos.policy.yaml, externalSecrets).
+    secretRef: { name: 'github-token' },
+  });
+  const conventions = new AgentConfig(scope, 'conventions', {
+    metadata: { name: 'my-repo-conventions' },
+    agentsMD: \`- Run the tests before every commit.
+- Keep pull requests small; one issue per pull request.
+- Never disable or skip a test to make the suite pass.
+\`,
+  });
+  new IssueWorker(scope, 'issue-worker', {
+    metadata: { name: 'my-repo-issue-worker' },
+    workspace,
+    agentConfigs: [conventions],
+    botLogin: 'my-org-kelos[bot]',
+    credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
+    model: 'claude-sonnet-4-5',
+    labels: ['agent'],
+    // One agent at a time; with a 2 h deadline per Task (the pattern's default).
+    maxConcurrency: 1,
+    // The pattern's lifetime cap is 100 Tasks; raise it deliberately.
+    taskLabels: { team },
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: \`\${team}-daily\` },
+    taskSelector: { matchLabels: { team } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    // The policy forecast's worst case: 1 agent × 24 h × 6 USD/h = 144 USD a day.
+    maxCostUSD: '150',
+  });
+};
+
+export default issueWorker;
+
+synthWhenMain(import.meta, issueWorker); // \`node apps/issue-worker/main.ts\` works as a plain cdk8s app too
+`;
+
+const POLICY = `# Policy configuration of kelos check (and of the policy step of kelos synth). Every key is
+# optional; what is not set keeps the built-in default. \`npx kelos check --list-rules\` lists the
+# rules. Unknown keys are errors.
+
+# Per-rule settings by rule id: off, on, error, warning, info, or {enabled, severity}.
+# One object opts out with the annotations policy.kelos.dev/ignore: <rule-id> and
+# policy.kelos.dev/ignore-reason: <why> (every report lists the opt-outs).
+rules: {}
+
+thresholds:
+  # Most Tasks one TaskSpawner may run at once (budget/spawner-max-concurrency). Each running
+  # agent costs money by the hour, so a runaway trigger is bounded by this times the deadline.
+  maxConcurrency: 10
+  # Longest podOverrides.activeDeadlineSeconds of a Task or task template, in seconds
+  # (budget/active-deadline): 4 h. An agent stuck in a loop stops being billed here.
+  maxActiveDeadlineSeconds: 14400
+  # Shortest pollInterval of a GitHub or Jira source (concurrency/poll-interval): polling faster
+  # spends the API rate limit the rest of the organisation shares.
+  minPollInterval: 1m
+
+# The GitHub logins the agents act as. GitHub-triggered spawners must exclude them as authors, so
+# an agent never picks up work it filed itself (security/exclude-bot-authors).
+botIdentities: ['my-org-kelos[bot]']
+
+# Secrets that live outside git (sealed-secrets, external-secrets, kubectl create secret) and
+# exist in the cluster. A reference to a listed Secret is fine; a reference to any other Secret
+# that is not in git stays a warning (ref/secret-external), so a typo is still caught.
+externalSecrets:
+  - github-token        # the Workspace's token: GITHUB_TOKEN, or a GitHub App's appID/installationID/privateKey
+  - claude-oauth-token  # the agent's credentials: CLAUDE_CODE_OAUTH_TOKEN
+
+# Worst-case cost of one running agent in USD per hour, per agent type and model, for the budget
+# forecast (forecast/budget-worst-case): a TaskBudget must cover what its spawners could spend
+# at full concurrency for a whole period. Set them from your own TaskRecords.
+rates:
+  claude-code: {default: 6}
+
+# enforce: kelos synth writes nothing when a policy error is found (report: list them as warnings).
+synth: enforce
+`;
+
+const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\` once, after \`npm install\`.
+# The hooks run the kelos of this repository's node_modules, so pre-commit, CI and your shell
+# use the version package-lock.json pins.
+repos:
+  - repo: local
+    hooks:
+      - id: kelos-check
+        name: kelos check (apps)
+        entry: npx --no-install kelos check
+        language: system
+        pass_filenames: false
+        files: ^(apps/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+      - id: kelos-synth-check
+        name: kelos synth --check (dist/ is up to date)
+        entry: npx --no-install kelos synth --check
+        language: system
+        pass_filenames: false
+        files: ^(apps/|dist/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+`;
+
+const WORKFLOW = `# Renders the apps, fails when dist/ is stale, and uploads the policy report to code scanning.
+name: kelos
+on:
+  push:
+    branches: [main]
+  pull_request:
+permissions:
+  contents: read
+  security-events: write
+jobs:
+  kelos:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24
+          cache: npm
+      - run: npm ci
+      - run: npx tsc --noEmit
+      - run: npx kelos synth --check
+      - run: npx kelos check --format sarif --output kelos.sarif
+      - uses: github/codeql-action/upload-sarif@v3
+        if: always()
+        with:
+          sarif_file: kelos.sarif
+          category: kelos
+`;
+
+const GITIGNORE = `node_modules/
+cdk8s.out/
+*.sarif
+`;
+
+const readme = (o: ScaffoldOptions): string => `# ${o.name}
+
+Kelos agents, declared in TypeScript with [kelos-ts](https://www.npmjs.com/package/kelos-ts)
+and rendered into \`dist/\`, which Argo CD syncs.
+
+\`\`\`sh
+npm install
+npx kelos synth          # render apps/*/main.ts into dist/apps/<app>/ and the CRDs into dist/crds/
+npx kelos check          # budget, concurrency and security policies (kelos.policy.yaml)
+pre-commit install       # run the checks before every commit (.pre-commit-config.yaml)
+\`\`\`
+
+- \`apps/<app>/main.ts\`: one app per directory; \`dist/apps/<app>/\` is what one Argo CD
+  Application syncs (it has a \`kustomization.yaml\`).
+- \`kelos.policy.yaml\`: policy thresholds, and \`externalSecrets\`, the Secrets that live in the
+  cluster but not in git. Create them before the agents run:
+
+  \`\`\`sh
+  kubectl create secret generic github-token --from-literal=GITHUB_TOKEN=...
+  kubectl create secret generic claude-oauth-token --from-literal=CLAUDE_CODE_OAUTH_TOKEN=...
+  \`\`\`
+
+- \`dist/crds/\`: the kelos.dev CRDs, for the cluster's operator (\`kubectl apply --server-side -k dist/crds\`).
+- \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
+  date) and uploads \`kelos check\` as SARIF to code scanning.
+`;
+
+/** Every file of a new repository, by path relative to its root. */
+export const scaffoldFiles = (o: ScaffoldOptions): ReadonlyMap<string, string> =>
+  new Map([
+    ['package.json', packageJson(o)],
+    ['tsconfig.json', TSCONFIG],
+    ['cdk8s.yaml', CDK8S_YAML],
+    ['apps/issue-worker/main.ts', APP],
+    ['kelos.policy.yaml', POLICY],
+    ['.pre-commit-config.yaml', PRE_COMMIT],
+    ['.github/workflows/kelos.yml', WORKFLOW],
+    ['.gitignore', GITIGNORE],
+    ['README.md', readme(o)],
+  ]);

@@ -1,0 +1,444 @@
+/**
+ * GitOps trees: directories of kustomizations, read the way Argo CD deploys them. A
+ * kustomization file is never an object; each kustomization root (one not used as a resource by
+ * another kustomization in the tree, which is what an Argo CD Application syncs) is its own
+ * bundle, and its `resources` (files and directories, recursively) and `namespace` decide what
+ * is in it. Manifests outside every kustomization form one more bundle, as before.
+ *
+ * Only `resources` (and its deprecated alias `bases`) and `namespace` are evaluated. Every other
+ * kustomize feature (patches, name prefixes and suffixes, labels, generators, components,
+ * remote bases …) is reported where it is written as not evaluated, with the objects checked as
+ * written, so a user's tree is never silently misread.
+ *
+ * Written here rather than by running kustomize: kustomize is a Go binary users may not have,
+ * and the two fields that decide what a bundle holds are a small, stable part of its format.
+ *
+ * @packageDocumentation
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import type { Diagnostic } from './diagnostic.ts';
+import { type LoadedDocument, loadManifestPaths, parseManifests, resourceOf } from './load.ts';
+
+/** File names kustomize accepts for a kustomization, in its order of preference. */
+export const KUSTOMIZATION_FILES: readonly string[] = [
+  'kustomization.yaml',
+  'kustomization.yml',
+  'Kustomization',
+];
+
+/** Kustomization keys that decide what a bundle holds; every other key is reported as not evaluated. */
+const EVALUATED_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'namespace']);
+
+/** Kinds kustomize's namespace transformer leaves alone (cluster-scoped). */
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicy',
+  'MutatingAdmissionPolicyBinding',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'IngressClass',
+  'RuntimeClass',
+  'APIService',
+  'CSIDriver',
+  'Node',
+]);
+
+/** Whether objects of `kind` are cluster-scoped, as far as kustomize's namespace transformer knows. */
+export const isClusterScoped = (kind: unknown): boolean =>
+  typeof kind === 'string' && CLUSTER_SCOPED.has(kind);
+
+/** Objects deployed together: one kustomization root, or the manifests outside every kustomization. */
+export interface Bundle {
+  /** The kustomization root's directory as given (`dist/examples/app`), or `''` for loose manifests. */
+  readonly name: string;
+  readonly documents: LoadedDocument[];
+}
+
+/** What {@link loadBundles} read. */
+export interface BundleLoad {
+  readonly bundles: Bundle[];
+  /** Parse errors, kustomization problems and features not evaluated. */
+  readonly diagnostics: Diagnostic[];
+  /** Manifest and kustomization files read, in order (`-` for standard input). */
+  readonly files: string[];
+}
+
+/** A remote base: a URL or a `host/org/repo` git reference, which kustomize fetches. */
+const isRemote = (resource: string): boolean =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(resource) ||
+  resource.startsWith('git@') ||
+  /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(resource) ||
+  resource.includes('?ref=');
+
+interface Kustomization {
+  /** Directory, as given. */
+  readonly dir: string;
+  readonly file: string;
+  readonly namespace?: string;
+  readonly resources: ReadonlyArray<{
+    readonly path: string;
+    readonly line: number;
+    readonly column: number;
+  }>;
+  readonly diagnostics: Diagnostic[];
+}
+
+const kustomizationResource = { kind: 'Kustomization', name: '' };
+
+/** Reads and checks one kustomization file; what it cannot evaluate becomes a warning. */
+function parseKustomization(text: string, dir: string, file: string): Kustomization {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (node: unknown) => {
+    const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0] ?? 0;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const diagnostics: Diagnostic[] = [];
+  const problem = (
+    severity: Diagnostic['severity'],
+    code: string,
+    path: string,
+    message: string,
+    node: unknown,
+  ) =>
+    diagnostics.push({
+      severity,
+      code,
+      path,
+      message,
+      resource: kustomizationResource,
+      source: { file, ...at(node) },
+    });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const { line, col } = lineCounter.linePos(err.pos[0]);
+    diagnostics.push({
+      severity: 'error',
+      code: 'yaml/parse',
+      message: `kustomization is not valid YAML: ${err.message.split('\n')[0]}`,
+      path: '',
+      source: { file, line, column: col },
+    });
+    return { dir, file, resources: [], diagnostics };
+  }
+  const root = doc.contents as YamlNode | null;
+  if (!isMap(root)) {
+    if (root !== null) problem('error', 'kustomize/invalid', '', 'a kustomization must be a mapping', root);
+    return { dir, file, resources: [], diagnostics };
+  }
+  const resources: Array<{ path: string; line: number; column: number }> = [];
+  let namespace: string | undefined;
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (key === 'resources' || key === 'bases') {
+      if (!isSeq(pair.value)) {
+        if (pair.value !== null)
+          problem('error', 'kustomize/invalid', `/${key}`, `${key} must be a list of paths`, pair.value);
+        continue;
+      }
+      for (const [i, item] of pair.value.items.entries()) {
+        if (!isScalar(item) || typeof item.value !== 'string' || item.value === '') {
+          problem('error', 'kustomize/invalid', `/${key}/${i}`, `${key}[${i}] must be a path`, item);
+          continue;
+        }
+        resources.push({ path: item.value, ...at(item) });
+      }
+    } else if (key === 'namespace') {
+      if (isScalar(pair.value) && typeof pair.value.value === 'string' && pair.value.value !== '')
+        namespace = pair.value.value;
+      else
+        problem(
+          'error',
+          'kustomize/invalid',
+          '/namespace',
+          'namespace must be a non-empty string',
+          pair.value,
+        );
+    } else if (!EVALUATED_KEYS.has(key)) {
+      problem(
+        'warning',
+        'kustomize/not-evaluated',
+        `/${key}`,
+        `${key} is not evaluated by kelos; the objects of this kustomization are checked as written, before ${key} applies`,
+        pair.key,
+      );
+    }
+  }
+  return { dir, file, resources, diagnostics, ...(namespace !== undefined && { namespace }) };
+}
+
+/** What one walk of a directory found. */
+interface Tree {
+  /** Directories holding a kustomization file, with that file. */
+  readonly kustomizations: Map<string, string>;
+  /** Manifest files, sorted by path. */
+  readonly manifests: string[];
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+async function walk(dir: string, cwd: string, tree: Tree): Promise<void> {
+  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+  const k = KUSTOMIZATION_FILES.find((f) => names.has(f));
+  if (k) tree.kustomizations.set(dir, join(dir, k));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, cwd, tree);
+    else if (entry.isFile() && entry.name !== k && MANIFEST_FILE.test(entry.name)) tree.manifests.push(path);
+  }
+}
+
+const kustomizationFileIn = async (dir: string, cwd: string): Promise<string | undefined> => {
+  for (const name of KUSTOMIZATION_FILES) {
+    const info = await stat(resolve(cwd, dir, name)).catch(() => undefined);
+    if (info?.isFile()) return join(dir, name);
+  }
+  return undefined;
+};
+
+/** Sets `namespace` on a namespaced object, as kustomize's namespace transformer does. */
+const withNamespace = (doc: LoadedDocument, namespace: string | undefined): LoadedDocument => {
+  if (namespace === undefined || isClusterScoped(doc.object['kind'])) return doc;
+  const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
+  if (metadata['namespace'] === namespace) return doc;
+  return { ...doc, object: { ...doc.object, metadata: { ...metadata, namespace } } };
+};
+
+/**
+ * Loads files, directories and `-` as bundles. A directory is searched for kustomizations; a
+ * kustomization file given by name makes its directory a root; other files, and manifests found
+ * outside every kustomization, form the loose bundle.
+ *
+ * @param paths Paths as given by the user; they are used as-is in diagnostics.
+ * @throws Error naming the path when a path does not exist or cannot be read.
+ */
+export async function loadBundles(
+  paths: readonly string[],
+  readStdin: () => Promise<string>,
+  cwd: string = process.cwd(),
+): Promise<BundleLoad> {
+  const diagnostics: Diagnostic[] = [];
+  const files: string[] = [];
+  const kustomizations = new Map<string, string>();
+  const scanned: string[] = [];
+  const loose: string[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      loose.push(path);
+      continue;
+    }
+    const info = await stat(resolve(cwd, path)).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const tree: Tree = { kustomizations: new Map(), manifests: [] };
+      await walk(path, cwd, tree);
+      for (const [dir, file] of tree.kustomizations) kustomizations.set(dir, file);
+      scanned.push(...tree.manifests);
+    } else if (info && KUSTOMIZATION_FILES.includes(basename(path))) {
+      kustomizations.set(dirname(path), path);
+    } else {
+      // Missing paths and plain files: the manifest loader reads them and names what is wrong.
+      loose.push(path);
+    }
+  }
+
+  const parsed = new Map<string, Kustomization>();
+  const readKustomization = async (dir: string, file: string): Promise<Kustomization> => {
+    const key = resolve(cwd, dir);
+    const known = parsed.get(key);
+    if (known) return known;
+    const k = parseKustomization(await readFile(resolve(cwd, file), 'utf8'), dir, file);
+    parsed.set(key, k);
+    files.push(file);
+    diagnostics.push(...k.diagnostics);
+    return k;
+  };
+  for (const [dir, file] of kustomizations) await readKustomization(dir, file);
+
+  // A kustomization another one uses as a resource is part of that one's bundle, not a root.
+  const used = new Set<string>();
+  for (const k of parsed.values()) {
+    for (const r of k.resources) if (!isRemote(r.path)) used.add(resolve(cwd, k.dir, r.path));
+  }
+  const roots = [...kustomizations.keys()].filter((dir) => !used.has(resolve(cwd, dir)));
+
+  const claimed = new Set<string>();
+  const manifestCache = new Map<string, LoadedDocument[]>();
+  const readManifests = async (file: string): Promise<LoadedDocument[]> => {
+    const key = resolve(cwd, file);
+    claimed.add(key);
+    const known = manifestCache.get(key);
+    if (known) return known;
+    const result = parseManifests(await readFile(key, 'utf8'), file);
+    manifestCache.set(key, result.documents);
+    files.push(file);
+    diagnostics.push(...result.diagnostics);
+    return result.documents;
+  };
+
+  /** The documents of the kustomization in `dir`, its namespace applied; `stack` guards cycles. */
+  const build = async (k: Kustomization, stack: readonly string[]): Promise<LoadedDocument[]> => {
+    const out: LoadedDocument[] = [];
+    for (const r of k.resources) {
+      const where = { file: k.file, line: r.line, column: r.column };
+      const report = (severity: Diagnostic['severity'], code: string, message: string) =>
+        diagnostics.push({
+          severity,
+          code,
+          message,
+          path: '/resources',
+          resource: kustomizationResource,
+          source: where,
+        });
+      if (isRemote(r.path)) {
+        report(
+          'warning',
+          'kustomize/not-evaluated',
+          `remote resource ${r.path} is not fetched by kelos; its objects are not checked`,
+        );
+        continue;
+      }
+      const path = join(k.dir, r.path);
+      const info = await stat(resolve(cwd, path)).catch(() => undefined);
+      if (!info) {
+        report(
+          'error',
+          'kustomize/missing-resource',
+          `resource ${r.path} does not exist (looked for ${path})`,
+        );
+      } else if (info.isDirectory()) {
+        const file = await kustomizationFileIn(path, cwd);
+        if (!file) {
+          report(
+            'error',
+            'kustomize/missing-resource',
+            `resource ${r.path} is a directory without a kustomization file; kustomize cannot build it`,
+          );
+        } else if (stack.includes(resolve(cwd, path))) {
+          report(
+            'error',
+            'kustomize/cycle',
+            `resource ${r.path} includes a kustomization that includes this one`,
+          );
+        } else {
+          const child = await readKustomization(path, file);
+          out.push(...(await build(child, [...stack, resolve(cwd, path)])));
+        }
+      } else {
+        out.push(...(await readManifests(path)));
+      }
+    }
+    return out.map((d) => withNamespace(d, k.namespace));
+  };
+
+  const bundles: Bundle[] = [];
+  for (const dir of roots) {
+    const k = parsed.get(resolve(cwd, dir))!;
+    bundles.push({ name: dir, documents: await build(k, [resolve(cwd, dir)]) });
+  }
+
+  // Manifests in a kustomization's directory tree that it does not list are not deployed.
+  const looseFromScan: string[] = [];
+  for (const file of scanned) {
+    const key = resolve(cwd, file);
+    if (claimed.has(key)) continue;
+    const owner = [...parsed.entries()].find(([d]) => key.startsWith(`${d}/`))?.[1];
+    if (owner) {
+      diagnostics.push({
+        severity: 'info',
+        code: 'kustomize/not-a-resource',
+        message: `not listed in the resources of ${owner.file}: kustomize and Argo CD do not apply it, so it is not checked`,
+        path: '',
+        source: { file },
+      });
+    } else {
+      looseFromScan.push(file);
+    }
+  }
+  const looseFiles = [...loose.filter((f) => f === '-' || !claimed.has(resolve(cwd, f))), ...looseFromScan];
+  if (looseFiles.length > 0) {
+    const result = await loadManifestPaths(looseFiles, readStdin, cwd);
+    files.push(...result.files);
+    diagnostics.push(...result.diagnostics);
+    bundles.push({ name: '', documents: result.documents });
+  }
+  return { bundles, diagnostics, files };
+}
+
+/** JSON with sorted keys, so two renderings of the same object compare equal. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+
+const bundleLabel = (b: Bundle): string => (b.name === '' ? 'the loose manifests' : b.name);
+
+/**
+ * The one check across bundles: the same kind/namespace/name rendered with different content by
+ * two bundles is an error, because the two Argo CD Applications would fight over the object.
+ *
+ * @param namespace Namespace of objects that set none.
+ */
+export function conflictsAcrossBundles(bundles: readonly Bundle[], namespace = 'default'): Diagnostic[] {
+  const seen = new Map<string, { bundle: Bundle; doc: LoadedDocument; text: string }>();
+  const out: Diagnostic[] = [];
+  for (const bundle of bundles) {
+    const mine = new Set<string>();
+    for (const doc of bundle.documents) {
+      const r = resourceOf(doc.object);
+      const ns = isClusterScoped(r.kind) ? '' : (r.namespace ?? namespace);
+      const key = `${r.kind}/${ns}/${r.name}`;
+      // Duplicates inside one bundle are the validator's `bundle/duplicate`.
+      if (mine.has(key)) continue;
+      mine.add(key);
+      // Compared as applied: an object that omits its namespace lands in the default one.
+      const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
+      const text = canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
+      const first = seen.get(key);
+      if (!first) {
+        seen.set(key, { bundle, doc, text });
+        continue;
+      }
+      if (first.text === text) continue;
+      out.push({
+        severity: 'error',
+        code: 'bundle/conflict',
+        message: `also rendered by ${bundleLabel(first.bundle)} (${first.doc.file}:${first.doc.line}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
+        path: '',
+        resource: { ...r, ...(ns ? { namespace: ns } : {}) },
+        source: { file: doc.file, line: doc.line },
+        hint: 'Give the object one owner: define it in one app only, or give each app its own name or namespace.',
+      });
+    }
+  }
+  return out;
+}
+
+/** How many distinct objects the bundles hold (a file shared by two bundles counts once). */
+export const objectCount = (bundles: readonly Bundle[]): number =>
+  new Set(bundles.flatMap((b) => b.documents.map((d) => `${d.file}#${d.index}`))).size;
+
+/** Drops repeated diagnostics (a file shared by two bundles is reported once). */
+export const uniqueDiagnostics = (diagnostics: readonly Diagnostic[]): Diagnostic[] => {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = JSON.stringify(d);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};

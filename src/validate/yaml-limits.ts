@@ -1,0 +1,89 @@
+/**
+ * Limits on what a manifest may be before the validator walks it, so hostile or broken input
+ * costs work in proportion to its size and ends in a located diagnostic, never a crash.
+ *
+ * - Duplicate keys are found here, with one set per mapping, instead of by the `yaml` library's
+ *   `uniqueKeys` option, which compares every key with every earlier one (a valid file with
+ *   50,000 labels took most of a minute).
+ * - A self-referencing alias (`a: &x {b: *x}`) makes `toJS` return a cyclic value that every
+ *   later walk would follow until the stack runs out.
+ * - Nesting deeper than {@link MAX_DEPTH} is refused: no Kubernetes object comes near it, and
+ *   the walks after loading (schema, CEL, policies) recurse.
+ *
+ * All walks here use an explicit stack, so they cannot overflow themselves.
+ *
+ * @packageDocumentation
+ */
+import { isMap, isPair, isScalar, isSeq, type Document as YamlDocument } from 'yaml';
+import { toPointer } from './diagnostic.ts';
+
+/** Deepest nesting of mappings and lists a manifest may have. */
+export const MAX_DEPTH = 128;
+
+interface Ranged {
+  readonly range?: readonly [number, number, number] | null;
+}
+
+/**
+ * Source offsets of the keys that repeat an earlier key of the same mapping (the API server's
+ * decoder refuses them too). Only scalar keys are compared, as the `yaml` library does.
+ */
+export function duplicateKeyOffsets(doc: YamlDocument): number[] {
+  const out: number[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const key = pair.key;
+        if (isScalar(key) && key.value !== '<<') {
+          if (seen.has(key.value)) out.push((key as Ranged).range?.[0] ?? 0);
+          else seen.add(key.value);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** Why a loaded value cannot be validated, and where (a JSON pointer). */
+export interface ShapeProblem {
+  readonly kind: 'cycle' | 'depth';
+  readonly path: string;
+}
+
+/**
+ * The first place where `value` refers back to one of its own ancestors (an alias inside its
+ * own anchor), or nests deeper than {@link MAX_DEPTH}; `undefined` when neither happens.
+ */
+export function shapeProblem(value: unknown): ShapeProblem | undefined {
+  type Frame = { node: object; path: Array<string | number>; exit?: true };
+  const ancestors = new Set<object>();
+  if (typeof value !== 'object' || value === null) return undefined;
+  const stack: Frame[] = [{ node: value, path: [] }];
+  while (stack.length > 0) {
+    const frame = stack.pop() as Frame;
+    if (frame.exit) {
+      ancestors.delete(frame.node);
+      continue;
+    }
+    if (frame.path.length > MAX_DEPTH) return { kind: 'depth', path: toPointer(frame.path) };
+    ancestors.add(frame.node);
+    stack.push({ node: frame.node, path: frame.path, exit: true });
+    const entries: Array<[string | number, unknown]> = Array.isArray(frame.node)
+      ? frame.node.map((v, i) => [i, v])
+      : Object.entries(frame.node);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, child] = entries[i] as [string | number, unknown];
+      if (typeof child !== 'object' || child === null) continue;
+      if (ancestors.has(child)) return { kind: 'cycle', path: toPointer([...frame.path, key]) };
+      stack.push({ node: child, path: [...frame.path, key] });
+    }
+  }
+  return undefined;
+}

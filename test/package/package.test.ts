@@ -1,0 +1,371 @@
+/**
+ * The package as users get it: `npm pack` of this repository, installed into fresh directories
+ * outside it, run on every supported Node major (22, 24, 26 from the npm `node@N` packages)
+ * and refused with a clear message on Node 20. Also the scaffold (`kelos new`) installed from
+ * the tarball, the README's quick start command by command, the real pre-commit tool with this
+ * repository as its hook repository, and the GitHub Action's script.
+ *
+ * Slow by nature (packing, npm installs from the registry): one file, generous timeouts, no
+ * timing assertions. Node binaries are cached in ~/.cache/kelos-package-test.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NODE_CACHE = join(homedir(), '.cache', 'kelos-package-test');
+const MINUTES = 60_000;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to completion (10 minutes at most); never throws on a non-zero exit. */
+const run = (
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Run> =>
+  new Promise((done) => {
+    execFile(
+      command,
+      args,
+      { cwd, env: { ...process.env, ...env }, timeout: 10 * MINUTES, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        done({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+      },
+    );
+  });
+
+/** Like {@link run}, failing the test with the output when the command fails. */
+const ok = async (command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}) => {
+  const r = await run(command, args, cwd, env);
+  if (r.code !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+  return r;
+};
+
+/** PATH with `dir` first: its `node` runs npx, npm and the `#!/usr/bin/env node` of our bin. */
+const pathWith = (dir: string): NodeJS.ProcessEnv => ({
+  PATH: `${dir}${delimiter}${process.env['PATH'] ?? ''}`,
+});
+
+/** The directory of a `node` binary of `major`: the repository's own for 24, else node@<major> from npm. */
+async function nodeDir(major: number): Promise<string> {
+  if (process.versions.node.split('.')[0] === String(major)) return dirname(process.execPath);
+  const prefix = join(NODE_CACHE, `node${major}`);
+  const bin = join(prefix, 'node_modules', '.bin');
+  if (!existsSync(join(bin, 'node'))) {
+    mkdirSync(prefix, { recursive: true });
+    await ok('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', `node@${major}`], prefix);
+  }
+  const version = await ok(join(bin, 'node'), ['-p', 'process.versions.node'], prefix);
+  expect(version.stdout.trim().split('.')[0]).toBe(String(major));
+  return bin;
+}
+
+const TASK = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: fix-flaky-test
+  labels: {team: platform}
+spec:
+  prompt: Find the flaky test and fix it.
+  worker:
+    type: claude-code
+    credentials:
+      type: oauth
+      secretRef: {name: claude-oauth}
+    podOverrides: {activeDeadlineSeconds: 3600}
+  ttlSecondsAfterFinished: 86400
+`;
+const BAD_TASK = TASK.replace('    type: claude-code\n', '    type: claude-code\n    modle: opus\n');
+const BUDGET = `apiVersion: kelos.dev/v1alpha2
+kind: TaskBudget
+metadata:
+  name: platform-daily
+spec:
+  taskSelector:
+    matchLabels: {team: platform}
+  period: {type: Daily, timezone: UTC}
+  maxCostUSD: "20"
+`;
+
+/** A TypeScript app that imports the constructs by package name. */
+const APP = `import { type AppBuilder, Task, TaskBudget } from 'kelos-ts';
+import type { TaskSpec } from 'kelos-ts/api';
+
+const spec: Pick<TaskSpec, 'prompt'> = { prompt: 'Find the flaky test and fix it.' };
+
+const build: AppBuilder = (scope) => {
+  new Task(scope, 'fix', {
+    metadata: { name: 'fix-flaky-test', labels: { team: 'platform' } },
+    prompt: spec.prompt,
+    worker: {
+      type: 'claude-code',
+      credentials: { type: 'oauth', secretRef: { name: 'claude-oauth' } },
+      podOverrides: { activeDeadlineSeconds: 3600 },
+    },
+    ttlSecondsAfterFinished: 86400,
+  });
+  new TaskBudget(scope, 'budget', {
+    metadata: { name: 'platform-daily' },
+    taskSelector: { matchLabels: { team: 'platform' } },
+    period: { type: 'Daily', timezone: 'UTC' },
+    maxCostUSD: '20',
+  });
+};
+export default build;
+`;
+
+const TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: 'ES2023',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    types: ['node'],
+    strict: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    erasableSyntaxOnly: true,
+    verbatimModuleSyntax: true,
+    skipLibCheck: true,
+  },
+  include: ['apps'],
+});
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Kelos Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Kelos Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+};
+
+let work: string;
+let tarball: string;
+/** A directory with the tarball, TypeScript and @types/node installed, and the files above. */
+let consumer: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'kelos-package-'));
+  // `npm pack` runs the build (prepack); the tarball holds only bin/ and lib/.
+  const pack = await ok('npm', ['pack', '--json', '--pack-destination', work], ROOT);
+  const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  tarball = join(work, info!.filename);
+  const outside = info!.files.filter(
+    (f) => !/^(bin|lib)\/|^(package\.json|README\.md|LICENSE)$/.test(f.path),
+  );
+  expect(outside.map((f) => f.path)).toStrictEqual([]);
+
+  consumer = join(work, 'consumer');
+  mkdirSync(join(consumer, 'apps', 'platform'), { recursive: true });
+  writeFileSync(
+    join(consumer, 'package.json'),
+    '{ "name": "consumer", "private": true, "type": "module" }\n',
+  );
+  await ok(
+    'npm',
+    ['install', '--no-audit', '--no-fund', tarball, 'typescript@~5.9.3', '@types/node@^22.18.0'],
+    consumer,
+    pathWith(dirname(process.execPath)),
+  );
+  writeFileSync(join(consumer, 'task.yaml'), TASK + '---\n' + BUDGET);
+  writeFileSync(join(consumer, 'bad.yaml'), BAD_TASK);
+  writeFileSync(join(consumer, 'apps', 'platform', 'main.ts'), APP);
+  writeFileSync(join(consumer, 'tsconfig.json'), TSCONFIG);
+  writeFileSync(
+    join(consumer, 'cdk8s.yaml'),
+    'kelos:\n  apps: [apps/*/main.ts]\n  outdir: dist/apps\n  crds: dist/crds\n',
+  );
+  writeFileSync(join(consumer, 'kelos.policy.yaml'), 'externalSecrets: [claude-oauth]\n');
+}, 15 * MINUTES);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball, installed outside the repository', () => {
+  test.each([22, 24, 26])(
+    'Node %i: kelos validate, check and synth of a TypeScript app importing kelos-ts; tsc --noEmit passes',
+    async (major) => {
+      const env = pathWith(await nodeDir(major));
+      const good = await run('npx', ['kelos', 'validate', 'task.yaml'], consumer, env);
+      expect(good.stdout).toContain('2 objects, 0 errors, 0 warnings');
+      expect(good.code).toBe(0);
+
+      const bad = await run('npx', ['kelos', 'validate', 'bad.yaml'], consumer, env);
+      expect(bad.stdout).toContain(
+        'bad.yaml:10:5: error Task fix-flaky-test /spec/worker/modle: unknown field "spec.worker.modle"',
+      );
+      expect(bad.code).toBe(2);
+
+      const check = await run('npx', ['kelos', 'check', 'task.yaml'], consumer, env);
+      expect(check.stdout).toContain('0 errors, 0 warnings');
+      expect(check.code).toBe(0);
+
+      rmSync(join(consumer, 'dist'), { recursive: true, force: true });
+      const synth = await run('npx', ['kelos', 'synth'], consumer, env);
+      expect(synth.stdout).toContain('synth: 1 app, 2 objects');
+      expect(synth.stdout).toContain('0 errors, 0 warnings');
+      expect(synth.code).toBe(0);
+      expect(readFileSync(join(consumer, 'dist/apps/platform/task-fix-flaky-test.yaml'), 'utf8')).toContain(
+        'activeDeadlineSeconds: 3600',
+      );
+
+      const tsc = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], consumer, env);
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.code).toBe(0);
+    },
+    10 * MINUTES,
+  );
+
+  test(
+    'Node 20 is refused with a message naming the supported range',
+    async () => {
+      const env = pathWith(await nodeDir(20));
+      const r = await run('npx', ['kelos', '--version'], consumer, env);
+      expect(r.stderr).toContain('kelos: Node 20.');
+      expect(r.stderr).toContain('kelos needs Node ^22.18.0 || >=24');
+      expect(r.code).toBe(1);
+    },
+    10 * MINUTES,
+  );
+});
+
+/** The fenced `sh` block under the README's quick start heading, one command per line. */
+const quickStartCommands = (): string[] => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split('\n## Quick start in your own repository\n')[1] ?? '';
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+};
+
+describe('a GitOps repository of its own', () => {
+  test(
+    'the README quick start, command by command, from the tarball: kelos new, npm install, synth and check with 0 errors and 0 warnings, pre-commit',
+    async () => {
+      const commands = quickStartCommands();
+      expect(commands[0]).toBe('npx --yes --package kelos-ts kelos new my-gitops');
+      const dir = join(work, 'quick-start');
+      mkdirSync(dir);
+      // The one substitution: kelos-ts is not on the registry at this version, so the tarball
+      // stands in for it, in the npx package and in the scaffold's package.json.
+      const script = [
+        'set -euo pipefail',
+        ...commands.map((c) =>
+          c === commands[0]
+            ? `npx --yes --package ${tarball} kelos new my-gitops --kelos-version file:${tarball}`
+            : c,
+        ),
+      ].join('\n');
+      const r = await run('bash', ['-c', script], dir, {
+        ...pathWith(dirname(process.execPath)),
+        ...GIT_ENV,
+      });
+      if (r.code !== 0) throw new Error(`quick start failed (${r.code})\n${r.stdout}\n${r.stderr}`);
+      expect(r.stdout).toMatch(/synth: 1 app, 4 objects, .*0 errors, 0 warnings/);
+      expect(r.stdout).toContain('0 errors, 0 warnings, 0 info in 4 objects');
+      const repo = join(dir, 'my-gitops');
+      for (const file of [
+        'package.json',
+        'tsconfig.json',
+        'cdk8s.yaml',
+        'apps/issue-worker/main.ts',
+        'kelos.policy.yaml',
+        '.pre-commit-config.yaml',
+        '.github/workflows/kelos.yml',
+        '.gitignore',
+        'README.md',
+        'dist/apps/issue-worker/kustomization.yaml',
+        'dist/crds/kustomization.yaml',
+        '.git/hooks/pre-commit',
+      ])
+        expect(existsSync(join(repo, file)), file).toBe(true);
+    },
+    15 * MINUTES,
+  );
+
+  test(
+    'the GitHub Action script: synth --check and check with a SARIF report, in the scaffolded repository',
+    async () => {
+      const repo = join(work, 'quick-start', 'my-gitops');
+      const output = join(work, 'github-output');
+      writeFileSync(output, '');
+      const env = { ...pathWith(dirname(process.execPath)), GITHUB_OUTPUT: output };
+      const clean = await run(join(ROOT, 'scripts/kelos-action.sh'), [], repo, env);
+      expect(clean.stdout).toContain('synth --check: 1 app, 4 objects, 12 files (0 differ)');
+      expect(clean.code).toBe(0);
+      expect(readFileSync(output, 'utf8')).toBe(`sarif=${join(repo, 'kelos.sarif')}\n`);
+      const sarif = JSON.parse(readFileSync(join(repo, 'kelos.sarif'), 'utf8')) as {
+        version: string;
+        runs: Array<{ results: unknown[] }>;
+      };
+      expect(sarif.version).toBe('2.1.0');
+      expect(sarif.runs[0]?.results).toStrictEqual([]);
+
+      // A stale dist/ fails the action, and the report is still written.
+      writeFileSync(join(repo, 'dist/apps/issue-worker/kustomization.yaml'), '# edited by hand\n');
+      rmSync(join(repo, 'kelos.sarif'));
+      const stale = await run(join(ROOT, 'scripts/kelos-action.sh'), [], repo, env);
+      expect(stale.stdout).toContain('dist/apps/issue-worker/kustomization.yaml: modified');
+      expect(stale.code).toBe(2);
+      expect(existsSync(join(repo, 'kelos.sarif'))).toBe(true);
+    },
+    10 * MINUTES,
+  );
+
+  test(
+    'pre-commit with this repository as its hook repo blocks a bad manifest with the located diagnostic and passes a good one',
+    async () => {
+      // The hook definitions under test are the committed ones: pre-commit clones `rev`.
+      const dirty = await run('git', ['status', '--porcelain', '--', '.pre-commit-hooks.yaml'], ROOT);
+      expect(dirty.stdout, 'commit .pre-commit-hooks.yaml before running this test').toBe('');
+      const rev = (await ok('git', ['rev-parse', 'HEAD'], ROOT)).stdout.trim();
+      const repo = join(work, 'hooks-user');
+      mkdirSync(join(repo, 'deploy'), { recursive: true });
+      const env = {
+        ...pathWith(dirname(process.execPath)),
+        ...GIT_ENV,
+        PRE_COMMIT_HOME: join(work, 'pre-commit-home'),
+      };
+      // kelos-ts installed as any user would have it: the consumer's node_modules.
+      await ok('cp', ['-a', join(consumer, 'node_modules'), join(consumer, 'package.json'), repo], work);
+      writeFileSync(join(repo, '.gitignore'), 'node_modules/\n');
+      writeFileSync(
+        join(repo, '.pre-commit-config.yaml'),
+        `repos:\n  - repo: ${ROOT}\n    rev: ${rev}\n    hooks:\n      - id: kelos-validate\n        files: ^deploy/\n      - id: kelos-check-files\n        files: ^deploy/\n`,
+      );
+      await ok('git', ['init', '-q'], repo, env);
+      await ok('pre-commit', ['install'], repo, env);
+      await ok('git', ['add', '.gitignore', '.pre-commit-config.yaml', 'package.json'], repo, env);
+      await ok('git', ['commit', '-q', '-m', 'hooks'], repo, env);
+
+      writeFileSync(join(repo, 'deploy/task.yaml'), BAD_TASK);
+      await ok('git', ['add', 'deploy/task.yaml'], repo, env);
+      const blocked = await run('git', ['commit', '-m', 'bad task'], repo, env);
+      expect(blocked.stdout + blocked.stderr).toContain(
+        'deploy/task.yaml:10:5: error Task fix-flaky-test /spec/worker/modle: unknown field "spec.worker.modle"',
+      );
+      expect(blocked.code).not.toBe(0);
+      expect((await run('git', ['log', '--format=%s'], repo)).stdout).toBe('hooks\n');
+
+      writeFileSync(join(repo, 'deploy/task.yaml'), TASK);
+      await ok('git', ['add', 'deploy/task.yaml'], repo, env);
+      const passed = await run('git', ['commit', '-m', 'good task'], repo, env);
+      expect(passed.stdout + passed.stderr).toMatch(/kelos validate \(staged manifests\)\.+Passed/);
+      expect(passed.code).toBe(0);
+      expect((await run('git', ['log', '--format=%s'], repo)).stdout).toBe('good task\nhooks\n');
+    },
+    10 * MINUTES,
+  );
+});

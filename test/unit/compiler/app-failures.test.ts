@@ -1,0 +1,111 @@
+/**
+ * Issue 9, finding 9 (compiler part): an app that cannot be parsed, never returns, or throws
+ * after it returned fails synth (exit 1) with the app's name and, where there is one, the
+ * file:line:column in the app.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { syntaxSite } from '../../../src/compiler/runner.ts';
+import { synthesize } from '../../../src/compiler/synth.ts';
+import { appSource, kelos, type Project, project, REPO, taskSource } from './project.ts';
+
+const projects: Project[] = [];
+const make = (...args: Parameters<typeof project>): Project => {
+  const p = project(...args);
+  projects.push(p);
+  return p;
+};
+afterEach(() => {
+  for (const p of projects.splice(0)) p.dispose();
+});
+
+describe('apps that fail', { timeout: 60_000 }, () => {
+  test('a TypeScript syntax error is reported at the line and column in the app', async () => {
+    const p = make({
+      broken:
+        "import type { Construct } from 'constructs';\nexport default function build(scope: Construct): void {\n  const x: number = ;\n}\n",
+    });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'apps/broken/main.ts:3:21: error app broken failed: Expression expected [synth/app-failed]',
+    );
+    expect(run.stdout).not.toContain('modules/typescript');
+  });
+
+  test('an app that never returns is stopped after the timeout and named; later apps are not run', async () => {
+    const p = make({
+      '01-hangs':
+        'export default async function build() { await new Promise(() => setInterval(() => {}, 1000)); }\n',
+      '02-fine': appSource(taskSource('fine')),
+    });
+    const run = await kelos(['synth', '--app-timeout', '2'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'apps/01-hangs/main.ts: error app hangs failed: did not finish within 2s and was stopped',
+    );
+    expect(run.stdout).toContain(
+      'app fine failed: not run: the app runner was stopped when app hangs timed out',
+    );
+    expect(p.files('dist')).toStrictEqual([]);
+  });
+
+  test('an app stuck in a loop is stopped too', async () => {
+    const p = make({ spin: 'export default function build() { for (;;) {} }\n' });
+    const result = await synthesize({ root: p.root, appTimeoutMs: 1500 });
+    expect(result.status).toBe('failed');
+    expect(result.diagnostics.map((d) => d.message)).toStrictEqual([
+      'app spin failed: did not finish within 1.5s and was stopped (does it wait on something that never happens, or loop forever?); raise the limit with --app-timeout',
+    ]);
+  });
+
+  test('an async app that throws after an await fails with its error and name', async () => {
+    const p = make({
+      late: "export default async function build(scope) {\n  await null;\n  throw new Error('late boom');\n}\n",
+    });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'apps/late/main.ts:3:9: error app late failed: late boom [synth/app-failed]',
+    );
+    expect(p.files('dist')).toStrictEqual([]);
+  });
+
+  test('a throw from a timer the app left behind fails that app', async () => {
+    const p = make({
+      timer: appSource(`${taskSource('t')}\n  setTimeout(() => { throw new Error('from a timer'); }, 0);`),
+      zz: appSource(taskSource('z')),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('failed');
+    expect(
+      result.diagnostics.filter((d) => d.code === 'synth/app-failed').map((d) => d.message),
+    ).toStrictEqual(['app timer failed: from a timer (thrown after the app returned, or outside it)']);
+  });
+
+  test('an async app that builds after an await is rendered', async () => {
+    const p = make({
+      later:
+        `export default async function build(scope) {\n  await null;\n${appSource(taskSource('x')).split('\n').slice(2, -2).join('\n')}\n}\n`.replace(
+          'export default async',
+          `import * as K from '${REPO}/constructs/index.ts';\nexport default async`,
+        ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    expect(result.objects.map((o) => o.object['kind'])).toStrictEqual(['Task']);
+  });
+});
+
+describe('syntaxSite', () => {
+  test('reads the file and line from the header and the column from the caret', () => {
+    const stack = [
+      '/p/apps/a/main.ts:3',
+      'function f() {',
+      '  const x = ;',
+      '            ^',
+      '',
+      'SyntaxError: x',
+    ].join('\n');
+    expect(syntaxSite(stack, '/p')).toStrictEqual({ file: 'apps/a/main.ts', line: 3, column: 13 });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Issue 9, finding 4: input built to hurt the validator (self-referencing aliases, megabyte
+ * keys, huge mappings, dependency cliques) ends in bounded, located diagnostics, never a crash
+ * or an output the size of the input. No timings are asserted; the generous test timeout only
+ * catches a hang (the quadratic cases took minutes before the fix).
+ */
+import { describe, expect, test } from 'vitest';
+import { limitPerCode, parseManifests, validateDocuments } from '../../../src/validate/index.ts';
+import { kelos } from './run-cli.ts';
+
+const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+
+describe('hostile manifests', () => {
+  test('a self-referencing alias is a located yaml/alias-cycle error, not a stack overflow', async () => {
+    const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}extra: &x {y: *x}\n` });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('-:5:12: error document 1: an alias refers to the node that contains it');
+    expect(run.stdout).toContain('[yaml/alias-cycle]');
+  });
+
+  test('nesting deeper than 128 levels is a located yaml/too-deep error', () => {
+    const deep = `${CONFIG_MAP}data:\n  k: ${'['.repeat(200)}${']'.repeat(200)}\n`;
+    const { diagnostics, documents } = parseManifests(deep, 'deep.yaml');
+    expect(documents).toEqual([]);
+    expect(diagnostics.map((d) => `${d.code} ${d.source?.line}`)).toEqual(['yaml/too-deep 6']);
+  });
+
+  test('a megabyte unknown key is suggested nothing and quoted clipped, path and message both', async () => {
+    const key = 'k'.repeat(1 << 20);
+    const workspace = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'w' },
+      spec: { repo: 'https://github.com/a/b.git', [key]: 1 },
+    };
+    const run = await kelos(['validate', '--format', 'json', '-'], { stdin: JSON.stringify(workspace) });
+    expect(run.code).toBe(2);
+    const [d] = (JSON.parse(run.stdout) as { diagnostics: { code: string; path: string; message: string }[] })
+      .diagnostics;
+    expect(d?.code).toBe('schema/unknown-field');
+    expect(d?.path).toBe('/spec');
+    expect(d?.message).toMatch(/^unknown field "spec\.k+… \(1048576 characters\)"$/);
+    expect(run.stdout.length).toBeLessThan(2000);
+  });
+
+  test('a megabyte kind is named clipped', async () => {
+    const run = await kelos(['validate', '-'], {
+      stdin: `apiVersion: kelos.dev/v1alpha2\nkind: ${'K'.repeat(1 << 20)}\nmetadata:\n  name: w\n`,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('(1048576 characters)');
+    expect(run.stdout.length).toBeLessThan(2000);
+  });
+
+  test('a valid ConfigMap with 50,000 labels validates (the duplicate-key check is linear)', async () => {
+    const labels = Array.from({ length: 50_000 }, (_, i) => `    key-${i}: value\n`).join('');
+    const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}  labels:\n${labels}` });
+    expect(run.stdout).toBe('1 object, 0 errors, 0 warnings\n');
+    expect(run.code).toBe(0);
+  }, 60_000);
+
+  test('duplicate keys are still refused, at the repeated key', () => {
+    const { diagnostics } = parseManifests(`${CONFIG_MAP}data:\n  a: "1"\n  b: "2"\n  a: "3"\n`, 'd.yaml');
+    expect(diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`)).toEqual([
+      '8:3 yaml/parse document 1 is not valid YAML: Map keys must be unique',
+    ]);
+  });
+
+  test('300 mutually dependent Tasks give 20 cycles and one located count of the rest', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `t${String(i).padStart(3, '0')}`);
+    const text = names
+      .map(
+        (n) =>
+          `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${n}\nspec:\n  prompt: p\n  worker:\n    type: codex\n    credentials: {type: none}\n  dependsOn: [${names.filter((m) => m !== n).join(', ')}]\n`,
+      )
+      .join('---\n');
+    const { documents } = parseManifests(text, 'clique.yaml');
+    const cycles = validateDocuments(documents).filter((d) => d.code === 'ref/cycle');
+    expect(cycles).toHaveLength(21);
+    const more = cycles.find((d) => d.message.includes('more cycles'));
+    expect(more?.message).toBe(
+      'dependsOn forms 44830 more cycles, starting with this one; only the first 20 are listed',
+    );
+    expect(more?.source?.line).toBeGreaterThan(0);
+    expect(more?.path).toMatch(/^\/spec\/dependsOn\/\d+$/);
+    expect(Math.max(...cycles.map((d) => d.message.length))).toBeLessThan(300);
+  });
+
+  test('a long cycle lists its first Tasks and elides the middle', () => {
+    const n = 50;
+    const text = Array.from(
+      { length: n },
+      (_, i) =>
+        `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: t${i}\nspec:\n  prompt: p\n  worker:\n    type: codex\n    credentials: {type: none}\n  dependsOn: [t${(i + 1) % n}]\n`,
+    ).join('---\n');
+    const [cycle] = validateDocuments(parseManifests(text, 'ring.yaml').documents).filter(
+      (d) => d.code === 'ref/cycle',
+    );
+    expect(cycle?.message).toBe(
+      'dependsOn forms a cycle: t0 → t1 → t2 → t3 → t4 → t5 → t6 → t7 → t8 → t9 → t10 → … (39 more) → t0; none of these Tasks can ever start',
+    );
+  });
+});
+
+describe('limitPerCode', () => {
+  const d = (code: string, severity: 'error' | 'warning', line: number) => ({
+    severity,
+    code,
+    message: `m${line}`,
+    path: '/a',
+    source: { file: 'f.yaml', line },
+  });
+
+  test('keeps the first findings of each code and counts the rest at the first one left out', () => {
+    const input = [d('x', 'warning', 1), d('x', 'warning', 2), d('y', 'error', 3), d('x', 'error', 4)];
+    expect(limitPerCode(input, 1)).toEqual([
+      d('x', 'warning', 1),
+      {
+        ...d('x', 'error', 2),
+        message: 'and 2 more x findings, starting with this one: m2',
+        hint: 'output is limited to 1 findings per code; fix these and run again to see the rest',
+      },
+      d('y', 'error', 3),
+    ]);
+  });
+
+  test('validate prints at most 100 findings of a code, with the full counts in the summary', async () => {
+    const labels = Array.from({ length: 500 }, (_, i) => `    BAD_${i}%: v\n`).join('');
+    const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}  labels:\n${labels}` });
+    expect(run.code).toBe(2);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(102);
+    expect(lines[100]).toContain('and 400 more schema/key findings, starting with this one');
+    expect(lines[101]).toBe('1 object, 500 errors, 0 warnings');
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Issue 9, finding 7: what `kelos validate` and `kelos check` read. No manifest file under the
+ * paths, or nothing on standard input, is a usage error (exit 1), not a pass over "0 objects";
+ * files that hold no object pass with a note; symbolic links are followed inside the tree the
+ * user named and reported, never skipped in silence, when they lead out of it.
+ */
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { kelos } from './run-cli.ts';
+
+const TASK = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: fix
+spec:
+  prompt: Fix it
+  worker:
+    type: codex
+    credentials: {type: none}
+    podOverrides: {activeDeadlineSeconds: 3600}
+  ttlSecondsAfterFinished: 3600
+`;
+const BROKEN = TASK.replace('prompt: Fix it', 'promptt: Fix it');
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kelos-input-'));
+});
+
+describe.each(['validate', 'check'])('kelos %s', (command) => {
+  test('an empty directory is a usage error naming it', async () => {
+    await mkdir(join(dir, 'empty'));
+    const run = await kelos([command, 'empty'], { cwd: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('no manifest files (*.yaml, *.yml, *.json) under empty');
+  });
+
+  test('empty standard input is a usage error', async () => {
+    const run = await kelos([command, '-'], { cwd: dir, stdin: '' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('standard input (-) is empty');
+  });
+
+  test('a symlinked manifest inside the tree is read', async () => {
+    await mkdir(join(dir, 'm/shared'), { recursive: true });
+    await writeFile(join(dir, 'm/shared/task.yaml'), command === 'validate' ? BROKEN : TASK);
+    await symlink('shared/task.yaml', join(dir, 'm/link.yaml'));
+    const run = await kelos([command, 'm'], { cwd: dir });
+    if (command === 'validate') {
+      expect(run.code).toBe(2);
+      expect(run.stdout).toContain('m/link.yaml:6:3: error Task fix /spec/promptt');
+      expect(run.stdout).toContain('m/shared/task.yaml:6:3: error');
+    } else {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('in 2 objects');
+    }
+  });
+
+  test('a symlink leading out of the tree is reported, and alone it is no input', async () => {
+    await mkdir(join(dir, 'outside'));
+    await mkdir(join(dir, 'm'));
+    await writeFile(join(dir, 'outside/task.yaml'), BROKEN);
+    await symlink(join(dir, 'outside/task.yaml'), join(dir, 'm/link.yaml'));
+    const alone = await kelos([command, 'm'], { cwd: dir });
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain('no manifest files (*.yaml, *.yml, *.json) under m');
+    await writeFile(join(dir, 'm/task.yaml'), TASK.replace('name: fix', 'name: ok'));
+    const run = await kelos([command, 'm', '--format', 'json'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('manifest/symlink');
+    expect(run.stdout).toContain(`m/link.yaml is a symbolic link to ${join(dir, 'outside/task.yaml')}`);
+  });
+});
+
+describe('files without objects', () => {
+  test('validate passes a comment-only file with a note', async () => {
+    await writeFile(join(dir, 'notes.yaml'), '# nothing here yet\n---\n');
+    const run = await kelos(['validate', 'notes.yaml'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      'note: 1 file read, none holds a Kubernetes object\n0 objects, 0 errors, 0 warnings\n',
+    );
+  });
+
+  test('check passes it too', async () => {
+    await writeFile(join(dir, 'notes.yaml'), '# nothing here yet\n');
+    const run = await kelos(['check', 'notes.yaml'], { cwd: dir });
+    expect(run.code).toBe(0);
+  });
+});

@@ -1,0 +1,132 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import { conflictsAcrossBundles, loadBundles } from '../../../src/validate/kustomization.ts';
+import { kelos } from './run-cli.ts';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const noStdin = async () => '';
+
+const budget = (name: string, cost: string, namespace?: string) =>
+  `apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}spec:\n  taskSelector:\n    matchLabels: {team: api}\n  period: {type: Daily, timezone: UTC}\n  maxCostUSD: "${cost}"\n`;
+const kustomization = (body: string) =>
+  `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
+
+let dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+/** A scratch tree from `{path: text}`. */
+const tree = (files: Record<string, string>): string => {
+  const root = mkdtempSync(join(tmpdir(), 'kelos-kust-'));
+  dirs.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+};
+
+describe('kustomization trees', () => {
+  test('a kustomization file is never an object, and each root is its own bundle', async () => {
+    const root = tree({
+      'apps/a/kustomization.yaml': kustomization('resources: [budget.yaml]\n'),
+      'apps/a/budget.yaml': budget('team-daily', '10'),
+      'apps/b/kustomization.yaml': kustomization('resources: [budget.yaml]\n'),
+      'apps/b/budget.yaml': budget('team-daily', '10'),
+    });
+    const loaded = await loadBundles(['apps'], noStdin, root);
+    expect(loaded.diagnostics).toStrictEqual([]);
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['apps/a', ['apps/a/budget.yaml']],
+      ['apps/b', ['apps/b/budget.yaml']],
+    ]);
+    // The same object with the same content in two bundles is no conflict.
+    expect(conflictsAcrossBundles(loaded.bundles)).toStrictEqual([]);
+  });
+
+  test('resources decide what is in a bundle: nested kustomizations join their parent, unlisted files stay out', async () => {
+    const root = tree({
+      'app/kustomization.yaml': kustomization('resources:\n  - base\n  - extra.yaml\n'),
+      'app/extra.yaml': budget('extra', '5'),
+      'app/unlisted.yaml': budget('unlisted', '5'),
+      'app/base/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'app/base/b.yaml': budget('base', '5'),
+    });
+    const loaded = await loadBundles(['app'], noStdin, root);
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['app', ['app/base/b.yaml', 'app/extra.yaml']],
+    ]);
+    expect(loaded.diagnostics.map((d) => [d.severity, d.code, d.source?.file])).toStrictEqual([
+      ['info', 'kustomize/not-a-resource', 'app/unlisted.yaml'],
+    ]);
+  });
+
+  test('the namespace of a kustomization is set on its namespaced objects', async () => {
+    const root = tree({
+      'app/kustomization.yaml': kustomization('namespace: team-a\nresources: [b.yaml]\n'),
+      'app/b.yaml': `${budget('b', '5', 'elsewhere')}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n`,
+    });
+    const [bundle] = (await loadBundles(['app'], noStdin, root)).bundles;
+    expect(
+      bundle?.documents.map((d) => (d.object['metadata'] as { namespace?: string }).namespace),
+    ).toStrictEqual(['team-a', undefined]);
+  });
+
+  test('features that are not evaluated are warnings at their key; a missing resource is an error at its item', async () => {
+    const root = tree({
+      'app/kustomization.yaml': kustomization(
+        'namePrefix: prod-\nresources:\n  - b.yaml\n  - gone.yaml\n  - https://github.com/acme/base?ref=v1\npatches:\n  - path: p.yaml\n',
+      ),
+      'app/b.yaml': budget('b', '5'),
+    });
+    const loaded = await loadBundles(['app'], noStdin, root);
+    expect(
+      loaded.diagnostics.map((d) => [d.severity, d.code, d.path, `${d.source?.file}:${d.source?.line}`]),
+    ).toStrictEqual([
+      ['warning', 'kustomize/not-evaluated', '/namePrefix', 'app/kustomization.yaml:3'],
+      ['warning', 'kustomize/not-evaluated', '/patches', 'app/kustomization.yaml:8'],
+      ['error', 'kustomize/missing-resource', '/resources', 'app/kustomization.yaml:6'],
+      ['warning', 'kustomize/not-evaluated', '/resources', 'app/kustomization.yaml:7'],
+    ]);
+    expect(loaded.diagnostics[0]?.message).toContain('namePrefix is not evaluated');
+  });
+
+  test('one object rendered differently by two bundles is an error naming both', async () => {
+    const root = tree({
+      'a/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'a/b.yaml': budget('team-daily', '300'),
+      'b/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'b/b.yaml': budget('team-daily', '150', 'default'),
+    });
+    const run = await kelos(['validate', 'a', 'b'], { cwd: root });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(
+      'b/b.yaml:1: error TaskBudget default/team-daily also rendered by a (a/b.yaml:1) with different content',
+    );
+    expect(run.stdout).toContain('[bundle/conflict]');
+  });
+
+  test('the same object, once with its namespace written and once without, is the same object', async () => {
+    const root = tree({
+      'a/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'a/b.yaml': budget('team-daily', '300'),
+      'b/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'b/b.yaml': budget('team-daily', '300', 'default'),
+    });
+    expect(conflictsAcrossBundles((await loadBundles(['a', 'b'], noStdin, root)).bundles)).toStrictEqual([]);
+  });
+
+  test('kelos validate dist/ and kelos check dist/ exit 0 on this repository', async () => {
+    const validate = await kelos(['validate', 'dist/'], { cwd: ROOT });
+    expect(validate.stdout).toMatch(/, 0 errors, /);
+    expect(validate.code).toBe(0);
+    const check = await kelos(['check', 'dist/'], { cwd: ROOT });
+    expect(check.stdout).toMatch(/^0 errors, 0 warnings/m);
+    expect(check.code).toBe(0);
+  }, 60_000);
+});
