@@ -11,6 +11,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // A hang watchdog, not a speed limit: the machines have 2 shared cores, and a test
+          // that does real work (parsing 300 Tasks, running git) can take seconds under load.
+          testTimeout: 60_000,
         },
       },
       {

@@ -5,6 +5,8 @@
  */
 export * from './agent-config.ts';
 export * from './app.ts';
+export * from './argocd/index.ts';
+export * from './install/index.ts';
 export * from './messages.ts';
 export * from './patterns/index.ts';
 export * from './reference.ts';

@@ -5,17 +5,20 @@
 # agent (setup command, instructions, MCP servers), runs the agent CLI with the prompt and
 # reports outputs through the termination message. An agent image adds its CLI:
 #
-#   FROM ghcr.io/kelos-dev/agent-base:<version>
+#   FROM ghcr.io/kelos-ts/agent-base:<version>
 #   USER root
 #   RUN npm install -g @anthropic-ai/claude-code@<version>
 #   USER 61100
 #
-# Build from the repository root:
+# Build from the repository root (images/README.md; images/build.sh builds it with buildah):
 #
-#   docker build -f images/agent-base.Dockerfile -t ghcr.io/kelos-dev/agent-base:dev .
+#   docker build -f images/agent-base.Dockerfile -t ghcr.io/kelos-ts/agent-base:dev .
 
-ARG NODE_VERSION=24
-FROM node:${NODE_VERSION}-bookworm-slim
+# Node 24 on Debian bookworm, pinned by digest. Any base with Node 24 and apt on Debian
+# bookworm will do: the tests build on one assembled from Debian packages and the npm `node`
+# package (images/local-base.sh).
+ARG BASE=node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d
+FROM ${BASE}
 
 # git for the agent, tini to reap the agent's children, gh for pull requests (optional:
 # --build-arg INSTALL_GH=false leaves it out).

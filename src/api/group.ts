@@ -97,6 +97,14 @@ export const InitContainers = {
 export const RESERVED_CONTAINER_NAMES: readonly (typeof InitContainers)[keyof typeof InitContainers][] =
   Object.values(InitContainers);
 
+/**
+ * Registry and repository of the images we publish (operator, agent base, bundled agents):
+ * an image is `<repository>/<name>:<tag>`. Deployments override it (`kelos operator
+ * --image-repository`, `images/build.sh`'s `KELOS_IMAGE_PREFIX`); the policy allowlist of
+ * image registries starts from it.
+ */
+export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/kelos-ts';
+
 /** Agent types with a bundled image and a known output format. */
 export const AGENT_TYPES = ['claude-code', 'codex', 'gemini', 'opencode', 'cursor'] as const;
 

@@ -10,6 +10,9 @@
  *   outdir: dist/examples         # <outdir>/<app>/ per app
  *   crds: dist/crds               # generated CRDs, or false
  *   runApp: false                 # also run `app` the cdk8s way (one directory per chart)
+ *   bundles:                      # module apps with an output directory of their own
+ *     - { app: constructs/install/app.ts, outdir: dist/install }
+ *   argocdHealthChecks: dist/argocd/resource_customizations   # Argo CD's test layout, or unset
  * ```
  *
  * @packageDocumentation
@@ -38,6 +41,18 @@ export interface SynthConfig {
   readonly crdsDir?: string;
   /** Directory of the Job preview (`kelos.preview: true` or a directory), or undefined for none. */
   readonly previewDir?: string;
+  /** Module apps rendered each into a directory of its own (the install, Argo CD objects). */
+  readonly bundles?: readonly Bundle[];
+  /** Directory of the Argo CD health checks in Argo CD's test layout, or undefined for none. */
+  readonly argocdHealthChecksDir?: string;
+}
+
+/** A module app with its own output directory. */
+export interface Bundle {
+  /** Module path, relative to the project root. */
+  readonly app: string;
+  /** Output directory, relative to the project root. */
+  readonly outdir: string;
 }
 
 /** Defaults of the `kelos` section. */
@@ -77,7 +92,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   }
   const kelos = raw['kelos'] ?? {};
   if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
-  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'preview']);
+  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles', 'argocdHealthChecks', 'preview']);
   for (const key of Object.keys(kelos)) {
     if (!known.has(key))
       throw new ConfigError(`${file}: unknown key kelos.${key} (known: ${[...known].join(', ')})`);
@@ -99,12 +114,38 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   }
   const runApp = kelos['runApp'] ?? DEFAULT_CONFIG.runApp;
   if (typeof runApp !== 'boolean') throw new ConfigError(`${file}: kelos.runApp must be true or false`);
+  const bundles = kelos['bundles'] ?? [];
+  if (
+    !Array.isArray(bundles) ||
+    bundles.some(
+      (b) =>
+        !isRecord(b) ||
+        typeof b['app'] !== 'string' ||
+        b['app'] === '' ||
+        typeof b['outdir'] !== 'string' ||
+        b['outdir'] === '' ||
+        Object.keys(b).some((k) => k !== 'app' && k !== 'outdir'),
+    )
+  ) {
+    throw new ConfigError(`${file}: kelos.bundles must be a list of {app: <module>, outdir: <directory>}`);
+  }
+  const health = kelos['argocdHealthChecks'];
+  if (health !== undefined && (typeof health !== 'string' || health === '')) {
+    throw new ConfigError(`${file}: kelos.argocdHealthChecks must be a directory`);
+  }
   return {
     ...(typeof app === 'string' && { app }),
     runApp: runApp && typeof app === 'string',
     apps: apps as string[],
     outdir,
     ...(crds !== false && { crdsDir: crds as string }),
+    ...(bundles.length > 0 && {
+      bundles: bundles.map((b: Record<string, string>) => ({
+        app: b['app'] as string,
+        outdir: b['outdir'] as string,
+      })),
+    }),
+    ...(typeof health === 'string' && { argocdHealthChecksDir: health }),
     ...(preview !== false && { previewDir: preview === true ? DEFAULT_PREVIEW_DIR : preview }),
   };
 };

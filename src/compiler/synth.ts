@@ -15,6 +15,7 @@
 import { glob } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { appNameFromPath } from '../../constructs/app.ts';
+import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
@@ -25,7 +26,7 @@ import {
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
 import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
-import { DEFAULT_PREVIEW_DIR, loadConfig, type SynthConfig } from './config.ts';
+import { type Bundle, DEFAULT_PREVIEW_DIR, loadConfig, type SynthConfig } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
 import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
 import { renderPreview } from './preview.ts';
@@ -157,6 +158,20 @@ export const selectApps = <A extends { name: string; file?: string }>(
   }
   return apps.filter((a) => selectors.some((s) => matches(a, s)));
 };
+
+/**
+ * The bundles a selection names (by output directory name, module path or directory); all
+ * when nothing is selected. A selector no bundle matches is left to {@link selectApps}.
+ */
+const selectBundles = (bundles: readonly Bundle[], selectors: readonly string[] | undefined): Bundle[] =>
+  !selectors?.length
+    ? [...bundles]
+    : bundles.filter((b) =>
+        selectors.some((s) => {
+          const n = normalize(s);
+          return n === posix.basename(b.outdir) || n === normalize(b.app) || n === normalize(b.outdir);
+        }),
+      );
 
 /** Diagnostics for an app's failures: each names the app's source and, when known, the line that failed. */
 export const failureDiagnostics = (run: AppRun): Diagnostic[] =>
@@ -298,10 +313,19 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const { root } = options;
   const config = options.config ?? (await loadConfig(root));
   const discovered = await discoverApps(root, config.apps);
-  const modules = selectApps(discovered, options.apps);
+  const bundles = selectBundles(config.bundles ?? [], options.apps);
+  const forApps = options.apps?.filter((s) => !selectBundles(config.bundles ?? [], [s]).length);
+  const modules = options.apps?.length && !forApps?.length ? [] : selectApps(discovered, forApps);
 
+  // A bundle is a module app whose output directory is its own: it renders into
+  // `dirname(outdir)/<basename(outdir)>/`. Selected by `--app` like any app.
+  const bundleRuns = new Set(bundles.map((b) => posix.basename(b.outdir)));
   const run = options.appTimeoutMs !== undefined ? { timeoutMs: options.appTimeoutMs } : {};
-  let runs: AppRun[] = await runModuleApps(root, modules, run);
+  let runs: AppRun[] = await runModuleApps(
+    root,
+    [...modules, ...bundles.map((b) => ({ name: posix.basename(b.outdir), file: normalize(b.app) }))],
+    run,
+  );
   if (config.runApp && config.app) {
     const charts = await runCommandApp(root, config.app, run);
     runs = [
@@ -314,11 +338,28 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t1 = performance.now();
 
   const diagnostics: Diagnostic[] = [...duplicateAppDiagnostics(runs), ...runs.flatMap(failureDiagnostics)];
-  const apps = runs.map((run) => renderApp(run, config.outdir));
+  const bundleDir = new Map(
+    bundles.map((b) => [posix.basename(b.outdir), posix.dirname(normalize(b.outdir))]),
+  );
+  const apps = runs.map((run, i) =>
+    // Module apps come first in `runs`, bundles right after them.
+    renderApp(
+      run,
+      i >= modules.length && i < modules.length + bundles.length && bundleRuns.has(run.name)
+        ? (bundleDir.get(run.name) as string)
+        : config.outdir,
+    ),
+  );
   const objects = apps.flatMap((a) => a.objects);
   const files: OutputFile[] = apps.flatMap((a) => a.files);
   if (config.crdsDir) {
     files.push(...renderCrds(generateCrds(), config.crdsDir, crdFileName, 'src/api'));
+  }
+  const healthDir = options.apps?.length ? undefined : config.argocdHealthChecksDir;
+  if (healthDir) {
+    // Not objects, so no app renders them: Argo CD's test layout of our health checks.
+    for (const f of healthTestLayout())
+      files.push({ path: posix.join(healthDir, f.path), content: f.content });
   }
   const t2 = performance.now();
 
@@ -335,8 +376,11 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t4 = performance.now();
 
   const owned = [
-    ...(options.apps?.length ? apps.map((a) => a.dir) : [config.outdir]),
+    ...(options.apps?.length
+      ? apps.map((a) => a.dir)
+      : [config.outdir, ...bundles.map((b) => normalize(b.outdir))]),
     ...(config.crdsDir ? [config.crdsDir] : []),
+    ...(healthDir ? [healthDir] : []),
     ...(previewDir ? (options.apps?.length ? apps.map((a) => `${previewDir}/${a.name}`) : [previewDir]) : []),
   ];
   const sorted = sortDiagnostics(atAppSource(diagnostics, objects));

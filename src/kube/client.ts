@@ -142,8 +142,24 @@ export interface PatchOptions {
   resourceVersion?: string;
 }
 
-/** Observes every request; the metrics module and the bench hang off it. */
-export type RequestObserver = (verb: Verb, type: ResourceType, status: number, durationMs: number) => void;
+/** The HTTP side of an observed request. */
+export interface RequestDetail {
+  readonly method: string;
+  /** Path and query, e.g. `/api/v1/namespaces/a/pods/b/log`. */
+  readonly path: string;
+}
+
+/**
+ * Observes every request; the metrics module and the bench hang off it, and the RBAC check
+ * reads `detail` to tell subresources and namespaces apart.
+ */
+export type RequestObserver = (
+  verb: Verb,
+  type: ResourceType,
+  status: number,
+  durationMs: number,
+  detail: RequestDetail,
+) => void;
 
 /**
  * The operations the operator needs. One implementation talks HTTP ({@link HttpKubeClient});
@@ -365,7 +381,7 @@ export class HttpKubeClient implements KubeClient {
           },
           (res) => {
             const status = res.statusCode ?? 0;
-            this.#notify('watch', type, status, performance.now() - started);
+            this.#notify('watch', type, status, performance.now() - started, { method: 'GET', path });
             if (status !== 200) {
               readBody(res).then((body) => reject(toApiError(status, body, 'GET', path)), reject);
               return;
@@ -427,8 +443,8 @@ export class HttpKubeClient implements KubeClient {
     this.#requests[verb]++;
   }
 
-  #notify(verb: Verb, type: ResourceType, status: number, ms: number): void {
-    for (const o of this.#observers) o(verb, type, status, ms);
+  #notify(verb: Verb, type: ResourceType, status: number, ms: number, detail: RequestDetail): void {
+    for (const o of this.#observers) o(verb, type, status, ms, detail);
   }
 
   #authHeaders(): Promise<Record<string, string>> {
@@ -482,7 +498,7 @@ export class HttpKubeClient implements KubeClient {
       );
       req.end(payload);
     });
-    this.#notify(verb, type, status, performance.now() - started);
+    this.#notify(verb, type, status, performance.now() - started, { method, path });
     if (status < 200 || status >= 300) throw toApiError(status, text, method, path, type.kind);
     return { status, body: text };
   }

@@ -20,9 +20,11 @@ import {
   type Task,
   type TaskBudget,
   type TaskRecord,
+  type TaskSpawner,
   type Workspace,
 } from '../api/index.ts';
-import { HttpKubeClient, WRITE_VERBS } from '../kube/client.ts';
+import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
+import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
@@ -34,6 +36,7 @@ import { WorkQueue } from '../kube/queue.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
+import { createOutboundFetch, type OutboundOptions } from './outbound.ts';
 import {
   addTaskIndexes,
   TASK_CONTROLLER,
@@ -43,6 +46,7 @@ import {
 } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
+import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-spawner.ts';
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 
@@ -82,6 +86,8 @@ export interface OperatorOptions {
   readonly agentImages?: Partial<Record<AgentType, string>>;
   /** Tag of the bundled agent images (normally the operator's version). Default `latest`. */
   readonly imageTag?: string;
+  /** Registry and repository of the bundled agent images. Default `ghcr.io/kelos-ts`. */
+  readonly imageRepository?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;
@@ -95,36 +101,17 @@ export interface OperatorOptions {
    * Workspace's repo host (`https://api.github.com`, or `https://<host>/api/v3`).
    */
   readonly githubApiUrl?: string;
+  /**
+   * The outbound guard of every URL a TaskSpawner fetches (GitHub, Jira, context sources).
+   * The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
+   */
+  readonly outbound?: OutboundOptions;
+  /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
+  readonly requestObserver?: RequestObserver;
 }
 
-/** RBAC rules the operator needs; the install manifests are generated from this table. */
-export const OPERATOR_RBAC_RULES: ReadonlyArray<{
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}> = [
-  { apiGroups: ['kelos.dev'], resources: ['tasks'], verbs: ['get', 'list', 'watch', 'patch', 'delete'] },
-  { apiGroups: ['kelos.dev'], resources: ['tasks/status', 'taskbudgets/status'], verbs: ['get', 'patch'] },
-  { apiGroups: ['kelos.dev'], resources: ['tasks/finalizers'], verbs: ['update'] },
-  {
-    apiGroups: ['kelos.dev'],
-    resources: ['workspaces', 'agentconfigs', 'taskbudgets'],
-    verbs: ['get', 'list', 'watch'],
-  },
-  {
-    apiGroups: ['kelos.dev'],
-    resources: ['taskrecords'],
-    verbs: ['get', 'list', 'watch', 'create', 'delete'],
-  },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] },
-  // Workspace Secrets with GitHub App keys are read; the minted token Secrets are written.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
-];
+/** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
+export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
 
 /** Default number of Tasks reconciled at the same time. */
 export const DEFAULT_WORKERS = 32;
@@ -173,6 +160,7 @@ export class Operator {
       maxSockets: workers + 32,
       fieldManager: FIELD_MANAGER,
     });
+    if (opts.requestObserver) client.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, namespace: opts.namespace, clock, log };
     const caches: TaskCaches = {
@@ -181,6 +169,7 @@ export class Operator {
       agentConfigs: new Informer<AgentConfig>({ ...base, type: Resources.AgentConfig }),
       budgets: new Informer<TaskBudget>({ ...base, type: Resources.TaskBudget, resyncMs }),
       records: new Informer<TaskRecord>({ ...base, type: Resources.TaskRecord, resyncMs }),
+      spawners: new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner, resyncMs }),
       jobs: new Informer<CachedJob>({
         client,
         type: Resources.Job,
@@ -219,9 +208,19 @@ export class Operator {
       },
       { processMetrics: opts.processMetrics ?? true },
     );
-    client.observe((verb, type, status, ms) => {
+    client.observe((verb, type, status, ms, detail) => {
       metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
+      if (status === 403) {
+        // Say whether the install's table grants it: if not, the table lacks a rule; if it
+        // does, the cluster's roles differ from what the install renders.
+        const request = rbacRequestOf(detail.method, detail.path);
+        if (request)
+          log.error('Forbidden by RBAC', {
+            ...request,
+            grantedByInstall: rulesGranting(request).length > 0,
+          });
+      }
     });
 
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
@@ -236,6 +235,7 @@ export class Operator {
         taskRuntime({
           agentImages: opts.agentImages ?? {},
           ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
+          ...(opts.imageRepository ? { imageRepository: opts.imageRepository } : {}),
         }),
       events,
       clock,
@@ -253,6 +253,27 @@ export class Operator {
       log,
     });
     const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
+    const spawnerFetch = createOutboundFetch(opts.outbound ?? {});
+    const spawners = new TaskSpawnerReconciler({
+      client,
+      caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
+      events,
+      clock,
+      log,
+      metrics,
+      fetch: spawnerFetch,
+      ...(opts.githubApiUrl
+        ? {
+            githubApiUrl: opts.githubApiUrl,
+            trustedFetch: createOutboundFetch({
+              ...opts.outbound,
+              allowedHosts: [new URL(opts.githubApiUrl).hostname.toLowerCase()],
+              allowPrivate: true,
+              allowInsecure: true,
+            }),
+          }
+        : {}),
+    });
 
     const queue = (controller: string, workers: number) => {
       const q = new WorkQueue({
@@ -268,12 +289,15 @@ export class Operator {
     const taskQueue = queue(TASK_CONTROLLER, workers);
     const budgetQueue = queue(TASK_BUDGET_CONTROLLER, 2);
     const recordQueue = queue(TASK_RECORD_CONTROLLER, 2);
+    const spawnerQueue = queue(SPAWNER_CONTROLLER, 4);
     tasks.register(taskQueue);
+    spawners.register(spawnerQueue);
     budgets.register(budgetQueue);
     records.register(recordQueue);
     taskQueue.start((k) => tasks.reconcile(k));
     budgetQueue.start((k) => budgets.reconcile(k));
     recordQueue.start((k) => records.reconcile(k));
+    spawnerQueue.start((k) => spawners.reconcile(k));
 
     let operator: Operator | undefined;
     const resumeIfReady = () => {
@@ -302,6 +326,7 @@ export class Operator {
             for (const k of caches.tasks.keys()) taskQueue.add(k);
             for (const k of caches.budgets.keys()) budgetQueue.add(k);
             for (const k of caches.records.keys()) recordQueue.add(k);
+            for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
             resumeIfReady();
           },
           onStoppedLeading: () => {
@@ -382,7 +407,8 @@ export class Operator {
 
   /** Offers every cached object to its controller again (what the periodic resync does). */
   resync(): void {
-    for (const i of [this.caches.tasks, this.caches.budgets, this.caches.records]) i.resync();
+    for (const i of [this.caches.tasks, this.caches.budgets, this.caches.records, this.caches.spawners])
+      i?.resync();
   }
 
   /**

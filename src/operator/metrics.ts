@@ -31,6 +31,11 @@ export class OperatorMetrics {
   readonly inputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly outputTokens: Counter<'namespace' | 'spawner' | 'model'>;
   readonly costUSD: Counter<'namespace' | 'spawner' | 'model'>;
+  readonly spawnerDiscoveries: Counter<'namespace' | 'spawner' | 'result'>;
+  readonly spawnerItems: Counter<'namespace' | 'spawner'>;
+  readonly spawnerTasksCreated: Counter<'namespace' | 'spawner'>;
+  readonly spawnerErrors: Counter<'namespace' | 'spawner' | 'reason'>;
+  readonly spawnerSourceRequests: Counter<'source' | 'code'>;
 
   constructor(sources: MetricSources, opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -88,6 +93,36 @@ export class OperatorMetrics {
       name: 'kelos_task_cost_usd_total',
       help: 'Cost in US dollars reported by finished Tasks, by namespace, TaskSpawner and model.',
       labelNames: ['namespace', 'spawner', 'model'],
+      registers,
+    });
+    this.spawnerDiscoveries = new Counter({
+      name: 'kelos_spawner_discoveries_total',
+      help: 'Discovery passes of TaskSpawners by result (ok, error, rate_limited).',
+      labelNames: ['namespace', 'spawner', 'result'],
+      registers,
+    });
+    this.spawnerItems = new Counter({
+      name: 'kelos_spawner_items_found_total',
+      help: 'Items TaskSpawner discoveries found (summed over passes).',
+      labelNames: ['namespace', 'spawner'],
+      registers,
+    });
+    this.spawnerTasksCreated = new Counter({
+      name: 'kelos_spawner_tasks_created_total',
+      help: 'Tasks TaskSpawners created (retriggers included).',
+      labelNames: ['namespace', 'spawner'],
+      registers,
+    });
+    this.spawnerErrors = new Counter({
+      name: 'kelos_spawner_errors_total',
+      help: 'TaskSpawner errors by reason (DiscoveryFailed, RateLimited, TaskCreationFailed, ReportingFailed, …).',
+      labelNames: ['namespace', 'spawner', 'reason'],
+      registers,
+    });
+    this.spawnerSourceRequests = new Counter({
+      name: 'kelos_spawner_source_requests_total',
+      help: 'Requests TaskSpawners sent to their sources (github, jira) by HTTP status code (304s are free of GitHub’s rate limit).',
+      labelNames: ['source', 'code'],
       registers,
     });
     new Gauge({

@@ -9,6 +9,7 @@
  */
 import { type ObjectOptions, type Static, type TProperties, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
 
@@ -36,7 +37,7 @@ export interface PolicyAllowlists {
   readonly models: Readonly<Record<string, readonly string[]>>;
   /** Allowed `effort` values; empty allows any. */
   readonly efforts: readonly string[];
-  /** Registries (prefixes such as `ghcr.io/kelos-dev`) custom images must come from. */
+  /** Registries (prefixes such as `ghcr.io/kelos-ts`) custom images must come from. */
   readonly imageRegistries: readonly string[];
   /** Secrets (`namespace/name`, or `name` for any namespace) allowed to carry literal data. */
   readonly literalSecrets: readonly string[];
@@ -92,7 +93,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
       gemini: ['gemini-2.5-pro', 'gemini-2.5-flash'],
     },
     efforts: ['minimal', 'low', 'medium', 'high'],
-    imageRegistries: ['ghcr.io/kelos-dev'],
+    imageRegistries: [DEFAULT_IMAGE_REPOSITORY],
     literalSecrets: [],
   },
   botIdentities: [],

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { AgentType } from '../api/group.ts';
+import { type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import type { Diagnostic } from '../validate/diagnostic.ts';
@@ -13,8 +13,7 @@ import type { Diagnostic } from '../validate/diagnostic.ts';
 type Job = K8sType<'Job'>;
 type ConfigMap = K8sType<'ConfigMap'>;
 
-/** Registry and repository of the bundled agent images; the image is `<repo>/<agent type>:<tag>`. */
-export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/kelos-dev';
+export { DEFAULT_IMAGE_REPOSITORY };
 /** Tag of the bundled images when none is configured. */
 export const DEFAULT_IMAGE_TAG = 'latest';
 /** Image of the git init containers (the one upstream uses). */
@@ -26,9 +25,14 @@ export const AGENT_BASE_IMAGE_NAME = 'agent-base';
 export interface RenderOptions {
   /**
    * Image per agent type, overriding the bundled default.
-   * @default - `ghcr.io/kelos-dev/<type>:<imageTag>`
+   * @default - `<imageRepository>/<type>:<imageTag>`
    */
   readonly agentImages?: Partial<Record<AgentType, string>>;
+  /**
+   * Registry and repository of the bundled images.
+   * @default 'ghcr.io/kelos-ts' ({@link DEFAULT_IMAGE_REPOSITORY})
+   */
+  readonly imageRepository?: string;
   /**
    * Tag of the bundled images (normally the operator's version).
    * @default 'latest'
@@ -46,7 +50,7 @@ export interface RenderOptions {
   readonly gitImage?: string;
   /**
    * Image of the `skills-install` init container; it needs Node (npx) and git.
-   * @default - `ghcr.io/kelos-dev/agent-base:<imageTag>`
+   * @default - `<imageRepository>/agent-base:<imageTag>`
    */
   readonly skillsImage?: string;
   /**
@@ -94,6 +98,9 @@ export interface RenderResult {
 /** Name of the ConfigMap that carries a Task's instructions, MCP servers, plugins and files. */
 export const configMapName = (taskName: string): string => `${taskName}-agent-config`;
 
-/** Default image of an agent type. */
-export const defaultAgentImage = (type: string, tag: string = DEFAULT_IMAGE_TAG): string =>
-  `${DEFAULT_IMAGE_REPOSITORY}/${type}:${tag}`;
+/** Default image of an agent type (or of the agent base), from the render options. */
+export const defaultAgentImage = (
+  type: string,
+  options: Pick<RenderOptions, 'imageTag' | 'imageRepository'>,
+): string =>
+  `${options.imageRepository ?? DEFAULT_IMAGE_REPOSITORY}/${type}:${options.imageTag ?? DEFAULT_IMAGE_TAG}`;

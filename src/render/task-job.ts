@@ -127,7 +127,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
       image:
         p.customImage ??
         options.agentImages?.[p.agentType as AgentType] ??
-        defaultAgentImage(p.agentType, options.imageTag),
+        defaultAgentImage(p.agentType, options),
       command: [...(p.customImage ? CUSTOM_COMMAND : BUNDLED_COMMAND)],
       args: [p.prompt],
       ...(p.ws ? { workingDir: REPO_DIR } : {}),

@@ -15,11 +15,12 @@
  *
  * @packageDocumentation
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './diagnostic.ts';
 import { type LoadedDocument, loadManifestPaths, parseManifests, resourceOf } from './load.ts';
+import { manifestFiles } from './manifest-files.ts';
 
 /** File names kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES: readonly string[] = [
@@ -178,27 +179,35 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
   return { dir, file, resources, diagnostics, ...(namespace !== undefined && { namespace }) };
 }
 
-/** What one walk of a directory found. */
 interface Tree {
   /** Directories holding a kustomization file, with that file. */
   readonly kustomizations: Map<string, string>;
   /** Manifest files, sorted by path. */
   readonly manifests: string[];
+  /** Symbolic links that were not followed, each reported. */
+  readonly skipped: Diagnostic[];
 }
 
-const MANIFEST_FILE = /\.(ya?ml|json)$/i;
-
-async function walk(dir: string, cwd: string, tree: Tree): Promise<void> {
-  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
-  const k = KUSTOMIZATION_FILES.find((f) => names.has(f));
-  if (k) tree.kustomizations.set(dir, join(dir, k));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(path, cwd, tree);
-    else if (entry.isFile() && entry.name !== k && MANIFEST_FILE.test(entry.name)) tree.manifests.push(path);
+/**
+ * Sorts the manifest files under `dir` into kustomizations and plain manifests. The listing
+ * (and its symbolic-link rules: followed inside the tree the user named, reported when they
+ * lead out of it) is the one `kelos validate` uses for any directory.
+ */
+async function walk(dir: string, cwd: string): Promise<Tree> {
+  const listing = await manifestFiles(dir, cwd, await realpath(resolve(cwd, dir)), new Set());
+  const kustomizations = new Map<string, string>();
+  const byDir = new Map<string, Set<string>>();
+  for (const file of listing.files) {
+    const names = byDir.get(dirname(file)) ?? new Set<string>();
+    names.add(basename(file));
+    byDir.set(dirname(file), names);
   }
+  for (const [d, names] of byDir) {
+    const k = KUSTOMIZATION_FILES.find((f) => names.has(f));
+    if (k) kustomizations.set(d, join(d, k));
+  }
+  const manifests = listing.files.filter((f) => kustomizations.get(dirname(f)) !== f);
+  return { kustomizations, manifests, skipped: listing.skipped };
 }
 
 const kustomizationFileIn = async (dir: string, cwd: string): Promise<string | undefined> => {
@@ -242,10 +251,10 @@ export async function loadBundles(
     }
     const info = await stat(resolve(cwd, path)).catch(() => undefined);
     if (info?.isDirectory()) {
-      const tree: Tree = { kustomizations: new Map(), manifests: [] };
-      await walk(path, cwd, tree);
+      const tree = await walk(path, cwd);
       for (const [dir, file] of tree.kustomizations) kustomizations.set(dir, file);
       scanned.push(...tree.manifests);
+      diagnostics.push(...tree.skipped);
     } else if (info && KUSTOMIZATION_FILES.includes(basename(path))) {
       kustomizations.set(dirname(path), path);
     } else {
@@ -368,6 +377,12 @@ export async function loadBundles(
     }
   }
   const looseFiles = [...loose.filter((f) => f === '-' || !claimed.has(resolve(cwd, f))), ...looseFromScan];
+  if (looseFiles.length === 0 && kustomizations.size === 0) {
+    const skipped = diagnostics.filter((d) => d.code === 'manifest/symlink').length;
+    throw new Error(
+      `no manifest files (*.yaml, *.yml, *.json) under ${paths.join(', ')}${skipped > 0 ? ` (${skipped} symbolic links not followed)` : ''}`,
+    );
+  }
   if (looseFiles.length > 0) {
     const result = await loadManifestPaths(looseFiles, readStdin, cwd);
     files.push(...result.files);

@@ -607,6 +607,9 @@ async function startApiserver(ctx: StartContext, etcdUrl: string): Promise<void>
       `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
       '--authorization-mode=RBAC',
+      // As hardened clusters (and OpenShift) run it: setting blockOwnerDeletion on an owner
+      // reference needs `update` on the owner's finalizers, which the install grants for Tasks.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
       '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       // No server-side throttling: scale runs must measure the operator, not these limits.
@@ -823,7 +826,8 @@ async function writeKubeconfig(
   await writeFile(path, toYaml(config), { mode: 0o600 });
 }
 
-async function freePorts(n: number): Promise<number[]> {
+/** `n` distinct free TCP ports on the loopback interface. */
+export async function freePorts(n: number): Promise<number[]> {
   // Hold all listeners open together so the n ports are distinct.
   const servers = await Promise.all(
     Array.from(

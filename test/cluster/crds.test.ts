@@ -4,22 +4,31 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KINDS } from '../../src/api/index.ts';
 import { generateCrds } from '../../src/crd/generate.ts';
+import { installArgoCdCrds } from './argocd-crds.ts';
 import { freshNamespace, kubectl } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 
 const DIST = join(import.meta.dirname, '../../dist');
 
-/** Every YAML file under a directory, recursively, sorted. */
+/** Argo CD's test layout of our health checks: Lua and test data, not objects to apply. */
+const HEALTH_LAYOUT = join(DIST, 'argocd/resource_customizations');
+
+/** Every YAML file under a directory, recursively, sorted (not the health-check test layout). */
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
     .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml')
     .map((e) => join(e.parentPath, e.name))
+    .filter((f) => !f.startsWith(`${HEALTH_LAYOUT}/`))
     .sort();
 }
 
 describe('CRDs on a real API server', () => {
-  beforeAll(installCrds);
+  // dist/argocd holds Argo CD Applications: their CRDs come from Argo CD's module.
+  beforeAll(async () => {
+    await installCrds();
+    await installArgoCdCrds();
+  }, 600_000);
 
   it('dist/crds applies cleanly and every CRD becomes Established', async () => {
     await kubectl([
@@ -130,6 +139,10 @@ spec:
     const namespace = await freshNamespace('dryrun');
     const files = (await yamlFiles(DIST)).filter((f) => !f.includes('/crds/'));
     expect(files.length).toBeGreaterThan(0);
+    // The install and the Argo CD objects are among them.
+    for (const dir of ['install', 'argocd']) {
+      expect(files.filter((f) => f.startsWith(join(DIST, dir, '/'))).length, dir).toBeGreaterThanOrEqual(5);
+    }
     const failures: string[] = [];
     for (const file of files) {
       // Examples name their own namespaces; each object moves into the fresh one, so the

@@ -6,7 +6,7 @@
  */
 import { stringify } from 'yaml';
 import { generateCrds } from '../../src/crd/generate.ts';
-import { kubectl } from './helpers.ts';
+import { kubectl, waitFor } from './helpers.ts';
 
 let installed: Promise<void> | undefined;
 
@@ -22,12 +22,23 @@ export function installCrds(): Promise<void> {
     await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=kelos-tests', '-f', '-'], {
       input: crds.map((c) => stringify(c)).join('---\n'),
     });
-    await kubectl([
-      'wait',
-      '--for=condition=Established',
-      '--timeout=60s',
-      ...crds.map((c) => `crd/${c.metadata.name}`),
-    ]);
+    await waitForEstablished(crds.map((c) => c.metadata.name));
   })();
   return installed;
+}
+
+/**
+ * Waits until every named CRD is Established. Not `kubectl wait`: right after an apply a
+ * CRD may have no status yet, which it reports as an error instead of waiting.
+ */
+export async function waitForEstablished(names: readonly string[]): Promise<void> {
+  await waitFor(`CRDs Established: ${names.join(', ')}`, async () => {
+    const { stdout } = await kubectl(['get', 'crd', ...names, '-o', 'json']);
+    const items = JSON.parse(stdout).items as {
+      status?: { conditions?: { type: string; status: string }[] };
+    }[];
+    return items.every((i) =>
+      i.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
+    );
+  });
 }

@@ -4,6 +4,10 @@
  * kubelet's part (no kubelet runs: the tests write Pod status, including the termination
  * message the agent would leave).
  *
+ * The operator runs as the install's ServiceAccount (`dist/install` applied, a TokenRequest
+ * token), never as admin: a permission the install lacks fails the scenario when the
+ * operator stops, naming the request.
+ *
  * @module
  */
 
@@ -17,6 +21,7 @@ import { Operator, type OperatorOptions } from '../../src/operator/main.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace, kubeconfigPath, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
+import { installIdentity, RbacRecorder } from './install-identity.ts';
 
 export { waitFor };
 
@@ -29,17 +34,24 @@ export async function testClient(): Promise<HttpKubeClient> {
 export interface TestOperator {
   readonly operator: Operator;
   readonly logs: string[];
+  /** Its requests in RBAC terms. */
+  readonly rbac: RbacRecorder;
+  /** Stops it; rejects when the API server refused any of its requests (403). */
   stop(): Promise<void>;
 }
 
-/** Starts an operator that watches `namespace` only, without HTTP endpoints. */
+/**
+ * Starts an operator that watches `namespace` only, without HTTP endpoints, as the install's
+ * ServiceAccount unless `extra.connection` says otherwise.
+ */
 export async function startOperator(
   namespace: string,
   extra: Partial<OperatorOptions> & { clock?: Clock } = {},
 ): Promise<TestOperator> {
   const logs: string[] = [];
+  const rbac = new RbacRecorder();
   const operator = await Operator.start({
-    connection: await loadKubeconfigFile(kubeconfigPath()),
+    connection: extra.connection ?? (await installIdentity()),
     namespace,
     metricsAddr: '',
     healthAddr: '',
@@ -47,8 +59,20 @@ export async function startOperator(
     resyncMs: 0,
     log: createLogger({ write: (l) => logs.push(l), level: 'debug' }),
     ...extra,
+    requestObserver: rbac.observer,
   });
-  return { operator, logs, stop: () => operator.stop() };
+  return {
+    operator,
+    logs,
+    rbac,
+    stop: async () => {
+      await operator.stop();
+      await rbac.flush(namespace);
+      const forbidden = rbac.forbiddenSummary();
+      if (forbidden.length)
+        throw new Error(`the install's RBAC refused requests of the operator: ${forbidden.join('; ')}`);
+    },
+  };
 }
 
 /** The client, operator and namespace of one scenario. */

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INSTALL_NAMESPACE } from '../../src/install/index.ts';
 import { type HttpKubeClient, WRITE_VERBS } from '../../src/kube/client.ts';
 import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
+import { testLeaseName } from './install-identity.ts';
 import {
   create,
   jobNames,
@@ -21,6 +23,7 @@ describe('operator: leader election', () => {
   let c: HttpKubeClient;
   let ns: string;
   const replicas: Array<{ name: string; op: TestOperator; writes: number }> = [];
+  const lease = testLeaseName();
 
   beforeAll(async () => {
     await installCrds();
@@ -29,8 +32,9 @@ describe('operator: leader election', () => {
     for (const name of ['replica-a', 'replica-b']) {
       const op = await startOperator(ns, {
         leaderElection: {
-          namespace: ns,
-          name: 'kelos-operator-leader',
+          // The install grants Leases in its own namespace only.
+          namespace: INSTALL_NAMESPACE,
+          name: lease,
           identity: name,
           leaseDurationMs: 4000,
           renewDeadlineMs: 3000,
@@ -51,8 +55,8 @@ describe('operator: leader election', () => {
   });
 
   const holder = async (): Promise<string> => {
-    const lease = await c.get<Lease>(Resources.Lease, ns, 'kelos-operator-leader');
-    return lease?.spec?.holderIdentity ?? '';
+    const current = await c.get<Lease>(Resources.Lease, INSTALL_NAMESPACE, lease);
+    return current?.spec?.holderIdentity ?? '';
   };
 
   it('lets only the Lease holder reconcile', async () => {
@@ -95,7 +99,7 @@ describe('operator: leader election', () => {
     // Another party takes the Lease and keeps renewing it: the leader's renewals fail.
     const steal = async () => {
       const now = new Date().toISOString().replace('Z', '000Z');
-      await c.mergePatch(Resources.Lease, ns, 'kelos-operator-leader', {
+      await c.mergePatch(Resources.Lease, INSTALL_NAMESPACE, lease, {
         spec: { holderIdentity: 'intruder', renewTime: now, leaseDurationSeconds: 4 },
       });
     };

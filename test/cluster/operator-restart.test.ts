@@ -1,60 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { freshNamespace, kubeconfigPath } from './helpers.ts';
+import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, podFinished, task, testClient, waitFor, waitForPhase } from './operator-helpers.ts';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-/** Runs `kelos operator` as a real process, resolving once it reports that it runs. */
-async function spawnOperator(
-  namespace: string,
-  extra: readonly string[] = [],
-): Promise<{ child: ChildProcess; output: () => string }> {
-  let out = '';
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      'operator',
-      '--kubeconfig',
-      kubeconfigPath(),
-      '--namespace',
-      namespace,
-      '--metrics-addr',
-      '0',
-      '--health-addr',
-      '0',
-      '--workers',
-      '2',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await waitFor('the operator process to start', async () => {
-    if (child.exitCode !== null) throw new Error(`operator exited with ${child.exitCode}:\n${out}`);
-    return out.includes('"msg":"Operator running"');
-  });
-  return { child, output: () => out };
-}
-
-const kill9 = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+import { kill9, spawnOperator } from './operator-process.ts';
 
 // The operator is killed (SIGKILL, no cleanup) in the middle of a burst and started again.
 // Everything it knows lives in the API server, so nothing is lost or done twice.

@@ -119,6 +119,11 @@ export class FakeGitHub {
     return iso(this.clock);
   }
 
+  /** Sets the fake's clock (timestamps of what is added next; each addition moves it 1 s). */
+  setTime(ms: number): void {
+    this.clock = ms;
+  }
+
   /** Adds an issue (or, with `pull`, a pull request); returns its number. */
   addIssue(init: {
     title?: string;
@@ -427,6 +432,13 @@ export class FakeGitHub {
       if (!p) return undefined;
       const legacy = p === 'maintain' ? 'write' : p === 'triage' ? 'read' : p;
       return { data: { permission: legacy, role_name: p, user: { login: m[1] } } };
+    }
+    if (method === 'GET' && at(/^\/commits\/([^/]+)\/check-runs$/, rest)) {
+      const name = q.get('check_name');
+      const runs = [...this.checkRuns.values()].filter(
+        (r) => r.head_sha === m[1] && (!name || r.name === name),
+      );
+      return { data: { total_count: runs.length, check_runs: runs } };
     }
     if (method === 'POST' && rest === '/check-runs') {
       const id = this.nextId++;

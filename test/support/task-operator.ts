@@ -15,6 +15,7 @@ import {
   type Task,
   type TaskBudget,
   type TaskRecord,
+  type TaskSpawner,
   type Workspace,
 } from '../../src/api/index.ts';
 import type { ApiObject } from '../../src/kube/client.ts';
@@ -32,7 +33,9 @@ import {
   trimPod,
 } from '../../src/operator/children.ts';
 import { OWNED_SELECTOR } from '../../src/operator/main.ts';
+import type { OutboundFetch } from '../../src/operator/outbound.ts';
 import { addTaskIndexes, type TaskCaches, TaskReconciler } from '../../src/operator/reconcilers/task.ts';
+import { TaskSpawnerReconciler } from '../../src/operator/reconcilers/task-spawner.ts';
 import { REPORTING_CONTROLLER, Resources } from '../../src/operator/resources.ts';
 import { taskRuntime } from '../../src/operator/runtime.ts';
 import { FakeKube } from './fake-kube.ts';
@@ -63,6 +66,8 @@ export interface TaskOperator {
   readonly clock: FakeClock;
   readonly caches: TaskCaches;
   readonly queue: WorkQueue;
+  /** The TaskSpawner reconciler's queue, when started with `spawners`. */
+  readonly spawnerQueue: WorkQueue | undefined;
   /** Structured log lines of the reconciler. */
   readonly logs: string[];
   /** Waits until watch events are delivered, the queue is idle and Events are written, repeatedly. */
@@ -82,8 +87,14 @@ export interface TaskOperator {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startTaskOperator}. */
+export interface TaskOperatorOptions {
+  /** Also run the TaskSpawner reconciler, reaching GitHub and Jira with this fetch. */
+  readonly spawners?: { readonly fetch: OutboundFetch; readonly githubApiUrl?: string };
+}
+
 /** Starts informers, reconciler and queue over a new {@link FakeKube}; resolves once caches synced. */
-export async function startTaskOperator(): Promise<TaskOperator> {
+export async function startTaskOperator(opts: TaskOperatorOptions = {}): Promise<TaskOperator> {
   const clock = new FakeClock(T0);
   const kube = new FakeKube({
     clock,
@@ -101,6 +112,7 @@ export async function startTaskOperator(): Promise<TaskOperator> {
     records: new Informer<TaskRecord>({ ...base, type: Resources.TaskRecord }),
     jobs: new Informer<CachedJob>({ ...owned, type: Resources.Job, transform: trimJob }),
     pods: new Informer<CachedPod>({ ...owned, type: Resources.Pod, transform: trimPod }),
+    spawners: new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner }),
   };
   addTaskIndexes(caches);
   const events = new EventRecorder(kube, clock, log, 'test-operator', REPORTING_CONTROLLER);
@@ -112,10 +124,28 @@ export async function startTaskOperator(): Promise<TaskOperator> {
     events,
     clock,
     log,
+    // As the operator wires it: one GitHub API URL for Task tokens and spawners.
+    ...(opts.spawners?.githubApiUrl ? { githubApiUrl: opts.spawners.githubApiUrl } : {}),
   });
   const queue = new WorkQueue({ workers: 4, clock });
   reconciler.register(queue);
   queue.start((key) => reconciler.reconcile(key));
+  let spawnerQueue: WorkQueue | undefined;
+  if (opts.spawners) {
+    const spawners = new TaskSpawnerReconciler({
+      client: kube,
+      caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
+      events,
+      clock,
+      log,
+      fetch: opts.spawners.fetch,
+      ...(opts.spawners.githubApiUrl ? { githubApiUrl: opts.spawners.githubApiUrl } : {}),
+    });
+    const q = new WorkQueue({ workers: 2, clock });
+    spawners.register(q);
+    q.start((key) => spawners.reconcile(key));
+    spawnerQueue = q;
+  }
   for (const i of Object.values(caches)) i.start();
   await Promise.all(Object.values(caches).map((i) => i.waitForSync()));
 
@@ -124,9 +154,11 @@ export async function startTaskOperator(): Promise<TaskOperator> {
       const before = kube.calls.length;
       await kube.flush();
       await queue.idle();
+      await spawnerQueue?.idle();
       await events.flush();
       await kube.flush();
-      if (kube.calls.length === before && queue.depth === 0 && queue.processing === 0) return;
+      const quiet = (q: WorkQueue | undefined) => !q || (q.depth === 0 && q.processing === 0);
+      if (kube.calls.length === before && quiet(queue) && quiet(spawnerQueue)) return;
     }
     throw new Error('the reconciler did not settle in 100 rounds');
   };
@@ -136,6 +168,7 @@ export async function startTaskOperator(): Promise<TaskOperator> {
     clock,
     caches,
     queue,
+    spawnerQueue,
     logs,
     settle,
     async create(kind, obj) {
@@ -183,6 +216,7 @@ export async function startTaskOperator(): Promise<TaskOperator> {
     },
     async stop() {
       await queue.shutdown();
+      await spawnerQueue?.shutdown();
       await events.flush();
       await Promise.all(Object.values(caches).map((i) => i.stop()));
     },

@@ -15,17 +15,20 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // leader election, events, HTTP endpoints, logs, clock, label selectors, durations.
   'src/kube': [],
   'src/api': ['src/kube'],
+  // What the operator and its install share: the RBAC table, install names, ports, image.
+  'src/install': ['src/kube', 'src/api'],
   'src/template': ['src/api'],
   'src/contract': ['src/api'],
   'src/crd': ['src/api'],
   'src/validate': ['src/kube', 'src/api', 'src/crd', 'src/template'],
   'src/render': ['src/kube', 'src/api', 'src/template', 'src/contract', 'src/validate'],
-  constructs: ['src/kube', 'src/api', 'src/template', 'src/validate', 'src/render'],
+  constructs: ['src/kube', 'src/api', 'src/install', 'src/template', 'src/validate', 'src/render'],
   'src/policy': ['src/kube', 'src/api', 'src/crd', 'src/validate'],
   policies: ['src/kube', 'src/api', 'src/validate', 'src/policy'],
   'src/compiler': [
     'src/kube',
     'src/api',
+    'src/install',
     'src/crd',
     'src/template',
     'src/validate',
@@ -37,6 +40,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   'src/operator': [
     'src/kube',
     'src/api',
+    'src/install',
     'src/crd',
     'src/template',
     'src/contract',

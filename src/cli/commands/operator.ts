@@ -7,11 +7,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { AGENT_TYPES, type AgentType } from '../../api/index.ts';
+import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api/index.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
+import { DEFAULT_IMAGE_TAG } from '../../render/input.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -48,6 +49,7 @@ interface OperatorFlags {
   resync: string;
   logLevel: string;
   imageTag: string;
+  imageRepository: string;
   githubApiUrl?: string;
   [image: `agentImage${string}`]: string | undefined;
 }
@@ -84,10 +86,15 @@ export const operatorCommand: CommandFactory = (io, done) => {
       String(DEFAULT_WORKERS),
     )
     .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
-    .option('--image-tag <tag>', 'tag of the bundled agent images', 'latest')
+    .option('--image-tag <tag>', 'tag of the bundled agent images', DEFAULT_IMAGE_TAG)
+    .option(
+      '--image-repository <prefix>',
+      'registry and repository of the bundled agent images (<prefix>/<type>:<tag>)',
+      DEFAULT_IMAGE_REPOSITORY,
+    )
     .option(
       '--github-api-url <url>',
-      'GitHub REST API base URL for GitHub App tokens (default: from the Workspace repo host)',
+      'GitHub REST API base URL for GitHub App tokens and every TaskSpawner (default: from the Workspace repo host)',
     )
     .addOption(
       new Option('--log-level <level>', 'lowest log level written').choices([...LogLevels]).default('info'),
@@ -128,6 +135,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       resyncMs,
       agentImages,
       imageTag: flags.imageTag,
+      imageRepository: flags.imageRepository,
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       log,
     });

@@ -39,6 +39,7 @@ import { PendingTasks, type TaskContext } from './task/context.ts';
 import { afterFinish } from './task/finish.ts';
 import { GitHubTokens } from './task/github-token.ts';
 import { isOwnedBy, nameOf, TASK_CONTROLLER, type TaskReconcilerOptions } from './task/options.ts';
+import { SpawnerSlots } from './task/spawner-gate.ts';
 import { fail } from './task/status.ts';
 import { track } from './task/tracking.ts';
 import { registerTaskWatches } from './task/watch.ts';
@@ -63,7 +64,12 @@ export class TaskReconciler {
 
   constructor(opts: TaskReconcilerOptions) {
     this.#o = opts;
-    this.#ctx = { o: opts, pending: new PendingTasks(), tokens: new GitHubTokens(opts) };
+    this.#ctx = {
+      o: opts,
+      pending: new PendingTasks(),
+      tokens: new GitHubTokens(opts),
+      slots: new SpawnerSlots(),
+    };
   }
 
   /** Maps informer events to Task keys on `queue` (see `task/watch.ts`). */

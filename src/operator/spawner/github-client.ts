@@ -229,6 +229,43 @@ export class GitHubClient {
   }
 
   /**
+   * A write (`POST`/`PATCH`) of JSON `body` to `path`, for reporting. Rate limits and errors
+   * throw as for {@link GitHubClient.get}.
+   */
+  async send<T>(method: 'POST' | 'PATCH', path: string, body: unknown): Promise<T> {
+    const now = this.options.now ?? Date.now;
+    if (now() < this.blocked.until) {
+      throw new GitHubRateLimitError(this.blocked.scope, new Date(this.blocked.until), 0, path);
+    }
+    const headers: Record<string, string> = {
+      accept: 'application/vnd.github+json',
+      'content-type': 'application/json',
+      'x-github-api-version': '2022-11-28',
+    };
+    const token = await this.options.token?.();
+    if (token) headers.authorization = `token ${token}`;
+    const res = await this.options.fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: JSON.stringify(body),
+      timeoutMs: this.options.timeoutMs ?? 15_000,
+    });
+    const status = String(res.status);
+    this.calls[status] = (this.calls[status] ?? 0) + 1;
+    this.log.push(`${res.status} ${method} ${path}`);
+    const text = await res.text().catch(() => '');
+    if (res.status < 200 || res.status >= 300) {
+      const limit = rateLimitOf(res.status, res.headers, now(), text);
+      if (limit) {
+        this.blocked = { until: limit.retryAt.getTime(), scope: limit.scope };
+        throw new GitHubRateLimitError(limit.scope, limit.retryAt, res.status, path);
+      }
+      throw new GitHubApiError(res.status, `${method} ${path}`, text.slice(0, 200));
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
    * Every page of a list (at most {@link MAX_PAGES}), each read conditionally.
    * `changed` is false only when every page was a 304; `complete` is false when the page
    * cap cut the list short.

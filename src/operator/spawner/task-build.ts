@@ -12,10 +12,12 @@
  *
  * @packageDocumentation
  */
+
 import { createHash } from 'node:crypto';
 import { API_VERSION, Labels } from '../../api/group.ts';
 import type { Task, TaskSpawner } from '../../api/object.ts';
 import type { TaskSpec } from '../../api/task.ts';
+import { withoutGitOpsTracking } from '../../install/gitops.ts';
 import { referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
 import { MAX_TASK_NAME, nameFromTemplate, spawnerTemplateErrors } from '../../validate/templates.ts';
 import { ReportingAnnotations } from './annotations.ts';
@@ -135,11 +137,16 @@ export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOp
   try {
     const prompt = render('promptTemplate', t.promptTemplate || '{{.Title}}', vars);
     const branch = t.branch ? render('branch', t.branch, vars) : undefined;
-    const labels = renderMap('metadata/labels', t.metadata?.labels, vars);
+    // Argo CD's tracking keys never reach a spawned Task, or Argo CD would prune it
+    // (src/install/gitops.ts); the spawner's own metadata, which Argo CD stamps, is never read.
+    const labels =
+      withoutGitOpsTracking({ labels: renderMap('metadata/labels', t.metadata?.labels, vars) }).labels ?? {};
     delete labels[Labels.SpawnerCredential];
     labels[Labels.TaskSpawner] = spawner.metadata.name ?? '';
     const annotations = {
-      ...renderMap('metadata/annotations', t.metadata?.annotations, vars),
+      ...withoutGitOpsTracking({
+        annotations: renderMap('metadata/annotations', t.metadata?.annotations, vars),
+      }).annotations,
       ...reportingAnnotations(spawner),
       ...item.annotations,
     };

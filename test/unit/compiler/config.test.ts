@@ -22,7 +22,7 @@ describe('parseConfig', () => {
   test.each([
     [
       'kelos:\n  outDir: x\n',
-      'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp, preview)',
+      'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks, preview)',
     ],
     ['kelos:\n  apps: examples\n', 'cdk8s.yaml: kelos.apps must be a list of globs'],
     ['kelos:\n  crds: true\n', 'cdk8s.yaml: kelos.crds must be a directory or false'],
@@ -35,5 +35,28 @@ describe('parseConfig', () => {
     ],
   ])('rejects %j', (text, message) => {
     expect(() => parseConfig(text)).toThrow(new ConfigError(message));
+  });
+});
+
+describe('parseConfig: bundles and the health-check layout', () => {
+  test('reads bundles, each with its own output directory, and the Argo CD layout directory', () => {
+    expect(
+      parseConfig(
+        'kelos:\n  bundles:\n    - { app: a/app.ts, outdir: dist/a }\n  argocdHealthChecks: dist/argocd/resource_customizations\n',
+      ),
+    ).toMatchObject({
+      bundles: [{ app: 'a/app.ts', outdir: 'dist/a' }],
+      argocdHealthChecksDir: 'dist/argocd/resource_customizations',
+    });
+  });
+
+  test.each([
+    ['kelos:\n  bundles: x\n'],
+    ['kelos:\n  bundles:\n    - { app: a.ts }\n'],
+    ['kelos:\n  bundles:\n    - { app: a.ts, outdir: d, extra: 1 }\n'],
+  ])('rejects %j, naming the key', (text: string) => {
+    expect(() => parseConfig(text)).toThrow(
+      /kelos\.bundles must be a list of \{app: <module>, outdir: <directory>\}/,
+    );
   });
 });

@@ -372,7 +372,7 @@ writeFileSync(out + '/construct-metadata.json', JSON.stringify({ version: '1.0.0
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'kelos: cdk8s.yaml: unknown key kelos.output (known: apps, outdir, crds, runApp, preview)\n',
+      'kelos: cdk8s.yaml: unknown key kelos.output (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks, preview)\n',
     );
   });
 

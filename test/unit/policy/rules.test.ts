@@ -70,8 +70,8 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/escalated /spec/worker/podOverrides/extraInitContainers/0/securityContext/privileged :: extraInitContainers[0] "setup" is privileged',
   ],
   'security/image-registry': [
-    'TaskSpawner team-a/custom-image /spec/taskTemplate/image :: image "docker.io/someone/agent:latest" is not from an allowed registry (ghcr.io/kelos-dev)',
-    'TaskSpawner team-a/custom-image /spec/taskTemplate/podOverrides/extraContainers/0/image :: image "postgres:16" is not from an allowed registry (ghcr.io/kelos-dev)',
+    'TaskSpawner team-a/custom-image /spec/taskTemplate/image :: image "docker.io/someone/agent:latest" is not from an allowed registry (ghcr.io/kelos-ts)',
+    'TaskSpawner team-a/custom-image /spec/taskTemplate/podOverrides/extraContainers/0/image :: image "postgres:16" is not from an allowed registry (ghcr.io/kelos-ts)',
   ],
   'security/webhook-signing-secret': [
     'TaskSpawner team-a/alerts /spec/when/webhook :: generic webhook source "alertmanager" has no secretRef, so anyone who can reach /webhook/alertmanager can create Tasks',
@@ -88,6 +88,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
   'hygiene/ttl-seconds-after-finished': [
     'Task team-a/hoarder /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
     'TaskSpawner team-a/hoarding-spawner /spec/taskTemplate/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+    'Task team-a/rerun /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is set on a Task kept in Git (kelos.dev/lifecycle: git): the TTL deletes it, Argo CD self-heal creates it again, and the agent runs again; leave the TTL unset and remove the Task from Git to clean it up',
   ],
   'hygiene/budget-labels': [
     'Task team-a/unlabelled /metadata/labels :: has no label team, which TaskBudget team-a/by-team, TaskBudget team-a/by-team-and-tier select on, so its Tasks escape those budgets',

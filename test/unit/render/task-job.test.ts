@@ -161,7 +161,7 @@ describe('renderTaskJob: the agent container', () => {
   test('is kelos-agent running the bundled image of its type under tini', () => {
     const { agent } = renderOk({ options: { imageTag: 'v1.2.3' } });
     expect(agent.name).toBe('kelos-agent');
-    expect(agent.image).toBe('ghcr.io/kelos-dev/claude-code:v1.2.3');
+    expect(agent.image).toBe('ghcr.io/kelos-ts/claude-code:v1.2.3');
     expect(agent.command).toEqual(['/usr/bin/tini', '-g', '--', '/kelos_entrypoint.sh']);
     expect(agent.command).toEqual([...BUNDLED_COMMAND]);
   });
@@ -170,10 +170,15 @@ describe('renderTaskJob: the agent container', () => {
     'defaults the %s image',
     (type) => {
       expect(renderOk({ task: withWorker({ type, credentials: { type: 'none' } }) }).agent.image).toBe(
-        `ghcr.io/kelos-dev/${type}:latest`,
+        `ghcr.io/kelos-ts/${type}:latest`,
       );
     },
   );
+
+  test('takes the bundled images from the configured registry and repository', () => {
+    const { agent } = renderOk({ options: { imageRepository: 'registry.local/kelos', imageTag: 'v2' } });
+    expect(agent.image).toBe('registry.local/kelos/claude-code:v2');
+  });
 
   test('uses the configured image of the agent type', () => {
     const { agent } = renderOk({ options: { agentImages: { 'claude-code': 'registry.local/claude:7' } } });
@@ -821,10 +826,10 @@ describe('renderTaskJob: AgentConfigs', () => {
           ],
         }),
       ],
-      options: { imageTag: 'v9' },
+      options: { imageTag: 'v9', imageRepository: 'registry.local/kelos' },
     });
     const c = r.init('skills-install')!;
-    expect(c.image).toBe('ghcr.io/kelos-dev/agent-base:v9');
+    expect(c.image).toBe('registry.local/kelos/agent-base:v9');
     expect(c.args).toEqual([
       'acme/public',
       '',

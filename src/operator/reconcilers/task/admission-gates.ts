@@ -28,6 +28,12 @@ import {
 } from '../../gates.ts';
 import { type ConditionInput, resolveCondition, setCondition } from '../../status.ts';
 import { nameOf, type TaskReconcilerOptions } from './options.ts';
+import {
+  passSpawnerGate,
+  SPAWNER_CAPACITY_CONDITION,
+  type SpawnerSlots,
+  spawnerOwnerOf,
+} from './spawner-gate.ts';
 import { fail, wait } from './status.ts';
 import { TaskIndexes } from './watch.ts';
 
@@ -56,6 +62,12 @@ export const PASSED_GATES: readonly ConditionInput[] = [
     status: 'False',
     reason: 'BudgetAvailable',
     message: 'Admitted by every TaskBudget that covers it',
+  },
+  {
+    type: SPAWNER_CAPACITY_CONDITION,
+    status: 'False',
+    reason: 'CapacityAvailable',
+    message: 'Admitted under its TaskSpawner’s maxConcurrency',
   },
 ];
 
@@ -89,6 +101,7 @@ export async function checkGates(
   o: TaskReconcilerOptions,
   task: Task,
   list: Checklist,
+  slots: SpawnerSlots,
 ): Promise<Admitted | Stopped> {
   const { namespace } = nameOf(task);
   const { caches, clock } = o;
@@ -246,6 +259,42 @@ export async function checkGates(
       ? `Admitted by TaskBudgets ${admission.coveredBy.join(', ')}`
       : 'No TaskBudget covers it',
   );
+
+  // Last, so a slot is taken only by a Task no other gate holds (see spawner-gate.ts).
+  const owner = spawnerOwnerOf(task);
+  if (owner && caches.spawners) {
+    const gate = passSpawnerGate({
+      task,
+      spawner: caches.spawners.get(namespace, owner.name),
+      siblings: caches.tasks.byIndex(TaskIndexes.Spawner, owner.uid),
+      jobCached: (n) => caches.jobs.get(namespace, n) !== undefined,
+      slots,
+    });
+    if (gate.state === 'held') {
+      return stop(
+        wait(o, task, list, gate.message, {
+          set: {
+            type: SPAWNER_CAPACITY_CONDITION,
+            status: 'True',
+            reason: gate.reason,
+            message: gate.message,
+          },
+          keep: conditions,
+        }),
+      );
+    }
+    conditions = resolveCondition(
+      conditions,
+      {
+        type: SPAWNER_CAPACITY_CONDITION,
+        status: 'False',
+        reason: 'CapacityAvailable',
+        message: `Admitted under TaskSpawner "${owner.name}" maxConcurrency (${gate.admitted}/${gate.max || 'unlimited'})`,
+      },
+      now,
+    );
+    list.step(`TaskSpawner "${owner.name}" has room (${gate.admitted}/${gate.max || 'unlimited'})`);
+  }
 
   return {
     passed: true,

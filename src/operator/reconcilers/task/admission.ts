@@ -49,7 +49,7 @@ export async function admit(
   }
   list.step('Spec valid');
 
-  const gates = await checkGates(o, task, list);
+  const gates = await checkGates(o, task, list, ctx.slots);
   if (!gates.passed) return gates.result;
   const { workspace, agentConfigs, deps } = gates;
   let conditions = gates.conditions;

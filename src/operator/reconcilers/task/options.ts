@@ -4,7 +4,14 @@
  *
  * @packageDocumentation
  */
-import type { AgentConfig, Task, TaskBudget, TaskRecord, Workspace } from '../../../api/index.ts';
+import type {
+  AgentConfig,
+  Task,
+  TaskBudget,
+  TaskRecord,
+  TaskSpawner,
+  Workspace,
+} from '../../../api/index.ts';
 import type { ApiObject, KubeClient } from '../../../kube/client.ts';
 import type { Clock } from '../../../kube/clock.ts';
 import type { EventRecorder } from '../../../kube/events.ts';
@@ -28,6 +35,8 @@ export interface TaskCaches {
   readonly records: Informer<TaskRecord>;
   readonly jobs: Informer<CachedJob>;
   readonly pods: Informer<CachedPod>;
+  /** TaskSpawners, for the spawner gate; without it spawned Tasks are not capped. */
+  readonly spawners?: Informer<TaskSpawner>;
 }
 
 /** The pure pieces the reconciler calls, injected so the wiring decides their options. */

@@ -5,13 +5,14 @@
  *
  * @packageDocumentation
  */
-import { ConditionTypes, isTerminalPhase } from '../../../api/index.ts';
+import { ConditionTypes, isTerminalPhase, type Task } from '../../../api/index.ts';
 import type { ApiObject } from '../../../kube/client.ts';
 import type { WorkQueue } from '../../../kube/queue.ts';
 import { JOB_NAME_LABEL } from '../../children.ts';
 import { agentConfigsOf, branchKey, workspaceOf } from '../../gates.ts';
 import { findCondition } from '../../status.ts';
 import type { TaskCaches, TaskReconcilerOptions } from './options.ts';
+import { spawnerOwnerOf } from './spawner-gate.ts';
 
 /** Index names the Task reconciler needs on its informers (see {@link addTaskIndexes}). */
 export const TaskIndexes = {
@@ -25,6 +26,8 @@ export const TaskIndexes = {
   AgentConfig: 'agentConfig',
   /** Pods by `namespace/job-name`. */
   Job: 'job',
+  /** Tasks by the UID of their controlling TaskSpawner. */
+  Spawner: 'spawner',
 } as const;
 
 /** Registers the indexes of {@link TaskIndexes}. Call before the informers start. */
@@ -40,6 +43,10 @@ export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
     return w ? [`${ns(t)}/${w}`] : [];
   });
   c.tasks.addIndex(TaskIndexes.AgentConfig, (t) => agentConfigsOf(t).map((a) => `${ns(t)}/${a}`));
+  c.tasks.addIndex(TaskIndexes.Spawner, (t) => {
+    const owner = spawnerOwnerOf(t);
+    return owner ? [owner.uid] : [];
+  });
   c.pods.addIndex(TaskIndexes.Job, (p) => {
     const job = p.metadata.labels?.[JOB_NAME_LABEL] ?? p.metadata.labels?.['job-name'];
     return job ? [`${ns(p)}/${job}`] : [];
@@ -51,7 +58,15 @@ export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
  * only enqueue (level-triggered), the reconcile reads the cache.
  */
 export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue): void {
-  const { tasks, workspaces, agentConfigs, budgets, records, jobs, pods } = o.caches;
+  const { tasks, workspaces, agentConfigs, budgets, records, jobs, pods, spawners } = o.caches;
+  // A slot under a spawner's cap frees up, or the line moves: its queued Tasks look again.
+  const wakeQueued = (uid: string, except?: string) => {
+    for (const t of tasks.byIndex(TaskIndexes.Spawner, uid)) {
+      if (isTerminalPhase(t.status?.phase) || t.status?.jobName) continue;
+      const k = `${t.metadata.namespace}/${t.metadata.name}`;
+      if (k !== except) queue.add(k);
+    }
+  };
   tasks.onChange((type, key, task, old) => {
     // A new Task, or one that may now be admitted, goes ahead of status bookkeeping.
     if (type === 'add' && !task.status?.jobName) queue.addUrgent(key);
@@ -62,10 +77,18 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
     if (phaseChanged) for (const k of tasks.keysByIndex(TaskIndexes.DependsOn, key)) queue.add(k);
     // The next Task on the branch starts when this one finishes or goes away; the ones
     // queued behind it say who holds the branch now.
+    const owner = spawnerOwnerOf(task);
+    if (owner && (phaseChanged || conditionsChanged(task, old))) wakeQueued(owner.uid, key);
     const bk = branchKey(task);
     if (bk && phaseChanged) {
       for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
     }
+  });
+  // A spawner resumed, raised its cap, or was re-created.
+  spawners?.onChange((type, _key, spawner, old) => {
+    if (type === 'resync' || (type === 'update' && old?.metadata.generation === spawner.metadata.generation))
+      return;
+    if (spawner.metadata.uid) wakeQueued(spawner.metadata.uid);
   });
   // Tasks waiting for a Workspace or AgentConfig start as soon as it is created.
   workspaces.onChange((type, key) => {
@@ -99,6 +122,16 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
       enqueueBudgetSensitive(o, queue, ns, 'running');
   });
 }
+
+/**
+ * Whether a gate opened or closed (a Task held by another gate leaves the spawner's line);
+ * messages alone do not count, or a queue position in a message would wake the whole line.
+ */
+const conditionsChanged = (task: Task, old: Task | undefined): boolean => {
+  const states = (t: Task | undefined) =>
+    (t?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`).join(',');
+  return states(task) !== states(old);
+};
 
 function enqueueBudgetSensitive(
   o: TaskReconcilerOptions,

@@ -1,0 +1,118 @@
+/**
+ * The operator Deployment: replicas that elect a leader through a Lease in the operator's
+ * namespace, probes on `/healthz` and `/readyz`, the restricted Pod Security profile, a
+ * read-only root filesystem with an `emptyDir` at `/tmp`.
+ *
+ * The selector is written explicitly (`select: false`): cdk8s-plus would otherwise select on
+ * `cdk8s.io/metadata.addr`, derived from the construct path, and a Deployment's selector is
+ * immutable, so renaming a construct would make the next sync fail.
+ *
+ * @packageDocumentation
+ */
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { LEASE_NAME, operatorImage, Ports, SELECTOR_LABELS } from '../../src/install/index.ts';
+import { InstallWaves, installMetadata } from './metadata.ts';
+import type { ResolvedInstallProps } from './props.ts';
+
+/** `cdk8s.io/metadata.addr`, escaped for a JSON pointer. */
+const PATH_LABEL = 'cdk8s.io~1metadata.addr';
+
+/** UID and GID of the operator image's user (distroless `nonroot`). */
+export const OPERATOR_UID = 65532;
+
+/** `kelos operator` flags of the install. */
+export const operatorArgs = (props: ResolvedInstallProps): string[] => [
+  'operator',
+  '--leader-elect',
+  `--lease-name=${LEASE_NAME}`,
+  `--lease-namespace=${props.namespace}`,
+  `--metrics-addr=:${Ports.metrics}`,
+  `--health-addr=:${Ports.health}`,
+  `--image-tag=${props.imageTag}`,
+  ...(props.watchNamespaces ?? []).map((ns) => `--namespace=${ns}`),
+  ...props.extraArgs,
+];
+
+/** Builds the operator Deployment into `scope`. */
+export const operatorDeployment = (
+  scope: Construct,
+  props: ResolvedInstallProps,
+  serviceAccount: kplus.IServiceAccount,
+): kplus.Deployment => {
+  const wave = props.syncWaves ? InstallWaves.operator : undefined;
+  const deployment = new kplus.Deployment(scope, 'deployment', {
+    metadata: installMetadata(props.name, wave, props.namespace),
+    replicas: props.replicas,
+    select: false,
+    podMetadata: { labels: { ...SELECTOR_LABELS } },
+    serviceAccount,
+    automountServiceAccountToken: true,
+    strategy: kplus.DeploymentStrategy.rollingUpdate({
+      maxSurge: kplus.PercentOrAbsolute.absolute(1),
+      maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
+    }),
+    securityContext: {
+      ensureNonRoot: true,
+      user: OPERATOR_UID,
+      group: OPERATOR_UID,
+      fsGroup: OPERATOR_UID,
+    },
+    containers: [
+      {
+        name: 'operator',
+        image: operatorImage(props.imagePrefix, props.imageTag),
+        // The image's entrypoint is `node --optimize-for-size src/cli/main.ts`; these are its args.
+        args: operatorArgs(props),
+        ports: [
+          { name: 'metrics', number: Ports.metrics },
+          { name: 'health', number: Ports.health },
+          { name: 'webhooks', number: Ports.webhooks },
+        ],
+        envVariables: {
+          POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+        },
+        liveness: kplus.Probe.fromHttpGet('/healthz', {
+          port: Ports.health,
+          initialDelaySeconds: Duration.seconds(5),
+          periodSeconds: Duration.seconds(10),
+          failureThreshold: 3,
+        }),
+        readiness: kplus.Probe.fromHttpGet('/readyz', {
+          port: Ports.health,
+          periodSeconds: Duration.seconds(5),
+          failureThreshold: 3,
+        }),
+        resources: {
+          cpu: { request: kplus.Cpu.millis(props.cpuRequestMillis) },
+          memory: {
+            request: Size.mebibytes(props.memoryRequestMiB),
+            limit: Size.mebibytes(props.memoryLimitMiB),
+          },
+        },
+        securityContext: {
+          ensureNonRoot: true,
+          user: OPERATOR_UID,
+          group: OPERATOR_UID,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          privileged: false,
+          capabilities: { drop: [kplus.Capability.ALL] },
+          seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+        },
+        volumeMounts: [
+          {
+            path: '/tmp',
+            volume: kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }),
+          },
+        ],
+      },
+    ],
+  });
+  deployment.select(kplus.LabelSelector.of({ labels: { ...SELECTOR_LABELS } }));
+  // cdk8s-plus labels the Pods with their construct path even with `select: false`; nothing
+  // selects on it, and a label that changes when a construct is renamed restarts every Pod.
+  ApiObject.of(deployment).addJsonPatch(JsonPatch.remove(`/spec/template/metadata/labels/${PATH_LABEL}`));
+  return deployment;
+};

@@ -1,0 +1,51 @@
+/**
+ * The operator install, on cdk8s-plus-28: Namespace, ServiceAccount and least-privilege
+ * RBAC (from the table in `src/install/rbac.ts`), the Deployment, its Services,
+ * PodDisruptionBudget and NetworkPolicy, and an optional ServiceMonitor/PodMonitor.
+ * `kelos synth` renders the default install into `dist/install/`.
+ *
+ * @packageDocumentation
+ */
+import type * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { operatorDeployment } from './deployment.ts';
+import { operatorDisruptionBudget } from './disruption-budget.ts';
+import { operatorMonitor } from './monitoring.ts';
+import { operatorNamespace } from './namespace.ts';
+import { operatorNetworkPolicy } from './network-policy.ts';
+import { type KelosInstallProps, type ResolvedInstallProps, resolveInstallProps } from './props.ts';
+import { OperatorRbac } from './rbac.ts';
+import { operatorServices } from './services.ts';
+
+export { OPERATOR_UID, operatorArgs } from './deployment.ts';
+export { InstallWaves, SYNC_WAVE } from './metadata.ts';
+export type { KelosInstallProps, MonitorKind } from './props.ts';
+export { resolveInstallProps } from './props.ts';
+export { OperatorRbac } from './rbac.ts';
+export { serviceNames } from './services.ts';
+
+/** The whole operator install. */
+export class KelosInstall extends Construct {
+  readonly settings: ResolvedInstallProps;
+  readonly deployment: kplus.Deployment;
+  readonly serviceAccount: kplus.ServiceAccount;
+
+  constructor(scope: Construct, id: string, props: KelosInstallProps = {}) {
+    super(scope, id);
+    this.settings = resolveInstallProps(props);
+    if ((this.settings.watchNamespaces?.length ?? 0) > 1) {
+      // The RBAC renders for any list (OperatorRbac); the operator itself reconciles one
+      // namespace or all of them (`--namespace`), so a longer list would silently watch one.
+      throw new Error(
+        `KelosInstall: watchNamespaces lists ${this.settings.watchNamespaces?.length} namespaces, but the operator watches one namespace or all; install once per namespace, or leave watchNamespaces unset`,
+      );
+    }
+    if (this.settings.createNamespace) operatorNamespace(this, this.settings);
+    this.serviceAccount = new OperatorRbac(this, 'rbac', this.settings).serviceAccount;
+    this.deployment = operatorDeployment(this, this.settings, this.serviceAccount);
+    operatorServices(this, this.settings);
+    operatorDisruptionBudget(this, this.settings);
+    operatorNetworkPolicy(this, this.settings);
+    operatorMonitor(this, this.settings);
+  }
+}

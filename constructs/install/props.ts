@@ -1,0 +1,102 @@
+/**
+ * Settings of the operator install and their defaults.
+ *
+ * @packageDocumentation
+ */
+import { DEFAULT_IMAGE_PREFIX, INSTALL_NAMESPACE, OPERATOR_NAME } from '../../src/install/index.ts';
+
+/** Which monitoring object to render for the Prometheus Operator, if any. */
+export type MonitorKind = 'none' | 'ServiceMonitor' | 'PodMonitor';
+
+/** Settings of {@link KelosInstall}. */
+export interface KelosInstallProps {
+  /** Namespace of the operator. @default `kelos-system` */
+  readonly namespace?: string;
+  /** Whether to render the Namespace object. @default true */
+  readonly createNamespace?: boolean;
+  /**
+   * Namespaces the operator watches. Unset: every namespace, with a ClusterRole. Set: a Role
+   * (and RoleBinding) in each of them only, so Secrets are readable there and nowhere else.
+   * The operator reconciles one namespace or all, so KelosInstall takes one; OperatorRbac
+   * renders any list.
+   */
+  readonly watchNamespaces?: readonly string[];
+  /** Registry and repository prefix of the operator image. @default `ghcr.io/kelos-ts` */
+  readonly imagePrefix?: string;
+  /** Tag of the operator image, also passed as `--image-tag` for the bundled agent images. @default `latest` */
+  readonly imageTag?: string;
+  /** Operator replicas; they elect a leader through a Lease. @default 2 */
+  readonly replicas?: number;
+  /** Container resources. */
+  readonly resources?: {
+    /** @default 100 */
+    readonly cpuRequestMillis?: number;
+    /** @default 256 */
+    readonly memoryRequestMiB?: number;
+    /** No CPU limit (throttling slows reconciles); memory is limited. @default 512 */
+    readonly memoryLimitMiB?: number;
+  };
+  /** A ServiceMonitor or PodMonitor for the metrics endpoint. @default `none` */
+  readonly monitor?: MonitorKind;
+  /** Extra `kelos operator` flags. */
+  readonly extraArgs?: readonly string[];
+  /** Argo CD sync-wave annotations (RBAC before the operator). @default true */
+  readonly syncWaves?: boolean;
+}
+
+/** {@link KelosInstallProps} with every default applied. */
+export interface ResolvedInstallProps {
+  readonly namespace: string;
+  readonly createNamespace: boolean;
+  readonly watchNamespaces: readonly string[] | undefined;
+  readonly imagePrefix: string;
+  readonly imageTag: string;
+  readonly replicas: number;
+  readonly cpuRequestMillis: number;
+  readonly memoryRequestMiB: number;
+  readonly memoryLimitMiB: number;
+  readonly monitor: MonitorKind;
+  readonly extraArgs: readonly string[];
+  readonly syncWaves: boolean;
+  /** Name of the ServiceAccount, Deployment, roles and bindings. */
+  readonly name: string;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Applies the defaults and checks the settings.
+ *
+ * @throws Error naming the setting that is wrong and what was expected.
+ */
+export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInstallProps => {
+  const namespace = props.namespace ?? INSTALL_NAMESPACE;
+  for (const ns of [namespace, ...(props.watchNamespaces ?? [])]) {
+    if (!DNS_LABEL.test(ns)) throw new Error(`KelosInstall: namespace "${ns}" is not a DNS label`);
+  }
+  if (props.watchNamespaces && props.watchNamespaces.length === 0) {
+    throw new Error('KelosInstall: watchNamespaces is empty; leave it unset to watch every namespace');
+  }
+  if (props.watchNamespaces && new Set(props.watchNamespaces).size !== props.watchNamespaces.length) {
+    throw new Error('KelosInstall: watchNamespaces lists a namespace twice');
+  }
+  const replicas = props.replicas ?? 2;
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new Error(`KelosInstall: replicas must be a positive integer; got ${replicas}`);
+  }
+  return {
+    namespace,
+    createNamespace: props.createNamespace ?? true,
+    watchNamespaces: props.watchNamespaces ? [...props.watchNamespaces].sort() : undefined,
+    imagePrefix: props.imagePrefix ?? DEFAULT_IMAGE_PREFIX,
+    imageTag: props.imageTag ?? 'latest',
+    replicas,
+    cpuRequestMillis: props.resources?.cpuRequestMillis ?? 100,
+    memoryRequestMiB: props.resources?.memoryRequestMiB ?? 256,
+    memoryLimitMiB: props.resources?.memoryLimitMiB ?? 512,
+    monitor: props.monitor ?? 'none',
+    extraArgs: props.extraArgs ?? [],
+    syncWaves: props.syncWaves ?? true,
+    name: OPERATOR_NAME,
+  };
+};

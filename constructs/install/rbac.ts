@@ -1,0 +1,91 @@
+/**
+ * The operator's identity and permissions, rendered from the one table in
+ * `src/install/rbac.ts` (which the operator checks its own requests against):
+ *
+ * - cluster-wide: a ClusterRole with the `watched` rules, bound cluster-wide;
+ * - namespaced: a Role with the same rules in each watched namespace only, bound there;
+ * - either way, a Role with the `own` rules (the leader-election Lease) in the operator's
+ *   namespace: no mode grants Leases anywhere else.
+ *
+ * @packageDocumentation
+ */
+import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { OPERATOR_RBAC_RULES, type OperatorRbacRule, type RbacScope } from '../../src/install/index.ts';
+import { clusterScoped, InstallWaves, installMetadata, withoutEmptyResourceNames } from './metadata.ts';
+import type { ResolvedInstallProps } from './props.ts';
+
+/** Every (verb list, resource) pair of a scope, as cdk8s-plus takes them. */
+const grantsOf = (scope: RbacScope, rules: readonly OperatorRbacRule[]) =>
+  rules
+    .filter((r) => r.scope === scope)
+    .flatMap((r) =>
+      r.apiGroups.flatMap((apiGroup) =>
+        r.resources.map((resourceType) => ({
+          verbs: [...r.verbs],
+          resource: kplus.ApiResource.custom({ apiGroup, resourceType }),
+        })),
+      ),
+    );
+
+/** The ServiceAccount, roles and bindings of the operator. */
+export class OperatorRbac extends Construct {
+  readonly serviceAccount: kplus.ServiceAccount;
+
+  constructor(scope: Construct, id: string, props: ResolvedInstallProps, rules = OPERATOR_RBAC_RULES) {
+    super(scope, id);
+    const wave = props.syncWaves ? InstallWaves.rbac : undefined;
+    this.serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
+      metadata: installMetadata(props.name, wave, props.namespace),
+      // The operator mounts a token explicitly in its Pod spec; nothing else should.
+      automountToken: false,
+    });
+
+    const watched = grantsOf('watched', rules);
+    if (props.watchNamespaces === undefined) {
+      const role = new kplus.ClusterRole(this, 'cluster-role', {
+        metadata: installMetadata(props.name, wave),
+      });
+      for (const g of watched) role.allow(g.verbs, g.resource);
+      // Not role.bind(): its binding is named after the construct path; ours is stable.
+      const binding = new kplus.ClusterRoleBinding(this, 'cluster-role-binding', {
+        metadata: installMetadata(props.name, wave),
+        role,
+      });
+      binding.addSubjects(this.serviceAccount);
+      const roleObject = ApiObject.of(role);
+      withoutEmptyResourceNames(roleObject, watched.length);
+      clusterScoped(this, roleObject);
+      clusterScoped(this, ApiObject.of(binding));
+    } else {
+      for (const ns of props.watchNamespaces) this.#role(`role-${ns}`, ns, watched, props, wave);
+    }
+    this.#role(
+      'leader-election',
+      props.namespace,
+      grantsOf('own', rules),
+      props,
+      wave,
+      `${props.name}-leader-election`,
+    );
+  }
+
+  #role(
+    id: string,
+    namespace: string,
+    grants: ReturnType<typeof grantsOf>,
+    props: ResolvedInstallProps,
+    wave: number | undefined,
+    name = props.name,
+  ): void {
+    const role = new kplus.Role(this, id, { metadata: installMetadata(name, wave, namespace) });
+    for (const g of grants) role.allow(g.verbs, g.resource);
+    // Not role.bind(): the binding must live in the Role's namespace, not the chart's (cdk8s#2796).
+    const binding = new kplus.RoleBinding(this, `${id}-binding`, {
+      metadata: installMetadata(name, wave, namespace),
+      role,
+    });
+    binding.addSubjects(this.serviceAccount);
+  }
+}

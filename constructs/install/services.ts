@@ -1,0 +1,49 @@
+/**
+ * The operator's Services: `kelos-operator-metrics` for Prometheus and `kelos-webhooks`
+ * for webhook deliveries (GitHub, Linear, generic). Every replica serves webhooks (no leader
+ * needed), so the webhook Service selects all of them.
+ *
+ * @packageDocumentation
+ */
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import { Ports, SELECTOR_LABELS } from '../../src/install/index.ts';
+import { InstallWaves, installMetadata } from './metadata.ts';
+import type { ResolvedInstallProps } from './props.ts';
+
+/** Names of the Services. */
+export const serviceNames = (props: ResolvedInstallProps) => ({
+  metrics: `${props.name}-metrics`,
+  webhooks: 'kelos-webhooks',
+});
+
+/**
+ * Selects the operator's Pods by the explicit labels. Not `selector: deployment`: that
+ * selects on the path-derived `cdk8s.io/metadata.addr` label.
+ */
+const selectOperator = (service: kplus.Service): void => {
+  for (const [k, v] of Object.entries(SELECTOR_LABELS)) service.selectLabel(k, v);
+};
+
+/** Builds both Services into `scope`, selecting the Deployment's Pods. */
+export const operatorServices = (
+  scope: Construct,
+  props: ResolvedInstallProps,
+): { metrics: kplus.Service; webhooks: kplus.Service } => {
+  const wave = props.syncWaves ? InstallWaves.operator : undefined;
+  const names = serviceNames(props);
+  const metrics = new kplus.Service(scope, 'metrics-service', {
+    metadata: installMetadata(names.metrics, wave, props.namespace),
+    type: kplus.ServiceType.CLUSTER_IP,
+    ports: [{ name: 'metrics', port: Ports.metrics, targetPort: Ports.metrics }],
+  });
+  selectOperator(metrics);
+  metrics.metadata.addLabel('app.kubernetes.io/component', 'operator');
+  const webhooks = new kplus.Service(scope, 'webhooks-service', {
+    metadata: installMetadata(names.webhooks, wave, props.namespace),
+    type: kplus.ServiceType.CLUSTER_IP,
+    ports: [{ name: 'webhooks', port: 443, targetPort: Ports.webhooks }],
+  });
+  selectOperator(webhooks);
+  return { metrics, webhooks };
+};

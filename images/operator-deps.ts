@@ -1,0 +1,106 @@
+/**
+ * Prunes `node_modules` to what `kelos operator` runs, for the operator image. Run from the
+ * application directory after `npm ci --omit=dev` (see operator.Dockerfile):
+ *
+ *   node images/operator-deps.ts
+ *
+ * The production dependencies serve the whole CLI (cdk8s for `synth`, ...) and weigh about
+ * 41 MB; the operator loads under half of that, and no type declaration or source map. This script imports the
+ * operator command (and the program around it) with a resolve hook that records every package
+ * a module is loaded from, keeps those and whatever they declare as dependencies (so a package
+ * that requires lazily keeps what it needs), and deletes the other packages, plus files Node
+ * never loads from `node_modules`: type declarations, TypeScript sources and source maps.
+ *
+ * Why a resolve hook rather than `npm prune` or a bundler: npm can only drop whole dependency
+ * groups, and a bundler would change what runs; the hook asks Node itself what it loads.
+ *
+ * @packageDocumentation
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const APP = resolve(import.meta.dirname, '..');
+const MODULES = join(APP, 'node_modules');
+
+/** The package directory holding `file` (`.../node_modules/[@scope/]name`), if it is in one. */
+const packageDirOf = (file: string): string | undefined => {
+  const at = file.lastIndexOf(`${sep}node_modules${sep}`);
+  if (at < 0) return undefined;
+  const rest = file.slice(at + '/node_modules/'.length).split(sep);
+  const name = rest[0]?.startsWith('@') ? rest.slice(0, 2) : rest.slice(0, 1);
+  return join(file.slice(0, at), 'node_modules', ...name);
+};
+
+/** Where Node finds package `name` from `fromDir`: the nearest `node_modules/<name>` upwards. */
+const locate = (name: string, fromDir: string): string | undefined => {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+};
+
+const loaded = new Set<string>();
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    const result = nextResolve(specifier, context);
+    if (result.url.startsWith('file:')) {
+      const dir = packageDirOf(fileURLToPath(result.url));
+      if (dir) loaded.add(dir);
+    }
+    return result;
+  },
+});
+// What `kelos operator` imports before it runs: the program and the operator command, whose
+// module graph is static (see src/cli/program.ts).
+await import('../src/cli/program.ts');
+await import('../src/cli/commands/operator.ts');
+
+const keep = new Set<string>();
+const visit = (dir: string): void => {
+  if (keep.has(dir)) return;
+  keep.add(dir);
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
+  };
+  for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+    const found = locate(dep, dir);
+    if (found) visit(found);
+  }
+};
+for (const dir of loaded) visit(dir);
+
+/** Package directories under a `node_modules` directory, scoped ones included. */
+const packagesIn = (modules: string): string[] =>
+  readdirSync(modules).flatMap((entry) => {
+    if (entry.startsWith('.')) return [join(modules, entry)];
+    const path = join(modules, entry);
+    return entry.startsWith('@') ? readdirSync(path).map((name) => join(path, name)) : [path];
+  });
+
+const NEVER_LOADED = /\.[cm]?ts$|\.[cm]?(?:js|ts)\.map$|\.tsbuildinfo$/;
+let removed = 0;
+const prune = (modules: string): void => {
+  for (const dir of packagesIn(modules)) {
+    if (!keep.has(dir)) {
+      rmSync(dir, { recursive: true, force: true });
+      removed++;
+      continue;
+    }
+    const nested = join(dir, 'node_modules');
+    if (existsSync(nested)) prune(nested);
+  }
+};
+prune(MODULES);
+const stripFiles = (dir: string): void => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) stripFiles(path);
+    else if (NEVER_LOADED.test(entry.name)) rmSync(path);
+  }
+};
+stripFiles(MODULES);
+process.stdout.write(`operator-deps: kept ${keep.size} packages, removed ${removed}\n`);

@@ -1,0 +1,52 @@
+/**
+ * Defaults of the operator install, shared by the install constructs (which render them)
+ * and the operator (whose flags default to the same ports and Lease): names, ports, labels
+ * and the image. Images are ours: a registry/repository prefix chooses where they come
+ * from; nothing here names upstream's organisation.
+ *
+ * @packageDocumentation
+ */
+
+/** Namespace the operator runs in. */
+export const INSTALL_NAMESPACE = 'kelos-system';
+
+/** Name of the operator's ServiceAccount, Deployment, roles and bindings. */
+export const OPERATOR_NAME = 'kelos-operator';
+
+/** Name of the leader-election Lease (in the operator's namespace). */
+export const LEASE_NAME = 'kelos-operator-leader';
+
+/** Container ports of the operator. */
+export const Ports = {
+  /** Prometheus `/metrics`. */
+  metrics: 8080,
+  /** `/healthz` and `/readyz`. */
+  health: 8081,
+  /** The webhook receiver (GitHub, Linear, generic webhooks). */
+  webhooks: 8443,
+} as const;
+
+/**
+ * Labels that select the operator's Pods. Written explicitly (never derived from a construct
+ * path), because a Deployment's selector is immutable: renaming a construct must not change it.
+ */
+export const SELECTOR_LABELS: Readonly<Record<string, string>> = {
+  'app.kubernetes.io/name': 'kelos',
+  'app.kubernetes.io/component': 'operator',
+};
+
+/** Labels on every object of the install. */
+export const INSTALL_LABELS: Readonly<Record<string, string>> = {
+  'app.kubernetes.io/name': 'kelos',
+  'app.kubernetes.io/part-of': 'kelos',
+};
+
+/** Registry and repository prefix of our images. */
+export const DEFAULT_IMAGE_PREFIX = 'ghcr.io/kelos-ts';
+
+/** Repository name of the operator image under the prefix. */
+export const OPERATOR_IMAGE_NAME = 'kelos-operator';
+
+/** `<prefix>/kelos-operator:<tag>`. */
+export const operatorImage = (prefix = DEFAULT_IMAGE_PREFIX, tag = 'latest'): string =>
+  `${prefix.replace(/\/+$/, '')}/${OPERATOR_IMAGE_NAME}:${tag}`;

@@ -1,0 +1,213 @@
+/**
+ * The operator's permissions: one table that the install constructs render into
+ * ClusterRoles and Roles and that the operator checks its own requests against, so the
+ * two cannot drift. A rule says where it is granted:
+ *
+ * - `watched`: in every namespace the operator reconciles (cluster-wide in the
+ *   cluster-wide install, a Role per watched namespace in the namespaced one);
+ * - `own`: only in the operator's own namespace (the leader-election Lease).
+ *
+ * Each rule carries why it exists; a rule whose verb no request exercises names the
+ * mechanism that needs it (`indirect`), so the RBAC test can tell a deliberate grant from
+ * an unused one.
+ *
+ * @packageDocumentation
+ */
+
+/** Where a rule is granted. */
+export type RbacScope = 'watched' | 'own';
+
+/** One RBAC rule of the operator. */
+export interface OperatorRbacRule {
+  readonly apiGroups: readonly string[];
+  /** Resources, with `resource/subresource` for subresources. */
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly scope: RbacScope;
+  /** Why the operator needs it. */
+  readonly why: string;
+  /**
+   * Set when no request of the operator's client uses the rule and the API server checks it
+   * on the operator's behalf instead (e.g. the OwnerReferencesPermissionEnforcement
+   * admission plugin). Says which mechanism.
+   */
+  readonly indirect?: string;
+}
+
+/** A plain RBAC `PolicyRule`, as a Role or ClusterRole holds it. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** RBAC rules the operator needs; the install manifests are generated from this table. */
+export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['tasks'],
+    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    scope: 'watched',
+    why: 'reconciles Tasks: finalizer and budget-label patches, TTL deletion; TaskSpawners create their Tasks, withdraw queued ones and retrigger finished ones',
+  },
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['tasks/status', 'taskbudgets/status', 'taskspawners/status'],
+    verbs: ['patch'],
+    scope: 'watched',
+    why: 'writes status through the status subresource',
+  },
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['tasks/finalizers', 'taskspawners/finalizers'],
+    verbs: ['update'],
+    scope: 'watched',
+    why: 'Jobs, ConfigMaps and Secrets are owned by their Task, and Tasks by their TaskSpawner, with blockOwnerDeletion',
+    indirect:
+      'OwnerReferencesPermissionEnforcement: setting blockOwnerDeletion needs update on the owner’s finalizers',
+  },
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['workspaces', 'agentconfigs', 'taskbudgets', 'taskspawners'],
+    verbs: ['list', 'watch'],
+    scope: 'watched',
+    why: 'informers: references, budgets and spawners are read from the cache',
+  },
+  {
+    apiGroups: ['kelos.dev'],
+    resources: ['taskrecords'],
+    verbs: ['list', 'watch', 'create', 'delete'],
+    scope: 'watched',
+    why: 'one usage record per finished Task; records past retention are deleted',
+  },
+  {
+    apiGroups: ['batch'],
+    resources: ['jobs'],
+    verbs: ['get', 'list', 'watch', 'create', 'delete'],
+    scope: 'watched',
+    why: 'one Job per Task',
+  },
+  {
+    apiGroups: [''],
+    resources: ['pods'],
+    verbs: ['list', 'watch'],
+    scope: 'watched',
+    why: 'phase and termination message of the agent Pod',
+  },
+  {
+    apiGroups: [''],
+    resources: ['pods/log'],
+    verbs: ['get'],
+    scope: 'watched',
+    why: 'outputs from the log when the termination message is empty',
+  },
+  {
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['get', 'create'],
+    scope: 'watched',
+    why: 'the per-Task ConfigMap (AgentConfig instructions, MCP document, files)',
+  },
+  {
+    apiGroups: [''],
+    resources: ['secrets'],
+    verbs: ['get', 'create', 'patch'],
+    scope: 'watched',
+    why: 'Workspace Secrets with GitHub App keys are read; the minted token Secrets are written',
+  },
+  {
+    apiGroups: ['events.k8s.io'],
+    resources: ['events'],
+    verbs: ['create'],
+    scope: 'watched',
+    why: 'an Event on every phase change',
+  },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['get', 'create', 'patch'],
+    scope: 'own',
+    why: 'leader election',
+  },
+];
+
+/** The rules of one scope, as plain `PolicyRule`s (sorted, deduplicated copies). */
+export const policyRules = (scope: RbacScope, rules = OPERATOR_RBAC_RULES): PolicyRule[] =>
+  rules
+    .filter((r) => r.scope === scope)
+    .map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+
+/** One API request in RBAC terms. */
+export interface RbacRequest {
+  /** RBAC verb: `get`, `list`, `watch`, `create`, `patch`, `update`, `delete`. */
+  readonly verb: string;
+  readonly apiGroup: string;
+  /** `resource` or `resource/subresource`. */
+  readonly resource: string;
+}
+
+/** Whether `rule` grants `request`. */
+export const grants = (
+  rule: Pick<OperatorRbacRule, 'apiGroups' | 'resources' | 'verbs'>,
+  request: RbacRequest,
+) =>
+  (rule.apiGroups.includes(request.apiGroup) || rule.apiGroups.includes('*')) &&
+  (rule.resources.includes(request.resource) || rule.resources.includes('*')) &&
+  (rule.verbs.includes(request.verb) || rule.verbs.includes('*'));
+
+/** The rules of the table that grant `request` (empty: the install does not allow it). */
+export const rulesGranting = (request: RbacRequest, rules = OPERATOR_RBAC_RULES): OperatorRbacRule[] =>
+  rules.filter((r) => grants(r, request));
+
+/**
+ * The RBAC request of an HTTP request to the API server, from its method and path (what the
+ * API server's request-info resolver does, for the paths a controller uses).
+ *
+ * @returns undefined for a path that is not a resource request.
+ */
+export const rbacRequestOf = (
+  method: string,
+  url: string,
+): (RbacRequest & { namespace?: string }) | undefined => {
+  const u = new URL(url, 'https://api.invalid');
+  const parts = u.pathname.split('/').filter(Boolean);
+  let group: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 2) {
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 3) {
+    group = parts[1] as string;
+    rest = parts.slice(3);
+  } else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource, name, sub] = rest;
+  if (!resource) return undefined;
+  const watch = u.searchParams.get('watch') === 'true' || u.searchParams.get('watch') === '1';
+  const verb = (() => {
+    switch (method.toUpperCase()) {
+      case 'GET':
+        return name === undefined ? (watch ? 'watch' : 'list') : 'get';
+      case 'POST':
+        return 'create';
+      case 'PUT':
+        return 'update';
+      case 'PATCH':
+        return 'patch';
+      case 'DELETE':
+        return name === undefined ? 'deletecollection' : 'delete';
+      default:
+        return method.toLowerCase();
+    }
+  })();
+  return {
+    verb,
+    apiGroup: group,
+    resource: sub ? `${resource}/${sub}` : resource,
+    ...(namespace !== undefined && { namespace }),
+  };
+};

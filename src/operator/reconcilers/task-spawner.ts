@@ -1,0 +1,345 @@
+/**
+ * The TaskSpawner reconciler (leader only, like every controller of the operator): one poll
+ * loop per polling spawner (`githubIssues`, `githubPullRequests`, `jira`, `cron`) inside the
+ * operator process. `reconcile(key)` walks a checklist:
+ *
+ * 1. Gone → forget its poller and memory. Webhook kinds → status only (their receiver
+ *    creates the Tasks; the caps hold through the same gate).
+ * 2. Suspended → no discovery, no creates; status `Suspended`; reports still go out.
+ * 3. Discovery when due (every `pollInterval`, at once after a spec change or a restart);
+ *    between polls, a Task event re-plans over the items of the last discovery, so a slot
+ *    freed under `maxTotalTasks` or the queue bound is filled without a GitHub call. A rate
+ *    limit moves the next poll to the time GitHub gave.
+ * 4. Plan ({@link planSpawn}, pure) and carry it out ({@link applyPlan}): create, retrigger,
+ *    withdraw. Each created Task carries its serial number, so `status.totalTasksCreated` is
+ *    the highest of (status, the serials of the spawner's Tasks, this process's count): a
+ *    crash between a create and the status write loses no count, and `maxTotalTasks` holds.
+ * 5. Status (phase, activeTasks, totalTasksCreated, totalDiscovered, lastDiscoveryTime — the
+ *    cron watermark, moved only past ticks whose Task exists — conditions, observedGeneration).
+ * 6. Reporting back to GitHub for Tasks whose reported phase is behind.
+ *
+ * `maxConcurrency` is not enforced here: the Task reconciler's spawner gate admits queued
+ * Tasks (see `task/spawner-gate.ts`), one mechanism for every path.
+ *
+ * @packageDocumentation
+ */
+import { isTerminalPhase, Labels, type Task, type TaskSpawner } from '../../api/index.ts';
+import { Checklist } from '../../kube/log.ts';
+import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
+import { belongsTo, planSpawn } from '../spawner/plan.ts';
+import { taskName } from '../spawner/task-build.ts';
+import type { WorkItem } from '../spawner/work-item.ts';
+import { TaskIndexes } from './task/watch.ts';
+import { type Applied, applyPlan } from './task-spawner/create.ts';
+import {
+  pollIntervalMs,
+  pollingKind,
+  SEQUENCE_ANNOTATION,
+  SPAWNER_CONTROLLER,
+  spawnerName,
+  type TaskSpawnerReconcilerOptions,
+} from './task-spawner/options.ts';
+import { needsReport, report } from './task-spawner/reporting.ts';
+import { type Polled, Pollers, SourceSetupError } from './task-spawner/source.ts';
+import { nextStatus, type PassOutcome, writeSpawnerStatus } from './task-spawner/status.ts';
+import { registerSpawnerWatches } from './task-spawner/watch.ts';
+
+export { SPAWNER_CONTROLLER, type TaskSpawnerReconcilerOptions } from './task-spawner/options.ts';
+
+/** What this process remembers about a spawner between passes (a cache; the truth is in the API). */
+interface Memory {
+  readonly uid: string;
+  generation: number | undefined;
+  /** Serial number of the last Task this process created for it. */
+  lastSeq: number;
+  items?: readonly WorkItem[];
+  exhaustive: boolean;
+  discovered?: number;
+  nextPollAt: number;
+  lastDiscoveryTime?: Date;
+  /** Cron: the watermark once every cached tick's Task exists. */
+  watermark?: Date;
+  problem?: { reason: string; message: string };
+  setupError?: string;
+  /** Message of the last creation-problem Event, so a re-plan does not repeat it. */
+  lastEvent?: string;
+}
+
+const sequenceOf = (t: Task): number => Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0;
+
+/** Reconciles TaskSpawners. */
+export class TaskSpawnerReconciler {
+  readonly #o: TaskSpawnerReconcilerOptions;
+  readonly #pollers: Pollers;
+  readonly #memory = new Map<string, Memory>();
+
+  constructor(opts: TaskSpawnerReconcilerOptions) {
+    this.#o = opts;
+    this.#pollers = new Pollers(opts);
+  }
+
+  /** Maps spawner and Task events to spawner keys on `queue`. */
+  register(queue: WorkQueue): void {
+    registerSpawnerWatches(this.#o, queue);
+  }
+
+  /** Reconciles the spawner under `key` (`namespace/name`). */
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const log = this.#o.log.child({ controller: SPAWNER_CONTROLLER, key });
+    const spawner = this.#o.caches.spawners.getByKey(key);
+    const known = this.#memory.get(key);
+    if (!spawner || (known && known.uid !== spawner.metadata.uid)) {
+      if (known) this.#pollers.forget(known.uid);
+      this.#memory.delete(key);
+      if (!spawner) return undefined;
+    }
+    const list = new Checklist();
+    try {
+      const result = await this.#reconcile(key, spawner, list);
+      const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
+      if (list.notable) log.info('Reconciled TaskSpawner', fields);
+      else log.debug('Reconciled TaskSpawner', fields);
+      return result;
+    } catch (err) {
+      log.error('Reconcile of TaskSpawner failed', { steps: list.steps, error: err });
+      throw err;
+    }
+  }
+
+  async #reconcile(key: string, spawner: TaskSpawner, list: Checklist): Promise<ReconcileResult | undefined> {
+    const o = this.#o;
+    if (spawner.metadata.deletionTimestamp) return undefined;
+    const { namespace, name } = spawnerName(spawner);
+    const uid = spawner.metadata.uid ?? '';
+    let mem = this.#memory.get(key);
+    if (!mem) {
+      mem = { uid, generation: spawner.metadata.generation, lastSeq: 0, exhaustive: false, nextPollAt: 0 };
+      this.#memory.set(key, mem);
+    }
+    if (mem.generation !== spawner.metadata.generation) {
+      // A new spec: poll at once, plan nothing from the old spec's items.
+      mem.generation = spawner.metadata.generation;
+      mem.items = undefined;
+      mem.nextPollAt = 0;
+    }
+    const existing = this.#tasksOf(spawner);
+    const mine = existing.filter((t) => belongsTo(t, spawner));
+    let total = mine.reduce(
+      (m, t) => Math.max(m, sequenceOf(t)),
+      Math.max(spawner.status?.totalTasksCreated ?? 0, mem.lastSeq),
+    );
+    const kind = pollingKind(spawner);
+    const now = o.clock.now();
+    const base = {
+      active: mine.filter((t) => !isTerminalPhase(t.status?.phase)).length,
+      totalCreated: total,
+    };
+    const maxTotal = spawner.spec.maxTotalTasks ?? 0;
+
+    if (!kind || spawner.spec.suspend) {
+      list.step(spawner.spec.suspend ? 'Suspended: no discovery' : 'Not a polling source: status only');
+      await this.#writeStatus(
+        spawner,
+        mem,
+        { ...base, suspended: !!spawner.spec.suspend, maxTotalReached: maxTotal > 0 && total >= maxTotal },
+        list,
+      );
+      await this.#report(spawner, mine, list);
+      return undefined;
+    }
+
+    let fresh = false;
+    // Due at once when new (nextPollAt 0); a failed setup or a rate limit waits its turn.
+    if (now >= mem.nextPollAt) {
+      const polled = await this.#poll(spawner, mem, kind, now, list);
+      fresh = polled?.discovery.kind === 'items';
+    }
+
+    let applied: Applied | undefined;
+    if (mem.items) {
+      const plan = planSpawn({
+        spawner: { ...spawner, status: { ...spawner.status, totalTasksCreated: total } },
+        items: mem.items,
+        exhaustive: fresh && mem.exhaustive,
+        existing,
+      });
+      list.step(
+        `Plan: ${plan.create.length} to create, ${plan.retrigger.length} to retrigger, ${plan.withdraw.length} to withdraw, ${plan.counts.deferred} deferred (${plan.counts.discovered} items, ${plan.counts.admitted} admitted, ${plan.counts.queued} queued)`,
+      );
+      const upstream =
+        kind === 'githubIssues' || kind === 'githubPullRequests'
+          ? this.#pollers.githubRepoOf(uid)
+          : undefined;
+      applied = await applyPlan(o, spawner, plan, total, upstream, list);
+      mem.lastSeq = Math.max(mem.lastSeq, applied.lastSequence);
+      total = Math.max(total, applied.lastSequence);
+      if (applied.created.length)
+        o.metrics?.spawnerTasksCreated.inc({ namespace, spawner: name }, applied.created.length);
+      for (const e of applied.errors)
+        o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: e.reason });
+      const last = applied.errors[applied.errors.length - 1];
+      // Re-plans between polls meet the same collision again: one Event per new problem.
+      if (last && last.message !== mem.lastEvent)
+        o.events.record(spawner, 'Warning', last.reason, last.message, 'Spawn');
+      mem.lastEvent = last?.message;
+      if (kind === 'cron') this.#advanceWatermark(spawner, mem, existing, applied);
+    }
+
+    const createdNotCached = (applied?.created ?? []).filter(
+      (n) => !existing.some((t) => t.metadata.name === n),
+    );
+    const problem = applied?.errors.length ? applied.errors[applied.errors.length - 1] : mem.problem;
+    await this.#writeStatus(
+      spawner,
+      mem,
+      {
+        suspended: false,
+        active: base.active + createdNotCached.length,
+        totalCreated: total,
+        maxTotalReached: maxTotal > 0 && total >= maxTotal,
+        ...(problem ? { problem } : {}),
+        ...(mem.setupError ? { setupError: mem.setupError } : {}),
+      },
+      list,
+    );
+    await this.#report(spawner, mine, list);
+    return { requeueAfterMs: Math.max(1_000, mem.nextPollAt - o.clock.now()) };
+  }
+
+  /** Tasks in the spawner's namespace that carry its label or that it controls. */
+  #tasksOf(spawner: TaskSpawner): Task[] {
+    const { tasks } = this.#o.caches;
+    const { namespace, name } = spawnerName(spawner);
+    const byName = new Map<string, Task>();
+    for (const t of tasks.byIndex(TaskIndexes.Spawner, spawner.metadata.uid ?? ''))
+      byName.set(t.metadata.name ?? '', t);
+    for (const t of tasks.list(namespace)) {
+      if (t.metadata.labels?.[Labels.TaskSpawner] === name) byName.set(t.metadata.name ?? '', t);
+    }
+    return [...byName.values()];
+  }
+
+  async #poll(
+    spawner: TaskSpawner,
+    mem: Memory,
+    kind: string,
+    now: number,
+    list: Checklist,
+  ): Promise<Polled | undefined> {
+    const o = this.#o;
+    const { namespace, name } = spawnerName(spawner);
+    const interval = pollIntervalMs(spawner);
+    let polled: Polled;
+    try {
+      const poller = await this.#pollers.get(spawner);
+      polled = await poller.poll(spawner, new Date(now));
+      mem.setupError = undefined;
+    } catch (e) {
+      const message =
+        e instanceof SourceSetupError ? e.message : `cannot set up the source: ${(e as Error).message}`;
+      mem.setupError = message;
+      mem.nextPollAt = now + Math.min(interval, 30_000);
+      list.step(`Source not ready: ${message}`);
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'SetupFailed' });
+      o.events.record(spawner, 'Warning', 'SetupFailed', message, 'Discover');
+      return undefined;
+    }
+    const d = polled.discovery;
+    const source = kind === 'jira' ? 'jira' : kind === 'cron' ? '' : 'github';
+    if (source)
+      for (const [code, n] of Object.entries(d.calls))
+        o.metrics?.spawnerSourceRequests.inc({ source, code }, n);
+    if (d.kind === 'items') {
+      mem.items = d.items;
+      mem.exhaustive = polled.exhaustive;
+      mem.discovered = d.items.length;
+      mem.lastDiscoveryTime = new Date(now);
+      if (polled.watermark) mem.watermark = polled.watermark;
+      mem.problem = undefined;
+      mem.nextPollAt = polled.nextTick ? polled.nextTick.getTime() : now + interval;
+      o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'ok' });
+      o.metrics?.spawnerItems.inc({ namespace, spawner: name }, d.items.length);
+      list.step(`Discovered ${d.items.length} item(s) (${JSON.stringify(d.calls)})`);
+      if (polled.droppedTicks) {
+        o.events.record(
+          spawner,
+          'Warning',
+          'CronTicksDropped',
+          `${polled.droppedTicks} tick(s) older than the catch-up bound were skipped`,
+          'Discover',
+        );
+      }
+    } else if (d.kind === 'rate-limited') {
+      mem.problem = { reason: 'RateLimited', message: d.message };
+      mem.nextPollAt = Math.max(d.retryAt.getTime(), now + 1_000);
+      o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'rate_limited' });
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'RateLimited' });
+      o.events.record(spawner, 'Warning', 'RateLimited', d.message, 'Discover');
+      list.step(`Rate limited until ${d.retryAt.toISOString()}`);
+    } else {
+      mem.problem = { reason: 'DiscoveryFailed', message: d.message };
+      mem.nextPollAt = now + interval;
+      o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'error' });
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'DiscoveryFailed' });
+      o.events.record(spawner, 'Warning', 'DiscoveryFailed', d.message, 'Discover');
+      list.step(`Discovery failed: ${d.message}`);
+    }
+    return polled;
+  }
+
+  /**
+   * Cron: the watermark moves past every tick whose Task exists, and stops before the first
+   * that does not (deferred by a cap, or its create failed), so a restart repeats no tick and
+   * skips none. Handled ticks leave the memory: a Task deleted later is not created again.
+   */
+  #advanceWatermark(spawner: TaskSpawner, mem: Memory, existing: readonly Task[], applied: Applied): void {
+    const present = new Set([
+      ...existing.map((t) => t.metadata.name ?? ''),
+      ...applied.created,
+      ...applied.duplicates,
+    ]);
+    const pending = (mem.items ?? []).filter((item) => {
+      const n = taskName(spawner, item);
+      return !n.ok || !present.has(n.value);
+    });
+    const first = pending[0]?.time;
+    const mark = first ? new Date(first.getTime() - 1) : mem.watermark;
+    const stored = Date.parse(spawner.status?.lastDiscoveryTime ?? '') || 0;
+    if (mark && mark.getTime() > stored) mem.lastDiscoveryTime = mark;
+    else mem.lastDiscoveryTime = undefined;
+    mem.items = pending;
+  }
+
+  async #writeStatus(spawner: TaskSpawner, mem: Memory, p: PassOutcome, list: Checklist): Promise<void> {
+    const outcome: PassOutcome = {
+      ...p,
+      ...(mem.discovered !== undefined ? { discovered: mem.discovered } : {}),
+      ...(mem.lastDiscoveryTime ? { lastDiscoveryTime: mem.lastDiscoveryTime } : {}),
+    };
+    await writeSpawnerStatus(this.#o, spawner, nextStatus(spawner, outcome, this.#o.clock.now()), list);
+  }
+
+  async #report(spawner: TaskSpawner, mine: readonly Task[], list: Checklist): Promise<void> {
+    const due = mine.filter(needsReport);
+    if (due.length === 0) return;
+    const o = this.#o;
+    const { namespace, name } = spawnerName(spawner);
+    let github: Awaited<ReturnType<Pollers['get']>>['github'];
+    try {
+      github = (await this.#pollers.get(spawner)).github;
+    } catch (e) {
+      list.step(`Reporting skipped: ${(e as Error).message}`);
+      return;
+    }
+    if (!github) return;
+    github.client.calls = {};
+    const r = await report(o, spawner, due, github, list);
+    for (const [code, n] of Object.entries(github.client.calls))
+      o.metrics?.spawnerSourceRequests.inc({ source: 'github', code }, n);
+    for (const e of r.errors) {
+      list.step(`Reporting failed: ${e}`);
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'ReportingFailed' });
+      o.events.record(spawner, 'Warning', 'ReportingFailed', e, 'Report');
+    }
+  }
+}

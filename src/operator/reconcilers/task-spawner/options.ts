@@ -1,0 +1,91 @@
+/**
+ * What the TaskSpawner reconciler is built from, and the small definitions its steps share.
+ *
+ * @packageDocumentation
+ */
+import { GROUP, type Task, type TaskSpawner, type Workspace } from '../../../api/index.ts';
+import type { KubeClient } from '../../../kube/client.ts';
+import type { Clock } from '../../../kube/clock.ts';
+import { parseDuration } from '../../../kube/duration.ts';
+import type { EventRecorder } from '../../../kube/events.ts';
+import type { Informer } from '../../../kube/informer.ts';
+import type { Logger } from '../../../kube/log.ts';
+import type { OperatorMetrics } from '../../metrics.ts';
+import type { OutboundFetch } from '../../outbound.ts';
+
+/** Name of this controller in logs and metrics. */
+export const SPAWNER_CONTROLLER = 'taskspawner';
+
+/**
+ * Serial number of a spawned Task among every Task its spawner created (1, 2, …). After a
+ * crash between a create and the status write, the highest number among the spawner's Tasks
+ * restores `status.totalTasksCreated`.
+ */
+export const SEQUENCE_ANNOTATION = `${GROUP}/spawner-sequence`;
+
+/** Upstream's poll interval when `pollInterval` is unset or invalid. */
+export const DEFAULT_POLL_MS = 5 * 60_000;
+
+/** Shortest poll interval honoured, so a typo cannot turn the operator into a load generator. */
+export const MIN_POLL_MS = 1_000;
+
+/** Caches the reconciler reads (shared with the Task reconciler). */
+export interface SpawnerCaches {
+  readonly spawners: Informer<TaskSpawner>;
+  readonly tasks: Informer<Task>;
+  readonly workspaces: Informer<Workspace>;
+}
+
+/** Options of the TaskSpawner reconciler. */
+export interface TaskSpawnerReconcilerOptions {
+  readonly client: KubeClient;
+  readonly caches: SpawnerCaches;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics?: OperatorMetrics;
+  /** The outbound guard's fetch, for every URL a spawner reads or writes. */
+  readonly fetch: OutboundFetch;
+  /**
+   * The admin's GitHub API base URL (`--github-api-url`): replaces the API base URL of every
+   * Workspace, and is reached through `trustedFetch` (the admin chose it, so it may be on a
+   * private network or plain HTTP).
+   */
+  readonly githubApiUrl?: string;
+  /** The fetch for {@link TaskSpawnerReconcilerOptions.githubApiUrl}; default `fetch`. */
+  readonly trustedFetch?: OutboundFetch;
+  /** Per-request timeout of GitHub calls in ms. Default 15 s. */
+  readonly githubTimeoutMs?: number;
+}
+
+/** The source options under `spec.when` that a spawner polls, or undefined for webhook kinds. */
+export const pollingKind = (
+  spawner: TaskSpawner,
+): 'githubIssues' | 'githubPullRequests' | 'jira' | 'cron' | undefined => {
+  const w = spawner.spec.when;
+  // Upstream's buildSource precedence.
+  if (w.githubIssues) return 'githubIssues';
+  if (w.githubPullRequests) return 'githubPullRequests';
+  if (w.jira) return 'jira';
+  if (w.cron) return 'cron';
+  return undefined;
+};
+
+/** The poll interval in ms: the source's `pollInterval` (Go duration or bare seconds), default 5m. */
+export const pollIntervalMs = (spawner: TaskSpawner): number => {
+  const w = spawner.spec.when;
+  const raw = (w.githubIssues ?? w.githubPullRequests ?? w.jira) as { pollInterval?: string } | undefined;
+  const seconds = raw?.pollInterval ? parseDuration(raw.pollInterval) : undefined;
+  if (seconds === undefined || seconds <= 0) return DEFAULT_POLL_MS;
+  return Math.max(MIN_POLL_MS, seconds * 1000);
+};
+
+/** The Workspace name a spawner's Tasks use. */
+export const workspaceNameOf = (spawner: TaskSpawner): string | undefined => {
+  const t = spawner.spec.taskTemplate;
+  return t.workspaceRef?.name ?? t.worker?.workspaceRef?.name;
+};
+
+/** Namespace and name of a spawner read from the cache. */
+export const spawnerName = (s: TaskSpawner): { namespace: string; name: string } =>
+  s.metadata as { namespace: string; name: string };

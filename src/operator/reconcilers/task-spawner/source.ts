@@ -1,0 +1,243 @@
+/**
+ * A spawner's poller: the source of `spec.when` built with its credentials, kept across polls
+ * (the GitHub client's ETag cache and the per-item memo live in it) and rebuilt when the spec
+ * or the credentials change.
+ *
+ * Credentials come from the Workspace Secret (GitHub: `GITHUB_TOKEN`, or the App keys, from
+ * which an installation token is minted with the operator's {@link mintInstallationToken}
+ * and reused until ten minutes before it expires) or from the Jira `secretRef` (`JIRA_TOKEN`,
+ * optional `JIRA_USER`). Secrets are read once per discovery, never cached beyond that.
+ *
+ * @packageDocumentation
+ */
+import type { TaskSpawner } from '../../../api/index.ts';
+import type { ApiObject } from '../../../kube/client.ts';
+import { appCredentialsOf, mintInstallationToken } from '../../github-app.ts';
+import { Resources } from '../../resources.ts';
+import { nextActivation, parseCronSchedule } from '../../spawner/cron-schedule.ts';
+import type { Discovery } from '../../spawner/discovery.ts';
+import { GitHubClient } from '../../spawner/github-client.ts';
+import { type GitHubRepo, resolveRepo } from '../../spawner/github-repo.ts';
+import { dueTicks } from '../../spawner/sources/cron.ts';
+import { GitHubIssuesSource } from '../../spawner/sources/github-issues.ts';
+import { GitHubPullRequestsSource } from '../../spawner/sources/github-pull-requests.ts';
+import { JiraSource } from '../../spawner/sources/jira.ts';
+import type { WorkItem } from '../../spawner/work-item.ts';
+import { pollingKind, spawnerName, type TaskSpawnerReconcilerOptions, workspaceNameOf } from './options.ts';
+
+/** A token is minted again when less than this remains. */
+const TOKEN_MARGIN_MS = 10 * 60_000;
+
+/** Most cron ticks handled in one pass after downtime (the newest; the older are reported dropped). */
+export const CRON_MAX_CATCH_UP = 100;
+
+interface SecretObject extends ApiObject {
+  data?: Record<string, string>;
+}
+
+/** One discovery, with what the caller needs to plan and to advance a cron watermark. */
+export interface Polled {
+  readonly discovery: Discovery;
+  /** Whether `items` is everything that matches (withdrawals are safe). */
+  readonly exhaustive: boolean;
+  /** Cron: the watermark once every item's Task exists. */
+  readonly watermark?: Date;
+  /** Cron: ticks older than the catch-up bound, skipped. */
+  readonly droppedTicks?: number;
+  /** Cron: when the next tick is due (the next poll). */
+  readonly nextTick?: Date;
+}
+
+/** Why a poller could not be built (missing Workspace, Secret, bad repo). */
+export class SourceSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceSetupError';
+  }
+}
+
+/** GitHub access of a spawner, shared by discovery and reporting. */
+export interface GitHubAccess {
+  readonly client: GitHubClient;
+  readonly repo: GitHubRepo;
+}
+
+/** A built source; `fingerprint` says what it was built from. */
+export interface Poller {
+  readonly fingerprint: string;
+  readonly github?: GitHubAccess;
+  poll(spawner: TaskSpawner, now: Date): Promise<Polled>;
+}
+
+const b64 = (v: string | undefined): string => (v ? Buffer.from(v, 'base64').toString('utf8').trim() : '');
+
+/** Builds and keeps the pollers of every spawner, by spawner UID. */
+export class Pollers {
+  readonly #o: TaskSpawnerReconcilerOptions;
+  readonly #pollers = new Map<string, Poller>();
+  /** Current GitHub token per spawner UID, read by the client per request. */
+  readonly #tokens = new Map<string, { token: string; expiresAt: number; source: string }>();
+
+  constructor(o: TaskSpawnerReconcilerOptions) {
+    this.#o = o;
+  }
+
+  /** Forgets a spawner that is gone. */
+  forget(uid: string): void {
+    this.#pollers.delete(uid);
+    this.#tokens.delete(uid);
+  }
+
+  /** `owner/repo` of a GitHub spawner's poller, the default `upstreamRepo` of its Tasks. */
+  githubRepoOf(uid: string): string | undefined {
+    const r = this.#pollers.get(uid)?.github?.repo;
+    return r ? `${r.owner}/${r.repo}` : undefined;
+  }
+
+  /** The poller of a spawner, refreshed with the current credentials. */
+  async get(spawner: TaskSpawner): Promise<Poller> {
+    const uid = spawner.metadata.uid ?? '';
+    const kind = pollingKind(spawner);
+    if (!kind)
+      throw new SourceSetupError(
+        'spec.when: no polling source (githubIssues, githubPullRequests, jira, cron) is set',
+      );
+    if (kind === 'cron')
+      return this.#keep(uid, `cron|${spawner.metadata.generation}`, () => cronPoller(spawner));
+    if (kind === 'jira') return this.#jira(spawner, uid);
+    return this.#github(spawner, uid, kind);
+  }
+
+  #keep(uid: string, fingerprint: string, build: () => Poller): Poller {
+    const known = this.#pollers.get(uid);
+    if (known?.fingerprint === fingerprint) return known;
+    const fresh = build();
+    this.#pollers.set(uid, fresh);
+    return fresh;
+  }
+
+  async #secret(namespace: string, name: string, what: string): Promise<SecretObject> {
+    const s = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, name);
+    if (!s) throw new SourceSetupError(`${what}: Secret ${namespace}/${name} does not exist`);
+    return s;
+  }
+
+  async #jira(spawner: TaskSpawner, uid: string): Promise<Poller> {
+    const { namespace } = spawnerName(spawner);
+    const spec = spawner.spec.when.jira!;
+    const secret = await this.#secret(namespace, spec.secretRef.name, 'spec.when.jira.secretRef');
+    const token = b64(secret.data?.JIRA_TOKEN);
+    if (!token) {
+      throw new SourceSetupError(
+        `spec.when.jira.secretRef: Secret ${namespace}/${spec.secretRef.name} has no JIRA_TOKEN`,
+      );
+    }
+    const user = b64(secret.data?.JIRA_USER);
+    return this.#keep(uid, `jira|${spawner.metadata.generation}|${secret.metadata.resourceVersion}`, () => {
+      const source = new JiraSource(spec, { token, ...(user ? { user } : {}) }, this.#o.fetch, () =>
+        this.#o.clock.now(),
+      );
+      return {
+        fingerprint: `jira|${spawner.metadata.generation}|${secret.metadata.resourceVersion}`,
+        poll: async () => {
+          const discovery = await source.discover();
+          return { discovery, exhaustive: discovery.kind === 'items' && discovery.complete };
+        },
+      };
+    });
+  }
+
+  async #github(
+    spawner: TaskSpawner,
+    uid: string,
+    kind: 'githubIssues' | 'githubPullRequests',
+  ): Promise<Poller> {
+    const { namespace } = spawnerName(spawner);
+    const o = this.#o;
+    const wsName = workspaceNameOf(spawner);
+    const workspace = wsName ? o.caches.workspaces.get(namespace, wsName) : undefined;
+    if (wsName && !workspace) throw new SourceSetupError(`Workspace ${namespace}/${wsName} does not exist`);
+    const spec = spawner.spec.when[kind]!;
+    const repo = resolveRepo(spec.repo, workspace?.spec.repo, o.githubApiUrl);
+    if ('error' in repo) throw new SourceSetupError(`spec.when.${kind}.repo: ${repo.error}`);
+    await this.#refreshToken(uid, namespace, workspace?.spec.secretRef?.name, repo.apiBaseUrl);
+    const fingerprint = `${kind}|${spawner.metadata.generation}|${repo.apiBaseUrl}|${repo.owner}/${repo.repo}`;
+    return this.#keep(uid, fingerprint, () => {
+      const client = new GitHubClient({
+        baseUrl: repo.apiBaseUrl,
+        fetch: o.githubApiUrl ? (o.trustedFetch ?? o.fetch) : o.fetch,
+        token: () => this.#tokens.get(uid)?.token,
+        timeoutMs: o.githubTimeoutMs ?? 15_000,
+        now: () => o.clock.now(),
+      });
+      const source =
+        kind === 'githubIssues'
+          ? new GitHubIssuesSource(spawner.spec.when.githubIssues!, repo, client)
+          : new GitHubPullRequestsSource(spawner.spec.when.githubPullRequests!, repo, client);
+      return {
+        fingerprint,
+        github: { client, repo },
+        poll: async () => {
+          const discovery = await source.discover();
+          return { discovery, exhaustive: discovery.kind === 'items' && discovery.complete };
+        },
+      };
+    });
+  }
+
+  /** Reads the Workspace Secret; mints an App token when due. No Secret: anonymous calls. */
+  async #refreshToken(uid: string, namespace: string, secretName: string | undefined, apiBaseUrl: string) {
+    if (!secretName) {
+      this.#tokens.delete(uid);
+      return;
+    }
+    const secret = await this.#secret(namespace, secretName, 'Workspace secretRef');
+    const pat = b64(secret.data?.GITHUB_TOKEN);
+    if (pat) {
+      this.#tokens.set(uid, { token: pat, expiresAt: Number.POSITIVE_INFINITY, source: 'pat' });
+      return;
+    }
+    const app = appCredentialsOf(secret.data);
+    if (!app) {
+      throw new SourceSetupError(
+        `Secret ${namespace}/${secretName} has neither GITHUB_TOKEN nor the GitHub App keys appID, installationID, privateKey`,
+      );
+    }
+    const now = this.#o.clock.now();
+    const source = `app|${secret.metadata.resourceVersion}`;
+    const known = this.#tokens.get(uid);
+    if (known?.source === source && known.expiresAt - TOKEN_MARGIN_MS > now) return;
+    const o = this.#o;
+    const fetch = (o.githubApiUrl ? (o.trustedFetch ?? o.fetch) : o.fetch) as typeof globalThis.fetch;
+    const minted = await mintInstallationToken({ ...app, apiBaseUrl, fetch, now });
+    this.#tokens.set(uid, { token: minted.token, expiresAt: minted.expiresAt, source });
+  }
+}
+
+/** The cron poller: ticks since the watermark in status (the creation time before the first pass). */
+const cronPoller = (spawner: TaskSpawner): Poller => ({
+  fingerprint: `cron|${spawner.metadata.generation}`,
+  poll: async (current: TaskSpawner, now: Date) => {
+    const schedule = current.spec.when.cron!.schedule;
+    const mark = Date.parse(
+      current.status?.lastDiscoveryTime ?? current.metadata.creationTimestamp ?? now.toISOString(),
+    );
+    try {
+      const ticks = dueTicks(schedule, new Date(mark), now, CRON_MAX_CATCH_UP);
+      const items: WorkItem[] = [...ticks.items];
+      const nextTick = nextActivation(parseCronSchedule(schedule), now);
+      return {
+        ...(nextTick ? { nextTick } : {}),
+        discovery: { kind: 'items', items, complete: true, calls: {} },
+        exhaustive: false,
+        watermark: ticks.watermark,
+        droppedTicks: ticks.dropped,
+      };
+    } catch (e) {
+      return {
+        discovery: { kind: 'error', message: `spec.when.cron.schedule: ${(e as Error).message}`, calls: {} },
+        exhaustive: false,
+      };
+    }
+  },
+});

@@ -1,0 +1,119 @@
+/**
+ * The status of a TaskSpawner, computed from what a pass saw and did, and written through the
+ * status subresource only when it changed.
+ *
+ * @packageDocumentation
+ */
+import { ConditionTypes, type TaskSpawner, type TaskSpawnerStatus } from '../../../api/index.ts';
+import { rfc3339 } from '../../../kube/clock.ts';
+import type { Checklist } from '../../../kube/log.ts';
+import { Resources } from '../../resources.ts';
+import { type ConditionInput, setCondition, statusPatch } from '../../status.ts';
+import { spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
+
+/** Condition type of a discovery, setup or creation problem (upstream's). */
+export const DISCOVERY_ERROR = 'DiscoveryError';
+
+/** What a pass reports in status. */
+export interface PassOutcome {
+  readonly suspended: boolean;
+  /** A configuration problem (missing Workspace or Secret, bad repo or schedule): phase Failed. */
+  readonly setupError?: string;
+  /** The newest problem of the pass (reason and message), if any. */
+  readonly problem?: { readonly reason: string; readonly message: string };
+  readonly active: number;
+  readonly totalCreated: number;
+  readonly discovered?: number;
+  readonly lastDiscoveryTime?: Date;
+  readonly maxTotalReached: boolean;
+  readonly message?: string;
+}
+
+/** The status a pass leads to. */
+export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number): TaskSpawnerStatus {
+  const now = rfc3339(nowMs);
+  const gen = spawner.metadata.generation;
+  const set = (list: TaskSpawnerStatus['conditions'], c: ConditionInput) => setCondition(list, c, now, gen);
+  let conditions = spawner.status?.conditions ?? [];
+  conditions = set(
+    conditions,
+    p.suspended
+      ? {
+          type: ConditionTypes.Suspended,
+          status: 'True',
+          reason: 'UserSuspended',
+          message: 'spec.suspend is true',
+        }
+      : { type: ConditionTypes.Suspended, status: 'False', reason: 'Active', message: 'Polling' },
+  );
+  const max = spawner.spec.maxTotalTasks ?? 0;
+  conditions = set(
+    conditions,
+    p.maxTotalReached
+      ? {
+          type: ConditionTypes.MaxTotalTasksReached,
+          status: 'True',
+          reason: 'LimitReached',
+          message: `${p.totalCreated} of maxTotalTasks ${max} Tasks created`,
+        }
+      : {
+          type: ConditionTypes.MaxTotalTasksReached,
+          status: 'False',
+          reason: 'LimitAvailable',
+          message: max > 0 ? `${p.totalCreated} of maxTotalTasks ${max} Tasks created` : 'No maxTotalTasks',
+        },
+  );
+  const problem = p.setupError ? { reason: 'SetupFailed', message: p.setupError } : p.problem;
+  conditions = set(
+    conditions,
+    problem
+      ? { type: DISCOVERY_ERROR, status: 'True', reason: problem.reason, message: problem.message }
+      : {
+          type: DISCOVERY_ERROR,
+          status: 'False',
+          reason: 'NoErrors',
+          message: 'The last pass had no errors',
+        },
+  );
+  const status: TaskSpawnerStatus = {
+    ...spawner.status,
+    ...(gen !== undefined ? { observedGeneration: gen } : {}),
+    phase: p.suspended ? 'Suspended' : p.setupError ? 'Failed' : 'Running',
+    activeTasks: p.active,
+    totalTasksCreated: p.totalCreated,
+    conditions,
+  };
+  if (p.discovered !== undefined) status.totalDiscovered = p.discovered;
+  if (p.lastDiscoveryTime) status.lastDiscoveryTime = rfc3339(p.lastDiscoveryTime.getTime());
+  const message = p.setupError ?? p.message;
+  if (message) status.message = message;
+  else delete status.message;
+  return status;
+}
+
+/** Writes `next` when it differs from the cached status. */
+export async function writeSpawnerStatus(
+  o: TaskSpawnerReconcilerOptions,
+  spawner: TaskSpawner,
+  next: TaskSpawnerStatus,
+  list: Checklist,
+): Promise<void> {
+  const patch = statusPatch(
+    spawner.status as Record<string, unknown> | undefined,
+    next as Record<string, unknown>,
+  );
+  if (!patch) return;
+  const { namespace, name } = spawnerName(spawner);
+  // No resourceVersion guard: every field is recomputed from the API state and this
+  // process's memory, and the counters only grow, so a stale cache cannot roll them back.
+  await o.client.mergePatch(
+    Resources.TaskSpawner,
+    namespace,
+    name,
+    { status: patch },
+    { subresource: 'status' },
+  );
+  list.writeRoutine(
+    `Status written: ${next.phase}, ${next.activeTasks} active, ${next.totalTasksCreated} created`,
+  );
+}

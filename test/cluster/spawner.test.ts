@@ -1,0 +1,401 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/api/index.ts';
+import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import { Resources } from '../../src/operator/resources.ts';
+import { FakeGitHub } from '../support/fake-github.ts';
+import { FakeJira } from '../support/fake-jira.ts';
+import {
+  create,
+  type OperatorScenario,
+  outputsMessage,
+  podFinished,
+  useOperator,
+  waitFor,
+  waitForPhase,
+  waitForTask,
+} from './operator-helpers.ts';
+import { githubWorkspace, LABEL, spawner, tasksIn, twoMorePolls, waitForSpawner } from './spawner-helpers.ts';
+
+// TaskSpawner scenarios with the operator in-process, the real API server, and a fake GitHub
+// and Jira on loopback (reached through --github-api-url and the outbound guard).
+describe('TaskSpawner: GitHub and Jira sources', () => {
+  let s: OperatorScenario;
+  let gh: FakeGitHub;
+  let jira: FakeJira;
+  beforeAll(async () => {
+    gh = await FakeGitHub.start();
+    gh.tokens.add('t0k');
+    jira = await FakeJira.start();
+  });
+  useOperator(
+    'spawner',
+    (scenario) => {
+      s = scenario;
+    },
+    () => ({ githubApiUrl: gh.baseUrl, outbound: { allowPrivate: true, allowInsecure: true } }),
+  );
+  afterAll(async () => {
+    await gh?.close();
+    await jira?.close();
+  });
+  describe('with the GitHub Workspace', () => {
+    beforeAll(async () => {
+      await githubWorkspace(s.c, s.ns);
+    });
+
+    const c = (): HttpKubeClient => s.c;
+    const jobOf = (name: string) => c().get(Resources.Job, s.ns, name);
+
+    it('walkthrough: labelled issues become Tasks with the prompt rendered from the issue, and Jobs', async () => {
+      const a = gh.addIssue({ title: 'Add dark mode', body: 'Users want it.', labels: [LABEL] });
+      const b = gh.addIssue({ title: 'Fix login', body: 'It fails on Safari.', labels: [LABEL, 'bug'] });
+      gh.addIssue({ title: 'Question', labels: ['question'] });
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner(
+          'walk',
+          { githubIssues: { labels: [LABEL], pollInterval: '1s' } },
+          { maxConcurrency: 3, maxTotalTasks: 50 },
+          { promptTemplate: 'Implement issue #{{.Number}}: {{.Title}}\n\n{{.Body}}\n\n{{.URL}}' },
+        ),
+      );
+      const ta = await waitForPhase(c(), s.ns, `walk-${a}`, 'Pending');
+      await waitForPhase(c(), s.ns, `walk-${b}`, 'Pending');
+      expect(ta.spec.prompt).toBe(
+        `Implement issue #${a}: Add dark mode\n\nUsers want it.\n\nhttps://github.com/acme/widgets/issues/${a}`,
+      );
+      expect(ta.metadata.labels?.['kelos.dev/taskspawner']).toBe('walk');
+      expect(await jobOf(`walk-${a}`)).toBeDefined();
+      const st = await waitForSpawner(
+        c(),
+        s.ns,
+        'walk',
+        'to count 2 Tasks',
+        (x) => x.status?.totalTasksCreated === 2,
+      );
+      expect(st.status).toMatchObject({ phase: 'Running', activeTasks: 2, observedGeneration: 1 });
+      expect((await tasksIn(c(), s.ns)).has('walk-3')).toBe(false);
+      const events = await c().list<ApiObject & { reason?: string; regarding?: { name?: string } }>(
+        Resources.Event,
+        { namespace: s.ns },
+      );
+      expect(events.items.some((e) => e.regarding?.name === 'walk' && e.reason === 'TaskCreated')).toBe(true);
+      // Metrics: discoveries, items, Tasks created, and GitHub calls by status code (polls of
+      // an unchanged repository are 304s).
+      await twoMorePolls(c(), s.ns, 'walk');
+      const text = await s.op.operator.metrics.registry.metrics();
+      const value = (series: string) =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(`${series} `))
+            ?.slice(series.length + 1) ?? 0,
+        );
+      const sp = `namespace="${s.ns}",spawner="walk"`;
+      expect(value(`kelos_spawner_tasks_created_total{${sp}}`)).toBe(2);
+      expect(value(`kelos_spawner_discoveries_total{${sp},result="ok"}`)).toBeGreaterThanOrEqual(3);
+      expect(value(`kelos_spawner_items_found_total{${sp}}`)).toBeGreaterThanOrEqual(6);
+      expect(value('kelos_spawner_source_requests_total{source="github",code="304"}')).toBeGreaterThan(0);
+    });
+
+    it('comment policy: an unauthorized command is ignored, an authorized one triggers, a newer exclude wins', async () => {
+      gh.permissions.set('maintainer', 'write');
+      gh.permissions.set('reader', 'read');
+      const ignored = gh.addIssue({ title: 'drive-by', labels: ['policy'] });
+      gh.comment(ignored, 'reader', '/kelos pick-up');
+      const triggered = gh.addIssue({ title: 'asked', labels: ['policy'] });
+      gh.comment(triggered, 'maintainer', 'Sure.\n/kelos pick-up\nThanks');
+      const excluded = gh.addIssue({ title: 'changed mind', labels: ['policy'] });
+      gh.comment(excluded, 'maintainer', '/kelos pick-up');
+      gh.comment(excluded, 'maintainer', '/kelos stop');
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('policy', {
+          githubIssues: {
+            labels: ['policy'],
+            pollInterval: '1s',
+            commentPolicy: {
+              triggerComment: '/kelos pick-up',
+              excludeComments: ['/kelos stop'],
+              minimumPermission: 'write',
+            },
+          },
+        }),
+      );
+      await waitForTask(c(), s.ns, `policy-${triggered}`, 'to exist', () => true);
+      await twoMorePolls(c(), s.ns, 'policy');
+      const tasks = await tasksIn(c(), s.ns);
+      expect(tasks.has(`policy-${ignored}`)).toBe(false);
+      expect(tasks.has(`policy-${excluded}`)).toBe(false);
+    });
+
+    it('retrigger: an authorized trigger newer than a finished Task runs it again', async () => {
+      gh.permissions.set('maintainer', 'write');
+      const n = gh.addIssue({ title: 'again', labels: ['again'] });
+      gh.comment(n, 'maintainer', '/kelos go');
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('again', {
+          githubIssues: {
+            labels: ['again'],
+            pollInterval: '1s',
+            commentPolicy: { triggerComment: '/kelos go', allowedUsers: ['maintainer'] },
+          },
+        }),
+      );
+      const first = await waitForPhase(c(), s.ns, `again-${n}`, 'Pending');
+      await podFinished(c(), s.ns, `again-${n}`);
+      await waitForPhase(c(), s.ns, `again-${n}`, 'Succeeded');
+      await twoMorePolls(c(), s.ns, 'again');
+      expect((await tasksIn(c(), s.ns)).get(`again-${n}`)?.metadata.uid).toBe(first.metadata.uid);
+      gh.setTime(Date.now() + 5_000);
+      gh.comment(n, 'maintainer', '/kelos go');
+      const second = await waitForTask(
+        c(),
+        s.ns,
+        `again-${n}`,
+        'to be created again',
+        (t) => t.metadata.uid !== first.metadata.uid,
+      );
+      expect(second.status?.phase).not.toBe('Succeeded');
+      await waitForSpawner(
+        c(),
+        s.ns,
+        'again',
+        'to count the retrigger',
+        (x) => x.status?.totalTasksCreated === 2,
+      );
+    });
+
+    it('suspend and resume', async () => {
+      const n = gh.addIssue({ title: 'sleepy', labels: ['sleepy'] });
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('sleepy', { githubIssues: { labels: ['sleepy'], pollInterval: '1s' } }, { suspend: true }),
+      );
+      const st = await waitForSpawner(
+        c(),
+        s.ns,
+        'sleepy',
+        'to be Suspended',
+        (x) => x.status?.phase === 'Suspended',
+      );
+      expect(st.status?.conditions?.find((x) => x.type === 'Suspended')).toMatchObject({
+        status: 'True',
+        reason: 'UserSuspended',
+      });
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect((await tasksIn(c(), s.ns)).has(`sleepy-${n}`)).toBe(false);
+      await c().mergePatch(Resources.TaskSpawner, s.ns, 'sleepy', { spec: { suspend: false } });
+      await waitForPhase(c(), s.ns, `sleepy-${n}`, 'Pending');
+      await waitForSpawner(c(), s.ns, 'sleepy', 'to run', (x) => x.status?.phase === 'Running');
+    });
+
+    it('priority: under maxConcurrency 1, queued Tasks start in priorityLabels order', async () => {
+      const plain = gh.addIssue({ title: 'plain', labels: ['prio'] });
+      const p1 = gh.addIssue({ title: 'p1', labels: ['prio', 'priority/p1'] });
+      const p0 = gh.addIssue({ title: 'p0', labels: ['prio', 'priority/p0'] });
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner(
+          'prio',
+          {
+            githubIssues: {
+              labels: ['prio'],
+              pollInterval: '1s',
+              priorityLabels: ['priority/p0', 'priority/p1'],
+            },
+          },
+          { maxConcurrency: 1 },
+        ),
+      );
+      const order: number[] = [];
+      for (const next of [p0, p1, plain]) {
+        await waitForPhase(c(), s.ns, `prio-${next}`, 'Pending');
+        const tasks = await tasksIn(c(), s.ns);
+        const admitted = [...tasks.values()].filter(
+          (t) =>
+            t.metadata.name?.startsWith('prio-') &&
+            (t.status?.phase === 'Pending' || t.status?.phase === 'Running'),
+        );
+        expect(admitted.map((t) => t.metadata.name)).toEqual([`prio-${next}`]);
+        order.push(next);
+        await podFinished(c(), s.ns, `prio-${next}`);
+        await waitForPhase(c(), s.ns, `prio-${next}`, 'Succeeded');
+      }
+      expect(order).toEqual([p0, p1, plain]);
+      const waited = await c().get<Task>(Resources.Task, s.ns, `prio-${plain}`);
+      expect(waited?.status?.conditions?.find((x) => x.type === 'SpawnerCapacity')?.status).toBe('False');
+    });
+
+    it('reporting: one comment per Task updated through its phases, a Sticky comment, and a check run', async () => {
+      const perTask = gh.addIssue({ title: 'report me', labels: ['report'] });
+      const sticky = gh.addIssue({ title: 'sticky', labels: ['sticky'] });
+      const pr = gh.addIssue({
+        title: 'a PR',
+        labels: ['checks'],
+        pull: { headRef: 'feature', headSha: 'abc123' },
+      });
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('report', {
+          githubIssues: {
+            labels: ['report'],
+            pollInterval: '1s',
+            reporting: { comments: { mode: 'PerTask' } },
+          },
+        }),
+      );
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('sticky', {
+          githubIssues: {
+            labels: ['sticky'],
+            pollInterval: '1s',
+            reporting: { comments: { mode: 'Sticky' } },
+          },
+        }),
+      );
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('checks', {
+          githubPullRequests: { labels: ['checks'], pollInterval: '1s', reporting: { checks: {} } },
+        }),
+      );
+      const posts = (n: number) =>
+        gh.requests.filter((r) => r.method === 'POST' && r.path.endsWith(`/issues/${n}/comments`));
+      for (const [name, n] of [
+        ['report', perTask],
+        ['sticky', sticky],
+      ] as const) {
+        await waitForTask(
+          c(),
+          s.ns,
+          `${name}-${n}`,
+          'to report accepted',
+          (t) => t.metadata.annotations?.['kelos.dev/github-report-phase'] === 'accepted',
+        );
+      }
+      await waitForTask(
+        c(),
+        s.ns,
+        `checks-${pr}`,
+        'to report its check run',
+        (t) => t.metadata.annotations?.['kelos.dev/github-check-report-phase'] === 'accepted',
+      );
+
+      await podFinished(c(), s.ns, `report-${perTask}`, {
+        message: outputsMessage({ pr: 'https://github.com/acme/widgets/pull/77' }),
+      });
+      await podFinished(c(), s.ns, `sticky-${sticky}`, { exitCode: 1 });
+      await podFinished(c(), s.ns, `checks-${pr}`);
+      const done = await waitForTask(
+        c(),
+        s.ns,
+        `report-${perTask}`,
+        'to report succeeded',
+        (t) => t.metadata.annotations?.['kelos.dev/github-report-phase'] === 'succeeded',
+      );
+      await waitForTask(
+        c(),
+        s.ns,
+        `sticky-${sticky}`,
+        'to report failed',
+        (t) => t.metadata.annotations?.['kelos.dev/github-report-phase'] === 'failed',
+      );
+      const checked = await waitForTask(
+        c(),
+        s.ns,
+        `checks-${pr}`,
+        'to report success',
+        (t) => t.metadata.annotations?.['kelos.dev/github-check-report-phase'] === 'succeeded',
+      );
+
+      // One comment each, updated in place.
+      expect(posts(perTask)).toHaveLength(1);
+      expect(posts(sticky)).toHaveLength(1);
+      const id = done.metadata.annotations?.['kelos.dev/github-comment-id'];
+      const comments = await (
+        await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${perTask}/comments`, {
+          headers: { authorization: 'token t0k' },
+        })
+      ).json();
+      const body =
+        (comments as Array<{ id: number; body: string }>).find((x) => String(x.id) === id)?.body ?? '';
+      expect(body).toContain(`Task \`report-${perTask}\` has **succeeded**. ✅`);
+      expect(body).toContain('https://github.com/acme/widgets/pull/77');
+      const stickyComments = (await (
+        await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${sticky}/comments`, {
+          headers: { authorization: 'token t0k' },
+        })
+      ).json()) as Array<{ body: string }>;
+      expect(
+        stickyComments.filter((x) =>
+          x.body.includes(`<!-- kelos.dev/github-status-comment:${s.ns}/sticky -->`),
+        ),
+      ).toHaveLength(1);
+      expect(stickyComments.at(-1)?.body).toContain('has **failed**. ❌');
+      // The check run.
+      const run = gh.checkRuns.get(Number(checked.metadata.annotations?.['kelos.dev/github-check-run-id']));
+      expect(run).toMatchObject({
+        name: 'Kelos: checks',
+        head_sha: 'abc123',
+        status: 'completed',
+        conclusion: 'success',
+      });
+      expect(gh.checkRuns.size).toBe(1);
+    });
+
+    it('Jira: issues become Tasks with the description as {{.Body}}', async () => {
+      jira.authorization = 'Bearer jtok';
+      jira.issues.push({
+        key: 'ENG-7',
+        summary: 'Rotate keys',
+        description: 'Rotate the signing keys before Friday.',
+      });
+      await create(c(), s.ns, 'Secret', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'jira' },
+        data: { JIRA_TOKEN: Buffer.from('jtok').toString('base64') },
+      } as ApiObject);
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner(
+          'jira',
+          {
+            jira: { baseUrl: jira.baseUrl, project: 'ENG', secretRef: { name: 'jira' }, pollInterval: '1s' },
+          },
+          {},
+          { promptTemplate: '{{.ID}} {{.Title}}: {{.Body}} ({{.URL}})' },
+        ),
+      );
+      const t = await waitForTask(c(), s.ns, 'jira-eng-7', 'to exist', () => true);
+      expect(t.spec.prompt).toBe(
+        `ENG-7 Rotate keys: Rotate the signing keys before Friday. (${jira.baseUrl}/browse/ENG-7)`,
+      );
+      await waitFor(
+        'the Jira spawner to run',
+        async () => (await tasksIn(c(), s.ns)).get('jira-eng-7')?.status?.phase === 'Pending',
+      );
+    });
+  });
+});

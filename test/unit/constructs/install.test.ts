@@ -1,0 +1,219 @@
+import { App, Chart } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import {
+  KelosInstall,
+  type KelosInstallProps,
+  OperatorRbac,
+  resolveInstallProps,
+} from '../../../constructs/index.ts';
+import { OPERATOR_RBAC_RULES, SELECTOR_LABELS } from '../../../src/install/index.ts';
+import { thrown, validationErrors } from './helpers.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read by path; every access is asserted.
+type Obj = Record<string, any>;
+
+/** The install rendered in a chart (optionally with a chart namespace, as a user's chart may have). */
+const render = (props: KelosInstallProps = {}, opts: { namespace?: string; id?: string } = {}): Obj[] => {
+  const chart = new Chart(new App(), 'c', opts.namespace ? { namespace: opts.namespace } : {});
+  new KelosInstall(chart, opts.id ?? 'kelos', props);
+  return chart.toJson() as Obj[];
+};
+
+const find = (objs: Obj[], kind: string, name?: string) =>
+  objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+const one = (objs: Obj[], kind: string, name?: string): Obj => {
+  const found = find(objs, kind, name);
+  expect(found, `${kind} ${name ?? ''}`).toHaveLength(1);
+  return found[0] as Obj;
+};
+
+/** Every (apiGroup, resource, verbs) triple of PolicyRules, one per resource. */
+const triples = (
+  rules: { apiGroups: readonly string[]; resources: readonly string[]; verbs: readonly string[] }[],
+) =>
+  rules
+    .flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}: ${[...r.verbs].join(',')}`)),
+    )
+    .sort();
+
+describe('KelosInstall', () => {
+  const objs = render();
+
+  it('renders exactly the install’s objects, all valid', () => {
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kelos-operator',
+      'ClusterRoleBinding/kelos-operator',
+      'Deployment/kelos-operator',
+      'Namespace/kelos-system',
+      'NetworkPolicy/kelos-operator',
+      'PodDisruptionBudget/kelos-operator',
+      'Role/kelos-operator-leader-election',
+      'RoleBinding/kelos-operator-leader-election',
+      'Service/kelos-operator-metrics',
+      'Service/kelos-webhooks',
+      'ServiceAccount/kelos-operator',
+    ]);
+    const chart = new Chart(new App(), 'v');
+    new KelosInstall(chart, 'kelos');
+    expect(validationErrors(chart)).toEqual([]);
+  });
+
+  it('grants the table: watched rules in the ClusterRole, Leases in a Role of its own namespace', () => {
+    const cr = one(objs, 'ClusterRole');
+    expect(triples(cr.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'watched')));
+    // cdk8s-plus writes `resourceNames: []` on every rule; it is removed.
+    expect(cr.rules.some((r: Obj) => 'resourceNames' in r)).toBe(false);
+    const role = one(objs, 'Role');
+    expect(role.metadata.namespace).toBe('kelos-system');
+    expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'own')));
+    for (const b of [one(objs, 'ClusterRoleBinding'), one(objs, 'RoleBinding')]) {
+      expect(b.subjects).toEqual([
+        { apiGroup: '', kind: 'ServiceAccount', name: 'kelos-operator', namespace: 'kelos-system' },
+      ]);
+    }
+    expect(one(objs, 'RoleBinding').roleRef.name).toBe('kelos-operator-leader-election');
+  });
+
+  it('puts no namespace on cluster-scoped objects, even in a chart with a namespace', () => {
+    const inNs = render({}, { namespace: 'apps' });
+    for (const kind of ['Namespace', 'ClusterRole', 'ClusterRoleBinding']) {
+      expect(one(inNs, kind).metadata.namespace, kind).toBeUndefined();
+    }
+    expect(one(inNs, 'Deployment').metadata.namespace).toBe('kelos-system');
+  });
+
+  it('selects Pods by fixed labels that do not depend on construct paths', () => {
+    const renamed = render({}, { id: 'another-name' });
+    for (const o of [objs, renamed]) {
+      const d = one(o, 'Deployment');
+      expect(d.spec.selector).toEqual({ matchLabels: SELECTOR_LABELS });
+      expect(d.spec.template.metadata.labels).toEqual(SELECTOR_LABELS);
+      expect(one(o, 'PodDisruptionBudget').spec.selector).toEqual({ matchLabels: SELECTOR_LABELS });
+      expect(one(o, 'NetworkPolicy').spec.podSelector).toEqual({ matchLabels: SELECTOR_LABELS });
+      for (const s of find(o, 'Service')) expect(s.spec.selector).toEqual(SELECTOR_LABELS);
+    }
+    expect(JSON.stringify(objs)).not.toContain('cdk8s.io/metadata.addr');
+    expect(JSON.stringify(renamed)).toBe(JSON.stringify(objs));
+  });
+
+  it('runs two leader-electing replicas, restricted, read-only, with probes and resources', () => {
+    const d = one(objs, 'Deployment');
+    expect(d.spec.replicas).toBe(2);
+    const pod = d.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('kelos-operator');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    const [c] = pod.containers;
+    expect(c.image).toBe('ghcr.io/kelos-ts/kelos-operator:latest');
+    expect(c.args).toEqual([
+      'operator',
+      '--leader-elect',
+      '--lease-name=kelos-operator-leader',
+      '--lease-namespace=kelos-system',
+      '--metrics-addr=:8080',
+      '--health-addr=:8081',
+      '--image-tag=latest',
+    ]);
+    expect(c.command).toBeUndefined(); // the image's entrypoint: node --optimize-for-size
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsGroup: 65532,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 8081 });
+    expect(c.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 8081 });
+    expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } });
+    expect(c.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'tmp' }]);
+    expect(pod.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+    expect(one(objs, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+
+  it('orders itself for Argo CD: RBAC in wave -2, the operator in -1', () => {
+    const wave = (o: Obj) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
+    for (const kind of [
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+    ])
+      expect(wave(one(objs, kind)), kind).toBe('-2');
+    for (const kind of ['Deployment', 'PodDisruptionBudget', 'NetworkPolicy'])
+      expect(wave(one(objs, kind)), kind).toBe('-1');
+    expect(render({ syncWaves: false }).some((o) => wave(o) !== undefined)).toBe(false);
+  });
+
+  it('takes the image from a registry/repository prefix and a tag', () => {
+    const d = one(
+      render({ imagePrefix: 'registry.example.com/platform/', imageTag: 'v1.2.3' }),
+      'Deployment',
+    );
+    expect(d.spec.template.spec.containers[0].image).toBe(
+      'registry.example.com/platform/kelos-operator:v1.2.3',
+    );
+    expect(d.spec.template.spec.containers[0].args).toContain('--image-tag=v1.2.3');
+  });
+
+  it('namespaced: a Role and RoleBinding in the watched namespace, no ClusterRole, --namespace', () => {
+    const ns = render({ watchNamespaces: ['team-a'] });
+    expect(find(ns, 'ClusterRole')).toEqual([]);
+    expect(find(ns, 'ClusterRoleBinding')).toEqual([]);
+    const role = one(ns, 'Role', 'kelos-operator');
+    expect(role.metadata.namespace).toBe('team-a');
+    expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((x) => x.scope === 'watched')));
+    // In the Role's namespace, not the chart's (cdk8s#2796).
+    expect(one(ns, 'RoleBinding', 'kelos-operator').metadata.namespace).toBe('team-a');
+    expect(one(ns, 'Role', 'kelos-operator-leader-election').metadata.namespace).toBe('kelos-system');
+    const args = one(ns, 'Deployment').spec.template.spec.containers[0].args;
+    expect(args.filter((a: string) => a.startsWith('--namespace='))).toEqual(['--namespace=team-a']);
+  });
+
+  it('namespaced RBAC renders a Role per namespace of a list; the install refuses lists the operator cannot watch', () => {
+    const chart = new Chart(new App(), 'r');
+    new OperatorRbac(chart, 'rbac', resolveInstallProps({ watchNamespaces: ['team-b', 'team-a'] }));
+    const objs = chart.toJson() as Obj[];
+    expect(find(objs, 'Role', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
+      'team-a',
+      'team-b',
+    ]);
+    expect(find(objs, 'RoleBinding', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
+      'team-a',
+      'team-b',
+    ]);
+    expect(thrown(() => render({ watchNamespaces: ['team-a', 'team-b'] }))).toMatch(
+      /watchNamespaces lists 2 namespaces, but the operator watches one namespace or all/,
+    );
+  });
+
+  it('renders a ServiceMonitor or PodMonitor only when asked', () => {
+    expect(find(objs, 'ServiceMonitor')).toEqual([]);
+    expect(find(objs, 'PodMonitor')).toEqual([]);
+    const sm = one(render({ monitor: 'ServiceMonitor' }), 'ServiceMonitor');
+    expect(sm.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'kelos',
+      'app.kubernetes.io/component': 'operator',
+    });
+    expect(one(objs, 'Service', 'kelos-operator-metrics').metadata.labels).toMatchObject(
+      sm.spec.selector.matchLabels,
+    );
+    expect(one(render({ monitor: 'PodMonitor' }), 'PodMonitor').spec.podMetricsEndpoints).toEqual([
+      { port: 'metrics', path: '/metrics', interval: '30s' },
+    ]);
+  });
+
+  it('rejects settings that cannot work, naming them', () => {
+    expect(thrown(() => render({ watchNamespaces: [] }))).toMatch(/watchNamespaces is empty/);
+    expect(thrown(() => render({ watchNamespaces: ['Team_A'] }))).toMatch(
+      /namespace "Team_A" is not a DNS label/,
+    );
+    expect(thrown(() => render({ replicas: 0 }))).toMatch(/replicas must be a positive integer/);
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import {
+  OPERATOR_RBAC_RULES,
+  policyRules,
+  rbacRequestOf,
+  rulesGranting,
+  withoutGitOpsTracking,
+} from '../../../src/install/index.ts';
+import { OPERATOR_RBAC_RULES as FROM_OPERATOR } from '../../../src/operator/main.ts';
+
+describe('the operator RBAC table', () => {
+  it('is the one table the operator exports', () => {
+    expect(FROM_OPERATOR).toBe(OPERATOR_RBAC_RULES);
+  });
+
+  it('grants Leases only in the operator’s own namespace, everything else where it watches', () => {
+    expect(policyRules('own')).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
+    ]);
+    expect(policyRules('watched').some((r) => r.resources.includes('leases'))).toBe(false);
+  });
+
+  it('grants no wildcard, no update except the indirect finalizers rule, no deletecollection', () => {
+    const all = OPERATOR_RBAC_RULES.flatMap((r) => [...r.verbs, ...r.resources, ...r.apiGroups]);
+    expect(all).not.toContain('*');
+    expect(OPERATOR_RBAC_RULES.filter((r) => r.verbs.includes('update')).map((r) => r.resources)).toEqual([
+      ['tasks/finalizers'],
+    ]);
+    expect(all).not.toContain('deletecollection');
+  });
+
+  it('gives every rule a reason', () => {
+    for (const r of OPERATOR_RBAC_RULES) expect(r.why.length, r.resources.join()).toBeGreaterThan(10);
+  });
+});
+
+describe('rbacRequestOf', () => {
+  it.each([
+    [
+      'GET',
+      '/apis/kelos.dev/v1alpha2/tasks?watch=true&resourceVersion=5',
+      { verb: 'watch', apiGroup: 'kelos.dev', resource: 'tasks' },
+    ],
+    [
+      'GET',
+      '/apis/kelos.dev/v1alpha2/namespaces/a/tasks?limit=500',
+      { verb: 'list', apiGroup: 'kelos.dev', resource: 'tasks', namespace: 'a' },
+    ],
+    [
+      'PATCH',
+      '/apis/kelos.dev/v1alpha2/namespaces/a/tasks/t/status?fieldManager=x',
+      { verb: 'patch', apiGroup: 'kelos.dev', resource: 'tasks/status', namespace: 'a' },
+    ],
+    [
+      'GET',
+      '/api/v1/namespaces/a/pods/p/log?container=kelos-agent',
+      { verb: 'get', apiGroup: '', resource: 'pods/log', namespace: 'a' },
+    ],
+    [
+      'POST',
+      '/apis/events.k8s.io/v1/namespaces/a/events',
+      { verb: 'create', apiGroup: 'events.k8s.io', resource: 'events', namespace: 'a' },
+    ],
+    [
+      'DELETE',
+      '/apis/batch/v1/namespaces/a/jobs/j',
+      { verb: 'delete', apiGroup: 'batch', resource: 'jobs', namespace: 'a' },
+    ],
+    [
+      'DELETE',
+      '/apis/batch/v1/namespaces/a/jobs',
+      { verb: 'deletecollection', apiGroup: 'batch', resource: 'jobs', namespace: 'a' },
+    ],
+    [
+      'PUT',
+      '/api/v1/namespaces/a/configmaps/c',
+      { verb: 'update', apiGroup: '', resource: 'configmaps', namespace: 'a' },
+    ],
+  ])('%s %s', (method, path, expected) => {
+    expect(rbacRequestOf(method, path)).toEqual(expected);
+  });
+
+  it('is undefined for paths that are not resources', () => {
+    expect(rbacRequestOf('GET', '/healthz')).toBeUndefined();
+    expect(rbacRequestOf('GET', '/apis')).toBeUndefined();
+  });
+
+  it('finds the rule that grants a request, and none for one the install does not allow', () => {
+    expect(rulesGranting({ verb: 'patch', apiGroup: 'kelos.dev', resource: 'tasks/status' })).toHaveLength(1);
+    expect(rulesGranting({ verb: 'update', apiGroup: 'kelos.dev', resource: 'tasks' })).toEqual([]);
+    expect(rulesGranting({ verb: 'list', apiGroup: '', resource: 'secrets' })).toEqual([]);
+  });
+});
+
+describe('withoutGitOpsTracking', () => {
+  it('drops Argo CD’s tracking label and annotations and keeps the rest', () => {
+    expect(
+      withoutGitOpsTracking({
+        name: 't',
+        labels: { team: 'a', 'app.kubernetes.io/instance': 'fleet' },
+        annotations: {
+          'argocd.argoproj.io/tracking-id': 'fleet:kelos.dev/TaskSpawner:ns/s',
+          'argocd.argoproj.io/sync-wave': '1',
+          'kelos.dev/note': 'x',
+        },
+      }),
+    ).toEqual({ name: 't', labels: { team: 'a' }, annotations: { 'kelos.dev/note': 'x' } });
+  });
+
+  it('drops maps left empty', () => {
+    expect(withoutGitOpsTracking({ labels: { 'app.kubernetes.io/instance': 'x' } })).toEqual({});
+  });
+});

@@ -1,0 +1,375 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Task, TaskSpawner } from '../../../src/api/index.ts';
+import type { ApiObject } from '../../../src/kube/client.ts';
+import { createOutboundFetch } from '../../../src/operator/outbound.ts';
+import { ReportState } from '../../../src/operator/reconcilers/task-spawner/reporting.ts';
+import { Resources } from '../../../src/operator/resources.ts';
+import { tickId } from '../../../src/operator/spawner/sources/cron.ts';
+import { FakeGitHub } from '../../support/fake-github.ts';
+import { NS, newTask, startTaskOperator, T0, type TaskOperator } from '../../support/task-operator.ts';
+
+const LABEL = 'needs-implementation';
+
+const spawnerOf = (
+  name: string,
+  issues: Record<string, unknown> = {},
+  extra: Partial<TaskSpawner['spec']> = {},
+): TaskSpawner =>
+  ({
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'TaskSpawner',
+    metadata: { name },
+    spec: {
+      when: { githubIssues: { labels: [LABEL], pollInterval: '1m', ...issues } },
+      taskTemplate: {
+        worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'repo' } },
+        promptTemplate: 'Fix #{{.Number}}: {{.Title}}\n\n{{.Body}}',
+      },
+      ...extra,
+    },
+  }) as TaskSpawner;
+
+const terminated = (exitCode: number, message?: string) => ({
+  phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+  startTime: '2026-03-02T09:00:00Z',
+  containerStatuses: [
+    {
+      name: 'kelos-agent',
+      state: {
+        terminated: {
+          exitCode,
+          startedAt: '2026-03-02T09:00:00Z',
+          finishedAt: '2026-03-02T09:00:00Z',
+          ...(message ? { message } : {}),
+        },
+      },
+    },
+  ],
+});
+
+describe('TaskSpawner reconciler over the fake API server and a fake GitHub', () => {
+  let op: TaskOperator;
+  let gh: FakeGitHub;
+  beforeEach(async () => {
+    gh = await FakeGitHub.start();
+    gh.tokens.add('t0k');
+    op = await startTaskOperator({
+      spawners: {
+        fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
+        githubApiUrl: gh.baseUrl,
+      },
+    });
+    await op.create('Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'gh' },
+      data: { GITHUB_TOKEN: Buffer.from('t0k').toString('base64') },
+    } as ApiObject);
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gh' } },
+    } as ApiObject);
+  });
+  afterEach(async () => {
+    await op.stop();
+    await gh.close();
+    expect(op.logs.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
+
+  const spawnerStatus = (name: string) => op.kube.peek<TaskSpawner>(Resources.TaskSpawner, NS, name)?.status;
+  const condition = (name: string, type: string) =>
+    spawnerStatus(name)?.conditions?.find((c) => c.type === type);
+  const tasks = () => op.kube.objects<Task>(Resources.Task, NS);
+  const finish = async (name: string, exitCode = 0, message?: string) => {
+    const pod = await op.startPod(name);
+    await op.podStatus(pod, terminated(exitCode, message));
+    const at = '2026-03-02T09:00:00Z';
+    await op.jobStatus(
+      name,
+      exitCode === 0
+        ? {
+            succeeded: 1,
+            completionTime: at,
+            conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: at }],
+          }
+        : { failed: 1, conditions: [{ type: 'Failed', status: 'True', lastTransitionTime: at }] },
+    );
+  };
+
+  it('turns labelled issues into Tasks with rendered prompts, and admits maxConcurrency of them', async () => {
+    const a = gh.addIssue({ title: 'Crash on start', body: 'Stack trace here', labels: [LABEL] });
+    gh.addIssue({ title: 'Not for us', labels: ['question'] });
+    const b = gh.addIssue({ title: 'Slow page', labels: [LABEL] });
+    const c = gh.addIssue({ title: 'Typo', labels: [LABEL] });
+    const sp = await op.create('TaskSpawner', spawnerOf('fixer', {}, { maxConcurrency: 2 }));
+
+    expect(
+      tasks()
+        .map((t) => t.metadata.name)
+        .sort(),
+    ).toEqual([`fixer-${a}`, `fixer-${b}`, `fixer-${c}`]);
+    const ta = op.task(`fixer-${a}`)!;
+    expect(ta.spec.prompt).toBe(`Fix #${a}: Crash on start\n\nStack trace here`);
+    expect(ta.metadata.ownerReferences?.[0]).toMatchObject({
+      kind: 'TaskSpawner',
+      uid: sp.metadata.uid,
+      controller: true,
+    });
+    expect(ta.metadata.annotations).toMatchObject({
+      'kelos.dev/source-kind': 'issue',
+      'kelos.dev/source-number': String(a),
+      'kelos.dev/spawner-sequence': expect.stringMatching(/^[123]$/),
+    });
+    expect(ta.spec.upstreamRepo).toBe('acme/widgets');
+
+    // Two Jobs; the third Task waits and says why.
+    const withJob = tasks().filter((t) => op.job(t.metadata.name ?? ''));
+    expect(withJob).toHaveLength(2);
+    const waiting = tasks().find((t) => !op.job(t.metadata.name ?? ''))!;
+    expect(waiting.status?.phase).toBe('Waiting');
+    expect(waiting.status?.conditions?.find((c) => c.type === 'SpawnerCapacity')).toMatchObject({
+      status: 'True',
+      reason: 'MaxConcurrencyReached',
+    });
+    expect(spawnerStatus('fixer')).toMatchObject({
+      phase: 'Running',
+      activeTasks: 3,
+      totalTasksCreated: 3,
+      totalDiscovered: 3,
+    });
+
+    // One finishes: the waiting one gets its Job.
+    await finish(withJob[0]!.metadata.name!);
+    expect(op.job(waiting.metadata.name!)).toBeDefined();
+    expect(op.task(waiting.metadata.name!)?.status?.phase).toBe('Pending');
+    expect(spawnerStatus('fixer')?.activeTasks).toBe(2);
+  });
+
+  it('reports a name taken by a Task it does not own as a DiscoveryError and leaves that Task alone', async () => {
+    const n = gh.addIssue({ title: 'Taken', labels: [LABEL] });
+    const squatter = await op.create('Task', newTask(`fixer-${n}`));
+    await op.create('TaskSpawner', spawnerOf('fixer'));
+    expect(condition('fixer', 'DiscoveryError')).toMatchObject({
+      status: 'True',
+      reason: 'TaskNameCollision',
+    });
+    expect(op.task(`fixer-${n}`)?.metadata.uid).toBe(squatter.metadata.uid);
+    expect(spawnerStatus('fixer')?.totalTasksCreated).toBe(0);
+  });
+
+  it('restores totalTasksCreated from the serial numbers of its Tasks and stops at maxTotalTasks', async () => {
+    gh.addIssue({ labels: [LABEL] });
+    gh.addIssue({ labels: [LABEL] });
+    gh.addIssue({ labels: [LABEL] });
+    const sp = await op.create('TaskSpawner', spawnerOf('capped', {}, { suspend: true, maxTotalTasks: 2 }));
+    // As if a process created Task #2 and died before writing the status.
+    const orphan = newTask('capped-old');
+    orphan.metadata.annotations = { 'kelos.dev/spawner-sequence': '2' };
+    orphan.metadata.ownerReferences = [
+      {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'TaskSpawner',
+        name: 'capped',
+        uid: sp.metadata.uid ?? '',
+        controller: true,
+      },
+    ];
+    await op.create('Task', orphan);
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'capped', { spec: { suspend: false } });
+    await op.settle();
+    expect(tasks().map((t) => t.metadata.name)).toEqual(['capped-old']);
+    expect(spawnerStatus('capped')).toMatchObject({ totalTasksCreated: 2 });
+    expect(condition('capped', 'MaxTotalTasksReached')).toMatchObject({
+      status: 'True',
+      reason: 'LimitReached',
+    });
+  });
+
+  it('suspends: no Tasks while suspended, created on resume', async () => {
+    gh.addIssue({ labels: [LABEL] });
+    await op.create('TaskSpawner', spawnerOf('sleepy', {}, { suspend: true }));
+    expect(tasks()).toEqual([]);
+    expect(spawnerStatus('sleepy')?.phase).toBe('Suspended');
+    expect(condition('sleepy', 'Suspended')).toMatchObject({ status: 'True', reason: 'UserSuspended' });
+    expect(gh.count({ path: '/repos/' })).toBe(0);
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'sleepy', { spec: { suspend: false } });
+    await op.settle();
+    expect(tasks()).toHaveLength(1);
+    expect(spawnerStatus('sleepy')?.phase).toBe('Running');
+  });
+
+  it('retriggers a finished Task when an authorized trigger comment is newer than its completion', async () => {
+    gh.permissions.set('maintainer', 'write');
+    const n = gh.addIssue({ labels: [LABEL] });
+    gh.comment(n, 'maintainer', '/kelos go');
+    await op.create(
+      'TaskSpawner',
+      spawnerOf('again', { commentPolicy: { triggerComment: '/kelos go', minimumPermission: 'write' } }),
+    );
+    const first = op.task(`again-${n}`)!;
+    await finish(first.metadata.name!);
+    expect(op.task(`again-${n}`)?.status?.phase).toBe('Succeeded');
+
+    // An unauthorized trigger, newer than the completion, does nothing.
+    gh.setTime(T0 + 86_400_000);
+    op.clock.advance(60_000);
+    gh.comment(n, 'drive-by', '/kelos go');
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(op.task(`again-${n}`)?.metadata.uid).toBe(first.metadata.uid);
+
+    // Then a maintainer asks again.
+    gh.comment(n, 'maintainer', '/kelos go');
+    op.clock.advance(60_000);
+    await op.settle();
+    await op.settle();
+    const second = op.task(`again-${n}`);
+    expect(second?.metadata.uid).not.toBe(first.metadata.uid);
+    expect(spawnerStatus('again')?.totalTasksCreated).toBe(2);
+  });
+
+  it('reports a Task through its phases in one comment, and a restart before the state write does not post twice', async () => {
+    const n = gh.addIssue({ labels: [LABEL] });
+    await op.create('TaskSpawner', spawnerOf('loud', { reporting: { comments: { mode: 'PerTask' } } }));
+    const name = `loud-${n}`;
+    const posts = () => gh.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/comments'));
+    expect(posts()).toHaveLength(1);
+    const id = op.task(name)?.metadata.annotations?.[ReportState.CommentId];
+    expect(op.task(name)?.metadata.annotations?.[ReportState.Phase]).toBe('accepted');
+
+    // Lose the report state, as a crash between the POST and the annotation write would.
+    await op.kube.mergePatch(Resources.Task, NS, name, {
+      metadata: { annotations: { [ReportState.CommentId]: null, [ReportState.Phase]: null } },
+    });
+    // The next pass (here: the poll timer) reports again.
+    await op.settle();
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(posts()).toHaveLength(1);
+    expect(op.task(name)?.metadata.annotations?.[ReportState.CommentId]).toBe(id);
+
+    await finish(
+      name,
+      0,
+      '---KELOS_OUTPUTS_START---\npr: https://github.com/acme/widgets/pull/9\n---KELOS_OUTPUTS_END---\n',
+    );
+    await op.settle();
+    expect(posts()).toHaveLength(1);
+    expect(op.task(name)?.metadata.annotations?.[ReportState.Phase]).toBe('succeeded');
+    const patches = gh.requests.filter(
+      (r) => r.method === 'PATCH' && r.path.includes(`/issues/comments/${id}`),
+    );
+    expect(patches.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('withdraws a queued Task whose issue lost its label, and never runs it; the admitted one runs on', async () => {
+    const a = gh.addIssue({ labels: [LABEL] });
+    const b = gh.addIssue({ labels: [LABEL] });
+    await op.create('TaskSpawner', spawnerOf('tidy', {}, { maxConcurrency: 1 }));
+    const admitted = tasks().find((t) => op.job(t.metadata.name ?? ''))!;
+    const queued = tasks().find((t) => !op.job(t.metadata.name ?? ''))!;
+    expect(queued.status?.phase).toBe('Waiting');
+    gh.update(queued.metadata.name === `tidy-${a}` ? a : b, { labels: [] });
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(tasks().map((t) => t.metadata.name)).toEqual([admitted.metadata.name]);
+    expect(op.job(queued.metadata.name ?? '')).toBeUndefined();
+    expect(op.events('tidy')).toContain(
+      `TaskWithdrawn: Queued Task ${queued.metadata.name} deleted before it ran: its item no longer matches`,
+    );
+    // Counted all the same: it was created.
+    expect(spawnerStatus('tidy')?.totalTasksCreated).toBe(2);
+  });
+
+  it('honours Retry-After: no request until then, the limit in status', async () => {
+    gh.addIssue({ labels: [LABEL] });
+    gh.refusals.push({ status: 429, retryAfter: 120 });
+    await op.create('TaskSpawner', spawnerOf('polite'));
+    expect(condition('polite', 'DiscoveryError')).toMatchObject({ status: 'True', reason: 'RateLimited' });
+    const sent = gh.requests.length;
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(gh.requests.length).toBe(sent);
+    expect(tasks()).toEqual([]);
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(tasks()).toHaveLength(1);
+    expect(condition('polite', 'DiscoveryError')).toMatchObject({ status: 'False', reason: 'NoErrors' });
+  });
+
+  it('polls with a GitHub App installation token minted from the Workspace Secret', async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const b64 = (v: string) => Buffer.from(v).toString('base64');
+    await op.create('Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'app' },
+      data: { appID: b64('42'), installationID: b64('7'), privateKey: b64(pem) },
+    } as ApiObject);
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'app-repo' },
+      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'app' } },
+    } as ApiObject);
+    gh.tokens.delete('t0k'); // only minted tokens are accepted now
+    const n = gh.addIssue({ labels: [LABEL] });
+    const sp = spawnerOf('apped');
+    sp.spec.taskTemplate.worker!.workspaceRef = { name: 'app-repo' };
+    await op.create('TaskSpawner', sp);
+    expect(op.task(`apped-${n}`)).toBeDefined();
+    // One token for the spawner, one for the Task's Job.
+    const mints = gh.count({ path: '/app/installations/7/access_tokens', status: 201 });
+    expect(mints).toBe(2);
+    // The next poll reuses the spawner's token: no further mint.
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(gh.count({ path: '/app/installations/7/access_tokens' })).toBe(mints);
+    expect(gh.count({ status: 401 })).toBe(0);
+  });
+
+  it('cron: catches up at most the newest 100 ticks after downtime, each once, then one per tick', async () => {
+    const sp = await op.create('TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'tick' },
+      spec: {
+        when: { cron: { schedule: '* * * * *' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+        suspend: true,
+      },
+    } as TaskSpawner);
+    // The operator last accounted for ticks three hours ago.
+    await op.kube.mergePatch(
+      Resources.TaskSpawner,
+      NS,
+      'tick',
+      { status: { lastDiscoveryTime: new Date(T0 - 3 * 3_600_000).toISOString() } },
+      { subresource: 'status' },
+    );
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'tick', { spec: { suspend: false } });
+    await op.settle();
+    const names = tasks()
+      .map((t) => t.metadata.name ?? '')
+      .sort();
+    const newest = Array.from({ length: 100 }, (_, i) => `tick-${tickId(new Date(T0 - (99 - i) * 60_000))}`);
+    expect(names).toEqual(newest);
+    expect(op.events('tick')).toContain(
+      'CronTicksDropped: 80 tick(s) older than the catch-up bound were skipped',
+    );
+    expect(spawnerStatus('tick')).toMatchObject({
+      totalTasksCreated: 100,
+      lastDiscoveryTime: '2026-03-02T09:00:00Z',
+    });
+    expect(sp.metadata.uid).toBeDefined();
+
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(tasks()).toHaveLength(101);
+    expect(op.task(`tick-${tickId(new Date(T0 + 60_000))}`)).toBeDefined();
+  });
+});
