@@ -3,6 +3,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import type { K8sType } from '../../../src/api/k8s/index.ts';
 import { parseConfig } from '../../../src/compiler/config.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
+import { defaultAgentImage } from '../../../src/render/input.ts';
 import { appSource, kelos, type Project, project, TEST_CONFIG } from './project.ts';
 
 const projects: Project[] = [];
@@ -57,7 +58,7 @@ describe('synth preview', { timeout: 60_000 }, () => {
     ) as K8sType<'Job'>[];
     expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fix' } });
     const agent = job!.spec!.template.spec!.containers[0]!;
-    expect(agent.image).toBe('ghcr.io/kelos-dev/codex:latest');
+    expect(agent.image).toBe(defaultAgentImage('codex', {}));
     expect(agent.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true });
     expect(agent.env?.map((e) => e.name)).toContain('KELOS_AGENT_TYPE');
     expect(agent.volumeMounts?.length).toBeGreaterThan(0);
