@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'lib');
 
 /** Files read with `readFileSync(new URL(…, import.meta.url))`, which tsc does not copy. */
-export const DATA_FILES: readonly string[] = ['src/api/k8s/openapi.json'];
+export const DATA_FILES: readonly string[] = [
+  'src/api/k8s/openapi.json',
+  ...readdirSync(join(ROOT, 'constructs/argocd/health'))
+    .filter((f) => f.endsWith('.lua'))
+    .map((f) => `constructs/argocd/health/${f}`),
+];
 
 rmSync(OUT, { recursive: true, force: true });
 execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {

@@ -46,9 +46,9 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
   {
     apiGroups: ['kelos.dev'],
     resources: ['tasks'],
-    verbs: ['list', 'watch', 'create', 'patch', 'delete'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
     scope: 'watched',
-    why: 'reconciles Tasks: finalizer and budget-label patches, TTL deletion; TaskSpawners create their Tasks, withdraw queued ones and retrigger finished ones',
+    why: 'reconciles Tasks: finalizer and budget-label patches, TTL deletion; TaskSpawners create their Tasks, read one that is in the way of a create, withdraw queued ones and retrigger finished ones',
   },
   {
     apiGroups: ['kelos.dev'],

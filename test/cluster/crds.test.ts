@@ -154,7 +154,9 @@ spec:
       });
       const input = JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
       const result = await kubectl(
-        ['apply', '--dry-run=server', '--server-side', '-n', namespace, '-f', '-'],
+        // --force-conflicts: other tests of the run apply the install for real, under their own
+        // field manager; a dry run checks that the server accepts the object, not who owns it.
+        ['apply', '--dry-run=server', '--server-side', '--force-conflicts', '-n', namespace, '-f', '-'],
         {
           input,
         },

@@ -25,6 +25,7 @@ import {
 } from '../../src/install/index.ts';
 import { type ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
+import { tickId } from '../../src/operator/spawner/sources/cron.ts';
 import { freshNamespace, waitFor } from './helpers.ts';
 import {
   applyManifest,
@@ -45,6 +46,7 @@ import {
   testClient,
   waitForPhase,
 } from './operator-helpers.ts';
+import { spawner, waitForSpawner } from './spawner-helpers.ts';
 
 /** A loopback GitHub that hands out installation tokens living `lifetimeMs`. */
 function fakeGitHub(lifetimeMs: number): Server {
@@ -234,6 +236,41 @@ describe('install RBAC: cluster-wide', () => {
       async () => (await c.get(Resources.TaskRecord, ns, 'expired')) === undefined,
     );
 
+    // A TaskSpawner creates its Tasks and writes its status: a cron spawner whose watermark is
+    // three minutes old catches up on the ticks it missed. A Task of someone else's holds the
+    // name of its first tick, so the spawner reads it (and reports the collision).
+    const watermark = Date.now() - 180_000;
+    const firstTick = new Date(Math.floor(watermark / 60_000) * 60_000 + 60_000);
+    await create(c, ns, 'Task', task(`ticks-${tickId(firstTick)}`));
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'ticks',
+        { cron: { schedule: '* * * * *' } },
+        {},
+        { workspaceRef: undefined, worker: { type: 'claude-code', credentials: { type: 'none' } } },
+      ),
+    );
+    await c.mergePatch(
+      Resources.TaskSpawner,
+      ns,
+      'ticks',
+      {
+        status: { lastDiscoveryTime: new Date(Date.now() - 120_000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      },
+      { subresource: 'status' },
+    );
+    await waitForSpawner(
+      c,
+      ns,
+      'ticks',
+      'to create its Tasks',
+      (sp) => (sp.status?.totalTasksCreated ?? 0) > 0,
+      90_000,
+    );
+
     await op.operator.idle();
     await op.operator.events.flush();
     requests.push(...op.rbac.requests);
@@ -259,7 +296,10 @@ describe('install RBAC: cluster-wide', () => {
       }`,
     );
     expect(unused.filter((p) => !p.rule.indirect).map(key), 'granted but never used').toEqual([]);
-    expect(explained.map(key)).toEqual(['update kelos.dev/tasks/finalizers']);
+    expect(explained.map(key)).toEqual([
+      'update kelos.dev/tasks/finalizers',
+      'update kelos.dev/taskspawners/finalizers',
+    ]);
   });
 });
 

@@ -24,7 +24,7 @@ describe('the operator RBAC table', () => {
     const all = OPERATOR_RBAC_RULES.flatMap((r) => [...r.verbs, ...r.resources, ...r.apiGroups]);
     expect(all).not.toContain('*');
     expect(OPERATOR_RBAC_RULES.filter((r) => r.verbs.includes('update')).map((r) => r.resources)).toEqual([
-      ['tasks/finalizers'],
+      ['tasks/finalizers', 'taskspawners/finalizers'],
     ]);
     expect(all).not.toContain('deletecollection');
   });
