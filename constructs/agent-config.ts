@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { type AgentConfigSpec, API_VERSION } from '../src/api/index.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
+import { recordSite } from './site.ts';
 import { throwIfInvalid } from './validation.ts';
 
 /** An AgentConfig, defined in this app or imported with {@link AgentConfig.fromAgentConfigName}. */
@@ -51,6 +52,7 @@ export class AgentConfig extends ApiObject implements IAgentConfig {
     const { metadata, ...rest } = props;
     const spec = compact<AgentConfigSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'AgentConfig', metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     throwIfInvalid({ kind: 'AgentConfig', namespace: this.namespace, name: this.name }, { asWritten: spec });

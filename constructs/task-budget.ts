@@ -13,6 +13,7 @@ import {
 } from '../src/api/index.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
+import { recordSite } from './site.ts';
 import { throwIfInvalid } from './validation.ts';
 
 /** A TaskBudget, defined in this app or imported with {@link TaskBudget.fromTaskBudgetName}. */
@@ -65,6 +66,7 @@ export class TaskBudget extends ApiObject implements ITaskBudget {
     const { metadata, ...rest } = props;
     const spec = compact<TaskBudgetSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskBudget', metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     this.periodType = spec.period.type;

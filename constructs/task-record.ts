@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { API_VERSION, DEFAULT_TASK_RECORD_TTL_SECONDS, type TaskRecordSpec } from '../src/api/index.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
+import { recordSite } from './site.ts';
 import { throwIfInvalid } from './validation.ts';
 
 /** A TaskRecord, defined in this app or imported with {@link TaskRecord.fromTaskRecordName}. */
@@ -54,6 +55,7 @@ export class TaskRecord extends ApiObject implements ITaskRecord {
     const { metadata, ...rest } = props;
     const spec = compact<TaskRecordSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskRecord', metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     this.ttlSecondsAfterCompletion = spec.ttlSecondsAfterCompletion ?? DEFAULT_TASK_RECORD_TTL_SECONDS;

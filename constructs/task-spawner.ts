@@ -16,7 +16,9 @@ import {
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
+import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
+import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
 import {
   checkExecution,
@@ -173,6 +175,7 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
   constructor(scope: Construct, id: string, props: TaskSpawnerProps) {
     const spec = renderTaskSpawnerSpec(props);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskSpawner', metadata: props.metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     const sources = sourcesOf(props.when);
@@ -190,6 +193,7 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
 
     const v = new Violations();
     checkTaskSpawnerProps(props, this.namespace, v);
+    checkTemplates('TaskSpawner', spec, v);
     throwIfInvalid(
       { kind: 'TaskSpawner', namespace: this.namespace, name: this.name },
       { asWritten: renderTaskSpawnerSpec(props, true), emitted: spec },

@@ -10,6 +10,8 @@ import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
+import { recordSite } from './site.ts';
+import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
 import {
   checkExecution,
@@ -144,6 +146,7 @@ export class Task extends ApiObject implements ITask {
   constructor(scope: Construct, id: string, props: TaskProps) {
     const spec = renderTaskSpec(props);
     super(scope, id, { apiVersion: API_VERSION, kind: 'Task', metadata: props.metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     const agentType = resolveAgentType(props);
@@ -160,6 +163,7 @@ export class Task extends ApiObject implements ITask {
 
     const v = new Violations();
     checkTaskProps(props, { name: this.name, namespace: this.namespace }, v);
+    checkTemplates('Task', spec, v);
     throwIfInvalid(
       { kind: 'Task', namespace: this.namespace, name: this.name },
       { asWritten: renderTaskSpec(props, true), emitted: spec },

@@ -9,6 +9,7 @@ import { API_VERSION, REPO_URL_PATTERN, type WorkspaceSpec } from '../src/api/in
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
+import { recordSite } from './site.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
 
 /** A Workspace, defined in this app or imported with {@link Workspace.fromWorkspaceName}. */
@@ -66,6 +67,7 @@ export class Workspace extends ApiObject implements IWorkspace {
     const { metadata, ...rest } = props;
     const spec = compact<WorkspaceSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'Workspace', metadata, spec });
+    recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     const v = new Violations();

@@ -70,6 +70,22 @@ export const TaskBudgetSpecSchema = obj(
       ...LabelSelectorSchema,
       description:
         'taskSelector picks the Tasks this budget covers, by their labels. {} covers every Task in the namespace.',
+      // Upstream's admission webhook refuses a selector metav1.LabelSelectorAsSelector cannot
+      // compile; these are the parts of that check a CRD rule can express.
+      'x-kubernetes-validations': [
+        {
+          rule: "!has(self.matchExpressions) || self.matchExpressions.all(e, !(e.operator in ['In', 'NotIn']) || (has(e.values) && size(e.values) > 0))",
+          message: 'matchExpressions with operator In or NotIn need at least one value',
+        },
+        {
+          rule: "!has(self.matchExpressions) || self.matchExpressions.all(e, !(e.operator in ['Exists', 'DoesNotExist']) || !has(e.values) || size(e.values) == 0)",
+          message: 'matchExpressions with operator Exists or DoesNotExist must not have values',
+        },
+        {
+          rule: "!has(self.matchExpressions) || self.matchExpressions.all(e, e.operator in ['In', 'NotIn', 'Exists', 'DoesNotExist'])",
+          message: 'matchExpressions operator must be one of In, NotIn, Exists, DoesNotExist',
+        },
+      ],
     },
     period: BudgetPeriodSchema,
     maxCostUSD: opt(

@@ -379,7 +379,12 @@ export const GenericWebhookSchema = obj(
 
 export const SlackTriggerSchema = obj(
   {
-    pattern: str('pattern is an RE2 expression the message must match.', { minLength: 1, maxLength: 256 }),
+    // Optional as upstream: a trigger without a pattern matches every message (that mentions the bot).
+    pattern: opt(
+      str('pattern is an RE2 expression the message must match; unset matches every message.', {
+        maxLength: 256,
+      }),
+    ),
     mentionOptional: opt(bool('mentionOptional lets the trigger match without mentioning the bot.')),
   },
   'SlackTrigger is one way a Slack message can start a Task.',

@@ -12,6 +12,8 @@ export interface AppObject {
   readonly object: Record<string, unknown>;
   /** Path of the construct in the app's tree, e.g. `simple-task/fix-bugs`. */
   readonly constructPath?: string;
+  /** The line of the app that created it, when a Kelos construct recorded it. */
+  readonly site?: SourceSite;
 }
 
 /** A place in the app's source code (1-based). */

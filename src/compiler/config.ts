@@ -24,6 +24,9 @@ import { parse } from 'yaml';
 /** Name of the file, in the project root. */
 export const CONFIG_FILE = 'cdk8s.yaml';
 
+/** Directory of the Job preview when `kelos.preview` is `true` or `--preview` is given. */
+export const DEFAULT_PREVIEW_DIR = 'dist/preview';
+
 /** What `kelos synth` does, resolved from `cdk8s.yaml` and defaults. */
 export interface SynthConfig {
   /** Command of the cdk8s app (`app`), when there is one. */
@@ -36,6 +39,8 @@ export interface SynthConfig {
   readonly outdir: string;
   /** Directory the CRDs are written to, or undefined for none. */
   readonly crdsDir?: string;
+  /** Directory of the Job preview (`kelos.preview: true` or a directory), or undefined for none. */
+  readonly previewDir?: string;
   /** Module apps rendered each into a directory of its own (the install, Argo CD objects). */
   readonly bundles?: readonly Bundle[];
   /** Directory of the Argo CD health checks in Argo CD's test layout, or undefined for none. */
@@ -87,7 +92,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   }
   const kelos = raw['kelos'] ?? {};
   if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
-  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles', 'argocdHealthChecks']);
+  const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles', 'argocdHealthChecks', 'preview']);
   for (const key of Object.keys(kelos)) {
     if (!known.has(key))
       throw new ConfigError(`${file}: unknown key kelos.${key} (known: ${[...known].join(', ')})`);
@@ -102,6 +107,10 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   const crds = kelos['crds'] ?? DEFAULT_CONFIG.crdsDir;
   if (crds !== false && (typeof crds !== 'string' || crds === '')) {
     throw new ConfigError(`${file}: kelos.crds must be a directory or false`);
+  }
+  const preview = kelos['preview'] ?? false;
+  if (preview !== false && preview !== true && (typeof preview !== 'string' || preview === '')) {
+    throw new ConfigError(`${file}: kelos.preview must be true, false or a directory`);
   }
   const runApp = kelos['runApp'] ?? DEFAULT_CONFIG.runApp;
   if (typeof runApp !== 'boolean') throw new ConfigError(`${file}: kelos.runApp must be true or false`);
@@ -137,6 +146,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
       })),
     }),
     ...(typeof health === 'string' && { argocdHealthChecksDir: health }),
+    ...(preview !== false && { previewDir: preview === true ? DEFAULT_PREVIEW_DIR : preview }),
   };
 };
 

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
-import type { AppRun } from './app-run.ts';
+import type { AppRun, SourceSite } from './app-run.ts';
 import { emitTrackedYaml, emitYaml, type PositionTable, YAML_OPTIONS } from './emit-yaml.ts';
 
 /** One file of the output, by its path relative to the project root (POSIX separators). */
@@ -26,6 +26,8 @@ export interface SynthObject {
   readonly file: string;
   /** Construct path in the app, when the app was a cdk8s app that said. */
   readonly constructPath?: string;
+  /** The line of the app that created it, when known. */
+  readonly site?: SourceSite;
 }
 
 /** One rendered app. */
@@ -209,6 +211,7 @@ export const renderApp = (run: AppRun, outdir: string): RenderedApp => {
     object: canonical[i] as Record<string, unknown>,
     file: posix.join(dir, names[i] as string),
     ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+    ...(o.site !== undefined && { site: o.site }),
   }));
   const head = header(run.source);
   const files: OutputFile[] = objects.map((o) => ({ path: o.file, content: renderObject(o, head) }));

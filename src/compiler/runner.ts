@@ -18,6 +18,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApiObject, App, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
+import { SITE_METADATA } from '../../constructs/site.ts';
 import type { AppFailure, AppObject, AppRun, ModuleApp, SourceSite } from './app-run.ts';
 
 const CONSTRUCTS_DIR = fileURLToPath(new URL('../../constructs/', import.meta.url));
@@ -108,7 +109,14 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
     }
     for (const c of all) {
       if (!ApiObject.isApiObject(c)) continue;
-      objects.push({ object: c.toJson() as Record<string, unknown>, constructPath: c.node.path });
+      const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
+      // The library strips the `at ` of each frame; put it back for userSite.
+      const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
+      objects.push({
+        object: c.toJson() as Record<string, unknown>,
+        constructPath: c.node.path,
+        ...(site && { site }),
+      });
     }
   } catch (err) {
     failures.push(...failuresOf(err, root));

@@ -26,9 +26,10 @@ import {
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
 import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
-import { type Bundle, loadConfig, type SynthConfig } from './config.ts';
+import { type Bundle, DEFAULT_PREVIEW_DIR, loadConfig, type SynthConfig } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
 import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
+import { renderPreview } from './preview.ts';
 import {
   type OutputFile,
   type RenderedApp,
@@ -64,6 +65,12 @@ export interface SynthOptions {
    * @default - every app
    */
   readonly apps?: readonly string[];
+  /**
+   * Also write the Job preview (`dist/preview/`), as `kelos.preview` in `cdk8s.yaml` does.
+   *
+   * @default false
+   */
+  readonly preview?: boolean;
   /**
    * Validator options.
    *
@@ -213,10 +220,24 @@ export const renderedDocument = (o: SynthObject): LoadedDocument | undefined => 
   const offset = rendering.firstLine - 1;
   // A document is a map with apiVersion, kind and metadata, so it starts at its first key:
   // the first line of the rendering, column 1.
-  return documentFromPositions(o.object, o.file, { line: rendering.firstLine, column: 1 }, (parent, key) => {
-    const at = memberPosition(positions, parent, key);
-    return at && { line: at.line + offset, column: at.column };
-  });
+  const doc = documentFromPositions(
+    o.object,
+    o.file,
+    { line: rendering.firstLine, column: 1 },
+    (parent, key) => {
+      const at = memberPosition(positions, parent, key);
+      return at && { line: at.line + offset, column: at.column };
+    },
+  );
+  if (!doc) return undefined;
+  // Positions inside a string (a template's line and column) need the YAML scalar as written:
+  // parse the rendering back only when a check asks for one.
+  let parsed: LoadedDocument | undefined;
+  const scalar = (pointer: string) => {
+    parsed ??= parseManifests('\n'.repeat(offset) + rendering.yaml, o.file).documents[0];
+    return parsed?.scalar?.(pointer);
+  };
+  return { ...doc, scalar };
 };
 
 /**
@@ -244,6 +265,32 @@ export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Di
   return diagnostics.map((d) => {
     const constructPath = d.source ? paths.get(d.source.file) : undefined;
     return constructPath && d.source ? { ...d, source: { ...d.source, constructPath } } : d;
+  });
+};
+
+/**
+ * Points each finding on an object a Kelos construct made at the app line that created it,
+ * keeping the rendered manifest location as `rendered`.
+ */
+export const atAppSource = (
+  diagnostics: readonly Diagnostic[],
+  objects: readonly SynthObject[],
+): Diagnostic[] => {
+  const sites = new Map(objects.flatMap((o) => (o.site ? [[o.file, o.site] as const] : [])));
+  return diagnostics.map((d) => {
+    const site = d.source && !d.source.rendered ? sites.get(d.source.file) : undefined;
+    if (!site || !d.source) return d;
+    const { file, line, column, ...rest } = d.source;
+    return {
+      ...d,
+      source: {
+        ...rest,
+        file: site.file,
+        ...(site.line !== undefined && { line: site.line }),
+        ...(site.column !== undefined && { column: site.column }),
+        rendered: { file, ...(line !== undefined && { line }), ...(column !== undefined && { column }) },
+      },
+    };
   });
 };
 
@@ -317,6 +364,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t2 = performance.now();
 
   for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
+  const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);
+  if (previewDir) {
+    const preview = renderPreview(apps, previewDir);
+    files.push(...preview.files);
+    diagnostics.push(...preview.diagnostics);
+  }
   const t3 = performance.now();
 
   if (options.policyStep) diagnostics.push(...(await options.policyStep(objects)));
@@ -328,8 +381,9 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       : [config.outdir, ...bundles.map((b) => normalize(b.outdir))]),
     ...(config.crdsDir ? [config.crdsDir] : []),
     ...(healthDir ? [healthDir] : []),
+    ...(previewDir ? (options.apps?.length ? apps.map((a) => `${previewDir}/${a.name}`) : [previewDir]) : []),
   ];
-  const sorted = sortDiagnostics(diagnostics);
+  const sorted = sortDiagnostics(atAppSource(diagnostics, objects));
   return {
     config,
     apps,

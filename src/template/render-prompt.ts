@@ -6,8 +6,10 @@
  * @packageDocumentation
  */
 import type { Task } from '../api/object.ts';
+import { checkTemplate } from './check.ts';
 import { parseTemplate, TemplateError } from './go-template.ts';
 import { asStringMap, type GoValue } from './values.ts';
+import { depsVariables } from './variables.ts';
 
 /** Name the prompt template carries in error messages. */
 export const PROMPT_TEMPLATE_NAME = 'prompt';
@@ -55,6 +57,23 @@ export const renderPrompt = (task: Task, deps: readonly Task[]): RenderPromptRes
   if ((task.spec.dependsOn ?? []).length === 0) return { ok: true, prompt };
   try {
     const tmpl = parseTemplate(prompt, { name: PROMPT_TEMPLATE_NAME, missingKey: 'error' });
+    // Then the validator's type check, so what `kelos validate` rejects never half-renders.
+    const problem = checkTemplate(prompt, { data: depsVariables(task.spec.dependsOn ?? []) }).find(
+      (f) => f.severity === 'error',
+    );
+    if (problem) {
+      // Go's convention in the location: 0-based column.
+      const at = { line: problem.line, column: problem.column - 1 };
+      throw new TemplateError(
+        `template: ${PROMPT_TEMPLATE_NAME}:${at.line}:${at.column}: ${problem.message}`,
+        {
+          templateName: PROMPT_TEMPLATE_NAME,
+          ...at,
+          phase: 'parse',
+          reason: problem.message,
+        },
+      );
+    }
     return { ok: true, prompt: tmpl.execute(promptData(deps)) };
   } catch (e) {
     if (!(e instanceof TemplateError)) throw e;

@@ -23,6 +23,11 @@ export interface SourceLocation {
   readonly column?: number;
   /** Construct path, for objects that came from a cdk8s app. */
   readonly constructPath?: string;
+  /**
+   * For an object a construct made, where the finding is in the rendered manifest; `file`
+   * and `line` then name the line of the app that created the object.
+   */
+  readonly rendered?: { readonly file: string; readonly line?: number; readonly column?: number };
 }
 
 /** One finding. */

@@ -11,6 +11,7 @@ import { clipName, closest } from './echo.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkReferences, type ReferenceOptions } from './references.ts';
 import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
+import { checkTemplates } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
 export * from './diagnostic.ts';
@@ -21,10 +22,12 @@ export {
   loadManifestPaths,
   type ParseResult,
   parseManifests,
+  type ScalarSource,
   type SourcePosition,
 } from './load.ts';
 export { checkReferences, findCycles, type ReferenceOptions } from './references.ts';
 export { kelosObjectSchema, strictSchema } from './schema.ts';
+export { checkTemplates, nameFromTemplate, spawnerTemplateErrors, templateFindings } from './templates.ts';
 
 /** Options of {@link validateDocuments} and {@link validateObject}. */
 export interface ValidateOptions extends ReferenceOptions {
@@ -201,5 +204,6 @@ export function validateDocuments(
     for (const finding of objectFindings(doc.object, options)) out.push(toDiagnostic(doc, finding));
   }
   out.push(...checkReferences(docs, options));
+  out.push(...checkTemplates(docs));
   return sortDiagnostics(out);
 }

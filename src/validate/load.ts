@@ -51,6 +51,21 @@ export interface LoadedDocument {
    * exist (a missing required field), the nearest existing parent is returned.
    */
   locate(pointer: string): SourcePosition | undefined;
+  /**
+   * The source text of the scalar value at a JSON pointer, for checks that point inside a
+   * string (a template's line and column); absent for objects that have no YAML source.
+   */
+  scalar?(pointer: string): ScalarSource | undefined;
+}
+
+/** How a string value was written in YAML, so a position inside it maps to the file. */
+export interface ScalarSource {
+  /** The YAML style: `PLAIN`, `QUOTE_DOUBLE`, `QUOTE_SINGLE`, `BLOCK_LITERAL`, `BLOCK_FOLDED`. */
+  readonly style: string;
+  /** The scalar as written, from its first character (quote or block indicator). */
+  readonly raw: string;
+  /** Position of an offset into {@link ScalarSource.raw}. */
+  at(rawOffset: number): SourcePosition;
 }
 
 /** What {@link parseManifests} found in one text. */
@@ -182,6 +197,20 @@ function locateOffset(
     }
   }
   return offset;
+}
+
+/** The YAML node at JSON-pointer segments, aliases resolved; `undefined` when there is none. */
+function nodeAt(doc: YamlDocument, root: YamlNode | null, segments: readonly string[]): unknown {
+  let node: unknown = root;
+  for (const segment of segments) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      node = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === segment)?.value;
+    } else if (isSeq(node) && /^\d+$/.test(segment)) {
+      node = node.items[Number(segment)];
+    } else return undefined;
+  }
+  return isAlias(node) ? node.resolve(doc) : node;
 }
 
 interface RawObject {
@@ -337,7 +366,17 @@ export function parseManifests(text: string, file: string): ParseResult {
         }
         continue;
       }
-      documents.push({ object, file, index: documents.length, line: start?.line ?? 1, locate });
+      const scalar = (pointer: string): ScalarSource | undefined => {
+        const node = nodeAt(doc, root, [...raw.prefix, ...parsePointer(pointer)]);
+        if (!isScalar(node) || !node.range || typeof node.type !== 'string') return undefined;
+        const from = node.range[0];
+        return {
+          style: node.type,
+          raw: text.slice(from, node.range[1]),
+          at: (o) => position(from + o) ?? { line: 1, column: 1 },
+        };
+      };
+      documents.push({ object, file, index: documents.length, line: start?.line ?? 1, locate, scalar });
     }
   }
   return { documents, diagnostics };
@@ -383,13 +422,17 @@ function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
           ? 'metadata is missing; every object needs metadata.name'
           : `metadata must be an object, got ${describeValue(metadata)}`,
     });
-  } else if (!nonEmpty(metadata['name'])) {
+  } else if (
+    !nonEmpty(metadata['name']) &&
+    !(metadata['name'] === undefined && nonEmpty(metadata['generateName']))
+  ) {
+    // As the API server: `generateName` alone names an object created with `kubectl create`.
     problems.push({
       code: 'manifest/name',
       path: '/metadata/name',
       message:
         metadata['name'] === undefined
-          ? 'metadata.name is missing; every object needs a name'
+          ? 'metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)'
           : `metadata.name must be a non-empty string, got ${describeValue(metadata['name'])}`,
     });
   }

@@ -169,6 +169,8 @@ export function checkReferences(
   // Objects by group/kind/namespace/name; the first definition wins, later ones are duplicates.
   const byKey = new Map<string, LoadedDocument>();
   for (const doc of docs) {
+    // An object named by generateName gets a fresh name from the server: it cannot clash.
+    if (nameOf(doc) === '') continue;
     const key = `${GROUP_OF(doc.object['apiVersion'])}/${String(doc.object['kind'])}/${namespaceOf(doc)}/${nameOf(doc)}`;
     const first = byKey.get(key);
     if (!first) {

@@ -57,7 +57,8 @@ const FORMAT_WORDS: Readonly<Record<string, string>> = {
 /** The ObjectMeta fields a manifest may carry, with the API server's name and label rules. */
 export const objectMetaSchema = (namePattern: string = DNS1123_SUBDOMAIN): Node => ({
   type: 'object',
-  required: ['name'],
+  // No `required: ['name']`: like the API server, `generateName` alone is enough (upstream
+  // creates Tasks that way with `kubectl create`); the loader reports an object with neither.
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 253, pattern: namePattern },
     generateName: { type: 'string' },

@@ -49,6 +49,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { TUnsafe } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
+import { QUANTITY_PATTERN } from '../schema.ts';
 
 /**
  * The JSON (wire) form of a `@kubernetes/client-node` model: its classes type `meta.v1.Time`
@@ -331,6 +332,10 @@ function structuralRef(name: string, where: Node): Node {
     // controller-gen's shape for resource.Quantity and intstr.IntOrString: no type, a value
     // validation restricted to the two scalar types, and the IntOrString extension.
     case QUANTITY:
+      // controller-gen adds the Quantity pattern to every embedded quantity (requests,
+      // limits, sizeLimit, …), so "abc" fails at admission, not when the Job is created.
+      schema = { ...intOrString(), pattern: QUANTITY_PATTERN };
+      break;
     case INT_OR_STRING:
       schema = intOrString();
       break;

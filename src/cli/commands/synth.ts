@@ -18,7 +18,7 @@ import {
 } from '../../compiler/synth.ts';
 import { watchSynth } from '../../compiler/watch.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
-import { type Diagnostic, formatDiagnostic } from '../../validate/index.ts';
+import { type Diagnostic, formatDiagnostic, formatLocation } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 
@@ -27,6 +27,7 @@ interface SynthFlags {
   readonly stdout?: boolean;
   readonly watch?: boolean;
   readonly app?: string[];
+  readonly preview?: boolean;
   readonly format: 'text' | 'json';
   readonly verbose?: boolean;
   readonly appTimeout: number;
@@ -102,6 +103,7 @@ export const formatSynthDiagnostic = (d: Diagnostic): string =>
   [
     formatDiagnostic(d),
     ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
+    ...(d.source?.rendered ? [`    rendered at ${formatLocation(d.source.rendered)}`] : []),
     ...(d.hint ? [`    hint: ${d.hint}`] : []),
   ].join('\n');
 
@@ -207,6 +209,10 @@ export const synthCommand: CommandFactory = (io, done) =>
     .option('--stdout', 'print the manifests as one YAML stream instead of writing dist/')
     .option('--watch', 'synthesize again whenever examples/, constructs/, src/api/ or cdk8s.yaml change')
     .option('--app <dir...>', 'only these apps (name, module path or directory)')
+    .option(
+      '--preview',
+      'also write dist/preview/: the Job each Task becomes and a sample Task and Job per TaskSpawner (never applied; kelos.preview in cdk8s.yaml turns it on for good)',
+    )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'json']).default('text'))
     .option(
       '--verbose',
@@ -235,6 +241,7 @@ export const synthCommand: CommandFactory = (io, done) =>
         root: io.cwd,
         mode,
         ...(flags.app && { apps: flags.app }),
+        ...(flags.preview && { preview: true }),
         policyStep: synthPolicyStep(io.cwd),
         appTimeoutMs: flags.appTimeout * 1000,
       };

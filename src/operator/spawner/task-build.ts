@@ -19,11 +19,11 @@ import type { Task, TaskSpawner } from '../../api/object.ts';
 import type { TaskSpec } from '../../api/task.ts';
 import { withoutGitOpsTracking } from '../../install/gitops.ts';
 import { referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
+import { MAX_TASK_NAME, nameFromTemplate, spawnerTemplateErrors } from '../../validate/templates.ts';
 import { ReportingAnnotations } from './annotations.ts';
 import { templateVars, type WorkItem } from './work-item.ts';
 
-/** The longest Task name: it is also the Job's name and a label value. */
-export const MAX_TASK_NAME = 63;
+export { MAX_TASK_NAME } from '../../validate/templates.ts';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -56,8 +56,8 @@ export const taskName = (spawner: TaskSpawner, item: WorkItem): Built<string> =>
     if (out.includes('<no value>')) {
       return { ok: false, error: `spec.taskTemplate.nameTemplate: rendered "${out}" contains <no value>` };
     }
-    const name = sanitize(out).slice(0, MAX_TASK_NAME);
-    return DNS1123_SUBDOMAIN.test(name)
+    const { name, valid } = nameFromTemplate(out);
+    return valid
       ? { ok: true, value: name }
       : {
           ok: false,
@@ -128,6 +128,9 @@ export const reportingAnnotations = (spawner: TaskSpawner): Record<string, strin
  * render.
  */
 export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOptions): Built<Task> => {
+  // The validator's template check, so a template it rejects never half-renders here.
+  const templateErrors = spawnerTemplateErrors(spawner);
+  if (templateErrors.length > 0) return { ok: false, error: templateErrors.join('; ') };
   const t = spawner.spec.taskTemplate;
   const hasContext = (t.contextSources ?? []).length > 0;
   const vars = templateVars(item, hasContext ? (options.context ?? {}) : undefined);

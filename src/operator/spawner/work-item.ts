@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import type { GoValue } from '../../template/go-template.ts';
+import type { POLLING_KEYS } from '../../template/variables.ts';
 
 /** One item a source found. */
 export interface WorkItem {
@@ -61,11 +62,13 @@ export const joinComments = (bodies: readonly string[]): string => {
 export const rfc3339 = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * The template variables of an item. `context` (the fetched contextSources) is added as
- * `Context` only when the spawner has context sources, as upstream.
+ * The template variables of an item: exactly the polling keys `src/template/variables.ts`
+ * declares (the type holds the set; `work-item.test.ts` holds the types). `context` (the
+ * fetched contextSources) is added as `Context` only when the spawner has context sources,
+ * as upstream.
  */
 export const templateVars = (item: WorkItem, context?: Readonly<Record<string, string>>): GoValue => {
-  const vars: Record<string, GoValue> = {
+  const vars: Record<(typeof POLLING_KEYS)[number], GoValue> & { Context?: GoValue } = {
     ID: item.id,
     Number: item.number,
     Title: item.title,

@@ -11,6 +11,7 @@ import {
   k8sTypeNames,
   k8sTypeSchema,
 } from '../../../src/api/k8s/index.ts';
+import { QUANTITY_PATTERN } from '../../../src/api/schema.ts';
 import { assertStructural, structuralErrors } from '../../support/structural.ts';
 
 type Node = Record<string, unknown>;
@@ -142,12 +143,14 @@ describe('k8sTypeSchema', () => {
     const limits = at(k8sTypeSchema('ResourceRequirements'), 'limits');
     expect(limits['additionalProperties']).toEqual({
       anyOf: [{ type: 'integer' }, { type: 'string' }],
+      pattern: QUANTITY_PATTERN,
       'x-kubernetes-int-or-string': true,
     });
     const targetPort = at(k8sTypeSchema('Service'), 'spec', 'ports', '[]', 'targetPort');
     expect(targetPort['x-kubernetes-int-or-string']).toBe(true);
     expect(targetPort['type']).toBeUndefined();
     expect(targetPort['format']).toBeUndefined();
+    expect(targetPort['pattern']).toBeUndefined();
   });
 
   it('writes Time as a date-time string and nested ObjectMeta as a bare object', () => {

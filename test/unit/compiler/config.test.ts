@@ -22,7 +22,7 @@ describe('parseConfig', () => {
   test.each([
     [
       'kelos:\n  outDir: x\n',
-      'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks)',
+      'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks, preview)',
     ],
     ['kelos:\n  apps: examples\n', 'cdk8s.yaml: kelos.apps must be a list of globs'],
     ['kelos:\n  crds: true\n', 'cdk8s.yaml: kelos.crds must be a directory or false'],

@@ -104,3 +104,26 @@ describe('promptData', () => {
     });
   });
 });
+
+describe('renderPrompt runs the offline check first', () => {
+  test('a field a dependency does not have fails before anything renders, as kelos validate reports it', () => {
+    const dep = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: { name: 'build' },
+      spec: { prompt: 'b' },
+      status: { results: { branch: 'x' } },
+    } as unknown as Task;
+    const task = {
+      ...dep,
+      metadata: { name: 't' },
+      spec: { prompt: 'Use {{.Deps.build.Result.branch}}', dependsOn: ['build'] },
+    } as unknown as Task;
+    const r = renderPrompt(task, [dep]);
+    expect(r).toMatchObject({
+      ok: false,
+      message:
+        'Failed to render prompt template: template: prompt:1:11: .Deps.build.Result: Dependency has no field Result',
+    });
+  });
+});

@@ -129,7 +129,7 @@ describe('parseManifests', () => {
       [
         'manifest/name',
         '/metadata/name',
-        'document 1: metadata.name is missing; every object needs a name',
+        'document 1: metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)',
         'Task',
       ],
       ['manifest/kind', '/kind', 'document 2: kind must be a non-empty string, got a number', undefined],

@@ -1,0 +1,135 @@
+/**
+ * The preview `kelos synth` can write next to the manifests, for review in the pull request:
+ * the Job each Task becomes, and for each TaskSpawner one sample Task (from a sample item of
+ * its source) with its Job, all rendered by the operator's own pure render
+ * (`src/render/task-job.ts`). It lives in its own directory, outside every app's
+ * kustomization, so Argo CD never applies it.
+ *
+ * The sample Task follows the spawner's template the way the operator builds spawned Tasks
+ * (prompt, branch and name rendered over the source's variables, the template fields
+ * copied); credentials, owner and source annotations, which change nothing in the Job a
+ * reviewer looks at, are left out.
+ *
+ * @packageDocumentation
+ */
+import { API_VERSION } from '../api/group.ts';
+import type { AgentConfig, Task, TaskSpawner, Workspace } from '../api/object.ts';
+import { renderTaskJob } from '../render/task-job.ts';
+import { renderTemplate, TemplateError } from '../template/go-template.ts';
+import { sampleData } from '../template/variables.ts';
+import type { Diagnostic } from '../validate/diagnostic.ts';
+import { nameFromTemplate, sourceShape } from '../validate/templates.ts';
+import { header, type OutputFile, type RenderedApp, toYaml } from './render.ts';
+
+type Json = Record<string, unknown>;
+
+const keyOf = (kind: string, namespace: unknown, name: unknown) =>
+  `${kind}/${String(namespace ?? '')}/${String(name)}`;
+
+/** The Task the operator would create for a sample item of a spawner's source. */
+export const sampleTask = (spawner: TaskSpawner): Task | undefined => {
+  const shape = sourceShape(spawner.spec as unknown as Json);
+  if (!shape) return undefined;
+  const t = spawner.spec.taskTemplate;
+  const data = sampleData(shape);
+  const render = (src: string): string => {
+    try {
+      return renderTemplate(src, data, { missingKey: 'error' });
+    } catch (e) {
+      // The validator reports template errors; the preview shows the text as written.
+      if (e instanceof TemplateError) return src;
+      throw e;
+    }
+  };
+  const named = t.nameTemplate
+    ? nameFromTemplate(render(t.nameTemplate)).name
+    : nameFromTemplate(`${spawner.metadata.name}-${String((data as Json)['ID'] ?? 'sample')}`).name;
+  const {
+    branch,
+    promptTemplate,
+    nameTemplate: _n,
+    metadata,
+    contextSources: _c,
+    upstreamRepo,
+    ...copied
+  } = t;
+  const spec = structuredClone({ ...copied, prompt: render(promptTemplate || '{{.Title}}') }) as Task['spec'];
+  if (branch) spec.branch = render(branch);
+  if (upstreamRepo) spec.upstreamRepo = upstreamRepo;
+  const renderMap = (m: Record<string, string> | undefined) =>
+    Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, render(v)]));
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Task',
+    metadata: {
+      name: named.replace(/^[-.]+|[-.]+$/g, '') || 'sample',
+      ...(spawner.metadata.namespace ? { namespace: spawner.metadata.namespace } : {}),
+      labels: { ...renderMap(metadata?.labels), 'kelos.dev/taskspawner': spawner.metadata.name ?? '' },
+      ...(metadata?.annotations ? { annotations: renderMap(metadata.annotations) } : {}),
+    },
+    spec,
+  };
+};
+
+/** What a preview adds to a synth: its files and the render's own findings. */
+export interface Preview {
+  readonly files: OutputFile[];
+  readonly diagnostics: Diagnostic[];
+}
+
+/**
+ * The preview of every app: `<dir>/<app>/task-<name>.job.yaml` per Task and
+ * `<dir>/<app>/taskspawner-<name>.sample.yaml` (sample Task, then its Job) per TaskSpawner.
+ * Render errors are reported as warnings: the validator already reports what makes them.
+ */
+export const renderPreview = (apps: readonly RenderedApp[], dir: string): Preview => {
+  const files: OutputFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const app of apps) {
+    const byKey = new Map<string, Json>();
+    for (const o of app.objects) {
+      const m = (o.object['metadata'] ?? {}) as Json;
+      byKey.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
+    }
+    const jobOf = (task: Task, file: string): Json[] => {
+      const ns = task.metadata.namespace;
+      const worker = task.spec.worker;
+      const wsName = worker?.workspaceRef?.name ?? task.spec.workspaceRef?.name;
+      const refs = worker?.agentConfigRefs ?? task.spec.agentConfigRefs ?? [];
+      const result = renderTaskJob({
+        task,
+        ...(wsName ? { workspace: byKey.get(keyOf('Workspace', ns, wsName)) as unknown as Workspace } : {}),
+        agentConfigs: refs.flatMap((r) => {
+          const c = byKey.get(keyOf('AgentConfig', ns, r.name));
+          return c ? [c as unknown as AgentConfig] : [];
+        }),
+        prompt: task.spec.prompt,
+      });
+      for (const e of result.errors)
+        diagnostics.push({ ...e, severity: 'warning', code: `preview/${e.code}`, source: { file } });
+      return [
+        ...(result.job ? [result.job as unknown as Json] : []),
+        ...(result.configMaps as unknown as Json[]),
+      ];
+    };
+    const write = (name: string, objects: Json[]) => {
+      if (objects.length === 0) return;
+      files.push({
+        path: `${dir}/${app.name}/${name}`,
+        content:
+          header(`${app.source} (preview: what the operator will run; not applied)`) +
+          objects.map((o) => `---\n${toYaml(o)}`).join(''),
+      });
+    };
+    for (const o of app.objects) {
+      const name = String(((o.object['metadata'] ?? {}) as Json)['name'] ?? '');
+      if (o.object['kind'] === 'Task')
+        write(`task-${name}.job.yaml`, jobOf(o.object as unknown as Task, o.file));
+      if (o.object['kind'] === 'TaskSpawner') {
+        const task = sampleTask(o.object as unknown as TaskSpawner);
+        if (task) write(`taskspawner-${name}.sample.yaml`, [task as unknown as Json, ...jobOf(task, o.file)]);
+      }
+    }
+  }
+  return { files, diagnostics };
+};

@@ -1,0 +1,215 @@
+/**
+ * Checks, before anything runs, every Go template the operator will render: a Task's prompt
+ * when it has `dependsOn`, and a TaskSpawner's promptTemplate, branch, nameTemplate,
+ * templated metadata and context-source URLs, headers and bodies. Each is typed against the
+ * variables its source gives (`src/template/variables.ts`); findings point at the line and
+ * column inside the string, mapped to the manifest line.
+ *
+ * The same findings serve `kelos validate` and synth ({@link checkTemplates}), the
+ * constructs and the operator ({@link templateFindings}).
+ *
+ * @packageDocumentation
+ */
+import type { TaskSpawner } from '../api/object.ts';
+import { type CheckOptions, checkTemplate, type TemplateFinding } from '../template/check.ts';
+import { renderTemplate, TemplateError } from '../template/go-template.ts';
+import {
+  depsVariables,
+  SOURCE_TYPES,
+  type SourceShape,
+  type SourceType,
+  sampleData,
+  sourceVariables,
+} from '../template/variables.ts';
+import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
+import { closest } from './echo.ts';
+import { type LoadedDocument, toDiagnostic } from './load.ts';
+import { valueOffsets } from './scalar-offsets.ts';
+
+/** The longest Task name: it is also the Job's name and a label value. */
+export const MAX_TASK_NAME = 63;
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * The Task name a rendered nameTemplate gives, as upstream makes it: lowercased, every
+ * character outside `[a-z0-9.-]` replaced by `-`, cut to 63; `valid` says whether that is a
+ * DNS-1123 subdomain.
+ */
+export const nameFromTemplate = (rendered: string): { readonly name: string; readonly valid: boolean } => {
+  const name = rendered
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .slice(0, MAX_TASK_NAME);
+  return { name, valid: DNS1123_SUBDOMAIN.test(name) };
+};
+
+/** One template of an object: where it is, its text, and what it is rendered over. */
+export interface TemplateSite {
+  /** JSON pointer of the string. */
+  readonly path: string;
+  readonly text: string;
+  readonly check: CheckOptions;
+  /** Set for a spawner's nameTemplate: the sample data its rendered name is checked with. */
+  readonly nameSample?: { readonly source: SourceType; readonly data: ReturnType<typeof sampleData> };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s) => typeof s === 'string') : []);
+
+/** The source a spawner's `spec.when` sets, and what else shapes its data. */
+export const sourceShape = (spec: Record<string, unknown>): SourceShape | undefined => {
+  const when = isObject(spec['when']) ? spec['when'] : {};
+  const source = SOURCE_TYPES.find((s) => isObject(when[s]));
+  if (!source) return undefined;
+  const options = when[source] as Record<string, unknown>;
+  const template = isObject(spec['taskTemplate']) ? spec['taskTemplate'] : {};
+  const contexts = Array.isArray(template['contextSources']) ? template['contextSources'] : [];
+  return {
+    source,
+    events: strings(options['events']),
+    fieldMapping: isObject(options['fieldMapping']) ? Object.keys(options['fieldMapping']) : [],
+    contextSources: contexts.flatMap((c) =>
+      isObject(c) && typeof c['name'] === 'string' ? [c['name']] : [],
+    ),
+  };
+};
+
+const CONTEXT_IN_NAME =
+  'nameTemplate must not reference .Context: the Task is named before its context sources are fetched';
+
+/** Every template of a Task or TaskSpawner object, with the data each is rendered over. */
+export const templateSites = (object: Record<string, unknown>): TemplateSite[] => {
+  const spec = isObject(object['spec']) ? object['spec'] : undefined;
+  if (!spec) return [];
+  if (object['kind'] === 'Task') {
+    const deps = strings(spec['dependsOn']);
+    if (deps.length === 0 || typeof spec['prompt'] !== 'string') return [];
+    return [{ path: '/spec/prompt', text: spec['prompt'], check: { data: depsVariables(deps) } }];
+  }
+  if (object['kind'] !== 'TaskSpawner') return [];
+  const shape = sourceShape(spec);
+  const t = spec['taskTemplate'];
+  if (!shape || !isObject(t)) return [];
+  const withContext = { data: sourceVariables(shape) };
+  const withoutContext = { data: sourceVariables(shape, { context: false }) };
+  const sites: TemplateSite[] = [];
+  const add = (segments: (string | number)[], value: unknown, check: CheckOptions) => {
+    if (typeof value === 'string')
+      sites.push({ path: toPointer(['spec', 'taskTemplate', ...segments]), text: value, check });
+  };
+  add(['promptTemplate'], t['promptTemplate'], withContext);
+  add(['branch'], t['branch'], withContext);
+  if (typeof t['nameTemplate'] === 'string') {
+    sites.push({
+      path: '/spec/taskTemplate/nameTemplate',
+      text: t['nameTemplate'],
+      check: { ...withoutContext, forbidden: { Context: CONTEXT_IN_NAME } },
+      nameSample: { source: shape.source, data: sampleData(shape, { context: false }) },
+    });
+  }
+  const metadata = isObject(t['metadata']) ? t['metadata'] : {};
+  for (const field of ['labels', 'annotations']) {
+    const map = isObject(metadata[field]) ? metadata[field] : {};
+    for (const [k, value] of Object.entries(map)) add(['metadata', field, k], value, withContext);
+  }
+  const contexts = Array.isArray(t['contextSources']) ? t['contextSources'] : [];
+  for (const [i, c] of contexts.entries()) {
+    const http = isObject(c) && isObject(c['http']) ? c['http'] : {};
+    // Context sources are fetched with the item's variables, before `.Context` exists.
+    add(['contextSources', i, 'http', 'url'], http['url'], withoutContext);
+    add(['contextSources', i, 'http', 'body'], http['body'], withoutContext);
+    const headers = isObject(http['headers']) ? http['headers'] : {};
+    for (const [k, value] of Object.entries(headers))
+      add(['contextSources', i, 'http', 'headers', k], value, withoutContext);
+  }
+  return sites;
+};
+
+/** A template finding tied to its site, before it is located in a file. */
+export interface LocatedTemplateFinding {
+  readonly site: TemplateSite;
+  /** Offset in the template text; `undefined` for findings about the whole template. */
+  readonly offset?: number;
+  readonly finding: Finding;
+}
+
+const describe = (f: TemplateFinding): Finding => {
+  const guess = f.unknown ? closest(f.unknown.name, f.unknown.known) : undefined;
+  const prefix = f.code === 'unknown-function' ? '' : `${f.unknown?.parent ?? ''}.`;
+  return {
+    severity: f.severity,
+    code: `template/${f.code}`,
+    message: `${f.message} (template line ${f.line}, column ${f.column})${guess ? `; did you mean "${prefix}${guess}"?` : ''}`,
+    path: '',
+  };
+};
+
+const nameFinding = (site: TemplateSite): Finding | undefined => {
+  const sample = site.nameSample;
+  if (!sample) return undefined;
+  let out: string;
+  try {
+    out = renderTemplate(site.text, sample.data, { name: 'nameTemplate', missingKey: 'error' });
+  } catch (e) {
+    if (e instanceof TemplateError) return undefined;
+    throw e;
+  }
+  const { name, valid } = nameFromTemplate(out);
+  if (valid && !out.includes('<no value>')) return undefined;
+  return {
+    severity: 'error',
+    code: 'template/invalid-name',
+    message: `nameTemplate renders ${JSON.stringify(out)} for a sample ${sample.source} item, which gives the Task name ${JSON.stringify(name)}: not a valid Kubernetes name (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit)`,
+    path: '',
+  };
+};
+
+/** Findings for every template of one object, each with its site and offset. */
+export const locatedTemplateFindings = (object: Record<string, unknown>): LocatedTemplateFinding[] => {
+  const out: LocatedTemplateFinding[] = [];
+  for (const site of templateSites(object)) {
+    const found = checkTemplate(site.text, site.check);
+    for (const f of found) out.push({ site, offset: f.offset, finding: { ...describe(f), path: site.path } });
+    if (found.some((f) => f.severity === 'error')) continue;
+    const named = nameFinding(site);
+    if (named) out.push({ site, finding: { ...named, path: site.path } });
+  }
+  return out;
+};
+
+/**
+ * Findings for every template of one object (a Task or TaskSpawner), pathed at the string.
+ * Constructs throw on the errors; the operator refuses to render a template that has any.
+ */
+export const templateFindings = (object: Record<string, unknown>): Finding[] =>
+  locatedTemplateFindings(object).map((f) => f.finding);
+
+/** The template errors of a TaskSpawner, one line each as `spec.taskTemplate.branch: …`, for the operator's status. */
+export const spawnerTemplateErrors = (spawner: TaskSpawner): string[] =>
+  templateFindings(spawner as unknown as Record<string, unknown>)
+    .filter((f) => f.severity === 'error')
+    .map((f) => `${f.path.slice(1).replaceAll('/', '.')}: ${f.message}`);
+
+/**
+ * Diagnostics for the templates of a bundle, each pointing at the line and column inside
+ * the string when the manifest has YAML source, else at the field.
+ */
+export const checkTemplates = (docs: readonly LoadedDocument[]): Diagnostic[] => {
+  const out: Diagnostic[] = [];
+  for (const doc of docs) {
+    for (const { site, offset, finding } of locatedTemplateFindings(doc.object)) {
+      const base = toDiagnostic(doc, finding);
+      const scalar = offset === undefined ? undefined : doc.scalar?.(site.path);
+      if (!scalar || offset === undefined || !base.source) {
+        out.push(base);
+        continue;
+      }
+      const offsets = valueOffsets(scalar.raw, scalar.style, site.text);
+      const at = scalar.at(offsets[Math.min(offset, offsets.length - 1)] ?? 0);
+      out.push({ ...base, source: { ...base.source, line: at.line, column: at.column } });
+    }
+  }
+  return out;
+};

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import type { K8sType } from '../../../src/api/k8s/index.ts';
+import { parseConfig } from '../../../src/compiler/config.ts';
+import { synthesize } from '../../../src/compiler/synth.ts';
+import { defaultAgentImage } from '../../../src/render/input.ts';
+import { appSource, kelos, type Project, project, TEST_CONFIG } from './project.ts';
+
+const projects: Project[] = [];
+const make = (...args: Parameters<typeof project>): Project => {
+  const p = project(...args);
+  projects.push(p);
+  return p;
+};
+afterEach(() => {
+  for (const p of projects.splice(0)) p.dispose();
+});
+
+const APP = appSource(
+  [
+    "  const ws = new K.Workspace(scope, 'ws', { metadata: { name: 'repo' }, repo: 'https://github.com/a/b.git' });",
+    "  new K.Task(scope, 't', { metadata: { name: 'fix' }, worker: { type: 'codex', credentials: { type: 'api-key', secretRef: { name: 'key' } }, workspace: ws }, prompt: 'fix it' });",
+    "  new K.TaskSpawner(scope, 's', { metadata: { name: 'issues' }, when: { githubIssues: {} }, taskTemplate: { worker: { type: 'codex', credentials: { type: 'api-key', secretRef: { name: 'key' } }, workspace: ws }, promptTemplate: 'Fix #{{.Number}}: {{.Title}}', branch: 'kelos/{{.Number}}' } });",
+  ].join('\n'),
+);
+
+const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as unknown);
+
+describe('synth preview', { timeout: 60_000 }, () => {
+  test('kelos.preview: true and false, or a directory', () => {
+    expect(parseConfig('kelos: {preview: true}').previewDir).toBe('dist/preview');
+    expect(parseConfig('kelos: {preview: out/jobs}').previewDir).toBe('out/jobs');
+    expect(parseConfig('kelos: {}').previewDir).toBeUndefined();
+    expect(() => parseConfig('kelos: {preview: 3}')).toThrow(
+      'kelos.preview must be true, false or a directory',
+    );
+  });
+
+  test('is written only when asked for, outside the kustomization', async () => {
+    const p = make({ app: APP });
+    const off = await synthesize({ root: p.root });
+    expect(off.files.some((f) => f.path.startsWith('dist/preview/'))).toBe(false);
+    const on = await synthesize({ root: p.root, preview: true });
+    expect(on.status).toBe('ok');
+    expect(on.files.map((f) => f.path).filter((f) => f.startsWith('dist/preview/'))).toStrictEqual([
+      'dist/preview/app/task-fix.job.yaml',
+      'dist/preview/app/taskspawner-issues.sample.yaml',
+    ]);
+    const kustomization = parse(on.files.find((f) => f.path === 'dist/apps/app/kustomization.yaml')!.content);
+    expect(JSON.stringify(kustomization)).not.toContain('preview');
+  });
+
+  test("shows the Job the operator's render makes of each Task: image, command, env names, mounts, security context", async () => {
+    const p = make({ app: APP });
+    const on = await synthesize({ root: p.root, preview: true });
+    const [job] = docs(
+      on.files.find((f) => f.path === 'dist/preview/app/task-fix.job.yaml')!.content,
+    ) as K8sType<'Job'>[];
+    expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fix' } });
+    const agent = job!.spec!.template.spec!.containers[0]!;
+    expect(agent.image).toBe(defaultAgentImage('codex', {}));
+    expect(agent.securityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true });
+    expect(agent.env?.map((e) => e.name)).toContain('KELOS_AGENT_TYPE');
+    expect(agent.volumeMounts?.length).toBeGreaterThan(0);
+  });
+
+  test('a TaskSpawner gets one sample Task, from a sample item of its source, and its Job', async () => {
+    const p = make({ app: APP });
+    const on = await synthesize({ root: p.root, preview: true });
+    const [task, job] = docs(
+      on.files.find((f) => f.path === 'dist/preview/app/taskspawner-issues.sample.yaml')!.content,
+    );
+    expect(task).toMatchObject({
+      kind: 'Task',
+      metadata: { name: 'issues-42', labels: { 'kelos.dev/taskspawner': 'issues' } },
+      spec: { prompt: 'Fix #42: Fix the flaky login test', branch: 'kelos/42' },
+    });
+    expect(job).toMatchObject({ kind: 'Job', metadata: { name: 'issues-42' } });
+  });
+
+  test('synth --check covers the preview: an edited preview file is drift', async () => {
+    const p = make({ app: APP }, `${TEST_CONFIG}  preview: true\n`);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    expect((await kelos(['synth', '--check'], p.root)).code).toBe(0);
+    p.write('dist/preview/app/task-fix.job.yaml', 'edited\n');
+    const check = await kelos(['synth', '--check'], p.root);
+    expect(check.code).toBe(2);
+    expect(check.stdout).toContain('dist/preview/app/task-fix.job.yaml');
+  });
+});

@@ -1,0 +1,116 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { KelosValidationError, Task, TaskSpawner, Workspace } from '../../../constructs/index.ts';
+import { parseManifests, validateDocuments } from '../../../src/validate/index.ts';
+import { apiKey, chart } from '../constructs/helpers.ts';
+
+const DIR = resolve(import.meta.dirname, '../../fixtures/templates');
+const FIXTURES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+
+/** The `# expect: line:col severity code /path: message` lines of a fixture. */
+const expectations = (text: string): string[] =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('# expect: '))
+    .map((l) => l.slice('# expect: '.length));
+
+const load = (file: string) => {
+  const text = readFileSync(join(DIR, file), 'utf8');
+  const { documents, diagnostics } = parseManifests(text, file);
+  expect(diagnostics).toStrictEqual([]);
+  return { text, object: documents[0]!.object, documents };
+};
+
+/** Builds the construct that sets the fixture's templates, from the fixture's spec. */
+const construct = (object: Record<string, unknown>): void => {
+  const c = chart();
+  const spec = object['spec'] as Record<string, unknown>;
+  if (object['kind'] === 'Task') {
+    new Task(c, 't', {
+      metadata: { name: 't' },
+      worker: { type: 'claude-code', credentials: apiKey },
+      prompt: spec['prompt'] as string,
+      dependsOn: (spec['dependsOn'] as string[]).map((n) => Task.fromTaskName(c, `dep-${n}`, n)),
+    });
+    return;
+  }
+  const t = spec['taskTemplate'] as Record<string, unknown>;
+  const { type: _t, credentials: _c, workspaceRef: _w, ...templates } = t;
+  new TaskSpawner(c, 't', {
+    metadata: { name: 't' },
+    when: spec['when'] as never,
+    taskTemplate: {
+      ...templates,
+      worker: {
+        type: 'claude-code',
+        credentials: apiKey,
+        workspace: Workspace.fromWorkspaceName(c, 'ws', 'ws'),
+      },
+    },
+  });
+};
+
+describe('template corpus (test/fixtures/templates)', () => {
+  test('has at least 30 fixtures, covering every source type and every finding class', () => {
+    expect(FIXTURES.length).toBeGreaterThanOrEqual(30);
+    const all = FIXTURES.map((f) => readFileSync(join(DIR, f), 'utf8')).join('\n');
+    for (const source of [
+      'githubIssues',
+      'githubPullRequests',
+      'jira',
+      'cron',
+      'githubWebhook',
+      'linearWebhook',
+      'webhook',
+      'slack',
+    ])
+      expect(all).toContain(`    ${source}:`);
+    for (const code of [
+      'syntax',
+      'unknown-function',
+      'unknown-field',
+      'not-a-struct',
+      'conditional-field',
+      'empty-field',
+      'unknown-key',
+      'unknown-result',
+      'forbidden-field',
+      'invalid-name',
+    ])
+      expect(all).toContain(`template/${code} `);
+  });
+
+  test.each(FIXTURES)(
+    '%s: kelos validate reports exactly the expected findings, located in the file',
+    (file) => {
+      const { text, documents } = load(file);
+      const got = validateDocuments(documents)
+        .filter((d) => d.code.startsWith('template/'))
+        .map((d) => `${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.path}: ${d.message}`);
+      expect(got).toStrictEqual(expectations(text));
+    },
+  );
+
+  test.each(FIXTURES)('%s: the construct that sets the template rejects exactly its errors', (file) => {
+    const { text, object } = load(file);
+    const errors = expectations(text)
+      .map((e) => /^\S+ error template\/\S+ (\S+): (.*)$/.exec(e))
+      .filter((m) => m !== null)
+      .map((m) => ({ path: m[1]!, message: m[2]! }));
+    let violations: readonly { path: string; message: string }[] = [];
+    try {
+      construct(object);
+    } catch (e) {
+      if (!(e instanceof KelosValidationError)) throw e;
+      violations = e.violations.filter(
+        (v) => errors.some((x) => x.path === v.path) || /template/.test(v.message),
+      );
+    }
+    // The construct lists violations in the order of their fields in the manifest.
+    const byPath = (a: { path: string }, b: { path: string }) => a.path.localeCompare(b.path);
+    expect([...violations].sort(byPath)).toStrictEqual([...errors].sort(byPath));
+  });
+});
