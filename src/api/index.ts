@@ -10,7 +10,7 @@ import type { KindDefinition } from './schema.ts';
 import { TASK } from './task.ts';
 import { TASK_BUDGET } from './task-budget.ts';
 import { TASK_RECORD } from './task-record.ts';
-import { TASK_SPAWNER } from './task-spawner.ts';
+import { TASK_SPAWNER } from './task-spawner/index.ts';
 import { WORKSPACE } from './workspace.ts';
 
 export * from './agent-config.ts';
@@ -23,7 +23,7 @@ export * from './schema.ts';
 export * from './task.ts';
 export * from './task-budget.ts';
 export * from './task-record.ts';
-export * from './task-spawner.ts';
+export * from './task-spawner/index.ts';
 export * from './workspace.ts';
 
 /** Every kind we serve, in a stable order (the order CRDs are written in). */

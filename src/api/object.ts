@@ -9,7 +9,7 @@ import type { KelosConfigSpec } from './kelos-config.ts';
 import type { TaskSpec, TaskStatus } from './task.ts';
 import type { TaskBudgetSpec, TaskBudgetStatus } from './task-budget.ts';
 import type { TaskRecordSpec } from './task-record.ts';
-import type { TaskSpawnerSpec, TaskSpawnerStatus } from './task-spawner.ts';
+import type { TaskSpawnerSpec, TaskSpawnerStatus } from './task-spawner/index.ts';
 import type { WorkspaceSpec } from './workspace.ts';
 
 export type { KubeObject, ObjectMeta, OwnerReference } from '../kube/meta.ts';

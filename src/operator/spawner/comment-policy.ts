@@ -15,7 +15,7 @@
  * @packageDocumentation
  */
 import type { Static } from '@sinclair/typebox';
-import type { GitHubCommentPolicySchema } from '../../api/task-spawner.ts';
+import type { GitHubCommentPolicySchema } from '../../api/task-spawner/index.ts';
 import type { GitHubClient } from './github-client.ts';
 
 /** A spawner's comment policy. */

@@ -16,7 +16,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import { JSONPath } from 'jsonpath-plus';
-import type { ContextSourceSchema } from '../../api/task-spawner.ts';
+import type { ContextSourceSchema } from '../../api/task-spawner/index.ts';
 import { type GoValue, renderTemplate } from '../../template/go-template.ts';
 import type { OutboundFetch } from '../outbound.ts';
 

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 import type { Static } from '@sinclair/typebox';
-import type { GitHubIssuesSchema } from '../../../api/task-spawner.ts';
+import type { GitHubIssuesSchema } from '../../../api/task-spawner/index.ts';
 import { decideCommands, GitHubAuthorizer, usesCommands } from '../comment-policy.ts';
 import { type Discovery, discoveryFailure } from '../discovery.ts';
 import type { GitHubClient } from '../github-client.ts';

@@ -11,7 +11,7 @@
  */
 import type { Static } from '@sinclair/typebox';
 import picomatch from 'picomatch';
-import type { GitHubPullRequestsSchema } from '../../../api/task-spawner.ts';
+import type { GitHubPullRequestsSchema } from '../../../api/task-spawner/index.ts';
 import { decideCommands, GitHubAuthorizer, usesCommands } from '../comment-policy.ts';
 import { type Discovery, discoveryFailure } from '../discovery.ts';
 import type { GitHubClient } from '../github-client.ts';

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import type { Static } from '@sinclair/typebox';
-import type { JiraSchema } from '../../../api/task-spawner.ts';
+import type { JiraSchema } from '../../../api/task-spawner/index.ts';
 import type { OutboundFetch } from '../../outbound.ts';
 import { type Discovery, discoveryFailure } from '../discovery.ts';
 import { type CallCounts, rateLimitOf } from '../github-client.ts';
