@@ -14,207 +14,28 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import {
+  ApiError,
+  type ApiObject,
+  CoreResources,
+  type DeleteOptions,
+  isNotFound,
+  type KubeClient,
+  type ListOptions,
+  type ListPage,
+  type PatchOptions,
+  type RequestDetail,
+  type RequestObserver,
+  type ResourceType,
+  resourcePath,
+  type Verb,
+  type WatchEvent,
+  type WatchOptions,
+  WRITE_VERBS,
+} from './api.ts';
 import type { Connection } from './kubeconfig.ts';
-import type { ObjectMeta } from './meta.ts';
 
-/**
- * Any object the API serves, as far as the client needs to know. Looser than `KubeObject`
- * (no index signature), so typed objects of any kind fit it.
- */
-export interface ApiObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-}
-
-/** Where a kind lives in the API: enough to build its URLs. */
-export interface ResourceType {
-  /** API group; empty for the core group. */
-  readonly group: string;
-  readonly version: string;
-  readonly plural: string;
-  readonly kind: string;
-  readonly namespaced: boolean;
-}
-
-/** `apiVersion` of objects of a resource type. */
-export const apiVersionOf = (type: ResourceType): string =>
-  type.group ? `${type.group}/${type.version}` : type.version;
-
-/** The built-in resource types a controller commonly reads and writes. */
-export const CoreResources = {
-  Job: { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true },
-  Pod: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
-  ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
-  Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
-  Event: { group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
-  Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
-  Namespace: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
-} as const satisfies Record<string, ResourceType>;
-
-/** Request verbs, as counted. `apply` is a server-side-apply PATCH. */
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'apply' | 'patch' | 'delete';
-
-/** Verbs that change state in the API server. */
-export const WRITE_VERBS: ReadonlySet<Verb> = new Set(['create', 'apply', 'patch', 'delete']);
-
-/** A failed API request, with the HTTP status and the `Status` reason the server sent. */
-export class ApiError extends Error {
-  override readonly name = 'ApiError';
-  /** HTTP status code; 0 when no response arrived. */
-  readonly status: number;
-  /** `Status.reason`, e.g. `NotFound`, `AlreadyExists`, `Conflict`, `Expired`. */
-  readonly reason: string;
-  /** Kind of the resource the request was about, when known. */
-  readonly kind: string | undefined;
-
-  constructor(status: number, reason: string, message: string, options?: { cause?: unknown; kind?: string }) {
-    super(message, options);
-    this.status = status;
-    this.reason = reason;
-    this.kind = options?.kind;
-  }
-}
-
-/** Whether `err` is an {@link ApiError} with HTTP status `status`. */
-export const isStatus = (err: unknown, status: number): boolean =>
-  err instanceof ApiError && err.status === status;
-/** 404. */
-export const isNotFound = (err: unknown): boolean => isStatus(err, 404);
-/** 409 with reason AlreadyExists. */
-export const isAlreadyExists = (err: unknown): boolean =>
-  err instanceof ApiError && err.status === 409 && err.reason === 'AlreadyExists';
-/** 409 caused by a stale resourceVersion or a failed precondition. */
-export const isConflict = (err: unknown): boolean =>
-  err instanceof ApiError && err.status === 409 && err.reason !== 'AlreadyExists';
-/** 410: the resourceVersion a watch asked for is too old. */
-export const isGone = (err: unknown): boolean => isStatus(err, 410);
-
-/** Options of {@link KubeClient.list}. */
-export interface ListOptions {
-  namespace?: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-  limit?: number;
-  continue?: string;
-  resourceVersion?: string;
-}
-
-/** One page of a list. */
-export interface ListPage<T> {
-  items: T[];
-  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
-}
-
-/** One event of a watch stream. */
-export interface WatchEvent<T> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
-  object: T;
-}
-
-/** Options of {@link KubeClient.watch}. */
-export interface WatchOptions {
-  namespace?: string;
-  labelSelector?: string;
-  resourceVersion?: string;
-  /** Server-side end of the watch; the informer then resumes from the last version. */
-  timeoutSeconds?: number;
-  signal?: AbortSignal;
-}
-
-/** Options of {@link KubeClient.delete}. */
-export interface DeleteOptions {
-  /** Only delete the object with this uid (guards against deleting a re-created namesake). */
-  uid?: string;
-  /** Only delete the object at this version. */
-  resourceVersion?: string;
-  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
-}
-
-/** Options of {@link KubeClient.mergePatch}. */
-export interface PatchOptions {
-  /** Patch a subresource, e.g. `status`. */
-  subresource?: 'status';
-  /**
-   * Fail with 409 Conflict unless the object is still at this version (optimistic
-   * concurrency). Sent as `metadata.resourceVersion` inside the patch.
-   */
-  resourceVersion?: string;
-}
-
-/** The HTTP side of an observed request. */
-export interface RequestDetail {
-  readonly method: string;
-  /** Path and query, e.g. `/api/v1/namespaces/a/pods/b/log`. */
-  readonly path: string;
-}
-
-/**
- * Observes every request; the metrics module and the bench hang off it, and the RBAC check
- * reads `detail` to tell subresources and namespaces apart.
- */
-export type RequestObserver = (
-  verb: Verb,
-  type: ResourceType,
-  status: number,
-  durationMs: number,
-  detail: RequestDetail,
-) => void;
-
-/**
- * The operations the operator needs. One implementation talks HTTP ({@link HttpKubeClient});
- * tests may provide another.
- */
-export interface KubeClient {
-  /** Reads one object; `undefined` when it does not exist. */
-  get<T extends ApiObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-  ): Promise<T | undefined>;
-  /** Reads one page of a list. */
-  list<T extends ApiObject>(type: ResourceType, opts?: ListOptions): Promise<ListPage<T>>;
-  /**
-   * Watches from `opts.resourceVersion` and calls `onEvent` for each event, in order. Resolves
-   * when the server ends the stream, rejects with an {@link ApiError} (410 when the version is
-   * too old) or a network error.
-   */
-  watch<T extends ApiObject>(
-    type: ResourceType,
-    opts: WatchOptions,
-    onEvent: (event: WatchEvent<T>) => void,
-  ): Promise<void>;
-  /** Creates an object; rejects with 409 AlreadyExists when the name is taken. */
-  create<T extends ApiObject>(type: ResourceType, obj: T): Promise<T>;
-  /** Server-side apply under the client's field manager. */
-  apply<T extends ApiObject>(type: ResourceType, obj: T, opts?: { force?: boolean }): Promise<T>;
-  /** JSON merge patch (RFC 7386), optionally on `status` and guarded by a resourceVersion. */
-  mergePatch<T extends ApiObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    patch: Record<string, unknown>,
-    opts?: PatchOptions,
-  ): Promise<T>;
-  /** Deletes an object; resolves `false` when it was already gone. */
-  delete(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    opts?: DeleteOptions,
-  ): Promise<boolean>;
-  /** Plain GET of a sub-path that returns text (pod logs). */
-  getText(path: string): Promise<string>;
-  /** Requests sent so far, by verb. */
-  readonly requests: Readonly<Record<Verb, number>>;
-}
-
-/** Builds the collection or object path of a resource. */
-export const resourcePath = (type: ResourceType, namespace?: string, name?: string): string => {
-  const base = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
-  const ns = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${base}${ns}/${type.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
-};
+export * from './api.ts';
 
 const query = (params: Record<string, string | number | boolean | undefined>): string => {
   const parts: string[] = [];
