@@ -75,8 +75,8 @@ describe('operator: a leader whose API connection hangs', () => {
     // Both replicas run as the install's ServiceAccount; applying the install also creates
     // its namespace, where the Lease lives (before, the proxied replica used the admin
     // kubeconfig, nothing had created kelos-system yet, and its Lease create got 404).
-    const identity = await installIdentity();
-    const api = new URL(identity.server);
+    const sa = await installIdentity();
+    const api = new URL(sa.server);
     proxy = new FreezableProxy({ host: api.hostname, port: Number(api.port) });
     const port = await proxy.listen();
     const election = (identity: string) => ({
@@ -88,7 +88,7 @@ describe('operator: a leader whose API connection hangs', () => {
       retryPeriodMs: 300,
     });
     leader = await startOperator(ns, {
-      connection: { ...identity, server: `${api.protocol}//127.0.0.1:${port}` },
+      connection: { ...sa, server: `${api.protocol}//127.0.0.1:${port}` },
       leaderElection: election('hung-leader'),
     });
     await waitFor('the proxied replica to lead', async () => leader.operator.elector?.isLeader === true);
