@@ -10,11 +10,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTALL_NAMESPACE } from '../../src/install/index.ts';
 import { ApiError, type HttpKubeClient } from '../../src/kube/client.ts';
-import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { freshNamespace, kubeconfigPath } from './helpers.ts';
+import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
+import { installIdentity } from './install-identity.ts';
 import { startOperator, type TestOperator, testClient, waitFor } from './operator-helpers.ts';
 
 /** A TCP proxy that can stop forwarding without closing anything. */
@@ -72,8 +72,11 @@ describe('operator: a leader whose API connection hangs', () => {
     await installCrds();
     ns = await freshNamespace('op-leader-hang');
     c = await testClient();
-    const direct = await loadKubeconfigFile(kubeconfigPath());
-    const api = new URL(direct.server);
+    // Both replicas run as the install's ServiceAccount; applying the install also creates
+    // its namespace, where the Lease lives (before, the proxied replica used the admin
+    // kubeconfig, nothing had created kelos-system yet, and its Lease create got 404).
+    const sa = await installIdentity();
+    const api = new URL(sa.server);
     proxy = new FreezableProxy({ host: api.hostname, port: Number(api.port) });
     const port = await proxy.listen();
     const election = (identity: string) => ({
@@ -85,7 +88,7 @@ describe('operator: a leader whose API connection hangs', () => {
       retryPeriodMs: 300,
     });
     leader = await startOperator(ns, {
-      connection: { ...direct, server: `${api.protocol}//127.0.0.1:${port}` },
+      connection: { ...sa, server: `${api.protocol}//127.0.0.1:${port}` },
       leaderElection: election('hung-leader'),
     });
     await waitFor('the proxied replica to lead', async () => leader.operator.elector?.isLeader === true);
