@@ -10,8 +10,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import { API_VERSION, type KindDefinition, kindByName } from '../api/index.ts';
-import { k8sKindSchema } from '../api/k8s/index.ts';
+import { API_VERSION, kindByName } from '../api/index.ts';
 import { escapePointer, type Finding } from './diagnostic.ts';
 import { clipName, clipPointer, closest, isSecretValue, show } from './echo.ts';
 
@@ -19,19 +18,29 @@ export { closest } from './echo.ts';
 
 import { parsePointer } from './load.ts';
 
-type Node = Record<string, unknown>;
+import {
+  coreObjectSchema,
+  DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
+  hoistShared,
+  isNode,
+  kelosObjectSchema,
+  LABEL_VALUE,
+  type Node,
+  QUALIFIED_NAME,
+  strictSchema,
+} from './object-schema.ts';
 
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** RFC 1123 subdomain: the rule for most object names. */
-export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
-/** RFC 1123 label: the rule for namespace names. */
-export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-/** A label or annotation key: optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
-export const QUALIFIED_NAME =
-  '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
-/** A label value. */
-export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+export {
+  DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
+  hoistShared,
+  kelosObjectSchema,
+  LABEL_VALUE,
+  objectMetaSchema,
+  QUALIFIED_NAME,
+  strictSchema,
+} from './object-schema.ts';
 
 /** Words for the patterns people hit most, in the API server's phrasing. */
 const PATTERN_WORDS: Readonly<Record<string, string>> = {
@@ -55,182 +64,6 @@ const FORMAT_WORDS: Readonly<Record<string, string>> = {
 };
 
 /** The ObjectMeta fields a manifest may carry, with the API server's name and label rules. */
-export const objectMetaSchema = (namePattern: string = DNS1123_SUBDOMAIN): Node => ({
-  type: 'object',
-  // No `required: ['name']`: like the API server, `generateName` alone is enough (upstream
-  // creates Tasks that way with `kubectl create`); the loader reports an object with neither.
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 253, pattern: namePattern },
-    generateName: { type: 'string' },
-    namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL },
-    labels: {
-      type: 'object',
-      propertyNames: { maxLength: 317, pattern: QUALIFIED_NAME },
-      additionalProperties: { type: 'string', maxLength: 63, pattern: LABEL_VALUE },
-    },
-    annotations: {
-      type: 'object',
-      propertyNames: { maxLength: 317, pattern: QUALIFIED_NAME },
-      additionalProperties: { type: 'string' },
-    },
-    uid: { type: 'string' },
-    resourceVersion: { type: 'string' },
-    generation: { type: 'integer', format: 'int64' },
-    creationTimestamp: { type: 'string', format: 'date-time' },
-    deletionTimestamp: { type: 'string', format: 'date-time' },
-    deletionGracePeriodSeconds: { type: 'integer', format: 'int64' },
-    selfLink: { type: 'string' },
-    finalizers: { type: 'array', items: { type: 'string' } },
-    ownerReferences: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['apiVersion', 'kind', 'name', 'uid'],
-        properties: {
-          apiVersion: { type: 'string' },
-          kind: { type: 'string' },
-          name: { type: 'string' },
-          uid: { type: 'string' },
-          controller: { type: 'boolean' },
-          blockOwnerDeletion: { type: 'boolean' },
-        },
-      },
-    },
-    managedFields: { type: 'array', items: { type: 'object' } },
-  },
-});
-
-/** Kinds whose names must be RFC 1123 labels rather than subdomains. */
-const LABEL_NAMED_KINDS = new Set(['v1/Namespace', 'v1/Service']);
-
-/** Keys whose value is a schema (or a list of schemas). */
-const SCHEMA_KEYS = new Set([
-  'items',
-  'additionalProperties',
-  'anyOf',
-  'allOf',
-  'oneOf',
-  'not',
-  'propertyNames',
-]);
-/** Keys whose value maps names to schemas. */
-const MAP_OF_SCHEMAS_KEYS = new Set(['properties', 'definitions', '$defs']);
-
-/**
- * A plain-JSON copy of a schema (TypeBox's symbol keys dropped) in which every object schema
- * with `properties` and no rule for other keys refuses unknown fields.
- *
- * A sub-schema object that occurs several times in the input (the API reuses e.g. the Container
- * schema object for every container list) is copied once, so the copy keeps that sharing.
- */
-export function strictSchema(schema: unknown, memo: Map<object, unknown> = new Map()): unknown {
-  if (Array.isArray(schema)) return schema.map((s) => strictSchema(s, memo));
-  if (!isNode(schema)) return schema;
-  const done = memo.get(schema);
-  if (done !== undefined) return done;
-  const out: Node = {};
-  for (const [key, value] of Object.entries(schema)) {
-    // Sub-schemas live under these keys; other keys (enum, default, x-kubernetes-*) are data.
-    if (MAP_OF_SCHEMAS_KEYS.has(key) && isNode(value)) {
-      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, strictSchema(v, memo)]));
-    } else {
-      out[key] = SCHEMA_KEYS.has(key) ? strictSchema(value, memo) : value;
-    }
-  }
-  if (
-    isNode(out['properties']) &&
-    out['additionalProperties'] === undefined &&
-    out['x-kubernetes-preserve-unknown-fields'] !== true
-  ) {
-    out['additionalProperties'] = false;
-  }
-  memo.set(schema, out);
-  return out;
-}
-
-/** The sub-schemas of a schema node, by the key (and name) they sit under. */
-function* children(node: Node): Generator<[key: string, name: string | undefined, child: unknown]> {
-  for (const [key, value] of Object.entries(node)) {
-    if (MAP_OF_SCHEMAS_KEYS.has(key) && isNode(value)) {
-      for (const [name, child] of Object.entries(value)) yield [key, name, child];
-    } else if (SCHEMA_KEYS.has(key)) {
-      if (Array.isArray(value)) for (const [i, child] of value.entries()) yield [key, String(i), child];
-      else yield [key, undefined, value];
-    }
-  }
-}
-
-/**
- * Moves object schemas that occur more than once (by identity) into `definitions` and refers
- * to them with `$ref`, so ajv compiles each once, as its own function. For a Task this cuts
- * the generated code several times over (every container list embeds the whole Container
- * schema), and with it compile and JIT warm-up time. Validation results are unchanged.
- */
-export function hoistShared(root: Node): Node {
-  const uses = new Map<object, number>();
-  const count = (node: unknown) => {
-    if (!isNode(node)) return;
-    const n = (uses.get(node) ?? 0) + 1;
-    uses.set(node, n);
-    if (n === 1) for (const [, , child] of children(node)) count(child);
-  };
-  count(root);
-  const ids = new Map<object, string>();
-  const definitions: Node = {};
-  const emit = (node: unknown, top = false): unknown => {
-    if (!isNode(node)) return node;
-    if (!top && (uses.get(node) ?? 0) > 1 && isNode(node['properties'])) {
-      let id = ids.get(node);
-      if (id === undefined) {
-        id = `s${ids.size}`;
-        ids.set(node, id);
-        definitions[id] = emit(node, true);
-      }
-      return { $ref: `#/definitions/${id}` };
-    }
-    const out: Node = { ...node };
-    for (const [key, name, child] of children(node)) {
-      if (name === undefined) out[key] = emit(child);
-      else if (Array.isArray(node[key]))
-        (out[key] as unknown[]) = (node[key] as unknown[]).map((c) => emit(c));
-      else out[key] = { ...(out[key] as Node), [name]: emit(child) };
-    }
-    return out;
-  };
-  const out = emit(root, true) as Node;
-  if (Object.keys(definitions).length === 0) return out;
-  return { ...out, definitions: { ...((out['definitions'] as Node | undefined) ?? {}), ...definitions } };
-}
-
-/** The whole-object schema of a Kelos kind: envelope, metadata, spec and (when it has one) status. */
-export function kelosObjectSchema(def: KindDefinition): Node {
-  const properties: Node = {
-    apiVersion: { type: 'string', enum: [API_VERSION] },
-    kind: { type: 'string', enum: [def.kind] },
-    metadata: objectMetaSchema(),
-    spec: def.spec,
-  };
-  if (def.status) properties['status'] = def.status;
-  return {
-    type: 'object',
-    required: ['apiVersion', 'kind', 'metadata', ...(def.specRequired ? ['spec'] : [])],
-    properties,
-  };
-}
-
-/** The whole-object schema of a core kind, with Kelos's metadata rules, or `undefined`. */
-function coreObjectSchema(apiVersion: string, kind: string): Node | undefined {
-  const base = k8sKindSchema(apiVersion, kind) as Node | undefined;
-  if (!base) return undefined;
-  const namePattern = LABEL_NAMED_KINDS.has(`${apiVersion}/${kind}`) ? DNS1123_LABEL : DNS1123_SUBDOMAIN;
-  const required = new Set([...((base['required'] as string[] | undefined) ?? []), 'metadata']);
-  return {
-    ...base,
-    properties: { ...(base['properties'] as Node), metadata: objectMetaSchema(namePattern) },
-    required: [...required],
-  };
-}
-
 /** A compiled validator and the strict schema (without `$ref`s, for walking) it was built from. */
 interface Compiled {
   readonly validate: ValidateFunction;
