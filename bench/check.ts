@@ -23,7 +23,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { BUILTIN_RULES } from '../policies/index.ts';
 import { DEFAULT_POLICY_CONFIG } from '../src/policy/config.ts';
 import { runPolicies } from '../src/policy/engine.ts';
-import { loadManifestPaths } from '../src/validate/load.ts';
+import { loadManifestPaths } from '../src/validate/manifest-files.ts';
 
 /** Target of issue 4 for the whole-process latency on one small file. */
 export const LATENCY_TARGET_MS = 300;

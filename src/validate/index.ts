@@ -9,6 +9,9 @@ import { evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
+
+export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
+
 import { checkReferences, type ReferenceOptions } from './references.ts';
 import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
 import { checkTemplates } from './templates.ts';
@@ -18,8 +21,6 @@ export * from './diagnostic.ts';
 export {
   documentFromObject,
   type LoadedDocument,
-  type LoadResult,
-  loadManifestPaths,
   type ParseResult,
   parseManifests,
   type ScalarSource,

@@ -19,8 +19,8 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './diagnostic.ts';
-import { type LoadedDocument, loadManifestPaths, parseManifests, resourceOf } from './load.ts';
-import { manifestFiles } from './manifest-files.ts';
+import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
+import { loadManifestPaths, manifestFiles } from './manifest-files.ts';
 
 /** File names kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES: readonly string[] = [

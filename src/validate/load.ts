@@ -8,9 +8,6 @@
  *
  * @packageDocumentation
  */
-import type { Stats } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import {
   isAlias,
   isMap,
@@ -26,7 +23,6 @@ import {
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { clipName } from './echo.ts';
-import { manifestFiles } from './manifest-files.ts';
 import { duplicateKeyOffsets, MAX_DEPTH, shapeProblem } from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
@@ -437,80 +433,6 @@ function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
     });
   }
   return problems;
-}
-
-/** How a path argument was read. */
-export interface LoadResult extends ParseResult {
-  /** Files read, in order (`-` for standard input). */
-  readonly files: string[];
-}
-
-/**
- * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
- * sorted) and `-` (standard input, read once).
- *
- * @param paths Paths as given by the user; they are used as-is in diagnostics.
- * @param readStdin Reads standard input to the end.
- * @param cwd Directory relative paths are read from; diagnostics keep them as given.
- * @throws Error naming the path when a path does not exist or cannot be read, when no manifest
- *   file is found under the paths, or when standard input is empty.
- */
-export async function loadManifestPaths(
-  paths: readonly string[],
-  readStdin: () => Promise<string>,
-  cwd: string = process.cwd(),
-): Promise<LoadResult> {
-  const documents: LoadedDocument[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const files: string[] = [];
-  const add = (text: string, file: string) => {
-    const result = parseManifests(text, file);
-    documents.push(...result.documents);
-    diagnostics.push(...result.diagnostics);
-    files.push(file);
-  };
-  let stdinRead = false;
-  for (const path of paths) {
-    if (path === '-') {
-      if (stdinRead) continue;
-      stdinRead = true;
-      const text = await readStdin();
-      // An empty pipe is a broken pipeline (a failed generator, a wrong redirect), not a pass.
-      if (text.length === 0) throw new Error('standard input (-) is empty: there are no manifests to read');
-      add(text, '-');
-      continue;
-    }
-    let info: Stats;
-    try {
-      info = await stat(resolve(cwd, path));
-    } catch (err) {
-      throw new Error(
-        `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-        { cause: err },
-      );
-    }
-    let targets = [path];
-    if (info.isDirectory()) {
-      const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
-      targets = listing.files;
-      diagnostics.push(...listing.skipped);
-    }
-    for (const file of targets) {
-      let text: string;
-      try {
-        text = await readFile(resolve(cwd, file), 'utf8');
-      } catch (err) {
-        throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-      }
-      add(text, file);
-    }
-  }
-  if (files.length === 0) {
-    throw new Error(
-      `no manifest files (*.yaml, *.yml, *.json) under ${paths.join(', ')}${diagnostics.length > 0 ? ` (${diagnostics.length} symbolic links not followed)` : ''}`,
-    );
-  }
-  return { documents, diagnostics, files };
 }
 
 /** Longest kind, namespace or name a diagnostic names whole (valid names have at most 253 characters). */

@@ -36,7 +36,7 @@ import {
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
-import { loadManifestPaths } from '../../validate/load.ts';
+import { loadManifestPaths } from '../../validate/manifest-files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 

@@ -2,12 +2,8 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  documentFromObject,
-  loadManifestPaths,
-  parseManifests,
-  parsePointer,
-} from '../../../src/validate/load.ts';
+import { documentFromObject, parseManifests, parsePointer } from '../../../src/validate/load.ts';
+import { loadManifestPaths } from '../../../src/validate/manifest-files.ts';
 
 const TASK = `apiVersion: kelos.dev/v1alpha2
 kind: Task
