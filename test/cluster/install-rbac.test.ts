@@ -284,19 +284,25 @@ describe('install RBAC: cluster-wide', () => {
 
     const used = new Set(requests.map(key));
     const unused = permissions(OPERATOR_RBAC_RULES).filter((p) => !used.has(key(p)));
-    const explained = unused.filter((p) => p.rule.indirect);
+    const explained = unused.filter((p) => p.rule.indirect || p.rule.race);
     // The report: which grants no request used, and why the table keeps the explained ones.
     console.info(
       `install RBAC: ${used.size} permissions used; granted but unused: ${
         unused.length
           ? unused
-              .map((p) => `${key(p)}${p.rule.indirect ? ` (indirect: ${p.rule.indirect})` : ''}`)
+              .map(
+                (p) =>
+                  `${key(p)}${p.rule.indirect ? ` (indirect: ${p.rule.indirect})` : ''}${p.rule.race ? ` (on a race: ${p.rule.race})` : ''}`,
+              )
               .join('; ')
           : 'none'
       }`,
     );
-    expect(unused.filter((p) => !p.rule.indirect).map(key), 'granted but never used').toEqual([]);
-    expect(explained.map(key)).toEqual([
+    expect(unused.filter((p) => !p.rule.indirect && !p.rule.race).map(key), 'granted but never used').toEqual(
+      [],
+    );
+    // The indirect grants are never requested by the client; the race grant may or may not be.
+    expect(explained.filter((p) => p.rule.indirect).map(key)).toEqual([
       'update kelos.dev/tasks/finalizers',
       'update kelos.dev/taskspawners/finalizers',
     ]);
