@@ -8,14 +8,20 @@
  *
  * @packageDocumentation
  */
-import type { TaskBudget, TaskRecord, TaskUsage } from '../api/index.ts';
+import {
+  type BudgetPeriodType,
+  isBudgetPeriodType,
+  type TaskBudget,
+  type TaskRecord,
+  type TaskUsage,
+} from '../api/index.ts';
 import { matches, parseSelector, type Selector } from '../kube/label-selector.ts';
 import {
   addQuantities,
   compareQuantities,
   formatQuantity,
-  parseQuantity,
   type Quantity,
+  quantityOf,
 } from '../validate/quantity.ts';
 
 /** A half-open interval [start, end) in epoch milliseconds. */
@@ -125,8 +131,8 @@ export function startOfLocalDay(date: LocalDate, timeZone: string): number {
   return hi;
 }
 
-/** The budget period types. */
-export type PeriodType = 'Daily' | 'Weekly' | 'Monthly';
+/** The budget period types (one definition, in `src/api`). */
+export type PeriodType = BudgetPeriodType;
 
 /** The period of `type` in `timeZone` that contains instant `now`. Throws RangeError for an unknown zone. */
 export function periodAt(type: PeriodType, timeZone: string, now: number): Period {
@@ -168,12 +174,8 @@ export interface UsageSum {
 
 const ZERO: UsageSum = { costUSD: { numerator: 0n, scale: 0 }, inputTokens: 0n, outputTokens: 0n };
 
-/** Parses a usage field that may be a quantity string or number; invalid values count as 0. */
-const costOf = (v: unknown): Quantity => {
-  if (typeof v === 'number' && Number.isFinite(v)) return parseQuantity(String(v)) ?? ZERO.costUSD;
-  if (typeof v === 'string') return parseQuantity(v) ?? ZERO.costUSD;
-  return ZERO.costUSD;
-};
+/** A usage field that may be a quantity string or number; invalid values count as 0. */
+const costOf = (v: unknown): Quantity => quantityOf(v) ?? ZERO.costUSD;
 
 const tokensOf = (v: unknown): bigint =>
   typeof v === 'number' && Number.isInteger(v) && v > 0 ? BigInt(v) : 0n;
@@ -243,7 +245,7 @@ export function budgetBasis(
   }
   const type = budget.spec?.period?.type;
   const tz = budget.spec?.period?.timezone || 'UTC';
-  if (type !== 'Daily' && type !== 'Weekly' && type !== 'Monthly') {
+  if (!isBudgetPeriodType(type)) {
     return {
       ok: false,
       problem: {
