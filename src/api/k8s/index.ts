@@ -9,7 +9,7 @@
  * - {@link k8sKindSchema}: plain draft-07 JSON schemas with `$ref`s, to validate whole core objects
  *   of a bundle with ajv.
  */
-import { readFileSync } from 'node:fs';
+
 import type {
   V1Affinity,
   V1ClusterRole,
@@ -50,6 +50,24 @@ import type {
 import type { TUnsafe } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { QUANTITY_PATTERN } from '../schema.ts';
+import { kindSchemaAmong } from './ajv.ts';
+import {
+  deepFreeze,
+  definition,
+  described,
+  INT_OR_STRING,
+  isNode,
+  isScalar,
+  MICRO_TIME,
+  type Node,
+  OBJECT_META,
+  openapi,
+  QUANTITY,
+  RAW_EXTENSION,
+  refTarget,
+  TIME,
+  VALUE_KEYWORDS,
+} from './openapi-data.ts';
 
 /**
  * The JSON (wire) form of a `@kubernetes/client-node` model: its classes type `meta.v1.Time`
@@ -129,8 +147,6 @@ export type K8sType<N extends K8sTypeName> = N extends K8sDefinitionName
   ? K8sTypesByDefinition[N]
   : K8sTypesByDefinition[Extract<K8sDefinitionName, `${string}.${N}`>];
 
-const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
-
 /**
  * Every {@link K8sDefinitionName}. Must match `ROOTS` in scripts/update-k8s-openapi.ts (the unit
  * tests compare it with the `roots` recorded in openapi.json).
@@ -194,79 +210,6 @@ export interface K8sTypeSchemaOptions {
   description?: string;
 }
 
-type Node = Record<string, unknown>;
-
-interface OpenApiData {
-  source: string;
-  sum: string;
-  roots: string[];
-  schemas: Record<string, Node>;
-}
-
-const REF_PREFIX = '#/components/schemas/';
-const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
-const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
-const TIME = `${META}Time`;
-const MICRO_TIME = `${META}MicroTime`;
-const OBJECT_META = `${META}ObjectMeta`;
-const RAW_EXTENSION = 'io.k8s.apimachinery.pkg.runtime.RawExtension';
-
-let data: OpenApiData | undefined;
-
-/**
- * The committed spec subset, parsed on first use: importing this module for its types (as most of
- * Kelos does) should not cost parsing half a megabyte of JSON.
- */
-function openapi(): OpenApiData {
-  data ??= JSON.parse(readFileSync(new URL('./openapi.json', import.meta.url), 'utf8')) as OpenApiData;
-  return data;
-}
-
-function isNode(value: unknown): value is Node {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isScalar(value: unknown): value is string | number | boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
-
-/**
- * The definition a node stands for: OpenAPI v3 writes a plain `$ref`, or, when the field has its
- * own description or default, `allOf: [{$ref}]` next to them.
- */
-function refTarget(node: Node): string | undefined {
-  let ref = node['$ref'];
-  const allOf = node['allOf'];
-  if (ref === undefined && Array.isArray(allOf) && allOf.length === 1 && isNode(allOf[0])) {
-    ref = allOf[0]['$ref'];
-  }
-  if (ref === undefined) return undefined;
-  if (typeof ref !== 'string' || !ref.startsWith(REF_PREFIX))
-    throw new Error(`unexpected $ref ${String(ref)}`);
-  return ref.slice(REF_PREFIX.length);
-}
-
-function definition(name: string): Node {
-  const schema = openapi().schemas[name];
-  if (!schema) throw new Error(`Kubernetes definition ${name} is not in src/api/k8s/openapi.json`);
-  return schema;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/** Puts a description first (readable YAML) on a copy of `schema`. */
-function described(schema: Node, description: unknown): Node {
-  if (typeof description !== 'string' || description === '') return schema;
-  const { description: _ignored, ...rest } = schema;
-  return { description, ...rest };
-}
-
 function intOrString(): Node {
   return { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true };
 }
@@ -283,18 +226,6 @@ function structuralFormat(type: unknown, format: unknown): string | undefined {
     return ['byte', 'date-time', 'date', 'duration', 'password'].includes(format) ? format : undefined;
   return undefined;
 }
-
-/** Value keywords copied as they are, when a definition has them. */
-const VALUE_KEYWORDS = [
-  'enum',
-  'minimum',
-  'maximum',
-  'minLength',
-  'maxLength',
-  'pattern',
-  'minItems',
-  'maxItems',
-];
 
 /**
  * List maps whose keys the item schema neither requires nor defaults, so the apiserver would refuse
@@ -475,169 +406,6 @@ export function k8sTypeSchema<N extends K8sTypeName>(
 // Whole-object schemas for ajv
 // ---------------------------------------------------------------------------------------------
 
-const DEFINITIONS_REF = '#/definitions/';
-
-/** Formats ajv-formats knows; anything else (the spec's `int-or-string`) would fail ajv's strict mode. */
-const AJV_FORMATS = new Set([
-  'int32',
-  'int64',
-  'float',
-  'double',
-  'byte',
-  'date-time',
-  'date',
-  'duration',
-  'password',
-]);
-
-const ajvDefinitionCache = new Map<string, Node>();
-
-function ajvDefinition(name: string): Node {
-  let schema = ajvDefinitionCache.get(name);
-  if (!schema) {
-    switch (name) {
-      case QUANTITY:
-        schema = { anyOf: [{ type: 'string' }, { type: 'number' }] };
-        break;
-      case INT_OR_STRING:
-        schema = { anyOf: [{ type: 'integer' }, { type: 'string' }] };
-        break;
-      default:
-        schema = ajvNode(definition(name), name);
-    }
-    ajvDefinitionCache.set(name, schema);
-  }
-  return schema;
-}
-
-function ajvNode(node: Node, where: string): Node {
-  const target = refTarget(node);
-  if (target !== undefined) {
-    // ajv applies sibling keywords next to `$ref`; a description there is only documentation.
-    const ref: Node = { $ref: DEFINITIONS_REF + target };
-    return typeof node['description'] === 'string' ? { description: node['description'], ...ref } : ref;
-  }
-  for (const junctor of ['oneOf', 'anyOf', 'allOf', 'not']) {
-    if (junctor in node) throw new Error(`${where}: unexpected ${junctor} in a Kubernetes definition`);
-  }
-  const out: Node = {};
-  if (typeof node['description'] === 'string' && node['description'] !== '')
-    out['description'] = node['description'];
-  let type = node['type'];
-  // ajv's strict mode wants the type next to type-specific keywords.
-  if (
-    type === undefined &&
-    (node['properties'] !== undefined || node['additionalProperties'] !== undefined)
-  ) {
-    type = 'object';
-  }
-  if (type === undefined && node['items'] !== undefined) type = 'array';
-  if (type !== undefined) out['type'] = type;
-  if (typeof node['format'] === 'string' && AJV_FORMATS.has(node['format'])) out['format'] = node['format'];
-  for (const key of VALUE_KEYWORDS) if (node[key] !== undefined) out[key] = node[key];
-  if (Array.isArray(node['required']) && node['required'].length > 0) out['required'] = [...node['required']];
-  const properties = node['properties'];
-  if (isNode(properties)) {
-    const props: Node = {};
-    for (const [key, raw] of Object.entries(properties)) {
-      if (!isNode(raw)) throw new Error(`${where}.${key}: not a schema`);
-      props[key] = ajvNode(raw, `${where}.${key}`);
-    }
-    out['properties'] = props;
-  }
-  if (isNode(node['items'])) out['items'] = ajvNode(node['items'], `${where}[]`);
-  const additional = node['additionalProperties'];
-  if (isNode(additional)) out['additionalProperties'] = ajvNode(additional, `${where}{}`);
-  else if (typeof additional === 'boolean') out['additionalProperties'] = additional;
-  return out;
-}
-
-function collectAjvRefs(value: unknown, out: Set<string>): void {
-  if (Array.isArray(value)) {
-    for (const v of value) collectAjvRefs(v, out);
-  } else if (isNode(value)) {
-    for (const [key, v] of Object.entries(value)) {
-      if (key === '$ref' && typeof v === 'string') out.add(v.slice(DEFINITIONS_REF.length));
-      else collectAjvRefs(v, out);
-    }
-  }
-}
-
-let kinds: Map<string, string> | undefined;
-
-/** `apiVersion/kind` → definition name, from the roots' `x-kubernetes-group-version-kind`. */
-function kindIndex(): Map<string, string> {
-  if (kinds) return kinds;
-  kinds = new Map();
-  for (const name of k8sTypeNames) {
-    const gvks = definition(name)['x-kubernetes-group-version-kind'];
-    if (!Array.isArray(gvks)) continue;
-    for (const gvk of gvks as { group: string; version: string; kind: string }[]) {
-      const apiVersion = gvk.group === '' ? gvk.version : `${gvk.group}/${gvk.version}`;
-      kinds.set(`${apiVersion}/${gvk.kind}`, name);
-    }
-  }
-  return kinds;
-}
-
-const kindSchemaCache = new Map<string, Node>();
-
-/**
- * A JSON schema (draft-07, ajv-compatible) for a whole Kubernetes object of the given apiVersion
- * and kind, or `undefined` when it is not one of the core kinds Kelos bundles (Secret, ConfigMap,
- * Namespace, ServiceAccount, Service, Pod, Job, CronJob, Deployment, Role, RoleBinding,
- * ClusterRole, ClusterRoleBinding, Lease, ValidatingAdmissionPolicy(+Binding), Ingress,
- * NetworkPolicy, PodDisruptionBudget).
- *
- * The root is the object's definition with `apiVersion` and `kind` pinned and required; nested types
- * are `$ref`s into a `definitions` section holding just what this kind reaches (full ObjectMeta
- * included). Only standard keywords are used (no `x-kubernetes-*`, no defaults) and formats are
- * ones ajv-formats provides (int32, int64, byte, date-time, ...), so a strict-mode ajv with
- * ajv-formats compiles it.
- *
- * The same deep-frozen object is returned on every call, so ajv's own cache (keyed by schema
- * object) compiles each kind once; copy it before adapting it (e.g. for additionalProperties).
- *
- * @param apiVersion e.g. `'v1'`, `'batch/v1'`.
- * @param kind e.g. `'Secret'`.
- */
-export function k8sKindSchema(apiVersion: string, kind: string): object | undefined {
-  const key = `${apiVersion}/${kind}`;
-  const cached = kindSchemaCache.get(key);
-  if (cached) return cached;
-  const name = kindIndex().get(key);
-  if (name === undefined) return undefined;
-
-  const root = ajvDefinition(name);
-  const rootProps = isNode(root['properties']) ? root['properties'] : {};
-  const required = new Set([...(Array.isArray(root['required']) ? (root['required'] as string[]) : [])]);
-  required.add('apiVersion');
-  required.add('kind');
-
-  const definitions: Node = {};
-  const queue = new Set<string>();
-  collectAjvRefs(root, queue);
-  for (const ref of queue) {
-    const def = ajvDefinition(ref);
-    definitions[ref] = def;
-    collectAjvRefs(def, queue); // a Set iterates entries added during iteration
-  }
-
-  const schema: Node = {
-    ...root,
-    properties: {
-      ...rootProps,
-      apiVersion: { ...(rootProps['apiVersion'] as Node), type: 'string', enum: [apiVersion] },
-      kind: { ...(rootProps['kind'] as Node), type: 'string', enum: [kind] },
-    },
-    required: [...required],
-    definitions: Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => (a < b ? -1 : 1))),
-  };
-  deepFreeze(schema);
-  kindSchemaCache.set(key, schema);
-  return schema;
-}
-
 /** Where the committed definitions come from, e.g. `k8s.io/kubernetes@v1.36.3 api/openapi-spec/v3`. */
 export function k8sOpenApiSource(): string {
   return openapi().source;
@@ -650,3 +418,16 @@ export function k8sOpenApiSource(): string {
 export function k8sDroppedListMaps(): readonly string[] {
   return [...droppedListMaps].sort();
 }
+
+/**
+ * The plain draft-07 schema (with `$ref`s into `definitions`) of a whole core object, for ajv,
+ * or `undefined` when the pinned spec has no such kind among the types we embed.
+ *
+ * The same deep-frozen object is returned on every call, so ajv's own cache (keyed by schema
+ * object) compiles each kind once; copy it before adapting it (e.g. for additionalProperties).
+ *
+ * @param apiVersion e.g. `'v1'`, `'batch/v1'`.
+ * @param kind e.g. `'Secret'`.
+ */
+export const k8sKindSchema = (apiVersion: string, kind: string): object | undefined =>
+  kindSchemaAmong(k8sTypeNames, apiVersion, kind);
