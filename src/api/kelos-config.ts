@@ -11,9 +11,13 @@
  * generated admission policies and `kelos check` do too. Operator flags override single
  * fields; a missing object means the defaults documented on each field.
  *
+ * The .d.ts of this file writes TypeBox's symbol keys ({@link Kind}, {@link Hint},
+ * {@link OptionalKind}, {@link ReadonlyKind}); declaration emit can only name the ones imported here.
+ *
  * @packageDocumentation
  */
-import type { Static } from '@sinclair/typebox';
+// biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
+import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
 import { LabelSelectorSchema } from './common.ts';
 import { CATEGORY } from './group.ts';
 import { ModelRatesSchema } from './rates.ts';

@@ -335,7 +335,7 @@ describe('install RBAC: namespaced', () => {
       connection: conn,
       leaderElection: { namespace: installNs, name: 'kelos-operator-leader', retryPeriodMs: 500 },
     });
-  });
+  }, 300_000);
   afterAll(async () => {
     await op?.stop();
     admin?.close();

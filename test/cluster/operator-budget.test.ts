@@ -119,7 +119,9 @@ describe('operator: TaskBudget admission', () => {
         'TaskBudget',
         budget('broken', {
           maxCostUSD: '5',
-          taskSelector: { matchExpressions: [{ key: 'team', operator: 'Near', values: ['a'] }] },
+          // The CRD refuses a bad operator; a label value the API server does not check is what
+          // still reaches the operator (and objects stored before the CRD's rules existed).
+          taskSelector: { matchLabels: { team: 'not valid!' } },
         }),
       );
       const degraded = await waitForBudget(
@@ -133,17 +135,21 @@ describe('operator: TaskBudget admission', () => {
           type: 'Degraded',
           status: 'True',
           reason: 'InvalidSelector',
-          message:
-            'spec.taskSelector is invalid: /matchExpressions/0/operator: "Near" is not a valid operator (expected In, NotIn, Exists or DoesNotExist); every Task in the namespace is blocked until it is fixed',
+          message: `spec.taskSelector is invalid: /matchLabels/team: label value "not valid!" is invalid (expected at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric); every Task in the namespace is blocked until it is fixed`,
         }),
       ]);
       await create(c, other, 'Task', task('innocent', {}, { unrelated: 'yes' }));
       const blocked = await waitForPhase(c, other, 'innocent', 'Waiting');
       expect(blocked.status?.message).toBe(
-        'Budget "broken" exceeded: spec.taskSelector is invalid: /matchExpressions/0/operator: "Near" is not a valid operator (expected In, NotIn, Exists or DoesNotExist)',
+        `Budget "broken" exceeded: spec.taskSelector is invalid: /matchLabels/team: label value "not valid!" is invalid (expected at most 63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)`,
       );
       await c.mergePatch(Resources.TaskBudget, other, 'broken', {
-        spec: { taskSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }] } },
+        spec: {
+          taskSelector: {
+            matchLabels: null,
+            matchExpressions: [{ key: 'team', operator: 'In', values: ['a'] }],
+          },
+        },
       });
       await waitForPhase(c, other, 'innocent', 'Pending');
       const healed = await waitForBudget(
