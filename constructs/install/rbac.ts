@@ -43,7 +43,9 @@ export class OperatorRbac extends Construct {
     });
 
     const watched = grantsOf('watched', rules);
+    const cluster = grantsOf('cluster', rules);
     if (props.watchNamespaces === undefined) {
+      watched.push(...cluster);
       const role = new kplus.ClusterRole(this, 'cluster-role', {
         metadata: installMetadata(props.name, wave),
       });
@@ -60,6 +62,19 @@ export class OperatorRbac extends Construct {
       clusterScoped(this, ApiObject.of(binding));
     } else {
       for (const ns of props.watchNamespaces) this.#role(`role-${ns}`, ns, watched, props, wave);
+      // Cluster-scoped kinds (the admin's KelosConfig) can only be granted by a ClusterRole.
+      const role = new kplus.ClusterRole(this, 'cluster-scoped-role', {
+        metadata: installMetadata(`${props.name}-cluster-scoped`, wave),
+      });
+      for (const g of cluster) role.allow(g.verbs, g.resource);
+      const binding = new kplus.ClusterRoleBinding(this, 'cluster-scoped-role-binding', {
+        metadata: installMetadata(`${props.name}-cluster-scoped`, wave),
+        role,
+      });
+      binding.addSubjects(this.serviceAccount);
+      withoutEmptyResourceNames(ApiObject.of(role), cluster.length);
+      clusterScoped(this, ApiObject.of(role));
+      clusterScoped(this, ApiObject.of(binding));
     }
     this.#role(
       'leader-election',

@@ -5,7 +5,9 @@
  *
  * - `watched`: in every namespace the operator reconciles (cluster-wide in the
  *   cluster-wide install, a Role per watched namespace in the namespaced one);
- * - `own`: only in the operator's own namespace (the leader-election Lease).
+ * - `own`: only in the operator's own namespace (the leader-election Lease);
+ * - `cluster`: cluster-wide in both installs (cluster-scoped kinds, such as the admin's
+ *   KelosConfig, which no Role can grant).
  *
  * Each rule carries why it exists; a rule whose verb no request exercises names the
  * mechanism that needs it (`indirect`), so the RBAC test can tell a deliberate grant from
@@ -15,7 +17,7 @@
  */
 
 /** Where a rule is granted. */
-export type RbacScope = 'watched' | 'own';
+export type RbacScope = 'watched' | 'own' | 'cluster';
 
 /** One RBAC rule of the operator. */
 export interface OperatorRbacRule {
@@ -91,7 +93,7 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     apiGroups: ['kelos.dev'],
     resources: ['kelosconfigs'],
     verbs: ['list', 'watch'],
-    scope: 'watched',
+    scope: 'cluster',
     why: 'informer: the cluster admin’s KelosConfig (pod security floor, outbound hosts, rates)',
   },
   {

@@ -60,9 +60,11 @@ describe('KelosInstall', () => {
     expect(validationErrors(chart)).toEqual([]);
   });
 
-  it('grants the table: watched rules in the ClusterRole, Leases in a Role of its own namespace', () => {
+  it('grants the table: watched and cluster rules in the ClusterRole, Leases in a Role of its own namespace', () => {
     const cr = one(objs, 'ClusterRole');
-    expect(triples(cr.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'watched')));
+    expect(triples(cr.rules)).toEqual(
+      triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'watched' || r.scope === 'cluster')),
+    );
     // cdk8s-plus writes `resourceNames: []` on every rule; it is removed.
     expect(cr.rules.some((r: Obj) => 'resourceNames' in r)).toBe(false);
     const role = one(objs, 'Role');
@@ -162,10 +164,15 @@ describe('KelosInstall', () => {
     expect(d.spec.template.spec.containers[0].args).toContain('--image-tag=v1.2.3');
   });
 
-  it('namespaced: a Role and RoleBinding in the watched namespace, no ClusterRole, --namespace', () => {
+  it('namespaced: a Role and RoleBinding in the watched namespace, a ClusterRole for cluster-scoped kinds only, --namespace', () => {
     const ns = render({ watchNamespaces: ['team-a'] });
-    expect(find(ns, 'ClusterRole')).toEqual([]);
-    expect(find(ns, 'ClusterRoleBinding')).toEqual([]);
+    const clusterRoles = find(ns, 'ClusterRole');
+    expect(clusterRoles.map((r: Obj) => triples(r.rules))).toEqual([
+      triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'cluster')),
+    ]);
+    expect(find(ns, 'ClusterRoleBinding').map((b: Obj) => b.roleRef.name)).toEqual([
+      'kelos-operator-cluster-scoped',
+    ]);
     const role = one(ns, 'Role', 'kelos-operator');
     expect(role.metadata.namespace).toBe('team-a');
     expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((x) => x.scope === 'watched')));
