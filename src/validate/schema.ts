@@ -31,16 +31,7 @@ import {
   strictSchema,
 } from './object-schema.ts';
 
-export {
-  DNS1123_LABEL,
-  DNS1123_SUBDOMAIN,
-  hoistShared,
-  kelosObjectSchema,
-  LABEL_VALUE,
-  objectMetaSchema,
-  QUALIFIED_NAME,
-  strictSchema,
-} from './object-schema.ts';
+export { hoistShared, kelosObjectSchema, strictSchema } from './object-schema.ts';
 
 /** Words for the patterns people hit most, in the API server's phrasing. */
 const PATTERN_WORDS: Readonly<Record<string, string>> = {

@@ -24,12 +24,13 @@ import {
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
 import { closest } from './echo.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
+import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from './object-schema.ts';
 import { valueOffsets } from './scalar-offsets.ts';
 
 /** The longest Task name: it is also the Job's name and a label value. */
 export const MAX_TASK_NAME = 63;
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_SUBDOMAIN = new RegExp(DNS1123_SUBDOMAIN_PATTERN);
 
 /**
  * The Task name a rendered nameTemplate gives, as upstream makes it: lowercased, every

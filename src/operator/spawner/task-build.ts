@@ -19,13 +19,14 @@ import type { Task, TaskSpawner } from '../../api/object.ts';
 import type { TaskSpec } from '../../api/task.ts';
 import { withoutGitOpsTracking } from '../../install/gitops.ts';
 import { referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
+import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from '../../validate/object-schema.ts';
 import { MAX_TASK_NAME, nameFromTemplate, spawnerTemplateErrors } from '../../validate/templates.ts';
 import { ReportingAnnotations } from './annotations.ts';
 import { templateVars, type WorkItem } from './work-item.ts';
 
 export { MAX_TASK_NAME } from '../../validate/templates.ts';
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_SUBDOMAIN = new RegExp(DNS1123_SUBDOMAIN_PATTERN);
 
 /** Either a value or what went wrong, naming the field. */
 export type Built<T> =
