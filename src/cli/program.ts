@@ -18,6 +18,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   crds: async () => (await import('./commands/crds.ts')).crdsCommand,
   operator: async () => (await import('./commands/operator.ts')).operatorCommand,
   new: async () => (await import('./commands/new.ts')).newCommand,
+  logs: async () => (await import('./commands/logs.ts')).logsCommand,
 };
 
 /**

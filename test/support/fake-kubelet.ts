@@ -10,8 +10,8 @@
  *
  * Logs are written by the test ({@link FakeKubelet.append}); a `follow=true` request streams
  * what is there and then every later append, until the test ends the container
- * ({@link FakeKubelet.finish}). A container with no log yet answers 400 as the real kubelet
- * does for a container that has not started.
+ * ({@link FakeKubelet.finish}). A container the test has not started ({@link FakeKubelet.start}
+ * or a first append) answers 400, as the real kubelet does for a container that is waiting.
  *
  * @packageDocumentation
  */
@@ -78,7 +78,12 @@ export class FakeKubelet {
     return (this.#server.address() as AddressInfo).port;
   }
 
-  /** Appends to a container's log; followers receive it at once. */
+  /** The container starts: its log exists (empty) and can be followed. */
+  start(namespace: string, pod: string, container: string): void {
+    this.#log(namespace, pod, container);
+  }
+
+  /** Appends to a container's log (starting it); followers receive it at once. */
   append(namespace: string, pod: string, container: string, text: string): void {
     const log = this.#log(namespace, pod, container);
     log.text += text;
