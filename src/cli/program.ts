@@ -19,6 +19,9 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   operator: async () => (await import('./commands/operator.ts')).operatorCommand,
   new: async () => (await import('./commands/new.ts')).newCommand,
   logs: async () => (await import('./commands/logs.ts')).logsCommand,
+  delete: async () => (await import('./commands/delete.ts')).deleteCommand,
+  suspend: async () => (await import('./commands/suspend.ts')).suspendCommand,
+  resume: async () => (await import('./commands/suspend.ts')).resumeCommand,
 };
 
 /**
