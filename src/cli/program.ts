@@ -18,6 +18,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   crds: async () => (await import('./commands/crds.ts')).crdsCommand,
   operator: async () => (await import('./commands/operator.ts')).operatorCommand,
   new: async () => (await import('./commands/new.ts')).newCommand,
+  get: async () => (await import('./commands/get.ts')).getCommand,
+  run: async () => (await import('./commands/run.ts')).runCommand,
 };
 
 /**
