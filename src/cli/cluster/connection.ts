@@ -232,7 +232,9 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
     return `${err.message} at ${cluster?.server ?? 'the API server'}; run: kelos install`;
   }
   if (err instanceof KubeconfigError) {
-    return `${err.message}; point --kubeconfig (or KUBECONFIG) at a kubeconfig with a reachable cluster`;
+    return err.message.startsWith('no kubeconfig')
+      ? err.message
+      : `${err.message}; point --kubeconfig (or KUBECONFIG) at a usable kubeconfig`;
   }
   if (err instanceof UsageError) return err.message;
   if (err instanceof ApiError) {
