@@ -232,7 +232,9 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
     return `${err.message} at ${cluster?.server ?? 'the API server'}; run: kelos install`;
   }
   if (err instanceof KubeconfigError) {
-    return `${err.message}; point --kubeconfig (or KUBECONFIG) at a kubeconfig with a reachable cluster`;
+    return err.message.startsWith('no kubeconfig')
+      ? err.message
+      : `${err.message}; point --kubeconfig (or KUBECONFIG) at a usable kubeconfig`;
   }
   if (err instanceof UsageError) return err.message;
   if (err instanceof ApiError) {
@@ -260,7 +262,10 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
         `${f.group ? ` in API group "${f.group}"` : ''} (check with: kubectl auth can-i ${f.verb} ${what}${ns} --as ${f.user}).`
       );
     }
-    if (err.status === 404 && /could not find the requested resource/.test(err.message)) {
+    // A 404 on a Kelos collection, or one that is not an object's NotFound Status (the API
+    // server answers "404 page not found" for a group it does not serve), means no CRD.
+    const unserved = err.reason !== 'NotFound' || /could not find the requested resource/.test(err.message);
+    if (err.status === 404 && unserved) {
       const m = new RegExp(`/apis/${GROUP.replace('.', '\\.')}/[^/]+/(?:namespaces/[^/]+/)?([a-z]+)`).exec(
         err.message,
       );
