@@ -2,19 +2,17 @@
  * `kelos delete`, `kelos suspend` and `kelos resume` against the real API server, including
  * their error cases: not found, usage mistakes, and a user the API server's RBAC refuses.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { stringify } from 'yaml';
 import type { TaskSpawner, Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { kc, kelos } from './cli-harness.ts';
-import { freshNamespace, kubectl } from './helpers.ts';
+import { kelos, tokenKubeconfig } from './cli-helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { serviceAccountConnection } from './install-identity.ts';
 import { create, testClient } from './operator-helpers.ts';
 
+/** The run's admin kubeconfig, as a flag. */
+const kc = (): string[] => ['--kubeconfig', kubeconfigPath()];
 let c: HttpKubeClient;
 let ns: string;
 let other: string;
@@ -114,25 +112,8 @@ describe('kelos delete', () => {
       '--role=read-ws',
       `--serviceaccount=${ns}:reader`,
     ]);
-    const conn = await serviceAccountConnection(ns, 'reader');
-    const path = join(process.env['TMPDIR'] || '/tmp', `reader-${ns}.kubeconfig`);
-    const token = (await conn.headers())['authorization']!.replace('Bearer ', '');
-    await writeFile(
-      path,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'c',
-            cluster: { server: conn.server, 'certificate-authority-data': conn.tls.ca?.toString('base64') },
-          },
-        ],
-        users: [{ name: 'reader', user: { token } }],
-        contexts: [{ name: 'reader', context: { cluster: 'c', user: 'reader', namespace: ns } }],
-        'current-context': 'reader',
-      }),
-    );
+    const { stdout: token } = await kubectl(['create', 'token', 'reader', '-n', ns, '--duration=1h']);
+    const path = await tokenKubeconfig(kubeconfigPath(), token.trim(), ns);
     const res = await kelos(['delete', 'workspace', 'kept', '--kubeconfig', path]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(

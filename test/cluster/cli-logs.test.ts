@@ -13,10 +13,12 @@ import { formatAgentLog } from '../../src/contract/agent-log/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { FakeKubelet } from '../support/fake-kubelet.ts';
-import { kc, kelos, startKelos } from './cli-harness.ts';
-import { loadKubeConfig, waitFor } from './helpers.ts';
+import { kelos, startKelos } from './cli-helpers.ts';
+import { kubeconfigPath, loadKubeConfig, waitFor } from './helpers.ts';
 import { create, podFinished, task, useOperator, waitForPhase } from './operator-helpers.ts';
 
+/** The run's admin kubeconfig, as a flag. */
+const kc = (): string[] => ['--kubeconfig', kubeconfigPath()];
 const STREAM = readFileSync(join(import.meta.dirname, '../fixtures/agent-streams/claude-code.jsonl'), 'utf8');
 const AGENT = AGENT_CONTAINER_NAME;
 const CLONE = InitContainers.GitClone;
