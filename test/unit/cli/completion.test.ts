@@ -164,6 +164,6 @@ describe('completion scripts', () => {
     (shell) => {
       const script = completionScript(shell);
       expect(script).toMatch(new RegExp(`kelos'? ${COMPLETE_COMMAND} "--current=`));
-      },
+    },
   );
 });
