@@ -220,7 +220,12 @@ describe('the packed tarball, installed outside the repository', () => {
       );
 
       // The package ships no dist/: install renders the CRDs and the operator bundle itself.
-      const install = await run('npx', ['kelos', 'install', '--dry-run', '--version', '9.9.9'], consumer, env);
+      const install = await run(
+        'npx',
+        ['kelos', 'install', '--dry-run', '--version', '9.9.9'],
+        consumer,
+        env,
+      );
       expect(install.stdout).toContain('name: tasks.kelos.dev');
       expect(install.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:9.9.9');
       expect(install.code).toBe(0);

@@ -33,6 +33,9 @@ interface Flags extends RunFlags, ClusterFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** How long `-w` waits for a first phase before suggesting the operator may not run. */
+const NO_PHASE_HINT_MS = 30_000;
+
 /** `-f` values: `key=value` pairs, or YAML/JSON files (`-` for stdin), merged in order. */
 export async function readValues(args: readonly string[], io: CliIo): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
@@ -135,32 +138,46 @@ export async function watchTask(cluster: Cluster, name: string, io: CliIo, c: Co
       `${c.dim(at)}  task/${name}  ${phaseColour(c, phase)}${t.status?.message ? `  ${t.status.message}` : ''}\n`,
     );
   };
-  for (;;) {
-    task = await getOrThrow<Task>(cluster, Resources.Task, name);
-    report(task);
-    if (isTerminalPhase(task.status?.phase)) return task;
-    const controller = new AbortController();
-    await cluster.client
-      .watch<Task>(
-        Resources.Task,
-        {
-          namespace: cluster.namespace,
-          resourceVersion: task.metadata.resourceVersion ?? '',
-          timeoutSeconds: 60,
-          signal: controller.signal,
-        },
-        (event) => {
-          if (event.object.metadata?.name !== name) return;
-          if (event.type === 'DELETED')
-            throw new UsageError(`task "${name}" was deleted while being watched`);
-          if (event.type === 'BOOKMARK') return;
-          report(event.object);
-          if (isTerminalPhase(event.object.status?.phase)) controller.abort();
-        },
-      )
-      .catch((err: unknown) => {
-        if (!controller.signal.aborted) throw err;
-      });
+  // A Task that never gets a phase has no operator reconciling it; say so once, keep waiting.
+  const hint = setTimeout(() => {
+    if (last === '') {
+      io.stderr(`task/${name} has no phase yet: is the operator running? (check with: kelos version)\n`);
+    }
+  }, NO_PHASE_HINT_MS);
+  hint.unref();
+  try {
+    return await follow();
+  } finally {
+    clearTimeout(hint);
+  }
+  async function follow(): Promise<Task> {
+    for (;;) {
+      task = await getOrThrow<Task>(cluster, Resources.Task, name);
+      report(task);
+      if (isTerminalPhase(task.status?.phase)) return task;
+      const controller = new AbortController();
+      await cluster.client
+        .watch<Task>(
+          Resources.Task,
+          {
+            namespace: cluster.namespace,
+            resourceVersion: task.metadata.resourceVersion ?? '',
+            timeoutSeconds: 60,
+            signal: controller.signal,
+          },
+          (event) => {
+            if (event.object.metadata?.name !== name) return;
+            if (event.type === 'DELETED')
+              throw new UsageError(`task "${name}" was deleted while being watched`);
+            if (event.type === 'BOOKMARK') return;
+            report(event.object);
+            if (isTerminalPhase(event.object.status?.phase)) controller.abort();
+          },
+        )
+        .catch((err: unknown) => {
+          if (!controller.signal.aborted) throw err;
+        });
+    }
   }
 }
 
