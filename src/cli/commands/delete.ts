@@ -17,6 +17,7 @@ import {
 } from '../cluster/connection.ts';
 import { type CliKind, resolveKind } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
+import { listAll } from './get.ts';
 
 interface DeleteFlags extends ClusterFlags {
   all?: boolean;
@@ -47,25 +48,15 @@ const deleted = (kind: CliKind, obj: ApiObject, allNamespaces: boolean): string 
 /** Deletes every object of the kind in the namespace (or all of them); resolves to how many. */
 async function deleteAll(cluster: Cluster, io: CliIo, kind: CliKind): Promise<number> {
   await ensureServed(cluster, kind.type);
-  const namespace = cluster.allNamespaces || !kind.type.namespaced ? undefined : cluster.namespace;
   let count = 0;
-  let cont: string | undefined;
-  do {
-    const page = await cluster.client.list<ApiObject>(kind.type, {
-      ...(namespace ? { namespace } : {}),
-      limit: 500,
-      ...(cont ? { continue: cont } : {}),
-    });
-    for (const obj of page.items) {
-      if (obj.metadata.deletionTimestamp) continue;
-      // Gone between the list and now is what was asked for.
-      if (await cluster.client.delete(kind.type, obj.metadata.namespace, obj.metadata.name ?? '')) {
-        io.stdout(deleted(kind, obj, cluster.allNamespaces));
-        count++;
-      }
+  for (const obj of await listAll(cluster, kind, undefined)) {
+    if (obj.metadata.deletionTimestamp) continue;
+    // Gone between the list and now is what was asked for.
+    if (await cluster.client.delete(kind.type, obj.metadata.namespace, obj.metadata.name ?? '')) {
+      io.stdout(deleted(kind, obj, cluster.allNamespaces));
+      count++;
     }
-    cont = page.metadata.continue || undefined;
-  } while (cont);
+  }
   return count;
 }
 

@@ -14,8 +14,8 @@ import {
   num,
   obj,
   resultEntry,
+  SummedUsage,
   str,
-  summaryEntry,
   thinkingEntry,
   toolEntry,
 } from './entry.ts';
@@ -23,10 +23,7 @@ import {
 /** Parser of Codex's stream. */
 export class CodexEvents implements EventParser {
   private readonly started = new Set<string>();
-  private turns = 0;
-  private input = 0;
-  private output = 0;
-  private failure: string | undefined;
+  private readonly usage = new SummedUsage();
 
   event(m: Json): LogEntry[] {
     const item = obj(m.item);
@@ -41,14 +38,12 @@ export class CodexEvents implements EventParser {
         return item ? this.completed(item) : [];
       case 'turn.completed': {
         const usage = obj(m.usage) ?? {};
-        this.turns++;
-        this.input += num(usage.input_tokens) ?? 0;
-        this.output += num(usage.output_tokens) ?? 0;
+        this.usage.add({ input: num(usage.input_tokens), output: num(usage.output_tokens) });
         return [];
       }
       case 'turn.failed':
-        this.failure = str(obj(m.error)?.message) ?? 'turn failed';
-        return [{ kind: 'error', text: this.failure }];
+        this.usage.failure = str(obj(m.error)?.message) ?? 'turn failed';
+        return [{ kind: 'error', text: this.usage.failure }];
       case 'error':
         return [{ kind: 'error', text: str(m.message) ?? 'error' }];
       default:
@@ -57,16 +52,7 @@ export class CodexEvents implements EventParser {
   }
 
   end(): LogEntry[] {
-    if (this.turns === 0 && this.failure === undefined) return [];
-    return [
-      summaryEntry({
-        ok: this.failure === undefined,
-        detail: this.failure,
-        turns: this.turns,
-        inputTokens: this.input,
-        outputTokens: this.output,
-      }),
-    ];
+    return this.usage.entries();
   }
 
   /** The tool-call entry of an item, if it is a call. */

@@ -160,6 +160,43 @@ export const summaryEntry = (s: RunSummary): LogEntry => {
   return { kind: 'summary', text: parts.join(' · '), ...(s.ok ? {} : { failed: true }) };
 };
 
+/**
+ * Usage summed over a run's turns, for agents that report it per turn (Codex) or per step
+ * (OpenCode); the summary entry comes at the end of the stream.
+ */
+export class SummedUsage {
+  private turns = 0;
+  private input = 0;
+  private output = 0;
+  private cost = 0;
+  /** Why the run failed, once an error event said so. */
+  failure: string | undefined;
+
+  /** Adds one turn's usage. */
+  add(usage: { input?: number; output?: number; cost?: number }): void {
+    this.turns++;
+    this.input += usage.input ?? 0;
+    this.output += usage.output ?? 0;
+    this.cost += usage.cost ?? 0;
+  }
+
+  /** The summary, or nothing when the stream reported neither usage nor failure. */
+  entries(turnsLabel = 'turns'): LogEntry[] {
+    if (this.turns === 0 && this.failure === undefined) return [];
+    return [
+      summaryEntry({
+        ok: this.failure === undefined,
+        detail: this.failure,
+        turns: this.turns,
+        turnsLabel,
+        costUSD: this.cost > 0 ? this.cost : undefined,
+        inputTokens: this.input,
+        outputTokens: this.output,
+      }),
+    ];
+  }
+}
+
 /** Text styles the printer asks for; the caller maps them to colours or to nothing. */
 export type Style = 'dim' | 'cyan' | 'red' | 'green' | 'yellow';
 

@@ -12,19 +12,15 @@ import {
   num,
   obj,
   resultEntry,
+  SummedUsage,
   str,
-  summaryEntry,
   thinkingEntry,
   toolEntry,
 } from './entry.ts';
 
 /** Parser of OpenCode's stream. */
 export class OpenCodeEvents implements EventParser {
-  private steps = 0;
-  private cost = 0;
-  private input = 0;
-  private output = 0;
-  private failure: string | undefined;
+  private readonly usage = new SummedUsage();
 
   event(m: Json): LogEntry[] {
     const part = obj(m.part) ?? {};
@@ -45,16 +41,14 @@ export class OpenCodeEvents implements EventParser {
       }
       case 'step_finish': {
         const tokens = obj(part.tokens) ?? {};
-        this.steps++;
-        this.cost += num(part.cost) ?? 0;
-        this.input += num(tokens.input) ?? 0;
-        this.output += num(tokens.output) ?? 0;
+        this.usage.add({ input: num(tokens.input), output: num(tokens.output), cost: num(part.cost) });
         return [];
       }
       case 'error': {
         const error = obj(m.error) ?? {};
-        this.failure = str(obj(error.data)?.message) ?? str(error.message) ?? str(error.name) ?? 'error';
-        return [{ kind: 'error', text: this.failure }];
+        this.usage.failure =
+          str(obj(error.data)?.message) ?? str(error.message) ?? str(error.name) ?? 'error';
+        return [{ kind: 'error', text: this.usage.failure }];
       }
       default:
         return [];
@@ -62,17 +56,6 @@ export class OpenCodeEvents implements EventParser {
   }
 
   end(): LogEntry[] {
-    if (this.steps === 0 && this.failure === undefined) return [];
-    return [
-      summaryEntry({
-        ok: this.failure === undefined,
-        detail: this.failure,
-        turns: this.steps,
-        turnsLabel: 'steps',
-        costUSD: this.cost > 0 ? this.cost : undefined,
-        inputTokens: this.input,
-        outputTokens: this.output,
-      }),
-    ];
+    return this.usage.entries('steps');
   }
 }
