@@ -29,8 +29,6 @@ function compreply(
     `source '${script}'`,
     `COMP_WORDS=(${quoted})`,
     `COMP_CWORD=${words.length - 1}`,
-    'COMP_LINE="${COMP_WORDS[*]}"',
-    'COMP_POINT=${#COMP_LINE}',
     '_kelos_complete',
     `printf '%s\\n' "\${COMPREPLY[@]}"`,
   ].join('\n');
