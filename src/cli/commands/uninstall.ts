@@ -72,7 +72,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
   return command.action(async (flags: Flags) => {
     const seconds = timeoutSeconds(flags.timeout);
     // Image settings do not change names; the namespaces do.
-    const bundle = renderInstall(
+    const bundle = await renderInstall(
       installSettings({ ...flags, imageTag: 'any' } as Parameters<typeof installSettings>[0]),
     );
     const crds = flags.crds ? renderCrds() : [];
