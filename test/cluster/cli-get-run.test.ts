@@ -402,6 +402,15 @@ describe('cluster command errors', () => {
       `cannot reach the Kubernetes API server at ${gone.server} (kubeconfig: ${gone.path})`,
     );
     expect(r.stderr).toContain('ECONNREFUSED');
+    const install = await kelos(['install', '--kubeconfig', gone.path]);
+    expect(install.code).toBe(1);
+    expect(install.stderr).toContain(`cannot reach the Kubernetes API server at ${gone.server}`);
+    // version still answers for the client, and says why it has no operator version.
+    const version = await kelos(['version', '--kubeconfig', gone.path]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(
+      /^Client Version: \S+\nOperator Version: unknown: cannot reach the Kubernetes API server at /,
+    );
   });
 
   it('an unknown kind is a usage error listing the kinds', async () => {

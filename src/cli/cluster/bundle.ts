@@ -6,8 +6,7 @@
  *
  * @packageDocumentation
  */
-import { App, Chart } from 'cdk8s';
-import { KelosInstall, type KelosInstallProps } from '../../../constructs/install/index.ts';
+import type { KelosInstallProps } from '../../../constructs/install/index.ts';
 import { generateCrds } from '../../crd/generate.ts';
 import { INSTALL_NAMESPACE, OPERATOR_NAME } from '../../install/index.ts';
 import type { ApiObject, ResourceType } from '../../kube/client.ts';
@@ -68,8 +67,13 @@ export interface InstallSettings {
 /** The generated CRDs. */
 export const renderCrds = (): ApiObject[] => generateCrds() as unknown as ApiObject[];
 
-/** The operator install for `settings`, in apply order (Namespace and RBAC before the Deployment). */
-export function renderInstall(settings: InstallSettings): ApiObject[] {
+/**
+ * The operator install for `settings`, in apply order (Namespace and RBAC before the
+ * Deployment). cdk8s loads only here, so `kelos version` does not pay for it.
+ */
+export async function renderInstall(settings: InstallSettings): Promise<ApiObject[]> {
+  const { App, Chart } = await import('cdk8s');
+  const { KelosInstall } = await import('../../../constructs/install/index.ts');
   const props: KelosInstallProps = {
     namespace: settings.namespace,
     imageTag: settings.imageTag,

@@ -128,7 +128,7 @@ export const installCommand: CommandFactory = (io, done) => {
     const settings = installSettings(flags);
     const seconds = timeoutSeconds(flags.timeout);
     const crds = renderCrds();
-    const bundle = renderInstall(settings);
+    const bundle = await renderInstall(settings);
     if (flags.dryRun) {
       io.stdout([...crds, ...bundle].map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
       io.stderr(

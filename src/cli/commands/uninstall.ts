@@ -30,10 +30,19 @@ interface Flags extends ClusterFlags {
   timeout: string;
 }
 
+/**
+ * Deletion order: spawners first, so none makes a Task while Tasks go; Tasks next, as their
+ * finalization writes TaskRecords; then the rest.
+ */
+const ORDER = ['TaskSpawner', 'Task'];
+const ORDERED_KINDS = [...KINDS].sort(
+  (a, b) => (ORDER.indexOf(a.kind) + 1 || 99) - (ORDER.indexOf(b.kind) + 1 || 99),
+);
+
 /** Every Kelos object in the cluster; an unserved kind has none. */
 async function kelosObjects(cluster: Cluster): Promise<ApiObject[]> {
   const out: ApiObject[] = [];
-  for (const def of KINDS) {
+  for (const def of ORDERED_KINDS) {
     try {
       const page = await cluster.client.list<ApiObject>(typeOf(def));
       out.push(...page.items.map((o) => ({ ...o, kind: def.kind })));
@@ -63,7 +72,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
   return command.action(async (flags: Flags) => {
     const seconds = timeoutSeconds(flags.timeout);
     // Image settings do not change names; the namespaces do.
-    const bundle = renderInstall(
+    const bundle = await renderInstall(
       installSettings({ ...flags, imageTag: 'any' } as Parameters<typeof installSettings>[0]),
     );
     const crds = flags.crds ? renderCrds() : [];
@@ -80,15 +89,24 @@ export const uninstallCommand: CommandFactory = (io, done) => {
           for (const o of [...objects, ...install, ...crds]) io.stdout(`would delete ${describeObject(o)}\n`);
           return ExitCode.Ok;
         }
-        for (const o of objects) {
-          await cluster.client.delete(kindType(o.kind ?? ''), o.metadata.namespace, o.metadata.name ?? '');
-          io.stdout(`${describeObject(o)} ${c.yellow('deleting')}\n`);
-        }
-        if (objects.length) {
-          io.stdout(`waiting for ${objects.length} Kelos objects to be released by the operator…\n`);
-          let left: ApiObject[] = objects;
+        // Deletes what is there and not yet being deleted, until nothing is left: finalizing a
+        // Task writes its TaskRecord, which may appear after the first pass.
+        const seen = new Set<string>();
+        let left: ApiObject[] = objects;
+        const sweep = async () => {
+          for (const o of left) {
+            if (o.metadata.deletionTimestamp) continue;
+            await cluster.client.delete(kindType(o.kind ?? ''), o.metadata.namespace, o.metadata.name ?? '');
+            if (!seen.has(describeObject(o))) io.stdout(`${describeObject(o)} ${c.yellow('deleting')}\n`);
+            seen.add(describeObject(o));
+          }
+        };
+        if (left.length) {
+          await sweep();
+          io.stdout(`waiting for the Kelos objects to be released by the operator…\n`);
           const gone = await pollUntil(seconds, async () => {
             left = await kelosObjects(cluster);
+            await sweep();
             return left.length === 0;
           });
           if (!gone) {
@@ -123,7 +141,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
           });
         }
         io.stdout(
-          `${c.green('Kelos uninstalled')}: ${objects.length} Kelos objects and ${deleted} install objects deleted` +
+          `${c.green('Kelos uninstalled')}: ${seen.size} Kelos objects and ${deleted} install objects deleted` +
             `${flags.crds ? '' : '; the CRDs are kept (delete them with kelos uninstall --crds)'}\n`,
         );
         return ExitCode.Ok;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskSpawner } from '../../../src/api/index.ts';
+import type { Task, TaskSpawner } from '../../../src/api/index.ts';
+import { colours } from '../../../src/cli/cluster/colour.ts';
 import {
   manualItem,
   parseEnvFlags,
@@ -7,7 +8,7 @@ import {
   planRun,
   randomSuffix,
 } from '../../../src/cli/cluster/run-task.ts';
-import { readValues } from '../../../src/cli/commands/run.ts';
+import { readValues, summary } from '../../../src/cli/commands/run.ts';
 import { imageTag } from '../../../src/cli/commands/version.ts';
 import { UsageError } from '../../../src/cli/io.ts';
 
@@ -170,5 +171,35 @@ describe('imageTag', () => {
     expect(imageTag('ghcr.io/kelos-ts/kelos-operator:0.1.0')).toBe('0.1.0');
     expect(imageTag('localhost:5000/kelos-operator')).toBe('latest');
     expect(imageTag('r/x@sha256:abc')).toBe('sha256:abc');
+  });
+});
+
+describe('the summary of a watched run', () => {
+  const plain = colours({ isTTY: false, env: {} });
+  it('names the outcome, duration, PR, branch and cost of a success', () => {
+    const task = {
+      metadata: { name: 'fix' },
+      spec: { prompt: 'p' },
+      status: {
+        phase: 'Succeeded',
+        startTime: '2026-01-01T10:00:00Z',
+        completionTime: '2026-01-01T10:02:30Z',
+        results: { pr: 'https://x/pull/9', branch: 'kelos/fix' },
+        usage: { costUSD: '0.12' },
+      },
+    } as unknown as Task;
+    expect(summary(task, plain)).toBe(
+      'task/fix Succeeded in 2m30s\n  PR:     https://x/pull/9\n  branch: kelos/fix\n  cost:   $0.12\n',
+    );
+  });
+
+  it('gives the reason of a failure', () => {
+    const task = {
+      metadata: { name: 'f' },
+      spec: { prompt: 'p' },
+      status: { phase: 'Failed', message: 'agent exited 1' },
+    } as unknown as Task;
+    expect(summary(task, plain)).toBe('task/f Failed\n  reason: agent exited 1\n');
+    expect(summary(task, colours({ isTTY: true, env: {} }))).toContain('\u001b[31mFailed\u001b[39m');
   });
 });
