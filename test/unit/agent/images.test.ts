@@ -1,8 +1,9 @@
 /**
  * What the agent and operator images contain, checked without a Docker engine: the files
- * the Dockerfiles copy exist and are not excluded from the build context, and the agent
- * runtime works from exactly the files the agent base image copies, through the same
- * wrapper scripts, as local processes.
+ * the Dockerfiles copy exist (or, under `lib/`, are built by `npm run build` from sources
+ * that exist) and are not excluded from the build context, and the agent runtime works from
+ * exactly the files the agent base image copies, compiled as `npm run build` compiles them,
+ * through the same wrapper scripts, as local processes.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -18,7 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
   AGENT_UID,
   BUNDLED_COMMAND,
@@ -60,6 +61,12 @@ const runtimeImports = (file: string): string[] => {
   ].map((m) => m[1]!);
 };
 
+/** The build output of `npm run build` (scripts/build.ts, tsconfig.build.json). */
+const BUILT = 'lib/';
+
+/** The source a path under `lib/` is built from (`lib/src/agent` → `src/agent`, `.js` → `.ts`). */
+const sourceOfBuilt = (path: string): string => path.slice(BUILT.length).replace(/\.js$/, '.ts');
+
 const closure = (entries: string[]): { files: Set<string>; packages: Set<string> } => {
   const files = new Set<string>();
   const packages = new Set<string>();
@@ -83,9 +90,25 @@ describe('Dockerfiles', () => {
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l !== '' && !l.startsWith('#'));
+      const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+        include: string[];
+        exclude?: string[];
+      };
       for (const { sources } of contextCopies(dockerfile(name))) {
         for (const s of sources) {
-          expect(existsSync(join(ROOT, s)), `${name}: COPY ${s}`).toBe(true);
+          if (s.startsWith(BUILT)) {
+            // Built before the image (images/build.sh runs npm run build): its source must be built.
+            const source = sourceOfBuilt(s);
+            expect(existsSync(join(ROOT, source)), `${name}: COPY ${s} is built from ${source}`).toBe(true);
+            expect(
+              build.include.some((i) => source === i || source.startsWith(`${i}/`)),
+              `${name}: tsconfig.build.json builds ${source}`,
+            ).toBe(true);
+            expect(
+              (build.exclude ?? []).filter((x) => source === x || source.startsWith(`${x}/`)),
+              `${name}: tsconfig.build.json excludes ${source}`,
+            ).toEqual([]);
+          } else expect(existsSync(join(ROOT, s)), `${name}: COPY ${s}`).toBe(true);
           expect(
             ignored.filter((i) => s === i || s.startsWith(`${i}/`)),
             `${name}: ${s} is in .dockerignore`,
@@ -100,7 +123,7 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/npm ci --omit=dev --ignore-scripts/);
     expect(text).toMatch(/^USER 65532:65532$/m);
     expect(text).toMatch(
-      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "src\/cli\/main.ts"\]$/m,
+      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "lib\/src\/cli\/main.js"\]$/m,
     );
     expect(text).toMatch(/^CMD \["operator"\]$/m);
   });
@@ -119,8 +142,8 @@ describe('Dockerfiles', () => {
 
   test('the image scripts read the contract names', () => {
     const script = (name: string) => readFileSync(join(IMAGES, name), 'utf8');
-    expect(script('kelos_entrypoint.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/src/agent/entrypoint.ts`);
-    expect(script('kelos-capture.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/src/agent/capture.ts`);
+    expect(script('kelos_entrypoint.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/agent/entrypoint.js`);
+    expect(script('kelos-capture.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/agent/capture.js`);
     expect(script('gh-wrapper.sh')).toContain(`\${${Env.GitHubTokenFile}:-${GITHUB_TOKEN_FILE}}`);
     expect(script('gh-wrapper.sh')).toContain(`\${${Env.RealGh}:-`);
   });
@@ -135,7 +158,9 @@ describe('Dockerfiles', () => {
     // The closure reaches the contract, so the check below covers its files as well.
     expect([...files].some((f) => f.startsWith(join(ROOT, 'src/contract/')))).toBe(true);
     expect([...packages]).toEqual([]);
-    const copied = contextCopies(dockerfile('agent-base.Dockerfile')).flatMap((c) => c.sources);
+    const copied = contextCopies(dockerfile('agent-base.Dockerfile'))
+      .flatMap((c) => c.sources)
+      .map((c) => (c.startsWith(BUILT) ? sourceOfBuilt(c) : c));
     const missing = [...files]
       .map((f) => relative(ROOT, f))
       .filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));
@@ -146,6 +171,34 @@ describe('Dockerfiles', () => {
 describe('the agent runtime as laid out in the image', () => {
   const cleanup: string[] = [];
   const workspaces: Workspace[] = [];
+  /** Stands for `lib/`: the agent runtime compiled with tsconfig.build.json's options. */
+  let built = '';
+  beforeAll(() => {
+    // The agent's part of `npm run build`: the same tsc and options, only src/agent (and what
+    // it imports), so the test does not wait for the whole package to compile.
+    built = mkdtempSync(join(tmpdir(), 'kelos-lib-'));
+    const config = join(built, 'tsconfig.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: join(ROOT, 'tsconfig.build.json'),
+        // typeRoots: types are looked up from the config's directory, which is not the repository.
+        compilerOptions: {
+          rootDir: ROOT,
+          outDir: built,
+          declaration: false,
+          typeRoots: [join(ROOT, 'node_modules/@types')],
+        },
+        include: [join(ROOT, 'src/agent')],
+      }),
+    );
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', config], {
+      encoding: 'utf8',
+    });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 60_000);
+  afterAll(() => rmSync(built, { recursive: true, force: true }));
   afterEach(() => {
     for (const d of cleanup.splice(0)) rmSync(d, { recursive: true, force: true });
     for (const w of workspaces.splice(0)) rmSync(w.dir, { recursive: true, force: true });
@@ -157,10 +210,16 @@ describe('the agent runtime as laid out in the image', () => {
     cleanup.push(runtime);
     for (const { sources, dest } of contextCopies(dockerfile('agent-base.Dockerfile'))) {
       if (!dest.startsWith('/kelos/')) continue;
+      const source = sources[0]!;
+      const from = source.startsWith(BUILT) ? join(built, source.slice(BUILT.length)) : join(ROOT, source);
       const target = join(runtime, dest.slice('/kelos/'.length));
       mkdirSync(dirname(target), { recursive: true });
-      cpSync(join(ROOT, sources[0]!), target, { recursive: true });
+      cpSync(from, target, { recursive: true });
     }
+    // Only JavaScript runs: nothing in the runtime is TypeScript.
+    expect(
+      readdirSync(runtime, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ts$/.test(f)),
+    ).toEqual([]);
     return runtime;
   };
 
