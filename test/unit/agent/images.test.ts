@@ -8,9 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -19,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import {
   AGENT_UID,
   BUNDLED_COMMAND,
@@ -29,24 +27,16 @@ import {
   REPO_DIR,
 } from '../../../src/contract/pod.ts';
 import { b64, baseEnv, block, git, makeWorkspace, readText, stream, type Workspace } from './harness.ts';
+import {
+  BUILT,
+  contextCopies,
+  dockerfile,
+  IMAGES,
+  layOutAgentRuntime,
+  sourceOfBuilt,
+} from './image-runtime.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const IMAGES = join(ROOT, 'images');
-const dockerfile = (name: string) => readFileSync(join(IMAGES, name), 'utf8');
-
-/** `COPY [flags] <src...> <dest>` lines that copy from the build context. */
-const contextCopies = (text: string): Array<{ sources: string[]; dest: string }> =>
-  text
-    .split('\n')
-    .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
-    .map((l) => {
-      const parts = l
-        .replace(/^COPY\s+/, '')
-        .split(/\s+/)
-        .filter((p) => !p.startsWith('--'));
-      return { sources: parts.slice(0, -1), dest: parts.at(-1)! };
-    });
-
 /**
  * Modules a file loads at run time: static imports and re-exports (`import type` and
  * `export type` are erased by Node; `import { type X }` is not, it still loads the module),
@@ -60,12 +50,6 @@ const runtimeImports = (file: string): string[] => {
     ...text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g),
   ].map((m) => m[1]!);
 };
-
-/** The build output of `npm run build` (scripts/build.ts, tsconfig.build.json). */
-const BUILT = 'lib/';
-
-/** The source a path under `lib/` is built from (`lib/src/agent` → `src/agent`, `.js` → `.ts`). */
-const sourceOfBuilt = (path: string): string => path.slice(BUILT.length).replace(/\.js$/, '.ts');
 
 const closure = (entries: string[]): { files: Set<string>; packages: Set<string> } => {
   const files = new Set<string>();
@@ -171,55 +155,15 @@ describe('Dockerfiles', () => {
 describe('the agent runtime as laid out in the image', () => {
   const cleanup: string[] = [];
   const workspaces: Workspace[] = [];
-  /** Stands for `lib/`: the agent runtime compiled with tsconfig.build.json's options. */
-  let built = '';
-  beforeAll(() => {
-    // The agent's part of `npm run build`: the same tsc and options, only src/agent (and what
-    // it imports), so the test does not wait for the whole package to compile.
-    built = mkdtempSync(join(tmpdir(), 'kelos-lib-'));
-    const config = join(built, 'tsconfig.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        extends: join(ROOT, 'tsconfig.build.json'),
-        // typeRoots: types are looked up from the config's directory, which is not the repository.
-        compilerOptions: {
-          rootDir: ROOT,
-          outDir: built,
-          declaration: false,
-          typeRoots: [join(ROOT, 'node_modules/@types')],
-        },
-        include: [join(ROOT, 'src/agent')],
-      }),
-    );
-    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', config], {
-      encoding: 'utf8',
-    });
-    expect(tsc.stdout + tsc.stderr).toBe('');
-    expect(tsc.status).toBe(0);
-  }, 60_000);
-  afterAll(() => rmSync(built, { recursive: true, force: true }));
   afterEach(() => {
     for (const d of cleanup.splice(0)) rmSync(d, { recursive: true, force: true });
     for (const w of workspaces.splice(0)) rmSync(w.dir, { recursive: true, force: true });
   });
 
-  /** Copies exactly what agent-base.Dockerfile copies under /kelos into a temporary directory. */
+  /** What agent-base.Dockerfile copies under /kelos, JavaScript only, in a temporary directory. */
   const layOutRuntime = (): string => {
-    const runtime = mkdtempSync(join(tmpdir(), 'kelos-runtime-'));
+    const runtime = layOutAgentRuntime();
     cleanup.push(runtime);
-    for (const { sources, dest } of contextCopies(dockerfile('agent-base.Dockerfile'))) {
-      if (!dest.startsWith('/kelos/')) continue;
-      const source = sources[0]!;
-      const from = source.startsWith(BUILT) ? join(built, source.slice(BUILT.length)) : join(ROOT, source);
-      const target = join(runtime, dest.slice('/kelos/'.length));
-      mkdirSync(dirname(target), { recursive: true });
-      cpSync(from, target, { recursive: true });
-    }
-    // Only JavaScript runs: nothing in the runtime is TypeScript.
-    expect(
-      readdirSync(runtime, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ts$/.test(f)),
-    ).toEqual([]);
     return runtime;
   };
 
