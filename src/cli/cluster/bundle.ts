@@ -57,8 +57,8 @@ export const describeObject = (obj: ApiObject): string =>
 export interface InstallSettings {
   /** Namespace of the operator. */
   readonly namespace: string;
-  /** Namespaced mode: the only namespace the operator watches. */
-  readonly watchNamespace?: string;
+  /** Namespaced mode: the namespaces the operator watches. */
+  readonly watchNamespaces?: readonly string[];
   readonly imageRepository?: string;
   readonly imageTag: string;
   readonly replicas?: number;
@@ -77,7 +77,7 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
   const props: KelosInstallProps = {
     namespace: settings.namespace,
     imageTag: settings.imageTag,
-    ...(settings.watchNamespace ? { watchNamespaces: [settings.watchNamespace] } : {}),
+    ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),
     // Argo CD waves mean nothing to a direct apply.
