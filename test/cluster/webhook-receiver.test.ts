@@ -104,10 +104,20 @@ describe('webhook receiver end to end', () => {
       c,
       ns,
       'TaskSpawner',
+      spawner(
+        'narrow',
+        { webhook: { source: 'narrow', fieldMapping: { id: '$.data.id' }, secretRef: { name: 'hook-a' } } },
+        { maxConcurrency: 1, maxQueuedTasks: 1 },
+      ),
+    );
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
       spawner('open', { webhook: { source: 'open', fieldMapping: { id: '$.data.id' } } }),
     );
     // The receiver answers from its cache: wait until it holds every spawner.
-    await waitFor('the receiver to see the spawners', async () => s.op.operator.caches.spawners!.size >= 5);
+    await waitFor('the receiver to see the spawners', async () => s.op.operator.caches.spawners!.size >= 6);
   });
 
   it('turns a GitHub issue_comment signed as GitHub signs into one Task of the spawner whose secret verified it', async () => {
@@ -256,5 +266,36 @@ describe('webhook receiver end to end', () => {
       (x) => x.status?.webhookDeliveriesOverLimit === 2,
     );
     await waitForSpawner(c, ns, 'alerts', 'to count 3 Tasks', (x) => x.status?.totalTasksCreated === 3);
+  });
+
+  it('answers 429 with Retry-After when maxQueuedTasks Tasks wait, and counts it in the status', async () => {
+    const { c, ns } = s;
+    const send = async (id: string) => {
+      const body = JSON.stringify(genericAlert(id));
+      return post(addr, '/webhook/narrow', body, kelosHeaders(body, SECRET));
+    };
+    const cache = s.op.operator.caches.tasks;
+    expect((await send('n-1')).status).toBe(200);
+    // The first is admitted (maxConcurrency 1) and the receiver's cache shows it.
+    await waitFor('n-1 admitted', async () => !!cache.get(ns, 'narrow-n-1')?.status?.jobName);
+    expect((await send('n-2')).status).toBe(200);
+    await waitFor('n-2 cached', async () => cache.get(ns, 'narrow-n-2') !== undefined);
+    const full = await send('n-3');
+    expect(full.status, full.body).toBe(429);
+    expect(full.headers['retry-after']).toBe('30');
+    expect((full.json()['results'] as Array<Record<string, string>>)[0]!['reason']).toContain(
+      'maxQueuedTasks 1',
+    );
+    expect((await ownedTasks(c, ns, 'narrow')).map((t) => t.metadata.name).sort()).toEqual([
+      'narrow-n-1',
+      'narrow-n-2',
+    ]);
+    await waitForSpawner(
+      c,
+      ns,
+      'narrow',
+      'to count the refusal',
+      (x) => x.status?.webhookDeliveriesRefused === 1,
+    );
   });
 });
