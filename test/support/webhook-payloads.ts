@@ -71,7 +71,9 @@ export function post(
         port,
         path,
         method: 'POST',
-        headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
+        headers: headers['transfer-encoding']
+          ? headers
+          : { 'content-length': String(Buffer.byteLength(body)), ...headers },
         timeout: timeoutMs,
         agent: false,
       },

@@ -32,11 +32,20 @@ export function contentTypeProblem(header: string | undefined): Refusal | undefi
   };
 }
 
+/**
+ * Bytes of a refused body read and thrown away before the connection is cut: the sender gets
+ * to read the 413 (a socket closed with unread data answers with a reset, which loses it).
+ */
+export const DISCARD_BYTES = 1024 * 1024;
+
 /** Reads the body, or says why not (413 too large, 400 aborted). */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | Refusal> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes)
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    // Node's server reads and drops the unread body once the answer is sent; the request
+    // timeout bounds how long a sender may keep sending it.
     return Promise.resolve({ status: 413, message: `body larger than ${maxBytes} bytes` });
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -44,13 +53,17 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     const finish = (v: Buffer | Refusal) => {
       if (done) return;
       done = true;
-      req.off('data', onData);
+      // A refused body is drained (up to DISCARD_BYTES), an accepted one is complete.
       resolve(v);
     };
     const onData = (c: Buffer) => {
       size += c.length;
+      if (done) {
+        if (size > maxBytes + DISCARD_BYTES) req.destroy();
+        return;
+      }
       if (size > maxBytes) {
-        req.pause();
+        chunks.length = 0;
         finish({ status: 413, message: `body larger than ${maxBytes} bytes` });
         return;
       }
