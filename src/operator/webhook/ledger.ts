@@ -152,13 +152,16 @@ export class Ledgers {
   confirm(spawner: TaskSpawner, deliveryKey: string): void {
     const l = this.#ledger(spawner);
     l.confirms.add(entryKey(deliveryKey));
-    if (!l.flushTimer && !l.running) {
-      l.flushTimer = setTimeout(() => {
-        l.flushTimer = undefined;
-        void this.#run(l, spawner);
-      }, 200);
-      l.flushTimer.unref?.();
-    }
+    this.#scheduleFlush(l, spawner);
+  }
+
+  #scheduleFlush(l: SpawnerLedger, spawner: TaskSpawner): void {
+    if (l.flushTimer) return;
+    l.flushTimer = setTimeout(() => {
+      l.flushTimer = undefined;
+      void this.#run(l, spawner);
+    }, 200);
+    l.flushTimer.unref?.();
   }
 
   /** Forgets spawners not in `uids` (deleted ones). */
@@ -167,10 +170,18 @@ export class Ledgers {
   }
 
   async #run(l: SpawnerLedger, spawnerForFlush?: TaskSpawner): Promise<void> {
-    if (l.running) return;
+    if (l.running) {
+      // The running loop takes the confirmations along with its next batch, or flushes later.
+      if (spawnerForFlush && l.confirms.size > 0) this.#scheduleFlush(l, spawnerForFlush);
+      return;
+    }
     l.running = true;
+    let first = true;
     try {
-      while (l.waiting.length > 0 || l.confirms.size > 0) {
+      // Reservations are written at once; confirmations alone wait for the flush timer, so a
+      // burst does not spend a write on each.
+      while (l.waiting.length > 0 || (first && l.confirms.size > 0)) {
+        first = false;
         const batch = l.waiting.splice(0);
         const spawner = batch[batch.length - 1]?.spawner ?? spawnerForFlush;
         if (!spawner) break;
@@ -182,8 +193,7 @@ export class Ledgers {
         } catch (e) {
           for (const c of confirms) l.confirms.add(c);
           for (const w of batch) w.reject(e);
-          // Confirmations wait for the next delivery or flush rather than spinning on an outage.
-          if (l.waiting.length === 0) break;
+          if (l.confirms.size > 0) this.#scheduleFlush(l, spawner);
         }
       }
     } finally {
