@@ -60,7 +60,9 @@ describe('webhook Tasks report back to GitHub', () => {
     await waitFor(
       'the status comment on the issue',
       async () => {
-        const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`);
+        const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`, {
+          headers: { authorization: 'token t0k' },
+        });
         const comments = (await res.json()) as Array<{ body: string }>;
         return comments.some(
           (x) => x.body.includes('Kelos Task Status') && x.body.includes(tasks[0]!.metadata.name ?? ''),
