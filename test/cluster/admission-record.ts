@@ -25,25 +25,32 @@ export interface Seen {
  * is the resourceVersion, so sorting by it replays the cluster's own order of changes.
  */
 export function record(c: HttpKubeClient, ns: string, rv: string, signal: AbortSignal, into: Seen[]) {
-  const watch = (kind: 'Task' | 'Job') =>
-    c
-      .watch<ApiObject & { status?: Task['status'] }>(
-        Resources[kind],
-        { namespace: ns, resourceVersion: rv, signal },
-        (e) => {
-          if (e.type === 'BOOKMARK') return;
-          into.push({
-            rv: Number(e.object.metadata.resourceVersion),
-            kind,
-            type: e.type,
-            name: e.object.metadata.name ?? '',
-            uid: e.object.metadata.uid ?? '',
-            ...(kind === 'Task' && e.object.status?.phase ? { phase: e.object.status.phase } : {}),
-            ...(kind === 'Task' && e.object.status?.jobName ? { jobName: e.object.status.jobName } : {}),
-          });
-        },
-      )
-      .catch(() => {});
+  // A watch ends when the server's timeout does; it resumes from the last version seen, so a
+  // long scenario loses no event.
+  const watch = async (kind: 'Task' | 'Job') => {
+    let from = rv;
+    while (!signal.aborted) {
+      await c
+        .watch<ApiObject & { status?: Task['status'] }>(
+          Resources[kind],
+          { namespace: ns, resourceVersion: from, signal },
+          (e) => {
+            from = e.object.metadata.resourceVersion ?? from;
+            if (e.type === 'BOOKMARK') return;
+            into.push({
+              rv: Number(e.object.metadata.resourceVersion),
+              kind,
+              type: e.type,
+              name: e.object.metadata.name ?? '',
+              uid: e.object.metadata.uid ?? '',
+              ...(kind === 'Task' && e.object.status?.phase ? { phase: e.object.status.phase } : {}),
+              ...(kind === 'Task' && e.object.status?.jobName ? { jobName: e.object.status.jobName } : {}),
+            });
+          },
+        )
+        .catch(() => new Promise((r) => setTimeout(r, 200)));
+    }
+  };
   return Promise.all([watch('Task'), watch('Job')]);
 }
 
