@@ -29,7 +29,12 @@ import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
 import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
-import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
+import {
+  type EndpointLimits,
+  type EndpointServer,
+  type ReadinessCheck,
+  serveEndpoints,
+} from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
 import type { Connection } from '../kube/kubeconfig.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
@@ -53,6 +58,8 @@ import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-sp
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
+import { WebhookReceiver } from './webhook/receiver.ts';
+import type { ClusterSecrets } from './webhook/secrets.ts';
 
 /** Leader election settings. */
 export interface LeaderElectionSettings {
@@ -117,6 +124,21 @@ export interface OperatorOptions {
   readonly outbound?: OutboundOptions;
   /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
   readonly requestObserver?: RequestObserver;
+  /**
+   * Serve the webhook receiver (src/operator/webhook) on this replica, leader or not. It
+   * listens once the caches are synced.
+   */
+  readonly webhook?: WebhookSettings;
+}
+
+/** Settings of the webhook receiver. */
+export interface WebhookSettings {
+  /** Listen address, e.g. `:8443`; empty or `0` turns the receiver off. */
+  readonly addr: string;
+  /** Cluster-wide secrets for GitHub and Linear spawners that name none. */
+  readonly clusterSecrets?: ClusterSecrets;
+  readonly maxBodyBytes?: number;
+  readonly limits?: Partial<EndpointLimits>;
 }
 
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
@@ -140,6 +162,9 @@ export class Operator {
   readonly configs: Informer<KelosConfig>;
   readonly #log: Logger;
   readonly #servers: EndpointServer[] = [];
+  #receiver: WebhookReceiver | undefined;
+  #receiverClient: HttpKubeClient | undefined;
+  #webhookAddress: string | undefined;
   #synced = false;
   #stopped = false;
 
@@ -415,6 +440,35 @@ export class Operator {
     elector?.start();
     await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
     operator.#synced = true;
+    if (opts.webhook?.addr && opts.webhook.addr !== '0') {
+      // Every replica accepts deliveries: its own client, outside the leader's write fence.
+      const rxClient = new HttpKubeClient(opts.connection, {
+        maxSockets: 64,
+        fieldManager: FIELD_MANAGER,
+        ...(namespaces
+          ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
+          : {}),
+      });
+      if (opts.requestObserver) rxClient.observe(opts.requestObserver);
+      const receiver = new WebhookReceiver({
+        client: rxClient,
+        spawners: caches.spawners!,
+        tasks: caches.tasks,
+        allowUnsigned: (ns) => admin().allowUnsignedWebhookNamespaces.includes(ns),
+        events: new EventRecorder(rxClient, clock, log, identity, REPORTING_CONTROLLER),
+        clock,
+        log: log.child({ component: 'webhook' }),
+        registry: metrics.registry,
+        ...(opts.webhook.clusterSecrets ? { clusterSecrets: opts.webhook.clusterSecrets } : {}),
+        ...(opts.webhook.maxBodyBytes ? { maxBodyBytes: opts.webhook.maxBodyBytes } : {}),
+        ...(opts.webhook.limits ? { limits: opts.webhook.limits } : {}),
+        onError,
+      });
+      const at = await receiver.listen(opts.webhook.addr);
+      operator.#receiver = receiver;
+      operator.#receiverClient = rxClient;
+      if (at) operator.#webhookAddress = at;
+    }
     log.info('Caches synced', {
       tasks: caches.tasks.size,
       jobs: caches.jobs.size,
@@ -423,6 +477,11 @@ export class Operator {
     });
     resumeIfReady();
     return operator;
+  }
+
+  /** The webhook receiver's bound address, when it runs. */
+  get webhookAddress(): string | undefined {
+    return this.#webhookAddress;
   }
 
   /** Addresses of the HTTP endpoints, in start order. */
@@ -465,12 +524,14 @@ export class Operator {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const q of Object.values(this.queues)) q.pause();
+    await this.#receiver?.close();
     await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
     await this.events.flush();
     await this.elector?.stop();
     await Promise.all([...Object.values(this.caches), this.configs].map((i) => i.stop()));
     await Promise.all(this.#servers.map((s) => s.close()));
     this.client.close();
+    this.#receiverClient?.close();
     this.#log.info('Operator stopped');
   }
 }
