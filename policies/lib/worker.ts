@@ -106,9 +106,15 @@ export function taskLabels(object: KubeObject): Record<string, string> {
  * matches nothing.
  */
 export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
-  if (!isRecord(selector)) return false;
+  return selectorMatcher(selector)(labels);
+}
+
+/** {@link selectorMatches} with the selector parsed once, for matching it against many objects. */
+export function selectorMatcher(selector: unknown): (labels: Readonly<Record<string, string>>) => boolean {
+  if (!isRecord(selector)) return () => false;
   const parsed = parseSelector(selector as LabelSelector);
-  return parsed.ok && matches(parsed.selector, labels, { anyValue: isTemplated });
+  if (!parsed.ok) return () => false;
+  return (labels) => matches(parsed.selector, labels, { anyValue: isTemplated });
 }
 
 /** Label keys a selector reads. */
