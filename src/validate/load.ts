@@ -367,7 +367,8 @@ export function parseManifests(text: string, file: string): ParseResult {
       const object = raw.value;
       const problems = identityProblems(object);
       if (problems.length > 0) {
-        const kind = typeof object['kind'] === 'string' ? object['kind'] : undefined;
+        // Clipped: a damaged object may carry a megabyte kind, and every problem names it.
+        const kind = typeof object['kind'] === 'string' ? clipName(object['kind'], MAX_IDENTITY) : undefined;
         const resource: ResourceRef | undefined = kind ? { kind, name: '' } : undefined;
         for (const p of problems) {
           diagnostics.push({

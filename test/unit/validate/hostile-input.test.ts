@@ -55,6 +55,12 @@ describe('hostile manifests', () => {
     expect(run.stdout.length).toBeLessThan(2000);
   });
 
+  test('a megabyte kind on an object without a name is named clipped in the identity error', () => {
+    const { diagnostics } = parseManifests(`apiVersion: v1\nkind: "${'{'.repeat(1 << 20)}"\n`, 'k.yaml');
+    expect(diagnostics.map((d) => d.code)).toEqual(['manifest/name']);
+    expect(diagnostics[0]?.resource?.kind).toMatch(/^\{+… \(1048576 characters\)$/);
+  });
+
   test('a valid ConfigMap with 50,000 labels validates (the duplicate-key check is linear)', async () => {
     const labels = Array.from({ length: 50_000 }, (_, i) => `    key-${i}: value\n`).join('');
     const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}  labels:\n${labels}` });
