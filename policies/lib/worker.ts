@@ -112,7 +112,17 @@ export function selectorMatches(selector: unknown, labels: Readonly<Record<strin
 /** {@link selectorMatches} with the selector parsed once, for matching it against many objects. */
 export function selectorMatcher(selector: unknown): (labels: Readonly<Record<string, string>>) => boolean {
   if (!isRecord(selector)) return () => false;
-  const parsed = parseSelector(selector as LabelSelector);
+  // Policies see the object as written: the selector may have any shape (matchExpressions a
+  // string), which the typed parser is not built for; the validator reports the shape.
+  if (selector['matchExpressions'] !== undefined && !Array.isArray(selector['matchExpressions']))
+    return () => false;
+  if (selector['matchLabels'] !== undefined && !isRecord(selector['matchLabels'])) return () => false;
+  let parsed: ReturnType<typeof parseSelector>;
+  try {
+    parsed = parseSelector(selector as LabelSelector);
+  } catch {
+    return () => false;
+  }
   if (!parsed.ok) return () => false;
   return (labels) => matches(parsed.selector, labels, { anyValue: isTemplated });
 }

@@ -173,6 +173,21 @@ describe('hostile bundles in the policies', () => {
   });
 });
 
+describe('a TaskBudget selector of the wrong shape', () => {
+  test('matches nothing in the budget rules instead of failing them (the schema reports the shape)', () => {
+    const text = `apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata: {name: b, namespace: ns}\nspec: {taskSelector: {matchExpressions: "0x1F"}, period: {type: Daily}, maxCostUSD: "10"}\n---\napiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata: {name: c, namespace: ns}\nspec: {taskSelector: {matchLabels: [a]}, period: {type: Daily}, maxCostUSD: "10"}\n`;
+    const { documents } = parseManifests(text, 'b.yaml');
+    const codes = checkDocuments(documents, DEFAULT_POLICY_CONFIG).diagnostics.map((d) => d.code);
+    expect(codes).not.toContain('policy/rule-failed');
+    expect(validateDocuments(documents).map((d) => `${d.path} ${d.severity}`)).toEqual(
+      expect.arrayContaining([
+        '/spec/taskSelector/matchExpressions error',
+        '/spec/taskSelector/matchLabels error',
+      ]),
+    );
+  });
+});
+
 describe('limitPerCode', () => {
   const d = (code: string, severity: 'error' | 'warning', line: number) => ({
     severity,
