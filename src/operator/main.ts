@@ -44,7 +44,7 @@ import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { createOutboundFetch, type OutboundOptions } from './outbound.ts';
+import { type OutboundOptions, spawnerFetches } from './outbound.ts';
 import {
   addTaskIndexes,
   TASK_CONTROLLER,
@@ -118,10 +118,11 @@ export interface OperatorOptions {
    */
   readonly githubApiUrl?: string;
   /**
-   * The outbound guard of every URL a TaskSpawner fetches (GitHub, Jira, context sources).
-   * The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
+   * Laid over the outbound policy of every URL a TaskSpawner fetches (GitHub, Jira, context
+   * sources), which is read from the live KelosConfig at each call (tests: `resolve`,
+   * `allowInsecure`). The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
    */
-  readonly outbound?: OutboundOptions;
+  readonly outbound?: Partial<OutboundOptions>;
   /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
   readonly requestObserver?: RequestObserver;
   /**
@@ -315,7 +316,8 @@ export class Operator {
       log,
     });
     const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
-    const spawnerFetch = createOutboundFetch(opts.outbound ?? {});
+    // Read from the KelosConfig at each call: an admin's change applies to running spawners.
+    const outbound = spawnerFetches(() => admin().outbound, opts.githubApiUrl, opts.outbound);
     const spawners = new TaskSpawnerReconciler({
       client,
       caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
@@ -323,18 +325,9 @@ export class Operator {
       clock,
       log,
       metrics,
-      fetch: spawnerFetch,
-      ...(opts.githubApiUrl
-        ? {
-            githubApiUrl: opts.githubApiUrl,
-            trustedFetch: createOutboundFetch({
-              ...opts.outbound,
-              allowedHosts: [new URL(opts.githubApiUrl).hostname.toLowerCase()],
-              allowPrivate: true,
-              allowInsecure: true,
-            }),
-          }
-        : {}),
+      fetch: outbound.fetch,
+      ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
+      ...(outbound.trustedFetch ? { trustedFetch: outbound.trustedFetch } : {}),
     });
 
     const queue = (controller: string, workers: number) => {
