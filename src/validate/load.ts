@@ -23,14 +23,7 @@ import {
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { clipName } from './echo.ts';
-import {
-  duplicateKeyOffsets,
-  MAX_DEPTH,
-  MAX_FILE_BYTES,
-  mib,
-  shapeProblem,
-  sizeProblem,
-} from './yaml-limits.ts';
+import { keyProblems, MAX_DEPTH, MAX_FILE_BYTES, mib, shapeProblem, sizeProblem } from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
 export interface SourcePosition {
@@ -295,13 +288,16 @@ export function parseManifests(text: string, file: string): ParseResult {
       }
       continue;
     }
-    const duplicates = duplicateKeyOffsets(doc);
-    if (duplicates.length > 0) {
-      for (const offset of duplicates) {
+    const badKeys = keyProblems(doc);
+    if (badKeys.length > 0) {
+      for (const { offset, kind } of badKeys) {
         diagnostics.push({
           severity: 'error',
           code: 'yaml/parse',
-          message: `${docLabel} is not valid YAML: Map keys must be unique`,
+          message:
+            kind === 'duplicate'
+              ? `${docLabel} is not valid YAML: Map keys must be unique`
+              : `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`,
           path: '',
           source: { file, ...position(offset) },
         });

@@ -56,12 +56,21 @@ interface Ranged {
   readonly range?: readonly [number, number, number] | null;
 }
 
+/** A mapping key no Kubernetes object can have, and where it starts in the source. */
+export interface KeyProblem {
+  readonly offset: number;
+  /** `duplicate`: repeats an earlier key of its mapping; `collection`: is a list or mapping. */
+  readonly kind: 'duplicate' | 'collection';
+}
+
 /**
- * Source offsets of the keys that repeat an earlier key of the same mapping (the API server's
- * decoder refuses them too). Only scalar keys are compared, as the `yaml` library does.
+ * The keys the API server's decoder refuses: one that repeats an earlier key of the same
+ * mapping (only scalar keys are compared, as the `yaml` library does), and one that is a list
+ * or a mapping (JSON keys are strings; the library would stringify it and print a process
+ * warning instead of an error). In source order.
  */
-export function duplicateKeyOffsets(doc: YamlDocument): number[] {
-  const out: number[] = [];
+export function keyProblems(doc: YamlDocument): KeyProblem[] {
+  const out: KeyProblem[] = [];
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
     const node = stack.pop();
@@ -70,8 +79,10 @@ export function duplicateKeyOffsets(doc: YamlDocument): number[] {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = pair.key;
-        if (isScalar(key) && key.value !== '<<') {
-          if (seen.has(key.value)) out.push((key as Ranged).range?.[0] ?? 0);
+        if (isMap(key) || isSeq(key))
+          out.push({ offset: (key as Ranged).range?.[0] ?? 0, kind: 'collection' });
+        else if (isScalar(key) && key.value !== '<<') {
+          if (seen.has(key.value)) out.push({ offset: (key as Ranged).range?.[0] ?? 0, kind: 'duplicate' });
           else seen.add(key.value);
         }
         stack.push(pair.value);
@@ -80,7 +91,7 @@ export function duplicateKeyOffsets(doc: YamlDocument): number[] {
       for (const item of node.items) stack.push(item);
     }
   }
-  return out.sort((a, b) => a - b);
+  return out.sort((a, b) => a.offset - b.offset);
 }
 
 /** Why a loaded value cannot be validated, and where (a JSON pointer). */

@@ -105,6 +105,25 @@ describe('hostile manifests', () => {
     ]);
   });
 
+  test('a list or mapping as a key is a located error, not a process warning on stderr', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const { diagnostics } = parseManifests(
+        `${CONFIG_MAP}data:\n  ? [a, b]\n  : y\n  ? {c: d}\n  : z\n`,
+        'k.yaml',
+      );
+      expect(diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`)).toEqual([
+        '6:5 yaml/parse document 1: a mapping key is a list or a mapping; Kubernetes objects have string keys',
+        '8:5 yaml/parse document 1: a mapping key is a list or a mapping; Kubernetes objects have string keys',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   test('300 mutually dependent Tasks give 20 cycles and one located count of the rest', () => {
     const names = Array.from({ length: 300 }, (_, i) => `t${String(i).padStart(3, '0')}`);
     const text = names
