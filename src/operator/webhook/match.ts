@@ -1,47 +1,53 @@
 /**
  * Whether a webhook delivery is for a spawner, and the template variables it yields: the
  * contract between the HTTP receiver (and the Slack Socket Mode client) and the per-source
- * matchers. Pure: no I/O, no clock.
+ * matchers. Pure: no I/O, no clock. What a filter needs that the body does not say (a pull
+ * request's files, its head branch, Slack's workspace URL) the caller fetches when
+ * {@link enrichmentNeeded} says so, and passes as `delivery.enrichment`.
  *
  * @packageDocumentation
  */
 import type { TaskSpawner } from '../../api/index.ts';
-import type { GoValue } from '../../template/go-template.ts';
+import type { Delivery, MatchResult } from './delivery.ts';
+import { matchGeneric } from './generic-event.ts';
+import { githubEnrichmentNeeded, matchGitHub } from './github-event.ts';
+import { matchLinear } from './linear-event.ts';
+import { matchSlack } from './slack-event.ts';
 
-/** The kinds of event source a delivery can come from. */
-export type WebhookSource = 'github' | 'linear' | 'generic' | 'slack';
-
-/** One received event, authenticated and parsed. */
-export interface Delivery {
-  readonly source: WebhookSource;
-  /** GitHub: X-GitHub-Event; Linear: payload type; generic: the <source> path segment; slack: 'message'. */
-  readonly event: string;
-  /** GitHub X-GitHub-Delivery, Linear webhookId+createdAt or Linear-Delivery header, Slack event id; generic: '' (the id comes from fieldMapping). */
-  readonly deliveryId: string;
-  readonly payload: unknown; // parsed JSON
-}
-
-/** The answer of {@link matchDelivery}. */
-export type MatchResult =
-  | {
-      readonly matched: true;
-      readonly id: string;
-      readonly vars: GoValue;
-      readonly annotations: Readonly<Record<string, string>>;
-    }
-  | { readonly matched: false; readonly reason: string };
+export type { Delivery, DeliveryEnrichment, MatchResult, WebhookSource } from './delivery.ts';
 
 /** Whether a delivery is for this spawner (its `when` source kind, filters) and its template variables; `id` names/dedupes the Task. */
 export function matchDelivery(spawner: TaskSpawner, delivery: Delivery): MatchResult {
   const when = spawner.spec.when;
-  const wanted: Record<WebhookSource, unknown> = {
-    github: when.githubWebhook,
-    linear: when.linearWebhook,
-    generic: when.webhook,
-    slack: when.slack,
-  };
-  if (wanted[delivery.source] === undefined) {
-    return { matched: false, reason: `spawner has no ${delivery.source} source` };
+  switch (delivery.source) {
+    case 'github':
+      return when.githubWebhook
+        ? matchGitHub(spawner, when.githubWebhook, delivery)
+        : { matched: false, reason: 'the spawner has no githubWebhook source' };
+    case 'linear':
+      return when.linearWebhook
+        ? matchLinear(when.linearWebhook, delivery)
+        : { matched: false, reason: 'the spawner has no linearWebhook source' };
+    case 'generic':
+      return when.webhook
+        ? matchGeneric(when.webhook, delivery)
+        : { matched: false, reason: 'the spawner has no webhook source' };
+    case 'slack':
+      return when.slack
+        ? matchSlack(when.slack, delivery)
+        : { matched: false, reason: 'the spawner has no slack source' };
+    default:
+      return { matched: false, reason: `unknown source ${String((delivery as Delivery).source)}` };
   }
-  return { matched: false, reason: 'not implemented yet' };
 }
+
+/** Which API look-ups a spawner's filters need for this delivery (GitHub only). */
+export const enrichmentNeeded = (
+  spawner: TaskSpawner,
+  delivery: Delivery,
+): { readonly changedFiles: boolean; readonly pullRequestHeadBranch: boolean } => {
+  const spec = spawner.spec.when.githubWebhook;
+  return delivery.source === 'github' && spec && spec.events.includes(delivery.event)
+    ? githubEnrichmentNeeded(spec, delivery)
+    : { changedFiles: false, pullRequestHeadBranch: false };
+};
