@@ -22,6 +22,14 @@ export type GenericWebhookFilter = Static<typeof GenericWebhookFilterSchema>;
 /** A spawner's `when.webhook`. */
 export type GenericWebhook = Static<typeof GenericWebhookSchema>;
 
+/** Lower-case mapping keys upstream mirrors to the polling sources' names (always present). */
+const MIRRORED = [
+  ['id', 'ID'],
+  ['title', 'Title'],
+  ['body', 'Body'],
+  ['url', 'URL'],
+] as const;
+
 /** A field's value as Go's `fmt.Sprint` prints the decoded JSON. */
 const sprint = (v: unknown): string => {
   if (typeof v === 'string') return v;
@@ -71,7 +79,7 @@ export const matchGeneric = (spec: GenericWebhook, delivery: Delivery): MatchRes
       const v = selectPath(delivery.payload, path);
       vars[key] = v === undefined ? '' : sprint(v);
     }
-    for (const key of ['id', 'title', 'body', 'url']) vars[key.toUpperCase()] = vars[key] ?? '';
+    for (const [from, to] of MIRRORED) vars[to] = vars[from] ?? '';
     const id = vars.id;
     if (typeof id !== 'string' || id === '')
       return { matched: false, reason: `fieldMapping.id (${spec.fieldMapping.id}) selects nothing` };
