@@ -74,7 +74,7 @@ describe('webhook template variables are exactly the ones the template checker d
     if (!r.matched) throw new Error(r.reason);
     expect(check(sourceVariables({ source: 'githubWebhook', events: [event] }), r.vars)).toEqual([]);
     // The payload is the declared go-github struct, not GitHub's JSON.
-    expect(Object.keys((r.vars as Record<string, object>).Payload).sort()).toEqual(
+    expect(Object.keys((r.vars as Record<string, object>).Payload ?? {}).sort()).toEqual(
       Object.keys((GITHUB_EVENT_PAYLOADS[event] as { fields: object }).fields).sort(),
     );
   });
