@@ -78,14 +78,6 @@ export interface SlackSocketStats {
 /** Message event types that carry someone's words (`app_mention` duplicates `message`, deduped by Task name). */
 const MESSAGE_EVENTS = new Set(['message', 'app_mention']);
 
-/** The text of a Task's status posted in its Slack thread. */
-export const slackStatusText = (taskName: string, phase: 'accepted' | 'succeeded' | 'failed'): string =>
-  phase === 'accepted'
-    ? `:robot_face: Task \`${taskName}\` has been *accepted*.`
-    : phase === 'succeeded'
-      ? `:white_check_mark: Task \`${taskName}\` has *succeeded*.`
-      : `:x: Task \`${taskName}\` has *failed*.`;
-
 /** One Socket Mode connection, kept open (reconnecting) from {@link start} until {@link stop}. */
 export class SlackSocketClient {
   readonly stats: SlackSocketStats = { connections: 0, acks: 0, deliveries: 0, unacked: 0 };

@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createLogger } from '../../../../src/kube/log.ts';
 import { type Delivery, matchDelivery } from '../../../../src/operator/webhook/match.ts';
+import { slackStatusText } from '../../../../src/operator/webhook/slack-report.ts';
 import {
   SlackSocketClient,
   type SlackSocketOptions,
-  slackStatusText,
   slackTokensFromEnv,
 } from '../../../../src/operator/webhook/slack-socket.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../../../support/fake-slack.ts';
