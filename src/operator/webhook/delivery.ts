@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { createHash } from 'node:crypto';
 import type { GoValue } from '../../template/go-template.ts';
 
 /** The kinds of event source a delivery can come from. */
@@ -44,8 +45,10 @@ export type MatchResult =
   | {
       readonly matched: true;
       /**
-       * What names and deduplicates the Task, unique per event for the spawner: the delivery
-       * id for GitHub and Linear, the mapped `id` for generic sources, `<channel>-<ts>` for Slack.
+       * What names and deduplicates the Task (`<spawner>-<id>` unless `nameTemplate`), one per
+       * event, upstream's suffixes: `<event>-<sha256(delivery id)[:12]>` for GitHub (`_` as
+       * `-`) and Linear (the type, lower case), `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
+       * and for generic sources the mapped `id` itself.
        */
       readonly id: string;
       readonly vars: GoValue;
@@ -63,3 +66,7 @@ export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 /** Whether `s` equals one of `list`, ignoring case. */
 export const inFold = (s: string, list: readonly string[] | undefined): boolean =>
   (list ?? []).some((l) => l.toLowerCase() === s.toLowerCase());
+
+/** Upstream's Task name suffix of a delivery: `<kind>-<sha256(key)[:12]>`. */
+export const hashedId = (kind: string, key: string): string =>
+  `${kind.toLowerCase().replaceAll('_', '-')}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;

@@ -12,7 +12,7 @@ import { GITHUB_EVENT_PAYLOADS } from '../../template/variables.ts';
 import { ReportingAnnotations, SourceAnnotations } from '../spawner/annotations.ts';
 import { hasAllLabels, hasAnyLabel, loginIn } from '../spawner/github-repo.ts';
 import { matchesFilePatterns } from '../spawner/sources/github-pull-requests.ts';
-import { type Delivery, type MatchResult, obj, str } from './delivery.ts';
+import { type Delivery, hashedId, type MatchResult, obj, str } from './delivery.ts';
 import { toGo } from './go-github-names.ts';
 import { globMatch, re2Test } from './patterns.ts';
 
@@ -73,26 +73,37 @@ const withBody = (vars: Record<string, GoValue>, body: string): Record<string, G
   return vars;
 };
 
+/** Review events carry their text in `review`, review comment events in `comment`. */
+const REVIEW_TEXT: Readonly<Record<string, string>> = {
+  pull_request_review: 'review',
+  pull_request_review_comment: 'comment',
+};
+
+// `.Body` is the text the event is about, the one the body filters test: the issue or pull
+// request, or the comment or review when the event is one (the item's own text stays in
+// `.Payload`). `.CommentBody` and `.CommentURL` name the comment or review.
+
 const pullRequestFacts = (p: Record<string, unknown>, delivery: Delivery): Partial<GitHubFacts> => {
   const pr = obj(p.pull_request);
   const head = obj(pr.head);
   const number = intOf(pr.number) ?? intOf(p.number);
   const branch = str(head.ref);
-  const vars: Record<string, GoValue> = {
-    ID: String(number ?? ''),
-    Number: number ?? 0,
-    Title: str(pr.title),
-    URL: str(pr.html_url),
-    Branch: branch,
-  };
-  withBody(vars, str(pr.body));
-  let body = str(pr.body);
-  const commentKey = delivery.event === 'pull_request_review' ? 'review' : 'comment';
-  if (delivery.event === 'pull_request_review' || delivery.event === 'pull_request_review_comment') {
-    const c = obj(p[commentKey]);
-    body = str(c.body);
+  const textKey = REVIEW_TEXT[delivery.event];
+  const comment = textKey ? obj(p[textKey]) : undefined;
+  const body = comment ? str(comment.body) : str(pr.body);
+  const vars = withBody(
+    {
+      ID: String(number ?? ''),
+      Number: number ?? 0,
+      Title: str(pr.title),
+      URL: str(pr.html_url),
+      Branch: branch,
+    },
+    body,
+  );
+  if (comment) {
     vars.CommentBody = body;
-    vars.CommentURL = str(c.html_url);
+    vars.CommentURL = str(comment.html_url);
   }
   return {
     labels: labelsOf(pr),
@@ -112,28 +123,28 @@ const issueFacts = (p: Record<string, unknown>, delivery: Delivery): Partial<Git
   const issue = obj(p.issue);
   const number = intOf(issue.number);
   const isPR = issue.pull_request !== undefined && issue.pull_request !== null;
+  const comment = delivery.event === 'issue_comment' ? obj(p.comment) : undefined;
+  const body = comment ? str(comment.body) : str(issue.body);
   const vars = withBody(
     { ID: String(number ?? ''), Number: number ?? 0, Title: str(issue.title), URL: str(issue.html_url) },
-    str(issue.body),
+    body,
   );
   const facts: Partial<GitHubFacts> = {
     labels: labelsOf(issue),
     state: str(issue.state),
-    body: str(issue.body),
+    body,
     draft: issue.draft === true,
     number,
     sourceKind: isPR ? 'pull-request' : 'issue',
     vars,
   };
-  if (delivery.event !== 'issue_comment') return facts;
-  const comment = obj(p.comment);
-  vars.CommentBody = str(comment.body);
+  if (!comment) return facts;
+  vars.CommentBody = body;
   vars.CommentURL = str(comment.html_url);
   const branch = isPR ? delivery.enrichment?.pullRequestHeadBranch : undefined;
   if (branch) vars.Branch = branch;
   return {
     ...facts,
-    body: str(comment.body),
     commentOn: isPR ? 'PullRequest' : 'Issue',
     branch,
     changedFiles: isPR ? delivery.enrichment?.changedFiles : undefined,
@@ -364,7 +375,7 @@ export const matchGitHub = (spawner: TaskSpawner, spec: GitHubWebhook, delivery:
   const files = delivery.event === 'push' || matchedFilter?.filePatterns ? (facts.changedFiles ?? []) : [];
   return {
     matched: true,
-    id: delivery.deliveryId,
+    id: hashedId(delivery.event, delivery.deliveryId),
     vars: githubVars(delivery, facts, files),
     annotations: annotationsOf(spawner, facts),
   };

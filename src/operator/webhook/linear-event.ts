@@ -10,7 +10,7 @@ import type { Static } from '@sinclair/typebox';
 import type { LinearWebhookFilterSchema, LinearWebhookSchema } from '../../api/index.ts';
 import type { GoValue } from '../../template/go-template.ts';
 import { hasAllLabels, hasAnyLabel } from '../spawner/github-repo.ts';
-import { type Delivery, inFold, type MatchResult, obj, str } from './delivery.ts';
+import { type Delivery, hashedId, inFold, type MatchResult, obj, str } from './delivery.ts';
 
 /** One `linearWebhook.filters[]` entry. */
 export type LinearWebhookFilter = Static<typeof LinearWebhookFilterSchema>;
@@ -89,5 +89,5 @@ export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResul
     Payload: (delivery.payload ?? null) as GoValue,
   };
   if (facts.issueId !== undefined) vars.IssueID = facts.issueId;
-  return { matched: true, id: delivery.deliveryId, vars, annotations: {} };
+  return { matched: true, id: hashedId(facts.type, delivery.deliveryId), vars, annotations: {} };
 };

@@ -10,7 +10,7 @@ import type { Static } from '@sinclair/typebox';
 import { GROUP } from '../../api/group.ts';
 import type { SlackSchema } from '../../api/index.ts';
 import type { Delivery, MatchResult } from './delivery.ts';
-import { obj, str } from './delivery.ts';
+import { hashedId, obj, str } from './delivery.ts';
 import { re2Test } from './patterns.ts';
 
 /** A spawner's `when.slack`. */
@@ -104,7 +104,7 @@ export const matchSlack = (spec: Slack, delivery: Delivery): MatchResult => {
   if (why !== undefined) return { matched: false, reason: why };
   return {
     matched: true,
-    id: `${facts.channel}-${facts.ts}`,
+    id: hashedId('slack', `${facts.channel}-${facts.ts}`),
     vars: {
       ID: facts.ts,
       Title: facts.text.split('\n', 1)[0] ?? '',

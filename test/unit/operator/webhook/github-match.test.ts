@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { GitHubWebhookFilter } from '../../../../src/operator/webhook/github-event.ts';
 import { enrichmentNeeded, matchDelivery } from '../../../../src/operator/webhook/match.ts';
@@ -21,7 +22,14 @@ describe('GitHub: events, repository, authors', () => {
       /not in events/,
     );
     const r = matchDelivery(spawner(['issues']), delivery('github', 'issues', 'issues'));
-    expect(r.matched && r.id).toBe('d-issues-issues');
+    // Upstream's default Task name suffix: <event>-<sha256(X-GitHub-Delivery)[:12]>.
+    const sha = createHash('sha256').update('d-issues-issues').digest('hex');
+    expect(r.matched && r.id).toBe(`issues-${sha.slice(0, 12)}`);
+    const pr = matchDelivery(
+      spawner(['pull_request_review']),
+      delivery('github', 'pull_request_review', 'pull_request_review'),
+    );
+    expect(pr.matched && pr.id).toMatch(/^pull-request-review-[0-9a-f]{12}$/);
   });
 
   test('a delivery for another source kind is not for a GitHub spawner, and vice versa', () => {
@@ -211,12 +219,14 @@ describe('GitHub variables and annotations', () => {
       Title: 'Add retries to the fetcher',
       URL: 'https://github.com/acme/widgets/pull/7',
       Branch: 'feature/retries',
+      Body: '/kelos review',
       CommentBody: '/kelos review',
       CommentURL: 'https://github.com/acme/widgets/pull/7#issuecomment-492700401',
       ChangedFiles: [],
     });
     expect(v.Payload.Issue.PullRequestLinks.HTMLURL).toBe('https://github.com/acme/widgets/pull/7');
     expect(v.Payload.Comment.User.Login).toBe('hubot');
+    expect(v.Payload.Issue.Body).toBe('Retries transient errors.');
     expect(v.Payload.Repo.FullName).toBe('acme/widgets');
     expect(v.Payload.Issue.CreatedAt).toBe('2019-05-15 15:20:18 +0000 UTC');
   });
@@ -295,4 +305,20 @@ describe('GitHub variables and annotations', () => {
     });
     expect('Body' in varsOf(matchDelivery(spawner(['issues']), d))).toBe(false);
   });
+});
+
+test('review events: .Body and .CommentBody are the review, the pull request keeps its own in .Payload', () => {
+  const v = varsOf(
+    matchDelivery(
+      spawnerWith({ githubWebhook: { events: ['pull_request_review'] } }),
+      delivery('github', 'pull_request_review', 'pull_request_review'),
+    ),
+  );
+  expect([v.Body, v.CommentBody, v.CommentURL, v.Payload.PullRequest.Body, v.Payload.Review.State]).toEqual([
+    'Please handle the timeout case too.',
+    'Please handle the timeout case too.',
+    'https://github.com/acme/widgets/pull/7#pullrequestreview-237895671',
+    'Retries transient errors.\n\nFixes #42',
+    'changes_requested',
+  ]);
 });

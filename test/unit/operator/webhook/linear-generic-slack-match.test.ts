@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { GenericWebhook } from '../../../../src/operator/webhook/generic-event.ts';
 import type { LinearWebhookFilter } from '../../../../src/operator/webhook/linear-event.ts';
@@ -56,7 +57,10 @@ describe('Linear', () => {
   });
 
   test('variables: ID, Title, State, Labels of the issue; IssueID and the issue labels for comments', () => {
-    const v = varsOf(matchDelivery(linear(['Issue']), created));
+    const r = matchDelivery(linear(['Issue']), created);
+    const sha = createHash('sha256').update('d-Issue-issue-create').digest('hex');
+    expect(r.matched && r.id).toBe(`issue-${sha.slice(0, 12)}`);
+    const v = varsOf(r);
     expect(v).toMatchObject({
       ID: '2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9',
       Title: 'Improve onboarding flow',
@@ -163,7 +167,8 @@ describe('Slack', () => {
   test('a message mentioning the bot starts a Task: id, variables, thread annotations', () => {
     const r = matchDelivery(slack({}), msg());
     if (!r.matched) throw new Error(r.reason);
-    expect(r.id).toBe('C0ENG00001-1763712000.000100');
+    const sha = createHash('sha256').update('C0ENG00001-1763712000.000100').digest('hex');
+    expect(r.id).toBe(`slack-${sha.slice(0, 12)}`);
     expect(r.vars).toEqual({
       ID: '1763712000.000100',
       Title: 'fix the flaky login test',
