@@ -1,0 +1,72 @@
+/**
+ * What a receiver hands the matchers: one authenticated, parsed delivery, and the result.
+ * `match.ts` re-exports these as the receiver's contract.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import type { GoValue } from '../../template/go-template.ts';
+
+/** The kinds of event source a delivery can come from. */
+export type WebhookSource = 'github' | 'linear' | 'generic' | 'slack';
+
+/**
+ * Facts about a delivery that are not in its body and cost an API call to learn. The
+ * matchers are pure, so the receiver fetches these when {@link enrichmentNeeded} (in
+ * `match.ts`) says a spawner needs them; without them the filters that need them fail closed.
+ */
+export interface DeliveryEnrichment {
+  /** GitHub pull-request events: the files the pull request changes, for `filePatterns`. */
+  readonly changedFiles?: readonly string[];
+  /** GitHub `issue_comment` on a pull request: the pull request's head branch (`.Branch`). */
+  readonly pullRequestHeadBranch?: string;
+  /** Slack: the workspace URL (`auth.test`'s `url`, e.g. `https://acme.slack.com/`), for `.URL`. */
+  readonly slackTeamUrl?: string;
+}
+
+/** One received event, authenticated and parsed. */
+export interface Delivery {
+  readonly source: WebhookSource;
+  /** GitHub: X-GitHub-Event; Linear: payload type; generic: the <source> path segment; slack: 'message'. */
+  readonly event: string;
+  /** GitHub X-GitHub-Delivery, Linear webhookId+createdAt or Linear-Delivery header, Slack event id; generic: '' (the id comes from fieldMapping). */
+  readonly deliveryId: string;
+  /**
+   * Parsed JSON: GitHub's and Linear's webhook bodies, the generic sender's body, and for
+   * Slack the Events API `event_callback` body (its `authorizations[0].user_id` is the bot).
+   */
+  readonly payload: unknown;
+  /** What the receiver fetched for filters and variables the body cannot answer. */
+  readonly enrichment?: DeliveryEnrichment;
+}
+
+/** The answer of `matchDelivery`. */
+export type MatchResult =
+  | {
+      readonly matched: true;
+      /**
+       * What names and deduplicates the Task (`<spawner>-<id>` unless `nameTemplate`), one per
+       * event, upstream's suffixes: `<event>-<sha256(delivery id)[:12]>` for GitHub (`_` as
+       * `-`) and Linear (the type, lower case), `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
+       * and for generic sources the mapped `id` itself.
+       */
+      readonly id: string;
+      readonly vars: GoValue;
+      readonly annotations: Readonly<Record<string, string>>;
+    }
+  | { readonly matched: false; readonly reason: string };
+
+/** A JSON object's field as an object (empty when absent or not an object). */
+export const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/** A JSON field as a string ('' when absent or not a string). */
+export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/** Whether `s` equals one of `list`, ignoring case. */
+export const inFold = (s: string, list: readonly string[] | undefined): boolean =>
+  (list ?? []).some((l) => l.toLowerCase() === s.toLowerCase());
+
+/** Upstream's Task name suffix of a delivery: `<kind>-<sha256(key)[:12]>`. */
+export const hashedId = (kind: string, key: string): string =>
+  `${kind.toLowerCase().replaceAll('_', '-')}-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;

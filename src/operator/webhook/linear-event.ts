@@ -1,0 +1,93 @@
+/**
+ * Linear webhook deliveries: a `linearWebhook` spawner's types and filters, and the template
+ * variables a Task gets (upstream's `ExtractLinearWorkItem`). Linear posts
+ * `{action, type, data, url, createdAt, webhookId, …}`; `data` is the entity (an Issue, a
+ * Comment, …).
+ *
+ * @packageDocumentation
+ */
+import type { Static } from '@sinclair/typebox';
+import type { LinearWebhookFilterSchema, LinearWebhookSchema } from '../../api/index.ts';
+import type { GoValue } from '../../template/go-template.ts';
+import { hasAllLabels, hasAnyLabel } from '../spawner/github-repo.ts';
+import { type Delivery, hashedId, inFold, type MatchResult, obj, str } from './delivery.ts';
+
+/** One `linearWebhook.filters[]` entry. */
+export type LinearWebhookFilter = Static<typeof LinearWebhookFilterSchema>;
+/** A spawner's `when.linearWebhook`. */
+export type LinearWebhook = Static<typeof LinearWebhookSchema>;
+
+/** What a Linear delivery says, as filters and variables read it. */
+export interface LinearFacts {
+  readonly type: string;
+  readonly action: string;
+  readonly id: string;
+  readonly title: string;
+  readonly state: string;
+  readonly labels: readonly string[];
+  /** Comment events: the issue commented on. */
+  readonly issueId?: string;
+}
+
+const labelNames = (v: unknown): string[] => (Array.isArray(v) ? v.map((l) => str(obj(l).name)) : []);
+
+/**
+ * The facts of a Linear delivery. Labels come from `data.labels`, else from `data.issue.labels`
+ * (what a Comment's payload carries of its issue), as upstream reads them.
+ */
+export const linearFacts = (delivery: Delivery): LinearFacts => {
+  const p = obj(delivery.payload);
+  const data = obj(p.data);
+  const issue = obj(data.issue);
+  const type = str(p.type) || delivery.event;
+  const labels = Array.isArray(data.labels) ? labelNames(data.labels) : labelNames(issue.labels);
+  const isComment = type.toLowerCase() === 'comment';
+  return {
+    type,
+    action: str(p.action),
+    id: str(data.id),
+    title: str(data.title) || str(issue.title),
+    state: str(obj(data.state).name) || str(obj(issue.state).name),
+    labels,
+    ...(isComment ? { issueId: str(data.issueId) || str(issue.id) } : {}),
+  };
+};
+
+/** Why a filter does not match, or undefined when it does (fields AND). */
+export const linearFilterMismatch = (f: LinearWebhookFilter, facts: LinearFacts): string | undefined => {
+  if (f.type && f.type.toLowerCase() !== facts.type.toLowerCase())
+    return `type is ${facts.type}, not ${f.type}`;
+  if (f.action && f.action !== facts.action)
+    return `action is ${JSON.stringify(facts.action)}, not ${f.action}`;
+  if (f.states?.length && !inFold(facts.state, f.states))
+    return `state ${JSON.stringify(facts.state)} is not listed`;
+  if (f.labels?.length && !hasAllLabels(facts.labels, f.labels)) return 'a required label is missing';
+  if (f.excludeLabels?.length && hasAnyLabel(facts.labels, f.excludeLabels))
+    return 'an excluded label is present';
+  return undefined;
+};
+
+/** Matches a Linear delivery against a `linearWebhook` spawner: its types, then any filter. */
+export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResult => {
+  const facts = linearFacts(delivery);
+  if (!inFold(facts.type, spec.types))
+    return { matched: false, reason: `type ${facts.type} is not in types` };
+  const filters = spec.filters ?? [];
+  if (filters.length > 0) {
+    const reasons = filters.map((f) => linearFilterMismatch(f, facts));
+    if (!reasons.includes(undefined))
+      return { matched: false, reason: `no filter matches: ${reasons.join('; ')}` };
+  }
+  const vars: Record<string, GoValue> = {
+    ID: facts.id,
+    Title: facts.title,
+    Kind: 'LinearWebhook',
+    Type: facts.type,
+    Action: facts.action,
+    State: facts.state,
+    Labels: facts.labels.join(', '),
+    Payload: (delivery.payload ?? null) as GoValue,
+  };
+  if (facts.issueId !== undefined) vars.IssueID = facts.issueId;
+  return { matched: true, id: hashedId(facts.type, delivery.deliveryId), vars, annotations: {} };
+};

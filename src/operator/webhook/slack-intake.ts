@@ -1,0 +1,66 @@
+/**
+ * From a Slack message to Tasks: the Socket Mode client's `onDelivery`. Each `slack` spawner
+ * the message matches gets it through `deliver` (the receiver's path to one Task: caps,
+ * queue, dedupe), and a Task created for it is announced in the message's thread. A delivery
+ * that failed for a reason a retry could fix rejects, so the envelope stays unacknowledged
+ * and Slack sends it again; the Task name makes that redelivery harmless.
+ *
+ * @packageDocumentation
+ */
+import type { TaskSpawner } from '../../api/index.ts';
+import type { Logger } from '../../kube/log.ts';
+import type { Delivery, MatchResult } from './delivery.ts';
+import { matchDelivery } from './match.ts';
+import { SlackAnnotations } from './slack-event.ts';
+import { slackStatusText } from './slack-report.ts';
+
+/** What became of a delivery for one spawner, as far as the intake cares. */
+export interface IntakeOutcome {
+  /** `created` announces the Task; `failed` asks for a redelivery; anything else is final. */
+  readonly outcome: string;
+  readonly task?: string;
+  readonly reason?: string;
+}
+
+/** What {@link slackIntake} needs. */
+export interface SlackIntakeDeps {
+  /** The spawners that may hear Slack (every spawner with `when.slack`, any namespace). */
+  readonly spawners: () => readonly TaskSpawner[];
+  /** Turns a matched delivery into at most one Task of the spawner. */
+  readonly deliver: (
+    spawner: TaskSpawner,
+    delivery: Delivery,
+    match: Extract<MatchResult, { matched: true }>,
+  ) => Promise<IntakeOutcome>;
+  /** Posts in a thread (`SlackSocketClient.postMessage`). */
+  readonly post: (channel: string, text: string, threadTs: string) => Promise<void>;
+  readonly log: Logger;
+}
+
+/** The `onDelivery` of the Slack client. */
+export const slackIntake =
+  (deps: SlackIntakeDeps) =>
+  async (delivery: Delivery): Promise<void> => {
+    const retry: string[] = [];
+    for (const spawner of deps.spawners()) {
+      if (!spawner.spec.when.slack) continue;
+      const match = matchDelivery(spawner, delivery);
+      if (!match.matched) continue;
+      // The thread hears "accepted" from here; the reporter only posts the result.
+      const annotations: Record<string, string> = {
+        ...match.annotations,
+        [SlackAnnotations.ReportPhase]: 'accepted',
+      };
+      const out = await deps.deliver(spawner, delivery, { ...match, annotations });
+      const ref = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
+      deps.log.info('Slack message delivered', { taskSpawner: ref, outcome: out.outcome, task: out.task });
+      if (out.outcome === 'failed') retry.push(`${ref}: ${out.reason ?? 'failed'}`);
+      if (out.outcome !== 'created' || !out.task) continue;
+      const channel = annotations[SlackAnnotations.Channel] ?? '';
+      const thread = annotations[SlackAnnotations.ThreadTs] ?? '';
+      await deps
+        .post(channel, slackStatusText(out.task, 'accepted'), thread)
+        .catch((e: unknown) => deps.log.warn('Slack reply not posted', { error: e, task: out.task }));
+    }
+    if (retry.length > 0) throw new Error(`not delivered, for Slack to resend: ${retry.join('; ')}`);
+  };

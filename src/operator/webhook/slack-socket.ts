@@ -1,0 +1,294 @@
+/**
+ * Slack through Socket Mode: the operator dials out to Slack (no public endpoint, no request
+ * signing to check), receives Events API envelopes over a WebSocket, acknowledges them and
+ * turns message events into {@link Delivery}s for `matchDelivery`; it replies in the thread
+ * with `chat.postMessage`.
+ *
+ * Tokens: Socket Mode belongs to one Slack app, so, as upstream's `kelos-slack-server`, the
+ * cluster has one: a Secret in the operator's namespace with `SLACK_APP_TOKEN` (the app-level
+ * `xapp-` token, scope `connections:write`) and `SLACK_BOT_TOKEN` (the `xoxb-` bot token:
+ * `chat:write`, plus `channels:history`/`groups:history` for the message events), handed to
+ * the operator as environment variables ({@link slackTokensFromEnv}). Every `slack` spawner in
+ * the cluster hears that app; `channels` narrows a spawner to its own channels.
+ *
+ * Written on Node's global `WebSocket` and `fetch` instead of `@slack/socket-mode`, which
+ * brings `ws`, axios and the whole Web API client for the four calls made here (open, hello,
+ * ack, disconnect) and retries on a schedule of its own that would not honour our timeouts.
+ *
+ * Delivery guarantees: an envelope is acknowledged after `onDelivery` resolves. If it throws
+ * or outlives the ack deadline the envelope is left unacknowledged and Slack redelivers it;
+ * the Task name derives from channel and timestamp, so a redelivery creates nothing twice.
+ * Nothing here can end the process: every failure is logged and followed by a reconnect with
+ * exponential backoff, every HTTP call has a timeout, and a connection that says no `hello`
+ * in time is dropped.
+ *
+ * @packageDocumentation
+ */
+import { type Logger, silentLogger } from '../../kube/log.ts';
+import type { Delivery } from './delivery.ts';
+import { obj, str } from './delivery.ts';
+
+/** The Slack tokens of the cluster's Slack app. */
+export interface SlackTokens {
+  /** App-level token (`xapp-…`) for `apps.connections.open`. */
+  readonly appToken: string;
+  /** Bot token (`xoxb-…`) for `auth.test` and `chat.postMessage`. */
+  readonly botToken: string;
+}
+
+/** The tokens from `SLACK_APP_TOKEN` and `SLACK_BOT_TOKEN`; undefined when Slack is not configured. */
+export const slackTokensFromEnv = (env: NodeJS.ProcessEnv): SlackTokens | undefined => {
+  const appToken = env.SLACK_APP_TOKEN?.trim();
+  const botToken = env.SLACK_BOT_TOKEN?.trim();
+  if (!appToken && !botToken) return undefined;
+  if (!appToken?.startsWith('xapp-')) throw new Error('SLACK_APP_TOKEN must be an app-level token (xapp-…)');
+  if (!botToken?.startsWith('xoxb-')) throw new Error('SLACK_BOT_TOKEN must be a bot token (xoxb-…)');
+  return { appToken, botToken };
+};
+
+/** Options of {@link SlackSocketClient}. */
+export interface SlackSocketOptions extends SlackTokens {
+  /** Receives each message event; resolve to have the envelope acknowledged. */
+  readonly onDelivery: (delivery: Delivery) => Promise<void>;
+  /** Web API base. @default 'https://slack.com/api/' */
+  readonly apiBaseUrl?: string;
+  readonly fetch?: typeof globalThis.fetch;
+  readonly WebSocket?: typeof globalThis.WebSocket;
+  readonly log?: Logger;
+  /** Timeout of each Web API call. @default 10000 */
+  readonly callTimeoutMs?: number;
+  /** How long a new connection may take to say `hello`. @default 10000 */
+  readonly helloTimeoutMs?: number;
+  /** How long `onDelivery` may take before the envelope is left for Slack to redeliver (Slack waits 3 s). @default 2500 */
+  readonly ackDeadlineMs?: number;
+  /** Reconnect backoff, doubled per failed attempt up to `maxMs`, with jitter. @default {initialMs: 1000, maxMs: 30000} */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/** Counters of the client, for metrics and tests. */
+export interface SlackSocketStats {
+  /** Connections that said `hello`. */
+  connections: number;
+  acks: number;
+  deliveries: number;
+  /** Deliveries whose handler failed or missed the ack deadline (left for redelivery). */
+  unacked: number;
+}
+
+/** Message event types that carry someone's words (`app_mention` duplicates `message`, deduped by Task name). */
+const MESSAGE_EVENTS = new Set(['message', 'app_mention']);
+
+/** One Socket Mode connection, kept open (reconnecting) from {@link start} until {@link stop}. */
+export class SlackSocketClient {
+  readonly stats: SlackSocketStats = { connections: 0, acks: 0, deliveries: 0, unacked: 0 };
+  readonly #o: SlackSocketOptions;
+  readonly #log: Logger;
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #WebSocket: typeof globalThis.WebSocket;
+  #socket: WebSocket | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #stopped = true;
+  #teamUrl: string | undefined;
+
+  constructor(options: SlackSocketOptions) {
+    this.#o = options;
+    this.#log = (options.log ?? silentLogger).child({ component: 'slack-socket' });
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+  }
+
+  /** Connects, and keeps reconnecting until {@link stop}. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#later(0);
+  }
+
+  /** Closes the connection; no reconnect follows. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#drop(this.#socket, 1000, 'stopping');
+  }
+
+  /** Posts `text` in a thread (or the channel when `threadTs` is empty), as the bot. */
+  async postMessage(channel: string, text: string, threadTs?: string): Promise<void> {
+    await this.#call('chat.postMessage', this.#o.botToken, {
+      channel,
+      text,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
+  }
+
+  /** A Web API call: POST JSON with a bearer token and a timeout; throws on a transport error or `ok: false`. */
+  async #call(
+    method: string,
+    token: string,
+    body: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
+    const base = (this.#o.apiBaseUrl ?? 'https://slack.com/api/').replace(/\/?$/, '/');
+    const res = await this.#fetch(`${base}${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.#o.callTimeoutMs ?? 10_000),
+    });
+    const text = await res.text();
+    let json: Record<string, unknown>;
+    try {
+      json = obj(JSON.parse(text));
+    } catch {
+      throw new Error(`Slack ${method}: HTTP ${res.status}, not JSON`);
+    }
+    if (json.ok !== true) throw new Error(`Slack ${method}: ${str(json.error) || `HTTP ${res.status}`}`);
+    return json;
+  }
+
+  #later(delayMs: number): void {
+    clearTimeout(this.#timer);
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#connect().catch((e: unknown) => this.#failed('connecting failed', e));
+    }, delayMs);
+  }
+
+  #failed(msg: string, error: unknown): void {
+    if (this.#stopped) return;
+    const b = this.#o.backoff ?? { initialMs: 1000, maxMs: 30_000 };
+    const delay = Math.min(b.maxMs, b.initialMs * 2 ** this.#failures) * (0.5 + Math.random() / 2);
+    this.#failures = Math.min(this.#failures + 1, 30);
+    this.#log.warn(msg, { error, retryInMs: Math.round(delay) });
+    this.#later(delay);
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#stopped) return;
+    if (this.#teamUrl === undefined) {
+      try {
+        this.#teamUrl = str((await this.#call('auth.test', this.#o.botToken)).url);
+      } catch (e) {
+        // Only permalinks need it; messages still flow without it.
+        this.#log.warn('Slack auth.test failed; messages will have no permalink', { error: e });
+      }
+    }
+    const url = str((await this.#call('apps.connections.open', this.#o.appToken)).url);
+    if (!url) throw new Error('Slack apps.connections.open returned no url');
+    if (this.#stopped) return;
+    this.#open(url);
+  }
+
+  #open(url: string): void {
+    const ws = new this.#WebSocket(url);
+    this.#socket = ws;
+    let hello = false;
+    const helloTimer = setTimeout(() => {
+      if (!hello) {
+        this.#drop(ws, 4000, 'no hello');
+        this.#failed('Slack connection said no hello in time', new Error('hello timeout'));
+      }
+    }, this.#o.helloTimeoutMs ?? 10_000);
+    ws.addEventListener('message', (ev: MessageEvent) => {
+      let envelope: Record<string, unknown>;
+      try {
+        envelope = obj(JSON.parse(String(ev.data)));
+      } catch {
+        this.#log.warn('Slack sent a frame that is not JSON');
+        return;
+      }
+      if (envelope.type === 'hello') {
+        hello = true;
+        clearTimeout(helloTimer);
+        this.#failures = 0;
+        this.stats.connections++;
+        this.#log.info('Slack Socket Mode connected', { connections: obj(envelope).num_connections });
+        return;
+      }
+      this.#onEnvelope(ws, envelope).catch((e: unknown) =>
+        this.#log.error('Slack envelope failed', { error: e }),
+      );
+    });
+    ws.addEventListener('error', () => {
+      // The close event follows and reconnects; an error carries nothing more to say.
+    });
+    ws.addEventListener('close', (ev: CloseEvent) => {
+      clearTimeout(helloTimer);
+      if (this.#socket !== ws) return;
+      this.#socket = undefined;
+      if (hello) {
+        this.#log.info('Slack connection closed; reconnecting', { code: ev.code });
+        this.#later(0);
+      } else this.#failed('Slack connection closed before hello', new Error(`close ${ev.code}`));
+    });
+  }
+
+  /** Closes a socket whatever its state, without letting its close reconnect. */
+  #drop(ws: WebSocket | undefined, code: number, reason: string): void {
+    if (!ws) return;
+    if (this.#socket === ws) this.#socket = undefined;
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed or never opened: nothing to do.
+    }
+  }
+
+  async #onEnvelope(ws: WebSocket, envelope: Record<string, unknown>): Promise<void> {
+    if (envelope.type === 'disconnect') {
+      const reason = str(envelope.reason);
+      this.#log.info('Slack asked to reconnect', { reason });
+      this.#drop(ws, 1000, reason);
+      if (reason === 'link_disabled')
+        this.#failed('Slack disabled Socket Mode for the app', new Error(reason));
+      else this.#later(0);
+      return;
+    }
+    const id = str(envelope.envelope_id);
+    if (!id) return;
+    const payload = obj(envelope.payload);
+    const event = obj(payload.event);
+    if (
+      envelope.type !== 'events_api' ||
+      payload.type !== 'event_callback' ||
+      !MESSAGE_EVENTS.has(str(event.type))
+    ) {
+      this.#ack(ws, id); // Not ours to act on; acknowledged so Slack does not redeliver it.
+      return;
+    }
+    this.stats.deliveries++;
+    const delivery: Delivery = {
+      source: 'slack',
+      event: 'message',
+      deliveryId: str(payload.event_id),
+      payload,
+      ...(this.#teamUrl ? { enrichment: { slackTeamUrl: this.#teamUrl } } : {}),
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#o.onDelivery(delivery),
+        new Promise((_, reject) => {
+          deadline = setTimeout(
+            () => reject(new Error('ack deadline passed')),
+            this.#o.ackDeadlineMs ?? 2500,
+          );
+        }),
+      ]);
+      this.#ack(ws, id);
+    } catch (e) {
+      this.stats.unacked++;
+      this.#log.warn('Slack message not handled; left for redelivery', {
+        error: e,
+        eventId: delivery.deliveryId,
+      });
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  #ack(ws: WebSocket, envelopeId: string): void {
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(JSON.stringify({ envelope_id: envelopeId }));
+    this.stats.acks++;
+  }
+}

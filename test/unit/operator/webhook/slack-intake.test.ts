@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'vitest';
+import type { TaskSpawner } from '../../../../src/api/index.ts';
+import { silentLogger } from '../../../../src/kube/log.ts';
+import type { Delivery, MatchResult } from '../../../../src/operator/webhook/match.ts';
+import { type IntakeOutcome, slackIntake } from '../../../../src/operator/webhook/slack-intake.ts';
+import { delivery, spawnerWith } from '../../../support/webhook-fixtures.ts';
+
+const named = (name: string, s: TaskSpawner): TaskSpawner => ({ ...s, metadata: { ...s.metadata, name } });
+
+const setup = (outcomes: Record<string, IntakeOutcome>) => {
+  const delivered: Array<[string, Readonly<Record<string, string>>]> = [];
+  const posted: string[][] = [];
+  const onDelivery = slackIntake({
+    spawners: () => [
+      named('eng', spawnerWith({ slack: { channels: ['C0ENG00001'] } })),
+      named('ops', spawnerWith({ slack: { channels: ['C0OPS00001'] } })),
+      named('gh', spawnerWith({ githubWebhook: { events: ['issues'] } })),
+      named('all', spawnerWith({ slack: {} })),
+    ],
+    deliver: async (s: TaskSpawner, _d: Delivery, m: Extract<MatchResult, { matched: true }>) => {
+      delivered.push([s.metadata.name ?? '', m.annotations]);
+      return outcomes[s.metadata.name ?? ''] ?? { outcome: 'created', task: `${s.metadata.name}-${m.id}` };
+    },
+    post: async (channel, text, thread) => {
+      posted.push([channel, text, thread]);
+    },
+    log: silentLogger,
+  });
+  return { onDelivery, delivered, posted };
+};
+
+describe('Slack intake', () => {
+  test('each matching slack spawner gets the message; each Task created is announced in the thread', async () => {
+    const { onDelivery, delivered, posted } = setup({ all: { outcome: 'duplicate', task: 'all-x' } });
+    await onDelivery(delivery('slack', 'message', 'message'));
+    expect(delivered.map(([n]) => n)).toEqual(['eng', 'all']);
+    expect(delivered[0]![1]['kelos.dev/slack-report-phase']).toBe('accepted');
+    expect(posted).toHaveLength(1);
+    expect(posted[0]![0]).toBe('C0ENG00001');
+    expect(posted[0]![1]).toMatch(/^:robot_face: Task `eng-slack-[0-9a-f]{12}` has been \*accepted\*\.$/);
+    expect(posted[0]![2]).toBe('1763712000.000100');
+  });
+
+  test('a failed delivery rejects, so the envelope is left for Slack to resend', async () => {
+    const { onDelivery } = setup({ eng: { outcome: 'failed', reason: 'API server unavailable' } });
+    await expect(onDelivery(delivery('slack', 'message', 'message'))).rejects.toThrow(
+      /for Slack to resend: team-a\/eng: API server unavailable/,
+    );
+  });
+});
