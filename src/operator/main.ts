@@ -60,6 +60,8 @@ import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
 import { WebhookReceiver } from './webhook/receiver.ts';
 import type { ClusterSecrets } from './webhook/secrets.ts';
+import type { SlackSocketClient, SlackTokens } from './webhook/slack-socket.ts';
+import { startSlack } from './webhook/slack-start.ts';
 
 /** Leader election settings. */
 export interface LeaderElectionSettings {
@@ -140,6 +142,13 @@ export interface WebhookSettings {
   readonly clusterSecrets?: ClusterSecrets;
   readonly maxBodyBytes?: number;
   readonly limits?: Partial<EndpointLimits>;
+  /**
+   * The cluster's Slack app (`slackTokensFromEnv`): each replica opens a Socket Mode
+   * connection and hands messages to the receiver's delivery path. Unset: no Slack.
+   */
+  readonly slack?: SlackTokens;
+  /** Slack Web API base, for tests. @default 'https://slack.com/api/' */
+  readonly slackApiUrl?: string;
 }
 
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
@@ -165,6 +174,7 @@ export class Operator {
   readonly #servers: EndpointServer[] = [];
   #receiver: WebhookReceiver | undefined;
   #receiverClient: HttpKubeClient | undefined;
+  #slack: SlackSocketClient | undefined;
   #webhookAddress: string | undefined;
   #synced = false;
   #stopped = false;
@@ -461,6 +471,14 @@ export class Operator {
       operator.#receiver = receiver;
       operator.#receiverClient = rxClient;
       if (at) operator.#webhookAddress = at;
+      if (opts.webhook.slack)
+        operator.#slack = startSlack({
+          tokens: opts.webhook.slack,
+          receiver,
+          spawners: caches.spawners!,
+          log: log.child({ component: 'slack' }),
+          ...(opts.webhook.slackApiUrl ? { client: { apiBaseUrl: opts.webhook.slackApiUrl } } : {}),
+        });
     }
     log.info('Caches synced', {
       tasks: caches.tasks.size,
@@ -517,6 +535,7 @@ export class Operator {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const q of Object.values(this.queues)) q.pause();
+    this.#slack?.stop();
     await this.#receiver?.close();
     await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
     await this.events.flush();

@@ -14,6 +14,7 @@ import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { DEFAULT_WORKERS, Operator } from '../../operator/main.ts';
 import { installProcessGuards } from '../../operator/process-guard.ts';
+import { type SlackTokens, slackTokensFromEnv } from '../../operator/webhook/slack-socket.ts';
 import { DEFAULT_IMAGE_TAG } from '../../render/input.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
@@ -176,6 +177,12 @@ export const operatorCommand: CommandFactory = (io, done) => {
     };
     const github = secretLines(flags.webhookGithubSecretFile, '--webhook-github-secret-file');
     const linear = secretLines(flags.webhookLinearSecretFile, '--webhook-linear-secret-file');
+    let slack: SlackTokens | undefined;
+    try {
+      slack = slackTokensFromEnv(io.env);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     // Installed before start so a fault during start-up is counted too; see process-guard.ts.
     let operatorRef: Operator | undefined;
     const faultsBeforeStart: string[] = [];
@@ -207,6 +214,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       webhook: {
         addr: flags.webhookAddr,
         clusterSecrets: { ...(github ? { github } : {}), ...(linear ? { linear } : {}) },
+        ...(slack ? { slack } : {}),
       },
       log,
     });

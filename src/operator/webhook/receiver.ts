@@ -34,7 +34,7 @@ import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
 import { contentTypeProblem, DEFAULT_MAX_BODY_BYTES, type Refusal, readBody } from './body.ts';
 import { deliverTo, type Outcome } from './deliver.ts';
 import { Ledgers } from './ledger.ts';
-import { type Delivery, matchDelivery, type WebhookSource } from './match.ts';
+import { type Delivery, type MatchResult, matchDelivery, type WebhookSource } from './match.ts';
 import { ReplayGuard } from './replay.ts';
 import { type ClusterSecrets, SecretCache } from './secrets.ts';
 import { checkLinearTimestamp, KELOS_WINDOW_MS, SignatureHeaders } from './signature.ts';
@@ -259,6 +259,32 @@ export class WebhookReceiver {
       body: { delivery: delivery.deliveryId || undefined, results },
       ...(full && !failed ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}),
     };
+  }
+
+  /**
+   * Delivers an already matched delivery to one spawner through this receiver's ledgers,
+   * metrics and spawner notices: the Slack intake's path, so a Slack message meets the same
+   * caps, queue bound and dedupe as an HTTP delivery.
+   */
+  async deliver(
+    spawner: TaskSpawner,
+    delivery: Delivery,
+    match: Extract<MatchResult, { matched: true }>,
+  ): Promise<Outcome> {
+    let out: Outcome;
+    try {
+      out = await deliverTo(
+        { client: this.#o.client, tasks: this.#o.tasks, ledgers: this.#ledgers },
+        spawner,
+        delivery,
+        match,
+      );
+    } catch (e) {
+      out = { outcome: 'failed', reason: (e as Error).message };
+    }
+    this.#outcomes.inc({ outcome: out.outcome });
+    this.#notices.note(spawner, out);
+    return out;
   }
 
   async #deliverOne(spawner: TaskSpawner, delivery: Delivery): Promise<{ taskSpawner: string } & Outcome> {
