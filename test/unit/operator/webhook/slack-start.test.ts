@@ -70,7 +70,7 @@ describe('Slack started with the receiver', () => {
     await fake.until(() => fake.current !== undefined);
     const env = fake.sendEvent(fixture('slack', 'message'));
     await fake.until(() => fake.acked(env));
-    const created = await kube.list<Task>(Resources.Task, 'team-a');
+    const created = await kube.list<Task>(Resources.Task, { namespace: 'team-a' });
     expect(created.items).toHaveLength(1);
     const task = created.items[0]!;
     expect(task.metadata.annotations?.['kelos.dev/slack-report-phase']).toBe('accepted');
@@ -87,7 +87,7 @@ describe('Slack started with the receiver', () => {
     // Task name make it a duplicate, acknowledged, with no second Task and no second reply.
     const again = fake.sendEvent(fixture('slack', 'message'), 1);
     await fake.until(() => fake.acked(again));
-    expect((await kube.list<Task>(Resources.Task, 'team-a')).items).toHaveLength(1);
+    expect((await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).items).toHaveLength(1);
     expect(fake.posted).toHaveLength(1);
   });
 });
