@@ -328,6 +328,9 @@ export class Operator {
     const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
     // Read from the KelosConfig at each call: an admin's change applies to running spawners.
     const outbound = spawnerFetches(() => admin().outbound, opts.githubApiUrl, opts.outbound);
+    // Slack runs with the receiver only (its deliveries take the receiver's path).
+    const webhookOn = Boolean(opts.webhook?.addr && opts.webhook.addr !== '0');
+    let slackClient: SlackSocketClient | undefined;
     const spawners = new TaskSpawnerReconciler({
       client,
       caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
@@ -338,6 +341,15 @@ export class Operator {
       fetch: outbound.fetch,
       ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
       ...(outbound.trustedFetch ? { trustedFetch: outbound.trustedFetch } : {}),
+      // The Slack client starts with the receiver, after the caches sync; reports wait for it.
+      ...(webhookOn && opts.webhook?.slack
+        ? {
+            slackPost: async (channel: string, text: string, threadTs: string) => {
+              if (!slackClient) throw new Error('the Slack client is not started yet');
+              await slackClient.postMessage(channel, text, threadTs);
+            },
+          }
+        : {}),
     });
 
     const queue = (controller: string, workers: number) => {
@@ -443,7 +455,7 @@ export class Operator {
     elector?.start();
     await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
     operator.#synced = true;
-    if (opts.webhook?.addr && opts.webhook.addr !== '0') {
+    if (webhookOn && opts.webhook) {
       // Every replica accepts deliveries: its own client, outside the leader's write fence.
       const rxClient = new HttpKubeClient(opts.connection, {
         maxSockets: 64,
@@ -472,7 +484,7 @@ export class Operator {
       operator.#receiverClient = rxClient;
       if (at) operator.#webhookAddress = at;
       if (opts.webhook.slack)
-        operator.#slack = startSlack({
+        operator.#slack = slackClient = startSlack({
           tokens: opts.webhook.slack,
           receiver,
           spawners: caches.spawners!,

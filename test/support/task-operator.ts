@@ -40,6 +40,7 @@ import {
   TaskReconciler,
   type TaskReconcilerOptions,
 } from '../../src/operator/reconcilers/task.ts';
+import type { TaskSpawnerReconcilerOptions } from '../../src/operator/reconcilers/task-spawner/options.ts';
 import { TaskSpawnerReconciler } from '../../src/operator/reconcilers/task-spawner.ts';
 import { REPORTING_CONTROLLER, Resources } from '../../src/operator/resources.ts';
 import { taskRuntime } from '../../src/operator/runtime.ts';
@@ -95,7 +96,11 @@ export interface TaskOperator {
 /** Options of {@link startTaskOperator}. */
 export interface TaskOperatorOptions {
   /** Also run the TaskSpawner reconciler, reaching GitHub and Jira with this fetch. */
-  readonly spawners?: { readonly fetch: OutboundFetch; readonly githubApiUrl?: string };
+  readonly spawners?: {
+    readonly fetch: OutboundFetch;
+    readonly githubApiUrl?: string;
+    readonly slackPost?: TaskSpawnerReconcilerOptions['slackPost'];
+  };
   /** Replaces Task reconciler options (e.g. the admin configuration). */
   readonly reconciler?: Partial<TaskReconcilerOptions>;
 }
@@ -148,6 +153,7 @@ export async function startTaskOperator(opts: TaskOperatorOptions = {}): Promise
       log,
       fetch: opts.spawners.fetch,
       ...(opts.spawners.githubApiUrl ? { githubApiUrl: opts.spawners.githubApiUrl } : {}),
+      ...(opts.spawners.slackPost ? { slackPost: opts.spawners.slackPost } : {}),
     });
     const q = new WorkQueue({ workers: 2, clock });
     spawners.register(q);

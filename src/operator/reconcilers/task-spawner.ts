@@ -40,6 +40,7 @@ import {
   type TaskSpawnerReconcilerOptions,
 } from './task-spawner/options.ts';
 import { needsReport, report } from './task-spawner/reporting.ts';
+import { reportToSlack } from './task-spawner/slack-reporting.ts';
 import { type Polled, Pollers, SourceSetupError } from './task-spawner/source.ts';
 import { nextStatus, type PassOutcome, writeSpawnerStatus } from './task-spawner/status.ts';
 import { registerSpawnerWatches } from './task-spawner/watch.ts';
@@ -320,10 +321,16 @@ export class TaskSpawnerReconciler {
   }
 
   async #report(spawner: TaskSpawner, mine: readonly Task[], list: Checklist): Promise<void> {
-    const due = mine.filter(needsReport);
-    if (due.length === 0) return;
     const o = this.#o;
     const { namespace, name } = spawnerName(spawner);
+    const failed = (e: string) => {
+      list.step(`Reporting failed: ${e}`);
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'ReportingFailed' });
+      o.events.record(spawner, 'Warning', 'ReportingFailed', e, 'Report');
+    };
+    if (spawner.spec.when.slack) for (const e of await reportToSlack(o, mine, list)) failed(e);
+    const due = mine.filter(needsReport);
+    if (due.length === 0) return;
     let github: Awaited<ReturnType<Pollers['get']>>['github'];
     try {
       github = (await this.#pollers.get(spawner)).github;
@@ -336,10 +343,6 @@ export class TaskSpawnerReconciler {
     const r = await report(o, spawner, due, github, list);
     for (const [code, n] of Object.entries(github.client.calls))
       o.metrics?.spawnerSourceRequests.inc({ source: 'github', code }, n);
-    for (const e of r.errors) {
-      list.step(`Reporting failed: ${e}`);
-      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'ReportingFailed' });
-      o.events.record(spawner, 'Warning', 'ReportingFailed', e, 'Report');
-    }
+    for (const e of r.errors) failed(e);
   }
 }

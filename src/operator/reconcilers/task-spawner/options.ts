@@ -56,6 +56,11 @@ export interface TaskSpawnerReconcilerOptions {
   readonly trustedFetch?: OutboundFetch;
   /** Per-request timeout of GitHub calls in ms. Default 15 s. */
   readonly githubTimeoutMs?: number;
+  /**
+   * Posts in a Slack thread (the operator's Slack client, when Slack is configured): reports
+   * a Slack-created Task's result there. Unset: Slack Tasks are not reported.
+   */
+  readonly slackPost?: (channel: string, text: string, threadTs: string) => Promise<void>;
 }
 
 /** The source options under `spec.when` that a spawner polls, or undefined for webhook kinds. */
