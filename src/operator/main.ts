@@ -54,10 +54,13 @@ import {
 } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
+import type { TaskSpawnerReconcilerOptions } from './reconcilers/task-spawner/options.ts';
+import { Pollers } from './reconcilers/task-spawner/source.ts';
 import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-spawner.ts';
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
+import { githubEnricher } from './webhook/enrich.ts';
 import { WebhookReceiver } from './webhook/receiver.ts';
 import type { ClusterSecrets } from './webhook/secrets.ts';
 import type { SlackSocketClient, SlackTokens } from './webhook/slack-socket.ts';
@@ -331,7 +334,7 @@ export class Operator {
     // Slack runs with the receiver only (its deliveries take the receiver's path).
     const webhookOn = Boolean(opts.webhook?.addr && opts.webhook.addr !== '0');
     let slackClient: SlackSocketClient | undefined;
-    const spawners = new TaskSpawnerReconciler({
+    const spawnerOptions: TaskSpawnerReconcilerOptions = {
       client,
       caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
       events,
@@ -350,7 +353,8 @@ export class Operator {
             },
           }
         : {}),
-    });
+    };
+    const spawners = new TaskSpawnerReconciler(spawnerOptions);
 
     const queue = (controller: string, workers: number) => {
       const q = new WorkQueue({
@@ -478,6 +482,8 @@ export class Operator {
         ...(opts.webhook.maxBodyBytes ? { maxBodyBytes: opts.webhook.maxBodyBytes } : {}),
         ...(opts.webhook.limits ? { limits: opts.webhook.limits } : {}),
         onError,
+        // Its own Pollers (tokens, clients) with the polling spawner's options: every replica enriches.
+        enrich: githubEnricher(new Pollers(spawnerOptions)),
       });
       const at = await receiver.listen(opts.webhook.addr);
       operator.#receiver = receiver;

@@ -418,6 +418,10 @@ export class FakeGitHub {
       }
       return undefined;
     }
+    if (method === 'GET' && at(/^\/pulls\/(\d+)$/, rest)) {
+      const it = this.items.get(Number(m[1]));
+      return it?.pull ? { data: this.pullJson(it) } : undefined;
+    }
     if (at(/^\/pulls\/(\d+)\/(reviews|comments|files)$/, rest)) {
       const it = this.items.get(Number(m[1]));
       if (!it?.pull) return undefined;

@@ -33,8 +33,15 @@ import type { Logger } from '../../kube/log.ts';
 import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
 import { contentTypeProblem, DEFAULT_MAX_BODY_BYTES, type Refusal, readBody } from './body.ts';
 import { deliverTo, type Outcome } from './deliver.ts';
+import type { Enricher } from './enrich.ts';
 import { Ledgers } from './ledger.ts';
-import { type Delivery, type MatchResult, matchDelivery, type WebhookSource } from './match.ts';
+import {
+  type Delivery,
+  enrichmentNeeded,
+  type MatchResult,
+  matchDelivery,
+  type WebhookSource,
+} from './match.ts';
 import { ReplayGuard } from './replay.ts';
 import { type ClusterSecrets, SecretCache } from './secrets.ts';
 import { checkLinearTimestamp, KELOS_WINDOW_MS, SignatureHeaders } from './signature.ts';
@@ -74,6 +81,8 @@ export interface ReceiverOptions {
   readonly limits?: Partial<EndpointLimits>;
   readonly ledger?: { readonly retentionMs?: number; readonly maxEntries?: number };
   readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
+  /** Fetches what a spawner's filters need beyond the body (`enrichmentNeeded`); unset: nothing is fetched. */
+  readonly enrich?: Enricher;
 }
 
 /** Which source a request is for, or why it is refused. */
@@ -249,7 +258,17 @@ export class WebhookReceiver {
       deliveryId: deliveryIdOf(route.source, req.headers, payload, body),
       payload,
     };
-    const results = await Promise.all(verified.map((s) => this.#deliverOne(s, delivery)));
+    const enriched = await Promise.all(verified.map((s) => this.#enrich(s, delivery)));
+    const unenriched = enriched.filter((e): e is { error: string } => 'error' in e);
+    if (unenriched.length > 0)
+      return {
+        status: 503,
+        body: `pull request details could not be fetched; retry: ${unenriched[0]!.error}`,
+        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      };
+    const results = await Promise.all(
+      verified.map((s, i) => this.#deliverOne(s, (enriched[i] as { delivery: Delivery }).delivery)),
+    );
     const failed = results.some((r) => r.outcome === 'failed');
     const full = results.some((r) => r.outcome === 'queue-full');
     const status = failed ? 500 : full ? 429 : 200;
@@ -259,6 +278,27 @@ export class WebhookReceiver {
       body: { delivery: delivery.deliveryId || undefined, results },
       ...(full && !failed ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}),
     };
+  }
+
+  /** The delivery with what this spawner's filters need fetched, or why it could not be. */
+  async #enrich(
+    spawner: TaskSpawner,
+    delivery: Delivery,
+  ): Promise<{ delivery: Delivery } | { error: string }> {
+    const need = enrichmentNeeded(spawner, delivery);
+    if (!this.#o.enrich || (!need.changedFiles && !need.pullRequestHeadBranch)) return { delivery };
+    try {
+      const e = await this.#o.enrich(spawner, delivery, need);
+      return { delivery: { ...delivery, enrichment: { ...delivery.enrichment, ...e } } };
+    } catch (err) {
+      const taskSpawner = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
+      this.#o.log.warn('Webhook enrichment failed; the sender is asked to retry', {
+        taskSpawner,
+        delivery: delivery.deliveryId,
+        error: err,
+      });
+      return { error: `${taskSpawner}: ${(err as Error).message}` };
+    }
   }
 
   /**

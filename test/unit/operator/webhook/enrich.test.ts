@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
+import { FakeClock } from '../../../../src/kube/clock.ts';
+import { EventRecorder } from '../../../../src/kube/events.ts';
+import { Informer } from '../../../../src/kube/informer.ts';
+import { silentLogger } from '../../../../src/kube/log.ts';
+import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
+import { TaskIndexes } from '../../../../src/operator/reconcilers/task.ts';
+import { REPORTING_CONTROLLER, Resources } from '../../../../src/operator/resources.ts';
+import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
+import { githubEnricher } from '../../../../src/operator/webhook/enrich.ts';
+import { WebhookReceiver } from '../../../../src/operator/webhook/receiver.ts';
+import { FakeGitHub } from '../../../support/fake-github.ts';
+import { FakeKube } from '../../../support/fake-kube.ts';
+import { fixture, spawnerWith } from '../../../support/webhook-fixtures.ts';
+import { githubHeaders, post } from '../../../support/webhook-payloads.ts';
+
+const SECRET = 'hook-secret';
+let gh: FakeGitHub;
+const stops: Array<() => Promise<void> | void> = [];
+
+beforeEach(async () => {
+  gh = await FakeGitHub.start();
+  gh.tokens.add('t0k');
+});
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+  await gh.close();
+});
+
+/** A receiver whose spawner takes pull requests touching docs/, enriched from the fake GitHub. */
+const setup = async () => {
+  const clock = new FakeClock(Date.now());
+  const kube = new FakeKube({ clock, statusSubresources: [Resources.Task, Resources.TaskSpawner] });
+  const base = { client: kube, clock, log: silentLogger };
+  const tasks = new Informer<Task>({ ...base, type: Resources.Task });
+  tasks.addIndex(TaskIndexes.Spawner, (t) =>
+    (t.metadata.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
+  );
+  const spawners = new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner });
+  await kube.create(
+    Resources.TaskSpawner,
+    spawnerWith({
+      githubWebhook: {
+        events: ['pull_request'],
+        filters: [{ event: 'pull_request', filePatterns: { include: ['docs/**'] } }],
+      },
+    }),
+  );
+  tasks.start();
+  spawners.start();
+  await Promise.all([tasks.waitForSync(), spawners.waitForSync()]);
+  stops.push(
+    () => tasks.stop(),
+    () => spawners.stop(),
+  );
+  const client = new GitHubClient({
+    baseUrl: gh.baseUrl,
+    fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
+    token: () => 't0k',
+  });
+  const repo = { host: 'github.com', owner: 'acme', repo: 'widgets', apiBaseUrl: gh.baseUrl };
+  const receiver = new WebhookReceiver({
+    client: kube,
+    spawners,
+    tasks,
+    allowUnsigned: () => false,
+    events: new EventRecorder(kube, clock, silentLogger, 'test', REPORTING_CONTROLLER),
+    clock,
+    log: silentLogger,
+    clusterSecrets: { github: [SECRET] },
+    enrich: githubEnricher({
+      get: async () => ({
+        fingerprint: '',
+        github: { client, repo },
+        poll: () => {
+          throw new Error('not polled');
+        },
+      }),
+    }),
+  });
+  const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
+  stops.push(() => receiver.close());
+  const send = (pr: number, delivery: string) => {
+    const p = fixture('github', 'pull_request') as { number: number; pull_request: { number: number } };
+    p.number = pr;
+    p.pull_request.number = pr;
+    const body = JSON.stringify(p);
+    return post(addr, '/webhook/github', body, githubHeaders(body, SECRET, 'pull_request', delivery));
+  };
+  const taskCount = async () => (await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).items.length;
+  return { send, taskCount };
+};
+
+describe('receiver enrichment from GitHub', () => {
+  test('the changed files are fetched with the spawner access and decide the filePatterns filter', async () => {
+    const { send, taskCount } = await setup();
+    const docs = gh.addIssue({ pull: { headRef: 'docs-fix' }, files: ['docs/guide.md'] });
+    const code = gh.addIssue({ pull: { headRef: 'code-fix' }, files: ['src/main.ts'] });
+
+    const a = await send(docs, 'd-docs');
+    expect(a.status).toBe(200);
+    expect(JSON.stringify(a.json().results)).toContain('"outcome":"created"');
+    const b = await send(code, 'd-code');
+    expect(b.status).toBe(200);
+    expect(JSON.stringify(b.json().results)).toContain('"outcome":"filtered"');
+    expect(await taskCount()).toBe(1);
+    expect(gh.requests.some((r) => r.path.includes(`/pulls/${docs}/files`))).toBe(true);
+  });
+
+  test('a failed fetch answers 503 with Retry-After, creates nothing, and the retry succeeds', async () => {
+    const { send, taskCount } = await setup();
+    const docs = gh.addIssue({ pull: { headRef: 'docs-fix' }, files: ['docs/guide.md'] });
+    // A refusal with no rate-limit state, so the client does not hold back the retry.
+    gh.refusals.push({ status: 403 });
+    const a = await send(docs, 'd-1');
+    expect(a.status).toBe(503);
+    expect(a.headers['retry-after']).toBeTruthy();
+    expect(await taskCount()).toBe(0);
+    const again = await send(docs, 'd-1');
+    expect(again.status).toBe(200);
+    expect(await taskCount()).toBe(1);
+  });
+});
