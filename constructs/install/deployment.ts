@@ -26,6 +26,10 @@ import type { ResolvedInstallProps } from './props.ts';
 const PATH_LABEL = 'cdk8s.io~1metadata.addr';
 
 /** UID and GID of the operator image's user (distroless `nonroot`). */
+
+/** The optional Secret with the cluster's Slack app tokens, mounted as the operator's environment. */
+export const SLACK_SECRET = 'kelos-slack';
+
 export const OPERATOR_UID = 65532;
 
 /** `kelos operator` flags of the install. */
@@ -121,5 +125,13 @@ export const operatorDeployment = (
   // cdk8s-plus labels the Pods with their construct path even with `select: false`; nothing
   // selects on it, and a label that changes when a construct is renamed restarts every Pod.
   ApiObject.of(deployment).addJsonPatch(JsonPatch.remove(`/spec/template/metadata/labels/${PATH_LABEL}`));
+  // Slack's tokens (SLACK_APP_TOKEN, SLACK_BOT_TOKEN) from the Secret `kelos-slack`, when the
+  // admin creates one; `optional` keeps the Pod starting without it. cdk8s-plus's EnvFrom has
+  // no `optional`, hence the patch.
+  ApiObject.of(deployment).addJsonPatch(
+    JsonPatch.add('/spec/template/spec/containers/0/envFrom', [
+      { secretRef: { name: SLACK_SECRET, optional: true } },
+    ]),
+  );
   return deployment;
 };

@@ -138,6 +138,12 @@ describe('KelosInstall', () => {
     expect(one(objs, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
+  it('takes the Slack tokens from the optional Secret kelos-slack, so the Pod starts without it', () => {
+    const c = one(objs, 'Deployment').spec.template.spec.containers[0];
+    expect(c.envFrom).toEqual([{ secretRef: { name: 'kelos-slack', optional: true } }]);
+    expect(c.env.map((e: { name: string }) => e.name)).toContain('POD_NAMESPACE');
+  });
+
   it('orders itself for Argo CD: RBAC in wave -2, the operator in -1', () => {
     const wave = (o: Obj) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
     for (const kind of [
