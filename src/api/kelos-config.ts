@@ -203,9 +203,13 @@ export const NetworkIsolationSchema = obj(
       ),
     ),
     extraAllowedDestinations: opt(
-      list(AllowedDestinationSchema, 'extraAllowedDestinations every agent Pod may reach beyond the defaults.', {
-        maxItems: 64,
-      }),
+      list(
+        AllowedDestinationSchema,
+        'extraAllowedDestinations every agent Pod may reach beyond the defaults.',
+        {
+          maxItems: 64,
+        },
+      ),
     ),
     inClusterAllowances: opt(
       list(InClusterAllowanceSchema, 'inClusterAllowances AgentConfigs may name in spec.networkAllowances.', {

@@ -12,6 +12,7 @@ import {
   type KelosConfig,
   type ModelRates,
   mergeRates,
+  type NetworkIsolation,
   type PodSecurityFloor,
 } from '../api/index.ts';
 import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound.ts';
@@ -26,6 +27,8 @@ export interface AdminConfig {
   /** Prices of finished Tasks that reported no usage (the policy forecast uses the same schema). */
   readonly rates: ModelRates;
   readonly admission: AdmissionExemptions;
+  /** The agent network isolation settings as written (the render fills in the defaults). */
+  readonly network: NetworkIsolation | undefined;
 }
 
 /** Operator flags that override the object. */
@@ -62,5 +65,6 @@ export function resolveAdminConfig(
     },
     rates: mergeRates(DEFAULT_MODEL_RATES, spec.rates),
     admission: spec.admission ?? {},
+    network: spec.networkIsolation,
   };
 }

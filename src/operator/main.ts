@@ -40,6 +40,7 @@ import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { createOutboundFetch, type OutboundOptions } from './outbound.ts';
+import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
 import {
   addTaskIndexes,
   TASK_CONTROLLER,
@@ -202,6 +203,7 @@ export class Operator {
         clock,
         log,
       }),
+      networkPolicies: new Informer({ ...base, type: Resources.NetworkPolicy }),
     };
     addTaskIndexes(caches);
     // Cluster-scoped, so watched across namespaces even when the operator watches one.
@@ -255,6 +257,14 @@ export class Operator {
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     const events = new EventRecorder(client, clock, log, identity, REPORTING_CONTROLLER);
     const budgetStates = new BudgetStates(caches.records, clock);
+    const network = new AgentNetworkReconciler({
+      ...{ client, clock, log, admin, configs, tasks: caches.tasks, pods: caches.pods },
+      ...{
+        workspaces: caches.workspaces,
+        agentConfigs: caches.agentConfigs,
+        policies: caches.networkPolicies!,
+      },
+    });
     const tasks = new TaskReconciler({
       client,
       caches,
@@ -273,6 +283,7 @@ export class Operator {
       logFallback: opts.logFallback ?? true,
       ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
       admin,
+      network,
     });
     const budgets = new TaskBudgetReconciler({
       client,
@@ -320,6 +331,9 @@ export class Operator {
     const budgetQueue = queue(TASK_BUDGET_CONTROLLER, 2);
     const recordQueue = queue(TASK_RECORD_CONTROLLER, 2);
     const spawnerQueue = queue(SPAWNER_CONTROLLER, 4);
+    const networkQueue = queue(NETWORK_CONTROLLER, 2);
+    network.register(networkQueue);
+    networkQueue.start((k) => network.reconcile(k));
     tasks.register(taskQueue);
     spawners.register(spawnerQueue);
     budgets.register(budgetQueue);
@@ -357,6 +371,7 @@ export class Operator {
             for (const k of caches.budgets.keys()) budgetQueue.add(k);
             for (const k of caches.records.keys()) recordQueue.add(k);
             for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
+            for (const t of caches.tasks.list()) networkQueue.add(t.metadata.namespace ?? '');
             resumeIfReady();
           },
           onStoppedLeading: () => {

@@ -63,7 +63,9 @@ describe('KelosConfig', () => {
         }),
     );
     expect(message).toContain('/spec/networkIsolation/inClusterAllowances/0: set exactly one of namespace');
-    expect(message).toContain('/spec/networkIsolation/inClusterAllowances/1/podSelector: podSelector must select');
+    expect(message).toContain(
+      '/spec/networkIsolation/inClusterAllowances/1/podSelector: podSelector must select',
+    );
     expect(message).not.toContain('inClusterAllowances/0/podSelector');
   });
 });
