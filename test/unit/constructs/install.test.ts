@@ -150,12 +150,7 @@ describe('KelosInstall', () => {
 
   it('orders itself for Argo CD: RBAC in wave -2, the operator in -1', () => {
     const wave = (o: Obj) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
-    for (const kind of [
-      'Namespace',
-      'ServiceAccount',
-      'ClusterRole',
-      'ClusterRoleBinding',
-    ])
+    for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'])
       expect(wave(one(objs, kind)), kind).toBe('-2');
     for (const kind of ['Role', 'RoleBinding'])
       for (const o of find(objs, kind)) expect(wave(o), `${kind} ${o.metadata.name}`).toBe('-2');
