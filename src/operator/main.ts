@@ -112,6 +112,8 @@ export interface OperatorOptions {
    * The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
    */
   readonly outbound?: OutboundOptions;
+  /** Name of the KelosConfig in force. Default `kelos` (tests on a shared API server use their own). */
+  readonly configName?: string;
   /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
   readonly requestObserver?: RequestObserver;
 }
@@ -211,7 +213,7 @@ export class Operator {
     const overrides = opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {};
     let resolved: { version: string | undefined; config: AdminConfig } | undefined;
     const admin = (): AdminConfig => {
-      const obj = configs.get(undefined, KELOS_CONFIG_NAME);
+      const obj = configs.get(undefined, opts.configName ?? KELOS_CONFIG_NAME);
       const version = obj?.metadata.resourceVersion;
       if (!resolved || resolved.version !== version) {
         resolved = { version, config: resolveAdminConfig(obj, overrides) };

@@ -74,6 +74,8 @@ const isOurs = (p: ApiObject): boolean =>
 export class AgentNetworkReconciler {
   readonly #o: AgentNetworkOptions;
   #apiServer: { addresses: string[]; at: number } | undefined;
+  /** One ensure per namespace at a time: a burst of admissions shares it instead of racing to apply. */
+  readonly #inFlight = new Map<string, Promise<NetworkState>>();
 
   constructor(opts: AgentNetworkOptions) {
     this.#o = opts;
@@ -127,7 +129,15 @@ export class AgentNetworkReconciler {
    * Makes the namespace's policies match the render: applies the ones that differ from the
    * cache and deletes ours that are no longer wanted. Called by admission before each Job.
    */
-  async ensure(namespace: string): Promise<NetworkState> {
+  ensure(namespace: string): Promise<NetworkState> {
+    const running = this.#inFlight.get(namespace);
+    if (running) return running;
+    const p = this.#ensure(namespace).finally(() => this.#inFlight.delete(namespace));
+    this.#inFlight.set(namespace, p);
+    return p;
+  }
+
+  async #ensure(namespace: string): Promise<NetworkState> {
     const o = this.#o;
     const isolation = o.admin().network;
     const rendered = renderAgentNetworkPolicies({

@@ -2,9 +2,9 @@
  * The network step of admission, run after the Job is rendered and before it is created: the
  * Task's podOverrides labels may not widen the agent Pod's isolation, the in-cluster
  * allowances its AgentConfigs name must be granted to the namespace, and the namespace's
- * agent NetworkPolicies must be in place, so no agent Pod starts unisolated. The outcome is a
- * `NetworkIsolated` condition (and, when the admin opted out, a Warning Event), written with
- * the admission's status.
+ * agent NetworkPolicies must be in place, so no agent Pod starts unisolated. When the admin
+ * opted out, the Task says so: condition `NetworkIsolated=False` (written with the admission's
+ * status) and a Warning Event; an isolated Task carries no extra condition.
  *
  * @packageDocumentation
  */
@@ -26,7 +26,7 @@ type Job = K8sType<'Job'>;
 /** What admission does next. */
 export type NetworkOutcome =
   | { readonly kind: 'fail'; readonly reason: string; readonly message: string }
-  | { readonly kind: 'ok'; readonly condition: ConditionInput | undefined };
+  | { readonly kind: 'ok'; readonly step: string; readonly condition?: ConditionInput };
 
 /** Checks and prepares the network side of a Task's admission. */
 export async function admitNetwork(
@@ -35,7 +35,7 @@ export async function admitNetwork(
   job: Job,
   agentConfigs: readonly AgentConfig[],
 ): Promise<NetworkOutcome> {
-  if (!o.network) return { kind: 'ok', condition: undefined };
+  if (!o.network) return { kind: 'ok', step: 'No agent network controller (isolation not managed)' };
   const { namespace } = nameOf(task);
   const isolation = adminOf(o).network;
   const state = await o.network.ensure(namespace);
@@ -44,6 +44,7 @@ export async function admitNetwork(
     o.events.record(task, 'Warning', 'NetworkIsolationDisabled', message, 'Admit');
     return {
       kind: 'ok',
+      step: message,
       condition: {
         type: ConditionTypes.NetworkIsolated,
         status: 'False',
@@ -74,13 +75,9 @@ export async function admitNetwork(
       reason: 'NetworkIsolationViolation',
       message: describeLabelViolations(violations),
     };
+  // No condition when isolated: the default needs no status write of its own.
   return {
     kind: 'ok',
-    condition: {
-      type: ConditionTypes.NetworkIsolated,
-      status: 'True',
-      reason: 'PolicyApplied',
-      message: `NetworkPolicies ${[AGENT_POLICY_NAME, ...allowances.map(allowancePolicyName)].join(', ')} in ${namespace} select the agent Pod`,
-    },
+    step: `NetworkPolicies ${[AGENT_POLICY_NAME, ...allowances.map(allowancePolicyName)].join(', ')} in ${namespace} select the agent Pod`,
   };
 }
