@@ -158,6 +158,14 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     why: 'the agent NetworkPolicies of each namespace with Tasks (server-side apply, removed with the last Task); the other policies, so podOverrides labels cannot join a more permissive one',
   },
   {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    verbs: ['create'],
+    scope: 'watched',
+    why: 'the first server-side apply of a namespace’s agent NetworkPolicy creates it',
+    indirect: 'server-side apply: a PATCH that creates the object is authorized as create',
+  },
+  {
     apiGroups: ['discovery.k8s.io'],
     resources: ['endpointslices'],
     verbs: ['get'],
