@@ -237,9 +237,11 @@ export const renderAgentNetworkPolicies = (input: AgentNetworkInput): AgentNetwo
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: metadata(namespace, AGENT_POLICY_NAME),
+    // `ingress: []` said out loud: applied with force it takes back rules someone else added.
     spec: {
       podSelector: { matchLabels: { ...AGENT_POD_LABELS } },
       policyTypes: ['Ingress', 'Egress'],
+      ingress: [],
       egress,
     },
   };

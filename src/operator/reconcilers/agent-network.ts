@@ -67,6 +67,21 @@ export interface NetworkState {
   readonly policies: readonly string[];
 }
 
+/** A spec as the API server returns it: empty lists are omitted there (`omitempty`). */
+const withoutEmptyLists = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(withoutEmptyLists);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(
+    Object.entries(v).flatMap(([k, x]) =>
+      Array.isArray(x) && x.length === 0 ? [] : [[k, withoutEmptyLists(x)]],
+    ),
+  );
+};
+
+/** Whether the cached policy already says what the render says. */
+export const sameSpec = (cached: unknown, rendered: unknown): boolean =>
+  jsonEqual(withoutEmptyLists(cached), withoutEmptyLists(rendered));
+
 const isOurs = (p: ApiObject): boolean =>
   Object.entries(POLICY_LABELS).every(([k, v]) => p.metadata.labels?.[k] === v);
 
@@ -152,7 +167,7 @@ export class AgentNetworkReconciler {
     const wanted = new Set(rendered.policies.map((p) => p.metadata?.name ?? ''));
     for (const p of rendered.policies) {
       const cached = o.policies.get(namespace, p.metadata?.name ?? '');
-      if (cached && jsonEqual(cached.spec, p.spec) && isOurs(cached)) continue;
+      if (cached && sameSpec(cached.spec, p.spec) && isOurs(cached)) continue;
       await o.client.apply(Resources.NetworkPolicy, p as NetworkPolicy, { force: true });
       o.log.info('Applied agent NetworkPolicy', { namespace, name: p.metadata?.name });
     }

@@ -57,7 +57,7 @@ describe('agent NetworkPolicy: HTTPS repository', () => {
       },
     });
     expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    expect(spec.ingress).toBeUndefined();
+    expect(spec.ingress).toEqual([]);
   });
 
   test('allows DNS to the cluster DNS Pods only, on 53 UDP and TCP', () => {
