@@ -1,6 +1,6 @@
 /**
  * The preview `kelos synth` can write next to the manifests, for review in the pull request:
- * the Job each Task becomes, and for each TaskSpawner one sample Task (from a sample item of
+ * the Job each Task becomes (with the agent NetworkPolicies that will select its Pod), and for each TaskSpawner one sample Task (from a sample item of
  * its source) with its Job, all rendered by the operator's own pure render
  * (`src/render/task-job.ts`). It lives in its own directory, outside every app's
  * kustomization, so Argo CD never applies it.
@@ -13,7 +13,14 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../api/group.ts';
-import type { AgentConfig, Task, TaskSpawner, Workspace } from '../api/object.ts';
+import { KELOS_CONFIG_NAME } from '../api/kelos-config.ts';
+import type { AgentConfig, KelosConfig, Task, TaskSpawner, Workspace } from '../api/object.ts';
+import {
+  AGENT_POLICY_NAME,
+  allowancePolicyName,
+  allowancesOf,
+  renderAgentNetworkPolicies,
+} from '../render/agent-network-policy.ts';
 import { renderTaskJob } from '../render/task-job.ts';
 import { renderTemplate, TemplateError } from '../template/go-template.ts';
 import { sampleData } from '../template/variables.ts';
@@ -71,6 +78,38 @@ export const sampleTask = (spawner: TaskSpawner): Task | undefined => {
   };
 };
 
+/**
+ * The agent NetworkPolicies that select the Task's Pod (the namespace's isolation policy and
+ * the allowances of its AgentConfigs), rendered from the bundle's KelosConfig and the
+ * namespace's Workspaces and AgentConfigs. The API server's addresses are only known in the
+ * cluster, so the preview's `except` lists lack them.
+ */
+const networkOf = (
+  task: Task,
+  refs: ReadonlyArray<{ name: string }>,
+  objects: RenderedApp['objects'],
+  config: KelosConfig | undefined,
+): Json[] => {
+  const ns = task.metadata.namespace ?? 'default';
+  const inNs = (kind: string) =>
+    objects
+      .map((o) => o.object)
+      .filter(
+        (o) => o['kind'] === kind && (((o['metadata'] ?? {}) as Json)['namespace'] ?? 'default') === ns,
+      );
+  const agentConfigs = inNs('AgentConfig') as unknown as AgentConfig[];
+  const mine = agentConfigs.filter((c) => refs.some((r) => r.name === c.metadata.name));
+  const { policies } = renderAgentNetworkPolicies({
+    namespace: ns,
+    isolation: config?.spec?.networkIsolation,
+    workspaces: inNs('Workspace') as unknown as Workspace[],
+    agentConfigs,
+    apiServerAddresses: [],
+  });
+  const wanted = new Set([AGENT_POLICY_NAME, ...allowancesOf(mine).map(allowancePolicyName)]);
+  return policies.filter((p) => wanted.has(p.metadata?.name ?? '')) as unknown as Json[];
+};
+
 /** What a preview adds to a synth: its files and the render's own findings. */
 export interface Preview {
   readonly files: OutputFile[];
@@ -85,6 +124,12 @@ export interface Preview {
 export const renderPreview = (apps: readonly RenderedApp[], dir: string): Preview => {
   const files: OutputFile[] = [];
   const diagnostics: Diagnostic[] = [];
+  // The admin's KelosConfig may live in any app (it is cluster-scoped).
+  const kelosConfig = apps
+    .flatMap((a) => a.objects.map((o) => o.object))
+    .find(
+      (o) => o['kind'] === 'KelosConfig' && ((o['metadata'] ?? {}) as Json)['name'] === KELOS_CONFIG_NAME,
+    ) as KelosConfig | undefined;
   for (const app of apps) {
     const byKey = new Map<string, Json>();
     for (const o of app.objects) {
@@ -110,6 +155,7 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       return [
         ...(result.job ? [result.job as unknown as Json] : []),
         ...(result.configMaps as unknown as Json[]),
+        ...(result.job ? networkOf(task, refs, app.objects, kelosConfig) : []),
       ];
     };
     const write = (name: string, objects: Json[]) => {
