@@ -87,7 +87,7 @@ export type Outbound = Static<typeof OutboundSchema>;
  * A CIDR as the API server's NetworkPolicy validation accepts it (IPv4 or IPv6, with a prefix
  * length). The operator parses and canonicalizes each one again before it writes a policy.
  */
-const CIDR_PATTERN =
+export const CIDR_PATTERN =
   '^(([0-9]{1,3}\\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$';
 
 const cidrList = (description: string, maxItems = 32) =>
