@@ -110,6 +110,23 @@ const networkOf = (
   return policies.filter((p) => wanted.has(p.metadata?.name ?? '')) as unknown as Json[];
 };
 
+/**
+ * The policies as a YAML comment after the Job: every Job of a namespace shares them, so as
+ * objects they would be duplicates in the bundle `kelos validate dist/` reads; the operator,
+ * not Argo CD, writes them.
+ */
+const commented = (policies: readonly Json[]): string =>
+  policies.length === 0
+    ? ''
+    : `# The agent NetworkPolicies the operator keeps in the namespace, selecting this Job's Pod\n# (the API server's own addresses join the except lists in the cluster):\n${policies
+        .map(
+          (p) =>
+            `# ---\n${toYaml(p)
+              .replace(/^(?=.)/gm, '# ')
+              .replace(/\n$/, '')}\n`,
+        )
+        .join('')}`;
+
 /** What a preview adds to a synth: its files and the render's own findings. */
 export interface Preview {
   readonly files: OutputFile[];
@@ -136,7 +153,7 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       const m = (o.object['metadata'] ?? {}) as Json;
       byKey.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
     }
-    const jobOf = (task: Task, file: string): Json[] => {
+    const jobOf = (task: Task, file: string): { objects: Json[]; policies: Json[] } => {
       const ns = task.metadata.namespace;
       const worker = task.spec.worker;
       const wsName = worker?.workspaceRef?.name ?? task.spec.workspaceRef?.name;
@@ -152,19 +169,22 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       });
       for (const e of result.errors)
         diagnostics.push({ ...e, severity: 'warning', code: `preview/${e.code}`, source: { file } });
-      return [
-        ...(result.job ? [result.job as unknown as Json] : []),
-        ...(result.configMaps as unknown as Json[]),
-        ...(result.job ? networkOf(task, refs, app.objects, kelosConfig) : []),
-      ];
+      return {
+        objects: [
+          ...(result.job ? [result.job as unknown as Json] : []),
+          ...(result.configMaps as unknown as Json[]),
+        ],
+        policies: result.job ? networkOf(task, refs, app.objects, kelosConfig) : [],
+      };
     };
-    const write = (name: string, objects: Json[]) => {
+    const write = (name: string, { objects, policies }: { objects: Json[]; policies: Json[] }) => {
       if (objects.length === 0) return;
       files.push({
         path: `${dir}/${app.name}/${name}`,
         content:
           header(`${app.source} (preview: what the operator will run; not applied)`) +
-          objects.map((o) => `---\n${toYaml(o)}`).join(''),
+          objects.map((o) => `---\n${toYaml(o)}`).join('') +
+          commented(policies),
       });
     };
     for (const o of app.objects) {
@@ -173,7 +193,12 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
         write(`task-${name}.job.yaml`, jobOf(o.object as unknown as Task, o.file));
       if (o.object['kind'] === 'TaskSpawner') {
         const task = sampleTask(o.object as unknown as TaskSpawner);
-        if (task) write(`taskspawner-${name}.sample.yaml`, [task as unknown as Json, ...jobOf(task, o.file)]);
+        if (!task) continue;
+        const { objects, policies } = jobOf(task, o.file);
+        write(`taskspawner-${name}.sample.yaml`, {
+          objects: [task as unknown as Json, ...objects],
+          policies,
+        });
       }
     }
   }
