@@ -18,6 +18,13 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   crds: async () => (await import('./commands/crds.ts')).crdsCommand,
   operator: async () => (await import('./commands/operator.ts')).operatorCommand,
   new: async () => (await import('./commands/new.ts')).newCommand,
+  get: async () => (await import('./commands/get.ts')).getCommand,
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  install: async () => (await import('./commands/install.ts')).installCommand,
+  uninstall: async () => (await import('./commands/uninstall.ts')).uninstallCommand,
+  init: async () => (await import('./commands/init.ts')).initCommand,
+  create: async () => (await import('./commands/create.ts')).createCommand,
+  version: async () => (await import('./commands/version.ts')).versionCommand,
 };
 
 /**
@@ -34,6 +41,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
     )
     .version(packageVersion(), '-V, --version', 'print the version of kelos')
+    // Program options only before the command name: `kelos install --version 1.2` is the
+    // install's version (upstream's flag), not the program's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run kelos --help for usage)');

@@ -192,18 +192,31 @@ function execAuth(exec: Dict, server: string, file: string): () => Promise<Recor
 }
 
 /**
- * The connection `kelos operator` uses: `--kubeconfig`, else `$KUBECONFIG` (the first file of
- * the list that exists), else the in-cluster ServiceAccount, else `~/.kube/config`.
+ * Where {@link resolveConnection} takes the connection from: `--kubeconfig`, else `$KUBECONFIG`
+ * (the first file of the list that exists), else the in-cluster ServiceAccount, else
+ * `~/.kube/config`. Undefined when there is none. Exported so a CLI can name the file in its
+ * error messages.
  */
+export function connectionSource(
+  opts: { kubeconfig?: string },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): { kubeconfig: string } | { inCluster: true } | undefined {
+  if (opts.kubeconfig) return { kubeconfig: resolve(opts.kubeconfig) };
+  const fromEnv = (env['KUBECONFIG'] ?? '').split(':').filter((p) => p && existsSync(p));
+  if (fromEnv[0]) return { kubeconfig: resolve(fromEnv[0]) };
+  if (env['KUBERNETES_SERVICE_HOST']) return { inCluster: true };
+  const home = join(env['HOME'] || homedir(), '.kube', 'config');
+  return existsSync(home) ? { kubeconfig: home } : undefined;
+}
+
+/** The connection `kelos operator` and the cluster commands use; see {@link connectionSource}. */
 export async function resolveConnection(
   opts: { kubeconfig?: string; context?: string },
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<Connection> {
-  if (opts.kubeconfig) return loadKubeconfigFile(opts.kubeconfig, opts);
-  const fromEnv = (env['KUBECONFIG'] ?? '').split(':').filter((p) => p && existsSync(p));
-  if (fromEnv[0]) return loadKubeconfigFile(fromEnv[0], opts);
-  if (env['KUBERNETES_SERVICE_HOST']) return inClusterConnection(env);
-  const home = join(homedir(), '.kube', 'config');
-  if (existsSync(home)) return loadKubeconfigFile(home, opts);
-  throw new KubeconfigError('no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  const source = connectionSource(opts, env);
+  if (source === undefined) {
+    throw new KubeconfigError('no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  }
+  return 'inCluster' in source ? inClusterConnection(env) : loadKubeconfigFile(source.kubeconfig, opts);
 }

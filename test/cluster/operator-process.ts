@@ -11,16 +11,20 @@ import { waitFor } from './operator-helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
-/** Runs `kelos operator` as a real process, resolving once it reports that it runs. */
+/**
+ * Runs `kelos operator` as a real process, resolving once it reports that it runs; `main` is
+ * the CLI entry to run (another version's source tree, for the upgrade test).
+ */
 export async function spawnOperator(
   namespace: string,
   extra: readonly string[] = [],
+  main: string = MAIN,
 ): Promise<{ child: ChildProcess; output: () => string }> {
   let out = '';
   const child = spawn(
     process.execPath,
     [
-      MAIN,
+      main,
       'operator',
       '--kubeconfig',
       kubeconfigPath(),

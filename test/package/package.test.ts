@@ -219,6 +219,17 @@ describe('the packed tarball, installed outside the repository', () => {
         'activeDeadlineSeconds: 3600',
       );
 
+      // The package ships no dist/: install renders the CRDs and the operator bundle itself.
+      const install = await run(
+        'npx',
+        ['kelos', 'install', '--dry-run', '--version', '9.9.9'],
+        consumer,
+        env,
+      );
+      expect(install.stdout).toContain('name: tasks.kelos.dev');
+      expect(install.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:9.9.9');
+      expect(install.code).toBe(0);
+
       const tsc = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], consumer, env);
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);

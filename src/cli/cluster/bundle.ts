@@ -1,0 +1,97 @@
+/**
+ * What `kelos install` applies and `kelos uninstall` removes: the CRDs this package generates
+ * and the operator install rendered by the `KelosInstall` construct, in memory, so the
+ * installed npm package (which ships no `dist/`) installs exactly what `kelos synth` writes
+ * into `dist/crds` and `dist/install` for the same settings.
+ *
+ * @packageDocumentation
+ */
+import type { KelosInstallProps } from '../../../constructs/install/index.ts';
+import { generateCrds } from '../../crd/generate.ts';
+import { INSTALL_NAMESPACE, OPERATOR_NAME } from '../../install/index.ts';
+import type { ApiObject, ResourceType } from '../../kube/client.ts';
+import { UsageError } from '../io.ts';
+
+/** The resource types of every kind the bundle contains, by `apiVersion/kind`. */
+const TYPES: Readonly<Record<string, ResourceType>> = Object.fromEntries(
+  (
+    [
+      ['apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false],
+      ['', 'v1', 'namespaces', 'Namespace', false],
+      ['', 'v1', 'serviceaccounts', 'ServiceAccount', true],
+      ['', 'v1', 'services', 'Service', true],
+      ['rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false],
+      ['rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false],
+      ['rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true],
+      ['rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true],
+      ['apps', 'v1', 'deployments', 'Deployment', true],
+      ['policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true],
+      ['networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true],
+      ['monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor', true],
+      ['monitoring.coreos.com', 'v1', 'podmonitors', 'PodMonitor', true],
+    ] as const
+  ).map(([group, version, plural, kind, namespaced]) => [
+    `${group ? `${group}/` : ''}${version}/${kind}`,
+    { group, version, plural, kind, namespaced },
+  ]),
+);
+
+/** The Deployment resource type (for `kelos version` and `install --wait`). */
+export const DEPLOYMENT = TYPES['apps/v1/Deployment']!;
+/** The CRD resource type. */
+export const CRD = TYPES['apiextensions.k8s.io/v1/CustomResourceDefinition']!;
+
+/** The resource type of a bundle object. */
+export function typeOfObject(obj: ApiObject): ResourceType {
+  const type = TYPES[`${obj.apiVersion}/${obj.kind}`];
+  if (!type)
+    throw new Error(`the install bundle contains ${obj.apiVersion} ${obj.kind}, which the CLI cannot apply`);
+  return type;
+}
+
+/** `kind/name` (with the namespace when it has one), as progress lines name objects. */
+export const describeObject = (obj: ApiObject): string =>
+  `${obj.kind?.toLowerCase()}/${obj.metadata.name}${obj.metadata.namespace ? ` -n ${obj.metadata.namespace}` : ''}`;
+
+/** Settings of `kelos install`. */
+export interface InstallSettings {
+  /** Namespace of the operator. */
+  readonly namespace: string;
+  /** Namespaced mode: the only namespace the operator watches. */
+  readonly watchNamespace?: string;
+  readonly imageRepository?: string;
+  readonly imageTag: string;
+  readonly replicas?: number;
+}
+
+/** The generated CRDs. */
+export const renderCrds = (): ApiObject[] => generateCrds() as unknown as ApiObject[];
+
+/**
+ * The operator install for `settings`, in apply order (Namespace and RBAC before the
+ * Deployment). cdk8s loads only here, so `kelos version` does not pay for it.
+ */
+export async function renderInstall(settings: InstallSettings): Promise<ApiObject[]> {
+  const { App, Chart } = await import('cdk8s');
+  const { KelosInstall } = await import('../../../constructs/install/index.ts');
+  const props: KelosInstallProps = {
+    namespace: settings.namespace,
+    imageTag: settings.imageTag,
+    ...(settings.watchNamespace ? { watchNamespaces: [settings.watchNamespace] } : {}),
+    ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
+    ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),
+    // Argo CD waves mean nothing to a direct apply.
+    syncWaves: false,
+  };
+  const app = new App();
+  const chart = new Chart(app, 'install');
+  try {
+    new KelosInstall(chart, 'kelos', props);
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^KelosInstall: /, ''));
+  }
+  return chart.toJson() as ApiObject[];
+}
+
+/** Defaults of the install settings. */
+export const INSTALL_DEFAULTS = { namespace: INSTALL_NAMESPACE, deployment: OPERATOR_NAME } as const;

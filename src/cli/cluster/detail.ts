@@ -1,0 +1,130 @@
+/**
+ * `kelos get -d`: one object in detail, the way `kubectl describe` reads: identity, the
+ * settings that matter for its kind, its status, conditions, results, usage and cost.
+ * Pure: the clock is a parameter, colours come in.
+ *
+ * @packageDocumentation
+ */
+import type { Colours } from './colour.ts';
+import { phaseColour } from './colour.ts';
+import { formatCell, humanDuration, readPath, renderTable } from './table.ts';
+
+type Obj = Record<string, unknown>;
+
+/** Settings shown per kind, as label and JSONPath. */
+const SPEC_FIELDS: Readonly<Record<string, ReadonlyArray<readonly [string, string]>>> = {
+  Task: [
+    ['Type', '.spec.worker.type'],
+    ['Model', '.spec.worker.model'],
+    ['Effort', '.spec.worker.effort'],
+    ['Image', '.spec.worker.image'],
+    ['Credentials', '.spec.worker.credentials.type'],
+    ['Secret', '.spec.worker.credentials.secretRef.name'],
+    ['Workspace', '.spec.worker.workspaceRef.name'],
+    ['Branch', '.spec.branch'],
+    ['Depends On', '.spec.dependsOn'],
+    ['Timeout', '.spec.worker.podOverrides.activeDeadlineSeconds'],
+  ],
+  Workspace: [
+    ['Repo', '.spec.repo'],
+    ['Ref', '.spec.ref'],
+    ['Secret', '.spec.secretRef.name'],
+  ],
+  TaskSpawner: [
+    ['Workspace', '.spec.taskTemplate.worker.workspaceRef.name'],
+    ['Type', '.spec.taskTemplate.worker.type'],
+    ['Suspend', '.spec.suspend'],
+    ['Max Concurrency', '.spec.maxConcurrency'],
+    ['Max Total Tasks', '.spec.maxTotalTasks'],
+  ],
+  TaskBudget: [
+    ['Period', '.spec.period.type'],
+    ['Max Cost', '.spec.maxCostUSD'],
+    ['Used Cost', '.status.used.costUSD'],
+  ],
+};
+
+const STATUS_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['Phase', '.status.phase'],
+  ['Message', '.status.message'],
+  ['Job', '.status.jobName'],
+  ['Pod', '.status.podName'],
+  ['Started', '.status.startTime'],
+  ['Completed', '.status.completionTime'],
+  ['Active Tasks', '.status.activeTasks'],
+  ['Discovered', '.status.totalDiscovered'],
+  ['Tasks Created', '.status.totalTasksCreated'],
+];
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && !v.length);
+
+/** `$0.4213` for a cost quantity, unchanged when it is not a plain number. */
+export const formatCost = (q: unknown): string => {
+  const s = String(q);
+  return /^\d+(\.\d+)?$/.test(s) ? `$${s}` : s;
+};
+
+/** The details of one object. */
+export function renderDetail(obj: Obj, c: Colours, now: number): string {
+  const lines: string[] = [];
+  const field = (label: string, value: string) => lines.push(`${c.bold(`${label}:`.padEnd(16))}${value}`);
+  const kind = String(obj['kind'] ?? '');
+  field('Name', String(readPath(obj, '.metadata.name') ?? ''));
+  const ns = readPath(obj, '.metadata.namespace');
+  if (ns) field('Namespace', String(ns));
+  field('Kind', `${kind} (${String(obj['apiVersion'] ?? '')})`);
+  const created = readPath(obj, '.metadata.creationTimestamp');
+  if (typeof created === 'string') field('Created', `${created} (${formatCell(created, 'date', now)} ago)`);
+  for (const [label, path] of SPEC_FIELDS[kind] ?? []) {
+    const v = readPath(obj, path);
+    if (present(v)) field(label, label.includes('Cost') ? formatCost(v) : formatCell(v, 'string', now));
+  }
+  for (const [label, path] of STATUS_FIELDS) {
+    const v = readPath(obj, path);
+    if (!present(v)) continue;
+    field(label, label === 'Phase' ? phaseColour(c, String(v)) : formatCell(v, 'string', now));
+  }
+  const start = Date.parse(String(readPath(obj, '.status.startTime') ?? ''));
+  const end = Date.parse(String(readPath(obj, '.status.completionTime') ?? ''));
+  if (!Number.isNaN(start) && !Number.isNaN(end)) field('Duration', humanDuration(end - start));
+  const usage = readPath(obj, '.status.usage') as Obj | undefined;
+  if (usage && Object.keys(usage).length) {
+    lines.push(c.bold('Usage:'));
+    if (present(usage['costUSD'])) lines.push(`  Cost:           ${formatCost(usage['costUSD'])}`);
+    if (present(usage['inputTokens'])) lines.push(`  Input tokens:   ${String(usage['inputTokens'])}`);
+    if (present(usage['outputTokens'])) lines.push(`  Output tokens:  ${String(usage['outputTokens'])}`);
+  }
+  const results = readPath(obj, '.status.results') as Record<string, string> | undefined;
+  if (results && Object.keys(results).length) {
+    lines.push(c.bold('Results:'));
+    const width = Math.max(...Object.keys(results).map((k) => k.length)) + 2;
+    for (const key of Object.keys(results).sort()) {
+      const value = key === 'response' ? decodeResponse(results[key]!) : results[key]!;
+      lines.push(`  ${`${key}:`.padEnd(width)}${value}`);
+    }
+  }
+  const conditions = readPath(obj, '.status.conditions') as Obj[] | undefined;
+  lines.push(c.bold('Conditions:'));
+  if (!conditions?.length) lines.push('  <none>');
+  else {
+    const columns = ['Type', 'Status', 'Reason', 'Age', 'Message'].map((h) => ({
+      header: h.toUpperCase(),
+      cell: (o: Obj) =>
+        h === 'Age'
+          ? formatCell(o['lastTransitionTime'], 'date', now)
+          : formatCell(o[h.toLowerCase()], 'string', now),
+    }));
+    for (const line of renderTable(columns, conditions).trimEnd().split('\n')) lines.push(`  ${line}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The agent's final message is stored base64-encoded; show it as text when it decodes cleanly. */
+const decodeResponse = (value: string): string => {
+  if (!/^[A-Za-z0-9+/]+=*$/.test(value)) return value;
+  const text = Buffer.from(value, 'base64').toString('utf8');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control bytes is the point
+  if (text.includes('\uFFFD') || /[\u0000-\u0008\u000e-\u001f]/.test(text)) return value;
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 200 ? `${oneLine.slice(0, 199)}…` : oneLine;
+};

@@ -1,0 +1,285 @@
+/**
+ * The objects `kelos run` creates, from its flags and the config file (flags win), pure: the
+ * Task, and the Secret and Workspace the config file asks the CLI to make (upstream's
+ * `kelos-credentials` and `kelos-workspace`). A manual run from a TaskSpawner
+ * (`--from taskspawner/<name>`) renders the spawner's template over the given values and,
+ * as upstream, carries no owner reference or spawner label, so the spawner's caps do not
+ * count it.
+ *
+ * @packageDocumentation
+ */
+import { AGENT_TYPES, API_VERSION, GROUP, Labels } from '../../api/group.ts';
+import type { Task, TaskSpawner, Workspace } from '../../api/object.ts';
+import type { TaskSpec } from '../../api/task.ts';
+import type { ApiObject } from '../../kube/client.ts';
+import { parseDuration } from '../../kube/duration.ts';
+import { buildTask } from '../../operator/spawner/task-build.ts';
+import type { WorkItem } from '../../operator/spawner/work-item.ts';
+import { credentialEnvName } from '../../render/credentials.ts';
+import { UsageError } from '../io.ts';
+import type { ConfigEnvVar, KelosConfigFile } from './config.ts';
+
+/** The flags of `kelos run` that shape the Task. */
+export interface RunFlags {
+  prompt?: string;
+  promptFile?: string;
+  type?: string;
+  secret?: string;
+  credentialType?: string;
+  model?: string;
+  effort?: string;
+  image?: string;
+  name?: string;
+  workspace?: string;
+  agentConfig?: string[];
+  dependsOn?: string[];
+  branch?: string;
+  timeout?: string;
+  env?: string[];
+  from?: string;
+  values?: string[];
+}
+
+/** Secret the CLI stores the config file's `oauthToken`/`apiKey` in, as upstream. */
+export const CREDENTIALS_SECRET = 'kelos-credentials';
+/** Workspace the CLI makes for the config file's inline `workspace.repo`, as upstream. */
+export const CONFIG_WORKSPACE = 'kelos-workspace';
+/** Secret with the config file's `workspace.token`, as upstream. */
+export const WORKSPACE_SECRET = 'kelos-workspace-credentials';
+
+/** Annotations of a manual run from a TaskSpawner (upstream's keys). */
+export const ManualRunAnnotations = {
+  CreatedFrom: `${GROUP}/created-from-taskspawner`,
+  TriggerType: `${GROUP}/trigger-type`,
+  TriggerTime: `${GROUP}/trigger-time`,
+} as const;
+
+/** What `kelos run` will create: the Task first-class, the rest applied before it. */
+export interface RunPlan {
+  readonly task: Task;
+  /** Secrets and the Workspace the config file asks for, applied (server-side) before the Task. */
+  readonly prerequisites: readonly ApiObject[];
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CREDENTIAL_TYPES = ['api-key', 'oauth', 'none'];
+
+/** Parses repeated `NAME=VALUE` flags; later ones win. */
+export function parseEnvFlags(values: readonly string[]): ConfigEnvVar[] {
+  const out = new Map<string, ConfigEnvVar>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const name = eq < 0 ? v : v.slice(0, eq);
+    if (eq < 0 || !ENV_NAME.test(name)) {
+      throw new UsageError(`--env expects NAME=VALUE with NAME matching ${ENV_NAME.source}; got "${v}"`);
+    }
+    out.set(name, { name, value: v.slice(eq + 1) });
+  }
+  return [...out.values()];
+}
+
+/** A random Task name suffix of `n` characters from [a-z0-9]. */
+export const randomSuffix = (n = 5, random: () => number = Math.random): string =>
+  Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(random() * 36)]).join('');
+
+const secret = (name: string, namespace: string, data: Record<string, string>): ApiObject =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { [Labels.ManagedBy]: 'kelos-cli' } },
+    type: 'Opaque',
+    stringData: data,
+  }) as ApiObject;
+
+/**
+ * The Task and its prerequisites for a prompt. `tokens` are the config file's credentials
+ * with `@path` already read.
+ */
+export function planRun(
+  flags: RunFlags,
+  prompt: string,
+  config: KelosConfigFile | undefined,
+  namespace: string,
+  name: string,
+): RunPlan {
+  const cfg = config ?? {};
+  const type = flags.type ?? cfg.type ?? 'claude-code';
+  if (!(AGENT_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(`--type must be one of ${AGENT_TYPES.join(', ')}; got "${type}"`);
+  }
+  const configCredential = cfg.oauthToken ? 'oauth' : cfg.apiKey ? 'api-key' : undefined;
+  const credentialType = flags.credentialType ?? cfg.credentialType ?? configCredential ?? 'api-key';
+  if (!CREDENTIAL_TYPES.includes(credentialType)) {
+    throw new UsageError(
+      `--credential-type must be one of ${CREDENTIAL_TYPES.join(', ')}; got "${credentialType}"`,
+    );
+  }
+  const prerequisites: ApiObject[] = [];
+  let secretName = flags.secret ?? cfg.secret;
+  if (!secretName && credentialType !== 'none' && (cfg.oauthToken || cfg.apiKey)) {
+    const key = credentialEnvName(type, credentialType);
+    if (!key) throw new UsageError(`agent type ${type} takes no ${credentialType} credential`);
+    secretName = CREDENTIALS_SECRET;
+    prerequisites.push(secret(secretName, namespace, { [key]: (cfg.oauthToken || cfg.apiKey) ?? '' }));
+  }
+  if (!secretName && credentialType !== 'none') {
+    throw new UsageError(
+      `a ${credentialType} credential needs a Secret: pass --secret <name>, set secret, apiKey or oauthToken in the config file (kelos init), or use --credential-type none`,
+    );
+  }
+  let workspace = flags.workspace ?? cfg.workspace?.name;
+  if (!workspace && cfg.workspace?.repo) {
+    workspace = CONFIG_WORKSPACE;
+    if (cfg.workspace.token)
+      prerequisites.push(secret(WORKSPACE_SECRET, namespace, { GITHUB_TOKEN: cfg.workspace.token }));
+    const ws: Workspace = {
+      apiVersion: API_VERSION,
+      kind: 'Workspace',
+      metadata: { name: CONFIG_WORKSPACE, namespace },
+      spec: {
+        repo: cfg.workspace.repo,
+        ...(cfg.workspace.ref ? { ref: cfg.workspace.ref } : {}),
+        ...(cfg.workspace.token ? { secretRef: { name: WORKSPACE_SECRET } } : {}),
+      },
+    };
+    prerequisites.push(ws as ApiObject);
+  }
+  const agentConfigs = flags.agentConfig?.length
+    ? flags.agentConfig
+    : cfg.agentConfig
+      ? [cfg.agentConfig]
+      : [];
+  const env = new Map<string, ConfigEnvVar>();
+  for (const e of [...(cfg.env ?? []), ...parseEnvFlags(flags.env ?? [])]) env.set(e.name, e);
+  let activeDeadlineSeconds: number | undefined;
+  if (flags.timeout !== undefined) {
+    const seconds = parseDuration(flags.timeout);
+    if (seconds === undefined || seconds < 1) {
+      throw new UsageError(
+        `--timeout must be a duration of at least 1s (e.g. 30m, 2h, 90s); got "${flags.timeout}"`,
+      );
+    }
+    activeDeadlineSeconds = Math.ceil(seconds);
+  }
+  const model = flags.model ?? cfg.model;
+  const effort = flags.effort ?? cfg.effort;
+  const podOverrides = {
+    ...(activeDeadlineSeconds ? { activeDeadlineSeconds } : {}),
+    ...(env.size ? { env: [...env.values()] } : {}),
+  };
+  const spec: TaskSpec = {
+    prompt,
+    worker: {
+      type: type as (typeof AGENT_TYPES)[number],
+      credentials: {
+        type: credentialType as 'api-key',
+        ...(secretName ? { secretRef: { name: secretName } } : {}),
+      },
+      ...(model ? { model } : {}),
+      ...(effort ? { effort } : {}),
+      ...(flags.image ? { image: flags.image } : {}),
+      ...(workspace ? { workspaceRef: { name: workspace } } : {}),
+      ...(agentConfigs.length ? { agentConfigRefs: agentConfigs.map((n) => ({ name: n })) } : {}),
+      ...(Object.keys(podOverrides).length ? { podOverrides } : {}),
+    },
+    ...(flags.dependsOn?.length ? { dependsOn: [...flags.dependsOn] } : {}),
+    ...(flags.branch ? { branch: flags.branch } : {}),
+  } as TaskSpec;
+  return {
+    task: { apiVersion: API_VERSION, kind: 'Task', metadata: { name, namespace }, spec } as Task,
+    prerequisites,
+  };
+}
+
+/** Template variables a manual run may set with `-f`, by their lower-case name. */
+const VALUE_KEYS = [
+  'ID',
+  'Number',
+  'Title',
+  'Body',
+  'URL',
+  'Labels',
+  'Comments',
+  'Kind',
+  'Branch',
+  'ReviewState',
+  'ReviewComments',
+  'Time',
+  'Schedule',
+] as const;
+
+/**
+ * The work item of a manual run: the `-f` values by template variable name (any case). A
+ * `Context` map fills `.Context` for spawners with context sources.
+ */
+export function manualItem(
+  values: Readonly<Record<string, unknown>>,
+  now: Date,
+): { item: WorkItem; context: Record<string, string> } {
+  const v: Record<string, string> = {};
+  let context: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (key.toLowerCase() === 'context' && typeof value === 'object' && value !== null) {
+      context = Object.fromEntries(Object.entries(value).map(([k, x]) => [k, String(x)]));
+      continue;
+    }
+    const known = VALUE_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
+    if (!known)
+      throw new UsageError(
+        `-f ${key}: not a template variable; expected one of ${VALUE_KEYS.join(', ')}, Context`,
+      );
+    v[known] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+  }
+  const number = v['Number'] ? Number(v['Number']) : 0;
+  if (!Number.isInteger(number)) throw new UsageError(`-f Number: expected an integer; got "${v['Number']}"`);
+  const time = v['Time'] ? new Date(v['Time']) : undefined;
+  if (time && Number.isNaN(time.getTime()))
+    throw new UsageError(`-f Time: expected an RFC 3339 time; got "${v['Time']}"`);
+  const item: WorkItem = {
+    id: v['ID'] ?? `manual-${Math.floor(now.getTime() / 1000)}`,
+    number,
+    title: v['Title'] ?? '',
+    body: v['Body'] ?? '',
+    url: v['URL'] ?? '',
+    labels: v['Labels'] ? v['Labels'].split(',').map((s) => s.trim()) : [],
+    comments: v['Comments'] ?? '',
+    kind: v['Kind'] ?? '',
+    ...(v['Branch'] ? { branch: v['Branch'] } : {}),
+    ...(v['ReviewState'] ? { reviewState: v['ReviewState'] } : {}),
+    ...(v['ReviewComments'] ? { reviewComments: v['ReviewComments'] } : {}),
+    ...(time ? { time } : {}),
+    ...(v['Schedule'] ? { schedule: v['Schedule'] } : {}),
+    annotations: {},
+  };
+  return { item, context };
+}
+
+/** A manual run of `spawner` over `values`; see the module comment. */
+export function planFromSpawner(
+  spawner: TaskSpawner,
+  values: Readonly<Record<string, unknown>>,
+  name: string,
+  now: Date,
+): Task {
+  const { item, context } = manualItem(values, now);
+  const built = buildTask(spawner, item, { name, context });
+  if (!built.ok) throw new UsageError(`taskspawner/${spawner.metadata.name}: ${built.error}`);
+  const task = built.value;
+  const labels = { ...task.metadata.labels };
+  delete labels[Labels.TaskSpawner];
+  delete labels[Labels.SpawnerCredential];
+  const { ownerReferences: _, ...metadata } = task.metadata;
+  return {
+    ...task,
+    metadata: {
+      ...metadata,
+      labels,
+      annotations: {
+        ...task.metadata.annotations,
+        [ManualRunAnnotations.CreatedFrom]: spawner.metadata.name ?? '',
+        [ManualRunAnnotations.TriggerType]: 'manual',
+        [ManualRunAnnotations.TriggerTime]: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      },
+    },
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * `kelos run`: creates a Task from a prompt (or from a TaskSpawner's template with
+ * `--from`), and with `-w` follows its phase until it is done.
+ *
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { parse, stringify } from 'yaml';
+import { isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
+import { type ApiObject, CoreResources, type ResourceType } from '../../kube/client.ts';
+import { Resources } from '../../operator/resources.ts';
+import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
+import type { KelosConfigFile } from '../cluster/config.ts';
+import {
+  addClusterFlags,
+  type Cluster,
+  type ClusterFlags,
+  getOrThrow,
+  withCluster,
+} from '../cluster/connection.ts';
+import { formatCost } from '../cluster/detail.ts';
+import { planFromSpawner, planRun, type RunFlags, randomSuffix } from '../cluster/run-task.ts';
+import { humanDuration } from '../cluster/table.ts';
+import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
+
+interface Flags extends RunFlags, ClusterFlags {
+  watch?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** How long `-w` waits for a first phase before suggesting the operator may not run. */
+const NO_PHASE_HINT_MS = 30_000;
+
+/** `-f` values: `key=value` pairs, or YAML/JSON files (`-` for stdin), merged in order. */
+export async function readValues(args: readonly string[], io: CliIo): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const arg of args) {
+    const kv = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(arg);
+    if (kv) {
+      out[kv[1]!] = kv[2]!;
+      continue;
+    }
+    const text =
+      arg === '-'
+        ? await io.readStdin()
+        : await readFile(resolve(io.cwd, arg), 'utf8').catch((e: Error) => {
+            throw new UsageError(`-f ${arg}: neither key=value nor a readable YAML/JSON file (${e.message})`);
+          });
+    const doc = parse(text) as unknown;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new UsageError(`-f ${arg}: expected a mapping of template variables (Title, Body, …)`);
+    }
+    Object.assign(out, doc);
+  }
+  return out;
+}
+
+/** The prompt from `-p` or `--prompt-file` (`-` reads stdin); exactly one of them. */
+async function readPrompt(flags: Flags, io: CliIo): Promise<string> {
+  if (flags.prompt !== undefined && flags.promptFile !== undefined) {
+    throw new UsageError('give the prompt with -p or --prompt-file, not both');
+  }
+  const text =
+    flags.promptFile === undefined
+      ? flags.prompt
+      : flags.promptFile === '-'
+        ? await io.readStdin()
+        : await readFile(resolve(io.cwd, flags.promptFile), 'utf8').catch((e: Error) => {
+            throw new UsageError(`cannot read --prompt-file ${flags.promptFile}: ${e.message}`);
+          });
+  if (text === undefined || text.trim() === '') {
+    throw new UsageError(
+      'a prompt is required: -p "<prompt>", --prompt-file <file>, or --prompt-file - for stdin',
+    );
+  }
+  return text;
+}
+
+/** The config file with `oauthToken`/`apiKey` `@path` values read. */
+async function withTokens(
+  config: KelosConfigFile | undefined,
+  io: CliIo,
+): Promise<KelosConfigFile | undefined> {
+  if (!config) return config;
+  const read = async (v: string | undefined) =>
+    v?.startsWith('@') ? (await readFile(resolve(io.cwd, v.slice(1)), 'utf8')).trim() : v;
+  const oauthToken = await read(config.oauthToken);
+  const apiKey = await read(config.apiKey);
+  return { ...config, ...(oauthToken ? { oauthToken } : {}), ...(apiKey ? { apiKey } : {}) };
+}
+
+const TYPES: Readonly<Record<string, ResourceType>> = {
+  Secret: CoreResources.Secret,
+  Workspace: Resources.Workspace,
+};
+
+/**
+ * Applies the config file's Secret and Workspace. An existing Workspace with another spec is
+ * replaced only with `-y`, as upstream asks before overriding it.
+ */
+async function applyPrerequisites(cluster: Cluster, objects: readonly ApiObject[], yes: boolean, io: CliIo) {
+  for (const obj of objects) {
+    const type = TYPES[obj.kind ?? '']!;
+    if (obj.kind === 'Workspace' && !yes) {
+      const existing = await cluster.client.get<ApiObject & { spec?: unknown }>(
+        type,
+        cluster.namespace,
+        obj.metadata.name ?? '',
+      );
+      const want = (obj as ApiObject & { spec?: unknown }).spec;
+      if (existing && JSON.stringify(existing.spec) !== JSON.stringify(want)) {
+        throw new UsageError(
+          `workspace "${obj.metadata.name}" exists with another spec than the config file's workspace; pass -y to replace it`,
+        );
+      }
+    }
+    await cluster.client.apply(type, obj, { force: true });
+    io.stderr(`${obj.kind?.toLowerCase()}/${obj.metadata.name} applied\n`);
+  }
+}
+
+/** One line per phase change, until the Task is Succeeded or Failed; then a summary. */
+export async function watchTask(cluster: Cluster, name: string, io: CliIo, c: Colours): Promise<Task> {
+  let last = '';
+  let task: Task | undefined;
+  const report = (t: Task) => {
+    const phase = t.status?.phase ?? '';
+    const line = `${phase}|${t.status?.message ?? ''}`;
+    if (!phase || line === last) return;
+    last = line;
+    const at = new Date().toISOString().slice(11, 19);
+    io.stdout(
+      `${c.dim(at)}  task/${name}  ${phaseColour(c, phase)}${t.status?.message ? `  ${t.status.message}` : ''}\n`,
+    );
+  };
+  // A Task that never gets a phase has no operator reconciling it; say so once, keep waiting.
+  const hint = setTimeout(() => {
+    if (last === '') {
+      io.stderr(`task/${name} has no phase yet: is the operator running? (check with: kelos version)\n`);
+    }
+  }, NO_PHASE_HINT_MS);
+  hint.unref();
+  try {
+    return await follow();
+  } finally {
+    clearTimeout(hint);
+  }
+  async function follow(): Promise<Task> {
+    for (;;) {
+      task = await getOrThrow<Task>(cluster, Resources.Task, name);
+      report(task);
+      if (isTerminalPhase(task.status?.phase)) return task;
+      const controller = new AbortController();
+      await cluster.client
+        .watch<Task>(
+          Resources.Task,
+          {
+            namespace: cluster.namespace,
+            resourceVersion: task.metadata.resourceVersion ?? '',
+            timeoutSeconds: 60,
+            signal: controller.signal,
+          },
+          (event) => {
+            if (event.object.metadata?.name !== name) return;
+            if (event.type === 'DELETED')
+              throw new UsageError(`task "${name}" was deleted while being watched`);
+            if (event.type === 'BOOKMARK') return;
+            report(event.object);
+            if (isTerminalPhase(event.object.status?.phase)) controller.abort();
+          },
+        )
+        .catch((err: unknown) => {
+          if (!controller.signal.aborted) throw err;
+        });
+    }
+  }
+}
+
+/** The closing lines of a watched run: outcome, duration, PR, cost. */
+export function summary(task: Task, c: Colours): string {
+  const s = task.status ?? {};
+  const lines = [`task/${task.metadata.name} ${phaseColour(c, s.phase ?? '')}`];
+  const start = Date.parse(s.startTime ?? '');
+  const end = Date.parse(s.completionTime ?? '');
+  if (!Number.isNaN(start) && !Number.isNaN(end)) lines[0] += ` in ${humanDuration(end - start)}`;
+  if (s.results?.['pr']) lines.push(`  PR:     ${s.results['pr']}`);
+  if (s.results?.['branch']) lines.push(`  branch: ${s.results['branch']}`);
+  if (s.usage?.costUSD !== undefined) lines.push(`  cost:   ${formatCost(s.usage.costUSD)}`);
+  if (s.phase === 'Failed' && s.message) lines.push(`  reason: ${s.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export const runCommand: CommandFactory = (io, done) => {
+  const command = new Command('run')
+    .description('run an AI coding agent: create a Task from a prompt (or from a TaskSpawner with --from)')
+    .option('-p, --prompt <text>', 'the task for the agent')
+    .option('--prompt-file <path>', 'read the prompt from a file ("-" for stdin)')
+    .option(
+      '-t, --type <agent>',
+      'agent type: claude-code, codex, gemini, opencode, cursor (default: claude-code)',
+    )
+    .option('--secret <name>', 'Secret with the agent credential')
+    .option('--credential-type <type>', 'api-key, oauth or none (default: api-key)')
+    .option('--model <model>', 'model the agent uses')
+    .option('--effort <effort>', 'reasoning effort (agent-specific)')
+    .option('--image <image>', 'agent image instead of the default one')
+    .option('--name <name>', 'Task name (default: task-<random>)')
+    .option('--workspace <name>', 'Workspace to work in')
+    .option('--agent-config <name>', 'AgentConfig to use (repeatable)', collect)
+    .option('--depends-on <task>', 'Task this one waits for (repeatable)', collect)
+    .option('--branch <branch>', 'branch to work on')
+    .option('--timeout <duration>', 'how long the agent may run, e.g. 30m (activeDeadlineSeconds)')
+    .option(
+      '--env <NAME=VALUE>',
+      'environment variable of the agent (repeatable; overrides the config file)',
+      collect,
+    )
+    .option(
+      '--from <taskspawner/name>',
+      "create the Task from a TaskSpawner's template (not counted by its caps)",
+    )
+    .option(
+      '-f, --values <key=value|file>',
+      'template values for --from: key=value, or a YAML/JSON file ("-" for stdin); repeatable',
+      collect,
+    )
+    .option('-w, --watch', 'follow the phase until the Task is done; exit 1 if it failed')
+    .option('--dry-run', 'print the Task instead of creating it')
+    .option('-y, --yes', 'replace an existing kelos-workspace without asking');
+  addClusterFlags(command);
+  return command.action(async (flags: Flags) => {
+    if (flags.values?.length && !flags.from)
+      throw new UsageError('-f/--values needs --from taskspawner/<name>');
+    const from = flags.from ? /^(?:taskspawner|taskspawners|ts)\/(.+)$/.exec(flags.from)?.[1] : undefined;
+    if (flags.from && !from) throw new UsageError(`--from expects taskspawner/<name>; got "${flags.from}"`);
+    const shaping = [
+      'prompt',
+      'promptFile',
+      'type',
+      'secret',
+      'credentialType',
+      'model',
+      'effort',
+      'image',
+      'workspace',
+    ] as const;
+    if (from && shaping.some((k) => flags[k] !== undefined)) {
+      throw new UsageError(
+        "--from takes the prompt and agent from the TaskSpawner's template; drop the other Task flags",
+      );
+    }
+    const prompt = from ? '' : await readPrompt(flags, io);
+    const values = from ? await readValues(flags.values ?? [], io) : {};
+    await withCluster(io, done, flags, async (cluster) => {
+      const c = colours(io);
+      let task: Task;
+      let prerequisites: readonly ApiObject[] = [];
+      if (from) {
+        const spawner = await getOrThrow<TaskSpawner>(cluster, Resources.TaskSpawner, from);
+        task = planFromSpawner(spawner, values, flags.name ?? `${from}-manual-${randomSuffix()}`, new Date());
+      } else {
+        const config = await withTokens(cluster.config, io);
+        ({ task, prerequisites } = planRun(
+          flags,
+          prompt,
+          config,
+          cluster.namespace,
+          flags.name ?? `task-${randomSuffix()}`,
+        ));
+      }
+      if (flags.dryRun) {
+        for (const p of prerequisites) io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);
+        io.stdout(stringify(task, { lineWidth: 0 }));
+        return ExitCode.Ok;
+      }
+      await applyPrerequisites(cluster, prerequisites, Boolean(flags.yes), io);
+      try {
+        await cluster.client.create(Resources.Task, task);
+      } catch (err) {
+        if ((err as { status?: number; reason?: string }).reason === 'AlreadyExists') {
+          throw new UsageError(
+            `task "${task.metadata.name}" already exists in namespace "${cluster.namespace}"; pick another --name`,
+          );
+        }
+        throw err;
+      }
+      io.stdout(`task/${task.metadata.name} created\n`);
+      if (!flags.watch) return ExitCode.Ok;
+      const finished = await watchTask(cluster, task.metadata.name ?? '', io, c);
+      io.stdout(summary(finished, c));
+      return finished.status?.phase === 'Succeeded' ? ExitCode.Ok : ExitCode.Error;
+    });
+  });
+};

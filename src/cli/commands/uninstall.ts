@@ -1,0 +1,152 @@
+/**
+ * `kelos uninstall`: removes Kelos in the order that leaves nothing stuck. First every Kelos
+ * object in every namespace, waiting until they are gone (the operator, still running,
+ * releases their finalizers: a Task's Job is deleted and its branch lock freed); then the
+ * operator install; then, only with `--crds`, the CRDs.
+ *
+ * @packageDocumentation
+ */
+import { Command } from 'commander';
+import { KINDS } from '../../api/index.ts';
+import { ApiError, type ApiObject } from '../../kube/client.ts';
+import {
+  CRD,
+  describeObject,
+  INSTALL_DEFAULTS,
+  renderCrds,
+  renderInstall,
+  typeOfObject,
+} from '../cluster/bundle.ts';
+import { colours } from '../cluster/colour.ts';
+import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
+import { typeOf } from '../cluster/kinds.ts';
+import { type CommandFactory, ExitCode } from '../io.ts';
+import { installSettings, pollUntil, timeoutSeconds } from './install.ts';
+
+interface Flags extends ClusterFlags {
+  crds?: boolean;
+  dryRun?: boolean;
+  watchNamespace?: string;
+  timeout: string;
+}
+
+/**
+ * Deletion order: spawners first, so none makes a Task while Tasks go; Tasks next, as their
+ * finalization writes TaskRecords; then the rest.
+ */
+const ORDER = ['TaskSpawner', 'Task'];
+const ORDERED_KINDS = [...KINDS].sort(
+  (a, b) => (ORDER.indexOf(a.kind) + 1 || 99) - (ORDER.indexOf(b.kind) + 1 || 99),
+);
+
+/** Every Kelos object in the cluster; an unserved kind has none. */
+async function kelosObjects(cluster: Cluster): Promise<ApiObject[]> {
+  const out: ApiObject[] = [];
+  for (const def of ORDERED_KINDS) {
+    try {
+      const page = await cluster.client.list<ApiObject>(typeOf(def));
+      out.push(...page.items.map((o) => ({ ...o, kind: def.kind })));
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+    }
+  }
+  return out;
+}
+
+const kindType = (kind: string) => typeOf(KINDS.find((k) => k.kind === kind)!);
+
+export const uninstallCommand: CommandFactory = (io, done) => {
+  const command = new Command('uninstall')
+    .description(
+      'remove Kelos: every Kelos object (waiting for finalizers), then the operator, then with --crds the CRDs',
+    )
+    .option('--crds', 'also delete the CRDs (after every Kelos object is gone)')
+    .option('--dry-run', 'list what would be deleted and change nothing')
+    .option(
+      '--watch-namespace <namespace>',
+      'the namespace a namespaced install watches (as given to kelos install)',
+    )
+    .option('--timeout <duration>', 'how long to wait for Kelos objects to be released', '2m')
+    .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
+  addClusterFlags(command, { namespace: false, config: false });
+  return command.action(async (flags: Flags) => {
+    const seconds = timeoutSeconds(flags.timeout);
+    // Image settings do not change names; the namespaces do.
+    const bundle = await renderInstall(
+      installSettings({ ...flags, imageTag: 'any' } as Parameters<typeof installSettings>[0]),
+    );
+    const crds = flags.crds ? renderCrds() : [];
+    await withCluster(
+      io,
+      done,
+      flags,
+      async (cluster) => {
+        const c = colours(io);
+        const objects = await kelosObjects(cluster);
+        // Reverse apply order: the Deployment goes before its RBAC, the Namespace last.
+        const install = [...bundle].reverse();
+        if (flags.dryRun) {
+          for (const o of [...objects, ...install, ...crds]) io.stdout(`would delete ${describeObject(o)}\n`);
+          return ExitCode.Ok;
+        }
+        // Deletes what is there and not yet being deleted, until nothing is left: finalizing a
+        // Task writes its TaskRecord, which may appear after the first pass.
+        const seen = new Set<string>();
+        let left: ApiObject[] = objects;
+        const sweep = async () => {
+          for (const o of left) {
+            if (o.metadata.deletionTimestamp) continue;
+            await cluster.client.delete(kindType(o.kind ?? ''), o.metadata.namespace, o.metadata.name ?? '');
+            if (!seen.has(describeObject(o))) io.stdout(`${describeObject(o)} ${c.yellow('deleting')}\n`);
+            seen.add(describeObject(o));
+          }
+        };
+        if (left.length) {
+          await sweep();
+          io.stdout(`waiting for the Kelos objects to be released by the operator…\n`);
+          const gone = await pollUntil(seconds, async () => {
+            left = await kelosObjects(cluster);
+            await sweep();
+            return left.length === 0;
+          });
+          if (!gone) {
+            throw new Error(
+              `${left.length} Kelos objects still have finalizers after ${flags.timeout} (${left
+                .slice(0, 5)
+                .map(describeObject)
+                .join(
+                  ', ',
+                )}${left.length > 5 ? ', …' : ''}); the operator releases them, so check that it runs (kubectl -n ${INSTALL_DEFAULTS.namespace} get pods), then run kelos uninstall again`,
+            );
+          }
+        }
+        let deleted = 0;
+        for (const o of [...install, ...crds]) {
+          const existed = await cluster.client.delete(
+            typeOfObject(o),
+            o.metadata.namespace,
+            o.metadata.name ?? '',
+            {
+              propagationPolicy: 'Background',
+            },
+          );
+          if (existed) deleted++;
+          io.stdout(`${describeObject(o)} ${existed ? c.green('deleted') : c.dim('not found')}\n`);
+        }
+        if (crds.length) {
+          const names = crds.map((crd) => crd.metadata.name ?? '');
+          await pollUntil(seconds, async () => {
+            for (const name of names) if (await cluster.client.get(CRD, undefined, name)) return false;
+            return true;
+          });
+        }
+        io.stdout(
+          `${c.green('Kelos uninstalled')}: ${seen.size} Kelos objects and ${deleted} install objects deleted` +
+            `${flags.crds ? '' : '; the CRDs are kept (delete them with kelos uninstall --crds)'}\n`,
+        );
+        return ExitCode.Ok;
+      },
+      { readConfig: false },
+    );
+  });
+};

@@ -1,0 +1,421 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { AgentConfig, Task, Workspace } from '../../src/api/index.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
+import { Resources } from '../../src/operator/resources.ts';
+import { kelos, tokenKubeconfig, unreachableKubeconfig } from './cli-helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+import { create, getTask, testClient } from './operator-helpers.ts';
+import { spawner } from './spawner-helpers.ts';
+
+let c: HttpKubeClient;
+let ns: string;
+let other: string;
+const as = (extra: string[] = []) => ['--kubeconfig', kubeconfigPath(), '-n', ns, ...extra];
+
+/** Plays the operator's part: a finished Task's status. */
+const finish = (name: string, namespace: string, status: Record<string, unknown>) =>
+  c.mergePatch(Resources.Task, namespace, name, { status }, { subresource: 'status' });
+
+beforeAll(async () => {
+  await installCrds();
+  c = await testClient();
+  ns = await freshNamespace('cli-get');
+  other = await freshNamespace('cli-get-other');
+});
+afterAll(() => c?.close());
+
+describe('kelos run', () => {
+  it('creates the Task every flag describes', async () => {
+    const r = await kelos([
+      'run',
+      ...as(),
+      '-p',
+      'fix the flaky test',
+      '--name',
+      'all-flags',
+      '-t',
+      'codex',
+      '--secret',
+      'codex-creds',
+      '--credential-type',
+      'oauth',
+      '--model',
+      'gpt-5',
+      '--effort',
+      'high',
+      '--image',
+      'registry.example/agent:1',
+      '--workspace',
+      'repo',
+      '--agent-config',
+      'a',
+      '--agent-config',
+      'b',
+      '--depends-on',
+      'first',
+      '--branch',
+      'fix/flaky',
+      '--timeout',
+      '30m',
+      '--env',
+      'A=1',
+      '--env',
+      'B=x=y',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 0, stdout: 'task/all-flags created\n' });
+    const task = await getTask(c, ns, 'all-flags');
+    expect(task?.spec).toEqual({
+      prompt: 'fix the flaky test',
+      worker: {
+        type: 'codex',
+        credentials: { type: 'oauth', secretRef: { name: 'codex-creds' } },
+        model: 'gpt-5',
+        effort: 'high',
+        image: 'registry.example/agent:1',
+        workspaceRef: { name: 'repo' },
+        agentConfigRefs: [{ name: 'a' }, { name: 'b' }],
+        podOverrides: {
+          activeDeadlineSeconds: 1800,
+          env: [
+            { name: 'A', value: '1' },
+            { name: 'B', value: 'x=y' },
+          ],
+        },
+      },
+      dependsOn: ['first'],
+      branch: 'fix/flaky',
+    });
+  });
+
+  it('reads the prompt from stdin with --prompt-file -, and takes defaults from the config file under flags', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kelos-home-'));
+    mkdirSync(join(home, '.kelos'));
+    writeFileSync(
+      join(home, '.kelos', 'config.yaml'),
+      `namespace: ${ns}\nsecret: from-config\nmodel: config-model\nenv:\n  - name: LEVEL\n    value: debug\n`,
+    );
+    const r = await kelos(
+      [
+        'run',
+        '--kubeconfig',
+        kubeconfigPath(),
+        '--prompt-file',
+        '-',
+        '--name',
+        'stdin',
+        '--model',
+        'flag-model',
+      ],
+      {
+        env: { HOME: home },
+        stdin: 'prompt from stdin\n',
+      },
+    );
+    expect(r).toMatchObject({ code: 0 });
+    const task = await getTask(c, ns, 'stdin');
+    expect(task?.spec.prompt).toBe('prompt from stdin\n');
+    expect(task?.spec.worker).toMatchObject({
+      type: 'claude-code',
+      credentials: { type: 'api-key', secretRef: { name: 'from-config' } },
+      model: 'flag-model',
+      podOverrides: { env: [{ name: 'LEVEL', value: 'debug' }] },
+    });
+  });
+
+  it('--dry-run prints the Task and creates nothing', async () => {
+    const r = await kelos([
+      'run',
+      ...as(['-p', 'look only', '--name', 'dry', '--credential-type', 'none', '--dry-run']),
+    ]);
+    expect(r.code).toBe(0);
+    expect(parse(r.stdout)).toMatchObject({
+      kind: 'Task',
+      metadata: { name: 'dry', namespace: ns },
+      spec: { prompt: 'look only' },
+    });
+    expect(await getTask(c, ns, 'dry')).toBeUndefined();
+  });
+
+  it('--from taskspawner renders its template with -f values, without owner or spawner label', async () => {
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'triage',
+        { cron: { schedule: '0 * * * *' } },
+        {},
+        {
+          workspaceRef: undefined,
+          worker: { type: 'claude-code', credentials: { type: 'none' } },
+          promptTemplate: 'Fix #{{.Number}}: {{.Title}}',
+        },
+      ),
+    );
+    const r = await kelos([
+      'run',
+      ...as([
+        '--from',
+        'taskspawner/triage',
+        '-f',
+        'Number=7',
+        '-f',
+        'Title=crash on start',
+        '--name',
+        'manual',
+      ]),
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const task = await getTask(c, ns, 'manual');
+    expect(task?.spec.prompt).toBe('Fix #7: crash on start');
+    expect(task?.metadata.ownerReferences).toBeUndefined();
+    expect(task?.metadata.labels?.['kelos.dev/taskspawner']).toBeUndefined();
+    expect(task?.metadata.annotations).toMatchObject({
+      'kelos.dev/created-from-taskspawner': 'triage',
+      'kelos.dev/trigger-type': 'manual',
+    });
+  });
+
+  it('refuses a run without a credential, naming the ways to give one', async () => {
+    const r = await kelos(['run', ...as(['-p', 'x'])]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--secret <name>.*--credential-type none/);
+  });
+});
+
+describe('kelos get', () => {
+  beforeAll(async () => {
+    for (const [name, namespace] of [
+      ['done', ns],
+      ['failing', ns],
+      ['elsewhere', other],
+    ] as const) {
+      const r = await kelos([
+        'run',
+        '--kubeconfig',
+        kubeconfigPath(),
+        '-n',
+        namespace,
+        '-p',
+        `p ${name}`,
+        '--name',
+        name,
+        '--credential-type',
+        'none',
+        '--branch',
+        `b-${name}`,
+      ]);
+      expect(r.code).toBe(0);
+    }
+    await finish('done', ns, {
+      phase: 'Succeeded',
+      startTime: '2026-01-01T10:00:00Z',
+      completionTime: '2026-01-01T10:03:00Z',
+      results: { pr: 'https://github.com/o/r/pull/12', branch: 'b-done' },
+      usage: { costUSD: '0.42', inputTokens: 1200, outputTokens: 340 },
+      conditions: [
+        {
+          type: 'DependenciesReady',
+          status: 'True',
+          reason: 'Ready',
+          message: 'all done',
+          lastTransitionTime: '2026-01-01T10:00:00Z',
+        },
+      ],
+    });
+    await finish('failing', ns, { phase: 'Failed', message: 'agent exited 1' });
+  });
+
+  it('prints a table of the printer columns, with the PR and cost of a Task', async () => {
+    const r = await kelos(['get', 'tasks', ...as()]);
+    expect(r.code).toBe(0);
+    const [header, ...rows] = r.stdout.trimEnd().split('\n');
+    expect(header?.split(/\s{2,}/)).toEqual(['NAME', 'TYPE', 'PHASE', 'COST', 'PR', 'AGE']);
+    const done = rows.find((l) => l.startsWith('done '))?.split(/\s{2,}/);
+    expect(done?.slice(0, 5)).toEqual([
+      'done',
+      'claude-code',
+      'Succeeded',
+      '0.42',
+      'https://github.com/o/r/pull/12',
+    ]);
+    expect(done?.[5]).toMatch(/^\d+s$/);
+    expect(rows.some((l) => l.includes('elsewhere'))).toBe(false);
+  });
+
+  it('-o wide adds the priority-1 columns; -A adds NAMESPACE and lists every namespace', async () => {
+    const wide = await kelos(['get', 'task', ...as(['-o', 'wide'])]);
+    expect(wide.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual([
+      'NAME',
+      'TYPE',
+      'PHASE',
+      'BRANCH',
+      'WORKSPACE',
+      'DEPENDS ON',
+      'COST',
+      'PR',
+      'AGE',
+    ]);
+    const all = await kelos(['get', 'tk', '--kubeconfig', kubeconfigPath(), '-A']);
+    expect(all.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+TYPE/);
+    expect(all.stdout).toMatch(new RegExp(`${other}\\s+elsewhere`));
+    expect(all.stdout).toMatch(new RegExp(`${ns}\\s+done`));
+  });
+
+  it('--phase filters, -o name names, -o json/yaml print the objects without managedFields', async () => {
+    const failed = await kelos(['get', 'tasks', ...as(['--phase', 'failed', '-o', 'name'])]);
+    expect(failed.stdout).toBe('task.kelos.dev/failing\n');
+    const json = JSON.parse((await kelos(['get', 'task', 'done', ...as(['-o', 'json'])])).stdout) as Task;
+    expect(json).toMatchObject({ kind: 'Task', metadata: { name: 'done' }, status: { phase: 'Succeeded' } });
+    expect(json.metadata).not.toHaveProperty('managedFields');
+    const list = parse((await kelos(['get', 'tasks', ...as(['-o', 'yaml'])])).stdout) as {
+      kind: string;
+      items: Task[];
+    };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((t) => t.metadata.name).sort()).toEqual([
+      'all-flags',
+      'done',
+      'failing',
+      'manual',
+      'stdin',
+    ]);
+    expect(list.items.every((t) => t.kind === 'Task' && !('managedFields' in t.metadata))).toBe(true);
+  });
+
+  it('-d shows status, duration, conditions, results, usage and cost', async () => {
+    const r = await kelos(['get', 'task', 'done', ...as(['-d'])]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Phase:\s+Succeeded/);
+    expect(r.stdout).toMatch(/Duration:\s+3m\n/);
+    expect(r.stdout).toMatch(/Cost:\s+\$0\.42/);
+    expect(r.stdout).toMatch(/Input tokens:\s+1200/);
+    expect(r.stdout).toMatch(/pr:\s+https:\/\/github\.com\/o\/r\/pull\/12/);
+    expect(r.stdout).toMatch(/DependenciesReady\s+True\s+Ready\s+\S+\s+all done/);
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('says so when a namespace has none', async () => {
+    const r = await kelos(['get', 'workspaces', '--kubeconfig', kubeconfigPath(), '-n', other]);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: `No workspaces found in ${other} namespace.\n` });
+  });
+});
+
+describe('kelos create', () => {
+  it('creates a Workspace with a token Secret, and an AgentConfig from flags and files', async () => {
+    const ws = await kelos([
+      'create',
+      'workspace',
+      'repo',
+      ...as(['--repo', 'https://github.com/o/r.git', '--ref', 'main', '--token', 'ghp_x']),
+    ]);
+    expect(ws).toMatchObject({
+      code: 0,
+      stdout: 'secret/repo-credentials created\nworkspace/repo created\n',
+    });
+    expect((await c.get<Workspace>(Resources.Workspace, ns, 'repo'))?.spec).toEqual({
+      repo: 'https://github.com/o/r.git',
+      ref: 'main',
+      secretRef: { name: 'repo-credentials' },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-ac-'));
+    writeFileSync(join(dir, 'AGENTS.md'), '# Rules\nRun the tests.\n');
+    const ac = await kelos(
+      [
+        'create',
+        'ac',
+        'rules',
+        ...as([
+          '--agents-md',
+          '@AGENTS.md',
+          '--skill',
+          'review=Review carefully.',
+          '--agent',
+          'critic=Be critical.',
+          '--mcp',
+          'gh={"type":"http","url":"https://mcp.example"}',
+          '--skills-sh',
+          'owner/pkg:one',
+        ]),
+      ],
+      { cwd: dir },
+    );
+    expect(ac.stderr).toBe('');
+    expect((await c.get<AgentConfig>(Resources.AgentConfig, ns, 'rules'))?.spec).toEqual({
+      agentsMD: '# Rules\nRun the tests.\n',
+      plugins: [
+        {
+          name: 'rules',
+          skills: [{ name: 'review', content: 'Review carefully.' }],
+          agents: [{ name: 'critic', content: 'Be critical.' }],
+        },
+      ],
+      skills: [{ source: 'owner/pkg', skill: 'one' }],
+      mcpServers: [{ name: 'gh', type: 'http', url: 'https://mcp.example' }],
+    });
+    const again = await kelos([
+      'create',
+      'workspace',
+      'repo',
+      ...as(['--repo', 'https://github.com/o/r.git']),
+    ]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('workspace "repo" already exists');
+  });
+});
+
+describe('cluster command errors', () => {
+  it('not found: names kind, name and namespace, and how to list what exists', async () => {
+    const r = await kelos(['get', 'task', 'nope', ...as()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `kelos: task "nope" not found in namespace "${ns}"; list what exists with: kelos get tasks -n ${ns}\n`,
+    );
+  });
+
+  it('RBAC denied: names the user, verb, resource and namespace', async () => {
+    await kubectl(['create', 'serviceaccount', 'nobody', '-n', ns]);
+    const { stdout } = await kubectl(['create', 'token', 'nobody', '-n', ns, '--duration=1h']);
+    const kubeconfig = await tokenKubeconfig(kubeconfigPath(), stdout.trim(), ns);
+    const r = await kelos(['get', 'tasks', '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `permission denied: system:serviceaccount:${ns}:nobody may not list tasks.kelos.dev in namespace "${ns}"`,
+    );
+    expect(r.stderr).toContain('kubectl auth can-i list tasks.kelos.dev');
+    const run = await kelos(['run', '--kubeconfig', kubeconfig, '-p', 'x', '--credential-type', 'none']);
+    expect(run.stderr).toMatch(/may not create tasks\.kelos\.dev in namespace/);
+  });
+
+  it('no cluster: names the server and the kubeconfig, exit 1', async () => {
+    const gone = await unreachableKubeconfig();
+    const r = await kelos(['get', 'tasks', '--kubeconfig', gone.path]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `cannot reach the Kubernetes API server at ${gone.server} (kubeconfig: ${gone.path})`,
+    );
+    expect(r.stderr).toContain('ECONNREFUSED');
+    const install = await kelos(['install', '--kubeconfig', gone.path]);
+    expect(install.code).toBe(1);
+    expect(install.stderr).toContain(`cannot reach the Kubernetes API server at ${gone.server}`);
+    // version still answers for the client, and says why it has no operator version.
+    const version = await kelos(['version', '--kubeconfig', gone.path]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(
+      /^Client Version: \S+\nOperator Version: unknown: cannot reach the Kubernetes API server at /,
+    );
+  });
+
+  it('an unknown kind is a usage error listing the kinds', async () => {
+    const r = await kelos(['get', 'pods', ...as()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown kind "pods".*tasks \(task, tk\)/);
+  });
+});

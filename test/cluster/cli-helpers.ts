@@ -1,0 +1,134 @@
+/**
+ * Helpers for the `kelos` cluster-command tests: the CLI in-process with captured output, or
+ * as a real process from a fresh shell; kubeconfigs for a token, and for an API server that is
+ * not there.
+ *
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { runCli } from '../../src/cli/program.ts';
+import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+
+/** Where the `kelos` executable's source is. */
+export const KELOS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** What one CLI run printed and returned. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `kelos <args>` in-process with `env` (HOME defaults to an empty temp dir). */
+export async function kelos(
+  args: readonly string[],
+  opts: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd: opts.cwd ?? process.cwd(),
+    isTTY: false,
+    env: { HOME: mkdtempSync(join(tmpdir(), 'kelos-home-')), ...opts.env },
+    readStdin: async () => opts.stdin ?? '',
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs `kelos <args>` as a real process with exactly `env` (plus PATH), as from a fresh shell. */
+export function kelosProcess(
+  args: readonly string[],
+  env: Record<string, string>,
+  opts: { onStdout?: (text: string) => void; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KELOS_MAIN, ...args], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(d.toString());
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kelos ${args.join(' ')} did not end in time:\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 90_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** Writes a kubeconfig for `server` with a bearer token (and the CA of `adminKubeconfig`). */
+export async function tokenKubeconfig(
+  adminKubeconfig: string,
+  token: string,
+  namespace?: string,
+): Promise<string> {
+  const admin = await loadKubeconfigFile(adminKubeconfig);
+  const dir = mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
+  const path = join(dir, 'config');
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'c',
+          cluster: { server: admin.server, 'certificate-authority-data': admin.tls.ca?.toString('base64') },
+        },
+      ],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', ...(namespace ? { namespace } : {}) } }],
+      'current-context': 'ctx',
+    }),
+  );
+  return path;
+}
+
+/** A kubeconfig whose server is a loopback port nothing listens on. */
+export async function unreachableKubeconfig(): Promise<{ path: string; server: string }> {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const server = `https://127.0.0.1:${port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
+  const path = join(dir, 'config');
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'gone', cluster: { server, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 'x' } }],
+      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'u' } }],
+      'current-context': 'gone',
+    }),
+  );
+  return { path, server };
+}

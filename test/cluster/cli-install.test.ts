@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageVersion } from '../../src/cli/version.ts';
+import { HttpKubeClient } from '../../src/kube/client.ts';
+import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import { Resources } from '../../src/operator/resources.ts';
+import { KELOS_MAIN, kelos, kelosProcess } from './cli-helpers.ts';
+import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { waitFor } from './helpers.ts';
+import { outputsMessage, podFinished, podRunning, waitForTask } from './operator-helpers.ts';
+import { kill9 } from './operator-process.ts';
+
+// A control plane of its own: these tests start from a cluster without the CRDs, install
+// Kelos, and uninstall it with its CRDs, which the run's shared control plane must keep.
+let cp: ControlPlane;
+let admin: HttpKubeClient;
+let operator: ChildProcess | undefined;
+let operatorLog = '';
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  admin = new HttpKubeClient(await loadKubeconfigFile(cp.kubeconfigPath));
+}, 180_000);
+afterAll(async () => {
+  if (operator) await kill9(operator);
+  admin?.close();
+  await cp?.stop();
+});
+
+describe('before kelos install', () => {
+  it('says the CRDs are not installed and to run kelos install, for lists and for named objects', async () => {
+    const list = await kelos(['get', 'tasks', '--kubeconfig', cp.kubeconfigPath]);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toBe(
+      `kelos: the cluster does not serve tasks.kelos.dev: its CRD is not installed or is out of date at ${cp.server}; run: kelos install\n`,
+    );
+    const one = await kelos(['get', 'taskspawner', 'x', '--kubeconfig', cp.kubeconfigPath]);
+    expect(one.stderr).toContain('does not serve taskspawners.kelos.dev');
+    expect(one.stderr).toContain('run: kelos install');
+    const version = await kelos(['version', '--kubeconfig', cp.kubeconfigPath]);
+    expect(version.stdout).toBe(
+      `Client Version: ${packageVersion()}\nOperator Version: not installed (no Deployment kelos-operator in namespace kelos-system; run kelos install)\n`,
+    );
+  });
+
+  it('install --dry-run prints the CRDs and the bundle and changes nothing', async () => {
+    const r = await kelos(['install', '--dry-run', '--kubeconfig', cp.kubeconfigPath, '--version', '1.2.3']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('kind: CustomResourceDefinition');
+    expect(r.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:1.2.3');
+    expect(r.stderr).toMatch(/dry run: 7 CRDs and \d+ objects would be applied/);
+    const crds = await admin.getText('/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
+    expect(JSON.parse(crds).items).toEqual([]);
+  });
+});
+
+describe('the five-minute path, from a fresh shell', () => {
+  const home = mkdtempSync(join(tmpdir(), 'kelos-fresh-home-'));
+  const env = () => ({ HOME: home, KUBECONFIG: cp.kubeconfigPath });
+
+  it('kelos install applies the CRDs, waits for them, applies the operator, and is idempotent', async () => {
+    const first = await kelosProcess(['install'], env());
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('customresourcedefinition/tasks.kelos.dev created');
+    expect(first.stdout).toContain('waiting for the CRDs to be established');
+    expect(first.stdout).toContain('deployment/kelos-operator -n kelos-system created');
+    expect(first.stdout).toMatch(
+      /Kelos installed: 7 CRDs and \d+ objects \(\d+ created, 0 configured, 0 unchanged\)/,
+    );
+    const again = await kelosProcess(['install'], env());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(
+      /Kelos installed: 7 CRDs and \d+ objects \(0 created, 0 configured, \d+ unchanged\)/,
+    );
+    const version = await kelosProcess(['version'], env());
+    expect(version.stdout).toContain(
+      `Operator Version: ${packageVersion()} (ghcr.io/kelos-ts/kelos-operator:${packageVersion()} in kelos-system, 0/2 ready)`,
+    );
+  });
+
+  it('kelos init, then kelos run -p … -w follows the Task to Succeeded; kelos get tasks shows its PR and cost', async () => {
+    // No kubelet here: the operator runs as a process of its own, and the test plays kubelet.
+    operator = spawn(
+      process.execPath,
+      [
+        KELOS_MAIN,
+        'operator',
+        '--kubeconfig',
+        cp.kubeconfigPath,
+        '--metrics-addr',
+        '0',
+        '--health-addr',
+        '0',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    operator.stdout?.on('data', (d: Buffer) => {
+      operatorLog += d.toString();
+    });
+    operator.stderr?.on('data', (d: Buffer) => {
+      operatorLog += d.toString();
+    });
+    await waitFor('the operator to run', async () => operatorLog.includes('"msg":"Operator running"'), {
+      timeoutMs: 60_000,
+    });
+
+    const init = await kelosProcess(['init'], env());
+    expect(init.code).toBe(0);
+    const configFile = join(home, '.kelos', 'config.yaml');
+    writeFileSync(
+      configFile,
+      readFileSync(configFile, 'utf8').replace('oauthToken: ""', 'oauthToken: "sk-oauth-test"'),
+    );
+
+    let watched = '';
+    const run = kelosProcess(['run', '-p', 'fix the flaky test', '--name', 'first', '-w'], env(), {
+      onStdout: (t) => {
+        watched += t;
+      },
+    });
+    const task = await waitForTask(admin, 'default', 'first', 'with a Job', (t) =>
+      Boolean(t.status?.jobName),
+    );
+    const job = task.status?.jobName ?? '';
+    await podRunning(admin, 'default', job);
+    await waitFor('the watch to print Running', async () => watched.includes('Running'));
+    await podFinished(admin, 'default', job, {
+      message: outputsMessage({
+        branch: 'kelos/first',
+        pr: 'https://github.com/o/r/pull/42',
+        'cost-usd': '0.37',
+        'input-tokens': '1000',
+        'output-tokens': '200',
+      }),
+    });
+    const result = await run;
+    expect(result.stderr).toBe('secret/kelos-credentials applied\n');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('task/first created');
+    const phases = lines.slice(1).flatMap((l) => /task\/first {2}(\w+)/.exec(l)?.[1] ?? []);
+    expect(phases).toEqual(expect.arrayContaining(['Pending', 'Running', 'Succeeded']));
+    expect(phases.at(-1)).toBe('Succeeded');
+    expect(result.stdout).toMatch(
+      /task\/first Succeeded in \S+\n {2}PR: {5}https:\/\/github\.com\/o\/r\/pull\/42\n/,
+    );
+    expect(result.stdout).toContain('cost:   $0.37');
+    const secret = await admin.get<{ metadata: object; data?: Record<string, string> }>(
+      Resources.Secret,
+      'default',
+      'kelos-credentials',
+    );
+    expect(Buffer.from(secret?.data?.['CLAUDE_CODE_OAUTH_TOKEN'] ?? '', 'base64').toString()).toBe(
+      'sk-oauth-test',
+    );
+
+    const get = await kelosProcess(['get', 'tasks'], env());
+    expect(get.code).toBe(0);
+    const row = get.stdout
+      .split('\n')
+      .find((l) => l.startsWith('first '))
+      ?.split(/\s{2,}/);
+    expect(row?.slice(0, 5)).toEqual([
+      'first',
+      'claude-code',
+      'Succeeded',
+      '0.37',
+      'https://github.com/o/r/pull/42',
+    ]);
+  });
+
+  it('kelos uninstall --crds deletes the Tasks (the operator releases them), the operator, then the CRDs', async () => {
+    const progress: string[] = [];
+    const started = Date.now();
+    const r = await kelosProcess(['uninstall', '--crds'], env(), {
+      timeoutMs: 170_000,
+      onStdout: (t) => progress.push(`${Date.now() - started}ms ${t.trimEnd()}`),
+    });
+    // On a slow run, the timings say which step waited.
+    if (r.code !== 0) console.log(progress.join('\n'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out.indexOf('task/first -n default deleting')).toBeGreaterThanOrEqual(0);
+    expect(out.indexOf('deployment/kelos-operator -n kelos-system deleted')).toBeGreaterThan(
+      out.indexOf('task/first'),
+    );
+    expect(out.indexOf('customresourcedefinition/tasks.kelos.dev deleted')).toBeGreaterThan(
+      out.indexOf('deployment/kelos-operator'),
+    );
+    // The operator recorded the Task in a TaskRecord; that is a Kelos object too.
+    expect(out).toContain('taskrecord/');
+    expect(out).toMatch(/Kelos uninstalled: 2 Kelos objects and \d+ install objects deleted\n$/);
+    const get = await kelosProcess(['get', 'tasks'], env());
+    expect(get.code).toBe(1);
+    expect(get.stderr).toContain('run: kelos install');
+  }, 180_000);
+});

@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import type { Task, TaskSpawner } from '../../../src/api/index.ts';
+import { colours } from '../../../src/cli/cluster/colour.ts';
+import {
+  manualItem,
+  parseEnvFlags,
+  planFromSpawner,
+  planRun,
+  randomSuffix,
+} from '../../../src/cli/cluster/run-task.ts';
+import { readValues, summary } from '../../../src/cli/commands/run.ts';
+import { imageTag } from '../../../src/cli/commands/version.ts';
+import { UsageError } from '../../../src/cli/io.ts';
+
+describe('planRun', () => {
+  it('defaults to claude-code with an api-key Secret, and puts every flag where the Task wants it', () => {
+    const { task, prerequisites } = planRun(
+      { secret: 's', timeout: '90s', branch: 'b' },
+      'do it',
+      undefined,
+      'ns',
+      'task-x',
+    );
+    expect(prerequisites).toEqual([]);
+    expect(task).toEqual({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: { name: 'task-x', namespace: 'ns' },
+      spec: {
+        prompt: 'do it',
+        worker: {
+          type: 'claude-code',
+          credentials: { type: 'api-key', secretRef: { name: 's' } },
+          podOverrides: { activeDeadlineSeconds: 90 },
+        },
+        branch: 'b',
+      },
+    });
+  });
+
+  it('turns the config file into a kelos-credentials Secret and a kelos-workspace, under the flags', () => {
+    const { task, prerequisites } = planRun(
+      { model: 'flag-model', env: ['LEVEL=info'] },
+      'p',
+      {
+        oauthToken: 'tok',
+        model: 'config-model',
+        effort: 'high',
+        workspace: { repo: 'https://github.com/o/r.git', ref: 'main', token: 'ghp' },
+        agentConfig: 'rules',
+        env: [
+          { name: 'LEVEL', value: 'debug' },
+          { name: 'KEEP', value: '1' },
+        ],
+      },
+      'ns',
+      't',
+    );
+    expect(prerequisites.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Secret/kelos-credentials',
+      'Secret/kelos-workspace-credentials',
+      'Workspace/kelos-workspace',
+    ]);
+    expect((prerequisites[0] as unknown as { stringData: object }).stringData).toEqual({
+      CLAUDE_CODE_OAUTH_TOKEN: 'tok',
+    });
+    expect(task.spec.worker).toEqual({
+      type: 'claude-code',
+      credentials: { type: 'oauth', secretRef: { name: 'kelos-credentials' } },
+      model: 'flag-model',
+      effort: 'high',
+      workspaceRef: { name: 'kelos-workspace' },
+      agentConfigRefs: [{ name: 'rules' }],
+      podOverrides: {
+        env: [
+          { name: 'LEVEL', value: 'info' },
+          { name: 'KEEP', value: '1' },
+        ],
+      },
+    });
+  });
+
+  it('refuses bad flags with the expected form', () => {
+    const plan = (flags: Parameters<typeof planRun>[0]) => () =>
+      planRun({ secret: 's', ...flags }, 'p', undefined, 'ns', 't');
+    expect(plan({ type: 'copilot' })).toThrow(/--type must be one of claude-code, codex/);
+    expect(plan({ credentialType: 'token' })).toThrow(
+      /--credential-type must be one of api-key, oauth, none/,
+    );
+    expect(plan({ timeout: '0s' })).toThrow(/--timeout must be a duration of at least 1s/);
+    expect(plan({ timeout: 'soon' })).toThrow(UsageError);
+    expect(() => planRun({}, 'p', undefined, 'ns', 't')).toThrow(/needs a Secret/);
+    expect(
+      planRun({ credentialType: 'none' }, 'p', undefined, 'ns', 't').task.spec.worker?.credentials,
+    ).toEqual({ type: 'none' });
+  });
+
+  it('parses --env, later values winning, values keeping their = signs', () => {
+    expect(parseEnvFlags(['A=1', 'B=x=y', 'A=2'])).toEqual([
+      { name: 'A', value: '2' },
+      { name: 'B', value: 'x=y' },
+    ]);
+    expect(() => parseEnvFlags(['NOVALUE'])).toThrow(/NAME=VALUE/);
+    expect(() => parseEnvFlags(['1A=x'])).toThrow(/NAME=VALUE/);
+  });
+
+  it('random names are five characters of [a-z0-9]', () => {
+    expect(randomSuffix()).toMatch(/^[a-z0-9]{5}$/);
+    expect(randomSuffix(5, () => 0.999)).toBe('99999');
+  });
+});
+
+describe('--from taskspawner', () => {
+  const spawner = {
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'TaskSpawner',
+    metadata: { name: 'triage', namespace: 'ns', uid: 'u1' },
+    spec: {
+      when: { cron: { schedule: '0 * * * *' } },
+      taskTemplate: {
+        worker: { type: 'claude-code', credentials: { type: 'none' } },
+        promptTemplate: 'Fix #{{.Number}}: {{.Title}} ({{.Labels}})',
+        branch: 'kelos/{{.Number}}',
+      },
+    },
+  } as unknown as TaskSpawner;
+  const now = new Date('2026-02-03T04:05:06.789Z');
+
+  it('renders the template over the values (any case), without owner reference or spawner label', () => {
+    const task = planFromSpawner(
+      spawner,
+      { number: '7', TITLE: 'crash', Labels: ['bug', 'p1'] },
+      'triage-manual-x',
+      now,
+    );
+    expect(task.spec.prompt).toBe('Fix #7: crash (bug, p1)');
+    expect(task.spec.branch).toBe('kelos/7');
+    expect(task.metadata.ownerReferences).toBeUndefined();
+    expect(task.metadata.labels).toEqual({});
+    expect(task.metadata.annotations).toEqual({
+      'kelos.dev/created-from-taskspawner': 'triage',
+      'kelos.dev/trigger-type': 'manual',
+      'kelos.dev/trigger-time': '2026-02-03T04:05:06Z',
+    });
+  });
+
+  it('refuses unknown values and bad numbers, naming what it expected', () => {
+    expect(() => manualItem({ Titel: 'x' }, now)).toThrow(
+      /-f Titel: not a template variable; expected one of ID, Number, Title/,
+    );
+    expect(() => manualItem({ Number: 'seven' }, now)).toThrow(/-f Number: expected an integer/);
+  });
+
+  it('reads -f as key=value pairs and YAML files, merged in order', async () => {
+    const io = { cwd: '/', readStdin: async () => 'Title: from stdin\nNumber: 3\n' } as Parameters<
+      typeof readValues
+    >[1];
+    expect(await readValues(['Body=a=b', '-', 'Number=4'], io)).toEqual({
+      Body: 'a=b',
+      Title: 'from stdin',
+      Number: '4',
+    });
+    await expect(readValues(['/does/not/exist.yaml'], io)).rejects.toThrow(
+      /neither key=value nor a readable YAML\/JSON file/,
+    );
+  });
+});
+
+describe('imageTag', () => {
+  it('reads the tag of an image reference, including registries with ports', () => {
+    expect(imageTag('ghcr.io/kelos-ts/kelos-operator:0.1.0')).toBe('0.1.0');
+    expect(imageTag('localhost:5000/kelos-operator')).toBe('latest');
+    expect(imageTag('r/x@sha256:abc')).toBe('sha256:abc');
+  });
+});
+
+describe('the summary of a watched run', () => {
+  const plain = colours({ isTTY: false, env: {} });
+  it('names the outcome, duration, PR, branch and cost of a success', () => {
+    const task = {
+      metadata: { name: 'fix' },
+      spec: { prompt: 'p' },
+      status: {
+        phase: 'Succeeded',
+        startTime: '2026-01-01T10:00:00Z',
+        completionTime: '2026-01-01T10:02:30Z',
+        results: { pr: 'https://x/pull/9', branch: 'kelos/fix' },
+        usage: { costUSD: '0.12' },
+      },
+    } as unknown as Task;
+    expect(summary(task, plain)).toBe(
+      'task/fix Succeeded in 2m30s\n  PR:     https://x/pull/9\n  branch: kelos/fix\n  cost:   $0.12\n',
+    );
+  });
+
+  it('gives the reason of a failure', () => {
+    const task = {
+      metadata: { name: 'f' },
+      spec: { prompt: 'p' },
+      status: { phase: 'Failed', message: 'agent exited 1' },
+    } as unknown as Task;
+    expect(summary(task, plain)).toBe('task/f Failed\n  reason: agent exited 1\n');
+    expect(summary(task, colours({ isTTY: true, env: {} }))).toContain('\u001b[31mFailed\u001b[39m');
+  });
+});

@@ -1,0 +1,188 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { stringify } from 'yaml';
+import type { CliIo } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/program.ts';
+import { type CustomResourceDefinition, generateCrds } from '../../../src/crd/generate.ts';
+import { crdNarrowings } from '../../../src/validate/crd-compat.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests edit generated schema trees by path.
+type Schema = Record<string, any>;
+
+/** Today's CRDs twice: `prev` as released, `next` to be changed by a test. */
+const pair = () => {
+  const prev = generateCrds();
+  const next = structuredClone(prev) as CustomResourceDefinition[];
+  const task = next.find((c) => c.spec.names.kind === 'Task')!;
+  const root = task.spec.versions[0]!.schema.openAPIV3Schema as Schema;
+  return { prev, next, task, spec: root['properties']['spec'] as Schema };
+};
+const BASE = '/spec/versions/0/schema/openAPIV3Schema/properties/spec';
+const errors = (ds: ReturnType<typeof crdNarrowings>) =>
+  ds.filter((d) => d.severity === 'error').map((d) => ({ code: d.code, path: d.path }));
+
+describe('CRD upgrade check', () => {
+  test('identical CRDs have no findings', () => {
+    const { prev, next } = pair();
+    expect(crdNarrowings(prev, next)).toEqual([]);
+  });
+
+  test.each([
+    [
+      'a newly required field',
+      (s: Schema) => s['required'].push('branch'),
+      'crd/required-added',
+      `${BASE}/required`,
+    ],
+    [
+      'a lowered maxLength',
+      (s: Schema) => {
+        s['properties']['prompt']['maxLength'] = 10;
+      },
+      'crd/bound-narrowed',
+      `${BASE}/properties/prompt`,
+    ],
+    [
+      'a removed field',
+      (s: Schema) => {
+        delete s['properties']['branch'];
+      },
+      'crd/field-removed',
+      `${BASE}/properties/branch`,
+    ],
+    [
+      'a changed type',
+      (s: Schema) => {
+        s['properties']['branch']['type'] = 'integer';
+      },
+      'crd/type-changed',
+      `${BASE}/properties/branch`,
+    ],
+    [
+      'a new CEL rule',
+      (s: Schema) => {
+        s['x-kubernetes-validations'].push({ rule: 'size(self.prompt) < 5', message: 'short' });
+      },
+      'crd/rule-added',
+      `${BASE}/x-kubernetes-validations/`,
+    ],
+    [
+      'an enum value dropped',
+      (s: Schema) => {
+        const type = s['properties']['type'];
+        type['enum'] = type['enum'].slice(1);
+      },
+      'crd/enum-narrowed',
+      `${BASE}/properties/type`,
+    ],
+    [
+      'a new pattern',
+      (s: Schema) => {
+        s['properties']['branch']['pattern'] = '^[a-z]+$';
+      },
+      'crd/pattern-changed',
+      `${BASE}/properties/branch`,
+    ],
+  ])('%s is reported at its pointer', (_name, change, code, path) => {
+    const { prev, next, spec } = pair();
+    change(spec);
+    const found = errors(crdNarrowings(prev, next));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.code).toBe(code);
+    expect(found[0]!.path.startsWith(path)).toBe(true);
+  });
+
+  test('widening changes are not reported', () => {
+    const { prev, next, spec } = pair();
+    spec['properties']['newOptional'] = { type: 'string' };
+    spec['required'] = spec['required'].filter((r: string) => r !== 'prompt');
+    spec['x-kubernetes-validations'].pop();
+    delete spec['properties']['prompt']['minLength'];
+    expect(crdNarrowings(prev, next)).toEqual([]);
+  });
+
+  test('a removed CRD, a changed scope and an unserved version are errors', () => {
+    const { prev, next, task } = pair();
+    task.spec.scope = 'Cluster';
+    next.find((c) => c.spec.names.kind === 'Workspace')!.spec.versions[0]!.served = false;
+    const gone = next.filter((c) => c.spec.names.kind !== 'TaskBudget');
+    expect(
+      errors(crdNarrowings(prev, gone))
+        .map((e) => e.code)
+        .sort(),
+    ).toEqual(['crd/removed', 'crd/scope-changed', 'crd/version-removed']);
+  });
+
+  test('a listed migration turns its finding into info naming the reason', () => {
+    const { prev, next, spec } = pair();
+    spec['required'].push('branch');
+    const [finding] = crdNarrowings(prev, next, [
+      { crd: 'tasks.kelos.dev', path: `${BASE}/required`, reason: 'the operator fills branch on start' },
+    ]);
+    expect(finding).toMatchObject({ severity: 'info', code: 'crd/required-added' });
+    expect(finding!.message).toContain('the operator fills branch on start');
+  });
+});
+
+/** Runs the CLI in-process and captures what it prints. */
+async function kelos(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    cwd: process.cwd(),
+    isTTY: false,
+    env: {},
+    readStdin: async () => '',
+  };
+  return { code: await runCli(argv, io), stdout, stderr };
+}
+
+describe('kelos crds --check-against', () => {
+  test("this version's CRDs accept everything the previous release's accepted", async () => {
+    const { code, stderr } = await kelos(
+      'crds',
+      '--check-against',
+      'release/crds/0.1.0.yaml',
+      '--migrations',
+      'release/crd-migrations.yaml',
+    );
+    expect(stderr).toContain('every object they accept is still accepted');
+    expect(code).toBe(0);
+  });
+
+  test('an older CRD that accepted more fails the check with exit 2, as kubectl writes it', async () => {
+    const [prev] = pair().prev.filter((c) => c.spec.names.kind === 'Task');
+    const spec = (prev!.spec.versions[0]!.schema.openAPIV3Schema as Schema)['properties']['spec'];
+    spec['properties']['legacyField'] = { type: 'string' };
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-compat-'));
+    const file = join(dir, 'installed.yaml');
+    await writeFile(file, stringify({ apiVersion: 'v1', kind: 'List', items: [prev] }));
+    const { code, stdout } = await kelos('crds', '--check-against', file);
+    expect(code).toBe(2);
+    expect(stdout).toContain('spec.legacyField: field removed');
+    expect(stdout).toContain('[crd/field-removed]');
+  });
+
+  test('a malformed migrations file is a usage error naming the entry', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-compat-'));
+    const file = join(dir, 'migrations.yaml');
+    await writeFile(file, 'migrations:\n  - crd: tasks.kelos.dev\n');
+    const { code, stderr } = await kelos(
+      'crds',
+      '--check-against',
+      'release/crds/0.1.0.yaml',
+      '--migrations',
+      file,
+    );
+    expect(code).toBe(1);
+    expect(stderr).toContain('/migrations/0: expected crd, path and reason');
+  });
+});
