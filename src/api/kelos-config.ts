@@ -207,7 +207,7 @@ export const NetworkIsolationSchema = obj(
         AllowedDestinationSchema,
         'extraAllowedDestinations every agent Pod may reach beyond the defaults.',
         {
-          maxItems: 64,
+          maxItems: 256,
         },
       ),
     ),

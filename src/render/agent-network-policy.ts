@@ -148,10 +148,20 @@ export const allowanceDenied = (
 export const allowancesOf = (agentConfigs: readonly AgentConfig[]): string[] =>
   [...new Set(agentConfigs.flatMap((c) => c.spec?.networkAllowances ?? []))].sort();
 
-const portsOf = (ports: readonly NetworkPort[]) => {
+/**
+ * Distinct, sorted ports. Cluster data is untrusted (and 0.1.0 wrote ports as bare numbers):
+ * a bare number is a TCP port, anything else is dropped. Callers skip a rule whose list comes
+ * out empty, because a NetworkPolicy rule without ports allows every port.
+ */
+const portsOf = (ports: readonly unknown[] | undefined) => {
   const seen = new Map<string, { port: number; protocol: string }>();
-  for (const p of ports)
-    seen.set(`${p.protocol ?? 'TCP'}/${p.port}`, { port: p.port, protocol: p.protocol ?? 'TCP' });
+  for (const raw of ports ?? []) {
+    const p = (typeof raw === 'number' ? { port: raw } : raw) as Partial<NetworkPort> | null;
+    const port = p?.port;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) continue;
+    const protocol = ['TCP', 'UDP', 'SCTP'].includes(String(p?.protocol)) ? String(p?.protocol) : 'TCP';
+    seen.set(`${protocol}/${port}`, { port, protocol });
+  }
   return [...seen.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
 };
 
@@ -195,7 +205,7 @@ export const renderAgentNetworkPolicies = (input: AgentNetworkInput): AgentNetwo
   const ignored: string[] = [];
   const parse = (field: string, values: readonly string[] | undefined): Cidr[] =>
     (values ?? []).flatMap((v) => {
-      const c = parseCidr(v);
+      const c = parseCidr(String(v));
       if (!c) ignored.push(`${field}: ${JSON.stringify(v)} is not a CIDR`);
       return c ? [c] : [];
     });
@@ -209,7 +219,7 @@ export const renderAgentNetworkPolicies = (input: AgentNetworkInput): AgentNetwo
   ];
   const dns = isolation?.dns ?? DEFAULT_DNS;
   const ports = portsOf([
-    ...(isolation?.egressPorts ?? DEFAULT_EGRESS_PORTS),
+    ...(isolation?.egressPorts?.length ? isolation.egressPorts : DEFAULT_EGRESS_PORTS),
     ...input.workspaces.flatMap((w) => repoPorts(w.spec?.repo ?? '')),
   ]);
   const internet = [...outside(4, blocked), ...outside(6, blocked)];
@@ -226,11 +236,13 @@ export const renderAgentNetworkPolicies = (input: AgentNetworkInput): AgentNetwo
         { port: 53, protocol: 'TCP' },
       ],
     },
-    ...(internet.length ? [{ to: internet, ports }] : []),
+    ...(internet.length && ports.length ? [{ to: internet, ports }] : []),
     ...(isolation?.extraAllowedDestinations ?? []).flatMap((d, i): EgressRule[] => {
-      const c = parseCidr(d.cidr);
+      const c = parseCidr(String(d.cidr ?? ''));
+      const dports = portsOf(d.ports);
       if (!c) ignored.push(`extraAllowedDestinations/${i}: ${JSON.stringify(d.cidr)} is not a CIDR`);
-      return c ? [{ to: [{ ipBlock: { cidr: c.text } }], ports: portsOf(d.ports) }] : [];
+      else if (!dports.length) ignored.push(`extraAllowedDestinations/${i}: no valid port`);
+      return c && dports.length ? [{ to: [{ ipBlock: { cidr: c.text } }], ports: dports }] : [];
     }),
   ];
   const main: NetworkPolicy = {
@@ -247,7 +259,17 @@ export const renderAgentNetworkPolicies = (input: AgentNetworkInput): AgentNetwo
   };
   const granted = allowancesOf(input.agentConfigs).flatMap((name) => {
     const a = isolation?.inClusterAllowances?.find((x) => x.name === name);
-    return a && !allowanceDenied(isolation, namespace, name) ? [a] : [];
+    if (!a || allowanceDenied(isolation, namespace, name)) return [];
+    // Without ports or a podSelector the rule would open every port or every Pod: refuse it.
+    const sel = a.podSelector ?? {};
+    if (
+      !portsOf(a.ports).length ||
+      (!Object.keys(sel.matchLabels ?? {}).length && !sel.matchExpressions?.length)
+    ) {
+      ignored.push(`inClusterAllowances ${name}: needs ports and a non-empty podSelector`);
+      return [];
+    }
+    return [a];
   });
   return { policies: [main, ...granted.map((a) => allowancePolicy(namespace, a))], ignored };
 };

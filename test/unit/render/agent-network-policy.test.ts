@@ -192,6 +192,33 @@ describe('agent NetworkPolicy: other shapes', () => {
     expect(r.ignored).toEqual(['blockedCIDRs: "not-a-cidr" is not a CIDR']);
   });
 
+  test('untrusted settings never yield a rule without ports (which would open every port)', () => {
+    const r = renderFor({
+      isolation: {
+        ...ADMIN,
+        // As 0.1.0 stored them (bare numbers), and broken ones.
+        extraAllowedDestinations: [
+          { cidr: '10.0.5.0/24', ports: [5432] as never },
+          { cidr: '10.0.6.0/24', ports: [{ port: 0 }] },
+          { cidr: '10.0.7.0/24', ports: [] },
+        ],
+        inClusterAllowances: [{ ...ADMIN.inClusterAllowances![0]!, ports: [] }],
+      },
+      agentConfigs: [makeAgentConfig('tools', { networkAllowances: ['search-mcp'] })],
+    });
+    expect(r.policies.map((p) => p.metadata?.name)).toEqual([AGENT_POLICY_NAME]);
+    const spec = main(r);
+    expect(spec.egress?.slice(2)).toEqual([
+      { to: [{ ipBlock: { cidr: '10.0.5.0/24' } }], ports: [{ port: 5432, protocol: 'TCP' }] },
+    ]);
+    expect(spec.egress?.every((rule) => (rule.ports ?? []).length > 0)).toBe(true);
+    expect(r.ignored).toEqual([
+      'extraAllowedDestinations/1: no valid port',
+      'extraAllowedDestinations/2: no valid port',
+      'inClusterAllowances search-mcp: needs ports and a non-empty podSelector',
+    ]);
+  });
+
   test('a blocked range covering a whole family drops that family’s internet rule', () => {
     const spec = main(renderFor({ isolation: { blockedCIDRs: ['::/0'] } }));
     expect(spec.egress?.[1]?.to?.map((t) => t.ipBlock?.cidr)).toEqual(['0.0.0.0/0']);
