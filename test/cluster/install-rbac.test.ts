@@ -178,6 +178,8 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
         !w.endsWith(` in ${watched}`) &&
         !w.endsWith(` in ${second}`) &&
         w !== `leases in ${installNs}` &&
+        // The API server's addresses, for the agent NetworkPolicy (the `apiserver` scope).
+        w !== 'endpointslices in default' &&
         w !== 'kelosconfigs in (cluster)',
     );
     expect(outside, 'requests outside the watched namespaces').toEqual([]);
