@@ -1,6 +1,6 @@
 /**
  * L1 construct for KelosConfig: the cluster admin's settings (pod security floor, outbound
- * hosts, model rates, admission exemptions). Cluster-scoped: the chart's namespace is not
+ * hosts, agent network isolation, model rates, admission exemptions). Cluster-scoped: the chart's namespace is not
  * applied, and the object is always named `kelos`, the one the operator reads.
  *
  * @packageDocumentation
@@ -19,12 +19,18 @@ export interface KelosConfigProps extends KelosConfigSpec {
 
 /** Pure checks of a KelosConfig spec; JSON pointers are relative to the object. */
 export const checkKelosConfigSpec = (spec: KelosConfigSpec, v: Violations): void => {
-  const destinations = spec.networkIsolation?.extraAllowedDestinations ?? [];
-  destinations.forEach((d, i) => {
+  (spec.networkIsolation?.inClusterAllowances ?? []).forEach((a, i) => {
+    const at = `/spec/networkIsolation/inClusterAllowances/${i}`;
     v.check(
-      (d.cidr === undefined) === (d.host === undefined),
-      `/spec/networkIsolation/extraAllowedDestinations/${i}`,
-      'set exactly one of cidr and host',
+      (a.namespace === undefined) === (a.namespaceSelector === undefined),
+      at,
+      'set exactly one of namespace and namespaceSelector',
+    );
+    const sel = a.podSelector ?? {};
+    v.check(
+      Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0,
+      `${at}/podSelector`,
+      'podSelector must select something: an empty selector would open every Pod of the namespace',
     );
   });
   for (const [agent, models] of Object.entries(spec.rates ?? {})) {

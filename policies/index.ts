@@ -24,6 +24,7 @@ import { excludeBotAuthors } from './security-exclude-bot-authors.ts';
 import { githubTriggerRestricted } from './security-github-trigger-restricted.ts';
 import { imageRegistry } from './security-image-registry.ts';
 import { literalSecret } from './security-literal-secret.ts';
+import { networkIsolation } from './security-network-isolation.ts';
 import { podSecurity } from './security-pod-security.ts';
 import { webhookSigningSecret } from './security-webhook-signing-secret.ts';
 
@@ -42,6 +43,7 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
   literalSecret,
   credentialsSecretRef,
   podSecurity,
+  networkIsolation,
   imageRegistry,
   webhookSigningSecret,
   githubTriggerRestricted,

@@ -5,14 +5,20 @@
  * - cluster-wide: a ClusterRole with the `watched` rules, bound cluster-wide;
  * - namespaced: a Role with the same rules in each watched namespace only, bound there;
  * - either way, a Role with the `own` rules (the leader-election Lease) in the operator's
- *   namespace: no mode grants Leases anywhere else.
+ *   namespace: no mode grants Leases anywhere else; and a Role with the `apiserver` rules (the
+ *   `kubernetes` Service's EndpointSlice) in `default`.
  *
  * @packageDocumentation
  */
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { OPERATOR_RBAC_RULES, type OperatorRbacRule, type RbacScope } from '../../src/install/index.ts';
+import {
+  API_SERVER_NAMESPACE,
+  OPERATOR_RBAC_RULES,
+  type OperatorRbacRule,
+  type RbacScope,
+} from '../../src/install/index.ts';
 import { clusterScoped, InstallWaves, installMetadata, withoutEmptyResourceNames } from './metadata.ts';
 import type { ResolvedInstallProps } from './props.ts';
 
@@ -76,6 +82,15 @@ export class OperatorRbac extends Construct {
       clusterScoped(this, ApiObject.of(role));
       clusterScoped(this, ApiObject.of(binding));
     }
+    // The `kubernetes` Service's EndpointSlice lives in `default`; no mode grants more there.
+    this.#role(
+      'apiserver-endpoints',
+      API_SERVER_NAMESPACE,
+      grantsOf('apiserver', rules),
+      props,
+      wave,
+      `${props.name}-apiserver-endpoints`,
+    );
     this.#role(
       'leader-election',
       props.namespace,

@@ -119,6 +119,13 @@ export const AgentConfigSpecSchema = obj(
       list(SkillsShSpecSchema, 'skills are packages installed with the skills CLI before the agent starts.'),
     ),
     mcpServers: opt(list(McpServerSpecSchema, 'mcpServers are the MCP servers the agent may use.')),
+    networkAllowances: opt(
+      strList(
+        'networkAllowances names in-cluster destinations (MCP servers, context sources) the agent may reach: each must be one of the cluster admin’s KelosConfig networkIsolation.inClusterAllowances granted to this namespace, or the Task fails. A Kelos extension; upstream has no such field.',
+        { maxItems: 16, 'x-kubernetes-list-type': 'set' },
+        { pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 40 },
+      ),
+    ),
   },
   'AgentConfigSpec is reusable configuration for agents.',
 );

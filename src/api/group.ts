@@ -75,6 +75,8 @@ export const ConditionTypes = {
   Suspended: 'Suspended',
   /** The TaskSpawner reached `maxTotalTasks`. */
   MaxTotalTasksReached: 'MaxTotalTasksReached',
+  /** Whether the agent Pod runs under the namespace's agent NetworkPolicy (False: the admin opted out). */
+  NetworkIsolated: 'NetworkIsolated',
 } as const;
 
 /** Name of the container that runs the agent inside a Task's Pod. */

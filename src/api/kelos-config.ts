@@ -21,7 +21,7 @@ import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/t
 import { LabelSelectorSchema } from './common.ts';
 import { CATEGORY } from './group.ts';
 import { ModelRatesSchema } from './rates.ts';
-import { bool, int32, type KindDefinition, list, obj, opt, str, strList } from './schema.ts';
+import { bool, int32, type KindDefinition, list, obj, opt, str, strEnum, strList } from './schema.ts';
 
 /**
  * The name of the KelosConfig the operator reads (`--config-name` overrides it); objects of
@@ -83,36 +83,145 @@ export const OutboundSchema = obj(
 );
 export type Outbound = Static<typeof OutboundSchema>;
 
-export const NetworkIsolationSchema = obj(
+/**
+ * A CIDR as the API server's NetworkPolicy validation accepts it (IPv4 or IPv6, with a prefix
+ * length). The operator parses and canonicalizes each one again before it writes a policy.
+ */
+export const CIDR_PATTERN =
+  '^(([0-9]{1,3}\\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$';
+
+const cidrList = (description: string, maxItems = 32) =>
+  strList(description, { maxItems }, { pattern: CIDR_PATTERN, maxLength: 64 });
+
+/** One port (and protocol) of an egress rule. */
+export const NetworkPortSchema = obj(
   {
-    podCIDRs: opt(
-      strList('podCIDRs of the cluster, so egress rules can tell Pods from the internet.', { maxItems: 16 }),
-    ),
-    serviceCIDRs: opt(strList('serviceCIDRs of the cluster.', { maxItems: 16 })),
-    extraAllowedDestinations: opt(
-      list(
-        obj(
-          {
-            cidr: opt(str('cidr the agent may reach.')),
-            host: opt(str('host the agent may reach.')),
-            ports: opt(
-              list(int32('port', { minimum: 1, maximum: 65535 }), 'ports; all when empty.', { maxItems: 16 }),
-            ),
-          },
-          'One destination.',
-          {
-            'x-kubernetes-validations': [
-              { rule: 'has(self.cidr) != has(self.host)', message: 'set exactly one of cidr and host' },
-            ],
-          },
-        ),
-        'extraAllowedDestinations agents may reach beyond the defaults.',
+    port: int32('port number.', { minimum: 1, maximum: 65535 }),
+    protocol: opt(strEnum(['TCP', 'UDP', 'SCTP'] as const, 'protocol of the port. Default TCP.')),
+  },
+  'A port an agent may connect to.',
+);
+export type NetworkPort = Static<typeof NetworkPortSchema>;
+
+const portList = (description: string) => list(NetworkPortSchema, description, { minItems: 1, maxItems: 16 });
+
+/** A destination outside the cluster's ranges (or inside them, when the admin says so). */
+export const AllowedDestinationSchema = obj(
+  {
+    cidr: str('cidr the agents may reach (an address range; NetworkPolicy cannot name hosts).', {
+      pattern: CIDR_PATTERN,
+      maxLength: 64,
+    }),
+    ports: portList('ports on it the agents may reach; at least one.'),
+  },
+  'One extra destination for every agent Pod.',
+);
+export type AllowedDestination = Static<typeof AllowedDestinationSchema>;
+
+/**
+ * An in-cluster workload (an MCP server, a context source) that agents may reach only when an
+ * AgentConfig names it in `networkAllowances`: the admin approves the destination, a namespace
+ * admin opts its agents in by name, and a Task author can do neither.
+ */
+export const InClusterAllowanceSchema = obj(
+  {
+    name: str('name AgentConfigs use in spec.networkAllowances (a DNS-1123 label).', {
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      maxLength: 40,
+    }),
+    namespace: opt(str('namespace of the destination Pods; exactly one of namespace and namespaceSelector.')),
+    namespaceSelector: opt({
+      ...LabelSelectorSchema,
+      description: 'namespaceSelector picks the namespaces of the destination Pods by their labels.',
+    }),
+    podSelector: {
+      ...LabelSelectorSchema,
+      description:
+        'podSelector picks the destination Pods; it must not be empty (least privilege: one workload, not a namespace).',
+    },
+    ports: portList('ports of the destination the agents may reach; at least one.'),
+    tenantNamespaces: opt(
+      strList(
+        'tenantNamespaces whose AgentConfigs may name this allowance. Default: every namespace the operator runs Tasks in.',
         { maxItems: 256 },
       ),
     ),
   },
-  'networkIsolation is reserved for the agent egress policy (not enforced yet).',
+  'One in-cluster destination agents may reach by name.',
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.namespace) != has(self.namespaceSelector)',
+        message: 'set exactly one of namespace and namespaceSelector',
+      },
+      {
+        rule: '(has(self.podSelector.matchLabels) && size(self.podSelector.matchLabels) > 0) || (has(self.podSelector.matchExpressions) && size(self.podSelector.matchExpressions) > 0)',
+        message: 'podSelector must select something: an empty selector would open every Pod of the namespace',
+      },
+    ],
+  },
 );
+export type InClusterAllowance = Static<typeof InClusterAllowanceSchema>;
+
+export const NetworkIsolationSchema = obj(
+  {
+    enabled: opt(
+      bool(
+        'enabled isolates agent Pods with a NetworkPolicy per namespace. Default true; false is the only opt-out, and every Task admitted without isolation says so in its status and an Event.',
+      ),
+    ),
+    exemptNamespaces: opt(
+      strList(
+        'exemptNamespaces where agent Pods run without the operator’s NetworkPolicy (shown like enabled: false on each Task). Default none.',
+        { maxItems: 256 },
+      ),
+    ),
+    podCIDRs: opt(cidrList('podCIDRs of the cluster: agents may not reach them.')),
+    serviceCIDRs: opt(cidrList('serviceCIDRs of the cluster: agents may not reach them.')),
+    nodeCIDRs: opt(cidrList('nodeCIDRs: the nodes’ and VPC ranges agents may not reach.')),
+    blockedCIDRs: opt(
+      cidrList(
+        'blockedCIDRs: further ranges agents may not reach (on-premises networks). Link-local and metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) and the API server’s endpoints are always blocked.',
+        64,
+      ),
+    ),
+    egressPorts: opt(
+      portList(
+        'egressPorts agents may reach outside the blocked ranges. Default 443/TCP; ports of the namespace’s Workspace repositories (22 for SSH, 9418 for git://, explicit ports) are added.',
+      ),
+    ),
+    dns: opt(
+      obj(
+        {
+          namespace: str('namespace of the cluster DNS Pods. Default kube-system.'),
+          podSelector: {
+            ...LabelSelectorSchema,
+            description: 'podSelector of the cluster DNS Pods. Default k8s-app=kube-dns.',
+          },
+        },
+        'dns says where the cluster DNS runs; agents may reach it on port 53 (UDP and TCP).',
+      ),
+    ),
+    extraAllowedDestinations: opt(
+      list(
+        AllowedDestinationSchema,
+        'extraAllowedDestinations every agent Pod may reach beyond the defaults.',
+        {
+          maxItems: 256,
+        },
+      ),
+    ),
+    inClusterAllowances: opt(
+      list(InClusterAllowanceSchema, 'inClusterAllowances AgentConfigs may name in spec.networkAllowances.', {
+        maxItems: 64,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+  },
+  'networkIsolation: the NetworkPolicy the operator keeps in every namespace where it runs Tasks (no ingress; egress to DNS and to addresses outside the cluster’s ranges). Needs a CNI that enforces NetworkPolicy.',
+);
+export type NetworkIsolation = Static<typeof NetworkIsolationSchema>;
 
 export const AdmissionExemptionsSchema = obj(
   {
@@ -169,6 +278,6 @@ export const KELOS_CONFIG: KindDefinition<typeof KelosConfigSpecSchema> = {
   spec: KelosConfigSpecSchema,
   specRequired: false,
   description:
-    'KelosConfig holds the cluster admin’s settings for Kelos: the pod security floor, outbound hosts, model rates and admission exemptions.',
+    'KelosConfig holds the cluster admin’s settings for Kelos: the pod security floor, outbound hosts, agent network isolation, model rates and admission exemptions.',
   printerColumns: [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }],
 };

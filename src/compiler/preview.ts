@@ -1,6 +1,6 @@
 /**
  * The preview `kelos synth` can write next to the manifests, for review in the pull request:
- * the Job each Task becomes, and for each TaskSpawner one sample Task (from a sample item of
+ * the Job each Task becomes (with the agent NetworkPolicies that will select its Pod), and for each TaskSpawner one sample Task (from a sample item of
  * its source) with its Job, all rendered by the operator's own pure render
  * (`src/render/task-job.ts`). It lives in its own directory, outside every app's
  * kustomization, so Argo CD never applies it.
@@ -13,7 +13,14 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../api/group.ts';
-import type { AgentConfig, Task, TaskSpawner, Workspace } from '../api/object.ts';
+import { KELOS_CONFIG_NAME } from '../api/kelos-config.ts';
+import type { AgentConfig, KelosConfig, Task, TaskSpawner, Workspace } from '../api/object.ts';
+import {
+  AGENT_POLICY_NAME,
+  allowancePolicyName,
+  allowancesOf,
+  renderAgentNetworkPolicies,
+} from '../render/agent-network-policy.ts';
 import { renderTaskJob } from '../render/task-job.ts';
 import { renderTemplate, TemplateError } from '../template/go-template.ts';
 import { sampleData } from '../template/variables.ts';
@@ -71,6 +78,55 @@ export const sampleTask = (spawner: TaskSpawner): Task | undefined => {
   };
 };
 
+/**
+ * The agent NetworkPolicies that select the Task's Pod (the namespace's isolation policy and
+ * the allowances of its AgentConfigs), rendered from the bundle's KelosConfig and the
+ * namespace's Workspaces and AgentConfigs. The API server's addresses are only known in the
+ * cluster, so the preview's `except` lists lack them.
+ */
+const networkOf = (
+  task: Task,
+  refs: ReadonlyArray<{ name: string }>,
+  objects: RenderedApp['objects'],
+  config: KelosConfig | undefined,
+): Json[] => {
+  const ns = task.metadata.namespace ?? 'default';
+  const inNs = (kind: string) =>
+    objects
+      .map((o) => o.object)
+      .filter(
+        (o) => o['kind'] === kind && (((o['metadata'] ?? {}) as Json)['namespace'] ?? 'default') === ns,
+      );
+  const agentConfigs = inNs('AgentConfig') as unknown as AgentConfig[];
+  const mine = agentConfigs.filter((c) => refs.some((r) => r.name === c.metadata.name));
+  const { policies } = renderAgentNetworkPolicies({
+    namespace: ns,
+    isolation: config?.spec?.networkIsolation,
+    workspaces: inNs('Workspace') as unknown as Workspace[],
+    agentConfigs,
+    apiServerAddresses: [],
+  });
+  const wanted = new Set([AGENT_POLICY_NAME, ...allowancesOf(mine).map(allowancePolicyName)]);
+  return policies.filter((p) => wanted.has(p.metadata?.name ?? '')) as unknown as Json[];
+};
+
+/**
+ * The policies as a YAML comment after the Job: every Job of a namespace shares them, so as
+ * objects they would be duplicates in the bundle `kelos validate dist/` reads; the operator,
+ * not Argo CD, writes them.
+ */
+const commented = (policies: readonly Json[]): string =>
+  policies.length === 0
+    ? ''
+    : `# The agent NetworkPolicies the operator keeps in the namespace, selecting this Job's Pod\n# (the API server's own addresses join the except lists in the cluster):\n${policies
+        .map(
+          (p) =>
+            `# ---\n${toYaml(p)
+              .replace(/^(?=.)/gm, '# ')
+              .replace(/\n$/, '')}\n`,
+        )
+        .join('')}`;
+
 /** What a preview adds to a synth: its files and the render's own findings. */
 export interface Preview {
   readonly files: OutputFile[];
@@ -85,13 +141,19 @@ export interface Preview {
 export const renderPreview = (apps: readonly RenderedApp[], dir: string): Preview => {
   const files: OutputFile[] = [];
   const diagnostics: Diagnostic[] = [];
+  // The admin's KelosConfig may live in any app (it is cluster-scoped).
+  const kelosConfig = apps
+    .flatMap((a) => a.objects.map((o) => o.object))
+    .find(
+      (o) => o['kind'] === 'KelosConfig' && ((o['metadata'] ?? {}) as Json)['name'] === KELOS_CONFIG_NAME,
+    ) as KelosConfig | undefined;
   for (const app of apps) {
     const byKey = new Map<string, Json>();
     for (const o of app.objects) {
       const m = (o.object['metadata'] ?? {}) as Json;
       byKey.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
     }
-    const jobOf = (task: Task, file: string): Json[] => {
+    const jobOf = (task: Task, file: string): { objects: Json[]; policies: Json[] } => {
       const ns = task.metadata.namespace;
       const worker = task.spec.worker;
       const wsName = worker?.workspaceRef?.name ?? task.spec.workspaceRef?.name;
@@ -107,18 +169,22 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       });
       for (const e of result.errors)
         diagnostics.push({ ...e, severity: 'warning', code: `preview/${e.code}`, source: { file } });
-      return [
-        ...(result.job ? [result.job as unknown as Json] : []),
-        ...(result.configMaps as unknown as Json[]),
-      ];
+      return {
+        objects: [
+          ...(result.job ? [result.job as unknown as Json] : []),
+          ...(result.configMaps as unknown as Json[]),
+        ],
+        policies: result.job ? networkOf(task, refs, app.objects, kelosConfig) : [],
+      };
     };
-    const write = (name: string, objects: Json[]) => {
+    const write = (name: string, { objects, policies }: { objects: Json[]; policies: Json[] }) => {
       if (objects.length === 0) return;
       files.push({
         path: `${dir}/${app.name}/${name}`,
         content:
           header(`${app.source} (preview: what the operator will run; not applied)`) +
-          objects.map((o) => `---\n${toYaml(o)}`).join(''),
+          objects.map((o) => `---\n${toYaml(o)}`).join('') +
+          commented(policies),
       });
     };
     for (const o of app.objects) {
@@ -127,7 +193,12 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
         write(`task-${name}.job.yaml`, jobOf(o.object as unknown as Task, o.file));
       if (o.object['kind'] === 'TaskSpawner') {
         const task = sampleTask(o.object as unknown as TaskSpawner);
-        if (task) write(`taskspawner-${name}.sample.yaml`, [task as unknown as Json, ...jobOf(task, o.file)]);
+        if (!task) continue;
+        const { objects, policies } = jobOf(task, o.file);
+        write(`taskspawner-${name}.sample.yaml`, {
+          objects: [task as unknown as Json, ...objects],
+          policies,
+        });
       }
     }
   }

@@ -7,7 +7,9 @@
  *   cluster-wide install, a Role per watched namespace in the namespaced one);
  * - `own`: only in the operator's own namespace (the leader-election Lease);
  * - `cluster`: cluster-wide in both installs (cluster-scoped kinds, such as the admin's
- *   KelosConfig, which no Role can grant).
+ *   KelosConfig, which no Role can grant);
+ * - `apiserver`: only in namespace `default`, where the `kubernetes` Service's EndpointSlice
+ *   names the API server's addresses (which agent Pods must not reach).
  *
  * Each rule carries why it exists; a rule whose verb no request exercises names the
  * mechanism that needs it (`indirect`), so the RBAC test can tell a deliberate grant from
@@ -17,7 +19,10 @@
  */
 
 /** Where a rule is granted. */
-export type RbacScope = 'watched' | 'own' | 'cluster';
+export type RbacScope = 'watched' | 'own' | 'cluster' | 'apiserver';
+
+/** Namespace of the `apiserver` scope. */
+export const API_SERVER_NAMESPACE = 'default';
 
 /** One RBAC rule of the operator. */
 export interface OperatorRbacRule {
@@ -151,6 +156,28 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     verbs: ['create'],
     scope: 'watched',
     why: 'an Event on every phase change',
+  },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    verbs: ['list', 'watch', 'patch', 'delete'],
+    scope: 'watched',
+    why: 'the agent NetworkPolicies of each namespace with Tasks (server-side apply, removed with the last Task); the other policies, so podOverrides labels cannot join a more permissive one',
+  },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    verbs: ['create'],
+    scope: 'watched',
+    why: 'the first server-side apply of a namespace’s agent NetworkPolicy creates it',
+    indirect: 'server-side apply: a PATCH that creates the object is authorized as create',
+  },
+  {
+    apiGroups: ['discovery.k8s.io'],
+    resources: ['endpointslices'],
+    verbs: ['get'],
+    scope: 'apiserver',
+    why: 'the API server’s addresses (EndpointSlice default/kubernetes), which the agent NetworkPolicy blocks',
   },
   {
     apiGroups: ['coordination.k8s.io'],

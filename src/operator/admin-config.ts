@@ -12,6 +12,7 @@ import {
   type KelosConfig,
   type ModelRates,
   mergeRates,
+  type NetworkIsolation,
   type PodSecurityFloor,
 } from '../api/index.ts';
 import { DEFAULT_OUTBOUND_POLICY, type OutboundPolicy } from './outbound.ts';
@@ -28,6 +29,8 @@ export interface AdminConfig {
   readonly admission: AdmissionExemptions;
   /** Namespaces whose generic webhook spawners may receive unsigned deliveries. */
   readonly allowUnsignedWebhookNamespaces: readonly string[];
+  /** The agent network isolation settings as written (the render fills in the defaults). */
+  readonly network: NetworkIsolation | undefined;
 }
 
 /** Operator flags that override the object. */
@@ -65,5 +68,6 @@ export function resolveAdminConfig(
     rates: mergeRates(DEFAULT_MODEL_RATES, spec.rates),
     admission: spec.admission ?? {},
     allowUnsignedWebhookNamespaces: spec.webhooks?.allowUnsignedNamespaces ?? [],
+    network: spec.networkIsolation,
   };
 }

@@ -45,6 +45,7 @@ import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { type OutboundOptions, spawnerFetches } from './outbound.ts';
+import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
 import {
   addTaskIndexes,
   TASK_CONTROLLER,
@@ -128,6 +129,8 @@ export interface OperatorOptions {
    * `allowInsecure`). The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
    */
   readonly outbound?: Partial<OutboundOptions>;
+  /** Name of the KelosConfig in force. Default `kelos` (tests on a shared API server use their own). */
+  readonly configName?: string;
   /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
   readonly requestObserver?: RequestObserver;
   /**
@@ -248,6 +251,7 @@ export class Operator {
         labelSelector: OWNED_SELECTOR,
         transform: trimPod,
       }),
+      networkPolicies: new Informer({ ...base, type: Resources.NetworkPolicy }),
     };
     addTaskIndexes(caches);
     // Cluster-scoped, so watched whichever namespaces the operator watches.
@@ -255,7 +259,7 @@ export class Operator {
     const overrides = opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {};
     let resolved: { version: string | undefined; config: AdminConfig } | undefined;
     const admin = (): AdminConfig => {
-      const obj = configs.get(undefined, KELOS_CONFIG_NAME);
+      const obj = configs.get(undefined, opts.configName ?? KELOS_CONFIG_NAME);
       const version = obj?.metadata.resourceVersion;
       if (!resolved || resolved.version !== version) {
         resolved = { version, config: resolveAdminConfig(obj, overrides) };
@@ -301,6 +305,14 @@ export class Operator {
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     const events = new EventRecorder(client, clock, log, identity, REPORTING_CONTROLLER);
     const budgetStates = new BudgetStates(caches.records, clock);
+    const network = new AgentNetworkReconciler({
+      ...{ client, clock, log, admin, configs, tasks: caches.tasks, pods: caches.pods },
+      ...{
+        workspaces: caches.workspaces,
+        agentConfigs: caches.agentConfigs,
+        policies: caches.networkPolicies!,
+      },
+    });
     const tasks = new TaskReconciler({
       client,
       caches,
@@ -319,6 +331,7 @@ export class Operator {
       logFallback: opts.logFallback ?? true,
       ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
       admin,
+      network,
     });
     const budgets = new TaskBudgetReconciler({
       client,
@@ -371,6 +384,9 @@ export class Operator {
     const budgetQueue = queue(TASK_BUDGET_CONTROLLER, 2);
     const recordQueue = queue(TASK_RECORD_CONTROLLER, 2);
     const spawnerQueue = queue(SPAWNER_CONTROLLER, 4);
+    const networkQueue = queue(NETWORK_CONTROLLER, 2);
+    network.register(networkQueue);
+    networkQueue.start((k) => network.reconcile(k));
     tasks.register(taskQueue);
     spawners.register(spawnerQueue);
     budgets.register(budgetQueue);
@@ -408,6 +424,7 @@ export class Operator {
             for (const k of caches.budgets.keys()) budgetQueue.add(k);
             for (const k of caches.records.keys()) recordQueue.add(k);
             for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
+            for (const t of caches.tasks.list()) networkQueue.add(t.metadata.namespace ?? '');
             resumeIfReady();
           },
           onStoppedLeading: () => {

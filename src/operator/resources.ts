@@ -16,6 +16,20 @@ const kelos = (kind: string): ResourceType => {
 /** Every resource type the operator touches. */
 export const Resources = {
   ...CoreResources,
+  NetworkPolicy: {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    plural: 'networkpolicies',
+    kind: 'NetworkPolicy',
+    namespaced: true,
+  },
+  EndpointSlice: {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    plural: 'endpointslices',
+    kind: 'EndpointSlice',
+    namespaced: true,
+  },
   Task: kelos('Task'),
   Workspace: kelos('Workspace'),
   AgentConfig: kelos('AgentConfig'),

@@ -1,7 +1,7 @@
 /**
  * What an operator that watches a list of namespaces may touch: namespaced objects in those
- * namespaces, the leader-election Lease in its own namespace, and cluster-scoped objects (the
- * admin's KelosConfig). The client asks {@link watchedNamespacesFence} before every request
+ * namespaces, the leader-election Lease in its own namespace, the `kubernetes` Service's
+ * EndpointSlice in `default` (read only), and cluster-scoped objects (the admin's KelosConfig). The client asks {@link watchedNamespacesFence} before every request
  * (watches and pod logs included), so no code path, and no object that names something in
  * another namespace, makes the operator reach elsewhere: such a request fails at once with an
  * error naming the namespace and the watched ones, instead of a 403 (the namespaced install
@@ -13,7 +13,15 @@
  *
  * @packageDocumentation
  */
+import { API_SERVER_NAMESPACE } from '../install/rbac.ts';
 import { CoreResources, type NamespaceFence, type ResourceType } from '../kube/client.ts';
+
+/** Reading the `kubernetes` Service's EndpointSlice (the API server's addresses, which agent NetworkPolicies block). */
+const isApiServerSlice = (verb: string, type: ResourceType, namespace: string | undefined): boolean =>
+  verb === 'get' &&
+  type.group === 'discovery.k8s.io' &&
+  type.plural === 'endpointslices' &&
+  namespace === API_SERVER_NAMESPACE;
 
 const isLease = (type: ResourceType): boolean =>
   type.group === CoreResources.Lease.group && type.plural === CoreResources.Lease.plural;
@@ -33,6 +41,7 @@ export function watchedNamespacesFence(
     if (!type.namespaced) return undefined;
     if (namespace !== undefined && watched.has(namespace)) return undefined;
     if (namespace !== undefined && namespace === leaseNamespace && isLease(type)) return undefined;
+    if (isApiServerSlice(verb, type, namespace)) return undefined;
     return namespace === undefined
       ? `${verb} ${type.plural} across all namespaces: this operator watches only ${list}`
       : `${verb} ${type.plural} in namespace ${namespace}: this operator watches only ${list}`;

@@ -25,6 +25,7 @@ import {
   Volumes,
 } from '../contract/pod.ts';
 import { agentEnv } from './agent-env.ts';
+import { allowanceLabel, allowancesOf } from './agent-network-policy.ts';
 import { literal } from './expansion.ts';
 import { initContainers, MOUNTS } from './init-containers.ts';
 import { configMapName, defaultAgentImage, type RenderInput, type RenderResult } from './input.ts';
@@ -146,7 +147,11 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
   if (problems.errors.length > 0)
     return { configMaps: [], errors: problems.errors, warnings: problems.warnings };
 
-  const labels = taskChildLabels(p.task, { agentType: p.agentType, extra: overrides.labels ?? {} });
+  const labels = taskChildLabels(p.task, {
+    agentType: p.agentType,
+    extra: overrides.labels ?? {},
+    network: Object.fromEntries(allowancesOf(input.agentConfigs).map((a) => [allowanceLabel(a), 'true'])),
+  });
   const spec = podSpec(overrides, { agent, init, volumes });
   const deadline = overrides.activeDeadlineSeconds ?? options.defaultActiveDeadlineSeconds;
   const job: Job = {

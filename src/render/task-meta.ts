@@ -24,9 +24,15 @@ export const taskOwnerReference = (task: Task): OwnerReference => ({
  */
 export const taskChildLabels = (
   task: Task,
-  opts: { readonly agentType?: string; readonly extra?: Readonly<Record<string, string>> } = {},
+  opts: {
+    readonly agentType?: string;
+    readonly extra?: Readonly<Record<string, string>>;
+    /** Labels that opt the Pod into in-cluster network allowances (`agent-network-policy.ts`). */
+    readonly network?: Readonly<Record<string, string>>;
+  } = {},
 ): Record<string, string> => ({
   ...opts.extra,
+  ...opts.network,
   [Labels.Name]: 'kelos',
   [Labels.Component]: 'task',
   [Labels.ManagedBy]: MANAGED_BY,

@@ -10,7 +10,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import { API_VERSION, kindByName } from '../api/index.ts';
+import { API_VERSION, CIDR_PATTERN, kindByName } from '../api/index.ts';
 import { escapePointer, type Finding } from './diagnostic.ts';
 import { clipName, clipPointer, closest, isSecretValue, show } from './echo.ts';
 
@@ -43,6 +43,7 @@ const PATTERN_WORDS: Readonly<Record<string, string>> = {
     "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character",
   [LABEL_VALUE]:
     "a label value: empty, or alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character",
+  [CIDR_PATTERN]: 'an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8',
 };
 
 /** Words for formats, so a message says what to write rather than naming a format. */

@@ -14,6 +14,7 @@ import { OPERATOR_RBAC_RULES, type OperatorRbacRule, rulesGranting } from '../..
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { tickId } from '../../src/operator/spawner/sources/cron.ts';
+import { allowanceLabel, allowancePolicyName, POLICY_LABELS } from '../../src/render/agent-network-policy.ts';
 import { waitFor } from './helpers.ts';
 import type { RecordedRequest } from './install-identity.ts';
 import {
@@ -81,6 +82,14 @@ export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperat
     'TaskBudget',
     budget('team', { taskSelector: { matchLabels: { team: 'a' } }, maxCostUSD: '100' }),
   );
+  // An agent NetworkPolicy of an allowance no AgentConfig names any more: the first Task's
+  // admission applies the namespace's policies and removes this one.
+  await create(c, ns, 'NetworkPolicy', {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: allowancePolicyName('stale'), labels: { ...POLICY_LABELS } },
+    spec: { podSelector: { matchLabels: { [allowanceLabel('stale')]: 'true' } }, policyTypes: ['Egress'] },
+  } as ApiObject);
   // A ConfigMap in the way of the Task's own: the operator reads it and finds it is not its.
   await create(c, ns, 'ConfigMap', {
     apiVersion: 'v1',
@@ -108,6 +117,9 @@ export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperat
     ),
   );
   await waitForPhase(c, ns, 'full', 'Pending');
+  await waitFor('the stale agent NetworkPolicy removed', async () =>
+    op.rbac.requests.some((r) => r.verb === 'delete' && r.resource === 'networkpolicies'),
+  );
   await podRunning(c, ns, 'full');
   await waitForPhase(c, ns, 'full', 'Running');
   // The token is refreshed (a patch of its Secret) while the Task runs.

@@ -64,6 +64,21 @@ describe('synth preview', { timeout: 60_000 }, () => {
     expect(agent.volumeMounts?.length).toBeGreaterThan(0);
   });
 
+  test('shows the agent NetworkPolicy that will select the Job’s Pod', async () => {
+    const p = make({ app: APP });
+    const on = await synthesize({ root: p.root, preview: true });
+    const content = on.files.find((f) => f.path === 'dist/preview/app/task-fix.job.yaml')!.content;
+    // As a comment: the namespace's Jobs share it, and the operator, not Argo CD, writes it.
+    const [job, ...rest] = docs(content) as [K8sType<'Job'>, ...unknown[]];
+    expect(rest.some((d) => (d as { kind?: string })?.kind === 'NetworkPolicy')).toBe(false);
+    const block = content.slice(content.indexOf('# ---\n')).replace(/^# ?/gm, '');
+    const [policy] = docs(block.replace(/^---\n/, '')) as [K8sType<'NetworkPolicy'>];
+    expect(policy).toMatchObject({ kind: 'NetworkPolicy', metadata: { name: 'kelos-agent-isolation' } });
+    expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    for (const [k, v] of Object.entries(policy.spec?.podSelector?.matchLabels ?? {}))
+      expect(job.spec?.template.metadata?.labels?.[k]).toBe(v);
+  });
+
   test('a TaskSpawner gets one sample Task, from a sample item of its source, and its Job', async () => {
     const p = make({ app: APP });
     const on = await synthesize({ root: p.root, preview: true });

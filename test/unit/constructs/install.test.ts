@@ -49,7 +49,9 @@ describe('KelosInstall', () => {
       'Namespace/kelos-system',
       'NetworkPolicy/kelos-operator',
       'PodDisruptionBudget/kelos-operator',
+      'Role/kelos-operator-apiserver-endpoints',
       'Role/kelos-operator-leader-election',
+      'RoleBinding/kelos-operator-apiserver-endpoints',
       'RoleBinding/kelos-operator-leader-election',
       'Service/kelos-operator-metrics',
       'Service/kelos-webhooks',
@@ -67,15 +69,24 @@ describe('KelosInstall', () => {
     );
     // cdk8s-plus writes `resourceNames: []` on every rule; it is removed.
     expect(cr.rules.some((r: Obj) => 'resourceNames' in r)).toBe(false);
-    const role = one(objs, 'Role');
+    const role = one(objs, 'Role', 'kelos-operator-leader-election');
     expect(role.metadata.namespace).toBe('kelos-system');
     expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'own')));
-    for (const b of [one(objs, 'ClusterRoleBinding'), one(objs, 'RoleBinding')]) {
+    const endpoints = one(objs, 'Role', 'kelos-operator-apiserver-endpoints');
+    expect(endpoints.metadata.namespace).toBe('default');
+    expect(triples(endpoints.rules)).toEqual(['discovery.k8s.io/endpointslices: get']);
+    for (const b of [
+      one(objs, 'ClusterRoleBinding'),
+      one(objs, 'RoleBinding', 'kelos-operator-leader-election'),
+      one(objs, 'RoleBinding', 'kelos-operator-apiserver-endpoints'),
+    ]) {
       expect(b.subjects).toEqual([
         { apiGroup: '', kind: 'ServiceAccount', name: 'kelos-operator', namespace: 'kelos-system' },
       ]);
     }
-    expect(one(objs, 'RoleBinding').roleRef.name).toBe('kelos-operator-leader-election');
+    expect(one(objs, 'RoleBinding', 'kelos-operator-leader-election').roleRef.name).toBe(
+      'kelos-operator-leader-election',
+    );
   });
 
   it('puts no namespace on cluster-scoped objects, even in a chart with a namespace', () => {
@@ -146,15 +157,10 @@ describe('KelosInstall', () => {
 
   it('orders itself for Argo CD: RBAC in wave -2, the operator in -1', () => {
     const wave = (o: Obj) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
-    for (const kind of [
-      'Namespace',
-      'ServiceAccount',
-      'ClusterRole',
-      'ClusterRoleBinding',
-      'Role',
-      'RoleBinding',
-    ])
+    for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'])
       expect(wave(one(objs, kind)), kind).toBe('-2');
+    for (const kind of ['Role', 'RoleBinding'])
+      for (const o of find(objs, kind)) expect(wave(o), `${kind} ${o.metadata.name}`).toBe('-2');
     for (const kind of ['Deployment', 'PodDisruptionBudget', 'NetworkPolicy'])
       expect(wave(one(objs, kind)), kind).toBe('-1');
     expect(render({ syncWaves: false }).some((o) => wave(o) !== undefined)).toBe(false);

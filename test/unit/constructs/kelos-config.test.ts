@@ -44,14 +44,28 @@ describe('KelosConfig', () => {
     );
   });
 
-  test('the construct rejects a destination with both cidr and host', () => {
-    expect(
-      thrown(
-        () =>
-          new KelosConfig(Testing.chart(), 'c', {
-            networkIsolation: { extraAllowedDestinations: [{ cidr: '10.0.0.0/8', host: 'x' }] },
-          }),
-      ),
-    ).toContain('/spec/networkIsolation/extraAllowedDestinations/0');
+  test('the construct rejects an allowance naming both namespace and namespaceSelector, and an empty podSelector', () => {
+    const message = thrown(
+      () =>
+        new KelosConfig(Testing.chart(), 'c', {
+          networkIsolation: {
+            inClusterAllowances: [
+              {
+                name: 'search',
+                namespace: 'mcp',
+                namespaceSelector: { matchLabels: { team: 'a' } },
+                podSelector: { matchLabels: { app: 'search' } },
+                ports: [{ port: 8080 }],
+              },
+              { name: 'all', namespace: 'mcp', podSelector: {}, ports: [{ port: 80 }] },
+            ],
+          },
+        }),
+    );
+    expect(message).toContain('/spec/networkIsolation/inClusterAllowances/0: set exactly one of namespace');
+    expect(message).toContain(
+      '/spec/networkIsolation/inClusterAllowances/1/podSelector: podSelector must select',
+    );
+    expect(message).not.toContain('inClusterAllowances/0/podSelector');
   });
 });

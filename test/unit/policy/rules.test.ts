@@ -69,6 +69,11 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/escalated /spec/worker/podOverrides/volumes/0/hostPath :: volume "docker" mounts the node path /var/run/docker.sock (hostPath)',
     'Task team-a/escalated /spec/worker/podOverrides/extraInitContainers/0/securityContext/privileged :: extraInitContainers[0] "setup" is privileged',
   ],
+  'security/network-isolation': [
+    'KelosConfig kelos /spec/networkIsolation/exemptNamespaces/0 :: namespace team-b runs agents (TaskSpawner nightly) without network isolation: it is in networkIsolation.exemptNamespaces, so they can reach every Pod and Service of the cluster',
+    'AgentConfig team-a/tools /spec/networkAllowances/0 :: network allowance "search-mcp" is not granted to namespace team-a (tenantNamespaces), so Tasks using this AgentConfig fail',
+    'AgentConfig team-a/tools /spec/networkAllowances/1 :: network allowance "postgres" is not in KelosConfig spec.networkIsolation.inClusterAllowances, so Tasks using this AgentConfig fail',
+  ],
   'security/image-registry': [
     'TaskSpawner team-a/custom-image /spec/taskTemplate/image :: image "docker.io/someone/agent:latest" is not from an allowed registry (ghcr.io/kelos-ts)',
     'TaskSpawner team-a/custom-image /spec/taskTemplate/podOverrides/extraContainers/0/image :: image "postgres:16" is not from an allowed registry (ghcr.io/kelos-ts)',

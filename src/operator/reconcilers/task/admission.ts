@@ -17,10 +17,11 @@ import type { Diagnostic } from '../../../validate/diagnostic.ts';
 import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
 import { repoCredentialProblem } from '../../repo-credentials.ts';
 import { Resources } from '../../resources.ts';
-import { resolveCondition } from '../../status.ts';
+import { resolveCondition, setCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
+import { admitNetwork } from './network.ts';
 import { adminOf, isOwnedBy, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
 import { fail, wait } from './status.ts';
 
@@ -117,6 +118,16 @@ export async function admit(
   if (floor.length) {
     return fail(o, task, list, { reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
   }
+  const network = await admitNetwork(
+    o,
+    task,
+    rendered.job as Parameters<typeof admitNetwork>[2],
+    agentConfigs,
+  );
+  if (network.kind === 'fail')
+    return fail(o, task, list, { reason: network.reason, message: network.message });
+  if (network.condition) conditions = setCondition(conditions, network.condition, rfc3339(o.clock.now()));
+  list.step(network.step);
   const notes = rendered.warnings;
   list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
 

@@ -12,6 +12,7 @@ import type {
   TaskSpawner,
   Workspace,
 } from '../../../api/index.ts';
+import type { K8sType } from '../../../api/k8s/index.ts';
 import type { ApiObject, KubeClient } from '../../../kube/client.ts';
 import type { Clock } from '../../../kube/clock.ts';
 import type { EventRecorder } from '../../../kube/events.ts';
@@ -23,6 +24,7 @@ import { type AdminConfig, resolveAdminConfig } from '../../admin-config.ts';
 import type { BudgetStates } from '../../budget-state.ts';
 import type { CachedJob, CachedPod } from '../../children.ts';
 import type { OperatorMetrics } from '../../metrics.ts';
+import type { NetworkState } from '../agent-network.ts';
 
 /** Name of this controller in logs and metrics. */
 export const TASK_CONTROLLER = 'task';
@@ -38,6 +40,8 @@ export interface TaskCaches {
   readonly pods: Informer<CachedPod>;
   /** TaskSpawners, for the spawner gate; without it spawned Tasks are not capped. */
   readonly spawners?: Informer<TaskSpawner>;
+  /** NetworkPolicies of the watched namespaces, for the agent network controller. */
+  readonly networkPolicies?: Informer<K8sType<'NetworkPolicy'> & ApiObject>;
 }
 
 /** The pure pieces the reconciler calls, injected so the wiring decides their options. */
@@ -69,6 +73,16 @@ export interface TaskReconcilerOptions {
   readonly fetch?: typeof globalThis.fetch;
   /** The cluster admin's configuration in force. Default: no KelosConfig, only the flags. */
   readonly admin?: () => AdminConfig;
+  /** The namespaces' agent NetworkPolicies; without it admission writes none (unit tests). */
+  readonly network?: TaskNetwork;
+}
+
+/** What admission needs of the agent network controller (`../agent-network.ts`). */
+export interface TaskNetwork {
+  /** Brings the namespace's agent NetworkPolicies up to date; says when isolation is off. */
+  ensure(namespace: string): Promise<NetworkState>;
+  /** The namespace's NetworkPolicies from the cache. */
+  policiesIn(namespace: string): Array<K8sType<'NetworkPolicy'>>;
 }
 
 /** The queue key of an object: `namespace/name`. */
