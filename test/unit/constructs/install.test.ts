@@ -186,9 +186,11 @@ describe('KelosInstall', () => {
       'Namespace//kelos-system',
       'NetworkPolicy/kelos-system/kelos-operator',
       'PodDisruptionBudget/kelos-system/kelos-operator',
+      'Role/default/kelos-operator-apiserver-endpoints',
       'Role/kelos-system/kelos-operator-leader-election',
       'Role/team-a/kelos-operator',
       'Role/team-b/kelos-operator',
+      'RoleBinding/default/kelos-operator-apiserver-endpoints',
       'RoleBinding/kelos-system/kelos-operator-leader-election',
       // In the Role's namespace, not the chart's (cdk8s#2796).
       'RoleBinding/team-a/kelos-operator',
