@@ -14,7 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   type AgentConfig,
-  type AgentType,
   KELOS_CONFIG_NAME,
   type KelosConfig,
   Labels,
@@ -26,17 +25,11 @@ import {
   type Workspace,
 } from '../api/index.ts';
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
-import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
-import { type Clock, systemClock } from '../kube/clock.ts';
+import { HttpKubeClient, WRITE_VERBS } from '../kube/client.ts';
+import { systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
-import {
-  type EndpointLimits,
-  type EndpointServer,
-  type ReadinessCheck,
-  serveEndpoints,
-} from '../kube/http.ts';
+import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
-import type { Connection } from '../kube/kubeconfig.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { WorkQueue } from '../kube/queue.ts';
@@ -44,15 +37,10 @@ import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { type OutboundOptions, spawnerFetches } from './outbound.ts';
+import { DEFAULT_WORKERS, type OperatorOptions } from './options.ts';
+import { spawnerFetches } from './outbound.ts';
 import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
-import {
-  addTaskIndexes,
-  TASK_CONTROLLER,
-  type TaskCaches,
-  TaskReconciler,
-  type TaskRuntime,
-} from './reconcilers/task.ts';
+import { addTaskIndexes, TASK_CONTROLLER, type TaskCaches, TaskReconciler } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
 import type { TaskSpawnerReconcilerOptions } from './reconcilers/task-spawner/options.ts';
@@ -63,105 +51,11 @@ import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
 import { githubEnricher } from './webhook/enrich.ts';
 import { WebhookReceiver } from './webhook/receiver.ts';
-import type { ClusterSecrets } from './webhook/secrets.ts';
-import type { SlackSocketClient, SlackTokens } from './webhook/slack-socket.ts';
+import type { SlackSocketClient } from './webhook/slack-socket.ts';
 import { startSlack } from './webhook/slack-start.ts';
-
-/** Leader election settings. */
-export interface LeaderElectionSettings {
-  /** Namespace of the Lease. */
-  readonly namespace: string;
-  /** Name of the Lease. */
-  readonly name: string;
-  /** This replica's identity; default `<hostname>_<random>`. */
-  readonly identity?: string;
-  readonly leaseDurationMs?: number;
-  readonly renewDeadlineMs?: number;
-  readonly retryPeriodMs?: number;
-}
-
-/** Everything the operator needs to run. */
-export interface OperatorOptions {
-  /** The API server and credentials (see `kubeconfig.ts`). */
-  readonly connection: Connection;
-  /**
-   * Watch and reconcile these namespaces only (and touch nothing elsewhere but the Lease);
-   * all namespaces when unset. An empty list is refused.
-   */
-  readonly namespaces?: readonly string[];
-  /** Run only while holding this Lease. */
-  readonly leaderElection?: LeaderElectionSettings;
-  /** Listen address of `/metrics` (`:8080`); empty or `0` turns it off. */
-  readonly metricsAddr?: string;
-  /** Listen address of `/healthz` and `/readyz` (`:8081`); empty or `0` turns it off. */
-  readonly healthAddr?: string;
-  /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`. */
-  readonly metricsToken?: string;
-  /**
-   * Tasks reconciled at the same time. Default {@link DEFAULT_WORKERS}: a reconcile mostly
-   * waits for the API server, so concurrency, not CPU, bounds how fast a burst is admitted.
-   */
-  readonly workers?: number;
-  /** Period of the full resync. Default 10 minutes; 0 disables. */
-  readonly resyncMs?: number;
-  /** Image per agent type. */
-  readonly agentImages?: Partial<Record<AgentType, string>>;
-  /** Tag of the bundled agent images (normally the operator's version). Default `latest`. */
-  readonly imageTag?: string;
-  /** Registry and repository of the bundled agent images. Default `ghcr.io/kelos-ts`. */
-  readonly imageRepository?: string;
-  /** Replaces the Task runtime (render and validate), for tests. */
-  readonly runtime?: TaskRuntime;
-  readonly clock?: Clock;
-  readonly log?: Logger;
-  /** Export Node process metrics. Default true. */
-  readonly processMetrics?: boolean;
-  /** Read pod logs when the termination message is empty. Default true. */
-  readonly logFallback?: boolean;
-  /**
-   * GitHub REST API base URL for minting App installation tokens. Default derived from each
-   * Workspace's repo host (`https://api.github.com`, or `https://<host>/api/v3`).
-   */
-  readonly githubApiUrl?: string;
-  /**
-   * Laid over the outbound policy of every URL a TaskSpawner fetches (GitHub, Jira, context
-   * sources), which is read from the live KelosConfig at each call (tests: `resolve`,
-   * `allowInsecure`). The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
-   */
-  readonly outbound?: Partial<OutboundOptions>;
-  /** Name of the KelosConfig in force. Default `kelos` (tests on a shared API server use their own). */
-  readonly configName?: string;
-  /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
-  readonly requestObserver?: RequestObserver;
-  /**
-   * Serve the webhook receiver (src/operator/webhook) on this replica, leader or not. It
-   * listens once the caches are synced.
-   */
-  readonly webhook?: WebhookSettings;
-}
-
-/** Settings of the webhook receiver. */
-export interface WebhookSettings {
-  /** Listen address, e.g. `:8443`; empty or `0` turns the receiver off. */
-  readonly addr: string;
-  /** Cluster-wide secrets for GitHub and Linear spawners that name none. */
-  readonly clusterSecrets?: ClusterSecrets;
-  readonly maxBodyBytes?: number;
-  readonly limits?: Partial<EndpointLimits>;
-  /**
-   * The cluster's Slack app (`slackTokensFromEnv`): each replica opens a Socket Mode
-   * connection and hands messages to the receiver's delivery path. Unset: no Slack.
-   */
-  readonly slack?: SlackTokens;
-  /** Slack Web API base, for tests. @default 'https://slack.com/api/' */
-  readonly slackApiUrl?: string;
-}
 
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
 export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
-
-/** Default number of Tasks reconciled at the same time. */
-export const DEFAULT_WORKERS = 32;
 
 /** Label selector of the Jobs and Pods the operator watches. */
 export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
