@@ -42,11 +42,12 @@ RUN groupadd --gid 61100 agent \
  && mkdir -p /workspace/repo /home/agent/.local/bin \
  && chown -R 61100:61100 /workspace /home/agent
 
-# The entrypoint and capture step, run by Node 24 through type stripping. Only the files
-# they import are copied (test/unit/agent/images.test.ts checks this list).
+# The entrypoint and capture step: the JavaScript `npm run build` emits into lib/ (run it
+# first; images/build.sh does). Only the modules they import are copied
+# (test/unit/agent/images.test.ts checks this list).
 COPY --chown=0:0 images/kelos-package.json /kelos/package.json
-COPY --chown=0:0 src/agent /kelos/src/agent
-COPY --chown=0:0 src/contract /kelos/src/contract
+COPY --chown=0:0 lib/src/agent /kelos/agent
+COPY --chown=0:0 lib/src/contract /kelos/contract
 COPY --chown=0:0 --chmod=0755 images/kelos_entrypoint.sh /kelos_entrypoint.sh
 COPY --chown=0:0 --chmod=0755 images/kelos-capture.sh /kelos/kelos-capture
 # gh that re-reads the mounted, kubelet-refreshed token on every call.

@@ -12,6 +12,8 @@
 # for machines that cannot pull from a registry; the agent base is then built without gh,
 # whose apt repository is not Debian's. Without it, buildah pulls the default bases.
 #
+# Both images run the JavaScript `npm run build` emits into lib/, which is built first.
+#
 # An image whose inputs (Dockerfile, the files it copies, base, build arguments) are
 # unchanged is not rebuilt: each build is also tagged localhost/kelos-build/<name>:<hash of
 # the inputs>. Prints one line per image: `<name> <image> <uncompressed bytes> <built|cached>`.
@@ -96,4 +98,17 @@ build() {
   echo "$name $image $(image_bytes "$image") $how"
 }
 
+# The images run the JavaScript in lib/ (`npm run build`, scripts/build.ts), so it is built
+# first; skipped when its inputs are the ones lib/ was last built from (tsc takes ~25 s).
+build_lib() {
+  local inputs stamp=lib/.build-inputs
+  inputs="$(find src constructs policies -type f | LC_ALL=C sort |
+    xargs sha256sum tsconfig.json tsconfig.build.json scripts/build.ts package-lock.json | sha256sum | cut -c1-64)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$inputs" ]; then return; fi
+  log "building lib/ (npm run build)"
+  npm run --silent build >&2
+  echo "$inputs" >"$stamp"
+}
+
+build_lib
 for n in "${names[@]}"; do build "$n"; done

@@ -1,6 +1,7 @@
 /**
- * Prunes `node_modules` to what `kelos operator` runs, for the operator image. Run from the
- * application directory after `npm ci --omit=dev` (see operator.Dockerfile):
+ * Prunes `node_modules` to what `kelos operator` runs, for the operator image, and drops the
+ * type declarations from the built `lib/`. Run from the application directory after
+ * `npm ci --omit=dev`, with `lib/src` copied in (see operator.Dockerfile):
  *
  *   node images/operator-deps.ts
  *
@@ -53,10 +54,11 @@ registerHooks({
     return result;
   },
 });
-// What `kelos operator` imports before it runs: the program and the operator command, whose
-// module graph is static (see src/cli/program.ts).
-await import('../src/cli/program.ts');
-await import('../src/cli/commands/operator.ts');
+// What `kelos operator` imports before it runs, as the image runs it (the JavaScript in lib/):
+// the program and the operator command, whose module graph is static (see src/cli/program.ts).
+// Specifiers held in variables, so the typecheck does not ask for lib/ to exist.
+const built = ['../lib/src/cli/program.js', '../lib/src/cli/commands/operator.js'];
+for (const file of built) await import(file);
 
 const keep = new Set<string>();
 const visit = (dir: string): void => {
@@ -103,4 +105,6 @@ const stripFiles = (dir: string): void => {
   }
 };
 stripFiles(MODULES);
+// tsc writes a declaration next to each module of lib/; nothing loads them at run time.
+if (existsSync(join(APP, 'lib'))) stripFiles(join(APP, 'lib'));
 process.stdout.write(`operator-deps: kept ${keep.size} packages, removed ${removed}\n`);

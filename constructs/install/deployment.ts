@@ -12,7 +12,13 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { LEASE_NAME, operatorImage, Ports, SELECTOR_LABELS } from '../../src/install/index.ts';
+import {
+  LEASE_NAME,
+  namespaceListFlag,
+  operatorImage,
+  Ports,
+  SELECTOR_LABELS,
+} from '../../src/install/index.ts';
 import { InstallWaves, installMetadata } from './metadata.ts';
 import type { ResolvedInstallProps } from './props.ts';
 
@@ -31,7 +37,7 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => [
   `--metrics-addr=:${Ports.metrics}`,
   `--health-addr=:${Ports.health}`,
   `--image-tag=${props.imageTag}`,
-  ...(props.watchNamespaces ?? []).map((ns) => `--namespace=${ns}`),
+  ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
   ...props.extraArgs,
 ];
 
@@ -63,7 +69,7 @@ export const operatorDeployment = (
       {
         name: 'operator',
         image: operatorImage(props.imagePrefix, props.imageTag),
-        // The image's entrypoint is `node --optimize-for-size src/cli/main.ts`; these are its args.
+        // The image's entrypoint is `node --optimize-for-size lib/src/cli/main.js`; these are its args.
         args: operatorArgs(props),
         ports: [
           { name: 'metrics', number: Ports.metrics },

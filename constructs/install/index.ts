@@ -33,13 +33,6 @@ export class KelosInstall extends Construct {
   constructor(scope: Construct, id: string, props: KelosInstallProps = {}) {
     super(scope, id);
     this.settings = resolveInstallProps(props);
-    if ((this.settings.watchNamespaces?.length ?? 0) > 1) {
-      // The RBAC renders for any list (OperatorRbac); the operator itself reconciles one
-      // namespace or all of them (`--namespace`), so a longer list would silently watch one.
-      throw new Error(
-        `KelosInstall: watchNamespaces lists ${this.settings.watchNamespaces?.length} namespaces, but the operator watches one namespace or all; install once per namespace, or leave watchNamespaces unset`,
-      );
-    }
     if (this.settings.createNamespace) operatorNamespace(this, this.settings);
     this.serviceAccount = new OperatorRbac(this, 'rbac', this.settings).serviceAccount;
     this.deployment = operatorDeployment(this, this.settings, this.serviceAccount);

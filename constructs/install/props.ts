@@ -3,7 +3,12 @@
  *
  * @packageDocumentation
  */
-import { DEFAULT_IMAGE_PREFIX, INSTALL_NAMESPACE, OPERATOR_NAME } from '../../src/install/index.ts';
+import {
+  DEFAULT_IMAGE_PREFIX,
+  INSTALL_NAMESPACE,
+  namespaceNameProblem,
+  OPERATOR_NAME,
+} from '../../src/install/index.ts';
 
 /** Which monitoring object to render for the Prometheus Operator, if any. */
 export type MonitorKind = 'none' | 'ServiceMonitor' | 'PodMonitor';
@@ -16,9 +21,8 @@ export interface KelosInstallProps {
   readonly createNamespace?: boolean;
   /**
    * Namespaces the operator watches. Unset: every namespace, with a ClusterRole. Set: a Role
-   * (and RoleBinding) in each of them only, so Secrets are readable there and nowhere else.
-   * The operator reconciles one namespace or all, so KelosInstall takes one; OperatorRbac
-   * renders any list.
+   * (and RoleBinding) in each of them only, so Secrets are readable there and nowhere else,
+   * and the operator runs with `--namespace=<the list>`.
    */
   readonly watchNamespaces?: readonly string[];
   /** Registry and repository prefix of the operator image. @default `ghcr.io/kelos-ts` */
@@ -62,8 +66,6 @@ export interface ResolvedInstallProps {
   readonly name: string;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
 /**
  * Applies the defaults and checks the settings.
  *
@@ -72,7 +74,8 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInstallProps => {
   const namespace = props.namespace ?? INSTALL_NAMESPACE;
   for (const ns of [namespace, ...(props.watchNamespaces ?? [])]) {
-    if (!DNS_LABEL.test(ns)) throw new Error(`KelosInstall: namespace "${ns}" is not a DNS label`);
+    const problem = namespaceNameProblem(ns);
+    if (problem) throw new Error(`KelosInstall: ${problem}`);
   }
   if (props.watchNamespaces && props.watchNamespaces.length === 0) {
     throw new Error('KelosInstall: watchNamespaces is empty; leave it unset to watch every namespace');

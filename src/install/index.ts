@@ -8,3 +8,4 @@
 export * from './defaults.ts';
 export * from './gitops.ts';
 export * from './rbac.ts';
+export * from './watch-namespaces.ts';

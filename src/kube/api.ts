@@ -205,3 +205,14 @@ export const resourcePath = (type: ResourceType, namespace?: string, name?: stri
   const ns = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${type.plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 };
+
+/**
+ * The namespace a request path addresses (`/api/v1/namespaces/<ns>/pods/…`,
+ * `/apis/<group>/<version>/namespaces/<ns>/…`), or undefined for a cluster-scoped path or
+ * a collection across all namespaces. `/api/v1/namespaces/<ns>` itself is the cluster-scoped
+ * Namespace object, so it addresses none.
+ */
+export const namespaceOfPath = (path: string): string | undefined => {
+  const m = /^\/(?:api\/[^/?]+|apis\/[^/?]+\/[^/?]+)\/namespaces\/([^/?]+)\/[^/?]/.exec(path);
+  return m ? decodeURIComponent(m[1] as string) : undefined;
+};

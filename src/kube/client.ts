@@ -23,6 +23,7 @@ import {
   type KubeClient,
   type ListOptions,
   type ListPage,
+  namespaceOfPath,
   type PatchOptions,
   type RequestDetail,
   type RequestObserver,
@@ -49,6 +50,20 @@ const query = (params: Record<string, string | number | boolean | undefined>): s
 /** Default deadline of one API request (the API server's own default is 60 s). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * Asked before a request with the namespace its path addresses (undefined: a cluster-scoped
+ * object, or a collection across all namespaces); returns why the request must not be sent,
+ * or undefined.
+ */
+export type NamespaceFence = (
+  verb: Verb,
+  type: ResourceType,
+  namespace: string | undefined,
+) => string | undefined;
+
+/** Reason of the {@link ApiError} a {@link NamespaceFence} refuses a request with. */
+export const OUTSIDE_NAMESPACES = 'OutsideNamespaces';
+
 /** A {@link KubeClient} over HTTP/1.1 keep-alive connections. */
 export class HttpKubeClient implements KubeClient {
   readonly #conn: Connection;
@@ -58,6 +73,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #fieldManager: string;
   readonly #timeoutMs: number;
   readonly #writeFence: ((verb: Verb, type: ResourceType) => string | undefined) | undefined;
+  readonly #namespaceFence: NamespaceFence | undefined;
   readonly #observers: RequestObserver[] = [];
   readonly #faultObservers: Array<(fault: string, err: unknown) => void> = [];
   readonly #requests: Record<Verb, number> = {
@@ -85,6 +101,10 @@ export class HttpKubeClient implements KubeClient {
    * @param opts.writeFence - asked before every write; a returned reason refuses the write with
    *   an {@link ApiError} `NotLeader` before anything is sent (a replica that lost its Lease
    *   must not write, even from a reconcile that was already running).
+   * @param opts.namespaceFence - asked before every request, watches and pod logs included;
+   *   a returned reason refuses it with an {@link ApiError} {@link OUTSIDE_NAMESPACES} before
+   *   anything is sent (an operator that watches some namespaces touches nothing elsewhere,
+   *   whatever an object asks of it).
    */
   constructor(
     conn: Connection,
@@ -93,9 +113,11 @@ export class HttpKubeClient implements KubeClient {
       fieldManager?: string;
       timeoutMs?: number;
       writeFence?: (verb: Verb, type: ResourceType) => string | undefined;
+      namespaceFence?: NamespaceFence;
     } = {},
   ) {
     this.#writeFence = opts.writeFence;
+    this.#namespaceFence = opts.namespaceFence;
     this.#conn = conn;
     this.#fieldManager = opts.fieldManager ?? 'kube-client';
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -217,6 +239,8 @@ export class HttpKubeClient implements KubeClient {
         labelSelector: opts.labelSelector,
         timeoutSeconds: opts.timeoutSeconds,
       });
+    const outside = this.#outside('watch', type, 'GET', path);
+    if (outside) return Promise.reject(outside);
     this.#count('watch');
     const started = performance.now();
     return new Promise<void>((resolve, reject) => {
@@ -328,6 +352,14 @@ export class HttpKubeClient implements KubeClient {
     });
   }
 
+  /** The error refusing a request outside the namespaces the fence allows, if it is. */
+  #outside(verb: Verb, type: ResourceType, method: string, path: string): ApiError | undefined {
+    const reason = this.#namespaceFence?.(verb, type, namespaceOfPath(path));
+    return reason === undefined
+      ? undefined
+      : new ApiError(0, OUTSIDE_NAMESPACES, `${method} ${path}: refused: ${reason}`, { kind: type.kind });
+  }
+
   #count(verb: Verb): void {
     this.#requests[verb]++;
   }
@@ -360,6 +392,8 @@ export class HttpKubeClient implements KubeClient {
     body?: unknown,
     contentType = 'application/json',
   ): Promise<{ status: number; body: string }> {
+    const outside = this.#outside(verb, type, method, path);
+    if (outside) throw outside;
     const fenced = WRITE_VERBS.has(verb) ? this.#writeFence?.(verb, type) : undefined;
     if (fenced !== undefined) {
       throw new ApiError(0, 'NotLeader', `${method} ${path}: refused: ${fenced}`, { kind: type.kind });

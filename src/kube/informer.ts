@@ -9,7 +9,12 @@
  * - a periodic resync hands every cached key to the handlers again (no API request);
  * - objects can be trimmed before caching (`transform`), which keeps 10,000 Jobs and Pods
  *   cheap to hold;
- * - secondary indexes (`byIndex`) answer "which Tasks depend on X" without a scan.
+ * - secondary indexes (`byIndex`) answer "which Tasks depend on X" without a scan;
+ * - one cache can hold several namespaces (`namespaces`): each is listed and watched on its
+ *   own (a namespaced watch needs no cluster-wide permission), with its own resourceVersion,
+ *   relist and backoff, and the cache syncs once every namespace has listed. client-go does
+ *   the same with one informer per namespace behind a multi-namespace cache; one cache keeps
+ *   indexes and handlers in one place.
  *
  * Handlers only get keys and objects; the controller enqueues keys (level-triggered).
  *
@@ -33,8 +38,11 @@ export type IndexFunc<T> = (obj: T) => readonly string[];
 export interface InformerOptions<T extends ApiObject> {
   readonly client: KubeClient;
   readonly type: ResourceType;
-  /** Watch one namespace only; all namespaces when unset. */
-  readonly namespace?: string;
+  /**
+   * Watch these namespaces only (one list and watch each); all namespaces when unset. Only
+   * for namespaced kinds; an empty list is refused (it would watch nothing).
+   */
+  readonly namespaces?: readonly string[];
   readonly labelSelector?: string;
   /** Trims an object before it is cached. Must keep metadata.name, namespace and resourceVersion. */
   readonly transform?: (obj: ApiObject) => T;
@@ -74,6 +82,20 @@ interface Index<T> {
   readonly map: Map<string, Set<string>>;
 }
 
+/** A backoff wait, which {@link Informer.stop} cuts short. */
+interface Sleeper {
+  readonly handle: TimerHandle;
+  readonly wake: () => void;
+}
+
+/** One list + watch: of one namespace, or of all (`namespace` undefined). */
+interface Stream {
+  readonly namespace: string | undefined;
+  /** Where the watch resumes; undefined until listed, and after a 410 (relist). */
+  resourceVersion: string | undefined;
+  listed: boolean;
+}
+
 /** One kind's cache. Create, register handlers and indexes, then {@link Informer.start}. */
 export class Informer<T extends ApiObject> {
   readonly #opts: InformerOptions<T>;
@@ -83,20 +105,32 @@ export class Informer<T extends ApiObject> {
   readonly #indexes = new Map<string, Index<T>>();
   readonly #handlers: ChangeHandler<T>[] = [];
   readonly #syncWaiters: Array<() => void> = [];
-  #resourceVersion: string | undefined;
+  readonly #streams: readonly Stream[];
   #synced = false;
   #stopped = true;
   #abort: AbortController | undefined;
-  #loop: Promise<void> | undefined;
+  #loops: Promise<void>[] = [];
   #resyncTimer: TimerHandle | undefined;
-  #sleepTimer: { handle: TimerHandle; wake: () => void } | undefined;
+  readonly #sleepers = new Set<Sleeper>();
   /** Watch restarts after errors, for metrics and tests. */
   restarts = 0;
   /** Full lists done (first one included). */
   relists = 0;
 
+  /** @throws Error when `namespaces` is empty, or set for a cluster-scoped kind. */
   constructor(opts: InformerOptions<T>) {
+    if (opts.namespaces?.length === 0) {
+      throw new Error(`informer ${opts.type.kind}: namespaces is empty (leave it unset to watch all)`);
+    }
+    if (opts.namespaces && !opts.type.namespaced) {
+      throw new Error(`informer ${opts.type.kind}: a cluster-scoped kind has no namespaces to watch`);
+    }
     this.#opts = opts;
+    this.#streams = (opts.namespaces ? [...new Set(opts.namespaces)] : [undefined]).map((namespace) => ({
+      namespace,
+      resourceVersion: undefined,
+      listed: false,
+    }));
     this.#clock = opts.clock ?? systemClock;
     this.#log = (opts.log ?? silentLogger).child({ informer: opts.type.kind });
   }
@@ -106,7 +140,7 @@ export class Informer<T extends ApiObject> {
     return this.#opts.type.kind;
   }
 
-  /** Whether the first list has completed. */
+  /** Whether the first list (of every watched namespace) has completed. */
   get hasSynced(): boolean {
     return this.#synced;
   }
@@ -116,7 +150,7 @@ export class Informer<T extends ApiObject> {
     return this.#cache.size;
   }
 
-  /** Resolves once the first list has completed. */
+  /** Resolves once the first list (of every watched namespace) has completed. */
   waitForSync(): Promise<void> {
     if (this.#synced) return Promise.resolve();
     return new Promise((resolve) => this.#syncWaiters.push(resolve));
@@ -178,7 +212,7 @@ export class Informer<T extends ApiObject> {
     if (!this.#stopped) return;
     this.#stopped = false;
     this.#abort = new AbortController();
-    this.#loop = this.#run();
+    this.#loops = this.#streams.map((stream) => this.#run(stream));
     this.#scheduleResync();
   }
 
@@ -187,11 +221,11 @@ export class Informer<T extends ApiObject> {
     this.#stopped = true;
     this.#abort?.abort();
     if (this.#resyncTimer) this.#clock.clearTimeout(this.#resyncTimer);
-    if (this.#sleepTimer) {
-      this.#clock.clearTimeout(this.#sleepTimer.handle);
-      this.#sleepTimer.wake();
+    for (const sleeper of [...this.#sleepers]) {
+      this.#clock.clearTimeout(sleeper.handle);
+      sleeper.wake();
     }
-    await this.#loop;
+    await Promise.all(this.#loops);
   }
 
   /** Offers every cached key to the handlers again. */
@@ -209,37 +243,42 @@ export class Informer<T extends ApiObject> {
     }, ms);
   }
 
-  async #run(): Promise<void> {
+  async #run(stream: Stream): Promise<void> {
     const base = this.#opts.baseBackoffMs ?? 500;
     const max = this.#opts.maxBackoffMs ?? 30_000;
     let backoff = base;
     while (!this.#stopped) {
       try {
-        if (this.#resourceVersion === undefined) await this.#relist();
+        if (stream.resourceVersion === undefined) await this.#relist(stream);
         // A server-side timeout ends the watch cleanly; we resume from the last version seen.
         // Randomised like client-go (5–10 min) so many informers do not reconnect together.
         const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
         await this.#opts.client.watch<ApiObject>(
           this.#opts.type,
           {
-            namespace: this.#opts.namespace,
+            namespace: stream.namespace,
             labelSelector: this.#opts.labelSelector,
-            resourceVersion: this.#resourceVersion,
+            resourceVersion: stream.resourceVersion,
             timeoutSeconds,
             signal: this.#abort?.signal,
           },
-          (event) => this.#onEvent(event),
+          (event) => this.#onEvent(stream, event),
         );
         backoff = base;
       } catch (err) {
         if (this.#stopped) break;
+        const where = stream.namespace === undefined ? {} : { namespace: stream.namespace };
         if (isGone(err)) {
-          this.#log.info('Watch expired, relisting', { error: err });
-          this.#resourceVersion = undefined;
+          this.#log.info('Watch expired, relisting', { ...where, error: err });
+          stream.resourceVersion = undefined;
           continue;
         }
         this.restarts++;
-        this.#log.warn('Watch failed, restarting after backoff', { error: err, backoffMs: backoff });
+        this.#log.warn('Watch failed, restarting after backoff', {
+          ...where,
+          error: err,
+          backoffMs: backoff,
+        });
         await this.#sleep(backoff);
         backoff = Math.min(max, backoff * 2);
       }
@@ -248,21 +287,25 @@ export class Informer<T extends ApiObject> {
 
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const wake = () => {
-        this.#sleepTimer = undefined;
-        resolve();
+      const sleeper: Sleeper = {
+        handle: this.#clock.setTimeout(() => sleeper.wake(), ms),
+        wake: () => {
+          this.#sleepers.delete(sleeper);
+          resolve();
+        },
       };
-      this.#sleepTimer = { handle: this.#clock.setTimeout(wake, ms), wake };
+      this.#sleepers.add(sleeper);
     });
   }
 
-  async #relist(): Promise<void> {
+  /** Lists the stream's namespace and reconciles the cache's objects of it with the list. */
+  async #relist(stream: Stream): Promise<void> {
     const fresh = new Map<string, T>();
     let cont: string | undefined;
     let rv: string | undefined;
     do {
       const page = await this.#opts.client.list<ApiObject>(this.#opts.type, {
-        namespace: this.#opts.namespace,
+        namespace: stream.namespace,
         labelSelector: this.#opts.labelSelector,
         limit: this.#opts.pageSize ?? 500,
         continue: cont,
@@ -279,11 +322,13 @@ export class Informer<T extends ApiObject> {
     } while (cont);
     this.relists++;
     for (const [key, old] of this.#cache) {
-      if (!fresh.has(key)) this.#delete(key, old);
+      const ours = stream.namespace === undefined || old.metadata.namespace === stream.namespace;
+      if (ours && !fresh.has(key)) this.#delete(key, old);
     }
     for (const [key, obj] of fresh) this.#upsert(key, obj);
-    this.#resourceVersion = rv;
-    if (!this.#synced) {
+    stream.resourceVersion = rv;
+    stream.listed = true;
+    if (!this.#synced && this.#streams.every((s) => s.listed)) {
       this.#synced = true;
       this.#log.debug('Informer synced', { objects: this.#cache.size });
       for (const w of this.#syncWaiters.splice(0)) w();
@@ -299,10 +344,10 @@ export class Informer<T extends ApiObject> {
     return this.#opts.transform ? this.#opts.transform(obj) : withoutManagedFields<T>(obj);
   }
 
-  #onEvent(event: WatchEvent<ApiObject>): void {
+  #onEvent(stream: Stream, event: WatchEvent<ApiObject>): void {
     const rv = event.object.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
-      if (rv) this.#resourceVersion = rv;
+      if (rv) stream.resourceVersion = rv;
       return;
     }
     const obj = this.#transform(event.object);
@@ -313,7 +358,7 @@ export class Informer<T extends ApiObject> {
     } else {
       this.#upsert(key, obj);
     }
-    if (rv) this.#resourceVersion = rv;
+    if (rv) stream.resourceVersion = rv;
   }
 
   #upsert(key: string, obj: T): void {

@@ -52,6 +52,7 @@ import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task
 import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-spawner.ts';
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
+import { watchedNamespacesFence } from './watched-namespaces.ts';
 
 /** Leader election settings. */
 export interface LeaderElectionSettings {
@@ -70,8 +71,11 @@ export interface LeaderElectionSettings {
 export interface OperatorOptions {
   /** The API server and credentials (see `kubeconfig.ts`). */
   readonly connection: Connection;
-  /** Watch and reconcile one namespace only; all namespaces when unset. */
-  readonly namespace?: string;
+  /**
+   * Watch and reconcile these namespaces only (and touch nothing elsewhere but the Lease);
+   * all namespaces when unset. An empty list is refused.
+   */
+  readonly namespaces?: readonly string[];
   /** Run only while holding this Lease. */
   readonly leaderElection?: LeaderElectionSettings;
   /** Listen address of `/metrics` (`:8080`); empty or `0` turns it off. */
@@ -164,19 +168,28 @@ export class Operator {
     const clock = opts.clock ?? systemClock;
     const log = opts.log ?? silentLogger;
     const workers = opts.workers ?? DEFAULT_WORKERS;
-    // Every watch holds a connection; leave room for every worker plus the other controllers.
+    if (opts.namespaces?.length === 0) {
+      throw new Error('namespaces is empty: name at least one namespace, or leave it unset to watch all');
+    }
+    const namespaces = opts.namespaces ? [...new Set(opts.namespaces)] : undefined;
+    // Every watch holds a connection: one per cached kind (8) and watched namespace, plus the
+    // KelosConfig's. Leave room for every worker and the other controllers besides.
+    const watches = 8 * (namespaces?.length ?? 1) + 1;
     let leading = !opts.leaderElection;
     const client = new HttpKubeClient(opts.connection, {
-      maxSockets: workers + 32,
+      maxSockets: workers + watches + 23,
       fieldManager: FIELD_MANAGER,
       // Pausing the queues stops new reconciles; this stops the ones already running from
       // writing once the Lease is lost. The elector's own Lease writes pass.
       writeFence: (_verb, type) =>
         leading || type.kind === 'Lease' ? undefined : 'this replica does not hold the leader Lease',
+      ...(namespaces
+        ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
+        : {}),
     });
     if (opts.requestObserver) client.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
-    const base = { client, namespace: opts.namespace, clock, log };
+    const base = { client, ...(namespaces ? { namespaces } : {}), clock, log };
     const caches: TaskCaches = {
       tasks: new Informer<Task>({ ...base, type: Resources.Task, resyncMs }),
       workspaces: new Informer<Workspace>({ ...base, type: Resources.Workspace }),
@@ -185,26 +198,20 @@ export class Operator {
       records: new Informer<TaskRecord>({ ...base, type: Resources.TaskRecord, resyncMs }),
       spawners: new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner, resyncMs }),
       jobs: new Informer<CachedJob>({
-        client,
+        ...base,
         type: Resources.Job,
-        namespace: opts.namespace,
         labelSelector: OWNED_SELECTOR,
         transform: trimJob,
-        clock,
-        log,
       }),
       pods: new Informer<CachedPod>({
-        client,
+        ...base,
         type: Resources.Pod,
-        namespace: opts.namespace,
         labelSelector: OWNED_SELECTOR,
         transform: trimPod,
-        clock,
-        log,
       }),
     };
     addTaskIndexes(caches);
-    // Cluster-scoped, so watched across namespaces even when the operator watches one.
+    // Cluster-scoped, so watched whichever namespaces the operator watches.
     const configs = new Informer<KelosConfig>({ client, type: Resources.KelosConfig, clock, log });
     const overrides = opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {};
     let resolved: { version: string | undefined; config: AdminConfig } | undefined;

@@ -52,7 +52,7 @@ export async function startOperator(
   const rbac = new RbacRecorder();
   const operator = await Operator.start({
     connection: extra.connection ?? (await installIdentity()),
-    namespace,
+    namespaces: [namespace],
     metricsAddr: '',
     healthAddr: '',
     processMetrics: false,

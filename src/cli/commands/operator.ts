@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api/index.ts';
+import { parseNamespaceList } from '../../install/index.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
@@ -29,6 +30,16 @@ export function durationFlagMs(text: string): number {
   return Math.round(seconds * 1000);
 }
 
+/**
+ * The namespaces of every `--namespace` given (each a comma-separated list); a usage error
+ * naming the bad value otherwise. Commander calls it once per occurrence.
+ */
+export function namespacesFlag(value: string, previous: readonly string[] = []): string[] {
+  const parsed = parseNamespaceList([...previous, value]);
+  if ('problem' in parsed) throw new UsageError(`--namespace: ${parsed.problem}`);
+  return parsed.namespaces;
+}
+
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** Namespace of the Lease when none is given: the Pod's own, else `default`. */
@@ -40,7 +51,7 @@ const defaultLeaseNamespace = (env: Readonly<Record<string, string | undefined>>
 
 interface OperatorFlags {
   kubeconfig?: string;
-  namespace?: string;
+  namespace?: string[];
   leaderElect: boolean;
   leaseName: string;
   leaseNamespace?: string;
@@ -72,7 +83,11 @@ export const operatorCommand: CommandFactory = (io, done) => {
       '--kubeconfig <path>',
       'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount)',
     )
-    .option('-n, --namespace <ns>', 'watch and reconcile this namespace only (default: all namespaces)')
+    .option(
+      '-n, --namespace <ns[,ns...]>',
+      'watch and reconcile these namespaces only, comma-separated or repeated (default: all namespaces)',
+      namespacesFlag,
+    )
     .option(
       '--leader-elect',
       'run only while holding a coordination.k8s.io Lease, so several replicas can run',
@@ -144,7 +159,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
 
     const operator = await Operator.start({
       connection,
-      ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      ...(flags.namespace ? { namespaces: flags.namespace } : {}),
       ...(flags.leaderElect
         ? {
             leaderElection: {
@@ -167,7 +182,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     operatorRef = operator;
     for (const source of faultsBeforeStart) operator.metrics.faults.inc({ source });
     log.info('Operator running', {
-      namespace: flags.namespace ?? '(all)',
+      namespaces: flags.namespace ?? '(all)',
       endpoints: operator.addresses,
       workers,
     });

@@ -1,15 +1,14 @@
 /**
  * What the agent and operator images contain, checked without a Docker engine: the files
- * the Dockerfiles copy exist and are not excluded from the build context, and the agent
- * runtime works from exactly the files the agent base image copies, through the same
- * wrapper scripts, as local processes.
+ * the Dockerfiles copy exist (or, under `lib/`, are built by `npm run build` from sources
+ * that exist) and are not excluded from the build context, and the agent runtime works from
+ * exactly the files the agent base image copies, compiled as `npm run build` compiles them,
+ * through the same wrapper scripts, as local processes.
  */
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
-  cpSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -28,24 +27,16 @@ import {
   REPO_DIR,
 } from '../../../src/contract/pod.ts';
 import { b64, baseEnv, block, git, makeWorkspace, readText, stream, type Workspace } from './harness.ts';
+import {
+  BUILT,
+  contextCopies,
+  dockerfile,
+  IMAGES,
+  layOutAgentRuntime,
+  sourceOfBuilt,
+} from './image-runtime.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const IMAGES = join(ROOT, 'images');
-const dockerfile = (name: string) => readFileSync(join(IMAGES, name), 'utf8');
-
-/** `COPY [flags] <src...> <dest>` lines that copy from the build context. */
-const contextCopies = (text: string): Array<{ sources: string[]; dest: string }> =>
-  text
-    .split('\n')
-    .filter((l) => /^COPY\s/.test(l) && !/--from=/.test(l))
-    .map((l) => {
-      const parts = l
-        .replace(/^COPY\s+/, '')
-        .split(/\s+/)
-        .filter((p) => !p.startsWith('--'));
-      return { sources: parts.slice(0, -1), dest: parts.at(-1)! };
-    });
-
 /**
  * Modules a file loads at run time: static imports and re-exports (`import type` and
  * `export type` are erased by Node; `import { type X }` is not, it still loads the module),
@@ -83,9 +74,25 @@ describe('Dockerfiles', () => {
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l !== '' && !l.startsWith('#'));
+      const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as {
+        include: string[];
+        exclude?: string[];
+      };
       for (const { sources } of contextCopies(dockerfile(name))) {
         for (const s of sources) {
-          expect(existsSync(join(ROOT, s)), `${name}: COPY ${s}`).toBe(true);
+          if (s.startsWith(BUILT)) {
+            // Built before the image (images/build.sh runs npm run build): its source must be built.
+            const source = sourceOfBuilt(s);
+            expect(existsSync(join(ROOT, source)), `${name}: COPY ${s} is built from ${source}`).toBe(true);
+            expect(
+              build.include.some((i) => source === i || source.startsWith(`${i}/`)),
+              `${name}: tsconfig.build.json builds ${source}`,
+            ).toBe(true);
+            expect(
+              (build.exclude ?? []).filter((x) => source === x || source.startsWith(`${x}/`)),
+              `${name}: tsconfig.build.json excludes ${source}`,
+            ).toEqual([]);
+          } else expect(existsSync(join(ROOT, s)), `${name}: COPY ${s}`).toBe(true);
           expect(
             ignored.filter((i) => s === i || s.startsWith(`${i}/`)),
             `${name}: ${s} is in .dockerignore`,
@@ -100,7 +107,7 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/npm ci --omit=dev --ignore-scripts/);
     expect(text).toMatch(/^USER 65532:65532$/m);
     expect(text).toMatch(
-      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "src\/cli\/main.ts"\]$/m,
+      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "lib\/src\/cli\/main.js"\]$/m,
     );
     expect(text).toMatch(/^CMD \["operator"\]$/m);
   });
@@ -119,8 +126,8 @@ describe('Dockerfiles', () => {
 
   test('the image scripts read the contract names', () => {
     const script = (name: string) => readFileSync(join(IMAGES, name), 'utf8');
-    expect(script('kelos_entrypoint.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/src/agent/entrypoint.ts`);
-    expect(script('kelos-capture.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/src/agent/capture.ts`);
+    expect(script('kelos_entrypoint.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/agent/entrypoint.js`);
+    expect(script('kelos-capture.sh')).toContain(`\${${Env.RuntimeDir}:-/kelos}/agent/capture.js`);
     expect(script('gh-wrapper.sh')).toContain(`\${${Env.GitHubTokenFile}:-${GITHUB_TOKEN_FILE}}`);
     expect(script('gh-wrapper.sh')).toContain(`\${${Env.RealGh}:-`);
   });
@@ -135,7 +142,9 @@ describe('Dockerfiles', () => {
     // The closure reaches the contract, so the check below covers its files as well.
     expect([...files].some((f) => f.startsWith(join(ROOT, 'src/contract/')))).toBe(true);
     expect([...packages]).toEqual([]);
-    const copied = contextCopies(dockerfile('agent-base.Dockerfile')).flatMap((c) => c.sources);
+    const copied = contextCopies(dockerfile('agent-base.Dockerfile'))
+      .flatMap((c) => c.sources)
+      .map((c) => (c.startsWith(BUILT) ? sourceOfBuilt(c) : c));
     const missing = [...files]
       .map((f) => relative(ROOT, f))
       .filter((f) => !copied.some((c) => f === c || f.startsWith(`${c}/`)));
@@ -151,16 +160,10 @@ describe('the agent runtime as laid out in the image', () => {
     for (const w of workspaces.splice(0)) rmSync(w.dir, { recursive: true, force: true });
   });
 
-  /** Copies exactly what agent-base.Dockerfile copies under /kelos into a temporary directory. */
+  /** What agent-base.Dockerfile copies under /kelos, JavaScript only, in a temporary directory. */
   const layOutRuntime = (): string => {
-    const runtime = mkdtempSync(join(tmpdir(), 'kelos-runtime-'));
+    const runtime = layOutAgentRuntime();
     cleanup.push(runtime);
-    for (const { sources, dest } of contextCopies(dockerfile('agent-base.Dockerfile'))) {
-      if (!dest.startsWith('/kelos/')) continue;
-      const target = join(runtime, dest.slice('/kelos/'.length));
-      mkdirSync(dirname(target), { recursive: true });
-      cpSync(join(ROOT, sources[0]!), target, { recursive: true });
-    }
     return runtime;
   };
 

@@ -6,7 +6,7 @@ import {
   OperatorRbac,
   resolveInstallProps,
 } from '../../../constructs/index.ts';
-import { OPERATOR_RBAC_RULES, SELECTOR_LABELS } from '../../../src/install/index.ts';
+import { namespaceListFlag, OPERATOR_RBAC_RULES, SELECTOR_LABELS } from '../../../src/install/index.ts';
 import { thrown, validationErrors } from './helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read by path; every access is asserted.
@@ -164,8 +164,26 @@ describe('KelosInstall', () => {
     expect(d.spec.template.spec.containers[0].args).toContain('--image-tag=v1.2.3');
   });
 
-  it('namespaced: a Role and RoleBinding in the watched namespace, a ClusterRole for cluster-scoped kinds only, --namespace', () => {
-    const ns = render({ watchNamespaces: ['team-a'] });
+  it('namespaced: a Role and RoleBinding in each watched namespace only, a ClusterRole for cluster-scoped kinds only, the list in --namespace', () => {
+    const ns = render({ watchNamespaces: ['team-b', 'team-a'] });
+    expect(ns.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole//kelos-operator-cluster-scoped',
+      'ClusterRoleBinding//kelos-operator-cluster-scoped',
+      'Deployment/kelos-system/kelos-operator',
+      'Namespace//kelos-system',
+      'NetworkPolicy/kelos-system/kelos-operator',
+      'PodDisruptionBudget/kelos-system/kelos-operator',
+      'Role/kelos-system/kelos-operator-leader-election',
+      'Role/team-a/kelos-operator',
+      'Role/team-b/kelos-operator',
+      'RoleBinding/kelos-system/kelos-operator-leader-election',
+      // In the Role's namespace, not the chart's (cdk8s#2796).
+      'RoleBinding/team-a/kelos-operator',
+      'RoleBinding/team-b/kelos-operator',
+      'Service/kelos-system/kelos-operator-metrics',
+      'Service/kelos-system/kelos-webhooks',
+      'ServiceAccount/kelos-system/kelos-operator',
+    ]);
     const clusterRoles = find(ns, 'ClusterRole');
     expect(clusterRoles.map((r: Obj) => triples(r.rules))).toEqual([
       triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'cluster')),
@@ -173,31 +191,49 @@ describe('KelosInstall', () => {
     expect(find(ns, 'ClusterRoleBinding').map((b: Obj) => b.roleRef.name)).toEqual([
       'kelos-operator-cluster-scoped',
     ]);
-    const role = one(ns, 'Role', 'kelos-operator');
-    expect(role.metadata.namespace).toBe('team-a');
-    expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((x) => x.scope === 'watched')));
-    // In the Role's namespace, not the chart's (cdk8s#2796).
-    expect(one(ns, 'RoleBinding', 'kelos-operator').metadata.namespace).toBe('team-a');
-    expect(one(ns, 'Role', 'kelos-operator-leader-election').metadata.namespace).toBe('kelos-system');
+    const watched = triples(OPERATOR_RBAC_RULES.filter((x) => x.scope === 'watched'));
+    for (const role of find(ns, 'Role', 'kelos-operator')) expect(triples(role.rules)).toEqual(watched);
+    // Secrets are granted in the watched namespaces' Roles and nowhere else.
+    const grantsSecrets = (o: Obj) =>
+      (o.rules as Obj[]).some((r) => r.apiGroups.includes('') && r.resources.includes('secrets'));
+    expect(
+      ns
+        .filter((o) => /Role$/.test(o.kind) && grantsSecrets(o))
+        .map((o) => `${o.kind}/${o.metadata.namespace}`),
+    ).toEqual(['Role/team-a', 'Role/team-b']);
+    for (const b of find(ns, 'RoleBinding', 'kelos-operator')) {
+      expect(b.subjects).toEqual([
+        { apiGroup: '', kind: 'ServiceAccount', name: 'kelos-operator', namespace: 'kelos-system' },
+      ]);
+    }
     const args = one(ns, 'Deployment').spec.template.spec.containers[0].args;
-    expect(args.filter((a: string) => a.startsWith('--namespace='))).toEqual(['--namespace=team-a']);
+    expect(args.filter((a: string) => a.startsWith('--namespace'))).toEqual(['--namespace=team-a,team-b']);
+    expect(args.filter((a: string) => a.startsWith('--namespace'))).toEqual([
+      namespaceListFlag(resolveInstallProps({ watchNamespaces: ['team-b', 'team-a'] }).watchNamespaces ?? []),
+    ]);
+    const single = render({ watchNamespaces: ['team-a'] });
+    expect(find(single, 'Role', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual(['team-a']);
+    expect(one(single, 'Deployment').spec.template.spec.containers[0].args).toContain('--namespace=team-a');
+    // Cluster-wide: no --namespace at all.
+    expect(
+      one(objs, 'Deployment').spec.template.spec.containers[0].args.some((a: string) =>
+        a.startsWith('--namespace'),
+      ),
+    ).toBe(false);
   });
 
-  it('namespaced RBAC renders a Role per namespace of a list; the install refuses lists the operator cannot watch', () => {
+  it('OperatorRbac alone renders a Role per namespace of the list', () => {
     const chart = new Chart(new App(), 'r');
     new OperatorRbac(chart, 'rbac', resolveInstallProps({ watchNamespaces: ['team-b', 'team-a'] }));
-    const objs = chart.toJson() as Obj[];
-    expect(find(objs, 'Role', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
+    const rendered = chart.toJson() as Obj[];
+    expect(find(rendered, 'Role', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
       'team-a',
       'team-b',
     ]);
-    expect(find(objs, 'RoleBinding', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
+    expect(find(rendered, 'RoleBinding', 'kelos-operator').map((r) => r.metadata.namespace)).toEqual([
       'team-a',
       'team-b',
     ]);
-    expect(thrown(() => render({ watchNamespaces: ['team-a', 'team-b'] }))).toMatch(
-      /watchNamespaces lists 2 namespaces, but the operator watches one namespace or all/,
-    );
   });
 
   it('renders a ServiceMonitor or PodMonitor only when asked', () => {
@@ -219,7 +255,10 @@ describe('KelosInstall', () => {
   it('rejects settings that cannot work, naming them', () => {
     expect(thrown(() => render({ watchNamespaces: [] }))).toMatch(/watchNamespaces is empty/);
     expect(thrown(() => render({ watchNamespaces: ['Team_A'] }))).toMatch(
-      /namespace "Team_A" is not a DNS label/,
+      /KelosInstall: "Team_A" is not a namespace name \(a DNS label/,
+    );
+    expect(thrown(() => render({ watchNamespaces: ['team-a', 'team-a'] }))).toMatch(
+      /watchNamespaces lists a namespace twice/,
     );
     expect(thrown(() => render({ replicas: 0 }))).toMatch(/replicas must be a positive integer/);
   });

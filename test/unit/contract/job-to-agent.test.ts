@@ -10,7 +10,7 @@
  * one side only leaves the agent without its prompt, instructions, servers or outputs, and
  * this test fails.
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,6 +20,7 @@ import { BUNDLED_COMMAND, ENTRYPOINT_PATH, Env, MAX_INLINE_ENV_BYTES } from '../
 import { SetupBanners } from '../../../src/contract/setup.ts';
 import { renderTaskJob } from '../../../src/render/task-job.ts';
 import { BIN, b64, GIT_ENV, git } from '../agent/harness.ts';
+import { layOutAgentRuntime } from '../agent/image-runtime.ts';
 import { makeAgentConfig, makeTask, makeWorkspace } from '../render/fixtures.ts';
 import { type ContainerRun, PodRunner } from './pod-runner.ts';
 
@@ -137,13 +138,18 @@ const runJob = (pad: number): Run => {
   mkdirSync(home, { recursive: true });
   const log = join(dir, 'standin-log');
   const agentContainer = spec.containers.find((c) => c.name === AGENT_CONTAINER_NAME)!;
+  // The runtime the image holds under /kelos (JavaScript built from src/agent), kept in `dir`.
+  const laidOut = layOutAgentRuntime();
+  const runtime = join(dir, 'kelos');
+  cpSync(laidOut, runtime, { recursive: true });
+  rmSync(laidOut, { recursive: true, force: true });
   const agent = pod.run(agentContainer, {
     imageFiles: { '/usr/bin/tini': tini, [ENTRYPOINT_PATH]: join(ROOT, 'images/kelos_entrypoint.sh') },
     imageEnv: {
       ...GIT_ENV,
       HOME: home,
       PATH: `${dirname(process.execPath)}:${BIN}:${SYSTEM_PATH}`,
-      [Env.RuntimeDir]: ROOT,
+      [Env.RuntimeDir]: runtime,
       STANDIN_LOG: log,
       STANDIN_PRS: JSON.stringify([{ url: PR_URL }]),
     },
@@ -167,7 +173,8 @@ describe.each(SHAPES)('a rendered Job runs the agent image entrypoint: $shape', 
   let run: Run;
   beforeAll(() => {
     run = runJob(pad);
-  });
+    // The first run also compiles the agent runtime (tsc, a few seconds).
+  }, 60_000);
   afterAll(() => {
     if (run) rmSync(run.dir, { recursive: true, force: true });
   });

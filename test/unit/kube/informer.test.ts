@@ -60,7 +60,7 @@ const flush = async () => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-const setup = (opts: { resyncMs?: number } = {}) => {
+const setup = (opts: { resyncMs?: number; namespaces?: readonly string[] } = {}) => {
   const client = new ScriptedClient();
   const clock = new FakeClock();
   const events: string[] = [];
@@ -185,6 +185,79 @@ describe('Informer', () => {
     ]);
     expect(client.listCalls).toHaveLength(1);
     await informer.stop();
+  });
+
+  it('watches each of several namespaces on its own: synced once all have listed, a relist touches only its namespace', async () => {
+    const { client, clock, events, informer } = setup({ namespaces: ['a', 'b'] });
+    const lists: Record<string, Array<() => ListPage<Obj>>> = {
+      a: [() => ({ items: [obj('x', '1', '', 'a')], metadata: { resourceVersion: '10' } })],
+      b: [
+        () => {
+          throw new ApiError(500, 'InternalError', 'etcd busy');
+        },
+        () => ({
+          items: [obj('y', '2', '', 'b'), obj('old', '3', '', 'b')],
+          metadata: { resourceVersion: '20' },
+        }),
+        () => ({
+          items: [obj('y', '2', '', 'b'), obj('new', '9', '', 'b')],
+          metadata: { resourceVersion: '40' },
+        }),
+      ],
+    };
+    const byNamespace = (opts: ListOptions) => {
+      const next = lists[opts.namespace ?? '']?.shift();
+      if (!next) throw new Error(`unexpected list of ${opts.namespace}`);
+      return next();
+    };
+    for (let i = 0; i < 4; i++) client.lists.push(byNamespace);
+    let synced = false;
+    void informer.waitForSync().then(() => {
+      synced = true;
+    });
+    informer.start();
+    await flush();
+    // a listed and watches; b's list failed and waits out its backoff: not synced yet.
+    expect(client.listCalls.map((c) => c.namespace)).toEqual(['a', 'b']);
+    expect(client.watches.map((w) => [w.opts.namespace, w.opts.resourceVersion])).toEqual([['a', '10']]);
+    expect(informer.hasSynced).toBe(false);
+    expect(synced).toBe(false);
+    clock.advance(100);
+    await flush();
+    expect(informer.hasSynced).toBe(true);
+    expect(synced).toBe(true);
+    expect(client.watches.map((w) => [w.opts.namespace, w.opts.resourceVersion])).toEqual([
+      ['a', '10'],
+      ['b', '20'],
+    ]);
+    expect(informer.keys().sort()).toEqual(['a/x', 'b/old', 'b/y']);
+    // b's watch expires: b is relisted and diffed against b's objects only; a's stay.
+    client.watches[1]?.fail(new ApiError(410, 'Expired', 'too old resource version'));
+    await flush();
+    expect(events).toEqual(['add a/x', 'add b/y', 'add b/old', 'delete b/old', 'add b/new']);
+    expect(informer.keys().sort()).toEqual(['a/x', 'b/new', 'b/y']);
+    expect(client.watches.map((w) => [w.opts.namespace, w.opts.resourceVersion])).toEqual([
+      ['a', '10'],
+      ['b', '20'],
+      ['b', '40'],
+    ]);
+    // Each stream resumes from its own version: an event in a moves a's, not b's.
+    client.watches[0]?.emit({ type: 'MODIFIED', object: obj('x', '50', 'v', 'a') });
+    client.watches[0]?.end();
+    await flush();
+    expect(client.watches.at(-1)?.opts).toMatchObject({ namespace: 'a', resourceVersion: '50' });
+    expect(informer.list('a').map((o) => o.data)).toEqual(['v']);
+    await informer.stop();
+  });
+
+  it('refuses an empty namespace list, and namespaces for a cluster-scoped kind', () => {
+    const client = new ScriptedClient().asClient();
+    expect(() => new Informer({ client, type: Resources.ConfigMap, namespaces: [] })).toThrow(
+      'informer ConfigMap: namespaces is empty (leave it unset to watch all)',
+    );
+    expect(() => new Informer({ client, type: Resources.Namespace, namespaces: ['a'] })).toThrow(
+      'informer Namespace: a cluster-scoped kind has no namespaces to watch',
+    );
   });
 
   it('splits keys back into namespace and name', () => {

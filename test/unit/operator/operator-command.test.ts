@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { durationFlagMs } from '../../../src/cli/commands/operator.ts';
+import { durationFlagMs, namespacesFlag } from '../../../src/cli/commands/operator.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
+import { namespaceListFlag } from '../../../src/install/index.ts';
 
 const io = (env: Record<string, string> = {}) => {
   const out: string[] = [];
@@ -28,6 +29,49 @@ describe('kelos operator flags', () => {
       'invalid duration "10 minutes" (expected e.g. 10m, 1h30m, 45s or a number of seconds)',
     );
     expect(() => durationFlagMs('')).toThrow('invalid duration ""');
+  });
+
+  it('reads --namespace as a comma-separated list, repeatable, each namespace once', () => {
+    expect(namespacesFlag('team-a')).toEqual(['team-a']);
+    expect(namespacesFlag('team-a,team-b')).toEqual(['team-a', 'team-b']);
+    expect(namespacesFlag(' team-a , team-b ')).toEqual(['team-a', 'team-b']);
+    // Commander hands the previous occurrences' result back: -n team-a,team-b -n team-c -n team-a
+    expect(namespacesFlag('team-a', namespacesFlag('team-c', namespacesFlag('team-a,team-b')))).toEqual([
+      'team-a',
+      'team-b',
+      'team-c',
+    ]);
+    expect(() => namespacesFlag('team-a,,team-b')).toThrow(
+      '--namespace: "team-a,,team-b" has an empty namespace name',
+    );
+    expect(() => namespacesFlag('team-a,')).toThrow('has an empty namespace name');
+    expect(() => namespacesFlag('Team_A')).toThrow(
+      `--namespace: "Team_A" is not a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`,
+    );
+    expect(() => namespacesFlag('a'.repeat(64))).toThrow('is not a namespace name');
+  });
+
+  it('reads back the --namespace flag the install renders', () => {
+    const flag = namespaceListFlag(['team-a', 'team-b', 'team-c']);
+    expect(flag).toBe('--namespace=team-a,team-b,team-c');
+    expect(namespacesFlag(flag.slice('--namespace='.length))).toEqual(['team-a', 'team-b', 'team-c']);
+  });
+
+  it('checks every --namespace occurrence before connecting anywhere', async () => {
+    const bad = io();
+    expect(await runCli(['operator', '-n', 'team-a', '--namespace', 'team-b,Bad'], bad.cli)).toBe(1);
+    expect(bad.err.join('')).toBe(
+      `kelos: --namespace: "Bad" is not a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)\n`,
+    );
+    // A good list passes the flags and fails only at the (missing) kubeconfig.
+    const good = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
+    expect(
+      await runCli(
+        ['operator', '-n', 'team-a,team-b', '-n', 'team-c', '--kubeconfig', '/does/not/exist/k'],
+        good.cli,
+      ),
+    ).toBe(1);
+    expect(good.err.join('')).toMatch(/^kelos: cannot read kubeconfig \/does\/not\/exist\/k/);
   });
 
   it('refuses a worker count that is not a positive integer, before connecting anywhere', async () => {
