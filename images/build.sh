@@ -4,7 +4,7 @@
 #   images/build.sh [--local-base] [operator] [agent-base]     (default: both)
 #
 #   KELOS_IMAGE_PREFIX   registry/repository of our images (default ghcr.io/kelos-ts)
-#   KELOS_IMAGE_TAG      tag (default dev)
+#   KELOS_IMAGE_TAG      tag (default v<version> of package.json, as every Kelos artifact)
 #   KELOS_IMAGES_CACHE   buildah storage and caches (default ~/.cache/kelos-images)
 #
 # --local-base builds on bases assembled here from Debian packages and the npm `node`
@@ -26,7 +26,7 @@ root="$(cd "$here/.." && pwd)"
 cd "$root"
 
 prefix="${KELOS_IMAGE_PREFIX:-ghcr.io/kelos-ts}"
-tag="${KELOS_IMAGE_TAG:-dev}"
+tag="${KELOS_IMAGE_TAG:-v$(node -p 'require("./package.json").version')}"
 local_base=false
 names=()
 for arg in "$@"; do

@@ -23,6 +23,7 @@ export * from './schema.ts';
 export * from './task.ts';
 export * from './task-budget.ts';
 export * from './task-record.ts';
+export * from './version.ts';
 export * from './task-spawner/index.ts';
 export * from './workspace.ts';
 

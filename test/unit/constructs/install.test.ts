@@ -6,6 +6,7 @@ import {
   OperatorRbac,
   resolveInstallProps,
 } from '../../../constructs/index.ts';
+import { KELOS_VERSION } from '../../../src/api/version.ts';
 import { namespaceListFlag, OPERATOR_RBAC_RULES, SELECTOR_LABELS } from '../../../src/install/index.ts';
 import { thrown, validationErrors } from './helpers.ts';
 
@@ -108,7 +109,7 @@ describe('KelosInstall', () => {
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     const [c] = pod.containers;
-    expect(c.image).toBe('ghcr.io/kelos-ts/kelos-operator:latest');
+    expect(c.image).toBe(`ghcr.io/kelos-ts/kelos-operator:v${KELOS_VERSION}`);
     expect(c.args).toEqual([
       'operator',
       '--leader-elect',
