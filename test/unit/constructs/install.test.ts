@@ -117,7 +117,7 @@ describe('KelosInstall', () => {
       '--lease-namespace=kelos-system',
       '--metrics-addr=:8080',
       '--health-addr=:8081',
-      '--image-tag=latest',
+      `--image-tag=v${KELOS_VERSION}`,
     ]);
     expect(c.command).toBeUndefined(); // the image's entrypoint: node --optimize-for-size
     expect(c.securityContext).toEqual({
