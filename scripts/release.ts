@@ -63,7 +63,8 @@ function ociArchive(image: string, file: string): string {
       manifests: Array<{ digest: string }>;
     };
     const digest = index.manifests[0]?.digest;
-    if (!digest || index.manifests.length !== 1) throw new Error(`${image}: expected one manifest in ${layout}`);
+    if (!digest || index.manifests.length !== 1)
+      throw new Error(`${image}: expected one manifest in ${layout}`);
     sh('tar', [
       '--sort=name',
       '--mtime=@0',
@@ -112,7 +113,9 @@ const operator = images.find((i) => i.name === 'operator')!;
 
 // After the images: its `prepack` rebuilds lib/, which the image build checks against a stamp.
 log('npm pack');
-const packed = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', out])) as Array<{ filename: string }>;
+const packed = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', out])) as Array<{
+  filename: string;
+}>;
 const tarball = packed[0]!.filename;
 
 writeFileSync(join(out, 'crds.yaml'), yamlDocs(renderCrds()));

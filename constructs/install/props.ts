@@ -104,7 +104,9 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     throw new Error(`KelosInstall: replicas must be a positive integer; got ${replicas}`);
   }
   if (props.imageDigest !== undefined && !IMAGE_DIGEST.test(props.imageDigest)) {
-    throw new Error(`KelosInstall: imageDigest must be sha256: and 64 hex digits; got "${props.imageDigest}"`);
+    throw new Error(
+      `KelosInstall: imageDigest must be sha256: and 64 hex digits; got "${props.imageDigest}"`,
+    );
   }
   const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   return {

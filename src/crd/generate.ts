@@ -5,7 +5,15 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION, GROUP, KINDS, KELOS_VERSION, type KindDefinition, VERSION, VERSION_ANNOTATION } from '../api/index.ts';
+import {
+  API_VERSION,
+  GROUP,
+  KELOS_VERSION,
+  KINDS,
+  type KindDefinition,
+  VERSION,
+  VERSION_ANNOTATION,
+} from '../api/index.ts';
 
 /** JSON value, as written into a manifest. */
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

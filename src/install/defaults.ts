@@ -59,5 +59,8 @@ export const imageReference = (prefix: string, name: string, tag: string, digest
   `${prefix.replace(/\/+$/, '')}/${name}${digest ? `@${digest}` : `:${tag}`}`;
 
 /** `<prefix>/kelos-operator:<tag>` (or `@<digest>`); the tag defaults to `v<package version>`. */
-export const operatorImage = (prefix = DEFAULT_IMAGE_PREFIX, tag = DEFAULT_IMAGE_TAG, digest?: string): string =>
-  imageReference(prefix, OPERATOR_IMAGE_NAME, tag, digest);
+export const operatorImage = (
+  prefix = DEFAULT_IMAGE_PREFIX,
+  tag = DEFAULT_IMAGE_TAG,
+  digest?: string,
+): string => imageReference(prefix, OPERATOR_IMAGE_NAME, tag, digest);

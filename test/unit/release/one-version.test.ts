@@ -101,7 +101,9 @@ describe('one version: package, CRDs, install, images and kelos version agree', 
   });
 
   test('images/build.sh tags v<version> by default', () => {
-    expect(read('images/build.sh')).toContain(`tag="\${KELOS_IMAGE_TAG:-v$(node -p 'require("./package.json").version')}"`);
+    expect(read('images/build.sh')).toContain(
+      `tag="\${KELOS_IMAGE_TAG:-v$(node -p 'require("./package.json").version')}"`,
+    );
   });
 });
 
@@ -116,8 +118,12 @@ describe('kelos version compares what it finds', () => {
   test('a mismatch names each differing part; agreement and unknowns say nothing', () => {
     expect(versionMismatch('0.2.0', '0.2.0', '0.2.0')).toBeUndefined();
     expect(versionMismatch('0.2.0', undefined, undefined)).toBeUndefined();
-    expect(versionMismatch('0.2.0', '0.1.0', '0.2.0')).toMatch(/^version mismatch: client 0\.2\.0, operator 0\.1\.0;/);
-    expect(versionMismatch('0.2.0', '0.1.0', '0.1.1')).toMatch(/client 0\.2\.0, operator 0\.1\.0, CRDs 0\.1\.1; upgrade/);
+    expect(versionMismatch('0.2.0', '0.1.0', '0.2.0')).toMatch(
+      /^version mismatch: client 0\.2\.0, operator 0\.1\.0;/,
+    );
+    expect(versionMismatch('0.2.0', '0.1.0', '0.1.1')).toMatch(
+      /client 0\.2\.0, operator 0\.1\.0, CRDs 0\.1\.1; upgrade/,
+    );
   });
 });
 
