@@ -24,7 +24,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -137,7 +137,11 @@ const files = readdirSync(out)
   .sort();
 writeFileSync(join(out, 'SHA256SUMS'), files.map((f) => `${sha256(join(out, f))}  ${f}\n`).join(''));
 
-const rel = (f: string) => join(out, f).replace(`${ROOT}/`, '');
+/** A path as the printed commands name it: relative to the repository when inside it. */
+const rel = (f: string) => {
+  const path = relative(ROOT, join(out, f));
+  return path.startsWith('..') ? join(out, f) : path;
+};
 process.stdout.write(
   [
     `Kelos ${version}: artifacts in ${rel('')} (checksums in ${rel('SHA256SUMS')})`,
