@@ -10,6 +10,7 @@
  *
  * @packageDocumentation
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { formatFuzzReport, runFuzz } from '../test/fuzz/harness.ts';
 
@@ -26,6 +27,7 @@ const { values } = parseArgs({
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const count = Number(values.count);
 process.stdout.write(`fuzz: seed ${seed}, ${count} inputs (repeat with --seed ${seed})\n`);
+const t0 = performance.now();
 const report = await runFuzz({
   seed,
   count,
@@ -36,7 +38,7 @@ const report = await runFuzz({
   onProgress: (done, r) => {
     if (done % 1000 === 0)
       process.stdout.write(
-        `  ${done}/${count}: ${r.crashes} crashes, ${r.hangs} hangs, ${r.memory} memory, ${r.slow} slow, ${r.unlocated} unlocated, slowest ${Math.round(r.maxMillis)} ms\n`,
+        `  ${done}/${count}: ${r.crashes} crashes, ${r.hangs} hangs, ${r.memory} memory, ${r.slow} slow, ${r.unlocated} unlocated, slowest ${Math.round(r.maxMillis)} ms, ${r.slowCpu} slow in CPU time, heap ${Math.round(r.peakHeapBytes / 1024 / 1024)} MiB, load ${loadavg()[0]?.toFixed(1)}, ${Math.round((performance.now() - t0) / 1000)} s\n`,
       );
   },
 });

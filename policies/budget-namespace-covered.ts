@@ -8,7 +8,7 @@ import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { clipName } from '../src/validate/echo.ts';
 import { get, namespaceOf } from './lib/access.ts';
 import { groupBy } from './lib/group.ts';
-import { selectorMatches, taskLabels } from './lib/worker.ts';
+import { selectorMatcher, taskLabels } from './lib/worker.ts';
 
 /** Message when the namespace has no TaskBudget at all. */
 export const noBudgetInNamespace = (namespace: string): string =>
@@ -39,6 +39,10 @@ export const namespaceCovered: BundleRule = {
   hint: 'Add a TaskBudget in the namespace whose taskSelector matches the spawner’s task template labels (or {} for all Tasks).',
   check({ bundle }) {
     const budgets = groupBy(bundle.ofKind('TaskBudget'), namespaceOf);
+    // Each selector parsed once, not once per spawner: a bundle may hold thousands of both.
+    const matchers = new Map(
+      bundle.ofKind('TaskBudget').map((b) => [b, selectorMatcher(get(b, 'spec', 'taskSelector'))] as const),
+    );
     const findings: Finding[] = [];
     for (const spawner of bundle.ofKind('TaskSpawner')) {
       const ns = namespaceOf(spawner);
@@ -48,7 +52,7 @@ export const namespaceCovered: BundleRule = {
         continue;
       }
       const labels = taskLabels(spawner);
-      if (here.some((b) => selectorMatches(get(b, 'spec', 'taskSelector'), labels))) continue;
+      if (here.some((b) => matchers.get(b)?.(labels))) continue;
       findings.push({
         object: spawner,
         path: '/spec/taskTemplate',

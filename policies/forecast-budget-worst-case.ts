@@ -21,7 +21,7 @@ import { usdAmount } from '../src/validate/quantity.ts';
 import { get, namespaceOf, nonEmpty, num, str, usd } from './lib/access.ts';
 import { shortestCronGap } from './lib/cron.ts';
 import { groupBy } from './lib/group.ts';
-import { executionOf, selectorMatches, taskLabels } from './lib/worker.ts';
+import { executionOf, selectorMatcher, taskLabels } from './lib/worker.ts';
 
 /** Hours in a budget period; Monthly counts the longest month. */
 export const PERIOD_HOURS: Readonly<Record<BudgetPeriodType, number>> = {
@@ -107,6 +107,9 @@ export const worstCaseOver = (
 /** Terms of the sum a message shows. */
 const MAX_TERMS = 8;
 
+/** Unbounded or unpriced objects a budget reports one by one before it counts the rest. */
+const MAX_UNPRICED = 8;
+
 export const budgetWorstCase: BundleRule = {
   id: 'forecast/budget-worst-case',
   scope: 'bundle',
@@ -137,20 +140,40 @@ export const budgetWorstCase: BundleRule = {
     };
     const indexOf = new Map<KubeObject, number>();
     for (const [i, o] of bundle.objects.entries()) indexOf.set(o, i);
+    // Budgets with the same namespace, period and selector cover the same objects: a bundle
+    // may repeat one budget thousands of times, and pricing every (budget, object) pair again
+    // made the rule quadratic.
+    const coverage = new Map<string, { terms: Term[]; unpriced: string[] }>();
+    const coveredBy = (budget: KubeObject, periodHours: number) => {
+      const selector = get(budget, 'spec', 'taskSelector');
+      const key = `${namespaceOf(budget)}\u0000${periodHours}\u0000${JSON.stringify(selector ?? null)}`;
+      const known = coverage.get(key);
+      if (known) return known;
+      const matches = selectorMatcher(selector);
+      const result = { terms: [] as Term[], unpriced: [] as string[] };
+      for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
+        if (!matches(labelsOf(covered))) continue;
+        const priced = priceOf(covered, periodHours, indexOf.get(covered) ?? -1);
+        if (!priced) continue;
+        if ('term' in priced) result.terms.push(priced.term);
+        else result.unpriced.push('unbounded' in priced ? priced.unbounded : priced.noRate);
+      }
+      coverage.set(key, result);
+      return result;
+    };
     for (const budget of bundle.ofKind('TaskBudget')) {
       const limit = usdAmount(get(budget, 'spec', 'maxCostUSD'));
       const period = get(budget, 'spec', 'period', 'type');
       if (limit === undefined || !isBudgetPeriodType(period)) continue;
-      const periodHours = PERIOD_HOURS[period];
-      const selector = get(budget, 'spec', 'taskSelector');
-      const terms: Term[] = [];
+      const { terms, unpriced } = coveredBy(budget, PERIOD_HOURS[period]);
       const at = (message: string): Finding => ({ object: budget, path: '/spec/maxCostUSD', message });
-      for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
-        if (!selectorMatches(selector, labelsOf(covered))) continue;
-        const priced = priceOf(covered, periodHours, indexOf.get(covered) ?? -1);
-        if (!priced) continue;
-        if ('term' in priced) terms.push(priced.term);
-        else findings.push(at('unbounded' in priced ? priced.unbounded : priced.noRate));
+      for (const message of unpriced.slice(0, MAX_UNPRICED)) findings.push(at(message));
+      if (unpriced.length > MAX_UNPRICED) {
+        findings.push(
+          at(
+            `${unpriced.length - MAX_UNPRICED} more objects this budget covers have no bounded or priced worst case either`,
+          ),
+        );
       }
       const total = terms.reduce((sum, t) => sum + t.cost, 0);
       if (total > limit) {

@@ -51,13 +51,22 @@ export const budgetLabels: BundleRule = {
       }
     }
     const findings: Finding[] = [];
+    // One message per key and namespace, not per object: naming the budgets walks all of them.
+    const messages = new Map<string[], string>();
+    const messageOf = (key: string, budgets: string[]) => {
+      let message = messages.get(budgets);
+      if (message === undefined) {
+        message = missingBudgetLabel(key, budgets);
+        messages.set(budgets, message);
+      }
+      return message;
+    };
     const check = (object: KubeObject, path: string) => {
       const wanted = keys.get(namespaceOf(object));
       if (!wanted) return;
       const labels = taskLabels(object);
       for (const [key, budgets] of wanted) {
-        if (labels[key] === undefined)
-          findings.push({ object, path, message: missingBudgetLabel(key, budgets) });
+        if (labels[key] === undefined) findings.push({ object, path, message: messageOf(key, budgets) });
       }
     };
     for (const task of bundle.ofKind('Task')) check(task, '/metadata/labels');

@@ -36,6 +36,7 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => [
   `--lease-namespace=${props.namespace}`,
   `--metrics-addr=:${Ports.metrics}`,
   `--health-addr=:${Ports.health}`,
+  `--webhook-addr=:${Ports.webhooks}`,
   `--image-tag=${props.imageTag}`,
   ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
   ...props.extraArgs,

@@ -1,9 +1,8 @@
 /**
  * The operator's Services: `kelos-operator-metrics` for Prometheus and `kelos-webhooks`
  * for webhook deliveries (GitHub, Linear, generic). Every replica serves webhooks (no leader
- * needed), so the webhook Service selects all of them. Its target port is the one the
- * receiver will listen on (`kelos operator --webhook-addr :8443`, being built); until the
- * install passes that flag nothing listens there.
+ * needed), so the webhook Service selects all of them; its target port is the receiver's
+ * (`kelos operator --webhook-addr :8443`, which the Deployment passes).
  *
  * @packageDocumentation
  */

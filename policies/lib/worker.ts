@@ -106,9 +106,25 @@ export function taskLabels(object: KubeObject): Record<string, string> {
  * matches nothing.
  */
 export function selectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
-  if (!isRecord(selector)) return false;
-  const parsed = parseSelector(selector as LabelSelector);
-  return parsed.ok && matches(parsed.selector, labels, { anyValue: isTemplated });
+  return selectorMatcher(selector)(labels);
+}
+
+/** {@link selectorMatches} with the selector parsed once, for matching it against many objects. */
+export function selectorMatcher(selector: unknown): (labels: Readonly<Record<string, string>>) => boolean {
+  if (!isRecord(selector)) return () => false;
+  // Policies see the object as written: the selector may have any shape (matchExpressions a
+  // string), which the typed parser is not built for; the validator reports the shape.
+  if (selector['matchExpressions'] !== undefined && !Array.isArray(selector['matchExpressions']))
+    return () => false;
+  if (selector['matchLabels'] !== undefined && !isRecord(selector['matchLabels'])) return () => false;
+  let parsed: ReturnType<typeof parseSelector>;
+  try {
+    parsed = parseSelector(selector as LabelSelector);
+  } catch {
+    return () => false;
+  }
+  if (!parsed.ok) return () => false;
+  return (labels) => matches(parsed.selector, labels, { anyValue: isTemplated });
 }
 
 /** Label keys a selector reads. */

@@ -19,6 +19,7 @@
  *
  * @packageDocumentation
  */
+import { claudeFailure } from '../contract/claude-result.ts';
 import type { AgentType } from '../contract/pod.ts';
 
 /** What a stream reported. Numbers are kept as the decimal strings the outputs carry. */
@@ -65,36 +66,6 @@ export const formatDecimal = (n: number): string | undefined => {
   if (!/e/i.test(s)) return s;
   // Tiny or huge values print with an exponent in JS; fixed notation keeps them parseable as a Quantity.
   return n.toFixed(12).replace(/\.?0+$/, '');
-};
-
-/** How a Claude Code run ended, per `internal/claudecode/result.go` upstream. */
-export const claudeFailure = (result: Json): string | undefined => {
-  const subtype = typeof result.subtype === 'string' ? result.subtype : '';
-  const isError = result.is_error === true;
-  if (isError || subtype !== 'success') {
-    const details = [subtype ? `subtype=${subtype}` : '', isError ? 'is_error=true' : '']
-      .filter(Boolean)
-      .join(', ');
-    return details
-      ? `Claude Code returned an unsuccessful result (${details})`
-      : 'Claude Code returned an unsuccessful result';
-  }
-  const details: string[] = [];
-  if (
-    typeof result.terminal_reason === 'string' &&
-    result.terminal_reason !== '' &&
-    result.terminal_reason !== 'completed'
-  ) {
-    details.push(`terminal_reason=${result.terminal_reason}`);
-  }
-  if (
-    typeof result.stop_reason === 'string' &&
-    result.stop_reason !== '' &&
-    result.stop_reason !== 'end_turn'
-  ) {
-    details.push(`stop_reason=${result.stop_reason}`);
-  }
-  return details.length > 0 ? `Claude Code run incomplete (${details.join(', ')})` : undefined;
 };
 
 const withCounts = (r: StreamReport, input: number | undefined, output: number | undefined): StreamReport => {

@@ -131,6 +131,19 @@ export const AdmissionExemptionsSchema = obj(
 );
 export type AdmissionExemptions = Static<typeof AdmissionExemptionsSchema>;
 
+export const WebhookSettingsSchema = obj(
+  {
+    allowUnsignedNamespaces: opt(
+      strList(
+        'allowUnsignedNamespaces whose generic webhook spawners may receive deliveries without a secretRef (anyone who can reach the receiver can then create their Tasks). Default none: a generic spawner without a secret receives nothing.',
+        { maxItems: 256 },
+      ),
+    ),
+  },
+  'webhooks governs the webhook receiver.',
+);
+export type WebhookSettings = Static<typeof WebhookSettingsSchema>;
+
 export const KelosConfigSpecSchema = obj(
   {
     podSecurity: opt(PodSecurityFloorSchema),
@@ -138,6 +151,7 @@ export const KelosConfigSpecSchema = obj(
     networkIsolation: opt(NetworkIsolationSchema),
     rates: opt(ModelRatesSchema),
     admission: opt(AdmissionExemptionsSchema),
+    webhooks: opt(WebhookSettingsSchema),
   },
   'KelosConfigSpec holds the settings only the cluster admin controls.',
 );

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { Command, CommanderError } from 'commander';
+import { COMPLETE_COMMAND } from './completion/scripts.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from './io.ts';
 import { packageVersion } from './version.ts';
 
@@ -25,17 +26,22 @@ const COMMANDS: Readonly<Record<string, () => Promise<CommandFactory>>> = {
   init: async () => (await import('./commands/init.ts')).initCommand,
   create: async () => (await import('./commands/create.ts')).createCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
+  logs: async () => (await import('./commands/logs.ts')).logsCommand,
+  delete: async () => (await import('./commands/delete.ts')).deleteCommand,
+  suspend: async () => (await import('./commands/suspend.ts')).suspendCommand,
+  resume: async () => (await import('./commands/suspend.ts')).resumeCommand,
+  completion: async () => (await import('./commands/completion.ts')).completionCommand,
 };
 
 /**
- * Runs the CLI with `argv` (without the node and script entries) and resolves to the
- * exit code. Nothing here calls `process.exit`.
+ * The program with the command `only` (every command when undefined or unknown). Commands
+ * report their exit code through `done`.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
-  let code: ExitCode = ExitCode.Ok;
-  const done = (c: ExitCode) => {
-    code = c;
-  };
+export async function buildProgram(
+  io: CliIo,
+  done: (code: ExitCode) => void,
+  only?: string,
+): Promise<Command> {
   const program = new Command('kelos')
     .description(
       'Kelos: run AI coding agents on Kubernetes. Compile, validate and police kelos.dev manifests; run the operator.',
@@ -47,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run kelos --help for usage)');
-  const named = argv[0] !== undefined ? COMMANDS[argv[0]] : undefined;
+  const named = only !== undefined ? COMMANDS[only] : undefined;
   for (const load of named ? [named] : Object.values(COMMANDS)) {
     // addCommand does not pass the program's settings down, so each command gets them here:
     // its usage errors and help go to `io` too.
@@ -58,6 +64,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       .showHelpAfterError(`(run kelos ${command.name()} --help for usage)`);
     program.addCommand(command);
   }
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without the node and script entries) and resolves to the
+ * exit code. Nothing here calls `process.exit`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  let code: ExitCode = ExitCode.Ok;
+  const done = (c: ExitCode) => {
+    code = c;
+  };
+  if (argv[0] === COMPLETE_COMMAND) {
+    // Shell completion asks here on every TAB; it is not a commander command, so no word the
+    // user typed (--help, -V) can act as an option of the program.
+    const { completeMain } = await import('./completion/complete.ts');
+    await completeMain(
+      argv.slice(1),
+      io,
+      (command) => buildProgram(io, () => {}, command),
+      Object.keys(COMMANDS),
+    );
+    return ExitCode.Ok;
+  }
+  const program = await buildProgram(io, done, argv[0]);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;

@@ -133,6 +133,13 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
   },
   {
     apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['patch', 'delete'],
+    scope: 'watched',
+    why: 'the webhook ledger of each webhook TaskSpawner (processed deliveries, Task serial numbers) is written with optimistic concurrency; one left by a deleted spawner of the same name is replaced',
+  },
+  {
+    apiGroups: [''],
     resources: ['secrets'],
     verbs: ['get', 'create', 'patch'],
     scope: 'watched',

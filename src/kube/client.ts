@@ -225,6 +225,85 @@ export class HttpKubeClient implements KubeClient {
     return res.body;
   }
 
+  /**
+   * GET of a sub-path whose text arrives over time (`pods/<name>/log?follow=true`): each chunk
+   * goes to `onText` as it arrives; resolves when the server ends the response, rejects with an
+   * {@link ApiError} for a non-2xx answer. The response must start within the client's
+   * timeout; after that the stream may be silent for as long as `idleTimeoutMs` (default: no
+   * limit — a followed container may print nothing for an hour), and `signal` ends it early
+   * (resolving, not rejecting).
+   */
+  streamText(
+    path: string,
+    onText: (text: string) => void,
+    opts: { signal?: AbortSignal; idleTimeoutMs?: number } = {},
+  ): Promise<void> {
+    this.#count('get');
+    const started = performance.now();
+    return this.#authHeaders().then(
+      (auth) =>
+        new Promise<void>((resolve, reject) => {
+          if (opts.signal?.aborted) {
+            resolve();
+            return;
+          }
+          const req = this.#transport.request(new URL(path, this.#server), {
+            method: 'GET',
+            agent: this.#agent,
+            headers: { ...auth, accept: '*/*' },
+          });
+          const onAbort = (): void => {
+            req.destroy();
+            resolve();
+          };
+          opts.signal?.addEventListener('abort', onAbort, { once: true });
+          const deadline = setTimeout(
+            () => req.destroy(new Error(`no response within ${this.#timeoutMs} ms`)),
+            this.#timeoutMs,
+          );
+          req.on('close', () => {
+            clearTimeout(deadline);
+            opts.signal?.removeEventListener('abort', onAbort);
+          });
+          req.on('error', (err) =>
+            reject(new ApiError(0, 'NetworkError', `GET ${path}: ${err.message}`, { cause: err })),
+          );
+          req.on('response', (res) => {
+            clearTimeout(deadline);
+            const status = res.statusCode ?? 0;
+            this.#notify('get', CoreResources.Pod, status, performance.now() - started, {
+              method: 'GET',
+              path,
+            });
+            if (status < 200 || status >= 300) {
+              readBody(res).then((body) => reject(toApiError(status, body, 'GET', path)), reject);
+              return;
+            }
+            if (opts.idleTimeoutMs !== undefined) {
+              req.setTimeout(opts.idleTimeoutMs, () =>
+                req.destroy(new ApiError(0, 'Timeout', `GET ${path}: no data for ${opts.idleTimeoutMs} ms`)),
+              );
+            }
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              try {
+                onText(chunk);
+              } catch (err) {
+                // Never throw out of a data callback: the consumer's failure ends the stream.
+                res.destroy();
+                reject(err);
+              }
+            });
+            res.on('end', () => resolve());
+            res.on('close', () => {
+              if (!res.complete) reject(new ApiError(0, 'NetworkError', `GET ${path}: stream cut off`));
+            });
+          });
+          req.end();
+        }),
+    );
+  }
+
   watch<T extends ApiObject>(
     type: ResourceType,
     opts: WatchOptions,

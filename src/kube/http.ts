@@ -107,7 +107,13 @@ const tokenMatches = (header: string | undefined, token: string): boolean => {
   return given.length === want.length && timingSafeEqual(given, want);
 };
 
-const send = (res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}) => {
+/** Answers with a plain-text body (or cuts the connection when headers already went out). */
+export const send = (
+  res: ServerResponse,
+  status: number,
+  body: string,
+  extra: Record<string, string> = {},
+) => {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -167,17 +173,28 @@ const answer = (
   send(res, 404, 'not found\n');
 };
 
-/** Starts a server for the given endpoints. */
-export async function serveEndpoints(
+/** A request handler for {@link serveHardened}; a throw is answered with 500 and reported. */
+export type HardenedHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Starts a server with the hardening of this module (timeouts, header and connection caps,
+ * a `clientError` answer, no throw escaping `handler`) around any handler: the operator's
+ * endpoints and the webhook receiver share it.
+ */
+export async function serveHardened(
   addr: string,
-  endpoints: EndpointOptions,
+  handler: HardenedHandler,
+  opts: {
+    readonly limits?: Partial<EndpointLimits>;
+    readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
+  } = {},
 ): Promise<EndpointServer | undefined> {
   const at = parseAddress(addr);
   if (!at) return undefined;
-  const limits = { ...DEFAULT_LIMITS, ...endpoints.limits };
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const report = (source: 'client' | 'handler', err: unknown) => {
     try {
-      endpoints.onError?.(source, err);
+      opts.onError?.(source, err);
     } catch {
       // A failing reporter must not turn a handled error into an unhandled one.
     }
@@ -190,12 +207,11 @@ export async function serveEndpoints(
       keepAliveTimeout: limits.keepAliveTimeoutMs,
       // How often the header and request timeouts are checked (Node's default is 30 s).
       connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-      // Requests to these endpoints carry no body; do not wait for one.
       requireHostHeader: false,
     },
     (req, res) => {
       try {
-        answer({ ...endpoints, onError: report }, limits, req, res);
+        handler(req, res);
       } catch (err) {
         report('handler', err);
         send(res, 500, 'internal error\n');
@@ -234,4 +250,23 @@ export async function serveEndpoints(
         server.close(() => resolve());
       }),
   };
+}
+
+/** Starts a server for the given endpoints. */
+export async function serveEndpoints(
+  addr: string,
+  endpoints: EndpointOptions,
+): Promise<EndpointServer | undefined> {
+  const limits = { ...DEFAULT_LIMITS, ...endpoints.limits };
+  const report = (source: 'client' | 'handler', err: unknown) => {
+    try {
+      endpoints.onError?.(source, err);
+    } catch {
+      // A failing reporter must not turn a handled error into an unhandled one.
+    }
+  };
+  return serveHardened(addr, (req, res) => answer({ ...endpoints, onError: report }, limits, req, res), {
+    limits,
+    onError: report,
+  });
 }

@@ -26,6 +26,8 @@ export interface AdminConfig {
   /** Prices of finished Tasks that reported no usage (the policy forecast uses the same schema). */
   readonly rates: ModelRates;
   readonly admission: AdmissionExemptions;
+  /** Namespaces whose generic webhook spawners may receive unsigned deliveries. */
+  readonly allowUnsignedWebhookNamespaces: readonly string[];
 }
 
 /** Operator flags that override the object. */
@@ -62,5 +64,6 @@ export function resolveAdminConfig(
     },
     rates: mergeRates(DEFAULT_MODEL_RATES, spec.rates),
     admission: spec.admission ?? {},
+    allowUnsignedWebhookNamespaces: spec.webhooks?.allowUnsignedNamespaces ?? [],
   };
 }

@@ -29,7 +29,12 @@ import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
 import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { type Clock, systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
-import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
+import {
+  type EndpointLimits,
+  type EndpointServer,
+  type ReadinessCheck,
+  serveEndpoints,
+} from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
 import type { Connection } from '../kube/kubeconfig.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
@@ -39,7 +44,7 @@ import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics } from './metrics.ts';
-import { createOutboundFetch, type OutboundOptions } from './outbound.ts';
+import { type OutboundOptions, spawnerFetches } from './outbound.ts';
 import {
   addTaskIndexes,
   TASK_CONTROLLER,
@@ -53,6 +58,8 @@ import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-sp
 import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
+import { WebhookReceiver } from './webhook/receiver.ts';
+import type { ClusterSecrets } from './webhook/secrets.ts';
 
 /** Leader election settings. */
 export interface LeaderElectionSettings {
@@ -111,12 +118,28 @@ export interface OperatorOptions {
    */
   readonly githubApiUrl?: string;
   /**
-   * The outbound guard of every URL a TaskSpawner fetches (GitHub, Jira, context sources).
-   * The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
+   * Laid over the outbound policy of every URL a TaskSpawner fetches (GitHub, Jira, context
+   * sources), which is read from the live KelosConfig at each call (tests: `resolve`,
+   * `allowInsecure`). The admin's `githubApiUrl` is reached whatever these say (the admin chose it).
    */
-  readonly outbound?: OutboundOptions;
+  readonly outbound?: Partial<OutboundOptions>;
   /** Sees every API request from the first one on (tests compare them with the install's RBAC). */
   readonly requestObserver?: RequestObserver;
+  /**
+   * Serve the webhook receiver (src/operator/webhook) on this replica, leader or not. It
+   * listens once the caches are synced.
+   */
+  readonly webhook?: WebhookSettings;
+}
+
+/** Settings of the webhook receiver. */
+export interface WebhookSettings {
+  /** Listen address, e.g. `:8443`; empty or `0` turns the receiver off. */
+  readonly addr: string;
+  /** Cluster-wide secrets for GitHub and Linear spawners that name none. */
+  readonly clusterSecrets?: ClusterSecrets;
+  readonly maxBodyBytes?: number;
+  readonly limits?: Partial<EndpointLimits>;
 }
 
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
@@ -140,6 +163,9 @@ export class Operator {
   readonly configs: Informer<KelosConfig>;
   readonly #log: Logger;
   readonly #servers: EndpointServer[] = [];
+  #receiver: WebhookReceiver | undefined;
+  #receiverClient: HttpKubeClient | undefined;
+  #webhookAddress: string | undefined;
   #synced = false;
   #stopped = false;
 
@@ -290,7 +316,8 @@ export class Operator {
       log,
     });
     const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
-    const spawnerFetch = createOutboundFetch(opts.outbound ?? {});
+    // Read from the KelosConfig at each call: an admin's change applies to running spawners.
+    const outbound = spawnerFetches(() => admin().outbound, opts.githubApiUrl, opts.outbound);
     const spawners = new TaskSpawnerReconciler({
       client,
       caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
@@ -298,18 +325,9 @@ export class Operator {
       clock,
       log,
       metrics,
-      fetch: spawnerFetch,
-      ...(opts.githubApiUrl
-        ? {
-            githubApiUrl: opts.githubApiUrl,
-            trustedFetch: createOutboundFetch({
-              ...opts.outbound,
-              allowedHosts: [new URL(opts.githubApiUrl).hostname.toLowerCase()],
-              allowPrivate: true,
-              allowInsecure: true,
-            }),
-          }
-        : {}),
+      fetch: outbound.fetch,
+      ...(opts.githubApiUrl ? { githubApiUrl: opts.githubApiUrl } : {}),
+      ...(outbound.trustedFetch ? { trustedFetch: outbound.trustedFetch } : {}),
     });
 
     const queue = (controller: string, workers: number) => {
@@ -415,6 +433,35 @@ export class Operator {
     elector?.start();
     await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
     operator.#synced = true;
+    if (opts.webhook?.addr && opts.webhook.addr !== '0') {
+      // Every replica accepts deliveries: its own client, outside the leader's write fence.
+      const rxClient = new HttpKubeClient(opts.connection, {
+        maxSockets: 64,
+        fieldManager: FIELD_MANAGER,
+        ...(namespaces
+          ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
+          : {}),
+      });
+      if (opts.requestObserver) rxClient.observe(opts.requestObserver);
+      const receiver = new WebhookReceiver({
+        client: rxClient,
+        spawners: caches.spawners!,
+        tasks: caches.tasks,
+        allowUnsigned: (ns) => admin().allowUnsignedWebhookNamespaces.includes(ns),
+        events: new EventRecorder(rxClient, clock, log, identity, REPORTING_CONTROLLER),
+        clock,
+        log: log.child({ component: 'webhook' }),
+        registry: metrics.registry,
+        ...(opts.webhook.clusterSecrets ? { clusterSecrets: opts.webhook.clusterSecrets } : {}),
+        ...(opts.webhook.maxBodyBytes ? { maxBodyBytes: opts.webhook.maxBodyBytes } : {}),
+        ...(opts.webhook.limits ? { limits: opts.webhook.limits } : {}),
+        onError,
+      });
+      const at = await receiver.listen(opts.webhook.addr);
+      operator.#receiver = receiver;
+      operator.#receiverClient = rxClient;
+      if (at) operator.#webhookAddress = at;
+    }
     log.info('Caches synced', {
       tasks: caches.tasks.size,
       jobs: caches.jobs.size,
@@ -423,6 +470,11 @@ export class Operator {
     });
     resumeIfReady();
     return operator;
+  }
+
+  /** The webhook receiver's bound address, when it runs. */
+  get webhookAddress(): string | undefined {
+    return this.#webhookAddress;
   }
 
   /** Addresses of the HTTP endpoints, in start order. */
@@ -465,12 +517,14 @@ export class Operator {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const q of Object.values(this.queues)) q.pause();
+    await this.#receiver?.close();
     await Promise.all(Object.values(this.queues).map((q) => q.shutdown()));
     await this.events.flush();
     await this.elector?.stop();
     await Promise.all([...Object.values(this.caches), this.configs].map((i) => i.stop()));
     await Promise.all(this.#servers.map((s) => s.close()));
     this.client.close();
+    this.#receiverClient?.close();
     this.#log.info('Operator stopped');
   }
 }

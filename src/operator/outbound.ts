@@ -9,16 +9,21 @@
  *   which tests on loopback and on-premises GitHub Enterprise need explicitly;
  * - follows redirects itself (`redirect: 'manual'`), re-checking every hop, at most
  *   {@link OutboundOptions.maxRedirects}, dropping `Authorization` when a hop changes origin;
- * - bounds every call with `AbortSignal.timeout`, combined with the caller's signal.
+ * - bounds every call with `AbortSignal.timeout`, combined with the caller's signal;
+ * - resolves a host name once and connects only to the addresses it checked (an undici
+ *   `Agent` whose `lookup` answers from those addresses), so a name cannot resolve public for
+ *   the check and private for the connect (DNS rebinding);
+ * - ends a response body larger than {@link OutboundOptions.maxResponseBytes} (10 MiB by
+ *   default) while it is read, with an {@link OutboundResponseTooLargeError}.
  *
- * Known limit: the address check runs before `fetch` connects, so a DNS answer that changes
- * between the check and the connect (rebinding) is not caught; pinning needs a custom
- * dispatcher. Node's `net.BlockList` does the range matching, so no CIDR code lives here.
+ * Node's `net.BlockList` does the range matching, so no CIDR code lives here; undici (the
+ * library under Node's own `fetch`, same major version) provides the pinning dispatcher.
  *
  * @packageDocumentation
  */
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent } from 'undici';
 
 /** Why the guard refused a request; `url` is the URL it refused (after redirects). */
 export class OutboundRefusedError extends Error {
@@ -29,6 +34,21 @@ export class OutboundRefusedError extends Error {
     this.url = url;
   }
 }
+
+/** A response body went over the guard's size limit; `url` is the URL that sent it. */
+export class OutboundResponseTooLargeError extends Error {
+  readonly url: string;
+  constructor(url: URL, limit: number) {
+    super(
+      `response from ${url.host} (${url.origin}${url.pathname}) is larger than ${limit} bytes, the outbound limit; it was not read further`,
+    );
+    this.name = 'OutboundResponseTooLargeError';
+    this.url = url.toString();
+  }
+}
+
+/** Largest response body a guarded fetch reads by default: 10 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /** How a guarded fetch behaves. */
 export interface OutboundOptions {
@@ -45,6 +65,8 @@ export interface OutboundOptions {
   readonly timeoutMs?: number;
   /** Redirect hops followed. @default 5 */
   readonly maxRedirects?: number;
+  /** Largest response body read, in bytes. @default {@link DEFAULT_MAX_RESPONSE_BYTES} */
+  readonly maxResponseBytes?: number;
   /** Name resolution, for tests. @default node:dns lookup of every address */
   readonly resolve?: (host: string) => Promise<readonly string[]>;
   /** The fetch underneath. @default globalThis.fetch */
@@ -118,11 +140,74 @@ export const hostAllowed = (host: string, allowed: readonly string[]): boolean =
 const defaultResolve = async (host: string): Promise<string[]> =>
   (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
+/**
+ * The addresses the guard resolved and checked, by host name. The pinning agent connects only
+ * to these; a name never checked (or forgotten) fails to connect instead of being looked up.
+ * Only checked answers are stored, so requests under different policies may share it.
+ */
+const pinned = new Map<string, readonly string[]>();
+/** Host names remembered at most; the oldest is forgotten first. */
+const MAX_PINNED = 1000;
+
+const pin = (host: string, addresses: readonly string[]): void => {
+  pinned.delete(host);
+  pinned.set(host, addresses);
+  if (pinned.size > MAX_PINNED) pinned.delete(pinned.keys().next().value as string);
+};
+
+const pinnedLookup: LookupFunction = (hostname, options, callback) => {
+  const family = options.family === 4 || options.family === 6 ? options.family : undefined;
+  const entries = (pinned.get(hostname.toLowerCase()) ?? [])
+    .map((address) => ({ address, family: isIP(address) }))
+    .filter((e) => e.family !== 0 && (family === undefined || e.family === family));
+  const first = entries[0];
+  if (!first) {
+    const err = Object.assign(new Error(`outbound guard: no checked address for ${hostname}`), {
+      code: 'ENOTFOUND',
+    });
+    callback(err, '', 0);
+  } else if (options.all) callback(null, entries);
+  else callback(null, first.address, first.family);
+};
+
+let pinningAgent: Agent | undefined;
+/** The one dispatcher of every pinned request (made on first use; its pool is shared). */
+const pinningDispatcher = (): Agent => {
+  pinningAgent ??= new Agent({ connect: { lookup: pinnedLookup } });
+  return pinningAgent;
+};
+
+/** Null-body statuses: a `Response` with one of them may not be given a body. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** `res` with its body ended by an error once more than `limit` bytes came. */
+const capped = (res: Response, url: URL, limit: number): Response => {
+  if (!res.body || NULL_BODY.has(res.status)) return res;
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    void res.body.cancel().catch(() => {});
+    throw new OutboundResponseTooLargeError(url, limit);
+  }
+  let seen = 0;
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        // Erroring the stream cancels the source, which closes the connection.
+        if (seen > limit) controller.error(new OutboundResponseTooLargeError(url, limit));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+};
+
 /** Builds the guarded fetch; see the module comment for what it checks. */
 export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetch {
   const resolve = options.resolve ?? defaultResolve;
   const doFetch = options.fetch ?? globalThis.fetch;
   const maxRedirects = options.maxRedirects ?? 5;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
   const trusted = new Set(
     (options.trustedOrigins ?? []).flatMap((o) => {
@@ -133,9 +218,10 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
       }
     }),
   );
-  const check = async (url: URL, insecure: boolean): Promise<void> => {
+  /** Checks a URL; resolves to whether the connection must be pinned to checked addresses. */
+  const check = async (url: URL, insecure: boolean): Promise<boolean> => {
     const where = url.toString();
-    if (trusted.has(url.origin) && (url.protocol === 'https:' || url.protocol === 'http:')) return;
+    if (trusted.has(url.origin) && (url.protocol === 'https:' || url.protocol === 'http:')) return false;
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (options.allowInsecure || insecure))) {
       throw new OutboundRefusedError(where, `scheme ${url.protocol} is not allowed`);
     }
@@ -144,16 +230,24 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
     if (options.allowedHosts && !hostAllowed(host, options.allowedHosts)) {
       throw new OutboundRefusedError(where, `host ${host} is not in the allowed hosts`);
     }
-    if (options.allowPrivate) return;
+    if (isIP(host)) {
+      if (!options.allowPrivate && isNonPublicAddress(host)) {
+        throw new OutboundRefusedError(where, `${host} resolves to non-public address ${host}`);
+      }
+      return false;
+    }
+    // Resolved once, here: the connection goes to these addresses, not to a second answer.
     let addresses: readonly string[];
     try {
-      addresses = isIP(host) ? [host] : await resolve(host);
+      addresses = await resolve(host);
     } catch (e) {
       throw new OutboundRefusedError(where, `cannot resolve ${host}: ${(e as Error).message}`);
     }
     if (addresses.length === 0) throw new OutboundRefusedError(where, `${host} has no address`);
-    const bad = addresses.find(isNonPublicAddress);
+    const bad = options.allowPrivate ? undefined : addresses.find(isNonPublicAddress);
     if (bad) throw new OutboundRefusedError(where, `${host} resolves to non-public address ${bad}`);
+    pin(host, addresses);
+    return true;
   };
 
   return async (input, init = {}) => {
@@ -163,10 +257,14 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
     let url = new URL(input);
     let request: RequestInit = { ...rest, signal: combined, redirect: 'manual' };
     for (let hop = 0; ; hop++) {
-      await check(url, allowInsecure ?? false);
-      const res = await doFetch(url, request);
+      const pinnedHop = await check(url, allowInsecure ?? false);
+      const res = await doFetch(
+        url,
+        pinnedHop ? ({ ...request, dispatcher: pinningDispatcher() } as RequestInit) : request,
+      );
       const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || res.status === 304 || !location) return res;
+      if (res.status < 300 || res.status >= 400 || res.status === 304 || !location)
+        return capped(res, url, maxBytes);
       if (hop >= maxRedirects) {
         await res.body?.cancel();
         throw new OutboundRefusedError(url.toString(), `more than ${maxRedirects} redirects`);
@@ -222,6 +320,45 @@ export const outboundOptions = (
   ...extra,
 });
 
+/**
+ * A guarded fetch under the policy in force at each call: `policy()` is read per call (the
+ * operator's `admin().outbound`, which follows the KelosConfig), and the guard is rebuilt when
+ * it returns a different object. `extra` is laid over the policy (tests: `resolve`, `fetch`).
+ */
+export function liveOutboundFetch(
+  policy: () => OutboundPolicy,
+  extra: Partial<OutboundOptions> = {},
+): OutboundFetch {
+  let current: { policy: OutboundPolicy; fetch: OutboundFetch } | undefined;
+  return (url, init) => {
+    const now = policy();
+    if (current?.policy !== now)
+      current = { policy: now, fetch: createOutboundFetch(outboundOptions(now, extra)) };
+    return current.fetch(url, init);
+  };
+}
+
+/**
+ * The fetches of the TaskSpawner reconciler, both under the live policy: `fetch` for every URL
+ * a tenant's spawner names (GitHub, Jira, context sources), and `trustedFetch` for the admin's
+ * `--github-api-url`, which may be private or plain HTTP but gets the policy's timeout.
+ */
+export function spawnerFetches(
+  policy: () => OutboundPolicy,
+  githubApiUrl: string | undefined,
+  extra: Partial<OutboundOptions> = {},
+): { fetch: OutboundFetch; trustedFetch?: OutboundFetch } {
+  const fetch = liveOutboundFetch(policy, extra);
+  if (!githubApiUrl) return { fetch };
+  const trustedFetch = liveOutboundFetch(policy, {
+    ...extra,
+    allowedHosts: [new URL(githubApiUrl).hostname.toLowerCase()],
+    allowPrivate: true,
+    allowInsecure: true,
+  });
+  return { fetch, trustedFetch };
+}
+
 /** One guarded call under `policy` (the policy's shape of {@link createOutboundFetch}). */
 export const guardedFetch = (
   url: string | URL,
@@ -231,7 +368,10 @@ export const guardedFetch = (
 ): Promise<Response> => createOutboundFetch(outboundOptions(policy, extra))(url, init);
 
 /** A `fetch`-shaped function bound to a policy read per call, so a KelosConfig change applies. */
-export const guardedFetcher =
-  (policy: () => OutboundPolicy, extra: Partial<OutboundOptions> = {}): typeof globalThis.fetch =>
-  (input, init) =>
-    guardedFetch(input instanceof Request ? input.url : input, init, policy(), extra);
+export const guardedFetcher = (
+  policy: () => OutboundPolicy,
+  extra: Partial<OutboundOptions> = {},
+): typeof globalThis.fetch => {
+  const live = liveOutboundFetch(policy, extra);
+  return (input, init) => live(input instanceof Request ? input.url : input, init as OutboundInit);
+};

@@ -23,7 +23,14 @@ import {
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { clipName } from './echo.ts';
-import { duplicateKeyOffsets, MAX_DEPTH, shapeProblem } from './yaml-limits.ts';
+import {
+  duplicateKeyOffsets,
+  MAX_DEPTH,
+  MAX_FILE_BYTES,
+  mib,
+  shapeProblem,
+  sizeProblem,
+} from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
 export interface SourcePosition {
@@ -250,6 +257,18 @@ export function parseManifests(text: string, file: string): ParseResult {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
+  const tooLarge = sizeProblem(text);
+  if (tooLarge) {
+    const what = file === '-' || file === '<stdin>' ? 'standard input' : file;
+    diagnostics.push({
+      severity: 'error',
+      code: 'yaml/too-large',
+      message: `${what} is ${mib(tooLarge.bytes)}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file (the API server's limit for one request), so nothing in it was validated: split it into several files (the limit falls on line ${tooLarge.line})`,
+      path: '',
+      source: { file, line: tooLarge.line },
+    });
+    return { documents, diagnostics };
+  }
   const arraysAreLists = file.endsWith('.json') || /^\s*\[/.test(text);
   const parsed = parseAllDocuments(text, {
     lineCounter,
@@ -348,7 +367,8 @@ export function parseManifests(text: string, file: string): ParseResult {
       const object = raw.value;
       const problems = identityProblems(object);
       if (problems.length > 0) {
-        const kind = typeof object['kind'] === 'string' ? object['kind'] : undefined;
+        // Clipped: a damaged object may carry a megabyte kind, and every problem names it.
+        const kind = typeof object['kind'] === 'string' ? clipName(object['kind'], MAX_IDENTITY) : undefined;
         const resource: ResourceRef | undefined = kind ? { kind, name: '' } : undefined;
         for (const p of problems) {
           diagnostics.push({

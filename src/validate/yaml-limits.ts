@@ -9,6 +9,11 @@
  *   later walk would follow until the stack runs out.
  * - Nesting deeper than {@link MAX_DEPTH} is refused: no Kubernetes object comes near it, and
  *   the walks after loading (schema, CEL, policies) recurse.
+ * - A file (or standard input) larger than {@link MAX_FILE_BYTES} is refused before it is
+ *   parsed: parsing and validating cost time in proportion to the bytes (about a second per
+ *   megabyte of dense YAML on one core, most of it in the `yaml` library and per object), so
+ *   the cap is what bounds the time one input can take. Single huge scalars and keys are cheap
+ *   to parse and need no cap of their own.
  *
  * All walks here use an explicit stack, so they cannot overflow themselves.
  *
@@ -19,6 +24,33 @@ import { toPointer } from './diagnostic.ts';
 
 /** Deepest nesting of mappings and lists a manifest may have. */
 export const MAX_DEPTH = 128;
+
+/**
+ * Largest file (or standard input) the validator parses: 3 MiB, the kube-apiserver's limit on
+ * one request body, and more than three times our largest CRD (the Task CRD, about 0.8 MB).
+ */
+export const MAX_FILE_BYTES = 3 * 1024 * 1024;
+
+/** How far a text is over {@link MAX_FILE_BYTES}: its size and the line where the limit falls. */
+export interface SizeProblem {
+  readonly bytes: number;
+  readonly line: number;
+}
+
+/** Whether `text` is over {@link MAX_FILE_BYTES} in UTF-8, and where the limit falls. */
+export function sizeProblem(text: string, limit: number = MAX_FILE_BYTES): SizeProblem | undefined {
+  // A UTF-8 byte is at most one UTF-16 unit, and a unit at most three bytes.
+  if (text.length * 3 <= limit) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= limit) return undefined;
+  const head = Buffer.from(text, 'utf8').subarray(0, limit).toString('utf8');
+  let line = 1;
+  for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) line++;
+  return { bytes, line };
+}
+
+/** A byte count in MiB for messages: `3 MiB`, `4.52 MiB`. */
+export const mib = (bytes: number): string => `${Number((bytes / 1024 / 1024).toFixed(2))} MiB`;
 
 interface Ranged {
   readonly range?: readonly [number, number, number] | null;

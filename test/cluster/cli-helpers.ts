@@ -25,14 +25,21 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `kelos <args>` in-process with `env` (HOME defaults to an empty temp dir). */
-export async function kelos(
+/** A CLI run in progress, its output readable while it runs (`logs -f`). */
+export interface StartedRun {
+  stdout(): string;
+  stderr(): string;
+  readonly done: Promise<CliRun>;
+}
+
+/** Starts `kelos <args>` in-process with `env` (HOME defaults to an empty temp dir). */
+export function startKelos(
   args: readonly string[],
   opts: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
-): Promise<CliRun> {
+): StartedRun {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, {
+  const done = runCli(args, {
     stdout: (t) => {
       stdout += t;
     },
@@ -43,8 +50,16 @@ export async function kelos(
     isTTY: false,
     env: { HOME: mkdtempSync(join(tmpdir(), 'kelos-home-')), ...opts.env },
     readStdin: async () => opts.stdin ?? '',
-  });
-  return { code, stdout, stderr };
+  }).then((code) => ({ code, stdout, stderr }));
+  return { stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/** Runs `kelos <args>` in-process to its end; see {@link startKelos}. */
+export function kelos(
+  args: readonly string[],
+  opts: { env?: Record<string, string>; stdin?: string; cwd?: string } = {},
+): Promise<CliRun> {
+  return startKelos(args, opts).done;
 }
 
 /** Runs `kelos <args>` as a real process with exactly `env` (plus PATH), as from a fresh shell. */

@@ -2,15 +2,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_CONTAINER_NAME } from '../../src/api/index.ts';
 import { packageVersion } from '../../src/cli/version.ts';
+import { formatAgentLog } from '../../src/contract/agent-log/index.ts';
 import { HttpKubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import { Resources } from '../../src/operator/resources.ts';
+import { FakeKubelet } from '../support/fake-kubelet.ts';
 import { KELOS_MAIN, kelos, kelosProcess } from './cli-helpers.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
-import { outputsMessage, podFinished, podRunning, waitForTask } from './operator-helpers.ts';
+import { outputsMessage, podFinished, podRunning, podsOf, waitForTask } from './operator-helpers.ts';
 import { kill9 } from './operator-process.ts';
 
 // A control plane of its own: these tests start from a cluster without the CRDs, install
@@ -83,7 +87,16 @@ describe('the five-minute path, from a fresh shell', () => {
     expect(version.stderr).not.toContain('mismatch');
   });
 
-  it('kelos init, then kelos run -p … -w follows the Task to Succeeded; kelos get tasks shows its PR and cost', async () => {
+  it('kelos init, then kelos run -p … -w follows the Task to Succeeded; kelos logs shows the agent readable; kelos get tasks shows its PR and cost', async () => {
+    // The kubelet that serves the agent's log through the API server: a fake on loopback.
+    const kubelet = await FakeKubelet.start();
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    await kubelet.registerNode(kc, 'five-minute-node');
+    const stream = readFileSync(
+      join(import.meta.dirname, '../fixtures/agent-streams/claude-code.jsonl'),
+      'utf8',
+    );
     // No kubelet here: the operator runs as a process of its own, and the test plays kubelet.
     operator = spawn(
       process.execPath,
@@ -129,6 +142,14 @@ describe('the five-minute path, from a fresh shell', () => {
       Boolean(t.status?.jobName),
     );
     const job = task.status?.jobName ?? '';
+    let pod = '';
+    await waitFor('the Pod of the Job', async () => {
+      pod = (await podsOf(admin, 'default', job))[0]?.metadata.name ?? '';
+      return pod !== '';
+    });
+    await FakeKubelet.bindPod(kc, 'default', pod, 'five-minute-node');
+    kubelet.append('default', pod, AGENT_CONTAINER_NAME, stream);
+    kubelet.finish('default', pod, AGENT_CONTAINER_NAME);
     await podRunning(admin, 'default', job);
     await waitFor('the watch to print Running', async () => watched.includes('Running'));
     await podFinished(admin, 'default', job, {
@@ -160,6 +181,12 @@ describe('the five-minute path, from a fresh shell', () => {
     expect(Buffer.from(secret?.data?.['CLAUDE_CODE_OAUTH_TOKEN'] ?? '', 'base64').toString()).toBe(
       'sk-oauth-test',
     );
+
+    const logs = await kelosProcess(['logs', 'first'], env());
+    await kubelet.close();
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toBe(formatAgentLog('claude-code', stream));
+    expect(logs.stdout).toContain('Claude Code session started');
 
     const get = await kelosProcess(['get', 'tasks'], env());
     expect(get.code).toBe(0);

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTerminalPhase, type Task } from '../../src/api/index.ts';
-import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import { isTerminalPhase } from '../../src/api/index.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { FakeGitHub } from '../support/fake-github.ts';
+import { maxAdmitted, record, type Seen } from './admission-record.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, podFinished, testClient, waitFor } from './operator-helpers.ts';
@@ -17,70 +18,6 @@ import {
   testSeed,
   waitForSpawner,
 } from './spawner-helpers.ts';
-
-interface Seen {
-  readonly rv: number;
-  readonly kind: 'Task' | 'Job';
-  readonly type: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly phase?: string;
-  readonly jobName?: string;
-}
-
-/**
- * Records every Task and Job event from `rv` on. Both kinds live in one etcd, whose revision
- * is the resourceVersion, so sorting by it replays the cluster's own order of changes.
- */
-function record(c: HttpKubeClient, ns: string, rv: string, signal: AbortSignal, into: Seen[]) {
-  const watch = (kind: 'Task' | 'Job') =>
-    c
-      .watch<ApiObject & { status?: Task['status'] }>(
-        Resources[kind],
-        { namespace: ns, resourceVersion: rv, signal },
-        (e) => {
-          if (e.type === 'BOOKMARK') return;
-          into.push({
-            rv: Number(e.object.metadata.resourceVersion),
-            kind,
-            type: e.type,
-            name: e.object.metadata.name ?? '',
-            uid: e.object.metadata.uid ?? '',
-            ...(kind === 'Task' && e.object.status?.phase ? { phase: e.object.status.phase } : {}),
-            ...(kind === 'Task' && e.object.status?.jobName ? { jobName: e.object.status.jobName } : {}),
-          });
-        },
-      )
-      .catch(() => {});
-  return Promise.all([watch('Task'), watch('Job')]);
-}
-
-/**
- * Replays the events in etcd order; after each, counts the Tasks that are admitted (have a
- * Job, or say they do) and not finished. Returns the highest count.
- */
-function maxAdmitted(events: readonly Seen[]): { max: number; at: number } {
-  const tasks = new Map<string, Seen>();
-  const jobs = new Set<string>();
-  let max = 0;
-  let at = 0;
-  for (const e of [...events].sort((a, b) => a.rv - b.rv)) {
-    if (e.kind === 'Job') {
-      if (e.type === 'DELETED') jobs.delete(e.name);
-      else jobs.add(e.name);
-    } else if (e.type === 'DELETED') tasks.delete(e.name);
-    else tasks.set(e.name, e);
-    let n = 0;
-    for (const t of tasks.values()) {
-      if (!isTerminalPhase(t.phase) && (jobs.has(t.name) || t.jobName)) n++;
-    }
-    if (n > max) {
-      max = n;
-      at = e.rv;
-    }
-  }
-  return { max, at };
-}
 
 // The issue's caps scenario: 100 matching issues, maxConcurrency 3, maxTotalTasks 20, Tasks
 // finished by the test (playing the kubelet) at random times, and the operator SIGKILLed at

@@ -32,7 +32,11 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
     (scenario) => {
       s = scenario;
     },
-    () => ({ githubApiUrl: gh.baseUrl, outbound: { allowPrivate: true, allowInsecure: true } }),
+    // Laid over the policy the operator reads from the KelosConfig (none here: GitHub hosts only).
+    () => ({
+      githubApiUrl: gh.baseUrl,
+      outbound: { allowedHosts: ['127.0.0.1'], allowPrivate: true, allowInsecure: true },
+    }),
   );
   afterAll(async () => {
     await gh?.close();

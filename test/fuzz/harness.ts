@@ -54,6 +54,12 @@ export interface FuzzReport {
   unlocated: number;
   output: number;
   maxMillis: number;
+  /** Most CPU time one input took (the worker thread's). */
+  maxCpuMillis: number;
+  /** Inputs over `slowMs` of CPU time: the slow inputs that load on the machine did not make slow. */
+  slowCpu: number;
+  /** Largest heap the worker had after an input, in bytes. */
+  peakHeapBytes: number;
   maxOutputBytes: number;
   readonly failures: FuzzFailure[];
   totalMillis: number;
@@ -107,6 +113,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     unlocated: 0,
     output: 0,
     maxMillis: 0,
+    maxCpuMillis: 0,
+    slowCpu: 0,
+    peakHeapBytes: 0,
     maxOutputBytes: 0,
     failures: [],
     totalMillis: 0,
@@ -136,6 +145,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         continue;
       }
       report.maxMillis = Math.max(report.maxMillis, outcome.millis);
+      report.maxCpuMillis = Math.max(report.maxCpuMillis, outcome.cpuMillis ?? 0);
+      report.peakHeapBytes = Math.max(report.peakHeapBytes, outcome.heapBytes ?? 0);
+      if (options.slowMs > 0 && (outcome.cpuMillis ?? 0) > options.slowMs) report.slowCpu += 1;
       if (outcome.crash) {
         fail({ index, label, kind: 'crash', detail: outcome.crash }, text);
         continue;
@@ -144,7 +156,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if ((outcome.errors ?? 0) > 0) report.rejected += 1;
       report.maxOutputBytes = Math.max(report.maxOutputBytes, outcome.outputBytes ?? 0);
       if (options.slowMs > 0 && outcome.millis > options.slowMs)
-        fail({ index, label, kind: 'slow', detail: `${Math.round(outcome.millis)} ms` }, text);
+        fail(
+          {
+            index,
+            label,
+            kind: 'slow',
+            detail: `${Math.round(outcome.millis)} ms (${Math.round(outcome.cpuMillis ?? 0)} ms CPU), ${text.length} characters`,
+          },
+          text,
+        );
       if ((outcome.unlocated ?? []).length > 0)
         fail({ index, label, kind: 'unlocated', detail: (outcome.unlocated ?? []).join('\n') }, text);
       if ((outcome.outputBytes ?? 0) > (options.maxOutputBytes ?? 1_000_000))
@@ -166,5 +186,6 @@ export const formatFuzzReport = (r: FuzzReport, limit = 20): string =>
       .map((f) => `${f.kind} #${f.index} (${f.label}): ${f.detail.split('\n').slice(0, 4).join(' | ')}`),
     `seed ${r.seed}: ${r.inputs} inputs (${r.objects} objects read, ${r.rejected} inputs rejected) in ${Math.round(r.totalMillis / 1000)}s; ` +
       `${r.crashes} crashes, ${r.hangs} hangs, ${r.memory} memory blow-ups, ${r.slow} slow, ${r.unlocated} unlocated rejections, ${r.output} oversized outputs; ` +
-      `slowest ${Math.round(r.maxMillis)} ms, largest output ${r.maxOutputBytes} bytes`,
+      `slowest ${Math.round(r.maxMillis)} ms (most CPU ${Math.round(r.maxCpuMillis)} ms; ${r.slowCpu} inputs over the threshold in CPU time), ` +
+      `peak worker heap ${Math.round(r.peakHeapBytes / 1024 / 1024)} MiB, largest output ${r.maxOutputBytes} bytes`,
   ].join('\n');

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { checkDocuments } from '../../policies/index.ts';
 import { DEFAULT_POLICY_CONFIG } from '../../src/policy/config.ts';
@@ -28,6 +29,10 @@ export interface FuzzRequest {
 export interface FuzzResult {
   readonly index: number;
   readonly millis: number;
+  /** CPU time of the worker thread, which the machine's load does not inflate as it does `millis`. */
+  readonly cpuMillis?: number;
+  /** The worker's V8 heap (committed) after the input, in bytes: it only shrinks after a GC, so it tracks the peak. */
+  readonly heapBytes?: number;
   /** The exception the pipeline threw (a crash), when it threw. */
   readonly crash?: string;
   readonly objects?: number;
@@ -41,6 +46,11 @@ export interface FuzzResult {
 /** Runs one input; exported so a failing input can be replayed in-process. */
 export const runInput = (req: FuzzRequest): FuzzResult => {
   const started = performance.now();
+  const cpu = process.threadCpuUsage();
+  const cost = () => {
+    const used = process.threadCpuUsage(cpu);
+    return { cpuMillis: (used.user + used.system) / 1000, heapBytes: getHeapStatistics().total_heap_size };
+  };
   try {
     const parsed = parseManifests(req.text, req.file);
     const diagnostics = sortDiagnostics([...parsed.diagnostics, ...validateDocuments(parsed.documents)]);
@@ -53,6 +63,7 @@ export const runInput = (req: FuzzRequest): FuzzResult => {
     return {
       index: req.index,
       millis: performance.now() - started,
+      ...cost(),
       objects: parsed.documents.length,
       errors: diagnostics.filter((d) => d.severity === 'error').length,
       unlocated,
@@ -62,6 +73,7 @@ export const runInput = (req: FuzzRequest): FuzzResult => {
     return {
       index: req.index,
       millis: performance.now() - started,
+      ...cost(),
       crash:
         err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}`.slice(0, 2000) : String(err),
     };

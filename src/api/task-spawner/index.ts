@@ -131,6 +131,12 @@ export const TaskSpawnerSpecSchema = obj(
         minimum: 0,
       }),
     ),
+    maxQueuedTasks: opt(
+      int32(
+        'maxQueuedTasks bounds the spawned Tasks waiting for room under maxConcurrency. A webhook delivery beyond it is answered 429 with Retry-After (the sender retries; nothing is lost); polling leaves the items for a later pass. Default: twice maxConcurrency and at least 10 for polling, 100 for webhooks. Kelos extension.',
+        { minimum: 1 },
+      ),
+    ),
   },
   'TaskSpawnerSpec is a trigger and the Task it creates.',
   {
@@ -167,6 +173,16 @@ export const TaskSpawnerStatusSchema = obj(
     queuedItems: opt(
       int32(
         'queuedItems is the number of accepted webhook items waiting for room under maxConcurrency or maxTotalTasks.',
+      ),
+    ),
+    webhookDeliveriesRefused: opt(
+      int32(
+        'webhookDeliveriesRefused counts webhook deliveries answered 429 because maxQueuedTasks Tasks were waiting (the sender retries them).',
+      ),
+    ),
+    webhookDeliveriesOverLimit: opt(
+      int32(
+        'webhookDeliveriesOverLimit counts webhook deliveries not turned into a Task because maxTotalTasks was reached.',
       ),
     ),
     lastDiscoveryTime: opt(

@@ -79,6 +79,11 @@ export const GitHubWebhookSchema = obj(
       ),
     ),
     reporting: opt(reporting(true)),
+    secretRef: opt({
+      ...SecretReferenceSchema,
+      description:
+        "secretRef names a Secret in the spawner's namespace whose WEBHOOK_SECRET key verifies the X-Hub-Signature-256 HMAC; during a rotation the WEBHOOK_SECRET_PREVIOUS key is accepted too. Deliveries go only to spawners whose secret verifies them. Unset: the operator's cluster-wide secret (--webhook-github-secret-file). Kelos extension.",
+    }),
   },
   'GitHubWebhook creates Tasks from GitHub webhook deliveries, verified with the X-Hub-Signature-256 HMAC.',
   {
@@ -108,6 +113,11 @@ export const LinearWebhookSchema = obj(
       minItems: 1,
     }),
     filters: opt(list(LinearWebhookFilterSchema, 'filters narrow the events.')),
+    secretRef: opt({
+      ...SecretReferenceSchema,
+      description:
+        "secretRef names a Secret in the spawner's namespace whose WEBHOOK_SECRET key verifies the Linear-Signature HMAC; during a rotation the WEBHOOK_SECRET_PREVIOUS key is accepted too. Deliveries go only to spawners whose secret verifies them. Unset: the operator's cluster-wide secret (--webhook-linear-secret-file). Kelos extension.",
+    }),
   },
   'LinearWebhook creates Tasks from Linear webhook deliveries, verified with the Linear-Signature HMAC.',
 );
@@ -150,8 +160,14 @@ export const GenericWebhookSchema = obj(
     secretRef: opt({
       ...SecretReferenceSchema,
       description:
-        'secretRef names a Secret whose WEBHOOK_SECRET key signs deliveries: the sender sends X-Kelos-Signature-256: sha256=<hex HMAC of "<timestamp>.<body>"> and X-Kelos-Timestamp. Unsigned, stale or replayed deliveries are refused. Kelos extension; upstream generic webhooks are unauthenticated.',
+        'secretRef names a Secret whose WEBHOOK_SECRET key signs deliveries (WEBHOOK_SECRET_PREVIOUS is accepted too during a rotation): by default the sender sends X-Kelos-Signature-256: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>"> and X-Kelos-Timestamp (Unix seconds, within 5 minutes); with signatureHeader, the hex HMAC-SHA256 of the raw body in that header. Unsigned, stale or replayed deliveries are refused; without secretRef the delivery is refused unless the KelosConfig allows unsigned deliveries in the namespace. Kelos extension; upstream generic webhooks are unauthenticated.',
     }),
+    signatureHeader: opt(
+      str(
+        'signatureHeader switches the signature scheme to "hex HMAC-SHA256 of the raw body in this header" (an optional sha256= prefix is ignored), as Sentry (Sentry-Hook-Signature) and similar senders sign. It carries no timestamp, so only the delivery id dedupes replays. Kelos extension.',
+        { pattern: '^[A-Za-z0-9-]{1,64}$' },
+      ),
+    ),
   },
   'GenericWebhook creates Tasks from JSON posted by any system.',
 );

@@ -57,8 +57,8 @@ export const describeObject = (obj: ApiObject): string =>
 export interface InstallSettings {
   /** Namespace of the operator. */
   readonly namespace: string;
-  /** Namespaced mode: the only namespace the operator watches. */
-  readonly watchNamespace?: string;
+  /** Namespaced mode: the namespaces the operator watches. */
+  readonly watchNamespaces?: readonly string[];
   readonly imageRepository?: string;
   /** Kelos version of the operator (the version label). */
   readonly version: string;
@@ -83,7 +83,7 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
     version: settings.version,
     imageTag: settings.imageTag,
     ...(settings.imageDigest ? { imageDigest: settings.imageDigest } : {}),
-    ...(settings.watchNamespace ? { watchNamespaces: [settings.watchNamespace] } : {}),
+    ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),
     // Argo CD waves mean nothing to a direct apply.

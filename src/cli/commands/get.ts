@@ -59,7 +59,11 @@ export function checkGetFlags(kind: CliKind, name: string | undefined, flags: Ge
 }
 
 /** Every object of a kind, page by page. */
-async function listAll(cluster: Cluster, kind: CliKind, selector: string | undefined): Promise<ApiObject[]> {
+export async function listAll(
+  cluster: Cluster,
+  kind: CliKind,
+  selector: string | undefined,
+): Promise<ApiObject[]> {
   const items: ApiObject[] = [];
   let cont: string | undefined;
   do {

@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
+import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import {
@@ -33,11 +34,18 @@ interface Flags extends ClusterFlags {
   imageRepository?: string;
   imageTag?: string;
   imageDigest?: string;
-  watchNamespace?: string;
+  watchNamespace?: string[];
   replicas?: string;
   wait?: boolean;
   timeout: string;
 }
+
+/** The namespaces of `--watch-namespace` values (comma-separated, repeatable), as the operator reads them. */
+const watchedNamespaces = (values: readonly string[]): string[] => {
+  const parsed = parseNamespaceList(values);
+  if ('problem' in parsed) throw new UsageError(`--watch-namespace: ${parsed.problem}`);
+  return parsed.namespaces;
+};
 
 /** The install settings of the flags shared by install and uninstall. */
 export function installSettings(flags: Flags): InstallSettings {
@@ -54,7 +62,7 @@ export function installSettings(flags: Flags): InstallSettings {
     version,
     imageTag: flags.imageTag ?? versionTag(version),
     ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
-    ...(flags.watchNamespace ? { watchNamespace: flags.watchNamespace } : {}),
+    ...(flags.watchNamespace ? { watchNamespaces: watchedNamespaces(flags.watchNamespace) } : {}),
     ...(flags.imageRepository ? { imageRepository: flags.imageRepository } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
   };
@@ -125,8 +133,9 @@ export const installCommand: CommandFactory = (io, done) => {
     .option('--image-tag <tag>', 'operator image tag, when it differs from v<version>')
     .option('--image-digest <digest>', 'pin the operator image by digest (sha256:…) instead of its tag')
     .option(
-      '--watch-namespace <namespace>',
-      'namespaced mode: the operator watches only this namespace, with a Role there',
+      '--watch-namespace <namespaces>',
+      'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
+      (value: string, previous: string[] = []) => [...previous, value],
     )
     .option('--replicas <n>', 'operator replicas (leader-elected; default 2)')
     .option('--wait', 'wait until the operator Deployment is available')
@@ -195,7 +204,7 @@ export const installCommand: CommandFactory = (io, done) => {
         const total = (k: 'created' | 'configured' | 'unchanged') => crdCounts[k] + counts[k];
         io.stdout(
           `${c.green('Kelos installed')}: ${crds.length} CRDs and ${bundle.length} objects (${total('created')} created, ${total('configured')} configured, ${total('unchanged')} unchanged)\n` +
-            `  operator: ${image} in namespace ${settings.namespace}, ${settings.watchNamespace ? `watching namespace ${settings.watchNamespace}` : 'watching every namespace'}${ready}\n` +
+            `  operator: ${image} in namespace ${settings.namespace}, ${settings.watchNamespaces ? `watching ${settings.watchNamespaces.join(', ')}` : 'watching every namespace'}${ready}\n` +
             '  next: kelos init, then kelos run -p "<what the agent should do>" -w\n',
         );
       },

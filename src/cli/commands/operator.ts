@@ -64,6 +64,9 @@ interface OperatorFlags {
   imageTag: string;
   imageRepository: string;
   githubApiUrl?: string;
+  webhookAddr: string;
+  webhookGithubSecretFile?: string;
+  webhookLinearSecretFile?: string;
   [image: `agentImage${string}`]: string | undefined;
 }
 
@@ -123,6 +126,19 @@ export const operatorCommand: CommandFactory = (io, done) => {
       '--github-api-url <url>',
       'GitHub REST API base URL for GitHub App tokens and every TaskSpawner (default: from the Workspace repo host)',
     )
+    .option(
+      '--webhook-addr <addr>',
+      'listen address of the webhook receiver (POST /webhook/github, /webhook/linear, /webhook/<source>), e.g. :8443; every replica serves it, leader or not; 0 turns it off',
+      '0',
+    )
+    .option(
+      '--webhook-github-secret-file <path>',
+      'cluster-wide secret for githubWebhook spawners without secretRef: the first line is the current secret, a second line the previous one (accepted during a rotation)',
+    )
+    .option(
+      '--webhook-linear-secret-file <path>',
+      'cluster-wide secret for linearWebhook spawners without secretRef (same format)',
+    )
     .addOption(
       new Option('--log-level <level>', 'lowest log level written').choices([...LogLevels]).default('info'),
     );
@@ -149,6 +165,17 @@ export const operatorCommand: CommandFactory = (io, done) => {
       metricsToken = readFileSync(flags.metricsTokenFile, 'utf8').trim();
       if (!metricsToken) throw new UsageError(`--metrics-token-file ${flags.metricsTokenFile} is empty`);
     }
+    const secretLines = (path: string | undefined, flag: string): string[] | undefined => {
+      if (!path) return undefined;
+      const lines = readFileSync(path, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+      if (lines.length === 0) throw new UsageError(`${flag} ${path} is empty`);
+      return lines;
+    };
+    const github = secretLines(flags.webhookGithubSecretFile, '--webhook-github-secret-file');
+    const linear = secretLines(flags.webhookLinearSecretFile, '--webhook-linear-secret-file');
     // Installed before start so a fault during start-up is counted too; see process-guard.ts.
     let operatorRef: Operator | undefined;
     const faultsBeforeStart: string[] = [];
@@ -177,6 +204,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
       imageTag: flags.imageTag,
       imageRepository: flags.imageRepository,
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
+      webhook: {
+        addr: flags.webhookAddr,
+        clusterSecrets: { ...(github ? { github } : {}), ...(linear ? { linear } : {}) },
+      },
       log,
     });
     operatorRef = operator;
@@ -184,6 +215,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     log.info('Operator running', {
       namespaces: flags.namespace ?? '(all)',
       endpoints: operator.addresses,
+      ...(operator.webhookAddress ? { webhook: operator.webhookAddress } : {}),
       workers,
     });
     const signal = await new Promise<string>((resolve) => {

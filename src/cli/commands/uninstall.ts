@@ -26,7 +26,7 @@ import { installSettings, pollUntil, timeoutSeconds } from './install.ts';
 interface Flags extends ClusterFlags {
   crds?: boolean;
   dryRun?: boolean;
-  watchNamespace?: string;
+  watchNamespace?: string[];
   timeout: string;
 }
 

@@ -77,9 +77,11 @@ export interface PlanInput {
 
 /**
  * The default bound on queued Tasks: twice `maxConcurrency` and at least 10 (enough that
- * the cap, not the queue, paces the work), or 50 without `maxConcurrency`.
+ * the cap, not the queue, paces the work), or 50 without `maxConcurrency`; `maxQueuedTasks`
+ * replaces it.
  */
 export const defaultQueueLimit = (spawner: TaskSpawner): number => {
+  if (spawner.spec.maxQueuedTasks) return spawner.spec.maxQueuedTasks;
   const max = spawner.spec.maxConcurrency ?? 0;
   return max > 0 ? Math.max(10, 2 * max) : 50;
 };

@@ -18,7 +18,7 @@ import { API_VERSION, Labels } from '../../api/group.ts';
 import type { Task, TaskSpawner } from '../../api/object.ts';
 import type { TaskSpec } from '../../api/task.ts';
 import { withoutGitOpsTracking } from '../../install/gitops.ts';
-import { referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
+import { type GoValue, referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
 import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from '../../validate/object-schema.ts';
 import { MAX_TASK_NAME, nameFromTemplate, spawnerTemplateErrors } from '../../validate/templates.ts';
 import { ReportingAnnotations } from './annotations.ts';
@@ -35,8 +35,11 @@ export type Built<T> =
 
 const sanitize = (raw: string): string => raw.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
 
-/** The Task name of an item; see the module comment for the rules. */
-export const taskName = (spawner: TaskSpawner, item: WorkItem): Built<string> => {
+/**
+ * The Task name of an item; see the module comment for the rules. `vars` replaces the item's
+ * template variables (a webhook delivery brings its own set).
+ */
+export const taskName = (spawner: TaskSpawner, item: WorkItem, vars?: GoValue): Built<string> => {
   const spawnerName = spawner.metadata.name ?? '';
   const tmpl = spawner.spec.taskTemplate.nameTemplate;
   if (!tmpl) {
@@ -53,7 +56,10 @@ export const taskName = (spawner: TaskSpawner, item: WorkItem): Built<string> =>
     if (referencesField(tmpl, 'Context', { name: 'nameTemplate' })) {
       return { ok: false, error: 'spec.taskTemplate.nameTemplate: must not reference .Context' };
     }
-    const out = renderTemplate(tmpl, templateVars(item), { name: 'nameTemplate', missingKey: 'error' });
+    const out = renderTemplate(tmpl, vars ?? templateVars(item), {
+      name: 'nameTemplate',
+      missingKey: 'error',
+    });
     if (out.includes('<no value>')) {
       return { ok: false, error: `spec.taskTemplate.nameTemplate: rendered "${out}" contains <no value>` };
     }
@@ -84,9 +90,11 @@ export interface BuildOptions {
   readonly upstreamRepo?: string;
   /** Random by default, as upstream. */
   readonly pickCredential?: PickCredential;
+  /** Template variables replacing the item's (a webhook delivery's, from its matcher). */
+  readonly vars?: GoValue;
 }
 
-const render = (field: string, src: string, vars: ReturnType<typeof templateVars>): string => {
+const render = (field: string, src: string, vars: GoValue): string => {
   try {
     return renderTemplate(src, vars, { name: field, missingKey: 'error' });
   } catch (e) {
@@ -98,7 +106,7 @@ const render = (field: string, src: string, vars: ReturnType<typeof templateVars
 const renderMap = (
   field: string,
   map: Readonly<Record<string, string>> | undefined,
-  vars: ReturnType<typeof templateVars>,
+  vars: GoValue,
 ): Record<string, string> =>
   Object.fromEntries(
     Object.entries(map ?? {}).map(([k, v]) => [
@@ -110,14 +118,15 @@ const renderMap = (
 /** The reporting annotations of a GitHub source's `reporting`. */
 export const reportingAnnotations = (spawner: TaskSpawner): Record<string, string> => {
   const when = spawner.spec.when;
-  const reporting = when.githubIssues?.reporting ?? when.githubPullRequests?.reporting;
+  const reporting =
+    when.githubIssues?.reporting ?? when.githubPullRequests?.reporting ?? when.githubWebhook?.reporting;
   if (!reporting) return {};
   const out: Record<string, string> = {};
   if (reporting.comments || reporting.enabled) {
     out[ReportingAnnotations.Comments] = 'enabled';
     out[ReportingAnnotations.CommentMode] = reporting.comments?.mode ?? 'PerTask';
   }
-  if (reporting.checks && when.githubPullRequests) {
+  if (reporting.checks && (when.githubPullRequests || when.githubWebhook)) {
     out[ReportingAnnotations.Checks] = 'enabled';
     out[ReportingAnnotations.CheckName] = reporting.checks.name ?? `Kelos: ${spawner.metadata.name}`;
   }
@@ -134,7 +143,12 @@ export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOp
   if (templateErrors.length > 0) return { ok: false, error: templateErrors.join('; ') };
   const t = spawner.spec.taskTemplate;
   const hasContext = (t.contextSources ?? []).length > 0;
-  const vars = templateVars(item, hasContext ? (options.context ?? {}) : undefined);
+  const vars =
+    options.vars !== undefined
+      ? hasContext
+        ? { ...(options.vars as Record<string, GoValue>), Context: { ...options.context } }
+        : options.vars
+      : templateVars(item, hasContext ? (options.context ?? {}) : undefined);
   try {
     const prompt = render('promptTemplate', t.promptTemplate || '{{.Title}}', vars);
     const branch = t.branch ? render('branch', t.branch, vars) : undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { claudeFailure, formatDecimal, reportFromStream } from '../../../src/agent/usage.ts';
+import { formatDecimal, reportFromStream } from '../../../src/agent/usage.ts';
+import { claudeFailure } from '../../../src/contract/claude-result.ts';
 import { stream } from './harness.ts';
 
 const lines = (...events: object[]): string => events.map((e) => JSON.stringify(e)).join('\n');

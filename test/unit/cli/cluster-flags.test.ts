@@ -16,6 +16,7 @@ import {
 } from '../../../src/cli/cluster/connection.ts';
 import { resolveKind } from '../../../src/cli/cluster/kinds.ts';
 import { checkGetFlags } from '../../../src/cli/commands/get.ts';
+import { installSettings } from '../../../src/cli/commands/install.ts';
 import { UsageError } from '../../../src/cli/io.ts';
 import { ApiError } from '../../../src/kube/client.ts';
 import { KubeconfigError } from '../../../src/kube/kubeconfig.ts';
@@ -240,5 +241,25 @@ describe('kind names and get flags', () => {
     expect(() => checkGetFlags(task, undefined, { detail: true, output: 'json' })).toThrow(
       /--detail prints text/,
     );
+  });
+});
+
+describe('kelos install --watch-namespace', () => {
+  const settings = (values?: string[]) =>
+    installSettings({ timeout: '2m', ...(values ? { watchNamespace: values } : {}) });
+
+  it('reads comma-separated and repeated values as the operator does, each namespace once', () => {
+    expect(settings(['team-a,team-b', 'team-c', 'team-a']).watchNamespaces).toEqual([
+      'team-a',
+      'team-b',
+      'team-c',
+    ]);
+    expect(settings().watchNamespaces).toBeUndefined();
+  });
+
+  it('refuses a value that is not a namespace name, naming the flag and the value', () => {
+    expect(() => settings(['team-a,Team_B'])).toThrow(UsageError);
+    expect(() => settings(['team-a,Team_B'])).toThrow(/--watch-namespace: "Team_B" is not a namespace name/);
+    expect(() => settings(['team-a,'])).toThrow(/has an empty namespace name/);
   });
 });

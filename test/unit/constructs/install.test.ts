@@ -117,6 +117,7 @@ describe('KelosInstall', () => {
       '--lease-namespace=kelos-system',
       '--metrics-addr=:8080',
       '--health-addr=:8081',
+      '--webhook-addr=:8443',
       `--image-tag=v${KELOS_VERSION}`,
     ]);
     expect(c.command).toBeUndefined(); // the image's entrypoint: node --optimize-for-size

@@ -5,7 +5,10 @@
  * catches a hang (the quadratic cases took minutes before the fix).
  */
 import { describe, expect, test } from 'vitest';
+import { checkDocuments } from '../../../policies/index.ts';
+import { DEFAULT_POLICY_CONFIG } from '../../../src/policy/config.ts';
 import { limitPerCode, parseManifests, validateDocuments } from '../../../src/validate/index.ts';
+import { MAX_FILE_BYTES } from '../../../src/validate/yaml-limits.ts';
 import { kelos } from './run-cli.ts';
 
 const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
@@ -52,12 +55,48 @@ describe('hostile manifests', () => {
     expect(run.stdout.length).toBeLessThan(2000);
   });
 
+  test('a megabyte kind on an object without a name is named clipped in the identity error', () => {
+    const { diagnostics } = parseManifests(`apiVersion: v1\nkind: "${'{'.repeat(1 << 20)}"\n`, 'k.yaml');
+    expect(diagnostics.map((d) => d.code)).toEqual(['manifest/name']);
+    expect(diagnostics[0]?.resource?.kind).toMatch(/^\{+… \(1048576 characters\)$/);
+  });
+
   test('a valid ConfigMap with 50,000 labels validates (the duplicate-key check is linear)', async () => {
     const labels = Array.from({ length: 50_000 }, (_, i) => `    key-${i}: value\n`).join('');
     const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}  labels:\n${labels}` });
     expect(run.stdout).toBe('1 object, 0 errors, 0 warnings\n');
     expect(run.code).toBe(0);
   }, 60_000);
+
+  test('a file over 3 MiB is one located yaml/too-large error naming the file and the limit, not parsed', () => {
+    // 4,000 copies of an 1,100-byte Task: dense YAML whose parse and validation cost grows with the bytes.
+    const task = `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: t\n  labels: {${Array.from({ length: 40 }, (_, i) => `k${i}: v${i}`).join(', ')}}\nspec:\n  prompt: ${'p'.repeat(600)}\n  worker: {type: codex, credentials: {type: none}}\n`;
+    const text = Array.from({ length: 4000 }, () => task).join('---\n');
+    expect(text.length).toBeGreaterThan(MAX_FILE_BYTES);
+    const { documents, diagnostics } = parseManifests(text, 'big.yaml');
+    expect(documents).toEqual([]);
+    const limitLine = text.slice(0, MAX_FILE_BYTES).split('\n').length;
+    expect(diagnostics.map((d) => `${d.severity} ${d.code} ${d.source?.file}:${d.source?.line}`)).toEqual([
+      `error yaml/too-large big.yaml:${limitLine}`,
+    ]);
+    expect(diagnostics[0]?.message).toMatch(/^big\.yaml is 4\.\d+ MiB; kelos reads at most 3 MiB per file/);
+    expect(diagnostics[0]?.message).toContain('split it into several files');
+  });
+
+  test('the byte limit counts UTF-8 bytes: 1.5 M two-byte characters are over it', () => {
+    const text = `${CONFIG_MAP}data:\n  k: ${'ö'.repeat(1_600_000)}\n`;
+    expect(text.length).toBeLessThan(MAX_FILE_BYTES);
+    expect(parseManifests(text, 'umlauts.yaml').diagnostics.map((d) => d.code)).toEqual(['yaml/too-large']);
+  });
+
+  test('standard input over the limit is named as such, with exit code 2', async () => {
+    const run = await kelos(['validate', '-'], {
+      stdin: `${CONFIG_MAP}data:\n  k: ${'x'.repeat(MAX_FILE_BYTES)}\n`,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('-:6: error standard input is 3 MiB; kelos reads at most 3 MiB per file');
+    expect(run.stdout).toContain('[yaml/too-large]');
+  });
 
   test('duplicate keys are still refused, at the repeated key', () => {
     const { diagnostics } = parseManifests(`${CONFIG_MAP}data:\n  a: "1"\n  b: "2"\n  a: "3"\n`, 'd.yaml');
@@ -98,6 +137,53 @@ describe('hostile manifests', () => {
     );
     expect(cycle?.message).toBe(
       'dependsOn forms a cycle: t0 → t1 → t2 → t3 → t4 → t5 → t6 → t7 → t8 → t9 → t10 → … (39 more) → t0; none of these Tasks can ever start',
+    );
+  });
+});
+
+describe('hostile bundles in the policies', () => {
+  // 300 copies of one budget over 300 spawners without maxConcurrency in one namespace: the
+  // worst-case forecast reported every (budget, spawner) pair, 90,000 findings, and parsed the
+  // budget's selector again for each pair.
+  const budget = (i: number) =>
+    `apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata: {name: b${i}, namespace: ns}\nspec: {taskSelector: {matchLabels: {team: a}}, period: {type: Daily}, maxCostUSD: "10"}\n`;
+  const spawner = (i: number) =>
+    `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata: {name: s${i}, namespace: ns}\nspec:\n  when: {cron: {schedule: "0 * * * *"}}\n  taskTemplate:\n    metadata: {labels: {team: a}}\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: w}\n`;
+  const text = [
+    ...Array.from({ length: 300 }, (_, i) => budget(i)),
+    ...Array.from({ length: 300 }, (_, i) => spawner(i)),
+  ].join('---\n');
+
+  test('a budget reports 8 unbounded objects and counts the rest, at its maxCostUSD', () => {
+    const { documents, diagnostics } = parseManifests(text, 'bundle.yaml');
+    expect(diagnostics).toEqual([]);
+    const forecast = checkDocuments(documents, DEFAULT_POLICY_CONFIG).diagnostics.filter(
+      (d) => d.code === 'forecast/budget-worst-case',
+    );
+    expect(forecast).toHaveLength(300 * 9);
+    const first = forecast.filter((d) => d.resource?.name === 'b0');
+    expect(first.map((d) => d.message)).toEqual([
+      ...Array.from(
+        { length: 8 },
+        (_, i) => `worst case is unbounded: TaskSpawner s${i} has no maxConcurrency`,
+      ),
+      '292 more objects this budget covers have no bounded or priced worst case either',
+    ]);
+    expect(first.every((d) => d.path === '/spec/maxCostUSD' && d.source?.line === 4)).toBe(true);
+  });
+});
+
+describe('a TaskBudget selector of the wrong shape', () => {
+  test('matches nothing in the budget rules instead of failing them (the schema reports the shape)', () => {
+    const text = `apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata: {name: b, namespace: ns}\nspec: {taskSelector: {matchExpressions: "0x1F"}, period: {type: Daily}, maxCostUSD: "10"}\n---\napiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata: {name: c, namespace: ns}\nspec: {taskSelector: {matchLabels: [a]}, period: {type: Daily}, maxCostUSD: "10"}\n`;
+    const { documents } = parseManifests(text, 'b.yaml');
+    const codes = checkDocuments(documents, DEFAULT_POLICY_CONFIG).diagnostics.map((d) => d.code);
+    expect(codes).not.toContain('policy/rule-failed');
+    expect(validateDocuments(documents).map((d) => `${d.path} ${d.severity}`)).toEqual(
+      expect.arrayContaining([
+        '/spec/taskSelector/matchExpressions error',
+        '/spec/taskSelector/matchLabels error',
+      ]),
     );
   });
 });

@@ -98,6 +98,8 @@ export class Pollers {
   async get(spawner: TaskSpawner): Promise<Poller> {
     const uid = spawner.metadata.uid ?? '';
     const kind = pollingKind(spawner);
+    // A GitHub webhook spawner polls nothing, but reports on its Tasks like a polling one.
+    if (!kind && spawner.spec.when.githubWebhook) return this.#github(spawner, uid, 'githubWebhook');
     if (!kind)
       throw new SourceSetupError(
         'spec.when: no polling source (githubIssues, githubPullRequests, jira, cron) is set',
@@ -150,14 +152,14 @@ export class Pollers {
   async #github(
     spawner: TaskSpawner,
     uid: string,
-    kind: 'githubIssues' | 'githubPullRequests',
+    kind: 'githubIssues' | 'githubPullRequests' | 'githubWebhook',
   ): Promise<Poller> {
     const { namespace } = spawnerName(spawner);
     const o = this.#o;
     const wsName = workspaceNameOf(spawner);
     const workspace = wsName ? o.caches.workspaces.get(namespace, wsName) : undefined;
     if (wsName && !workspace) throw new SourceSetupError(`Workspace ${namespace}/${wsName} does not exist`);
-    const spec = spawner.spec.when[kind]!;
+    const spec = kind === 'githubWebhook' ? {} : spawner.spec.when[kind]!;
     const repo = resolveRepo(spec.repo, workspace?.spec.repo, o.githubApiUrl);
     if ('error' in repo) throw new SourceSetupError(`spec.when.${kind}.repo: ${repo.error}`);
     await this.#refreshToken(uid, namespace, workspace?.spec.secretRef?.name, repo.apiBaseUrl);
@@ -173,11 +175,15 @@ export class Pollers {
       const source =
         kind === 'githubIssues'
           ? new GitHubIssuesSource(spawner.spec.when.githubIssues!, repo, client)
-          : new GitHubPullRequestsSource(spawner.spec.when.githubPullRequests!, repo, client);
+          : kind === 'githubPullRequests'
+            ? new GitHubPullRequestsSource(spawner.spec.when.githubPullRequests!, repo, client)
+            : undefined;
       return {
         fingerprint,
         github: { client, repo },
         poll: async () => {
+          if (!source)
+            return { discovery: { kind: 'items', items: [], complete: true, calls: {} }, exhaustive: false };
           const discovery = await source.discover();
           return { discovery, exhaustive: discovery.kind === 'items' && discovery.complete };
         },

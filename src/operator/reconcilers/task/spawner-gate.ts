@@ -112,7 +112,8 @@ export const pickUpOrder = (a: Task, b: Task): number =>
     (Date.parse(b.metadata.creationTimestamp ?? '') || 0) ||
   (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
 
-const heldElsewhere = (t: Task): boolean =>
+/** Whether another gate holds `t` (it then holds no place in its spawner's line). */
+export const heldElsewhere = (t: Task): boolean =>
   OTHER_GATES.some(([type, blocking]) => findCondition(t.status?.conditions, type)?.status === blocking);
 
 /**

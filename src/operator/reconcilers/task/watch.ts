@@ -12,7 +12,7 @@ import { JOB_NAME_LABEL } from '../../children.ts';
 import { agentConfigsOf, branchKey, workspaceOf } from '../../gates.ts';
 import { findCondition } from '../../status.ts';
 import type { TaskCaches, TaskReconcilerOptions } from './options.ts';
-import { spawnerOwnerOf } from './spawner-gate.ts';
+import { heldElsewhere, pickUpOrder, spawnerOwnerOf } from './spawner-gate.ts';
 
 /** Index names the Task reconciler needs on its informers (see {@link addTaskIndexes}). */
 export const TaskIndexes = {
@@ -59,10 +59,20 @@ export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
  */
 export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue): void {
   const { tasks, workspaces, agentConfigs, budgets, records, jobs, pods, spawners } = o.caches;
-  // A slot under a spawner's cap frees up, or the line moves: its queued Tasks look again.
-  const wakeQueued = (uid: string, except?: string) => {
-    for (const t of tasks.byIndex(TaskIndexes.Spawner, uid)) {
-      if (isTerminalPhase(t.status?.phase) || t.status?.jobName) continue;
+  // A slot under a spawner's cap frees up, or the line moves: the head of its line looks
+  // again. Only the first maxConcurrency in pick-up order can be admitted (Tasks another gate
+  // holds keep no place and are woken too); waking the whole line would reconcile every
+  // queued Task on every change, which with hundreds queued (webhook bursts) is quadratic.
+  const wakeQueued = (uid: string, namespace: string | undefined, spawnerName: string, except?: string) => {
+    const queued = tasks
+      .byIndex(TaskIndexes.Spawner, uid)
+      .filter((t) => !isTerminalPhase(t.status?.phase) && !t.status?.jobName);
+    const max = (spawners?.get(namespace, spawnerName)?.spec.maxConcurrency ?? 0) || queued.length;
+    if (queued.length > max) queued.sort(pickUpOrder);
+    let inLine = 0;
+    for (const t of queued) {
+      if (inLine >= max) break;
+      if (!heldElsewhere(t)) inLine++;
       const k = `${t.metadata.namespace}/${t.metadata.name}`;
       if (k !== except) queue.add(k);
     }
@@ -78,7 +88,8 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
     // The next Task on the branch starts when this one finishes or goes away; the ones
     // queued behind it say who holds the branch now.
     const owner = spawnerOwnerOf(task);
-    if (owner && (phaseChanged || conditionsChanged(task, old))) wakeQueued(owner.uid, key);
+    if (owner && (phaseChanged || conditionsChanged(task, old)))
+      wakeQueued(owner.uid, task.metadata.namespace, owner.name, key);
     const bk = branchKey(task);
     if (bk && phaseChanged) {
       for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
@@ -88,7 +99,8 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
   spawners?.onChange((type, _key, spawner, old) => {
     if (type === 'resync' || (type === 'update' && old?.metadata.generation === spawner.metadata.generation))
       return;
-    if (spawner.metadata.uid) wakeQueued(spawner.metadata.uid);
+    if (spawner.metadata.uid)
+      wakeQueued(spawner.metadata.uid, spawner.metadata.namespace, spawner.metadata.name ?? '');
   });
   // Tasks waiting for a Workspace or AgentConfig start as soon as it is created.
   workspaces.onChange((type, key) => {

@@ -1,0 +1,321 @@
+/**
+ * Issue 14: the webhook receiver's throughput on loopback, each figure side by side with a
+ * reference measured in the same run.
+ *
+ * - **Accepted**: `--deliveries` signed generic deliveries (Kelos scheme), `--concurrency` in
+ *   flight, to a real `kelos operator --webhook-addr` process; each becomes a Task (ledger
+ *   write, Task create). Reference: a client creating the same Tasks directly in the API
+ *   server at the same concurrency (the API server's floor). Targets: at least 0.8x its rate,
+ *   p99 at most 2x.
+ * - **Rejected**: `--rejections` deliveries with a wrong signature, 64 in flight, to the
+ *   receiver. Reference: a bare `node:http` server that only verifies the HMAC and answers
+ *   401. Target: at least 1,000 rejected requests/s.
+ *
+ * The operator process holds no Lease (the bench creates one held by someone else), so it
+ * only receives: no Task reconcile competes with the measurement.
+ *
+ * Usage: node bench/webhook.ts [--deliveries 1000] [--concurrency 16] [--rejections 10000]
+ *
+ * @packageDocumentation
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateCrds } from '../src/crd/generate.ts';
+import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
+import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
+import { Resources } from '../src/operator/resources.ts';
+import { sign } from '../src/operator/webhook/signature.ts';
+import { startControlPlane } from '../test/cluster/control-plane.ts';
+import { printRows, printTitle } from './lib/report.ts';
+import { formatRatio } from './lib/stats.ts';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    deliveries: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '16' },
+    rejections: { type: 'string', default: '10000' },
+  },
+});
+const DELIVERIES = Number(args.deliveries);
+const CONCURRENCY = Number(args.concurrency);
+const REJECTIONS = Number(args.rejections);
+const SECRET = 'bench-secret';
+const NS = 'bench-webhook';
+
+/** Rate and latency percentiles of one phase. */
+interface Phase {
+  readonly ms: number;
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly statuses: Record<string, number>;
+}
+
+async function measure(n: number, concurrency: number, one: (i: number) => Promise<number>): Promise<Phase> {
+  const lat: number[] = [];
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t = performance.now();
+        let status: string;
+        try {
+          status = String(await one(i));
+        } catch (e) {
+          status = (e as Error).message;
+        }
+        lat.push(performance.now() - t);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    }),
+  );
+  const ms = performance.now() - began;
+  lat.sort((a, b) => a - b);
+  const at = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+  return { ms, rate: (n * 1000) / ms, p50: at(0.5), p99: at(0.99), statuses };
+}
+
+function postTo(agent: Agent, address: string, path: string, body: string, headers: Record<string, string>) {
+  const i = address.lastIndexOf(':');
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      {
+        host: address.slice(0, i),
+        port: Number(address.slice(i + 1)),
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The reference for rejections: a bare server that only checks the HMAC. */
+async function bareHmacServer(): Promise<{ address: string; close: () => void }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const given = Buffer.from(String(req.headers['x-hub-signature-256'] ?? '').slice(7), 'hex');
+      const want = createHmac('sha256', SECRET).update(body).digest();
+      const ok = given.length === want.length && timingSafeEqual(given, want);
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'text/plain' });
+      res.end(ok ? 'ok\n' : 'unauthorized\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
+async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'operator',
+      '--kubeconfig',
+      kubeconfig,
+      '--namespace',
+      NS,
+      '--metrics-addr',
+      '0',
+      '--health-addr',
+      '0',
+      '--webhook-addr',
+      '127.0.0.1:0',
+      '--leader-elect',
+      '--lease-namespace',
+      NS,
+      '--lease-name',
+      'held-elsewhere',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let buffered = '';
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      const m = /"msg":"Operator running".*?"webhook":"([^"]+)"/.exec(buffered);
+      if (m) resolve(m[1] as string);
+      if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
+    });
+    child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
+  });
+  return { child, address };
+}
+
+const fmt = (p: Phase) =>
+  `${p.rate.toFixed(0)}/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms (${JSON.stringify(p.statuses)})`;
+
+async function main(): Promise<void> {
+  let kubeconfig = process.env['KELOS_BENCH_KUBECONFIG'];
+  let stopControlPlane: (() => Promise<void>) | undefined;
+  if (!kubeconfig) {
+    process.stderr.write('starting a control plane…\n');
+    const cp = await startControlPlane({ stateDir: await mkdtemp(join(tmpdir(), 'kelos-bench-')) });
+    kubeconfig = cp.kubeconfigPath;
+    stopControlPlane = () => cp.stop();
+  }
+  let child: ChildProcess | undefined;
+  const bare = await bareHmacServer();
+  try {
+    const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig), { maxSockets: CONCURRENCY + 8 });
+    const crdType = {
+      group: 'apiextensions.k8s.io',
+      version: 'v1',
+      plural: 'customresourcedefinitions',
+      kind: 'CustomResourceDefinition',
+      namespaced: false,
+    };
+    for (const crd of generateCrds()) await c.apply(crdType, crd as unknown as ApiObject, { force: true });
+    await c.apply(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await c.apply(Resources.Lease, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'held-elsewhere', namespace: NS },
+      spec: {
+        holderIdentity: 'someone-else',
+        leaseDurationSeconds: 3600,
+        renewTime: new Date().toISOString().replace('Z', '000Z'),
+      },
+    } as ApiObject);
+    await c.apply(Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook', namespace: NS },
+      data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
+    } as ApiObject);
+    const template = {
+      worker: { type: 'claude-code', credentials: { type: 'none' } },
+      promptTemplate: 'Fix {{.Title}}',
+    };
+    // The CRD may answer 404/429 for a moment after it is installed.
+    for (let i = 0; ; i++) {
+      try {
+        await c.apply(Resources.TaskSpawner, {
+          apiVersion: 'kelos.dev/v1alpha2',
+          kind: 'TaskSpawner',
+          metadata: { name: 'bench', namespace: NS },
+          spec: {
+            when: {
+              webhook: {
+                source: 'bench',
+                fieldMapping: { id: '$.data.id', title: '$.data.title' },
+                secretRef: { name: 'hook' },
+              },
+            },
+            taskTemplate: template,
+            maxQueuedTasks: 1_000_000,
+          },
+        } as ApiObject);
+        break;
+      } catch (e) {
+        if (i > 50) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    const rx = await startReceiver(kubeconfig);
+    child = rx.child;
+    await new Promise((r) => setTimeout(r, 1000));
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+    // Warm-up (connections, JIT, the ledger's first write), not measured.
+    await measure(50, CONCURRENCY, (i) => {
+      const body = JSON.stringify({ data: { id: `warm-${i}`, title: `warm ${i}` } });
+      return postTo(agent, rx.address, '/webhook/bench', body, {
+        'content-type': 'application/json',
+        ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
+      });
+    });
+    const accepted = await measure(DELIVERIES, CONCURRENCY, (i) => {
+      const body = JSON.stringify({ data: { id: `d-${i}`, title: `alert ${i}` } });
+      return postTo(agent, rx.address, '/webhook/bench', body, {
+        'content-type': 'application/json',
+        ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
+      });
+    });
+    const direct = await measure(DELIVERIES, CONCURRENCY, async (i) => {
+      await c.create(Resources.Task, {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'Task',
+        metadata: {
+          name: `direct-${i}`,
+          namespace: NS,
+          labels: { 'kelos.dev/taskspawner': 'bench' },
+          annotations: { 'kelos.dev/spawner-sequence': String(i + 1) },
+        },
+        spec: { type: 'claude-code', credentials: { type: 'none' }, prompt: `Fix alert ${i}` },
+      } as ApiObject);
+      return 201;
+    });
+    const badBody = JSON.stringify({ action: 'created', issue: { number: 1 } });
+    const badHeaders = {
+      'content-type': 'application/json',
+      'x-github-event': 'issue_comment',
+      'x-hub-signature-256': sign.github(badBody, 'wrong'),
+    };
+    // A spawner for GitHub so the rejection runs the whole verification, not "no spawner".
+    await c.apply(Resources.TaskSpawner, {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'bench-gh', namespace: NS },
+      spec: {
+        when: { githubWebhook: { events: ['issue_comment'], secretRef: { name: 'hook' } } },
+        taskTemplate: { ...template, worker: { ...template.worker, workspaceRef: { name: 'none' } } },
+      },
+    } as ApiObject);
+    await new Promise((r) => setTimeout(r, 1000));
+    const rejAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+    const rejected = await measure(REJECTIONS, 64, () =>
+      postTo(rejAgent, rx.address, '/webhook/github', badBody, badHeaders),
+    );
+    const bareRejected = await measure(REJECTIONS, 64, () =>
+      postTo(rejAgent, bare.address, '/webhook/github', badBody, badHeaders),
+    );
+    c.close();
+
+    printTitle(`webhook receiver on loopback (${DELIVERIES} deliveries, ${CONCURRENCY} in flight)`);
+    printRows([
+      ['receiver, signed deliveries → Tasks', fmt(accepted)],
+      ['client creating the Tasks directly', fmt(direct)],
+      [`receiver, ${REJECTIONS} bad signatures (64 in flight)`, fmt(rejected)],
+      ['bare node:http HMAC-only server', fmt(bareRejected)],
+    ]);
+    console.log(
+      `  ratio  accepted rate receiver / direct = ${(accepted.rate / direct.rate).toFixed(2)}x (target >= 0.8x)`,
+    );
+    console.log(
+      `  ratio  accepted p99 receiver / direct = ${formatRatio(accepted.p99, direct.p99)} (target <= 2x)`,
+    );
+    console.log(
+      `  ratio  rejection rate receiver / bare = ${(rejected.rate / bareRejected.rate).toFixed(2)}x (target >= 1,000/s absolute: ${rejected.rate.toFixed(0)}/s)`,
+    );
+  } finally {
+    child?.kill('SIGKILL');
+    bare.close();
+    await stopControlPlane?.();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

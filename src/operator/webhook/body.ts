@@ -1,0 +1,77 @@
+/**
+ * Reading a delivery's body under a size limit: a declared `Content-Length` over the limit is
+ * refused before a byte is read, and a chunked body is cut off the moment it passes the limit
+ * (never buffered whole). The content type must be JSON: GitHub's form-encoded deliveries
+ * (`payload=`) are refused with a message that says which setting to change.
+ *
+ * @packageDocumentation
+ */
+import type { IncomingMessage } from 'node:http';
+
+/** Default body limit, upstream's. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/** A refusal: HTTP status and a message for the sender. */
+export interface Refusal {
+  readonly status: number;
+  readonly message: string;
+}
+
+/** Why the content type is not acceptable, or undefined. */
+export function contentTypeProblem(header: string | undefined): Refusal | undefined {
+  const type = (header ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) return;
+  if (type === 'application/x-www-form-urlencoded')
+    return {
+      status: 415,
+      message: 'form-encoded deliveries are not accepted: set the webhook content type to application/json',
+    };
+  return {
+    status: 415,
+    message: `content type must be application/json; got ${JSON.stringify(type || '(none)')}`,
+  };
+}
+
+/**
+ * Bytes of a refused body read and thrown away before the connection is cut: the sender gets
+ * to read the 413 (a socket closed with unread data answers with a reset, which loses it).
+ */
+export const DISCARD_BYTES = 1024 * 1024;
+
+/** Reads the body, or says why not (413 too large, 400 aborted). */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | Refusal> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    // Node's server reads and drops the unread body once the answer is sent; the request
+    // timeout bounds how long a sender may keep sending it.
+    return Promise.resolve({ status: 413, message: `body larger than ${maxBytes} bytes` });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (v: Buffer | Refusal) => {
+      if (done) return;
+      done = true;
+      // A refused body is drained (up to DISCARD_BYTES), an accepted one is complete.
+      resolve(v);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (done) {
+        if (size > maxBytes + DISCARD_BYTES) req.destroy();
+        return;
+      }
+      if (size > maxBytes) {
+        chunks.length = 0;
+        finish({ status: 413, message: `body larger than ${maxBytes} bytes` });
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on('data', onData);
+    req.once('end', () => finish(Buffer.concat(chunks, size)));
+    req.once('error', () => finish({ status: 400, message: 'request body aborted' }));
+    req.once('close', () => finish({ status: 400, message: 'request body aborted' }));
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * Turning one matched delivery into at most one Task of one spawner, the same way on every
+ * replica:
+ *
+ * 1. The Task name is deterministic ({@link taskName} over the matcher's id and variables).
+ *    A Task of that name in the cache is a duplicate: answered at once.
+ * 2. A suspended spawner creates nothing (as upstream); the sender is told so.
+ * 3. The queue bound: when `maxQueuedTasks` of the spawner's Tasks wait for room under
+ *    `maxConcurrency`, the delivery is refused with 429 (the sender retries; nothing accepted
+ *    is lost). The count comes from the cache, so replicas may overshoot it by what is in
+ *    flight; the cap itself is exact in the spawner gate.
+ * 4. The ledger ({@link Ledgers}) decides, exactly across replicas: processed before
+ *    (duplicate, also after its Task was deleted), over `maxTotalTasks` (a 2xx saying no Task
+ *    was made; a retry would not help), or a serial number for the new Task.
+ * 5. The Task is created with that number; AlreadyExists from a Task the spawner owns is a
+ *    duplicate, from anything else a collision. Only then is the answer 2xx: a delivery that
+ *    was acknowledged has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
+ *    like every spawned Task, so `maxConcurrency` holds for webhooks as for polling.
+ *
+ * @packageDocumentation
+ */
+import { isTerminalPhase, type Task, TaskPhase, type TaskSpawner } from '../../api/index.ts';
+import { isAlreadyExists, type KubeClient } from '../../kube/client.ts';
+import type { Informer } from '../../kube/informer.ts';
+import { TaskIndexes } from '../reconcilers/task/watch.ts';
+import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
+import { Resources } from '../resources.ts';
+import { buildTask, taskName } from '../spawner/task-build.ts';
+import type { WorkItem } from '../spawner/work-item.ts';
+import type { Ledgers } from './ledger.ts';
+import type { Delivery, MatchResult } from './match.ts';
+
+/** Queued webhook Tasks per spawner when `maxQueuedTasks` is unset. */
+export const DEFAULT_WEBHOOK_QUEUE = 100;
+
+/** What became of a delivery for one spawner. */
+export type Outcome =
+  | { readonly outcome: 'created'; readonly task: string; readonly seq: number }
+  | { readonly outcome: 'duplicate'; readonly task: string }
+  | { readonly outcome: 'filtered'; readonly reason: string }
+  | { readonly outcome: 'suspended'; readonly reason: string }
+  | { readonly outcome: 'over-limit'; readonly reason: string }
+  | { readonly outcome: 'queue-full'; readonly reason: string }
+  /** The spawner cannot turn it into a Task (bad template, name collision): a retry would not help. */
+  | { readonly outcome: 'invalid'; readonly reason: string }
+  /** Something transient failed (the API server): the sender should retry. */
+  | { readonly outcome: 'failed'; readonly reason: string };
+
+/** What {@link deliverTo} reads and writes. */
+export interface DeliverDeps {
+  readonly client: KubeClient;
+  readonly tasks: Informer<Task>;
+  readonly ledgers: Ledgers;
+}
+
+/** The queue bound of a spawner's webhook Tasks. */
+export const webhookQueueLimit = (spawner: TaskSpawner): number =>
+  spawner.spec.maxQueuedTasks ?? DEFAULT_WEBHOOK_QUEUE;
+
+/** Tasks of the spawner waiting for room (not admitted, not finished), from the cache. */
+export const queuedTasks = (tasks: Informer<Task>, spawner: TaskSpawner): number => {
+  let n = 0;
+  for (const t of tasks.byIndex(TaskIndexes.Spawner, spawner.metadata.uid ?? '')) {
+    const phase = t.status?.phase;
+    if (isTerminalPhase(phase) || t.status?.jobName) continue;
+    if (phase === TaskPhase.Pending || phase === TaskPhase.Running) continue;
+    n++;
+  }
+  return n;
+};
+
+/** The durable key of a delivery: the sender's delivery id, else (generic) the Task name. */
+export const deliveryKey = (delivery: Delivery, task: string): string =>
+  delivery.deliveryId ? `${delivery.source}:${delivery.deliveryId}` : `task:${task}`;
+
+const itemOf = (id: string, annotations: Readonly<Record<string, string>>): WorkItem => ({
+  id,
+  number: 0,
+  title: '',
+  body: '',
+  url: '',
+  labels: [],
+  comments: '',
+  kind: 'webhook',
+  annotations,
+});
+
+const ownedBy = (task: Task, spawner: TaskSpawner): boolean =>
+  (task.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === spawner.metadata.uid);
+
+/** Delivers a matched delivery to one spawner. */
+export async function deliverTo(
+  deps: DeliverDeps,
+  spawner: TaskSpawner,
+  delivery: Delivery,
+  match: Extract<MatchResult, { matched: true }>,
+): Promise<Outcome> {
+  const namespace = spawner.metadata.namespace ?? '';
+  const item = itemOf(match.id, match.annotations);
+  const named = taskName(spawner, item, match.vars);
+  if (!named.ok) return { outcome: 'invalid', reason: named.error };
+  const name = named.value;
+  const key = deliveryKey(delivery, name);
+  const cached = deps.tasks.get(namespace, name);
+  if (cached && ownedBy(cached, spawner)) {
+    // Its receiver may have died before confirming: confirm, so a redelivery after the Task's
+    // TTL deletion still creates nothing.
+    deps.ledgers.confirm(spawner, key);
+    return { outcome: 'duplicate', task: name };
+  }
+  if (spawner.spec.suspend)
+    return { outcome: 'suspended', reason: 'the TaskSpawner is suspended; no Task was created' };
+  const limit = webhookQueueLimit(spawner);
+  const queued = queuedTasks(deps.tasks, spawner);
+  if (queued >= limit)
+    return {
+      outcome: 'queue-full',
+      reason: `${queued} Tasks of the TaskSpawner wait for room under maxConcurrency (maxQueuedTasks ${limit}); retry later`,
+    };
+  let r: Awaited<ReturnType<Ledgers['reserve']>>;
+  try {
+    r = await deps.ledgers.reserve(spawner, key);
+  } catch (e) {
+    return { outcome: 'failed', reason: `delivery record not written: ${(e as Error).message}` };
+  }
+  if (r.kind === 'done') return { outcome: 'duplicate', task: name };
+  if (r.kind === 'limit')
+    return {
+      outcome: 'over-limit',
+      reason: `maxTotalTasks ${r.max} reached (${r.total} Tasks created); no Task was created and a retry will not create one`,
+    };
+  const built = buildTask(spawner, item, { name, vars: match.vars });
+  if (!built.ok) return { outcome: 'invalid', reason: built.error };
+  const task = built.value;
+  task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
+  try {
+    await deps.client.create(Resources.Task, task);
+  } catch (e) {
+    if (!isAlreadyExists(e))
+      return { outcome: 'failed', reason: `Task not created: ${(e as Error).message}` };
+    const existing = await deps.client.get<Task>(Resources.Task, namespace, name).catch(() => undefined);
+    if (!existing || !ownedBy(existing, spawner))
+      return {
+        outcome: 'invalid',
+        reason: `Task ${namespace}/${name} exists and is not owned by TaskSpawner ${spawner.metadata.name}`,
+      };
+    deps.ledgers.confirm(spawner, key);
+    return { outcome: 'duplicate', task: name };
+  }
+  deps.ledgers.confirm(spawner, key);
+  return { outcome: 'created', task: name, seq: r.seq };
+}

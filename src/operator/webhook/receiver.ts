@@ -1,0 +1,327 @@
+/**
+ * The webhook receiver: `POST /webhook/github`, `POST /webhook/linear` and
+ * `POST /webhook/<source>` (generic senders; a generic source named `github` or `linear` is
+ * shadowed, as behind upstream's Ingress). Upstream's per-source servers listen on `/`: a POST
+ * to `/` carrying `X-GitHub-Event` or `Linear-Signature` is taken as GitHub or Linear, so
+ * existing settings keep working.
+ *
+ * Every replica accepts deliveries (no leader needed): what must be exact across replicas
+ * (dedupe, `maxTotalTasks`) is decided in the API server (AlreadyExists, the ledger's
+ * optimistic-concurrency writes), never in one process's memory. The order of checks keeps a
+ * hostile request cheap: method, route, content type and size are checked before the body is
+ * read; the signature before it is parsed; nothing is created before all of that passed.
+ *
+ * Answers: 405/404/415/413/400 for bad requests, 401 when no spawner's secret verifies the
+ * delivery (or a timestamp is stale), 409 for a replayed Kelos-signed request, 429 with
+ * `Retry-After` when a spawner's queue is full, 500/503 for transient failures (the sender
+ * retries; dedupe makes that safe), else 200 with a JSON body naming, per spawner the delivery
+ * verified for, what became of it (`created`, `duplicate`, `filtered`, `suspended`,
+ * `over-limit`, `invalid`).
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, type Registry } from 'prom-client';
+import type { Task, TaskSpawner } from '../../api/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { Clock } from '../../kube/clock.ts';
+import type { EventRecorder } from '../../kube/events.ts';
+import { type EndpointLimits, type EndpointServer, originForm, serveHardened } from '../../kube/http.ts';
+import type { Informer } from '../../kube/informer.ts';
+import type { Logger } from '../../kube/log.ts';
+import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
+import { contentTypeProblem, DEFAULT_MAX_BODY_BYTES, type Refusal, readBody } from './body.ts';
+import { deliverTo, type Outcome } from './deliver.ts';
+import { Ledgers } from './ledger.ts';
+import { type Delivery, matchDelivery, type WebhookSource } from './match.ts';
+import { ReplayGuard } from './replay.ts';
+import { type ClusterSecrets, SecretCache } from './secrets.ts';
+import { checkLinearTimestamp, KELOS_WINDOW_MS, SignatureHeaders } from './signature.ts';
+import { SpawnerNotices } from './spawner-notices.ts';
+import { verifyFor } from './verify.ts';
+
+/** Limits of the receiver: upstream's server timeouts, more connections than the probes get. */
+export const RECEIVER_LIMITS: EndpointLimits = {
+  maxUrlBytes: 2048,
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+};
+
+/** Seconds a sender is asked to wait when a queue is full. */
+export const RETRY_AFTER_SECONDS = 30;
+
+const GENERIC_SOURCE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+/** Options of {@link WebhookReceiver}. */
+export interface ReceiverOptions {
+  /** A client without the leader write fence: every replica creates Tasks. */
+  readonly client: KubeClient;
+  readonly spawners: Informer<TaskSpawner>;
+  /** Tasks, indexed by spawner (`addTaskIndexes`). */
+  readonly tasks: Informer<Task>;
+  /** Whether generic spawners in `namespace` may receive unsigned deliveries (KelosConfig). */
+  readonly allowUnsigned: (namespace: string) => boolean;
+  readonly events: EventRecorder;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly registry?: Registry;
+  readonly clusterSecrets?: ClusterSecrets;
+  readonly maxBodyBytes?: number;
+  readonly limits?: Partial<EndpointLimits>;
+  readonly ledger?: { readonly retentionMs?: number; readonly maxEntries?: number };
+  readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
+}
+
+/** Which source a request is for, or why it is refused. */
+export function routeOf(
+  method: string | undefined,
+  target: string,
+  headers: IncomingMessage['headers'],
+): { readonly source: WebhookSource; readonly event?: string } | Refusal {
+  const url = originForm(target);
+  if (!url) return { status: 400, message: 'bad request target' };
+  const parts = url.path.split('/');
+  let route: { source: WebhookSource; event?: string } | undefined;
+  if (url.path === '/' || url.path === '') {
+    if (headers['x-github-event']) route = { source: 'github' };
+    else if (headers[SignatureHeaders.Linear]) route = { source: 'linear' };
+  } else if (parts.length === 3 && parts[0] === '' && parts[1] === 'webhook') {
+    const seg = parts[2]!;
+    if (seg === 'github') route = { source: 'github' };
+    else if (seg === 'linear') route = { source: 'linear' };
+    else if (GENERIC_SOURCE.test(seg) && seg.length <= 253) route = { source: 'generic', event: seg };
+  }
+  if (!route)
+    return {
+      status: 404,
+      message: 'not found: POST to /webhook/github, /webhook/linear or /webhook/<source>',
+    };
+  if (method !== 'POST') return { status: 405, message: 'method not allowed: deliveries are POSTed' };
+  return route;
+}
+
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/** The receiver. */
+export class WebhookReceiver {
+  readonly #o: ReceiverOptions;
+  readonly #secrets: SecretCache;
+  readonly #ledgers: Ledgers;
+  readonly #replays: ReplayGuard;
+  readonly #notices: SpawnerNotices;
+  readonly #requests: Counter<'source' | 'code'>;
+  readonly #outcomes: Counter<'outcome'>;
+  #server: EndpointServer | undefined;
+
+  constructor(o: ReceiverOptions) {
+    this.#o = o;
+    this.#secrets = new SecretCache(o.client, o.clock, o.clusterSecrets);
+    this.#ledgers = new Ledgers({
+      client: o.client,
+      clock: o.clock,
+      ...o.ledger,
+      seed: (s) => seedOf(s, o.tasks),
+    });
+    this.#replays = new ReplayGuard(KELOS_WINDOW_MS * 2);
+    this.#notices = new SpawnerNotices(o.client, o.events, o.clock, o.log);
+    const registers = o.registry ? [o.registry] : [];
+    this.#requests = new Counter({
+      name: 'kelos_webhook_requests_total',
+      help: 'Webhook requests answered, by source and HTTP status.',
+      labelNames: ['source', 'code'],
+      registers,
+    });
+    this.#outcomes = new Counter({
+      name: 'kelos_webhook_deliveries_total',
+      help: 'What became of verified webhook deliveries per spawner: created, duplicate, filtered, suspended, over-limit, queue-full, invalid, failed.',
+      labelNames: ['outcome'],
+      registers,
+    });
+  }
+
+  /** Listens on `addr`; resolves with the bound address. */
+  async listen(addr: string): Promise<string | undefined> {
+    this.#server = await serveHardened(addr, (req, res) => this.#handle(req, res), {
+      limits: { ...RECEIVER_LIMITS, ...this.#o.limits },
+      ...(this.#o.onError ? { onError: this.#o.onError } : {}),
+    });
+    return this.#server?.address;
+  }
+
+  /** Stops listening and drops open connections. */
+  async close(): Promise<void> {
+    await this.#server?.close();
+    this.#notices.stop();
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    let source = 'unknown';
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      this.#requests.inc({ source, code: String(status) });
+      if (res.headersSent || res.destroyed) return;
+      const text = typeof body === 'string' ? JSON.stringify({ error: body }) : JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        // A refused request may leave body bytes unread: close rather than parse them as the next request.
+        ...(status >= 400 ? { connection: 'close' } : {}),
+        ...headers,
+      });
+      res.end(`${text}\n`);
+    };
+    this.#process(req, (s) => {
+      source = s;
+    }).then(
+      (r) => reply(r.status, r.body, r.headers),
+      (err: unknown) => {
+        this.#o.onError?.('handler', err);
+        this.#o.log.error('Webhook delivery failed', { error: err });
+        reply(500, 'internal error; retry the delivery');
+      },
+    );
+  }
+
+  async #process(
+    req: IncomingMessage,
+    setSource: (s: string) => void,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+    const refuse = (r: Refusal) => ({ status: r.status, body: r.message });
+    const route = routeOf(req.method, req.url ?? '', req.headers);
+    if ('status' in route) return refuse(route);
+    setSource(route.source);
+    if (route.source === 'slack')
+      return { status: 404, body: 'Slack events arrive through Socket Mode, not HTTP' };
+    const ct = contentTypeProblem(first(req.headers['content-type']));
+    if (ct) return refuse(ct);
+    const candidates = this.#o.spawners
+      .list()
+      .filter((s) => !s.metadata.deletionTimestamp && wants(s, route.source, route.event));
+    const githubEvent = first(req.headers['x-github-event']);
+    if (route.source === 'github' && !githubEvent)
+      return { status: 400, body: 'missing X-GitHub-Event header' };
+    const body = await readBody(req, this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    if (!Buffer.isBuffer(body)) return refuse(body);
+    if (candidates.length === 0)
+      return { status: 401, body: `no TaskSpawner receives ${route.source} deliveries here` };
+
+    const now = this.#o.clock.now();
+    const verdicts = await Promise.all(
+      candidates.map((s) =>
+        verifyFor(s, route.source, body, req.headers, now, this.#secrets, this.#o.allowUnsigned),
+      ),
+    );
+    const verified = candidates.filter((_, i) => verdicts[i]!.ok);
+    if (verified.length === 0) {
+      const transient = verdicts.some((v) => !v.ok && v.transient);
+      const reasons = [...new Set(verdicts.map((v) => (v.ok ? '' : v.reason)))];
+      return transient
+        ? { status: 503, body: 'secrets could not be read; retry', headers: { 'retry-after': '5' } }
+        : { status: 401, body: `signature not verified: ${reasons.slice(0, 3).join('; ')}` };
+    }
+    const kelosSignature = verdicts.some((v) => v.ok && v.scheme === 'kelos')
+      ? first(req.headers[SignatureHeaders.Kelos])
+      : undefined;
+    if (kelosSignature && this.#replays.seen(kelosSignature, now))
+      return { status: 409, body: 'replayed: this signed request was already processed' };
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { status: 400, body: 'body is not valid JSON' };
+    }
+    if (route.source === 'linear') {
+      const ts = checkLinearTimestamp(payload, now);
+      if (!ts.ok) return { status: 401, body: ts.reason };
+    }
+    const delivery: Delivery = {
+      source: route.source,
+      event:
+        route.source === 'github'
+          ? (githubEvent ?? '')
+          : route.source === 'linear'
+            ? linearType(payload)
+            : (route.event ?? ''),
+      deliveryId: deliveryIdOf(route.source, req.headers, payload, body),
+      payload,
+    };
+    const results = await Promise.all(verified.map((s) => this.#deliverOne(s, delivery)));
+    const failed = results.some((r) => r.outcome === 'failed');
+    const full = results.some((r) => r.outcome === 'queue-full');
+    const status = failed ? 500 : full ? 429 : 200;
+    if (status === 200 && kelosSignature) this.#replays.remember(kelosSignature, now);
+    return {
+      status,
+      body: { delivery: delivery.deliveryId || undefined, results },
+      ...(full && !failed ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}),
+    };
+  }
+
+  async #deliverOne(spawner: TaskSpawner, delivery: Delivery): Promise<{ taskSpawner: string } & Outcome> {
+    const taskSpawner = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
+    let out: Outcome;
+    try {
+      const m = matchDelivery(spawner, delivery);
+      out = m.matched
+        ? await deliverTo(
+            { client: this.#o.client, tasks: this.#o.tasks, ledgers: this.#ledgers },
+            spawner,
+            delivery,
+            m,
+          )
+        : { outcome: 'filtered', reason: m.reason };
+    } catch (e) {
+      out = { outcome: 'failed', reason: (e as Error).message };
+    }
+    this.#outcomes.inc({ outcome: out.outcome });
+    this.#notices.note(spawner, out);
+    return { taskSpawner, ...out };
+  }
+}
+
+/** Whether `spawner` takes deliveries from `source` (generic: for this path segment). */
+const wants = (s: TaskSpawner, source: WebhookSource, event: string | undefined): boolean => {
+  const w = s.spec.when;
+  if (source === 'github') return !!w.githubWebhook;
+  if (source === 'linear') return !!w.linearWebhook;
+  return w.webhook?.source === event;
+};
+
+const linearType = (payload: unknown): string => {
+  const t = (payload as { type?: unknown } | null)?.type;
+  return typeof t === 'string' ? t : '';
+};
+
+/** The sender's delivery id (upstream's fallbacks: a hash of the body). */
+export function deliveryIdOf(
+  source: WebhookSource,
+  headers: IncomingMessage['headers'],
+  payload: unknown,
+  body: Buffer,
+): string {
+  const hash = () => createHash('sha256').update(body).digest('hex');
+  if (source === 'github') return first(headers['x-github-delivery']) || `github-${hash()}`;
+  if (source === 'linear') {
+    const h = first(headers['linear-delivery']);
+    if (h) return h;
+    const p = payload as { webhookId?: unknown; createdAt?: unknown } | null;
+    if (typeof p?.webhookId === 'string' && typeof p.createdAt === 'string')
+      return `${p.webhookId}:${p.createdAt}`;
+    return `linear-${hash()}`;
+  }
+  return '';
+}
+
+/** The serial number a spawner's first ledger starts from: its status and its Tasks. */
+const seedOf = (spawner: TaskSpawner, tasks: Informer<Task>): number => {
+  let n = spawner.status?.totalTasksCreated ?? 0;
+  for (const t of tasks.list(spawner.metadata.namespace)) {
+    if (!t.metadata.ownerReferences?.some((r) => r.uid === spawner.metadata.uid)) continue;
+    n = Math.max(n, Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0);
+  }
+  return n;
+};

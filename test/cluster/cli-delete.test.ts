@@ -1,0 +1,162 @@
+/**
+ * `kelos delete`, `kelos suspend` and `kelos resume` against the real API server, including
+ * their error cases: not found, usage mistakes, and a user the API server's RBAC refuses.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { TaskSpawner, Workspace } from '../../src/api/index.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
+import { Resources } from '../../src/operator/resources.ts';
+import { kelos, tokenKubeconfig } from './cli-helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+import { create, testClient } from './operator-helpers.ts';
+
+/** The run's admin kubeconfig, as a flag. */
+const kc = (): string[] => ['--kubeconfig', kubeconfigPath()];
+let c: HttpKubeClient;
+let ns: string;
+let other: string;
+
+const workspace = (name: string): Workspace => ({
+  apiVersion: 'kelos.dev/v1alpha2',
+  kind: 'Workspace',
+  metadata: { name },
+  spec: { repo: `https://github.com/acme/${name}.git` },
+});
+
+const spawner = (name: string): TaskSpawner =>
+  ({
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'TaskSpawner',
+    metadata: { name },
+    spec: {
+      when: { cron: { schedule: '0 9 * * 1' } },
+      taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+    },
+  }) as TaskSpawner;
+
+const names = async (namespace: string, kind: 'Workspace' | 'TaskSpawner'): Promise<string[]> =>
+  (await c.list(Resources[kind], { namespace })).items.map((o) => o.metadata.name ?? '').sort();
+
+beforeAll(async () => {
+  await installCrds();
+  c = await testClient();
+  ns = await freshNamespace('cli-delete');
+  other = await freshNamespace('cli-delete-other');
+});
+
+describe('kelos delete', () => {
+  test('deletes one object by any name of its kind and says so as kubectl does', async () => {
+    await create(c, ns, 'Workspace', workspace('one'));
+    await create(c, ns, 'Workspace', workspace('two'));
+    const res = await kelos(['delete', 'ws', 'one', '-n', ns, ...kc()]);
+    expect(res).toEqual({ code: 0, stdout: 'workspace.kelos.dev "one" deleted\n', stderr: '' });
+    expect(await names(ns, 'Workspace')).toEqual(['two']);
+  });
+
+  test('--all deletes every object of the kind in the namespace, and only there', async () => {
+    await create(c, ns, 'Workspace', workspace('three'));
+    await create(c, other, 'Workspace', workspace('elsewhere'));
+    const res = await kelos(['delete', 'workspaces', '--all', '-n', ns, ...kc()]);
+    expect(res.code).toBe(0);
+    expect(res.stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'workspace.kelos.dev "three" deleted',
+      'workspace.kelos.dev "two" deleted',
+    ]);
+    expect(await names(ns, 'Workspace')).toEqual([]);
+    expect(await names(other, 'Workspace')).toEqual(['elsewhere']);
+    const again = await kelos(['delete', 'workspaces', '--all', '-n', ns, ...kc()]);
+    expect(again).toEqual({ code: 0, stdout: '', stderr: `no workspaces found in namespace "${ns}"\n` });
+  });
+
+  test('a name that does not exist: exit 1, naming it and where to look', async () => {
+    const res = await kelos(['delete', 'task', 'nope', '-n', ns, ...kc()]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toBe(
+      `kelos: task "nope" not found in namespace "${ns}"; list what exists with: kelos get tasks -n ${ns}\n`,
+    );
+  });
+
+  test.each([
+    [['ws', 'x', '--all'], '--all deletes every workspace; it cannot be combined with a name ("x")'],
+    [['ws'], 'name the workspace to delete, or delete every one with --all (kelos delete workspaces --all)'],
+    [['ws', 'x', '-A'], '-A/--all-namespaces applies only with --all'],
+    [['widgets', 'x'], 'unknown kind "widgets"'],
+  ])('usage mistake %j: exit 1 before anything is sent', async (args, message) => {
+    await create(c, ns, 'Workspace', workspace('kept')).catch(() => {});
+    // -A and -n exclude each other; the objects checked below are in `ns` either way.
+    const where = args.includes('-A') ? [] : ['-n', ns];
+    const res = await kelos(['delete', ...args, ...where, ...kc()]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(message);
+    expect(await names(ns, 'Workspace')).toContain('kept');
+  });
+
+  test('a user RBAC does not let delete: exit 1 with what to ask for, and the object stays', async () => {
+    await kubectl(['create', 'serviceaccount', 'reader', '-n', ns]);
+    await kubectl([
+      'create',
+      'role',
+      'read-ws',
+      '-n',
+      ns,
+      '--verb=get,list',
+      '--resource=workspaces.kelos.dev',
+    ]);
+    await kubectl([
+      'create',
+      'rolebinding',
+      'read-ws',
+      '-n',
+      ns,
+      '--role=read-ws',
+      `--serviceaccount=${ns}:reader`,
+    ]);
+    const { stdout: token } = await kubectl(['create', 'token', 'reader', '-n', ns, '--duration=1h']);
+    const path = await tokenKubeconfig(kubeconfigPath(), token.trim(), ns);
+    const res = await kelos(['delete', 'workspace', 'kept', '--kubeconfig', path]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `permission denied: system:serviceaccount:${ns}:reader may not delete workspaces.kelos.dev in namespace "${ns}"`,
+    );
+    expect(await names(ns, 'Workspace')).toContain('kept');
+  });
+});
+
+describe('kelos suspend|resume taskspawner', () => {
+  test('suspend sets spec.suspend; again is a no-op that says so; resume clears it, idempotently', async () => {
+    await create(c, ns, 'TaskSpawner', spawner('nightly'));
+    const suspendOnce = await kelos(['suspend', 'taskspawner', 'nightly', '-n', ns, ...kc()]);
+    expect(suspendOnce).toEqual({ code: 0, stdout: 'taskspawner "nightly" suspended\n', stderr: '' });
+    const after = await c.get<TaskSpawner>(Resources.TaskSpawner, ns, 'nightly');
+    expect(after?.spec.suspend).toBe(true);
+
+    const suspendTwice = await kelos(['suspend', 'ts', 'nightly', '-n', ns, ...kc()]);
+    expect(suspendTwice).toEqual({
+      code: 0,
+      stdout: 'taskspawner "nightly" is already suspended\n',
+      stderr: '',
+    });
+    // Nothing was written the second time.
+    const still = await c.get<TaskSpawner>(Resources.TaskSpawner, ns, 'nightly');
+    expect(still?.metadata.resourceVersion).toBe(after?.metadata.resourceVersion);
+
+    const resumeOnce = await kelos(['resume', 'taskspawner', 'nightly', '-n', ns, ...kc()]);
+    expect(resumeOnce).toEqual({ code: 0, stdout: 'taskspawner "nightly" resumed\n', stderr: '' });
+    expect((await c.get<TaskSpawner>(Resources.TaskSpawner, ns, 'nightly'))?.spec.suspend).toBe(false);
+    const resumeTwice = await kelos(['resume', 'taskspawners', 'nightly', '-n', ns, ...kc()]);
+    expect(resumeTwice).toEqual({ code: 0, stdout: 'taskspawner "nightly" is not suspended\n', stderr: '' });
+  });
+
+  test('a spawner that does not exist: exit 1, naming it', async () => {
+    const res = await kelos(['suspend', 'taskspawner', 'nope', '-n', ns, ...kc()]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`taskspawner "nope" not found in namespace "${ns}"`);
+  });
+
+  test('another kind: exit 1, saying only taskspawners can be suspended', async () => {
+    const res = await kelos(['suspend', 'task', 'x', '-n', ns, ...kc()]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('only taskspawners can be suspended; got tasks');
+  });
+});

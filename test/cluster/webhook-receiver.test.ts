@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/api/index.ts';
+import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import { Resources } from '../../src/operator/resources.ts';
+import { ledgerName } from '../../src/operator/webhook/ledger.ts';
+import { sign } from '../../src/operator/webhook/signature.ts';
+import {
+  genericAlert,
+  githubHeaders,
+  githubIssueComment,
+  kelosHeaders,
+  post,
+} from '../support/webhook-payloads.ts';
+import { create, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
+import { githubWorkspace, spawner, tasksIn, waitForSpawner } from './spawner-helpers.ts';
+
+const SECRET = 'tenant-a-secret';
+const OTHER = 'tenant-b-secret';
+
+const secret = (name: string, value: string, previous?: string) =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    data: {
+      WEBHOOK_SECRET: Buffer.from(value).toString('base64'),
+      ...(previous ? { WEBHOOK_SECRET_PREVIOUS: Buffer.from(previous).toString('base64') } : {}),
+    },
+  }) as ApiObject;
+
+const ownedTasks = async (c: HttpKubeClient, ns: string, spawnerName: string): Promise<Task[]> =>
+  [...(await tasksIn(c, ns)).values()].filter((t) =>
+    t.metadata.ownerReferences?.some((r) => r.kind === 'TaskSpawner' && r.name === spawnerName),
+  );
+
+describe('webhook receiver end to end', () => {
+  let s: OperatorScenario;
+  let addr: string;
+  useOperator(
+    'webhook',
+    (x) => {
+      s = x;
+    },
+    () => ({ webhook: { addr: '127.0.0.1:0' } }),
+  );
+
+  beforeAll(async () => {
+    const { c, ns } = s;
+    addr = s.op.operator.webhookAddress ?? '';
+    await githubWorkspace(c, ns);
+    await create(c, ns, 'Secret', secret('hook-a', SECRET, 'old-a-secret'));
+    await create(c, ns, 'Secret', secret('hook-b', OTHER));
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'gh',
+        { githubWebhook: { events: ['issue_comment'], secretRef: { name: 'hook-a' } } },
+        {},
+        {
+          promptTemplate: 'Comment on #{{.Number}}: {{.Body}}',
+        },
+      ),
+    );
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner('gh-other', { githubWebhook: { events: ['issue_comment'], secretRef: { name: 'hook-b' } } }),
+    );
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'alerts',
+        {
+          webhook: {
+            source: 'alerts',
+            fieldMapping: { id: '$.data.id', title: '$.data.title' },
+            secretRef: { name: 'hook-a' },
+          },
+        },
+        { maxTotalTasks: 3 },
+        { promptTemplate: 'Fix {{.Title}}' },
+      ),
+    );
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner('sentry', {
+        webhook: {
+          source: 'sentry',
+          fieldMapping: { id: '$.data.id' },
+          secretRef: { name: 'hook-a' },
+          signatureHeader: 'Sentry-Hook-Signature',
+        },
+      }),
+    );
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'narrow',
+        { webhook: { source: 'narrow', fieldMapping: { id: '$.data.id' }, secretRef: { name: 'hook-a' } } },
+        { maxConcurrency: 1, maxQueuedTasks: 1 },
+      ),
+    );
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner('open', { webhook: { source: 'open', fieldMapping: { id: '$.data.id' } } }),
+    );
+    // The receiver answers from its cache: wait until it holds every spawner.
+    await waitFor('the receiver to see the spawners', async () => s.op.operator.caches.spawners!.size >= 6);
+  });
+
+  it('turns a GitHub issue_comment signed as GitHub signs into one Task of the spawner whose secret verified it', async () => {
+    const { c, ns } = s;
+    const body = JSON.stringify(githubIssueComment(7));
+    const delivery = randomUUID();
+    const r = await post(
+      addr,
+      '/webhook/github',
+      body,
+      githubHeaders(body, SECRET, 'issue_comment', delivery),
+    );
+    expect(r.status, r.body).toBe(200);
+    const results = r.json()['results'] as Array<Record<string, string>>;
+    // Only the spawner whose secret verified the delivery is named (tenant B's is not).
+    expect(results.map((x) => [x['taskSpawner'], x['outcome']])).toEqual([[`${ns}/gh`, 'created']]);
+    const tasks = await ownedTasks(c, ns, 'gh');
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.spec.prompt).toBe('Comment on #7: /kelos pick-up');
+    expect(tasks[0]!.metadata.annotations?.['kelos.dev/source-number']).toBe('7');
+    expect(await ownedTasks(c, ns, 'gh-other')).toHaveLength(0);
+
+    // The same delivery again (GitHub's "Redeliver"): 200, nothing created.
+    const again = await post(
+      addr,
+      '/webhook/github',
+      body,
+      githubHeaders(body, SECRET, 'issue_comment', delivery),
+    );
+    expect(again.status).toBe(200);
+    expect((again.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
+    expect(await ownedTasks(c, ns, 'gh')).toHaveLength(1);
+
+    // Redelivered after its Task was deleted (ttlSecondsAfterFinished): the ledger remembers.
+    await c.delete(Resources.Task, ns, tasks[0]!.metadata.name ?? '');
+    await waitFor('the Task to be gone', async () => (await ownedTasks(c, ns, 'gh')).length === 0);
+    await waitFor(
+      'the receiver cache to drop it',
+      async () => !s.op.operator.caches.tasks.get(ns, tasks[0]!.metadata.name ?? ''),
+    );
+    const late = await post(
+      addr,
+      '/webhook/github',
+      body,
+      githubHeaders(body, SECRET, 'issue_comment', delivery),
+    );
+    expect(late.status).toBe(200);
+    expect((late.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
+    expect(await ownedTasks(c, ns, 'gh')).toHaveLength(0);
+    const ledger = await c.get<ApiObject & { data?: Record<string, string> }>(
+      Resources.ConfigMap,
+      ns,
+      ledgerName('gh'),
+    );
+    expect(ledger?.data?.['sequence']).toBe('1');
+
+    // The previous secret is accepted during a rotation.
+    const rotated = JSON.stringify(githubIssueComment(8));
+    const r2 = await post(
+      addr,
+      '/webhook/github',
+      rotated,
+      githubHeaders(rotated, 'old-a-secret', 'issue_comment', randomUUID()),
+    );
+    expect(r2.status, r2.body).toBe(200);
+    expect(await ownedTasks(c, ns, 'gh')).toHaveLength(1);
+  });
+
+  it('refuses unsigned, wrongly signed and unknown deliveries with a 4xx and creates nothing', async () => {
+    const { c, ns } = s;
+    const before = (await tasksIn(c, ns)).size;
+    const body = JSON.stringify(githubIssueComment(9));
+    const h = githubHeaders(body, 'not-the-secret', 'issue_comment', randomUUID());
+    const bad = await post(addr, '/webhook/github', body, h);
+    expect(bad.status).toBe(401);
+    expect(bad.body).toContain('X-Hub-Signature-256 does not match');
+    const { 'x-hub-signature-256': _sig, ...unsigned } = h;
+    expect((await post(addr, '/webhook/github', body, unsigned)).status).toBe(401);
+    expect((await post(addr, '/webhook/github', body, { ...h, 'content-type': 'text/plain' })).status).toBe(
+      415,
+    );
+    const open = JSON.stringify(genericAlert('x1'));
+    const refused = await post(addr, '/webhook/open', open, { 'content-type': 'application/json' });
+    expect(refused.status).toBe(401);
+    expect(refused.body).toContain('unsigned deliveries');
+    expect((await post(addr, '/webhook/nobody', open, kelosHeaders(open, SECRET))).status).toBe(401);
+    expect((await tasksIn(c, ns)).size).toBe(before);
+  });
+
+  it('turns a generic POST signed with the Kelos scheme into a Task; stale and replayed requests are refused', async () => {
+    const { c, ns } = s;
+    const body = JSON.stringify(genericAlert('a-1', 'disk full'));
+    const headers = kelosHeaders(body, SECRET);
+    const r = await post(addr, '/webhook/alerts', body, headers);
+    expect(r.status, r.body).toBe(200);
+    const tasks = await ownedTasks(c, ns, 'alerts');
+    expect(tasks.map((t) => [t.metadata.name, t.spec.prompt])).toEqual([['alerts-a-1', 'Fix disk full']]);
+    const replay = await post(addr, '/webhook/alerts', body, headers);
+    expect(replay.status).toBe(409);
+    const stale = await post(
+      addr,
+      '/webhook/alerts',
+      body,
+      kelosHeaders(body, SECRET, Math.floor(Date.now() / 1000) - 3600),
+    );
+    expect(stale.status).toBe(401);
+    expect(stale.body).toContain('X-Kelos-Timestamp');
+    // A fresh signature (another timestamp) of the same alert: a duplicate, not a second Task.
+    const resent = await post(
+      addr,
+      '/webhook/alerts',
+      body,
+      kelosHeaders(body, SECRET, Math.floor(Date.now() / 1000) - 5),
+    );
+    expect((resent.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
+    expect(await ownedTasks(c, ns, 'alerts')).toHaveLength(1);
+
+    // The named-header scheme (Sentry's).
+    const sentry = JSON.stringify(genericAlert('s-1'));
+    const ok = await post(addr, '/webhook/sentry', sentry, {
+      'content-type': 'application/json',
+      'sentry-hook-signature': sign.raw(sentry, SECRET),
+    });
+    expect(ok.status, ok.body).toBe(200);
+    expect(await ownedTasks(c, ns, 'sentry')).toHaveLength(1);
+  });
+
+  it('creates exactly maxTotalTasks Tasks; later deliveries get a 2xx saying why no Task was made', async () => {
+    const { c, ns } = s;
+    const outcomes: string[] = [];
+    for (const id of ['a-2', 'a-3', 'a-4', 'a-5']) {
+      const body = JSON.stringify(genericAlert(id));
+      const r = await post(addr, '/webhook/alerts', body, kelosHeaders(body, SECRET));
+      expect(r.status, r.body).toBe(200);
+      const res = (r.json()['results'] as Array<Record<string, string>>)[0]!;
+      outcomes.push(res['outcome']!);
+      if (res['outcome'] === 'over-limit') expect(res['reason']).toContain('maxTotalTasks 3 reached');
+    }
+    expect(outcomes).toEqual(['created', 'created', 'over-limit', 'over-limit']);
+    expect(await ownedTasks(c, ns, 'alerts')).toHaveLength(3);
+    await waitForSpawner(
+      c,
+      ns,
+      'alerts',
+      'to count the refusals',
+      (x) => x.status?.webhookDeliveriesOverLimit === 2,
+    );
+    await waitForSpawner(c, ns, 'alerts', 'to count 3 Tasks', (x) => x.status?.totalTasksCreated === 3);
+  });
+
+  it('answers 429 with Retry-After when maxQueuedTasks Tasks wait, and counts it in the status', async () => {
+    const { c, ns } = s;
+    const send = async (id: string) => {
+      const body = JSON.stringify(genericAlert(id));
+      return post(addr, '/webhook/narrow', body, kelosHeaders(body, SECRET));
+    };
+    const cache = s.op.operator.caches.tasks;
+    expect((await send('n-1')).status).toBe(200);
+    // The first is admitted (maxConcurrency 1) and the receiver's cache shows it.
+    await waitFor('n-1 admitted', async () => !!cache.get(ns, 'narrow-n-1')?.status?.jobName);
+    expect((await send('n-2')).status).toBe(200);
+    await waitFor('n-2 cached', async () => cache.get(ns, 'narrow-n-2') !== undefined);
+    const full = await send('n-3');
+    expect(full.status, full.body).toBe(429);
+    expect(full.headers['retry-after']).toBe('30');
+    expect((full.json()['results'] as Array<Record<string, string>>)[0]!['reason']).toContain(
+      'maxQueuedTasks 1',
+    );
+    expect((await ownedTasks(c, ns, 'narrow')).map((t) => t.metadata.name).sort()).toEqual([
+      'narrow-n-1',
+      'narrow-n-2',
+    ]);
+    await waitForSpawner(
+      c,
+      ns,
+      'narrow',
+      'to count the refusal',
+      (x) => x.status?.webhookDeliveriesRefused === 1,
+    );
+  });
+});

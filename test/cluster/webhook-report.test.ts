@@ -1,0 +1,74 @@
+// A GitHub issue comment delivered to the receiver becomes a Task, and the Task's status is
+// reported back as a comment on the issue, as for polling spawners (fake GitHub on loopback).
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiObject } from '../../src/kube/client.ts';
+import { FakeGitHub } from '../support/fake-github.ts';
+import { githubHeaders, githubIssueComment, post } from '../support/webhook-payloads.ts';
+import { create, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
+import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
+
+const SECRET = 'report-secret';
+
+describe('webhook Tasks report back to GitHub', () => {
+  let s: OperatorScenario;
+  let gh: FakeGitHub;
+  beforeAll(async () => {
+    gh = await FakeGitHub.start();
+    gh.tokens.add('t0k');
+  });
+  useOperator(
+    'webhook-report',
+    (x) => {
+      s = x;
+    },
+    () => ({
+      githubApiUrl: gh.baseUrl,
+      outbound: { allowPrivate: true, allowInsecure: true },
+      webhook: { addr: '127.0.0.1:0', clusterSecrets: { github: [SECRET] } },
+    }),
+  );
+  afterAll(async () => {
+    await gh?.close();
+  });
+
+  it('GitHub issue comment → Task → status comment on the issue', async () => {
+    const { c, ns } = s;
+    await githubWorkspace(c, ns);
+    const n = gh.addIssue({ title: 'Crash on start', body: 'It crashes.' });
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner('hooks', {
+        githubWebhook: { events: ['issue_comment'], reporting: { comments: { mode: 'PerTask' } } },
+      }) as ApiObject,
+    );
+    await waitFor('the receiver to see the spawner', async () => s.op.operator.caches.spawners!.size >= 1);
+    const body = JSON.stringify(githubIssueComment(n, '/kelos fix this'));
+    // Signed with the cluster-wide secret (the spawner names none).
+    const r = await post(
+      s.op.operator.webhookAddress ?? '',
+      '/webhook/github',
+      body,
+      githubHeaders(body, SECRET, 'issue_comment', randomUUID()),
+    );
+    expect(r.status, r.body).toBe(200);
+    const tasks = [...(await tasksIn(c, ns)).values()];
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]!.metadata.annotations?.['kelos.dev/github-reporting']).toBe('enabled');
+    await waitFor(
+      'the status comment on the issue',
+      async () => {
+        const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`, {
+          headers: { authorization: 'token t0k' },
+        });
+        const comments = (await res.json()) as Array<{ body: string }>;
+        return comments.some(
+          (x) => x.body.includes('Kelos Task Status') && x.body.includes(tasks[0]!.metadata.name ?? ''),
+        );
+      },
+      { timeoutMs: 60_000 },
+    );
+  });
+});

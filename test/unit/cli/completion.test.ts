@@ -1,0 +1,169 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { ClusterFlags } from '../../../src/cli/cluster/connection.ts';
+import {
+  completeMain,
+  completeWords,
+  liveNames,
+  type NameLister,
+} from '../../../src/cli/completion/complete.ts';
+import { COMPLETE_COMMAND, completionScript, SHELLS } from '../../../src/cli/completion/scripts.ts';
+import type { CliIo } from '../../../src/cli/io.ts';
+import { buildProgram } from '../../../src/cli/program.ts';
+import type { ResourceType } from '../../../src/kube/client.ts';
+
+const io = (out: string[] = []): CliIo => ({
+  stdout: (t) => {
+    out.push(t);
+  },
+  stderr: () => {},
+  cwd: process.cwd(),
+  isTTY: false,
+  env: { HOME: '/nonexistent' },
+  readStdin: async () => '',
+});
+
+/** A lister that records what it was asked and answers `kind:<plural>` names. */
+const recording = () => {
+  const calls: Array<{ type: ResourceType; flags: ClusterFlags }> = [];
+  const list: NameLister = async (type, flags) => {
+    calls.push({ type, flags });
+    return [`${type.plural}-a`, `${type.plural}-b`];
+  };
+  return { calls, list };
+};
+
+/** Completes `current` after `words` with the program of `words[0]`. */
+async function complete(
+  words: string[],
+  current: string,
+  list: NameLister = recording().list,
+): Promise<string[]> {
+  return completeWords(await buildProgram(io(), () => {}, words[0]), words, current, list);
+}
+
+describe('kelos __complete', () => {
+  test('the command word: every command starting with what was typed, without loading them all', async () => {
+    const out: string[] = [];
+    const built: Array<string | undefined> = [];
+    await completeMain(
+      ['--current=s'],
+      io(out),
+      async (c) => {
+        built.push(c);
+        return buildProgram(io(), () => {}, c);
+      },
+      ['synth', 'suspend', 'get'],
+    );
+    expect(out.join('')).toBe('synth\nsuspend\n');
+    expect(built).toEqual([]);
+  });
+
+  test('kinds after get and delete; only the TaskSpawner names after suspend and resume', async () => {
+    expect(await complete(['get'], '')).toEqual(
+      expect.arrayContaining(['tasks', 'task', 'tk', 'workspaces', 'ws']),
+    );
+    expect(await complete(['delete'], 'tas')).toEqual(
+      expect.arrayContaining(['task', 'tasks', 'taskspawner']),
+    );
+    expect(await complete(['suspend'], '')).toEqual(['taskspawner', 'taskspawners', 'ts', 'spawner']);
+    expect(await complete(['resume'], 't')).toEqual(['taskspawner', 'taskspawners', 'ts']);
+  });
+
+  test('names live from the cluster, of the kind typed before, in the namespace and kubeconfig typed', async () => {
+    const { calls, list } = recording();
+    expect(await complete(['delete', 'ws', '-n', 'team', '--kubeconfig=/k'], 'workspaces-', list)).toEqual([
+      'workspaces-a',
+      'workspaces-b',
+    ]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.type.kind).toBe('Workspace');
+    expect(calls[0]!.flags).toMatchObject({ namespace: 'team', kubeconfig: '/k' });
+  });
+
+  test('logs completes Task names; get completes the names of its kind, then nothing more', async () => {
+    const { calls, list } = recording();
+    expect(await complete(['logs', '-f'], 'tasks-a', list)).toEqual(['tasks-a']);
+    expect(await complete(['get', 'taskspawners'], '', list)).toEqual(['taskspawners-a', 'taskspawners-b']);
+    expect(calls.map((c) => c.type.kind)).toEqual(['Task', 'TaskSpawner']);
+    expect(await complete(['get', 'tasks', 'x'], '', list)).toEqual([]);
+    expect(await complete(['get', 'widgets'], '', list)).toEqual([]);
+  });
+
+  test('flags of the command, and flag values: namespaces, workspaces, spawners, choices', async () => {
+    expect(await complete(['logs'], '--f')).toEqual(['--follow']);
+    expect(await complete(['delete'], '-')).toEqual(
+      expect.arrayContaining(['--all', '-A', '-n', '--namespace']),
+    );
+    expect(await complete(['logs', 'x', '-n'], '')).toEqual(['namespaces-a', 'namespaces-b']);
+    expect(await complete(['run', '--workspace'], '')).toEqual(['workspaces-a', 'workspaces-b']);
+    expect(await complete(['run', '--from'], 'task')).toEqual([
+      'taskspawner/taskspawners-a',
+      'taskspawner/taskspawners-b',
+    ]);
+    expect(await complete(['completion'], '')).toEqual([...SHELLS]);
+  });
+
+  test('subcommands of create, and nothing for the new name', async () => {
+    expect(await complete(['create'], '')).toEqual(expect.arrayContaining(['workspace', 'agentconfig']));
+    expect(await complete(['create', 'workspace'], '')).toEqual([]);
+  });
+});
+
+describe('liveNames', () => {
+  const sockets: Socket[] = [];
+  let silent: Server | undefined;
+  afterAll(() => {
+    for (const s of sockets) s.destroy();
+    silent?.close();
+  });
+
+  test('no kubeconfig to be found: no names, no error', async () => {
+    const list = liveNames({ ...io(), env: { HOME: '/nonexistent', KUBECONFIG: '/nonexistent/config' } });
+    expect(
+      await list(
+        { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+        {},
+      ),
+    ).toEqual([]);
+  });
+
+  test('an API server that never answers: no names once the deadline passes', async () => {
+    silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const path = join(mkdtempSync(join(tmpdir(), 'kelos-complete-')), 'config');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
+        users: [{ name: 'u', user: {} }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'x',
+      }),
+    );
+    const list = liveNames(io(), 200);
+    expect(
+      await list(
+        { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+        { kubeconfig: path },
+      ),
+    ).toEqual([]);
+    expect(sockets.length).toBeGreaterThan(0);
+  });
+});
+
+describe('completion scripts', () => {
+  test.each(SHELLS)(
+    '%s: hands the words to the hidden command with the current word as --current=',
+    (shell) => {
+      const script = completionScript(shell);
+      expect(script).toMatch(new RegExp(`kelos'? ${COMPLETE_COMMAND} "--current=`));
+    },
+  );
+});
