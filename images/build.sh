@@ -4,8 +4,11 @@
 #   images/build.sh [--local-base] [operator] [agent-base]     (default: both)
 #
 #   KELOS_IMAGE_PREFIX   registry/repository of our images (default ghcr.io/kelos-ts)
-#   KELOS_IMAGE_TAG      tag (default dev)
+#   KELOS_IMAGE_TAG      tag (default v<version> of package.json, as every Kelos artifact)
 #   KELOS_IMAGES_CACHE   buildah storage and caches (default ~/.cache/kelos-images)
+#   SOURCE_DATE_EPOCH    when set, the image's created time and every file in its layers get
+#                        this timestamp (buildah --timestamp), so a rebuild of the same inputs
+#                        gives the same layers and digest (the release builds with 0)
 #
 # --local-base builds on bases assembled here from Debian packages and the npm `node`
 # package (images/local-base.sh) instead of the pinned public images the Dockerfiles name,
@@ -26,7 +29,7 @@ root="$(cd "$here/.." && pwd)"
 cd "$root"
 
 prefix="${KELOS_IMAGE_PREFIX:-ghcr.io/kelos-ts}"
-tag="${KELOS_IMAGE_TAG:-dev}"
+tag="${KELOS_IMAGE_TAG:-v$(node -p 'require("./package.json").version')}"
 local_base=false
 names=()
 for arg in "$@"; do
@@ -85,6 +88,7 @@ build() {
       $local_base && args+=(--build-arg "BASE=$NODE_BASE" --build-arg INSTALL_GH=false)
       ;;
   esac
+  [ -n "${SOURCE_DATE_EPOCH:-}" ] && args+=(--timestamp "$SOURCE_DATE_EPOCH")
   local inputs
   inputs="$({ sha256sum "$dockerfile" | cut -d' ' -f1; context_hash "$dockerfile"; printf '%s\n' "${args[@]}"; } | sha256sum | cut -c1-24)"
   local cache="localhost/kelos-build/$name:$inputs" how=cached

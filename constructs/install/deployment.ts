@@ -73,7 +73,7 @@ export const operatorDeployment = (
     containers: [
       {
         name: 'operator',
-        image: operatorImage(props.imagePrefix, props.imageTag),
+        image: operatorImage(props.imagePrefix, props.imageTag, props.imageDigest),
         // The image's entrypoint is `node --optimize-for-size lib/src/cli/main.js`; these are its args.
         args: operatorArgs(props),
         ports: [

@@ -6,8 +6,10 @@
  *
  * @packageDocumentation
  */
+import { ApiObject } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { VERSION_LABEL } from '../../src/api/version.ts';
 import { operatorDeployment } from './deployment.ts';
 import { operatorDisruptionBudget } from './disruption-budget.ts';
 import { operatorMonitor } from './monitoring.ts';
@@ -40,5 +42,9 @@ export class KelosInstall extends Construct {
     operatorDisruptionBudget(this, this.settings);
     operatorNetworkPolicy(this, this.settings);
     operatorMonitor(this, this.settings);
+    // Every object says which Kelos version it belongs to (`kelos version` reads it back).
+    for (const child of this.node.findAll()) {
+      if (child instanceof ApiObject) child.metadata.addLabel(VERSION_LABEL, this.settings.version);
+    }
   }
 }

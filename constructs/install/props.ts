@@ -3,8 +3,10 @@
  *
  * @packageDocumentation
  */
+import { KELOS_VERSION, versionTag } from '../../src/api/version.ts';
 import {
   DEFAULT_IMAGE_PREFIX,
+  IMAGE_DIGEST,
   INSTALL_NAMESPACE,
   namespaceNameProblem,
   OPERATOR_NAME,
@@ -27,8 +29,20 @@ export interface KelosInstallProps {
   readonly watchNamespaces?: readonly string[];
   /** Registry and repository prefix of the operator image. @default `ghcr.io/kelos-ts` */
   readonly imagePrefix?: string;
-  /** Tag of the operator image, also passed as `--image-tag` for the bundled agent images. @default `latest` */
+  /**
+   * Kelos version of the install: the `app.kubernetes.io/version` label of every object and
+   * the default image tag (`v<version>`).
+   * @default - this package's version
+   */
+  readonly version?: string;
+  /** Tag of the operator image, also passed as `--image-tag` for the bundled agent images. @default `v<version>` */
   readonly imageTag?: string;
+  /**
+   * Digest (`sha256:…`) of the operator image: the Deployment then runs
+   * `<imagePrefix>/kelos-operator@<digest>`, as a release pins it.
+   * @default - none (the image is named by its tag)
+   */
+  readonly imageDigest?: string;
   /** Operator replicas; they elect a leader through a Lease. @default 2 */
   readonly replicas?: number;
   /** Container resources. */
@@ -53,8 +67,10 @@ export interface ResolvedInstallProps {
   readonly namespace: string;
   readonly createNamespace: boolean;
   readonly watchNamespaces: readonly string[] | undefined;
+  readonly version: string;
   readonly imagePrefix: string;
   readonly imageTag: string;
+  readonly imageDigest: string | undefined;
   readonly replicas: number;
   readonly cpuRequestMillis: number;
   readonly memoryRequestMiB: number;
@@ -87,12 +103,20 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
   if (!Number.isInteger(replicas) || replicas < 1) {
     throw new Error(`KelosInstall: replicas must be a positive integer; got ${replicas}`);
   }
+  if (props.imageDigest !== undefined && !IMAGE_DIGEST.test(props.imageDigest)) {
+    throw new Error(
+      `KelosInstall: imageDigest must be sha256: and 64 hex digits; got "${props.imageDigest}"`,
+    );
+  }
+  const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   return {
     namespace,
     createNamespace: props.createNamespace ?? true,
     watchNamespaces: props.watchNamespaces ? [...props.watchNamespaces].sort() : undefined,
     imagePrefix: props.imagePrefix ?? DEFAULT_IMAGE_PREFIX,
-    imageTag: props.imageTag ?? 'latest',
+    version,
+    imageTag: props.imageTag ?? versionTag(version),
+    imageDigest: props.imageDigest,
     replicas,
     cpuRequestMillis: props.resources?.cpuRequestMillis ?? 100,
     memoryRequestMiB: props.resources?.memoryRequestMiB ?? 256,

@@ -24,6 +24,7 @@ export * from './task.ts';
 export * from './task-budget.ts';
 export * from './task-record.ts';
 export * from './task-spawner/index.ts';
+export * from './version.ts';
 export * from './workspace.ts';
 
 /** Every kind we serve, in a stable order (the order CRDs are written in). */

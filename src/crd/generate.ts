@@ -5,7 +5,15 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION, GROUP, KINDS, type KindDefinition, VERSION } from '../api/index.ts';
+import {
+  API_VERSION,
+  GROUP,
+  KELOS_VERSION,
+  KINDS,
+  type KindDefinition,
+  VERSION,
+  VERSION_ANNOTATION,
+} from '../api/index.ts';
 
 /** JSON value, as written into a manifest. */
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -14,7 +22,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export interface CustomResourceDefinition {
   apiVersion: 'apiextensions.k8s.io/v1';
   kind: 'CustomResourceDefinition';
-  metadata: { name: string; labels: Record<string, string> };
+  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
   spec: {
     group: string;
     names: {
@@ -87,6 +95,8 @@ export const generateCrd = (def: KindDefinition): CustomResourceDefinition => ({
   metadata: {
     name: `${def.plural}.${GROUP}`,
     labels: { 'app.kubernetes.io/part-of': 'kelos' },
+    // The Kelos version whose schema this is; the compatibility check compares specs only.
+    annotations: { [VERSION_ANNOTATION]: KELOS_VERSION },
   },
   spec: {
     group: GROUP,

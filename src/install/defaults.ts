@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { DEFAULT_IMAGE_TAG } from '../api/version.ts';
 
 /** Namespace the operator runs in. */
 export const INSTALL_NAMESPACE = 'kelos-system';
@@ -47,6 +48,19 @@ export const DEFAULT_IMAGE_PREFIX = 'ghcr.io/kelos-ts';
 /** Repository name of the operator image under the prefix. */
 export const OPERATOR_IMAGE_NAME = 'kelos-operator';
 
-/** `<prefix>/kelos-operator:<tag>`. */
-export const operatorImage = (prefix = DEFAULT_IMAGE_PREFIX, tag = 'latest'): string =>
-  `${prefix.replace(/\/+$/, '')}/${OPERATOR_IMAGE_NAME}:${tag}`;
+/** `sha256:` and 64 hex digits: an image digest as registries and OCI archives give it. */
+export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * `<prefix>/<name>:<tag>`, or `<prefix>/<name>@<digest>` when a digest is given: a release
+ * pins digests so the install runs exactly the image it was built with.
+ */
+export const imageReference = (prefix: string, name: string, tag: string, digest?: string): string =>
+  `${prefix.replace(/\/+$/, '')}/${name}${digest ? `@${digest}` : `:${tag}`}`;
+
+/** `<prefix>/kelos-operator:<tag>` (or `@<digest>`); the tag defaults to `v<package version>`. */
+export const operatorImage = (
+  prefix = DEFAULT_IMAGE_PREFIX,
+  tag = DEFAULT_IMAGE_TAG,
+  digest?: string,
+): string => imageReference(prefix, OPERATOR_IMAGE_NAME, tag, digest);

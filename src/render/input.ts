@@ -8,14 +8,14 @@
 import { type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
+import { DEFAULT_IMAGE_TAG } from '../api/version.ts';
 import type { Diagnostic } from '../validate/diagnostic.ts';
 
 type Job = K8sType<'Job'>;
 type ConfigMap = K8sType<'ConfigMap'>;
 
-export { DEFAULT_IMAGE_REPOSITORY };
-/** Tag of the bundled images when none is configured. */
-export const DEFAULT_IMAGE_TAG = 'latest';
+/** Tag of the bundled images when none is configured: `v<package version>`. */
+export { DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG };
 /** Image of the git init containers (the one upstream uses). */
 export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.47.2';
 /** Name of the agent base image (Node 24, git, the entrypoint); also runs `skills-install`. */
@@ -35,7 +35,7 @@ export interface RenderOptions {
   readonly imageRepository?: string;
   /**
    * Tag of the bundled images (normally the operator's version).
-   * @default 'latest'
+   * @default - `v<package version>` ({@link DEFAULT_IMAGE_TAG})
    */
   readonly imageTag?: string;
   /**

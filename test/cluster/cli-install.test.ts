@@ -46,7 +46,7 @@ describe('before kelos install', () => {
     expect(one.stderr).toContain('run: kelos install');
     const version = await kelos(['version', '--kubeconfig', cp.kubeconfigPath]);
     expect(version.stdout).toBe(
-      `Client Version: ${packageVersion()}\nOperator Version: not installed (no Deployment kelos-operator in namespace kelos-system; run kelos install)\n`,
+      `Client Version: ${packageVersion()}\nOperator Version: not installed (no Deployment kelos-operator in namespace kelos-system; run kelos install)\nCRD Version: not installed (run kelos install)\n`,
     );
   });
 
@@ -54,7 +54,7 @@ describe('before kelos install', () => {
     const r = await kelos(['install', '--dry-run', '--kubeconfig', cp.kubeconfigPath, '--version', '1.2.3']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('kind: CustomResourceDefinition');
-    expect(r.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:1.2.3');
+    expect(r.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:v1.2.3');
     expect(r.stderr).toMatch(/dry run: 7 CRDs and \d+ objects would be applied/);
     const crds = await admin.getText('/apis/apiextensions.k8s.io/v1/customresourcedefinitions');
     expect(JSON.parse(crds).items).toEqual([]);
@@ -82,8 +82,9 @@ describe('the five-minute path, from a fresh shell', () => {
     );
     const version = await kelosProcess(['version'], env());
     expect(version.stdout).toContain(
-      `Operator Version: ${packageVersion()} (ghcr.io/kelos-ts/kelos-operator:${packageVersion()} in kelos-system, 0/2 ready)`,
+      `Operator Version: ${packageVersion()} (ghcr.io/kelos-ts/kelos-operator:v${packageVersion()} in kelos-system, 0/2 ready)\nCRD Version: ${packageVersion()}\n`,
     );
+    expect(version.stderr).not.toContain('mismatch');
   });
 
   it('kelos init, then kelos run -p … -w follows the Task to Succeeded; kelos logs shows the agent readable; kelos get tasks shows its PR and cost', async () => {

@@ -60,7 +60,11 @@ export interface InstallSettings {
   /** Namespaced mode: the namespaces the operator watches. */
   readonly watchNamespaces?: readonly string[];
   readonly imageRepository?: string;
+  /** Kelos version of the operator (the version label). */
+  readonly version: string;
   readonly imageTag: string;
+  /** Operator image digest (`sha256:…`), pinned instead of the tag. */
+  readonly imageDigest?: string;
   readonly replicas?: number;
 }
 
@@ -76,7 +80,9 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
   const { KelosInstall } = await import('../../../constructs/install/index.ts');
   const props: KelosInstallProps = {
     namespace: settings.namespace,
+    version: settings.version,
     imageTag: settings.imageTag,
+    ...(settings.imageDigest ? { imageDigest: settings.imageDigest } : {}),
     ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),

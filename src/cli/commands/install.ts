@@ -8,7 +8,8 @@
  */
 import { Command } from 'commander';
 import { stringify } from 'yaml';
-import { operatorImage } from '../../install/index.ts';
+import { versionTag } from '../../api/version.ts';
+import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
@@ -32,6 +33,7 @@ interface Flags extends ClusterFlags {
   version?: string;
   imageRepository?: string;
   imageTag?: string;
+  imageDigest?: string;
   watchNamespace?: string[];
   replicas?: string;
   wait?: boolean;
@@ -51,9 +53,15 @@ export function installSettings(flags: Flags): InstallSettings {
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
     throw new UsageError(`--replicas must be a positive integer; got "${flags.replicas}"`);
   }
+  if (flags.imageDigest !== undefined && !IMAGE_DIGEST.test(flags.imageDigest)) {
+    throw new UsageError(`--image-digest must be sha256: and 64 hex digits; got "${flags.imageDigest}"`);
+  }
+  const version = (flags.version ?? packageVersion()).replace(/^v/, '');
   return {
     namespace: flags.namespace ?? INSTALL_DEFAULTS.namespace,
-    imageTag: flags.imageTag ?? flags.version ?? packageVersion(),
+    version,
+    imageTag: flags.imageTag ?? versionTag(version),
+    ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
     ...(flags.watchNamespace ? { watchNamespaces: watchedNamespaces(flags.watchNamespace) } : {}),
     ...(flags.imageRepository ? { imageRepository: flags.imageRepository } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
@@ -116,13 +124,14 @@ export const installCommand: CommandFactory = (io, done) => {
     .option('--dry-run', 'print what would be applied, as YAML, and change nothing')
     .option(
       '--version <version>',
-      "Kelos version to install: the operator image tag (default: this CLI's version)",
+      "Kelos version to install: the version label and the operator image tag v<version> (default: this CLI's version)",
     )
     .option(
       '--image-repository <prefix>',
       'registry and repository prefix of the operator image (default: ghcr.io/kelos-ts)',
     )
-    .option('--image-tag <tag>', 'operator image tag, when it differs from --version')
+    .option('--image-tag <tag>', 'operator image tag, when it differs from v<version>')
+    .option('--image-digest <digest>', 'pin the operator image by digest (sha256:…) instead of its tag')
     .option(
       '--watch-namespace <namespaces>',
       'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
@@ -135,6 +144,11 @@ export const installCommand: CommandFactory = (io, done) => {
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
     const settings = installSettings(flags);
+    if (settings.version !== packageVersion()) {
+      io.stderr(
+        `warning: installing operator ${settings.version} with the CRDs of this CLI (${packageVersion()}); for exactly that version's CRDs and bundle run: npx kelos-ts@${settings.version} install\n`,
+      );
+    }
     const seconds = timeoutSeconds(flags.timeout);
     const crds = renderCrds();
     const bundle = await renderInstall(settings);
@@ -168,7 +182,7 @@ export const installCommand: CommandFactory = (io, done) => {
             `the CRDs were not established within ${flags.timeout}; check: kubectl get crd ${names.join(' ')}`,
           );
         const counts = await applyAll(cluster, bundle, io, c);
-        const image = operatorImage(settings.imageRepository, settings.imageTag);
+        const image = operatorImage(settings.imageRepository, settings.imageTag, settings.imageDigest);
         let ready = '';
         if (flags.wait) {
           io.stdout('waiting for the operator to be available…\n');

@@ -1,12 +1,16 @@
 /**
- * `kelos version`: the CLI's version and, when the cluster is reachable, the operator's: the
- * tag of the operator Deployment's image, which `kelos install --version` sets.
+ * `kelos version`: the CLI's version and, when the cluster is reachable, the operator's (the
+ * Deployment's `app.kubernetes.io/version` label, else its image tag) and the CRDs' (their
+ * `kelos.dev/version` annotation). One package version is the version of all three; when they
+ * differ it says so and how to bring them together. It stays informational (exit 0), as
+ * `kubectl version` does on a client/server skew.
  *
  * @packageDocumentation
  */
 import { Command } from 'commander';
+import { VERSION_ANNOTATION, VERSION_LABEL } from '../../api/version.ts';
 import type { ApiObject } from '../../kube/client.ts';
-import { DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
+import { CRD, DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
 import type { ClusterFlags } from '../cluster/connection.ts';
 import { addClusterFlags, connect, explainError } from '../cluster/connection.ts';
 import { type CommandFactory, ExitCode } from '../io.ts';
@@ -25,6 +29,9 @@ type Deployment = ApiObject & {
   status?: { readyReplicas?: number };
 };
 
+/** The CRD whose annotation stands for all of them (every CRD is generated with the same one). */
+const TASKS_CRD = 'tasks.kelos.dev';
+
 /** The tag of an image reference (`repo:tag`, `repo@sha256:…` gives the digest). */
 export const imageTag = (image: string): string => {
   const at = image.indexOf('@');
@@ -33,17 +40,55 @@ export const imageTag = (image: string): string => {
   return colon > image.lastIndexOf('/') ? image.slice(colon + 1) : 'latest';
 };
 
+/** What `kelos version` found in the cluster. */
+export interface OperatorInfo {
+  /** The version label, else the image tag without its `v`, else undefined (pinned by digest). */
+  readonly version: string | undefined;
+  readonly image: string;
+  readonly namespace: string;
+  readonly ready: string;
+}
+
+/** The operator's version from its Deployment: the version label, else the image tag. */
+export const operatorVersion = (labels: Readonly<Record<string, string>> | undefined, image: string) => {
+  const label = labels?.[VERSION_LABEL];
+  if (label) return label;
+  const tag = imageTag(image);
+  return tag.startsWith('sha256:') ? undefined : tag.replace(/^v(?=\d)/, '');
+};
+
+/**
+ * The mismatch between the client, the operator and the CRDs, as one sentence, or undefined
+ * when every known version is the client's. Unknown versions (not installed) are not compared.
+ */
+export const versionMismatch = (
+  client: string,
+  operator: string | undefined,
+  crds: string | undefined,
+): string | undefined => {
+  const differing = [
+    ...(operator !== undefined && operator !== client ? [`operator ${operator}`] : []),
+    ...(crds !== undefined && crds !== client ? [`CRDs ${crds}`] : []),
+  ];
+  if (differing.length === 0) return undefined;
+  return `version mismatch: client ${client}, ${differing.join(', ')}; upgrade the cluster with \`kelos install\` (this CLI's version) or use the CLI of the cluster's version (\`npx kelos-ts@<version>\`)`;
+};
+
 export const versionCommand: CommandFactory = (io, done) => {
   const command = new Command('version')
-    .description("print the client's version and, when the cluster is reachable, the operator's")
+    .description(
+      "print the client's version and, when the cluster is reachable, the operator's and the CRDs'; says when they differ",
+    )
     .option('--client', 'only the client version; do not contact the cluster')
     .option('-o, --output <format>', 'json or yaml instead of text')
     .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
     const client = packageVersion();
-    let operator: { version: string; image: string; namespace: string; ready: string } | undefined;
+    let operator: OperatorInfo | undefined;
     let problem: string | undefined;
+    let crdVersion: string | undefined;
+    let crdProblem: string | undefined;
     if (!flags.client) {
       const namespace = flags.namespace ?? INSTALL_DEFAULTS.namespace;
       let cluster: Awaited<ReturnType<typeof connect>> | undefined;
@@ -55,7 +100,7 @@ export const versionCommand: CommandFactory = (io, done) => {
           d?.spec?.template?.spec?.containers?.[0]?.image;
         if (d && image) {
           operator = {
-            version: imageTag(image),
+            version: operatorVersion(d.metadata.labels, image),
             image,
             namespace,
             ready: `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
@@ -63,17 +108,25 @@ export const versionCommand: CommandFactory = (io, done) => {
         } else {
           problem = `not installed (no Deployment ${INSTALL_DEFAULTS.deployment} in namespace ${namespace}; run kelos install)`;
         }
+        const crd = await cluster.client.get(CRD, undefined, TASKS_CRD);
+        crdVersion = crd?.metadata.annotations?.[VERSION_ANNOTATION];
+        if (!crd) crdProblem = 'not installed (run kelos install)';
+        else if (!crdVersion) crdProblem = `unknown (no ${VERSION_ANNOTATION} annotation: 0.1.0 or older)`;
       } catch (err) {
         problem = `unknown: ${explainError(err, cluster)}`;
       } finally {
         cluster?.close();
       }
     }
+    const mismatch = versionMismatch(client, operator?.version, crdVersion);
     if (flags.output === 'json' || flags.output === 'yaml') {
       const doc = {
         clientVersion: client,
         ...(operator ? { operator } : {}),
         ...(problem ? { operatorProblem: problem } : {}),
+        ...(crdVersion ? { crdVersion } : {}),
+        ...(crdProblem ? { crdProblem } : {}),
+        ...(mismatch ? { mismatch } : {}),
       };
       io.stdout(
         flags.output === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : (await import('yaml')).stringify(doc),
@@ -82,9 +135,11 @@ export const versionCommand: CommandFactory = (io, done) => {
       io.stdout(`Client Version: ${client}\n`);
       if (operator) {
         io.stdout(
-          `Operator Version: ${operator.version} (${operator.image} in ${operator.namespace}, ${operator.ready} ready)\n`,
+          `Operator Version: ${operator.version ?? 'unknown (pinned by digest, no version label)'} (${operator.image} in ${operator.namespace}, ${operator.ready} ready)\n`,
         );
       } else if (problem) io.stdout(`Operator Version: ${problem}\n`);
+      if (crdVersion || crdProblem) io.stdout(`CRD Version: ${crdVersion ?? crdProblem}\n`);
+      if (mismatch) io.stderr(`warning: ${mismatch}\n`);
     }
     done(ExitCode.Ok);
   });

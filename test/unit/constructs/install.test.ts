@@ -6,6 +6,7 @@ import {
   OperatorRbac,
   resolveInstallProps,
 } from '../../../constructs/index.ts';
+import { KELOS_VERSION } from '../../../src/api/version.ts';
 import { namespaceListFlag, OPERATOR_RBAC_RULES, SELECTOR_LABELS } from '../../../src/install/index.ts';
 import { thrown, validationErrors } from './helpers.ts';
 
@@ -119,7 +120,7 @@ describe('KelosInstall', () => {
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     const [c] = pod.containers;
-    expect(c.image).toBe('ghcr.io/kelos-ts/kelos-operator:latest');
+    expect(c.image).toBe(`ghcr.io/kelos-ts/kelos-operator:v${KELOS_VERSION}`);
     expect(c.args).toEqual([
       'operator',
       '--leader-elect',
@@ -128,7 +129,7 @@ describe('KelosInstall', () => {
       '--metrics-addr=:8080',
       '--health-addr=:8081',
       '--webhook-addr=:8443',
-      '--image-tag=latest',
+      `--image-tag=v${KELOS_VERSION}`,
     ]);
     expect(c.command).toBeUndefined(); // the image's entrypoint: node --optimize-for-size
     expect(c.securityContext).toEqual({

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_IMAGE_TAG } from '../../../src/api/version.ts';
 import { BUNDLED_COMMAND, CUSTOM_COMMAND } from '../../../src/contract/pod.ts';
 import {
   configMapName,
@@ -171,7 +172,7 @@ describe('renderTaskJob: the agent container', () => {
     'defaults the %s image',
     (type) => {
       expect(renderOk({ task: withWorker({ type, credentials: { type: 'none' } }) }).agent.image).toBe(
-        `ghcr.io/kelos-ts/${type}:latest`,
+        `ghcr.io/kelos-ts/${type}:${DEFAULT_IMAGE_TAG}`,
       );
     },
   );
