@@ -69,6 +69,7 @@ describe('install RBAC: cluster-wide', () => {
     github = gh.server;
     op = await startOperator(ns, {
       githubApiUrl: gh.url,
+      webhook: { addr: '127.0.0.1:0' },
       leaderElection: { namespace: INSTALL_NAMESPACE, name: testLeaseName(), retryPeriodMs: 500 },
     });
   });
@@ -137,6 +138,7 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
       connection: conn,
       namespaces: [watched, second],
       githubApiUrl: gh.url,
+      webhook: { addr: '127.0.0.1:0' },
       leaderElection: { namespace: installNs, name: 'kelos-operator-leader', retryPeriodMs: 500 },
     });
   }, 300_000);

@@ -15,6 +15,7 @@ import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { tickId } from '../../src/operator/spawner/sources/cron.ts';
 import { allowanceLabel, allowancePolicyName, POLICY_LABELS } from '../../src/render/agent-network-policy.ts';
+import { genericAlert, kelosHeaders, post } from '../support/webhook-payloads.ts';
 import { waitFor } from './helpers.ts';
 import type { RecordedRequest } from './install-identity.ts';
 import {
@@ -218,6 +219,35 @@ export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperat
     (sp) => (sp.status?.totalTasksCreated ?? 0) > 0,
     90_000,
   );
+
+  // A webhook delivery: the receiver keeps its ledger (processed deliveries, serial numbers)
+  // in a ConfigMap it creates and patches, and creates the spawner's Task.
+  const address = op.operator.webhookAddress;
+  if (!address) throw new Error('the scenario needs the operator started with a webhook address');
+  await create(c, ns, 'Secret', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'hook' },
+    data: { WEBHOOK_SECRET: Buffer.from('rbac-hook-secret').toString('base64') },
+  } as ApiObject);
+  await create(
+    c,
+    ns,
+    'TaskSpawner',
+    spawner(
+      'alerts',
+      { webhook: { source: 'alerts', fieldMapping: { id: '$.data.id' }, secretRef: { name: 'hook' } } },
+      {},
+      { workspaceRef: undefined, worker: { type: 'claude-code', credentials: { type: 'none' } } },
+    ),
+  );
+  await waitFor('the receiver to see spawner alerts', async () =>
+    (op.operator.caches.spawners?.list(ns) ?? []).some((sp) => sp.metadata.name === 'alerts'),
+  );
+  const delivery = JSON.stringify(genericAlert('rbac-1'));
+  const answer = await post(address, '/webhook/alerts', delivery, kelosHeaders(delivery, 'rbac-hook-secret'));
+  if (answer.status !== 200) throw new Error(`webhook delivery answered ${answer.status}: ${answer.body}`);
+  await waitForPhase(c, ns, 'alerts-rbac-1', 'Pending');
 
   await op.operator.idle();
   await op.operator.events.flush();
