@@ -227,7 +227,7 @@ describe('the packed tarball, installed outside the repository', () => {
         env,
       );
       expect(install.stdout).toContain('name: tasks.kelos.dev');
-      expect(install.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:9.9.9');
+      expect(install.stdout).toContain('image: ghcr.io/kelos-ts/kelos-operator:v9.9.9');
       expect(install.code).toBe(0);
 
       const tsc = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], consumer, env);
