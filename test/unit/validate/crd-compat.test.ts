@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
-import type { CliIo } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/program.ts';
 import { type CustomResourceDefinition, generateCrds } from '../../../src/crd/generate.ts';
 import { crdNarrowings } from '../../../src/validate/crd-compat.ts';
+import { kelos as runKelos } from './run-cli.ts';
+
+const kelos = (...argv: string[]) => runKelos(argv);
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests edit generated schema trees by path.
 type Schema = Record<string, any>;
@@ -125,25 +126,6 @@ describe('CRD upgrade check', () => {
     expect(finding!.message).toContain('the operator fills branch on start');
   });
 });
-
-/** Runs the CLI in-process and captures what it prints. */
-async function kelos(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    cwd: process.cwd(),
-    isTTY: false,
-    env: {},
-    readStdin: async () => '',
-  };
-  return { code: await runCli(argv, io), stdout, stderr };
-}
 
 describe('kelos crds --check-against', () => {
   test("this version's CRDs accept everything the previous release's accepted", async () => {
