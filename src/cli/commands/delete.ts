@@ -9,7 +9,7 @@
  *
  * @packageDocumentation
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ApiObject } from '../../kube/client.ts';
 import {
   addClusterFlags,
@@ -133,10 +133,14 @@ export const deleteCommand: CommandFactory = (io, done) => {
     )
     .argument('[name]', 'name of the object')
     .option('--all', 'delete every object of the kind in the namespace')
-    .option(
-      '--wait [bool]',
-      'wait until the objects are gone, their finalizers released (as kubectl; --wait=false: do not wait)',
-      true,
+    .addOption(
+      // An optional value, so kubectl's --wait=false parses; choices, so a name after --wait is refused, not swallowed.
+      new Option(
+        '--wait [bool]',
+        'wait until the objects are gone, their finalizers released (as kubectl; --wait=false: do not wait)',
+      )
+        .choices(['true', 'false'])
+        .default(true),
     )
     .option('--no-wait', 'return once the deletion is accepted (same as --wait=false)')
     .option(
