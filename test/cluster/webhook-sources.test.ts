@@ -54,7 +54,13 @@ describe('webhook sources end to end: Linear and Slack', () => {
     await slack?.close();
   });
 
-  beforeAll(async () => {
+  // The spawners both tests use, created once (the first test to run waits for them).
+  let spawners: Promise<void> | undefined;
+  const withSpawners = () => {
+    spawners ??= createSpawners();
+    return spawners;
+  };
+  const createSpawners = async () => {
     const { c, ns } = s;
     await githubWorkspace(c, ns);
     await create(
@@ -83,9 +89,10 @@ describe('webhook sources end to end: Linear and Slack', () => {
       ),
     );
     await waitFor('the receiver to see the spawners', async () => s.op.operator.caches.spawners!.size >= 2);
-  });
+  };
 
   it('Linear issue created → one Task with the prompt rendered from Linear variables; a redelivery creates nothing', async () => {
+    await withSpawners();
     const payload: Json = fixture('linear', 'issue-create');
     // Signed within Linear's window: the receiver checks webhookTimestamp against its clock.
     payload.webhookTimestamp = Date.now();
@@ -152,6 +159,7 @@ describe('webhook sources end to end: Linear and Slack', () => {
 
   it('Slack message over Socket Mode → Task → "accepted", then the result with the pull request, in the thread', async () => {
     const { c, ns } = s;
+    await withSpawners();
     await slack.until(() => slack.current !== undefined);
     const message: Json = fixture('slack', 'message');
     const envelope = slack.sendEvent(message);
