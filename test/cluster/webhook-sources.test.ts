@@ -2,13 +2,18 @@
 // own format and signature, becomes a Task whose prompt is rendered from Linear's template
 // variables; a Slack message arriving over Socket Mode (a fake Slack on loopback: the Web API
 // and the WebSocket the operator dials) becomes a Task, and once the Task succeeds (the test
-// plays kubelet) the result is posted in the message's thread.
+// plays kubelet) the result is posted in the message's thread; a generic delivery to a spawner
+// with contextSources gets its `.Context` fetched (a context server on loopback) as a polled
+// item does.
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
+import type { ApiObject } from '../../src/kube/client.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
 import { fixture, type Json } from '../support/webhook-fixtures.ts';
-import { linearHeaders, post } from '../support/webhook-payloads.ts';
+import { genericAlert, kelosHeaders, linearHeaders, post } from '../support/webhook-payloads.ts';
 import {
   create,
   type OperatorScenario,
@@ -22,6 +27,24 @@ import {
 import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
 
 const LINEAR_SECRET = 'linear-signing-secret';
+const ALERTS_SECRET = 'alerts-signing-secret';
+const RUNBOOK_TOKEN = 'runbook-token';
+
+/** A runbook service: `GET /runbooks/<id>` with the bearer token answers its steps; unknown ids 404. */
+const startRunbooks = async (): Promise<{ server: Server; url: string; calls: string[] }> => {
+  const calls: string[] = [];
+  const server = createServer((req, res) => {
+    calls.push(req.url ?? '');
+    if (req.headers.authorization !== `Bearer ${RUNBOOK_TOKEN}`) res.writeHead(401).end();
+    else if (req.url !== '/runbooks/a-1') res.writeHead(404).end();
+    else
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ steps: ['free disk space on /var', 'restart the agent'] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls };
+};
 
 const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
@@ -30,11 +53,13 @@ const owned = async (s: OperatorScenario, spawnerName: string): Promise<Task[]> 
     t.metadata.ownerReferences?.some((r) => r.kind === 'TaskSpawner' && r.name === spawnerName),
   );
 
-describe('webhook sources end to end: Linear and Slack', () => {
+describe('webhook sources end to end: Linear, Slack, generic with context sources', () => {
   let s: OperatorScenario;
   let slack: FakeSlack;
+  let runbooks: Awaited<ReturnType<typeof startRunbooks>>;
   beforeAll(async () => {
     slack = await startFakeSlack();
+    runbooks = await startRunbooks();
   });
   useOperator(
     'webhook-sources',
@@ -48,10 +73,13 @@ describe('webhook sources end to end: Linear and Slack', () => {
         slack: { appToken: APP_TOKEN, botToken: BOT_TOKEN },
         slackApiUrl: slack.apiBaseUrl,
       },
+      // The runbook service is on loopback, over plain HTTP.
+      outbound: { allowedHosts: ['127.0.0.1'], allowPrivate: true, allowInsecure: true },
     }),
   );
   afterAll(async () => {
     await slack?.close();
+    runbooks?.server.close();
   });
 
   // The spawners both tests use, created once (the first test to run waits for them).
@@ -88,7 +116,48 @@ describe('webhook sources end to end: Linear and Slack', () => {
         { promptTemplate: '{{.Body}}\n-- {{.URL}}' },
       ),
     );
-    await waitFor('the receiver to see the spawners', async () => s.op.operator.caches.spawners!.size >= 2);
+    const secret = (name: string, data: Record<string, string>) =>
+      create(c, ns, 'Secret', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name },
+        data: Object.fromEntries(
+          Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+        ),
+      } as ApiObject);
+    await secret('alerts-hook', { WEBHOOK_SECRET: ALERTS_SECRET });
+    await secret('runbooks', { TOKEN: `Bearer ${RUNBOOK_TOKEN}` });
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'alerts',
+        {
+          webhook: {
+            source: 'alerts',
+            fieldMapping: { id: '$.data.id', title: '$.data.title' },
+            secretRef: { name: 'alerts-hook' },
+          },
+        },
+        {},
+        {
+          promptTemplate: 'Fix {{.Title}}. First step: {{.Context.runbook}}',
+          contextSources: [
+            {
+              name: 'runbook',
+              http: {
+                url: `${runbooks.url}/runbooks/{{.ID}}`,
+                allowInsecure: true,
+                headersFrom: [{ header: 'Authorization', secretName: 'runbooks', secretKey: 'TOKEN' }],
+                responseFilter: { type: 'JSONPath', expression: '$.steps[0]' },
+              },
+            },
+          ],
+        },
+      ),
+    );
+    await waitFor('the receiver to see the spawners', async () => s.op.operator.caches.spawners!.size >= 3);
   };
 
   it('Linear issue created → one Task with the prompt rendered from Linear variables; a redelivery creates nothing', async () => {
@@ -203,5 +272,27 @@ describe('webhook sources end to end: Linear and Slack', () => {
       'to record the posted phase',
       (t) => t.metadata.annotations?.['kelos.dev/slack-report-phase'] === 'succeeded',
     );
+  });
+
+  it('generic signed POST → Task whose .Context was fetched from its contextSources; a failed fetch creates nothing and asks for a retry', async () => {
+    await withSpawners();
+    const addr = s.op.operator.webhookAddress ?? '';
+    const body = JSON.stringify(genericAlert('a-1', 'disk full'));
+    const r = await post(addr, '/webhook/alerts', body, kelosHeaders(body, ALERTS_SECRET));
+    expect(r.status, r.body).toBe(200);
+    const tasks = await owned(s, 'alerts');
+    expect(tasks.map((t) => [t.metadata.name, t.spec.prompt])).toEqual([
+      ['alerts-a-1', 'Fix disk full. First step: free disk space on /var'],
+    ]);
+    expect(runbooks.calls).toEqual(['/runbooks/a-1']);
+
+    // The runbook service has nothing for this alert (404): the sender is asked to retry.
+    const missing = JSON.stringify(genericAlert('a-2'));
+    const failed = await post(addr, '/webhook/alerts', missing, kelosHeaders(missing, ALERTS_SECRET));
+    expect(failed.status, failed.body).toBe(500);
+    expect((failed.json()['results'] as Array<Record<string, string>>)[0]!['reason']).toContain(
+      'contextSources runbook: HTTP 404',
+    );
+    expect((await owned(s, 'alerts')).map((t) => t.metadata.name)).toEqual(['alerts-a-1']);
   });
 });
