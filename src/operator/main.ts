@@ -407,6 +407,7 @@ export class Operator {
         operator.#slack = slackClient = startSlack({
           tokens: opts.webhook.slack,
           receiver,
+          kube: rxClient,
           spawners: caches.spawners!,
           log: log.child({ component: 'slack' }),
           ...(opts.webhook.slackApiUrl ? { client: { apiBaseUrl: opts.webhook.slackApiUrl } } : {}),
