@@ -2,7 +2,8 @@
 // own format and signature, becomes a Task whose prompt is rendered from Linear's template
 // variables; a Slack message arriving over Socket Mode (a fake Slack on loopback: the Web API
 // and the WebSocket the operator dials) becomes a Task, and once the Task succeeds (the test
-// plays kubelet) the result is posted in the message's thread; a generic delivery to a spawner
+// plays kubelet) the result is posted in the message's thread, and a slash command's result in
+// the thread its "accepted" message started; a generic delivery to a spawner
 // with contextSources gets its `.Context` fetched (a context server on loopback) as a polled
 // item does.
 import { createHash, randomUUID } from 'node:crypto';
@@ -272,6 +273,43 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
       'to record the posted phase',
       (t) => t.metadata.annotations?.['kelos.dev/slack-report-phase'] === 'succeeded',
     );
+  });
+
+  it('Slack slash command → Task → "accepted" in the channel, then the result in that message\'s thread', async () => {
+    const { c, ns } = s;
+    await withSpawners();
+    await slack.until(() => slack.current !== undefined);
+    const before = slack.posted.length;
+    const command: Json = fixture('slack', 'slash-command');
+    const envelope = slack.sendSlashCommand(command);
+    await slack.until(() => slack.acked(envelope));
+    const name = `slack-slack-${sha12(command.trigger_id)}`;
+    const task = await waitForTask(
+      c,
+      ns,
+      name,
+      'to record the thread its "accepted" message started',
+      // The fake Slack answers every chat.postMessage with ts 1763712001.000200.
+      (t) => t.metadata.annotations?.['kelos.dev/slack-thread-ts'] === '1763712001.000200',
+    );
+    expect(task.spec.prompt).toBe('fix the flaky login test\n-- ');
+    expect(slack.posted.slice(before)).toEqual([
+      {
+        channel: 'C0ENG00001',
+        text: `:robot_face: Task \`${name}\` has been *accepted*.\n<@U0ADA0001> asked: \`/kelos fix the flaky login test\``,
+      },
+    ]);
+    const admitted = await waitForTask(c, ns, name, 'to get a Job', (t) => !!t.status?.jobName, 60_000);
+    await podFinished(c, ns, admitted.status?.jobName ?? '', { exitCode: 1 });
+    await waitForPhase(c, ns, name, 'Failed', 60_000);
+    await waitFor('the result in the thread', async () => slack.posted.length >= before + 2, {
+      timeoutMs: 60_000,
+    });
+    expect(slack.posted[before + 1]).toMatchObject({
+      channel: 'C0ENG00001',
+      thread_ts: '1763712001.000200',
+    });
+    expect(slack.posted[before + 1]!.text).toMatch(new RegExp(`^:x: Task \`${name}\` has \\*failed\\*\\.`));
   });
 
   it('generic signed POST → Task whose .Context was fetched from its contextSources; a failed fetch creates nothing and asks for a retry', async () => {
