@@ -62,6 +62,11 @@ export interface OperatorOptions {
   readonly imageTag?: string;
   /** Registry and repository of the bundled agent images. Default `ghcr.io/kelos-ts`. */
   readonly imageRepository?: string;
+  /**
+   * The agent base image (the `skills-install` init container), e.g. pinned by digest as a
+   * release install does. Default `<imageRepository>/agent-base:<imageTag>`.
+   */
+  readonly agentBaseImage?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;

@@ -34,6 +34,7 @@ interface Flags extends ClusterFlags {
   imageRepository?: string;
   imageTag?: string;
   imageDigest?: string;
+  agentBaseDigest?: string;
   watchNamespace?: string[];
   replicas?: string;
   wait?: boolean;
@@ -53,8 +54,13 @@ export function installSettings(flags: Flags): InstallSettings {
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
     throw new UsageError(`--replicas must be a positive integer; got "${flags.replicas}"`);
   }
-  if (flags.imageDigest !== undefined && !IMAGE_DIGEST.test(flags.imageDigest)) {
-    throw new UsageError(`--image-digest must be sha256: and 64 hex digits; got "${flags.imageDigest}"`);
+  for (const [flag, digest] of [
+    ['--image-digest', flags.imageDigest],
+    ['--agent-base-digest', flags.agentBaseDigest],
+  ] as const) {
+    if (digest !== undefined && !IMAGE_DIGEST.test(digest)) {
+      throw new UsageError(`${flag} must be sha256: and 64 hex digits; got "${digest}"`);
+    }
   }
   const version = (flags.version ?? packageVersion()).replace(/^v/, '');
   return {
@@ -62,6 +68,7 @@ export function installSettings(flags: Flags): InstallSettings {
     version,
     imageTag: flags.imageTag ?? versionTag(version),
     ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
+    ...(flags.agentBaseDigest ? { agentBaseDigest: flags.agentBaseDigest } : {}),
     ...(flags.watchNamespace ? { watchNamespaces: watchedNamespaces(flags.watchNamespace) } : {}),
     ...(flags.imageRepository ? { imageRepository: flags.imageRepository } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
@@ -132,6 +139,10 @@ export const installCommand: CommandFactory = (io, done) => {
     )
     .option('--image-tag <tag>', 'operator image tag, when it differs from v<version>')
     .option('--image-digest <digest>', 'pin the operator image by digest (sha256:…) instead of its tag')
+    .option(
+      '--agent-base-digest <digest>',
+      'pin the agent base image the operator puts in agent Jobs by digest (sha256:…) instead of its tag',
+    )
     .option(
       '--watch-namespace <namespaces>',
       'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
