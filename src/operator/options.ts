@@ -58,7 +58,7 @@ export interface OperatorOptions {
   readonly resyncMs?: number;
   /** Image per agent type. */
   readonly agentImages?: Partial<Record<AgentType, string>>;
-  /** Tag of the bundled agent images (normally the operator's version). Default `latest`. */
+  /** Tag of the bundled agent images (normally the operator's version). Default `v<package version>`. */
   readonly imageTag?: string;
   /** Registry and repository of the bundled agent images. Default `ghcr.io/kelos-ts`. */
   readonly imageRepository?: string;
