@@ -24,6 +24,7 @@ import { BUILTIN_RULES } from '../policies/index.ts';
 import { DEFAULT_POLICY_CONFIG } from '../src/policy/config.ts';
 import { runPolicies } from '../src/policy/engine.ts';
 import { loadManifestPaths } from '../src/validate/manifest-files.ts';
+import { median, formatMillis as ms } from './lib/stats.ts';
 
 /** Target of issue 4 for the whole-process latency on one small file. */
 export const LATENCY_TARGET_MS = 300;
@@ -39,13 +40,6 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-
-const median = (values: readonly number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const ms = (n: number) => (n < 1000 ? `${n.toFixed(0)} ms` : `${(n / 1000).toFixed(2)} s`);
 
 const API = 'kelos.dev/v1alpha2';
 const worker = (i: number, extra: Record<string, unknown> = {}) => ({

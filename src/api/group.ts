@@ -107,6 +107,12 @@ export const RESERVED_CONTAINER_NAMES: readonly (typeof InitContainers)[keyof ty
  */
 export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/kelos-ts';
 
+/**
+ * Name of the agent base image under the repository (Node 24, git, the entrypoint): what the
+ * bundled agent images build on, and the image of the `skills-install` init container.
+ */
+export const AGENT_BASE_IMAGE_NAME = 'agent-base';
+
 /** Agent types with a bundled image and a known output format. */
 export const AGENT_TYPES = ['claude-code', 'codex', 'gemini', 'opencode', 'cursor'] as const;
 

@@ -65,6 +65,8 @@ export interface InstallSettings {
   readonly imageTag: string;
   /** Operator image digest (`sha256:…`), pinned instead of the tag. */
   readonly imageDigest?: string;
+  /** Agent base image digest (`sha256:…`), which the operator pins for its agent Jobs. */
+  readonly agentBaseDigest?: string;
   readonly replicas?: number;
   /** Whether to create the operator namespace (default true). */
   readonly createNamespace?: boolean;
@@ -89,6 +91,7 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
     version: settings.version,
     imageTag: settings.imageTag,
     ...(settings.imageDigest ? { imageDigest: settings.imageDigest } : {}),
+    ...(settings.agentBaseDigest ? { agentBaseDigest: settings.agentBaseDigest } : {}),
     ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),

@@ -53,6 +53,7 @@ interface Flags extends ClusterFlags, ValuesFlags {
   imageRepository?: string;
   imageTag?: string;
   imageDigest?: string;
+  agentBaseDigest?: string;
   watchNamespace?: string[];
   replicas?: string;
   wait?: boolean;
@@ -80,9 +81,13 @@ export function installSettings(flags: Flags, values: Values = {}): InstallSetti
     throw new UsageError(`--replicas must be a positive integer; got "${flags.replicas}"`);
   }
   const digest = flags.imageDigest ?? fromValues.imageDigest;
-  if (digest !== undefined && !IMAGE_DIGEST.test(digest)) {
-    const where = flags.imageDigest !== undefined ? '--image-digest' : 'values key "image.digest"';
-    throw new UsageError(`${where} must be sha256: and 64 hex digits; got "${digest}"`);
+  for (const [where, value] of [
+    [flags.imageDigest !== undefined ? '--image-digest' : 'values key "image.digest"', digest],
+    ['--agent-base-digest', flags.agentBaseDigest],
+  ] as const) {
+    if (value !== undefined && !IMAGE_DIGEST.test(value)) {
+      throw new UsageError(`${where} must be sha256: and 64 hex digits; got "${value}"`);
+    }
   }
   const version = (flags.version ?? fromValues.version ?? packageVersion()).replace(/^v/, '');
   const watch = flags.watchNamespace ? watchedNamespaces(flags.watchNamespace) : fromValues.watchNamespaces;
@@ -93,6 +98,7 @@ export function installSettings(flags: Flags, values: Values = {}): InstallSetti
     version,
     imageTag: flags.imageTag ?? fromValues.imageTag ?? versionTag(version),
     ...(digest ? { imageDigest: digest } : {}),
+    ...(flags.agentBaseDigest ? { agentBaseDigest: flags.agentBaseDigest } : {}),
     ...(watch ? { watchNamespaces: watch } : {}),
     ...(repository ? { imageRepository: repository } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
@@ -204,6 +210,10 @@ export const installCommand: CommandFactory = (io, done) => {
     )
     .option('--image-tag <tag>', 'operator image tag, when it differs from v<version>')
     .option('--image-digest <digest>', 'pin the operator image by digest (sha256:…) instead of its tag')
+    .option(
+      '--agent-base-digest <digest>',
+      'pin the agent base image the operator puts in agent Jobs by digest (sha256:…) instead of its tag',
+    )
     .option(
       '--watch-namespace <namespaces>',
       'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
