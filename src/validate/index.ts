@@ -115,19 +115,23 @@ export function evaluateObjectRules(object: Readonly<Record<string, unknown>>): 
 
 const SERVED = KINDS.map((k) => k.kind);
 
-const specRulesOnly = new Map<string, boolean>();
+const ruledMembers = new Map<string, ReadonlySet<string>>();
 
 /**
- * Whether every CEL rule of a kind sits in its spec: then the rules' findings depend on the
- * spec alone, and findings made on the spec hold for the whole object.
+ * Whether the CEL rules of an object that apply outside its spec are none: then the rules'
+ * findings depend on the spec alone, and findings made on the spec hold for the whole object.
+ * Rules sit in the spec and, for some kinds, in the status, which a rendered object lacks.
  */
-function rulesOnlyInSpec(kind: string, schema: object): boolean {
-  let only = specRulesOnly.get(kind);
-  if (only === undefined) {
-    only = collectRules(schema).every((r) => r.pointer === '/spec' || r.pointer.startsWith('/spec/'));
-    specRulesOnly.set(kind, only);
+function rulesOnlyInSpec(object: Readonly<Record<string, unknown>>, schema: object): boolean {
+  const kind = String(object['kind']);
+  let members = ruledMembers.get(kind);
+  if (members === undefined) {
+    // The top-level member each rule sits in; '' for a rule on the whole object.
+    members = new Set(collectRules(schema).map((r) => r.pointer.split('/')[1] ?? ''));
+    ruledMembers.set(kind, members);
   }
-  return only;
+  for (const member of members) if (member !== 'spec' && (member === '' || member in object)) return false;
+  return true;
 }
 
 /** Findings for one object on its own: kind and version, schema, CEL rules. */
@@ -207,7 +211,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
     ];
   }
   const checked = options.checked?.(object)?.rules;
-  const rules = checked && rulesOnlyInSpec(kind, celSchema) ? checked : evaluateObjectRules(clean);
+  const rules = checked && rulesOnlyInSpec(clean, celSchema) ? checked : evaluateObjectRules(clean);
   return [
     ...schemaFindings,
     ...rules.map(({ code, message, path }): Finding => ({ severity: 'error', code, message, path })),
