@@ -12,8 +12,9 @@
  * @packageDocumentation
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { childrenCpuMs } from './process.ts';
 import { median } from './stats.ts';
 
 /** Target of issue 18: a one-file `kelos check` within 4x `node -e ''`, whole process. */
@@ -27,17 +28,6 @@ export interface StartupFigures {
   /** Median CPU time (user + system), `undefined` where `/proc` is missing. */
   readonly cpuMs: number | undefined;
 }
-
-/** CPU time of reaped children so far, in ms (`undefined` without `/proc`). */
-const childrenCpuMs = (): number | undefined => {
-  try {
-    // Fields after the command name: state is 3rd, cutime the 16th and cstime the 17th of the line.
-    const fields = (readFileSync('/proc/self/stat', 'utf8').split(') ')[1] ?? '').split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10;
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * Lays out the package as npm installs it: `bin/`, `lib/` (built with `npm run build` when
