@@ -118,3 +118,9 @@ export const AGENT_TYPES = ['claude-code', 'codex', 'gemini', 'opencode', 'curso
 
 /** One of {@link AGENT_TYPES}. */
 export type AgentType = (typeof AGENT_TYPES)[number];
+
+/**
+ * The name of the KelosConfig the operator reads (`--config-name` overrides it); objects of
+ * other names are ignored, so a cluster has one configuration in force.
+ */
+export const KELOS_CONFIG_NAME = 'kelos';
