@@ -14,16 +14,22 @@
  * The operator process holds no Lease (the bench creates one held by someone else), so it
  * only receives: no Task reconcile competes with the measurement.
  *
+ * Also printed: the operator's API requests per accepted delivery, by verb (its
+ * `kelos_api_requests_total`), its RSS, and the load average. `--profile DIR` runs the operator
+ * with `--cpu-prof` and stops it with SIGTERM so the profile is written to DIR.
+ *
  * Usage: node bench/webhook.ts [--deliveries 1000] [--concurrency 16] [--rejections 10000]
+ *   [--profile DIR]
  *
  * @packageDocumentation
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +48,7 @@ const { values: args } = parseArgs({
     deliveries: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '16' },
     rejections: { type: 'string', default: '10000' },
+    profile: { type: 'string' },
   },
 });
 const DELIVERIES = Number(args.deliveries);
@@ -125,10 +132,29 @@ async function bareHmacServer(): Promise<{ address: string; close: () => void }>
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
-async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess; address: string }> {
+/** Sums `kelos_api_requests_total` from the operator's /metrics by verb. */
+async function apiRequests(metricsUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^kelos_api_requests_total\{verb="(\w+)",resource="([^"]*)",code="[^"]*"\} (\d+)/.exec(line);
+    if (m) out[`${m[1]} ${m[2]}`] = (out[`${m[1]} ${m[2]}`] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+const rssMiB = (pid: number | undefined): number => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Math.round(Number(m?.[1] ?? 0) / 1024);
+};
+
+async function startReceiver(
+  kubeconfig: string,
+): Promise<{ child: ChildProcess; address: string; metricsUrl: string }> {
   const child = spawn(
     process.execPath,
     [
+      ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []),
       MAIN,
       'operator',
       '--kubeconfig',
@@ -136,7 +162,7 @@ async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess;
       '--namespace',
       NS,
       '--metrics-addr',
-      '0',
+      '127.0.0.1:0',
       '--health-addr',
       '0',
       '--webhook-addr',
@@ -150,16 +176,16 @@ async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess;
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let buffered = '';
-  const address = await new Promise<string>((resolve, reject) => {
+  const addresses = await new Promise<[string, string]>((resolve, reject) => {
     child.stderr?.on('data', (d: Buffer) => {
       buffered += d.toString();
-      const m = /"msg":"Operator running".*?"webhook":"([^"]+)"/.exec(buffered);
-      if (m) resolve(m[1] as string);
+      const m = /"msg":"Operator running".*?"endpoints":\["([^"]+)".*?"webhook":"([^"]+)"/.exec(buffered);
+      if (m) resolve([m[2] as string, `http://${m[1]}/metrics`]);
       if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
     });
     child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
   });
-  return { child, address };
+  return { child, address: addresses[0], metricsUrl: addresses[1] };
 }
 
 const fmt = (p: Phase) =>
@@ -245,6 +271,8 @@ async function main(): Promise<void> {
         ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
       });
     });
+    const load0 = loadavg()[0] ?? 0;
+    const requestsBefore = await apiRequests(rx.metricsUrl);
     const accepted = await measure(DELIVERIES, CONCURRENCY, (i) => {
       const body = JSON.stringify({ data: { id: `d-${i}`, title: `alert ${i}` } });
       return postTo(agent, rx.address, '/webhook/bench', body, {
@@ -252,6 +280,15 @@ async function main(): Promise<void> {
         ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
       });
     });
+    // Confirmations are flushed shortly after the last answer: let them land before counting.
+    await new Promise((r) => setTimeout(r, 1000));
+    const requestsAfter = await apiRequests(rx.metricsUrl);
+    const rss = rssMiB(child.pid);
+    const perDelivery = Object.entries(requestsAfter)
+      .map(([k, v]) => [k, (v - (requestsBefore[k] ?? 0)) / DELIVERIES] as const)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ');
     const direct = await measure(DELIVERIES, CONCURRENCY, async (i) => {
       await c.create(Resources.Task, {
         apiVersion: 'kelos.dev/v1alpha2',
@@ -292,12 +329,16 @@ async function main(): Promise<void> {
     );
     c.close();
 
-    printTitle(`webhook receiver on loopback (${DELIVERIES} deliveries, ${CONCURRENCY} in flight)`);
+    printTitle(
+      `webhook receiver on loopback (${DELIVERIES} deliveries, ${CONCURRENCY} in flight; load average ${load0.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)})`,
+    );
     printRows([
       ['receiver, signed deliveries → Tasks', fmt(accepted)],
       ['client creating the Tasks directly', fmt(direct)],
       [`receiver, ${REJECTIONS} bad signatures (64 in flight)`, fmt(rejected)],
       ['bare node:http HMAC-only server', fmt(bareRejected)],
+      ['operator API requests per accepted delivery', perDelivery],
+      ['operator RSS after the accepted phase', `${rss} MiB`],
     ]);
     console.log(
       `  ratio  accepted rate receiver / direct = ${(accepted.rate / direct.rate).toFixed(2)}x (target >= 0.8x)`,
@@ -309,7 +350,12 @@ async function main(): Promise<void> {
       `  ratio  rejection rate receiver / bare = ${(rejected.rate / bareRejected.rate).toFixed(2)}x (target >= 1,000/s absolute: ${rejected.rate.toFixed(0)}/s)`,
     );
   } finally {
-    child?.kill('SIGKILL');
+    if (child && args.profile) {
+      // SIGTERM: the operator exits cleanly and Node writes the CPU profile.
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    } else child?.kill('SIGKILL');
     bare.close();
     await stopControlPlane?.();
   }
