@@ -9,12 +9,16 @@
  *    `maxConcurrency`, the delivery is refused with 429 (the sender retries; nothing accepted
  *    is lost). The count comes from the cache, so replicas may overshoot it by what is in
  *    flight; the cap itself is exact in the spawner gate.
- * 4. The ledger ({@link Ledgers}) decides, exactly across replicas: processed before
- *    (duplicate, also after its Task was deleted), over `maxTotalTasks` (a 2xx saying no Task
- *    was made; a retry would not help), or a serial number for the new Task.
- * 5. The Task is created with that number; AlreadyExists from a Task the spawner owns is a
- *    duplicate, from anything else a collision. Only then is the answer 2xx: a delivery that
- *    was acknowledged has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
+ * 4. The ledger ({@link Ledgers}) decides: processed before (duplicate, also after its Task
+ *    was deleted); with `maxTotalTasks`, exactly across replicas by a write before the create,
+ *    over the limit (a 2xx saying no Task was made; a retry would not help) or a serial
+ *    number for the new Task. Without `maxTotalTasks` nothing is written before the create:
+ *    the Task's deterministic name is what makes a delivery one Task while it exists, and the
+ *    ledger records it (and numbers it) right after, before its Task can finish and be
+ *    deleted (ledger.ts says why).
+ * 5. The Task is created; AlreadyExists from a Task the spawner owns is a duplicate, from
+ *    anything else a collision. Only then is the answer 2xx: a delivery that was acknowledged
+ *    has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
  *    like every spawned Task, so `maxConcurrency` holds for webhooks as for polling.
  *
  * @packageDocumentation
@@ -35,7 +39,8 @@ export const DEFAULT_WEBHOOK_QUEUE = 100;
 
 /** What became of a delivery for one spawner. */
 export type Outcome =
-  | { readonly outcome: 'created'; readonly task: string; readonly seq: number }
+  /** `seq`: the Task's serial number when it was taken before the create (`maxTotalTasks`). */
+  | { readonly outcome: 'created'; readonly task: string; readonly seq?: number }
   | { readonly outcome: 'duplicate'; readonly task: string }
   | { readonly outcome: 'filtered'; readonly reason: string }
   | { readonly outcome: 'suspended'; readonly reason: string }
@@ -119,7 +124,9 @@ export async function deliverTo(
     };
   let r: Awaited<ReturnType<Ledgers['reserve']>>;
   try {
-    r = await deps.ledgers.reserve(spawner, key);
+    r = spawner.spec.maxTotalTasks
+      ? await deps.ledgers.reserve(spawner, key)
+      : await deps.ledgers.check(spawner, key);
   } catch (e) {
     return { outcome: 'failed', reason: `delivery record not written: ${(e as Error).message}` };
   }
@@ -132,7 +139,8 @@ export async function deliverTo(
   const built = buildTask(spawner, item, { name, vars: match.vars });
   if (!built.ok) return { outcome: 'invalid', reason: built.error };
   const task = built.value;
-  task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
+  if (r.kind !== 'unnumbered')
+    task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
   try {
     await deps.client.create(Resources.Task, task);
   } catch (e) {
@@ -148,5 +156,5 @@ export async function deliverTo(
     return { outcome: 'duplicate', task: name };
   }
   deps.ledgers.confirm(spawner, key);
-  return { outcome: 'created', task: name, seq: r.seq };
+  return { outcome: 'created', task: name, ...(r.kind === 'unnumbered' ? {} : { seq: r.seq }) };
 }

@@ -58,7 +58,12 @@ export type Reservation =
   /** Processed before: nothing to do. */
   | { readonly kind: 'done'; readonly seq: number }
   /** `maxTotalTasks` Tasks were created: this delivery creates none. */
-  | { readonly kind: 'limit'; readonly total: number; readonly max: number };
+  | { readonly kind: 'limit'; readonly total: number; readonly max: number }
+  /**
+   * Not seen (a spawner without `maxTotalTasks`): create its Task, then {@link Ledgers.confirm}
+   * records it and takes its serial number.
+   */
+  | { readonly kind: 'unnumbered' };
 
 /** Options of {@link Ledgers}. */
 export interface LedgerOptions {
@@ -72,7 +77,12 @@ export interface LedgerOptions {
   readonly sealAt?: number;
   /** Serial number to start from when a spawner has no ledger yet (its existing Tasks). */
   readonly seed?: (spawner: TaskSpawner) => number;
+  /** Called after a write of a spawner without `maxTotalTasks` with its Tasks recorded so far. */
+  readonly onRecorded?: (spawner: TaskSpawner, total: number) => void;
 }
+
+/** How old the ledger this process read or wrote may be when {@link Ledgers.check} answers from it. */
+export const FRESH_MS = 1_000;
 
 /** Confirmed entries kept in the live object before they are sealed into an archive. */
 export const SEAL_AT = 256;
@@ -173,6 +183,10 @@ interface Waiter {
 /** The ledger of one spawner (by UID) in this process. */
 class SpawnerLedger {
   state: State | undefined;
+  /** When `state` was read or written (clock ms). */
+  stateAt = 0;
+  /** A read of the live object in flight ({@link Ledgers.check}). */
+  reading: Promise<State> | undefined;
   /** Archives read or written, by name: sealed, so never re-read. */
   readonly archived = new Map<string, Archive>();
   readonly waiting: Waiter[] = [];
@@ -221,7 +235,41 @@ export class Ledgers {
     });
   }
 
-  /** Marks the delivery's Task as created; written with the next batch or within 200 ms. */
+  /**
+   * What the delivery under `deliveryKey` may do, for a spawner without `maxTotalTasks`,
+   * without a write: `done`/`retry` when the ledger knows it, else `unnumbered`. Answers from
+   * the ledger as this process last read or wrote it when that is at most {@link FRESH_MS}
+   * old (under load it always is: every write returns the object), else reads it once for
+   * every caller waiting.
+   */
+  async check(spawner: TaskSpawner, deliveryKey: string): Promise<Reservation> {
+    const l = this.#ledger(spawner);
+    let state = l.state;
+    if (!state || this.#o.clock.now() - l.stateAt > FRESH_MS) {
+      if (!l.reading) {
+        const began = this.#o.clock.now();
+        l.reading = this.#load(l, spawner).finally(() => {
+          l.reading = undefined;
+        });
+        const read = await l.reading;
+        // A write that landed meanwhile is at least as new: keep it.
+        if (l.stateAt <= began) {
+          l.state = read;
+          l.stateAt = began;
+        }
+      } else await l.reading;
+      state = l.state ?? (await this.#load(l, spawner));
+    }
+    const e = l.lookup(state, state.live, entryKey(deliveryKey));
+    if (!e) return { kind: 'unnumbered' };
+    return e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq };
+  }
+
+  /**
+   * Marks the delivery's Task as created; written with the next batch or within 200 ms. For a
+   * spawner without `maxTotalTasks`, a delivery the ledger does not know yet is recorded and
+   * takes the next serial number (once, whichever replica writes it first).
+   */
   confirm(spawner: TaskSpawner, deliveryKey: string): void {
     const l = this.#ledger(spawner);
     l.confirms.add(entryKey(deliveryKey));
@@ -303,11 +351,11 @@ export class Ledgers {
         }
       }
       for (const k of confirms) {
-        const e = live.get(k);
-        if (e?.state === 'r') {
-          live.set(k, { ...e, state: 'c' });
-          dirty = true;
-        }
+        const e = l.lookup(state, live, k);
+        if (e?.state === 'r') live.set(k, { ...e, state: 'c' });
+        else if (!e && max === 0) live.set(k, { seq: ++seq, state: 'c', at: now });
+        else continue;
+        dirty = true;
       }
       const archives = this.#evict(l, state.archives, live, now);
       if (archives.length !== state.archives.length) dirty = true;
@@ -332,6 +380,8 @@ export class Ledgers {
           { resourceVersion: state.rv },
         );
         l.state = parseState(written);
+        l.stateAt = clock.now();
+        if (max === 0) this.#o.onRecorded?.(spawner, seq);
       } catch (e) {
         l.state = undefined;
         if (!isConflict(e) || attempt >= 20) throw e;

@@ -141,6 +141,7 @@ export class WebhookReceiver {
       clock: o.clock,
       ...o.ledger,
       seed: (s) => seedOf(s, o.tasks),
+      onRecorded: (s, total) => this.#notices.recorded(s, total),
     });
     this.#replays = new ReplayGuard(KELOS_WINDOW_MS * 2);
     this.#notices = new SpawnerNotices(o.client, o.events, o.clock, o.log);

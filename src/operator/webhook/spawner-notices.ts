@@ -49,6 +49,8 @@ interface Pending {
   spawner: TaskSpawner;
   refused: number;
   overLimit: number;
+  /** Tasks the ledger recorded (spawners without `maxTotalTasks`, whose Tasks carry no serial). */
+  total?: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -131,7 +133,17 @@ export class SpawnerNotices {
     c.names = [];
   }
 
-  #count(spawner: TaskSpawner, what: 'queue-full' | 'over-limit'): void {
+  /**
+   * Takes note of the Tasks the ledger recorded for a spawner without `maxTotalTasks`: written
+   * as `status.totalTasksCreated` (its Tasks carry no serial number to count them by).
+   */
+  recorded(spawner: TaskSpawner, total: number): void {
+    const p = this.#pendingOf(spawner);
+    p.total = Math.max(p.total ?? 0, total);
+    this.#schedule(p);
+  }
+
+  #pendingOf(spawner: TaskSpawner): Pending {
     const uid = spawner.metadata.uid ?? '';
     let p = this.#pending.get(uid);
     if (!p) {
@@ -139,8 +151,18 @@ export class SpawnerNotices {
       this.#pending.set(uid, p);
     }
     p.spawner = spawner;
+    return p;
+  }
+
+  #count(spawner: TaskSpawner, what: 'queue-full' | 'over-limit'): void {
+    const p = this.#pendingOf(spawner);
     if (what === 'queue-full') p.refused++;
     else p.overLimit++;
+    this.#schedule(p);
+  }
+
+  #schedule(p: Pending): void {
+    const uid = p.spawner.metadata.uid ?? '';
     if (!p.timer) {
       p.timer = setTimeout(() => void this.#flush(uid), 1_000);
       p.timer.unref?.();
@@ -161,6 +183,8 @@ export class SpawnerNotices {
     const status: Record<string, number> = {};
     if (p.refused) status['webhookDeliveriesRefused'] = next.refused;
     if (p.overLimit) status['webhookDeliveriesOverLimit'] = next.overLimit;
+    if ((p.total ?? 0) > (st.totalTasksCreated ?? 0)) status['totalTasksCreated'] = p.total ?? 0;
+    if (Object.keys(status).length === 0) return;
     try {
       await this.#client.mergePatch(
         Resources.TaskSpawner,

@@ -152,4 +152,46 @@ describe('the webhook ledger', () => {
     expect(Object.keys(cm?.data ?? {}).filter((k) => k.startsWith('d.'))).toEqual([]);
     expect(cm?.data?.['entries']?.split('\n')).toHaveLength(3);
   });
+
+  it('without maxTotalTasks: writes nothing before the create, records and numbers each delivery once across replicas', async () => {
+    const kube = new FakeKube();
+    const totals: number[] = [];
+    const a = new Ledgers({ client: kube, clock: systemClock, onRecorded: (_s, n) => totals.push(n) });
+    const b = new Ledgers({ client: kube, clock: systemClock });
+    const s = spawner();
+    expect(await a.check(s, 'x')).toEqual({ kind: 'unnumbered' });
+    expect(kube.requests.patch).toBe(0);
+    // Both replicas confirm x (the creator, and one that found the Task in its cache), y once.
+    a.confirm(s, 'x');
+    b.confirm(s, 'x');
+    b.confirm(s, 'y');
+    await vi.waitFor(
+      async () => {
+        expect(await new Ledgers({ client: kube, clock: systemClock }).check(s, 'y')).toEqual({
+          kind: 'done',
+          seq: expect.any(Number),
+        });
+        expect(await new Ledgers({ client: kube, clock: systemClock }).check(s, 'x')).toEqual({
+          kind: 'done',
+          seq: expect.any(Number),
+        });
+      },
+      { timeout: 5_000 },
+    );
+    const cm = await kube.get<{ metadata: object; data?: Record<string, string> }>(
+      Resources.ConfigMap,
+      'ns',
+      ledgerName('hooks'),
+    );
+    expect(cm?.data?.['sequence']).toBe('2');
+    expect(
+      cm?.data?.['entries']
+        ?.split('\n')
+        .map((l) => l.split(' ')[1])
+        .sort(),
+    ).toEqual(['1', '2']);
+    expect(totals.length).toBeGreaterThan(0);
+    // A replica whose view is fresh answers from memory; b learned x and y from its own writes.
+    expect(await b.check(s, 'x')).toMatchObject({ kind: 'done' });
+  });
 });
