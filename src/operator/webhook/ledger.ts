@@ -2,34 +2,45 @@
  * The durable record of a webhook spawner's deliveries, shared by every receiver replica: one
  * live ConfigMap per spawner (`kelos-webhook-<spawner>`, owned by it) holding
  *
- * - `sequence`: the serial number of the last Task created for the spawner. Taking a number
- *   is an optimistic-concurrency write (a merge patch carrying the resourceVersion read), so
- *   two replicas never take the same one and `maxTotalTasks` holds exactly: a delivery gets a
- *   number only while `sequence < maxTotalTasks`.
+ * - `sequence`: the serial number of the last Task recorded for the spawner. Every write is
+ *   an optimistic-concurrency write (a merge patch carrying the resourceVersion read), so two
+ *   replicas never take the same number.
  * - `entries`: one line per processed delivery, `<hash of the delivery key> <serial> <r|c>
- *   <unix s>`: `r` (reserved) when the number was taken, `c` (confirmed) once its Task was
- *   created. A redelivery of a confirmed delivery creates nothing, even after the Task was
- *   deleted by `ttlSecondsAfterFinished`; a reserved one (its receiver died between the write
- *   and the create) is created under the number it already holds.
- * - `archives`: the names of sealed archive ConfigMaps (`kelos-webhook-<spawner>-<content
- *   hash>`, immutable, owned by the spawner) that hold older confirmed entries.
+ *   <unix s>`: `r` (reserved) when the number was taken before the create, `c` (confirmed)
+ *   once its Task was created. A redelivery of a confirmed delivery creates nothing, even
+ *   after the Task was deleted by `ttlSecondsAfterFinished`; a reserved one (its receiver died
+ *   between the write and the create) is created under the number it already holds.
+ * - `archives`: the names of sealed archive ConfigMaps (`kelos-webhook-<spawner>-<hash>`,
+ *   immutable, owned by the spawner) that hold older confirmed entries.
  *
  * Entries are kept for {@link LedgerOptions.retentionMs} (GitHub lets a delivery be
  * redelivered for 3 days) and at most {@link LedgerOptions.maxEntries} of them (oldest archive
  * dropped first).
  *
- * Why this shape (issue 14's bench, figures in bench/README.md): every reservation is a write
- * of the live object, and the API server's cost of a merge patch grows with the object. The
- * first ledger kept one data key per delivery: the object and its managedFields (which list
- * every key a manager wrote) grew with every delivery, and on loopback a patch adding 8 keys
- * took 41 ms at 500 entries and 259 ms at 4,000 (a Task create: 4.5 ms), so accepted
- * deliveries ran at 0.18x-0.42x the rate of creating the Tasks directly. Now the entries are
- * one data key (managedFields stay constant) and confirmed ones move, every
- * {@link SEAL_AT}, into an archive whose name is the hash of its content: a create that two
- * replicas may both make (same content, same name, AlreadyExists is fine) and never rewrite,
- * so a replica reads an archive once and keeps it. The live object stays under about 10 kB,
- * and a patch costs about what a create does. A replica whose conditional write lost leaves
- * its archive unreferenced; it goes with the spawner (owner reference).
+ * Two paths, and why (issue 14's bench; figures in bench/README.md):
+ *
+ * - With `maxTotalTasks`, {@link Ledgers.reserve} writes before the create: a delivery gets a
+ *   number only while `sequence < maxTotalTasks`, so the cap is exact across replicas. That
+ *   costs a second API round trip in each delivery's answer.
+ * - Without it, {@link Ledgers.check} answers without a write (from the ledger this process
+ *   last read or wrote, re-read when older than {@link FRESH_MS}); the Task is created with
+ *   no serial number, its deterministic name making a delivery one Task while the Task exists
+ *   (AlreadyExists), and {@link Ledgers.confirm} records it with the next number in a grouped
+ *   write within about 200 ms. A Task must be admitted, run and finish before TTL can delete
+ *   it, far longer than that write plus {@link FRESH_MS}, so a redelivery after the deletion
+ *   finds the record on every replica. At a fixed number of requests in flight, the rate is
+ *   that number over the latency: with a write before every create, accepted deliveries ran
+ *   at 0.40x-0.46x the rate of creating the Tasks directly however cheap the write.
+ *
+ * The entries are one data key. The first ledger kept one key per delivery: the object and
+ * its managedFields (which list every key a manager wrote) grew with every delivery, and on
+ * loopback a patch adding 8 keys took 41 ms at 500 entries and 259 ms at 4,000 (one data
+ * key: 11 ms and 29 ms; a Task create 4.5 ms); accepted deliveries ran at 0.18x-0.42x the
+ * direct rate. Confirmed entries also move, every {@link SEAL_AT}, into an archive named
+ * after the hash of its content: a create that two replicas may both make (same content,
+ * same name, AlreadyExists is fine) and nobody rewrites, so a replica reads an archive once
+ * and keeps it, and the live object stays under about 10 kB. A replica whose conditional
+ * write lost leaves its archive unreferenced; it goes with the spawner (owner reference).
  *
  * Writes are grouped: deliveries for one spawner that arrive while a write is in flight go
  * out together in the next one (one API round trip per batch, not per delivery), and
@@ -37,17 +48,29 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
 import { API_VERSION, Labels, type TaskSpawner } from '../../api/index.ts';
-import {
-  type ApiObject,
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  type KubeClient,
-} from '../../kube/client.ts';
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
 import { Resources } from '../resources.ts';
+import {
+  ARCHIVES_KEY,
+  type Archive,
+  archiveOf,
+  type ConfigMap,
+  ENTRIES_KEY,
+  type Entry,
+  entryKey,
+  formatEntries,
+  ledgerName,
+  parseEntries,
+  parseState,
+  SEQUENCE_KEY,
+  type State,
+  sha256,
+  UID_KEY,
+} from './ledger-format.ts';
+
+export { entryKey, ledgerName } from './ledger-format.ts';
 
 /** What a delivery may do. */
 export type Reservation =
@@ -86,92 +109,6 @@ export const FRESH_MS = 1_000;
 
 /** Confirmed entries kept in the live object before they are sealed into an archive. */
 export const SEAL_AT = 256;
-
-interface ConfigMap extends ApiObject {
-  data?: Record<string, string>;
-  immutable?: boolean;
-}
-
-interface Entry {
-  readonly seq: number;
-  readonly state: 'r' | 'c';
-  readonly at: number;
-}
-
-/** A sealed archive: its entries (all confirmed) and the newest one's time. */
-interface Archive {
-  readonly entries: ReadonlyMap<string, Entry>;
-  readonly newest: number;
-}
-
-interface State {
-  readonly rv: string;
-  readonly seq: number;
-  readonly live: ReadonlyMap<string, Entry>;
-  readonly archives: readonly string[];
-  /** Data keys of the first ledger format (`d.<hash>`), folded into `entries` on the next write. */
-  readonly legacy: readonly string[];
-}
-
-const SEQUENCE_KEY = 'sequence';
-const UID_KEY = 'spawner-uid';
-const ENTRIES_KEY = 'entries';
-const ARCHIVES_KEY = 'archives';
-const LEGACY_PREFIX = 'd.';
-
-const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
-
-/** The ledger ConfigMap's name for a spawner. */
-export const ledgerName = (spawner: string): string => {
-  const name = `kelos-webhook-${spawner}`;
-  if (name.length <= 253) return name;
-  return `${name.slice(0, 244)}-${sha256(name).slice(0, 8)}`;
-};
-
-/**
- * The ledger's key of a delivery: 80 bits of its hash (sender ids are not valid keys; a
- * collision among 4,096 entries has a chance of about 1e-17). The first ledger format's
- * `d.<32 hex>` keys start with the same digits.
- */
-export const entryKey = (deliveryKey: string): string => sha256(deliveryKey).slice(0, 20);
-
-const formatEntries = (entries: Iterable<[string, Entry]>): string => {
-  const lines: string[] = [];
-  for (const [k, e] of entries) lines.push(`${k} ${e.seq} ${e.state} ${Math.floor(e.at / 1000)}`);
-  return lines.join('\n');
-};
-
-const parseEntry = (v: string): Entry | undefined => {
-  const m = /^(\d+)[: ]([rc])[: ](\d+)$/.exec(v);
-  return m ? { seq: Number(m[1]), state: m[2] as 'r' | 'c', at: Number(m[3]) * 1000 } : undefined;
-};
-
-const parseEntries = (text: string | undefined, into = new Map<string, Entry>()): Map<string, Entry> => {
-  for (const line of (text ?? '').split('\n')) {
-    const sp = line.indexOf(' ');
-    const e = sp > 0 ? parseEntry(line.slice(sp + 1)) : undefined;
-    if (e) into.set(line.slice(0, sp), e);
-  }
-  return into;
-};
-
-const parseState = (cm: ConfigMap): State => {
-  const live = parseEntries(cm.data?.[ENTRIES_KEY]);
-  const legacy: string[] = [];
-  for (const [k, v] of Object.entries(cm.data ?? {})) {
-    if (!k.startsWith(LEGACY_PREFIX)) continue;
-    legacy.push(k);
-    const e = parseEntry(v);
-    if (e) live.set(k.slice(LEGACY_PREFIX.length, LEGACY_PREFIX.length + 20), e);
-  }
-  return {
-    rv: cm.metadata.resourceVersion ?? '',
-    seq: Number(cm.data?.[SEQUENCE_KEY]) || 0,
-    live,
-    archives: (cm.data?.[ARCHIVES_KEY] ?? '').split(' ').filter(Boolean),
-    legacy,
-  };
-};
 
 interface Waiter {
   readonly key: string;
@@ -510,9 +447,3 @@ export class Ledgers {
     throw new Error(`ConfigMap ${namespace}/${name}: could not be read or created`);
   }
 }
-
-const archiveOf = (entries: ReadonlyMap<string, Entry>): Archive => {
-  let newest = 0;
-  for (const e of entries.values()) newest = Math.max(newest, e.at);
-  return { entries, newest };
-};
