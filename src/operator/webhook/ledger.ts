@@ -78,7 +78,7 @@ export type Reservation =
   | { readonly kind: 'new'; readonly seq: number }
   /** Reserved before, never confirmed: create its Task (AlreadyExists means it was). */
   | { readonly kind: 'retry'; readonly seq: number }
-  /** Processed before: nothing to do. */
+  /** Processed before: nothing to do (`seq` 0: created here, its record still being written). */
   | { readonly kind: 'done'; readonly seq: number }
   /** `maxTotalTasks` Tasks were created: this delivery creates none. */
   | { readonly kind: 'limit'; readonly total: number; readonly max: number }
@@ -128,6 +128,8 @@ class SpawnerLedger {
   readonly archived = new Map<string, Archive>();
   readonly waiting: Waiter[] = [];
   readonly confirms = new Set<string>();
+  /** Confirmations in the write in flight. */
+  writing: ReadonlySet<string> = new Set();
   running = false;
   flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -181,6 +183,10 @@ export class Ledgers {
    */
   async check(spawner: TaskSpawner, deliveryKey: string): Promise<Reservation> {
     const l = this.#ledger(spawner);
+    const key = entryKey(deliveryKey);
+    // Its Task was created here and its record is on the way (its Task deleted by hand
+    // within that moment): processed.
+    if (l.confirms.has(key) || l.writing.has(key)) return { kind: 'done', seq: 0 };
     let state = l.state;
     if (!state || this.#o.clock.now() - l.stateAt > FRESH_MS) {
       if (!l.reading) {
@@ -197,7 +203,7 @@ export class Ledgers {
       } else await l.reading;
       state = l.state ?? (await this.#load(l, spawner));
     }
-    const e = l.lookup(state, state.live, entryKey(deliveryKey));
+    const e = l.lookup(state, state.live, key);
     if (!e) return { kind: 'unnumbered' };
     return e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq };
   }
@@ -245,6 +251,7 @@ export class Ledgers {
         if (!spawner) break;
         const confirms = [...l.confirms];
         l.confirms.clear();
+        l.writing = new Set(confirms);
         try {
           const decided = await this.#commit(l, spawner, batch, confirms);
           for (const [i, w] of batch.entries()) w.resolve(decided[i]!);
@@ -253,6 +260,7 @@ export class Ledgers {
           for (const w of batch) w.reject(e);
           if (l.confirms.size > 0) this.#scheduleFlush(l, spawner);
         }
+        l.writing = new Set();
       }
     } finally {
       l.running = false;
