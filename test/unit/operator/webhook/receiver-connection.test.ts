@@ -46,7 +46,7 @@ const start = async (): Promise<string> => {
 };
 
 /** POSTs over `agent`; resolves with the status, the Connection header and whether the socket was reused. */
-const send = (agent: Agent, addr: string, body: string, headers: Record<string, string>) =>
+const send = (agent: Agent | false, addr: string, body: string, headers: Record<string, string>) =>
   new Promise<{ status: number; connection: string | undefined; reused: boolean }>((resolve, reject) => {
     const i = addr.lastIndexOf(':');
     const req = request(
@@ -89,5 +89,8 @@ describe('the receiver’s connections', () => {
     const refused = await send(agent, addr, body, { ...bad, 'content-type': 'text/plain' });
     expect(refused.status).toBe(415);
     expect(refused.connection).toBe('close');
+    // A sender that asks for the connection to be closed (no keep-alive agent) has it closed.
+    const once = await send(false, addr, body, bad);
+    expect([once.status, once.connection]).toEqual([401, 'close']);
   });
 });
