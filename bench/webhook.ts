@@ -14,7 +14,12 @@
  * The operator process holds no Lease (the bench creates one held by someone else), so it
  * only receives: no Task reconcile competes with the measurement.
  *
+ * Also printed: the operator's API requests per accepted delivery, by verb (its
+ * `kelos_api_requests_total`), its RSS, and the load average. `--profile DIR` runs the operator
+ * with `--cpu-prof` and stops it with SIGTERM so the profile is written to DIR.
+ *
  * Usage: node bench/webhook.ts [--deliveries 1000] [--concurrency 16] [--rejections 10000]
+ *   [--profile DIR]
  *
  * @packageDocumentation
  */
@@ -22,13 +27,15 @@ import type { ChildProcess } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
 import { sign } from '../src/operator/webhook/signature.ts';
-import { applyCrds, benchControlPlane, spawnOperator } from './lib/cluster.ts';
+import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
 import { timedLoad } from './lib/load.ts';
+import { currentRss } from './lib/memory.ts';
 import { printRows, printTitle } from './lib/report.ts';
 import { formatRatio, percentile, perSecond } from './lib/stats.ts';
 
@@ -37,6 +44,7 @@ const { values: args } = parseArgs({
     deliveries: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '16' },
     rejections: { type: 'string', default: '10000' },
+    profile: { type: 'string' },
   },
 });
 const DELIVERIES = Number(args.deliveries);
@@ -108,7 +116,20 @@ async function bareHmacServer(): Promise<{ address: string; close: () => void }>
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
-async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess; address: string }> {
+/** Sums `kelos_api_requests_total` from the operator's /metrics by verb. */
+async function apiRequests(metricsUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^kelos_api_requests_total\{verb="(\w+)",resource="([^"]*)",code="[^"]*"\} (\d+)/.exec(line);
+    if (m) out[`${m[1]} ${m[2]}`] = (out[`${m[1]} ${m[2]}`] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+async function startReceiver(
+  kubeconfig: string,
+): Promise<{ child: ChildProcess; address: string; metricsUrl: string }> {
   const { child, match } = await spawnOperator(
     [
       '--kubeconfig',
@@ -116,7 +137,7 @@ async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess;
       '--namespace',
       NS,
       '--metrics-addr',
-      '0',
+      '127.0.0.1:0',
       '--health-addr',
       '0',
       '--webhook-addr',
@@ -127,9 +148,10 @@ async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess;
       '--lease-name',
       'held-elsewhere',
     ],
-    /"msg":"Operator running".*?"webhook":"([^"]+)"/,
+    /"msg":"Operator running".*?"endpoints":\["([^"]+)".*?"webhook":"([^"]+)"/,
+    args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [],
   );
-  return { child, address: match[1] as string };
+  return { child, address: match[2] as string, metricsUrl: `http://${match[1]}/metrics` };
 }
 
 const fmt = (p: Phase) =>
@@ -201,6 +223,8 @@ async function main(): Promise<void> {
         ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
       });
     });
+    const load0 = loadavg()[0] ?? 0;
+    const requestsBefore = await apiRequests(rx.metricsUrl);
     const accepted = await measure(DELIVERIES, CONCURRENCY, (i) => {
       const body = JSON.stringify({ data: { id: `d-${i}`, title: `alert ${i}` } });
       return postTo(agent, rx.address, '/webhook/bench', body, {
@@ -208,6 +232,15 @@ async function main(): Promise<void> {
         ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
       });
     });
+    // Confirmations are flushed shortly after the last answer: let them land before counting.
+    await new Promise((r) => setTimeout(r, 1000));
+    const requestsAfter = await apiRequests(rx.metricsUrl);
+    const rss = Math.round((currentRss(child.pid ?? 0) ?? 0) / 1024 / 1024);
+    const perDelivery = Object.entries(requestsAfter)
+      .map(([k, v]) => [k, (v - (requestsBefore[k] ?? 0)) / DELIVERIES] as const)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ');
     const direct = await measure(DELIVERIES, CONCURRENCY, async (i) => {
       await c.create(Resources.Task, {
         apiVersion: 'kelos.dev/v1alpha2',
@@ -248,12 +281,16 @@ async function main(): Promise<void> {
     );
     c.close();
 
-    printTitle(`webhook receiver on loopback (${DELIVERIES} deliveries, ${CONCURRENCY} in flight)`);
+    printTitle(
+      `webhook receiver on loopback (${DELIVERIES} deliveries, ${CONCURRENCY} in flight; load average ${load0.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)})`,
+    );
     printRows([
       ['receiver, signed deliveries → Tasks', fmt(accepted)],
       ['client creating the Tasks directly', fmt(direct)],
       [`receiver, ${REJECTIONS} bad signatures (64 in flight)`, fmt(rejected)],
       ['bare node:http HMAC-only server', fmt(bareRejected)],
+      ['operator API requests per accepted delivery', perDelivery],
+      ['operator RSS after the accepted phase', `${rss} MiB`],
     ]);
     console.log(
       `  ratio  accepted rate receiver / direct = ${(accepted.rate / direct.rate).toFixed(2)}x (target >= 0.8x)`,
@@ -265,7 +302,9 @@ async function main(): Promise<void> {
       `  ratio  rejection rate receiver / bare = ${(rejected.rate / bareRejected.rate).toFixed(2)}x (target >= 1,000/s absolute: ${rejected.rate.toFixed(0)}/s)`,
     );
   } finally {
-    child?.kill('SIGKILL');
+    // SIGTERM when profiling: the operator exits cleanly and Node writes the CPU profile.
+    if (child && args.profile) await stopProcess(child);
+    else child?.kill('SIGKILL');
     bare.close();
     await stopControlPlane();
   }

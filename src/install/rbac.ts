@@ -134,7 +134,7 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     resources: ['configmaps'],
     verbs: ['get', 'create'],
     scope: 'watched',
-    why: 'the per-Task ConfigMap (AgentConfig instructions, MCP document, files)',
+    why: 'the per-Task ConfigMap (AgentConfig instructions, MCP document, files); the webhook ledger and its sealed archives',
   },
   {
     apiGroups: [''],
@@ -148,7 +148,7 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     resources: ['configmaps'],
     verbs: ['delete'],
     scope: 'watched',
-    why: 'a webhook ledger left by a deleted TaskSpawner of the same name is replaced',
+    why: 'a webhook ledger left by a deleted TaskSpawner of the same name is replaced; ledger archives past retention are removed',
     race: 'the ledger is owned by its spawner, so garbage collection usually removes it before a new spawner of the same name needs it',
   },
   {

@@ -25,7 +25,7 @@ import {
   type Workspace,
 } from '../api/index.ts';
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
-import { HttpKubeClient, WRITE_VERBS } from '../kube/client.ts';
+import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { systemClock } from '../kube/clock.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
@@ -182,7 +182,7 @@ export class Operator {
       metrics.faults.inc({ source: 'watch' });
       log.warn('Refused a malformed API response', { fault, error: err });
     });
-    client.observe((verb, type, status, ms, detail) => {
+    const countRequest: RequestObserver = (verb, type, status, ms, detail) => {
       metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
       if (status === 403) {
@@ -195,7 +195,8 @@ export class Operator {
             grantedByInstall: rulesGranting(request).length > 0,
           });
       }
-    });
+    };
+    client.observe(countRequest);
 
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
     const events = new EventRecorder(client, clock, log, identity, REPORTING_CONTROLLER);
@@ -381,6 +382,7 @@ export class Operator {
           ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
           : {}),
       });
+      rxClient.observe(countRequest);
       if (opts.requestObserver) rxClient.observe(opts.requestObserver);
       const receiver = new WebhookReceiver({
         client: rxClient,

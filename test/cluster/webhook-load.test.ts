@@ -151,6 +151,7 @@ describe('webhook receivers under load, across a SIGKILL', () => {
         }),
       );
     }
+    const launchMs = performance.now() - began;
     await Promise.all(sends);
     const sendMs = performance.now() - began;
     const rssAfter = rssMiB(procs[0]!.child.pid);
@@ -158,7 +159,7 @@ describe('webhook receivers under load, across a SIGKILL', () => {
     const sorted = [...latencies].sort((a, b) => a - b);
     const leader = procs.findIndex((p) => p.output().includes('Became leader'));
     console.log(
-      `webhook load: ${N} deliveries + ${redelivered.length} redeliveries in ${Math.round(sendMs)} ms (${(
+      `webhook load: ${N} deliveries sent over ${Math.round(launchMs)} ms, all answered (+ ${redelivered.length} redeliveries) after ${Math.round(sendMs)} ms (${(
         (N * 1000) / sendMs
       ).toFixed(1)} accepted/s), ${retries} sender retries, p50 ${pct(sorted, 50).toFixed(1)} ms, p99 ${pct(
         sorted,

@@ -11,12 +11,16 @@
  *    flight; the cap itself is exact in the spawner gate.
  * 4. The spawner's `contextSources` are fetched (the poll loop's code) and the Task is
  *    rendered; a Fail-policy source that fails answers 5xx, so the sender retries.
- * 5. The ledger ({@link Ledgers}) decides, exactly across replicas: processed before
- *    (duplicate, also after its Task was deleted), over `maxTotalTasks` (a 2xx saying no Task
- *    was made; a retry would not help), or a serial number for the new Task.
- * 6. The Task is created with that number; AlreadyExists from a Task the spawner owns is a
- *    duplicate, from anything else a collision. Only then is the answer 2xx: a delivery that
- *    was acknowledged has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
+ * 5. The ledger ({@link Ledgers}) decides: processed before (duplicate, also after its Task
+ *    was deleted); with `maxTotalTasks`, exactly across replicas by a write before the create,
+ *    over the limit (a 2xx saying no Task was made; a retry would not help) or a serial
+ *    number for the new Task. Without `maxTotalTasks` nothing is written before the create:
+ *    the Task's deterministic name is what makes a delivery one Task while it exists, and the
+ *    ledger records it (and numbers it) right after, before its Task can finish and be
+ *    deleted (ledger.ts says why).
+ * 6. The Task is created; AlreadyExists from a Task the spawner owns is a duplicate, from
+ *    anything else a collision. Only then is the answer 2xx: a delivery that was acknowledged
+ *    has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
  *    like every spawned Task, so `maxConcurrency` holds for webhooks as for polling.
  *
  * @packageDocumentation
@@ -38,7 +42,8 @@ export const DEFAULT_WEBHOOK_QUEUE = 100;
 
 /** What became of a delivery for one spawner. */
 export type Outcome =
-  | { readonly outcome: 'created'; readonly task: string; readonly seq: number }
+  /** `seq`: the Task's serial number when it was taken before the create (`maxTotalTasks`). */
+  | { readonly outcome: 'created'; readonly task: string; readonly seq?: number }
   | { readonly outcome: 'duplicate'; readonly task: string }
   | { readonly outcome: 'filtered'; readonly reason: string }
   | { readonly outcome: 'suspended'; readonly reason: string }
@@ -139,7 +144,9 @@ export async function deliverTo(
   const task = built.value;
   let r: Awaited<ReturnType<Ledgers['reserve']>>;
   try {
-    r = await deps.ledgers.reserve(spawner, key);
+    r = spawner.spec.maxTotalTasks
+      ? await deps.ledgers.reserve(spawner, key)
+      : await deps.ledgers.check(spawner, key);
   } catch (e) {
     return { outcome: 'failed', reason: `delivery record not written: ${(e as Error).message}` };
   }
@@ -149,7 +156,8 @@ export async function deliverTo(
       outcome: 'over-limit',
       reason: `maxTotalTasks ${r.max} reached (${r.total} Tasks created); no Task was created and a retry will not create one`,
     };
-  task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
+  if (r.kind !== 'unnumbered')
+    task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
   try {
     await deps.client.create(Resources.Task, task);
   } catch (e) {
@@ -165,5 +173,5 @@ export async function deliverTo(
     return { outcome: 'duplicate', task: name };
   }
   deps.ledgers.confirm(spawner, key);
-  return { outcome: 'created', task: name, seq: r.seq };
+  return { outcome: 'created', task: name, ...(r.kind === 'unnumbered' ? {} : { seq: r.seq }) };
 }

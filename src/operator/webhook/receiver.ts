@@ -116,6 +116,13 @@ export function routeOf(
   return route;
 }
 
+/** What {@link WebhookReceiver} learned of a request before answering it. */
+interface Seen {
+  source: string;
+  /** The body was read to its end: nothing of this request is left on the connection. */
+  bodyRead: boolean;
+}
+
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 /** The receiver. */
@@ -137,6 +144,7 @@ export class WebhookReceiver {
       clock: o.clock,
       ...o.ledger,
       seed: (s) => seedOf(s, o.tasks),
+      onRecorded: (s, total) => this.#notices.recorded(s, total),
     });
     this.#replays = new ReplayGuard(KELOS_WINDOW_MS * 2);
     this.#notices = new SpawnerNotices(o.client, o.events, o.clock, o.log);
@@ -171,23 +179,24 @@ export class WebhookReceiver {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    let source = 'unknown';
+    const seen: Seen = { source: 'unknown', bodyRead: false };
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      this.#requests.inc({ source, code: String(status) });
+      this.#requests.inc({ source: seen.source, code: String(status) });
       if (res.headersSent || res.destroyed) return;
       const text = typeof body === 'string' ? JSON.stringify({ error: body }) : JSON.stringify(body);
       res.writeHead(status, {
         'content-type': 'application/json',
         'cache-control': 'no-store',
-        // A refused request may leave body bytes unread: close rather than parse them as the next request.
-        ...(status >= 400 ? { connection: 'close' } : {}),
+        // A request refused before its body was read may leave body bytes unread: close
+        // rather than parse them as the next request. Once the body was read whole (a bad
+        // signature), the connection is kept: a sender retrying, or a flood of wrongly signed
+        // deliveries, costs no new connection per request.
+        ...(status >= 400 && !seen.bodyRead ? { connection: 'close' } : {}),
         ...headers,
       });
       res.end(`${text}\n`);
     };
-    this.#process(req, (s) => {
-      source = s;
-    }).then(
+    this.#process(req, seen).then(
       (r) => reply(r.status, r.body, r.headers),
       (err: unknown) => {
         this.#o.onError?.('handler', err);
@@ -199,12 +208,12 @@ export class WebhookReceiver {
 
   async #process(
     req: IncomingMessage,
-    setSource: (s: string) => void,
+    seen: Seen,
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const refuse = (r: Refusal) => ({ status: r.status, body: r.message });
     const route = routeOf(req.method, req.url ?? '', req.headers);
     if ('status' in route) return refuse(route);
-    setSource(route.source);
+    seen.source = route.source;
     if (route.source === 'slack')
       return { status: 404, body: 'Slack events arrive through Socket Mode, not HTTP' };
     const ct = contentTypeProblem(first(req.headers['content-type']));
@@ -217,6 +226,7 @@ export class WebhookReceiver {
       return { status: 400, body: 'missing X-GitHub-Event header' };
     const body = await readBody(req, this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     if (!Buffer.isBuffer(body)) return refuse(body);
+    seen.bodyRead = true;
     if (candidates.length === 0)
       return { status: 401, body: `no TaskSpawner receives ${route.source} deliveries here` };
 

@@ -88,7 +88,10 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
     // The next Task on the branch starts when this one finishes or goes away; the ones
     // queued behind it say who holds the branch now.
     const owner = spawnerOwnerOf(task);
-    if (owner && (phaseChanged || conditionsChanged(task, old)))
+    // A new Task that has not finished frees no slot and moves no one ahead of it: waking the
+    // line for each one made a burst of N webhook Tasks under no cap wake N²/2 Tasks.
+    const frees = type !== 'add' || isTerminalPhase(task.status?.phase);
+    if (owner && frees && (phaseChanged || conditionsChanged(task, old)))
       wakeQueued(owner.uid, task.metadata.namespace, owner.name, key);
     const bk = branchKey(task);
     if (bk && phaseChanged) {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { TaskSpawner } from '../../../../src/api/index.ts';
 import { systemClock } from '../../../../src/kube/clock.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
-import { Ledgers, ledgerName, type Reservation } from '../../../../src/operator/webhook/ledger.ts';
+import { entryKey, Ledgers, ledgerName, type Reservation } from '../../../../src/operator/webhook/ledger.ts';
 import { FakeKube } from '../../../support/fake-kube.ts';
 
 const spawner = (maxTotalTasks?: number): TaskSpawner =>
@@ -60,10 +60,140 @@ describe('the webhook ledger', () => {
       ledgerName('hooks'),
     );
     expect(cm?.data?.['sequence']).toBe('14');
-    expect(Object.keys(cm?.data ?? {}).filter((k) => k.startsWith('d.'))).toHaveLength(3);
+    expect(cm?.data?.['entries']?.split('\n')).toHaveLength(3);
     expect(await l.reserve(s, 'a')).toEqual({ kind: 'new', seq: 15 });
     const fresh = new Ledgers({ client: kube, clock: systemClock });
     const s2 = { ...s, metadata: { ...s.metadata, uid: 'uid-2' } } as TaskSpawner;
     expect(await fresh.reserve(s2, 'a')).toEqual({ kind: 'new', seq: 1 });
+  });
+
+  it('seals confirmed entries into archives another replica reads, keeping the live object small', async () => {
+    const kube = new FakeKube();
+    const a = new Ledgers({ client: kube, clock: systemClock, sealAt: 4 });
+    const s = spawner();
+    for (let i = 0; i < 10; i++) {
+      expect(await a.reserve(s, `k-${i}`)).toEqual({ kind: 'new', seq: i + 1 });
+      a.confirm(s, `k-${i}`);
+    }
+    // The last confirmations are flushed in the background.
+    const configMaps = async () =>
+      (
+        await kube.list<{ metadata: { name?: string }; data?: Record<string, string> }>(Resources.ConfigMap, {
+          namespace: 'ns',
+        })
+      ).items;
+    await vi.waitFor(async () => expect((await configMaps()).length).toBeGreaterThanOrEqual(3), {
+      timeout: 5_000,
+    });
+    const live = (await configMaps()).find((c) => c.metadata.name === ledgerName('hooks'));
+    const archives = live?.data?.['archives']?.split(' ') ?? [];
+    expect(archives.length).toBeGreaterThanOrEqual(2);
+    expect(live?.data?.['entries']?.split('\n').length).toBeLessThan(4);
+    // Every delivery is known to a replica that starts now, from the archives.
+    const b = new Ledgers({ client: kube, clock: systemClock, sealAt: 4 });
+    for (let i = 0; i < 8; i++) expect(await b.reserve(s, `k-${i}`)).toEqual({ kind: 'done', seq: i + 1 });
+    expect(await b.reserve(s, 'k-new')).toEqual({ kind: 'new', seq: 11 });
+  });
+
+  it('drops the oldest archive (and deletes it) beyond maxEntries', async () => {
+    const kube = new FakeKube();
+    const l = new Ledgers({ client: kube, clock: systemClock, sealAt: 3, maxEntries: 4 });
+    const s = spawner();
+    for (let i = 0; i < 3; i++) {
+      await l.reserve(s, `old-${i}`);
+      l.confirm(s, `old-${i}`);
+    }
+    await l.reserve(s, 'seal-1'); // seals old-0..2
+    const first = (
+      await kube.get<{ metadata: object; data?: Record<string, string> }>(
+        Resources.ConfigMap,
+        'ns',
+        ledgerName('hooks'),
+      )
+    )?.data?.['archives'];
+    expect(first).toMatch(/^kelos-webhook-hooks-[0-9a-f]{12}$/);
+    for (let i = 0; i < 3; i++) {
+      await l.reserve(s, `new-${i}`);
+      l.confirm(s, `new-${i}`);
+    }
+    // Seals new-0..2; with 8 deliveries over maxEntries 4, the first archive goes.
+    await l.reserve(s, 'seal-2');
+    const names = async () =>
+      (await kube.list(Resources.ConfigMap, { namespace: 'ns' })).items.map((c) => c.metadata.name);
+    const fresh = new Ledgers({ client: kube, clock: systemClock });
+    expect(await fresh.reserve(s, 'old-0')).toEqual({ kind: 'new', seq: 9 });
+    expect(await names()).not.toContain(first);
+    expect(await names()).toHaveLength(2);
+  });
+
+  it('reads the first format (one data key per delivery) and folds it into the entries', async () => {
+    const kube = new FakeKube();
+    const s = spawner();
+    await kube.create(Resources.ConfigMap, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: ledgerName('hooks'), namespace: 'ns' },
+      data: {
+        'spawner-uid': 'uid-1',
+        sequence: '2',
+        [`d.${entryKey('one')}${'0'.repeat(12)}`]: '1:c:1764800000',
+        [`d.${entryKey('two')}${'0'.repeat(12)}`]: '2:r:1764800000',
+      },
+    });
+    const l = new Ledgers({ client: kube, clock: systemClock, retentionMs: 1e13 });
+    expect(await l.reserve(s, 'one')).toEqual({ kind: 'done', seq: 1 });
+    expect(await l.reserve(s, 'two')).toEqual({ kind: 'retry', seq: 2 });
+    expect(await l.reserve(s, 'three')).toEqual({ kind: 'new', seq: 3 });
+    const cm = await kube.get<{ metadata: object; data?: Record<string, string> }>(
+      Resources.ConfigMap,
+      'ns',
+      ledgerName('hooks'),
+    );
+    expect(Object.keys(cm?.data ?? {}).filter((k) => k.startsWith('d.'))).toEqual([]);
+    expect(cm?.data?.['entries']?.split('\n')).toHaveLength(3);
+  });
+
+  it('without maxTotalTasks: writes nothing before the create, records and numbers each delivery once across replicas', async () => {
+    const kube = new FakeKube();
+    const totals: number[] = [];
+    const a = new Ledgers({ client: kube, clock: systemClock, onRecorded: (_s, n) => totals.push(n) });
+    const b = new Ledgers({ client: kube, clock: systemClock });
+    const s = spawner();
+    expect(await a.check(s, 'x')).toEqual({ kind: 'unnumbered' });
+    expect(kube.requests.patch).toBe(0);
+    // Both replicas confirm x (the creator, and one that found the Task in its cache), y once.
+    a.confirm(s, 'x');
+    // Created here, its record not written yet (its Task deleted by hand at once): processed.
+    expect(await a.check(s, 'x')).toEqual({ kind: 'done', seq: 0 });
+    b.confirm(s, 'x');
+    b.confirm(s, 'y');
+    await vi.waitFor(
+      async () => {
+        expect(await new Ledgers({ client: kube, clock: systemClock }).check(s, 'y')).toEqual({
+          kind: 'done',
+          seq: expect.any(Number),
+        });
+        expect(await new Ledgers({ client: kube, clock: systemClock }).check(s, 'x')).toEqual({
+          kind: 'done',
+          seq: expect.any(Number),
+        });
+      },
+      { timeout: 5_000 },
+    );
+    const cm = await kube.get<{ metadata: object; data?: Record<string, string> }>(
+      Resources.ConfigMap,
+      'ns',
+      ledgerName('hooks'),
+    );
+    expect(cm?.data?.['sequence']).toBe('2');
+    expect(
+      cm?.data?.['entries']
+        ?.split('\n')
+        .map((l) => l.split(' ')[1])
+        .sort(),
+    ).toEqual(['1', '2']);
+    expect(totals.length).toBeGreaterThan(0);
+    // A replica whose view is fresh answers from memory; b learned x and y from its own writes.
+    expect(await b.check(s, 'x')).toMatchObject({ kind: 'done' });
   });
 });
