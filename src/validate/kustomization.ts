@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import { type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
@@ -57,6 +58,14 @@ const CLUSTER_SCOPED = new Set([
 /** Whether objects of `kind` are cluster-scoped, as far as kustomize's namespace transformer knows. */
 export const isClusterScoped = (kind: unknown): boolean =>
   typeof kind === 'string' && CLUSTER_SCOPED.has(kind);
+
+const statOrUndefined = (path: string): Stats | undefined => {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+};
 
 /** Objects deployed together: one kustomization root, or the manifests outside every kustomization. */
 export interface Bundle {
@@ -249,7 +258,8 @@ export async function loadBundles(
       loose.push(path);
       continue;
     }
-    const info = await stat(resolve(cwd, path)).catch(() => undefined);
+    // Synchronous, as the manifest loader reads: thousands of paths, each a thread-pool round trip otherwise.
+    const info = statOrUndefined(resolve(cwd, path));
     if (info?.isDirectory()) {
       const tree = await walk(path, cwd);
       for (const [dir, file] of tree.kustomizations) kustomizations.set(dir, file);
