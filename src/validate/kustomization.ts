@@ -419,7 +419,15 @@ const bundleLabel = (b: Bundle): string => (b.name === '' ? 'the loose manifests
  * @param namespace Namespace of objects that set none.
  */
 export function conflictsAcrossBundles(bundles: readonly Bundle[], namespace = 'default'): Diagnostic[] {
-  const seen = new Map<string, { bundle: Bundle; doc: LoadedDocument; text: string }>();
+  // One bundle cannot conflict with itself: skip the walk (and a canonical copy of every object).
+  if (bundles.length < 2) return [];
+  // Compared as applied: an object that omits its namespace lands in the default one. Made
+  // only for objects two bundles render.
+  const applied = (doc: LoadedDocument, ns: string): string => {
+    const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
+    return canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
+  };
+  const seen = new Map<string, { bundle: Bundle; doc: LoadedDocument; ns: string; text?: string }>();
   const out: Diagnostic[] = [];
   for (const bundle of bundles) {
     const mine = new Set<string>();
@@ -430,15 +438,13 @@ export function conflictsAcrossBundles(bundles: readonly Bundle[], namespace = '
       // Duplicates inside one bundle are the validator's `bundle/duplicate`.
       if (mine.has(key)) continue;
       mine.add(key);
-      // Compared as applied: an object that omits its namespace lands in the default one.
-      const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
-      const text = canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
       const first = seen.get(key);
       if (!first) {
-        seen.set(key, { bundle, doc, text });
+        seen.set(key, { bundle, doc, ns });
         continue;
       }
-      if (first.text === text) continue;
+      first.text ??= applied(first.doc, first.ns);
+      if (first.text === applied(doc, ns)) continue;
       out.push({
         severity: 'error',
         code: 'bundle/conflict',

@@ -25,7 +25,7 @@ import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { clipName } from './echo.ts';
 import { describeValue, identityProblems, isPlainObject, MAX_IDENTITY, resourceOf } from './identity.ts';
-import { readPlainYaml } from './plain-yaml.ts';
+import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { keyProblems, MAX_DEPTH, MAX_FILE_BYTES, mib, shapeProblem, sizeProblem } from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
@@ -283,8 +283,7 @@ function plainDocuments(text: string, file: string): LoadedDocument[] | undefine
     return { line, column: col };
   };
   const memberPosition: MemberPosition = (parent, key) => {
-    const offsets = plain.offsets.get(parent);
-    const offset = Array.isArray(offsets) ? offsets[key as number] : offsets?.get(key as string);
+    const offset = memberOffset(plain.offsets, parent, key);
     return offset === undefined ? undefined : position(offset);
   };
   // Template findings need a string's source as written: the library reads the text for them.

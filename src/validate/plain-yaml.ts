@@ -20,8 +20,34 @@
  */
 import type { Tags } from 'yaml';
 
-/** Source offsets of the members of one object (by key) or the items of one array. */
+/**
+ * Source offsets of the members of one object or the items of one array. An object's are by
+ * key, or (to save a Map for each of the many small objects) in the order of `Object.keys`.
+ */
 export type MemberOffsets = Map<string, number> | number[];
+
+/** Offset of member `key` of `parent` (an object or array {@link readPlainYaml} made). */
+export function memberOffset(
+  offsets: Map<object, MemberOffsets>,
+  parent: object,
+  key: string | number,
+): number | undefined {
+  const mine = offsets.get(parent);
+  if (mine === undefined) return undefined;
+  if (!Array.isArray(mine)) return mine.get(String(key));
+  if (Array.isArray(parent)) return mine[key as number];
+  const index = Object.keys(parent).indexOf(String(key));
+  return index === -1 ? undefined : mine[index];
+}
+
+/** Keys V8 orders before all others (array indices), so key order is not source order. */
+const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
+
+/** Objects with more members are looked up through a Map (a scan per lookup would add up). */
+const MAX_LISTED = 16;
+
+const byKey = (keys: readonly string[], offsets: readonly number[]): Map<string, number> =>
+  new Map(keys.map((key, i) => [key, offsets[i] as number]));
 
 /** One document read by {@link readPlainYaml}. */
 export interface PlainDocument {
@@ -65,6 +91,19 @@ type ScalarTag = {
 
 const RESOLVE_OPTIONS = { intAsBigInt: false };
 
+/** Most entries a cache of {@link Reader} holds, so distinct input costs no unbounded memory. */
+const CACHE_LIMIT = 4096;
+
+/** Per set of tags: the scalar tags, and what keys and plain scalars resolved to. */
+const caches = new WeakMap<
+  readonly ScalarTag[],
+  { tags: readonly ScalarTag[]; plainKeys: Map<string, boolean>; scalars: Map<string, unknown> }
+>();
+
+const remember = <T>(cache: Map<string, T>, key: string, value: T): void => {
+  if (cache.size < CACHE_LIMIT && key.length <= 256) cache.set(key, value);
+};
+
 const outside = (): never => {
   throw OUTSIDE;
 };
@@ -96,10 +135,24 @@ class Reader {
   private first = 0;
   private depth = 0;
   private readonly offsets = new Map<object, MemberOffsets>();
+  /** Keys and plain scalars already resolved: manifests repeat the same few over and over. */
+  private readonly plainKeys: Map<string, boolean>;
+  private readonly scalars: Map<string, unknown>;
 
   constructor(text: string, tags: readonly ScalarTag[]) {
     this.text = text;
-    this.tags = tags.filter((t) => !t.collection && t.test) as ScalarTag[];
+    let cache = caches.get(tags);
+    if (!cache) {
+      cache = {
+        tags: tags.filter((t) => !t.collection && t.test),
+        plainKeys: new Map(),
+        scalars: new Map(),
+      };
+      caches.set(tags, cache);
+    }
+    this.tags = cache.tags;
+    this.plainKeys = cache.plainKeys;
+    this.scalars = cache.scalars;
   }
 
   read(): PlainYaml | undefined {
@@ -188,16 +241,23 @@ class Reader {
   /** A block mapping whose first key starts at `from` (on the current line), at column `indent`. */
   private mapping(indent: number, from: number): Record<string, unknown> {
     const object: Record<string, unknown> = {};
-    const offsets = new Map<string, number>();
-    this.offsets.set(object, offsets);
+    const keys: string[] = [];
+    const offsets: number[] = [];
+    let keyed = false;
     let keyAt = from;
     for (;;) {
       const { key, colon } = this.key(keyAt);
       if (key === '__proto__' || Object.hasOwn(object, key)) outside();
-      offsets.set(key, keyAt);
+      // Offsets in key order, which is the object's own order unless a key looks like an index.
+      if (INDEX_LIKE.test(key)) keyed = true;
+      keys.push(key);
+      offsets.push(keyAt);
       object[key] = this.value(colon + 1, indent, true);
       const nextIndent = this.nextIndent();
-      if (nextIndent < indent) return object;
+      if (nextIndent < indent) {
+        this.offsets.set(object, keyed || offsets.length > MAX_LISTED ? byKey(keys, offsets) : offsets);
+        return object;
+      }
       if (nextIndent > indent || this.isSeqItem(this.first)) outside();
       keyAt = this.first;
     }
@@ -269,9 +329,17 @@ class Reader {
     const c = this.text.charCodeAt(from);
     if (c === 34 || c === 39) return { key: this.quoted(from, colon - 1), colon };
     const raw = this.text.slice(from, colon);
-    if (INDICATOR.has(raw[0] as string) || raw.endsWith(' ') || /[[\]{},#&*!|>'"%@`]/.test(raw)) outside();
-    // A plain key the library would resolve to a boolean, number, null or merge is left to it.
-    for (const tag of this.tags) if (tag.default && tag.test?.test(raw)) outside();
+    let plain = this.plainKeys.get(raw);
+    if (plain === undefined) {
+      plain =
+        !INDICATOR.has(raw[0] as string) &&
+        !raw.endsWith(' ') &&
+        !/[[\]{},#&*!|>'"%@`]/.test(raw) &&
+        // A plain key the library would resolve to a boolean, number, null or merge is left to it.
+        !this.tags.some((tag) => tag.default && tag.test?.test(raw));
+      remember(this.plainKeys, raw, plain);
+    }
+    if (!plain) outside();
     return { key: raw, colon };
   }
 
@@ -347,6 +415,14 @@ class Reader {
 
   /** A plain scalar's value, resolved by the library's tags. */
   private resolve(raw: string): unknown {
+    const known = this.scalars.get(raw);
+    if (known !== undefined) return known;
+    const value = this.resolveByTags(raw);
+    remember(this.scalars, raw, value);
+    return value;
+  }
+
+  private resolveByTags(raw: string): unknown {
     for (const tag of this.tags) {
       if (tag.default !== true || !tag.test?.test(raw)) continue;
       const resolved = tag.resolve(raw, outside, RESOLVE_OPTIONS);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isMap, isScalar, isSeq, type Node, parseAllDocuments, parseDocument, type Tags } from 'yaml';
 import { parseManifests } from '../../../src/validate/load.ts';
-import { readPlainYaml } from '../../../src/validate/plain-yaml.ts';
+import { memberOffset, readPlainYaml } from '../../../src/validate/plain-yaml.ts';
 
 const TIMESTAMP = 'tag:yaml.org,2002:timestamp';
 // The tags load.ts parses with: YAML 1.1 without timestamps and sexagesimal numbers.
@@ -19,16 +19,14 @@ type Offsets = Map<object, Map<string, number> | number[]>;
 /** Every key and item offset of the library's tree, checked against the fast reader's. */
 function sameOffsets(node: Node | null, value: unknown, offsets: Offsets, at: string): void {
   if (isMap(node)) {
-    const mine = offsets.get(value as object) as Map<string, number>;
     for (const pair of node.items) {
       const key = String((pair.key as { value: unknown }).value);
-      expect(mine.get(key), `${at}/${key}`).toBe((pair.key as Node).range?.[0]);
+      expect(memberOffset(offsets, value as object, key), `${at}/${key}`).toBe((pair.key as Node).range?.[0]);
       sameOffsets(pair.value as Node, (value as Record<string, unknown>)[key], offsets, `${at}/${key}`);
     }
   } else if (isSeq(node)) {
-    const mine = offsets.get(value as object) as number[];
     node.items.forEach((item, i) => {
-      expect(mine[i], `${at}/${i}`).toBe((item as Node).range?.[0]);
+      expect(memberOffset(offsets, value as object, i), `${at}/${i}`).toBe((item as Node).range?.[0]);
       sameOffsets(item as Node, (value as unknown[])[i], offsets, `${at}/${i}`);
     });
   }
@@ -120,11 +118,12 @@ const INSIDE: Record<string, string> = {
     ].join('\n'),
   ),
   keys: wrap(
-    'data:\n  a.b/c-d_e: 1\n  "quoted key": 2\n  \'single\': 3\n  "yes": 4\n  x y: 5\n  $ref: 6\n  a:b: 7\n',
+    'data:\n  b: 0\n  "10": ten\n  \'2\': two\n  a.b/c-d_e: 1\n  "quoted key": 2\n  \'single\': 3\n  "yes": 4\n  x y: 5\n  $ref: 6\n  a:b: 7\n',
   ),
   nesting: wrap(
     'spec:\n  list:\n    - a\n    - b: 1\n      c:\n        - 2\n    -\n      d: 3\n    -   e: 4\n  indentless:\n  - 1\n  - x: 2\n    z:\n    - 3\n  empty:\n  after: 1\n  nested:\n    -\n      - deep\n',
   ),
+  manyKeys: wrap(`data:\n${Array.from({ length: 40 }, (_, i) => `  k${i}: ${i}`).join('\n')}\n`),
   blocks: wrap(
     'data:\n  clip: |\n    a\n\n      b\n    c\n\n\n  strip: |-\n    a\n  keep: |+\n    a\n\n  list:\n    - |\n      in item\n    - k: |\n        in map\n  hash: |\n    # not a comment\n  last: |\n    end',
   ),
