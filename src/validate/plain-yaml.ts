@@ -255,7 +255,11 @@ class Reader {
       object[key] = this.value(colon + 1, indent, true);
       const nextIndent = this.nextIndent();
       if (nextIndent < indent) {
-        this.offsets.set(object, keyed || offsets.length > MAX_LISTED ? byKey(keys, offsets) : offsets);
+        // Copied to their exact length: an array grown by push keeps room for 17 numbers.
+        this.offsets.set(
+          object,
+          keyed || offsets.length > MAX_LISTED ? byKey(keys, offsets) : offsets.slice(),
+        );
         return object;
       }
       if (nextIndent > indent || this.isSeqItem(this.first)) outside();
@@ -267,7 +271,6 @@ class Reader {
   private sequence(indent: number): unknown[] {
     const items: unknown[] = [];
     const offsets: number[] = [];
-    this.offsets.set(items, offsets);
     for (;;) {
       const itemAt = this.afterSpaces(this.first + 1);
       if (itemAt === this.end || this.text.charCodeAt(itemAt) === HASH) {
@@ -289,13 +292,20 @@ class Reader {
         items.push(this.value(itemAt, indent, false));
       }
       const nextIndent = this.nextIndent();
-      if (nextIndent < indent) return items;
+      if (nextIndent < indent) return this.sequenceOf(items, offsets);
       if (nextIndent > indent || !this.isSeqItem(this.first)) {
         // A key at the sequence's column ends a sequence that is a mapping's value.
-        if (nextIndent === indent && !this.isSeqItem(this.first)) return items;
+        if (nextIndent === indent && !this.isSeqItem(this.first)) return this.sequenceOf(items, offsets);
         outside();
       }
     }
+  }
+
+  /** A sequence's items and their offsets, copied to their exact length. */
+  private sequenceOf(items: unknown[], offsets: number[]): unknown[] {
+    const exact = items.slice();
+    this.offsets.set(exact, offsets.slice());
+    return exact;
   }
 
   /**
