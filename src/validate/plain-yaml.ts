@@ -19,35 +19,10 @@
  * @packageDocumentation
  */
 import type { Tags } from 'yaml';
+import { byKey, INDEX_LIKE, MAX_LISTED, type MemberOffsets } from './member-offsets.ts';
+import { unquote } from './quoted-scalar.ts';
 
-/**
- * Source offsets of the members of one object or the items of one array. An object's are by
- * key, or (to save a Map for each of the many small objects) in the order of `Object.keys`.
- */
-export type MemberOffsets = Map<string, number> | number[];
-
-/** Offset of member `key` of `parent` (an object or array {@link readPlainYaml} made). */
-export function memberOffset(
-  offsets: Map<object, MemberOffsets>,
-  parent: object,
-  key: string | number,
-): number | undefined {
-  const mine = offsets.get(parent);
-  if (mine === undefined) return undefined;
-  if (!Array.isArray(mine)) return mine.get(String(key));
-  if (Array.isArray(parent)) return mine[key as number];
-  const index = Object.keys(parent).indexOf(String(key));
-  return index === -1 ? undefined : mine[index];
-}
-
-/** Keys V8 orders before all others (array indices), so key order is not source order. */
-const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
-
-/** Objects with more members are looked up through a Map (a scan per lookup would add up). */
-const MAX_LISTED = 16;
-
-const byKey = (keys: readonly string[], offsets: readonly number[]): Map<string, number> =>
-  new Map(keys.map((key, i) => [key, offsets[i] as number]));
+export { type MemberOffsets, memberOffset } from './member-offsets.ts';
 
 /** One document read by {@link readPlainYaml}. */
 export interface PlainDocument {
@@ -464,18 +439,8 @@ class Reader {
 
   /** The value of the quoted scalar from `start` to its closing quote at `close`. */
   private quoted(start: number, close: number): string {
-    const body = this.text.slice(start + 1, close);
-    if (this.text.charCodeAt(start) === 39) return body.replaceAll("''", "'");
-    if (!body.includes('\\')) return body;
-    return body.replace(/\\(u[0-9a-fA-F]{4}|.?)/g, (_, e: string) => {
-      const simple = ESCAPES[e];
-      if (simple !== undefined) return simple;
-      if (e.length !== 5) outside();
-      const code = Number.parseInt(e.slice(1), 16);
-      // Lone surrogates are left to the library.
-      if (code >= 0xd800 && code <= 0xdfff) outside();
-      return String.fromCharCode(code);
-    });
+    const value = unquote(this.text.slice(start + 1, close), this.text.charCodeAt(start) === 39);
+    return value ?? outside();
   }
 
   /**
@@ -525,19 +490,5 @@ class Reader {
     return `${body}\n${'\n'.repeat(lines.length - last)}`;
   }
 }
-
-/** Double-quoted escapes that stand for one fixed string. */
-const ESCAPES: Readonly<Record<string, string>> = {
-  '\\': '\\',
-  '"': '"',
-  '/': '/',
-  n: '\n',
-  t: '\t',
-  r: '\r',
-  '0': '\0',
-  b: '\b',
-  f: '\f',
-  ' ': ' ',
-};
 
 const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
