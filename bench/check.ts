@@ -5,17 +5,19 @@
  *    source positions) plus every built-in rule, median of `--runs`. Reference measured in the
  *    same run: a plain `yaml.parseAllDocuments` + `toJS` of the same text, the floor any
  *    YAML-reading checker pays.
- * 2. Whole process, as a pre-commit hook runs it: `node src/cli/main.ts check <one small file>`,
- *    median of `--latency-runs` (default 15) against the 300 ms target. Reference measured in
- *    the same run: `node -e ''`, the bare start-up of the same Node binary.
+ * 2. Start-up, whole process, as a pre-commit hook runs it: `kelos check <one small file>`
+ *    as installed (the package's bin running `lib/`) and from source, each in a project with and
+ *    without a `kelos.policy.yaml`, median of `--latency-runs` (default 15) rounds. Reference
+ *    measured in the same rounds: `node -e ''`, the bare start-up of the same Node binary
+ *    (target: at most 4x it, issue 18), and the 300 ms target of issue 4.
  *
- * Usage: `node bench/check.ts [--objects N] [--runs N] [--latency-runs N] [--json]`
+ * Usage: `node bench/check.ts [--objects N] [--runs N] [--latency-runs N] [--startup-only] [--rebuild] [--json]`
+ * (`--rebuild` builds `lib/` again first; without it an existing `lib/` is used).
  *
  * @packageDocumentation
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +26,14 @@ import { BUILTIN_RULES } from '../policies/index.ts';
 import { DEFAULT_POLICY_CONFIG } from '../src/policy/config.ts';
 import { runPolicies } from '../src/policy/engine.ts';
 import { loadManifestPaths } from '../src/validate/manifest-files.ts';
+import {
+  installedPackage,
+  measureStartup,
+  STARTUP_TARGET_RATIO,
+  type StartupFigures,
+  startupProjects,
+} from './lib/startup.ts';
+import { median, formatMillis as ms } from './lib/stats.ts';
 
 /** Target of issue 4 for the whole-process latency on one small file. */
 export const LATENCY_TARGET_MS = 300;
@@ -36,16 +46,11 @@ const { values: flags } = parseArgs({
     objects: { type: 'string', default: '10000' },
     runs: { type: 'string', default: '5' },
     'latency-runs': { type: 'string', default: '15' },
+    'startup-only': { type: 'boolean', default: false },
+    rebuild: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
-
-const median = (values: readonly number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const ms = (n: number) => (n < 1000 ? `${n.toFixed(0)} ms` : `${(n / 1000).toFixed(2)} s`);
 
 const API = 'kelos.dev/v1alpha2';
 const worker = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -155,86 +160,97 @@ export function generateApp(count: number): Record<string, unknown>[] {
   return objects;
 }
 
-/** Runs both measurements and prints them. */
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const load = (): string => loadavg()[0]?.toFixed(2) ?? 'n/a';
+
+/** 1. In-process on the large app: load plus every rule, against the plain YAML parse. */
+async function inProcess(dir: string, objects: readonly Record<string, unknown>[]) {
+  const bigFile = join(dir, 'app.yaml');
+  const text = objects.map((o) => `---\n${stringify(o)}`).join('');
+  writeFileSync(bigFile, text);
+  const checkRuns: number[] = [];
+  const floorRuns: number[] = [];
+  let diagnostics = 0;
+  for (let r = 0; r < Number(flags.runs); r++) {
+    const t0 = performance.now();
+    const loaded = await loadManifestPaths([bigFile], async () => '');
+    const report = runPolicies(loaded.documents, { config: DEFAULT_POLICY_CONFIG, rules: BUILTIN_RULES });
+    checkRuns.push(performance.now() - t0);
+    diagnostics = report.diagnostics.length;
+    const t1 = performance.now();
+    for (const doc of parseAllDocuments(text)) doc.toJS();
+    floorRuns.push(performance.now() - t1);
+  }
+  const checkMs = median(checkRuns);
+  return {
+    objects: objects.length,
+    diagnostics,
+    checkMs,
+    yamlFloorMs: median(floorRuns),
+    objectsPerSecond: Math.round((objects.length * 1000) / checkMs),
+  };
+}
+
+/** 2. Start-up of a one-file check, whole process, against `node -e ''` in the same rounds. */
+function startup(dir: string, objects: readonly Record<string, unknown>[]): StartupFigures[] {
+  const file = objects
+    .slice(0, 20)
+    .map((o) => `---\n${stringify(o)}`)
+    .join('');
+  const { plain, configured } = startupProjects(dir, file, join(REPO, 'kelos.policy.yaml'));
+  const bin = installedPackage(REPO, join(dir, 'installed'), flags.rebuild);
+  return measureStartup(
+    [
+      { label: "node -e ''", args: ['-e', ''], cwd: plain },
+      { label: 'installed, no policy file', args: [bin, 'check', 'task.yaml'], cwd: plain },
+      { label: 'installed, kelos.policy.yaml', args: [bin, 'check', 'task.yaml'], cwd: configured },
+      { label: 'from source, no policy file', args: [CLI, 'check', 'task.yaml'], cwd: plain },
+      { label: 'from source, kelos.policy.yaml', args: [CLI, 'check', 'task.yaml'], cwd: configured },
+    ],
+    Number(flags['latency-runs']),
+  );
+}
+
+/** Runs the measurements and prints them. */
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kelos-bench-check-'));
   try {
-    const count = Number(flags.objects);
-    const objects = generateApp(count);
-    const bigFile = join(dir, 'app.yaml');
-    const text = objects.map((o) => `---\n${stringify(o)}`).join('');
-    writeFileSync(bigFile, text);
-
-    // 1. In-process on the large app.
-    const checkRuns: number[] = [];
-    const floorRuns: number[] = [];
-    let diagnostics = 0;
-    for (let r = 0; r < Number(flags.runs); r++) {
-      const t0 = performance.now();
-      const loaded = await loadManifestPaths([bigFile], async () => '');
-      const report = runPolicies(loaded.documents, { config: DEFAULT_POLICY_CONFIG, rules: BUILTIN_RULES });
-      checkRuns.push(performance.now() - t0);
-      diagnostics = report.diagnostics.length;
-      const t1 = performance.now();
-      for (const doc of parseAllDocuments(text)) doc.toJS();
-      floorRuns.push(performance.now() - t1);
-    }
-
-    // 2. Whole process on one small file, as pre-commit runs it.
-    const smallFile = join(dir, 'task.yaml');
-    writeFileSync(
-      smallFile,
-      objects
-        .slice(0, 20)
-        .map((o) => `---\n${stringify(o)}`)
-        .join(''),
-    );
-    const node = process.execPath;
-    const time = (args: string[]) => {
-      const t0 = performance.now();
-      const r = spawnSync(node, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
-      const elapsed = performance.now() - t0;
-      if (r.status !== 0 && r.status !== 2)
-        throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-      return elapsed;
-    };
-    time([CLI, 'check', smallFile]); // warm the file system cache
-    const latency: number[] = [];
-    const startup: number[] = [];
-    for (let r = 0; r < Number(flags['latency-runs']); r++) {
-      latency.push(time([CLI, 'check', smallFile]));
-      startup.push(time(['-e', '']));
-    }
-
-    const result = {
-      objects: objects.length,
-      diagnostics,
-      checkMs: median(checkRuns),
-      yamlFloorMs: median(floorRuns),
-      objectsPerSecond: Math.round((objects.length * 1000) / median(checkRuns)),
-      latencyMs: median(latency),
-      nodeStartupMs: median(startup),
-      latencyTargetMs: LATENCY_TARGET_MS,
-    };
+    const objects = generateApp(Number(flags.objects));
+    const loadBefore = load();
+    const big = flags['startup-only'] ? undefined : await inProcess(dir, objects);
+    const figures = startup(dir, objects);
+    const [node, ...kelos] = figures;
+    if (!node) throw new Error('no reference');
+    const ratio = (f: StartupFigures) => f.wallMs / node.wallMs;
+    const cpuRatio = (f: StartupFigures) =>
+      f.cpuMs !== undefined && node.cpuMs ? f.cpuMs / node.cpuMs : undefined;
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    } else {
-      const print = (line: string) => process.stdout.write(`${line}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ...big, startup: figures.map((f) => ({ ...f, ratio: ratio(f), cpuRatio: cpuRatio(f) })), latencyTargetMs: LATENCY_TARGET_MS, startupTargetRatio: STARTUP_TARGET_RATIO, load: [loadBefore, load()] }, null, 2)}\n`,
+      );
+      return;
+    }
+    print(`bench/check: node ${process.version}, load average ${loadBefore} at the start`);
+    if (big) {
       print(
-        `kelos check: ${result.objects.toLocaleString('en-US')} objects in one file, ${result.diagnostics} findings`,
+        `kelos check: ${big.objects.toLocaleString('en-US')} objects in one file, ${big.diagnostics} findings`,
       );
       print(
-        `  in-process (load + ${BUILTIN_RULES.length} rules), median of ${flags.runs}: ${ms(result.checkMs)} (${result.objectsPerSecond.toLocaleString('en-US')} objects/s)`,
+        `  in-process (load + ${BUILTIN_RULES.length} rules), median of ${flags.runs}: ${ms(big.checkMs)} (${big.objectsPerSecond.toLocaleString('en-US')} objects/s)`,
       );
-      print(`  reference: yaml.parseAllDocuments + toJS of the same text: ${ms(result.yamlFloorMs)}`);
-      print(`  ratio  kelos check / yaml parse = ${(result.checkMs / result.yamlFloorMs).toFixed(2)}x`);
-      print(`kelos check <one file of 20 objects>, whole process, median of ${flags['latency-runs']}:`);
+      print(`  reference: yaml.parseAllDocuments + toJS of the same text: ${ms(big.yamlFloorMs)}`);
+      print(`  ratio  kelos check / yaml parse = ${(big.checkMs / big.yamlFloorMs).toFixed(2)}x`);
+    }
+    print(
+      `kelos check <one file of 20 objects>, whole process, median of ${flags['latency-runs']} rounds (load average now ${load()}):`,
+    );
+    const cpu = (f: StartupFigures) => (f.cpuMs !== undefined ? `, CPU ${ms(f.cpuMs)}` : '');
+    print(`  reference  ${node.label}: ${ms(node.wallMs)}${cpu(node)}`);
+    for (const f of kelos) {
+      const r = ratio(f);
+      const c = cpuRatio(f);
       print(
-        `  ${ms(result.latencyMs)} (target < ${LATENCY_TARGET_MS} ms: ${result.latencyMs < LATENCY_TARGET_MS ? 'met' : 'missed'})`,
-      );
-      print(`  reference: node -e '' start-up: ${ms(result.nodeStartupMs)}`);
-      print(
-        `  ratio  kelos check / node start-up = ${(result.latencyMs / result.nodeStartupMs).toFixed(2)}x`,
+        `  ${f.label}: ${ms(f.wallMs)}${cpu(f)}; ratio to node -e '' ${r.toFixed(2)}x${c !== undefined ? ` (CPU ${c.toFixed(2)}x)` : ''}; target <= ${STARTUP_TARGET_RATIO}x ${r <= STARTUP_TARGET_RATIO ? 'met' : 'missed'}, < ${LATENCY_TARGET_MS} ms ${f.wallMs < LATENCY_TARGET_MS ? 'met' : 'missed'}`,
       );
     }
   } finally {

@@ -16,34 +16,28 @@
  *
  * @packageDocumentation
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateCrds } from '../src/crd/generate.ts';
-import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
+import { HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
-import { startControlPlane } from '../test/cluster/control-plane.ts';
+import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
+import { timedLoad } from './lib/load.ts';
+import { currentRss } from './lib/memory.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
 import { formatBytes } from './lib/stats.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const { values: args } = parseArgs({
   options: { requests: { type: 'string', default: '10000' }, 'in-flight': { type: 'string', default: '64' } },
 });
 const REQUESTS = Number(args.requests);
 const IN_FLIGHT = Number(args['in-flight']);
 const TOKEN = randomBytes(16).toString('hex');
-
-const rss = (pid: number): number | undefined => {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : undefined;
-};
 
 /** One hostile request: its bytes, and whether to drip them one byte at a time. */
 type Hostile = { readonly bytes: Buffer; readonly dripMs?: number };
@@ -110,34 +104,20 @@ const send = (address: string, h: Hostile): Promise<number> => {
   });
 };
 
-async function run(
-  addresses: readonly string[],
-  make: (i: number) => Hostile,
-): Promise<{ ms: number; statuses: Map<number, number> }> {
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < REQUESTS) {
-        const i = next++;
-        const status = await send(addresses[i % addresses.length] as string, make(i));
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      }
-    }),
+/** Sends `REQUESTS` of `make`'s requests, `IN_FLIGHT` at a time, over the operator's ports. */
+const run = async (addresses: readonly string[], make: (i: number) => Hostile) => {
+  const load = await timedLoad(REQUESTS, IN_FLIGHT, (i) =>
+    send(addresses[i % addresses.length] as string, make(i)),
   );
-  return { ms: performance.now() - started, statuses };
-}
+  return { ms: load.ms, statuses: load.outcomes };
+};
 
 async function startOperator(
   kubeconfig: string,
   tokenFile: string,
 ): Promise<{ child: ChildProcess; addresses: string[] }> {
-  const child = spawn(
-    process.execPath,
+  const { child, match } = await spawnOperator(
     [
-      MAIN,
-      'operator',
       '--kubeconfig',
       kubeconfig,
       '--metrics-addr',
@@ -147,47 +127,18 @@ async function startOperator(
       '--metrics-token-file',
       tokenFile,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    /"msg":"Operator running".*?"endpoints":\[([^\]]+)\]/,
   );
-  let buffered = '';
-  let found = false;
-  const addresses = await new Promise<string[]>((resolve, reject) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      if (found) return;
-      buffered += d.toString();
-      const m = /"msg":"Operator running".*?"endpoints":\[([^\]]+)\]/.exec(buffered);
-      if (m) {
-        found = true;
-        resolve(JSON.parse(`[${m[1]}]`) as string[]);
-        process.stderr.write(`operator endpoints: ${m[1]}\n`);
-      }
-      if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
-    });
-    child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
-  });
-  return { child, addresses };
+  process.stderr.write(`operator endpoints: ${match[1]}\n`);
+  return { child, addresses: JSON.parse(`[${match[1]}]`) as string[] };
 }
 
 async function main(): Promise<void> {
-  let kubeconfig = process.env['KELOS_BENCH_KUBECONFIG'];
-  let stopControlPlane: (() => Promise<void>) | undefined;
-  if (!kubeconfig) {
-    process.stderr.write('starting a control plane…\n');
-    const cp = await startControlPlane({ stateDir: await mkdtemp(join(tmpdir(), 'kelos-bench-')) });
-    kubeconfig = cp.kubeconfigPath;
-    stopControlPlane = () => cp.stop();
-  }
+  const { kubeconfig, stop: stopControlPlane } = await benchControlPlane();
   let child: ChildProcess | undefined;
   try {
     const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig));
-    const crdType = {
-      group: 'apiextensions.k8s.io',
-      version: 'v1',
-      plural: 'customresourcedefinitions',
-      kind: 'CustomResourceDefinition',
-      namespaced: false,
-    };
-    for (const crd of generateCrds()) await c.apply(crdType, crd as unknown as ApiObject, { force: true });
+    await applyCrds(c);
     c.close();
     const tokenFile = join(await mkdtemp(join(tmpdir(), 'kelos-bench-token-')), 'token');
     writeFileSync(tokenFile, TOKEN);
@@ -197,10 +148,10 @@ async function main(): Promise<void> {
     child.once('exit', (code, signal) => {
       exited = `code ${code} signal ${signal}`;
     });
-    const rssBefore = rss(child.pid as number);
+    const rssBefore = currentRss(child.pid as number);
     const reference = await run(started.addresses, () => ({ bytes: req('GET /healthz HTTP/1.1') }));
     const attack = await run(started.addresses, hostile);
-    const rssAfter = exited ? undefined : rss(child.pid as number);
+    const rssAfter = exited ? undefined : currentRss(child.pid as number);
     const metricsAddress = started.addresses[0] as string;
     const healthAddress = started.addresses[started.addresses.length - 1] as string;
     const health = exited ? 0 : (await fetch(`http://${healthAddress}/healthz`)).status;
@@ -235,12 +186,8 @@ async function main(): Promise<void> {
     printRatio('hostile requests', attack.ms, `${REQUESTS} well-formed /healthz`, reference.ms);
     if (exited || health !== 200) process.exitCode = 1;
   } finally {
-    if (child && child.exitCode === null) {
-      const gone = new Promise((r) => child?.once('exit', r));
-      child.kill('SIGTERM');
-      await gone;
-    }
-    await stopControlPlane?.();
+    if (child) await stopProcess(child);
+    await stopControlPlane();
   }
 }
 

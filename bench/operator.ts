@@ -22,25 +22,20 @@
  *
  * @packageDocumentation
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Task } from '../src/api/index.ts';
-import { generateCrds } from '../src/crd/generate.ts';
 import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
 import { renderTaskJob } from '../src/render/task-job.ts';
-import { startControlPlane } from '../test/cluster/control-plane.ts';
-import { peakRss } from './lib/memory.ts';
+import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
+import { pool } from './lib/load.ts';
+import { peakRss, currentRss as rss } from './lib/memory.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
-import { formatBytes, formatMillis } from './lib/stats.ts';
+import { formatBytes, formatMillis, percentile } from './lib/stats.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const IN_FLIGHT = 64;
 
 const { values: args } = parseArgs({
@@ -57,32 +52,7 @@ const NODE_FLAGS = (args['node-flags'] ?? '').split(' ').filter(Boolean);
 const BURST = Number(args.tasks);
 const FINISHED = Number(args.finished);
 
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-};
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
-/** Current RSS of a process in bytes (`VmRSS`), or undefined when it cannot be read. */
-const rss = (pid: number): number | undefined => {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 const taskBody = (name: string, namespace: string): Task => ({
   apiVersion: 'kelos.dev/v1alpha2',
@@ -143,12 +113,8 @@ async function startOperatorProcess(
   namespace: string,
   resync: string,
 ): Promise<{ child: ChildProcess; metricsUrl: string }> {
-  const child = spawn(
-    process.execPath,
+  const { child, match } = await spawnOperator(
     [
-      ...NODE_FLAGS,
-      MAIN,
-      'operator',
       '--kubeconfig',
       kubeconfig,
       '--metrics-addr',
@@ -160,48 +126,20 @@ async function startOperatorProcess(
       '--namespace',
       namespace,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    /"msg":"Operator running".*?"endpoints":\["([^"]+)"/,
+    NODE_FLAGS,
   );
-  let buffered = '';
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      if (buffered === null) return;
-      buffered += d.toString();
-      const m = /"msg":"Operator running".*?"endpoints":\["([^"]+)"/.exec(buffered);
-      if (m) {
-        resolve(`http://${m[1]}/metrics`);
-        buffered = '';
-      }
-      if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
-    });
-    child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
-  });
-  return { child, metricsUrl: await ready };
-}
-
-/** Stops an operator process gracefully (SIGTERM) and waits for it to exit. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  return { child, metricsUrl: `http://${match[1]}/metrics` };
 }
 
 async function main(): Promise<void> {
-  let kubeconfig = process.env['KELOS_BENCH_KUBECONFIG'];
-  let stopControlPlane: (() => Promise<void>) | undefined;
-  if (!kubeconfig) {
-    process.stderr.write('starting a control plane…\n');
-    const cp = await startControlPlane({ stateDir: await mkdtemp(join(tmpdir(), 'kelos-bench-')) });
-    kubeconfig = cp.kubeconfigPath;
-    stopControlPlane = () => cp.stop();
-  }
+  const { kubeconfig, stop: stopControlPlane } = await benchControlPlane();
   let operator: ChildProcess | undefined;
   // A Ctrl-C or timeout must not leave the control plane and the operator running.
   const onSignal = () => {
     void (async () => {
       if (operator) await stopProcess(operator);
-      await stopControlPlane?.();
+      await stopControlPlane();
       process.exit(130);
     })();
   };
@@ -209,19 +147,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig), { maxSockets: IN_FLIGHT + 4 });
   try {
-    for (const crd of generateCrds()) {
-      await c.apply(
-        {
-          group: 'apiextensions.k8s.io',
-          version: 'v1',
-          plural: 'customresourcedefinitions',
-          kind: 'CustomResourceDefinition',
-          namespaced: false,
-        },
-        crd as unknown as ApiObject,
-        { force: true },
-      );
-    }
+    await applyCrds(c);
     await sleep(2000);
     const run = Date.now().toString(36);
     const nsRef = `bench-ref-${run}`;
@@ -473,7 +399,7 @@ async function main(): Promise<void> {
   } finally {
     if (operator) await stopProcess(operator);
     c.close();
-    await stopControlPlane?.();
+    await stopControlPlane();
   }
 }
 

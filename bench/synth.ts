@@ -17,7 +17,7 @@
  *
  * @packageDocumentation
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,7 +30,7 @@ import { type SynthResult, synthesize } from '../src/compiler/synth.ts';
 import { generateCrds } from '../src/crd/generate.ts';
 import { buildKubeconform, kubeconformArgs, writeSchemas } from './lib/kubeconform.ts';
 import { DescendantPeaks, peakRss, resetPeakRss } from './lib/memory.ts';
-import { type MeasuredRun, runMeasured } from './lib/process.ts';
+import { childrenCpuMs, type MeasuredRun, runMeasured } from './lib/process.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
 import { formatBytes, formatMillis, formatRate, median, perSecond } from './lib/stats.ts';
 
@@ -88,6 +88,8 @@ interface SynthRun {
   readonly selfPeak: number | undefined;
   /** Peak RSS of the forked app runner. */
   readonly runnerPeak: number | undefined;
+  /** CPU time of this process and of the app runner, when `/proc` tells the runner's. */
+  readonly cpuMs: number | undefined;
 }
 
 /**
@@ -103,13 +105,28 @@ const synthOnce = async (root: string): Promise<{ run: SynthRun; result: SynthRe
   collectGarbage();
   const resettable = resetPeakRss();
   const runner = new DescendantPeaks().start(2);
+  const cpu0 = process.cpuUsage();
+  const children0 = childrenCpuMs();
   const started = performance.now();
   // The policy step `kelos synth` plugs in, so the in-process run does all the CLI does
-  // except printing.
-  const result = await synthesize({ root, policyStep: synthPolicyStep(root) });
+  // except printing. A loaded machine can slow the app past the default timeout; this measures
+  // throughput, so it waits.
+  const result = await synthesize({ root, policyStep: synthPolicyStep(root), appTimeoutMs: 600_000 });
   const wallMs = performance.now() - started;
   const runnerPeak = runner.stop();
-  const run = { wallMs, timings: result.timings, selfPeak: resettable ? peakRss() : undefined, runnerPeak };
+  const cpu = process.cpuUsage(cpu0);
+  const children1 = childrenCpuMs();
+  const cpuMs =
+    children0 !== undefined && children1 !== undefined
+      ? (cpu.user + cpu.system) / 1000 + children1 - children0
+      : undefined;
+  const run = {
+    wallMs,
+    timings: result.timings,
+    selfPeak: resettable ? peakRss() : undefined,
+    runnerPeak,
+    cpuMs,
+  };
   return { run, result };
 };
 
@@ -171,9 +188,15 @@ try {
     `bench/synth: ${objects.toLocaleString('en-US')} objects, ${runs} runs, node ${process.version}, ${availableParallelism()} cores, load ${loadText()}, project ${root}\n`,
   );
 
-  // 1. In-process synth, as `kelos synth` runs it. The first run also pays for compiling the
-  //    validator's schemas and CEL programs; it counts in the median like every other run.
+  // 1. In-process synth, as `kelos synth` runs it, each run followed by a run of the floor
+  //    (parse every rendered object file and serialize it, nothing else), so the two see the
+  //    same load. The first synth run also pays for compiling the validator's schemas and CEL
+  //    programs; it counts in the median like every other run.
   const synthRuns: SynthRun[] = [];
+  const floorMs: number[] = [];
+  const floorCpuMs: number[] = [];
+  let texts: string[] | undefined;
+  let sink = 0;
   // Only the last result is kept: holding every run's 10,000 objects would inflate the later
   // runs' garbage collection and peak RSS.
   let last: SynthResult | undefined;
@@ -183,17 +206,33 @@ try {
     checkResult(result);
     last = result;
     synthRuns.push(run);
-    process.stdout.write(`  synth run ${i + 1}: ${formatMillis(run.wallMs)}\n`);
+    if (!texts) {
+      const content = new Map(result.files.map((f) => [f.path, f.content]));
+      texts = result.objects.map((o) => content.get(o.file) ?? '');
+    }
+    collectGarbage();
+    const cpu0 = process.cpuUsage();
+    const started = performance.now();
+    for (const text of texts) sink += JSON.stringify(parse(text)).length;
+    floorMs.push(performance.now() - started);
+    const cpu = process.cpuUsage(cpu0);
+    floorCpuMs.push((cpu.user + cpu.system) / 1000);
+    process.stdout.write(
+      `  synth run ${i + 1}: ${formatMillis(run.wallMs)}${run.cpuMs !== undefined ? ` (CPU ${formatMillis(run.cpuMs)})` : ''}; floor ${formatMillis(floorMs.at(-1) ?? 0)}; load ${loadText()}\n`,
+    );
   }
   if (!last) throw new BenchError('no synth run');
+  if (sink === 0) fail('the floor parsed nothing');
   const synthMs = median(synthRuns.map((r) => r.wallMs));
+  const cpuRuns = synthRuns.flatMap((r) => (r.cpuMs !== undefined ? [r.cpuMs] : []));
+  const synthCpuMs = cpuRuns.length > 0 ? median(cpuRuns) : undefined;
   const phase = (key: keyof SynthResult['timings']) => median(synthRuns.map((r) => r.timings[key]));
   const kinds = new Map<string, number>();
   for (const o of last.objects)
     kinds.set(String(o.object['kind']), (kinds.get(String(o.object['kind'])) ?? 0) + 1);
   const warnings = last.diagnostics.filter((d) => d.severity === 'warning').length;
 
-  // 2. Write the rendered YAML where synth would, for the references and the processes.
+  // 2. Write the rendered YAML where synth would, for the processes.
   for (const f of last.files) {
     await mkdir(join(root, dirname(f.path)), { recursive: true });
     await writeFile(join(root, f.path), f.content);
@@ -202,19 +241,7 @@ try {
   // directory: its kustomization.yaml is not a manifest.
   const objectFiles = last.objects.map((o) => o.file);
 
-  // 3. The floor: parse every rendered file and serialize it, nothing else.
-  const texts = await Promise.all(objectFiles.map((f) => readFile(join(root, f), 'utf8')));
-  const floorMs: number[] = [];
-  let sink = 0;
-  for (let i = 0; i < runs; i += 1) {
-    collectGarbage();
-    const started = performance.now();
-    for (const text of texts) sink += JSON.stringify(parse(text)).length;
-    floorMs.push(performance.now() - started);
-  }
-  if (sink === 0) fail('the floor parsed nothing');
-
-  // 4. The `kelos synth --stdout` process, end to end.
+  // 3. The `kelos synth --stdout` process, end to end.
   const node = process.execPath;
   const processes = !flags['in-process'];
   const cliRuns = processes
@@ -224,7 +251,7 @@ try {
         'kelos synth --stdout',
       )
     : [];
-  // 5. The `kelos validate FILES` process on the rendered YAML, to set against kubeconform.
+  // 4. The `kelos validate FILES` process on the rendered YAML, to set against kubeconform.
   const validateRuns = processes
     ? await repeat(
         runs,
@@ -233,7 +260,7 @@ try {
       )
     : [];
 
-  // 6. kubeconform on the same files.
+  // 5. kubeconform on the same files.
   let kubeconform: { runs: MeasuredRun[]; args: string[] } | { error: string } = {
     error: processes ? 'skipped (--no-kubeconform)' : 'skipped (--in-process)',
   };
@@ -269,6 +296,7 @@ try {
     ['mix', [...kinds.entries()].map(([k, n]) => `${n} ${k}`).join(', ')],
     ['diagnostics', `0 errors, ${warnings} warnings (Secrets outside the bundle)`],
     ['in-process wall', formatMillis(synthMs)],
+    ['  CPU (with the app runner)', synthCpuMs !== undefined ? formatMillis(synthCpuMs) : 'not measured'],
     [
       '  phases',
       `run app ${formatMillis(phase('run'))}, render ${formatMillis(phase('render'))}, validate ${formatMillis(phase('validate'))}, policies ${formatMillis(phase('policy'))}`,
@@ -307,6 +335,13 @@ try {
     ],
   ]);
   printRatio('kelos synth (in-process)', synthMs, 'yaml floor', floor);
+  if (synthCpuMs !== undefined)
+    printRatio(
+      'kelos synth CPU (this process + app runner)',
+      synthCpuMs,
+      'yaml floor CPU',
+      median(floorCpuMs),
+    );
   printRatio('validate phase (in-process)', phase('validate'), 'yaml floor', floor);
   if (kc && validate) printRatio('kelos validate FILES', validate.medianMs, 'kubeconform', kc.medianMs);
   if (kc && cli) printRatio('kelos synth --stdout', cli.medianMs, 'kubeconform', kc.medianMs);
@@ -320,6 +355,7 @@ try {
         synth: {
           medianMs: synthMs,
           objectsPerSecond: rate,
+          cpuMs: synthCpuMs,
           phasesMs: {
             run: phase('run'),
             render: phase('render'),
@@ -332,6 +368,8 @@ try {
         cli,
         validate,
         floorMs: floor,
+        floorCpuMs: median(floorCpuMs),
+        load: loadText(),
         kubeconform:
           'error' in kubeconform
             ? { error: kubeconform.error }

@@ -18,25 +18,20 @@
  *
  * @packageDocumentation
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateCrds } from '../src/crd/generate.ts';
 import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
 import { sign } from '../src/operator/webhook/signature.ts';
-import { startControlPlane } from '../test/cluster/control-plane.ts';
+import { applyCrds, benchControlPlane, spawnOperator } from './lib/cluster.ts';
+import { timedLoad } from './lib/load.ts';
 import { printRows, printTitle } from './lib/report.ts';
-import { formatRatio } from './lib/stats.ts';
+import { formatRatio, percentile, perSecond } from './lib/stats.ts';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     deliveries: { type: 'string', default: '1000' },
@@ -60,29 +55,17 @@ interface Phase {
 }
 
 async function measure(n: number, concurrency: number, one: (i: number) => Promise<number>): Promise<Phase> {
-  const lat: number[] = [];
-  const statuses: Record<string, number> = {};
-  let next = 0;
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) {
-        const t = performance.now();
-        let status: string;
-        try {
-          status = String(await one(i));
-        } catch (e) {
-          status = (e as Error).message;
-        }
-        lat.push(performance.now() - t);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-      }
-    }),
+  const { ms, latencies, outcomes } = await timedLoad(n, concurrency, (i) =>
+    one(i).then(String, (e: Error) => e.message),
   );
-  const ms = performance.now() - began;
-  lat.sort((a, b) => a - b);
-  const at = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
-  return { ms, rate: (n * 1000) / ms, p50: at(0.5), p99: at(0.99), statuses };
+  const statuses = Object.fromEntries(outcomes);
+  return {
+    ms,
+    rate: perSecond(n, ms),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    statuses,
+  };
 }
 
 function postTo(agent: Agent, address: string, path: string, body: string, headers: Record<string, string>) {
@@ -126,11 +109,8 @@ async function bareHmacServer(): Promise<{ address: string; close: () => void }>
 }
 
 async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(
-    process.execPath,
+  const { child, match } = await spawnOperator(
     [
-      MAIN,
-      'operator',
       '--kubeconfig',
       kubeconfig,
       '--namespace',
@@ -147,45 +127,21 @@ async function startReceiver(kubeconfig: string): Promise<{ child: ChildProcess;
       '--lease-name',
       'held-elsewhere',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    /"msg":"Operator running".*?"webhook":"([^"]+)"/,
   );
-  let buffered = '';
-  const address = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      buffered += d.toString();
-      const m = /"msg":"Operator running".*?"webhook":"([^"]+)"/.exec(buffered);
-      if (m) resolve(m[1] as string);
-      if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
-    });
-    child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
-  });
-  return { child, address };
+  return { child, address: match[1] as string };
 }
 
 const fmt = (p: Phase) =>
   `${p.rate.toFixed(0)}/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms (${JSON.stringify(p.statuses)})`;
 
 async function main(): Promise<void> {
-  let kubeconfig = process.env['KELOS_BENCH_KUBECONFIG'];
-  let stopControlPlane: (() => Promise<void>) | undefined;
-  if (!kubeconfig) {
-    process.stderr.write('starting a control plane…\n');
-    const cp = await startControlPlane({ stateDir: await mkdtemp(join(tmpdir(), 'kelos-bench-')) });
-    kubeconfig = cp.kubeconfigPath;
-    stopControlPlane = () => cp.stop();
-  }
+  const { kubeconfig, stop: stopControlPlane } = await benchControlPlane();
   let child: ChildProcess | undefined;
   const bare = await bareHmacServer();
   try {
     const c = new HttpKubeClient(await loadKubeconfigFile(kubeconfig), { maxSockets: CONCURRENCY + 8 });
-    const crdType = {
-      group: 'apiextensions.k8s.io',
-      version: 'v1',
-      plural: 'customresourcedefinitions',
-      kind: 'CustomResourceDefinition',
-      namespaced: false,
-    };
-    for (const crd of generateCrds()) await c.apply(crdType, crd as unknown as ApiObject, { force: true });
+    await applyCrds(c);
     await c.apply(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     await c.apply(Resources.Lease, {
       apiVersion: 'coordination.k8s.io/v1',
@@ -311,7 +267,7 @@ async function main(): Promise<void> {
   } finally {
     child?.kill('SIGKILL');
     bare.close();
-    await stopControlPlane?.();
+    await stopControlPlane();
   }
 }
 

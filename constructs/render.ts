@@ -12,10 +12,17 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * spec a construct exposes is exactly what cdk8s renders.
  */
 export const compact = <T>(value: T): T => {
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compact) as T;
   if (value === null || typeof value !== 'object') return value;
+  // Plain loops: constructs compact every spec they render, several levels deep.
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const v of value) if (v !== undefined) items.push(compact(v));
+    return items as T;
+  }
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  for (const key of keys) {
     const v = (value as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = compact(v);
   }

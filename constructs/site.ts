@@ -5,12 +5,53 @@
  *
  * @packageDocumentation
  */
+import { fileURLToPath } from 'node:url';
 import type { IConstruct } from 'constructs';
 
 /** Metadata type of the entry whose `trace` is the creating call stack. */
 export const SITE_METADATA = 'kelos:site';
 
-/** Records the call stack that is creating `construct`. */
+const CONSTRUCTS_DIR = fileURLToPath(new URL('./', import.meta.url));
+
+/** Whether a frame's file is ours or a dependency's: never the app line that created an object. */
+const isLibraryFile = (file: string): boolean => {
+  const path = file.startsWith('file://') ? fileURLToPath(file) : file;
+  return path.startsWith(CONSTRUCTS_DIR) || path.includes('/node_modules/');
+};
+
+/**
+ * The frames of the call stack below `recordSite` outside the constructs and dependencies, as
+ * `file:line:column`; `undefined` when Node maps stack positions through source maps (the
+ * library's own formatted trace has them mapped). Formatting every frame of every object's
+ * stack as text was most of what recording sites cost; the app's frames are all a site needs.
+ */
+const appFrames = (): string[] | undefined => {
+  if (process.sourceMapsEnabled) return undefined;
+  const { prepareStackTrace, stackTraceLimit } = Error;
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.stackTraceLimit = Number.MAX_SAFE_INTEGER;
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.captureStackTrace(holder, recordSite);
+    const frames: string[] = [];
+    for (const site of holder.stack as NodeJS.CallSite[]) {
+      const file = site.getFileName();
+      if (!file || site.isEval() || site.isNative() || isLibraryFile(file)) continue;
+      frames.push(`${file}:${site.getLineNumber()}:${site.getColumnNumber()}`);
+    }
+    return frames;
+  } finally {
+    Error.prepareStackTrace = prepareStackTrace;
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+};
+
+/** Records the call stack that is creating `construct`: its frames in the app's code. */
 export const recordSite = (construct: IConstruct): void => {
-  construct.node.addMetadata(SITE_METADATA, true, { stackTrace: true });
+  const frames = appFrames();
+  construct.node.addMetadata(
+    SITE_METADATA,
+    true,
+    frames && frames.length > 0 ? { stackTraceOverride: frames } : { stackTrace: true },
+  );
 };

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import {
   type AgentType,
   API_VERSION,
+  effectiveWorkerField,
   type TaskSpawnerSpec,
   type TaskTemplate,
   type When,
@@ -20,13 +21,7 @@ import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
-import {
-  checkExecution,
-  type ExecutionProps,
-  renderExecution,
-  renderExecutionAsWritten,
-  resolveAgentType,
-} from './worker.ts';
+import { checkExecution, type ExecutionProps, renderExecution, renderExecutionAsWritten } from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
 
 /** A TaskSpawner, defined in this app or imported with {@link TaskSpawner.fromTaskSpawnerName}. */
@@ -187,7 +182,9 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
       const polled = props.when[this.source] as { pollInterval?: string } | undefined;
       this.pollInterval = polled?.pollInterval ?? DEFAULT_POLL_INTERVAL;
     }
-    const agentType = resolveAgentType(props.taskTemplate);
+    // The rendered template holds the effective type already (see resolveAgentType).
+    const agentType = effectiveWorkerField(spec.taskTemplate as unknown as Record<string, unknown>, 'type')
+      ?.value as AgentType | undefined;
     if (agentType !== undefined) this.agentType = agentType;
     if (props.taskTemplate.worker?.workspace) this.workspace = props.taskTemplate.worker.workspace;
 

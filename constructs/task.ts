@@ -5,7 +5,13 @@
  */
 import { ApiObject, type ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { type AgentType, API_VERSION, type Credentials, type TaskSpec } from '../src/api/index.ts';
+import {
+  type AgentType,
+  API_VERSION,
+  type Credentials,
+  effectiveWorkerField,
+  type TaskSpec,
+} from '../src/api/index.ts';
 import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
@@ -19,8 +25,6 @@ import {
   type ExecutionProps,
   renderExecution,
   renderExecutionAsWritten,
-  resolveAgentType,
-  resolveCredentials,
 } from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
 
@@ -149,9 +153,15 @@ export class Task extends ApiObject implements ITask {
     recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
-    const agentType = resolveAgentType(props);
+    // The rendered spec holds the effective values already (what resolveAgentType and
+    // resolveCredentials compute from the props), so the props are not rendered again for them.
+    const agentType = effectiveWorkerField(spec as Record<string, unknown>, 'type')?.value as
+      | AgentType
+      | undefined;
     if (agentType !== undefined) this.agentType = agentType;
-    const credentials = resolveCredentials(props);
+    const credentials = effectiveWorkerField(spec as Record<string, unknown>, 'credentials')?.value as
+      | Credentials
+      | undefined;
     if (credentials !== undefined) this.credentials = credentials;
     if (props.worker?.workspace) this.workspace = props.worker.workspace;
     this.agentConfigs = props.worker?.agentConfigs ?? [];

@@ -5,10 +5,19 @@
  *
  * @packageDocumentation
  */
-import { templateFindings } from '../src/validate/templates.ts';
+import { locatedTemplateFindings } from '../src/validate/templates.ts';
+import { recordChecked } from './checked.ts';
 import type { Violations } from './validation.ts';
 
 /** Records every template error of a rendered Task or TaskSpawner spec. */
 export const checkTemplates = (kind: 'Task' | 'TaskSpawner', spec: object, v: Violations): void => {
-  for (const f of templateFindings({ kind, spec })) if (f.severity === 'error') v.add(f.path, f.message);
+  const located = locatedTemplateFindings({ kind, spec });
+  recordChecked(spec, {
+    templates: located.map(({ site, offset, finding }) => ({
+      site: { path: site.path, text: site.text },
+      ...(offset !== undefined && { offset }),
+      finding,
+    })),
+  });
+  for (const { finding: f } of located) if (f.severity === 'error') v.add(f.path, f.message);
 };

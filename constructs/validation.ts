@@ -8,7 +8,8 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../src/api/index.ts';
-import { evaluateObjectRules } from '../src/validate/index.ts';
+import { evaluateObjectRules, type RuleFinding } from '../src/validate/index.ts';
+import { recordChecked } from './checked.ts';
 
 /** One broken invariant: the field (JSON pointer into the object) and what was expected. */
 export interface Violation {
@@ -76,20 +77,26 @@ export class Violations {
   }
 }
 
+/** Every CEL rule finding of a Kelos object with `spec`, rules that failed to evaluate included. */
+const ruleFindings = (resource: ViolationResource, spec: unknown): RuleFinding[] =>
+  evaluateObjectRules({
+    apiVersion: API_VERSION,
+    kind: resource.kind,
+    metadata: { name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) },
+    spec,
+  });
+
+/** The rules among `findings` that evaluated to false. */
+const violationsOf = (findings: readonly RuleFinding[]): Violation[] =>
+  findings.filter((f) => f.code === 'cel/rule').map(({ path, message }) => ({ path, message }));
+
 /**
  * The CEL rules a Kelos object breaks. Only rules that evaluated to false count: a rule that
  * cannot be evaluated (a field its schema requires is missing) is the schema's to report,
  * which `kelos validate` and the API server do.
  */
 export const celViolations = (resource: ViolationResource, spec: unknown): Violation[] =>
-  evaluateObjectRules({
-    apiVersion: API_VERSION,
-    kind: resource.kind,
-    metadata: { name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) },
-    spec,
-  })
-    .filter((f) => f.code === 'cel/rule')
-    .map(({ path, message }) => ({ path, message }));
+  violationsOf(ruleFindings(resource, spec));
 
 /** JSON pointers of `value` and everything below it, in document (pre-)order. */
 const pointers = (value: unknown, at: string, out: string[]): string[] => {
@@ -117,12 +124,33 @@ export const throwIfInvalid = (
   specs: { readonly asWritten: unknown; readonly emitted?: unknown },
   checks: Violations = new Violations(),
 ): void => {
-  const written = celViolations(resource, specs.asWritten);
+  const writtenFindings = ruleFindings(resource, specs.asWritten);
+  const written = violationsOf(writtenFindings);
   // The emitted form only restates the problems of the written one (at its own paths), so
   // it is checked only when the written form holds: then it catches what the rendering made.
-  const emitted =
-    written.length === 0 && specs.emitted !== undefined ? celViolations(resource, specs.emitted) : [];
-  const found = [...written, ...emitted, ...checks.items];
+  // Most props are written in the emitted form already; that spec is not evaluated twice.
+  const emitted = specs.emitted ?? specs.asWritten;
+  let emittedFindings: RuleFinding[] | undefined = specs.emitted === undefined ? writtenFindings : undefined;
+  if (written.length === 0 && emittedFindings === undefined) {
+    emittedFindings =
+      JSON.stringify(specs.emitted) === JSON.stringify(specs.asWritten)
+        ? writtenFindings
+        : ruleFindings(resource, specs.emitted);
+  }
+  if (emittedFindings && typeof emitted === 'object' && emitted !== null) {
+    recordChecked(emitted, {
+      rules: emittedFindings.map(({ code, message, path }) => ({ code, message, path })),
+    });
+  }
+  const found = [
+    ...written,
+    ...(written.length === 0 && specs.emitted !== undefined ? violationsOf(emittedFindings ?? []) : []),
+    ...checks.items,
+  ];
+  if (found.length < 2) {
+    throwIfViolations(resource, found);
+    return;
+  }
   const order = new Map(pointers(specs.asWritten, '/spec', []).map((p, i) => [p, i]));
   const rank = (path: string): number => {
     for (let p = path; p.length > 0; p = p.slice(0, p.lastIndexOf('/'))) {

@@ -12,9 +12,9 @@
  * @packageDocumentation
  */
 
+import { type BudgetPeriodType, isBudgetPeriodType } from '../src/api/budget-period.ts';
+import { rateOf as modelRateOf } from '../src/api/model-rates.ts';
 import type { KubeObject } from '../src/api/object.ts';
-import { rateOf as modelRateOf } from '../src/api/rates.ts';
-import { type BudgetPeriodType, isBudgetPeriodType } from '../src/api/task-budget.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { usdAmount } from '../src/validate/quantity.ts';

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import { KELOS_CONFIG_NAME } from '../src/api/kelos-config.ts';
+import { KELOS_CONFIG_NAME } from '../src/api/group.ts';
 import type { KubeObject } from '../src/api/object.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { clipName } from '../src/validate/echo.ts';

@@ -11,7 +11,9 @@
  *   as a tar with sorted names, zero times and owners, so equal images give equal bytes
  *   (buildah's own `oci-archive:` tar records the times of its temporary files);
  * - `crds.yaml` (annotated `kelos.dev/version`) and `install.yaml` (labelled
- *   `app.kubernetes.io/version`, the operator pinned as `<prefix>/kelos-operator@sha256:…`);
+ *   `app.kubernetes.io/version`, both images pinned by the digests of those archives: the
+ *   operator runs `<prefix>/kelos-operator@sha256:…` with `--agent-base-image=
+ *   <prefix>/agent-base@sha256:…` for its agent Jobs);
  * - `release.json`: version, tag, image references and digests;
  * - `CHANGELOG.md`: this version's section of the repository's CHANGELOG.md;
  * - `SHA256SUMS` of all of the above.
@@ -109,7 +111,12 @@ const images = built
     const digest = ociArchive(reference, join(out, archive));
     return { name, repository, tag, digest, reference: `${repository}@${digest}`, archive };
   });
-const operator = images.find((i) => i.name === 'operator')!;
+/** The built image `name`; build.sh prints one line per image it was asked for. */
+const image = (name: string) => {
+  const found = images.find((i) => i.name === name);
+  if (!found) throw new Error(`images/build.sh printed no ${name} image:\n${built}`);
+  return found;
+};
 
 // After the images: its `prepack` rebuilds lib/, which the image build checks against a stamp.
 log('npm pack');
@@ -124,7 +131,8 @@ const install = await renderInstall({
   version,
   imageTag: tag,
   imageRepository: prefix,
-  imageDigest: operator.digest,
+  imageDigest: image('operator').digest,
+  agentBaseDigest: image('agent-base').digest,
 });
 writeFileSync(join(out, 'install.yaml'), yamlDocs(install));
 writeFileSync(

@@ -27,6 +27,12 @@ export const peakRss = (pid: number | 'self' = 'self'): number | undefined => {
   return s === undefined ? undefined : kib(s, 'VmHWM');
 };
 
+/** Current RSS in bytes of a process (`VmRSS`), or undefined when it cannot be read. */
+export const currentRss = (pid: number | 'self' = 'self'): number | undefined => {
+  const s = status(pid);
+  return s === undefined ? undefined : kib(s, 'VmRSS');
+};
+
 /**
  * Restarts this process's peak RSS at its current RSS (writing 5 to `clear_refs`), so the
  * next {@link peakRss} covers only what ran since.

@@ -18,6 +18,15 @@ export const median = (values: readonly number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/**
+ * The `p`th percentile (0 < p ≤ 100) of `values` by the nearest-rank method: the smallest
+ * value that at least p% of the values do not exceed. 0 for an empty list.
+ */
+export const percentile = (values: readonly number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+};
+
 /** Items per second for `count` items done in `millis`. */
 export const perSecond = (count: number, millis: number): number =>
   millis > 0 ? (count * 1000) / millis : 0;

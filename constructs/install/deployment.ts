@@ -13,6 +13,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import {
+  agentBaseImage,
   LEASE_NAME,
   namespaceListFlag,
   operatorImage,
@@ -42,6 +43,9 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => [
   `--health-addr=:${Ports.health}`,
   `--webhook-addr=:${Ports.webhooks}`,
   `--image-tag=${props.imageTag}`,
+  ...(props.agentBaseDigest
+    ? [`--agent-base-image=${agentBaseImage(props.imagePrefix, props.imageTag, props.agentBaseDigest)}`]
+    : []),
   ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
   ...props.extraArgs,
 ];

@@ -43,6 +43,12 @@ export interface KelosInstallProps {
    * @default - none (the image is named by its tag)
    */
   readonly imageDigest?: string;
+  /**
+   * Digest (`sha256:…`) of the agent base image: the operator then runs `--agent-base-image=
+   * <imagePrefix>/agent-base@<digest>` for the `skills-install` init container of agent Jobs.
+   * @default - none (the operator names `<prefix>/agent-base:<tag>` from its image flags)
+   */
+  readonly agentBaseDigest?: string;
   /** Operator replicas; they elect a leader through a Lease. @default 2 */
   readonly replicas?: number;
   /** Container resources. */
@@ -71,6 +77,7 @@ export interface ResolvedInstallProps {
   readonly imagePrefix: string;
   readonly imageTag: string;
   readonly imageDigest: string | undefined;
+  readonly agentBaseDigest: string | undefined;
   readonly replicas: number;
   readonly cpuRequestMillis: number;
   readonly memoryRequestMiB: number;
@@ -103,10 +110,11 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
   if (!Number.isInteger(replicas) || replicas < 1) {
     throw new Error(`KelosInstall: replicas must be a positive integer; got ${replicas}`);
   }
-  if (props.imageDigest !== undefined && !IMAGE_DIGEST.test(props.imageDigest)) {
-    throw new Error(
-      `KelosInstall: imageDigest must be sha256: and 64 hex digits; got "${props.imageDigest}"`,
-    );
+  for (const key of ['imageDigest', 'agentBaseDigest'] as const) {
+    const digest = props[key];
+    if (digest !== undefined && !IMAGE_DIGEST.test(digest)) {
+      throw new Error(`KelosInstall: ${key} must be sha256: and 64 hex digits; got "${digest}"`);
+    }
   }
   const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   return {
@@ -117,6 +125,7 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     version,
     imageTag: props.imageTag ?? versionTag(version),
     imageDigest: props.imageDigest,
+    agentBaseDigest: props.agentBaseDigest,
     replicas,
     cpuRequestMillis: props.resources?.cpuRequestMillis ?? 100,
     memoryRequestMiB: props.resources?.memoryRequestMiB ?? 256,

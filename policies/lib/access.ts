@@ -46,8 +46,15 @@ export const namespaceOf = (o: KubeObject): string => o.metadata?.namespace || '
 /** `Kind namespace/name`, for messages about another object. */
 export const refText = (o: KubeObject): string => `${o.kind} ${namespaceOf(o)}/${o.metadata?.name ?? ''}`;
 
-/** One formatter for every amount: building one per call (toLocaleString does) dominated forecasts. */
-const DOLLARS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+/**
+ * One formatter for every amount: building one per call (toLocaleString does) dominated
+ * forecasts. Built on first use: building it loads ICU's locale data, which a check that prices
+ * nothing (a pre-commit run on one file) would otherwise pay at start-up.
+ */
+let dollars: Intl.NumberFormat | undefined;
 
 /** Formats a number of US dollars as `$1,234.50`. */
-export const usd = (n: number): string => `$${DOLLARS.format(n)}`;
+export const usd = (n: number): string => {
+  dollars ??= new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return `$${dollars.format(n)}`;
+};

@@ -4,9 +4,10 @@
  *
  * @packageDocumentation
  */
-import { effectiveWorkerField, type WorkerField } from '../../src/api/common.ts';
+
 import { Labels } from '../../src/api/group.ts';
 import type { KubeObject } from '../../src/api/object.ts';
+import { effectiveWorkerField, type WorkerField } from '../../src/api/worker-field.ts';
 import { type LabelSelector, matches, parseSelector } from '../../src/kube/label-selector.ts';
 import { get, isRecord, type Json, ptr, rec, str } from './access.ts';
 

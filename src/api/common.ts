@@ -304,41 +304,4 @@ export const LabelSelectorSchema = k8sTypeSchema('LabelSelector');
 /** A typed empty object, for markers such as `ghproxy: {}`. */
 export const emptyObject = (description: string) => Type.Object({}, { description });
 
-/** Execution fields that exist both in `worker` and, deprecated, at the top of a Task spec or template. */
-export const WORKER_FIELDS = [
-  'type',
-  'credentials',
-  'model',
-  'effort',
-  'image',
-  'workspaceRef',
-  'agentConfigRefs',
-  'podOverrides',
-] as const;
-/** One of {@link WORKER_FIELDS}. */
-export type WorkerField = (typeof WORKER_FIELDS)[number];
-
-/** Whether a worker field counts as set: empty strings and empty lists do not, as upstream. */
-const isWorkerValueSet = (value: unknown): boolean =>
-  value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
-
-/**
- * The effective value of an execution field of a Task spec or task template:
- * `worker.<field>` wins over the deprecated top-level field, as upstream's `resolveTask*`
- * helpers decide. Every layer that reads execution fields (render, policies, constructs)
- * goes through this, so they agree on which value applies.
- *
- * @returns the value and whether it came from `worker`, or `undefined` when neither is set.
- */
-export function effectiveWorkerField(
-  spec: Readonly<Record<string, unknown>>,
-  field: WorkerField,
-): { readonly value: unknown; readonly fromWorker: boolean } | undefined {
-  const worker = spec['worker'];
-  if (worker && typeof worker === 'object') {
-    const value = (worker as Record<string, unknown>)[field];
-    if (isWorkerValueSet(value)) return { value, fromWorker: true };
-  }
-  const legacy = spec[field];
-  return isWorkerValueSet(legacy) ? { value: legacy, fromWorker: false } : undefined;
-}
+export { effectiveWorkerField, WORKER_FIELDS, type WorkerField } from './worker-field.ts';

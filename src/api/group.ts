@@ -107,8 +107,20 @@ export const RESERVED_CONTAINER_NAMES: readonly (typeof InitContainers)[keyof ty
  */
 export const DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/kelos-ts';
 
+/**
+ * Name of the agent base image under the repository (Node 24, git, the entrypoint): what the
+ * bundled agent images build on, and the image of the `skills-install` init container.
+ */
+export const AGENT_BASE_IMAGE_NAME = 'agent-base';
+
 /** Agent types with a bundled image and a known output format. */
 export const AGENT_TYPES = ['claude-code', 'codex', 'gemini', 'opencode', 'cursor'] as const;
 
 /** One of {@link AGENT_TYPES}. */
 export type AgentType = (typeof AGENT_TYPES)[number];
+
+/**
+ * The name of the KelosConfig the operator reads (`--config-name` overrides it); objects of
+ * other names are ignored, so a cluster has one configuration in force.
+ */
+export const KELOS_CONFIG_NAME = 'kelos';

@@ -23,11 +23,7 @@ import { CATEGORY } from './group.ts';
 import { ModelRatesSchema } from './rates.ts';
 import { bool, int32, type KindDefinition, list, obj, opt, str, strEnum, strList } from './schema.ts';
 
-/**
- * The name of the KelosConfig the operator reads (`--config-name` overrides it); objects of
- * other names are ignored, so a cluster has one configuration in force.
- */
-export const KELOS_CONFIG_NAME = 'kelos';
+export { KELOS_CONFIG_NAME } from './group.ts';
 
 export const PodSecurityFloorSchema = obj(
   {

@@ -9,8 +9,9 @@
  */
 import { Type } from '@sinclair/typebox';
 
-/** `{agentType: {model | "default": USD per hour}}`. */
-export type ModelRates = Readonly<Record<string, Readonly<Record<string, number>>>>;
+import type { ModelRates } from './model-rates.ts';
+
+export { DEFAULT_MODEL_RATES, type ModelRates, mergeRates, rateOf } from './model-rates.ts';
 
 /**
  * Schema of {@link ModelRates}. Maps are written with `additionalProperties`, which both
@@ -26,33 +27,3 @@ export const ModelRatesSchema = Type.Unsafe<ModelRates>({
     additionalProperties: { type: 'number', minimum: 0 },
   },
 });
-
-/** Rates used when no configuration gives any: list prices of the bundled agents' models. */
-export const DEFAULT_MODEL_RATES: ModelRates = {
-  'claude-code': {
-    default: 6,
-    'claude-opus-4-1': 15,
-    'claude-opus-4-5': 10,
-    opus: 15,
-    'claude-haiku-4-5': 2,
-    haiku: 2,
-  },
-  codex: { default: 4 },
-  gemini: { default: 3 },
-  opencode: { default: 4 },
-  cursor: { default: 4 },
-};
-
-/** Hourly rate of an agent type and model: the model's own, else the type's `default`. */
-export const rateOf = (rates: ModelRates, agent: string, model: string | undefined): number | undefined => {
-  const perModel = rates[agent];
-  return (model !== undefined ? perModel?.[model] : undefined) ?? perModel?.['default'];
-};
-
-/** `base` with `over` laid on top per agent type (a type in `over` keeps `base`'s other models). */
-export const mergeRates = (base: ModelRates, over: ModelRates | undefined): ModelRates => {
-  if (!over) return base;
-  const out: Record<string, Readonly<Record<string, number>>> = { ...base };
-  for (const [agent, models] of Object.entries(over)) out[agent] = { ...base[agent], ...models };
-  return out;
-};

@@ -8,6 +8,7 @@
  */
 // biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
 import type { Hint, Kind, OptionalKind, ReadonlyKind, Static } from '@sinclair/typebox';
+import { BudgetPeriodType } from './budget-period.ts';
 import { conditions, LabelSelectorSchema, TaskUsageSchema } from './common.ts';
 import { CATEGORY } from './group.ts';
 import {
@@ -22,14 +23,7 @@ import {
   time,
 } from './schema.ts';
 
-/** Budget periods. Upstream has Daily only; Weekly and Monthly are Kelos extensions. */
-export const BudgetPeriodType = { Daily: 'Daily', Weekly: 'Weekly', Monthly: 'Monthly' } as const;
-/** One of {@link BudgetPeriodType}. */
-export type BudgetPeriodType = (typeof BudgetPeriodType)[keyof typeof BudgetPeriodType];
-
-/** Whether a value read from an unchecked manifest is one of {@link BudgetPeriodType}. */
-export const isBudgetPeriodType = (value: unknown): value is BudgetPeriodType =>
-  typeof value === 'string' && Object.hasOwn(BudgetPeriodType, value);
+export { BudgetPeriodType, isBudgetPeriodType } from './budget-period.ts';
 
 /** How a TaskBudget is enforced. */
 export const BudgetEnforcement = {

@@ -5,11 +5,11 @@
  * @packageDocumentation
  */
 import { enableCompileCache } from 'node:module';
-import { processIo } from './io.ts';
-import { runCli } from './program.ts';
 
-// Commands load lazily; with the on-disk compile cache (type-stripped and compiled code, in the
-// OS temp directory) a pre-commit `kelos check` starts in about a third of the time.
+// Node's on-disk compile cache (compiled code, and from source the type-stripped code, in the
+// OS temp directory), on before anything else loads, commander included. Commands load
+// lazily; with both, a pre-commit `kelos check` of one file starts in a fraction of the time.
 enableCompileCache();
 
+const [{ processIo }, { runCli }] = await Promise.all([import('./io.ts'), import('./program.ts')]);
 process.exitCode = await runCli(process.argv.slice(2), processIo());

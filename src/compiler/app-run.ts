@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import type { CheckedFindings } from '../validate/index.ts';
 
 /** One object an app rendered. */
 export interface AppObject {
@@ -14,6 +15,11 @@ export interface AppObject {
   readonly constructPath?: string;
   /** The line of the app that created it, when a Kelos construct recorded it. */
   readonly site?: SourceSite;
+  /**
+   * What the construct that made it already checked on its spec (CEL rules, templates), when
+   * the rendered spec is the one checked: the validator takes these findings as they are.
+   */
+  readonly checked?: CheckedFindings;
 }
 
 /** A place in the app's source code (1-based). */

@@ -18,6 +18,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApiObject, App, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
+import { checkedSpec } from '../../constructs/checked.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
 import type { AppFailure, AppObject, AppRun, ModuleApp, SourceSite } from './app-run.ts';
 
@@ -112,10 +113,13 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
       const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
       // The library strips the `at ` of each frame; put it back for userSite.
       const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
+      const object = c.toJson() as Record<string, unknown>;
+      const checked = checkedSpec((c as { spec?: unknown }).spec, object['spec']);
       objects.push({
-        object: c.toJson() as Record<string, unknown>,
+        object,
         constructPath: c.node.path,
         ...(site && { site }),
+        ...(checked && { checked }),
       });
     }
   } catch (err) {

@@ -261,7 +261,14 @@ export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Di
     docs.push(...parsed.documents);
     diagnostics.push(...parsed.diagnostics);
   }
-  diagnostics.push(...validateDocuments(docs, options));
+  // What the constructs already checked on a spec is not checked again (see AppObject).
+  const checked = new Map(app.objects.flatMap((o) => (o.checked ? [[o.object, o.checked] as const] : [])));
+  diagnostics.push(
+    ...validateDocuments(
+      docs,
+      checked.size > 0 ? { ...options, checked: (object) => checked.get(object) } : options,
+    ),
+  );
   return diagnostics.map((d) => {
     const constructPath = d.source ? paths.get(d.source.file) : undefined;
     return constructPath && d.source ? { ...d, source: { ...d.source, constructPath } } : d;

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { AGENT_BASE_IMAGE_NAME } from '../api/group.ts';
 import { DEFAULT_IMAGE_TAG } from '../api/version.ts';
 
 /** Namespace the operator runs in. */
@@ -64,3 +65,10 @@ export const operatorImage = (
   tag = DEFAULT_IMAGE_TAG,
   digest?: string,
 ): string => imageReference(prefix, OPERATOR_IMAGE_NAME, tag, digest);
+
+/** `<prefix>/agent-base:<tag>` (or `@<digest>`): the operator's `--agent-base-image`. */
+export const agentBaseImage = (
+  prefix = DEFAULT_IMAGE_PREFIX,
+  tag = DEFAULT_IMAGE_TAG,
+  digest?: string,
+): string => imageReference(prefix, AGENT_BASE_IMAGE_NAME, tag, digest);

@@ -218,6 +218,7 @@ export class Operator {
           agentImages: opts.agentImages ?? {},
           ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
           ...(opts.imageRepository ? { imageRepository: opts.imageRepository } : {}),
+          ...(opts.agentBaseImage ? { agentBaseImage: opts.agentBaseImage } : {}),
         }),
       events,
       clock,

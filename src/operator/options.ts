@@ -58,10 +58,15 @@ export interface OperatorOptions {
   readonly resyncMs?: number;
   /** Image per agent type. */
   readonly agentImages?: Partial<Record<AgentType, string>>;
-  /** Tag of the bundled agent images (normally the operator's version). Default `latest`. */
+  /** Tag of the bundled agent images (normally the operator's version). Default `v<package version>`. */
   readonly imageTag?: string;
   /** Registry and repository of the bundled agent images. Default `ghcr.io/kelos-ts`. */
   readonly imageRepository?: string;
+  /**
+   * The agent base image (the `skills-install` init container), e.g. pinned by digest as a
+   * release install does. Default `<imageRepository>/agent-base:<imageTag>`.
+   */
+  readonly agentBaseImage?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;

@@ -8,10 +8,12 @@
  * @packageDocumentation
  */
 
-import { type ObjectOptions, type Static, type TProperties, Type } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ObjectOptions, Static, TProperties } from '@sinclair/typebox';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
-import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/rates.ts';
+import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
 
@@ -118,6 +120,20 @@ export class PolicyConfigError extends Error {
   }
 }
 
+const require = createRequire(import.meta.url);
+let typebox: typeof import('@sinclair/typebox') | undefined;
+/**
+ * TypeBox, loaded when a configuration is first parsed: a pre-commit `kelos check` of a project
+ * without a policy file starts without it (loading it costs about three times a bare Node's
+ * start). Its ES module, required synchronously, is the very one the API schemas import.
+ */
+const Type = (): typeof import('@sinclair/typebox').Type => {
+  typebox ??= require(
+    fileURLToPath(import.meta.resolve('@sinclair/typebox')),
+  ) as typeof import('@sinclair/typebox');
+  return typebox.Type;
+};
+
 const SEVERITIES = ['error', 'warning', 'info'] as const;
 const RULE_SWITCHES = ['off', 'on', false, true] as const;
 
@@ -132,12 +148,12 @@ interface Annotations {
 }
 
 const mapping = <T extends TProperties>(properties: T, expected: string) =>
-  Type.Object(properties, { additionalProperties: false, expected } as ObjectOptions & Annotations);
+  Type().Object(properties, { additionalProperties: false, expected } as ObjectOptions & Annotations);
 const strings = () =>
-  Type.Array(Type.String({ minLength: 1 }), { expected: 'a list of non-empty strings' } as Annotations);
-const positiveInt = () => Type.Integer({ minimum: 1, expected: 'a positive integer' } as Annotations);
+  Type().Array(Type().String({ minLength: 1 }), { expected: 'a list of non-empty strings' } as Annotations);
+const positiveInt = () => Type().Integer({ minimum: 1, expected: 'a positive integer' } as Annotations);
 const values = <const V extends readonly (string | boolean)[]>(vals: V, expected: string) =>
-  Type.Unsafe<V[number]>({ enum: [...vals], expected });
+  Type().Unsafe<V[number]>({ enum: [...vals], expected });
 
 /**
  * The file's schema. `rules:` takes the known rule ids only, so it is built per rule set.
@@ -146,12 +162,12 @@ const values = <const V extends readonly (string | boolean)[]>(vals: V, expected
 const configSchema = (knownRules: readonly string[]) => {
   const settings = mapping(
     {
-      enabled: Type.Optional(Type.Boolean({ expected: 'true or false' } as Annotations)),
-      severity: Type.Optional(values(SEVERITIES, 'error, warning or info')),
+      enabled: Type().Optional(Type().Boolean({ expected: 'true or false' } as Annotations)),
+      severity: Type().Optional(values(SEVERITIES, 'error, warning or info')),
     },
     'a mapping with enabled and severity',
   );
-  const entry = Type.Unsafe<RuleEntry>({
+  const entry = Type().Unsafe<RuleEntry>({
     if: { type: 'object' },
     // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else; this object is never awaited.
     then: settings,
@@ -159,20 +175,20 @@ const configSchema = (knownRules: readonly string[]) => {
   });
   return mapping(
     {
-      rules: Type.Optional(
-        Type.Object(Object.fromEntries(knownRules.map((id) => [id, Type.Optional(entry)])), {
+      rules: Type().Optional(
+        Type().Object(Object.fromEntries(knownRules.map((id) => [id, Type().Optional(entry)])), {
           additionalProperties: false,
           expected: 'a mapping from rule id to settings',
           unknownKey: 'unknown rule id; run kelos check --list-rules for the ids',
         } as ObjectOptions & Annotations),
       ),
-      thresholds: Type.Optional(
+      thresholds: Type().Optional(
         mapping(
           {
-            maxConcurrency: Type.Optional(positiveInt()),
-            maxActiveDeadlineSeconds: Type.Optional(positiveInt()),
-            minPollInterval: Type.Optional(
-              Type.Union([Type.Number({ minimum: 0 }), Type.String({ format: 'go-duration' })], {
+            maxConcurrency: Type().Optional(positiveInt()),
+            maxActiveDeadlineSeconds: Type().Optional(positiveInt()),
+            minPollInterval: Type().Optional(
+              Type().Union([Type().Number({ minimum: 0 }), Type().String({ format: 'go-duration' })], {
                 expected: 'a duration such as 1m or 30s',
               } as Annotations),
             ),
@@ -180,35 +196,35 @@ const configSchema = (knownRules: readonly string[]) => {
           'a mapping',
         ),
       ),
-      allowlists: Type.Optional(
+      allowlists: Type().Optional(
         mapping(
           {
-            models: Type.Optional(
-              Type.Record(Type.String(), strings(), {
+            models: Type().Optional(
+              Type().Record(Type().String(), strings(), {
                 expected: 'a mapping from agent type to a list of models',
               } as Annotations),
             ),
-            efforts: Type.Optional(strings()),
-            imageRegistries: Type.Optional(strings()),
-            literalSecrets: Type.Optional(strings()),
+            efforts: Type().Optional(strings()),
+            imageRegistries: Type().Optional(strings()),
+            literalSecrets: Type().Optional(strings()),
           },
           'a mapping',
         ),
       ),
-      botIdentities: Type.Optional(strings()),
-      externalSecrets: Type.Optional(strings()),
-      rates: Type.Optional(
-        Type.Record(
-          Type.String(),
-          Type.Record(
-            Type.String(),
-            Type.Number({ minimum: 0, expected: 'a non-negative number of USD per hour' } as Annotations),
+      botIdentities: Type().Optional(strings()),
+      externalSecrets: Type().Optional(strings()),
+      rates: Type().Optional(
+        Type().Record(
+          Type().String(),
+          Type().Record(
+            Type().String(),
+            Type().Number({ minimum: 0, expected: 'a non-negative number of USD per hour' } as Annotations),
             { expected: 'a mapping from model (or default) to USD per hour' } as Annotations,
           ),
           { expected: 'a mapping from agent type to {model: USD per hour}' } as Annotations,
         ),
       ),
-      synth: Type.Optional(values(['enforce', 'report'] as const, 'enforce or report')),
+      synth: Type().Optional(values(['enforce', 'report'] as const, 'enforce or report')),
     },
     'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
   );
@@ -221,7 +237,9 @@ type ConfigDocument = Static<ReturnType<typeof configSchema>>;
 
 let ajvInstance: Ajv | undefined;
 const ajv = (): Ajv => {
-  ajvInstance ??= new Ajv({
+  // Loaded on first use, like TypeBox.
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  ajvInstance ??= new AjvClass({
     allErrors: true,
     verbose: true,
     strict: true,

@@ -146,7 +146,7 @@ export const initContainers = (p: Plan): Container[] => {
     init.push(
       step(
         InitContainers.SkillsInstall,
-        options.skillsImage ?? defaultAgentImage(AGENT_BASE_IMAGE_NAME, options),
+        options.agentBaseImage ?? defaultAgentImage(AGENT_BASE_IMAGE_NAME, options),
         SKILLS_INSTALL_SCRIPT,
         p.skills.args,
         [pluginDir, { name: 'TMPDIR', value: '/tmp' }, ...p.skills.env],

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
+import { AGENT_BASE_IMAGE_NAME, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import { DEFAULT_IMAGE_TAG } from '../api/version.ts';
@@ -15,11 +15,9 @@ type Job = K8sType<'Job'>;
 type ConfigMap = K8sType<'ConfigMap'>;
 
 /** Tag of the bundled images when none is configured: `v<package version>`. */
-export { DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG };
+export { AGENT_BASE_IMAGE_NAME, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG };
 /** Image of the git init containers (the one upstream uses). */
 export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.47.2';
-/** Name of the agent base image (Node 24, git, the entrypoint); also runs `skills-install`. */
-export const AGENT_BASE_IMAGE_NAME = 'agent-base';
 
 /** Deployment-wide settings of the render (operator flags). */
 export interface RenderOptions {
@@ -49,10 +47,12 @@ export interface RenderOptions {
    */
   readonly gitImage?: string;
   /**
-   * Image of the `skills-install` init container; it needs Node (npx) and git.
+   * The agent base image, which runs the `skills-install` init container (it needs Node for
+   * npx, and git). A release pins it by digest (`<repository>/agent-base@sha256:…`) through
+   * the operator's `--agent-base-image`, as the install bundle renders it.
    * @default - `<imageRepository>/agent-base:<imageTag>`
    */
-  readonly skillsImage?: string;
+  readonly agentBaseImage?: string;
   /**
    * Where the agent writes its termination message (outputs).
    * @default '/dev/termination-log'

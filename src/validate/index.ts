@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
-import { evaluateRules, type RuleFinding } from './cel.ts';
+import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
@@ -14,7 +14,7 @@ export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
 import { checkReferences, type ReferenceOptions } from './references.ts';
 import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
-import { checkTemplates } from './templates.ts';
+import { checkTemplates, type TemplateFindingAt } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
 export * from './diagnostic.ts';
@@ -28,7 +28,25 @@ export {
 } from './load.ts';
 export { checkReferences, findCycles, type ReferenceOptions } from './references.ts';
 export { kelosObjectSchema, strictSchema } from './schema.ts';
-export { checkTemplates, nameFromTemplate, spawnerTemplateErrors, templateFindings } from './templates.ts';
+export {
+  checkTemplates,
+  nameFromTemplate,
+  spawnerTemplateErrors,
+  type TemplateFindingAt,
+  templateFindings,
+} from './templates.ts';
+
+/**
+ * Findings already made on an object's spec, with this validator's own rules, by whoever
+ * rendered it (a Kelos construct: see `constructs/checked.ts`). A part that is absent was not
+ * checked.
+ */
+export interface CheckedFindings {
+  /** Every CEL rule finding of the object (`cel/rule` and `cel/error`). */
+  readonly rules?: readonly Pick<RuleFinding, 'code' | 'message' | 'path'>[];
+  /** Every template finding of the object, with its template. */
+  readonly templates?: readonly TemplateFindingAt[];
+}
 
 /** Options of {@link validateDocuments} and {@link validateObject}. */
 export interface ValidateOptions extends ReferenceOptions {
@@ -38,6 +56,11 @@ export interface ValidateOptions extends ReferenceOptions {
    * @default 'error'
    */
   readonly unservedSeverity?: Severity;
+  /**
+   * What was already checked on an object (by identity), so those rules are not evaluated
+   * again; nothing by default.
+   */
+  readonly checked?: (object: Readonly<Record<string, unknown>>) => CheckedFindings | undefined;
 }
 
 /** Whether a JSON value holds a null member anywhere (null array items are kept). */
@@ -110,6 +133,25 @@ export function evaluateObjectRules(object: Readonly<Record<string, unknown>>): 
 }
 
 const SERVED = KINDS.map((k) => k.kind);
+
+const ruledMembers = new Map<string, ReadonlySet<string>>();
+
+/**
+ * Whether the CEL rules of an object that apply outside its spec are none: then the rules'
+ * findings depend on the spec alone, and findings made on the spec hold for the whole object.
+ * Rules sit in the spec and, for some kinds, in the status, which a rendered object lacks.
+ */
+function rulesOnlyInSpec(object: Readonly<Record<string, unknown>>, schema: object): boolean {
+  const kind = String(object['kind']);
+  let members = ruledMembers.get(kind);
+  if (members === undefined) {
+    // The top-level member each rule sits in; '' for a rule on the whole object.
+    members = new Set(collectRules(schema).map((r) => r.pointer.split('/')[1] ?? ''));
+    ruledMembers.set(kind, members);
+  }
+  for (const member of members) if (member !== 'spec' && (member === '' || member in object)) return false;
+  return true;
+}
 
 /** Findings for one object on its own: kind and version, schema, CEL rules. */
 function objectFindings(object: Record<string, unknown>, options: ValidateOptions): Finding[] {
@@ -187,11 +229,11 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
       },
     ];
   }
+  const checked = options.checked?.(object)?.rules;
+  const rules = checked && rulesOnlyInSpec(clean, celSchema) ? checked : evaluateObjectRules(clean);
   return [
     ...schemaFindings,
-    ...evaluateObjectRules(clean).map(
-      ({ code, message, path }): Finding => ({ severity: 'error', code, message, path }),
-    ),
+    ...rules.map(({ code, message, path }): Finding => ({ severity: 'error', code, message, path })),
   ];
 }
 
@@ -224,6 +266,6 @@ export function validateDocuments(
     for (const finding of objectFindings(doc.object, options)) out.push(toDiagnostic(doc, finding));
   }
   out.push(...checkReferences(docs, options));
-  out.push(...checkTemplates(docs));
+  out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));
   return sortDiagnostics(out);
 }

@@ -128,12 +128,17 @@ export const templateSites = (object: Record<string, unknown>): TemplateSite[] =
   return sites;
 };
 
-/** A template finding tied to its site, before it is located in a file. */
-export interface LocatedTemplateFinding {
-  readonly site: TemplateSite;
+/** A template finding with the place and text of its template, before it is located in a file. */
+export interface TemplateFindingAt {
+  readonly site: Pick<TemplateSite, 'path' | 'text'>;
   /** Offset in the template text; `undefined` for findings about the whole template. */
   readonly offset?: number;
   readonly finding: Finding;
+}
+
+/** A template finding tied to its site, before it is located in a file. */
+export interface LocatedTemplateFinding extends TemplateFindingAt {
+  readonly site: TemplateSite;
 }
 
 const describe = (f: TemplateFinding): Finding => {
@@ -196,11 +201,16 @@ export const spawnerTemplateErrors = (spawner: TaskSpawner): string[] =>
 /**
  * Diagnostics for the templates of a bundle, each pointing at the line and column inside
  * the string when the manifest has YAML source, else at the field.
+ *
+ * @param checked The findings of a document's templates when they were already made.
  */
-export const checkTemplates = (docs: readonly LoadedDocument[]): Diagnostic[] => {
+export const checkTemplates = (
+  docs: readonly LoadedDocument[],
+  checked: (doc: LoadedDocument) => readonly TemplateFindingAt[] | undefined = () => undefined,
+): Diagnostic[] => {
   const out: Diagnostic[] = [];
   for (const doc of docs) {
-    for (const { site, offset, finding } of locatedTemplateFindings(doc.object)) {
+    for (const { site, offset, finding } of checked(doc) ?? locatedTemplateFindings(doc.object)) {
       const base = toDiagnostic(doc, finding);
       const scalar = offset === undefined ? undefined : doc.scalar?.(site.path);
       if (!scalar || offset === undefined || !base.source) {

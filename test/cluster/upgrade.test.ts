@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Task, TaskBudget, TaskSpawner } from '../../src/api/index.ts';
+import { VERSION_ANNOTATION, VERSION_LABEL } from '../../src/api/version.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { freshNamespace, kubectl } from './helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
 import { waitForEstablished } from './install-crds.ts';
 import { applyKustomization } from './install-identity.ts';
 import {
@@ -35,6 +36,52 @@ const previous = JSON.parse(await readFile(join(ROOT, 'release/previous.json'), 
   commit: string;
 };
 
+/** This version, as package.json holds it (read as a file, not through the code under test). */
+const current = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
+// 0.1.0 predates the version annotation and label (0.2.0 added them): its install carries none.
+const previousLabelled = previous.version !== '0.1.0';
+
+/** The CRDs a tree's `dist/crds` kustomization installs, by name. */
+async function crdNames(tree: string): Promise<string[]> {
+  return (await readFile(join(tree, 'dist/crds/kustomization.yaml'), 'utf8'))
+    .split('\n')
+    .flatMap((l) => /kelos\.dev_(\w+)\.yaml/.exec(l)?.[1] ?? [])
+    .map((plural) => `${plural}.kelos.dev`);
+}
+
+/** The `kelos.dev/version` annotation of the named CRDs and the operator Deployment's version label. */
+async function installedVersions(crds: readonly string[]): Promise<[string, string | undefined][]> {
+  const items = JSON.parse((await kubectl(['get', 'crd', ...crds, '-o', 'json'])).stdout)
+    .items as ApiObject[];
+  const { stdout } = await kubectl([
+    'get',
+    'deployment',
+    '-n',
+    'kelos-system',
+    'kelos-operator',
+    '-o',
+    'json',
+  ]);
+  return [
+    ...items.map((crd): [string, string | undefined] => [
+      `crd/${crd.metadata.name}`,
+      crd.metadata.annotations?.[VERSION_ANNOTATION],
+    ]),
+    ['deployment/kelos-operator', (JSON.parse(stdout) as ApiObject).metadata.labels?.[VERSION_LABEL]],
+  ];
+}
+
+/** `kelos version -o json` of this version's CLI against the test cluster. */
+async function kelosVersion(): Promise<Record<string, unknown>> {
+  const { stdout } = await run(
+    process.execPath,
+    [join(ROOT, 'src/cli/main.ts'), 'version', '-o', 'json', '--kubeconfig', kubeconfigPath()],
+    { timeout: 60_000 },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
 /** Unpacks the previous release's tree from git (real git) and lends it our node_modules. */
 async function previousTree(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `kelos-${previous.version}-`));
@@ -59,16 +106,23 @@ describe(`upgrade from release ${previous.version} mid-flight`, () => {
   let c: HttpKubeClient;
   let ns: string;
   let old: string;
+  let oldCrds: string[] = [];
   const stops: (() => Promise<void>)[] = [];
 
   beforeAll(async () => {
     old = await previousTree();
+    // Earlier files of the run applied this version's CRDs and install under other field
+    // managers, whose fields the old apply leaves alone; a cluster that only ever ran the
+    // previous release has no version annotation or label but the ones that release wrote.
+    const crds = (await kubectl(['get', 'crd', '-l', 'app.kubernetes.io/part-of=kelos', '-o', 'name']))
+      .stdout;
+    if (crds.trim()) await kubectl(['annotate', ...crds.trim().split('\n'), `${VERSION_ANNOTATION}-`]);
+    const ops = (await kubectl(['get', 'deployment', '-n', 'kelos-system', '-o', 'name'])).stdout;
+    if (ops.trim())
+      await kubectl(['label', '-n', 'kelos-system', ...ops.trim().split('\n'), `${VERSION_LABEL}-`]);
     await applyKustomization(join(old, 'dist/crds'));
-    const names = (await readFile(join(old, 'dist/crds/kustomization.yaml'), 'utf8'))
-      .split('\n')
-      .flatMap((l) => /kelos\.dev_(\w+)\.yaml/.exec(l)?.[1] ?? [])
-      .map((plural) => `${plural}.kelos.dev`);
-    await waitForEstablished(names);
+    oldCrds = await crdNames(old);
+    await waitForEstablished(oldCrds);
     await applyKustomization(join(old, 'dist/install'));
     ns = await freshNamespace('upgrade');
     c = await testClient();
@@ -151,13 +205,34 @@ describe(`upgrade from release ${previous.version} mid-flight`, () => {
       return (s?.status?.totalTasksCreated ?? 0) >= 3;
     });
 
+    // Before the upgrade the cluster runs the previous release: its version (or none, for a
+    // release older than the annotation and label), which this CLI's `kelos version` flags.
+    const was = previousLabelled ? previous.version : undefined;
+    const installed = await installedVersions(oldCrds);
+    expect(installed).toHaveLength(oldCrds.length + 1);
+    expect(installed).toEqual(installed.map(([what]) => [what, was]));
+    expect((await kelosVersion())['mismatch']).toMatch(/^version mismatch: client /);
+
     // The upgrade, as a rolling update does it: old operator out, new CRDs and bundle, new operator in.
     const exited = new Promise<number | null>((resolve) => before.child.once('exit', resolve));
     before.child.kill('SIGTERM');
     expect(await exited).toBe(0);
     await applyKustomization(join(ROOT, 'dist/crds'));
-    await waitForEstablished(['tasks.kelos.dev', 'taskspawners.kelos.dev', 'taskbudgets.kelos.dev']);
+    await waitForEstablished(await crdNames(ROOT));
     await applyKustomization(join(ROOT, 'dist/install'));
+    // Every CRD (old and new kinds) and the operator now carry this version, and `kelos
+    // version` finds the client, the operator and the CRDs agreeing on it.
+    const newCrds = await crdNames(ROOT);
+    const upgraded = await installedVersions(newCrds);
+    expect(upgraded).toHaveLength(newCrds.length + 1);
+    expect(upgraded).toEqual(upgraded.map(([what]) => [what, current]));
+    const reported = await kelosVersion();
+    expect([reported['clientVersion'], reported['crdVersion'], reported['mismatch']]).toEqual([
+      current,
+      current,
+      undefined,
+    ]);
+    expect((reported['operator'] as { version?: string } | undefined)?.version).toBe(current);
     const after = await spawnOperator(ns);
     stops.push(() => kill9(after.child));
 

@@ -2,7 +2,8 @@
  * The release script (`npm run release`, scripts/release.ts), run twice into two directories:
  * every artifact is there, the checksums are identical across the runs (the images are built
  * with SOURCE_DATE_EPOCH=0 and archived as deterministic tars; the npm tarball has fixed
- * times), the install pins the digests of the image archives it ships, and the CRDs, the
+ * times), the install pins the digests of both image archives it ships (the operator's image
+ * and the agent base its `--agent-base-image` names), and the CRDs, the
  * install, release.json and `kelos version` of the packed CLI name one version.
  *
  * Needs buildah like test/cluster/operator-image.test.ts: the first image build on a fresh
@@ -39,7 +40,7 @@ interface Release {
 type Obj = {
   kind: string;
   metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { template?: { spec?: { containers?: Array<{ image: string }> } } };
+  spec?: { template?: { spec?: { containers?: Array<{ image: string; args: string[] }> } } };
 };
 
 const work = mkdtempSync(join(tmpdir(), 'kelos-release-test-'));
@@ -97,8 +98,15 @@ describe('npm run release', () => {
       expect(image.reference).toBe(`${image.repository}@${image.digest}`);
     }
     const operator = release.images.find((i) => i.name === 'operator')!;
+    const agentBase = release.images.find((i) => i.name === 'agent-base')!;
+    expect(operator.digest).not.toBe(agentBase.digest);
     const deployment = docs(one, 'install.yaml').find((o) => o.kind === 'Deployment')!;
-    expect(deployment.spec!.template!.spec!.containers![0]!.image).toBe(operator.reference);
+    const container = deployment.spec!.template!.spec!.containers![0]!;
+    // Both images by digest: the operator's own, and the agent base it puts in agent Jobs.
+    expect(container.image).toBe(`${operator.repository}@${operator.digest}`);
+    expect(container.args.filter((a) => a.startsWith('--agent-base-image'))).toEqual([
+      `--agent-base-image=${agentBase.repository}@${agentBase.digest}`,
+    ]);
     expect(printed[0]).toContain(
       `skopeo copy --all oci-archive:${join(one, operator.archive)} docker://${operator.repository}:${TAG}`,
     );

@@ -260,3 +260,48 @@ export const ownedLabels = (task: string): Record<string, string> => ({
   [Labels.ManagedBy]: 'kelos-operator',
   [Labels.Task]: task,
 });
+
+/** Status of a Pod whose agent container exited with `exitCode`, as the kubelet writes it. */
+export const terminatedPod = (exitCode: number, message?: string): CachedPod['status'] => ({
+  phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+  startTime: '2026-03-02T09:00:00Z',
+  containerStatuses: [
+    {
+      name: 'kelos-agent',
+      state: {
+        terminated: {
+          exitCode,
+          startedAt: '2026-03-02T09:00:00Z',
+          finishedAt: '2026-03-02T09:00:00Z',
+          ...(message ? { message } : {}),
+        },
+      },
+    },
+  ],
+});
+
+/**
+ * Plays a Task's run to its end: the Job's Pod starts and its agent exits with `exitCode`
+ * (`message` is the termination message, e.g. outputs), then the Job controller marks the
+ * Job Complete or Failed.
+ */
+export async function finishTask(
+  op: TaskOperator,
+  name: string,
+  exitCode = 0,
+  message?: string,
+): Promise<void> {
+  const pod = await op.startPod(name);
+  await op.podStatus(pod, terminatedPod(exitCode, message));
+  const at = '2026-03-02T09:00:00Z';
+  await op.jobStatus(
+    name,
+    exitCode === 0
+      ? {
+          succeeded: 1,
+          completionTime: at,
+          conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: at }],
+        }
+      : { failed: 1, conditions: [{ type: 'Failed', status: 'True', lastTransitionTime: at }] },
+  );
+}

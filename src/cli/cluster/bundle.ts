@@ -65,7 +65,15 @@ export interface InstallSettings {
   readonly imageTag: string;
   /** Operator image digest (`sha256:…`), pinned instead of the tag. */
   readonly imageDigest?: string;
+  /** Agent base image digest (`sha256:…`), which the operator pins for its agent Jobs. */
+  readonly agentBaseDigest?: string;
   readonly replicas?: number;
+  /** Whether to create the operator namespace (default true). */
+  readonly createNamespace?: boolean;
+  readonly resources?: KelosInstallProps['resources'];
+  readonly monitor?: KelosInstallProps['monitor'];
+  /** Extra `kelos operator` flags. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** The generated CRDs. */
@@ -83,9 +91,14 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
     version: settings.version,
     imageTag: settings.imageTag,
     ...(settings.imageDigest ? { imageDigest: settings.imageDigest } : {}),
+    ...(settings.agentBaseDigest ? { agentBaseDigest: settings.agentBaseDigest } : {}),
     ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),
+    ...(settings.createNamespace !== undefined ? { createNamespace: settings.createNamespace } : {}),
+    ...(settings.resources ? { resources: settings.resources } : {}),
+    ...(settings.monitor ? { monitor: settings.monitor } : {}),
+    ...(settings.extraArgs ? { extraArgs: settings.extraArgs } : {}),
     // Argo CD waves mean nothing to a direct apply.
     syncWaves: false,
   };

@@ -65,6 +65,7 @@ interface OperatorFlags {
   logLevel: string;
   imageTag: string;
   imageRepository: string;
+  agentBaseImage?: string;
   githubApiUrl?: string;
   webhookAddr: string;
   webhookGithubSecretFile?: string;
@@ -123,6 +124,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
       '--image-repository <prefix>',
       'registry and repository of the bundled agent images (<prefix>/<type>:<tag>)',
       DEFAULT_IMAGE_REPOSITORY,
+    )
+    .option(
+      '--agent-base-image <image>',
+      'image of the skills-install init container, e.g. pinned by digest (default: <prefix>/agent-base:<tag>)',
     )
     .option(
       '--github-api-url <url>',
@@ -211,6 +216,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       agentImages,
       imageTag: flags.imageTag,
       imageRepository: flags.imageRepository,
+      ...(flags.agentBaseImage ? { agentBaseImage: flags.agentBaseImage } : {}),
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       webhook: {
         addr: flags.webhookAddr,

@@ -2,26 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Labels, type Task, type TaskSpawner } from '../../../src/api/index.ts';
 import { createOutboundFetch } from '../../../src/operator/outbound.ts';
 import { matchDelivery } from '../../../src/operator/webhook/match.ts';
-import { NS, newTask, startTaskOperator, type TaskOperator } from '../../support/task-operator.ts';
+import {
+  finishTask,
+  NS,
+  newTask,
+  startTaskOperator,
+  type TaskOperator,
+} from '../../support/task-operator.ts';
 import { delivery, spawnerWith } from '../../support/webhook-fixtures.ts';
-
-const terminated = (exitCode: number, message?: string) => ({
-  phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-  startTime: '2026-03-02T09:00:00Z',
-  containerStatuses: [
-    {
-      name: 'kelos-agent',
-      state: {
-        terminated: {
-          exitCode,
-          startedAt: '2026-03-02T09:00:00Z',
-          finishedAt: '2026-03-02T09:00:00Z',
-          ...(message ? { message } : {}),
-        },
-      },
-    },
-  ],
-});
 
 describe('Slack result reports from the TaskSpawner pass', () => {
   let op: TaskOperator;
@@ -59,19 +47,7 @@ describe('Slack result reports from the TaskSpawner pass', () => {
     await op.settle();
   };
   const finish = async (name: string, exitCode: number, message?: string) => {
-    const pod = await op.startPod(name);
-    await op.podStatus(pod, terminated(exitCode, message));
-    const at = '2026-03-02T09:00:00Z';
-    await op.jobStatus(
-      name,
-      exitCode === 0
-        ? {
-            succeeded: 1,
-            completionTime: at,
-            conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: at }],
-          }
-        : { failed: 1, conditions: [{ type: 'Failed', status: 'True', lastTransitionTime: at }] },
-    );
+    await finishTask(op, name, exitCode, message);
     await op.settle();
   };
 

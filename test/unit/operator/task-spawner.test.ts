@@ -7,7 +7,14 @@ import { ReportState } from '../../../src/operator/reconcilers/task-spawner/repo
 import { Resources } from '../../../src/operator/resources.ts';
 import { tickId } from '../../../src/operator/spawner/sources/cron.ts';
 import { FakeGitHub } from '../../support/fake-github.ts';
-import { NS, newTask, startTaskOperator, T0, type TaskOperator } from '../../support/task-operator.ts';
+import {
+  finishTask,
+  NS,
+  newTask,
+  startTaskOperator,
+  T0,
+  type TaskOperator,
+} from '../../support/task-operator.ts';
 
 const LABEL = 'needs-implementation';
 
@@ -29,24 +36,6 @@ const spawnerOf = (
       ...extra,
     },
   }) as TaskSpawner;
-
-const terminated = (exitCode: number, message?: string) => ({
-  phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-  startTime: '2026-03-02T09:00:00Z',
-  containerStatuses: [
-    {
-      name: 'kelos-agent',
-      state: {
-        terminated: {
-          exitCode,
-          startedAt: '2026-03-02T09:00:00Z',
-          finishedAt: '2026-03-02T09:00:00Z',
-          ...(message ? { message } : {}),
-        },
-      },
-    },
-  ],
-});
 
 describe('TaskSpawner reconciler over the fake API server and a fake GitHub', () => {
   let op: TaskOperator;
@@ -83,21 +72,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
   const condition = (name: string, type: string) =>
     spawnerStatus(name)?.conditions?.find((c) => c.type === type);
   const tasks = () => op.kube.objects<Task>(Resources.Task, NS);
-  const finish = async (name: string, exitCode = 0, message?: string) => {
-    const pod = await op.startPod(name);
-    await op.podStatus(pod, terminated(exitCode, message));
-    const at = '2026-03-02T09:00:00Z';
-    await op.jobStatus(
-      name,
-      exitCode === 0
-        ? {
-            succeeded: 1,
-            completionTime: at,
-            conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: at }],
-          }
-        : { failed: 1, conditions: [{ type: 'Failed', status: 'True', lastTransitionTime: at }] },
-    );
-  };
+  const finish = (name: string, exitCode = 0, message?: string) => finishTask(op, name, exitCode, message);
 
   it('turns labelled issues into Tasks with rendered prompts, and admits maxConcurrency of them', async () => {
     const a = gh.addIssue({ title: 'Crash on start', body: 'Stack trace here', labels: [LABEL] });

@@ -13,6 +13,7 @@ const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
 /** The version as package.json says it, read as a file (not through the code under test). */
 const VERSION = (JSON.parse(read('package.json')) as { version: string }).version;
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
+const OTHER = `sha256:${'cd'.repeat(32)}`;
 
 async function run(...argv: string[]) {
   let stdout = '';
@@ -86,6 +87,24 @@ describe('one version: package, CRDs, install, images and kelos version agree', 
     const bad = await run('install', '--dry-run', '--image-digest', 'sha256:xyz');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--image-digest must be sha256: and 64 hex digits; got "sha256:xyz"');
+  }, 30_000);
+
+  test('--agent-base-digest pins the agent base image the operator puts in Jobs', async () => {
+    const r = await run('install', '--dry-run', '--image-digest', DIGEST, '--agent-base-digest', OTHER);
+    expect(r.code).toBe(0);
+    const container = operatorContainer(objects(r.stdout));
+    expect(container.image).toBe(`ghcr.io/kelos-ts/kelos-operator@${DIGEST}`);
+    expect(container.args.filter((a) => a.startsWith('--agent-base-image'))).toEqual([
+      `--agent-base-image=ghcr.io/kelos-ts/agent-base@${OTHER}`,
+    ]);
+    // Without it the operator names the agent base by its tag, from --image-tag.
+    const plain = await run('install', '--dry-run');
+    expect(
+      operatorContainer(objects(plain.stdout)).args.some((a) => a.startsWith('--agent-base-image')),
+    ).toBe(false);
+    const bad = await run('install', '--dry-run', '--agent-base-digest', 'latest');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--agent-base-digest must be sha256: and 64 hex digits; got "latest"');
   }, 30_000);
 
   test('the committed dist/ carries the version too', () => {

@@ -816,6 +816,17 @@ describe('renderTaskJob: AgentConfigs', () => {
     ]);
   });
 
+  test('runs skills-install in the agent base image the operator pins, leaving the agent image alone', () => {
+    const pinned = `registry.local/kelos/agent-base@sha256:${'0a'.repeat(32)}`;
+    const r = renderOk({
+      task: withWorker({ agentConfigRefs: [{ name: 'a' }] }),
+      agentConfigs: [makeAgentConfig('a', { skills: [{ source: 'acme/public' }] })],
+      options: { imageTag: 'v9', imageRepository: 'registry.local/kelos', agentBaseImage: pinned },
+    });
+    expect(r.init('skills-install')!.image).toBe(pinned);
+    expect(r.agent.image).toBe('registry.local/kelos/claude-code:v9');
+  });
+
   test('installs skills with their token by reference, one env var per Secret', () => {
     const r = renderOk({
       task: withWorker({ agentConfigRefs: [{ name: 'a' }] }),

@@ -1,0 +1,87 @@
+/**
+ * What the benchmarks that run against a control plane share: the control plane itself (the
+ * one `KELOS_BENCH_KUBECONFIG` names, else one started for the run from `test/cluster`), the
+ * CRDs applied to it, and `kelos operator` as a child process, ready once it logs that it runs.
+ *
+ * @packageDocumentation
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCrds } from '../../src/crd/generate.ts';
+import type { ApiObject, HttpKubeClient, ResourceType } from '../../src/kube/client.ts';
+import { startControlPlane } from '../../test/cluster/control-plane.ts';
+
+/** The CLI entry the benchmarks run as `kelos`. */
+export const KELOS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** A control plane for one benchmark run. */
+export interface BenchControlPlane {
+  readonly kubeconfig: string;
+  /** Stops it when this run started it; leaves one named by the environment alone. */
+  readonly stop: () => Promise<void>;
+}
+
+/** The control plane `KELOS_BENCH_KUBECONFIG` points at, else a fresh one for this run. */
+export async function benchControlPlane(): Promise<BenchControlPlane> {
+  const given = process.env['KELOS_BENCH_KUBECONFIG'];
+  if (given) return { kubeconfig: given, stop: async () => {} };
+  process.stderr.write('starting a control plane…\n');
+  const cp = await startControlPlane({ stateDir: await mkdtemp(join(tmpdir(), 'kelos-bench-')) });
+  return { kubeconfig: cp.kubeconfigPath, stop: () => cp.stop() };
+}
+
+const CRD: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
+
+/** Server-side applies the CRDs the code generates. */
+export async function applyCrds(c: HttpKubeClient): Promise<void> {
+  for (const crd of generateCrds()) await c.apply(CRD, crd as unknown as ApiObject, { force: true });
+}
+
+/**
+ * Starts `node [nodeFlags] kelos operator <args>` and resolves with the first match of `ready`
+ * in its stderr (its JSON log), e.g. the `Operator running` line and the address it names;
+ * rejects with the log's tail when it exits first.
+ */
+export async function spawnOperator(
+  args: readonly string[],
+  ready: RegExp,
+  nodeFlags: readonly string[] = [],
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [...nodeFlags, KELOS_MAIN, 'operator', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let buffered = '';
+  let found = false;
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      if (found) return;
+      buffered += d.toString();
+      const m = ready.exec(buffered);
+      if (m) {
+        found = true;
+        buffered = '';
+        resolve(m);
+      }
+      if (buffered.length > 1e6) buffered = buffered.slice(-1e5);
+    });
+    child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
+  });
+  return { child, match };
+}
+
+/** Stops a child process gracefully (SIGTERM) and waits for it to exit. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
