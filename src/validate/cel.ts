@@ -14,6 +14,8 @@ import {
   type CelValue,
   celEnv,
   celFunc,
+  celList,
+  celMap,
   celMethod,
   isCelError,
   objectType,
@@ -73,7 +75,16 @@ const rulesOf = (schema: SchemaNode): readonly CelRule[] => {
 };
 
 /** Whether a rule compares against the previous object; such rules only run on update. */
-export const isTransitionRule = (rule: CelRule): boolean => /\boldSelf\b/.test(rule.rule);
+export const isTransitionRule = (rule: CelRule): boolean => {
+  let transition = transitionRules.get(rule);
+  if (transition === undefined) {
+    transition = /\boldSelf\b/.test(rule.rule);
+    transitionRules.set(rule, transition);
+  }
+  return transition;
+};
+
+const transitionRules = new WeakMap<CelRule, boolean>();
 
 /**
  * Every `x-kubernetes-validations` rule in a schema, wherever it sits (properties, array items,
@@ -325,18 +336,20 @@ export function toCelValue(schema: unknown, value: unknown, memo?: WeakMap<objec
   if (typeof value !== 'object' || value === null) return value;
   const cached = memo?.get(value);
   if (cached !== undefined) return cached;
+  // Built as CEL lists and maps, which the evaluator takes as they are: a plain object or array
+  // would be wrapped anew (its entries copied into a Map) on every access by every rule.
   let out: unknown;
   if (Array.isArray(value)) {
     const items = isNode(schema) ? schema['items'] : undefined;
-    out = value.map((v) => toCelValue(items, v, memo));
+    out = celList(value.map((v) => toCelValue(items, v, memo)) as never);
   } else {
     const node = isNode(schema) ? schema : {};
     const properties = isNode(node['properties']) ? node['properties'] : {};
     const additional = node['additionalProperties'];
-    const record: Record<string, unknown> = {};
+    const entries = new Map<string, unknown>();
     for (const [key, v] of Object.entries(value))
-      record[key] = toCelValue(properties[key] ?? additional, v, memo);
-    out = record;
+      entries.set(key, toCelValue(properties[key] ?? additional, v, memo));
+    out = celMap(entries as never);
   }
   memo?.set(value, out);
   return out;

@@ -63,12 +63,31 @@ export interface ValidateOptions extends ReferenceOptions {
   readonly checked?: (object: Readonly<Record<string, unknown>>) => CheckedFindings | undefined;
 }
 
+/** Whether a JSON value holds a null member anywhere (null array items are kept). */
+function hasNullMember(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (const v of value) if (hasNullMember(v)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === null || hasNullMember(v)) return true;
+  }
+  return false;
+}
+
 /** Drops null members of objects, as the API server prunes them before validating. */
 function withoutNulls(value: unknown): unknown {
+  // Most objects have none: find that out without copying anything.
+  return hasNullMember(value) ? pruneNulls(value) : value;
+}
+
+function pruneNulls(value: unknown): unknown {
   if (Array.isArray(value)) {
     let changed = false;
     const items = value.map((v) => {
-      const w = withoutNulls(v);
+      const w = pruneNulls(v);
       if (w !== v) changed = true;
       return w;
     });
@@ -77,7 +96,7 @@ function withoutNulls(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   let out: Record<string, unknown> | undefined;
   for (const [key, v] of Object.entries(value)) {
-    const w = v === null ? undefined : withoutNulls(v);
+    const w = v === null ? undefined : pruneNulls(v);
     if (w !== v && !out) out = { ...(value as Record<string, unknown>) };
     if (out) {
       if (w === undefined) delete out[key];

@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import { type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
@@ -57,6 +58,14 @@ const CLUSTER_SCOPED = new Set([
 /** Whether objects of `kind` are cluster-scoped, as far as kustomize's namespace transformer knows. */
 export const isClusterScoped = (kind: unknown): boolean =>
   typeof kind === 'string' && CLUSTER_SCOPED.has(kind);
+
+const statOrUndefined = (path: string): Stats | undefined => {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+};
 
 /** Objects deployed together: one kustomization root, or the manifests outside every kustomization. */
 export interface Bundle {
@@ -249,7 +258,8 @@ export async function loadBundles(
       loose.push(path);
       continue;
     }
-    const info = await stat(resolve(cwd, path)).catch(() => undefined);
+    // Synchronous, as the manifest loader reads: thousands of paths, each a thread-pool round trip otherwise.
+    const info = statOrUndefined(resolve(cwd, path));
     if (info?.isDirectory()) {
       const tree = await walk(path, cwd);
       for (const [dir, file] of tree.kustomizations) kustomizations.set(dir, file);
@@ -409,7 +419,15 @@ const bundleLabel = (b: Bundle): string => (b.name === '' ? 'the loose manifests
  * @param namespace Namespace of objects that set none.
  */
 export function conflictsAcrossBundles(bundles: readonly Bundle[], namespace = 'default'): Diagnostic[] {
-  const seen = new Map<string, { bundle: Bundle; doc: LoadedDocument; text: string }>();
+  // One bundle cannot conflict with itself: skip the walk (and a canonical copy of every object).
+  if (bundles.length < 2) return [];
+  // Compared as applied: an object that omits its namespace lands in the default one. Made
+  // only for objects two bundles render.
+  const applied = (doc: LoadedDocument, ns: string): string => {
+    const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
+    return canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
+  };
+  const seen = new Map<string, { bundle: Bundle; doc: LoadedDocument; ns: string; text?: string }>();
   const out: Diagnostic[] = [];
   for (const bundle of bundles) {
     const mine = new Set<string>();
@@ -420,15 +438,13 @@ export function conflictsAcrossBundles(bundles: readonly Bundle[], namespace = '
       // Duplicates inside one bundle are the validator's `bundle/duplicate`.
       if (mine.has(key)) continue;
       mine.add(key);
-      // Compared as applied: an object that omits its namespace lands in the default one.
-      const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
-      const text = canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
       const first = seen.get(key);
       if (!first) {
-        seen.set(key, { bundle, doc, text });
+        seen.set(key, { bundle, doc, ns });
         continue;
       }
-      if (first.text === text) continue;
+      first.text ??= applied(first.doc, first.ns);
+      if (first.text === applied(doc, ns)) continue;
       out.push({
         severity: 'error',
         code: 'bundle/conflict',

@@ -16,6 +16,7 @@ import {
   isSeq,
   LineCounter,
   parseAllDocuments,
+  parseDocument,
   type Tags,
   type Document as YamlDocument,
   type Node as YamlNode,
@@ -23,6 +24,8 @@ import {
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { clipName } from './echo.ts';
+import { describeValue, identityProblems, isPlainObject, MAX_IDENTITY, resourceOf } from './identity.ts';
+import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { keyProblems, MAX_DEPTH, MAX_FILE_BYTES, mib, shapeProblem, sizeProblem } from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
@@ -95,9 +98,6 @@ export const documentFromObject = (
   index = 0,
 ): LoadedDocument => ({ object, file, index, line: 1, locate: () => undefined });
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Where a writer put the members of an object it rendered: the position of member `key` of
  * `parent` (an object or array inside the rendered object), `undefined` when unknown.
@@ -147,9 +147,6 @@ export function documentFromPositions(
   };
   return { object, file, index: 0, line: start.line, locate };
 }
-
-const describeValue = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 /** Each mapping's pairs by key, built on first lookup: a lookup per diagnostic must not scan the map. */
 const pairIndex = new WeakMap<object, Map<string, unknown>>();
@@ -232,6 +229,79 @@ function expand(value: unknown, node: YamlNode | null, arraysAreLists: boolean):
   return [{ value, node, prefix: [] }];
 }
 
+/** Parses `text` with the `yaml` library, as kubectl reads YAML. */
+const parseYaml = (text: string, lineCounter?: LineCounter): YamlDocument[] => {
+  const parsed = parseAllDocuments(text, {
+    ...(lineCounter ? { lineCounter } : {}),
+    version: '1.1',
+    customTags: kubectlTags,
+    prettyErrors: false,
+    // Checked in linear time (keyProblems); the library's own check is quadratic in a mapping's size.
+    uniqueKeys: false,
+  });
+  return Array.isArray(parsed) ? parsed : [];
+};
+
+/** The scalar tags the library resolves plain scalars with, for the fast path. */
+let plainTags: Tags | undefined;
+
+/** How the scalar at `segments` below `root` was written, when it is a scalar. */
+function scalarSource(
+  text: string,
+  doc: YamlDocument,
+  root: YamlNode | null,
+  segments: readonly string[],
+  position: (offset: number) => SourcePosition | undefined,
+): ScalarSource | undefined {
+  const node = nodeAt(doc, root, segments);
+  if (!isScalar(node) || !node.range || typeof node.type !== 'string') return undefined;
+  const from = node.range[0];
+  return {
+    style: node.type,
+    raw: text.slice(from, node.range[1]),
+    at: (o) => position(from + o) ?? { line: 1, column: 1 },
+  };
+}
+
+/**
+ * The documents of `text` read by the fast path ({@link readPlainYaml}), each the document the
+ * library path below would make of it; `undefined` when the fast path does not apply or when a
+ * document would have a diagnostic, so the library path reads the text and reports it.
+ */
+function plainDocuments(text: string, file: string): LoadedDocument[] | undefined {
+  plainTags ??= parseDocument('', { version: '1.1', customTags: kubectlTags }).schema.tags;
+  const plain = readPlainYaml(text, plainTags);
+  if (!plain) return undefined;
+  let lines: LineCounter | undefined;
+  const position = (offset: number): SourcePosition => {
+    if (!lines) {
+      lines = new LineCounter();
+      lines.addNewLine(0);
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+    }
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+  const memberPosition: MemberPosition = (parent, key) => {
+    const offset = memberOffset(plain.offsets, parent, key);
+    return offset === undefined ? undefined : position(offset);
+  };
+  // Template findings need a string's source as written: the library reads the text for them.
+  let parsed: YamlDocument[] | undefined;
+  const documents: LoadedDocument[] = [];
+  for (const { value, start } of plain.documents) {
+    const located = documentFromPositions(value, file, position(start), memberPosition);
+    if (!located) return undefined;
+    const scalar = (pointer: string): ScalarSource | undefined => {
+      parsed ??= parseYaml(text);
+      const doc = parsed.find((d) => (d.contents as YamlNode | null)?.range?.[0] === start);
+      return doc && scalarSource(text, doc, doc.contents as YamlNode, parsePointer(pointer), position);
+    };
+    documents.push({ ...located, index: documents.length, scalar });
+  }
+  return documents;
+}
+
 /**
  * Parses manifests from `text`. Documents that do not parse, are not mappings, or lack
  * `apiVersion`, `kind` or `metadata.name` become error diagnostics and are left out; empty
@@ -263,15 +333,9 @@ export function parseManifests(text: string, file: string): ParseResult {
     return { documents, diagnostics };
   }
   const arraysAreLists = file.endsWith('.json') || /^\s*\[/.test(text);
-  const parsed = parseAllDocuments(text, {
-    lineCounter,
-    version: '1.1',
-    customTags: kubectlTags,
-    prettyErrors: false,
-    // Checked below in linear time; the library's own check is quadratic in a mapping's size.
-    uniqueKeys: false,
-  });
-  const docs = Array.isArray(parsed) ? parsed : [];
+  const plain = arraysAreLists ? undefined : plainDocuments(text, file);
+  if (plain) return { documents: plain, diagnostics };
+  const docs = parseYaml(text, lineCounter);
 
   for (const [docIndex, doc] of docs.entries()) {
     const docLabel = `document ${docIndex + 1}`;
@@ -378,94 +442,15 @@ export function parseManifests(text: string, file: string): ParseResult {
         }
         continue;
       }
-      const scalar = (pointer: string): ScalarSource | undefined => {
-        const node = nodeAt(doc, root, [...raw.prefix, ...parsePointer(pointer)]);
-        if (!isScalar(node) || !node.range || typeof node.type !== 'string') return undefined;
-        const from = node.range[0];
-        return {
-          style: node.type,
-          raw: text.slice(from, node.range[1]),
-          at: (o) => position(from + o) ?? { line: 1, column: 1 },
-        };
-      };
+      const scalar = (pointer: string): ScalarSource | undefined =>
+        scalarSource(text, doc, root, [...raw.prefix, ...parsePointer(pointer)], position);
       documents.push({ object, file, index: documents.length, line: start?.line ?? 1, locate, scalar });
     }
   }
   return { documents, diagnostics };
 }
 
-interface IdentityProblem {
-  readonly code: string;
-  readonly message: string;
-  readonly path: string;
-}
-
-/** What keeps an object from being identified (and so from being validated at all). */
-function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
-  const problems: IdentityProblem[] = [];
-  const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (!nonEmpty(object['apiVersion'])) {
-    problems.push({
-      code: 'manifest/apiversion',
-      path: '/apiVersion',
-      message:
-        object['apiVersion'] === undefined
-          ? 'apiVersion is missing; expected e.g. "kelos.dev/v1alpha2"'
-          : `apiVersion must be a non-empty string, got ${describeValue(object['apiVersion'])}`,
-    });
-  }
-  if (!nonEmpty(object['kind'])) {
-    problems.push({
-      code: 'manifest/kind',
-      path: '/kind',
-      message:
-        object['kind'] === undefined
-          ? 'kind is missing; expected e.g. "Task"'
-          : `kind must be a non-empty string, got ${describeValue(object['kind'])}`,
-    });
-  }
-  const metadata = object['metadata'];
-  if (!isPlainObject(metadata)) {
-    problems.push({
-      code: 'manifest/name',
-      path: '/metadata',
-      message:
-        metadata === undefined
-          ? 'metadata is missing; every object needs metadata.name'
-          : `metadata must be an object, got ${describeValue(metadata)}`,
-    });
-  } else if (
-    !nonEmpty(metadata['name']) &&
-    !(metadata['name'] === undefined && nonEmpty(metadata['generateName']))
-  ) {
-    // As the API server: `generateName` alone names an object created with `kubectl create`.
-    problems.push({
-      code: 'manifest/name',
-      path: '/metadata/name',
-      message:
-        metadata['name'] === undefined
-          ? 'metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)'
-          : `metadata.name must be a non-empty string, got ${describeValue(metadata['name'])}`,
-    });
-  }
-  return problems;
-}
-
-/** Longest kind, namespace or name a diagnostic names whole (valid names have at most 253 characters). */
-const MAX_IDENTITY = 300;
-
-/** The resource a diagnostic about `object` names: kind, namespace (as written) and name. */
-export function resourceOf(object: Record<string, unknown>): ResourceRef {
-  const metadata = isPlainObject(object['metadata']) ? object['metadata'] : {};
-  const namespace = metadata['namespace'];
-  const name = metadata['name'];
-  return {
-    ...(typeof object['apiVersion'] === 'string' ? { apiVersion: object['apiVersion'] } : {}),
-    kind: typeof object['kind'] === 'string' ? clipName(object['kind'], MAX_IDENTITY) : '<unknown kind>',
-    ...(typeof namespace === 'string' && namespace ? { namespace: clipName(namespace, MAX_IDENTITY) } : {}),
-    name: typeof name === 'string' ? clipName(name, MAX_IDENTITY) : '',
-  };
-}
+export { resourceOf } from './identity.ts';
 
 /** Ties a finding to the document it is about: names the resource and points at the source. */
 export function toDiagnostic(doc: LoadedDocument, finding: Finding): Diagnostic {

@@ -1,0 +1,90 @@
+/**
+ * What identifies a manifest's object (apiVersion, kind, metadata.name) and how a diagnostic
+ * names it.
+ *
+ * @packageDocumentation
+ */
+import type { ResourceRef } from './diagnostic.ts';
+import { clipName } from './echo.ts';
+
+/** Whether `v` is a JSON object (not null, not an array). */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** How a value is described in a message: `null`, `a list`, `an object`, `a string`. */
+export const describeValue = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+
+/** Why an object cannot be identified, and where. */
+export interface IdentityProblem {
+  readonly code: string;
+  readonly message: string;
+  readonly path: string;
+}
+
+/** What keeps an object from being identified (and so from being validated at all). */
+export function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
+  const problems: IdentityProblem[] = [];
+  const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (!nonEmpty(object['apiVersion'])) {
+    problems.push({
+      code: 'manifest/apiversion',
+      path: '/apiVersion',
+      message:
+        object['apiVersion'] === undefined
+          ? 'apiVersion is missing; expected e.g. "kelos.dev/v1alpha2"'
+          : `apiVersion must be a non-empty string, got ${describeValue(object['apiVersion'])}`,
+    });
+  }
+  if (!nonEmpty(object['kind'])) {
+    problems.push({
+      code: 'manifest/kind',
+      path: '/kind',
+      message:
+        object['kind'] === undefined
+          ? 'kind is missing; expected e.g. "Task"'
+          : `kind must be a non-empty string, got ${describeValue(object['kind'])}`,
+    });
+  }
+  const metadata = object['metadata'];
+  if (!isPlainObject(metadata)) {
+    problems.push({
+      code: 'manifest/name',
+      path: '/metadata',
+      message:
+        metadata === undefined
+          ? 'metadata is missing; every object needs metadata.name'
+          : `metadata must be an object, got ${describeValue(metadata)}`,
+    });
+  } else if (
+    !nonEmpty(metadata['name']) &&
+    !(metadata['name'] === undefined && nonEmpty(metadata['generateName']))
+  ) {
+    // As the API server: `generateName` alone names an object created with `kubectl create`.
+    problems.push({
+      code: 'manifest/name',
+      path: '/metadata/name',
+      message:
+        metadata['name'] === undefined
+          ? 'metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)'
+          : `metadata.name must be a non-empty string, got ${describeValue(metadata['name'])}`,
+    });
+  }
+  return problems;
+}
+
+/** Longest kind, namespace or name a diagnostic names whole (valid names have at most 253 characters). */
+export const MAX_IDENTITY = 300;
+
+/** The resource a diagnostic about `object` names: kind, namespace (as written) and name. */
+export function resourceOf(object: Record<string, unknown>): ResourceRef {
+  const metadata = isPlainObject(object['metadata']) ? object['metadata'] : {};
+  const namespace = metadata['namespace'];
+  const name = metadata['name'];
+  return {
+    ...(typeof object['apiVersion'] === 'string' ? { apiVersion: object['apiVersion'] } : {}),
+    kind: typeof object['kind'] === 'string' ? clipName(object['kind'], MAX_IDENTITY) : '<unknown kind>',
+    ...(typeof namespace === 'string' && namespace ? { namespace: clipName(namespace, MAX_IDENTITY) } : {}),
+    name: typeof name === 'string' ? clipName(name, MAX_IDENTITY) : '',
+  };
+}
