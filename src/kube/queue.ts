@@ -36,6 +36,11 @@ export interface WorkQueueOptions {
   readonly clock?: Clock;
   /** Told about every finished key (for metrics and logs). */
   readonly onDone?: (key: string, outcome: 'ok' | 'error', durationMs: number, error?: unknown) => void;
+  /**
+   * Told when a worker takes a key: how long it waited since it was added (ready, not
+   * delayed), and from which lane. client-go's `workqueue_queue_duration_seconds`.
+   */
+  readonly onStart?: (key: string, waitedMs: number, urgent: boolean) => void;
 }
 
 /** Longest delay {@link WorkQueue.addAfter} waits. */
@@ -55,6 +60,9 @@ export class WorkQueue {
   readonly #maxBackoffMs: number;
   readonly #clock: Clock;
   readonly #onDone: WorkQueueOptions['onDone'];
+  readonly #onStart: WorkQueueOptions['onStart'];
+  /** When each ready key was added (the first add of a coalesced burst counts). */
+  readonly #addedAt = new Map<string, number>();
   /** Keys ready to run, in arrival order. */
   readonly #ready = new Set<string>();
   /** Keys ready to run ahead of {@link WorkQueue.#ready} (see {@link WorkQueue.addUrgent}). */
@@ -82,6 +90,7 @@ export class WorkQueue {
     this.#maxBackoffMs = opts.maxBackoffMs ?? 5 * 60_000;
     this.#clock = opts.clock ?? systemClock;
     this.#onDone = opts.onDone;
+    this.#onStart = opts.onStart;
   }
 
   /** Keys ready to run (the queue depth metric). */
@@ -135,6 +144,7 @@ export class WorkQueue {
       return;
     }
     if (!this.#urgent.has(key)) this.#ready.add(key);
+    this.#stamp(key);
     this.#pump();
   }
 
@@ -151,6 +161,7 @@ export class WorkQueue {
     }
     this.#ready.delete(key);
     this.#urgent.add(key);
+    this.#stamp(key);
     this.#pump();
   }
 
@@ -192,8 +203,13 @@ export class WorkQueue {
     this.#ready.clear();
     this.#urgent.clear();
     this.#dirty.clear();
+    this.#addedAt.clear();
     await Promise.all([...this.#inFlight]);
     this.#notifyIdle();
+  }
+
+  #stamp(key: string): void {
+    if (!this.#addedAt.has(key)) this.#addedAt.set(key, this.#clock.now());
   }
 
   #cancelDelayed(key: string): void {
@@ -229,6 +245,9 @@ export class WorkQueue {
       const from = urgent ? this.#urgent : this.#ready;
       const key = from.values().next().value as string;
       from.delete(key);
+      const addedAt = this.#addedAt.get(key);
+      this.#addedAt.delete(key);
+      if (addedAt !== undefined) this.#onStart?.(key, this.#clock.now() - addedAt, urgent);
       this.#processing.add(key);
       if (urgent) this.#urgentRunning++;
       const run = this.#run(handler, key, urgent);

@@ -22,7 +22,14 @@ import { rfc3339 } from '../../../kube/clock.ts';
 import { matches } from '../../../kube/label-selector.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
-import { type CachedJob, type CachedPod, newestPod, observeJob, terminationMessage } from '../../children.ts';
+import {
+  type CachedJob,
+  type CachedPod,
+  newestPod,
+  type Observed,
+  observeJob,
+  terminationMessage,
+} from '../../children.ts';
 import { Resources } from '../../resources.ts';
 import { resolveCondition } from '../../status.ts';
 import { PASSED_GATES } from './admission-gates.ts';
@@ -31,6 +38,7 @@ import { admittedLabels, afterFinish, countCompletion } from './finish.ts';
 import {
   isOwnedBy,
   jobFinished,
+  keyOf,
   nameOf,
   ownedByPreviousTask,
   PREDECESSOR_REQUEUE_MS,
@@ -103,6 +111,12 @@ export async function track(
     message: observed.message,
   };
   const admittedNow = !task.status?.jobName;
+  const graceMs = admittedNow ? podGraceLeft(ctx, task, observed) : 0;
+  if (graceMs > 0) {
+    // The Pod is on its way: one status write with it beats one now and one when it comes.
+    list.step('Job created; the first status waits for its Pod');
+    return { requeueAfterMs: graceMs };
+  }
   if (admittedNow) {
     next.conditions = conditionsOnAdmission(ctx, task);
     if (!next.conditions.length) delete next.conditions;
@@ -121,9 +135,10 @@ export async function track(
     }
   }
   list.step(`Job observed: ${observed.phase}`);
-  const event = admittedNow
-    ? { type: 'Normal' as const, reason: 'JobCreated', note: `Created Job ${namespace}/${name}` }
-    : phaseEvent(observed.phase, observed.message);
+  // No Event for the admission itself: the status write says it (phase Pending, jobName) and
+  // the Job controller's Events tell of the Pod; one more write per Task in a burst said nothing new.
+  const event =
+    admittedNow && observed.phase === TaskPhase.Pending ? undefined : phaseEvent(observed.phase, observed.message);
   const written = await writeStatus(o, task, next, list, event);
   if (finishing) {
     tokens.forget(`${namespace}/${name}`);
@@ -131,6 +146,26 @@ export async function track(
     return afterFinish(o, written, job, list);
   }
   return tokens.refresh(written, list);
+}
+
+/**
+ * How long after this process created a Task's Job its first status write may still wait
+ * for the Pod: the Job controller usually creates it within milliseconds, within seconds in
+ * a burst of hundreds; a Pod that cannot be created (quota, admission) does not hold the
+ * status longer than this.
+ */
+export const POD_GRACE_MS = 10_000;
+
+/**
+ * Milliseconds the first status write of a just-admitted Task should still wait for its Pod:
+ * only while the Job is pending without a Pod and this process created it less than
+ * {@link POD_GRACE_MS} ago (after a restart the status is written at once).
+ */
+function podGraceLeft(ctx: TaskContext, task: Task, observed: Observed): number {
+  if (observed.podName || observed.phase !== TaskPhase.Pending) return 0;
+  const entry = ctx.pending.get(keyOf(task));
+  if (entry?.uid !== task.metadata.uid || entry?.jobCreatedAt === undefined) return 0;
+  return Math.max(0, entry.jobCreatedAt + POD_GRACE_MS - ctx.o.clock.now());
 }
 
 /**
