@@ -151,18 +151,19 @@ export async function track(
 /**
  * How long after this process created a Task's Job its first status write may still wait
  * for the Pod: the Job controller usually creates it within milliseconds, within seconds in
- * a burst of hundreds; a Pod that cannot be created (quota, admission) does not hold the
- * status longer than this.
+ * a burst of hundreds (tens of seconds on an overloaded control plane); a Pod that cannot be
+ * created (quota, admission) does not hold the status longer than this.
  */
-export const POD_GRACE_MS = 10_000;
+export const POD_GRACE_MS = 30_000;
 
 /**
  * Milliseconds the first status write of a just-admitted Task should still wait for its Pod:
- * only while the Job is pending without a Pod and this process created it less than
+ * only for a Task with no status yet (one that said `Waiting` says `Pending` at once), while
+ * its Job is pending without a Pod and this process created it less than
  * {@link POD_GRACE_MS} ago (after a restart the status is written at once).
  */
 function podGraceLeft(ctx: TaskContext, task: Task, observed: Observed): number {
-  if (observed.podName || observed.phase !== TaskPhase.Pending) return 0;
+  if (task.status?.phase || observed.podName || observed.phase !== TaskPhase.Pending) return 0;
   const entry = ctx.pending.get(keyOf(task));
   if (entry?.uid !== task.metadata.uid || entry?.jobCreatedAt === undefined) return 0;
   return Math.max(0, entry.jobCreatedAt + POD_GRACE_MS - ctx.o.clock.now());
