@@ -128,11 +128,12 @@ async function scrape(url: string): Promise<{
   let taskReconciles = 0;
   let depth = 0;
   for (const line of text.split('\n')) {
-    let m = /^kelos_api_requests_total\{verb="(\w+)",resource="([^"]*)",code="[^"]*"\} (\d+)/.exec(line);
+    let m = /^kelos_api_requests_total\{verb="(\w+)",resource="([^"]*)",code="([^"]*)"\} (\d+)/.exec(line);
     if (m) {
-      requests[m[1] as string] = (requests[m[1] as string] ?? 0) + Number(m[3]);
-      const k = `${m[1]} ${m[2]}`;
-      byResource[k] = (byResource[k] ?? 0) + Number(m[3]);
+      requests[m[1] as string] = (requests[m[1] as string] ?? 0) + Number(m[4]);
+      // Failed requests (a 409 Conflict) count apart: they are writes the API server refused.
+      const k = `${m[1]} ${m[2]}${m[3]?.startsWith('2') ? '' : ` (${m[3]})`}`;
+      byResource[k] = (byResource[k] ?? 0) + Number(m[4]);
     }
     m =
       /^kelos_workqueue_queue_duration_seconds_bucket\{le="([^"]+)",controller="task",lane="(\w+)"\} (\d+)/.exec(

@@ -44,6 +44,7 @@ import {
   PREDECESSOR_REQUEUE_MS,
   type TaskReconcilerOptions,
 } from './options.ts';
+import { spawnerOwnerOf } from './spawner-gate.ts';
 import { fail, phaseEvent, writeStatus } from './status.ts';
 import { TaskIndexes } from './watch.ts';
 
@@ -158,12 +159,16 @@ export const POD_GRACE_MS = 30_000;
 
 /**
  * Milliseconds the first status write of a just-admitted Task should still wait for its Pod:
- * only for a Task with no status yet (one that said `Waiting` says `Pending` at once), while
+ * only for a Task with no status yet (one that said `Waiting` says `Pending` at once) and no
+ * TaskSpawner, while
  * its Job is pending without a Pod and this process created it less than
  * {@link POD_GRACE_MS} ago (after a restart the status is written at once).
  */
 function podGraceLeft(ctx: TaskContext, task: Task, observed: Observed): number {
   if (task.status?.phase || observed.podName || observed.phase !== TaskPhase.Pending) return 0;
+  // A spawner counts its Tasks without a phase as queued (its queue bound holds further
+  // creates, and a queued Task whose item went is withdrawn): its Tasks say Pending at once.
+  if (spawnerOwnerOf(task)) return 0;
   const entry = ctx.pending.get(keyOf(task));
   if (entry?.uid !== task.metadata.uid || entry?.jobCreatedAt === undefined) return 0;
   return Math.max(0, entry.jobCreatedAt + POD_GRACE_MS - ctx.o.clock.now());
