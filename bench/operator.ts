@@ -195,12 +195,19 @@ async function startOperatorProcess(
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let buffered = '';
+  let running = false;
   const ready = new Promise<string>((resolve, reject) => {
     child.stderr?.on('data', (d: Buffer) => {
-      if (buffered === null) return;
+      // Once running, the logs are only kept short for an exit message: scanning them would
+      // spend this process's CPU (the bench's own watch) on the operator's logs in a burst.
+      if (running) {
+        buffered = (buffered + d.toString()).slice(-4000);
+        return;
+      }
       buffered += d.toString();
       const m = /"msg":"Operator running".*?"endpoints":\["([^"]+)"/.exec(buffered);
       if (m) {
+        running = true;
         resolve(`http://${m[1]}/metrics`);
         buffered = '';
       }

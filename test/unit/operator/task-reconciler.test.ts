@@ -168,6 +168,18 @@ describe('Task reconciler over the fake API server', () => {
     });
   });
 
+  it('writes a new Task’s first status at once when the Job controller synced its Job without a Pod', async () => {
+    await op.create('Task', newTask('quota'));
+    expect(op.task('quota')?.status).toBeUndefined();
+    // What the Job controller writes when it cannot create the Pod (a quota, an admission webhook).
+    await op.jobStatus('quota', { startTime: '2026-03-02T09:00:00Z', active: 0 });
+    expect(op.task('quota')?.status).toEqual({
+      phase: 'Pending',
+      jobName: 'quota',
+      message: 'Job created; waiting for its Pod to run',
+    });
+  });
+
   it('fails a Task whose Job failed with the Job’s reason, and charges it an estimate as it reported no usage', async () => {
     const created = await op.create('Task', newTask('sad'));
     const pod = await op.startPod('sad');

@@ -112,7 +112,7 @@ export async function track(
     message: observed.message,
   };
   const admittedNow = !task.status?.jobName;
-  const graceMs = admittedNow ? podGraceLeft(ctx, task, observed) : 0;
+  const graceMs = admittedNow ? podGraceLeft(ctx, task, job, observed) : 0;
   if (graceMs > 0) {
     // The Pod is on its way: one status write with it beats one now and one when it comes.
     list.step('Job created; the first status waits for its Pod');
@@ -150,25 +150,27 @@ export async function track(
 }
 
 /**
- * How long after this process created a Task's Job its first status write may still wait
- * for the Pod: the Job controller usually creates it within milliseconds, within seconds in
- * a burst of hundreds (tens of seconds on an overloaded control plane); a Pod that cannot be
- * created (quota, admission) does not hold the status longer than this.
+ * Longest the first status write of a new Task waits for its Pod after this process created
+ * its Job. The wait ends sooner as soon as the Job controller has synced the Job without a Pod
+ * (quota, admission: nothing is coming), so this bound only matters while the Job controller
+ * lags, as it does in a burst of hundreds on a busy control plane.
  */
-export const POD_GRACE_MS = 30_000;
+export const POD_GRACE_MS = 60_000;
 
 /**
  * Milliseconds the first status write of a just-admitted Task should still wait for its Pod:
  * only for a Task with no status yet (one that said `Waiting` says `Pending` at once) and no
- * TaskSpawner, while
- * its Job is pending without a Pod and this process created it less than
- * {@link POD_GRACE_MS} ago (after a restart the status is written at once).
+ * TaskSpawner, while its Job is pending without a cached Pod, the Job controller has not
+ * said it has none (no `startTime` yet, or an `active` Pod the cache has not shown), and this
+ * process created the Job less than {@link POD_GRACE_MS} ago (after a restart the status is
+ * written at once).
  */
-function podGraceLeft(ctx: TaskContext, task: Task, observed: Observed): number {
+function podGraceLeft(ctx: TaskContext, task: Task, job: CachedJob, observed: Observed): number {
   if (task.status?.phase || observed.podName || observed.phase !== TaskPhase.Pending) return 0;
   // A spawner counts its Tasks without a phase as queued (its queue bound holds further
   // creates, and a queued Task whose item went is withdrawn): its Tasks say Pending at once.
   if (spawnerOwnerOf(task)) return 0;
+  if (job.status?.startTime && !job.status.active) return 0;
   const entry = ctx.pending.get(keyOf(task));
   if (entry?.uid !== task.metadata.uid || entry?.jobCreatedAt === undefined) return 0;
   return Math.max(0, entry.jobCreatedAt + POD_GRACE_MS - ctx.o.clock.now());
