@@ -174,7 +174,7 @@ async function startOperatorProcess(
   kubeconfig: string,
   namespace: string,
   resync: string,
-): Promise<{ child: ChildProcess; metricsUrl: string }> {
+): Promise<{ child: ChildProcess; metricsUrl: string; tail: () => string }> {
   const child = spawn(
     process.execPath,
     [
@@ -215,7 +215,7 @@ async function startOperatorProcess(
     });
     child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
   });
-  return { child, metricsUrl: await ready };
+  return { child, metricsUrl: await ready, tail: () => buffered };
 }
 
 /** Stops an operator process gracefully (SIGTERM) and waits for it to exit. */
@@ -361,8 +361,10 @@ async function main(): Promise<void> {
     });
     const createdAllMs = performance.now() - burstStart;
     while (jobSeenAt.size < BURST) {
+      if (operator.exitCode !== null || operator.signalCode !== null)
+        throw new Error(`the operator exited (${operator.exitCode ?? operator.signalCode}): ${started.tail()}`);
       if (performance.now() - burstStart > 300_000)
-        throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min`);
+        throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min: ${started.tail()}`);
       await sleep(20);
     }
     const allJobsMs = Math.max(...jobSeenAt.values()) - burstStart;
