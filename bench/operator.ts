@@ -139,7 +139,7 @@ async function scrape(url: string): Promise<{
       /^kelos_workqueue_queue_duration_seconds_bucket\{le="([^"]+)",controller="task",lane="(\w+)"\} (\d+)/.exec(
         line,
       );
-    if (m) (waits[m[2] as string] ??= {})[m[1] as string] = Number(m[3]);
+    if (m) waits[m[2] as string] = { ...waits[m[2] as string], [m[1] as string]: Number(m[3]) };
     m = /^kelos_reconcile_total\{controller="task",result="\w+"\} (\d+)/.exec(line);
     if (m) taskReconciles += Number(m[1]);
     m = /^kelos_workqueue_depth\{controller="\w+"\} (\d+)/.exec(line);
@@ -362,7 +362,9 @@ async function main(): Promise<void> {
     const createdAllMs = performance.now() - burstStart;
     while (jobSeenAt.size < BURST) {
       if (operator.exitCode !== null || operator.signalCode !== null)
-        throw new Error(`the operator exited (${operator.exitCode ?? operator.signalCode}): ${started.tail()}`);
+        throw new Error(
+          `the operator exited (${operator.exitCode ?? operator.signalCode}): ${started.tail()}`,
+        );
       if (performance.now() - burstStart > 300_000)
         throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min: ${started.tail()}`);
       await sleep(20);

@@ -176,7 +176,9 @@ export class EventRecorder {
       this.#client
         .mergePatch(CoreResources.Event, s.namespace, s.name, patch)
         .then(() => undefined)
-        .catch((err: unknown) => this.#log.warn('Could not update an Event series', { event: s.name, error: err })),
+        .catch((err: unknown) =>
+          this.#log.warn('Could not update an Event series', { event: s.name, error: err }),
+        ),
     );
   }
 

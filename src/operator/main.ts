@@ -182,7 +182,11 @@ export class Operator {
       log.warn('Refused a malformed API response', { fault, error: err });
     });
     client.observe((verb, type, status, ms, detail) => {
-      metrics.apiRequests.inc({ verb, resource: requestResource(type.plural, detail.path), code: String(status) });
+      metrics.apiRequests.inc({
+        verb,
+        resource: requestResource(type.plural, detail.path),
+        code: String(status),
+      });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
       if (status === 403) {
         // Say whether the install's table grants it: if not, the table lacks a rule; if it

@@ -36,7 +36,8 @@ function setup() {
 describe('EventRecorder', () => {
   it('counts an Event that repeats within the window into the first one’s series instead of creating it again', async () => {
     const { recorder, events, kube } = setup();
-    for (let i = 0; i < 5; i++) recorder.record(task('a'), 'Normal', 'TaskWaiting', 'Waiting for Workspace', 'Reconcile');
+    for (let i = 0; i < 5; i++)
+      recorder.record(task('a'), 'Normal', 'TaskWaiting', 'Waiting for Workspace', 'Reconcile');
     await recorder.flush();
     expect(events()).toHaveLength(1);
     expect(events()[0]?.series?.count).toBe(5);

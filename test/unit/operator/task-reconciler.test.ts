@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FINALIZER, type Task } from '../../../src/api/index.ts';
-import { Resources } from '../../../src/operator/resources.ts';
 import { POD_GRACE_MS } from '../../../src/operator/reconcilers/task/tracking.ts';
+import { Resources } from '../../../src/operator/resources.ts';
 import { apiError } from '../../support/fake-kube.ts';
 import {
   NS,

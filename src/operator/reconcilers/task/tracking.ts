@@ -139,7 +139,9 @@ export async function track(
   // No Event for the admission itself: the status write says it (phase Pending, jobName) and
   // the Job controller's Events tell of the Pod; one more write per Task in a burst said nothing new.
   const event =
-    admittedNow && observed.phase === TaskPhase.Pending ? undefined : phaseEvent(observed.phase, observed.message);
+    admittedNow && observed.phase === TaskPhase.Pending
+      ? undefined
+      : phaseEvent(observed.phase, observed.message);
   const written = await writeStatus(o, task, next, list, event);
   if (finishing) {
     tokens.forget(`${namespace}/${name}`);
