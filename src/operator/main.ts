@@ -43,6 +43,7 @@ import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-
 import { addTaskIndexes, TASK_CONTROLLER, type TaskCaches, TaskReconciler } from './reconcilers/task.ts';
 import { TASK_BUDGET_CONTROLLER, TaskBudgetReconciler } from './reconcilers/task-budget.ts';
 import { TASK_RECORD_CONTROLLER, TaskRecordReconciler } from './reconcilers/task-record.ts';
+import { contextFetcher } from './reconcilers/task-spawner/context-fetch.ts';
 import type { TaskSpawnerReconcilerOptions } from './reconcilers/task-spawner/options.ts';
 import { Pollers } from './reconcilers/task-spawner/source.ts';
 import { SPAWNER_CONTROLLER, TaskSpawnerReconciler } from './reconcilers/task-spawner.ts';
@@ -401,6 +402,8 @@ export class Operator {
         onError,
         // Its own Pollers (tokens, clients) with the polling spawner's options: every replica enriches.
         enrich: githubEnricher(new Pollers(spawnerOptions)),
+        // The poll loop's context fetch, reading the spawner's Secrets with this replica's client.
+        context: contextFetcher({ ...spawnerOptions, client: rxClient }),
       });
       const at = await receiver.listen(opts.webhook.addr);
       operator.#receiver = receiver;
@@ -410,6 +413,7 @@ export class Operator {
         operator.#slack = slackClient = startSlack({
           tokens: opts.webhook.slack,
           receiver,
+          kube: rxClient,
           spawners: caches.spawners!,
           log: log.child({ component: 'slack' }),
           ...(opts.webhook.slackApiUrl ? { client: { apiBaseUrl: opts.webhook.slackApiUrl } } : {}),

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { TaskSpawner, Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { kelos, tokenKubeconfig } from './cli-helpers.ts';
-import { freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
+import { kelos, startKelos, tokenKubeconfig } from './cli-helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, testClient } from './operator-helpers.ts';
 
@@ -67,6 +67,59 @@ describe('kelos delete', () => {
     expect(await names(other, 'Workspace')).toEqual(['elsewhere']);
     const again = await kelos(['delete', 'workspaces', '--all', '-n', ns, ...kc()]);
     expect(again).toEqual({ code: 0, stdout: '', stderr: `no workspaces found in namespace "${ns}"\n` });
+  });
+
+  describe('waits, as kubectl, until finalizers are released and the object is gone', () => {
+    const HOLD = 'test.kelos.dev/hold';
+    const held = async (name: string) => {
+      await create(c, ns, 'Workspace', { ...workspace(name), metadata: { name, finalizers: [HOLD] } });
+    };
+    const release = (name: string) =>
+      c.mergePatch(Resources.Workspace, ns, name, { metadata: { finalizers: null } });
+
+    test('by default: the CLI returns only after the test removed the finalizer, and the object is gone', async () => {
+      await held('held');
+      const run = startKelos(['delete', 'ws', 'held', '-n', ns, ...kc()]);
+      let exited = false;
+      void run.done.then(() => {
+        exited = true;
+      });
+      await waitFor('the CLI to wait for the finalizer', async () =>
+        run.stderr().includes(`waiting for workspace "held" (finalizers: ${HOLD}) to be deleted`),
+      );
+      // A delay with the finalizer still on: the CLI must still be waiting after it.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(exited).toBe(false);
+      expect((await c.get(Resources.Workspace, ns, 'held'))?.metadata.deletionTimestamp).toBeDefined();
+      await release('held');
+      const res = await run.done;
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe('workspace.kelos.dev "held" deleted\n');
+      expect(await c.get(Resources.Workspace, ns, 'held')).toBeUndefined();
+    });
+
+    test.each([['--wait=false'], ['--no-wait']])(
+      '%s returns at once, the object still there, being deleted',
+      async (flag) => {
+        await held('nowait');
+        const res = await kelos(['delete', 'ws', 'nowait', flag, '-n', ns, ...kc()]);
+        expect(res).toEqual({ code: 0, stdout: 'workspace.kelos.dev "nowait" deleted\n', stderr: '' });
+        expect((await c.get(Resources.Workspace, ns, 'nowait'))?.metadata.deletionTimestamp).toBeDefined();
+        await release('nowait');
+        await waitFor('the object to be gone', async () => !(await c.get(Resources.Workspace, ns, 'nowait')));
+      },
+    );
+
+    test('--timeout: exit 1 naming what is left and its finalizer', async () => {
+      await held('stuck');
+      const res = await kelos(['delete', 'workspaces', '--all', '--timeout', '1s', '-n', ns, ...kc()]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toContain('workspace.kelos.dev "stuck" deleted\n');
+      expect(res.stderr).toContain(
+        `timed out after 1s waiting for workspace "stuck" (finalizers: ${HOLD}) to be deleted`,
+      );
+      await release('stuck');
+    });
   });
 
   test('a name that does not exist: exit 1, naming it and where to look', async () => {

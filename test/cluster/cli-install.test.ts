@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_CONTAINER_NAME } from '../../src/api/index.ts';
+import { DEPLOYMENT } from '../../src/cli/cluster/bundle.ts';
 import { packageVersion } from '../../src/cli/version.ts';
 import { formatAgentLog } from '../../src/contract/agent-log/index.ts';
 import { HttpKubeClient } from '../../src/kube/client.ts';
@@ -85,6 +86,26 @@ describe('the five-minute path, from a fresh shell', () => {
       `Operator Version: ${packageVersion()} (ghcr.io/kelos-ts/kelos-operator:v${packageVersion()} in kelos-system, 0/2 ready)\nCRD Version: ${packageVersion()}\n`,
     );
     expect(version.stderr).not.toContain('mismatch');
+    // Helm-style values, upstream's flags: a file, then --set over it, reach the applied Deployment.
+    const values = join(home, 'values.yaml');
+    writeFileSync(values, 'replicas: 3\ncontroller:\n  resources:\n    limits:\n      memory: 1Gi\n');
+    const withValues = await kelosProcess(['install', '-f', values, '--set', 'replicas=1'], env());
+    expect(withValues.stderr).toBe('');
+    expect(withValues.stdout).toContain('deployment/kelos-operator -n kelos-system configured');
+    const deployment = await admin.get<{
+      metadata: object;
+      spec: {
+        replicas: number;
+        template: { spec: { containers: Array<{ resources: { limits: object } }> } };
+      };
+    }>(DEPLOYMENT, 'kelos-system', 'kelos-operator');
+    expect(deployment?.spec.replicas).toBe(1);
+    expect(deployment?.spec.template.spec.containers[0]?.resources.limits).toMatchObject({ memory: '1Gi' });
+    const unknown = await kelosProcess(['install', '--set', 'image.pullPolicy=Always'], env());
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      'unknown values key "image.pullPolicy" (/image/pullPolicy); valid keys: ',
+    );
   });
 
   it('kelos init, then kelos run -p … -w follows the Task to Succeeded; kelos logs shows the agent readable; kelos get tasks shows its PR and cost', async () => {

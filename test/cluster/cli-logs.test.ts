@@ -137,12 +137,105 @@ describe('kelos logs -f', () => {
       run.stdout().includes('Claude Code session started'),
     );
     kubelet.finish(ns, pod, AGENT);
+    await podStatus(pod, 'Succeeded', exited(0), exited(0));
     const { code, stdout, stderr } = await run.done;
     expect(code).toBe(0);
     expect(stdout).toBe(`Cloning into /workspace/repo...\ndone.\n${formatAgentLog('claude-code', STREAM)}`);
     expect(stderr).toContain(`── ${CLONE} (init container) ──`);
     expect(stderr).toContain(`── ${AGENT} ──`);
-    expect(kubelet.requests).toContain(`/containerLogs/${ns}/${pod}/${CLONE}?follow=true`);
+    const cloneReads = kubelet.requests.filter((r) => r.startsWith(`/containerLogs/${ns}/${pod}/${CLONE}?`));
+    expect(cloneReads.some((r) => new URL(r, 'https://x').searchParams.get('follow') === 'true')).toBe(true);
+  });
+
+  test('a stream the API server ends or the connection cuts is resumed: no line lost, none twice', async () => {
+    await create(c, ns, 'Task', task('drops'));
+    const pod = await boundPod('drops');
+    await podStatus(pod, 'Running', undefined, running());
+    kubelet.start(ns, pod, AGENT);
+    const lines = Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`);
+    const write = (from: number, to: number) => {
+      for (const line of lines.slice(from, to)) kubelet.append(ns, pod, AGENT, line);
+    };
+    const reads = () => kubelet.requests.filter((r) => r.startsWith(`/containerLogs/${ns}/${pod}/${AGENT}?`));
+    write(0, 50);
+    const run = startKelos(['logs', 'drops', '-f', '--raw', '-n', ns, ...kc()]);
+    const attached = async (what: string, count: number) =>
+      waitFor(what, async () => kubelet.followers(ns, pod, AGENT) === 1 && reads().length === count).catch(
+        (err) => {
+          throw new Error(`${err.message}; the CLI said: ${run.stderr()}`);
+        },
+      );
+    await attached('the first follower', 1);
+    write(50, 100);
+    await waitFor('line 100', async () => run.stdout().includes('line 100\n'));
+    // The server ends the stream while the agent runs; the agent goes on writing meanwhile.
+    kubelet.drop(ns, pod, AGENT, 'end');
+    write(100, 150);
+    await attached('the follower to come back', 2);
+    write(150, 200);
+    await waitFor('line 200', async () => run.stdout().includes('line 200\n'));
+    // The connection breaks.
+    kubelet.drop(ns, pod, AGENT, 'destroy');
+    write(200, 250);
+    await attached('the follower to come back again', 3);
+    write(250, 300);
+    kubelet.finish(ns, pod, AGENT);
+    await podStatus(pod, 'Succeeded', undefined, exited(0));
+    const { code, stdout, stderr } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout).toBe(lines.join(''));
+    expect(stderr).toContain(`the log stream of ${AGENT} ended while it still runs; resuming`);
+    expect(stderr).toMatch(
+      new RegExp(`the log stream of ${AGENT} (was cut off \\(.*\\)|ended) while it still runs; resuming`),
+    );
+    // Each resumed read starts at the second of the last line printed, not at the beginning.
+    const resumed = reads()
+      .slice(1, 3)
+      .map((r) => new URL(r, 'https://x').searchParams);
+    for (const q of resumed) {
+      expect(q.get('follow')).toBe('true');
+      expect(q.get('timestamps')).toBe('true');
+      expect(q.get('sinceTime')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    }
+  });
+
+  test('a container that restarts: the rest of its previous run, then the new one, each line once', async () => {
+    await create(c, ns, 'Task', task('restarts'));
+    const pod = await boundPod('restarts');
+    await podStatus(pod, 'Running', undefined, running());
+    kubelet.start(ns, pod, AGENT);
+    const run = startKelos(['logs', 'restarts', '-f', '--raw', '-n', ns, ...kc()]);
+    await waitFor('a follower', async () => kubelet.followers(ns, pod, AGENT) === 1);
+    kubelet.append(ns, pod, AGENT, 'first run 1\n');
+    await waitFor('the first line', async () => run.stdout().includes('first run 1\n'));
+    // The status says restarted before the stream ends (the CLI reads it only after), then in
+    // one step the stream breaks, the run writes one more line and the container restarts.
+    await c.mergePatch(
+      Resources.Pod,
+      ns,
+      pod,
+      { status: { containerStatuses: [{ ...status(AGENT, running()), restartCount: 1 }] } },
+      { subresource: 'status' },
+    );
+    kubelet.drop(ns, pod, AGENT, 'destroy');
+    kubelet.append(ns, pod, AGENT, 'first run 2\n');
+    kubelet.restart(ns, pod, AGENT);
+    kubelet.append(ns, pod, AGENT, 'second run 1\n');
+    await waitFor('the new run', async () => run.stdout().includes('second run 1\n'));
+    kubelet.finish(ns, pod, AGENT);
+    await c.mergePatch(
+      Resources.Pod,
+      ns,
+      pod,
+      {
+        status: { phase: 'Succeeded', containerStatuses: [{ ...status(AGENT, exited(0)), restartCount: 1 }] },
+      },
+      { subresource: 'status' },
+    );
+    const { code, stdout, stderr } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout).toBe('first run 1\nfirst run 2\nsecond run 1\n');
+    expect(stderr).toContain(`${AGENT} restarted; reading the rest of its previous run`);
   });
 
   test('an init container that fails ends the follow with exit 1 naming it', async () => {

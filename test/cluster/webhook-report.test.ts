@@ -1,11 +1,21 @@
 // A GitHub issue comment delivered to the receiver becomes a Task, and the Task's status is
-// reported back as a comment on the issue, as for polling spawners (fake GitHub on loopback).
+// reported back as a comment on the issue (accepted, then succeeded with the pull request,
+// edited in place), as for polling spawners (fake GitHub on loopback).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../src/kube/client.ts';
 import { FakeGitHub } from '../support/fake-github.ts';
 import { githubHeaders, githubIssueComment, post } from '../support/webhook-payloads.ts';
-import { create, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
+import {
+  create,
+  type OperatorScenario,
+  outputsMessage,
+  podFinished,
+  useOperator,
+  waitFor,
+  waitForPhase,
+  waitForTask,
+} from './operator-helpers.ts';
 import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
 
 const SECRET = 'report-secret';
@@ -32,7 +42,7 @@ describe('webhook Tasks report back to GitHub', () => {
     await gh?.close();
   });
 
-  it('GitHub issue comment → Task → status comment on the issue', async () => {
+  it('GitHub issue comment → Task → status comment on the issue, updated when the Task succeeds', async () => {
     const { c, ns } = s;
     await githubWorkspace(c, ns);
     const n = gh.addIssue({ title: 'Crash on start', body: 'It crashes.' });
@@ -70,5 +80,28 @@ describe('webhook Tasks report back to GitHub', () => {
       },
       { timeoutMs: 60_000 },
     );
+
+    // The kubelet's part: the agent finishes with a pull request; the same comment says so.
+    const name = tasks[0]!.metadata.name ?? '';
+    const admitted = await waitForTask(c, ns, name, 'to get a Job', (t) => !!t.status?.jobName, 60_000);
+    await podFinished(c, ns, admitted.status?.jobName ?? '', {
+      message: outputsMessage({ pr: 'https://github.com/acme/widgets/pull/77' }),
+    });
+    await waitForPhase(c, ns, name, 'Succeeded', 60_000);
+    let comments: Array<{ body: string }> = [];
+    await waitFor(
+      'the status comment to say succeeded',
+      async () => {
+        const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`, {
+          headers: { authorization: 'token t0k' },
+        });
+        comments = ((await res.json()) as Array<{ body: string }>).filter((x) => x.body.includes(name));
+        return comments.some((x) => x.body.includes('has **succeeded**'));
+      },
+      { timeoutMs: 60_000 },
+    );
+    // Updated in place: still one comment for the Task, now with the pull request.
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('https://github.com/acme/widgets/pull/77');
   });
 });

@@ -12,6 +12,11 @@
  * what is there and then every later append, until the test ends the container
  * ({@link FakeKubelet.finish}). A container the test has not started ({@link FakeKubelet.start}
  * or a first append) answers 400, as the real kubelet does for a container that is waiting.
+ * As the kubelet does, it keeps each complete line with the time it was written, and honours
+ * `timestamps=true` (each line prefixed by its RFC 3339 time with nanoseconds, trailing zeros
+ * trimmed), `sinceTime` (lines at or after it) and `previous=true` (the log of the instance
+ * before a {@link FakeKubelet.restart}). {@link FakeKubelet.drop} cuts the open streams while
+ * the container runs, as a restarted API server or a broken connection does.
  *
  * @packageDocumentation
  */
@@ -27,12 +32,40 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 const execFileAsync = promisify(execFile);
 
+/** A complete line (newline included) and when it was written. */
+interface LogLine {
+  at: string;
+  text: string;
+}
+
+/** An open follow stream and how it was asked for. */
+interface Follower {
+  res: ServerResponse;
+  timestamps: boolean;
+}
+
 /** One container's log as the fake holds it. */
 interface ContainerLog {
-  text: string;
+  lines: LogLine[];
+  /** Text after the last newline, kept until its line is complete (or the container ends). */
+  partial: string;
   finished: boolean;
-  followers: Set<ServerResponse>;
+  followers: Set<Follower>;
+  /** The log of the instance before the last restart. */
+  previous?: LogLine[];
 }
+
+/** Now as the kubelet writes it: RFC 3339 with nanoseconds, trailing zeros trimmed. */
+const now = (): string => {
+  const iso = new Date().toISOString();
+  return iso.replace(/\.(\d{3})Z$/, (_, ms: string) => {
+    const fraction = ms.replace(/0+$/, '');
+    return fraction ? `.${fraction}Z` : 'Z';
+  });
+};
+
+const render = (line: LogLine, timestamps: boolean): string =>
+  timestamps ? `${line.at} ${line.text}` : line.text;
 
 /** A self-signed certificate for 127.0.0.1, made with openssl. */
 async function selfSignedCert(): Promise<{ cert: Buffer; key: Buffer }> {
@@ -83,19 +116,48 @@ export class FakeKubelet {
     this.#log(namespace, pod, container);
   }
 
-  /** Appends to a container's log (starting it); followers receive it at once. */
+  /** Appends to a container's log (starting it); followers receive each complete line at once. */
   append(namespace: string, pod: string, container: string, text: string): void {
     const log = this.#log(namespace, pod, container);
-    log.text += text;
-    for (const res of log.followers) res.write(text);
+    const parts = (log.partial + text).split('\n');
+    log.partial = parts.pop() ?? '';
+    for (const part of parts) this.#write(log, { at: now(), text: `${part}\n` });
   }
 
   /** The container exits: its followers' streams end, and later follows end after the log. */
   finish(namespace: string, pod: string, container: string): void {
     const log = this.#log(namespace, pod, container);
+    if (log.partial !== '') this.#write(log, { at: now(), text: log.partial });
+    log.partial = '';
     log.finished = true;
-    for (const res of log.followers) res.end();
+    for (const f of log.followers) f.res.end();
     log.followers.clear();
+  }
+
+  /**
+   * Cuts the container's open follow streams while it keeps running: `end` closes them as
+   * a server that stops streaming does, `destroy` breaks the connection.
+   */
+  drop(namespace: string, pod: string, container: string, how: 'end' | 'destroy'): void {
+    const log = this.#log(namespace, pod, container);
+    for (const f of log.followers) how === 'end' ? f.res.end() : f.res.destroy();
+    log.followers.clear();
+  }
+
+  /** The container restarts: its log so far becomes the previous one, the new log starts empty. */
+  restart(namespace: string, pod: string, container: string): void {
+    const log = this.#log(namespace, pod, container);
+    for (const f of log.followers) f.res.end();
+    log.followers.clear();
+    log.previous = log.lines;
+    log.lines = [];
+    log.partial = '';
+    log.finished = false;
+  }
+
+  #write(log: ContainerLog, line: LogLine): void {
+    log.lines.push(line);
+    for (const f of log.followers) f.res.write(render(line, f.timestamps));
   }
 
   /** Number of open follow streams of a container (to wait until a follower is attached). */
@@ -140,7 +202,7 @@ export class FakeKubelet {
 
   /** Ends every stream and stops the server. */
   async close(): Promise<void> {
-    for (const log of this.#logs.values()) for (const res of log.followers) res.destroy();
+    for (const log of this.#logs.values()) for (const f of log.followers) f.res.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
@@ -148,7 +210,7 @@ export class FakeKubelet {
     const key = `${namespace}/${pod}/${container}`;
     let log = this.#logs.get(key);
     if (!log) {
-      log = { text: '', finished: false, followers: new Set() };
+      log = { lines: [], partial: '', finished: false, followers: new Set() };
       this.#logs.set(key, log);
     }
     return log;
@@ -170,13 +232,27 @@ export class FakeKubelet {
         .end(`container "${container}" in pod "${pod}" is waiting to start: ContainerCreating`);
       return;
     }
+    const previous = u.searchParams.get('previous') === 'true';
+    if (previous && !log.previous) {
+      res
+        .writeHead(400, { 'content-type': 'text/plain' })
+        .end(`previous terminated container "${container}" in pod "${pod}" not found`);
+      return;
+    }
+    const timestamps = u.searchParams.get('timestamps') === 'true';
+    const since = u.searchParams.get('sinceTime');
+    const sinceMs = since === null ? undefined : Date.parse(since);
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.write(log.text);
-    if (u.searchParams.get('follow') !== 'true' || log.finished) {
+    for (const line of (previous ? log.previous : log.lines) ?? []) {
+      // Compared to the millisecond: the fake writes no finer times.
+      if (sinceMs === undefined || Date.parse(line.at) >= sinceMs) res.write(render(line, timestamps));
+    }
+    if (previous || u.searchParams.get('follow') !== 'true' || log.finished) {
       res.end();
       return;
     }
-    log.followers.add(res);
-    res.on('close', () => log.followers.delete(res));
+    const follower: Follower = { res, timestamps };
+    log.followers.add(follower);
+    res.on('close', () => log.followers.delete(follower));
   }
 }

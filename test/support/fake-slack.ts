@@ -134,6 +134,15 @@ export class FakeSlack {
     return id;
   }
 
+  /** Sends a slash command envelope (`slash_commands`) carrying `payload` on the newest connection; returns its envelope id. */
+  sendSlashCommand(payload: unknown): string {
+    const id = `env-${++this.#envelopes}`;
+    this.current?.send(
+      JSON.stringify({ envelope_id: id, type: 'slash_commands', accepts_response_payload: true, payload }),
+    );
+    return id;
+  }
+
   /** Sends a `disconnect` frame, as Slack does before it refreshes a connection. */
   disconnect(reason: 'refresh_requested' | 'warning' | 'link_disabled' = 'refresh_requested'): void {
     this.current?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake' } }));

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { sign } from '../../src/operator/webhook/signature.ts';
 
@@ -117,4 +118,17 @@ export const githubHeaders = (body: string, secret: string, event: string, deliv
 export const kelosHeaders = (body: string, secret: string, unixSeconds = Math.floor(Date.now() / 1000)) => ({
   'content-type': 'application/json',
   ...sign.kelos(body, secret, unixSeconds),
+});
+
+/**
+ * Headers of a Linear delivery signed with `secret`: `Linear-Signature` is the hex HMAC-SHA256
+ * of the raw body, computed here as Linear's documentation shows it rather than with the
+ * receiver's own `sign`, so a mistake shared by both would still fail.
+ */
+export const linearHeaders = (body: string, secret: string, delivery: string) => ({
+  'content-type': 'application/json; charset=utf-8',
+  'linear-delivery': delivery,
+  'linear-event': 'Issue',
+  'linear-signature': createHmac('sha256', secret).update(body).digest('hex'),
+  'user-agent': 'Linear-Webhook',
 });

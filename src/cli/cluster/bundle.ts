@@ -66,6 +66,12 @@ export interface InstallSettings {
   /** Operator image digest (`sha256:…`), pinned instead of the tag. */
   readonly imageDigest?: string;
   readonly replicas?: number;
+  /** Whether to create the operator namespace (default true). */
+  readonly createNamespace?: boolean;
+  readonly resources?: KelosInstallProps['resources'];
+  readonly monitor?: KelosInstallProps['monitor'];
+  /** Extra `kelos operator` flags. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** The generated CRDs. */
@@ -86,6 +92,10 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
     ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),
+    ...(settings.createNamespace !== undefined ? { createNamespace: settings.createNamespace } : {}),
+    ...(settings.resources ? { resources: settings.resources } : {}),
+    ...(settings.monitor ? { monitor: settings.monitor } : {}),
+    ...(settings.extraArgs ? { extraArgs: settings.extraArgs } : {}),
     // Argo CD waves mean nothing to a direct apply.
     syncWaves: false,
   };

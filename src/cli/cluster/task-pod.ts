@@ -17,7 +17,7 @@ export interface LogPod extends CachedPod {
     containers?: Array<{ name: string }>;
   };
   status?: NonNullable<CachedPod['status']> & {
-    initContainerStatuses?: Array<{ name: string; state?: ContainerState }>;
+    initContainerStatuses?: LogContainerStatus[];
   };
 }
 
@@ -34,10 +34,28 @@ export async function findTaskPod(cluster: Cluster, task: Task): Promise<LogPod 
   return newestPod(page.items) as LogPod | undefined;
 }
 
+/** One container's status as the log command reads it. */
+interface LogContainerStatus {
+  name: string;
+  state?: ContainerState;
+  restartCount?: number;
+}
+
+/** The status of container `name` (an init container when `init`). */
+const containerStatus = (pod: LogPod, name: string, init: boolean): LogContainerStatus | undefined =>
+  (
+    (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses) as
+      | LogContainerStatus[]
+      | undefined
+  )?.find((c) => c.name === name);
+
 /** The state of container `name` (an init container when `init`). */
 export const containerState = (pod: LogPod, name: string, init = false): ContainerState | undefined =>
-  (init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses)?.find((c) => c.name === name)
-    ?.state;
+  containerStatus(pod, name, init)?.state;
+
+/** How often container `name` has restarted in the Pod (0 when its status says nothing). */
+export const restartCount = (pod: LogPod, name: string, init = false): number =>
+  containerStatus(pod, name, init)?.restartCount ?? 0;
 
 /** Whether a container has logs to read: it runs or has run. */
 export const hasStarted = (state: ContainerState | undefined): boolean =>
@@ -78,6 +96,25 @@ export const phaseWords = (task: Task): string => {
 /** Whether the Task is over, so waiting for a Pod is pointless. */
 export const taskFinished = (task: Task): boolean => isTerminalPhase(task.status?.phase);
 
-/** The path of a container's log, optionally followed. */
-export const logPath = (namespace: string, pod: string, container: string, follow: boolean): string =>
-  `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?container=${encodeURIComponent(container)}${follow ? '&follow=true' : ''}`;
+/** How a container's log is read: followed, with timestamps, from a second, the previous instance's. */
+export interface LogReadOptions {
+  readonly follow?: boolean;
+  readonly timestamps?: boolean;
+  readonly sinceTime?: string | undefined;
+  readonly previous?: boolean;
+}
+
+/** The path of a container's log read as `opts` says. */
+export const logPath = (
+  namespace: string,
+  pod: string,
+  container: string,
+  opts: LogReadOptions = {},
+): string => {
+  const query = new URLSearchParams({ container });
+  if (opts.follow) query.set('follow', 'true');
+  if (opts.previous) query.set('previous', 'true');
+  if (opts.timestamps) query.set('timestamps', 'true');
+  if (opts.sinceTime !== undefined) query.set('sinceTime', opts.sinceTime);
+  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${query}`;
+};

@@ -1,11 +1,15 @@
 /**
  * `kelos delete <kind> [name] [--all]`: deletes one Kelos object, or every one of a kind in
  * the namespace (`-A` with `--all`: in every namespace). Prints a line per object as kubectl
- * does; finalizers (the operator's on Tasks) finish the deletion afterwards.
+ * does, then, as kubectl's default `--wait=true`, waits until every deleted object is gone
+ * (its finalizers, such as the operator's on Tasks, released). `--timeout` bounds the wait;
+ * its default `0` means, as in kubectl, a week. `--wait=false` returns once the deletion
+ * is accepted. The wait polls each object (a read with the client's deadline) every half
+ * second: a handful of objects, and no watch to keep alive.
  *
  * @packageDocumentation
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ApiObject } from '../../kube/client.ts';
 import {
   addClusterFlags,
@@ -18,9 +22,29 @@ import {
 import { type CliKind, resolveKind } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
+import { pollUntil, timeoutSeconds } from './install.ts';
 
 interface DeleteFlags extends ClusterFlags {
   all?: boolean;
+  wait: boolean;
+  timeout: string;
+}
+
+/** What `--timeout 0` means, as in kubectl: a week. */
+const WAIT_FOREVER_SECONDS = 7 * 24 * 3600;
+
+/** `--wait`, `--wait=true` or `--wait=false`, as kubectl spells a boolean flag. */
+export function parseWaitFlag(value: string | boolean | undefined): boolean {
+  if (value === undefined || value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new UsageError(
+    `--wait takes true or false (--wait=false, or --no-wait); got "${value}" (put --wait after the kind and name)`,
+  );
+}
+
+/** Seconds of delete's `--timeout`: 0 is a week, as kubectl's. */
+export function deleteTimeoutSeconds(text: string): number {
+  return /^0+[a-z]*$/.test(text.trim()) ? WAIT_FOREVER_SECONDS : timeoutSeconds(text);
 }
 
 /** Checks the arguments before anything is sent. */
@@ -45,19 +69,59 @@ export function checkDeleteArgs(kind: CliKind, name: string | undefined, flags: 
 const deleted = (kind: CliKind, obj: ApiObject, allNamespaces: boolean): string =>
   `${kind.def.singular}.${kind.type.group} "${obj.metadata.name}" deleted${allNamespaces && obj.metadata.namespace ? ` from ${obj.metadata.namespace}` : ''}\n`;
 
-/** Deletes every object of the kind in the namespace (or all of them); resolves to how many. */
-async function deleteAll(cluster: Cluster, io: CliIo, kind: CliKind): Promise<number> {
+/** Deletes every object of the kind in the namespace (or all of them); resolves to those deleted. */
+async function deleteAll(cluster: Cluster, io: CliIo, kind: CliKind): Promise<ApiObject[]> {
   await ensureServed(cluster, kind.type);
-  let count = 0;
+  const done: ApiObject[] = [];
   for (const obj of await listAll(cluster, kind, undefined)) {
     if (obj.metadata.deletionTimestamp) continue;
     // Gone between the list and now is what was asked for.
     if (await cluster.client.delete(kind.type, obj.metadata.namespace, obj.metadata.name ?? '')) {
       io.stdout(deleted(kind, obj, cluster.allNamespaces));
-      count++;
+      done.push(obj);
     }
   }
-  return count;
+  return done;
+}
+
+/** `<singular> "<name>"` (with its namespace when listing all), as wait messages name an object. */
+const named = (kind: CliKind, obj: ApiObject, allNamespaces: boolean): string =>
+  `${kind.def.singular} "${obj.metadata.name}"${allNamespaces && obj.metadata.namespace ? ` in ${obj.metadata.namespace}` : ''}`;
+
+/**
+ * Waits until every object is gone: not found, or found with another uid (deleted, then made
+ * again under the same name). Fails after `seconds`, naming what is left and its finalizers.
+ */
+async function waitGone(
+  cluster: Cluster,
+  io: CliIo,
+  kind: CliKind,
+  objects: readonly ApiObject[],
+  seconds: number,
+  timeout: string,
+): Promise<void> {
+  let left = [...objects];
+  const check = async (): Promise<boolean> => {
+    const still: ApiObject[] = [];
+    for (const obj of left) {
+      const now = await cluster.client.get(kind.type, obj.metadata.namespace, obj.metadata.name ?? '');
+      if (now && now.metadata.uid === obj.metadata.uid) still.push(now);
+    }
+    left = still;
+    return left.length === 0;
+  };
+  if (await check()) return;
+  const finalizers = (o: ApiObject) => (o.metadata.finalizers ?? []).join(', ') || 'none';
+  io.stderr(
+    `waiting for ${left.map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`).join(', ')} to be deleted…\n`,
+  );
+  if (await pollUntil(seconds, check)) return;
+  throw new Error(
+    `timed out after ${timeout} waiting for ${left
+      .map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`)
+      .join(', ')} to be deleted; a finalizer is released by the controller that set it ` +
+      `(kelos.dev ones by the operator: is it running?); kelos delete --wait=false returns without waiting`,
+  );
 }
 
 export const deleteCommand: CommandFactory = (io, done) => {
@@ -68,17 +132,35 @@ export const deleteCommand: CommandFactory = (io, done) => {
       'kind: task(s), workspace(s)/ws, agentconfig(s)/ac, taskspawner(s)/ts, taskbudget(s)/tb, …',
     )
     .argument('[name]', 'name of the object')
-    .option('--all', 'delete every object of the kind in the namespace');
+    .option('--all', 'delete every object of the kind in the namespace')
+    .addOption(
+      // An optional value, so kubectl's --wait=false parses; choices, so a name after --wait is refused, not swallowed.
+      new Option(
+        '--wait [bool]',
+        'wait until the objects are gone, their finalizers released (as kubectl; --wait=false: do not wait)',
+      )
+        .choices(['true', 'false'])
+        .default(true),
+    )
+    .option('--no-wait', 'return once the deletion is accepted (same as --wait=false)')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the objects to be gone; 0: a week, as kubectl',
+      '0s',
+    );
   addClusterFlags(command, { allNamespaces: true });
   return command.action(async (kindArg: string, name: string | undefined, flags: DeleteFlags) => {
     const kind = resolveKind(kindArg);
     checkDeleteArgs(kind, name, flags);
+    const wait = parseWaitFlag(flags.wait);
+    const seconds = deleteTimeoutSeconds(flags.timeout);
     await withCluster(io, done, flags, async (cluster) => {
       if (name === undefined) {
-        const count = await deleteAll(cluster, io, kind);
+        const gone = await deleteAll(cluster, io, kind);
         const where =
           cluster.allNamespaces || !kind.type.namespaced ? '' : ` in namespace "${cluster.namespace}"`;
-        if (count === 0) io.stderr(`no ${kind.def.plural} found${where}\n`);
+        if (gone.length === 0) io.stderr(`no ${kind.def.plural} found${where}\n`);
+        if (wait) await waitGone(cluster, io, kind, gone, seconds, flags.timeout);
         return;
       }
       const namespace = kind.type.namespaced ? cluster.namespace : undefined;
@@ -88,6 +170,7 @@ export const deleteCommand: CommandFactory = (io, done) => {
         await getOrThrow(cluster, kind.type, name, namespace);
       }
       io.stdout(deleted(kind, obj, false));
+      if (wait) await waitGone(cluster, io, kind, [obj], seconds, flags.timeout);
     });
   });
 };

@@ -6,8 +6,10 @@
  *
  * @packageDocumentation
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
@@ -25,10 +27,27 @@ import {
 } from '../cluster/bundle.ts';
 import { type Colours, colours } from '../cluster/colour.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
+import {
+  checkValues,
+  mergeValues,
+  parseSet,
+  type SetFlavour,
+  settingsFromValues,
+  VALUE_KEYS,
+  type Values,
+} from '../cluster/install-values.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { packageVersion } from '../version.ts';
 
-interface Flags extends ClusterFlags {
+/** The Helm-style values flags. */
+interface ValuesFlags {
+  values?: string[];
+  set?: string[];
+  setString?: string[];
+  setFile?: string[];
+}
+
+interface Flags extends ClusterFlags, ValuesFlags {
   dryRun?: boolean;
   version?: string;
   imageRepository?: string;
@@ -47,25 +66,76 @@ const watchedNamespaces = (values: readonly string[]): string[] => {
   return parsed.namespaces;
 };
 
-/** The install settings of the flags shared by install and uninstall. */
-export function installSettings(flags: Flags): InstallSettings {
-  const replicas = flags.replicas === undefined ? undefined : Number(flags.replicas);
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1)) {
+/**
+ * The install settings of the flags shared by install and uninstall, over those of the
+ * merged Helm-style `values`: a dedicated flag wins over a values key.
+ */
+export function installSettings(flags: Flags, values: Values = {}): InstallSettings {
+  const fromValues = settingsFromValues(values);
+  const replicas = flags.replicas === undefined ? fromValues.replicas : Number(flags.replicas);
+  if (
+    flags.replicas !== undefined &&
+    (replicas === undefined || !Number.isInteger(replicas) || replicas < 1)
+  ) {
     throw new UsageError(`--replicas must be a positive integer; got "${flags.replicas}"`);
   }
-  if (flags.imageDigest !== undefined && !IMAGE_DIGEST.test(flags.imageDigest)) {
-    throw new UsageError(`--image-digest must be sha256: and 64 hex digits; got "${flags.imageDigest}"`);
+  const digest = flags.imageDigest ?? fromValues.imageDigest;
+  if (digest !== undefined && !IMAGE_DIGEST.test(digest)) {
+    const where = flags.imageDigest !== undefined ? '--image-digest' : 'values key "image.digest"';
+    throw new UsageError(`${where} must be sha256: and 64 hex digits; got "${digest}"`);
   }
-  const version = (flags.version ?? packageVersion()).replace(/^v/, '');
+  const version = (flags.version ?? fromValues.version ?? packageVersion()).replace(/^v/, '');
+  const watch = flags.watchNamespace ? watchedNamespaces(flags.watchNamespace) : fromValues.watchNamespaces;
+  const repository = flags.imageRepository ?? fromValues.imageRepository;
   return {
+    ...fromValues,
     namespace: flags.namespace ?? INSTALL_DEFAULTS.namespace,
     version,
-    imageTag: flags.imageTag ?? versionTag(version),
-    ...(flags.imageDigest ? { imageDigest: flags.imageDigest } : {}),
-    ...(flags.watchNamespace ? { watchNamespaces: watchedNamespaces(flags.watchNamespace) } : {}),
-    ...(flags.imageRepository ? { imageRepository: flags.imageRepository } : {}),
+    imageTag: flags.imageTag ?? fromValues.imageTag ?? versionTag(version),
+    ...(digest ? { imageDigest: digest } : {}),
+    ...(watch ? { watchNamespaces: watch } : {}),
+    ...(repository ? { imageRepository: repository } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
   };
+}
+
+/** Reads and merges the values of `-f`, `--set`, `--set-string` and `--set-file`, in Helm's order. */
+export async function readInstallValues(flags: ValuesFlags, io: CliIo): Promise<Values> {
+  const read = (flag: string) => async (path: string) =>
+    path === '-'
+      ? io.readStdin()
+      : readFile(resolve(io.cwd, path), 'utf8').catch((e: Error) => {
+          throw new UsageError(`${flag} ${path}: cannot read it (${e.message})`);
+        });
+  let merged: Values = {};
+  for (const file of flags.values ?? []) {
+    const source = `-f ${file}`;
+    let doc: unknown;
+    try {
+      doc = parse(await read('-f')(file)) ?? {};
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`${source}: not valid YAML (${(e as Error).message})`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      throw new UsageError(`${source}: expected a mapping of values (image.tag, replicas, …)`);
+    }
+    checkValues(doc as Values, source);
+    merged = mergeValues(merged, doc as Values);
+  }
+  const sets: Array<[SetFlavour, string[] | undefined]> = [
+    ['set', flags.set],
+    ['set-string', flags.setString],
+    ['set-file', flags.setFile],
+  ];
+  for (const [flavour, args] of sets) {
+    for (const arg of args ?? []) {
+      const values = await parseSet(arg, flavour, read(`--${flavour}`));
+      checkValues(values, `--${flavour} ${arg}`);
+      merged = mergeValues(merged, values);
+    }
+  }
+  return merged;
 }
 
 /** Seconds of a `--timeout` flag. */
@@ -85,6 +155,8 @@ export async function pollUntil(seconds: number, check: () => Promise<boolean>):
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 type Outcome = 'created' | 'configured' | 'unchanged';
 
@@ -135,15 +207,33 @@ export const installCommand: CommandFactory = (io, done) => {
     .option(
       '--watch-namespace <namespaces>',
       'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
-      (value: string, previous: string[] = []) => [...previous, value],
+      collect,
     )
     .option('--replicas <n>', 'operator replicas (leader-elected; default 2)')
     .option('--wait', 'wait until the operator Deployment is available')
     .option('--timeout <duration>', 'how long to wait for the CRDs (and the operator with --wait)', '2m')
-    .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
+    .option(
+      '-f, --values <file>',
+      'Helm-style values file (YAML; "-" for stdin); repeatable, later files win',
+      collect,
+    )
+    .option(
+      '--set <key=value>',
+      'set values (key=value[,key=value]; typed as Helm types them); repeatable',
+      collect,
+    )
+    .option('--set-string <key=value>', 'set values, always as strings; repeatable', collect)
+    .option('--set-file <key=path>', "set a value to a file's content; repeatable", collect)
+    .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`)
+    .addHelpText(
+      'after',
+      `\nValues keys (-f, --set; a dedicated flag wins over its key):\n${Object.entries(VALUE_KEYS)
+        .map(([k, v]) => `  ${k.padEnd(38)} ${v.type}: ${v.help}`)
+        .join('\n')}\n`,
+    );
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
-    const settings = installSettings(flags);
+    const settings = installSettings(flags, await readInstallValues(flags, io));
     if (settings.version !== packageVersion()) {
       io.stderr(
         `warning: installing operator ${settings.version} with the CRDs of this CLI (${packageVersion()}); for exactly that version's CRDs and bundle run: npx kelos-ts@${settings.version} install\n`,

@@ -23,6 +23,7 @@ import {
   getOrThrow,
   withCluster,
 } from '../cluster/connection.ts';
+import { LogCursor } from '../cluster/log-cursor.ts';
 import {
   agentContainerOf,
   agentTypeOf,
@@ -34,6 +35,7 @@ import {
   type LogPod,
   logPath,
   phaseWords,
+  restartCount,
   taskFinished,
 } from '../cluster/task-pod.ts';
 import { type CliIo, type CommandFactory, ExitCode } from '../io.ts';
@@ -108,7 +110,7 @@ async function printLog(run: LogsRun, pod: LogPod, container: string, agentType:
   const podName = pod.metadata.name ?? '';
   let text: string;
   try {
-    text = await run.cluster.client.getText(logPath(run.cluster.namespace, podName, container, false));
+    text = await run.cluster.client.getText(logPath(run.cluster.namespace, podName, container));
   } catch (err) {
     if (isNotFound(err)) throw notFoundAnyMore(run, podName);
     throw err;
@@ -171,7 +173,7 @@ async function waitForContainer(
   podName: string,
   container: string,
   init: boolean,
-): Promise<void> {
+): Promise<LogPod> {
   for (;;) {
     const pod = await run.cluster.client.get<LogPod>(Resources.Pod, run.cluster.namespace, podName);
     if (!pod) throw notFoundAnyMore(run, podName);
@@ -181,7 +183,7 @@ async function waitForContainer(
       );
     }
     const state = containerState(pod, container, init);
-    if (hasStarted(state)) return;
+    if (hasStarted(state)) return pod;
     const failed = failedInit(pod);
     if (failed) throw initFailedError(run, failed);
     const phase = pod.status?.phase;
@@ -197,7 +199,70 @@ async function waitForContainer(
   }
 }
 
-/** Streams one container's log until the container exits. */
+/** How a read of a followed log ended: cleanly (the server ended it) or cut off (`why`). */
+type ReadEnd = { clean: true } | { clean: false; why: string };
+
+/**
+ * One followed read of a container's log, from where the cursor stopped. A failure the
+ * follow can recover from (the connection broke, the API server could not reach the kubelet)
+ * ends the read as cut off; any other failure is thrown.
+ */
+async function followRead(
+  run: LogsRun,
+  podName: string,
+  container: string,
+  cursor: LogCursor,
+  print: (line: string) => void,
+): Promise<ReadEnd | 'not-started'> {
+  const path = logPath(run.cluster.namespace, podName, container, {
+    follow: true,
+    timestamps: true,
+    sinceTime: cursor.sinceTime,
+  });
+  cursor.begin();
+  try {
+    await run.cluster.client.streamText(path, (t) => cursor.feed(t, print));
+    return { clean: true };
+  } catch (err) {
+    if (isNotFound(err)) throw notFoundAnyMore(run, podName);
+    // The kubelet answers 400 for a container its status says started but it has not yet.
+    if (err instanceof ApiError && err.status === 400) return 'not-started';
+    if (err instanceof ApiError && (err.status === 0 || err.status >= 500)) {
+      return { clean: false, why: err.message };
+    }
+    throw err;
+  }
+}
+
+/** Reads the rest of a log that will not grow any more (a container that exited). */
+async function catchUp(
+  run: LogsRun,
+  podName: string,
+  container: string,
+  cursor: LogCursor,
+  print: (line: string) => void,
+  previous: boolean,
+): Promise<void> {
+  const path = logPath(run.cluster.namespace, podName, container, {
+    timestamps: true,
+    sinceTime: cursor.sinceTime,
+    previous,
+  });
+  cursor.begin();
+  try {
+    cursor.feed(await run.cluster.client.getText(path), print);
+  } catch (err) {
+    // The Pod (or the previous instance's log) is gone: what was printed is all there is.
+    if (!isNotFound(err) && !(err instanceof ApiError && err.status === 400)) throw err;
+  }
+}
+
+/**
+ * Streams one container's log until the container exits or the Task finishes. When the
+ * stream ends while the container still runs (the API server closed it, the connection
+ * broke) it resumes where it stopped; when the container restarted, the rest of the previous
+ * instance's log is read first. Every line is printed once ({@link LogCursor}).
+ */
 async function followContainer(
   run: LogsRun,
   podName: string,
@@ -205,23 +270,46 @@ async function followContainer(
   init: boolean,
   agentType: string,
 ): Promise<void> {
+  const printer = new LogPrinter(run.io, agentType, Boolean(run.flags.raw), run.paint);
+  const print = (line: string) => printer.write(line);
+  const cursor = new LogCursor();
+  let restarts: number | undefined;
+  /** Reads the rest of the previous run when the container restarted since the last look. */
+  const restarted = async (pod: LogPod): Promise<boolean> => {
+    const now = restartCount(pod, container, init);
+    const before = restarts ?? now;
+    restarts = now;
+    if (now <= before) return false;
+    run.io.stderr(`kelos: ${container} restarted; reading the rest of its previous run, then the new one\n`);
+    await catchUp(run, podName, container, cursor, print, true);
+    cursor.nextLog();
+    return true;
+  };
   for (;;) {
-    await waitForContainer(run, podName, container, init);
-    const printer = new LogPrinter(run.io, agentType, Boolean(run.flags.raw), run.paint);
-    try {
-      await run.cluster.client.streamText(logPath(run.cluster.namespace, podName, container, true), (t) =>
-        printer.write(t),
-      );
-      printer.end();
-      return;
-    } catch (err) {
-      printer.end();
-      if (isNotFound(err)) throw notFoundAnyMore(run, podName);
-      // The kubelet answers 400 for a container its status says started but it has not yet.
-      if (!(err instanceof ApiError && err.status === 400)) throw err;
+    await restarted(await waitForContainer(run, podName, container, init));
+    const ended = await followRead(run, podName, container, cursor, print);
+    if (ended === 'not-started') {
       await sleep(POLL_MS);
+      continue;
     }
+    const pod = await run.cluster.client.get<LogPod>(Resources.Pod, run.cluster.namespace, podName);
+    if (!pod) {
+      if (!ended.clean) throw notFoundAnyMore(run, podName);
+      break;
+    }
+    if (await restarted(pod)) continue;
+    const task = await run.cluster.client.get<Task>(Resources.Task, run.cluster.namespace, run.name);
+    if (containerState(pod, container, init)?.terminated || !task || taskFinished(task)) {
+      await catchUp(run, podName, container, cursor, print, false);
+      break;
+    }
+    run.io.stderr(
+      `kelos: the log stream of ${container} ${ended.clean ? 'ended' : `was cut off (${ended.why})`} while it still runs; resuming\n`,
+    );
+    await sleep(POLL_MS);
   }
+  cursor.end(print);
+  printer.end();
 }
 
 /** `kelos logs <task> -f`: init containers first, then the agent, as they run. */

@@ -9,10 +9,12 @@
  *    `maxConcurrency`, the delivery is refused with 429 (the sender retries; nothing accepted
  *    is lost). The count comes from the cache, so replicas may overshoot it by what is in
  *    flight; the cap itself is exact in the spawner gate.
- * 4. The ledger ({@link Ledgers}) decides, exactly across replicas: processed before
+ * 4. The spawner's `contextSources` are fetched (the poll loop's code) and the Task is
+ *    rendered; a Fail-policy source that fails answers 5xx, so the sender retries.
+ * 5. The ledger ({@link Ledgers}) decides, exactly across replicas: processed before
  *    (duplicate, also after its Task was deleted), over `maxTotalTasks` (a 2xx saying no Task
  *    was made; a retry would not help), or a serial number for the new Task.
- * 5. The Task is created with that number; AlreadyExists from a Task the spawner owns is a
+ * 6. The Task is created with that number; AlreadyExists from a Task the spawner owns is a
  *    duplicate, from anything else a collision. Only then is the answer 2xx: a delivery that
  *    was acknowledged has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
  *    like every spawned Task, so `maxConcurrency` holds for webhooks as for polling.
@@ -23,6 +25,7 @@ import { isTerminalPhase, type Task, TaskPhase, type TaskSpawner } from '../../a
 import { isAlreadyExists, type KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { TaskIndexes } from '../reconcilers/task/watch.ts';
+import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
 import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
 import { Resources } from '../resources.ts';
 import { buildTask, taskName } from '../spawner/task-build.ts';
@@ -51,6 +54,8 @@ export interface DeliverDeps {
   readonly client: KubeClient;
   readonly tasks: Informer<Task>;
   readonly ledgers: Ledgers;
+  /** Fetches the spawner's `contextSources` (the poll loop's fetcher); needed only by spawners that have some. */
+  readonly context?: ContextFetcher;
 }
 
 /** The queue bound of a spawner's webhook Tasks. */
@@ -117,6 +122,21 @@ export async function deliverTo(
       outcome: 'queue-full',
       reason: `${queued} Tasks of the TaskSpawner wait for room under maxConcurrency (maxQueuedTasks ${limit}); retry later`,
     };
+  // Context and rendering come before the serial number, so a delivery that cannot become a
+  // Task (a context source down, a template that does not render) takes no place under
+  // maxTotalTasks.
+  let context: Readonly<Record<string, string>> | undefined;
+  if ((spawner.spec.taskTemplate.contextSources ?? []).length > 0) {
+    if (!deps.context) return { outcome: 'invalid', reason: 'contextSources cannot be fetched here' };
+    const fetched = await deps.context(spawner, match.vars);
+    // A Fail-policy source that failed fails the delivery (5xx, the sender retries), as any
+    // processing error does upstream.
+    if (!fetched.ok) return { outcome: 'failed', reason: fetched.error };
+    context = fetched.context;
+  }
+  const built = buildTask(spawner, item, { name, vars: match.vars, ...(context ? { context } : {}) });
+  if (!built.ok) return { outcome: 'invalid', reason: built.error };
+  const task = built.value;
   let r: Awaited<ReturnType<Ledgers['reserve']>>;
   try {
     r = await deps.ledgers.reserve(spawner, key);
@@ -129,9 +149,6 @@ export async function deliverTo(
       outcome: 'over-limit',
       reason: `maxTotalTasks ${r.max} reached (${r.total} Tasks created); no Task was created and a retry will not create one`,
     };
-  const built = buildTask(spawner, item, { name, vars: match.vars });
-  if (!built.ok) return { outcome: 'invalid', reason: built.error };
-  const task = built.value;
   task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
   try {
     await deps.client.create(Resources.Task, task);

@@ -30,6 +30,7 @@ import type { EventRecorder } from '../../kube/events.ts';
 import { type EndpointLimits, type EndpointServer, originForm, serveHardened } from '../../kube/http.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/log.ts';
+import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
 import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
 import { contentTypeProblem, DEFAULT_MAX_BODY_BYTES, type Refusal, readBody } from './body.ts';
 import { deliverTo, type Outcome } from './deliver.ts';
@@ -83,6 +84,8 @@ export interface ReceiverOptions {
   readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
   /** Fetches what a spawner's filters need beyond the body (`enrichmentNeeded`); unset: nothing is fetched. */
   readonly enrich?: Enricher;
+  /** Fetches a spawner's `contextSources` (the poll loop's fetcher); unset: such spawners get `invalid`. */
+  readonly context?: ContextFetcher;
 }
 
 /** Which source a request is for, or why it is refused. */
@@ -314,7 +317,7 @@ export class WebhookReceiver {
     let out: Outcome;
     try {
       out = await deliverTo(
-        { client: this.#o.client, tasks: this.#o.tasks, ledgers: this.#ledgers },
+        { client: this.#o.client, tasks: this.#o.tasks, ledgers: this.#ledgers, context: this.#o.context },
         spawner,
         delivery,
         match,
@@ -334,7 +337,12 @@ export class WebhookReceiver {
       const m = matchDelivery(spawner, delivery);
       out = m.matched
         ? await deliverTo(
-            { client: this.#o.client, tasks: this.#o.tasks, ledgers: this.#ledgers },
+            {
+              client: this.#o.client,
+              tasks: this.#o.tasks,
+              ledgers: this.#ledgers,
+              context: this.#o.context,
+            },
             spawner,
             delivery,
             m,

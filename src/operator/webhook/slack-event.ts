@@ -1,8 +1,12 @@
 /**
- * Slack messages: a `slack` spawner's channels, bot message policy, exclude patterns and
- * triggers, and the template variables a Task gets (upstream's `internal/slack/filter.go`).
- * The delivery's payload is the Events API `event_callback` body Socket Mode carries; its
- * `authorizations[0].user_id` is this app's bot user, which a message mentions as `<@U…>`.
+ * Slack messages and slash commands: a `slack` spawner's channels, bot message policy, exclude
+ * patterns and triggers, and the template variables a Task gets (upstream's
+ * `internal/slack/filter.go`). A message delivery's payload is the Events API `event_callback`
+ * body Socket Mode carries; its `authorizations[0].user_id` is this app's bot user, which a
+ * message mentions as `<@U…>`. A slash command's payload is the command's form fields
+ * (`command`, `text`, `channel_id`, `user_id`, `trigger_id`, …); it is addressed to the app,
+ * so it counts as a mention, and as upstream its id is the command's (`trigger_id`), not a
+ * message timestamp: it has no message, so no thread until the app posts one.
  *
  * @packageDocumentation
  */
@@ -26,6 +30,9 @@ export const SlackAnnotations = {
   ReportPhase: `${GROUP}/slack-report-phase`,
 } as const;
 
+/** The {@link Delivery.event} of a slash command (Socket Mode envelope type `slash_commands`). */
+export const SLASH_COMMAND = 'slash_command';
+
 /** Message subtypes that are someone saying something; edits, deletions and joins are not. */
 const SAID = new Set(['', 'bot_message', 'thread_broadcast', 'file_share', 'me_message']);
 
@@ -41,10 +48,30 @@ export interface SlackFacts {
   readonly mentioned: boolean;
   readonly fromBot: boolean;
   readonly fromSelf: boolean;
+  /** A slash command's `trigger_id`; undefined for a message. */
+  readonly triggerId?: string;
 }
+
+/** The facts of a slash command: addressed to the app, said by a person, in no thread yet. */
+const slashFacts = (payload: unknown): SlackFacts => {
+  const p = obj(payload);
+  return {
+    channel: str(p.channel_id),
+    ts: '',
+    threadTs: '',
+    user: str(p.user_id),
+    subtype: '',
+    text: str(p.text).trim(),
+    mentioned: true,
+    fromBot: false,
+    fromSelf: false,
+    triggerId: str(p.trigger_id),
+  };
+};
 
 /** The facts of a Slack message delivery. */
 export const slackFacts = (delivery: Delivery): SlackFacts => {
+  if (delivery.event === SLASH_COMMAND) return slashFacts(delivery.payload);
   const p = obj(delivery.payload);
   const e = obj(p.event);
   const auth = obj(Array.isArray(p.authorizations) ? p.authorizations[0] : undefined);
@@ -102,19 +129,22 @@ export const matchSlack = (spec: Slack, delivery: Delivery): MatchResult => {
     why = (e as Error).message;
   }
   if (why !== undefined) return { matched: false, reason: why };
+  const slash = facts.triggerId !== undefined;
+  if (slash && !facts.triggerId) return { matched: false, reason: 'the slash command has no trigger_id' };
   return {
     matched: true,
-    id: hashedId('slack', `${facts.channel}-${facts.ts}`),
+    id: hashedId('slack', slash ? (facts.triggerId ?? '') : `${facts.channel}-${facts.ts}`),
     vars: {
-      ID: facts.ts,
+      ID: slash ? (facts.triggerId ?? '') : facts.ts,
       Title: facts.text.split('\n', 1)[0] ?? '',
       Body: facts.text,
-      URL: permalink(delivery.enrichment?.slackTeamUrl, facts.channel, facts.ts),
+      URL: slash ? '' : permalink(delivery.enrichment?.slackTeamUrl, facts.channel, facts.ts),
       Kind: 'SlackMessage',
     },
     annotations: {
       [SlackAnnotations.Channel]: facts.channel,
-      [SlackAnnotations.ThreadTs]: facts.threadTs,
+      // A slash command's thread is the "accepted" message the intake posts for it.
+      ...(facts.threadTs ? { [SlackAnnotations.ThreadTs]: facts.threadTs } : {}),
       [SlackAnnotations.User]: facts.user,
     },
   };

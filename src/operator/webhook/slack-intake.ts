@@ -1,7 +1,8 @@
 /**
- * From a Slack message to Tasks: the Socket Mode client's `onDelivery`. Each `slack` spawner
- * the message matches gets it through `deliver` (the receiver's path to one Task: caps,
- * queue, dedupe), and a Task created for it is announced in the message's thread. A delivery
+ * From a Slack message or slash command to Tasks: the Socket Mode client's `onDelivery`. Each
+ * `slack` spawner the message matches gets it through `deliver` (the receiver's path to one
+ * Task: caps, queue, dedupe), and a Task created for it is announced in the message's thread
+ * (a slash command's announcement starts the thread, recorded on the Task). A delivery
  * that failed for a reason a retry could fix rejects, so the envelope stays unacknowledged
  * and Slack sends it again; the Task name makes that redelivery harmless.
  *
@@ -9,7 +10,7 @@
  */
 import type { TaskSpawner } from '../../api/index.ts';
 import type { Logger } from '../../kube/log.ts';
-import type { Delivery, MatchResult } from './delivery.ts';
+import { type Delivery, type MatchResult, obj, str } from './delivery.ts';
 import { matchDelivery } from './match.ts';
 import { SlackAnnotations } from './slack-event.ts';
 import { slackStatusText } from './slack-report.ts';
@@ -32,8 +33,10 @@ export interface SlackIntakeDeps {
     delivery: Delivery,
     match: Extract<MatchResult, { matched: true }>,
   ) => Promise<IntakeOutcome>;
-  /** Posts in a thread (`SlackSocketClient.postMessage`). */
-  readonly post: (channel: string, text: string, threadTs: string) => Promise<void>;
+  /** Posts in a thread, or in the channel when `threadTs` is empty (`SlackSocketClient.postMessage`); resolves with the posted message's ts. */
+  readonly post: (channel: string, text: string, threadTs: string) => Promise<string | undefined>;
+  /** Records the thread of a slash command's Task: the message "accepted" was posted as. */
+  readonly recordThread: (namespace: string, task: string, threadTs: string) => Promise<void>;
   readonly log: Logger;
 }
 
@@ -58,9 +61,20 @@ export const slackIntake =
       if (out.outcome !== 'created' || !out.task) continue;
       const channel = annotations[SlackAnnotations.Channel] ?? '';
       const thread = annotations[SlackAnnotations.ThreadTs] ?? '';
-      await deps
-        .post(channel, slackStatusText(out.task, 'accepted'), thread)
-        .catch((e: unknown) => deps.log.warn('Slack reply not posted', { error: e, task: out.task }));
+      const task = out.task;
+      try {
+        if (thread) await deps.post(channel, slackStatusText(task, 'accepted'), thread);
+        else {
+          // A slash command has no message to answer under: "accepted" starts the thread (saying
+          // what was asked, which only the asker saw), and the result follows in it.
+          const p = obj(delivery.payload);
+          const asked = `<@${str(p.user_id)}> asked: \`${`${str(p.command)} ${str(p.text)}`.trim()}\``;
+          const ts = await deps.post(channel, `${slackStatusText(task, 'accepted')}\n${asked}`, '');
+          if (ts) await deps.recordThread(spawner.metadata.namespace ?? '', task, ts);
+        }
+      } catch (e) {
+        deps.log.warn('Slack reply not posted', { error: e, task });
+      }
     }
     if (retry.length > 0) throw new Error(`not delivered, for Slack to resend: ${retry.join('; ')}`);
   };

@@ -26,17 +26,18 @@ export interface SlackReport {
   readonly text: string;
 }
 
-/** The report a Task is owed, or undefined when it came from no Slack thread or its phase was posted. */
+/** The report a Task is owed, or undefined when it came from no Slack channel or its phase was posted. */
 export const slackReport = (task: Task): SlackReport | undefined => {
   const a = task.metadata.annotations ?? {};
   const channel = a[SlackAnnotations.Channel];
   const threadTs = a[SlackAnnotations.ThreadTs];
-  if (!channel || !threadTs) return undefined;
+  // No thread: a slash command whose "accepted" message was not recorded; the channel hears it.
+  if (!channel) return undefined;
   const phase = reportPhaseOf(task);
   if (a[SlackAnnotations.ReportPhase] === phase) return undefined;
   const lines = [slackStatusText(task.metadata.name ?? '', phase)];
   const pr = task.status?.results?.pr;
   if (phase !== 'accepted' && pr) lines.push(`Pull request: ${pr}`);
   if (phase === 'failed' && task.status?.message) lines.push(`> ${task.status.message}`);
-  return { channel, threadTs, phase, text: lines.join('\n') };
+  return { channel, threadTs: threadTs ?? '', phase, text: lines.join('\n') };
 };

@@ -1,8 +1,8 @@
 /**
  * Slack through Socket Mode: the operator dials out to Slack (no public endpoint, no request
- * signing to check), receives Events API envelopes over a WebSocket, acknowledges them and
- * turns message events into {@link Delivery}s for `matchDelivery`; it replies in the thread
- * with `chat.postMessage`.
+ * signing to check), receives Events API and slash command envelopes over a WebSocket,
+ * acknowledges them and turns message events and slash commands into {@link Delivery}s for
+ * `matchDelivery`; it replies in the thread with `chat.postMessage`.
  *
  * Tokens: Socket Mode belongs to one Slack app, so, as upstream's `kelos-slack-server`, the
  * cluster has one: a Secret in the operator's namespace with `SLACK_APP_TOKEN` (the app-level
@@ -27,6 +27,7 @@
 import { type Logger, silentLogger } from '../../kube/log.ts';
 import type { Delivery } from './delivery.ts';
 import { obj, str } from './delivery.ts';
+import { SLASH_COMMAND } from './slack-event.ts';
 
 /** The Slack tokens of the cluster's Slack app. */
 export interface SlackTokens {
@@ -112,13 +113,14 @@ export class SlackSocketClient {
     this.#drop(this.#socket, 1000, 'stopping');
   }
 
-  /** Posts `text` in a thread (or the channel when `threadTs` is empty), as the bot. */
-  async postMessage(channel: string, text: string, threadTs?: string): Promise<void> {
-    await this.#call('chat.postMessage', this.#o.botToken, {
+  /** Posts `text` in a thread (or the channel when `threadTs` is empty), as the bot; resolves with the new message's `ts`. */
+  async postMessage(channel: string, text: string, threadTs?: string): Promise<string> {
+    const r = await this.#call('chat.postMessage', this.#o.botToken, {
       channel,
       text,
       ...(threadTs ? { thread_ts: threadTs } : {}),
     });
+    return str(r.ts);
   }
 
   /** A Web API call: POST JSON with a bearer token and a timeout; throws on a transport error or `ok: false`. */
@@ -247,10 +249,12 @@ export class SlackSocketClient {
     if (!id) return;
     const payload = obj(envelope.payload);
     const event = obj(payload.event);
+    const slash = envelope.type === 'slash_commands';
     if (
-      envelope.type !== 'events_api' ||
-      payload.type !== 'event_callback' ||
-      !MESSAGE_EVENTS.has(str(event.type))
+      !slash &&
+      (envelope.type !== 'events_api' ||
+        payload.type !== 'event_callback' ||
+        !MESSAGE_EVENTS.has(str(event.type)))
     ) {
       this.#ack(ws, id); // Not ours to act on; acknowledged so Slack does not redeliver it.
       return;
@@ -258,8 +262,8 @@ export class SlackSocketClient {
     this.stats.deliveries++;
     const delivery: Delivery = {
       source: 'slack',
-      event: 'message',
-      deliveryId: str(payload.event_id),
+      event: slash ? SLASH_COMMAND : 'message',
+      deliveryId: str(slash ? payload.trigger_id : payload.event_id),
       payload,
       ...(this.#teamUrl ? { enrichment: { slackTeamUrl: this.#teamUrl } } : {}),
     };

@@ -8,9 +8,12 @@
  * @packageDocumentation
  */
 import type { TaskSpawner } from '../../api/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/log.ts';
+import { Resources } from '../resources.ts';
 import type { WebhookReceiver } from './receiver.ts';
+import { SlackAnnotations } from './slack-event.ts';
 import { slackIntake } from './slack-intake.ts';
 import { SlackSocketClient, type SlackSocketOptions, type SlackTokens } from './slack-socket.ts';
 
@@ -18,6 +21,8 @@ import { SlackSocketClient, type SlackSocketOptions, type SlackTokens } from './
 export interface SlackStartOptions {
   readonly tokens: SlackTokens;
   readonly receiver: WebhookReceiver;
+  /** Records a slash command's thread on its Task (the receiver's client). */
+  readonly kube: KubeClient;
   readonly spawners: Informer<TaskSpawner>;
   readonly log: Logger;
   /** Overrides of the client (tests: the fake's `apiBaseUrl`). */
@@ -30,8 +35,11 @@ export function startSlack(o: SlackStartOptions): SlackSocketClient {
   const onDelivery = slackIntake({
     spawners: () => o.spawners.list().filter((s) => !s.metadata.deletionTimestamp),
     deliver: (spawner, delivery, match) => o.receiver.deliver(spawner, delivery, match),
-    post: async (channel, text, threadTs) => {
-      await client?.postMessage(channel, text, threadTs);
+    post: async (channel, text, threadTs) => client?.postMessage(channel, text, threadTs),
+    recordThread: async (namespace, task, threadTs) => {
+      await o.kube.mergePatch(Resources.Task, namespace, task, {
+        metadata: { annotations: { [SlackAnnotations.ThreadTs]: threadTs } },
+      });
     },
     log: o.log,
   });

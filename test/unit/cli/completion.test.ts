@@ -167,3 +167,26 @@ describe('completion scripts', () => {
     },
   );
 });
+
+// No pwsh on the test machines (not a Debian package; it needs .NET): the PowerShell script is
+// checked for its shape here, not run.
+describe('the PowerShell script (shape only)', () => {
+  const script = completionScript('powershell', 'kelos-dev');
+
+  test('registers a native completer for the executable named', () => {
+    expect(script).toContain("Register-ArgumentCompleter -Native -CommandName 'kelos-dev' -ScriptBlock {");
+    expect(script).toContain('param($wordToComplete, $commandAst, $cursorPosition)');
+  });
+
+  test('passes the words before the cursor, without the command, and the current word as --current=', () => {
+    expect(script).toContain('Where-Object { $_.Extent.EndOffset -lt $cursorPosition }');
+    expect(script).toContain('Select-Object -Skip 1');
+    expect(script).toContain(`& 'kelos-dev' ${COMPLETE_COMMAND} "--current=$wordToComplete" @words 2>$null`);
+  });
+
+  test('offers each non-empty line as a completion result; braces balance', () => {
+    expect(script).toContain("Where-Object { $_ -ne '' }");
+    expect(script).toContain('[System.Management.Automation.CompletionResult]::new($_, $_,');
+    expect(script.split('{').length).toBe(script.split('}').length);
+  });
+});

@@ -10,13 +10,12 @@
 import type { Task, TaskSpawner } from '../../../api/index.ts';
 import { type ApiObject, isAlreadyExists, isConflict, isNotFound } from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
-import { appCredentialsOf, mintInstallationToken } from '../../github-app.ts';
 import { Resources } from '../../resources.ts';
-import { fetchContext } from '../../spawner/context-sources.ts';
 import type { PlannedTask, SpawnPlan } from '../../spawner/plan.ts';
 import { buildTask } from '../../spawner/task-build.ts';
 import { templateVars } from '../../spawner/work-item.ts';
 import { SPAWNER_PRIORITY_ANNOTATION } from '../task/spawner-gate.ts';
+import { contextFetcher } from './context-fetch.ts';
 import { SEQUENCE_ANNOTATION, spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
 
 /** What carrying out a plan did. */
@@ -30,10 +29,6 @@ export interface Applied {
   readonly errors: { readonly reason: string; readonly message: string }[];
   /** The serial number of the last Task created. */
   readonly lastSequence: number;
-}
-
-interface SecretObject extends ApiObject {
-  data?: Record<string, string>;
 }
 
 /** The index of the item's first `priorityLabels` match, if any. */
@@ -82,28 +77,12 @@ export async function applyPlan(
   for (const e of plan.nameErrors) error('TaskNameInvalid', `item ${e.item.id}: ${e.error}`);
 
   const contextSources = spawner.spec.taskTemplate.contextSources ?? [];
-  const deps = {
-    fetch: o.fetch,
-    secret: async (secretName: string, key: string) => {
-      const s = await o.client.get<SecretObject>(Resources.Secret, namespace, secretName);
-      const v = s?.data?.[key];
-      if (!v) throw new Error(`Secret ${namespace}/${secretName} has no key ${key}`);
-      return Buffer.from(v, 'base64').toString('utf8');
-    },
-    githubAppToken: async (secretName: string, apiBaseURL: string | undefined) => {
-      const s = await o.client.get<SecretObject>(Resources.Secret, namespace, secretName);
-      const app = appCredentialsOf(s?.data);
-      if (!app) throw new Error(`Secret ${namespace}/${secretName} has no GitHub App keys`);
-      const base = apiBaseURL ?? o.githubApiUrl ?? 'https://api.github.com';
-      const f = (o.githubApiUrl && !apiBaseURL ? (o.trustedFetch ?? o.fetch) : o.fetch) as typeof fetch;
-      return (await mintInstallationToken({ ...app, apiBaseUrl: base, fetch: f, now: o.clock.now() })).token;
-    },
-  };
+  const fetchContextOf = contextFetcher(o);
 
   const createOne = async (p: PlannedTask): Promise<'created' | 'exists' | 'skipped'> => {
     let context: Record<string, string> | undefined;
     if (contextSources.length > 0) {
-      const fetched = await fetchContext(contextSources, templateVars(p.item), deps);
+      const fetched = await fetchContextOf(spawner, templateVars(p.item));
       if (!fetched.ok) {
         error('ContextSourceFailed', `item ${p.item.id}: ${fetched.error}`);
         return 'skipped';

@@ -252,4 +252,46 @@ describe('Slack', () => {
     );
     expect(reply.matched && reply.annotations['kelos.dev/slack-thread-ts']).toBe('1763711000.000050');
   });
+
+  describe('slash commands', () => {
+    const cmd = (change: (p: Json) => void = () => {}) =>
+      delivery('slack', 'slash_command', 'slash-command', change);
+    test('are addressed to the app: no mention needed; id, variables and annotations from the command', () => {
+      const r = matchDelivery(slack({}), cmd());
+      expect(r.matched).toBe(true);
+      if (!r.matched) return;
+      const sha = createHash('sha256').update('1763712005.42.8088930838d88f008e0').digest('hex');
+      expect(r.id).toBe(`slack-${sha.slice(0, 12)}`);
+      expect(r.vars).toEqual({
+        ID: '1763712005.42.8088930838d88f008e0',
+        Title: 'fix the flaky login test',
+        Body: 'fix the flaky login test',
+        URL: '',
+        Kind: 'SlackMessage',
+      });
+      // No thread yet: the intake's "accepted" message becomes it.
+      expect(r.annotations).toEqual({
+        'kelos.dev/slack-channel': 'C0ENG00001',
+        'kelos.dev/slack-user': 'U0ADA0001',
+      });
+    });
+    test('meet channels, trigger patterns and excludePatterns like a message', () => {
+      expect(reasonOf(matchDelivery(slack({ channels: ['C0OPS00001'] }), cmd()))).toMatch(/not in channels/);
+      expect(matchDelivery(slack({ triggers: [{ pattern: '^fix\\b' }] }), cmd()).matched).toBe(true);
+      expect(reasonOf(matchDelivery(slack({ triggers: [{ pattern: '^deploy' }] }), cmd()))).toBe(
+        'no trigger pattern matches',
+      );
+      expect(reasonOf(matchDelivery(slack({ excludePatterns: ['flaky'] }), cmd()))).toMatch(
+        /excludePatterns/,
+      );
+      expect(
+        reasonOf(
+          matchDelivery(
+            slack({}),
+            cmd((p) => delete p.trigger_id),
+          ),
+        ),
+      ).toMatch(/trigger_id/);
+    });
+  });
 });

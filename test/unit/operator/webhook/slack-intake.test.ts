@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { TaskSpawner } from '../../../../src/api/index.ts';
 import { silentLogger } from '../../../../src/kube/log.ts';
@@ -10,6 +11,7 @@ const named = (name: string, s: TaskSpawner): TaskSpawner => ({ ...s, metadata: 
 const setup = (outcomes: Record<string, IntakeOutcome>) => {
   const delivered: Array<[string, Readonly<Record<string, string>>]> = [];
   const posted: string[][] = [];
+  const threads: string[][] = [];
   const onDelivery = slackIntake({
     spawners: () => [
       named('eng', spawnerWith({ slack: { channels: ['C0ENG00001'] } })),
@@ -23,10 +25,14 @@ const setup = (outcomes: Record<string, IntakeOutcome>) => {
     },
     post: async (channel, text, thread) => {
       posted.push([channel, text, thread]);
+      return `1763712009.00000${posted.length}`;
+    },
+    recordThread: async (namespace, task, ts) => {
+      threads.push([namespace, task, ts]);
     },
     log: silentLogger,
   });
-  return { onDelivery, delivered, posted };
+  return { onDelivery, delivered, posted, threads };
 };
 
 describe('Slack intake', () => {
@@ -46,5 +52,24 @@ describe('Slack intake', () => {
     await expect(onDelivery(delivery('slack', 'message', 'message'))).rejects.toThrow(
       /for Slack to resend: team-a\/eng: API server unavailable/,
     );
+  });
+
+  test('a slash command: its Task is announced in the channel with what was asked, and that message becomes its thread', async () => {
+    const { onDelivery, delivered, posted, threads } = setup({
+      all: { outcome: 'duplicate', task: 'all-x' },
+    });
+    await onDelivery(delivery('slack', 'slash_command', 'slash-command'));
+    expect(delivered.map(([n]) => n)).toEqual(['eng', 'all']);
+    expect(delivered[0]![1]['kelos.dev/slack-thread-ts']).toBeUndefined();
+    expect(posted).toHaveLength(1);
+    const [channel, text = '', thread] = posted[0]!;
+    expect([channel, thread]).toEqual(['C0ENG00001', '']);
+    expect(text).toMatch(
+      /^:robot_face: Task `eng-slack-[0-9a-f]{12}` has been \*accepted\*\.\n<@U0ADA0001> asked: `\/kelos fix the flaky login test`$/,
+    );
+    // As upstream, the Task's id is the command's trigger_id.
+    const task = `eng-slack-${createHash('sha256').update('1763712005.42.8088930838d88f008e0').digest('hex').slice(0, 12)}`;
+    expect(text).toContain(task);
+    expect(threads).toEqual([['team-a', task, '1763712009.000001']]);
   });
 });

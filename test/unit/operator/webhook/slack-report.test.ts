@@ -41,4 +41,19 @@ describe('Slack thread reports', () => {
       ':x: Task `s-slack-abc` has *failed*.\n> agent exited 1',
     );
   });
+
+  test('a slash command Task whose thread was never recorded gets its result in the channel', () => {
+    const r = slackReport(
+      task(
+        { 'kelos.dev/slack-channel': 'C0ENG00001', 'kelos.dev/slack-report-phase': 'accepted' },
+        { phase: 'Succeeded' },
+      ),
+    );
+    expect(r).toEqual({
+      channel: 'C0ENG00001',
+      threadTs: '',
+      phase: 'succeeded',
+      text: ':white_check_mark: Task `s-slack-abc` has *succeeded*.',
+    });
+  });
 });

@@ -137,6 +137,24 @@ describe('Slack Socket Mode client against a fake Slack on loopback', () => {
     expect(seen).toEqual([]);
   });
 
+  test('a slash command becomes a Delivery keyed by its trigger_id, and is acknowledged', async () => {
+    const seen: Delivery[] = [];
+    const c = connect(async (d) => {
+      seen.push(d);
+    });
+    await fake.until(() => c.stats.connections === 1);
+    const env = fake.sendSlashCommand(fixture('slack', 'slash-command'));
+    await fake.until(() => fake.acked(env));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({
+      source: 'slack',
+      event: 'slash_command',
+      deliveryId: '1763712005.42.8088930838d88f008e0',
+    });
+    const r = matchDelivery(spawnerWith({ slack: { channels: ['C0ENG00001'] } }), seen[0]!);
+    expect(r.matched && r.vars).toMatchObject({ Title: 'fix the flaky login test' });
+  });
+
   test('disconnect (refresh_requested) opens a new connection, which carries the next messages', async () => {
     const seen: string[] = [];
     const c = connect(async (d) => {

@@ -57,6 +57,7 @@ const setup = async () => {
   slack = startSlack({
     tokens: { appToken: APP_TOKEN, botToken: BOT_TOKEN },
     receiver,
+    kube,
     spawners,
     log: silentLogger,
     client: { apiBaseUrl: fake.apiBaseUrl, backoff: { initialMs: 5, maxMs: 20 } },

@@ -1,0 +1,295 @@
+/**
+ * Helm-style values of `kelos install`, with upstream's flags and meaning: `-f/--values FILE`
+ * (YAML, repeatable, `-` for stdin), `--set key=value[,key=value]` (typed as Helm types them:
+ * `true`/`false`, integers, `null`, `{a,b}` lists, else strings), `--set-string` (always
+ * strings) and `--set-file key=path` (the file's content). Sources merge in Helm's order:
+ * the files in order (maps merged deeply, later wins), then every `--set`, `--set-string`,
+ * `--set-file` in that order; `null` resets a key to its default.
+ *
+ * The keys are the settings our install renderer has ({@link VALUE_KEYS}); upstream's chart
+ * names are kept where the setting is the same (`image.tag`, `controller.resources.*`,
+ * `podMonitor.enabled`). An unknown key or a value of the wrong type is a usage error naming
+ * the source, the key and what was expected.
+ *
+ * The `--set` parser is written here: Helm's `strvals` grammar is small (dotted keys, `[i]`
+ * indices, `{}` lists, `\` escapes) and no maintained npm package implements it.
+ *
+ * @packageDocumentation
+ */
+import { parseNamespaceList } from '../../install/watch-namespaces.ts';
+import { parseQuantity, type Quantity } from '../../validate/quantity.ts';
+import { UsageError } from '../io.ts';
+import type { InstallSettings } from './bundle.ts';
+
+/** The type of one value key. */
+type ValueType = 'string' | 'integer' | 'boolean' | 'string list' | 'CPU quantity' | 'memory quantity';
+
+/** Every key `kelos install` reads from values, its type and what it sets. */
+export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string }>> = {
+  version: { type: 'string', help: 'Kelos version (as --version)' },
+  'image.repository': { type: 'string', help: 'operator image registry and prefix (as --image-repository)' },
+  'image.tag': { type: 'string', help: 'operator image tag (as --image-tag)' },
+  'image.digest': { type: 'string', help: 'operator image digest sha256:… (as --image-digest)' },
+  replicas: { type: 'integer', help: 'operator replicas (as --replicas)' },
+  watchNamespaces: { type: 'string list', help: 'namespaces the operator watches (as --watch-namespace)' },
+  createNamespace: { type: 'boolean', help: 'create the operator namespace (default true)' },
+  'controller.resources.requests.cpu': { type: 'CPU quantity', help: 'operator CPU request (default 100m)' },
+  'controller.resources.requests.memory': {
+    type: 'memory quantity',
+    help: 'operator memory request (default 256Mi)',
+  },
+  'controller.resources.limits.memory': {
+    type: 'memory quantity',
+    help: 'operator memory limit (default 512Mi)',
+  },
+  'podMonitor.enabled': { type: 'boolean', help: 'a PodMonitor for the metrics endpoint' },
+  'serviceMonitor.enabled': { type: 'boolean', help: 'a ServiceMonitor for the metrics endpoint' },
+  extraArgs: { type: 'string list', help: 'extra kelos operator flags' },
+};
+
+/** A mapping of values, as YAML or `--set` give it. */
+export type Values = Record<string, unknown>;
+
+const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const keyList = (): string => Object.keys(VALUE_KEYS).join(', ');
+
+/** Why `value` is not of `type`, or undefined when it is (null always is: it resets). */
+function typeProblem(type: ValueType, value: unknown): string | undefined {
+  if (value === null) return undefined;
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' ? undefined : 'a string';
+    case 'integer':
+      return Number.isInteger(value) ? undefined : 'an integer';
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : 'true or false';
+    case 'string list':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string')
+        ? undefined
+        : 'a list of strings';
+    case 'CPU quantity':
+      return quantityOfValue(value) ? undefined : 'a CPU quantity such as 250m or 1';
+    case 'memory quantity':
+      return quantityOfValue(value) ? undefined : 'a memory quantity such as 256Mi or 1Gi';
+  }
+}
+
+const quantityOfValue = (value: unknown): Quantity | undefined =>
+  typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+    ? parseQuantity(String(value))
+    : undefined;
+
+const shown = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
+
+/**
+ * Checks one source's values: every key known, every value of its key's type.
+ *
+ * @throws UsageError naming the source, the key (dotted and as a JSON pointer) and what was expected.
+ */
+export function checkValues(values: Values, source: string, prefix: readonly string[] = []): void {
+  for (const [key, value] of Object.entries(values)) {
+    const path = [...prefix, key];
+    const dotted = path.join('.');
+    const known = VALUE_KEYS[dotted];
+    const pointer = `/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+    if (known) {
+      const problem = typeProblem(known.type, value);
+      if (problem) {
+        throw new UsageError(
+          `${source}: values key "${dotted}" (${pointer}) must be ${problem}; got ${shown(value)}`,
+        );
+      }
+      continue;
+    }
+    const isPrefix = Object.keys(VALUE_KEYS).some((k) => k.startsWith(`${dotted}.`));
+    if (isPrefix && isMap(value)) {
+      checkValues(value, source, path);
+      continue;
+    }
+    if (isPrefix && value === null) continue;
+    throw new UsageError(
+      isPrefix
+        ? `${source}: values key "${dotted}" (${pointer}) must be a mapping; got ${shown(value)}`
+        : `${source}: unknown values key "${dotted}" (${pointer}); valid keys: ${keyList()}`,
+    );
+  }
+}
+
+/** Merges `over` into `base` as Helm does: maps deeply, anything else replaced. */
+export function mergeValues(base: Values, over: Values): Values {
+  const out: Values = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isMap(v) && isMap(out[k]) ? mergeValues(out[k], v) : v;
+  return out;
+}
+
+/** How a `--set` flavour types its values. */
+export type SetFlavour = 'set' | 'set-string' | 'set-file';
+
+/** Helm's typing of a `--set` scalar. */
+function typed(text: string): unknown {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  if (text === 'null') return null;
+  // As Helm's strvals: a leading zero keeps it a string ("0755"), except "0" itself.
+  if (/^-?[1-9]\d*$|^0$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  return text;
+}
+
+/** Splits on `sep` outside `{…}`, honouring `\` escapes (kept, for the next step). */
+function splitUnescaped(text: string, sep: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '\\' && i + 1 < text.length) {
+      current += ch + text[++i];
+      continue;
+    }
+    if (ch === '{') depth++;
+    if (ch === '}') depth = Math.max(0, depth - 1);
+    if (ch === sep && depth === 0) {
+      parts.push(current);
+      current = '';
+      continue;
+    }
+    current += ch;
+  }
+  parts.push(current);
+  return parts;
+}
+
+const unescapeText = (text: string): string => text.replace(/\\(.)/g, '$1');
+
+/** Sets `value` at `path` (names and list indices) inside `target`, making what is missing. */
+function setAt(target: Values, path: ReadonlyArray<string | number>, value: unknown): void {
+  let node: Values | unknown[] = target;
+  path.forEach((step, i) => {
+    const last = i === path.length - 1;
+    const next = path[i + 1];
+    const slot = node as Record<string | number, unknown>;
+    if (last) {
+      slot[step] = value;
+      return;
+    }
+    const want = typeof next === 'number' ? 'list' : 'map';
+    const have = slot[step];
+    if (want === 'list' ? !Array.isArray(have) : !isMap(have)) slot[step] = want === 'list' ? [] : {};
+    node = slot[step] as Values | unknown[];
+  });
+}
+
+/**
+ * Parses one `--set`-style argument (`a.b=1,c[0]=x,d={p,q}`) into values. For `set-file`
+ * the values are file paths, read by the caller through `readFile`.
+ *
+ * @throws UsageError naming the flag and the part that is not `key=value`.
+ */
+export async function parseSet(
+  arg: string,
+  flavour: SetFlavour,
+  readFile: (path: string) => Promise<string>,
+): Promise<Values> {
+  const out: Values = {};
+  for (const part of splitUnescaped(arg, ',')) {
+    const eq = /^((?:\\.|[^=\\])+)=(.*)$/s.exec(part);
+    if (!eq) throw new UsageError(`--${flavour} "${arg}": expected key=value, got "${part}"`);
+    const path: Array<string | number> = [];
+    for (const segment of splitUnescaped(eq[1]!, '.')) {
+      const m = /^((?:\\.|[^[\\])+)((?:\[\d+\])*)$/.exec(segment);
+      if (!m) throw new UsageError(`--${flavour} "${arg}": "${unescapeText(eq[1]!)}" is not a key`);
+      path.push(unescapeText(m[1]!));
+      for (const index of m[2]!.matchAll(/\[(\d+)\]/g)) path.push(Number(index[1]));
+    }
+    const raw = eq[2]!;
+    let value: unknown;
+    if (flavour === 'set-file') value = await readFile(unescapeText(raw));
+    else if (/^\{.*\}$/s.test(raw)) {
+      const items = raw.slice(1, -1) === '' ? [] : splitUnescaped(raw.slice(1, -1), ',').map(unescape);
+      value = flavour === 'set' ? items.map(typed) : items;
+    } else value = flavour === 'set' ? typed(unescapeText(raw)) : unescapeText(raw);
+    setAt(out, path, value);
+  }
+  return out;
+}
+
+/** The value at a dotted key of merged values (null and absent are both undefined). */
+export function valueAt(values: Values, key: string): unknown {
+  let node: unknown = values;
+  for (const step of key.split('.')) node = isMap(node) ? node[step] : undefined;
+  return node ?? undefined;
+}
+
+/** A checked CPU quantity in millicores. */
+export function cpuMillis(value: unknown, key: string): number {
+  const q = quantityOfValue(value)!;
+  const millis = (q.numerator * 1000n) / 10n ** BigInt(q.scale);
+  if ((q.numerator * 1000n) % 10n ** BigInt(q.scale) !== 0n || millis <= 0n) {
+    throw new UsageError(
+      `values key "${key}" must be a positive whole number of millicores; got ${shown(value)}`,
+    );
+  }
+  return Number(millis);
+}
+
+/** A checked memory quantity in MiB. */
+export function memoryMiB(value: unknown, key: string): number {
+  const q = quantityOfValue(value)!;
+  const denominator = 10n ** BigInt(q.scale) * 2n ** 20n;
+  if (q.numerator % denominator !== 0n || q.numerator <= 0n) {
+    throw new UsageError(
+      `values key "${key}" must be a positive whole number of Mi (e.g. 256Mi, 1Gi); got ${shown(value)}`,
+    );
+  }
+  return Number(q.numerator / denominator);
+}
+
+/**
+ * The install settings merged values set (only those they set). Namespaces are checked as
+ * `--watch-namespace` checks them.
+ */
+export function settingsFromValues(values: Values): Partial<Omit<InstallSettings, 'namespace'>> {
+  const at = (key: string) => valueAt(values, key);
+  const str = (key: string) => at(key) as string | undefined;
+  const watch = at('watchNamespaces') as string[] | undefined;
+  let watchNamespaces: string[] | undefined;
+  if (watch) {
+    const parsed = parseNamespaceList(watch);
+    if ('problem' in parsed) throw new UsageError(`values key "watchNamespaces": ${parsed.problem}`);
+    watchNamespaces = parsed.namespaces;
+  }
+  const cpu = at('controller.resources.requests.cpu');
+  const memory = at('controller.resources.requests.memory');
+  const limit = at('controller.resources.limits.memory');
+  const resources = {
+    ...(cpu !== undefined ? { cpuRequestMillis: cpuMillis(cpu, 'controller.resources.requests.cpu') } : {}),
+    ...(memory !== undefined
+      ? { memoryRequestMiB: memoryMiB(memory, 'controller.resources.requests.memory') }
+      : {}),
+    ...(limit !== undefined
+      ? { memoryLimitMiB: memoryMiB(limit, 'controller.resources.limits.memory') }
+      : {}),
+  };
+  const pod = at('podMonitor.enabled') === true;
+  const service = at('serviceMonitor.enabled') === true;
+  if (pod && service) {
+    throw new UsageError(
+      'values keys "podMonitor.enabled" and "serviceMonitor.enabled": enable one monitor, not both',
+    );
+  }
+  const optional = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  return {
+    ...optional('version', str('version')),
+    ...optional('imageRepository', str('image.repository')),
+    ...optional('imageTag', str('image.tag')),
+    ...optional('imageDigest', str('image.digest')),
+    ...optional('replicas', at('replicas') as number | undefined),
+    ...optional('watchNamespaces', watchNamespaces),
+    ...optional('createNamespace', at('createNamespace') as boolean | undefined),
+    ...(Object.keys(resources).length ? { resources } : {}),
+    ...(pod ? { monitor: 'PodMonitor' as const } : service ? { monitor: 'ServiceMonitor' as const } : {}),
+    ...optional('extraArgs', at('extraArgs') as string[] | undefined),
+  };
+}

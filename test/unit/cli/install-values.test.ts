@@ -1,0 +1,201 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import {
+  checkValues,
+  mergeValues,
+  parseSet,
+  settingsFromValues,
+  VALUE_KEYS,
+} from '../../../src/cli/cluster/install-values.ts';
+import { installSettings } from '../../../src/cli/commands/install.ts';
+import { runCli } from '../../../src/cli/program.ts';
+
+const noFiles = async (path: string): Promise<string> => {
+  throw new Error(`no file ${path} expected`);
+};
+
+describe('parseSet (Helm strvals)', () => {
+  test('--set types values as Helm does: booleans, integers, null, strings', async () => {
+    expect(await parseSet('a=true,b=false,c=3,d=-4,e=null,f=0755,g=0,h=1.5,i=x', 'set', noFiles)).toEqual({
+      a: true,
+      b: false,
+      c: 3,
+      d: -4,
+      e: null,
+      f: '0755',
+      g: 0,
+      h: '1.5',
+      i: 'x',
+    });
+  });
+
+  test('dotted keys nest, [i] indexes lists, {a,b} is a list, \\ escapes commas and dots', async () => {
+    expect(
+      await parseSet('image.tag=v1,list[1]=b,list[0]=a,ns={x,y},msg=a\\,b,k\\.dot=1', 'set', noFiles),
+    ).toEqual({ image: { tag: 'v1' }, list: ['a', 'b'], ns: ['x', 'y'], msg: 'a,b', 'k.dot': 1 });
+  });
+
+  test('--set-string keeps every value a string; --set-file reads the file', async () => {
+    expect(await parseSet('replicas=2,flag=true,l={1,2}', 'set-string', noFiles)).toEqual({
+      replicas: '2',
+      flag: 'true',
+      l: ['1', '2'],
+    });
+    expect(await parseSet('image.tag=tag.txt', 'set-file', async (p) => `read ${p}`)).toEqual({
+      image: { tag: 'read tag.txt' },
+    });
+  });
+
+  test('a part that is not key=value: a usage error naming the flag and the part', async () => {
+    await expect(parseSet('replicas=2,oops', 'set', noFiles)).rejects.toThrow(
+      '--set "replicas=2,oops": expected key=value, got "oops"',
+    );
+  });
+});
+
+describe('checkValues', () => {
+  test('an unknown key: named with its JSON pointer and source, the valid keys listed', () => {
+    expect(() => checkValues({ image: { pullPolicy: 'Always' } }, '-f values.yaml')).toThrow(
+      `-f values.yaml: unknown values key "image.pullPolicy" (/image/pullPolicy); valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
+    );
+  });
+
+  test('a value of the wrong type: named, with what was expected', () => {
+    expect(() => checkValues({ replicas: '2' }, '--set-string replicas=2')).toThrow(
+      '--set-string replicas=2: values key "replicas" (/replicas) must be an integer; got "2"',
+    );
+    expect(() => checkValues({ controller: { resources: { requests: { cpu: 'lots' } } } }, 'x')).toThrow(
+      'values key "controller.resources.requests.cpu" (/controller/resources/requests/cpu) must be a CPU quantity',
+    );
+    expect(() => checkValues({ image: 'x' }, 'x')).toThrow(
+      'values key "image" (/image) must be a mapping; got "x"',
+    );
+  });
+
+  test('known keys of every type pass; null resets', () => {
+    expect(() =>
+      checkValues(
+        {
+          version: '1.0.0',
+          image: { repository: 'r', tag: 't', digest: null },
+          replicas: 3,
+          watchNamespaces: ['a'],
+          createNamespace: false,
+          controller: {
+            resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { memory: '1Gi' } },
+          },
+          podMonitor: { enabled: true },
+          extraArgs: ['--log-level=debug'],
+        },
+        'x',
+      ),
+    ).not.toThrow();
+  });
+});
+
+describe('values → install settings', () => {
+  test('files merge deeply, later wins; null resets a key', () => {
+    const merged = mergeValues(
+      mergeValues({ image: { tag: 'a', repository: 'r' }, replicas: 3 }, { image: { tag: 'b' } }),
+      { replicas: null },
+    );
+    expect(merged).toEqual({ image: { tag: 'b', repository: 'r' }, replicas: null });
+    expect(settingsFromValues(merged)).toEqual({ imageTag: 'b', imageRepository: 'r' });
+  });
+
+  test('each key maps to its setting; quantities in millicores and MiB', () => {
+    expect(
+      settingsFromValues({
+        version: '1.0.0',
+        image: { digest: `sha256:${'a'.repeat(64)}` },
+        watchNamespaces: ['b', 'a'],
+        createNamespace: false,
+        controller: { resources: { requests: { cpu: '0.25', memory: '128Mi' }, limits: { memory: '1Gi' } } },
+        serviceMonitor: { enabled: true },
+        extraArgs: ['--workers=8'],
+      }),
+    ).toEqual({
+      version: '1.0.0',
+      imageDigest: `sha256:${'a'.repeat(64)}`,
+      watchNamespaces: ['b', 'a'],
+      createNamespace: false,
+      resources: { cpuRequestMillis: 250, memoryRequestMiB: 128, memoryLimitMiB: 1024 },
+      monitor: 'ServiceMonitor',
+      extraArgs: ['--workers=8'],
+    });
+  });
+
+  test('a memory that is not whole MiB, or both monitors: usage errors naming the keys', () => {
+    expect(() => settingsFromValues({ controller: { resources: { limits: { memory: '1000k' } } } })).toThrow(
+      'values key "controller.resources.limits.memory" must be a positive whole number of Mi',
+    );
+    expect(() =>
+      settingsFromValues({ podMonitor: { enabled: true }, serviceMonitor: { enabled: true } }),
+    ).toThrow('enable one monitor, not both');
+  });
+
+  test('a dedicated flag wins over its values key', () => {
+    const s = installSettings(
+      { timeout: '2m', replicas: '4', imageTag: 'from-flag' },
+      { replicas: 3, image: { tag: 'from-values', repository: 'reg.example/kelos' } },
+    );
+    expect(s).toMatchObject({ replicas: 4, imageTag: 'from-flag', imageRepository: 'reg.example/kelos' });
+  });
+});
+
+describe('kelos install -f/--set --dry-run', () => {
+  const run = async (args: string[], stdin = '') => {
+    let stdout = '';
+    let stderr = '';
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-values-'));
+    writeFileSync(
+      join(dir, 'values.yaml'),
+      'replicas: 3\ncontroller:\n  resources:\n    limits:\n      memory: 1Gi\n',
+    );
+    const code = await runCli(['install', '--dry-run', ...args], {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      cwd: dir,
+      isTTY: false,
+      env: { HOME: dir },
+      readStdin: async () => stdin,
+    });
+    return { code, stdout, stderr };
+  };
+  const deployment = (yaml: string) =>
+    parseAllDocuments(yaml)
+      .map((d) => d.toJS())
+      .find((o) => o?.kind === 'Deployment');
+
+  test('a file, then --set over it, render into the Deployment', async () => {
+    const r = await run(['-f', 'values.yaml', '--set', 'replicas=5,extraArgs={--workers=4}']);
+    expect(r.code).toBe(0);
+    const d = deployment(r.stdout);
+    expect(d.spec.replicas).toBe(5);
+    const container = d.spec.template.spec.containers[0];
+    expect(container.resources.limits.memory).toBe('1024Mi');
+    expect(container.args).toContain('--workers=4');
+  });
+
+  test('values from stdin with -f -', async () => {
+    const r = await run(['-f', '-'], 'image:\n  tag: v9.9.9\n');
+    expect(r.code).toBe(0);
+    expect(deployment(r.stdout).spec.template.spec.containers[0].image).toMatch(/:v9\.9\.9$/);
+  });
+
+  test('an unknown key: exit 1 naming it and the valid keys, nothing printed', async () => {
+    const r = await run(['--set', 'image.pullPolicy=Always']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'unknown values key "image.pullPolicy" (/image/pullPolicy); valid keys: version, ',
+    );
+  });
+});
