@@ -24,6 +24,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Task } from '../src/api/index.ts';
 import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
@@ -80,24 +81,56 @@ const cpuMs = (pid: number): number => {
   }
 };
 
-/** Sums `kelos_api_requests_total` from the operator's /metrics, by verb, and reads a few other series. */
-async function scrape(
-  url: string,
-): Promise<{ requests: Record<string, number>; taskReconciles: number; depth: number }> {
+/**
+ * Sums `kelos_api_requests_total` from the operator's /metrics, by verb and by `verb resource`,
+ * and reads a few other series (the Task queue's wait histogram by lane, cumulative buckets).
+ */
+async function scrape(url: string): Promise<{
+  requests: Record<string, number>;
+  byResource: Record<string, number>;
+  waits: Record<string, Record<string, number>>;
+  taskReconciles: number;
+  depth: number;
+}> {
   const text = await (await fetch(url)).text();
   const requests: Record<string, number> = {};
+  const byResource: Record<string, number> = {};
+  const waits: Record<string, Record<string, number>> = {};
   let taskReconciles = 0;
   let depth = 0;
   for (const line of text.split('\n')) {
-    let m = /^kelos_api_requests_total\{verb="(\w+)",resource="[^"]*",code="[^"]*"\} (\d+)/.exec(line);
-    if (m) requests[m[1] as string] = (requests[m[1] as string] ?? 0) + Number(m[2]);
+    let m = /^kelos_api_requests_total\{verb="(\w+)",resource="([^"]*)",code="([^"]*)"\} (\d+)/.exec(line);
+    if (m) {
+      requests[m[1] as string] = (requests[m[1] as string] ?? 0) + Number(m[4]);
+      // Failed requests (a 409 Conflict) count apart: they are writes the API server refused.
+      const k = `${m[1]} ${m[2]}${m[3]?.startsWith('2') ? '' : ` (${m[3]})`}`;
+      byResource[k] = (byResource[k] ?? 0) + Number(m[4]);
+    }
+    m =
+      /^kelos_workqueue_queue_duration_seconds_bucket\{le="([^"]+)",controller="task",lane="(\w+)"\} (\d+)/.exec(
+        line,
+      );
+    if (m) waits[m[2] as string] = { ...waits[m[2] as string], [m[1] as string]: Number(m[3]) };
     m = /^kelos_reconcile_total\{controller="task",result="\w+"\} (\d+)/.exec(line);
     if (m) taskReconciles += Number(m[1]);
     m = /^kelos_workqueue_depth\{controller="\w+"\} (\d+)/.exec(line);
     if (m) depth += Number(m[1]);
   }
-  return { requests, taskReconciles, depth };
+  return { requests, byResource, waits, taskReconciles, depth };
 }
+
+/** The bucket bound under which `p` percent of a cumulative histogram's observations fall. */
+const bucketPercentile = (buckets: Record<string, number> | undefined, p: number): string => {
+  const entries = Object.entries(buckets ?? {}).sort(
+    ([a], [b]) => (a === '+Inf' ? Infinity : Number(a)) - (b === '+Inf' ? Infinity : Number(b)),
+  );
+  const total = entries.at(-1)?.[1] ?? 0;
+  if (!total) return 'n/a';
+  const hit = entries.find(([, n]) => n >= (p / 100) * total);
+  return hit?.[0] === '+Inf' ? '> 10 s' : `≤ ${formatMillis(Number(hit?.[0]) * 1000)}`;
+};
+const diffNested = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) =>
+  Object.fromEntries(Object.keys(b).map((k) => [k, diff(a[k] ?? {}, b[k] ?? {})]));
 
 const WRITES = ['create', 'apply', 'patch', 'delete'];
 const sum = (r: Record<string, number>, verbs?: readonly string[]) =>
@@ -112,8 +145,8 @@ async function startOperatorProcess(
   kubeconfig: string,
   namespace: string,
   resync: string,
-): Promise<{ child: ChildProcess; metricsUrl: string }> {
-  const { child, match } = await spawnOperator(
+): Promise<{ child: ChildProcess; metricsUrl: string; tail: () => string }> {
+  const { child, match, tail } = await spawnOperator(
     [
       '--kubeconfig',
       kubeconfig,
@@ -129,7 +162,7 @@ async function startOperatorProcess(
     /"msg":"Operator running".*?"endpoints":\["([^"]+)"/,
     NODE_FLAGS,
   );
-  return { child, metricsUrl: `http://${match[1]}/metrics` };
+  return { child, metricsUrl: `http://${match[1]}/metrics`, tail };
 }
 
 async function main(): Promise<void> {
@@ -239,6 +272,7 @@ async function main(): Promise<void> {
       )
       .catch(() => {});
     const names = Array.from({ length: BURST }, (_, i) => `task-${String(i).padStart(5, '0')}`);
+    const loadBefore = loadavg();
     const burstStart = performance.now();
     const cpuBefore = cpuMs(pid);
     await pool(names, IN_FLIGHT, async (name) => {
@@ -247,14 +281,20 @@ async function main(): Promise<void> {
     });
     const createdAllMs = performance.now() - burstStart;
     while (jobSeenAt.size < BURST) {
+      if (operator.exitCode !== null || operator.signalCode !== null)
+        throw new Error(
+          `the operator exited (${operator.exitCode ?? operator.signalCode}): ${started.tail()}`,
+        );
       if (performance.now() - burstStart > 300_000)
-        throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min`);
+        throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min: ${started.tail()}`);
       await sleep(20);
     }
     const allJobsMs = Math.max(...jobSeenAt.values()) - burstStart;
     const latencies = names.map((n) => (jobSeenAt.get(n) as number) - (sentAt.get(n) as number));
     abort.abort();
     await watching;
+    const loadAfter = loadavg();
+    const atAllJobs = await scrape(started.metricsUrl);
     const burstPeak = peakRss(pid) ?? 0;
     const burstCpu = cpuMs(pid) - cpuBefore;
 
@@ -269,6 +309,12 @@ async function main(): Promise<void> {
     await sleep(1000);
     const afterBurst = await scrape(started.metricsUrl);
     const burstRequests = diff(before.requests, afterBurst.requests);
+    const burstByResource = Object.fromEntries(
+      Object.entries(diff(before.byResource, afterBurst.byResource)).filter(
+        ([k, n]) => n > 0 && WRITES.includes(k.split(' ')[0] as string),
+      ),
+    );
+    const burstWaits = diffNested(before.waits, atAllJobs.waits);
 
     // ---- steady state: 10,000 finished Tasks --------------------------------------------------
     // Written while no operator runs (a fresh Task without status would be admitted before
@@ -352,6 +398,24 @@ async function main(): Promise<void> {
       ['burst: API requests per Task (all verbs)', (sum(burstRequests) / BURST).toFixed(2)],
       ['burst: API writes per Task', (sum(burstRequests, WRITES) / BURST).toFixed(2)],
       ['burst: requests by verb', JSON.stringify(burstRequests)],
+      [
+        'burst: writes per Task by verb and resource',
+        Object.entries(burstByResource)
+          .map(([k, n]) => `${k} ${(n / BURST).toFixed(2)}`)
+          .join(', '),
+      ],
+      [
+        'burst: Task queue wait until every Job exists, p50 / p99 (urgent lane)',
+        `${bucketPercentile(burstWaits['urgent'], 50)} / ${bucketPercentile(burstWaits['urgent'], 99)}`,
+      ],
+      [
+        'burst: Task queue wait until every Job exists, p50 / p99 (plain lane)',
+        `${bucketPercentile(burstWaits['plain'], 50)} / ${bucketPercentile(burstWaits['plain'], 99)}`,
+      ],
+      [
+        'load average (1 min) before / after the burst',
+        `${loadBefore[0]?.toFixed(2)} / ${loadAfter[0]?.toFixed(2)} (${cpus().length} cores)`,
+      ],
       ['steady: finished Tasks written by the bench in', formatMillis(fillMs)],
       ['steady: operator RSS, converged', formatBytes(steadyRss)],
       ['steady: API writes during a full resync', String(resyncWrites)],

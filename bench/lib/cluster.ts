@@ -55,7 +55,7 @@ export async function spawnOperator(
   args: readonly string[],
   ready: RegExp,
   nodeFlags: readonly string[] = [],
-): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+): Promise<{ child: ChildProcess; match: RegExpExecArray; tail: () => string }> {
   const child = spawn(process.execPath, [...nodeFlags, KELOS_MAIN, 'operator', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -63,7 +63,12 @@ export async function spawnOperator(
   let found = false;
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     child.stderr?.on('data', (d: Buffer) => {
-      if (found) return;
+      // Once running, the logs are only kept short for an exit message: scanning them would
+      // spend the bench's CPU (its own watch and clients) on the operator's logs in a burst.
+      if (found) {
+        buffered = (buffered + d.toString()).slice(-4000);
+        return;
+      }
       buffered += d.toString();
       const m = ready.exec(buffered);
       if (m) {
@@ -75,7 +80,7 @@ export async function spawnOperator(
     });
     child.once('exit', (code) => reject(new Error(`operator exited with ${code}: ${buffered.slice(-2000)}`)));
   });
-  return { child, match };
+  return { child, match, tail: () => buffered };
 }
 
 /** Stops a child process gracefully (SIGTERM) and waits for it to exit. */

@@ -36,7 +36,7 @@ import { WorkQueue } from '../kube/queue.ts';
 import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
-import { OperatorMetrics } from './metrics.ts';
+import { OperatorMetrics, requestResource } from './metrics.ts';
 import { DEFAULT_WORKERS, type OperatorOptions } from './options.ts';
 import { spawnerFetches } from './outbound.ts';
 import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
@@ -183,7 +183,11 @@ export class Operator {
       log.warn('Refused a malformed API response', { fault, error: err });
     });
     const countRequest: RequestObserver = (verb, type, status, ms, detail) => {
-      metrics.apiRequests.inc({ verb, resource: type.plural, code: String(status) });
+      metrics.apiRequests.inc({
+        verb,
+        resource: requestResource(type.plural, detail.path),
+        code: String(status),
+      });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
       if (status === 403) {
         // Say whether the install's table grants it: if not, the table lacks a rule; if it
@@ -271,6 +275,8 @@ export class Operator {
         workers,
         clock,
         onDone: (_key, outcome, ms) => metrics.observeReconcile(controller, outcome === 'ok', ms / 1000),
+        onStart: (_key, ms, urgent) =>
+          metrics.queueDuration.observe({ controller, lane: urgent ? 'urgent' : 'plain' }, ms / 1000),
       });
       // Nothing runs before the caches are synced (and, with leader election, before leading).
       q.pause();

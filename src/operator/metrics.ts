@@ -58,6 +58,7 @@ export class OperatorMetrics {
   readonly reconciles: Counter<'controller' | 'result'>;
   readonly reconcileErrors: Counter<'controller'>;
   readonly reconcileDuration: Histogram<'controller'>;
+  readonly queueDuration: Histogram<'controller' | 'lane'>;
   readonly apiRequests: Counter<'verb' | 'resource' | 'code'>;
   readonly apiRequestDuration: Histogram<'verb'>;
   readonly taskCompletions: Counter<'namespace' | 'type' | 'phase'>;
@@ -92,9 +93,16 @@ export class OperatorMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
+    this.queueDuration = new Histogram({
+      name: 'kelos_workqueue_queue_duration_seconds',
+      help: 'Time a key waited in the work queue before a worker took it, by controller and lane (urgent: new Tasks).',
+      labelNames: ['controller', 'lane'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
     this.apiRequests = new Counter({
       name: 'kelos_api_requests_total',
-      help: 'Requests to the Kubernetes API server by verb, resource and HTTP status code.',
+      help: 'Requests to the Kubernetes API server by verb, resource (`tasks/status` for a subresource) and HTTP status code.',
       labelNames: ['verb', 'resource', 'code'],
       registers,
     });
@@ -205,3 +213,14 @@ export class OperatorMetrics {
     this.reconcileDuration.observe({ controller }, seconds);
   }
 }
+
+/**
+ * The `resource` label of a request: the plural, or `plural/subresource` (`tasks/status`), so
+ * a status write and a metadata patch of the same kind count apart.
+ */
+export const requestResource = (plural: string, path: string): string => {
+  const p = path.split('?')[0] ?? '';
+  const at = p.lastIndexOf(`/${plural}/`);
+  const sub = at < 0 ? undefined : p.slice(at + plural.length + 2).split('/')[1];
+  return sub ? `${plural}/${sub}` : plural;
+};

@@ -16,8 +16,12 @@ import type { TaskRuntime } from './reconcilers/task.ts';
 import type { ClusterSecrets } from './webhook/secrets.ts';
 import type { SlackTokens } from './webhook/slack-socket.ts';
 
-/** Default number of Tasks reconciled at the same time. */
-export const DEFAULT_WORKERS = 32;
+/**
+ * Default number of Tasks reconciled at the same time. As many as a burst of Task creates
+ * brings at once (a client with 64 requests in flight): fewer, and new Tasks queue behind the
+ * Job creates in flight (issue 18).
+ */
+export const DEFAULT_WORKERS = 64;
 
 /** Leader election settings. */
 export interface LeaderElectionSettings {

@@ -24,7 +24,8 @@
  *
  * All state lives in the API server: the Job is named after the Task and created
  * idempotently, every Task write carries a resourceVersion precondition, and the status is
- * written only when it changed (so resyncs cost nothing).
+ * written only when it changed (so resyncs cost nothing). A reconcile waits while the cache
+ * has not shown our own last write yet (`task/own-writes.ts`), rather than lose a race to it.
  *
  * @packageDocumentation
  */
@@ -40,6 +41,7 @@ import { PendingTasks, type TaskContext } from './task/context.ts';
 import { afterFinish, ensureRecord } from './task/finish.ts';
 import { GitHubTokens } from './task/github-token.ts';
 import { isOwnedBy, nameOf, TASK_CONTROLLER, type TaskReconcilerOptions } from './task/options.ts';
+import { OwnWrites, recordingTaskWrites } from './task/own-writes.ts';
 import { SpawnerSlots } from './task/spawner-gate.ts';
 import { fail } from './task/status.ts';
 import { track } from './task/tracking.ts';
@@ -62,8 +64,11 @@ const CONFLICT_REQUEUE_MS = 250;
 export class TaskReconciler {
   readonly #o: TaskReconcilerOptions;
   readonly #ctx: TaskContext;
+  readonly #writes: OwnWrites;
 
-  constructor(opts: TaskReconcilerOptions) {
+  constructor(options: TaskReconcilerOptions) {
+    this.#writes = new OwnWrites(options.clock);
+    const opts = { ...options, client: recordingTaskWrites(options.client, this.#writes) };
     this.#o = opts;
     this.#ctx = {
       o: opts,
@@ -75,6 +80,10 @@ export class TaskReconciler {
 
   /** Maps informer events to Task keys on `queue` (see `task/watch.ts`). */
   register(queue: WorkQueue): void {
+    // First, so a reconcile the same event starts sees the write as observed.
+    this.#o.caches.tasks.onChange((type, key, task) =>
+      this.#writes.observed(key, type === 'delete' ? undefined : task),
+    );
     registerTaskWatches(this.#o, queue);
   }
 
@@ -92,6 +101,12 @@ export class TaskReconciler {
       this.#forget(key);
       log.debug('Task is gone; nothing to do');
       return undefined;
+    }
+    const behind = this.#writes.behind(task);
+    if (behind > 0) {
+      // Its watch event brings the key back: deciding on the older copy would write again.
+      log.debug('Cache is behind our own write; waiting for its event', { requeueAfterMs: behind });
+      return { requeueAfterMs: behind };
     }
     const list = new Checklist();
     try {

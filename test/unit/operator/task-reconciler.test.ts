@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FINALIZER, type Task } from '../../../src/api/index.ts';
+import { POD_GRACE_MS } from '../../../src/operator/reconcilers/task/tracking.ts';
 import { Resources } from '../../../src/operator/resources.ts';
 import { apiError } from '../../support/fake-kube.ts';
 import {
@@ -63,16 +64,25 @@ describe('Task reconciler over the fake API server', () => {
     expect(job?.metadata.labels).toMatchObject(ownedLabels('happy'));
     expect(job?.spec.template.metadata?.labels).toMatchObject(ownedLabels('happy'));
 
-    const pending = op.task('happy');
-    expect(pending?.metadata.finalizers).toEqual([FINALIZER]);
-    expect(pending?.status).toEqual({
+    // The finalizer is on; the first status waits for the Pod, so one write says Pending and names it.
+    const admitted = op.task('happy');
+    expect(admitted?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(admitted?.status).toBeUndefined();
+    op.clock.advance(1_000);
+    const statusWrites = op.kube.calls.filter((c) => c.verb === 'patch' && c.subresource === 'status');
+    const pod = await op.startPod('happy');
+    expect(op.task('happy')?.status).toEqual({
       phase: 'Pending',
       jobName: 'happy',
+      podName: pod,
       message: 'Job created; waiting for its Pod to run',
     });
+    expect(
+      op.kube.calls.filter((c) => c.verb === 'patch' && c.subresource === 'status').length -
+        statusWrites.length,
+    ).toBe(1);
 
-    op.clock.advance(10_000);
-    const pod = await op.startPod('happy');
+    op.clock.advance(9_000);
     await op.podStatus(pod, running('2026-03-02T09:00:10Z'));
     expect(op.task('happy')?.status).toEqual({
       phase: 'Running',
@@ -122,8 +132,8 @@ describe('Task reconciler over the fake API server', () => {
       },
       usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
     });
+    // No Event for the admission: the status says it (an Event per Task was one more write in a burst).
     expect(op.events('happy')).toEqual([
-      'JobCreated: Created Job team/happy',
       'TaskRunning: The agent is running',
       'TaskSucceeded: Task completed successfully',
     ]);
@@ -140,6 +150,33 @@ describe('Task reconciler over the fake API server', () => {
         usage: { costUSD: '1.25', inputTokens: 1000, outputTokens: 200 },
         ttlSecondsAfterCompletion: 3024000,
       },
+    });
+  });
+
+  it('writes a new Task’s first status without its Pod once the Pod is POD_GRACE_MS late', async () => {
+    await op.create('Task', newTask('slow'));
+    expect(op.job('slow')).toBeDefined();
+    op.clock.advance(POD_GRACE_MS - 1);
+    await op.settle();
+    expect(op.task('slow')?.status).toBeUndefined();
+    op.clock.advance(1);
+    await op.settle();
+    expect(op.task('slow')?.status).toEqual({
+      phase: 'Pending',
+      jobName: 'slow',
+      message: 'Job created; waiting for its Pod to run',
+    });
+  });
+
+  it('writes a new Task’s first status at once when the Job controller synced its Job without a Pod', async () => {
+    await op.create('Task', newTask('quota'));
+    expect(op.task('quota')?.status).toBeUndefined();
+    // What the Job controller writes when it cannot create the Pod (a quota, an admission webhook).
+    await op.jobStatus('quota', { startTime: '2026-03-02T09:00:00Z', active: 0 });
+    expect(op.task('quota')?.status).toEqual({
+      phase: 'Pending',
+      jobName: 'quota',
+      message: 'Job created; waiting for its Pod to run',
     });
   });
 
@@ -289,6 +326,7 @@ describe('Task reconciler over the fake API server', () => {
       spec: { repo: 'https://github.com/o/r.git' },
     });
     expect(op.job('refs')).toBeDefined();
+    // A Task that said Waiting says Pending at once (the first status of a new Task waits for its Pod).
     expect(op.task('refs')?.status).toEqual({
       phase: 'Pending',
       jobName: 'refs',
@@ -303,7 +341,7 @@ describe('Task reconciler over the fake API server', () => {
         },
       ],
     });
-    expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`, 'JobCreated: Created Job team/refs']);
+    expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`]);
   });
 
   it('deletes the Job of a deleted Task, then removes its finalizer so the Task goes', async () => {
@@ -354,8 +392,10 @@ describe('Task reconciler over the fake API server', () => {
     expect(op.logs.some((l) => l.includes('Lost a write race'))).toBe(true);
     op.clock.advance(250);
     await op.settle();
-    expect(op.task('racy')?.status?.phase).toBe('Pending');
     expect(op.task('racy')?.metadata.finalizers).toEqual([FINALIZER]);
+    op.clock.advance(POD_GRACE_MS);
+    await op.settle();
+    expect(op.task('racy')?.status?.phase).toBe('Pending');
   });
 
   it('deletes a finished Task when ttlSecondsAfterFinished expires, with a TaskExpired Event', async () => {

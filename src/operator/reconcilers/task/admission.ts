@@ -152,7 +152,9 @@ export async function admit(
   // in the next reconcile, which the Job's ADDED event brings: in a burst, every new Task gets
   // its Job first and the bookkeeping comes after. A crash in between loses nothing: the Job
   // is owned by the Task (garbage-collected with it) and found again by name.
-  pending.remember(task).conditions = conditions;
+  const admitted = pending.remember(task);
+  admitted.conditions = conditions;
+  admitted.jobCreatedAt = o.clock.now();
   return { requeueAfterMs: ADMITTED_REQUEUE_MS };
 }
 

@@ -18,6 +18,8 @@ export interface PendingEntry {
   validation?: readonly Diagnostic[];
   /** The gate conditions, set between creating the Job and writing the status. */
   conditions?: readonly Condition[];
+  /** When this process created the Task's Job (clock ms): the first status waits a little for its Pod. */
+  jobCreatedAt?: number;
 }
 
 /**

@@ -71,14 +71,14 @@ export async function fail(
 
 /**
  * Writes `next` through the status subresource when it differs from the current status,
- * guarded by the Task's resourceVersion. Records an Event when the phase changed.
+ * guarded by the Task's resourceVersion. Records `event` (if any) when the phase changed.
  */
 export async function writeStatus(
   o: TaskReconcilerOptions,
   task: Task,
   next: TaskStatus,
   list: Checklist,
-  event: PhaseEvent,
+  event: PhaseEvent | undefined,
 ): Promise<Task> {
   const patch = statusPatch(
     task.status as Record<string, unknown> | undefined,
@@ -99,7 +99,7 @@ export async function writeStatus(
   if (task.status?.phase !== next.phase)
     list.write(`Status written: ${task.status?.phase || 'new'} → ${next.phase}`);
   else list.writeRoutine(`Status written: ${next.phase}`);
-  if (task.status?.phase !== next.phase) {
+  if (event && task.status?.phase !== next.phase) {
     o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
   }
   return written;

@@ -22,7 +22,14 @@ import { rfc3339 } from '../../../kube/clock.ts';
 import { matches } from '../../../kube/label-selector.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
-import { type CachedJob, type CachedPod, newestPod, observeJob, terminationMessage } from '../../children.ts';
+import {
+  type CachedJob,
+  type CachedPod,
+  newestPod,
+  type Observed,
+  observeJob,
+  terminationMessage,
+} from '../../children.ts';
 import { Resources } from '../../resources.ts';
 import { resolveCondition } from '../../status.ts';
 import { PASSED_GATES } from './admission-gates.ts';
@@ -31,11 +38,13 @@ import { admittedLabels, afterFinish, countCompletion } from './finish.ts';
 import {
   isOwnedBy,
   jobFinished,
+  keyOf,
   nameOf,
   ownedByPreviousTask,
   PREDECESSOR_REQUEUE_MS,
   type TaskReconcilerOptions,
 } from './options.ts';
+import { spawnerOwnerOf } from './spawner-gate.ts';
 import { fail, phaseEvent, writeStatus } from './status.ts';
 import { TaskIndexes } from './watch.ts';
 
@@ -103,6 +112,12 @@ export async function track(
     message: observed.message,
   };
   const admittedNow = !task.status?.jobName;
+  const graceMs = admittedNow ? podGraceLeft(ctx, task, job, observed) : 0;
+  if (graceMs > 0) {
+    // The Pod is on its way: one status write with it beats one now and one when it comes.
+    list.step('Job created; the first status waits for its Pod');
+    return { requeueAfterMs: graceMs };
+  }
   if (admittedNow) {
     next.conditions = conditionsOnAdmission(ctx, task);
     if (!next.conditions.length) delete next.conditions;
@@ -121,9 +136,12 @@ export async function track(
     }
   }
   list.step(`Job observed: ${observed.phase}`);
-  const event = admittedNow
-    ? { type: 'Normal' as const, reason: 'JobCreated', note: `Created Job ${namespace}/${name}` }
-    : phaseEvent(observed.phase, observed.message);
+  // No Event for the admission itself: the status write says it (phase Pending, jobName) and
+  // the Job controller's Events tell of the Pod; one more write per Task in a burst said nothing new.
+  const event =
+    admittedNow && observed.phase === TaskPhase.Pending
+      ? undefined
+      : phaseEvent(observed.phase, observed.message);
   const written = await writeStatus(o, task, next, list, event);
   if (finishing) {
     tokens.forget(`${namespace}/${name}`);
@@ -131,6 +149,33 @@ export async function track(
     return afterFinish(o, written, job, list);
   }
   return tokens.refresh(written, list);
+}
+
+/**
+ * Longest the first status write of a new Task waits for its Pod after this process created
+ * its Job. The wait ends sooner as soon as the Job controller has synced the Job without a Pod
+ * (quota, admission: nothing is coming), so this bound only matters while the Job controller
+ * lags, as it does in a burst of hundreds on a busy control plane.
+ */
+export const POD_GRACE_MS = 60_000;
+
+/**
+ * Milliseconds the first status write of a just-admitted Task should still wait for its Pod:
+ * only for a Task with no status yet (one that said `Waiting` says `Pending` at once) and no
+ * TaskSpawner, while its Job is pending without a cached Pod, the Job controller has not
+ * said it has none (no `startTime` yet, or an `active` Pod the cache has not shown), and this
+ * process created the Job less than {@link POD_GRACE_MS} ago (after a restart the status is
+ * written at once).
+ */
+function podGraceLeft(ctx: TaskContext, task: Task, job: CachedJob, observed: Observed): number {
+  if (task.status?.phase || observed.podName || observed.phase !== TaskPhase.Pending) return 0;
+  // A spawner counts its Tasks without a phase as queued (its queue bound holds further
+  // creates, and a queued Task whose item went is withdrawn): its Tasks say Pending at once.
+  if (spawnerOwnerOf(task)) return 0;
+  if (job.status?.startTime && !job.status.active) return 0;
+  const entry = ctx.pending.get(keyOf(task));
+  if (entry?.uid !== task.metadata.uid || entry?.jobCreatedAt === undefined) return 0;
+  return Math.max(0, entry.jobCreatedAt + POD_GRACE_MS - ctx.o.clock.now());
 }
 
 /**
