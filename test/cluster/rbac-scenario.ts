@@ -14,6 +14,7 @@ import { OPERATOR_RBAC_RULES, type OperatorRbacRule, rulesGranting } from '../..
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { tickId } from '../../src/operator/spawner/sources/cron.ts';
+import { ENTRIES_KEY, ledgerName } from '../../src/operator/webhook/ledger-format.ts';
 import { allowanceLabel, allowancePolicyName, POLICY_LABELS } from '../../src/render/agent-network-policy.ts';
 import { genericAlert, kelosHeaders, post } from '../support/webhook-payloads.ts';
 import { waitFor } from './helpers.ts';
@@ -221,7 +222,9 @@ export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperat
   );
 
   // A webhook delivery: the receiver keeps its ledger (processed deliveries, serial numbers)
-  // in a ConfigMap it creates and patches, and creates the spawner's Task.
+  // in a ConfigMap it creates and patches, and creates the spawner's Task. With
+  // maxTotalTasks the number is reserved before the create (the ConfigMap's create) and
+  // confirmed after it (a patch).
   const address = op.operator.webhookAddress;
   if (!address) throw new Error('the scenario needs the operator started with a webhook address');
   await create(c, ns, 'Secret', {
@@ -237,7 +240,7 @@ export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperat
     spawner(
       'alerts',
       { webhook: { source: 'alerts', fieldMapping: { id: '$.data.id' }, secretRef: { name: 'hook' } } },
-      {},
+      { maxTotalTasks: 5 },
       { workspaceRef: undefined, worker: { type: 'claude-code', credentials: { type: 'none' } } },
     ),
   );
@@ -248,6 +251,14 @@ export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperat
   const answer = await post(address, '/webhook/alerts', delivery, kelosHeaders(delivery, 'rbac-hook-secret'));
   if (answer.status !== 200) throw new Error(`webhook delivery answered ${answer.status}: ${answer.body}`);
   await waitForPhase(c, ns, 'alerts-rbac-1', 'Pending');
+  await waitFor('the ledger to confirm the delivery', async () => {
+    const ledger = await c.get<ApiObject & { data?: Record<string, string> }>(
+      Resources.ConfigMap,
+      ns,
+      ledgerName('alerts'),
+    );
+    return / c \d+$/m.test(ledger?.data?.[ENTRIES_KEY] ?? '');
+  });
 
   await op.operator.idle();
   await op.operator.events.flush();
