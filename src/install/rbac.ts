@@ -166,6 +166,14 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     why: 'an Event on every phase change',
   },
   {
+    apiGroups: ['events.k8s.io'],
+    resources: ['events'],
+    verbs: ['patch'],
+    scope: 'watched',
+    why: 'an Event that repeats within 6 minutes is counted into the first one (its series), as client-go does, instead of being created again',
+    race: 'only when the same Event repeats within 6 minutes and the series count is written; the scenario makes no such repeat (the spawner scenarios do)',
+  },
+  {
     apiGroups: ['networking.k8s.io'],
     resources: ['networkpolicies'],
     verbs: ['list', 'watch', 'patch', 'delete'],
