@@ -86,13 +86,18 @@ describe('install RBAC: cluster-wide', () => {
     let pods: ApiObject[] = [];
     await waitFor('Pods of the operator Deployment', async () => {
       pods = (await c.list(Resources.Pod, { namespace: INSTALL_NAMESPACE, labelSelector: selector })).items;
-      return pods.length === 2;
+      // Created at all is what Pod Security decides. How many there are depends on earlier
+      // files: a rollout they started never finishes here (no kubelet makes a Pod Ready), so
+      // the Deployment can hold Pods of two ReplicaSets.
+      return pods.length > 0;
     });
-    const spec = (
-      pods[0] as unknown as { spec: { serviceAccountName: string; automountServiceAccountToken: boolean } }
-    ).spec;
-    expect(spec.serviceAccountName).toBe('kelos-operator');
-    expect(spec.automountServiceAccountToken).toBe(true);
+    for (const pod of pods) {
+      const spec = (
+        pod as unknown as { spec: { serviceAccountName: string; automountServiceAccountToken: boolean } }
+      ).spec;
+      expect(spec.serviceAccountName).toBe('kelos-operator');
+      expect(spec.automountServiceAccountToken).toBe(true);
+    }
   });
 
   it('runs every API path of the operator as the install’s ServiceAccount', async () => {
