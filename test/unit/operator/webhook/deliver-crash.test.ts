@@ -7,15 +7,13 @@ import { describe, expect, it } from 'vitest';
 import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
 import type { KubeClient } from '../../../../src/kube/client.ts';
 import { systemClock } from '../../../../src/kube/clock.ts';
-import { Informer } from '../../../../src/kube/informer.ts';
-import { silentLogger } from '../../../../src/kube/log.ts';
-import { TaskIndexes } from '../../../../src/operator/reconcilers/task.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { type DeliverDeps, deliverTo, type Outcome } from '../../../../src/operator/webhook/deliver.ts';
 import { Ledgers, ledgerName } from '../../../../src/operator/webhook/ledger.ts';
 import { type Delivery, matchDelivery } from '../../../../src/operator/webhook/match.ts';
 import { FakeKube } from '../../../support/fake-kube.ts';
 import { spawnerWith } from '../../../support/webhook-fixtures.ts';
+import { spawnerIndexedTasks } from '../../../support/webhook-receiver.ts';
 
 /**
  * The API server as seen by a receiver that is SIGKILLed right after its first Task create
@@ -44,10 +42,7 @@ const killedAfterTaskCreate = (kube: FakeKube): { client: KubeClient; killed: ()
 
 /** A receiver's delivery dependencies over `client`; its Task cache synced unless `lagging`. */
 const receiver = async (client: KubeClient, lagging = false): Promise<DeliverDeps & { stop: () => void }> => {
-  const tasks = new Informer<Task>({ client, clock: systemClock, log: silentLogger, type: Resources.Task });
-  tasks.addIndex(TaskIndexes.Spawner, (t) =>
-    (t.metadata.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
-  );
+  const tasks = spawnerIndexedTasks(client, systemClock);
   if (!lagging) {
     tasks.start();
     await tasks.waitForSync();
