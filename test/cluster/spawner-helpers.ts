@@ -132,17 +132,8 @@ export const alertsWebhook = (secretName: string): TaskSpawner['spec']['when'] =
   },
 });
 
-/** mulberry32: a small seeded PRNG, so a failing randomized run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the fuzz harness's seeded PRNG, so a failing randomized run can be replayed. */
+export { prng } from '../fuzz/inputs.ts';
 
 /** The seed of a randomized run: `KELOS_TEST_SEED`, else the clock. Printed by the caller. */
 export const testSeed = (): number => Number(process.env.KELOS_TEST_SEED) || Date.now() % 2 ** 31;
