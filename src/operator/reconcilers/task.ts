@@ -36,6 +36,8 @@ import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import { trimJob } from '../children.ts';
 import { Resources } from '../resources.ts';
+import { Ledgers } from '../webhook/ledger.ts';
+import { ledgerSeed } from '../webhook/task-delivery.ts';
 import { admit } from './task/admission.ts';
 import { PendingTasks, type TaskContext } from './task/context.ts';
 import { afterFinish, ensureRecord } from './task/finish.ts';
@@ -68,7 +70,11 @@ export class TaskReconciler {
 
   constructor(options: TaskReconcilerOptions) {
     this.#writes = new OwnWrites(options.clock);
-    const opts = { ...options, client: recordingTaskWrites(options.client, this.#writes) };
+    const client = recordingTaskWrites(options.client, this.#writes);
+    const ledgers =
+      options.ledgers ??
+      new Ledgers({ client, clock: options.clock, seed: (s) => ledgerSeed(s, options.caches.tasks) });
+    const opts = { ...options, client, ledgers };
     this.#o = opts;
     this.#ctx = {
       o: opts,

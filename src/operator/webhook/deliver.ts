@@ -35,6 +35,7 @@ import { Resources } from '../resources.ts';
 import { buildTask, taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import type { Ledgers } from './ledger.ts';
+import { DELIVERY_ANNOTATION, entryKey } from './ledger-format.ts';
 import type { Delivery, MatchResult } from './match.ts';
 
 /** Queued webhook Tasks per spawner when `maxQueuedTasks` is unset. */
@@ -156,8 +157,13 @@ export async function deliverTo(
       outcome: 'over-limit',
       reason: `maxTotalTasks ${r.max} reached (${r.total} Tasks created); no Task was created and a retry will not create one`,
     };
-  if (r.kind !== 'unnumbered')
-    task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
+  // The delivery rides on its Task, so the ledger gets it before the Task can be deleted even
+  // if this process dies before its record is written (task-delivery.ts).
+  task.metadata.annotations = {
+    ...task.metadata.annotations,
+    [DELIVERY_ANNOTATION]: entryKey(key),
+    ...(r.kind === 'unnumbered' ? {} : { [SEQUENCE_ANNOTATION]: String(r.seq) }),
+  };
   try {
     await deps.client.create(Resources.Task, task);
   } catch (e) {

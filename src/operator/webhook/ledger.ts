@@ -113,6 +113,8 @@ export const SEAL_AT = 256;
 interface Waiter {
   readonly key: string;
   readonly spawner: TaskSpawner;
+  /** From {@link Ledgers.record}: the Task exists (this serial number, 0 if none); confirm, never reserve. */
+  readonly created?: number;
   readonly resolve: (r: Reservation) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -148,6 +150,8 @@ class SpawnerLedger {
 export class Ledgers {
   readonly #o: LedgerOptions;
   readonly #byUid = new Map<string, SpawnerLedger>();
+  /** When {@link Ledgers.record} wrote an entry (`<spawner uid> <key>`, clock ms), for {@link FRESH_MS}. */
+  readonly #recorded = new Map<string, number>();
   /** Ledger writes that lost a race to another replica (a metric for the curious). */
   conflicts = 0;
 
@@ -187,25 +191,54 @@ export class Ledgers {
     // Its Task was created here and its record is on the way (its Task deleted by hand
     // within that moment): processed.
     if (l.confirms.has(key) || l.writing.has(key)) return { kind: 'done', seq: 0 };
-    let state = l.state;
-    if (!state || this.#o.clock.now() - l.stateAt > FRESH_MS) {
-      if (!l.reading) {
-        const began = this.#o.clock.now();
-        l.reading = this.#load(l, spawner).finally(() => {
-          l.reading = undefined;
-        });
-        const read = await l.reading;
-        // A write that landed meanwhile is at least as new: keep it.
-        if (l.stateAt <= began) {
-          l.state = read;
-          l.stateAt = began;
-        }
-      } else await l.reading;
-      state = l.state ?? (await this.#load(l, spawner));
-    }
+    const state = await this.#fresh(l, spawner);
     const e = l.lookup(state, state.live, key);
     if (!e) return { kind: 'unnumbered' };
     return e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq };
+  }
+
+  /**
+   * Makes sure the ledger holds the delivery under `key` (an {@link entryKey}) as processed,
+   * before its Task goes (the Task reconciler's `ttlSecondsAfterFinished` deletion): a
+   * receiver killed between the create and its record (or its confirmation) left it out.
+   * Reads the ledger (once per {@link FRESH_MS}) and writes only when the entry is missing or
+   * reserved; `seq` is the Task's serial number when it has one. Resolves to how many ms the
+   * Task must still be kept: a receiver may answer from a read up to {@link FRESH_MS} older
+   * than this process's write (0 when the entry was there before).
+   */
+  async record(spawner: TaskSpawner, key: string, seq = 0): Promise<number> {
+    const l = this.#ledger(spawner);
+    const id = `${spawner.metadata.uid ?? ''} ${key}`;
+    const now = this.#o.clock.now();
+    for (const [k, at] of this.#recorded) if (now - at > FRESH_MS) this.#recorded.delete(k);
+    const wrote = this.#recorded.get(id);
+    if (wrote !== undefined) return Math.max(1, wrote + FRESH_MS - now);
+    const known = (s: State | undefined) => !!s && l.lookup(s, s.live, key)?.state === 'c';
+    if (known(l.state) || known(await this.#fresh(l, spawner))) return 0;
+    await new Promise<Reservation>((resolve, reject) => {
+      l.waiting.push({ key, spawner, created: seq, resolve, reject });
+      void this.#run(l);
+    });
+    this.#recorded.set(id, this.#o.clock.now());
+    return FRESH_MS;
+  }
+
+  /** The ledger as this process last read or wrote it if at most {@link FRESH_MS} old, else read once for every caller waiting. */
+  async #fresh(l: SpawnerLedger, spawner: TaskSpawner): Promise<State> {
+    if (l.state && this.#o.clock.now() - l.stateAt <= FRESH_MS) return l.state;
+    if (!l.reading) {
+      const began = this.#o.clock.now();
+      l.reading = this.#load(l, spawner).finally(() => {
+        l.reading = undefined;
+      });
+      const read = await l.reading;
+      // A write that landed meanwhile is at least as new: keep it.
+      if (l.stateAt <= began) {
+        l.state = read;
+        l.stateAt = began;
+      }
+    } else await l.reading;
+    return l.state ?? (await this.#load(l, spawner));
   }
 
   /**
@@ -286,7 +319,16 @@ export class Ledgers {
       const out: Reservation[] = [];
       for (const w of batch) {
         const e = l.lookup(state, live, w.key);
-        if (e) out.push(e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq });
+        if (w.created !== undefined) {
+          const c: Entry = e ?? { seq: w.created || ++seq, state: 'c', at: now };
+          seq = Math.max(seq, c.seq);
+          if (c.state !== 'c' || !e) {
+            live.set(w.key, { ...c, state: 'c' });
+            dirty = true;
+          }
+          out.push({ kind: 'done', seq: c.seq });
+        } else if (e)
+          out.push(e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq });
         else if (max > 0 && seq >= max) out.push({ kind: 'limit', total: seq, max });
         else {
           seq++;
