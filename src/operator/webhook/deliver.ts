@@ -16,8 +16,9 @@
  *    over the limit (a 2xx saying no Task was made; a retry would not help) or a serial
  *    number for the new Task. Without `maxTotalTasks` nothing is written before the create:
  *    the Task's deterministic name is what makes a delivery one Task while it exists, and the
- *    ledger records it (and numbers it) right after, before its Task can finish and be
- *    deleted (ledger.ts says why).
+ *    ledger records it (and numbers it) right after (ledger.ts says why). The Task carries its
+ *    delivery's ledger key, so the Task reconciler records it before the Task's deletion if
+ *    this process died first.
  * 6. The Task is created; AlreadyExists from a Task the spawner owns is a duplicate, from
  *    anything else a collision. Only then is the answer 2xx: a delivery that was acknowledged
  *    has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)

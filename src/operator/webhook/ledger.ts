@@ -26,11 +26,16 @@
  *   last read or wrote, re-read when older than {@link FRESH_MS}); the Task is created with
  *   no serial number, its deterministic name making a delivery one Task while the Task exists
  *   (AlreadyExists), and {@link Ledgers.confirm} records it with the next number in a grouped
- *   write within about 200 ms. A Task must be admitted, run and finish before TTL can delete
- *   it, far longer than that write plus {@link FRESH_MS}, so a redelivery after the deletion
- *   finds the record on every replica. At a fixed number of requests in flight, the rate is
- *   that number over the latency: with a write before every create, accepted deliveries ran
- *   at 0.40x-0.46x the rate of creating the Tasks directly however cheap the write.
+ *   write within about 200 ms. At a fixed number of requests in flight, the rate is that
+ *   number over the latency: with a write before every create, accepted deliveries ran at
+ *   0.40x-0.46x the rate of creating the Tasks directly however cheap the write.
+ *
+ * A receiver killed after the create and before its record (or confirmation) leaves the Task
+ * the only trace of the delivery. So a webhook Task carries its delivery's key
+ * (`kelos.dev/webhook-delivery`), and before its finalizer lets it go (TTL or a delete) the
+ * Task reconciler calls {@link Ledgers.record} (task-delivery.ts): a read, and only after such
+ * a crash a write, the Task then kept {@link FRESH_MS} longer for receivers answering from an
+ * older read. A redelivery after the deletion finds the record on every replica.
  *
  * The entries are one data key. The first ledger kept one key per delivery: the object and
  * its managedFields (which list every key a manager wrote) grew with every delivery, and on
@@ -180,10 +185,8 @@ export class Ledgers {
 
   /**
    * What the delivery under `deliveryKey` may do, for a spawner without `maxTotalTasks`,
-   * without a write: `done`/`retry` when the ledger knows it, else `unnumbered`. Answers from
-   * the ledger as this process last read or wrote it when that is at most {@link FRESH_MS}
-   * old (under load it always is: every write returns the object), else reads it once for
-   * every caller waiting.
+   * without a write: `done`/`retry` when the ledger knows it, else `unnumbered`. Under load
+   * it answers without a read too: every write returns the object.
    */
   async check(spawner: TaskSpawner, deliveryKey: string): Promise<Reservation> {
     const l = this.#ledger(spawner);
@@ -198,13 +201,9 @@ export class Ledgers {
   }
 
   /**
-   * Makes sure the ledger holds the delivery under `key` (an {@link entryKey}) as processed,
-   * before its Task goes (the Task reconciler's `ttlSecondsAfterFinished` deletion): a
-   * receiver killed between the create and its record (or its confirmation) left it out.
-   * Reads the ledger (once per {@link FRESH_MS}) and writes only when the entry is missing or
-   * reserved; `seq` is the Task's serial number when it has one. Resolves to how many ms the
-   * Task must still be kept: a receiver may answer from a read up to {@link FRESH_MS} older
-   * than this process's write (0 when the entry was there before).
+   * Makes sure the ledger holds the delivery under `key` (an {@link entryKey}; `seq` its Task's
+   * serial number if any) as processed, before its Task is deleted: a write only when it is
+   * missing or reserved. Resolves to the ms the Task must still be kept (0 if it was there).
    */
   async record(spawner: TaskSpawner, key: string, seq = 0): Promise<number> {
     const l = this.#ledger(spawner);
@@ -223,7 +222,7 @@ export class Ledgers {
     return FRESH_MS;
   }
 
-  /** The ledger as this process last read or wrote it if at most {@link FRESH_MS} old, else read once for every caller waiting. */
+  /** The ledger as last read or written if at most {@link FRESH_MS} old, else read once for all waiting. */
   async #fresh(l: SpawnerLedger, spawner: TaskSpawner): Promise<State> {
     if (l.state && this.#o.clock.now() - l.stateAt <= FRESH_MS) return l.state;
     if (!l.reading) {

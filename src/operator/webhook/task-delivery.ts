@@ -1,10 +1,11 @@
 /**
  * What a webhook Task tells the ledger (ledger.ts) after its receiver is gone: the delivery
  * it was created for ({@link DELIVERY_ANNOTATION}, stamped at the create), so the Task
- * reconciler can make sure the delivery is recorded before `ttlSecondsAfterFinished` deletes
- * the Task. Without it, a receiver killed between the create and its grouped record (about
- * 200 ms) left a delivery that only the Task's name deduplicated, and a redelivery after the
- * deletion ran the work again. Also the serial number a spawner's first ledger starts from.
+ * reconciler can make sure the delivery is recorded before its finalizer lets the Task go
+ * (`ttlSecondsAfterFinished` or a delete). Without it, a receiver killed between the create
+ * and its grouped record (about 200 ms) left a delivery that only the Task's name
+ * deduplicated, and a redelivery after the deletion ran the work again. Also the serial
+ * number a spawner's first ledger starts from.
  *
  * @packageDocumentation
  */

@@ -14,8 +14,6 @@ import { resolveAgentType, resolveModel } from '../../../render/resolve.ts';
 import type { CachedJob } from '../../children.ts';
 import { KELOS_API_VERSION, Resources } from '../../resources.ts';
 import { estimatedUsage } from '../../usage-estimate.ts';
-import { DELIVERY_ANNOTATION } from '../../webhook/ledger-format.ts';
-import { recordDelivery } from '../../webhook/task-delivery.ts';
 import { adminOf, isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
 
 const hasUsage = (u: TaskUsage | undefined): u is TaskUsage =>
@@ -164,18 +162,6 @@ export async function applyTtl(
     return { requeueAfterMs: remaining };
   }
   const { namespace, name } = nameOf(task);
-  if (o.ledgers) {
-    // A webhook Task's delivery must be in the ledger before the Task goes, or a redelivery
-    // would create it again. When it was missing (its receiver died before the record), a
-    // receiver may still answer from a read made before this write: wait that out.
-    const keep = await recordDelivery(o.ledgers, o.caches.spawners, task);
-    if (keep > 0) {
-      list.step(
-        `Webhook delivery ${task.metadata.annotations?.[DELIVERY_ANNOTATION]} recorded in the ledger; deleted in ${keep} ms`,
-      );
-      return { requeueAfterMs: keep + 100 };
-    }
-  }
   await o.client.delete(Resources.Task, namespace, name, { uid: task.metadata.uid });
   list.write('Task deleted: ttlSecondsAfterFinished expired');
   o.events.record(

@@ -77,8 +77,8 @@ export interface TaskReconcilerOptions {
   /** The namespaces' agent NetworkPolicies; without it admission writes none (unit tests). */
   readonly network?: TaskNetwork;
   /**
-   * The webhook ledgers, which learn a webhook Task's delivery before its TTL deletion
-   * (webhook/task-delivery.ts). Default: the reconciler's own, over `client`.
+   * The webhook ledgers, which learn a webhook Task's delivery before its finalizer is
+   * removed (webhook/task-delivery.ts). Default: the reconciler's own, over `client`.
    */
   readonly ledgers?: Ledgers;
 }

@@ -203,30 +203,40 @@ describe.each([
       };
       const ledgerWrites = () =>
         op.kube.calls.filter((x) => x.resource === 'configmaps' && x.verb === 'patch').length;
-      return { op, spawner, tasks, finishAndExpire, ledgerWrites };
-    };
-
-    it.each(cases)('the redelivery after the deletion creates no second Task: $source', async (c) => {
-      const { op, spawner, tasks, finishAndExpire, ledgerWrites } = await start(c);
-      try {
+      /** A receiver creates the delivery's Task and is killed before its record; the Task's name. */
+      const createThenKill = async (d: Delivery): Promise<string> => {
         const dying = killedAfterTaskCreate(op.kube);
         const a = await receiver(dying.client);
-        void deliver(a, spawner, c.first); // its answer never reaches the sender
+        void deliver(a, spawner, d); // its answer never reaches the sender
         await expect.poll(() => dying.killed()).toBe(true);
         a.stop();
         await op.settle();
-        const [task] = tasks();
-        const name = task?.metadata.name ?? '';
         expect(tasks()).toHaveLength(1);
         // Nothing says the delivery was processed but the Task itself.
         expect(await entryStates(op.kube, NS)).toEqual(max ? ['r'] : []);
-
-        await finishAndExpire(name);
-        // The Task outlives the reconciler's ledger write by the time a receiver may answer
-        // from an older read of the ledger, then goes.
+        return tasks()[0]?.metadata.name ?? '';
+      };
+      /**
+       * Lets the deleted Task go; says whether it was still held (deleting): it outlives the
+       * reconciler's ledger write by the time a receiver may answer from an older read.
+       */
+      const heldThenGone = async (name: string): Promise<boolean> => {
+        const held = op.task(name)?.metadata.deletionTimestamp !== undefined;
         op.clock.advance(1_100);
         await op.settle();
         expect(op.task(name)).toBeUndefined();
+        return held;
+      };
+      return { op, spawner, tasks, finishAndExpire, ledgerWrites, createThenKill, heldThenGone };
+    };
+
+    it.each(cases)('the redelivery after the deletion creates no second Task: $source', async (c) => {
+      const { op, spawner, tasks, finishAndExpire, ledgerWrites, createThenKill, heldThenGone } =
+        await start(c);
+      try {
+        const name = await createThenKill(c.first);
+        await finishAndExpire(name);
+        const held = await heldThenGone(name);
 
         // The sender saw no answer and redelivers, to a fresh receiver.
         const b = await receiver(op.kube);
@@ -238,6 +248,25 @@ describe.each([
         // The next delivery takes the next serial number: the recorded one kept its place.
         expect(await deliver(b, spawner, c.others[0])).toMatchObject({ outcome: 'created' });
         await expect.poll(async () => (await ledgerOf(op.kube, NS))['sequence']).toBe('2');
+        expect(held).toBe(true);
+        b.stop();
+      } finally {
+        await op.stop();
+      }
+    });
+
+    it('a running Task deleted by hand: the redelivery creates no second Task either', async () => {
+      const { op, spawner, tasks, createThenKill, heldThenGone } = await start(cases[1]);
+      try {
+        const name = await createThenKill(cases[1].first);
+        expect(op.job(name)).toBeDefined();
+        await op.kube.delete(Resources.Task, NS, name);
+        await op.settle();
+        const held = await heldThenGone(name);
+        const b = await receiver(op.kube);
+        expect(await deliver(b, spawner, cases[1].first)).toEqual({ outcome: 'duplicate', task: name });
+        expect(tasks()).toHaveLength(0);
+        expect(held).toBe(true);
         b.stop();
       } finally {
         await op.stop();
