@@ -17,33 +17,9 @@ import { type DeliverDeps, deliverTo, type Outcome } from '../../../../src/opera
 import { Ledgers, ledgerName } from '../../../../src/operator/webhook/ledger.ts';
 import { type Delivery, matchDelivery } from '../../../../src/operator/webhook/match.ts';
 import { FakeKube } from '../../../support/fake-kube.ts';
+import { killedAfterTaskCreate } from '../../../support/killed-client.ts';
 import { NS, startTaskOperator } from '../../../support/task-operator.ts';
 import { spawnerWith } from '../../../support/webhook-fixtures.ts';
-
-/**
- * The API server as seen by a receiver that is SIGKILLed right after its first Task create
- * succeeds: that create reaches the server, nothing after it does (its requests hang forever).
- */
-const killedAfterTaskCreate = (kube: FakeKube): { client: KubeClient; killed: () => boolean } => {
-  let dead = false;
-  const client = new Proxy(kube, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (dead) return new Promise(() => {});
-        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-        if (prop === 'create' && (args[1] as Task | undefined)?.kind === 'Task')
-          return (r as Promise<unknown>).then((x) => {
-            dead = true;
-            return x;
-          });
-        return r;
-      };
-    },
-  });
-  return { client, killed: () => dead };
-};
 
 /** A receiver's delivery dependencies over `client`; its Task cache synced unless `lagging`. */
 const receiver = async (client: KubeClient, lagging = false): Promise<DeliverDeps & { stop: () => void }> => {
