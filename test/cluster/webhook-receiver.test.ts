@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../src/kube/client.ts';
+import { systemClock } from '../../src/kube/clock.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { ledgerName } from '../../src/operator/webhook/ledger.ts';
+import { deliverTo } from '../../src/operator/webhook/deliver.ts';
+import { Ledgers, ledgerName } from '../../src/operator/webhook/ledger.ts';
+import { type Delivery, matchDelivery } from '../../src/operator/webhook/match.ts';
 import { sign } from '../../src/operator/webhook/signature.ts';
+import { killedAfterTaskCreate } from '../support/killed-client.ts';
 import {
   firstResult,
   genericAlert,
@@ -12,7 +16,15 @@ import {
   kelosHeaders,
   post,
 } from '../support/webhook-payloads.ts';
-import { create, createSecret, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
+import {
+  create,
+  createSecret,
+  type OperatorScenario,
+  podFinished,
+  useOperator,
+  waitFor,
+  waitForPhase,
+} from './operator-helpers.ts';
 import {
   alertsWebhook,
   githubWorkspace,
@@ -259,5 +271,78 @@ describe('webhook receiver end to end', () => {
       'to count the refusal',
       (x) => x.status?.webhookDeliveriesRefused === 1,
     );
+  });
+
+  it('records the delivery of a receiver killed before its ledger write before the Task TTL-deletes; its redelivery creates nothing', async () => {
+    const { c, ns } = s;
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'expiring',
+        {
+          webhook: {
+            source: 'expiring',
+            fieldMapping: { id: '$.data.id', title: '$.data.title' },
+            secretRef: { name: 'hook-a' },
+          },
+        },
+        {},
+        { ttlSecondsAfterFinished: 1 },
+      ),
+    );
+    const expiring = await waitForSpawner(c, ns, 'expiring', 'to exist', () => true);
+    await waitFor(
+      'the receiver to see the spawner',
+      async () => s.op.operator.caches.spawners!.get(ns, 'expiring') !== undefined,
+    );
+    // A receiver creates the delivery's Task and is SIGKILLed before its record.
+    const payload = genericAlert('x-1');
+    const delivery: Delivery = { source: 'generic', event: 'expiring', deliveryId: '', payload };
+    const m = matchDelivery(expiring, delivery);
+    if (!m.matched) throw new Error(m.reason);
+    const dying = killedAfterTaskCreate(c);
+    const deps = {
+      client: dying.client,
+      tasks: s.op.operator.caches.tasks,
+      ledgers: new Ledgers({ client: dying.client, clock: systemClock }),
+    };
+    void deliverTo(deps, expiring, delivery, m);
+    await waitFor('the Task create', async () => dying.killed());
+    const [task] = await ownedBy(c, ns, 'expiring');
+    const name = task?.metadata.name ?? '';
+    const ledger = async () =>
+      (
+        await c.get<ApiObject & { data?: Record<string, string> }>(
+          Resources.ConfigMap,
+          ns,
+          ledgerName('expiring'),
+        )
+      )?.data ?? {};
+    expect((await ledger())['entries'] ?? '').toBe('');
+
+    // It runs, finishes, and ttlSecondsAfterFinished deletes it.
+    await waitForPhase(c, ns, name, 'Pending');
+    await podFinished(c, ns, name);
+    await waitForPhase(c, ns, name, 'Succeeded');
+    await waitFor(
+      'the Task deleted by its TTL',
+      async () => (await ownedBy(c, ns, 'expiring')).length === 0,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    await waitFor('the receiver cache to drop it', async () => !s.op.operator.caches.tasks.get(ns, name));
+    // The ledger has the delivery, confirmed with serial number 1.
+    const entries = ((await ledger())['entries'] ?? '').split('\n').map((l) => l.split(' ').slice(1, 3));
+    expect(entries).toEqual([['1', 'c']]);
+
+    // The sender redelivers: a duplicate, no Task.
+    const body = JSON.stringify(payload);
+    const late = await post(addr, '/webhook/expiring', body, kelosHeaders(body, SECRET));
+    expect(late.status, late.body).toBe(200);
+    expect(firstResult(late)['outcome']).toBe('duplicate');
+    expect(await ownedBy(c, ns, 'expiring')).toHaveLength(0);
   });
 });
