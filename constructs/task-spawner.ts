@@ -21,7 +21,13 @@ import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
-import { checkExecution, type ExecutionProps, renderExecution, renderExecutionAsWritten } from './worker.ts';
+import {
+  checkExecution,
+  type ExecutionProps,
+  emitsAsWritten,
+  renderExecution,
+  renderExecutionAsWritten,
+} from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
 
 /** A TaskSpawner, defined in this app or imported with {@link TaskSpawner.fromTaskSpawnerName}. */
@@ -190,11 +196,15 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
 
     const v = new Violations();
     checkTaskSpawnerProps(props, this.namespace, v);
-    checkTemplates('TaskSpawner', spec, v);
+    const templates = checkTemplates('TaskSpawner', spec, v);
     throwIfInvalid(
       { kind: 'TaskSpawner', namespace: this.namespace, name: this.name },
-      { asWritten: renderTaskSpawnerSpec(props, true), emitted: spec },
+      {
+        asWritten: emitsAsWritten(props.taskTemplate) ? spec : renderTaskSpawnerSpec(props, true),
+        emitted: spec,
+      },
       v,
+      templates,
     );
 
     const t = props.taskTemplate;

@@ -23,6 +23,7 @@ import {
   checkExecution,
   checkSameNamespace,
   type ExecutionProps,
+  emitsAsWritten,
   renderExecution,
   renderExecutionAsWritten,
 } from './worker.ts';
@@ -173,11 +174,12 @@ export class Task extends ApiObject implements ITask {
 
     const v = new Violations();
     checkTaskProps(props, { name: this.name, namespace: this.namespace }, v);
-    checkTemplates('Task', spec, v);
+    const templates = checkTemplates('Task', spec, v);
     throwIfInvalid(
       { kind: 'Task', namespace: this.namespace, name: this.name },
-      { asWritten: renderTaskSpec(props, true), emitted: spec },
+      { asWritten: emitsAsWritten(props) ? spec : renderTaskSpec(props, true), emitted: spec },
       v,
+      templates,
     );
 
     // Objects this one names are rendered first, so a plain `kubectl apply` of the

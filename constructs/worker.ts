@@ -113,6 +113,20 @@ export const renderExecution = (p: ExecutionProps): RenderedExecution => {
   return Object.keys(worker).length > 0 ? { worker: worker as WorkerSpec } : {};
 };
 
+/**
+ * Whether {@link renderExecution} emits exactly what {@link renderExecutionAsWritten} renders:
+ * no deprecated field to move into `worker`, and no `worker` that renders empty and would be
+ * dropped. Then a construct's spec as written is its emitted spec, and it renders it once.
+ */
+export const emitsAsWritten = (p: ExecutionProps): boolean =>
+  p.type === undefined &&
+  p.credentials === undefined &&
+  p.model === undefined &&
+  p.effort === undefined &&
+  p.image === undefined &&
+  p.podOverrides === undefined &&
+  (p.worker === undefined || p.workerPoolRef !== undefined || Object.keys(renderWorker(p.worker)).length > 0);
+
 /** Renders `worker` with references turned into names. */
 export const renderWorker = (w: WorkerProps): WorkerSpec => {
   const { workspace, agentConfigs, ...rest } = w;
