@@ -16,7 +16,7 @@ import {
 } from '../src/api/index.ts';
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
-import { compact, duplicates } from './render.ts';
+import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
@@ -101,17 +101,16 @@ export const sourcesOf = (when: When): SourceKind[] =>
 export const renderTaskTemplate = (t: TaskTemplateProps, asWritten = false): TaskTemplate => {
   const { dependsOn, worker: _w, workerPoolRef: _p, ...rest } = t;
   const { type: _t, credentials: _c, model: _m, effort: _e, image: _i, podOverrides: _o, ...fields } = rest;
-  return compact({
-    ...fields,
-    ...(asWritten ? renderExecutionAsWritten(t) : renderExecution(t)),
-    dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
-  }) as TaskTemplate;
+  return compactOver<TaskTemplate>(
+    { ...fields, dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined },
+    { ...(asWritten ? renderExecutionAsWritten(t) : renderExecution(t)) },
+  );
 };
 
 /** Renders the TaskSpawner spec from its props; `asWritten` as for {@link renderTaskTemplate}. */
 export const renderTaskSpawnerSpec = (props: TaskSpawnerProps, asWritten = false): TaskSpawnerSpec => {
   const { metadata: _metadata, taskTemplate, ...rest } = props;
-  return compact({ ...rest, taskTemplate: renderTaskTemplate(taskTemplate, asWritten) }) as TaskSpawnerSpec;
+  return compactOver<TaskSpawnerSpec>(rest, { taskTemplate: renderTaskTemplate(taskTemplate, asWritten) });
 };
 
 /**

@@ -15,7 +15,7 @@ import {
 import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
-import { compact, duplicates } from './render.ts';
+import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
@@ -103,11 +103,13 @@ export const renderTaskSpec = (props: TaskProps, asWritten = false): TaskSpec =>
     podOverrides: _o,
     ...taskFields
   } = rest;
-  return compact({
-    ...taskFields,
-    ...(asWritten ? renderExecutionAsWritten(props) : renderExecution(props)),
-    dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
-  }) as TaskSpec;
+  return compactOver<TaskSpec>(
+    {
+      ...taskFields,
+      dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
+    },
+    { ...(asWritten ? renderExecutionAsWritten(props) : renderExecution(props)) },
+  );
 };
 
 /**
