@@ -23,7 +23,6 @@ import {
   plan,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { RE2JS } from '@bufbuild/re2';
 import { create, createFileRegistry, type DescMessage } from '@bufbuild/protobuf';
 import { type ReflectMessage, reflect } from '@bufbuild/protobuf/reflect';
 import {
@@ -32,6 +31,7 @@ import {
   FileDescriptorProtoSchema,
   timestampDate,
 } from '@bufbuild/protobuf/wkt';
+import { RE2JS } from '@bufbuild/re2';
 import type { CelRule } from '../api/schema.ts';
 import { escapePointer } from './diagnostic.ts';
 import {
