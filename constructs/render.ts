@@ -29,6 +29,24 @@ export const compact = <T>(value: T): T => {
   return out as T;
 };
 
+/**
+ * `compact({ ...value, ...done })` for members `done` that are compacted already (what
+ * `compact` or this returned, held by no one else): those are kept as they are instead of
+ * being copied again. The renderers nest (a worker inside the execution fields inside a
+ * spec), and compacting each level again copied the levels below it once more.
+ */
+export const compactOver = <T>(value: Record<string, unknown>, done: Record<string, unknown>): T => {
+  const merged: Record<string, unknown> = { ...value, ...done };
+  const keys = Object.keys(merged);
+  if (keys.length > 1) keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const v = merged[key];
+    if (v !== undefined) out[key] = Object.hasOwn(done, key) ? v : compact(v);
+  }
+  return out as T;
+};
+
 /** Names appearing more than once in `names`, in first-seen order. */
 export const duplicates = (names: readonly string[]): string[] => {
   const seen = new Set<string>();

@@ -11,13 +11,17 @@ import type { IConstruct } from 'constructs';
 /** Metadata type of the entry whose `trace` is the creating call stack. */
 export const SITE_METADATA = 'kelos:site';
 
-const CONSTRUCTS_DIR = fileURLToPath(new URL('./', import.meta.url));
+const CONSTRUCTS_URL = new URL('./', import.meta.url).href;
+const CONSTRUCTS_DIR = fileURLToPath(CONSTRUCTS_URL);
 
-/** Whether a frame's file is ours or a dependency's: never the app line that created an object. */
-const isLibraryFile = (file: string): boolean => {
-  const path = file.startsWith('file://') ? fileURLToPath(file) : file;
-  return path.startsWith(CONSTRUCTS_DIR) || path.includes('/node_modules/');
-};
+/**
+ * Whether a frame's file (a `file:` URL for ES modules, a path for CommonJS) is ours or a
+ * dependency's: never the app line that created an object. Compared as written, without
+ * turning every frame's URL into a path: V8 names a module by the URL Node loaded it from,
+ * which is how `import.meta.url` spells this directory too.
+ */
+const isLibraryFile = (file: string): boolean =>
+  file.startsWith(CONSTRUCTS_URL) || file.startsWith(CONSTRUCTS_DIR) || file.includes('/node_modules/');
 
 /**
  * The frames of the call stack below `recordSite` outside the constructs and dependencies, as

@@ -16,12 +16,18 @@ import {
 } from '../src/api/index.ts';
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
-import { compact, duplicates } from './render.ts';
+import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
-import { checkExecution, type ExecutionProps, renderExecution, renderExecutionAsWritten } from './worker.ts';
+import {
+  checkExecution,
+  type ExecutionProps,
+  emitsAsWritten,
+  renderExecution,
+  renderExecutionAsWritten,
+} from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
 
 /** A TaskSpawner, defined in this app or imported with {@link TaskSpawner.fromTaskSpawnerName}. */
@@ -95,17 +101,16 @@ export const sourcesOf = (when: When): SourceKind[] =>
 export const renderTaskTemplate = (t: TaskTemplateProps, asWritten = false): TaskTemplate => {
   const { dependsOn, worker: _w, workerPoolRef: _p, ...rest } = t;
   const { type: _t, credentials: _c, model: _m, effort: _e, image: _i, podOverrides: _o, ...fields } = rest;
-  return compact({
-    ...fields,
-    ...(asWritten ? renderExecutionAsWritten(t) : renderExecution(t)),
-    dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
-  }) as TaskTemplate;
+  return compactOver<TaskTemplate>(
+    { ...fields, dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined },
+    { ...(asWritten ? renderExecutionAsWritten(t) : renderExecution(t)) },
+  );
 };
 
 /** Renders the TaskSpawner spec from its props; `asWritten` as for {@link renderTaskTemplate}. */
 export const renderTaskSpawnerSpec = (props: TaskSpawnerProps, asWritten = false): TaskSpawnerSpec => {
   const { metadata: _metadata, taskTemplate, ...rest } = props;
-  return compact({ ...rest, taskTemplate: renderTaskTemplate(taskTemplate, asWritten) }) as TaskSpawnerSpec;
+  return compactOver<TaskSpawnerSpec>(rest, { taskTemplate: renderTaskTemplate(taskTemplate, asWritten) });
 };
 
 /**
@@ -190,11 +195,15 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
 
     const v = new Violations();
     checkTaskSpawnerProps(props, this.namespace, v);
-    checkTemplates('TaskSpawner', spec, v);
+    const templates = checkTemplates('TaskSpawner', spec, v);
     throwIfInvalid(
       { kind: 'TaskSpawner', namespace: this.namespace, name: this.name },
-      { asWritten: renderTaskSpawnerSpec(props, true), emitted: spec },
+      {
+        asWritten: emitsAsWritten(props.taskTemplate) ? spec : renderTaskSpawnerSpec(props, true),
+        emitted: spec,
+      },
       v,
+      templates,
     );
 
     const t = props.taskTemplate;

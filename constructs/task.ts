@@ -15,7 +15,7 @@ import {
 import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
-import { compact, duplicates } from './render.ts';
+import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
@@ -23,6 +23,7 @@ import {
   checkExecution,
   checkSameNamespace,
   type ExecutionProps,
+  emitsAsWritten,
   renderExecution,
   renderExecutionAsWritten,
 } from './worker.ts';
@@ -102,11 +103,13 @@ export const renderTaskSpec = (props: TaskProps, asWritten = false): TaskSpec =>
     podOverrides: _o,
     ...taskFields
   } = rest;
-  return compact({
-    ...taskFields,
-    ...(asWritten ? renderExecutionAsWritten(props) : renderExecution(props)),
-    dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
-  }) as TaskSpec;
+  return compactOver<TaskSpec>(
+    {
+      ...taskFields,
+      dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
+    },
+    { ...(asWritten ? renderExecutionAsWritten(props) : renderExecution(props)) },
+  );
 };
 
 /**
@@ -173,11 +176,12 @@ export class Task extends ApiObject implements ITask {
 
     const v = new Violations();
     checkTaskProps(props, { name: this.name, namespace: this.namespace }, v);
-    checkTemplates('Task', spec, v);
+    const templates = checkTemplates('Task', spec, v);
     throwIfInvalid(
       { kind: 'Task', namespace: this.namespace, name: this.name },
-      { asWritten: renderTaskSpec(props, true), emitted: spec },
+      { asWritten: emitsAsWritten(props) ? spec : renderTaskSpec(props, true), emitted: spec },
       v,
+      templates,
     );
 
     // Objects this one names are rendered first, so a plain `kubectl apply` of the

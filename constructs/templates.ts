@@ -5,19 +5,27 @@
  *
  * @packageDocumentation
  */
+import type { CheckedFindings } from '../src/validate/index.ts';
 import { locatedTemplateFindings } from '../src/validate/templates.ts';
-import { recordChecked } from './checked.ts';
 import type { Violations } from './validation.ts';
 
-/** Records every template error of a rendered Task or TaskSpawner spec. */
-export const checkTemplates = (kind: 'Task' | 'TaskSpawner', spec: object, v: Violations): void => {
+/**
+ * Records every template error of a rendered Task or TaskSpawner spec in `v`, and returns
+ * every finding for `throwIfInvalid` to keep with the spec's CEL findings (one snapshot of
+ * the spec for both).
+ */
+export const checkTemplates = (
+  kind: 'Task' | 'TaskSpawner',
+  spec: object,
+  v: Violations,
+): Pick<CheckedFindings, 'templates'> => {
   const located = locatedTemplateFindings({ kind, spec });
-  recordChecked(spec, {
+  for (const { finding: f } of located) if (f.severity === 'error') v.add(f.path, f.message);
+  return {
     templates: located.map(({ site, offset, finding }) => ({
       site: { path: site.path, text: site.text },
       ...(offset !== undefined && { offset }),
       finding,
     })),
-  });
-  for (const { finding: f } of located) if (f.severity === 'error') v.add(f.path, f.message);
+  };
 };

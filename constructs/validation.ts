@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../src/api/index.ts';
-import { evaluateObjectRules, type RuleFinding } from '../src/validate/index.ts';
+import { type CheckedFindings, evaluateObjectRules, type RuleFinding } from '../src/validate/index.ts';
 import { recordChecked } from './checked.ts';
 
 /** One broken invariant: the field (JSON pointer into the object) and what was expected. */
@@ -115,7 +115,8 @@ const pointers = (value: unknown, at: string, out: string[]): string[] => {
  * user put them, so a conflict the emitted form resolves is still reported), then, when those
  * hold, as it is `emitted`; and the construct's own `checks`. Violations come in the order of
  * their fields in the rendered manifest (keys sorted, as cdk8s writes them); at one field, CEL
- * rules first, in schema order.
+ * rules first, in schema order. `alsoChecked` (the template findings) is kept with the rule
+ * findings of the emitted spec, so the spec is snapshotted once.
  *
  * @throws KelosValidationError listing every violation.
  */
@@ -123,6 +124,7 @@ export const throwIfInvalid = (
   resource: ViolationResource,
   specs: { readonly asWritten: unknown; readonly emitted?: unknown },
   checks: Violations = new Violations(),
+  alsoChecked: Omit<CheckedFindings, 'rules'> = {},
 ): void => {
   const writtenFindings = ruleFindings(resource, specs.asWritten);
   const written = violationsOf(writtenFindings);
@@ -133,12 +135,13 @@ export const throwIfInvalid = (
   let emittedFindings: RuleFinding[] | undefined = specs.emitted === undefined ? writtenFindings : undefined;
   if (written.length === 0 && emittedFindings === undefined) {
     emittedFindings =
-      JSON.stringify(specs.emitted) === JSON.stringify(specs.asWritten)
+      specs.emitted === specs.asWritten || JSON.stringify(specs.emitted) === JSON.stringify(specs.asWritten)
         ? writtenFindings
         : ruleFindings(resource, specs.emitted);
   }
   if (emittedFindings && typeof emitted === 'object' && emitted !== null) {
     recordChecked(emitted, {
+      ...alsoChecked,
       rules: emittedFindings.map(({ code, message, path }) => ({ code, message, path })),
     });
   }

@@ -18,7 +18,7 @@ import {
 import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
 import { describeRef, type IKelosObject } from './reference.ts';
-import { compact, duplicates } from './render.ts';
+import { compact, compactOver, duplicates } from './render.ts';
 import type { Violations } from './validation.ts';
 import type { IWorkspace } from './workspace.ts';
 
@@ -84,16 +84,18 @@ export interface RenderedExecution {
  * reported.
  */
 export const renderExecutionAsWritten = (p: ExecutionProps): RenderedExecution =>
-  compact({
-    workerPoolRef: p.workerPoolRef,
-    worker: p.worker ? renderWorker(p.worker) : undefined,
-    type: p.type,
-    credentials: p.credentials,
-    model: p.model,
-    effort: p.effort,
-    image: p.image,
-    podOverrides: p.podOverrides,
-  });
+  compactOver(
+    {
+      workerPoolRef: p.workerPoolRef,
+      type: p.type,
+      credentials: p.credentials,
+      model: p.model,
+      effort: p.effort,
+      image: p.image,
+      podOverrides: p.podOverrides,
+    },
+    p.worker ? { worker: renderWorker(p.worker) } : {},
+  );
 
 /**
  * Renders the execution fields. Without a WorkerPool, everything lands in `worker`, each field
@@ -105,13 +107,29 @@ export const renderExecution = (p: ExecutionProps): RenderedExecution => {
   // message and the output agree.
   const written = renderExecutionAsWritten(p);
   if (p.workerPoolRef !== undefined) return written;
-  const worker: Record<string, unknown> = { ...written.worker };
+  const members: Record<string, unknown> = { ...written.worker };
   for (const field of WORKER_FIELDS) {
     const effective = effectiveWorkerField(written as Record<string, unknown>, field);
-    if (effective) worker[field] = effective.value;
+    if (effective) members[field] = effective.value;
   }
-  return Object.keys(worker).length > 0 ? { worker: worker as WorkerSpec } : {};
+  // Every member is a compacted part of `written`; only the keys need sorting.
+  const worker = compactOver<WorkerSpec>({}, members);
+  return Object.keys(worker).length > 0 ? { worker } : {};
 };
+
+/**
+ * Whether {@link renderExecution} emits exactly what {@link renderExecutionAsWritten} renders:
+ * no deprecated field to move into `worker`, and no `worker` that renders empty and would be
+ * dropped. Then a construct's spec as written is its emitted spec, and it renders it once.
+ */
+export const emitsAsWritten = (p: ExecutionProps): boolean =>
+  p.type === undefined &&
+  p.credentials === undefined &&
+  p.model === undefined &&
+  p.effort === undefined &&
+  p.image === undefined &&
+  p.podOverrides === undefined &&
+  (p.worker === undefined || p.workerPoolRef !== undefined || Object.keys(renderWorker(p.worker)).length > 0);
 
 /** Renders `worker` with references turned into names. */
 export const renderWorker = (w: WorkerProps): WorkerSpec => {

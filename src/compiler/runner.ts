@@ -34,11 +34,29 @@ export const userSite = (stack: string | undefined, root: string): SourceSite | 
     // A frame is `at fn (path:line:col)` or `at path:line:col`; `node:internal/…` frames are Node's.
     const m = /^at (?:.*? \()?((?:file:\/\/)?\/[^()]+?):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!m?.[1]) continue;
-    const file = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
-    if (file.startsWith(CONSTRUCTS_DIR) || file.includes('/node_modules/') || file === THIS_FILE) continue;
-    return { file: relative(root, file), line: Number(m[2]), column: Number(m[3]) };
+    const file = userFile(m[1], root);
+    if (file === undefined) continue;
+    return { file, line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
+};
+
+/** {@link userFile} by root and frame file: every object of an app is made from a few files. */
+const userFiles = new Map<string, string | null>();
+
+/** A frame's file relative to `root`, or `undefined` when it is not the app's own. */
+const userFile = (frameFile: string, root: string): string | undefined => {
+  const key = `${root}\0${frameFile}`;
+  let rel = userFiles.get(key);
+  if (rel === undefined) {
+    const file = frameFile.startsWith('file://') ? fileURLToPath(frameFile) : frameFile;
+    rel =
+      file.startsWith(CONSTRUCTS_DIR) || file.includes('/node_modules/') || file === THIS_FILE
+        ? null
+        : relative(root, file);
+    userFiles.set(key, rel);
+  }
+  return rel ?? undefined;
 };
 
 interface KelosErrorShape {

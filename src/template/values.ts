@@ -129,8 +129,11 @@ const unescapeGo = (body: string, quote: string, pos: number): number[] => {
     const c = body[i]!;
     if (c !== '\\') {
       const cp = body.codePointAt(i)!;
-      if (cp > 0xffff) i++;
-      bytes.push(...encoder.encode(String.fromCodePoint(cp)));
+      if (cp < 0x80) bytes.push(cp);
+      else {
+        if (cp > 0xffff) i++;
+        bytes.push(...encoder.encode(String.fromCodePoint(cp)));
+      }
       continue;
     }
     const e = body[++i];
@@ -165,9 +168,17 @@ const unescapeGo = (body: string, quote: string, pos: number): number[] => {
   return bytes;
 };
 
-/** Unquotes a Go interpreted string literal (`"..."`). */
-export const unquoteGoString = (quoted: string, pos: number): string =>
-  decoder.decode(new Uint8Array(unescapeGo(quoted.slice(1, -1), '"', pos)));
+/**
+ * Unquotes a Go interpreted string literal (`"..."`). A body without escapes is its own value
+ * (a lone surrogate becoming U+FFFD, as the round trip through UTF-8 makes it; a leading BOM,
+ * which the decoder drops, takes the long way); templates quote plain strings far more often
+ * than escaped ones.
+ */
+export const unquoteGoString = (quoted: string, pos: number): string => {
+  const body = quoted.slice(1, -1);
+  if (!body.includes('\\') && !body.startsWith('\uFEFF')) return body.toWellFormed();
+  return decoder.decode(new Uint8Array(unescapeGo(body, '"', pos)));
+};
 
 /** The rune value of a Go character constant (`'a'`, `'\n'`, `'\u00e9'`). */
 export const unquoteGoChar = (quoted: string, pos: number): number => {

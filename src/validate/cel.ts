@@ -31,6 +31,7 @@ import {
   FileDescriptorProtoSchema,
   timestampDate,
 } from '@bufbuild/protobuf/wkt';
+import { RE2JS } from '@bufbuild/re2';
 import type { CelRule } from '../api/schema.ts';
 import { escapePointer } from './diagnostic.ts';
 import {
@@ -300,7 +301,33 @@ const timeZoneFuncs = (
   }),
 );
 
-const env = celEnv({ funcs: [...strings, ...quantityFuncs, ...timeZoneFuncs] });
+/** Compiled `matches` patterns (or why one does not compile), bounded: a pattern may come from data. */
+const patterns = new Map<string, RE2JS | { readonly thrown: unknown }>();
+const MAX_PATTERNS = 1024;
+
+/**
+ * The library's own RE2 engine, compiling each pattern once: its `matches` compiles the pattern
+ * on every call, and the same few patterns of the rules meet every object. A pattern that does
+ * not compile throws the same error on every call, as before.
+ */
+const re2 = {
+  compile(pattern: string): RE2JS {
+    let re = patterns.get(pattern);
+    if (re === undefined) {
+      try {
+        re = RE2JS.compile(pattern);
+      } catch (thrown) {
+        re = { thrown };
+      }
+      if (patterns.size >= MAX_PATTERNS) patterns.delete(patterns.keys().next().value as string);
+      patterns.set(pattern, re);
+    }
+    if ('thrown' in re) throw re.thrown;
+    return re;
+  },
+};
+
+const env = celEnv({ funcs: [...strings, ...quantityFuncs, ...timeZoneFuncs], re2 });
 
 type Program = (bindings: { self: unknown }) => CelValue | Error;
 

@@ -75,6 +75,17 @@ describe('the Kubernetes CEL library', () => {
     expect(holds("self.lowerAscii() == 'abc' && self.split('B').size() == 2", 'ABC')).toBe(true);
   });
 
+  test('matches() with a pattern met before answers for each string; a pattern RE2 refuses fails every time', () => {
+    expect(holds("self.matches('^[a-z]+$')", 'abc')).toBe(true);
+    expect(holds("self.matches('^[a-z]+$')", 'ab1')).toBe(false);
+    const refused = () =>
+      evaluateRule({ rule: "self.matches('(?<=a)b')", message: 'lookbehind' }, 'ab', '/p');
+    const first = refused();
+    expect(first).toMatchObject({ code: 'cel/error', path: '/p' });
+    expect(first?.message).toMatch(/evaluating rule: lookbehind$/);
+    expect(refused()).toEqual(first);
+  });
+
   test('time zones: IANA names and fixed offsets work; unknown or wrongly cased names are evaluation errors', () => {
     expect(holds("timestamp('2000-01-01T00:00:00Z').getHours(self) == 1", 'Europe/Berlin')).toBe(true);
     expect(holds("timestamp('2000-01-01T00:00:00Z').getHours(self) == 19", 'America/New_York')).toBe(true);

@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest';
+import { compact, compactOver } from '../../../constructs/render.ts';
+import {
+  type ExecutionProps,
+  emitsAsWritten,
+  renderExecution,
+  renderExecutionAsWritten,
+} from '../../../constructs/worker.ts';
+
+describe('compactOver', () => {
+  test('renders what compact renders of the merge, keeping the compacted members as they are', () => {
+    const done = compact({ worker: { type: 'codex', podOverrides: { env: [{ value: 'v', name: 'N' }] } } });
+    const value = { prompt: 'p', dependsOn: undefined, branch: 'b', zeta: { b: 1, a: undefined } };
+    const out = compactOver<Record<string, unknown>>(value, done);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(compact({ ...value, ...done })));
+    expect(Object.keys(out)).toEqual(['branch', 'prompt', 'worker', 'zeta']);
+    expect(out['worker']).toBe(done.worker);
+  });
+
+  test('a compacted member wins over the same key in value, and an undefined one is dropped', () => {
+    expect(compactOver({ a: 1, b: 2 }, { a: 3, c: undefined })).toEqual({ a: 3, b: 2 });
+  });
+});
+
+describe('emitsAsWritten', () => {
+  const secret = { type: 'api-key' as const, secretRef: { name: 's' } };
+  const cases: Array<[string, ExecutionProps]> = [
+    ['nothing', {}],
+    ['a worker', { worker: { type: 'claude-code', credentials: secret } }],
+    ['an empty worker', { worker: {} }],
+    ['a worker of undefined fields', { worker: { type: undefined, agentConfigs: [] } }],
+    ['an empty worker with a pool', { worker: {}, workerPoolRef: { name: 'pool' } }],
+    ['a pool', { workerPoolRef: { name: 'pool' } }],
+    ['the deprecated type', { type: 'codex' }],
+    ['a worker and the deprecated model', { worker: { type: 'codex' }, model: 'm' }],
+    ['the deprecated podOverrides with a pool', { workerPoolRef: { name: 'pool' }, podOverrides: {} }],
+  ];
+  test.each(cases)('with %s, it says whether the emitted form is the written one', (_name, props) => {
+    const same = JSON.stringify(renderExecution(props)) === JSON.stringify(renderExecutionAsWritten(props));
+    // With a pool, both forms are the written one even with deprecated fields; emitsAsWritten
+    // may then say no (the constructs only render the written form once more).
+    if (emitsAsWritten(props)) expect(same).toBe(true);
+    else if (props.workerPoolRef === undefined) expect(same).toBe(false);
+  });
+});
