@@ -14,6 +14,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import {
   ApiError,
   type ApiObject,
@@ -126,7 +127,12 @@ export class HttpKubeClient implements KubeClient {
     this.#transport = secure ? https : http;
     const maxSockets = opts.maxSockets ?? 64;
     const common = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets, maxFreeSockets: maxSockets };
-    this.#agent = secure ? new https.Agent({ ...conn.tls, ...common }) : new http.Agent(common);
+    // One TLS context for every connection: without it each new socket parses the CA, the
+    // certificate and the key again (a burst opens dozens of sockets at once).
+    const { ca, cert, key, ...verify } = conn.tls;
+    this.#agent = secure
+      ? new https.Agent({ ...verify, secureContext: createSecureContext({ ca, cert, key }), ...common })
+      : new http.Agent(common);
   }
 
   get requests(): Readonly<Record<Verb, number>> {

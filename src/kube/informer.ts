@@ -185,6 +185,13 @@ export class Informer<T extends ApiObject> {
     return out;
   }
 
+  /** Whether any object (of one namespace) is cached; stops at the first, unlike {@link Informer.list}. */
+  any(namespace?: string): boolean {
+    if (namespace === undefined) return this.#cache.size > 0;
+    for (const obj of this.#cache.values()) if (obj.metadata.namespace === namespace) return true;
+    return false;
+  }
+
   /** Every cached key. */
   keys(): string[] {
     return [...this.#cache.keys()];

@@ -377,6 +377,11 @@ export class Operator {
     for (const i of Object.values(caches)) i.start();
     configs.start();
     elector?.start();
+    // While the lists are in flight: the first Task must not wait for validators to compile.
+    setImmediate(() => {
+      network.warmUp();
+      tasks.warmUp();
+    });
     await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
     operator.#synced = true;
     if (webhookOn && opts.webhook) {

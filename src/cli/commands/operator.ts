@@ -11,7 +11,7 @@ import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api
 import { parseNamespaceList } from '../../install/index.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
-import { createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
+import { batchedWriter, createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { Operator } from '../../operator/main.ts';
 import { DEFAULT_WORKERS } from '../../operator/options.ts';
 import { installProcessGuards } from '../../operator/process-guard.ts';
@@ -166,7 +166,9 @@ export const operatorCommand: CommandFactory = (io, done) => {
       flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {},
       io.env,
     );
-    const log = createLogger({ write: io.stderr, level: flags.logLevel as LogLevel });
+    // Flushed on warnings and errors, when the operator stops, and when start-up fails.
+    const lines = batchedWriter(io.stderr);
+    const log = createLogger({ write: lines.write, level: flags.logLevel as LogLevel });
     let metricsToken: string | undefined;
     if (flags.metricsTokenFile) {
       metricsToken = readFileSync(flags.metricsTokenFile, 'utf8').trim();
@@ -224,6 +226,9 @@ export const operatorCommand: CommandFactory = (io, done) => {
         ...(slack ? { slack } : {}),
       },
       log,
+    }).catch((err: unknown) => {
+      lines.flush();
+      throw err;
     });
     operatorRef = operator;
     for (const source of faultsBeforeStart) operator.metrics.faults.inc({ source });
@@ -240,6 +245,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     log.info('Shutting down', { signal });
     await operator.stop();
     removeGuards();
+    lines.flush();
     done(ExitCode.Ok);
   });
 };

@@ -89,8 +89,18 @@ const isOurs = (p: ApiObject): boolean =>
 export class AgentNetworkReconciler {
   readonly #o: AgentNetworkOptions;
   #apiServer: { addresses: string[]; at: number } | undefined;
+  #reading: Promise<string[]> | undefined;
   /** One ensure per namespace at a time: a burst of admissions shares it instead of racing to apply. */
   readonly #inFlight = new Map<string, Promise<NetworkState>>();
+  /**
+   * The last ensure of each namespace that found every policy in place, and what it was made
+   * from. Admission ensures before every Job: rendering and comparing the policies each time
+   * cost a burst of 1,000 Tasks about a second of CPU for nothing.
+   */
+  readonly #settled = new Map<
+    string,
+    { readonly admin: AdminConfig; readonly inputs: string; readonly state: NetworkState }
+  >();
 
   constructor(opts: AgentNetworkOptions) {
     this.#o = opts;
@@ -126,18 +136,37 @@ export class AgentNetworkReconciler {
     return out;
   }
 
-  /** Re-reads the API server's addresses when the last read is older than a minute. */
-  async #apiServerAddresses(): Promise<string[]> {
-    const now = this.#o.clock.now();
-    if (this.#apiServer && now - this.#apiServer.at < API_SERVER_TTL_MS) return this.#apiServer.addresses;
-    const slice = await this.#o.client.get<ApiObject & { endpoints?: Array<{ addresses?: string[] }> }>(
-      Resources.EndpointSlice,
-      API_SERVER_SLICE.namespace,
-      API_SERVER_SLICE.name,
+  /**
+   * Reads the API server's addresses ahead of the first admission, which otherwise waits for
+   * that read before it can write the namespace's policies. A failure is retried then.
+   */
+  warmUp(): void {
+    this.#apiServerAddresses().catch((err: unknown) =>
+      this.#o.log.debug('Reading the API server addresses failed; admission reads them again', {
+        error: err,
+      }),
     );
-    const addresses = [...new Set((slice?.endpoints ?? []).flatMap((e) => e.addresses ?? []))].sort();
-    this.#apiServer = { addresses, at: now };
-    return addresses;
+  }
+
+  /** Re-reads the API server's addresses when the last read is older than a minute. */
+  #apiServerAddresses(): Promise<string[]> {
+    const now = this.#o.clock.now();
+    if (this.#apiServer && now - this.#apiServer.at < API_SERVER_TTL_MS)
+      return Promise.resolve(this.#apiServer.addresses);
+    // One read at a time: the warm-up's and the first admissions' share it.
+    this.#reading ??= (async () => {
+      const slice = await this.#o.client.get<ApiObject & { endpoints?: Array<{ addresses?: string[] }> }>(
+        Resources.EndpointSlice,
+        API_SERVER_SLICE.namespace,
+        API_SERVER_SLICE.name,
+      );
+      const addresses = [...new Set((slice?.endpoints ?? []).flatMap((e) => e.addresses ?? []))].sort();
+      this.#apiServer = { addresses, at: now };
+      return addresses;
+    })().finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
   }
 
   /**
@@ -154,42 +183,72 @@ export class AgentNetworkReconciler {
 
   async #ensure(namespace: string): Promise<NetworkState> {
     const o = this.#o;
-    const isolation = o.admin().network;
+    const admin = o.admin();
+    const isolation = admin.network;
+    const workspaces = o.workspaces.list(namespace);
+    const agentConfigs = o.agentConfigs.list(namespace);
+    const apiServerAddresses = isolationDisabled(isolation, namespace)
+      ? []
+      : await this.#apiServerAddresses();
+    // Everything the render reads and every policy it is compared with, by version (the admin
+    // config is resolved anew when its KelosConfig changes): when none changed since the last
+    // ensure that found the policies in place, they still are.
+    const inputs = JSON.stringify([
+      apiServerAddresses,
+      [workspaces, agentConfigs, o.policies.list(namespace)].map((objs) =>
+        objs.map((x) => `${x.metadata.name}@${x.metadata.resourceVersion}`),
+      ),
+    ]);
+    const settled = this.#settled.get(namespace);
+    if (settled?.admin === admin && settled.inputs === inputs) return settled.state;
     const rendered = renderAgentNetworkPolicies({
       namespace,
       isolation,
-      workspaces: o.workspaces.list(namespace),
-      agentConfigs: o.agentConfigs.list(namespace),
-      apiServerAddresses: isolationDisabled(isolation, namespace) ? [] : await this.#apiServerAddresses(),
+      workspaces,
+      agentConfigs,
+      apiServerAddresses,
     });
     if (rendered.ignored.length)
       o.log.warn('Ignored invalid networkIsolation settings', { namespace, ignored: rendered.ignored });
     const wanted = new Set(rendered.policies.map((p) => p.metadata?.name ?? ''));
+    let wrote = false;
     for (const p of rendered.policies) {
       const cached = o.policies.get(namespace, p.metadata?.name ?? '');
       if (cached && sameSpec(cached.spec, p.spec) && isOurs(cached)) continue;
       await o.client.apply(Resources.NetworkPolicy, p as NetworkPolicy, { force: true });
+      wrote = true;
       o.log.info('Applied agent NetworkPolicy', { namespace, name: p.metadata?.name });
     }
-    await this.#remove(namespace, (p) => !wanted.has(p.metadata.name ?? ''));
-    return { ...(rendered.disabled ? { disabled: rendered.disabled } : {}), policies: [...wanted] };
+    wrote = (await this.#remove(namespace, (p) => !wanted.has(p.metadata.name ?? ''))) || wrote;
+    const state = { ...(rendered.disabled ? { disabled: rendered.disabled } : {}), policies: [...wanted] };
+    // After a write the cache shows new versions: the next ensure compares once more.
+    if (wrote) this.#settled.delete(namespace);
+    else this.#settled.set(namespace, { admin, inputs, state });
+    return state;
   }
 
-  async #remove(namespace: string, which: (p: NetworkPolicy) => boolean): Promise<void> {
+  /** Deletes our policies of `namespace` that `which` selects; whether it deleted any. */
+  async #remove(namespace: string, which: (p: NetworkPolicy) => boolean): Promise<boolean> {
+    let removed = false;
     for (const p of this.#o.policies.list(namespace)) {
       if (!isOurs(p) || !which(p) || p.metadata.deletionTimestamp) continue;
       await this.#o.client.delete(Resources.NetworkPolicy, namespace, p.metadata.name ?? '', {
         uid: p.metadata.uid,
       });
+      removed = true;
       this.#o.log.info('Removed agent NetworkPolicy', { namespace, name: p.metadata.name });
     }
+    return removed;
   }
 
   /** Reconciles the namespace `key`: policies while it has Tasks or agent Pods, none after. */
   async reconcile(key: string): Promise<undefined> {
     const o = this.#o;
-    if (o.tasks.list(key).length > 0 || o.pods.list(key).length > 0) await this.ensure(key);
-    else await this.#remove(key, () => true);
+    if (o.tasks.any(key) || o.pods.any(key)) await this.ensure(key);
+    else {
+      this.#settled.delete(key);
+      await this.#remove(key, () => true);
+    }
     return undefined;
   }
 }

@@ -94,6 +94,30 @@ export class TaskReconciler {
     registerTaskWatches(this.#o, queue);
   }
 
+  /**
+   * Validates and renders a sample Task once, so the schema and CEL validators are compiled
+   * and the render's code is warm before the first real Task: compiled on first use, they held
+   * the event loop for most of a second (seconds on a loaded machine) while a burst waited.
+   * Never throws: a failure here only means the first admission pays instead.
+   */
+  warmUp(): void {
+    const task = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: { name: 'warm-up', namespace: 'default', uid: '00000000-0000-0000-0000-000000000000' },
+      spec: {
+        prompt: 'Warm up.',
+        worker: { type: 'claude-code', credentials: { type: 'api-key', secretRef: { name: 'warm-up' } } },
+      },
+    } as unknown as Task;
+    try {
+      this.#o.runtime.validate(task);
+      this.#o.runtime.renderJob({ task, agentConfigs: [], prompt: 'Warm up.' });
+    } catch (err) {
+      this.#o.log.debug('Warm-up of validation and render failed', { error: err });
+    }
+  }
+
   /** Drops what this process remembers about the Task under `key` (gone or finished). */
   #forget(key: string): void {
     this.#ctx.pending.forget(key);
