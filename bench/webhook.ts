@@ -29,9 +29,13 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { Task, TaskSpawner } from '../src/api/index.ts';
 import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
+import { buildTask, taskName } from '../src/operator/spawner/task-build.ts';
+import { deliveryItem } from '../src/operator/webhook/deliver.ts';
+import { matchDelivery } from '../src/operator/webhook/match.ts';
 import { sign } from '../src/operator/webhook/signature.ts';
 import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
 import { timedLoad } from './lib/load.ts';
@@ -154,6 +158,19 @@ async function startReceiver(
   return { child, address: match[2] as string, metricsUrl: `http://${match[1]}/metrics` };
 }
 
+/** The Task the receiver creates for the bench's delivery `{ data: { id, title: "alert <i>" } }`. */
+function sameTaskAs(spawner: TaskSpawner, id: string, i: number): Task {
+  const payload = { data: { id, title: `alert ${i}` } };
+  const m = matchDelivery(spawner, { source: 'generic', event: 'bench', deliveryId: '', payload });
+  if (!m.matched) throw new Error(`the bench delivery does not match: ${m.reason}`);
+  const item = deliveryItem(m.id, m.annotations);
+  const name = taskName(spawner, item, m.vars);
+  if (!name.ok) throw new Error(name.error);
+  const built = buildTask(spawner, item, { name: name.value, vars: m.vars });
+  if (!built.ok) throw new Error(built.error);
+  return built.value;
+}
+
 const fmt = (p: Phase) =>
   `${p.rate.toFixed(0)}/s, p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms (${JSON.stringify(p.statuses)})`;
 
@@ -241,18 +258,16 @@ async function main(): Promise<void> {
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ');
+    // The reference creates the very Tasks the receiver creates (the spawner's template
+    // rendered by the same pure code, its owner reference with blockOwnerDeletion included,
+    // which the API server's OwnerReferencesPermissionEnforcement admission and the garbage
+    // collector both act on), only under other ids, built before the clock starts: the floor
+    // of what the receiver must ask of the API server for each delivery.
+    const spawner = await c.get<TaskSpawner>(Resources.TaskSpawner, NS, 'bench');
+    if (!spawner) throw new Error('TaskSpawner bench is gone');
+    const directTasks = Array.from({ length: DELIVERIES }, (_, i) => sameTaskAs(spawner, `direct-${i}`, i));
     const direct = await measure(DELIVERIES, CONCURRENCY, async (i) => {
-      await c.create(Resources.Task, {
-        apiVersion: 'kelos.dev/v1alpha2',
-        kind: 'Task',
-        metadata: {
-          name: `direct-${i}`,
-          namespace: NS,
-          labels: { 'kelos.dev/taskspawner': 'bench' },
-          annotations: { 'kelos.dev/spawner-sequence': String(i + 1) },
-        },
-        spec: { type: 'claude-code', credentials: { type: 'none' }, prompt: `Fix alert ${i}` },
-      } as ApiObject);
+      await c.create(Resources.Task, directTasks[i]!);
       return 201;
     });
     const badBody = JSON.stringify({ action: 'created', issue: { number: 1 } });

@@ -6,7 +6,7 @@ import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
 import { systemClock } from '../../../../src/kube/clock.ts';
 import { Informer } from '../../../../src/kube/informer.ts';
 import { silentLogger } from '../../../../src/kube/log.ts';
-import { TaskIndexes } from '../../../../src/operator/reconcilers/task.ts';
+import { addSpawnerIndexes } from '../../../../src/operator/reconcilers/task.ts';
 import type { ContextFetcher } from '../../../../src/operator/reconcilers/task-spawner/context-fetch.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { deliverTo } from '../../../../src/operator/webhook/deliver.ts';
@@ -45,9 +45,7 @@ const setup = async (context?: ContextFetcher) => {
     log: silentLogger,
     type: Resources.Task,
   });
-  tasks.addIndex(TaskIndexes.Spawner, (t) =>
-    (t.metadata.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
-  );
+  addSpawnerIndexes(tasks);
   tasks.start();
   await tasks.waitForSync();
   const deps = { client: kube, tasks, ledgers: new Ledgers({ client: kube, clock: systemClock }), context };

@@ -9,7 +9,7 @@ import type { KubeClient } from '../../../../src/kube/client.ts';
 import { systemClock } from '../../../../src/kube/clock.ts';
 import { Informer } from '../../../../src/kube/informer.ts';
 import { silentLogger } from '../../../../src/kube/log.ts';
-import { TaskIndexes } from '../../../../src/operator/reconcilers/task.ts';
+import { addSpawnerIndexes } from '../../../../src/operator/reconcilers/task.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { type DeliverDeps, deliverTo, type Outcome } from '../../../../src/operator/webhook/deliver.ts';
 import { Ledgers, ledgerName } from '../../../../src/operator/webhook/ledger.ts';
@@ -45,9 +45,7 @@ const killedAfterTaskCreate = (kube: FakeKube): { client: KubeClient; killed: ()
 /** A receiver's delivery dependencies over `client`; its Task cache synced unless `lagging`. */
 const receiver = async (client: KubeClient, lagging = false): Promise<DeliverDeps & { stop: () => void }> => {
   const tasks = new Informer<Task>({ client, clock: systemClock, log: silentLogger, type: Resources.Task });
-  tasks.addIndex(TaskIndexes.Spawner, (t) =>
-    (t.metadata.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
-  );
+  addSpawnerIndexes(tasks);
   if (!lagging) {
     tasks.start();
     await tasks.waitForSync();

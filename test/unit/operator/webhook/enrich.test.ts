@@ -5,7 +5,7 @@ import { EventRecorder } from '../../../../src/kube/events.ts';
 import { Informer } from '../../../../src/kube/informer.ts';
 import { silentLogger } from '../../../../src/kube/log.ts';
 import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
-import { TaskIndexes } from '../../../../src/operator/reconcilers/task.ts';
+import { addSpawnerIndexes } from '../../../../src/operator/reconcilers/task.ts';
 import { REPORTING_CONTROLLER, Resources } from '../../../../src/operator/resources.ts';
 import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
 import { githubEnricher } from '../../../../src/operator/webhook/enrich.ts';
@@ -34,9 +34,7 @@ const setup = async () => {
   const kube = new FakeKube({ clock, statusSubresources: [Resources.Task, Resources.TaskSpawner] });
   const base = { client: kube, clock, log: silentLogger };
   const tasks = new Informer<Task>({ ...base, type: Resources.Task });
-  tasks.addIndex(TaskIndexes.Spawner, (t) =>
-    (t.metadata.ownerReferences ?? []).filter((r) => r.controller).map((r) => r.uid),
-  );
+  addSpawnerIndexes(tasks);
   const spawners = new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner });
   await kube.create(
     Resources.TaskSpawner,
