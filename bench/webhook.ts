@@ -97,7 +97,13 @@ async function measure(n: number, concurrency: number, one: (i: number) => Promi
   return phaseOf([await load(0, n, concurrency, one)]);
 }
 
-function postTo(agent: Agent, address: string, path: string, body: string, headers: Record<string, string>) {
+function postTo(
+  agent: Agent,
+  address: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<number> {
   const i = address.lastIndexOf(':');
   return new Promise<number>((resolve, reject) => {
     const req = request(
@@ -114,7 +120,14 @@ function postTo(agent: Agent, address: string, path: string, body: string, heade
         res.on('end', () => resolve(res.statusCode ?? 0));
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // An idle keep-alive connection the server closed (its 5 s keep-alive timeout, reached
+      // while the other side's slice ran) just as it was reused: nothing reached the server,
+      // so send again on a fresh one, as Node's documentation advises.
+      if (req.reusedSocket && err.code === 'ECONNRESET')
+        postTo(agent, address, path, body, headers).then(resolve, reject);
+      else reject(err);
+    });
     req.end(body);
   });
 }
