@@ -138,9 +138,9 @@ const checkedTemplates = new WeakMap<TaskSpawner, { readonly rv: string; readonl
 
 /**
  * The spawner's template errors, checked once per version: a webhook burst or a poll builds
- * many Tasks from one spawner, and parsing and checking every template again was a tenth of
- * the receiver's CPU per delivery (bench/README.md). Only an object the API server returned
- * (it has a resourceVersion; cached objects are never mutated) is remembered.
+ * many Tasks from one spawner, and parsing and checking every template again for each was
+ * about 2.5% of the webhook receiver's CPU (bench/README.md). Only an object the API server
+ * returned (it has a resourceVersion; cached objects are never mutated) is remembered.
  */
 const templateErrorsOf = (spawner: TaskSpawner): string[] => {
   const rv = spawner.metadata.resourceVersion;
