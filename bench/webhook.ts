@@ -39,8 +39,9 @@ import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
 import { buildTask, taskName } from '../src/operator/spawner/task-build.ts';
-import { deliveryItem } from '../src/operator/webhook/deliver.ts';
-import { matchDelivery } from '../src/operator/webhook/match.ts';
+import { deliveryItem, deliveryKey } from '../src/operator/webhook/deliver.ts';
+import { DELIVERY_ANNOTATION, entryKey } from '../src/operator/webhook/ledger-format.ts';
+import { type Delivery, matchDelivery } from '../src/operator/webhook/match.ts';
 import { sign } from '../src/operator/webhook/signature.ts';
 import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
 import { type Load, timedLoad } from './lib/load.ts';
@@ -191,14 +192,21 @@ async function startReceiver(
 /** The Task the receiver creates for the bench's delivery `{ data: { id, title: "alert <i>" } }`. */
 function sameTaskAs(spawner: TaskSpawner, id: string, i: number): Task {
   const payload = { data: { id, title: `alert ${i}` } };
-  const m = matchDelivery(spawner, { source: 'generic', event: 'bench', deliveryId: '', payload });
+  const delivery: Delivery = { source: 'generic', event: 'bench', deliveryId: '', payload };
+  const m = matchDelivery(spawner, delivery);
   if (!m.matched) throw new Error(`the bench delivery does not match: ${m.reason}`);
   const item = deliveryItem(m.id, m.annotations);
   const name = taskName(spawner, item, m.vars);
   if (!name.ok) throw new Error(name.error);
   const built = buildTask(spawner, item, { name: name.value, vars: m.vars });
   if (!built.ok) throw new Error(built.error);
-  return built.value;
+  // The receiver's Task also carries its delivery's ledger key (deliver.ts).
+  const task = built.value;
+  task.metadata.annotations = {
+    ...task.metadata.annotations,
+    [DELIVERY_ANNOTATION]: entryKey(deliveryKey(delivery, name.value)),
+  };
+  return task;
 }
 
 const fmt = (p: Phase) =>

@@ -98,6 +98,11 @@ export interface MintOptions extends GitHubAppCredentials {
   readonly fetch: typeof globalThis.fetch;
   /** Current time in ms since the epoch. */
   readonly now: number;
+  /**
+   * Deadline of the exchange, from sending to the last byte of the answer; set here whatever
+   * `fetch` is given, so a caller passing a plain one cannot hang a reconcile. @default 15000
+   */
+  readonly timeoutMs?: number;
 }
 
 /** Exchanges an App JWT for an installation token. Rejects with a {@link GitHubAppError}. */
@@ -105,6 +110,7 @@ export async function mintInstallationToken(o: MintOptions): Promise<Installatio
   const jwt = createAppJwt(o.appId, o.privateKey, o.now);
   const url = `${o.apiBaseUrl.replace(/\/+$/, '')}/app/installations/${encodeURIComponent(o.installationId)}/access_tokens`;
   let res: Response;
+  let text: string;
   try {
     res = await o.fetch(url, {
       method: 'POST',
@@ -114,13 +120,14 @@ export async function mintInstallationToken(o: MintOptions): Promise<Installatio
         'X-GitHub-Api-Version': '2022-11-28',
         'User-Agent': 'kelos-operator',
       },
+      signal: AbortSignal.timeout(o.timeoutMs ?? 15_000),
     });
+    text = await res.text();
   } catch (err) {
     const cause =
       err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
     throw new GitHubAppError(`POST ${url} failed: ${cause}`);
   }
-  const text = await res.text();
   let body: { token?: unknown; expires_at?: unknown; message?: unknown } = {};
   try {
     body = JSON.parse(text) as typeof body;

@@ -26,25 +26,22 @@ export interface IdentityProblem {
 export function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
   const problems: IdentityProblem[] = [];
   const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (!nonEmpty(object['apiVersion'])) {
-    problems.push({
-      code: 'manifest/apiversion',
-      path: '/apiVersion',
-      message:
-        object['apiVersion'] === undefined
-          ? 'apiVersion is missing; expected e.g. "kelos.dev/v1alpha2"'
-          : `apiVersion must be a non-empty string, got ${describeValue(object['apiVersion'])}`,
-    });
-  }
-  if (!nonEmpty(object['kind'])) {
-    problems.push({
-      code: 'manifest/kind',
-      path: '/kind',
-      message:
-        object['kind'] === undefined
-          ? 'kind is missing; expected e.g. "Task"'
-          : `kind must be a non-empty string, got ${describeValue(object['kind'])}`,
-    });
+  const required = [
+    ['apiVersion', 'manifest/apiversion', '"kelos.dev/v1alpha2"'],
+    ['kind', 'manifest/kind', '"Task"'],
+  ] as const;
+  for (const [field, code, example] of required) {
+    const value = object[field];
+    if (!nonEmpty(value)) {
+      problems.push({
+        code,
+        path: `/${field}`,
+        message:
+          value === undefined
+            ? `${field} is missing; expected e.g. ${example}`
+            : `${field} must be a non-empty string, got ${describeValue(value)}`,
+      });
+    }
   }
   const metadata = object['metadata'];
   if (!isPlainObject(metadata)) {

@@ -132,6 +132,21 @@ export async function create<T extends ApiObject>(
   return c.create(Resources[kind], { ...obj, metadata: { ...obj.metadata, namespace } });
 }
 
+/** Creates Secret `name` in `namespace` holding `data` (plain text here, base64-encoded on the way). */
+export async function createSecret(
+  c: HttpKubeClient,
+  namespace: string,
+  name: string,
+  data: Record<string, string>,
+): Promise<void> {
+  await create(c, namespace, 'Secret', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  } as ApiObject);
+}
+
 /** Reads a Task. */
 export async function getTask(c: HttpKubeClient, namespace: string, name: string): Promise<Task | undefined> {
   return c.get<Task>(Resources.Task, namespace, name);
@@ -168,6 +183,30 @@ export const waitForPhase = (
   phase: string,
   timeoutMs?: number,
 ) => waitForTask(c, namespace, name, `in phase ${phase}`, (t) => t.status?.phase === phase, timeoutMs);
+
+/**
+ * Plays the kubelet for Task `name` to its end: waits for its Job, lets the agent container
+ * exit as `opts` says (see {@link podFinished}), and waits for the phase that exit gives the
+ * Task (Succeeded for 0, else Failed).
+ */
+export async function finishTask(
+  c: HttpKubeClient,
+  namespace: string,
+  name: string,
+  opts: { exitCode?: number; message?: string } = {},
+  timeoutMs = 60_000,
+): Promise<Task> {
+  const admitted = await waitForTask(
+    c,
+    namespace,
+    name,
+    'to get a Job',
+    (t) => !!t.status?.jobName,
+    timeoutMs,
+  );
+  await podFinished(c, namespace, admitted.status?.jobName ?? '', opts);
+  return waitForPhase(c, namespace, name, (opts.exitCode ?? 0) === 0 ? 'Succeeded' : 'Failed', timeoutMs);
+}
 
 interface Pod extends ApiObject {
   status?: Record<string, unknown>;

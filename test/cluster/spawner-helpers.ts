@@ -1,31 +1,57 @@
 /**
  * Helpers of the TaskSpawner scenarios: the Workspace and Secret a GitHub spawner needs, a
- * spawner builder, waiting on spawner status, and a seeded PRNG for the randomized runs.
+ * fake GitHub for the scenario, spawner builders, waiting on spawner status, the Tasks a
+ * spawner owns, and a seeded PRNG for the randomized runs.
  *
  * @module
  */
+import { afterAll, beforeAll } from 'vitest';
 import type { Task, TaskSpawner } from '../../src/api/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { create, waitFor } from './operator-helpers.ts';
+import { FakeGitHub } from '../support/fake-github.ts';
+import { create, createSecret, waitFor } from './operator-helpers.ts';
 
 /** The issue label of the seed's walkthrough. */
 export const LABEL = 'needs-implementation';
 
+/** The GitHub token {@link githubWorkspace} stores by default and {@link useFakeGitHub} accepts. */
+export const GITHUB_TOKEN = 't0k';
+
 /** Creates Secret `gh` (GITHUB_TOKEN) and Workspace `repo` for acme/widgets in `ns`. */
-export async function githubWorkspace(c: HttpKubeClient, ns: string, token = 't0k'): Promise<void> {
-  await create(c, ns, 'Secret', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'gh' },
-    data: { GITHUB_TOKEN: Buffer.from(token).toString('base64') },
-  } as ApiObject);
+export async function githubWorkspace(c: HttpKubeClient, ns: string, token = GITHUB_TOKEN): Promise<void> {
+  await createSecret(c, ns, 'gh', { GITHUB_TOKEN: token });
   await create(c, ns, 'Workspace', {
     apiVersion: 'kelos.dev/v1alpha2',
     kind: 'Workspace',
     metadata: { name: 'repo' },
     spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gh' } },
   } as ApiObject);
+}
+
+/**
+ * Registers a fake GitHub on loopback for the scenario, accepting {@link GITHUB_TOKEN}, and
+ * closes it after the scenario; `ready` receives it before the first test runs. Register it
+ * before `useOperator` when the operator's options name its URL.
+ */
+export function useFakeGitHub(ready: (gh: FakeGitHub) => void): void {
+  let gh: FakeGitHub | undefined;
+  beforeAll(async () => {
+    gh = await FakeGitHub.start();
+    gh.tokens.add(GITHUB_TOKEN);
+    ready(gh);
+  });
+  afterAll(async () => {
+    await gh?.close();
+  });
+}
+
+/** The comments on issue `n` of acme/widgets, read through the fake's API as a user would. */
+export async function issueComments(gh: FakeGitHub, n: number): Promise<Array<{ id: number; body: string }>> {
+  const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`, {
+    headers: { authorization: `token ${GITHUB_TOKEN}` },
+  });
+  return (await res.json()) as Array<{ id: number; body: string }>;
 }
 
 /** A TaskSpawner over `when`, with an inline task template on Workspace `repo`. */
@@ -90,17 +116,24 @@ export async function tasksIn(c: HttpKubeClient, ns: string): Promise<Map<string
   return new Map(list.items.map((t) => [t.metadata.name ?? '', t]));
 }
 
-/** mulberry32: a small seeded PRNG, so a failing randomized run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The Tasks in `ns` that TaskSpawner `spawnerName` owns. */
+export async function ownedBy(c: HttpKubeClient, ns: string, spawnerName: string): Promise<Task[]> {
+  return [...(await tasksIn(c, ns)).values()].filter((t) =>
+    t.metadata.ownerReferences?.some((r) => r.kind === 'TaskSpawner' && r.name === spawnerName),
+  );
 }
+
+/** The `when` of a generic spawner for `genericAlert` deliveries signed with Secret `secretName`. */
+export const alertsWebhook = (secretName: string): TaskSpawner['spec']['when'] => ({
+  webhook: {
+    source: 'alerts',
+    fieldMapping: { id: '$.data.id', title: '$.data.title' },
+    secretRef: { name: secretName },
+  },
+});
+
+/** mulberry32, the fuzz harness's seeded PRNG, so a failing randomized run can be replayed. */
+export { prng } from '../fuzz/inputs.ts';
 
 /** The seed of a randomized run: `KELOS_TEST_SEED`, else the clock. Printed by the caller. */
 export const testSeed = (): number => Number(process.env.KELOS_TEST_SEED) || Date.now() % 2 ** 31;

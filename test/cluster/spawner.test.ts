@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src/api/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { FakeGitHub } from '../support/fake-github.ts';
+import type { FakeGitHub } from '../support/fake-github.ts';
 import { FakeJira } from '../support/fake-jira.ts';
 import {
   create,
+  createSecret,
   type OperatorScenario,
   outputsMessage,
   podFinished,
@@ -14,7 +15,16 @@ import {
   waitForPhase,
   waitForTask,
 } from './operator-helpers.ts';
-import { githubWorkspace, LABEL, spawner, tasksIn, twoMorePolls, waitForSpawner } from './spawner-helpers.ts';
+import {
+  githubWorkspace,
+  issueComments,
+  LABEL,
+  spawner,
+  tasksIn,
+  twoMorePolls,
+  useFakeGitHub,
+  waitForSpawner,
+} from './spawner-helpers.ts';
 
 // TaskSpawner scenarios with the operator in-process, the real API server, and a fake GitHub
 // and Jira on loopback (reached through --github-api-url and the outbound guard).
@@ -22,9 +32,10 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
   let s: OperatorScenario;
   let gh: FakeGitHub;
   let jira: FakeJira;
+  useFakeGitHub((x) => {
+    gh = x;
+  });
   beforeAll(async () => {
-    gh = await FakeGitHub.start();
-    gh.tokens.add('t0k');
     jira = await FakeJira.start();
   });
   useOperator(
@@ -39,7 +50,6 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
     }),
   );
   afterAll(async () => {
-    await gh?.close();
     await jira?.close();
   });
   describe('with the GitHub Workspace', () => {
@@ -335,20 +345,10 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       expect(posts(perTask)).toHaveLength(1);
       expect(posts(sticky)).toHaveLength(1);
       const id = done.metadata.annotations?.['kelos.dev/github-comment-id'];
-      const comments = await (
-        await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${perTask}/comments`, {
-          headers: { authorization: 'token t0k' },
-        })
-      ).json();
-      const body =
-        (comments as Array<{ id: number; body: string }>).find((x) => String(x.id) === id)?.body ?? '';
+      const body = (await issueComments(gh, perTask)).find((x) => String(x.id) === id)?.body ?? '';
       expect(body).toContain(`Task \`report-${perTask}\` has **succeeded**. ✅`);
       expect(body).toContain('https://github.com/acme/widgets/pull/77');
-      const stickyComments = (await (
-        await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${sticky}/comments`, {
-          headers: { authorization: 'token t0k' },
-        })
-      ).json()) as Array<{ body: string }>;
+      const stickyComments = await issueComments(gh, sticky);
       expect(
         stickyComments.filter((x) =>
           x.body.includes(`<!-- kelos.dev/github-status-comment:${s.ns}/sticky -->`),
@@ -373,12 +373,7 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
         summary: 'Rotate keys',
         description: 'Rotate the signing keys before Friday.',
       });
-      await create(c(), s.ns, 'Secret', {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'jira' },
-        data: { JIRA_TOKEN: Buffer.from('jtok').toString('base64') },
-      } as ApiObject);
+      await createSecret(c(), s.ns, 'jira', { JIRA_TOKEN: 'jtok' });
       await create(
         c(),
         s.ns,

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ApiObject } from '../../src/kube/client.ts';
 import { sign } from '../../src/operator/webhook/signature.ts';
 import {
   genericAlert,
@@ -15,7 +14,7 @@ import {
   post,
   splitAddress,
 } from '../support/webhook-payloads.ts';
-import { create, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
+import { create, createSecret, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
 import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
 
 const SECRET = 'abuse-secret';
@@ -69,12 +68,7 @@ describe('webhook receiver under abuse', () => {
     const { c, ns } = s;
     addr = s.op.operator.webhookAddress ?? '';
     await githubWorkspace(c, ns);
-    await create(c, ns, 'Secret', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'hook' },
-      data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
-    } as ApiObject);
+    await createSecret(c, ns, 'hook', { WEBHOOK_SECRET: SECRET });
     await create(c, ns, 'TaskSpawner', spawner('gh', { githubWebhook: { events: ['issue_comment'] } }));
     await create(
       c,

@@ -7,13 +7,13 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminalPhase } from '../../src/api/index.ts';
-import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { genericAlert, kelosHeaders, post } from '../support/webhook-payloads.ts';
 import { maxAdmitted, record, type Seen } from './admission-record.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { create, podFinished, testClient, waitFor } from './operator-helpers.ts';
+import { create, createSecret, podFinished, testClient, waitFor } from './operator-helpers.ts';
 import { kill9, spawnOperator } from './operator-process.ts';
 import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
 
@@ -45,12 +45,7 @@ describe('webhook receivers under load, across a SIGKILL', () => {
     ns = await freshNamespace('webhook-load');
     c = await testClient();
     await githubWorkspace(c, ns);
-    await create(c, ns, 'Secret', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'hook' },
-      data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
-    } as ApiObject);
+    await createSecret(c, ns, 'hook', { WEBHOOK_SECRET: SECRET });
   });
   afterAll(async () => {
     for (const child of children) await kill9(child);

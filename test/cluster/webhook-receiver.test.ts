@@ -1,38 +1,45 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../src/api/index.ts';
-import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
+import type { ApiObject } from '../../src/kube/client.ts';
+import { systemClock } from '../../src/kube/clock.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { ledgerName } from '../../src/operator/webhook/ledger.ts';
+import { deliverTo } from '../../src/operator/webhook/deliver.ts';
+import { Ledgers, ledgerName } from '../../src/operator/webhook/ledger.ts';
+import { type Delivery, matchDelivery } from '../../src/operator/webhook/match.ts';
 import { sign } from '../../src/operator/webhook/signature.ts';
+import { killedAfterTaskCreate } from '../support/killed-client.ts';
 import {
+  firstResult,
   genericAlert,
   githubHeaders,
   githubIssueComment,
   kelosHeaders,
   post,
 } from '../support/webhook-payloads.ts';
-import { create, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
-import { githubWorkspace, spawner, tasksIn, waitForSpawner } from './spawner-helpers.ts';
+import {
+  create,
+  createSecret,
+  type OperatorScenario,
+  podFinished,
+  useOperator,
+  waitFor,
+  waitForPhase,
+} from './operator-helpers.ts';
+import {
+  alertsWebhook,
+  githubWorkspace,
+  ownedBy,
+  spawner,
+  tasksIn,
+  waitForSpawner,
+} from './spawner-helpers.ts';
 
 const SECRET = 'tenant-a-secret';
 const OTHER = 'tenant-b-secret';
 
-const secret = (name: string, value: string, previous?: string) =>
-  ({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name },
-    data: {
-      WEBHOOK_SECRET: Buffer.from(value).toString('base64'),
-      ...(previous ? { WEBHOOK_SECRET_PREVIOUS: Buffer.from(previous).toString('base64') } : {}),
-    },
-  }) as ApiObject;
-
-const ownedTasks = async (c: HttpKubeClient, ns: string, spawnerName: string): Promise<Task[]> =>
-  [...(await tasksIn(c, ns)).values()].filter((t) =>
-    t.metadata.ownerReferences?.some((r) => r.kind === 'TaskSpawner' && r.name === spawnerName),
-  );
+/** A delivery of GitHub's issue_comment event, signed with `secret`. */
+const github = (addr: string, body: string, secret: string, delivery: string) =>
+  post(addr, '/webhook/github', body, githubHeaders(body, secret, 'issue_comment', delivery));
 
 describe('webhook receiver end to end', () => {
   let s: OperatorScenario;
@@ -49,8 +56,8 @@ describe('webhook receiver end to end', () => {
     const { c, ns } = s;
     addr = s.op.operator.webhookAddress ?? '';
     await githubWorkspace(c, ns);
-    await create(c, ns, 'Secret', secret('hook-a', SECRET, 'old-a-secret'));
-    await create(c, ns, 'Secret', secret('hook-b', OTHER));
+    await createSecret(c, ns, 'hook-a', { WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_PREVIOUS: 'old-a-secret' });
+    await createSecret(c, ns, 'hook-b', { WEBHOOK_SECRET: OTHER });
     await create(
       c,
       ns,
@@ -74,18 +81,7 @@ describe('webhook receiver end to end', () => {
       c,
       ns,
       'TaskSpawner',
-      spawner(
-        'alerts',
-        {
-          webhook: {
-            source: 'alerts',
-            fieldMapping: { id: '$.data.id', title: '$.data.title' },
-            secretRef: { name: 'hook-a' },
-          },
-        },
-        { maxTotalTasks: 3 },
-        { promptTemplate: 'Fix {{.Title}}' },
-      ),
+      spawner('alerts', alertsWebhook('hook-a'), { maxTotalTasks: 3 }, { promptTemplate: 'Fix {{.Title}}' }),
     );
     await create(
       c,
@@ -124,32 +120,22 @@ describe('webhook receiver end to end', () => {
     const { c, ns } = s;
     const body = JSON.stringify(githubIssueComment(7));
     const delivery = randomUUID();
-    const r = await post(
-      addr,
-      '/webhook/github',
-      body,
-      githubHeaders(body, SECRET, 'issue_comment', delivery),
-    );
+    const r = await github(addr, body, SECRET, delivery);
     expect(r.status, r.body).toBe(200);
     const results = r.json()['results'] as Array<Record<string, string>>;
     // Only the spawner whose secret verified the delivery is named (tenant B's is not).
     expect(results.map((x) => [x['taskSpawner'], x['outcome']])).toEqual([[`${ns}/gh`, 'created']]);
-    const tasks = await ownedTasks(c, ns, 'gh');
+    const tasks = await ownedBy(c, ns, 'gh');
     expect(tasks).toHaveLength(1);
     expect(tasks[0]!.spec.prompt).toBe('Comment on #7: /kelos pick-up');
     expect(tasks[0]!.metadata.annotations?.['kelos.dev/source-number']).toBe('7');
-    expect(await ownedTasks(c, ns, 'gh-other')).toHaveLength(0);
+    expect(await ownedBy(c, ns, 'gh-other')).toHaveLength(0);
 
     // The same delivery again (GitHub's "Redeliver"): 200, nothing created.
-    const again = await post(
-      addr,
-      '/webhook/github',
-      body,
-      githubHeaders(body, SECRET, 'issue_comment', delivery),
-    );
+    const again = await github(addr, body, SECRET, delivery);
     expect(again.status).toBe(200);
-    expect((again.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
-    expect(await ownedTasks(c, ns, 'gh')).toHaveLength(1);
+    expect(firstResult(again)['outcome']).toBe('duplicate');
+    expect(await ownedBy(c, ns, 'gh')).toHaveLength(1);
 
     // Redelivered after its Task was deleted (ttlSecondsAfterFinished): the ledger remembers.
     // Its record is written within about 200 ms of the create, long before a Task can run and
@@ -159,20 +145,15 @@ describe('webhook receiver end to end', () => {
         ?.data?.['sequence'] === '1';
     await waitFor('the ledger to record the delivery', recorded);
     await c.delete(Resources.Task, ns, tasks[0]!.metadata.name ?? '');
-    await waitFor('the Task to be gone', async () => (await ownedTasks(c, ns, 'gh')).length === 0);
+    await waitFor('the Task to be gone', async () => (await ownedBy(c, ns, 'gh')).length === 0);
     await waitFor(
       'the receiver cache to drop it',
       async () => !s.op.operator.caches.tasks.get(ns, tasks[0]!.metadata.name ?? ''),
     );
-    const late = await post(
-      addr,
-      '/webhook/github',
-      body,
-      githubHeaders(body, SECRET, 'issue_comment', delivery),
-    );
+    const late = await github(addr, body, SECRET, delivery);
     expect(late.status).toBe(200);
-    expect((late.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
-    expect(await ownedTasks(c, ns, 'gh')).toHaveLength(0);
+    expect(firstResult(late)['outcome']).toBe('duplicate');
+    expect(await ownedBy(c, ns, 'gh')).toHaveLength(0);
     const ledger = await c.get<ApiObject & { data?: Record<string, string> }>(
       Resources.ConfigMap,
       ns,
@@ -182,14 +163,9 @@ describe('webhook receiver end to end', () => {
 
     // The previous secret is accepted during a rotation.
     const rotated = JSON.stringify(githubIssueComment(8));
-    const r2 = await post(
-      addr,
-      '/webhook/github',
-      rotated,
-      githubHeaders(rotated, 'old-a-secret', 'issue_comment', randomUUID()),
-    );
+    const r2 = await github(addr, rotated, 'old-a-secret', randomUUID());
     expect(r2.status, r2.body).toBe(200);
-    expect(await ownedTasks(c, ns, 'gh')).toHaveLength(1);
+    expect(await ownedBy(c, ns, 'gh')).toHaveLength(1);
   });
 
   it('refuses unsigned, wrongly signed and unknown deliveries with a 4xx and creates nothing', async () => {
@@ -219,7 +195,7 @@ describe('webhook receiver end to end', () => {
     const headers = kelosHeaders(body, SECRET);
     const r = await post(addr, '/webhook/alerts', body, headers);
     expect(r.status, r.body).toBe(200);
-    const tasks = await ownedTasks(c, ns, 'alerts');
+    const tasks = await ownedBy(c, ns, 'alerts');
     expect(tasks.map((t) => [t.metadata.name, t.spec.prompt])).toEqual([['alerts-a-1', 'Fix disk full']]);
     const replay = await post(addr, '/webhook/alerts', body, headers);
     expect(replay.status).toBe(409);
@@ -238,8 +214,8 @@ describe('webhook receiver end to end', () => {
       body,
       kelosHeaders(body, SECRET, Math.floor(Date.now() / 1000) - 5),
     );
-    expect((resent.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
-    expect(await ownedTasks(c, ns, 'alerts')).toHaveLength(1);
+    expect(firstResult(resent)['outcome']).toBe('duplicate');
+    expect(await ownedBy(c, ns, 'alerts')).toHaveLength(1);
 
     // The named-header scheme (Sentry's).
     const sentry = JSON.stringify(genericAlert('s-1'));
@@ -248,7 +224,7 @@ describe('webhook receiver end to end', () => {
       'sentry-hook-signature': sign.raw(sentry, SECRET),
     });
     expect(ok.status, ok.body).toBe(200);
-    expect(await ownedTasks(c, ns, 'sentry')).toHaveLength(1);
+    expect(await ownedBy(c, ns, 'sentry')).toHaveLength(1);
   });
 
   it('creates exactly maxTotalTasks Tasks; later deliveries get a 2xx saying why no Task was made', async () => {
@@ -258,12 +234,12 @@ describe('webhook receiver end to end', () => {
       const body = JSON.stringify(genericAlert(id));
       const r = await post(addr, '/webhook/alerts', body, kelosHeaders(body, SECRET));
       expect(r.status, r.body).toBe(200);
-      const res = (r.json()['results'] as Array<Record<string, string>>)[0]!;
+      const res = firstResult(r);
       outcomes.push(res['outcome']!);
       if (res['outcome'] === 'over-limit') expect(res['reason']).toContain('maxTotalTasks 3 reached');
     }
     expect(outcomes).toEqual(['created', 'created', 'over-limit', 'over-limit']);
-    expect(await ownedTasks(c, ns, 'alerts')).toHaveLength(3);
+    expect(await ownedBy(c, ns, 'alerts')).toHaveLength(3);
     await waitForSpawner(
       c,
       ns,
@@ -289,10 +265,8 @@ describe('webhook receiver end to end', () => {
     const full = await send('n-3');
     expect(full.status, full.body).toBe(429);
     expect(full.headers['retry-after']).toBe('30');
-    expect((full.json()['results'] as Array<Record<string, string>>)[0]!['reason']).toContain(
-      'maxQueuedTasks 1',
-    );
-    expect((await ownedTasks(c, ns, 'narrow')).map((t) => t.metadata.name).sort()).toEqual([
+    expect(firstResult(full)['reason']).toContain('maxQueuedTasks 1');
+    expect((await ownedBy(c, ns, 'narrow')).map((t) => t.metadata.name).sort()).toEqual([
       'narrow-n-1',
       'narrow-n-2',
     ]);
@@ -303,5 +277,78 @@ describe('webhook receiver end to end', () => {
       'to count the refusal',
       (x) => x.status?.webhookDeliveriesRefused === 1,
     );
+  });
+
+  it('records the delivery of a receiver killed before its ledger write before the Task TTL-deletes; its redelivery creates nothing', async () => {
+    const { c, ns } = s;
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner(
+        'expiring',
+        {
+          webhook: {
+            source: 'expiring',
+            fieldMapping: { id: '$.data.id', title: '$.data.title' },
+            secretRef: { name: 'hook-a' },
+          },
+        },
+        {},
+        { ttlSecondsAfterFinished: 1 },
+      ),
+    );
+    const expiring = await waitForSpawner(c, ns, 'expiring', 'to exist', () => true);
+    await waitFor(
+      'the receiver to see the spawner',
+      async () => s.op.operator.caches.spawners!.get(ns, 'expiring') !== undefined,
+    );
+    // A receiver creates the delivery's Task and is SIGKILLed before its record.
+    const payload = genericAlert('x-1');
+    const delivery: Delivery = { source: 'generic', event: 'expiring', deliveryId: '', payload };
+    const m = matchDelivery(expiring, delivery);
+    if (!m.matched) throw new Error(m.reason);
+    const dying = killedAfterTaskCreate(c);
+    const deps = {
+      client: dying.client,
+      tasks: s.op.operator.caches.tasks,
+      ledgers: new Ledgers({ client: dying.client, clock: systemClock }),
+    };
+    void deliverTo(deps, expiring, delivery, m);
+    await waitFor('the Task create', async () => dying.killed());
+    const [task] = await ownedBy(c, ns, 'expiring');
+    const name = task?.metadata.name ?? '';
+    const ledger = async () =>
+      (
+        await c.get<ApiObject & { data?: Record<string, string> }>(
+          Resources.ConfigMap,
+          ns,
+          ledgerName('expiring'),
+        )
+      )?.data ?? {};
+    expect((await ledger())['entries'] ?? '').toBe('');
+
+    // It runs, finishes, and ttlSecondsAfterFinished deletes it.
+    await waitForPhase(c, ns, name, 'Pending');
+    await podFinished(c, ns, name);
+    await waitForPhase(c, ns, name, 'Succeeded');
+    await waitFor(
+      'the Task deleted by its TTL',
+      async () => (await ownedBy(c, ns, 'expiring')).length === 0,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    await waitFor('the receiver cache to drop it', async () => !s.op.operator.caches.tasks.get(ns, name));
+    // The ledger has the delivery, confirmed with serial number 1.
+    const entries = ((await ledger())['entries'] ?? '').split('\n').map((l) => l.split(' ').slice(1, 3));
+    expect(entries).toEqual([['1', 'c']]);
+
+    // The sender redelivers: a duplicate, no Task.
+    const body = JSON.stringify(payload);
+    const late = await post(addr, '/webhook/expiring', body, kelosHeaders(body, SECRET));
+    expect(late.status, late.body).toBe(200);
+    expect(firstResult(late)['outcome']).toBe('duplicate');
+    expect(await ownedBy(c, ns, 'expiring')).toHaveLength(0);
   });
 });

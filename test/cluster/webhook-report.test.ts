@@ -2,30 +2,27 @@
 // reported back as a comment on the issue (accepted, then succeeded with the pull request,
 // edited in place), as for polling spawners (fake GitHub on loopback).
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../src/kube/client.ts';
-import { FakeGitHub } from '../support/fake-github.ts';
+import type { FakeGitHub } from '../support/fake-github.ts';
 import { githubHeaders, githubIssueComment, post } from '../support/webhook-payloads.ts';
 import {
   create,
+  finishTask,
   type OperatorScenario,
   outputsMessage,
-  podFinished,
   useOperator,
   waitFor,
-  waitForPhase,
-  waitForTask,
 } from './operator-helpers.ts';
-import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
+import { githubWorkspace, issueComments, spawner, tasksIn, useFakeGitHub } from './spawner-helpers.ts';
 
 const SECRET = 'report-secret';
 
 describe('webhook Tasks report back to GitHub', () => {
   let s: OperatorScenario;
   let gh: FakeGitHub;
-  beforeAll(async () => {
-    gh = await FakeGitHub.start();
-    gh.tokens.add('t0k');
+  useFakeGitHub((x) => {
+    gh = x;
   });
   useOperator(
     'webhook-report',
@@ -38,9 +35,6 @@ describe('webhook Tasks report back to GitHub', () => {
       webhook: { addr: '127.0.0.1:0', clusterSecrets: { github: [SECRET] } },
     }),
   );
-  afterAll(async () => {
-    await gh?.close();
-  });
 
   it('GitHub issue comment → Task → status comment on the issue, updated when the Task succeeds', async () => {
     const { c, ns } = s;
@@ -69,33 +63,23 @@ describe('webhook Tasks report back to GitHub', () => {
     expect(tasks[0]!.metadata.annotations?.['kelos.dev/github-reporting']).toBe('enabled');
     await waitFor(
       'the status comment on the issue',
-      async () => {
-        const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`, {
-          headers: { authorization: 'token t0k' },
-        });
-        const comments = (await res.json()) as Array<{ body: string }>;
-        return comments.some(
+      async () =>
+        (await issueComments(gh, n)).some(
           (x) => x.body.includes('Kelos Task Status') && x.body.includes(tasks[0]!.metadata.name ?? ''),
-        );
-      },
+        ),
       { timeoutMs: 60_000 },
     );
 
     // The kubelet's part: the agent finishes with a pull request; the same comment says so.
     const name = tasks[0]!.metadata.name ?? '';
-    const admitted = await waitForTask(c, ns, name, 'to get a Job', (t) => !!t.status?.jobName, 60_000);
-    await podFinished(c, ns, admitted.status?.jobName ?? '', {
+    await finishTask(c, ns, name, {
       message: outputsMessage({ pr: 'https://github.com/acme/widgets/pull/77' }),
     });
-    await waitForPhase(c, ns, name, 'Succeeded', 60_000);
     let comments: Array<{ body: string }> = [];
     await waitFor(
       'the status comment to say succeeded',
       async () => {
-        const res = await fetch(`${gh.baseUrl}/repos/acme/widgets/issues/${n}/comments`, {
-          headers: { authorization: 'token t0k' },
-        });
-        comments = ((await res.json()) as Array<{ body: string }>).filter((x) => x.body.includes(name));
+        comments = (await issueComments(gh, n)).filter((x) => x.body.includes(name));
         return comments.some((x) => x.body.includes('has **succeeded**'));
       },
       { timeoutMs: 60_000 },

@@ -10,22 +10,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../src/api/index.ts';
-import type { ApiObject } from '../../src/kube/client.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
 import { fixture, type Json } from '../support/webhook-fixtures.ts';
-import { genericAlert, kelosHeaders, linearHeaders, post } from '../support/webhook-payloads.ts';
+import { firstResult, genericAlert, kelosHeaders, linearHeaders, post } from '../support/webhook-payloads.ts';
 import {
   create,
+  createSecret,
+  finishTask,
   type OperatorScenario,
   outputsMessage,
-  podFinished,
   useOperator,
   waitFor,
-  waitForPhase,
   waitForTask,
 } from './operator-helpers.ts';
-import { githubWorkspace, spawner, tasksIn } from './spawner-helpers.ts';
+import { alertsWebhook, githubWorkspace, ownedBy, spawner } from './spawner-helpers.ts';
 
 const LINEAR_SECRET = 'linear-signing-secret';
 const ALERTS_SECRET = 'alerts-signing-secret';
@@ -48,11 +46,6 @@ const startRunbooks = async (): Promise<{ server: Server; url: string; calls: st
 };
 
 const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
-
-const owned = async (s: OperatorScenario, spawnerName: string): Promise<Task[]> =>
-  [...(await tasksIn(s.c, s.ns)).values()].filter((t) =>
-    t.metadata.ownerReferences?.some((r) => r.kind === 'TaskSpawner' && r.name === spawnerName),
-  );
 
 describe('webhook sources end to end: Linear, Slack, generic with context sources', () => {
   let s: OperatorScenario;
@@ -117,30 +110,15 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
         { promptTemplate: '{{.Body}}\n-- {{.URL}}' },
       ),
     );
-    const secret = (name: string, data: Record<string, string>) =>
-      create(c, ns, 'Secret', {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name },
-        data: Object.fromEntries(
-          Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
-        ),
-      } as ApiObject);
-    await secret('alerts-hook', { WEBHOOK_SECRET: ALERTS_SECRET });
-    await secret('runbooks', { TOKEN: `Bearer ${RUNBOOK_TOKEN}` });
+    await createSecret(c, ns, 'alerts-hook', { WEBHOOK_SECRET: ALERTS_SECRET });
+    await createSecret(c, ns, 'runbooks', { TOKEN: `Bearer ${RUNBOOK_TOKEN}` });
     await create(
       c,
       ns,
       'TaskSpawner',
       spawner(
         'alerts',
-        {
-          webhook: {
-            source: 'alerts',
-            fieldMapping: { id: '$.data.id', title: '$.data.title' },
-            secretRef: { name: 'alerts-hook' },
-          },
-        },
+        alertsWebhook('alerts-hook'),
         {},
         {
           promptTemplate: 'Fix {{.Title}}. First step: {{.Context.runbook}}',
@@ -163,19 +141,21 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
 
   it('Linear issue created → one Task with the prompt rendered from Linear variables; a redelivery creates nothing', async () => {
     await withSpawners();
+    const linear = (body: string, secret: string, delivery: string) =>
+      post(
+        s.op.operator.webhookAddress ?? '',
+        '/webhook/linear',
+        body,
+        linearHeaders(body, secret, delivery),
+      );
     const payload: Json = fixture('linear', 'issue-create');
     // Signed within Linear's window: the receiver checks webhookTimestamp against its clock.
     payload.webhookTimestamp = Date.now();
     const body = JSON.stringify(payload);
     const delivery = randomUUID();
-    const r = await post(
-      s.op.operator.webhookAddress ?? '',
-      '/webhook/linear',
-      body,
-      linearHeaders(body, LINEAR_SECRET, delivery),
-    );
+    const r = await linear(body, LINEAR_SECRET, delivery);
     expect(r.status, r.body).toBe(200);
-    const tasks = await owned(s, 'linear');
+    const tasks = await ownedBy(s.c, s.ns, 'linear');
     expect(tasks.map((t) => t.metadata.name)).toEqual([`linear-issue-${sha12(delivery)}`]);
     expect(tasks[0]!.spec.prompt).toBe(
       [
@@ -186,45 +166,25 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     );
 
     // Linear retries a delivery it saw no 2xx for, same Linear-Delivery: nothing new.
-    const again = await post(
-      s.op.operator.webhookAddress ?? '',
-      '/webhook/linear',
-      body,
-      linearHeaders(body, LINEAR_SECRET, delivery),
-    );
+    const again = await linear(body, LINEAR_SECRET, delivery);
     expect(again.status, again.body).toBe(200);
-    expect((again.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('duplicate');
+    expect(firstResult(again)['outcome']).toBe('duplicate');
 
     // The same issue updated (action update) does not pass the spawner's filter; a body signed
     // with another secret, or one whose webhookTimestamp is outside the window, is refused.
     const update: Json = fixture('linear', 'issue-update');
     update.webhookTimestamp = Date.now();
     const updated = JSON.stringify(update);
-    const f = await post(
-      s.op.operator.webhookAddress ?? '',
-      '/webhook/linear',
-      updated,
-      linearHeaders(updated, LINEAR_SECRET, randomUUID()),
-    );
+    const f = await linear(updated, LINEAR_SECRET, randomUUID());
     expect(f.status, f.body).toBe(200);
-    expect((f.json()['results'] as Array<Record<string, string>>)[0]!['outcome']).toBe('filtered');
-    const forged = await post(
-      s.op.operator.webhookAddress ?? '',
-      '/webhook/linear',
-      body,
-      linearHeaders(body, 'not-the-secret', randomUUID()),
-    );
+    expect(firstResult(f)['outcome']).toBe('filtered');
+    const forged = await linear(body, 'not-the-secret', randomUUID());
     expect(forged.status).toBe(401);
     payload.webhookTimestamp = Date.now() - 10 * 60_000;
     const stale = JSON.stringify(payload);
-    const old = await post(
-      s.op.operator.webhookAddress ?? '',
-      '/webhook/linear',
-      stale,
-      linearHeaders(stale, LINEAR_SECRET, randomUUID()),
-    );
+    const old = await linear(stale, LINEAR_SECRET, randomUUID());
     expect(old.status, old.body).toBe(401);
-    expect(await owned(s, 'linear')).toHaveLength(1);
+    expect(await ownedBy(s.c, s.ns, 'linear')).toHaveLength(1);
   });
 
   it('Slack message over Socket Mode → Task → "accepted", then the result with the pull request, in the thread', async () => {
@@ -234,7 +194,7 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     const message: Json = fixture('slack', 'message');
     const envelope = slack.sendEvent(message);
     await slack.until(() => slack.acked(envelope));
-    const tasks = await owned(s, 'slack');
+    const tasks = await ownedBy(s.c, s.ns, 'slack');
     const name = `slack-slack-${sha12('C0ENG00001-1763712000.000100')}`;
     expect(tasks.map((t) => t.metadata.name)).toEqual([name]);
     expect(tasks[0]!.spec.prompt).toBe(
@@ -250,14 +210,12 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     // Slack redelivers the same event (retry_attempt 1): acknowledged, nothing new.
     const retry = slack.sendEvent(message, 1);
     await slack.until(() => slack.acked(retry));
-    expect(await owned(s, 'slack')).toHaveLength(1);
+    expect(await ownedBy(s.c, s.ns, 'slack')).toHaveLength(1);
 
     // The kubelet's part: the agent finishes and reports its pull request.
-    const admitted = await waitForTask(c, ns, name, 'to get a Job', (t) => !!t.status?.jobName, 60_000);
-    await podFinished(c, ns, admitted.status?.jobName ?? '', {
+    await finishTask(c, ns, name, {
       message: outputsMessage({ pr: 'https://github.com/acme/widgets/pull/42' }),
     });
-    await waitForPhase(c, ns, name, 'Succeeded', 60_000);
     await waitFor('the result in the thread', async () => slack.posted.length >= 2, { timeoutMs: 60_000 });
     expect(slack.posted.slice(1)).toEqual([
       {
@@ -299,9 +257,7 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
         text: `:robot_face: Task \`${name}\` has been *accepted*.\n<@U0ADA0001> asked: \`/kelos fix the flaky login test\``,
       },
     ]);
-    const admitted = await waitForTask(c, ns, name, 'to get a Job', (t) => !!t.status?.jobName, 60_000);
-    await podFinished(c, ns, admitted.status?.jobName ?? '', { exitCode: 1 });
-    await waitForPhase(c, ns, name, 'Failed', 60_000);
+    await finishTask(c, ns, name, { exitCode: 1 });
     await waitFor('the result in the thread', async () => slack.posted.length >= before + 2, {
       timeoutMs: 60_000,
     });
@@ -318,7 +274,7 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     const body = JSON.stringify(genericAlert('a-1', 'disk full'));
     const r = await post(addr, '/webhook/alerts', body, kelosHeaders(body, ALERTS_SECRET));
     expect(r.status, r.body).toBe(200);
-    const tasks = await owned(s, 'alerts');
+    const tasks = await ownedBy(s.c, s.ns, 'alerts');
     expect(tasks.map((t) => [t.metadata.name, t.spec.prompt])).toEqual([
       ['alerts-a-1', 'Fix disk full. First step: free disk space on /var'],
     ]);
@@ -328,9 +284,7 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     const missing = JSON.stringify(genericAlert('a-2'));
     const failed = await post(addr, '/webhook/alerts', missing, kelosHeaders(missing, ALERTS_SECRET));
     expect(failed.status, failed.body).toBe(500);
-    expect((failed.json()['results'] as Array<Record<string, string>>)[0]!['reason']).toContain(
-      'contextSources runbook: HTTP 404',
-    );
-    expect((await owned(s, 'alerts')).map((t) => t.metadata.name)).toEqual(['alerts-a-1']);
+    expect(firstResult(failed)['reason']).toContain('contextSources runbook: HTTP 404');
+    expect((await ownedBy(s.c, s.ns, 'alerts')).map((t) => t.metadata.name)).toEqual(['alerts-a-1']);
   });
 });

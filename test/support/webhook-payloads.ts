@@ -56,6 +56,10 @@ export interface Answer {
   readonly json: () => Record<string, unknown>;
 }
 
+/** The receiver's verdict on the first spawner a delivery reached (`outcome`, `reason`, …); `{}` when none. */
+export const firstResult = (answer: Answer): Record<string, string> =>
+  (answer.json()['results'] as Array<Record<string, string>> | undefined)?.[0] ?? {};
+
 /** POSTs `body` to `http://<address><path>` with `headers`. */
 export function post(
   address: string,

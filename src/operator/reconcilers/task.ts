@@ -36,6 +36,9 @@ import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import { trimJob } from '../children.ts';
 import { Resources } from '../resources.ts';
+import { Ledgers } from '../webhook/ledger.ts';
+import { DELIVERY_ANNOTATION } from '../webhook/ledger-format.ts';
+import { ledgerSeed, recordDelivery } from '../webhook/task-delivery.ts';
 import { admit } from './task/admission.ts';
 import { PendingTasks, type TaskContext } from './task/context.ts';
 import { afterFinish, ensureRecord } from './task/finish.ts';
@@ -68,7 +71,11 @@ export class TaskReconciler {
 
   constructor(options: TaskReconcilerOptions) {
     this.#writes = new OwnWrites(options.clock);
-    const opts = { ...options, client: recordingTaskWrites(options.client, this.#writes) };
+    const client = recordingTaskWrites(options.client, this.#writes);
+    const ledgers =
+      options.ledgers ??
+      new Ledgers({ client, clock: options.clock, seed: (s) => ledgerSeed(s, options.caches.tasks) });
+    const opts = { ...options, client, ledgers };
     this.#o = opts;
     this.#ctx = {
       o: opts,
@@ -190,6 +197,16 @@ export class TaskReconciler {
       list.write(`Job ${namespace}/${name} deleted (Background propagation)`);
     } else {
       list.step('No Job of ours to delete');
+    }
+    // A webhook Task's delivery must be in the ledger before the Task's name is free, or a
+    // redelivery would create it again (its receiver may have died before the record). When
+    // this wrote it, a receiver may still answer from an older read of the ledger: wait that out.
+    const keep = this.#o.ledgers ? await recordDelivery(this.#o.ledgers, this.#o.caches.spawners, task) : 0;
+    if (keep > 0) {
+      list.step(
+        `Webhook delivery ${task.metadata.annotations?.[DELIVERY_ANNOTATION]} recorded in the ledger`,
+      );
+      return { requeueAfterMs: keep + 100 };
     }
     await this.#o.client.mergePatch(
       Resources.Task,

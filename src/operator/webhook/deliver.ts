@@ -16,8 +16,9 @@
  *    over the limit (a 2xx saying no Task was made; a retry would not help) or a serial
  *    number for the new Task. Without `maxTotalTasks` nothing is written before the create:
  *    the Task's deterministic name is what makes a delivery one Task while it exists, and the
- *    ledger records it (and numbers it) right after, before its Task can finish and be
- *    deleted (ledger.ts says why).
+ *    ledger records it (and numbers it) right after (ledger.ts says why). The Task carries its
+ *    delivery's ledger key, so the Task reconciler records it before the Task's deletion if
+ *    this process died first.
  * 6. The Task is created; AlreadyExists from a Task the spawner owns is a duplicate, from
  *    anything else a collision. Only then is the answer 2xx: a delivery that was acknowledged
  *    has its Task. The Task waits in the spawner gate (task/spawner-gate.ts)
@@ -35,6 +36,7 @@ import { Resources } from '../resources.ts';
 import { buildTask, taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import type { Ledgers } from './ledger.ts';
+import { DELIVERY_ANNOTATION, entryKey } from './ledger-format.ts';
 import type { Delivery, MatchResult } from './match.ts';
 
 /** Queued webhook Tasks per spawner when `maxQueuedTasks` is unset. */
@@ -149,8 +151,13 @@ export async function deliverTo(
       outcome: 'over-limit',
       reason: `maxTotalTasks ${r.max} reached (${r.total} Tasks created); no Task was created and a retry will not create one`,
     };
-  if (r.kind !== 'unnumbered')
-    task.metadata.annotations = { ...task.metadata.annotations, [SEQUENCE_ANNOTATION]: String(r.seq) };
+  // The delivery rides on its Task, so the ledger gets it before the Task can be deleted even
+  // if this process dies before its record is written (task-delivery.ts).
+  task.metadata.annotations = {
+    ...task.metadata.annotations,
+    [DELIVERY_ANNOTATION]: entryKey(key),
+    ...(r.kind === 'unnumbered' ? {} : { [SEQUENCE_ANNOTATION]: String(r.seq) }),
+  };
   try {
     await deps.client.create(Resources.Task, task);
   } catch (e) {

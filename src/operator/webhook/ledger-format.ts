@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
+import { GROUP } from '../../api/index.ts';
 import type { ApiObject } from '../../kube/client.ts';
 
 export interface ConfigMap extends ApiObject {
@@ -54,6 +55,15 @@ export const ledgerName = (spawner: string): string => {
  * `d.<32 hex>` keys start with the same digits.
  */
 export const entryKey = (deliveryKey: string): string => sha256(deliveryKey).slice(0, 20);
+
+/**
+ * The annotation a webhook Task is created with: its delivery's {@link entryKey}, so the
+ * Task reconciler can make sure the ledger holds the delivery before it deletes the Task.
+ */
+export const DELIVERY_ANNOTATION = `${GROUP}/webhook-delivery`;
+
+/** Whether `s` has the form of an {@link entryKey} (an annotation is anyone's to edit). */
+export const isEntryKey = (s: string): boolean => /^[0-9a-f]{20}$/.test(s);
 
 export const formatEntries = (entries: Iterable<[string, Entry]>): string => {
   const lines: string[] = [];

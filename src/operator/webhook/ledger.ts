@@ -26,11 +26,16 @@
  *   last read or wrote, re-read when older than {@link FRESH_MS}); the Task is created with
  *   no serial number, its deterministic name making a delivery one Task while the Task exists
  *   (AlreadyExists), and {@link Ledgers.confirm} records it with the next number in a grouped
- *   write within about 200 ms. A Task must be admitted, run and finish before TTL can delete
- *   it, far longer than that write plus {@link FRESH_MS}, so a redelivery after the deletion
- *   finds the record on every replica. At a fixed number of requests in flight, the rate is
- *   that number over the latency: with a write before every create, accepted deliveries ran
- *   at 0.40x-0.46x the rate of creating the Tasks directly however cheap the write.
+ *   write within about 200 ms. At a fixed number of requests in flight, the rate is that
+ *   number over the latency: with a write before every create, accepted deliveries ran at
+ *   0.40x-0.46x the rate of creating the Tasks directly however cheap the write.
+ *
+ * A receiver killed after the create and before its record (or confirmation) leaves the Task
+ * the only trace of the delivery. So a webhook Task carries its delivery's key
+ * (`kelos.dev/webhook-delivery`), and before its finalizer lets it go (TTL or a delete) the
+ * Task reconciler calls {@link Ledgers.record} (task-delivery.ts): a read, and only after such
+ * a crash a write, the Task then kept {@link FRESH_MS} longer for receivers answering from an
+ * older read. A redelivery after the deletion finds the record on every replica.
  *
  * The entries are one data key. The first ledger kept one key per delivery: the object and
  * its managedFields (which list every key a manager wrote) grew with every delivery, and on
@@ -113,6 +118,8 @@ export const SEAL_AT = 256;
 interface Waiter {
   readonly key: string;
   readonly spawner: TaskSpawner;
+  /** From {@link Ledgers.record}: the Task exists (this serial number, 0 if none); confirm, never reserve. */
+  readonly created?: number;
   readonly resolve: (r: Reservation) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -148,6 +155,8 @@ class SpawnerLedger {
 export class Ledgers {
   readonly #o: LedgerOptions;
   readonly #byUid = new Map<string, SpawnerLedger>();
+  /** When {@link Ledgers.record} wrote an entry (`<spawner uid> <key>`, clock ms), for {@link FRESH_MS}. */
+  readonly #recorded = new Map<string, number>();
   /** Ledger writes that lost a race to another replica (a metric for the curious). */
   conflicts = 0;
 
@@ -176,10 +185,8 @@ export class Ledgers {
 
   /**
    * What the delivery under `deliveryKey` may do, for a spawner without `maxTotalTasks`,
-   * without a write: `done`/`retry` when the ledger knows it, else `unnumbered`. Answers from
-   * the ledger as this process last read or wrote it when that is at most {@link FRESH_MS}
-   * old (under load it always is: every write returns the object), else reads it once for
-   * every caller waiting.
+   * without a write: `done`/`retry` when the ledger knows it, else `unnumbered`. Under load
+   * it answers without a read too: every write returns the object.
    */
   async check(spawner: TaskSpawner, deliveryKey: string): Promise<Reservation> {
     const l = this.#ledger(spawner);
@@ -187,25 +194,50 @@ export class Ledgers {
     // Its Task was created here and its record is on the way (its Task deleted by hand
     // within that moment): processed.
     if (l.confirms.has(key) || l.writing.has(key)) return { kind: 'done', seq: 0 };
-    let state = l.state;
-    if (!state || this.#o.clock.now() - l.stateAt > FRESH_MS) {
-      if (!l.reading) {
-        const began = this.#o.clock.now();
-        l.reading = this.#load(l, spawner).finally(() => {
-          l.reading = undefined;
-        });
-        const read = await l.reading;
-        // A write that landed meanwhile is at least as new: keep it.
-        if (l.stateAt <= began) {
-          l.state = read;
-          l.stateAt = began;
-        }
-      } else await l.reading;
-      state = l.state ?? (await this.#load(l, spawner));
-    }
+    const state = await this.#fresh(l, spawner);
     const e = l.lookup(state, state.live, key);
     if (!e) return { kind: 'unnumbered' };
     return e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq };
+  }
+
+  /**
+   * Makes sure the ledger holds the delivery under `key` (an {@link entryKey}; `seq` its Task's
+   * serial number if any) as processed, before its Task is deleted: a write only when it is
+   * missing or reserved. Resolves to the ms the Task must still be kept (0 if it was there).
+   */
+  async record(spawner: TaskSpawner, key: string, seq = 0): Promise<number> {
+    const l = this.#ledger(spawner);
+    const id = `${spawner.metadata.uid ?? ''} ${key}`;
+    const now = this.#o.clock.now();
+    for (const [k, at] of this.#recorded) if (now - at > FRESH_MS) this.#recorded.delete(k);
+    const wrote = this.#recorded.get(id);
+    if (wrote !== undefined) return Math.max(1, wrote + FRESH_MS - now);
+    const known = (s: State | undefined) => !!s && l.lookup(s, s.live, key)?.state === 'c';
+    if (known(l.state) || known(await this.#fresh(l, spawner))) return 0;
+    await new Promise<Reservation>((resolve, reject) => {
+      l.waiting.push({ key, spawner, created: seq, resolve, reject });
+      void this.#run(l);
+    });
+    this.#recorded.set(id, this.#o.clock.now());
+    return FRESH_MS;
+  }
+
+  /** The ledger as last read or written if at most {@link FRESH_MS} old, else read once for all waiting. */
+  async #fresh(l: SpawnerLedger, spawner: TaskSpawner): Promise<State> {
+    if (l.state && this.#o.clock.now() - l.stateAt <= FRESH_MS) return l.state;
+    if (!l.reading) {
+      const began = this.#o.clock.now();
+      l.reading = this.#load(l, spawner).finally(() => {
+        l.reading = undefined;
+      });
+      const read = await l.reading;
+      // A write that landed meanwhile is at least as new: keep it.
+      if (l.stateAt <= began) {
+        l.state = read;
+        l.stateAt = began;
+      }
+    } else await l.reading;
+    return l.state ?? (await this.#load(l, spawner));
   }
 
   /**
@@ -286,7 +318,16 @@ export class Ledgers {
       const out: Reservation[] = [];
       for (const w of batch) {
         const e = l.lookup(state, live, w.key);
-        if (e) out.push(e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq });
+        if (w.created !== undefined) {
+          const c: Entry = e ?? { seq: w.created || ++seq, state: 'c', at: now };
+          seq = Math.max(seq, c.seq);
+          if (c.state !== 'c' || !e) {
+            live.set(w.key, { ...c, state: 'c' });
+            dirty = true;
+          }
+          out.push({ kind: 'done', seq: c.seq });
+        } else if (e)
+          out.push(e.state === 'c' ? { kind: 'done', seq: e.seq } : { kind: 'retry', seq: e.seq });
         else if (max > 0 && seq >= max) out.push({ kind: 'limit', total: seq, max });
         else {
           seq++;

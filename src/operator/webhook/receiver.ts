@@ -31,7 +31,6 @@ import { type EndpointLimits, type EndpointServer, originForm, serveHardened } f
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/log.ts';
 import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
-import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
 import { contentTypeProblem, DEFAULT_MAX_BODY_BYTES, type Refusal, readBody } from './body.ts';
 import { deliverTo, type Outcome } from './deliver.ts';
 import type { Enricher } from './enrich.ts';
@@ -47,6 +46,7 @@ import { ReplayGuard } from './replay.ts';
 import { type ClusterSecrets, SecretCache } from './secrets.ts';
 import { checkLinearTimestamp, KELOS_WINDOW_MS, SignatureHeaders } from './signature.ts';
 import { SpawnerNotices } from './spawner-notices.ts';
+import { ledgerSeed } from './task-delivery.ts';
 import { verifyFor } from './verify.ts';
 
 /** Limits of the receiver: upstream's server timeouts, more connections than the probes get. */
@@ -143,7 +143,7 @@ export class WebhookReceiver {
       client: o.client,
       clock: o.clock,
       ...o.ledger,
-      seed: (s) => seedOf(s, o.tasks),
+      seed: (s) => ledgerSeed(s, o.tasks),
       onRecorded: (s, total) => this.#notices.recorded(s, total),
     });
     this.#replays = new ReplayGuard(KELOS_WINDOW_MS * 2);
@@ -401,13 +401,3 @@ export function deliveryIdOf(
   }
   return '';
 }
-
-/** The serial number a spawner's first ledger starts from: its status and its Tasks. */
-const seedOf = (spawner: TaskSpawner, tasks: Informer<Task>): number => {
-  let n = spawner.status?.totalTasksCreated ?? 0;
-  for (const t of tasks.list(spawner.metadata.namespace)) {
-    if (!t.metadata.ownerReferences?.some((r) => r.uid === spawner.metadata.uid)) continue;
-    n = Math.max(n, Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0);
-  }
-  return n;
-};

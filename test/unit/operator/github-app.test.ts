@@ -176,4 +176,29 @@ describe('mintInstallationToken against a loopback GitHub', () => {
       `POST http://127.0.0.1:${port}/app/installations/2/access_tokens failed: connect ECONNREFUSED`,
     );
   });
+  it('a GitHub that never answers fails the mint at its deadline, naming the URL, even through a plain fetch', async () => {
+    const silent = createServer(() => {
+      // Reads the request and never answers.
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      await expect(
+        mintInstallationToken({
+          apiBaseUrl: url,
+          appId: '1',
+          installationId: '2',
+          privateKey: pkcs8,
+          fetch,
+          now: NOW,
+          timeoutMs: 200,
+        }),
+      ).rejects.toThrow(
+        `POST ${url}/app/installations/2/access_tokens failed: The operation was aborted due to timeout`,
+      );
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
 });

@@ -24,6 +24,7 @@ import { type AdminConfig, resolveAdminConfig } from '../../admin-config.ts';
 import type { BudgetStates } from '../../budget-state.ts';
 import type { CachedJob, CachedPod } from '../../children.ts';
 import type { OperatorMetrics } from '../../metrics.ts';
+import type { Ledgers } from '../../webhook/ledger.ts';
 import type { NetworkState } from '../agent-network.ts';
 
 /** Name of this controller in logs and metrics. */
@@ -75,6 +76,11 @@ export interface TaskReconcilerOptions {
   readonly admin?: () => AdminConfig;
   /** The namespaces' agent NetworkPolicies; without it admission writes none (unit tests). */
   readonly network?: TaskNetwork;
+  /**
+   * The webhook ledgers, which learn a webhook Task's delivery before its finalizer is
+   * removed (webhook/task-delivery.ts). Default: the reconciler's own, over `client`.
+   */
+  readonly ledgers?: Ledgers;
 }
 
 /** What admission needs of the agent network controller (`../agent-network.ts`). */

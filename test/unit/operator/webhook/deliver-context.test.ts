@@ -4,9 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
 import { systemClock } from '../../../../src/kube/clock.ts';
-import { Informer } from '../../../../src/kube/informer.ts';
-import { silentLogger } from '../../../../src/kube/log.ts';
-import { addSpawnerIndexes } from '../../../../src/operator/reconcilers/task.ts';
 import type { ContextFetcher } from '../../../../src/operator/reconcilers/task-spawner/context-fetch.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { deliverTo } from '../../../../src/operator/webhook/deliver.ts';
@@ -14,6 +11,7 @@ import { Ledgers, ledgerName } from '../../../../src/operator/webhook/ledger.ts'
 import { type Delivery, matchDelivery } from '../../../../src/operator/webhook/match.ts';
 import { FakeKube } from '../../../support/fake-kube.ts';
 import { spawnerWith } from '../../../support/webhook-fixtures.ts';
+import { spawnerIndexedTasks } from '../../../support/webhook-receiver.ts';
 
 const alert = (id: string): Delivery => ({
   source: 'generic',
@@ -39,13 +37,7 @@ const setup = async (context?: ContextFetcher) => {
       },
     },
   });
-  const tasks = new Informer<Task>({
-    client: kube,
-    clock: systemClock,
-    log: silentLogger,
-    type: Resources.Task,
-  });
-  addSpawnerIndexes(tasks);
+  const tasks = spawnerIndexedTasks(kube, systemClock);
   tasks.start();
   await tasks.waitForSync();
   const deps = { client: kube, tasks, ledgers: new Ledgers({ client: kube, clock: systemClock }), context };

@@ -1,19 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
-import { FakeClock } from '../../../../src/kube/clock.ts';
-import { EventRecorder } from '../../../../src/kube/events.ts';
-import { Informer } from '../../../../src/kube/informer.ts';
-import { silentLogger } from '../../../../src/kube/log.ts';
+import type { Task } from '../../../../src/api/index.ts';
 import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
-import { addSpawnerIndexes } from '../../../../src/operator/reconcilers/task.ts';
-import { REPORTING_CONTROLLER, Resources } from '../../../../src/operator/resources.ts';
+import { Resources } from '../../../../src/operator/resources.ts';
 import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
 import { githubEnricher } from '../../../../src/operator/webhook/enrich.ts';
-import { WebhookReceiver } from '../../../../src/operator/webhook/receiver.ts';
 import { FakeGitHub } from '../../../support/fake-github.ts';
-import { FakeKube } from '../../../support/fake-kube.ts';
-import { fixture, spawnerWith } from '../../../support/webhook-fixtures.ts';
+import { fixture } from '../../../support/webhook-fixtures.ts';
 import { githubHeaders, post } from '../../../support/webhook-payloads.ts';
+import { receiverOver } from '../../../support/webhook-receiver.ts';
 
 const SECRET = 'hook-secret';
 let gh: FakeGitHub;
@@ -30,42 +24,19 @@ afterEach(async () => {
 
 /** A receiver whose spawner takes pull requests touching docs/, enriched from the fake GitHub. */
 const setup = async () => {
-  const clock = new FakeClock(Date.now());
-  const kube = new FakeKube({ clock, statusSubresources: [Resources.Task, Resources.TaskSpawner] });
-  const base = { client: kube, clock, log: silentLogger };
-  const tasks = new Informer<Task>({ ...base, type: Resources.Task });
-  addSpawnerIndexes(tasks);
-  const spawners = new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner });
-  await kube.create(
-    Resources.TaskSpawner,
-    spawnerWith({
-      githubWebhook: {
-        events: ['pull_request'],
-        filters: [{ event: 'pull_request', filePatterns: { include: ['docs/**'] } }],
-      },
-    }),
-  );
-  tasks.start();
-  spawners.start();
-  await Promise.all([tasks.waitForSync(), spawners.waitForSync()]);
-  stops.push(
-    () => tasks.stop(),
-    () => spawners.stop(),
-  );
   const client = new GitHubClient({
     baseUrl: gh.baseUrl,
     fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
     token: () => 't0k',
   });
   const repo = { host: 'github.com', owner: 'acme', repo: 'widgets', apiBaseUrl: gh.baseUrl };
-  const receiver = new WebhookReceiver({
-    client: kube,
-    spawners,
-    tasks,
-    allowUnsigned: () => false,
-    events: new EventRecorder(kube, clock, silentLogger, 'test', REPORTING_CONTROLLER),
-    clock,
-    log: silentLogger,
+  const when = {
+    githubWebhook: {
+      events: ['pull_request'],
+      filters: [{ event: 'pull_request', filePatterns: { include: ['docs/**'] } }],
+    },
+  };
+  const { kube, receiver } = await receiverOver(when, stops, {
     clusterSecrets: { github: [SECRET] },
     enrich: githubEnricher({
       get: async () => ({
@@ -78,7 +49,6 @@ const setup = async () => {
     }),
   });
   const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
-  stops.push(() => receiver.close());
   const send = (pr: number, delivery: string) => {
     const p = fixture('github', 'pull_request') as { number: number; pull_request: { number: number } };
     p.number = pr;

@@ -1,48 +1,19 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
-import { FakeClock } from '../../../../src/kube/clock.ts';
-import { EventRecorder } from '../../../../src/kube/events.ts';
-import { Informer } from '../../../../src/kube/informer.ts';
-import { silentLogger } from '../../../../src/kube/log.ts';
-import { REPORTING_CONTROLLER, Resources } from '../../../../src/operator/resources.ts';
-import { WebhookReceiver } from '../../../../src/operator/webhook/receiver.ts';
-import { FakeKube } from '../../../support/fake-kube.ts';
-import { spawnerWith } from '../../../support/webhook-fixtures.ts';
 import { githubHeaders, githubIssueComment } from '../../../support/webhook-payloads.ts';
+import { receiverOver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
+/** A listening receiver with one GitHub issue_comment spawner; its address. */
 const start = async (): Promise<string> => {
-  const clock = new FakeClock(Date.now());
-  const kube = new FakeKube({ clock });
-  const base = { client: kube, clock, log: silentLogger };
-  const tasks = new Informer<Task>({ ...base, type: Resources.Task });
-  const spawners = new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner });
-  await kube.create(Resources.TaskSpawner, spawnerWith({ githubWebhook: { events: ['issue_comment'] } }));
-  tasks.start();
-  spawners.start();
-  await Promise.all([tasks.waitForSync(), spawners.waitForSync()]);
-  const receiver = new WebhookReceiver({
-    client: kube,
-    spawners,
-    tasks,
-    allowUnsigned: () => false,
-    events: new EventRecorder(kube, clock, silentLogger, 'test', REPORTING_CONTROLLER),
-    clock,
-    log: silentLogger,
+  const { receiver } = await receiverOver({ githubWebhook: { events: ['issue_comment'] } }, stops, {
     clusterSecrets: { github: ['right'] },
   });
-  const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
-  stops.push(
-    () => receiver.close(),
-    () => tasks.stop(),
-    () => spawners.stop(),
-  );
-  return addr;
+  return (await receiver.listen('127.0.0.1:0')) ?? '';
 };
 
 /** POSTs over `agent`; resolves with the status, the Connection header and whether the socket was reused. */

@@ -1,17 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { Task, TaskSpawner } from '../../../../src/api/index.ts';
-import { FakeClock } from '../../../../src/kube/clock.ts';
-import { EventRecorder } from '../../../../src/kube/events.ts';
-import { Informer } from '../../../../src/kube/informer.ts';
+import type { Task } from '../../../../src/api/index.ts';
 import { silentLogger } from '../../../../src/kube/log.ts';
-import { addSpawnerIndexes } from '../../../../src/operator/reconcilers/task.ts';
-import { REPORTING_CONTROLLER, Resources } from '../../../../src/operator/resources.ts';
-import { WebhookReceiver } from '../../../../src/operator/webhook/receiver.ts';
+import { Resources } from '../../../../src/operator/resources.ts';
 import type { SlackSocketClient } from '../../../../src/operator/webhook/slack-socket.ts';
 import { startSlack } from '../../../../src/operator/webhook/slack-start.ts';
-import { FakeKube } from '../../../support/fake-kube.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../../../support/fake-slack.ts';
-import { fixture, spawnerWith } from '../../../support/webhook-fixtures.ts';
+import { fixture } from '../../../support/webhook-fixtures.ts';
+import { receiverOver } from '../../../support/webhook-receiver.ts';
 
 let fake: FakeSlack;
 let slack: SlackSocketClient | undefined;
@@ -28,30 +23,12 @@ afterEach(async () => {
 
 /** The receiver over a FakeKube with one slack spawner, as the operator builds it. */
 const setup = async () => {
-  const clock = new FakeClock(Date.parse('2026-03-02T09:00:00Z'));
-  const kube = new FakeKube({ clock, statusSubresources: [Resources.Task, Resources.TaskSpawner] });
-  const base = { client: kube, clock, log: silentLogger };
-  const tasks = new Informer<Task>({ ...base, type: Resources.Task });
-  addSpawnerIndexes(tasks);
-  const spawners = new Informer<TaskSpawner>({ ...base, type: Resources.TaskSpawner });
-  await kube.create(Resources.TaskSpawner, spawnerWith({ slack: { channels: ['C0ENG00001'] } }));
-  tasks.start();
-  spawners.start();
-  await Promise.all([tasks.waitForSync(), spawners.waitForSync()]);
-  stops.push(
-    () => tasks.stop(),
-    () => spawners.stop(),
+  const { kube, spawners, receiver } = await receiverOver(
+    { slack: { channels: ['C0ENG00001'] } },
+    stops,
+    {},
+    Date.parse('2026-03-02T09:00:00Z'),
   );
-  const receiver = new WebhookReceiver({
-    client: kube,
-    spawners,
-    tasks,
-    allowUnsigned: () => false,
-    events: new EventRecorder(kube, clock, silentLogger, 'test', REPORTING_CONTROLLER),
-    clock,
-    log: silentLogger,
-  });
-  stops.push(() => receiver.close());
   slack = startSlack({
     tokens: { appToken: APP_TOKEN, botToken: BOT_TOKEN },
     receiver,
