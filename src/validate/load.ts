@@ -25,6 +25,7 @@ import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { clipName } from './echo.ts';
 import { describeValue, identityProblems, isPlainObject, MAX_IDENTITY, resourceOf } from './identity.ts';
+import { linePositions } from './line-index.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { keyProblems, MAX_DEPTH, MAX_FILE_BYTES, mib, shapeProblem, sizeProblem } from './yaml-limits.ts';
 
@@ -272,16 +273,7 @@ function plainDocuments(text: string, file: string): LoadedDocument[] | undefine
   plainTags ??= parseDocument('', { version: '1.1', customTags: kubectlTags }).schema.tags;
   const plain = readPlainYaml(text, plainTags);
   if (!plain) return undefined;
-  let lines: LineCounter | undefined;
-  const position = (offset: number): SourcePosition => {
-    if (!lines) {
-      lines = new LineCounter();
-      lines.addNewLine(0);
-      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
-    }
-    const { line, col } = lines.linePos(offset);
-    return { line, column: col };
-  };
+  const position = linePositions(text);
   const memberPosition: MemberPosition = (parent, key) => {
     const offset = memberOffset(plain.offsets, parent, key);
     return offset === undefined ? undefined : position(offset);

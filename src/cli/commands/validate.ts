@@ -79,10 +79,22 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
       if (paths.length === 0) throw new UsageError('kelos validate needs at least one FILE, DIR or -');
-      // V8's mid tier (Maglev) kept about 200 MiB of compiler memory for the large generated
-      // schema validators on 10,000 objects, at no measurable gain in time; Turbofan still
-      // optimises the hot code. Only the JIT tiers change, never a result.
+      // Memory: V8 sizes its heap for throughput; on the benchmark's 10,000 files (about 95 MiB
+      // live at the end) that grew the process to 375-390 MiB. Measured on those files, each flag
+      // against the others (load 6-20, 2 cores, output identical; bench/README.md has the table):
+      // - Maglev, V8's mid tier, kept about 210 MiB of compiler memory for the large generated
+      //   schema validators (500 MiB with it, 290 MiB without) at no measurable gain in time;
+      //   Turbofan still optimises the hot code.
+      // - The young generation grows from its start size (2x per step by default) up to 16 MiB
+      //   per semi-space; kept at its start size, peak RSS falls to 270-295 MiB.
+      // - The old generation may then grow to 1.2x its live size between collections (V8
+      //   otherwise allows up to 4x): 255-265 MiB.
+      // Together they cost 0.3-0.5 s of about 4 s of CPU (more scavenges and mark-compacts).
+      // Only the heap's sizing and the JIT tiers change, never a result. The semi-space size
+      // itself cannot be changed once the process runs; its growth factor can.
       setFlagsFromString('--no-maglev');
+      setFlagsFromString('--semi-space-growth-factor=1');
+      setFlagsFromString('--heap-growing-percent=20');
       const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
       // Each kustomization root is validated as its own bundle, as Argo CD deploys it.
       const loaded = await loadBundles(paths, io.readStdin, io.cwd);
