@@ -204,6 +204,13 @@ export class Informer<T extends ApiObject> {
     return [...(index.map.get(value) ?? [])];
   }
 
+  /** How many objects' index `name` contains `value`, without listing them. */
+  countByIndex(name: string, value: string): number {
+    const index = this.#indexes.get(name);
+    if (!index) throw new Error(`informer ${this.kind} has no index ${name}`);
+    return index.map.get(value)?.size ?? 0;
+  }
+
   /** Objects whose index `name` contains `value`. */
   byIndex(name: string, value: string): T[] {
     const out: T[] = [];

@@ -138,6 +138,12 @@ describe('webhook receiver end to end', () => {
     expect(await ownedBy(c, ns, 'gh')).toHaveLength(1);
 
     // Redelivered after its Task was deleted (ttlSecondsAfterFinished): the ledger remembers.
+    // Its record is written within about 200 ms of the create, long before a Task can run and
+    // be TTL-deleted; deleting it sooner by hand must wait for that write like TTL would.
+    const recorded = async () =>
+      (await c.get<ApiObject & { data?: Record<string, string> }>(Resources.ConfigMap, ns, ledgerName('gh')))
+        ?.data?.['sequence'] === '1';
+    await waitFor('the ledger to record the delivery', recorded);
     await c.delete(Resources.Task, ns, tasks[0]!.metadata.name ?? '');
     await waitFor('the Task to be gone', async () => (await ownedBy(c, ns, 'gh')).length === 0);
     await waitFor(

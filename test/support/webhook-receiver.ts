@@ -11,23 +11,20 @@ import { type Clock, FakeClock } from '../../src/kube/clock.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
 import { Informer } from '../../src/kube/informer.ts';
 import { silentLogger } from '../../src/kube/log.ts';
-import { spawnerOwnerOf } from '../../src/operator/reconcilers/task/spawner-gate.ts';
-import { TaskIndexes } from '../../src/operator/reconcilers/task.ts';
+import { addSpawnerIndexes } from '../../src/operator/reconcilers/task.ts';
 import { REPORTING_CONTROLLER, Resources } from '../../src/operator/resources.ts';
 import { type ReceiverOptions, WebhookReceiver } from '../../src/operator/webhook/receiver.ts';
 import { FakeKube } from './fake-kube.ts';
 import { spawnerWith } from './webhook-fixtures.ts';
 
 /**
- * A Task informer over `client` with the index the receiver reads (Tasks by the uid of the
- * TaskSpawner that owns them, by the operator's own ownership rule); not started.
+ * A Task informer over `client` with the indexes the receiver reads (Tasks, and those waiting
+ * for room, by the uid of the TaskSpawner that owns them, as the operator registers them);
+ * not started.
  */
 export function spawnerIndexedTasks(client: KubeClient, clock: Clock): Informer<Task> {
   const tasks = new Informer<Task>({ client, clock, log: silentLogger, type: Resources.Task });
-  tasks.addIndex(TaskIndexes.Spawner, (t) => {
-    const owner = spawnerOwnerOf(t);
-    return owner ? [owner.uid] : [];
-  });
+  addSpawnerIndexes(tasks);
   return tasks;
 }
 

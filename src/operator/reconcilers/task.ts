@@ -58,7 +58,7 @@ export {
   type TaskReconcilerOptions,
   type TaskRuntime,
 } from './task/options.ts';
-export { addTaskIndexes, TaskIndexes } from './task/watch.ts';
+export { addSpawnerIndexes, addTaskIndexes, TaskIndexes } from './task/watch.ts';
 
 /** Back-off when a write lost a race with another writer; the watch usually brings the key back first. */
 const CONFLICT_REQUEUE_MS = 250;

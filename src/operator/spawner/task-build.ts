@@ -133,13 +133,32 @@ export const reportingAnnotations = (spawner: TaskSpawner): Record<string, strin
   return out;
 };
 
+/** {@link spawnerTemplateErrors} of spawners read from the API server, by object. */
+const checkedTemplates = new WeakMap<TaskSpawner, { readonly rv: string; readonly errors: string[] }>();
+
+/**
+ * The spawner's template errors, checked once per version: a webhook burst or a poll builds
+ * many Tasks from one spawner, and parsing and checking every template again for each was
+ * about 2.5% of the webhook receiver's CPU (bench/README.md). Only an object the API server
+ * returned (it has a resourceVersion; cached objects are never mutated) is remembered.
+ */
+const templateErrorsOf = (spawner: TaskSpawner): string[] => {
+  const rv = spawner.metadata.resourceVersion;
+  if (!rv) return spawnerTemplateErrors(spawner);
+  const hit = checkedTemplates.get(spawner);
+  if (hit?.rv === rv) return hit.errors;
+  const errors = spawnerTemplateErrors(spawner);
+  checkedTemplates.set(spawner, { rv, errors });
+  return errors;
+};
+
 /**
  * The Task for one item. Fails (with the field in the message) when a template does not
  * render.
  */
 export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOptions): Built<Task> => {
   // The validator's template check, so a template it rejects never half-renders here.
-  const templateErrors = spawnerTemplateErrors(spawner);
+  const templateErrors = templateErrorsOf(spawner);
   if (templateErrors.length > 0) return { ok: false, error: templateErrors.join('; ') };
   const t = spawner.spec.taskTemplate;
   const hasContext = (t.contextSources ?? []).length > 0;

@@ -26,7 +26,7 @@
  *
  * @packageDocumentation
  */
-import { isTerminalPhase, type Task, TaskPhase, type TaskSpawner } from '../../api/index.ts';
+import type { Task, TaskSpawner } from '../../api/index.ts';
 import { isAlreadyExists, type KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { TaskIndexes } from '../reconcilers/task/watch.ts';
@@ -69,23 +69,16 @@ export interface DeliverDeps {
 export const webhookQueueLimit = (spawner: TaskSpawner): number =>
   spawner.spec.maxQueuedTasks ?? DEFAULT_WEBHOOK_QUEUE;
 
-/** Tasks of the spawner waiting for room (not admitted, not finished), from the cache. */
-export const queuedTasks = (tasks: Informer<Task>, spawner: TaskSpawner): number => {
-  let n = 0;
-  for (const t of tasks.byIndex(TaskIndexes.Spawner, spawner.metadata.uid ?? '')) {
-    const phase = t.status?.phase;
-    if (isTerminalPhase(phase) || t.status?.jobName) continue;
-    if (phase === TaskPhase.Pending || phase === TaskPhase.Running) continue;
-    n++;
-  }
-  return n;
-};
+/** Tasks of the spawner waiting for room (not admitted, not finished), from the cache's index. */
+export const queuedTasks = (tasks: Informer<Task>, spawner: TaskSpawner): number =>
+  tasks.countByIndex(TaskIndexes.SpawnerQueue, spawner.metadata.uid ?? '');
 
 /** The durable key of a delivery: the sender's delivery id, else (generic) the Task name. */
 export const deliveryKey = (delivery: Delivery, task: string): string =>
   delivery.deliveryId ? `${delivery.source}:${delivery.deliveryId}` : `task:${task}`;
 
-const itemOf = (id: string, annotations: Readonly<Record<string, string>>): WorkItem => ({
+/** The work item a matched delivery stands for: its id and the matcher's annotations. */
+export const deliveryItem = (id: string, annotations: Readonly<Record<string, string>>): WorkItem => ({
   id,
   number: 0,
   title: '',
@@ -108,7 +101,7 @@ export async function deliverTo(
   match: Extract<MatchResult, { matched: true }>,
 ): Promise<Outcome> {
   const namespace = spawner.metadata.namespace ?? '';
-  const item = itemOf(match.id, match.annotations);
+  const item = deliveryItem(match.id, match.annotations);
   const named = taskName(spawner, item, match.vars);
   if (!named.ok) return { outcome: 'invalid', reason: named.error };
   const name = named.value;

@@ -183,9 +183,11 @@ export class WebhookReceiver {
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       this.#requests.inc({ source: seen.source, code: String(status) });
       if (res.headersSent || res.destroyed) return;
-      const text = typeof body === 'string' ? JSON.stringify({ error: body }) : JSON.stringify(body);
+      const text = `${typeof body === 'string' ? JSON.stringify({ error: body }) : JSON.stringify(body)}\n`;
       res.writeHead(status, {
         'content-type': 'application/json',
+        // A known length: one write with the headers, no chunked framing.
+        'content-length': String(Buffer.byteLength(text)),
         'cache-control': 'no-store',
         // A request refused before its body was read may leave body bytes unread: close
         // rather than parse them as the next request. Once the body was read whole (a bad
@@ -194,7 +196,7 @@ export class WebhookReceiver {
         ...(status >= 400 && !seen.bodyRead ? { connection: 'close' } : {}),
         ...headers,
       });
-      res.end(`${text}\n`);
+      res.end(text);
     };
     this.#process(req, seen).then(
       (r) => reply(r.status, r.body, r.headers),

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { ConditionTypes, isTerminalPhase, type Task } from '../../../api/index.ts';
+import { ConditionTypes, isTerminalPhase, type Task, TaskPhase } from '../../../api/index.ts';
 import type { ApiObject } from '../../../kube/client.ts';
 import type { WorkQueue } from '../../../kube/queue.ts';
 import { JOB_NAME_LABEL } from '../../children.ts';
@@ -28,7 +28,34 @@ export const TaskIndexes = {
   Job: 'job',
   /** Tasks by the UID of their controlling TaskSpawner. */
   Spawner: 'spawner',
+  /**
+   * Tasks waiting for room under their spawner's `maxConcurrency` (not admitted, not
+   * finished), by the spawner's UID: the webhook queue bound counts them on every delivery.
+   */
+  SpawnerQueue: 'spawnerQueue',
 } as const;
+
+/** Whether a Task waits for room: neither admitted (a Job, Pending, Running) nor finished. */
+export const waitsForRoom = (t: Task): boolean => {
+  const phase = t.status?.phase;
+  if (isTerminalPhase(phase) || t.status?.jobName) return false;
+  return phase !== TaskPhase.Pending && phase !== TaskPhase.Running;
+};
+
+/**
+ * Registers the indexes by spawner ({@link TaskIndexes.Spawner}, {@link TaskIndexes.SpawnerQueue}),
+ * all a webhook receiver needs of a Task informer. Call before the informer starts.
+ */
+export function addSpawnerIndexes(tasks: TaskCaches['tasks']): void {
+  tasks.addIndex(TaskIndexes.Spawner, (t) => {
+    const owner = spawnerOwnerOf(t);
+    return owner ? [owner.uid] : [];
+  });
+  tasks.addIndex(TaskIndexes.SpawnerQueue, (t) => {
+    const owner = spawnerOwnerOf(t);
+    return owner && waitsForRoom(t) ? [owner.uid] : [];
+  });
+}
 
 /** Registers the indexes of {@link TaskIndexes}. Call before the informers start. */
 export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
@@ -43,10 +70,7 @@ export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
     return w ? [`${ns(t)}/${w}`] : [];
   });
   c.tasks.addIndex(TaskIndexes.AgentConfig, (t) => agentConfigsOf(t).map((a) => `${ns(t)}/${a}`));
-  c.tasks.addIndex(TaskIndexes.Spawner, (t) => {
-    const owner = spawnerOwnerOf(t);
-    return owner ? [owner.uid] : [];
-  });
+  addSpawnerIndexes(c.tasks);
   c.pods.addIndex(TaskIndexes.Job, (p) => {
     const job = p.metadata.labels?.[JOB_NAME_LABEL] ?? p.metadata.labels?.['job-name'];
     return job ? [`${ns(p)}/${job}`] : [];
