@@ -3,7 +3,8 @@
  * (`apps.connections.open`, `auth.test`, `chat.postMessage`, checking the bearer tokens) over
  * node:http, and the Socket Mode WebSocket (with `ws`) on the same port. It says `hello` on
  * each connection, records every frame the client sends (acks), and lets a test push
- * envelopes, ask for a reconnect (`disconnect`), cut a connection, or fail the next opens.
+ * envelopes, ask for a reconnect (`disconnect`), cut a connection, or fail the next opens; a
+ * connection's `pause()` makes it a peer that vanished without a close.
  *
  * @packageDocumentation
  */
@@ -34,6 +35,8 @@ export class FakeSlack {
   failOpens = 0;
   /** How many of the next connections never say hello. */
   silentConnections = 0;
+  /** Ping frames clients sent (the `ws` server answers each with a pong unless paused). */
+  pings = 0;
   /** Connections that got their hello, in order. */
   readonly sockets: WebSocket[] = [];
   #waiters: Array<() => void> = [];
@@ -81,6 +84,10 @@ export class FakeSlack {
     this.wss.on('connection', (ws) => {
       ws.on('message', (data) => {
         this.received.push(JSON.parse(String(data)) as Record<string, unknown>);
+        this.#wake();
+      });
+      ws.on('ping', () => {
+        this.pings++;
         this.#wake();
       });
       ws.on('close', () => this.#wake());

@@ -11,9 +11,10 @@
  * the operator as environment variables ({@link slackTokensFromEnv}). Every `slack` spawner in
  * the cluster hears that app; `channels` narrows a spawner to its own channels.
  *
- * Written on Node's global `WebSocket` and `fetch` instead of `@slack/socket-mode`, which
- * brings `ws`, axios and the whole Web API client for the four calls made here (open, hello,
- * ack, disconnect) and retries on a schedule of its own that would not honour our timeouts.
+ * Written on undici's `WebSocket` (the one Node ships as a global, from the undici we depend on
+ * for its `ping`) and `fetch` instead of `@slack/socket-mode`, which brings `ws`, axios and the
+ * whole Web API client for the four calls made here (open, hello, ack, disconnect) and retries
+ * on a schedule of its own that would not honour our timeouts.
  *
  * Delivery guarantees: an envelope is acknowledged after `onDelivery` resolves. If it throws
  * or outlives the ack deadline the envelope is left unacknowledged and Slack redelivers it;
@@ -22,8 +23,16 @@
  * exponential backoff, every HTTP call has a timeout, and a connection that says no `hello`
  * in time is dropped.
  *
+ * Liveness: a connection whose peer vanished without a close (a NAT or proxy that dropped the
+ * flow, a Slack host gone) stays OPEN for as long as nothing is written to it, and a quiet
+ * workspace writes nothing, so the spawners would hear nothing until the next restart. The
+ * client pings every `heartbeat.intervalMs` and drops and redials a connection from which no
+ * frame, ping or pong arrived for `heartbeat.timeoutMs`, as Slack's own SDK does.
+ *
  * @packageDocumentation
  */
+import { channel } from 'node:diagnostics_channel';
+import { ping, WebSocket as UndiciWebSocket } from 'undici';
 import { type Logger, silentLogger } from '../../kube/log.ts';
 import type { Delivery } from './delivery.ts';
 import { obj, str } from './delivery.ts';
@@ -54,7 +63,6 @@ export interface SlackSocketOptions extends SlackTokens {
   /** Web API base. @default 'https://slack.com/api/' */
   readonly apiBaseUrl?: string;
   readonly fetch?: typeof globalThis.fetch;
-  readonly WebSocket?: typeof globalThis.WebSocket;
   readonly log?: Logger;
   /** Timeout of each Web API call. @default 10000 */
   readonly callTimeoutMs?: number;
@@ -64,6 +72,11 @@ export interface SlackSocketOptions extends SlackTokens {
   readonly ackDeadlineMs?: number;
   /** Reconnect backoff, doubled per failed attempt up to `maxMs`, with jitter. @default {initialMs: 1000, maxMs: 30000} */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * Ping every `intervalMs`; drop and redial a connection not heard from (frame, ping or pong)
+   * for `timeoutMs`. @default {intervalMs: 10000, timeoutMs: 30000}
+   */
+  readonly heartbeat?: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
 /** Counters of the client, for metrics and tests. */
@@ -74,19 +87,32 @@ export interface SlackSocketStats {
   deliveries: number;
   /** Deliveries whose handler failed or missed the ack deadline (left for redelivery). */
   unacked: number;
+  /** Connections dropped because nothing was heard from them for the heartbeat's timeout. */
+  silent: number;
 }
 
 /** Message event types that carry someone's words (`app_mention` duplicates `message`, deduped by Task name). */
 const MESSAGE_EVENTS = new Set(['message', 'app_mention']);
 
+/**
+ * When each open socket last heard a ping or pong frame. undici hands control frames only to
+ * these process-wide diagnostics channels, so one subscription serves every client.
+ */
+const heardControl = new WeakMap<object, number>();
+const onControlFrame = (message: unknown): void => {
+  const ws = (message as { websocket?: object }).websocket;
+  if (ws) heardControl.set(ws, Date.now());
+};
+channel('undici:websocket:ping').subscribe(onControlFrame);
+channel('undici:websocket:pong').subscribe(onControlFrame);
+
 /** One Socket Mode connection, kept open (reconnecting) from {@link start} until {@link stop}. */
 export class SlackSocketClient {
-  readonly stats: SlackSocketStats = { connections: 0, acks: 0, deliveries: 0, unacked: 0 };
+  readonly stats: SlackSocketStats = { connections: 0, acks: 0, deliveries: 0, unacked: 0, silent: 0 };
   readonly #o: SlackSocketOptions;
   readonly #log: Logger;
   readonly #fetch: typeof globalThis.fetch;
-  readonly #WebSocket: typeof globalThis.WebSocket;
-  #socket: WebSocket | undefined;
+  #socket: UndiciWebSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
   #stopped = true;
@@ -96,7 +122,6 @@ export class SlackSocketClient {
     this.#o = options;
     this.#log = (options.log ?? silentLogger).child({ component: 'slack-socket' });
     this.#fetch = options.fetch ?? globalThis.fetch;
-    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
   }
 
   /** Connects, and keeps reconnecting until {@link stop}. */
@@ -181,9 +206,24 @@ export class SlackSocketClient {
   }
 
   #open(url: string): void {
-    const ws = new this.#WebSocket(url);
+    const ws = new UndiciWebSocket(url);
     this.#socket = ws;
     let hello = false;
+    let heardFrame = Date.now();
+    const beat = this.#o.heartbeat ?? { intervalMs: 10_000, timeoutMs: 30_000 };
+    const heartbeat = setInterval(() => {
+      if (this.#socket !== ws) return clearInterval(heartbeat); // Dropped; its close may never come.
+      if (!hello) return;
+      const heard = Math.max(heardFrame, heardControl.get(ws) ?? 0);
+      if (Date.now() - heard >= beat.timeoutMs) {
+        this.stats.silent++;
+        this.#drop(ws, 4000, 'silent');
+        this.#failed(
+          'Slack connection silent past the heartbeat timeout; redialling',
+          new Error(`nothing heard for ${beat.timeoutMs} ms`),
+        );
+      } else ping(ws);
+    }, beat.intervalMs).unref();
     const helloTimer = setTimeout(() => {
       if (!hello) {
         this.#drop(ws, 4000, 'no hello');
@@ -191,6 +231,7 @@ export class SlackSocketClient {
       }
     }, this.#o.helloTimeoutMs ?? 10_000);
     ws.addEventListener('message', (ev: MessageEvent) => {
+      heardFrame = Date.now();
       let envelope: Record<string, unknown>;
       try {
         envelope = obj(JSON.parse(String(ev.data)));
@@ -215,6 +256,7 @@ export class SlackSocketClient {
     });
     ws.addEventListener('close', (ev: CloseEvent) => {
       clearTimeout(helloTimer);
+      clearInterval(heartbeat);
       if (this.#socket !== ws) return;
       this.#socket = undefined;
       if (hello) {
@@ -225,7 +267,7 @@ export class SlackSocketClient {
   }
 
   /** Closes a socket whatever its state, without letting its close reconnect. */
-  #drop(ws: WebSocket | undefined, code: number, reason: string): void {
+  #drop(ws: UndiciWebSocket | undefined, code: number, reason: string): void {
     if (!ws) return;
     if (this.#socket === ws) this.#socket = undefined;
     try {
@@ -235,7 +277,7 @@ export class SlackSocketClient {
     }
   }
 
-  async #onEnvelope(ws: WebSocket, envelope: Record<string, unknown>): Promise<void> {
+  async #onEnvelope(ws: UndiciWebSocket, envelope: Record<string, unknown>): Promise<void> {
     if (envelope.type === 'disconnect') {
       const reason = str(envelope.reason);
       this.#log.info('Slack asked to reconnect', { reason });
@@ -290,7 +332,7 @@ export class SlackSocketClient {
     }
   }
 
-  #ack(ws: WebSocket, envelopeId: string): void {
+  #ack(ws: UndiciWebSocket, envelopeId: string): void {
     if (ws.readyState !== ws.OPEN) return;
     ws.send(JSON.stringify({ envelope_id: envelopeId }));
     this.stats.acks++;

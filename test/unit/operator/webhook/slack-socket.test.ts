@@ -179,6 +179,27 @@ describe('Slack Socket Mode client against a fake Slack on loopback', () => {
     await fake.until(() => fake.acked(env));
   });
 
+  test('a healthy quiet connection is pinged and kept', async () => {
+    const c = connect(async () => {}, { heartbeat: { intervalMs: 20, timeoutMs: 100 } });
+    await fake.until(() => c.stats.connections === 1);
+    // Ten pings span twice the timeout: only the pongs keep the connection.
+    await fake.until(() => fake.pings >= 10);
+    expect([c.stats.connections, c.stats.silent, fake.opens]).toEqual([1, 0, 1]);
+  });
+
+  test('a connection whose peer vanished without a close is dropped and redialled', async () => {
+    const c = connect(async () => {}, { heartbeat: { intervalMs: 20, timeoutMs: 100 } });
+    await fake.until(() => c.stats.connections === 1);
+    fake.sockets[0]!.pause(); // Reads nothing more: no pong, no ack, as a dropped NAT flow.
+    await fake.until(() => c.stats.connections === 2);
+    expect(c.stats.silent).toBe(1);
+    expect(logs.find((l) => l.level === 'warn')?.msg).toBe(
+      'Slack connection silent past the heartbeat timeout; redialling',
+    );
+    const env = fake.sendEvent(message());
+    await fake.until(() => fake.acked(env));
+  });
+
   test('failed opens and a connection that never says hello are retried with backoff, never thrown', async () => {
     fake.failOpens = 2;
     fake.silentConnections = 1;
