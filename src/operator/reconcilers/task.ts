@@ -74,7 +74,12 @@ export class TaskReconciler {
     const client = recordingTaskWrites(options.client, this.#writes);
     const ledgers =
       options.ledgers ??
-      new Ledgers({ client, clock: options.clock, seed: (s) => ledgerSeed(s, options.caches.tasks) });
+      new Ledgers({
+        client,
+        clock: options.clock,
+        seed: (s) => ledgerSeed(s, options.caches.tasks),
+        spawners: options.caches.spawners,
+      });
     const opts = { ...options, client, ledgers };
     this.#o = opts;
     this.#ctx = {

@@ -56,6 +56,7 @@
 import { API_VERSION, Labels, type TaskSpawner } from '../../api/index.ts';
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
+import type { Informer } from '../../kube/informer.ts';
 import { Resources } from '../resources.ts';
 import {
   ARCHIVES_KEY,
@@ -107,6 +108,11 @@ export interface LedgerOptions {
   readonly seed?: (spawner: TaskSpawner) => number;
   /** Called after a write of a spawner without `maxTotalTasks` with its Tasks recorded so far. */
   readonly onRecorded?: (spawner: TaskSpawner, total: number) => void;
+  /**
+   * The spawner cache: a deleted spawner's ledger is forgotten (its ConfigMap goes with it, by
+   * owner reference), so a long-running receiver holds only the ledgers of spawners that exist.
+   */
+  readonly spawners?: Pick<Informer<TaskSpawner>, 'onChange'>;
 }
 
 /** How old the ledger this process read or wrote may be when {@link Ledgers.check} answers from it. */
@@ -162,6 +168,14 @@ export class Ledgers {
 
   constructor(o: LedgerOptions) {
     this.#o = o;
+    o.spawners?.onChange((type, _key, spawner) => {
+      if (type === 'delete') this.#byUid.delete(spawner.metadata.uid ?? '');
+    });
+  }
+
+  /** Spawners whose ledger this process holds. */
+  get size(): number {
+    return this.#byUid.size;
   }
 
   #ledger(spawner: TaskSpawner): SpawnerLedger {
@@ -258,11 +272,6 @@ export class Ledgers {
       void this.#run(l, spawner);
     }, 200);
     l.flushTimer.unref?.();
-  }
-
-  /** Forgets spawners not in `uids` (deleted ones). */
-  retain(uids: ReadonlySet<string>): void {
-    for (const uid of this.#byUid.keys()) if (!uids.has(uid)) this.#byUid.delete(uid);
   }
 
   async #run(l: SpawnerLedger, spawnerForFlush?: TaskSpawner): Promise<void> {

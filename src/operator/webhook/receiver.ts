@@ -144,6 +144,7 @@ export class WebhookReceiver {
       clock: o.clock,
       ...o.ledger,
       seed: (s) => ledgerSeed(s, o.tasks),
+      spawners: o.spawners,
       onRecorded: (s, total) => this.#notices.recorded(s, total),
     });
     this.#replays = new ReplayGuard(KELOS_WINDOW_MS * 2);

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { TaskSpawner } from '../../../../src/api/index.ts';
 import { systemClock } from '../../../../src/kube/clock.ts';
+import type { ChangeHandler } from '../../../../src/kube/informer.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { entryKey, Ledgers, ledgerName, type Reservation } from '../../../../src/operator/webhook/ledger.ts';
 import { FakeKube } from '../../../support/fake-kube.ts';
@@ -18,6 +19,25 @@ const spawner = (maxTotalTasks?: number): TaskSpawner =>
   }) as unknown as TaskSpawner;
 
 describe('the webhook ledger', () => {
+  it("forgets a deleted spawner's ledger, and only on delete", async () => {
+    const kube = new FakeKube();
+    const handlers: ChangeHandler<TaskSpawner>[] = [];
+    const l = new Ledgers({
+      client: kube,
+      clock: systemClock,
+      spawners: { onChange: (h) => handlers.push(h) },
+    });
+    const s = spawner(5);
+    expect(await l.reserve(s, 'x')).toEqual({ kind: 'new', seq: 1 });
+    expect(l.size).toBe(1);
+    for (const h of handlers) h('update', 'ns/hooks', s, s);
+    expect(l.size).toBe(1);
+    for (const h of handlers) h('delete', 'ns/hooks', s, undefined);
+    expect(l.size).toBe(0);
+    // Forgotten in memory only: the next reservation reads the ledger from the API server again.
+    expect(await l.reserve(s, 'x')).toEqual({ kind: 'retry', seq: 1 });
+  });
+
   it('gives two replicas distinct serial numbers, exactly maxTotalTasks of them, under write races', async () => {
     const kube = new FakeKube();
     const a = new Ledgers({ client: kube, clock: systemClock });
