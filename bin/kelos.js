@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `kelos` executable of the package. Installed from npm it runs the JavaScript that
-// `npm run build` emitted into lib/ (Node does not strip types inside node_modules). In a
+// The `kelos` executable of the package. Installed from npm it runs the CLI bundle that
+// `npm run build` wrote into lib/cli/ (Node does not strip types inside node_modules). In a
 // checkout of this repository, where src/ exists, it runs the TypeScript source itself, so
 // the repository has no build output to go stale.
 //
@@ -18,4 +18,4 @@ if (major < 22 || (major === 22 && minor < 18) || major === 23) {
 }
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
-await import(existsSync(source) ? source.href : '../lib/src/cli/main.js');
+await import(existsSync(source) ? source.href : '../lib/cli/kelos.js');

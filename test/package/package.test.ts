@@ -163,6 +163,10 @@ beforeAll(async () => {
     (f) => !/^(bin|lib)\/|^(package\.json|README\.md|LICENSE)$/.test(f.path),
   );
   expect(outside.map((f) => f.path)).toStrictEqual([]);
+  // bin/kelos.js runs the bundled CLI; lib/src/ stays for the library's exports and the app runner.
+  expect(info!.files.map((f) => f.path)).toEqual(
+    expect.arrayContaining(['lib/cli/kelos.js', 'lib/src/compiler/runner.js', 'lib/constructs/index.js']),
+  );
 
   consumer = join(work, 'consumer');
   mkdirSync(join(consumer, 'apps', 'platform'), { recursive: true });
