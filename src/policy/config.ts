@@ -1,16 +1,14 @@
 /**
  * Policy configuration: thresholds, allowlists, bot identities, model rates, and per-rule
  * enable/disable and severity overrides. Read from `kelos.policy.yaml` or the `policy:` section
- * of `cdk8s.yaml`, validated against a TypeBox schema with ajv (as the API kinds are), and
- * merged over {@link DEFAULT_POLICY_CONFIG}. Problems are reported per key, in words the
- * schema carries (`expected`), rather than as ajv's keyword messages.
+ * of `cdk8s.yaml`, validated against a JSON Schema with ajv, and merged over
+ * {@link DEFAULT_POLICY_CONFIG}. Problems are reported per key, in words the schema carries
+ * (`expected`), rather than as ajv's keyword messages.
  *
  * @packageDocumentation
  */
 
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import type { ObjectOptions, Static, TProperties } from '@sinclair/typebox';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
@@ -121,18 +119,6 @@ export class PolicyConfigError extends Error {
 }
 
 const require = createRequire(import.meta.url);
-let typebox: typeof import('@sinclair/typebox') | undefined;
-/**
- * TypeBox, loaded when a configuration is first parsed: a pre-commit `kelos check` of a project
- * without a policy file starts without it (loading it costs about three times a bare Node's
- * start). Its ES module, required synchronously, is the very one the API schemas import.
- */
-const Type = (): typeof import('@sinclair/typebox').Type => {
-  typebox ??= require(
-    fileURLToPath(import.meta.resolve('@sinclair/typebox')),
-  ) as typeof import('@sinclair/typebox');
-  return typebox.Type;
-};
 
 const SEVERITIES = ['error', 'warning', 'info'] as const;
 const RULE_SWITCHES = ['off', 'on', false, true] as const;
@@ -146,85 +132,93 @@ interface Annotations {
   readonly expected?: string;
   readonly unknownKey?: string;
 }
+type Schema = Record<string, unknown> & Annotations;
 
-const mapping = <T extends TProperties>(properties: T, expected: string) =>
-  Type().Object(properties, { additionalProperties: false, expected } as ObjectOptions & Annotations);
-const strings = () =>
-  Type().Array(Type().String({ minLength: 1 }), { expected: 'a list of non-empty strings' } as Annotations);
-const positiveInt = () => Type().Integer({ minimum: 1, expected: 'a positive integer' } as Annotations);
-const values = <const V extends readonly (string | boolean)[]>(vals: V, expected: string) =>
-  Type().Unsafe<V[number]>({ enum: [...vals], expected });
+// The schema is written as JSON Schema rather than with TypeBox, as the API kinds are: it is
+// twenty keys, and loading TypeBox cost a pre-commit `kelos check` in a project with a policy
+// file about 300 ms, more than the rest of the check (bench/README.md, `check`).
+const mapping = (properties: Record<string, Schema>, expected: string): Schema => ({
+  type: 'object',
+  properties,
+  additionalProperties: false,
+  expected,
+});
+const record = (value: Schema, expected: string): Schema => ({
+  type: 'object',
+  patternProperties: { '^.*$': value },
+  expected,
+});
+const strings = (): Schema => ({
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  expected: 'a list of non-empty strings',
+});
+const positiveInt = (): Schema => ({ type: 'integer', minimum: 1, expected: 'a positive integer' });
+const values = (vals: readonly (string | boolean)[], expected: string): Schema => ({
+  enum: [...vals],
+  expected,
+});
 
 /**
  * The file's schema. `rules:` takes the known rule ids only, so it is built per rule set.
  * Each entry is a switch or a severity, or `{enabled, severity}`.
  */
-const configSchema = (knownRules: readonly string[]) => {
+const configSchema = (knownRules: readonly string[]): Schema => {
   const settings = mapping(
     {
-      enabled: Type().Optional(Type().Boolean({ expected: 'true or false' } as Annotations)),
-      severity: Type().Optional(values(SEVERITIES, 'error, warning or info')),
+      enabled: { type: 'boolean', expected: 'true or false' },
+      severity: values(SEVERITIES, 'error, warning or info'),
     },
     'a mapping with enabled and severity',
   );
-  const entry = Type().Unsafe<RuleEntry>({
+  const entry: Schema = {
     if: { type: 'object' },
     // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else; this object is never awaited.
     then: settings,
     else: values([...RULE_SWITCHES, ...SEVERITIES], 'off, on, error, warning, info, or {enabled, severity}'),
-  });
+  };
   return mapping(
     {
-      rules: Type().Optional(
-        Type().Object(Object.fromEntries(knownRules.map((id) => [id, Type().Optional(entry)])), {
-          additionalProperties: false,
-          expected: 'a mapping from rule id to settings',
-          unknownKey: 'unknown rule id; run kelos check --list-rules for the ids',
-        } as ObjectOptions & Annotations),
-      ),
-      thresholds: Type().Optional(
-        mapping(
-          {
-            maxConcurrency: Type().Optional(positiveInt()),
-            maxActiveDeadlineSeconds: Type().Optional(positiveInt()),
-            minPollInterval: Type().Optional(
-              Type().Union([Type().Number({ minimum: 0 }), Type().String({ format: 'go-duration' })], {
-                expected: 'a duration such as 1m or 30s',
-              } as Annotations),
-            ),
+      rules: {
+        type: 'object',
+        properties: Object.fromEntries(knownRules.map((id) => [id, entry])),
+        additionalProperties: false,
+        expected: 'a mapping from rule id to settings',
+        unknownKey: 'unknown rule id; run kelos check --list-rules for the ids',
+      },
+      thresholds: mapping(
+        {
+          maxConcurrency: positiveInt(),
+          maxActiveDeadlineSeconds: positiveInt(),
+          minPollInterval: {
+            anyOf: [
+              { type: 'number', minimum: 0 },
+              { type: 'string', format: 'go-duration' },
+            ],
+            expected: 'a duration such as 1m or 30s',
           },
-          'a mapping',
-        ),
+        },
+        'a mapping',
       ),
-      allowlists: Type().Optional(
-        mapping(
-          {
-            models: Type().Optional(
-              Type().Record(Type().String(), strings(), {
-                expected: 'a mapping from agent type to a list of models',
-              } as Annotations),
-            ),
-            efforts: Type().Optional(strings()),
-            imageRegistries: Type().Optional(strings()),
-            literalSecrets: Type().Optional(strings()),
-          },
-          'a mapping',
-        ),
+      allowlists: mapping(
+        {
+          models: record(strings(), 'a mapping from agent type to a list of models'),
+          efforts: strings(),
+          imageRegistries: strings(),
+          literalSecrets: strings(),
+        },
+        'a mapping',
       ),
-      botIdentities: Type().Optional(strings()),
-      externalSecrets: Type().Optional(strings()),
-      rates: Type().Optional(
-        Type().Record(
-          Type().String(),
-          Type().Record(
-            Type().String(),
-            Type().Number({ minimum: 0, expected: 'a non-negative number of USD per hour' } as Annotations),
-            { expected: 'a mapping from model (or default) to USD per hour' } as Annotations,
-          ),
-          { expected: 'a mapping from agent type to {model: USD per hour}' } as Annotations,
+      botIdentities: strings(),
+      externalSecrets: strings(),
+      rates: record(
+        record(
+          { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },
+          'a mapping from model (or default) to USD per hour',
         ),
+        'a mapping from agent type to {model: USD per hour}',
       ),
-      synth: Type().Optional(values(['enforce', 'report'] as const, 'enforce or report')),
+      synth: values(['enforce', 'report'], 'enforce or report'),
     },
     'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
   );
@@ -232,12 +226,29 @@ const configSchema = (knownRules: readonly string[]) => {
 
 /** One `rules:` entry as written. */
 type RuleEntry = (typeof RULE_SWITCHES)[number] | Severity | { enabled?: boolean; severity?: Severity };
-/** The file as written, once it validates. */
-type ConfigDocument = Static<ReturnType<typeof configSchema>>;
+/** The file as written, once it validates against {@link configSchema} (every key optional). */
+interface ConfigDocument {
+  readonly rules?: Readonly<Record<string, RuleEntry>>;
+  readonly thresholds?: {
+    readonly maxConcurrency?: number;
+    readonly maxActiveDeadlineSeconds?: number;
+    readonly minPollInterval?: number | string;
+  };
+  readonly allowlists?: {
+    readonly models?: Readonly<Record<string, string[]>>;
+    readonly efforts?: string[];
+    readonly imageRegistries?: string[];
+    readonly literalSecrets?: string[];
+  };
+  readonly botIdentities?: string[];
+  readonly externalSecrets?: string[];
+  readonly rates?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly synth?: 'enforce' | 'report';
+}
 
 let ajvInstance: Ajv | undefined;
 const ajv = (): Ajv => {
-  // Loaded on first use, like TypeBox.
+  // Loaded on first use: a check without a policy file does not need it.
   const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
   ajvInstance ??= new AjvClass({
     allErrors: true,
