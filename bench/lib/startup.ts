@@ -32,10 +32,10 @@ export interface StartupFigures {
 /**
  * Lays out the package as npm installs it: `bin/`, `lib/` (built with `npm run build` when
  * missing or when `rebuild`) and `package.json`, with the repository's `node_modules` as the
- * dependencies. Without `src/`, `bin/kelos.js` runs `lib/`, as it does for users.
+ * dependencies. Without `src/`, `bin/kelos.js` runs the bundle in `lib/cli/`, as it does for users.
  */
 export const installedPackage = (repo: string, dir: string, rebuild: boolean): string => {
-  if (rebuild || !existsSync(join(repo, 'lib/src/cli/main.js'))) {
+  if (rebuild || !existsSync(join(repo, 'lib/cli/kelos.js'))) {
     execFileSync(process.execPath, [join(repo, 'scripts/build.ts')], { cwd: repo, stdio: 'ignore' });
   }
   const root = join(dir, 'node_modules/kelos-ts');
