@@ -44,7 +44,8 @@ export const DATA_FILES: readonly string[] = [
 const twinMetaUrl: Plugin = {
   name: 'kelos-twin-meta-url',
   transform(code, id) {
-    if (id.includes('/node_modules/') || !id.startsWith(ROOT) || !code.includes('import.meta.url')) return null;
+    if (id.includes('/node_modules/') || !id.startsWith(ROOT) || !code.includes('import.meta.url'))
+      return null;
     const twin = join(OUT, relative(ROOT, id)).replace(/\.ts$/, '.js');
     const href = `new URL(${JSON.stringify(relative(CLI_OUT, twin))}, import.meta.url).href`;
     return { code: code.replaceAll('import.meta.url', href) };
