@@ -2,7 +2,7 @@
  * Builds the npm package: `tsc -p tsconfig.build.json` emits JavaScript and .d.ts for the CLI,
  * the constructs, the API and the policy engine into `lib/`, mirroring the source tree (so
  * paths relative to `import.meta.url` hold in both), then copies the data files the code reads
- * at run time, then bundles the CLI into `lib/cli/`. `npm pack` runs it (`prepack`); the
+ * at run time, writes the policy file's precompiled validator, then bundles the CLI into `lib/cli/`. `npm pack` runs it (`prepack`); the
  * repository itself runs from source.
  *
  * Why a bundle: a pre-commit `kelos check` of one file spent most of its start-up resolving
@@ -16,10 +16,12 @@
  * @packageDocumentation
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'rolldown';
+import { BUILTIN_RULE_IDS } from '../policies/index.ts';
+import { configValidatorModule } from '../src/policy/config.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'lib');
@@ -61,6 +63,8 @@ for (const file of DATA_FILES) {
   mkdirSync(dirname(join(OUT, file)), { recursive: true });
   copyFileSync(join(ROOT, file), join(OUT, file));
 }
+// The policy file's validator, compiled now rather than on every `kelos check` with a policy file.
+writeFileSync(join(OUT, 'src/policy/config-validator.cjs'), configValidatorModule(BUILTIN_RULE_IDS));
 await build({
   input: join(ROOT, 'src/cli/main.ts'),
   platform: 'node',

@@ -242,6 +242,52 @@ describe('the packed tarball, installed outside the repository', () => {
   );
 
   test(
+    'Node 22: a bad kelos.policy.yaml is reported as from source, by the validator compiled at build time (no ajv compiler loaded)',
+    async () => {
+      const dir = join(work, 'bad-policy');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'task.yaml'), TASK);
+      writeFileSync(
+        join(dir, 'kelos.policy.yaml'),
+        'rules:\n  nope/rule: off\n  budget/active-deadline: {enabled: 3, sev: x}\n' +
+          'thresholds:\n  minPollInterval: 10x\nallowlists:\n  efforts: [""]\nsynth: maybe\n',
+      );
+      // Appends every module the process resolves, CommonJS included, to loaded.txt.
+      const hook = join(dir, 'record.mjs');
+      writeFileSync(
+        hook,
+        `import { registerHooks } from 'node:module';
+import { appendFileSync } from 'node:fs';
+registerHooks({ resolve: (s, c, next) => { const r = next(s, c); appendFileSync('loaded.txt', r.url + '\\n'); return r; } });
+`,
+      );
+      const bin = join(consumer, 'node_modules', 'kelos-ts', 'bin', 'kelos.js');
+      const installed = await run(
+        join(await nodeDir(22), 'node'),
+        ['--import', hook, bin, 'check', 'task.yaml'],
+        dir,
+      );
+      const source = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'check', 'task.yaml'], dir);
+      expect(installed.stderr).toContain(
+        'kelos.policy.yaml: rules.nope/rule: unknown rule id; run kelos check --list-rules for the ids',
+      );
+      expect(installed.stderr).toContain(
+        'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "10x"',
+      );
+      expect(installed.stderr).toBe(source.stderr);
+      expect(installed.code).toBe(1);
+      expect(source.code).toBe(1);
+      const ajv = readFileSync(join(dir, 'loaded.txt'), 'utf8')
+        .split('\n')
+        .filter((url) => url.includes('/ajv/'));
+      // Only ajv's small run-time helpers, which the generated code requires.
+      expect(ajv.filter((url) => !url.includes('/ajv/dist/runtime/'))).toStrictEqual([]);
+      expect(ajv.length).toBeGreaterThan(0);
+    },
+    10 * MINUTES,
+  );
+
+  test(
     'Node 20 is refused with a message naming the supported range',
     async () => {
       const env = pathWith(await nodeDir(20));
