@@ -15,6 +15,4 @@ export const PatternMessages = {
   noSteps: 'a Pipeline needs at least one step',
   duplicateStep: (name: string) => `step name ${name} is used more than once`,
   emptyBranch: 'branch must not be empty: the steps of a Pipeline share one branch',
-  cronFields: (schedule: string) =>
-    `schedule must be a five-field cron expression (minute hour day-of-month month day-of-week), got "${schedule}"`,
 } as const;

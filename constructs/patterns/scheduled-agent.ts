@@ -5,6 +5,7 @@
  */
 import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
+import { cronScheduleError } from '../../src/api/cron-schedule.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
@@ -52,13 +53,11 @@ export interface ScheduledAgentProps extends AgentProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
-/** Whether `schedule` has the five fields the spawner's cron parser expects. */
-export const isFiveFieldCron = (schedule: string): boolean => schedule.trim().split(/\s+/).length === 5;
-
 /**
  * Runs an agent on a schedule. Runs never overlap by default, and each has a deadline.
  *
- * @throws KelosValidationError when the schedule does not have five fields or
+ * @throws KelosValidationError when the schedule does not parse as the spawner parses it
+ * (five fields or a descriptor such as `@daily`, in UTC) or
  * `maxConcurrency` is below 1.
  */
 export class ScheduledAgent extends Construct {
@@ -79,11 +78,8 @@ export class ScheduledAgent extends Construct {
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
     const v = new Violations();
-    v.check(
-      !isFiveFieldCron(props.schedule),
-      '/spec/when/cron/schedule',
-      PatternMessages.cronFields(props.schedule),
-    );
+    const scheduleError = cronScheduleError(props.schedule);
+    v.check(scheduleError !== undefined, '/spec/when/cron/schedule', scheduleError ?? '');
     v.check(
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',

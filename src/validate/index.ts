@@ -14,6 +14,7 @@ export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
 import { checkReferences, type ReferenceOptions } from './references.ts';
 import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
+import { checkSpawnerSources } from './spawner-sources.ts';
 import { checkTemplates, type TemplateFindingAt } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
@@ -255,7 +256,8 @@ const withoutSource = (d: Diagnostic): Diagnostic => {
 
 /**
  * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
- * duplicates across them. Diagnostics are sorted by file, line and column.
+ * duplicates across them, templates, and what each TaskSpawner's source must mean to run.
+ * Diagnostics are sorted by file, line and column.
  */
 export function validateDocuments(
   docs: readonly LoadedDocument[],
@@ -267,5 +269,6 @@ export function validateDocuments(
   }
   out.push(...checkReferences(docs, options));
   out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));
+  out.push(...checkSpawnerSources(docs));
   return sortDiagnostics(out);
 }

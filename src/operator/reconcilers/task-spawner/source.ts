@@ -10,11 +10,12 @@
  *
  * @packageDocumentation
  */
+
+import { nextActivation, parseCronSchedule } from '../../../api/cron-schedule.ts';
 import type { TaskSpawner } from '../../../api/index.ts';
 import type { ApiObject } from '../../../kube/client.ts';
 import { appCredentialsOf, mintInstallationToken } from '../../github-app.ts';
 import { Resources } from '../../resources.ts';
-import { nextActivation, parseCronSchedule } from '../../spawner/cron-schedule.ts';
 import type { Discovery } from '../../spawner/discovery.ts';
 import { GitHubClient } from '../../spawner/github-client.ts';
 import { type GitHubRepo, resolveRepo } from '../../spawner/github-repo.ts';

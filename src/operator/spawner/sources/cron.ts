@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-import { type CronSchedule, nextActivation, parseCronSchedule } from '../cron-schedule.ts';
+import { type CronSchedule, nextActivation, parseCronSchedule } from '../../../api/cron-schedule.ts';
 import { rfc3339, type WorkItem } from '../work-item.ts';
 
 /** Upstream's bound on ticks per cycle. */

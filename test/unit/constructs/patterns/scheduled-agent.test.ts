@@ -41,7 +41,23 @@ describe('ScheduledAgent', () => {
     expect(validationErrors(c)).toStrictEqual([]);
   });
 
-  test('rejects a schedule without five fields', () => {
+  test('rejects five fields out of range, which a field count would let through', () => {
+    expect(
+      thrown(
+        () =>
+          new ScheduledAgent(chart(), 'y', {
+            metadata: { name: 'y' },
+            schedule: '0 25 * * *',
+            prompt: 'p',
+            credentials: apiKey,
+          }),
+      ),
+    ).toBe(
+      'TaskSpawner y /spec/when/cron/schedule: invalid cron schedule "0 25 * * *": end of range (25) above maximum (23): 25',
+    );
+  });
+
+  test('rejects a schedule the spawner cannot parse', () => {
     expect(
       thrown(
         () =>
@@ -55,7 +71,7 @@ describe('ScheduledAgent', () => {
       ),
     ).toBe(
       [
-        'TaskSpawner x /spec/when/cron/schedule: schedule must be a five-field cron expression (minute hour day-of-month month day-of-week), got "0 2 * *"',
+        'TaskSpawner x /spec/when/cron/schedule: invalid cron schedule "0 2 * *": expected exactly 5 fields, found 4: 0 2 * *',
         'TaskSpawner x /spec/maxConcurrency: maxConcurrency must be at least 1 (got 0); a pattern never runs an unbounded number of agents',
       ].join('\n'),
     );

@@ -1,10 +1,6 @@
 import { Cron } from 'croner';
 import { describe, expect, test } from 'vitest';
-import {
-  CronSyntaxError,
-  nextActivation,
-  parseCronSchedule,
-} from '../../../../src/operator/spawner/cron-schedule.ts';
+import { CronSyntaxError, nextActivation, parseCronSchedule } from '../../../../src/api/cron-schedule.ts';
 import { dueTicks, tickId } from '../../../../src/operator/spawner/sources/cron.ts';
 
 const next3 = (schedule: string, from: string): string[] => {

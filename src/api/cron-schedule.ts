@@ -19,7 +19,7 @@
  *
  * @packageDocumentation
  */
-import { parseDuration } from '../../kube/duration.ts';
+import { parseDuration } from '../kube/duration.ts';
 
 /** A parsed schedule. */
 export type CronSchedule =
@@ -198,4 +198,15 @@ export function nextActivation(s: CronSchedule, after: Date): Date | undefined {
     }
   }
   return undefined;
+}
+
+/** Why `schedule` does not parse as upstream parses it, or `undefined` when it does. */
+export function cronScheduleError(schedule: string): string | undefined {
+  try {
+    parseCronSchedule(schedule);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CronSyntaxError) return e.message;
+    throw e;
+  }
 }
