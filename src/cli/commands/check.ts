@@ -74,7 +74,10 @@ async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<Admi
 
 /**
  * The project's TypeScript apps, synthesized in memory (nothing is written), checked one app at
- * a time. Apps that fail to run are reported; schema findings are `kelos validate`'s business.
+ * a time. Apps that fail to run and every error synth found (a construct that refused its
+ * props, an object the API server would refuse) are reported with the policy findings: an app
+ * that renders nothing, or nothing valid, must not pass its check. Synth's warnings stay with
+ * `kelos synth` and `kelos validate`.
  */
 async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport> {
   const [{ synthesize }, { ConfigError }] = await Promise.all([
@@ -84,7 +87,7 @@ async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport>
   try {
     const result = await synthesize({ root: io.cwd });
     const report = checkRendered(result.objects, config);
-    const failures = result.diagnostics.filter((d) => d.code.startsWith('synth/'));
+    const failures = result.diagnostics.filter((d) => d.code.startsWith('synth/') || d.severity === 'error');
     return { ...report, diagnostics: sortDiagnostics([...failures, ...report.diagnostics]) };
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);

@@ -49,6 +49,25 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(p.files('dist')).toStrictEqual([]);
   });
 
+  test('kelos check fails an app whose construct refused its props, or whose object the API server would refuse', async () => {
+    const p = make({
+      fine: appSource(taskSource('fine')),
+      refused: appSource(
+        "  new K.ScheduledAgent(scope, 'nightly', { metadata: { name: 'nightly' }, schedule: '0 25 * * *', prompt: 'p', credentials: { type: 'api-key', secretRef: { name: 'key' } } });",
+      ),
+      typo: appSource(taskSource('typo', ", ...({ promt: 'x' })")),
+    });
+    const run = await kelos(['check'], p.root);
+    expect(run.code).toBe(2);
+    // Before, check reported only apps that threw: these two passed as if nothing were wrong.
+    expect(run.stdout).toContain(
+      '/spec/when/cron/schedule: invalid cron schedule "0 25 * * *": end of range (25) above maximum (23): 25 [construct/invalid]',
+    );
+    expect(run.stdout).toContain(
+      '/spec/promt: unknown field "spec.promt"; did you mean "prompt"? [schema/unknown-field]',
+    );
+  });
+
   test('an app stuck in a loop is stopped too', async () => {
     const p = make({ spin: 'export default function build() { for (;;) {} }\n' });
     const result = await synthesize({ root: p.root, appTimeoutMs: 1500 });
