@@ -1,0 +1,64 @@
+/**
+ * The README's command reference names every option each command takes, so the table a user
+ * reads cannot fall behind `--help`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { CliIo } from '../../../src/cli/io.ts';
+import { buildProgram } from '../../../src/cli/program.ts';
+
+const README = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
+
+const io: CliIo = {
+  stdout: () => {},
+  stderr: () => {},
+  cwd: process.cwd(),
+  isTTY: false,
+  env: {},
+  readStdin: async () => '',
+};
+
+/** The README's table row of `kelos <name>` (a row may name several: `kelos suspend\|resume …`). */
+const rowOf = (name: string): string | undefined =>
+  README.split('\n').find((l) => /^\| `kelos ([^` ]+)/.exec(l)?.[1]?.split('\\|').includes(name));
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether `text` names the flag as a token of its own (`--x`, `-x/--x`, `` `-x` ``). */
+const mentions = (text: string, flag: string): boolean =>
+  new RegExp(`(^|[\\s\`/(])${escape(flag)}(?![a-z-])`).test(text);
+
+/**
+ * The flags every cluster command takes, named once under the cluster table: its paragraph
+ * that begins "Every cluster command takes" and the config-file bullet.
+ */
+const SHARED = (README.split('Every cluster command takes')[1] ?? '').split('### ')[0] ?? '';
+
+/** Whether the README names an option of a command: its row, by long or short flag or as a family (`--agent-image-<type>`), or the shared flags. */
+const named = (row: string, long: string, short: string | undefined): boolean => {
+  if (mentions(row, long) || (short && mentions(row, short)) || mentions(SHARED, long)) return true;
+  const parts = long.split('-');
+  for (let i = parts.length - 1; i > 2; i--)
+    if (row.includes(`${parts.slice(0, i).join('-')}-<`)) return true;
+  return false;
+};
+
+describe('the README command reference', () => {
+  test('names every option of every command', { timeout: 60_000 }, async () => {
+    const program = await buildProgram(io, () => {});
+    const missing: string[] = [];
+    for (const command of program.commands) {
+      const row = rowOf(command.name());
+      if (!row) {
+        missing.push(`kelos ${command.name()}: no row`);
+        continue;
+      }
+      for (const option of command.options) {
+        if (option.long && option.long !== '--help' && !named(row, option.long, option.short))
+          missing.push(`kelos ${command.name()} ${option.long}`);
+      }
+    }
+    expect(missing).toStrictEqual([]);
+  });
+});
