@@ -1,13 +1,48 @@
 /**
- * Watch mode: re-runs synth when an app, a construct or the API changes. Changes that
- * arrive while a run is in progress coalesce into one more run after it.
+ * Watch mode: re-runs synth when a file of the project changes: its apps and whatever they
+ * import from the project, `cdk8s.yaml`, `kelos.policy.yaml`. Dependencies, git's own files and
+ * what synth writes are not watched (a run must not trigger the next). Changes that arrive
+ * while a run is in progress coalesce into one more run after it.
  *
  * @packageDocumentation
  */
+import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
+import { DEFAULT_PREVIEW_DIR, type SynthConfig } from './config.ts';
 
-/** What is watched by default, relative to the project root. */
-export const WATCHED_PATHS = ['examples', 'constructs', 'src/api', 'cdk8s.yaml'] as const;
+/** Files whose change can change what synth renders; anything else (a README) runs nothing. */
+const SOURCE_EXTENSIONS = new Set([
+  '.ts',
+  '.mts',
+  '.cts',
+  '.tsx',
+  '.js',
+  '.mjs',
+  '.cjs',
+  '.json',
+  '.yaml',
+  '.yml',
+]);
+
+/** Directories never watched, wherever they are. */
+const NEVER = new Set(['node_modules', '.git']);
+
+/** Whether `path` is `dir` or below it (both absolute). */
+const within = (dir: string, path: string): boolean => {
+  const r = relative(dir, path);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+};
+
+/** The directories synth writes, relative to the project root: watching them would loop. */
+export const outputDirs = (config: SynthConfig): string[] =>
+  [
+    config.outdir,
+    config.crdsDir,
+    // `--preview` writes here even when cdk8s.yaml does not ask for it.
+    config.previewDir ?? DEFAULT_PREVIEW_DIR,
+    config.argocdHealthChecksDir,
+    ...(config.bundles ?? []).map((b) => b.outdir),
+  ].filter((d): d is string => d !== undefined);
 
 /** Options of {@link watchSynth}. */
 export interface WatchOptions {
@@ -15,9 +50,11 @@ export interface WatchOptions {
   /**
    * Paths to watch, relative to `root`.
    *
-   * @default WATCHED_PATHS
+   * @default ['.'] - the whole project
    */
   readonly paths?: readonly string[];
+  /** Directories not watched, relative to `root` (synth's outputs: {@link outputDirs}). */
+  readonly outputs?: readonly string[];
   /** One synth run; its errors are the caller's to report (a failing run does not stop watching). */
   readonly run: (changed: readonly string[]) => Promise<void>;
   /**
@@ -39,11 +76,15 @@ export interface WatchHandle {
 /** Runs synth once, then again after every batch of changes, until closed. */
 export const watchSynth = (options: WatchOptions): WatchHandle => {
   const debounceMs = options.debounceMs ?? 150;
-  const watcher = watch([...(options.paths ?? WATCHED_PATHS)], {
-    cwd: options.root,
-    ignoreInitial: true,
-    ignored: (p: string) => p.includes('node_modules') || /(^|\/)dist(\/|$)/.test(p),
-  });
+  const outputs = (options.outputs ?? []).map((d) => resolve(options.root, d));
+  const ignored = (p: string, stats?: { isFile(): boolean }): boolean => {
+    const path = resolve(options.root, p);
+    const rel = relative(options.root, path);
+    if (rel.split(sep).some((part) => NEVER.has(part))) return true;
+    if (outputs.some((o) => within(o, path))) return true;
+    return stats?.isFile() === true && !SOURCE_EXTENSIONS.has(extname(path));
+  };
+  const watcher = watch([...(options.paths ?? ['.'])], { cwd: options.root, ignoreInitial: true, ignored });
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;

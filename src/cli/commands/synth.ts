@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
-import { ConfigError } from '../../compiler/config.ts';
+import { ConfigError, loadConfig, type SynthConfig } from '../../compiler/config.ts';
 import { toYamlStream } from '../../compiler/render.ts';
 import { DEFAULT_APP_TIMEOUT_MS } from '../../compiler/run-apps.ts';
 import {
@@ -16,7 +16,7 @@ import {
   type SynthMode,
   type SynthOutcome,
 } from '../../compiler/synth.ts';
-import { watchSynth } from '../../compiler/watch.ts';
+import { outputDirs, watchSynth } from '../../compiler/watch.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
 import { type Diagnostic, formatDiagnostic, formatLocation } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
@@ -200,14 +200,17 @@ export const report = (
 export const synthCommand: CommandFactory = (io, done) =>
   new Command('synth')
     .description(
-      'render the cdk8s apps (cdk8s.yaml and examples/*/main.ts) into validated, deterministic manifests in dist/, plus the CRDs; writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)',
+      'render the apps cdk8s.yaml names (kelos.apps, default examples/*/main.ts) into validated, deterministic manifests in dist/, plus the CRDs; writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)',
     )
     .option(
       '--check',
       'write nothing; exit 2 naming every file in dist/ that differs from what synth would write',
     )
     .option('--stdout', 'print the manifests as one YAML stream instead of writing dist/')
-    .option('--watch', 'synthesize again whenever examples/, constructs/, src/api/ or cdk8s.yaml change')
+    .option(
+      '--watch',
+      'synthesize again whenever a source file of the project changes (apps and what they import, cdk8s.yaml, kelos.policy.yaml; not node_modules or the output directories)',
+    )
     .option('--app <dir...>', 'only these apps (name, module path or directory)')
     .option(
       '--preview',
@@ -261,8 +264,16 @@ export const synthCommand: CommandFactory = (io, done) =>
         done(await once());
         return;
       }
+      let config: SynthConfig;
+      try {
+        config = await loadConfig(io.cwd);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
       const handle = watchSynth({
         root: io.cwd,
+        outputs: outputDirs(config),
         run: async (changed) => {
           if (changed.length > 0) io.stdout(`changed: ${changed.map((c) => relative('.', c)).join(', ')}\n`);
           await once().catch((err: unknown) => {

@@ -63,4 +63,42 @@ describe('watchSynth', { timeout: 20_000 }, () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  test('by default the whole project: the apps, what they import, cdk8s.yaml and kelos.policy.yaml; never outputs, dependencies or other files', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kelos-watch-'));
+    for (const d of ['apps/a', 'lib', 'node_modules/kelos-ts', 'out/apps/a', 'dist/crds'])
+      mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, 'apps/a/main.ts'), '// v1\n');
+    const runs: string[][] = [];
+    const handle = watchSynth({
+      root,
+      outputs: ['out/apps', 'dist/crds'],
+      debounceMs: 50,
+      run: async (changed) => {
+        runs.push([...changed]);
+      },
+    });
+    try {
+      await handle.ready;
+      await until(() => runs.length === 1);
+      // Written first, so that a run they wrongly caused would include them in its batch.
+      writeFileSync(join(root, 'out/apps/a/task.yaml'), 'x: 1\n');
+      writeFileSync(join(root, 'dist/crds/tasks.yaml'), 'x: 1\n');
+      writeFileSync(join(root, 'node_modules/kelos-ts/index.js'), '// dep\n');
+      writeFileSync(join(root, 'README.md'), '# notes\n');
+      writeFileSync(join(root, 'apps/a/main.ts'), '// v2\n');
+      writeFileSync(join(root, 'lib/shared.ts'), '// shared\n');
+      writeFileSync(join(root, 'cdk8s.yaml'), 'kelos: {}\n');
+      writeFileSync(join(root, 'kelos.policy.yaml'), 'synth: report\n');
+      await until(() => runs.length === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(runs).toStrictEqual([
+        [],
+        ['apps/a/main.ts', 'cdk8s.yaml', 'kelos.policy.yaml', 'lib/shared.ts'],
+      ]);
+    } finally {
+      await handle.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
