@@ -23,11 +23,11 @@ const io: CliIo = {
 const rowOf = (name: string): string | undefined =>
   README.split('\n').find((l) => /^\| `kelos ([^` ]+)/.exec(l)?.[1]?.split('\\|').includes(name));
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Whether `text` names the flag as a token of its own (`--x`, `-x/--x`, `` `-x` ``). */
 const mentions = (text: string, flag: string): boolean =>
-  new RegExp(`(^|[\\s\`/(])${escape(flag)}(?![a-z-])`).test(text);
+  new RegExp(`(^|[\\s\`/(])${escapeRegExp(flag)}(?![a-z-])`).test(text);
 
 /**
  * The flags every cluster command takes, named once under the cluster table: its paragraph
