@@ -27,7 +27,7 @@ export interface ViolationResource {
 }
 
 const formatViolation = (resource: ViolationResource, v: Violation): string =>
-  `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name} ${v.path}: ${v.message}`;
+  `${resource.kind} ${resource.namespace ? `${resource.namespace}/` : ''}${resource.name}${v.path ? ` ${v.path}` : ''}: ${v.message}`;
 
 /**
  * Thrown by a construct whose props break a local invariant. The message has one line per

@@ -9,12 +9,15 @@ import { type GitHubCommentPolicy, type GitHubIssuesSource, TaskSpawner } from '
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
+  AGENT_PROPS,
   type AgentProps,
+  checkKnownProps,
   isRestrictive,
   loginSet,
   PatternDefaults,
   resolveAgent,
   resolveCommentPolicy,
+  TRIGGER_POLICY_PROPS,
   type TriggerPolicyProps,
   UNTRUSTED_CONTENT_NOTE,
 } from './agent.ts';
@@ -127,6 +130,26 @@ export interface IssueWorkerProps extends AgentProps, TriggerPolicyProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
+const ISSUE_WORKER_PROPS: Readonly<Record<keyof IssueWorkerProps, true>> = {
+  ...AGENT_PROPS,
+  ...TRIGGER_POLICY_PROPS,
+  metadata: true,
+  workspace: true,
+  botLogin: true,
+  excludeAuthors: true,
+  labels: true,
+  excludeLabels: true,
+  priorityLabels: true,
+  repo: true,
+  pollInterval: true,
+  maxConcurrency: true,
+  maxTotalTasks: true,
+  promptTemplate: true,
+  branch: true,
+  reporting: true,
+  taskLabels: true,
+};
+
 /**
  * Polls GitHub issues and turns each one a maintainer hands over into a Task. Safe by
  * default: at most two at a time, never the bot's own issues, only on a command from a
@@ -159,6 +182,7 @@ export class IssueWorker extends Construct {
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
     const v = new Violations();
+    checkKnownProps(v, 'IssueWorker', props, ISSUE_WORKER_PROPS);
     v.check(
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',

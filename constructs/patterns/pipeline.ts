@@ -9,7 +9,7 @@ import { duplicates } from '../render.ts';
 import { type ITask, Task } from '../task.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
-import { type AgentProps, resolveAgent } from './agent.ts';
+import { AGENT_PROPS, type AgentProps, checkKnownProps, resolveAgent } from './agent.ts';
 import { PatternMessages } from './messages.ts';
 
 /**
@@ -61,6 +61,15 @@ export interface PipelineProps extends AgentProps {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+const PIPELINE_PROPS: Readonly<Record<keyof PipelineProps, true>> = {
+  ...AGENT_PROPS,
+  workspace: true,
+  branch: true,
+  steps: true,
+  namespace: true,
+  labels: true,
+};
+
 /**
  * Ordered Tasks on one branch: step N depends on step N-1, so it starts only when that one
  * succeeded, and can read its results with {@link depResult}.
@@ -74,6 +83,7 @@ export class Pipeline extends Construct {
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const v = new Violations();
+    checkKnownProps(v, 'Pipeline', props, PIPELINE_PROPS);
     v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps);
     for (const name of duplicates(props.steps.map((s) => s.name)))
       v.add('/metadata/name', PatternMessages.duplicateStep(name));

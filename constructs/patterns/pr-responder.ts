@@ -9,11 +9,14 @@ import { type GitHubCommentPolicy, type GitHubPullRequestsSource, TaskSpawner } 
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
+  AGENT_PROPS,
   type AgentProps,
+  checkKnownProps,
   isRestrictive,
   PatternDefaults,
   resolveAgent,
   resolveCommentPolicy,
+  TRIGGER_POLICY_PROPS,
   type TriggerPolicyProps,
   UNTRUSTED_CONTENT_NOTE,
 } from './agent.ts';
@@ -113,6 +116,25 @@ export interface PrResponderProps extends AgentProps, TriggerPolicyProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
+const PR_RESPONDER_PROPS: Readonly<Record<keyof PrResponderProps, true>> = {
+  ...AGENT_PROPS,
+  ...TRIGGER_POLICY_PROPS,
+  metadata: true,
+  workspace: true,
+  botLogin: true,
+  author: true,
+  reviewState: true,
+  labels: true,
+  excludeLabels: true,
+  repo: true,
+  pollInterval: true,
+  maxConcurrency: true,
+  maxTotalTasks: true,
+  promptTemplate: true,
+  reporting: true,
+  taskLabels: true,
+};
+
 /**
  * Polls pull requests and, when a maintainer comments `/kelos address-review`, runs an
  * agent on the pull request's own branch to address the review. Ready (non-draft) pull
@@ -145,6 +167,7 @@ export class PrResponder extends Construct {
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
     const v = new Violations();
+    checkKnownProps(v, 'PrResponder', props, PR_RESPONDER_PROPS);
     v.check(
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',

@@ -9,7 +9,7 @@ import { cronScheduleError } from '../../src/api/cron-schedule.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
-import { type AgentProps, PatternDefaults, resolveAgent } from './agent.ts';
+import { AGENT_PROPS, type AgentProps, checkKnownProps, PatternDefaults, resolveAgent } from './agent.ts';
 import { PatternMessages } from './messages.ts';
 
 /** Props of a {@link ScheduledAgent}. */
@@ -53,6 +53,18 @@ export interface ScheduledAgentProps extends AgentProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
+const SCHEDULED_AGENT_PROPS: Readonly<Record<keyof ScheduledAgentProps, true>> = {
+  ...AGENT_PROPS,
+  metadata: true,
+  schedule: true,
+  prompt: true,
+  workspace: true,
+  branch: true,
+  maxConcurrency: true,
+  maxTotalTasks: true,
+  taskLabels: true,
+};
+
 /**
  * Runs an agent on a schedule. Runs never overlap by default, and each has a deadline.
  *
@@ -78,6 +90,7 @@ export class ScheduledAgent extends Construct {
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
     const v = new Violations();
+    checkKnownProps(v, 'ScheduledAgent', props, SCHEDULED_AGENT_PROPS);
     const scheduleError = cronScheduleError(props.schedule);
     v.check(scheduleError !== undefined, '/spec/when/cron/schedule', scheduleError ?? '');
     v.check(

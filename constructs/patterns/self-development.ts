@@ -10,7 +10,15 @@ import type { IAgentConfig } from '../agent-config.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
-import { type AgentProps, loginSet, PatternDefaults, resolveAgent, UNTRUSTED_CONTENT_NOTE } from './agent.ts';
+import {
+  AGENT_PROPS,
+  type AgentProps,
+  checkKnownProps,
+  loginSet,
+  PatternDefaults,
+  resolveAgent,
+  UNTRUSTED_CONTENT_NOTE,
+} from './agent.ts';
 import { DEFAULT_ISSUE_PROMPT, IssueWorker } from './issue-worker.ts';
 import { PatternMessages } from './messages.ts';
 import { PrResponder } from './pr-responder.ts';
@@ -180,6 +188,21 @@ policies, concurrency, budgets or deadlines.
 `,
 });
 
+const { agentConfigs: _agentConfigs, ...SELF_DEVELOPMENT_AGENT_PROPS } = AGENT_PROPS;
+const SELF_DEVELOPMENT_PROPS: Readonly<Record<keyof SelfDevelopmentProps, true>> = {
+  ...SELF_DEVELOPMENT_AGENT_PROPS,
+  workspace: true,
+  agentConfig: true,
+  botLogin: true,
+  maintainers: true,
+  namePrefix: true,
+  namespace: true,
+  labels: true,
+  schedules: true,
+  workerConcurrency: true,
+  definitionPath: true,
+};
+
 /**
  * The seven agents that develop a repository, from one AgentConfig and one Workspace:
  *
@@ -212,6 +235,7 @@ export class SelfDevelopment extends Construct {
     this.labels = { ...DEFAULT_LABELS, ...props.labels };
     this.schedules = { ...DEFAULT_SCHEDULES, ...props.schedules };
     const v = new Violations();
+    checkKnownProps(v, 'SelfDevelopment', props, SELF_DEVELOPMENT_PROPS);
     v.check(
       props.maintainers.length === 0,
       '/spec/when/githubIssues/commentPolicy/allowedUsers',

@@ -25,6 +25,17 @@ describe('IssueWorker', () => {
     expect(validationErrors(c)).toStrictEqual([]);
   });
 
+  test('a misspelled prop is refused with the likely one, not dropped', () => {
+    const typo = { modle: 'opus', maxConcurency: 5, lables: ['x'] } as Partial<IssueWorkerProps>;
+    expect(thrown(() => setup(typo))).toBe(
+      [
+        'TaskSpawner issues: IssueWorker has no prop "modle"; did you mean "model"?',
+        'TaskSpawner issues: IssueWorker has no prop "maxConcurency"; did you mean "maxConcurrency"?',
+        'TaskSpawner issues: IssueWorker has no prop "lables"; did you mean "labels"?',
+      ].join('\n'),
+    );
+  });
+
   test('applies safe defaults', () => {
     const { worker } = setup();
     expect({

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { depResult, Pipeline, Task, Workspace } from '../../../../constructs/index.ts';
+import { depResult, Pipeline, type PipelineProps, Task, Workspace } from '../../../../constructs/index.ts';
 import { apiKey, chart, synth, thrown, validationErrors } from '../helpers.ts';
 
 describe('Pipeline', () => {
@@ -39,6 +39,21 @@ describe('Pipeline', () => {
   test('depResult quotes the name and key as Go template strings', () => {
     const task = Task.fromTaskName(chart(), 't', 'scaffold');
     expect(depResult(task, 'pr')).toBe('{{index .Deps "scaffold" "Results" "pr"}}');
+  });
+
+  test('a misspelled prop is refused, not dropped', () => {
+    const c = chart();
+    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+    const props = {
+      workspace,
+      branch: 'b',
+      credentials: apiKey,
+      steps: [{ name: 'a', prompt: 'x' }],
+      efort: 'high',
+    };
+    expect(thrown(() => new Pipeline(c, 'p', props as PipelineProps))).toBe(
+      'Task test/p: Pipeline has no prop "efort"; did you mean "effort"?',
+    );
   });
 
   test('rejects no steps, repeated step names and an empty branch', () => {

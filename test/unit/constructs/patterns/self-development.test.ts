@@ -76,6 +76,12 @@ describe('SelfDevelopment', () => {
     expect(fleet.spawners.planner.spec.when.cron?.schedule).toBe('0 5 * * *');
   });
 
+  test('a misspelled prop is refused, not dropped', () => {
+    expect(thrown(() => setup({ maintainer: ['x'] } as Partial<SelfDevelopmentProps>))).toBe(
+      'TaskSpawner kelos-workers: SelfDevelopment has no prop "maintainer"; did you mean "maintainers"?',
+    );
+  });
+
   test('rejects a fleet nobody can hand work to', () => {
     expect(thrown(() => setup({ maintainers: [] }))).toBe(
       'TaskSpawner kelos-workers /spec/when/githubIssues/commentPolicy/allowedUsers: maintainers must name at least one GitHub login whose commands count',
