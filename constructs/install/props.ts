@@ -116,6 +116,13 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
       throw new Error(`KelosInstall: ${key} must be sha256: and 64 hex digits; got "${digest}"`);
     }
   }
+  const memoryRequestMiB = props.resources?.memoryRequestMiB ?? 256;
+  const memoryLimitMiB = props.resources?.memoryLimitMiB ?? 512;
+  if (memoryRequestMiB > memoryLimitMiB) {
+    throw new Error(
+      `KelosInstall: the operator's memory request (${memoryRequestMiB}Mi) is above its limit (${memoryLimitMiB}Mi); the API server refuses such a Pod (values: controller.resources.requests.memory, controller.resources.limits.memory)`,
+    );
+  }
   const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   return {
     namespace,
@@ -128,8 +135,8 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     agentBaseDigest: props.agentBaseDigest,
     replicas,
     cpuRequestMillis: props.resources?.cpuRequestMillis ?? 100,
-    memoryRequestMiB: props.resources?.memoryRequestMiB ?? 256,
-    memoryLimitMiB: props.resources?.memoryLimitMiB ?? 512,
+    memoryRequestMiB,
+    memoryLimitMiB,
     monitor: props.monitor ?? 'none',
     extraArgs: props.extraArgs ?? [],
     syncWaves: props.syncWaves ?? true,

@@ -15,6 +15,7 @@ import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
+import { closest } from '../../validate/echo.ts';
 import {
   CRD,
   DEPLOYMENT,
@@ -103,6 +104,31 @@ export function installSettings(flags: Flags, values: Values = {}): InstallSetti
     ...(repository ? { imageRepository: repository } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
   };
+}
+
+/**
+ * Refuses an `extraArgs` flag `kelos operator` does not take: the operator would exit at
+ * start-up and its Pods crash-loop, after the CRDs were applied. Checked against the operator
+ * command's own options, so the list cannot fall behind.
+ */
+async function checkExtraArgs(args: readonly string[], io: CliIo): Promise<void> {
+  const flags = args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0] as string);
+  if (flags.length === 0) return;
+  const { operatorCommand } = await import('./operator.ts');
+  const known = operatorCommand(io, () => {})
+    .options.map((o) => o.long)
+    .filter((l): l is string => l !== undefined);
+  const unknown = flags.filter((f) => !known.includes(f));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `values key "extraArgs": kelos operator has no flag ${unknown
+        .map((f) => {
+          const guess = closest(f, known);
+          return `${f}${guess ? ` (did you mean ${guess}?)` : ''}`;
+        })
+        .join(', ')}; kelos operator --help lists them`,
+    );
+  }
 }
 
 /** Reads and merges the values of `-f`, `--set`, `--set-string` and `--set-file`, in Helm's order. */
@@ -244,6 +270,7 @@ export const installCommand: CommandFactory = (io, done) => {
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
     const settings = installSettings(flags, await readInstallValues(flags, io));
+    await checkExtraArgs(settings.extraArgs ?? [], io);
     if (settings.version !== packageVersion()) {
       io.stderr(
         `warning: installing operator ${settings.version} with the CRDs of this CLI (${packageVersion()}); for exactly that version's CRDs and bundle run: npx kelos-ts@${settings.version} install\n`,

@@ -190,6 +190,15 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(deployment(r.stdout).spec.template.spec.containers[0].image).toMatch(/:v9\.9\.9$/);
   });
 
+  test('an extraArgs flag the operator does not take: exit 1 naming it and the likely one, nothing printed', async () => {
+    const r = await run(['--set', 'extraArgs={--wokers=5,--log-level,debug}']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'values key "extraArgs": kelos operator has no flag --wokers (did you mean --workers?); kelos operator --help lists them',
+    );
+  });
+
   test('an unknown key: exit 1 naming it and the valid keys, nothing printed', async () => {
     const r = await run(['--set', 'image.pullPolicy=Always']);
     expect(r.code).toBe(1);

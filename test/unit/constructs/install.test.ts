@@ -277,5 +277,8 @@ describe('KelosInstall', () => {
       /watchNamespaces lists a namespace twice/,
     );
     expect(thrown(() => render({ replicas: 0 }))).toMatch(/replicas must be a positive integer/);
+    expect(thrown(() => render({ resources: { memoryRequestMiB: 1024 } }))).toMatch(
+      /the operator's memory request \(1024Mi\) is above its limit \(512Mi\); the API server refuses such a Pod/,
+    );
   });
 });
