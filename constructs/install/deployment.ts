@@ -40,6 +40,8 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => [
   `--lease-name=${LEASE_NAME}`,
   `--lease-namespace=${props.namespace}`,
   `--metrics-addr=:${Ports.metrics}`,
+  // Reachable in the cluster, so only for users RBAC allows to get /metrics (METRICS_READER).
+  '--metrics-auth=kubernetes',
   `--health-addr=:${Ports.health}`,
   `--webhook-addr=:${Ports.webhooks}`,
   `--image-tag=${props.imageTag}`,

@@ -4,7 +4,8 @@
  *
  * - cluster-wide: a ClusterRole with the `watched` rules, bound cluster-wide;
  * - namespaced: a Role with the same rules in each watched namespace only, bound there;
- * - either way, a Role with the `own` rules (the leader-election Lease) in the operator's
+ * - either way, the ClusterRole {@link METRICS_READER} (get `/metrics`) for the cluster admin
+ *   to bind to a scraper, a Role with the `own` rules (the leader-election Lease) in the operator's
  *   namespace: no mode grants Leases anywhere else; and a Role with the `apiserver` rules (the
  *   `kubernetes` Service's EndpointSlice) in `default`.
  *
@@ -21,6 +22,12 @@ import {
 } from '../../src/install/index.ts';
 import { clusterScoped, InstallWaves, installMetadata, withoutEmptyResourceNames } from './metadata.ts';
 import type { ResolvedInstallProps } from './props.ts';
+
+/**
+ * The ClusterRole a scraper needs to read the operator's `/metrics`, which the operator checks
+ * with a SubjectAccessReview (`--metrics-auth kubernetes`).
+ */
+export const METRICS_READER = 'kelos-metrics-reader';
 
 /** Every (verb list, resource) pair of a scope, as cdk8s-plus takes them. */
 const grantsOf = (scope: RbacScope, rules: readonly OperatorRbacRule[]) =>
@@ -91,6 +98,12 @@ export class OperatorRbac extends Construct {
       wave,
       `${props.name}-apiserver-endpoints`,
     );
+    // Unbound: the cluster admin binds it to the scraper (Prometheus' ServiceAccount).
+    const reader = new kplus.k8s.KubeClusterRole(this, 'metrics-reader', {
+      metadata: installMetadata(METRICS_READER, wave),
+      rules: [{ nonResourceUrLs: ['/metrics'], verbs: ['get'] }],
+    });
+    clusterScoped(this, reader);
     this.#role(
       'leader-election',
       props.namespace,

@@ -95,6 +95,20 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     why: 'informers: references, budgets and spawners are read from the cache',
   },
   {
+    apiGroups: ['authentication.k8s.io'],
+    resources: ['tokenreviews'],
+    verbs: ['create'],
+    scope: 'cluster',
+    why: '/metrics (--metrics-auth kubernetes): which user a scraper’s bearer token names',
+  },
+  {
+    apiGroups: ['authorization.k8s.io'],
+    resources: ['subjectaccessreviews'],
+    verbs: ['create'],
+    scope: 'cluster',
+    why: '/metrics (--metrics-auth kubernetes): whether that user may get the non-resource URL /metrics',
+  },
+  {
     apiGroups: ['kelos.dev'],
     resources: ['kelosconfigs'],
     verbs: ['list', 'watch'],

@@ -8,7 +8,8 @@
  * are cut off by header and request timeouts, the number of open connections is bounded, and
  * no request, however malformed, can throw out of the handler (a thrown error is answered
  * with 500 and reported through {@link EndpointOptions.onError}). `/metrics` can require a
- * bearer token: it shows cost by namespace, spawner and model.
+ * bearer token, a fixed one or any the API server accepts for a user allowed to read it
+ * (`delegated-auth.ts`): it shows cost by namespace, spawner and model.
  *
  * @packageDocumentation
  */
@@ -16,6 +17,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { MetricsAuthorizer } from './delegated-auth.ts';
 
 /** A named readiness check. */
 export interface ReadinessCheck {
@@ -56,6 +58,11 @@ export interface EndpointOptions {
   readonly metrics?: Registry;
   /** When set, `/metrics` answers 401 unless the request carries `Authorization: Bearer <token>`. */
   readonly metricsToken?: string;
+  /**
+   * When set, `/metrics` asks it about the request's bearer token (see `delegated-auth.ts`):
+   * 401 without a valid token, 403 for a user without access, 503 when it cannot tell.
+   */
+  readonly metricsAuth?: MetricsAuthorizer;
   readonly limits?: Partial<EndpointLimits>;
   /**
    * Called for every request the server could not handle normally: `client` for requests
@@ -161,11 +168,31 @@ const answer = (
       return send(res, 401, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
     }
     const registry = endpoints.metrics;
-    registry.metrics().then(
-      (text) => send(res, 200, text, { 'content-type': registry.contentType }),
+    const serve = () =>
+      registry.metrics().then(
+        (text) => send(res, 200, text, { 'content-type': registry.contentType }),
+        (err: unknown) => {
+          endpoints.onError?.('handler', err);
+          send(res, 500, 'metrics unavailable\n');
+        },
+      );
+    if (!endpoints.metricsAuth) {
+      void serve();
+      return;
+    }
+    const header = req.headers.authorization;
+    endpoints.metricsAuth(header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined).then(
+      (access) => {
+        if (access.verdict === 'allowed') return serve();
+        if (access.verdict === 'unauthenticated')
+          return send(res, 401, 'unauthorized\n', { 'www-authenticate': 'Bearer' });
+        if (access.verdict === 'forbidden')
+          return send(res, 403, `forbidden: ${access.user} may not get ${url.path}\n`);
+        return send(res, 503, 'authorization unavailable; retry\n', { 'retry-after': '5' });
+      },
       (err: unknown) => {
         endpoints.onError?.('handler', err);
-        send(res, 500, 'metrics unavailable\n');
+        send(res, 500, 'authorization failed\n');
       },
     );
     return;

@@ -27,6 +27,7 @@ import {
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
 import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { systemClock } from '../kube/clock.ts';
+import { delegatedAuthorizer, type MetricsAuthorizer } from '../kube/delegated-auth.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
@@ -75,6 +76,8 @@ export class Operator {
   readonly #servers: EndpointServer[] = [];
   #receiver: WebhookReceiver | undefined;
   #receiverClient: HttpKubeClient | undefined;
+  /** The client of /metrics' token and access reviews, when `metricsAuth` is kubernetes. */
+  #metricsAuthClient: HttpKubeClient | undefined;
   #slack: SlackSocketClient | undefined;
   #webhookAddress: string | undefined;
   #synced = false;
@@ -360,7 +363,21 @@ export class Operator {
       if (source === 'handler') log.error('Endpoint handler failed', { error: err });
       else log.debug('Refused an HTTP request', { error: err });
     };
-    const guarded = { onError, ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) };
+    // Its own client: every replica serves /metrics, outside the leader's write fence, and
+    // the reviews are cluster-scoped whatever namespaces the operator watches.
+    let metricsAuth: MetricsAuthorizer | undefined;
+    if (opts.metricsAuth === 'kubernetes') {
+      const authClient = new HttpKubeClient(opts.connection, { maxSockets: 4, timeoutMs: 5_000 });
+      authClient.observe(countRequest);
+      if (opts.requestObserver) authClient.observe(opts.requestObserver);
+      metricsAuth = delegatedAuthorizer(authClient);
+      operator.#metricsAuthClient = authClient;
+    }
+    const guarded = {
+      onError,
+      ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
+      ...(metricsAuth ? { metricsAuth } : {}),
+    };
     if (metricsAddr && metricsAddr === healthAddr) {
       const s = await serveEndpoints(metricsAddr, {
         ...guarded,
@@ -491,6 +508,7 @@ export class Operator {
     await Promise.all(this.#servers.map((s) => s.close()));
     this.client.close();
     this.#receiverClient?.close();
+    this.#metricsAuthClient?.close();
     this.#log.info('Operator stopped');
   }
 }

@@ -54,6 +54,11 @@ export interface OperatorOptions {
   /** When set, `/metrics` requires `Authorization: Bearer <metricsToken>`. */
   readonly metricsToken?: string;
   /**
+   * `kubernetes`: `/metrics` requires a bearer token the API server accepts, for a user
+   * allowed to `get` the non-resource URL `/metrics` (`src/kube/delegated-auth.ts`).
+   */
+  readonly metricsAuth?: 'kubernetes';
+  /**
    * Tasks reconciled at the same time. Default {@link DEFAULT_WORKERS}: a reconcile mostly
    * waits for the API server, so concurrency, not CPU, bounds how fast a burst is admitted.
    */

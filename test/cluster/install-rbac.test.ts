@@ -70,6 +70,8 @@ describe('install RBAC: cluster-wide', () => {
     op = await startOperator(ns, {
       githubApiUrl: gh.url,
       webhook: { addr: '127.0.0.1:0' },
+      metricsAddr: '127.0.0.1:0',
+      metricsAuth: 'kubernetes',
       leaderElection: { namespace: INSTALL_NAMESPACE, name: testLeaseName(), retryPeriodMs: 500 },
     });
   });
@@ -144,6 +146,8 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
       namespaces: [watched, second],
       githubApiUrl: gh.url,
       webhook: { addr: '127.0.0.1:0' },
+      metricsAddr: '127.0.0.1:0',
+      metricsAuth: 'kubernetes',
       leaderElection: { namespace: installNs, name: 'kelos-operator-leader', retryPeriodMs: 500 },
     });
   }, 300_000);
@@ -187,7 +191,10 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
         w !== `leases in ${installNs}` &&
         // The API server's addresses, for the agent NetworkPolicy (the `apiserver` scope).
         w !== 'endpointslices in default' &&
-        w !== 'kelosconfigs in (cluster)',
+        w !== 'kelosconfigs in (cluster)' &&
+        // /metrics' reviews of a scraper's token (--metrics-auth kubernetes): cluster-scoped, read nothing.
+        w !== 'tokenreviews in (cluster)' &&
+        w !== 'subjectaccessreviews in (cluster)',
     );
     expect(outside, 'requests outside the watched namespaces').toEqual([]);
     expect(where.filter((w) => w.endsWith(` in ${other}`))).toEqual([]);

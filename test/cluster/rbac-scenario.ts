@@ -10,6 +10,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 import { OPERATOR_RBAC_RULES, type OperatorRbacRule, rulesGranting } from '../../src/install/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
@@ -17,7 +18,7 @@ import { tickId } from '../../src/operator/spawner/sources/cron.ts';
 import { ENTRIES_KEY, ledgerName } from '../../src/operator/webhook/ledger-format.ts';
 import { allowanceLabel, allowancePolicyName, POLICY_LABELS } from '../../src/render/agent-network-policy.ts';
 import { genericAlert, kelosHeaders, post } from '../support/webhook-payloads.ts';
-import { waitFor } from './helpers.ts';
+import { kubectl, waitFor } from './helpers.ts';
 import type { RecordedRequest } from './install-identity.ts';
 import {
   budget,
@@ -60,6 +61,7 @@ const PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 })
  * until the operator is idle. `op` must have been started with the {@link scenarioGitHub} URL.
  */
 export async function everyApiPath(c: HttpKubeClient, ns: string, op: TestOperator): Promise<void> {
+  await scrapeMetrics(ns, op);
   await create(c, ns, 'Secret', {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -309,4 +311,44 @@ export function grantReport(label: string, requests: readonly RecordedRequest[])
     unused: unused.filter((p) => !p.rule.indirect && !p.rule.race).map(permissionKey),
     indirect: unused.filter((p) => p.rule.indirect).map(permissionKey),
   };
+}
+
+/**
+ * `/metrics` under `--metrics-auth kubernetes`, scraped with real ServiceAccount tokens: none
+ * (401), one whose ServiceAccount has no grant (403), one bound to the install's
+ * `kelos-metrics-reader` ClusterRole (200). The operator's TokenReviews and
+ * SubjectAccessReviews are what the install's ClusterRole must grant.
+ */
+export async function scrapeMetrics(ns: string, op: TestOperator): Promise<void> {
+  const [address] = op.operator.addresses;
+  if (!address) throw new Error('the operator serves no /metrics; start it with metricsAddr');
+  const token = async (sa: string) => {
+    await kubectl(['create', 'serviceaccount', sa, '-n', ns]);
+    return (await kubectl(['create', 'token', sa, '-n', ns])).stdout.trim();
+  };
+  const reader = await token('metrics-reader');
+  await kubectl([
+    'create',
+    'clusterrolebinding',
+    `${ns}-metrics-reader`,
+    '--clusterrole=kelos-metrics-reader',
+    `--serviceaccount=${ns}:metrics-reader`,
+  ]);
+  const stranger = await token('stranger');
+  const scrape = async (bearer?: string) => {
+    const res = await fetch(`http://${address}/metrics`, {
+      headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+    });
+    return [res.status, await res.text()] as const;
+  };
+  expect(await scrape()).toEqual([401, 'unauthorized\n']);
+  expect(await scrape('not-a-token')).toEqual([401, 'unauthorized\n']);
+  expect(await scrape(stranger)).toEqual([
+    403,
+    `forbidden: system:serviceaccount:${ns}:stranger may not get /metrics\n`,
+  ]);
+  const [status, body] = await scrape(reader);
+  expect(status).toBe(200);
+  expect(body).toContain('kelos_reconcile_total');
+  await kubectl(['delete', 'clusterrolebinding', `${ns}-metrics-reader`]);
 }

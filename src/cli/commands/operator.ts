@@ -60,6 +60,7 @@ interface OperatorFlags {
   metricsAddr: string;
   healthAddr: string;
   metricsTokenFile?: string;
+  metricsAuth: 'none' | 'kubernetes';
   workers: string;
   resync: string;
   logLevel: string;
@@ -104,8 +105,16 @@ export const operatorCommand: CommandFactory = (io, done) => {
     // /metrics shows cost by namespace, spawner and model: loopback unless the install opens it.
     .option(
       '--metrics-addr <addr>',
-      'listen address of /metrics (loopback by default; use :8080 with --metrics-token-file to let Prometheus scrape); 0 turns it off',
+      'listen address of /metrics (loopback by default; use :8080 with --metrics-auth kubernetes or --metrics-token-file to let Prometheus scrape); 0 turns it off',
       '127.0.0.1:8080',
+    )
+    .addOption(
+      new Option(
+        '--metrics-auth <mode>',
+        'who may read /metrics: kubernetes = a bearer token the API server accepts (TokenReview) for a user allowed to get the non-resource URL /metrics (SubjectAccessReview); none = anyone who reaches the address',
+      )
+        .choices(['none', 'kubernetes'])
+        .default('none'),
     )
     .option(
       '--metrics-token-file <path>',
@@ -170,6 +179,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
     const lines = batchedWriter(io.stderr);
     const log = createLogger({ write: lines.write, level: flags.logLevel as LogLevel });
     let metricsToken: string | undefined;
+    if (flags.metricsTokenFile && flags.metricsAuth === 'kubernetes')
+      throw new UsageError(
+        '--metrics-token-file and --metrics-auth kubernetes cannot be combined; choose one',
+      );
     if (flags.metricsTokenFile) {
       metricsToken = readFileSync(flags.metricsTokenFile, 'utf8').trim();
       if (!metricsToken) throw new UsageError(`--metrics-token-file ${flags.metricsTokenFile} is empty`);
@@ -213,6 +226,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       metricsAddr: flags.metricsAddr,
       healthAddr: flags.healthAddr,
       ...(metricsToken ? { metricsToken } : {}),
+      ...(flags.metricsAuth === 'kubernetes' ? { metricsAuth: 'kubernetes' as const } : {}),
       workers,
       resyncMs,
       agentImages,

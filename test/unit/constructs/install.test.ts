@@ -44,6 +44,7 @@ describe('KelosInstall', () => {
 
   it('renders exactly the install’s objects, all valid', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kelos-metrics-reader',
       'ClusterRole/kelos-operator',
       'ClusterRoleBinding/kelos-operator',
       'Deployment/kelos-operator',
@@ -64,7 +65,7 @@ describe('KelosInstall', () => {
   });
 
   it('grants the table: watched and cluster rules in the ClusterRole, Leases in a Role of its own namespace', () => {
-    const cr = one(objs, 'ClusterRole');
+    const cr = one(objs, 'ClusterRole', 'kelos-operator');
     expect(triples(cr.rules)).toEqual(
       triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'watched' || r.scope === 'cluster')),
     );
@@ -93,7 +94,8 @@ describe('KelosInstall', () => {
   it('puts no namespace on cluster-scoped objects, even in a chart with a namespace', () => {
     const inNs = render({}, { namespace: 'apps' });
     for (const kind of ['Namespace', 'ClusterRole', 'ClusterRoleBinding']) {
-      expect(one(inNs, kind).metadata.namespace, kind).toBeUndefined();
+      for (const o of find(inNs, kind))
+        expect(o.metadata.namespace, `${kind} ${o.metadata.name}`).toBeUndefined();
     }
     expect(one(inNs, 'Deployment').metadata.namespace).toBe('kelos-system');
   });
@@ -127,6 +129,7 @@ describe('KelosInstall', () => {
       '--lease-name=kelos-operator-leader',
       '--lease-namespace=kelos-system',
       '--metrics-addr=:8080',
+      '--metrics-auth=kubernetes',
       '--health-addr=:8081',
       '--webhook-addr=:8443',
       `--image-tag=v${KELOS_VERSION}`,
@@ -158,9 +161,9 @@ describe('KelosInstall', () => {
 
   it('orders itself for Argo CD: RBAC in wave -2, the operator in -1', () => {
     const wave = (o: Obj) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
-    for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'])
+    for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRoleBinding'])
       expect(wave(one(objs, kind)), kind).toBe('-2');
-    for (const kind of ['Role', 'RoleBinding'])
+    for (const kind of ['ClusterRole', 'Role', 'RoleBinding'])
       for (const o of find(objs, kind)) expect(wave(o), `${kind} ${o.metadata.name}`).toBe('-2');
     for (const kind of ['Deployment', 'PodDisruptionBudget', 'NetworkPolicy'])
       expect(wave(one(objs, kind)), kind).toBe('-1');
@@ -181,6 +184,7 @@ describe('KelosInstall', () => {
   it('namespaced: a Role and RoleBinding in each watched namespace only, a ClusterRole for cluster-scoped kinds only, the list in --namespace', () => {
     const ns = render({ watchNamespaces: ['team-b', 'team-a'] });
     expect(ns.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole//kelos-metrics-reader',
       'ClusterRole//kelos-operator-cluster-scoped',
       'ClusterRoleBinding//kelos-operator-cluster-scoped',
       'Deployment/kelos-system/kelos-operator',
@@ -200,7 +204,9 @@ describe('KelosInstall', () => {
       'Service/kelos-system/kelos-webhooks',
       'ServiceAccount/kelos-system/kelos-operator',
     ]);
-    const clusterRoles = find(ns, 'ClusterRole');
+    const clusterRoles = find(ns, 'ClusterRole').filter(
+      (r: Obj) => r.metadata.name !== 'kelos-metrics-reader',
+    );
     expect(clusterRoles.map((r: Obj) => triples(r.rules))).toEqual([
       triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'cluster')),
     ]);
@@ -211,7 +217,7 @@ describe('KelosInstall', () => {
     for (const role of find(ns, 'Role', 'kelos-operator')) expect(triples(role.rules)).toEqual(watched);
     // Secrets are granted in the watched namespaces' Roles and nowhere else.
     const grantsSecrets = (o: Obj) =>
-      (o.rules as Obj[]).some((r) => r.apiGroups.includes('') && r.resources.includes('secrets'));
+      (o.rules as Obj[]).some((r) => r.apiGroups?.includes('') && r.resources.includes('secrets'));
     expect(
       ns
         .filter((o) => /Role$/.test(o.kind) && grantsSecrets(o))
@@ -263,9 +269,30 @@ describe('KelosInstall', () => {
     expect(one(objs, 'Service', 'kelos-operator-metrics').metadata.labels).toMatchObject(
       sm.spec.selector.matchLabels,
     );
-    expect(one(render({ monitor: 'PodMonitor' }), 'PodMonitor').spec.podMetricsEndpoints).toEqual([
-      { port: 'metrics', path: '/metrics', interval: '30s' },
+    // /metrics asks the API server about the bearer token (--metrics-auth kubernetes).
+    expect(sm.spec.endpoints).toEqual([
+      {
+        port: 'metrics',
+        path: '/metrics',
+        interval: '30s',
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      },
     ]);
+    expect(one(render({ monitor: 'PodMonitor' }), 'PodMonitor').spec.podMetricsEndpoints).toEqual([
+      {
+        port: 'metrics',
+        path: '/metrics',
+        interval: '30s',
+        authorization: { type: 'Bearer', credentials: { name: 'kelos-metrics-token', key: 'token' } },
+      },
+    ]);
+  });
+
+  it('grants scrapers get on /metrics through a ClusterRole the admin binds', () => {
+    expect(one(objs, 'ClusterRole', 'kelos-metrics-reader').rules).toEqual([
+      { nonResourceURLs: ['/metrics'], verbs: ['get'] },
+    ]);
+    expect(find(objs, 'ClusterRoleBinding').map((b) => b.roleRef.name)).not.toContain('kelos-metrics-reader');
   });
 
   it('rejects settings that cannot work, naming them', () => {
