@@ -10,6 +10,7 @@
  */
 import { API_VERSION } from '../api/index.ts';
 import { type Diagnostic, type Finding, formatLocation, toPointer } from './diagnostic.ts';
+import { closest } from './echo.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 
 /** How bundle references are judged. */
@@ -208,6 +209,23 @@ export function checkReferences(
   }
   const elsewhere = (kind: string, name: string, namespace: string): string[] =>
     [...(namespacesByName.get(`${kind}/${name}`) ?? [])].filter((ns) => ns !== namespace).sort();
+  // Names of each kind per namespace, for "did you mean" on a reference that resolves nowhere.
+  const namesIn = new Map<string, string[]>();
+  for (const doc of docs) {
+    const key = `${String(doc.object['kind'])}/${namespaceOf(doc)}`;
+    const names = namesIn.get(key);
+    if (names) names.push(nameOf(doc));
+    else namesIn.set(key, [nameOf(doc)]);
+  }
+  const didYouMean = (
+    kind: string,
+    namespace: string,
+    name: string,
+    extra: readonly string[] = [],
+  ): string => {
+    const guess = closest(name, [...(namesIn.get(`${kind}/${namespace}`) ?? []), ...extra]);
+    return guess && guess !== name ? `; did you mean "${guess}"?` : '';
+  };
 
   // Task dependency graph, for cycle detection.
   const edges = new Map<string, Array<{ to: string; index: number }>>();
@@ -247,11 +265,15 @@ export function checkReferences(
       if (ref.kind === 'Secret') {
         const declared = options.externalSecrets ?? [];
         if (declared.includes(ref.name) || declared.includes(`${namespace}/${ref.name}`)) continue;
+        const known = declared
+          .map((d) => d.split('/'))
+          .filter((parts) => parts.length === 1 || parts[0] === namespace)
+          .map((parts) => parts[parts.length - 1] as string);
         report(doc, {
           severity: 'warning',
           code: 'ref/secret-external',
           path,
-          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster`,
+          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster${didYouMean('Secret', namespace, ref.name, known)}`,
           hint:
             otherHint ??
             'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs, then list it under externalSecrets in kelos.policy.yaml',
@@ -263,7 +285,7 @@ export function checkReferences(
           severity: 'error',
           code: 'ref/dangling',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle${didYouMean(ref.kind, namespace, ref.name)}`,
           hint: otherHint ?? `add the ${ref.kind} to the bundle, or fix the name`,
         });
       } else {
@@ -271,7 +293,7 @@ export function checkReferences(
           severity: options.externalRefs === 'error' ? 'error' : 'warning',
           code: 'ref/external',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster${didYouMean(ref.kind, namespace, ref.name)}`,
           ...(otherHint ? { hint: otherHint } : {}),
         });
       }

@@ -38,6 +38,22 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a reference that misses a name in the bundle, or a declared external Secret, by a typo says which', () => {
+    const [workspaceRef] = check([task('t', WORKER('ap')), workspace('app'), secret('key')]);
+    expect(workspaceRef?.message).toBe(
+      'spec.worker.workspaceRef names Workspace "ap", which is not in this bundle; it must exist in namespace "default" in the cluster; did you mean "app"?',
+    );
+    const secretRef = check(
+      [task('t', WORKER('app').replace('name: key', 'name: claude-oauth-tokn')), workspace('app')],
+      {
+        externalSecrets: ['other/claude-oauth-tokens', 'claude-oauth-token'],
+      },
+    );
+    expect(secretRef.map((d) => d.message)).toEqual([
+      'spec.worker.credentials.secretRef names Secret "claude-oauth-tokn", which is not in this bundle; it must exist in namespace "default" in the cluster; did you mean "claude-oauth-token"?',
+    ]);
+  });
+
   test('externalRefs: error makes it an error; requireRefs makes it ref/dangling', () => {
     expect(check([task('t', WORKER('app')), secret('key')], { externalRefs: 'error' })[0]).toMatchObject({
       code: 'ref/external',
