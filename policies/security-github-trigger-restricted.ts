@@ -59,7 +59,12 @@ export const githubTriggerRestricted: ObjectRule = {
     }
     const hook = get(when, 'githubWebhook');
     if (isRecord(hook) && !webhookRestricted(hook)) {
-      findings.push({ path: '/spec/when/githubWebhook', message: TriggerMessages.githubWebhook });
+      // A webhook source has no commentPolicy: the author filters are the only restriction.
+      findings.push({
+        path: '/spec/when/githubWebhook',
+        message: TriggerMessages.githubWebhook,
+        hint: 'Give every entry of githubWebhook.filters an author (the logins allowed to trigger it).',
+      });
     }
     return findings;
   },

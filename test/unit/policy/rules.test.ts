@@ -132,6 +132,19 @@ describe('built-in rules', () => {
     },
   );
 
+  test('a githubWebhook source, which has no commentPolicy, is hinted at author filters', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'security/github-trigger-restricted')!;
+    const report = runPolicies(loadFixture('security-github-trigger-restricted/fail.yaml'), {
+      config: TEST_CONFIG,
+      rules: [rule],
+    });
+    const hints = Object.fromEntries(report.diagnostics.map((d) => [d.path, d.hint]));
+    expect(hints['/spec/when/githubWebhook']).toBe(
+      'Give every entry of githubWebhook.filters an author (the logins allowed to trigger it).',
+    );
+    expect(hints['/spec/when/githubIssues']).toBe(rule.hint);
+  });
+
   test('every rule file is named after its id and documents itself', () => {
     for (const rule of BUILTIN_RULES) {
       expect(rule.id).toMatch(/^(budget|forecast|concurrency|security|hygiene)\/[a-z0-9-]+$/);
