@@ -80,13 +80,15 @@ async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<Admi
  * `kelos synth` and `kelos validate`.
  */
 async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport> {
-  const [{ synthesize }, { ConfigError }] = await Promise.all([
+  const [{ synthesize, atAppSource }, { ConfigError }] = await Promise.all([
     import('../../compiler/synth.ts'),
     import('../../compiler/config.ts'),
   ]);
   try {
     const result = await synthesize({ root: io.cwd });
-    const report = checkRendered(result.objects, config);
+    const rendered = checkRendered(result.objects, config);
+    // As synth reports them: at the app line that made the object, the rendered file after it.
+    const report = { ...rendered, diagnostics: atAppSource(rendered.diagnostics, result.objects) };
     const failures = result.diagnostics.filter((d) => d.code.startsWith('synth/') || d.severity === 'error');
     return { ...report, diagnostics: sortDiagnostics([...failures, ...report.diagnostics]) };
   } catch (err) {

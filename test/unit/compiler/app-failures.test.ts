@@ -66,6 +66,10 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(run.stdout).toContain(
       '/spec/promt: unknown field "spec.promt"; did you mean "prompt"? [schema/unknown-field]',
     );
+    // Policy findings point at the app line that made the object, as synth's do.
+    expect(run.stdout).toMatch(
+      /\/spec\/worker\/podOverrides\/activeDeadlineSeconds: activeDeadlineSeconds is not set[^\n]*\n\s+at apps\/fine\/main\.ts:3:3/,
+    );
   });
 
   test('an app stuck in a loop is stopped too', async () => {
