@@ -4,10 +4,11 @@
  * Operator is installed, and applying the install elsewhere must not fail.
  *
  * `/metrics` answers only users RBAC lets `get` it (`--metrics-auth kubernetes`), so the
- * monitor sends a bearer token: the ServiceMonitor Prometheus' own ServiceAccount token (bind
- * `kelos-metrics-reader` (rbac.ts) to that ServiceAccount); the PodMonitor, which cannot name a token
- * file, the key `token` of the Secret {@link METRICS_TOKEN_SECRET}, which the admin creates with
- * a token of a ServiceAccount bound to it.
+ * monitor sends a bearer token. The ServiceMonitor sends Prometheus' own ServiceAccount token
+ * (bind the ClusterRole `kelos-metrics-reader`, rbac.ts, to that ServiceAccount). The
+ * PodMonitor, which cannot name a token file, sends the key `token` of the Secret
+ * {@link METRICS_TOKEN_SECRET}, which the admin creates with a token of a ServiceAccount bound
+ * to that ClusterRole.
  *
  * @packageDocumentation
  */
