@@ -40,13 +40,21 @@ export const WARNINGS_PER_CODE = 3;
 const SECRET_EXTERNAL = 'ref/secret-external';
 
 /**
+ * A `ref/secret-external` warning whose name is one edit or so from a Secret the bundle or the
+ * policy file knows (references.ts adds `did you mean`): a likely typo, listed on its own rather
+ * than summed into the Secrets to create, which would advise declaring the typo.
+ */
+const isCollapsedSecret = (d: Diagnostic): boolean =>
+  d.code === SECRET_EXTERNAL && !d.message.includes('; did you mean "');
+
+/**
  * The Secrets named by `ref/secret-external` warnings, as `namespace/name`, sorted: what a user
  * must create in the cluster (or declare under `externalSecrets` once it exists).
  */
 export const externalSecretsOf = (diagnostics: readonly Diagnostic[]): string[] => {
   const names = new Set<string>();
   for (const d of diagnostics) {
-    if (d.code !== SECRET_EXTERNAL) continue;
+    if (!isCollapsedSecret(d)) continue;
     const m = /Secret "([^"]+)".*namespace "([^"]+)"/.exec(d.message);
     if (m) names.add(`${m[2]}/${m[1]}`);
   }
@@ -71,7 +79,7 @@ export const selectForText = (
       listed.push(d);
       continue;
     }
-    if (d.code === SECRET_EXTERNAL) continue;
+    if (isCollapsedSecret(d)) continue;
     const n = (seen.get(d.code) ?? 0) + 1;
     seen.set(d.code, n);
     if (n <= WARNINGS_PER_CODE) listed.push(d);
@@ -178,7 +186,7 @@ export const report = (
   for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
   const secrets = externalSecretsOf(result.diagnostics);
   if (!verbose && secrets.length > 0) {
-    const refs = result.diagnostics.filter((d) => d.code === SECRET_EXTERNAL).length;
+    const refs = result.diagnostics.filter(isCollapsedSecret).length;
     out(
       `warning: ${plural(refs, 'reference')} to ${plural(secrets.length, 'Secret')} outside git; create them in the cluster, then list them under externalSecrets in kelos.policy.yaml: ${secrets.join(', ')} [${SECRET_EXTERNAL}] (--verbose lists them)\n`,
     );

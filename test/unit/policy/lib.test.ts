@@ -30,6 +30,12 @@ describe('policy helpers', () => {
     // Six fields would be read as seconds by croner; upstream schedules have five.
     expect(shortestCronGap('* * * * * *')).toBeUndefined();
     expect(shortestCronGap('not a schedule')).toBeUndefined();
+    // robfig/cron's descriptors, which the spawner runs too: not an always-busy spawner.
+    expect(shortestCronGap('@daily')).toBe(86_400);
+    expect(shortestCronGap('@hourly')).toBe(3600);
+    expect(shortestCronGap('@weekly')).toBe(7 * 86_400);
+    expect(shortestCronGap('@every 90m')).toBe(5400);
+    expect(shortestCronGap('CRON_TZ=UTC 0 9 * * 1-5')).toBe(86_400);
   });
 
   test('selectorMatches follows metav1.LabelSelector, and a templated label value matches any value', () => {
