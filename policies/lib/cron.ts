@@ -4,18 +4,7 @@
  * @packageDocumentation
  */
 import { Cron } from 'croner';
-import { parseDuration } from '../../src/kube/duration.ts';
-
-/** robfig/cron's named schedules, as the five fields they stand for. */
-const DESCRIPTORS: Readonly<Record<string, string>> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
+import { CronSyntaxError, type ExpandedSchedule, expandCronSchedule } from '../../src/api/cron-schedule.ts';
 
 /** Runs looked at to find the shortest gap; enough to cover a day of the busiest schedules. */
 const SAMPLE_RUNS = 64;
@@ -33,19 +22,21 @@ export const CRON_OPTIONS = { paused: true, utcOffset: 0 } as const;
 export function shortestCronGap(schedule: string): number | undefined {
   if (gaps.has(schedule)) return gaps.get(schedule);
   let gap: number | undefined;
-  // robfig/cron's descriptors, which the spawner accepts too: a fixed interval, or five fields.
-  const text = schedule.trim().replace(/^(?:CRON_TZ|TZ)=(?:UTC|Etc\/UTC)\s+/, '');
-  const every = /^@every\s+(\S+)$/.exec(text)?.[1];
-  const fields = every === undefined ? (DESCRIPTORS[text] ?? text) : undefined;
-  if (every !== undefined) {
-    const seconds = parseDuration(every);
-    gap = seconds !== undefined && seconds >= 1 ? seconds : undefined;
-  } else if (fields !== undefined && fields.split(/\s+/).length === 5) {
+  // robfig/cron's prefix and descriptors, which the spawner accepts too: resolved as it resolves them.
+  let expanded: ExpandedSchedule | undefined;
+  try {
+    expanded = expandCronSchedule(schedule);
+  } catch (e) {
+    if (!(e instanceof CronSyntaxError)) throw e;
+  }
+  if (expanded?.kind === 'every') {
+    gap = expanded.seconds;
+  } else if (expanded && expanded.text.split(/\s+/).length === 5) {
     // Upstream schedules have five fields; croner would read a sixth as seconds.
     try {
       // UTC as a fixed offset, not as the time zone 'UTC': the same fire times (UTC has no
       // transitions), without croner converting every candidate through Intl (20 times slower).
-      const runs = new Cron(fields, CRON_OPTIONS).nextRuns(SAMPLE_RUNS, SAMPLE_FROM);
+      const runs = new Cron(expanded.text, CRON_OPTIONS).nextRuns(SAMPLE_RUNS, SAMPLE_FROM);
       for (let i = 1; i < runs.length; i++) {
         const d = (runs[i]!.getTime() - runs[i - 1]!.getTime()) / 1000;
         gap = gap === undefined ? d : Math.min(gap, d);

@@ -116,11 +116,18 @@ const parseField = (schedule: string, text: string, b: Bounds): { values: Set<nu
   return { values, star };
 };
 
+/** A schedule with its UTC prefix and any descriptor resolved: a fixed interval, or the field text. */
+export type ExpandedSchedule =
+  | { readonly kind: 'every'; readonly seconds: number }
+  | { readonly kind: 'fields'; readonly text: string };
+
 /**
- * Parses a schedule the way robfig/cron's `ParseStandard` does.
+ * Resolves what robfig/cron's `ParseStandard` reads before the fields: a `CRON_TZ=`/`TZ=`
+ * prefix (UTC only), `@every <duration>`, and the named descriptors (`@daily`, …). The fields
+ * themselves are not checked.
  * @throws {CronSyntaxError} with robfig's reason
  */
-export function parseCronSchedule(schedule: string): CronSchedule {
+export function expandCronSchedule(schedule: string): ExpandedSchedule {
   let text = schedule.trim();
   const tz = /^(?:CRON_TZ|TZ)=(\S+)\s+/.exec(text);
   if (tz) {
@@ -144,8 +151,19 @@ export function parseCronSchedule(schedule: string): CronSchedule {
   if (text.startsWith('@')) {
     const expanded = DESCRIPTORS[text];
     if (!expanded) throw new CronSyntaxError(schedule, `unrecognized descriptor: ${text}`);
-    text = expanded;
+    return { kind: 'fields', text: expanded };
   }
+  return { kind: 'fields', text };
+}
+
+/**
+ * Parses a schedule the way robfig/cron's `ParseStandard` does.
+ * @throws {CronSyntaxError} with robfig's reason
+ */
+export function parseCronSchedule(schedule: string): CronSchedule {
+  const expanded = expandCronSchedule(schedule);
+  if (expanded.kind === 'every') return expanded;
+  const { text } = expanded;
   const fields = text.split(/\s+/);
   if (fields.length !== 5)
     throw new CronSyntaxError(schedule, `expected exactly 5 fields, found ${fields.length}: ${text}`);
