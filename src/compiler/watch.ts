@@ -55,6 +55,8 @@ export interface WatchOptions {
   readonly paths?: readonly string[];
   /** Directories not watched, relative to `root` (synth's outputs: {@link outputDirs}). */
   readonly outputs?: readonly string[];
+  /** Called with what the watcher could not read; watching goes on. */
+  readonly onError?: (err: unknown) => void;
   /** One synth run; its errors are the caller's to report (a failing run does not stop watching). */
   readonly run: (changed: readonly string[]) => Promise<void>;
   /**
@@ -84,7 +86,16 @@ export const watchSynth = (options: WatchOptions): WatchHandle => {
     if (outputs.some((o) => within(o, path))) return true;
     return stats?.isFile() === true && !SOURCE_EXTENSIONS.has(extname(path));
   };
-  const watcher = watch([...(options.paths ?? ['.'])], { cwd: options.root, ignoreInitial: true, ignored });
+  const watcher = watch([...(options.paths ?? ['.'])], {
+    cwd: options.root,
+    ignoreInitial: true,
+    ignored,
+    // A link back up the tree would be walked for ever; apps live in the project itself.
+    followSymlinks: false,
+  });
+  // An unreadable path (a link to itself, a permission) must not end the watch: without a
+  // listener, the watcher's 'error' event would throw out of the process.
+  watcher.on('error', (err) => options.onError?.(err));
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;

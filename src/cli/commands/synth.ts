@@ -282,6 +282,7 @@ export const synthCommand: CommandFactory = (io, done) =>
       const handle = watchSynth({
         root: io.cwd,
         outputs: outputDirs(config),
+        onError: (err) => io.stderr(`kelos: watch: ${err instanceof Error ? err.message : String(err)}\n`),
         run: async (changed) => {
           if (changed.length > 0) io.stdout(`changed: ${changed.map((c) => relative('.', c)).join(', ')}\n`);
           await once().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -96,6 +96,33 @@ describe('watchSynth', { timeout: 20_000 }, () => {
         [],
         ['apps/a/main.ts', 'cdk8s.yaml', 'kelos.policy.yaml', 'lib/shared.ts'],
       ]);
+    } finally {
+      await handle.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a link to itself or back up the tree neither ends nor hangs the watch; it is reported', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kelos-watch-'));
+    mkdirSync(join(root, 'apps/a'), { recursive: true });
+    symlinkSync('..', join(root, 'apps/a/up'));
+    symlinkSync('self', join(root, 'self'));
+    const runs: string[][] = [];
+    const errors: unknown[] = [];
+    const handle = watchSynth({
+      root,
+      debounceMs: 50,
+      onError: (err) => errors.push(err),
+      run: async (changed) => {
+        runs.push([...changed]);
+      },
+    });
+    try {
+      await handle.ready;
+      await until(() => runs.length === 1);
+      writeFileSync(join(root, 'apps/a/main.ts'), '// v1\n');
+      await until(() => runs.length === 2);
+      expect(runs[1]).toStrictEqual(['apps/a/main.ts']);
     } finally {
       await handle.close();
       rmSync(root, { recursive: true, force: true });
