@@ -106,12 +106,18 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const count = (diagnostics: readonly Diagnostic[], severity: Diagnostic['severity']) =>
   diagnostics.filter((d) => d.severity === severity).length;
 
-/** One diagnostic in text form, with the construct path and hint on their own lines. */
-export const formatSynthDiagnostic = (d: Diagnostic): string =>
+/**
+ * One diagnostic in text form, with the construct path and hint on their own lines. When
+ * nothing was written, the rendered location names a file that still holds the previous
+ * synth's output, so it is said as where the object would go.
+ */
+export const formatSynthDiagnostic = (d: Diagnostic, written = true): string =>
   [
     formatDiagnostic(d),
     ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
-    ...(d.source?.rendered ? [`    rendered at ${formatLocation(d.source.rendered)}`] : []),
+    ...(d.source?.rendered
+      ? [`    ${written ? 'rendered at' : 'would be rendered at'} ${formatLocation(d.source.rendered)}`]
+      : []),
     ...(d.hint ? [`    hint: ${d.hint}`] : []),
   ].join('\n');
 
@@ -182,7 +188,8 @@ export const report = (
   // that is where the file:line of each diagnostic can be read.
   if (mode === 'stdout' && result.status !== 'failed') io.stdout(toYamlStream(result.objects));
   const { listed, omitted } = selectForText(result.diagnostics, verbose);
-  for (const d of listed) out(`${formatSynthDiagnostic(d)}\n`);
+  const written = result.status === 'ok' || mode === 'stdout';
+  for (const d of listed) out(`${formatSynthDiagnostic(d, written)}\n`);
   for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
   const secrets = externalSecretsOf(result.diagnostics);
   if (!verbose && secrets.length > 0) {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { externalSecretsOf, selectForText } from '../../../src/cli/commands/synth.ts';
+import { externalSecretsOf, report, selectForText } from '../../../src/cli/commands/synth.ts';
+import type { CliIo } from '../../../src/cli/io.ts';
+import type { SynthOutcome, SynthResult } from '../../../src/compiler/synth.ts';
 import type { Diagnostic } from '../../../src/validate/index.ts';
 
 const secretRef = (name: string, extra = ''): Diagnostic => ({
@@ -17,5 +19,37 @@ describe('the synth text report', () => {
     expect(externalSecretsOf(diagnostics)).toStrictEqual(['default/github-token']);
     expect(selectForText(diagnostics, false).listed).toStrictEqual([typo]);
     expect(selectForText(diagnostics, true).listed).toStrictEqual(diagnostics);
+  });
+});
+
+describe('where a diagnostic was rendered', () => {
+  const located = (severity: Diagnostic['severity']): Diagnostic => ({
+    severity,
+    code: 'schema/type',
+    path: '/spec/activeDeadlineSeconds',
+    message: 'must be integer',
+    source: { file: 'apps/a/main.ts', line: 4, rendered: { file: 'dist/apps/a/task-t.yaml', line: 9 } },
+  });
+  const textOf = (status: SynthResult['status'], mode: 'write' | 'stdout', d: Diagnostic): string => {
+    const out: string[] = [];
+    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t) } as unknown as CliIo;
+    const result = { status, diagnostics: [d], apps: [], objects: [], files: [], timings: { total: 1 } };
+    report(io, { result: result as unknown as SynthResult } satisfies SynthOutcome, mode, 'text');
+    return out.join('');
+  };
+
+  test('is said as where the object would go when nothing was written: dist/ still holds the previous output', () => {
+    const text = textOf('violations', 'write', located('error'));
+    expect(text).toContain('    would be rendered at dist/apps/a/task-t.yaml:9\n');
+    expect(text).not.toContain('    rendered at');
+  });
+
+  test('is said as rendered when the output was written, or printed with --stdout', () => {
+    expect(textOf('ok', 'write', located('warning'))).toContain(
+      '    rendered at dist/apps/a/task-t.yaml:9\n',
+    );
+    expect(textOf('violations', 'stdout', located('error'))).toContain(
+      '    rendered at dist/apps/a/task-t.yaml:9\n',
+    );
   });
 });
