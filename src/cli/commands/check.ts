@@ -6,8 +6,10 @@
  * Exit codes: 0 clean (warnings allowed), 2 errors (or warnings with `--strict`), 1 usage, I/O
  * or configuration errors.
  *
- * Only the engine, the rules and the YAML loader are imported up front, so a pre-commit run on
- * one file starts fast; the compiler (cdk8s) loads only when there are no paths.
+ * Manifests are validated too (schemas, CEL rules, references: the errors `kelos validate`
+ * reports), since a policy reads a value the schema refuses as if it were not set. Only the
+ * engine, the rules and the YAML loader are imported up front; the validator loads when there
+ * are manifests to read, and the compiler (cdk8s) only when there are no paths.
  *
  * @packageDocumentation
  */
@@ -29,7 +31,7 @@ import {
   renderAdmissionPolicies,
 } from '../../policy/index.ts';
 import { summaryLine } from '../../policy/reporters/common.ts';
-import { hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
+import { type Diagnostic, hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
 import {
   conflictsAcrossBundles,
   loadBundles,
@@ -72,6 +74,36 @@ async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<Admi
   return ((configs[0]?.object['spec'] ?? {}) as KelosConfigSpec).admission;
 }
 
+/** Whether `inner` is the JSON pointer `outer` or a pointer below it. */
+const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(`${outer}/`);
+
+/**
+ * A policy report with what failed before the policies ran: an app that did not run, an
+ * object the validator refused (every error synth or `kelos validate` reports; their warnings
+ * stay with those commands). Both ways of checking report through here, so a manifest and an
+ * app fail alike. A policy finding at a field whose value the schema refused is left out: the
+ * policy could not read that value and would call it unset, contradicting the schema error
+ * beside it.
+ */
+const withFailures = (report: PolicyReport, found: readonly Diagnostic[]): PolicyReport => {
+  const failures = found.filter((d) => d.code.startsWith('synth/') || d.severity === 'error');
+  const refused = failures.filter((d) => d.code.startsWith('schema/') && d.path !== '' && d.resource);
+  const unreadable = (p: Diagnostic): boolean =>
+    refused.some(
+      (f) =>
+        f.source?.file === p.source?.file &&
+        f.resource?.kind === p.resource?.kind &&
+        f.resource?.name === p.resource?.name &&
+        within(p.path, f.path),
+    );
+  return {
+    ...report,
+    diagnostics: sortDiagnostics(
+      uniqueDiagnostics([...failures, ...report.diagnostics.filter((d) => !unreadable(d))]),
+    ),
+  };
+};
+
 /**
  * The project's TypeScript apps, synthesized in memory (nothing is written), checked one app at
  * a time. Apps that fail to run and every error synth found (a construct that refused its
@@ -85,12 +117,12 @@ async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport>
     import('../../compiler/config.ts'),
   ]);
   try {
-    const result = await synthesize({ root: io.cwd });
+    // Synth validated every object it rendered: its errors are the validation's, not run again.
+    const result = await synthesize({ root: io.cwd, validate: { externalSecrets: config.externalSecrets } });
     const rendered = checkRendered(result.objects, config);
     // As synth reports them: at the app line that made the object, the rendered file after it.
     const report = { ...rendered, diagnostics: atAppSource(rendered.diagnostics, result.objects) };
-    const failures = result.diagnostics.filter((d) => d.code.startsWith('synth/') || d.severity === 'error');
-    return { ...report, diagnostics: sortDiagnostics([...failures, ...report.diagnostics]) };
+    return withFailures(report, result.diagnostics);
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;
@@ -158,21 +190,27 @@ export const checkCommand: CommandFactory = (io, done) =>
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
         const input = await loadBundles(paths, io.readStdin, io.cwd);
+        // Imported here: `--list-rules` and the admission policies do not need the validator.
+        const { validateDocuments } = await import('../../validate/index.ts');
+        const validation = input.bundles.flatMap((b) =>
+          validateDocuments(b.documents, { externalSecrets: config.externalSecrets }),
+        );
         const reports = input.bundles.map((b) => checkDocuments(b.documents, config));
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.
-        report = {
-          diagnostics: sortDiagnostics(
-            uniqueDiagnostics([
+        report = withFailures(
+          {
+            diagnostics: [
               ...input.diagnostics,
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles),
-            ]),
-          ),
-          suppressions: reports.flatMap((r) => r.suppressions),
-          rules,
-          objects: objectCount(input.bundles),
-        };
+            ],
+            suppressions: reports.flatMap((r) => r.suppressions),
+            rules,
+            objects: objectCount(input.bundles),
+          },
+          validation,
+        );
       } else {
         report = await checkApps(io, config);
       }

@@ -122,6 +122,63 @@ spec:
     expect(run.stdout).toContain('set it between 1 and 100');
   });
 
+  test('a manifest the schema refuses is reported with the validator error, not as an unset field', async () => {
+    const dir = emptyProject();
+    writeFileSync(
+      join(dir, 'task.yaml'),
+      `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata: { name: t, namespace: a }
+spec:
+  prompt: hi
+  worker:
+    type: codex
+    credentials: { type: none }
+    podOverrides: { activeDeadlineSeconds: "3600" }
+  ttlSecondsAfterFinished: 3600
+`,
+    );
+    const run = await kelos(['check', 'task.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(
+      '/spec/worker/podOverrides/activeDeadlineSeconds: must be an integer; got a string "3600" [schema/type]',
+    );
+    // Before, only budget/active-deadline spoke, and it called the deadline unset.
+    expect(run.stdout).not.toContain('is not set');
+    expect(run.stdout).toContain('1 error, 0 warnings, 0 info in 1 object');
+  });
+
+  test('manifests fail check with the errors kelos validate reports for them', async () => {
+    const dir = emptyProject();
+    const task = (name: string, podOverrides: string) => `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata: { name: ${name}, namespace: a }
+spec:
+  prompt: hi
+  worker:
+    type: codex
+    credentials: { type: none }
+    podOverrides: ${podOverrides}
+  ttlSecondsAfterFinished: 3600
+`;
+    writeFileSync(
+      join(dir, 'tasks.yaml'),
+      [
+        task('typo', '{ activeDeadlineSeconds: 600, nodeSelectr: { a: b } }'),
+        task('cel', '{ activeDeadlineSeconds: 600, volumes: [{ name: kelos-x, emptyDir: {} }] }'),
+      ].join('---\n'),
+    );
+    const errors = (out: string) =>
+      (JSON.parse(out) as { diagnostics: Array<{ severity: string; code: string }> }).diagnostics.filter(
+        (d) => d.severity === 'error',
+      );
+    const validate = await kelos(['validate', '--format', 'json', 'tasks.yaml'], { cwd: dir });
+    const check = await kelos(['check', '--format', 'json', 'tasks.yaml'], { cwd: dir });
+    expect(check.code).toBe(2);
+    expect(errors(validate.stdout).map((d) => d.code)).toStrictEqual(['schema/unknown-field', 'cel/rule']);
+    expect(errors(check.stdout)).toStrictEqual(errors(validate.stdout));
+  });
+
   test('a missing path exits 1', async () => {
     const run = await kelos(['check', 'no/such/file.yaml']);
     expect(run.code).toBe(1);

@@ -53,8 +53,10 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
       expect(run.stdout).toContain('m/link.yaml:6:3: error Task fix /spec/promptt');
       expect(run.stdout).toContain('m/shared/task.yaml:6:3: error');
     } else {
-      expect(run.code).toBe(0);
+      // Read twice, the one Task is defined twice: check reports the validator's error too.
+      expect(run.code).toBe(2);
       expect(run.stdout).toContain('in 2 objects');
+      expect(run.stdout).toContain('[bundle/duplicate]');
     }
   });
 
