@@ -67,6 +67,33 @@ export const formatDiagnostic = (d: Diagnostic): string => {
   return `${where}${d.severity} ${what}${path}${d.message} [${d.code}]`;
 };
 
+/**
+ * Version of the JSON report `kelos validate` and `kelos check` print with `--format json`:
+ * both print `version`, `summary` (with the counts of {@link SeverityCounts} and `objects`) and
+ * `diagnostics`, so one reader reads either. Bumped on incompatible changes.
+ */
+export const JSON_REPORT_VERSION = 1;
+
+/** Diagnostics counted by severity, under the names every report's summary uses. */
+export interface SeverityCounts {
+  readonly errors: number;
+  readonly warnings: number;
+  readonly info: number;
+}
+
+/** Counts diagnostics by severity. */
+export const countSeverities = (diagnostics: readonly Diagnostic[]): SeverityCounts => {
+  let errors = 0;
+  let warnings = 0;
+  let info = 0;
+  for (const d of diagnostics) {
+    if (d.severity === 'error') errors++;
+    else if (d.severity === 'warning') warnings++;
+    else info++;
+  }
+  return { errors, warnings, info };
+};
+
 /** Whether any diagnostic is an error (or, with `strict`, a warning). */
 export const hasFailures = (diagnostics: readonly Diagnostic[], strict = false): boolean =>
   diagnostics.some((d) => d.severity === 'error' || (strict && d.severity === 'warning'));

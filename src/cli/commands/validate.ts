@@ -9,10 +9,13 @@ import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
+  countSeverities,
   type Diagnostic,
   formatDiagnostic,
   hasFailures,
+  JSON_REPORT_VERSION,
   limitPerCode,
+  type SeverityCounts,
   sortDiagnostics,
   validateDocuments,
 } from '../../validate/index.ts';
@@ -33,21 +36,19 @@ interface ValidateFlags {
   readonly config?: string;
 }
 
-/** Counts of one run, printed as the last line (text) or the `summary` member (JSON). */
-export interface ValidateSummary {
+/**
+ * Counts of one run, printed as the last line (text) or the `summary` member (JSON), named as
+ * `kelos check` names them.
+ */
+export interface ValidateSummary extends SeverityCounts {
   readonly files: number;
   readonly objects: number;
-  readonly errors: number;
-  readonly warnings: number;
-  readonly infos: number;
 }
 
 const summarize = (files: number, objects: number, diagnostics: readonly Diagnostic[]): ValidateSummary => ({
   files,
   objects,
-  errors: diagnostics.filter((d) => d.severity === 'error').length,
-  warnings: diagnostics.filter((d) => d.severity === 'warning').length,
-  infos: diagnostics.filter((d) => d.severity === 'info').length,
+  ...countSeverities(diagnostics),
 });
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -114,7 +115,10 @@ export const validateCommand: CommandFactory = (io, done) =>
       // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.
       const shown = limitPerCode(diagnostics);
       if (flags.format === 'json') {
-        io.stdout(`${JSON.stringify({ diagnostics: shown, summary }, null, 2)}\n`);
+        // The shape of `kelos check --format json`, so one reader reads both.
+        io.stdout(
+          `${JSON.stringify({ version: JSON_REPORT_VERSION, summary, diagnostics: shown }, null, 2)}\n`,
+        );
       } else {
         for (const d of shown) io.stdout(`${formatDiagnostic(d)}\n`);
         if (summary.objects === 0 && diagnostics.length === 0) {

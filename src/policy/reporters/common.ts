@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { isAbsolute, relative, sep } from 'node:path';
-import type { Diagnostic } from '../../validate/diagnostic.ts';
+import { countSeverities, type Diagnostic, type SeverityCounts } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
 
 /** Options every reporter accepts. */
@@ -19,19 +19,14 @@ export interface ReportOptions {
   readonly toolVersion?: string;
 }
 
-/** Counts by severity. */
-export interface ReportCounts {
-  readonly errors: number;
-  readonly warnings: number;
-  readonly info: number;
+/** Counts by severity, as `kelos validate` counts them, and the findings objects opted out of. */
+export interface ReportCounts extends SeverityCounts {
   readonly suppressed: number;
 }
 
 /** Counts a report's diagnostics by severity. */
 export const countReport = (report: PolicyReport): ReportCounts => ({
-  errors: report.diagnostics.filter((d) => d.severity === 'error').length,
-  warnings: report.diagnostics.filter((d) => d.severity === 'warning').length,
-  info: report.diagnostics.filter((d) => d.severity === 'info').length,
+  ...countSeverities(report.diagnostics),
   suppressed: report.suppressions.length,
 });
 

@@ -1,13 +1,15 @@
 /**
- * The machine report: the whole {@link PolicyReport} with counts, as stable JSON.
+ * The machine report: the whole {@link PolicyReport} with counts, as stable JSON. Its
+ * `version`, `summary` counts and `diagnostics` are those of `kelos validate --format json`;
+ * `suppressions` and `rules` are the policies' own.
  *
  * @packageDocumentation
  */
+import { JSON_REPORT_VERSION } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
 import { countReport, displayPath, type ReportOptions } from './common.ts';
 
-/** Version of the JSON report's shape; bumped on incompatible changes. */
-export const JSON_REPORT_VERSION = 1;
+export { JSON_REPORT_VERSION } from '../../validate/diagnostic.ts';
 
 /** Renders a report as JSON. */
 export function formatJson(report: PolicyReport, options: ReportOptions): string {

@@ -254,7 +254,7 @@ describe('kelos validate', () => {
     });
     expect(run.code).toBe(2);
     const out = JSON.parse(run.stdout) as { diagnostics: Diagnostic[]; summary: unknown };
-    expect(out.summary).toEqual({ files: 1, objects: 2, errors: 1, warnings: 1, infos: 1 });
+    expect(out.summary).toEqual({ files: 1, objects: 2, errors: 1, warnings: 1, info: 1 });
     expect(out.diagnostics.find((d) => d.code === 'schema/type')).toEqual({
       severity: 'error',
       code: 'schema/type',
@@ -263,6 +263,28 @@ describe('kelos validate', () => {
       resource: { apiVersion: 'kelos.dev/v1alpha2', kind: 'Task', name: 't' },
       source: { file: '-', line: 13, column: 3 },
     });
+  });
+
+  test('--format json has the shape of kelos check --format json: version, summary counts, diagnostics', async () => {
+    const stdin = EXTERNAL.replace('prompt: p', 'prompt: 3');
+    const validate = JSON.parse((await kelos(['validate', '--format', 'json', '-'], { stdin })).stdout);
+    const check = JSON.parse((await kelos(['check', '--format', 'json', '-'], { stdin })).stdout);
+    expect(Object.keys(validate)).toStrictEqual(['version', 'summary', 'diagnostics']);
+    expect(Object.keys(check)).toEqual(expect.arrayContaining(['version', 'summary', 'diagnostics']));
+    expect(validate.version).toBe(1);
+    expect(check.version).toBe(validate.version);
+    const counts = ({ objects, errors, warnings, info }: Record<string, number>) => ({
+      objects,
+      errors,
+      warnings,
+      info,
+    });
+    // The same input, counted under the same names (check keeps only the validator's errors).
+    expect(counts(validate.summary)).toStrictEqual({ objects: 2, errors: 1, warnings: 1, info: 1 });
+    expect(counts(check.summary)).toMatchObject({ objects: 2, errors: expect.any(Number), info: 0 });
+    expect(check.diagnostics).toContainEqual(
+      validate.diagnostics.find((d: Diagnostic) => d.code === 'schema/type'),
+    );
   });
 
   test('usage and I/O errors exit 1', async () => {
