@@ -135,6 +135,49 @@ export function evaluateObjectRules(object: Readonly<Record<string, unknown>>): 
 
 const SERVED = KINDS.map((k) => k.kind);
 
+/**
+ * Code of the info on an object whose kind has no bundled schema (a CustomResourceDefinition,
+ * an Argo CD Application, a cert-manager Certificate): the API server validates it, offline
+ * nothing does. The served Kelos kinds and the core kinds with a bundled schema (Deployment,
+ * ConfigMap, Job, RBAC, …) are validated strictly instead, whatever tree they come in.
+ */
+export const NOT_VALIDATED = 'kind/not-validated';
+
+/**
+ * Replaces the {@link NOT_VALIDATED} info of each object with one info, last, that counts them
+ * by kind: `7 apiextensions.k8s.io/v1 CustomResourceDefinition, 3 argoproj.io/v1alpha1
+ * Application`. A rendered tree holds such objects by the dozen (every CRD of `dist/crds`), and
+ * a line each buried what needs reading; what the count says holds for every object of a kind.
+ * The same rule for every kind, and the same list in text and JSON.
+ */
+export function aggregateNotValidated(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const byKind = new Map<string, number>();
+  const rest: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    if (d.code !== NOT_VALIDATED) {
+      rest.push(d);
+      continue;
+    }
+    const kind = [d.resource?.apiVersion, d.resource?.kind].filter(Boolean).join(' ') || 'unknown kind';
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  }
+  if (byKind.size === 0) return rest;
+  const objects = [...byKind.values()].reduce((a, b) => a + b, 0);
+  const kinds = [...byKind.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+  return [
+    ...rest,
+    {
+      severity: 'info',
+      code: NOT_VALIDATED,
+      path: '',
+      message: `${objects === 1 ? '1 object is' : `${objects} objects are`} not validated offline, since no schema is bundled for ${objects === 1 ? 'its kind' : byKind.size === 1 ? 'their kind' : 'their kinds'} (the API server will validate ${objects === 1 ? 'it' : 'them'}): ${kinds}`,
+    },
+  ];
+}
+
 const ruledMembers = new Map<string, ReadonlySet<string>>();
 
 /**
@@ -208,7 +251,7 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
     return [
       {
         severity: 'info',
-        code: 'kind/not-validated',
+        code: NOT_VALIDATED,
         path: '',
         message: `${clipName(apiVersion)} ${clipName(kind)} is not validated offline (no schema is bundled for it); the API server will validate it`,
       },

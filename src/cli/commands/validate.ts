@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
+  aggregateNotValidated,
   countSeverities,
   type Diagnostic,
   formatDiagnostic,
@@ -104,12 +105,14 @@ export const validateCommand: CommandFactory = (io, done) =>
         externalSecrets,
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       };
-      const diagnostics = sortDiagnostics(
-        uniqueDiagnostics([
-          ...loaded.diagnostics,
-          ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
-          ...conflictsAcrossBundles(loaded.bundles, flags.namespace),
-        ]),
+      const diagnostics = aggregateNotValidated(
+        sortDiagnostics(
+          uniqueDiagnostics([
+            ...loaded.diagnostics,
+            ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
+            ...conflictsAcrossBundles(loaded.bundles, flags.namespace),
+          ]),
+        ),
       );
       const summary = summarize(loaded.files.length, objectCount(loaded.bundles), diagnostics);
       // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.

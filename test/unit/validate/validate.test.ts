@@ -1,5 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
+  aggregateNotValidated,
   type Diagnostic,
   parseManifests,
   validateDocuments,
@@ -82,6 +86,10 @@ describe('validateObject', () => {
     ]);
     expect(of('cert-manager.io/v1', 'Certificate')).toEqual([
       'info kind/not-validated  cert-manager.io/v1 Certificate is not validated offline (no schema is bundled for it); the API server will validate it',
+    ]);
+    const certificate = { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'x' } };
+    expect(brief(aggregateNotValidated(validateObject(certificate)))).toEqual([
+      'info kind/not-validated  1 object is not validated offline, since no schema is bundled for its kind (the API server will validate it): 1 cert-manager.io/v1 Certificate',
     ]);
     expect(
       brief(
@@ -285,6 +293,37 @@ describe('kelos validate', () => {
     expect(check.diagnostics).toContainEqual(
       validate.diagnostics.find((d: Diagnostic) => d.code === 'schema/type'),
     );
+  });
+
+  test('objects of kinds without a bundled schema are counted in one info, by kind, in text and JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-not-validated-'));
+    // The seven CRDs as `kelos synth` writes them to dist/crds, with a kustomization.
+    expect((await kelos(['crds', '-o', join(dir, 'crds')])).code).toBe(0);
+    await writeFile(
+      join(dir, 'argocd.yaml'),
+      'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: kelos, namespace: argocd}\nspec: {}\n',
+    );
+    // Core kinds with a bundled schema are validated, whatever tree they come in.
+    await writeFile(
+      join(dir, 'config.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndatta: {a: b}\n',
+    );
+    const text = await kelos(['validate', '.'], { cwd: dir });
+    const lines = text.stdout.split('\n').filter((l) => l.includes('[kind/not-validated]'));
+    expect(lines).toStrictEqual([
+      'info 8 objects are not validated offline, since no schema is bundled for their kinds (the API server will validate them): 7 apiextensions.k8s.io/v1 CustomResourceDefinition, 1 argoproj.io/v1alpha1 Application [kind/not-validated]',
+    ]);
+    expect(text.stdout).toContain('config.yaml:4:1: error ConfigMap c /datta: unknown field "datta"');
+    const json = JSON.parse((await kelos(['validate', '--format', 'json', '.'], { cwd: dir })).stdout);
+    expect(json.diagnostics.filter((d: Diagnostic) => d.code === 'kind/not-validated')).toStrictEqual([
+      {
+        severity: 'info',
+        code: 'kind/not-validated',
+        path: '',
+        message: lines[0]?.replace(/^info /, '').replace(/ \[kind\/not-validated\]$/, ''),
+      },
+    ]);
+    expect(json.summary.info).toBe(1);
   });
 
   test('usage and I/O errors exit 1', async () => {
