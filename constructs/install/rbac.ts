@@ -98,7 +98,8 @@ export class OperatorRbac extends Construct {
       wave,
       `${props.name}-apiserver-endpoints`,
     );
-    // Unbound: the cluster admin binds it to the scraper (Prometheus' ServiceAccount).
+    // The cluster admin binds it to Prometheus' ServiceAccount; a PodMonitor install binds its
+    // own scraper to it (monitoring.ts).
     const reader = new kplus.k8s.KubeClusterRole(this, 'metrics-reader', {
       metadata: installMetadata(METRICS_READER, wave),
       rules: [{ nonResourceUrLs: ['/metrics'], verbs: ['get'] }],

@@ -131,12 +131,19 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
     second = await freshNamespace('rbac-second');
     other = await freshNamespace('rbac-other');
     installNs = `kelos-ns-${watched.slice(-8)}`;
-    const app = new App();
-    new KelosInstall(new Chart(app, 'install'), 'kelos', {
+    const chart = new Chart(new App(), 'install');
+    new KelosInstall(chart, 'kelos', {
       namespace: installNs,
       watchNamespaces: [watched, second],
+      monitor: 'PodMonitor',
     });
-    await applyManifest(app.synthYaml());
+    // This cluster has no Prometheus Operator CRDs: everything but the PodMonitor itself.
+    await applyManifest(
+      (chart.toJson() as ApiObject[])
+        .filter((o) => o.kind !== 'PodMonitor')
+        .map((o) => JSON.stringify(o))
+        .join('\n'),
+    );
     const conn = await serviceAccountConnection(installNs, 'kelos-operator');
     sa = new HttpKubeClient(conn);
     const gh = await scenarioGitHub();
@@ -199,6 +206,32 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
     expect(outside, 'requests outside the watched namespaces').toEqual([]);
     expect(where.filter((w) => w.endsWith(` in ${other}`))).toEqual([]);
     expectTightGrants(grantReport('namespaced', requests));
+  });
+
+  it('the PodMonitor scrapes /metrics with the token the API server writes into the install’s own Secret', async () => {
+    let token = '';
+    await waitFor('the token controller to fill kelos-metrics-token', async () => {
+      const secret = await admin.get<ApiObject & { data?: Record<string, string> }>(
+        Resources.Secret,
+        installNs,
+        'kelos-metrics-token',
+      );
+      token = Buffer.from(secret?.data?.['token'] ?? '', 'base64').toString();
+      return token !== '';
+    });
+    const [address] = op.operator.addresses;
+    const res = await fetch(`http://${address}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('kelos_reconcile_total');
+    // The scraper's token reads /metrics and nothing else.
+    const scraper = new HttpKubeClient({
+      ...(await serviceAccountConnection(installNs, 'kelos-operator')),
+      headers: async () => ({ authorization: `Bearer ${token}` }),
+    });
+    await expect(scraper.list(Resources.Secret, { namespace: installNs })).rejects.toMatchObject({
+      status: 403,
+    });
+    scraper.close();
   });
 
   it('grants nothing outside the watched namespaces: no Secrets, no Tasks, no cluster-wide lists', async () => {

@@ -278,7 +278,8 @@ describe('KelosInstall', () => {
         bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       },
     ]);
-    expect(one(render({ monitor: 'PodMonitor' }), 'PodMonitor').spec.podMetricsEndpoints).toEqual([
+    const withPodMonitor = render({ monitor: 'PodMonitor' });
+    expect(one(withPodMonitor, 'PodMonitor').spec.podMetricsEndpoints).toEqual([
       {
         port: 'metrics',
         path: '/metrics',
@@ -286,6 +287,25 @@ describe('KelosInstall', () => {
         authorization: { type: 'Bearer', credentials: { name: 'kelos-metrics-token', key: 'token' } },
       },
     ]);
+    // The PodMonitor's token: a ServiceAccount token Secret the API server fills, for a
+    // ServiceAccount bound to the reader role and nothing else.
+    expect(one(withPodMonitor, 'Secret', 'kelos-metrics-token')).toMatchObject({
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        namespace: 'kelos-system',
+        annotations: { 'kubernetes.io/service-account.name': 'kelos-metrics-scraper' },
+      },
+    });
+    expect(one(withPodMonitor, 'ServiceAccount', 'kelos-metrics-scraper').automountServiceAccountToken).toBe(
+      false,
+    );
+    const bindings = find(withPodMonitor, 'ClusterRoleBinding').filter((b) =>
+      b.subjects.some((s: { name: string }) => s.name === 'kelos-metrics-scraper'),
+    );
+    expect(bindings.map((b) => [b.metadata.name, b.metadata.namespace, b.roleRef.name])).toEqual([
+      ['kelos-operator-metrics-scraper', undefined, 'kelos-metrics-reader'],
+    ]);
+    expect(find(objs, 'ServiceAccount', 'kelos-metrics-scraper')).toEqual([]);
   });
 
   it('grants scrapers get on /metrics through a ClusterRole the admin binds', () => {
