@@ -394,10 +394,20 @@ export async function loadBundles(
     );
   }
   if (looseFiles.length > 0) {
-    const result = await loadManifestPaths(looseFiles, readStdin, cwd);
+    const result = await loadManifestPaths(looseFiles, readStdin, cwd, new Set(looseFromScan));
     files.push(...result.files);
     diagnostics.push(...result.diagnostics);
     bundles.push({ name: '', documents: result.documents });
+  }
+  if (diagnostics.length === 0 && bundles.every((b) => b.documents.length === 0)) {
+    // Files found under directories, none with an object: not a mistake to warn about (a tree of
+    // placeholders), but a run over nothing must say so, in JSON too.
+    diagnostics.push({
+      severity: 'info',
+      code: 'manifest/no-objects',
+      message: `${files.length} file${files.length === 1 ? '' : 's'} read, none holds a Kubernetes object`,
+      path: '',
+    });
   }
   return { bundles, diagnostics, files };
 }

@@ -94,39 +94,70 @@ export interface LoadResult extends ParseResult {
   readonly files: string[];
 }
 
+/** Code of the warning on a file the user named, or standard input, that holds no object. */
+export const EMPTY_INPUT = 'manifest/empty';
+
+/**
+ * The warning for a file named on the command line (or `-`) that holds no object. Named, it was
+ * meant to hold manifests: an empty file or pipe is most likely a mistake (a generator that
+ * failed, a wrong redirect, a file not saved yet). A warning, not an error: pre-commit names
+ * every staged file, and an empty placeholder there must not block a commit; `--strict` fails
+ * on it.
+ */
+const emptyInput = (file: string, text: string): Diagnostic => {
+  const what = file === '-' ? 'standard input (-)' : file;
+  const why =
+    text.trim() === '' ? 'it is empty' : 'it holds only comments, document separators or empty documents';
+  return {
+    severity: 'warning',
+    code: EMPTY_INPUT,
+    message: `${what} holds no Kubernetes object (${why}); ${file === '-' ? 'input' : 'a file'} named on the command line should hold at least one`,
+    path: '',
+    source: { file },
+    hint:
+      file === '-'
+        ? 'check the command that pipes into kelos: it wrote nothing (did it fail?)'
+        : 'name the manifest you meant, or leave this file out',
+  };
+};
+
 /**
  * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
- * sorted) and `-` (standard input, read once).
+ * sorted) and `-` (standard input, read once). A file named in `paths` (not found under a
+ * directory) or standard input that holds no object gets a {@link EMPTY_INPUT} warning.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
  * @param readStdin Reads standard input to the end.
  * @param cwd Directory relative paths are read from; diagnostics keep them as given.
- * @throws Error naming the path when a path does not exist or cannot be read, when no manifest
- *   file is found under the paths, or when standard input is empty.
+ * @param listed Paths in `paths` the caller found by listing a directory, not named by the
+ *   user: holding no object, they get no warning.
+ * @throws Error naming the path when a path does not exist or cannot be read, or when no
+ *   manifest file is found under the paths.
  */
 export async function loadManifestPaths(
   paths: readonly string[],
   readStdin: () => Promise<string>,
   cwd: string = process.cwd(),
+  listed: ReadonlySet<string> = new Set(),
 ): Promise<LoadResult> {
   const documents: LoadedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
-  const add = (text: string, file: string) => {
+  const add = (text: string, file: string, named: boolean) => {
     const result = parseManifests(text, file);
     documents.push(...result.documents);
     diagnostics.push(...result.diagnostics);
     files.push(file);
+    // A file whose documents did not parse already says what is wrong with it.
+    if (named && result.documents.length === 0 && !result.diagnostics.some((d) => d.severity === 'error'))
+      diagnostics.push(emptyInput(file, text));
   };
   let stdinRead = false;
   for (const path of paths) {
     if (path === '-') {
       if (stdinRead) continue;
       stdinRead = true;
-      const text = await readStdin();
-      // An empty pipe is a broken pipeline (a failed generator, a wrong redirect), not a pass.
-      if (text.length === 0) throw new Error('standard input (-) is empty: there are no manifests to read');
-      add(text, '-');
+      add(await readStdin(), '-', true);
       continue;
     }
     let info: Stats;
@@ -141,6 +172,7 @@ export async function loadManifestPaths(
       );
     }
     let targets = [path];
+    const named = !info.isDirectory() && !listed.has(path);
     if (info.isDirectory()) {
       const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
       targets = listing.files;
@@ -153,7 +185,7 @@ export async function loadManifestPaths(
       } catch (err) {
         throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
       }
-      add(text, file);
+      add(text, file, named);
     }
   }
   if (files.length === 0) {

@@ -124,9 +124,6 @@ export const validateCommand: CommandFactory = (io, done) =>
         );
       } else {
         for (const d of shown) io.stdout(`${formatDiagnostic(d)}\n`);
-        if (summary.objects === 0 && diagnostics.length === 0) {
-          io.stdout(`note: ${plural(summary.files, 'file')} read, none holds a Kubernetes object\n`);
-        }
         io.stdout(
           `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
         );

@@ -1,8 +1,10 @@
 /**
  * Issue 9, finding 7: what `kelos validate` and `kelos check` read. No manifest file under the
- * paths, or nothing on standard input, is a usage error (exit 1), not a pass over "0 objects";
- * files that hold no object pass with a note; symbolic links are followed inside the tree the
- * user named and reported, never skipped in silence, when they lead out of it.
+ * paths is a usage error (exit 1), not a pass over "0 objects"; a file named on the command line,
+ * or standard input, that holds no object is a warning (`manifest/empty`) in text and JSON
+ * alike; files found under a directory with no object in them pass with an info; symbolic links
+ * are followed inside the tree the user named and reported, never skipped in silence, when they
+ * lead out of it.
  */
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,10 +39,30 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
     expect(run.stderr).toContain('no manifest files (*.yaml, *.yml, *.json) under empty');
   });
 
-  test('empty standard input is a usage error', async () => {
-    const run = await kelos([command, '-'], { cwd: dir, stdin: '' });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('standard input (-) is empty');
+  test('empty standard input is a warning, as an empty file named on the command line is', async () => {
+    await writeFile(join(dir, 'empty.yaml'), '');
+    for (const [path, what] of [
+      ['-', 'standard input (-) holds no Kubernetes object (it is empty); input named'],
+      ['empty.yaml', 'empty.yaml holds no Kubernetes object (it is empty); a file named'],
+    ] as const) {
+      const run = await kelos([command, path], { cwd: dir, stdin: '' });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain(what);
+      expect(run.stdout).toContain('[manifest/empty]');
+      const json = JSON.parse((await kelos([command, '--format', 'json', path], { cwd: dir })).stdout);
+      expect(json.summary.warnings).toBe(1);
+      expect(json.diagnostics).toStrictEqual([
+        expect.objectContaining({
+          severity: 'warning',
+          code: 'manifest/empty',
+          path: '',
+          source: { file: path },
+          message: expect.stringContaining(what),
+        }),
+      ]);
+      expect((await kelos([command, '--strict', path], { cwd: dir })).code).toBe(2);
+    }
   });
 
   test('a symlinked manifest inside the tree is read', async () => {
@@ -77,18 +99,39 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
 });
 
 describe('files without objects', () => {
-  test('validate passes a comment-only file with a note', async () => {
+  test('validate warns about a comment-only file named on the command line', async () => {
     await writeFile(join(dir, 'notes.yaml'), '# nothing here yet\n---\n');
     const run = await kelos(['validate', 'notes.yaml'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      'note: 1 file read, none holds a Kubernetes object\n0 objects, 0 errors, 0 warnings\n',
+      'notes.yaml: warning notes.yaml holds no Kubernetes object (it holds only comments, document separators or empty documents); a file named on the command line should hold at least one [manifest/empty]\n0 objects, 0 errors, 1 warning\n',
     );
   });
 
-  test('check passes it too', async () => {
+  test('check passes it with the same warning', async () => {
     await writeFile(join(dir, 'notes.yaml'), '# nothing here yet\n');
     const run = await kelos(['check', 'notes.yaml'], { cwd: dir });
     expect(run.code).toBe(0);
+    expect(run.stdout).toContain('[manifest/empty]');
+  });
+
+  test('files found under a directory with no object pass with an info, in text and JSON', async () => {
+    await mkdir(join(dir, 'm'));
+    await writeFile(join(dir, 'm/notes.yaml'), '# nothing here yet\n');
+    await writeFile(join(dir, 'm/empty.yaml'), '');
+    const run = await kelos(['validate', 'm'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      'info 2 files read, none holds a Kubernetes object [manifest/no-objects]\n0 objects, 0 errors, 0 warnings\n',
+    );
+    const json = JSON.parse((await kelos(['validate', '--format', 'json', 'm'], { cwd: dir })).stdout);
+    expect(json.diagnostics).toStrictEqual([
+      {
+        severity: 'info',
+        code: 'manifest/no-objects',
+        message: '2 files read, none holds a Kubernetes object',
+        path: '',
+      },
+    ]);
   });
 });
