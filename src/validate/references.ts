@@ -162,6 +162,15 @@ export function checkReferences(
     const ns = (doc.object['metadata'] as Json | undefined)?.['namespace'];
     return typeof ns === 'string' && ns ? ns : defaultNamespace;
   };
+  // Where a referenced object must exist: a namespace the object (or the caller) names is
+  // certain; otherwise it is whichever namespace the object is applied to, which kubectl -n or
+  // an Argo CD Application's destination decides, not this check.
+  const inCluster = (doc: LoadedDocument, namespace: string): string => {
+    const ns = (doc.object['metadata'] as Json | undefined)?.['namespace'];
+    return (typeof ns === 'string' && ns) || options.namespace !== undefined
+      ? `in namespace "${namespace}" in the cluster`
+      : `in the cluster, in the namespace the object is applied to (it names none: "${namespace}" unless kubectl -n or the Argo CD Application's destination sets another)`;
+  };
   const nameOf = (doc: LoadedDocument): string =>
     String((doc.object['metadata'] as Json | undefined)?.['name'] ?? '');
   const out: Diagnostic[] = [];
@@ -273,7 +282,7 @@ export function checkReferences(
           severity: 'warning',
           code: 'ref/secret-external',
           path,
-          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster${didYouMean('Secret', namespace, ref.name, known)}`,
+          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist ${inCluster(doc, namespace)}${didYouMean('Secret', namespace, ref.name, known)}`,
           hint:
             otherHint ??
             'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs, then list it under externalSecrets in kelos.policy.yaml',
@@ -293,7 +302,7 @@ export function checkReferences(
           severity: options.externalRefs === 'error' ? 'error' : 'warning',
           code: 'ref/external',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist in namespace "${namespace}" in the cluster${didYouMean(ref.kind, namespace, ref.name)}`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist ${inCluster(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name)}`,
           ...(otherHint ? { hint: otherHint } : {}),
         });
       }

@@ -55,8 +55,12 @@ export const externalSecretsOf = (diagnostics: readonly Diagnostic[]): string[] 
   const names = new Set<string>();
   for (const d of diagnostics) {
     if (!isCollapsedSecret(d)) continue;
-    const m = /Secret "([^"]+)".*namespace "([^"]+)"/.exec(d.message);
+    // `namespace/name` when the object names its namespace; the bare name when the namespace
+    // it lands in is decided at apply time (references.ts).
+    const m = /Secret "([^"]+)".*?it must exist in namespace "([^"]+)"/.exec(d.message);
+    const bare = /Secret "([^"]+)"/.exec(d.message);
     if (m) names.add(`${m[2]}/${m[1]}`);
+    else if (bare) names.add(bare[1] as string);
   }
   return [...names].sort();
 };

@@ -17,6 +17,16 @@ describe('the synth text report', () => {
     const diagnostics = [secretRef('github-token'), secretRef('github-token'), typo];
     // The summary names what to create; the typo is not advised for externalSecrets.
     expect(externalSecretsOf(diagnostics)).toStrictEqual(['default/github-token']);
+    // An object without a namespace lands where it is applied: the Secret is named alone.
+    const unplaced: Diagnostic = {
+      ...secretRef('slack-token'),
+      message:
+        'spec.worker.credentials.secretRef names Secret "slack-token", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another)',
+    };
+    expect(externalSecretsOf([...diagnostics, unplaced])).toStrictEqual([
+      'default/github-token',
+      'slack-token',
+    ]);
     expect(selectForText(diagnostics, false).listed).toStrictEqual([typo]);
     expect(selectForText(diagnostics, true).listed).toStrictEqual(diagnostics);
   });

@@ -293,7 +293,7 @@ describe('synth', { timeout: 60_000 }, () => {
     const before = await kelos(['synth'], p.root);
     expect(before.stdout).not.toContain('\n    hint: Secrets are usually');
     expect(before.stdout).toContain(
-      'warning: 3 references to 2 Secrets outside git; create them in the cluster, then list them under externalSecrets in kelos.policy.yaml: default/key, default/other [ref/secret-external]',
+      'warning: 3 references to 2 Secrets outside git; create them in the cluster, then list them under externalSecrets in kelos.policy.yaml: key, other [ref/secret-external]',
     );
     p.write('kelos.policy.yaml', 'synth: report\nexternalSecrets: [key]\n');
     const after = await kelos(['synth', '--format', 'json'], p.root);
@@ -303,7 +303,7 @@ describe('synth', { timeout: 60_000 }, () => {
       .filter((d) => d.code === 'ref/secret-external')
       .map((d) => d.message);
     expect(codes).toStrictEqual([
-      'spec.worker.credentials.secretRef names Secret "other", which is not in this bundle; it must exist in namespace "default" in the cluster',
+      'spec.worker.credentials.secretRef names Secret "other", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another)',
     ]);
   });
 

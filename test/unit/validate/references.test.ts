@@ -26,13 +26,14 @@ describe('checkReferences', () => {
   });
 
   test('an external reference is a warning saying it must exist in the cluster', () => {
+    // The namespace is Argo CD's or kubectl's to decide when the object names none.
     expect(check([task('t', WORKER('app')), secret('key')])).toEqual([
       {
         code: 'ref/external',
         severity: 'warning',
         path: '/spec/worker/workspaceRef/name',
         message:
-          'spec.worker.workspaceRef names Workspace "app", which is not in this bundle; it must exist in namespace "default" in the cluster',
+          'spec.worker.workspaceRef names Workspace "app", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another)',
         line: 14,
       },
     ]);
@@ -41,7 +42,7 @@ describe('checkReferences', () => {
   test('a reference that misses a name in the bundle, or a declared external Secret, by a typo says which', () => {
     const [workspaceRef] = check([task('t', WORKER('ap')), workspace('app'), secret('key')]);
     expect(workspaceRef?.message).toBe(
-      'spec.worker.workspaceRef names Workspace "ap", which is not in this bundle; it must exist in namespace "default" in the cluster; did you mean "app"?',
+      'spec.worker.workspaceRef names Workspace "ap", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another); did you mean "app"?',
     );
     const secretRef = check(
       [task('t', WORKER('app').replace('name: key', 'name: claude-oauth-tokn')), workspace('app')],
@@ -50,7 +51,7 @@ describe('checkReferences', () => {
       },
     );
     expect(secretRef.map((d) => d.message)).toEqual([
-      'spec.worker.credentials.secretRef names Secret "claude-oauth-tokn", which is not in this bundle; it must exist in namespace "default" in the cluster; did you mean "claude-oauth-token"?',
+      'spec.worker.credentials.secretRef names Secret "claude-oauth-tokn", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another); did you mean "claude-oauth-token"?',
     ]);
   });
 
@@ -72,6 +73,13 @@ describe('checkReferences', () => {
     const [ref] = check(docs, { requireRefs: true });
     expect(ref?.message).toContain('(namespace "agents")');
     expect(check(docs, { namespace: 'agents' }).map((d) => d.code)).toEqual([]);
+    // A namespace the object or the caller names is where the reference must exist.
+    expect(check([task('t', WORKER('app'), 'agents')])[0]?.message).toContain(
+      'it must exist in namespace "agents" in the cluster',
+    );
+    expect(check([task('t', WORKER('app')), secret('key')], { namespace: 'team' })[0]?.message).toContain(
+      'it must exist in namespace "team" in the cluster',
+    );
   });
 
   test('a Secret outside the bundle is a ref/secret-external warning, whatever the options', () => {
@@ -82,7 +90,7 @@ describe('checkReferences', () => {
         severity: 'warning',
         path: '/spec/worker/credentials/secretRef/name',
         message:
-          'spec.worker.credentials.secretRef names Secret "key", which is not in this bundle; it must exist in namespace "default" in the cluster',
+          'spec.worker.credentials.secretRef names Secret "key", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another)',
         line: 12,
       },
     ]);
