@@ -95,8 +95,14 @@ export const generateCrd = (def: KindDefinition): CustomResourceDefinition => ({
   metadata: {
     name: `${def.plural}.${GROUP}`,
     labels: { 'app.kubernetes.io/part-of': 'kelos' },
-    // The Kelos version whose schema this is; the compatibility check compares specs only.
-    annotations: { [VERSION_ANNOTATION]: KELOS_VERSION },
+    annotations: {
+      // The Kelos version whose schema this is; the compatibility check compares specs only.
+      [VERSION_ANNOTATION]: KELOS_VERSION,
+      // Deleting a CRD deletes every object of its kind (the TaskRecords are the cost
+      // history). Argo CD deletes what an Application deployed when the Application is deleted
+      // with its resources finalizer, also through an app of apps; this keeps the CRDs.
+      'argocd.argoproj.io/sync-options': 'Delete=false',
+    },
   },
   spec: {
     group: GROUP,

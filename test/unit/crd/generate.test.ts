@@ -32,6 +32,14 @@ const rootSchema = (kind: (typeof KINDS)[number]) =>
   generateCrd(kind).spec.versions[0]!.schema.openAPIV3Schema as Node;
 
 describe('generateCrds', () => {
+  test('every CRD survives the deletion of the Argo CD Application that synced it (Delete=false)', () => {
+    // Deleting a CRD deletes every object of its kind, the TaskRecords' cost history included.
+    for (const crd of generateCrds())
+      expect(crd.metadata.annotations['argocd.argoproj.io/sync-options'], crd.metadata.name).toBe(
+        'Delete=false',
+      );
+  });
+
   test('emits one CRD per served kind, in a stable order; only KelosConfig is cluster-scoped', () => {
     expect(generateCrds().map((c) => c.metadata.name)).toStrictEqual([
       'tasks.kelos.dev',
