@@ -18,6 +18,26 @@ describe('pre-commit and CI integration files', () => {
     for (const hook of hooks) expect(hook['language']).toBe('system');
   });
 
+  test('the manifest hooks skip the project files and everything under .github/, and take the manifests', () => {
+    const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, string>>;
+    for (const hook of hooks.filter((h) => h['id'] !== 'kelos-check')) {
+      // pre-commit matches with Python's re.search; these patterns mean the same in JavaScript.
+      const taken = (path: string) =>
+        new RegExp(hook['files'] as string).test(path) && !new RegExp(hook['exclude'] as string).test(path);
+      for (const path of [
+        '.github/workflows/kelos.yml',
+        '.github/dependabot.yml',
+        'cdk8s.yaml',
+        'kelos.policy.yaml',
+        'package-lock.json',
+        'tsconfig.json',
+      ])
+        expect(taken(path), `${hook['id']} ${path}`).toBe(false);
+      for (const path of ['deploy/task.yaml', 'dist/apps/a/task-t.yaml', 'manifests/spawner.json'])
+        expect(taken(path), `${hook['id']} ${path}`).toBe(true);
+    }
+  });
+
   test('the example workflow writes SARIF with kelos check and uploads that file', () => {
     const workflow = read('.github/workflows/kelos-check.example.yml');
     const steps = workflow.jobs.policies.steps as Array<Record<string, unknown>>;
