@@ -41,6 +41,7 @@ import {
 import { loadManifestPaths } from '../../validate/manifest-files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
+import { synthesizeProject } from '../project-apps.ts';
 
 interface CheckFlags {
   readonly format: ReportFormat;
@@ -112,21 +113,13 @@ const withFailures = (report: PolicyReport, found: readonly Diagnostic[]): Polic
  * `kelos synth` and `kelos validate`.
  */
 async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport> {
-  const [{ synthesize, atAppSource }, { ConfigError }] = await Promise.all([
-    import('../../compiler/synth.ts'),
-    import('../../compiler/config.ts'),
-  ]);
-  try {
-    // Synth validated every object it rendered: its errors are the validation's, not run again.
-    const result = await synthesize({ root: io.cwd, validate: { externalSecrets: config.externalSecrets } });
-    const rendered = checkRendered(result.objects, config);
-    // As synth reports them: at the app line that made the object, the rendered file after it.
-    const report = { ...rendered, diagnostics: atAppSource(rendered.diagnostics, result.objects) };
-    return withFailures(report, result.diagnostics);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  // Synth validated every object it rendered: its errors are the validation's, not run again.
+  const result = await synthesizeProject(io, 'check', { externalSecrets: config.externalSecrets });
+  const { atAppSource } = await import('../../compiler/synth.ts');
+  const rendered = checkRendered(result.objects, config);
+  // As synth reports them: at the app line that made the object, the rendered file after it.
+  const report = { ...rendered, diagnostics: atAppSource(rendered.diagnostics, result.objects) };
+  return withFailures(report, result.diagnostics);
 }
 
 const listRules = (io: CliIo): void => {
@@ -146,7 +139,7 @@ export const checkCommand: CommandFactory = (io, done) =>
     )
     .argument(
       '[paths...]',
-      'manifest files, directories or - for stdin; none: the TypeScript apps of cdk8s.yaml, synthesized in memory',
+      'manifest files, directories or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory, synthesized in memory',
     )
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
     .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')

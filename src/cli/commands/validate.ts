@@ -1,6 +1,8 @@
 /**
  * `kelos validate`: checks manifests offline, as the API server would and more: strict schemas
  * (unknown fields are errors), every CEL rule of the CRDs, and references across the bundle.
+ * With no paths it validates what the project's apps render, as `kelos check` with no paths
+ * checks them.
  *
  * @packageDocumentation
  */
@@ -18,6 +20,7 @@ import {
   limitPerCode,
   type SeverityCounts,
   sortDiagnostics,
+  type ValidateOptions,
   validateDocuments,
 } from '../../validate/index.ts';
 import {
@@ -26,8 +29,9 @@ import {
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
-import type { CommandFactory } from '../io.ts';
-import { ExitCode, UsageError } from '../io.ts';
+import type { CliIo, CommandFactory } from '../io.ts';
+import { ExitCode } from '../io.ts';
+import { synthesizeProject } from '../project-apps.ts';
 
 interface ValidateFlags {
   readonly format: 'text' | 'json';
@@ -54,6 +58,65 @@ const summarize = (files: number, objects: number, diagnostics: readonly Diagnos
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** What one run validated, before it is reported. */
+interface Validated {
+  /** Every finding, sorted. */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly files: number;
+  readonly objects: number;
+}
+
+/** Validates manifest paths: each kustomization root is its own bundle, as Argo CD deploys it. */
+async function validatePaths(
+  io: CliIo,
+  paths: readonly string[],
+  options: ValidateOptions,
+): Promise<Validated> {
+  // Memory: V8 sizes its heap for throughput; on the benchmark's 10,000 files (about 95 MiB
+  // live at the end) that grew the process to 375-390 MiB. Measured on those files, each flag
+  // against the others (load 6-20, 2 cores, output identical; bench/README.md has the table):
+  // - Maglev, V8's mid tier, kept about 210 MiB of compiler memory for the large generated
+  //   schema validators (500 MiB with it, 290 MiB without) at no measurable gain in time;
+  //   Turbofan still optimises the hot code.
+  // - The young generation grows from its start size (2x per step by default) up to 16 MiB
+  //   per semi-space; kept at its start size, peak RSS falls to 270-295 MiB.
+  // - The old generation may then grow to 1.2x its live size between collections (V8
+  //   otherwise allows up to 4x): 255-265 MiB.
+  // Together they cost 0.3-0.5 s of about 4 s of CPU (more scavenges and mark-compacts).
+  // Only the heap's sizing and the JIT tiers change, never a result. The semi-space size
+  // itself cannot be changed once the process runs; its growth factor can.
+  setFlagsFromString('--no-maglev');
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString('--heap-growing-percent=20');
+  const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+  return {
+    diagnostics: sortDiagnostics(
+      uniqueDiagnostics([
+        ...loaded.diagnostics,
+        ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
+        ...conflictsAcrossBundles(loaded.bundles, options.namespace),
+      ]),
+    ),
+    files: loaded.files.length,
+    objects: objectCount(loaded.bundles),
+  };
+}
+
+/**
+ * Validates the project's apps, synthesized in memory as `kelos check` without paths reads
+ * them; synth validates what it renders (an app that fails is an error too), so this reports
+ * synth's findings, at the app line that made each object. The files are the rendered ones
+ * holding the objects, which are never written.
+ */
+async function validateProject(io: CliIo, options: ValidateOptions): Promise<Validated> {
+  const result = await synthesizeProject(io, 'validate', options);
+  return {
+    diagnostics: result.diagnostics,
+    files: new Set(result.objects.map((o) => o.file)).size,
+    objects: result.objects.length,
+  };
+}
+
 /** The `kelos validate` command. */
 export const validateCommand: CommandFactory = (io, done) =>
   new Command('validate')
@@ -61,8 +124,8 @@ export const validateCommand: CommandFactory = (io, done) =>
       'validate kelos.dev manifests offline: strict schemas, CEL rules and references across the bundle (exit 0 valid, 2 violations, 1 usage or I/O error)',
     )
     .argument(
-      '<paths...>',
-      'manifest files, directories (every *.yaml, *.yml and *.json below them) or - for stdin',
+      '[paths...]',
+      'manifest files, directories (every *.yaml, *.yml and *.json below them) or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory, synthesized in memory',
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option(
@@ -80,41 +143,16 @@ export const validateCommand: CommandFactory = (io, done) =>
       'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
-      if (paths.length === 0) throw new UsageError('kelos validate needs at least one FILE, DIR or -');
-      // Memory: V8 sizes its heap for throughput; on the benchmark's 10,000 files (about 95 MiB
-      // live at the end) that grew the process to 375-390 MiB. Measured on those files, each flag
-      // against the others (load 6-20, 2 cores, output identical; bench/README.md has the table):
-      // - Maglev, V8's mid tier, kept about 210 MiB of compiler memory for the large generated
-      //   schema validators (500 MiB with it, 290 MiB without) at no measurable gain in time;
-      //   Turbofan still optimises the hot code.
-      // - The young generation grows from its start size (2x per step by default) up to 16 MiB
-      //   per semi-space; kept at its start size, peak RSS falls to 270-295 MiB.
-      // - The old generation may then grow to 1.2x its live size between collections (V8
-      //   otherwise allows up to 4x): 255-265 MiB.
-      // Together they cost 0.3-0.5 s of about 4 s of CPU (more scavenges and mark-compacts).
-      // Only the heap's sizing and the JIT tiers change, never a result. The semi-space size
-      // itself cannot be changed once the process runs; its growth factor can.
-      setFlagsFromString('--no-maglev');
-      setFlagsFromString('--semi-space-growth-factor=1');
-      setFlagsFromString('--heap-growing-percent=20');
       const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
-      // Each kustomization root is validated as its own bundle, as Argo CD deploys it.
-      const loaded = await loadBundles(paths, io.readStdin, io.cwd);
-      const options = {
+      const options: ValidateOptions = {
         requireRefs: flags.strictRefs === true,
         externalSecrets,
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       };
-      const diagnostics = aggregateNotValidated(
-        sortDiagnostics(
-          uniqueDiagnostics([
-            ...loaded.diagnostics,
-            ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
-            ...conflictsAcrossBundles(loaded.bundles, flags.namespace),
-          ]),
-        ),
-      );
-      const summary = summarize(loaded.files.length, objectCount(loaded.bundles), diagnostics);
+      const run =
+        paths.length > 0 ? await validatePaths(io, paths, options) : await validateProject(io, options);
+      const diagnostics = aggregateNotValidated(run.diagnostics);
+      const summary = summarize(run.files, run.objects, diagnostics);
       // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.
       const shown = limitPerCode(diagnostics);
       if (flags.format === 'json') {

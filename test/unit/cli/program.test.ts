@@ -47,9 +47,9 @@ describe('kelos program', () => {
   });
 
   test('a missing argument is a usage error: exit 1', async () => {
-    const { code, stderr } = await run('validate');
+    const { code, stderr } = await run('logs');
     expect(code).toBe(1);
-    expect(stderr).toContain("error: missing required argument 'paths'");
-    expect(stderr).toContain('(run kelos validate --help for usage)');
+    expect(stderr).toContain("error: missing required argument 'task'");
+    expect(stderr).toContain('(run kelos logs --help for usage)');
   });
 });

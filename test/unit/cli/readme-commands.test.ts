@@ -61,4 +61,26 @@ describe('the README command reference', () => {
     }
     expect(missing).toStrictEqual([]);
   });
+
+  test("spells each command's arguments as --help does: required <x>, optional [x]", {
+    timeout: 60_000,
+  }, async () => {
+    const program = await buildProgram(io, () => {});
+    const wrong: string[] = [];
+    for (const command of program.commands) {
+      // Commands with subcommands take their arguments there (`kelos create workspace <name>`).
+      if (command.commands.length > 0) continue;
+      const header = /^\| `([^`]+)`/.exec(rowOf(command.name()) ?? '')?.[1] ?? '';
+      const written = header.match(/<[^>]+>|\[[^\]]+\]/g) ?? [];
+      const args = command.registeredArguments.map((a) => {
+        const name = `${a.name()}${a.variadic ? '...' : ''}`;
+        return a.required ? `<${name}>` : `[${name}]`;
+      });
+      // A leading argument may be spelt as its values (`suspend|resume taskspawner <name>`).
+      const expected = args.slice(args.length - written.length);
+      if (written.length > args.length || written.some((w, i) => w !== expected[i]))
+        wrong.push(`${header}: kelos ${command.name()} ${args.join(' ')}`);
+    }
+    expect(wrong).toStrictEqual([]);
+  });
 });
