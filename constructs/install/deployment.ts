@@ -14,6 +14,7 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import {
   agentBaseImage,
+  DEFAULT_IMAGE_PREFIX,
   LEASE_NAME,
   namespaceListFlag,
   operatorImage,
@@ -34,23 +35,28 @@ export const SLACK_SECRET = 'kelos-slack';
 export const OPERATOR_UID = 65532;
 
 /** `kelos operator` flags of the install. */
-export const operatorArgs = (props: ResolvedInstallProps): string[] => [
-  'operator',
-  '--leader-elect',
-  `--lease-name=${LEASE_NAME}`,
-  `--lease-namespace=${props.namespace}`,
-  `--metrics-addr=:${Ports.metrics}`,
-  // Reachable in the cluster, so only for users RBAC allows to get /metrics (METRICS_READER).
-  '--metrics-auth=kubernetes',
-  `--health-addr=:${Ports.health}`,
-  `--webhook-addr=:${Ports.webhooks}`,
-  `--image-tag=${props.imageTag}`,
-  ...(props.agentBaseDigest
-    ? [`--agent-base-image=${agentBaseImage(props.imagePrefix, props.imageTag, props.agentBaseDigest)}`]
-    : []),
-  ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
-  ...props.extraArgs,
-];
+export const operatorArgs = (props: ResolvedInstallProps): string[] => {
+  const prefix = props.imagePrefix.replace(/\/+$/, '');
+  return [
+    'operator',
+    '--leader-elect',
+    `--lease-name=${LEASE_NAME}`,
+    `--lease-namespace=${props.namespace}`,
+    `--metrics-addr=:${Ports.metrics}`,
+    // Reachable in the cluster, so only for users RBAC allows to get /metrics (METRICS_READER).
+    '--metrics-auth=kubernetes',
+    `--health-addr=:${Ports.health}`,
+    `--webhook-addr=:${Ports.webhooks}`,
+    `--image-tag=${props.imageTag}`,
+    // The agent images come from the same registry as the operator's; the operator's default is ours.
+    ...(prefix !== DEFAULT_IMAGE_PREFIX ? [`--image-repository=${prefix}`] : []),
+    ...(props.agentBaseDigest
+      ? [`--agent-base-image=${agentBaseImage(props.imagePrefix, props.imageTag, props.agentBaseDigest)}`]
+      : []),
+    ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
+    ...props.extraArgs,
+  ];
+};
 
 /** Builds the operator Deployment into `scope`. */
 export const operatorDeployment = (

@@ -181,6 +181,18 @@ describe('KelosInstall', () => {
     expect(d.spec.template.spec.containers[0].args).toContain('--image-tag=v1.2.3');
   });
 
+  it('moves the agent images with the operator image: --image-repository only for another prefix', () => {
+    const args = (props: KelosInstallProps) =>
+      one(render(props), 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(args({ imagePrefix: 'registry.example.com/platform/' })).toContain(
+      '--image-repository=registry.example.com/platform',
+    );
+    expect(args({}).some((a) => a.startsWith('--image-repository'))).toBe(false);
+    expect(args({ imagePrefix: 'ghcr.io/kelos-ts' }).some((a) => a.startsWith('--image-repository'))).toBe(
+      false,
+    );
+  });
+
   it('namespaced: a Role and RoleBinding in each watched namespace only, a ClusterRole for cluster-scoped kinds only, the list in --namespace', () => {
     const ns = render({ watchNamespaces: ['team-b', 'team-a'] });
     expect(ns.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
