@@ -316,7 +316,9 @@ describe('a GitOps repository of its own', () => {
     'the README quick start, command by command, from the tarball: kelos new, npm install, synth and check with 0 errors and 0 warnings, pre-commit',
     async () => {
       const commands = quickStartCommands();
-      expect(commands[0]).toBe('npx --yes --package kelos-ts kelos new my-gitops');
+      expect(commands[0]).toBe(
+        'npx --yes --package kelos-ts kelos new my-gitops --repo-url https://github.com/acme/my-gitops.git',
+      );
       const dir = join(work, 'quick-start');
       mkdirSync(dir);
       // The one substitution: kelos-ts is not on the registry at this version, so the tarball
@@ -325,7 +327,7 @@ describe('a GitOps repository of its own', () => {
         'set -euo pipefail',
         ...commands.map((c) =>
           c === commands[0]
-            ? `npx --yes --package ${tarball} kelos new my-gitops --kelos-version file:${tarball}`
+            ? `npx --yes --package ${tarball} kelos new my-gitops --repo-url https://github.com/acme/my-gitops.git --kelos-version file:${tarball}`
             : c,
         ),
       ].join('\n');
@@ -334,14 +336,17 @@ describe('a GitOps repository of its own', () => {
         ...GIT_ENV,
       });
       if (r.code !== 0) throw new Error(`quick start failed (${r.code})\n${r.stdout}\n${r.stderr}`);
-      expect(r.stdout).toMatch(/synth: 1 app, 4 objects, .*0 errors, 0 warnings/);
-      expect(r.stdout).toContain('0 errors, 0 warnings, 0 info in 4 objects');
+      // The app, the operator install and the Argo CD objects.
+      expect(r.stdout).toMatch(/synth: 3 apps, 23 objects, .*0 errors, 0 warnings/);
+      expect(r.stdout).toContain('0 errors, 0 warnings, 0 info in 23 objects');
       const repo = join(dir, 'my-gitops');
       for (const file of [
         'package.json',
         'tsconfig.json',
         'cdk8s.yaml',
         'apps/issue-worker/main.ts',
+        'deploy/install.ts',
+        'deploy/argocd.ts',
         'kelos.policy.yaml',
         '.pre-commit-config.yaml',
         '.github/workflows/kelos.yml',
@@ -349,6 +354,8 @@ describe('a GitOps repository of its own', () => {
         'README.md',
         'dist/apps/issue-worker/kustomization.yaml',
         'dist/crds/kustomization.yaml',
+        'dist/install/kustomization.yaml',
+        'dist/argocd/application-kelos.yaml',
         '.git/hooks/pre-commit',
       ])
         expect(existsSync(join(repo, file)), file).toBe(true);
@@ -364,8 +371,8 @@ describe('a GitOps repository of its own', () => {
       writeFileSync(output, '');
       const env = { ...pathWith(dirname(process.execPath)), GITHUB_OUTPUT: output };
       const clean = await run(join(ROOT, 'scripts/kelos-action.sh'), [], repo, env);
-      // The app, the CRDs and the kustomization: nothing differs from what synth writes.
-      expect(clean.stdout).toMatch(/synth --check: 1 app, 4 objects, \d+ files \(0 differ\)/);
+      // The app, the bundles, the CRDs and the kustomizations: nothing differs from what synth writes.
+      expect(clean.stdout).toMatch(/synth --check: 3 apps, 23 objects, \d+ files \(0 differ\)/);
       expect(clean.code).toBe(0);
       expect(readFileSync(output, 'utf8')).toBe(`sarif=${join(repo, 'kelos.sarif')}\n`);
       const sarif = JSON.parse(readFileSync(join(repo, 'kelos.sarif'), 'utf8')) as {

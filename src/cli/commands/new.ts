@@ -1,7 +1,7 @@
 /**
  * `kelos new <dir>`: creates a GitOps repository ready to use (package.json, tsconfig.json,
- * cdk8s.yaml, one app, kelos.policy.yaml, pre-commit hooks, a CI workflow, .gitignore and a
- * README). Named `new`, not `init`: upstream's `kelos init` writes the CLI's
+ * cdk8s.yaml, one app, the operator install and the Argo CD objects as bundles,
+ * kelos.policy.yaml, pre-commit hooks, a CI workflow, .gitignore and a README). Named `new`, not `init`: upstream's `kelos init` writes the CLI's
  * `~/.kelos/config.yaml`, and that meaning is kept free for compatibility.
  *
  * @packageDocumentation
@@ -25,11 +25,15 @@ export const packageNameOf = (dir: string): string =>
 export const newCommand: CommandFactory = (io, done) =>
   new Command('new')
     .description(
-      'create a GitOps repository in <dir>: an issue-worker app, policy config, pre-commit hooks and a CI workflow; then npm install && npx kelos synth',
+      'create a GitOps repository in <dir>: an issue-worker app, the operator install and Argo CD objects, policy config, pre-commit hooks and a CI workflow; then npm install && npx kelos synth',
     )
     .argument('<dir>', 'directory to create (it must not exist, or be empty)')
     .option('--kelos-version <range>', 'version range of kelos-ts in package.json (default: ^ this version)')
-    .action(async (dir: string, flags: { kelosVersion?: string }) => {
+    .option(
+      '--repo-url <url>',
+      'the git repository Argo CD syncs dist/ from, written into deploy/argocd.ts (default: a placeholder to replace)',
+    )
+    .action(async (dir: string, flags: { kelosVersion?: string; repoUrl?: string }) => {
       const root = resolve(io.cwd, dir);
       const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];
@@ -37,9 +41,17 @@ export const newCommand: CommandFactory = (io, done) =>
       });
       if (existing.length > 0)
         throw new UsageError(`${dir} is not empty; kelos new writes into a new directory`);
+      const name = packageNameOf(root);
+      const repoURL = flags.repoUrl ?? `https://github.com/my-org/${name}.git`;
+      // The URL lands in a TypeScript string literal; refuse what would break out of it.
+      if (!/^[\w.+-]+:\/\/[^\s'"`\\]+$|^[\w.-]+@[\w.-]+:[^\s'"`\\]+$/.test(repoURL))
+        throw new UsageError(
+          `--repo-url ${JSON.stringify(repoURL)} is not a git URL (expected https://host/org/repo.git or git@host:org/repo.git)`,
+        );
       const files = scaffoldFiles({
-        name: packageNameOf(root),
+        name,
         kelosVersion: flags.kelosVersion ?? `^${packageVersion()}`,
+        repoURL,
       });
       for (const [path, text] of files) {
         await mkdir(dirname(join(root, path)), { recursive: true });
@@ -48,5 +60,9 @@ export const newCommand: CommandFactory = (io, done) =>
       io.stdout(
         `created ${dir} (${files.size} files). Next:\n  cd ${dir}\n  npm install\n  npx kelos synth && npx kelos check\n`,
       );
+      if (!flags.repoUrl)
+        io.stdout(
+          `Argo CD will read ${repoURL}: set repoURL in deploy/argocd.ts (or pass --repo-url) before you deploy.\n`,
+        );
       done(ExitCode.Ok);
     });

@@ -15,6 +15,8 @@ export interface ScaffoldOptions {
   readonly name: string;
   /** Version range of kelos-ts the repository depends on. */
   readonly kelosVersion: string;
+  /** The git repository Argo CD syncs `dist/` from. */
+  readonly repoURL: string;
 }
 
 /** Node versions the repository runs on: the range kelos-ts supports. */
@@ -58,19 +60,54 @@ const TSCONFIG = `{
     "verbatimModuleSyntax": true,
     "skipLibCheck": true
   },
-  "include": ["apps"]
+  "include": ["apps", "deploy"]
 }
 `;
 
 const CDK8S_YAML = `# kelos synth reads the kelos section: every module matched by apps renders to <outdir>/<app>/
-# with a kustomization.yaml (one Argo CD Application per app directory); the CRDs go to crds.
-# Plain cdk8s ignores the section.
+# with a kustomization.yaml (one Argo CD Application per app directory); the CRDs go to crds;
+# each bundle renders into its own directory. Plain cdk8s ignores the section.
 language: typescript
 kelos:
   apps:
     - apps/*/main.ts
   outdir: dist/apps
   crds: dist/crds
+  bundles:
+    - app: deploy/install.ts
+      outdir: dist/install
+    - app: deploy/argocd.ts
+      outdir: dist/argocd
+`;
+
+const INSTALL = `/**
+ * The Kelos operator, as Argo CD installs it from dist/install (sync waves: RBAC, then the
+ * operator). Settings: imagePrefix for a registry mirror, watchNamespaces for a namespaced
+ * install, replicas, resources, monitor ('ServiceMonitor' | 'PodMonitor').
+ */
+import type { Construct } from 'constructs';
+import { KelosInstall } from 'kelos-ts';
+
+export default (scope: Construct): void => {
+  new KelosInstall(scope, 'kelos', {});
+};
+`;
+
+const argocd = (o: ScaffoldOptions): string => `/**
+ * The Argo CD objects, rendered into dist/argocd: the root Application (app of apps) that syncs
+ * dist/argocd itself, then dist/crds, dist/install and one Application per dist/apps/<app>/.
+ * repoURL is the git repository Argo CD reads; targetRevision the branch it follows.
+ */
+import type { Construct } from 'constructs';
+import { KelosArgoCd } from 'kelos-ts';
+
+export default (scope: Construct): void => {
+  new KelosArgoCd(scope, 'kelos', {
+    repoURL: '${o.repoURL}',
+    targetRevision: 'main',
+    paths: { argocd: 'dist/argocd', crds: 'dist/crds', install: 'dist/install', apps: 'dist/apps' },
+  });
+};
 `;
 
 const APP = `/**
@@ -176,13 +213,13 @@ repos:
         entry: npx --no-install kelos check
         language: system
         pass_filenames: false
-        files: ^(apps/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+        files: ^(apps/|deploy/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
       - id: kelos-synth-check
         name: kelos synth --check (dist/ is up to date)
         entry: npx --no-install kelos synth --check
         language: system
         pass_filenames: false
-        files: ^(apps/|dist/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+        files: ^(apps/|deploy/|dist/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
 `;
 
 const WORKFLOW = `# Renders the apps, fails when dist/ is stale, and uploads the policy report to code scanning.
@@ -241,7 +278,17 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
   kubectl create secret generic claude-oauth-token --from-literal=CLAUDE_CODE_OAUTH_TOKEN=...
   \`\`\`
 
-- \`dist/crds/\`: the kelos.dev CRDs, for the cluster's operator (\`kubectl apply --server-side -k dist/crds\`).
+- \`deploy/install.ts\` renders the operator install into \`dist/install/\`, \`deploy/argocd.ts\` the
+  Argo CD objects into \`dist/argocd/\`, and \`dist/crds/\` holds the kelos.dev CRDs. Argo CD reads
+  \`${o.repoURL}\` (set \`repoURL\` in \`deploy/argocd.ts\`); with this
+  repository pushed there, two commands deploy everything, wave by wave (CRDs, install, apps):
+
+  \`\`\`sh
+  kubectl apply --server-side --field-manager=kelos -f dist/argocd/configmap-argocd-cm.yaml  # health checks
+  kubectl apply -f dist/argocd/application-kelos.yaml                                         # the root Application
+  \`\`\`
+
+  Without Argo CD: \`kubectl apply --server-side -k dist/crds && kubectl apply --server-side -k dist/install\`.
 - \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
   date) and uploads \`kelos check\` as SARIF to code scanning.
 `;
@@ -253,6 +300,8 @@ export const scaffoldFiles = (o: ScaffoldOptions): ReadonlyMap<string, string> =
     ['tsconfig.json', TSCONFIG],
     ['cdk8s.yaml', CDK8S_YAML],
     ['apps/issue-worker/main.ts', APP],
+    ['deploy/install.ts', INSTALL],
+    ['deploy/argocd.ts', argocd(o)],
     ['kelos.policy.yaml', POLICY],
     ['.pre-commit-config.yaml', PRE_COMMIT],
     ['.github/workflows/kelos.yml', WORKFLOW],

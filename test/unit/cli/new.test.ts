@@ -26,7 +26,7 @@ describe('kelos new', () => {
     const cwd = scratch();
     const run = await kelos(['new', 'My Gitops'], { cwd });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('created My Gitops (9 files)');
+    expect(run.stdout).toContain('created My Gitops (11 files)');
     const pkg = JSON.parse(readFileSync(join(cwd, 'My Gitops', 'package.json'), 'utf8')) as {
       name: string;
       dependencies: Record<string, string>;
@@ -63,6 +63,46 @@ describe('kelos new', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('kelos: b is not empty; kelos new writes into a new directory\n');
     expect(readFileSync(join(cwd, 'b', 'keep.txt'), 'utf8')).toBe('mine');
+  });
+
+  test('renders the install and the Argo CD objects as bundles, with the Applications on the paths synth writes', async () => {
+    const cwd = scratch();
+    const run = await kelos(['new', 'fleet', '--repo-url', 'git@github.com:acme/fleet.git'], { cwd });
+    expect(run.code).toBe(0);
+    const read = (path: string) => readFileSync(join(cwd, 'fleet', path), 'utf8');
+    const config = parse(read('cdk8s.yaml')) as {
+      kelos: { outdir: string; crds: string; bundles: Array<{ app: string; outdir: string }> };
+    };
+    expect(config.kelos.bundles).toStrictEqual([
+      { app: 'deploy/install.ts', outdir: 'dist/install' },
+      { app: 'deploy/argocd.ts', outdir: 'dist/argocd' },
+    ]);
+    const argocd = read('deploy/argocd.ts');
+    expect(argocd).toContain("repoURL: 'git@github.com:acme/fleet.git'");
+    // Each Application path is a directory kelos synth writes in this repository.
+    expect(argocd).toContain(
+      `paths: { argocd: 'dist/argocd', crds: '${config.kelos.crds}', install: 'dist/install', apps: '${config.kelos.outdir}' }`,
+    );
+    expect(run.stdout).not.toContain('set repoURL');
+    expect(JSON.parse(read('tsconfig.json').replace(/^\s*\/\/.*$/gm, '')).include).toStrictEqual([
+      'apps',
+      'deploy',
+    ]);
+  });
+
+  test('without --repo-url it says the placeholder must be replaced; a URL that is not one is refused', async () => {
+    const cwd = scratch();
+    const run = await kelos(['new', 'fleet'], { cwd });
+    expect(run.stdout).toContain(
+      'Argo CD will read https://github.com/my-org/fleet.git: set repoURL in deploy/argocd.ts (or pass --repo-url) before you deploy.',
+    );
+    const refused = await kelos(['new', 'other', '--repo-url', "https://x/y.git'; process.exit(1); '"], {
+      cwd,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'is not a git URL (expected https://host/org/repo.git or git@host:org/repo.git)',
+    );
   });
 
   test('package names are made from the directory name', () => {
