@@ -227,6 +227,7 @@ export class Operator {
           ...(opts.imageTag ? { imageTag: opts.imageTag } : {}),
           ...(opts.imageRepository ? { imageRepository: opts.imageRepository } : {}),
           ...(opts.agentBaseImage ? { agentBaseImage: opts.agentBaseImage } : {}),
+          ...(opts.gitImage ? { gitImage: opts.gitImage } : {}),
         }),
       events,
       clock,

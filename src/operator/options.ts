@@ -76,6 +76,8 @@ export interface OperatorOptions {
    * release install does. Default `<imageRepository>/agent-base:<imageTag>`.
    */
   readonly agentBaseImage?: string;
+  /** Image of the git init containers. Default: the agent base image. */
+  readonly gitImage?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;

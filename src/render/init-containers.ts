@@ -19,7 +19,7 @@ import {
   WORKSPACE_MOUNT_PATH,
 } from '../contract/pod.ts';
 import { literal } from './expansion.ts';
-import { AGENT_BASE_IMAGE_NAME, DEFAULT_GIT_IMAGE, defaultAgentImage } from './input.ts';
+import { AGENT_BASE_IMAGE_NAME, defaultAgentImage } from './input.ts';
 import type { Plan } from './plan.ts';
 import { INIT_CONTAINER_SECURITY_CONTEXT, withPullPolicy } from './pod-defaults.ts';
 import {
@@ -47,7 +47,8 @@ export const MOUNTS = {
 /** The built-in init containers that apply, in the order they run. */
 export const initContainers = (p: Plan): Container[] => {
   const { ws, options } = p;
-  const gitImage = options.gitImage ?? DEFAULT_GIT_IMAGE;
+  const baseImage = options.agentBaseImage ?? defaultAgentImage(AGENT_BASE_IMAGE_NAME, options);
+  const gitImage = options.gitImage ?? baseImage;
   const step = (
     name: string,
     image: string,
@@ -146,7 +147,7 @@ export const initContainers = (p: Plan): Container[] => {
     init.push(
       step(
         InitContainers.SkillsInstall,
-        options.agentBaseImage ?? defaultAgentImage(AGENT_BASE_IMAGE_NAME, options),
+        baseImage,
         SKILLS_INSTALL_SCRIPT,
         p.skills.args,
         [pluginDir, { name: 'TMPDIR', value: '/tmp' }, ...p.skills.env],

@@ -16,8 +16,6 @@ type ConfigMap = K8sType<'ConfigMap'>;
 
 /** Tag of the bundled images when none is configured: `v<package version>`. */
 export { AGENT_BASE_IMAGE_NAME, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG };
-/** Image of the git init containers (the one upstream uses). */
-export const DEFAULT_GIT_IMAGE = 'alpine/git:v2.47.2';
 
 /** Deployment-wide settings of the render (operator flags). */
 export interface RenderOptions {
@@ -42,8 +40,12 @@ export interface RenderOptions {
    */
   readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /**
-   * Image of the git init containers.
-   * @default 'alpine/git:v2.47.2'
+   * Image of the git init containers (clone, remotes, branch, files, plugins): it needs `sh`
+   * and git. Upstream uses `alpine/git` from Docker Hub by tag; we default to our own agent
+   * base image, so the containers that hold the GitHub token run an image this release built
+   * and pinned (by digest through `agentBaseImage`), follow a registry mirror
+   * (`imageRepository`), and cost no extra pull where the agent image is built on it.
+   * @default - {@link agentBaseImage}
    */
   readonly gitImage?: string;
   /**

@@ -2,8 +2,9 @@
  * Shell scripts of the built-in init containers. They are constants: every value a user
  * controls (repository URL, ref, branch, remote names, file paths) reaches them as an
  * environment variable or a positional argument, never spliced into the script text, so
- * nothing needs quoting and nothing can inject commands. They run under any POSIX `sh`
- * (busybox in alpine/git) and are tested as local processes against real repositories.
+ * nothing needs quoting and nothing can inject commands. They run under any POSIX `sh` (dash in
+ * the agent base image, busybox in upstream's alpine/git) and are tested as local processes
+ * against real repositories.
  *
  * Paths come from the environment (`KELOS_REPO_DIR`, `KELOS_CONFIG_DIR`, …) so tests can
  * run the exact text the Job carries in a temporary directory.

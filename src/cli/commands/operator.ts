@@ -67,6 +67,7 @@ interface OperatorFlags {
   imageTag: string;
   imageRepository: string;
   agentBaseImage?: string;
+  gitImage?: string;
   githubApiUrl?: string;
   webhookAddr: string;
   webhookGithubSecretFile?: string;
@@ -137,6 +138,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option(
       '--agent-base-image <image>',
       'image of the skills-install init container, e.g. pinned by digest (default: <prefix>/agent-base:<tag>)',
+    )
+    .option(
+      '--git-image <image>',
+      'image of the git init containers (clone, branch, remotes, files); it needs sh and git (default: the agent base image)',
     )
     .option(
       '--github-api-url <url>',
@@ -233,6 +238,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       imageTag: flags.imageTag,
       imageRepository: flags.imageRepository,
       ...(flags.agentBaseImage ? { agentBaseImage: flags.agentBaseImage } : {}),
+      ...(flags.gitImage ? { gitImage: flags.gitImage } : {}),
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       webhook: {
         addr: flags.webhookAddr,

@@ -477,13 +477,31 @@ describe('renderTaskJob: workspace and git', () => {
     );
   });
 
+  test('the git init containers follow the agent base image (mirror, digest pin), or --git-image', () => {
+    const task = wsTask();
+    const workspace = makeWorkspace({ ref: 'v2.0', secretRef: { name: 'gh' } });
+    const mirrored = renderOk({ task, workspace, options: { imageRepository: 'registry.acme.com/kelos' } });
+    expect(mirrored.init('git-clone')?.image).toBe(`registry.acme.com/kelos/agent-base:${DEFAULT_IMAGE_TAG}`);
+    const pinned = `ghcr.io/kelos-ts/agent-base@sha256:${'a'.repeat(64)}`;
+    expect(renderOk({ task, workspace, options: { agentBaseImage: pinned } }).init('git-clone')?.image).toBe(
+      pinned,
+    );
+    const own = renderOk({
+      task,
+      workspace,
+      options: { agentBaseImage: pinned, gitImage: 'alpine/git:v2.47.2' },
+    });
+    expect(own.init('git-clone')?.image).toBe('alpine/git:v2.47.2');
+  });
+
   test('clones the repository at its ref, with the token only as a mounted file', () => {
     const { init } = renderOk({
       task: wsTask(),
       workspace: makeWorkspace({ ref: 'v2.0', secretRef: { name: 'gh' } }),
     });
     const clone = init('git-clone')!;
-    expect(clone.image).toBe('alpine/git:v2.47.2');
+    // Our own agent base image, not a third-party one by tag: the token is mounted here.
+    expect(clone.image).toBe(`ghcr.io/kelos-ts/agent-base:${DEFAULT_IMAGE_TAG}`);
     expect(clone.command?.slice(0, 2)).toEqual(['sh', '-c']);
     expect(clone.env).toEqual([
       { name: 'HOME', value: '/tmp' },
