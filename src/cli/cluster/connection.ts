@@ -51,7 +51,7 @@ export function addClusterFlags(
   }
   if (opts.allNamespaces) {
     command.addOption(
-      new Option('-A, --all-namespaces', 'list across all namespaces').conflicts('namespace'),
+      new Option('-A, --all-namespaces', 'in every namespace instead of one').conflicts('namespace'),
     );
   }
   return command;

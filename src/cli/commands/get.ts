@@ -107,7 +107,9 @@ export const getCommand: CommandFactory = (io, done) => {
     .option('-o, --output <format>', `output format: ${GET_FORMATS.join('|')} (default: a table)`)
     .option(
       '--phase <phase>',
-      'only objects in this phase (tasks: Waiting, Pending, Running, Succeeded, Failed)',
+      `only objects in this phase (${Object.entries(PHASES)
+        .map(([kind, phases]) => `${kind}s: ${phases.join(', ')}`)
+        .join('; ')})`,
     )
     .option('-d, --detail', 'show each object in detail: status, conditions, results, usage and cost')
     .option('-l, --selector <selector>', 'label selector, e.g. kelos.dev/taskspawner=triage');
