@@ -19,6 +19,7 @@ const TYPES: Readonly<Record<string, ResourceType>> = Object.fromEntries(
       ['apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false],
       ['', 'v1', 'namespaces', 'Namespace', false],
       ['', 'v1', 'serviceaccounts', 'ServiceAccount', true],
+      ['', 'v1', 'secrets', 'Secret', true],
       ['', 'v1', 'services', 'Service', true],
       ['rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false],
       ['rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false],
@@ -35,6 +36,17 @@ const TYPES: Readonly<Record<string, ResourceType>> = Object.fromEntries(
     { group, version, plural, kind, namespaced },
   ]),
 );
+
+/**
+ * The resource types of every kind an install may render, CRDs aside: what `kelos install`
+ * prunes and `kelos uninstall` deletes when they carry the install's labels.
+ */
+export const INSTALL_TYPES: readonly ResourceType[] = Object.values(TYPES).filter(
+  (t) => t.kind !== 'CustomResourceDefinition',
+);
+
+/** The Namespace resource type. */
+export const NAMESPACE = TYPES['v1/Namespace']!;
 
 /** The Deployment resource type (for `kelos version` and `install --wait`). */
 export const DEPLOYMENT = TYPES['apps/v1/Deployment']!;
@@ -79,14 +91,9 @@ export interface InstallSettings {
 /** The generated CRDs. */
 export const renderCrds = (): ApiObject[] => generateCrds() as unknown as ApiObject[];
 
-/**
- * The operator install for `settings`, in apply order (Namespace and RBAC before the
- * Deployment). cdk8s loads only here, so `kelos version` does not pay for it.
- */
-export async function renderInstall(settings: InstallSettings): Promise<ApiObject[]> {
-  const { App, Chart } = await import('cdk8s');
-  const { KelosInstall } = await import('../../../constructs/install/index.ts');
-  const props: KelosInstallProps = {
+/** The `KelosInstall` props of `settings`. */
+export function installProps(settings: InstallSettings): KelosInstallProps {
+  return {
     namespace: settings.namespace,
     version: settings.version,
     imageTag: settings.imageTag,
@@ -102,6 +109,16 @@ export async function renderInstall(settings: InstallSettings): Promise<ApiObjec
     // Argo CD waves mean nothing to a direct apply.
     syncWaves: false,
   };
+}
+
+/**
+ * The operator install for `settings`, in apply order (Namespace and RBAC before the
+ * Deployment). cdk8s loads only here, so `kelos version` does not pay for it.
+ */
+export async function renderInstall(settings: InstallSettings): Promise<ApiObject[]> {
+  const { App, Chart } = await import('cdk8s');
+  const { KelosInstall } = await import('../../../constructs/install/index.ts');
+  const props = installProps(settings);
   const app = new App();
   const chart = new Chart(app, 'install');
   try {

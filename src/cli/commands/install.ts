@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
 import { versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
@@ -22,12 +22,21 @@ import {
   describeObject,
   INSTALL_DEFAULTS,
   type InstallSettings,
+  installProps,
+  NAMESPACE,
   renderCrds,
   renderInstall,
   typeOfObject,
 } from '../cluster/bundle.ts';
 import { type Colours, colours } from '../cluster/colour.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
+import {
+  foreignNamespaceReason,
+  inDeletionOrder,
+  labelledInstallObjects,
+  ownedBy,
+  pruneCandidates,
+} from '../cluster/install-objects.ts';
 import {
   checkValues,
   mergeValues,
@@ -37,6 +46,7 @@ import {
   VALUE_KEYS,
   type Values,
 } from '../cluster/install-values.ts';
+import { type DeploymentRolloutFields, type RolloutState, rolloutState } from '../cluster/rollout.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { packageVersion } from '../version.ts';
 
@@ -60,6 +70,15 @@ interface Flags extends ClusterFlags, ValuesFlags {
   wait?: boolean;
   timeout: string;
 }
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/**
+ * `--watch-namespace`, one definition for install and uninstall: comma-separated or repeated,
+ * collected into the list {@link installSettings} parses.
+ */
+export const watchNamespaceOption = (description: string): Option =>
+  new Option('--watch-namespace <namespaces>', description).argParser(collect);
 
 /** The namespaces of `--watch-namespace` values (comma-separated, repeatable), as the operator reads them. */
 const watchedNamespaces = (values: readonly string[]): string[] => {
@@ -107,18 +126,61 @@ export function installSettings(flags: Flags, values: Values = {}): InstallSetti
 }
 
 /**
- * Refuses an `extraArgs` flag `kelos operator` does not take: the operator would exit at
- * start-up and its Pods crash-loop, after the CRDs were applied. Checked against the operator
- * command's own options, so the list cannot fall behind.
+ * Operator flags the install sets itself, and the install setting to use instead: an
+ * `extraArgs` copy would silently override the install's hardening, ports or RBAC model.
  */
-async function checkExtraArgs(args: readonly string[], io: CliIo): Promise<void> {
-  const flags = args.filter((a) => a.startsWith('--')).map((a) => a.split('=')[0] as string);
-  if (flags.length === 0) return;
+const INSTALL_OWNED_FLAGS: Readonly<Record<string, string>> = {
+  '--namespace': 'watchNamespaces (--watch-namespace), which also renders a Role in each watched namespace',
+  '--image-tag': 'image.tag (--image-tag)',
+  '--image-repository': 'image.repository (--image-repository)',
+  '--agent-base-image': '--agent-base-digest',
+  '--leader-elect': 'replicas (the replicas always elect a leader)',
+  '--lease-name': "none: the install's Role grants this Lease only",
+  '--lease-namespace': "none: the install's Role grants Leases in the operator's namespace only",
+  '--metrics-addr': "none: the install's Service, NetworkPolicy and monitors use this port",
+  '--metrics-auth': 'none: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
+  '--health-addr': "none: the install's probes and NetworkPolicy use this port",
+  '--webhook-addr': "none: the install's Service and NetworkPolicy use this port",
+};
+
+/**
+ * The long flags `args` set, parsed by a fresh `kelos operator` command with its action
+ * replaced, so parsing starts nothing. Throws commander's error for what the operator would
+ * refuse at start-up.
+ */
+async function operatorFlagsOf(args: readonly string[], io: CliIo): Promise<string[]> {
+  const { operatorCommand } = await import('./operator.ts');
+  const cmd = operatorCommand(io, () => {})
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} })
+    .action(() => {});
+  cmd.parse([...args], { from: 'user' });
+  return cmd.options
+    .filter((o) => o.long !== undefined && cmd.getOptionValueSource(o.attributeName()) === 'cli')
+    .map((o) => o.long as string);
+}
+
+/**
+ * Checks `extraArgs` before anything is applied, as `kelos operator` itself would parse them
+ * at start-up (else the operator exits and its Pods crash-loop after the CRDs were applied):
+ * a flag it does not take (with the likely one), a value it refuses, a flag without its value
+ * or a switch given one; and refuses a flag the install sets itself (`ownArgs`, and always
+ * `--namespace`), naming the install setting to use instead.
+ */
+export async function checkExtraArgs(
+  args: readonly string[],
+  ownArgs: readonly string[],
+  io: CliIo,
+): Promise<void> {
+  if (args.length === 0) return;
   const { operatorCommand } = await import('./operator.ts');
   const known = operatorCommand(io, () => {})
     .options.map((o) => o.long)
     .filter((l): l is string => l !== undefined);
-  const unknown = flags.filter((f) => !known.includes(f));
+  const unknown = args
+    .filter((a) => a.startsWith('--'))
+    .map((a) => a.split('=')[0] as string)
+    .filter((f) => !known.includes(f));
   if (unknown.length > 0) {
     throw new UsageError(
       `values key "extraArgs": kelos operator has no flag ${unknown
@@ -129,6 +191,34 @@ async function checkExtraArgs(args: readonly string[], io: CliIo): Promise<void>
         .join(', ')}; kelos operator --help lists them`,
     );
   }
+  let given: string[];
+  try {
+    given = await operatorFlagsOf(args, io);
+  } catch (err) {
+    const message = (err as Error).message.replace(/^error: /, '');
+    const switchWithValue = /unknown option '(--[^=']+)=/.exec(message)?.[1];
+    throw new UsageError(
+      `values key "extraArgs" [${args.join(', ')}]: kelos operator would refuse it at start-up: ${message}${
+        switchWithValue ? ` (${switchWithValue} is a switch: it takes no value)` : ''
+      }`,
+    );
+  }
+  // --namespace even in cluster-wide mode: the RBAC the install renders follows watchNamespaces.
+  const own = new Set(['--namespace', ...(await operatorFlagsOf(ownArgs, io))]);
+  const owned = given.filter((f) => own.has(f));
+  if (owned.length > 0) {
+    throw new UsageError(
+      `values key "extraArgs": the install sets ${owned.join(', ')} itself; ${owned
+        .map((f) => `instead of ${f} use ${INSTALL_OWNED_FLAGS[f] ?? 'the install setting of the same name'}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+/** The `kelos operator` flags the install renders for `settings`, without its `extraArgs`. */
+async function installOwnArgs(settings: InstallSettings): Promise<string[]> {
+  const { operatorArgs, resolveInstallProps } = await import('../../../constructs/install/index.ts');
+  return operatorArgs(resolveInstallProps({ ...installProps(settings), extraArgs: [] })).slice(1);
 }
 
 /** Reads and merges the values of `-f`, `--set`, `--set-string` and `--set-file`, in Helm's order. */
@@ -188,8 +278,6 @@ export async function pollUntil(seconds: number, check: () => Promise<boolean>):
   }
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
 type Outcome = 'created' | 'configured' | 'unchanged';
 
 /** Server-side applies one object and says what happened to it. */
@@ -220,6 +308,127 @@ async function applyAll(cluster: Cluster, objects: readonly ApiObject[], io: Cli
   return counts;
 }
 
+/**
+ * Checks, before anything is applied, that the namespaces the install needs exist: a missing
+ * watched namespace used to fail on its Role after the CRDs, the Namespace and the
+ * ServiceAccount were applied. Leaves an existing Namespace the install did not create as it
+ * is: the install's labels on it would make `kelos uninstall` delete it with all it holds.
+ *
+ * @returns the bundle objects to apply.
+ */
+async function preflight(
+  cluster: Cluster,
+  settings: InstallSettings,
+  bundle: readonly ApiObject[],
+  io: CliIo,
+): Promise<ApiObject[]> {
+  const own = bundle.find((o) => o.kind === NAMESPACE.kind);
+  const live = await cluster.client.get(NAMESPACE, undefined, settings.namespace);
+  const problems: string[] = [];
+  const missing: string[] = [];
+  for (const ns of settings.watchNamespaces ?? []) {
+    if (ns === settings.namespace && (own || live)) continue;
+    if (!(await cluster.client.get(NAMESPACE, undefined, ns))) missing.push(ns);
+  }
+  if (missing.length > 0) {
+    const one = missing.length === 1;
+    problems.push(
+      `the watched namespace${one ? '' : 's'} ${missing.join(', ')} ${one ? 'does' : 'do'} not exist: create ${one ? 'it' : 'them'} (${missing
+        .map((ns) => `kubectl create namespace ${ns}`)
+        .join('; ')}) or drop ${one ? 'it' : 'them'} from watchNamespaces (--watch-namespace)`,
+    );
+  }
+  // A Namespace being deleted refuses new objects: the install would stop half-way.
+  const terminating = [
+    ...(live?.metadata.deletionTimestamp ? [settings.namespace] : []),
+    ...(
+      await Promise.all(
+        (settings.watchNamespaces ?? [])
+          .filter((ns) => ns !== settings.namespace && !missing.includes(ns))
+          .map(async (ns) =>
+            (await cluster.client.get(NAMESPACE, undefined, ns))?.metadata.deletionTimestamp ? ns : '',
+          ),
+      )
+    ).filter((ns) => ns !== ''),
+  ];
+  if (terminating.length > 0) {
+    problems.push(
+      `namespace ${terminating.join(', ')} ${terminating.length === 1 ? 'is' : 'are'} being deleted: wait until ${terminating.length === 1 ? 'it is' : 'they are'} gone (kubectl wait --for=delete namespace/${terminating[0]}), then install again`,
+    );
+  }
+  if (!own && !live) {
+    problems.push(
+      `the operator's namespace ${settings.namespace} does not exist and createNamespace is false: create it (kubectl create namespace ${settings.namespace}) or leave createNamespace unset, so the install creates it`,
+    );
+  }
+  if (problems.length > 0) throw new Error(`${problems.join('; ')}; nothing was applied`);
+  const reason = own && live ? foreignNamespaceReason(live) : undefined;
+  if (!reason) return [...bundle];
+  io.stdout(
+    `namespace/${settings.namespace} exists and ${reason}: left as it is, without the install's labels (kelos uninstall keeps it)\n`,
+  );
+  return bundle.filter((o) => o !== own);
+}
+
+/**
+ * Deletes what a previous install into the same operator namespace left and `applied` no
+ * longer has: the cluster-wide ClusterRoleBinding after a switch to namespaced mode, the Role
+ * of a namespace no longer watched, objects a new version renamed or dropped. Runs only after
+ * the new bundle applied, so the operator is never left without an install. Never a CRD or
+ * a Namespace (see {@link pruneCandidates}).
+ *
+ * @returns how many objects were deleted.
+ */
+async function prune(
+  cluster: Cluster,
+  namespace: string,
+  applied: readonly ApiObject[],
+  io: CliIo,
+  c: Colours,
+): Promise<number> {
+  const stale = inDeletionOrder(
+    pruneCandidates(ownedBy(await labelledInstallObjects(cluster), namespace), applied),
+  );
+  let count = 0;
+  for (const o of stale) {
+    const existed = await cluster.client.delete(
+      typeOfObject(o),
+      o.metadata.namespace,
+      o.metadata.name ?? '',
+      {
+        propagationPolicy: 'Background',
+      },
+    );
+    if (!existed) continue;
+    count++;
+    io.stdout(`${describeObject(o)} ${c.yellow('pruned')}\n`);
+  }
+  return count;
+}
+
+/**
+ * Waits until the operator Deployment is rolled out as `kubectl rollout status` judges it:
+ * old Pods that are still available do not count, so an image that cannot be pulled fails the
+ * wait instead of passing it.
+ */
+async function waitForRollout(cluster: Cluster, namespace: string, seconds: number, timeout: string) {
+  const name = INSTALL_DEFAULTS.deployment;
+  const check = `check: kubectl -n ${namespace} describe deployment ${name}`;
+  let last: RolloutState = { state: 'waiting', reason: 'not read yet' };
+  const done = await pollUntil(seconds, async () => {
+    last = rolloutState(await cluster.client.get<DeploymentRolloutFields>(DEPLOYMENT, namespace, name));
+    if (last.state === 'failed') {
+      throw new Error(`deployment/${name} -n ${namespace} did not roll out: ${last.reason}; ${check}`);
+    }
+    return last.state === 'done';
+  });
+  if (!done) {
+    throw new Error(
+      `deployment/${name} -n ${namespace} was not rolled out within ${timeout} (${last.reason}); ${check}`,
+    );
+  }
+}
+
 export const installCommand: CommandFactory = (io, done) => {
   const command = new Command('install')
     .description(
@@ -240,13 +449,16 @@ export const installCommand: CommandFactory = (io, done) => {
       '--agent-base-digest <digest>',
       'pin the agent base image the operator puts in agent Jobs by digest (sha256:…) instead of its tag',
     )
-    .option(
-      '--watch-namespace <namespaces>',
-      'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
-      collect,
+    .addOption(
+      watchNamespaceOption(
+        'namespaced mode: the operator watches only these namespaces (comma-separated or repeated), with a Role in each',
+      ),
     )
     .option('--replicas <n>', 'operator replicas (leader-elected; default 2)')
-    .option('--wait', 'wait until the operator Deployment is available')
+    .option(
+      '--wait',
+      'wait until the operator Deployment is rolled out (every replica updated and available, as kubectl rollout status)',
+    )
     .option('--timeout <duration>', 'how long to wait for the CRDs (and the operator with --wait)', '2m')
     .option(
       '-f, --values <file>',
@@ -270,7 +482,8 @@ export const installCommand: CommandFactory = (io, done) => {
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
     const settings = installSettings(flags, await readInstallValues(flags, io));
-    await checkExtraArgs(settings.extraArgs ?? [], io);
+    const bundle = await renderInstall(settings);
+    await checkExtraArgs(settings.extraArgs ?? [], await installOwnArgs(settings), io);
     if (settings.version !== packageVersion()) {
       io.stderr(
         `warning: installing operator ${settings.version} with the CRDs of this CLI (${packageVersion()}); for exactly that version's CRDs and bundle run: npx kelos-ts@${settings.version} install\n`,
@@ -278,11 +491,10 @@ export const installCommand: CommandFactory = (io, done) => {
     }
     const seconds = timeoutSeconds(flags.timeout);
     const crds = renderCrds();
-    const bundle = await renderInstall(settings);
     if (flags.dryRun) {
       io.stdout([...crds, ...bundle].map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
       io.stderr(
-        `dry run: ${crds.length} CRDs and ${bundle.length} objects would be applied; nothing was changed\n`,
+        `dry run: ${crds.length} CRDs and ${bundle.length} objects would be applied; nothing was changed (a dry run reads no cluster: which objects of a previous install are pruned is decided when the install is applied)\n`,
       );
       done(ExitCode.Ok);
       return;
@@ -293,6 +505,8 @@ export const installCommand: CommandFactory = (io, done) => {
       flags,
       async (cluster) => {
         const c = colours(io);
+        // Before anything is applied: a missing namespace would fail the install half-way.
+        const objects = await preflight(cluster, settings, bundle, io);
         io.stdout(c.bold(`Installing Kelos ${settings.imageTag} into ${cluster.server}\n`));
         const crdCounts = await applyAll(cluster, crds, io, c);
         io.stdout('waiting for the CRDs to be established…\n');
@@ -308,29 +522,18 @@ export const installCommand: CommandFactory = (io, done) => {
           throw new Error(
             `the CRDs were not established within ${flags.timeout}; check: kubectl get crd ${names.join(' ')}`,
           );
-        const counts = await applyAll(cluster, bundle, io, c);
+        const counts = await applyAll(cluster, objects, io, c);
+        const pruned = await prune(cluster, settings.namespace, objects, io, c);
         const image = operatorImage(settings.imageRepository, settings.imageTag, settings.imageDigest);
         let ready = '';
         if (flags.wait) {
-          io.stdout('waiting for the operator to be available…\n');
-          const available = await pollUntil(seconds, async () => {
-            const d = await cluster.client.get<ApiObject & { status?: { availableReplicas?: number } }>(
-              DEPLOYMENT,
-              settings.namespace,
-              INSTALL_DEFAULTS.deployment,
-            );
-            return (d?.status?.availableReplicas ?? 0) > 0;
-          });
-          if (!available) {
-            throw new Error(
-              `the operator did not become available within ${flags.timeout}; check: kubectl -n ${settings.namespace} describe deployment ${INSTALL_DEFAULTS.deployment}`,
-            );
-          }
-          ready = ', available';
+          io.stdout('waiting for the operator to be rolled out…\n');
+          await waitForRollout(cluster, settings.namespace, seconds, flags.timeout);
+          ready = ', rolled out';
         }
         const total = (k: 'created' | 'configured' | 'unchanged') => crdCounts[k] + counts[k];
         io.stdout(
-          `${c.green('Kelos installed')}: ${crds.length} CRDs and ${bundle.length} objects (${total('created')} created, ${total('configured')} configured, ${total('unchanged')} unchanged)\n` +
+          `${c.green('Kelos installed')}: ${crds.length} CRDs and ${objects.length} objects (${total('created')} created, ${total('configured')} configured, ${total('unchanged')} unchanged${pruned ? `, ${pruned} pruned` : ''})\n` +
             `  operator: ${image} in namespace ${settings.namespace}, ${settings.watchNamespaces ? `watching ${settings.watchNamespaces.join(', ')}` : 'watching every namespace'}${ready}\n` +
             '  next: kelos init, then kelos run -p "<what the agent should do>" -w\n',
         );

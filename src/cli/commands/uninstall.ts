@@ -2,7 +2,9 @@
  * `kelos uninstall`: removes Kelos in the order that leaves nothing stuck. First every Kelos
  * object in every namespace, waiting until they are gone (the operator, still running,
  * releases their finalizers: a Task's Job is deleted and its branch lock freed); then the
- * operator install; then, only with `--crds`, the CRDs.
+ * operator install, found by the labels on its objects (so a namespaced install's Roles go
+ * without `--watch-namespace`) and by rendering it for the flags; then, only with `--crds`,
+ * the CRDs. The operator's Namespace goes only when the install created it.
  *
  * @packageDocumentation
  */
@@ -13,15 +15,22 @@ import {
   CRD,
   describeObject,
   INSTALL_DEFAULTS,
+  NAMESPACE,
   renderCrds,
   renderInstall,
   typeOfObject,
 } from '../cluster/bundle.ts';
-import { colours } from '../cluster/colour.ts';
+import { type Colours, colours } from '../cluster/colour.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
+import {
+  foreignNamespaceReason,
+  inDeletionOrder,
+  labelledInstallObjects,
+  ownedBy,
+} from '../cluster/install-objects.ts';
 import { typeOf } from '../cluster/kinds.ts';
-import { type CommandFactory, ExitCode } from '../io.ts';
-import { installSettings, pollUntil, timeoutSeconds } from './install.ts';
+import { type CliIo, type CommandFactory, ExitCode } from '../io.ts';
+import { installSettings, pollUntil, timeoutSeconds, watchNamespaceOption } from './install.ts';
 
 interface Flags extends ClusterFlags {
   crds?: boolean;
@@ -39,21 +48,67 @@ const ORDERED_KINDS = [...KINDS].sort(
   (a, b) => (ORDER.indexOf(a.kind) + 1 || 99) - (ORDER.indexOf(b.kind) + 1 || 99),
 );
 
-/** Every Kelos object in the cluster; an unserved kind has none. */
+/** How long a list may answer 429 before it fails the uninstall. */
+const BUSY_SECONDS = 30;
+
+/**
+ * Every Kelos object in the cluster; an unserved kind has none. Just after the CRDs are
+ * created the API server answers 429 ("storage is (re)initializing") until its cache of the
+ * kind is ready, so a list is retried for a while instead of failing the uninstall.
+ */
 async function kelosObjects(cluster: Cluster): Promise<ApiObject[]> {
   const out: ApiObject[] = [];
   for (const def of ORDERED_KINDS) {
-    try {
-      const page = await cluster.client.list<ApiObject>(typeOf(def));
-      out.push(...page.items.map((o) => ({ ...o, kind: def.kind })));
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
-    }
+    let items: ApiObject[] = [];
+    let busy: ApiError | undefined;
+    await pollUntil(BUSY_SECONDS, async () => {
+      try {
+        items = (await cluster.client.list<ApiObject>(typeOf(def))).items;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 429) {
+          busy = err;
+          return false;
+        }
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      busy = undefined;
+      return true;
+    });
+    if (busy) throw busy;
+    out.push(...items.map((o) => ({ ...o, kind: def.kind })));
   }
   return out;
 }
 
 const kindType = (kind: string) => typeOf(KINDS.find((k) => k.kind === kind)!);
+
+/**
+ * Deletes the operator's Namespace only when the install created it (it carries the install's
+ * labels): a namespace the admin made, with `createNamespace=false` or before the install,
+ * may hold anything. Says what it did; returns whether it deleted it.
+ */
+async function deleteNamespace(
+  cluster: Cluster,
+  ns: ApiObject,
+  io: CliIo,
+  c: Colours,
+  dryRun: boolean,
+): Promise<boolean> {
+  const name = ns.metadata.name ?? '';
+  const live = await cluster.client.get(NAMESPACE, undefined, name);
+  const reason = live ? foreignNamespaceReason(live) : undefined;
+  if (live && reason) {
+    io.stdout(`${describeObject(ns)} ${c.dim('kept')}: ${reason}; delete it yourself if it should go\n`);
+    return false;
+  }
+  if (dryRun) {
+    io.stdout(`would delete ${describeObject(ns)}\n`);
+    return false;
+  }
+  const existed = live ? await cluster.client.delete(NAMESPACE, undefined, name) : false;
+  io.stdout(`${describeObject(ns)} ${existed ? c.green('deleted') : c.dim('not found')}\n`);
+  return existed;
+}
 
 export const uninstallCommand: CommandFactory = (io, done) => {
   const command = new Command('uninstall')
@@ -62,9 +117,10 @@ export const uninstallCommand: CommandFactory = (io, done) => {
     )
     .option('--crds', 'also delete the CRDs (after every Kelos object is gone)')
     .option('--dry-run', 'list what would be deleted and change nothing')
-    .option(
-      '--watch-namespace <namespace>',
-      'the namespace a namespaced install watches (as given to kelos install)',
+    .addOption(
+      watchNamespaceOption(
+        'the namespaces a namespaced install watches, as given to kelos install (not needed: the install is found by its labels)',
+      ),
     )
     .option('--timeout <duration>', 'how long to wait for Kelos objects to be released', '2m')
     .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
@@ -72,9 +128,8 @@ export const uninstallCommand: CommandFactory = (io, done) => {
   return command.action(async (flags: Flags) => {
     const seconds = timeoutSeconds(flags.timeout);
     // Image settings do not change names; the namespaces do.
-    const bundle = await renderInstall(
-      installSettings({ ...flags, imageTag: 'any' } as Parameters<typeof installSettings>[0]),
-    );
+    const settings = installSettings({ ...flags, imageTag: 'any' } as Parameters<typeof installSettings>[0]);
+    const bundle = await renderInstall(settings);
     const crds = flags.crds ? renderCrds() : [];
     await withCluster(
       io,
@@ -83,10 +138,17 @@ export const uninstallCommand: CommandFactory = (io, done) => {
       async (cluster) => {
         const c = colours(io);
         const objects = await kelosObjects(cluster);
-        // Reverse apply order: the Deployment goes before its RBAC, the Namespace last.
-        const install = [...bundle].reverse();
+        // What the flags render and what carries the install's labels, whatever settings
+        // installed it; the Deployment before its RBAC, the Namespace last.
+        const install = inDeletionOrder([
+          ...bundle,
+          ...ownedBy(await labelledInstallObjects(cluster), settings.namespace),
+        ]);
         if (flags.dryRun) {
-          for (const o of [...objects, ...install, ...crds]) io.stdout(`would delete ${describeObject(o)}\n`);
+          for (const o of [...objects, ...install, ...crds]) {
+            if (o.kind === NAMESPACE.kind) await deleteNamespace(cluster, o, io, c, true);
+            else io.stdout(`would delete ${describeObject(o)}\n`);
+          }
           return ExitCode.Ok;
         }
         // Deletes what is there and not yet being deleted, until nothing is left: finalizing a
@@ -116,12 +178,16 @@ export const uninstallCommand: CommandFactory = (io, done) => {
                 .map(describeObject)
                 .join(
                   ', ',
-                )}${left.length > 5 ? ', …' : ''}); the operator releases them, so check that it runs (kubectl -n ${INSTALL_DEFAULTS.namespace} get pods), then run kelos uninstall again`,
+                )}${left.length > 5 ? ', …' : ''}); the operator releases them, so check that it runs (kubectl -n ${settings.namespace} get pods), then run kelos uninstall again`,
             );
           }
         }
         let deleted = 0;
         for (const o of [...install, ...crds]) {
+          if (o.kind === NAMESPACE.kind) {
+            if (await deleteNamespace(cluster, o, io, c, false)) deleted++;
+            continue;
+          }
           const existed = await cluster.client.delete(
             typeOfObject(o),
             o.metadata.namespace,

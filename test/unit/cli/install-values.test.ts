@@ -199,6 +199,47 @@ describe('kelos install -f/--set --dry-run', () => {
     );
   });
 
+  test("an extraArgs list kelos operator would refuse at start-up: exit 1 with its own parser's reason, nothing printed", async () => {
+    const switchWithValue = await run(['--set', 'extraArgs={--leader-elect=false}']);
+    expect(switchWithValue.code).toBe(1);
+    expect(switchWithValue.stdout).toBe('');
+    expect(switchWithValue.stderr).toContain(
+      `values key "extraArgs" [--leader-elect=false]: kelos operator would refuse it at start-up: unknown option '--leader-elect=false' (--leader-elect is a switch: it takes no value)`,
+    );
+    const badChoice = await run(['--set', 'extraArgs={--log-level=loud}']);
+    expect(badChoice.code).toBe(1);
+    expect(badChoice.stderr).toContain("option '--log-level <level>' argument 'loud' is invalid");
+    const stray = await run(['--set', 'extraArgs={--workers=4,extra}']);
+    expect(stray.code).toBe(1);
+    expect(stray.stderr).toContain('kelos operator would refuse it at start-up: too many arguments');
+    const missingValue = await run(['--set', 'extraArgs={--workers}']);
+    expect(missingValue.code).toBe(1);
+    expect(missingValue.stderr).toContain("option '--workers <n>' argument missing");
+  });
+
+  test('an extraArgs flag the install sets itself: exit 1 naming it and the install setting to use', async () => {
+    const r = await run(['--set', 'extraArgs={--metrics-auth=none,-n,team-a,--workers=4}']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'values key "extraArgs": the install sets --namespace, --metrics-auth itself; instead of --namespace use watchNamespaces (--watch-namespace), which also renders a Role in each watched namespace; instead of --metrics-auth use none: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
+    );
+    // Flags the install sets only for some settings are free otherwise.
+    const pinned = await run([
+      '--set',
+      `extraArgs={--agent-base-image=reg.example/agent-base@sha256:${'a'.repeat(64)}}`,
+    ]);
+    expect(pinned.code).toBe(0);
+    const both = await run([
+      '--agent-base-digest',
+      `sha256:${'b'.repeat(64)}`,
+      '--set',
+      'extraArgs={--agent-base-image=x}',
+    ]);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('instead of --agent-base-image use --agent-base-digest');
+  });
+
   test('an unknown key: exit 1 naming it and the valid keys, nothing printed', async () => {
     const r = await run(['--set', 'image.pullPolicy=Always']);
     expect(r.code).toBe(1);

@@ -1,0 +1,200 @@
+/**
+ * `kelos install` and `kelos uninstall` against a real API server, for what a second install
+ * or an uninstall must leave alone or take away: a namespace the install did not create
+ * survives uninstall, a switch to namespaced mode prunes the cluster-wide grant, uninstall
+ * finds a namespaced install's Roles, and a missing watched namespace is refused before
+ * anything is applied.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRD, NAMESPACE } from '../../src/cli/cluster/bundle.ts';
+import { type ApiObject, HttpKubeClient, type ResourceType } from '../../src/kube/client.ts';
+import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import { kelos } from './cli-helpers.ts';
+import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import { waitFor } from './helpers.ts';
+
+// A control plane of its own: these tests install the operator and uninstall it, which the
+// run's shared control plane must not see.
+let cp: ControlPlane;
+let admin: HttpKubeClient;
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  admin = new HttpKubeClient(await loadKubeconfigFile(cp.kubeconfigPath));
+}, 180_000);
+afterAll(async () => {
+  admin?.close();
+  await cp?.stop();
+});
+
+const RBAC = (plural: string, kind: string, namespaced: boolean): ResourceType => ({
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  plural,
+  kind,
+  namespaced,
+});
+const CLUSTER_ROLE = RBAC('clusterroles', 'ClusterRole', false);
+const CLUSTER_ROLE_BINDING = RBAC('clusterrolebindings', 'ClusterRoleBinding', false);
+const ROLE = RBAC('roles', 'Role', true);
+const CONFIG_MAP: ResourceType = {
+  group: '',
+  version: 'v1',
+  plural: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+};
+const SAR: ResourceType = {
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  plural: 'subjectaccessreviews',
+  kind: 'SubjectAccessReview',
+  namespaced: false,
+};
+
+const k = (...args: string[]) => kelos([...args, '--kubeconfig', cp.kubeconfigPath]);
+
+const createNamespace = (name: string) =>
+  admin.create(NAMESPACE, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+
+/** Whether the operator's ServiceAccount in `ns` may `verb` `resource` in `namespace`, as the API server decides. */
+async function operatorMay(ns: string, verb: string, resource: string, namespace: string) {
+  const review = await admin.create<ApiObject & { status?: { allowed?: boolean } }>(SAR, {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    metadata: {},
+    spec: {
+      user: `system:serviceaccount:${ns}:kelos-operator`,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`, 'system:authenticated'],
+      resourceAttributes: { verb, resource, namespace },
+    },
+  } as ApiObject);
+  return review.status?.allowed === true;
+}
+
+describe('a watched namespace that does not exist', () => {
+  it('is refused before anything is applied: exit 1 naming every missing namespace and what to do', async () => {
+    const r = await k('install', '--watch-namespace', 'team-x,team-y');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'kelos: the watched namespaces team-x, team-y do not exist: create them (kubectl create namespace team-x; kubectl create namespace team-y) or drop them from watchNamespaces (--watch-namespace); nothing was applied\n',
+    );
+    expect((await admin.list(CRD, { labelSelector: 'app.kubernetes.io/part-of=kelos' })).items).toEqual([]);
+    expect(await admin.get(NAMESPACE, undefined, 'kelos-system')).toBeUndefined();
+  });
+});
+
+describe('a namespace the install did not create', () => {
+  it('survives kelos uninstall, with what it holds, whether createNamespace was off or on', async () => {
+    await createNamespace('platform');
+    await admin.create(CONFIG_MAP, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'precious', namespace: 'platform' },
+      data: { a: 'b' },
+    } as ApiObject);
+    for (const extra of [['--set', 'createNamespace=false'], []]) {
+      const install = await k('install', '-n', 'platform', ...extra);
+      expect(install.stderr).toBe('');
+      expect(install.code).toBe(0);
+      if (extra.length === 0) {
+        expect(install.stdout).toContain(
+          "namespace/platform exists and kelos install did not create it (it lacks the labels app.kubernetes.io/name=kelos,app.kubernetes.io/part-of=kelos): left as it is, without the install's labels (kelos uninstall keeps it)\n",
+        );
+      }
+      const uninstall = await k('uninstall', '-n', 'platform');
+      expect(uninstall.stderr).toBe('');
+      expect(uninstall.code).toBe(0);
+      expect(uninstall.stdout).toContain(
+        'namespace/platform kept: kelos install did not create it (it lacks the labels app.kubernetes.io/name=kelos,app.kubernetes.io/part-of=kelos); delete it yourself if it should go\n',
+      );
+      expect(uninstall.stdout).toContain('deployment/kelos-operator -n platform deleted');
+      const ns = await admin.get(NAMESPACE, undefined, 'platform');
+      expect(ns?.metadata.deletionTimestamp).toBeUndefined();
+      expect(await admin.get(CONFIG_MAP, 'platform', 'precious')).toBeDefined();
+    }
+  }, 120_000);
+
+  it('a namespace the install created is removed by kelos uninstall', async () => {
+    const install = await k('install', '-n', 'made-by-kelos');
+    expect(install.code).toBe(0);
+    expect(install.stdout).toContain('namespace/made-by-kelos created');
+    const uninstall = await k('uninstall', '-n', 'made-by-kelos');
+    expect(uninstall.code).toBe(0);
+    expect(uninstall.stdout).toContain('namespace/made-by-kelos deleted');
+    const ns = await admin.get(NAMESPACE, undefined, 'made-by-kelos');
+    expect(ns === undefined || ns.metadata.deletionTimestamp !== undefined).toBe(true);
+  }, 120_000);
+});
+
+describe('installing again with other settings prunes what the new install no longer has', () => {
+  it('cluster-wide, then namespaced: the ClusterRoleBinding goes and the operator can no longer patch Secrets in kube-system', async () => {
+    await createNamespace('team-a');
+    await createNamespace('team-b');
+    const wide = await k('install');
+    expect(wide.code).toBe(0);
+    expect(await operatorMay('kelos-system', 'patch', 'secrets', 'kube-system')).toBe(true);
+
+    const namespaced = await k('install', '--watch-namespace', 'team-a');
+    expect(namespaced.stderr).toBe('');
+    expect(namespaced.code).toBe(0);
+    expect(namespaced.stdout).toContain('clusterrolebinding/kelos-operator pruned\n');
+    expect(namespaced.stdout).toContain('clusterrole/kelos-operator pruned\n');
+    expect(namespaced.stdout).toMatch(/\d+ unchanged, 2 pruned\)/);
+    expect(await admin.get(CLUSTER_ROLE_BINDING, undefined, 'kelos-operator')).toBeUndefined();
+    expect(await admin.get(CLUSTER_ROLE, undefined, 'kelos-operator')).toBeUndefined();
+    expect(await operatorMay('kelos-system', 'patch', 'secrets', 'kube-system')).toBe(false);
+    expect(await operatorMay('kelos-system', 'patch', 'secrets', 'team-a')).toBe(true);
+    // The CRDs are never pruned.
+    expect(await admin.get(CRD, undefined, 'tasks.kelos.dev')).toBeDefined();
+
+    // Another watched namespace: the Role of the one no longer watched goes.
+    const moved = await k('install', '--watch-namespace', 'team-b');
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain('rolebinding/kelos-operator -n team-a pruned\n');
+    expect(moved.stdout).toContain('role/kelos-operator -n team-a pruned\n');
+    expect(await admin.get(ROLE, 'team-a', 'kelos-operator')).toBeUndefined();
+    expect(await operatorMay('kelos-system', 'get', 'secrets', 'team-a')).toBe(false);
+    // Re-running changes and prunes nothing.
+    const again = await k('install', '--watch-namespace', 'team-b');
+    expect(again.stdout).not.toContain('pruned');
+  }, 180_000);
+
+  it('kelos uninstall --watch-namespace removes the namespaced install: its Roles and kelos-operator-cluster-scoped', async () => {
+    const r = await k('uninstall', '--watch-namespace', 'team-b');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('role/kelos-operator -n team-b deleted');
+    expect(r.stdout).toContain('clusterrolebinding/kelos-operator-cluster-scoped deleted');
+    expect(await admin.get(ROLE, 'team-b', 'kelos-operator')).toBeUndefined();
+    expect(await admin.get(CLUSTER_ROLE, undefined, 'kelos-operator-cluster-scoped')).toBeUndefined();
+  }, 120_000);
+
+  it('kelos uninstall finds a namespaced install by its labels, without --watch-namespace', async () => {
+    // The uninstall above deleted kelos-system, which the install created: while it
+    // terminates, an install is refused before anything is applied.
+    if (await admin.get(NAMESPACE, undefined, 'kelos-system')) {
+      const early = await k('install', '--watch-namespace', 'team-a,team-b');
+      expect(early.code).toBe(1);
+      expect(early.stderr).toContain(
+        'kelos: namespace kelos-system is being deleted: wait until it is gone (kubectl wait --for=delete namespace/kelos-system), then install again; nothing was applied',
+      );
+    }
+    await waitFor(
+      'kelos-system to be gone',
+      async () => !(await admin.get(NAMESPACE, undefined, 'kelos-system')),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect((await k('install', '--watch-namespace', 'team-a,team-b')).code).toBe(0);
+    const r = await k('uninstall');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('role/kelos-operator -n team-a deleted');
+    expect(r.stdout).toContain('role/kelos-operator -n team-b deleted');
+    expect(r.stdout).toContain('clusterrole/kelos-operator-cluster-scoped deleted');
+    const left = await admin.list(ROLE, { labelSelector: 'app.kubernetes.io/part-of=kelos' });
+    expect(left.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([]);
+  }, 120_000);
+});
