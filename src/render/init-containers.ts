@@ -63,6 +63,9 @@ export const initContainers = (p: Plan): Container[] => {
         image,
         // $0 names the step in the script's error messages; values arrive as arguments.
         command: ['sh', '-c', literal(script), name],
+        // Not the image's WORKDIR: the agent base image's is the clone, which does not exist
+        // before git-clone, and a runtime creates a missing one as root on the workspace volume.
+        workingDir: MOUNTS.tmp.mountPath,
         ...(args.length > 0 ? { args: args.map(literal) } : {}),
         env: [{ name: 'HOME', value: '/tmp' }, ...env].map((e) =>
           e.value === undefined ? e : { ...e, value: literal(e.value) },

@@ -11,6 +11,7 @@ import { chmod, chown, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_UID, BUNDLED_COMMAND, Env, REPO_DIR, WORKSPACE_MOUNT_PATH } from '../../src/contract/pod.ts';
+import { renderTaskJob } from '../../src/render/task-job.ts';
 import {
   b64,
   block,
@@ -21,6 +22,7 @@ import {
   stream,
   type Workspace,
 } from '../unit/agent/harness.ts';
+import { withWorker, makeWorkspace as workspaceObject } from '../unit/render/fixtures.ts';
 import {
   type BuiltImage,
   buildImage,
@@ -120,6 +122,53 @@ describe('the agent base image', () => {
     );
     expect(r.stdout).toBe(stream('gemini') + outputs);
     expect(readText(ws.terminationLog)).toBe(outputs);
+  });
+
+  it('runs the Job’s git init containers as the render makes them: the clone at its ref, then the Task’s branch', async () => {
+    const ws = makeWorkspace();
+    workspaces.push(ws);
+    // The init containers make the clone; only the bare repository is there before them.
+    await rm(ws.repo, { recursive: true, force: true });
+    // A release branch one commit ahead of main: the clone must land on it, not on main.
+    const seed = join(ws.dir, 'seed');
+    git(seed, 'commit', '-q', '--allow-empty', '-m', 'release');
+    git(seed, 'push', '-q', ws.remote, 'HEAD:refs/heads/release');
+    await chmod(ws.dir, 0o755);
+    await giveToAgent(ws.dir);
+    const { job, errors } = renderTaskJob({
+      task: withWorker({ workspaceRef: { name: 'repo' } }, { branch: 'kelos/fix' }),
+      workspace: workspaceObject({ repo: `file://${WORKSPACE_MOUNT_PATH}/widgets.git`, ref: 'release' }),
+      agentConfigs: [],
+      prompt: 'Fix it',
+      options: { agentBaseImage: built.image },
+    });
+    expect(errors).toEqual([]);
+    const init = job?.spec?.template.spec?.initContainers ?? [];
+    // The image's WORKDIR is the clone, which git-clone has yet to make: each init container
+    // names a directory that exists (the runtime would create a missing one as root).
+    expect(init.map((c) => [c.name, c.image, c.workingDir])).toEqual([
+      ['git-clone', built.image, '/tmp'],
+      ['branch-setup', built.image, '/tmp'],
+    ]);
+    for (const c of init) {
+      // Kubernetes turns $$ into $ when it expands the container's command, args and env.
+      const kube = (v: string) => v.replaceAll('$$', '$');
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, kube(e.value ?? '')]));
+      const r = await completion(
+        ctr.spawn([...(c.command ?? []), ...(c.args ?? [])].map(kube), {
+          mounts: [`${ws.dir}:${WORKSPACE_MOUNT_PATH}`],
+          env: { ...env, GIT_CONFIG_GLOBAL: '/dev/null' },
+          ...(c.workingDir ? { workingDir: c.workingDir } : {}),
+        }),
+      );
+      expect(r.stderr, c.name).toBe('');
+      expect(r.code, c.name).toBe(0);
+    }
+    // Cloned at the Workspace's ref, now on the Task's branch, owned by the agent user.
+    const release = git(ws.remote, ...SAFE, 'rev-parse', 'release');
+    expect(release).not.toBe(git(ws.remote, ...SAFE, 'rev-parse', 'main'));
+    expect(git(ws.repo, ...SAFE, 'rev-parse', 'HEAD')).toBe(release);
+    expect(git(ws.repo, ...SAFE, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('kelos/fix');
   });
 
   it('captures the outputs of an agent stream piped into /kelos/kelos-capture', async () => {

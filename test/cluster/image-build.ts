@@ -77,11 +77,12 @@ export interface Container {
   readonly id: string;
   /**
    * Starts `command` (normally the image's ENTRYPOINT plus arguments: `buildah run` does not
-   * apply it) in the container, as the image's USER and in its WORKDIR, on the host network.
+   * apply it) in the container, as the image's USER and in its WORKDIR (or `workingDir`, as a
+   * Pod's container sets it), on the host network.
    */
   spawn(
     command: readonly string[],
-    opts?: { mounts?: readonly string[]; env?: Record<string, string> },
+    opts?: { mounts?: readonly string[]; env?: Record<string, string>; workingDir?: string },
   ): ChildProcess;
   remove(): Promise<void>;
 }
@@ -101,6 +102,7 @@ export async function container(image: string): Promise<Container> {
           'chroot',
           '--network',
           'host',
+          ...(opts.workingDir ? ['--workingdir', opts.workingDir] : []),
           ...(opts.mounts ?? []).flatMap((m) => ['--volume', m]),
           ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
           id,
