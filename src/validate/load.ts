@@ -18,6 +18,7 @@ import {
   parseAllDocuments,
   parseDocument,
   type Tags,
+  visit,
   type Document as YamlDocument,
   type Node as YamlNode,
 } from 'yaml';
@@ -376,12 +377,17 @@ export function parseManifests(text: string, file: string): ParseResult {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (err) {
+      // The library names no position for an alias it cannot resolve (or a merge key whose
+      // alias it could not): point at the first such alias rather than the document start.
+      const alias = unresolvedAlias(doc);
       diagnostics.push({
         severity: 'error',
         code: 'yaml/parse',
-        message: `${docLabel} cannot be read: ${(err as Error).message}`,
+        message: alias
+          ? `${docLabel} cannot be read: alias *${alias.source} names no anchor set before it in this document (anchors do not carry over from one document to the next)`
+          : `${docLabel} cannot be read: ${(err as Error).message}`,
         path: '',
-        source: { file, ...position(root.range?.[0]) },
+        source: { file, ...position(alias?.range?.[0] ?? root.range?.[0]) },
       });
       continue;
     }
@@ -453,3 +459,18 @@ export function toDiagnostic(doc: LoadedDocument, finding: Finding): Diagnostic 
     source: { file: doc.file, line: at?.line ?? doc.line, ...(at ? { column: at.column } : {}) },
   };
 }
+
+/** The first alias of `doc` that names no anchor before it, if any. */
+const unresolvedAlias = (
+  doc: YamlDocument,
+): { source: string; range?: readonly number[] | null } | undefined => {
+  let found: { source: string; range?: readonly number[] | null } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+};

@@ -19,6 +19,28 @@ spec:
 `;
 
 describe('parseManifests', () => {
+  test('an alias with no anchor before it is located at the alias, also across documents and under a merge key', () => {
+    const undefinedAlias = parseManifests(
+      'kind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: *nope\n',
+      'a.yaml',
+    );
+    expect(undefinedAlias.diagnostics.map((d) => [d.source?.line, d.source?.column, d.message])).toEqual([
+      [
+        5,
+        6,
+        'document 1 cannot be read: alias *nope names no anchor set before it in this document (anchors do not carry over from one document to the next)',
+      ],
+    ]);
+    const crossDocument = parseManifests(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata: &d\n  k: v\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  <<: *d\n',
+      'b.yaml',
+    );
+    expect(crossDocument.diagnostics.map((d) => [d.code, d.source?.line, d.source?.column])).toEqual([
+      ['yaml/parse', 13, 7],
+    ]);
+    expect(crossDocument.diagnostics[0]?.message).toContain('alias *d names no anchor');
+  });
+
   test('reads multi-document YAML, skipping empty documents, and numbers objects per file', () => {
     const text = `${TASK}---\n# only a comment\n---\n---\n${TASK.replace('fix-bug', 'second')}`;
     const { documents, diagnostics } = parseManifests(text, 'tasks.yaml');
