@@ -35,6 +35,13 @@ export interface SynthConfig {
   readonly runApp: boolean;
   /** Globs of module apps, relative to the project root (each default-exports an app builder). */
   readonly apps: readonly string[];
+  /**
+   * Whether {@link apps} is the default because `kelos.apps` is not set. A pattern the user
+   * wrote must match a file; the default may match nothing when other apps run (see synth.ts).
+   *
+   * @default false
+   */
+  readonly appsDefaulted?: boolean;
   /** Directory the apps render into, one subdirectory per app. */
   readonly outdir: string;
   /** Directory the CRDs are written to, or undefined for none. */
@@ -59,6 +66,7 @@ export interface Bundle {
 export const DEFAULT_CONFIG: SynthConfig = {
   runApp: true,
   apps: ['examples/*/main.ts'],
+  appsDefaulted: true,
   outdir: 'dist/examples',
   crdsDir: 'dist/crds',
 };
@@ -137,6 +145,7 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
     ...(typeof app === 'string' && { app }),
     runApp: runApp && typeof app === 'string',
     apps: apps as string[],
+    ...(kelos['apps'] === undefined && { appsDefaulted: true }),
     outdir,
     ...(crds !== false && { crdsDir: crds as string }),
     ...(bundles.length > 0 && {

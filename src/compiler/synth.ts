@@ -26,7 +26,14 @@ import {
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
 import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
-import { type Bundle, DEFAULT_PREVIEW_DIR, loadConfig, type SynthConfig } from './config.ts';
+import {
+  type Bundle,
+  CONFIG_FILE,
+  ConfigError,
+  DEFAULT_PREVIEW_DIR,
+  loadConfig,
+  type SynthConfig,
+} from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
 import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
 import { renderPreview } from './preview.ts';
@@ -127,12 +134,47 @@ const normalize = (p: string): string =>
   posix.normalize(p.replaceAll('\\', '/')).replace(/^\.\//, '').replace(/\/$/, '');
 
 /** Finds the module apps matching the config's globs, sorted by path. */
-export const discoverApps = async (root: string, patterns: readonly string[]): Promise<ModuleApp[]> => {
+export const discoverApps = async (root: string, patterns: readonly string[]): Promise<ModuleApp[]> =>
+  (await matchPatterns(root, patterns)).apps;
+
+const matchPatterns = async (root: string, patterns: readonly string[]) => {
   const files = new Set<string>();
+  const unmatched: string[] = [];
   for (const pattern of patterns) {
-    for await (const f of glob(pattern, { cwd: root })) files.add(normalize(String(f)));
+    let matched = false;
+    for await (const f of glob(pattern, { cwd: root })) {
+      files.add(normalize(String(f)));
+      matched = true;
+    }
+    if (!matched) unmatched.push(pattern);
   }
-  return [...files].sort().map((file) => ({ name: appNameFromPath(file), file }));
+  const apps = [...files].sort().map((file) => ({ name: appNameFromPath(file), file }));
+  return { apps, unmatched };
+};
+
+/**
+ * The module apps of a config. A pattern of `kelos.apps` that matches no file is an error, like
+ * an `--app` that names no app: synth would otherwise render that app as gone, remove its
+ * output, and Argo CD would prune what it deployed. The default pattern (`kelos.apps` unset)
+ * may match nothing when bundles or the cdk8s app run; with nothing at all to run it is an
+ * error too.
+ *
+ * @throws ConfigError naming the pattern and the key.
+ */
+export const configuredApps = async (root: string, config: SynthConfig): Promise<ModuleApp[]> => {
+  const { apps, unmatched } = await matchPatterns(root, config.apps);
+  const written = 'nothing was written or removed';
+  if (!config.appsDefaulted && unmatched.length > 0) {
+    throw new ConfigError(
+      `${CONFIG_FILE}: kelos.apps ${unmatched.length === 1 ? 'pattern' : 'patterns'} ${unmatched.map((u) => `"${u}"`).join(', ')} ${unmatched.length === 1 ? 'matches' : 'match'} no file (relative to ${CONFIG_FILE}); ${written}, as synth would have removed the output of the apps it meant. Correct the pattern, or remove it from kelos.apps`,
+    );
+  }
+  if (config.appsDefaulted && apps.length === 0 && !config.bundles?.length && !config.runApp) {
+    throw new ConfigError(
+      `${CONFIG_FILE}: no app to synthesize: kelos.apps is not set, and its default ${config.apps.map((a) => `"${a}"`).join(', ')} matches no file; ${written}. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)`,
+    );
+  }
+  return apps;
 };
 
 /**
@@ -319,7 +361,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t0 = performance.now();
   const { root } = options;
   const config = options.config ?? (await loadConfig(root));
-  const discovered = await discoverApps(root, config.apps);
+  const discovered = await configuredApps(root, config);
   const bundles = selectBundles(config.bundles ?? [], options.apps);
   const forApps = options.apps?.filter((s) => !selectBundles(config.bundles ?? [], [s]).length);
   const modules = options.apps?.length && !forApps?.length ? [] : selectApps(discovered, forApps);

@@ -1,0 +1,55 @@
+/**
+ * A `kelos.apps` pattern that matches nothing stops synth (exit 1) instead of rendering the
+ * apps it meant as gone, which would remove their output and let Argo CD prune them.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { appSource, kelos, type Project, project, TEST_CONFIG, taskSource } from './project.ts';
+
+const projects: Project[] = [];
+const make = (...args: Parameters<typeof project>): Project => {
+  const p = project(...args);
+  projects.push(p);
+  return p;
+};
+afterEach(() => {
+  for (const p of projects.splice(0)) p.dispose();
+});
+
+const APPS = { 'issue-worker': appSource(taskSource('fix')), other: appSource(taskSource('other')) };
+
+describe('kelos.apps patterns', { timeout: 60_000 }, () => {
+  test('a pattern that matches no file is an error naming it; nothing is written or removed', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    const before = Object.fromEntries(p.files('dist').map((f) => [f, p.read(f)]));
+    p.write(
+      'cdk8s.yaml',
+      TEST_CONFIG.replace('apps: [apps/*/main.ts]', 'apps: [apps/issue-worker/main.ts, apps/*/mian.ts]'),
+    );
+    for (const argv of [['synth'], ['synth', '--check'], ['synth', '--stdout']]) {
+      const run = await kelos(argv, p.root);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        'kelos: cdk8s.yaml: kelos.apps pattern "apps/*/mian.ts" matches no file (relative to cdk8s.yaml); nothing was written or removed, as synth would have removed the output of the apps it meant. Correct the pattern, or remove it from kelos.apps\n',
+      );
+    }
+    expect(Object.fromEntries(p.files('dist').map((f) => [f, p.read(f)]))).toStrictEqual(before);
+  });
+
+  test('the default pattern may match nothing when a bundle runs; with nothing to run it is an error', async () => {
+    const p = make({}, 'kelos:\n  crds: false\n');
+    const none = await kelos(['synth'], p.root);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(
+      'kelos: cdk8s.yaml: no app to synthesize: kelos.apps is not set, and its default "examples/*/main.ts" matches no file',
+    );
+    p.write(
+      'cdk8s.yaml',
+      'kelos:\n  crds: false\n  bundles:\n    - { app: bundle/app.ts, outdir: dist/bundle }\n',
+    );
+    p.write('bundle/app.ts', appSource(taskSource('b')));
+    const bundle = await kelos(['synth'], p.root);
+    expect(bundle.code).toBe(0);
+    expect(p.files('dist')).toStrictEqual(['dist/bundle/kustomization.yaml', 'dist/bundle/task-b.yaml']);
+  });
+});
