@@ -35,7 +35,16 @@ import {
   type SynthConfig,
 } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
-import { compareOutput, type Drift, type WriteReport, writeOutput } from './output.ts';
+import {
+  type Drift,
+  type ForeignFile,
+  inspectOutput,
+  type OutputScope,
+  RECORD_FILE,
+  type WriteReport,
+  writeOutput,
+} from './output.ts';
+import { checkOutputDirs, outputDirsOf } from './output-guard.ts';
 import { renderPreview } from './preview.ts';
 import {
   type OutputFile,
@@ -117,8 +126,13 @@ export interface SynthResult {
   readonly objects: readonly SynthObject[];
   /** The complete output, sorted by path. */
   readonly files: readonly OutputFile[];
-  /** Directories the output owns entirely (stale files there are removed). */
+  /**
+   * Directories the output renders into: stale files synth wrote there are removed, files it
+   * did not write are reported (see output.ts).
+   */
   readonly owned: readonly string[];
+  /** Whether the output is complete (no `--app`): every file synth wrote before and no longer writes is stale. */
+  readonly complete: boolean;
   readonly diagnostics: readonly Diagnostic[];
   /** `failed` when an app could not load or crashed; `violations` for any other error. */
   readonly status: SynthStatus;
@@ -439,6 +453,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     objects,
     files: sortFiles(files),
     owned,
+    complete: !options.apps?.length,
     diagnostics: sorted,
     status: statusOf(sorted),
     timings: { run: t1 - t0, render: t2 - t1, validate: t3 - t2, policy: t4 - t3, total: t4 - t0 },
@@ -458,17 +473,53 @@ export interface SynthOutcome {
 }
 
 /**
+ * One warning per file synth leaves alone in its output directories: the user should know it
+ * is there, since Argo CD applies it when it lies in a synced path.
+ */
+export const foreignFileDiagnostics = (foreign: readonly ForeignFile[]): Diagnostic[] =>
+  foreign.map((f) => ({
+    severity: 'warning',
+    code: 'output/foreign-file',
+    message:
+      f.reason === 'changed'
+        ? `kelos synth wrote this file and no longer does, but it was changed since, so synth keeps it; Argo CD applies it if it lies in a synced path: delete it, or move it out of the output directory if you want to keep it`
+        : `kelos synth did not write this file (it is not in ${RECORD_FILE}), so synth leaves it alone; Argo CD applies it if it lies in a synced path: move it out of the output directory unless that is what you want`,
+    path: '',
+    source: { file: f.path },
+  }));
+
+/**
  * Synthesizes, then writes, checks or leaves the output to the caller. Nothing is written
- * when any error exists.
+ * when any error exists. Before anything runs, writing and checking refuse output directories
+ * that are not synth's to own (see output-guard.ts).
+ *
+ * @throws ConfigError for a setting synth cannot use: an output directory it must not own, a
+ *   `kelos.apps` pattern that matches nothing.
  */
 export const runSynth = async (
   options: SynthOptions & { readonly mode: SynthMode },
 ): Promise<SynthOutcome> => {
-  const result = await synthesize(options);
+  if (options.mode === 'stdout') return { result: await synthesize(options) };
+  const config = options.config ?? (await loadConfig(options.root));
+  const sources = [
+    ...(await configuredApps(options.root, config)).map((a) => a.file),
+    ...(config.bundles ?? []).map((b) => b.app),
+  ];
+  await checkOutputDirs(options.root, outputDirsOf(config), sources);
+  const result = await synthesize({ ...options, config });
   if (result.status !== 'ok') return { result };
-  if (options.mode === 'check')
-    return { result, drift: await compareOutput(options.root, result.files, result.owned) };
-  if (options.mode === 'write')
-    return { result, write: await writeOutput(options.root, result.files, result.owned) };
-  return { result };
+  const scope: OutputScope = { owned: result.owned, complete: result.complete };
+  const withForeign = (foreign: readonly ForeignFile[]): SynthResult =>
+    foreign.length === 0
+      ? result
+      : {
+          ...result,
+          diagnostics: sortDiagnostics([...result.diagnostics, ...foreignFileDiagnostics(foreign)]),
+        };
+  if (options.mode === 'check') {
+    const { drift, foreign } = await inspectOutput(options.root, result.files, scope);
+    return { result: withForeign(foreign), drift };
+  }
+  const write = await writeOutput(options.root, result.files, scope);
+  return { result: withForeign(write.foreign), write };
 };

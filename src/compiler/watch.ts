@@ -9,6 +9,7 @@
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
 import { DEFAULT_PREVIEW_DIR, type SynthConfig } from './config.ts';
+import { RECORD_FILE, TEMP_SUFFIX } from './output.ts';
 
 /** Files whose change can change what synth renders; anything else (a README) runs nothing. */
 const SOURCE_EXTENSIONS = new Set([
@@ -84,6 +85,8 @@ export const watchSynth = (options: WatchOptions): WatchHandle => {
     const rel = relative(options.root, path);
     if (rel.split(sep).some((part) => NEVER.has(part))) return true;
     if (outputs.some((o) => within(o, path))) return true;
+    // The record of what synth wrote, and its temporary name while a write is under way.
+    if (rel === RECORD_FILE || path.endsWith(TEMP_SUFFIX)) return true;
     return stats?.isFile() === true && !SOURCE_EXTENSIONS.has(extname(path));
   };
   const watcher = watch([...(options.paths ?? ['.'])], {

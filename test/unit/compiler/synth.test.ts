@@ -90,8 +90,14 @@ describe('synth', { timeout: 60_000 }, () => {
     const second = await runSynth({ root: p.root, mode: 'write' });
     expect(second.result.files).toStrictEqual(first.result.files);
     expect(first.write?.written).toHaveLength(6);
-    expect(second.write).toStrictEqual({ written: [], removed: [], unchanged: 6 });
+    expect(second.write).toStrictEqual({ written: [], removed: [], unchanged: 6, foreign: [] });
     expect(Object.fromEntries(p.files('dist').map((f) => [f, p.read(f)]))).toStrictEqual(bytes);
+    // The record of what synth wrote is part of the output: the same bytes on every run.
+    const record = p.read('.kelos-synth.json');
+    p.remove('.kelos-synth.json');
+    await runSynth({ root: p.root, mode: 'write' });
+    expect(p.read('.kelos-synth.json')).toBe(record);
+    expect(Object.keys(JSON.parse(record).files)).toStrictEqual(first.result.files.map((f) => f.path));
   });
 
   test('writes nothing when a construct rejects its props, and points at the line that made it', async () => {
@@ -160,20 +166,21 @@ describe('synth', { timeout: 60_000 }, () => {
     ]);
   });
 
-  test('--check names every file that differs, is missing or is extra, and exits 2', async () => {
+  test('--check names every file that differs, is missing or is stale, and exits 2', async () => {
     const p = twoApps();
     expect((await kelos(['synth'], p.root)).code).toBe(0);
     expect((await kelos(['synth', '--check'], p.root)).code).toBe(0);
     p.write('dist/apps/one/task-a.yaml', 'edited: by hand\n');
     p.remove('dist/apps/two/task-c.yaml');
-    p.write('dist/apps/two/leftover.yaml', 'old: true\n');
+    // Stale: synth wrote it (it is in the record) and no longer does.
+    p.remove('apps/02-two');
     const run = await kelos(['synth', '--check'], p.root);
     expect(run.code).toBe(2);
     expect(run.stdout).toContain(
       [
+        '.kelos-synth.json: modified',
         'dist/apps/one/task-a.yaml: modified',
-        'dist/apps/two/leftover.yaml: extra',
-        'dist/apps/two/task-c.yaml: missing',
+        'dist/apps/two/kustomization.yaml: extra',
         'dist/ is out of date: 3 files differ from what kelos synth writes; run kelos synth',
       ].join('\n'),
     );
@@ -181,9 +188,9 @@ describe('synth', { timeout: 60_000 }, () => {
     expect(p.read('dist/apps/one/task-a.yaml')).toBe('edited: by hand\n');
     const result = await synthesize({ root: p.root });
     expect(await compareOutput(p.root, result.files, result.owned)).toStrictEqual([
+      { path: '.kelos-synth.json', kind: 'modified' },
       { path: 'dist/apps/one/task-a.yaml', kind: 'modified' },
-      { path: 'dist/apps/two/leftover.yaml', kind: 'extra' },
-      { path: 'dist/apps/two/task-c.yaml', kind: 'missing' },
+      { path: 'dist/apps/two/kustomization.yaml', kind: 'extra' },
     ]);
   });
 

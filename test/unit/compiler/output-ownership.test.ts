@@ -1,0 +1,190 @@
+/**
+ * Synth removes only what it wrote: output directories that hold sources are refused, files in
+ * the output tree that synth did not write are kept and reported.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { RECORD_FILE } from '../../../src/compiler/output.ts';
+import { appSource, kelos, type Project, project, taskSource } from './project.ts';
+
+const projects: Project[] = [];
+const make = (...args: Parameters<typeof project>): Project => {
+  const p = project(...args);
+  projects.push(p);
+  return p;
+};
+afterEach(() => {
+  for (const p of projects.splice(0)) p.dispose();
+});
+
+const APPS = { 'issue-worker': appSource(taskSource('fix')), other: appSource(taskSource('other')) };
+const config = (outdir: string, extra = '') =>
+  `kelos:\n  apps: [apps/*/main.ts]\n  outdir: ${outdir}\n  crds: false\n${extra}`;
+
+describe('output directories', { timeout: 60_000 }, () => {
+  test.each([
+    ['apps', 'which holds the app source apps/issue-worker/main.ts'],
+    ['.', 'which is the project root'],
+    ['..', 'which is outside the project'],
+    ['apps/issue-worker/out', 'which is inside apps/issue-worker, the directory of the app source'],
+    ['lib', 'which holds lib/helper.ts, which synth never writes'],
+    ['node_modules/out', 'which is inside node_modules'],
+  ])(
+    'outdir %s is refused before anything runs, naming the setting; no file is touched',
+    async (outdir, why) => {
+      const p = make(APPS, config(outdir));
+      p.write('apps/NOTES.md', 'my notes\n');
+      p.write('lib/helper.ts', 'export const x = 1;\n');
+      const before = p.files();
+      for (const argv of [['synth'], ['synth', '--check']]) {
+        const run = await kelos(argv, p.root);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(`kelos: cdk8s.yaml kelos.outdir is "${outdir}", ${why}`);
+        expect(run.stderr).toContain('inside the project and apart from the sources (such as dist/apps)');
+      }
+      expect(p.files()).toStrictEqual(before);
+      expect(p.read('apps/NOTES.md')).toBe('my notes\n');
+    },
+  );
+
+  test('every output setting is checked, and named: a bundle, the CRDs, the preview', async () => {
+    const p = make(
+      APPS,
+      config('dist/apps', '  bundles:\n    - { app: apps/other/main.ts, outdir: apps/other }\n'),
+    );
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'cdk8s.yaml kelos.bundles[0].outdir is "apps/other", which holds the app source',
+    );
+    const crds = make(APPS, config('dist/apps').replace('crds: false', 'crds: apps'));
+    expect((await kelos(['synth'], crds.root)).stderr).toContain('cdk8s.yaml kelos.crds is "apps"');
+    const preview = make(APPS, config('dist/apps', '  preview: apps\n'));
+    expect((await kelos(['synth'], preview.root)).stderr).toContain('cdk8s.yaml kelos.preview is "apps"');
+  });
+});
+
+describe('files synth did not write', { timeout: 60_000 }, () => {
+  test('are kept and reported as output/foreign-file, by synth and by --check alike', async () => {
+    const p = make(APPS);
+    p.write('dist/apps/legacy/task.yaml', 'apiVersion: kelos.dev/v1alpha2\nkind: Task\n');
+    p.write('dist/apps/issue-worker/README.md', 'notes\n');
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'dist/apps/issue-worker/README.md: warning kelos synth did not write this file (it is not in .kelos-synth.json), so synth leaves it alone; Argo CD applies it if it lies in a synced path',
+    );
+    expect(run.stdout).toContain('dist/apps/legacy/task.yaml: warning kelos synth did not write this file');
+    expect(run.stdout).toContain('[output/foreign-file]');
+    expect(run.stdout).toMatch(/\(4 written, 0 removed, 0 unchanged\)/);
+    expect(p.read('dist/apps/legacy/task.yaml')).toBe('apiVersion: kelos.dev/v1alpha2\nkind: Task\n');
+    expect(p.read('dist/apps/issue-worker/README.md')).toBe('notes\n');
+    // Not drift: a write would leave them as they are.
+    const check = await kelos(['synth', '--check', '--format', 'json'], p.root);
+    expect(check.code).toBe(0);
+    const report = JSON.parse(check.stdout);
+    expect(report.drift).toStrictEqual([]);
+    expect(
+      report.diagnostics
+        .filter((d: { code: string }) => d.code === 'output/foreign-file')
+        .map((d: { source: { file: string } }) => d.source.file),
+    ).toStrictEqual(['dist/apps/issue-worker/README.md', 'dist/apps/legacy/task.yaml']);
+    // Still there after another run, and after the app next to them is gone.
+    p.remove('apps/issue-worker');
+    const again = await kelos(['synth'], p.root);
+    expect(again.code).toBe(0);
+    expect(p.files('dist')).toStrictEqual([
+      'dist/apps/issue-worker/README.md',
+      'dist/apps/legacy/task.yaml',
+      'dist/apps/other/kustomization.yaml',
+      'dist/apps/other/task-other.yaml',
+    ]);
+  });
+
+  test('the record lists what synth wrote; a stale recorded file is removed, unless it was changed since', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    expect(Object.keys(JSON.parse(p.read(RECORD_FILE)).files)).toStrictEqual([
+      'dist/apps/issue-worker/kustomization.yaml',
+      'dist/apps/issue-worker/task-fix.yaml',
+      'dist/apps/other/kustomization.yaml',
+      'dist/apps/other/task-other.yaml',
+    ]);
+    p.write('dist/apps/other/task-other.yaml', `${p.read('dist/apps/other/task-other.yaml')}# my note\n`);
+    p.remove('apps/other');
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'dist/apps/other/task-other.yaml: warning kelos synth wrote this file and no longer does, but it was changed since, so synth keeps it',
+    );
+    expect(run.stdout).toContain('(0 written, 1 removed, 2 unchanged)');
+    expect(p.files('dist')).toStrictEqual([
+      'dist/apps/issue-worker/kustomization.yaml',
+      'dist/apps/issue-worker/task-fix.yaml',
+      'dist/apps/other/task-other.yaml',
+    ]);
+    // Kept files leave the record: synth no longer claims them.
+    expect(Object.keys(JSON.parse(p.read(RECORD_FILE)).files)).toStrictEqual([
+      'dist/apps/issue-worker/kustomization.yaml',
+      'dist/apps/issue-worker/task-fix.yaml',
+    ]);
+  });
+
+  test('the output of an old outdir is removed when the outdir changes; files there synth did not write stay', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    p.write('dist/apps/mine.yaml', 'kind: ConfigMap\n');
+    p.write('cdk8s.yaml', config('dist/fleet'));
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('(4 written, 4 removed, 0 unchanged)');
+    expect(p.files('dist')).toStrictEqual([
+      'dist/apps/mine.yaml',
+      'dist/fleet/issue-worker/kustomization.yaml',
+      'dist/fleet/issue-worker/task-fix.yaml',
+      'dist/fleet/other/kustomization.yaml',
+      'dist/fleet/other/task-other.yaml',
+    ]);
+  });
+
+  test('a file synth did not write where the output must go stops the run; nothing is written', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    p.write('apps/third/main.ts', appSource(taskSource('third')));
+    p.write('dist/apps/third/task-third.yaml', 'kind: Task # my own\n');
+    for (const argv of [['synth'], ['synth', '--check']]) {
+      const run = await kelos(argv, p.root);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'kelos: dist/apps/third/task-third.yaml was not written by kelos synth (not in .kelos-synth.json, no generated header), and synth would now write its own output there',
+      );
+    }
+    expect(p.read('dist/apps/third/task-third.yaml')).toBe('kind: Task # my own\n');
+    expect(existsSync(join(p.root, 'dist/apps/third/kustomization.yaml'))).toBe(false);
+  });
+
+  test('first run without a record: files with synth header are synth own, others are kept', async () => {
+    const p = make(APPS);
+    p.write(
+      'dist/apps/gone/task-old.yaml',
+      '# Generated by kelos synth from apps/gone/main.ts. Do not edit.\nkind: Task\n',
+    );
+    p.write('dist/apps/gone/extra.yaml', 'kind: ConfigMap\n');
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(p.files('dist/apps/gone')).toStrictEqual(['dist/apps/gone/extra.yaml']);
+    expect(run.stdout).toContain('dist/apps/gone/extra.yaml: warning kelos synth did not write this file');
+  });
+
+  test('an unreadable record is an error naming it; nothing is written', async () => {
+    const p = make(APPS);
+    p.write(RECORD_FILE, '{"version": 1, "files": {"../outside.txt": "0"}}\n');
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'kelos: .kelos-synth.json: "../outside.txt" is not a path inside the project',
+    );
+    expect(p.files('dist')).toStrictEqual([]);
+  });
+});
