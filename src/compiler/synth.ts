@@ -445,6 +445,8 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     ...(config.crdsDir ? [config.crdsDir] : []),
     ...(healthDir ? [healthDir] : []),
     ...(previewDir ? (options.apps?.length ? apps.map((a) => `${previewDir}/${a.name}`) : [previewDir]) : []),
+    // A preview `--preview` wrote before, when this run writes none, is stale.
+    ...(!previewDir && !options.apps?.length ? [DEFAULT_PREVIEW_DIR] : []),
   ];
   const sorted = sortDiagnostics(atAppSource(diagnostics, objects));
   return {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { K8sType } from '../../../src/api/k8s/index.ts';
@@ -91,6 +93,27 @@ describe('synth preview', { timeout: 60_000 }, () => {
       spec: { prompt: 'Fix #42: Fix the flaky login test', branch: 'kelos/42' },
     });
     expect(job).toMatchObject({ kind: 'Job', metadata: { name: 'issues-42' } });
+  });
+
+  test('a preview --preview wrote is removed by the next plain synth, and --check calls it stale', async () => {
+    const p = make({ app: APP });
+    expect((await kelos(['synth', '--preview'], p.root)).code).toBe(0);
+    expect(p.files('dist/preview')).toHaveLength(2);
+    // kelos.preview is off: the output of a plain run has no preview, so the old one is stale.
+    const check = await kelos(['synth', '--check'], p.root);
+    expect(check.code).toBe(2);
+    expect(check.stdout).toContain(
+      [
+        'dist/preview/app/task-fix.job.yaml: extra',
+        'dist/preview/app/taskspawner-issues.sample.yaml: extra',
+      ].join('\n'),
+    );
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('2 removed');
+    expect(p.files('dist/preview')).toStrictEqual([]);
+    expect(existsSync(join(p.root, 'dist/preview'))).toBe(false);
+    expect((await kelos(['synth', '--check'], p.root)).code).toBe(0);
   });
 
   test('synth --check covers the preview: an edited preview file is drift', async () => {

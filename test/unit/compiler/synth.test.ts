@@ -80,7 +80,8 @@ describe('synth', { timeout: 60_000 }, () => {
       ['one', 'dist/apps/one/task-b.yaml', 'one/b'],
       ['two', 'dist/apps/two/task-c.yaml', 'two/c'],
     ]);
-    expect(result.owned).toStrictEqual(['dist/apps']);
+    // dist/preview: a preview `--preview` wrote before is stale when this run writes none.
+    expect(result.owned).toStrictEqual(['dist/apps', 'dist/preview']);
   });
 
   test('two runs give identical bytes, and the second write touches nothing', async () => {
@@ -334,7 +335,7 @@ describe('synth', { timeout: 60_000 }, () => {
       'out/crds/kelos.dev_workspaces.yaml',
       'out/crds/kustomization.yaml',
     ]);
-    expect(result.owned).toStrictEqual(['dist/examples', 'out/crds']);
+    expect(result.owned).toStrictEqual(['dist/examples', 'out/crds', 'dist/preview']);
   });
 
   test('runs the cdk8s app of cdk8s.yaml the cdk8s way; each chart becomes an app', async () => {
