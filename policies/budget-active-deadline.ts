@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { AdmissionCheck, ObjectRule } from '../src/policy/rule.ts';
-import { num } from './lib/access.ts';
+import { notANumber, num } from './lib/access.ts';
 import { CEL_EXECUTION_ROOT, celHas, celWorkerField } from './lib/cel.ts';
 import { executionOf } from './lib/worker.ts';
 
@@ -33,6 +33,8 @@ export const activeDeadline: ObjectRule = {
     const ceiling = config.thresholds.maxActiveDeadlineSeconds;
     const found = e.podOverride('activeDeadlineSeconds');
     const value = num(found?.value);
+    const unreadable = found && notANumber('activeDeadlineSeconds', found.value);
+    if (found && unreadable && value === undefined) return [{ path: found.path, message: unreadable }];
     if (!found || value === undefined) {
       const where = e.spec['worker'] !== undefined ? [...e.base, 'worker'] : e.base;
       return [

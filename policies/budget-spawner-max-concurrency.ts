@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ObjectRule } from '../src/policy/rule.ts';
-import { get, num } from './lib/access.ts';
+import { get, notANumber, num } from './lib/access.ts';
 
 /** Message when the cap is missing; shared verbatim with the admission policy. */
 export const maxConcurrencyMissing = (ceiling: number): string =>
@@ -25,7 +25,10 @@ export const spawnerMaxConcurrency: ObjectRule = {
   hint: 'Set spec.maxConcurrency (thresholds.maxConcurrency in kelos.policy.yaml is the ceiling).',
   check({ object, config }) {
     const ceiling = config.thresholds.maxConcurrency;
-    const value = num(get(object, 'spec', 'maxConcurrency'));
+    const raw = get(object, 'spec', 'maxConcurrency');
+    const value = num(raw);
+    const unreadable = value === undefined && notANumber('maxConcurrency', raw);
+    if (unreadable) return [{ path: '/spec/maxConcurrency', message: unreadable }];
     if (value === undefined || value <= 0)
       return [{ path: '/spec/maxConcurrency', message: maxConcurrencyMissing(ceiling) }];
     if (value > ceiling)

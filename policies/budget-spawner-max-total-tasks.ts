@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ObjectRule } from '../src/policy/rule.ts';
-import { get, num } from './lib/access.ts';
+import { get, notANumber, num } from './lib/access.ts';
 
 /** Message when the lifetime cap is missing; shared verbatim with the admission policy. */
 export const MAX_TOTAL_TASKS_MISSING =
@@ -20,7 +20,10 @@ export const spawnerMaxTotalTasks: ObjectRule = {
     'A lifetime cap bounds what a misbehaving trigger (a label applied to every issue, a webhook loop) can cost before someone notices.',
   hint: 'Set spec.maxTotalTasks; raise it deliberately when the spawner has earned it.',
   check({ object }) {
-    const value = num(get(object, 'spec', 'maxTotalTasks'));
+    const raw = get(object, 'spec', 'maxTotalTasks');
+    const value = num(raw);
+    const unreadable = value === undefined && notANumber('maxTotalTasks', raw);
+    if (unreadable) return [{ path: '/spec/maxTotalTasks', message: unreadable }];
     return value === undefined || value <= 0
       ? [{ path: '/spec/maxTotalTasks', message: MAX_TOTAL_TASKS_MISSING }]
       : [];

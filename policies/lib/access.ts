@@ -32,6 +32,15 @@ export const nonEmpty = (v: unknown): string | undefined =>
 /** The value if it is a finite number. */
 export const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+/**
+ * The message for a field that holds something other than a number, which a policy must not
+ * call unset (`kelos check` on files runs the policies only; the schema error is
+ * `kelos validate`'s); undefined when the field holds nothing.
+ */
+export const notANumber = (field: string, v: unknown): string | undefined =>
+  v === undefined || v === null
+    ? undefined
+    : `${field} is ${JSON.stringify(v)}, not a number, so this policy cannot judge it; write it as a number (kelos validate reports the schema error)`;
 /** The value if it is an array, else an empty one. */
 export const arr = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : []);
 /** The value if it is a plain object. */

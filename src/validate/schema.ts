@@ -10,7 +10,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import { API_VERSION, CIDR_PATTERN, kindByName } from '../api/index.ts';
+import { API_VERSION, CIDR_PATTERN, kindByName, QUANTITY_PATTERN } from '../api/index.ts';
 import { escapePointer, type Finding } from './diagnostic.ts';
 import { clipName, clipPointer, closest, isSecretValue, show } from './echo.ts';
 
@@ -44,6 +44,8 @@ const PATTERN_WORDS: Readonly<Record<string, string>> = {
   [LABEL_VALUE]:
     "a label value: empty, or alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character",
   [CIDR_PATTERN]: 'an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fd00::/8',
+  [QUANTITY_PATTERN]:
+    'a Kubernetes quantity: a number such as 50, 12.50 or 1e3, with an optional suffix Ki, Mi, Gi, Ti, Pi, Ei, n, u, m, k, M, G, T, P or E (512Mi, 500m)',
 };
 
 /** Words for formats, so a message says what to write rather than naming a format. */
@@ -264,6 +266,15 @@ function foldAnyOf(errors: readonly ErrorObject[]): ErrorObject[] {
     if (inside(e)) continue;
     if (e.keyword !== 'anyOf') {
       out.push(e);
+      continue;
+    }
+    // A value of a branch's type that the branch refused for another reason (a quantity string
+    // that does not parse): that reason is the finding, not the list of types.
+    const refused = errors.find(
+      (x) => x !== e && inside(x) && x.instancePath === e.instancePath && x.keyword !== 'type',
+    );
+    if (refused) {
+      out.push(refused);
       continue;
     }
     const branches = (e.schema as Node[])

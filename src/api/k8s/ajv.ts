@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+import { QUANTITY_PATTERN } from '../schema.ts';
 import {
   deepFreeze,
   definition,
@@ -37,7 +39,9 @@ function ajvDefinition(name: string): Node {
   if (!schema) {
     switch (name) {
       case QUANTITY:
-        schema = { anyOf: [{ type: 'string' }, { type: 'number' }] };
+        // The API server refuses a string that does not parse as a quantity when it decodes
+        // the object, before any admission; say so offline too.
+        schema = { anyOf: [{ type: 'string', pattern: QUANTITY_PATTERN }, { type: 'number' }] };
         break;
       case INT_OR_STRING:
         schema = { anyOf: [{ type: 'integer' }, { type: 'string' }] };
