@@ -18,7 +18,12 @@ import {
 } from '../../compiler/synth.ts';
 import { outputDirs, watchSynth } from '../../compiler/watch.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
-import { type Diagnostic, formatDiagnostic, formatLocation } from '../../validate/index.ts';
+import {
+  aggregateNotValidated,
+  type Diagnostic,
+  formatDiagnostic,
+  formatLocation,
+} from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 
@@ -69,7 +74,8 @@ export const externalSecretsOf = (diagnostics: readonly Diagnostic[]): string[] 
  * The diagnostics a text report lists: every error and info, and the first
  * {@link WARNINGS_PER_CODE} warnings of each code; plus one line per code counting the rest.
  * References to Secrets outside git, dozens of identical warnings, are not listed one by one:
- * the report names the Secrets in one line instead, so the errors stay visible.
+ * the report names the Secrets in one line instead, so the errors stay visible; objects of kinds
+ * with no bundled schema are counted in one info.
  */
 export const selectForText = (
   diagnostics: readonly Diagnostic[],
@@ -92,7 +98,8 @@ export const selectForText = (
     .filter(([, n]) => n > WARNINGS_PER_CODE)
     .map(([code, n]) => ({ code, count: n - WARNINGS_PER_CODE }))
     .sort((a, b) => a.code.localeCompare(b.code));
-  return { listed, omitted };
+  // Objects of kinds with no bundled schema (Argo CD Applications) are counted in one line.
+  return { listed: aggregateNotValidated(listed), omitted };
 };
 
 /**

@@ -63,3 +63,29 @@ describe('where a diagnostic was rendered', () => {
     );
   });
 });
+
+describe('objects of kinds with no bundled schema', () => {
+  const notValidated = (kind: string, name: string): Diagnostic => ({
+    severity: 'info',
+    code: 'kind/not-validated',
+    path: '',
+    message: `argoproj.io/v1alpha1 ${kind} is not validated offline (no schema is bundled for it); the API server will validate it`,
+    resource: { apiVersion: 'argoproj.io/v1alpha1', kind, name },
+  });
+
+  test('are counted in one info line by kind, not listed one by one; --verbose lists each', () => {
+    const diagnostics = [
+      notValidated('Application', 'kelos'),
+      notValidated('Application', 'kelos-crds'),
+      notValidated('ApplicationSet', 'kelos-apps'),
+    ];
+    const { listed } = selectForText(diagnostics, false);
+    expect(listed.map((d) => [d.code, d.message])).toStrictEqual([
+      [
+        'kind/not-validated',
+        '3 objects are not validated offline, since no schema is bundled for their kinds (the API server will validate them): 2 argoproj.io/v1alpha1 Application, 1 argoproj.io/v1alpha1 ApplicationSet',
+      ],
+    ]);
+    expect(selectForText(diagnostics, true).listed).toStrictEqual(diagnostics);
+  });
+});
