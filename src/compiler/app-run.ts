@@ -64,3 +64,10 @@ export interface ModuleApp {
   readonly name: string;
   readonly file: string;
 }
+
+/** The code of an app that could not run (threw, timed out, exited): a runtime error, exit 1. */
+export const APP_FAILED = 'synth/app-failed';
+
+/** Whether an app failed to run; synth, check and validate then exit 1, not 2. */
+export const appFailed = (diagnostics: ReadonlyArray<{ readonly code: string }>): boolean =>
+  diagnostics.some((d) => d.code === APP_FAILED);

@@ -25,7 +25,7 @@ import {
   validateDocuments,
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
-import type { AppFailure, AppRun, ModuleApp } from './app-run.ts';
+import { type AppFailure, type AppRun, appFailed, type ModuleApp } from './app-run.ts';
 import {
   type Bundle,
   CONFIG_FILE,
@@ -359,11 +359,7 @@ export const atAppSource = (
 
 /** Status of a set of diagnostics. */
 export const statusOf = (diagnostics: readonly Diagnostic[]): SynthStatus =>
-  diagnostics.some((d) => d.code === 'synth/app-failed')
-    ? 'failed'
-    : hasFailures(diagnostics)
-      ? 'violations'
-      : 'ok';
+  appFailed(diagnostics) ? 'failed' : hasFailures(diagnostics) ? 'violations' : 'ok';
 
 /**
  * Runs the pipeline up to, not including, writing: the complete output and every

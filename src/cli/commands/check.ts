@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
+import { appFailed } from '../../compiler/app-run.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import {
   ADMISSION_POLICY_DIR,
@@ -219,5 +220,12 @@ export const checkCommand: CommandFactory = (io, done) =>
       } else {
         io.stdout(text);
       }
-      done(hasFailures(report.diagnostics, flags.strict === true) ? ExitCode.Violations : ExitCode.Ok);
+      // An app that could not run is a runtime error (exit 1), as for kelos synth.
+      done(
+        appFailed(report.diagnostics)
+          ? ExitCode.Error
+          : hasFailures(report.diagnostics, flags.strict === true)
+            ? ExitCode.Violations
+            : ExitCode.Ok,
+      );
     });

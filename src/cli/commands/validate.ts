@@ -9,6 +9,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
+import { appFailed } from '../../compiler/app-run.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
   aggregateNotValidated,
@@ -166,5 +167,12 @@ export const validateCommand: CommandFactory = (io, done) =>
           `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
         );
       }
-      done(hasFailures(diagnostics, flags.strict === true) ? ExitCode.Violations : ExitCode.Ok);
+      // An app that could not run is a runtime error (exit 1), as for kelos synth.
+      done(
+        appFailed(diagnostics)
+          ? ExitCode.Error
+          : hasFailures(diagnostics, flags.strict === true)
+            ? ExitCode.Violations
+            : ExitCode.Ok,
+      );
     });

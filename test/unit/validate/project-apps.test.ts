@@ -63,10 +63,12 @@ describe('kelos validate with no paths', { timeout: 60_000 }, () => {
     });
   });
 
-  test('an app that fails is an error (exit 2), as with kelos check', async () => {
+  test('an app that fails is a runtime error (exit 1), as with kelos synth and kelos check', async () => {
     const p = make({ late: "export default function build() {\n  throw new Error('boom');\n}\n" });
     const run = await kelos(['validate'], p.root);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(1);
+    expect((await kelos(['check'], p.root)).code).toBe(1);
+    expect((await kelos(['synth'], p.root)).code).toBe(1);
     expect(run.stdout).toContain('apps/late/main.ts:2:9: error app late failed: boom [synth/app-failed]');
   });
 });
