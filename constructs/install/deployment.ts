@@ -137,6 +137,18 @@ export const operatorDeployment = (
   // cdk8s-plus labels the Pods with their construct path even with `select: false`; nothing
   // selects on it, and a label that changes when a construct is renamed restarts every Pod.
   ApiObject.of(deployment).addJsonPatch(JsonPatch.remove(`/spec/template/metadata/labels/${PATH_LABEL}`));
+  // Replicas on different nodes where there are several, so one node's loss leaves a receiver
+  // and a standby leader running; ScheduleAnyway keeps a one-node cluster installable.
+  ApiObject.of(deployment).addJsonPatch(
+    JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: { ...SELECTOR_LABELS } },
+      },
+    ]),
+  );
   // Slack's tokens (SLACK_APP_TOKEN, SLACK_BOT_TOKEN) from the Secret `kelos-slack`, when the
   // admin creates one; `optional` keeps the Pod starting without it. cdk8s-plus's EnvFrom has
   // no `optional`, hence the patch.

@@ -121,6 +121,15 @@ describe('KelosInstall', () => {
     expect(pod.serviceAccountName).toBe('kelos-operator');
     expect(pod.automountServiceAccountToken).toBe(true);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
+    // Spread over nodes where there are several; a one-node cluster still schedules both.
+    expect(pod.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: d.spec.selector.matchLabels },
+      },
+    ]);
     const [c] = pod.containers;
     expect(c.image).toBe(`ghcr.io/kelos-ts/kelos-operator:v${KELOS_VERSION}`);
     expect(c.args).toEqual([
