@@ -379,11 +379,23 @@ function schemaTrail(
 const valueAt = (doc: unknown, path: readonly string[]): unknown =>
   path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
 
-/** One line per problem: `file: key.path: what`, deduplicated, in ajv's order. */
-function problemsOf(errors: readonly ErrorObject[], raw: unknown, root: object, file: string): string[] {
+/** Where a key path is in the file, when the caller parsed it with positions. */
+export type LocateKey = (path: readonly string[]) => { line: number; column: number } | undefined;
+
+/** One line per problem: `file[:line:column]: key.path: what`, deduplicated, in ajv's order. */
+function problemsOf(
+  errors: readonly ErrorObject[],
+  raw: unknown,
+  root: object,
+  file: string,
+  locate?: LocateKey,
+): string[] {
   const out = new Set<string>();
-  const at = (path: readonly string[], what: string) =>
-    out.add(path.length > 0 ? `${file}: ${path.join('.')}: ${what}` : `${file}: ${what}`);
+  const at = (path: readonly string[], what: string) => {
+    const pos = locate?.(path);
+    const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
+    out.add(path.length > 0 ? `${where}: ${path.join('.')}: ${what}` : `${where}: ${what}`);
+  };
   for (const e of errors) {
     // An `if` only picks the branch, and a failed union is reported once, as the union.
     if (e.keyword === 'if' || /\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
@@ -415,13 +427,19 @@ function problemsOf(errors: readonly ErrorObject[], raw: unknown, root: object, 
  * @param raw The parsed YAML (the whole file, or the `policy:` section of `cdk8s.yaml`).
  * @param file Name used in messages, e.g. `kelos.policy.yaml` or `cdk8s.yaml#policy`.
  * @param knownRules Rule ids that `rules:` may name.
+ * @param locate Where a key path is in the file, so each problem names its line and column.
  * @throws PolicyConfigError listing every problem found.
  */
-export function parsePolicyConfig(raw: unknown, file: string, knownRules: readonly string[]): PolicyConfig {
+export function parsePolicyConfig(
+  raw: unknown,
+  file: string,
+  knownRules: readonly string[],
+  locate?: LocateKey,
+): PolicyConfig {
   if (raw === null || raw === undefined) return { ...DEFAULT_POLICY_CONFIG, file };
   const { validate, schema } = validatorFor(knownRules);
   if (!validate(raw)) {
-    throw new PolicyConfigError(problemsOf(validate.errors ?? [], raw, schema, file));
+    throw new PolicyConfigError(problemsOf(validate.errors ?? [], raw, schema, file, locate));
   }
   const doc = raw as ConfigDocument;
 

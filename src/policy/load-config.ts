@@ -6,9 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import {
   DEFAULT_POLICY_CONFIG,
+  type LocateKey,
   POLICY_CONFIG_FILE,
   type PolicyConfig,
   PolicyConfigError,
@@ -24,12 +25,30 @@ const readIfExists = async (path: string): Promise<string | undefined> => {
   }
 };
 
-const parseYaml = (text: string, file: string): unknown => {
-  try {
-    return parse(text);
-  } catch (err) {
-    throw new PolicyConfigError([`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+/** The parsed file, and where each key path is in it (its deepest key that exists). */
+const parseYaml = (text: string, file: string): { value: unknown; locate: LocateKey } => {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const [error] = doc.errors;
+  if (error) {
+    const { line, col } = lines.linePos(error.pos[0]);
+    throw new PolicyConfigError([`${file}:${line}:${col}: not valid YAML: ${error.message.split('\n')[0]}`]);
   }
+  const locate: LocateKey = (path) => {
+    let node: unknown = doc.contents;
+    let offset: number | undefined;
+    for (const key of path) {
+      if (!isMap(node)) break;
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      if (!pair) break;
+      offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+      node = pair.value;
+    }
+    if (offset === undefined) return undefined;
+    const { line, col } = lines.linePos(offset);
+    return { line, column: col };
+  };
+  return { value: doc.toJS(), locate };
 };
 
 /**
@@ -48,14 +67,18 @@ export async function loadPolicyConfig(
   if (file !== undefined) {
     const text = await readIfExists(resolve(cwd, file));
     if (text === undefined) throw new PolicyConfigError([`${file}: no such file`]);
-    return parsePolicyConfig(parseYaml(text, file), file, knownRules);
+    const parsed = parseYaml(text, file);
+    return parsePolicyConfig(parsed.value, file, knownRules, parsed.locate);
   }
   const own = await readIfExists(join(cwd, POLICY_CONFIG_FILE));
-  if (own !== undefined)
-    return parsePolicyConfig(parseYaml(own, POLICY_CONFIG_FILE), POLICY_CONFIG_FILE, knownRules);
+  if (own !== undefined) {
+    const parsed = parseYaml(own, POLICY_CONFIG_FILE);
+    return parsePolicyConfig(parsed.value, POLICY_CONFIG_FILE, knownRules, parsed.locate);
+  }
   const cdk8s = await readIfExists(join(cwd, 'cdk8s.yaml'));
   if (cdk8s !== undefined) {
-    const raw = parseYaml(cdk8s, 'cdk8s.yaml');
+    const parsed = parseYaml(cdk8s, 'cdk8s.yaml');
+    const raw = parsed.value;
     const section =
       typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['policy'] : undefined;
     if (section !== undefined) return parsePolicyConfig(section, 'cdk8s.yaml (policy)', knownRules);

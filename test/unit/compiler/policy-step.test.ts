@@ -69,7 +69,7 @@ describe('synth policy step', () => {
 
   test('an invalid project policy config fails synth', async () => {
     await expect(synthPolicyDiagnostics(project('synth: maybe\n'), [])).rejects.toThrow(
-      'kelos.policy.yaml: synth: expected enforce or report, got "maybe"',
+      'kelos.policy.yaml:1:1: synth: expected enforce or report, got "maybe"',
     );
   });
 });

@@ -133,12 +133,27 @@ describe('policy config', () => {
       );
     });
 
+    test('a problem in a policy file names its line and column, at the key', async () => {
+      const dir = project({
+        'kelos.policy.yaml': 'thresholds:\n  maxConcurency: 3\nrules:\n  budget/nope: off\nsynth: maybe\n',
+      });
+      const problems = await loadPolicyConfig(dir, IDS).then(
+        () => [],
+        (e: PolicyConfigError) => [...e.problems].sort(),
+      );
+      expect(problems).toStrictEqual([
+        'kelos.policy.yaml:2:3: thresholds.maxConcurency: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
+        'kelos.policy.yaml:4:3: rules.budget/nope: unknown rule id; run kelos check --list-rules for the ids',
+        'kelos.policy.yaml:5:1: synth: expected enforce or report, got "maybe"',
+      ]);
+    });
+
     test('no file means the defaults; an explicit --config must exist and parse', async () => {
       const dir = project({});
       expect(await loadPolicyConfig(dir, IDS)).toBe(DEFAULT_POLICY_CONFIG);
       await expect(loadPolicyConfig(dir, IDS, 'missing.yaml')).rejects.toThrow('missing.yaml: no such file');
       const broken = project({ 'p.yaml': 'rules: [\n' });
-      await expect(loadPolicyConfig(broken, IDS, 'p.yaml')).rejects.toThrow('p.yaml: not valid YAML');
+      await expect(loadPolicyConfig(broken, IDS, 'p.yaml')).rejects.toThrow('p.yaml:2:1: not valid YAML');
     });
   });
 });
