@@ -269,10 +269,10 @@ registerHooks({ resolve: (s, c, next) => { const r = next(s, c); appendFileSync(
       );
       const source = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'check', 'task.yaml'], dir);
       expect(installed.stderr).toContain(
-        'kelos.policy.yaml: rules.nope/rule: unknown rule id; run kelos check --list-rules for the ids',
+        'kelos.policy.yaml:2:3: rules.nope/rule: unknown rule id; run kelos check --list-rules for the ids',
       );
       expect(installed.stderr).toContain(
-        'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "10x"',
+        'kelos.policy.yaml:5:3: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "10x"',
       );
       expect(installed.stderr).toBe(source.stderr);
       expect(installed.code).toBe(1);
