@@ -22,7 +22,13 @@ import { UsageError } from '../io.ts';
 import type { InstallSettings } from './bundle.ts';
 
 /** The type of one value key. */
-type ValueType = 'string' | 'integer' | 'boolean' | 'string list' | 'CPU quantity' | 'memory quantity';
+type ValueType =
+  | 'string'
+  | 'positive integer'
+  | 'boolean'
+  | 'string list'
+  | 'CPU quantity'
+  | 'memory quantity';
 
 /** Every key `kelos install` reads from values, its type and what it sets. */
 export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string }>> = {
@@ -30,7 +36,7 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
   'image.repository': { type: 'string', help: 'operator image registry and prefix (as --image-repository)' },
   'image.tag': { type: 'string', help: 'operator image tag (as --image-tag)' },
   'image.digest': { type: 'string', help: 'operator image digest sha256:… (as --image-digest)' },
-  replicas: { type: 'integer', help: 'operator replicas (as --replicas)' },
+  replicas: { type: 'positive integer', help: 'operator replicas (as --replicas)' },
   watchNamespaces: { type: 'string list', help: 'namespaces the operator watches (as --watch-namespace)' },
   createNamespace: { type: 'boolean', help: 'create the operator namespace (default true)' },
   'controller.resources.requests.cpu': { type: 'CPU quantity', help: 'operator CPU request (default 100m)' },
@@ -60,8 +66,8 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
   switch (type) {
     case 'string':
       return typeof value === 'string' ? undefined : 'a string';
-    case 'integer':
-      return Number.isInteger(value) ? undefined : 'an integer';
+    case 'positive integer':
+      return Number.isInteger(value) && (value as number) >= 1 ? undefined : 'a positive integer';
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'true or false';
     case 'string list':

@@ -65,7 +65,11 @@ describe('checkValues', () => {
 
   test('a value of the wrong type: named, with what was expected', () => {
     expect(() => checkValues({ replicas: '2' }, '--set-string replicas=2')).toThrow(
-      '--set-string replicas=2: values key "replicas" (/replicas) must be an integer; got "2"',
+      '--set-string replicas=2: values key "replicas" (/replicas) must be a positive integer; got "2"',
+    );
+    // Zero is an integer, but no install: the source is named here, not left to the construct.
+    expect(() => checkValues({ replicas: 0 }, '--set replicas=0')).toThrow(
+      '--set replicas=0: values key "replicas" (/replicas) must be a positive integer; got 0',
     );
     expect(() => checkValues({ controller: { resources: { requests: { cpu: 'lots' } } } }, 'x')).toThrow(
       'values key "controller.resources.requests.cpu" (/controller/resources/requests/cpu) must be a CPU quantity',
