@@ -3,20 +3,12 @@
  * after it returned fails synth (exit 1) with the app's name and, where there is one, the
  * file:line:column in the app.
  */
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { syntaxSite } from '../../../src/compiler/runner.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
-import { appSource, kelos, type Project, project, REPO, taskSource } from './project.ts';
+import { appSource, kelos, projectsDisposedAfterEach, REPO, taskSource } from './project.ts';
 
-const projects: Project[] = [];
-const make = (...args: Parameters<typeof project>): Project => {
-  const p = project(...args);
-  projects.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of projects.splice(0)) p.dispose();
-});
+const make = projectsDisposedAfterEach();
 
 describe('apps that fail', { timeout: 60_000 }, () => {
   test('a TypeScript syntax error is reported at the line and column in the app', async () => {

@@ -2,18 +2,10 @@
  * A `kelos.apps` pattern that matches nothing stops synth (exit 1) instead of rendering the
  * apps it meant as gone, which would remove their output and let Argo CD prune them.
  */
-import { afterEach, describe, expect, test } from 'vitest';
-import { appSource, kelos, type Project, project, TEST_CONFIG, taskSource } from './project.ts';
+import { describe, expect, test } from 'vitest';
+import { appSource, kelos, projectsDisposedAfterEach, TEST_CONFIG, taskSource } from './project.ts';
 
-const projects: Project[] = [];
-const make = (...args: Parameters<typeof project>): Project => {
-  const p = project(...args);
-  projects.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of projects.splice(0)) p.dispose();
-});
+const make = projectsDisposedAfterEach();
 
 const APPS = { 'issue-worker': appSource(taskSource('fix')), other: appSource(taskSource('other')) };
 

@@ -4,19 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { RECORD_FILE } from '../../../src/compiler/output.ts';
-import { appSource, kelos, type Project, project, taskSource } from './project.ts';
+import { appSource, kelos, projectsDisposedAfterEach, taskSource } from './project.ts';
 
-const projects: Project[] = [];
-const make = (...args: Parameters<typeof project>): Project => {
-  const p = project(...args);
-  projects.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of projects.splice(0)) p.dispose();
-});
+const make = projectsDisposedAfterEach();
 
 const APPS = { 'issue-worker': appSource(taskSource('fix')), other: appSource(taskSource('other')) };
 const config = (outdir: string, extra = '') =>

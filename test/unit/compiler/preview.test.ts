@@ -1,22 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import type { K8sType } from '../../../src/api/k8s/index.ts';
 import { parseConfig } from '../../../src/compiler/config.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
 import { defaultAgentImage } from '../../../src/render/input.ts';
-import { appSource, kelos, type Project, project, TEST_CONFIG } from './project.ts';
+import { appSource, kelos, projectsDisposedAfterEach, TEST_CONFIG } from './project.ts';
 
-const projects: Project[] = [];
-const make = (...args: Parameters<typeof project>): Project => {
-  const p = project(...args);
-  projects.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of projects.splice(0)) p.dispose();
-});
+const make = projectsDisposedAfterEach();
 
 const APP = appSource(
   [

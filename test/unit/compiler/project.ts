@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { afterEach } from 'vitest';
 import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 
@@ -101,4 +102,20 @@ export const kelos = async (argv: readonly string[], cwd: string): Promise<CliRu
   };
   const code = await runCli(argv, io);
   return { code, stdout, stderr };
+};
+
+/**
+ * A `project` maker whose projects are disposed after each test of the calling file; call it
+ * once at the top level.
+ */
+export const projectsDisposedAfterEach = (): ((...args: Parameters<typeof project>) => Project) => {
+  const made: Project[] = [];
+  afterEach(() => {
+    for (const p of made.splice(0)) p.dispose();
+  });
+  return (...args) => {
+    const p = project(...args);
+    made.push(p);
+    return p;
+  };
 };

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { compareOutput } from '../../../src/compiler/output.ts';
 import { runSynth, synthesize } from '../../../src/compiler/synth.ts';
-import { appSource, kelos, type Project, project, taskSource } from './project.ts';
+import { appSource, kelos, projectsDisposedAfterEach, taskSource } from './project.ts';
 
-const projects: Project[] = [];
-const make = (...args: Parameters<typeof project>): Project => {
-  const p = project(...args);
-  projects.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of projects.splice(0)) p.dispose();
-});
+const make = projectsDisposedAfterEach();
 
 const twoApps = () =>
   make({

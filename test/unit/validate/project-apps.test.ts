@@ -6,18 +6,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
-import { appSource, kelos, type Project, project, taskSource } from '../compiler/project.ts';
+import { describe, expect, test } from 'vitest';
+import { appSource, kelos, projectsDisposedAfterEach, taskSource } from '../compiler/project.ts';
 
-const projects: Project[] = [];
-const make = (...args: Parameters<typeof project>): Project => {
-  const p = project(...args);
-  projects.push(p);
-  return p;
-};
-afterEach(() => {
-  for (const p of projects.splice(0)) p.dispose();
-});
+const make = projectsDisposedAfterEach();
 
 describe.each(['validate', 'check'])('kelos %s with no paths', (command) => {
   test('outside a project is a usage error naming the directory and cdk8s.yaml', async () => {
