@@ -86,8 +86,10 @@ const firstSourceUnder = async (dir: string): Promise<string | undefined> => {
  * Refuses output directories synth must not own: the project root, anything outside the
  * project or inside `node_modules` or `.git`, a directory that holds an app's source (or is
  * inside the directory of one), and a directory that already holds code, a `package.json`,
- * `cdk8s.yaml`, `kelos.policy.yaml`, `node_modules` or `.git`.
+ * `cdk8s.yaml`, `kelos.policy.yaml`, `node_modules` or `.git`; and, since every directory under
+ * `kelos.outdir` is an app, any other output directory inside it or around it.
  *
+ * @param dirs The output directories, `kelos.outdir` first ({@link outputDirsOf}).
  * @param sources The app modules synth runs, relative to `root` (module apps and bundles).
  * @throws ConfigError naming the setting, the directory, what is in the way and what is expected.
  */
@@ -116,5 +118,16 @@ export const checkOutputDirs = async (
       throw refuse(d, `is inside ${posix.dirname(around)}, the directory of the app source ${around}`);
     const found = await firstSourceUnder(abs);
     if (found) throw refuse(d, `holds ${toPosix(relative(root, found))}, which synth never writes`);
+  }
+  // Each directory under kelos.outdir is one app (one Argo CD Application from the
+  // ApplicationSet's `<outdir>/*`): another output there would be synced as an app too.
+  const [appsDir, ...others] = dirs;
+  if (!appsDir) return;
+  const posixOf = (d: OutputDir) => toPosix(relative(root, resolve(root, d.dir)));
+  for (const o of others) {
+    if (within(posixOf(o), posixOf(appsDir)))
+      throw refuse(o, `is inside ${appsDir.setting} "${appsDir.dir}", where every directory is an app`);
+    if (within(posixOf(appsDir), posixOf(o)))
+      throw refuse(appsDir, `is inside ${o.setting} "${o.dir}", another output directory`);
   }
 };

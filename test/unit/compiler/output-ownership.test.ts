@@ -55,6 +55,27 @@ describe('output directories', { timeout: 60_000 }, () => {
     const preview = make(APPS, config('dist/apps', '  preview: apps\n'));
     expect((await kelos(['synth'], preview.root)).stderr).toContain('cdk8s.yaml kelos.preview is "apps"');
   });
+
+  test('no output directory inside or around kelos.outdir, where every directory is one app', async () => {
+    // The ApplicationSet makes an Application of every directory under kelos.outdir.
+    const inside = make(APPS, config('dist/apps').replace('crds: false', 'crds: dist/apps/crds'));
+    const run = await kelos(['synth'], inside.root);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'cdk8s.yaml kelos.crds is "dist/apps/crds", which is inside cdk8s.yaml kelos.outdir "dist/apps", where every directory is an app',
+    );
+    const around = make(APPS, config('dist').replace('crds: false', 'crds: dist/crds'));
+    expect((await kelos(['synth'], around.root)).stderr).toContain(
+      'cdk8s.yaml kelos.crds is "dist/crds", which is inside cdk8s.yaml kelos.outdir "dist"',
+    );
+    const under = make(
+      APPS,
+      config('dist/install/apps', '  bundles:\n    - { app: apps/other/main.ts, outdir: dist/install }\n'),
+    );
+    expect((await kelos(['synth'], under.root)).stderr).toContain(
+      'cdk8s.yaml kelos.outdir is "dist/install/apps", which is inside cdk8s.yaml kelos.bundles[0].outdir "dist/install", another output directory',
+    );
+  });
 });
 
 describe('files synth did not write', { timeout: 60_000 }, () => {
