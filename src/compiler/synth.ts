@@ -26,6 +26,7 @@ import {
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
 import { type AppFailure, type AppRun, appFailed, type ModuleApp } from './app-run.ts';
+import { argocdPathDiagnostics } from './argocd-paths.ts';
 import {
   type Bundle,
   CONFIG_FILE,
@@ -431,6 +432,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   }
   const t3 = performance.now();
 
+  diagnostics.push(
+    ...argocdPathDiagnostics(objects, config.outdir, [
+      ...(config.crdsDir ? [config.crdsDir] : []),
+      ...bundles.map((b) => normalize(b.outdir)),
+    ]),
+  );
   if (options.policyStep) diagnostics.push(...(await options.policyStep(objects)));
   const t4 = performance.now();
 

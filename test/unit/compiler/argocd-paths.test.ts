@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest';
+import { argocdPathDiagnostics } from '../../../src/compiler/argocd-paths.ts';
+import type { SynthObject } from '../../../src/compiler/render.ts';
+
+const application = (name: string, path: string): SynthObject => ({
+  app: 'argocd',
+  file: `dist/argocd/application-${name}.yaml`,
+  object: {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name, namespace: 'argocd' },
+    spec: { source: { repoURL: 'https://github.com/acme/fleet.git', path } },
+  },
+});
+
+const applicationSet = (path: string): SynthObject => ({
+  app: 'argocd',
+  file: 'dist/argocd/applicationset-kelos-apps.yaml',
+  object: {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'ApplicationSet',
+    metadata: { name: 'kelos-apps', namespace: 'argocd' },
+    spec: { generators: [{ git: { directories: [{ path }] } }] },
+  },
+});
+
+const OUTPUT = ['dist/crds', 'dist/install', 'dist/argocd'];
+
+describe('Argo CD paths against what synth writes', () => {
+  test('paths synth writes pass, also under a subdirectory of the repository', () => {
+    const objects = [
+      application('kelos', 'dist/argocd'),
+      application('kelos-crds', 'dist/crds'),
+      application('kelos-install', 'infra/fleet/dist/install'),
+      applicationSet('dist/apps/*'),
+    ];
+    expect(argocdPathDiagnostics(objects, 'dist/apps', OUTPUT)).toStrictEqual([]);
+  });
+
+  test('an Application or the ApplicationSet on a path synth does not write is a warning naming it and the field', () => {
+    const found = argocdPathDiagnostics(
+      [
+        application('kelos-crds', 'dist/crd'),
+        applicationSet('dist/examples/*'),
+        applicationSet('dist/crds/*'),
+      ],
+      'dist/apps',
+      OUTPUT,
+    );
+    expect(found.map((d) => [d.code, d.severity, d.resource?.name, d.path, d.message])).toStrictEqual([
+      [
+        'argocd/path-not-rendered',
+        'warning',
+        'kelos-crds',
+        '/spec/source/path',
+        'Argo CD syncs "dist/crd", which kelos synth does not write in this project; it writes dist/apps, dist/crds, dist/install, dist/argocd',
+      ],
+      [
+        'argocd/path-not-rendered',
+        'warning',
+        'kelos-apps',
+        '/spec/generators/0/git/directories/0/path',
+        'the ApplicationSet generates an Application per directory of "dist/examples", but kelos synth writes the apps to dist/apps (kelos.outdir in cdk8s.yaml)',
+      ],
+      [
+        'argocd/path-not-rendered',
+        'warning',
+        'kelos-apps',
+        '/spec/generators/0/git/directories/0/path',
+        'the ApplicationSet generates an Application per directory of "dist/crds", but kelos synth writes the apps to dist/apps (kelos.outdir in cdk8s.yaml)',
+      ],
+    ]);
+    expect(found[0]?.source).toStrictEqual({ file: 'dist/argocd/application-kelos-crds.yaml' });
+  });
+
+  test('objects of other groups are not read', () => {
+    const other = {
+      ...application('x', 'nowhere'),
+      object: { apiVersion: 'v1', kind: 'Application', spec: {} },
+    };
+    expect(argocdPathDiagnostics([other], 'dist/apps', OUTPUT)).toStrictEqual([]);
+  });
+});
