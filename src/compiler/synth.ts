@@ -479,7 +479,7 @@ export interface SynthOutcome {
 
 /**
  * One warning per file synth leaves alone in its output directories: the user should know it
- * is there, since Argo CD applies it when it lies in a synced path.
+ * is there: Argo CD applies it when its directory is synced without a kustomization.yaml.
  */
 export const foreignFileDiagnostics = (foreign: readonly ForeignFile[]): Diagnostic[] =>
   foreign.map((f) => ({
@@ -487,8 +487,8 @@ export const foreignFileDiagnostics = (foreign: readonly ForeignFile[]): Diagnos
     code: 'output/foreign-file',
     message:
       f.reason === 'changed'
-        ? `kelos synth wrote this file and no longer does, but it was changed since, so synth keeps it; Argo CD applies it if it lies in a synced path: delete it, or move it out of the output directory if you want to keep it`
-        : `kelos synth did not write this file (it is not in ${RECORD_FILE}), so synth leaves it alone; Argo CD applies it if it lies in a synced path: move it out of the output directory unless that is what you want`,
+        ? `kelos synth wrote this file and no longer does, but it was changed since, so synth keeps it; Argo CD applies it if its directory is synced and has no kustomization.yaml (the directories synth writes have one, which does not list it): delete it, or move it out of the output directory if you want to keep it`
+        : `kelos synth did not write this file (it is not in ${RECORD_FILE}), so synth leaves it alone; Argo CD applies it if its directory is synced and has no kustomization.yaml (the directories synth writes have one, which does not list it): move it out of the output directory unless that is what you want`,
     path: '',
     source: { file: f.path },
   }));

@@ -86,7 +86,7 @@ describe('files synth did not write', { timeout: 60_000 }, () => {
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      'dist/apps/issue-worker/README.md: warning kelos synth did not write this file (it is not in .kelos-synth.json), so synth leaves it alone; Argo CD applies it if it lies in a synced path',
+      'dist/apps/issue-worker/README.md: warning kelos synth did not write this file (it is not in .kelos-synth.json), so synth leaves it alone; Argo CD applies it if its directory is synced and has no kustomization.yaml (the directories synth writes have one, which does not list it)',
     );
     expect(run.stdout).toContain('dist/apps/legacy/task.yaml: warning kelos synth did not write this file');
     expect(run.stdout).toContain('[output/foreign-file]');
