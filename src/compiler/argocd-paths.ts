@@ -9,14 +9,13 @@
  * @packageDocumentation
  */
 import { posix } from 'node:path';
+import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
 import type { SynthObject } from './render.ts';
 
 const ARGO_GROUP = 'argoproj.io/';
 
 type Json = Record<string, unknown>;
-
-const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether repository path `path` is output directory `dir`, or lies below it. */
 const rendersTo = (path: string, dir: string): boolean => {
