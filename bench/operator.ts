@@ -18,7 +18,8 @@
  *
  * The operator runs as its own process (`kelos operator`), so its RSS is its own.
  *
- * Usage: node bench/operator.ts [--tasks 1000] [--finished 10000] [--node-flags "--optimize-for-size"]
+ * Usage: node bench/operator.ts [--tasks 1000] [--finished 10000] [--node-flags="<V8 flags>"]
+ *   (default: the operator image's, from images/operator.Dockerfile)
  *
  * @packageDocumentation
  */
@@ -31,7 +32,7 @@ import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
 import { renderTaskJob } from '../src/render/task-job.ts';
-import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
+import { applyCrds, benchControlPlane, imageNodeFlags, spawnOperator, stopProcess } from './lib/cluster.ts';
 import { pool } from './lib/load.ts';
 import { peakRss, currentRss as rss } from './lib/memory.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
@@ -43,13 +44,12 @@ const { values: args } = parseArgs({
   options: {
     tasks: { type: 'string', default: '1000' },
     finished: { type: 'string', default: '10000' },
-    // V8 flags of the operator process. --optimize-for-size halves its RSS (V8 otherwise keeps
-    // the heap it grew while listing); it is not allowed in NODE_OPTIONS, so images pass it
-    // on the command line.
-    'node-flags': { type: 'string', default: '--optimize-for-size' },
+    // V8 flags of the operator process; by default the image's (its Dockerfile's ENTRYPOINT).
+    'node-flags': { type: 'string' },
   },
 });
-const NODE_FLAGS = (args['node-flags'] ?? '').split(' ').filter(Boolean);
+const NODE_FLAGS =
+  args['node-flags'] === undefined ? imageNodeFlags() : args['node-flags'].split(' ').filter(Boolean);
 const BURST = Number(args.tasks);
 const FINISHED = Number(args.finished);
 

@@ -15,16 +15,21 @@
  * only receives: no Task reconcile competes with the measurement.
  *
  * Also printed: the operator's API requests per accepted delivery, by verb (its
- * `kelos_api_requests_total`), its CPU time per accepted delivery (from `/proc`), its RSS, and
- * the load average. `--profile DIR` runs the operator
- * with `--cpu-prof` and stops it with SIGTERM so the profile is written to DIR.
+ * `kelos_api_requests_total`), the CPU time each process on the machine spent per Task on
+ * either side (from `/proc`: where the hop's cost lands when the run is CPU-bound), the
+ * operator's RSS, and the load average. `--profile DIR` runs the operator with `--cpu-prof`
+ * and stops it with SIGTERM so the profile is written to DIR.
  *
- * The accepted deliveries and the reference take turns in `--rounds` slices (ABBA order), so
- * both see the same load on a shared machine; their rates are deliveries over the summed
- * time of their slices.
+ * Both sides are warmed up with `--warmup` requests each before the clock starts: the
+ * connections, and enough calls for V8 to optimise the hot paths of a long-running receiver
+ * (with 50, the first measured slice spent about twice the operator CPU per delivery of the
+ * later ones). The accepted deliveries and the reference then take turns in `--rounds`
+ * slices (ABBA order), so both see the same load on a shared machine; their rates are
+ * deliveries over the summed time of their slices.
  *
  * Usage: node bench/webhook.ts [--deliveries 1000] [--concurrency 16] [--rejections 10000]
- *   [--rounds 4] [--profile DIR]
+ *   [--rounds 4] [--warmup 500] [--node-flags="<V8 flags>"] [--profile DIR]
+ *   (`--node-flags`: the operator's, by default the image's from images/operator.Dockerfile)
  *
  * @packageDocumentation
  */
@@ -43,10 +48,10 @@ import { deliveryItem, deliveryKey } from '../src/operator/webhook/deliver.ts';
 import { DELIVERY_ANNOTATION, entryKey } from '../src/operator/webhook/ledger-format.ts';
 import { type Delivery, matchDelivery } from '../src/operator/webhook/match.ts';
 import { sign } from '../src/operator/webhook/signature.ts';
-import { applyCrds, benchControlPlane, spawnOperator, stopProcess } from './lib/cluster.ts';
+import { applyCrds, benchControlPlane, imageNodeFlags, spawnOperator, stopProcess } from './lib/cluster.ts';
 import { type Load, timedLoad } from './lib/load.ts';
 import { currentRss } from './lib/memory.ts';
-import { processCpuMs } from './lib/process.ts';
+import { cpuSnapshot, cpuSpentByName } from './lib/process.ts';
 import { printRows, printTitle } from './lib/report.ts';
 import { formatRatio, percentile, perSecond } from './lib/stats.ts';
 
@@ -56,6 +61,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     rejections: { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '500' },
+    'node-flags': { type: 'string' },
     profile: { type: 'string' },
   },
 });
@@ -63,6 +70,9 @@ const DELIVERIES = Number(args.deliveries);
 const CONCURRENCY = Number(args.concurrency);
 const REJECTIONS = Number(args.rejections);
 const ROUNDS = Math.max(1, Number(args.rounds));
+const WARMUP = Math.max(1, Number(args.warmup));
+const NODE_FLAGS =
+  args['node-flags'] === undefined ? imageNodeFlags() : args['node-flags'].split(' ').filter(Boolean);
 const SECRET = 'bench-secret';
 const NS = 'bench-webhook';
 
@@ -184,7 +194,7 @@ async function startReceiver(
       'held-elsewhere',
     ],
     /"msg":"Operator running".*?"endpoints":\["([^"]+)".*?"webhook":"([^"]+)"/,
-    args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [],
+    [...NODE_FLAGS, ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : [])],
   );
   return { child, address: match[2] as string, metricsUrl: `http://${match[1]}/metrics` };
 }
@@ -207,6 +217,16 @@ function sameTaskAs(spawner: TaskSpawner, id: string, i: number): Task {
     [DELIVERY_ANNOTATION]: entryKey(deliveryKey(delivery, name.value)),
   };
   return task;
+}
+
+/** CPU ms per Task by process, largest first, the small ones summed as `other`, and the total. */
+function cpuPerTask(spent: ReadonlyMap<string, number>): string {
+  if (spent.size === 0) return 'unknown (no /proc)';
+  const per = [...spent].map(([name, ms]) => [name, ms / DELIVERIES] as const).sort((a, b) => b[1] - a[1]);
+  const shown = per.filter(([, ms]) => ms >= 0.05);
+  const other = per.filter(([, ms]) => ms < 0.05).reduce((sum, [, ms]) => sum + ms, 0);
+  const total = per.reduce((sum, [, ms]) => sum + ms, 0);
+  return `${[...shown, ['other', other] as const].map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(', ')} (total ${total.toFixed(2)} ms)`;
 }
 
 const fmt = (p: Phase) =>
@@ -271,7 +291,7 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
     // Warm-up (connections, JIT, the ledger's first write), not measured.
-    await measure(50, CONCURRENCY, (i) => {
+    await measure(WARMUP, CONCURRENCY, (i) => {
       const body = JSON.stringify({ data: { id: `warm-${i}`, title: `warm ${i}` } });
       return postTo(agent, rx.address, '/webhook/bench', body, {
         'content-type': 'application/json',
@@ -299,7 +319,7 @@ async function main(): Promise<void> {
     };
 
     // The reference's warm-up: its connections (TLS handshakes) and JIT, as the receiver's.
-    const warmTasks = Array.from({ length: 50 }, (_, i) => sameTaskAs(spawner, `direct-warm-${i}`, i));
+    const warmTasks = Array.from({ length: WARMUP }, (_, i) => sameTaskAs(spawner, `direct-warm-${i}`, i));
     await measure(warmTasks.length, CONCURRENCY, async (i) => {
       await c.create(Resources.Task, warmTasks[i]!);
       return 201;
@@ -310,21 +330,27 @@ async function main(): Promise<void> {
     // The two sides take turns in ROUNDS slices, in the order ABBA ABBA…, so that both see the
     // same load: other work on a shared machine starts and stops within one run.
     const slices = { receiver: [] as Load<string>[], direct: [] as Load<string>[] };
-    let operatorCpuMs: number | undefined = 0;
+    const cpu = { receiver: new Map<string, number>(), direct: new Map<string, number>() };
+    const names = new Map([
+      [process.pid, 'bench'],
+      [child.pid ?? 0, 'operator'],
+    ]);
+    /** Runs one slice and adds what each process spent during it to `into`. */
+    const sliced = async (into: Map<string, number>, run: () => Promise<Load<string>>) => {
+      const before = cpuSnapshot(names);
+      const loaded = await run();
+      for (const [name, ms] of cpuSpentByName(before, cpuSnapshot(names)))
+        into.set(name, (into.get(name) ?? 0) + ms);
+      return loaded;
+    };
     for (let r = 0; r < ROUNDS; r++) {
       const from = Math.floor((r * DELIVERIES) / ROUNDS);
       const n = Math.floor(((r + 1) * DELIVERIES) / ROUNDS) - from;
       const receiverSlice = async () => {
-        const before = processCpuMs(child?.pid ?? 0);
-        slices.receiver.push(await load(from, n, CONCURRENCY, deliver));
-        const after = processCpuMs(child?.pid ?? 0);
-        operatorCpuMs =
-          operatorCpuMs === undefined || before === undefined || after === undefined
-            ? undefined
-            : operatorCpuMs + after - before;
+        slices.receiver.push(await sliced(cpu.receiver, () => load(from, n, CONCURRENCY, deliver)));
       };
       const directSlice = async () => {
-        slices.direct.push(await load(from, n, CONCURRENCY, createDirectly));
+        slices.direct.push(await sliced(cpu.direct, () => load(from, n, CONCURRENCY, createDirectly)));
       };
       for (const side of r % 2 === 0 ? [receiverSlice, directSlice] : [directSlice, receiverSlice])
         await side();
@@ -334,10 +360,6 @@ async function main(): Promise<void> {
     // Confirmations are flushed shortly after the last answer: let them land before counting.
     await new Promise((r) => setTimeout(r, 1000));
     const requestsAfter = await apiRequests(rx.metricsUrl);
-    const cpuPerDelivery =
-      operatorCpuMs === undefined
-        ? 'unknown (no /proc)'
-        : `${(operatorCpuMs / DELIVERIES).toFixed(2)} ms (user + system, during the receiver's slices)`;
     const rss = Math.round((currentRss(child.pid ?? 0) ?? 0) / 1024 / 1024);
     const perDelivery = Object.entries(requestsAfter)
       .map(([k, v]) => [k, (v - (requestsBefore[k] ?? 0)) / DELIVERIES] as const)
@@ -379,8 +401,10 @@ async function main(): Promise<void> {
       [`receiver, ${REJECTIONS} bad signatures (64 in flight)`, fmt(rejected)],
       ['bare node:http HMAC-only server', fmt(bareRejected)],
       ['operator API requests per accepted delivery', perDelivery],
-      ['operator CPU per accepted delivery', cpuPerDelivery],
+      ['CPU per accepted delivery, by process', cpuPerTask(cpu.receiver)],
+      ['CPU per direct create, by process', cpuPerTask(cpu.direct)],
       ['operator RSS after the accepted deliveries', `${rss} MiB`],
+      ['operator node flags', NODE_FLAGS.join(' ') || '(none)'],
     ]);
     console.log(
       `  ratio  accepted rate receiver / direct = ${(accepted.rate / direct.rate).toFixed(2)}x (target >= 0.8x)`,

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,18 @@ import { startControlPlane } from '../../test/cluster/control-plane.ts';
 
 /** The CLI entry the benchmarks run as `kelos`. */
 export const KELOS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/**
+ * The V8 flags the operator image starts Node with (its Dockerfile's `ENTRYPOINT`, between the
+ * node binary and the script), so the benchmarks measure the operator as it ships.
+ */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(new URL('../../images/operator.Dockerfile', import.meta.url), 'utf8');
+  const line = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+  if (!line) throw new Error('images/operator.Dockerfile has no ENTRYPOINT in exec form');
+  const argv = JSON.parse(line) as string[];
+  return argv.slice(1).filter((a) => a.startsWith('--'));
+}
 
 /** A control plane for one benchmark run. */
 export interface BenchControlPlane {

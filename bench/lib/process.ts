@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,53 @@ export const processCpuMs = (pid: number | 'self'): number | undefined => {
   } catch {
     return undefined;
   }
+};
+
+/** One process's name and CPU time so far (user + system, ms), by pid. */
+export type CpuSnapshot = ReadonlyMap<number, { readonly name: string; readonly ms: number }>;
+
+/**
+ * The CPU time of every process on the machine: named by the command name from
+ * `/proc/PID/stat`, kernel threads (no command line) as `kernel`, and the pids in `names` as
+ * given there. {@link cpuSpentByName} says which processes spent the CPU of a phase on a
+ * machine the whole run shares. Empty without `/proc`.
+ */
+export const cpuSnapshot = (names: ReadonlyMap<number, string> = new Map()): CpuSnapshot => {
+  const out = new Map<number, { name: string; ms: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const dir of pids) {
+    const pid = Number(dir);
+    try {
+      const stat = readFileSync(`/proc/${dir}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      const name =
+        names.get(pid) ??
+        (readFileSync(`/proc/${dir}/cmdline`).length === 0
+          ? 'kernel'
+          : stat.slice(stat.indexOf('(') + 1, close));
+      out.set(pid, { name, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return out;
+};
+
+/**
+ * CPU ms spent between two snapshots, summed by name. A process that started in between
+ * counts from zero; one that ended in between is missing (its last moments are lost).
+ */
+export const cpuSpentByName = (before: CpuSnapshot, after: CpuSnapshot): Map<string, number> => {
+  const out = new Map<string, number>();
+  for (const [pid, { name, ms }] of after)
+    out.set(name, (out.get(name) ?? 0) + ms - (before.get(pid)?.ms ?? 0));
+  return out;
 };
 
 /** GNU time, when installed. */

@@ -86,7 +86,7 @@ export const operatorDeployment = (
       {
         name: 'operator',
         image: operatorImage(props.imagePrefix, props.imageTag, props.imageDigest),
-        // The image's entrypoint is `node --optimize-for-size lib/src/cli/main.js`; these are its args.
+        // The image's entrypoint is `node <V8 flags> lib/src/cli/main.js`; these are its args.
         args: operatorArgs(props),
         ports: [
           { name: 'metrics', number: Ports.metrics },

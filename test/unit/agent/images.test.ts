@@ -107,7 +107,7 @@ describe('Dockerfiles', () => {
     expect(text).toMatch(/npm ci --omit=dev --ignore-scripts/);
     expect(text).toMatch(/^USER 65532:65532$/m);
     expect(text).toMatch(
-      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--optimize-for-size", "lib\/src\/cli\/main.js"\]$/m,
+      /^ENTRYPOINT \["\/nodejs\/bin\/node", "--max-semi-space-size=8", "--heap-growing-percent=20", "lib\/src\/cli\/main.js"\]$/m,
     );
     expect(text).toMatch(/^CMD \["operator"\]$/m);
   });

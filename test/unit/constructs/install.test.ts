@@ -143,7 +143,7 @@ describe('KelosInstall', () => {
       '--webhook-addr=:8443',
       `--image-tag=v${KELOS_VERSION}`,
     ]);
-    expect(c.command).toBeUndefined(); // the image's entrypoint: node --optimize-for-size
+    expect(c.command).toBeUndefined(); // the image's entrypoint: node with its V8 flags
     expect(c.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },
