@@ -15,6 +15,8 @@ export interface AppObject {
   readonly constructPath?: string;
   /** The line of the app that created it, when a Kelos construct recorded it. */
   readonly site?: SourceSite;
+  /** The YAML file a cdk8s `Include` read it from, when it read a file of the project. */
+  readonly included?: IncludedFrom;
   /**
    * What the construct that made it already checked on its spec (CEL rules, templates), when
    * the rendered spec is the one checked: the validator takes these findings as they are.
@@ -27,6 +29,17 @@ export interface SourceSite {
   readonly file: string;
   readonly line?: number;
   readonly column?: number;
+}
+
+/** Where a cdk8s `Include` read an object from (see include-origin.ts). */
+export interface IncludedFrom {
+  /** The file, relative to the project root. */
+  readonly file: string;
+  /**
+   * First line (1-based) of the object's document in the file; absent when the file no longer
+   * reads as the documents the `Include` made objects of.
+   */
+  readonly line?: number;
 }
 
 /** Why an app, or one construct in it, failed. */

@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
 import type { CheckedFindings } from '../validate/index.ts';
-import type { AppObject, AppRun, SourceSite } from './app-run.ts';
+import type { AppObject, AppRun, IncludedFrom, SourceSite } from './app-run.ts';
 import { emitTrackedYaml, emitYaml, type PositionTable, YAML_OPTIONS } from './emit-yaml.ts';
 
 /** One file of the output, by its path relative to the project root (POSIX separators). */
@@ -29,6 +29,8 @@ export interface SynthObject {
   readonly constructPath?: string;
   /** The line of the app that created it, when known. */
   readonly site?: SourceSite;
+  /** The YAML file a cdk8s `Include` read it from, when it read a file of the project. */
+  readonly included?: IncludedFrom;
   /** What the construct that made it already checked on its spec (see {@link AppObject}). */
   readonly checked?: CheckedFindings;
 }
@@ -215,6 +217,7 @@ export const renderApp = (run: AppRun, outdir: string): RenderedApp => {
     file: posix.join(dir, names[i] as string),
     ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
     ...(o.site !== undefined && { site: o.site }),
+    ...(o.included !== undefined && { included: o.included }),
     ...(o.checked !== undefined && { checked: o.checked }),
   }));
   const head = header(run.source);

@@ -6,6 +6,9 @@
  *
  * Usage: `node src/compiler/runner.ts <root> <name>=<file> ...` (forked, with IPC).
  *
+ * Objects a cdk8s `Include` read from a file of the project say which file and where (see
+ * include-origin.ts), so findings on them can point there.
+ *
  * Over IPC it sends `{ started: name }` before each app and `{ run }` after it, then
  * `{ done: true }`, so the parent can tell which app hangs (it enforces the timeout and kills
  * this process). An app's default export may return a promise, which is awaited; an exception
@@ -21,6 +24,7 @@ import type { IConstruct } from 'constructs';
 import { checkedSpec } from '../../constructs/checked.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
 import type { AppFailure, AppObject, AppRun, ModuleApp, SourceSite } from './app-run.ts';
+import { trackIncludes } from './include-origin.ts';
 
 const CONSTRUCTS_DIR = fileURLToPath(new URL('../../constructs/', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -119,7 +123,12 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
     }
     const cdkApp = new App({ outdir: '.' });
     const chart = new Chart(cdkApp, app.name);
-    await (mod.default as (scope: Chart) => unknown)(chart);
+    const includes = trackIncludes(root, cdkApp, file);
+    try {
+      await (mod.default as (scope: Chart) => unknown)(chart);
+    } finally {
+      includes.stop();
+    }
     const all: IConstruct[] = cdkApp.node.findAll();
     for (const c of all) {
       for (const message of c.node.validate()) {
@@ -133,10 +142,12 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
       const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
       const object = c.toJson() as Record<string, unknown>;
       const checked = checkedSpec((c as { spec?: unknown }).spec, object['spec']);
+      const included = includes.originOf(c);
       objects.push({
         object,
         constructPath: c.node.path,
         ...(site && { site }),
+        ...(included && { included }),
         ...(checked && { checked }),
       });
     }

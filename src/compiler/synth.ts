@@ -1,6 +1,7 @@
 /**
  * The synth pipeline. Each step is a pure function over the previous step's result, with
- * I/O only at the edges (reading `cdk8s.yaml`, running apps, writing `dist/`):
+ * I/O only at the edges (reading `cdk8s.yaml`, running apps, reading back the YAML files
+ * cdk8s `Include` constructs read, writing `dist/`):
  *
  * 1. resolve the config and select the apps;
  * 2. run the apps (module apps in one child process; the cdk8s app as a command);
@@ -25,7 +26,7 @@ import {
   validateDocuments,
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
-import { type AppFailure, type AppRun, appFailed, type ModuleApp } from './app-run.ts';
+import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSite } from './app-run.ts';
 import { argocdPathDiagnostics } from './argocd-paths.ts';
 import {
   type Bundle,
@@ -36,6 +37,7 @@ import {
   type SynthConfig,
 } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
+import { type IncludedSources, readIncludedSources } from './included-yaml.ts';
 import {
   type Drift,
   type ForeignFile,
@@ -125,6 +127,8 @@ export interface SynthResult {
   readonly config: SynthConfig;
   readonly apps: readonly RenderedApp[];
   readonly objects: readonly SynthObject[];
+  /** Where the objects cdk8s `Include` constructs read are in their YAML files, by output file. */
+  readonly included: IncludedSources;
   /** The complete output, sorted by path. */
   readonly files: readonly OutputFile[];
   /**
@@ -333,16 +337,26 @@ export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Di
 };
 
 /**
- * Points each finding on an object a Kelos construct made at the app line that created it,
- * keeping the rendered manifest location as `rendered`.
+ * Points each finding on an object a Kelos construct made at the app line that created it, and
+ * each finding on an object a cdk8s `Include` read at the offending node in the YAML file it
+ * came from, keeping the rendered manifest location as `rendered`.
+ *
+ * @param included Where included objects are in their files (see {@link readIncludedSources}).
  */
 export const atAppSource = (
   diagnostics: readonly Diagnostic[],
   objects: readonly SynthObject[],
+  included: IncludedSources = new Map(),
 ): Diagnostic[] => {
   const sites = new Map(objects.flatMap((o) => (o.site ? [[o.file, o.site] as const] : [])));
+  const siteOf = (file: string, pointer: string): SourceSite | undefined => {
+    const from = included.get(file);
+    if (!from) return sites.get(file);
+    const at = from.locate?.(pointer);
+    return { file: from.file, ...(at ?? (from.line !== undefined && { line: from.line })) };
+  };
   return diagnostics.map((d) => {
-    const site = d.source && !d.source.rendered ? sites.get(d.source.file) : undefined;
+    const site = d.source && !d.source.rendered ? siteOf(d.source.file, d.path) : undefined;
     if (!site || !d.source) return d;
     const { file, line, column, ...rest } = d.source;
     return {
@@ -424,6 +438,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t2 = performance.now();
 
   for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
+  const included = await readIncludedSources(root, objects);
   const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);
   if (previewDir) {
     const preview = renderPreview(apps, previewDir);
@@ -451,11 +466,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     // A preview `--preview` wrote before, when this run writes none, is stale.
     ...(!previewDir && !options.apps?.length ? [DEFAULT_PREVIEW_DIR] : []),
   ];
-  const sorted = sortDiagnostics(atAppSource(diagnostics, objects));
+  const sorted = sortDiagnostics(atAppSource(diagnostics, objects, included));
   return {
     config,
     apps,
     objects,
+    included,
     files: sortFiles(files),
     owned,
     complete: !options.apps?.length,

@@ -25,7 +25,8 @@ export interface SourceLocation {
   readonly constructPath?: string;
   /**
    * For an object a construct made, where the finding is in the rendered manifest; `file`
-   * and `line` then name the line of the app that created the object.
+   * and `line` then name the line of the app that created the object (for an object a cdk8s
+   * `Include` read, the offending node in the YAML file it came from).
    */
   readonly rendered?: { readonly file: string; readonly line?: number; readonly column?: number };
 }

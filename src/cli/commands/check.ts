@@ -121,8 +121,12 @@ async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport>
   const result = await synthesizeProject(io, 'check', { externalSecrets: config.externalSecrets });
   const { atAppSource } = await import('../../compiler/synth.ts');
   const rendered = checkRendered(result.objects, config);
-  // As synth reports them: at the app line that made the object, the rendered file after it.
-  const report = { ...rendered, diagnostics: atAppSource(rendered.diagnostics, result.objects) };
+  // As synth reports them: at the app line that made the object (or the YAML file an Include
+  // read it from), the rendered file after it.
+  const report = {
+    ...rendered,
+    diagnostics: atAppSource(rendered.diagnostics, result.objects, result.included),
+  };
   return withFailures(report, result.diagnostics);
 }
 

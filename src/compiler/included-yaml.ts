@@ -1,0 +1,74 @@
+/**
+ * Where the objects a cdk8s `Include` read from YAML files of the project are in those files,
+ * so a finding on one points at the line the user edits rather than at the `dist/` file it
+ * renders to. The runner says which file each such object came from and on which line its
+ * document starts (include-origin.ts); this reads each file once with the reader
+ * `kelos validate FILE.yaml` uses ({@link parseManifests}), takes the document that starts on
+ * that line, and answers with its locator: the key of an object member, the item of an array
+ * element, the nearest existing parent of a node the document lacks.
+ *
+ * A finding's pointer is into the rendered object, which is the included one as cdk8s renders
+ * it: keys sorted, nulls dropped, the chart's labels and namespace added. What cdk8s added is
+ * not in the file, so a finding on it points at its nearest parent there. A document the reader
+ * leaves out (a `kind: List`, an object without a name) is located by its first line only.
+ *
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type LoadedDocument, parseManifests, type SourcePosition } from '../validate/load.ts';
+import type { SynthObject } from './render.ts';
+
+/** Where one included object is in its YAML file. */
+export interface IncludedSource {
+  /** The file, relative to the project root. */
+  readonly file: string;
+  /** First line of the object's document, when known. */
+  readonly line?: number;
+  /**
+   * Position of the node at a JSON pointer into the object; absent when the document could not
+   * be read back from the file.
+   */
+  readonly locate?: (pointer: string) => SourcePosition | undefined;
+}
+
+/** The included objects' sources, by the output file each object renders to. */
+export type IncludedSources = ReadonlyMap<string, IncludedSource>;
+
+/**
+ * Reads the files `Include` constructs read, each once, and locates every included object in
+ * its file. A file that cannot be read any more still names the object's origin, by line when
+ * the runner knew it.
+ */
+export const readIncludedSources = async (
+  root: string,
+  objects: readonly SynthObject[],
+): Promise<IncludedSources> => {
+  const sources = new Map<string, IncludedSource>();
+  const files = new Map<string, Promise<readonly LoadedDocument[]>>();
+  const documentsOf = (file: string): Promise<readonly LoadedDocument[]> => {
+    let documents = files.get(file);
+    if (!documents) {
+      documents = readFile(join(root, file), 'utf8').then(
+        (text) => parseManifests(text, file).documents,
+        () => [],
+      );
+      files.set(file, documents);
+    }
+    return documents;
+  };
+  for (const o of objects) {
+    if (!o.included) continue;
+    const { file, line } = o.included;
+    const document =
+      line === undefined
+        ? undefined
+        : (await documentsOf(file)).find((d) => d.line === line && d.object['kind'] === o.object['kind']);
+    sources.set(o.file, {
+      file,
+      ...(line !== undefined && { line }),
+      ...(document && { locate: (pointer: string) => document.locate(pointer) }),
+    });
+  }
+  return sources;
+};

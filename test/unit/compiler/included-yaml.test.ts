@@ -1,0 +1,130 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { synthPolicyDiagnostics } from '../../../src/compiler/policy-step.ts';
+import { synthesize } from '../../../src/compiler/synth.ts';
+import type { Diagnostic } from '../../../src/validate/diagnostic.ts';
+import { appSource, kelos, projectsDisposedAfterEach, REPO } from './project.ts';
+
+const make = projectsDisposedAfterEach();
+
+/** Import specifier of the repository's cdk8s, usable from any directory. */
+const CDK8S = pathToFileURL(join(REPO, 'node_modules/cdk8s/lib/index.js')).href;
+
+/**
+ * A ConfigMap, then a Task whose agent type is not one (line 16, column 3) and whose effort the
+ * built-in allowlist refuses (line 22, column 3).
+ */
+const LEGACY = [
+  '# Kept from before the TypeScript app.',
+  '---',
+  '---',
+  'apiVersion: v1',
+  'kind: ConfigMap',
+  'metadata:',
+  '  name: notes',
+  'data:',
+  '  a: b',
+  '---',
+  'apiVersion: kelos.dev/v1alpha2',
+  'kind: Task',
+  'metadata:',
+  '  name: legacy-fix',
+  'spec:',
+  '  type: nope',
+  '  prompt: fix the bugs',
+  '  credentials:',
+  '    type: api-key',
+  '    secretRef:',
+  '      name: key',
+  '  effort: extreme',
+  '',
+].join('\n');
+
+/** A project whose app includes `url` with cdk8s's `Include`, and has LEGACY at legacy/tasks.yaml. */
+const includeProject = (url = 'legacy/tasks.yaml') => {
+  const p = make({
+    legacy: `import { Include } from '${CDK8S}';\n${appSource(`  new Include(scope, 'legacy', { url: '${url}' });`)}`,
+  });
+  p.write('legacy/tasks.yaml', LEGACY);
+  return p;
+};
+
+const RENDERED = 'dist/apps/legacy/task-legacy-fix.yaml';
+
+const withCode = (diagnostics: readonly Diagnostic[], code: string): Diagnostic | undefined =>
+  diagnostics.find((d) => d.code === code);
+
+const jsonDiagnostics = (stdout: string): Diagnostic[] =>
+  (JSON.parse(stdout) as { diagnostics: Diagnostic[] }).diagnostics;
+
+describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => {
+  test('synth points a schema error at the offending field of the included file, as validate FILE does', async () => {
+    const p = includeProject();
+    const result = await synthesize({ root: p.root });
+    const rendered = result.files.find((f) => f.path === RENDERED)?.content.split('\n') ?? [];
+    expect(withCode(result.diagnostics, 'schema/enum')?.source).toStrictEqual({
+      constructPath: 'legacy/legacy/legacy-fix-task',
+      file: 'legacy/tasks.yaml',
+      line: 16,
+      column: 3,
+      rendered: { file: RENDERED, line: rendered.indexOf('  type: nope') + 1, column: 3 },
+    });
+    const direct = await kelos(['validate', '--format', 'json', 'legacy/tasks.yaml'], p.root);
+    expect(withCode(jsonDiagnostics(direct.stdout), 'schema/enum')?.source).toStrictEqual({
+      file: 'legacy/tasks.yaml',
+      line: 16,
+      column: 3,
+    });
+  });
+
+  test('validate with no paths points the schema error at the included file', async () => {
+    const p = includeProject();
+    const run = await kelos(['validate', '--format', 'json'], p.root);
+    expect(run.code).toBe(2);
+    const source = withCode(jsonDiagnostics(run.stdout), 'schema/enum')?.source;
+    expect([source?.file, source?.line, source?.column]).toStrictEqual(['legacy/tasks.yaml', 16, 3]);
+  });
+
+  test('check points a policy finding at the offending field of the included file', async () => {
+    const p = includeProject();
+    const run = await kelos(['check', '--format', 'json'], p.root);
+    expect(run.code).toBe(2);
+    expect(withCode(jsonDiagnostics(run.stdout), 'budget/effort-allowlist')?.source).toStrictEqual({
+      constructPath: 'legacy/legacy/legacy-fix-task',
+      file: 'legacy/tasks.yaml',
+      line: 22,
+      column: 3,
+      rendered: { file: RENDERED, line: 1 },
+    });
+  });
+
+  test('synth points a policy finding on a field the included object lacks at its nearest parent there', async () => {
+    const p = includeProject();
+    const result = await synthesize({
+      root: p.root,
+      policyStep: (objects) => synthPolicyDiagnostics(p.root, objects),
+    });
+    const source = withCode(result.diagnostics, 'budget/active-deadline')?.source;
+    // /spec/podOverrides/activeDeadlineSeconds: the file has /spec, on line 15.
+    expect([source?.file, source?.line, source?.column]).toStrictEqual(['legacy/tasks.yaml', 15, 1]);
+  });
+
+  test('an Include of a URL keeps the rendered file as the location', async () => {
+    const server = createServer((_req, res) => res.end(LEGACY));
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const p = includeProject(`http://127.0.0.1:${port}/tasks.yaml`);
+      const result = await synthesize({ root: p.root });
+      expect(result.included.size).toBe(0);
+      const source = withCode(result.diagnostics, 'schema/enum')?.source;
+      expect(source?.file).toBe(RENDERED);
+      expect(source?.rendered).toBeUndefined();
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
+  });
+});
