@@ -18,6 +18,9 @@
  * before a {@link FakeKubelet.restart}). {@link FakeKubelet.drop} cuts the open streams while
  * the container runs, as a restarted API server or a broken connection does.
  *
+ * Besides logs, {@link FakeKubelet.podReady} plays the kubelet's status reports: a Pod it is
+ * given becomes Running and Ready, so Deployments roll out through the real controllers.
+ *
  * @packageDocumentation
  */
 import { execFile } from 'node:child_process';
@@ -198,6 +201,39 @@ export class FakeKubelet {
       namespace,
       body: { metadata: { name: pod }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
     });
+  }
+
+  /**
+   * Plays the kubelet starting Pod `namespace/pod` on Node `node`: binds it there when it is
+   * not bound yet (no scheduler runs in the test cluster), then reports it Running with every
+   * container started and ready, and the Ready condition the ReplicaSet controller counts as
+   * available.
+   */
+  static async podReady(kc: KubeConfig, namespace: string, pod: string, node: string): Promise<void> {
+    const core = kc.makeApiClient(CoreV1Api);
+    if (!(await core.readNamespacedPod({ name: pod, namespace })).spec?.nodeName) {
+      await FakeKubelet.bindPod(kc, namespace, pod, node);
+    }
+    const body = await core.readNamespacedPod({ name: pod, namespace });
+    const at = new Date();
+    const condition = (type: string) => ({ type, status: 'True', lastTransitionTime: at });
+    body.status = {
+      ...body.status,
+      phase: 'Running',
+      hostIP: '127.0.0.1',
+      startTime: at,
+      conditions: ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map(condition),
+      containerStatuses: (body.spec?.containers ?? []).map((c) => ({
+        name: c.name,
+        image: c.image ?? '',
+        imageID: '',
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: at } },
+      })),
+    };
+    await core.replaceNamespacedPodStatus({ name: pod, namespace, body });
   }
 
   /** Ends every stream and stops the server. */

@@ -409,14 +409,26 @@ async function prune(
 /**
  * Waits until the operator Deployment is rolled out as `kubectl rollout status` judges it:
  * old Pods that are still available do not count, so an image that cannot be pulled fails the
- * wait instead of passing it.
+ * wait instead of passing it. As kubectl does, it prints what it waits for each time that
+ * changes, so a wait of minutes says where the rollout stands.
  */
-async function waitForRollout(cluster: Cluster, namespace: string, seconds: number, timeout: string) {
+async function waitForRollout(
+  cluster: Cluster,
+  io: CliIo,
+  namespace: string,
+  seconds: number,
+  timeout: string,
+) {
   const name = INSTALL_DEFAULTS.deployment;
   const check = `check: kubectl -n ${namespace} describe deployment ${name}`;
   let last: RolloutState = { state: 'waiting', reason: 'not read yet' };
+  let said = '';
   const done = await pollUntil(seconds, async () => {
     last = rolloutState(await cluster.client.get<DeploymentRolloutFields>(DEPLOYMENT, namespace, name));
+    if (last.state === 'waiting' && last.reason !== said) {
+      said = last.reason;
+      io.stdout(`deployment/${name} -n ${namespace}: ${last.reason}\n`);
+    }
     if (last.state === 'failed') {
       throw new Error(`deployment/${name} -n ${namespace} did not roll out: ${last.reason}; ${check}`);
     }
@@ -528,7 +540,7 @@ export const installCommand: CommandFactory = (io, done) => {
         let ready = '';
         if (flags.wait) {
           io.stdout('waiting for the operator to be rolled out…\n');
-          await waitForRollout(cluster, settings.namespace, seconds, flags.timeout);
+          await waitForRollout(cluster, io, settings.namespace, seconds, flags.timeout);
           ready = ', rolled out';
         }
         const total = (k: 'created' | 'configured' | 'unchanged') => crdCounts[k] + counts[k];
