@@ -228,6 +228,7 @@ export class Operator {
           ...(opts.imageRepository ? { imageRepository: opts.imageRepository } : {}),
           ...(opts.agentBaseImage ? { agentBaseImage: opts.agentBaseImage } : {}),
           ...(opts.gitImage ? { gitImage: opts.gitImage } : {}),
+          ...(opts.workspaceSizeLimit !== undefined ? { workspaceSizeLimit: opts.workspaceSizeLimit } : {}),
         }),
       events,
       clock,

@@ -78,6 +78,11 @@ export interface OperatorOptions {
   readonly agentBaseImage?: string;
   /** Image of the git init containers. Default: the agent base image. */
   readonly gitImage?: string;
+  /**
+   * sizeLimit of the workspace emptyDir of agent Pods; `''` or `0` renders none. Default
+   * `20Gi` (`DEFAULT_WORKSPACE_SIZE_LIMIT`, where the figure is explained).
+   */
+  readonly workspaceSizeLimit?: string;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;

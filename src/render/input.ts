@@ -17,6 +17,17 @@ type ConfigMap = K8sType<'ConfigMap'>;
 /** Tag of the bundled images when none is configured: `v<package version>`. */
 export { AGENT_BASE_IMAGE_NAME, DEFAULT_IMAGE_REPOSITORY, DEFAULT_IMAGE_TAG };
 
+/**
+ * sizeLimit of the workspace emptyDir when the operator sets none (`--workspace-size-limit`).
+ * The workspace holds the clone and whatever the agent makes in it: a depth-1 clone of a large
+ * monorepo is a few GiB (the Linux kernel's checkout is under 2 GiB), installed dependencies
+ * (`node_modules`, a virtualenv, vendored modules) and build outputs a few more, so 20Gi leaves
+ * room for a large repository with its dependencies and a build, yet a runaway agent is
+ * evicted alone long before it fills a node's disk (100 GiB and more on the usual node pools)
+ * and the kubelet evicts its neighbours for disk pressure.
+ */
+export const DEFAULT_WORKSPACE_SIZE_LIMIT = '20Gi';
+
 /** Deployment-wide settings of the render (operator flags). */
 export interface RenderOptions {
   /**
@@ -60,6 +71,13 @@ export interface RenderOptions {
    * @default '/dev/termination-log'
    */
   readonly terminationMessagePath?: string;
+  /**
+   * sizeLimit of the workspace emptyDir (a quantity, e.g. `50Gi`); `''` or a zero quantity
+   * renders none. A Task whose podOverrides set `resources.limits["ephemeral-storage"]` gets
+   * no built-in sizeLimit whatever this says: its own limit bounds the Pod's storage.
+   * @default '20Gi' ({@link DEFAULT_WORKSPACE_SIZE_LIMIT})
+   */
+  readonly workspaceSizeLimit?: string;
   /**
    * Deadline for Tasks that set none in podOverrides, in seconds.
    * @default - none (a Task runs until the agent exits)

@@ -9,11 +9,13 @@
 import type { PodOverrides } from '../api/common.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import { AGENT_UID } from '../contract/pod.ts';
-import type { RenderOptions } from './input.ts';
+import { parseQuantity, quantitySign } from '../validate/quantity.ts';
+import { DEFAULT_WORKSPACE_SIZE_LIMIT, type RenderOptions } from './input.ts';
 
 type Job = K8sType<'Job'>;
 type Container = K8sType<'Container'>;
 type Volume = K8sType<'Volume'>;
+type EmptyDirVolumeSource = NonNullable<Volume['emptyDir']>;
 type PodSecurityContext = K8sType<'PodSecurityContext'>;
 type SecurityContext = K8sType<'SecurityContext'>;
 /** The Pod spec of a Job's template. */
@@ -58,6 +60,50 @@ export const DEFAULT_POD_FAILURE_POLICY: Readonly<NonNullable<NonNullable<Job['s
   {
     rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }],
   };
+
+/**
+ * sizeLimit of the small built-in emptyDirs: `kelos-plugin` (plugins, installed skills and the
+ * skills CLI's npm cache) and `kelos-tmp` (the init containers' HOME and temporary files, such
+ * as the skills CLI's checkouts). They hold tens of MiB; 1Gi is ample, and bounds what a stray
+ * write there can take from the node.
+ */
+export const BUILT_IN_EMPTY_DIR_SIZE_LIMIT = '1Gi';
+
+/**
+ * Whether a configured sizeLimit turns the limit off: `''` or a zero quantity. Anything else is
+ * rendered as given (`kelos operator` has checked it is a quantity; a library caller's typo is
+ * then refused by the API server naming the field, never dropped in silence).
+ */
+export const isSizeLimitOff = (sizeLimit: string): boolean => {
+  if (sizeLimit === '') return true;
+  const q = parseQuantity(sizeLimit);
+  return q !== undefined && quantitySign(q) === 0;
+};
+
+/** The emptyDir sources of the built-in volumes: each with its sizeLimit, or none. */
+export interface BuiltInEmptyDirs {
+  /** The `workspace` volume's. */
+  readonly workspace: EmptyDirVolumeSource;
+  /** The `kelos-plugin` and `kelos-tmp` volumes'. */
+  readonly small: EmptyDirVolumeSource;
+}
+
+/**
+ * The emptyDirs of the built-in volumes, each with a sizeLimit so a runaway agent (it runs
+ * arbitrary builds and installs) is evicted alone instead of filling the node's ephemeral
+ * storage and getting other Pods evicted. A Task that sets
+ * `resources.limits["ephemeral-storage"]` gets none: the kubelet counts emptyDirs against
+ * the Pod's limit, so the user's limit already bounds them, and a smaller built-in one would
+ * contradict it.
+ */
+export const builtInEmptyDirs = (overrides: PodOverrides, options: RenderOptions): BuiltInEmptyDirs => {
+  if (overrides.resources?.limits?.['ephemeral-storage'] !== undefined) return { workspace: {}, small: {} };
+  const workspace = options.workspaceSizeLimit ?? DEFAULT_WORKSPACE_SIZE_LIMIT;
+  return {
+    workspace: isSizeLimitOff(workspace) ? {} : { sizeLimit: workspace },
+    small: { sizeLimit: BUILT_IN_EMPTY_DIR_SIZE_LIMIT },
+  };
+};
 
 /** A built-in container with the deployment's pull policy, when one is set. */
 export const withPullPolicy = (c: Container, options: RenderOptions): Container =>

@@ -30,7 +30,13 @@ import { literal } from './expansion.ts';
 import { initContainers, MOUNTS } from './init-containers.ts';
 import { configMapName, defaultAgentImage, type RenderInput, type RenderResult } from './input.ts';
 import { bytes, plan } from './plan.ts';
-import { agentSecurityContext, DEFAULT_POD_FAILURE_POLICY, podSpec, withPullPolicy } from './pod-defaults.ts';
+import {
+  agentSecurityContext,
+  builtInEmptyDirs,
+  DEFAULT_POD_FAILURE_POLICY,
+  podSpec,
+  withPullPolicy,
+} from './pod-defaults.ts';
 import { kelosResource, Problems } from './problems.ts';
 import { taskChildLabels, taskChildMeta } from './task-meta.ts';
 
@@ -44,6 +50,7 @@ export { isValidBranchName, ownerRepo, repoHost, workspaceFilePathProblem } from
 export * from './input.ts';
 export { MAX_TASK_NAME_LENGTH } from './plan.ts';
 export {
+  BUILT_IN_EMPTY_DIR_SIZE_LIMIT,
   DEFAULT_CONTAINER_SECURITY_CONTEXT,
   DEFAULT_POD_FAILURE_POLICY,
   DEFAULT_POD_SECURITY_CONTEXT,
@@ -73,9 +80,10 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
   const hasConfig = Object.keys(configData).length > 0;
   const usesPluginDir = p.hasPlugins || p.skills.args.length > 0;
 
-  // Volumes: built-in ones first, then the user's.
+  // Volumes: built-in ones first, then the user's (left as they wrote them).
+  const emptyDirs = builtInEmptyDirs(overrides, options);
   const volumes: Volume[] = [];
-  if (p.ws) volumes.push({ name: Volumes.Workspace, emptyDir: {} });
+  if (p.ws) volumes.push({ name: Volumes.Workspace, emptyDir: { ...emptyDirs.workspace } });
   if (p.tokenSecret) {
     volumes.push({
       name: Volumes.GitHubToken,
@@ -87,7 +95,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
       },
     });
   }
-  if (usesPluginDir) volumes.push({ name: Volumes.Plugin, emptyDir: {} });
+  if (usesPluginDir) volumes.push({ name: Volumes.Plugin, emptyDir: { ...emptyDirs.small } });
   if (hasConfig)
     volumes.push({
       name: Volumes.Config,
@@ -95,7 +103,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
     });
   volumes.push(...p.mcp.volumes);
   const init = initContainers(p);
-  if (init.length > 0) volumes.push({ name: Volumes.Tmp, emptyDir: {} });
+  if (init.length > 0) volumes.push({ name: Volumes.Tmp, emptyDir: { ...emptyDirs.small } });
   volumes.push(...(overrides.volumes ?? []));
 
   // The agent container.

@@ -16,7 +16,8 @@ import { Operator } from '../../operator/main.ts';
 import { DEFAULT_WORKERS } from '../../operator/options.ts';
 import { installProcessGuards } from '../../operator/process-guard.ts';
 import { type SlackTokens, slackTokensFromEnv } from '../../operator/webhook/slack-socket.ts';
-import { DEFAULT_IMAGE_TAG } from '../../render/input.ts';
+import { DEFAULT_IMAGE_TAG, DEFAULT_WORKSPACE_SIZE_LIMIT } from '../../render/input.ts';
+import { parseQuantity, quantitySign } from '../../validate/quantity.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -40,6 +41,23 @@ export function namespacesFlag(value: string, previous: readonly string[] = []):
   const parsed = parseNamespaceList([...previous, value]);
   if ('problem' in parsed) throw new UsageError(`--namespace: ${parsed.problem}`);
   return parsed.namespaces;
+}
+
+/**
+ * `--workspace-size-limit`: a non-negative quantity, returned as given; `''` when it turns the
+ * limit off (empty or zero). A usage error naming the value otherwise, so a typo stops the
+ * operator at start-up instead of making the API server refuse every Job.
+ */
+export function sizeLimitFlag(text: string): string {
+  const value = text.trim();
+  if (value === '') return '';
+  const q = parseQuantity(value);
+  if (q === undefined || quantitySign(q) < 0) {
+    throw new UsageError(
+      `--workspace-size-limit: "${text}" is not a size (expected a quantity such as 20Gi or 500Mi; 0 turns the limit off)`,
+    );
+  }
+  return quantitySign(q) === 0 ? '' : value;
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -68,6 +86,7 @@ interface OperatorFlags {
   imageRepository: string;
   agentBaseImage?: string;
   gitImage?: string;
+  workspaceSizeLimit: string;
   githubApiUrl?: string;
   webhookAddr: string;
   webhookGithubSecretFile?: string;
@@ -142,6 +161,12 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option(
       '--git-image <image>',
       'image of the git init containers (clone, branch, remotes, files); it needs sh and git (default: the agent base image)',
+    )
+    .option(
+      '--workspace-size-limit <quantity>',
+      'sizeLimit of the workspace emptyDir of agent Pods (the clone and what the agent builds in it), so a runaway agent is evicted alone instead of filling the node; 0 turns it off; a Task that sets podOverrides.resources.limits.ephemeral-storage gets none',
+      sizeLimitFlag,
+      DEFAULT_WORKSPACE_SIZE_LIMIT,
     )
     .option(
       '--github-api-url <url>',
@@ -239,6 +264,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       imageRepository: flags.imageRepository,
       ...(flags.agentBaseImage ? { agentBaseImage: flags.agentBaseImage } : {}),
       ...(flags.gitImage ? { gitImage: flags.gitImage } : {}),
+      workspaceSizeLimit: flags.workspaceSizeLimit,
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       webhook: {
         addr: flags.webhookAddr,

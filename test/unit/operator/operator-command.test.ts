@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationFlagMs, namespacesFlag } from '../../../src/cli/commands/operator.ts';
+import { durationFlagMs, namespacesFlag, sizeLimitFlag } from '../../../src/cli/commands/operator.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { namespaceListFlag } from '../../../src/install/index.ts';
@@ -72,6 +72,27 @@ describe('kelos operator flags', () => {
       ),
     ).toBe(1);
     expect(good.err.join('')).toMatch(/^kelos: cannot read kubeconfig \/does\/not\/exist\/k/);
+  });
+
+  it('reads --workspace-size-limit as a quantity; empty or zero turns the limit off', () => {
+    expect(sizeLimitFlag('50Gi')).toBe('50Gi');
+    expect(sizeLimitFlag(' 500Mi ')).toBe('500Mi');
+    expect(sizeLimitFlag('')).toBe('');
+    expect(sizeLimitFlag('0')).toBe('');
+    expect(sizeLimitFlag('0Gi')).toBe('');
+    for (const bad of ['20GB', '-1Gi', 'lots']) {
+      expect(() => sizeLimitFlag(bad)).toThrow(
+        `--workspace-size-limit: "${bad}" is not a size (expected a quantity such as 20Gi or 500Mi; 0 turns the limit off)`,
+      );
+    }
+  });
+
+  it('refuses a --workspace-size-limit that is not a size, before connecting anywhere', async () => {
+    const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
+    expect(await runCli(['operator', '--workspace-size-limit', '20GB'], cli)).toBe(1);
+    expect(err.join('')).toBe(
+      'kelos: --workspace-size-limit: "20GB" is not a size (expected a quantity such as 20Gi or 500Mi; 0 turns the limit off)\n',
+    );
   });
 
   it('refuses a worker count that is not a positive integer, before connecting anywhere', async () => {

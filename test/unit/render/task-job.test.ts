@@ -4,6 +4,7 @@ import { BUNDLED_COMMAND, CUSTOM_COMMAND } from '../../../src/contract/pod.ts';
 import {
   configMapName,
   DEFAULT_POD_FAILURE_POLICY,
+  DEFAULT_WORKSPACE_SIZE_LIMIT,
   isValidBranchName,
   ownerRepo,
   repoHost,
@@ -1044,6 +1045,95 @@ describe('renderTaskJob: MCP servers', () => {
     expect(r.errors.map((e) => [e.code, e.path])).toEqual([
       ['render/mcp-server-name', '/spec/mcpServers/0/name'],
     ]);
+  });
+});
+
+describe('renderTaskJob: ephemeral storage', () => {
+  /** A Task with a workspace and a plugin, so the Pod has all three built-in emptyDirs. */
+  const withAllEmptyDirs = (
+    podOverrides: NonNullable<Parameters<typeof withWorker>[0]['podOverrides']> = {},
+  ) => ({
+    task: wsTask({}, { agentConfigRefs: [{ name: 'a' }], podOverrides }),
+    workspace: makeWorkspace(),
+    agentConfigs: [
+      makeAgentConfig('a', { plugins: [{ name: 'review', skills: [{ name: 'lint', content: 'x' }] }] }),
+    ],
+  });
+  const emptyDirs = (pod: { volumes?: Array<{ name: string; emptyDir?: object }> }) =>
+    Object.fromEntries((pod.volumes ?? []).filter((v) => v.emptyDir).map((v) => [v.name, v.emptyDir]));
+
+  test('bounds every built-in emptyDir by default: the workspace at 20Gi, plugin and tmp at 1Gi', () => {
+    expect(DEFAULT_WORKSPACE_SIZE_LIMIT).toBe('20Gi');
+    expect(emptyDirs(renderOk(withAllEmptyDirs()).pod)).toStrictEqual({
+      workspace: { sizeLimit: '20Gi' },
+      'kelos-plugin': { sizeLimit: '1Gi' },
+      'kelos-tmp': { sizeLimit: '1Gi' },
+    });
+  });
+
+  test('takes the workspace limit from the options (--workspace-size-limit)', () => {
+    const { pod } = renderOk({ ...withAllEmptyDirs(), options: { workspaceSizeLimit: '50Gi' } });
+    expect(emptyDirs(pod)).toStrictEqual({
+      workspace: { sizeLimit: '50Gi' },
+      'kelos-plugin': { sizeLimit: '1Gi' },
+      'kelos-tmp': { sizeLimit: '1Gi' },
+    });
+  });
+
+  test.each(['', '0', '0Gi'])(
+    'renders no workspace limit when the option is %j, keeping the small ones',
+    (off) => {
+      const { pod } = renderOk({ ...withAllEmptyDirs(), options: { workspaceSizeLimit: off } });
+      expect(emptyDirs(pod)).toStrictEqual({
+        workspace: {},
+        'kelos-plugin': { sizeLimit: '1Gi' },
+        'kelos-tmp': { sizeLimit: '1Gi' },
+      });
+    },
+  );
+
+  test("a Task's own ephemeral-storage limit wins: no built-in emptyDir gets a sizeLimit, whatever the option says", () => {
+    const resources = { limits: { 'ephemeral-storage': '200Gi', memory: '8Gi' } };
+    const { pod, agent } = renderOk({
+      ...withAllEmptyDirs({ resources }),
+      options: { workspaceSizeLimit: '10Gi' },
+    });
+    expect(emptyDirs(pod)).toStrictEqual({ workspace: {}, 'kelos-plugin': {}, 'kelos-tmp': {} });
+    expect(agent.resources).toStrictEqual(resources);
+  });
+
+  test('an ephemeral-storage request alone does not lift the default limit', () => {
+    const { pod } = renderOk(withAllEmptyDirs({ resources: { requests: { 'ephemeral-storage': '5Gi' } } }));
+    expect(emptyDirs(pod)['workspace']).toStrictEqual({ sizeLimit: '20Gi' });
+  });
+
+  test("leaves the user's own emptyDirs as written", () => {
+    const { pod } = renderOk(
+      withAllEmptyDirs({
+        volumes: [
+          { name: 'cache', emptyDir: {} },
+          { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '256Mi' } },
+        ],
+      }),
+    );
+    expect(emptyDirs(pod)).toStrictEqual({
+      workspace: { sizeLimit: '20Gi' },
+      'kelos-plugin': { sizeLimit: '1Gi' },
+      'kelos-tmp': { sizeLimit: '1Gi' },
+      cache: {},
+      scratch: { medium: 'Memory', sizeLimit: '256Mi' },
+    });
+  });
+
+  test('honours the limit in the deprecated top-level podOverrides too', () => {
+    const { pod } = renderOk({
+      task: makeTask({
+        workspaceRef: { name: 'repo' },
+        podOverrides: { resources: { limits: { 'ephemeral-storage': '40Gi' } } },
+      }),
+      workspace: makeWorkspace(),
+    });
+    expect(emptyDirs(pod)['workspace']).toStrictEqual({});
   });
 });
 
