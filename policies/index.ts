@@ -17,6 +17,7 @@ import { cronOverlap } from './concurrency-cron-overlap.ts';
 import { pollInterval } from './concurrency-poll-interval.ts';
 import { sharedWorkspaceBranch } from './concurrency-shared-workspace-branch.ts';
 import { budgetWorstCase } from './forecast-budget-worst-case.ts';
+import { agentMemoryLimit } from './hygiene-agent-memory-limit.ts';
 import { budgetLabels } from './hygiene-budget-labels.ts';
 import { ttlSecondsAfterFinished } from './hygiene-ttl-seconds-after-finished.ts';
 import { credentialsSecretRef } from './security-credentials-secret-ref.ts';
@@ -49,6 +50,7 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
   githubTriggerRestricted,
   excludeBotAuthors,
   ttlSecondsAfterFinished,
+  agentMemoryLimit,
   budgetLabels,
 ];
 

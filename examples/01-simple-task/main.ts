@@ -16,7 +16,11 @@ export default function simpleTask(scope: Construct): void {
       type: 'claude-code',
       credentials: { type: 'api-key', secretRef: { name: 'anthropic-api-key' } },
       // A run that is not done in an hour is stuck; its Pod is stopped and the Task fails.
-      podOverrides: { activeDeadlineSeconds: 3600 },
+      podOverrides: {
+        activeDeadlineSeconds: 3600,
+        // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+      },
     },
     prompt: 'Write a Python script that prints the first 20 Fibonacci numbers.',
     // Keep the finished Task (status, outputs) for a day, then delete it and its Pod.

@@ -22,7 +22,11 @@ export default function taskWithWorkspace(scope: Construct): void {
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
       workspace,
       // Writing tests for a whole repository takes a while; two hours is still a ceiling.
-      podOverrides: { activeDeadlineSeconds: 7200 },
+      podOverrides: {
+        activeDeadlineSeconds: 7200,
+        // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+      },
     },
     prompt: 'Add unit tests for all untested functions and open a PR with the changes.',
     // The pull request outlives the Task; keep the Task's status and outputs for a day.

@@ -39,7 +39,11 @@ export default function githubIssuesSpawner(scope: Construct): void {
         type: 'claude-code',
         credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
         workspace,
-        podOverrides: { activeDeadlineSeconds: 7200 },
+        podOverrides: {
+          activeDeadlineSeconds: 7200,
+          // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+          resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+        },
       },
       promptTemplate: `Fix the following GitHub issue and open a PR with the fix.
 Issue #{{.Number}}: {{.Title}}

@@ -25,7 +25,11 @@ export default function cronSpawner(scope: Construct): void {
         type: 'claude-code',
         credentials: { type: 'api-key', secretRef: { name: 'anthropic-api-key' } },
         workspace,
-        podOverrides: { activeDeadlineSeconds: 7200 },
+        podOverrides: {
+          activeDeadlineSeconds: 7200,
+          // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+          resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+        },
       },
       promptTemplate: `Check for outdated dependencies, update them to the latest compatible
 versions, run the tests, and open a PR with the changes.

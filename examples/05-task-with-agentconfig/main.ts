@@ -45,7 +45,11 @@ Post a summary as a PR comment using \`gh pr comment\`.
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
       workspace,
       agentConfigs: [reviewer],
-      podOverrides: { activeDeadlineSeconds: 3600 },
+      podOverrides: {
+        activeDeadlineSeconds: 3600,
+        // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+      },
     },
     prompt: 'Review the latest PR and provide feedback using /review.',
     // The review lives on as a PR comment; keep the Task's status for a day.

@@ -40,7 +40,11 @@ export default function forkWorkflow(scope: Construct): void {
         type: 'claude-code',
         credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
         workspace: fork,
-        podOverrides: { activeDeadlineSeconds: 7200 },
+        podOverrides: {
+          activeDeadlineSeconds: 7200,
+          // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+          resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+        },
       },
       branch: 'kelos-task-{{.Number}}',
       promptTemplate: `Fix the following GitHub issue from the upstream repository and open a

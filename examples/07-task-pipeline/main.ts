@@ -28,7 +28,11 @@ export default function taskPipeline(scope: Construct): void {
     credentials: { type: 'oauth', secretRef: { name: 'claude-credentials' } },
     workspace,
     // Each step gets an hour; a stuck step fails, and the steps after it never start.
-    podOverrides: { activeDeadlineSeconds: 3600 },
+    podOverrides: {
+      activeDeadlineSeconds: 3600,
+      // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+      resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+    },
   };
   const branch = 'feature/auth';
   // Every step carries the budget's label and is kept for a day after it finishes.

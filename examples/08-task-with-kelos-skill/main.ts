@@ -56,7 +56,11 @@ export default function taskWithKelosSkill(scope: Construct): void {
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
       workspace,
       agentConfigs: [skill],
-      podOverrides: { activeDeadlineSeconds: 3600 },
+      podOverrides: {
+        activeDeadlineSeconds: 3600,
+        // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+      },
     },
     prompt: `Using the /kelos skill, create a TaskSpawner that monitors GitHub issues
 labeled "agent" and automatically creates Tasks to fix them.

@@ -25,6 +25,8 @@ export default function bedrockCredentials(scope: Construct): void {
       credentials: { type: 'none' },
       podOverrides: {
         activeDeadlineSeconds: 3600,
+        // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
         env: [
           { name: 'CLAUDE_CODE_USE_BEDROCK', value: '1' },
           fromSecret('AWS_ACCESS_KEY_ID'),
@@ -43,6 +45,8 @@ export default function bedrockCredentials(scope: Construct): void {
       credentials: { type: 'none' },
       podOverrides: {
         activeDeadlineSeconds: 3600,
+        // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
         serviceAccountName: 'bedrock-agent-sa',
         env: [
           { name: 'CLAUDE_CODE_USE_BEDROCK', value: '1' },

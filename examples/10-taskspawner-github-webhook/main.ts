@@ -75,7 +75,11 @@ export default function githubWebhookSpawner(scope: Construct): void {
     type: 'claude-code',
     credentials: { type: 'api-key', secretRef: { name: 'claude-credentials' } },
     workspace,
-    podOverrides: { activeDeadlineSeconds: 3600 },
+    podOverrides: {
+      activeDeadlineSeconds: 3600,
+      // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+      resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+    },
   };
 
   new TaskSpawner(scope, 'github-webhook-responder', {

@@ -38,7 +38,11 @@ export default function linearWebhookSpawner(scope: Construct): void {
         type: 'claude-code',
         credentials: { type: 'oauth', secretRef: { name: 'claude-credentials' } },
         workspace,
-        podOverrides: { activeDeadlineSeconds: 7200 },
+        podOverrides: {
+          activeDeadlineSeconds: 7200,
+          // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+          resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+        },
       },
       branch: 'linear-task-{{.ID}}',
       promptTemplate: `Linear {{.Type}} {{.Action}}: {{.Title}}

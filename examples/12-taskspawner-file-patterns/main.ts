@@ -41,7 +41,11 @@ export default function filePatterns(scope: Construct): void {
     type: 'claude-code',
     credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
     workspace,
-    podOverrides: { activeDeadlineSeconds: 3600 },
+    podOverrides: {
+      activeDeadlineSeconds: 3600,
+      // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+      resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+    },
   };
   const metadata = { labels: { team } };
 

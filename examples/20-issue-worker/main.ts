@@ -19,6 +19,8 @@ export default function issueWorker(scope: Construct): void {
     workspace,
     botLogin: 'acme-kelos[bot]',
     credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
+    // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+    podOverrides: { resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } } },
     labels: ['agent'],
     allowedTeams: ['acme/api-maintainers'],
     priorityLabels: ['priority/critical', 'priority/high'],

@@ -20,6 +20,8 @@ export default function prResponder(scope: Construct): void {
     workspace,
     botLogin: 'acme-kelos[bot]',
     credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
+    // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+    podOverrides: { resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } } },
     allowedUsers: ['alice', 'bob'],
     reviewState: 'changes_requested',
     reporting: { comments: { mode: 'Sticky' }, checks: { name: 'Kelos: address review' } },

@@ -37,6 +37,8 @@ but not every time, find the cause of the flakiness and fix it. Open one pull re
 the fixes, listing each flaky test and its cause. If every run passed, do nothing.
 `,
     activeDeadlineSeconds: 3600,
+    // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+    podOverrides: { resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } } },
     taskLabels: { team: 'api', job: 'nightly-flaky-tests' },
     // A year of nights; then someone decides whether it keeps earning its keep.
     maxTotalTasks: 365,

@@ -43,6 +43,8 @@ export default function selfDevelopment(scope: Construct): void {
     maintainers: ['kelos-maintainer-1', 'kelos-maintainer-2'],
     credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
     model: 'claude-sonnet-4-5',
+    // 2Gi reserved and 8Gi at most: an agent past that is OOM-killed alone, not its neighbours.
+    podOverrides: { resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } } },
     definitionPath: 'examples/23-self-development/main.ts',
   });
   new TaskBudget(scope, 'budget', {

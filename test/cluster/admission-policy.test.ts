@@ -10,6 +10,7 @@ import { documentFromObject } from '../../src/validate/load.ts';
 import { freshNamespace, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 
+/** A Task with a memory limit (hygiene/agent-memory-limit) unless its podOverrides set resources. */
 const task = (name: string, worker: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'kelos.dev/v1alpha2',
   kind: 'Task',
@@ -20,6 +21,10 @@ const task = (name: string, worker: Record<string, unknown>, extra: Record<strin
       type: 'claude-code',
       credentials: { type: 'api-key', secretRef: { name: 'anthropic' } },
       ...worker,
+      podOverrides: {
+        resources: { limits: { memory: '8Gi' } },
+        ...((worker['podOverrides'] as object | undefined) ?? {}),
+      },
     },
     ttlSecondsAfterFinished: 3600,
   },
@@ -215,6 +220,14 @@ describe('ValidatingAdmissionPolicies compiled from the policies', () => {
     );
     const { stdout } = await kubectl(['get', 'task', 'no-ttl', '-n', namespace, '-o', 'name']);
     expect(stdout.trim()).toBe('task.kelos.dev/no-ttl');
+
+    const unbounded = task('no-memory-limit', {
+      podOverrides: { activeDeadlineSeconds: 3600, resources: {} },
+    });
+    expect(offlineErrors(unbounded)).toStrictEqual([]);
+    expect(await create(namespace, unbounded)).toContain(
+      "Warning: Validation failed for ValidatingAdmissionPolicy 'kelos-hygiene-agent-memory-limit-tasks' with binding 'kelos-hygiene-agent-memory-limit-tasks': the agent has no memory limit, so it may take all the memory of its node and get other Pods OOM-killed or evicted; set podOverrides.resources.limits.memory",
+    );
   });
 
   it('honours a reasoned opt-out only in a namespace the admin granted, and never one without a reason', async () => {

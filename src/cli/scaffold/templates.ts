@@ -144,6 +144,9 @@ const issueWorker: AppBuilder = (scope) => {
     labels: ['agent'],
     // One agent at a time; with a 2 h deadline per Task (the pattern's default).
     maxConcurrency: 1,
+    // 2Gi of memory reserved and 8Gi at most: an agent past that is OOM-killed alone, not
+    // the other Pods of its node (hygiene/agent-memory-limit). Size it to your builds.
+    podOverrides: { resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } } },
     // The pattern's lifetime cap is 100 Tasks; raise it deliberately.
     taskLabels: { team },
   });

@@ -14,7 +14,7 @@ const spawner = (name: string) => ({
       worker: {
         type: 'claude-code',
         credentials: { type: 'api-key', secretRef: { name: 'anthropic' } },
-        podOverrides: { activeDeadlineSeconds: 3600 },
+        podOverrides: { activeDeadlineSeconds: 3600, resources: { limits: { memory: '8Gi' } } },
       },
       ttlSecondsAfterFinished: 60,
     },

@@ -48,6 +48,7 @@ describe('admission policies', () => {
       'security/github-trigger-restricted',
       'security/exclude-bot-authors',
       'hygiene/ttl-seconds-after-finished',
+      'hygiene/agent-memory-limit',
     ]);
     const deadline = compiled.find((c) => c.ruleId === 'budget/active-deadline')!;
     expect(deadline.objects.map((o) => [o['kind'], (o['metadata'] as { name: string }).name])).toStrictEqual([
@@ -60,6 +61,28 @@ describe('admission policies', () => {
       policyName: 'kelos-budget-active-deadline-tasks',
       validationActions: ['Deny'],
     });
+  });
+
+  test('hygiene/agent-memory-limit warns (Warn) unless the worker or legacy podOverrides set limits.memory', () => {
+    const compiled = compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG).find(
+      (c) => c.ruleId === 'hygiene/agent-memory-limit',
+    )!;
+    const [taskPolicy, taskBinding] = compiled.objects;
+    expect((taskBinding!['spec'] as { validationActions: string[] }).validationActions).toStrictEqual([
+      'Warn',
+    ]);
+    expect((taskPolicy!['spec'] as { validations: unknown }).validations).toStrictEqual([
+      {
+        expression:
+          'has(object.spec.workerPoolRef) || ((has(object.spec.worker) && has(object.spec.worker.podOverrides) && has(object.spec.worker.podOverrides.resources) && has(object.spec.worker.podOverrides.resources.limits) && has(object.spec.worker.podOverrides.resources.limits.memory)) || (has(object.spec.podOverrides) && has(object.spec.podOverrides.resources) && has(object.spec.podOverrides.resources.limits) && has(object.spec.podOverrides.resources.limits.memory)))',
+        message:
+          'the agent has no memory limit, so it may take all the memory of its node and get other Pods OOM-killed or evicted; set podOverrides.resources.limits.memory',
+        reason: 'Invalid',
+      },
+    ]);
+    expect(compiled.objects.map((o) => (o['metadata'] as { name: string }).name)).toContain(
+      'kelos-hygiene-agent-memory-limit-taskspawners',
+    );
   });
 
   test('thresholds come from the config; warnings bind with Warn; disabled and info rules are left out', () => {

@@ -51,11 +51,11 @@ spec:
   worker:
     type: claude-code
     credentials: { type: api-key, secretRef: { name: k } }
-    podOverrides: { activeDeadlineSeconds: 600 }
+    podOverrides: { activeDeadlineSeconds: 600, resources: { limits: { memory: 8Gi } } }
 `;
     const lenient = await kelos(['check', '-'], { stdin: task });
     expect(lenient.code).toBe(0);
-    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (20 rules); 0 suppressed');
+    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (21 rules); 0 suppressed');
     expect((await kelos(['check', '--strict', '-'], { stdin: task })).code).toBe(2);
   });
 
@@ -63,7 +63,7 @@ spec:
     const run = await kelos(['check', 'test/fixtures/policy/compliant.yaml']);
     expect(run).toStrictEqual({
       code: 0,
-      stdout: '0 errors, 0 warnings, 0 info in 3 objects (20 rules); 0 suppressed\n',
+      stdout: '0 errors, 0 warnings, 0 info in 3 objects (21 rules); 0 suppressed\n',
       stderr: '',
     });
   });
@@ -81,7 +81,7 @@ spec:
     ]);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(
-      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(20 rules\); 0 suppressed\n$/,
+      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(21 rules\); 0 suppressed\n$/,
     );
     const sarif = JSON.parse(readFileSync(out, 'utf8'));
     expect(sarif.version).toBe('2.1.0');
@@ -184,9 +184,12 @@ spec:
   test('--list-rules prints every rule id with its severity', async () => {
     const run = await kelos(['check', '--list-rules']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n').filter(Boolean)).toHaveLength(20);
+    expect(run.stdout.split('\n').filter(Boolean)).toHaveLength(21);
     expect(run.stdout).toMatch(
       /^budget\/spawner-max-concurrency\s+error\s+Every TaskSpawner sets maxConcurrency/,
+    );
+    expect(run.stdout).toMatch(
+      /^hygiene\/agent-memory-limit\s+warning\s+Every Task and TaskSpawner task template sets podOverrides\.resources\.limits\.memory/m,
     );
   });
 

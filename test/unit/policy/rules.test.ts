@@ -95,6 +95,12 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'TaskSpawner team-a/hoarding-spawner /spec/taskTemplate/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
     'Task team-a/rerun /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is set on a Task kept in Git (kelos.dev/lifecycle: git): the TTL deletes it, Argo CD self-heal creates it again, and the agent runs again; leave the TTL unset and remove the Task from Git to clean it up',
   ],
+  'hygiene/agent-memory-limit': [
+    'Task team-a/unbounded /spec/worker/podOverrides/resources/limits/memory :: the agent has no memory limit, so it may take all the memory of its node and get other Pods OOM-killed or evicted; set podOverrides.resources.limits.memory',
+    'Task team-a/request-only /spec/worker/podOverrides/resources/limits/memory :: the agent has no memory limit, so it may take all the memory of its node and get other Pods OOM-killed or evicted; set podOverrides.resources.limits.memory',
+    'TaskSpawner team-a/empty-limit /spec/taskTemplate/worker/podOverrides/resources/limits/memory :: the agent has no memory limit, so it may take all the memory of its node and get other Pods OOM-killed or evicted; set podOverrides.resources.limits.memory',
+    'TaskSpawner team-a/legacy-unbounded /spec/taskTemplate/podOverrides/resources/limits/memory :: the agent has no memory limit, so it may take all the memory of its node and get other Pods OOM-killed or evicted; set podOverrides.resources.limits.memory',
+  ],
   'hygiene/budget-labels': [
     'Task team-a/unlabelled /metadata/labels :: has no label team, which TaskBudget team-a/by-team, TaskBudget team-a/by-team-and-tier select on, so its Tasks escape those budgets',
     'Task team-a/unlabelled /metadata/labels :: has no label tier, which TaskBudget team-a/by-team-and-tier selects on, so its Tasks escape that budget',
