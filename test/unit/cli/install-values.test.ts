@@ -221,6 +221,20 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(missingValue.stderr).toContain("option '--workers <n>' argument missing");
   });
 
+  test('--workspace-size-limit reaches the operator through extraArgs; a value that is not a size is refused before anything is applied', async () => {
+    const r = await run(['--set', 'extraArgs={--workspace-size-limit=50Gi}']);
+    expect(r.code).toBe(0);
+    expect(deployment(r.stdout).spec.template.spec.containers[0].args).toContain(
+      '--workspace-size-limit=50Gi',
+    );
+    const bad = await run(['--set', 'extraArgs={--workspace-size-limit=50GB}']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain(
+      'values key "extraArgs" [--workspace-size-limit=50GB]: kelos operator would refuse it at start-up: --workspace-size-limit: "50GB" is not a size (expected a quantity such as 20Gi or 500Mi; 0 turns the limit off)',
+    );
+  });
+
   test('an extraArgs flag the install sets itself: exit 1 naming it and the install setting to use', async () => {
     const r = await run(['--set', 'extraArgs={--metrics-auth=none,-n,team-a,--workers=4}']);
     expect(r.code).toBe(1);
