@@ -52,7 +52,80 @@ export interface CachedPod extends KubeObject {
     message?: string;
     startTime?: string;
     containerStatuses?: Array<{ name: string; state?: ContainerState }>;
+    /** What keeps the Pod from running the agent to success ({@link podProblem}), when anything does. */
+    problem?: string;
   };
+}
+
+/** The parts of a Pod's status {@link podProblem} reads, as the API server sends them. */
+export interface PodStatusInput {
+  initContainerStatuses?: Array<{ name: string; state?: ContainerState }>;
+  containerStatuses?: Array<{ name: string; state?: ContainerState }>;
+  conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+}
+
+/**
+ * Waiting reasons after which a container does not start until someone acts: a wrong image
+ * or pull secret, a missing Secret or ConfigMap key, a command that cannot run. Transient
+ * ones (ContainerCreating, PodInitializing) are not problems.
+ */
+const STUCK_REASONS: ReadonlySet<string> = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+  'CrashLoopBackOff',
+]);
+
+/** One container's problem, in the kubelet's words, with what to change when we know it. */
+const containerProblem = (
+  what: string,
+  state: ContainerState | undefined,
+  memoryHint: boolean,
+): string | undefined => {
+  const w = state?.waiting;
+  if (w?.reason && STUCK_REASONS.has(w.reason))
+    return `${what}: ${w.reason}${w.message ? `: ${w.message}` : ''}`;
+  const t = state?.terminated;
+  if (!t || t.exitCode === 0) return undefined;
+  const oom = t.reason === 'OOMKilled';
+  const why = t.reason && t.reason !== 'Error' ? ` (${t.reason})` : '';
+  const hint = oom && memoryHint ? '; raise spec.worker.podOverrides.resources.limits.memory' : '';
+  return `${what} exited with code ${t.exitCode}${why}${hint}`;
+};
+
+/**
+ * What keeps a Pod from running the agent to success, for the Task's status message: an init
+ * container (clone, plugins) that failed or cannot start, the agent (or another) container
+ * that cannot start or exited non-zero (with a hint when it ran out of memory), or a Pod the
+ * scheduler cannot place. Without it a Task says `PodInitializing` while its clone waits for a
+ * Secret that does not exist, and `BackoffLimitExceeded` when the agent was OOM-killed.
+ */
+export function podProblem(status: PodStatusInput | undefined): string | undefined {
+  for (const c of status?.initContainerStatuses ?? []) {
+    const p = containerProblem(`init container ${c.name}`, c.state, false);
+    if (p) return p;
+  }
+  const containers = [...(status?.containerStatuses ?? [])].sort(
+    (a, b) => Number(b.name === AGENT_CONTAINER_NAME) - Number(a.name === AGENT_CONTAINER_NAME),
+  );
+  for (const c of containers) {
+    const agent = c.name === AGENT_CONTAINER_NAME;
+    const p = containerProblem(
+      agent ? `the agent container (${c.name})` : `container ${c.name}`,
+      c.state,
+      agent,
+    );
+    if (p) return p;
+  }
+  const unschedulable = status?.conditions?.find(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
+  if (unschedulable) return `Pod cannot be scheduled: ${unschedulable.message ?? 'Unschedulable'}`;
+  return undefined;
 }
 
 const trimMeta = (m: ObjectMeta): ObjectMeta => {
@@ -115,6 +188,8 @@ export const trimPod = (obj: ApiObject): CachedPod => {
   const pod = obj as CachedPod;
   const s = pod.status;
   const agent = s?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER_NAME);
+  // Derived here, from the full status, so the cache keeps one string, not every container.
+  const problem = podProblem(s as PodStatusInput | undefined);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -127,6 +202,7 @@ export const trimPod = (obj: ApiObject): CachedPod => {
             message: s.message,
             startTime: s.startTime,
             ...(agent ? { containerStatuses: [{ name: agent.name, state: agent.state }] } : {}),
+            ...(problem ? { problem } : {}),
           },
         }
       : {}),
@@ -202,10 +278,14 @@ export function observeJob(job: CachedJob, pod: CachedPod | undefined): Observed
   const failed = condition(job, 'Failed');
   if (failed) {
     const why = [failed.reason, failed.message].filter(Boolean).join(': ');
+    // The Job's reason says only that it gave up; the Pod says why (exit code, OOM, clone).
+    // Past a deadline the Job killed the Pod itself, so the Pod's exit is no news.
+    const problem = failed.reason === 'DeadlineExceeded' ? undefined : pod?.status?.problem;
+    const text = [why, problem].filter(Boolean).join('; ');
     return {
       ...base,
       phase: TaskPhase.Failed,
-      message: why ? `Task failed: ${why}` : 'Task failed',
+      message: text ? `Task failed: ${text}` : 'Task failed',
       ...(startTime ? { startTime } : {}),
       completionTime: failed.lastTransitionTime ?? job.status?.completionTime ?? '',
     };
@@ -219,7 +299,7 @@ export function observeJob(job: CachedJob, pod: CachedPod | undefined): Observed
       ...(startTime ? { startTime } : {}),
     };
   }
-  const waiting = state?.waiting?.reason;
+  const waiting = pod?.status?.problem ?? state?.waiting?.reason;
   return {
     ...base,
     phase: TaskPhase.Pending,

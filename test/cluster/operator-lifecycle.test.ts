@@ -101,14 +101,14 @@ describe('operator: Task lifecycle', () => {
     expect(await events('happy')).toEqual(['TaskRunning', 'TaskSucceeded']);
   });
 
-  it('fails a Task when its Job fails, with the Job’s reason', async () => {
+  it('fails a Task when its Job fails, with the Job’s reason and the agent’s exit code', async () => {
     await create(c, ns, 'Task', task('sad'));
     await waitForPhase(c, ns, 'sad', 'Pending');
     // Jobs never retry an agent run (backoffLimit 0): one failed Pod fails the Task.
     await podFinished(c, ns, 'sad', { exitCode: 3 });
     const failed = await waitForPhase(c, ns, 'sad', 'Failed');
     expect(failed.status?.message).toBe(
-      'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
+      'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit; the agent container (kelos-agent) exited with code 3',
     );
     expect(failed.status?.completionTime).toBeTruthy();
     // No usage reported → an estimated TaskRecord (issue 9, #5), once the operator wrote it.
@@ -196,6 +196,31 @@ describe('operator: Task lifecycle', () => {
     expect(failed.status?.message).toBe(
       'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker',
     );
+  });
+
+  it('fails a Task whose Job the API server refuses as invalid, once, naming the field', async () => {
+    await create(
+      c,
+      ns,
+      'Task',
+      task('refused', {
+        worker: {
+          type: 'claude-code',
+          credentials: { type: 'none' },
+          // The schema takes each quantity; only the Pod validation compares them.
+          podOverrides: { resources: { requests: { memory: '2Gi' }, limits: { memory: '1Gi' } } },
+        },
+      }),
+    );
+    const failed = await waitForPhase(c, ns, 'refused', 'Failed');
+    expect(failed.status?.message).toMatch(
+      new RegExp(
+        `^The API server refused the Job of Task ${ns}/refused: Job\\.batch "refused" is invalid: .*resources\\.requests.*must be less than or equal to memory limit`,
+      ),
+    );
+    expect(failed.status?.message).not.toContain('POST ');
+    await waitFor('the JobRejected Event', async () => (await events('refused')).includes('JobRejected'));
+    expect(await c.get(Resources.Job, ns, 'refused')).toBeUndefined();
   });
 
   it('deletes the Job with the Task, then lets the Task go', async () => {

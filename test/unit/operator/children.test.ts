@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { ApiObject } from '../../../src/kube/client.ts';
 import {
   type CachedJob,
   type CachedPod,
   newestPod,
   observeJob,
+  podProblem,
   terminationMessage,
   trimJob,
   trimPod,
@@ -109,6 +111,117 @@ describe('observeJob', () => {
       message: 'Task failed: DeadlineExceeded: Job was active longer than specified deadline',
       completionTime: '2026-01-01T01:00:00Z',
     });
+  });
+});
+
+describe('what keeps a Pod from running the agent', () => {
+  const failedJob = job({
+    failed: 1,
+    conditions: [
+      {
+        type: 'Failed',
+        status: 'True',
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+        lastTransitionTime: '2026-01-01T01:00:00Z',
+      },
+    ],
+  });
+  const trimmed = (status: Record<string, unknown>): CachedPod =>
+    trimPod({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p1', namespace: 'ns' },
+      status,
+    } as ApiObject);
+
+  it('names an init container that waits for a missing Secret, not PodInitializing', () => {
+    const p = trimmed({
+      phase: 'Pending',
+      initContainerStatuses: [
+        {
+          name: 'git-clone',
+          state: {
+            waiting: { reason: 'CreateContainerConfigError', message: 'secret "github-token" not found' },
+          },
+        },
+        { name: 'plugin-setup', state: { waiting: { reason: 'PodInitializing' } } },
+      ],
+      containerStatuses: [{ name: 'kelos-agent', state: { waiting: { reason: 'PodInitializing' } } }],
+    });
+    expect(observeJob(job({ active: 1 }), p).message).toBe(
+      'Waiting for the agent container to start: init container git-clone: CreateContainerConfigError: secret "github-token" not found',
+    );
+  });
+
+  it('carries the kubelet’s message of an image that cannot be pulled', () => {
+    const p = trimmed({
+      phase: 'Pending',
+      containerStatuses: [
+        {
+          name: 'kelos-agent',
+          state: { waiting: { reason: 'ErrImagePull', message: 'pull access denied for x/agent:v9' } },
+        },
+      ],
+    });
+    expect(observeJob(job({ active: 1 }), p).message).toBe(
+      'Waiting for the agent container to start: the agent container (kelos-agent): ErrImagePull: pull access denied for x/agent:v9',
+    );
+  });
+
+  it('says when the scheduler cannot place the Pod', () => {
+    expect(
+      podProblem({
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available: 3 Insufficient memory.',
+          },
+        ],
+      }),
+    ).toBe('Pod cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory.');
+    expect(podProblem({ conditions: [{ type: 'PodScheduled', status: 'True' }] })).toBeUndefined();
+  });
+
+  it('fails with the exit code and, when OOM-killed, the field to raise', () => {
+    const oom = trimmed({
+      phase: 'Failed',
+      containerStatuses: [
+        { name: 'kelos-agent', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } },
+      ],
+    });
+    expect(observeJob(failedJob, oom).message).toBe(
+      'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit; the agent container (kelos-agent) exited with code 137 (OOMKilled); raise spec.worker.podOverrides.resources.limits.memory',
+    );
+    const clone = trimmed({
+      phase: 'Failed',
+      initContainerStatuses: [
+        { name: 'git-clone', state: { terminated: { exitCode: 128, reason: 'Error' } } },
+      ],
+      containerStatuses: [{ name: 'kelos-agent', state: { waiting: { reason: 'PodInitializing' } } }],
+    });
+    expect(observeJob(failedJob, clone).message).toBe(
+      'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit; init container git-clone exited with code 128',
+    );
+  });
+
+  it('adds nothing past a deadline (the Job killed the Pod) or when nothing is wrong', () => {
+    const killed = trimmed({
+      phase: 'Failed',
+      containerStatuses: [{ name: 'kelos-agent', state: { terminated: { exitCode: 143, reason: 'Error' } } }],
+    });
+    const deadline = job({
+      conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'too long' }],
+    });
+    expect(observeJob(deadline, killed).message).toBe('Task failed: DeadlineExceeded: too long');
+    expect(
+      podProblem({
+        initContainerStatuses: [{ name: 'git-clone', state: { terminated: { exitCode: 0 } } }],
+        containerStatuses: [{ name: 'kelos-agent', state: { waiting: { reason: 'ContainerCreating' } } }],
+      }),
+    ).toBeUndefined();
   });
 });
 

@@ -201,12 +201,13 @@ describe('Task reconciler over the fake API server', () => {
       phase: 'Failed',
       jobName: 'sad',
       podName: pod,
-      message: 'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
+      message:
+        'Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit; the agent container (kelos-agent) exited with code 3',
       startTime: '2026-03-02T09:00:00Z',
       completionTime: '2026-03-02T09:00:30Z',
     });
     expect(op.events('sad').at(-1)).toBe(
-      'TaskFailed: Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit',
+      'TaskFailed: Task failed: BackoffLimitExceeded: Job has reached the specified backoff limit; the agent container (kelos-agent) exited with code 3',
     );
     // Issue 9, #5: 30 s of claude-code at the default 6 USD/h, marked as an estimate.
     expect(op.kube.peek(Resources.TaskRecord, NS, created.metadata.uid ?? '')).toMatchObject({

@@ -7,7 +7,7 @@
  */
 
 import { Annotations, type KubeObject, type Task } from '../../../api/index.ts';
-import { isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
+import { ApiError, isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
@@ -30,6 +30,9 @@ import { fail, wait } from './status.ts';
  * within milliseconds to write its status.
  */
 const ADMITTED_REQUEUE_MS = 5_000;
+
+/** 422 Invalid: the server's validation (or an admission policy) refused the object itself. */
+const isInvalid = (err: unknown): err is ApiError => err instanceof ApiError && err.status === 422;
 
 /** `path: message; …` of diagnostics, for a status message. */
 const describe = (diagnostics: readonly Diagnostic[]): string =>
@@ -131,8 +134,10 @@ export async function admit(
   const notes = rendered.warnings;
   list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
 
-  for (const cm of rendered.configMaps)
-    await createOwned(ctx, Resources.ConfigMap, cm as KubeObject, task, list);
+  for (const cm of rendered.configMaps) {
+    const created = await createOwned(ctx, Resources.ConfigMap, cm as KubeObject, task, list);
+    if (created instanceof ApiError) return fail(o, task, list, rejected(created, task));
+  }
   // The labels the Task is admitted with go on the Job, which the Task author cannot edit:
   // budgets charge the Task by them (issue 9, #5; the Task's own annotation is editable).
   const jobObject = rendered.job as KubeObject;
@@ -141,6 +146,7 @@ export async function admit(
     [Annotations.TaskBudgetLabels]: JSON.stringify(task.metadata.labels ?? {}),
   };
   const job = await createOwned(ctx, Resources.Job, jobObject, task, list);
+  if (job instanceof ApiError) return fail(o, task, list, rejected(job, task));
   if (job === PREDECESSOR) return { requeueAfterMs: PREDECESSOR_REQUEUE_MS };
   if (!job) {
     return fail(o, task, list, {
@@ -158,13 +164,30 @@ export async function admit(
   return { requeueAfterMs: ADMITTED_REQUEUE_MS };
 }
 
+/**
+ * The failure of a Task whose child the API server refused as invalid (422): the spec is
+ * immutable, so the same render is refused on every retry. Retrying would leave the Task
+ * without a phase and fill the log with one error per backoff step; failing it says why
+ * (the server's message names the field, e.g. a memory request above its limit) once.
+ */
+const rejected = (err: ApiError, task: Task): { reason: string; message: string } => {
+  const { namespace, name } = nameOf(task);
+  // The server's own words, without the request line the client puts before them.
+  const detail = err.message.replace(/^[A-Z]+ \S+: 422 \w+: /, '');
+  return {
+    reason: 'JobRejected',
+    message: `The API server refused the ${err.kind ?? 'object'} of Task ${namespace}/${name}: ${detail}. Fix what it names (usually spec.worker.podOverrides) in a new Task: a Task's spec cannot change`,
+  };
+};
+
 /** {@link createOwned}: the name is held by a child of an earlier Task of the same name. */
 const PREDECESSOR = Symbol('predecessor');
 
 /**
  * Creates a child the render made (owned by `task`, labelled, in its namespace). An
  * existing child is fine when it is ours: a restart between create and status write must
- * not fail. Returns undefined when the name is taken by something we do not own.
+ * not fail. Returns undefined when the name is taken by something we do not own, and the
+ * error when the API server refuses the object as invalid (422).
  */
 async function createOwned(
   { o }: TaskContext,
@@ -172,7 +195,7 @@ async function createOwned(
   body: KubeObject,
   task: Task,
   list: Checklist,
-): Promise<KubeObject | typeof PREDECESSOR | undefined> {
+): Promise<KubeObject | typeof PREDECESSOR | ApiError | undefined> {
   const { namespace } = nameOf(task);
   const what = `${type.kind} ${namespace}/${body.metadata.name}`;
   try {
@@ -180,6 +203,10 @@ async function createOwned(
     list.write(`${what} created`);
     return created;
   } catch (err) {
+    if (isInvalid(err)) {
+      list.step(`${what} refused as invalid`);
+      return err;
+    }
     if (!isAlreadyExists(err)) throw err;
     const existing = await o.client.get<KubeObject>(type, namespace, body.metadata.name ?? '');
     if (existing && isOwnedBy(existing, task)) {
