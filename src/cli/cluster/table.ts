@@ -70,8 +70,27 @@ export function formatCell(value: unknown, type: PrinterColumn['type'], now: num
  * `-o wide` to the default view. A Task's PR and cost are what a user looks for after a run;
  * the CRD keeps cost in the wide view so `kubectl get tasks` stays narrow.
  */
-const CLI_EXTRAS: Readonly<Record<string, { add: readonly PrinterColumn[]; promote: readonly string[] }>> = {
-  Task: { add: [{ name: 'PR', type: 'string', jsonPath: '.status.results.pr' }], promote: ['Cost'] },
+const CLI_EXTRAS: Readonly<
+  Record<
+    string,
+    {
+      add: readonly PrinterColumn[];
+      promote: readonly string[];
+      /**
+       * Where a column's value sits in the deprecated top-level form (upstream's examples
+       * write `spec.type`, `spec.workspaceRef`), read when the printer column's path is
+       * empty. A CRD printer column takes one simple path, so `kubectl get` cannot do this.
+       */
+      legacy?: Readonly<Record<string, string>>;
+    }
+  >
+> = {
+  Task: {
+    add: [{ name: 'PR', type: 'string', jsonPath: '.status.results.pr' }],
+    promote: ['Cost'],
+    legacy: { Type: '.spec.type', Workspace: '.spec.workspaceRef.name' },
+  },
+  TaskSpawner: { add: [], promote: [], legacy: { Workspace: '.spec.taskTemplate.workspaceRef.name' } },
 };
 
 /**
@@ -97,9 +116,14 @@ export function columnsOf(
   }
   columns.push({ header: 'NAME', cell: (o) => formatCell(readPath(o, '.metadata.name'), 'string', 0) });
   for (const c of printer) {
+    const legacy = extras.legacy?.[c.name];
     columns.push({
       header: c.name.toUpperCase(),
-      cell: (o) => formatCell(readPath(o, c.jsonPath), c.type, opts.now),
+      cell: (o) => {
+        const value = readPath(o, c.jsonPath);
+        const shown = (value === undefined || value === '') && legacy ? readPath(o, legacy) : value;
+        return formatCell(shown, c.type, opts.now);
+      },
     });
   }
   return columns;

@@ -92,6 +92,26 @@ describe('columnsOf and renderTable', () => {
     ).not.toContain('DISCOVERED');
   });
 
+  it('reads the type and workspace of the deprecated top-level form, as upstream’s examples write it', () => {
+    const legacy = {
+      metadata: { name: 'simple-task', namespace: 'ns', creationTimestamp: '2026-01-01T00:00:00Z' },
+      spec: { type: 'codex', workspaceRef: { name: 'repo' }, prompt: 'x' },
+      status: { phase: 'Running' },
+    };
+    expect(renderTable(columnsOf(TASK, { wide: true, allNamespaces: false, now }), [legacy])).toContain(
+      'simple-task   codex   Running   <none>   repo',
+    );
+    const spawner = {
+      metadata: { name: 's', namespace: 'ns' },
+      spec: { taskTemplate: { type: 'claude-code', workspaceRef: { name: 'repo' } } },
+    };
+    const cells = columnsOf(TASK_SPAWNER, { wide: false, allNamespaces: false, now }).map((c) => [
+      c.header,
+      c.cell(spawner),
+    ]);
+    expect(cells).toContainEqual(['WORKSPACE', 'repo']);
+  });
+
   it('pads every column to its widest cell, three spaces apart, without trailing blanks', () => {
     const rows = [
       task('a', 'ns', { phase: 'Succeeded', usage: { costUSD: '1.5' }, results: { pr: 'https://x/pull/1' } }),
