@@ -66,6 +66,19 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A watch that received no byte (event or bookmark) for the client's idle limit. Often not a
+ * fault: the API server sends bookmarks only for kinds its watch cache has seen an event of
+ * since it started, so a watch of a kind nobody wrote to since (no TaskBudgets, no
+ * KelosConfig) stays silent. A status-0 `Timeout`, like other timeouts, to callers that do
+ * not tell them apart.
+ */
+export class WatchIdleError extends ApiError {
+  constructor(message: string) {
+    super(0, 'Timeout', message);
+  }
+}
+
 /** Whether `err` is an {@link ApiError} with HTTP status `status`. */
 export const isStatus = (err: unknown, status: number): boolean =>
   err instanceof ApiError && err.status === status;

@@ -32,6 +32,7 @@ import {
   resourcePath,
   type Verb,
   type WatchEvent,
+  WatchIdleError,
   type WatchOptions,
   WRITE_VERBS,
 } from './api.ts';
@@ -420,7 +421,7 @@ export class HttpKubeClient implements KubeClient {
         );
         req.on('timeout', () =>
           req.destroy(
-            new ApiError(0, 'Timeout', `watch ${path}: no data for ${Math.max(this.#timeoutMs, 90_000)} ms`),
+            new WatchIdleError(`watch ${path}: no data for ${Math.max(this.#timeoutMs, 90_000)} ms`),
           ),
         );
         if (opts.timeoutSeconds !== undefined) {

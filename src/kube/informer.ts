@@ -3,7 +3,7 @@
  * client-node's informer lacks (style.md A3 obs. 4, A4 obs. 4):
  *
  * - the watch is restarted after any error, with exponential backoff (client-node stops on
- *   errors other than 410);
+ *   errors other than 410); a watch that was only idle is resumed at once, quietly;
  * - 410 Gone (or a first start) relists, and the relist is diffed against the cache so
  *   handlers see adds, updates and deletes that happened while the watch was down;
  * - a periodic resync hands every cached key to the handlers again (no API request);
@@ -21,7 +21,14 @@
  * @packageDocumentation
  */
 
-import { type ApiObject, isGone, type KubeClient, type ResourceType, type WatchEvent } from './client.ts';
+import {
+  type ApiObject,
+  isGone,
+  type KubeClient,
+  type ResourceType,
+  type WatchEvent,
+  WatchIdleError,
+} from './client.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { type Logger, silentLogger } from './log.ts';
 
@@ -285,6 +292,14 @@ export class Informer<T extends ApiObject> {
         if (isGone(err)) {
           this.#log.info('Watch expired, relisting', { ...where, error: err });
           stream.resourceVersion = undefined;
+          continue;
+        }
+        if (err instanceof WatchIdleError) {
+          // A silent watch is usually a kind nobody wrote to since the API server started (it
+          // sends such watches no bookmarks), not a failure: a warning every 90 s per idle
+          // kind after each API server restart was noise. Reconnect at once from the same
+          // version; a server that is really gone fails that reconnect, which warns.
+          this.#log.debug('Watch idle, reconnecting', { ...where, error: err });
           continue;
         }
         this.restarts++;

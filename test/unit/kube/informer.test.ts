@@ -7,10 +7,12 @@ import {
   type ListPage,
   CoreResources as Resources,
   type WatchEvent,
+  WatchIdleError,
   type WatchOptions,
 } from '../../../src/kube/client.ts';
 import { FakeClock } from '../../../src/kube/clock.ts';
 import { Informer, keyOf, splitKey } from '../../../src/kube/informer.ts';
+import { createLogger } from '../../../src/kube/log.ts';
 
 interface Obj extends ApiObject {
   data?: string;
@@ -143,6 +145,31 @@ describe('Informer', () => {
     expect(client.watches).toHaveLength(3);
     expect(client.watches[2]?.opts.resourceVersion).toBe('5');
     expect(informer.restarts).toBe(2);
+    await informer.stop();
+  });
+
+  it('resumes an idle watch at once, from the last version, without a warning or a backoff', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (line) => lines.push(line), level: 'info' });
+    const client = new ScriptedClient();
+    const informer = new Informer<Obj>({
+      client: client.asClient(),
+      type: Resources.ConfigMap,
+      clock: new FakeClock(),
+      baseBackoffMs: 100,
+      log,
+    });
+    client.lists.push(() => ({ items: [], metadata: { resourceVersion: '5' } }));
+    informer.start();
+    await informer.waitForSync();
+    await flush();
+    client.watches[0]?.fail(new WatchIdleError('watch /api/v1/configmaps: no data for 90000 ms'));
+    await flush();
+    // No clock advance: the next watch is already open.
+    expect(client.watches).toHaveLength(2);
+    expect(client.watches[1]?.opts.resourceVersion).toBe('5');
+    expect(informer.restarts).toBe(0);
+    expect(lines).toEqual([]);
     await informer.stop();
   });
 
