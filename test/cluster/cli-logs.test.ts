@@ -73,7 +73,7 @@ type State =
   | { running: { startedAt: string } }
   | { terminated: { exitCode: number; reason: string } }
   | {
-      waiting: { reason: string };
+      waiting: { reason: string; message?: string };
     };
 const running = (): State => ({ running: { startedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } });
 const exited = (exitCode: number): State => ({
@@ -310,6 +310,19 @@ describe('kelos logs', () => {
     const { code, stderr } = await kelos(['logs', 'starting', '-n', ns, ...kc()]);
     expect(code).toBe(1);
     expect(stderr).toContain('the agent of task "starting" has not started yet (ContainerCreating)');
+  });
+
+  test('an agent whose image cannot be pulled: exit 1, with the kubelet’s words, not “wait with -f”', async () => {
+    await create(c, ns, 'Task', task('unpullable'));
+    const pod = await boundPod('unpullable');
+    await podStatus(pod, 'Pending', undefined, {
+      waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x/agent:v9"' },
+    });
+    const { code, stderr } = await kelos(['logs', 'unpullable', '-n', ns, ...kc()]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `kelos: the agent of task "unpullable" cannot start: the agent container (kelos-agent): ImagePullBackOff: Back-off pulling image "x/agent:v9"; the Task: kelos get task unpullable -n ${ns} -d\n`,
+    );
   });
 
   test('a finished Task whose Pod is gone: exit 1, pointing at its results', async () => {

@@ -14,6 +14,7 @@ import { Command } from 'commander';
 import type { Task } from '../../api/index.ts';
 import { AgentLogReader, type Paint, renderEntry } from '../../contract/agent-log/index.ts';
 import { ApiError, isNotFound } from '../../kube/client.ts';
+import { podProblem } from '../../operator/children.ts';
 import { Resources } from '../../operator/resources.ts';
 import { colours } from '../cluster/colour.ts';
 import {
@@ -141,6 +142,14 @@ async function printOnce(run: LogsRun, task: Task): Promise<ExitCode> {
       await printLog(run, pod, init.name, '');
       throw initFailedError(run, init);
     }
+    // A Pod that cannot start without someone acting (image, Secret, scheduling): waiting
+    // for it with -f would wait forever, so say what is wrong instead.
+    const problem = podProblem(pod.status);
+    if (problem) {
+      throw new Error(
+        `the agent of task "${run.name}" cannot start: ${problem}; the Task: kelos get task ${run.name} -n ${run.cluster.namespace} -d`,
+      );
+    }
     const why = state?.waiting?.reason ?? pod.status?.phase ?? 'Pending';
     throw new Error(
       `the agent of task "${run.name}" has not started yet (${why}); wait for it with: kelos logs ${run.name} -n ${run.cluster.namespace} -f`,
@@ -193,7 +202,7 @@ async function waitForContainer(
       );
     }
     run.note(
-      `waiting for ${container} of task "${run.name}" to start (${state?.waiting?.reason ?? phase ?? 'Pending'})`,
+      `waiting for ${container} of task "${run.name}" to start (${podProblem(pod.status) ?? state?.waiting?.reason ?? phase ?? 'Pending'})`,
     );
     await sleep(POLL_MS);
   }
