@@ -4,8 +4,10 @@
  *
  * Ingress: metrics, health (kubelet probes) and webhook deliveries, from anywhere (webhooks
  * come from outside the cluster; scraping from the monitoring namespace, whose name we do
- * not know). Egress: DNS, and HTTPS to the API server and GitHub (App installation tokens);
- * 6443 as well because many API servers listen there.
+ * not know). Egress: DNS to the cluster DNS only (as agent Pods: port 53 elsewhere is a way
+ * out), and HTTPS to the API server, GitHub, Jira, Linear and Slack (443; 6443 as well
+ * because many API servers listen there), plus the admin's `egressPorts` for such services
+ * on other ports. Not rendered with `networkPolicy.enabled: false`.
  *
  * @packageDocumentation
  */
@@ -18,8 +20,10 @@ import type { ResolvedInstallProps } from './props.ts';
 const port = (n: number, protocol = 'TCP') => ({ port: kplus.k8s.IntOrString.fromNumber(n), protocol });
 
 /** Builds the NetworkPolicy into `scope`. */
-export const operatorNetworkPolicy = (scope: Construct, props: ResolvedInstallProps) =>
-  new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
+export const operatorNetworkPolicy = (scope: Construct, props: ResolvedInstallProps) => {
+  const policy = props.networkPolicy;
+  if (!policy) return undefined;
+  return new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
     metadata: installMetadata(
       props.name,
       props.syncWaves ? InstallWaves.operator : undefined,
@@ -29,6 +33,18 @@ export const operatorNetworkPolicy = (scope: Construct, props: ResolvedInstallPr
       podSelector: { matchLabels: { ...SELECTOR_LABELS } },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ ports: [port(Ports.metrics), port(Ports.health), port(Ports.webhooks)] }],
-      egress: [{ ports: [port(53, 'UDP'), port(53)] }, { ports: [port(443), port(6443)] }],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': policy.dns.namespace } },
+              podSelector: policy.dns.podSelector,
+            },
+          ],
+          ports: [port(53, 'UDP'), port(53)],
+        },
+        { ports: [...new Set([443, 6443, ...policy.egressPorts])].map((p) => port(p)) },
+      ],
     },
   });
+};

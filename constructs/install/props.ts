@@ -11,6 +11,7 @@ import {
   namespaceNameProblem,
   OPERATOR_NAME,
 } from '../../src/install/index.ts';
+import { DEFAULT_DNS } from '../../src/render/agent-network-policy.ts';
 
 /** Which monitoring object to render for the Prometheus Operator, if any. */
 export type MonitorKind = 'none' | 'ServiceMonitor' | 'PodMonitor';
@@ -64,6 +65,25 @@ export interface KelosInstallProps {
   readonly monitor?: MonitorKind;
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
+  /** The operator's own NetworkPolicy. */
+  readonly networkPolicy?: {
+    /** Render it; off for clusters whose admins write the operator's policy themselves. @default true */
+    readonly enabled?: boolean;
+    /**
+     * TCP ports the operator may reach besides 443 and 6443: a Jira, GitHub Enterprise or
+     * proxy on another port.
+     * @default none
+     */
+    readonly egressPorts?: readonly number[];
+    /**
+     * Where the cluster DNS runs: the only destination of the operator's port 53 traffic.
+     * @default `kube-system`, Pods labelled `k8s-app: kube-dns` (as for agent Pods)
+     */
+    readonly dns?: {
+      readonly namespace: string;
+      readonly podSelector: { matchLabels: Record<string, string> };
+    };
+  };
   /** Argo CD sync-wave annotations (RBAC before the operator). @default true */
   readonly syncWaves?: boolean;
 }
@@ -84,6 +104,16 @@ export interface ResolvedInstallProps {
   readonly memoryLimitMiB: number;
   readonly monitor: MonitorKind;
   readonly extraArgs: readonly string[];
+  /** The operator's NetworkPolicy, or undefined when not rendered. */
+  readonly networkPolicy:
+    | {
+        readonly egressPorts: readonly number[];
+        readonly dns: {
+          readonly namespace: string;
+          readonly podSelector: { matchLabels: Record<string, string> };
+        };
+      }
+    | undefined;
   readonly syncWaves: boolean;
   /** Name of the ServiceAccount, Deployment, roles and bindings. */
   readonly name: string;
@@ -123,6 +153,13 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
       `KelosInstall: the operator's memory request (${memoryRequestMiB}Mi) is above its limit (${memoryLimitMiB}Mi); the API server refuses such a Pod (values: controller.resources.requests.memory, controller.resources.limits.memory)`,
     );
   }
+  const egressPorts = [...new Set(props.networkPolicy?.egressPorts ?? [])].sort((a, b) => a - b);
+  const badPort = egressPorts.find((p) => !Number.isInteger(p) || p < 1 || p > 65535);
+  if (badPort !== undefined) {
+    throw new Error(
+      `KelosInstall: networkPolicy.egressPorts must hold TCP ports from 1 to 65535; got ${badPort} (values: networkPolicy.egressPorts)`,
+    );
+  }
   const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   return {
     namespace,
@@ -139,6 +176,10 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     memoryLimitMiB,
     monitor: props.monitor ?? 'none',
     extraArgs: props.extraArgs ?? [],
+    networkPolicy:
+      props.networkPolicy?.enabled === false
+        ? undefined
+        : { egressPorts, dns: structuredClone(props.networkPolicy?.dns ?? DEFAULT_DNS) },
     syncWaves: props.syncWaves ?? true,
     name: OPERATOR_NAME,
   };

@@ -86,6 +86,7 @@ export interface InstallSettings {
   readonly monitor?: KelosInstallProps['monitor'];
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
+  readonly networkPolicy?: KelosInstallProps['networkPolicy'];
 }
 
 /** The generated CRDs. */
@@ -106,6 +107,7 @@ export function installProps(settings: InstallSettings): KelosInstallProps {
     ...(settings.resources ? { resources: settings.resources } : {}),
     ...(settings.monitor ? { monitor: settings.monitor } : {}),
     ...(settings.extraArgs ? { extraArgs: settings.extraArgs } : {}),
+    ...(settings.networkPolicy ? { networkPolicy: settings.networkPolicy } : {}),
     // Argo CD waves mean nothing to a direct apply.
     syncWaves: false,
   };

@@ -27,6 +27,7 @@ type ValueType =
   | 'positive integer'
   | 'boolean'
   | 'string list'
+  | 'port list'
   | 'CPU quantity'
   | 'memory quantity';
 
@@ -51,6 +52,14 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
   'podMonitor.enabled': { type: 'boolean', help: 'a PodMonitor for the metrics endpoint' },
   'serviceMonitor.enabled': { type: 'boolean', help: 'a ServiceMonitor for the metrics endpoint' },
   extraArgs: { type: 'string list', help: 'extra kelos operator flags' },
+  'networkPolicy.enabled': {
+    type: 'boolean',
+    help: "render the operator's NetworkPolicy (default true)",
+  },
+  'networkPolicy.egressPorts': {
+    type: 'port list',
+    help: 'TCP ports the operator may reach besides 443 and 6443 (Jira, GitHub Enterprise)',
+  },
 };
 
 /** A mapping of values, as YAML or `--set` give it. */
@@ -74,6 +83,10 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
       return Array.isArray(value) && value.every((v) => typeof v === 'string')
         ? undefined
         : 'a list of strings';
+    case 'port list':
+      return Array.isArray(value) && value.every((v) => Number.isInteger(v) && v >= 1 && v <= 65535)
+        ? undefined
+        : 'a list of TCP ports from 1 to 65535';
     case 'CPU quantity':
       return quantityOfValue(value) ? undefined : 'a CPU quantity such as 250m or 1';
     case 'memory quantity':
@@ -286,6 +299,10 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
   }
   const optional = <K extends string, V>(key: K, value: V | undefined) =>
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  const networkPolicy = {
+    ...optional('enabled', at('networkPolicy.enabled') as boolean | undefined),
+    ...optional('egressPorts', at('networkPolicy.egressPorts') as number[] | undefined),
+  };
   return {
     ...optional('version', str('version')),
     ...optional('imageRepository', str('image.repository')),
@@ -297,5 +314,8 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     ...(Object.keys(resources).length ? { resources } : {}),
     ...(pod ? { monitor: 'PodMonitor' as const } : service ? { monitor: 'ServiceMonitor' as const } : {}),
     ...optional('extraArgs', at('extraArgs') as string[] | undefined),
+    ...(networkPolicy.enabled !== undefined || networkPolicy.egressPorts !== undefined
+      ? { networkPolicy }
+      : {}),
   };
 }

@@ -93,6 +93,7 @@ describe('checkValues', () => {
           },
           podMonitor: { enabled: true },
           extraArgs: ['--log-level=debug'],
+          networkPolicy: { enabled: true, egressPorts: [8443] },
         },
         'x',
       ),
@@ -120,6 +121,7 @@ describe('values → install settings', () => {
         controller: { resources: { requests: { cpu: '0.25', memory: '128Mi' }, limits: { memory: '1Gi' } } },
         serviceMonitor: { enabled: true },
         extraArgs: ['--workers=8'],
+        networkPolicy: { egressPorts: [8443, 9443] },
       }),
     ).toEqual({
       version: '1.0.0',
@@ -129,7 +131,19 @@ describe('values → install settings', () => {
       resources: { cpuRequestMillis: 250, memoryRequestMiB: 128, memoryLimitMiB: 1024 },
       monitor: 'ServiceMonitor',
       extraArgs: ['--workers=8'],
+      networkPolicy: { egressPorts: [8443, 9443] },
     });
+    expect(settingsFromValues({ networkPolicy: { enabled: false } })).toEqual({
+      networkPolicy: { enabled: false },
+    });
+  });
+
+  test('networkPolicy.egressPorts that are not TCP ports: a usage error naming the key', () => {
+    for (const bad of [[0], [65536], ['8443'], 8443]) {
+      expect(() => checkValues({ networkPolicy: { egressPorts: bad } }, '--set')).toThrow(
+        /--set: values key "networkPolicy.egressPorts" \(\/networkPolicy\/egressPorts\) must be a list of TCP ports from 1 to 65535/,
+      );
+    }
   });
 
   test('a memory that is not whole MiB, or both monitors: usage errors naming the keys', () => {

@@ -100,6 +100,34 @@ describe('KelosInstall', () => {
     expect(one(inNs, 'Deployment').metadata.namespace).toBe('kelos-system');
   });
 
+  it("limits the operator's egress: DNS only to the cluster DNS, HTTPS and the admin's extra ports", () => {
+    const egress = (o: Obj[]) => one(o, 'NetworkPolicy').spec.egress;
+    const ports = (rule: Obj) => rule.ports.map((p: Obj) => `${p.port}/${p.protocol}`);
+    const [dns, out] = egress(objs);
+    expect(dns.to).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+      },
+    ]);
+    expect(ports(dns)).toEqual(['53/UDP', '53/TCP']);
+    expect(out.to).toBeUndefined();
+    expect(ports(out)).toEqual(['443/TCP', '6443/TCP']);
+
+    const custom = render({
+      networkPolicy: {
+        egressPorts: [9443, 8443, 443],
+        dns: { namespace: 'dns', podSelector: { matchLabels: { app: 'coredns' } } },
+      },
+    });
+    const [dns2, out2] = egress(custom);
+    expect(dns2.to[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'dns' });
+    expect(dns2.to[0].podSelector).toEqual({ matchLabels: { app: 'coredns' } });
+    expect(ports(out2)).toEqual(['443/TCP', '6443/TCP', '8443/TCP', '9443/TCP']);
+
+    expect(find(render({ networkPolicy: { enabled: false } }), 'NetworkPolicy')).toEqual([]);
+  });
+
   it('selects Pods by fixed labels that do not depend on construct paths', () => {
     const renamed = render({}, { id: 'another-name' });
     for (const o of [objs, renamed]) {
@@ -345,6 +373,9 @@ describe('KelosInstall', () => {
       /watchNamespaces lists a namespace twice/,
     );
     expect(thrown(() => render({ replicas: 0 }))).toMatch(/replicas must be a positive integer/);
+    expect(thrown(() => render({ networkPolicy: { egressPorts: [8443, 70000] } }))).toMatch(
+      /networkPolicy.egressPorts must hold TCP ports from 1 to 65535; got 70000/,
+    );
     expect(thrown(() => render({ resources: { memoryRequestMiB: 1024 } }))).toMatch(
       /the operator's memory request \(1024Mi\) is above its limit \(512Mi\); the API server refuses such a Pod/,
     );
