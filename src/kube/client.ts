@@ -74,6 +74,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #transport: typeof http | typeof https;
   readonly #fieldManager: string;
   readonly #timeoutMs: number;
+  readonly #watchIdleMs: number;
   readonly #writeFence: ((verb: Verb, type: ResourceType) => string | undefined) | undefined;
   readonly #namespaceFence: NamespaceFence | undefined;
   readonly #observers: RequestObserver[] = [];
@@ -100,6 +101,8 @@ export class HttpKubeClient implements KubeClient {
    *   this often (the server sends bookmarks) and ends `timeoutMs` after its server-side
    *   `timeoutSeconds`. Without it a hung connection stalls a reconcile, or a leader's renew,
    *   for ever.
+   * @param opts.watchIdleMs - how long a watch may see no byte before it is ended as idle (a
+   *   {@link WatchIdleError}); default 90 s, and never below `timeoutMs`.
    * @param opts.writeFence - asked before every write; a returned reason refuses the write with
    *   an {@link ApiError} `NotLeader` before anything is sent (a replica that lost its Lease
    *   must not write, even from a reconcile that was already running).
@@ -114,6 +117,7 @@ export class HttpKubeClient implements KubeClient {
       maxSockets?: number;
       fieldManager?: string;
       timeoutMs?: number;
+      watchIdleMs?: number;
       writeFence?: (verb: Verb, type: ResourceType) => string | undefined;
       namespaceFence?: NamespaceFence;
     } = {},
@@ -123,6 +127,7 @@ export class HttpKubeClient implements KubeClient {
     this.#conn = conn;
     this.#fieldManager = opts.fieldManager ?? 'kube-client';
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#watchIdleMs = Math.max(this.#timeoutMs, opts.watchIdleMs ?? 90_000);
     this.#server = new URL(conn.server);
     const secure = this.#server.protocol === 'https:';
     this.#transport = secure ? https : http;
@@ -329,7 +334,12 @@ export class HttpKubeClient implements KubeClient {
     if (outside) return Promise.reject(outside);
     this.#count('watch');
     const started = performance.now();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, settle) => {
+      // Destroying the request on the idle limit also fails the response ('aborted',
+      // 'socket hang up'), whichever Node reports first: the idle error is the one that says
+      // what happened, so it wins once set.
+      let idle: WatchIdleError | undefined;
+      const reject = (err: unknown) => settle(idle ?? err);
       void this.#authHeaders().then((auth) => {
         const req = this.#transport.request(
           new URL(path, this.#server),
@@ -339,7 +349,7 @@ export class HttpKubeClient implements KubeClient {
             headers: { ...auth, accept: 'application/json' },
             signal: opts.signal,
             // Idle limit: a watch that sees no byte (event or bookmark) for this long is dead.
-            timeout: Math.max(this.#timeoutMs, 90_000),
+            timeout: this.#watchIdleMs,
           },
           (res) => {
             const status = res.statusCode ?? 0;
@@ -419,11 +429,10 @@ export class HttpKubeClient implements KubeClient {
             });
           },
         );
-        req.on('timeout', () =>
-          req.destroy(
-            new WatchIdleError(`watch ${path}: no data for ${Math.max(this.#timeoutMs, 90_000)} ms`),
-          ),
-        );
+        req.on('timeout', () => {
+          idle = new WatchIdleError(`watch ${path}: no data for ${this.#watchIdleMs} ms`);
+          req.destroy(idle);
+        });
         if (opts.timeoutSeconds !== undefined) {
           const deadline = setTimeout(
             () => req.destroy(new ApiError(0, 'Timeout', `watch ${path}: server did not end it in time`)),

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, CoreResources, HttpKubeClient } from '../../../src/kube/client.ts';
+import { ApiError, CoreResources, HttpKubeClient, WatchIdleError } from '../../../src/kube/client.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -27,6 +27,31 @@ const serve = async (handler: Parameters<typeof createServer>[1]): Promise<HttpK
 };
 
 describe('HttpKubeClient against a hostile or hung API server', () => {
+  it('ends a watch that stays silent past the idle limit with a WatchIdleError, however Node reports the cut', async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n`);
+      // Then nothing: a watch of a kind nobody writes to, which gets no bookmarks.
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const client = new HttpKubeClient(
+      { server: `http://127.0.0.1:${port}`, tls: {}, headers: async () => ({}) },
+      { timeoutMs: 100, watchIdleMs: 200 },
+    );
+    for (let i = 0; i < 3; i++) {
+      const err = await client
+        .watch(CoreResources.Pod, {}, () => {})
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(WatchIdleError);
+      expect((err as WatchIdleError).message).toMatch(/no data for 200 ms$/);
+    }
+    client.close();
+  });
+
   it('ends a watch whose stream carries a malformed line with MalformedWatchEvent', async () => {
     const client = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
