@@ -209,6 +209,29 @@ export const trimPod = (obj: ApiObject): CachedPod => {
   };
 };
 
+/**
+ * The kubelet's eviction messages for a Pod's own use of ephemeral storage: an emptyDir past
+ * its `sizeLimit`, the Pod past its containers' `ephemeral-storage` limits, one container
+ * past its own (pkg/kubelet/eviction/helpers.go). Node-pressure evictions say otherwise.
+ */
+const STORAGE_LIMIT_EVICTION =
+  /Usage of EmptyDir volume .* exceeds the limit|ephemeral local storage usage exceeds the total limit|exceeded its local ephemeral storage limit/;
+
+/**
+ * The kubelet's message when it evicted one of `pods` for exceeding its own storage limits.
+ * The Job's pod failure policy ignores evictions (a drain or node pressure says nothing about
+ * the agent), so such a Job would start the agent again, from scratch, into the same limit:
+ * the Task must fail instead.
+ */
+export const storageLimitEviction = (pods: readonly CachedPod[]): string | undefined => {
+  for (const p of pods) {
+    const s = p.status;
+    if (s?.phase === 'Failed' && s.reason === 'Evicted' && STORAGE_LIMIT_EVICTION.test(s.message ?? ''))
+      return (s.message ?? '').trim();
+  }
+  return undefined;
+};
+
 /** Label the Job controller puts on every Pod of a Job. */
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 

@@ -6,6 +6,7 @@ import {
   newestPod,
   observeJob,
   podProblem,
+  storageLimitEviction,
   terminationMessage,
   trimJob,
   trimPod,
@@ -326,5 +327,35 @@ describe('Pods and trimming', () => {
         ],
       },
     });
+  });
+});
+
+describe('storageLimitEviction', () => {
+  const evicted = (message: string) => pod('p', { phase: 'Failed', reason: 'Evicted', message });
+
+  it('finds the kubelet evicting a Pod for its own storage: an emptyDir, the Pod or one container over its limit', () => {
+    for (const message of [
+      'Usage of EmptyDir volume "workspace" exceeds the limit "20Gi". ',
+      'Pod ephemeral local storage usage exceeds the total limit of containers 10Gi. ',
+      'Container kelos-agent exceeded its local ephemeral storage limit "5Gi". ',
+    ]) {
+      expect(storageLimitEviction([pod('ok', { phase: 'Running' }), evicted(message)])).toBe(message.trim());
+    }
+  });
+
+  it('ignores node-pressure evictions, other failures and running Pods', () => {
+    expect(
+      storageLimitEviction([evicted('The node was low on resource: ephemeral-storage. ')]),
+    ).toBeUndefined();
+    expect(
+      storageLimitEviction([
+        pod('p', {
+          phase: 'Failed',
+          reason: 'Error',
+          message: 'Usage of EmptyDir volume "x" exceeds the limit "1Gi".',
+        }),
+        pod('q', { phase: 'Running' }),
+      ]),
+    ).toBeUndefined();
   });
 });

@@ -215,6 +215,39 @@ describe('Task reconciler over the fake API server', () => {
     });
   });
 
+  it('fails a Task whose Pod the kubelet evicted for its storage use, and deletes the Job so it does not start over', async () => {
+    await op.create('Task', newTask('full-disk'));
+    const pod = await op.startPod('full-disk');
+    await op.podStatus(pod, running('2026-03-02T09:00:00Z'));
+    // The Job's pod failure policy ignores evictions; only the operator stops this one.
+    await op.podStatus(pod, {
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: 'Usage of EmptyDir volume "workspace" exceeds the limit "20Gi". ',
+      startTime: '2026-03-02T09:00:00Z',
+    });
+    expect(op.task('full-disk')?.status).toMatchObject({
+      phase: 'Failed',
+      message:
+        'The agent\'s Pod was evicted: Usage of EmptyDir volume "workspace" exceeds the limit "20Gi". Raise the workspace\'s limit (kelos operator --workspace-size-limit) or set spec.worker.podOverrides.resources.limits.ephemeral-storage',
+    });
+    expect(op.events('full-disk').at(-1)).toMatch(/^StorageLimitExceeded: The agent's Pod was evicted/);
+    expect(op.job('full-disk')).toBeUndefined();
+  });
+
+  it('leaves a Task whose Pod was evicted for node pressure to its Job, which starts another Pod', async () => {
+    await op.create('Task', newTask('pressure'));
+    const pod = await op.startPod('pressure');
+    await op.podStatus(pod, {
+      phase: 'Failed',
+      reason: 'Evicted',
+      message: 'The node was low on resource: ephemeral-storage. ',
+      startTime: '2026-03-02T09:00:00Z',
+    });
+    expect(op.job('pressure')).toBeDefined();
+    expect(op.task('pressure')?.status?.phase).not.toBe('Failed');
+  });
+
   it.each([
     {
       what: 'credentials without their Secret',

@@ -2,7 +2,8 @@
  * Tracking of an admitted Task: the finalizer (and the TaskBudget label snapshot) once its
  * Job exists, the phase derived from the Job and its newest Pod, the outputs read from the
  * agent container's termination message (pod log as a fallback) on completion, and a stop
- * when a used-up `StopRunning` TaskBudget covers it.
+ * when a used-up `StopRunning` TaskBudget covers it or the kubelet evicted its Pod for
+ * exceeding its storage limits (the Job would otherwise start the agent over).
  *
  * @packageDocumentation
  */
@@ -28,6 +29,7 @@ import {
   newestPod,
   type Observed,
   observeJob,
+  storageLimitEviction,
   terminationMessage,
 } from '../../children.ts';
 import { Resources } from '../../resources.ts';
@@ -103,7 +105,22 @@ export async function track(
     });
   }
 
-  const pod = newestPod(o.caches.pods.byIndex(TaskIndexes.Job, `${namespace}/${name}`));
+  const pods = o.caches.pods.byIndex(TaskIndexes.Job, `${namespace}/${name}`);
+  const evicted = jobFinished(job) ? undefined : storageLimitEviction(pods);
+  if (evicted) {
+    if (!job.metadata.deletionTimestamp) {
+      await o.client.delete(Resources.Job, namespace, name, {
+        uid: job.metadata.uid,
+        propagationPolicy: 'Background',
+      });
+      list.write('Job deleted: its Pod was evicted for its storage use; another Pod would start over');
+    }
+    return fail(o, task, list, {
+      reason: 'StorageLimitExceeded',
+      message: `The agent's Pod was evicted: ${evicted} Raise the workspace's limit (kelos operator --workspace-size-limit) or set spec.worker.podOverrides.resources.limits.ephemeral-storage`,
+    });
+  }
+  const pod = newestPod(pods);
   const observed = observeJob(job, pod);
   const next: TaskStatus = {
     ...task.status,
