@@ -199,6 +199,24 @@ describe('kelos logs -f', () => {
     }
   });
 
+  test('an agent whose exit the kubelet reports after its stream ended: the end, without a resume note', async () => {
+    await create(c, ns, 'Task', task('lags'));
+    const pod = await boundPod('lags');
+    await podStatus(pod, 'Running', undefined, running());
+    kubelet.append(ns, pod, AGENT, 'first\n');
+    const run = startKelos(['logs', 'lags', '-f', '--raw', '-n', ns, ...kc()]);
+    await waitFor('the follower', async () => kubelet.followers(ns, pod, AGENT) === 1);
+    kubelet.append(ns, pod, AGENT, 'last\n');
+    kubelet.finish(ns, pod, AGENT);
+    // A real kubelet reports the exit up to a relist (1 s) after the stream ends.
+    await new Promise((r) => setTimeout(r, 300));
+    await podStatus(pod, 'Succeeded', undefined, exited(0));
+    const { code, stdout, stderr } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout).toBe('first\nlast\n');
+    expect(stderr).not.toContain('resuming');
+  });
+
   test('a container that restarts: the rest of its previous run, then the new one, each line once', async () => {
     await create(c, ns, 'Task', task('restarts'));
     const pod = await boundPod('restarts');

@@ -312,6 +312,12 @@ async function followContainer(
       await catchUp(run, podName, container, cursor, print, false);
       break;
     }
+    if (ended.clean && (await exitedSince(run, podName, container, init))) {
+      // The kubelet ends the stream as the container exits and reports the exit a moment
+      // later: this was the end of the run, not a stream to resume (no note at every end).
+      await catchUp(run, podName, container, cursor, print, false);
+      break;
+    }
     run.io.stderr(
       `kelos: the log stream of ${container} ${ended.clean ? 'ended' : `was cut off (${ended.why})`} while it still runs; resuming\n`,
     );
@@ -319,6 +325,18 @@ async function followContainer(
   }
   cursor.end(print);
   printer.end();
+}
+
+/** After a poll interval, whether the container has terminated (or its Pod is gone). */
+async function exitedSince(
+  run: LogsRun,
+  podName: string,
+  container: string,
+  init: boolean,
+): Promise<boolean> {
+  await sleep(POLL_MS);
+  const pod = await run.cluster.client.get<LogPod>(Resources.Pod, run.cluster.namespace, podName);
+  return !pod || Boolean(containerState(pod, container, init)?.terminated);
 }
 
 /** `kelos logs <task> -f`: init containers first, then the agent, as they run. */
