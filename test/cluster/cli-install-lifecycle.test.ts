@@ -161,6 +161,30 @@ describe('installing again with other settings prunes what the new install no lo
     expect(again.stdout).not.toContain('pruned');
   }, 180_000);
 
+  it('a second install in another namespace is refused before anything is applied, naming the first', async () => {
+    const before = await admin.get<ApiObject & { subjects?: unknown }>(
+      CLUSTER_ROLE_BINDING,
+      undefined,
+      'kelos-operator-cluster-scoped',
+    );
+    expect(before?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'kelos-operator', namespace: 'kelos-system' },
+    ]);
+    const second = await k('install', '-n', 'kelos-two', '--watch-namespace', 'team-a');
+    expect(second.code).toBe(1);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toBe(
+      'kelos: a Kelos install already runs in namespace kelos-system: a cluster holds one install, since the CRDs and the cluster-wide grants are shared (this one would take over its ClusterRoleBindings); change that one (kelos install -n kelos-system …) or remove it first (kelos uninstall -n kelos-system); nothing was applied\n',
+    );
+    expect(await admin.get(NAMESPACE, undefined, 'kelos-two')).toBeUndefined();
+    const after = await admin.get<ApiObject & { subjects?: unknown }>(
+      CLUSTER_ROLE_BINDING,
+      undefined,
+      'kelos-operator-cluster-scoped',
+    );
+    expect(after?.subjects).toEqual(before?.subjects);
+  }, 120_000);
+
   it('kelos uninstall --watch-namespace removes the namespaced install: its Roles and kelos-operator-cluster-scoped', async () => {
     const r = await k('uninstall', '--watch-namespace', 'team-b');
     expect(r.stderr).toBe('');

@@ -50,6 +50,8 @@ export const NAMESPACE = TYPES['v1/Namespace']!;
 
 /** The Deployment resource type (for `kelos version` and `install --wait`). */
 export const DEPLOYMENT = TYPES['apps/v1/Deployment']!;
+/** The ClusterRoleBinding resource type (another install's are found by them). */
+export const CLUSTER_ROLE_BINDING = TYPES['rbac.authorization.k8s.io/v1/ClusterRoleBinding']!;
 /** The CRD resource type. */
 export const CRD = TYPES['apiextensions.k8s.io/v1/CustomResourceDefinition']!;
 

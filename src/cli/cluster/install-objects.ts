@@ -94,6 +94,25 @@ export function ownedBy(objects: readonly ApiObject[], namespace: string): ApiOb
 }
 
 /**
+ * The operator namespace of another install in the cluster, from the live install-labelled
+ * ClusterRoleBindings: one that binds a ServiceAccount outside `namespace`. The install's
+ * names are fixed and its CRDs and cluster-wide grants shared, so a second install in another
+ * namespace would rebind the first one's ClusterRoleBindings to its own ServiceAccount and
+ * leave that operator running without its permissions.
+ */
+export function otherInstallNamespace(
+  clusterRoleBindings: readonly ApiObject[],
+  namespace: string,
+): string | undefined {
+  for (const b of clusterRoleBindings) {
+    if (!hasInstallLabels(b)) continue;
+    for (const s of (b as Binding).subjects ?? [])
+      if (s.kind === 'ServiceAccount' && s.namespace && s.namespace !== namespace) return s.namespace;
+  }
+  return undefined;
+}
+
+/**
  * The objects of a previous install that the new `bundle` no longer has: what `kelos install`
  * prunes. Never a Namespace (turning `createNamespace` off must not delete the operator's
  * own namespace) and never a CRD (it is not an install kind).

@@ -17,6 +17,7 @@ import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { closest } from '../../validate/echo.ts';
 import {
+  CLUSTER_ROLE_BINDING,
   CRD,
   DEPLOYMENT,
   describeObject,
@@ -32,8 +33,10 @@ import { type Colours, colours } from '../cluster/colour.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
 import {
   foreignNamespaceReason,
+  INSTALL_SELECTOR,
   inDeletionOrder,
   labelledInstallObjects,
+  otherInstallNamespace,
   ownedBy,
   pruneCandidates,
 } from '../cluster/install-objects.ts';
@@ -354,6 +357,15 @@ async function preflight(
   if (terminating.length > 0) {
     problems.push(
       `namespace ${terminating.join(', ')} ${terminating.length === 1 ? 'is' : 'are'} being deleted: wait until ${terminating.length === 1 ? 'it is' : 'they are'} gone (kubectl wait --for=delete namespace/${terminating[0]}), then install again`,
+    );
+  }
+  const other = otherInstallNamespace(
+    (await cluster.client.list<ApiObject>(CLUSTER_ROLE_BINDING, { labelSelector: INSTALL_SELECTOR })).items,
+    settings.namespace,
+  );
+  if (other) {
+    problems.push(
+      `a Kelos install already runs in namespace ${other}: a cluster holds one install, since the CRDs and the cluster-wide grants are shared (this one would take over its ClusterRoleBindings); change that one (kelos install -n ${other} …) or remove it first (kelos uninstall -n ${other})`,
     );
   }
   if (!own && !live) {

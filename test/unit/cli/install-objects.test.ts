@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   foreignNamespaceReason,
   inDeletionOrder,
+  otherInstallNamespace,
   ownedBy,
   pruneCandidates,
 } from '../../../src/cli/cluster/install-objects.ts';
@@ -91,6 +92,29 @@ describe('ownedBy: the objects of the install in one operator namespace', () => 
       ),
     ];
     expect(names(ownedBy(shared, 'kelos-system'))).not.toContain('ClusterRole//kelos-operator');
+  });
+});
+
+describe('otherInstallNamespace', () => {
+  const crb = (saNs: string, labelled = true) => {
+    const b = binding(
+      'ClusterRoleBinding',
+      'kelos-operator',
+      undefined,
+      ['ClusterRole', 'kelos-operator'],
+      saNs,
+    );
+    return labelled ? b : { ...b, metadata: { name: 'kelos-operator' } };
+  };
+
+  test("names the namespace of an install whose ClusterRoleBinding binds another namespace's ServiceAccount", () => {
+    expect(otherInstallNamespace([crb('kelos-system')], 'kelos-two')).toBe('kelos-system');
+  });
+
+  test('none for the same install, for bindings without the install labels, or for none at all', () => {
+    expect(otherInstallNamespace([crb('kelos-system')], 'kelos-system')).toBeUndefined();
+    expect(otherInstallNamespace([crb('elsewhere', false)], 'kelos-system')).toBeUndefined();
+    expect(otherInstallNamespace([], 'kelos-system')).toBeUndefined();
   });
 });
 
