@@ -1,18 +1,14 @@
 import { cpSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Include, Yaml } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import type { AppObject } from '../../../src/compiler/app-run.ts';
 import { includedDocumentLines } from '../../../src/compiler/include-origin.ts';
 import { runModuleApp } from '../../../src/compiler/runner.ts';
-import { appSource, projectsDisposedAfterEach, REPO, taskSource } from './project.ts';
+import { appSource, CDK8S, projectsDisposedAfterEach, REPO, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
-
-/** Import specifier of the repository's cdk8s, usable from any directory. */
-const CDK8S = pathToFileURL(join(REPO, 'node_modules/cdk8s/lib/index.js')).href;
 
 /** A comment, an empty document, a ConfigMap (line 4) and a Task (line 11). */
 const LEGACY = [

@@ -1,17 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { synthPolicyDiagnostics } from '../../../src/compiler/policy-step.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
 import type { Diagnostic } from '../../../src/validate/diagnostic.ts';
-import { appSource, kelos, projectsDisposedAfterEach, REPO } from './project.ts';
+import { appSource, CDK8S, kelos, projectsDisposedAfterEach } from './project.ts';
 
 const make = projectsDisposedAfterEach();
-
-/** Import specifier of the repository's cdk8s, usable from any directory. */
-const CDK8S = pathToFileURL(join(REPO, 'node_modules/cdk8s/lib/index.js')).href;
 
 /**
  * A ConfigMap, then a Task whose agent type is not one (line 16, column 3) and whose effort the

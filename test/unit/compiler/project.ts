@@ -13,6 +13,9 @@ import { runCli } from '../../../src/cli/program.ts';
 /** The repository root. */
 export const REPO = resolve(import.meta.dirname, '../../..');
 
+/** Import specifier of the repository's cdk8s, usable from any directory. */
+export const CDK8S = pathToFileURL(join(REPO, 'node_modules/cdk8s/lib/index.js')).href;
+
 /** Import specifier of the constructs, usable from any directory. */
 export const CONSTRUCTS = pathToFileURL(join(REPO, 'constructs/index.ts')).href;
 
