@@ -191,6 +191,13 @@ async function main(): Promise<void> {
     for (const name of [nsRef, nsIdeal, nsBurst]) {
       await c.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
+    // Admission waits (SecretNotFound) for a Secret the Pod needs: the burst's Tasks name this one.
+    await c.create(Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'anthropic', namespace: nsBurst },
+      stringData: { ANTHROPIC_API_KEY: 'bench' },
+    } as ApiObject);
     // The ServiceAccount admission plugin needs `default` before Pods can be created.
     await sleep(1500);
 

@@ -67,7 +67,10 @@ export const ConditionTypes = {
   DependenciesReady: 'DependenciesReady',
   /** The Task waits for an earlier Task on the same workspace and branch. */
   BranchLocked: 'BranchLocked',
-  /** False while a Workspace or AgentConfig the Task references does not exist. */
+  /**
+   * False while a Workspace or AgentConfig the Task references, or a Secret its Pod cannot
+   * start without, does not exist.
+   */
   ReferencesResolved: 'ReferencesResolved',
   /** A TaskBudget cannot be evaluated (bad selector, bad period, list error). */
   Degraded: 'Degraded',

@@ -13,12 +13,13 @@
  *    resolve the Workspace and AgentConfigs, then the gates in order (dependencies, branch
  *    lock, TaskBudgets); for a Workspace whose Secret holds GitHub App keys, mint an
  *    installation token into the Secret `<task>-github-token` (owned by the Task; refreshed
- *    while the Job runs, see step 3); render the prompt and the Job; create the Job. The bookkeeping of
+ *    while the Job runs, see step 3); render the prompt and the Job; wait (SecretNotFound)
+ *    while a Secret its Pod cannot start without is missing; create the Job. The bookkeeping of
  *    step 3 follows in the reconcile the Job's event brings, so a burst of new Tasks gets its
  *    Jobs first (new Tasks also go through the queue's urgent lane).
  *
  * The steps live in `task/`, one concern per file: `watch.ts` (which events bring which
- * keys), `admission-gates.ts` and `admission.ts` (step 4), `github-token.ts`, `tracking.ts`
+ * keys), `admission-gates.ts`, `admission.ts` and `secrets.ts` (step 4), `github-token.ts`, `tracking.ts`
  * (step 3), `finish.ts` (step 2) and `status.ts` (every status write). This file is the
  * dispatcher: it reads the Task, picks the step, and logs the checklist the steps wrote.
  *

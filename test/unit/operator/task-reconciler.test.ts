@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FINALIZER, type Task } from '../../../src/api/index.ts';
+import type { ApiObject } from '../../../src/kube/client.ts';
 import { POD_GRACE_MS } from '../../../src/operator/reconcilers/task/tracking.ts';
 import { Resources } from '../../../src/operator/resources.ts';
 import { apiError } from '../../support/fake-kube.ts';
@@ -376,6 +377,172 @@ describe('Task reconciler over the fake API server', () => {
       ],
     });
     expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`]);
+  });
+
+  it('waits for a missing credentials Secret with ReferencesResolved=False and one Warning Event, and starts once it exists', async () => {
+    const spec = {
+      worker: { type: 'claude-code', credentials: { type: 'api-key', secretRef: { name: 'anthropic' } } },
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('keyless', spec));
+    const message =
+      'Secret team/anthropic (referenced by spec.worker.credentials.secretRef.name) does not exist; create it: kubectl create secret generic anthropic -n team --from-literal=ANTHROPIC_API_KEY=<value>';
+    const waiting = {
+      phase: 'Waiting',
+      message,
+      conditions: [
+        {
+          type: 'ReferencesResolved',
+          status: 'False',
+          reason: 'SecretNotFound',
+          message,
+          lastTransitionTime: '2026-03-02T09:00:00Z',
+        },
+      ],
+    };
+    expect(op.task('keyless')?.status).toEqual(waiting);
+    expect(op.job('keyless')).toBeUndefined();
+    expect(op.events('keyless')).toEqual([`SecretNotFound: ${message}`]);
+
+    // It looks again on its own (after as long as it waited: 5 s, 5 s, 10 s … up to a minute),
+    // writing nothing while nothing changed.
+    const secretReads = () =>
+      op.kube.calls.filter((c) => c.verb === 'get' && c.resource === 'secrets' && c.name === 'anthropic')
+        .length;
+    const writes = () =>
+      op.kube.calls.filter((c) => c.verb !== 'get' && c.verb !== 'list' && c.verb !== 'watch');
+    const readsBefore = secretReads();
+    const writesBefore = writes().length;
+    op.clock.advance(5_000);
+    await op.settle();
+    expect(secretReads()).toBeGreaterThan(readsBefore);
+    expect(writes()).toHaveLength(writesBefore);
+    expect(op.task('keyless')?.status).toEqual(waiting);
+    expect(op.events('keyless')).toEqual([`SecretNotFound: ${message}`]);
+
+    await op.create('Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'anthropic' },
+      data: { ANTHROPIC_API_KEY: Buffer.from('k').toString('base64') },
+    } as ApiObject);
+    expect(op.job('keyless')).toBeUndefined();
+    op.clock.advance(5_000);
+    await op.settle();
+    expect(op.job('keyless')).toBeDefined();
+    expect(op.task('keyless')?.status).toEqual({
+      phase: 'Pending',
+      jobName: 'keyless',
+      message: 'Job created; waiting for its Pod to run',
+      conditions: [
+        {
+          type: 'ReferencesResolved',
+          status: 'True',
+          reason: 'Resolved',
+          message: 'Workspace and AgentConfigs exist',
+          lastTransitionTime: '2026-03-02T09:00:10Z',
+        },
+      ],
+    });
+    expect(op.events('keyless')).toEqual([`SecretNotFound: ${message}`]);
+    // What it read of the Secret never reaches the log.
+    expect(op.logs.join('\n')).not.toContain(Buffer.from('k').toString('base64'));
+  });
+
+  it('reads each Secret of a Task once at admission, the Workspace Secret only by the GitHub App step', async () => {
+    const secret = (name: string, key: string) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name },
+        data: { [key]: Buffer.from('v').toString('base64') },
+      }) as ApiObject;
+    await op.create('Secret', secret('anthropic', 'ANTHROPIC_API_KEY'));
+    await op.create('Secret', secret('gh', 'GITHUB_TOKEN'));
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/o/r.git', secretRef: { name: 'gh' } },
+    });
+    const before = op.kube.calls.length;
+    const spec = {
+      worker: {
+        type: 'claude-code',
+        credentials: { type: 'api-key', secretRef: { name: 'anthropic' } },
+        workspaceRef: { name: 'repo' },
+      },
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('keyed', spec));
+    expect(op.job('keyed')).toBeDefined();
+    const reads = op.kube.calls
+      .slice(before)
+      .filter((c) => c.resource === 'secrets')
+      .map((c) => `${c.verb} ${c.name}`);
+    expect(reads.sort()).toEqual(['get anthropic', 'get gh']);
+  });
+
+  it('names the Workspace field of a missing Workspace Secret', async () => {
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/o/r.git', secretRef: { name: 'gh' } },
+    });
+    const spec = {
+      worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'repo' } },
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('wsless', spec));
+    expect(op.job('wsless')).toBeUndefined();
+    expect(op.task('wsless')?.status?.conditions?.[0]).toMatchObject({
+      type: 'ReferencesResolved',
+      status: 'False',
+      reason: 'SecretNotFound',
+      message:
+        'Secret team/gh (referenced by Workspace repo spec.secretRef.name) does not exist; create it: kubectl create secret generic gh -n team --from-literal=GITHUB_TOKEN=<value>',
+    });
+  });
+
+  it('does not wait for an optional Secret reference in podOverrides', async () => {
+    const spec = {
+      worker: {
+        type: 'claude-code',
+        credentials: { type: 'none' },
+        podOverrides: {
+          env: [
+            { name: 'EXTRA', valueFrom: { secretKeyRef: { name: 'maybe', key: 'EXTRA', optional: true } } },
+          ],
+        },
+      },
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('optional', spec));
+    expect(op.job('optional')).toBeDefined();
+    expect(op.kube.calls.filter((c) => c.resource === 'secrets')).toEqual([]);
+  });
+
+  it('names the AgentConfig field of a missing MCP Secret', async () => {
+    await op.create('AgentConfig', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'AgentConfig',
+      metadata: { name: 'tools' },
+      spec: {
+        mcpServers: [
+          {
+            name: 'docs',
+            type: 'http',
+            url: 'https://mcp.example',
+            headersFrom: { secretRef: { name: 'docs-mcp' } },
+          },
+        ],
+      },
+    } as ApiObject);
+    const spec = {
+      worker: { type: 'claude-code', credentials: { type: 'none' }, agentConfigRefs: [{ name: 'tools' }] },
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('mcp', spec));
+    expect(op.job('mcp')).toBeUndefined();
+    expect(op.task('mcp')?.status?.message).toBe(
+      'Secret team/docs-mcp (referenced by AgentConfig tools spec.mcpServers[0].headersFrom.secretRef.name) does not exist; create it: kubectl create secret generic docs-mcp -n team --from-literal=<key>=<value>',
+    );
   });
 
   it('deletes the Job of a deleted Task, then removes its finalizer so the Task goes', async () => {

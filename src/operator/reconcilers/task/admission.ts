@@ -1,12 +1,13 @@
 /**
  * Admission of a Task that has no Job yet: validate the spec (cluster data is untrusted),
- * pass the gates, mint the GitHub App token, render the prompt and the Job, create them.
+ * pass the gates, mint the GitHub App token, render the prompt and the Job, check that the
+ * Secrets its Pod needs exist (`secrets.ts`), create them.
  * The Job is what admits the Task; the status follows in the next reconcile.
  *
  * @packageDocumentation
  */
 
-import { Annotations, type KubeObject, type Task } from '../../../api/index.ts';
+import { Annotations, ConditionTypes, type KubeObject, type Task } from '../../../api/index.ts';
 import { ApiError, isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
@@ -17,12 +18,13 @@ import type { Diagnostic } from '../../../validate/diagnostic.ts';
 import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
 import { repoCredentialProblem } from '../../repo-credentials.ts';
 import { Resources } from '../../resources.ts';
-import { resolveCondition, setCondition } from '../../status.ts';
+import { findCondition, resolveCondition, setCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
 import { admitNetwork } from './network.ts';
 import { adminOf, isOwnedBy, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
+import { checkSecrets, describeMissingSecrets, secretFields, secretRetryMs } from './secrets.ts';
 import { fail, wait } from './status.ts';
 
 /**
@@ -114,12 +116,44 @@ export async function admit(
     });
   }
   // The floor judges the Pod that would run, whatever podOverrides asked for (issue 9, #3).
-  const floor = checkPodFloor(
-    (rendered.job as { spec?: { template?: { spec?: PodSpec } } }).spec?.template?.spec ?? { containers: [] },
-    adminOf(o).podSecurity,
-  );
+  const pod = (rendered.job as { spec?: { template?: { spec?: PodSpec } } }).spec?.template?.spec ?? {
+    containers: [],
+  };
+  const floor = checkPodFloor(pod, adminOf(o).podSecurity);
   if (floor.length) {
     return fail(o, task, list, { reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
+  }
+  // Before anything is written for the Job: a Pod without its Secret would wait for ever.
+  const known = new Map<string, boolean>();
+  if (token.kind === 'ok') known.set(token.secret, true);
+  if (token.kind === 'none' && token.source) known.set(token.source.name, token.source.exists);
+  const secrets = await checkSecrets(o, task, pod, secretFields(task, workspace, agentConfigs), known);
+  if (secrets.missing.length) {
+    entry.secretMissingSince ??= o.clock.now();
+    const message = describeMissingSecrets(namespace, secrets.missing);
+    // The gates flipped ReferencesResolved to True in `conditions`; the stored one is what this
+    // wait compares with, or each re-check would move its lastTransitionTime and write.
+    const stored = findCondition(task.status?.conditions, ConditionTypes.ReferencesResolved);
+    const keep = stored
+      ? conditions.map((c) => (c.type === ConditionTypes.ReferencesResolved ? stored : c))
+      : conditions;
+    return wait(o, task, list, message, {
+      set: {
+        type: ConditionTypes.ReferencesResolved,
+        status: 'False',
+        reason: 'SecretNotFound',
+        message,
+      },
+      keep,
+      requeueAfterMs: secretRetryMs(o.clock.now() - entry.secretMissingSince),
+      warning: 'SecretNotFound',
+    });
+  }
+  delete entry.secretMissingSince;
+  if (secrets.unknown.length) {
+    list.step(`Secrets ${secrets.unknown.join(', ')} not checked: no get on Secrets in ${namespace}`);
+  } else if (secrets.reads) {
+    list.step(`Secrets exist (${secrets.reads} read)`);
   }
   const network = await admitNetwork(
     o,

@@ -18,6 +18,8 @@ export interface PendingEntry {
   validation?: readonly Diagnostic[];
   /** The gate conditions, set between creating the Job and writing the status. */
   conditions?: readonly Condition[];
+  /** Since when (clock ms) admission finds a Secret the Pod needs missing: the re-check backs off. */
+  secretMissingSince?: number;
   /** When this process created the Task's Job (clock ms): the first status waits a little for its Pod. */
   jobCreatedAt?: number;
 }

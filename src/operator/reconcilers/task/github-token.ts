@@ -34,7 +34,14 @@ export const githubTokenSecretName = (task: string): string => `${task}-github-t
 
 /** What the reconciler knows about a Task's GitHub App token. */
 export type TokenState =
-  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'none';
+      /**
+       * The Workspace Secret, when one was read: whether it exists (admission then needs no
+       * second read to know). A missing one is not remembered, so the next look reads again.
+       */
+      readonly source?: { readonly name: string; readonly exists: boolean };
+    }
   | { readonly kind: 'ok'; readonly secret: string; readonly expiresAt: number }
   | { readonly kind: 'error'; readonly secret: string; readonly message: string };
 
@@ -68,7 +75,12 @@ export class GitHubTokens {
     const wsName = workspaceOf(task);
     const workspace = wsName ? this.#o.caches.workspaces.get(namespace, wsName) : undefined;
     const token = await this.ensure(task, workspace, list);
-    if (token.kind === 'none') return undefined;
+    if (token.kind === 'none') {
+      // A running Task whose Workspace Secret went away: its reconciles need not read it again.
+      if (token.source && !token.source.exists)
+        this.#tokens.set(keyOf(task), { uid: task.metadata.uid ?? '', state: { kind: 'none' }, failures: 0 });
+      return undefined;
+    }
     if (token.kind === 'error') {
       this.#o.events.record(task, 'Warning', 'GitHubTokenRefreshFailed', token.message, 'Reconcile');
       return { requeueAfterMs: this.retryMs(task) };
@@ -108,10 +120,11 @@ export class GitHubTokens {
     const sourceName = workspace?.spec.secretRef?.name;
     if (!workspace || !sourceName) return remember({ kind: 'none' });
     const source = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, sourceName);
-    const creds = appCredentialsOf(source?.data);
-    // A missing Secret counts as none: the Job then names the Workspace Secret and its Pod
-    // waits for it, and the reconciles of a running Job do not read it again and again.
-    if (!creds) return remember({ kind: 'none' });
+    // A missing Secret is not remembered: admission waits for it (SecretNotFound) and must
+    // see it appear, possibly with App keys.
+    if (!source) return { kind: 'none', source: { name: sourceName, exists: false } };
+    const creds = appCredentialsOf(source.data);
+    if (!creds) return remember({ kind: 'none', source: { name: sourceName, exists: true } });
 
     const secret = githubTokenSecretName(name);
     const existing = await this.#o.client.get<SecretObject>(Resources.Secret, namespace, secret);

@@ -11,7 +11,7 @@ import type { EventType } from '../../../kube/events.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
 import { Resources } from '../../resources.ts';
-import { type ConditionInput, setCondition, statusPatch } from '../../status.ts';
+import { type ConditionInput, findCondition, setCondition, statusPatch } from '../../status.ts';
 import { applyTtl, countCompletion } from './finish.ts';
 import { nameOf, type TaskReconcilerOptions } from './options.ts';
 
@@ -22,22 +22,35 @@ export interface PhaseEvent {
   readonly note: string;
 }
 
-/** Waiting: phase, message and one gate condition; other conditions kept (or `keep`). */
+/**
+ * Waiting: phase, message and one gate condition; other conditions kept (or `keep`). With
+ * `warning`, a Warning Event of that reason is recorded when the condition changes (not
+ * on every re-check, which writes nothing), instead of the Normal `TaskWaiting` one: waiting
+ * for something only a person can fix (a missing Secret) must show in `kubectl get events`.
+ */
 export async function wait(
   o: TaskReconcilerOptions,
   task: Task,
   list: Checklist,
   message: string,
-  opts: { set: ConditionInput; keep?: readonly Condition[]; requeueAfterMs?: number },
+  opts: { set: ConditionInput; keep?: readonly Condition[]; requeueAfterMs?: number; warning?: string },
 ): Promise<ReconcileResult | undefined> {
   const now = rfc3339(o.clock.now());
   const conditions = setCondition(opts.keep ?? task.status?.conditions, opts.set, now);
+  const before = findCondition(task.status?.conditions, opts.set.type);
+  const changed =
+    before?.status !== opts.set.status ||
+    before.reason !== opts.set.reason ||
+    before.message !== opts.set.message;
   list.step(message);
-  await writeStatus(o, task, { ...task.status, phase: TaskPhase.Waiting, message, conditions }, list, {
-    type: 'Normal',
-    reason: 'TaskWaiting',
-    note: message,
-  });
+  const written = await writeStatus(
+    o,
+    task,
+    { ...task.status, phase: TaskPhase.Waiting, message, conditions },
+    list,
+    opts.warning ? undefined : { type: 'Normal', reason: 'TaskWaiting', note: message },
+  );
+  if (opts.warning && changed) o.events.record(written, 'Warning', opts.warning, opts.set.message, 'Admit');
   return opts.requeueAfterMs === undefined ? undefined : { requeueAfterMs: opts.requeueAfterMs };
 }
 

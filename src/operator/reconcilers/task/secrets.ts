@@ -1,0 +1,204 @@
+/**
+ * The Secret step of admission, run on the rendered Pod before the Job is created: every
+ * Secret the Pod cannot start without (a non-optional `secretKeyRef`, `envFrom` or secret
+ * volume) must exist in the Task's namespace. Without this check the Job's Pod waits for
+ * ever in `CreateContainerConfigError` (or `ContainerCreating` for a volume), and the Task sits
+ * in `Pending`; with it, the Task waits with `ReferencesResolved=False` (reason
+ * `SecretNotFound`) naming the Secret, the field that references it and the command that
+ * creates it, and is admitted once the Secret exists.
+ *
+ * Only existence is checked; no value is used, logged or kept.
+ *
+ * Why a GET per admission and not a Secret watch: the operator watches no Secrets, and the
+ * install grants `get`, `create` and `patch` on Secrets in the watched namespaces, not `list`
+ * or `watch` (which would let it read every Secret of every tenant namespace, and a cache of
+ * them, even metadata-only, grows with Secrets the operator has no business with). A Task is
+ * admitted once, so a GET or two per Task is cheap; a Task that waits looks again with a
+ * backoff (from 5 s up to a minute) instead of an event, and on every reconcile its own
+ * events bring. The GET is in the Task's namespace, which the operator watches, so the
+ * namespaced client's fence lets it through.
+ *
+ * @packageDocumentation
+ */
+import type { AgentConfig, Task, Workspace } from '../../../api/index.ts';
+import type { K8sType } from '../../../api/k8s/index.ts';
+import { type ApiObject, isStatus } from '../../../kube/client.ts';
+import type { PodSpec } from '../../../render/pod-defaults.ts';
+import { resolveCredentials, resolvePodOverrides } from '../../../render/resolve.ts';
+import { Resources } from '../../resources.ts';
+import { nameOf, type TaskReconcilerOptions } from './options.ts';
+
+type Container = K8sType<'Container'>;
+
+/** Bounds of the re-check of a Task waiting for a Secret (see {@link secretRetryMs}). */
+const SECRET_RETRY_MIN_MS = 5_000;
+const SECRET_RETRY_MAX_MS = 60_000;
+
+/**
+ * When a Task that has waited `waitedMs` for a Secret looks again: after as long again,
+ * between 5 s and a minute, so the re-checks back off geometrically. Derived from the time
+ * waited, not from a count, as the reconciles the Task's own status write brings would
+ * count too.
+ */
+export const secretRetryMs = (waitedMs: number): number =>
+  Math.min(SECRET_RETRY_MAX_MS, Math.max(SECRET_RETRY_MIN_MS, waitedMs));
+
+/**
+ * The Secrets a Pod cannot start without, by name, each with the keys it reads by name
+ * (empty for `envFrom` and whole-Secret volumes). Optional references are left out: the
+ * kubelet starts the Pod without them. `imagePullSecrets` too: a missing one only makes the
+ * kubelet pull anonymously, and an image that then cannot be pulled is told by the Pod.
+ */
+export function requiredSecrets(pod: PodSpec): Map<string, Set<string>> {
+  const needed = new Map<string, Set<string>>();
+  const need = (name: string | undefined, key?: string) => {
+    if (!name) return;
+    const keys = needed.get(name) ?? new Set<string>();
+    if (key) keys.add(key);
+    needed.set(name, keys);
+  };
+  for (const v of pod.volumes ?? []) {
+    if (v.secret && !v.secret.optional) {
+      need(v.secret.secretName);
+      for (const item of v.secret.items ?? []) need(v.secret.secretName, item.key);
+    }
+    for (const source of v.projected?.sources ?? []) {
+      if (!source.secret || source.secret.optional) continue;
+      need(source.secret.name);
+      for (const item of source.secret.items ?? []) need(source.secret.name, item.key);
+    }
+  }
+  const containers: Container[] = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
+  for (const c of containers) {
+    for (const e of c.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref && !ref.optional) need(ref.name, ref.key);
+    }
+    for (const from of c.envFrom ?? []) {
+      if (from.secretRef && !from.secretRef.optional) need(from.secretRef.name);
+    }
+  }
+  return needed;
+}
+
+/** `/spec/worker/credentials` → `spec.worker.credentials`. */
+const dotted = (pointer: string): string => pointer.replace(/^\//, '').replaceAll('/', '.');
+
+/**
+ * Where each Secret name the Pod reads comes from, as the field a user edits: a field of the
+ * Task (`spec.worker.credentials.secretRef.name`), or of the Workspace or an AgentConfig it
+ * names (`Workspace repo spec.secretRef.name`). The first reference of a name wins.
+ */
+export function secretFields(
+  task: Task,
+  workspace: Workspace | undefined,
+  agentConfigs: readonly AgentConfig[],
+): Map<string, string> {
+  const fields = new Map<string, string>();
+  const add = (name: string | undefined, field: string) => {
+    if (name && !fields.has(name)) fields.set(name, field);
+  };
+  const creds = resolveCredentials(task);
+  add(creds?.value.secretRef?.name, `${dotted(creds?.path ?? '')}.secretRef.name`);
+  if (workspace)
+    add(workspace.spec.secretRef?.name, `Workspace ${workspace.metadata.name} spec.secretRef.name`);
+  for (const ac of agentConfigs) {
+    const of = `AgentConfig ${ac.metadata.name}`;
+    for (const [i, s] of (ac.spec.skills ?? []).entries()) {
+      add(s.secretRef?.name, `${of} spec.skills[${i}].secretRef.name`);
+    }
+    for (const [i, s] of (ac.spec.mcpServers ?? []).entries()) {
+      const at = `${of} spec.mcpServers[${i}]`;
+      add(s.headersFrom?.secretRef.name, `${at}.headersFrom.secretRef.name`);
+      add(s.envFrom?.secretRef.name, `${at}.envFrom.secretRef.name`);
+      for (const [j, e] of (s.env ?? []).entries()) {
+        add(e.valueFrom?.secretKeyRef?.name, `${at}.env[${j}].valueFrom.secretKeyRef.name`);
+      }
+    }
+  }
+  const po = resolvePodOverrides(task);
+  if (po) {
+    const at = dotted(po.path);
+    for (const [j, e] of (po.value.env ?? []).entries()) {
+      add(e.valueFrom?.secretKeyRef?.name, `${at}.env[${j}].valueFrom.secretKeyRef.name`);
+    }
+    for (const [j, v] of (po.value.volumes ?? []).entries()) {
+      add(v.secret?.secretName, `${at}.volumes[${j}].secret.secretName`);
+      for (const [k, src] of (v.projected?.sources ?? []).entries()) {
+        add(src.secret?.name, `${at}.volumes[${j}].projected.sources[${k}].secret.name`);
+      }
+    }
+  }
+  return fields;
+}
+
+/** A Secret the Pod needs that does not exist. */
+export interface MissingSecret {
+  readonly name: string;
+  /** The field that names it (see {@link secretFields}). */
+  readonly field: string;
+  /** The keys the Pod reads by name, for the `kubectl create secret` hint. */
+  readonly keys: readonly string[];
+}
+
+/** What the Secret step found. */
+export interface SecretCheck {
+  readonly missing: readonly MissingSecret[];
+  /** Secrets read from the API server (the rest were known to exist). */
+  readonly reads: number;
+  /** Secrets whose existence could not be told (403: the RBAC in force does not grant `get`). */
+  readonly unknown: readonly string[];
+}
+
+/**
+ * Checks that every Secret `pod` cannot start without exists in the Task's namespace.
+ * `known` holds what admission already knows (the Workspace Secret the GitHub App step read,
+ * the token Secret it wrote): those cost no read.
+ */
+export async function checkSecrets(
+  o: TaskReconcilerOptions,
+  task: Task,
+  pod: PodSpec,
+  fields: ReadonlyMap<string, string>,
+  known: ReadonlyMap<string, boolean>,
+): Promise<SecretCheck> {
+  const { namespace } = nameOf(task);
+  const needed = [...requiredSecrets(pod)];
+  let reads = 0;
+  const unknown: string[] = [];
+  const exists = await Promise.all(
+    needed.map(async ([name]) => {
+      const k = known.get(name);
+      if (k !== undefined) return k;
+      reads++;
+      try {
+        // Existence only: the object is dropped here, and nothing of it is logged.
+        return (await o.client.get<ApiObject>(Resources.Secret, namespace, name)) !== undefined;
+      } catch (err) {
+        // Without `get` on Secrets (a trimmed-down RBAC) the check cannot tell; the Pod will.
+        if (!isStatus(err, 403)) throw err;
+        unknown.push(name);
+        return true;
+      }
+    }),
+  );
+  const missing = needed
+    .filter((_, i) => !exists[i])
+    .map(([name, keys]) => ({ name, field: fields.get(name) ?? "the Job's Pod template", keys: [...keys] }));
+  return { missing, reads, unknown };
+}
+
+/**
+ * The status message of a Task waiting for Secrets: each Secret, the field that names it and
+ * the command that creates it (with the keys the Pod reads, when it reads them by name).
+ */
+export function describeMissingSecrets(namespace: string, missing: readonly MissingSecret[]): string {
+  return missing
+    .map((m) => {
+      const literals = (m.keys.length ? m.keys : ['<key>'])
+        .map((k) => ` --from-literal=${k}=<value>`)
+        .join('');
+      return `Secret ${namespace}/${m.name} (referenced by ${m.field}) does not exist; create it: kubectl create secret generic ${m.name} -n ${namespace}${literals}`;
+    })
+    .join('; ');
+}
