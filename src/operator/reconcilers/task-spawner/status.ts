@@ -85,7 +85,9 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
   };
   if (p.discovered !== undefined) status.totalDiscovered = p.discovered;
   if (p.lastDiscoveryTime) status.lastDiscoveryTime = rfc3339(p.lastDiscoveryTime.getTime());
-  const message = p.setupError ?? p.message;
+  // A pass whose discovery keeps failing still runs (phase Running): without the problem's
+  // message, `kubectl get ts` would show Running and nothing about why no Task comes.
+  const message = p.setupError ?? p.message ?? p.problem?.message;
   if (message) status.message = message;
   else delete status.message;
   return status;
