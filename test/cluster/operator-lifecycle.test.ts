@@ -4,6 +4,7 @@ import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import {
   create,
+  createSecret,
   getTask,
   jobNames,
   outputsMessage,
@@ -196,6 +197,47 @@ describe('operator: Task lifecycle', () => {
     expect(failed.status?.message).toBe(
       'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker',
     );
+  });
+
+  it('waits for a missing credentials Secret with one Warning Event, and starts once it exists', async () => {
+    await create(
+      c,
+      ns,
+      'Task',
+      task('keyless', {
+        worker: { type: 'claude-code', credentials: { type: 'api-key', secretRef: { name: 'anthropic' } } },
+      }),
+    );
+    const message = `Secret ${ns}/anthropic (referenced by spec.worker.credentials.secretRef.name) does not exist; create it: kubectl create secret generic anthropic -n ${ns} --from-literal=ANTHROPIC_API_KEY=<value>`;
+    const waiting = await waitForTask(
+      c,
+      ns,
+      'keyless',
+      'waiting for its Secret',
+      (t) => t.status?.phase === 'Waiting',
+    );
+    expect(waiting.status?.message).toBe(message);
+    expect(waiting.status?.conditions).toEqual([
+      expect.objectContaining({
+        type: 'ReferencesResolved',
+        status: 'False',
+        reason: 'SecretNotFound',
+        message,
+      }),
+    ]);
+    await waitFor('the SecretNotFound Event', async () =>
+      (await events('keyless')).includes('SecretNotFound'),
+    );
+    expect(await c.get(Resources.Job, ns, 'keyless')).toBeUndefined();
+
+    await createSecret(c, ns, 'anthropic', { ANTHROPIC_API_KEY: 'k' });
+    const pending = await waitForPhase(c, ns, 'keyless', 'Pending');
+    expect(pending.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'ReferencesResolved', status: 'True', reason: 'Resolved' }),
+    ]);
+    expect(await jobNames(c, ns)).toContain('keyless');
+    // One Warning for the wait, however many re-checks it took.
+    expect(await events('keyless')).toEqual(['SecretNotFound']);
   });
 
   it('fails a Task whose Job the API server refuses as invalid, once, naming the field', async () => {
