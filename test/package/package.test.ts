@@ -83,7 +83,7 @@ spec:
     credentials:
       type: oauth
       secretRef: {name: claude-oauth}
-    podOverrides: {activeDeadlineSeconds: 3600}
+    podOverrides: {activeDeadlineSeconds: 3600, resources: {requests: {memory: 2Gi}, limits: {memory: 8Gi}}}
   ttlSecondsAfterFinished: 86400
 `;
 const BAD_TASK = TASK.replace('    type: claude-code\n', '    type: claude-code\n    modle: opus\n');
@@ -111,7 +111,10 @@ const build: AppBuilder = (scope) => {
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth' } },
-      podOverrides: { activeDeadlineSeconds: 3600 },
+      podOverrides: {
+        activeDeadlineSeconds: 3600,
+        resources: { requests: { memory: '2Gi' }, limits: { memory: '8Gi' } },
+      },
     },
     ttlSecondsAfterFinished: 86400,
   });
