@@ -32,7 +32,13 @@ import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
 import { loadKubeconfigFile } from '../src/kube/kubeconfig.ts';
 import { Resources } from '../src/operator/resources.ts';
 import { renderTaskJob } from '../src/render/task-job.ts';
-import { applyCrds, benchControlPlane, imageNodeFlags, spawnOperator, stopProcess } from './lib/cluster.ts';
+import {
+  applyCrds,
+  benchControlPlane,
+  operatorNodeFlags,
+  spawnOperator,
+  stopProcess,
+} from './lib/cluster.ts';
 import { pool } from './lib/load.ts';
 import { peakRss, currentRss as rss } from './lib/memory.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
@@ -48,8 +54,7 @@ const { values: args } = parseArgs({
     'node-flags': { type: 'string' },
   },
 });
-const NODE_FLAGS =
-  args['node-flags'] === undefined ? imageNodeFlags() : args['node-flags'].split(' ').filter(Boolean);
+const NODE_FLAGS = operatorNodeFlags(args['node-flags']);
 const BURST = Number(args.tasks);
 const FINISHED = Number(args.finished);
 

@@ -48,7 +48,13 @@ import { deliveryItem, deliveryKey } from '../src/operator/webhook/deliver.ts';
 import { DELIVERY_ANNOTATION, entryKey } from '../src/operator/webhook/ledger-format.ts';
 import { type Delivery, matchDelivery } from '../src/operator/webhook/match.ts';
 import { sign } from '../src/operator/webhook/signature.ts';
-import { applyCrds, benchControlPlane, imageNodeFlags, spawnOperator, stopProcess } from './lib/cluster.ts';
+import {
+  applyCrds,
+  benchControlPlane,
+  operatorNodeFlags,
+  spawnOperator,
+  stopProcess,
+} from './lib/cluster.ts';
 import { type Load, timedLoad } from './lib/load.ts';
 import { currentRss } from './lib/memory.ts';
 import { cpuSnapshot, cpuSpentByName } from './lib/process.ts';
@@ -71,8 +77,7 @@ const CONCURRENCY = Number(args.concurrency);
 const REJECTIONS = Number(args.rejections);
 const ROUNDS = Math.max(1, Number(args.rounds));
 const WARMUP = Math.max(1, Number(args.warmup));
-const NODE_FLAGS =
-  args['node-flags'] === undefined ? imageNodeFlags() : args['node-flags'].split(' ').filter(Boolean);
+const NODE_FLAGS = operatorNodeFlags(args['node-flags']);
 const SECRET = 'bench-secret';
 const NS = 'bench-webhook';
 

@@ -19,10 +19,13 @@ import { startControlPlane } from '../../test/cluster/control-plane.ts';
 export const KELOS_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /**
- * The V8 flags the operator image starts Node with (its Dockerfile's `ENTRYPOINT`, between the
- * node binary and the script), so the benchmarks measure the operator as it ships.
+ * The V8 flags to run the operator with: `given` (a `--node-flags` value, split on spaces)
+ * or, without it, the flags the operator image starts Node with (its Dockerfile's
+ * `ENTRYPOINT`, between the node binary and the script), so the benchmarks measure the
+ * operator as it ships.
  */
-export function imageNodeFlags(): string[] {
+export function operatorNodeFlags(given?: string): string[] {
+  if (given !== undefined) return given.split(' ').filter(Boolean);
   const dockerfile = readFileSync(new URL('../../images/operator.Dockerfile', import.meta.url), 'utf8');
   const line = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
   if (!line) throw new Error('images/operator.Dockerfile has no ENTRYPOINT in exec form');

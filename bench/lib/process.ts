@@ -23,17 +23,6 @@ export const childrenCpuMs = (): number | undefined => {
   }
 };
 
-/** CPU time (user + system) of a running process so far, in ms (`undefined` without `/proc`). */
-export const processCpuMs = (pid: number | 'self'): number | undefined => {
-  try {
-    // utime and stime are the 14th and 15th fields of the line (11th and 12th after the name).
-    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-};
-
 /** One process's name and CPU time so far (user + system, ms), by pid. */
 export type CpuSnapshot = ReadonlyMap<number, { readonly name: string; readonly ms: number }>;
 
