@@ -152,14 +152,15 @@ export interface SecretCheck {
 
 /**
  * Checks that every Secret `pod` cannot start without exists in the Task's namespace.
- * `known` holds what admission already knows (the Workspace Secret the GitHub App step read,
+ * `fieldsOf` names the field behind each Secret ({@link secretFields}); it runs only when one
+ * is missing. `known` holds what admission already knows (the Workspace Secret the GitHub App step read,
  * the token Secret it wrote): those cost no read.
  */
 export async function checkSecrets(
   o: TaskReconcilerOptions,
   task: Task,
   pod: PodSpec,
-  fields: ReadonlyMap<string, string>,
+  fieldsOf: () => ReadonlyMap<string, string>,
   known: ReadonlyMap<string, boolean>,
 ): Promise<SecretCheck> {
   const { namespace } = nameOf(task);
@@ -182,9 +183,14 @@ export async function checkSecrets(
       }
     }),
   );
-  const missing = needed
-    .filter((_, i) => !exists[i])
-    .map(([name, keys]) => ({ name, field: fields.get(name) ?? "the Job's Pod template", keys: [...keys] }));
+  const absent = needed.filter((_, i) => !exists[i]);
+  // Which field names each Secret is only worth working out for a Secret that is missing.
+  const fields = absent.length ? fieldsOf() : new Map<string, string>();
+  const missing = absent.map(([name, keys]) => ({
+    name,
+    field: fields.get(name) ?? "the Job's Pod template",
+    keys: [...keys],
+  }));
   return { missing, reads, unknown };
 }
 
