@@ -23,9 +23,10 @@
  *
  * @packageDocumentation
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Task } from '../src/api/index.ts';
 import { type ApiObject, HttpKubeClient } from '../src/kube/client.ts';
@@ -170,6 +171,77 @@ async function startOperatorProcess(
   return { child, metricsUrl: `http://${match[1]}/metrics`, tail };
 }
 
+/** What one burst measured, from the bench's own watches on the namespace. */
+interface Burst {
+  /** Until the bench's last Task create answered. */
+  readonly createdAllMs: number;
+  /** Until the last Job's ADDED event. */
+  readonly allJobsMs: number;
+  /** Per Task, from its create request to its Job's ADDED event. */
+  readonly latencies: number[];
+  /** Per Task, from its create request to its own ADDED event. */
+  readonly toTaskEvent: number[];
+  /** Per Task, from its ADDED event to its Job's: the controller's share. */
+  readonly taskEventToJob: number[];
+}
+
+/**
+ * Creates {@link BURST} Tasks in `namespace`, {@link IN_FLIGHT} at a time, and waits until every
+ * one has its Job, whoever makes them; `alive` throws when that controller has died.
+ */
+async function burst(
+  c: HttpKubeClient,
+  namespace: string,
+  prefix: string,
+  alive: () => void,
+  tail: () => string,
+): Promise<Burst> {
+  const sentAt = new Map<string, number>();
+  const seen = { Job: new Map<string, number>(), Task: new Map<string, number>() };
+  const abort = new AbortController();
+  const watches = await Promise.all(
+    ([Resources.Job, Resources.Task] as const).map(async (type) => {
+      const at = seen[type.kind as 'Job' | 'Task'];
+      const list = await c.list(type, { namespace });
+      // Wrapped: an async function returning the watch's promise would wait for it to end.
+      const ended = c
+        .watch(
+          type,
+          { namespace, resourceVersion: list.metadata.resourceVersion, signal: abort.signal },
+          (e) => {
+            const name = e.object.metadata.name ?? '';
+            if (e.type === 'ADDED' && !at.has(name)) at.set(name, performance.now());
+          },
+        )
+        .catch(() => {});
+      return { ended };
+    }),
+  );
+  const names = Array.from({ length: BURST }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
+  const start = performance.now();
+  await pool(names, IN_FLIGHT, async (name) => {
+    sentAt.set(name, performance.now());
+    await c.create(Resources.Task, taskBody(name, namespace));
+  });
+  const createdAllMs = performance.now() - start;
+  while (seen.Job.size < BURST) {
+    alive();
+    if (performance.now() - start > 300_000)
+      throw new Error(`only ${seen.Job.size} of ${BURST} Jobs after 5 min: ${tail()}`);
+    await sleep(20);
+  }
+  abort.abort();
+  await Promise.all(watches.map((w) => w.ended));
+  const at = (m: Map<string, number>, n: string) => m.get(n) as number;
+  return {
+    createdAllMs,
+    allJobsMs: Math.max(...seen.Job.values()) - start,
+    latencies: names.map((n) => at(seen.Job, n) - at(sentAt, n)),
+    toTaskEvent: names.map((n) => at(seen.Task, n) - at(sentAt, n)),
+    taskEventToJob: names.map((n) => at(seen.Job, n) - at(seen.Task, n)),
+  };
+}
+
 async function main(): Promise<void> {
   const { kubeconfig, stop: stopControlPlane } = await benchControlPlane();
   let operator: ChildProcess | undefined;
@@ -190,10 +262,11 @@ async function main(): Promise<void> {
     const run = Date.now().toString(36);
     const nsRef = `bench-ref-${run}`;
     const nsIdeal = `bench-ideal-${run}`;
+    const nsWatch = `bench-watch-${run}`;
     // The burst and the finished Tasks share the namespace the operator watches.
     const nsBurst = `bench-work-${run}`;
     const nsDone = nsBurst;
-    for (const name of [nsRef, nsIdeal, nsBurst]) {
+    for (const name of [nsRef, nsIdeal, nsWatch, nsBurst]) {
       await c.create(Resources.Namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     }
     // Admission waits (SecretNotFound) for a Secret the Pod needs: the burst's Tasks name this one.
@@ -251,14 +324,52 @@ async function main(): Promise<void> {
     const idealMs = performance.now() - idealStart;
     // Let the Job controller finish the Pods of the reference Jobs, so they do not load the
     // API server during the burst.
-    for (;;) {
-      const pods = await c.list(Resources.Pod, { namespace: nsRef, limit: 1 });
-      const idealPods = await c.list(Resources.Pod, { namespace: nsIdeal, limit: 1 });
-      const count = (p: typeof pods) => p.items.length + (p.metadata.remainingItemCount ?? 0);
-      if (count(pods) >= BURST && count(idealPods) >= BURST) break;
-      await sleep(1000);
-    }
-    await sleep(3000);
+    const podsFor = async (namespace: string) => {
+      for (;;) {
+        const pods = await c.list(Resources.Pod, { namespace, limit: 1 });
+        if (pods.items.length + (pods.metadata.remainingItemCount ?? 0) >= BURST) break;
+        await sleep(1000);
+      }
+      await sleep(3000);
+    };
+    await podsFor(nsRef);
+    await podsFor(nsIdeal);
+
+    // ---- reference: the smallest watch-driven controller ---------------------------------------
+    // A process that watches Tasks and creates each one's Job (bench/lib/watch-controller.ts):
+    // what waiting for an event and sharing the API server costs any controller.
+    const watcher = spawn(
+      process.execPath,
+      [
+        ...NODE_FLAGS,
+        fileURLToPath(new URL('./lib/watch-controller.ts', import.meta.url)),
+        kubeconfig,
+        nsWatch,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let watcherErr = '';
+    watcher.stderr?.on('data', (d: Buffer) => {
+      watcherErr = (watcherErr + d.toString()).slice(-2000);
+      process.stderr.write(d);
+    });
+    await new Promise<void>((resolve, reject) => {
+      watcher.stdout?.once('data', () => resolve());
+      watcher.once('exit', (code) => reject(new Error(`watch controller exited (${code}): ${watcherErr}`)));
+    });
+    const watcherCpuBefore = cpuMs(watcher.pid as number);
+    const watched = await burst(
+      c,
+      nsWatch,
+      'task',
+      () => {
+        if (watcher.exitCode !== null) throw new Error(`watch controller exited: ${watcherErr}`);
+      },
+      () => watcherErr,
+    );
+    const watcherCpu = cpuMs(watcher.pid as number) - watcherCpuBefore;
+    await stopProcess(watcher);
+    await podsFor(nsWatch);
 
     // ---- operator, idle --------------------------------------------------------------------
     const started = await startOperatorProcess(kubeconfig, nsBurst, '30s');
@@ -269,42 +380,20 @@ async function main(): Promise<void> {
 
     // ---- burst -------------------------------------------------------------------------------
     const before = await scrape(started.metricsUrl);
-    const sentAt = new Map<string, number>();
-    const jobSeenAt = new Map<string, number>();
-    const list = await c.list(Resources.Job, { namespace: nsBurst });
-    const abort = new AbortController();
-    const watching = c
-      .watch(
-        Resources.Job,
-        { namespace: nsBurst, resourceVersion: list.metadata.resourceVersion, signal: abort.signal },
-        (e) => {
-          if (e.type === 'ADDED' && !jobSeenAt.has(e.object.metadata.name ?? ''))
-            jobSeenAt.set(e.object.metadata.name ?? '', performance.now());
-        },
-      )
-      .catch(() => {});
-    const names = Array.from({ length: BURST }, (_, i) => `task-${String(i).padStart(5, '0')}`);
     const loadBefore = loadavg();
-    const burstStart = performance.now();
     const cpuBefore = cpuMs(pid);
-    await pool(names, IN_FLIGHT, async (name) => {
-      sentAt.set(name, performance.now());
-      await c.create(Resources.Task, taskBody(name, nsBurst));
-    });
-    const createdAllMs = performance.now() - burstStart;
-    while (jobSeenAt.size < BURST) {
-      if (operator.exitCode !== null || operator.signalCode !== null)
-        throw new Error(
-          `the operator exited (${operator.exitCode ?? operator.signalCode}): ${started.tail()}`,
-        );
-      if (performance.now() - burstStart > 300_000)
-        throw new Error(`only ${jobSeenAt.size} of ${BURST} Jobs after 5 min: ${started.tail()}`);
-      await sleep(20);
-    }
-    const allJobsMs = Math.max(...jobSeenAt.values()) - burstStart;
-    const latencies = names.map((n) => (jobSeenAt.get(n) as number) - (sentAt.get(n) as number));
-    abort.abort();
-    await watching;
+    const { createdAllMs, allJobsMs, latencies, toTaskEvent, taskEventToJob } = await burst(
+      c,
+      nsBurst,
+      'task',
+      () => {
+        if (operator?.exitCode !== null || operator?.signalCode !== null)
+          throw new Error(
+            `the operator exited (${operator?.exitCode ?? operator?.signalCode}): ${started.tail()}`,
+          );
+      },
+      started.tail,
+    );
     const loadAfter = loadavg();
     const atAllJobs = await scrape(started.metricsUrl);
     const burstPeak = peakRss(pid) ?? 0;
@@ -402,6 +491,14 @@ async function main(): Promise<void> {
       ['burst: Task→Job latency p50', formatMillis(percentile(latencies, 50))],
       ['burst: Task→Job latency p99', formatMillis(percentile(latencies, 99))],
       ['burst: Task→Job latency max', formatMillis(Math.max(...latencies))],
+      [
+        "burst: Task create until its event (bench's watch), p50 / p99",
+        `${formatMillis(percentile(toTaskEvent, 50))} / ${formatMillis(percentile(toTaskEvent, 99))}`,
+      ],
+      [
+        'burst: Task event until its Job event (the operator), p50 / p99',
+        `${formatMillis(percentile(taskEventToJob, 50))} / ${formatMillis(percentile(taskEventToJob, 99))}`,
+      ],
       ['burst: operator peak RSS', formatBytes(burstPeak)],
       [
         'burst: operator CPU time until every Job exists',
@@ -448,6 +545,14 @@ async function main(): Promise<void> {
         `reference: ideal controller (Task then Job, by hand), ${BURST} Tasks`,
         `${formatMillis(idealMs)}; Task→Job p50 / p99 ${formatMillis(percentile(idealLatencies, 50))} / ${formatMillis(percentile(idealLatencies, 99))}`,
       ],
+      [
+        `reference: watch-driven controller (bench/lib/watch-controller.ts), ${BURST} Tasks`,
+        `every Job after ${formatMillis(watched.allJobsMs)}; Task→Job p50 / p99 ${formatMillis(percentile(watched.latencies, 50))} / ${formatMillis(percentile(watched.latencies, 99))}`,
+      ],
+      [
+        'reference: watch-driven controller, Task event until its Job event p50 / p99',
+        `${formatMillis(percentile(watched.taskEventToJob, 50))} / ${formatMillis(percentile(watched.taskEventToJob, 99))}; CPU ${formatMillis(watcherCpu)}`,
+      ],
       ['operator node flags', NODE_FLAGS.join(' ') || '(none)'],
     ]);
     printRatio(`every Task has its Job (operator)`, allJobsMs, `${BURST} Jobs created directly`, refBurstMs);
@@ -457,6 +562,13 @@ async function main(): Promise<void> {
       percentile(latencies, 99),
       'ideal controller Task→Job p99',
       percentile(idealLatencies, 99),
+    );
+    printRatio('every Task has its Job (operator)', allJobsMs, 'watch-driven controller', watched.allJobsMs);
+    printRatio(
+      'Task→Job p99',
+      percentile(latencies, 99),
+      'watch-driven controller Task→Job p99',
+      percentile(watched.latencies, 99),
     );
     printRatio(
       'Task→Job p99',

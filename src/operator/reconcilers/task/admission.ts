@@ -127,7 +127,14 @@ export async function admit(
   const known = new Map<string, boolean>();
   if (token.kind === 'ok') known.set(token.secret, true);
   if (token.kind === 'none' && token.source) known.set(token.source.name, token.source.exists);
-  const secrets = await checkSecrets(o, task, pod, () => secretFields(task, workspace, agentConfigs), known);
+  const secrets = await checkSecrets(
+    o,
+    ctx.secrets,
+    task,
+    pod,
+    () => secretFields(task, workspace, agentConfigs),
+    known,
+  );
   if (secrets.missing.length) {
     entry.secretMissingSince ??= o.clock.now();
     const message = describeMissingSecrets(namespace, secrets.missing);
