@@ -9,6 +9,7 @@ import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
+import { checkPodOverrides } from './pod-overrides.ts';
 
 export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
@@ -313,5 +314,6 @@ export function validateDocuments(
   out.push(...checkReferences(docs, options));
   out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));
   out.push(...checkSpawnerSources(docs));
+  out.push(...checkPodOverrides(docs));
   return sortDiagnostics(out);
 }

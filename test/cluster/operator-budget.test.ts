@@ -69,13 +69,17 @@ describe('operator: TaskBudget admission', () => {
     await create(c, ns, 'Task', task('covered', {}, { team: 'a' }));
     await create(c, ns, 'Task', task('uncovered', {}, { team: 'b' }));
     const blocked = await waitForPhase(c, ns, 'covered', 'Waiting');
-    expect(blocked.status?.message).toBe('Budget "team-a" exceeded: cost 2 USD reached maxCostUSD 1');
+    // It says when the period ends, i.e. when the Task may start without anyone's help.
+    const periodEnd = rfc3339(dayStart.getTime() + 86_400_000);
+    expect(blocked.status?.message).toBe(
+      `Budget "team-a" exceeded: cost 2 USD reached maxCostUSD 1; its period ends at ${periodEnd}`,
+    );
     expect(blocked.status?.conditions).toEqual([
       expect.objectContaining({
         type: 'BudgetBlocked',
         status: 'True',
         reason: 'BudgetExceeded',
-        message: 'Blocked by TaskBudget "team-a": cost 2 USD reached maxCostUSD 1',
+        message: `Blocked by TaskBudget "team-a": cost 2 USD reached maxCostUSD 1; its period ends at ${periodEnd}`,
       }),
     ]);
     const free = await waitForPhase(c, ns, 'uncovered', 'Pending');
@@ -188,8 +192,10 @@ describe('operator: TaskBudget period rollover', () => {
     await create(c, ns, 'TaskRecord', record('today', rfc3339(operatorNow - 1000), { outputTokens: 150 }));
     await create(c, ns, 'Task', task('tomorrow'));
     const blocked = await waitForPhase(c, ns, 'tomorrow', 'Waiting');
+    const midnight = new Date(operatorNow);
+    midnight.setUTCHours(24, 0, 0, 0);
     expect(blocked.status?.message).toBe(
-      'Budget "daily" exceeded: 150 output tokens reached maxOutputTokens 100',
+      `Budget "daily" exceeded: 150 output tokens reached maxOutputTokens 100; its period ends at ${rfc3339(midnight.getTime())}`,
     );
     const blockedAt = Date.now() + offset;
     const admitted = await waitForPhase(c, ns, 'tomorrow', 'Pending', 20_000);

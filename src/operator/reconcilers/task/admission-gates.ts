@@ -237,13 +237,16 @@ export async function checkGates(
     reservationsOf(o),
   );
   if (!admission.admitted) {
+    // When a used-up budget lets the Task start (a broken budget has no period: it waits for a fix).
+    const until =
+      admission.retryAt === undefined ? '' : `; its period ends at ${rfc3339(admission.retryAt)}`;
     return stop(
-      wait(o, task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}`, {
+      wait(o, task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}${until}`, {
         set: {
           type: ConditionTypes.BudgetBlocked,
           status: 'True',
           reason: 'BudgetExceeded',
-          message: `Blocked by TaskBudget "${admission.budget}": ${admission.reason}`,
+          message: `Blocked by TaskBudget "${admission.budget}": ${admission.reason}${until}`,
         },
         keep: conditions,
         requeueAfterMs: budgetRequeueMs(admission.retryAt, clock.now()),
