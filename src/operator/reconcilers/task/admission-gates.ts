@@ -238,8 +238,7 @@ export async function checkGates(
   );
   if (!admission.admitted) {
     // When a used-up budget lets the Task start (a broken budget has no period: it waits for a fix).
-    const until =
-      admission.retryAt === undefined ? '' : `; its period ends at ${rfc3339(admission.retryAt)}`;
+    const until = admission.retryAt === undefined ? '' : `; its period ends at ${rfc3339(admission.retryAt)}`;
     return stop(
       wait(o, task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}${until}`, {
         set: {
