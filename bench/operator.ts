@@ -171,6 +171,12 @@ async function startOperatorProcess(
   return { child, metricsUrl: `http://${match[1]}/metrics`, tail };
 }
 
+/** `p50 / p99` of `values`, or why there are none. */
+const p50p99 = (values: readonly number[]): string =>
+  values.length
+    ? `${formatMillis(percentile(values, 50))} / ${formatMillis(percentile(values, 99))}`
+    : "n/a (the API server closed the bench's Task watch)";
+
 /** What one burst measured, from the bench's own watches on the namespace. */
 interface Burst {
   /** Until the bench's last Task create answered. */
@@ -179,9 +185,12 @@ interface Burst {
   readonly allJobsMs: number;
   /** Per Task, from its create request to its Job's ADDED event. */
   readonly latencies: number[];
-  /** Per Task, from its create request to its own ADDED event. */
+  /**
+   * Per Task, from its create request to its own ADDED event; empty when the API server closed
+   * the bench's Task watch during the burst (it drops a watcher that reads too slowly).
+   */
   readonly toTaskEvent: number[];
-  /** Per Task, from its ADDED event to its Job's: the controller's share. */
+  /** Per Task, from its ADDED event to its Job's: the controller's share (empty as above). */
   readonly taskEventToJob: number[];
 }
 
@@ -233,12 +242,13 @@ async function burst(
   abort.abort();
   await Promise.all(watches.map((w) => w.ended));
   const at = (m: Map<string, number>, n: string) => m.get(n) as number;
+  const split = seen.Task.size === BURST;
   return {
     createdAllMs,
     allJobsMs: Math.max(...seen.Job.values()) - start,
     latencies: names.map((n) => at(seen.Job, n) - at(sentAt, n)),
-    toTaskEvent: names.map((n) => at(seen.Task, n) - at(sentAt, n)),
-    taskEventToJob: names.map((n) => at(seen.Job, n) - at(seen.Task, n)),
+    toTaskEvent: split ? names.map((n) => at(seen.Task, n) - at(sentAt, n)) : [],
+    taskEventToJob: split ? names.map((n) => at(seen.Job, n) - at(seen.Task, n)) : [],
   };
 }
 
@@ -491,14 +501,8 @@ async function main(): Promise<void> {
       ['burst: Task→Job latency p50', formatMillis(percentile(latencies, 50))],
       ['burst: Task→Job latency p99', formatMillis(percentile(latencies, 99))],
       ['burst: Task→Job latency max', formatMillis(Math.max(...latencies))],
-      [
-        "burst: Task create until its event (bench's watch), p50 / p99",
-        `${formatMillis(percentile(toTaskEvent, 50))} / ${formatMillis(percentile(toTaskEvent, 99))}`,
-      ],
-      [
-        'burst: Task event until its Job event (the operator), p50 / p99',
-        `${formatMillis(percentile(taskEventToJob, 50))} / ${formatMillis(percentile(taskEventToJob, 99))}`,
-      ],
+      ["burst: Task create until its event (bench's watch), p50 / p99", p50p99(toTaskEvent)],
+      ['burst: Task event until its Job event (the operator), p50 / p99', p50p99(taskEventToJob)],
       ['burst: operator peak RSS', formatBytes(burstPeak)],
       [
         'burst: operator CPU time until every Job exists',
@@ -551,7 +555,7 @@ async function main(): Promise<void> {
       ],
       [
         'reference: watch-driven controller, Task event until its Job event p50 / p99',
-        `${formatMillis(percentile(watched.taskEventToJob, 50))} / ${formatMillis(percentile(watched.taskEventToJob, 99))}; CPU ${formatMillis(watcherCpu)}`,
+        `${p50p99(watched.taskEventToJob)}; CPU ${formatMillis(watcherCpu)}`,
       ],
       ['operator node flags', NODE_FLAGS.join(' ') || '(none)'],
     ]);

@@ -221,6 +221,31 @@ describe('WorkQueue', () => {
     expect(calls[5]?.key).toBe('new-4');
   });
 
+  it('bounds plain keys to an eighth of the workers while a burst of urgent keys runs', async () => {
+    const q = new WorkQueue({ workers: 16, clock: new FakeClock() });
+    const { calls, handler } = controlledHandler();
+    q.start(handler);
+    // A burst: three urgent keys run (more than 16 / 8), and the urgent lane is empty for now.
+    for (let i = 1; i <= 3; i++) q.addUrgent(`new-${i}`);
+    for (let i = 1; i <= 5; i++) q.add(`status-${i}`);
+    await flush();
+    // Two plain keys run, although 11 workers are free: the next new Task needs a worker.
+    expect(calls.map((c) => c.key)).toEqual(['new-1', 'new-2', 'new-3', 'status-1', 'status-2']);
+    q.addUrgent('new-4');
+    await flush();
+    expect(calls.at(-1)?.key).toBe('new-4');
+    // The burst drains: the plain keys take the free workers again.
+    for (const c of calls.filter((c) => c.key.startsWith('new-'))) c.finish();
+    await flush();
+    expect(calls.map((c) => c.key).filter((k) => k.startsWith('status-'))).toEqual([
+      'status-1',
+      'status-2',
+      'status-3',
+      'status-4',
+      'status-5',
+    ]);
+  });
+
   it('does not start keys while paused, and runs what accumulated after resume', async () => {
     const q = new WorkQueue({ workers: 2, clock: new FakeClock() });
     const seen: string[] = [];
