@@ -201,7 +201,6 @@ interface Burst {
 async function burst(
   c: HttpKubeClient,
   namespace: string,
-  prefix: string,
   alive: () => void,
   tail: () => string,
 ): Promise<Burst> {
@@ -226,7 +225,7 @@ async function burst(
       return { ended };
     }),
   );
-  const names = Array.from({ length: BURST }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
+  const names = Array.from({ length: BURST }, (_, i) => `task-${String(i).padStart(5, '0')}`);
   const start = performance.now();
   await pool(names, IN_FLIGHT, async (name) => {
     sentAt.set(name, performance.now());
@@ -255,10 +254,12 @@ async function burst(
 async function main(): Promise<void> {
   const { kubeconfig, stop: stopControlPlane } = await benchControlPlane();
   let operator: ChildProcess | undefined;
+  let watcher: ChildProcess | undefined;
   // A Ctrl-C or timeout must not leave the control plane and the operator running.
   const onSignal = () => {
     void (async () => {
       if (operator) await stopProcess(operator);
+      if (watcher) await stopProcess(watcher);
       await stopControlPlane();
       process.exit(130);
     })();
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
     // ---- reference: the smallest watch-driven controller ---------------------------------------
     // A process that watches Tasks and creates each one's Job (bench/lib/watch-controller.ts):
     // what waiting for an event and sharing the API server costs any controller.
-    const watcher = spawn(
+    const wc = spawn(
       process.execPath,
       [
         ...NODE_FLAGS,
@@ -358,27 +359,27 @@ async function main(): Promise<void> {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    watcher = wc;
     let watcherErr = '';
-    watcher.stderr?.on('data', (d: Buffer) => {
+    wc.stderr?.on('data', (d: Buffer) => {
       watcherErr = (watcherErr + d.toString()).slice(-2000);
       process.stderr.write(d);
     });
     await new Promise<void>((resolve, reject) => {
-      watcher.stdout?.once('data', () => resolve());
-      watcher.once('exit', (code) => reject(new Error(`watch controller exited (${code}): ${watcherErr}`)));
+      wc.stdout?.once('data', () => resolve());
+      wc.once('exit', (code) => reject(new Error(`watch controller exited (${code}): ${watcherErr}`)));
     });
-    const watcherCpuBefore = cpuMs(watcher.pid as number);
+    const watcherCpuBefore = cpuMs(wc.pid as number);
     const watched = await burst(
       c,
       nsWatch,
-      'task',
       () => {
-        if (watcher.exitCode !== null) throw new Error(`watch controller exited: ${watcherErr}`);
+        if (wc.exitCode !== null) throw new Error(`watch controller exited: ${watcherErr}`);
       },
       () => watcherErr,
     );
-    const watcherCpu = cpuMs(watcher.pid as number) - watcherCpuBefore;
-    await stopProcess(watcher);
+    const watcherCpu = cpuMs(wc.pid as number) - watcherCpuBefore;
+    await stopProcess(wc);
     await podsFor(nsWatch);
 
     // ---- operator, idle --------------------------------------------------------------------
@@ -395,12 +396,10 @@ async function main(): Promise<void> {
     const { createdAllMs, allJobsMs, latencies, toTaskEvent, taskEventToJob } = await burst(
       c,
       nsBurst,
-      'task',
       () => {
-        if (operator?.exitCode !== null || operator?.signalCode !== null)
-          throw new Error(
-            `the operator exited (${operator?.exitCode ?? operator?.signalCode}): ${started.tail()}`,
-          );
+        const { exitCode, signalCode } = started.child;
+        if (exitCode !== null || signalCode !== null)
+          throw new Error(`the operator exited (${exitCode ?? signalCode}): ${started.tail()}`);
       },
       started.tail,
     );
@@ -551,7 +550,7 @@ async function main(): Promise<void> {
       ],
       [
         `reference: watch-driven controller (bench/lib/watch-controller.ts), ${BURST} Tasks`,
-        `every Job after ${formatMillis(watched.allJobsMs)}; Task→Job p50 / p99 ${formatMillis(percentile(watched.latencies, 50))} / ${formatMillis(percentile(watched.latencies, 99))}`,
+        `every Job after ${formatMillis(watched.allJobsMs)}; Task→Job p50 / p99 ${p50p99(watched.latencies)}`,
       ],
       [
         'reference: watch-driven controller, Task event until its Job event p50 / p99',
@@ -590,6 +589,7 @@ async function main(): Promise<void> {
     );
   } finally {
     if (operator) await stopProcess(operator);
+    if (watcher) await stopProcess(watcher);
     c.close();
     await stopControlPlane();
   }

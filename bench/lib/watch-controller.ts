@@ -67,4 +67,6 @@ for (;;) {
       pump();
     })
     .catch((err: unknown) => process.stderr.write(`watch: ${(err as Error).message}\n`));
+  // Not in a tight loop when the API server is gone.
+  await new Promise((r) => setTimeout(r, 1000));
 }

@@ -15,13 +15,10 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../api/group.ts';
-import { type Diagnostic, escapePointer, type Finding } from './diagnostic.ts';
+import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
-import { LABEL_VALUE, QUALIFIED_NAME } from './object-schema.ts';
-import { compareQuantities, parseQuantity } from './quantity.ts';
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isNode as isRecord, LABEL_VALUE, QUALIFIED_NAME } from './object-schema.ts';
+import { compareQuantities, quantityOf } from './quantity.ts';
 
 const QUALIFIED = new RegExp(QUALIFIED_NAME);
 const VALUE = new RegExp(LABEL_VALUE);
@@ -43,9 +40,6 @@ function overridePlaces(object: Readonly<Record<string, unknown>>): string[][] {
 
 const at = (root: unknown, path: readonly string[]): unknown =>
   path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), root);
-
-const pointer = (path: readonly (string | number)[]): string =>
-  `/${path.map((s) => escapePointer(s)).join('/')}`;
 
 /** Findings for a label-like map (`labels`, `nodeSelector`). */
 function labelMapFindings(map: unknown, path: readonly string[], what: string, kind: unknown): Finding[] {
@@ -80,10 +74,8 @@ function resourceFindings(resources: unknown, path: readonly (string | number)[]
   const out: Finding[] = [];
   for (const [name, request] of Object.entries(requests)) {
     const limit = limits[name];
-    const r =
-      typeof request === 'string' || typeof request === 'number' ? parseQuantity(String(request)) : undefined;
-    const l =
-      typeof limit === 'string' || typeof limit === 'number' ? parseQuantity(String(limit)) : undefined;
+    const r = quantityOf(request);
+    const l = quantityOf(limit);
     if (!r || !l || compareQuantities(r, l) <= 0) continue;
     out.push({
       severity: 'error',
