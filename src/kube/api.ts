@@ -175,6 +175,16 @@ export interface KubeClient {
     namespace: string | undefined,
     name: string,
   ): Promise<T | undefined>;
+  /**
+   * Reads one object's metadata only, as a `meta.k8s.io/v1` PartialObjectMetadata; `undefined`
+   * when it does not exist. For existence checks of objects whose data the caller must not
+   * hold (Secrets): the server leaves the data out, so it never reaches this process.
+   */
+  getMetadata(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<ApiObject | undefined>;
   /** Reads one page of a list. */
   list<T extends ApiObject>(type: ResourceType, opts?: ListOptions): Promise<ListPage<T>>;
   /**

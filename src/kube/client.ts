@@ -52,6 +52,9 @@ const query = (params: Record<string, string | number | boolean | undefined>): s
 /** Default deadline of one API request (the API server's own default is 60 s). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/** The media type that asks the API server for an object's metadata alone. */
+const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+
 /**
  * Asked before a request with the namespace its path addresses (undefined: a cluster-scoped
  * object, or a collection across all namespaces); returns why the request must not be sent,
@@ -163,6 +166,24 @@ export class HttpKubeClient implements KubeClient {
   async get<T extends ApiObject>(type: ResourceType, namespace: string | undefined, name: string) {
     try {
       return (await this.#json('get', type, 'GET', resourcePath(type, namespace, name))) as T;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async getMetadata(type: ResourceType, namespace: string | undefined, name: string) {
+    try {
+      const path = resourcePath(type, namespace, name);
+      return (await this.#json(
+        'get',
+        type,
+        'GET',
+        path,
+        undefined,
+        undefined,
+        PARTIAL_METADATA,
+      )) as ApiObject;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -474,8 +495,9 @@ export class HttpKubeClient implements KubeClient {
     path: string,
     body?: unknown,
     contentType = 'application/json',
+    accept = 'application/json',
   ): Promise<unknown> {
-    const res = await this.#send(verb, type, method, path, body, contentType);
+    const res = await this.#send(verb, type, method, path, body, contentType, accept);
     return res.body ? JSON.parse(res.body) : undefined;
   }
 
@@ -486,6 +508,7 @@ export class HttpKubeClient implements KubeClient {
     path: string,
     body?: unknown,
     contentType = 'application/json',
+    accept = 'application/json',
   ): Promise<{ status: number; body: string }> {
     const outside = this.#outside(verb, type, method, path);
     if (outside) throw outside;
@@ -497,7 +520,7 @@ export class HttpKubeClient implements KubeClient {
     const auth = await this.#authHeaders();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const started = performance.now();
-    const headers: Record<string, string> = { ...auth, accept: 'application/json' };
+    const headers: Record<string, string> = { ...auth, accept };
     if (payload !== undefined) {
       headers['content-type'] = contentType;
       headers['content-length'] = String(Buffer.byteLength(payload));

@@ -231,6 +231,10 @@ describe('operator: Task lifecycle', () => {
     expect(await c.get(Resources.Job, ns, 'keyless')).toBeUndefined();
 
     await createSecret(c, ns, 'anthropic', { ANTHROPIC_API_KEY: 'k' });
+    // The read admission makes: the API server answers with metadata only, never the data.
+    const seen = await c.getMetadata(Resources.Secret, ns, 'anthropic');
+    expect(seen).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'anthropic' } });
+    expect(seen).not.toHaveProperty('data');
     const pending = await waitForPhase(c, ns, 'keyless', 'Pending');
     expect(pending.status?.conditions).toEqual([
       expect.objectContaining({ type: 'ReferencesResolved', status: 'True', reason: 'Resolved' }),

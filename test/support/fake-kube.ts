@@ -200,6 +200,19 @@ export class FakeKube implements KubeClient {
     return this.peek<T>(type, namespace, name);
   }
 
+  /** Like the API server's metadata-only GET: a PartialObjectMetadata, no data. */
+  async getMetadata(type: ResourceType, namespace: string | undefined, name: string) {
+    await this.#begin({ verb: 'get', resource: typeIdOf(type), namespace, name }, type);
+    const obj = this.peek(type, namespace, name);
+    return obj
+      ? {
+          apiVersion: 'meta.k8s.io/v1',
+          kind: 'PartialObjectMetadata',
+          metadata: structuredClone(obj.metadata),
+        }
+      : undefined;
+  }
+
   async list<T extends ApiObject>(type: ResourceType, opts: ListOptions = {}): Promise<ListPage<T>> {
     await this.#begin(
       { verb: 'list', resource: typeIdOf(type), namespace: opts.namespace, name: undefined },

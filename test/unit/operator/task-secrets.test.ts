@@ -68,7 +68,7 @@ describe('SecretPresence', () => {
     const waiting: Array<() => void> = [];
     let gets = 0;
     const client = {
-      get: (_type: unknown, _ns: string, name: string) => {
+      getMetadata: (_type: unknown, _ns: string, name: string) => {
         gets++;
         return new Promise((resolve, reject) =>
           waiting.push(() => {

@@ -60,6 +60,7 @@ export class OwnWrites {
 export function recordingTaskWrites(client: KubeClient, writes: OwnWrites): KubeClient {
   return {
     get: (type, namespace, name) => client.get(type, namespace, name),
+    getMetadata: (type, namespace, name) => client.getMetadata(type, namespace, name),
     list: (type, opts) => client.list(type, opts),
     watch: (type, opts, onEvent) => client.watch(type, opts, onEvent),
     create: (type, obj) => client.create(type, obj),

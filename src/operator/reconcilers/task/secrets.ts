@@ -7,7 +7,7 @@
  * `SecretNotFound`) naming the Secret, the field that references it and the command that
  * creates it, and is admitted once the Secret exists.
  *
- * Only existence is checked; no value is used, logged or kept.
+ * Only existence is checked, with a metadata-only GET: no value is read, logged or kept.
  *
  * Why a GET per admission and not a Secret watch: the operator watches no Secrets, and the
  * install grants `get`, `create` and `patch` on Secrets in the watched namespaces, not `list`
@@ -29,7 +29,7 @@
  */
 import type { AgentConfig, Task, Workspace } from '../../../api/index.ts';
 import type { K8sType } from '../../../api/k8s/index.ts';
-import { type ApiObject, isStatus } from '../../../kube/client.ts';
+import { isStatus } from '../../../kube/client.ts';
 import type { Clock } from '../../../kube/clock.ts';
 import type { PodSpec } from '../../../render/pod-defaults.ts';
 import { resolveCredentials, resolvePodOverrides } from '../../../render/resolve.ts';
@@ -186,8 +186,8 @@ export class SecretPresence {
 
   async #read(o: Pick<TaskReconcilerOptions, 'client'>, namespace: string, name: string) {
     try {
-      // Existence only: the object is dropped here, and nothing of it is logged.
-      return (await o.client.get<ApiObject>(Resources.Secret, namespace, name)) !== undefined;
+      // Metadata only: the Secret's data never reaches this process.
+      return (await o.client.getMetadata(Resources.Secret, namespace, name)) !== undefined;
     } catch (err) {
       // Without `get` on Secrets (a trimmed-down RBAC) the check cannot tell; the Pod will.
       if (!isStatus(err, 403)) throw err;
