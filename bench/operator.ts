@@ -301,17 +301,18 @@ async function main(): Promise<void> {
       const job = r.job as unknown as ApiObject;
       return { ...job, metadata: { ...job.metadata, ownerReferences: [] } };
     });
+    // Every Job create here asks for the created Job's metadata only, as the operator's do.
     const single: number[] = [];
     for (const j of refJobs.slice(0, 50)) {
       const t0 = performance.now();
-      await c.create(Resources.Job, j);
+      await c.createMetadataOnly(Resources.Job, j);
       single.push(performance.now() - t0);
     }
     const refStart = performance.now();
     const refLatencies: number[] = [];
     await pool(refJobs.slice(50), IN_FLIGHT, async (j) => {
       const t0 = performance.now();
-      await c.create(Resources.Job, j);
+      await c.createMetadataOnly(Resources.Job, j);
       refLatencies.push(performance.now() - t0);
     });
     const refBurstMs = ((performance.now() - refStart) * BURST) / (BURST - 50);
@@ -328,7 +329,7 @@ async function main(): Promise<void> {
       async ([t, j]) => {
         const t0 = performance.now();
         await c.create(Resources.Task, { ...t, metadata: { ...t.metadata, namespace: nsIdeal } });
-        await c.create(Resources.Job, { ...j, metadata: { ...j.metadata, namespace: nsIdeal } });
+        await c.createMetadataOnly(Resources.Job, { ...j, metadata: { ...j.metadata, namespace: nsIdeal } });
         idealLatencies.push(performance.now() - t0);
       },
     );

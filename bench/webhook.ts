@@ -318,15 +318,16 @@ async function main(): Promise<void> {
         ...sign.kelos(body, SECRET, Math.floor(Date.now() / 1000)),
       });
     };
+    // The same request as the receiver's: a create answered with the Task's metadata only.
     const createDirectly = async (i: number) => {
-      await c.create(Resources.Task, directTasks[i]!);
+      await c.createMetadataOnly(Resources.Task, directTasks[i]!);
       return 201;
     };
 
     // The reference's warm-up: its connections (TLS handshakes) and JIT, as the receiver's.
     const warmTasks = Array.from({ length: WARMUP }, (_, i) => sameTaskAs(spawner, `direct-warm-${i}`, i));
     await measure(warmTasks.length, CONCURRENCY, async (i) => {
-      await c.create(Resources.Task, warmTasks[i]!);
+      await c.createMetadataOnly(Resources.Task, warmTasks[i]!);
       return 201;
     });
 

@@ -39,7 +39,7 @@ let running = 0;
 async function createJob(task: Task): Promise<void> {
   const job = renderTaskJob({ task, agentConfigs: [], prompt: task.spec.prompt ?? '' }).job;
   try {
-    await client.create(Resources.Job, job as unknown as ApiObject);
+    await client.createMetadataOnly(Resources.Job, job as unknown as ApiObject);
   } catch (err) {
     process.stderr.write(`Job of ${task.metadata.name}: ${(err as Error).message}\n`);
   }

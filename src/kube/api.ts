@@ -199,6 +199,13 @@ export interface KubeClient {
   ): Promise<void>;
   /** Creates an object; rejects with 409 AlreadyExists when the name is taken. */
   create<T extends ApiObject>(type: ResourceType, obj: T): Promise<T>;
+  /**
+   * {@link KubeClient.create}, answered with the created object's metadata only (a
+   * PartialObjectMetadata): for a caller that needs no more than the name, uid and
+   * resourceVersion. The server then serialises, and this process parses, the metadata instead
+   * of the whole defaulted object (a Job's Pod template; a Secret's data).
+   */
+  createMetadataOnly(type: ResourceType, obj: ApiObject): Promise<ApiObject>;
   /** Server-side apply under the client's field manager. */
   apply<T extends ApiObject>(type: ResourceType, obj: T, opts?: { force?: boolean }): Promise<T>;
   /** JSON merge patch (RFC 7386), optionally on `status` and guarded by a resourceVersion. */

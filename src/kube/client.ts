@@ -208,6 +208,11 @@ export class HttpKubeClient implements KubeClient {
     return (await this.#json('create', type, 'POST', path, obj)) as T;
   }
 
+  async createMetadataOnly(type: ResourceType, obj: ApiObject) {
+    const path = resourcePath(type, obj.metadata.namespace) + query({ fieldManager: this.#fieldManager });
+    return (await this.#json('create', type, 'POST', path, obj, undefined, PARTIAL_METADATA)) as ApiObject;
+  }
+
   async apply<T extends ApiObject>(type: ResourceType, obj: T, opts: { force?: boolean } = {}) {
     const name = obj.metadata.name;
     if (!name) throw new Error(`apply needs metadata.name (${type.kind})`);

@@ -296,6 +296,12 @@ export class FakeKube implements KubeClient {
     return this.#hub.open(spec, start, opts.signal);
   }
 
+  /** Like the API server's create answered as PartialObjectMetadata. */
+  async createMetadataOnly(type: ResourceType, obj: ApiObject): Promise<ApiObject> {
+    const created = await this.create(type, obj);
+    return { apiVersion: 'meta.k8s.io/v1', kind: 'PartialObjectMetadata', metadata: created.metadata };
+  }
+
   async create<T extends ApiObject>(type: ResourceType, obj: T): Promise<T> {
     const namespace = obj.metadata.namespace;
     await this.#begin({ verb: 'create', resource: typeIdOf(type), namespace, name: obj.metadata.name }, type);

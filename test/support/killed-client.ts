@@ -15,7 +15,8 @@ export const killedAfterTaskCreate = (kube: KubeClient): { client: KubeClient; k
       return (...args: unknown[]) => {
         if (dead) return new Promise(() => {});
         const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-        if (prop === 'create' && (args[1] as Task | undefined)?.kind === 'Task')
+        const creates = prop === 'create' || prop === 'createMetadataOnly';
+        if (creates && (args[1] as Task | undefined)?.kind === 'Task')
           return (r as Promise<unknown>).then((x) => {
             dead = true;
             return x;

@@ -159,7 +159,7 @@ export async function deliverTo(
     ...(r.kind === 'unnumbered' ? {} : { [SEQUENCE_ANNOTATION]: String(r.seq) }),
   };
   try {
-    await deps.client.create(Resources.Task, task);
+    await deps.client.createMetadataOnly(Resources.Task, task);
   } catch (e) {
     if (!isAlreadyExists(e))
       return { outcome: 'failed', reason: `Task not created: ${(e as Error).message}` };

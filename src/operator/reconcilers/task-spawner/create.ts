@@ -106,7 +106,7 @@ export async function applyPlan(
       ...(rank !== undefined ? { [SPAWNER_PRIORITY_ANNOTATION]: String(rank) } : {}),
     };
     try {
-      await o.client.create(Resources.Task, task);
+      await o.client.createMetadataOnly(Resources.Task, task);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       const existing = await o.client.get<Task>(Resources.Task, namespace, p.name);

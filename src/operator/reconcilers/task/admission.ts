@@ -8,7 +8,7 @@
  */
 
 import { Annotations, ConditionTypes, type KubeObject, type Task } from '../../../api/index.ts';
-import { ApiError, isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
+import { ApiError, type ApiObject, isAlreadyExists, type ResourceType } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
@@ -227,8 +227,9 @@ const PREDECESSOR = Symbol('predecessor');
 /**
  * Creates a child the render made (owned by `task`, labelled, in its namespace). An
  * existing child is fine when it is ours: a restart between create and status write must
- * not fail. Returns undefined when the name is taken by something we do not own, and the
- * error when the API server refuses the object as invalid (422).
+ * not fail. Returns the child's metadata (the server answers a create with nothing else),
+ * undefined when the name is taken by something we do not own, and the error when the API
+ * server refuses the object as invalid (422).
  */
 async function createOwned(
   { o }: TaskContext,
@@ -236,11 +237,11 @@ async function createOwned(
   body: KubeObject,
   task: Task,
   list: Checklist,
-): Promise<KubeObject | typeof PREDECESSOR | ApiError | undefined> {
+): Promise<ApiObject | typeof PREDECESSOR | ApiError | undefined> {
   const { namespace } = nameOf(task);
   const what = `${type.kind} ${namespace}/${body.metadata.name}`;
   try {
-    const created = await o.client.create(type, body);
+    const created = await o.client.createMetadataOnly(type, body);
     list.write(`${what} created`);
     return created;
   } catch (err) {

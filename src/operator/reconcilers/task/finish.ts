@@ -137,7 +137,7 @@ export async function ensureRecord(
     },
   };
   try {
-    await o.client.create(Resources.TaskRecord, record);
+    await o.client.createMetadataOnly(Resources.TaskRecord, record);
     list.write(
       `TaskRecord ${namespace}/${uid} created${estimated ? ` (estimated ${usage.costUSD} USD: no usage reported)` : ''}`,
     );

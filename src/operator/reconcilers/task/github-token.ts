@@ -179,7 +179,7 @@ export class GitHubTokens {
         type: 'Opaque',
         data,
       };
-      await this.#o.client.create(Resources.Secret, body);
+      await this.#o.client.createMetadataOnly(Resources.Secret, body);
       list.write(
         `GitHub App token minted into Secret ${namespace}/${secret} (expires ${annotations[TOKEN_EXPIRY_ANNOTATION]})`,
       );

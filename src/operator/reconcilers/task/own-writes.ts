@@ -64,6 +64,7 @@ export function recordingTaskWrites(client: KubeClient, writes: OwnWrites): Kube
     list: (type, opts) => client.list(type, opts),
     watch: (type, opts, onEvent) => client.watch(type, opts, onEvent),
     create: (type, obj) => client.create(type, obj),
+    createMetadataOnly: (type, obj) => client.createMetadataOnly(type, obj),
     apply: (type, obj, opts) => client.apply(type, obj, opts),
     async mergePatch<T extends ApiObject>(
       type: ResourceType,
