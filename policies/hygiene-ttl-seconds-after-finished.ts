@@ -44,7 +44,7 @@ export const ttlSecondsAfterFinished: ObjectRule = {
     'Every TaskSpawner task template sets ttlSecondsAfterFinished; every Task sets it or is kept in Git (kelos.dev/lifecycle: git), not both.',
   rationale:
     'Finished Tasks keep their Job, Pod and logs; a spawner that runs for months fills the namespace and slows every list the operator makes. Usage is kept in TaskRecords regardless. A Task kept in Git under Argo CD self-heal must not have a TTL, or it runs again after the TTL deletes it.',
-  hint: 'Set ttlSecondsAfterFinished (for example 86400 to keep a day of history).',
+  hint: 'Set ttlSecondsAfterFinished (for example 86400 to keep a day of history); a Task synced from Git by Argo CD sets none and is annotated kelos.dev/lifecycle: git instead.',
   check({ object }) {
     const e = executionOf(object);
     if (!e || e.spec['workerPoolRef'] !== undefined) return [];

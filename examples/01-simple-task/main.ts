@@ -1,6 +1,9 @@
 /**
  * Example 01: the smallest useful Task, an agent with an API key and a prompt, with the
- * limits every Task should carry: a deadline, a TTL and a budget that covers it.
+ * limits every Task should carry: a deadline and a budget that covers it. It is kept in Git
+ * (`kelos.dev/lifecycle: git`) and has no TTL: Argo CD syncs it with self-heal, so a TTL would
+ * delete it, Argo CD would create it again and the agent would run again. Remove it from Git
+ * to clean it up.
  *
  * @packageDocumentation
  */
@@ -11,7 +14,7 @@ import { synthWhenMain, Task, TaskBudget } from '../../constructs/index.ts';
 export default function simpleTask(scope: Construct): void {
   const team = 'sandbox';
   new Task(scope, 'simple-task', {
-    metadata: { name: 'simple-task', labels: { team } },
+    metadata: { name: 'simple-task', labels: { team }, annotations: { 'kelos.dev/lifecycle': 'git' } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'api-key', secretRef: { name: 'anthropic-api-key' } },
@@ -23,8 +26,6 @@ export default function simpleTask(scope: Construct): void {
       },
     },
     prompt: 'Write a Python script that prints the first 20 Fibonacci numbers.',
-    // Keep the finished Task (status, outputs) for a day, then delete it and its Pod.
-    ttlSecondsAfterFinished: 86400,
   });
   new TaskBudget(scope, 'budget', {
     metadata: { name: `team-${team}-daily` },

@@ -16,7 +16,8 @@ export default function taskWithWorkspace(scope: Construct): void {
     secretRef: { name: 'github-token' },
   });
   new Task(scope, 'add-tests', {
-    metadata: { name: 'add-tests', labels: { team } },
+    // Kept in Git and synced by Argo CD: no TTL (it would run again after one), see example 01.
+    metadata: { name: 'add-tests', labels: { team }, annotations: { 'kelos.dev/lifecycle': 'git' } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
@@ -29,8 +30,6 @@ export default function taskWithWorkspace(scope: Construct): void {
       },
     },
     prompt: 'Add unit tests for all untested functions and open a PR with the changes.',
-    // The pull request outlives the Task; keep the Task's status and outputs for a day.
-    ttlSecondsAfterFinished: 86400,
   });
   new TaskBudget(scope, 'budget', {
     metadata: { name: `team-${team}-daily` },

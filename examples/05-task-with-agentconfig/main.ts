@@ -39,7 +39,8 @@ Post a summary as a PR comment using \`gh pr comment\`.
     ],
   });
   new Task(scope, 'review-pr', {
-    metadata: { name: 'review-pr', labels: { team } },
+    // Kept in Git and synced by Argo CD: no TTL (it would run again after one), see example 01.
+    metadata: { name: 'review-pr', labels: { team }, annotations: { 'kelos.dev/lifecycle': 'git' } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
@@ -52,8 +53,6 @@ Post a summary as a PR comment using \`gh pr comment\`.
       },
     },
     prompt: 'Review the latest PR and provide feedback using /review.',
-    // The review lives on as a PR comment; keep the Task's status for a day.
-    ttlSecondsAfterFinished: 86400,
   });
   new TaskBudget(scope, 'budget', {
     metadata: { name: `team-${team}-daily` },

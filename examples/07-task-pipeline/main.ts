@@ -35,15 +35,15 @@ export default function taskPipeline(scope: Construct): void {
     },
   };
   const branch = 'feature/auth';
-  // Every step carries the budget's label and is kept for a day after it finishes.
+  // Every step carries the budget's label, and is kept in Git and synced by Argo CD: no TTL
+  // (a step would run again after one), see example 01.
   const labels = { team };
-  const ttlSecondsAfterFinished = 86400;
+  const annotations = { 'kelos.dev/lifecycle': 'git' };
 
   const scaffold = new Task(scope, 'scaffold', {
-    metadata: { name: 'scaffold', labels },
+    metadata: { name: 'scaffold', labels, annotations },
     worker,
     branch,
-    ttlSecondsAfterFinished,
     prompt: `Scaffold a user authentication module with the following:
 - A login endpoint (POST /auth/login)
 - A registration endpoint (POST /auth/register)
@@ -53,10 +53,9 @@ Create the code, commit your changes, and push the branch.
 `,
   });
   const writeTests = new Task(scope, 'write-tests', {
-    metadata: { name: 'write-tests', labels },
+    metadata: { name: 'write-tests', labels, annotations },
     worker,
     branch,
-    ttlSecondsAfterFinished,
     dependsOn: [scaffold],
     prompt: `The scaffold task created an auth module on branch ${depResult(scaffold, 'branch')}.
 Write comprehensive tests for the authentication module:
@@ -67,10 +66,9 @@ Run the tests to make sure they pass. Commit and push.
 `,
   });
   new Task(scope, 'open-pr', {
-    metadata: { name: 'open-pr', labels },
+    metadata: { name: 'open-pr', labels, annotations },
     worker,
     branch,
-    ttlSecondsAfterFinished,
     dependsOn: [writeTests],
     prompt: `The auth module and its tests are ready on branch ${depResult(writeTests, 'branch')}.
 Review the full diff (git diff main...HEAD) and open a pull request:

@@ -7,7 +7,12 @@
  *
  * - `labels` and `nodeSelector`: keys are qualified names and values label values, as the API
  *   server checks a Pod's labels and node selector;
- * - `resources` of the agent and of every extra container: no request above its limit.
+ * - `resources` of the agent and of every extra container: known resource names, no negative
+ *   quantity, no request above its limit, and extended resources (`nvidia.com/gpu`) requested
+ *   with an equal limit.
+ *
+ * Not every rule the API server applies to a Pod: these are the ones a `podOverrides` value
+ * reaches that the Task's schema does not already enforce.
  *
  * Checked on Tasks and on TaskSpawners' `taskTemplate`, both under `worker` and in the
  * deprecated top-level place.
@@ -18,7 +23,7 @@ import { API_VERSION } from '../api/group.ts';
 import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import { isNode as isRecord, LABEL_VALUE, QUALIFIED_NAME } from './object-schema.ts';
-import { compareQuantities, quantityOf } from './quantity.ts';
+import { compareQuantities, quantityOf, quantitySign } from './quantity.ts';
 
 const QUALIFIED = new RegExp(QUALIFIED_NAME);
 const VALUE = new RegExp(LABEL_VALUE);
@@ -46,7 +51,8 @@ function labelMapFindings(map: unknown, path: readonly string[], what: string, k
   if (!isRecord(map)) return [];
   const out: Finding[] = [];
   for (const [key, value] of Object.entries(map)) {
-    if (key.length > 317 || !QUALIFIED.test(key)) {
+    // The pattern bounds the name; the DNS prefix before the '/' may be 253 characters long.
+    if (key.indexOf('/') > 253 || !QUALIFIED.test(key)) {
       out.push({
         severity: 'error',
         code: 'pod/label-key',
@@ -66,24 +72,82 @@ function labelMapFindings(map: unknown, path: readonly string[], what: string, k
   return out;
 }
 
-/** Findings for one ResourceRequirements: a request above the limit of the same resource. */
+/** Container resources Kubernetes defines itself (besides `hugepages-<size>`). */
+const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
+
+/**
+ * An extended resource (`nvidia.com/gpu`): a name with a domain outside `kubernetes.io`. The
+ * API server cannot overcommit these, so a request needs a limit equal to it.
+ */
+const isExtended = (name: string): boolean =>
+  name.includes('/') && !name.startsWith('kubernetes.io/') && !name.startsWith('requests.');
+
+/**
+ * Findings for one ResourceRequirements, as the API server validates a container's: known
+ * resource names, no negative quantity, no request above its limit, and extended resources
+ * requested only with an equal limit.
+ */
 function resourceFindings(resources: unknown, path: readonly (string | number)[], kind: unknown): Finding[] {
   if (!isRecord(resources)) return [];
-  const { requests, limits } = resources;
-  if (!isRecord(requests) || !isRecord(limits)) return [];
+  const requests = isRecord(resources['requests']) ? resources['requests'] : {};
+  const limits = isRecord(resources['limits']) ? resources['limits'] : {};
   const out: Finding[] = [];
+  const finding = (code: string, at: string, name: string, message: string, hint?: string) =>
+    out.push({
+      severity: 'error',
+      code,
+      path: pointer([...path, at, name]),
+      message: `${message}; ${atRunTime(kind)}`,
+      ...(hint ? { hint } : {}),
+    });
+  for (const [at, list] of [
+    ['requests', requests],
+    ['limits', limits],
+  ] as const) {
+    for (const [name, value] of Object.entries(list)) {
+      if (!STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-') && !name.includes('/')) {
+        finding(
+          'pod/resource-name',
+          at,
+          name,
+          `${at}.${name} is not a container resource: use cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource with a domain (example.com/gpu)`,
+        );
+        continue;
+      }
+      const q = quantityOf(value);
+      if (q && quantitySign(q) < 0)
+        finding('pod/resource-quantity', at, name, `${at}.${name} ${value} is negative`);
+    }
+  }
   for (const [name, request] of Object.entries(requests)) {
     const limit = limits[name];
     const r = quantityOf(request);
     const l = quantityOf(limit);
-    if (!r || !l || compareQuantities(r, l) <= 0) continue;
-    out.push({
-      severity: 'error',
-      code: 'pod/request-above-limit',
-      path: pointer([...path, 'requests', name]),
-      message: `the ${name} request ${request} is above its limit ${limit}; ${atRunTime(kind)}`,
-      hint: `lower requests.${name} or raise limits.${name}`,
-    });
+    if (isExtended(name) && r && !l) {
+      finding(
+        'pod/request-above-limit',
+        'requests',
+        name,
+        `the ${name} request ${request} has no limit; an extended resource cannot be overcommitted, so it needs limits.${name} equal to the request`,
+        `set limits.${name}: ${request}`,
+      );
+    } else if (isExtended(name) && r && l && compareQuantities(r, l) !== 0) {
+      finding(
+        'pod/request-above-limit',
+        'requests',
+        name,
+        `the ${name} request ${request} differs from its limit ${limit}; an extended resource cannot be overcommitted, so the two must be equal`,
+        `set requests.${name} and limits.${name} to the same quantity`,
+      );
+    } else if (r && l && compareQuantities(r, l) > 0) {
+      finding(
+        'pod/request-above-limit',
+        'requests',
+        name,
+        `the ${name} request ${request} is above its limit ${limit}`,
+        `lower requests.${name} or raise limits.${name}`,
+      );
+    }
   }
   return out;
 }

@@ -17,7 +17,10 @@ describe('podOverrideFindings', () => {
       task({
         labels: { 'example.com/team': 'web', empty: '' },
         nodeSelector: { 'kubernetes.io/arch': 'arm64' },
-        resources: { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '1', memory: '2048Mi' } },
+        resources: {
+          requests: { cpu: '500m', memory: '2Gi', 'nvidia.com/gpu': '1', 'hugepages-2Mi': '0' },
+          limits: { cpu: '1', memory: '2048Mi', 'nvidia.com/gpu': 1 },
+        },
         extraContainers: [{ name: 'db', resources: { requests: { cpu: '1' } } }],
       }),
     );
@@ -44,6 +47,29 @@ describe('podOverrideFindings', () => {
     expect(findings[2]?.message).toBe(
       'the cpu request 2 is above its limit 1500m; the API server accepts the Task but refuses its Job, and the Task fails (JobRejected)',
     );
+  });
+
+  it('checks resource names, signs and extended resources as the API server checks a container', () => {
+    const findings = podOverrideFindings(
+      task({
+        nodeSelector: { [`${'a'.repeat(254)}/zone`]: 'x' },
+        resources: {
+          requests: { memry: '1Gi', cpu: '-1', 'nvidia.com/gpu': '1', 'example.com/fpga': '2' },
+          limits: { 'example.com/fpga': '1' },
+        },
+      }),
+    );
+    expect(findings.map((f) => `${f.code} ${f.path}`)).toEqual([
+      `pod/label-key /spec/worker/podOverrides/nodeSelector/${'a'.repeat(254)}~1zone`,
+      'pod/resource-name /spec/worker/podOverrides/resources/requests/memry',
+      'pod/resource-quantity /spec/worker/podOverrides/resources/requests/cpu',
+      'pod/request-above-limit /spec/worker/podOverrides/resources/requests/nvidia.com~1gpu',
+      'pod/request-above-limit /spec/worker/podOverrides/resources/requests/example.com~1fpga',
+    ]);
+    expect(findings[3]?.message).toContain(
+      'the nvidia.com/gpu request 1 has no limit; an extended resource cannot be overcommitted',
+    );
+    expect(findings[4]?.message).toContain('the example.com/fpga request 2 differs from its limit 1');
   });
 
   it('leaves other kinds alone', () => {
