@@ -362,6 +362,39 @@ describe('a GitOps repository of its own', () => {
         '.git/hooks/pre-commit',
       ])
         expect(existsSync(join(repo, file)), file).toBe(true);
+
+      // Plain YAML under manifests/: the scaffold's own hooks validate it before the commit.
+      mkdirSync(join(repo, 'manifests'));
+      const manifest = (team: string) =>
+        [
+          'apiVersion: kelos.dev/v1alpha2',
+          'kind: Task',
+          'metadata: {name: by-hand, annotations: {kelos.dev/lifecycle: git}}',
+          'spec:',
+          '  prompt: Fix the flaky test.',
+          '  worker:',
+          '    type: claude-code',
+          '    credentials: {type: api-key, secretRef: {name: claude-oauth-token}}',
+          '    podOverrides:',
+          '      activeDeadlineSeconds: 3600',
+          `      labels: {team: ${team}}`,
+          '      resources: {requests: {memory: 2Gi}, limits: {memory: 8Gi}}',
+          '',
+        ].join('\n');
+      writeFileSync(join(repo, 'manifests', 'task.yaml'), manifest('-web-'));
+      const commit = () =>
+        run('bash', ['-c', 'git add -A && git commit -q -m "a Task by hand"'], repo, {
+          ...pathWith(dirname(process.execPath)),
+          ...GIT_ENV,
+        });
+      const refused = await commit();
+      expect(refused.code).not.toBe(0);
+      expect(refused.stdout + refused.stderr).toMatch(
+        /manifests\/task\.yaml:11:\d+: error Task by-hand \/spec\/worker\/podOverrides\/labels\/team: .*\[pod\/label-value\]/,
+      );
+      writeFileSync(join(repo, 'manifests', 'task.yaml'), manifest('web'));
+      const accepted = await commit();
+      expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
     },
     15 * MINUTES,
   );

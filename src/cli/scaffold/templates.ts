@@ -223,6 +223,19 @@ repos:
         language: system
         pass_filenames: false
         files: ^(apps/|deploy/|dist/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+      # Plain YAML kept as it is (not rendered by an app) goes in manifests/.
+      - id: kelos-validate-manifests
+        name: kelos validate (manifests/)
+        entry: npx --no-install kelos validate
+        language: system
+        files: ^manifests/.*\\.(ya?ml|json)$
+        require_serial: true
+      - id: kelos-check-manifests
+        name: kelos check (manifests/)
+        entry: npx --no-install kelos check
+        language: system
+        files: ^manifests/.*\\.(ya?ml|json)$
+        require_serial: true
 `;
 
 const WORKFLOW = `# Renders the apps, fails when dist/ is stale, and uploads the policy report to code scanning.
@@ -246,6 +259,8 @@ jobs:
       - run: npm ci
       - run: npx tsc --noEmit
       - run: npx kelos synth --check
+      - name: plain manifests (manifests/), when there are any
+        run: if [ -d manifests ]; then npx kelos validate manifests/ && npx kelos check manifests/; fi
       - run: npx kelos check --format sarif --output kelos.sarif
       - uses: github/codeql-action/upload-sarif@v3
         if: always()
@@ -292,8 +307,11 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
   \`\`\`
 
   Without Argo CD: \`kubectl apply --server-side -k dist/crds && kubectl apply --server-side -k dist/install\`.
+- \`manifests/\` (create it when you need it): plain YAML kept as it is rather than rendered by
+  an app. The pre-commit hooks and CI run \`kelos validate\` and \`kelos check\` on it; add an
+  Argo CD Application for it in \`deploy/argocd.ts\` to sync it.
 - \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
-  date) and uploads \`kelos check\` as SARIF to code scanning.
+  date), validates and checks \`manifests/\`, and uploads \`kelos check\` as SARIF to code scanning.
 `;
 
 /** Every file of a new repository, by path relative to its root. */
