@@ -24,7 +24,6 @@
  * @packageDocumentation
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -42,6 +41,7 @@ import {
 } from './lib/cluster.ts';
 import { pool } from './lib/load.ts';
 import { peakRss, currentRss as rss } from './lib/memory.ts';
+import { processCpuMs } from './lib/process.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
 import { formatBytes, formatMillis, percentile } from './lib/stats.ts';
 
@@ -74,18 +74,6 @@ const taskBody = (name: string, namespace: string): Task => ({
     },
   } as Task['spec'],
 });
-
-/** CPU time (user + system) a process has used, in ms, from `/proc/<pid>/stat`. */
-const cpuMs = (pid: number): number => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return Number.NaN;
-  }
-};
 
 /**
  * Sums `kelos_api_requests_total` from the operator's /metrics, by verb and by `verb resource`,
@@ -370,7 +358,7 @@ async function main(): Promise<void> {
       wc.stdout?.once('data', () => resolve());
       wc.once('exit', (code) => reject(new Error(`watch controller exited (${code}): ${watcherErr}`)));
     });
-    const watcherCpuBefore = cpuMs(wc.pid as number);
+    const watcherCpuBefore = processCpuMs(wc.pid as number);
     const watched = await burst(
       c,
       nsWatch,
@@ -379,7 +367,7 @@ async function main(): Promise<void> {
       },
       () => watcherErr,
     );
-    const watcherCpu = cpuMs(wc.pid as number) - watcherCpuBefore;
+    const watcherCpu = processCpuMs(wc.pid as number) - watcherCpuBefore;
     await stopProcess(wc);
     await podsFor(nsWatch);
 
@@ -393,7 +381,7 @@ async function main(): Promise<void> {
     // ---- burst -------------------------------------------------------------------------------
     const before = await scrape(started.metricsUrl);
     const loadBefore = loadavg();
-    const cpuBefore = cpuMs(pid);
+    const cpuBefore = processCpuMs(pid);
     const { createdAllMs, allJobsMs, latencies, toTaskEvent, taskEventToJob } = await burst(
       c,
       nsBurst,
@@ -407,7 +395,7 @@ async function main(): Promise<void> {
     const loadAfter = loadavg();
     const atAllJobs = await scrape(started.metricsUrl);
     const burstPeak = peakRss(pid) ?? 0;
-    const burstCpu = cpuMs(pid) - cpuBefore;
+    const burstCpu = processCpuMs(pid) - cpuBefore;
 
     // Requests until the burst has settled: every Task shows its Pod, and the queue is empty.
     for (;;) {

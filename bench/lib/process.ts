@@ -26,6 +26,21 @@ export const childrenCpuMs = (): number | undefined => {
 /** One process's name and CPU time so far (user + system, ms), by pid. */
 export type CpuSnapshot = ReadonlyMap<number, { readonly name: string; readonly ms: number }>;
 
+/** User + system CPU ms from the text of `/proc/PID/stat` (fields 14 and 15, in 10 ms ticks). */
+const statCpuMs = (stat: string): number => {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+
+/** The CPU time (user + system) one process has used, in ms; NaN when it cannot be read. */
+export const processCpuMs = (pid: number): number => {
+  try {
+    return statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+};
+
 /**
  * The CPU time of every process on the machine: named by the command name from
  * `/proc/PID/stat`, kernel threads (no command line) as `kernel`, and the pids in `names` as
@@ -45,13 +60,12 @@ export const cpuSnapshot = (names: ReadonlyMap<number, string> = new Map()): Cpu
     try {
       const stat = readFileSync(`/proc/${dir}/stat`, 'utf8');
       const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
       const name =
         names.get(pid) ??
         (readFileSync(`/proc/${dir}/cmdline`).length === 0
           ? 'kernel'
           : stat.slice(stat.indexOf('(') + 1, close));
-      out.set(pid, { name, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+      out.set(pid, { name, ms: statCpuMs(stat) });
     } catch {
       // The process ended between the listing and the read.
     }
