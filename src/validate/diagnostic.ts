@@ -69,6 +69,22 @@ export const formatDiagnostic = (d: Diagnostic): string => {
 };
 
 /**
+ * A diagnostic in text form as the commands print it: the line of {@link formatDiagnostic},
+ * then the construct path, the rendered location and the hint on lines of their own. When
+ * nothing was written (`written` false), the rendered location names a file that still holds
+ * the previous synth's output, so it is said as where the object would go.
+ */
+export const formatDiagnosticBlock = (d: Diagnostic, written = true): string =>
+  [
+    formatDiagnostic(d),
+    ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
+    ...(d.source?.rendered
+      ? [`    ${written ? 'rendered at' : 'would be rendered at'} ${formatLocation(d.source.rendered)}`]
+      : []),
+    ...(d.hint ? [`    hint: ${d.hint}`] : []),
+  ].join('\n');
+
+/**
  * Version of the JSON report `kelos validate` and `kelos check` print with `--format json`:
  * both print `version`, `summary` (with the counts of {@link SeverityCounts} and `objects`) and
  * `diagnostics`, so one reader reads either. Bumped on incompatible changes.

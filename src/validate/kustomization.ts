@@ -22,6 +22,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import type { Diagnostic } from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
 import { loadManifestPaths, manifestFiles } from './manifest-files.ts';
+import { yamlSyntaxFindings } from './yaml-errors.ts';
 
 /** File names kustomize accepts for a kustomization, in its order of preference. */
 export const KUSTOMIZATION_FILES: readonly string[] = [
@@ -131,15 +132,10 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
       source: { file, ...at(node) },
     });
   if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const { line, col } = lineCounter.linePos(err.pos[0]);
-    diagnostics.push({
-      severity: 'error',
-      code: 'yaml/parse',
-      message: `kustomization is not valid YAML: ${err.message.split('\n')[0]}`,
-      path: '',
-      source: { file, line, column: col },
-    });
+    for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, 'kustomization')) {
+      const { line, col } = lineCounter.linePos(offset);
+      diagnostics.push({ ...finding, source: { file, line, column: col } });
+    }
     return { dir, file, resources: [], diagnostics };
   }
   const root = doc.contents as YamlNode | null;

@@ -28,6 +28,7 @@ import { clipName } from './echo.ts';
 import { describeValue, identityProblems, isPlainObject, MAX_IDENTITY, resourceOf } from './identity.ts';
 import { linePositions } from './line-index.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
+import { yamlSyntaxFindings } from './yaml-errors.ts';
 import { keyProblems, MAX_DEPTH, MAX_FILE_BYTES, mib, shapeProblem, sizeProblem } from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
@@ -333,15 +334,8 @@ export function parseManifests(text: string, file: string): ParseResult {
   for (const [docIndex, doc] of docs.entries()) {
     const docLabel = `document ${docIndex + 1}`;
     if (doc.errors.length > 0) {
-      for (const err of doc.errors) {
-        const at = position(err.pos[0]);
-        diagnostics.push({
-          severity: 'error',
-          code: 'yaml/parse',
-          message: `${docLabel} is not valid YAML: ${err.message.split('\n')[0]}`,
-          path: '',
-          source: { file, ...at },
-        });
+      for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, docLabel)) {
+        diagnostics.push({ ...finding, source: { file, ...position(offset) } });
       }
       continue;
     }

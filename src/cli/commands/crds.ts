@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import { parseAllDocuments, stringify } from 'yaml';
 import { crdFileName, generateCrds } from '../../crd/generate.ts';
 import { type CrdLike, type CrdMigration, crdNarrowings } from '../../validate/crd-compat.ts';
-import { formatDiagnostic, hasFailures } from '../../validate/diagnostic.ts';
+import { formatDiagnosticBlock, hasFailures } from '../../validate/diagnostic.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -98,7 +98,7 @@ export const crdsCommand: CommandFactory = (io, done) =>
         const previous = await readCrds(resolve(io.cwd, opts.checkAgainst));
         const migrations = opts.migrations ? await readMigrations(resolve(io.cwd, opts.migrations)) : [];
         const findings = crdNarrowings(previous, crds, migrations);
-        for (const d of findings) io.stdout(`${formatDiagnostic(d)}\n`);
+        for (const d of findings) io.stdout(`${formatDiagnosticBlock(d)}\n`);
         const failed = hasFailures(findings);
         io.stderr(
           `${previous.length} CRDs checked against ${opts.checkAgainst}: ${

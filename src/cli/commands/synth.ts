@@ -18,12 +18,7 @@ import {
 } from '../../compiler/synth.ts';
 import { outputDirs, watchSynth } from '../../compiler/watch.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
-import {
-  aggregateNotValidated,
-  type Diagnostic,
-  formatDiagnostic,
-  formatLocation,
-} from '../../validate/index.ts';
+import { aggregateNotValidated, type Diagnostic, formatDiagnosticBlock } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 
@@ -117,21 +112,6 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const count = (diagnostics: readonly Diagnostic[], severity: Diagnostic['severity']) =>
   diagnostics.filter((d) => d.severity === severity).length;
 
-/**
- * One diagnostic in text form, with the construct path and hint on their own lines. When
- * nothing was written, the rendered location names a file that still holds the previous
- * synth's output, so it is said as where the object would go.
- */
-export const formatSynthDiagnostic = (d: Diagnostic, written = true): string =>
-  [
-    formatDiagnostic(d),
-    ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
-    ...(d.source?.rendered
-      ? [`    ${written ? 'rendered at' : 'would be rendered at'} ${formatLocation(d.source.rendered)}`]
-      : []),
-    ...(d.hint ? [`    hint: ${d.hint}`] : []),
-  ].join('\n');
-
 /** Exit code of one outcome. */
 export const exitCodeOf = (outcome: SynthOutcome): ExitCode => {
   if (outcome.result.status === 'failed') return ExitCode.Error;
@@ -200,7 +180,7 @@ export const report = (
   if (mode === 'stdout' && result.status !== 'failed') io.stdout(toYamlStream(result.objects));
   const { listed, omitted } = selectForText(result.diagnostics, verbose);
   const written = result.status === 'ok' || mode === 'stdout';
-  for (const d of listed) out(`${formatSynthDiagnostic(d, written)}\n`);
+  for (const d of listed) out(`${formatDiagnosticBlock(d, written)}\n`);
   for (const o of omitted) out(`… and ${plural(o.count, 'more warning')} ${o.code} (--verbose lists them)\n`);
   const secrets = externalSecretsOf(result.diagnostics);
   if (!verbose && secrets.length > 0) {

@@ -15,7 +15,7 @@ import {
   aggregateNotValidated,
   countSeverities,
   type Diagnostic,
-  formatDiagnostic,
+  formatDiagnosticBlock,
   hasFailures,
   JSON_REPORT_VERSION,
   limitPerCode,
@@ -162,7 +162,8 @@ export const validateCommand: CommandFactory = (io, done) =>
           `${JSON.stringify({ version: JSON_REPORT_VERSION, summary, diagnostics: shown }, null, 2)}\n`,
         );
       } else {
-        for (const d of shown) io.stdout(`${formatDiagnostic(d)}\n`);
+        // Nothing is written: a project's findings say where the object would be rendered.
+        for (const d of shown) io.stdout(`${formatDiagnosticBlock(d, false)}\n`);
         io.stdout(
           `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
         );

@@ -116,8 +116,41 @@ describe('parseManifests', () => {
       { file: 'bad.yaml', line: 15, column: 11 },
     ]);
     expect(diagnostics[0]?.message).toBe(
-      'document 2 is not valid YAML: Nested mappings are not allowed in compact mappings',
+      "document 2 is not valid YAML: a `key: value` sits inside another key's value (two keys on one line, or a line indented deeper than the keys beside it) (Nested mappings are not allowed in compact mappings)",
     );
+  });
+
+  test("a line indented too deep is one yaml/parse error that says so, with a hint, not two in the library's words", () => {
+    const { diagnostics } = parseManifests(
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  worker:\n    type: claude-code\n      model: x\n',
+      'deep.yaml',
+    );
+    // The library reports this mistake twice at the same offset (two error codes).
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({
+      code: 'yaml/parse',
+      source: { file: 'deep.yaml', line: 7, column: 11 },
+      hint: 'keys of one mapping start at the same column; a nested mapping starts on the line after its key, indented further than it',
+    });
+    expect(diagnostics[0]?.message).toContain('a line indented deeper than the keys beside it');
+  });
+
+  test('a line indented too shallow and a tab each name the indentation', () => {
+    const shallow = parseManifests(
+      'kind: Task\nmetadata:\n  name: fix\n namespace: x\n',
+      's.yaml',
+    ).diagnostics;
+    expect(shallow.map((d) => [d.source?.line, d.message, d.hint])).toEqual([
+      [
+        4,
+        'document 1 is not valid YAML: this line is indented differently from the lines of the mapping or list it belongs to (All mapping items must start at the same column)',
+        'indent every key of one mapping, and every `-` of one list, to the same column',
+      ],
+    ]);
+    const tab = parseManifests('kind: Task\nspec:\n\tprompt: hi\n', 't.yaml').diagnostics;
+    expect(tab.map((d) => [d.source?.line, d.hint])).toEqual([
+      [3, 'replace the tabs at the start of the line with spaces'],
+    ]);
   });
 
   test('a document that is not a mapping is refused by what it is', () => {
