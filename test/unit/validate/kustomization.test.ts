@@ -96,6 +96,27 @@ describe('kustomization trees', () => {
     expect(loaded.diagnostics[0]?.message).toContain('namePrefix is not evaluated');
   });
 
+  test('a kustomization that is not valid YAML is one yaml/parse error at its line, with the hint', async () => {
+    const root = tree({
+      'app/kustomization.yaml':
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - b.yaml\n namespace: x\n',
+      'app/b.yaml': budget('b', '5'),
+    });
+    const loaded = await loadBundles(['app'], noStdin, root);
+    expect(
+      loaded.diagnostics.map((d) => [d.code, `${d.source?.file}:${d.source?.line}`, d.hint]),
+    ).toStrictEqual([
+      [
+        'yaml/parse',
+        'app/kustomization.yaml:5',
+        'indent every key of one mapping, and every `-` of one list, to the same column',
+      ],
+    ]);
+    expect(loaded.diagnostics[0]?.message).toMatch(
+      /^kustomization is not valid YAML: this line is indented differently/,
+    );
+  });
+
   test('one object rendered differently by two bundles is an error naming both', async () => {
     const root = tree({
       'a/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
