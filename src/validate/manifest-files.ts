@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { readFileSync, type Stats, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
@@ -122,6 +122,24 @@ const emptyInput = (file: string, text: string): Diagnostic => {
 };
 
 /**
+ * The text of the file at `path`, or `undefined` when `path` is a directory.
+ *
+ * @throws Error naming the path when it does not exist or cannot be read.
+ */
+const readOrDirectory = (path: string, cwd: string): string | undefined => {
+  try {
+    return readFileSync(resolve(cwd, path), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') return undefined;
+    throw new Error(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+      { cause: err },
+    );
+  }
+};
+
+/**
  * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
  * sorted) and `-` (standard input, read once). A file named in `paths` (not found under a
  * directory) or standard input that holds no object gets a {@link EMPTY_INPUT} warning.
@@ -160,32 +178,20 @@ export async function loadManifestPaths(
       add(await readStdin(), '-', true);
       continue;
     }
-    let info: Stats;
-    try {
-      // Synchronous: a run names thousands of small files, and each asynchronous call is a round
-      // trip through the thread pool that costs more than the read itself.
-      info = statSync(resolve(cwd, path));
-    } catch (err) {
-      throw new Error(
-        `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-        { cause: err },
-      );
+    // Read first, list on EISDIR: a run names thousands of small files, and a stat before each
+    // read was a tenth of the reading (10,000 files: 180 ms of 2.6 s of CPU). Synchronous: each
+    // asynchronous call is a round trip through the thread pool that costs more than the read.
+    const text = readOrDirectory(path, cwd);
+    if (text !== undefined) {
+      add(text, path, !listed.has(path));
+      continue;
     }
-    let targets = [path];
-    const named = !info.isDirectory() && !listed.has(path);
-    if (info.isDirectory()) {
-      const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
-      targets = listing.files;
-      diagnostics.push(...listing.skipped);
-    }
-    for (const file of targets) {
-      let text: string;
-      try {
-        text = readFileSync(resolve(cwd, file), 'utf8');
-      } catch (err) {
-        throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
-      }
-      add(text, file, named);
+    const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
+    diagnostics.push(...listing.skipped);
+    for (const file of listing.files) {
+      const text = readOrDirectory(file, cwd);
+      // A listed name that turned into a directory since the listing holds nothing to read.
+      if (text !== undefined) add(text, file, false);
     }
   }
   if (files.length === 0) {

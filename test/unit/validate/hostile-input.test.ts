@@ -234,8 +234,12 @@ describe('limitPerCode', () => {
     const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}  labels:\n${labels}` });
     expect(run.code).toBe(2);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(102);
+    // 100 findings, the one that says how many more (with its hint line), the summary.
+    expect(lines).toHaveLength(103);
     expect(lines[100]).toContain('and 400 more schema/key findings, starting with this one');
-    expect(lines[101]).toBe('1 object, 500 errors, 0 warnings');
+    expect(lines[101]).toBe(
+      '    hint: output is limited to 100 findings per code; fix these and run again to see the rest',
+    );
+    expect(lines[102]).toBe('1 object, 500 errors, 0 warnings');
   });
 });

@@ -103,7 +103,7 @@ describe('files without objects', () => {
     const run = await kelos(['validate', 'notes.yaml'], { cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
-      'notes.yaml: warning notes.yaml holds no Kubernetes object (it holds only comments, document separators or empty documents); a file named on the command line should hold at least one [manifest/empty]\n0 objects, 0 errors, 1 warning\n',
+      'notes.yaml: warning notes.yaml holds no Kubernetes object (it holds only comments, document separators or empty documents); a file named on the command line should hold at least one [manifest/empty]\n    hint: name the manifest you meant, or leave this file out\n0 objects, 0 errors, 1 warning\n',
     );
   });
 
