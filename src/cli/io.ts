@@ -37,10 +37,27 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * A writer to `stream` that goes quiet once the reader has gone: `kelos crds | head -1`
+ * closes the pipe after one line, and the next write's EPIPE would otherwise be an unhandled
+ * `error` event with a stack trace. The command still runs to the end, so its exit code
+ * says what it found.
+ */
+const pipeWriter = (stream: NodeJS.WriteStream): ((text: string) => void) => {
+  let gone = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    gone = true;
+  });
+  return (text) => {
+    if (!gone) stream.write(text);
+  };
+};
+
 /** The process's own streams. */
 export const processIo = (): CliIo => ({
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: pipeWriter(process.stdout),
+  stderr: pipeWriter(process.stderr),
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,

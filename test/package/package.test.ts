@@ -9,7 +9,7 @@
  * timing assertions. Node binaries are cached in ~/.cache/kelos-package-test.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -395,6 +395,16 @@ describe('a GitOps repository of its own', () => {
       writeFileSync(join(repo, 'manifests', 'task.yaml'), manifest('web'));
       const accepted = await commit();
       expect(accepted.code, accepted.stdout + accepted.stderr).toBe(0);
+      // The hooks read the whole folder: a commit that stages only the spawner is still checked
+      // with the TaskBudget and the Workspace beside it (budget/namespace-covered, references).
+      const cron = join(ROOT, 'dist/examples/taskspawner-cron');
+      for (const file of readdirSync(cron).filter((f) => f !== 'kustomization.yaml'))
+        writeFileSync(join(repo, 'manifests', file), readFileSync(join(cron, file), 'utf8'));
+      expect((await commit()).code).toBe(0);
+      const spawner = join(repo, 'manifests', 'taskspawner-weekly-dependency-update.yaml');
+      writeFileSync(spawner, readFileSync(spawner, 'utf8').replace('0 9 * * 1', '0 10 * * 1'));
+      const onlySpawner = await commit();
+      expect(onlySpawner.code, onlySpawner.stdout + onlySpawner.stderr).toBe(0);
     },
     15 * MINUTES,
   );

@@ -223,19 +223,21 @@ repos:
         language: system
         pass_filenames: false
         files: ^(apps/|deploy/|dist/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
-      # Plain YAML kept as it is (not rendered by an app) goes in manifests/.
+      # Plain YAML kept as it is (not rendered by an app) goes in manifests/. The hooks read the
+      # whole folder, not only the staged files: references and policies such as
+      # budget/namespace-covered look across the objects of a bundle.
       - id: kelos-validate-manifests
         name: kelos validate (manifests/)
-        entry: npx --no-install kelos validate
+        entry: npx --no-install kelos validate manifests/
         language: system
+        pass_filenames: false
         files: ^manifests/.*\\.(ya?ml|json)$
-        require_serial: true
       - id: kelos-check-manifests
         name: kelos check (manifests/)
-        entry: npx --no-install kelos check
+        entry: npx --no-install kelos check manifests/
         language: system
+        pass_filenames: false
         files: ^manifests/.*\\.(ya?ml|json)$
-        require_serial: true
 `;
 
 const WORKFLOW = `# Renders the apps, fails when dist/ is stale, and uploads the policy report to code scanning.

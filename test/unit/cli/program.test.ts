@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
 import type { CliIo } from '../../../src/cli/io.ts';
@@ -45,6 +47,24 @@ describe('kelos program', () => {
     expect(stderr).toContain("error: unknown command 'deploy'");
     expect(stderr).toContain('(run kelos --help for usage)');
   });
+
+  test('a reader that closes the pipe early (| head -1) ends the output quietly, and the exit code stays', async () => {
+    const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const child = spawn(process.execPath, [main, 'crds'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // Like head -1: read the first chunk, then close the read end while kelos still writes.
+    const first = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(first).toMatch(/^apiVersion: apiextensions\.k8s\.io\/v1/);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  }, 30_000);
 
   test('a missing argument is a usage error: exit 1', async () => {
     const { code, stderr } = await run('logs');
