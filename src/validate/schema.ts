@@ -177,8 +177,16 @@ function toFinding(error: ErrorObject, secret: SecretTest = () => false): Findin
       return finding('schema/required', path, `missing required field "${fieldPath(path)}"`);
     }
     case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map(show).join(', ');
-      return finding('schema/enum', at, `must be one of ${allowed}; got ${got(error.data)}`);
+      const values = params['allowedValues'] as unknown[];
+      // An empty string some enums accept (upstream's "unset") reads as a typo in a list.
+      const allowed = values.map((v) => (v === '' ? '"" (unset)' : show(v))).join(', ');
+      const named = values.filter((v): v is string => typeof v === 'string' && v !== '');
+      const guess = typeof error.data === 'string' ? closest(error.data, named) : undefined;
+      return finding(
+        'schema/enum',
+        at,
+        `must be one of ${allowed}; got ${got(error.data)}${guess ? `; did you mean "${guess}"?` : ''}`,
+      );
     }
     case 'const':
       return finding('schema/enum', at, `must be ${show(params['allowedValue'])}; got ${got(error.data)}`);

@@ -35,8 +35,10 @@ const EXPLAINED: Partial<Record<YAMLError['code'], { readonly means: string; rea
 };
 
 /**
- * The errors of one document as findings, one per position: the library often reports one
- * mistake twice at the same place, under two codes.
+ * The first syntax error of one document as a finding (none when there is no error). The parser goes on after an error,
+ * and what it reports next is most often a consequence of the first (one tab made five more
+ * "indented differently" errors on lines that were right), so the others are counted in the
+ * message rather than listed: fix the first and run again, as with a compiler.
  *
  * @param what What failed to parse, e.g. `document 2` or `kustomization`.
  */
@@ -44,22 +46,29 @@ export const yamlSyntaxFindings = (
   errors: readonly YAMLError[],
   what: string,
 ): Array<Finding & { readonly offset: number }> => {
-  const byOffset = new Map<number, Finding & { readonly offset: number }>();
-  for (const err of errors) {
-    const offset = err.pos[0];
-    if (byOffset.has(offset)) continue;
-    const said = err.message.split('\n')[0] ?? err.code;
-    const explained = EXPLAINED[err.code];
-    byOffset.set(offset, {
+  const first = errors.reduce<YAMLError | undefined>(
+    (a, e) => (a === undefined || e.pos[0] < a.pos[0] ? e : a),
+    undefined,
+  );
+  if (first === undefined) return [];
+  const said = first.message.split('\n')[0] ?? first.code;
+  const explained = EXPLAINED[first.code];
+  // The parser often reports one mistake twice at the same place, under two codes.
+  const more = new Set(errors.map((e) => e.pos[0])).size - 1;
+  const after =
+    more > 0
+      ? `; ${more} more YAML ${more === 1 ? 'error follows' : 'errors follow'} in this document, often from this one`
+      : '';
+  return [
+    {
       severity: 'error',
       code: 'yaml/parse',
       message: explained
-        ? `${what} is not valid YAML: ${explained.means} (${said})`
-        : `${what} is not valid YAML: ${said}`,
+        ? `${what} is not valid YAML: ${explained.means} (${said})${after}`
+        : `${what} is not valid YAML: ${said}${after}`,
       path: '',
       ...(explained ? { hint: explained.hint } : {}),
-      offset,
-    });
-  }
-  return [...byOffset.values()];
+      offset: first.pos[0],
+    },
+  ];
 };

@@ -1,6 +1,6 @@
 /**
- * `kelos operator`: runs the controller. Out of cluster it uses `--kubeconfig` or
- * `KUBECONFIG` (else `~/.kube/config`); in a Pod it uses the ServiceAccount. It stops
+ * `kelos operator`: runs the controller. It uses `--kubeconfig`, else `KUBECONFIG`, else in a
+ * Pod its ServiceAccount, else `~/.kube/config`. It stops
  * gracefully on SIGTERM or SIGINT: in-flight reconciles finish, the leader Lease is released.
  *
  * @packageDocumentation
@@ -108,7 +108,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     )
     .option(
       '--kubeconfig <path>',
-      'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount)',
+      'kubeconfig to use (default: $KUBECONFIG, the in-cluster ServiceAccount, or ~/.kube/config)',
     )
     .option(
       '-n, --namespace <ns[,ns...]>',

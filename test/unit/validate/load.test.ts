@@ -135,6 +135,20 @@ describe('parseManifests', () => {
     expect(diagnostics[0]?.message).toContain('a line indented deeper than the keys beside it');
   });
 
+  test('errors that follow the first in a document are counted, not listed: one tab is one error', () => {
+    const { diagnostics } = parseManifests(
+      'kind: Task\nmetadata:\n  name: fix\nspec:\n  worker:\n\ttype: claude-code\n    model: x\n    credentials:\n      type: none\n  branch: main\n',
+      'tab.yaml',
+    );
+    expect(diagnostics.map((d) => [d.source?.line, d.source?.column, d.message])).toEqual([
+      [
+        6,
+        1,
+        'document 1 is not valid YAML: YAML indents with spaces only (Tabs are not allowed as indentation); 3 more YAML errors follow in this document, often from this one',
+      ],
+    ]);
+  });
+
   test('a line indented too shallow and a tab each name the indentation', () => {
     const shallow = parseManifests(
       'kind: Task\nmetadata:\n  name: fix\n namespace: x\n',
