@@ -13,6 +13,7 @@ import addFormatsPlugin from 'ajv-formats';
 import { API_VERSION, CIDR_PATTERN, kindByName, QUANTITY_PATTERN } from '../api/index.ts';
 import { escapePointer, type Finding } from './diagnostic.ts';
 import { clipName, clipPointer, closest, isSecretValue, show } from './echo.ts';
+import { homesText } from './field-homes.ts';
 
 export { closest } from './echo.ts';
 
@@ -138,7 +139,7 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${w
 type SecretTest = (pointer: string) => boolean;
 
 /** Turns one ajv error into a finding; `undefined` for errors that another error already explains. */
-function toFinding(error: ErrorObject, secret: SecretTest = () => false): Finding | undefined {
+function toFinding(error: ErrorObject, secret: SecretTest = () => false, root?: Node): Finding | undefined {
   const params = error.params as Record<string, unknown>;
   const at = error.instancePath;
   // What the input held here, quoted unless it is a Secret's value.
@@ -165,10 +166,12 @@ function toFinding(error: ErrorObject, secret: SecretTest = () => false): Findin
       const path = child(name);
       const known = Object.keys((error.parentSchema?.['properties'] as Node | undefined) ?? {});
       const guess = closest(name, known);
+      // No near miss here: maybe the right field in the wrong place (indented too little).
+      const homes = !guess && root ? homesText(root, parsePointer(at), name) : '';
       return finding(
         'schema/unknown-field',
         path,
-        `unknown field "${fieldPath(at)}${at ? '.' : ''}${clipName(name)}"${guess ? `; did you mean "${guess}"?` : ''}`,
+        `unknown field "${fieldPath(at)}${at ? '.' : ''}${clipName(name)}"${guess ? `; did you mean "${guess}"?` : homes}`,
         known.length > 0 ? `known fields here: ${known.join(', ')}` : undefined,
       );
     }
@@ -323,7 +326,7 @@ export function validateSchema(object: Record<string, unknown>): Finding[] | und
   if (!entry.validate(object)) {
     const seen = new Set<string>();
     for (const error of foldAnyOf(entry.validate.errors ?? [])) {
-      const f = toFinding(error, (pointer) => isSecretValue(apiVersion, kind, pointer));
+      const f = toFinding(error, (pointer) => isSecretValue(apiVersion, kind, pointer), entry.schema);
       if (!f) continue;
       const id = `${f.code}\u0000${f.path}\u0000${f.message}`;
       if (seen.has(id)) continue;

@@ -1,0 +1,62 @@
+import { describe, expect, test } from 'vitest';
+import { validateSchema } from '../../../src/validate/schema.ts';
+
+/** The message of the one unknown-field finding of `object`. */
+const unknownField = (object: Record<string, unknown>): string | undefined => {
+  const findings = (validateSchema(object) ?? []).filter((f) => f.code === 'schema/unknown-field');
+  expect(findings).toHaveLength(1);
+  return findings[0]?.message;
+};
+
+const task = (worker: Record<string, unknown>, spec: Record<string, unknown> = {}) => ({
+  apiVersion: 'kelos.dev/v1alpha2',
+  kind: 'Task',
+  metadata: { name: 'fix' },
+  spec: { prompt: 'Fix it.', worker: { type: 'claude-code', ...worker }, ...spec },
+});
+
+describe('an unknown field that is known elsewhere in the object', () => {
+  test('a key indented one level too little names the field it belongs in, not the deep look-alikes', () => {
+    expect(unknownField(task({ credentials: { type: 'api-key' }, secretRef: { name: 'k' } }))).toBe(
+      'unknown field "spec.worker.secretRef"; "secretRef" is a field of spec.worker.credentials (indented one level too little?)',
+    );
+  });
+
+  test("upstream v1alpha1's root-level pollInterval names every source it is a field of now", () => {
+    const spawner = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 's' },
+      spec: {
+        pollInterval: '5m',
+        when: { cron: { schedule: '0 9 * * 1' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+      },
+    };
+    expect(unknownField(spawner)).toBe(
+      'unknown field "spec.pollInterval"; "pollInterval" is a field of spec.when.githubIssues, spec.when.githubPullRequests and spec.when.jira',
+    );
+  });
+
+  test('a field put one level too deep names its parent', () => {
+    expect(unknownField(task({ credentials: { type: 'none' }, branch: 'main' }))).toBe(
+      'unknown field "spec.worker.branch"; "branch" is a field of spec',
+    );
+  });
+
+  test('core kinds too: labels beside metadata', () => {
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, labels: { a: 'b' } };
+    expect(unknownField(configMap)).toBe(
+      'unknown field "labels"; "labels" is a field of metadata (indented one level too little?)',
+    );
+  });
+
+  test('a near miss is still suggested as such, and a name known nowhere adds nothing', () => {
+    expect(unknownField(task({ credentials: { type: 'none' }, modle: 'x' }))).toBe(
+      'unknown field "spec.worker.modle"; did you mean "model"?',
+    );
+    expect(unknownField(task({ credentials: { type: 'none' }, zzzqqq: 'x' }))).toBe(
+      'unknown field "spec.worker.zzzqqq"',
+    );
+  });
+});
