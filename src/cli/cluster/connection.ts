@@ -81,15 +81,61 @@ export const CLI_FIELD_MANAGER = 'kelos-cli';
 /** Deadline of one request from the CLI: long enough for a slow cluster, short enough for a human. */
 const CLI_REQUEST_TIMEOUT_MS = 20_000;
 
+/** How {@link connect} connects. */
+export interface ConnectOptions {
+  /** Read the Kelos config file (default true). */
+  readonly readConfig?: boolean;
+  /**
+   * The command may need no API server (`--dry-run`): without any kubeconfig it still runs,
+   * in the namespace of the flag, the config file or `default`, and a request it does make
+   * fails as a missing kubeconfig does.
+   */
+  readonly offline?: boolean;
+}
+
+/**
+ * A client for a command that found no kubeconfig but may not need one: every request fails
+ * with the error a missing kubeconfig gives.
+ */
+const noClient = (): HttpKubeClient =>
+  new Proxy({} as HttpKubeClient, {
+    get: (_target, prop) =>
+      prop === 'close'
+        ? () => {}
+        : () =>
+            Promise.reject(
+              new KubeconfigError(
+                'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)',
+              ),
+            ),
+  });
+
 /** Resolves the flags, reads the config file (unless `readConfig` is false) and connects. */
 export async function connect(
   flags: ClusterFlags,
   io: Pick<CliIo, 'env' | 'cwd'>,
-  opts: { readConfig?: boolean } = {},
+  opts: ConnectOptions = {},
 ): Promise<Cluster> {
   const config = opts.readConfig === false ? undefined : loadConfig(flags.config, io.env, io.cwd);
   const where = flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {};
   const found = connectionSource(where, io.env);
+  if (found === undefined && opts.offline) {
+    const [namespace, namespaceFrom] = flags.namespace
+      ? ([flags.namespace, 'flag'] as const)
+      : config?.namespace
+        ? ([config.namespace, 'config'] as const)
+        : (['default', 'default'] as const);
+    return {
+      client: noClient(),
+      namespace,
+      namespaceFrom,
+      allNamespaces: Boolean(flags.allNamespaces),
+      server: 'no API server (no kubeconfig)',
+      source: 'no kubeconfig',
+      config,
+      close: () => {},
+    };
+  }
   const source =
     found === undefined
       ? 'no kubeconfig'
@@ -286,7 +332,7 @@ export async function withCluster(
   done: (code: ExitCode) => void,
   flags: ClusterFlags,
   action: (cluster: Cluster) => Promise<ExitCode | undefined> | Promise<void>,
-  opts: { readConfig?: boolean } = {},
+  opts: ConnectOptions = {},
 ): Promise<void> {
   let cluster: Cluster | undefined;
   try {

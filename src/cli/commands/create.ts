@@ -180,8 +180,12 @@ export const createCommand: CommandFactory = (io, done) => {
     .option('-y, --yes', 'do not ask (accepted for upstream compatibility; create never overwrites)');
   addClusterFlags(workspace);
   workspace.action(async (name: string, flags: WorkspaceFlags) => {
-    await withCluster(io, done, flags, (cluster) =>
-      createAll(cluster, workspaceObjects(name, cluster.namespace, flags), flags.dryRun, io),
+    await withCluster(
+      io,
+      done,
+      flags,
+      (cluster) => createAll(cluster, workspaceObjects(name, cluster.namespace, flags), flags.dryRun, io),
+      { offline: Boolean(flags.dryRun) },
     );
   });
 
@@ -205,13 +209,18 @@ export const createCommand: CommandFactory = (io, done) => {
     .option('--dry-run', 'print the AgentConfig instead of creating it');
   addClusterFlags(agentConfig);
   agentConfig.action(async (name: string, flags: AgentConfigFlags) => {
-    await withCluster(io, done, flags, async (cluster) =>
-      createAll(
-        cluster,
-        [(await agentConfigObject(name, cluster.namespace, flags, io)) as ApiObject],
-        flags.dryRun,
-        io,
-      ),
+    await withCluster(
+      io,
+      done,
+      flags,
+      async (cluster) =>
+        createAll(
+          cluster,
+          [(await agentConfigObject(name, cluster.namespace, flags, io)) as ApiObject],
+          flags.dryRun,
+          io,
+        ),
+      { offline: Boolean(flags.dryRun) },
     );
   });
 

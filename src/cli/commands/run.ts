@@ -256,44 +256,56 @@ export const runCommand: CommandFactory = (io, done) => {
     }
     const prompt = from ? '' : await readPrompt(flags, io);
     const values = from ? await readValues(flags.values ?? [], io) : {};
-    await withCluster(io, done, flags, async (cluster) => {
-      const c = colours(io);
-      let task: Task;
-      let prerequisites: readonly ApiObject[] = [];
-      if (from) {
-        const spawner = await getOrThrow<TaskSpawner>(cluster, Resources.TaskSpawner, from);
-        task = planFromSpawner(spawner, values, flags.name ?? `${from}-manual-${randomSuffix()}`, new Date());
-      } else {
-        const config = await withTokens(cluster.config, io);
-        ({ task, prerequisites } = planRun(
-          flags,
-          prompt,
-          config,
-          cluster.namespace,
-          flags.name ?? `task-${randomSuffix()}`,
-        ));
-      }
-      if (flags.dryRun) {
-        for (const p of prerequisites) io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);
-        io.stdout(stringify(task, { lineWidth: 0 }));
-        return ExitCode.Ok;
-      }
-      await applyPrerequisites(cluster, prerequisites, Boolean(flags.yes), io);
-      try {
-        await cluster.client.create(Resources.Task, task);
-      } catch (err) {
-        if ((err as { status?: number; reason?: string }).reason === 'AlreadyExists') {
-          throw new UsageError(
-            `task "${task.metadata.name}" already exists in namespace "${cluster.namespace}"; pick another --name`,
+    await withCluster(
+      io,
+      done,
+      flags,
+      async (cluster) => {
+        const c = colours(io);
+        let task: Task;
+        let prerequisites: readonly ApiObject[] = [];
+        if (from) {
+          const spawner = await getOrThrow<TaskSpawner>(cluster, Resources.TaskSpawner, from);
+          task = planFromSpawner(
+            spawner,
+            values,
+            flags.name ?? `${from}-manual-${randomSuffix()}`,
+            new Date(),
           );
+        } else {
+          const config = await withTokens(cluster.config, io);
+          ({ task, prerequisites } = planRun(
+            flags,
+            prompt,
+            config,
+            cluster.namespace,
+            flags.name ?? `task-${randomSuffix()}`,
+          ));
         }
-        throw err;
-      }
-      io.stdout(`task/${task.metadata.name} created\n`);
-      if (!flags.watch) return ExitCode.Ok;
-      const finished = await watchTask(cluster, task.metadata.name ?? '', io, c);
-      io.stdout(summary(finished, c));
-      return finished.status?.phase === 'Succeeded' ? ExitCode.Ok : ExitCode.Error;
-    });
+        if (flags.dryRun) {
+          for (const p of prerequisites)
+            io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);
+          io.stdout(stringify(task, { lineWidth: 0 }));
+          return ExitCode.Ok;
+        }
+        await applyPrerequisites(cluster, prerequisites, Boolean(flags.yes), io);
+        try {
+          await cluster.client.create(Resources.Task, task);
+        } catch (err) {
+          if ((err as { status?: number; reason?: string }).reason === 'AlreadyExists') {
+            throw new UsageError(
+              `task "${task.metadata.name}" already exists in namespace "${cluster.namespace}"; pick another --name`,
+            );
+          }
+          throw err;
+        }
+        io.stdout(`task/${task.metadata.name} created\n`);
+        if (!flags.watch) return ExitCode.Ok;
+        const finished = await watchTask(cluster, task.metadata.name ?? '', io, c);
+        io.stdout(summary(finished, c));
+        return finished.status?.phase === 'Succeeded' ? ExitCode.Ok : ExitCode.Error;
+      },
+      { offline: Boolean(flags.dryRun) },
+    );
   });
 };

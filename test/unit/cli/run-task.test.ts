@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Task, TaskSpawner } from '../../../src/api/index.ts';
 import { colours } from '../../../src/cli/cluster/colour.ts';
@@ -10,7 +13,8 @@ import {
 } from '../../../src/cli/cluster/run-task.ts';
 import { readValues, summary } from '../../../src/cli/commands/run.ts';
 import { imageTag } from '../../../src/cli/commands/version.ts';
-import { UsageError } from '../../../src/cli/io.ts';
+import { type CliIo, UsageError } from '../../../src/cli/io.ts';
+import { runCli } from '../../../src/cli/program.ts';
 
 describe('planRun', () => {
   it('defaults to claude-code with an api-key Secret, and puts every flag where the Task wants it', () => {
@@ -201,5 +205,61 @@ describe('the summary of a watched run', () => {
     } as unknown as Task;
     expect(summary(task, plain)).toBe('task/f Failed\n  reason: agent exited 1\n');
     expect(summary(task, colours({ isTTY: true, env: {} }))).toContain('\u001b[31mFailed\u001b[39m');
+  });
+});
+
+describe('--dry-run without a kubeconfig', () => {
+  /** Runs the CLI in a directory and a HOME with no kubeconfig, no KUBECONFIG, not in a Pod. */
+  const offline = async (...argv: string[]) => {
+    const home = mkdtempSync(join(tmpdir(), 'kelos-offline-'));
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      cwd: home,
+      isTTY: false,
+      env: { HOME: home },
+      readStdin: async () => '',
+    };
+    return { code: await runCli(argv, io), stdout, stderr };
+  };
+
+  it('kelos run and kelos create print the objects, in the namespace of -n or default', async () => {
+    const run = await offline(
+      'run',
+      '-p',
+      'Fix it',
+      '--secret',
+      'anthropic',
+      '--name',
+      'fix',
+      '-n',
+      'agents',
+      '--dry-run',
+    );
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toContain('kind: Task\nmetadata:\n  name: fix\n  namespace: agents\n');
+    const ws = await offline('create', 'ws', 'api', '--repo', 'https://github.com/acme/api.git', '--dry-run');
+    expect(ws).toMatchObject({ code: 0, stderr: '' });
+    expect(ws.stdout).toContain('kind: Workspace\nmetadata:\n  name: api\n  namespace: default\n');
+  });
+
+  it('a dry run that reads the cluster (--from) still says the kubeconfig is missing, exit 1', async () => {
+    const run = await offline('run', '--from', 'taskspawner/nightly', '--dry-run');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'kelos: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)\n',
+    );
+  });
+
+  it('without --dry-run a missing kubeconfig is an error before anything else', async () => {
+    const run = await offline('run', '-p', 'Fix it', '--secret', 'anthropic');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('kelos: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster\n');
   });
 });
