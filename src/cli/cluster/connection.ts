@@ -99,15 +99,18 @@ export interface ConnectOptions {
  */
 const noClient = (): HttpKubeClient =>
   new Proxy({} as HttpKubeClient, {
+    // Not a thenable: `await` on it would otherwise call the `then` below and never settle.
     get: (_target, prop) =>
-      prop === 'close'
-        ? () => {}
-        : () =>
-            Promise.reject(
-              new KubeconfigError(
-                'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)',
+      prop === 'then'
+        ? undefined
+        : prop === 'close'
+          ? () => {}
+          : () =>
+              Promise.reject(
+                new KubeconfigError(
+                  'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)',
+                ),
               ),
-            ),
   });
 
 /** Resolves the flags, reads the config file (unless `readConfig` is false) and connects. */
