@@ -99,7 +99,7 @@ export interface ConnectOptions {
  */
 const noClient = (): HttpKubeClient =>
   new Proxy({} as HttpKubeClient, {
-    // Not a thenable: `await` on it would otherwise call the `then` below and never settle.
+    // Not a thenable: were `then` a rejecting method like the others, `await` on it would hang.
     get: (_target, prop) =>
       prop === 'then'
         ? undefined
