@@ -38,26 +38,33 @@ export class UsageError extends Error {
 }
 
 /**
- * A writer to `stream` that goes quiet once the reader has gone: `kelos crds | head -1`
- * closes the pipe after one line, and the next write's EPIPE would otherwise be an unhandled
- * `error` event with a stack trace. The command still runs to the end, so its exit code
- * says what it found.
+ * Exit code of a process whose reader went away: what a shell reports for a process killed by
+ * SIGPIPE (128 + 13), which Node ignores in favour of an EPIPE error.
  */
-const pipeWriter = (stream: NodeJS.WriteStream): ((text: string) => void) => {
-  let gone = false;
+const CLOSED_PIPE_EXIT = 141;
+
+/**
+ * A writer to `stream` that ends the process once the reader has gone, as other command-line
+ * tools end by SIGPIPE: `kelos crds | head -1` closes the pipe after one line, and the next
+ * write's EPIPE was an unhandled `error` event with a stack trace; `kelos logs -f | grep -m1`
+ * must end when grep does rather than follow in silence. Any other write error (a full disk)
+ * is said once, in a line, exit 1.
+ */
+const pipeWriter = (stream: NodeJS.WriteStream, name: string): ((text: string) => void) => {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    gone = true;
+    if (err.code === 'EPIPE') process.exit(CLOSED_PIPE_EXIT);
+    if (name !== 'stderr') process.stderr.write(`kelos: cannot write to ${name}: ${err.message}\n`);
+    process.exit(1);
   });
   return (text) => {
-    if (!gone) stream.write(text);
+    stream.write(text);
   };
 };
 
 /** The process's own streams. */
 export const processIo = (): CliIo => ({
-  stdout: pipeWriter(process.stdout),
-  stderr: pipeWriter(process.stderr),
+  stdout: pipeWriter(process.stdout, 'stdout'),
+  stderr: pipeWriter(process.stderr, 'stderr'),
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,

@@ -1,12 +1,14 @@
 /**
  * Where else in an object a field the schema refuses is known: a key indented one level too
- * little (`secretRef` beside `credentials` instead of inside it) or put under the wrong parent
- * (`pollInterval` directly under `spec`). An unknown-field finding names those places, so the
- * fix is in the message and not in the API reference.
+ * little (`secretRef` beside `credentials` instead of inside it), one level too deep (`branch`
+ * inside `worker`), or put under the wrong parent (`pollInterval` directly under `spec`). An
+ * unknown-field finding names those places, so the fix is in the message and not in the API
+ * reference.
  *
  * The kind's schema is walked once, on the first unknown field that asks, into an index from
- * field name to the places it is a field of; the walk stops at a schema already on its own
- * path (recursive schemas) and after a bounded number of nodes (the Kubernetes schemas).
+ * field name to the places it is a field of. The walk follows local `$ref`s (the Kubernetes
+ * schemas are made of them), skips deprecated fields (never the place to send anyone), stops at
+ * a schema already on its own path (recursive schemas) and after a bounded number of nodes.
  *
  * @packageDocumentation
  */
@@ -18,24 +20,47 @@ type Segments = readonly string[];
 /** How many schema nodes the index of one kind walks at most. */
 const MAX_NODES = 50_000;
 
-const indexes = new WeakMap<Node, Map<string, Segments[]>>();
+/** Answers kept per kind before the memo starts over. */
+const MAX_ANSWERS = 10_000;
+
+/** Per kind schema: the index, and the answers given (an object may repeat one mistake often). */
+interface KindHomes {
+  readonly index: Map<string, Segments[]>;
+  readonly answers: Map<string, string>;
+}
+
+const byRoot = new WeakMap<Node, KindHomes>();
+
+/** The schema a local `$ref` (`#/definitions/…`, `#/$defs/…`) names, if any. */
+const resolveRef = (root: Node, node: Node): Node | undefined => {
+  const ref = node['$ref'];
+  if (typeof ref !== 'string' || !ref.startsWith('#/')) return undefined;
+  let at: unknown = root;
+  for (const part of ref.slice(2).split('/'))
+    at = isNode(at) ? at[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  return isNode(at) ? at : undefined;
+};
+
+const isDeprecated = (node: unknown): boolean =>
+  isNode(node) && typeof node['description'] === 'string' && /^deprecated\b/i.test(node['description']);
 
 /** Every field name of `root`'s schema, with the places (parents) it is a field of. */
 function fieldIndex(root: Node): Map<string, Segments[]> {
-  let index = indexes.get(root);
-  if (index) return index;
-  index = new Map();
+  const index = new Map<string, Segments[]>();
   const onPath = new Set<Node>();
   let visited = 0;
   const walk = (node: Node, at: Segments): void => {
     if (onPath.has(node) || ++visited > MAX_NODES) return;
     onPath.add(node);
+    const target = resolveRef(root, node);
+    if (target) walk(target, at);
     const properties = node['properties'];
     if (isNode(properties)) {
       for (const [name, child] of Object.entries(properties)) {
-        const places = index?.get(name) ?? [];
+        if (isDeprecated(child)) continue;
+        const places = index.get(name) ?? [];
         places.push(at);
-        index?.set(name, places);
+        index.set(name, places);
         if (isNode(child)) walk(child, [...at, name]);
       }
     }
@@ -47,42 +72,52 @@ function fieldIndex(root: Node): Map<string, Segments[]> {
     onPath.delete(node);
   };
   walk(root, []);
-  indexes.set(root, index);
   return index;
 }
 
-/** A place as a field path: `spec.containers[]`. */
+/** A place as a field path: `spec.containers[]`; the object itself is its top level. */
 const render = (segments: Segments): string =>
-  segments.reduce((out, s) => (s === '[]' ? `${out}[]` : out ? `${out}.${s}` : s), '');
+  segments.length === 0
+    ? 'the top level'
+    : segments.reduce((out, s) => (s === '[]' ? `${out}[]` : out ? `${out}.${s}` : s), '');
+
+/** Steps from one place to another in the tree: up to their common parent, then down. */
+const distance = (a: Segments, b: Segments): number => {
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common++;
+  return a.length - common + (b.length - common);
+};
 
 /**
- * The places other than `at` where `name` is a field, nearest first: below `at` when it is
- * anywhere below (the key was indented too little), else elsewhere in the object. Only the
- * shallowest of them: `secretRef` under `spec.worker` is meant for `spec.worker.credentials`,
- * not for the volume sources deep in `podOverrides`.
+ * The places other than `at` where `name` is a field, nearest in the tree first, only the
+ * nearest: `secretRef` under `spec.worker` is meant for `spec.worker.credentials`, not for the
+ * volume sources deep in `podOverrides`.
  *
  * @param root The kind's whole object schema.
  * @param at Where the unknown field sits, as JSON pointer segments of the object.
- * @returns The places as field paths, and how many levels below `at` they are (0: not below).
+ * @returns The places as field paths, and whether they are one level below or above `at`.
  */
 export function fieldHomes(
   root: Node,
   at: readonly string[],
   name: string,
-): { places: string[]; levelsBelow: number } {
-  const here = at.map((s) => (/^\d+$/.test(s) ? '[]' : s));
-  const below: Segments[] = [];
-  const elsewhere: Segments[] = [];
-  for (const place of fieldIndex(root).get(name) ?? []) {
-    const same = place.length === here.length && place.every((s, i) => s === here[i]);
-    if (same) continue;
-    const under = place.length > here.length && here.every((s, i) => s === place[i]);
-    (under ? below : elsewhere).push(place);
+): { places: string[]; oneLevel: 'below' | 'above' | undefined } {
+  let kind = byRoot.get(root);
+  if (!kind) {
+    kind = { index: fieldIndex(root), answers: new Map() };
+    byRoot.set(root, kind);
   }
-  const candidates = below.length > 0 ? below : elsewhere;
-  const depth = Math.min(...candidates.map((p) => p.length));
-  const places = [...new Set(candidates.filter((p) => p.length === depth).map(render))].sort();
-  return { places, levelsBelow: below.length > 0 ? depth - here.length : 0 };
+  const here = at.map((s) => (/^\d+$/.test(s) ? '[]' : s));
+  const candidates = (kind.index.get(name) ?? []).filter(
+    (p) => p.length !== here.length || p.some((s, i) => s !== here[i]),
+  );
+  if (candidates.length === 0) return { places: [], oneLevel: undefined };
+  const nearest = Math.min(...candidates.map((p) => distance(here, p)));
+  const chosen = candidates.filter((p) => distance(here, p) === nearest);
+  const places = [...new Set(chosen.map(render))].sort();
+  const only = chosen.length === 1 ? chosen[0] : undefined;
+  const oneLevel = only && nearest === 1 ? (only.length > here.length ? 'below' : 'above') : undefined;
+  return { places, oneLevel };
 }
 
 /** `a`, `a and b`, `a, b and 2 more`. */
@@ -98,7 +133,23 @@ const listOf = (places: readonly string[]): string => {
  * nowhere else in the object.
  */
 export function homesText(root: Node, at: readonly string[], name: string): string {
-  const { places, levelsBelow } = fieldHomes(root, at, name);
-  if (places.length === 0) return '';
-  return `; "${name}" is a field of ${listOf(places)}${levelsBelow === 1 ? ' (indented one level too little?)' : ''}`;
+  const key = `${at.map((s) => (/^\d+$/.test(s) ? '[]' : s)).join('/')}\0${name}`;
+  const known = byRoot.get(root)?.answers.get(key);
+  if (known !== undefined) return known;
+  const { places, oneLevel } = fieldHomes(root, at, name);
+  const text =
+    places.length === 0
+      ? ''
+      : `; "${name}" is a field of ${listOf(places)}${
+          oneLevel === 'below'
+            ? ' (indented one level too little?)'
+            : oneLevel === 'above'
+              ? ' (indented one level too deep?)'
+              : ''
+        }`;
+  const answers = byRoot.get(root)?.answers;
+  // Hostile input can hold any number of distinct unknown names: keep the memo bounded.
+  if (answers && answers.size >= MAX_ANSWERS) answers.clear();
+  answers?.set(key, text);
+  return text;
 }

@@ -9,30 +9,57 @@
 import type { YAMLError } from 'yaml';
 import type { Finding } from './diagnostic.ts';
 
-/** The usual cause and fix of the library's error codes that a hand edit most often causes. */
-const EXPLAINED: Partial<Record<YAMLError['code'], { readonly means: string; readonly hint: string }>> = {
-  BLOCK_AS_IMPLICIT_KEY: {
-    means:
-      "a `key: value` sits inside another key's value (two keys on one line, or a line indented deeper than the keys beside it)",
-    hint: 'keys of one mapping start at the same column; a nested mapping starts on the line after its key, indented further than it',
-  },
-  MULTILINE_IMPLICIT_KEY: {
-    means: 'a key runs over more than one line (usually a line indented deeper than the keys beside it)',
-    hint: 'keys of one mapping start at the same column; a nested mapping starts on the line after its key, indented further than it',
-  },
-  BAD_INDENT: {
-    means: 'this line is indented differently from the lines of the mapping or list it belongs to',
-    hint: 'indent every key of one mapping, and every `-` of one list, to the same column',
-  },
-  TAB_AS_INDENT: {
+/** What one of the library's errors usually means in a manifest, and how to fix it. */
+interface Explanation {
+  /** Which errors: the library reuses codes for unrelated mistakes, so the message decides. */
+  readonly matches: (code: YAMLError['code'], message: string) => boolean;
+  readonly means: string;
+  readonly hint: string;
+}
+
+const SAME_COLUMN =
+  'keys of one mapping start at the same column; a nested mapping starts on the line after its key, indented further than it';
+
+/** The mistakes a hand edit most often makes, first match wins. */
+const EXPLAINED: readonly Explanation[] = [
+  {
+    matches: (code) => code === 'TAB_AS_INDENT',
     means: 'YAML indents with spaces only',
     hint: 'replace the tabs at the start of the line with spaces',
   },
-  MISSING_CHAR: {
-    means: 'a quote, bracket or brace is not closed',
-    hint: 'close it on this line, or quote the whole value',
+  {
+    matches: (_code, message) => /^Missing closing ["']quote/.test(message),
+    means: 'a quoted value is not closed',
+    hint: 'a quote opened before this point has no closing quote; close it on the line it opens',
   },
-};
+  {
+    matches: (_code, message) => /must end with a|sufficiently indented and end with a/.test(message),
+    means: 'a [ or { is not closed (or a line inside it is indented less than its key)',
+    hint: 'close the list or mapping on the line it ends, or write it as an indented block',
+  },
+  {
+    matches: (_code, message) => message.startsWith('Implicit map keys need to be followed by map values'),
+    means: 'a key has no `:` after it',
+    hint: 'write `key: value`, or `key:` with the value indented on the lines below',
+  },
+  {
+    matches: (code) => code === 'BLOCK_AS_IMPLICIT_KEY',
+    means:
+      "a `key: value` sits inside another key's value (two keys on one line, or a line indented deeper than the keys beside it)",
+    hint: SAME_COLUMN,
+  },
+  {
+    matches: (code) => code === 'MULTILINE_IMPLICIT_KEY',
+    means:
+      'a key runs over more than one line (a line missing its `:`, or a line indented deeper than the keys beside it)',
+    hint: SAME_COLUMN,
+  },
+  {
+    matches: (code, message) => code === 'BAD_INDENT' && /must start at the same column/.test(message),
+    means: 'this line is indented differently from the lines of the mapping or list it belongs to',
+    hint: 'indent every key of one mapping, and every `-` of one list, to the same column',
+  },
+];
 
 /**
  * The first syntax error of one document as a finding (none when there is no error). The parser goes on after an error,
@@ -52,7 +79,7 @@ export const yamlSyntaxFindings = (
   );
   if (first === undefined) return [];
   const said = first.message.split('\n')[0] ?? first.code;
-  const explained = EXPLAINED[first.code];
+  const explained = EXPLAINED.find((e) => e.matches(first.code, said));
   // The parser often reports one mistake twice at the same place, under two codes.
   const more = new Set(errors.map((e) => e.pos[0])).size - 1;
   const after =

@@ -99,9 +99,10 @@ export interface ConnectOptions {
  */
 const noClient = (): HttpKubeClient =>
   new Proxy({} as HttpKubeClient, {
-    // Not a thenable: were `then` a rejecting method like the others, `await` on it would hang.
+    // Not a thenable (were `then` a rejecting method like the others, `await` on it would
+    // hang), and inspecting or printing it finds no methods behind symbols.
     get: (_target, prop) =>
-      prop === 'then'
+      prop === 'then' || typeof prop === 'symbol'
         ? undefined
         : prop === 'close'
           ? () => {}

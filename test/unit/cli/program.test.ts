@@ -48,7 +48,7 @@ describe('kelos program', () => {
     expect(stderr).toContain('(run kelos --help for usage)');
   });
 
-  test('a reader that closes the pipe early (| head -1) ends the output quietly, and the exit code stays', async () => {
+  test('a reader that closes the pipe early (| head -1) ends kelos quietly, as SIGPIPE ends other tools (141)', async () => {
     const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
     const child = spawn(process.execPath, [main, 'crds'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -63,7 +63,21 @@ describe('kelos program', () => {
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(first).toMatch(/^apiVersion: apiextensions\.k8s\.io\/v1/);
     expect(stderr).toBe('');
-    expect(code).toBe(0);
+    expect(code).toBe(141);
+  }, 30_000);
+
+  test('a write error other than a closed pipe is one line, exit 1', async () => {
+    const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const { openSync } = await import('node:fs');
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [main, 'crds'], { stdio: ['ignore', full, 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('kelos: cannot write to stdout: ENOSPC: no space left on device, write\n');
+    expect(code).toBe(1);
   }, 30_000);
 
   test('a missing argument is a usage error: exit 1', async () => {

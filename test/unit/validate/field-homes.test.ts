@@ -40,7 +40,35 @@ describe('an unknown field that is known elsewhere in the object', () => {
 
   test('a field put one level too deep names its parent', () => {
     expect(unknownField(task({ credentials: { type: 'none' }, branch: 'main' }))).toBe(
-      'unknown field "spec.worker.branch"; "branch" is a field of spec',
+      'unknown field "spec.worker.branch"; "branch" is a field of spec (indented one level too deep?)',
+    );
+  });
+
+  test('a field of the object itself, nested too deep, names the top level', () => {
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', data: { a: 'b' } } };
+    expect(unknownField(configMap)).toBe(
+      'unknown field "metadata.data"; "data" is a field of the top level (indented one level too deep?)',
+    );
+  });
+
+  test('deprecated fields are never the place named: spec.secretRef goes to the worker', () => {
+    expect(unknownField(task({ credentials: { type: 'none' } }, { secretRef: { name: 'k' } }))).toBe(
+      'unknown field "spec.secretRef"; "secretRef" is a field of spec.worker.credentials',
+    );
+  });
+
+  test('core kinds follow their $refs: a Deployment whose containers sit beside the Pod template', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: {
+        selector: { matchLabels: { a: 'b' } },
+        template: { metadata: { labels: { a: 'b' } }, containers: [{ name: 'x', image: 'y' }] },
+      },
+    };
+    expect(unknownField(deployment)).toBe(
+      'unknown field "spec.template.containers"; "containers" is a field of spec.template.spec (indented one level too little?)',
     );
   });
 
@@ -57,6 +85,15 @@ describe('an unknown field that is known elsewhere in the object', () => {
     );
     expect(unknownField(task({ credentials: { type: 'none' }, zzzqqq: 'x' }))).toBe(
       'unknown field "spec.worker.zzzqqq"',
+    );
+  });
+});
+
+describe('an enum value that is almost right', () => {
+  test('is guessed, and the unset value reads as such', () => {
+    const findings = validateSchema(task({ type: 'codx', credentials: { type: 'none' } })) ?? [];
+    expect(findings.find((f) => f.code === 'schema/enum')?.message).toBe(
+      'must be one of "claude-code", "codex", "gemini", "opencode", "cursor", "" (unset); got "codx"; did you mean "codex"?',
     );
   });
 });

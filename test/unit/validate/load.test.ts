@@ -149,6 +149,27 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('the library reuses one code for unrelated mistakes: a key without its colon and an open quote are told apart', () => {
+    const noColon = parseManifests(
+      'kind: ConfigMap\nmetadata:\n  name: c\n  labels\ndata:\n  x: y\n',
+      'n.yaml',
+    ).diagnostics;
+    expect(noColon.map((d) => [d.source?.line, d.message.split(' (')[0], d.hint])).toEqual([
+      [
+        4,
+        'document 1 is not valid YAML: a key has no `:` after it',
+        'write `key: value`, or `key:` with the value indented on the lines below',
+      ],
+    ]);
+    const quote = parseManifests(
+      'kind: ConfigMap\nmetadata:\n  name: "c\ndata:\n  x: y\n',
+      'q.yaml',
+    ).diagnostics;
+    expect(quote.map((d) => d.message.split(' (')[0])).toEqual([
+      'document 1 is not valid YAML: a quoted value is not closed',
+    ]);
+  });
+
   test('a line indented too shallow and a tab each name the indentation', () => {
     const shallow = parseManifests(
       'kind: Task\nmetadata:\n  name: fix\n namespace: x\n',
