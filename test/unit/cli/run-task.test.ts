@@ -13,8 +13,8 @@ import {
 } from '../../../src/cli/cluster/run-task.ts';
 import { readValues, summary } from '../../../src/cli/commands/run.ts';
 import { imageTag } from '../../../src/cli/commands/version.ts';
-import { type CliIo, UsageError } from '../../../src/cli/io.ts';
-import { runCli } from '../../../src/cli/program.ts';
+import { UsageError } from '../../../src/cli/io.ts';
+import { kelos } from '../validate/run-cli.ts';
 
 describe('planRun', () => {
   it('defaults to claude-code with an api-key Secret, and puts every flag where the Task wants it', () => {
@@ -210,23 +210,9 @@ describe('the summary of a watched run', () => {
 
 describe('--dry-run without a kubeconfig', () => {
   /** Runs the CLI in a directory and a HOME with no kubeconfig, no KUBECONFIG, not in a Pod. */
-  const offline = async (...argv: string[]) => {
+  const offline = (...argv: string[]) => {
     const home = mkdtempSync(join(tmpdir(), 'kelos-offline-'));
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      cwd: home,
-      isTTY: false,
-      env: { HOME: home },
-      readStdin: async () => '',
-    };
-    return { code: await runCli(argv, io), stdout, stderr };
+    return kelos(argv, { cwd: home, env: { HOME: home } });
   };
 
   it('kelos run and kelos create print the objects, in the namespace of -n or default', async () => {

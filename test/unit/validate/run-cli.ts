@@ -1,5 +1,5 @@
 /**
- * Runs `kelos` in-process with captured output, for the validate tests.
+ * Runs `kelos` in-process with captured output, for the unit tests.
  */
 import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
@@ -11,10 +11,10 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `kelos <argv>` with `cwd` and optional standard input. */
+/** Runs `kelos <argv>` with `cwd`, optional standard input and environment (default none). */
 export async function kelos(
   argv: readonly string[],
-  options: { cwd?: string; stdin?: string } = {},
+  options: { cwd?: string; stdin?: string; env?: Readonly<Record<string, string>> } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -27,7 +27,7 @@ export async function kelos(
     },
     cwd: options.cwd ?? process.cwd(),
     isTTY: false,
-    env: {},
+    env: options.env ?? {},
     readStdin: async () => options.stdin ?? '',
   };
   const code = await runCli(argv, io);
