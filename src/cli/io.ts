@@ -56,9 +56,7 @@ const pipeWriter = (stream: NodeJS.WriteStream, name: string): ((text: string) =
     if (name !== 'stderr') process.stderr.write(`kelos: cannot write to ${name}: ${err.message}\n`);
     process.exit(1);
   });
-  return (text) => {
-    stream.write(text);
-  };
+  return (text) => void stream.write(text);
 };
 
 /** The process's own streams. */

@@ -88,6 +88,19 @@ const distance = (a: Segments, b: Segments): number => {
   return a.length - common + (b.length - common);
 };
 
+/** The index and memo of `root`'s kind, made on first use. */
+const kindOf = (root: Node): KindHomes => {
+  let kind = byRoot.get(root);
+  if (!kind) {
+    kind = { index: fieldIndex(root), answers: new Map() };
+    byRoot.set(root, kind);
+  }
+  return kind;
+};
+
+/** An object's JSON pointer segments as a schema place: array indices become `[]`. */
+const placeOf = (at: readonly string[]): Segments => at.map((s) => (/^\d+$/.test(s) ? '[]' : s));
+
 /**
  * The places other than `at` where `name` is a field, nearest in the tree first, only the
  * nearest: `secretRef` under `spec.worker` is meant for `spec.worker.credentials`, not for the
@@ -102,13 +115,8 @@ export function fieldHomes(
   at: readonly string[],
   name: string,
 ): { places: string[]; oneLevel: 'below' | 'above' | undefined } {
-  let kind = byRoot.get(root);
-  if (!kind) {
-    kind = { index: fieldIndex(root), answers: new Map() };
-    byRoot.set(root, kind);
-  }
-  const here = at.map((s) => (/^\d+$/.test(s) ? '[]' : s));
-  const candidates = (kind.index.get(name) ?? []).filter(
+  const here = placeOf(at);
+  const candidates = (kindOf(root).index.get(name) ?? []).filter(
     (p) => p.length !== here.length || p.some((s, i) => s !== here[i]),
   );
   if (candidates.length === 0) return { places: [], oneLevel: undefined };
@@ -133,8 +141,9 @@ const listOf = (places: readonly string[]): string => {
  * nowhere else in the object.
  */
 export function homesText(root: Node, at: readonly string[], name: string): string {
-  const key = `${at.map((s) => (/^\d+$/.test(s) ? '[]' : s)).join('/')}\0${name}`;
-  const known = byRoot.get(root)?.answers.get(key);
+  const { answers } = kindOf(root);
+  const key = `${placeOf(at).join('/')}\0${name}`;
+  const known = answers.get(key);
   if (known !== undefined) return known;
   const { places, oneLevel } = fieldHomes(root, at, name);
   const text =
@@ -147,9 +156,8 @@ export function homesText(root: Node, at: readonly string[], name: string): stri
               ? ' (indented one level too deep?)'
               : ''
         }`;
-  const answers = byRoot.get(root)?.answers;
   // Hostile input can hold any number of distinct unknown names: keep the memo bounded.
-  if (answers && answers.size >= MAX_ANSWERS) answers.clear();
-  answers?.set(key, text);
+  if (answers.size >= MAX_ANSWERS) answers.clear();
+  answers.set(key, text);
   return text;
 }
