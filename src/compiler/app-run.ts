@@ -72,6 +72,12 @@ export interface AppRun {
   readonly millis: number;
 }
 
+/** The `apiVersion` and `kind` of an object. */
+export interface ObjectKind {
+  readonly apiVersion: string;
+  readonly kind: string;
+}
+
 /** A module app to run: its name and its path relative to the project root. */
 export interface ModuleApp {
   readonly name: string;

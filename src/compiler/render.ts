@@ -148,16 +148,26 @@ const lineCount = (text: string): number => {
   return n;
 };
 
-/** Renders an object and remembers the rendering. */
-const renderObject = (o: SynthObject, head: string): string => {
-  const tracked = emitTrackedYaml(o.object);
-  const yaml = tracked?.text ?? stringify(o.object, YAML_OPTIONS);
-  renderings.set(o, {
-    yaml,
+/** An object of an app in canonical form with its YAML, which need no other object to render. */
+export interface Prerendered {
+  /** The canonical form (see {@link canonicalize}). */
+  readonly object: Record<string, unknown>;
+  readonly yaml: string;
+  readonly positions?: PositionTable;
+}
+
+/**
+ * Renders one object as an app's object as {@link renderApp} would: synth does it for each
+ * object as the app runner sends it, while the runner renders the next ones.
+ */
+export const prerender = (object: Record<string, unknown>): Prerendered => {
+  const canonical = canonicalize(object);
+  const tracked = emitTrackedYaml(canonical);
+  return {
+    object: canonical,
+    yaml: tracked?.text ?? stringify(canonical, YAML_OPTIONS),
     ...(tracked && { positions: tracked.positions }),
-    firstLine: lineCount(head) + 1,
-  });
-  return head + yaml;
+  };
 };
 
 /** The comment every generated file starts with. */
@@ -206,22 +216,34 @@ export const kustomization = (resources: readonly string[], source: string): str
  * Renders one app into `<outdir>/<app>/`: one file per object and a kustomization.
  *
  * @param outdir Output directory of all apps, relative to the project root.
+ * @param prerendered What {@link prerender} made of the run's objects already, by object.
  */
-export const renderApp = (run: AppRun, outdir: string): RenderedApp => {
+export const renderApp = (
+  run: AppRun,
+  outdir: string,
+  prerendered?: ReadonlyMap<object, Prerendered>,
+): RenderedApp => {
   const dir = posix.join(outdir, run.name);
-  const canonical = run.objects.map((o) => canonicalize(o.object));
-  const names = objectFileNames(canonical);
-  const objects: SynthObject[] = run.objects.map((o, i) => ({
-    app: run.name,
-    object: canonical[i] as Record<string, unknown>,
-    file: posix.join(dir, names[i] as string),
-    ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
-    ...(o.site !== undefined && { site: o.site }),
-    ...(o.included !== undefined && { included: o.included }),
-    ...(o.checked !== undefined && { checked: o.checked }),
-  }));
+  const rendered = run.objects.map((o) => prerendered?.get(o.object) ?? prerender(o.object));
+  const names = objectFileNames(rendered.map((r) => r.object));
   const head = header(run.source);
-  const files: OutputFile[] = objects.map((o) => ({ path: o.file, content: renderObject(o, head) }));
+  const firstLine = lineCount(head) + 1;
+  const files: OutputFile[] = [];
+  const objects = run.objects.map((o, i): SynthObject => {
+    const { object, yaml, positions } = rendered[i] as Prerendered;
+    const synthObject: SynthObject = {
+      app: run.name,
+      object,
+      file: posix.join(dir, names[i] as string),
+      ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+      ...(o.site !== undefined && { site: o.site }),
+      ...(o.included !== undefined && { included: o.included }),
+      ...(o.checked !== undefined && { checked: o.checked }),
+    };
+    renderings.set(synthObject, { yaml, ...(positions && { positions }), firstLine });
+    files.push({ path: synthObject.file, content: head + yaml });
+    return synthObject;
+  });
   files.push({ path: posix.join(dir, 'kustomization.yaml'), content: kustomization(names, run.source) });
   return { name: run.name, source: run.source, dir, objects, files: sortFiles(files) };
 };

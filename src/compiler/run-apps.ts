@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { AppObject, AppRun, ModuleApp } from './app-run.ts';
+import type { AppObject, AppRun, ModuleApp, ObjectKind } from './app-run.ts';
 
 // Next to this module: runner.ts from source, runner.js in the built package.
 const RUNNER = fileURLToPath(new URL(`./runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -57,8 +57,38 @@ const failedRun = (name: string, source: string, message: string, millis = 0): A
   millis,
 });
 
+/** Options of {@link runModuleApps}. */
+export interface ModuleRunOptions extends RunOptions {
+  /**
+   * Told the kinds of an app's objects as soon as its tree is built, while the runner still
+   * renders and sends them: a chance to get ready for them on this process's idle core. Best
+   * effort: what it throws is ignored (the same work fails again, reported, when it is needed).
+   */
+  readonly onKinds?: (kinds: readonly ObjectKind[]) => void;
+  /**
+   * Told each batch of an app's rendered objects as it arrives, before the app's run is
+   * complete (they are dropped if it then fails). Best effort, like `onKinds`.
+   */
+  readonly onObjects?: (objects: readonly AppObject[]) => void;
+}
+
 /** What the runner sends over IPC (see `runner.ts`). */
-type RunnerMessage = { started?: string; run?: AppRun; done?: true };
+type RunnerMessage = {
+  started?: string;
+  kinds?: ObjectKind[];
+  objects?: AppObject[];
+  run?: AppRun;
+  done?: true;
+};
+
+/** Calls a hook of {@link ModuleRunOptions}; what it throws is ignored, as they say. */
+const bestEffort = (hook: () => void): void => {
+  try {
+    hook();
+  } catch {
+    // See ModuleRunOptions.onKinds.
+  }
+};
 
 /**
  * Runs module apps in one child process (see `runner.ts`), with the Node that runs us. An app
@@ -70,7 +100,7 @@ type RunnerMessage = { started?: string; run?: AppRun; done?: true };
 export const runModuleApps = async (
   root: string,
   apps: readonly ModuleApp[],
-  options: RunOptions = {},
+  options: ModuleRunOptions = {},
 ): Promise<AppRun[]> => {
   if (apps.length === 0) return [];
   const timeoutMs = options.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS;
@@ -85,6 +115,7 @@ export const runModuleApps = async (
     });
     let output = '';
     const runs: AppRun[] = [];
+    let streamed: AppObject[] = [];
     let current: string | undefined;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -130,9 +161,19 @@ export const runModuleApps = async (
     child.on('message', (m: RunnerMessage) => {
       if (typeof m.started === 'string') {
         current = m.started;
+        streamed = [];
         arm();
+      } else if (m.kinds) {
+        const { kinds } = m;
+        bestEffort(() => options.onKinds?.(kinds));
+      } else if (m.objects) {
+        const { objects } = m;
+        for (const o of objects) streamed.push(o);
+        bestEffort(() => options.onObjects?.(objects));
       } else if (m.run) {
-        runs.push(m.run);
+        // The objects came in batches ahead of the run; an app that failed has none.
+        runs.push({ ...m.run, objects: m.run.failures.length > 0 ? [] : [...streamed, ...m.run.objects] });
+        streamed = [];
         current = undefined;
         arm();
       } else if (m.done) {

@@ -9,7 +9,8 @@
  * Objects a cdk8s `Include` read from a file of the project say which file and where (see
  * include-origin.ts), so findings on them can point there.
  *
- * Over IPC it sends `{ started: name }` before each app and `{ run }` after it, then
+ * Over IPC it sends `{ started: name }` before each app, `{ kinds }` once the app's tree is
+ * built, `{ objects }` batches as they render (see {@link RunHooks}), `{ run }` after it, then
  * `{ done: true }`, so the parent can tell which app hangs (it enforces the timeout and kills
  * this process). An app's default export may return a promise, which is awaited; an exception
  * or rejection that escapes an app (a throw in a timer, an unawaited promise) is caught by
@@ -23,7 +24,7 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { checkedSpec } from '../../constructs/checked.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
-import type { AppFailure, AppObject, AppRun, ModuleApp, SourceSite } from './app-run.ts';
+import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind, SourceSite } from './app-run.ts';
 import { trackIncludes } from './include-origin.ts';
 
 const CONSTRUCTS_DIR = fileURLToPath(new URL('../../constructs/', import.meta.url));
@@ -108,8 +109,25 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
   return [{ code: 'synth/app-failed', message, ...(site && { site }) }];
 };
 
+/** How many rendered objects {@link RunHooks.onObjects} gets at a time. */
+const BATCH = 500;
+
+/**
+ * What {@link runModuleApp} tells its caller while an app runs, so that the parent process
+ * can work on its other core while this one renders (see run-apps.ts).
+ */
+export interface RunHooks {
+  /** The kinds of the app's objects, once its tree is built and before they render. */
+  readonly onKinds?: (kinds: ObjectKind[]) => void;
+  /**
+   * The rendered objects, a batch at a time as they render; the run then lists none of them.
+   * They stand only if the run reports no failure.
+   */
+  readonly onObjects?: (objects: AppObject[]) => void;
+}
+
 /** Runs one module app in-process. */
-export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun> => {
+export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks = {}): Promise<AppRun> => {
   const started = performance.now();
   const failures: AppFailure[] = [];
   const objects: AppObject[] = [];
@@ -135,8 +153,9 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
         failures.push({ code: 'construct/validation', message, constructPath: c.node.path });
       }
     }
-    for (const c of all) {
-      if (!ApiObject.isApiObject(c)) continue;
+    const apiObjects = all.filter(ApiObject.isApiObject);
+    if (failures.length === 0) hooks.onKinds?.(kindsOf(apiObjects));
+    for (const c of apiObjects) {
       const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
       // The library strips the `at ` of each frame; put it back for userSite.
       const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
@@ -150,7 +169,9 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
         ...(included && { included }),
         ...(checked && { checked }),
       });
+      if (hooks.onObjects && objects.length === BATCH) hooks.onObjects(objects.splice(0));
     }
+    if (hooks.onObjects && objects.length > 0) hooks.onObjects(objects.splice(0));
   } catch (err) {
     failures.push(...failuresOf(err, root));
   }
@@ -161,6 +182,13 @@ export const runModuleApp = async (root: string, app: ModuleApp): Promise<AppRun
     failures,
     millis: performance.now() - started,
   };
+};
+
+/** The distinct kinds among objects, in the order they first occur. */
+const kindsOf = (objects: readonly ApiObject[]): ObjectKind[] => {
+  const seen = new Map<string, ObjectKind>();
+  for (const o of objects) seen.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
+  return [...seen.values()];
 };
 
 /** Parses `<name>=<file>` arguments. */
@@ -203,7 +231,12 @@ if (import.meta.main) {
   for (const app of parseAppArgs(rest)) {
     blame = app.name;
     await post({ started: app.name });
-    const run = await runModuleApp(root, app);
+    // A failed send fails the `run` send after it, which ends this process: the parent says so.
+    const tell = (message: object) => void post(message).catch(() => undefined);
+    const run = await runModuleApp(root, app, {
+      onKinds: (kinds) => tell({ kinds }),
+      onObjects: (objects) => tell({ objects }),
+    });
     // One turn of the event loop, so what the app left queued (timers of 0 ms, immediates,
     // promise callbacks) runs while it is still the app to blame.
     await new Promise((done) => setTimeout(done, 0));

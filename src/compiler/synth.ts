@@ -22,6 +22,7 @@ import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagn
 import {
   type LoadedDocument,
   parseManifests,
+  prepareValidators,
   type ValidateOptions,
   validateDocuments,
 } from '../validate/index.ts';
@@ -51,6 +52,8 @@ import { checkOutputDirs, outputDirsOf } from './output-guard.ts';
 import { renderPreview } from './preview.ts';
 import {
   type OutputFile,
+  type Prerendered,
+  prerender,
   type RenderedApp,
   renderApp,
   renderCrds,
@@ -395,10 +398,20 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   // `dirname(outdir)/<basename(outdir)>/`. Selected by `--app` like any app.
   const bundleRuns = new Set(bundles.map((b) => posix.basename(b.outdir)));
   const run = options.appTimeoutMs !== undefined ? { timeoutMs: options.appTimeoutMs } : {};
+  // While the runner renders an app's objects and sends them, this process uses the core the
+  // runner leaves idle: it compiles the validators of their kinds (most of a cold validation)
+  // and renders each batch as it arrives.
+  const prerendered = new Map<object, Prerendered>();
   let runs: AppRun[] = await runModuleApps(
     root,
     [...modules, ...bundles.map((b) => ({ name: posix.basename(b.outdir), file: normalize(b.app) }))],
-    run,
+    {
+      ...run,
+      onKinds: (kinds) => prepareValidators(kinds),
+      onObjects: (batch) => {
+        for (const o of batch) prerendered.set(o.object, prerender(o.object));
+      },
+    },
   );
   if (config.runApp && config.app) {
     const charts = await runCommandApp(root, config.app, run);
@@ -422,6 +435,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       i >= modules.length && i < modules.length + bundles.length && bundleRuns.has(run.name)
         ? (bundleDir.get(run.name) as string)
         : config.outdir,
+      prerendered,
     ),
   );
   const objects = apps.flatMap((a) => a.objects);

@@ -29,7 +29,7 @@ export {
   type SourcePosition,
 } from './load.ts';
 export { checkReferences, findCycles, type ReferenceOptions } from './references.ts';
-export { kelosObjectSchema, strictSchema } from './schema.ts';
+export { kelosObjectSchema, prepareValidators, strictSchema } from './schema.ts';
 export {
   checkTemplates,
   nameFromTemplate,

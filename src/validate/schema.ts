@@ -109,6 +109,14 @@ function validatorFor(apiVersion: string, kind: string): Compiled | undefined {
   return entry ?? undefined;
 }
 
+/**
+ * Compiles the validators of these kinds now instead of on first use, for a caller that has
+ * time to spare before it validates (synth, while its app runner renders).
+ */
+export const prepareValidators = (kinds: Iterable<{ apiVersion: string; kind: string }>): void => {
+  for (const k of kinds) validatorFor(k.apiVersion, k.kind);
+};
+
 /** Whether the offline validator has a schema for `apiVersion`/`kind`. */
 export const hasSchema = (apiVersion: string, kind: string): boolean =>
   validatorFor(apiVersion, kind) !== undefined;
