@@ -132,7 +132,7 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
       source: { file, ...at(node) },
     });
   if (doc.errors.length > 0) {
-    for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, 'kustomization')) {
+    for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, 'kustomization', text)) {
       const { line, col } = lineCounter.linePos(offset);
       diagnostics.push({ ...finding, source: { file, line, column: col } });
     }

@@ -334,7 +334,7 @@ export function parseManifests(text: string, file: string): ParseResult {
   for (const [docIndex, doc] of docs.entries()) {
     const docLabel = `document ${docIndex + 1}`;
     if (doc.errors.length > 0) {
-      for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, docLabel)) {
+      for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, docLabel, text)) {
         diagnostics.push({ ...finding, source: { file, ...position(offset) } });
       }
       continue;

@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import type { YAMLError } from 'yaml';
+import { CST, Parser, type YAMLError } from 'yaml';
 import type { Finding } from './diagnostic.ts';
 
 /** What one of the library's errors usually means in a manifest, and how to fix it. */
@@ -20,6 +20,8 @@ interface Explanation {
 const SAME_COLUMN =
   'keys of one mapping start at the same column; a nested mapping starts on the line after its key, indented further than it';
 
+const UNCLOSED_QUOTE = /^Missing closing ["']quote/;
+
 /** The mistakes a hand edit most often makes, first match wins. */
 const EXPLAINED: readonly Explanation[] = [
   {
@@ -28,7 +30,7 @@ const EXPLAINED: readonly Explanation[] = [
     hint: 'replace the tabs at the start of the line with spaces',
   },
   {
-    matches: (_code, message) => /^Missing closing ["']quote/.test(message),
+    matches: (_code, message) => UNCLOSED_QUOTE.test(message),
     means: 'a quoted value is not closed',
     hint: 'a quote opened before this point has no closing quote; close it on the line it opens',
   },
@@ -62,16 +64,39 @@ const EXPLAINED: readonly Explanation[] = [
 ];
 
 /**
+ * Where the quoted value that never closes opens: the library reports the error where the
+ * text ends, often many lines below the quote that caused it. The last quoted scalar that
+ * starts before `end` and does not end with its own quote is the one.
+ */
+const unclosedQuoteAt = (text: string, end: number): number | undefined => {
+  let at: number | undefined;
+  for (const token of new Parser().parse(text)) {
+    if (token.type !== 'document') continue;
+    CST.visit(token, (item) => {
+      for (const t of [item.key, item.value]) {
+        if (t?.type !== 'double-quoted-scalar' && t?.type !== 'single-quoted-scalar') continue;
+        const quote = t.source[0] ?? '';
+        const closed = t.source.length > 1 && t.source.trimEnd().endsWith(quote);
+        if (!closed && t.offset < end && (at === undefined || t.offset > at)) at = t.offset;
+      }
+    });
+  }
+  return at;
+};
+
+/**
  * The first syntax error of one document as a finding (none when there is no error). The parser goes on after an error,
  * and what it reports next is most often a consequence of the first (one tab made five more
  * "indented differently" errors on lines that were right), so the others are counted in the
  * message rather than listed: fix the first and run again, as with a compiler.
  *
  * @param what What failed to parse, e.g. `document 2` or `kustomization`.
+ * @param text The whole text parsed, to point at the quote of a quoted value that never closes.
  */
 export const yamlSyntaxFindings = (
   errors: readonly YAMLError[],
   what: string,
+  text?: string,
 ): Array<Finding & { readonly offset: number }> => {
   const first = errors.reduce<YAMLError | undefined>(
     (a, e) => (a === undefined || e.pos[0] < a.pos[0] ? e : a),
@@ -86,16 +111,27 @@ export const yamlSyntaxFindings = (
     more > 0
       ? `; ${more} more YAML ${more === 1 ? 'error follows' : 'errors follow'} in this document, often from this one`
       : '';
+  const quote =
+    text !== undefined && UNCLOSED_QUOTE.test(said) ? unclosedQuoteAt(text, first.pos[0]) : undefined;
   return [
-    {
-      severity: 'error',
-      code: 'yaml/parse',
-      message: explained
-        ? `${what} is not valid YAML: ${explained.means} (${said})${after}`
-        : `${what} is not valid YAML: ${said}${after}`,
-      path: '',
-      ...(explained ? { hint: explained.hint } : {}),
-      offset: first.pos[0],
-    },
+    quote !== undefined
+      ? {
+          severity: 'error',
+          code: 'yaml/parse',
+          message: `${what} is not valid YAML: the quoted value that starts here is not closed (${said.replace(/ at line \d+, column \d+:?$/, '')})${after}`,
+          path: '',
+          hint: 'close it with the same quote on this line; a quote inside it is written twice in single quotes, as \\" in double quotes',
+          offset: quote,
+        }
+      : {
+          severity: 'error',
+          code: 'yaml/parse',
+          message: explained
+            ? `${what} is not valid YAML: ${explained.means} (${said})${after}`
+            : `${what} is not valid YAML: ${said}${after}`,
+          path: '',
+          ...(explained ? { hint: explained.hint } : {}),
+          offset: first.pos[0],
+        },
   ];
 };

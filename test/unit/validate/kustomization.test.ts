@@ -116,6 +116,22 @@ describe('kustomization trees', () => {
     );
   });
 
+  test("a kustomization's quote that never closes is reported at the quote", async () => {
+    const root = tree({
+      'app/kustomization.yaml':
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: "team-a\nresources:\n  - b.yaml\n',
+      'app/b.yaml': budget('b', '5'),
+    });
+    const loaded = await loadBundles(['app'], noStdin, root);
+    const errors = loaded.diagnostics.filter((d) => d.code === 'yaml/parse');
+    expect(errors.map((d) => `${d.source?.file}:${d.source?.line}:${d.source?.column}`)).toStrictEqual([
+      'app/kustomization.yaml:3:12',
+    ]);
+    expect(errors[0]?.message).toMatch(
+      /^kustomization is not valid YAML: the quoted value that starts here is not closed/,
+    );
+  });
+
   test('one object rendered differently by two bundles is an error naming both', async () => {
     const root = tree({
       'a/kustomization.yaml': kustomization('resources: [b.yaml]\n'),

@@ -166,7 +166,37 @@ describe('parseManifests', () => {
       'q.yaml',
     ).diagnostics;
     expect(quote.map((d) => d.message.split(' (')[0])).toEqual([
-      'document 1 is not valid YAML: a quoted value is not closed',
+      'document 1 is not valid YAML: the quoted value that starts here is not closed',
+    ]);
+  });
+
+  test('a quote that never closes is reported where it opens, not where the text ends', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: { name: a }',
+      '---',
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: b',
+      'data:',
+      '  ok: "two',
+      '    lines"',
+      "  fine: 'it''s'",
+      '  open: "never closed',
+      '  x: y',
+      '  z: w',
+      '',
+    ].join('\n');
+    const { diagnostics } = parseManifests(text, 'q.yaml');
+    expect(diagnostics.map((d) => [d.source?.line, d.source?.column, d.message, d.hint])).toEqual([
+      [
+        13,
+        9,
+        'document 2 is not valid YAML: the quoted value that starts here is not closed (Missing closing "quote)',
+        'close it with the same quote on this line; a quote inside it is written twice in single quotes, as \\" in double quotes',
+      ],
     ]);
   });
 
