@@ -2,8 +2,9 @@
  * Builds the npm package: `tsc -p tsconfig.build.json` emits JavaScript and .d.ts for the CLI,
  * the constructs, the API and the policy engine into `lib/`, mirroring the source tree (so
  * paths relative to `import.meta.url` hold in both), then copies the data files the code reads
- * at run time, writes the policy file's precompiled validator, then bundles the CLI into `lib/cli/`. `npm pack` runs it (`prepack`); the
- * repository itself runs from source.
+ * at run time, writes the precompiled validators (the policy file's, each Kelos kind's), then
+ * bundles the CLI into `lib/cli/`. `npm pack` runs it (`prepack`); the repository itself runs
+ * from source.
  *
  * Why a bundle: a pre-commit `kelos check` of one file spent most of its start-up resolving
  * and compiling about 160 modules (72 of them the `yaml` library). The bundle is the CLI's own
@@ -21,7 +22,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'rolldown';
 import { BUILTIN_RULE_IDS } from '../policies/index.ts';
+import { KINDS } from '../src/api/index.ts';
 import { configValidatorModule } from '../src/policy/config.ts';
+import { kindValidatorModule } from '../src/validate/schema.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'lib');
@@ -65,6 +68,11 @@ for (const file of DATA_FILES) {
 }
 // The policy file's validator, compiled now rather than on every `kelos check` with a policy file.
 writeFileSync(join(OUT, 'src/policy/config-validator.cjs'), configValidatorModule(BUILTIN_RULE_IDS));
+// The Kelos kinds' validators, compiled now rather than in every `kelos validate` and synth.
+mkdirSync(join(OUT, 'src/validate/validators'), { recursive: true });
+for (const { kind } of KINDS) {
+  writeFileSync(join(OUT, `src/validate/validators/${kind.toLowerCase()}.cjs`), kindValidatorModule(kind));
+}
 await build({
   input: join(ROOT, 'src/cli/main.ts'),
   platform: 'node',

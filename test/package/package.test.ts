@@ -95,6 +95,44 @@ spec:
   ttlSecondsAfterFinished: 86400
 `;
 const BAD_TASK = TASK.replace('    type: claude-code\n', '    type: claude-code\n    modle: opus\n');
+/** A Task and a TaskSpawner with schema errors of many kinds (enum, pattern, type, unknown field). */
+const BAD_KINDS = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: bad
+  namespace: default
+spec:
+  worker:
+    type: claude-cod
+    credentials:
+      type: api-key
+    podOverrides:
+      activeDeadlineSeconds: "ten"
+      resources:
+        limits:
+          memory: 8 gigs
+      env:
+        - name: A
+          valu: x
+  prompt: 5
+  ttlSecondsAfterFinished: -3
+---
+apiVersion: kelos.dev/v1alpha2
+kind: TaskSpawner
+metadata:
+  name: s
+  namespace: default
+spec:
+  when:
+    githubIssues:
+      labels: 3
+  taskTemplate:
+    worker:
+      type: codex
+      credentials: { type: none }
+    promptTemplate: "do it"
+  maxConcurrency: -1
+`;
 const BUDGET = `apiVersion: kelos.dev/v1alpha2
 kind: TaskBudget
 metadata:
@@ -158,6 +196,28 @@ const GIT_ENV = {
   GIT_COMMITTER_NAME: 'Kelos Test',
   GIT_COMMITTER_EMAIL: 'test@example.com',
 };
+
+/**
+ * Writes a module for `node --import` that appends every module the process resolves,
+ * CommonJS included, to `loaded.txt` in the working directory; returns its path.
+ */
+const resolveRecorder = (dir: string): string => {
+  const hook = join(dir, 'record.mjs');
+  writeFileSync(
+    hook,
+    `import { registerHooks } from 'node:module';
+import { appendFileSync } from 'node:fs';
+registerHooks({ resolve: (s, c, next) => { const r = next(s, c); appendFileSync('loaded.txt', r.url + '\\n'); return r; } });
+`,
+  );
+  return hook;
+};
+
+/** The ajv modules a run recorded by {@link resolveRecorder} resolved. */
+const ajvModules = (dir: string): string[] =>
+  readFileSync(join(dir, 'loaded.txt'), 'utf8')
+    .split('\n')
+    .filter((url) => url.includes('/ajv/'));
 
 let work: string;
 let tarball: string;
@@ -263,15 +323,7 @@ describe('the packed tarball, installed outside the repository', () => {
         'rules:\n  nope/rule: off\n  budget/active-deadline: {enabled: 3, sev: x}\n' +
           'thresholds:\n  minPollInterval: 10x\nallowlists:\n  efforts: [""]\nsynth: maybe\n',
       );
-      // Appends every module the process resolves, CommonJS included, to loaded.txt.
-      const hook = join(dir, 'record.mjs');
-      writeFileSync(
-        hook,
-        `import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
-registerHooks({ resolve: (s, c, next) => { const r = next(s, c); appendFileSync('loaded.txt', r.url + '\\n'); return r; } });
-`,
-      );
+      const hook = resolveRecorder(dir);
       const bin = join(consumer, 'node_modules', 'kelos-ts', 'bin', 'kelos.js');
       const installed = await run(
         join(await nodeDir(22), 'node'),
@@ -288,12 +340,60 @@ registerHooks({ resolve: (s, c, next) => { const r = next(s, c); appendFileSync(
       expect(installed.stderr).toBe(source.stderr);
       expect(installed.code).toBe(1);
       expect(source.code).toBe(1);
-      const ajv = readFileSync(join(dir, 'loaded.txt'), 'utf8')
-        .split('\n')
-        .filter((url) => url.includes('/ajv/'));
+      const ajv = ajvModules(dir);
       // Only ajv's small run-time helpers, which the generated code requires.
       expect(ajv.filter((url) => !url.includes('/ajv/dist/runtime/'))).toStrictEqual([]);
       expect(ajv.length).toBeGreaterThan(0);
+    },
+    10 * MINUTES,
+  );
+
+  test(
+    'Node 22: kelos validate checks Kelos kinds with the validators compiled at build time (no ajv compiler loaded), as from source; one whose schema differs is not used',
+    async () => {
+      const dir = join(work, 'precompiled');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'bad.yaml'), BAD_KINDS);
+      const hook = resolveRecorder(dir);
+      const node = join(await nodeDir(22), 'node');
+      const bin = join(consumer, 'node_modules', 'kelos-ts', 'bin', 'kelos.js');
+      const installed = await run(node, ['--import', hook, bin, 'validate', 'bad.yaml'], dir);
+      const source = await run(
+        process.execPath,
+        [join(ROOT, 'src/cli/main.ts'), 'validate', 'bad.yaml'],
+        dir,
+      );
+      expect(installed.stdout).toContain(
+        'bad.yaml:18:11: error Task default/bad /spec/worker/podOverrides/env/0/valu: unknown field "spec.worker.podOverrides.env[0].valu"; did you mean "value"?',
+      );
+      expect(installed.stdout).toContain('2 objects, 8 errors');
+      expect(installed.stdout).toBe(source.stdout);
+      expect(installed.code).toBe(2);
+      const ajv = ajvModules(dir);
+      expect(ajv.filter((url) => !url.includes('/ajv/dist/runtime/'))).toStrictEqual([]);
+      expect(ajv.length).toBeGreaterThan(0);
+
+      // A validator built for another schema (here: its digest changed) is compiled afresh.
+      const task = join(
+        consumer,
+        'node_modules',
+        'kelos-ts',
+        'lib',
+        'src',
+        'validate',
+        'validators',
+        'task.cjs',
+      );
+      const built = readFileSync(task, 'utf8');
+      try {
+        writeFileSync(task, built.replace(/key: "[0-9a-f]{64}"/, `key: "${'0'.repeat(64)}"`));
+        rmSync(join(dir, 'loaded.txt'));
+        const stale = await run(node, ['--import', hook, bin, 'validate', 'bad.yaml'], dir);
+        expect(stale.stdout).toBe(source.stdout);
+        expect(readFileSync(join(dir, 'loaded.txt'), 'utf8')).toContain('/ajv/dist/core.js');
+      } finally {
+        writeFileSync(task, built);
+      }
     },
     10 * MINUTES,
   );
