@@ -62,9 +62,12 @@ export interface Bundle {
   readonly outdir: string;
 }
 
-/** Defaults of the `kelos` section. */
+/**
+ * The config of a `cdk8s.yaml` that says nothing (missing, empty, only comments): the defaults
+ * of the `kelos` section, and no cdk8s app command to run.
+ */
 export const DEFAULT_CONFIG: SynthConfig = {
-  runApp: true,
+  runApp: false,
   apps: ['examples/*/main.ts'],
   appsDefaulted: true,
   outdir: 'dist/examples',
@@ -120,7 +123,8 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   if (preview !== false && preview !== true && (typeof preview !== 'string' || preview === '')) {
     throw new ConfigError(`${file}: kelos.preview must be true, false or a directory`);
   }
-  const runApp = kelos['runApp'] ?? DEFAULT_CONFIG.runApp;
+  // The cdk8s app runs by default when `app` names one.
+  const runApp = kelos['runApp'] ?? true;
   if (typeof runApp !== 'boolean') throw new ConfigError(`${file}: kelos.runApp must be true or false`);
   const bundles = kelos['bundles'] ?? [];
   if (

@@ -178,8 +178,8 @@ const matchPatterns = async (root: string, patterns: readonly string[]) => {
  * The module apps of a config. A pattern of `kelos.apps` that matches no file is an error, like
  * an `--app` that names no app: synth would otherwise render that app as gone, remove its
  * output, and Argo CD would prune what it deployed. The default pattern (`kelos.apps` unset)
- * may match nothing when bundles or the cdk8s app run; with nothing at all to run it is an
- * error too.
+ * may match nothing when bundles or the cdk8s app run; with nothing at all to run (an empty
+ * `cdk8s.yaml` included) it is an error too: synth would remove every output it wrote.
  *
  * @throws ConfigError naming the pattern and the key.
  */
@@ -191,9 +191,12 @@ export const configuredApps = async (root: string, config: SynthConfig): Promise
       `${CONFIG_FILE}: kelos.apps ${unmatched.length === 1 ? 'pattern' : 'patterns'} ${unmatched.map((u) => `"${u}"`).join(', ')} ${unmatched.length === 1 ? 'matches' : 'match'} no file (relative to ${CONFIG_FILE}); ${written}, as synth would have removed the output of the apps it meant. Correct the pattern, or remove it from kelos.apps`,
     );
   }
-  if (config.appsDefaulted && apps.length === 0 && !config.bundles?.length && !config.runApp) {
+  if (apps.length === 0 && !config.bundles?.length && !config.runApp) {
+    const why = config.appsDefaulted
+      ? `kelos.apps is not set, and its default ${config.apps.map((a) => `"${a}"`).join(', ')} matches no file`
+      : 'kelos.apps is empty, and there is no bundle or cdk8s app either';
     throw new ConfigError(
-      `${CONFIG_FILE}: no app to synthesize: kelos.apps is not set, and its default ${config.apps.map((a) => `"${a}"`).join(', ')} matches no file; ${written}. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)`,
+      `${CONFIG_FILE}: no app to synthesize: ${why}; ${written}. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)`,
     );
   }
   return apps;

@@ -44,4 +44,30 @@ describe('kelos.apps patterns', { timeout: 60_000 }, () => {
     expect(bundle.code).toBe(0);
     expect(p.files('dist')).toStrictEqual(['dist/bundle/kustomization.yaml', 'dist/bundle/task-b.yaml']);
   });
+
+  test('an empty or comment-only cdk8s.yaml, or an empty kelos.apps, is an error and removes nothing', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    const before = Object.fromEntries(p.files('dist').map((f) => [f, p.read(f)]));
+    expect(Object.keys(before)).toContain('dist/apps/issue-worker/task-fix.yaml');
+    for (const [config, why] of [
+      ['', 'kelos.apps is not set, and its default "examples/*/main.ts" matches no file'],
+      ['# to do\n', 'kelos.apps is not set, and its default "examples/*/main.ts" matches no file'],
+      [
+        'kelos:\n  apps: []\n  outdir: dist/apps\n',
+        'kelos.apps is empty, and there is no bundle or cdk8s app either',
+      ],
+    ] as const) {
+      p.write('cdk8s.yaml', config);
+      for (const argv of [['synth'], ['validate'], ['check']]) {
+        const run = await kelos(argv, p.root);
+        expect([argv[0], run.code, run.stderr]).toStrictEqual([
+          argv[0],
+          1,
+          `kelos: cdk8s.yaml: no app to synthesize: ${why}; nothing was written or removed. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)\n`,
+        ]);
+      }
+    }
+    expect(Object.fromEntries(p.files('dist').map((f) => [f, p.read(f)]))).toStrictEqual(before);
+  });
 });
