@@ -213,6 +213,34 @@ const withEscaped = (run: AppRun, root: string): AppRun => {
   return { ...run, objects: [], failures: [...run.failures, ...late] };
 };
 
+/**
+ * A run that fails the app when the event loop has nothing left to do while the app's promise
+ * is pending: that promise can then never settle, and Node would end this process (exit 13,
+ * "unsettled top-level await") before the parent's timeout says which app it was.
+ */
+const stalled = (root: string, app: ModuleApp): { run: Promise<AppRun>; stop: () => void } => {
+  let onIdle = () => {};
+  const run = new Promise<AppRun>((done) => {
+    onIdle = () =>
+      done({
+        name: app.name,
+        source: app.file,
+        objects: [],
+        failures: [
+          {
+            code: 'synth/app-failed',
+            message:
+              'its default export returned a promise that never settles: nothing was left for it to wait on (an await on a promise that nothing resolves?)',
+            site: { file: relative(root, resolve(root, app.file)) },
+          },
+        ],
+        millis: 0,
+      });
+  });
+  process.once('beforeExit', onIdle);
+  return { run, stop: () => process.off('beforeExit', onIdle) };
+};
+
 if (import.meta.main) {
   const [root = process.cwd(), ...rest] = process.argv.slice(2);
   const record = (err: unknown) => {
@@ -233,10 +261,14 @@ if (import.meta.main) {
     await post({ started: app.name });
     // A failed send fails the `run` send after it, which ends this process: the parent says so.
     const tell = (message: object) => void post(message).catch(() => undefined);
-    const run = await runModuleApp(root, app, {
-      onKinds: (kinds) => tell({ kinds }),
-      onObjects: (objects) => tell({ objects }),
-    });
+    const stall = stalled(root, app);
+    const run = await Promise.race([
+      runModuleApp(root, app, {
+        onKinds: (kinds) => tell({ kinds }),
+        onObjects: (objects) => tell({ objects }),
+      }),
+      stall.run,
+    ]).finally(stall.stop);
     // One turn of the event loop, so what the app left queued (timers of 0 ms, immediates,
     // promise callbacks) runs while it is still the app to blame.
     await new Promise((done) => setTimeout(done, 0));

@@ -64,6 +64,24 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     );
   });
 
+  test('an app awaiting a promise nothing can resolve fails at once, by name; the next app still runs', async () => {
+    const p = make({
+      '01-stuck': 'export default async function build() {\n  await new Promise(() => {});\n}\n',
+      '02-fine': appSource(taskSource('fine')),
+    });
+    // The message is not the timeout's: the runner sees that nothing is left for the app to wait on.
+    const result = await synthesize({ root: p.root, appTimeoutMs: 600_000 });
+    expect(
+      result.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.source?.file, d.message]),
+    ).toStrictEqual([
+      [
+        'apps/01-stuck/main.ts',
+        'app stuck failed: its default export returned a promise that never settles: nothing was left for it to wait on (an await on a promise that nothing resolves?)',
+      ],
+    ]);
+    expect(result.objects.map((o) => o.app)).toStrictEqual(['fine']);
+  });
+
   test('an app stuck in a loop is stopped too', async () => {
     const p = make({ spin: 'export default function build() { for (;;) {} }\n' });
     const result = await synthesize({ root: p.root, appTimeoutMs: 1500 });
