@@ -141,7 +141,7 @@ const readOrDirectory = (path: string, cwd: string): string | undefined => {
 
 /**
  * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
- * sorted) and `-` (standard input, read once). A file named in `paths` (not found under a
+ * sorted) and `-` (standard input), each file once. A file named in `paths` (not found under a
  * directory) or standard input that holds no object gets a {@link EMPTY_INPUT} warning.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
@@ -170,11 +170,18 @@ export async function loadManifestPaths(
     if (named && result.documents.length === 0 && !result.diagnostics.some((d) => d.severity === 'error'))
       diagnostics.push(emptyInput(file, text));
   };
-  let stdinRead = false;
+  // One file named twice, or named and found under a directory named too (`m m/task.yaml`,
+  // `./m/a.yaml m/a.yaml`), is read once: its objects are not duplicates of themselves.
+  const taken = new Set<string>();
+  const first = (path: string): boolean => {
+    const key = path === '-' ? '-' : resolve(cwd, path);
+    if (taken.has(key)) return false;
+    taken.add(key);
+    return true;
+  };
   for (const path of paths) {
+    if (!first(path)) continue;
     if (path === '-') {
-      if (stdinRead) continue;
-      stdinRead = true;
       add(await readStdin(), '-', true);
       continue;
     }
@@ -189,6 +196,7 @@ export async function loadManifestPaths(
     const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
     diagnostics.push(...listing.skipped);
     for (const file of listing.files) {
+      if (!first(file)) continue;
       const text = readOrDirectory(file, cwd);
       // A listed name that turned into a directory since the listing holds nothing to read.
       if (text !== undefined) add(text, file, false);

@@ -287,6 +287,22 @@ describe('loadManifestPaths', () => {
     ).toEqual(['b/a.json:a', 'b/nested/z.yml:z', 'top.yaml:fix-bug', '-:piped']);
   });
 
+  test('a file named twice, or named and found under a directory named too, is read once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    await mkdir(join(dir, 'm'), { recursive: true });
+    await writeFile(join(dir, 'm/a.yaml'), TASK);
+    await writeFile(join(dir, 'm/b.yaml'), TASK.replace('fix-bug', 'b'));
+    const result = await loadManifestPaths(
+      ['m/a.yaml', 'm', './m/a.yaml', 'm/../m/b.yaml', 'm'],
+      async () => '',
+      dir,
+    );
+    expect(result.files).toEqual(['m/a.yaml', 'm/b.yaml']);
+    expect(result.documents.map((d) => d.file)).toEqual(['m/a.yaml', 'm/b.yaml']);
+    const cli = await loadManifestPaths(['m', 'm/a.yaml'], async () => '', dir);
+    expect(cli.files).toEqual(['m/a.yaml', 'm/b.yaml']);
+  });
+
   test('a path that does not exist is an Error naming it', async () => {
     await expect(loadManifestPaths(['nope/missing.yaml'], async () => '', tmpdir())).rejects.toThrow(
       'cannot read nope/missing.yaml: no such file or directory',
