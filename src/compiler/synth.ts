@@ -20,6 +20,7 @@ import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
+  conflictsAcrossBundles,
   type LoadedDocument,
   parseManifests,
   prepareValidators,
@@ -455,6 +456,20 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t2 = performance.now();
 
   for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
+  // Each app is validated as the bundle it is deployed as; two of them rendering one object
+  // differently would have their Argo CD Applications fight over it.
+  diagnostics.push(
+    ...conflictsAcrossBundles(
+      apps.map((a) => ({
+        name: a.dir,
+        documents: a.objects.map((o) => ({
+          object: o.object,
+          file: o.file,
+          line: renderingOf(o)?.firstLine ?? 1,
+        })),
+      })),
+    ),
+  );
   const included = await readIncludedSources(root, objects);
   const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);
   if (previewDir) {

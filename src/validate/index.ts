@@ -20,6 +20,7 @@ import { checkTemplates, type TemplateFindingAt } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
 export * from './diagnostic.ts';
+export { type BundleObjects, conflictsAcrossBundles } from './kustomization.ts';
 export {
   documentFromObject,
   type LoadedDocument,

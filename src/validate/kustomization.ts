@@ -416,24 +416,38 @@ const canonical = (value: unknown): string =>
       : v,
   );
 
-const bundleLabel = (b: Bundle): string => (b.name === '' ? 'the loose manifests' : b.name);
+const bundleLabel = (b: { readonly name: string }): string =>
+  b.name === '' ? 'the loose manifests' : b.name;
+
+/** What {@link conflictsAcrossBundles} reads of a bundle: its name, and each object with where it is. */
+export interface BundleObjects {
+  readonly name: string;
+  readonly documents: ReadonlyArray<Pick<LoadedDocument, 'object' | 'file' | 'line'>>;
+}
 
 /**
  * The one check across bundles: the same kind/namespace/name rendered with different content by
  * two bundles is an error, because the two Argo CD Applications would fight over the object.
+ * `kelos validate` and `check` run it on kustomization roots, synth on its apps.
  *
  * @param namespace Namespace of objects that set none.
  */
-export function conflictsAcrossBundles(bundles: readonly Bundle[], namespace = 'default'): Diagnostic[] {
+export function conflictsAcrossBundles(
+  bundles: readonly BundleObjects[],
+  namespace = 'default',
+): Diagnostic[] {
   // One bundle cannot conflict with itself: skip the walk (and a canonical copy of every object).
   if (bundles.length < 2) return [];
   // Compared as applied: an object that omits its namespace lands in the default one. Made
   // only for objects two bundles render.
-  const applied = (doc: LoadedDocument, ns: string): string => {
+  const applied = (doc: BundleObjects['documents'][number], ns: string): string => {
     const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
     return canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
   };
-  const seen = new Map<string, { bundle: Bundle; doc: LoadedDocument; ns: string; text?: string }>();
+  const seen = new Map<
+    string,
+    { bundle: BundleObjects; doc: BundleObjects['documents'][number]; ns: string; text?: string }
+  >();
   const out: Diagnostic[] = [];
   for (const bundle of bundles) {
     const mine = new Set<string>();
