@@ -209,6 +209,17 @@ export function connectionSource(
   return existsSync(home) ? { kubeconfig: home } : undefined;
 }
 
+/**
+ * Why {@link connectionSource} found nothing, in words: a `KUBECONFIG` whose files are all
+ * missing is named, since the user set it and expects it to be read.
+ */
+export function noKubeconfigMessage(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const listed = (env['KUBECONFIG'] ?? '').split(':').filter(Boolean);
+  return listed.length > 0
+    ? `no kubeconfig: KUBECONFIG names ${listed.length === 1 ? 'a file that does not exist' : 'no file that exists'} (${listed.join(', ')}); pass --kubeconfig, correct KUBECONFIG, or run in a cluster`
+    : 'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster';
+}
+
 /** The connection `kelos operator` and the cluster commands use; see {@link connectionSource}. */
 export async function resolveConnection(
   opts: { kubeconfig?: string; context?: string },
@@ -216,7 +227,7 @@ export async function resolveConnection(
 ): Promise<Connection> {
   const source = connectionSource(opts, env);
   if (source === undefined) {
-    throw new KubeconfigError('no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+    throw new KubeconfigError(noKubeconfigMessage(env));
   }
   return 'inCluster' in source ? inClusterConnection(env) : loadKubeconfigFile(source.kubeconfig, opts);
 }

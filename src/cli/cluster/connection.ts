@@ -12,7 +12,12 @@
 import { type Command, Option } from 'commander';
 import { API_VERSION, GROUP } from '../../api/index.ts';
 import { ApiError, HttpKubeClient, type ResourceType } from '../../kube/client.ts';
-import { connectionSource, KubeconfigError, resolveConnection } from '../../kube/kubeconfig.ts';
+import {
+  connectionSource,
+  KubeconfigError,
+  noKubeconfigMessage,
+  resolveConnection,
+} from '../../kube/kubeconfig.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 import { type KelosConfigFile, loadConfig } from './config.ts';
 
@@ -97,7 +102,7 @@ export interface ConnectOptions {
  * A client for a command that found no kubeconfig but may not need one: every request fails
  * with the error a missing kubeconfig gives.
  */
-const noClient = (): HttpKubeClient =>
+const noClient = (env: Readonly<Record<string, string | undefined>>): HttpKubeClient =>
   new Proxy({} as HttpKubeClient, {
     // Not a thenable (were `then` a rejecting method like the others, `await` on it would
     // hang), and inspecting or printing it finds no methods behind symbols.
@@ -109,7 +114,7 @@ const noClient = (): HttpKubeClient =>
           : () =>
               Promise.reject(
                 new KubeconfigError(
-                  'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)',
+                  `${noKubeconfigMessage(env)} (this command reads the cluster even with --dry-run)`,
                 ),
               ),
   });
@@ -130,7 +135,7 @@ export async function connect(
         ? ([config.namespace, 'config'] as const)
         : (['default', 'default'] as const);
     return {
-      client: noClient(),
+      client: noClient(io.env),
       namespace,
       namespaceFrom,
       allNamespaces: Boolean(flags.allNamespaces),

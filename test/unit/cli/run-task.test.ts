@@ -248,4 +248,20 @@ describe('--dry-run without a kubeconfig', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('kelos: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster\n');
   });
+
+  it('a KUBECONFIG whose files do not exist is named, not called unset', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'kelos-offline-'));
+    const one = await kelos(['get', 'tasks'], { cwd: home, env: { HOME: home, KUBECONFIG: '/nonexist' } });
+    expect(one.code).toBe(1);
+    expect(one.stderr).toBe(
+      'kelos: no kubeconfig: KUBECONFIG names a file that does not exist (/nonexist); pass --kubeconfig, correct KUBECONFIG, or run in a cluster\n',
+    );
+    const two = await kelos(['run', '--from', 'taskspawner/nightly', '--dry-run'], {
+      cwd: home,
+      env: { HOME: home, KUBECONFIG: '/a:/b' },
+    });
+    expect(two.stderr).toBe(
+      'kelos: no kubeconfig: KUBECONFIG names no file that exists (/a, /b); pass --kubeconfig, correct KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)\n',
+    );
+  });
 });
