@@ -16,12 +16,21 @@ import {
   parsePolicyConfig,
 } from './config.ts';
 
-const readIfExists = async (path: string): Promise<string | undefined> => {
+/**
+ * The text of a config file, or `undefined` when there is none.
+ *
+ * @param shown The path as the user wrote it, for the error.
+ * @throws PolicyConfigError when it exists but cannot be read (a directory, no permission).
+ */
+const readIfExists = async (path: string, shown: string): Promise<string | undefined> => {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') return undefined;
+    throw new PolicyConfigError([
+      `${shown}: cannot be read as the policy file${e.code === 'EISDIR' ? ': it is a directory' : ''} (${e.message})`,
+    ]);
   }
 };
 
@@ -65,17 +74,17 @@ export async function loadPolicyConfig(
   file?: string,
 ): Promise<PolicyConfig> {
   if (file !== undefined) {
-    const text = await readIfExists(resolve(cwd, file));
+    const text = await readIfExists(resolve(cwd, file), file);
     if (text === undefined) throw new PolicyConfigError([`${file}: no such file`]);
     const parsed = parseYaml(text, file);
     return parsePolicyConfig(parsed.value, file, knownRules, parsed.locate);
   }
-  const own = await readIfExists(join(cwd, POLICY_CONFIG_FILE));
+  const own = await readIfExists(join(cwd, POLICY_CONFIG_FILE), POLICY_CONFIG_FILE);
   if (own !== undefined) {
     const parsed = parseYaml(own, POLICY_CONFIG_FILE);
     return parsePolicyConfig(parsed.value, POLICY_CONFIG_FILE, knownRules, parsed.locate);
   }
-  const cdk8s = await readIfExists(join(cwd, 'cdk8s.yaml'));
+  const cdk8s = await readIfExists(join(cwd, 'cdk8s.yaml'), 'cdk8s.yaml');
   if (cdk8s !== undefined) {
     const parsed = parseYaml(cdk8s, 'cdk8s.yaml');
     const raw = parsed.value;

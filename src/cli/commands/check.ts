@@ -16,8 +16,6 @@
  *
  * @packageDocumentation
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
@@ -43,6 +41,7 @@ import {
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
 import { loadManifestPaths } from '../../validate/manifest-files.ts';
+import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
 import { synthesizeProject } from '../project-apps.ts';
@@ -174,14 +173,14 @@ export const checkCommand: CommandFactory = (io, done) =>
       const config = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
 
       if (flags.emitAdmissionPolicies !== undefined) {
-        const dir = resolve(
-          io.cwd,
-          flags.emitAdmissionPolicies === true ? ADMISSION_POLICY_DIR : flags.emitAdmissionPolicies,
-        );
         const exemptions = await exemptionsFrom(io, flags.adminConfig);
         const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, config, exemptions));
-        await mkdir(dir, { recursive: true });
-        for (const [name, text] of files) await writeFile(join(dir, name), text);
+        const dir = await writeIntoFlagDirectory(
+          '--emit-admission-policies',
+          flags.emitAdmissionPolicies === true ? ADMISSION_POLICY_DIR : flags.emitAdmissionPolicies,
+          io.cwd,
+          files,
+        );
         io.stdout(`wrote ${files.size} files to ${dir}\n`);
         done(ExitCode.Ok);
         return;
@@ -217,9 +216,7 @@ export const checkCommand: CommandFactory = (io, done) =>
         strict: flags.strict === true,
       });
       if (flags.output) {
-        const out = resolve(io.cwd, flags.output);
-        await mkdir(dirname(out), { recursive: true });
-        await writeFile(out, text);
+        await writeFlagFile('-o', flags.output, io.cwd, text);
         io.stdout(`${summaryLine(report)}\n`);
       } else {
         io.stdout(text);

@@ -6,13 +6,14 @@
  *
  * @packageDocumentation
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { parseAllDocuments, stringify } from 'yaml';
 import { crdFileName, generateCrds } from '../../crd/generate.ts';
 import { type CrdLike, type CrdMigration, crdNarrowings } from '../../validate/crd-compat.ts';
 import { formatDiagnosticBlock, hasFailures } from '../../validate/diagnostic.ts';
+import { writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -113,9 +114,12 @@ export const crdsCommand: CommandFactory = (io, done) =>
         done(ExitCode.Ok);
         return;
       }
-      const dir = resolve(io.cwd, opts.output);
-      await mkdir(dir, { recursive: true });
-      for (const crd of crds) await writeFile(resolve(dir, crdFileName(crd)), stringify(crd, YAML_OPTIONS));
+      await writeIntoFlagDirectory(
+        '-o',
+        opts.output,
+        io.cwd,
+        crds.map((crd) => [crdFileName(crd), stringify(crd, YAML_OPTIONS)] as const),
+      );
       io.stderr(`wrote ${crds.length} CRDs to ${opts.output}\n`);
       done(ExitCode.Ok);
     });

@@ -181,6 +181,37 @@ spec:
     expect(run.stderr).toBe('kelos: cannot read no/such/file.yaml: no such file or directory\n');
   });
 
+  test('a flag naming a path of the wrong kind says which flag, which path and what was expected', async () => {
+    const dir = emptyProject();
+    writeFileSync(
+      join(dir, 'task.yaml'),
+      readFileSync(join(ROOT, fixture('budget-spawner-max-concurrency', 'pass')), 'utf8'),
+    );
+    const cases: Array<[string[], string]> = [
+      [
+        ['check', '-c', '.', 'task.yaml'],
+        'kelos: invalid policy configuration:\n  .: cannot be read as the policy file: it is a directory',
+      ],
+      [['check', 'task.yaml', '-o', '.'], 'kelos: -o .: is a directory; expected a file'],
+      [
+        ['check', '--emit-admission-policies', 'task.yaml'],
+        'kelos: --emit-admission-policies task.yaml: is a file, or is below one; expected a directory',
+      ],
+      [
+        ['crds', '-o', 'task.yaml/crds'],
+        'kelos: -o task.yaml/crds: is a file, or is below one; expected a directory',
+      ],
+    ];
+    for (const [argv, message] of cases) {
+      const run = await kelos(argv, { cwd: dir });
+      expect([argv.join(' '), run.code, run.stderr.split(' (')[0]]).toStrictEqual([
+        argv.join(' '),
+        1,
+        message,
+      ]);
+    }
+  });
+
   test('--list-rules prints every rule id with its severity', async () => {
     const run = await kelos(['check', '--list-rules']);
     expect(run.code).toBe(0);

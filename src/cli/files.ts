@@ -1,0 +1,74 @@
+/**
+ * Files and directories a command-line flag names. What fails is a {@link UsageError} that names
+ * the flag and the path as the user wrote them, and says what was expected there, instead of a
+ * bare `EISDIR` or `EEXIST` from Node.
+ *
+ * @packageDocumentation
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from './io.ts';
+
+/** What a failed file operation means, in words (Node's message follows in parentheses). */
+const reason = (err: NodeJS.ErrnoException, expected: 'a file' | 'a directory'): string => {
+  const what =
+    err.code === 'EISDIR'
+      ? 'is a directory'
+      : err.code === 'EEXIST' || err.code === 'ENOTDIR'
+        ? expected === 'a directory'
+          ? 'is a file, or is below one'
+          : 'is below a file'
+        : err.code === 'ENOENT'
+          ? 'does not exist'
+          : err.code === 'EACCES' || err.code === 'EPERM'
+            ? 'is not permitted'
+            : 'cannot be used';
+  return `${what}; expected ${expected} (${err.message})`;
+};
+
+/** The error for a path a flag names that cannot be read as a file. */
+export const unreadableFile = (flag: string, path: string, err: unknown): UsageError =>
+  new UsageError(`${flag} ${path}: ${reason(err as NodeJS.ErrnoException, 'a file')}`);
+
+/**
+ * Writes `files` (name → text) into the directory a flag names, creating it when missing.
+ *
+ * @param given The directory as the user wrote it, for the message.
+ * @returns The directory, resolved against `cwd`.
+ * @throws UsageError naming the flag when the directory cannot be made or written.
+ */
+export const writeIntoFlagDirectory = async (
+  flag: string,
+  given: string,
+  cwd: string,
+  files: Iterable<readonly [name: string, text: string]>,
+): Promise<string> => {
+  const dir = resolve(cwd, given);
+  try {
+    await mkdir(dir, { recursive: true });
+    for (const [name, text] of files) await writeFile(join(dir, name), text);
+  } catch (err) {
+    throw new UsageError(`${flag} ${given}: ${reason(err as NodeJS.ErrnoException, 'a directory')}`);
+  }
+  return dir;
+};
+
+/**
+ * Writes `text` to the file a flag names, creating its directory when missing.
+ *
+ * @throws UsageError naming the flag when the file cannot be written.
+ */
+export const writeFlagFile = async (
+  flag: string,
+  given: string,
+  cwd: string,
+  text: string,
+): Promise<void> => {
+  const file = resolve(cwd, given);
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
+  } catch (err) {
+    throw new UsageError(`${flag} ${given}: ${reason(err as NodeJS.ErrnoException, 'a file')}`);
+  }
+};
