@@ -12,6 +12,7 @@ import { API_VERSION, Labels } from '../../api/group.ts';
 import type { AgentConfig, Workspace } from '../../api/object.ts';
 import { type ApiObject, CoreResources, isAlreadyExists } from '../../kube/client.ts';
 import { Resources } from '../../operator/resources.ts';
+import { type FlagOf, flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 
@@ -36,13 +37,35 @@ export async function namedContent(
   return { name: arg.slice(0, eq), content: await contentOf(arg.slice(eq + 1), io, flag) };
 }
 
-/** Creates the objects in order, or prints them with `--dry-run`. */
+/** The flag behind each field of the objects `kelos create workspace` makes. */
+const WORKSPACE_FLAGS = flagsByPointer({
+  '/metadata/name': 'the NAME argument',
+  '/spec/repo': '--repo',
+  '/spec/ref': '--ref',
+  '/spec/secretRef': '--secret',
+});
+
+/** The flag behind each field of the AgentConfig `kelos create agentconfig` makes. */
+const AGENT_CONFIG_FLAGS = flagsByPointer({
+  '/metadata/name': 'the NAME argument',
+  '/spec/agentsMD': '--agents-md',
+  '/spec/plugins': '--skill or --agent',
+  '/spec/skills': '--skills-sh',
+  '/spec/mcpServers': '--mcp',
+});
+
+/**
+ * Creates the objects in order, or prints them with `--dry-run`; either way only once they
+ * pass offline validation.
+ */
 async function createAll(
   cluster: Cluster,
   objects: readonly ApiObject[],
   dryRun: boolean | undefined,
   io: CliIo,
+  flagOf: FlagOf,
 ) {
+  refuseInvalid(objects, flagOf);
   if (dryRun) {
     io.stdout(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
     return ExitCode.Ok;
@@ -184,7 +207,14 @@ export const createCommand: CommandFactory = (io, done) => {
       io,
       done,
       flags,
-      (cluster) => createAll(cluster, workspaceObjects(name, cluster.namespace, flags), flags.dryRun, io),
+      (cluster) =>
+        createAll(
+          cluster,
+          workspaceObjects(name, cluster.namespace, flags),
+          flags.dryRun,
+          io,
+          WORKSPACE_FLAGS,
+        ),
       { offline: Boolean(flags.dryRun) },
     );
   });
@@ -219,6 +249,7 @@ export const createCommand: CommandFactory = (io, done) => {
           [(await agentConfigObject(name, cluster.namespace, flags, io)) as ApiObject],
           flags.dryRun,
           io,
+          AGENT_CONFIG_FLAGS,
         ),
       { offline: Boolean(flags.dryRun) },
     );

@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
 import { type ApiObject, CoreResources, type ResourceType } from '../../kube/client.ts';
 import { Resources } from '../../operator/resources.ts';
+import { flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
 import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
 import type { KelosConfigFile } from '../cluster/config.ts';
 import {
@@ -195,6 +196,36 @@ export function summary(task: Task, c: Colours): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The flag behind each field of the Task (and the objects before it) `kelos run` makes. */
+const RUN_FLAGS = flagsByPointer({
+  '/metadata/name': '--name',
+  '/spec/prompt': '-p/--prompt',
+  '/spec/type': '--type',
+  '/spec/worker/type': '--type',
+  '/spec/credentials': '--secret or --credential-type',
+  '/spec/worker/credentials': '--secret or --credential-type',
+  '/spec/model': '--model',
+  '/spec/worker/model': '--model',
+  '/spec/effort': '--effort',
+  '/spec/worker/effort': '--effort',
+  '/spec/image': '--image',
+  '/spec/worker/image': '--image',
+  '/spec/workspaceRef': '--workspace',
+  '/spec/agentConfigRefs': '--agent-config',
+  '/spec/dependsOn': '--depends-on',
+  '/spec/branch': '--branch',
+  '/spec/worker/podOverrides/activeDeadlineSeconds': '--timeout',
+  '/spec/podOverrides/activeDeadlineSeconds': '--timeout',
+  '/spec/worker/podOverrides/env': '--env',
+  '/spec/podOverrides/env': '--env',
+});
+
+/** With `--from`, the TaskSpawner's template makes the Task; the flags set its name and values. */
+const FROM_FLAGS = flagsByPointer({
+  '/metadata/name': '--name',
+  '/spec': 'the TaskSpawner template with -f values',
+});
+
 export const runCommand: CommandFactory = (io, done) => {
   const command = new Command('run')
     .description('run an AI coding agent: create a Task from a prompt (or from a TaskSpawner with --from)')
@@ -282,6 +313,7 @@ export const runCommand: CommandFactory = (io, done) => {
             flags.name ?? `task-${randomSuffix()}`,
           ));
         }
+        refuseInvalid([...prerequisites, task], from ? FROM_FLAGS : RUN_FLAGS);
         if (flags.dryRun) {
           for (const p of prerequisites)
             io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);

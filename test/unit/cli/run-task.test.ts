@@ -249,6 +249,27 @@ describe('--dry-run without a kubeconfig', () => {
     expect(run.stderr).toBe('kelos: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster\n');
   });
 
+  it('a dry run refuses, naming the flag, what the API server would refuse; nothing is printed', async () => {
+    const run = await offline('run', '--dry-run', '-p', 'x', '--secret', 's', '--name', 'My_Task');
+    expect([run.code, run.stdout]).toStrictEqual([1, '']);
+    expect(run.stderr).toBe(
+      `kelos: the API server would refuse what these flags make, so nothing was printed or created:\n  error Task default/My_Task /metadata/name: must be a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character; got "My_Task" (set by --name) [schema/pattern]\n`,
+    );
+    const ws = await offline(
+      'create',
+      'ws',
+      'api',
+      '--repo',
+      'https://user:hunter2@github.com/a/b.git',
+      '--dry-run',
+    );
+    expect([ws.code, ws.stdout]).toStrictEqual([1, '']);
+    expect(ws.stderr).toContain(
+      "/spec/repo: repo must not contain credentials (user info before '@'); put the token in the Secret named by secretRef (set by --repo) [cel/rule]",
+    );
+    expect(ws.stderr).not.toContain('hunter2');
+  });
+
   it('a KUBECONFIG whose files do not exist is named, not called unset', async () => {
     const home = mkdtempSync(join(tmpdir(), 'kelos-offline-'));
     const one = await kelos(['get', 'tasks'], { cwd: home, env: { HOME: home, KUBECONFIG: '/nonexist' } });
