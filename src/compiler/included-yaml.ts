@@ -16,6 +16,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Diagnostic } from '../validate/diagnostic.ts';
 import { type LoadedDocument, parseManifests, type SourcePosition } from '../validate/load.ts';
 import type { SynthObject } from './render.ts';
 
@@ -39,18 +40,28 @@ export type IncludedSources = ReadonlyMap<string, IncludedSource>;
  * Reads the files `Include` constructs read, each once, and locates every included object in
  * its file. A file that cannot be read any more still names the object's origin, by line when
  * the runner knew it.
+ *
+ * cdk8s reads a file more leniently than `kelos validate` does (a quote that never closes
+ * swallows the lines after it into one value), so the YAML syntax errors `kelos validate` would
+ * report on the file are returned too: the objects cdk8s made of it are not what the file
+ * means to say.
  */
 export const readIncludedSources = async (
   root: string,
   objects: readonly SynthObject[],
-): Promise<IncludedSources> => {
+): Promise<{ sources: IncludedSources; diagnostics: Diagnostic[] }> => {
   const sources = new Map<string, IncludedSource>();
+  const diagnostics: Diagnostic[] = [];
   const files = new Map<string, Promise<readonly LoadedDocument[]>>();
   const documentsOf = (file: string): Promise<readonly LoadedDocument[]> => {
     let documents = files.get(file);
     if (!documents) {
       documents = readFile(join(root, file), 'utf8').then(
-        (text) => parseManifests(text, file).documents,
+        (text) => {
+          const parsed = parseManifests(text, file);
+          diagnostics.push(...parsed.diagnostics.filter((d) => d.code.startsWith('yaml/')));
+          return parsed.documents;
+        },
         () => [],
       );
       files.set(file, documents);
@@ -60,15 +71,16 @@ export const readIncludedSources = async (
   for (const o of objects) {
     if (!o.included) continue;
     const { file, line } = o.included;
+    const documents = await documentsOf(file);
     const document =
       line === undefined
         ? undefined
-        : (await documentsOf(file)).find((d) => d.line === line && d.object['kind'] === o.object['kind']);
+        : documents.find((d) => d.line === line && d.object['kind'] === o.object['kind']);
     sources.set(o.file, {
       file,
       ...(line !== undefined && { line }),
       ...(document && { locate: (pointer: string) => document.locate(pointer) }),
     });
   }
-  return sources;
+  return { sources, diagnostics };
 };

@@ -28,7 +28,8 @@ import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind, SourceSite }
 import { trackIncludes } from './include-origin.ts';
 
 const CONSTRUCTS_DIR = fileURLToPath(new URL('../../constructs/', import.meta.url));
-const THIS_FILE = fileURLToPath(import.meta.url);
+/** Our own code (this runner, the `Include` tracking): a frame in it is not the app's. */
+const SOURCE_DIR = fileURLToPath(new URL('../', import.meta.url));
 
 /**
  * The first stack frame in user code: not in our constructs, not in a dependency, not in
@@ -56,7 +57,7 @@ const userFile = (frameFile: string, root: string): string | undefined => {
   if (rel === undefined) {
     const file = frameFile.startsWith('file://') ? fileURLToPath(frameFile) : frameFile;
     rel =
-      file.startsWith(CONSTRUCTS_DIR) || file.includes('/node_modules/') || file === THIS_FILE
+      file.startsWith(CONSTRUCTS_DIR) || file.startsWith(SOURCE_DIR) || file.includes('/node_modules/')
         ? null
         : relative(root, file);
     userFiles.set(key, rel);
@@ -106,7 +107,18 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
     }));
   }
   const message = err instanceof Error ? err.message : String(err);
-  return [{ code: 'synth/app-failed', message, ...(site && { site }) }];
+  // cdk8s reads an Include's url in a child process and throws its whole output, stack and all.
+  const url = /^Error: unable to determine protocol from url: (.+)$/m.exec(message)?.[1]?.trim();
+  return [
+    {
+      code: 'synth/app-failed',
+      message:
+        url === undefined
+          ? message
+          : `cannot include ${url}: no such file, and not an http(s) URL (a path is read relative to the project root, where synth runs the app)`,
+      ...(site && { site }),
+    },
+  ];
 };
 
 /** How many rendered objects {@link RunHooks.onObjects} gets at a time. */

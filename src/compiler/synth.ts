@@ -180,7 +180,8 @@ const matchPatterns = async (root: string, patterns: readonly string[]) => {
  * an `--app` that names no app: synth would otherwise render that app as gone, remove its
  * output, and Argo CD would prune what it deployed. The default pattern (`kelos.apps` unset)
  * may match nothing when bundles or the cdk8s app run; with nothing at all to run (an empty
- * `cdk8s.yaml` included) it is an error too: synth would remove every output it wrote.
+ * `cdk8s.yaml` included) it is an error too: synth would remove every output it wrote. An
+ * explicit `kelos.apps: []` is the user's word (a project that synthesizes only its CRDs).
  *
  * @throws ConfigError naming the pattern and the key.
  */
@@ -192,12 +193,9 @@ export const configuredApps = async (root: string, config: SynthConfig): Promise
       `${CONFIG_FILE}: kelos.apps ${unmatched.length === 1 ? 'pattern' : 'patterns'} ${unmatched.map((u) => `"${u}"`).join(', ')} ${unmatched.length === 1 ? 'matches' : 'match'} no file (relative to ${CONFIG_FILE}); ${written}, as synth would have removed the output of the apps it meant. Correct the pattern, or remove it from kelos.apps`,
     );
   }
-  if (apps.length === 0 && !config.bundles?.length && !config.runApp) {
-    const why = config.appsDefaulted
-      ? `kelos.apps is not set, and its default ${config.apps.map((a) => `"${a}"`).join(', ')} matches no file`
-      : 'kelos.apps is empty, and there is no bundle or cdk8s app either';
+  if (config.appsDefaulted && apps.length === 0 && !config.bundles?.length && !config.runApp) {
     throw new ConfigError(
-      `${CONFIG_FILE}: no app to synthesize: ${why}; ${written}. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)`,
+      `${CONFIG_FILE}: no app to synthesize: kelos.apps is not set, and its default ${config.apps.map((a) => `"${a}"`).join(', ')} matches no file; ${written}. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)`,
     );
   }
   return apps;
@@ -470,7 +468,8 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       })),
     ),
   );
-  const included = await readIncludedSources(root, objects);
+  const { sources: included, diagnostics: includedSyntax } = await readIncludedSources(root, objects);
+  diagnostics.push(...includedSyntax);
   const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);
   if (previewDir) {
     const preview = renderPreview(apps, previewDir);

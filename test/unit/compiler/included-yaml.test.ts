@@ -122,4 +122,28 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
       await new Promise((closed) => server.close(closed));
     }
   });
+
+  test('a YAML syntax error in the included file is reported there, as kelos validate reports it, though cdk8s read the file', async () => {
+    const p = includeProject();
+    p.write('legacy/tasks.yaml', LEGACY.replace('  prompt: fix the bugs', '  prompt: "fix the bugs'));
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('violations');
+    const validate = await kelos(['validate', 'legacy/tasks.yaml'], p.root);
+    const syntax = withCode(result.diagnostics, 'yaml/parse');
+    expect(syntax?.source).toStrictEqual({ file: 'legacy/tasks.yaml', line: 17, column: 11 });
+    expect(validate.stdout).toContain(`legacy/tasks.yaml:17:11: error ${syntax?.message} [yaml/parse]`);
+  });
+
+  test('an Include of a file that does not exist fails the app at its line, in words', async () => {
+    const p = includeProject('legacy/nope.yaml');
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('failed');
+    expect(result.diagnostics.map((d) => [d.source?.file, d.source?.line, d.message])).toStrictEqual([
+      [
+        'apps/legacy/main.ts',
+        4,
+        'app legacy failed: cannot include legacy/nope.yaml: no such file, and not an http(s) URL (a path is read relative to the project root, where synth runs the app)',
+      ],
+    ]);
+  });
 });
