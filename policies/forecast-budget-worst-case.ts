@@ -18,7 +18,7 @@ import type { KubeObject } from '../src/api/object.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { usdAmount } from '../src/validate/quantity.ts';
-import { get, namespaceOf, nonEmpty, num, str, usd } from './lib/access.ts';
+import { get, namespaceOf, nonEmpty, notANumber, num, str, usd } from './lib/access.ts';
 import { shortestCronGap } from './lib/cron.ts';
 import { groupBy } from './lib/group.ts';
 import { executionOf, selectorMatcher, taskLabels } from './lib/worker.ts';
@@ -52,8 +52,15 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
   const agent = nonEmpty(e.field('type')?.value);
   if (!agent) return undefined;
   const model = nonEmpty(e.field('model')?.value);
-  const deadline = num(e.podOverride('activeDeadlineSeconds')?.value);
-  const concurrency = object.kind === 'TaskSpawner' ? num(get(object, 'spec', 'maxConcurrency')) : 1;
+  const rawDeadline = e.podOverride('activeDeadlineSeconds')?.value;
+  const deadline = num(rawDeadline);
+  const rawConcurrency = object.kind === 'TaskSpawner' ? get(object, 'spec', 'maxConcurrency') : 1;
+  const concurrency = num(rawConcurrency);
+  // A field that holds something other than a number is not unset: say so rather than call it missing.
+  const unreadable =
+    (concurrency === undefined && notANumber('maxConcurrency', rawConcurrency)) ||
+    (deadline === undefined && notANumber('activeDeadlineSeconds', rawDeadline));
+  if (unreadable) return { unbounded: `worst case of ${name} is unknown: ${unreadable}` };
   if (concurrency === undefined || concurrency <= 0)
     return { unbounded: `worst case is unbounded: ${name} has no maxConcurrency` };
   if (deadline === undefined)

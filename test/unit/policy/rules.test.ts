@@ -37,6 +37,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
   ],
   'forecast/budget-worst-case': [
     'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case is unbounded: TaskSpawner uncapped has no maxConcurrency',
+    'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case of TaskSpawner quoted is unknown: maxConcurrency is "2", not a number, so this policy cannot judge it; write it as a number (kelos validate reports the schema error)',
     'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case is unbounded: TaskSpawner no-deadline has no activeDeadlineSeconds',
     'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case $558.00/Daily = 3 concurrent × 24h × $6.00/h (TaskSpawner fix-bugs: claude-code claude-sonnet-4-5) + 24 runs × 1h × $4.00/h (TaskSpawner hourly-sync: codex default model, cron "0 * * * *") + 1 run × 2h × $15.00/h (Task migrate-db: claude-code claude-opus-4-1); limit $50.00',
     'TaskBudget research/research-weekly /spec/maxCostUSD :: worst case $1,200.00/Weekly = 2 concurrent × 200h × $3.00/h (TaskSpawner long-runs: gemini gemini-2.5-pro); limit $1,000.00',
