@@ -38,11 +38,11 @@ export const namespaceCovered: BundleRule = {
     'Spawners create Tasks unattended; a budget is the only thing that stops spending once a period’s limit is reached.',
   hint: 'Add a TaskBudget in the namespace whose taskSelector matches the spawner’s task template labels (or {} for all Tasks).',
   check({ bundle }) {
-    const budgets = groupBy(bundle.ofKind('TaskBudget'), namespaceOf);
+    // A TaskBudget another app deploys into the namespace covers this app's spawners too.
+    const all = [...bundle.ofKind('TaskBudget'), ...bundle.alongside('TaskBudget')];
+    const budgets = groupBy(all, namespaceOf);
     // Each selector parsed once, not once per spawner: a bundle may hold thousands of both.
-    const matchers = new Map(
-      bundle.ofKind('TaskBudget').map((b) => [b, selectorMatcher(get(b, 'spec', 'taskSelector'))] as const),
-    );
+    const matchers = new Map(all.map((b) => [b, selectorMatcher(get(b, 'spec', 'taskSelector'))] as const));
     const findings: Finding[] = [];
     for (const spawner of bundle.ofKind('TaskSpawner')) {
       const ns = namespaceOf(spawner);

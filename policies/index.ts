@@ -57,6 +57,14 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
 /** Ids of the built-in rules, which a config's `rules:` section may name. */
 export const BUILTIN_RULE_IDS: readonly string[] = BUILTIN_RULES.map((r) => r.id);
 
-/** Runs the built-in rules over documents with a config: the call `kelos check` and `kelos synth` make. */
-export const checkDocuments = (documents: readonly PolicyDocument[], config: PolicyConfig): PolicyReport =>
-  runPolicies(documents, { config, rules: BUILTIN_RULES });
+/**
+ * Runs the built-in rules over documents with a config: the call `kelos check` and `kelos synth`
+ * make, once per bundle.
+ *
+ * @param alongside The objects of the other bundles of the same check (see `Bundle.alongside`).
+ */
+export const checkDocuments = (
+  documents: readonly PolicyDocument[],
+  config: PolicyConfig,
+  alongside: readonly unknown[] = [],
+): PolicyReport => runPolicies(documents, { config, rules: BUILTIN_RULES, alongside });

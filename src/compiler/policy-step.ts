@@ -31,13 +31,17 @@ export const documentsFromRendered = (objects: readonly RenderedObject[]): Polic
   }));
 
 /**
- * Checks rendered objects one app at a time (each app is deployed on its own) and merges the
- * reports: what `kelos check` does with no paths.
+ * Checks rendered objects one app at a time (each app is deployed on its own, beside the
+ * others) and merges the reports: what `kelos check` does with no paths.
  */
 export function checkRendered(objects: readonly RenderedObject[], config: PolicyConfig): PolicyReport {
   const apps = groupBy(objects, (o) => o.app ?? '');
-  const reports = [...apps.values()].map((app) =>
-    runPolicies(documentsFromRendered(app), { config, rules: BUILTIN_RULES }),
+  const reports = [...apps.entries()].map(([name, app]) =>
+    runPolicies(documentsFromRendered(app), {
+      config,
+      rules: BUILTIN_RULES,
+      alongside: objects.filter((o) => (o.app ?? '') !== name).map((o) => o.object),
+    }),
   );
   return {
     diagnostics: sortDiagnostics(reports.flatMap((r) => r.diagnostics)),

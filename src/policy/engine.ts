@@ -89,6 +89,11 @@ export interface RunPoliciesOptions {
    * @default - the ids of `rules`
    */
   readonly knownRuleIds?: readonly string[];
+  /**
+   * Objects deployed beside these documents (see {@link Bundle.alongside}); one with the kind,
+   * namespace and name of a document's object is that object, and is left out.
+   */
+  readonly alongside?: readonly unknown[];
 }
 
 const isObject = (v: unknown): v is KubeObject =>
@@ -147,7 +152,20 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
     if (list) list.push(object);
     else byKind.set(object.kind, [object]);
   }
-  const bundle: Bundle = { objects, ofKind: (kind) => byKind.get(kind) ?? [] };
+  const identity = (o: KubeObject) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const own = new Set(objects.map(identity));
+  const besideByKind = new Map<string, KubeObject[]>();
+  for (const object of options.alongside ?? []) {
+    if (!isObject(object) || own.has(identity(object))) continue;
+    const list = besideByKind.get(object.kind);
+    if (list) list.push(object);
+    else besideByKind.set(object.kind, [object]);
+  }
+  const bundle: Bundle = {
+    objects,
+    ofKind: (kind) => byKind.get(kind) ?? [],
+    alongside: (kind) => besideByKind.get(kind) ?? [],
+  };
 
   const sourceOf = (object: KubeObject, path: string): SourceLocation | undefined => {
     const doc = docOf.get(object);

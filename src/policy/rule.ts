@@ -33,6 +33,12 @@ export interface Bundle {
   readonly objects: readonly KubeObject[];
   /** The objects of one kind, in input order. */
   ofKind(kind: string): readonly KubeObject[];
+  /**
+   * The objects of one kind deployed beside this bundle: the other apps, or kustomization roots,
+   * of the same check. They are in the cluster too (a TaskBudget of another app covers this
+   * app's spawners), so a rule may read them; findings are only ever on the bundle's own.
+   */
+  alongside(kind: string): readonly KubeObject[];
 }
 
 /** What a rule sees: the effective configuration and the whole bundle. */

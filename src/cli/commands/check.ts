@@ -190,7 +190,15 @@ export const checkCommand: CommandFactory = (io, done) =>
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
         const input = await loadBundles(paths, io.readStdin, io.cwd);
-        const reports = input.bundles.map((b) => checkDocuments(b.documents, config));
+        const reports = input.bundles.map((b) =>
+          checkDocuments(
+            b.documents,
+            config,
+            input.bundles
+              .filter((other) => other !== b)
+              .flatMap((other) => other.documents.map((d) => d.object)),
+          ),
+        );
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.
         report = withFailures(

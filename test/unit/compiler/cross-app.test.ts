@@ -1,9 +1,12 @@
 /**
- * Each app is deployed as its own bundle (one Argo CD Application per directory); two apps
- * rendering one object with different content would have their Applications fight over it,
- * which `kelos validate dist/` reports. synth reports it too, before it writes.
+ * Each app is deployed as its own bundle (one Argo CD Application per directory), beside the
+ * others: two apps rendering one object with different content would have their Applications
+ * fight over it, which `kelos validate dist/` reports and synth reports too, before it writes;
+ * and a TaskBudget one app deploys covers the spawners another deploys into its namespace.
  */
 import { describe, expect, test } from 'vitest';
+import { synthPolicyStep } from '../../../src/cli/commands/synth.ts';
+import { synthesize } from '../../../src/compiler/synth.ts';
 import { appSource, kelos, projectsDisposedAfterEach } from './project.ts';
 
 const make = projectsDisposedAfterEach();
@@ -29,5 +32,27 @@ describe('objects two apps render', { timeout: 60_000 }, () => {
     const run = await kelos(['synth'], p.root);
     expect(run.stdout).not.toContain('bundle/conflict');
     expect(run.code).toBe(0);
+  });
+});
+
+const SPAWNER = appSource(
+  "  new K.TaskSpawner(scope, 's', { metadata: { name: 's' }, maxConcurrency: 1, maxTotalTasks: 10, when: { cron: { schedule: '0 9 * * *' } }, taskTemplate: { worker: { type: 'codex', credentials: { type: 'api-key', secretRef: { name: 'key' } }, podOverrides: { activeDeadlineSeconds: 3600 } }, promptTemplate: 'x' } });",
+);
+const BUDGET = appSource(
+  "  new K.TaskBudget(scope, 'b', { metadata: { name: 'b' }, taskSelector: { matchLabels: { 'kelos.dev/taskspawner': 's' } }, period: { type: 'Daily' }, maxCostUSD: '100' });",
+);
+
+describe('a TaskBudget of another app', { timeout: 60_000 }, () => {
+  test('covers the spawners it selects in its namespace; without it the spawner is uncovered', async () => {
+    const covered = (root: string) =>
+      synthesize({ root, policyStep: synthPolicyStep(root) }).then((r) =>
+        r.diagnostics.filter((d) => d.code === 'budget/namespace-covered').map((d) => d.message),
+      );
+    const p = make({ work: SPAWNER, budgets: BUDGET });
+    expect(await covered(p.root)).toStrictEqual([]);
+    p.remove('apps/budgets');
+    expect(await covered(p.root)).toStrictEqual([
+      expect.stringMatching(/^no TaskBudget in namespace default covers this spawner's Tasks/),
+    ]);
   });
 });

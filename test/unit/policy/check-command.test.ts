@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -210,6 +210,27 @@ spec:
         message,
       ]);
     }
+  });
+
+  test('a TaskBudget of another kustomization root covers the spawners it selects in its namespace', async () => {
+    const dir = emptyProject();
+    const [budget, spawner] = readFileSync(
+      join(ROOT, fixture('budget-namespace-covered', 'pass')),
+      'utf8',
+    ).split('\n---\n');
+    const kustomization =
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [objects.yaml]\n';
+    for (const [app, text] of [
+      ['budgets', budget],
+      ['work', spawner],
+    ] as const) {
+      mkdirSync(join(dir, app));
+      writeFileSync(join(dir, app, 'kustomization.yaml'), kustomization);
+      writeFileSync(join(dir, app, 'objects.yaml'), `${text}\n`);
+    }
+    const uncovered = (run: { stdout: string }) => run.stdout.includes('[budget/namespace-covered]');
+    expect(uncovered(await kelos(['check', 'work', 'budgets'], { cwd: dir }))).toBe(false);
+    expect(uncovered(await kelos(['check', 'work'], { cwd: dir }))).toBe(true);
   });
 
   test('--list-rules prints every rule id with its severity', async () => {
