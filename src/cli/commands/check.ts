@@ -165,6 +165,11 @@ export const checkCommand: CommandFactory = (io, done) =>
       "with --emit-admission-policies: the cluster's KelosConfig, whose spec.admission grants where opt-out annotations are honoured (default: nowhere)",
     )
     .action(async (paths: string[], flags: CheckFlags) => {
+      if (flags.adminConfig !== undefined && flags.emitAdmissionPolicies === undefined) {
+        throw new UsageError(
+          '--admin-config is read only with --emit-admission-policies (offline, kelos check honours opt-out annotations everywhere)',
+        );
+      }
       if (flags.listRules) {
         listRules(io);
         done(ExitCode.Ok);

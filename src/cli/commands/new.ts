@@ -34,6 +34,15 @@ export const newCommand: CommandFactory = (io, done) =>
       'the git repository Argo CD syncs dist/ from, written into deploy/argocd.ts (default: a placeholder to replace)',
     )
     .action(async (dir: string, flags: { kelosVersion?: string; repoUrl?: string }) => {
+      if (dir.trim() === '') throw new UsageError('kelos new needs the name of the directory to create');
+      // What npm takes as a dependency: a version or range, a tag, or a file:, npm:, git or URL specifier.
+      if (
+        flags.kelosVersion !== undefined &&
+        !/^[\w.^~<>=*|:/@#+ -]*\w[\w.^~<>=*|:/@#+ -]*$/.test(flags.kelosVersion)
+      )
+        throw new UsageError(
+          `--kelos-version ${JSON.stringify(flags.kelosVersion)} is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz)`,
+        );
       const root = resolve(io.cwd, dir);
       const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];

@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { appFailed } from '../../compiler/app-run.ts';
+import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
   aggregateNotValidated,
@@ -31,7 +32,7 @@ import {
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
-import { ExitCode } from '../io.ts';
+import { ExitCode, UsageError } from '../io.ts';
 import { synthesizeProject } from '../project-apps.ts';
 
 interface ValidateFlags {
@@ -144,6 +145,8 @@ export const validateCommand: CommandFactory = (io, done) =>
       'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
     )
     .action(async (paths: string[], flags: ValidateFlags) => {
+      const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
+      if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
       const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
       const options: ValidateOptions = {
         requireRefs: flags.strictRefs === true,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -63,6 +63,32 @@ describe('kelos new', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('kelos: b is not empty; kelos new writes into a new directory\n');
     expect(readFileSync(join(cwd, 'b', 'keep.txt'), 'utf8')).toBe('mine');
+  });
+
+  test('an empty directory name and a --kelos-version npm cannot read are refused before anything is written', async () => {
+    const cwd = scratch();
+    const empty = await kelos(['new', ''], { cwd });
+    expect([empty.code, empty.stderr]).toStrictEqual([
+      1,
+      'kelos: kelos new needs the name of the directory to create\n',
+    ]);
+    const range = await kelos(['new', 'c', '--kelos-version', 'bogus range!!'], { cwd });
+    expect([range.code, range.stderr]).toStrictEqual([
+      1,
+      'kelos: --kelos-version "bogus range!!" is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz)\n',
+    ]);
+    expect(readdirSync(cwd)).toStrictEqual([]);
+    for (const ok of [
+      '^0.2.0',
+      '>=0.2.0 <0.3.0',
+      'latest',
+      'npm:kelos-ts@0.2.0',
+      'git+https://github.com/kelos-ts/kelos.git#v0.2.0',
+    ]) {
+      expect(
+        (await kelos(['new', `ok-${readdirSync(cwd).length}`, '--kelos-version', ok], { cwd })).code,
+      ).toBe(0);
+    }
   });
 
   test('renders the install and the Argo CD objects as bundles, with the Applications on the paths synth writes', async () => {

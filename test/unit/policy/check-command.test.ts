@@ -233,6 +233,19 @@ spec:
     expect(uncovered(await kelos(['check', 'work'], { cwd: dir }))).toBe(true);
   });
 
+  test('--admin-config without --emit-admission-policies is refused, not ignored', async () => {
+    const run = await kelos([
+      'check',
+      '--admin-config',
+      'admin.yaml',
+      fixture('budget-namespace-covered', 'pass'),
+    ]);
+    expect([run.code, run.stderr]).toStrictEqual([
+      1,
+      'kelos: --admin-config is read only with --emit-admission-policies (offline, kelos check honours opt-out annotations everywhere)\n',
+    ]);
+  });
+
   test('--list-rules prints every rule id with its severity', async () => {
     const run = await kelos(['check', '--list-rules']);
     expect(run.code).toBe(0);

@@ -157,6 +157,15 @@ describe('valid fixtures', () => {
     .filter((f) => /\.(ya?ml|json)$/.test(f))
     .sort();
 
+  test('-n with a name no namespace can have is refused before anything is read', async () => {
+    const run = await kelos(['validate', '-n', 'Bad NS', '.'], { cwd: VALID });
+    expect([run.code, run.stdout, run.stderr]).toStrictEqual([
+      1,
+      '',
+      `kelos: -n: "Bad NS" is not a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)\n`,
+    ]);
+  });
+
   test('there is a valid corpus', () => {
     expect(files.length).toBeGreaterThanOrEqual(3);
   });
