@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-import { cronScheduleError } from '../api/cron-schedule.ts';
+import { cronScheduleError, nextActivation, parseCronSchedule } from '../api/cron-schedule.ts';
 import { API_VERSION } from '../api/group.ts';
 import { WhenSchema } from '../api/task-spawner/index.ts';
 import { parseDuration } from '../kube/duration.ts';
@@ -58,6 +58,15 @@ export function spawnerSourceFindings(object: Readonly<Record<string, unknown>>)
         message: problem,
         hint: 'five fields (minute hour day-of-month month day-of-week) evaluated in UTC, or @hourly, @daily, @weekly, @monthly, @yearly, @every <duration>',
       });
+    // Upstream accepts a schedule no date matches (30 February) and never fires it.
+    else if (neverFires(schedule))
+      out.push({
+        severity: 'warning',
+        code: 'spawner/cron-never-fires',
+        path: '/spec/when/cron/schedule',
+        message: `cron schedule ${JSON.stringify(schedule)} matches no date, so the TaskSpawner never creates a Task (upstream accepts it and waits forever)`,
+        hint: 'check the day-of-month against the month: 30 and 31 do not occur in every month, and February has at most 29 days',
+      });
   }
   for (const source of POLLED) {
     const polled = when[source];
@@ -75,6 +84,16 @@ export function spawnerSourceFindings(object: Readonly<Record<string, unknown>>)
   }
   return out;
 }
+
+/**
+ * Whether a schedule that parses never fires: no activation within the five years robfig
+ * searches, from a fixed start (so the answer does not depend on the day it is asked), which
+ * a leap day still meets.
+ */
+const neverFires = (schedule: string): boolean =>
+  nextActivation(parseCronSchedule(schedule), NEVER_FIRES_FROM) === undefined;
+
+const NEVER_FIRES_FROM = new Date(Date.UTC(2024, 0, 1));
 
 /** {@link spawnerSourceFindings} for every TaskSpawner of a bundle, located in its file. */
 export const checkSpawnerSources = (docs: readonly LoadedDocument[]): Diagnostic[] =>

@@ -34,6 +34,24 @@ const sourceFindings = (text: string) =>
     }));
 
 describe('TaskSpawner sources, checked offline', () => {
+  test('a schedule that parses but matches no date is a warning; a leap day is a date', () => {
+    expect(sourceFindings(spawner('    cron:\n      schedule: "0 0 30 2 *"\n'))).toEqual([
+      {
+        severity: 'warning',
+        code: 'spawner/cron-never-fires',
+        path: '/spec/when/cron/schedule',
+        message:
+          'cron schedule "0 0 30 2 *" matches no date, so the TaskSpawner never creates a Task (upstream accepts it and waits forever)',
+        at: expect.any(String),
+      },
+    ]);
+    expect(
+      sourceFindings(spawner('    cron:\n      schedule: "0 0 31 4,6,9,11 *"\n')).map((f) => f.code),
+    ).toEqual(['spawner/cron-never-fires']);
+    expect(sourceFindings(spawner('    cron:\n      schedule: "0 0 29 2 *"\n'))).toEqual([]);
+    expect(sourceFindings(spawner('    cron:\n      schedule: "0 0 31 * *"\n'))).toEqual([]);
+  });
+
   test('a schedule the spawner cannot parse is an error at the schedule, with robfig/cron reason', () => {
     expect(sourceFindings(spawner('    cron:\n      schedule: "0 25 * * *"\n'))).toEqual([
       {
