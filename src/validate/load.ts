@@ -24,8 +24,7 @@ import {
 } from 'yaml';
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
-import { clipName } from './echo.ts';
-import { describeValue, identityProblems, isPlainObject, MAX_IDENTITY, resourceOf } from './identity.ts';
+import { describeValue, identityProblems, isPlainObject, resourceOf } from './identity.ts';
 import { linePositions } from './line-index.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
@@ -420,8 +419,9 @@ export function parseManifests(text: string, file: string): ParseResult {
       const problems = identityProblems(object);
       if (problems.length > 0) {
         // Clipped: a damaged object may carry a megabyte kind, and every problem names it.
-        const kind = typeof object['kind'] === 'string' ? clipName(object['kind'], MAX_IDENTITY) : undefined;
-        const resource: ResourceRef | undefined = kind ? { kind, name: '' } : undefined;
+        // Named as far as it names itself: a Task without its apiVersion is still `Task ns/fix`.
+        const { apiVersion: _apiVersion, ...named } = resourceOf(object);
+        const resource: ResourceRef | undefined = typeof object['kind'] === 'string' ? named : undefined;
         for (const p of problems) {
           diagnostics.push({
             severity: 'error',

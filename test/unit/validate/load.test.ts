@@ -218,6 +218,16 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('an object that cannot be identified is still named as far as it names itself', () => {
+    const { diagnostics } = parseManifests(
+      'kind: Task\nmetadata:\n  name: fix\n  namespace: x\nspec: {}\n',
+      'n.yaml',
+    );
+    expect(diagnostics.map((d) => [d.code, d.resource])).toEqual([
+      ['manifest/apiversion', { kind: 'Task', namespace: 'x', name: 'fix' }],
+    ]);
+  });
+
   test('a document that is not a mapping is refused by what it is', () => {
     const { documents, diagnostics } = parseManifests('just a string\n', 's.yaml');
     expect(documents).toEqual([]);
