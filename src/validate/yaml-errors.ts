@@ -84,6 +84,14 @@ const unclosedQuoteAt = (text: string, end: number): number | undefined => {
   return at;
 };
 
+/** What a quote that never closes took with it: the documents after it are part of its value. */
+const swallowed = (text: string, quote: number): string => {
+  const n = text.slice(quote).match(/\n---(?=\s|$)/g)?.length ?? 0;
+  return n === 0
+    ? ''
+    : `; the ${n === 1 ? 'document' : `${n} documents`} after it ${n === 1 ? 'is' : 'are'} inside the quoted value, so ${n === 1 ? 'it was' : 'they were'} not read`;
+};
+
 /**
  * The first syntax error of one document as a finding (none when there is no error). The parser goes on after an error,
  * and what it reports next is most often a consequence of the first (one tab made five more
@@ -118,7 +126,7 @@ export const yamlSyntaxFindings = (
       ? {
           severity: 'error',
           code: 'yaml/parse',
-          message: `${what} is not valid YAML: the quoted value that starts here is not closed (${said.replace(/ at line \d+, column \d+:?$/, '')})${after}`,
+          message: `${what} is not valid YAML: the quoted value that starts here is not closed (${said.replace(/ at line \d+, column \d+:?$/, '')})${swallowed(text ?? '', quote)}${after}`,
           path: '',
           hint: 'close it with the same quote on this line; a quote inside it is written twice in single quotes, as \\" in double quotes',
           offset: quote,

@@ -218,6 +218,16 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('a quote that never closes says which documents after it it swallowed', () => {
+    const text = 'kind: ConfigMap\ndata:\n  x: "open\n---\nkind: ConfigMap\n---\nkind: ConfigMap\n';
+    expect(parseManifests(text, 'q.yaml').diagnostics.map((d) => [d.source?.line, d.message])).toEqual([
+      [
+        3,
+        'document 1 is not valid YAML: the quoted value that starts here is not closed (Missing closing "quote); the 2 documents after it are inside the quoted value, so they were not read',
+      ],
+    ]);
+  });
+
   test('an object that cannot be identified is still named as far as it names itself', () => {
     const { diagnostics } = parseManifests(
       'kind: Task\nmetadata:\n  name: fix\n  namespace: x\nspec: {}\n',
