@@ -10,10 +10,13 @@
  * References measured in the same run on the same rendered YAML:
  * - the floor: `yaml.parse` + `JSON.stringify` of every rendered file, in-process;
  * - kubeconform (built from the Go module proxy, schemas from our CRDs, `-strict`) against
- *   the `kelos validate FILES` process on the same files, when kubeconform can be built.
+ *   the `kelos validate FILES` process on the same files, from source and as installed (the
+ *   package's bundled CLI with the validators compiled at build time), when kubeconform can be
+ *   built.
  *
- * Usage: `node bench/synth.ts [--objects N] [--runs N] [--no-kubeconform] [--in-process] [--keep] [--json]`
- * (`--in-process` measures only the in-process synth and the floor, e.g. under `--cpu-prof`).
+ * Usage: `node bench/synth.ts [--objects N] [--runs N] [--no-kubeconform] [--in-process] [--keep] [--rebuild] [--json]`
+ * (`--in-process` measures only the in-process synth and the floor, e.g. under `--cpu-prof`;
+ * `--rebuild` builds `lib/` again for the installed package's run, else an existing `lib/` is used).
  *
  * @packageDocumentation
  */
@@ -32,6 +35,7 @@ import { buildKubeconform, kubeconformArgs, writeSchemas } from './lib/kubeconfo
 import { DescendantPeaks, peakRss, resetPeakRss } from './lib/memory.ts';
 import { childrenCpuMs, type MeasuredRun, runMeasured } from './lib/process.ts';
 import { printRatio, printRows, printTitle } from './lib/report.ts';
+import { installedPackage } from './lib/startup.ts';
 import { formatBytes, formatMillis, formatRate, median, perSecond } from './lib/stats.ts';
 
 /** The target of issue 2: synth plus validation of at least this many objects per second. */
@@ -49,6 +53,7 @@ const { values: flags } = parseArgs({
     'no-kubeconform': { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    rebuild: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -260,6 +265,18 @@ try {
       )
     : [];
 
+  // 4b. The same as installed from npm: the bundled CLI, with the validators compiled at build time.
+  const installedRuns = processes
+    ? await (async () => {
+        const bin = installedPackage(REPO, join(root, 'installed'), flags.rebuild);
+        return repeat(
+          runs,
+          () => runMeasured(node, [bin, 'validate', ...objectFiles], { cwd: root }),
+          'kelos validate (installed)',
+        );
+      })()
+    : [];
+
   // 5. kubeconform on the same files.
   let kubeconform: { runs: MeasuredRun[]; args: string[] } | { error: string } = {
     error: processes ? 'skipped (--no-kubeconform)' : 'skipped (--in-process)',
@@ -289,6 +306,7 @@ try {
   const rate = perSecond(objects, synthMs);
   const cli = summarize(cliRuns);
   const validate = summarize(validateRuns);
+  const installed = summarize(installedRuns);
   const kc = 'error' in kubeconform ? undefined : summarize(kubeconform.runs);
   const floor = median(floorMs);
   printTitle(`kelos synth, ${objects.toLocaleString('en-US')} objects (median of ${runs})`);
@@ -328,6 +346,12 @@ try {
         : 'skipped (--in-process)',
     ],
     [
+      'kelos validate FILES, installed package',
+      installed
+        ? `${formatMillis(installed.medianMs)}, peak RSS ${bytes(installed.peakRss)}`
+        : 'skipped (--in-process)',
+    ],
+    [
       'kubeconform -strict FILES process',
       'error' in kubeconform || !kc
         ? String((kubeconform as { error?: string }).error)
@@ -344,6 +368,8 @@ try {
     );
   printRatio('validate phase (in-process)', phase('validate'), 'yaml floor', floor);
   if (kc && validate) printRatio('kelos validate FILES', validate.medianMs, 'kubeconform', kc.medianMs);
+  if (kc && installed)
+    printRatio('kelos validate FILES (installed)', installed.medianMs, 'kubeconform', kc.medianMs);
   if (kc && cli) printRatio('kelos synth --stdout', cli.medianMs, 'kubeconform', kc.medianMs);
 
   if (flags.json) {
@@ -367,6 +393,7 @@ try {
         },
         cli,
         validate,
+        installed,
         floorMs: floor,
         floorCpuMs: median(floorCpuMs),
         load: loadText(),
