@@ -13,7 +13,7 @@ import { type Diagnostic, sortDiagnostics } from '../validate/diagnostic.ts';
 
 /** A rendered object as synth holds it: its app, the object, its output file and its construct path. */
 export interface RenderedObject {
-  /** App it belongs to; each app is checked as its own bundle, as it is deployed on its own. */
+  /** App it belongs to; each app is checked as its own bundle, as it is deployed, beside the others. */
   readonly app?: string;
   readonly object: Record<string, unknown>;
   readonly file: string;

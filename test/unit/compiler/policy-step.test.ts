@@ -36,7 +36,8 @@ const project = (policy?: string) => {
 };
 
 describe('synth policy step', () => {
-  test('each app is its own bundle: a budget in one app does not cover a spawner in another', async () => {
+  test('each app is its own bundle beside the others: a budget in one app covers a spawner of another in its namespace only', async () => {
+    const elsewhere = spawner('alone');
     const diagnostics = await synthPolicyDiagnostics(project(), [
       {
         app: 'a',
@@ -45,7 +46,13 @@ describe('synth policy step', () => {
         constructPath: 'a/covered',
       },
       { app: 'a', object: budget, file: 'dist/examples/a/all.yaml' },
-      { app: 'b', object: spawner('alone'), file: 'dist/examples/b/alone.yaml', constructPath: 'b/alone' },
+      { app: 'b', object: spawner('beside'), file: 'dist/examples/b/beside.yaml', constructPath: 'b/beside' },
+      {
+        app: 'b',
+        object: { ...elsewhere, metadata: { ...elsewhere.metadata, namespace: 'team-b' } },
+        file: 'dist/examples/b/alone.yaml',
+        constructPath: 'b/alone',
+      },
     ]);
     expect(diagnostics.map((d) => [d.severity, d.code, d.resource?.name, d.source])).toStrictEqual([
       [
