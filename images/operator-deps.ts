@@ -59,6 +59,18 @@ registerHooks({
 // Specifiers held in variables, so the typecheck does not ask for lib/ to exist.
 const built = ['../lib/src/cli/program.js', '../lib/src/cli/commands/operator.js'];
 for (const file of built) await import(file);
+// What the operator loads on its first object rather than at import: the validators compiled at
+// build time (src/validate/schema.ts), and ajv's run-time helpers they require. One object of
+// each Kelos kind is validated, as the operator validates what it reads.
+const [validate, api] = ['../lib/src/validate/index.js', '../lib/src/api/index.js'];
+const { validateObject } = (await import(validate)) as {
+  validateObject: (object: Record<string, unknown>) => unknown;
+};
+const { API_VERSION, KINDS } = (await import(api)) as {
+  API_VERSION: string;
+  KINDS: ReadonlyArray<{ kind: string }>;
+};
+for (const { kind } of KINDS) validateObject({ apiVersion: API_VERSION, kind, metadata: { name: 'x' } });
 
 const keep = new Set<string>();
 const visit = (dir: string): void => {
