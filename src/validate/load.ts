@@ -338,16 +338,31 @@ export function parseManifests(text: string, file: string): ParseResult {
       }
       continue;
     }
-    const badKeys = keyProblems(doc);
+    const keys = keyProblems(doc);
+    for (const { offset, source } of keys.filter((k) => k.kind === 'boolean')) {
+      const value = String(/^(y|yes|on)$/i.test(source ?? '') || /^true$/i.test(source ?? ''));
+      diagnostics.push({
+        severity: 'warning',
+        code: 'yaml/boolean-key',
+        message: `${docLabel}: key ${source} reads as the boolean ${value} in YAML 1.1, as kubectl reads it, so the object's key is "${value}"`,
+        hint: `quote the key ("${source}") to keep it as written`,
+        path: '',
+        source: { file, ...position(offset) },
+      });
+    }
+    const badKeys = keys.filter((k) => k.kind !== 'boolean');
     if (badKeys.length > 0) {
-      for (const { offset, kind } of badKeys) {
+      for (const { offset, kind, source, first } of badKeys) {
+        const earlier = first && position(first.offset)?.line;
         diagnostics.push({
           severity: 'error',
           code: 'yaml/parse',
           message:
-            kind === 'duplicate'
-              ? `${docLabel} is not valid YAML: Map keys must be unique`
-              : `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`,
+            kind !== 'duplicate'
+              ? `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`
+              : first?.source !== undefined && source !== undefined && first.source !== source
+                ? `${docLabel} is not valid YAML: Map keys must be unique: key ${source} reads as the same key as ${first.source}${earlier ? ` on line ${earlier}` : ''} (YAML 1.1 reads y, yes, on and n, no, off as booleans); quote them`
+                : `${docLabel} is not valid YAML: Map keys must be unique${source !== undefined ? `: ${source} is also a key${earlier ? ` on line ${earlier}` : ''}` : ''}`,
           path: '',
           source: { file, ...position(offset) },
         });

@@ -56,18 +56,30 @@ interface Ranged {
   readonly range?: readonly [number, number, number] | null;
 }
 
-/** A mapping key no Kubernetes object can have, and where it starts in the source. */
+/** A mapping key no Kubernetes object can have, or not the one it reads as, and where it starts. */
 export interface KeyProblem {
   readonly offset: number;
-  /** `duplicate`: repeats an earlier key of its mapping; `collection`: is a list or mapping. */
-  readonly kind: 'duplicate' | 'collection';
+  /**
+   * `duplicate`: repeats an earlier key of its mapping; `collection`: is a list or mapping;
+   * `boolean`: a word YAML 1.1 reads as a boolean (`n`, `yes`, `on`), so the key is `"false"` or
+   * `"true"`, as kubectl reads it too (a warning, not an error).
+   */
+  readonly kind: 'duplicate' | 'collection' | 'boolean';
+  /** The key as written. */
+  readonly source?: string;
+  /** For a duplicate: the earlier key as written, and where it starts. */
+  readonly first?: { readonly source?: string; readonly offset: number };
 }
+
+/** The source text of a scalar key, when the library kept it. */
+const sourceOf = (key: unknown): string | undefined =>
+  typeof (key as { source?: unknown }).source === 'string' ? (key as { source: string }).source : undefined;
 
 /**
  * The keys the API server's decoder refuses: one that repeats an earlier key of the same
  * mapping (only scalar keys are compared, as the `yaml` library does), and one that is a list
  * or a mapping (JSON keys are strings; the library would stringify it and print a process
- * warning instead of an error). In source order.
+ * warning instead of an error); and plain keys that read as booleans. In source order.
  */
 export function keyProblems(doc: YamlDocument): KeyProblem[] {
   const out: KeyProblem[] = [];
@@ -75,15 +87,24 @@ export function keyProblems(doc: YamlDocument): KeyProblem[] {
   while (stack.length > 0) {
     const node = stack.pop();
     if (isMap(node)) {
-      const seen = new Set<unknown>();
+      const seen = new Map<unknown, { source?: string; offset: number }>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = pair.key;
-        if (isMap(key) || isSeq(key))
-          out.push({ offset: (key as Ranged).range?.[0] ?? 0, kind: 'collection' });
+        const offset = (key as Ranged).range?.[0] ?? 0;
+        if (isMap(key) || isSeq(key)) out.push({ offset, kind: 'collection' });
         else if (isScalar(key) && key.value !== '<<') {
-          if (seen.has(key.value)) out.push({ offset: (key as Ranged).range?.[0] ?? 0, kind: 'duplicate' });
-          else seen.add(key.value);
+          const source = sourceOf(key);
+          const first = seen.get(key.value);
+          if (first) out.push({ offset, kind: 'duplicate', ...(source !== undefined && { source }), first });
+          else seen.set(key.value, { ...(source !== undefined && { source }), offset });
+          if (
+            typeof key.value === 'boolean' &&
+            key.type === 'PLAIN' &&
+            source &&
+            !/^(true|false)$/i.test(source)
+          )
+            out.push({ offset, kind: 'boolean', source });
         }
         stack.push(pair.value);
       }

@@ -101,7 +101,26 @@ describe('hostile manifests', () => {
   test('duplicate keys are still refused, at the repeated key', () => {
     const { diagnostics } = parseManifests(`${CONFIG_MAP}data:\n  a: "1"\n  b: "2"\n  a: "3"\n`, 'd.yaml');
     expect(diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`)).toEqual([
-      '8:3 yaml/parse document 1 is not valid YAML: Map keys must be unique',
+      '8:3 yaml/parse document 1 is not valid YAML: Map keys must be unique: a is also a key on line 6',
+    ]);
+  });
+
+  test('a key YAML 1.1 reads as a boolean is a warning saying what it becomes; two of them are one key', () => {
+    const one = parseManifests(`${CONFIG_MAP}data:\n  n: "1"\n  "no": "2"\n  true: "3"\n`, 'b.yaml');
+    expect(one.documents).toHaveLength(1);
+    expect(one.documents[0]?.object['data']).toStrictEqual({ false: '1', no: '2', true: '3' });
+    expect(
+      one.diagnostics.map(
+        (d) => `${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.message}`,
+      ),
+    ).toEqual([
+      `6:3 warning yaml/boolean-key document 1: key n reads as the boolean false in YAML 1.1, as kubectl reads it, so the object's key is "false"`,
+    ]);
+    expect(one.diagnostics[0]?.hint).toBe('quote the key ("n") to keep it as written');
+    const two = parseManifests(`${CONFIG_MAP}data:\n  y: "1"\n  on: "2"\n`, 'b.yaml');
+    expect(two.documents).toEqual([]);
+    expect(two.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([
+      'document 1 is not valid YAML: Map keys must be unique: key on reads as the same key as y on line 6 (YAML 1.1 reads y, yes, on and n, no, off as booleans); quote them',
     ]);
   });
 
