@@ -457,16 +457,19 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   // Each app is validated as the bundle it is deployed as; two of them rendering one object
   // differently would have their Argo CD Applications fight over it.
   diagnostics.push(
-    ...conflictsAcrossBundles(
-      apps.map((a) => ({
-        name: a.dir,
-        documents: a.objects.map((o) => ({
-          object: o.object,
-          file: o.file,
-          line: renderingOf(o)?.firstLine ?? 1,
-        })),
-      })),
-    ),
+    // One app cannot conflict with itself: no view of its objects is built on that path.
+    ...(apps.length < 2
+      ? []
+      : conflictsAcrossBundles(
+          apps.map((a) => ({
+            name: a.dir,
+            documents: a.objects.map((o) => ({
+              object: o.object,
+              file: o.file,
+              line: renderingOf(o)?.firstLine ?? 1,
+            })),
+          })),
+        )),
   );
   const { sources: included, diagnostics: includedSyntax } = await readIncludedSources(root, objects);
   diagnostics.push(...includedSyntax);

@@ -340,7 +340,7 @@ export function parseManifests(text: string, file: string): ParseResult {
     }
     const keys = keyProblems(doc);
     for (const { offset, source } of keys.filter((k) => k.kind === 'boolean')) {
-      const value = String(/^(y|yes|on)$/i.test(source ?? '') || /^true$/i.test(source ?? ''));
+      const value = String(/^(y|yes|on)$/i.test(source ?? ''));
       diagnostics.push({
         severity: 'warning',
         code: 'yaml/boolean-key',
