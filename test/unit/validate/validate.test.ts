@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { KINDS } from '../../../src/api/index.ts';
 import {
   aggregateNotValidated,
   type Diagnostic,
@@ -9,7 +10,14 @@ import {
   validateDocuments,
   validateObject,
 } from '../../../src/validate/index.ts';
-import { closest, fieldPath, hoistShared, strictSchema } from '../../../src/validate/schema.ts';
+import { HOIST_SIZE } from '../../../src/validate/object-schema.ts';
+import {
+  closest,
+  fieldPath,
+  hoistSchemas,
+  kindValidatorModule,
+  strictSchema,
+} from '../../../src/validate/schema.ts';
 import { kelos } from './run-cli.ts';
 
 const TASK = {
@@ -180,14 +188,14 @@ describe('schema helpers', () => {
   });
 });
 
-describe('hoistShared', () => {
+describe('hoistSchemas', () => {
   test('an object schema used twice becomes one definition, referenced from both places', () => {
     const container = {
       type: 'object',
       properties: { name: { type: 'string' } },
       additionalProperties: false,
     };
-    const hoisted = hoistShared({
+    const hoisted = hoistSchemas({
       type: 'object',
       properties: {
         a: { type: 'array', items: container },
@@ -204,6 +212,28 @@ describe('hoistShared', () => {
       },
       definitions: { s0: container },
     });
+  });
+
+  test(`an object schema of ${HOIST_SIZE} nodes or more becomes a definition, a smaller one stays inline`, () => {
+    const fields = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, { type: 'string' }]));
+    const large = { type: 'object', properties: fields(HOIST_SIZE - 1) };
+    const small = { type: 'object', properties: fields(HOIST_SIZE - 2) };
+    expect(hoistSchemas({ type: 'object', properties: { large, small } })).toEqual({
+      type: 'object',
+      properties: { large: { $ref: '#/definitions/s0' }, small },
+      definitions: { s0: large },
+    });
+  });
+
+  test('no function the validators of the Kelos kinds compile to is larger than 200 KB', () => {
+    for (const { kind } of KINDS) {
+      const code = kindValidatorModule(kind);
+      const starts = [...code.matchAll(/function validate\d+\(/g)].map((m) => m.index);
+      expect(starts.length).toBeGreaterThan(0);
+      const largest = Math.max(...starts.map((at, i) => (starts[i + 1] ?? code.length) - at));
+      expect({ kind, largest: largest < 200_000 }).toEqual({ kind, largest: true });
+    }
   });
 
   test('errors inside hoisted definitions keep their instance paths and suggestions', () => {
