@@ -66,6 +66,7 @@ function podFindings(e: Execution): Finding[] {
     findings.push({
       path: at.path,
       message: PodSecurityMessages.hostPath(str(get(v, 'name')) ?? '', nonEmpty(get(hostPath, 'path')) ?? ''),
+      hint: 'Mount the data through a PersistentVolumeClaim or a ConfigMap instead of a node path.',
     });
   });
   // Not fields of podOverrides (the API server prunes them), but asking for them shows intent.
@@ -124,7 +125,7 @@ export const podSecurity: ObjectRule = {
     'podOverrides ask for no privileged container, added capabilities, runAsUser 0, hostPath volume, hostNetwork or hostPID.',
   rationale:
     'Agents run untrusted prompts with permission prompts disabled; the Pod boundary is their only sandbox, and each of these settings opens it to the node.',
-  hint: 'Remove the setting; mount data through a PersistentVolumeClaim or ConfigMap instead of hostPath.',
+  hint: 'Remove the setting from podOverrides: an agent needs no privilege on the node.',
   check({ object }) {
     const e = executionOf(object);
     return e ? podFindings(e) : [];

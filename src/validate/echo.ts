@@ -40,6 +40,9 @@ export const clipPointer = (pointer: string): string => {
 
 /** A value from the input, as JSON text, clipped and with credentials masked. */
 export const show = (value: unknown): string => {
+  // JSON has no infinity or NaN (it writes null); say them as YAML does.
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
   let text: string | undefined;
   if (typeof value === 'string' && value.length > 4 * MAX_QUOTE) {
     text = JSON.stringify(`${value.slice(0, 2 * MAX_QUOTE)}`);

@@ -267,7 +267,7 @@ function toFinding(error: ErrorObject, secret: SecretTest = () => false, root?: 
       return finding(
         'schema/type',
         at,
-        `must be ${expected}; got ${article(typeName(error.data))} ${got(error.data)}`,
+        `must be ${expected}; got ${error.data === null ? 'null' : `${article(typeName(error.data))} ${got(error.data)}`}`,
       );
     }
     case 'pattern': {
@@ -404,7 +404,12 @@ export function validateSchema(object: Record<string, unknown>): Finding[] | und
     }
   }
   findings.push(...listFindings(entry.schema, object, ''));
-  return findings;
+  // A value of the wrong type fails its format too (1.5 is no int64); the API server reports
+  // the type alone.
+  const mistyped = new Set(findings.filter((f) => f.code === 'schema/type').map((f) => f.path));
+  return mistyped.size === 0
+    ? findings
+    : findings.filter((f) => f.code !== 'schema/format' || !mistyped.has(f.path));
 }
 
 const listCache = new WeakMap<object, boolean>();
@@ -436,11 +441,17 @@ function listFindings(schema: unknown, value: unknown, at: string): Finding[] {
     const listType = schema['x-kubernetes-list-type'];
     if (listType === 'map' || listType === 'set') {
       const keys = (schema['x-kubernetes-list-map-keys'] as string[] | undefined) ?? [];
+      // The API server defaults an item before it compares keys: two ports of 80, one with
+      // `protocol: TCP` and one without, are the same port.
+      const itemProperties = isNode(schema['items']) ? schema['items']['properties'] : undefined;
+      const keyOf = (item: Node, k: string): unknown =>
+        item[k] ??
+        (isNode(itemProperties) && isNode(itemProperties[k]) ? itemProperties[k]['default'] : undefined);
       const first = new Map<string, number>();
       value.forEach((item, i) => {
         const id =
           listType === 'map' && isNode(item)
-            ? JSON.stringify(keys.map((k) => item[k]))
+            ? JSON.stringify(keys.map((k) => keyOf(item, k)))
             : JSON.stringify(item);
         const earlier = first.get(id);
         if (earlier === undefined) {
@@ -449,7 +460,12 @@ function listFindings(schema: unknown, value: unknown, at: string): Finding[] {
         }
         const what =
           listType === 'map' && isNode(item)
-            ? keys.map((k) => `${k} ${show(item[k])}`).join(', ')
+            ? keys
+                .map(
+                  (k) =>
+                    `${k} ${show(keyOf(item, k))}${item[k] === undefined && keyOf(item, k) !== undefined ? ' (its default)' : ''}`,
+                )
+                .join(', ')
             : `value ${show(item)}`;
         out.push({
           severity: 'error',

@@ -8,6 +8,7 @@
  */
 import { CST, Parser, type YAMLError } from 'yaml';
 import type { Finding } from './diagnostic.ts';
+import { MAX_DEPTH } from './yaml-limits.ts';
 
 /** What one of the library's errors usually means in a manifest, and how to fix it. */
 interface Explanation {
@@ -119,6 +120,18 @@ export const yamlSyntaxFindings = (
     more > 0
       ? `; ${more} more YAML ${more === 1 ? 'error follows' : 'errors follow'} in this document, often from this one`
       : '';
+  // The parser recurses into flow collections; nested by the thousand, it runs out of stack.
+  if (/Maximum call stack size exceeded/.test(said)) {
+    return [
+      {
+        severity: 'error',
+        code: 'yaml/too-deep',
+        message: `${what} nests mappings and lists more than ${MAX_DEPTH} levels deep (too deep to parse); no Kubernetes object does`,
+        path: '',
+        offset: first.pos[0],
+      },
+    ];
+  }
   const quote =
     text !== undefined && UNCLOSED_QUOTE.test(said) ? unclosedQuoteAt(text, first.pos[0]) : undefined;
   return [

@@ -57,6 +57,12 @@ export const newCommand: CommandFactory = (io, done) =>
         throw new UsageError(
           `--repo-url ${JSON.stringify(repoURL)} is not a git URL (expected https://host/org/repo.git or git@host:org/repo.git)`,
         );
+      // deploy/argocd.ts and the README are committed: a token or password in the URL would be
+      // published with them (Argo CD takes credentials from a repository Secret instead).
+      if (/^https?:\/\/[^/?#]*@|^[\w.+-]+:\/\/[^/?#@]*:[^/?#@]*@/i.test(repoURL))
+        throw new UsageError(
+          `--repo-url must not carry credentials: it is written into deploy/argocd.ts and README.md, which are committed; give Argo CD the repository's credentials as a repository Secret in its namespace (label argocd.argoproj.io/secret-type: repository) and pass the URL without them`,
+        );
       const files = scaffoldFiles({
         name,
         kelosVersion: flags.kelosVersion ?? `^${packageVersion()}`,

@@ -131,6 +131,24 @@ describe('kelos new', () => {
     );
   });
 
+  test('a --repo-url with a token or password in it is refused, and nothing is written; ssh:// with a user is not', async () => {
+    const cwd = scratch();
+    for (const url of [
+      'https://user:pw@github.com/a/b.git',
+      'https://ghp_token@github.com/a/b.git',
+      'git+ssh://git:pw@host/a/b.git',
+    ]) {
+      const refused = await kelos(['new', 'x', '--repo-url', url], { cwd });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('--repo-url must not carry credentials');
+      expect(refused.stderr).not.toContain('pw');
+      expect(readdirSync(cwd)).toEqual([]);
+    }
+    const ssh = await kelos(['new', 'y', '--repo-url', 'ssh://git@github.com/a/b.git'], { cwd });
+    expect(ssh.code).toBe(0);
+    expect(readFileSync(join(cwd, 'y/deploy/argocd.ts'), 'utf8')).toContain("'ssh://git@github.com/a/b.git'");
+  });
+
   test('package names are made from the directory name', () => {
     expect(packageNameOf('/x/Acme GitOps')).toBe('acme-gitops');
     expect(packageNameOf('/x/.hidden')).toBe('hidden');

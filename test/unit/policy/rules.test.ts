@@ -152,6 +152,20 @@ describe('built-in rules', () => {
     expect(hints['/spec/when/githubIssues']).toBe(rule.hint);
   });
 
+  test('a hostPath volume is hinted at volumes that are not the node, the other pod-security findings at removing the setting', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'security/pod-security')!;
+    const report = runPolicies(loadFixture('security-pod-security/fail.yaml'), {
+      config: TEST_CONFIG,
+      rules: [rule],
+    });
+    const hints = Object.fromEntries(report.diagnostics.map((d) => [d.path, d.hint]));
+    expect(hints['/spec/worker/podOverrides/volumes/0/hostPath']).toBe(
+      'Mount the data through a PersistentVolumeClaim or a ConfigMap instead of a node path.',
+    );
+    expect(hints['/spec/worker/podOverrides/containerSecurityContext/privileged']).toBe(rule.hint);
+    expect(rule.hint).not.toContain('hostPath');
+  });
+
   test('every rule file is named after its id and documents itself', () => {
     for (const rule of BUILTIN_RULES) {
       expect(rule.id).toMatch(/^(budget|forecast|concurrency|security|hygiene)\/[a-z0-9-]+$/);

@@ -28,6 +28,21 @@ describe('hostile manifests', () => {
     expect(diagnostics.map((d) => `${d.code} ${d.source?.line}`)).toEqual(['yaml/too-deep 6']);
   });
 
+  test('nesting too deep for the parser itself is yaml/too-deep too, in YAML and in JSON', () => {
+    const yaml = `${CONFIG_MAP}data:\n  k: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    const json = `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    for (const [text, file] of [
+      [yaml, 'deep.yaml'],
+      [json, 'deep.json'],
+    ] as const) {
+      const { diagnostics, documents } = parseManifests(text, file);
+      expect(documents).toEqual([]);
+      expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
+        'yaml/too-deep document 1 nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does',
+      ]);
+    }
+  });
+
   test('a megabyte unknown key is suggested nothing and quoted clipped, path and message both', async () => {
     const key = 'k'.repeat(1 << 20);
     const workspace = {

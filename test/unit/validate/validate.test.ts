@@ -129,6 +129,54 @@ describe('validateObject', () => {
     );
   });
 
+  test('a value of the wrong type is one finding, its value said as written: null, .inf, a fraction', () => {
+    const found = validateObject({
+      ...TASK,
+      spec: {
+        ...TASK.spec,
+        ttlSecondsAfterFinished: 1.5,
+        dependsOn: [null, Number.POSITIVE_INFINITY, Number.NaN],
+      },
+    });
+    expect(brief(found).filter((d) => d.startsWith('error'))).toEqual([
+      'error schema/type /spec/dependsOn/0 must be a string; got null',
+      'error schema/type /spec/dependsOn/1 must be a string; got a number .inf',
+      'error schema/type /spec/dependsOn/2 must be a string; got a number .nan',
+      'error schema/type /spec/ttlSecondsAfterFinished must be an integer; got a number 1.5',
+    ]);
+  });
+
+  test('two items of a list map whose keys are equal once defaulted are duplicates, as the API server finds', () => {
+    const found = validateObject({
+      ...TASK,
+      spec: {
+        ...TASK.spec,
+        worker: {
+          ...TASK.spec.worker,
+          podOverrides: {
+            extraContainers: [
+              {
+                name: 'web',
+                image: 'nginx',
+                ports: [
+                  { containerPort: 80 },
+                  { containerPort: 80, protocol: 'TCP' },
+                  { containerPort: 80, protocol: 'UDP' },
+                  { containerPort: 81 },
+                  { containerPort: 81 },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(brief(found)).toEqual([
+      'error schema/duplicate /spec/worker/podOverrides/extraContainers/0/ports/1 duplicate entry with containerPort 80, protocol "TCP"; the same as item 0',
+      'error schema/duplicate /spec/worker/podOverrides/extraContainers/0/ports/4 duplicate entry with containerPort 81, protocol "TCP" (its default); the same as item 3',
+    ]);
+  });
+
   test('status is validated for kinds that have one', () => {
     expect(
       brief(validateObject({ ...TASK, status: { phase: 'Running', usage: { inputTokens: -1 } } })),
