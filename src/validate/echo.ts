@@ -110,3 +110,23 @@ export function closest(name: string, known: readonly string[]): string | undefi
   }
   return bestDistance <= limit ? best : undefined;
 }
+
+/**
+ * The one known field name that is `name` with words added before or after it (`containers`
+ * for `extraContainers`, `prompt` for `promptTemplate`, `serviceAccount` for
+ * `serviceAccountName`): the name a reader of the Pod or Task API writes where this API says
+ * more. Of several, the one that adds the fewest letters (`containers`: `extraContainers`, not
+ * `extraInitContainers`); `undefined` when none is, when two tie, or for a name shorter than
+ * four letters.
+ */
+export function extended(name: string, known: readonly string[]): string | undefined {
+  if (name.length < 4) return undefined;
+  const lower = name.toLowerCase();
+  const found = known.filter((k) => {
+    const l = k.toLowerCase();
+    return l.length > lower.length && (l.startsWith(lower) || l.endsWith(lower));
+  });
+  const shortest = Math.min(...found.map((k) => k.length));
+  const fewest = found.filter((k) => k.length === shortest);
+  return fewest.length === 1 ? fewest[0] : undefined;
+}

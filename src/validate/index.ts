@@ -299,6 +299,24 @@ const withoutSource = (d: Diagnostic): Diagnostic => {
   return rest;
 };
 
+/** The words YAML 1.1 (and so kubectl) reads as booleans, which YAML 1.2 reads as strings. */
+const YAML11_BOOLEAN_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+
+/**
+ * A type error on a boolean the user wrote as `no`, `on`, `y`…, says why it is one: the value is
+ * right (kubectl reads it the same way), the surprise is that it is not a string.
+ */
+function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
+  if (finding.code !== 'schema/type' || finding.hint || !finding.message.includes('; got a boolean '))
+    return finding;
+  const written = doc.scalar?.(finding.path);
+  if (written?.style !== 'PLAIN' || !YAML11_BOOLEAN_WORD.test(written.raw)) return finding;
+  return {
+    ...finding,
+    hint: `${written.raw} is written unquoted, which YAML 1.1 reads as a boolean, as kubectl does; quote it ("${written.raw}") to keep it a string`,
+  };
+}
+
 /**
  * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
  * duplicates across them, templates, and what each TaskSpawner's source must mean to run.
@@ -310,7 +328,8 @@ export function validateDocuments(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const doc of docs) {
-    for (const finding of objectFindings(doc.object, options)) out.push(toDiagnostic(doc, finding));
+    for (const finding of objectFindings(doc.object, options))
+      out.push(toDiagnostic(doc, withBooleanWordHint(doc, finding)));
   }
   out.push(...checkReferences(docs, options));
   out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));

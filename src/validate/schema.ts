@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import { API_VERSION, CIDR_PATTERN, kindByName, QUANTITY_PATTERN } from '../api/index.ts';
 import { escapePointer, type Finding } from './diagnostic.ts';
-import { clipName, clipPointer, closest, isSecretValue, show } from './echo.ts';
+import { clipName, clipPointer, closest, extended, isSecretValue, show } from './echo.ts';
 import { homesText } from './field-homes.ts';
 
 export { closest } from './echo.ts';
@@ -234,7 +234,7 @@ function toFinding(error: ErrorObject, secret: SecretTest = () => false, root?: 
       const name = String(params['additionalProperty']);
       const path = child(name);
       const known = Object.keys((error.parentSchema?.['properties'] as Node | undefined) ?? {});
-      const guess = closest(name, known);
+      const guess = closest(name, known) ?? extended(name, known);
       // No near miss here: maybe the right field in the wrong place (indented too little).
       const homes = !guess && root ? homesText(root, parsePointer(at), name) : '';
       return finding(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KINDS } from '../../../src/api/index.ts';
+import { extended } from '../../../src/validate/echo.ts';
 import {
   aggregateNotValidated,
   type Diagnostic,
@@ -199,6 +200,22 @@ describe('validateDocuments', () => {
   });
 });
 
+describe('a boolean written as a YAML 1.1 word', () => {
+  test('a type error on it says the word reads as a boolean and to quote it; true and quoted words get no hint', () => {
+    const text =
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata: {name: w}\nspec:\n  repo: https://github.com/a/b.git\n  ref: no\n  setupCommand: [true, Off, "yes"]\n';
+    const { documents } = parseManifests(text, 'w.yaml');
+    const hints = validateDocuments(documents)
+      .filter((d) => d.code === 'schema/type')
+      .map((d) => `${d.path} ${d.hint ?? '-'}`);
+    expect(hints).toEqual([
+      '/spec/ref no is written unquoted, which YAML 1.1 reads as a boolean, as kubectl does; quote it ("no") to keep it a string',
+      '/spec/setupCommand/0 -',
+      '/spec/setupCommand/1 Off is written unquoted, which YAML 1.1 reads as a boolean, as kubectl does; quote it ("Off") to keep it a string',
+    ]);
+  });
+});
+
 describe('schema helpers', () => {
   test('fieldPath renders pointers the way kubectl names fields', () => {
     expect(fieldPath('/spec/volumes/0/name')).toBe('spec.volumes[0].name');
@@ -211,6 +228,23 @@ describe('schema helpers', () => {
     expect(closest('modle', ['model', 'image'])).toBe('model');
     expect(closest('Prompt', ['prompt'])).toBe('prompt');
     expect(closest('foo', ['prompt', 'worker'])).toBeUndefined();
+  });
+
+  test('a name this API says with more words suggests the field, the fewest words added first', () => {
+    const podOverrides = ['extraContainers', 'extraInitContainers', 'serviceAccountName', 'volumes'];
+    expect(extended('containers', podOverrides)).toBe('extraContainers');
+    expect(extended('initContainers', podOverrides)).toBe('extraInitContainers');
+    expect(extended('serviceAccount', podOverrides)).toBe('serviceAccountName');
+    expect(extended('prompt', ['promptTemplate', 'type'])).toBe('promptTemplate');
+    expect(extended('name', ['fullName', 'lastName'])).toBeUndefined();
+    expect(extended('env', ['envFrom'])).toBeUndefined();
+    const found = validateObject({
+      ...TASK,
+      spec: { ...TASK.spec, worker: { ...TASK.spec.worker, podOverrides: { containers: [] } } },
+    });
+    expect(brief(found)).toContain(
+      'error schema/unknown-field /spec/worker/podOverrides/containers unknown field "spec.worker.podOverrides.containers"; did you mean "extraContainers"?',
+    );
   });
 
   test('strictSchema closes objects with properties, leaves maps and preserved objects open, drops symbols', () => {
