@@ -29,7 +29,14 @@ export const spawnerMaxConcurrency: ObjectRule = {
     const value = num(raw);
     const unreadable = value === undefined && notANumber('maxConcurrency', raw);
     if (unreadable) return [{ path: '/spec/maxConcurrency', message: unreadable }];
-    if (value === undefined || value <= 0)
+    if (value !== undefined && value < 0)
+      return [
+        {
+          path: '/spec/maxConcurrency',
+          message: `maxConcurrency is ${value}, which the API server refuses (it must be at least 1 to cap anything); set it between 1 and ${ceiling}`,
+        },
+      ];
+    if (value === undefined || value === 0)
       return [{ path: '/spec/maxConcurrency', message: maxConcurrencyMissing(ceiling) }];
     if (value > ceiling)
       return [{ path: '/spec/maxConcurrency', message: maxConcurrencyOver(value, ceiling) }];

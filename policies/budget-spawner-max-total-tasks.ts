@@ -24,7 +24,14 @@ export const spawnerMaxTotalTasks: ObjectRule = {
     const value = num(raw);
     const unreadable = value === undefined && notANumber('maxTotalTasks', raw);
     if (unreadable) return [{ path: '/spec/maxTotalTasks', message: unreadable }];
-    return value === undefined || value <= 0
+    if (value !== undefined && value < 0)
+      return [
+        {
+          path: '/spec/maxTotalTasks',
+          message: `maxTotalTasks is ${value}, which the API server refuses (it must be at least 1 to cap anything); set a lifetime cap`,
+        },
+      ];
+    return value === undefined || value === 0
       ? [{ path: '/spec/maxTotalTasks', message: MAX_TOTAL_TASKS_MISSING }]
       : [];
   },

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
 import { runPolicies } from '../../../src/policy/engine.ts';
 import { formatResource } from '../../../src/validate/diagnostic.ts';
+import { parseManifests } from '../../../src/validate/index.ts';
 import { loadFixture, ROOT, TEST_CONFIG } from './fixtures.ts';
 
 /** `Kind ns/name path :: message`, one line per finding, in report order. */
@@ -164,6 +165,28 @@ describe('built-in rules', () => {
     );
     expect(hints['/spec/worker/podOverrides/containerSecurityContext/privileged']).toBe(rule.hint);
     expect(rule.hint).not.toContain('hostPath');
+  });
+
+  test('a negative cap is named with its value, not called unset', () => {
+    const spawner = (spec: string) =>
+      parseManifests(
+        `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata: {name: s, namespace: a}\nspec:\n  ${spec}\n`,
+        's.yaml',
+      ).documents;
+    const messages = (id: string, spec: string) =>
+      runPolicies(spawner(spec), {
+        config: TEST_CONFIG,
+        rules: [BUILTIN_RULES.find((r) => r.id === id)!],
+      }).diagnostics.map((d) => d.message);
+    expect(messages('budget/spawner-max-total-tasks', 'maxTotalTasks: -5')).toEqual([
+      'maxTotalTasks is -5, which the API server refuses (it must be at least 1 to cap anything); set a lifetime cap',
+    ]);
+    expect(messages('budget/spawner-max-concurrency', 'maxConcurrency: -1')[0]).toMatch(
+      /^maxConcurrency is -1, which the API server refuses \(it must be at least 1 to cap anything\); set it between 1 and \d+$/,
+    );
+    expect(messages('budget/spawner-max-total-tasks', 'maxTotalTasks: 0')[0]).toMatch(
+      /^maxTotalTasks is not set or 0/,
+    );
   });
 
   test('every rule file is named after its id and documents itself', () => {
