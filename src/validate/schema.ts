@@ -182,6 +182,15 @@ export const prepareValidators = (kinds: Iterable<{ apiVersion: string; kind: st
 export const hasSchema = (apiVersion: string, kind: string): boolean =>
   validatorFor(apiVersion, kind) !== undefined;
 
+/**
+ * One member of a field path, as {@link fieldPath} writes it: `.name`, or `["a.b"]` for a key a
+ * dot would split (`resources.limits` written as one key is not `resources` then `limits`).
+ */
+const memberText = (name: string, after: boolean): string =>
+  /^[A-Za-z_$][\w$-]*$/.test(name)
+    ? `${after ? '.' : ''}${clipName(name)}`
+    : `[${JSON.stringify(clipName(name))}]`;
+
 /** Renders a JSON pointer as a field path: `/spec/volumes/0/name` → `spec.volumes[0].name`. */
 export function fieldPath(pointer: string): string {
   let out = '';
@@ -240,7 +249,7 @@ function toFinding(error: ErrorObject, secret: SecretTest = () => false, root?: 
       return finding(
         'schema/unknown-field',
         path,
-        `unknown field "${fieldPath(at)}${at ? '.' : ''}${clipName(name)}"${guess ? `; did you mean "${guess}"?` : homes}`,
+        `unknown field "${fieldPath(at)}${memberText(name, at !== '')}"${guess ? `; did you mean "${guess}"?` : homes}`,
         known.length > 0 ? `known fields here: ${known.join(', ')}` : undefined,
       );
     }

@@ -247,6 +247,16 @@ describe('schema helpers', () => {
     );
   });
 
+  test('an unknown key with a dot in it is written as one member of the field path', () => {
+    const found = validateObject({
+      ...TASK,
+      spec: { ...TASK.spec, worker: { ...TASK.spec.worker, podOverrides: { 'resources.limits': {} } } },
+    });
+    expect(brief(found)).toEqual([
+      'error schema/unknown-field /spec/worker/podOverrides/resources.limits unknown field "spec.worker.podOverrides["resources.limits"]"',
+    ]);
+  });
+
   test('strictSchema closes objects with properties, leaves maps and preserved objects open, drops symbols', () => {
     const marker = Symbol('typebox');
     const schema = {
