@@ -470,10 +470,10 @@ function listFindings(schema: unknown, value: unknown, at: string): Finding[] {
         const what =
           listType === 'map' && isNode(item)
             ? keys
-                .map(
-                  (k) =>
-                    `${k} ${show(keyOf(item, k))}${item[k] === undefined && keyOf(item, k) !== undefined ? ' (its default)' : ''}`,
-                )
+                .map((k) => {
+                  const key = keyOf(item, k);
+                  return `${k} ${show(key)}${item[k] === undefined && key !== undefined ? ' (its default)' : ''}`;
+                })
                 .join(', ')
             : `value ${show(item)}`;
         out.push({

@@ -113,13 +113,6 @@ export const yamlSyntaxFindings = (
   );
   if (first === undefined) return [];
   const said = first.message.split('\n')[0] ?? first.code;
-  const explained = EXPLAINED.find((e) => e.matches(first.code, said));
-  // The parser often reports one mistake twice at the same place, under two codes.
-  const more = new Set(errors.map((e) => e.pos[0])).size - 1;
-  const after =
-    more > 0
-      ? `; ${more} more YAML ${more === 1 ? 'error follows' : 'errors follow'} in this document, often from this one`
-      : '';
   // The parser recurses into flow collections; nested by the thousand, it runs out of stack.
   if (/Maximum call stack size exceeded/.test(said)) {
     return [
@@ -132,6 +125,13 @@ export const yamlSyntaxFindings = (
       },
     ];
   }
+  const explained = EXPLAINED.find((e) => e.matches(first.code, said));
+  // The parser often reports one mistake twice at the same place, under two codes.
+  const more = new Set(errors.map((e) => e.pos[0])).size - 1;
+  const after =
+    more > 0
+      ? `; ${more} more YAML ${more === 1 ? 'error follows' : 'errors follow'} in this document, often from this one`
+      : '';
   const quote =
     text !== undefined && UNCLOSED_QUOTE.test(said) ? unclosedQuoteAt(text, first.pos[0]) : undefined;
   return [

@@ -123,6 +123,16 @@ const findings = (id: string, file: 'pass' | 'fail') => {
   );
 };
 
+/** The rule and the hint of each finding of its failing fixture, by path. */
+const failingHints = (id: string) => {
+  const rule = BUILTIN_RULES.find((r) => r.id === id)!;
+  const report = runPolicies(loadFixture(`${fixtureDir(id)}/fail.yaml`), {
+    config: TEST_CONFIG,
+    rules: [rule],
+  });
+  return { rule, hints: Object.fromEntries(report.diagnostics.map((d) => [d.path, d.hint])) };
+};
+
 describe('built-in rules', () => {
   test('every rule has a fixture pair and an expectation, and ids are unique', () => {
     expect(Object.keys(FAIL).sort()).toStrictEqual(BUILTIN_RULES.map((r) => r.id).sort());
@@ -141,12 +151,7 @@ describe('built-in rules', () => {
   );
 
   test('a githubWebhook source, which has no commentPolicy, is hinted at author filters', () => {
-    const rule = BUILTIN_RULES.find((r) => r.id === 'security/github-trigger-restricted')!;
-    const report = runPolicies(loadFixture('security-github-trigger-restricted/fail.yaml'), {
-      config: TEST_CONFIG,
-      rules: [rule],
-    });
-    const hints = Object.fromEntries(report.diagnostics.map((d) => [d.path, d.hint]));
+    const { rule, hints } = failingHints('security/github-trigger-restricted');
     expect(hints['/spec/when/githubWebhook']).toBe(
       'Give every entry of githubWebhook.filters an author (the logins allowed to trigger it).',
     );
@@ -154,12 +159,7 @@ describe('built-in rules', () => {
   });
 
   test('a hostPath volume is hinted at volumes that are not the node, the other pod-security findings at removing the setting', () => {
-    const rule = BUILTIN_RULES.find((r) => r.id === 'security/pod-security')!;
-    const report = runPolicies(loadFixture('security-pod-security/fail.yaml'), {
-      config: TEST_CONFIG,
-      rules: [rule],
-    });
-    const hints = Object.fromEntries(report.diagnostics.map((d) => [d.path, d.hint]));
+    const { rule, hints } = failingHints('security/pod-security');
     expect(hints['/spec/worker/podOverrides/volumes/0/hostPath']).toBe(
       'Mount the data through a PersistentVolumeClaim or a ConfigMap instead of a node path.',
     );

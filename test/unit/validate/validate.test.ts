@@ -28,6 +28,12 @@ const TASK = {
   spec: { prompt: 'Fix it', worker: { type: 'codex', credentials: { type: 'none' } } },
 };
 
+/** {@link TASK} with these podOverrides on its worker. */
+const withPodOverrides = (podOverrides: Record<string, unknown>) => ({
+  ...TASK,
+  spec: { ...TASK.spec, worker: { ...TASK.spec.worker, podOverrides } },
+});
+
 const brief = (ds: readonly Diagnostic[]) => ds.map((d) => `${d.severity} ${d.code} ${d.path} ${d.message}`);
 
 describe('validateObject', () => {
@@ -148,30 +154,23 @@ describe('validateObject', () => {
   });
 
   test('two items of a list map whose keys are equal once defaulted are duplicates, as the API server finds', () => {
-    const found = validateObject({
-      ...TASK,
-      spec: {
-        ...TASK.spec,
-        worker: {
-          ...TASK.spec.worker,
-          podOverrides: {
-            extraContainers: [
-              {
-                name: 'web',
-                image: 'nginx',
-                ports: [
-                  { containerPort: 80 },
-                  { containerPort: 80, protocol: 'TCP' },
-                  { containerPort: 80, protocol: 'UDP' },
-                  { containerPort: 81 },
-                  { containerPort: 81 },
-                ],
-              },
+    const found = validateObject(
+      withPodOverrides({
+        extraContainers: [
+          {
+            name: 'web',
+            image: 'nginx',
+            ports: [
+              { containerPort: 80 },
+              { containerPort: 80, protocol: 'TCP' },
+              { containerPort: 80, protocol: 'UDP' },
+              { containerPort: 81 },
+              { containerPort: 81 },
             ],
           },
-        },
-      },
-    });
+        ],
+      }),
+    );
     expect(brief(found)).toEqual([
       'error schema/duplicate /spec/worker/podOverrides/extraContainers/0/ports/1 duplicate entry with containerPort 80, protocol "TCP"; the same as item 0',
       'error schema/duplicate /spec/worker/podOverrides/extraContainers/0/ports/4 duplicate entry with containerPort 81, protocol "TCP" (its default); the same as item 3',
@@ -238,20 +237,14 @@ describe('schema helpers', () => {
     expect(extended('prompt', ['promptTemplate', 'type'])).toBe('promptTemplate');
     expect(extended('name', ['fullName', 'lastName'])).toBeUndefined();
     expect(extended('env', ['envFrom'])).toBeUndefined();
-    const found = validateObject({
-      ...TASK,
-      spec: { ...TASK.spec, worker: { ...TASK.spec.worker, podOverrides: { containers: [] } } },
-    });
+    const found = validateObject(withPodOverrides({ containers: [] }));
     expect(brief(found)).toContain(
       'error schema/unknown-field /spec/worker/podOverrides/containers unknown field "spec.worker.podOverrides.containers"; did you mean "extraContainers"?',
     );
   });
 
   test('an unknown key with a dot in it is written as one member of the field path', () => {
-    const found = validateObject({
-      ...TASK,
-      spec: { ...TASK.spec, worker: { ...TASK.spec.worker, podOverrides: { 'resources.limits': {} } } },
-    });
+    const found = validateObject(withPodOverrides({ 'resources.limits': {} }));
     expect(brief(found)).toEqual([
       'error schema/unknown-field /spec/worker/podOverrides/resources.limits unknown field "spec.worker.podOverrides["resources.limits"]"',
     ]);
