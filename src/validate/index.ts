@@ -299,9 +299,6 @@ const withoutSource = (d: Diagnostic): Diagnostic => {
   return rest;
 };
 
-/** The words YAML 1.1 (and so kubectl) reads as booleans, which YAML 1.2 reads as strings. */
-const YAML11_BOOLEAN_WORD = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
-
 /**
  * A type error on a boolean the user wrote as `no`, `on`, `y`…, says why it is one: the value is
  * right (kubectl reads it the same way), the surprise is that it is not a string.
@@ -310,7 +307,9 @@ function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
   if (finding.code !== 'schema/type' || finding.hint || !finding.message.includes('; got a boolean '))
     return finding;
   const written = doc.scalar?.(finding.path);
-  if (written?.style !== 'PLAIN' || !YAML11_BOOLEAN_WORD.test(written.raw)) return finding;
+  // A plain boolean not spelt true or false is one of YAML 1.1's words (as yaml-limits.ts tells
+  // boolean keys).
+  if (written?.style !== 'PLAIN' || /^(true|false)$/i.test(written.raw)) return finding;
   return {
     ...finding,
     hint: `${written.raw} is written unquoted, which YAML 1.1 reads as a boolean, as kubectl does; quote it ("${written.raw}") to keep it a string`,
