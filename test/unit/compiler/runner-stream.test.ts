@@ -106,4 +106,23 @@ describe('the runner hands over kinds, then objects in batches', { timeout: 60_0
       'dist/apps/late/kustomization.yaml',
     ]);
   });
+
+  test("the runner's young generation is capped, unless NODE_OPTIONS sizes it", async () => {
+    const flagsApp = `import { ApiObject } from '${CDK8S}';\nexport default function build(scope) {\n  new ApiObject(scope, 'f', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flags' }, data: { execArgv: process.execArgv.join(' '), options: process.env.NODE_OPTIONS ?? '' } });\n}\n`;
+    const p = make({ flags: flagsApp });
+    const dataOf = async () => {
+      const [run] = await runModuleApps(p.root, [{ name: 'flags', file: 'apps/flags/main.ts' }]);
+      return run?.objects[0]?.object['data'];
+    };
+    const options = process.env['NODE_OPTIONS'];
+    try {
+      delete process.env['NODE_OPTIONS'];
+      expect(await dataOf()).toStrictEqual({ execArgv: '--max-semi-space-size=16', options: '' });
+      process.env['NODE_OPTIONS'] = '--max-semi-space-size=8';
+      expect(await dataOf()).toStrictEqual({ execArgv: '', options: '--max-semi-space-size=8' });
+    } finally {
+      if (options === undefined) delete process.env['NODE_OPTIONS'];
+      else process.env['NODE_OPTIONS'] = options;
+    }
+  });
 });
