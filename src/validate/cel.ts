@@ -33,6 +33,7 @@ import {
 } from '@bufbuild/protobuf/wkt';
 import { RE2JS } from '@bufbuild/re2';
 import type { CelRule } from '../api/schema.ts';
+import { compileRuleClosure, holds, type RuleClosure } from './cel-closure.ts';
 import { escapePointer } from './diagnostic.ts';
 import {
   addQuantities,
@@ -331,21 +332,35 @@ const env = celEnv({ funcs: [...strings, ...quantityFuncs, ...timeZoneFuncs], re
 
 type Program = (bindings: { self: unknown }) => CelValue | Error;
 
-const programs = new Map<string, Program | Error>();
+interface Compiled {
+  /** The interpreter's plan, or why the rule does not compile. */
+  readonly program: Program | Error;
+  /** The rule as a closure over plain JSON, when it uses only what cel-closure.ts compiles. */
+  readonly closure: RuleClosure | undefined;
+}
+
+const programs = new Map<string, Compiled>();
 
 /** Parses and plans a rule once; the same string always gets the same program. */
-function compile(rule: string): Program | Error {
-  let program = programs.get(rule);
-  if (program === undefined) {
+function compile(rule: string): Compiled {
+  let compiled = programs.get(rule);
+  if (compiled === undefined) {
     try {
-      const run = plan(env, parse(rule));
-      program = (bindings) => run(bindings as never) as CelValue | Error;
+      const parsed = parse(rule);
+      const run = plan(env, parsed);
+      compiled = {
+        program: (bindings) => run(bindings as never) as CelValue | Error,
+        closure: compileRuleClosure(parsed, (pattern) => re2.compile(pattern)),
+      };
     } catch (err) {
-      program = new Error(`compilation failed: ${(err as Error).message.split('\n')[0]}`);
+      compiled = {
+        program: new Error(`compilation failed: ${(err as Error).message.split('\n')[0]}`),
+        closure: undefined,
+      };
     }
-    programs.set(rule, program);
+    programs.set(rule, compiled);
   }
-  return program;
+  return compiled;
 }
 
 /**
@@ -392,7 +407,7 @@ function fieldPathSegments(fieldPath: string): string[] {
 
 /** Evaluates one rule against `self`; `undefined` when it holds. */
 export function evaluateRule(rule: CelRule, self: unknown, path: string): RuleFinding | undefined {
-  const program = compile(rule.rule);
+  const { program } = compile(rule.rule);
   const at = rule.fieldPath
     ? path +
       fieldPathSegments(rule.fieldPath)
@@ -443,9 +458,13 @@ function walk(
   if (value === undefined || !isNode(schema) || !hasRules(schema)) return;
   const rules = rulesOf(schema);
   if (rules.length > 0) {
-    const self = toCelValue(schema, value, memo);
+    // Converted for the interpreter only when a rule's closure cannot say it holds.
+    let self: unknown;
     for (const rule of rules) {
       if (isTransitionRule(rule)) continue;
+      const { closure } = compile(rule.rule);
+      if (closure && holds(closure, value)) continue;
+      self ??= toCelValue(schema, value, memo);
       const finding = evaluateRule(rule, self, at);
       if (finding) out.push(finding);
     }
