@@ -332,12 +332,39 @@ const env = celEnv({ funcs: [...strings, ...quantityFuncs, ...timeZoneFuncs], re
 
 type Program = (bindings: { self: unknown }) => CelValue | Error;
 
+/** The interpreter's answer: the rule holds (`true`), does not (`false`), or why it could not tell. */
+type Outcome = boolean | string;
+
 interface Compiled {
   /** The interpreter's plan, or why the rule does not compile. */
   readonly program: Program | Error;
   /** The rule as a closure over plain JSON, when it uses only what cel-closure.ts compiles. */
   readonly closure: RuleClosure | undefined;
+  /** Outcomes on scalar values, by {@link scalarKey}, bounded by {@link MAX_SCALARS}. */
+  readonly scalars: Map<string, Outcome>;
 }
+
+/**
+ * Scalar outcomes kept per rule. A rule on a scalar (a time zone, a cost) meets the same few
+ * values on every object: 1,000 interpreter runs on the benchmark's fleet took 0.12 s.
+ */
+const MAX_SCALARS = 256;
+
+/** A scalar CEL value as a key, its CEL type included (`1` as an int and as a double differ). */
+const scalarKey = (self: unknown): string | undefined => {
+  switch (typeof self) {
+    case 'string':
+      return `s${self}`;
+    case 'bigint':
+      return `i${self}`;
+    case 'number':
+      return Object.is(self, -0) ? 'd-0' : `d${self}`;
+    case 'boolean':
+      return `b${self}`;
+    default:
+      return undefined;
+  }
+};
 
 const programs = new Map<string, Compiled>();
 
@@ -351,11 +378,13 @@ function compile(rule: string): Compiled {
       compiled = {
         program: (bindings) => run(bindings as never) as CelValue | Error,
         closure: compileRuleClosure(parsed, (pattern) => re2.compile(pattern)),
+        scalars: new Map(),
       };
     } catch (err) {
       compiled = {
         program: new Error(`compilation failed: ${(err as Error).message.split('\n')[0]}`),
         closure: undefined,
+        scalars: new Map(),
       };
     }
     programs.set(rule, compiled);
@@ -405,32 +434,43 @@ function fieldPathSegments(fieldPath: string): string[] {
   return segments;
 }
 
-/** Evaluates one rule against `self`; `undefined` when it holds. */
-export function evaluateRule(rule: CelRule, self: unknown, path: string): RuleFinding | undefined {
-  const { program } = compile(rule.rule);
-  const at = rule.fieldPath
-    ? path +
-      fieldPathSegments(rule.fieldPath)
-        .map((s) => `/${escapePointer(s)}`)
-        .join('')
-    : path;
-  const failure = (reason: string): RuleFinding => ({
-    code: 'cel/error',
-    message: `${reason} evaluating rule: ${rule.message}`,
-    path: at,
-    rule,
-  });
-  if (program instanceof Error) return failure(program.message);
+/** Runs the interpreter, or recalls its outcome on the same scalar. */
+function interpret({ program, scalars }: Compiled, self: unknown): Outcome {
+  if (program instanceof Error) return program.message;
+  const key = scalarKey(self);
+  const known = key === undefined ? undefined : scalars.get(key);
+  if (known !== undefined) return known;
   let result: CelValue | Error;
   try {
     result = program({ self });
   } catch (err) {
     result = err as Error;
   }
-  if (isCelError(result) || result instanceof Error) return failure(result.message);
-  if (result === true) return undefined;
-  if (result === false) return { code: 'cel/rule', message: rule.message, path: at, rule };
-  return failure(`rule returned ${typeof result}, not a boolean`);
+  const outcome =
+    isCelError(result) || result instanceof Error
+      ? result.message
+      : typeof result === 'boolean'
+        ? result
+        : `rule returned ${typeof result}, not a boolean`;
+  if (key !== undefined) {
+    if (scalars.size >= MAX_SCALARS) scalars.clear();
+    scalars.set(key, outcome);
+  }
+  return outcome;
+}
+
+/** Evaluates one rule against `self`; `undefined` when it holds. */
+export function evaluateRule(rule: CelRule, self: unknown, path: string): RuleFinding | undefined {
+  const outcome = interpret(compile(rule.rule), self);
+  if (outcome === true) return undefined;
+  const at = rule.fieldPath
+    ? path +
+      fieldPathSegments(rule.fieldPath)
+        .map((s) => `/${escapePointer(s)}`)
+        .join('')
+    : path;
+  if (outcome === false) return { code: 'cel/rule', message: rule.message, path: at, rule };
+  return { code: 'cel/error', message: `${outcome} evaluating rule: ${rule.message}`, path: at, rule };
 }
 
 /**

@@ -130,6 +130,26 @@ describe('evaluateRule', () => {
     expect(run('self +', 1n)?.message).toMatch(/^compilation failed: .* evaluating rule: M$/);
     expect(run('self', 1n)?.message).toBe('rule returned bigint, not a boolean evaluating rule: M');
   });
+
+  test('a scalar outcome recalled for the same value is the same finding, told apart by CEL type', () => {
+    const run = (self: unknown, path = '/p') =>
+      evaluateRule({ rule: 'type(self) == int', message: 'int' }, self, path);
+    for (let i = 0; i < 2; i++) {
+      expect(run(1n)).toBeUndefined();
+      expect(run(1, `/q${i}`)).toMatchObject({ code: 'cel/rule', path: `/q${i}` });
+      expect(run('1')).toMatchObject({ code: 'cel/rule' });
+    }
+    const zone = (tz: string) =>
+      evaluateRule(
+        { rule: "timestamp('2000-01-01T00:00:00Z').getHours(self) >= 0", message: 'tz' },
+        tz,
+        '/z',
+      );
+    for (let i = 0; i < 2; i++) {
+      expect(zone('Europe/Berlin')).toBeUndefined();
+      expect(zone('Mars/Olympus')?.message).toBe('unknown time zone Mars/Olympus evaluating rule: tz');
+    }
+  });
 });
 
 describe('collectRules and evaluateRules', () => {
