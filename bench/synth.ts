@@ -7,6 +7,11 @@
  * `kelos synth --stdout` process. Reports wall time (median of `--runs`), peak RSS and
  * objects/s against the target of 5,000 objects/s.
  *
+ * The in-process synth runs twice per round: from this repository's TypeScript, and as users
+ * run it, from the package as npm installs it (`lib/`, built by `npm run build` at the start,
+ * laid out in a temporary `node_modules/kelos-ts`), with the same fleet importing `kelos-ts`.
+ * Type stripping of the repository's own modules is what separates the two.
+ *
  * References measured in the same run on the same rendered YAML:
  * - the floor: `yaml.parse` + `JSON.stringify` of every rendered file, in-process;
  * - kubeconform (built from the Go module proxy, schemas from our CRDs, `-strict`) against
@@ -14,13 +19,12 @@
  *   package's bundled CLI with the validators compiled at build time), when kubeconform can be
  *   built.
  *
- * Usage: `node bench/synth.ts [--objects N] [--runs N] [--no-kubeconform] [--in-process] [--keep] [--rebuild] [--json]`
- * (`--in-process` measures only the in-process synth and the floor, e.g. under `--cpu-prof`;
- * `--rebuild` builds `lib/` again for the installed package's run, else an existing `lib/` is used).
+ * Usage: `node bench/synth.ts [--objects N] [--runs N] [--no-kubeconform] [--in-process] [--keep] [--json]`
+ * (`--in-process` measures only the in-process synths and the floor, e.g. under `--cpu-prof`).
  *
  * @packageDocumentation
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,8 +32,9 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parse } from 'yaml';
-import { synthPolicyStep } from '../src/cli/commands/synth.ts';
-import { type SynthResult, synthesize } from '../src/compiler/synth.ts';
+import * as sourceCommand from '../src/cli/commands/synth.ts';
+import type { SynthResult } from '../src/compiler/synth.ts';
+import * as sourceCompiler from '../src/compiler/synth.ts';
 import { generateCrds } from '../src/crd/generate.ts';
 import { buildKubeconform, kubeconformArgs, writeSchemas } from './lib/kubeconform.ts';
 import { DescendantPeaks, peakRss, resetPeakRss } from './lib/memory.ts';
@@ -53,7 +58,6 @@ const { values: flags } = parseArgs({
     'no-kubeconform': { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
-    rebuild: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -64,8 +68,11 @@ if (!Number.isInteger(objects) || objects < 1 || !Number.isInteger(runs) || runs
   process.exit(1);
 }
 
-/** A throwaway project: `cdk8s.yaml` naming one module app that builds the fleet. */
-const makeProject = async (root: string): Promise<void> => {
+/**
+ * A throwaway project: `cdk8s.yaml` naming one module app that builds the fleet, imported
+ * from `fleet` (a URL or a path relative to the app).
+ */
+const makeProject = async (root: string, fleet: string): Promise<void> => {
   await mkdir(join(root, APP), { recursive: true });
   // The app lives outside the repo; "type": "module" makes Node read it as ESM TypeScript.
   await writeFile(join(root, 'package.json'), '{ "type": "module", "private": true }\n');
@@ -76,13 +83,40 @@ const makeProject = async (root: string): Promise<void> => {
   await writeFile(
     join(root, APP, 'main.ts'),
     `import type { Construct } from 'constructs';
-import { buildFleet } from '${FLEET}';
+import { buildFleet } from '${fleet}';
 
 export default function fleet(scope: Construct): void {
   buildFleet(scope, { count: ${objects} });
 }
 `,
   );
+};
+
+/** What a synth run calls: the compiler's `synthesize` and the CLI's policy step, from one copy. */
+interface SynthApi {
+  readonly synthesize: typeof sourceCompiler.synthesize;
+  readonly synthPolicyStep: typeof sourceCommand.synthPolicyStep;
+}
+
+/**
+ * The package as installed in `dir` (see `installedPackage`), `lib/` built afresh, and a
+ * project there whose fleet imports `kelos-ts`; returns the installed CLI and its synth.
+ */
+const installedProject = async (dir: string): Promise<{ bin: string; api: SynthApi }> => {
+  const bin = installedPackage(REPO, dir, true);
+  const source = await readFile(join(REPO, 'bench/lib/fleet.ts'), 'utf8');
+  const fleet = source.replace("from '../../constructs/index.ts'", "from 'kelos-ts'");
+  if (fleet === source) fail('bench/lib/fleet.ts no longer imports ../../constructs/index.ts');
+  await makeProject(dir, './fleet.ts');
+  await writeFile(join(dir, APP, 'fleet.ts'), fleet);
+  const lib = join(dir, 'node_modules/kelos-ts/lib/src');
+  const compiler = (await import(
+    pathToFileURL(join(lib, 'compiler/synth.js')).href
+  )) as typeof sourceCompiler;
+  const command = (await import(
+    pathToFileURL(join(lib, 'cli/commands/synth.js')).href
+  )) as typeof sourceCommand;
+  return { bin, api: { synthesize: compiler.synthesize, synthPolicyStep: command.synthPolicyStep } };
 };
 
 /** One in-process synth run. */
@@ -106,7 +140,7 @@ const collectGarbage: () => void = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-const synthOnce = async (root: string): Promise<{ run: SynthRun; result: SynthResult }> => {
+const synthOnce = async (root: string, api: SynthApi): Promise<{ run: SynthRun; result: SynthResult }> => {
   collectGarbage();
   const resettable = resetPeakRss();
   const runner = new DescendantPeaks().start(2);
@@ -116,7 +150,7 @@ const synthOnce = async (root: string): Promise<{ run: SynthRun; result: SynthRe
   // The policy step `kelos synth` plugs in, so the in-process run does all the CLI does
   // except printing. A loaded machine can slow the app past the default timeout; this measures
   // throughput, so it waits.
-  const result = await synthesize({ root, policyStep: synthPolicyStep(root), appTimeoutMs: 600_000 });
+  const result = await api.synthesize({ root, policyStep: api.synthPolicyStep(root), appTimeoutMs: 600_000 });
   const wallMs = performance.now() - started;
   const runnerPeak = runner.stop();
   const cpu = process.cpuUsage(cpu0);
@@ -188,16 +222,25 @@ const bytes = (b: number | undefined): string => (b === undefined ? 'not measure
 
 const root = await mkdtemp(join(tmpdir(), 'kelos-bench-synth-'));
 try {
-  await makeProject(root);
+  await makeProject(root, FLEET);
+  const installed = await installedProject(join(root, 'installed'));
   process.stdout.write(
     `bench/synth: ${objects.toLocaleString('en-US')} objects, ${runs} runs, node ${process.version}, ${availableParallelism()} cores, load ${loadText()}, project ${root}\n`,
   );
 
-  // 1. In-process synth, as `kelos synth` runs it, each run followed by a run of the floor
-  //    (parse every rendered object file and serialize it, nothing else), so the two see the
-  //    same load. The first synth run also pays for compiling the validator's schemas and CEL
-  //    programs; it counts in the median like every other run.
-  const synthRuns: SynthRun[] = [];
+  // 1. In-process synth, as `kelos synth` runs it, from source and as installed, each round
+  //    followed by a run of the floor (parse every rendered object file and serialize it,
+  //    nothing else), so all three see the same load. The first round also pays for compiling
+  //    the validator's schemas and CEL programs; it counts in the median like every other.
+  const variants = [
+    {
+      label: 'from source',
+      root,
+      api: { synthesize: sourceCompiler.synthesize, synthPolicyStep: sourceCommand.synthPolicyStep },
+    },
+    { label: 'as installed', root: join(root, 'installed'), api: installed.api },
+  ];
+  const synthRuns = variants.map((): SynthRun[] => []);
   const floorMs: number[] = [];
   const floorCpuMs: number[] = [];
   let texts: string[] | undefined;
@@ -206,14 +249,21 @@ try {
   // runs' garbage collection and peak RSS.
   let last: SynthResult | undefined;
   for (let i = 0; i < runs; i += 1) {
-    last = undefined;
-    const { run, result } = await synthOnce(root);
-    checkResult(result);
-    last = result;
-    synthRuns.push(run);
+    const line: string[] = [];
+    for (const [v, variant] of variants.entries()) {
+      last = undefined;
+      const { run, result } = await synthOnce(variant.root, variant.api);
+      checkResult(result);
+      last = result;
+      synthRuns[v]?.push(run);
+      line.push(
+        `${variant.label} ${formatMillis(run.wallMs)}${run.cpuMs !== undefined ? ` (CPU ${formatMillis(run.cpuMs)})` : ''}`,
+      );
+    }
+    if (!last) throw new BenchError('no synth run');
     if (!texts) {
-      const content = new Map(result.files.map((f) => [f.path, f.content]));
-      texts = result.objects.map((o) => content.get(o.file) ?? '');
+      const content = new Map(last.files.map((f) => [f.path, f.content]));
+      texts = last.objects.map((o) => content.get(o.file) ?? '');
     }
     collectGarbage();
     const cpu0 = process.cpuUsage();
@@ -223,15 +273,25 @@ try {
     const cpu = process.cpuUsage(cpu0);
     floorCpuMs.push((cpu.user + cpu.system) / 1000);
     process.stdout.write(
-      `  synth run ${i + 1}: ${formatMillis(run.wallMs)}${run.cpuMs !== undefined ? ` (CPU ${formatMillis(run.cpuMs)})` : ''}; floor ${formatMillis(floorMs.at(-1) ?? 0)}; load ${loadText()}\n`,
+      `  round ${i + 1}: synth ${line.join(', ')}; floor ${formatMillis(floorMs.at(-1) ?? 0)}; load ${loadText()}\n`,
     );
   }
   if (!last) throw new BenchError('no synth run');
   if (sink === 0) fail('the floor parsed nothing');
-  const synthMs = median(synthRuns.map((r) => r.wallMs));
-  const cpuRuns = synthRuns.flatMap((r) => (r.cpuMs !== undefined ? [r.cpuMs] : []));
-  const synthCpuMs = cpuRuns.length > 0 ? median(cpuRuns) : undefined;
-  const phase = (key: keyof SynthResult['timings']) => median(synthRuns.map((r) => r.timings[key]));
+  /** Median figures of one variant's runs. */
+  const figures = (runsOf: readonly SynthRun[]) => {
+    const cpuRuns = runsOf.flatMap((r) => (r.cpuMs !== undefined ? [r.cpuMs] : []));
+    return {
+      wallMs: median(runsOf.map((r) => r.wallMs)),
+      cpuMs: cpuRuns.length > 0 ? median(cpuRuns) : undefined,
+      phase: (key: keyof SynthResult['timings']) => median(runsOf.map((r) => r.timings[key])),
+      coldMs: runsOf[0]?.wallMs ?? 0,
+      selfPeak: maxOf(runsOf.map((r) => r.selfPeak)),
+      runnerPeak: maxOf(runsOf.map((r) => r.runnerPeak)),
+    };
+  };
+  const [fromSource, asInstalled] = synthRuns.map(figures);
+  if (!fromSource || !asInstalled) throw new BenchError('no synth run');
   const kinds = new Map<string, number>();
   for (const o of last.objects)
     kinds.set(String(o.object['kind']), (kinds.get(String(o.object['kind'])) ?? 0) + 1);
@@ -267,14 +327,11 @@ try {
 
   // 4b. The same as installed from npm: the bundled CLI, with the validators compiled at build time.
   const installedRuns = processes
-    ? await (async () => {
-        const bin = installedPackage(REPO, join(root, 'installed'), flags.rebuild);
-        return repeat(
-          runs,
-          () => runMeasured(node, [bin, 'validate', ...objectFiles], { cwd: root }),
-          'kelos validate (installed)',
-        );
-      })()
+    ? await repeat(
+        runs,
+        () => runMeasured(node, [installed.bin, 'validate', ...objectFiles], { cwd: root }),
+        'kelos validate (installed)',
+      )
     : [];
 
   // 5. kubeconform on the same files.
@@ -303,26 +360,35 @@ try {
   }
 
   // Report.
-  const rate = perSecond(objects, synthMs);
+  const rate = perSecond(objects, asInstalled.wallMs);
   const cli = summarize(cliRuns);
   const validate = summarize(validateRuns);
-  const installed = summarize(installedRuns);
+  const validateInstalled = summarize(installedRuns);
   const kc = 'error' in kubeconform ? undefined : summarize(kubeconform.runs);
   const floor = median(floorMs);
   printTitle(`kelos synth, ${objects.toLocaleString('en-US')} objects (median of ${runs})`);
   printRows([
     ['mix', [...kinds.entries()].map(([k, n]) => `${n} ${k}`).join(', ')],
     ['diagnostics', `0 errors, ${warnings} warnings (Secrets outside the bundle)`],
-    ['in-process wall', formatMillis(synthMs)],
-    ['  CPU (with the app runner)', synthCpuMs !== undefined ? formatMillis(synthCpuMs) : 'not measured'],
-    [
-      '  phases',
-      `run app ${formatMillis(phase('run'))}, render ${formatMillis(phase('render'))}, validate ${formatMillis(phase('validate'))}, policies ${formatMillis(phase('policy'))}`,
-    ],
-    ['  first run (cold)', formatMillis(synthRuns[0]?.wallMs ?? 0)],
-    ['  peak RSS synth', bytes(maxOf(synthRuns.map((r) => r.selfPeak)))],
-    ['  peak RSS app runner', bytes(maxOf(synthRuns.map((r) => r.runnerPeak)))],
-    ['objects/s (in-process)', formatRate(rate, 'objects')],
+    ...(
+      [
+        ['as installed', asInstalled],
+        ['from source', fromSource],
+      ] as const
+    ).flatMap(
+      ([label, f]): Array<[string, string]> => [
+        [`in-process wall, ${label}`, formatMillis(f.wallMs)],
+        ['  CPU (with the app runner)', f.cpuMs !== undefined ? formatMillis(f.cpuMs) : 'not measured'],
+        [
+          '  phases',
+          `run app ${formatMillis(f.phase('run'))}, render ${formatMillis(f.phase('render'))}, validate ${formatMillis(f.phase('validate'))}, policies ${formatMillis(f.phase('policy'))}`,
+        ],
+        ['  first run (cold)', formatMillis(f.coldMs)],
+        ['  peak RSS synth', bytes(f.selfPeak)],
+        ['  peak RSS app runner', bytes(f.runnerPeak)],
+      ],
+    ),
+    ['objects/s (in-process, as installed)', formatRate(rate, 'objects')],
     [
       'kelos synth --stdout process',
       cli
@@ -347,8 +413,8 @@ try {
     ],
     [
       'kelos validate FILES, installed package',
-      installed
-        ? `${formatMillis(installed.medianMs)}, peak RSS ${bytes(installed.peakRss)}`
+      validateInstalled
+        ? `${formatMillis(validateInstalled.medianMs)}, peak RSS ${bytes(validateInstalled.peakRss)}`
         : 'skipped (--in-process)',
     ],
     [
@@ -358,18 +424,19 @@ try {
         : `${formatMillis(kc.medianMs)}, peak RSS ${bytes(kc.peakRss)} (schema only: no CEL rules, no references; 4 goroutines on ${availableParallelism()} cores)`,
     ],
   ]);
-  printRatio('kelos synth (in-process)', synthMs, 'yaml floor', floor);
-  if (synthCpuMs !== undefined)
+  printRatio('kelos synth (in-process, as installed)', asInstalled.wallMs, 'yaml floor', floor);
+  printRatio('kelos synth (in-process, from source)', fromSource.wallMs, 'yaml floor', floor);
+  if (asInstalled.cpuMs !== undefined)
     printRatio(
-      'kelos synth CPU (this process + app runner)',
-      synthCpuMs,
+      'kelos synth CPU, as installed (this process + app runner)',
+      asInstalled.cpuMs,
       'yaml floor CPU',
       median(floorCpuMs),
     );
-  printRatio('validate phase (in-process)', phase('validate'), 'yaml floor', floor);
+  printRatio('validate phase (in-process, as installed)', asInstalled.phase('validate'), 'yaml floor', floor);
   if (kc && validate) printRatio('kelos validate FILES', validate.medianMs, 'kubeconform', kc.medianMs);
-  if (kc && installed)
-    printRatio('kelos validate FILES (installed)', installed.medianMs, 'kubeconform', kc.medianMs);
+  if (kc && validateInstalled)
+    printRatio('kelos validate FILES (installed)', validateInstalled.medianMs, 'kubeconform', kc.medianMs);
   if (kc && cli) printRatio('kelos synth --stdout', cli.medianMs, 'kubeconform', kc.medianMs);
 
   if (flags.json) {
@@ -378,22 +445,32 @@ try {
         bench: 'synth',
         objects,
         runs,
-        synth: {
-          medianMs: synthMs,
-          objectsPerSecond: rate,
-          cpuMs: synthCpuMs,
-          phasesMs: {
-            run: phase('run'),
-            render: phase('render'),
-            validate: phase('validate'),
-            policy: phase('policy'),
-          },
-          peakRss: maxOf(synthRuns.map((r) => r.selfPeak)),
-          runnerPeakRss: maxOf(synthRuns.map((r) => r.runnerPeak)),
-        },
+        synth: Object.fromEntries(
+          (
+            [
+              ['installed', asInstalled],
+              ['source', fromSource],
+            ] as const
+          ).map(([key, f]) => [
+            key,
+            {
+              medianMs: f.wallMs,
+              objectsPerSecond: perSecond(objects, f.wallMs),
+              cpuMs: f.cpuMs,
+              phasesMs: {
+                run: f.phase('run'),
+                render: f.phase('render'),
+                validate: f.phase('validate'),
+                policy: f.phase('policy'),
+              },
+              peakRss: f.selfPeak,
+              runnerPeakRss: f.runnerPeak,
+            },
+          ]),
+        ),
         cli,
         validate,
-        installed,
+        installed: validateInstalled,
         floorMs: floor,
         floorCpuMs: median(floorCpuMs),
         load: loadText(),
