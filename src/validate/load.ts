@@ -231,6 +231,13 @@ function expand(value: unknown, node: YamlNode | null, arraysAreLists: boolean):
   return [{ value, node, prefix: [] }];
 }
 
+/**
+ * How many times one file is read on after a quote that never closes, each time parsing the
+ * rest again; a file of thousands of such quotes would otherwise cost a parse of its rest each.
+ * The documents after the last are reported as not read.
+ */
+const MAX_READS_ON = 8;
+
 /** Parses `text` with the `yaml` library, as kubectl reads YAML. */
 const parseYaml = (text: string, lineCounter?: LineCounter): YamlDocument[] => {
   const parsed = parseAllDocuments(text, {
@@ -305,6 +312,18 @@ function plainDocuments(text: string, file: string): LoadedDocument[] | undefine
  *   objects; so does text that starts with `[`.
  */
 export function parseManifests(text: string, file: string): ParseResult {
+  return parseFrom(text, file, { first: 0, readsOn: 0 });
+}
+
+/**
+ * {@link parseManifests} of `text` whose documents are numbered from `first` + 1; `readsOn`
+ * counts how often the file was read on after a quote that never closes (see {@link MAX_READS_ON}).
+ */
+function parseFrom(
+  text: string,
+  file: string,
+  { first, readsOn }: { readonly first: number; readonly readsOn: number },
+): ParseResult {
   const lineCounter = new LineCounter();
   const documents: LoadedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -330,11 +349,28 @@ export function parseManifests(text: string, file: string): ParseResult {
   if (plain) return { documents: plain, diagnostics };
   const docs = parseYaml(text, lineCounter);
 
-  for (const [docIndex, doc] of docs.entries()) {
+  for (const [i, doc] of docs.entries()) {
+    const docIndex = first + i;
     const docLabel = `document ${docIndex + 1}`;
     if (doc.errors.length > 0) {
-      for (const { offset, ...finding } of yamlSyntaxFindings(doc.errors, docLabel, text)) {
+      let resume: number | undefined;
+      for (const { offset, resume: at, ...finding } of yamlSyntaxFindings(doc.errors, docLabel, text, {
+        readsOnAtSeparator: readsOn < MAX_READS_ON,
+      })) {
         diagnostics.push({ ...finding, source: { file, ...position(offset) } });
+        resume ??= at;
+      }
+      if (resume !== undefined) {
+        // kubectl cuts a file at `---` lines before it parses, so a quote that never closes takes
+        // no document after it along. Read on from that line the same way: everything before it
+        // blanked, line breaks kept, so every offset and position stays the file's own.
+        const rest = parseFrom(text.slice(0, resume).replace(/[^\n]/g, ' ') + text.slice(resume), file, {
+          first: docIndex + 1,
+          readsOn: readsOn + 1,
+        });
+        diagnostics.push(...rest.diagnostics);
+        for (const d of rest.documents) documents.push({ ...d, index: documents.length });
+        break;
       }
       continue;
     }

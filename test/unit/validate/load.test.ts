@@ -218,14 +218,49 @@ describe('parseManifests', () => {
     ]);
   });
 
-  test('a quote that never closes says which documents after it it swallowed', () => {
-    const text = 'kind: ConfigMap\ndata:\n  x: "open\n---\nkind: ConfigMap\n---\nkind: ConfigMap\n';
-    expect(parseManifests(text, 'q.yaml').diagnostics.map((d) => [d.source?.line, d.message])).toEqual([
+  test('the documents after a quote that never closes are read from the next --- line, as kubectl splits them', () => {
+    const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
+    const text = `${cm('a')}data:\n  x: "open\n---\n${cm('b')}---\n${cm('c')}data:\n  y: 'open too\n---\n${cm('d')}`;
+    const { documents, diagnostics } = parseManifests(text, 'q.yaml');
+    expect(diagnostics.map((d) => [d.source?.line, d.source?.column, d.message])).toEqual([
       [
-        3,
-        'document 1 is not valid YAML: the quoted value that starts here is not closed (Missing closing "quote); the 2 documents after it are inside the quoted value, so they were not read',
+        6,
+        6,
+        'document 1 is not valid YAML: the quoted value that starts here is not closed (Missing closing "quote); the 3 documents after it are read from the next --- line on, as kubectl splits a file at --- lines before it parses',
+      ],
+      [
+        18,
+        6,
+        "document 3 is not valid YAML: the quoted value that starts here is not closed (Missing closing 'quote); the document after it is read from the next --- line on, as kubectl splits a file at --- lines before it parses",
       ],
     ]);
+    // Each read on its own, at its own line in the file, with the document's index in it.
+    expect(
+      documents.map((d) => [
+        (d.object['metadata'] as { name: string }).name,
+        d.line,
+        d.locate('/kind')?.line,
+      ]),
+    ).toEqual([
+      ['b', 8, 9],
+      ['d', 20, 21],
+    ]);
+  });
+
+  test('reading on stops after 8 quotes that never close; the documents after the last are named as not read', () => {
+    const broken = 'kind: ConfigMap\ndata:\n  x: "open\n---\n';
+    const text = `${broken.repeat(10)}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n`;
+    const { documents, diagnostics } = parseManifests(text, 'q.yaml');
+    const said = diagnostics.map((d) =>
+      /read from the next --- line on/.test(d.message)
+        ? 'read on'
+        : /not read$/.test(d.message)
+          ? 'not read'
+          : d.message,
+    );
+    // Past the cap, the parser's own reading stands (it reports document 10 as well).
+    expect(said).toEqual([...Array.from({ length: 8 }, () => 'read on'), 'not read', 'not read']);
+    expect(documents).toEqual([]);
   });
 
   test('an object that cannot be identified is still named as far as it names itself', () => {
