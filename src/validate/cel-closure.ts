@@ -58,7 +58,8 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : undecided());
  * unequal. Lists and maps are left to the interpreter.
  */
 const equals = (a: unknown, b: unknown): boolean => {
-  if (typeof a === 'object' || typeof b === 'object') return undecided();
+  if (typeof a === 'object' || typeof b === 'object' || a === undefined || b === undefined)
+    return undecided();
   return typeof a === typeof b && a === b;
 };
 
@@ -154,7 +155,7 @@ function compileExpr(
     }
     case 'identExpr': {
       const name = kind.value.name;
-      return scope.has(name) ? (v) => v[name] : undefined;
+      return scope.has(name) ? (v) => v[name] ?? undecided() : undefined;
     }
     case 'selectExpr': {
       const { operand, field, testOnly } = kind.value;
@@ -165,9 +166,10 @@ function compileExpr(
           const map = of(v);
           return isMap(map) ? Object.hasOwn(map, field) : undecided();
         };
+      // A member present with no value (`undefined`, from a JavaScript object) is the interpreter's.
       return (v) => {
         const map = of(v);
-        return isMap(map) && Object.hasOwn(map, field) ? map[field] : undecided();
+        return (isMap(map) && Object.hasOwn(map, field) ? map[field] : undefined) ?? undecided();
       };
     }
     case 'listExpr': {

@@ -368,6 +368,15 @@ const scalarKey = (self: unknown): string | undefined => {
 
 const programs = new Map<string, Compiled>();
 
+/** A rule's closure; none, rather than no rule, if compiling one ever fails. */
+const closureOf = (parsed: ReturnType<typeof parse>): RuleClosure | undefined => {
+  try {
+    return compileRuleClosure(parsed, (pattern) => re2.compile(pattern));
+  } catch {
+    return undefined;
+  }
+};
+
 /** Parses and plans a rule once; the same string always gets the same program. */
 function compile(rule: string): Compiled {
   let compiled = programs.get(rule);
@@ -377,7 +386,7 @@ function compile(rule: string): Compiled {
       const run = plan(env, parsed);
       compiled = {
         program: (bindings) => run(bindings as never) as CelValue | Error,
-        closure: compileRuleClosure(parsed, (pattern) => re2.compile(pattern)),
+        closure: closureOf(parsed),
         scalars: new Map(),
       };
     } catch (err) {

@@ -178,6 +178,9 @@ describe('CEL rule closures agree with the interpreter', () => {
     expect(() => closure({ name: 1 })).toThrow();
     expect(holds(closure, { name: 'xy' })).toBe(true);
     expect(holds(closure, {})).toBe(false);
+    // A JavaScript object's member with no value is not one CEL has: the interpreter decides.
+    const equal = compileRuleClosure(parse('self.a == self.b'), regex);
+    expect(() => equal?.({ a: undefined, b: undefined })).toThrow();
   });
 
   test('findings are the interpreter’s: a broken rule is reported with its message and path', () => {
