@@ -223,13 +223,15 @@ const quantityFuncs = [
 const zoneCache = new Map<string, Intl.DateTimeFormat>();
 
 /**
- * A formatter for an IANA time zone or a fixed `±HH:MM` offset. Intl decides which names exist;
- * a name that only differs from a known zone in letter case is refused, because the server's Go
- * time zone database is case-sensitive (`europe/berlin` is not a zone there).
+ * A formatter for an IANA time zone. Intl decides which names exist; a name that only differs
+ * from a known zone in letter case is refused, because the server's Go time zone database is
+ * case-sensitive (`europe/berlin` is not a zone there), and so is an offset, which Intl takes
+ * as a zone (`-12`, `+0530`) and Go's `time.LoadLocation` does not.
  */
 function zoneFormat(tz: string): Intl.DateTimeFormat {
   let format = zoneCache.get(tz);
   if (format) return format;
+  if (/^[+-]/.test(tz)) throw new Error(`unknown time zone ${tz}`);
   try {
     format = new Intl.DateTimeFormat('en-US', {
       timeZone: tz,
@@ -264,8 +266,39 @@ interface ZonedParts {
   second: number;
 }
 
+/** Go's `strconv.Atoi`: an optional sign and decimal digits, nothing else. */
+const atoi = (text: string): number | undefined => (/^[+-]?\d+$/.test(text) ? Number(text) : undefined);
+
+/**
+ * cel-go's reading of a time zone with a colon in it (`common/types/timestamp.go`): a fixed
+ * offset, hours and minutes as Go's `strconv.Atoi` reads them, the minutes subtracted when it
+ * starts with `-` (`-05:30` is −5 h 30 min). Any other text with a colon is an error, as there.
+ */
+function offsetMinutes(tz: string, colon: number): number {
+  const [hours, minutes] = [tz.slice(0, colon), tz.slice(colon + 1)].map((part) => {
+    const n = atoi(part);
+    // The error cel-go passes on, in Go's words.
+    if (n === undefined) throw new Error(`strconv.Atoi: parsing ${JSON.stringify(part)}: invalid syntax`);
+    return n;
+  }) as [number, number];
+  return tz.startsWith('-') ? hours * 60 - minutes : hours * 60 + minutes;
+}
+
 function zonedParts(ts: ReflectMessage, tz: string): ZonedParts {
   const date = timestampDate(ts.message as never);
+  const colon = tz.indexOf(':');
+  if (colon !== -1) {
+    const shifted = new Date(date.getTime() + offsetMinutes(tz, colon) * 60_000);
+    return {
+      year: shifted.getUTCFullYear(),
+      month: shifted.getUTCMonth(),
+      day: shifted.getUTCDate(),
+      weekday: shifted.getUTCDay(),
+      hour: shifted.getUTCHours(),
+      minute: shifted.getUTCMinutes(),
+      second: shifted.getUTCSeconds(),
+    };
+  }
   const parts: Record<string, string> = {};
   for (const p of zoneFormat(tz).formatToParts(date)) parts[p.type] = p.value;
   return {

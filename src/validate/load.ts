@@ -232,11 +232,11 @@ function expand(value: unknown, node: YamlNode | null, arraysAreLists: boolean):
 }
 
 /**
- * How many times one file is read on after a quote that never closes, each time parsing the
- * rest again; a file of thousands of such quotes would otherwise cost a parse of its rest each.
- * The documents after the last are reported as not read.
+ * How many quotes that never close one file is read on after, each time parsing the rest
+ * again: a 3 MiB file costs about 2 s a parse. After the last, the documents that follow are
+ * reported as not read, and are not.
  */
-const MAX_READS_ON = 8;
+const MAX_READS_ON = 3;
 
 /** Parses `text` with the `yaml` library, as kubectl reads YAML. */
 const parseYaml = (text: string, lineCounter?: LineCounter): YamlDocument[] => {
@@ -347,32 +347,25 @@ function parseFrom(
   const arraysAreLists = file.endsWith('.json') || /^\s*\[/.test(text);
   const plain = arraysAreLists ? undefined : plainDocuments(text, file);
   if (plain) return { documents: plain, diagnostics };
-  const docs = parseYaml(text, lineCounter);
+  let docs = parseYaml(text, lineCounter);
+  // Where to read on after a quote that never closes (`false` past MAX_READS_ON: stop), and
+  // the number of the document after it.
+  let resume: number | false | undefined;
+  let after = 0;
 
   for (const [i, doc] of docs.entries()) {
     const docIndex = first + i;
     const docLabel = `document ${docIndex + 1}`;
     if (doc.errors.length > 0) {
-      let resume: number | undefined;
       for (const { offset, resume: at, ...finding } of yamlSyntaxFindings(doc.errors, docLabel, text, {
-        readsOnAtSeparator: readsOn < MAX_READS_ON,
+        readsOn: readsOn < MAX_READS_ON,
       })) {
         diagnostics.push({ ...finding, source: { file, ...position(offset) } });
         resume ??= at;
       }
-      if (resume !== undefined) {
-        // kubectl cuts a file at `---` lines before it parses, so a quote that never closes takes
-        // no document after it along. Read on from that line the same way: everything before it
-        // blanked, line breaks kept, so every offset and position stays the file's own.
-        const rest = parseFrom(text.slice(0, resume).replace(/[^\n]/g, ' ') + text.slice(resume), file, {
-          first: docIndex + 1,
-          readsOn: readsOn + 1,
-        });
-        diagnostics.push(...rest.diagnostics);
-        for (const d of rest.documents) documents.push({ ...d, index: documents.length });
-        break;
-      }
-      continue;
+      if (resume === undefined) continue;
+      after = docIndex + 1;
+      break;
     }
     const keys = keyProblems(doc);
     for (const { offset, source } of keys.filter((k) => k.kind === 'boolean')) {
@@ -489,6 +482,19 @@ function parseFrom(
         scalarSource(text, doc, root, [...raw.prefix, ...parsePointer(pointer)], position);
       documents.push({ object, file, index: documents.length, line: start?.line ?? 1, locate, scalar });
     }
+  }
+  if (typeof resume === 'number') {
+    // kubectl cuts a file at `---` lines before it parses, so a quote that never closes takes
+    // no document after it along. Read on from that line the same way: everything before it
+    // blanked, line breaks kept, so every offset and position stays the file's own. This
+    // parse's documents after the quote are dropped first: they hold the rest of the file.
+    docs = [];
+    const rest = parseFrom(text.slice(0, resume).replace(/[^\n]/g, ' ') + text.slice(resume), file, {
+      first: after,
+      readsOn: readsOn + 1,
+    });
+    diagnostics.push(...rest.diagnostics);
+    for (const d of rest.documents) documents.push({ ...d, index: documents.length });
   }
   return { documents, diagnostics };
 }

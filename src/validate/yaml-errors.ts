@@ -110,14 +110,17 @@ const separatorsAfter = (
 
 /**
  * What a quote that never closes took with it: the documents after it, which the parser read as
- * part of its value. `readOnTheirOwn`: the caller reads them again from the next `---` line.
+ * part of its value. `readsOn`: whether the caller reads them again on their own from the next
+ * `---` line (`false`: it stopped doing so for this file; `undefined`: it never does).
  */
-const swallowed = (count: number, readOnTheirOwn: boolean): string => {
+const swallowed = (count: number, readsOn: boolean | undefined): string => {
   if (count === 0) return '';
   const them = count === 1 ? 'the document after it' : `the ${count} documents after it`;
-  return readOnTheirOwn
-    ? `; ${them} ${count === 1 ? 'is' : 'are'} read from the next --- line on, as kubectl splits a file at --- lines before it parses`
-    : `; ${them} ${count === 1 ? 'is' : 'are'} inside the quoted value, so ${count === 1 ? 'it was' : 'they were'} not read`;
+  const are = count === 1 ? 'is' : 'are';
+  if (readsOn === true)
+    return `; ${them} ${are} read from the next --- line on, as kubectl splits a file at --- lines before it parses`;
+  if (readsOn === false) return `; ${them} ${are} not read: too many quoted values in this file never close`;
+  return `; ${them} ${are} inside the quoted value, so ${count === 1 ? 'it was' : 'they were'} not read`;
 };
 
 /**
@@ -128,16 +131,16 @@ const swallowed = (count: number, readOnTheirOwn: boolean): string => {
  *
  * @param what What failed to parse, e.g. `document 2` or `kustomization`.
  * @param text The whole text parsed, to point at the quote of a quoted value that never closes.
- * @param options `readsOnAtSeparator`: the caller reads the documents a quote that never closes
- *   took with it again, on their own; such a finding then says so and carries `resume`, the
- *   offset of the first `---` line after the quote.
+ * @param options `readsOn`: whether the caller reads the documents a quote that never closes
+ *   took with it again, on their own from the first `---` line after it (`false`: no longer, in
+ *   this file). Such a finding says so and carries `resume`: that line's offset, or `false`.
  */
 export const yamlSyntaxFindings = (
   errors: readonly YAMLError[],
   what: string,
   text?: string,
-  options: { readonly readsOnAtSeparator?: boolean } = {},
-): Array<Finding & { readonly offset: number; readonly resume?: number }> => {
+  options: { readonly readsOn?: boolean } = {},
+): Array<Finding & { readonly offset: number; readonly resume?: number | false }> => {
   const first = errors.reduce<YAMLError | undefined>(
     (a, e) => (a === undefined || e.pos[0] < a.pos[0] ? e : a),
     undefined,
@@ -166,7 +169,7 @@ export const yamlSyntaxFindings = (
   const quote =
     text !== undefined && UNCLOSED_QUOTE.test(said) ? unclosedQuoteAt(text, first.pos[0]) : undefined;
   const next = quote !== undefined && text !== undefined ? separatorsAfter(text, quote) : undefined;
-  const readsOn = options.readsOnAtSeparator === true && next !== undefined;
+  const readsOn = next === undefined ? undefined : options.readsOn;
   return [
     quote !== undefined
       ? {
@@ -176,7 +179,7 @@ export const yamlSyntaxFindings = (
           path: '',
           hint: 'close it with the same quote on this line; a quote inside it is written twice in single quotes, as \\" in double quotes',
           offset: quote,
-          ...(readsOn && { resume: next.at }),
+          ...(next !== undefined && readsOn !== undefined && { resume: readsOn && next.at }),
         }
       : {
           severity: 'error',

@@ -106,6 +106,21 @@ describe('the Kubernetes CEL library', () => {
       message: 'unknown time zone europe/berlin evaluating rule: tz',
     });
   });
+
+  test("time zones with a colon are cel-go's fixed offsets; an offset without one is no zone, as on the server", () => {
+    const hours = "timestamp('2000-01-01T12:00:00Z').getHours(self)";
+    const minutes = "timestamp('2000-01-01T12:00:00Z').getMinutes(self)";
+    expect(holds(`${hours} == 6 && ${minutes} == 30`, '-05:30')).toBe(true);
+    expect(holds(`${hours} == 17 && ${minutes} == 45`, '+5:45')).toBe(true);
+    expect(holds(`${hours} == 12`, '00:00')).toBe(true);
+    // A date shift: 23:00 the day before.
+    expect(holds("timestamp('2000-01-01T01:00:00Z').getDate(self) == 31", '-02:00')).toBe(true);
+    const zone = (tz: string) => evaluateRule({ rule: `${hours} >= 0`, message: 'tz' }, tz, '/tz')?.message;
+    // Intl takes these as zones; Go's time.LoadLocation, which the API server uses, does not.
+    for (const tz of ['-12', '+05', '-0500', '+0530'])
+      expect(zone(tz)).toBe(`unknown time zone ${tz} evaluating rule: tz`);
+    expect(zone('+05:3x')).toBe('strconv.Atoi: parsing "3x": invalid syntax evaluating rule: tz');
+  });
 });
 
 describe('evaluateRule', () => {

@@ -247,19 +247,27 @@ describe('parseManifests', () => {
     ]);
   });
 
-  test('reading on stops after 8 quotes that never close; the documents after the last are named as not read', () => {
+  test('reading on stops after 3 quotes that never close; the documents after the 4th are not read, as it says', () => {
     const broken = 'kind: ConfigMap\ndata:\n  x: "open\n---\n';
-    const text = `${broken.repeat(10)}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n`;
+    const text = `${broken.repeat(5)}apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n`;
     const { documents, diagnostics } = parseManifests(text, 'q.yaml');
-    const said = diagnostics.map((d) =>
-      /read from the next --- line on/.test(d.message)
-        ? 'read on'
-        : /not read$/.test(d.message)
-          ? 'not read'
-          : d.message,
-    );
-    // Past the cap, the parser's own reading stands (it reports document 10 as well).
-    expect(said).toEqual([...Array.from({ length: 8 }, () => 'read on'), 'not read', 'not read']);
+    expect(
+      diagnostics.map((d) => [d.source?.line, d.message.replace(/^.*\(Missing closing "quote\); /, '')]),
+    ).toEqual([
+      [
+        3,
+        'the 5 documents after it are read from the next --- line on, as kubectl splits a file at --- lines before it parses',
+      ],
+      [
+        7,
+        'the 4 documents after it are read from the next --- line on, as kubectl splits a file at --- lines before it parses',
+      ],
+      [
+        11,
+        'the 3 documents after it are read from the next --- line on, as kubectl splits a file at --- lines before it parses',
+      ],
+      [15, 'the 2 documents after it are not read: too many quoted values in this file never close'],
+    ]);
     expect(documents).toEqual([]);
   });
 
