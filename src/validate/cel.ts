@@ -169,8 +169,11 @@ const quantityOf = (m: ReflectMessage): Quantity => {
 
 const parseOrThrow = (text: string): Quantity => {
   const q = parseQuantity(text);
-  // cel-go's message for the same failure.
-  if (!q) throw new Error('quantities must match the regular expression');
+  // The Kubernetes quantity library's own error (`resource.ErrFormatWrong`), as the server says it.
+  if (!q)
+    throw new Error(
+      "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+    );
   return q;
 };
 

@@ -102,6 +102,8 @@ interface Kustomization {
     readonly column: number;
   }>;
   readonly diagnostics: Diagnostic[];
+  /** It could not be read (a YAML error, not a mapping): what it lists is unknown. */
+  readonly unreadable?: true;
 }
 
 const kustomizationResource = { kind: 'Kustomization', name: '' };
@@ -136,12 +138,12 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
       const { line, col } = lineCounter.linePos(offset);
       diagnostics.push({ ...finding, source: { file, line, column: col } });
     }
-    return { dir, file, resources: [], diagnostics };
+    return { dir, file, resources: [], diagnostics, unreadable: true };
   }
   const root = doc.contents as YamlNode | null;
   if (!isMap(root)) {
     if (root !== null) problem('error', 'kustomize/invalid', '', 'a kustomization must be a mapping', root);
-    return { dir, file, resources: [], diagnostics };
+    return { dir, file, resources: [], diagnostics, ...(root !== null && { unreadable: true as const }) };
   }
   const resources: Array<{ path: string; line: number; column: number }> = [];
   let namespace: string | undefined;
@@ -374,7 +376,9 @@ export async function loadBundles(
       diagnostics.push({
         severity: 'info',
         code: 'kustomize/not-a-resource',
-        message: `not listed in the resources of ${owner.file}: kustomize and Argo CD do not apply it, so it is not checked`,
+        message: owner.unreadable
+          ? `not checked: ${owner.file} cannot be read (its error is above), so which files it lists is unknown`
+          : `not listed in the resources of ${owner.file}: kustomize and Argo CD do not apply it, so it is not checked`,
         path: '',
         source: { file },
       });

@@ -65,6 +65,10 @@ describe('the Kubernetes CEL library', () => {
       false,
       false,
     ]);
+    // Not a quantity: the server's words, its regular expression included.
+    expect(evaluateRule(NON_NEGATIVE_QUANTITY, 'abc', '/x')?.message).toBe(
+      `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' evaluating rule: ${NON_NEGATIVE_QUANTITY.message}`,
+    );
   });
 
   test('string functions, built in and from the strings extension', () => {

@@ -130,6 +130,17 @@ describe('kustomization trees', () => {
     expect(errors[0]?.message).toMatch(
       /^kustomization is not valid YAML: the quoted value that starts here is not closed/,
     );
+    // b.yaml is listed; what the kustomization lists is unknown, not "not listed".
+    expect(
+      loaded.diagnostics
+        .filter((d) => d.code === 'kustomize/not-a-resource')
+        .map((d) => [d.source?.file, d.message]),
+    ).toStrictEqual([
+      [
+        'app/b.yaml',
+        'not checked: app/kustomization.yaml cannot be read (its error is above), so which files it lists is unknown',
+      ],
+    ]);
   });
 
   test('one object rendered differently by two bundles is an error naming both', async () => {
