@@ -26,6 +26,13 @@ const UNCLOSED_QUOTE = /^Missing closing ["']quote/;
 /** The mistakes a hand edit most often makes, first match wins. */
 const EXPLAINED: readonly Explanation[] = [
   {
+    matches: (_code, message) =>
+      message.startsWith('Block collection cannot start on same line with directives-end marker'),
+    means:
+      'a mapping or list starts on the `---` line itself, which kubectl refuses as an invalid document separator',
+    hint: 'put nothing but a comment after `---`, and start the document on the next line',
+  },
+  {
     matches: (code) => code === 'TAB_AS_INDENT',
     means: 'YAML indents with spaces only',
     hint: 'replace the tabs at the start of the line with spaces',

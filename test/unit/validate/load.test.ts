@@ -200,6 +200,18 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('a document started on its --- line is named as kubectl names it, an invalid document separator', () => {
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n';
+    const { diagnostics } = parseManifests(`${cm}--- kind: B\nmetadata: {}\n`, 's.yaml');
+    expect(diagnostics.map((d) => [d.source?.line, d.message, d.hint])).toEqual([
+      [
+        5,
+        'document 2 is not valid YAML: a mapping or list starts on the `---` line itself, which kubectl refuses as an invalid document separator (Block collection cannot start on same line with directives-end marker)',
+        'put nothing but a comment after `---`, and start the document on the next line',
+      ],
+    ]);
+  });
+
   test('a line indented too shallow and a tab each name the indentation', () => {
     const shallow = parseManifests(
       'kind: Task\nmetadata:\n  name: fix\n namespace: x\n',
