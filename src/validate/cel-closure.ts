@@ -67,15 +67,7 @@ const equals = (a: unknown, b: unknown): boolean => {
 const size = (v: unknown): number => {
   if (typeof v === 'string') {
     let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      if (c < 0xd800 || c > 0xdbff || i + 1 === v.length) n++;
-      else {
-        const next = v.charCodeAt(i + 1);
-        n++;
-        if (next >= 0xdc00 && next <= 0xdfff) i++;
-      }
-    }
+    for (const _ of v) n++;
     return n;
   }
   if (Array.isArray(v)) return v.length;
