@@ -23,6 +23,7 @@ import {
   type Quantity,
   quantityOf,
 } from '../validate/quantity.ts';
+import type { BudgetExtra } from './usage-estimate.ts';
 
 /** A half-open interval [start, end) in epoch milliseconds. */
 export interface Period {
@@ -327,7 +328,7 @@ export function admit(
   labels: Readonly<Record<string, string>> | undefined,
   budgets: readonly TaskBudget[],
   stateOf: (budget: TaskBudget) => BudgetState,
-  reservedFor?: (budget: TaskBudget, selector: Selector) => { costUSD: string; tasks: number },
+  extraFor?: (budget: TaskBudget, selector: Selector, period: Period) => BudgetExtra,
 ): Admission {
   const covered: string[] = [];
   let nextChangeAt: number | undefined;
@@ -339,15 +340,16 @@ export function admit(
     if (!matches(state.selector, labels)) continue;
     if (state.exhausted)
       return { admitted: false, budget: name, reason: state.exhausted, retryAt: state.period.end };
-    // Running Tasks hold what they may still cost, so a burst cannot all start under the limit.
-    const reserved = reservedFor?.(b, state.selector);
-    if (reserved && reserved.tasks > 0) {
-      const withReserved = exhaustion(b, addUsage(state.used, { costUSD: reserved.costUSD }));
-      if (withReserved) {
+    // Running Tasks hold what they may still cost, so a burst cannot all start under the limit;
+    // a Task that just finished counts what it spent until its TaskRecord is summed.
+    const extra = extraFor?.(b, state.selector, state.period);
+    if (extra && extra.running + extra.finished > 0) {
+      const withExtra = exhaustion(b, addUsage(state.used, { costUSD: extra.costUSD }));
+      if (withExtra) {
         return {
           admitted: false,
           budget: name,
-          reason: `${withReserved} (${formatQuantity(state.used.costUSD)} USD used + ${reserved.costUSD} USD reserved by ${reserved.tasks} running Task${reserved.tasks === 1 ? '' : 's'})`,
+          reason: `${withExtra} (${formatQuantity(state.used.costUSD)} USD used + ${extra.costUSD} USD ${describeExtra(extra)})`,
           retryAt: state.period.end,
         };
       }
@@ -359,6 +361,17 @@ export function admit(
     ? { admitted: true, coveredBy: covered }
     : { admitted: true, coveredBy: covered, nextChangeAt };
 }
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** `reserved by 2 running Tasks and spent by 1 finished Task not recorded yet`, for messages. */
+const describeExtra = (e: BudgetExtra): string =>
+  [
+    e.running > 0 ? `reserved by ${plural(e.running, 'running Task')}` : '',
+    e.finished > 0 ? `spent by ${plural(e.finished, 'finished Task')} not recorded yet` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
 
 /** Longest a blocked Task waits before it is looked at again, whatever the period. */
 export const MAX_BUDGET_REQUEUE_MS = 5 * 60_000;

@@ -17,8 +17,10 @@
  * @packageDocumentation
  */
 import { isTerminalPhase, type ModelRates, rateOf, type Task, type TaskUsage } from '../api/index.ts';
+import { DEFAULT_TASK_RECORD_TTL_SECONDS } from '../api/task-record.ts';
 import { matches, type Selector } from '../kube/label-selector.ts';
 import { resolveAgentType, resolveModel, resolvePodOverrides } from '../render/resolve.ts';
+import { usdAmount } from '../validate/quantity.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -57,19 +59,92 @@ export function reservationOf(task: Task, rates: ModelRates, now: number): numbe
   return hours * rateOfTask(task, rates);
 }
 
-/** Cost reserved by the running Tasks `selector` covers (by the labels they were admitted with). */
+/** What a finished Task's TaskRecord says it used, and whether that is an estimate. */
+export interface RecordUsage {
+  readonly usage: TaskUsage;
+  readonly estimated: boolean;
+}
+
+const hasUsage = (u: TaskUsage | undefined): u is TaskUsage =>
+  u !== undefined && (u.costUSD !== undefined || u.inputTokens !== undefined || u.outputTokens !== undefined);
+
+/**
+ * The usage the TaskRecord of a Task that ended at `completionTime` holds: what the agent
+ * reported, else the estimate from its runtime; undefined when it never started (no agent ran,
+ * nothing to charge).
+ */
+export function recordUsageOf(
+  task: Task,
+  rates: ModelRates,
+  completionTime: string,
+): RecordUsage | undefined {
+  const reported = task.status?.usage;
+  if (hasUsage(reported)) return { usage: reported, estimated: false };
+  const usage = estimatedUsage(task, rates, Date.parse(completionTime));
+  return usage && { usage, estimated: true };
+}
+
+/** Whether a record completed at `completionTime` is past its TTL (it is then not written again). */
+export const recordExpired = (completionTime: string, now: number): boolean =>
+  Date.parse(completionTime) + DEFAULT_TASK_RECORD_TTL_SECONDS * 1000 <= now;
+
+/**
+ * The usage of a finished Task that its TaskRecord will hold but that the record cache does not
+ * show yet (`recorded(uid)` is false), when it completed within `period`; else undefined.
+ */
+export function pendingRecordUsage(
+  task: Task,
+  rates: ModelRates,
+  now: number,
+  period: { readonly start: number; readonly end: number },
+  recorded: (uid: string) => unknown,
+): TaskUsage | undefined {
+  const { uid } = task.metadata;
+  const phase = task.status?.phase;
+  const completionTime = task.status?.completionTime;
+  if (!uid || !completionTime || (phase !== 'Succeeded' && phase !== 'Failed')) return undefined;
+  const done = Date.parse(completionTime);
+  if (!(done >= period.start && done < period.end) || recordExpired(completionTime, now) || recorded(uid)) {
+    return undefined;
+  }
+  return recordUsageOf(task, rates, completionTime)?.usage;
+}
+
+/** What a budget counts beyond its TaskRecords: reservations, and records not written yet. */
+export interface BudgetExtra {
+  /** USD, as usage fields hold it. */
+  readonly costUSD: string;
+  /** Running Tasks holding a reservation. */
+  readonly running: number;
+  /** Finished Tasks whose records are pending. */
+  readonly finished: number;
+}
+
+type Labels = Readonly<Record<string, string>> | undefined;
+
+/**
+ * Cost reserved by the running Tasks `selector` covers (by the labels they were admitted with),
+ * plus the cost of the finished ones whose records are pending.
+ */
 export function reservedCost(
-  tasks: Iterable<{ task: Task; labels: Readonly<Record<string, string>> | undefined; hasJob: boolean }>,
+  running: Iterable<{ task: Task; labels: Labels; hasJob: boolean }>,
+  finished: Iterable<{ usage: TaskUsage; labels: Labels }>,
   selector: Selector,
   rates: ModelRates,
   now: number,
-): { costUSD: string; tasks: number } {
+): BudgetExtra {
   let total = 0;
-  let n = 0;
-  for (const { task, labels, hasJob } of tasks) {
+  let nRunning = 0;
+  let nFinished = 0;
+  for (const { task, labels, hasJob } of running) {
     if (!holdsReservation(task, hasJob) || !matches(selector, labels)) continue;
     total += reservationOf(task, rates, now);
-    n++;
+    nRunning++;
   }
-  return { costUSD: usd(total), tasks: n };
+  for (const { usage, labels } of finished) {
+    if (!matches(selector, labels)) continue;
+    total += usdAmount(usage.costUSD) ?? 0;
+    nFinished++;
+  }
+  return { costUSD: usd(total), running: nRunning, finished: nFinished };
 }

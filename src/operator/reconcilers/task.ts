@@ -46,6 +46,7 @@ import { afterFinish, ensureRecord } from './task/finish.ts';
 import { GitHubTokens } from './task/github-token.ts';
 import { isOwnedBy, nameOf, TASK_CONTROLLER, type TaskReconcilerOptions } from './task/options.ts';
 import { OwnWrites, recordingTaskWrites } from './task/own-writes.ts';
+import { BudgetHolds } from './task/reservations.ts';
 import { SecretPresence } from './task/secrets.ts';
 import { SpawnerSlots } from './task/spawner-gate.ts';
 import { fail } from './task/status.ts';
@@ -89,6 +90,7 @@ export class TaskReconciler {
       pending: new PendingTasks(),
       tokens: new GitHubTokens(opts),
       slots: new SpawnerSlots(),
+      holds: new BudgetHolds(),
       secrets: new SecretPresence(opts.clock),
     };
   }

@@ -13,7 +13,13 @@ import {
 } from '../../../src/api/index.ts';
 import { periodAt } from '../../../src/operator/budget.ts';
 import { Resources } from '../../../src/operator/resources.ts';
-import { NS, newTask, startTaskOperator, type TaskOperator } from '../../support/task-operator.ts';
+import {
+  finishTask,
+  NS,
+  newTask,
+  startTaskOperator,
+  type TaskOperator,
+} from '../../support/task-operator.ts';
 
 let op: TaskOperator;
 afterEach(async () => {
@@ -135,6 +141,50 @@ describe('budget accounting the Task author cannot steer', () => {
     // Under another budget's selector nothing is reserved.
     await op.create('Task', newTask('other', worker(3600), { team: 'b' }));
     expect(op.job('other')).toBeDefined();
+  });
+});
+
+describe('budget admission of Tasks reconciled at the same moment', () => {
+  const worker = {
+    worker: {
+      type: 'claude-code',
+      credentials: { type: 'none' },
+      podOverrides: { activeDeadlineSeconds: 3600 },
+    },
+  } as Partial<Task['spec']>;
+
+  it('counts a Task admitted a moment ago before its Job reaches the cache: four at once, two start', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxCostUSD: '10' }));
+    // All four are queued before any reconcile runs; the workers admit them side by side.
+    for (const name of ['t1', 't2', 't3', 't4']) {
+      await op.kube.create(Resources.Task, {
+        ...newTask(name, worker, { team: 'a' }),
+        metadata: { ...newTask(name, worker, { team: 'a' }).metadata, namespace: NS },
+      });
+    }
+    await op.settle();
+    const started = ['t1', 't2', 't3', 't4'].filter((n) => op.job(n) !== undefined);
+    // 0 + 6 reserved admits the second; 12 reserved holds the rest.
+    expect(started).toHaveLength(2);
+    const waiting = ['t1', 't2', 't3', 't4'].filter((n) => op.job(n) === undefined);
+    expect(op.task(waiting[0] ?? '')?.status?.message).toBe(
+      'Budget "team-a" exceeded: cost 12 USD reached maxCostUSD 10 (0 USD used + 12 USD reserved by 2 running Tasks); its period ends at 2026-03-03T00:00:00Z',
+    );
+  });
+
+  it('counts what a dependency spent before its TaskRecord is in the cache: the dependent waits', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxCostUSD: '1' }));
+    await op.create('Task', newTask('build', {}, { team: 'a' }));
+    await op.create('Task', newTask('deploy', { dependsOn: ['build'] }, { team: 'a' }));
+    // The agent's termination message: its outputs between the markers.
+    await finishTask(op, 'build', 0, '---KELOS_OUTPUTS_START---\ncost-usd: 5\n---KELOS_OUTPUTS_END---\n');
+    expect(records().map((r) => r.spec.usage?.costUSD)).toEqual(['5']);
+    expect(op.job('deploy')).toBeUndefined();
+    expect(op.task('deploy')?.status?.conditions?.find((c) => c.type === 'BudgetBlocked')?.status).toBe(
+      'True',
+    );
   });
 });
 

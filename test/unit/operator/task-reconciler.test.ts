@@ -331,6 +331,30 @@ describe('Task reconciler over the fake API server', () => {
     },
   );
 
+  it('flips ReferencesResolved to True when the Workspace appears while the Task still waits on a dependency', async () => {
+    const spec = {
+      worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'repo' } },
+      dependsOn: ['first'],
+    } as Partial<Task['spec']>;
+    await op.create('Task', newTask('first'));
+    await op.create('Task', newTask('second', spec));
+    expect(op.task('second')?.status?.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'ReferencesResolved=False',
+    ]);
+    op.clock.advance(5_000);
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/o/r.git' },
+    });
+    expect(op.job('second')).toBeUndefined();
+    expect(op.task('second')?.status?.conditions?.map((c) => `${c.type}=${c.status} ${c.reason}`)).toEqual([
+      'ReferencesResolved=True Resolved',
+      'DependenciesReady=False DependencyNotFinished',
+    ]);
+  });
+
   it('waits for a missing Workspace with ReferencesResolved=False, and starts once it exists', async () => {
     const spec = {
       worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'repo' } },

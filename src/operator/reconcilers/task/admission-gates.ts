@@ -28,7 +28,7 @@ import {
 } from '../../gates.ts';
 import { type ConditionInput, resolveCondition, setCondition } from '../../status.ts';
 import { nameOf, type TaskReconcilerOptions } from './options.ts';
-import { reservationsOf } from './reservations.ts';
+import { type BudgetHolds, budgetExtrasOf, holdAdmitted } from './reservations.ts';
 import {
   passSpawnerGate,
   SPAWNER_CAPACITY_CONDITION,
@@ -102,8 +102,9 @@ export async function checkGates(
   o: TaskReconcilerOptions,
   task: Task,
   list: Checklist,
-  slots: SpawnerSlots,
+  memory: { readonly slots: SpawnerSlots; readonly holds: BudgetHolds },
 ): Promise<Admitted | Stopped> {
+  const { slots, holds } = memory;
   const { namespace } = nameOf(task);
   const { caches, clock } = o;
   const now = rfc3339(clock.now());
@@ -179,6 +180,7 @@ export async function checkGates(
           reason: deps.reason,
           message: deps.message,
         },
+        keep: conditions,
       }),
     );
   }
@@ -234,7 +236,7 @@ export async function checkGates(
     task.metadata.labels,
     caches.budgets.list(namespace),
     (b) => o.budgets.stateOf(b),
-    reservationsOf(o),
+    budgetExtrasOf(o, holds),
   );
   if (!admission.admitted) {
     // When a used-up budget lets the Task start (a broken budget has no period: it waits for a fix).
@@ -304,6 +306,8 @@ export async function checkGates(
     list.step(`TaskSpawner "${owner.name}" has room (${gate.admitted}/${gate.max || 'unlimited'})`);
   }
 
+  // In the same synchronous step as the budget's decision: the next reconcile counts this Task.
+  holdAdmitted(o, holds, task);
   return {
     passed: true,
     workspace,

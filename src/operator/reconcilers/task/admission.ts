@@ -59,7 +59,7 @@ export async function admit(
   }
   list.step('Spec valid');
 
-  const gates = await checkGates(o, task, list, ctx.slots);
+  const gates = await checkGates(o, task, list, ctx);
   if (!gates.passed) return gates.result;
   const { workspace, agentConfigs, deps } = gates;
   const leak = workspace ? repoCredentialProblem(workspace.spec.repo) : undefined;

@@ -9,6 +9,7 @@ import type { Condition, Task } from '../../../api/index.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
 import type { GitHubTokens } from './github-token.ts';
 import { keyOf, type TaskReconcilerOptions } from './options.ts';
+import type { BudgetHolds } from './reservations.ts';
 import type { SecretPresence } from './secrets.ts';
 import type { SpawnerSlots } from './spawner-gate.ts';
 
@@ -70,6 +71,8 @@ export interface TaskContext {
   readonly tokens: GitHubTokens;
   /** Tasks admitted under their spawner's cap that the cache may not show yet. */
   readonly slots: SpawnerSlots;
+  /** Tasks admitted under TaskBudgets that the caches may not show yet. */
+  readonly holds: BudgetHolds;
   /** Secrets seen to exist lately, shared by the admissions of a burst. */
   readonly secrets: SecretPresence;
 }

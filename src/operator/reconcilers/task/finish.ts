@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { Annotations, Labels, type Task, type TaskRecord, type TaskUsage } from '../../../api/index.ts';
+import { Annotations, Labels, type Task, type TaskRecord } from '../../../api/index.ts';
 import { DEFAULT_TASK_RECORD_TTL_SECONDS } from '../../../api/task-record.ts';
 import { isAlreadyExists } from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
@@ -13,11 +13,8 @@ import type { ReconcileResult } from '../../../kube/queue.ts';
 import { resolveAgentType, resolveModel } from '../../../render/resolve.ts';
 import type { CachedJob } from '../../children.ts';
 import { KELOS_API_VERSION, Resources } from '../../resources.ts';
-import { estimatedUsage } from '../../usage-estimate.ts';
+import { recordExpired, recordUsageOf } from '../../usage-estimate.ts';
 import { adminOf, isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
-
-const hasUsage = (u: TaskUsage | undefined): u is TaskUsage =>
-  u !== undefined && (u.costUSD !== undefined || u.inputTokens !== undefined || u.outputTokens !== undefined);
 
 /**
  * The labels the Task was admitted with: the snapshot on its Job (which the operator wrote and
@@ -108,17 +105,14 @@ export async function ensureRecord(
   const phase = ended?.phase ?? task.status?.phase;
   const completionTime = ended?.completionTime ?? task.status?.completionTime;
   if (!uid || !completionTime || (phase !== 'Succeeded' && phase !== 'Failed')) return;
-  const reported = task.status?.usage;
-  const usage = hasUsage(reported)
-    ? reported
-    : estimatedUsage(task, adminOf(o).rates, Date.parse(completionTime));
+  const charged = recordUsageOf(task, adminOf(o).rates, completionTime);
   // A Task that never started ran no agent: nothing to charge.
-  if (!usage) return;
-  const estimated = !hasUsage(reported);
+  if (!charged) return;
+  const { usage, estimated } = charged;
   const namespace = task.metadata.namespace ?? '';
   if (o.caches.records.get(namespace, uid)) return;
   // Past its own TTL the record would be deleted at once; do not bring it back.
-  if (Date.parse(completionTime) + DEFAULT_TASK_RECORD_TTL_SECONDS * 1000 <= o.clock.now()) return;
+  if (recordExpired(completionTime, o.clock.now())) return;
   const { type, model } = agentOf(task);
   const record: TaskRecord = {
     apiVersion: KELOS_API_VERSION,
