@@ -184,7 +184,20 @@ describe('webhook receiver end to end', () => {
     const open = JSON.stringify(genericAlert('x1'));
     const refused = await post(addr, '/webhook/open', open, { 'content-type': 'application/json' });
     expect(refused.status).toBe(401);
-    expect(refused.body).toContain('unsigned deliveries');
+    // The sender learns nothing of the cluster (namespace, Secret); the spawner's Event says why.
+    expect(refused.body).toContain('no TaskSpawner here can verify this delivery');
+    expect(refused.body).not.toContain(ns);
+    await waitFor('a WebhookCannotVerify Event on the spawner', async () => {
+      const events = await c.list<
+        ApiObject & { reason?: string; note?: string; regarding?: { name?: string } }
+      >(Resources.Event, { namespace: ns });
+      return events.items.some(
+        (e) =>
+          e.regarding?.name === 'open' &&
+          e.reason === 'WebhookCannotVerify' &&
+          e.note?.includes(`allows unsigned deliveries in namespace ${ns}`) === true,
+      );
+    });
     expect((await post(addr, '/webhook/nobody', open, kelosHeaders(open, SECRET))).status).toBe(401);
     expect((await tasksIn(c, ns)).size).toBe(before);
   });

@@ -241,11 +241,22 @@ export class WebhookReceiver {
     );
     const verified = candidates.filter((_, i) => verdicts[i]!.ok);
     if (verified.length === 0) {
-      const transient = verdicts.some((v) => !v.ok && v.transient);
-      const reasons = [...new Set(verdicts.map((v) => (v.ok ? '' : v.reason)))];
-      return transient
-        ? { status: 503, body: 'secrets could not be read; retry', headers: { 'retry-after': '5' } }
-        : { status: 401, body: `signature not verified: ${reasons.slice(0, 3).join('; ')}` };
+      if (verdicts.some((v) => !v.ok && v.transient))
+        return { status: 503, body: 'secrets could not be read; retry', headers: { 'retry-after': '5' } };
+      // What is wrong with a spawner's setup names its namespace and Secret: that goes to the
+      // spawner's Events, never to a sender who has not proved who it is.
+      candidates.forEach((s, i) => {
+        const v = verdicts[i];
+        if (v && !v.ok && v.setup) this.#notices.cannotVerify(s, v.reason);
+      });
+      const told = [...new Set(verdicts.flatMap((v) => (!v.ok && !v.setup ? [v.reason] : [])))];
+      return {
+        status: 401,
+        body:
+          told.length > 0
+            ? `signature not verified: ${told.slice(0, 3).join('; ')}`
+            : 'signature not verified: no TaskSpawner here can verify this delivery (each records why in a Warning Event)',
+      };
     }
     const kelosSignature = verdicts.some((v) => v.ok && v.scheme === 'kelos')
       ? first(req.headers[SignatureHeaders.Kelos])

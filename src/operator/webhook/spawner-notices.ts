@@ -3,7 +3,8 @@
  * the Tasks it created — at once for the first, then at most one a second per spawner naming
  * those created since (an Event per Task doubled the API server's writes per delivery: 1.00
  * Event create per Task create in issue 14's bench) — a Warning Event when deliveries are refused (queue full), not turned into a Task
- * (`maxTotalTasks`) or unusable (template, collision) — at most one per spawner and reason
+ * (`maxTotalTasks`), unusable (template, collision) or cannot be verified for a fault of the
+ * spawner's setup (its Secret) — at most one per spawner and reason
  * every {@link EVENT_INTERVAL_MS}, so a flood of refusals is not a flood of Events — and the
  * counts `status.webhookDeliveriesRefused` / `status.webhookDeliveriesOverLimit`, written at
  * most once a second per spawner.
@@ -81,13 +82,25 @@ export class SpawnerNotices {
     }
     const reason = WARNINGS[out.outcome];
     if (!reason) return;
+    this.#warn(spawner, reason, 'reason' in out ? out.reason : reason);
+    if (out.outcome === 'queue-full' || out.outcome === 'over-limit') this.#count(spawner, out.outcome);
+  }
+
+  /**
+   * Takes note that deliveries for `spawner` cannot be verified for a fault of its setup (its
+   * Secret is missing or has no key; unsigned deliveries are not allowed): the sender only
+   * hears 401, so this Event is where the spawner's owner learns why.
+   */
+  cannotVerify(spawner: TaskSpawner, why: string): void {
+    this.#warn(spawner, 'WebhookCannotVerify', `deliveries are refused with 401: ${why}`);
+  }
+
+  #warn(spawner: TaskSpawner, reason: string, note: string): void {
     const key = `${spawner.metadata.uid}/${reason}`;
     const now = this.#clock.now();
-    if (now - (this.#lastEvent.get(key) ?? -Infinity) >= EVENT_INTERVAL_MS) {
-      this.#lastEvent.set(key, now);
-      this.#events.record(spawner, 'Warning', reason, 'reason' in out ? out.reason : reason, 'Spawn');
-    }
-    if (out.outcome === 'queue-full' || out.outcome === 'over-limit') this.#count(spawner, out.outcome);
+    if (now - (this.#lastEvent.get(key) ?? -Infinity) < EVENT_INTERVAL_MS) return;
+    this.#lastEvent.set(key, now);
+    this.#events.record(spawner, 'Warning', reason, note, 'Spawn');
   }
 
   #noteCreated(spawner: TaskSpawner, task: string): void {

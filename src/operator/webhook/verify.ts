@@ -23,7 +23,16 @@ import {
 /** A spawner's verdict on a delivery. */
 export type SpawnerVerdict =
   | { readonly ok: true; readonly scheme: 'github' | 'linear' | 'kelos' | 'header' | 'unsigned' }
-  | { readonly ok: false; readonly reason: string; readonly transient?: boolean };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly transient?: boolean;
+      /**
+       * The spawner's setup is at fault (its Secret, the KelosConfig), not the delivery: the
+       * reason names cluster objects, so it is for the spawner's Events, not the sender.
+       */
+      readonly setup?: boolean;
+    };
 
 const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   const v = h[name.toLowerCase()];
@@ -48,10 +57,12 @@ export async function verifyFor(
       : {
           ok: false,
           reason: `a TaskSpawner without secretRef receives no deliveries unless the KelosConfig allows unsigned deliveries in namespace ${namespace}`,
+          setup: true,
         };
   }
   const s = await secrets.secretsOf(spawner, source);
-  if ('problem' in s) return { ok: false, reason: s.problem, ...(s.transient ? { transient: true } : {}) };
+  if ('problem' in s)
+    return { ok: false, reason: s.problem, ...(s.transient ? { transient: true } : { setup: true }) };
   let v: Verdict;
   let scheme: 'github' | 'linear' | 'kelos' | 'header';
   if (source === 'github') {
