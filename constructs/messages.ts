@@ -18,6 +18,8 @@ export const Messages = {
     `repo must be a clone URL starting with https://, http://, git:// or git@ (got "${repo}")`,
   sameNamespace: (what: string, ref: string, namespace: string | undefined, own: string | undefined) =>
     `${what} ${ref} is in namespace ${namespace ?? '<default>'} but this object is in ${own ?? '<default>'}; references must stay in one namespace`,
+  notAReference: (kind: string, importer: string, got: string) =>
+    `expected a ${kind} construct, or ${kind}.${importer}(scope, id, name) for one defined elsewhere; got ${got}`,
   dependsOnSelf: 'a Task cannot depend on itself',
   duplicateDependency: (name: string) => `dependsOn lists Task ${name} more than once`,
   workspaceFilePath: (path: string) =>

@@ -19,6 +19,8 @@ export const compact = <T>(value: T): T => {
     for (const v of value) if (v !== undefined) items.push(compact(v));
     return items as T;
   }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== Object.prototype && proto !== null) throw new NotAManifestValue(value);
   const keys = Object.keys(value);
   if (keys.length > 1) keys.sort();
   const out: Record<string, unknown> = {};
@@ -28,6 +30,22 @@ export const compact = <T>(value: T): T => {
   }
   return out as T;
 };
+
+/**
+ * A class instance (a construct, a Date, a Map) where a manifest holds plain JSON: most often a
+ * construct in a prop that does not take one (`workspace` beside `worker` rather than in it),
+ * which TypeScript refuses but an app run without type checks passes. Copying its tree recursed
+ * until the stack ran out, with no location.
+ */
+export class NotAManifestValue extends TypeError {
+  constructor(value: object) {
+    const name =
+      (Object.getPrototypeOf(value) as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+    super(
+      `a ${name} is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`,
+    );
+  }
+}
 
 /**
  * `compact({ ...value, ...done })` for members `done` that are compacted already (what

@@ -15,7 +15,14 @@ import {
   type When,
 } from '../src/api/index.ts';
 import { Messages } from './messages.ts';
-import { type IKelosObject, ImportedObject } from './reference.ts';
+import {
+  checkReference,
+  checkRefList,
+  type IKelosObject,
+  ImportedObject,
+  refNames,
+  refsOf,
+} from './reference.ts';
 import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
@@ -102,7 +109,7 @@ export const renderTaskTemplate = (t: TaskTemplateProps, asWritten = false): Tas
   const { dependsOn, worker: _w, workerPoolRef: _p, ...rest } = t;
   const { type: _t, credentials: _c, model: _m, effort: _e, image: _i, podOverrides: _o, ...fields } = rest;
   return compactOver<TaskTemplate>(
-    { ...fields, dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined },
+    { ...fields, dependsOn: refNames(dependsOn) },
     { ...(asWritten ? renderExecutionAsWritten(t) : renderExecution(t)) },
   );
 };
@@ -128,6 +135,10 @@ export const checkTaskSpawnerProps = (
   const sources = sourcesOf(props.when);
   v.check(sources.length !== 1, '/spec/when', Messages.whenExactlyOne(sources));
   checkExecution(t, { base, namespace }, v);
+  checkRefList('dependsOn', 'Task', t.dependsOn, `${base}/dependsOn`, v);
+  refsOf(t.dependsOn).forEach((d, i) => {
+    checkReference('dependency', 'Task', d, namespace, `${base}/dependsOn/${i}`, v);
+  });
   v.check(
     duplicates((t.contextSources ?? []).map((s) => s.name)).length > 0,
     `${base}/contextSources`,
@@ -207,7 +218,7 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
     );
 
     const t = props.taskTemplate;
-    for (const ref of [t.worker?.workspace, ...(t.worker?.agentConfigs ?? []), ...(t.dependsOn ?? [])]) {
+    for (const ref of [t.worker?.workspace, ...refsOf(t.worker?.agentConfigs), ...refsOf(t.dependsOn)]) {
       if (ref && ApiObject.isApiObject(ref)) this.node.addDependency(ref);
     }
   }

@@ -14,14 +14,20 @@ import {
 } from '../src/api/index.ts';
 import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
-import { type IKelosObject, ImportedObject } from './reference.ts';
+import {
+  checkReference,
+  checkRefList,
+  type IKelosObject,
+  ImportedObject,
+  refNames,
+  refsOf,
+} from './reference.ts';
 import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import { checkTemplates } from './templates.ts';
 import { throwIfInvalid, Violations } from './validation.ts';
 import {
   checkExecution,
-  checkSameNamespace,
   type ExecutionProps,
   emitsAsWritten,
   renderExecution,
@@ -76,16 +82,19 @@ export const checkTaskProps = (
   v: Violations,
 ): void => {
   checkExecution(props, { base: '/spec', namespace: self.namespace }, v);
-  const deps = props.dependsOn ?? [];
+  checkRefList('dependsOn', 'Task', props.dependsOn, '/spec/dependsOn', v);
+  const deps = refsOf(props.dependsOn);
   v.check(
-    deps.some((d) => d.name === self.name && d.namespace === self.namespace),
+    deps.some((d) => d?.name === self.name && d.namespace === self.namespace),
     '/spec/dependsOn',
     Messages.dependsOnSelf,
   );
-  for (const name of duplicates(deps.map((d) => d.name))) {
+  for (const name of duplicates(deps.map((d) => d?.name).filter((n) => typeof n === 'string'))) {
     v.add('/spec/dependsOn', Messages.duplicateDependency(name));
   }
-  for (const d of deps) checkSameNamespace('dependency', d, self.namespace, '/spec/dependsOn', v);
+  deps.forEach((d, i) => {
+    checkReference('dependency', 'Task', d, self.namespace, `/spec/dependsOn/${i}`, v);
+  });
 };
 
 /**
@@ -106,7 +115,7 @@ export const renderTaskSpec = (props: TaskProps, asWritten = false): TaskSpec =>
   return compactOver<TaskSpec>(
     {
       ...taskFields,
-      dependsOn: dependsOn && dependsOn.length > 0 ? dependsOn.map((d) => d.name) : undefined,
+      dependsOn: refNames(dependsOn),
     },
     { ...(asWritten ? renderExecutionAsWritten(props) : renderExecution(props)) },
   );
@@ -167,8 +176,8 @@ export class Task extends ApiObject implements ITask {
       | undefined;
     if (credentials !== undefined) this.credentials = credentials;
     if (props.worker?.workspace) this.workspace = props.worker.workspace;
-    this.agentConfigs = props.worker?.agentConfigs ?? [];
-    this.dependencies = props.dependsOn ?? [];
+    this.agentConfigs = refsOf(props.worker?.agentConfigs);
+    this.dependencies = refsOf(props.dependsOn);
     if (props.ttlSecondsAfterFinished !== undefined)
       this.ttlSecondsAfterFinished = props.ttlSecondsAfterFinished;
     const deadline = spec.worker?.podOverrides?.activeDeadlineSeconds;

@@ -8,7 +8,12 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../src/api/index.ts';
-import { type CheckedFindings, evaluateObjectRules, type RuleFinding } from '../src/validate/index.ts';
+import {
+  type CheckedFindings,
+  evaluateObjectRules,
+  type RuleFinding,
+  validateObject,
+} from '../src/validate/index.ts';
 import { recordChecked } from './checked.ts';
 
 /** One broken invariant: the field (JSON pointer into the object) and what was expected. */
@@ -57,6 +62,39 @@ export const throwIfViolations = (resource: ViolationResource, violations: reado
   if (violations.length > 0) throw new KelosValidationError(resource, violations);
 };
 
+/** Takes the error a construct would throw; see {@link collectViolations}. */
+export type ViolationCollector = (error: KelosValidationError) => void;
+
+// On globalThis under a registered symbol, so a second copy of this package that an app
+// resolves reports to the same collector.
+const COLLECTOR = Symbol.for('kelos.dev/construct-violations');
+const registry = globalThis as { [COLLECTOR]?: ViolationCollector };
+
+/**
+ * Until the returned function is called, the L1 constructs hand the {@link KelosValidationError}
+ * of props they refuse to `collect` instead of throwing it, and go on. The synth runner sets
+ * this around an app, so every construct that refuses its props is reported in one run; an
+ * app stopped at the first throw showed one error a run. Anywhere else (a unit test, a plain
+ * cdk8s app) constructs throw as before. The patterns' own checks still throw: what they build
+ * next depends on the props they refused.
+ */
+export const collectViolations = (collect: ViolationCollector): (() => void) => {
+  const previous = registry[COLLECTOR];
+  registry[COLLECTOR] = collect;
+  return () => {
+    registry[COLLECTOR] = previous;
+  };
+};
+
+/** Throws, or hands to the collector while one is set, the error for `violations`, if any. */
+const refuse = (resource: ViolationResource, violations: readonly Violation[]): void => {
+  if (violations.length === 0) return;
+  const error = new KelosValidationError(resource, violations);
+  const collect = registry[COLLECTOR];
+  if (!collect) throw error;
+  collect(error);
+};
+
 /** Collects violations with a path prefix, so nested checks compose. */
 export class Violations {
   readonly #items: Violation[] = [];
@@ -77,14 +115,17 @@ export class Violations {
   }
 }
 
+/** The Kelos object `resource` names, with `spec`, as the validator takes it. */
+const objectOf = (resource: ViolationResource, spec: unknown): Record<string, unknown> => ({
+  apiVersion: API_VERSION,
+  kind: resource.kind,
+  metadata: { name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) },
+  spec,
+});
+
 /** Every CEL rule finding of a Kelos object with `spec`, rules that failed to evaluate included. */
 const ruleFindings = (resource: ViolationResource, spec: unknown): RuleFinding[] =>
-  evaluateObjectRules({
-    apiVersion: API_VERSION,
-    kind: resource.kind,
-    metadata: { name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) },
-    spec,
-  });
+  evaluateObjectRules(objectOf(resource, spec));
 
 /** The rules among `findings` that evaluated to false. */
 const violationsOf = (findings: readonly RuleFinding[]): Violation[] =>
@@ -97,6 +138,12 @@ const violationsOf = (findings: readonly RuleFinding[]): Violation[] =>
  */
 export const celViolations = (resource: ViolationResource, spec: unknown): Violation[] =>
   violationsOf(ruleFindings(resource, spec));
+
+/** The schema's unknown-field findings on a spec, with the field the key was likely meant to be. */
+const unknownFields = (resource: ViolationResource, spec: unknown): Violation[] =>
+  validateObject(objectOf(resource, spec))
+    .filter((d) => d.code === 'schema/unknown-field' && d.path.startsWith('/spec/'))
+    .map((d) => ({ path: d.path, message: d.message }));
 
 /** JSON pointers of `value` and everything below it, in document (pre-)order. */
 const pointers = (value: unknown, at: string, out: string[]): string[] => {
@@ -118,7 +165,8 @@ const pointers = (value: unknown, at: string, out: string[]): string[] => {
  * rules first, in schema order. `alsoChecked` (the template findings) is kept with the rule
  * findings of the emitted spec, so the spec is snapshotted once.
  *
- * @throws KelosValidationError listing every violation.
+ * @throws KelosValidationError listing every violation (handed to the collector instead while
+ *   one is set: {@link collectViolations}).
  */
 export const throwIfInvalid = (
   resource: ViolationResource,
@@ -150,8 +198,12 @@ export const throwIfInvalid = (
     ...(written.length === 0 && specs.emitted !== undefined ? violationsOf(emittedFindings ?? []) : []),
     ...checks.items,
   ];
+  // A misspelt prop (`secretref`) is what a rule then misses (`secretRef is required`): say so
+  // at its field, as `kelos validate` does for YAML. Only on the way to a throw: it costs a
+  // schema pass, and TypeScript already refuses the misspelling in a type-checked app.
+  if (found.length > 0) found.unshift(...unknownFields(resource, specs.asWritten));
   if (found.length < 2) {
-    throwIfViolations(resource, found);
+    refuse(resource, found);
     return;
   }
   const order = new Map(pointers(specs.asWritten, '/spec', []).map((p, i) => [p, i]));
@@ -166,5 +218,5 @@ export const throwIfInvalid = (
     .map((v, i) => ({ v, i, r: rank(v.path) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map(({ v }) => v);
-  throwIfViolations(resource, sorted);
+  refuse(resource, sorted);
 };

@@ -17,7 +17,7 @@ import {
 } from '../src/api/index.ts';
 import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
-import { describeRef, type IKelosObject } from './reference.ts';
+import { checkReference, checkRefList, refNames, refsOf } from './reference.ts';
 import { compact, compactOver, duplicates } from './render.ts';
 import type { Violations } from './validation.ts';
 import type { IWorkspace } from './workspace.ts';
@@ -137,8 +137,7 @@ export const renderWorker = (w: WorkerProps): WorkerSpec => {
   return compact({
     ...rest,
     workspaceRef: workspace ? { name: workspace.name } : undefined,
-    agentConfigRefs:
-      agentConfigs && agentConfigs.length > 0 ? agentConfigs.map((c) => ({ name: c.name })) : undefined,
+    agentConfigRefs: refNames(agentConfigs)?.map((name) => ({ name })),
   });
 };
 
@@ -171,27 +170,14 @@ export const checkExecution = (p: ExecutionProps, ctx: ExecutionCheckContext, v:
   if (p.worker?.podOverrides) checkPodOverrides(p.worker.podOverrides, `${base}/worker/podOverrides`, v);
   if (p.podOverrides) checkPodOverrides(p.podOverrides, `${base}/podOverrides`, v);
 
-  const refs: Array<[string, IKelosObject]> = [];
-  if (p.worker?.workspace) refs.push(['workspace', p.worker.workspace]);
-  for (const c of p.worker?.agentConfigs ?? []) refs.push(['agentConfig', c]);
-  for (const [what, ref] of refs) {
-    checkSameNamespace(what, ref, ctx.namespace, `${base}/worker`, v);
+  const w = p.worker;
+  if (w?.workspace !== undefined) {
+    checkReference('workspace', 'Workspace', w.workspace, ctx.namespace, `${base}/worker/workspaceRef`, v);
   }
-};
-
-/** References stay within one namespace; both sides must say which one when either does. */
-export const checkSameNamespace = (
-  what: string,
-  ref: IKelosObject,
-  own: string | undefined,
-  path: string,
-  v: Violations,
-): void => {
-  v.check(
-    ref.namespace !== undefined && ref.namespace !== own,
-    path,
-    Messages.sameNamespace(what, describeRef(ref), ref.namespace, own),
-  );
+  checkRefList('agentConfigs', 'AgentConfig', w?.agentConfigs, `${base}/worker/agentConfigRefs`, v);
+  refsOf(w?.agentConfigs).forEach((c, i) => {
+    checkReference('agentConfig', 'AgentConfig', c, ctx.namespace, `${base}/worker/agentConfigRefs/${i}`, v);
+  });
 };
 
 /**

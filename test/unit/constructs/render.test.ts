@@ -7,6 +7,21 @@ import {
   renderExecutionAsWritten,
 } from '../../../constructs/worker.ts';
 
+describe('compact', () => {
+  test('a class instance where plain JSON belongs is refused by name, not copied until the stack runs out', () => {
+    class Workspace {
+      readonly self = this;
+    }
+    expect(() => compact({ spec: { workspace: new Workspace() } })).toThrow(
+      'a Workspace is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON',
+    );
+    expect(compact({ b: Object.assign(Object.create(null), { x: 1 }), a: [1, undefined] })).toStrictEqual({
+      a: [1],
+      b: { x: 1 },
+    });
+  });
+});
+
 describe('compactOver', () => {
   test('renders what compact renders of the merge, keeping the compacted members as they are', () => {
     const done = compact({ worker: { type: 'codex', podOverrides: { env: [{ value: 'v', name: 'N' }] } } });

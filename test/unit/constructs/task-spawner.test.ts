@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { AgentConfig, TaskSpawner, type TaskSpawnerProps, Workspace } from '../../../constructs/index.ts';
+import {
+  AgentConfig,
+  Task,
+  TaskSpawner,
+  type TaskSpawnerProps,
+  Workspace,
+} from '../../../constructs/index.ts';
 import { apiKey, chart, synth, thrown, validationErrors } from './helpers.ts';
 
 describe('TaskSpawner', () => {
@@ -128,6 +134,21 @@ describe('TaskSpawner', () => {
           },
         }),
       ).toBe('TaskSpawner bad /spec/when: exactly one source must be set in when (got cron, jira)');
+    });
+
+    test('a template dependency given as a name, or in another namespace', () => {
+      const c = chart();
+      const elsewhere = Task.fromTaskName(c, 'dep', 'build', 'team-b');
+      const taskTemplate = {
+        worker,
+        dependsOn: ['build', elsewhere],
+      } as unknown as TaskSpawnerProps['taskTemplate'];
+      expect(thrown(() => new TaskSpawner(c, 's', { ...base, taskTemplate }))).toBe(
+        [
+          'TaskSpawner bad /spec/taskTemplate/dependsOn/1: dependency Task team-b/build is in namespace team-b but this object is in <default>; references must stay in one namespace',
+          'TaskSpawner bad /spec/taskTemplate/dependsOn/0: expected a Task construct, or Task.fromTaskName(scope, id, name) for one defined elsewhere; got the string "build"',
+        ].join('\n'),
+      );
     });
 
     test('a GitHub source without a workspace', () => {

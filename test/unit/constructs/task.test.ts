@@ -317,7 +317,66 @@ describe('Task', () => {
             }),
         ),
       ).toBe(
-        'Task team-a/t /spec/worker: workspace Workspace team-b/repo is in namespace team-b but this object is in team-a; references must stay in one namespace',
+        'Task team-a/t /spec/worker/workspaceRef: workspace Workspace team-b/repo is in namespace team-b but this object is in team-a; references must stay in one namespace',
+      );
+    });
+
+    // TypeScript refuses these, but synth runs apps without type checking: a name where a
+    // construct belongs rendered as no dependency at all (`dependsOn: []`), and the Task ran
+    // without waiting.
+    test('a name, or an object of another kind, where a construct belongs', () => {
+      const c = chart();
+      const ws = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+      const props = {
+        metadata: { name: 'deploy' },
+        worker: { type: 'codex', credentials: apiKey, workspace: 'repo', agentConfigs: [ws] },
+        prompt: 'p',
+        dependsOn: ['build', ws],
+      } as unknown as ConstructorParameters<typeof Task>[2];
+      expect(thrown(() => new Task(c, 't', props))).toBe(
+        [
+          'Task deploy /spec/dependsOn/1: dependency must be a Task, not Workspace repo',
+          'Task deploy /spec/dependsOn/0: expected a Task construct, or Task.fromTaskName(scope, id, name) for one defined elsewhere; got the string "build"',
+          'Task deploy /spec/worker/agentConfigRefs/0: agentConfig must be an AgentConfig, not Workspace repo',
+          'Task deploy /spec/worker/workspaceRef: expected a Workspace construct, or Workspace.fromWorkspaceName(scope, id, name) for one defined elsewhere; got the string "repo"',
+        ].join('\n'),
+      );
+    });
+
+    test('a list prop of references given no list, or holding null, is refused at its field', () => {
+      const props = {
+        metadata: { name: 't' },
+        prompt: 'p',
+        worker: { type: 'codex', credentials: apiKey, agentConfigs: 'x' },
+        dependsOn: [null],
+      } as unknown as ConstructorParameters<typeof Task>[2];
+      expect(thrown(() => new Task(chart(), 't', props))).toBe(
+        [
+          'Task t /spec/dependsOn/0: expected a Task construct, or Task.fromTaskName(scope, id, name) for one defined elsewhere; got object null',
+          'Task t /spec/worker/agentConfigRefs: agentConfigs takes a list of AgentConfig constructs; got the string "x"',
+        ].join('\n'),
+      );
+      const notAList = {
+        ...props,
+        worker: { type: 'codex', credentials: apiKey },
+        dependsOn: 'build',
+      } as unknown as ConstructorParameters<typeof Task>[2];
+      expect(thrown(() => new Task(chart(), 't', notAList))).toBe(
+        'Task t /spec/dependsOn: dependsOn takes a list of Task constructs; got the string "build"',
+      );
+    });
+
+    test('a misspelt prop that a rule then misses is named with the field it was meant to be', () => {
+      const props = {
+        metadata: { name: 't' },
+        prompt: 'p',
+        worker: { type: 'claude-code', credentials: { type: 'oauth', secretref: { name: 'x' } } },
+      } as unknown as ConstructorParameters<typeof Task>[2];
+      expect(thrown(() => new Task(chart(), 't', props))).toBe(
+        [
+          'Task t /spec/worker: credentials.secretRef is required for api-key and oauth credential types',
+          'Task t /spec/worker/credentials/secretref: unknown field "spec.worker.credentials.secretref"; did you mean "secretRef"?',
+        ].join('\n'),
       );
     });
 
