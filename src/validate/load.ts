@@ -28,7 +28,15 @@ import { describeValue, identityProblems, isPlainObject, resourceOf } from './id
 import { linePositions } from './line-index.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
-import { keyProblems, MAX_DEPTH, MAX_FILE_BYTES, mib, shapeProblem, sizeProblem } from './yaml-limits.ts';
+import {
+  keyProblems,
+  MAX_ALIAS_COUNT,
+  MAX_DEPTH,
+  MAX_FILE_BYTES,
+  mib,
+  shapeProblem,
+  sizeProblem,
+} from './yaml-limits.ts';
 
 /** A 1-based line and column in a source file. */
 export interface SourcePosition {
@@ -412,19 +420,23 @@ function parseFrom(
     if (root === null || (isScalar(root) && root.value === null)) continue;
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: 100 });
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
       // The library names no position for an alias it cannot resolve (or a merge key whose
       // alias it could not): point at the first such alias rather than the document start.
       const alias = unresolvedAlias(doc);
+      const bomb =
+        !alias && /Excessive alias count/.test((err as Error).message) ? firstAlias(doc) : undefined;
       diagnostics.push({
         severity: 'error',
         code: 'yaml/parse',
         message: alias
           ? `${docLabel} cannot be read: alias *${alias.source} names no anchor set before it in this document (anchors do not carry over from one document to the next)`
-          : `${docLabel} cannot be read: ${(err as Error).message}`,
+          : bomb
+            ? `${docLabel} cannot be read: its aliases (the first here, *${bomb.source}) expand beyond the bound on alias expansion (maxAliasCount: ${MAX_ALIAS_COUNT}), which keeps a small file from expanding into a huge one; write the repeated values out`
+            : `${docLabel} cannot be read: ${(err as Error).message}`,
         path: '',
-        source: { file, ...position(alias?.range?.[0] ?? root.range?.[0]) },
+        source: { file, ...position((alias ?? bomb)?.range?.[0] ?? root.range?.[0]) },
       });
       continue;
     }
@@ -512,6 +524,18 @@ export function toDiagnostic(doc: LoadedDocument, finding: Finding): Diagnostic 
 }
 
 /** The first alias of `doc` that names no anchor before it, if any. */
+/** The first alias of a document, in document order. */
+const firstAlias = (doc: YamlDocument): { source: string; range?: readonly number[] | null } | undefined => {
+  let found: { source: string; range?: readonly number[] | null } | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+};
+
 const unresolvedAlias = (
   doc: YamlDocument,
 ): { source: string; range?: readonly number[] | null } | undefined => {

@@ -4,9 +4,9 @@
  *
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
 import { type LoadedDocument, type ParseResult, parseManifests } from './load.ts';
 
@@ -17,6 +17,8 @@ export interface Listing {
   readonly files: string[];
   /** Symbolic links that were not followed, each with the reason. */
   readonly skipped: Diagnostic[];
+  /** The files among `files` that are symbolic links, with the real path of each target. */
+  readonly links: Map<string, string>;
 }
 
 /**
@@ -36,8 +38,9 @@ export async function manifestFiles(
 ): Promise<Listing> {
   const files: string[] = [];
   const skipped: Diagnostic[] = [];
+  const links = new Map<string, string>();
   const real = await realpath(resolve(cwd, dir));
-  if (seen.has(real)) return { files, skipped };
+  if (seen.has(real)) return { files, skipped, links };
   seen.add(real);
   const entries = await readdir(resolve(cwd, dir), { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -70,14 +73,16 @@ export async function manifestFiles(
       const info = await stat(target);
       isDir = info.isDirectory();
       isFile = info.isFile();
+      if (isFile) links.set(path, target);
     }
     if (isDir) {
       const below = await manifestFiles(path, cwd, top, seen);
       files.push(...below.files);
       skipped.push(...below.skipped);
+      for (const [k, v] of below.links) links.set(k, v);
     } else if (isFile && MANIFEST_FILE.test(entry.name)) files.push(path);
   }
-  return { files, skipped };
+  return { files, skipped, links };
 }
 
 const isDirectory = async (path: string): Promise<boolean> => {
@@ -171,10 +176,27 @@ export async function loadManifestPaths(
       diagnostics.push(emptyInput(file, text));
   };
   // One file named twice, or named and found under a directory named too (`m m/task.yaml`,
-  // `./m/a.yaml m/a.yaml`), is read once: its objects are not duplicates of themselves.
+  // `./m/a.yaml m/a.yaml`), or reached through a symbolic link to its directory (`m mlink`) or
+  // a link found in a listing, is read once: its objects are not duplicates of themselves.
+  // Files are keyed by their directory's real path, resolved once per directory rather than
+  // once per file (a pre-commit run names thousands), and a listed link by its target.
   const taken = new Set<string>();
-  const first = (path: string): boolean => {
-    const key = path === '-' ? '-' : resolve(cwd, path);
+  const realDirs = new Map<string, string>();
+  const realDir = (dir: string): string => {
+    let real = realDirs.get(dir);
+    if (real === undefined) {
+      try {
+        real = realpathSync.native(dir);
+      } catch {
+        real = dir;
+      }
+      realDirs.set(dir, real);
+    }
+    return real;
+  };
+  const first = (path: string, target?: string): boolean => {
+    const abs = resolve(cwd, path);
+    const key = path === '-' ? '-' : (target ?? join(realDir(dirname(abs)), basename(abs)));
     if (taken.has(key)) return false;
     taken.add(key);
     return true;
@@ -196,7 +218,7 @@ export async function loadManifestPaths(
     const listing = await manifestFiles(path, cwd, await realpath(resolve(cwd, path)), new Set());
     diagnostics.push(...listing.skipped);
     for (const file of listing.files) {
-      if (!first(file)) continue;
+      if (!first(file, listing.links.get(file))) continue;
       const text = readOrDirectory(file, cwd);
       // A listed name that turned into a directory since the listing holds nothing to read.
       if (text !== undefined) add(text, file, false);

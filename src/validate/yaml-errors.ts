@@ -8,7 +8,7 @@
  */
 import { CST, Parser, type YAMLError } from 'yaml';
 import type { Finding } from './diagnostic.ts';
-import { MAX_DEPTH } from './yaml-limits.ts';
+import { MAX_ALIAS_COUNT, MAX_DEPTH } from './yaml-limits.ts';
 
 /** What one of the library's errors usually means in a manifest, and how to fix it. */
 interface Explanation {
@@ -16,6 +16,8 @@ interface Explanation {
   readonly matches: (code: YAMLError['code'], message: string) => boolean;
   readonly means: string;
   readonly hint: string;
+  /** The library reports it at the start of the line; point at the token there instead. */
+  readonly atToken?: boolean;
 }
 
 const SAME_COLUMN =
@@ -51,6 +53,13 @@ const EXPLAINED: readonly Explanation[] = [
     matches: (_code, message) => message.startsWith('Implicit map keys need to be followed by map values'),
     means: 'a key has no `:` after it',
     hint: 'write `key: value`, or `key:` with the value indented on the lines below',
+  },
+  {
+    matches: (_code, message) =>
+      message.startsWith('A block sequence may not be used as an implicit map key'),
+    means: 'a list item (`- …`) sits among the keys of a mapping',
+    hint: 'a list goes under a key of its own: `key:` on its line, then the `- item` lines indented below it',
+    atToken: true,
   },
   {
     matches: (code) => code === 'BLOCK_AS_IMPLICIT_KEY',
@@ -92,6 +101,13 @@ const unclosedQuoteAt = (text: string, end: number): number | undefined => {
       }
     });
   }
+  return at;
+};
+
+/** The offset of the first character after the spaces at `offset`. */
+const pastSpaces = (text: string, offset: number): number => {
+  let at = offset;
+  while (text[at] === ' ') at++;
   return at;
 };
 
@@ -148,11 +164,21 @@ export const yamlSyntaxFindings = (
   text?: string,
   options: { readonly readsOn?: boolean } = {},
 ): Array<Finding & { readonly offset: number; readonly resume?: number | false }> => {
-  const first = errors.reduce<YAMLError | undefined>(
+  const earliest = errors.reduce<YAMLError | undefined>(
     (a, e) => (a === undefined || e.pos[0] < a.pos[0] ? e : a),
     undefined,
   );
-  if (first === undefined) return [];
+  if (earliest === undefined) return [];
+  // A tab that indents the next line is the cause of what the parser reports at the end of
+  // this one (a list item under a key, indented with a tab, read as a key of its own).
+  const tab = errors.find((e) => e.code === 'TAB_AS_INDENT');
+  const first =
+    tab !== undefined &&
+    text !== undefined &&
+    tab.pos[0] >= earliest.pos[0] &&
+    !text.slice(earliest.pos[0], tab.pos[0]).slice(1).includes('\n')
+      ? tab
+      : earliest;
   const said = first.message.split('\n')[0] ?? first.code;
   // The parser recurses into flow collections; nested by the thousand, it runs out of stack.
   if (/Maximum call stack size exceeded/.test(said)) {
@@ -196,7 +222,45 @@ export const yamlSyntaxFindings = (
             : `${what} is not valid YAML: ${said}${after}`,
           path: '',
           ...(explained ? { hint: explained.hint } : {}),
-          offset: first.pos[0],
+          offset: explained?.atToken && text !== undefined ? pastSpaces(text, first.pos[0]) : first.pos[0],
         },
   ];
+};
+
+/**
+ * The first syntax error of a configuration file (`cdk8s.yaml`, `kelos.policy.yaml`) as one
+ * line, `file:line:column: not valid YAML: …; <how to fix it>`, in the words the validator uses for
+ * manifests; undefined when it parses. Parse it with `prettyErrors: false`, so the library's
+ * message is not followed by its own location and a code frame.
+ */
+export const configSyntaxError = (
+  errors: readonly YAMLError[],
+  text: string,
+  file: string,
+  linePos: (offset: number) => { line: number; col: number },
+): string | undefined => {
+  const [first] = yamlSyntaxFindings(errors, 'the file', text);
+  if (!first) return undefined;
+  const { line, col } = linePos(first.offset);
+  const message = first.message.replace(/^the file is /, '');
+  return `${file}:${line}:${col}: ${message}${first.hint ? `; ${first.hint}` : ''}`;
+};
+
+/**
+ * `doc.toJS()` of a configuration file, bounded as manifests are (`maxAliasCount`): an alias
+ * bomb is a one-line error naming the bound, not the library's words about an attack.
+ *
+ * @throws Error `file: cannot be read: …` when the aliases expand beyond the bound.
+ */
+export const configValue = (
+  doc: { toJS(options: { maxAliasCount: number }): unknown },
+  file: string,
+): unknown => {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw new Error(
+      `${file}: cannot be read: its aliases expand beyond the bound on alias expansion (maxAliasCount: ${MAX_ALIAS_COUNT}), which keeps a small file from expanding into a huge one (${(err as Error).message})`,
+    );
+  }
 };

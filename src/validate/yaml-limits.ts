@@ -31,6 +31,13 @@ export const MAX_DEPTH = 128;
  */
 export const MAX_FILE_BYTES = 3 * 1024 * 1024;
 
+/**
+ * The `yaml` library's bound on alias expansion (its `maxAliasCount`): aliases may stand for at
+ * most this many times the nodes they name. An alias bomb (anchors of aliases of anchors) is a
+ * few hundred bytes that expands into gigabytes; no manifest needs more.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
 /** How far a text is over {@link MAX_FILE_BYTES}: its size and the line where the limit falls. */
 export interface SizeProblem {
   readonly bytes: number;

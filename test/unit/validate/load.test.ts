@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -39,6 +39,22 @@ describe('parseManifests', () => {
       ['yaml/parse', 13, 7],
     ]);
     expect(crossDocument.diagnostics[0]?.message).toContain('alias *d names no anchor');
+  });
+
+  test('an alias bomb is refused at its first alias, naming the bound', () => {
+    const bomb = parseManifests(
+      'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+      'bomb.yaml',
+    );
+    expect(bomb.documents).toEqual([]);
+    expect(bomb.diagnostics.map((d) => [d.code, d.source?.line, d.source?.column, d.message])).toEqual([
+      [
+        'yaml/parse',
+        2,
+        8,
+        'document 1 cannot be read: its aliases (the first here, *a) expand beyond the bound on alias expansion (maxAliasCount: 100), which keeps a small file from expanding into a huge one; write the repeated values out',
+      ],
+    ]);
   });
 
   test('reads multi-document YAML, skipping empty documents, and numbers objects per file', () => {
@@ -117,6 +133,33 @@ describe('parseManifests', () => {
     ]);
     expect(diagnostics[0]?.message).toBe(
       "document 2 is not valid YAML: a `key: value` sits inside another key's value (two keys on one line, or a line indented deeper than the keys beside it) (Nested mappings are not allowed in compact mappings)",
+    );
+  });
+
+  test('a list item indented with a tab is named as the tab it is, not as what the parser makes of it', () => {
+    const { diagnostics } = parseManifests(
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: w\n  labels:\n\t- a\n',
+      'tab.yaml',
+    );
+    expect(diagnostics[0]).toMatchObject({
+      code: 'yaml/parse',
+      source: { file: 'tab.yaml', line: 6, column: 1 },
+      hint: 'replace the tabs at the start of the line with spaces',
+    });
+  });
+
+  test('a list item among the keys of a mapping is named as one, at its dash', () => {
+    const { diagnostics } = parseManifests(
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: w\nspec:\n  repo: https://github.com/o/r.git\n  - item\n',
+      'mixed.yaml',
+    );
+    expect(diagnostics[0]).toMatchObject({
+      code: 'yaml/parse',
+      source: { file: 'mixed.yaml', line: 7, column: 3 },
+      hint: 'a list goes under a key of its own: `key:` on its line, then the `- item` lines indented below it',
+    });
+    expect(diagnostics[0]?.message).toMatch(
+      /^document 1 is not valid YAML: a list item \(`- …`\) sits among the keys of a mapping \(A block sequence may not be used as an implicit map key\)/,
     );
   });
 
@@ -376,6 +419,19 @@ describe('loadManifestPaths', () => {
     expect(result.documents.map((d) => d.file)).toEqual(['m/a.yaml', 'm/b.yaml']);
     const cli = await loadManifestPaths(['m', 'm/a.yaml'], async () => '', dir);
     expect(cli.files).toEqual(['m/a.yaml', 'm/b.yaml']);
+  });
+
+  test('a file reached through a symbolic link to its directory, or a link to it in a listing, is read once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    await mkdir(join(dir, 'm/sub'), { recursive: true });
+    await writeFile(join(dir, 'm/sub/a.yaml'), TASK);
+    await symlink('m', join(dir, 'mlink'));
+    await symlink('sub/a.yaml', join(dir, 'm/inside-link.yaml'));
+    const result = await loadManifestPaths(['m', 'mlink', 'mlink/sub/a.yaml'], async () => '', dir);
+    // Listed in order, the link comes first; its target is the same file.
+    expect(result.files).toEqual(['m/inside-link.yaml']);
+    const named = await loadManifestPaths(['mlink/sub/a.yaml', 'm/sub/a.yaml'], async () => '', dir);
+    expect(named.files).toEqual(['mlink/sub/a.yaml']);
   });
 
   test('a path that does not exist is an Error naming it', async () => {
