@@ -19,7 +19,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { closest } from '../validate/echo.ts';
+import { configSyntaxError, configValue } from '../validate/yaml-errors.ts';
 
 /** Name of the file, in the project root. */
 export const CONFIG_FILE = 'cdk8s.yaml';
@@ -52,6 +54,12 @@ export interface SynthConfig {
   readonly bundles?: readonly Bundle[];
   /** Directory of the Argo CD health checks in Argo CD's test layout, or undefined for none. */
   readonly argocdHealthChecksDir?: string;
+  /**
+   * Whether there is no `cdk8s.yaml` at all (the defaults stand in), so a message can say so.
+   *
+   * @default false
+   */
+  readonly fileMissing?: boolean;
 }
 
 /** A module app with its own output directory. */
@@ -89,11 +97,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
  * @throws ConfigError naming the key that is wrong.
  */
 export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = configSyntaxError(doc.errors, text, file, (o) => lines.linePos(o));
+  if (syntax) throw new ConfigError(syntax);
   let raw: unknown;
   try {
-    raw = parse(text);
+    raw = configValue(doc, file);
   } catch (err) {
-    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ConfigError((err as Error).message);
   }
   if (raw === null || raw === undefined) return DEFAULT_CONFIG;
   if (!isRecord(raw)) throw new ConfigError(`${file}: expected a mapping at the top level`);
@@ -105,8 +117,12 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
   const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles', 'argocdHealthChecks', 'preview']);
   for (const key of Object.keys(kelos)) {
-    if (!known.has(key))
-      throw new ConfigError(`${file}: unknown key kelos.${key} (known: ${[...known].join(', ')})`);
+    if (!known.has(key)) {
+      const near = closest(key, [...known]);
+      throw new ConfigError(
+        `${file}: unknown key kelos.${key}${near ? `; did you mean kelos.${near}?` : ''} (known: ${[...known].join(', ')})`,
+      );
+    }
   }
   const apps = kelos['apps'] ?? DEFAULT_CONFIG.apps;
   if (!Array.isArray(apps) || apps.some((a) => typeof a !== 'string' || a === '')) {
@@ -174,7 +190,7 @@ export const loadConfig = async (root: string): Promise<SynthConfig> => {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ...DEFAULT_CONFIG, fileMissing: true };
     throw new ConfigError(`${CONFIG_FILE}: cannot read: ${(err as Error).message}`);
   }
   return parseConfig(text);

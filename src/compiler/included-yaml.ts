@@ -49,9 +49,15 @@ export type IncludedSources = ReadonlyMap<string, IncludedSource>;
 export const readIncludedSources = async (
   root: string,
   objects: readonly SynthObject[],
-): Promise<{ sources: IncludedSources; diagnostics: Diagnostic[] }> => {
+): Promise<{
+  sources: IncludedSources;
+  diagnostics: Diagnostic[];
+  /** Files with a YAML syntax error, with their documents as `kelos validate FILE` reads them. */
+  broken: ReadonlyMap<string, readonly LoadedDocument[]>;
+}> => {
   const sources = new Map<string, IncludedSource>();
   const diagnostics: Diagnostic[] = [];
+  const broken = new Map<string, readonly LoadedDocument[]>();
   const files = new Map<string, Promise<readonly LoadedDocument[]>>();
   const documentsOf = (file: string): Promise<readonly LoadedDocument[]> => {
     let documents = files.get(file);
@@ -59,7 +65,9 @@ export const readIncludedSources = async (
       documents = readFile(join(root, file), 'utf8').then(
         (text) => {
           const parsed = parseManifests(text, file);
-          diagnostics.push(...parsed.diagnostics.filter((d) => d.code.startsWith('yaml/')));
+          const syntax = parsed.diagnostics.filter((d) => d.code.startsWith('yaml/'));
+          diagnostics.push(...syntax);
+          if (syntax.some((d) => d.severity === 'error')) broken.set(file, parsed.documents);
           return parsed.documents;
         },
         () => [],
@@ -82,5 +90,5 @@ export const readIncludedSources = async (
       ...(document && { locate: (pointer: string) => document.locate(pointer) }),
     });
   }
-  return { sources, diagnostics };
+  return { sources, diagnostics, broken };
 };

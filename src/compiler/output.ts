@@ -251,9 +251,10 @@ const plan = async (root: string, files: readonly OutputFile[], scope: OutputSco
     const current = onDisk.has(f.path) ? await readOrUndefined(join(root, f.path)) : undefined;
     if (current === undefined) drift.push({ path: f.path, kind: 'missing' });
     else if (current !== f.content) {
-      // Without a record, files without the header may be synth's own from an older version
-      // (health checks): the output directories were synth's alone until now.
-      if (record && !record.has(f.path) && !current.startsWith(GENERATED_PREFIX))
+      // Without a record, a file without the header is synth's own only where synth writes
+      // none (the health checks); elsewhere it was written by hand, and is not overwritten.
+      const ownWithoutRecord = !f.content.startsWith(GENERATED_PREFIX);
+      if (!current.startsWith(GENERATED_PREFIX) && (record ? !record.has(f.path) : !ownWithoutRecord))
         throw new ForeignFileError(f.path);
       drift.push({ path: f.path, kind: 'modified' });
     }
@@ -263,6 +264,11 @@ const plan = async (root: string, files: readonly OutputFile[], scope: OutputSco
     if (wanted.has(path)) continue;
     const current = await readOrUndefined(join(root, path));
     if (current === undefined) continue;
+    // Outside the output directories, the record alone never removes a file: it is a file in
+    // git that anyone may edit, and listing a source with its digest would delete it. There a
+    // stale file must also carry synth's header (an old outdir's manifests do).
+    const outside = !owned.some((o) => under(path, o));
+    if (outside && !current.startsWith(GENERATED_PREFIX)) continue;
     if (isSynths(path, current)) drift.push({ path, kind: 'extra' });
     else foreign.push({ path, reason: record?.has(path) ? 'changed' : 'unrecorded' });
   }

@@ -24,6 +24,7 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { checkedSpec } from '../../constructs/checked.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
+import { collectViolations, type KelosValidationError } from '../../constructs/validation.ts';
 import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind, SourceSite } from './app-run.ts';
 import { trackIncludes } from './include-origin.ts';
 
@@ -91,6 +92,19 @@ export const syntaxSite = (stack: string | undefined, root: string): SourceSite 
   };
 };
 
+/**
+ * What an app threw, in words, whatever it was: an object without a prototype has no
+ * `toString`, and an Error's `message` may be a getter that throws; either used to end the
+ * runner before it reported.
+ */
+const thrownMessage = (err: unknown): string => {
+  try {
+    return err instanceof Error ? String(err.message) : String(err);
+  } catch {
+    return `a value that cannot be turned into text (${Object.prototype.toString.call(err)})`;
+  }
+};
+
 /** Turns whatever an app threw into failures. */
 export const failuresOf = (err: unknown, root: string): AppFailure[] => {
   const site =
@@ -106,20 +120,25 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
       ...(site && { site }),
     }));
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = thrownMessage(err);
   // cdk8s reads an Include's url in a child process and throws its whole output, stack and all.
   const url = /^Error: unable to determine protocol from url: (.+)$/m.exec(message)?.[1]?.trim();
   return [
     {
       code: 'synth/app-failed',
       message:
-        url === undefined
-          ? message
-          : `cannot include ${url}: no such file, and not an http(s) URL (a path is read relative to the project root, where synth runs the app)`,
+        url !== undefined
+          ? `cannot include ${url}: no such file, and not an http(s) URL (a path is read relative to the project root, where synth runs the app)`
+          : /^Excessive alias count/.test(message)
+            ? `YAML it read (an Include?) has aliases that expand beyond the yaml library's bound on alias expansion (maxAliasCount 100), which keeps a small file from expanding into a huge one; write the repeated values out (${message})`
+            : message,
       ...(site && { site }),
     },
   ];
 };
+
+/** Thrown past rendering when constructs refused their props: the app renders nothing. */
+class RefusedProps extends Error {}
 
 /** How many rendered objects {@link RunHooks.onObjects} gets at a time. */
 const BATCH = 500;
@@ -143,6 +162,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
   const started = performance.now();
   const failures: AppFailure[] = [];
   const objects: AppObject[] = [];
+  const refused: KelosValidationError[] = [];
   const file = isAbsolute(app.file) ? app.file : resolve(root, app.file);
   try {
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
@@ -154,11 +174,15 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
     const cdkApp = new App({ outdir: '.' });
     const chart = new Chart(cdkApp, app.name);
     const includes = trackIncludes(root, cdkApp, file);
+    // Every construct that refuses its props is reported, not the first one only.
+    const stopCollecting = collectViolations((error) => refused.push(error));
     try {
       await (mod.default as (scope: Chart) => unknown)(chart);
     } finally {
       includes.stop();
+      stopCollecting();
     }
+    if (refused.length > 0) throw new RefusedProps();
     const all: IConstruct[] = cdkApp.node.findAll();
     for (const c of all) {
       for (const message of c.node.validate()) {
@@ -185,7 +209,11 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
     }
     if (hooks.onObjects && objects.length > 0) hooks.onObjects(objects.splice(0));
   } catch (err) {
-    failures.push(...failuresOf(err, root));
+    for (const r of refused) failures.push(...failuresOf(r, root));
+    if (!(err instanceof RefusedProps)) {
+      const after = refused.length > 0 ? ' (after the refused props above, which may have caused it)' : '';
+      failures.push(...failuresOf(err, root).map((f) => ({ ...f, message: `${f.message}${after}` })));
+    }
   }
   return {
     name: app.name,
@@ -209,6 +237,15 @@ export const parseAppArgs = (args: readonly string[]): ModuleApp[] =>
     const at = a.indexOf('=');
     return { name: a.slice(0, at), file: a.slice(at + 1) };
   });
+
+/**
+ * How long the runner waits, after an app returned, for the timers it left (an app has no
+ * reason to leave any; an interval that never ends costs this much once).
+ */
+const TIMER_GRACE_MS = 250;
+
+/** Timers (timeouts and intervals) still pending in this process. */
+const pendingTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 
 /** Errors that escaped the app running (or last run) when they were thrown, by app name. */
 const escaped = new Map<string, unknown[]>();
@@ -282,8 +319,15 @@ if (import.meta.main) {
       stall.run,
     ]).finally(stall.stop);
     // One turn of the event loop, so what the app left queued (timers of 0 ms, immediates,
-    // promise callbacks) runs while it is still the app to blame.
+    // promise callbacks) runs while it is still the app to blame; then, while it left timers,
+    // up to TIMER_GRACE_MS for them (a throw 10 ms after the app returned passed unseen).
     await new Promise((done) => setTimeout(done, 0));
+    for (
+      const until = performance.now() + TIMER_GRACE_MS;
+      pendingTimers() > 0 && performance.now() < until;
+    ) {
+      await new Promise((done) => setTimeout(done, 10));
+    }
     const final = withEscaped(run, root);
     runs.push(final);
     await post({ run: final });

@@ -18,6 +18,7 @@ import { posix } from 'node:path';
 import { appNameFromPath } from '../../constructs/app.ts';
 import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
+import { besideSchemaErrors } from '../policy/engine.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
   conflictsAcrossBundles,
@@ -194,6 +195,11 @@ export const configuredApps = async (root: string, config: SynthConfig): Promise
     );
   }
   if (config.appsDefaulted && apps.length === 0 && !config.bundles?.length && !config.runApp) {
+    if (config.fileMissing) {
+      throw new ConfigError(
+        `no ${CONFIG_FILE} in ${root}, so no app to synthesize; ${written}. Run kelos synth where your ${CONFIG_FILE} is, or create one with a kelos.apps list of your app modules (kelos new writes a whole project)`,
+      );
+    }
     throw new ConfigError(
       `${CONFIG_FILE}: no app to synthesize: kelos.apps is not set, and its default ${config.apps.map((a) => `"${a}"`).join(', ')} matches no file; ${written}. Set kelos.apps to the globs of your app modules (e.g. apps/*/main.ts)`,
     );
@@ -205,11 +211,13 @@ export const configuredApps = async (root: string, config: SynthConfig): Promise
  * Keeps the apps a selection names; a selector matches an app's name, its module path or
  * its directory.
  *
- * @throws AppSelectionError for a selector that matches nothing, listing the apps there are.
+ * @throws AppSelectionError for a selector that matches nothing, listing the apps (and the
+ *   `bundleNames`, which `--app` selects too) there are.
  */
 export const selectApps = <A extends { name: string; file?: string }>(
   apps: readonly A[],
   selectors: readonly string[] | undefined,
+  bundleNames: readonly string[] = [],
 ): A[] => {
   if (!selectors || selectors.length === 0) return [...apps];
   const matches = (a: A, s: string) => {
@@ -219,7 +227,7 @@ export const selectApps = <A extends { name: string; file?: string }>(
   const unknown = selectors.filter((s) => !apps.some((a) => matches(a, s)));
   if (unknown.length > 0) {
     throw new AppSelectionError(
-      `no app named ${unknown.map((u) => `"${u}"`).join(', ')}; apps: ${apps.map((a) => a.name).join(', ') || 'none'}`,
+      `no app named ${unknown.map((u) => `"${u}"`).join(', ')}; apps: ${apps.map((a) => a.name).join(', ') || 'none'}${bundleNames.length > 0 ? `; bundles: ${bundleNames.join(', ')}` : ''}`,
     );
   }
   return apps.filter((a) => selectors.some((s) => matches(a, s)));
@@ -342,6 +350,33 @@ export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Di
 };
 
 /**
+ * The findings with those on objects cdk8s read from an included file with a YAML syntax error
+ * replaced by what `kelos validate FILE` says of the file's documents. cdk8s reads such a file
+ * its own way (a quote that never closes swallows the documents after it into one value), so
+ * its objects are not what the file means, and their findings (a name made of three documents)
+ * are noise; the reader `kelos validate` uses reads on after the quote. References are left to
+ * the app's bundle, which a file on its own cannot judge.
+ */
+const brokenIncludesAsWritten = (
+  diagnostics: readonly Diagnostic[],
+  included: IncludedSources,
+  broken: ReadonlyMap<string, readonly LoadedDocument[]>,
+  options: ValidateOptions = {},
+): Diagnostic[] => {
+  if (broken.size === 0) return [...diagnostics];
+  const fromBroken = (d: Diagnostic): boolean => {
+    const origin = d.source ? included.get(d.source.file) : undefined;
+    return origin !== undefined && broken.has(origin.file);
+  };
+  return [
+    ...diagnostics.filter((d) => !fromBroken(d)),
+    ...[...broken.values()].flatMap((documents) =>
+      validateDocuments(documents, options).filter((d) => !d.code.startsWith('ref/')),
+    ),
+  ];
+};
+
+/**
  * Points each finding on an object a Kelos construct made at the app line that created it, and
  * each finding on an object a cdk8s `Include` read at the offending node in the YAML file it
  * came from, keeping the rendered manifest location as `rendered`.
@@ -394,7 +429,14 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const discovered = await configuredApps(root, config);
   const bundles = selectBundles(config.bundles ?? [], options.apps);
   const forApps = options.apps?.filter((s) => !selectBundles(config.bundles ?? [], [s]).length);
-  const modules = options.apps?.length && !forApps?.length ? [] : selectApps(discovered, forApps);
+  const modules =
+    options.apps?.length && !forApps?.length
+      ? []
+      : selectApps(
+          discovered,
+          forApps,
+          (config.bundles ?? []).map((b) => posix.basename(b.outdir)),
+        );
 
   // A bundle is a module app whose output directory is its own: it renders into
   // `dirname(outdir)/<basename(outdir)>/`. Selected by `--app` like any app.
@@ -471,7 +513,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
           })),
         )),
   );
-  const { sources: included, diagnostics: includedSyntax } = await readIncludedSources(root, objects);
+  const { sources: included, diagnostics: includedSyntax, broken } = await readIncludedSources(root, objects);
   diagnostics.push(...includedSyntax);
   const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);
   if (previewDir) {
@@ -482,12 +524,16 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   const t3 = performance.now();
 
   diagnostics.push(
+    // Every bundle this project writes, selected by --app or not: an Application that syncs
+    // one left out of this run still syncs what synth writes.
     ...argocdPathDiagnostics(objects, config.outdir, [
       ...(config.crdsDir ? [config.crdsDir] : []),
-      ...bundles.map((b) => normalize(b.outdir)),
+      ...(config.bundles ?? []).map((b) => normalize(b.outdir)),
     ]),
   );
-  if (options.policyStep) diagnostics.push(...(await options.policyStep(objects)));
+  // As kelos check reports them: a field the schema refused is not also a policy finding.
+  if (options.policyStep)
+    diagnostics.push(...besideSchemaErrors(await options.policyStep(objects), diagnostics));
   const t4 = performance.now();
 
   const owned = [
@@ -500,7 +546,9 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     // A preview `--preview` wrote before, when this run writes none, is stale.
     ...(!previewDir && !options.apps?.length ? [DEFAULT_PREVIEW_DIR] : []),
   ];
-  const sorted = sortDiagnostics(atAppSource(diagnostics, objects, included));
+  const sorted = sortDiagnostics(
+    atAppSource(brokenIncludesAsWritten(diagnostics, included, broken, options.validate), objects, included),
+  );
   return {
     config,
     apps,

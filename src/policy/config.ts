@@ -19,6 +19,7 @@ import { DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
+import { closest } from '../validate/echo.ts';
 
 /** Per-rule settings. */
 export interface RuleSettings {
@@ -189,7 +190,7 @@ const configSchema = (knownRules: readonly string[]): Schema => {
         properties: Object.fromEntries(knownRules.map((id) => [id, entry])),
         additionalProperties: false,
         expected: 'a mapping from rule id to settings',
-        unknownKey: 'unknown rule id; run kelos check --list-rules for the ids',
+        unknownKey: 'unknown rule id (kelos check --list-rules lists them)',
       },
       thresholds: mapping(
         {
@@ -332,6 +333,12 @@ const show = (v: unknown): string =>
 const choice = (keys: readonly string[]): string =>
   keys.length === 2 ? `${keys[0]} or ${keys[1]}` : `one of ${keys.join(', ')}`;
 
+/** `unknown key; did you mean "externalSecrets"? expected one of …`. */
+const unknownKey = (key: string, known: readonly string[]): string => {
+  const near = closest(key, known);
+  return `unknown key;${near ? ` did you mean ${near}?` : ''} expected ${choice(known)}`;
+};
+
 /** Unescaped segments of a JSON pointer. */
 const segments = (pointer: string): string[] =>
   pointer === ''
@@ -403,9 +410,13 @@ function problemsOf(
     if (e.keyword === 'additionalProperties') {
       const schema = e.parentSchema as Record<string, unknown> & Annotations;
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const known = Object.keys(schema['properties'] ?? {});
+      const near = schema.unknownKey ? closest(key, known) : undefined;
       at(
         [...path, key],
-        schema.unknownKey ?? `unknown key; expected ${choice(Object.keys(schema['properties'] ?? {}))}`,
+        schema.unknownKey
+          ? `${schema.unknownKey}${near ? `; did you mean ${near}?` : ''}`
+          : unknownKey(key, known),
       );
       continue;
     }

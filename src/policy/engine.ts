@@ -290,3 +290,31 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
 
   return { diagnostics: sortDiagnostics(diagnostics), suppressions, rules: ran, objects: objects.length };
 }
+
+/** Whether `inner` is the JSON pointer `outer` or a pointer below it. */
+const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(`${outer}/`);
+
+/**
+ * Policy findings, without those at a field whose value the schema refused (a `schema/*` error
+ * of `validation` on the same object, at or above the field): the policy could not read that
+ * value and would call it unset, contradicting the schema error beside it.
+ */
+export function besideSchemaErrors(
+  policy: readonly Diagnostic[],
+  validation: readonly Diagnostic[],
+): Diagnostic[] {
+  const refused = validation.filter(
+    (d) => d.severity === 'error' && d.code.startsWith('schema/') && d.path !== '' && d.resource,
+  );
+  if (refused.length === 0) return [...policy];
+  return policy.filter(
+    (p) =>
+      !refused.some(
+        (f) =>
+          f.source?.file === p.source?.file &&
+          f.resource?.kind === p.resource?.kind &&
+          f.resource?.name === p.resource?.name &&
+          within(p.path, f.path),
+      ),
+  );
+}

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { configSyntaxError, configValue } from '../validate/yaml-errors.ts';
 import {
   DEFAULT_POLICY_CONFIG,
   type LocateKey,
@@ -37,12 +38,9 @@ const readIfExists = async (path: string, shown: string): Promise<string | undef
 /** The parsed file, and where each key path is in it (its deepest key that exists). */
 const parseYaml = (text: string, file: string): { value: unknown; locate: LocateKey } => {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
-  const [error] = doc.errors;
-  if (error) {
-    const { line, col } = lines.linePos(error.pos[0]);
-    throw new PolicyConfigError([`${file}:${line}:${col}: not valid YAML: ${error.message.split('\n')[0]}`]);
-  }
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const syntax = configSyntaxError(doc.errors, text, file, (o) => lines.linePos(o));
+  if (syntax) throw new PolicyConfigError([syntax]);
   const locate: LocateKey = (path) => {
     let node: unknown = doc.contents;
     let offset: number | undefined;
@@ -57,7 +55,13 @@ const parseYaml = (text: string, file: string): { value: unknown; locate: Locate
     const { line, col } = lines.linePos(offset);
     return { line, column: col };
   };
-  return { value: doc.toJS(), locate };
+  let value: unknown;
+  try {
+    value = configValue(doc, file);
+  } catch (err) {
+    throw new PolicyConfigError([(err as Error).message]);
+  }
+  return { value, locate };
 };
 
 /**

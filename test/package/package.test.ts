@@ -332,7 +332,7 @@ describe('the packed tarball, installed outside the repository', () => {
       );
       const source = await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'check', 'task.yaml'], dir);
       expect(installed.stderr).toContain(
-        'kelos.policy.yaml:2:3: rules.nope/rule: unknown rule id; run kelos check --list-rules for the ids',
+        'kelos.policy.yaml:2:3: rules.nope/rule: unknown rule id (kelos check --list-rules lists them)',
       );
       expect(installed.stderr).toContain(
         'kelos.policy.yaml:5:3: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "10x"',

@@ -14,8 +14,9 @@ import type { TaskSpec } from '../../api/task.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { buildTask } from '../../operator/spawner/task-build.ts';
-import type { WorkItem } from '../../operator/spawner/work-item.ts';
+import { rfc3339, templateVars, type WorkItem } from '../../operator/spawner/work-item.ts';
 import { credentialEnvName } from '../../render/credentials.ts';
+import type { GoValue } from '../../template/go-template.ts';
 import { UsageError } from '../io.ts';
 import type { ConfigEnvVar, KelosConfigFile } from './config.ts';
 
@@ -191,7 +192,7 @@ export function planRun(
   };
 }
 
-/** Template variables a manual run may set with `-f`, by their lower-case name. */
+/** The polling sources' template variables; `-f` names them in any case. */
 const VALUE_KEYS = [
   'ID',
   'Number',
@@ -208,26 +209,41 @@ const VALUE_KEYS = [
   'Schedule',
 ] as const;
 
+/** A value of the values file or `-f` as a template variable: strings, numbers, lists, maps. */
+const goValueOf = (value: unknown): GoValue =>
+  value === null || value === undefined
+    ? ''
+    : Array.isArray(value)
+      ? value.map(goValueOf)
+      : typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, x]) => [k, goValueOf(x)]))
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? value
+          : String(value);
+
 /**
  * The work item of a manual run: the `-f` values by template variable name (any case). A
- * `Context` map fills `.Context` for spawners with context sources.
+ * `Context` map fills `.Context` for spawners with context sources. Any other key is a
+ * template variable of its own, as upstream passes the values file's keys: a webhook spawner's
+ * `fieldMapping` keys (`{{.level}}`) are set that way.
  */
 export function manualItem(
   values: Readonly<Record<string, unknown>>,
   now: Date,
-): { item: WorkItem; context: Record<string, string> } {
+): { item: WorkItem; context: Record<string, string>; extra: Record<string, GoValue> } {
   const v: Record<string, string> = {};
   let context: Record<string, string> = {};
+  const extra: Record<string, GoValue> = {};
   for (const [key, value] of Object.entries(values)) {
     if (key.toLowerCase() === 'context' && typeof value === 'object' && value !== null) {
       context = Object.fromEntries(Object.entries(value).map(([k, x]) => [k, String(x)]));
       continue;
     }
     const known = VALUE_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
-    if (!known)
-      throw new UsageError(
-        `-f ${key}: not a template variable; expected one of ${VALUE_KEYS.join(', ')}, Context`,
-      );
+    if (!known) {
+      extra[key] = goValueOf(value);
+      continue;
+    }
     v[known] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
   }
   const number = v['Number'] ? Number(v['Number']) : 0;
@@ -251,7 +267,7 @@ export function manualItem(
     ...(v['Schedule'] ? { schedule: v['Schedule'] } : {}),
     annotations: {},
   };
-  return { item, context };
+  return { item, context, extra };
 }
 
 /** A manual run of `spawner` over `values`; see the module comment. */
@@ -261,8 +277,32 @@ export function planFromSpawner(
   name: string,
   now: Date,
 ): Task {
-  const { item, context } = manualItem(values, now);
-  const built = buildTask(spawner, item, { name, context });
+  const manual = manualItem(values, now);
+  // A key no template reads is a typo more often than not (`Titel`): refuse it, naming the choices.
+  const t = spawner.spec.taskTemplate;
+  const templates = [
+    t.promptTemplate ?? '',
+    t.branch ?? '',
+    t.nameTemplate ?? '',
+    ...Object.values(t.metadata?.labels ?? {}),
+    ...Object.values(t.metadata?.annotations ?? {}),
+  ].join('\n');
+  for (const key of Object.keys(manual.extra)) {
+    const escaped = key.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+    const read = new RegExp(`\\.${escaped}(?!\\w)`).test(templates);
+    if (!read) {
+      throw new UsageError(
+        `-f ${key}: no template of taskspawner/${spawner.metadata.name} reads .${key}; expected one of ${VALUE_KEYS.join(', ')}, Context, or a variable its templates read`,
+      );
+    }
+  }
+  // A cron spawner's run stands for a tick now, as upstream's (`Time`, `Schedule`), unless given.
+  const cron = spawner.spec.when.cron;
+  const item: WorkItem = cron
+    ? { ...manual.item, time: manual.item.time ?? now, schedule: manual.item.schedule ?? cron.schedule }
+    : manual.item;
+  const vars: GoValue = { ...(templateVars(item) as Record<string, GoValue>), ...manual.extra };
+  const built = buildTask(spawner, item, { name, context: manual.context, vars });
   if (!built.ok) throw new UsageError(`taskspawner/${spawner.metadata.name}: ${built.error}`);
   const task = built.value;
   const labels = { ...task.metadata.labels };
@@ -278,7 +318,7 @@ export function planFromSpawner(
         ...task.metadata.annotations,
         [ManualRunAnnotations.CreatedFrom]: spawner.metadata.name ?? '',
         [ManualRunAnnotations.TriggerType]: 'manual',
-        [ManualRunAnnotations.TriggerTime]: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        [ManualRunAnnotations.TriggerTime]: rfc3339(now),
       },
     },
   };

@@ -23,6 +23,7 @@ import { appFailed } from '../../compiler/app-run.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import {
   ADMISSION_POLICY_DIR,
+  besideSchemaErrors,
   compileAdmissionPolicies,
   formatReport,
   loadPolicyConfig,
@@ -33,7 +34,12 @@ import {
   renderAdmissionPolicies,
 } from '../../policy/index.ts';
 import { summaryLine } from '../../policy/reporters/common.ts';
-import { type Diagnostic, hasFailures, sortDiagnostics } from '../../validate/diagnostic.ts';
+import {
+  type Diagnostic,
+  hasFailures,
+  JSON_REPORT_VERSION,
+  sortDiagnostics,
+} from '../../validate/diagnostic.ts';
 import {
   conflictsAcrossBundles,
   loadBundles,
@@ -44,7 +50,7 @@ import { loadManifestPaths } from '../../validate/manifest-files.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
-import { synthesizeProject } from '../project-apps.ts';
+import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
 
 interface CheckFlags {
   readonly format: ReportFormat;
@@ -54,6 +60,7 @@ interface CheckFlags {
   readonly listRules?: boolean;
   readonly emitAdmissionPolicies?: string | true;
   readonly adminConfig?: string;
+  readonly appTimeout: number;
 }
 
 /**
@@ -78,32 +85,19 @@ async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<Admi
   return ((configs[0]?.object['spec'] ?? {}) as KelosConfigSpec).admission;
 }
 
-/** Whether `inner` is the JSON pointer `outer` or a pointer below it. */
-const within = (inner: string, outer: string): boolean => inner === outer || inner.startsWith(`${outer}/`);
-
 /**
  * A policy report with what failed before the policies ran: an app that did not run, an
  * object the validator refused (every error synth or `kelos validate` reports; their warnings
  * stay with those commands). Both ways of checking report through here, so a manifest and an
- * app fail alike. A policy finding at a field whose value the schema refused is left out: the
- * policy could not read that value and would call it unset, contradicting the schema error
- * beside it.
+ * app fail alike; policy findings at a field the schema refused are left out
+ * ({@link besideSchemaErrors}).
  */
 const withFailures = (report: PolicyReport, found: readonly Diagnostic[]): PolicyReport => {
   const failures = found.filter((d) => d.code.startsWith('synth/') || d.severity === 'error');
-  const refused = failures.filter((d) => d.code.startsWith('schema/') && d.path !== '' && d.resource);
-  const unreadable = (p: Diagnostic): boolean =>
-    refused.some(
-      (f) =>
-        f.source?.file === p.source?.file &&
-        f.resource?.kind === p.resource?.kind &&
-        f.resource?.name === p.resource?.name &&
-        within(p.path, f.path),
-    );
   return {
     ...report,
     diagnostics: sortDiagnostics(
-      uniqueDiagnostics([...failures, ...report.diagnostics.filter((d) => !unreadable(d))]),
+      uniqueDiagnostics([...failures, ...besideSchemaErrors(report.diagnostics, failures)]),
     ),
   };
 };
@@ -115,9 +109,14 @@ const withFailures = (report: PolicyReport, found: readonly Diagnostic[]): Polic
  * that renders nothing, or nothing valid, must not pass its check. Synth's warnings stay with
  * `kelos synth` and `kelos validate`.
  */
-async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport> {
+async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number): Promise<PolicyReport> {
   // Synth validated every object it rendered: its errors are the validation's, not run again.
-  const result = await synthesizeProject(io, 'check', { externalSecrets: config.externalSecrets });
+  const result = await synthesizeProject(
+    io,
+    'check',
+    { externalSecrets: config.externalSecrets },
+    appTimeoutMs,
+  );
   const { atAppSource } = await import('../../compiler/synth.ts');
   const rendered = checkRendered(result.objects, config);
   // As synth reports them: at the app line that made the object (or the YAML file an Include
@@ -129,13 +128,23 @@ async function checkApps(io: CliIo, config: PolicyConfig): Promise<PolicyReport>
   return withFailures(report, result.diagnostics);
 }
 
-const listRules = (io: CliIo): void => {
-  const width = Math.max(...BUILTIN_RULES.map((r) => r.id.length));
-  for (const r of BUILTIN_RULES) {
-    io.stdout(
-      `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}${r.admission ? ' (admission)' : ''}\n`,
-    );
+/** The rule list `--list-rules` prints: a table, or JSON. */
+const ruleList = (format: ReportFormat): string => {
+  if (format === 'json') {
+    const rules = BUILTIN_RULES.map((r) => ({
+      id: r.id,
+      severity: r.severity,
+      description: r.description,
+      admission: r.admission !== undefined,
+    }));
+    return `${JSON.stringify({ version: JSON_REPORT_VERSION, rules }, null, 2)}\n`;
   }
+  if (format !== 'text') throw new UsageError(`--list-rules prints text or json, not ${format}`);
+  const width = Math.max(...BUILTIN_RULES.map((r) => r.id.length));
+  return BUILTIN_RULES.map(
+    (r) =>
+      `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}${r.admission ? ' (admission)' : ''}\n`,
+  ).join('');
 };
 
 /** The `kelos check` command. */
@@ -156,6 +165,7 @@ export const checkCommand: CommandFactory = (io, done) =>
     )
     .option('--strict', 'fail on warnings too')
     .option('--list-rules', 'list the rules with their ids, severities and descriptions')
+    .addOption(appTimeoutOption('without paths, when the apps run'))
     .option(
       '--emit-admission-policies [dir]',
       `compile the CEL-expressible rules into ValidatingAdmissionPolicies and bindings in dir (default ${ADMISSION_POLICY_DIR})`,
@@ -171,7 +181,10 @@ export const checkCommand: CommandFactory = (io, done) =>
         );
       }
       if (flags.listRules) {
-        listRules(io);
+        if (paths.length > 0) throw new UsageError('--list-rules lists the rules; it checks no paths');
+        const list = ruleList(flags.format);
+        if (flags.output) await writeFlagFile('-o', flags.output, io.cwd, list);
+        else io.stdout(list);
         done(ExitCode.Ok);
         return;
       }
@@ -220,7 +233,7 @@ export const checkCommand: CommandFactory = (io, done) =>
           [],
         );
       } else {
-        report = await checkApps(io, config);
+        report = await checkApps(io, config, flags.appTimeout * 1000);
       }
       const color = flags.format === 'text' && !flags.output && io.isTTY && !io.env['NO_COLOR'];
       const text = formatReport(report, flags.format, {

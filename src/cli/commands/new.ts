@@ -27,7 +27,7 @@ export const newCommand: CommandFactory = (io, done) =>
     .description(
       'create a GitOps repository in <dir>: an issue-worker app, the operator install and Argo CD objects, policy config, pre-commit hooks and a CI workflow; then npm install && npx kelos synth',
     )
-    .argument('<dir>', 'directory to create (it must not exist, or be empty)')
+    .argument('<dir>', 'directory to create (it must not exist, or be empty but for .git)')
     .option('--kelos-version <range>', 'version range of kelos-ts in package.json (default: ^ this version)')
     .option(
       '--repo-url <url>',
@@ -48,8 +48,12 @@ export const newCommand: CommandFactory = (io, done) =>
         if (err.code === 'ENOENT') return [];
         throw new UsageError(`cannot use ${dir}: ${err.message}`);
       });
-      if (existing.length > 0)
-        throw new UsageError(`${dir} is not empty; kelos new writes into a new directory`);
+      // A fresh clone of an empty repository holds only .git: the usual way into one's own repository.
+      const other = existing.filter((e) => e !== '.git');
+      if (other.length > 0)
+        throw new UsageError(
+          `${dir} is not empty (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); kelos new writes into a new directory, or one that holds only .git`,
+        );
       const name = packageNameOf(root);
       const repoURL = flags.repoUrl ?? `https://github.com/my-org/${name}.git`;
       // The URL lands in a TypeScript string literal; refuse what would break out of it.
@@ -73,7 +77,7 @@ export const newCommand: CommandFactory = (io, done) =>
         await writeFile(join(root, path), text);
       }
       io.stdout(
-        `created ${dir} (${files.size} files). Next:\n  cd ${dir}\n  npm install\n  npx kelos synth && npx kelos check\n`,
+        `created ${dir} (${files.size} files). Next:\n${root === io.cwd ? '' : `  cd ${dir}\n`}  npm install\n  npx kelos synth && npx kelos check\n`,
       );
       if (!flags.repoUrl)
         io.stdout(

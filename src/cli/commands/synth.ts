@@ -8,7 +8,6 @@ import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { ConfigError, loadConfig, type SynthConfig } from '../../compiler/config.ts';
 import { toYamlStream } from '../../compiler/render.ts';
-import { DEFAULT_APP_TIMEOUT_MS } from '../../compiler/run-apps.ts';
 import {
   AppSelectionError,
   type PolicyStep,
@@ -21,6 +20,7 @@ import { loadPolicyConfig } from '../../policy/load-config.ts';
 import { aggregateNotValidated, type Diagnostic, formatDiagnosticBlock } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
+import { appTimeoutOption } from '../project-apps.ts';
 
 interface SynthFlags {
   readonly check?: boolean;
@@ -227,16 +227,7 @@ export const synthCommand: CommandFactory = (io, done) =>
       '--verbose',
       `list every warning (by default ${WARNINGS_PER_CODE} per code are listed and the rest counted)`,
     )
-    .addOption(
-      new Option('--app-timeout <seconds>', 'stop an app that runs longer than this, and fail')
-        .default(DEFAULT_APP_TIMEOUT_MS / 1000)
-        .argParser((v) => {
-          const n = Number(v);
-          if (!Number.isFinite(n) || n <= 0)
-            throw new UsageError(`--app-timeout must be a positive number of seconds, got "${v}"`);
-          return n;
-        }),
-    )
+    .addOption(appTimeoutOption())
     .action(async (flags: SynthFlags) => {
       const modes = [flags.check && '--check', flags.stdout && '--stdout', flags.watch && '--watch'].filter(
         Boolean,

@@ -33,7 +33,7 @@ import {
 } from '../../validate/kustomization.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
-import { synthesizeProject } from '../project-apps.ts';
+import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
 
 interface ValidateFlags {
   readonly format: 'text' | 'json';
@@ -41,6 +41,7 @@ interface ValidateFlags {
   readonly strictRefs?: boolean;
   readonly namespace?: string;
   readonly config?: string;
+  readonly appTimeout: number;
 }
 
 /**
@@ -110,8 +111,12 @@ async function validatePaths(
  * synth's findings, at the app line that made each object. The files are the rendered ones
  * holding the objects, which are never written.
  */
-async function validateProject(io: CliIo, options: ValidateOptions): Promise<Validated> {
-  const result = await synthesizeProject(io, 'validate', options);
+async function validateProject(
+  io: CliIo,
+  options: ValidateOptions,
+  appTimeoutMs: number,
+): Promise<Validated> {
+  const result = await synthesizeProject(io, 'validate', options, appTimeoutMs);
   return {
     diagnostics: result.diagnostics,
     files: new Set(result.objects.map((o) => o.file)).size,
@@ -144,6 +149,7 @@ export const validateCommand: CommandFactory = (io, done) =>
       '-c, --config <file>',
       'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
     )
+    .addOption(appTimeoutOption('without paths, when the apps run'))
     .action(async (paths: string[], flags: ValidateFlags) => {
       const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
       if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
@@ -154,7 +160,9 @@ export const validateCommand: CommandFactory = (io, done) =>
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       };
       const run =
-        paths.length > 0 ? await validatePaths(io, paths, options) : await validateProject(io, options);
+        paths.length > 0
+          ? await validatePaths(io, paths, options)
+          : await validateProject(io, options, flags.appTimeout * 1000);
       const diagnostics = aggregateNotValidated(run.diagnostics);
       const summary = summarize(run.files, run.objects, diagnostics);
       // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.

@@ -6,6 +6,8 @@
  * @see https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
  * @packageDocumentation
  */
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   formatResource,
   type ResourceRef,
@@ -14,7 +16,7 @@ import {
 } from '../../validate/diagnostic.ts';
 import { ENGINE_RULES, type PolicyReport, type RuleSummary } from '../engine.ts';
 import { ruleCategory } from '../rule.ts';
-import { displayPath, hasFile, type ReportOptions } from './common.ts';
+import { hasFile, type ReportOptions } from './common.ts';
 
 /** The schema URI SARIF files declare. */
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -23,6 +25,18 @@ const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
   error: 'error',
   warning: 'warning',
   info: 'note',
+};
+
+/**
+ * Where a file is, as SARIF says it: relative to `%SRCROOT%` (the working directory) when it is
+ * inside it, else an absolute `file:` URI. A relative reference that climbs out (`../x`) or an
+ * absolute path under the base is no location code scanning can place.
+ */
+const artifactLocation = (file: string, cwd: string): { uri: string; uriBaseId?: string } => {
+  const abs = resolve(cwd, file);
+  const rel = relative(cwd, abs);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return { uri: pathToFileURL(abs).href };
+  return { uri: rel.split(sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
 };
 
 /** Renders a report as a SARIF 2.1.0 log. */
@@ -47,10 +61,7 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
     const physical =
       source && hasFile({ source })
         ? {
-            artifactLocation: {
-              uri: encodeURI(displayPath(source.file, options.cwd)),
-              uriBaseId: '%SRCROOT%',
-            },
+            artifactLocation: artifactLocation(source.file, options.cwd),
             region: {
               startLine: Math.max(1, source.line ?? 1),
               ...(source.column ? { startColumn: source.column } : {}),
@@ -118,7 +129,9 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
             })),
           },
         },
-        originalUriBaseIds: { '%SRCROOT%': { uri: `file://${encodeURI(options.cwd.replace(/\/?$/, '/'))}` } },
+        originalUriBaseIds: {
+          '%SRCROOT%': { uri: pathToFileURL(options.cwd).href.replace(/\/?$/, '/') },
+        },
         results,
       },
     ],

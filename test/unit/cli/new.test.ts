@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -61,8 +70,48 @@ describe('kelos new', () => {
     writeFileSync(join(cwd, 'b', 'keep.txt'), 'mine');
     const refused = await kelos(['new', 'b'], { cwd });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toBe('kelos: b is not empty; kelos new writes into a new directory\n');
+    expect(refused.stderr).toBe(
+      'kelos: b is not empty (keep.txt); kelos new writes into a new directory, or one that holds only .git\n',
+    );
     expect(readFileSync(join(cwd, 'b', 'keep.txt'), 'utf8')).toBe('mine');
+    // A fresh clone of an empty repository: only .git, which is kept as it was.
+    mkdirSync(join(cwd, 'clone', '.git'), { recursive: true });
+    writeFileSync(join(cwd, 'clone', '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    const here = await kelos(['new', '.'], { cwd: join(cwd, 'clone') });
+    expect(here.code).toBe(0);
+    expect(here.stdout).not.toContain('cd .');
+    expect(readFileSync(join(cwd, 'clone', 'package.json'), 'utf8')).toContain('"name": "clone"');
+    expect(readFileSync(join(cwd, 'clone', '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+  });
+
+  test('the CI workflow checks manifests/ only when it holds a manifest (git keeps no empty directory, so it may hold only .gitkeep)', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    const workflow = parse(readFileSync(join(root, '.github/workflows/kelos.yml'), 'utf8')) as {
+      jobs: { kelos: { steps: Array<{ name?: string; run?: string }> } };
+    };
+    const step = workflow.jobs.kelos.steps.find((s) => s.name?.startsWith('plain manifests'))?.run ?? '';
+    // npx stands in: it records what it was asked to run.
+    const bin = join(cwd, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'npx'), '#!/bin/sh\necho "$*" >> "$NPX_LOG"\n', { mode: 0o755 });
+    const ran = (): string => {
+      const log = join(cwd, 'npx.log');
+      rmSync(log, { force: true });
+      execFileSync('bash', ['-e', '-c', step], {
+        cwd: root,
+        env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, NPX_LOG: log },
+      });
+      return existsSync(log) ? readFileSync(log, 'utf8') : '';
+    };
+    expect(ran()).toBe('');
+    mkdirSync(join(root, 'manifests'));
+    writeFileSync(join(root, 'manifests', '.gitkeep'), '');
+    expect(ran()).toBe('');
+    mkdirSync(join(root, 'manifests', 'team'));
+    writeFileSync(join(root, 'manifests', 'team', 'task.yml'), 'kind: Task\n');
+    expect(ran()).toBe('kelos validate manifests/\nkelos check manifests/\n');
   });
 
   test('an empty directory name and a --kelos-version npm cannot read are refused before anything is written', async () => {

@@ -148,11 +148,44 @@ describe('--from taskspawner', () => {
     });
   });
 
-  it('refuses unknown values and bad numbers, naming what it expected', () => {
-    expect(() => manualItem({ Titel: 'x' }, now)).toThrow(
-      /-f Titel: not a template variable; expected one of ID, Number, Title/,
+  it('refuses a value no template reads, and bad numbers, naming what it expected', () => {
+    expect(() => planFromSpawner(spawner, { Titel: 'x' }, 'n', now)).toThrow(
+      '-f Titel: no template of taskspawner/triage reads .Titel; expected one of ID, Number, Title, Body, URL, Labels, Comments, Kind, Branch, ReviewState, ReviewComments, Time, Schedule, Context, or a variable its templates read',
     );
     expect(() => manualItem({ Number: 'seven' }, now)).toThrow(/-f Number: expected an integer/);
+  });
+
+  it('a cron run stands for a tick now, with the schedule, unless -f says otherwise', () => {
+    const cron = {
+      ...spawner,
+      spec: {
+        ...spawner.spec,
+        taskTemplate: {
+          ...spawner.spec.taskTemplate,
+          promptTemplate: 'tick {{.Time}} of {{.Schedule}}',
+        },
+      },
+    } as TaskSpawner;
+    expect(planFromSpawner(cron, {}, 'n', now).spec.prompt).toBe('tick 2026-02-03T04:05:06Z of 0 * * * *');
+    expect(planFromSpawner(cron, { time: '2026-01-01T00:00:00Z' }, 'n', now).spec.prompt).toMatch(
+      /^tick 2026-01-01T00:00:00Z of/,
+    );
+  });
+
+  it("a generic webhook spawner's fieldMapping variables are set with -f, as the values file's keys", () => {
+    const hook = {
+      ...spawner,
+      spec: {
+        when: { webhook: { source: 'sentry', fieldMapping: { id: '$.id', level: '$.level' } } },
+        taskTemplate: {
+          worker: spawner.spec.taskTemplate.worker,
+          promptTemplate: '[{{.level}}] {{.Title}} {{.ID}}',
+        },
+      },
+    } as unknown as TaskSpawner;
+    expect(planFromSpawner(hook, { Title: 'Hello', level: 'error', ID: 'z9' }, 'n', now).spec.prompt).toBe(
+      '[error] Hello z9',
+    );
   });
 
   it('reads -f as key=value pairs and YAML files, merged in order', async () => {

@@ -64,6 +64,46 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     );
   });
 
+  test('every construct that refuses its props is reported in one run, each at its own line', async () => {
+    const p = make({
+      many: appSource(
+        [
+          taskSource('ok'),
+          "  new K.Workspace(scope, 'ws', { metadata: { name: 'ws' }, repo: 'not-a-url' });",
+          "  new K.Task(scope, 'bad', { metadata: { name: 'bad' }, worker: { type: 'codex' }, prompt: 'p' });",
+          "  new K.TaskBudget(scope, 'b', { metadata: { name: 'b' }, taskSelector: {}, period: { type: 'Daily' } });",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.status).not.toBe('ok');
+    expect(result.objects).toStrictEqual([]);
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'construct/invalid')
+        .map((d) => `${d.source?.line} ${d.resource?.kind} ${d.resource?.name}`),
+    ).toStrictEqual(['4 Workspace ws', '5 Task bad', '6 TaskBudget b']);
+  });
+
+  test('a throw after refused props is reported after them, as what may follow from them', async () => {
+    const p = make({
+      after: appSource(
+        [
+          "  new K.Workspace(scope, 'ws', { metadata: { name: 'ws' }, repo: 'not-a-url' });",
+          "  throw new Error('boom');",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toStrictEqual([
+      'construct/invalid',
+      'synth/app-failed',
+    ]);
+    expect(result.diagnostics.find((d) => d.code === 'synth/app-failed')?.message).toBe(
+      'app after failed: boom (after the refused props above, which may have caused it)',
+    );
+  });
+
   test('an app awaiting a promise nothing can resolve fails at once, by name; the next app still runs', async () => {
     const p = make({
       '01-stuck': 'export default async function build() {\n  await new Promise(() => {});\n}\n',
@@ -82,6 +122,20 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(result.objects.map((o) => o.app)).toStrictEqual(['fine']);
   });
 
+  test('kelos check and kelos validate without paths take --app-timeout, as synth does', async () => {
+    const p = make({ spin: 'export default function build() { for (;;) {} }\n' });
+    for (const command of ['check', 'validate']) {
+      const run = await kelos([command, '--app-timeout', '1'], p.root);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toContain('app spin failed: did not finish within 1s and was stopped');
+    }
+    for (const bad of ['0', '99999999']) {
+      expect((await kelos(['check', '--app-timeout', bad], p.root)).stderr).toContain(
+        `--app-timeout must be a number of seconds above 0 and at most 2147483 (about 24 days, the longest timer Node sets), got "${bad}"`,
+      );
+    }
+  });
+
   test('an app stuck in a loop is stopped too', async () => {
     const p = make({ spin: 'export default function build() { for (;;) {} }\n' });
     const result = await synthesize({ root: p.root, appTimeoutMs: 1500 });
@@ -89,6 +143,30 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(result.diagnostics.map((d) => d.message)).toStrictEqual([
       'app spin failed: did not finish within 1.5s and was stopped (does it wait on something that never happens, or loop forever?); raise the limit with --app-timeout',
     ]);
+  });
+
+  test('an app that throws an object without a prototype fails by name; the runner reports it', async () => {
+    const p = make({
+      odd: 'export default function build() {\n  throw Object.create(null);\n}\n',
+      fine: appSource(taskSource('fine')),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toStrictEqual([
+      'app odd failed: a value that cannot be turned into text ([object Object])',
+    ]);
+    expect(result.objects.map((o) => o.app)).toStrictEqual(['fine']);
+  });
+
+  test('an app whose timer throws shortly after it returned fails with that error', async () => {
+    const p = make({
+      timer:
+        "export default function build() {\n  setTimeout(() => { throw new Error('late boom'); }, 10);\n}\n",
+    });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'app timer failed: late boom (thrown after the app returned, or outside it)',
+    );
   });
 
   test('an async app that throws after an await fails with its error and name', async () => {

@@ -3,7 +3,8 @@
  * apps it meant as gone, which would remove their output and let Argo CD prune them.
  */
 import { describe, expect, test } from 'vitest';
-import { appSource, kelos, projectsDisposedAfterEach, TEST_CONFIG, taskSource } from './project.ts';
+import { synthesize } from '../../../src/compiler/synth.ts';
+import { appSource, CDK8S, kelos, projectsDisposedAfterEach, TEST_CONFIG, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
@@ -43,6 +44,31 @@ describe('kelos.apps patterns', { timeout: 60_000 }, () => {
     const bundle = await kelos(['synth'], p.root);
     expect(bundle.code).toBe(0);
     expect(p.files('dist')).toStrictEqual(['dist/bundle/kustomization.yaml', 'dist/bundle/task-b.yaml']);
+    // --app selects bundles too, so an unknown one lists them.
+    expect((await kelos(['synth', '--app', 'nope'], p.root)).stderr).toBe(
+      'kelos: no app named "nope"; apps: none; bundles: bundle\n',
+    );
+  });
+
+  test('an Application syncing a bundle left out of --app is not reported as syncing what synth does not write', async () => {
+    const p = make(
+      {},
+      'kelos:\n  crds: false\n  bundles:\n    - { app: bundle/install.ts, outdir: dist/install }\n    - { app: bundle/argocd.ts, outdir: dist/argocd }\n',
+    );
+    p.write('bundle/install.ts', appSource(taskSource('b')));
+    p.write(
+      'bundle/argocd.ts',
+      `import { ApiObject } from '${CDK8S}';\nexport default function build(scope) {\n  new ApiObject(scope, 'install', { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'install', namespace: 'argocd' }, spec: { source: { repoURL: 'https://github.com/acme/fleet.git', path: 'dist/install' } } });\n}\n`,
+    );
+    const result = await synthesize({ root: p.root, apps: ['argocd'] });
+    expect(result.diagnostics.filter((d) => d.code === 'argocd/path-not-rendered')).toStrictEqual([]);
+    // A path no bundle writes is still reported.
+    p.write(
+      'bundle/argocd.ts',
+      p.read('bundle/argocd.ts').replace("path: 'dist/install'", "path: 'dist/nowhere'"),
+    );
+    const moved = await synthesize({ root: p.root, apps: ['argocd'] });
+    expect(moved.diagnostics.filter((d) => d.code === 'argocd/path-not-rendered')).toHaveLength(1);
   });
 
   test('an empty or comment-only cdk8s.yaml is an error and removes nothing', async () => {
@@ -65,5 +91,12 @@ describe('kelos.apps patterns', { timeout: 60_000 }, () => {
       }
     }
     expect(Object.fromEntries(p.files('dist').map((f) => [f, p.read(f)]))).toStrictEqual(before);
+    // No cdk8s.yaml at all says so, rather than that a key of it is not set.
+    p.remove('cdk8s.yaml');
+    const missing = await kelos(['synth'], p.root);
+    expect([missing.code, missing.stderr]).toStrictEqual([
+      1,
+      `kelos: no cdk8s.yaml in ${p.root}, so no app to synthesize; nothing was written or removed. Run kelos synth where your cdk8s.yaml is, or create one with a kelos.apps list of your app modules (kelos new writes a whole project)\n`,
+    ]);
   });
 });

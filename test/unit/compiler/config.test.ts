@@ -2,6 +2,24 @@ import { describe, expect, test } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from '../../../src/compiler/config.ts';
 
 describe('parseConfig', () => {
+  test('an alias bomb is refused naming the bound', () => {
+    expect(() =>
+      parseConfig(
+        'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+      ),
+    ).toThrow(
+      /^cdk8s\.yaml: cannot be read: its aliases expand beyond the bound on alias expansion \(maxAliasCount: 100\)/,
+    );
+  });
+
+  test('a tab is named at its line and column, in the words kelos validate uses, with the fix', () => {
+    expect(() => parseConfig('kelos:\n\tapps: [a.ts]\n')).toThrow(
+      new ConfigError(
+        'cdk8s.yaml:2:1: not valid YAML: YAML indents with spaces only (Tabs are not allowed as indentation); replace the tabs at the start of the line with spaces',
+      ),
+    );
+  });
+
   test('an empty file means the defaults', () => {
     expect(parseConfig('')).toStrictEqual(DEFAULT_CONFIG);
   });
@@ -22,7 +40,7 @@ describe('parseConfig', () => {
   test.each([
     [
       'kelos:\n  outDir: x\n',
-      'cdk8s.yaml: unknown key kelos.outDir (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks, preview)',
+      'cdk8s.yaml: unknown key kelos.outDir; did you mean kelos.outdir? (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks, preview)',
     ],
     ['kelos:\n  apps: examples\n', 'cdk8s.yaml: kelos.apps must be a list of globs'],
     ['kelos:\n  crds: true\n', 'cdk8s.yaml: kelos.crds must be a directory or false'],
@@ -31,7 +49,7 @@ describe('parseConfig', () => {
     ['- a\n', 'cdk8s.yaml: expected a mapping at the top level'],
     [
       'a: [\n',
-      'cdk8s.yaml: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+      'cdk8s.yaml:2:1: not valid YAML: a [ or { is not closed (or a line inside it is indented less than its key) (Flow sequence in block collection must be sufficiently indented and end with a ]); close the list or mapping on the line it ends, or write it as an indented block',
     ],
   ])('rejects %j', (text, message) => {
     expect(() => parseConfig(text)).toThrow(new ConfigError(message));

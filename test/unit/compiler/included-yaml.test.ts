@@ -107,6 +107,25 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
     expect([source?.file, source?.line, source?.column]).toStrictEqual(['legacy/tasks.yaml', 15, 1]);
   });
 
+  test('synth reports a field the schema refused once, as check does: no policy finding calls it unset beside the schema error', async () => {
+    const p = includeProject();
+    p.write(
+      'legacy/tasks.yaml',
+      LEGACY.replace('  type: nope\n', '  type: codex\n').replace(
+        '  effort: extreme\n',
+        '  podOverrides:\n    activeDeadlineSeconds: "3600"\n',
+      ),
+    );
+    const result = await synthesize({
+      root: p.root,
+      policyStep: (objects) => synthPolicyDiagnostics(p.root, objects),
+    });
+    const at = result.diagnostics
+      .filter((d) => d.path === '/spec/podOverrides/activeDeadlineSeconds')
+      .map((d) => d.code);
+    expect(at).toStrictEqual(['schema/type']);
+  });
+
   test('an Include of a URL keeps the rendered file as the location', async () => {
     const server = createServer((_req, res) => res.end(LEGACY));
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
@@ -132,6 +151,52 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
     const syntax = withCode(result.diagnostics, 'yaml/parse');
     expect(syntax?.source).toStrictEqual({ file: 'legacy/tasks.yaml', line: 17, column: 11 });
     expect(validate.stdout).toContain(`legacy/tasks.yaml:17:11: error ${syntax?.message} [yaml/parse]`);
+  });
+
+  test('findings on an included file whose quote never closes are the ones kelos validate FILE reports, not those of what cdk8s made of it', async () => {
+    const p = includeProject();
+    const broken = [
+      'apiVersion: kelos.dev/v1alpha2',
+      'kind: Workspace',
+      'metadata:',
+      '  name: "api',
+      'spec:',
+      '  repo: https://github.com/o/r.git',
+      '---',
+      'apiVersion: kelos.dev/v1alpha2',
+      'kind: Workspace',
+      'metadata:',
+      '  name: other',
+      'spec:',
+      '  repo: https://github.com/o/r.git',
+      '  repoo: x',
+      '',
+    ].join('\n');
+    p.write('legacy/tasks.yaml', broken);
+    const result = await synthesize({ root: p.root });
+    const validate = await kelos(['validate', '--format', 'json', 'legacy/tasks.yaml'], p.root);
+    const key = (d: Diagnostic) => `${d.source?.file}:${d.source?.line}:${d.source?.column} ${d.code}`;
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map(key)).toStrictEqual(
+      jsonDiagnostics(validate.stdout)
+        .filter((d) => d.severity === 'error')
+        .map(key),
+    );
+    expect(result.diagnostics.map(key)).toContain('legacy/tasks.yaml:14:3 schema/unknown-field');
+  });
+
+  test('an Include of an alias bomb fails the app, naming the bound', async () => {
+    const p = includeProject();
+    p.write(
+      'legacy/tasks.yaml',
+      'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+    );
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('failed');
+    const failed = withCode(result.diagnostics, 'synth/app-failed');
+    expect(failed?.source?.file).toBe('apps/legacy/main.ts');
+    expect(failed?.message).toMatch(
+      /^app legacy failed: YAML it read \(an Include\?\) has aliases that expand beyond .*maxAliasCount 100/,
+    );
   });
 
   test('an Include of a file that does not exist fails the app at its line, in words', async () => {

@@ -2,6 +2,7 @@
  * Synth removes only what it wrote: output directories that hold sources are refused, files in
  * the output tree that synth did not write are kept and reported.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -161,6 +162,25 @@ describe('files synth did not write', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test('an edited record cannot make synth remove a file outside its output directories', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    p.write('manifests/prod.yaml', 'kind: ConfigMap\n');
+    const record = JSON.parse(p.read(RECORD_FILE)) as { files: Record<string, string> };
+    const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+    record.files['kelos.policy.yaml'] = digest(p.read('kelos.policy.yaml'));
+    record.files['manifests/prod.yaml'] = digest('kind: ConfigMap\n');
+    p.write(RECORD_FILE, `${JSON.stringify(record, null, 2)}\n`);
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(p.read('kelos.policy.yaml')).toBe('synth: report\n');
+    expect(p.read('manifests/prod.yaml')).toBe('kind: ConfigMap\n');
+    // The record no longer lists them.
+    expect(Object.keys((JSON.parse(p.read(RECORD_FILE)) as { files: object }).files)).not.toContain(
+      'kelos.policy.yaml',
+    );
+  });
+
   test('a file synth did not write where the output must go stops the run; nothing is written', async () => {
     const p = make(APPS);
     expect((await kelos(['synth'], p.root)).code).toBe(0);
@@ -188,6 +208,19 @@ describe('files synth did not write', { timeout: 60_000 }, () => {
     expect(run.code).toBe(0);
     expect(p.files('dist/apps/gone')).toStrictEqual(['dist/apps/gone/extra.yaml']);
     expect(run.stdout).toContain('dist/apps/gone/extra.yaml: warning kelos synth did not write this file');
+  });
+
+  test('without a record, a hand-written file where synth must write stops the run too; it is kept', async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    p.remove(RECORD_FILE);
+    p.write('dist/apps/issue-worker/task-fix.yaml', 'kind: Task # hand-written\n');
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'kelos: dist/apps/issue-worker/task-fix.yaml was not written by kelos synth',
+    );
+    expect(p.read('dist/apps/issue-worker/task-fix.yaml')).toBe('kind: Task # hand-written\n');
   });
 
   test('an unreadable record is an error naming it; nothing is written', async () => {

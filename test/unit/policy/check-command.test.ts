@@ -258,6 +258,40 @@ spec:
     );
   });
 
+  test('--list-rules --format json lists the same rules as JSON; a report-only format is refused', async () => {
+    const text = await kelos(['check', '--list-rules']);
+    const json = await kelos(['check', '--list-rules', '--format', 'json']);
+    expect(json.code).toBe(0);
+    const { version, rules } = JSON.parse(json.stdout) as {
+      version: number;
+      rules: Array<{ id: string; severity: string; admission: boolean }>;
+    };
+    expect(version).toBe(1);
+    expect(rules.map((r) => `${r.id} ${r.severity}`)).toStrictEqual(
+      text.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
+    );
+    expect(rules.find((r) => r.id === 'budget/spawner-max-concurrency')?.admission).toBe(true);
+    const sarif = await kelos(['check', '--list-rules', '--format', 'sarif']);
+    expect([sarif.code, sarif.stderr]).toStrictEqual([
+      1,
+      'kelos: --list-rules prints text or json, not sarif\n',
+    ]);
+    const withPaths = await kelos(['check', '--list-rules', 'task.yaml']);
+    expect([withPaths.code, withPaths.stderr]).toStrictEqual([
+      1,
+      'kelos: --list-rules lists the rules; it checks no paths\n',
+    ]);
+    const dir = emptyProject();
+    const toFile = await kelos(['check', '--list-rules', '--format', 'json', '-o', 'rules.json'], {
+      cwd: dir,
+    });
+    expect([toFile.code, toFile.stdout]).toStrictEqual([0, '']);
+    expect(readFileSync(join(dir, 'rules.json'), 'utf8')).toBe(json.stdout);
+  });
+
   test('--emit-admission-policies writes the policies and a kustomization', async () => {
     const dir = emptyProject();
     const run = await kelos(['check', '--emit-admission-policies', join(dir, 'policies')], { cwd: dir });

@@ -68,8 +68,8 @@ describe('policy config', () => {
         rates: { codex: { default: -1 }, gemini: 3 },
       }),
     ).toStrictEqual([
-      'kelos.policy.yaml: rule: unknown key; expected one of rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
-      'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id; run kelos check --list-rules for the ids',
+      'kelos.policy.yaml: rule: unknown key; did you mean rules? expected one of rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
+      'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id (kelos check --list-rules lists them)',
       'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
       'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',
       'kelos.policy.yaml: thresholds.maxDeadline: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
@@ -142,8 +142,8 @@ describe('policy config', () => {
         (e: PolicyConfigError) => [...e.problems].sort(),
       );
       expect(problems).toStrictEqual([
-        'kelos.policy.yaml:2:3: thresholds.maxConcurency: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
-        'kelos.policy.yaml:4:3: rules.budget/nope: unknown rule id; run kelos check --list-rules for the ids',
+        'kelos.policy.yaml:2:3: thresholds.maxConcurency: unknown key; did you mean maxConcurrency? expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
+        'kelos.policy.yaml:4:3: rules.budget/nope: unknown rule id (kelos check --list-rules lists them)',
         'kelos.policy.yaml:5:1: synth: expected enforce or report, got "maybe"',
       ]);
     });

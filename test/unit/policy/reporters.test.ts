@@ -198,6 +198,23 @@ describe('reporters', () => {
       ]);
       expect(run.originalUriBaseIds).toStrictEqual({ '%SRCROOT%': { uri: 'file:///repo/' } });
     });
+
+    test('a file outside the working directory is an absolute file URI; one inside, given absolute, is relative to %SRCROOT%', () => {
+      const at = (file: string) =>
+        runPolicies(parseManifests(SMALL, file).documents, {
+          config: TEST_CONFIG,
+          rules: only('budget/active-deadline'),
+        });
+      const uriOf = (file: string, cwd: string) =>
+        JSON.parse(formatReport(at(file), 'sarif', { cwd })).runs[0].results[0].locations[0].physicalLocation
+          .artifactLocation;
+      expect(uriOf('/repo/sub/../pol.yaml', '/repo/sub')).toStrictEqual({ uri: 'file:///repo/pol.yaml' });
+      expect(uriOf('../pol.yaml', '/repo/sub')).toStrictEqual({ uri: 'file:///repo/pol.yaml' });
+      expect(uriOf('/repo/sub/a b#1.yaml', '/repo')).toStrictEqual({
+        uri: 'sub/a%20b%231.yaml',
+        uriBaseId: '%SRCROOT%',
+      });
+    });
   });
 
   test('every format renders an empty report', () => {
