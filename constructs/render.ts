@@ -11,12 +11,31 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * Deep-copies a value, dropping `undefined` members and sorting object keys, so the
  * spec a construct exposes is exactly what cdk8s renders.
  */
-export const compact = <T>(value: T): T => {
+export const compact = <T>(value: T): T => compactAt(value, []);
+
+/** {@link compact} of the member at `path`, which a cycle's path in the error starts with. */
+const compactAt = <T>(value: T, path: string[]): T => {
+  try {
+    return copy(value, 0);
+  } catch (err) {
+    if (err === TOO_DEEP) throw new NotAManifestValue(value as object, { cycle: cyclePath(value, path) });
+    throw err;
+  }
+};
+
+/** Deeper than any Kubernetes object nests; the validator refuses YAML past the same depth. */
+const MAX_DEPTH = 128;
+const TOO_DEEP = Symbol('too deep');
+
+const copy = <T>(value: T, depth: number): T => {
   if (value === null || typeof value !== 'object') return value;
+  // A depth count rather than a set of ancestors: constructs compact every spec they render,
+  // and only a value that is no manifest (a cycle) ever reaches the limit.
+  if (depth > MAX_DEPTH) throw TOO_DEEP;
   // Plain loops: constructs compact every spec they render, several levels deep.
   if (Array.isArray(value)) {
     const items: unknown[] = [];
-    for (const v of value) if (v !== undefined) items.push(compact(v));
+    for (const v of value) if (v !== undefined) items.push(copy(v, depth + 1));
     return items as T;
   }
   const proto = Object.getPrototypeOf(value) as object | null;
@@ -26,23 +45,52 @@ export const compact = <T>(value: T): T => {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = compact(v);
+    if (v !== undefined) out[key] = copy(v, depth + 1);
   }
   return out as T;
 };
 
 /**
+ * The dotted path, from `value` at `from`, of the first member that holds an object it is inside of;
+ * `undefined` when there is none (the value is only very deep).
+ */
+const cyclePath = (value: unknown, from: string[]): string | undefined => {
+  const inside = new Set<object>();
+  const walk = (v: unknown, path: string[]): string | undefined => {
+    if (v === null || typeof v !== 'object') return undefined;
+    if (inside.has(v)) return path.join('.');
+    inside.add(v);
+    for (const [key, member] of Object.entries(v)) {
+      const found = walk(member, [...path, Array.isArray(v) ? `[${key}]` : key]);
+      if (found !== undefined) return found;
+    }
+    inside.delete(v);
+    return undefined;
+  };
+  return walk(value, from);
+};
+
+/**
  * A class instance (a construct, a Date, a Map) where a manifest holds plain JSON: most often a
  * construct in a prop that does not take one (`workspace` beside `worker` rather than in it),
- * which TypeScript refuses but an app run without type checks passes. Copying its tree recursed
- * until the stack ran out, with no location.
+ * which TypeScript refuses but an app run without type checks passes; or a plain object that
+ * holds itself. Copying either recursed until the stack ran out, with no location.
  */
 export class NotAManifestValue extends TypeError {
-  constructor(value: object) {
+  /**
+   * @param value - what was refused.
+   * @param tooDeep - set when `value` nests past the depth limit, with the path of the member
+   *   that holds an object it is inside of, if one does.
+   */
+  constructor(value: object, tooDeep?: { cycle: string | undefined }) {
     const name =
-      (Object.getPrototypeOf(value) as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+      (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
     super(
-      `a ${name} is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`,
+      tooDeep === undefined
+        ? `a ${name} is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`
+        : tooDeep.cycle !== undefined
+          ? `${tooDeep.cycle.replaceAll('.[', '[')} holds an object it is inside of (a cycle); a manifest is a tree of plain JSON`
+          : `a value nests more than ${MAX_DEPTH} levels deep; no Kubernetes object does`,
     );
   }
 }
@@ -60,7 +108,7 @@ export const compactOver = <T>(value: Record<string, unknown>, done: Record<stri
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     const v = merged[key];
-    if (v !== undefined) out[key] = Object.hasOwn(done, key) ? v : compact(v);
+    if (v !== undefined) out[key] = Object.hasOwn(done, key) ? v : compactAt(v, [key]);
   }
   return out as T;
 };

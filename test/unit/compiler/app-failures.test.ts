@@ -85,6 +85,19 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ).toStrictEqual(['4 Workspace ws', '5 Task bad', '6 TaskBudget b']);
   });
 
+  test('a prop value that holds itself fails its app with the path of the cycle, at the construct line', async () => {
+    const p = make({
+      cyclic: appSource(
+        ["  const labels = { team: 'a' };", '  labels.self = labels;', taskSource('t', ', labels')].join('\n'),
+      ),
+    });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toContain('labels.self holds an object it is inside of (a cycle)');
+    expect(run.stdout).toContain('apps/cyclic/main.ts:5:');
+    expect(run.stdout).not.toContain('Maximum call stack');
+  });
+
   test('a throw after refused props is reported after them, as what may follow from them', async () => {
     const p = make({
       after: appSource(

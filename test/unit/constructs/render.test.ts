@@ -20,6 +20,20 @@ describe('compact', () => {
       b: { x: 1 },
     });
   });
+
+  test('an object that holds itself is refused with the path that closes the cycle; a deep tree with no cycle by its depth', () => {
+    const env: Record<string, unknown> = { name: 'N' };
+    env['from'] = [{ ref: env }];
+    expect(() => compact({ podOverrides: { env: [env] } })).toThrow(
+      'podOverrides.env[0].from[0].ref holds an object it is inside of (a cycle); a manifest is a tree of plain JSON',
+    );
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 200; i++) deep = { d: deep };
+    expect(() => compact(deep)).toThrow('a value nests more than 128 levels deep; no Kubernetes object does');
+    let fine: unknown = 'leaf';
+    for (let i = 0; i < 100; i++) fine = [fine];
+    expect(JSON.stringify(compact(fine))).toBe(JSON.stringify(fine));
+  });
 });
 
 describe('compactOver', () => {
