@@ -84,7 +84,8 @@ export class NotAManifestValue extends TypeError {
    */
   constructor(value: object, tooDeep?: { cycle: string | undefined }) {
     const name =
-      (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
+      (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ??
+      'object';
     super(
       tooDeep === undefined
         ? `a ${name} is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`

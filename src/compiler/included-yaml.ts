@@ -31,6 +31,11 @@ export interface IncludedSource {
    * be read back from the file.
    */
   readonly locate?: (pointer: string) => SourcePosition | undefined;
+  /**
+   * The file has a YAML syntax error: the object is what cdk8s's lenient reading made of it, not
+   * what the file means, so no finding on it is reported and no policy runs on it.
+   */
+  readonly broken?: true;
 }
 
 /** The included objects' sources, by the output file each object renders to. */
@@ -88,7 +93,18 @@ export const readIncludedSources = async (
       file,
       ...(line !== undefined && { line }),
       ...(document && { locate: (pointer: string) => document.locate(pointer) }),
+      ...(broken.has(file) && { broken: true }),
     });
   }
   return { sources, diagnostics, broken };
 };
+
+/**
+ * The objects policies run on: all but those cdk8s made of an included file with a YAML syntax
+ * error, whose findings would be on objects the file does not declare (a name swallowing the
+ * documents after an unclosed quote).
+ */
+export const withoutBrokenIncludes = <T extends { readonly file: string }>(
+  objects: readonly T[],
+  included: IncludedSources,
+): T[] => objects.filter((o) => !included.get(o.file)?.broken);

@@ -40,7 +40,7 @@ import {
   type SynthConfig,
 } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
-import { type IncludedSources, readIncludedSources } from './included-yaml.ts';
+import { type IncludedSources, readIncludedSources, withoutBrokenIncludes } from './included-yaml.ts';
 import {
   type Drift,
   type ForeignFile,
@@ -364,12 +364,8 @@ const brokenIncludesAsWritten = (
   options: ValidateOptions = {},
 ): Diagnostic[] => {
   if (broken.size === 0) return [...diagnostics];
-  const fromBroken = (d: Diagnostic): boolean => {
-    const origin = d.source ? included.get(d.source.file) : undefined;
-    return origin !== undefined && broken.has(origin.file);
-  };
   return [
-    ...diagnostics.filter((d) => !fromBroken(d)),
+    ...diagnostics.filter((d) => !(d.source && included.get(d.source.file)?.broken)),
     ...[...broken.values()].flatMap((documents) =>
       validateDocuments(documents, options).filter((d) => !d.code.startsWith('ref/')),
     ),
@@ -533,7 +529,9 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   );
   // As kelos check reports them: a field the schema refused is not also a policy finding.
   if (options.policyStep)
-    diagnostics.push(...besideSchemaErrors(await options.policyStep(objects), diagnostics));
+    diagnostics.push(
+      ...besideSchemaErrors(await options.policyStep(withoutBrokenIncludes(objects, included)), diagnostics),
+    );
   const t4 = performance.now();
 
   const owned = [

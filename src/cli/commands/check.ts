@@ -118,7 +118,8 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
     appTimeoutMs,
   );
   const { atAppSource } = await import('../../compiler/synth.ts');
-  const rendered = checkRendered(result.objects, config);
+  const { withoutBrokenIncludes } = await import('../../compiler/included-yaml.ts');
+  const rendered = checkRendered(withoutBrokenIncludes(result.objects, result.included), config);
   // As synth reports them: at the app line that made the object (or the YAML file an Include
   // read it from), the rendered file after it.
   const report = {

@@ -88,7 +88,9 @@ describe('apps that fail', { timeout: 60_000 }, () => {
   test('a prop value that holds itself fails its app with the path of the cycle, at the construct line', async () => {
     const p = make({
       cyclic: appSource(
-        ["  const labels = { team: 'a' };", '  labels.self = labels;', taskSource('t', ', labels')].join('\n'),
+        ["  const labels = { team: 'a' };", '  labels.self = labels;', taskSource('t', ', labels')].join(
+          '\n',
+        ),
       ),
     });
     const run = await kelos(['synth'], p.root);

@@ -184,6 +184,39 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
     expect(result.diagnostics.map(key)).toContain('legacy/tasks.yaml:14:3 schema/unknown-field');
   });
 
+  test('kelos check runs no policy on what cdk8s made of an included file whose quote never closes', async () => {
+    const p = includeProject();
+    p.write(
+      'legacy/tasks.yaml',
+      [
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: Task',
+        'metadata:',
+        '  name: "api',
+        'spec:',
+        '  prompt: p',
+        '---',
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: Task',
+        'metadata:',
+        '  name: other',
+        'spec:',
+        '  type: codex',
+        '  prompt: "p"',
+        '  credentials: { type: api-key, secretRef: { name: key } }',
+        '',
+      ].join('\n'),
+    );
+    const run = await kelos(['check', '--format', 'json'], p.root);
+    expect(run.code).toBe(2);
+    // cdk8s reads the name on to the next quote, in the next document; findings on that Task
+    // named nothing the file declares.
+    // What is reported is what synth reports: the quote, as kelos validate FILE reads it.
+    expect(
+      jsonDiagnostics(run.stdout).map((d) => `${d.source?.file}:${d.source?.line} ${d.code}`),
+    ).toStrictEqual(['legacy/tasks.yaml:4 yaml/parse']);
+  });
+
   test('an Include of an alias bomb fails the app, naming the bound', async () => {
     const p = includeProject();
     p.write(
