@@ -101,20 +101,42 @@ const bestEffort = (hook: () => void): void => {
 };
 
 /**
- * Runs module apps in one child process (see `runner.ts`), with the Node that runs us. An app
- * that does not finish within the timeout is reported as failed, by name, and the runner is
- * killed; apps after it are reported as not run.
+ * Runs module apps in a child process (see `runner.ts`), with the Node that runs us. An app that
+ * does not finish within the timeout is reported as failed, by name, and the runner is killed;
+ * the apps after it run in a new runner, so one hung app costs its timeout, not the findings of
+ * every app after it.
  *
- * @throws Error when the runner itself dies before reporting (the message quotes its stderr).
+ * @throws Error when a runner itself dies before reporting (the message quotes its stderr).
  */
 export const runModuleApps = async (
   root: string,
   apps: readonly ModuleApp[],
   options: ModuleRunOptions = {},
 ): Promise<AppRun[]> => {
-  if (apps.length === 0) return [];
+  const runs: AppRun[] = [];
+  let pending = apps;
+  while (pending.length > 0) {
+    const batch = await runInOneRunner(root, pending, options);
+    runs.push(...batch.runs);
+    pending = batch.notRun;
+  }
+  return runs;
+};
+
+/** What one runner did: the apps it ran, and those it did not reach because one hung. */
+interface RunnerBatch {
+  readonly runs: AppRun[];
+  readonly notRun: readonly ModuleApp[];
+}
+
+/** One runner process over `apps`, until they are done or one of them hangs. */
+const runInOneRunner = (
+  root: string,
+  apps: readonly ModuleApp[],
+  options: ModuleRunOptions,
+): Promise<RunnerBatch> => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_APP_TIMEOUT_MS;
-  return new Promise<AppRun[]>((resolvePromise, reject) => {
+  return new Promise<RunnerBatch>((resolvePromise, reject) => {
     const child = fork(RUNNER, [root, ...apps.map((a) => `${a.name}=${a.file}`)], {
       cwd: root,
       execPath: process.execPath,
@@ -140,22 +162,24 @@ export const runModuleApps = async (
     const timedOut = () => {
       const done = new Set(runs.map((r) => r.name));
       const hung = current ?? apps.find((a) => !done.has(a.name))?.name;
+      const hungApp = apps.find((a) => a.name === hung);
       settle(() =>
-        resolvePromise([
-          ...runs,
-          ...apps
-            .filter((a) => !done.has(a.name))
-            .map((a) =>
-              a.name === hung
-                ? failedRun(
-                    a.name,
-                    a.file,
+        resolvePromise({
+          runs: [
+            ...runs,
+            ...(hungApp
+              ? [
+                  failedRun(
+                    hungApp.name,
+                    hungApp.file,
                     `did not finish within ${seconds(timeoutMs)} and was stopped (does it wait on something that never happens, or loop forever?); raise the limit with --app-timeout`,
                     timeoutMs,
-                  )
-                : failedRun(a.name, a.file, `not run: the app runner was stopped when app ${hung} timed out`),
-            ),
-        ]),
+                  ),
+                ]
+              : []),
+          ],
+          notRun: apps.filter((a) => !done.has(a.name) && a !== hungApp),
+        }),
       );
     };
     const arm = () => {
@@ -187,7 +211,7 @@ export const runModuleApps = async (
         current = undefined;
         arm();
       } else if (m.done) {
-        settle(() => resolvePromise(runs));
+        settle(() => resolvePromise({ runs, notRun: [] }));
       }
     });
     child.on('error', (err) => settle(() => reject(err)));
