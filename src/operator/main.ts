@@ -53,8 +53,10 @@ import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
 import { githubEnricher } from './webhook/enrich.ts';
 import { WebhookReceiver } from './webhook/receiver.ts';
+import { SecretCache } from './webhook/secrets.ts';
 import type { SlackSocketClient } from './webhook/slack-socket.ts';
 import { startSlack } from './webhook/slack-start.ts';
+import { webhookSetupCheck } from './webhook/verify.ts';
 
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
 export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
@@ -272,6 +274,12 @@ export class Operator {
             },
           }
         : {}),
+      // What the receiver will refuse every delivery for (a missing Secret) shows in status.
+      ...(webhookOn && {
+        webhookSetup: webhookSetupCheck(new SecretCache(client, clock, opts.webhook?.clusterSecrets), (ns) =>
+          admin().allowUnsignedWebhookNamespaces.includes(ns),
+        ),
+      }),
     };
     const spawners = new TaskSpawnerReconciler(spawnerOptions);
 

@@ -202,6 +202,39 @@ describe('webhook receiver end to end', () => {
     expect((await tasksIn(c, ns)).size).toBe(before);
   });
 
+  it('puts a webhook spawner whose deliveries cannot be verified in phase Failed, naming why, until its Secret exists', async () => {
+    const { c, ns } = s;
+    const statusOf = async (name: string) =>
+      (
+        await c.get<
+          ApiObject & {
+            status?: { phase?: string; message?: string; conditions?: { type: string; reason: string }[] };
+          }
+        >(Resources.TaskSpawner, ns, name)
+      )?.status;
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner('late', {
+        webhook: { source: 'late', fieldMapping: { id: '$.data.id' }, secretRef: { name: 'hook-late' } },
+      }),
+    );
+    await waitFor('spawner late in phase Failed', async () => (await statusOf('late'))?.phase === 'Failed');
+    const failed = await statusOf('late');
+    expect(failed?.message).toBe(`webhook deliveries are refused with 401: Secret ${ns}/hook-late not found`);
+    expect(failed?.conditions?.find((x) => x.type === 'DiscoveryError')?.reason).toBe('SetupFailed');
+    // The spawner without a secretRef, in a namespace that takes no unsigned deliveries, too.
+    expect((await statusOf('open'))?.message).toContain(`allows unsigned deliveries in namespace ${ns}`);
+
+    // The operator watches no Secrets: it looks again, and the spawner runs once the Secret is there.
+    await createSecret(c, ns, 'hook-late', { WEBHOOK_SECRET: SECRET });
+    await waitFor('spawner late Running', async () => (await statusOf('late'))?.phase === 'Running', {
+      timeoutMs: 45_000,
+    });
+    expect((await statusOf('late'))?.message).toBeUndefined();
+  });
+
   it('turns a generic POST signed with the Kelos scheme into a Task; stale and replayed requests are refused', async () => {
     const { c, ns } = s;
     const body = JSON.stringify(genericAlert('a-1', 'disk full'));

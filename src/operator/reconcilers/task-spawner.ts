@@ -66,6 +66,9 @@ interface Memory {
   lastEvent?: string;
 }
 
+/** How soon a webhook spawner whose setup is at fault is looked at again. */
+export const WEBHOOK_SETUP_RECHECK_MS = 15_000;
+
 const sequenceOf = (t: Task): number => Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0;
 
 /** Reconciles TaskSpawners. */
@@ -139,14 +142,21 @@ export class TaskSpawnerReconciler {
 
     if (!kind || spawner.spec.suspend) {
       list.step(spawner.spec.suspend ? 'Suspended: no discovery' : 'Not a polling source: status only');
+      const setup = kind || spawner.spec.suspend ? undefined : await this.#webhookSetup(spawner, mem, list);
       await this.#writeStatus(
         spawner,
         mem,
-        { ...base, suspended: !!spawner.spec.suspend, maxTotalReached: maxTotal > 0 && total >= maxTotal },
+        {
+          ...base,
+          suspended: !!spawner.spec.suspend,
+          maxTotalReached: maxTotal > 0 && total >= maxTotal,
+          ...(mem.setupError !== undefined && !spawner.spec.suspend && { setupError: mem.setupError }),
+        },
         list,
       );
       await this.#report(spawner, mine, list);
-      return undefined;
+      // The operator watches no Secrets: a fixed Secret is seen on the next look.
+      return setup ? { requeueAfterMs: WEBHOOK_SETUP_RECHECK_MS } : undefined;
     }
 
     let fresh = false;
@@ -309,6 +319,34 @@ export class TaskSpawnerReconciler {
     if (mark && mark.getTime() > stored) mem.lastDiscoveryTime = mark;
     else mem.lastDiscoveryTime = undefined;
     mem.items = pending;
+  }
+
+  /**
+   * Whether a webhook spawner's deliveries can be verified: a missing Secret or key otherwise
+   * shows only as 401s to the sender and an Event per refused delivery, while `kubectl get ts`
+   * says Running. Sets `mem.setupError` (phase Failed) until the setup is fixed; an API error
+   * leaves it as it was.
+   */
+  async #webhookSetup(
+    spawner: TaskSpawner,
+    mem: Memory,
+    list: Checklist,
+  ): Promise<{ problem: string; transient?: boolean } | undefined> {
+    const o = this.#o;
+    const setup = await o.webhookSetup?.(spawner);
+    if (setup?.transient) {
+      list.step(`Webhook setup not checked: ${setup.problem}`);
+      return setup;
+    }
+    const message = setup && `webhook deliveries are refused with 401: ${setup.problem}`;
+    if (message && message !== mem.setupError) {
+      const { namespace, name } = spawnerName(spawner);
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'SetupFailed' });
+      o.events.record(spawner, 'Warning', 'SetupFailed', message, 'Receive');
+    }
+    if (message) list.step(`Webhook not ready: ${setup.problem}`);
+    mem.setupError = message;
+    return setup;
   }
 
   async #writeStatus(spawner: TaskSpawner, mem: Memory, p: PassOutcome, list: Checklist): Promise<void> {

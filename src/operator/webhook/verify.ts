@@ -39,6 +39,34 @@ const header = (h: IncomingHttpHeaders, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/** What verifies `spawner`'s deliveries from `source`: its secrets, none needed, or why none can. */
+export type SpawnerKeys =
+  | { readonly unsigned: true }
+  | { readonly secrets: readonly string[] }
+  | { readonly problem: string; readonly transient?: boolean };
+
+/**
+ * What verifies `spawner`'s deliveries from `source`, before any delivery: the receiver asks for
+ * each delivery, the TaskSpawner reconciler to put a setup fault in the spawner's status.
+ */
+export async function spawnerKeys(
+  spawner: TaskSpawner,
+  source: WebhookSource,
+  secrets: SecretCache,
+  allowUnsigned: (namespace: string) => boolean,
+): Promise<SpawnerKeys> {
+  const namespace = spawner.metadata.namespace ?? '';
+  const generic = source === 'generic' ? spawner.spec.when.webhook : undefined;
+  if (generic && !generic.secretRef) {
+    return allowUnsigned(namespace)
+      ? { unsigned: true }
+      : {
+          problem: `a TaskSpawner without secretRef receives no deliveries unless the KelosConfig allows unsigned deliveries in namespace ${namespace}`,
+        };
+  }
+  return secrets.secretsOf(spawner, source);
+}
+
 /** Verifies `body` for `spawner`. */
 export async function verifyFor(
   spawner: TaskSpawner,
@@ -49,20 +77,11 @@ export async function verifyFor(
   secrets: SecretCache,
   allowUnsigned: (namespace: string) => boolean,
 ): Promise<SpawnerVerdict> {
-  const namespace = spawner.metadata.namespace ?? '';
-  const generic = source === 'generic' ? spawner.spec.when.webhook : undefined;
-  if (generic && !generic.secretRef) {
-    return allowUnsigned(namespace)
-      ? { ok: true, scheme: 'unsigned' }
-      : {
-          ok: false,
-          reason: `a TaskSpawner without secretRef receives no deliveries unless the KelosConfig allows unsigned deliveries in namespace ${namespace}`,
-          setup: true,
-        };
-  }
-  const s = await secrets.secretsOf(spawner, source);
+  const s = await spawnerKeys(spawner, source, secrets, allowUnsigned);
+  if ('unsigned' in s) return { ok: true, scheme: 'unsigned' };
   if ('problem' in s)
     return { ok: false, reason: s.problem, ...(s.transient ? { transient: true } : { setup: true }) };
+  const generic = source === 'generic' ? spawner.spec.when.webhook : undefined;
   let v: Verdict;
   let scheme: 'github' | 'linear' | 'kelos' | 'header';
   if (source === 'github') {
@@ -86,3 +105,25 @@ export async function verifyFor(
   }
   return v.ok ? { ok: true, scheme } : v;
 }
+
+/** The source whose deliveries a spawner verifies with a secret; undefined for the others (Slack, polling). */
+const verifiedSource = (spawner: TaskSpawner): WebhookSource | undefined => {
+  const w = spawner.spec.when;
+  return w.githubWebhook ? 'github' : w.linearWebhook ? 'linear' : w.webhook ? 'generic' : undefined;
+};
+
+/**
+ * The TaskSpawner reconciler's look at a webhook spawner's setup (see
+ * `TaskSpawnerReconcilerOptions.webhookSetup`), through the receiver's own rules and a Secret
+ * cache of its own.
+ */
+export const webhookSetupCheck =
+  (secrets: SecretCache, allowUnsigned: (namespace: string) => boolean) =>
+  async (spawner: TaskSpawner): Promise<{ problem: string; transient?: boolean } | undefined> => {
+    const source = verifiedSource(spawner);
+    if (!source) return undefined;
+    const keys = await spawnerKeys(spawner, source, secrets, allowUnsigned);
+    return 'problem' in keys
+      ? { problem: keys.problem, ...(keys.transient && { transient: true }) }
+      : undefined;
+  };

@@ -61,6 +61,15 @@ export interface TaskSpawnerReconcilerOptions {
    * a Slack-created Task's result there. Unset: Slack Tasks are not reported.
    */
   readonly slackPost?: (channel: string, text: string, threadTs: string) => Promise<void>;
+  /**
+   * Why no delivery for a webhook spawner can be verified for a fault of its setup (its Secret
+   * is missing or has no key, unsigned deliveries are not allowed), or undefined when one can;
+   * `transient` when the API could not be read. Unset: webhook spawners are not checked (the
+   * operator runs no receiver).
+   */
+  readonly webhookSetup?: (
+    spawner: TaskSpawner,
+  ) => Promise<{ readonly problem: string; readonly transient?: boolean } | undefined>;
 }
 
 /** The source options under `spec.when` that a spawner polls, or undefined for webhook kinds. */
