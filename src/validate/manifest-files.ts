@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
@@ -177,7 +177,7 @@ export async function loadManifestPaths(
   };
   // One file named twice, or named and found under a directory named too (`m m/task.yaml`,
   // `./m/a.yaml m/a.yaml`), or reached through a symbolic link to its directory (`m mlink`) or
-  // a link found in a listing, is read once: its objects are not duplicates of themselves.
+  // a link found in a listing or named, is read once: its objects are not duplicates of themselves.
   // Files are keyed by their directory's real path, resolved once per directory rather than
   // once per file (a pre-commit run names thousands), and a listed link by its target.
   const taken = new Set<string>();
@@ -194,15 +194,43 @@ export async function loadManifestPaths(
     }
     return real;
   };
-  const first = (path: string, target?: string): boolean => {
+  // A named file that is itself a symbolic link (`b.yaml -> a.yaml`) is keyed by its target.
+  // Which names are links is read once per directory, from its listing: a stat of each named
+  // file would cost a system call per file of a pre-commit run.
+  const linksIn = new Map<string, ReadonlySet<string>>();
+  const isLink = (abs: string): boolean => {
+    const dir = dirname(abs);
+    let links = linksIn.get(dir);
+    if (links === undefined) {
+      const found = new Set<string>();
+      try {
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isSymbolicLink()) found.add(e.name);
+      } catch {
+        // Unreadable: the read of the file itself says why.
+      }
+      linksIn.set(dir, (links = found));
+    }
+    return links.has(basename(abs));
+  };
+  const realFile = (abs: string): string => {
+    try {
+      return realpathSync.native(abs);
+    } catch {
+      return abs;
+    }
+  };
+  const first = (path: string, target?: string, named = false): boolean => {
     const abs = resolve(cwd, path);
-    const key = path === '-' ? '-' : (target ?? join(realDir(dirname(abs)), basename(abs)));
+    const key =
+      path === '-'
+        ? '-'
+        : (target ?? (named && isLink(abs) ? realFile(abs) : join(realDir(dirname(abs)), basename(abs))));
     if (taken.has(key)) return false;
     taken.add(key);
     return true;
   };
   for (const path of paths) {
-    if (!first(path)) continue;
+    if (!first(path, undefined, true)) continue;
     if (path === '-') {
       add(await readStdin(), '-', true);
       continue;

@@ -421,7 +421,7 @@ describe('loadManifestPaths', () => {
     expect(cli.files).toEqual(['m/a.yaml', 'm/b.yaml']);
   });
 
-  test('a file reached through a symbolic link to its directory, or a link to it in a listing, is read once', async () => {
+  test('a file reached through a symbolic link to its directory, or a link to it in a listing or named, is read once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
     await mkdir(join(dir, 'm/sub'), { recursive: true });
     await writeFile(join(dir, 'm/sub/a.yaml'), TASK);
@@ -432,6 +432,15 @@ describe('loadManifestPaths', () => {
     expect(result.files).toEqual(['m/inside-link.yaml']);
     const named = await loadManifestPaths(['mlink/sub/a.yaml', 'm/sub/a.yaml'], async () => '', dir);
     expect(named.files).toEqual(['mlink/sub/a.yaml']);
+    // A named link to a file named as well, either way round (a pre-commit run names both).
+    for (const paths of [
+      ['m/sub/a.yaml', 'm/inside-link.yaml'],
+      ['m/inside-link.yaml', 'm/sub/a.yaml'],
+    ]) {
+      const both = await loadManifestPaths(paths, async () => '', dir);
+      expect(both.files).toEqual(paths.slice(0, 1));
+      expect(both.documents).toHaveLength(1);
+    }
   });
 
   test('a path that does not exist is an Error naming it', async () => {
