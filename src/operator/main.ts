@@ -56,7 +56,7 @@ import { WebhookReceiver } from './webhook/receiver.ts';
 import { SecretCache } from './webhook/secrets.ts';
 import type { SlackSocketClient } from './webhook/slack-socket.ts';
 import { startSlack } from './webhook/slack-start.ts';
-import { webhookSetupCheck } from './webhook/verify.ts';
+import { NO_RECEIVER, webhookSetupCheck } from './webhook/verify.ts';
 
 /** RBAC rules the operator needs (the table lives in `src/install`, which renders the install). */
 export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
@@ -275,11 +275,11 @@ export class Operator {
           }
         : {}),
       // What the receiver will refuse every delivery for (a missing Secret) shows in status.
-      ...(webhookOn && {
-        webhookSetup: webhookSetupCheck(new SecretCache(client, clock, opts.webhook?.clusterSecrets), (ns) =>
-          admin().allowUnsignedWebhookNamespaces.includes(ns),
-        ),
-      }),
+      webhookSetup: webhookOn
+        ? webhookSetupCheck(new SecretCache(client, clock, opts.webhook?.clusterSecrets), (ns) =>
+            admin().allowUnsignedWebhookNamespaces.includes(ns),
+          )
+        : async () => ({ problem: NO_RECEIVER }),
     };
     const spawners = new TaskSpawnerReconciler(spawnerOptions);
 

@@ -208,7 +208,8 @@ export async function loadManifestPaths(
       } catch {
         // Unreadable: the read of the file itself says why.
       }
-      linksIn.set(dir, (links = found));
+      linksIn.set(dir, found);
+      links = found;
     }
     return links.has(basename(abs));
   };

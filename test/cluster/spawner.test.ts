@@ -366,6 +366,25 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       expect(gh.checkRuns.size).toBe(1);
     });
 
+    it('a webhook spawner on an operator that runs no receiver is phase Failed, saying so', async () => {
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('no-rx', { githubWebhook: { events: ['issues'], secretRef: { name: 'hook' } } }),
+      );
+      const st = await waitForSpawner(
+        c(),
+        s.ns,
+        'no-rx',
+        'to be Failed',
+        (x) => x.status?.phase === 'Failed',
+      );
+      expect(st.status?.message).toBe(
+        'no delivery reaches this spawner: this operator runs no webhook receiver (--webhook-addr is 0)',
+      );
+    });
+
     it('Jira: issues become Tasks with the description as {{.Body}}', async () => {
       jira.authorization = 'Bearer jtok';
       jira.issues.push({

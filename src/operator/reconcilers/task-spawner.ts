@@ -338,13 +338,13 @@ export class TaskSpawnerReconciler {
       list.step(`Webhook setup not checked: ${setup.problem}`);
       return setup;
     }
-    const message = setup && `webhook deliveries are refused with 401: ${setup.problem}`;
+    const message = setup?.problem;
     if (message && message !== mem.setupError) {
       const { namespace, name } = spawnerName(spawner);
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'SetupFailed' });
       o.events.record(spawner, 'Warning', 'SetupFailed', message, 'Receive');
     }
-    if (message) list.step(`Webhook not ready: ${setup.problem}`);
+    if (message) list.step(`Webhook not ready: ${message}`);
     mem.setupError = message;
     return setup;
   }

@@ -106,6 +106,10 @@ export async function verifyFor(
   return v.ok ? { ok: true, scheme } : v;
 }
 
+/** Why a webhook or Slack spawner gets nothing from an operator started without its receiver. */
+export const NO_RECEIVER =
+  'no delivery reaches this spawner: this operator runs no webhook receiver (--webhook-addr is 0)';
+
 /** The source whose deliveries a spawner verifies with a secret; undefined for the others (Slack, polling). */
 const verifiedSource = (spawner: TaskSpawner): WebhookSource | undefined => {
   const w = spawner.spec.when;
@@ -123,7 +127,8 @@ export const webhookSetupCheck =
     const source = verifiedSource(spawner);
     if (!source) return undefined;
     const keys = await spawnerKeys(spawner, source, secrets, allowUnsigned);
-    return 'problem' in keys
-      ? { problem: keys.problem, ...(keys.transient && { transient: true }) }
-      : undefined;
+    if (!('problem' in keys)) return undefined;
+    return keys.transient
+      ? { problem: keys.problem, transient: true }
+      : { problem: `webhook deliveries are refused with 401: ${keys.problem}` };
   };

@@ -64,8 +64,7 @@ export interface TaskSpawnerReconcilerOptions {
   /**
    * Why no delivery for a webhook spawner can be verified for a fault of its setup (its Secret
    * is missing or has no key, unsigned deliveries are not allowed), or undefined when one can;
-   * `transient` when the API could not be read. Unset: webhook spawners are not checked (the
-   * operator runs no receiver).
+   * `transient` when the API could not be read. Unset: webhook spawners are not checked.
    */
   readonly webhookSetup?: (
     spawner: TaskSpawner,
