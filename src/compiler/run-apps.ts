@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { AppObject, AppRun, ModuleApp, ObjectKind } from './app-run.ts';
+import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind } from './app-run.ts';
 
 // Next to this module: runner.ts from source, runner.js in the built package.
 const RUNNER = fileURLToPath(new URL(`./runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -88,6 +88,8 @@ type RunnerMessage = {
   kinds?: ObjectKind[];
   objects?: AppObject[];
   run?: AppRun;
+  /** What an app that already reported threw later (a timer it left behind): it fails. */
+  late?: { name: string; failures: AppFailure[] };
   done?: true;
 };
 
@@ -210,6 +212,11 @@ const runInOneRunner = (
         streamed = [];
         current = undefined;
         arm();
+      } else if (m.late) {
+        const { name, failures } = m.late;
+        const at = runs.findIndex((r) => r.name === name);
+        const run = runs[at];
+        if (run) runs[at] = { ...run, objects: [], failures: [...run.failures, ...failures] };
       } else if (m.done) {
         settle(() => resolvePromise({ runs, notRun: [] }));
       }

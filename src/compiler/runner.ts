@@ -251,15 +251,35 @@ const pendingTimers = (): number => process.getActiveResourcesInfo().filter((r) 
 const escaped = new Map<string, unknown[]>();
 let blame: string | undefined;
 
+/** The failures of an error that escaped an app. */
+const lateFailures = (err: unknown, root: string): AppFailure[] =>
+  failuresOf(err, root).map((f) => ({
+    ...f,
+    message: `${f.message} (thrown after the app returned, or outside it)`,
+  }));
+
 /** Adds what escaped an app to its run: a late failure fails the app, and its objects go. */
 const withEscaped = (run: AppRun, root: string): AppRun => {
   const errors = escaped.get(run.name) ?? [];
   escaped.delete(run.name);
   if (errors.length === 0) return run;
-  const late = errors
-    .flatMap((e) => failuresOf(e, root))
-    .map((f) => ({ ...f, message: `${f.message} (thrown after the app returned, or outside it)` }));
-  return { ...run, objects: [], failures: [...run.failures, ...late] };
+  return {
+    ...run,
+    objects: [],
+    failures: [...run.failures, ...errors.flatMap((e) => lateFailures(e, root))],
+  };
+};
+
+/**
+ * The app whose own file threw `err`, by the first frame of the project's code in its stack: a
+ * timer an app left behind may fire while a later app runs, and the one to fail is the app that
+ * left it. `undefined` when that frame is in no app's file (a module they share).
+ */
+const ownerOf = (err: unknown, root: string, apps: readonly ModuleApp[]): string | undefined => {
+  const file = failuresOf(err, root)[0]?.site?.file;
+  return file === undefined
+    ? undefined
+    : apps.find((a) => relative(root, resolve(root, a.file)) === file)?.name;
 };
 
 /**
@@ -292,24 +312,35 @@ const stalled = (root: string, app: ModuleApp): { run: Promise<AppRun>; stop: ()
 
 if (import.meta.main) {
   const [root = process.cwd(), ...rest] = process.argv.slice(2);
+  const apps = parseAppArgs(rest);
+  const send = process.send?.bind(process);
+  const post = (message: object) =>
+    send
+      ? new Promise<void>((done, fail) => send(message, undefined, {}, (err) => (err ? fail(err) : done())))
+      : Promise.resolve();
+  // A failed send fails the `run` send after it, which ends this process: the parent says so.
+  const tell = (message: object) => void post(message).catch(() => undefined);
+  const runs: AppRun[] = [];
   const record = (err: unknown) => {
+    const owner = ownerOf(err, root, apps);
+    const at = owner === undefined || owner === blame ? -1 : runs.findIndex((r) => r.name === owner);
+    const done = runs[at];
+    if (done) {
+      // Its run went to the parent already: the parent fails it.
+      const late = { name: done.name, failures: lateFailures(err, root) };
+      runs[at] = { ...done, objects: [], failures: [...done.failures, ...late.failures] };
+      tell({ late });
+      return;
+    }
     const list = escaped.get(blame ?? '') ?? [];
     list.push(err);
     escaped.set(blame ?? '', list);
   };
   process.on('uncaughtException', record);
   process.on('unhandledRejection', record);
-  const send = process.send?.bind(process);
-  const post = (message: object) =>
-    send
-      ? new Promise<void>((done, fail) => send(message, undefined, {}, (err) => (err ? fail(err) : done())))
-      : Promise.resolve();
-  const runs: AppRun[] = [];
-  for (const app of parseAppArgs(rest)) {
+  for (const app of apps) {
     blame = app.name;
     await post({ started: app.name });
-    // A failed send fails the `run` send after it, which ends this process: the parent says so.
-    const tell = (message: object) => void post(message).catch(() => undefined);
     const stall = stalled(root, app);
     const run = await Promise.race([
       runModuleApp(root, app, {

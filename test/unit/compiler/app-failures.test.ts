@@ -210,6 +210,26 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ).toStrictEqual(['app timer failed: from a timer (thrown after the app returned, or outside it)']);
   });
 
+  test('a timer that fires while a later app runs fails the app that left it, not the one running', async () => {
+    const p = make({
+      '01-timer': appSource(
+        `${taskSource('t')}\n  setTimeout(() => { throw new Error('late from 01'); }, 600);`,
+      ),
+      '02-slow': appSource(
+        `${taskSource('s')}\n  const end = Date.now() + 1500;\n  while (Date.now() < end) {}`,
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'synth/app-failed')
+        .map((d) => `${d.source?.file} ${d.message}`),
+    ).toStrictEqual([
+      'apps/01-timer/main.ts app timer failed: late from 01 (thrown after the app returned, or outside it)',
+    ]);
+    expect(result.objects.map((o) => o.app)).toStrictEqual(['slow']);
+  });
+
   test('an async app that builds after an await is rendered', async () => {
     const p = make({
       later:
