@@ -60,12 +60,24 @@ export const formatResource = (r: ResourceRef): string =>
 export const formatLocation = (s: SourceLocation): string =>
   [s.file, s.line, s.column].filter((p) => p !== undefined).join(':');
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is its purpose.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * `s` with its control characters (C0, DEL, C1) written as `\u001b` escapes, for text output.
+ * Names, keys and file names come from the user's files: printed raw, a newline in a name forges
+ * a line of output (a GitHub workflow command, `::error`, in a CI log) and an escape sequence
+ * drives the terminal. JSON, SARIF and JUnit escape in their own syntax.
+ */
+export const printable = (s: string): string =>
+  s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** Renders a diagnostic on one line: `file:line:col: error Kind ns/name /path: message [code]`. */
 export const formatDiagnostic = (d: Diagnostic): string => {
   const where = d.source ? `${formatLocation(d.source)}: ` : '';
   const what = d.resource ? `${formatResource(d.resource)} ` : '';
   const path = d.path ? `${d.path}: ` : '';
-  return `${where}${d.severity} ${what}${path}${d.message} [${d.code}]`;
+  return printable(`${where}${d.severity} ${what}${path}${d.message} [${d.code}]`);
 };
 
 /**
@@ -77,11 +89,13 @@ export const formatDiagnostic = (d: Diagnostic): string => {
 export const formatDiagnosticBlock = (d: Diagnostic, written = true): string =>
   [
     formatDiagnostic(d),
-    ...(d.source?.constructPath ? [`    at construct ${d.source.constructPath}`] : []),
+    ...(d.source?.constructPath ? [`    at construct ${printable(d.source.constructPath)}`] : []),
     ...(d.source?.rendered
-      ? [`    ${written ? 'rendered at' : 'would be rendered at'} ${formatLocation(d.source.rendered)}`]
+      ? [
+          `    ${written ? 'rendered at' : 'would be rendered at'} ${printable(formatLocation(d.source.rendered))}`,
+        ]
       : []),
-    ...(d.hint ? [`    hint: ${d.hint}`] : []),
+    ...(d.hint ? [`    hint: ${printable(d.hint)}`] : []),
   ].join('\n');
 
 /**

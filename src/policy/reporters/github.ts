@@ -5,13 +5,13 @@
  * @see https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  * @packageDocumentation
  */
-import { formatResource } from '../../validate/diagnostic.ts';
+import { formatResource, printable } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
 import { displayPath, hasFile, type ReportOptions, summaryLine } from './common.ts';
 
-/** Escapes a workflow command's message. */
+/** Escapes a workflow command's message: its newlines as the runner reads them, other control characters as text. */
 export const escapeData = (s: string): string =>
-  s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+  printable(s.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A'));
 /** Escapes a workflow command's property value. */
 export const escapeProperty = (s: string): string =>
   escapeData(s).replaceAll(':', '%3A').replaceAll(',', '%2C');

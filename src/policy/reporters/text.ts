@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { type Diagnostic, formatLocation, formatResource } from '../../validate/diagnostic.ts';
+import { type Diagnostic, formatLocation, formatResource, printable } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
 import { displayPath, type ReportOptions, summaryLine } from './common.ts';
 
@@ -13,8 +13,11 @@ type Style = keyof typeof STYLES;
 
 /** Renders a report as text. */
 export function formatText(report: PolicyReport, options: ReportOptions): string {
+  // Every text painted is escaped first (see printable): only the paint's own codes go out raw.
   const paint = (style: Style, text: string) =>
-    options.color ? `\u001b[${STYLES[style][0]}m${text}\u001b[${STYLES[style][1]}m` : text;
+    options.color
+      ? `\u001b[${STYLES[style][0]}m${printable(text)}\u001b[${STYLES[style][1]}m`
+      : printable(text);
   const severityText = (d: Diagnostic) =>
     paint(
       d.severity === 'error' ? 'red' : d.severity === 'warning' ? 'yellow' : 'cyan',
@@ -41,7 +44,7 @@ export function formatText(report: PolicyReport, options: ReportOptions): string
     lines.push(paint('bold', title));
     for (const d of diagnostics) {
       lines.push(
-        `  ${severityText(d)} ${d.path ? `${d.path}: ` : ''}${d.message} ${paint('dim', `[${d.code}]`)}`,
+        `  ${severityText(d)} ${printable(`${d.path ? `${d.path}: ` : ''}${d.message}`)} ${paint('dim', `[${d.code}]`)}`,
       );
       const at = where(d);
       if (at)
@@ -55,7 +58,7 @@ export function formatText(report: PolicyReport, options: ReportOptions): string
   if (report.suppressions.length > 0) {
     lines.push(paint('bold', `Suppressed (${report.suppressions.length})`));
     for (const s of report.suppressions) {
-      lines.push(`  ${formatResource(s.resource)} ${s.rule}: ${s.reason}`);
+      lines.push(printable(`  ${formatResource(s.resource)} ${s.rule}: ${s.reason}`));
       lines.push(
         `          ${paint('dim', `${s.path ? `${s.path}: ` : ''}${s.message}${s.source ? ` at ${where(s)}` : ''}`)}`,
       );

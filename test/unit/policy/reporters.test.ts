@@ -5,8 +5,12 @@ import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
 import { type PolicyReport, runPolicies } from '../../../src/policy/engine.ts';
 import { formatReport, REPORT_FORMATS } from '../../../src/policy/reporters/index.ts';
+import { formatDiagnosticBlock } from '../../../src/validate/diagnostic.ts';
 import { parseManifests } from '../../../src/validate/load.ts';
 import { loadFixture, ROOT, TEST_CONFIG } from './fixtures.ts';
+
+/** The colour codes the text report paints with. */
+const PAINT = new RegExp(`${String.fromCharCode(27)}\\[(?:1|2|22|31|33|36|39)m`, 'g');
 
 const only = (...ids: string[]) => BUILTIN_RULES.filter((r) => ids.includes(r.id));
 
@@ -56,6 +60,61 @@ const Ajv =
   (AjvDraft04 as unknown as typeof AjvDraft04.default);
 
 describe('reporters', () => {
+  test('text and github: a control character in a name or key is printed as an escape, so no line is forged', () => {
+    const hostile = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: "t\\e[31mred\\n::error file=x::forged"
+spec:
+  prompt: p
+  worker:
+    type: codex
+    credentials: { type: api-key, secretRef: { name: k } }
+`;
+    const report = runPolicies(parseManifests(hostile, '/repo/t.yaml').documents, {
+      config: TEST_CONFIG,
+      rules: only('budget/active-deadline'),
+    });
+    for (const format of ['text', 'github', 'text-color'] as const) {
+      const out =
+        format === 'text-color'
+          ? formatReport(report, 'text', { cwd: CWD, color: true })
+          : formatReport(report, format, { cwd: CWD });
+      expect(out.split('\n').filter((l) => l.startsWith('::error file=x'))).toStrictEqual([]);
+      expect(out).toContain('t\\u001b[31mred');
+      // Only the colours the report paints itself go out as escape sequences.
+      const rest = out.replaceAll(PAINT, '');
+      expect(
+        [...rest].filter((c) => c !== '\n' && (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)),
+      ).toStrictEqual([]);
+    }
+  });
+
+  test('validate and synth lines: a control character in a name, key, file or hint is printed as an escape', () => {
+    const block = formatDiagnosticBlock({
+      severity: 'error',
+      code: 'schema/unknown-field',
+      message: 'unknown field',
+      path: '/spec/a\nb',
+      resource: { apiVersion: 'kelos.dev/v1alpha2', kind: 'Task', name: 'x\n::error::forged' },
+      source: {
+        file: 'a\u001b[2J.yaml',
+        line: 1,
+        constructPath: 'app/\u0007',
+        rendered: { file: 'dist/\r.yaml' },
+      },
+      hint: 'h\u009b',
+    });
+    expect(block).toBe(
+      [
+        'a\\u001b[2J.yaml:1: error Task x\\u000a::error::forged /spec/a\\u000ab: unknown field [schema/unknown-field]',
+        '    at construct app/\\u0007',
+        '    rendered at dist/\\u000d.yaml',
+        '    hint: h\\u009b',
+      ].join('\n'),
+    );
+  });
+
   test('text: grouped by resource, with location and hint, suppressions and a summary; no colour unless asked', () => {
     expect(formatReport(small, 'text', { cwd: CWD })).toBe(
       [
