@@ -65,7 +65,7 @@ export async function synthesizeProject(
   }
   const { synthesize } = await import('../compiler/synth.ts');
   try {
-    return await synthesize({ root: io.cwd, validate, appTimeoutMs });
+    return await synthesize({ root: io.cwd, validate, appTimeoutMs, appOutput: (t) => io.stderr(t) });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;

@@ -34,8 +34,11 @@ const runnerEnv = (): NodeJS.ProcessEnv => ({
  * cores) and its peak RSS from 315 to 224 MiB; 32 MiB was no faster than 16. A size the user
  * sets in `NODE_OPTIONS` is theirs and wins.
  */
-const runnerFlags = (): string[] =>
-  /--max-semi-space-size\b/.test(process.env['NODE_OPTIONS'] ?? '') ? [] : ['--max-semi-space-size=16'];
+const runnerFlags = (): string[] => [
+  // Node 22 warns that it strips the apps' types, on every run; what the apps print is shown.
+  '--disable-warning=ExperimentalWarning',
+  ...(/--max-semi-space-size\b/.test(process.env['NODE_OPTIONS'] ?? '') ? [] : ['--max-semi-space-size=16']),
+];
 
 /** The cap on captured child output quoted in an error. */
 const OUTPUT_TAIL = 4000;
@@ -80,6 +83,11 @@ export interface ModuleRunOptions extends RunOptions {
    * complete (they are dropped if it then fails). Best effort, like `onKinds`.
    */
   readonly onObjects?: (objects: readonly AppObject[]) => void;
+  /**
+   * Told what the apps print (`console.log`, `process.stderr.write`) as it comes: the user's own
+   * debugging output, which `cdk8s synth` shows too. Unset: kept only to quote when the runner dies.
+   */
+  readonly onOutput?: (text: string) => void;
 }
 
 /** What the runner sends over IPC (see `runner.ts`). */
@@ -190,7 +198,9 @@ const runInOneRunner = (
     };
     arm();
     const keep = (d: Buffer) => {
-      output = (output + d.toString()).slice(-2 * OUTPUT_TAIL);
+      const text = d.toString();
+      output = (output + text).slice(-2 * OUTPUT_TAIL);
+      if (options.onOutput) bestEffort(() => options.onOutput?.(text));
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);

@@ -338,6 +338,13 @@ if (import.meta.main) {
   };
   process.on('uncaughtException', record);
   process.on('unhandledRejection', record);
+  // An app that exits ends the runner before it reports, with no word of which line did it
+  // (the runner itself never exits: it disconnects). It throws instead, there.
+  process.exit = ((code?: number | string | null) => {
+    throw new Error(
+      `it called process.exit(${code ?? ''}); an app returns when it is done, or throws to fail`,
+    );
+  }) as typeof process.exit;
   for (const app of apps) {
     blame = app.name;
     await post({ started: app.name });

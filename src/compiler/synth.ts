@@ -113,6 +113,12 @@ export interface SynthOptions {
    * @default DEFAULT_APP_TIMEOUT_MS (60 seconds)
    */
   readonly appTimeoutMs?: number;
+  /**
+   * Told what the module apps print, as it comes (see `ModuleRunOptions.onOutput`).
+   *
+   * @default - not shown
+   */
+  readonly appOutput?: (text: string) => void;
 }
 
 /** Whether synth produced output, found violations, or could not run. */
@@ -447,6 +453,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     [...modules, ...bundles.map((b) => ({ name: posix.basename(b.outdir), file: normalize(b.app) }))],
     {
       ...run,
+      ...(options.appOutput && { onOutput: options.appOutput }),
       onKinds: (kinds) => prepareValidators(kinds),
       onObjects: (batch) => {
         for (const o of batch) prerendered.set(o.object, prerender(o.object));

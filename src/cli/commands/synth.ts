@@ -244,6 +244,8 @@ export const synthCommand: CommandFactory = (io, done) =>
         ...(flags.preview && { preview: true }),
         policyStep: synthPolicyStep(io.cwd),
         appTimeoutMs: flags.appTimeout * 1000,
+        // The apps' own output (console.log while debugging one), on stderr: stdout is the report.
+        appOutput: (text: string) => io.stderr(text),
       };
       const once = async (): Promise<ExitCode> => {
         try {

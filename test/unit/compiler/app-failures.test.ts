@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { syntaxSite } from '../../../src/compiler/runner.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
+import { formatLocation } from '../../../src/validate/diagnostic.ts';
 import { appSource, kelos, projectsDisposedAfterEach, REPO, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
@@ -228,6 +229,38 @@ describe('apps that fail', { timeout: 60_000 }, () => {
       'apps/01-timer/main.ts app timer failed: late from 01 (thrown after the app returned, or outside it)',
     ]);
     expect(result.objects.map((o) => o.app)).toStrictEqual(['slow']);
+  });
+
+  test('an app that calls process.exit fails at that line; the apps after it still run', async () => {
+    const p = make({
+      '01-exits': 'export default function build() {\n  process.exit(0);\n}\n',
+      '02-fine': appSource(taskSource('fine')),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'synth/app-failed')
+        .map((d) => `${formatLocation(d.source!)} ${d.message}`),
+    ).toStrictEqual([
+      'apps/01-exits/main.ts:2:11 app exits failed: it called process.exit(0); an app returns when it is done, or throws to fail',
+    ]);
+    expect(result.objects.map((o) => o.app)).toStrictEqual(['fine']);
+  });
+
+  test('what an app prints goes to stderr as it runs; stdout stays the report', async () => {
+    const p = make({
+      noisy: appSource(
+        `  console.log('hello from the app');\n  console.error('and on stderr');\n${taskSource('t')}`,
+      ),
+    });
+    const run = await kelos(['synth', '--stdout'], p.root);
+    expect(run.code).toBe(0);
+    // Before the findings (--stdout puts those on stderr too), as the app printed it.
+    expect(run.stderr.startsWith('hello from the app\nand on stderr\napps/noisy/main.ts:')).toBe(true);
+    expect(run.stdout).not.toContain('hello');
+    const check = await kelos(['check', '--format', 'json'], p.root);
+    expect(check.stderr).toBe('hello from the app\nand on stderr\n');
+    expect(() => JSON.parse(check.stdout)).not.toThrow();
   });
 
   test('an async app that builds after an await is rendered', async () => {

@@ -107,7 +107,7 @@ describe('the runner hands over kinds, then objects in batches', { timeout: 60_0
     ]);
   });
 
-  test("the runner's young generation is capped, unless NODE_OPTIONS sizes it", async () => {
+  test("the runner's young generation is capped, unless NODE_OPTIONS sizes it; Node's experimental warnings are off", async () => {
     const flagsApp = `import { ApiObject } from '${CDK8S}';\nexport default function build(scope) {\n  new ApiObject(scope, 'f', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flags' }, data: { execArgv: process.execArgv.join(' '), options: process.env.NODE_OPTIONS ?? '' } });\n}\n`;
     const p = make({ flags: flagsApp });
     const dataOf = async () => {
@@ -117,9 +117,15 @@ describe('the runner hands over kinds, then objects in batches', { timeout: 60_0
     const options = process.env['NODE_OPTIONS'];
     try {
       delete process.env['NODE_OPTIONS'];
-      expect(await dataOf()).toStrictEqual({ execArgv: '--max-semi-space-size=16', options: '' });
+      expect(await dataOf()).toStrictEqual({
+        execArgv: '--disable-warning=ExperimentalWarning --max-semi-space-size=16',
+        options: '',
+      });
       process.env['NODE_OPTIONS'] = '--max-semi-space-size=8';
-      expect(await dataOf()).toStrictEqual({ execArgv: '', options: '--max-semi-space-size=8' });
+      expect(await dataOf()).toStrictEqual({
+        execArgv: '--disable-warning=ExperimentalWarning',
+        options: '--max-semi-space-size=8',
+      });
     } finally {
       if (options === undefined) delete process.env['NODE_OPTIONS'];
       else process.env['NODE_OPTIONS'] = options;
