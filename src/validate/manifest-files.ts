@@ -231,7 +231,7 @@ export async function loadManifestPaths(
     return true;
   };
   for (const path of paths) {
-    if (!first(path, undefined, true)) continue;
+    if (!first(path, undefined, !listed.has(path))) continue;
     if (path === '-') {
       add(await readStdin(), '-', true);
       continue;
