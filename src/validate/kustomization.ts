@@ -8,7 +8,9 @@
  * Only `resources` (and its deprecated alias `bases`) and `namespace` are evaluated. Every other
  * kustomize feature (patches, name prefixes and suffixes, labels, generators, components,
  * remote bases …) is reported where it is written as not evaluated, with the objects checked as
- * written, so a user's tree is never silently misread.
+ * written, so a user's tree is never silently misread. A listed file outside the kustomization's
+ * directory is an error, as kustomize's default load restrictor refuses it; its objects are
+ * still checked.
  *
  * Written here rather than by running kustomize: kustomize is a Go binary users may not have,
  * and the two fields that decide what a bundle holds are a small, stable part of its format.
@@ -17,7 +19,7 @@
  */
 import { type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { Diagnostic } from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
@@ -305,12 +307,16 @@ export async function loadBundles(
     return result.documents;
   };
 
+  let realCwd: string | undefined;
   /** The documents of the kustomization in `dir`, its namespace applied; `stack` guards cycles. */
   const build = async (k: Kustomization, stack: readonly string[]): Promise<LoadedDocument[]> => {
     const out: LoadedDocument[] = [];
+    // kustomize's default load restrictor (LoadRestrictionsRootOnly, Argo CD's too) compares
+    // paths with their symbolic links resolved.
+    const root = await realpath(resolve(cwd, k.dir));
     for (const r of k.resources) {
       const where = { file: k.file, line: r.line, column: r.column };
-      const report = (severity: Diagnostic['severity'], code: string, message: string) =>
+      const report = (severity: Diagnostic['severity'], code: string, message: string, hint?: string) =>
         diagnostics.push({
           severity,
           code,
@@ -318,6 +324,7 @@ export async function loadBundles(
           path: '/resources',
           resource: kustomizationResource,
           source: where,
+          ...(hint !== undefined && { hint }),
         });
       if (isRemote(r.path)) {
         report(
@@ -354,6 +361,19 @@ export async function loadBundles(
           out.push(...(await build(child, [...stack, resolve(cwd, path)])));
         }
       } else {
+        const real = await realpath(resolve(cwd, path));
+        if (real !== root && !real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) {
+          realCwd ??= await realpath(cwd);
+          // Named by where the link leads when a symbolic link on the way took it out.
+          const target =
+            resolve(realCwd, path) === real ? path : isAbsolute(path) ? real : relative(realCwd, real);
+          report(
+            'error',
+            'kustomize/outside-root',
+            `resource ${r.path} is the file ${path}${target === path ? '' : ` (${target}, through a symbolic link)`}, outside ${k.dir}: kustomize refuses files outside the kustomization's directory (load restrictor LoadRestrictionsRootOnly, Argo CD's default too), so ${k.dir} does not build; its objects are checked as listed`,
+            `move ${target} under ${k.dir}, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)`,
+          );
+        }
         out.push(...(await readManifests(path)));
       }
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,64 @@ describe('kustomization trees', () => {
       ['warning', 'kustomize/not-evaluated', '/resources', 'app/kustomization.yaml:7'],
     ]);
     expect(loaded.diagnostics[0]?.message).toContain('namePrefix is not evaluated');
+  });
+
+  test('a file outside the kustomization root is an error at its item, as kustomize refuses it; a directory outside it is read', async () => {
+    const root = tree({
+      'kz3/app/kustomization.yaml': kustomization(
+        'resources:\n  - own.yaml\n  - ../shared.yaml\n  - ../base\n',
+      ),
+      'kz3/app/own.yaml': budget('own', '5'),
+      'kz3/shared.yaml': budget('shared', '5'),
+      'kz3/base/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'kz3/base/b.yaml': budget('base', '5'),
+    });
+    const loaded = await loadBundles(['kz3/app'], noStdin, root);
+    expect(loaded.diagnostics).toStrictEqual([
+      {
+        severity: 'error',
+        code: 'kustomize/outside-root',
+        message:
+          "resource ../shared.yaml is the file kz3/shared.yaml, outside kz3/app: kustomize refuses files outside the kustomization's directory (load restrictor LoadRestrictionsRootOnly, Argo CD's default too), so kz3/app does not build; its objects are checked as listed",
+        path: '/resources',
+        resource: { kind: 'Kustomization', name: '' },
+        source: { file: 'kz3/app/kustomization.yaml', line: 5, column: 5 },
+        hint: 'move kz3/shared.yaml under kz3/app, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)',
+      },
+    ]);
+    // Nothing else of the bundle is lost, and the refused file is still checked.
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['kz3/app', ['kz3/app/own.yaml', 'kz3/shared.yaml', 'kz3/base/b.yaml']],
+    ]);
+    const run = await kelos(['validate', 'kz3/app'], { cwd: root });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(
+      'kz3/app/kustomization.yaml:5:5: error Kustomization <unnamed> /resources: ',
+    );
+  });
+
+  test('a listed file that a symbolic link takes out of the kustomization root is refused, named by its target', async () => {
+    const root = tree({
+      'kz/app/kustomization.yaml': kustomization('resources: [link.yaml]\n'),
+      'kz/shared.yaml': budget('shared', '5'),
+    });
+    symlinkSync('../shared.yaml', join(root, 'kz/app/link.yaml'));
+    const loaded = await loadBundles(['kz/app/kustomization.yaml'], noStdin, root);
+    expect(
+      loaded.diagnostics.map((d) => [
+        d.code,
+        `${d.source?.file}:${d.source?.line}:${d.source?.column}`,
+        d.message,
+        d.hint,
+      ]),
+    ).toStrictEqual([
+      [
+        'kustomize/outside-root',
+        'kz/app/kustomization.yaml:3:13',
+        "resource link.yaml is the file kz/app/link.yaml (kz/shared.yaml, through a symbolic link), outside kz/app: kustomize refuses files outside the kustomization's directory (load restrictor LoadRestrictionsRootOnly, Argo CD's default too), so kz/app does not build; its objects are checked as listed",
+        'move kz/shared.yaml under kz/app, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)',
+      ],
+    ]);
   });
 
   test('a kustomization that is not valid YAML is one yaml/parse error at its line, with the hint', async () => {
