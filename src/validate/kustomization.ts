@@ -10,7 +10,8 @@
  * remote bases …) is reported where it is written as not evaluated, with the objects checked as
  * written, so a user's tree is never silently misread. A listed file outside the kustomization's
  * directory is an error, as kustomize's default load restrictor refuses it; its objects are
- * still checked.
+ * still checked. An item listed twice is an error, as kustomize refuses its objects again; it is
+ * read once.
  *
  * Written here rather than by running kustomize: kustomize is a Go binary users may not have,
  * and the two fields that decide what a bundle holds are a small, stable part of its format.
@@ -21,7 +22,7 @@ import { type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import type { Diagnostic } from './diagnostic.ts';
+import { type Diagnostic, formatLocation } from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
 import { loadManifestPaths, manifestFiles } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
@@ -314,6 +315,10 @@ export async function loadBundles(
     // kustomize's default load restrictor (LoadRestrictionsRootOnly, Argo CD's too) compares
     // paths with their symbolic links resolved.
     const root = await realpath(resolve(cwd, k.dir));
+    // The items read, by real path: kustomize refuses one listed again (`ok.yaml`, `./ok.yaml`).
+    // Only within one kustomization: a base two others list is refused only when its objects
+    // come out the same both ways, which depends on transformers kelos does not evaluate.
+    const listed = new Map<string, Kustomization['resources'][number]>();
     for (const r of k.resources) {
       const where = { file: k.file, line: r.line, column: r.column };
       const report = (severity: Diagnostic['severity'], code: string, message: string, hint?: string) =>
@@ -342,7 +347,22 @@ export async function loadBundles(
           'kustomize/missing-resource',
           `resource ${r.path} does not exist (looked for ${path})`,
         );
-      } else if (info.isDirectory()) {
+        continue;
+      }
+      const real = await realpath(resolve(cwd, path));
+      const first = listed.get(real);
+      if (first) {
+        const at = formatLocation({ file: k.file, line: first.line, column: first.column });
+        report(
+          'error',
+          'kustomize/duplicate-resource',
+          `resource ${r.path} is listed twice, first at ${at}${first.path === r.path ? '' : ` as ${first.path}`}: kustomize refuses to add its objects again (may not add resource with an already registered id); it is read once`,
+          'remove one of the two items',
+        );
+        continue;
+      }
+      listed.set(real, r);
+      if (info.isDirectory()) {
         const file = await kustomizationFileIn(path, cwd);
         if (!file) {
           report(
@@ -361,7 +381,6 @@ export async function loadBundles(
           out.push(...(await build(child, [...stack, resolve(cwd, path)])));
         }
       } else {
-        const real = await realpath(resolve(cwd, path));
         if (real !== root && !real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) {
           realCwd ??= await realpath(cwd);
           // Named by where the link leads when a symbolic link on the way took it out.

@@ -154,6 +154,59 @@ describe('kustomization trees', () => {
     ]);
   });
 
+  test('a file listed twice in resources is one error at the second item, and is read once', async () => {
+    const root = tree({
+      'kz4/kustomization.yaml': kustomization('resources: [ok.yaml, ./ok.yaml]\n'),
+      'kz4/ok.yaml': budget('ok', '5'),
+    });
+    const loaded = await loadBundles(['kz4'], noStdin, root);
+    expect(loaded.diagnostics).toStrictEqual([
+      {
+        severity: 'error',
+        code: 'kustomize/duplicate-resource',
+        message:
+          'resource ./ok.yaml is listed twice, first at kz4/kustomization.yaml:3:13 as ok.yaml: kustomize refuses to add its objects again (may not add resource with an already registered id); it is read once',
+        path: '/resources',
+        resource: { kind: 'Kustomization', name: '' },
+        source: { file: 'kz4/kustomization.yaml', line: 3, column: 22 },
+        hint: 'remove one of the two items',
+      },
+    ]);
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['kz4', ['kz4/ok.yaml']],
+    ]);
+    // No object is reported as its own duplicate.
+    const run = await kelos(['validate', 'kz4'], { cwd: root });
+    expect(run.stdout).not.toContain('bundle/duplicate');
+    expect(run.stdout).toMatch(/^1 object, 1 error, 0 warnings$/m);
+    expect(run.code).toBe(2);
+  });
+
+  test('a directory listed twice in resources is one error at the second item, and is built once', async () => {
+    const root = tree({
+      'app/kustomization.yaml': kustomization('resources:\n  - ../base\n  - ../base/\n'),
+      'base/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
+      'base/b.yaml': budget('base', '5'),
+    });
+    const loaded = await loadBundles(['app'], noStdin, root);
+    expect(
+      loaded.diagnostics.map((d) => [
+        d.code,
+        `${d.source?.file}:${d.source?.line}:${d.source?.column}`,
+        d.message,
+      ]),
+    ).toStrictEqual([
+      [
+        'kustomize/duplicate-resource',
+        'app/kustomization.yaml:5:5',
+        'resource ../base/ is listed twice, first at app/kustomization.yaml:4:5 as ../base: kustomize refuses to add its objects again (may not add resource with an already registered id); it is read once',
+      ],
+    ]);
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['app', ['base/b.yaml']],
+    ]);
+  });
+
   test('a kustomization that is not valid YAML is one yaml/parse error at its line, with the hint', async () => {
     const root = tree({
       'app/kustomization.yaml':
