@@ -9,7 +9,7 @@ import { type AgentConfigSpec, API_VERSION } from '../src/api/index.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfInvalid } from './validation.ts';
+import { propsObject, throwIfInvalid, Violations } from './validation.ts';
 
 /** An AgentConfig, defined in this app or imported with {@link AgentConfig.fromAgentConfigName}. */
 export interface IAgentConfig extends IKelosObject {
@@ -49,12 +49,17 @@ export class AgentConfig extends ApiObject implements IAgentConfig {
   readonly spec: AgentConfigSpec;
 
   constructor(scope: Construct, id: string, props: AgentConfigProps = {}) {
-    const { metadata, ...rest } = props;
+    const v = new Violations();
+    const { metadata, ...rest } = propsObject(props, v);
     const spec = compact<AgentConfigSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'AgentConfig', metadata, spec });
     recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
-    throwIfInvalid({ kind: 'AgentConfig', namespace: this.namespace, name: this.name }, { asWritten: spec });
+    throwIfInvalid(
+      { kind: 'AgentConfig', namespace: this.namespace, name: this.name },
+      { asWritten: spec },
+      v,
+    );
   }
 }

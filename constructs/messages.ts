@@ -22,6 +22,10 @@ export const Messages = {
     `expected a ${kind} construct, or ${kind}.${importer}(scope, id, name) for one defined elsewhere; got ${got}`,
   dependsOnSelf: 'a Task cannot depend on itself',
   duplicateDependency: (name: string) => `dependsOn lists Task ${name} more than once`,
+  // A slip TypeScript refuses but `kelos synth` (no type checks) would otherwise pass on.
+  notAnObject: (field: string, hint: string, got: string) => `${field} must be an object${hint}; got ${got}`,
+  notAList: (field: string, got: string) => `${field} must be a list; got ${got}`,
+  required: (field: string) => `${field} is required`,
   workspaceFilePath: (path: string) =>
     `files path "${path}" must be relative to the repository root, without backslashes or .. segments`,
 } as const;

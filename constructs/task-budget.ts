@@ -14,7 +14,7 @@ import {
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfInvalid } from './validation.ts';
+import { isObject, propsObject, throwIfInvalid, Violations } from './validation.ts';
 
 /** A TaskBudget, defined in this app or imported with {@link TaskBudget.fromTaskBudgetName}. */
 export interface ITaskBudget extends IKelosObject {
@@ -63,15 +63,22 @@ export class TaskBudget extends ApiObject implements ITaskBudget {
   readonly enforcement: BudgetEnforcement;
 
   constructor(scope: Construct, id: string, props: TaskBudgetProps) {
-    const { metadata, ...rest } = props;
+    const v = new Violations();
+    const { metadata, ...rest } = propsObject(props, v);
     const spec = compact<TaskBudgetSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskBudget', metadata, spec });
     recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
-    this.periodType = spec.period.type;
-    this.timezone = spec.period.timezone ?? DEFAULT_BUDGET_TIMEZONE;
+    // A missing period is the shape check's to refuse; the construct is made first.
+    const period: Partial<TaskBudgetSpec['period']> = isObject(spec.period) ? spec.period : {};
+    this.periodType = period.type as BudgetPeriodType;
+    this.timezone = period.timezone ?? DEFAULT_BUDGET_TIMEZONE;
     this.enforcement = spec.enforcement ?? BudgetEnforcement.Admission;
-    throwIfInvalid({ kind: 'TaskBudget', namespace: this.namespace, name: this.name }, { asWritten: spec });
+    throwIfInvalid(
+      { kind: 'TaskBudget', namespace: this.namespace, name: this.name },
+      { asWritten: spec },
+      v,
+    );
   }
 }

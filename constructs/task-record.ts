@@ -10,7 +10,7 @@ import { API_VERSION, DEFAULT_TASK_RECORD_TTL_SECONDS, type TaskRecordSpec } fro
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfInvalid } from './validation.ts';
+import { propsObject, throwIfInvalid, Violations } from './validation.ts';
 
 /** A TaskRecord, defined in this app or imported with {@link TaskRecord.fromTaskRecordName}. */
 export interface ITaskRecord extends IKelosObject {
@@ -52,13 +52,18 @@ export class TaskRecord extends ApiObject implements ITaskRecord {
   readonly ttlSecondsAfterCompletion: number;
 
   constructor(scope: Construct, id: string, props: TaskRecordProps) {
-    const { metadata, ...rest } = props;
+    const v = new Violations();
+    const { metadata, ...rest } = propsObject(props, v);
     const spec = compact<TaskRecordSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskRecord', metadata, spec });
     recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
     this.ttlSecondsAfterCompletion = spec.ttlSecondsAfterCompletion ?? DEFAULT_TASK_RECORD_TTL_SECONDS;
-    throwIfInvalid({ kind: 'TaskRecord', namespace: this.namespace, name: this.name }, { asWritten: spec });
+    throwIfInvalid(
+      { kind: 'TaskRecord', namespace: this.namespace, name: this.name },
+      { asWritten: spec },
+      v,
+    );
   }
 }

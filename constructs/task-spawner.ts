@@ -27,13 +27,14 @@ import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import type { ITask } from './task.ts';
 import { checkTemplates } from './templates.ts';
-import { throwIfInvalid, Violations } from './validation.ts';
+import { isObject, propsObject, throwIfInvalid, Violations } from './validation.ts';
 import {
   checkExecution,
   type ExecutionProps,
   emitsAsWritten,
   renderExecution,
   renderExecutionAsWritten,
+  type WorkerProps,
 } from './worker.ts';
 import type { IWorkspace } from './workspace.ts';
 
@@ -97,15 +98,17 @@ export interface TaskSpawnerProps extends Omit<TaskSpawnerSpec, 'taskTemplate'> 
   readonly taskTemplate: TaskTemplateProps;
 }
 
-/** The sources set in `when`, in declaration order. */
+/** The sources set in `when`, in declaration order; none when `when` is no object (its shape check says so). */
 export const sourcesOf = (when: When): SourceKind[] =>
-  (Object.keys(when) as SourceKind[]).filter((k) => when[k] !== undefined);
+  isObject(when) ? (Object.keys(when) as SourceKind[]).filter((k) => when[k] !== undefined) : [];
 
 /**
  * Renders the task template from its props; `asWritten` keeps the execution fields where the
  * props put them instead of moving them into `worker`.
  */
 export const renderTaskTemplate = (t: TaskTemplateProps, asWritten = false): TaskTemplate => {
+  // One that is no object (or none) is kept as given, for the shape check to refuse.
+  if (!isObject(t)) return t as unknown as TaskTemplate;
   const { dependsOn, worker: _w, workerPoolRef: _p, ...rest } = t;
   const { type: _t, credentials: _c, model: _m, effort: _e, image: _i, podOverrides: _o, ...fields } = rest;
   return compactOver<TaskTemplate>(
@@ -132,8 +135,12 @@ export const checkTaskSpawnerProps = (
 ): void => {
   const t = props.taskTemplate;
   const base = '/spec/taskTemplate';
-  const sources = sourcesOf(props.when);
-  v.check(sources.length !== 1, '/spec/when', Messages.whenExactlyOne(sources));
+  // `when` or the template missing or of the wrong shape is the shape check's to refuse.
+  if (isObject(props.when)) {
+    const sources = sourcesOf(props.when);
+    v.check(sources.length !== 1, '/spec/when', Messages.whenExactlyOne(sources));
+  }
+  if (!isObject(t)) return;
   checkExecution(t, { base, namespace }, v);
   checkRefList('dependsOn', 'Task', t.dependsOn, `${base}/dependsOn`, v);
   refsOf(t.dependsOn).forEach((d, i) => {
@@ -183,7 +190,9 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
   /** Workspace spawned Tasks work in, if any. */
   readonly workspace?: IWorkspace;
 
-  constructor(scope: Construct, id: string, props: TaskSpawnerProps) {
+  constructor(scope: Construct, id: string, given: TaskSpawnerProps) {
+    const v = new Violations();
+    const props = propsObject(given, v);
     const spec = renderTaskSpawnerSpec(props);
     super(scope, id, { apiVersion: API_VERSION, kind: 'TaskSpawner', metadata: props.metadata, spec });
     recordSite(this);
@@ -199,26 +208,28 @@ export class TaskSpawner extends ApiObject implements ITaskSpawner {
       this.pollInterval = polled?.pollInterval ?? DEFAULT_POLL_INTERVAL;
     }
     // The rendered template holds the effective type already (see resolveAgentType).
-    const agentType = effectiveWorkerField(spec.taskTemplate as unknown as Record<string, unknown>, 'type')
-      ?.value as AgentType | undefined;
+    const template = isObject(spec.taskTemplate)
+      ? (spec.taskTemplate as unknown as Record<string, unknown>)
+      : {};
+    const agentType = effectiveWorkerField(template, 'type')?.value as AgentType | undefined;
     if (agentType !== undefined) this.agentType = agentType;
-    if (props.taskTemplate.worker?.workspace) this.workspace = props.taskTemplate.worker.workspace;
+    const t: Partial<TaskTemplateProps> = isObject(props.taskTemplate) ? props.taskTemplate : {};
+    const w: WorkerProps = isObject(t.worker) ? (t.worker as WorkerProps) : {};
+    if (w.workspace) this.workspace = w.workspace;
 
-    const v = new Violations();
     checkTaskSpawnerProps(props, this.namespace, v);
     const templates = checkTemplates('TaskSpawner', spec, v);
     throwIfInvalid(
       { kind: 'TaskSpawner', namespace: this.namespace, name: this.name },
       {
-        asWritten: emitsAsWritten(props.taskTemplate) ? spec : renderTaskSpawnerSpec(props, true),
+        asWritten: emitsAsWritten(t) ? spec : renderTaskSpawnerSpec(props, true),
         emitted: spec,
       },
       v,
       templates,
     );
 
-    const t = props.taskTemplate;
-    for (const ref of [t.worker?.workspace, ...refsOf(t.worker?.agentConfigs), ...refsOf(t.dependsOn)]) {
+    for (const ref of [w.workspace, ...refsOf(w.agentConfigs), ...refsOf(t.dependsOn)]) {
       if (ref && ApiObject.isApiObject(ref)) this.node.addDependency(ref);
     }
   }

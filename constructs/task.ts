@@ -25,7 +25,7 @@ import {
 import { compactOver, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
 import { checkTemplates } from './templates.ts';
-import { throwIfInvalid, Violations } from './validation.ts';
+import { propsObject, throwIfInvalid, Violations } from './validation.ts';
 import {
   checkExecution,
   type ExecutionProps,
@@ -159,7 +159,9 @@ export class Task extends ApiObject implements ITask {
   /** Seconds the Task may run before it fails; undefined means no deadline. */
   readonly activeDeadlineSeconds?: number;
 
-  constructor(scope: Construct, id: string, props: TaskProps) {
+  constructor(scope: Construct, id: string, given: TaskProps) {
+    const v = new Violations();
+    const props = propsObject(given, v);
     const spec = renderTaskSpec(props);
     super(scope, id, { apiVersion: API_VERSION, kind: 'Task', metadata: props.metadata, spec });
     recordSite(this);
@@ -183,7 +185,6 @@ export class Task extends ApiObject implements ITask {
     const deadline = spec.worker?.podOverrides?.activeDeadlineSeconds;
     if (deadline !== undefined) this.activeDeadlineSeconds = deadline;
 
-    const v = new Violations();
     checkTaskProps(props, { name: this.name, namespace: this.namespace }, v);
     const templates = checkTemplates('Task', spec, v);
     throwIfInvalid(

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION } from '../src/api/index.ts';
+import { API_VERSION, kindByName } from '../src/api/index.ts';
 import {
   type CheckedFindings,
   evaluateObjectRules,
@@ -15,6 +15,7 @@ import {
   validateObject,
 } from '../src/validate/index.ts';
 import { recordChecked } from './checked.ts';
+import { Messages } from './messages.ts';
 
 /** One broken invariant: the field (JSON pointer into the object) and what was expected. */
 export interface Violation {
@@ -98,6 +99,7 @@ const refuse = (resource: ViolationResource, violations: readonly Violation[]): 
 /** Collects violations with a path prefix, so nested checks compose. */
 export class Violations {
   readonly #items: Violation[] = [];
+  #blocked = false;
 
   /** Records `message` against `path` when `broken` is true. */
   check(broken: boolean, path: string, message: string): void {
@@ -109,11 +111,144 @@ export class Violations {
     this.#items.push({ path, message });
   }
 
+  /**
+   * Records `message` against `path` for props of the wrong shape (no object where one
+   * belongs): the API's rules are then not evaluated, as {@link throwIfInvalid} says.
+   */
+  block(path: string, message: string): void {
+    this.#items.push({ path, message });
+    this.#blocked = true;
+  }
+
+  /** Whether a violation recorded with {@link Violations.block} stops the API's rules. */
+  get blocked(): boolean {
+    return this.#blocked;
+  }
+
   /** Everything recorded so far, in order. */
   get items(): readonly Violation[] {
     return this.#items;
   }
 }
+
+/** Whether `value` is what an object-typed prop or field holds: an object, not null or a list. */
+export const isObject = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A value as a refusal shows what was given: `null`, `a string "claude-code"`, `a list of 2`. */
+export const shown = (value: unknown): string => {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `a list of ${value.length}`;
+  if (typeof value === 'string') {
+    return `a string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return `a ${typeof value} ${value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+};
+
+/**
+ * The props a construct was given when they are an object, else none, with the refusal
+ * recorded: `new Task(scope, 't', null)` (no type check in `kelos synth`) failed on a
+ * destructuring inside the construct, with no word of which construct or why.
+ */
+export const propsObject = <T extends object>(props: T, v: Violations): T => {
+  if (isObject(props)) return props;
+  v.block('', Messages.notAnObject('props', '', shown(props)));
+  return {} as T;
+};
+
+/** The part of a kind's schema {@link shapeViolations} reads. */
+interface ShapeNode {
+  readonly type?: unknown;
+  readonly properties?: Readonly<Record<string, ShapeNode>>;
+  readonly items?: ShapeNode;
+  readonly required?: readonly string[];
+  readonly enum?: readonly unknown[];
+}
+
+/** The schema of `spec` of a Kelos kind, as the CEL rules walk it. */
+const specSchemaOf = (kind: string): ShapeNode | undefined => kindByName(kind)?.spec as ShapeNode | undefined;
+
+/**
+ * What to write instead of a string given for an object: the string is most often the value
+ * of one of the object's fields (`worker: 'claude-code'` for `worker: { type: 'claude-code' }`).
+ */
+const objectHint = (node: ShapeNode, value: unknown): string => {
+  if (typeof value !== 'string' || value === '') return '';
+  for (const [key, member] of Object.entries(node.properties ?? {})) {
+    if (member.enum?.includes(value))
+      return ` ({ ${key}: ${JSON.stringify(value).replaceAll('"', "'")}, … })`;
+  }
+  return '';
+};
+
+/** The JSON pointer of `segments` below `/spec`. */
+const pointerOf = (segments: readonly string[]): string =>
+  ['/spec', ...segments.map((k) => k.replaceAll('~', '~0').replaceAll('/', '~1'))].join('/');
+
+/** The field at `segments` as a message names it: `worker`, `volumes[0]`. */
+const fieldOf = (segments: readonly string[]): string => {
+  let name = '';
+  for (const s of segments) name = /^\d+$/.test(s) ? `${name}[${s}]` : s;
+  return name || 'spec';
+};
+
+/**
+ * Walks `value` along `node`, at `segments` (made into a pointer and a name only for a
+ * violation: the walk runs on every spec a construct renders); see {@link shapeViolations}.
+ */
+const walkShape = (node: ShapeNode, value: unknown, segments: string[], out: Violation[]): void => {
+  if (node.type === 'object') {
+    if (!isObject(value)) {
+      const message = Messages.notAnObject(fieldOf(segments), objectHint(node, value), shown(value));
+      out.push({ path: pointerOf(segments), message });
+      return;
+    }
+    const members = node.properties;
+    if (!members) return;
+    const fields = value as Record<string, unknown>;
+    for (const key of node.required ?? []) {
+      if (fields[key] == null && members[key]?.type === 'object') {
+        out.push({ path: pointerOf([...segments, key]), message: Messages.required(key) });
+      }
+    }
+    for (const key in fields) {
+      const schema = members[key];
+      const member = fields[key];
+      if (schema === undefined || member == null) continue;
+      segments.push(key);
+      walkShape(schema, member, segments, out);
+      segments.pop();
+    }
+  } else if (node.type === 'array') {
+    if (!Array.isArray(value)) {
+      out.push({ path: pointerOf(segments), message: Messages.notAList(fieldOf(segments), shown(value)) });
+      return;
+    }
+    const items = node.items;
+    if (items === undefined || (items.type !== 'object' && items.type !== 'array')) return;
+    for (let i = 0; i < value.length; i++) {
+      if (value[i] == null) continue;
+      segments.push(String(i));
+      walkShape(items, value[i], segments, out);
+      segments.pop();
+    }
+  }
+};
+
+/**
+ * Members of a spec that hold no object where the kind's schema takes one (or no list where it
+ * takes a list), and object members the schema requires that are missing. Without type checks
+ * (`kelos synth` runs apps without them), `worker: 'claude-code'` rendered as one unknown field
+ * per character, and a TaskSpawner without `taskTemplate` failed inside the construct. Missing
+ * scalars are left to the validator, as before: rules still run on the rest of the object.
+ */
+export const shapeViolations = (kind: string, spec: unknown): Violation[] => {
+  const schema = specSchemaOf(kind);
+  const out: Violation[] = [];
+  if (schema) walkShape(schema, spec, [], out);
+  return out;
+};
 
 /** The Kelos object `resource` names, with `spec`, as the validator takes it. */
 const objectOf = (resource: ViolationResource, spec: unknown): Record<string, unknown> => ({
@@ -157,7 +292,11 @@ const pointers = (value: unknown, at: string, out: string[]): string[] => {
 };
 
 /**
- * Checks a construct's object eagerly and throws once with everything wrong: the API's CEL
+ * Checks a construct's object eagerly and throws once with everything wrong. Props of the
+ * wrong shape ({@link shapeViolations}, or {@link Violations.block}ed by the construct) are
+ * refused alone with the construct's own `checks`: the rules would only restate them (a
+ * worker that is a string has no type, no credentials), and `kelos validate` does not run
+ * them on an object with schema errors either. Otherwise: the API's CEL
  * rules on the spec as the props wrote it (`asWritten`, e.g. with deprecated fields where the
  * user put them, so a conflict the emitted form resolves is still reported), then, when those
  * hold, as it is `emitted`; and the construct's own `checks`. Violations come in the order of
@@ -174,6 +313,12 @@ export const throwIfInvalid = (
   checks: Violations = new Violations(),
   alsoChecked: Omit<CheckedFindings, 'rules'> = {},
 ): void => {
+  // Props that are no object are refused at the object's root; the spec made of none says no more.
+  const shape = checks.blocked ? [] : shapeViolations(resource.kind, specs.asWritten);
+  if (shape.length > 0 || checks.blocked) {
+    refuse(resource, inFieldOrder(specs.asWritten, [...shape, ...checks.items]));
+    return;
+  }
   const writtenFindings = ruleFindings(resource, specs.asWritten);
   const written = violationsOf(writtenFindings);
   // The emitted form only restates the problems of the written one (at its own paths), so
@@ -202,11 +347,13 @@ export const throwIfInvalid = (
   // at its field, as `kelos validate` does for YAML. Only on the way to a throw: it costs a
   // schema pass, and TypeScript already refuses the misspelling in a type-checked app.
   if (found.length > 0) found.unshift(...unknownFields(resource, specs.asWritten));
-  if (found.length < 2) {
-    refuse(resource, found);
-    return;
-  }
-  const order = new Map(pointers(specs.asWritten, '/spec', []).map((p, i) => [p, i]));
+  refuse(resource, inFieldOrder(specs.asWritten, found));
+};
+
+/** `found` in the order of their fields in `spec` as rendered; at one field, as found. */
+const inFieldOrder = (spec: unknown, found: readonly Violation[]): readonly Violation[] => {
+  if (found.length < 2) return found;
+  const order = new Map(pointers(spec, '/spec', []).map((p, i) => [p, i]));
   const rank = (path: string): number => {
     for (let p = path; p.length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
       const i = order.get(p);
@@ -214,9 +361,8 @@ export const throwIfInvalid = (
     }
     return -1;
   };
-  const sorted = found
+  return found
     .map((v, i) => ({ v, i, r: rank(v.path) }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map(({ v }) => v);
-  refuse(resource, sorted);
 };

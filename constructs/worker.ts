@@ -19,7 +19,7 @@ import type { IAgentConfig } from './agent-config.ts';
 import { Messages } from './messages.ts';
 import { checkReference, checkRefList, refNames, refsOf } from './reference.ts';
 import { compact, compactOver, duplicates } from './render.ts';
-import type { Violations } from './validation.ts';
+import { isObject, type Violations } from './validation.ts';
 import type { IWorkspace } from './workspace.ts';
 
 /** `spec.worker` with references as constructs. */
@@ -94,7 +94,7 @@ export const renderExecutionAsWritten = (p: ExecutionProps): RenderedExecution =
       image: p.image,
       podOverrides: p.podOverrides,
     },
-    p.worker ? { worker: renderWorker(p.worker) } : {},
+    p.worker !== undefined && p.worker !== null ? { worker: renderWorker(p.worker) } : {},
   );
 
 /**
@@ -106,7 +106,10 @@ export const renderExecution = (p: ExecutionProps): RenderedExecution => {
   // Invalid combinations with a pool are rejected by the checks; render them as given so the
   // message and the output agree.
   const written = renderExecutionAsWritten(p);
-  if (p.workerPoolRef !== undefined) return written;
+  // So is a worker that is no object (`worker: 'codex'`): the shape check refuses it as given.
+  if (p.workerPoolRef !== undefined || (written.worker !== undefined && !isObject(written.worker))) {
+    return written;
+  }
   const members: Record<string, unknown> = { ...written.worker };
   for (const field of WORKER_FIELDS) {
     const effective = effectiveWorkerField(written as Record<string, unknown>, field);
@@ -131,8 +134,12 @@ export const emitsAsWritten = (p: ExecutionProps): boolean =>
   p.podOverrides === undefined &&
   (p.worker === undefined || p.workerPoolRef !== undefined || Object.keys(renderWorker(p.worker)).length > 0);
 
-/** Renders `worker` with references turned into names. */
+/**
+ * Renders `worker` with references turned into names; one that is no object is kept as given
+ * (spread, a string became one field per character), for the shape check to refuse.
+ */
 export const renderWorker = (w: WorkerProps): WorkerSpec => {
+  if (!isObject(w)) return w as WorkerSpec;
   const { workspace, agentConfigs, ...rest } = w;
   return compact({
     ...rest,

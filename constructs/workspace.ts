@@ -10,7 +10,7 @@ import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
-import { throwIfInvalid, Violations } from './validation.ts';
+import { propsObject, throwIfInvalid, Violations } from './validation.ts';
 
 /** A Workspace, defined in this app or imported with {@link Workspace.fromWorkspaceName}. */
 export interface IWorkspace extends IKelosObject {
@@ -64,14 +64,14 @@ export class Workspace extends ApiObject implements IWorkspace {
   readonly spec: WorkspaceSpec;
 
   constructor(scope: Construct, id: string, props: WorkspaceProps) {
-    const { metadata, ...rest } = props;
+    const v = new Violations();
+    const { metadata, ...rest } = propsObject(props, v);
     const spec = compact<WorkspaceSpec>(rest);
     super(scope, id, { apiVersion: API_VERSION, kind: 'Workspace', metadata, spec });
     recordSite(this);
     this.spec = spec;
     if (this.metadata.namespace !== undefined) this.namespace = this.metadata.namespace;
-    const v = new Violations();
-    checkWorkspaceSpec(spec, v);
+    if (!v.blocked) checkWorkspaceSpec(spec, v);
     throwIfInvalid({ kind: 'Workspace', namespace: this.namespace, name: this.name }, { asWritten: spec }, v);
   }
 }

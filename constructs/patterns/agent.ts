@@ -8,9 +8,10 @@ import type { AgentType, Credentials, PodOverrides } from '../../src/api/index.t
 import { closest } from '../../src/validate/echo.ts';
 import type { IAgentConfig } from '../agent-config.ts';
 import type { GitHubCommentPolicy } from '../task-spawner.ts';
-import type { Violations } from '../validation.ts';
+import { isObject, shown, type Violations } from '../validation.ts';
 import type { WorkerProps } from '../worker.ts';
 import type { IWorkspace } from '../workspace.ts';
+import { PatternMessages } from './messages.ts';
 
 /** Safe defaults the patterns apply when a prop is left unset. */
 export const PatternDefaults = {
@@ -115,7 +116,12 @@ export const resolveAgent = (props: AgentProps, workspace: IWorkspace | undefine
     ...(workspace !== undefined && { workspace }),
     ...(props.agentConfigs !== undefined &&
       props.agentConfigs.length > 0 && { agentConfigs: props.agentConfigs }),
-    podOverrides: { ...props.podOverrides, activeDeadlineSeconds },
+    // Overrides that are no object are passed as given, for the TaskSpawner or Task to refuse
+    // (spread, a string became one field per character).
+    podOverrides:
+      props.podOverrides === undefined || isObject(props.podOverrides)
+        ? { ...props.podOverrides, activeDeadlineSeconds }
+        : props.podOverrides,
   };
   return {
     worker,
@@ -201,20 +207,60 @@ export const TRIGGER_POLICY_PROPS: Readonly<Record<keyof TriggerPolicyProps, tru
   allowedTeams: true,
 };
 
+/** The props of `T` that are not optional. */
+export type RequiredProps<T> = {
+  [K in keyof T]-?: Partial<Pick<T, K>> extends Pick<T, K> ? never : K;
+}[keyof T];
+
 /**
- * Records each prop of `props` that `pattern` does not take, with the likely intended one. A
- * pattern reads the props it knows, so a misspelled one (through `as any`, or from plain
- * JavaScript) would vanish without a word, where an L1 construct refuses the unknown field.
+ * What a required prop of a pattern holds: a type the pattern checks, or the kind of a
+ * construct, which the L1 construct the pattern makes checks once it is given.
+ */
+export type RequiredProp = 'string' | 'list' | 'object' | 'Workspace' | 'AgentConfig';
+
+const REQUIRED_PROP: Readonly<Record<RequiredProp, { what: string; holds: (value: unknown) => boolean }>> = {
+  string: { what: 'a string', holds: (value) => typeof value === 'string' },
+  list: { what: 'a list', holds: Array.isArray },
+  object: { what: 'an object', holds: isObject },
+  Workspace: { what: 'a Workspace construct', holds: () => true },
+  AgentConfig: { what: 'an AgentConfig construct', holds: () => true },
+};
+
+/**
+ * Records each prop of `props` that `pattern` does not take, with the likely intended one, and
+ * each of `required` that is missing or holds another type. A pattern reads the props it knows,
+ * so a misspelled one (through `as any`, or from plain JavaScript) would vanish without a word,
+ * where an L1 construct refuses the unknown field; and a missing one failed inside the pattern
+ * (`Cannot read properties of undefined (reading 'trim')`), naming neither.
+ *
+ * @returns whether the pattern can read its props: an object holding every required prop. When
+ *   not, the pattern throws what was recorded before it reads them.
  */
 export function checkKnownProps(
   v: Violations,
   pattern: string,
   props: object,
   known: Readonly<Record<string, true>>,
-): void {
+  required: Readonly<Record<string, RequiredProp>> = {},
+): boolean {
+  if (!isObject(props)) {
+    v.add('', PatternMessages.notAnObject(pattern, shown(props)));
+    return false;
+  }
   for (const key of Object.keys(props)) {
     if (Object.hasOwn(known, key)) continue;
     const guess = closest(key, Object.keys(known));
     v.add('', `${pattern} has no prop "${key}"${guess ? `; did you mean "${guess}"?` : ''}`);
   }
+  let readable = true;
+  for (const [key, type] of Object.entries(required)) {
+    const value = (props as Record<string, unknown>)[key];
+    const { what, holds } = REQUIRED_PROP[type];
+    if (value === undefined) v.add('', PatternMessages.required(pattern, key, what));
+    else if (value === null || !holds(value))
+      v.add('', PatternMessages.requiredType(pattern, key, what, shown(value)));
+    else continue;
+    readable = false;
+  }
+  return readable;
 }

@@ -15,6 +15,8 @@ import {
   isRestrictive,
   loginSet,
   PatternDefaults,
+  type RequiredProp,
+  type RequiredProps,
   resolveAgent,
   resolveCommentPolicy,
   TRIGGER_POLICY_PROPS,
@@ -150,6 +152,12 @@ const ISSUE_WORKER_PROPS: Readonly<Record<keyof IssueWorkerProps, true>> = {
   taskLabels: true,
 };
 
+const ISSUE_WORKER_REQUIRED: Readonly<Record<RequiredProps<IssueWorkerProps>, RequiredProp>> = {
+  workspace: 'Workspace',
+  botLogin: 'string',
+  credentials: 'object',
+};
+
 /**
  * Polls GitHub issues and turns each one a maintainer hands over into a Task. Safe by
  * default: at most two at a time, never the bot's own issues, only on a command from a
@@ -174,6 +182,11 @@ export class IssueWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: IssueWorkerProps) {
     super(scope, id);
+    const v = new Violations();
+    const resource = { kind: 'TaskSpawner', name: props?.metadata?.name ?? this.node.path };
+    if (!checkKnownProps(v, 'IssueWorker', props, ISSUE_WORKER_PROPS, ISSUE_WORKER_REQUIRED)) {
+      throwIfViolations(resource, v.items);
+    }
     this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.maxConcurrency;
     this.excludeAuthors = loginSet([props.botLogin], props.excludeAuthors);
     this.commentPolicy = resolveCommentPolicy(props);
@@ -181,8 +194,6 @@ export class IssueWorker extends Construct {
     this.ttlSecondsAfterFinished = agent.ttlSecondsAfterFinished;
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
-    const v = new Violations();
-    checkKnownProps(v, 'IssueWorker', props, ISSUE_WORKER_PROPS);
     v.check(
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',
@@ -194,7 +205,7 @@ export class IssueWorker extends Construct {
       '/spec/when/githubIssues/commentPolicy',
       PatternMessages.openPolicy,
     );
-    throwIfViolations({ kind: 'TaskSpawner', name: props.metadata?.name ?? this.node.path }, v.items);
+    throwIfViolations(resource, v.items);
 
     this.spawner = new TaskSpawner(this, 'Default', {
       ...(props.metadata && { metadata: props.metadata }),

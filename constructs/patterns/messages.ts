@@ -15,4 +15,8 @@ export const PatternMessages = {
   noSteps: 'a Pipeline needs at least one step',
   duplicateStep: (name: string) => `step name ${name} is used more than once`,
   emptyBranch: 'branch must not be empty: the steps of a Pipeline share one branch',
+  notAnObject: (pattern: string, got: string) => `${pattern} props must be an object; got ${got}`,
+  required: (pattern: string, prop: string, what: string) => `${pattern} requires ${prop} (${what})`,
+  requiredType: (pattern: string, prop: string, what: string, got: string) =>
+    `${pattern} requires ${prop} to be ${what}; got ${got}`,
 } as const;

@@ -9,7 +9,14 @@ import { duplicates } from '../render.ts';
 import { type ITask, Task } from '../task.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
-import { AGENT_PROPS, type AgentProps, checkKnownProps, resolveAgent } from './agent.ts';
+import {
+  AGENT_PROPS,
+  type AgentProps,
+  checkKnownProps,
+  type RequiredProp,
+  type RequiredProps,
+  resolveAgent,
+} from './agent.ts';
 import { PatternMessages } from './messages.ts';
 
 /**
@@ -70,6 +77,13 @@ const PIPELINE_PROPS: Readonly<Record<keyof PipelineProps, true>> = {
   labels: true,
 };
 
+const PIPELINE_REQUIRED: Readonly<Record<RequiredProps<PipelineProps>, RequiredProp>> = {
+  workspace: 'Workspace',
+  branch: 'string',
+  steps: 'list',
+  credentials: 'object',
+};
+
 /**
  * Ordered Tasks on one branch: step N depends on step N-1, so it starts only when that one
  * succeeded, and can read its results with {@link depResult}.
@@ -83,12 +97,15 @@ export class Pipeline extends Construct {
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const v = new Violations();
-    checkKnownProps(v, 'Pipeline', props, PIPELINE_PROPS);
+    const resource = { kind: 'Task', name: this.node.path };
+    if (!checkKnownProps(v, 'Pipeline', props, PIPELINE_PROPS, PIPELINE_REQUIRED)) {
+      throwIfViolations(resource, v.items);
+    }
     v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps);
     for (const name of duplicates(props.steps.map((s) => s.name)))
       v.add('/metadata/name', PatternMessages.duplicateStep(name));
     v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch);
-    throwIfViolations({ kind: 'Task', name: this.node.path }, v.items);
+    throwIfViolations(resource, v.items);
 
     const agent = resolveAgent(props, props.workspace);
     const tasks: Task[] = [];

@@ -14,6 +14,8 @@ import {
   checkKnownProps,
   isRestrictive,
   PatternDefaults,
+  type RequiredProp,
+  type RequiredProps,
   resolveAgent,
   resolveCommentPolicy,
   TRIGGER_POLICY_PROPS,
@@ -135,6 +137,12 @@ const PR_RESPONDER_PROPS: Readonly<Record<keyof PrResponderProps, true>> = {
   taskLabels: true,
 };
 
+const PR_RESPONDER_REQUIRED: Readonly<Record<RequiredProps<PrResponderProps>, RequiredProp>> = {
+  workspace: 'Workspace',
+  botLogin: 'string',
+  credentials: 'object',
+};
+
 /**
  * Polls pull requests and, when a maintainer comments `/kelos address-review`, runs an
  * agent on the pull request's own branch to address the review. Ready (non-draft) pull
@@ -159,6 +167,11 @@ export class PrResponder extends Construct {
 
   constructor(scope: Construct, id: string, props: PrResponderProps) {
     super(scope, id);
+    const v = new Violations();
+    const resource = { kind: 'TaskSpawner', name: props?.metadata?.name ?? this.node.path };
+    if (!checkKnownProps(v, 'PrResponder', props, PR_RESPONDER_PROPS, PR_RESPONDER_REQUIRED)) {
+      throwIfViolations(resource, v.items);
+    }
     this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.maxConcurrency;
     this.author = props.author ?? props.botLogin;
     this.commentPolicy = resolveCommentPolicy(props, PatternDefaults.prTriggerComment);
@@ -166,8 +179,6 @@ export class PrResponder extends Construct {
     this.ttlSecondsAfterFinished = agent.ttlSecondsAfterFinished;
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
-    const v = new Violations();
-    checkKnownProps(v, 'PrResponder', props, PR_RESPONDER_PROPS);
     v.check(
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',
@@ -179,7 +190,7 @@ export class PrResponder extends Construct {
       '/spec/when/githubPullRequests/commentPolicy',
       PatternMessages.openPolicy,
     );
-    throwIfViolations({ kind: 'TaskSpawner', name: props.metadata?.name ?? this.node.path }, v.items);
+    throwIfViolations(resource, v.items);
 
     this.spawner = new TaskSpawner(this, 'Default', {
       ...(props.metadata && { metadata: props.metadata }),

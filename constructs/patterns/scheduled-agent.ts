@@ -9,7 +9,15 @@ import { cronScheduleError } from '../../src/api/cron-schedule.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
-import { AGENT_PROPS, type AgentProps, checkKnownProps, PatternDefaults, resolveAgent } from './agent.ts';
+import {
+  AGENT_PROPS,
+  type AgentProps,
+  checkKnownProps,
+  PatternDefaults,
+  type RequiredProp,
+  type RequiredProps,
+  resolveAgent,
+} from './agent.ts';
 import { PatternMessages } from './messages.ts';
 
 /** Props of a {@link ScheduledAgent}. */
@@ -65,6 +73,12 @@ const SCHEDULED_AGENT_PROPS: Readonly<Record<keyof ScheduledAgentProps, true>> =
   taskLabels: true,
 };
 
+const SCHEDULED_AGENT_REQUIRED: Readonly<Record<RequiredProps<ScheduledAgentProps>, RequiredProp>> = {
+  schedule: 'string',
+  prompt: 'string',
+  credentials: 'object',
+};
+
 /**
  * Runs an agent on a schedule. Runs never overlap by default, and each has a deadline.
  *
@@ -84,13 +98,16 @@ export class ScheduledAgent extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledAgentProps) {
     super(scope, id);
+    const v = new Violations();
+    const resource = { kind: 'TaskSpawner', name: props?.metadata?.name ?? this.node.path };
+    if (!checkKnownProps(v, 'ScheduledAgent', props, SCHEDULED_AGENT_PROPS, SCHEDULED_AGENT_REQUIRED)) {
+      throwIfViolations(resource, v.items);
+    }
     this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.scheduledMaxConcurrency;
     const agent = resolveAgent(props, props.workspace);
     this.ttlSecondsAfterFinished = agent.ttlSecondsAfterFinished;
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
-    const v = new Violations();
-    checkKnownProps(v, 'ScheduledAgent', props, SCHEDULED_AGENT_PROPS);
     const scheduleError = cronScheduleError(props.schedule);
     v.check(scheduleError !== undefined, '/spec/when/cron/schedule', scheduleError ?? '');
     v.check(
@@ -98,7 +115,7 @@ export class ScheduledAgent extends Construct {
       '/spec/maxConcurrency',
       PatternMessages.maxConcurrency(this.maxConcurrency),
     );
-    throwIfViolations({ kind: 'TaskSpawner', name: props.metadata?.name ?? this.node.path }, v.items);
+    throwIfViolations(resource, v.items);
 
     this.spawner = new TaskSpawner(this, 'Default', {
       ...(props.metadata && { metadata: props.metadata }),

@@ -16,6 +16,8 @@ import {
   checkKnownProps,
   loginSet,
   PatternDefaults,
+  type RequiredProp,
+  type RequiredProps,
   resolveAgent,
   UNTRUSTED_CONTENT_NOTE,
 } from './agent.ts';
@@ -203,6 +205,14 @@ const SELF_DEVELOPMENT_PROPS: Readonly<Record<keyof SelfDevelopmentProps, true>>
   definitionPath: true,
 };
 
+const SELF_DEVELOPMENT_REQUIRED: Readonly<Record<RequiredProps<SelfDevelopmentProps>, RequiredProp>> = {
+  workspace: 'Workspace',
+  agentConfig: 'AgentConfig',
+  botLogin: 'string',
+  maintainers: 'list',
+  credentials: 'object',
+};
+
 /**
  * The seven agents that develop a repository, from one AgentConfig and one Workspace:
  *
@@ -231,17 +241,25 @@ export class SelfDevelopment extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfDevelopmentProps) {
     super(scope, id);
-    this.namePrefix = props.namePrefix ?? 'kelos';
+    const v = new Violations();
+    const readable = checkKnownProps(
+      v,
+      'SelfDevelopment',
+      props,
+      SELF_DEVELOPMENT_PROPS,
+      SELF_DEVELOPMENT_REQUIRED,
+    );
+    this.namePrefix = props?.namePrefix ?? 'kelos';
+    const resource = { kind: 'TaskSpawner', name: `${this.namePrefix}-workers` };
+    if (!readable) throwIfViolations(resource, v.items);
     this.labels = { ...DEFAULT_LABELS, ...props.labels };
     this.schedules = { ...DEFAULT_SCHEDULES, ...props.schedules };
-    const v = new Violations();
-    checkKnownProps(v, 'SelfDevelopment', props, SELF_DEVELOPMENT_PROPS);
     v.check(
       props.maintainers.length === 0,
       '/spec/when/githubIssues/commentPolicy/allowedUsers',
       PatternMessages.noMaintainers,
     );
-    throwIfViolations({ kind: 'TaskSpawner', name: `${this.namePrefix}-workers` }, v.items);
+    throwIfViolations(resource, v.items);
 
     const { workspace, agentConfig, botLogin } = props;
     const text = prompts(this.labels, botLogin, props.definitionPath);

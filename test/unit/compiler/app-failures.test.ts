@@ -97,6 +97,50 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ).toStrictEqual(['4 Workspace ws', '5 Task bad', '6 TaskBudget b']);
   });
 
+  test('a pattern missing a required prop, or a worker given as a string, is refused at its line by name', async () => {
+    const p = make({
+      slips: appSource(
+        [
+          "  new K.IssueWorker(scope, 'iw', { credentials: { type: 'none' } });",
+          "  new K.Task(scope, 'x', { metadata: { name: 'x' }, worker: 'claude-code', prompt: 'p' });",
+          "  new K.Task(scope, 'n', null);",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    // Were `app slips failed: Cannot read properties of undefined (reading 'trim')`, and with a
+    // try around the pattern, one unknown field per character of the worker.
+    expect(
+      result.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(
+          (d) =>
+            `${d.source?.line} ${d.code} ${d.resource?.kind} ${d.resource?.name} ${d.path}: ${d.message}`,
+        ),
+    ).toStrictEqual([
+      '3 construct/invalid TaskSpawner slips/iw : IssueWorker requires workspace (a Workspace construct)',
+      '3 construct/invalid TaskSpawner slips/iw : IssueWorker requires botLogin (a string)',
+    ]);
+    p.write(
+      'apps/slips/main.ts',
+      appSource(
+        [
+          "  new K.Task(scope, 'x', { metadata: { name: 'x' }, worker: 'claude-code', prompt: 'p' });",
+          "  new K.Task(scope, 'n', null);",
+        ].join('\n'),
+      ),
+    );
+    const again = await synthesize({ root: p.root });
+    expect(
+      again.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => `${d.source?.line} ${d.code} ${d.resource?.kind} ${d.path}: ${d.message}`),
+    ).toStrictEqual([
+      `3 construct/invalid Task /spec/worker: worker must be an object ({ type: 'claude-code', … }); got a string "claude-code"`,
+      '4 construct/invalid Task : props must be an object; got null',
+    ]);
+  });
+
   test('a prop value that holds itself fails its app with the path of the cycle, at the construct line', async () => {
     const p = make({
       cyclic: appSource(

@@ -58,6 +58,13 @@ describe('TaskBudget', () => {
     ).toBe('TaskBudget b /spec: at least one of maxCostUSD, maxInputTokens or maxOutputTokens must be set');
   });
 
+  test('a missing period is refused by name', () => {
+    const props = { metadata: { name: 'b' }, taskSelector: {}, maxCostUSD: '1' };
+    expect(
+      thrown(() => new TaskBudget(chart(), 'b', props as ConstructorParameters<typeof TaskBudget>[2])),
+    ).toBe('TaskBudget b /spec/period: period is required');
+  });
+
   test('rejects a negative cost limit', () => {
     expect(
       thrown(

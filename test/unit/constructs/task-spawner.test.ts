@@ -245,6 +245,29 @@ describe('TaskSpawner', () => {
       );
     });
 
+    test('a string where the template worker belongs is refused once, at its field', () => {
+      const taskTemplate = { worker: 'codex' } as unknown as TaskSpawnerProps['taskTemplate'];
+      expect(build({ taskTemplate })).toBe(
+        `TaskSpawner bad /spec/taskTemplate/worker: worker must be an object ({ type: 'codex', … }); got a string "codex"`,
+      );
+    });
+
+    test('a missing template and when, or props that are no object, are refused by name', () => {
+      const missing = { metadata: { name: 'bad' } } as TaskSpawnerProps;
+      expect(thrown(() => new TaskSpawner(chart(), 's', missing))).toBe(
+        [
+          'TaskSpawner bad /spec/when: when is required',
+          'TaskSpawner bad /spec/taskTemplate: taskTemplate is required',
+        ].join('\n'),
+      );
+      expect(build({ when: 'cron' as unknown as TaskSpawnerProps['when'] })).toBe(
+        'TaskSpawner bad /spec/when: when must be an object; got a string "cron"',
+      );
+      expect(thrown(() => new TaskSpawner(chart(), 's', null as unknown as TaskSpawnerProps))).toMatch(
+        /^TaskSpawner test-s-[0-9a-f]{8}: props must be an object; got null$/,
+      );
+    });
+
     test('a WorkerPool template with fields a pool does not take', () => {
       expect(build({ taskTemplate: { workerPoolRef: { name: 'p' }, branch: 'b', podOverrides: {} } })).toBe(
         [

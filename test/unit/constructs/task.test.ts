@@ -380,6 +380,44 @@ describe('Task', () => {
       );
     });
 
+    // TypeScript refuses these, but synth runs apps without type checking: the worker rendered
+    // as one unknown field per character, and null props failed on a destructuring.
+    test('a string where the worker, its credentials or its overrides belong is refused once, at its field', () => {
+      const props = (worker: unknown) =>
+        ({ metadata: { name: 't' }, prompt: 'p', worker }) as unknown as ConstructorParameters<
+          typeof Task
+        >[2];
+      expect(thrown(() => new Task(chart(), 't', props('claude-code')))).toBe(
+        `Task t /spec/worker: worker must be an object ({ type: 'claude-code', … }); got a string "claude-code"`,
+      );
+      expect(
+        thrown(
+          () => new Task(chart(), 't', props({ type: 'codex', credentials: 'api-key', podOverrides: 'x' })),
+        ),
+      ).toBe(
+        [
+          `Task t /spec/worker/credentials: credentials must be an object ({ type: 'api-key', … }); got a string "api-key"`,
+          'Task t /spec/worker/podOverrides: podOverrides must be an object; got a string "x"',
+        ].join('\n'),
+      );
+      const legacy = { metadata: { name: 't' }, prompt: 'p', type: 'codex', credentials: 'key' };
+      expect(
+        thrown(() => new Task(chart(), 't', legacy as unknown as ConstructorParameters<typeof Task>[2])),
+      ).toBe('Task t /spec/credentials: credentials must be an object; got a string "key"');
+    });
+
+    test('props that are no object are refused by name', () => {
+      for (const [props, got] of [
+        [null, 'null'],
+        [undefined, 'undefined'],
+        ['hello', 'a string "hello"'],
+      ] as const) {
+        expect(
+          thrown(() => new Task(chart(), 't', props as unknown as ConstructorParameters<typeof Task>[2])),
+        ).toMatch(new RegExp(`^Task test-t-[0-9a-f]{8}: props must be an object; got ${got}$`));
+      }
+    });
+
     test('a dependency listed twice, and the Task itself', () => {
       const c = chart();
       const dep = Task.fromTaskName(c, 'dep', 'dep');

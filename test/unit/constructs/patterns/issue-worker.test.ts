@@ -125,4 +125,41 @@ describe('IssueWorker', () => {
       ].join('\n'),
     );
   });
+
+  // TypeScript refuses these, but synth runs apps without type checking: a missing botLogin
+  // failed inside the pattern with "Cannot read properties of undefined (reading 'trim')".
+  test('a missing required prop, or props that are no object, are refused by name', () => {
+    const c = chart();
+    expect(thrown(() => new IssueWorker(c, 'iw', {} as IssueWorkerProps))).toBe(
+      [
+        'TaskSpawner test/iw: IssueWorker requires workspace (a Workspace construct)',
+        'TaskSpawner test/iw: IssueWorker requires botLogin (a string)',
+        'TaskSpawner test/iw: IssueWorker requires credentials (an object)',
+      ].join('\n'),
+    );
+    const mistyped = {
+      metadata: { name: 'issues' },
+      workspace: Workspace.fromWorkspaceName(c, 'ws', 'repo'),
+      botLogin: 7,
+      credentials: 'key',
+      modle: 'x',
+    };
+    expect(thrown(() => new IssueWorker(c, 'typed', mistyped as unknown as IssueWorkerProps))).toBe(
+      [
+        'TaskSpawner issues: IssueWorker has no prop "modle"; did you mean "model"?',
+        'TaskSpawner issues: IssueWorker requires botLogin to be a string; got a number 7',
+        'TaskSpawner issues: IssueWorker requires credentials to be an object; got a string "key"',
+      ].join('\n'),
+    );
+    expect(thrown(() => new IssueWorker(c, 'none', null as unknown as IssueWorkerProps))).toBe(
+      'TaskSpawner test/none: IssueWorker props must be an object; got null',
+    );
+  });
+
+  test('pod overrides that are no object are refused by the spawner, not spread', () => {
+    const podOverrides = 'x' as unknown as IssueWorkerProps['podOverrides'];
+    expect(thrown(() => setup({ podOverrides }))).toBe(
+      'TaskSpawner issues /spec/taskTemplate/worker/podOverrides: podOverrides must be an object; got a string "x"',
+    );
+  });
 });

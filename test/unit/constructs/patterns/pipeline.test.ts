@@ -56,6 +56,18 @@ describe('Pipeline', () => {
     );
   });
 
+  test('steps that are no list, or a missing branch, are refused by name', () => {
+    const c = chart();
+    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+    const props = { workspace, credentials: apiKey, steps: 'build' };
+    expect(thrown(() => new Pipeline(c, 'p', props as unknown as PipelineProps))).toBe(
+      [
+        'Task test/p: Pipeline requires branch (a string)',
+        'Task test/p: Pipeline requires steps to be a list; got a string "build"',
+      ].join('\n'),
+    );
+  });
+
   test('rejects no steps, repeated step names and an empty branch', () => {
     const c = chart();
     const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
