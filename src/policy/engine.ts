@@ -10,7 +10,7 @@ import { Annotations } from '../api/group.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
 import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
-import { clipName } from '../validate/echo.ts';
+import { clipName, closest } from '../validate/echo.ts';
 import type { LoadedDocument } from '../validate/load.ts';
 import type { PolicyConfig } from './config.ts';
 import type { Bundle, Finding, PolicyRule } from './rule.ts';
@@ -203,10 +203,11 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
     }
     for (const id of s.ids) {
       if (!knownIds.has(id)) {
+        const near = closest(id, [...knownIds]);
         diagnostics.push({
           severity: 'warning',
           code: 'policy/ignore-unknown-rule',
-          message: `${Annotations.PolicyIgnore} names ${JSON.stringify(id)}, which is not a rule id`,
+          message: `${Annotations.PolicyIgnore} names ${JSON.stringify(id)}, which is not a rule id${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`,
           path: ignorePointer,
           resource,
           source: sourceOf(object, ignorePointer),

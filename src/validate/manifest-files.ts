@@ -22,9 +22,17 @@ export interface Listing {
 }
 
 /**
+ * Directories a listing does not enter: hidden ones (`.git`, `.github`), which Argo CD's
+ * repo-server skips too, and `node_modules`, which holds packages, never a manifest to sync
+ * (`kelos validate .` in a project read every `package.json` in it). Named, they are read.
+ */
+const SKIPPED_DIR = /^(?:\..+|node_modules)$/;
+
+/**
  * Every manifest file under `dir`, recursively, sorted by path so output is stable. Paths are
  * returned as `dir` was written (relative stays relative); `cwd` resolves them for reading.
  *
+ * Hidden directories and `node_modules` are not entered (see {@link SKIPPED_DIR}).
  * A symbolic link is followed when its target lies inside the directory the user named (`top`,
  * resolved), so a tree that links shared manifests into place is read whole; a link that leaves
  * that tree, dangles or loops is not read, and is reported as a warning naming it, never
@@ -76,6 +84,7 @@ export async function manifestFiles(
       if (isFile) links.set(path, target);
     }
     if (isDir) {
+      if (SKIPPED_DIR.test(entry.name)) continue;
       const below = await manifestFiles(path, cwd, top, seen);
       files.push(...below.files);
       skipped.push(...below.skipped);

@@ -264,8 +264,10 @@ jobs:
       - name: plain manifests (manifests/), when there are any
         run: if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then npx kelos validate manifests/ && npx kelos check manifests/; fi
       - run: npx kelos check --format sarif --output kelos.sarif
+      # Also when a step above failed, but only when the report was written (a stale dist/ stops
+      # the job before it; uploading nothing would add a second, misleading failure).
       - uses: github/codeql-action/upload-sarif@v3
-        if: always()
+        if: always() && hashFiles('kelos.sarif') != ''
         with:
           sarif_file: kelos.sarif
           category: kelos

@@ -84,6 +84,18 @@ describe('kelos new', () => {
     expect(readFileSync(join(cwd, 'clone', '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
   });
 
+  test('the CI workflow uploads the SARIF report after a failed step only when the report was written', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const workflow = parse(readFileSync(join(cwd, 'repo/.github/workflows/kelos.yml'), 'utf8')) as {
+      jobs: { kelos: { steps: Array<{ uses?: string; if?: string; with?: Record<string, string> }> } };
+    };
+    const upload = workflow.jobs.kelos.steps.find((s) =>
+      s.uses?.startsWith('github/codeql-action/upload-sarif'),
+    );
+    expect(upload?.if).toBe(`always() && hashFiles('${upload?.with?.['sarif_file']}') != ''`);
+  });
+
   test('the CI workflow checks manifests/ only when it holds a manifest (git keeps no empty directory, so it may hold only .gitkeep)', async () => {
     const cwd = scratch();
     expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);

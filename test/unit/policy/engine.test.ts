@@ -73,7 +73,7 @@ describe('policy engine', () => {
     ]);
   });
 
-  test('an opt-out naming an unknown rule is a warning', () => {
+  test('an opt-out naming an unknown rule is a warning, with the rule it likely meant', () => {
     const report = runPolicies(
       docs(
         task('typo', {
@@ -95,6 +95,21 @@ describe('policy engine', () => {
         'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
       ],
     ]);
+  });
+
+  test('an opt-out naming a rule id with a typo says which rule it likely meant', () => {
+    const report = runPolicies(
+      docs(
+        task('typo', {
+          'policy.kelos.dev/ignore': 'hygiene/ttl-secnds-after-finished',
+          'policy.kelos.dev/ignore-reason': 'cleanup job',
+        }),
+      ),
+      { config: TEST_CONFIG, rules: [ttl] },
+    );
+    expect(report.diagnostics.find((d) => d.code === 'policy/ignore-unknown-rule')?.message).toBe(
+      'policy.kelos.dev/ignore names "hygiene/ttl-secnds-after-finished", which is not a rule id; did you mean "hygiene/ttl-seconds-after-finished"?',
+    );
   });
 
   test('the config disables rules and overrides severities; the report lists the rules that ran', () => {

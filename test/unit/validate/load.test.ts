@@ -443,6 +443,22 @@ describe('loadManifestPaths', () => {
     }
   });
 
+  test('a listing enters no hidden directory and no node_modules, as Argo CD skips hidden ones; named, they are read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    await mkdir(join(dir, 'node_modules/pkg'), { recursive: true });
+    await mkdir(join(dir, '.github/workflows'), { recursive: true });
+    await mkdir(join(dir, 'm'));
+    await writeFile(join(dir, 'node_modules/pkg/package.json'), '{"name": "pkg"}');
+    await writeFile(join(dir, '.github/workflows/ci.yml'), 'on: push\n');
+    await writeFile(join(dir, 'm/task.yaml'), TASK);
+    await writeFile(join(dir, '.hidden.yaml'), TASK.replace('name: fix', 'name: dotfile'));
+    const result = await loadManifestPaths(['.'], async () => '', dir);
+    // A hidden file is read: only directories are skipped.
+    expect(result.files).toStrictEqual(['.hidden.yaml', 'm/task.yaml']);
+    const named = await loadManifestPaths(['node_modules', '.github'], async () => '', dir);
+    expect(named.files).toStrictEqual(['node_modules/pkg/package.json', '.github/workflows/ci.yml']);
+  });
+
   test('a path that does not exist is an Error naming it', async () => {
     await expect(loadManifestPaths(['nope/missing.yaml'], async () => '', tmpdir())).rejects.toThrow(
       'cannot read nope/missing.yaml: no such file or directory',
