@@ -25,7 +25,7 @@ export const activeDeadline: ObjectRule = {
     'Every Task and TaskSpawner task template sets podOverrides.activeDeadlineSeconds, at or under the configured ceiling.',
   rationale:
     'The deadline is the only bound on one run’s wall time, and so on its cost; the budget forecast needs it, and a stuck agent otherwise runs until someone deletes it.',
-  hint: 'Set worker.podOverrides.activeDeadlineSeconds (thresholds.maxActiveDeadlineSeconds is the ceiling).',
+  hint: 'Set podOverrides.activeDeadlineSeconds (under worker, or under spec in the flat form); thresholds.maxActiveDeadlineSeconds is the ceiling.',
   check({ object, config }) {
     const e = executionOf(object);
     // A WorkerPool carries its own limits; podOverrides may not be set with workerPoolRef.

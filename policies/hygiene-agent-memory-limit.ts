@@ -26,7 +26,7 @@ export const agentMemoryLimit: ObjectRule = {
     'Every Task and TaskSpawner task template sets podOverrides.resources.limits.memory for the agent.',
   rationale:
     'An agent runs arbitrary builds and installs; without a memory limit one runaway run can exhaust its node, and the OOM killer or the kubelet’s eviction then takes other Pods too. With a limit only the agent is killed (the Task fails with the reason).',
-  hint: 'Set worker.podOverrides.resources.limits.memory (for example 8Gi), and requests.memory so the scheduler places the agent where that memory is.',
+  hint: 'Set podOverrides.resources.limits.memory (for example 8Gi), and requests.memory so the scheduler places the agent where that memory is.',
   check({ object }) {
     const e = executionOf(object);
     // A WorkerPool carries its own limits; podOverrides may not be set with workerPoolRef.

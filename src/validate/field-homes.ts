@@ -23,9 +23,15 @@ const MAX_NODES = 50_000;
 /** Answers kept per kind before the memo starts over. */
 const MAX_ANSWERS = 10_000;
 
+/** A place a field name is a field of, and whether it is under a deprecated field. */
+interface Place {
+  readonly segments: Segments;
+  readonly deprecated: boolean;
+}
+
 /** Per kind schema: the index, and the answers given (an object may repeat one mistake often). */
 interface KindHomes {
-  readonly index: Map<string, Segments[]>;
+  readonly index: Map<string, Place[]>;
   readonly answers: Map<string, string>;
 }
 
@@ -45,35 +51,51 @@ const isDeprecated = (node: unknown): boolean =>
   isNode(node) && typeof node['description'] === 'string' && /^deprecated\b/i.test(node['description']);
 
 /** Every field name of `root`'s schema, with the places (parents) it is a field of. */
-function fieldIndex(root: Node): Map<string, Segments[]> {
-  const index = new Map<string, Segments[]>();
+function fieldIndex(root: Node): Map<string, Place[]> {
+  const index = new Map<string, Place[]>();
   const onPath = new Set<Node>();
   let visited = 0;
-  const walk = (node: Node, at: Segments): void => {
+  const walk = (node: Node, at: Segments, deprecated: boolean): void => {
     if (onPath.has(node) || ++visited > MAX_NODES) return;
     onPath.add(node);
     const target = resolveRef(root, node);
-    if (target) walk(target, at);
+    if (target) walk(target, at, deprecated);
     const properties = node['properties'];
     if (isNode(properties)) {
       for (const [name, child] of Object.entries(properties)) {
-        if (isDeprecated(child)) continue;
+        const old = deprecated || isDeprecated(child);
         const places = index.get(name) ?? [];
-        places.push(at);
+        places.push({ segments: at, deprecated: old });
         index.set(name, places);
-        if (isNode(child)) walk(child, [...at, name]);
+        if (isNode(child)) walk(child, [...at, name], old);
       }
     }
-    if (isNode(node['items'])) walk(node['items'], [...at, '[]']);
+    if (isNode(node['items'])) walk(node['items'], [...at, '[]'], deprecated);
     for (const branch of ['anyOf', 'oneOf', 'allOf'] as const) {
       const list = node[branch];
-      if (Array.isArray(list)) for (const b of list) if (isNode(b)) walk(b, at);
+      if (Array.isArray(list)) for (const b of list) if (isNode(b)) walk(b, at, deprecated);
     }
     onPath.delete(node);
   };
-  walk(root, []);
+  walk(root, [], false);
   return index;
 }
+
+/** Whether `object` holds something at `segments` (`[]`: its first item). */
+const holds = (object: unknown, segments: Segments): boolean => {
+  let at = object;
+  for (const s of segments) {
+    if (s === '[]') {
+      if (!Array.isArray(at) || at.length === 0) return false;
+      at = at[0];
+    } else {
+      if (typeof at !== 'object' || at === null || Array.isArray(at)) return false;
+      at = (at as Record<string, unknown>)[s];
+    }
+    if (at === undefined || at === null) return false;
+  }
+  return true;
+};
 
 /** A place as a field path: `spec.containers[]`; the object itself is its top level. */
 const render = (segments: Segments): string =>
@@ -104,21 +126,26 @@ const placeOf = (at: readonly string[]): Segments => at.map((s) => (/^\d+$/.test
 /**
  * The places other than `at` where `name` is a field, nearest in the tree first, only the
  * nearest: `secretRef` under `spec.worker` is meant for `spec.worker.credentials`, not for the
- * volume sources deep in `podOverrides`.
+ * volume sources deep in `podOverrides`. A place under a deprecated field counts only when the
+ * object uses that field: a Task written in upstream's flat form (`spec.credentials`) is told
+ * `spec.credentials`, one written with `spec.worker` is never sent to the old form.
  *
  * @param root The kind's whole object schema.
  * @param at Where the unknown field sits, as JSON pointer segments of the object.
+ * @param object The object, to see which deprecated fields it uses; none when absent.
  * @returns The places as field paths, and whether they are one level below or above `at`.
  */
 export function fieldHomes(
   root: Node,
   at: readonly string[],
   name: string,
+  object?: unknown,
 ): { places: string[]; oneLevel: 'below' | 'above' | undefined } {
   const here = placeOf(at);
-  const candidates = (kindOf(root).index.get(name) ?? []).filter(
-    (p) => p.length !== here.length || p.some((s, i) => s !== here[i]),
-  );
+  const candidates = (kindOf(root).index.get(name) ?? [])
+    .filter((p) => !p.deprecated || (object !== undefined && holds(object, p.segments)))
+    .map((p) => p.segments)
+    .filter((p) => p.length !== here.length || p.some((s, i) => s !== here[i]));
   if (candidates.length === 0) return { places: [], oneLevel: undefined };
   const nearest = Math.min(...candidates.map((p) => distance(here, p)));
   const chosen = candidates.filter((p) => distance(here, p) === nearest);
@@ -140,12 +167,17 @@ const listOf = (places: readonly string[]): string => {
  * What an unknown-field message adds about where `name` belongs, or `''` when it is known
  * nowhere else in the object.
  */
-export function homesText(root: Node, at: readonly string[], name: string): string {
-  const { answers } = kindOf(root);
-  const key = `${placeOf(at).join('/')}\0${name}`;
+export function homesText(root: Node, at: readonly string[], name: string, object?: unknown): string {
+  const { index, answers } = kindOf(root);
+  // The deprecated places the object uses are part of the question.
+  const used = (index.get(name) ?? [])
+    .filter((p) => p.deprecated && object !== undefined && holds(object, p.segments))
+    .map((p) => p.segments.join('/'))
+    .join('\0');
+  const key = `${placeOf(at).join('/')}\0${name}\0${used}`;
   const known = answers.get(key);
   if (known !== undefined) return known;
-  const { places, oneLevel } = fieldHomes(root, at, name);
+  const { places, oneLevel } = fieldHomes(root, at, name, object);
   const text =
     places.length === 0
       ? ''

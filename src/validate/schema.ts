@@ -217,7 +217,12 @@ const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${w
 type SecretTest = (pointer: string) => boolean;
 
 /** Turns one ajv error into a finding; `undefined` for errors that another error already explains. */
-function toFinding(error: ErrorObject, secret: SecretTest = () => false, root?: Node): Finding | undefined {
+function toFinding(
+  error: ErrorObject,
+  secret: SecretTest = () => false,
+  root?: Node,
+  object?: unknown,
+): Finding | undefined {
   const params = error.params as Record<string, unknown>;
   const at = error.instancePath;
   // What the input held here, quoted unless it is a Secret's value.
@@ -245,7 +250,7 @@ function toFinding(error: ErrorObject, secret: SecretTest = () => false, root?: 
       const known = Object.keys((error.parentSchema?.['properties'] as Node | undefined) ?? {});
       const guess = closest(name, known) ?? extended(name, known);
       // No near miss here: maybe the right field in the wrong place (indented too little).
-      const homes = !guess && root ? homesText(root, parsePointer(at), name) : '';
+      const homes = !guess && root ? homesText(root, parsePointer(at), name, object) : '';
       return finding(
         'schema/unknown-field',
         path,
@@ -404,7 +409,7 @@ export function validateSchema(object: Record<string, unknown>): Finding[] | und
   if (!entry.validate(object)) {
     const seen = new Set<string>();
     for (const error of foldAnyOf(entry.validate.errors ?? [])) {
-      const f = toFinding(error, (pointer) => isSecretValue(apiVersion, kind, pointer), entry.schema);
+      const f = toFinding(error, (pointer) => isSecretValue(apiVersion, kind, pointer), entry.schema, object);
       if (!f) continue;
       const id = `${f.code}\u0000${f.path}\u0000${f.message}`;
       if (seen.has(id)) continue;

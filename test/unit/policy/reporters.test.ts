@@ -124,7 +124,7 @@ spec:
         '          hint: Set ttlSecondsAfterFinished (for example 86400 to keep a day of history); a Task synced from Git by Argo CD sets none and is annotated kelos.dev/lifecycle: git instead.',
         '  error   /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400 [budget/active-deadline]',
         '          at apps/tasks.yaml:8:3',
-        '          hint: Set worker.podOverrides.activeDeadlineSeconds (thresholds.maxActiveDeadlineSeconds is the ceiling).',
+        '          hint: Set podOverrides.activeDeadlineSeconds (under worker, or under spec in the flat form); thresholds.maxActiveDeadlineSeconds is the ceiling.',
         '',
         'Suppressed (1)',
         '  Task team-a/debug budget/active-deadline: interactive debugging, deleted by hand',
@@ -143,7 +143,7 @@ spec:
     expect(formatReport(small, 'github', { cwd: CWD })).toBe(
       [
         '::warning file=apps/tasks.yaml,line=6,col=1,title=hygiene/ttl-seconds-after-finished::Task team-a/fix-login /spec/ttlSecondsAfterFinished: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them (hint: Set ttlSecondsAfterFinished (for example 86400 to keep a day of history); a Task synced from Git by Argo CD sets none and is annotated kelos.dev/lifecycle: git instead.)',
-        '::error file=apps/tasks.yaml,line=8,col=3,title=budget/active-deadline::Task team-a/fix-login /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400 (hint: Set worker.podOverrides.activeDeadlineSeconds (thresholds.maxActiveDeadlineSeconds is the ceiling).)',
+        '::error file=apps/tasks.yaml,line=8,col=3,title=budget/active-deadline::Task team-a/fix-login /spec/worker/podOverrides/activeDeadlineSeconds: activeDeadlineSeconds is not set, so a run may last forever; set podOverrides.activeDeadlineSeconds at or under 14400 (hint: Set podOverrides.activeDeadlineSeconds (under worker, or under spec in the flat form); thresholds.maxActiveDeadlineSeconds is the ceiling.)',
         '1 error, 1 warning, 0 info in 2 objects (2 rules); 1 suppressed',
         '',
       ].join('\n'),

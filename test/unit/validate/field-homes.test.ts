@@ -22,6 +22,29 @@ describe('an unknown field that is known elsewhere in the object', () => {
     );
   });
 
+  test("a Task in upstream's flat form is sent to its own fields, not to worker's", () => {
+    const flat = (spec: Record<string, unknown>) => ({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: { name: 'fix' },
+      spec: { prompt: 'Fix it.', type: 'claude-code', credentials: { type: 'api-key' }, ...spec },
+    });
+    expect(unknownField(flat({ secretRef: { name: 'k' } }))).toBe(
+      'unknown field "spec.secretRef"; "secretRef" is a field of spec.credentials (indented one level too little?)',
+    );
+    expect(unknownField(flat({ podOverrides: {}, activeDeadlineSeconds: 60 }))).toBe(
+      'unknown field "spec.activeDeadlineSeconds"; "activeDeadlineSeconds" is a field of spec.podOverrides (indented one level too little?)',
+    );
+    // Without the flat form's field, the place is worker's.
+    const { podOverrides: _, ...noOverrides } = flat({ activeDeadlineSeconds: 60 }).spec as Record<
+      string,
+      unknown
+    >;
+    expect(unknownField({ ...flat({}), spec: noOverrides })).toBe(
+      'unknown field "spec.activeDeadlineSeconds"; "activeDeadlineSeconds" is a field of spec.worker.podOverrides',
+    );
+  });
+
   test("upstream v1alpha1's root-level pollInterval names every source it is a field of now", () => {
     const spawner = {
       apiVersion: 'kelos.dev/v1alpha2',
