@@ -343,11 +343,15 @@ export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Di
   }
   // What the constructs already checked on a spec is not checked again (see AppObject).
   const checked = new Map(app.objects.flatMap((o) => (o.checked ? [[o.object, o.checked] as const] : [])));
+  const sites = new Map(app.objects.flatMap((o) => (o.site ? [[o.file, o.site] as const] : [])));
   diagnostics.push(
-    ...validateDocuments(
-      docs,
-      checked.size > 0 ? { ...options, checked: (object) => checked.get(object) } : options,
-    ),
+    ...validateDocuments(docs, {
+      ...options,
+      ...(checked.size > 0 && {
+        checked: (object: Readonly<Record<string, unknown>>) => checked.get(object),
+      }),
+      ...(sites.size > 0 && { writtenAt: (file: string) => sites.get(file) }),
+    }),
   );
   return diagnostics.map((d) => {
     const constructPath = d.source ? paths.get(d.source.file) : undefined;

@@ -9,7 +9,13 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../api/index.ts';
-import { type Diagnostic, type Finding, formatLocation, toPointer } from './diagnostic.ts';
+import {
+  type Diagnostic,
+  type Finding,
+  formatLocation,
+  type SourceLocation,
+  toPointer,
+} from './diagnostic.ts';
 import { closest } from './echo.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 
@@ -36,6 +42,12 @@ export interface ReferenceOptions {
    * @default []
    */
   readonly externalSecrets?: readonly string[];
+  /**
+   * Where the user wrote the object a document holds, when not in the document's file: synth
+   * validates what it renders, and a message naming another object's place (the first of two
+   * with one name) names the app line that made it, not a file that may never be written.
+   */
+  readonly writtenAt?: (file: string) => SourceLocation | undefined;
 }
 
 type Json = Record<string, unknown>;
@@ -187,7 +199,7 @@ export function checkReferences(
       byKey.set(key, doc);
       continue;
     }
-    const firstAt = formatLocation({ file: first.file, line: first.line });
+    const firstAt = formatLocation(options.writtenAt?.(first.file) ?? { file: first.file, line: first.line });
     report(doc, {
       severity: 'error',
       code: 'bundle/duplicate',

@@ -307,6 +307,25 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(() => JSON.parse(check.stdout)).not.toThrow();
   });
 
+  test('two objects of one name in an app: the duplicate names the app line of the first, not a file never written', async () => {
+    const p = make({
+      dup: appSource(
+        [
+          "  new K.Workspace(scope, 'w1', { metadata: { name: 'dup' }, repo: 'https://github.com/o/r.git' });",
+          "  new K.Workspace(scope, 'w2', { metadata: { name: 'dup' }, repo: 'https://github.com/o/r.git' });",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'bundle/duplicate')
+        .map((d) => `${formatLocation(d.source!)} ${d.message}`),
+    ).toStrictEqual([
+      'apps/dup/main.ts:4:3 Workspace "default/dup" is defined twice: here and at apps/dup/main.ts:3:3',
+    ]);
+  });
+
   test('an async app that builds after an await is rendered', async () => {
     const p = make({
       later:
