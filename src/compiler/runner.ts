@@ -270,6 +270,43 @@ const withEscaped = (run: AppRun, root: string): AppRun => {
   };
 };
 
+/** The JSON pointer of the first BigInt in `value`, which no JSON (IPC, a manifest) holds. */
+const bigIntAt = (value: unknown, at = ''): string | undefined => {
+  if (typeof value === 'bigint') return at;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, member] of Object.entries(value)) {
+    const found = bigIntAt(member, `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
+/**
+ * Why objects could not be sent to the parent, as the app's failure: a value JSON cannot hold
+ * (a BigInt) made the send throw, and the app's objects went missing with no word while the
+ * app passed: its output directory rendered empty, which Argo CD would prune.
+ */
+const unsent = (objects: readonly AppObject[], err: unknown): AppFailure => {
+  for (const o of objects) {
+    const path = bigIntAt(o.object);
+    if (path === undefined) continue;
+    const metadata = o.object['metadata'] as { name?: unknown; namespace?: unknown } | undefined;
+    return {
+      code: 'synth/app-failed',
+      message: `${path}: a BigInt is no value a manifest can hold; write it as a number or a string`,
+      resource: {
+        kind: String(o.object['kind']),
+        name: String(metadata?.name ?? ''),
+        ...(typeof metadata?.namespace === 'string' && { namespace: metadata.namespace }),
+      },
+      path,
+      ...(o.site && { site: o.site }),
+      ...(o.constructPath && { constructPath: o.constructPath }),
+    };
+  }
+  return { code: 'synth/app-failed', message: `its objects could not be sent: ${thrownMessage(err)}` };
+};
+
 /**
  * The app whose own file threw `err`, by the first frame of the project's code in its stack: a
  * timer an app left behind may fire while a later app runs, and the one to fail is the app that
@@ -349,10 +386,17 @@ if (import.meta.main) {
     blame = app.name;
     await post({ started: app.name });
     const stall = stalled(root, app);
+    const batches: Promise<AppFailure | undefined>[] = [];
     const run = await Promise.race([
       runModuleApp(root, app, {
         onKinds: (kinds) => tell({ kinds }),
-        onObjects: (objects) => tell({ objects }),
+        onObjects: (objects) =>
+          batches.push(
+            post({ objects }).then(
+              () => undefined,
+              (err: unknown) => unsent(objects, err),
+            ),
+          ),
       }),
       stall.run,
     ]).finally(stall.stop);
@@ -366,9 +410,16 @@ if (import.meta.main) {
     ) {
       await new Promise((done) => setTimeout(done, 10));
     }
-    const final = withEscaped(run, root);
+    let final = withEscaped(run, root);
+    const failed = (await Promise.all(batches)).find((f) => f !== undefined);
+    if (failed) final = { ...final, objects: [], failures: [...final.failures, failed] };
     runs.push(final);
-    await post({ run: final });
+    // The run's own objects (after the last batch) can hold what cannot be sent, too.
+    await post({ run: final }).catch((err: unknown) => {
+      final = { ...final, objects: [], failures: [...final.failures, unsent(final.objects, err)] };
+      runs[runs.length - 1] = final;
+      return post({ run: final });
+    });
   }
   if (send) {
     await post({ done: true });

@@ -326,6 +326,44 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test('a BigInt in an object fails its app at the construct, naming the field; nothing renders empty', async () => {
+    const p = make({
+      big: appSource(
+        [
+          "  new K.Workspace(scope, 'w2', { metadata: { name: 'w2', labels: { big: 10n } }, repo: 'https://github.com/o/r.git' });",
+          "  new K.Workspace(scope, 'w3', { metadata: { name: 'w3' }, repo: 'https://github.com/o/r.git' });",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('failed');
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'synth/app-failed')
+        .map((d) => `${formatLocation(d.source!)} ${d.message}`),
+    ).toStrictEqual([
+      'apps/big/main.ts:3:3 app big failed: /metadata/labels/big: a BigInt is no value a manifest can hold; write it as a number or a string',
+    ]);
+    expect(result.objects).toStrictEqual([]);
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(p.files('dist')).toStrictEqual([]);
+    // In the first of many objects, sent in a batch of its own before the app returns.
+    p.write(
+      'apps/big/main.ts',
+      appSource(
+        "  for (let i = 0; i < 600; i++) new K.Workspace(scope, `w${i}`, { metadata: { name: `w${i}`, ...(i === 0 && { labels: { big: 10n } }) }, repo: 'https://github.com/o/r.git' });",
+      ),
+    );
+    const many = await synthesize({ root: p.root });
+    expect(many.diagnostics.filter((d) => d.code === 'synth/app-failed').map((d) => d.message)).toStrictEqual(
+      [
+        'app big failed: /metadata/labels/big: a BigInt is no value a manifest can hold; write it as a number or a string',
+      ],
+    );
+    expect(many.objects).toStrictEqual([]);
+  });
+
   test('an async app that builds after an await is rendered', async () => {
     const p = make({
       later:
