@@ -352,7 +352,7 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     p.write(
       'apps/big/main.ts',
       appSource(
-        "  for (let i = 0; i < 600; i++) new K.Workspace(scope, `w${i}`, { metadata: { name: `w${i}`, ...(i === 0 && { labels: { big: 10n } }) }, repo: 'https://github.com/o/r.git' });",
+        "  for (let i = 0; i < 600; i++) new K.Workspace(scope, 'w' + i, { metadata: { name: 'w' + i, ...(i === 0 && { labels: { big: 10n } }) }, repo: 'https://github.com/o/r.git' });",
       ),
     );
     const many = await synthesize({ root: p.root });
