@@ -212,12 +212,28 @@ async function walk(dir: string, cwd: string): Promise<Tree> {
     names.add(basename(file));
     byDir.set(dirname(file), names);
   }
+  const skipped = [...listing.skipped];
   for (const [d, names] of byDir) {
-    const k = KUSTOMIZATION_FILES.find((f) => names.has(f));
-    if (k) kustomizations.set(d, join(d, k));
+    // `Kustomization` has no manifest extension, so the listing does not show it.
+    if (statOrUndefined(resolve(cwd, d, 'Kustomization'))?.isFile()) names.add('Kustomization');
+    const found = KUSTOMIZATION_FILES.filter((f) => names.has(f));
+    if (found.length === 0) continue;
+    kustomizations.set(d, join(d, found[0]!));
+    if (found.length > 1) {
+      skipped.push({
+        severity: 'error',
+        code: 'kustomize/multiple-files',
+        message: `${d} holds ${found.length} kustomization files (${found.join(', ')}): kustomize refuses to build it; ${found[0]} is read, the others are neither read nor checked as manifests`,
+        path: '',
+        source: { file: join(d, found[1]!) },
+        hint: `keep one of ${found.join(', ')}`,
+      });
+    }
   }
-  const manifests = listing.files.filter((f) => kustomizations.get(dirname(f)) !== f);
-  return { kustomizations, manifests, skipped: listing.skipped };
+  const manifests = listing.files.filter(
+    (f) => !(kustomizations.has(dirname(f)) && KUSTOMIZATION_FILES.includes(basename(f))),
+  );
+  return { kustomizations, manifests, skipped };
 }
 
 const kustomizationFileIn = async (dir: string, cwd: string): Promise<string | undefined> => {
@@ -288,9 +304,14 @@ export async function loadBundles(
   for (const [dir, file] of kustomizations) await readKustomization(dir, file);
 
   // A kustomization another one uses as a resource is part of that one's bundle, not a root.
+  // One that lists its own directory is still a root: its build reports the cycle.
   const used = new Set<string>();
   for (const k of parsed.values()) {
-    for (const r of k.resources) if (!isRemote(r.path)) used.add(resolve(cwd, k.dir, r.path));
+    const self = resolve(cwd, k.dir);
+    for (const r of k.resources) {
+      const target = isRemote(r.path) ? self : resolve(self, r.path);
+      if (target !== self) used.add(target);
+    }
   }
   const roots = [...kustomizations.keys()].filter((dir) => !used.has(resolve(cwd, dir)));
 
@@ -374,7 +395,9 @@ export async function loadBundles(
           report(
             'error',
             'kustomize/cycle',
-            `resource ${r.path} includes a kustomization that includes this one`,
+            resolve(cwd, path) === resolve(cwd, k.dir)
+              ? `resource ${r.path} is this kustomization's own directory: kustomize refuses the cycle`
+              : `resource ${r.path} includes a kustomization that includes this one`,
           );
         } else {
           const child = await readKustomization(path, file);

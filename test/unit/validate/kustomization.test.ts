@@ -182,6 +182,45 @@ describe('kustomization trees', () => {
     expect(run.code).toBe(2);
   });
 
+  test('a kustomization that lists its own directory is still a root: the cycle is an error, its files are read', async () => {
+    const root = tree({
+      'self/kustomization.yaml': kustomization('resources: [ok.yaml, .]\n'),
+      'self/ok.yaml': budget('ok', '5'),
+    });
+    const loaded = await loadBundles(['self'], noStdin, root);
+    expect(loaded.diagnostics.map((d) => [d.code, d.message, d.source?.line])).toStrictEqual([
+      ['kustomize/cycle', "resource . is this kustomization's own directory: kustomize refuses the cycle", 3],
+    ]);
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['self', ['self/ok.yaml']],
+    ]);
+  });
+
+  test('two kustomization files in one directory are an error, as kustomize refuses it; a file named Kustomization is one', async () => {
+    const root = tree({
+      'two/kustomization.yaml': kustomization('resources: [ok.yaml]\n'),
+      'two/kustomization.yml': kustomization('resources: [ok.yaml]\n'),
+      'two/ok.yaml': budget('ok', '5'),
+      'cap/Kustomization': kustomization('resources: [in.yaml]\n'),
+      'cap/in.yaml': budget('in', '5'),
+      'cap/out.yaml': budget('out', '5'),
+    });
+    const loaded = await loadBundles(['two', 'cap'], noStdin, root);
+    expect(
+      loaded.diagnostics.filter((d) => d.severity !== 'info').map((d) => [d.code, d.source?.file, d.message]),
+    ).toStrictEqual([
+      [
+        'kustomize/multiple-files',
+        'two/kustomization.yml',
+        'two holds 2 kustomization files (kustomization.yaml, kustomization.yml): kustomize refuses to build it; kustomization.yaml is read, the others are neither read nor checked as manifests',
+      ],
+    ]);
+    expect(loaded.bundles.map((b) => [b.name, b.documents.map((d) => d.file)])).toStrictEqual([
+      ['two', ['two/ok.yaml']],
+      ['cap', ['cap/in.yaml']],
+    ]);
+  });
+
   test('a directory listed twice in resources is one error at the second item, and is built once', async () => {
     const root = tree({
       'app/kustomization.yaml': kustomization('resources:\n  - ../base\n  - ../base/\n'),
