@@ -516,6 +516,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
               object: o.object,
               file: o.file,
               line: renderingOf(o)?.firstLine ?? 1,
+              ...(o.site && { writtenAt: o.site }),
             })),
           })),
         )),

@@ -22,7 +22,7 @@ import { type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { type Diagnostic, formatLocation } from './diagnostic.ts';
+import { type Diagnostic, formatLocation, type SourceLocation } from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
 import { loadManifestPaths, manifestFiles } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
@@ -488,7 +488,13 @@ const bundleLabel = (b: { readonly name: string }): string =>
 /** What {@link conflictsAcrossBundles} reads of a bundle: its name, and each object with where it is. */
 export interface BundleObjects {
   readonly name: string;
-  readonly documents: ReadonlyArray<Pick<LoadedDocument, 'object' | 'file' | 'line'>>;
+  /**
+   * The objects, each with where it is rendered and, when the user wrote it elsewhere (an app's
+   * line), `writtenAt`: a message naming another object's place names that, not a rendered file.
+   */
+  readonly documents: ReadonlyArray<
+    Pick<LoadedDocument, 'object' | 'file' | 'line'> & { readonly writtenAt?: SourceLocation }
+  >;
 }
 
 /**
@@ -534,7 +540,7 @@ export function conflictsAcrossBundles(
       out.push({
         severity: 'error',
         code: 'bundle/conflict',
-        message: `also rendered by ${bundleLabel(first.bundle)} (${first.doc.file}:${first.doc.line}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
+        message: `also rendered by ${bundleLabel(first.bundle)} (${formatLocation(first.doc.writtenAt ?? first.doc)}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
         path: '',
         resource: { ...r, ...(ns ? { namespace: ns } : {}) },
         source: { file: doc.file, line: doc.line },

@@ -17,12 +17,12 @@ const workspace = (ref?: string) =>
   );
 
 describe('objects two apps render', { timeout: 60_000 }, () => {
-  test('with different content: a bundle/conflict error at the app line, nothing written', async () => {
+  test('with different content: a bundle/conflict error at the app line, naming the other app line, nothing written', async () => {
     const p = make({ api: workspace('main'), nightly: workspace() });
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(
-      /apps\/nightly\/main\.ts:3:3: error Workspace default\/my-repo also rendered by dist\/apps\/api \(dist\/apps\/api\/workspace-my-repo\.yaml:2\) with different content; the two Applications syncing dist\/apps\/nightly and dist\/apps\/api would fight over it \[bundle\/conflict\]/,
+      /apps\/nightly\/main\.ts:3:3: error Workspace default\/my-repo also rendered by dist\/apps\/api \(apps\/api\/main\.ts:3:3\) with different content; the two Applications syncing dist\/apps\/nightly and dist\/apps\/api would fight over it \[bundle\/conflict\]/,
     );
     expect(p.files('dist')).toStrictEqual([]);
   });
