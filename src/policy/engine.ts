@@ -189,18 +189,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
     const s = readSuppressions(object);
     if (!s) continue;
     const resource = resourceOf(object);
-    if (s.reason === '') {
-      diagnostics.push({
-        severity: 'error',
-        code: 'policy/ignore-reason',
-        message: `${Annotations.PolicyIgnore} opts out of ${s.ids.join(', ') || 'no rule'} without ${Annotations.PolicyIgnoreReason}; the opt-out is not honoured until it says why`,
-        path: ignorePointer,
-        resource,
-        source: sourceOf(object, ignorePointer),
-        hint: ENGINE_RULES[0]!.hint,
-      });
-      continue;
-    }
+    // Each id is checked with or without a reason: a typo is worth saying either way.
     for (const id of s.ids) {
       if (!knownIds.has(id)) {
         const near = closest(id, [...knownIds]);
@@ -214,6 +203,18 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
           hint: ENGINE_RULES[1]!.hint,
         });
       }
+    }
+    if (s.reason === '') {
+      diagnostics.push({
+        severity: 'error',
+        code: 'policy/ignore-reason',
+        message: `${Annotations.PolicyIgnore} opts out of ${s.ids.join(', ') || 'no rule'} without ${Annotations.PolicyIgnoreReason}; the opt-out is not honoured until it says why`,
+        path: ignorePointer,
+        resource,
+        source: sourceOf(object, ignorePointer),
+        hint: ENGINE_RULES[0]!.hint,
+      });
+      continue;
     }
     optOuts.set(object, { ids: new Set(s.ids), reason: s.reason });
   }

@@ -112,6 +112,22 @@ describe('policy engine', () => {
     );
   });
 
+  test('an opt-out without a reason still has its unknown rule ids named', () => {
+    const report = runPolicies(
+      docs(task('typo', { 'policy.kelos.dev/ignore': 'hygiene/ttl-secnds-after-finished' })),
+      {
+        config: TEST_CONFIG,
+        rules: [ttl],
+      },
+    );
+    expect(
+      report.diagnostics
+        .filter((d) => d.code.startsWith('policy/'))
+        .map((d) => d.code)
+        .sort(),
+    ).toStrictEqual(['policy/ignore-reason', 'policy/ignore-unknown-rule']);
+  });
+
   test('the config disables rules and overrides severities; the report lists the rules that ran', () => {
     const text = task('t');
     const off = runPolicies(docs(text), {
