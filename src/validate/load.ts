@@ -478,7 +478,13 @@ function parseFrom(
         // Named as far as it names itself: a Task without its apiVersion is still `Task ns/fix`.
         const { apiVersion: _apiVersion, ...named } = resourceOf(object);
         const resource: ResourceRef | undefined = typeof object['kind'] === 'string' ? named : undefined;
-        for (const p of problems) {
+        // Neither apiVersion nor kind: most likely no manifest at all (`kelos validate .` at a
+        // project's root reads its package.json and tsconfig.json).
+        const hint =
+          object['apiVersion'] === undefined && object['kind'] === undefined
+            ? 'a document with neither apiVersion nor kind is no Kubernetes object (a config file?); name the directories that hold manifests (such as dist/ and manifests/) rather than one that holds other YAML or JSON'
+            : undefined;
+        for (const [i, p] of problems.entries()) {
           diagnostics.push({
             severity: 'error',
             code: p.code,
@@ -486,6 +492,7 @@ function parseFrom(
             path: p.path,
             ...(resource ? { resource } : {}),
             source: { file, ...locate(p.path) },
+            ...(hint && i === 0 && { hint }),
           });
         }
         continue;

@@ -347,6 +347,22 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('a document with neither apiVersion nor kind gets a hint that it is no manifest, once', () => {
+    const { diagnostics } = parseManifests('{"compilerOptions": {"strict": true}}', 'tsconfig.json');
+    expect(diagnostics.map((d) => [d.code, d.hint])).toStrictEqual([
+      [
+        'manifest/apiversion',
+        'a document with neither apiVersion nor kind is no Kubernetes object (a config file?); name the directories that hold manifests (such as dist/ and manifests/) rather than one that holds other YAML or JSON',
+      ],
+      ['manifest/kind', undefined],
+      ['manifest/name', undefined],
+    ]);
+    // A Task that only lacks its apiVersion is a manifest with a mistake: no such hint.
+    expect(
+      parseManifests('kind: Task\nmetadata: {name: t}\n', 't.yaml').diagnostics[0]?.hint,
+    ).toBeUndefined();
+  });
+
   test('missing apiVersion, kind or metadata.name are each named, with the resource kind when known', () => {
     const { documents, diagnostics } = parseManifests(
       'kind: Task\nmetadata:\n  labels: {}\n---\napiVersion: v1\nkind: 3\n',
