@@ -14,6 +14,8 @@ export const PatternMessages = {
   noMaintainers: 'maintainers must name at least one GitHub login whose commands count',
   noSteps: 'a Pipeline needs at least one step',
   duplicateStep: (name: string) => `step name ${name} is used more than once`,
+  badStep: (index: number, step: unknown) =>
+    `steps[${index}] must be an object with a name and a prompt; got ${step === null ? 'null' : Array.isArray(step) ? 'a list' : typeof step === 'object' ? 'an object without a string name' : `a ${typeof step}`}`,
   emptyBranch: 'branch must not be empty: the steps of a Pipeline share one branch',
   notAnObject: (pattern: string, got: string) => `${pattern} props must be an object; got ${got}`,
   required: (pattern: string, prop: string, what: string) => `${pattern} requires ${prop} (${what})`,

@@ -102,6 +102,15 @@ export class Pipeline extends Construct {
       throwIfViolations(resource, v.items);
     }
     v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps);
+    // Each step is an object with a name (an app run without type checks may hold anything).
+    props.steps.forEach((step, i) => {
+      v.check(
+        typeof step !== 'object' || step === null || typeof step.name !== 'string',
+        '',
+        PatternMessages.badStep(i, step),
+      );
+    });
+    throwIfViolations(resource, v.items);
     for (const name of duplicates(props.steps.map((s) => s.name)))
       v.add('/metadata/name', PatternMessages.duplicateStep(name));
     v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch);

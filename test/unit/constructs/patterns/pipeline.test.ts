@@ -68,6 +68,19 @@ describe('Pipeline', () => {
     );
   });
 
+  test('a step that is no object with a name is refused by its index, not a TypeError', () => {
+    const c = chart();
+    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+    const props = { workspace, branch: 'b', credentials: apiKey, steps: [null, { prompt: 'p' }, 'x'] };
+    expect(thrown(() => new Pipeline(c, 'p', props as unknown as PipelineProps))).toBe(
+      [
+        'Task test/p: steps[0] must be an object with a name and a prompt; got null',
+        'Task test/p: steps[1] must be an object with a name and a prompt; got an object without a string name',
+        'Task test/p: steps[2] must be an object with a name and a prompt; got a string',
+      ].join('\n'),
+    );
+  });
+
   test('rejects no steps, repeated step names and an empty branch', () => {
     const c = chart();
     const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
