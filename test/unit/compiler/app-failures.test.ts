@@ -6,10 +6,16 @@
 import { describe, expect, test } from 'vitest';
 import { syntaxSite } from '../../../src/compiler/runner.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
-import { formatLocation } from '../../../src/validate/diagnostic.ts';
+import { type Diagnostic, formatLocation } from '../../../src/validate/diagnostic.ts';
 import { appSource, kelos, projectsDisposedAfterEach, REPO, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
+
+/** Each app failure of a synth as `file:line:column message`. */
+const appFailed = (result: { diagnostics: readonly Diagnostic[] }): string[] =>
+  result.diagnostics
+    .filter((d) => d.code === 'synth/app-failed')
+    .map((d) => `${d.source ? formatLocation(d.source) : ''} ${d.message}`);
 
 describe('apps that fail', { timeout: 60_000 }, () => {
   test('a TypeScript syntax error is reported at the line and column in the app', async () => {
@@ -281,11 +287,7 @@ describe('apps that fail', { timeout: 60_000 }, () => {
       '02-fine': appSource(taskSource('fine')),
     });
     const result = await synthesize({ root: p.root });
-    expect(
-      result.diagnostics
-        .filter((d) => d.code === 'synth/app-failed')
-        .map((d) => `${formatLocation(d.source!)} ${d.message}`),
-    ).toStrictEqual([
+    expect(appFailed(result)).toStrictEqual([
       'apps/01-exits/main.ts:2:11 app exits failed: it called process.exit(0); an app returns when it is done, or throws to fail',
     ]);
     expect(result.objects.map((o) => o.app)).toStrictEqual(['fine']);
@@ -337,11 +339,7 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     });
     const result = await synthesize({ root: p.root });
     expect(result.status).toBe('failed');
-    expect(
-      result.diagnostics
-        .filter((d) => d.code === 'synth/app-failed')
-        .map((d) => `${formatLocation(d.source!)} ${d.message}`),
-    ).toStrictEqual([
+    expect(appFailed(result)).toStrictEqual([
       'apps/big/main.ts:3:3 app big failed: /metadata/labels/big: a BigInt is no value a manifest can hold; write it as a number or a string',
     ]);
     expect(result.objects).toStrictEqual([]);
