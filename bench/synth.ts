@@ -14,6 +14,9 @@
  *
  * References measured in the same run on the same rendered YAML:
  * - the floor: `yaml.parse` + `JSON.stringify` of every rendered file, in-process;
+ * - cdk8s alone: the same objects as plain `ApiObject`s rendered by cdk8s in a process of its
+ *   own, as the runner is, less the time it takes to read them (see `lib/cdk8s-alone.ts`): the
+ *   least any cdk8s app with these objects costs before validation;
  * - kubeconform (built from the Go module proxy, schemas from our CRDs, `-strict`) against
  *   the `kelos validate FILES` process on the same files, from source and as installed (the
  *   package's bundled CLI with the validators compiled at build time), when kubeconform can be
@@ -49,6 +52,7 @@ export const TARGET_OBJECTS_PER_SECOND = 5000;
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(REPO, 'src/cli/main.ts');
 const FLEET = pathToFileURL(join(REPO, 'bench/lib/fleet.ts')).href;
+const CDK8S_ALONE = join(REPO, 'bench/lib/cdk8s-alone.ts');
 const APP = 'fleet';
 
 const { values: flags } = parseArgs({
@@ -243,6 +247,8 @@ try {
   const synthRuns = variants.map((): SynthRun[] => []);
   const floorMs: number[] = [];
   const floorCpuMs: number[] = [];
+  const cdk8sAloneMs: number[] = [];
+  const objectsJson = join(root, 'objects.json');
   let texts: string[] | undefined;
   let sink = 0;
   // Only the last result is kept: holding every run's 10,000 objects would inflate the later
@@ -264,6 +270,7 @@ try {
     if (!texts) {
       const content = new Map(last.files.map((f) => [f.path, f.content]));
       texts = last.objects.map((o) => content.get(o.file) ?? '');
+      await writeFile(objectsJson, JSON.stringify(last.objects.map((o) => o.object)));
     }
     collectGarbage();
     const cpu0 = process.cpuUsage();
@@ -272,8 +279,19 @@ try {
     floorMs.push(performance.now() - started);
     const cpu = process.cpuUsage(cpu0);
     floorCpuMs.push((cpu.user + cpu.system) / 1000);
+    // The runner's own V8 flag, so the reference's garbage collection is sized as the runner's.
+    const alone = await runMeasured(
+      process.execPath,
+      ['--max-semi-space-size=16', CDK8S_ALONE, objectsJson],
+      {
+        stdout: 'capture',
+      },
+    );
+    checkRun('cdk8s alone', alone);
+    const { readMs } = JSON.parse(alone.stdout) as { readMs: number };
+    cdk8sAloneMs.push(alone.wallMs - readMs);
     process.stdout.write(
-      `  round ${i + 1}: synth ${line.join(', ')}; floor ${formatMillis(floorMs.at(-1) ?? 0)}; load ${loadText()}\n`,
+      `  round ${i + 1}: synth ${line.join(', ')}; floor ${formatMillis(floorMs.at(-1) ?? 0)}; cdk8s alone ${formatMillis(cdk8sAloneMs.at(-1) ?? 0)}; load ${loadText()}\n`,
     );
   }
   if (!last) throw new BenchError('no synth run');
@@ -366,6 +384,7 @@ try {
   const validateInstalled = summarize(installedRuns);
   const kc = 'error' in kubeconform ? undefined : summarize(kubeconform.runs);
   const floor = median(floorMs);
+  const cdk8sAlone = median(cdk8sAloneMs);
   printTitle(`kelos synth, ${objects.toLocaleString('en-US')} objects (median of ${runs})`);
   printRows([
     ['mix', [...kinds.entries()].map(([k, n]) => `${n} ${k}`).join(', ')],
@@ -405,6 +424,7 @@ try {
   process.stdout.write(`  (load average now ${loadText()} on ${availableParallelism()} cores)\n`);
   printRows([
     ['yaml.parse + JSON.stringify (floor)', formatMillis(floor)],
+    ['cdk8s alone (plain ApiObjects, own process)', formatMillis(cdk8sAlone)],
     [
       'kelos validate FILES process',
       validate
@@ -433,6 +453,8 @@ try {
       'yaml floor CPU',
       median(floorCpuMs),
     );
+  printRatio('cdk8s alone', cdk8sAlone, 'yaml floor', floor);
+  printRatio('kelos synth (in-process, as installed)', asInstalled.wallMs, 'cdk8s alone', cdk8sAlone);
   printRatio('validate phase (in-process, as installed)', asInstalled.phase('validate'), 'yaml floor', floor);
   if (kc && validate) printRatio('kelos validate FILES', validate.medianMs, 'kubeconform', kc.medianMs);
   if (kc && validateInstalled)
@@ -473,6 +495,7 @@ try {
         installed: validateInstalled,
         floorMs: floor,
         floorCpuMs: median(floorCpuMs),
+        cdk8sAloneMs: cdk8sAlone,
         load: loadText(),
         kubeconform:
           'error' in kubeconform
