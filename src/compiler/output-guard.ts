@@ -31,11 +31,12 @@ export interface OutputDir {
 }
 
 /**
- * The output directories of a config, each with its setting. The preview directory is listed
- * even when `kelos.preview` is off: `--preview` writes it, and a full run removes a preview
- * synth wrote there before.
+ * The output directories of a run, each with its setting. The preview directory is listed only
+ * when this run writes it (`kelos.preview`, or `--preview` as `preview`): with the preview off,
+ * `kelos.outdir: dist`, cdk8s' own default, would put the default preview directory inside the
+ * apps directory and refuse every run for a flag nobody gave.
  */
-export const outputDirsOf = (config: SynthConfig): OutputDir[] => [
+export const outputDirsOf = (config: SynthConfig, preview = false): OutputDir[] => [
   { setting: `${CONFIG_FILE} kelos.outdir`, dir: config.outdir },
   ...(config.crdsDir ? [{ setting: `${CONFIG_FILE} kelos.crds`, dir: config.crdsDir }] : []),
   ...(config.bundles ?? []).map((b, i) => ({
@@ -45,9 +46,16 @@ export const outputDirsOf = (config: SynthConfig): OutputDir[] => [
   ...(config.argocdHealthChecksDir
     ? [{ setting: `${CONFIG_FILE} kelos.argocdHealthChecks`, dir: config.argocdHealthChecksDir }]
     : []),
-  config.previewDir
-    ? { setting: `${CONFIG_FILE} kelos.preview`, dir: config.previewDir }
-    : { setting: `--preview (writes ${DEFAULT_PREVIEW_DIR})`, dir: DEFAULT_PREVIEW_DIR },
+  ...(config.previewDir
+    ? [{ setting: `${CONFIG_FILE} kelos.preview`, dir: config.previewDir }]
+    : preview
+      ? [
+          {
+            setting: `--preview (writes ${DEFAULT_PREVIEW_DIR}; kelos.preview in ${CONFIG_FILE} names another directory)`,
+            dir: DEFAULT_PREVIEW_DIR,
+          },
+        ]
+      : []),
 ];
 
 const toPosix = (p: string): string => p.split(sep).join(posix.sep);

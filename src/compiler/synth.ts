@@ -618,7 +618,7 @@ export const runSynth = async (
     ...(await configuredApps(options.root, config)).map((a) => a.file),
     ...(config.bundles ?? []).map((b) => b.app),
   ];
-  await checkOutputDirs(options.root, outputDirsOf(config), sources);
+  await checkOutputDirs(options.root, outputDirsOf(config, options.preview), sources);
   const result = await synthesize({ ...options, config });
   if (result.status !== 'ok') return { result };
   const scope: OutputScope = { owned: result.owned, complete: result.complete };

@@ -77,6 +77,21 @@ describe('output directories', { timeout: 60_000 }, () => {
       'cdk8s.yaml kelos.outdir is "dist/install/apps", which is inside cdk8s.yaml kelos.bundles[0].outdir "dist/install", another output directory',
     );
   });
+
+  test("outdir dist, cdk8s' default, synthesizes; only --preview, whose dist/preview would be an app there, is refused", async () => {
+    const p = make(APPS, config('dist'));
+    const run = await kelos(['synth'], p.root);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(p.files()).toContain('dist/issue-worker/kustomization.yaml');
+    const before = p.files();
+    const preview = await kelos(['synth', '--preview'], p.root);
+    expect(preview.code).toBe(1);
+    expect(preview.stderr).toContain(
+      'kelos: --preview (writes dist/preview; kelos.preview in cdk8s.yaml names another directory) is "dist/preview", which is inside cdk8s.yaml kelos.outdir "dist", where every directory is an app',
+    );
+    expect(p.files()).toStrictEqual(before);
+  });
 });
 
 describe('files synth did not write', { timeout: 60_000 }, () => {
