@@ -9,7 +9,7 @@ import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { API_VERSION, KELOS_CONFIG_NAME, type KelosConfigSpec } from '../src/api/index.ts';
 import { compact } from './render.ts';
-import { throwIfViolations, Violations } from './validation.ts';
+import { shapeViolations, throwIfViolations, Violations } from './validation.ts';
 
 /** Props of a {@link KelosConfig}: its spec plus labels and annotations. */
 export interface KelosConfigProps extends KelosConfigSpec {
@@ -59,9 +59,12 @@ export class KelosConfig extends ApiObject {
       spec,
     });
     this.spec = spec;
+    // Props of the wrong shape (`inClusterAllowances: 'x'` in an untyped app) are refused as
+    // such; the checks below read fields of the shape the types promise.
+    const shape = shapeViolations('KelosConfig', spec);
     const v = new Violations();
-    checkKelosConfigSpec(spec, v);
-    throwIfViolations({ kind: 'KelosConfig', name: KELOS_CONFIG_NAME }, v.items);
+    if (shape.length === 0) checkKelosConfigSpec(spec, v);
+    throwIfViolations({ kind: 'KelosConfig', name: KELOS_CONFIG_NAME }, shape.length > 0 ? shape : v.items);
   }
 
   /** Cluster-scoped: drops the namespace a chart would give every object. */

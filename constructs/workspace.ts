@@ -10,7 +10,7 @@ import { Messages } from './messages.ts';
 import { type IKelosObject, ImportedObject } from './reference.ts';
 import { compact, duplicates } from './render.ts';
 import { recordSite } from './site.ts';
-import { propsObject, throwIfInvalid, Violations } from './validation.ts';
+import { isObject, propsObject, throwIfInvalid, Violations } from './validation.ts';
 
 /** A Workspace, defined in this app or imported with {@link Workspace.fromWorkspaceName}. */
 export interface IWorkspace extends IKelosObject {
@@ -32,13 +32,23 @@ const REPO_URL = new RegExp(REPO_URL_PATTERN);
 /** Checks of a Workspace spec the API states as a pattern or list-map key, not CEL; pointers from the object root. */
 export const checkWorkspaceSpec = (spec: WorkspaceSpec, v: Violations): void => {
   v.check(!REPO_URL.test(spec.repo), '/spec/repo', Messages.repoPattern(spec.repo));
-  const remotes = (spec.remotes ?? []).map((r) => r.name);
-  v.check(duplicates(remotes).length > 0, '/spec/remotes', Messages.remoteNamesUnique);
-  (spec.files ?? []).forEach((f, i) => {
+  // Lists and items of the wrong shape (an untyped app's `files: 'x'`) are the shape check's
+  // to name (see throwIfInvalid); these checks read only what has the shape they need.
+  const remotes = listOf(spec.remotes).map((r) => (isObject(r) ? r.name : undefined));
+  v.check(
+    duplicates(remotes.filter((n) => n !== undefined)).length > 0,
+    '/spec/remotes',
+    Messages.remoteNamesUnique,
+  );
+  listOf(spec.files).forEach((f, i) => {
+    if (!isObject(f) || typeof f.path !== 'string') return;
     const bad = f.path.startsWith('/') || f.path.includes('\\') || f.path.split('/').includes('..');
     v.check(bad, `/spec/files/${i}/path`, Messages.workspaceFilePath(f.path));
   });
 };
+
+/** `value` when it is a list, else none: a prop of the wrong shape is refused elsewhere. */
+const listOf = <T>(value: readonly T[] | undefined): readonly T[] => (Array.isArray(value) ? value : []);
 
 /**
  * A git repository agents clone and work in.

@@ -137,6 +137,36 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
   ];
 };
 
+/** An object cdk8s could not render, charged to the line that made it instead of cdk8s' frames. */
+class RenderFailed extends Error {
+  readonly failure: AppFailure;
+  constructor(failure: AppFailure) {
+    super(failure.message);
+    this.failure = failure;
+  }
+}
+
+/** `c.toJson()`, or a {@link RenderFailed} that names the object, its construct and its app line. */
+const renderObject = (c: ApiObject, site: SourceSite | undefined): Record<string, unknown> => {
+  try {
+    return c.toJson() as Record<string, unknown>;
+  } catch (err) {
+    const message = thrownMessage(err);
+    // A value that holds itself (metadata, or props cdk8s renders as they are) recurses in cdk8s.
+    const why = /Maximum call stack size exceeded/.test(message)
+      ? ': a value in its metadata or props holds itself (a cycle) or nests too deep; a manifest is a tree of plain JSON'
+      : '';
+    const namespace = c.metadata.namespace;
+    throw new RenderFailed({
+      code: 'synth/app-failed',
+      message: `could not be rendered${why} (${message})`,
+      resource: { kind: c.kind, name: c.name, ...(namespace !== undefined && { namespace }) },
+      constructPath: c.node.path,
+      ...(site && { site }),
+    });
+  }
+};
+
 /** Thrown past rendering when constructs refused their props: the app renders nothing. */
 class RefusedProps extends Error {}
 
@@ -195,7 +225,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
       const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
       // The library strips the `at ` of each frame; put it back for userSite.
       const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
-      const object = c.toJson() as Record<string, unknown>;
+      const object = renderObject(c, site);
       const checked = checkedSpec((c as { spec?: unknown }).spec, object['spec']);
       const included = includes.originOf(c);
       objects.push({
@@ -210,7 +240,8 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
     if (hooks.onObjects && objects.length > 0) hooks.onObjects(objects.splice(0));
   } catch (err) {
     for (const r of refused) failures.push(...failuresOf(r, root));
-    if (!(err instanceof RefusedProps)) {
+    if (err instanceof RenderFailed) failures.push(err.failure);
+    else if (!(err instanceof RefusedProps)) {
       const after = refused.length > 0 ? ' (after the refused props above, which may have caused it)' : '';
       failures.push(...failuresOf(err, root).map((f) => ({ ...f, message: `${f.message}${after}` })));
     }

@@ -362,6 +362,27 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(many.objects).toStrictEqual([]);
   });
 
+  test('metadata that holds itself fails its app at the construct line, naming the object, not in cdk8s', async () => {
+    const p = make({
+      cycle: appSource(
+        [
+          "  const metadata = { name: 'loop' }; metadata.labels = { self: metadata };",
+          "  new K.Workspace(scope, 'w', { metadata, repo: 'https://github.com/o/r.git' });",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('failed');
+    const failed = result.diagnostics.filter((d) => d.code === 'synth/app-failed');
+    expect(failed.map((d) => [formatLocation(d.source!), d.resource])).toStrictEqual([
+      ['apps/cycle/main.ts:4:3', { kind: 'Workspace', name: 'loop' }],
+    ]);
+    expect(failed[0]?.message).toMatch(
+      /^app cycle failed: could not be rendered: a value in its metadata or props holds itself \(a cycle\) or nests too deep; a manifest is a tree of plain JSON \(/,
+    );
+    expect(result.objects).toStrictEqual([]);
+  });
+
   test('an async app that builds after an await is rendered', async () => {
     const p = make({
       later:

@@ -44,6 +44,25 @@ describe('KelosConfig', () => {
     );
   });
 
+  test('an allowance list or rates that are no list or object are refused at their fields, not with a TypeError', () => {
+    const props = { networkIsolation: { inClusterAllowances: 'mcp' }, rates: 'USD 7' };
+    expect(
+      thrown(
+        () =>
+          new KelosConfig(
+            Testing.chart(),
+            'c',
+            props as unknown as ConstructorParameters<typeof KelosConfig>[2],
+          ),
+      ),
+    ).toBe(
+      [
+        'KelosConfig kelos /spec/networkIsolation/inClusterAllowances: inClusterAllowances must be a list; got a string "mcp"',
+        'KelosConfig kelos /spec/rates: rates must be an object; got a string "USD 7"',
+      ].join('\n'),
+    );
+  });
+
   test('the construct rejects an allowance naming both namespace and namespaceSelector, and an empty podSelector', () => {
     const message = thrown(
       () =>

@@ -87,6 +87,26 @@ describe('Workspace', () => {
     );
   });
 
+  // TypeScript refuses these, but synth runs apps without type checks: `files: 'x'` was a
+  // TypeError from inside the construct's own checks.
+  test('files, remotes or a file that are no list or object are refused at their fields', () => {
+    const props = (extra: object) =>
+      ({
+        metadata: { name: 'repo' },
+        repo: 'https://github.com/a/b.git',
+        ...extra,
+      }) as unknown as ConstructorParameters<typeof Workspace>[2];
+    expect(thrown(() => new Workspace(chart(), 'ws', props({ files: 'x', remotes: 'upstream' })))).toBe(
+      [
+        'Workspace repo /spec/files: files must be a list; got a string "x"',
+        'Workspace repo /spec/remotes: remotes must be a list; got a string "upstream"',
+      ].join('\n'),
+    );
+    expect(thrown(() => new Workspace(chart(), 'ws', props({ files: ['NOTES.md'] })))).toBe(
+      'Workspace repo /spec/files/0: files[0] must be an object; got a string "NOTES.md"',
+    );
+  });
+
   test('rejects file paths that leave the repository', () => {
     expect(
       thrown(
