@@ -84,8 +84,19 @@ const SCHEMA_KEYS = new Set([
 const MAP_OF_SCHEMAS_KEYS = new Set(['properties', 'definitions', '$defs']);
 
 /**
+ * The int64 range as JavaScript numbers. A YAML or JSON integer past it parses to a float, which
+ * ajv's `int64` format (`Number.isInteger`) accepts and the API server refuses ("must be of type
+ * int64"); the bounds refuse it too. 2^63 - 1 and 2^63 are the same number here, so the one
+ * integer just past the range, 9223372036854775808, is still accepted: refusing it would refuse
+ * the largest int64, which users write for "unlimited".
+ */
+export const INT64_MAX = 2 ** 63;
+export const INT64_MIN = -(2 ** 63);
+
+/**
  * A plain-JSON copy of a schema (TypeBox's symbol keys dropped) in which every object schema
- * with `properties` and no rule for other keys refuses unknown fields.
+ * with `properties` and no rule for other keys refuses unknown fields, and every `int64` has
+ * the type's range as its bounds (unless it has its own; see {@link INT64_MAX}).
  *
  * A sub-schema object that occurs several times in the input (the API reuses e.g. the Container
  * schema object for every container list) is copied once, so the copy keeps that sharing.
@@ -103,6 +114,10 @@ export function strictSchema(schema: unknown, memo: Map<object, unknown> = new M
     } else {
       out[key] = SCHEMA_KEYS.has(key) ? strictSchema(value, memo) : value;
     }
+  }
+  if (out['format'] === 'int64') {
+    out['maximum'] ??= INT64_MAX;
+    out['minimum'] ??= INT64_MIN;
   }
   if (
     isNode(out['properties']) &&

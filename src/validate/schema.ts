@@ -27,6 +27,8 @@ import {
   DNS1123_LABEL,
   DNS1123_SUBDOMAIN,
   hoistSchemas,
+  INT64_MAX,
+  INT64_MIN,
   isNode,
   kelosObjectSchema,
   LABEL_VALUE,
@@ -299,6 +301,14 @@ function toFinding(
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
+      // The int64 range strictSchema adds: the API server says the value is no int64.
+      if (params['limit'] === INT64_MAX || params['limit'] === INT64_MIN)
+        return finding(
+          'schema/format',
+          at,
+          // The float a parser made of the digits is not what was written; say which side it is.
+          `must be ${FORMAT_WORDS['int64']}, from -9223372036854775808 to 9223372036854775807; got a number ${params['limit'] === INT64_MAX ? 'above' : 'below'} that range (${(error.data as number).toPrecision(3)})`,
+        );
       return finding(
         error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum'
           ? 'schema/minimum'

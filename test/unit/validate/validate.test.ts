@@ -153,6 +153,27 @@ describe('validateObject', () => {
     ]);
   });
 
+  test('an integer past int64 is refused as the API server refuses it; the largest int64 as written is not', () => {
+    const errorsOf = (maxInputTokens: string, maxOutputTokens = '1') =>
+      brief(
+        validateObject(
+          parseManifests(
+            `apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata: {name: b, namespace: agents}\nspec:\n  taskSelector: {matchLabels: {team: web}}\n  period: {type: Weekly}\n  maxInputTokens: ${maxInputTokens}\n  maxOutputTokens: ${maxOutputTokens}\n`,
+            'b.yaml',
+          ).documents[0]?.object as Record<string, unknown>,
+        ),
+      );
+    // An int64 field's own minimum (0 here) is the bound it names below the range.
+    expect(errorsOf('99999999999999999999', '-99999999999999999999')).toStrictEqual([
+      'error schema/format /spec/maxInputTokens must be a 64-bit integer, from -9223372036854775808 to 9223372036854775807; got a number above that range (1.00e+20)',
+      'error schema/minimum /spec/maxOutputTokens must be >= 0; got -100000000000000000000',
+    ]);
+    expect(errorsOf('9223372036854775807')).toStrictEqual([]);
+    expect(errorsOf('9223372036854777856')).toStrictEqual([
+      'error schema/format /spec/maxInputTokens must be a 64-bit integer, from -9223372036854775808 to 9223372036854775807; got a number above that range (9.22e+18)',
+    ]);
+  });
+
   test('two items of a list map whose keys are equal once defaulted are duplicates, as the API server finds', () => {
     const found = validateObject(
       withPodOverrides({
