@@ -152,9 +152,44 @@ export const shown = (value: unknown): string => {
  * destructuring inside the construct, with no word of which construct or why.
  */
 export const propsObject = <T extends object>(props: T, v: Violations): T => {
-  if (isObject(props)) return props;
-  v.block('', Messages.notAnObject('props', '', shown(props)));
-  return {} as T;
+  if (!isObject(props)) {
+    v.block('', Messages.notAnObject('props', '', shown(props)));
+    return {} as T;
+  }
+  const metadata = (props as { metadata?: unknown }).metadata;
+  if (metadata === undefined) return props;
+  if (metadata === null || !isObject(metadata)) {
+    v.block('/metadata', Messages.notAnObject('metadata', '', shown(metadata)));
+    return { ...props, metadata: undefined };
+  }
+  let kept: Record<string, unknown> | undefined;
+  for (const [field, shape] of Object.entries(METADATA_SHAPES)) {
+    const value = (metadata as Record<string, unknown>)[field];
+    if (
+      value === undefined ||
+      (value !== null && (shape === 'list' ? Array.isArray(value) : isObject(value)))
+    )
+      continue;
+    const got = shown(value);
+    v.block(
+      `/metadata/${field}`,
+      shape === 'list' ? Messages.notAList(field, got) : Messages.notAnObject(field, '', got),
+    );
+    kept ??= { ...metadata };
+    delete kept[field];
+  }
+  return kept ? { ...props, metadata: kept } : props;
+};
+
+/**
+ * The metadata fields cdk8s copies as maps or lists: any other value became a map of its
+ * characters or items (`labels: 'x'` rendered as `labels: {"0": x}`) without a word.
+ */
+const METADATA_SHAPES: Readonly<Record<string, 'object' | 'list'>> = {
+  labels: 'object',
+  annotations: 'object',
+  finalizers: 'list',
+  ownerReferences: 'list',
 };
 
 /** The part of a kind's schema {@link shapeViolations} reads. */

@@ -15,6 +15,7 @@ import {
   isRestrictive,
   loginSet,
   PatternDefaults,
+  type PropShape,
   type RequiredProp,
   type RequiredProps,
   resolveAgent,
@@ -132,16 +133,16 @@ export interface IssueWorkerProps extends AgentProps, TriggerPolicyProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
-const ISSUE_WORKER_PROPS: Readonly<Record<keyof IssueWorkerProps, true>> = {
+const ISSUE_WORKER_PROPS: Readonly<Record<keyof IssueWorkerProps, PropShape>> = {
   ...AGENT_PROPS,
   ...TRIGGER_POLICY_PROPS,
   metadata: true,
   workspace: true,
   botLogin: true,
-  excludeAuthors: true,
-  labels: true,
-  excludeLabels: true,
-  priorityLabels: true,
+  excludeAuthors: 'list',
+  labels: 'list',
+  excludeLabels: 'list',
+  priorityLabels: 'list',
   repo: true,
   pollInterval: true,
   maxConcurrency: true,
@@ -149,7 +150,7 @@ const ISSUE_WORKER_PROPS: Readonly<Record<keyof IssueWorkerProps, true>> = {
   promptTemplate: true,
   branch: true,
   reporting: true,
-  taskLabels: true,
+  taskLabels: 'object',
 };
 
 const ISSUE_WORKER_REQUIRED: Readonly<Record<RequiredProps<IssueWorkerProps>, RequiredProp>> = {

@@ -21,4 +21,6 @@ export const PatternMessages = {
   required: (pattern: string, prop: string, what: string) => `${pattern} requires ${prop} (${what})`,
   requiredType: (pattern: string, prop: string, what: string, got: string) =>
     `${pattern} requires ${prop} to be ${what}; got ${got}`,
+  propType: (pattern: string, prop: string, what: string, got: string) =>
+    `${pattern} prop ${prop} must be ${what}; got ${got}`,
 } as const;

@@ -13,6 +13,7 @@ import {
   AGENT_PROPS,
   type AgentProps,
   checkKnownProps,
+  type PropShape,
   type RequiredProp,
   type RequiredProps,
   resolveAgent,
@@ -68,13 +69,13 @@ export interface PipelineProps extends AgentProps {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-const PIPELINE_PROPS: Readonly<Record<keyof PipelineProps, true>> = {
+const PIPELINE_PROPS: Readonly<Record<keyof PipelineProps, PropShape>> = {
   ...AGENT_PROPS,
   workspace: true,
   branch: true,
   steps: true,
   namespace: true,
-  labels: true,
+  labels: 'object',
 };
 
 const PIPELINE_REQUIRED: Readonly<Record<RequiredProps<PipelineProps>, RequiredProp>> = {

@@ -14,6 +14,7 @@ import {
   checkKnownProps,
   isRestrictive,
   PatternDefaults,
+  type PropShape,
   type RequiredProp,
   type RequiredProps,
   resolveAgent,
@@ -118,7 +119,7 @@ export interface PrResponderProps extends AgentProps, TriggerPolicyProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
-const PR_RESPONDER_PROPS: Readonly<Record<keyof PrResponderProps, true>> = {
+const PR_RESPONDER_PROPS: Readonly<Record<keyof PrResponderProps, PropShape>> = {
   ...AGENT_PROPS,
   ...TRIGGER_POLICY_PROPS,
   metadata: true,
@@ -126,15 +127,15 @@ const PR_RESPONDER_PROPS: Readonly<Record<keyof PrResponderProps, true>> = {
   botLogin: true,
   author: true,
   reviewState: true,
-  labels: true,
-  excludeLabels: true,
+  labels: 'list',
+  excludeLabels: 'list',
   repo: true,
   pollInterval: true,
   maxConcurrency: true,
   maxTotalTasks: true,
   promptTemplate: true,
   reporting: true,
-  taskLabels: true,
+  taskLabels: 'object',
 };
 
 const PR_RESPONDER_REQUIRED: Readonly<Record<RequiredProps<PrResponderProps>, RequiredProp>> = {

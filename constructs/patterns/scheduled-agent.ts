@@ -14,6 +14,7 @@ import {
   type AgentProps,
   checkKnownProps,
   PatternDefaults,
+  type PropShape,
   type RequiredProp,
   type RequiredProps,
   resolveAgent,
@@ -61,7 +62,7 @@ export interface ScheduledAgentProps extends AgentProps {
   readonly taskLabels?: Readonly<Record<string, string>>;
 }
 
-const SCHEDULED_AGENT_PROPS: Readonly<Record<keyof ScheduledAgentProps, true>> = {
+const SCHEDULED_AGENT_PROPS: Readonly<Record<keyof ScheduledAgentProps, PropShape>> = {
   ...AGENT_PROPS,
   metadata: true,
   schedule: true,
@@ -70,7 +71,7 @@ const SCHEDULED_AGENT_PROPS: Readonly<Record<keyof ScheduledAgentProps, true>> =
   branch: true,
   maxConcurrency: true,
   maxTotalTasks: true,
-  taskLabels: true,
+  taskLabels: 'object',
 };
 
 const SCHEDULED_AGENT_REQUIRED: Readonly<Record<RequiredProps<ScheduledAgentProps>, RequiredProp>> = {

@@ -16,6 +16,7 @@ import {
   checkKnownProps,
   loginSet,
   PatternDefaults,
+  type PropShape,
   type RequiredProp,
   type RequiredProps,
   resolveAgent,
@@ -191,7 +192,7 @@ policies, concurrency, budgets or deadlines.
 });
 
 const { agentConfigs: _agentConfigs, ...SELF_DEVELOPMENT_AGENT_PROPS } = AGENT_PROPS;
-const SELF_DEVELOPMENT_PROPS: Readonly<Record<keyof SelfDevelopmentProps, true>> = {
+const SELF_DEVELOPMENT_PROPS: Readonly<Record<keyof SelfDevelopmentProps, PropShape>> = {
   ...SELF_DEVELOPMENT_AGENT_PROPS,
   workspace: true,
   agentConfig: true,
@@ -199,8 +200,8 @@ const SELF_DEVELOPMENT_PROPS: Readonly<Record<keyof SelfDevelopmentProps, true>>
   maintainers: true,
   namePrefix: true,
   namespace: true,
-  labels: true,
-  schedules: true,
+  labels: 'object',
+  schedules: 'object',
   workerConcurrency: true,
   definitionPath: true,
 };

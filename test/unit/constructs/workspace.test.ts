@@ -107,6 +107,27 @@ describe('Workspace', () => {
     );
   });
 
+  // cdk8s copies labels and annotations as maps: `labels: 'x'` rendered as `labels: {"0": x}`.
+  test('metadata, its labels or annotations of the wrong type are refused at their fields, not rendered', () => {
+    const withMetadata = (metadata: unknown) =>
+      ({ metadata, repo: 'https://github.com/a/b.git' }) as unknown as ConstructorParameters<
+        typeof Workspace
+      >[2];
+    expect(
+      thrown(
+        () => new Workspace(chart(), 'ws', withMetadata({ name: 'repo', labels: 'x', annotations: ['q'] })),
+      ),
+    ).toBe(
+      [
+        'Workspace repo /metadata/labels: labels must be an object; got a string "x"',
+        'Workspace repo /metadata/annotations: annotations must be an object; got a list of 1',
+      ].join('\n'),
+    );
+    expect(thrown(() => new Workspace(chart(), 'ws', withMetadata('repo')))).toMatch(
+      /^Workspace test-ws-[0-9a-f]+ \/metadata: metadata must be an object; got a string "repo"$/,
+    );
+  });
+
   test('rejects file paths that leave the repository', () => {
     expect(
       thrown(

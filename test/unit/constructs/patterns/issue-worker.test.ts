@@ -36,6 +36,29 @@ describe('IssueWorker', () => {
     );
   });
 
+  // An untyped app's string for a list was copied one character per entry: allowedUsers 'alice'
+  // let the users a, l, i, c and e trigger the agent.
+  test('a string or object where a list prop goes, or a list where an object goes, is refused, not copied', () => {
+    const wrong = {
+      allowedUsers: 'alice',
+      labels: 'agent',
+      excludeLabels: 'wontfix',
+      priorityLabels: 'p0',
+      excludeAuthors: { login: 'dependabot' },
+      taskLabels: ['team'],
+    } as unknown as Partial<IssueWorkerProps>;
+    expect(thrown(() => setup(wrong))).toBe(
+      [
+        'TaskSpawner issues: IssueWorker prop allowedUsers must be a list; got a string "alice"',
+        'TaskSpawner issues: IssueWorker prop labels must be a list; got a string "agent"',
+        'TaskSpawner issues: IssueWorker prop excludeLabels must be a list; got a string "wontfix"',
+        'TaskSpawner issues: IssueWorker prop priorityLabels must be a list; got a string "p0"',
+        'TaskSpawner issues: IssueWorker prop excludeAuthors must be a list; got an object',
+        'TaskSpawner issues: IssueWorker prop taskLabels must be an object; got a list of 1',
+      ].join('\n'),
+    );
+  });
+
   test('applies safe defaults', () => {
     const { worker } = setup();
     expect({
