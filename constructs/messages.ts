@@ -19,7 +19,7 @@ export const Messages = {
   sameNamespace: (what: string, ref: string, namespace: string | undefined, own: string | undefined) =>
     `${what} ${ref} is in namespace ${namespace ?? '<default>'} but this object is in ${own ?? '<default>'}; references must stay in one namespace`,
   notAReference: (kind: string, importer: string, got: string) =>
-    `expected a ${kind} construct, or ${kind}.${importer}(scope, id, name) for one defined elsewhere; got ${got}`,
+    `expected ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} construct, or ${kind}.${importer}(scope, id, name) for one defined elsewhere; got ${got}`,
   dependsOnSelf: 'a Task cannot depend on itself',
   duplicateDependency: (name: string) => `dependsOn lists Task ${name} more than once`,
   // A slip TypeScript refuses but `kelos synth` (no type checks) would otherwise pass on.

@@ -405,8 +405,12 @@ export const atAppSource = (
     const site = d.source && !d.source.rendered ? siteOf(d.source.file, d.path) : undefined;
     if (!site || !d.source) return d;
     const { file, line, column, ...rest } = d.source;
+    // An app's object is the one document of the file it renders to, which the app never wrote:
+    // "document 1" names nothing there.
+    const message = included.has(file) ? d.message : d.message.replace(/^document 1: /, '');
     return {
       ...d,
+      message,
       source: {
         ...rest,
         file: site.file,

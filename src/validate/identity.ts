@@ -11,9 +11,17 @@ import { clipName } from './echo.ts';
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** How a value is described in a message: `null`, `a list`, `an object`, `a string`. */
+/** How a value is described in a message: `null`, `a list`, `an object`, `a string`, `an empty string`. */
 export const describeValue = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+  v === null
+    ? 'null'
+    : v === ''
+      ? 'an empty string'
+      : Array.isArray(v)
+        ? 'a list'
+        : typeof v === 'object'
+          ? 'an object'
+          : `a ${typeof v}`;
 
 /** Why an object cannot be identified, and where. */
 export interface IdentityProblem {

@@ -243,10 +243,17 @@ export function checkReferences(
     namespace: string,
     name: string,
     extra: readonly string[] = [],
+    self?: string,
   ): string => {
-    const guess = closest(name, [...(namesIn.get(`${kind}/${namespace}`) ?? []), ...extra]);
+    // Never the referring object itself: `dependsOn: [t2]` on Task t1 is no typo of a cycle.
+    const names = (namesIn.get(`${kind}/${namespace}`) ?? []).filter((n) => n !== self);
+    const guess = closest(name, [...names, ...extra]);
     return guess && guess !== name ? `; did you mean "${guess}"?` : '';
   };
+
+  /** The referring object's own name when it is of the kind referred to. */
+  const ownName = (doc: LoadedDocument, kind: string): string | undefined =>
+    doc.object['kind'] === kind ? nameOf(doc) : undefined;
 
   // Task dependency graph, for cycle detection.
   const edges = new Map<string, Array<{ to: string; index: number }>>();
@@ -306,7 +313,7 @@ export function checkReferences(
           severity: 'error',
           code: 'ref/dangling',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle${didYouMean(ref.kind, namespace, ref.name)}`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
           hint: otherHint ?? `add the ${ref.kind} to the bundle, or fix the name`,
         });
       } else {
@@ -314,7 +321,7 @@ export function checkReferences(
           severity: options.externalRefs === 'error' ? 'error' : 'warning',
           code: 'ref/external',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist ${inCluster(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name)}`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist ${inCluster(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
           ...(otherHint ? { hint: otherHint } : {}),
         });
       }

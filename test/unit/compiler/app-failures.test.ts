@@ -383,6 +383,20 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(result.objects).toStrictEqual([]);
   });
 
+  test("an app object's missing name names no document of a file the app never wrote, and says the name is empty", async () => {
+    const p = make({
+      empty: appSource(
+        "  new K.Workspace(scope, 'w', { metadata: { name: '' }, repo: 'https://github.com/o/r.git' });",
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'manifest/name')
+        .map((d) => `${formatLocation(d.source!)} ${d.message}`),
+    ).toStrictEqual(['apps/empty/main.ts:3:3 metadata.name must be a non-empty string, got an empty string']);
+  });
+
   test('an async app that builds after an await is rendered', async () => {
     const p = make({
       later:

@@ -1,7 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { describe, expect, test } from 'vitest';
 import { Workspace } from '../../../constructs/index.ts';
-import { chart, synth, thrown } from './helpers.ts';
+import { chart, synth, thrown, validationErrors } from './helpers.ts';
 
 describe('Workspace', () => {
   test('renders its spec', () => {
@@ -126,6 +126,20 @@ describe('Workspace', () => {
     expect(thrown(() => new Workspace(chart(), 'ws', withMetadata('repo')))).toMatch(
       /^Workspace test-ws-[0-9a-f]+ \/metadata: metadata must be an object; got a string "repo"$/,
     );
+  });
+
+  test('a repo that is missing or no string is left to the schema, not called a bad URL "undefined"', () => {
+    const props = (name: string, repo: unknown) =>
+      ({ metadata: { name }, ...(repo !== undefined && { repo }) }) as unknown as ConstructorParameters<
+        typeof Workspace
+      >[2];
+    const c = chart();
+    new Workspace(c, 'none', props('none', undefined));
+    new Workspace(c, 'number', props('number', 42));
+    expect(validationErrors(c)).toStrictEqual([
+      'Workspace none /spec/repo: missing required field "spec.repo"',
+      'Workspace number /spec/repo: must be a string; got an integer 42',
+    ]);
   });
 
   test('rejects file paths that leave the repository', () => {

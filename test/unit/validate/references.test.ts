@@ -55,6 +55,22 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a Task is never suggested as the dependency it names by a typo of itself', () => {
+    const deps = (name: string) => `  dependsOn: [${name}]\n${WORKER('app')}`;
+    const [own] = check([task('t1', deps('t2')), workspace('app'), secret('key')]);
+    expect(own?.message).toBe(
+      'spec.dependsOn names Task "t2", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another)',
+    );
+    // Another Task of the bundle still is.
+    const [other] = check([
+      task('t1', deps('t2')),
+      task('t3', WORKER('app')),
+      workspace('app'),
+      secret('key'),
+    ]);
+    expect(other?.message).toMatch(/; did you mean "t3"\?$/);
+  });
+
   test('externalRefs: error makes it an error; requireRefs makes it ref/dangling', () => {
     expect(check([task('t', WORKER('app')), secret('key')], { externalRefs: 'error' })[0]).toMatchObject({
       code: 'ref/external',
