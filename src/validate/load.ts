@@ -311,6 +311,34 @@ function plainDocuments(text: string, file: string): LoadedDocument[] | undefine
 }
 
 /**
+ * Why `text` is no JSON when kubectl or Argo CD would read it as JSON, else `undefined`.
+ * kubectl decodes a stream whose first character (after white space) is `{` as JSON, and Argo
+ * CD a `*.json` file; the YAML parser reads both, and YAML's flow style forgives what JSON does
+ * not (a trailing comma, a comment, an unquoted key), so the file passed here and failed there.
+ * One `JSON.parse` of such files only: YAML files pay nothing.
+ */
+function jsonProblem(text: string, file: string): { message: string; offset: number } | undefined {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const json = file.endsWith('.json');
+  if (!json && body.trimStart()[0] !== '{') return undefined;
+  if (body.trim() === '') return undefined;
+  try {
+    JSON.parse(body);
+    return undefined;
+  } catch (err) {
+    const reason = String((err as Error).message);
+    const at = /at position (\d+)/.exec(reason)?.[1];
+    // A stream of several objects, one after another, is JSON to kubectl too; the YAML reader
+    // reports what is wrong with it, if anything.
+    if (!json && /Unexpected non-whitespace character after JSON/.test(reason)) return undefined;
+    return {
+      message: `${json ? 'a .json file' : 'a file that starts with {'} is read as JSON by ${json ? 'Argo CD and kubectl' : 'kubectl'}, and this is no JSON: ${reason.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected token/, 'unexpected token')} (a trailing comma, a comment or an unquoted key is YAML, not JSON)`,
+      offset: (at === undefined ? 0 : Number(at)) + (body === text ? 0 : 1),
+    };
+  }
+}
+
+/**
  * Parses manifests from `text`. Documents that do not parse, are not mappings, or lack
  * `apiVersion`, `kind` or `metadata.name` become error diagnostics and are left out; empty
  * documents are skipped, as kubectl skips them.
@@ -349,6 +377,17 @@ function parseFrom(
       message: `${what} is ${mib(tooLarge.bytes)}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file (the API server's limit for one request), so nothing in it was validated: split it into several files (the limit falls on line ${tooLarge.line})`,
       path: '',
       source: { file, line: tooLarge.line },
+    });
+    return { documents, diagnostics };
+  }
+  const notJson = first === 0 ? jsonProblem(text, file) : undefined;
+  if (notJson) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'json/parse',
+      message: notJson.message,
+      path: '',
+      source: { file, ...linePositions(text)(notJson.offset) },
     });
     return { documents, diagnostics };
   }

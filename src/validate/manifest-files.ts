@@ -136,13 +136,26 @@ const emptyInput = (file: string, text: string): Diagnostic => {
 };
 
 /**
+ * The text of a manifest file's bytes: UTF-8, or UTF-16 when the file starts with its byte
+ * order mark, as kubectl's YAML reader (and Argo CD's) decodes it; read as UTF-8, a UTF-16 file
+ * was one string of NUL-separated characters and refused as no mapping.
+ */
+export const manifestText = (bytes: Buffer): string => {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe)
+    return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff)
+    return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  return bytes.toString('utf8');
+};
+
+/**
  * The text of the file at `path`, or `undefined` when `path` is a directory.
  *
  * @throws Error naming the path when it does not exist or cannot be read.
  */
 const readOrDirectory = (path: string, cwd: string): string | undefined => {
   try {
-    return readFileSync(resolve(cwd, path), 'utf8');
+    return manifestText(readFileSync(resolve(cwd, path)));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') return undefined;

@@ -392,6 +392,24 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('a .json file, or text that starts with {, is read as JSON, as Argo CD and kubectl read it', () => {
+    const errors = (text: string, file: string) =>
+      parseManifests(text, file).diagnostics.map(
+        (d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message.split(':')[0]}`,
+      );
+    const object = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x",}}';
+    expect(errors(object, 'a.json')).toStrictEqual([
+      '1:62 json/parse a .json file is read as JSON by Argo CD and kubectl, and this is no JSON',
+    ]);
+    // YAML's flow style is no JSON either: kubectl decodes a stream that starts with { as JSON.
+    expect(errors('{apiVersion: v1, kind: ConfigMap, metadata: {name: x}}\n', 'a.yaml')).toStrictEqual([
+      '1:2 json/parse a file that starts with { is read as JSON by kubectl, and this is no JSON',
+    ]);
+    expect(errors(object.replace(',}}', '}}'), 'a.json')).toStrictEqual([]);
+    // YAML that does not start with { is YAML, whatever it holds.
+    expect(errors('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x,}\n', 'a.yaml')).toStrictEqual([]);
+  });
+
   test('documentFromObject has no source positions', () => {
     const doc = documentFromObject({ kind: 'Task' });
     expect(doc.locate('/spec')).toBeUndefined();
@@ -419,6 +437,23 @@ describe('loadManifestPaths', () => {
     expect(
       result.documents.map((d) => `${d.file}:${(d.object['metadata'] as { name: string }).name}`),
     ).toEqual(['b/a.json:a', 'b/nested/z.yml:z', 'top.yaml:fix-bug', '-:piped']);
+  });
+
+  test('a file in UTF-16 with its byte order mark is decoded, as kubectl decodes it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    const utf16 = (text: string, bigEndian: boolean) => {
+      const le = Buffer.from(text, 'utf16le');
+      if (bigEndian) le.swap16();
+      return Buffer.concat([Buffer.from(bigEndian ? [0xfe, 0xff] : [0xff, 0xfe]), le]);
+    };
+    await writeFile(join(dir, 'le.yaml'), utf16(TASK.replace('fix-bug', 'little'), false));
+    await writeFile(join(dir, 'be.yaml'), utf16(TASK.replace('fix-bug', 'big'), true));
+    const result = await loadManifestPaths(['le.yaml', 'be.yaml'], async () => '', dir);
+    expect(result.diagnostics).toStrictEqual([]);
+    expect(result.documents.map((d) => (d.object['metadata'] as { name: string }).name)).toStrictEqual([
+      'little',
+      'big',
+    ]);
   });
 
   test('a file named twice, or named and found under a directory named too, is read once', async () => {
