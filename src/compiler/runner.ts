@@ -18,7 +18,9 @@
  *
  * @packageDocumentation
  */
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApiObject, App, Chart } from 'cdk8s';
 import type { IConstruct } from 'constructs';
@@ -167,6 +169,24 @@ const renderObject = (c: ApiObject, site: SourceSite | undefined): Record<string
   }
 };
 
+/**
+ * Where a cdk8s App that an app makes and synthesizes itself writes (`CDK8S_OUTDIR`, which
+ * the runner points at a scratch directory): a plain cdk8s app's `app.synth()` wrote into the
+ * project's `dist/`, beside the output kelos records, while synth said nothing was written.
+ */
+const SCRATCH_ENV = 'CDK8S_OUTDIR';
+
+/** Whether something was written to the scratch directory (a cdk8s App's `synth()`). */
+const synthesizedOwnApp = (): boolean => {
+  const dir = process.env[SCRATCH_ENV];
+  if (!dir?.includes('kelos-runner-')) return false;
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
+};
+
 /** Thrown past rendering when constructs refused their props: the app renders nothing. */
 class RefusedProps extends Error {}
 
@@ -198,7 +218,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     if (typeof mod.default !== 'function') {
       throw new Error(
-        `${app.file} must default-export a function (scope: Construct) => void that builds the app`,
+        `${app.file} must default-export a function (scope: Construct) => void that builds the app${synthesizedOwnApp() ? `; it made and synthesized a cdk8s App of its own (app.synth()): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos (what it wrote went to a scratch directory, not dist/)` : ''}`,
       );
     }
     const cdkApp = new App({ outdir: '.' });
@@ -380,6 +400,9 @@ const stalled = (root: string, app: ModuleApp): { run: Promise<AppRun>; stop: ()
 
 if (import.meta.main) {
   const [root = process.cwd(), ...rest] = process.argv.slice(2);
+  const scratch = mkdtempSync(join(tmpdir(), 'kelos-runner-'));
+  process.env[SCRATCH_ENV] = scratch;
+  process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
   const apps = parseAppArgs(rest);
   const send = process.send?.bind(process);
   const post = (message: object) =>

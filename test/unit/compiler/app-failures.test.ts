@@ -397,6 +397,24 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ).toStrictEqual(['apps/empty/main.ts:3:3 metadata.name must be a non-empty string, got an empty string']);
   });
 
+  test('a plain cdk8s app that synthesizes itself is told so, and writes nothing into the project', async () => {
+    const p = make({
+      plain: [
+        `import { ApiObject, App, Chart } from '${REPO}/node_modules/cdk8s/lib/index.js';`,
+        'const app = new App();',
+        "new ApiObject(new Chart(app, 'c'), 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });",
+        'app.synth();',
+        '',
+      ].join('\n'),
+    });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      "it made and synthesized a cdk8s App of its own (app.synth()): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos (what it wrote went to a scratch directory, not dist/)",
+    );
+    expect(p.files().filter((f) => f.startsWith('dist/'))).toStrictEqual([]);
+  });
+
   test('an async app that builds after an await is rendered', async () => {
     const p = make({
       later:
