@@ -19,10 +19,12 @@
  * @packageDocumentation
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ApiObject, App, Chart } from 'cdk8s';
+import * as cdk8s from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { checkedSpec } from '../../constructs/checked.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
@@ -139,6 +141,29 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
   ];
 };
 
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * The cdk8s the app's constructs come from: the copy its `kelos-ts` resolves (else the one its
+ * own directory resolves), when that is another copy than the runner's. The tree must grow
+ * from that copy's App: a token of one copy (a `Lazy`, which the install constructs use) is no
+ * token to another's resolvers, and a project run by another kelos than its own (`npx kelos-ts`,
+ * a global install) failed with "can't render non-simple object of type 'Lazy'".
+ */
+const cdk8sOf = async (appFile: string): Promise<typeof cdk8s> => {
+  const ours = requireHere.resolve('cdk8s');
+  const appRequire = createRequire(appFile);
+  for (const from of [() => createRequire(appRequire.resolve('kelos-ts')), () => appRequire]) {
+    try {
+      const theirs = from().resolve('cdk8s');
+      return theirs === ours ? cdk8s : ((await import(pathToFileURL(theirs).href)) as typeof cdk8s);
+    } catch {
+      // Not resolvable from there: try the next, else ours.
+    }
+  }
+  return cdk8s;
+};
+
 /** An object cdk8s could not render, charged to the line that made it instead of cdk8s' frames. */
 class RenderFailed extends Error {
   readonly failure: AppFailure;
@@ -221,13 +246,14 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
         `${app.file} must default-export a function (scope: Construct) => void that builds the app${synthesizedOwnApp() ? `; it made and synthesized a cdk8s App of its own (app.synth()): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos (what it wrote went to a scratch directory, not dist/)` : ''}`,
       );
     }
+    const { App, Chart } = await cdk8sOf(file);
     const cdkApp = new App({ outdir: '.' });
     const chart = new Chart(cdkApp, app.name);
     const includes = trackIncludes(root, cdkApp, file);
     // Every construct that refuses its props is reported, not the first one only.
     const stopCollecting = collectViolations((error) => refused.push(error));
     try {
-      await (mod.default as (scope: Chart) => unknown)(chart);
+      await (mod.default as (scope: cdk8s.Chart) => unknown)(chart);
     } finally {
       includes.stop();
       stopCollecting();

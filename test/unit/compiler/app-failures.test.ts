@@ -3,6 +3,8 @@
  * after it returned fails synth (exit 1) with the app's name and, where there is one, the
  * file:line:column in the app.
  */
+import { cpSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { syntaxSite } from '../../../src/compiler/runner.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
@@ -413,6 +415,24 @@ describe('apps that fail', { timeout: 60_000 }, () => {
       "it made and synthesized a cdk8s App of its own (app.synth()): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos (what it wrote went to a scratch directory, not dist/)",
     );
     expect(p.files().filter((f) => f.startsWith('dist/'))).toStrictEqual([]);
+  });
+
+  test("an app whose cdk8s is another copy than kelos' renders its tokens: the tree grows from the app's copy", async () => {
+    const p = make({
+      lazy: [
+        "import { ApiObject, Lazy } from 'cdk8s';",
+        'export default function build(scope) {',
+        "  new ApiObject(scope, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: Lazy.any({ produce: () => 'made late' }) } });",
+        '}',
+        '',
+      ].join('\n'),
+    });
+    // A project with its own cdk8s, as one run by a kelos installed elsewhere (npx, global) has.
+    cpSync(join(REPO, 'node_modules/cdk8s'), join(p.root, 'node_modules/cdk8s'), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules/constructs'), join(p.root, 'node_modules/constructs'));
+    const result = await synthesize({ root: p.root });
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
+    expect(result.objects.map((o) => o.object['data'])).toStrictEqual([{ a: 'made late' }]);
   });
 
   test('an async app that builds after an await is rendered', async () => {
