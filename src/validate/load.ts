@@ -318,12 +318,11 @@ function plainDocuments(text: string, file: string): LoadedDocument[] | undefine
  * One `JSON.parse` of such files only: YAML files pay nothing.
  */
 function jsonProblem(text: string, file: string): { message: string; offset: number } | undefined {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const json = file.endsWith('.json');
-  if (!json && body.trimStart()[0] !== '{') return undefined;
-  if (body.trim() === '') return undefined;
+  if (!json && text.trimStart()[0] !== '{') return undefined;
+  if (text.trim() === '') return undefined;
   try {
-    JSON.parse(body);
+    JSON.parse(text);
     return undefined;
   } catch (err) {
     const reason = String((err as Error).message);
@@ -333,7 +332,7 @@ function jsonProblem(text: string, file: string): { message: string; offset: num
     if (!json && /Unexpected non-whitespace character after JSON/.test(reason)) return undefined;
     return {
       message: `${json ? 'a .json file' : 'a file that starts with {'} is read as JSON by ${json ? 'Argo CD and kubectl' : 'kubectl'}, and this is no JSON: ${reason.replace(/ in JSON at position \d+.*$/, '').replace(/^Unexpected token/, 'unexpected token')} (a trailing comma, a comment or an unquoted key is YAML, not JSON)`,
-      offset: (at === undefined ? 0 : Number(at)) + (body === text ? 0 : 1),
+      offset: at === undefined ? 0 : Number(at),
     };
   }
 }
@@ -348,7 +347,8 @@ function jsonProblem(text: string, file: string): { message: string; offset: num
  *   objects; so does text that starts with `[`.
  */
 export function parseManifests(text: string, file: string): ParseResult {
-  return parseFrom(text, file, { first: 0, readsOn: 0 });
+  // A byte order mark is no character of the first line: columns there count from after it.
+  return parseFrom(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file, { first: 0, readsOn: 0 });
 }
 
 /**
@@ -374,7 +374,7 @@ function parseFrom(
     diagnostics.push({
       severity: 'error',
       code: 'yaml/too-large',
-      message: `${what} is ${mib(tooLarge.bytes)}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file (the API server's limit for one request), so nothing in it was validated: split it into several files (the limit falls on line ${tooLarge.line})`,
+      message: `${what} is ${mib(tooLarge.bytes)}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file, which bounds the time one file can take (the API server's limit for one object's request), so nothing in it was validated: split it into several files (the limit falls on line ${tooLarge.line})`,
       path: '',
       source: { file, line: tooLarge.line },
     });

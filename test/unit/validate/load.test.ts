@@ -410,6 +410,16 @@ describe('parseManifests', () => {
     expect(errors('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x,}\n', 'a.yaml')).toStrictEqual([]);
   });
 
+  test('a byte order mark is no column of the first line', () => {
+    const located = (text: string) =>
+      parseManifests(text, 'a.yaml').diagnostics.map(
+        (d) => `${d.source?.line}:${d.source?.column} ${d.code}`,
+      );
+    const text = 'kind: ConfigMap\nmetadata: {name: x}\n';
+    expect(located(`\ufeff${text}`)).toStrictEqual(['1:1 manifest/apiversion']);
+    expect(located(text)).toStrictEqual(['1:1 manifest/apiversion']);
+  });
+
   test('documentFromObject has no source positions', () => {
     const doc = documentFromObject({ kind: 'Task' });
     expect(doc.locate('/spec')).toBeUndefined();
