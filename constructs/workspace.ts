@@ -32,7 +32,7 @@ const REPO_URL = new RegExp(REPO_URL_PATTERN);
 /** Checks of a Workspace spec the API states as a pattern or list-map key, not CEL; pointers from the object root. */
 export const checkWorkspaceSpec = (spec: WorkspaceSpec, v: Violations): void => {
   // A repo that is missing or no string is the schema's to name (required, type), as the
-  // validator does for every scalar; the pattern would only say `got "undefined"`.
+  // validator does for every scalar; the URL check would only say `got "undefined"`.
   if (typeof spec.repo === 'string')
     v.check(!REPO_URL.test(spec.repo), '/spec/repo', Messages.repoPattern(spec.repo));
   // Lists and items of the wrong shape (an untyped app's `files: 'x'`) are the shape check's
