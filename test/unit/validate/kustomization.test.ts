@@ -182,6 +182,18 @@ describe('kustomization trees', () => {
     expect(run.code).toBe(2);
   });
 
+  test('a symbolic link listed beside its target is the duplicate, and is not also "not listed"', async () => {
+    const root = tree({
+      'kz5/kustomization.yaml': kustomization('resources: [ok.yaml, link.yaml]\n'),
+      'kz5/ok.yaml': budget('ok', '5'),
+    });
+    symlinkSync('ok.yaml', join(root, 'kz5/link.yaml'));
+    const loaded = await loadBundles(['kz5'], noStdin, root);
+    expect(loaded.diagnostics.map((d) => [d.code, d.source?.file])).toStrictEqual([
+      ['kustomize/duplicate-resource', 'kz5/kustomization.yaml'],
+    ]);
+  });
+
   test('a kustomization that lists its own directory is still a root: the cycle is an error, its files are read', async () => {
     const root = tree({
       'self/kustomization.yaml': kustomization('resources: [ok.yaml, .]\n'),
