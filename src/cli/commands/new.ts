@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
@@ -21,6 +21,32 @@ export const packageNameOf = (dir: string): string =>
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[._-]+/, '') || 'kelos-gitops';
 
+/**
+ * The dependency npm is to install for `--kelos-version`, as written into the new project's
+ * `package.json`. npm resolves a relative `file:` path (or a bare path: `./x.tgz`, `../x.tgz`,
+ * `x.tgz`) against the package that declares it, not against the directory the user typed it
+ * in, so such a path is taken from `cwd` and rewritten relative to `root`. Relative rather than
+ * absolute: `package.json` and `package-lock.json` are committed, and an absolute path would name
+ * one machine's directories; a relative one works in every clone that keeps the tarball at the
+ * same place beside the project, and is what `npm install ../x.tgz` itself writes. Anything
+ * else (a range, a tag, `npm:`, git, a URL, an absolute or `~/` path) is returned as given.
+ *
+ * @param spec The `--kelos-version` value.
+ * @param cwd The directory `kelos new` runs in.
+ * @param root The new project's directory.
+ */
+export const dependencySpec = (spec: string, cwd: string, root: string): string => {
+  const path = /^file:/i.test(spec)
+    ? spec.slice('file:'.length)
+    : /^\.\.?[/\\]|^[^/\\:@#]+\.(?:tgz|tar\.gz|tar)$/i.test(spec)
+      ? spec
+      : undefined;
+  if (path === undefined || path === '' || isAbsolute(path) || /^[/\\~]/.test(path)) return spec;
+  const fromRoot = relative(root, resolve(cwd, path));
+  // On Windows a path on another drive has no relative form: relative() returns it absolute.
+  return `file:${isAbsolute(fromRoot) ? fromRoot : fromRoot.split(sep).join('/') || '.'}`;
+};
+
 /** The `kelos new` command. */
 export const newCommand: CommandFactory = (io, done) =>
   new Command('new')
@@ -28,7 +54,10 @@ export const newCommand: CommandFactory = (io, done) =>
       'create a GitOps repository in <dir>: an issue-worker app, the operator install and Argo CD objects, policy config, pre-commit hooks and a CI workflow; then npm install && npx kelos synth',
     )
     .argument('<dir>', 'directory to create (it must not exist, or be empty but for .git)')
-    .option('--kelos-version <range>', 'version range of kelos-ts in package.json (default: ^ this version)')
+    .option(
+      '--kelos-version <range>',
+      'version range of kelos-ts in package.json (default: ^ this version); a relative file: path is read from the current directory',
+    )
     .option(
       '--repo-url <url>',
       'the git repository Argo CD syncs dist/ from, written into deploy/argocd.ts (default: a placeholder to replace)',
@@ -41,7 +70,7 @@ export const newCommand: CommandFactory = (io, done) =>
         !/^[\w.^~<>=*|:/@#+ -]*\w[\w.^~<>=*|:/@#+ -]*$/.test(flags.kelosVersion)
       )
         throw new UsageError(
-          `--kelos-version ${JSON.stringify(flags.kelosVersion)} is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz)`,
+          `--kelos-version ${JSON.stringify(flags.kelosVersion)} is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz, a path from the current directory)`,
         );
       const root = resolve(io.cwd, dir);
       const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
@@ -69,7 +98,10 @@ export const newCommand: CommandFactory = (io, done) =>
         );
       const files = scaffoldFiles({
         name,
-        kelosVersion: flags.kelosVersion ?? `^${packageVersion()}`,
+        kelosVersion:
+          flags.kelosVersion === undefined
+            ? `^${packageVersion()}`
+            : dependencySpec(flags.kelosVersion, io.cwd, root),
         repoURL,
       });
       for (const [path, text] of files) {

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
@@ -64,8 +64,8 @@ describe('kelos new', () => {
 
   test('--kelos-version sets the dependency; a directory that is not empty is refused', async () => {
     const cwd = scratch();
-    expect((await kelos(['new', 'a', '--kelos-version', 'file:../kelos.tgz'], { cwd })).code).toBe(0);
-    expect(readFileSync(join(cwd, 'a', 'package.json'), 'utf8')).toContain('"kelos-ts": "file:../kelos.tgz"');
+    expect((await kelos(['new', 'a', '--kelos-version', '^0.2.1'], { cwd })).code).toBe(0);
+    expect(readFileSync(join(cwd, 'a', 'package.json'), 'utf8')).toContain('"kelos-ts": "^0.2.1"');
     mkdirSync(join(cwd, 'b'));
     writeFileSync(join(cwd, 'b', 'keep.txt'), 'mine');
     const refused = await kelos(['new', 'b'], { cwd });
@@ -82,6 +82,47 @@ describe('kelos new', () => {
     expect(here.stdout).not.toContain('cd .');
     expect(readFileSync(join(cwd, 'clone', 'package.json'), 'utf8')).toContain('"name": "clone"');
     expect(readFileSync(join(cwd, 'clone', '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
+  });
+
+  test('a relative file: path in --kelos-version is read from the current directory and written so npm finds it from the project', async () => {
+    const cwd = scratch();
+    writeFileSync(join(cwd, 'kelos-ts-0.2.0.tgz'), 'tarball');
+    mkdirSync(join(cwd, 'work'));
+    const dependency = (dir: string): string =>
+      (
+        JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+          dependencies: Record<string, string>;
+        }
+      ).dependencies['kelos-ts'] as string;
+    // npm resolves a file: dependency against the directory of the package.json that declares it.
+    const tarballFrom = (dir: string): string => {
+      const spec = dependency(dir);
+      expect(spec).toMatch(/^file:/);
+      return resolve(dir, spec.slice('file:'.length));
+    };
+    for (const [where, dir, spec, written] of [
+      [cwd, 'rel1', 'file:kelos-ts-0.2.0.tgz', 'file:../kelos-ts-0.2.0.tgz'],
+      // The error text's example, from a directory beside the tarball.
+      [join(cwd, 'work'), 'rel2', 'file:../kelos-ts-0.2.0.tgz', 'file:../../kelos-ts-0.2.0.tgz'],
+      [cwd, 'deep/rel3', './kelos-ts-0.2.0.tgz', 'file:../../kelos-ts-0.2.0.tgz'],
+      [cwd, 'rel4', 'kelos-ts-0.2.0.tgz', 'file:../kelos-ts-0.2.0.tgz'],
+    ] as const) {
+      const run = await kelos(['new', dir, '--kelos-version', spec], { cwd: where });
+      expect(run.code, run.stderr).toBe(0);
+      expect(dependency(join(where, dir))).toBe(written);
+      expect(tarballFrom(join(where, dir))).toBe(join(cwd, 'kelos-ts-0.2.0.tgz'));
+    }
+    // In the current directory (a fresh clone), the path is already the project's.
+    mkdirSync(join(cwd, 'clone', '.git'), { recursive: true });
+    const here = await kelos(['new', '.', '--kelos-version', 'file:../kelos-ts-0.2.0.tgz'], {
+      cwd: join(cwd, 'clone'),
+    });
+    expect(here.code).toBe(0);
+    expect(dependency(join(cwd, 'clone'))).toBe('file:../kelos-ts-0.2.0.tgz');
+    // An absolute path works from anywhere and is kept as given.
+    const absolute = `file:${join(cwd, 'kelos-ts-0.2.0.tgz')}`;
+    expect((await kelos(['new', 'abs', '--kelos-version', absolute], { cwd })).code).toBe(0);
+    expect(dependency(join(cwd, 'abs'))).toBe(absolute);
   });
 
   test('the CI workflow uploads the SARIF report after a failed step only when the report was written', async () => {
@@ -136,7 +177,7 @@ describe('kelos new', () => {
     const range = await kelos(['new', 'c', '--kelos-version', 'bogus range!!'], { cwd });
     expect([range.code, range.stderr]).toStrictEqual([
       1,
-      'kelos: --kelos-version "bogus range!!" is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz)\n',
+      'kelos: --kelos-version "bogus range!!" is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz, a path from the current directory)\n',
     ]);
     expect(readdirSync(cwd)).toStrictEqual([]);
     for (const ok of [
