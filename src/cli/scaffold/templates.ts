@@ -205,9 +205,30 @@ rates:
 synth: enforce
 `;
 
+/**
+ * The files whose change can change what a hook reports, besides its own inputs: the policy
+ * (kelos.policy.yaml, or cdk8s.yaml's policy section in its absence) and the kelos-ts that
+ * package.json and package-lock.json pin, whose rules, schemas and CRDs every hook uses.
+ */
+const HOOK_CONFIG = String.raw`cdk8s\.yaml$|kelos\.policy\.yaml$|package(-lock)?\.json$`;
+
+/**
+ * Runs a kelos command on manifests/ only when it holds a manifest: a hook started by a change
+ * to the policy must pass in a repository with no manifests/ yet (or only a .gitkeep), where
+ * `kelos validate manifests/` is a usage error. The CI workflow uses the same test.
+ */
+const onManifests = (command: string): string =>
+  `sh -c 'if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then exec npx --no-install kelos ${command} manifests/; fi'`;
+
 const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\` once, after \`npm install\`.
 # The hooks run the kelos of this repository's node_modules, so pre-commit, CI and your shell
 # use the version package-lock.json pins.
+#
+# Each hook runs when a file its result depends on is staged: its own inputs, the policy
+# (kelos.policy.yaml, or the policy section of cdk8s.yaml) and package.json/package-lock.json
+# (an upgrade of kelos-ts brings new rules, schemas and CRDs). None takes the staged file names
+# (pass_filenames: false): each reads all it checks, so a stricter policy is held against every
+# manifest. An app that imports code from another directory: add that directory to its files.
 repos:
   - repo: local
     hooks:
@@ -216,28 +237,28 @@ repos:
         entry: npx --no-install kelos check
         language: system
         pass_filenames: false
-        files: ^(apps/|deploy/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+        files: ^(apps/|deploy/|${HOOK_CONFIG})
       - id: kelos-synth-check
         name: kelos synth --check (dist/ is up to date)
         entry: npx --no-install kelos synth --check
         language: system
         pass_filenames: false
-        files: ^(apps/|deploy/|dist/|cdk8s\\.yaml$|kelos\\.policy\\.yaml$)
+        files: ^(apps/|deploy/|dist/|\\.kelos-synth\\.json$|${HOOK_CONFIG})
       # Plain YAML kept as it is (not rendered by an app) goes in manifests/. The hooks read the
       # whole folder, not only the staged files: references and policies such as
       # budget/namespace-covered look across the objects of a bundle.
       - id: kelos-validate-manifests
         name: kelos validate (manifests/)
-        entry: npx --no-install kelos validate manifests/
+        entry: ${onManifests('validate')}
         language: system
         pass_filenames: false
-        files: ^manifests/.*\\.(ya?ml|json)$
+        files: ^(manifests/.*\\.(ya?ml|json)$|${HOOK_CONFIG})
       - id: kelos-check-manifests
         name: kelos check (manifests/)
-        entry: npx --no-install kelos check manifests/
+        entry: ${onManifests('check')}
         language: system
         pass_filenames: false
-        files: ^manifests/.*\\.(ya?ml|json)$
+        files: ^(manifests/.*\\.(ya?ml|json)$|${HOOK_CONFIG})
 `;
 
 const WORKFLOW = `# Renders the apps, fails when dist/ is stale, and uploads the policy report to code scanning.
@@ -312,7 +333,8 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
 
   Without Argo CD: \`kubectl apply --server-side -k dist/crds && kubectl apply --server-side -k dist/install\`.
 - \`manifests/\` (create it when you need it): plain YAML kept as it is rather than rendered by
-  an app. The pre-commit hooks and CI run \`kelos validate\` and \`kelos check\` on it; add an
+  an app. The pre-commit hooks and CI run \`kelos validate\` and \`kelos check\` on it (the hooks
+  also when \`kelos.policy.yaml\` or the kelos-ts in \`package.json\` changes); add an
   Argo CD Application for it in \`deploy/argocd.ts\` to sync it.
 - \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
   date), validates and checks \`manifests/\`, and uploads \`kelos check\` as SARIF to code scanning.

@@ -167,6 +167,71 @@ describe('kelos new', () => {
     expect(ran()).toBe('kelos validate manifests/\nkelos check manifests/\n');
   });
 
+  test('each pre-commit hook runs when the policy, cdk8s.yaml or the pinned kelos-ts changes, and reads all it checks, not the staged files', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    const config = parse(readFileSync(join(root, '.pre-commit-config.yaml'), 'utf8')) as {
+      repos: Array<{ hooks: Array<{ id: string; entry: string; files: string; pass_filenames?: boolean }> }>;
+    };
+    const hooks = config.repos.flatMap((r) => r.hooks);
+    // A hook given the policy file would read it as a manifest: every hook reads what it checks.
+    for (const hook of hooks) expect(hook.pass_filenames, hook.id).toBe(false);
+    // pre-commit matches with Python's re.search; these patterns mean the same in JavaScript.
+    const runFor = (path: string): string[] =>
+      hooks.filter((h) => new RegExp(h.files).test(path)).map((h) => h.id);
+    const every = ['kelos-check', 'kelos-synth-check', 'kelos-validate-manifests', 'kelos-check-manifests'];
+    for (const path of ['kelos.policy.yaml', 'cdk8s.yaml', 'package.json', 'package-lock.json'])
+      expect(runFor(path), path).toStrictEqual(every);
+    expect(runFor('apps/issue-worker/main.ts')).toStrictEqual(['kelos-check', 'kelos-synth-check']);
+    expect(runFor('deploy/argocd.ts')).toStrictEqual(['kelos-check', 'kelos-synth-check']);
+    expect(runFor('dist/apps/issue-worker/kustomization.yaml')).toStrictEqual(['kelos-synth-check']);
+    expect(runFor('.kelos-synth.json')).toStrictEqual(['kelos-synth-check']);
+    expect(runFor('manifests/team/task.yaml')).toStrictEqual([
+      'kelos-validate-manifests',
+      'kelos-check-manifests',
+    ]);
+    expect(runFor('README.md')).toStrictEqual([]);
+    expect(runFor('docs/kelos.policy.yaml')).toStrictEqual([]);
+
+    // Started by a policy change, the manifests/ hooks pass when there is no manifest to read
+    // (kelos validate manifests/ would be a usage error), and read the whole folder when there is.
+    // npx stands in: it records what it was asked to run, and fails as kelos would on an error.
+    const bin = join(cwd, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'npx'), '#!/bin/sh\necho "$*" >> "$NPX_LOG"\nexit 2\n', { mode: 0o755 });
+    const ran = (id: string): { code: number; log: string } => {
+      const entry = hooks.find((h) => h.id === id)?.entry ?? '';
+      const log = join(cwd, 'npx.log');
+      rmSync(log, { force: true });
+      // pre-commit splits the entry as a shell does (shlex) and runs it without a shell.
+      let code = 0;
+      try {
+        execFileSync('bash', ['-c', `exec ${entry}`], {
+          cwd: root,
+          env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, NPX_LOG: log },
+          stdio: 'ignore',
+        });
+      } catch (err) {
+        code = (err as { status: number }).status;
+      }
+      return { code, log: existsSync(log) ? readFileSync(log, 'utf8') : '' };
+    };
+    expect(ran('kelos-validate-manifests')).toStrictEqual({ code: 0, log: '' });
+    mkdirSync(join(root, 'manifests'));
+    writeFileSync(join(root, 'manifests', '.gitkeep'), '');
+    expect(ran('kelos-check-manifests')).toStrictEqual({ code: 0, log: '' });
+    writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
+    expect(ran('kelos-validate-manifests')).toStrictEqual({
+      code: 2,
+      log: '--no-install kelos validate manifests/\n',
+    });
+    expect(ran('kelos-check-manifests')).toStrictEqual({
+      code: 2,
+      log: '--no-install kelos check manifests/\n',
+    });
+  });
+
   test('an empty directory name and a --kelos-version npm cannot read are refused before anything is written', async () => {
     const cwd = scratch();
     const empty = await kelos(['new', ''], { cwd });

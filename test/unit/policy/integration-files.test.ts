@@ -8,19 +8,41 @@ const read = (path: string) => parse(readFileSync(resolve(ROOT, path), 'utf8'));
 
 describe('pre-commit and CI integration files', () => {
   // The real pre-commit running these hooks from another repository is test/package/package.test.ts.
-  test('.pre-commit-hooks.yaml exposes kelos-validate and kelos-check-files (staged manifests) and kelos-check (apps)', () => {
+  test('.pre-commit-hooks.yaml exposes kelos-validate and kelos-check-files (staged manifests), kelos-validate-dirs and kelos-check-dirs (directories in args) and kelos-check (apps)', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, unknown>>;
     expect(hooks.map((h) => [h['id'], h['entry'], h['pass_filenames'] ?? true])).toStrictEqual([
       ['kelos-validate', 'npx --no-install kelos validate', true],
       ['kelos-check-files', 'npx --no-install kelos check', true],
+      ['kelos-validate-dirs', 'npx --no-install kelos validate', false],
+      ['kelos-check-dirs', 'npx --no-install kelos check', false],
       ['kelos-check', 'npx --no-install kelos check', false],
     ]);
     for (const hook of hooks) expect(hook['language']).toBe('system');
   });
 
-  test('the manifest hooks skip the project files and everything under .github/, and take the manifests', () => {
+  test('the hooks that read whole directories or the apps run when the policy, cdk8s.yaml or the pinned kelos-ts changes', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, string>>;
-    for (const hook of hooks.filter((h) => h['id'] !== 'kelos-check')) {
+    // They take no file names, so the policy file is never read as a manifest.
+    for (const hook of hooks.filter((h) =>
+      ['kelos-validate-dirs', 'kelos-check-dirs', 'kelos-check'].includes(h['id'] as string),
+    )) {
+      const taken = (path: string) =>
+        new RegExp(hook['files'] as string).test(path) &&
+        (hook['exclude'] === undefined || !new RegExp(hook['exclude']).test(path));
+      for (const path of [
+        'kelos.policy.yaml',
+        'cdk8s.yaml',
+        'package.json',
+        'package-lock.json',
+        'manifests/task.yaml',
+      ])
+        expect(taken(path), `${hook['id']} ${path}`).toBe(true);
+    }
+  });
+
+  test('the staged-manifest hooks skip the project files and everything under .github/, and take the manifests', () => {
+    const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, string>>;
+    for (const hook of hooks.filter((h) => h['pass_filenames'] === undefined)) {
       // pre-commit matches with Python's re.search; these patterns mean the same in JavaScript.
       const taken = (path: string) =>
         new RegExp(hook['files'] as string).test(path) && !new RegExp(hook['exclude'] as string).test(path);
