@@ -289,6 +289,33 @@ export const duplicateAppDiagnostics = (runs: readonly AppRun[]): Diagnostic[] =
 };
 
 /**
+ * A warning for each app that ran without failing and created no objects. Its output is still
+ * written (an app may be empty on purpose while it is being built), but that output is a
+ * `kustomization.yaml` with `resources: []`: the Argo CD Application that syncs it deploys
+ * nothing and prunes whatever it deployed before, which nobody should learn from the cluster.
+ * An app that failed has no objects either; its failure says why.
+ *
+ * @param apps What each of `runs` rendered, in the same order: where its output goes.
+ */
+export const emptyAppDiagnostics = (
+  runs: readonly AppRun[],
+  apps: readonly Pick<RenderedApp, 'dir'>[],
+): Diagnostic[] =>
+  runs.flatMap((run, i): Diagnostic[] =>
+    run.failures.length > 0 || run.objects.length > 0
+      ? []
+      : [
+          {
+            severity: 'warning',
+            code: 'synth/empty-app',
+            message: `app ${run.name} creates no objects: ${apps[i]?.dir ?? run.name}/kustomization.yaml lists no resources, so the Argo CD Application that syncs it deploys nothing and prunes what it deployed before; add the app's objects, or remove the app if it is gone`,
+            path: '',
+            source: { file: run.source },
+          },
+        ],
+  );
+
+/**
  * The document the validator sees for an object {@link renderApp} rendered, located by the
  * positions the writer recorded; `undefined` when the text must be parsed back instead (the
  * `yaml` library wrote it, or parsing it would not yield this one clean document).
@@ -493,6 +520,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       prerendered,
     ),
   );
+  diagnostics.push(...emptyAppDiagnostics(runs, apps));
   const objects = apps.flatMap((a) => a.objects);
   const files: OutputFile[] = apps.flatMap((a) => a.files);
   if (config.crdsDir) {

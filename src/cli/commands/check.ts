@@ -106,7 +106,8 @@ const withFailures = (report: PolicyReport, found: readonly Diagnostic[]): Polic
  * The project's TypeScript apps, synthesized in memory (nothing is written), checked one app at
  * a time. Apps that fail to run and every error synth found (a construct that refused its
  * props, an object the API server would refuse) are reported with the policy findings: an app
- * that renders nothing, or nothing valid, must not pass its check. Synth's warnings stay with
+ * that renders nothing, or nothing valid, must not pass its check. Of synth's warnings only its
+ * own (`synth/`, such as an app that creates no objects) come along; the validator's stay with
  * `kelos synth` and `kelos validate`.
  */
 async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number): Promise<PolicyReport> {

@@ -151,6 +151,31 @@ describe('synth', { timeout: 60_000 }, () => {
     expect(p.files('dist')).toStrictEqual([]);
   });
 
+  test('an app that creates no objects is a warning naming it, and its empty output is still written', async () => {
+    const p = make({ '01-one': appSource(taskSource('a')), '02-draft': appSource('  // nothing yet') });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    // Argo CD would sync an empty Application and prune what it had deployed from it.
+    expect(run.stdout).toContain(
+      "apps/02-draft/main.ts: warning app draft creates no objects: dist/apps/draft/kustomization.yaml lists no resources, so the Argo CD Application that syncs it deploys nothing and prunes what it deployed before; add the app's objects, or remove the app if it is gone [synth/empty-app]",
+    );
+    expect(p.read('dist/apps/draft/kustomization.yaml')).toContain('resources: []\n');
+    const result = await synthesize({ root: p.root });
+    expect(result.status).toBe('ok');
+    const fromSynth = result.diagnostics.filter((d) => d.code.startsWith('synth/'));
+    expect(fromSynth.map((d) => [d.severity, d.code, d.source?.file])).toStrictEqual([
+      ['warning', 'synth/empty-app', 'apps/02-draft/main.ts'],
+    ]);
+    // kelos check of the apps (the pre-commit hook) says so too; an app that fails is not also empty.
+    const check = await kelos(['check'], p.root);
+    expect(check.stdout).toContain('app draft creates no objects');
+    p.write('apps/02-draft/main.ts', "export default function () { throw new Error('kaboom'); }\n");
+    const failed = await synthesize({ root: p.root });
+    expect(failed.diagnostics.filter((d) => d.code.startsWith('synth/')).map((d) => d.code)).toStrictEqual([
+      'synth/app-failed',
+    ]);
+  });
+
   test('an app without a default export is reported, not imported blindly', async () => {
     const p = make({ nothing: 'export const x = 1;\n' });
     const result = await synthesize({ root: p.root });
