@@ -185,7 +185,8 @@ thresholds:
   minPollInterval: 1m
 
 # The GitHub logins the agents act as. GitHub-triggered spawners must exclude them as authors, so
-# an agent never picks up work it filed itself (security/exclude-bot-authors).
+# an agent never picks up work it filed itself (security/exclude-bot-authors); a source whose
+# author filter names one of them (a PrResponder) needs a trigger comment instead.
 botIdentities: ['my-org-kelos[bot]']
 
 # Secrets that live outside git (sealed-secrets, external-secrets, kubectl create secret) and

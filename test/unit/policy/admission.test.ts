@@ -10,7 +10,9 @@ import {
   renderAdmissionPolicies,
 } from '../../../src/policy/admission.ts';
 import { parsePolicyConfig } from '../../../src/policy/config.ts';
-import { ROOT, TEST_CONFIG } from './fixtures.ts';
+import { runPolicies } from '../../../src/policy/engine.ts';
+import { evaluateRule, toCelValue } from '../../../src/validate/cel.ts';
+import { loadFixture, ROOT, TEST_CONFIG } from './fixtures.ts';
 
 const IDS = BUILTIN_RULES.map((r) => r.id);
 const rootConfig = () =>
@@ -132,6 +134,27 @@ describe('admission policies', () => {
       expression:
         "!((request.namespace in ['kelos-system'] || (namespaceObject != null && ((has(namespaceObject.metadata.labels) && 'policy.kelos.dev/exempt' in namespaceObject.metadata.labels) && namespaceObject.metadata.labels['policy.kelos.dev/exempt'] == 'true') && !((has(namespaceObject.metadata.labels) && 'tier' in namespaceObject.metadata.labels) && namespaceObject.metadata.labels['tier'] in ['prod']))) && has(object.metadata.annotations) && 'policy.kelos.dev/ignore' in object.metadata.annotations && 'policy.kelos.dev/ignore-reason' in object.metadata.annotations && object.metadata.annotations['policy.kelos.dev/ignore-reason'].trim() != '' && object.metadata.annotations['policy.kelos.dev/ignore'].split(',').exists(id, id.trim() == 'budget/spawner-max-concurrency'))",
     });
+  });
+
+  test('security/exclude-bot-authors admits what the check passes and refuses what it reports, an author filter included', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'security/exclude-bot-authors')!;
+    const [check] = rule.admission!(TEST_CONFIG);
+    // The admission CEL reads `object`; the offline evaluator binds `self`.
+    const refused = (object: unknown) =>
+      check!.validations.flatMap((v) => {
+        const finding = evaluateRule(
+          { rule: v.expression.replaceAll('object.', 'self.'), message: v.message },
+          toCelValue({}, object),
+          '',
+        );
+        return finding ? [finding.code === 'cel/rule' ? v.message : finding.message] : [];
+      });
+    for (const file of ['pass', 'fail'] as const) {
+      for (const doc of loadFixture(`security-exclude-bot-authors/${file}.yaml`)) {
+        const reported = runPolicies([doc], { config: TEST_CONFIG, rules: [rule] }).diagnostics.length > 0;
+        expect(refused(doc.object).length > 0, `${file}: ${JSON.stringify(doc.object)}`).toBe(reported);
+      }
+    }
   });
 
   test('the kustomization lists every policy file, and every file parses as YAML', () => {

@@ -91,6 +91,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
   'security/exclude-bot-authors': [
     "TaskSpawner team-a/loops /spec/when/githubIssues/excludeAuthors :: githubIssues.excludeAuthors lacks the bot identity kelos-bot, so the agent's own work can trigger it again",
     "TaskSpawner team-a/webhook-loops /spec/when/githubWebhook :: githubWebhook.excludeAuthors lacks the bot identity kelos-bot, so the agent's own work can trigger it again",
+    'TaskSpawner team-a/own-issues /spec/when/githubIssues/author :: githubIssues.author is the bot identity kelos-bot and no commentPolicy.triggerComment gates its items, so every item the agent opens starts another Task',
   ],
   'hygiene/ttl-seconds-after-finished': [
     'Task team-a/hoarder /spec/ttlSecondsAfterFinished :: ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',

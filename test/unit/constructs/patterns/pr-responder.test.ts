@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { PrResponder, Workspace } from '../../../../constructs/index.ts';
+import { BUILTIN_RULES } from '../../../../policies/index.ts';
+import { DEFAULT_POLICY_CONFIG } from '../../../../src/policy/config.ts';
+import { runPolicies } from '../../../../src/policy/engine.ts';
+import { documentFromObject } from '../../../../src/validate/load.ts';
 import { apiKey, chart, synth, thrown, validationErrors } from '../helpers.ts';
 
 describe('PrResponder', () => {
@@ -41,6 +45,24 @@ describe('PrResponder', () => {
       credentials: apiKey,
     });
     expect(responder.spawner.spec.when.githubPullRequests?.author).toBe('dependabot[bot]');
+  });
+
+  test('passes security/exclude-bot-authors with its botLogin among botIdentities, as kelos new writes them', () => {
+    const c = chart();
+    new PrResponder(c, 'prs', {
+      metadata: { name: 'prs' },
+      workspace: Workspace.fromWorkspaceName(c, 'ws', 'repo'),
+      botLogin: 'my-org-kelos[bot]',
+      credentials: apiKey,
+    });
+    const report = runPolicies(
+      synth(c).map((object) => documentFromObject(object)),
+      {
+        config: { ...DEFAULT_POLICY_CONFIG, botIdentities: ['my-org-kelos[bot]'] },
+        rules: BUILTIN_RULES.filter((r) => r.id === 'security/exclude-bot-authors'),
+      },
+    );
+    expect(report.diagnostics).toStrictEqual([]);
   });
 
   test('rejects an open comment policy', () => {
