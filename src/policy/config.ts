@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
-import { DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
+import { AGENT_TYPES, DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import type { Severity } from '../validate/diagnostic.ts';
@@ -217,13 +217,23 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       ),
       botIdentities: strings(),
       externalSecrets: strings(),
-      rates: record(
-        record(
-          { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },
-          'a mapping from model (or default) to USD per hour',
+      rates: {
+        type: 'object',
+        // The agent types the API runs: a rate under any other key prices nothing, so a typo
+        // (claude-cod) would silently leave the forecast on the built-in rates.
+        properties: Object.fromEntries(
+          AGENT_TYPES.map((type) => [
+            type,
+            record(
+              { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },
+              'a mapping from model (or default) to USD per hour',
+            ),
+          ]),
         ),
-        'a mapping from agent type to {model: USD per hour}',
-      ),
+        additionalProperties: false,
+        expected: 'a mapping from agent type to {model: USD per hour}',
+        unknownKey: `unknown agent type (${AGENT_TYPES.join(', ')})`,
+      },
       synth: values(['enforce', 'report'], 'enforce or report'),
     },
     'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
@@ -389,6 +399,13 @@ const valueAt = (doc: unknown, path: readonly string[]): unknown =>
 /** Where a key path is in the file, when the caller parsed it with positions. */
 export type LocateKey = (path: readonly string[]) => { line: number; column: number } | undefined;
 
+/** `file[:line:column]: key.path: what`, at the key when the file was parsed with positions. */
+const problemAt = (file: string, locate: LocateKey | undefined, path: readonly string[], what: string) => {
+  const pos = locate?.(path);
+  const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
+  return path.length > 0 ? `${where}: ${path.join('.')}: ${what}` : `${where}: ${what}`;
+};
+
 /** One line per problem: `file[:line:column]: key.path: what`, deduplicated, in ajv's order. */
 function problemsOf(
   errors: readonly ErrorObject[],
@@ -398,11 +415,7 @@ function problemsOf(
   locate?: LocateKey,
 ): string[] {
   const out = new Set<string>();
-  const at = (path: readonly string[], what: string) => {
-    const pos = locate?.(path);
-    const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
-    out.add(path.length > 0 ? `${where}: ${path.join('.')}: ${what}` : `${where}: ${what}`);
-  };
+  const at = (path: readonly string[], what: string) => out.add(problemAt(file, locate, path, what));
   for (const e of errors) {
     // An `if` only picks the branch, and a failed union is reported once, as the union.
     if (e.keyword === 'if' || /\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
@@ -431,6 +444,43 @@ function problemsOf(
   return [...out];
 }
 
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Model keys of `rates` that are a near miss of `default` (`defualt`, `Default`, `defaults`),
+ * which the schema cannot see: model names are free-form, so any key is a model to it, and the
+ * typo silently leaves the agent type's default rate as it was. They are errors rather than
+ * warnings: the file promises that a key it does not know is an error, and no model is named
+ * within two letters of `default`. A model that really is can still be priced: one the agent
+ * type's `allowlists.models` (or the built-in rates) lists is not a near miss but that model.
+ */
+function rateModelProblems(raw: unknown, file: string, locate?: LocateKey): string[] {
+  if (!isMapping(raw) || !isMapping(raw['rates'])) return [];
+  const listed = isMapping(raw['allowlists']) ? raw['allowlists']['models'] : undefined;
+  const out: string[] = [];
+  for (const [agent, models] of Object.entries(raw['rates'])) {
+    if (!isMapping(models)) continue;
+    const own = isMapping(listed) && Array.isArray(listed[agent]) ? listed[agent] : undefined;
+    const known = new Set<unknown>([
+      ...(own ?? DEFAULT_POLICY_CONFIG.allowlists.models[agent] ?? []),
+      ...Object.keys(DEFAULT_MODEL_RATES[agent] ?? {}),
+    ]);
+    for (const model of Object.keys(models)) {
+      if (model === 'default' || known.has(model) || closest(model, ['default']) === undefined) continue;
+      out.push(
+        problemAt(
+          file,
+          locate,
+          ['rates', agent, model],
+          'unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
 /**
  * Validates a parsed configuration document against the file's schema and merges it over
  * the defaults.
@@ -449,9 +499,12 @@ export function parsePolicyConfig(
 ): PolicyConfig {
   if (raw === null || raw === undefined) return { ...DEFAULT_POLICY_CONFIG, file };
   const { validate, schema } = validatorFor(knownRules);
-  if (!validate(raw)) {
-    throw new PolicyConfigError(problemsOf(validate.errors ?? [], raw, schema, file, locate));
-  }
+  const valid = validate(raw);
+  const problems = [
+    ...(valid ? [] : problemsOf(validate.errors ?? [], raw, schema, file, locate)),
+    ...rateModelProblems(raw, file, locate),
+  ];
+  if (problems.length > 0) throw new PolicyConfigError(problems);
   const doc = raw as ConfigDocument;
 
   const rules: Record<string, RuleSettings> = {};

@@ -83,6 +83,29 @@ describe('policy config', () => {
     ]);
   });
 
+  test('rates: an agent type the API does not run, and a model key that is a near miss of default, are errors', () => {
+    expect(
+      problemsOf({
+        rates: {
+          'claude-cod': { default: 100 },
+          'claude-code': { defualt: 100, Default: 1, opus: 15 },
+          codex: { defaults: 2, 'gpt-5': 5 },
+          custom: { default: 1 },
+        },
+      }),
+    ).toStrictEqual([
+      'kelos.policy.yaml: rates.claude-cod: unknown agent type (claude-code, codex, gemini, opencode, cursor); did you mean claude-code?',
+      'kelos.policy.yaml: rates.custom: unknown agent type (claude-code, codex, gemini, opencode, cursor)',
+      'kelos.policy.yaml: rates.claude-code.defualt: unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
+      'kelos.policy.yaml: rates.claude-code.Default: unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
+      'kelos.policy.yaml: rates.codex.defaults: unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
+    ]);
+    // A model the agent type's allowlist names is priced as that model, however it is spelt.
+    expect(
+      problemsOf({ allowlists: { models: { codex: ['defaulter'] } }, rates: { codex: { defaulter: 1 } } }),
+    ).toStrictEqual([]);
+  });
+
   test('a file that is not a mapping, and rule entries and durations of the wrong kind', () => {
     expect(problemsOf([1])).toStrictEqual([
       'kelos.policy.yaml: expected a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth, got [1]',
