@@ -3,7 +3,7 @@
  * enable/disable and severity overrides. Read from `kelos.policy.yaml` or the `policy:` section
  * of `cdk8s.yaml`, validated against a JSON Schema with ajv, and merged over
  * {@link DEFAULT_POLICY_CONFIG}. Problems are reported per key, in words the schema carries
- * (`expected`), rather than as ajv's keyword messages.
+ * (`expected`), rather than as ajv's keyword messages, and in the order of the file.
  *
  * The built package validates with code ajv generated at build time ({@link configValidatorModule});
  * from source, the schema is compiled on first use. Both report the same problems (the package
@@ -399,23 +399,66 @@ const valueAt = (doc: unknown, path: readonly string[]): unknown =>
 /** Where a key path is in the file, when the caller parsed it with positions. */
 export type LocateKey = (path: readonly string[]) => { line: number; column: number } | undefined;
 
-/** `file[:line:column]: key.path: what`, at the key when the file was parsed with positions. */
-const problemAt = (file: string, locate: LocateKey | undefined, path: readonly string[], what: string) => {
-  const pos = locate?.(path);
-  const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
-  return path.length > 0 ? `${where}: ${path.join('.')}: ${what}` : `${where}: ${what}`;
+/** One problem with the file: what is wrong at a key path. */
+interface Problem {
+  readonly path: readonly string[];
+  readonly what: string;
+}
+
+/** Indices of a key path's keys among their siblings: the order the file writes them in. */
+const documentOrder = (raw: unknown, path: readonly string[]): number[] => {
+  const out: number[] = [];
+  let node = raw;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null) break;
+    out.push(Object.keys(node).indexOf(key));
+    node = (node as Record<string, unknown>)[key];
+  }
+  return out;
 };
 
-/** One line per problem: `file[:line:column]: key.path: what`, deduplicated, in ajv's order. */
-function problemsOf(
-  errors: readonly ErrorObject[],
+const byIndices = (a: readonly number[], b: readonly number[]): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+};
+
+/**
+ * One line per problem, `file[:line:column]: key.path: what`, deduplicated, in the order the
+ * file reads: by line and column when the file was parsed with positions, else by where each key
+ * stands among its siblings. ajv reports in the schema's order, which sent a reader who fixes
+ * the file top-down back and forth (3:1, then 2:1, then 1:1).
+ */
+function problemLines(
+  problems: readonly Problem[],
   raw: unknown,
-  root: object,
   file: string,
   locate?: LocateKey,
 ): string[] {
-  const out = new Set<string>();
-  const at = (path: readonly string[], what: string) => out.add(problemAt(file, locate, path, what));
+  const placed = problems.map((p) => ({
+    ...p,
+    pos: locate?.(p.path),
+    order: documentOrder(raw, p.path),
+  }));
+  // A problem of the whole file (no key, so no position) comes first.
+  const sorted = locate
+    ? placed.sort(
+        (a, b) =>
+          (a.pos?.line ?? 0) - (b.pos?.line ?? 0) ||
+          (a.pos?.column ?? 0) - (b.pos?.column ?? 0) ||
+          byIndices(a.order, b.order),
+      )
+    : placed.sort((a, b) => byIndices(a.order, b.order));
+  const lines = sorted.map(({ path, what, pos }) => {
+    const where = pos ? `${file}:${pos.line}:${pos.column}` : file;
+    return path.length > 0 ? `${where}: ${path.join('.')}: ${what}` : `${where}: ${what}`;
+  });
+  return [...new Set(lines)];
+}
+
+/** The problems ajv found, each at the key that says what it expects. */
+function problemsOf(errors: readonly ErrorObject[], raw: unknown, root: object): Problem[] {
+  const out: Problem[] = [];
+  const at = (path: readonly string[], what: string) => out.push({ path, what });
   for (const e of errors) {
     // An `if` only picks the branch, and a failed union is reported once, as the union.
     if (e.keyword === 'if' || /\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
@@ -441,7 +484,7 @@ function problemsOf(
       `expected ${String(described?.node['expected'] ?? e.message)}, got ${show(valueAt(raw, where))}`,
     );
   }
-  return [...out];
+  return out;
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> =>
@@ -455,10 +498,10 @@ const isMapping = (v: unknown): v is Record<string, unknown> =>
  * within two letters of `default`. A model that really is can still be priced: one the agent
  * type's `allowlists.models` (or the built-in rates) lists is not a near miss but that model.
  */
-function rateModelProblems(raw: unknown, file: string, locate?: LocateKey): string[] {
+function rateModelProblems(raw: unknown): Problem[] {
   if (!isMapping(raw) || !isMapping(raw['rates'])) return [];
   const listed = isMapping(raw['allowlists']) ? raw['allowlists']['models'] : undefined;
-  const out: string[] = [];
+  const out: Problem[] = [];
   for (const [agent, models] of Object.entries(raw['rates'])) {
     if (!isMapping(models)) continue;
     const own = isMapping(listed) && Array.isArray(listed[agent]) ? listed[agent] : undefined;
@@ -468,14 +511,10 @@ function rateModelProblems(raw: unknown, file: string, locate?: LocateKey): stri
     ]);
     for (const model of Object.keys(models)) {
       if (model === 'default' || known.has(model) || closest(model, ['default']) === undefined) continue;
-      out.push(
-        problemAt(
-          file,
-          locate,
-          ['rates', agent, model],
-          'unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
-        ),
-      );
+      out.push({
+        path: ['rates', agent, model],
+        what: 'unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
+      });
     }
   }
   return out;
@@ -501,10 +540,10 @@ export function parsePolicyConfig(
   const { validate, schema } = validatorFor(knownRules);
   const valid = validate(raw);
   const problems = [
-    ...(valid ? [] : problemsOf(validate.errors ?? [], raw, schema, file, locate)),
-    ...rateModelProblems(raw, file, locate),
+    ...(valid ? [] : problemsOf(validate.errors ?? [], raw, schema)),
+    ...rateModelProblems(raw),
   ];
-  if (problems.length > 0) throw new PolicyConfigError(problems);
+  if (problems.length > 0) throw new PolicyConfigError(problemLines(problems, raw, file, locate));
   const doc = raw as ConfigDocument;
 
   const rules: Record<string, RuleSettings> = {};

@@ -57,7 +57,7 @@ describe('policy config', () => {
     expect(config.botIdentities).toStrictEqual(['kelos-bot']);
   });
 
-  test('every problem is reported at once, naming the file and the key', () => {
+  test('every problem is reported at once, naming the file and the key, in the order the file writes the keys', () => {
     expect(
       problemsOf({
         rule: {},
@@ -70,13 +70,13 @@ describe('policy config', () => {
     ).toStrictEqual([
       'kelos.policy.yaml: rule: unknown key; did you mean rules? expected one of rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
       'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id (kelos check --list-rules lists them)',
-      'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
       'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',
-      'kelos.policy.yaml: thresholds.maxDeadline: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
+      'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
       'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer, got "ten"',
       'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "soon"',
-      'kelos.policy.yaml: allowlists.models.codex: expected a list of non-empty strings, got "gpt-5"',
+      'kelos.policy.yaml: thresholds.maxDeadline: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
       'kelos.policy.yaml: allowlists.efforts: expected a list of non-empty strings, got [1]',
+      'kelos.policy.yaml: allowlists.models.codex: expected a list of non-empty strings, got "gpt-5"',
       'kelos.policy.yaml: botIdentities: expected a list of non-empty strings, got "kelos-bot"',
       'kelos.policy.yaml: rates.codex.default: expected a non-negative number of USD per hour, got -1',
       'kelos.policy.yaml: rates.gemini: expected a mapping from model (or default) to USD per hour, got 3',
@@ -95,10 +95,10 @@ describe('policy config', () => {
       }),
     ).toStrictEqual([
       'kelos.policy.yaml: rates.claude-cod: unknown agent type (claude-code, codex, gemini, opencode, cursor); did you mean claude-code?',
-      'kelos.policy.yaml: rates.custom: unknown agent type (claude-code, codex, gemini, opencode, cursor)',
       'kelos.policy.yaml: rates.claude-code.defualt: unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
       'kelos.policy.yaml: rates.claude-code.Default: unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
       'kelos.policy.yaml: rates.codex.defaults: unknown model key, a near miss of default (the rate of models not listed); did you mean default?',
+      'kelos.policy.yaml: rates.custom: unknown agent type (claude-code, codex, gemini, opencode, cursor)',
     ]);
     // A model the agent type's allowlist names is priced as that model, however it is spelt.
     expect(
@@ -162,12 +162,33 @@ describe('policy config', () => {
       });
       const problems = await loadPolicyConfig(dir, IDS).then(
         () => [],
-        (e: PolicyConfigError) => [...e.problems].sort(),
+        (e: PolicyConfigError) => e.problems,
       );
       expect(problems).toStrictEqual([
         'kelos.policy.yaml:2:3: thresholds.maxConcurency: unknown key; did you mean maxConcurrency? expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
         'kelos.policy.yaml:4:3: rules.budget/nope: unknown rule id (kelos check --list-rules lists them)',
         'kelos.policy.yaml:5:1: synth: expected enforce or report, got "maybe"',
+      ]);
+    });
+
+    test('problems are listed by line and column, not in the order the schema checks the keys', async () => {
+      const problems = (text: string) =>
+        loadPolicyConfig(project({ 'kelos.policy.yaml': text }), IDS).then(
+          () => [],
+          (e: PolicyConfigError) => e.problems.map((p) => p.split(': ')[0]),
+        );
+      expect(
+        await problems('synth: maybe\nthresholds: {maxConcurrency: 0}\nrules: {budget/nope: off}\n'),
+      ).toStrictEqual(['kelos.policy.yaml:1:1', 'kelos.policy.yaml:2:14', 'kelos.policy.yaml:3:9']);
+      expect(
+        await problems(
+          'allowlists:\n  efforts: [1]\n  models: {codex: x}\nrates: {codex: {defualt: 1}, foo: {}}\n',
+        ),
+      ).toStrictEqual([
+        'kelos.policy.yaml:2:3',
+        'kelos.policy.yaml:3:12',
+        'kelos.policy.yaml:4:17',
+        'kelos.policy.yaml:4:30',
       ]);
     });
 
