@@ -159,7 +159,20 @@ const strings = (): Schema => ({
   items: { type: 'string', minLength: 1 },
   expected: 'a list of non-empty strings',
 });
-const positiveInt = (): Schema => ({ type: 'integer', minimum: 1, expected: 'a positive integer' });
+/**
+ * A positive integer no larger than the field it bounds can hold. YAML reads
+ * 99999999999999999999 as a number that is an integer to JSON Schema but not exactly one to
+ * JavaScript, and the ceiling goes verbatim into messages and admission CEL (whose int is 64
+ * bits), so an unbounded one would be refused by the API server or compared wrongly.
+ */
+const positiveInt = (maximum: number, why: string): Schema => ({
+  type: 'integer',
+  minimum: 1,
+  maximum,
+  expected: `a positive integer up to ${maximum} (${why})`,
+});
+/** A TaskSpawner's `maxConcurrency` is an int32. */
+const INT32_MAX = 2_147_483_647;
 const values = (vals: readonly (string | boolean)[], expected: string): Schema => ({
   enum: [...vals],
   expected,
@@ -194,8 +207,11 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       },
       thresholds: mapping(
         {
-          maxConcurrency: positiveInt(),
-          maxActiveDeadlineSeconds: positiveInt(),
+          maxConcurrency: positiveInt(INT32_MAX, 'a TaskSpawner maxConcurrency is an int32'),
+          maxActiveDeadlineSeconds: positiveInt(
+            Number.MAX_SAFE_INTEGER,
+            'the largest integer a number holds exactly',
+          ),
           minPollInterval: {
             anyOf: [
               { type: 'number', minimum: 0 },

@@ -109,7 +109,7 @@ spec:
     const run = await kelos(['check', 'app.yaml'], { cwd: dir });
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'kelos: invalid policy configuration:\n  kelos.policy.yaml:2:3: thresholds.maxConcurrency: expected a positive integer, got "lots"\n',
+      'kelos: invalid policy configuration:\n  kelos.policy.yaml:2:3: thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got "lots"\n',
     );
   });
 

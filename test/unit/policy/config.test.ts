@@ -72,7 +72,7 @@ describe('policy config', () => {
       'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id (kelos check --list-rules lists them)',
       'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',
       'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
-      'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer, got "ten"',
+      'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got "ten"',
       'kelos.policy.yaml: thresholds.minPollInterval: expected a duration such as 1m or 30s, got "soon"',
       'kelos.policy.yaml: thresholds.maxDeadline: unknown key; expected one of maxConcurrency, maxActiveDeadlineSeconds, minPollInterval',
       'kelos.policy.yaml: allowlists.efforts: expected a list of non-empty strings, got [1]',
@@ -103,6 +103,22 @@ describe('policy config', () => {
     // A model the agent type's allowlist names is priced as that model, however it is spelt.
     expect(
       problemsOf({ allowlists: { models: { codex: ['defaulter'] } }, rates: { codex: { defaulter: 1 } } }),
+    ).toStrictEqual([]);
+  });
+
+  test('an integer threshold beyond what its field holds is refused, naming the field; the largest one passes', () => {
+    expect(
+      problemsOf({
+        thresholds: { maxConcurrency: 99999999999999999999, maxActiveDeadlineSeconds: 2 ** 53 },
+      }),
+    ).toStrictEqual([
+      'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got 100000000000000000000',
+      'kelos.policy.yaml: thresholds.maxActiveDeadlineSeconds: expected a positive integer up to 9007199254740991 (the largest integer a number holds exactly), got 9007199254740992',
+    ]);
+    expect(
+      problemsOf({
+        thresholds: { maxConcurrency: 2_147_483_647, maxActiveDeadlineSeconds: Number.MAX_SAFE_INTEGER },
+      }),
     ).toStrictEqual([]);
   });
 
@@ -152,7 +168,7 @@ describe('policy config', () => {
       expect((await loadPolicyConfig(dir, IDS)).thresholds.maxConcurrency).toBe(3);
       const bad = project({ 'cdk8s.yaml': 'policy:\n  thresholds: {maxConcurrency: 0}\n' });
       await expect(loadPolicyConfig(bad, IDS)).rejects.toThrow(
-        'cdk8s.yaml (policy): thresholds.maxConcurrency: expected a positive integer, got 0',
+        'cdk8s.yaml (policy): thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got 0',
       );
     });
 
