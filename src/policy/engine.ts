@@ -71,6 +71,14 @@ export const ENGINE_RULES: readonly RuleSummary[] = [
     hint: 'Use the ids kelos check --list-rules prints.',
   },
   {
+    id: 'policy/ignore-unknown-annotation',
+    severity: 'warning',
+    description: `No annotation key is a near miss of ${Annotations.PolicyIgnore} or ${Annotations.PolicyIgnoreReason}.`,
+    rationale:
+      'A misspelt annotation key is an annotation like any other: the opt-out the author meant does not happen, and nothing said so.',
+    hint: `Spell the key ${Annotations.PolicyIgnore} (and ${Annotations.PolicyIgnoreReason}).`,
+  },
+  {
     id: 'policy/rule-failed',
     severity: 'error',
     description: 'Every rule runs to completion.',
@@ -132,6 +140,27 @@ export function readSuppressions(object: KubeObject): { ids: string[]; reason: s
 const ANNOTATIONS_POINTER = '/metadata/annotations';
 const ignorePointer = `${ANNOTATIONS_POINTER}/${escapePointer(Annotations.PolicyIgnore)}`;
 
+const OPT_OUT_KEYS: readonly string[] = [Annotations.PolicyIgnore, Annotations.PolicyIgnoreReason];
+
+/**
+ * The annotation keys of an object that are a near miss of an opt-out key
+ * (`policy.kelos.dev/ignor`), each with the key meant. Keys are compared as the API server and
+ * the admission policies compare them, case and all, so `policy.kelos.dev/Ignore` is a miss
+ * too. Only near misses: other keys of the domain are ours as well (the compiled admission
+ * policies carry `policy.kelos.dev/rule`).
+ */
+export function misspeltOptOuts(object: KubeObject): Array<{ key: string; near: string }> {
+  const annotations = object.metadata?.annotations;
+  if (typeof annotations !== 'object' || annotations === null) return [];
+  const out: Array<{ key: string; near: string }> = [];
+  for (const key of Object.keys(annotations)) {
+    if (OPT_OUT_KEYS.includes(key)) continue;
+    const near = closest(key, OPT_OUT_KEYS);
+    if (near !== undefined) out.push({ key, near });
+  }
+  return out;
+}
+
 /**
  * Runs the enabled rules over the documents and reports every finding once.
  *
@@ -186,6 +215,18 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   // Opt-outs are read once per object; one without a reason is reported and not honoured.
   const optOuts = new Map<KubeObject, { ids: Set<string>; reason: string }>();
   for (const object of objects) {
+    for (const { key, near } of misspeltOptOuts(object)) {
+      const path = `${ANNOTATIONS_POINTER}/${escapePointer(key)}`;
+      diagnostics.push({
+        severity: 'warning',
+        code: 'policy/ignore-unknown-annotation',
+        message: `annotation ${JSON.stringify(clipName(key, MAX_IDENTITY))} is not an opt-out annotation, so it opts out of nothing; did you mean ${JSON.stringify(near)}?`,
+        path,
+        resource: resourceOf(object),
+        source: sourceOf(object, path),
+        hint: ENGINE_RULES[2]!.hint,
+      });
+    }
     const s = readSuppressions(object);
     if (!s) continue;
     const resource = resourceOf(object);

@@ -112,6 +112,45 @@ describe('policy engine', () => {
     );
   });
 
+  test('a misspelt opt-out annotation key is a warning at that key, with the key it likely meant', () => {
+    const report = runPolicies(
+      docs(
+        task('typo', {
+          'policy.kelos.dev/ignor': 'hygiene/ttl-seconds-after-finished',
+          'policy.kelos.dev/Ignore-Reason': 'cleanup job',
+          'policy.kelos.dev/rule': 'not an opt-out, and not near one',
+        }),
+      ),
+      { config: TEST_CONFIG, rules: [ttl] },
+    );
+    expect(report.suppressions).toStrictEqual([]);
+    expect(
+      report.diagnostics.map((d) => [d.severity, d.code, d.path, d.source?.line, d.message]),
+    ).toStrictEqual([
+      [
+        'warning',
+        'policy/ignore-unknown-annotation',
+        '/metadata/annotations/policy.kelos.dev~1ignor',
+        7,
+        'annotation "policy.kelos.dev/ignor" is not an opt-out annotation, so it opts out of nothing; did you mean "policy.kelos.dev/ignore"?',
+      ],
+      [
+        'warning',
+        'policy/ignore-unknown-annotation',
+        '/metadata/annotations/policy.kelos.dev~1Ignore-Reason',
+        7,
+        'annotation "policy.kelos.dev/Ignore-Reason" is not an opt-out annotation, so it opts out of nothing; did you mean "policy.kelos.dev/ignore-reason"?',
+      ],
+      [
+        'warning',
+        'hygiene/ttl-seconds-after-finished',
+        '/spec/ttlSecondsAfterFinished',
+        8,
+        'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them',
+      ],
+    ]);
+  });
+
   test('an opt-out without a reason still has its unknown rule ids named', () => {
     const report = runPolicies(
       docs(task('typo', { 'policy.kelos.dev/ignore': 'hygiene/ttl-secnds-after-finished' })),
