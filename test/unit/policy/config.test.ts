@@ -109,7 +109,7 @@ describe('policy config', () => {
   test('an integer threshold beyond what its field holds is refused, naming the field; the largest one passes', () => {
     expect(
       problemsOf({
-        thresholds: { maxConcurrency: 99999999999999999999, maxActiveDeadlineSeconds: 2 ** 53 },
+        thresholds: { maxConcurrency: 1e20, maxActiveDeadlineSeconds: 2 ** 53 },
       }),
     ).toStrictEqual([
       'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got 100000000000000000000',
