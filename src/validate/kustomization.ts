@@ -24,7 +24,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { type Diagnostic, formatLocation, type SourceLocation } from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
-import { loadManifestPaths, manifestFiles, manifestText } from './manifest-files.ts';
+import { loadManifestPaths, manifestFiles, readManifestText } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
 
 /** File names kustomize accepts for a kustomization, in its order of preference. */
@@ -322,7 +322,7 @@ export async function loadBundles(
     claimed.add(key);
     const known = manifestCache.get(key);
     if (known) return known;
-    const result = parseManifests(manifestText(await readFile(key)), file);
+    const result = parseManifests(readManifestText(key), file);
     manifestCache.set(key, result.documents);
     files.push(file);
     diagnostics.push(...result.diagnostics);

@@ -136,16 +136,19 @@ const emptyInput = (file: string, text: string): Diagnostic => {
 };
 
 /**
- * The text of a manifest file's bytes: UTF-8, or UTF-16 when the file starts with its byte
- * order mark, as kubectl's YAML reader (and Argo CD's) decodes it; read as UTF-8, a UTF-16 file
- * was one string of NUL-separated characters and refused as no mapping.
+ * The text of the manifest file at `file` (absolute): UTF-8, or UTF-16 when the file starts
+ * with its byte order mark, as kubectl's YAML reader (and Argo CD's) decodes it; read as UTF-8, a
+ * UTF-16 file was one string of NUL-separated characters and refused as no mapping. Read as
+ * UTF-8 first, which Node decodes without a Buffer: either byte order mark is two bytes no UTF-8
+ * text starts with, decoded as two replacement characters, and only then are the bytes read.
  */
-export const manifestText = (bytes: Buffer): string => {
-  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe)
-    return new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff)
-    return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return bytes.toString('utf8');
+export const readManifestText = (file: string): string => {
+  const text = readFileSync(file, 'utf8');
+  if (text.charCodeAt(0) !== 0xfffd || text.charCodeAt(1) !== 0xfffd) return text;
+  const bytes = readFileSync(file);
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  return text;
 };
 
 /**
@@ -155,7 +158,7 @@ export const manifestText = (bytes: Buffer): string => {
  */
 const readOrDirectory = (path: string, cwd: string): string | undefined => {
   try {
-    return manifestText(readFileSync(resolve(cwd, path)));
+    return readManifestText(resolve(cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') return undefined;
