@@ -11,7 +11,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
-import { CONFIG_FILE, ConfigError, DEFAULT_PREVIEW_DIR, type SynthConfig } from './config.ts';
+import { CONFIG_FILE, ConfigError, DEFAULT_CONFIG, DEFAULT_PREVIEW_DIR, type SynthConfig } from './config.ts';
 
 /** The policy file next to `cdk8s.yaml` (the policy module's default name). */
 const POLICY_FILE = 'kelos.policy.yaml';
@@ -133,8 +133,11 @@ export const checkOutputDirs = async (
   if (!appsDir) return;
   const posixOf = (d: OutputDir) => toPosix(relative(root, resolve(root, d.dir)));
   for (const o of others) {
-    if (within(posixOf(o), posixOf(appsDir)))
-      throw refuse(o, `is inside ${appsDir.setting} "${appsDir.dir}", where every directory is an app`);
+    if (within(posixOf(o), posixOf(appsDir))) {
+      // cdk8s' own default outdir is dist, where kelos' default CRD directory lies: name the way out.
+      const way = `${o.setting === `${CONFIG_FILE} kelos.crds` && o.dir === DEFAULT_CONFIG.crdsDir ? ` (kelos.crds defaults to ${DEFAULT_CONFIG.crdsDir})` : ''}; set it outside, or set ${appsDir.setting} to a directory of its own such as dist/apps`;
+      throw refuse(o, `is inside ${appsDir.setting} "${appsDir.dir}", where every directory is an app${way}`);
+    }
     if (within(posixOf(appsDir), posixOf(o)))
       throw refuse(appsDir, `is inside ${o.setting} "${o.dir}", another output directory`);
   }

@@ -78,7 +78,13 @@ describe('output directories', { timeout: 60_000 }, () => {
     );
   });
 
-  test("outdir dist, cdk8s' default, synthesizes; only --preview, whose dist/preview would be an app there, is refused", async () => {
+  test("outdir dist, cdk8s' default, synthesizes with the CRDs elsewhere; the default dist/crds and --preview, which would be apps there, are refused with the way out", async () => {
+    const defaults = make(APPS, config('dist').replace('  crds: false\n', ''));
+    const refused = await kelos(['synth'], defaults.root);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'kelos: cdk8s.yaml kelos.crds is "dist/crds", which is inside cdk8s.yaml kelos.outdir "dist", where every directory is an app (kelos.crds defaults to dist/crds); set it outside, or set cdk8s.yaml kelos.outdir to a directory of its own such as dist/apps;',
+    );
     const p = make(APPS, config('dist'));
     const run = await kelos(['synth'], p.root);
     expect(run.stderr).toBe('');
@@ -88,7 +94,7 @@ describe('output directories', { timeout: 60_000 }, () => {
     const preview = await kelos(['synth', '--preview'], p.root);
     expect(preview.code).toBe(1);
     expect(preview.stderr).toContain(
-      'kelos: --preview (writes dist/preview; kelos.preview in cdk8s.yaml names another directory) is "dist/preview", which is inside cdk8s.yaml kelos.outdir "dist", where every directory is an app',
+      'kelos: --preview (writes dist/preview; kelos.preview in cdk8s.yaml names another directory) is "dist/preview", which is inside cdk8s.yaml kelos.outdir "dist", where every directory is an app; set it outside',
     );
     expect(p.files()).toStrictEqual(before);
   });
