@@ -18,10 +18,8 @@
  *
  * @packageDocumentation
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as cdk8s from 'cdk8s';
 import { ApiObject } from 'cdk8s';
@@ -195,21 +193,31 @@ const renderObject = (c: ApiObject, site: SourceSite | undefined): Record<string
 };
 
 /**
- * Where a cdk8s App that an app makes and synthesizes itself writes (`CDK8S_OUTDIR`, which
- * the runner points at a scratch directory): a plain cdk8s app's `app.synth()` wrote into the
- * project's `dist/`, beside the output kelos records, while synth said nothing was written.
+ * Holds back `App.synth()` of the cdk8s copies an app may use while it runs, and counts the
+ * calls: a plain cdk8s app synthesizes its own App when imported, which wrote into the
+ * project (its `outdir`, `dist/` by default) beside the output kelos records, while synth
+ * said nothing was written. Kelos renders the tree itself; it writes only what it records.
  */
-const SCRATCH_ENV = 'CDK8S_OUTDIR';
-
-/** Whether something was written to the scratch directory (a cdk8s App's `synth()`). */
-const synthesizedOwnApp = (): boolean => {
-  const dir = process.env[SCRATCH_ENV];
-  if (!dir?.includes('kelos-runner-')) return false;
-  try {
-    return readdirSync(dir).length > 0;
-  } catch {
-    return false;
-  }
+const holdSynth = (
+  copies: ReadonlyArray<typeof cdk8s>,
+): { readonly calls: () => number; readonly release: () => void } => {
+  let calls = 0;
+  const held = [...new Set(copies.map((c) => c.App.prototype))].map((proto) => {
+    const synth = Object.getOwnPropertyDescriptor(proto, 'synth');
+    proto.synth = () => {
+      calls += 1;
+    };
+    return () => {
+      if (synth) Object.defineProperty(proto, 'synth', synth);
+      else delete (proto as { synth?: unknown }).synth;
+    };
+  });
+  return {
+    calls: () => calls,
+    release: () => {
+      for (const restore of held) restore();
+    },
+  };
 };
 
 /** Thrown past rendering when constructs refused their props: the app renders nothing. */
@@ -239,14 +247,16 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
   const objects: AppObject[] = [];
   const refused: KelosValidationError[] = [];
   const file = isAbsolute(app.file) ? app.file : resolve(root, app.file);
+  const cdk = await cdk8sOf(file);
+  const synths = holdSynth([cdk, cdk8s]);
   try {
     const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
     if (typeof mod.default !== 'function') {
       throw new Error(
-        `${app.file} must default-export a function (scope: Construct) => void that builds the app${synthesizedOwnApp() ? `; it made and synthesized a cdk8s App of its own (app.synth()): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos (what it wrote went to a scratch directory, not dist/)` : ''}`,
+        `${app.file} must default-export a function (scope: Construct) => void that builds the app${synths.calls() > 0 ? `; it made and synthesized a cdk8s App of its own (app.synth(), which kelos held back: nothing was written): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos` : ''}`,
       );
     }
-    const { App, Chart } = await cdk8sOf(file);
+    const { App, Chart } = cdk;
     const cdkApp = new App({ outdir: '.' });
     const chart = new Chart(cdkApp, app.name);
     const includes = trackIncludes(root, cdkApp, file);
@@ -284,7 +294,9 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
       if (hooks.onObjects && objects.length === BATCH) hooks.onObjects(objects.splice(0));
     }
     if (hooks.onObjects && objects.length > 0) hooks.onObjects(objects.splice(0));
+    synths.release();
   } catch (err) {
+    synths.release();
     for (const r of refused) failures.push(...failuresOf(r, root));
     if (err instanceof RenderFailed) failures.push(err.failure);
     else if (!(err instanceof RefusedProps)) {
@@ -426,9 +438,6 @@ const stalled = (root: string, app: ModuleApp): { run: Promise<AppRun>; stop: ()
 
 if (import.meta.main) {
   const [root = process.cwd(), ...rest] = process.argv.slice(2);
-  const scratch = mkdtempSync(join(tmpdir(), 'kelos-runner-'));
-  process.env[SCRATCH_ENV] = scratch;
-  process.once('exit', () => rmSync(scratch, { recursive: true, force: true }));
   const apps = parseAppArgs(rest);
   const send = process.send?.bind(process);
   const post = (message: object) =>

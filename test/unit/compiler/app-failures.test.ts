@@ -406,15 +406,17 @@ describe('apps that fail', { timeout: 60_000 }, () => {
         'const app = new App();',
         "new ApiObject(new Chart(app, 'c'), 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });",
         'app.synth();',
+        // An outdir of its own is held back as well.
+        "new App({ outdir: 'out' }).synth();",
         '',
       ].join('\n'),
     });
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
-      "it made and synthesized a cdk8s App of its own (app.synth()): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos (what it wrote went to a scratch directory, not dist/)",
+      "it made and synthesized a cdk8s App of its own (app.synth(), which kelos held back: nothing was written): build the charts' constructs in that function, on the scope kelos passes, and leave synth to kelos",
     );
-    expect(p.files().filter((f) => f.startsWith('dist/'))).toStrictEqual([]);
+    expect(p.files().filter((f) => f.startsWith('dist/') || f.startsWith('out/'))).toStrictEqual([]);
   });
 
   test("an app whose cdk8s is another copy than kelos' renders its tokens: the tree grows from the app's copy", async () => {
