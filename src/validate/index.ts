@@ -8,13 +8,13 @@ import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KIN
 import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
-import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
+import { documentFromObject, type LoadedDocument, parsePointer, toDiagnostic } from './load.ts';
 import { checkPodOverrides } from './pod-overrides.ts';
 
 export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
 import { checkReferences, type ReferenceOptions } from './references.ts';
-import { BLOCKING_CODES, kelosObjectSchema, validateSchema } from './schema.ts';
+import { BLOCKING_CODES, INT64_RANGE_MESSAGE, kelosObjectSchema, validateSchema } from './schema.ts';
 import { checkSpawnerSources } from './spawner-sources.ts';
 import { checkTemplates, type TemplateFindingAt } from './templates.ts';
 
@@ -291,7 +291,25 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
  */
 export function validateObject(object: Record<string, unknown>, options: ValidateOptions = {}): Diagnostic[] {
   const doc = documentFromObject(object);
-  return sortDiagnostics(objectFindings(object, options).map((f) => withoutSource(toDiagnostic(doc, f))));
+  return sortDiagnostics(
+    objectFindings(object, options)
+      .filter((f) => !int64Ambiguous(object, f))
+      .map((f) => withoutSource(toDiagnostic(doc, f))),
+  );
+}
+
+/**
+ * Whether `finding` is the int64 bound refusing the number 2^63, which an object read from the
+ * API server (JSON, parsed into numbers) holds for its largest int64, 9223372036854775807: the
+ * server stored it, so it was in range. With no text to read the digits from, 2^63 passes here.
+ */
+function int64Ambiguous(object: Record<string, unknown>, finding: Finding): boolean {
+  if (finding.code !== 'schema/format' || !finding.message.startsWith(INT64_RANGE_MESSAGE)) return false;
+  let value: unknown = object;
+  for (const key of parsePointer(finding.path)) {
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return value === 2 ** 63;
 }
 
 const withoutSource = (d: Diagnostic): Diagnostic => {
@@ -317,6 +335,18 @@ function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
 }
 
 /**
+ * Whether `finding` is the int64 bound refusing 2^63 where the manifest has the largest int64,
+ * 9223372036854775807, written in digits: the number the parser makes of it is 2^63, which the
+ * bound must refuse for what apps render (see INT64_MAX), while the API server takes the digits.
+ */
+function int64WrittenInRange(doc: LoadedDocument, finding: Finding): boolean {
+  if (finding.code !== 'schema/format' || !finding.message.startsWith(INT64_RANGE_MESSAGE)) return false;
+  const written = doc.scalar?.(finding.path);
+  if (written?.style !== 'PLAIN' || !/^[+]?\d+$/.test(written.raw)) return false;
+  return BigInt(written.raw) <= 9223372036854775807n;
+}
+
+/**
  * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
  * duplicates across them, templates, and what each TaskSpawner's source must mean to run.
  * Diagnostics are sorted by file, line and column.
@@ -327,8 +357,10 @@ export function validateDocuments(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const doc of docs) {
-    for (const finding of objectFindings(doc.object, options))
+    for (const finding of objectFindings(doc.object, options)) {
+      if (int64WrittenInRange(doc, finding)) continue;
       out.push(toDiagnostic(doc, withBooleanWordHint(doc, finding)));
+    }
   }
   out.push(...checkReferences(docs, options));
   out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));

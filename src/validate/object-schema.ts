@@ -86,9 +86,10 @@ const MAP_OF_SCHEMAS_KEYS = new Set(['properties', 'definitions', '$defs']);
 /**
  * The int64 range as JavaScript numbers. A YAML or JSON integer past it parses to a float, which
  * ajv's `int64` format (`Number.isInteger`) accepts and the API server refuses ("must be of type
- * int64"); the bounds refuse it too. 2^63 - 1 and 2^63 are the same number here, so the one
- * integer just past the range, 9223372036854775808, is still accepted: refusing it would refuse
- * the largest int64, which users write for "unlimited".
+ * int64"); the bounds refuse it too. The largest int64, 2^63 - 1, is the number 2^63 here, as
+ * 9223372036854775808 is, and an app's 2^63 - 1 renders as 9223372036854776000, past the range:
+ * so the bound is `value < 2^63`, and the validator lets the largest int64 through only where a
+ * manifest has it written in digits (see `int64WrittenInRange` in index.ts).
  */
 export const INT64_MAX = 2 ** 63;
 export const INT64_MIN = -(2 ** 63);
@@ -116,7 +117,7 @@ export function strictSchema(schema: unknown, memo: Map<object, unknown> = new M
     }
   }
   if (out['format'] === 'int64') {
-    out['maximum'] ??= INT64_MAX;
+    if (out['maximum'] === undefined) out['exclusiveMaximum'] ??= INT64_MAX;
     out['minimum'] ??= INT64_MIN;
   }
   if (

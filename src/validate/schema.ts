@@ -54,6 +54,10 @@ const PATTERN_WORDS: Readonly<Record<string, string>> = {
     'a Kubernetes quantity: a number such as 50, 12.50 or 1e3, with an optional suffix Ki, Mi, Gi, Ti, Pi, Ei, n, u, m, k, M, G, T, P or E (512Mi, 500m)',
 };
 
+/** How a value past the int64 range is refused (the bounds strictSchema gives every int64). */
+export const INT64_RANGE_MESSAGE =
+  'must be a 64-bit integer, from -9223372036854775808 to 9223372036854775807';
+
 /** Words for formats, so a message says what to write rather than naming a format. */
 const FORMAT_WORDS: Readonly<Record<string, string>> = {
   byte: 'base64-encoded data (put plain text in stringData)',
@@ -307,7 +311,7 @@ function toFinding(
           'schema/format',
           at,
           // The float a parser made of the digits is not what was written; say which side it is.
-          `must be ${FORMAT_WORDS['int64']}, from -9223372036854775808 to 9223372036854775807; got a number ${params['limit'] === INT64_MAX ? 'above' : 'below'} that range (${(error.data as number).toPrecision(3)})`,
+          `${INT64_RANGE_MESSAGE}; got a number ${params['limit'] === INT64_MAX ? 'above' : 'below'} that range (${(error.data as number).toPrecision(3)})`,
         );
       return finding(
         error.keyword === 'minimum' || error.keyword === 'exclusiveMinimum'
