@@ -64,8 +64,11 @@ export const excludeBotAuthors: ObjectRule = {
           });
         continue;
       }
-      const excluded = arr(s['excludeAuthors']);
-      const missing = bots.filter((b) => !excluded.includes(b));
+      // Logins compare without case, as the operator compares them.
+      const excluded = new Set(
+        arr(s['excludeAuthors']).flatMap((a) => (typeof a === 'string' ? [a.toLowerCase()] : [])),
+      );
+      const missing = bots.filter((b) => !excluded.has(b.toLowerCase()));
       if (missing.length > 0) {
         const path =
           s['excludeAuthors'] === undefined ? `/spec/when/${source}` : `/spec/when/${source}/excludeAuthors`;
@@ -79,7 +82,7 @@ export const excludeBotAuthors: ObjectRule = {
     if (bots.length === 0) return [];
     const lowered = celList([...new Set(bots.map((b) => b.toLowerCase()))]);
     const excludes = (s: string) =>
-      `(has(${s}.excludeAuthors) && ${celList(bots)}.all(b, b in ${s}.excludeAuthors))`;
+      `(has(${s}.excludeAuthors) && ${lowered}.all(b, ${s}.excludeAuthors.exists(a, a.lowerAscii() == b)))`;
     const hasAuthor = (s: string) => `(has(${s}.author) && size(${s}.author) > 0)`;
     return [
       {
