@@ -6,7 +6,9 @@
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import type { CommandFactory } from '../io.ts';
@@ -20,6 +22,28 @@ export const packageNameOf = (dir: string): string =>
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[._-]+/, '') || 'kelos-gitops';
+
+/** The local path a `--kelos-version` names (`file:…`, or a bare tarball path), if it names one. */
+const localPath = (spec: string): string | undefined =>
+  /^file:/i.test(spec)
+    ? spec.slice('file:'.length)
+    : /^\.\.?[/\\]|^[^/\\:@#]+\.(?:tgz|tar\.gz|tar)$/i.test(spec)
+      ? spec
+      : undefined;
+
+/**
+ * Why a local `--kelos-version` cannot be installed, if it cannot: npm would fail only at
+ * `npm install`, after the project was written (`file:` alone linked the project to itself).
+ */
+const missingLocal = (spec: string, cwd: string): string | undefined => {
+  const path = localPath(spec);
+  if (path === undefined) return undefined;
+  if (path === '') return `--kelos-version ${spec} names no path (e.g. file:../kelos-ts-0.2.0.tgz)`;
+  const at = resolve(cwd, path.replace(/^~(?=$|[/\\])/, homedir()));
+  return existsSync(at)
+    ? undefined
+    : `--kelos-version ${spec}: ${at} does not exist (a relative path is read from the current directory)`;
+};
 
 /**
  * The dependency npm is to install for `--kelos-version`, as written into the new project's
@@ -36,11 +60,7 @@ export const packageNameOf = (dir: string): string =>
  * @param root The new project's directory.
  */
 export const dependencySpec = (spec: string, cwd: string, root: string): string => {
-  const path = /^file:/i.test(spec)
-    ? spec.slice('file:'.length)
-    : /^\.\.?[/\\]|^[^/\\:@#]+\.(?:tgz|tar\.gz|tar)$/i.test(spec)
-      ? spec
-      : undefined;
+  const path = localPath(spec);
   if (path === undefined || path === '' || isAbsolute(path) || /^[/\\~]/.test(path)) return spec;
   const fromRoot = relative(root, resolve(cwd, path));
   // On Windows a path on another drive has no relative form: relative() returns it absolute.
@@ -72,6 +92,8 @@ export const newCommand: CommandFactory = (io, done) =>
         throw new UsageError(
           `--kelos-version ${JSON.stringify(flags.kelosVersion)} is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz, a path from the current directory)`,
         );
+      const missing = flags.kelosVersion === undefined ? undefined : missingLocal(flags.kelosVersion, io.cwd);
+      if (missing) throw new UsageError(missing);
       const root = resolve(io.cwd, dir);
       const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];

@@ -244,6 +244,17 @@ describe('kelos new', () => {
       1,
       'kelos: --kelos-version "bogus range!!" is not a version range npm reads (e.g. ^0.2.0, 0.2.x, latest, file:../kelos-ts-0.2.0.tgz, a path from the current directory)\n',
     ]);
+    // A tarball that is not there, or no path at all: npm would fail only at npm install.
+    const missing = await kelos(['new', 'd', '--kelos-version', 'file:nope.tgz'], { cwd });
+    expect([missing.code, missing.stderr]).toStrictEqual([
+      1,
+      `kelos: --kelos-version file:nope.tgz: ${join(cwd, 'nope.tgz')} does not exist (a relative path is read from the current directory)\n`,
+    ]);
+    const none = await kelos(['new', 'e', '--kelos-version', 'file:'], { cwd });
+    expect([none.code, none.stderr]).toStrictEqual([
+      1,
+      'kelos: --kelos-version file: names no path (e.g. file:../kelos-ts-0.2.0.tgz)\n',
+    ]);
     expect(readdirSync(cwd)).toStrictEqual([]);
     for (const ok of [
       '^0.2.0',
