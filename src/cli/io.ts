@@ -6,6 +6,7 @@
  */
 
 import type { Command } from 'commander';
+import { decodeManifest } from '../validate/manifest-files.ts';
 
 /** Output streams and environment of one CLI invocation. */
 export interface CliIo {
@@ -69,7 +70,8 @@ export const processIo = (): CliIo => ({
   readStdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    // Decoded as a manifest file is: `cat utf16.yaml | kelos validate -` reads as the file does.
+    return decodeManifest(Buffer.concat(chunks));
   },
 });
 

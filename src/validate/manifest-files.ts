@@ -144,11 +144,16 @@ const emptyInput = (file: string, text: string): Diagnostic => {
  */
 export const readManifestText = (file: string): string => {
   const text = readFileSync(file, 'utf8');
-  if (text.charCodeAt(0) !== 0xfffd || text.charCodeAt(1) !== 0xfffd) return text;
-  const bytes = readFileSync(file);
+  return text.charCodeAt(0) === 0xfffd && text.charCodeAt(1) === 0xfffd
+    ? decodeManifest(readFileSync(file))
+    : text;
+};
+
+/** The text of manifest bytes (standard input, a file): UTF-16 after its byte order mark, else UTF-8. */
+export const decodeManifest = (bytes: Uint8Array): string => {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return text;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 };
 
 /**

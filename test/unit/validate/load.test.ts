@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { documentFromObject, parseManifests, parsePointer } from '../../../src/validate/load.ts';
 import { loadManifestPaths } from '../../../src/validate/manifest-files.ts';
@@ -464,6 +466,16 @@ describe('loadManifestPaths', () => {
       'little',
       'big',
     ]);
+    // Standard input is decoded as a file is: `cat le.yaml | kelos validate -`.
+    const piped = spawnSync(
+      process.execPath,
+      [fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url)), 'validate', '-'],
+      {
+        input: utf16(TASK.replace('fix-bug', 'piped').replace('prompt:', 'promptt:'), false),
+        encoding: 'utf8',
+      },
+    );
+    expect(piped.stdout).toContain('-:6:3: error Task piped /spec/promptt: unknown field "spec.promptt"');
   });
 
   test('a file named twice, or named and found under a directory named too, is read once', async () => {
