@@ -300,7 +300,11 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
     for (const r of refused) failures.push(...failuresOf(r, root));
     if (err instanceof RenderFailed) failures.push(err.failure);
     else if (!(err instanceof RefusedProps)) {
-      const after = refused.length > 0 ? ' (after the refused props above, which may have caused it)' : '';
+      // A crash after refused props may come from them; a pattern's own refusal is about its props.
+      const after =
+        refused.length > 0 && !isKelosError(err)
+          ? ' (after the refused props above, which may have caused it)'
+          : '';
       failures.push(...failuresOf(err, root).map((f) => ({ ...f, message: `${f.message}${after}` })));
     }
   }

@@ -181,6 +181,21 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     expect(result.diagnostics.find((d) => d.code === 'synth/app-failed')?.message).toBe(
       'app after failed: boom (after the refused props above, which may have caused it)',
     );
+    // A pattern's own refusal after them is about its own props: no such note.
+    p.write(
+      'apps/after/main.ts',
+      appSource(
+        [
+          "  new K.Workspace(scope, 'ws', { metadata: { name: 'ws' }, repo: 'not-a-url' });",
+          "  new K.IssueWorker(scope, 'iw', { workspace: K.Workspace.fromWorkspaceName(scope, 'w', 'w'), botLogin: 'bot', credentials: { type: 'none' }, labels: 'agent' });",
+        ].join('\n'),
+      ),
+    );
+    const pattern = await synthesize({ root: p.root });
+    expect(pattern.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toStrictEqual([
+      expect.stringContaining('repo must be a clone URL'),
+      'IssueWorker prop labels must be a list; got a string "agent"',
+    ]);
   });
 
   test('an app awaiting a promise nothing can resolve fails at once, by name; the next app still runs', async () => {
