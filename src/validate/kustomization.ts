@@ -451,6 +451,13 @@ export async function loadBundles(
       looseFromScan.push(file);
     }
   }
+  // A link out of the tree that a kustomization lists was read for it (its outside-root error
+  // says so): no "not read" about it as well.
+  for (let i = diagnostics.length - 1; i >= 0; i--) {
+    const d = diagnostics[i];
+    if (d?.code === 'manifest/symlink' && d.source && claimed.has(resolve(cwd, d.source.file)))
+      diagnostics.splice(i, 1);
+  }
   const looseFiles = [...loose.filter((f) => f === '-' || !claimed.has(resolve(cwd, f))), ...looseFromScan];
   if (looseFiles.length === 0 && kustomizations.size === 0) {
     const skipped = diagnostics.filter((d) => d.code === 'manifest/symlink').length;

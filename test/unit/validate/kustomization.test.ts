@@ -152,6 +152,10 @@ describe('kustomization trees', () => {
         'move kz/shared.yaml under kz/app, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)',
       ],
     ]);
+    // Named as a directory, whose listing finds the link leaving it: the link was read for the
+    // kustomization, so it is not also "not read".
+    const walked = await loadBundles(['kz/app'], noStdin, root);
+    expect(walked.diagnostics.map((d) => d.code)).toStrictEqual(['kustomize/outside-root']);
   });
 
   test('a file listed twice in resources is one error at the second item, and is read once', async () => {
