@@ -353,8 +353,17 @@ const validatorFor = (knownRules: readonly string[]) => {
   return entry;
 };
 
+/** A value as YAML wrote it: `.inf`, `-.inf` and `.nan` are numbers JSON has no text for (it says null). */
 const show = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  typeof v === 'number' && !Number.isFinite(v)
+    ? Number.isNaN(v)
+      ? '.nan'
+      : v > 0
+        ? '.inf'
+        : '-.inf'
+    : typeof v === 'string'
+      ? JSON.stringify(v)
+      : (JSON.stringify(v) ?? String(v));
 
 const choice = (keys: readonly string[]): string =>
   keys.length === 2 ? `${keys[0]} or ${keys[1]}` : `one of ${keys.join(', ')}`;

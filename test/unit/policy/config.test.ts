@@ -120,6 +120,16 @@ describe('policy config', () => {
         thresholds: { maxConcurrency: 2_147_483_647, maxActiveDeadlineSeconds: Number.MAX_SAFE_INTEGER },
       }),
     ).toStrictEqual([]);
+    // YAML's infinities and not-a-number are shown as written, not as JSON's null.
+    expect(
+      problemsOf({
+        thresholds: { maxConcurrency: Number.POSITIVE_INFINITY },
+        rates: { codex: { default: Number.NaN } },
+      }),
+    ).toStrictEqual([
+      'kelos.policy.yaml: thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got .inf',
+      'kelos.policy.yaml: rates.codex.default: expected a non-negative number of USD per hour, got .nan',
+    ]);
   });
 
   test('a file that is not a mapping, and rule entries and durations of the wrong kind', () => {
