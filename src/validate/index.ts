@@ -298,13 +298,17 @@ export function validateObject(object: Record<string, unknown>, options: Validat
   );
 }
 
+/** Whether `finding` is the int64 range strictSchema gives every int64 refusing a value. */
+const isInt64Range = (finding: Finding): boolean =>
+  finding.code === 'schema/format' && finding.message.startsWith(INT64_RANGE_MESSAGE);
+
 /**
  * Whether `finding` is the int64 bound refusing the number 2^63, which an object read from the
  * API server (JSON, parsed into numbers) holds for its largest int64, 9223372036854775807: the
  * server stored it, so it was in range. With no text to read the digits from, 2^63 passes here.
  */
 function int64Ambiguous(object: Record<string, unknown>, finding: Finding): boolean {
-  if (finding.code !== 'schema/format' || !finding.message.startsWith(INT64_RANGE_MESSAGE)) return false;
+  if (!isInt64Range(finding)) return false;
   let value: unknown = object;
   for (const key of parsePointer(finding.path)) {
     value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
@@ -340,7 +344,7 @@ function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
  * bound must refuse for what apps render (see INT64_MAX), while the API server takes the digits.
  */
 function int64WrittenInRange(doc: LoadedDocument, finding: Finding): boolean {
-  if (finding.code !== 'schema/format' || !finding.message.startsWith(INT64_RANGE_MESSAGE)) return false;
+  if (!isInt64Range(finding)) return false;
   const written = doc.scalar?.(finding.path);
   if (written?.style !== 'PLAIN' || !/^[+]?\d+$/.test(written.raw)) return false;
   return BigInt(written.raw) <= 9223372036854775807n;
