@@ -154,6 +154,18 @@ const record = (value: Schema, expected: string): Schema => ({
   patternProperties: { '^.*$': value },
   expected,
 });
+/**
+ * A mapping keyed by the agent types the API runs. Any other key would configure nothing (a
+ * rate for `claude-cod` prices no Task, a model list for it allows none), so a typo would
+ * silently leave the built-in values in force: it is an unknown key, with a suggestion.
+ */
+const byAgentType = (value: Schema, expected: string): Schema => ({
+  type: 'object',
+  properties: Object.fromEntries(AGENT_TYPES.map((type) => [type, value])),
+  additionalProperties: false,
+  expected,
+  unknownKey: `unknown agent type (${AGENT_TYPES.join(', ')})`,
+});
 const strings = (): Schema => ({
   type: 'array',
   items: { type: 'string', minLength: 1 },
@@ -224,7 +236,7 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       ),
       allowlists: mapping(
         {
-          models: record(strings(), 'a mapping from agent type to a list of models'),
+          models: byAgentType(strings(), 'a mapping from agent type to a list of models'),
           efforts: strings(),
           imageRegistries: strings(),
           literalSecrets: strings(),
@@ -233,23 +245,13 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       ),
       botIdentities: strings(),
       externalSecrets: strings(),
-      rates: {
-        type: 'object',
-        // The agent types the API runs: a rate under any other key prices nothing, so a typo
-        // (claude-cod) would silently leave the forecast on the built-in rates.
-        properties: Object.fromEntries(
-          AGENT_TYPES.map((type) => [
-            type,
-            record(
-              { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },
-              'a mapping from model (or default) to USD per hour',
-            ),
-          ]),
+      rates: byAgentType(
+        record(
+          { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },
+          'a mapping from model (or default) to USD per hour',
         ),
-        additionalProperties: false,
-        expected: 'a mapping from agent type to {model: USD per hour}',
-        unknownKey: `unknown agent type (${AGENT_TYPES.join(', ')})`,
-      },
+        'a mapping from agent type to {model: USD per hour}',
+      ),
       synth: values(['enforce', 'report'], 'enforce or report'),
     },
     'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
