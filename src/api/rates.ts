@@ -9,21 +9,31 @@
  */
 import { Type } from '@sinclair/typebox';
 
+import { AGENT_TYPES } from './group.ts';
 import type { ModelRates } from './model-rates.ts';
 
 export { DEFAULT_MODEL_RATES, type ModelRates, mergeRates, rateOf } from './model-rates.ts';
 
 /**
- * Schema of {@link ModelRates}. Maps are written with `additionalProperties`, which both
- * CRDs and the offline validator understand (TypeBox's `Record` emits `patternProperties`,
- * which CRDs refuse).
+ * Schema of {@link ModelRates}: one map per agent type the API runs, each from model (or
+ * `default`) to USD per hour. The agent types are fields, so a key for none of them
+ * (`claude-cod`) is an unknown field, refused as the API server refuses one under strict field
+ * validation: under any other key a rate would price nothing while the defaults stayed in force.
+ * The per-model maps are written with `additionalProperties`, which both CRDs and the offline
+ * validator understand (TypeBox's `Record` emits `patternProperties`, which CRDs refuse).
  */
 export const ModelRatesSchema = Type.Unsafe<ModelRates>({
   type: 'object',
   description:
     'rates is the worst-case cost of one running agent in USD per hour, by agent type and model; the key "default" prices models not listed and Tasks that leave the model unset.',
-  additionalProperties: {
-    type: 'object',
-    additionalProperties: { type: 'number', minimum: 0 },
-  },
+  properties: Object.fromEntries(
+    AGENT_TYPES.map((type) => [
+      type,
+      {
+        type: 'object',
+        description: `${type}: USD per hour by model; "default" prices the models not listed.`,
+        additionalProperties: { type: 'number', minimum: 0 },
+      },
+    ]),
+  ),
 });
