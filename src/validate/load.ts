@@ -427,18 +427,22 @@ function parseFrom(
       });
     }
     const badKeys = keys.filter((k) => k.kind !== 'boolean');
+    // JSON (what jsonProblem read as JSON) is told about in its own words: it has no YAML.
+    const json = file.endsWith('.json') || /^\s*\{/.test(text);
     if (badKeys.length > 0) {
       for (const { offset, kind, source, first } of badKeys) {
         const earlier = first && position(first.offset)?.line;
         diagnostics.push({
           severity: 'error',
-          code: 'yaml/parse',
+          code: json && kind === 'duplicate' ? 'json/parse' : 'yaml/parse',
           message:
             kind !== 'duplicate'
               ? `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`
               : first?.source !== undefined && source !== undefined && first.source !== source
                 ? `${docLabel} is not valid YAML: Map keys must be unique: key ${source} reads as the same key as ${first.source}${earlier ? ` on line ${earlier}` : ''} (YAML 1.1 reads y, yes, on and n, no, off as booleans); quote them`
-                : `${docLabel} is not valid YAML: Map keys must be unique${source !== undefined ? `: ${source} is also a key${earlier ? ` on line ${earlier}` : ''}` : ''}`,
+                : json
+                  ? `the key ${JSON.stringify(source ?? '')} is in this JSON object twice${earlier ? ` (also on line ${earlier})` : ''}: the API server refuses a duplicate field under strict field validation (kubectl's default) and otherwise keeps the last one silently`
+                  : `${docLabel} is not valid YAML: Map keys must be unique${source !== undefined ? `: ${source} is also a key${earlier ? ` on line ${earlier}` : ''}` : ''}`,
           path: '',
           source: { file, ...position(offset) },
         });

@@ -108,7 +108,9 @@ describe('policy config', () => {
 
   test('allowlists.models: an agent type the API does not run is an error, not a list that allows nothing', () => {
     expect(
-      problemsOf({ allowlists: { models: { 'claude-cod': ['claude-opus-4-1'], gemini: ['gemini-2.5-pro'] } } }),
+      problemsOf({
+        allowlists: { models: { 'claude-cod': ['claude-opus-4-1'], gemini: ['gemini-2.5-pro'] } },
+      }),
     ).toStrictEqual([
       'kelos.policy.yaml: allowlists.models.claude-cod: unknown agent type (claude-code, codex, gemini, opencode, cursor); did you mean claude-code?',
     ]);

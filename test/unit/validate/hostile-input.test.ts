@@ -120,6 +120,18 @@ describe('hostile manifests', () => {
     ]);
   });
 
+  test('a duplicate key in JSON is told about as JSON, at the repeated key', () => {
+    const text =
+      '{"apiVersion": "v1", "kind": "ConfigMap",\n "metadata": {"name": "c"},\n "data": {"a": "1",\n   "a": "2"}}\n';
+    for (const file of ['d.json', 'd.yaml']) {
+      const { documents, diagnostics } = parseManifests(text, file);
+      expect(documents).toEqual([]);
+      expect(diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`)).toEqual([
+        '4:4 json/parse the key "a" is in this JSON object twice (also on line 3): the API server refuses a duplicate field under strict field validation (kubectl\'s default) and otherwise keeps the last one silently',
+      ]);
+    }
+  });
+
   test('a key YAML 1.1 reads as a boolean is a warning saying what it becomes; two of them are one key', () => {
     const one = parseManifests(`${CONFIG_MAP}data:\n  n: "1"\n  "no": "2"\n  true: "3"\n`, 'b.yaml');
     expect(one.documents).toHaveLength(1);
