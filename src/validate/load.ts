@@ -348,7 +348,28 @@ function jsonProblem(text: string, file: string): { message: string; offset: num
  */
 export function parseManifests(text: string, file: string): ParseResult {
   // A byte order mark is no character of the first line: columns there count from after it.
-  return parseFrom(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file, { first: 0, readsOn: 0 });
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const result = parseFrom(body, file, { first: 0, readsOn: 0 });
+  const replaced = body.indexOf('\uFFFD');
+  if (replaced < 0) return result;
+  return { ...result, diagnostics: [replacementWarning(body, file, replaced), ...result.diagnostics] };
+}
+
+/**
+ * U+FFFD is what bytes that are no UTF-8 (a file saved as Latin-1 or Windows-1252) decode to,
+ * here and in kubectl alike: `café` in a prompt reaches the cluster as `caf�`, with no word
+ * from either. A warning, not an error, since the character may also be written on purpose.
+ */
+function replacementWarning(text: string, file: string, offset: number): Diagnostic {
+  const count = text.split('\uFFFD').length - 1;
+  return {
+    severity: 'warning',
+    code: 'yaml/not-utf8',
+    message: `${count === 1 ? 'a character here is' : `${count} characters, the first here, are`} not UTF-8 (a file saved as Latin-1?), or U+FFFD written as is: the object holds \uFFFD in ${count === 1 ? 'its' : 'their'} place, as kubectl would apply it`,
+    hint: 'save the file as UTF-8 (iconv -f latin1 -t utf-8, or your editor\'s "save with encoding")',
+    path: '',
+    source: { file, ...linePositions(text)(offset) },
+  };
 }
 
 /**

@@ -478,6 +478,31 @@ describe('loadManifestPaths', () => {
     expect(piped.stdout).toContain('-:6:3: error Task piped /spec/promptt: unknown field "spec.promptt"');
   });
 
+  test('bytes that are not UTF-8 are a warning at the first of them: the object holds U+FFFD there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    const latin1 = Buffer.from(
+      TASK.replace('fix-bug', 'cafe').replace(/prompt: .*/, 'prompt: café, naïve'),
+      'latin1',
+    );
+    await writeFile(join(dir, 'latin1.yaml'), latin1);
+    await writeFile(
+      join(dir, 'utf8.yaml'),
+      TASK.replace('fix-bug', 'utf8').replace(/prompt: .*/, 'prompt: café'),
+    );
+    const result = await loadManifestPaths(['latin1.yaml', 'utf8.yaml'], async () => '', dir);
+    expect(
+      result.diagnostics.map(
+        (d) => `${d.source?.file}:${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.message}`,
+      ),
+    ).toStrictEqual([
+      'latin1.yaml:6:14 warning yaml/not-utf8 2 characters, the first here, are not UTF-8 (a file saved as Latin-1?), or U+FFFD written as is: the object holds \uFFFD in their place, as kubectl would apply it',
+    ]);
+    expect(result.documents.map((d) => (d.object['spec'] as { prompt: string }).prompt)).toStrictEqual([
+      'caf\uFFFD, na\uFFFDve',
+      'café',
+    ]);
+  });
+
   test('a file named twice, or named and found under a directory named too, is read once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
     await mkdir(join(dir, 'm'), { recursive: true });
