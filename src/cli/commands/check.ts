@@ -86,29 +86,26 @@ async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<Admi
 }
 
 /**
- * A policy report with what failed before the policies ran: an app that did not run, an
- * object the validator refused (every error synth or `kelos validate` reports; their warnings
- * stay with those commands). Both ways of checking report through here, so a manifest and an
- * app fail alike; policy findings at a field the schema refused are left out
+ * A policy report with what was found before the policies ran (`found`: an app that did not
+ * run, what the validator said of the objects). Both ways of checking report through here, so
+ * a manifest and an app fail alike; policy findings at a field the schema refused are left out
  * ({@link besideSchemaErrors}).
  */
-const withFailures = (report: PolicyReport, found: readonly Diagnostic[]): PolicyReport => {
-  const failures = found.filter((d) => d.code.startsWith('synth/') || d.severity === 'error');
-  return {
-    ...report,
-    diagnostics: sortDiagnostics(
-      uniqueDiagnostics([...failures, ...besideSchemaErrors(report.diagnostics, failures)]),
-    ),
-  };
-};
+const withFindings = (report: PolicyReport, found: readonly Diagnostic[]): PolicyReport => ({
+  ...report,
+  diagnostics: sortDiagnostics(
+    uniqueDiagnostics([...found, ...besideSchemaErrors(report.diagnostics, found)]),
+  ),
+});
 
 /**
  * The project's TypeScript apps, synthesized in memory (nothing is written), checked one app at
- * a time. Apps that fail to run and every error synth found (a construct that refused its
- * props, an object the API server would refuse) are reported with the policy findings: an app
- * that renders nothing, or nothing valid, must not pass its check. Of synth's warnings only its
- * own (`synth/`, such as an app that creates no objects) come along; the validator's stay with
- * `kelos synth` and `kelos validate`.
+ * a time. Apps that fail to run and every error and warning synth found (a construct that
+ * refused its props, an object the API server would refuse, a Secret name one letter off the
+ * one the bundle has) are reported with the policy findings: an app that renders nothing, or
+ * nothing valid, must not pass its check, and no other command of the apps' pre-commit hooks
+ * or CI fails on a warning with `--strict` (`kelos synth --check` fails on stale output only).
+ * Synth's infos (kinds left to the API server) stay with `kelos synth`.
  */
 async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number): Promise<PolicyReport> {
   // Synth validated every object it rendered: its errors are the validation's, not run again.
@@ -127,7 +124,10 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
     ...rendered,
     diagnostics: atAppSource(rendered.diagnostics, result.objects, result.included),
   };
-  return withFailures(report, result.diagnostics);
+  return withFindings(
+    report,
+    result.diagnostics.filter((d) => d.severity !== 'info' || d.code.startsWith('synth/')),
+  );
 }
 
 /** The rule list `--list-rules` prints: a table, or JSON. */
@@ -221,7 +221,7 @@ export const checkCommand: CommandFactory = (io, done) =>
         );
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.
-        report = withFailures(
+        report = withFindings(
           {
             diagnostics: [
               ...input.diagnostics,

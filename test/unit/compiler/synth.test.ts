@@ -176,6 +176,27 @@ describe('synth', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test("kelos check of the apps reports synth's warnings with the policy findings, and --strict fails on them", async () => {
+    const p = make({ one: appSource(taskSource('a')) });
+    // Only the finding at stake: the policies this bare Task breaks are off.
+    const off =
+      'rules: {budget/namespace-covered: off, budget/active-deadline: off, hygiene/agent-memory-limit: off, hygiene/ttl-seconds-after-finished: off}\n';
+    p.write('kelos.policy.yaml', off);
+    // The Secret the Task names is in no bundle and not listed as living outside git.
+    const check = await kelos(['check'], p.root);
+    expect(check.stdout).toContain(
+      'spec.worker.credentials.secretRef names Secret "key", which is not in this bundle',
+    );
+    expect(check.stdout).toContain('0 errors, 1 warning');
+    expect(check.code).toBe(0);
+    expect((await kelos(['check', '--strict'], p.root)).code).toBe(2);
+    // Listed under externalSecrets, it is no finding of either command.
+    p.write('kelos.policy.yaml', `${off}externalSecrets: [key]\n`);
+    const listed = await kelos(['check', '--strict'], p.root);
+    expect(listed.stdout).toContain('0 errors, 0 warnings');
+    expect(listed.code).toBe(0);
+  });
+
   test('an app without a default export is reported, not imported blindly', async () => {
     const p = make({ nothing: 'export const x = 1;\n' });
     const result = await synthesize({ root: p.root });
