@@ -10,7 +10,7 @@
  * pre-commit hooks and the GitHub Action run both). Validating here too was measured at 193 →
  * 556 ms for a one-file check (ajv's Task validator is 1.7 MB of code even when generated at
  * build time), past the 4x `node -e ''` a pre-commit hook may cost. With no paths the apps are
- * synthesized, which validates every object anyway, so its errors are reported here. Only the
+ * synthesized, which validates every object anyway, so its findings are reported here. Only the
  * engine, the rules and the YAML loader are imported up front; the compiler (cdk8s) loads only
  * when there are no paths.
  *
