@@ -31,15 +31,22 @@ export const buildChart = (app: App, name: string, build: AppBuilder): Chart => 
 };
 
 /**
+ * Where a standalone run writes without `CDK8S_OUTDIR` (which `cdk8s synth` sets from
+ * `cdk8s.yaml`'s `output`): not cdk8s' own default `dist`, the tree `kelos synth` writes and
+ * Argo CD syncs, where `node main.ts` left a file synth did not write and Argo CD applied.
+ */
+export const STANDALONE_OUTDIR = 'cdk8s.out';
+
+/**
  * Synthesizes `build` as a standalone cdk8s app (one chart named after the module's
- * directory, written to `CDK8S_OUTDIR`, default `dist`) when the calling module is the
- * process entry point. Imported by `kelos synth` or another app, it does nothing.
+ * directory, written to `CDK8S_OUTDIR`, default {@link STANDALONE_OUTDIR}) when the calling
+ * module is the process entry point. Imported by `kelos synth` or another app, it does nothing.
  *
  * @param meta the calling module's `import.meta`.
  */
 export const synthWhenMain = (meta: ImportMeta, build: AppBuilder): void => {
   if (!meta.main) return;
-  const app = new App();
+  const app = new App({ outdir: process.env['CDK8S_OUTDIR'] || STANDALONE_OUTDIR });
   buildChart(app, appNameFromPath(fileURLToPath(meta.url)), build);
   app.synth();
 };

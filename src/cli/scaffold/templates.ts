@@ -161,7 +161,7 @@ const issueWorker: AppBuilder = (scope) => {
 
 export default issueWorker;
 
-synthWhenMain(import.meta, issueWorker); // \`node apps/issue-worker/main.ts\` works as a plain cdk8s app too
+synthWhenMain(import.meta, issueWorker); // \`node apps/issue-worker/main.ts\` works as a plain cdk8s app too (into cdk8s.out/)
 `;
 
 const POLICY = `# Policy configuration of kelos check (and of the policy step of kelos synth). Every key is

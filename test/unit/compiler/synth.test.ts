@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { compareOutput } from '../../../src/compiler/output.ts';
 import { runSynth, synthesize } from '../../../src/compiler/synth.ts';
-import { appSource, kelos, projectsDisposedAfterEach, taskSource } from './project.ts';
+import { appSource, CONSTRUCTS, kelos, projectsDisposedAfterEach, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
@@ -374,6 +375,26 @@ describe('synth', { timeout: 60_000 }, () => {
       'out/crds/kustomization.yaml',
     ]);
     expect(result.owned).toStrictEqual(['dist/examples', 'out/crds', 'dist/preview']);
+  });
+
+  test('an app run on its own (node main.ts) writes to cdk8s.out, not into the dist/ synth owns', async () => {
+    const p = make({
+      solo: `import * as K from '${CONSTRUCTS}';\nexport default function build(scope) {\n${taskSource('a')}\n}\nK.synthWhenMain(import.meta, build);\n`,
+    });
+    const env = { ...process.env };
+    delete env['CDK8S_OUTDIR'];
+    const run = (extra: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, ['apps/solo/main.ts'], {
+        cwd: p.root,
+        env: { ...env, ...extra },
+        encoding: 'utf8',
+      });
+    expect(run({}).status).toBe(0);
+    expect(p.files('cdk8s.out')).toStrictEqual(['cdk8s.out/solo.k8s.yaml']);
+    expect(p.files('dist')).toStrictEqual([]);
+    // cdk8s synth says where: its output setting, as CDK8S_OUTDIR.
+    expect(run({ CDK8S_OUTDIR: 'elsewhere' }).status).toBe(0);
+    expect(p.files('elsewhere')).toStrictEqual(['elsewhere/solo.k8s.yaml']);
   });
 
   test('runs the cdk8s app of cdk8s.yaml the cdk8s way; each chart becomes an app', async () => {
