@@ -114,12 +114,15 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
 /** The configuration file `kelos check` reads from the working directory when it exists. */
 export const POLICY_CONFIG_FILE = 'kelos.policy.yaml';
 
-/** A configuration that does not validate; every problem names the file and the key. */
+/**
+ * A configuration that does not validate (every problem names the file and the key), or that
+ * could not be read (`headline` says so).
+ */
 export class PolicyConfigError extends Error {
   override readonly name = 'PolicyConfigError';
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(`invalid policy configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  constructor(problems: readonly string[], headline = 'invalid policy configuration') {
+    super(`${headline}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.problems = problems;
   }
 }

@@ -79,7 +79,8 @@ export async function loadPolicyConfig(
 ): Promise<PolicyConfig> {
   if (file !== undefined) {
     const text = await readIfExists(resolve(cwd, file), file);
-    if (text === undefined) throw new PolicyConfigError([`${file}: no such file`]);
+    if (text === undefined)
+      throw new PolicyConfigError([`${file}: no such file`], 'cannot read the policy configuration');
     const parsed = parseYaml(text, file);
     return parsePolicyConfig(parsed.value, file, knownRules, parsed.locate);
   }

@@ -125,7 +125,7 @@ export function planRun(
   }
   if (!secretName && credentialType !== 'none') {
     throw new UsageError(
-      `a ${credentialType} credential needs a Secret: pass --secret <name>, set secret, apiKey or oauthToken in the config file (kelos init), or use --credential-type none`,
+      `${/^[aeiou]/.test(credentialType) ? 'an' : 'a'} ${credentialType} credential needs a Secret: pass --secret <name>, set secret, apiKey or oauthToken in the config file (kelos init), or use --credential-type none`,
     );
   }
   let workspace = flags.workspace ?? cfg.workspace?.name;

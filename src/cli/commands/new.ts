@@ -16,6 +16,10 @@ import { ExitCode, UsageError } from '../io.ts';
 import { scaffoldFiles } from '../scaffold/templates.ts';
 import { packageVersion } from '../version.ts';
 
+/** `text` as one shell word, so the `cd` line the next steps print can be pasted as it is. */
+const shellWord = (text: string): string =>
+  /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+
 /** An npm package name made from a directory name: lower case, URL-safe. */
 export const packageNameOf = (dir: string): string =>
   basename(resolve(dir))
@@ -131,7 +135,7 @@ export const newCommand: CommandFactory = (io, done) =>
         await writeFile(join(root, path), text);
       }
       io.stdout(
-        `created ${dir} (${files.size} files). Next:\n${root === io.cwd ? '' : `  cd ${dir}\n`}  npm install\n  npx kelos synth && npx kelos check\n`,
+        `created ${dir} (${files.size} files). Next:\n${root === io.cwd ? '' : `  cd ${shellWord(dir)}\n`}  npm install\n  npx kelos synth && npx kelos check\n`,
       );
       if (!flags.repoUrl)
         io.stdout(

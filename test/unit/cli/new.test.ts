@@ -64,7 +64,12 @@ describe('kelos new', () => {
 
   test('--kelos-version sets the dependency; a directory that is not empty is refused', async () => {
     const cwd = scratch();
-    expect((await kelos(['new', 'a', '--kelos-version', '^0.2.1'], { cwd })).code).toBe(0);
+    const created = await kelos(['new', 'a', '--kelos-version', '^0.2.1'], { cwd });
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('\n  cd a\n');
+    // A name with a space (or a quote) is printed as one shell word, so the line can be pasted.
+    const spaced = await kelos(['new', "Bob's Gitops", '--kelos-version', '^0.2.1'], { cwd });
+    expect(spaced.stdout).toContain(`\n  cd 'Bob'\\''s Gitops'\n`);
     expect(readFileSync(join(cwd, 'a', 'package.json'), 'utf8')).toContain('"kelos-ts": "^0.2.1"');
     mkdirSync(join(cwd, 'b'));
     writeFileSync(join(cwd, 'b', 'keep.txt'), 'mine');

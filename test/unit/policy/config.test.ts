@@ -231,7 +231,9 @@ describe('policy config', () => {
     test('no file means the defaults; an explicit --config must exist and parse', async () => {
       const dir = project({});
       expect(await loadPolicyConfig(dir, IDS)).toBe(DEFAULT_POLICY_CONFIG);
-      await expect(loadPolicyConfig(dir, IDS, 'missing.yaml')).rejects.toThrow('missing.yaml: no such file');
+      await expect(loadPolicyConfig(dir, IDS, 'missing.yaml')).rejects.toThrow(
+        'cannot read the policy configuration:\n  missing.yaml: no such file',
+      );
       const broken = project({ 'p.yaml': 'rules: [\n' });
       await expect(loadPolicyConfig(broken, IDS, 'p.yaml')).rejects.toThrow('p.yaml:2:1: not valid YAML');
     });
