@@ -113,6 +113,11 @@ export const parseConfig = (text: string, file = CONFIG_FILE): SynthConfig => {
   if (app !== undefined && (typeof app !== 'string' || app.trim() === '')) {
     throw new ConfigError(`${file}: app must be a command string`);
   }
+  if (raw['kelos'] === undefined) {
+    // A misspelt section would leave every setting at its default, with no word of why.
+    const typo = Object.keys(raw).find((key) => closest(key, ['kelos']) !== undefined);
+    if (typo !== undefined) throw new ConfigError(`${file}: unknown key ${typo}; did you mean kelos?`);
+  }
   const kelos = raw['kelos'] ?? {};
   if (!isRecord(kelos)) throw new ConfigError(`${file}: kelos must be a mapping`);
   const known = new Set(['apps', 'outdir', 'crds', 'runApp', 'bundles', 'argocdHealthChecks', 'preview']);
