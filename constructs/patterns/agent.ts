@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { AgentType, Credentials, PodOverrides } from '../../src/api/index.ts';
-import { closest } from '../../src/validate/echo.ts';
+import { closest, extended } from '../../src/validate/echo.ts';
 import type { IAgentConfig } from '../agent-config.ts';
 import type { GitHubCommentPolicy } from '../task-spawner.ts';
 import { isObject, shown, type Violations } from '../validation.ts';
@@ -258,7 +258,7 @@ export function checkKnownProps(
   let readable = true;
   for (const [key, value] of Object.entries(props)) {
     if (!Object.hasOwn(known, key)) {
-      const guess = closest(key, Object.keys(known));
+      const guess = closest(key, Object.keys(known)) ?? extended(key, Object.keys(known));
       v.add('', `${pattern} has no prop "${key}"${guess ? `; did you mean "${guess}"?` : ''}`);
       continue;
     }

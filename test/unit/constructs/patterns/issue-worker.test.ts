@@ -26,12 +26,19 @@ describe('IssueWorker', () => {
   });
 
   test('a misspelled prop is refused with the likely one, not dropped', () => {
-    const typo = { modle: 'opus', maxConcurency: 5, lables: ['x'] } as Partial<IssueWorkerProps>;
+    const typo = {
+      modle: 'opus',
+      maxConcurency: 5,
+      lables: ['x'],
+      prompt: 'Fix it',
+    } as Partial<IssueWorkerProps>;
     expect(thrown(() => setup(typo))).toBe(
       [
         'TaskSpawner issues: IssueWorker has no prop "modle"; did you mean "model"?',
         'TaskSpawner issues: IssueWorker has no prop "maxConcurency"; did you mean "maxConcurrency"?',
         'TaskSpawner issues: IssueWorker has no prop "lables"; did you mean "labels"?',
+        // The Task's field, where the pattern takes a template of it.
+        'TaskSpawner issues: IssueWorker has no prop "prompt"; did you mean "promptTemplate"?',
       ].join('\n'),
     );
   });
