@@ -59,8 +59,12 @@ export interface Drift {
 export interface ForeignFile {
   /** Path relative to the project root. */
   readonly path: string;
-  /** `unrecorded`: synth did not write it; `changed`: synth wrote it, and it was changed since. */
-  readonly reason: 'unrecorded' | 'changed';
+  /**
+   * `unrecorded`: synth did not write it; `changed`: synth wrote it, and it was changed since;
+   * `headed`: it starts with synth's header but the record does not list it (a record restored
+   * from git after a run wrote it), so synth cannot tell it is its own as written.
+   */
+  readonly reason: 'unrecorded' | 'changed' | 'headed';
 }
 
 /** What a write did. */
@@ -270,7 +274,15 @@ const plan = async (root: string, files: readonly OutputFile[], scope: OutputSco
     const outside = !owned.some((o) => under(path, o));
     if (outside && !current.startsWith(GENERATED_PREFIX)) continue;
     if (isSynths(path, current)) drift.push({ path, kind: 'extra' });
-    else foreign.push({ path, reason: record?.has(path) ? 'changed' : 'unrecorded' });
+    else
+      foreign.push({
+        path,
+        reason: record?.has(path)
+          ? 'changed'
+          : current.startsWith(GENERATED_PREFIX)
+            ? 'headed'
+            : 'unrecorded',
+      });
   }
   // A partial run keeps what the record says of the rest of the output.
   if (record && !scope.complete) {

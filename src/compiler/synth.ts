@@ -617,6 +617,13 @@ export interface SynthOutcome {
   readonly write?: WriteReport;
 }
 
+/** Why synth leaves a file in its output directories alone, by {@link ForeignFile.reason}. */
+const FOREIGN_WHY: Readonly<Record<ForeignFile['reason'], string>> = {
+  changed: 'kelos synth wrote this file and no longer does, but it was changed since, so synth keeps it',
+  unrecorded: `kelos synth did not write this file (it is not in ${RECORD_FILE}), so synth leaves it alone`,
+  headed: `this file starts with kelos synth's header but ${RECORD_FILE} does not list it (was the record restored from git after a run wrote the file?), so synth keeps it rather than remove a file it cannot tell is its own as written`,
+};
+
 /**
  * One warning per file synth leaves alone in its output directories: the user should know it
  * is there: Argo CD applies it when its directory is synced without a kustomization.yaml.
@@ -625,10 +632,7 @@ export const foreignFileDiagnostics = (foreign: readonly ForeignFile[]): Diagnos
   foreign.map((f) => ({
     severity: 'warning',
     code: 'output/foreign-file',
-    message:
-      f.reason === 'changed'
-        ? `kelos synth wrote this file and no longer does, but it was changed since, so synth keeps it; Argo CD applies it if its directory is synced and has no kustomization.yaml (the directories synth writes have one, which does not list it): delete it, or move it out of the output directory if you want to keep it`
-        : `kelos synth did not write this file (it is not in ${RECORD_FILE}), so synth leaves it alone; Argo CD applies it if its directory is synced and has no kustomization.yaml (the directories synth writes have one, which does not list it): move it out of the output directory unless that is what you want`,
+    message: `${FOREIGN_WHY[f.reason]}; Argo CD applies it if its directory is synced and has no kustomization.yaml (the directories synth writes have one, which does not list it): ${f.reason === 'unrecorded' ? 'move it out of the output directory unless that is what you want' : 'delete it, or move it out of the output directory if you want to keep it'}`,
     path: '',
     source: { file: f.path },
   }));

@@ -93,7 +93,9 @@ describe('planRun', () => {
     );
     expect(plan({ timeout: '0s' })).toThrow(/--timeout must be a duration of at least 1s/);
     expect(plan({ timeout: 'soon' })).toThrow(UsageError);
-    expect(() => planRun({}, 'p', undefined, 'ns', 't')).toThrow(/^an api-key credential needs a Secret: pass --secret/);
+    expect(() => planRun({}, 'p', undefined, 'ns', 't')).toThrow(
+      /^an api-key credential needs a Secret: pass --secret/,
+    );
     expect(
       planRun({ credentialType: 'none' }, 'p', undefined, 'ns', 't').task.spec.worker?.credentials,
     ).toEqual({ type: 'none' });

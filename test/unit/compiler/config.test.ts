@@ -43,7 +43,10 @@ describe('parseConfig', () => {
       'cdk8s.yaml: unknown key kelos.outDir; did you mean kelos.outdir? (known: apps, outdir, crds, runApp, bundles, argocdHealthChecks, preview)',
     ],
     // A misspelt section would leave every setting at its default; cdk8s' own keys pass.
-    ['app: node m.ts\noutput: out\nkelso:\n  apps: [m.ts]\n', 'cdk8s.yaml: unknown key kelso; did you mean kelos?'],
+    [
+      'app: node m.ts\noutput: out\nkelso:\n  apps: [m.ts]\n',
+      'cdk8s.yaml: unknown key kelso; did you mean kelos?',
+    ],
     ['kelos:\n  apps: examples\n', 'cdk8s.yaml: kelos.apps must be a list of globs'],
     ['kelos:\n  crds: true\n', 'cdk8s.yaml: kelos.crds must be a directory or false'],
     ['kelos:\n  runApp: yes please\n', 'cdk8s.yaml: kelos.runApp must be true or false'],

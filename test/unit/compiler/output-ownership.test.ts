@@ -137,6 +137,23 @@ describe('files synth did not write', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test("one with synth's header that the record does not list (a record restored from git) is kept, and the warning says why", async () => {
+    const p = make(APPS);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    const task = p.read('dist/apps/other/task-other.yaml');
+    // The app is gone, and the record no longer lists its file (a record taken from git).
+    p.remove('apps/other');
+    const record = JSON.parse(p.read(RECORD_FILE)) as { files: Record<string, string> };
+    delete record.files['dist/apps/other/task-other.yaml'];
+    p.write(RECORD_FILE, `${JSON.stringify(record, null, 2)}\n`);
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "dist/apps/other/task-other.yaml: warning this file starts with kelos synth's header but .kelos-synth.json does not list it (was the record restored from git after a run wrote the file?), so synth keeps it rather than remove a file it cannot tell is its own as written; Argo CD applies it",
+    );
+    expect(p.read('dist/apps/other/task-other.yaml')).toBe(task);
+  });
+
   test('the record lists what synth wrote; a stale recorded file is removed, unless it was changed since', async () => {
     const p = make(APPS);
     expect((await kelos(['synth'], p.root)).code).toBe(0);
