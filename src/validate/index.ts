@@ -279,8 +279,24 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
   const rules = checked && rulesOnlyInSpec(clean, celSchema) ? checked : evaluateObjectRules(clean);
   return [
     ...schemaFindings,
-    ...rules.map(({ code, message, path }): Finding => ({ severity: 'error', code, message, path })),
+    ...rules.map(({ code, message, path }): Finding => {
+      const hint = code === 'cel/error' ? zoneHint(message) : undefined;
+      return { severity: 'error', code, message, path, ...(hint && { hint }) };
+    }),
   ];
+}
+
+/**
+ * The zone meant, for a rule that could not evaluate on a time zone name the runtime does not
+ * know (`Europe/Pariss`): the API server's words say only that it is unknown.
+ */
+function zoneHint(message: string): string | undefined {
+  const zone = /^unknown time zone (\S+) evaluating rule/.exec(message)?.[1];
+  if (zone === undefined) return undefined;
+  const meant = closest(zone, Intl.supportedValuesOf('timeZone'));
+  return meant === undefined
+    ? 'time zones are named as in the IANA database (Europe/Berlin, America/New_York, UTC)'
+    : `did you mean ${meant}?`;
 }
 
 /**

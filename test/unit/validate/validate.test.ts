@@ -53,6 +53,28 @@ describe('validateObject', () => {
     });
   });
 
+  test("a time zone the runtime does not know is the server's error, with the zone meant as the hint", () => {
+    const budget = (timezone: string) =>
+      validateObject({
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'TaskBudget',
+        metadata: { name: 'b', namespace: 'agents' },
+        spec: { taskSelector: {}, period: { type: 'Daily', timezone }, maxCostUSD: '10' },
+      }).map((d) => [d.code, d.path, d.message, d.hint]);
+    expect(budget('Europe/Pariss')).toStrictEqual([
+      [
+        'cel/error',
+        '/spec/period/timezone',
+        'unknown time zone Europe/Pariss evaluating rule: timezone must be a valid IANA time zone',
+        'did you mean Europe/Paris?',
+      ],
+    ]);
+    expect(budget('Mars/Olympus_Mons')[0]?.[3]).toBe(
+      'time zones are named as in the IANA database (Europe/Berlin, America/New_York, UTC)',
+    );
+    expect(budget('Europe/Paris')).toStrictEqual([]);
+  });
+
   test('schema and CEL findings come together when the schema errors are not blocking', () => {
     const found = validateObject({
       ...TASK,
