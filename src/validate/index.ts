@@ -16,6 +16,7 @@ export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 import { checkReferences, type ReferenceOptions } from './references.ts';
 import { BLOCKING_CODES, INT64_RANGE_MESSAGE, kelosObjectSchema, validateSchema } from './schema.ts';
 import { checkSpawnerSources } from './spawner-sources.ts';
+import { checkTaskMetadata } from './task-metadata.ts';
 import { checkTemplates, type TemplateFindingAt } from './templates.ts';
 
 export { collectRules, evaluateRules, isTransitionRule, type RuleFinding, type RuleSite } from './cel.ts';
@@ -368,7 +369,8 @@ function int64WrittenInRange(doc: LoadedDocument, finding: Finding): boolean {
 
 /**
  * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
- * duplicates across them, templates, and what each TaskSpawner's source must mean to run.
+ * duplicates across them, templates, what each TaskSpawner's source must mean to run, and the
+ * keys and label values of the metadata it gives its Tasks.
  * Diagnostics are sorted by file, line and column.
  */
 export function validateDocuments(
@@ -386,5 +388,6 @@ export function validateDocuments(
   out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));
   out.push(...checkSpawnerSources(docs));
   out.push(...checkPodOverrides(docs));
+  out.push(...checkTaskMetadata(docs));
   return sortDiagnostics(out);
 }

@@ -22,6 +22,25 @@ export const QUALIFIED_NAME =
 /** A label value. */
 export const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 
+const QUALIFIED = new RegExp(QUALIFIED_NAME);
+const VALUE = new RegExp(LABEL_VALUE);
+
+/** What {@link isQualifiedName} asks of a label or annotation key, as messages say it. */
+export const QUALIFIED_NAME_RULE =
+  "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character";
+/** What {@link isLabelValue} asks of a label value, as messages say it. */
+export const LABEL_VALUE_RULE =
+  "a label value: empty, or at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character";
+
+/**
+ * Whether `key` is a label or annotation key the API server takes (a qualified name). The
+ * pattern bounds the name; the DNS prefix before the '/' may be 253 characters long.
+ */
+export const isQualifiedName = (key: string): boolean => key.indexOf('/') <= 253 && QUALIFIED.test(key);
+
+/** Whether `value` is a label value the API server takes. */
+export const isLabelValue = (value: string): boolean => value.length <= 63 && VALUE.test(value);
+
 export const objectMetaSchema = (namePattern: string = DNS1123_SUBDOMAIN): Node => ({
   type: 'object',
   // No `required: ['name']`: like the API server, `generateName` alone is enough (upstream

@@ -22,11 +22,14 @@
 import { API_VERSION } from '../api/group.ts';
 import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
-import { isNode as isRecord, LABEL_VALUE, QUALIFIED_NAME } from './object-schema.ts';
+import {
+  isLabelValue,
+  isQualifiedName,
+  isNode as isRecord,
+  LABEL_VALUE_RULE,
+  QUALIFIED_NAME_RULE,
+} from './object-schema.ts';
 import { compareQuantities, quantityOf, quantitySign } from './quantity.ts';
-
-const QUALIFIED = new RegExp(QUALIFIED_NAME);
-const VALUE = new RegExp(LABEL_VALUE);
 
 /** What happens at run time, on every finding. */
 const atRunTime = (kind: unknown): string =>
@@ -51,21 +54,20 @@ function labelMapFindings(map: unknown, path: readonly string[], what: string, k
   if (!isRecord(map)) return [];
   const out: Finding[] = [];
   for (const [key, value] of Object.entries(map)) {
-    // The pattern bounds the name; the DNS prefix before the '/' may be 253 characters long.
-    if (key.indexOf('/') > 253 || !QUALIFIED.test(key)) {
+    if (!isQualifiedName(key)) {
       out.push({
         severity: 'error',
         code: 'pod/label-key',
         path: pointer([...path, key]),
-        message: `${what} key "${key}" must be a qualified name: an optional DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character; ${atRunTime(kind)}`,
+        message: `${what} key "${key}" must be ${QUALIFIED_NAME_RULE}; ${atRunTime(kind)}`,
       });
     }
-    if (typeof value === 'string' && (value.length > 63 || !VALUE.test(value))) {
+    if (typeof value === 'string' && !isLabelValue(value)) {
       out.push({
         severity: 'error',
         code: 'pod/label-value',
         path: pointer([...path, key]),
-        message: `${what} value "${value}" must be a label value: empty, or at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character; ${atRunTime(kind)}`,
+        message: `${what} value "${value}" must be ${LABEL_VALUE_RULE}; ${atRunTime(kind)}`,
       });
     }
   }

@@ -33,6 +33,32 @@ describe('synth checks templates', { timeout: 60_000 }, () => {
   });
 });
 
+describe('synth checks the metadata of spawned Tasks', { timeout: 60_000 }, () => {
+  test("an IssueWorker's taskLabels key that is no label key fails synth; a free-text label value warns", async () => {
+    const p = project({
+      labels: appSource(
+        [
+          "  const ws = K.Workspace.fromWorkspaceName(scope, 'ws', 'ws');",
+          "  new K.IssueWorker(scope, 'issues', {",
+          "    metadata: { name: 'issues' }, workspace: ws, botLogin: 'bot', credentials: { type: 'none' },",
+          "    taskLabels: { team: 'web', title: '{{.Title}}', 'bad key!': 'x' },",
+          '  });',
+        ].join('\n'),
+      ),
+    });
+    projects.push(p);
+    const run = await kelos(['synth', '--preview'], p.root);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(
+      /^apps\/labels\/main\.ts:4:\d+: error TaskSpawner issues \/spec\/taskTemplate\/metadata\/labels\/bad key!: task label key "bad key!" must be a qualified name: .*; the API server accepts the TaskSpawner but refuses every Task it spawns \[spawner\/label-key\]$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^apps\/labels\/main\.ts:4:\d+: warning TaskSpawner issues \/spec\/taskTemplate\/metadata\/labels\/title: task label value template prints \.Title, which is free text \(it renders "Fix the flaky login test" for a sample githubIssues item\)/m,
+    );
+    expect(p.files('dist')).toStrictEqual([]);
+  });
+});
+
 describe('findings on construct-made objects', { timeout: 60_000 }, () => {
   test('a validation and a policy finding point at the app line that created the object, the rendered line second', async () => {
     const p = project({

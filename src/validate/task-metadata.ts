@@ -1,0 +1,147 @@
+/**
+ * What a TaskSpawner's `taskTemplate.metadata` must mean for the Tasks it spawns to be
+ * accepted. The CRD keeps `labels` and `annotations` plain string maps, so the API server
+ * accepts the spawner; the operator copies the keys as written and renders each value as a Go
+ * template over the item (`src/operator/spawner/task-build.ts`), with no sanitizing, and the API
+ * server refuses a Task whose metadata breaks its rules. These checks move that failure to CI:
+ *
+ * - every label and annotation key must be a qualified name (keys are never rendered);
+ * - a label value with no template action must be a label value;
+ * - a templated label value is a warning when it can render something else: when it reads a
+ *   variable that is free text (`.Title`, `.Body`, …) or when it renders no label value for
+ *   the source's sample item (the one the preview shows).
+ *
+ * The rules are the validator's own for metadata and Pod labels (`object-schema.ts`).
+ *
+ * @packageDocumentation
+ */
+import { API_VERSION } from '../api/group.ts';
+import { type GoValue, referencesField, renderTemplate, TemplateError } from '../template/go-template.ts';
+import { type SourceShape, sampleData, sourceVariables } from '../template/variables.ts';
+import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
+import { type LoadedDocument, toDiagnostic } from './load.ts';
+import {
+  isLabelValue,
+  isNode,
+  isQualifiedName,
+  LABEL_VALUE_RULE,
+  QUALIFIED_NAME_RULE,
+} from './object-schema.ts';
+import { sourceShape } from './templates.ts';
+
+/** What happens when a key or a static value is refused: it is so for every item. */
+const EVERY_TASK = 'the API server accepts the TaskSpawner but refuses every Task it spawns';
+
+/**
+ * Item variables whose text people write freely (or join), with what they are and a value of
+ * that kind which is no label value: a template that prints one prints such text some day.
+ */
+const FREE_TEXT: Readonly<Record<string, { readonly what: string; readonly example: string }>> = {
+  Title: { what: 'free text', example: 'Fix the flaky login test' },
+  Body: { what: 'free text', example: 'The login test fails one run in ten.' },
+  Comments: { what: 'free text', example: 'Still failing on main.' },
+  ReviewComments: { what: 'free text', example: 'Please add a test.' },
+  CommentBody: { what: 'free text', example: '/kelos pick-up' },
+  Labels: { what: 'the item\'s labels joined with ", "', example: 'bug, help wanted' },
+};
+
+/**
+ * The free-text variables of a source's items: those of {@link FREE_TEXT} it always or
+ * sometimes sets. A cron tick has none (its Title is the time of the tick).
+ */
+const freeTextOf = (shape: SourceShape): string[] => {
+  if (shape.source === 'cron') return [];
+  const vars = sourceVariables(shape);
+  const fields = vars.kind === 'struct' ? vars.fields : {};
+  return Object.keys(FREE_TEXT).filter((name) => {
+    const v = fields[name];
+    return v?.type.kind === 'string' && v.presence.when !== 'empty';
+  });
+};
+
+/** The sample item's data with `name` set to free text that is no label value. */
+const withFreeText = (sample: GoValue, name: string): GoValue =>
+  isNode(sample)
+    ? { ...(sample as Record<string, GoValue>), [name]: FREE_TEXT[name]?.example ?? '' }
+    : sample;
+
+/** The output of a label value template over `data`; undefined when it does not render (the template check says why). */
+const rendered = (template: string, data: GoValue): string | undefined => {
+  try {
+    return renderTemplate(template, data, { missingKey: 'error' });
+  } catch (e) {
+    if (e instanceof TemplateError) return undefined;
+    throw e;
+  }
+};
+
+/** Findings for the metadata of one TaskSpawner's task template; none for other objects. */
+export function taskMetadataFindings(object: Readonly<Record<string, unknown>>): Finding[] {
+  if (object['apiVersion'] !== API_VERSION || object['kind'] !== 'TaskSpawner') return [];
+  const spec = isNode(object['spec']) ? object['spec'] : {};
+  const template = isNode(spec['taskTemplate']) ? spec['taskTemplate'] : {};
+  const metadata = isNode(template['metadata']) ? template['metadata'] : {};
+  const base = ['spec', 'taskTemplate', 'metadata'];
+  const out: Finding[] = [];
+  const shape = sourceShape(spec);
+  let sample: GoValue | undefined;
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = metadata[field];
+    if (!isNode(map)) continue;
+    const what = field === 'labels' ? 'label' : 'annotation';
+    for (const [key, value] of Object.entries(map)) {
+      const path = toPointer([...base, field, key]);
+      if (!isQualifiedName(key)) {
+        out.push({
+          severity: 'error',
+          code: `spawner/${what}-key`,
+          path,
+          message: `task ${what} key "${key}" must be ${QUALIFIED_NAME_RULE}; ${EVERY_TASK}`,
+        });
+      }
+      if (field !== 'labels' || typeof value !== 'string') continue;
+      if (!value.includes('{{')) {
+        if (!isLabelValue(value)) {
+          out.push({
+            severity: 'error',
+            code: 'spawner/label-value',
+            path,
+            message: `task label value "${value}" must be ${LABEL_VALUE_RULE}; ${EVERY_TASK}`,
+          });
+        }
+        continue;
+      }
+      if (!shape) continue;
+      sample ??= sampleData(shape);
+      const output = rendered(value, sample);
+      if (output === undefined) continue;
+      // A free-text variable matters where it reaches the output (not in `{{if .Title}}`).
+      const free = freeTextOf(shape).find((name) => {
+        if (!referencesField(value, name)) return false;
+        const out = rendered(value, withFreeText(sample as GoValue, name));
+        return out !== undefined && !isLabelValue(out);
+      });
+      const sampleBad = !isLabelValue(output);
+      if (!free && !sampleBad) continue;
+      const renders = sampleBad
+        ? `renders ${JSON.stringify(output)} for a sample ${shape.source} item`
+        : undefined;
+      out.push({
+        severity: 'warning',
+        code: 'spawner/label-value',
+        path,
+        message: `task label value template ${
+          free
+            ? `prints .${free}, which is ${FREE_TEXT[free]?.what}${renders ? ` (it ${renders})` : ''}`
+            : renders
+        }; every rendered value must be ${LABEL_VALUE_RULE}, and where it is not, the API server refuses that item's Task and none is created for it`,
+        hint: 'keep label values to text that is always a label value (such as .Number), and put free text in metadata.annotations, whose values may be any text',
+      });
+    }
+  }
+  return out;
+}
+
+/** {@link taskMetadataFindings} for every object of a bundle, located in its file. */
+export const checkTaskMetadata = (docs: readonly LoadedDocument[]): Diagnostic[] =>
+  docs.flatMap((d) => taskMetadataFindings(d.object).map((f) => toDiagnostic(d, f)));
