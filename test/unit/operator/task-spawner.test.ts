@@ -7,6 +7,7 @@ import { ReportState } from '../../../src/operator/reconcilers/task-spawner/repo
 import { Resources } from '../../../src/operator/resources.ts';
 import { tickId } from '../../../src/operator/spawner/sources/cron.ts';
 import { FakeGitHub } from '../../support/fake-github.ts';
+import { apiError } from '../../support/fake-kube.ts';
 import {
   finishTask,
   NS,
@@ -133,6 +134,37 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     });
     expect(op.task(`fixer-${n}`)?.metadata.uid).toBe(squatter.metadata.uid);
     expect(spawnerStatus('fixer')?.totalTasksCreated).toBe(0);
+  });
+
+  it('an item whose Task the API server refuses is reported, and the items after it still get theirs', async () => {
+    const a = gh.addIssue({ title: 'One', labels: [LABEL] });
+    const b = gh.addIssue({ title: 'Two', labels: [LABEL] });
+    const c = gh.addIssue({ title: 'Three', labels: [LABEL] });
+    // The middle one, whichever way the items are ordered.
+    const refused = op.kube.inject({
+      verb: 'create',
+      resource: 'Task',
+      name: `fixer-${b}`,
+      // Refused however often it is tried, as a label the title renders into is.
+      times: 1000,
+      error: apiError(
+        422,
+        'Invalid',
+        `Task.kelos.dev "fixer-${b}" is invalid: metadata.labels: Invalid value`,
+      ),
+    });
+    await op.create('TaskSpawner', spawnerOf('fixer'));
+    expect(refused.remaining).toBeLessThan(1000);
+    expect(
+      tasks()
+        .map((t) => t.metadata.name)
+        .sort(),
+    ).toEqual([`fixer-${a}`, `fixer-${c}`]);
+    expect(condition('fixer', 'DiscoveryError')).toMatchObject({
+      status: 'True',
+      reason: 'TaskRejected',
+      message: `item ${b}: Task ${NS}/fixer-${b}: 422 Invalid: Task.kelos.dev "fixer-${b}" is invalid: metadata.labels: Invalid value`,
+    });
   });
 
   it('restores totalTasksCreated from the serial numbers of its Tasks and stops at maxTotalTasks', async () => {

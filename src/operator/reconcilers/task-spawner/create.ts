@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import type { Task, TaskSpawner } from '../../../api/index.ts';
-import { type ApiObject, isAlreadyExists, isConflict, isNotFound } from '../../../kube/client.ts';
+import { type ApiObject, isAlreadyExists, isConflict, isNotFound, isStatus } from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import { Resources } from '../../resources.ts';
 import type { PlannedTask, SpawnPlan } from '../../spawner/plan.ts';
@@ -39,6 +39,13 @@ export const priorityRank = (spawner: TaskSpawner, labels: readonly string[]): n
   const i = prio.findIndex((p) => set.has(p.toLowerCase()));
   return i < 0 ? undefined : i;
 };
+
+/**
+ * Whether the API server refused the object itself (400 Bad Request, 422 Invalid: what one
+ * item's Task holds), rather than the request (no permission, overload, a network error),
+ * which every create after it would meet too.
+ */
+const isRefused = (err: unknown): boolean => isStatus(err, 400) || isStatus(err, 422);
 
 /** Whether `task`'s controller owner reference is `spawner`. */
 const ownedBy = (task: ApiObject, spawner: TaskSpawner): boolean =>
@@ -108,6 +115,12 @@ export async function applyPlan(
     try {
       await o.client.createMetadataOnly(Resources.Task, task);
     } catch (e) {
+      if (isRefused(e)) {
+        // This item's Task (a label its title rendered into, an admission policy): the items
+        // after it are not held up by it, and the next pass tries it again.
+        error('TaskRejected', `item ${p.item.id}: Task ${namespace}/${p.name}: ${(e as Error).message}`);
+        return 'skipped';
+      }
       if (!isAlreadyExists(e)) throw e;
       const existing = await o.client.get<Task>(Resources.Task, namespace, p.name);
       if (existing && ownedBy(existing, spawner)) return 'exists';
