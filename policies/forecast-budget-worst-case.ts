@@ -38,8 +38,19 @@ interface Term {
   readonly text: string;
 }
 
+/** Why one covered object has no price: the message, and what to do (not the rule's hint). */
+interface Unpriced {
+  readonly message: string;
+  readonly hint: string;
+}
+
 /** What pricing one covered object gave: a term, or why there is none. */
-type Priced = { term: Term } | { unbounded: string } | { noRate: string } | undefined;
+type Priced = { term: Term } | { unpriced: Unpriced } | undefined;
+
+const UNREADABLE_HINT =
+  'kelos validate locates the schema error at the field; once it holds a number, the forecast prices it.';
+const UNBOUNDED_HINT =
+  'Set maxConcurrency (spawners) and podOverrides.activeDeadlineSeconds: without both, a run has no bound to price.';
 
 /** Hourly rate of an agent type and model; `undefined` when the config has none. */
 export const rateOf = (config: PolicyConfig, agent: string, model: string | undefined): number | undefined =>
@@ -60,16 +71,18 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
   const unreadable =
     (concurrency === undefined && notANumber('maxConcurrency', rawConcurrency)) ||
     (deadline === undefined && notANumber('activeDeadlineSeconds', rawDeadline));
-  if (unreadable) return { unbounded: `worst case of ${name} is unknown: ${unreadable}` };
+  const unpriced = (message: string, hint: string): Priced => ({ unpriced: { message, hint } });
+  if (unreadable) return unpriced(`worst case of ${name} is unknown: ${unreadable}`, UNREADABLE_HINT);
   if (concurrency === undefined || concurrency <= 0)
-    return { unbounded: `worst case is unbounded: ${name} has no maxConcurrency` };
+    return unpriced(`worst case is unbounded: ${name} has no maxConcurrency`, UNBOUNDED_HINT);
   if (deadline === undefined)
-    return { unbounded: `worst case is unbounded: ${name} has no activeDeadlineSeconds` };
+    return unpriced(`worst case is unbounded: ${name} has no activeDeadlineSeconds`, UNBOUNDED_HINT);
   const rate = rateOf(config, agent, model);
   if (rate === undefined) {
-    return {
-      noRate: `no rate for ${agent} model "${model ?? 'default'}" in the policy config (rates.${agent}), so the worst case of ${name} is unknown`,
-    };
+    return unpriced(
+      `no rate for ${agent} model "${model ?? 'default'}" in the policy config (rates.${agent}), so the worst case of ${name} is unknown`,
+      `Price the model under rates.${agent} in kelos.policy.yaml (USD per hour), or pick a model the rates price.`,
+    );
   }
   const runHours = deadline / 3600;
   const what = `(${name}: ${agent} ${model ?? 'default model'})`;
@@ -150,20 +163,20 @@ export const budgetWorstCase: BundleRule = {
     // Budgets with the same namespace, period and selector cover the same objects: a bundle
     // may repeat one budget thousands of times, and pricing every (budget, object) pair again
     // made the rule quadratic.
-    const coverage = new Map<string, { terms: Term[]; unpriced: string[] }>();
+    const coverage = new Map<string, { terms: Term[]; unpriced: Unpriced[] }>();
     const coveredBy = (budget: KubeObject, periodHours: number) => {
       const selector = get(budget, 'spec', 'taskSelector');
       const key = `${namespaceOf(budget)}\u0000${periodHours}\u0000${JSON.stringify(selector ?? null)}`;
       const known = coverage.get(key);
       if (known) return known;
       const matches = selectorMatcher(selector);
-      const result = { terms: [] as Term[], unpriced: [] as string[] };
+      const result = { terms: [] as Term[], unpriced: [] as Unpriced[] };
       for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
         if (!matches(labelsOf(covered))) continue;
         const priced = priceOf(covered, periodHours, indexOf.get(covered) ?? -1);
         if (!priced) continue;
         if ('term' in priced) result.terms.push(priced.term);
-        else result.unpriced.push('unbounded' in priced ? priced.unbounded : priced.noRate);
+        else result.unpriced.push(priced.unpriced);
       }
       coverage.set(key, result);
       return result;
@@ -173,8 +186,13 @@ export const budgetWorstCase: BundleRule = {
       const period = get(budget, 'spec', 'period', 'type');
       if (limit === undefined || !isBudgetPeriodType(period)) continue;
       const { terms, unpriced } = coveredBy(budget, PERIOD_HOURS[period]);
-      const at = (message: string): Finding => ({ object: budget, path: '/spec/maxCostUSD', message });
-      for (const message of unpriced.slice(0, MAX_UNPRICED)) findings.push(at(message));
+      const at = (message: string, hint?: string): Finding => ({
+        object: budget,
+        path: '/spec/maxCostUSD',
+        message,
+        ...(hint !== undefined && { hint }),
+      });
+      for (const u of unpriced.slice(0, MAX_UNPRICED)) findings.push(at(u.message, u.hint));
       if (unpriced.length > MAX_UNPRICED) {
         findings.push(
           at(

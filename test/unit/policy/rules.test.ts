@@ -168,6 +168,23 @@ describe('built-in rules', () => {
     expect(rule.hint).not.toContain('hostPath');
   });
 
+  test('a covered object with no price is hinted at what prices it, not at spending less', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'forecast/budget-worst-case')!;
+    const report = runPolicies(loadFixture(`${fixtureDir(rule.id)}/fail.yaml`), {
+      config: TEST_CONFIG,
+      rules: [rule],
+    });
+    const hintOf = (start: string) => report.diagnostics.find((d) => d.message.startsWith(start))?.hint;
+    expect(hintOf('worst case of TaskSpawner quoted is unknown')).toBe(
+      'kelos validate locates the schema error at the field; once it holds a number, the forecast prices it.',
+    );
+    expect(hintOf('worst case is unbounded: TaskSpawner uncapped')).toBe(
+      'Set maxConcurrency (spawners) and podOverrides.activeDeadlineSeconds: without both, a run has no bound to price.',
+    );
+    // Over the limit: the rule's own hint.
+    expect(hintOf('worst case $558.00/Daily')).toBe(rule.hint);
+  });
+
   test('a negative cap is named with its value, not called unset', () => {
     const spawner = (spec: string) =>
       parseManifests(
