@@ -3,8 +3,10 @@
  * `variables.ts`): it parses with the engine's own parser (so syntax and unknown functions
  * fail exactly as they will at run time), then walks the tree tracking the type of dot and
  * of each variable through `with`, `range` and pipelines, and reports every field the data
- * will not have. Only what is certain is an error; what depends on the item (a key a
- * source sets for some events only) is a warning.
+ * will not have, and every `range` and builtin call the engine refuses for the types of
+ * its operands (`range` over a string, `len` of an int, `eq` of an int and a string). Only
+ * what is certain is an error; what depends on the item (a key a source sets for some
+ * events only) is a warning, and a value whose type is not known is not checked.
  *
  * Written here rather than taken from a library: no JavaScript package type-checks Go
  * templates, and the walk must follow this engine's own tree.
@@ -13,7 +15,16 @@
  */
 import { BUILTINS } from './functions.ts';
 import { TemplateSyntaxError } from './lexer.ts';
-import { type ArgNode, type ListNode, type PipeNode, parse, type TreeNode } from './parser.ts';
+import {
+  type ArgNode,
+  IntOverflow,
+  type ListNode,
+  nodeString,
+  type PipeNode,
+  parse,
+  type TreeNode,
+} from './parser.ts';
+import { type GoKind, kindOf } from './values.ts';
 import type { Variable, VarType } from './variables.ts';
 
 /** What a finding is about; the validator turns each into a diagnostic code. */
@@ -26,7 +37,9 @@ export type TemplateCheckCode =
   | 'empty-field'
   | 'unknown-key'
   | 'unknown-result'
-  | 'forbidden-field';
+  | 'forbidden-field'
+  | 'wrong-type'
+  | 'wrong-arg-count';
 
 /** One problem in a template, located by its offset in the template text. */
 export interface TemplateFinding {
@@ -63,6 +76,51 @@ interface Typed {
   readonly type: VarType;
   /** How the value was reached, for messages: `.Payload.PullRequest`. */
   readonly path: string;
+  /** It may be nil at run time: a field of a go-github event that GitHub left out is. */
+  readonly nilable?: boolean;
+  /** A float64 constant (`1.5`); no variable is one, so a number's type is otherwise int. */
+  readonly float?: boolean;
+  /**
+   * Its type may not be the one tracked: a variable assigned with `=` somewhere, which may
+   * hold another type after a branch or an iteration. Only fields are checked on it.
+   */
+  readonly loose?: boolean;
+}
+
+/**
+ * The kind the engine sees for a value of this type when it is not nil (`values.ts`:
+ * structs and maps are maps, times are strings), or `undefined` when the type is not known.
+ */
+const runtimeKind = (t: Typed): GoKind | undefined => {
+  if (t.loose) return undefined;
+  if (t.float) return 'float';
+  switch (t.type.kind) {
+    case 'any':
+      return undefined;
+    case 'string':
+    case 'time':
+      return 'string';
+    case 'int':
+    case 'bool':
+      return t.type.kind;
+    case 'list':
+      return 'slice';
+    default:
+      return 'map';
+  }
+};
+
+/** A type in a message: Go's name for a basic value (`float64`, a time is a `string`), else the checker's. */
+const typeWord = (t: Typed): string => {
+  const k = runtimeKind(t);
+  return k === 'float' ? 'float64' : k === 'string' ? 'string' : describe(t.type);
+};
+
+/** An operand of a builtin: the node written, or the value piped into the call. */
+interface Operand {
+  readonly typed: Typed;
+  /** What to call it in a message: its source text, or the path of a piped value. */
+  readonly text: string;
 }
 
 /** The line and 1-based column of an offset. */
@@ -78,6 +136,31 @@ const describe = (t: VarType): string =>
     : t.kind === 'list'
       ? `list of ${describe(t.elem)}`
       : t.kind;
+
+/** The variables some pipeline assigns with `=` (not `:=`): their type can change. */
+const assignedVariables = (list: ListNode): Set<string> => {
+  const out = new Set<string>();
+  const pipe = (p: PipeNode): void => {
+    if (p.isAssign) for (const d of p.decl) out.add(d.idents[0]!);
+    for (const c of p.cmds) for (const a of c.args) arg(a);
+  };
+  const arg = (a: ArgNode): void => {
+    if (a.type === 'pipe') pipe(a);
+    else if (a.type === 'chain') arg(a.node);
+  };
+  const walk = (l: ListNode): void => {
+    for (const n of l.nodes) {
+      if (n.type === 'action') pipe(n.pipe);
+      else if (n.type === 'if' || n.type === 'with' || n.type === 'range') {
+        pipe(n.pipe);
+        walk(n.list);
+        if (n.elseList) walk(n.elseList);
+      }
+    }
+  };
+  walk(list);
+  return out;
+};
 
 /** `K` when a pipeline is `index . "K"` (or `index $ "K"`): the guard upstream recommends for keys that may be absent. */
 const guardedKey = (p: PipeNode): string | undefined => {
@@ -98,11 +181,14 @@ class Checker {
   readonly #seen = new Set<string>();
   /** Top-level keys an enclosing `{{if index . "Key"}}` has shown to be present. */
   readonly #guarded = new Set<string>();
+  /** Variables assigned with `=` somewhere: see {@link Typed.loose}. */
+  readonly #assigned: ReadonlySet<string>;
 
-  constructor(src: string, options: CheckOptions) {
+  constructor(src: string, options: CheckOptions, assigned: ReadonlySet<string>) {
     this.#src = src;
     this.#root = options.data;
     this.#forbidden = options.forbidden ?? {};
+    this.#assigned = assigned;
   }
 
   report(f: Omit<TemplateFinding, 'line' | 'column'>): void {
@@ -160,10 +246,13 @@ class Checker {
             message: `${path} is always empty for a ${t.name} source: ${p.why}`,
           });
         }
-        return { type: field.type, path };
+        // The operator sets every variable and every field of a dependency; a go-github event
+        // has nil where GitHub sent nothing.
+        const nilable = from.nilable || (t !== this.#root && t.name !== 'Dependency');
+        return { type: field.type, path, nilable, loose: from.loose };
       }
       case 'map': {
-        if (t.keys.includes(name)) return { type: t.value, path };
+        if (t.keys.includes(name)) return { type: t.value, path, nilable: from.nilable, loose: from.loose };
         const unknown = { name, known: [...t.keys], parent: from.path };
         if (t.missing === 'zero') {
           this.report({
@@ -213,9 +302,14 @@ class Checker {
       case 'field':
         return this.chain(dot, a.idents, a.pos);
       case 'variable': {
-        const base = vars.get(a.idents[0]!) ?? { type: ANY, path: a.idents[0]! };
+        const name = a.idents[0]!;
+        const base = vars.get(name) ?? { type: ANY, path: name };
         return this.chain(
-          a.idents[0] === '$' ? { type: base.type, path: '' } : base,
+          name === '$'
+            ? { type: base.type, path: '' }
+            : this.#assigned.has(name)
+              ? { ...base, loose: true }
+              : base,
           a.idents.slice(1),
           a.pos,
         );
@@ -227,74 +321,265 @@ class Checker {
       case 'string':
         return { type: STRING, path: a.quoted };
       case 'number':
-        return { type: INT, path: a.text };
+        if (a.value instanceof IntOverflow) return { type: ANY, path: a.text };
+        return { type: INT, path: a.text, ...(kindOf(a.value) === 'float' ? { float: true } : {}) };
       case 'bool':
         return { type: BOOL, path: String(a.value) };
+      case 'identifier':
+        return this.call(a.name, a.pos, [], undefined);
       default:
         return { type: ANY, path: a.type };
     }
   }
 
   pipe(p: PipeNode, dot: Typed, vars: Map<string, Typed>): Typed {
-    let out: Typed = { type: ANY, path: '' };
-    for (const cmd of p.cmds) {
+    let out: Typed | undefined;
+    for (const [i, cmd] of p.cmds.entries()) {
       const [first, ...rest] = cmd.args;
       if (first?.type === 'identifier') {
         const args = rest.map((a) => ({ node: a, typed: this.arg(a, dot, vars) }));
-        out = this.call(first.name, args, out);
+        const before = p.cmds.slice(0, i);
+        const text = before.map(nodeString).join(' | ');
+        const piped = out && {
+          typed: out,
+          text: before.length === 1 && before[0]!.args.length === 1 ? text : `(${text})`,
+        };
+        out = this.call(first.name, first.pos, args, piped);
       } else if (first) {
         for (const a of rest) this.arg(a, dot, vars);
         out = this.arg(first, dot, vars);
       }
     }
-    for (const d of p.decl) vars.set(d.idents[0]!, out);
-    return out;
+    const value = out ?? { type: ANY, path: '' };
+    for (const d of p.decl) vars.set(d.idents[0]!, value);
+    return value;
   }
 
-  call(name: string, args: readonly { node: ArgNode; typed: Typed }[], piped: Typed): Typed {
-    switch (name) {
-      case 'index': {
-        let at = args[0]?.typed ?? piped;
-        for (const { node } of args.slice(1)) {
-          if (node.type === 'string') {
-            if (
-              at.type.kind === 'struct' &&
-              at.type !== this.#root &&
-              !at.type.name.match(/^(prompt|Dependency)$/)
-            ) {
-              this.report({
-                code: 'not-a-struct',
-                severity: 'error',
-                offset: node.pos,
-                message: `index of ${at.path || '.'}: can't index item of type ${at.type.name}; read the field as ${at.path}.${node.value}`,
-              });
-              at = { type: ANY, path: `${at.path}.${node.value}` };
-            } else at = this.member(at, node.value, node.pos, true);
-          } else {
-            at = { type: at.type.kind === 'list' ? at.type.elem : ANY, path: `${at.path}[]` };
-          }
-        }
-        return at;
+  wrongType(offset: number, message: string): void {
+    this.report({ code: 'wrong-type', severity: 'error', offset, message });
+  }
+
+  /** Whether a builtin gets as many arguments as it takes; reported where it does not. */
+  arity(name: string, pos: number, count: number): boolean {
+    const fn = BUILTINS[name];
+    if (!fn) return true;
+    const fixed = fn.params.length;
+    if (fn.variadic !== undefined ? count >= fixed : count === fixed) return true;
+    this.report({
+      code: 'wrong-arg-count',
+      severity: 'error',
+      offset: pos,
+      message: `wrong number of args for ${name}: want ${fn.variadic !== undefined ? 'at least ' : ''}${fixed} got ${count}`,
+    });
+    return false;
+  }
+
+  /**
+   * The refusals of the comparison functions (`eq`/`ne`, `lt`/`le`/`gt`/`ge` in
+   * `functions.ts`) that the operands' types make certain.
+   */
+  compare(name: string, pos: number, a: Operand, b: Operand | undefined): void {
+    if (!b) {
+      this.report({
+        code: 'wrong-arg-count',
+        severity: 'error',
+        offset: pos,
+        message: `${name} of ${a.text}: missing argument for comparison`,
+      });
+      return;
+    }
+    const of = `${name} of ${a.text} and ${b.text}`;
+    const k1 = runtimeKind(a.typed);
+    const k2 = runtimeKind(b.typed);
+    const composite = (k: GoKind | undefined) => k === 'slice' || k === 'map';
+    if (name === 'eq' || name === 'ne') {
+      // A nil operand compares with anything, so both must be certain to be set.
+      if (!k1 || !k2 || a.typed.nilable || b.typed.nilable) return;
+      if (composite(k1) !== composite(k2) || (!composite(k1) && k1 !== k2)) {
+        this.wrongType(
+          pos,
+          `${of}: incompatible types for comparison: ${typeWord(a.typed)} and ${typeWord(b.typed)}`,
+        );
+      } else if (composite(k1)) {
+        this.wrongType(
+          pos,
+          `${of}: non-comparable type ${typeWord(a.typed)}; ${name} compares strings, numbers and bools`,
+        );
       }
-      case 'len':
+      return;
+    }
+    // lt and the others refuse nil too, so a value that may be nil fails either way.
+    const unordered = [a, b].find((o) => composite(runtimeKind(o.typed)));
+    if (unordered) {
+      this.wrongType(
+        pos,
+        `${of}: invalid type for comparison: ${typeWord(unordered.typed)}; ${name} compares strings or numbers`,
+      );
+    } else if (k1 && k2 && k1 !== k2) {
+      this.wrongType(
+        pos,
+        `${of}: incompatible types for comparison: ${typeWord(a.typed)} and ${typeWord(b.typed)}`,
+      );
+    } else if (k1 === 'bool' || k2 === 'bool') {
+      this.wrongType(pos, `${of}: invalid type for comparison: bool; ${name} compares strings or numbers`);
+    }
+  }
+
+  /** `index`: the type reached, reporting an item that can't be indexed or a key of the wrong type. */
+  index(pos: number, item: Operand, keys: readonly (Operand & { readonly node?: ArgNode })[]): Typed {
+    let at = item.typed;
+    let text = item.text;
+    for (const key of keys) {
+      const k = runtimeKind(at);
+      if (k === 'int' || k === 'bool' || k === 'float') {
+        this.wrongType(
+          pos,
+          `index of ${text}: can't index item of type ${typeWord(at)}; index takes a string, a list or a map`,
+        );
+        return { type: ANY, path: `${at.path}[]` };
+      }
+      const node = key.node;
+      if (node?.type === 'string') {
+        if (
+          at.type.kind === 'struct' &&
+          at.type !== this.#root &&
+          !at.type.name.match(/^(prompt|Dependency)$/)
+        ) {
+          this.report({
+            code: 'not-a-struct',
+            severity: 'error',
+            offset: node.pos,
+            message: `index of ${at.path || '.'}: can't index item of type ${at.type.name}; read the field as ${at.path}.${node.value}`,
+          });
+          at = { type: ANY, path: `${at.path}.${node.value}` };
+        } else at = this.member(at, node.value, node.pos, true);
+      } else {
+        const kk = runtimeKind(key.typed);
+        if ((k === 'slice' || k === 'string') && kk !== undefined && kk !== 'int') {
+          this.wrongType(
+            pos,
+            `index of ${text} with ${key.text}: cannot index slice/array with type ${typeWord(key.typed)}; the index must be an int`,
+          );
+          return { type: ANY, path: `${at.path}[]` };
+        }
+        if (k === 'map' && kk !== undefined && kk !== 'string') {
+          this.wrongType(
+            pos,
+            `index of ${text} with ${key.text}: value has type ${typeWord(key.typed)}; should be string`,
+          );
+          return { type: ANY, path: `${at.path}[]` };
+        }
+        at = {
+          // A string's element is a byte.
+          type: at.type.kind === 'list' ? at.type.elem : k === 'string' ? INT : ANY,
+          path: `${at.path}[]`,
+          nilable: at.nilable && k !== 'string',
+          loose: at.loose,
+        };
+      }
+      text = `${text} ${key.text}`;
+    }
+    return at;
+  }
+
+  /** `slice`: reports an item that can't be sliced and indexes of the wrong type. */
+  slice(pos: number, item: Operand, indexes: readonly Operand[]): void {
+    const k = runtimeKind(item.typed);
+    const of = `slice of ${item.text}`;
+    if (indexes.length > 3) {
+      this.wrongType(pos, `${of}: too many slice indexes: ${indexes.length}`);
+    } else if (k === 'int' || k === 'bool' || k === 'float' || k === 'map') {
+      this.wrongType(
+        pos,
+        `${of}: can't slice item of type ${typeWord(item.typed)}; slice takes a string or a list`,
+      );
+    } else if (k === 'string' && indexes.length === 3) {
+      this.wrongType(pos, `${of}: cannot 3-index slice a string`);
+    } else {
+      const bad = indexes.find((i) => {
+        const kk = runtimeKind(i.typed);
+        return kk !== undefined && kk !== 'int';
+      });
+      if (bad)
+        this.wrongType(
+          pos,
+          `${of} with ${bad.text}: cannot index slice/array with type ${typeWord(bad.typed)}; the index must be an int`,
+        );
+    }
+  }
+
+  /**
+   * The type of a builtin's result. Reports what the engine refuses for certain: a wrong
+   * number of arguments, and arguments of types the function does not take.
+   */
+  call(
+    name: string,
+    pos: number,
+    args: readonly { node: ArgNode; typed: Typed }[],
+    piped: Operand | undefined,
+  ): Typed {
+    // The piped value is the last argument.
+    const operands: (Operand & { readonly node?: ArgNode })[] = args.map((a) => ({
+      typed: a.typed,
+      text: a.node.type === 'pipe' ? `(${nodeString(a.node)})` : nodeString(a.node),
+      node: a.node,
+    }));
+    if (piped) operands.push(piped);
+    const ok = this.arity(name, pos, operands.length);
+    const [first, second] = operands;
+    switch (name) {
+      case 'index':
+        return first && ok ? this.index(pos, first, operands.slice(1)) : { type: ANY, path: 'index' };
+      case 'len': {
+        const k = first && ok ? runtimeKind(first.typed) : undefined;
+        if (k === 'int' || k === 'bool' || k === 'float')
+          this.wrongType(
+            pos,
+            `len of ${first!.text}: len of type ${typeWord(first!.typed)}; len takes a string, a list or a map`,
+          );
         return { type: INT, path: 'len' };
+      }
       case 'slice':
-        return args[0]?.typed ?? piped;
+        if (first && ok) this.slice(pos, first, operands.slice(1));
+        return first ? { ...first.typed, nilable: false } : { type: ANY, path: 'slice' };
       case 'eq':
       case 'ne':
       case 'lt':
       case 'le':
       case 'gt':
       case 'ge':
+        if (first && ok) this.compare(name, pos, first, second);
+        return { type: BOOL, path: name };
       case 'not':
         return { type: BOOL, path: name };
-      case 'print':
       case 'printf':
+        if (first && ok) {
+          const node = first.node;
+          const at = node?.pos ?? pos;
+          const k = runtimeKind(first.typed);
+          if (node?.type === 'nil') this.wrongType(at, `printf of nil: cannot assign nil to string`);
+          else if (node?.type === 'number' || node?.type === 'bool')
+            this.wrongType(at, `printf of ${first.text}: expected string; found ${first.text}`);
+          else if (k !== undefined && k !== 'string')
+            this.wrongType(
+              at,
+              `printf of ${first.text}: wrong type for value; expected string; got ${typeWord(first.typed)}`,
+            );
+        }
+        return { type: STRING, path: name };
+      case 'print':
       case 'println':
       case 'html':
       case 'js':
       case 'urlquery':
         return { type: STRING, path: name };
+      case 'call':
+        if (first && ok)
+          this.wrongType(
+            pos,
+            `call of ${first.text}: the template data holds no functions, so call always fails`,
+          );
+        return { type: ANY, path: name };
       default:
         return { type: ANY, path: name };
     }
@@ -316,7 +601,12 @@ class Checker {
         const guard = n.type === 'if' && dot.type === this.#root ? guardedKey(n.pipe) : undefined;
         const fresh = guard !== undefined && !this.#guarded.has(guard);
         if (fresh) this.#guarded.add(guard);
-        this.list(n.list, n.type === 'with' ? { type: value.type, path: '' } : dot, scope);
+        // The body of a with runs only when the value is not empty, so not nil.
+        this.list(
+          n.list,
+          n.type === 'with' ? { type: value.type, path: '', loose: value.loose } : dot,
+          scope,
+        );
         if (fresh) this.#guarded.delete(guard);
         if (n.elseList) this.list(n.elseList, dot, new Map(vars));
         return;
@@ -324,14 +614,40 @@ class Checker {
       case 'range': {
         const scope = new Map(vars);
         const decl = n.pipe.decl;
-        const over = this.pipe({ ...n.pipe, decl: [] }, dot, scope);
+        const pipe = { ...n.pipe, decl: [] };
+        const over = this.pipe(pipe, dot, scope);
+        const k = runtimeKind(over);
+        // Where the engine reports a range it refuses: the term the value comes from.
+        const at = pipe.cmds.at(-1)?.args[0]?.pos ?? pipe.pos;
+        // A nil value ranges over nothing; an int over 0..n-1 (Go 1.22).
+        if (!over.nilable && (k === 'string' || k === 'bool' || k === 'float')) {
+          this.wrongType(
+            at,
+            `${nodeString(pipe)}: range can't iterate over ${typeWord(over)}; it takes a list, a map or an int`,
+          );
+        } else if (!over.nilable && k === 'int' && decl.length > 1) {
+          this.wrongType(
+            at,
+            `${nodeString(pipe)}: range can't use int to iterate over more than one variable; only a list or a map has keys`,
+          );
+        }
         const elem: Typed = {
-          type: over.type.kind === 'list' ? over.type.elem : over.type.kind === 'map' ? over.type.value : ANY,
+          type:
+            over.type.kind === 'list'
+              ? over.type.elem
+              : over.type.kind === 'map'
+                ? over.type.value
+                : k === 'int'
+                  ? INT
+                  : ANY,
           path: '',
+          nilable: over.nilable,
+          loose: over.loose,
         };
         if (decl.length === 1) scope.set(decl[0]!.idents[0]!, elem);
         if (decl.length === 2) {
-          scope.set(decl[0]!.idents[0]!, { type: over.type.kind === 'map' ? STRING : INT, path: 'key' });
+          const key = k === 'map' ? STRING : k === 'slice' || k === 'int' ? INT : ANY;
+          scope.set(decl[0]!.idents[0]!, { type: key, path: 'key' });
           scope.set(decl[1]!.idents[0]!, elem);
         }
         this.list(n.list, elem, scope);
@@ -381,7 +697,7 @@ export const checkTemplate = (src: string, options: CheckOptions): TemplateFindi
     const loose = parsed(() => true);
     return loose instanceof TemplateSyntaxError ? [first, syntax(loose)] : [first];
   }
-  const checker = new Checker(src, options);
+  const checker = new Checker(src, options, assignedVariables(strict));
   const root: Typed = { type: options.data, path: '' };
   checker.list(strict, root, new Map([['$', root]]));
   return checker.findings.sort((a, b) => a.offset - b.offset);

@@ -78,6 +78,8 @@ describe('template corpus (test/fixtures/templates)', () => {
       'unknown-key',
       'unknown-result',
       'forbidden-field',
+      'wrong-type',
+      'wrong-arg-count',
       'invalid-name',
     ])
       expect(all).toContain(`template/${code} `);
