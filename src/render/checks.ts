@@ -10,6 +10,7 @@ import type { PodOverrides } from '../api/common.ts';
 import { RESERVED_CONTAINER_NAMES, RESERVED_PREFIX } from '../api/group.ts';
 import type { Workspace } from '../api/object.ts';
 import { ConfigKeys, Volumes } from '../contract/pod.ts';
+import { refNameProblem } from '../validate/git-refs.ts';
 import type { MergedAgentConfig } from './agent-config.ts';
 import { kelosResource, type Problems } from './problems.ts';
 
@@ -37,25 +38,8 @@ export const workspaceFilePathProblem = (path: string): string | undefined => {
   return undefined;
 };
 
-/**
- * Whether `git check-ref-format --branch` would accept a name (the rules that matter here:
- * no leading dash, no `..`, no spaces or `~^:?*[\`, no `@{`, no `.lock` or `/` at the end,
- * no empty or dot-led component, no control characters).
- */
-export const isValidBranchName = (name: string): boolean =>
-  name !== '' &&
-  name !== '@' &&
-  !name.startsWith('-') &&
-  !name.startsWith('/') &&
-  !name.endsWith('/') &&
-  !name.endsWith('.') &&
-  !name.endsWith('.lock') &&
-  !name.includes('..') &&
-  !name.includes('//') &&
-  !name.includes('@{') &&
-  !name.split('/').some((c) => c.startsWith('.')) &&
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  !/[\s~^:?*[\\\u0000-\u001f\u007f]/.test(name);
+/** Whether `git check-ref-format --branch` would accept a name (see {@link refNameProblem}). */
+export const isValidBranchName = (name: string): boolean => name !== '' && refNameProblem(name) === undefined;
 
 /** Host of a clone URL (`https://host/…`, `git://host/…`, `git@host:…`), lowercased. */
 export const repoHost = (url: string): string | undefined => {

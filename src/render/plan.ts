@@ -11,14 +11,9 @@ import { AGENT_TYPES } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, MAX_ARG_BYTES } from '../contract/pod.ts';
+import { refNameProblem } from '../validate/git-refs.ts';
 import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
-import {
-  type ConfigFile,
-  checkPodOverrides,
-  collectPluginFiles,
-  collectWorkspaceFiles,
-  isValidBranchName,
-} from './checks.ts';
+import { type ConfigFile, checkPodOverrides, collectPluginFiles, collectWorkspaceFiles } from './checks.ts';
 import type { RenderInput, RenderOptions } from './input.ts';
 import { type McpRender, renderMcpServers } from './mcp.ts';
 import { kelosResource, type Problems } from './problems.ts';
@@ -180,11 +175,12 @@ export const plan = (input: RenderInput, problems: Problems): Plan => {
       `branch ${JSON.stringify(branch)} has no effect without a workspace; it only serializes Tasks`,
     );
   }
-  if (branch && !isValidBranchName(branch)) {
+  const branchProblem = branch ? refNameProblem(branch) : undefined;
+  if (branchProblem) {
     problems.error(
       'render/branch-name',
       '/spec/branch',
-      `branch ${JSON.stringify(branch)} is not a valid git branch name`,
+      `branch ${JSON.stringify(branch)} is not a valid git branch name: it ${branchProblem}`,
     );
   }
 

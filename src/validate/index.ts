@@ -8,6 +8,7 @@ import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KIN
 import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
+import { checkGitNames } from './git-refs.ts';
 import { documentFromObject, type LoadedDocument, parsePointer, toDiagnostic } from './load.ts';
 import { checkPodOverrides } from './pod-overrides.ts';
 
@@ -369,8 +370,8 @@ function int64WrittenInRange(doc: LoadedDocument, finding: Finding): boolean {
 
 /**
  * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
- * duplicates across them, templates, what each TaskSpawner's source must mean to run, and the
- * keys and label values of the metadata it gives its Tasks.
+ * duplicates across them, templates, what each TaskSpawner's source must mean to run, the
+ * keys and label values of the metadata it gives its Tasks, and the git names the agent uses.
  * Diagnostics are sorted by file, line and column.
  */
 export function validateDocuments(
@@ -389,5 +390,6 @@ export function validateDocuments(
   out.push(...checkSpawnerSources(docs));
   out.push(...checkPodOverrides(docs));
   out.push(...checkTaskMetadata(docs));
+  out.push(...checkGitNames(docs));
   return sortDiagnostics(out);
 }

@@ -1,0 +1,77 @@
+/**
+ * Git names the agent's setup passes to git: a Workspace's `ref` (cloned) and a Task's or a
+ * TaskSpawner's `branch` (checked out or created). The CRDs take any string, as upstream's do,
+ * so `branch: fix bug` passes `kubectl apply` and fails the Task when its Pod runs git. These
+ * are git's own rules for a name (`git check-ref-format --branch`), checked before anything
+ * runs. A TaskSpawner's branch with a template action is rendered per item: left to the
+ * template checks.
+ *
+ * @packageDocumentation
+ */
+import { API_VERSION } from '../api/group.ts';
+import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
+import { type LoadedDocument, toDiagnostic } from './load.ts';
+import { isNode } from './object-schema.ts';
+
+/**
+ * Why git refuses `name` as a branch or ref name, or `undefined` when it takes it. The rules of
+ * `git check-ref-format --branch` (git-check-ref-format(1)), worded for the finding.
+ */
+export const refNameProblem = (name: string): string | undefined => {
+  if (name === '@') return 'is "@", which git reserves for HEAD';
+  if (name.startsWith('-')) return 'starts with "-", which git reads as an option';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+  const bad = /[\u0000-\u0020\u007f~^:?*[\\]/.exec(name)?.[0];
+  if (bad !== undefined) {
+    return `holds ${bad === ' ' ? 'a space' : bad < ' ' || bad === '\u007f' ? 'a control character' : `"${bad}"`} (no git name holds white space, a control character or any of ~ ^ : ? * [ \\)`;
+  }
+  if (name.includes('..')) return 'holds "..", which no git name may hold';
+  if (name.includes('@{')) return 'holds "@{", which no git name may hold';
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//'))
+    return 'has an empty path component (a leading, trailing or doubled "/")';
+  if (name.endsWith('.')) return 'ends with "."';
+  const part = name.split('/').find((p) => p.startsWith('.') || p.endsWith('.lock'));
+  if (part !== undefined)
+    return `has the path component "${part}", and no component of a git name may start with "." or end with ".lock"`;
+  return undefined;
+};
+
+/** The git names of one object: where each is, and whether it is a branch or a ref. */
+const namesOf = (object: Readonly<Record<string, unknown>>): Array<{ path: string[]; value: unknown }> => {
+  const spec = isNode(object['spec']) ? object['spec'] : {};
+  switch (object['kind']) {
+    case 'Workspace':
+      return [{ path: ['spec', 'ref'], value: spec['ref'] }];
+    case 'Task':
+      return [{ path: ['spec', 'branch'], value: spec['branch'] }];
+    case 'TaskSpawner': {
+      const template = isNode(spec['taskTemplate']) ? spec['taskTemplate'] : {};
+      return [{ path: ['spec', 'taskTemplate', 'branch'], value: template['branch'] }];
+    }
+    default:
+      return [];
+  }
+};
+
+/** Findings for the git names of one Workspace, Task or TaskSpawner; none for other objects. */
+export function gitNameFindings(object: Readonly<Record<string, unknown>>): Finding[] {
+  if (object['apiVersion'] !== API_VERSION) return [];
+  const out: Finding[] = [];
+  for (const { path, value } of namesOf(object)) {
+    if (typeof value !== 'string' || value === '' || value.includes('{{')) continue;
+    const problem = refNameProblem(value);
+    if (problem === undefined) continue;
+    const field = path.at(-1);
+    out.push({
+      severity: 'error',
+      code: 'git/ref-name',
+      path: toPointer(path),
+      message: `${field} "${value}" is no name git takes: it ${problem}; the API server accepts it, and the ${object['kind'] === 'Workspace' ? 'clone' : 'checkout'} fails when the agent's Pod runs`,
+    });
+  }
+  return out;
+}
+
+/** {@link gitNameFindings} for every object of a bundle, located in its file. */
+export const checkGitNames = (docs: readonly LoadedDocument[]): Diagnostic[] =>
+  docs.flatMap((d) => gitNameFindings(d.object).map((f) => toDiagnostic(d, f)));
