@@ -178,6 +178,26 @@ export const checkExecution = (p: ExecutionProps, ctx: ExecutionCheckContext, v:
   if (p.podOverrides) checkPodOverrides(p.podOverrides, `${base}/podOverrides`, v);
 
   const w = p.worker;
+  // The manifest's names for what the props take as constructs: rendering would drop them.
+  const written = isObject(w) ? (w as Record<string, unknown>) : {};
+  for (const [field, prop, takes] of [
+    [
+      'workspaceRef',
+      'workspace',
+      'a Workspace construct, or Workspace.fromWorkspaceName(scope, id, name) for one defined elsewhere',
+    ],
+    [
+      'agentConfigRefs',
+      'agentConfigs',
+      'a list of AgentConfig constructs, or of AgentConfig.fromAgentConfigName(scope, id, name) for ones defined elsewhere',
+    ],
+  ] as const) {
+    if (written[field] !== undefined)
+      v.add(
+        `${base}/worker/${field}`,
+        `worker.${field} is the manifest's field; the construct takes worker.${prop}: ${takes}`,
+      );
+  }
   if (w?.workspace !== undefined) {
     checkReference('workspace', 'Workspace', w.workspace, ctx.namespace, `${base}/worker/workspaceRef`, v);
   }

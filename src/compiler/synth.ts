@@ -29,6 +29,7 @@ import {
   validateDocuments,
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
+import { bundlesBeside } from '../validate/references.ts';
 import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSite } from './app-run.ts';
 import { argocdPathDiagnostics } from './argocd-paths.ts';
 import {
@@ -534,7 +535,22 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   }
   const t2 = performance.now();
 
-  for (const app of apps) diagnostics.push(...validateApp(app, options.validate));
+  // A reference to what another app (or bundle) of the project deploys resolves there.
+  const besideOf =
+    apps.length > 1
+      ? bundlesBeside(
+          apps.map((a) => ({ label: `app ${a.name}`, documents: a.objects })),
+          options.validate?.namespace,
+        )
+      : undefined;
+  for (const app of apps) {
+    diagnostics.push(
+      ...validateApp(
+        app,
+        besideOf ? { ...options.validate, beside: besideOf(`app ${app.name}`) } : options.validate,
+      ),
+    );
+  }
   // Each app is validated as the bundle it is deployed as; two of them rendering one object
   // differently would have their Argo CD Applications fight over it.
   diagnostics.push(

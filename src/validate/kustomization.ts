@@ -492,7 +492,8 @@ const canonical = (value: unknown): string =>
       : v,
   );
 
-const bundleLabel = (b: { readonly name: string }): string =>
+/** How a finding names a bundle: its kustomization root, or the loose manifests. */
+export const bundleLabel = (b: { readonly name: string }): string =>
   b.name === '' ? 'the loose manifests' : b.name;
 
 /** What {@link conflictsAcrossBundles} reads of a bundle: its name, and each object with where it is. */

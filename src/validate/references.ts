@@ -48,7 +48,51 @@ export interface ReferenceOptions {
    * with one name) names the app line that made it, not a file that may never be written.
    */
   readonly writtenAt?: (file: string) => SourceLocation | undefined;
+  /**
+   * The other bundle of the same run that deploys an object (another app of the project,
+   * another kustomization root), by the name the finding gives it; see {@link bundlesBeside}.
+   * A reference to it is an info, not a reference outside git.
+   */
+  readonly beside?: (kind: string, namespace: string, name: string) => string | undefined;
 }
+
+/** The objects of a bundle as {@link bundlesBeside} reads them. */
+interface BesideBundle {
+  /** How a finding names the bundle: `app issue-worker`, `dist/apps/issue-worker`. */
+  readonly label: string;
+  readonly documents: ReadonlyArray<{ readonly object: Readonly<Record<string, unknown>> }>;
+}
+
+/** The key a reference looks an object up by: its group, kind, namespace and name. */
+const refKey = (kind: string, namespace: string, name: string): string =>
+  `${kind === 'Secret' ? '' : 'kelos.dev'}/${kind}/${namespace}/${name}`;
+
+/**
+ * For each bundle of a run, {@link ReferenceOptions.beside}: which other bundle deploys the
+ * object a reference names. One index for the run, built once.
+ */
+export const bundlesBeside = (
+  bundles: readonly BesideBundle[],
+  namespace = 'default',
+): ((own: string) => NonNullable<ReferenceOptions['beside']>) => {
+  const owners = new Map<string, string[]>();
+  for (const b of bundles) {
+    for (const { object } of b.documents) {
+      const kind = String(object['kind']);
+      if (object['apiVersion'] !== (kind === 'Secret' ? 'v1' : API_VERSION)) continue;
+      const metadata = (object['metadata'] ?? {}) as Json;
+      const ns =
+        typeof metadata['namespace'] === 'string' && metadata['namespace']
+          ? metadata['namespace']
+          : namespace;
+      const key = refKey(kind, ns, String(metadata['name'] ?? ''));
+      const list = owners.get(key);
+      if (!list) owners.set(key, [b.label]);
+      else if (!list.includes(b.label)) list.push(b.label);
+    }
+  }
+  return (own) => (kind, ns, name) => owners.get(refKey(kind, ns, name))?.find((label) => label !== own);
+};
 
 type Json = Record<string, unknown>;
 
@@ -285,6 +329,16 @@ export function checkReferences(
         continue;
       }
       if (has(ref.kind, namespace, ref.name)) continue;
+      const beside = options.beside?.(ref.kind, namespace, ref.name);
+      if (beside !== undefined) {
+        report(doc, {
+          severity: 'info',
+          code: 'ref/other-bundle',
+          path,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which ${beside} deploys (namespace "${namespace}"), not this bundle: it resolves once both are synced`,
+        });
+        continue;
+      }
       const other = elsewhere(ref.kind, ref.name, namespace);
       const otherHint =
         other.length > 0

@@ -26,11 +26,13 @@ import {
   validateDocuments,
 } from '../../validate/index.ts';
 import {
+  bundleLabel,
   conflictsAcrossBundles,
   loadBundles,
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
+import { bundlesBeside } from '../../validate/references.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
@@ -92,11 +94,24 @@ async function validatePaths(
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=20');
   const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+  // A reference to what another kustomization root of the tree deploys resolves there.
+  const besideOf =
+    loaded.bundles.length > 1
+      ? bundlesBeside(
+          loaded.bundles.map((b) => ({ label: bundleLabel(b), documents: b.documents })),
+          options.namespace,
+        )
+      : undefined;
   return {
     diagnostics: sortDiagnostics(
       uniqueDiagnostics([
         ...loaded.diagnostics,
-        ...loaded.bundles.flatMap((b) => validateDocuments(b.documents, options)),
+        ...loaded.bundles.flatMap((b) =>
+          validateDocuments(
+            b.documents,
+            besideOf ? { ...options, beside: besideOf(bundleLabel(b)) } : options,
+          ),
+        ),
         ...conflictsAcrossBundles(loaded.bundles, options.namespace),
       ]),
     ),

@@ -198,6 +198,30 @@ describe('synth', { timeout: 60_000 }, () => {
     expect(listed.code).toBe(0);
   });
 
+  test('a reference to what another app deploys resolves there: an info naming the app, no ref/external', async () => {
+    const p = make({
+      '01-shared': appSource(
+        "  new K.Workspace(scope, 'repo', { metadata: { name: 'repo' }, repo: 'https://github.com/acme/widgets.git' });",
+      ),
+      '02-worker': appSource(
+        [
+          "  const repo = K.Workspace.fromWorkspaceName(scope, 'repo', 'repo');",
+          "  new K.Task(scope, 'fix', { metadata: { name: 'fix' }, worker: { type: 'codex', credentials: { type: 'none' }, workspace: repo }, prompt: 'x' });",
+        ].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics.filter((d) => d.code.startsWith('ref/')).map((d) => [d.severity, d.code, d.message]),
+    ).toStrictEqual([
+      [
+        'info',
+        'ref/other-bundle',
+        'spec.worker.workspaceRef names Workspace "repo", which app shared deploys (namespace "default"), not this bundle: it resolves once both are synced',
+      ],
+    ]);
+  });
+
   test('an app without a default export is reported, not imported blindly', async () => {
     const p = make({ nothing: 'export const x = 1;\n' });
     const result = await synthesize({ root: p.root });

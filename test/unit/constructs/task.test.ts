@@ -343,6 +343,25 @@ describe('Task', () => {
       );
     });
 
+    test("the manifest's workspaceRef and agentConfigRefs in worker are refused with the props that take them, not dropped", () => {
+      const props = {
+        metadata: { name: 't' },
+        prompt: 'p',
+        worker: {
+          type: 'codex',
+          credentials: apiKey,
+          workspaceRef: { name: 'repo' },
+          agentConfigRefs: [{ name: 'a' }],
+        },
+      } as unknown as ConstructorParameters<typeof Task>[2];
+      expect(thrown(() => new Task(chart(), 't', props))).toBe(
+        [
+          "Task t /spec/worker/workspaceRef: worker.workspaceRef is the manifest's field; the construct takes worker.workspace: a Workspace construct, or Workspace.fromWorkspaceName(scope, id, name) for one defined elsewhere",
+          "Task t /spec/worker/agentConfigRefs: worker.agentConfigRefs is the manifest's field; the construct takes worker.agentConfigs: a list of AgentConfig constructs, or of AgentConfig.fromAgentConfigName(scope, id, name) for ones defined elsewhere",
+        ].join('\n'),
+      );
+    });
+
     test('a list prop of references given no list, or holding null, is refused at its field', () => {
       const props = {
         metadata: { name: 't' },

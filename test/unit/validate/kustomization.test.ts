@@ -49,6 +49,32 @@ describe('kustomization trees', () => {
     expect(conflictsAcrossBundles(loaded.bundles)).toStrictEqual([]);
   });
 
+  test('a reference to what another root of the tree deploys resolves there: an info naming it, not a reference outside git', async () => {
+    const task = (workspace: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: ${workspace}}\n`;
+    const root = tree({
+      'apps/shared/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'apps/shared/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+      'apps/worker/kustomization.yaml': kustomization('resources: [task.yaml, other.yaml]\n'),
+      'apps/worker/task.yaml': task('repo'),
+      'apps/worker/other.yaml': task('nowhere').replace('name: fix', 'name: other'),
+    });
+    const run = await kelos(['validate', 'apps', '--format', 'json'], { cwd: root });
+    const found = (
+      JSON.parse(run.stdout) as {
+        diagnostics: { code: string; severity: string; message: string; source: { file: string } }[];
+      }
+    ).diagnostics
+      .filter((d) => d.code.startsWith('ref/'))
+      .map((d) => `${d.source.file} ${d.severity} ${d.code}: ${d.message}`);
+    expect(found).toStrictEqual([
+      'apps/worker/other.yaml warning ref/external: spec.worker.workspaceRef names Workspace "nowhere", which is not in this bundle; it must exist in namespace "default" in the cluster',
+      'apps/worker/task.yaml info ref/other-bundle: spec.worker.workspaceRef names Workspace "repo", which apps/shared deploys (namespace "default"), not this bundle: it resolves once both are synced',
+    ]);
+    expect(run.code).toBe(0);
+  });
+
   test('resources decide what is in a bundle: nested kustomizations join their parent, unlisted files stay out', async () => {
     const root = tree({
       'app/kustomization.yaml': kustomization('resources:\n  - base\n  - extra.yaml\n'),
