@@ -61,6 +61,7 @@ interface CheckFlags {
   readonly emitAdmissionPolicies?: string | true;
   readonly adminConfig?: string;
   readonly appTimeout: number;
+  readonly beside?: string[];
 }
 
 /**
@@ -130,6 +131,21 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
   );
 }
 
+/**
+ * The objects of the `--beside` paths that are not also under the checked paths: what the
+ * rules across bundles see beside them. What is wrong with those files is for their own check.
+ */
+const besideObjects = async (
+  beside: readonly string[],
+  checkedFiles: readonly string[],
+  io: CliIo,
+): Promise<unknown[]> => {
+  if (beside.includes('-')) throw new UsageError('--beside reads files and directories, not standard input');
+  const checked = new Set(checkedFiles);
+  const loaded = await loadBundles(beside, io.readStdin, io.cwd);
+  return loaded.bundles.flatMap((b) => b.documents.filter((d) => !checked.has(d.file)).map((d) => d.object));
+};
+
 /** The rule list `--list-rules` prints: a table, or JSON. */
 const ruleList = (format: ReportFormat): string => {
   if (format === 'json') {
@@ -166,6 +182,10 @@ export const checkCommand: CommandFactory = (io, done) =>
       'policy configuration (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
     )
     .option('--strict', 'fail on warnings too')
+    .option(
+      '--beside <paths...>',
+      'with paths: manifests deployed beside them (the rendered apps, dist/), read for the rules across bundles (a TaskBudget there covers a spawner here) and not reported on',
+    )
     .option('--list-rules', 'list the rules with their ids, severities and descriptions')
     .addOption(appTimeoutOption('without paths, when the apps run'))
     .option(
@@ -206,18 +226,23 @@ export const checkCommand: CommandFactory = (io, done) =>
         return;
       }
 
+      if (flags.beside && paths.length === 0) {
+        throw new UsageError(
+          '--beside reads manifests beside the paths checked; with no paths the apps are checked, each beside the others',
+        );
+      }
       let report: PolicyReport;
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
         const input = await loadBundles(paths, io.readStdin, io.cwd);
+        const beside = flags.beside ? await besideObjects(flags.beside, input.files, io) : [];
         const reports = input.bundles.map((b) =>
-          checkDocuments(
-            b.documents,
-            config,
-            input.bundles
+          checkDocuments(b.documents, config, [
+            ...input.bundles
               .filter((other) => other !== b)
               .flatMap((other) => other.documents.map((d) => d.object)),
-          ),
+            ...beside,
+          ]),
         );
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.

@@ -44,6 +44,7 @@ interface ValidateFlags {
   readonly namespace?: string;
   readonly config?: string;
   readonly appTimeout: number;
+  readonly beside?: string[];
 }
 
 /**
@@ -76,6 +77,7 @@ async function validatePaths(
   io: CliIo,
   paths: readonly string[],
   options: ValidateOptions,
+  besidePaths: readonly string[] = [],
 ): Promise<Validated> {
   // Memory: V8 sizes its heap for throughput; on the benchmark's 10,000 files (about 95 MiB
   // live at the end) that grew the process to 375-390 MiB. Measured on those files, each flag
@@ -94,11 +96,15 @@ async function validatePaths(
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=20');
   const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+  // What --beside names is read for references only; its own findings are its own check's.
+  const checked = new Set(loaded.files);
+  const beside = besidePaths.length > 0 ? (await loadBundles(besidePaths, io.readStdin, io.cwd)).bundles : [];
+  const context = beside.map((b) => ({ ...b, documents: b.documents.filter((d) => !checked.has(d.file)) }));
   // A reference to what another kustomization root of the tree deploys resolves there.
   const besideOf =
-    loaded.bundles.length > 1
+    loaded.bundles.length + context.length > 1
       ? bundlesBeside(
-          loaded.bundles.map((b) => ({ label: bundleLabel(b), documents: b.documents })),
+          [...loaded.bundles, ...context].map((b) => ({ label: bundleLabel(b), documents: b.documents })),
           options.namespace,
         )
       : undefined;
@@ -164,8 +170,20 @@ export const validateCommand: CommandFactory = (io, done) =>
       '-c, --config <file>',
       'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
     )
+    .option(
+      '--beside <paths...>',
+      'with paths: manifests deployed beside them (the rendered apps, dist/), read so a reference to their objects resolves there; not validated',
+    )
     .addOption(appTimeoutOption('without paths, when the apps run'))
     .action(async (paths: string[], flags: ValidateFlags) => {
+      if (flags.beside && paths.length === 0) {
+        throw new UsageError(
+          '--beside reads manifests beside the paths validated; with no paths the apps are validated, each beside the others',
+        );
+      }
+      if (flags.beside?.includes('-')) {
+        throw new UsageError('--beside reads files and directories, not standard input');
+      }
       const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
       if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
       const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
@@ -176,7 +194,7 @@ export const validateCommand: CommandFactory = (io, done) =>
       };
       const run =
         paths.length > 0
-          ? await validatePaths(io, paths, options)
+          ? await validatePaths(io, paths, options, flags.beside)
           : await validateProject(io, options, flags.appTimeout * 1000);
       const diagnostics = aggregateNotValidated(run.diagnostics);
       const summary = summarize(run.files, run.objects, diagnostics);

@@ -219,7 +219,7 @@ const HOOK_CONFIG = String.raw`cdk8s\.yaml$|kelos\.policy\.yaml$|package(-lock)?
  * `kelos validate manifests/` is a usage error. The CI workflow uses the same test.
  */
 const onManifests = (command: string): string =>
-  `sh -c 'if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then exec npx --no-install kelos ${command} manifests/; fi'`;
+  `sh -c 'if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then exec npx --no-install kelos ${command} manifests/ $(test -d dist && echo --beside dist/); fi'`;
 
 const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\` once, after \`npm install\`.
 # The hooks run the kelos of this repository's node_modules, so pre-commit, CI and your shell
@@ -246,8 +246,9 @@ repos:
         pass_filenames: false
         files: ^(apps/|deploy/|dist/|\\.kelos-synth\\.json$|${HOOK_CONFIG})
       # Plain YAML kept as it is (not rendered by an app) goes in manifests/. The hooks read the
-      # whole folder, not only the staged files: references and policies such as
-      # budget/namespace-covered look across the objects of a bundle.
+      # whole folder, not only the staged files, beside the rendered apps in dist/: references
+      # and policies such as budget/namespace-covered look across the objects of a bundle (a
+      # TaskBudget an app deploys covers a spawner here).
       - id: kelos-validate-manifests
         name: kelos validate (manifests/)
         entry: ${onManifests('validate')}
@@ -284,7 +285,7 @@ jobs:
       - run: npx tsc --noEmit
       - run: npx kelos synth --check
       - name: plain manifests (manifests/), when there are any
-        run: if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then npx kelos validate manifests/ && npx kelos check manifests/; fi
+        run: if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then npx kelos validate manifests/ --beside dist/ && npx kelos check manifests/ --beside dist/; fi
       - run: npx kelos check --format sarif --output kelos.sarif
       # Also when a step above failed, but only when the report was written (a stale dist/ stops
       # the job before it; uploading nothing would add a second, misleading failure).
@@ -334,8 +335,9 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
 
   Without Argo CD: \`kubectl apply --server-side -k dist/crds && kubectl apply --server-side -k dist/install\`.
 - \`manifests/\` (create it when you need it): plain YAML kept as it is rather than rendered by
-  an app. The pre-commit hooks and CI run \`kelos validate\` and \`kelos check\` on it (the hooks
-  also when \`kelos.policy.yaml\` or the kelos-ts in \`package.json\` changes); add an
+  an app. The pre-commit hooks and CI run \`kelos validate\` and \`kelos check\` on it, beside the
+  rendered apps (\`--beside dist/\`: a TaskBudget or Workspace an app deploys counts here too; the
+  hooks also run when \`kelos.policy.yaml\` or the kelos-ts in \`package.json\` changes); add an
   Argo CD Application for it in \`deploy/argocd.ts\` to sync it.
 - \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
   date), validates and checks \`manifests/\`, and uploads \`kelos check\` as SARIF to code scanning.

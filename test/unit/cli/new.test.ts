@@ -169,7 +169,8 @@ describe('kelos new', () => {
     expect(ran()).toBe('');
     mkdirSync(join(root, 'manifests', 'team'));
     writeFileSync(join(root, 'manifests', 'team', 'task.yml'), 'kind: Task\n');
-    expect(ran()).toBe('kelos validate manifests/\nkelos check manifests/\n');
+    // Beside the rendered apps, which the step before checked are up to date.
+    expect(ran()).toBe('kelos validate manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n');
   });
 
   test('each pre-commit hook runs when the policy, cdk8s.yaml or the pinned kelos-ts changes, and reads all it checks, not the staged files', async () => {
@@ -234,6 +235,12 @@ describe('kelos new', () => {
     expect(ran('kelos-check-manifests')).toStrictEqual({
       code: 2,
       log: '--no-install kelos check manifests/\n',
+    });
+    // Once the apps are rendered, beside them: a TaskBudget an app deploys covers a spawner here.
+    mkdirSync(join(root, 'dist'));
+    expect(ran('kelos-check-manifests')).toStrictEqual({
+      code: 2,
+      log: '--no-install kelos check manifests/ --beside dist/\n',
     });
   });
 

@@ -33,6 +33,30 @@ const fixture = (rule: string, file: 'pass' | 'fail') => `test/fixtures/policy/$
 const emptyProject = () => mkdtempSync(join(tmpdir(), 'kelos-check-'));
 
 describe('kelos check', () => {
+  test('--beside: a TaskBudget the rendered apps deploy covers a spawner of the paths; their own findings are not reported', async () => {
+    const cwd = emptyProject();
+    mkdirSync(join(cwd, 'manifests'));
+    mkdirSync(join(cwd, 'dist'));
+    writeFileSync(
+      join(cwd, 'manifests', 'spawner.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: nightly\nspec:\n  when:\n    cron: {schedule: "0 3 * * *"}\n  maxConcurrency: 1\n  maxTotalTasks: 100\n  taskTemplate:\n    metadata: {labels: {team: platform}}\n    type: claude-code\n    credentials: {type: none}\n    promptTemplate: Tidy up.\n    ttlSecondsAfterFinished: 3600\n    podOverrides: {activeDeadlineSeconds: 600, resources: {limits: {memory: 1Gi}}}\n',
+    );
+    // The budget covers it; the Task beside it breaks rules of its own, which are its app's to report.
+    writeFileSync(
+      join(cwd, 'dist', 'objects.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata:\n  name: platform-daily\nspec:\n  taskSelector: {matchLabels: {team: platform}}\n  period: {type: Daily, timezone: UTC}\n  maxCostUSD: "100"\n---\napiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: bare\nspec:\n  prompt: p\n  worker: {type: codex, credentials: {type: none}}\n',
+    );
+    const alone = await kelos(['check', 'manifests/'], { cwd });
+    expect(alone.stdout).toContain('[budget/namespace-covered]');
+    expect(alone.code).toBe(2);
+    const beside = await kelos(['check', 'manifests/', '--beside', 'dist/'], { cwd });
+    expect(beside.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (21 rules); 0 suppressed\n');
+    expect(beside.code).toBe(0);
+    expect((await kelos(['check', '--beside', 'dist/'], { cwd })).stderr).toContain(
+      'kelos: --beside reads manifests beside the paths checked',
+    );
+  });
+
   test('errors exit 2', async () => {
     const run = await kelos(['check', fixture('budget-spawner-max-concurrency', 'fail')]);
     expect(run.code).toBe(2);

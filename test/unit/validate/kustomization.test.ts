@@ -75,6 +75,27 @@ describe('kustomization trees', () => {
     expect(run.code).toBe(0);
   });
 
+  test('--beside: a reference to what the rendered apps deploy resolves there, and they are not validated', async () => {
+    const root = tree({
+      'manifests/task.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: repo}\n',
+      'dist/apps/shared/kustomization.yaml': kustomization('resources: [workspace.yaml, broken.yaml]\n'),
+      'dist/apps/shared/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+      'dist/apps/shared/broken.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: bad\nspec: {}\n',
+    });
+    const run = await kelos(['validate', 'manifests/', '--beside', 'dist/'], { cwd: root });
+    expect(run.stdout).toBe(
+      [
+        'manifests/task.yaml:10:20: info Task fix /spec/worker/workspaceRef/name: spec.worker.workspaceRef names Workspace "repo", which dist/apps/shared deploys (namespace "default"), not this bundle: it resolves once both are synced [ref/other-bundle]',
+        '1 object, 0 errors, 0 warnings',
+        '',
+      ].join('\n'),
+    );
+    expect(run.code).toBe(0);
+  });
+
   test('resources decide what is in a bundle: nested kustomizations join their parent, unlisted files stay out', async () => {
     const root = tree({
       'app/kustomization.yaml': kustomization('resources:\n  - base\n  - extra.yaml\n'),
