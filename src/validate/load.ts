@@ -29,6 +29,7 @@ import { linePositions } from './line-index.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
 import {
+  type KeyProblem,
   keyProblems,
   MAX_ALIAS_COUNT,
   MAX_DEPTH,
@@ -424,7 +425,31 @@ function parseFrom(
   for (const [i, doc] of docs.entries()) {
     const docIndex = first + i;
     const docLabel = `document ${docIndex + 1}`;
+    // JSON (what jsonProblem read as JSON) is told about in its own words: it has no YAML.
+    const json = file.endsWith('.json') || /^\s*\{/.test(text);
+    const keyError = ({ offset, kind, source, first }: KeyProblem): Diagnostic => {
+      const earlier = first && position(first.offset)?.line;
+      return {
+        severity: 'error',
+        code: json && kind === 'duplicate' ? 'json/parse' : 'yaml/parse',
+        message:
+          kind !== 'duplicate'
+            ? `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`
+            : first?.source !== undefined && source !== undefined && first.source !== source
+              ? `${docLabel} is not valid YAML: Map keys must be unique: key ${source} reads as the same key as ${first.source}${earlier ? ` on line ${earlier}` : ''} (YAML 1.1 reads y, yes, on and n, no, off as booleans); quote them`
+              : json
+                ? `the key ${JSON.stringify(source ?? '')} is in this JSON object twice${earlier ? ` (also on line ${earlier})` : ''}: the API server refuses a duplicate field under strict field validation (kubectl's default) and otherwise keeps the last one silently`
+                : `${docLabel} is not valid YAML: Map keys must be unique${source !== undefined ? `: ${source} is also a key${earlier ? ` on line ${earlier}` : ''}` : ''}`,
+        path: '',
+        source: { file, ...position(offset) },
+      };
+    };
     if (doc.errors.length > 0) {
+      // A key written twice before the syntax error is a finding of its own, with its line.
+      const firstError = Math.min(...doc.errors.map((e) => e.pos[0]));
+      for (const k of keyProblems(doc)) {
+        if (k.kind !== 'boolean' && k.offset < firstError) diagnostics.push(keyError(k));
+      }
       for (const { offset, resume: at, ...finding } of yamlSyntaxFindings(doc.errors, docLabel, text, {
         readsOn: readsOn < MAX_READS_ON,
       })) {
@@ -448,26 +473,8 @@ function parseFrom(
       });
     }
     const badKeys = keys.filter((k) => k.kind !== 'boolean');
-    // JSON (what jsonProblem read as JSON) is told about in its own words: it has no YAML.
-    const json = file.endsWith('.json') || /^\s*\{/.test(text);
     if (badKeys.length > 0) {
-      for (const { offset, kind, source, first } of badKeys) {
-        const earlier = first && position(first.offset)?.line;
-        diagnostics.push({
-          severity: 'error',
-          code: json && kind === 'duplicate' ? 'json/parse' : 'yaml/parse',
-          message:
-            kind !== 'duplicate'
-              ? `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`
-              : first?.source !== undefined && source !== undefined && first.source !== source
-                ? `${docLabel} is not valid YAML: Map keys must be unique: key ${source} reads as the same key as ${first.source}${earlier ? ` on line ${earlier}` : ''} (YAML 1.1 reads y, yes, on and n, no, off as booleans); quote them`
-                : json
-                  ? `the key ${JSON.stringify(source ?? '')} is in this JSON object twice${earlier ? ` (also on line ${earlier})` : ''}: the API server refuses a duplicate field under strict field validation (kubectl's default) and otherwise keeps the last one silently`
-                  : `${docLabel} is not valid YAML: Map keys must be unique${source !== undefined ? `: ${source} is also a key${earlier ? ` on line ${earlier}` : ''}` : ''}`,
-          path: '',
-          source: { file, ...position(offset) },
-        });
-      }
+      for (const k of badKeys) diagnostics.push(keyError(k));
       continue;
     }
     for (const warning of doc.warnings) {

@@ -120,6 +120,17 @@ describe('hostile manifests', () => {
     ]);
   });
 
+  test('a duplicate key before a syntax error in its document is reported too, not hidden by it', () => {
+    const text = `${CONFIG_MAP}data:\n  a: "1"\n  a: "2"\n  b: "3"\n    c: "4"\n`;
+    const { diagnostics } = parseManifests(text, 'd.yaml');
+    expect(
+      diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message.split(' (')[0]}`),
+    ).toEqual([
+      '7:3 yaml/parse document 1 is not valid YAML: Map keys must be unique: a is also a key on line 6',
+      '9:1 yaml/parse document 1 is not valid YAML: this line is indented differently from the lines of the mapping or list it belongs to',
+    ]);
+  });
+
   test('a duplicate key in JSON is told about as JSON, at the repeated key', () => {
     const text =
       '{"apiVersion": "v1", "kind": "ConfigMap",\n "metadata": {"name": "c"},\n "data": {"a": "1",\n   "a": "2"}}\n';
