@@ -142,7 +142,17 @@ export const budgetWorstCase: BundleRule = {
   hint: 'Lower maxConcurrency or activeDeadlineSeconds, pick a cheaper model, or raise maxCostUSD deliberately.',
   check({ bundle, config }) {
     const findings: Finding[] = [];
-    const byNamespace = groupBy([...bundle.ofKind('TaskSpawner'), ...bundle.ofKind('Task')], namespaceOf);
+    // A budget counts every Task of its namespace its selector matches, whichever bundle
+    // deploys it (as budget/namespace-covered sees it): the spawners beside this bundle too.
+    const byNamespace = groupBy(
+      [
+        ...bundle.ofKind('TaskSpawner'),
+        ...bundle.ofKind('Task'),
+        ...bundle.alongside('TaskSpawner'),
+        ...bundle.alongside('Task'),
+      ],
+      namespaceOf,
+    );
     // Labels and prices are per object (and period), not per budget: compute each once.
     const labels = new Map<KubeObject, Record<string, string>>();
     const labelsOf = (o: KubeObject) => {
@@ -152,14 +162,13 @@ export const budgetWorstCase: BundleRule = {
       labels.set(o, computed);
       return computed;
     };
-    const prices = new Map<string, Priced>();
-    const priceOf = (o: KubeObject, periodHours: number, index: number) => {
-      const key = `${index}:${periodHours}`;
-      if (!prices.has(key)) prices.set(key, price(o, periodHours, config));
-      return prices.get(key);
+    const prices = new Map<KubeObject, Map<number, Priced>>();
+    const priceOf = (o: KubeObject, periodHours: number) => {
+      const byPeriod = prices.get(o) ?? new Map<number, Priced>();
+      prices.set(o, byPeriod);
+      if (!byPeriod.has(periodHours)) byPeriod.set(periodHours, price(o, periodHours, config));
+      return byPeriod.get(periodHours);
     };
-    const indexOf = new Map<KubeObject, number>();
-    for (const [i, o] of bundle.objects.entries()) indexOf.set(o, i);
     // Budgets with the same namespace, period and selector cover the same objects: a bundle
     // may repeat one budget thousands of times, and pricing every (budget, object) pair again
     // made the rule quadratic.
@@ -173,7 +182,7 @@ export const budgetWorstCase: BundleRule = {
       const result = { terms: [] as Term[], unpriced: [] as Unpriced[] };
       for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
         if (!matches(labelsOf(covered))) continue;
-        const priced = priceOf(covered, periodHours, indexOf.get(covered) ?? -1);
+        const priced = priceOf(covered, periodHours);
         if (!priced) continue;
         if ('term' in priced) result.terms.push(priced.term);
         else result.unpriced.push(priced.unpriced);

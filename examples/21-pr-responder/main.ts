@@ -25,11 +25,15 @@ export default function prResponder(scope: Construct): void {
     allowedUsers: ['alice', 'bob'],
     reviewState: 'changes_requested',
     reporting: { comments: { mode: 'Sticky' }, checks: { name: 'Kelos: address review' } },
-    taskLabels: { team: 'api' },
+    // Its own label and budget: team-api-daily (example 20) already forecasts two agents of
+    // team api all day, and a budget counts every Task of its namespace that it selects,
+    // whichever app deploys it; one TaskBudget object in two apps would have two Argo CD
+    // Applications fight over it.
+    taskLabels: { team: 'api-review' },
   });
   new TaskBudget(scope, 'budget', {
-    metadata: { name: 'team-api-daily' },
-    taskSelector: { matchLabels: { team: 'api' } },
+    metadata: { name: 'team-api-review-daily' },
+    taskSelector: { matchLabels: { team: 'api-review' } },
     period: { type: 'Daily', timezone: 'UTC' },
     // The worst case of two agents busy all day at 6 USD an hour, so the policy forecast holds.
     maxCostUSD: '300',

@@ -284,7 +284,8 @@ describe('Task reconciler over the fake API server', () => {
     {
       what: 'an invalid branch name',
       spec: { branch: 'fix..it' },
-      detail: '/spec/branch: branch "fix..it" is not a valid git branch name: it holds "..", which no git name may hold',
+      detail:
+        '/spec/branch: branch "fix..it" is not a valid git branch name: it holds "..", which no git name may hold',
     },
     {
       what: 'a prompt too large for one argument',

@@ -185,6 +185,44 @@ describe('built-in rules', () => {
     expect(hintOf('worst case $558.00/Daily')).toBe(rule.hint);
   });
 
+  test('a budget forecasts the spawners another bundle deploys into its namespace, as it covers them', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'forecast/budget-worst-case')!;
+    const [budget, spawner] = parseManifests(
+      `apiVersion: kelos.dev/v1alpha2
+kind: TaskBudget
+metadata: {name: platform-daily, namespace: team-a}
+spec:
+  taskSelector: {matchLabels: {team: platform}}
+  period: {type: Daily, timezone: UTC}
+  maxCostUSD: "50"
+---
+apiVersion: kelos.dev/v1alpha2
+kind: TaskSpawner
+metadata: {name: responder, namespace: team-a}
+spec:
+  when: {githubPullRequests: {}}
+  maxConcurrency: 2
+  taskTemplate:
+    metadata: {labels: {team: platform}}
+    worker:
+      type: claude-code
+      credentials: {type: none}
+      model: claude-sonnet-4-5
+      podOverrides: {activeDeadlineSeconds: 3600}
+    promptTemplate: Review.
+`,
+      'apps.yaml',
+    ).documents;
+    const report = runPolicies([budget!], {
+      config: TEST_CONFIG,
+      rules: [rule],
+      alongside: [spawner!.object],
+    });
+    expect(report.diagnostics.map((d) => d.message)).toStrictEqual([
+      'worst case $288.00/Daily = 2 concurrent × 24h × $6.00/h (TaskSpawner responder: claude-code claude-sonnet-4-5); limit $50.00',
+    ]);
+  });
+
   test('a negative cap is named with its value, not called unset', () => {
     const spawner = (spec: string) =>
       parseManifests(
