@@ -144,13 +144,10 @@ export const budgetWorstCase: BundleRule = {
     const findings: Finding[] = [];
     // A budget counts every Task of its namespace its selector matches, whichever bundle
     // deploys it (as budget/namespace-covered sees it): the spawners beside this bundle too.
+    // Not the Tasks beside it: a tree read whole holds the preview's sample Tasks, which
+    // nothing applies, and a one-off Task elsewhere is one run.
     const byNamespace = groupBy(
-      [
-        ...bundle.ofKind('TaskSpawner'),
-        ...bundle.ofKind('Task'),
-        ...bundle.alongside('TaskSpawner'),
-        ...bundle.alongside('Task'),
-      ],
+      [...bundle.ofKind('TaskSpawner'), ...bundle.ofKind('Task'), ...bundle.alongside('TaskSpawner')],
       namespaceOf,
     );
     // Labels and prices are per object (and period), not per budget: compute each once.

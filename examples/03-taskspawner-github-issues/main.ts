@@ -11,7 +11,7 @@ import { synthWhenMain, TaskBudget, TaskSpawner, Workspace } from '../../constru
 export default function githubIssuesSpawner(scope: Construct): void {
   const team = 'bugfix';
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace' },
+    metadata: { name: 'issues-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

@@ -10,7 +10,7 @@ import { synthWhenMain, TaskBudget, TaskSpawner, Workspace } from '../../constru
 export default function cronSpawner(scope: Construct): void {
   const team = 'deps';
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace' },
+    metadata: { name: 'cron-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

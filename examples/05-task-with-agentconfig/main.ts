@@ -11,7 +11,7 @@ import { AgentConfig, synthWhenMain, Task, TaskBudget, Workspace } from '../../c
 export default function taskWithAgentConfig(scope: Construct): void {
   const team = 'reviewers';
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace' },
+    metadata: { name: 'agentconfig-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

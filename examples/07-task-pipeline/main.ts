@@ -18,7 +18,7 @@ import {
 export default function taskPipeline(scope: Construct): void {
   const team = 'auth';
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace' },
+    metadata: { name: 'pipeline-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

@@ -11,7 +11,7 @@ export default function linearWebhookSpawner(scope: Construct): void {
   const namespace = 'default';
   const team = 'product';
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace', namespace },
+    metadata: { name: 'linear-workspace', namespace },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

@@ -32,7 +32,7 @@ export default function filePatterns(scope: Construct): void {
   const team = 'review';
   // Also the credentials the spawners use to list a pull request's changed files.
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace' },
+    metadata: { name: 'file-patterns-workspace' },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

@@ -12,7 +12,7 @@ export default function genericWebhookSpawner(scope: Construct): void {
   const namespace = 'default';
   const team = 'oncall';
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'my-workspace', namespace },
+    metadata: { name: 'webhook-workspace', namespace },
     repo: 'https://github.com/your-org/your-repo.git',
     ref: 'main',
     secretRef: { name: 'github-token' },

@@ -10,7 +10,9 @@ import { PrResponder, synthWhenMain, TaskBudget, Workspace } from '../../constru
 /** Builds the example into `scope`. */
 export default function prResponder(scope: Construct): void {
   const workspace = new Workspace(scope, 'workspace', {
-    metadata: { name: 'acme-api' },
+    // Its own name: example 20 deploys acme-api, and one object in two Argo CD Applications has
+    // two owners (bundle/shared).
+    metadata: { name: 'acme-api-review' },
     repo: 'https://github.com/acme/api.git',
     ref: 'main',
     secretRef: { name: 'acme-github-app' },

@@ -547,7 +547,22 @@ export function conflictsAcrossBundles(
         continue;
       }
       first.text ??= applied(first.doc, first.ns);
-      if (first.text === applied(doc, ns)) continue;
+      if (first.text === applied(doc, ns)) {
+        // One file two roots list (a base two overlays share) is kustomize's way; two copies
+        // are two owners: Argo CD reports a shared resource, and pruning one deletes it.
+        if (first.doc.file !== doc.file) {
+          out.push({
+            severity: 'warning',
+            code: 'bundle/shared',
+            message: `also rendered by ${bundleLabel(first.bundle)} (${formatLocation(first.doc.writtenAt ?? first.doc)}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it, and pruning either deletes it from under the other`,
+            path: '',
+            resource: { ...r, ...(ns ? { namespace: ns } : {}) },
+            source: { file: doc.file, line: doc.line },
+            hint: 'Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
+          });
+        }
+        continue;
+      }
       out.push({
         severity: 'error',
         code: 'bundle/conflict',

@@ -45,8 +45,12 @@ describe('kustomization trees', () => {
       ['apps/a', ['apps/a/budget.yaml']],
       ['apps/b', ['apps/b/budget.yaml']],
     ]);
-    // The same object with the same content in two bundles is no conflict.
-    expect(conflictsAcrossBundles(loaded.bundles)).toStrictEqual([]);
+    // The same object with the same content in two bundles is no conflict, but two owners.
+    expect(
+      conflictsAcrossBundles(loaded.bundles).map((d) => `${d.source?.file} ${d.code}: ${d.message}`),
+    ).toStrictEqual([
+      'apps/b/budget.yaml bundle/shared: also rendered by apps/a (apps/a/budget.yaml:1), the same; the two Applications syncing apps/b and apps/a would both own it, and pruning either deletes it from under the other',
+    ]);
   });
 
   test('a reference to what another root of the tree deploys resolves there: an info naming it, not a reference outside git', async () => {
@@ -378,7 +382,13 @@ describe('kustomization trees', () => {
       'b/kustomization.yaml': kustomization('resources: [b.yaml]\n'),
       'b/b.yaml': budget('team-daily', '300', 'default'),
     });
-    expect(conflictsAcrossBundles((await loadBundles(['a', 'b'], noStdin, root)).bundles)).toStrictEqual([]);
+    // No conflict: one object, which two roots would both own.
+    expect(
+      conflictsAcrossBundles((await loadBundles(['a', 'b'], noStdin, root)).bundles).map((d) => [
+        d.severity,
+        d.code,
+      ]),
+    ).toStrictEqual([['warning', 'bundle/shared']]);
   });
 
   test('kelos validate dist/ and kelos check dist/ exit 0 on this repository', async () => {
