@@ -78,6 +78,12 @@ const PIPELINE_PROPS: Readonly<Record<keyof PipelineProps, PropShape>> = {
   labels: 'object',
 };
 
+const STEP_PROPS: Readonly<Record<keyof PipelineStep, PropShape>> = {
+  name: true,
+  prompt: true,
+  labels: 'object',
+};
+
 const PIPELINE_REQUIRED: Readonly<Record<RequiredProps<PipelineProps>, RequiredProp>> = {
   workspace: 'Workspace',
   branch: 'string',
@@ -112,6 +118,8 @@ export class Pipeline extends Construct {
       );
     });
     throwIfViolations(resource, v.items);
+    // A misspelt step prop (`lables`) would drop the step's labels, and with them a budget's hold.
+    for (const step of props.steps) checkKnownProps(v, `Pipeline step "${step.name}"`, step, STEP_PROPS);
     for (const name of duplicates(props.steps.map((s) => s.name)))
       v.add('/metadata/name', PatternMessages.duplicateStep(name));
     v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch);

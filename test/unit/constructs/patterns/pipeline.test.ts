@@ -56,6 +56,29 @@ describe('Pipeline', () => {
     );
   });
 
+  test("a step's misspelt prop is refused with the one meant, not dropped", () => {
+    const c = chart();
+    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+    const props = {
+      workspace,
+      branch: 'b',
+      credentials: apiKey,
+      steps: [
+        { name: 'one', prompt: 'do it', lables: { team: 'a' }, dependsOn: ['zero'] },
+        { name: 'two', promt: 'again' },
+        { name: 'three', prompt: 'last', labels: 'team-a' },
+      ],
+    };
+    expect(thrown(() => new Pipeline(c, 'p', props as unknown as PipelineProps))).toBe(
+      [
+        'Task test/p: Pipeline step "one" has no prop "lables"; did you mean "labels"?',
+        'Task test/p: Pipeline step "one" has no prop "dependsOn"',
+        'Task test/p: Pipeline step "two" has no prop "promt"; did you mean "prompt"?',
+        'Task test/p: Pipeline step "three" prop labels must be an object; got a string "team-a"',
+      ].join('\n'),
+    );
+  });
+
   test('steps that are no list, or a missing branch, are refused by name', () => {
     const c = chart();
     const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
