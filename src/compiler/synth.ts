@@ -29,7 +29,7 @@ import {
   validateDocuments,
 } from '../validate/index.ts';
 import { documentFromPositions } from '../validate/load.ts';
-import { bundlesBeside } from '../validate/references.ts';
+import { bundlesBeside, cyclesAcrossBundles } from '../validate/references.ts';
 import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSite } from './app-run.ts';
 import { argocdPathDiagnostics } from './argocd-paths.ts';
 import {
@@ -553,22 +553,23 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   }
   // Each app is validated as the bundle it is deployed as; two of them rendering one object
   // differently would have their Argo CD Applications fight over it.
-  diagnostics.push(
-    // One app cannot conflict with itself: no view of its objects is built on that path.
-    ...(apps.length < 2
-      ? []
-      : conflictsAcrossBundles(
-          apps.map((a) => ({
-            name: a.dir,
-            documents: a.objects.map((o) => ({
-              object: o.object,
-              file: o.file,
-              line: renderingOf(o)?.firstLine ?? 1,
-              ...(o.site && { writtenAt: o.site }),
-            })),
-          })),
-        )),
-  );
+  // One app cannot conflict with itself: no view of its objects is built on that path.
+  if (apps.length > 1) {
+    const bundles = apps.map((a) => ({
+      name: a.dir,
+      documents: a.objects.map((o) => ({
+        object: o.object,
+        file: o.file,
+        line: renderingOf(o)?.firstLine ?? 1,
+        ...(o.site && { writtenAt: o.site }),
+      })),
+    }));
+    diagnostics.push(
+      ...conflictsAcrossBundles(bundles),
+      // A dependsOn cycle through two apps: each app sees only a Task another one deploys.
+      ...cyclesAcrossBundles(bundles, options.validate?.namespace),
+    );
+  }
   const { sources: included, diagnostics: includedSyntax, broken } = await readIncludedSources(root, objects);
   diagnostics.push(...includedSyntax);
   const previewDir = config.previewDir ?? (options.preview ? DEFAULT_PREVIEW_DIR : undefined);

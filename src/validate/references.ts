@@ -17,7 +17,7 @@ import {
   toPointer,
 } from './diagnostic.ts';
 import { closest } from './echo.ts';
-import { type LoadedDocument, toDiagnostic } from './load.ts';
+import { type LoadedDocument, resourceOf, toDiagnostic } from './load.ts';
 
 /** How bundle references are judged. */
 export interface ReferenceOptions {
@@ -410,6 +410,72 @@ export function checkReferences(
       path,
       message: `dependsOn forms a cycle: ${shown.join(' → ')}; none of these Tasks can ever start`,
       hint: 'remove one of the dependencies in the cycle',
+    });
+  }
+  return out;
+}
+
+/** A bundle as {@link cyclesAcrossBundles} reads it (the shape of `BundleObjects`). */
+interface CycleBundle {
+  readonly name: string;
+  readonly documents: ReadonlyArray<{
+    readonly object: Readonly<Record<string, unknown>>;
+    readonly file: string;
+    readonly line: number;
+    readonly writtenAt?: SourceLocation;
+  }>;
+}
+
+/**
+ * `dependsOn` cycles whose Tasks more than one bundle of the run deploys (two apps, two
+ * kustomization roots): each bundle's own check sees a dependency on the other as a reference
+ * elsewhere, and cannot see the cycle it closes. Cycles inside one bundle are its own check's.
+ */
+export function cyclesAcrossBundles(bundles: readonly CycleBundle[], namespace = 'default'): Diagnostic[] {
+  if (bundles.length < 2) return [];
+  const edges = new Map<string, Array<{ to: string; index: number }>>();
+  const owner = new Map<string, { bundle: CycleBundle; doc: CycleBundle['documents'][number] }>();
+  for (const bundle of bundles) {
+    for (const doc of bundle.documents) {
+      const o = doc.object;
+      if (o['apiVersion'] !== API_VERSION || o['kind'] !== 'Task') continue;
+      const metadata = (o['metadata'] ?? {}) as Json;
+      const ns =
+        typeof metadata['namespace'] === 'string' && metadata['namespace']
+          ? metadata['namespace']
+          : namespace;
+      const self = `${ns}/${String(metadata['name'] ?? '')}`;
+      if (owner.has(self)) continue;
+      owner.set(self, { bundle, doc });
+      edges.set(
+        self,
+        referencesOf(o)
+          .filter((r) => r.kind === 'Task')
+          .map((r) => ({ to: `${ns}/${r.name}`, index: Number(r.path[r.path.length - 1]) })),
+      );
+    }
+  }
+  const out: Diagnostic[] = [];
+  const label = (b: CycleBundle) => (b.name === '' ? 'the loose manifests' : b.name);
+  for (const cycle of searchCycles(edges, MAX_CYCLES).cycles) {
+    const bundlesOf = new Set(cycle.map((key) => owner.get(key)?.bundle));
+    if (bundlesOf.size < 2) continue;
+    const [from = '', to = ''] = cycle;
+    const start = owner.get(from);
+    const edge = edges.get(from)?.find((e) => e.to === to);
+    if (!start || !edge) continue;
+    const names = cycle.map(
+      (key) => `${key.slice(key.indexOf('/') + 1)} (${label(owner.get(key)?.bundle ?? start.bundle)})`,
+    );
+    const resource = resourceOf(start.doc.object);
+    out.push({
+      severity: 'error',
+      code: 'ref/cycle',
+      path: toPointer(['spec', 'dependsOn', edge.index]),
+      message: `dependsOn forms a cycle across bundles: ${names.slice(0, -1).join(' → ')} → ${names.at(-1)?.replace(/ \(.*\)$/, '')}; none of these Tasks can ever start`,
+      hint: 'remove one of the dependencies in the cycle',
+      resource: { ...resource, namespace: resource.namespace ?? namespace },
+      source: { file: start.doc.file, line: start.doc.line },
     });
   }
   return out;

@@ -32,7 +32,7 @@ import {
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
-import { bundlesBeside } from '../../validate/references.ts';
+import { bundlesBeside, cyclesAcrossBundles } from '../../validate/references.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
@@ -119,6 +119,7 @@ async function validatePaths(
           ),
         ),
         ...conflictsAcrossBundles(loaded.bundles, options.namespace),
+        ...cyclesAcrossBundles(loaded.bundles, options.namespace),
       ]),
     ),
     files: loaded.files.length,

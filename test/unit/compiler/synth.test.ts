@@ -222,6 +222,28 @@ describe('synth', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test('a dependsOn cycle through two apps is an error at the app line, as one inside an app is', async () => {
+    const task = (name: string, deps: string) =>
+      `  new K.Task(scope, '${name}', { metadata: { name: '${name}' }, worker: { type: 'codex', credentials: { type: 'none' } }, dependsOn: [${deps}], prompt: 'x' });`;
+    const p = make({
+      pipeline: appSource(
+        ["  const review = K.Task.fromTaskName(scope, 'rv', 'review');", task('impl', 'review')].join('\n'),
+      ),
+      followup: appSource(
+        ["  const impl = K.Task.fromTaskName(scope, 'im', 'impl');", task('review', 'impl')].join('\n'),
+      ),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics
+        .filter((d) => d.code === 'ref/cycle')
+        .map((d) => `${d.source?.file}:${d.source?.line} ${d.message}`),
+    ).toStrictEqual([
+      'apps/pipeline/main.ts:4 dependsOn forms a cycle across bundles: impl (dist/apps/pipeline) → review (dist/apps/followup) → impl; none of these Tasks can ever start',
+    ]);
+    expect(result.status).toBe('violations');
+  });
+
   test('an app without a default export is reported, not imported blindly', async () => {
     const p = make({ nothing: 'export const x = 1;\n' });
     const result = await synthesize({ root: p.root });

@@ -79,6 +79,34 @@ describe('kustomization trees', () => {
     expect(run.code).toBe(0);
   });
 
+  test('a dependsOn cycle through two roots is an error, which neither root alone can see', async () => {
+    const task = (name: string, deps: string[]) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${name}\nspec:\n  prompt: p\n  worker:\n    type: codex\n    credentials: {type: none}\n  dependsOn: [${deps.join(', ')}]\n`;
+    const root = tree({
+      'apps/pipeline/kustomization.yaml': kustomization('resources: [tasks.yaml]\n'),
+      'apps/pipeline/tasks.yaml': `${task('a', [])}---\n${task('impl', ['a', 'review'])}`,
+      'apps/followup/kustomization.yaml': kustomization('resources: [review.yaml]\n'),
+      'apps/followup/review.yaml': task('review', ['impl']),
+    });
+    const run = await kelos(['validate', 'apps', '--format', 'json'], { cwd: root });
+    const cycles = (
+      JSON.parse(run.stdout) as {
+        diagnostics: {
+          code: string;
+          path: string;
+          message: string;
+          source: { file: string; line: number };
+        }[];
+      }
+    ).diagnostics
+      .filter((d) => d.code === 'ref/cycle')
+      .map((d) => `${d.source.file}:${d.source.line} ${d.path}: ${d.message}`);
+    expect(cycles).toStrictEqual([
+      'apps/pipeline/tasks.yaml:12 /spec/dependsOn/1: dependsOn forms a cycle across bundles: impl (apps/pipeline) → review (apps/followup) → impl; none of these Tasks can ever start',
+    ]);
+    expect(run.code).toBe(2);
+  });
+
   test('--beside: a reference to what the rendered apps deploy resolves there, and they are not validated', async () => {
     const root = tree({
       'manifests/task.yaml':
