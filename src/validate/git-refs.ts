@@ -9,9 +9,12 @@
  * @packageDocumentation
  */
 import { API_VERSION } from '../api/group.ts';
+import { sampleData } from '../template/variables.ts';
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import { isNode } from './object-schema.ts';
+import { riskWords, templateRisk } from './task-metadata.ts';
+import { sourceShape } from './templates.ts';
 
 /**
  * Why git refuses `name` as a branch or ref name, or `undefined` when it takes it. The rules of
@@ -53,20 +56,41 @@ const namesOf = (object: Readonly<Record<string, unknown>>): Array<{ path: strin
   }
 };
 
+/** Template actions, for the text around them. */
+const ACTIONS = /\{\{.*?\}\}/gs;
+
 /** Findings for the git names of one Workspace, Task or TaskSpawner; none for other objects. */
 export function gitNameFindings(object: Readonly<Record<string, unknown>>): Finding[] {
   if (object['apiVersion'] !== API_VERSION) return [];
   const out: Finding[] = [];
+  const failsAt = object['kind'] === 'Workspace' ? 'the clone fails' : 'the checkout fails';
   for (const { path, value } of namesOf(object)) {
-    if (typeof value !== 'string' || value === '' || value.includes('{{')) continue;
-    const problem = refNameProblem(value);
-    if (problem === undefined) continue;
+    if (typeof value !== 'string' || value === '') continue;
     const field = path.at(-1);
+    const templated = value.includes('{{');
+    // The text around the actions is in every name the template renders.
+    const problem = refNameProblem(templated ? value.replace(ACTIONS, 'x') : value);
+    if (problem !== undefined) {
+      out.push({
+        severity: 'error',
+        code: 'git/ref-name',
+        path: toPointer(path),
+        message: `${field} ${templated ? 'template ' : ''}"${value}" is no name git takes: ${templated ? 'the text around its template actions' : 'it'} ${problem}; the API server accepts it, and ${failsAt} when the agent's Pod runs${templated ? ', whatever the item' : ''}`,
+      });
+      continue;
+    }
+    if (!templated || object['kind'] !== 'TaskSpawner') continue;
+    const spec = isNode(object['spec']) ? object['spec'] : {};
+    const shape = sourceShape(spec);
+    if (!shape) continue;
+    const risk = templateRisk(value, shape, sampleData(shape), (name) => refNameProblem(name) === undefined);
+    if (!risk) continue;
     out.push({
-      severity: 'error',
+      severity: 'warning',
       code: 'git/ref-name',
       path: toPointer(path),
-      message: `${field} "${value}" is no name git takes: it ${problem}; the API server accepts it, and the ${object['kind'] === 'Workspace' ? 'clone' : 'checkout'} fails when the agent's Pod runs`,
+      message: `branch template ${riskWords(risk)}; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout`,
+      hint: 'build branch names from values that are always safe (.Number, .ID), not from free text or a time with ":" in it',
     });
   }
   return out;

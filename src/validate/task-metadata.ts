@@ -75,6 +75,38 @@ const rendered = (template: string, data: GoValue): string | undefined => {
   }
 };
 
+/**
+ * Why a template over the item may render something `valid` refuses: the free-text variable
+ * whose text makes it so, and what it renders for the source's sample item when that is refused
+ * already; `undefined` when neither (or when it does not render: the template check says why).
+ */
+export const templateRisk = (
+  template: string,
+  shape: SourceShape,
+  sample: GoValue,
+  valid: (text: string) => boolean,
+): { readonly free?: string; readonly renders?: string } | undefined => {
+  const output = rendered(template, sample);
+  if (output === undefined) return undefined;
+  // A free-text variable matters where it reaches the output (not in `{{if .Title}}`).
+  const free = freeTextOf(shape).find((name) => {
+    if (!referencesField(template, name)) return false;
+    const out = rendered(template, withFreeText(sample, name));
+    return out !== undefined && !valid(out);
+  });
+  const renders = valid(output)
+    ? undefined
+    : `renders ${JSON.stringify(output)} for a sample ${shape.source} item`;
+  if (!free && !renders) return undefined;
+  return { ...(free && { free }), ...(renders && { renders }) };
+};
+
+/** How a finding says what {@link templateRisk} found. */
+export const riskWords = (risk: { readonly free?: string; readonly renders?: string }): string =>
+  risk.free
+    ? `prints .${risk.free}, which is ${FREE_TEXT[risk.free]?.what}${risk.renders ? ` (it ${risk.renders})` : ''}`
+    : (risk.renders ?? '');
+
 /** Findings for the metadata of one TaskSpawner's task template; none for other objects. */
 export function taskMetadataFindings(object: Readonly<Record<string, unknown>>): Finding[] {
   if (object['apiVersion'] !== API_VERSION || object['kind'] !== 'TaskSpawner') return [];
@@ -113,28 +145,13 @@ export function taskMetadataFindings(object: Readonly<Record<string, unknown>>):
       }
       if (!shape) continue;
       sample ??= sampleData(shape);
-      const output = rendered(value, sample);
-      if (output === undefined) continue;
-      // A free-text variable matters where it reaches the output (not in `{{if .Title}}`).
-      const free = freeTextOf(shape).find((name) => {
-        if (!referencesField(value, name)) return false;
-        const out = rendered(value, withFreeText(sample as GoValue, name));
-        return out !== undefined && !isLabelValue(out);
-      });
-      const sampleBad = !isLabelValue(output);
-      if (!free && !sampleBad) continue;
-      const renders = sampleBad
-        ? `renders ${JSON.stringify(output)} for a sample ${shape.source} item`
-        : undefined;
+      const risk = templateRisk(value, shape, sample, isLabelValue);
+      if (!risk) continue;
       out.push({
         severity: 'warning',
         code: 'spawner/label-value',
         path,
-        message: `task label value template ${
-          free
-            ? `prints .${free}, which is ${FREE_TEXT[free]?.what}${renders ? ` (it ${renders})` : ''}`
-            : renders
-        }; every rendered value must be ${LABEL_VALUE_RULE}, and where it is not, the API server refuses that item's Task and none is created for it`,
+        message: `task label value template ${riskWords(risk)}; every rendered value must be ${LABEL_VALUE_RULE}, and where it is not, the API server refuses that item's Task and none is created for it`,
         hint: 'keep label values to text that is always a label value (such as .Number), and put free text in metadata.annotations, whose values may be any text',
       });
     }

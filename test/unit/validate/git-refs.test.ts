@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { refNameProblem } from '../../../src/validate/git-refs.ts';
+import { gitNameFindings, refNameProblem } from '../../../src/validate/git-refs.ts';
 
 describe('git names', () => {
   test.each([
@@ -36,5 +36,39 @@ describe('git names', () => {
     ['topic.lock/x', 'has the path component "topic.lock"'],
   ])('%s is refused: it %s', (name, why) => {
     expect(refNameProblem(name)).toMatch(new RegExp(`^${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+});
+
+describe('a TaskSpawner branch template', () => {
+  const spawner = (when: Record<string, unknown>, branch: string) => ({
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'TaskSpawner',
+    metadata: { name: 's' },
+    spec: {
+      when,
+      taskTemplate: { type: 'claude-code', credentials: { type: 'none' }, branch, promptTemplate: 'hi' },
+    },
+  });
+  const findings = (when: Record<string, unknown>, branch: string) =>
+    gitNameFindings(spawner(when, branch)).map((f) => `${f.severity} ${f.message}`);
+
+  test('text around the actions that git refuses is an error, whatever the item', () => {
+    expect(findings({ githubIssues: {} }, 'kelos fix/{{.Number}}')).toStrictEqual([
+      'error branch template "kelos fix/{{.Number}}" is no name git takes: the text around its template actions holds a space (no git name holds white space, a control character or any of ~ ^ : ? * [ \\); the API server accepts it, and the checkout fails when the agent\'s Pod runs, whatever the item',
+    ]);
+  });
+
+  test('free text, or a sample that renders no git name, is a warning', () => {
+    expect(findings({ githubIssues: {} }, 'kelos/{{.Number}}-{{.Title}}')).toStrictEqual([
+      'warning branch template prints .Title, which is free text (it renders "kelos/42-Fix the flaky login test" for a sample githubIssues item); every rendered branch must be a name git takes, and where it is not, that item\'s Task fails at its checkout',
+    ]);
+    expect(findings({ cron: { schedule: '0 9 * * *' } }, 'kelos/deps-{{.Time}}')).toStrictEqual([
+      'warning branch template renders "kelos/deps-2026-01-01T09:00:00Z" for a sample cron item; every rendered branch must be a name git takes, and where it is not, that item\'s Task fails at its checkout',
+    ]);
+  });
+
+  test('a branch built from safe values passes', () => {
+    expect(findings({ githubIssues: {} }, 'kelos/issue-{{.Number}}')).toStrictEqual([]);
+    expect(findings({ cron: { schedule: '0 9 * * *' } }, 'kelos/deps-{{.ID}}')).toStrictEqual([]);
   });
 });
