@@ -50,7 +50,9 @@ export async function manifestFiles(
   const real = await realpath(resolve(cwd, dir));
   if (seen.has(real)) return { files, skipped, links };
   seen.add(real);
-  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true });
+  const entries = await readdir(resolve(cwd, dir), { withFileTypes: true }).catch((err: unknown) => {
+    throw new Error(`cannot read ${dir}: ${readProblem(err)}`, { cause: err });
+  });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const skip = (path: string, why: string) =>
     skipped.push({
@@ -156,6 +158,16 @@ export const decodeManifest = (bytes: Uint8Array): string => {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 };
 
+/** Why a file or directory could not be read, in words rather than a system call's. */
+const readProblem = (err: unknown): string => {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT'
+    ? 'no such file or directory'
+    : code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : String((err as Error).message);
+};
+
 /**
  * The text of the file at `path`, or `undefined` when `path` is a directory.
  *
@@ -167,10 +179,7 @@ const readOrDirectory = (path: string, cwd: string): string | undefined => {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') return undefined;
-    throw new Error(
-      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
-      { cause: err },
-    );
+    throw new Error(`cannot read ${path}: ${readProblem(err)}`, { cause: err });
   }
 };
 

@@ -1,6 +1,7 @@
 /**
  * JUnit XML, for CI systems that show test reports: one test suite per rule, one failing test
- * case per violation, and one passing case for a rule nothing violated. Warnings fail only with
+ * case per violation, and one passing case for a rule nothing violated (a skipped one when no
+ * object was read). Warnings fail only with
  * `--strict`, matching the exit code.
  *
  * @packageDocumentation
@@ -37,7 +38,13 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
   for (const [id, diagnostics] of suites) {
     const cases: string[] = [];
     let suiteFailures = 0;
-    if (diagnostics.length === 0)
+    // With no object read (a file that did not parse), a rule checked nothing: it did not pass.
+    const nothingRead = diagnostics.length === 0 && report.objects === 0;
+    if (nothingRead)
+      cases.push(
+        `    <testcase classname="${escapeXml(id)}" name="no objects">\n      <skipped message="no object was read, so nothing was checked"/>\n    </testcase>`,
+      );
+    else if (diagnostics.length === 0)
       cases.push(`    <testcase classname="${escapeXml(id)}" name="all objects comply"/>`);
     for (const d of diagnostics) {
       const name = `${d.resource ? formatResource(d.resource) : 'input'}${d.path ? ` ${d.path}` : ''}`;
@@ -67,7 +74,7 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
     }
     total += cases.length;
     failures += suiteFailures;
-    const skipped = report.suppressions.filter((x) => x.rule === id).length;
+    const skipped = report.suppressions.filter((x) => x.rule === id).length + (nothingRead ? 1 : 0);
     body.push(
       `  <testsuite name="${escapeXml(id)}" tests="${cases.length}" failures="${suiteFailures}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`,
     );

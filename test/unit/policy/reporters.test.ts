@@ -172,11 +172,20 @@ spec:
     expect(strict).toContain('<failure type="warning" message="ttlSecondsAfterFinished is not set');
   });
 
-  test('junit: a rule nothing violated is a passing case, and XML special characters are escaped', async () => {
+  test('junit: a rule nothing violated is a passing case (skipped when no object was read), and XML special characters are escaped', async () => {
     const { escapeXml } = await import('../../../src/policy/reporters/junit.ts');
-    const clean = runPolicies([], { config: TEST_CONFIG, rules: only('budget/active-deadline') });
+    const task = parseManifests(
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: {name: t}\nspec:\n  prompt: p\n  worker:\n    type: codex\n    credentials: {type: none}\n    podOverrides: {activeDeadlineSeconds: 600}\n',
+      '/repo/t.yaml',
+    ).documents;
+    const clean = runPolicies(task, { config: TEST_CONFIG, rules: only('budget/active-deadline') });
     expect(formatReport(clean, 'junit', { cwd: CWD })).toContain(
       '<testcase classname="budget/active-deadline" name="all objects comply"/>',
+    );
+    // Nothing read (a file that did not parse): the rule checked nothing, and says so.
+    const none = runPolicies([], { config: TEST_CONFIG, rules: only('budget/active-deadline') });
+    expect(formatReport(none, 'junit', { cwd: CWD })).toContain(
+      '<testsuite name="budget/active-deadline" tests="1" failures="0" errors="0" skipped="1">\n    <testcase classname="budget/active-deadline" name="no objects">\n      <skipped message="no object was read, so nothing was checked"/>',
     );
     expect(escapeXml(`a<b>&"c"'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&quot;&apos;');
   });

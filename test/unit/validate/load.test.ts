@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -501,6 +501,24 @@ describe('loadManifestPaths', () => {
       'caf\uFFFD, na\uFFFDve',
       'café',
     ]);
+  });
+
+  test('a directory that cannot be read is named with the reason, not the system call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
+    await mkdir(join(dir, 'd', 'sub'), { recursive: true });
+    await writeFile(join(dir, 'd', 'a.yaml'), TASK);
+    await chmod(join(dir, 'd', 'sub'), 0o000);
+    await chmod(dir, 0o755);
+    // Root reads any directory: run as nobody there.
+    const main = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const argv = [process.execPath, main, 'validate', 'd'];
+    const run =
+      process.getuid?.() === 0
+        ? spawnSync('runuser', ['-u', 'nobody', '--', ...argv], { cwd: dir, encoding: 'utf8' })
+        : spawnSync(argv[0]!, argv.slice(1), { cwd: dir, encoding: 'utf8' });
+    await chmod(join(dir, 'd', 'sub'), 0o755);
+    expect(run.stderr).toBe('kelos: cannot read d/sub: permission denied\n');
+    expect(run.status).toBe(1);
   });
 
   test('a file named twice, or named and found under a directory named too, is read once', async () => {
