@@ -141,14 +141,25 @@ export interface LocatedTemplateFinding extends TemplateFindingAt {
   readonly site: TemplateSite;
 }
 
+/** Names a hint lists before it counts the rest. */
+const MAX_KNOWN = 24;
+
 const describe = (f: TemplateFinding): Finding => {
   const guess = f.unknown ? closest(f.unknown.name, f.unknown.known) : undefined;
   const prefix = f.code === 'unknown-function' ? '' : `${f.unknown?.parent ?? ''}.`;
+  // No near miss: name what there is, as an unknown field of a manifest does.
+  const known =
+    f.unknown && !guess && f.code !== 'unknown-function' && f.unknown.known.length > 0
+      ? f.unknown.known.map((k) => `${prefix}${k}`)
+      : [];
   return {
     severity: f.severity,
     code: `template/${f.code}`,
     message: `${f.message} (template line ${f.line}, column ${f.column})${guess ? `; did you mean "${prefix}${guess}"?` : ''}`,
     path: '',
+    ...(known.length > 0 && {
+      hint: `known here: ${known.length > MAX_KNOWN ? `${known.slice(0, MAX_KNOWN).join(', ')} and ${known.length - MAX_KNOWN} more` : known.join(', ')}`,
+    }),
   };
 };
 

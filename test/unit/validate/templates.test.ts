@@ -116,3 +116,35 @@ describe('template corpus (test/fixtures/templates)', () => {
     expect([...violations].sort(byPath)).toStrictEqual([...errors].sort(byPath));
   });
 });
+
+describe('template findings', () => {
+  test('an unknown variable with no near miss is hinted at the variables there are; a near miss is named instead', () => {
+    const { documents } = parseManifests(
+      `apiVersion: kelos.dev/v1alpha2
+kind: TaskSpawner
+metadata: {name: c}
+spec:
+  when:
+    cron: {schedule: "0 9 * * *"}
+  taskTemplate:
+    type: claude-code
+    credentials: {type: none}
+    promptTemplate: "Run on {{.Date}} at {{.Tme}}"
+`,
+      'c.yaml',
+    );
+    const found = validateDocuments(documents)
+      .filter((d) => d.code === 'template/unknown-field')
+      .map((d) => [d.message, d.hint]);
+    expect(found).toStrictEqual([
+      [
+        '.Date is not a variable of a cron source (template line 1, column 10)',
+        expect.stringMatching(/^known here: \.ID, .*\.Time, \.Schedule$/),
+      ],
+      [
+        '.Tme is not a variable of a cron source (template line 1, column 23); did you mean ".Time"?',
+        undefined,
+      ],
+    ]);
+  });
+});
