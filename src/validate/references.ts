@@ -17,7 +17,7 @@ import {
   toPointer,
 } from './diagnostic.ts';
 import { closest } from './echo.ts';
-import { type LoadedDocument, resourceOf, toDiagnostic } from './load.ts';
+import { type LoadedDocument, resourceOf, type SourcePosition, toDiagnostic } from './load.ts';
 
 /** How bundle references are judged. */
 export interface ReferenceOptions {
@@ -423,6 +423,8 @@ interface CycleBundle {
     readonly file: string;
     readonly line: number;
     readonly writtenAt?: SourceLocation;
+    /** Where a JSON pointer is in the file, when the document was read from one. */
+    readonly locate?: (pointer: string) => SourcePosition | undefined;
   }>;
 }
 
@@ -468,14 +470,15 @@ export function cyclesAcrossBundles(bundles: readonly CycleBundle[], namespace =
       (key) => `${key.slice(key.indexOf('/') + 1)} (${label(owner.get(key)?.bundle ?? start.bundle)})`,
     );
     const resource = resourceOf(start.doc.object);
+    const path = toPointer(['spec', 'dependsOn', edge.index]);
     out.push({
       severity: 'error',
       code: 'ref/cycle',
-      path: toPointer(['spec', 'dependsOn', edge.index]),
+      path,
       message: `dependsOn forms a cycle across bundles: ${names.slice(0, -1).join(' → ')} → ${names.at(-1)?.replace(/ \(.*\)$/, '')}; none of these Tasks can ever start`,
       hint: 'remove one of the dependencies in the cycle',
       resource: { ...resource, namespace: resource.namespace ?? namespace },
-      source: { file: start.doc.file, line: start.doc.line },
+      source: { file: start.doc.file, ...(start.doc.locate?.(path) ?? { line: start.doc.line }) },
     });
   }
   return out;

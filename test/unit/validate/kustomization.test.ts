@@ -102,7 +102,7 @@ describe('kustomization trees', () => {
       .filter((d) => d.code === 'ref/cycle')
       .map((d) => `${d.source.file}:${d.source.line} ${d.path}: ${d.message}`);
     expect(cycles).toStrictEqual([
-      'apps/pipeline/tasks.yaml:12 /spec/dependsOn/1: dependsOn forms a cycle across bundles: impl (apps/pipeline) → review (apps/followup) → impl; none of these Tasks can ever start',
+      'apps/pipeline/tasks.yaml:21 /spec/dependsOn/1: dependsOn forms a cycle across bundles: impl (apps/pipeline) → review (apps/followup) → impl; none of these Tasks can ever start',
     ]);
     expect(run.code).toBe(2);
   });
