@@ -466,16 +466,18 @@ export function cyclesAcrossBundles(bundles: readonly CycleBundle[], namespace =
     const start = owner.get(from);
     const edge = edges.get(from)?.find((e) => e.to === to);
     if (!start || !edge) continue;
-    const names = cycle.map(
-      (key) => `${key.slice(key.indexOf('/') + 1)} (${label(owner.get(key)?.bundle ?? start.bundle)})`,
-    );
+    const nameOf = (key: string) => key.slice(key.indexOf('/') + 1);
+    // The cycle ends where it starts: the last name once more, without its bundle.
+    const names = cycle
+      .slice(0, -1)
+      .map((key) => `${nameOf(key)} (${label(owner.get(key)?.bundle ?? start.bundle)})`);
     const resource = resourceOf(start.doc.object);
     const path = toPointer(['spec', 'dependsOn', edge.index]);
     out.push({
       severity: 'error',
       code: 'ref/cycle',
       path,
-      message: `dependsOn forms a cycle across bundles: ${names.slice(0, -1).join(' → ')} → ${names.at(-1)?.replace(/ \(.*\)$/, '')}; none of these Tasks can ever start`,
+      message: `dependsOn forms a cycle across bundles: ${names.join(' → ')} → ${nameOf(from)}; none of these Tasks can ever start`,
       hint: 'remove one of the dependencies in the cycle',
       resource: { ...resource, namespace: resource.namespace ?? namespace },
       source: { file: start.doc.file, ...(start.doc.locate?.(path) ?? { line: start.doc.line }) },
