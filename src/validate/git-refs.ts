@@ -3,8 +3,9 @@
  * TaskSpawner's `branch` (checked out or created). The CRDs take any string, as upstream's do,
  * so `branch: fix bug` passes `kubectl apply` and fails the Task when its Pod runs git. These
  * are git's own rules for a name (`git check-ref-format --branch`), checked before anything
- * runs. A TaskSpawner's branch with a template action is rendered per item: left to the
- * template checks.
+ * runs. A TaskSpawner's branch is a template rendered per item: the text around its actions is
+ * in every name (an error when git refuses it), and a template that prints free text or renders
+ * no git name for the source's sample item is a warning (`templateRisk`, as for label values).
  *
  * @packageDocumentation
  */
@@ -67,7 +68,8 @@ export function gitNameFindings(object: Readonly<Record<string, unknown>>): Find
   for (const { path, value } of namesOf(object)) {
     if (typeof value !== 'string' || value === '') continue;
     const field = path.at(-1);
-    const templated = value.includes('{{');
+    // Only a spawner's branch is rendered; a Task's is the name as written.
+    const templated = object['kind'] === 'TaskSpawner' && value.includes('{{');
     // The text around the actions is in every name the template renders.
     const problem = refNameProblem(templated ? value.replace(ACTIONS, 'x') : value);
     if (problem !== undefined) {
@@ -79,7 +81,7 @@ export function gitNameFindings(object: Readonly<Record<string, unknown>>): Find
       });
       continue;
     }
-    if (!templated || object['kind'] !== 'TaskSpawner') continue;
+    if (!templated) continue;
     const spec = isNode(object['spec']) ? object['spec'] : {};
     const shape = sourceShape(spec);
     if (!shape) continue;
