@@ -3,14 +3,25 @@
  * the constructs, the API and the policy engine into `lib/`, mirroring the source tree (so
  * paths relative to `import.meta.url` hold in both), then copies the data files the code reads
  * at run time, writes the precompiled validators (the policy file's, each Kelos kind's), then
- * bundles the CLI into `lib/cli/`. `npm pack` runs it (`prepack`); the repository itself runs
- * from source.
+ * bundles the CLI into `lib/cli/` and the constructs with the app runner into
+ * `lib/constructs/bundle/`. `npm pack` runs it (`prepack`); the repository itself runs from
+ * source.
  *
  * Why a bundle: a pre-commit `kelos check` of one file spent most of its start-up resolving
- * and compiling about 160 modules (72 of them the `yaml` library). The bundle is the CLI's own
- * code plus `yaml` and `commander` in a few files, each command still loaded only when named;
- * every other dependency stays an import of `node_modules`, so one instance of each is shared
- * with the user's apps. `bench/README.md` has the figures.
+ * and compiling about 160 modules (72 of them the `yaml` library), then 370 (TypeBox, the CEL
+ * library with protobuf and RE2). The bundle is the CLI's own code and its dependencies in a few
+ * files, each command still loaded only when named. Only cdk8s, `constructs` and
+ * cdk8s-plus-28 stay imports of `node_modules` in both bundles ({@link SHARED_WITH_APPS}).
+ * `bench/README.md` has the figures.
+ *
+ * Why a second one: every synth forks the app runner, which with the app's `import 'kelos-ts'`
+ * resolved and compiled about 660 modules (200 of them TypeBox's, 130 the CEL library's with
+ * protobuf and RE2) before the app made its first object: 450–500 ms of a 10,000-object synth's
+ * 2.4 s runner, and most of a small one's. The runner and the package's main export (what apps
+ * import) are one bundle with two entries, so they share one copy of the constructs (the
+ * runner reads what they record on each object) and load it from three files; only cdk8s,
+ * `constructs` and cdk8s-plus-28 stay imports, since the app's objects and ours must be one
+ * tree of one copy of each. The runner then reached the app 250 ms after the fork.
  *
  * Usage: `node scripts/build.ts`
  *
@@ -30,8 +41,18 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'lib');
 /** Where the bundled CLI goes; `bin/kelos.js` imports its `kelos.js`. */
 const CLI_OUT = join(OUT, 'cli');
-/** Packages inlined into the bundle: pure JavaScript, many modules, no state shared with apps. */
-const BUNDLED_PACKAGES = new Set(['yaml', 'commander']);
+/**
+ * Where the constructs bundle goes: the package's main export and the app runner
+ * (`src/compiler/run-apps.ts` forks its `runner.js`). Inside `lib/constructs/`, so a stack
+ * frame in it counts as the constructs' own, never as the app line that made an object.
+ */
+const APP_BUNDLE_OUT = join(OUT, 'constructs/bundle');
+/**
+ * Packages the bundles leave to `node_modules`: an app's objects live in their trees, and the
+ * install bundle is made of the same constructs. Everything else is plain JavaScript with no
+ * state to share, inlined.
+ */
+const SHARED_WITH_APPS = new Set(['cdk8s', 'constructs', 'cdk8s-plus-28']);
 
 /** Files read with `readFileSync(new URL(…, import.meta.url))`, which tsc does not copy. */
 export const DATA_FILES: readonly string[] = [
@@ -42,19 +63,27 @@ export const DATA_FILES: readonly string[] = [
 ];
 
 /**
- * Gives each bundled module of ours the `import.meta.url` of its tsc-emitted twin in `lib/`,
- * so what it finds relative to itself (the OpenAPI data, the app runner it spawns, the
+ * Gives each module of ours bundled into `dir` the `import.meta.url` of its tsc-emitted twin in
+ * `lib/`, so what it finds relative to itself (the OpenAPI data, the app runner it spawns, the
  * constructs directory) is where it is without the bundle.
  */
-const twinMetaUrl: Plugin = {
+const twinMetaUrl = (dir: string): Plugin => ({
   name: 'kelos-twin-meta-url',
   transform(code, id) {
     if (id.includes('/node_modules/') || !id.startsWith(ROOT) || !code.includes('import.meta.url'))
       return null;
     const twin = join(OUT, relative(ROOT, id)).replace(/\.ts$/, '.js');
-    const href = `new URL(${JSON.stringify(relative(CLI_OUT, twin))}, import.meta.url).href`;
+    const href = `new URL(${JSON.stringify(relative(dir, twin))}, import.meta.url).href`;
     return { code: code.replaceAll('import.meta.url', href) };
   },
+});
+
+/** What a bundle imports instead of inlining: Node's modules, and {@link SHARED_WITH_APPS}. */
+const leftToNodeModules = (id: string): boolean => {
+  if (id.startsWith('.') || id.startsWith('/') || id.startsWith('\0')) return false;
+  if (id.startsWith('node:')) return true;
+  const name = id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0];
+  return SHARED_WITH_APPS.has(name ?? id);
 };
 
 rmSync(OUT, { recursive: true, force: true });
@@ -76,18 +105,26 @@ for (const { kind } of KINDS) {
 await build({
   input: join(ROOT, 'src/cli/main.ts'),
   platform: 'node',
-  plugins: [twinMetaUrl],
-  external: (id) => {
-    if (id.startsWith('.') || id.startsWith('/') || id.startsWith('\0')) return false;
-    if (id.startsWith('node:')) return true;
-    const name = id.startsWith('@') ? id.split('/').slice(0, 2).join('/') : id.split('/')[0];
-    return !BUNDLED_PACKAGES.has(name ?? id);
-  },
+  plugins: [twinMetaUrl(CLI_OUT)],
+  external: leftToNodeModules,
   output: {
     dir: CLI_OUT,
     format: 'esm',
     entryFileNames: 'kelos.js',
     chunkFileNames: '[name]-[hash].js', // Beside the entry: the twin URLs are relative to this directory.
+  },
+  logLevel: 'warn',
+});
+await build({
+  input: { index: join(ROOT, 'constructs/index.ts'), runner: join(ROOT, 'src/compiler/runner.ts') },
+  platform: 'node',
+  plugins: [twinMetaUrl(APP_BUNDLE_OUT)],
+  external: leftToNodeModules,
+  output: {
+    dir: APP_BUNDLE_OUT,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
   },
   logLevel: 'warn',
 });

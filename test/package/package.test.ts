@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -234,9 +235,15 @@ beforeAll(async () => {
     (f) => !/^(bin|lib)\/|^(package\.json|README\.md|LICENSE)$/.test(f.path),
   );
   expect(outside.map((f) => f.path)).toStrictEqual([]);
-  // bin/kelos.js runs the bundled CLI; lib/src/ stays for the library's exports and the app runner.
+  // bin/kelos.js runs the bundled CLI, apps import the constructs bundle, which holds the app
+  // runner too; lib/src/ stays for the library's other exports.
   expect(info!.files.map((f) => f.path)).toEqual(
-    expect.arrayContaining(['lib/cli/kelos.js', 'lib/src/compiler/runner.js', 'lib/constructs/index.js']),
+    expect.arrayContaining([
+      'lib/cli/kelos.js',
+      'lib/constructs/bundle/index.js',
+      'lib/constructs/bundle/runner.js',
+      'lib/src/api/index.js',
+    ]),
   );
 
   consumer = join(work, 'consumer');
@@ -394,6 +401,51 @@ describe('the packed tarball, installed outside the repository', () => {
       } finally {
         writeFileSync(task, built);
       }
+    },
+    10 * MINUTES,
+  );
+
+  test(
+    'Node 24: synth runs the app and its runner on the constructs bundle (no TypeBox or CEL module loaded), and points a finding at the app line',
+    async () => {
+      const dir = join(work, 'app-bundle');
+      const app = (name: string, lines: string[]) => {
+        mkdirSync(join(dir, 'apps', name), { recursive: true });
+        const head = ["import { TaskSpawner, Task } from 'kelos-ts';", 'export default (scope: any) => {'];
+        writeFileSync(join(dir, 'apps', name, 'main.ts'), [...head, ...lines, '};', ''].join('\n'));
+      };
+      const worker = "worker: { type: 'codex', credentials: { type: 'none' } }";
+      // A finding on the rendered object (the site the construct recorded) ...
+      app('task', [`  new Task(scope, 'fix', { metadata: { name: 'fix' }, prompt: 'Fix it.', ${worker} });`]);
+      // ... and an error the construct throws (the runner reads the app line from its stack).
+      app('spawner', [
+        `  new TaskSpawner(scope, 'triage', { metadata: { name: 'triage' }, when: { githubIssues: {} },`,
+        `    taskTemplate: { promptTemplate: 'Fix {{.Titel}}', ${worker} } });`,
+      ]);
+      mkdirSync(dir, { recursive: true });
+      symlinkSync(join(consumer, 'node_modules'), join(dir, 'node_modules'));
+      writeFileSync(join(dir, 'package.json'), '{ "private": true, "type": "module" }\n');
+      writeFileSync(join(dir, 'cdk8s.yaml'), 'kelos:\n  apps: [apps/*/main.ts]\n  outdir: dist/apps\n');
+      const hook = resolveRecorder(dir);
+      const bin = join(consumer, 'node_modules', 'kelos-ts', 'bin', 'kelos.js');
+      // NODE_OPTIONS reaches the forked app runner too: loaded.txt lists both processes' modules.
+      const synth = await run(process.execPath, [bin, 'synth'], dir, { NODE_OPTIONS: `--import=${hook}` });
+      expect(synth.stdout).toContain(
+        'apps/task/main.ts:3:3: error Task fix /spec/worker/podOverrides/activeDeadlineSeconds:',
+      );
+      expect(synth.stdout).toContain(
+        'apps/spawner/main.ts:3:3: error TaskSpawner triage /spec/taskTemplate/promptTemplate: .Titel is not a variable',
+      );
+      expect(synth.code).toBe(2);
+      const loaded = readFileSync(join(dir, 'loaded.txt'), 'utf8').split('\n');
+      const ours = loaded.filter((url) => url.includes('/kelos-ts/lib/') && !url.endsWith('.cjs'));
+      expect(ours.some((url) => url.endsWith('/lib/constructs/bundle/runner.js'))).toBe(true);
+      expect(ours.some((url) => url.endsWith('/lib/constructs/bundle/index.js'))).toBe(true);
+      // Outside the two bundles, only the precompiled validators (.cjs, left out above).
+      expect(ours.filter((url) => !/\/lib\/(cli|constructs\/bundle)\//.test(url))).toStrictEqual([]);
+      expect(loaded.filter((url) => /\/node_modules\/(@sinclair|@bufbuild)\//.test(url))).toStrictEqual(
+        [],
+      );
     },
     10 * MINUTES,
   );
