@@ -443,9 +443,7 @@ describe('the packed tarball, installed outside the repository', () => {
       expect(ours.some((url) => url.endsWith('/lib/constructs/bundle/index.js'))).toBe(true);
       // Outside the two bundles, only the precompiled validators (.cjs, left out above).
       expect(ours.filter((url) => !/\/lib\/(cli|constructs\/bundle)\//.test(url))).toStrictEqual([]);
-      expect(loaded.filter((url) => /\/node_modules\/(@sinclair|@bufbuild)\//.test(url))).toStrictEqual(
-        [],
-      );
+      expect(loaded.filter((url) => /\/node_modules\/(@sinclair|@bufbuild)\//.test(url))).toStrictEqual([]);
     },
     10 * MINUTES,
   );

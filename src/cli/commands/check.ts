@@ -47,6 +47,7 @@ import {
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
 import { loadManifestPaths } from '../../validate/manifest-files.ts';
+import { assertBesideUsable, loadBeside } from '../beside.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
@@ -131,21 +132,6 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
   );
 }
 
-/**
- * The objects of the `--beside` paths that are not also under the checked paths: what the
- * rules across bundles see beside them. What is wrong with those files is for their own check.
- */
-const besideObjects = async (
-  beside: readonly string[],
-  checkedFiles: readonly string[],
-  io: CliIo,
-): Promise<unknown[]> => {
-  if (beside.includes('-')) throw new UsageError('--beside reads files and directories, not standard input');
-  const checked = new Set(checkedFiles);
-  const loaded = await loadBundles(beside, io.readStdin, io.cwd);
-  return loaded.bundles.flatMap((b) => b.documents.filter((d) => !checked.has(d.file)).map((d) => d.object));
-};
-
 /** The rule list `--list-rules` prints: a table, or JSON. */
 const ruleList = (format: ReportFormat): string => {
   if (format === 'json') {
@@ -226,16 +212,14 @@ export const checkCommand: CommandFactory = (io, done) =>
         return;
       }
 
-      if (flags.beside && paths.length === 0) {
-        throw new UsageError(
-          '--beside reads manifests beside the paths checked; with no paths the apps are checked, each beside the others',
-        );
-      }
+      assertBesideUsable(flags.beside, paths, 'checked');
       let report: PolicyReport;
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
         const input = await loadBundles(paths, io.readStdin, io.cwd);
-        const beside = flags.beside ? await besideObjects(flags.beside, input.files, io) : [];
+        const beside = (await loadBeside(flags.beside, input.files, io)).flatMap((b) =>
+          b.documents.map((d) => d.object),
+        );
         const reports = input.bundles.map((b) =>
           checkDocuments(b.documents, config, [
             ...input.bundles

@@ -33,6 +33,7 @@ import {
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
 import { bundlesBeside, cyclesAcrossBundles } from '../../validate/references.ts';
+import { assertBesideUsable, loadBeside } from '../beside.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
@@ -77,7 +78,7 @@ async function validatePaths(
   io: CliIo,
   paths: readonly string[],
   options: ValidateOptions,
-  besidePaths: readonly string[] = [],
+  besidePaths?: readonly string[],
 ): Promise<Validated> {
   // Memory: V8 sizes its heap for throughput; on the benchmark's 10,000 files (about 95 MiB
   // live at the end) that grew the process to 375-390 MiB. Measured on those files, each flag
@@ -96,10 +97,7 @@ async function validatePaths(
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=20');
   const loaded = await loadBundles(paths, io.readStdin, io.cwd);
-  // What --beside names is read for references only; its own findings are its own check's.
-  const checked = new Set(loaded.files);
-  const beside = besidePaths.length > 0 ? (await loadBundles(besidePaths, io.readStdin, io.cwd)).bundles : [];
-  const context = beside.map((b) => ({ ...b, documents: b.documents.filter((d) => !checked.has(d.file)) }));
+  const context = await loadBeside(besidePaths, loaded.files, io);
   // A reference to what another kustomization root of the tree deploys resolves there.
   const besideOf =
     loaded.bundles.length + context.length > 1
@@ -177,14 +175,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .addOption(appTimeoutOption('without paths, when the apps run'))
     .action(async (paths: string[], flags: ValidateFlags) => {
-      if (flags.beside && paths.length === 0) {
-        throw new UsageError(
-          '--beside reads manifests beside the paths validated; with no paths the apps are validated, each beside the others',
-        );
-      }
-      if (flags.beside?.includes('-')) {
-        throw new UsageError('--beside reads files and directories, not standard input');
-      }
+      assertBesideUsable(flags.beside, paths, 'validated');
       const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
       if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
       const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);

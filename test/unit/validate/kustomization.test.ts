@@ -126,6 +126,14 @@ describe('kustomization trees', () => {
       ].join('\n'),
     );
     expect(run.code).toBe(0);
+    const alone = await kelos(['validate', '--beside', 'dist/'], { cwd: root });
+    expect(alone.stderr).toBe(
+      'kelos: --beside reads manifests beside the paths validated; with no paths the apps are validated, each beside the others\n',
+    );
+    expect(alone.code).toBe(1);
+    const stdin = await kelos(['validate', 'manifests/', '--beside', '-'], { cwd: root });
+    expect(stdin.stderr).toBe('kelos: --beside reads files and directories, not standard input\n');
+    expect(stdin.code).toBe(1);
   });
 
   test('resources decide what is in a bundle: nested kustomizations join their parent, unlisted files stay out', async () => {

@@ -1,0 +1,46 @@
+/**
+ * `--beside <paths...>` of `kelos check` and `kelos validate`: manifests deployed beside the
+ * paths named (the rendered apps in `dist/`), read so what spans bundles (a TaskBudget there
+ * covering a spawner here, a reference to a Workspace there) resolves, and never reported on:
+ * what is wrong with those files is their own check's.
+ *
+ * @packageDocumentation
+ */
+import { type Bundle, loadBundles } from '../validate/kustomization.ts';
+import { type CliIo, UsageError } from './io.ts';
+
+/**
+ * Refuses `--beside` where it has no meaning: without paths (the apps are then read, each
+ * beside the others), or naming standard input.
+ *
+ * @param verb what the command does to its paths: `checked`, `validated`.
+ * @throws UsageError naming what was expected.
+ */
+export const assertBesideUsable = (
+  beside: readonly string[] | undefined,
+  paths: readonly string[],
+  verb: string,
+): void => {
+  if (beside === undefined) return;
+  if (paths.length === 0) {
+    throw new UsageError(
+      `--beside reads manifests beside the paths ${verb}; with no paths the apps are ${verb}, each beside the others`,
+    );
+  }
+  if (beside.includes('-')) throw new UsageError('--beside reads files and directories, not standard input');
+};
+
+/**
+ * The bundles the `--beside` paths deploy, without the documents of files the command reads
+ * as its own paths (`checkedFiles`): those are reported on where they are.
+ */
+export const loadBeside = async (
+  beside: readonly string[] | undefined,
+  checkedFiles: readonly string[],
+  io: CliIo,
+): Promise<Bundle[]> => {
+  if (beside === undefined || beside.length === 0) return [];
+  const checked = new Set(checkedFiles);
+  const loaded = await loadBundles(beside, io.readStdin, io.cwd);
+  return loaded.bundles.map((b) => ({ ...b, documents: b.documents.filter((d) => !checked.has(d.file)) }));
+};
