@@ -143,11 +143,15 @@ export const budgetWorstCase: BundleRule = {
   check({ bundle, config }) {
     const findings: Finding[] = [];
     // A budget counts every Task of its namespace its selector matches, whichever bundle
-    // deploys it (as budget/namespace-covered sees it): the spawners beside this bundle too.
-    // Not the Tasks beside it: a tree read whole holds the preview's sample Tasks, which
-    // nothing applies, and a one-off Task elsewhere is one run.
+    // deploys it (as budget/namespace-covered sees it): the spawners and Tasks beside this
+    // bundle too (synth's preview, whose sample Tasks nothing applies, is not read as beside).
     const byNamespace = groupBy(
-      [...bundle.ofKind('TaskSpawner'), ...bundle.ofKind('Task'), ...bundle.alongside('TaskSpawner')],
+      [
+        ...bundle.ofKind('TaskSpawner'),
+        ...bundle.ofKind('Task'),
+        ...bundle.alongside('TaskSpawner'),
+        ...bundle.alongside('Task'),
+      ],
       namespaceOf,
     );
     // Labels and prices are per object (and period), not per budget: compute each once.

@@ -25,6 +25,7 @@ import { renderTaskJob } from '../render/task-job.ts';
 import { renderTemplate, TemplateError } from '../template/go-template.ts';
 import { sampleData } from '../template/variables.ts';
 import type { Diagnostic } from '../validate/diagnostic.ts';
+import { PREVIEW_NOTE } from '../validate/manifest-files.ts';
 import { nameFromTemplate, sourceShape } from '../validate/templates.ts';
 import { header, type OutputFile, type RenderedApp, toYaml } from './render.ts';
 
@@ -182,7 +183,7 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       files.push({
         path: `${dir}/${app.name}/${name}`,
         content:
-          header(`${app.source} (preview: what the operator will run; not applied)`) +
+          header(`${app.source} ${PREVIEW_NOTE}`) +
           objects.map((o) => `---\n${toYaml(o)}`).join('') +
           commented(policies),
       });

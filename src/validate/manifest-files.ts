@@ -183,10 +183,40 @@ const readOrDirectory = (path: string, cwd: string): string | undefined => {
   }
 };
 
+/** Code of the note on the files of synth's preview a directory held, which were not read. */
+export const PREVIEW_SKIPPED = 'manifest/preview';
+
+/**
+ * What the header line of each file of synth's preview says of it (`src/compiler/preview.ts`):
+ * the Jobs its Tasks become and a sample Task of each spawner, written for review outside
+ * every app's kustomization. Argo CD never applies them, so read as manifests they were
+ * objects nothing deploys: a sample Task's Secret warnings repeated its spawner's, and its
+ * name could clash with a real Task's.
+ */
+export const PREVIEW_NOTE = '(preview: what the operator will run; not applied)';
+
+/** Whether `text` is a file of synth's preview: its first line, a comment, says so. */
+const isPreview = (text: string): boolean => {
+  if (!text.startsWith('# ')) return false;
+  const end = text.indexOf('\n');
+  return (end === -1 ? text : text.slice(0, end)).includes(PREVIEW_NOTE);
+};
+
+/** The note on the preview files found under the directories given (see {@link PREVIEW_NOTE}). */
+const previewSkipped = (files: readonly string[]): Diagnostic => ({
+  severity: 'info',
+  code: PREVIEW_SKIPPED,
+  message: `${files.length === 1 ? 'this file is' : `this file and ${files.length - 1} more are`} synth's preview, what the operator will run and nothing applies, so ${files.length === 1 ? 'it was not read as a manifest' : 'they were not read as manifests'}`,
+  path: '',
+  source: { file: files[0] ?? '' },
+  hint: 'name a preview file to validate it',
+});
+
 /**
  * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
  * sorted) and `-` (standard input), each file once. A file named in `paths` (not found under a
- * directory) or standard input that holds no object gets a {@link EMPTY_INPUT} warning.
+ * directory) or standard input that holds no object gets a {@link EMPTY_INPUT} warning. A file
+ * of synth's preview found under a directory is not read ({@link PREVIEW_SKIPPED}); named, it is.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
  * @param readStdin Reads standard input to the end.
@@ -194,7 +224,7 @@ const readOrDirectory = (path: string, cwd: string): string | undefined => {
  * @param listed Paths in `paths` the caller found by listing a directory, not named by the
  *   user: holding no object, they get no warning.
  * @throws Error naming the path when a path does not exist or cannot be read, or when no
- *   manifest file is found under the paths.
+ *   manifest file (not even one of synth's preview) is found under the paths.
  */
 export async function loadManifestPaths(
   paths: readonly string[],
@@ -205,7 +235,12 @@ export async function loadManifestPaths(
   const documents: LoadedDocument[] = [];
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
+  const previews: string[] = [];
   const add = (text: string, file: string, named: boolean) => {
+    if (!named && isPreview(text)) {
+      previews.push(file);
+      return;
+    }
     const result = parseManifests(text, file);
     documents.push(...result.documents);
     diagnostics.push(...result.diagnostics);
@@ -292,7 +327,9 @@ export async function loadManifestPaths(
       if (text !== undefined) add(text, file, false);
     }
   }
-  if (files.length === 0) {
+  // Only previews found is not nothing found: the note says what was not read, and why.
+  if (previews.length > 0) diagnostics.push(previewSkipped(previews));
+  else if (files.length === 0) {
     throw new Error(
       `no manifest files (*.yaml, *.yml, *.json) under ${paths.join(', ')}${diagnostics.length > 0 ? ` (${diagnostics.length} symbolic links not followed)` : ''}`,
     );

@@ -185,9 +185,9 @@ describe('built-in rules', () => {
     expect(hintOf('worst case $558.00/Daily')).toBe(rule.hint);
   });
 
-  test('a budget forecasts the spawners another bundle deploys into its namespace, as it covers them', () => {
+  test('a budget forecasts the spawners and Tasks another bundle deploys into its namespace, as it covers them', () => {
     const rule = BUILTIN_RULES.find((r) => r.id === 'forecast/budget-worst-case')!;
-    const [budget, spawner] = parseManifests(
+    const [budget, spawner, task] = parseManifests(
       `apiVersion: kelos.dev/v1alpha2
 kind: TaskBudget
 metadata: {name: platform-daily, namespace: team-a}
@@ -210,16 +210,27 @@ spec:
       model: claude-sonnet-4-5
       podOverrides: {activeDeadlineSeconds: 3600}
     promptTemplate: Review.
+---
+apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata: {name: migrate, namespace: team-a, labels: {team: platform}}
+spec:
+  prompt: Migrate.
+  worker:
+    type: claude-code
+    credentials: {type: none}
+    model: claude-sonnet-4-5
+    podOverrides: {activeDeadlineSeconds: 7200}
 `,
       'apps.yaml',
     ).documents;
     const report = runPolicies([budget!], {
       config: TEST_CONFIG,
       rules: [rule],
-      alongside: [spawner!.object],
+      alongside: [spawner!.object, task!.object],
     });
     expect(report.diagnostics.map((d) => d.message)).toStrictEqual([
-      'worst case $288.00/Daily = 2 concurrent × 24h × $6.00/h (TaskSpawner responder: claude-code claude-sonnet-4-5); limit $50.00',
+      'worst case $300.00/Daily = 2 concurrent × 24h × $6.00/h (TaskSpawner responder: claude-code claude-sonnet-4-5) + 1 run × 2h × $6.00/h (Task migrate: claude-code claude-sonnet-4-5); limit $50.00',
     ]);
   });
 

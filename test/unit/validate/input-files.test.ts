@@ -10,6 +10,8 @@ import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { header } from '../../../src/compiler/render.ts';
+import { PREVIEW_NOTE } from '../../../src/validate/manifest-files.ts';
 import { kelos } from './run-cli.ts';
 
 const TASK = `apiVersion: kelos.dev/v1alpha2
@@ -94,6 +96,40 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('manifest/symlink');
     expect(run.stdout).toContain(`m/link.yaml is a symbolic link to ${join(dir, 'outside/task.yaml')}`);
+  });
+
+  test("synth's preview found under a directory is not read, with a note; named, it is", async () => {
+    await mkdir(join(dir, 'dist/apps/team'), { recursive: true });
+    await mkdir(join(dir, 'dist/preview/team'), { recursive: true });
+    await writeFile(join(dir, 'dist/apps/team/task-fix.yaml'), header('apps/team/main.ts') + TASK);
+    // The sample has the real Task's name (a duplicate, read as deployed) and a field the schema refuses.
+    const preview = join(dir, 'dist/preview/team/task-fix.job.yaml');
+    await writeFile(preview, header(`apps/team/main.ts ${PREVIEW_NOTE}`) + BROKEN);
+    const tree = await kelos([command, 'dist', '--format', 'json'], { cwd: dir });
+    const report = JSON.parse(tree.stdout) as {
+      diagnostics: Array<{ code: string; message: string; source?: { file: string } }>;
+    };
+    // Of the preview, only the note: neither its unknown field nor the duplicate Task.
+    expect(
+      report.diagnostics
+        .filter((d) => d.source?.file.startsWith('dist/preview/'))
+        .map((d) => [d.code, d.message]),
+    ).toStrictEqual([
+      [
+        'manifest/preview',
+        "this file is synth's preview, what the operator will run and nothing applies, so it was not read as a manifest",
+      ],
+    ]);
+    expect(report.diagnostics.map((d) => d.code)).not.toContain('bundle/duplicate');
+    expect(tree.code).toBe(0);
+    // Only previews under the paths: nothing to validate, and said so, not "no manifest files".
+    const only = await kelos([command, 'dist/preview'], { cwd: dir });
+    expect(only.stdout).toContain('[manifest/preview]');
+    expect(only.code).toBe(0);
+    const named = await kelos([command, 'dist/preview/team/task-fix.job.yaml'], { cwd: dir });
+    // Read: a finding located in it (validate: the unknown field; check: a policy's).
+    expect(named.stdout).toMatch(/dist\/preview\/team\/task-fix\.job\.yaml:\d+:\d+/);
+    expect(named.stdout).not.toContain('[manifest/preview]');
   });
 });
 
