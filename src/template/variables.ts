@@ -705,6 +705,32 @@ const sampleOf = (type: VarType, sample: Readonly<Record<string, string | number
   }
 };
 
+/** Lower-case `fieldMapping` keys the operator mirrors to the names every source has. */
+const WEBHOOK_MIRRORED: Readonly<Record<string, string>> = {
+  id: 'ID',
+  title: 'Title',
+  body: 'Body',
+  url: 'URL',
+};
+
+/**
+ * The sample of a source's item. A generic webhook's own `fieldMapping` keys get a value too,
+ * as a delivery that maps them would: the mirrored ones (`id`, `title`, …) their capitalised
+ * twin's, any other a plain token that is a name, label value and git name (what the mapping
+ * selects is unknown offline, so no check assumes it is empty or free text).
+ */
+const sampleOfSource = (shape: SourceShape): Readonly<Record<string, string | number>> => {
+  const base = SAMPLES[shape.source];
+  if (shape.source !== 'webhook' || !shape.fieldMapping?.length) return base;
+  const sample: Record<string, string | number> = { ...base };
+  for (const key of shape.fieldMapping) {
+    if (key in sample) continue;
+    const twin = WEBHOOK_MIRRORED[key];
+    sample[key] = twin !== undefined && base[twin] !== undefined ? base[twin] : 'value-1';
+  }
+  return sample;
+};
+
 /** The data of a sample item of a source: every variable of {@link sourceVariables}, with sample values. */
 export const sampleData = (shape: SourceShape, options: { context?: boolean } = {}): GoValue =>
-  sampleOf(sourceVariables(shape, options), SAMPLES[shape.source], '');
+  sampleOf(sourceVariables(shape, options), sampleOfSource(shape), '');

@@ -71,4 +71,10 @@ describe('a TaskSpawner branch template', () => {
     expect(findings({ githubIssues: {} }, 'kelos/issue-{{.Number}}')).toStrictEqual([]);
     expect(findings({ cron: { schedule: '0 9 * * *' } }, 'kelos/deps-{{.ID}}')).toStrictEqual([]);
   });
+
+  test("a generic webhook's own fieldMapping keys render a sample value, not an empty string", () => {
+    const when = { webhook: { source: 'alerts', fieldMapping: { id: '$.id', fp: '$.fingerprint' } } };
+    expect(findings(when, 'alert/{{.id}}')).toStrictEqual([]);
+    expect(findings(when, 'alert/{{.fp}}')).toStrictEqual([]);
+  });
 });
