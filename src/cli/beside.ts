@@ -13,18 +13,24 @@ import { type CliIo, UsageError } from './io.ts';
  * Refuses `--beside` where it has no meaning: without paths (the apps are then read, each
  * beside the others), or naming standard input.
  *
+ * @param command the command's name: `check`, `validate`.
  * @param verb what the command does to its paths: `checked`, `validated`.
  * @throws UsageError naming what was expected.
  */
 export const assertBesideUsable = (
   beside: readonly string[] | undefined,
   paths: readonly string[],
+  command: string,
   verb: string,
 ): void => {
   if (beside === undefined) return;
   if (paths.length === 0) {
+    // --beside takes every argument after it: `--beside dist/ manifests/` leaves no paths.
+    const [first, ...rest] = beside;
     throw new UsageError(
-      `--beside reads manifests beside the paths ${verb}; with no paths the apps are ${verb}, each beside the others`,
+      rest.length > 0
+        ? `--beside took every argument after it (${beside.join(' ')}), so no paths are left to be ${verb}; name the paths before --beside (kelos ${command} ${rest.join(' ')} --beside ${first}), or write --beside=${first}`
+        : `--beside reads manifests beside the paths ${verb}; with no paths the apps are ${verb}, each beside the others`,
     );
   }
   if (beside.includes('-')) throw new UsageError('--beside reads files and directories, not standard input');

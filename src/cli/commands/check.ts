@@ -212,7 +212,7 @@ export const checkCommand: CommandFactory = (io, done) =>
         return;
       }
 
-      assertBesideUsable(flags.beside, paths, 'checked');
+      assertBesideUsable(flags.beside, paths, 'check', 'checked');
       let report: PolicyReport;
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.

@@ -175,7 +175,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .addOption(appTimeoutOption('without paths, when the apps run'))
     .action(async (paths: string[], flags: ValidateFlags) => {
-      assertBesideUsable(flags.beside, paths, 'validated');
+      assertBesideUsable(flags.beside, paths, 'validate', 'validated');
       const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
       if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
       const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);

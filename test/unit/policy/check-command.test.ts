@@ -55,6 +55,12 @@ describe('kelos check', () => {
     expect((await kelos(['check', '--beside', 'dist/'], { cwd })).stderr).toContain(
       'kelos: --beside reads manifests beside the paths checked',
     );
+    // Written first, --beside takes the paths too: the message says so and how to write it.
+    const swallowed = await kelos(['check', '--beside', 'dist/', 'manifests/'], { cwd });
+    expect(swallowed.code).toBe(1);
+    expect(swallowed.stderr).toContain(
+      'kelos: --beside took every argument after it (dist/ manifests/), so no paths are left to be checked; name the paths before --beside (kelos check manifests/ --beside dist/), or write --beside=dist/',
+    );
   });
 
   test('errors exit 2', async () => {
