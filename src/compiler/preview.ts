@@ -148,8 +148,19 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
     .find(
       (o) => o['kind'] === 'KelosConfig' && ((o['metadata'] ?? {}) as Json)['name'] === KELOS_CONFIG_NAME,
     ) as KelosConfig | undefined;
+  // What a Task's Job is made of (its Workspace, AgentConfigs, the namespace's isolation) may
+  // be deployed by another app into its namespace, as in the cluster: looked up in the app
+  // first, then in every app (the first that renders it: one that renders it otherwise is
+  // already a bundle/conflict error).
+  const everywhere = new Map<string, RenderedApp['objects'][number]>();
+  for (const o of apps.flatMap((a) => a.objects)) {
+    const m = (o.object['metadata'] ?? {}) as Json;
+    const key = keyOf(String(o.object['kind']), m['namespace'], m['name']);
+    if (!everywhere.has(key)) everywhere.set(key, o);
+  }
+  const allObjects = [...everywhere.values()];
   for (const app of apps) {
-    const byKey = new Map<string, Json>();
+    const byKey = new Map<string, Json>([...everywhere].map(([key, o]) => [key, o.object]));
     for (const o of app.objects) {
       const m = (o.object['metadata'] ?? {}) as Json;
       byKey.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
@@ -175,7 +186,7 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
           ...(result.job ? [result.job as unknown as Json] : []),
           ...(result.configMaps as unknown as Json[]),
         ],
-        policies: result.job ? networkOf(task, refs, app.objects, kelosConfig) : [],
+        policies: result.job ? networkOf(task, refs, allObjects, kelosConfig) : [],
       };
     };
     const write = (name: string, { objects, policies }: { objects: Json[]; policies: Json[] }) => {

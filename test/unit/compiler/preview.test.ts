@@ -44,6 +44,28 @@ describe('synth preview', { timeout: 60_000 }, () => {
     expect(JSON.stringify(kustomization)).not.toContain('preview');
   });
 
+  test('renders the Job of a Task whose Workspace another app deploys into its namespace', async () => {
+    const p = make({
+      shared: appSource(
+        "  new K.Workspace(scope, 'ws', { metadata: { name: 'svc' }, repo: 'https://github.com/a/svc.git' });",
+      ),
+      hooks: appSource(
+        [
+          "  const ws = K.Workspace.fromWorkspaceName(scope, 'ws', 'svc');",
+          "  new K.Task(scope, 't', { metadata: { name: 'fix' }, worker: { type: 'codex', credentials: { type: 'none' }, workspace: ws }, prompt: 'fix it' });",
+        ].join('\n'),
+      ),
+    });
+    const on = await synthesize({ root: p.root, preview: true });
+    expect(on.diagnostics.filter((d) => d.code.startsWith('preview/'))).toStrictEqual([]);
+    const [job] = docs(
+      on.files.find((f) => f.path === 'dist/preview/hooks/task-fix.job.yaml')!.content,
+    ) as K8sType<'Job'>[];
+    expect(JSON.stringify(job!.spec!.template.spec!.initContainers)).toContain(
+      'https://github.com/a/svc.git',
+    );
+  });
+
   test("shows the Job the operator's render makes of each Task: image, command, env names, mounts, security context", async () => {
     const p = make({ app: APP });
     const on = await synthesize({ root: p.root, preview: true });
