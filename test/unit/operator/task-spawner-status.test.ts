@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskSpawner } from '../../../src/api/index.ts';
-import { nextStatus, type PassOutcome } from '../../../src/operator/reconcilers/task-spawner/status.ts';
+import { Checklist } from '../../../src/kube/log.ts';
+import type { TaskSpawnerReconcilerOptions } from '../../../src/operator/reconcilers/task-spawner/options.ts';
+import {
+  nextStatus,
+  type PassOutcome,
+  writeSpawnerStatus,
+} from '../../../src/operator/reconcilers/task-spawner/status.ts';
 
 const spawner = {
   apiVersion: 'kelos.dev/v1alpha2',
@@ -50,5 +56,51 @@ describe('nextStatus of a TaskSpawner', () => {
     const status = nextStatus(failing, pass(), NOW);
     expect(status.phase).toBe('Running');
     expect(status.message).toBeUndefined();
+  });
+});
+
+describe('writeSpawnerStatus', () => {
+  const options = () => {
+    const patches: unknown[] = [];
+    const o = {
+      client: {
+        mergePatch: async (_r: unknown, _ns: string, _n: string, patch: unknown) => {
+          patches.push(patch);
+          return {};
+        },
+      },
+    } as unknown as TaskSpawnerReconcilerOptions;
+    return { o, patches };
+  };
+
+  it('logs at info, with the reason, when a spawner starts failing or recovers', async () => {
+    // GIVEN a healthy spawner whose discovery now fails (api.github.com unreachable)
+    const healthy = { ...spawner, status: nextStatus(spawner, pass(), NOW) } as TaskSpawner;
+    const message = 'outbound request to https://api.github.com/… refused: cannot resolve api.github.com';
+    const failing = nextStatus(healthy, pass({ problem: { reason: 'DiscoveryFailed', message } }), NOW);
+    const { o, patches } = options();
+    const list = new Checklist();
+    // WHEN the status is written
+    await writeSpawnerStatus(o, healthy, failing, list);
+    // THEN the reconcile is worth an info line that names the problem (a debug line is all an
+    // operator reading the logs would otherwise get)
+    expect(patches).toHaveLength(1);
+    expect(list.notable).toBe(true);
+    expect(list.steps.join('\n')).toContain(message);
+
+    // AND the recovery is told too
+    const recovering = { ...spawner, status: failing } as TaskSpawner;
+    const back = new Checklist();
+    await writeSpawnerStatus(o, recovering, nextStatus(recovering, pass(), NOW), back);
+    expect(back.notable).toBe(true);
+  });
+
+  it('keeps a routine count change at debug', async () => {
+    const before = { ...spawner, status: nextStatus(spawner, pass(), NOW) } as TaskSpawner;
+    const { o } = options();
+    const list = new Checklist();
+    await writeSpawnerStatus(o, before, nextStatus(before, pass({ active: 3 }), NOW), list);
+    expect(list.wrote).toBe(true);
+    expect(list.notable).toBe(false);
   });
 });

@@ -115,7 +115,11 @@ export async function writeSpawnerStatus(
     { status: patch },
     { subresource: 'status' },
   );
-  list.writeRoutine(
-    `Status written: ${next.phase}, ${next.activeTasks} active, ${next.totalTasksCreated} created`,
-  );
+  const line = `Status written: ${next.phase}, ${next.activeTasks} active, ${next.totalTasksCreated} created`;
+  // A spawner that starts failing (a source it cannot reach, a missing Secret), whose problem
+  // changes, or that recovers is worth an info line naming why; counts alone stay at debug.
+  const before = spawner.status;
+  if (before?.phase !== next.phase || before?.message !== next.message)
+    list.write(next.message ? `${line}: ${next.message}` : line);
+  else list.writeRoutine(line);
 }
