@@ -117,11 +117,24 @@ export async function deliverTo(
     return { outcome: 'suspended', reason: 'the TaskSpawner is suspended; no Task was created' };
   const limit = webhookQueueLimit(spawner);
   const queued = queuedTasks(deps.tasks, spawner);
-  if (queued >= limit)
+  if (queued >= limit) {
+    // A full queue drains, a used-up maxTotalTasks does not: tell the sender not to retry.
+    let exhausted: Awaited<ReturnType<Ledgers['exhausted']>>;
+    try {
+      exhausted = await deps.ledgers.exhausted(spawner, key);
+    } catch {
+      exhausted = undefined;
+    }
+    if (exhausted)
+      return {
+        outcome: 'over-limit',
+        reason: `maxTotalTasks ${exhausted.max} reached (${exhausted.total} Tasks created); no Task was created and a retry will not create one`,
+      };
     return {
       outcome: 'queue-full',
       reason: `${queued} Tasks of the TaskSpawner wait for room under maxConcurrency (maxQueuedTasks ${limit}); retry later`,
     };
+  }
   // Context and rendering come before the serial number, so a delivery that cannot become a
   // Task (a context source down, a template that does not render) takes no place under
   // maxTotalTasks.

@@ -215,6 +215,25 @@ export class Ledgers {
   }
 
   /**
+   * Whether `maxTotalTasks` leaves no number for the delivery under `deliveryKey`: the ledger
+   * (as {@link Ledgers.check} reads it, without a write) does not know the delivery and its
+   * sequence reached the cap. A delivery it knows (reserved, or done) is never exhausted.
+   */
+  async exhausted(
+    spawner: TaskSpawner,
+    deliveryKey: string,
+  ): Promise<{ readonly total: number; readonly max: number } | undefined> {
+    const max = spawner.spec.maxTotalTasks ?? 0;
+    if (max <= 0) return undefined;
+    const l = this.#ledger(spawner);
+    const key = entryKey(deliveryKey);
+    if (l.confirms.has(key) || l.writing.has(key)) return undefined;
+    const state = await this.#fresh(l, spawner);
+    if (l.lookup(state, state.live, key)) return undefined;
+    return state.seq >= max ? { total: state.seq, max } : undefined;
+  }
+
+  /**
    * Makes sure the ledger holds the delivery under `key` (an {@link entryKey}; `seq` its Task's
    * serial number if any) as processed, before its Task is deleted: a write only when it is
    * missing or reserved. Resolves to the ms the Task must still be kept (0 if it was there).
