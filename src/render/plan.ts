@@ -6,12 +6,14 @@
  *
  * @packageDocumentation
  */
+
 import type { PodOverrides } from '../api/common.ts';
 import { AGENT_TYPES } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, MAX_ARG_BYTES } from '../contract/pod.ts';
 import { refNameProblem } from '../validate/git-refs.ts';
+import { MAX_TASK_NAME_LENGTH, taskNameTooLong } from '../validate/task-metadata.ts';
 import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
 import { type ConfigFile, checkPodOverrides, collectPluginFiles, collectWorkspaceFiles } from './checks.ts';
 import type { RenderInput, RenderOptions } from './input.ts';
@@ -26,9 +28,6 @@ import {
 } from './resolve.ts';
 
 type EnvVar = K8sType<'EnvVar'>;
-
-/** Longest Task name whose Job can exist: Job names become a Pod label value (63 characters). */
-export const MAX_TASK_NAME_LENGTH = 63;
 
 /** Size of a string in UTF-8. */
 export const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -137,11 +136,7 @@ export const plan = (input: RenderInput, problems: Problems): Plan => {
   const namespace = task.metadata.namespace;
   if (taskName === '') problems.error('render/task-name', '/metadata/name', 'Task has no name');
   else if (taskName.length > MAX_TASK_NAME_LENGTH) {
-    problems.error(
-      'render/task-name',
-      '/metadata/name',
-      `Task name is ${taskName.length} characters; its Job needs a name of at most ${MAX_TASK_NAME_LENGTH} (Job names become a Pod label value)`,
-    );
+    problems.error('render/task-name', '/metadata/name', taskNameTooLong(taskName));
   }
   if (task.spec.workerPoolRef) {
     problems.error(

@@ -46,9 +46,9 @@ type Container = K8sType<'Container'>;
 type Volume = K8sType<'Volume'>;
 type VolumeMount = K8sType<'VolumeMount'>;
 
+export { MAX_TASK_NAME_LENGTH } from '../validate/task-metadata.ts';
 export { isValidBranchName, ownerRepo, repoHost, workspaceFilePathProblem } from './checks.ts';
 export * from './input.ts';
-export { MAX_TASK_NAME_LENGTH } from './plan.ts';
 export {
   BUILT_IN_EMPTY_DIR_SIZE_LIMIT,
   DEFAULT_CONTAINER_SECURITY_CONTEXT,

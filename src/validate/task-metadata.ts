@@ -1,5 +1,12 @@
 /**
- * What a TaskSpawner's `taskTemplate.metadata` must mean for the Tasks it spawns to be
+ * What a Task's name and a TaskSpawner's `taskTemplate.metadata` must be for the Tasks to run.
+ *
+ * A Task's Job takes the Task's name, and a Job name becomes a Pod label value, so a Task
+ * named with more than {@link MAX_TASK_NAME_LENGTH} characters is accepted by the API server
+ * (names run to 253) and then always fails in the operator's render: an error here, in
+ * `kelos validate` and `kelos run`, not a Task that fails once created.
+ *
+ * A TaskSpawner's `taskTemplate.metadata` must mean for the Tasks it spawns to be
  * accepted. The CRD keeps `labels` and `annotations` plain string maps, so the API server
  * accepts the spawner; the operator copies the keys as written and renders each value as a Go
  * template over the item (`src/operator/spawner/task-build.ts`), with no sanitizing, and the API
@@ -107,9 +114,31 @@ export const riskWords = (risk: { readonly free?: string; readonly renders?: str
     ? `prints .${risk.free}, which is ${FREE_TEXT[risk.free]?.what}${risk.renders ? ` (it ${risk.renders})` : ''}`
     : (risk.renders ?? '');
 
-/** Findings for the metadata of one TaskSpawner's task template; none for other objects. */
+/** Longest Task name whose Job can exist: Job names become a Pod label value (63 characters). */
+export const MAX_TASK_NAME_LENGTH = 63;
+
+/** Why a Task named `name` cannot run, which is longer than {@link MAX_TASK_NAME_LENGTH}. */
+export const taskNameTooLong = (name: string): string =>
+  `Task name is ${name.length} characters; its Job needs a name of at most ${MAX_TASK_NAME_LENGTH} (Job names become a Pod label value)`;
+
+/** Findings for a Task's name, or the metadata of a TaskSpawner's task template; none for other objects. */
 export function taskMetadataFindings(object: Readonly<Record<string, unknown>>): Finding[] {
-  if (object['apiVersion'] !== API_VERSION || object['kind'] !== 'TaskSpawner') return [];
+  if (object['apiVersion'] !== API_VERSION) return [];
+  if (object['kind'] === 'Task') {
+    const name = isNode(object['metadata']) ? object['metadata']['name'] : undefined;
+    return typeof name === 'string' && name.length > MAX_TASK_NAME_LENGTH
+      ? [
+          {
+            severity: 'error',
+            code: 'task/name-too-long',
+            path: '/metadata/name',
+            message: `${taskNameTooLong(name)}: the API server accepts the Task and the operator fails it`,
+            hint: `shorten the name to at most ${MAX_TASK_NAME_LENGTH} characters`,
+          },
+        ]
+      : [];
+  }
+  if (object['kind'] !== 'TaskSpawner') return [];
   const spec = isNode(object['spec']) ? object['spec'] : {};
   const template = isNode(spec['taskTemplate']) ? spec['taskTemplate'] : {};
   const metadata = isNode(template['metadata']) ? template['metadata'] : {};

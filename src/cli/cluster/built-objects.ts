@@ -7,7 +7,10 @@
  *
  * @packageDocumentation
  */
+
+import { resourceOf } from '../../validate/identity.ts';
 import { type Diagnostic, formatDiagnosticBlock, validateObject } from '../../validate/index.ts';
+import { taskMetadataFindings } from '../../validate/task-metadata.ts';
 import { UsageError } from '../io.ts';
 
 /** Which flag sets the field at a JSON pointer of a built object, where one flag does. */
@@ -19,7 +22,14 @@ export type FlagOf = (pointer: string) => string | undefined;
  */
 export const refuseInvalid = (objects: readonly object[], flagOf: FlagOf = () => undefined): void => {
   const errors: Diagnostic[] = objects.flatMap((o) =>
-    validateObject(o as Record<string, unknown>).filter((d) => d.severity === 'error'),
+    [
+      ...validateObject(o as Record<string, unknown>),
+      // What the API server accepts and the operator then fails (a Task name its Job cannot take).
+      ...taskMetadataFindings(o as Record<string, unknown>).map((f) => ({
+        ...f,
+        resource: resourceOf(o as Record<string, unknown>),
+      })),
+    ].filter((d) => d.severity === 'error'),
   );
   if (errors.length === 0) return;
   const lines = errors.map((d) => {
@@ -27,7 +37,7 @@ export const refuseInvalid = (objects: readonly object[], flagOf: FlagOf = () =>
     return `  ${formatDiagnosticBlock(flag ? { ...d, message: `${d.message} (set by ${flag})` } : d).replaceAll('\n', '\n  ')}`;
   });
   throw new UsageError(
-    `the API server would refuse what these flags make, so nothing was printed or created:\n${lines.join('\n')}`,
+    `what these flags make would be refused or could not run, so nothing was printed or created:\n${lines.join('\n')}`,
   );
 };
 

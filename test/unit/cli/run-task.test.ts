@@ -288,7 +288,13 @@ describe('--dry-run without a kubeconfig', () => {
     const run = await offline('run', '--dry-run', '-p', 'x', '--secret', 's', '--name', 'My_Task');
     expect([run.code, run.stdout]).toStrictEqual([1, '']);
     expect(run.stderr).toBe(
-      `kelos: the API server would refuse what these flags make, so nothing was printed or created:\n  error Task default/My_Task /metadata/name: must be a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character; got "My_Task" (set by --name) [schema/pattern]\n`,
+      `kelos: what these flags make would be refused or could not run, so nothing was printed or created:\n  error Task default/My_Task /metadata/name: must be a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character; got "My_Task" (set by --name) [schema/pattern]\n`,
+    );
+    // A name the API server takes but no Job can: the Task would fail once created.
+    const long = await offline('run', '--dry-run', '-p', 'x', '--secret', 's', '--name', 'a'.repeat(70));
+    expect([long.code, long.stdout]).toStrictEqual([1, '']);
+    expect(long.stderr).toContain(
+      `error Task default/${'a'.repeat(70)} /metadata/name: Task name is 70 characters; its Job needs a name of at most 63 (Job names become a Pod label value): the API server accepts the Task and the operator fails it (set by --name) [task/name-too-long]`,
     );
     const ws = await offline(
       'create',

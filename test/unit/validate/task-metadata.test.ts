@@ -13,6 +13,26 @@ const RULE =
 const REFUSED = "the API server refuses that item's Task and none is created for it";
 
 describe('taskMetadataFindings', () => {
+  it('refuses a Task name longer than its Job can take, which the API server accepts', () => {
+    const task = (name: string) => ({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: { name },
+      spec: {},
+    });
+    expect(taskMetadataFindings(task('a'.repeat(63)))).toEqual([]);
+    expect(taskMetadataFindings(task('a'.repeat(64)))).toEqual([
+      {
+        severity: 'error',
+        code: 'task/name-too-long',
+        path: '/metadata/name',
+        message:
+          'Task name is 64 characters; its Job needs a name of at most 63 (Job names become a Pod label value): the API server accepts the Task and the operator fails it',
+        hint: 'shorten the name to at most 63 characters',
+      },
+    ]);
+  });
+
   it('finds nothing in keys and values every spawned Task can carry', () => {
     const findings = taskMetadataFindings(
       spawner({
