@@ -317,6 +317,11 @@ export type Admission =
       readonly reason: string;
       /** When the period of the blocking budget ends (undefined when the budget is broken). */
       readonly retryAt?: number;
+      /**
+       * Blocked by what running (or just finished) Tasks hold, not by what the period spent:
+       * it may start as soon as one of them finishes under its reservation.
+       */
+      readonly heldByRunning?: true;
     };
 
 /**
@@ -351,6 +356,7 @@ export function admit(
           budget: name,
           reason: `${withExtra} (${formatQuantity(state.used.costUSD)} USD used + ${extra.costUSD} USD ${describeExtra(extra)})`,
           retryAt: state.period.end,
+          heldByRunning: true,
         };
       }
     }

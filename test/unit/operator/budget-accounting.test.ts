@@ -136,7 +136,7 @@ describe('budget accounting the Task author cannot steer', () => {
     await op.create('Task', newTask('third', worker(3600), { team: 'a' }));
     expect(op.job('third')).toBeUndefined();
     expect(op.task('third')?.status?.message).toBe(
-      'Budget "team-a" exceeded: cost 12 USD reached maxCostUSD 10 (0 USD used + 12 USD reserved by 2 running Tasks); its period ends at 2026-03-03T00:00:00Z',
+      'Budget "team-a" is held by running Tasks: cost 12 USD reached maxCostUSD 10 (0 USD used + 12 USD reserved by 2 running Tasks); it starts when a running Task finishes and leaves room, or when its period ends at 2026-03-03T00:00:00Z',
     );
     // Under another budget's selector nothing is reserved.
     await op.create('Task', newTask('other', worker(3600), { team: 'b' }));
@@ -169,7 +169,7 @@ describe('budget admission of Tasks reconciled at the same moment', () => {
     expect(started).toHaveLength(2);
     const waiting = ['t1', 't2', 't3', 't4'].filter((n) => op.job(n) === undefined);
     expect(op.task(waiting[0] ?? '')?.status?.message).toBe(
-      'Budget "team-a" exceeded: cost 12 USD reached maxCostUSD 10 (0 USD used + 12 USD reserved by 2 running Tasks); its period ends at 2026-03-03T00:00:00Z',
+      'Budget "team-a" is held by running Tasks: cost 12 USD reached maxCostUSD 10 (0 USD used + 12 USD reserved by 2 running Tasks); it starts when a running Task finishes and leaves room, or when its period ends at 2026-03-03T00:00:00Z',
     );
   });
 

@@ -239,10 +239,15 @@ export async function checkGates(
     budgetExtrasOf(o, holds),
   );
   if (!admission.admitted) {
-    // When a used-up budget lets the Task start (a broken budget has no period: it waits for a fix).
-    const until = admission.retryAt === undefined ? '' : `; its period ends at ${rfc3339(admission.retryAt)}`;
+    // When a used-up budget lets the Task start (a broken budget has no period: it waits for a
+    // fix); one that only running Tasks fill may let it start as soon as one of them finishes.
+    const period = admission.retryAt === undefined ? '' : `its period ends at ${rfc3339(admission.retryAt)}`;
+    const until = admission.heldByRunning
+      ? `; it starts when a running Task finishes and leaves room, or when ${period}`
+      : period && `; ${period}`;
+    const state = admission.heldByRunning ? 'is held by running Tasks' : 'exceeded';
     return stop(
-      wait(o, task, list, `Budget "${admission.budget}" exceeded: ${admission.reason}${until}`, {
+      wait(o, task, list, `Budget "${admission.budget}" ${state}: ${admission.reason}${until}`, {
         set: {
           type: ConditionTypes.BudgetBlocked,
           status: 'True',
