@@ -160,11 +160,12 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
   }
   const allObjects = [...everywhere.values()];
   for (const app of apps) {
-    const byKey = new Map<string, Json>([...everywhere].map(([key, o]) => [key, o.object]));
+    const own = new Map<string, Json>();
     for (const o of app.objects) {
       const m = (o.object['metadata'] ?? {}) as Json;
-      byKey.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
+      own.set(keyOf(String(o.object['kind']), m['namespace'], m['name']), o.object);
     }
+    const byKey = { get: (key: string) => own.get(key) ?? everywhere.get(key)?.object };
     const jobOf = (task: Task, file: string): { objects: Json[]; policies: Json[] } => {
       const ns = task.metadata.namespace;
       const worker = task.spec.worker;

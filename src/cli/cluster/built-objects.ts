@@ -7,7 +7,6 @@
  *
  * @packageDocumentation
  */
-
 import { resourceOf } from '../../validate/identity.ts';
 import { type Diagnostic, formatDiagnosticBlock, validateObject } from '../../validate/index.ts';
 import { taskMetadataFindings } from '../../validate/task-metadata.ts';
