@@ -19,8 +19,29 @@ const compactAt = <T>(value: T, path: string[]): T => {
     return copy(value, 0);
   } catch (err) {
     if (err === TOO_DEEP) throw new NotAManifestValue(value as object, { cycle: cyclePath(value, path) });
+    // Found without a path, as copying keeps none (it runs on every spec): look for it now.
+    if (err instanceof NotAManifestValue && err.at === undefined && err.refused !== undefined) {
+      const at = pathTo(value, path, err.refused);
+      if (at !== undefined) throw new NotAManifestValue(err.refused, undefined, at);
+    }
     throw err;
   }
+};
+
+/** The dotted path, from `value` at `from`, of `target` inside it; `undefined` when it is not. */
+const pathTo = (value: unknown, from: string[], target: object): string | undefined => {
+  const walk = (v: unknown, path: string[], depth: number): string | undefined => {
+    if (v === target) return path.join('.').replaceAll('.[', '[');
+    if (v === null || typeof v !== 'object' || depth > MAX_DEPTH) return undefined;
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return undefined;
+    for (const [key, member] of Object.entries(v)) {
+      const found = walk(member, [...path, Array.isArray(v) ? `[${key}]` : key], depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return walk(value, from, 0) || undefined;
 };
 
 /** Deeper than any Kubernetes object nests; the validator refuses YAML past the same depth. */
@@ -77,22 +98,36 @@ const cyclePath = (value: unknown, from: string[]): string | undefined => {
  * holds itself. Copying either recursed until the stack ran out, with no location.
  */
 export class NotAManifestValue extends TypeError {
+  /** The class instance refused (not set for a value refused as too deep). */
+  readonly refused: object | undefined;
+  /** Where in the value given to render it is, as a dotted path, once known. */
+  readonly at: string | undefined;
+
   /**
    * @param value - what was refused.
    * @param tooDeep - set when `value` nests past the depth limit, with the path of the member
    *   that holds an object it is inside of, if one does.
+   * @param at - where `value` is, when known.
    */
-  constructor(value: object, tooDeep?: { cycle: string | undefined }) {
+  constructor(value: object, tooDeep?: { cycle: string | undefined }, at?: string) {
     const name =
       (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ??
       'object';
+    // A construct by its path in the app (its class may be an internal one, such as an import's).
+    const constructPath = (value as { node?: { path?: unknown } }).node?.path;
+    const what =
+      typeof constructPath === 'string'
+        ? `the construct ${constructPath}`
+        : `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
     super(
       tooDeep === undefined
-        ? `a ${name} is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`
+        ? `${at === undefined ? `${what} is` : `${at} holds ${what}, which is`} no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`
         : tooDeep.cycle !== undefined
           ? `${tooDeep.cycle.replaceAll('.[', '[')} holds an object it is inside of (a cycle); a manifest is a tree of plain JSON`
           : `a value nests more than ${MAX_DEPTH} levels deep; no Kubernetes object does`,
     );
+    this.refused = tooDeep === undefined ? value : undefined;
+    this.at = at;
   }
 }
 

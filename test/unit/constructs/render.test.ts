@@ -13,8 +13,18 @@ describe('compact', () => {
       readonly self = this;
     }
     expect(() => compact({ spec: { workspace: new Workspace() } })).toThrow(
-      'a Workspace is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON',
+      'spec.workspace holds a Workspace, which is no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON',
     );
+    // A construct is named by its path in the app; its class may be an import's, internal one.
+    class ImportedObject {
+      readonly node = { path: 'app/ws' };
+    }
+    expect(() => compact({ podOverrides: { env: [{ name: 'A', value: new ImportedObject() }] } })).toThrow(
+      'podOverrides.env[0].value holds the construct app/ws, which is no value a manifest can hold',
+    );
+    expect(() => compact({ at: new Intl.Locale('en') })).toThrow('at holds a Locale, which is');
+    class Env {}
+    expect(() => compact([new Env()])).toThrow('[0] holds an Env, which is');
     expect(compact({ b: Object.assign(Object.create(null), { x: 1 }), a: [1, undefined] })).toStrictEqual({
       a: [1],
       b: { x: 1 },
