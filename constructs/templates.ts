@@ -20,7 +20,7 @@ export const checkTemplates = (
   v: Violations,
 ): Pick<CheckedFindings, 'templates'> => {
   const located = locatedTemplateFindings({ kind, spec });
-  for (const { finding: f } of located) if (f.severity === 'error') v.add(f.path, f.message);
+  for (const { finding: f } of located) if (f.severity === 'error') v.add(f.path, f.message, f.hint);
   return {
     templates: located.map(({ site, offset, finding }) => ({
       site: { path: site.path, text: site.text },

@@ -23,6 +23,8 @@ export interface Violation {
   readonly path: string;
   /** What is wrong. Where a CEL rule of `src/api` covers it, this is the rule's message. */
   readonly message: string;
+  /** How to fix it, when the check that found it says (the validator's hint). */
+  readonly hint?: string;
 }
 
 /** The object a violation is about, as `Kind namespace/name`. */
@@ -106,9 +108,9 @@ export class Violations {
     if (broken) this.#items.push({ path, message });
   }
 
-  /** Records `message` against `path`. */
-  add(path: string, message: string): void {
-    this.#items.push({ path, message });
+  /** Records `message` against `path`, with the check's `hint` when it has one. */
+  add(path: string, message: string, hint?: string): void {
+    this.#items.push(hint === undefined ? { path, message } : { path, message, hint });
   }
 
   /**

@@ -55,6 +55,8 @@ export interface AppFailure {
   readonly resource?: { readonly kind: string; readonly namespace?: string; readonly name: string };
   /** JSON pointer into that object. */
   readonly path?: string;
+  /** How to fix it, when the check that found it says. */
+  readonly hint?: string;
   /** Where in the app's code it happened. */
   readonly site?: SourceSite;
   readonly constructPath?: string;

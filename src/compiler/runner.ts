@@ -71,7 +71,7 @@ const userFile = (frameFile: string, root: string): string | undefined => {
 interface KelosErrorShape {
   kelosValidation: true;
   resource: { kind: string; namespace?: string; name: string };
-  violations: Array<{ path: string; message: string }>;
+  violations: Array<{ path: string; message: string; hint?: string }>;
 }
 
 const isKelosError = (err: unknown): err is Error & KelosErrorShape =>
@@ -119,6 +119,7 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
       message: v.message,
       resource: err.resource,
       path: v.path,
+      ...(v.hint !== undefined && { hint: v.hint }),
       ...(site && { site }),
     }));
   }

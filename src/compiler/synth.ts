@@ -262,6 +262,7 @@ export const failureDiagnostics = (run: AppRun): Diagnostic[] =>
     message: f.code === 'synth/app-failed' ? `app ${run.name} failed: ${f.message}` : f.message,
     path: f.path ?? '',
     ...(f.resource && { resource: f.resource }),
+    ...(f.hint !== undefined && { hint: f.hint }),
     source: {
       file: f.site?.file ?? run.source,
       ...(f.site?.line !== undefined && { line: f.site.line }),

@@ -31,6 +31,26 @@ describe('synth checks templates', { timeout: 60_000 }, () => {
     );
     expect(p.files('dist')).toStrictEqual([]);
   });
+
+  test("the template check's hint comes with the construct's error: the variables there are, when none is near", async () => {
+    const p = project({
+      hook: appSource(
+        [
+          '  new K.TaskSpawner(scope, "hook", {',
+          "    metadata: { name: 'hook' },",
+          "    when: { webhook: { source: 'am', secretRef: { name: 'h' }, fieldMapping: { id: '$.id', sev: '$.labels.severity' } } },",
+          "    taskTemplate: { worker: { type: 'codex', credentials: { type: 'none' } }, promptTemplate: 'Look at {{.severity}}' },",
+          '  });',
+        ].join('\n'),
+      ),
+    });
+    projects.push(p);
+    const run = await kelos(['synth'], p.root);
+    expect(run.stdout).toContain(
+      'apps/hook/main.ts:3:3: error TaskSpawner hook /spec/taskTemplate/promptTemplate: .severity is not a variable of a webhook source (template line 1, column 11) [construct/invalid]\n    hint: known here: .Kind, .Payload, .id, .sev, .ID, .Title, .Body, .URL\n',
+    );
+    expect(run.code).toBe(2);
+  });
 });
 
 describe('synth checks the metadata of spawned Tasks', { timeout: 60_000 }, () => {
