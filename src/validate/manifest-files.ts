@@ -54,14 +54,18 @@ export async function manifestFiles(
     throw new Error(`cannot read ${dir}: ${readProblem(err)}`, { cause: err });
   });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const skip = (path: string, why: string) =>
+  const skip = (
+    path: string,
+    why: string,
+    hint = "pass the link's target as a path of its own to validate it",
+  ) =>
     skipped.push({
       severity: 'warning',
       code: 'manifest/symlink',
       message: `${path} is a symbolic link ${why}; it was not read`,
       path: '',
       source: { file: path },
-      hint: `pass the link's target as a path of its own to validate it`,
+      hint,
     });
   for (const entry of entries) {
     const path = join(dir, entry.name);
@@ -73,7 +77,7 @@ export async function manifestFiles(
       try {
         target = await realpath(resolve(cwd, path));
       } catch {
-        skip(path, 'whose target does not exist');
+        skip(path, 'whose target does not exist', 'point the link at a manifest that exists, or remove it');
         continue;
       }
       if (target !== top && !target.startsWith(`${top}${sep}`)) {

@@ -98,6 +98,26 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
     expect(run.stdout).toContain(`m/link.yaml is a symbolic link to ${join(dir, 'outside/task.yaml')}`);
   });
 
+  test('a symlink whose target does not exist is reported with a hint that does not send to the target', async () => {
+    await mkdir(join(dir, 'm'));
+    await writeFile(join(dir, 'm/task.yaml'), TASK);
+    await symlink(join(dir, 'gone.yaml'), join(dir, 'm/gone.yaml'));
+    const run = await kelos([command, 'm', '--format', 'json'], { cwd: dir });
+    const report = JSON.parse(run.stdout) as {
+      diagnostics: Array<{ code: string; message: string; hint?: string }>;
+    };
+    expect(report.diagnostics.filter((d) => d.code === 'manifest/symlink')).toStrictEqual([
+      {
+        severity: 'warning',
+        code: 'manifest/symlink',
+        message: 'm/gone.yaml is a symbolic link whose target does not exist; it was not read',
+        path: '',
+        source: { file: 'm/gone.yaml' },
+        hint: 'point the link at a manifest that exists, or remove it',
+      },
+    ]);
+  });
+
   test("synth's preview found under a directory is not read, with a note; named, it is", async () => {
     await mkdir(join(dir, 'dist/apps/team'), { recursive: true });
     await mkdir(join(dir, 'dist/preview/team'), { recursive: true });
