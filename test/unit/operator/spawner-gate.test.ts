@@ -189,4 +189,35 @@ describe('spawner gate in the Task reconciler (fake API server, 4 workers)', () 
       await op.stop();
     }
   });
+
+  it('says why every queued Task waits once its spawner is suspended, not only the head of the line', async () => {
+    const op = await startTaskOperator();
+    try {
+      const sp = await op.create('TaskSpawner', spawner({ maxConcurrency: 2 }));
+      const owner = {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'TaskSpawner',
+        name: 'fixer',
+        uid: sp.metadata.uid ?? '',
+        controller: true,
+      };
+      for (let i = 0; i < 12; i++) {
+        const t = newTask(`t-${String(i).padStart(2, '0')}`);
+        t.metadata.ownerReferences = [owner];
+        await op.kube.create(Resources.Task, { ...t, metadata: { ...t.metadata, namespace: NS } });
+      }
+      await op.settle();
+      await op.kube.mergePatch(Resources.TaskSpawner, NS, 'fixer', { spec: { suspend: true } });
+      await op.settle();
+      const waiting = op.kube.objects<Task>(Resources.Task, NS).filter((t) => !op.job(t.metadata.name ?? ''));
+      expect(waiting).toHaveLength(10);
+      const reasons = waiting.map(
+        (t) =>
+          t.status?.conditions?.find((c) => c.status === 'True' && c.reason?.startsWith('Spawner'))?.reason,
+      );
+      expect(reasons).toStrictEqual(Array(10).fill('SpawnerSuspended'));
+    } finally {
+      await op.stop();
+    }
+  });
 });

@@ -87,11 +87,17 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
   // again. Only the first maxConcurrency in pick-up order can be admitted (Tasks another gate
   // holds keep no place and are woken too); waking the whole line would reconcile every
   // queued Task on every change, which with hundreds queued (webhook bursts) is quadratic.
-  const wakeQueued = (uid: string, namespace: string | undefined, spawnerName: string, except?: string) => {
+  const wakeQueued = (
+    uid: string,
+    namespace: string | undefined,
+    spawnerName: string,
+    except?: string,
+    everyone = false,
+  ) => {
     const queued = tasks
       .byIndex(TaskIndexes.Spawner, uid)
       .filter((t) => !isTerminalPhase(t.status?.phase) && !t.status?.jobName);
-    const max = (spawners?.get(namespace, spawnerName)?.spec.maxConcurrency ?? 0) || queued.length;
+    const max = (!everyone && spawners?.get(namespace, spawnerName)?.spec.maxConcurrency) || queued.length;
     if (queued.length > max) queued.sort(pickUpOrder);
     let inLine = 0;
     for (const t of queued) {
@@ -122,12 +128,20 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
       for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
     }
   });
-  // A spawner resumed, raised its cap, or was re-created.
+  // A spawner resumed, raised its cap, or was re-created. Suspended or resumed, its whole line
+  // looks again, once: each queued Task's condition says why it waits (suspended, or its place).
   spawners?.onChange((type, _key, spawner, old) => {
     if (type === 'resync' || (type === 'update' && old?.metadata.generation === spawner.metadata.generation))
       return;
+    const suspendChanged = type === 'update' && !!old?.spec.suspend !== !!spawner.spec.suspend;
     if (spawner.metadata.uid)
-      wakeQueued(spawner.metadata.uid, spawner.metadata.namespace, spawner.metadata.name ?? '');
+      wakeQueued(
+        spawner.metadata.uid,
+        spawner.metadata.namespace,
+        spawner.metadata.name ?? '',
+        undefined,
+        suspendChanged,
+      );
   });
   // Tasks waiting for a Workspace or AgentConfig start as soon as it is created.
   workspaces.onChange((type, key) => {
