@@ -213,13 +213,26 @@ export const operatorCommand: CommandFactory = (io, done) => {
       throw new UsageError(
         '--metrics-token-file and --metrics-auth kubernetes cannot be combined; choose one',
       );
+    // A flag's file the Pod does not have (a Secret not mounted) is named with the flag.
+    const readFlagFile = (flag: string, path: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const why =
+          code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err);
+        throw new UsageError(
+          `${flag} ${path}: cannot read it (${why}); in a cluster, mount the Secret that holds it into the operator's Pod`,
+        );
+      }
+    };
     if (flags.metricsTokenFile) {
-      metricsToken = readFileSync(flags.metricsTokenFile, 'utf8').trim();
+      metricsToken = readFlagFile('--metrics-token-file', flags.metricsTokenFile).trim();
       if (!metricsToken) throw new UsageError(`--metrics-token-file ${flags.metricsTokenFile} is empty`);
     }
     const secretLines = (path: string | undefined, flag: string): string[] | undefined => {
       if (!path) return undefined;
-      const lines = readFileSync(path, 'utf8')
+      const lines = readFlagFile(flag, path)
         .split('\n')
         .map((l) => l.trim())
         .filter((l) => l !== '');

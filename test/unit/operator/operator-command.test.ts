@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { durationFlagMs, namespacesFlag, sizeLimitFlag } from '../../../src/cli/commands/operator.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
@@ -105,5 +108,26 @@ describe('kelos operator flags', () => {
     const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
     expect(await runCli(['operator', '--kubeconfig', '/does/not/exist/config'], cli)).toBe(1);
     expect(err.join('')).toMatch(/^kelos: cannot read kubeconfig \/does\/not\/exist\/config: ENOENT/);
+  });
+
+  it('names the flag whose file it cannot read (a Secret not mounted), before connecting anywhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-operator-flags-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: x}}]\n',
+    );
+    for (const flag of [
+      '--webhook-github-secret-file',
+      '--webhook-linear-secret-file',
+      '--metrics-token-file',
+    ]) {
+      const { cli, err } = io();
+      const path = join(dir, 'not-mounted', 'secret');
+      expect(await runCli(['operator', '--kubeconfig', kubeconfig, flag, path], cli)).toBe(1);
+      expect(err.join('')).toBe(
+        `kelos: ${flag} ${path}: cannot read it (no such file); in a cluster, mount the Secret that holds it into the operator's Pod\n`,
+      );
+    }
   });
 });
