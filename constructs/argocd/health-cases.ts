@@ -218,6 +218,23 @@ const TASK_SPAWNER: readonly HealthCase[] = [
     message: 'GET /repos/acme/api/issues: 502',
   },
   {
+    name: 'rate-limited',
+    object: spawner('throttled', {
+      phase: 'Running',
+      observedGeneration: 1,
+      conditions: [
+        cond(
+          'DiscoveryError',
+          'True',
+          'RateLimited',
+          'GitHub rate limit reached; polling resumes at 10:15:00Z',
+        ),
+      ],
+    }),
+    status: 'Healthy',
+    message: 'Rate limited: GitHub rate limit reached; polling resumes at 10:15:00Z',
+  },
+  {
     name: 'max-total-tasks-reached',
     object: spawner('capped', {
       phase: 'Running',

@@ -25,6 +25,12 @@ if generation ~= nil and status.observedGeneration ~= nil and status.observedGen
   return hs
 end
 local discovery = condition("DiscoveryError")
+if status.phase ~= "Failed" and discovery ~= nil and discovery.reason == "RateLimited" then
+  -- The source throttles and the operator waits it out: routine, and it recovers on its own.
+  hs.status = "Healthy"
+  hs.message = "Rate limited: " .. tostring(discovery.message or "")
+  return hs
+end
 if status.phase == "Failed" or discovery ~= nil then
   hs.status = "Degraded"
   hs.message = (discovery ~= nil and discovery.message) or status.message or "TaskSpawner failed"
