@@ -48,5 +48,12 @@ export const loadBeside = async (
   if (beside === undefined || beside.length === 0) return [];
   const checked = new Set(checkedFiles);
   const loaded = await loadBundles(beside, io.readStdin, io.cwd);
-  return loaded.bundles.map((b) => ({ ...b, documents: b.documents.filter((d) => !checked.has(d.file)) }));
+  // Loose manifests (no kustomization root) are a bundle named '' here as among the paths; named
+  // alike, a reference from the paths' loose manifests to them would count as within its own
+  // bundle and never resolve beside it. They are named after the --beside paths instead.
+  return loaded.bundles.map((b) => ({
+    ...b,
+    name: b.name === '' ? beside.join(', ') : b.name,
+    documents: b.documents.filter((d) => !checked.has(d.file)),
+  }));
 };

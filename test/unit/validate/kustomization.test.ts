@@ -136,6 +136,26 @@ describe('kustomization trees', () => {
     expect(stdin.code).toBe(1);
   });
 
+  test('--beside: loose manifests beside loose manifests resolve there too (no kustomization on either side)', async () => {
+    const root = tree({
+      'manifests/task.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: repo}\n',
+      'shared/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+    });
+    for (const beside of ['shared/', 'shared/workspace.yaml']) {
+      const run = await kelos(['validate', 'manifests/', '--beside', beside], { cwd: root });
+      expect(run.stdout).toBe(
+        [
+          `manifests/task.yaml:10:20: info Task fix /spec/worker/workspaceRef/name: spec.worker.workspaceRef names Workspace "repo", which ${beside} deploys (namespace "default"), not this bundle: it resolves once both are synced [ref/other-bundle]`,
+          '1 object, 0 errors, 0 warnings',
+          '',
+        ].join('\n'),
+      );
+      expect(run.code).toBe(0);
+    }
+  });
+
   test('resources decide what is in a bundle: nested kustomizations join their parent, unlisted files stay out', async () => {
     const root = tree({
       'app/kustomization.yaml': kustomization('resources:\n  - base\n  - extra.yaml\n'),
