@@ -29,16 +29,31 @@ import type { ResolvedInstallProps } from './props.ts';
  */
 export const METRICS_READER = 'kelos-metrics-reader';
 
-/** Every (verb list, resource) pair of a scope, as cdk8s-plus takes them. */
+/** One object of a resource type, as a Role (an `IApiResource`) and a ClusterRole (an `IApiEndpoint`) take it. */
+const named = (resource: Required<kplus.IApiResource>): kplus.IApiResource & kplus.IApiEndpoint => ({
+  ...resource,
+  asApiResource: () => resource,
+  asNonApiResource: () => undefined,
+});
+
+/**
+ * Every (verb list, resource) pair of a scope, as cdk8s-plus takes them; a rule with
+ * `resourceNames` as one endpoint per name (cdk8s-plus renders each into the rule's list).
+ */
 const grantsOf = (scope: RbacScope, rules: readonly OperatorRbacRule[]) =>
   rules
     .filter((r) => r.scope === scope)
     .flatMap((r) =>
       r.apiGroups.flatMap((apiGroup) =>
-        r.resources.map((resourceType) => ({
-          verbs: [...r.verbs],
-          resource: kplus.ApiResource.custom({ apiGroup, resourceType }),
-        })),
+        r.resources.flatMap((resourceType) =>
+          (r.resourceNames ?? [undefined]).map((resourceName) => ({
+            verbs: [...r.verbs],
+            resource:
+              resourceName === undefined
+                ? kplus.ApiResource.custom({ apiGroup, resourceType })
+                : named({ apiGroup, resourceType, resourceName }),
+          })),
+        ),
       ),
     );
 

@@ -31,6 +31,11 @@ export interface OperatorRbacRule {
   readonly resources: readonly string[];
   readonly verbs: readonly string[];
   readonly scope: RbacScope;
+  /**
+   * Only these objects (RBAC `resourceNames`): for a rule whose verbs all name one object (get,
+   * patch), never for create, list or watch, which name none.
+   */
+  readonly resourceNames?: readonly string[];
   /** Why the operator needs it. */
   readonly why: string;
   /**
@@ -52,6 +57,7 @@ export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
   verbs: string[];
+  resourceNames?: string[];
 }
 
 /** RBAC rules the operator needs; the install manifests are generated from this table. */
@@ -206,6 +212,9 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     apiGroups: ['discovery.k8s.io'],
     resources: ['endpointslices'],
     verbs: ['get'],
+    // Named after the `kubernetes` Service, as the EndpointSlice controller names it; no other
+    // Service's endpoints in `default` are the operator's business.
+    resourceNames: ['kubernetes'],
     scope: 'apiserver',
     why: 'the API server’s addresses (EndpointSlice default/kubernetes), which the agent NetworkPolicy blocks',
   },
@@ -213,6 +222,8 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
     verbs: ['get', 'create', 'patch'],
+    // Not restricted to the install's Lease by name: `--lease-name` may name another (two
+    // operators in one namespace), and a create names no object RBAC could restrict.
     scope: 'own',
     why: 'leader election',
   },
@@ -222,7 +233,12 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
 export const policyRules = (scope: RbacScope, rules = OPERATOR_RBAC_RULES): PolicyRule[] =>
   rules
     .filter((r) => r.scope === scope)
-    .map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
+    .map((r) => ({
+      apiGroups: [...r.apiGroups],
+      resources: [...r.resources],
+      verbs: [...r.verbs],
+      ...(r.resourceNames && { resourceNames: [...r.resourceNames] }),
+    }));
 
 /** One API request in RBAC terms. */
 export interface RbacRequest {

@@ -20,6 +20,20 @@ describe('the operator RBAC table', () => {
     expect(policyRules('watched').some((r) => r.resources.includes('leases'))).toBe(false);
   });
 
+  it('names the object where the operator reads only one: the API server’s EndpointSlice', () => {
+    expect(policyRules('apiserver')).toEqual([
+      {
+        apiGroups: ['discovery.k8s.io'],
+        resources: ['endpointslices'],
+        verbs: ['get'],
+        resourceNames: ['kubernetes'],
+      },
+    ]);
+    // A name restricts only verbs that name an object: never create, list or watch.
+    for (const r of OPERATOR_RBAC_RULES.filter((r) => r.resourceNames))
+      expect(r.verbs.filter((v) => !['get', 'patch', 'update', 'delete'].includes(v))).toEqual([]);
+  });
+
   it('grants no wildcard, no update except the indirect finalizers rule, no deletecollection', () => {
     const all = OPERATOR_RBAC_RULES.flatMap((r) => [...r.verbs, ...r.resources, ...r.apiGroups]);
     expect(all).not.toContain('*');
