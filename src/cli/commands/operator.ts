@@ -18,6 +18,7 @@ import { installProcessGuards } from '../../operator/process-guard.ts';
 import { type SlackTokens, slackTokensFromEnv } from '../../operator/webhook/slack-socket.ts';
 import { DEFAULT_IMAGE_TAG, DEFAULT_WORKSPACE_SIZE_LIMIT } from '../../render/input.ts';
 import { parseQuantity, quantitySign } from '../../validate/quantity.ts';
+import { unreadableFile } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 
@@ -218,11 +219,8 @@ export const operatorCommand: CommandFactory = (io, done) => {
       try {
         return readFileSync(path, 'utf8');
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const why =
-          code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(err);
         throw new UsageError(
-          `${flag} ${path}: cannot read it (${why}); in a cluster, mount the Secret that holds it into the operator's Pod`,
+          `${unreadableFile(flag, path, err).message}; in a cluster, mount the Secret that holds it into the operator's Pod`,
         );
       }
     };

@@ -126,7 +126,7 @@ describe('kelos operator flags', () => {
       const path = join(dir, 'not-mounted', 'secret');
       expect(await runCli(['operator', '--kubeconfig', kubeconfig, flag, path], cli)).toBe(1);
       expect(err.join('')).toBe(
-        `kelos: ${flag} ${path}: cannot read it (no such file); in a cluster, mount the Secret that holds it into the operator's Pod\n`,
+        `kelos: ${flag} ${path}: does not exist; expected a file (ENOENT: no such file or directory, open '${path}'); in a cluster, mount the Secret that holds it into the operator's Pod\n`,
       );
     }
   });
