@@ -142,18 +142,21 @@ describe('spawner gate', () => {
   });
 });
 
+/** The owner reference a spawner puts on its Tasks. */
+const controllerOf = (sp: { metadata: { uid?: string } }) => ({
+  apiVersion: 'kelos.dev/v1alpha2',
+  kind: 'TaskSpawner',
+  name: 'fixer',
+  uid: sp.metadata.uid ?? '',
+  controller: true,
+});
+
 describe('spawner gate in the Task reconciler (fake API server, 4 workers)', () => {
   it('never has more than maxConcurrency Jobs of unfinished Tasks while 30 queued Tasks drain', async () => {
     const op = await startTaskOperator();
     try {
       const sp = await op.create('TaskSpawner', spawner({ maxConcurrency: 3 }));
-      const owner = {
-        apiVersion: 'kelos.dev/v1alpha2',
-        kind: 'TaskSpawner',
-        name: 'fixer',
-        uid: sp.metadata.uid ?? '',
-        controller: true,
-      };
+      const owner = controllerOf(sp);
       // All at once, without settling in between: reconciles of siblings overlap.
       await Promise.all(
         Array.from({ length: 30 }, (_, i) => {
@@ -194,13 +197,7 @@ describe('spawner gate in the Task reconciler (fake API server, 4 workers)', () 
     const op = await startTaskOperator();
     try {
       const sp = await op.create('TaskSpawner', spawner({ maxConcurrency: 2 }));
-      const owner = {
-        apiVersion: 'kelos.dev/v1alpha2',
-        kind: 'TaskSpawner',
-        name: 'fixer',
-        uid: sp.metadata.uid ?? '',
-        controller: true,
-      };
+      const owner = controllerOf(sp);
       for (let i = 0; i < 12; i++) {
         const t = newTask(`t-${String(i).padStart(2, '0')}`);
         t.metadata.ownerReferences = [owner];
