@@ -18,30 +18,19 @@ const compactAt = <T>(value: T, path: string[]): T => {
   try {
     return copy(value, 0);
   } catch (err) {
-    if (err === TOO_DEEP) throw new NotAManifestValue(value as object, { cycle: cyclePath(value, path) });
+    if (err === TOO_DEEP) {
+      // The first member that holds an object it is inside of; none when the value is only deep.
+      const cycle = pathOf(value, path, (v, inside) => typeof v === 'object' && v !== null && inside.has(v));
+      throw new NotAManifestValue(value as object, { cycle });
+    }
     // Found without a path, as copying keeps none (it runs on every spec): look for it now.
     if (err instanceof NotAManifestValue && err.at === undefined && err.refused !== undefined) {
-      const at = pathTo(value, path, err.refused);
+      const refused = err.refused;
+      const at = pathOf(value, path, (v) => v === refused);
       if (at !== undefined) throw new NotAManifestValue(err.refused, undefined, at);
     }
     throw err;
   }
-};
-
-/** The dotted path, from `value` at `from`, of `target` inside it; `undefined` when it is not. */
-const pathTo = (value: unknown, from: string[], target: object): string | undefined => {
-  const walk = (v: unknown, path: string[], depth: number): string | undefined => {
-    if (v === target) return path.join('.').replaceAll('.[', '[');
-    if (v === null || typeof v !== 'object' || depth > MAX_DEPTH) return undefined;
-    const proto = Object.getPrototypeOf(v) as object | null;
-    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return undefined;
-    for (const [key, member] of Object.entries(v)) {
-      const found = walk(member, [...path, Array.isArray(v) ? `[${key}]` : key], depth + 1);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return walk(value, from, 0) || undefined;
 };
 
 /** Deeper than any Kubernetes object nests; the validator refuses YAML past the same depth. */
@@ -72,14 +61,21 @@ const copy = <T>(value: T, depth: number): T => {
 };
 
 /**
- * The dotted path, from `value` at `from`, of the first member that holds an object it is inside of;
- * `undefined` when there is none (the value is only very deep).
+ * The path (`a.b[0].c`), from `value` at `from`, of the first member `hit` picks, told the
+ * objects that member is inside of; `undefined` for none, or for `value` itself at no path.
+ * Only plain objects and arrays are entered, each once on a path, so a cycle ends the walk.
  */
-const cyclePath = (value: unknown, from: string[]): string | undefined => {
+const pathOf = (
+  value: unknown,
+  from: string[],
+  hit: (member: unknown, inside: ReadonlySet<object>) => boolean,
+): string | undefined => {
   const inside = new Set<object>();
   const walk = (v: unknown, path: string[]): string | undefined => {
-    if (v === null || typeof v !== 'object') return undefined;
-    if (inside.has(v)) return path.join('.');
+    if (hit(v, inside)) return path.join('.').replaceAll('.[', '[');
+    if (v === null || typeof v !== 'object' || inside.has(v)) return undefined;
+    const proto = Object.getPrototypeOf(v) as object | null;
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return undefined;
     inside.add(v);
     for (const [key, member] of Object.entries(v)) {
       const found = walk(member, [...path, Array.isArray(v) ? `[${key}]` : key]);
@@ -88,7 +84,7 @@ const cyclePath = (value: unknown, from: string[]): string | undefined => {
     inside.delete(v);
     return undefined;
   };
-  return walk(value, from);
+  return walk(value, from) || undefined;
 };
 
 /**
@@ -123,7 +119,7 @@ export class NotAManifestValue extends TypeError {
       tooDeep === undefined
         ? `${at === undefined ? `${what} is` : `${at} holds ${what}, which is`} no value a manifest can hold; a construct goes in the prop that takes it (worker.workspace, worker.agentConfigs, dependsOn), everything else is plain JSON`
         : tooDeep.cycle !== undefined
-          ? `${tooDeep.cycle.replaceAll('.[', '[')} holds an object it is inside of (a cycle); a manifest is a tree of plain JSON`
+          ? `${tooDeep.cycle} holds an object it is inside of (a cycle); a manifest is a tree of plain JSON`
           : `a value nests more than ${MAX_DEPTH} levels deep; no Kubernetes object does`,
     );
     this.refused = tooDeep === undefined ? value : undefined;

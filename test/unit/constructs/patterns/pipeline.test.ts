@@ -41,34 +41,28 @@ describe('Pipeline', () => {
     expect(depResult(task, 'pr')).toBe('{{index .Deps "scaffold" "Results" "pr"}}');
   });
 
-  test('a misspelled prop is refused, not dropped', () => {
+  /** A chart and a Pipeline's props on a Workspace of it, with `extra` over them. */
+  const pipelineIn = (extra: Record<string, unknown>) => {
     const c = chart();
     const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
-    const props = {
-      workspace,
-      branch: 'b',
-      credentials: apiKey,
-      steps: [{ name: 'a', prompt: 'x' }],
-      efort: 'high',
-    };
+    return { c, props: { workspace, branch: 'b', credentials: apiKey, ...extra } };
+  };
+
+  test('a misspelled prop is refused, not dropped', () => {
+    const { c, props } = pipelineIn({ steps: [{ name: 'a', prompt: 'x' }], efort: 'high' });
     expect(thrown(() => new Pipeline(c, 'p', props as PipelineProps))).toBe(
       'Task test/p: Pipeline has no prop "efort"; did you mean "effort"?',
     );
   });
 
   test("a step's misspelt prop is refused with the one meant, not dropped", () => {
-    const c = chart();
-    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
-    const props = {
-      workspace,
-      branch: 'b',
-      credentials: apiKey,
+    const { c, props } = pipelineIn({
       steps: [
         { name: 'one', prompt: 'do it', lables: { team: 'a' }, dependsOn: ['zero'] },
         { name: 'two', promt: 'again' },
         { name: 'three', prompt: 'last', labels: 'team-a' },
       ],
-    };
+    });
     expect(thrown(() => new Pipeline(c, 'p', props as unknown as PipelineProps))).toBe(
       [
         'Task test/p: Pipeline step "one" has no prop "lables"; did you mean "labels"?',
