@@ -157,5 +157,10 @@ export const operatorDeployment = (
       { secretRef: { name: SLACK_SECRET, optional: true } },
     ]),
   );
+  // As written by the user, so they read in the Deployment as in their values: cdk8s-plus
+  // models these one call per term and takes one pull secret.
+  for (const [field, value] of Object.entries(props.scheduling)) {
+    ApiObject.of(deployment).addJsonPatch(JsonPatch.add(`/spec/template/spec/${field}`, value));
+  }
   return deployment;
 };

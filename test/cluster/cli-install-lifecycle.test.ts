@@ -2,9 +2,12 @@
  * `kelos install` and `kelos uninstall` against a real API server, for what a second install
  * or an uninstall must leave alone or take away: a namespace the install did not create
  * survives uninstall, a switch to namespaced mode prunes the cluster-wide grant, uninstall
- * finds a namespaced install's Roles, and a missing watched namespace is refused before
- * anything is applied.
+ * finds a namespaced install's Roles, a missing watched namespace is refused before
+ * anything is applied, and the scheduling values reach the Deployment as written.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRD, NAMESPACE } from '../../src/cli/cluster/bundle.ts';
 import { type ApiObject, HttpKubeClient, type ResourceType } from '../../src/kube/client.ts';
@@ -220,5 +223,80 @@ describe('installing again with other settings prunes what the new install no lo
     expect(r.stdout).toContain('clusterrole/kelos-operator-cluster-scoped deleted');
     const left = await admin.list(ROLE, { labelSelector: 'app.kubernetes.io/part-of=kelos' });
     expect(left.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual([]);
+  }, 120_000);
+});
+
+describe('scheduling and pull secrets from values', () => {
+  const DEPLOYMENT: ResourceType = {
+    group: 'apps',
+    version: 'v1',
+    plural: 'deployments',
+    kind: 'Deployment',
+    namespaced: true,
+  };
+
+  it('the API server takes the Deployment with them as written; a toleration it would refuse stops the install before anything is applied', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-sched-'));
+    const values = join(dir, 'values.yaml');
+    writeFileSync(
+      values,
+      [
+        'imagePullSecrets: [regcred, {name: mirror}]',
+        'nodeSelector: {kubernetes.io/os: linux}',
+        'tolerations:',
+        '  - {key: infra, operator: Exists, effect: NoSchedule}',
+        '  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 30}',
+        'affinity:',
+        '  nodeAffinity:',
+        '    requiredDuringSchedulingIgnoredDuringExecution:',
+        '      nodeSelectorTerms:',
+        '        - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}]',
+        'priorityClassName: system-cluster-critical',
+        '',
+      ].join('\n'),
+    );
+    const bad = await k(
+      'install',
+      '-n',
+      'kelos-bad',
+      '-f',
+      values,
+      '--set',
+      'tolerations[0].efect=NoSchedule',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('tolerations[0].efect: unknown field');
+    expect(await admin.get(NAMESPACE, undefined, 'kelos-bad')).toBeUndefined();
+
+    const r = await k('install', '-n', 'kelos-sched', '-f', values);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const pod = (
+      (await admin.get(DEPLOYMENT, 'kelos-sched', 'kelos-operator')) as unknown as {
+        spec: { template: { spec: Record<string, unknown> } };
+      }
+    ).spec.template.spec;
+    expect(pod['imagePullSecrets']).toEqual([{ name: 'regcred' }, { name: 'mirror' }]);
+    expect(pod['nodeSelector']).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod['tolerations']).toEqual([
+      { key: 'infra', operator: 'Exists', effect: 'NoSchedule' },
+      {
+        key: 'node.kubernetes.io/unreachable',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 30,
+      },
+    ]);
+    expect(pod['affinity']).toEqual({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64'] }] },
+          ],
+        },
+      },
+    });
+    expect(pod['priorityClassName']).toBe('system-cluster-critical');
+    expect((await k('uninstall', '-n', 'kelos-sched')).code).toBe(0);
   }, 120_000);
 });

@@ -89,6 +89,11 @@ export interface InstallSettings {
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
   readonly networkPolicy?: KelosInstallProps['networkPolicy'];
+  readonly imagePullSecrets?: KelosInstallProps['imagePullSecrets'];
+  readonly nodeSelector?: KelosInstallProps['nodeSelector'];
+  readonly tolerations?: KelosInstallProps['tolerations'];
+  readonly affinity?: KelosInstallProps['affinity'];
+  readonly priorityClassName?: KelosInstallProps['priorityClassName'];
 }
 
 /** The generated CRDs. */
@@ -110,6 +115,11 @@ export function installProps(settings: InstallSettings): KelosInstallProps {
     ...(settings.monitor ? { monitor: settings.monitor } : {}),
     ...(settings.extraArgs ? { extraArgs: settings.extraArgs } : {}),
     ...(settings.networkPolicy ? { networkPolicy: settings.networkPolicy } : {}),
+    ...(settings.imagePullSecrets ? { imagePullSecrets: settings.imagePullSecrets } : {}),
+    ...(settings.nodeSelector ? { nodeSelector: settings.nodeSelector } : {}),
+    ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
+    ...(settings.affinity ? { affinity: settings.affinity } : {}),
+    ...(settings.priorityClassName !== undefined ? { priorityClassName: settings.priorityClassName } : {}),
     // Argo CD waves mean nothing to a direct apply.
     syncWaves: false,
   };

@@ -29,7 +29,11 @@ type ValueType =
   | 'string list'
   | 'port list'
   | 'CPU quantity'
-  | 'memory quantity';
+  | 'memory quantity'
+  | 'string map'
+  | 'mapping'
+  | 'list of mappings'
+  | 'Secret name list';
 
 /** Every key `kelos install` reads from values, its type and what it sets. */
 export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string }>> = {
@@ -60,6 +64,14 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
     type: 'port list',
     help: 'TCP ports the operator may reach besides 443 and 6443 (Jira, GitHub Enterprise)',
   },
+  imagePullSecrets: {
+    type: 'Secret name list',
+    help: 'Secrets in the operator namespace to pull the operator image with (names, or {name: …})',
+  },
+  nodeSelector: { type: 'string map', help: "the operator Pods' nodeSelector" },
+  tolerations: { type: 'list of mappings', help: "the operator Pods' tolerations" },
+  affinity: { type: 'mapping', help: "the operator Pods' affinity" },
+  priorityClassName: { type: 'string', help: "the operator Pods' priorityClassName" },
 };
 
 /** A mapping of values, as YAML or `--set` give it. */
@@ -91,6 +103,23 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
       return quantityOfValue(value) ? undefined : 'a CPU quantity such as 250m or 1';
     case 'memory quantity':
       return quantityOfValue(value) ? undefined : 'a memory quantity such as 256Mi or 1Gi';
+    case 'string map':
+      return isMap(value) && Object.values(value).every((v) => typeof v === 'string')
+        ? undefined
+        : 'a mapping of strings to strings';
+    case 'mapping':
+      return isMap(value) ? undefined : 'a mapping';
+    case 'list of mappings':
+      return Array.isArray(value) && value.every(isMap) ? undefined : 'a list of mappings';
+    case 'Secret name list':
+      return Array.isArray(value) &&
+        value.every(
+          (v) =>
+            typeof v === 'string' ||
+            (isMap(v) && typeof v['name'] === 'string' && Object.keys(v).length === 1),
+        )
+        ? undefined
+        : 'a list of Secret names (each a string or {name: …})';
   }
 }
 
@@ -303,6 +332,7 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     ...optional('enabled', at('networkPolicy.enabled') as boolean | undefined),
     ...optional('egressPorts', at('networkPolicy.egressPorts') as number[] | undefined),
   };
+  const pullSecrets = at('imagePullSecrets') as Array<string | { name: string }> | undefined;
   return {
     ...optional('version', str('version')),
     ...optional('imageRepository', str('image.repository')),
@@ -317,5 +347,13 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     ...(networkPolicy.enabled !== undefined || networkPolicy.egressPorts !== undefined
       ? { networkPolicy }
       : {}),
+    ...optional(
+      'imagePullSecrets',
+      pullSecrets?.map((s) => (typeof s === 'string' ? s : s.name)),
+    ),
+    ...optional('nodeSelector', at('nodeSelector') as InstallSettings['nodeSelector']),
+    ...optional('tolerations', at('tolerations') as InstallSettings['tolerations']),
+    ...optional('affinity', at('affinity') as InstallSettings['affinity']),
+    ...optional('priorityClassName', str('priorityClassName')),
   };
 }

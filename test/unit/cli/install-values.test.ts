@@ -138,6 +138,38 @@ describe('values → install settings', () => {
     });
   });
 
+  test('scheduling and pull secrets: as the Pod spec takes them; pull secrets as names or {name}', () => {
+    const tolerations = [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }];
+    const affinity = { podAntiAffinity: {} };
+    expect(
+      settingsFromValues({
+        imagePullSecrets: ['regcred', { name: 'mirror' }],
+        nodeSelector: { 'kubernetes.io/os': 'linux' },
+        tolerations,
+        affinity,
+        priorityClassName: 'kelos-critical',
+      }),
+    ).toEqual({
+      imagePullSecrets: ['regcred', 'mirror'],
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations,
+      affinity,
+      priorityClassName: 'kelos-critical',
+    });
+    expect(() => checkValues({ imagePullSecrets: [{ name: 'a', namespace: 'b' }] }, 'v.yaml')).toThrow(
+      'v.yaml: values key "imagePullSecrets" (/imagePullSecrets) must be a list of Secret names (each a string or {name: …}); got [{"name":"a","namespace":"b"}]',
+    );
+    expect(() => checkValues({ nodeSelector: { zone: 1 } }, '--set')).toThrow(
+      'values key "nodeSelector" (/nodeSelector) must be a mapping of strings to strings; got {"zone":1}',
+    );
+    expect(() => checkValues({ tolerations: 'infra' }, '--set')).toThrow(
+      'values key "tolerations" (/tolerations) must be a list of mappings; got "infra"',
+    );
+    expect(() => checkValues({ affinity: [] }, '--set')).toThrow(
+      'values key "affinity" (/affinity) must be a mapping; got []',
+    );
+  });
+
   test('networkPolicy.egressPorts that are not TCP ports: a usage error naming the key', () => {
     for (const bad of [[0], [65536], ['8443'], 8443]) {
       expect(() => checkValues({ networkPolicy: { egressPorts: bad } }, '--set')).toThrow(
@@ -200,6 +232,18 @@ describe('kelos install -f/--set --dry-run', () => {
     const container = d.spec.template.spec.containers[0];
     expect(container.resources.limits.memory).toBe('1024Mi');
     expect(container.args).toContain('--workers=4');
+  });
+
+  test('a toleration the API server would refuse: exit 1 naming the values key by its path, nothing printed', async () => {
+    const r = await run([
+      '--set',
+      'tolerations[0].key=infra,tolerations[0].operator=Exists,tolerations[0].efect=NoSchedule',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      'kelos: tolerations[0].efect: unknown field "spec.tolerations[0].efect"; did you mean "effect"?',
+    );
   });
 
   test('values from stdin with -f -', async () => {

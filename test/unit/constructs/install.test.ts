@@ -364,6 +364,93 @@ describe('KelosInstall', () => {
     expect(find(objs, 'ClusterRoleBinding').map((b) => b.roleRef.name)).not.toContain('kelos-metrics-reader');
   });
 
+  it('runs where the admin says and pulls with their Secrets: the Pod spec fields as written', () => {
+    const tolerations = [
+      { key: 'infra', operator: 'Exists', effect: 'NoSchedule' },
+      {
+        key: 'node.kubernetes.io/unreachable',
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: 30,
+      },
+    ];
+    const affinity = {
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }] },
+          ],
+        },
+      },
+    };
+    const pod = one(
+      render({
+        imagePullSecrets: ['regcred', 'mirror', 'regcred'],
+        nodeSelector: { 'node-role.kubernetes.io/infra': '' },
+        tolerations,
+        affinity,
+        priorityClassName: 'kelos-critical',
+      }),
+      'Deployment',
+    ).spec.template.spec;
+    expect(pod.imagePullSecrets).toEqual([{ name: 'regcred' }, { name: 'mirror' }]);
+    expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/infra': '' });
+    expect(pod.tolerations).toEqual(tolerations);
+    expect(pod.affinity).toEqual(affinity);
+    expect(pod.priorityClassName).toBe('kelos-critical');
+    // Unset, none of them is rendered.
+    const plain = one(objs, 'Deployment').spec.template.spec;
+    for (const field of ['imagePullSecrets', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName'])
+      expect(plain[field], field).toBeUndefined();
+  });
+
+  it('refuses a toleration, affinity or name the API server would refuse, naming the prop by its path', () => {
+    // A misspelt field would otherwise vanish: cdk8s-plus drops what its converters do not know.
+    expect(
+      thrown(() =>
+        render({ tolerations: [{ key: 'infra', operator: 'Exists', tolerationsSeconds: 3 } as never] }),
+      ),
+    ).toBe(
+      'KelosInstall: tolerations[0].tolerationsSeconds: unknown field "spec.tolerations[0].tolerationsSeconds"; did you mean "tolerationSeconds"? (known fields here: effect, key, operator, tolerationSeconds, value) (values: tolerations)',
+    );
+    const values = 'amd64' as unknown as string[];
+    expect(
+      thrown(() =>
+        render({
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values }] },
+                ],
+              },
+            },
+          },
+        }),
+      ),
+    ).toBe(
+      'KelosInstall: affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: must be an array; got a string "amd64" (values: affinity)',
+    );
+    expect(thrown(() => render({ tolerations: [{ key: 'infra', operator: 'Exist' }] }))).toBe(
+      'KelosInstall: tolerations[0]: operator must be Exists or Equal; got "Exist" (values: tolerations)',
+    );
+    expect(
+      thrown(() => render({ tolerations: [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 }] })),
+    ).toMatch(/tolerations\[0\]: tolerationSeconds applies only to effect NoExecute/);
+    expect(thrown(() => render({ tolerations: [{ operator: 'Equal', value: 'x' }] }))).toMatch(
+      /tolerations\[0\]: operator must be Exists when key is empty/,
+    );
+    expect(thrown(() => render({ imagePullSecrets: ['RegCred'] }))).toMatch(
+      /imagePullSecrets: must name Secrets \(lowercase DNS subdomains\); got "RegCred"/,
+    );
+    expect(thrown(() => render({ nodeSelector: { 'bad key!': 'x' } }))).toMatch(
+      /nodeSelector: must map label keys to label values; got "bad key!": "x"/,
+    );
+    expect(thrown(() => render({ priorityClassName: 'High' }))).toMatch(
+      /priorityClassName: must name a PriorityClass/,
+    );
+  });
+
   it('rejects settings that cannot work, naming them', () => {
     expect(thrown(() => render({ watchNamespaces: [] }))).toMatch(/watchNamespaces is empty/);
     expect(thrown(() => render({ watchNamespaces: ['Team_A'] }))).toMatch(
