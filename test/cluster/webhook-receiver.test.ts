@@ -67,7 +67,7 @@ describe('webhook receiver end to end', () => {
         { githubWebhook: { events: ['issue_comment'], secretRef: { name: 'hook-a' } } },
         {},
         {
-          promptTemplate: 'Comment on #{{.Number}}: {{.Body}}',
+          promptTemplate: 'Comment on #{{.Number}}: {{.CommentBody}}',
         },
       ),
     );

@@ -79,9 +79,10 @@ const REVIEW_TEXT: Readonly<Record<string, string>> = {
   pull_request_review_comment: 'comment',
 };
 
-// `.Body` is the text the event is about, the one the body filters test: the issue or pull
-// request, or the comment or review when the event is one (the item's own text stays in
-// `.Payload`). `.CommentBody` and `.CommentURL` name the comment or review.
+// `.Body` is the issue's or pull request's own text, as upstream's `ExtractGitHubWorkItem` sets
+// it for every issue and pull-request event; the comment or review of a comment or review event
+// is `.CommentBody` (with `.CommentURL`). The body filters (`bodyContains`, `bodyPattern`,
+// `excludeBodyPatterns`) test the comment or review when the event is one, as upstream's do.
 
 const pullRequestFacts = (p: Record<string, unknown>, delivery: Delivery): Partial<GitHubFacts> => {
   const pr = obj(p.pull_request);
@@ -99,7 +100,7 @@ const pullRequestFacts = (p: Record<string, unknown>, delivery: Delivery): Parti
       URL: str(pr.html_url),
       Branch: branch,
     },
-    body,
+    str(pr.body),
   );
   if (comment) {
     vars.CommentBody = body;
@@ -127,7 +128,7 @@ const issueFacts = (p: Record<string, unknown>, delivery: Delivery): Partial<Git
   const body = comment ? str(comment.body) : str(issue.body);
   const vars = withBody(
     { ID: String(number ?? ''), Number: number ?? 0, Title: str(issue.title), URL: str(issue.html_url) },
-    body,
+    str(issue.body),
   );
   const facts: Partial<GitHubFacts> = {
     labels: labelsOf(issue),
@@ -171,7 +172,10 @@ const refFacts = (p: Record<string, unknown>, event: string): Partial<GitHubFact
     return { branch, changedFiles: [...files], sha: str(p.after) || undefined, vars };
   }
   const refType = str(p.ref_type);
-  const vars: Record<string, GoValue> = { ID: ref, Title: `Create ${refType} ${ref}`, RefType: refType };
+  // Upstream's titles; another ref type leaves the title empty, as upstream.
+  const title =
+    refType === 'tag' ? `Tag created: ${ref}` : refType === 'branch' ? `Branch created: ${ref}` : '';
+  const vars: Record<string, GoValue> = { ID: ref, Title: title, RefType: refType };
   if (refType === 'branch') vars.Branch = ref;
   if (refType === 'tag') vars.Tag = ref;
   return {

@@ -219,7 +219,8 @@ describe('GitHub variables and annotations', () => {
       Title: 'Add retries to the fetcher',
       URL: 'https://github.com/acme/widgets/pull/7',
       Branch: 'feature/retries',
-      Body: '/kelos review',
+      // Upstream: .Body is the issue's (here the pull request's) own text, the comment is .CommentBody.
+      Body: 'Retries transient errors.',
       CommentBody: '/kelos review',
       CommentURL: 'https://github.com/acme/widgets/pull/7#issuecomment-492700401',
       ChangedFiles: [],
@@ -272,7 +273,13 @@ describe('GitHub variables and annotations', () => {
 
   test('create, release and check_run set their own keys', () => {
     const c = varsOf(matchDelivery(spawner(['create']), delivery('github', 'create', 'create')));
-    expect([c.ID, c.Tag, c.RefType, 'Branch' in c]).toEqual(['v1.2.0', 'v1.2.0', 'tag', false]);
+    expect([c.ID, c.Title, c.Tag, c.RefType, 'Branch' in c]).toEqual([
+      'v1.2.0',
+      'Tag created: v1.2.0',
+      'v1.2.0',
+      'tag',
+      false,
+    ]);
     const r = varsOf(matchDelivery(spawner(['release']), delivery('github', 'release', 'release')));
     expect([r.ID, r.Title, r.Tag, r.Body, r.Payload.Release.TagName]).toEqual([
       '11248810',
@@ -307,7 +314,7 @@ describe('GitHub variables and annotations', () => {
   });
 });
 
-test('review events: .Body and .CommentBody are the review, the pull request keeps its own in .Payload', () => {
+test('review events: .Body is the pull request, as upstream; .CommentBody is the review', () => {
   const v = varsOf(
     matchDelivery(
       spawnerWith({ githubWebhook: { events: ['pull_request_review'] } }),
@@ -315,10 +322,21 @@ test('review events: .Body and .CommentBody are the review, the pull request kee
     ),
   );
   expect([v.Body, v.CommentBody, v.CommentURL, v.Payload.PullRequest.Body, v.Payload.Review.State]).toEqual([
-    'Please handle the timeout case too.',
+    'Retries transient errors.\n\nFixes #42',
     'Please handle the timeout case too.',
     'https://github.com/acme/widgets/pull/7#pullrequestreview-237895671',
     'Retries transient errors.\n\nFixes #42',
     'changes_requested',
   ]);
+});
+
+test('issue_comment: the body filters test the comment, while .Body stays the issue body (upstream)', () => {
+  const d = delivery('github', 'issue_comment', 'issue_comment-on-pr', undefined, {
+    enrichment: { pullRequestHeadBranch: 'feature/retries' },
+  });
+  const on = (f: GitHubWebhookFilter) => matchDelivery(spawner(['issue_comment'], [f]), d);
+  expect(on({ event: 'issue_comment', bodyPattern: '^/kelos review$' }).matched).toBe(true);
+  expect(on({ event: 'issue_comment', bodyContains: 'Retries transient' }).matched).toBe(false);
+  const v = varsOf(on({ event: 'issue_comment', bodyContains: '/kelos review' }));
+  expect([v.Body, v.CommentBody]).toEqual(['Retries transient errors.', '/kelos review']);
 });
