@@ -17,7 +17,7 @@
  *
  * @packageDocumentation
  */
-import type { OutboundFetch } from '../outbound.ts';
+import { type OutboundFetch, type OutboundInit, OutboundRefusedError } from '../outbound.ts';
 
 /** Pages read per list, as upstream (10 × 100 items). */
 export const MAX_PAGES = 10;
@@ -49,6 +49,58 @@ export class GitHubApiError extends Error {
     this.status = status;
   }
 }
+
+/**
+ * A request that got no usable answer: no connection, a timeout, or a 2xx that is not JSON (a
+ * proxy's login page, a URL that is not a GitHub API). The message names the method, the URL
+ * and, for a timeout, how long was waited, so a spawner's status says which call failed.
+ */
+export class RequestFailedError extends Error {
+  constructor(service: string, method: string, url: string, reason: string) {
+    super(`${service} ${method} ${url}: ${reason}`);
+    this.name = 'RequestFailedError';
+  }
+}
+
+/**
+ * `fetch` of `url` through the guard, with a network error or timeout turned into a
+ * {@link RequestFailedError} naming the call; the guard's own refusals already name the URL.
+ */
+export const fetchNamed = async (
+  fetch: OutboundFetch,
+  service: string,
+  url: string,
+  init: OutboundInit & { timeoutMs: number },
+): Promise<Response> => {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (e instanceof OutboundRefusedError) throw e;
+    const err = e as Error;
+    const cause = err?.cause as { message?: string; code?: string } | undefined;
+    const reason =
+      err?.name === 'TimeoutError' || err?.name === 'AbortError'
+        ? `no answer within ${init.timeoutMs / 1000} s (request timed out)`
+        : `${err?.message ?? String(e)}${cause?.message ? `: ${cause.message}` : cause?.code ? `: ${cause.code}` : ''}`;
+    throw new RequestFailedError(service, init.method ?? 'GET', url, reason);
+  }
+};
+
+/** The JSON of a 2xx answer, or a {@link RequestFailedError} naming the call when it is not JSON. */
+export const jsonOf = async <T>(res: Response, service: string, method: string, url: string): Promise<T> => {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    const type = res.headers.get('content-type') ?? 'no content-type';
+    throw new RequestFailedError(
+      service,
+      method,
+      url,
+      `HTTP ${res.status} answer is not JSON (${type}: ${JSON.stringify(text.slice(0, 60))}); is this the API's URL?`,
+    );
+  }
+};
 
 /** The rate-limit headers of GitHub's last answer, for status and metrics. */
 export interface RateLimitState {
@@ -182,7 +234,10 @@ export class GitHubClient {
     const token = await this.options.token?.();
     if (token) headers.authorization = `token ${token}`;
     if (cached) headers['if-none-match'] = cached.etag;
-    const res = await this.options.fetch(url, { headers, timeoutMs: this.options.timeoutMs ?? 15_000 });
+    const res = await fetchNamed(this.options.fetch, 'GitHub API', url, {
+      headers,
+      timeoutMs: this.options.timeoutMs ?? 15_000,
+    });
     const status = String(res.status);
     this.calls[status] = (this.calls[status] ?? 0) + 1;
     this.log.push(`${res.status} ${url.slice(this.baseUrl.length)}`);
@@ -220,7 +275,7 @@ export class GitHubClient {
       })();
       throw new GitHubApiError(res.status, path, message);
     }
-    const data = (await res.json()) as T;
+    const data = await jsonOf<T>(res, 'GitHub API', 'GET', url);
     const next = nextLink(res.headers.get('link'));
     const etag = res.headers.get('etag');
     if (etag) this.cache.set(url, { etag, data, next, used: this.poll });
@@ -244,7 +299,7 @@ export class GitHubClient {
     };
     const token = await this.options.token?.();
     if (token) headers.authorization = `token ${token}`;
-    const res = await this.options.fetch(`${this.baseUrl}${path}`, {
+    const res = await fetchNamed(this.options.fetch, 'GitHub API', `${this.baseUrl}${path}`, {
       method,
       headers,
       body: JSON.stringify(body),

@@ -8,7 +8,7 @@
 import { ownerRepo, repoHost } from '../../render/task-job.ts';
 import { SourceAnnotations } from './annotations.ts';
 import type { CommandSource } from './comment-policy.ts';
-import { apiBaseUrlFor, type GitHubClient } from './github-client.ts';
+import { apiBaseUrlFor, GitHubApiError, type GitHubClient } from './github-client.ts';
 
 /** The repository a GitHub source polls. */
 export interface GitHubRepo {
@@ -154,3 +154,27 @@ export const githubAnnotations = (
   [SourceAnnotations.Repo]: repo.repo,
   ...(sha ? { [SourceAnnotations.Sha]: sha } : {}),
 });
+
+/** Errors {@link explainGitHubError} already explained (the list's and the pass's catch both see it). */
+const explained = new WeakSet<Error>();
+
+/**
+ * A GitHub refusal of a polling source, with what to check: a 401 is the Workspace's token, a
+ * 404 of the list (`onList`) is the repository (GitHub answers 404, not 403, for a private
+ * repository the token cannot read). Other errors are returned as they are.
+ */
+export const explainGitHubError = (
+  e: unknown,
+  kind: 'githubIssues' | 'githubPullRequests',
+  repo: GitHubRepo,
+  onList: boolean,
+): unknown => {
+  if (!(e instanceof GitHubApiError) || explained.has(e)) return e;
+  explained.add(e);
+  if (e.status === 401) {
+    e.message = `${e.message}; GitHub refused the token: check GITHUB_TOKEN (or the GitHub App keys appID, installationID, privateKey) in the Secret the Workspace's spec.secretRef names`;
+  } else if (e.status === 404 && onList) {
+    e.message = `spec.when.${kind}: repository ${repo.owner}/${repo.repo} not found at ${repo.apiBaseUrl}, or the token cannot read it (${e.message}); check spec.when.${kind}.repo (or the Workspace's spec.repo) and the token's access to it`;
+  }
+  return e;
+};

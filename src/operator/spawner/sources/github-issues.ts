@@ -16,6 +16,7 @@ import { type Discovery, discoveryFailure } from '../discovery.ts';
 import type { GitHubClient } from '../github-client.ts';
 import {
   commandSources,
+  explainGitHubError,
   type GitHubComment,
   type GitHubLabel,
   type GitHubRepo,
@@ -86,7 +87,9 @@ export class GitHubIssuesSource {
     const { client, spec, repo } = this;
     client.beginPoll();
     try {
-      const list = await client.list<GitHubIssue>(issuesListPath(repo, spec));
+      const list = await client.list<GitHubIssue>(issuesListPath(repo, spec)).catch((e: unknown) => {
+        throw explainGitHubError(e, 'githubIssues', repo, true);
+      });
       const items: WorkItem[] = [];
       for (const issue of list.data) {
         if (!keepIssue(spec, issue)) continue;
@@ -124,7 +127,7 @@ export class GitHubIssuesSource {
         rateLimit: client.rateLimit,
       };
     } catch (e) {
-      return discoveryFailure(e, client.calls);
+      return discoveryFailure(explainGitHubError(e, 'githubIssues', repo, false), client.calls);
     }
   }
 

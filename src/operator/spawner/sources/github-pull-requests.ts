@@ -17,6 +17,7 @@ import { type Discovery, discoveryFailure } from '../discovery.ts';
 import type { GitHubClient } from '../github-client.ts';
 import {
   commandSources,
+  explainGitHubError,
   type GitHubComment,
   type GitHubLabel,
   type GitHubRepo,
@@ -159,7 +160,9 @@ export class GitHubPullRequestsSource {
     const { client, spec, repo } = this;
     client.beginPoll();
     try {
-      const list = await client.list<GitHubPull>(pullsListPath(repo, spec));
+      const list = await client.list<GitHubPull>(pullsListPath(repo, spec)).catch((e: unknown) => {
+        throw explainGitHubError(e, 'githubPullRequests', repo, true);
+      });
       const wantState = spec.reviewState ?? 'any';
       const items: WorkItem[] = [];
       for (const pr of list.data) {
@@ -208,7 +211,7 @@ export class GitHubPullRequestsSource {
         rateLimit: client.rateLimit,
       };
     } catch (e) {
-      return discoveryFailure(e, client.calls);
+      return discoveryFailure(explainGitHubError(e, 'githubPullRequests', repo, false), client.calls);
     }
   }
 

@@ -14,7 +14,7 @@ import type { Static } from '@sinclair/typebox';
 import type { JiraSchema } from '../../../api/task-spawner/index.ts';
 import type { OutboundFetch } from '../../outbound.ts';
 import { type Discovery, discoveryFailure } from '../discovery.ts';
-import { type CallCounts, rateLimitOf } from '../github-client.ts';
+import { type CallCounts, fetchNamed, jsonOf, rateLimitOf } from '../github-client.ts';
 import { joinComments, type WorkItem } from '../work-item.ts';
 
 /** The `jira` options. */
@@ -83,11 +83,29 @@ export const jiraItem = (baseUrl: string, issue: JiraIssue): WorkItem => {
 
 class JiraHttpError extends Error {
   readonly status: number;
-  constructor(status: number, path: string, detail: string) {
-    super(`Jira ${path}: HTTP ${status}${detail ? `: ${detail.slice(0, 200)}` : ''}`);
+  constructor(status: number, message: string) {
+    super(message);
     this.status = status;
   }
 }
+
+/** Jira's own words from an error body (`errorMessages`, `errors`), else the body's start. */
+export const jiraErrorText = (text: string): string => {
+  try {
+    const b = JSON.parse(text) as { errorMessages?: unknown; errors?: unknown; message?: unknown };
+    const parts = [
+      ...(Array.isArray(b.errorMessages) ? b.errorMessages.map(String) : []),
+      ...(b.errors && typeof b.errors === 'object'
+        ? Object.entries(b.errors).map(([k, v]) => `${k}: ${String(v)}`)
+        : []),
+      ...(typeof b.message === 'string' ? [b.message] : []),
+    ];
+    if (parts.length) return parts.join('; ').slice(0, 300);
+  } catch {
+    // Not JSON: the body's start below.
+  }
+  return text.trim().slice(0, 200);
+};
 
 /** Polls one Jira project for one spawner. */
 export class JiraSource {
@@ -127,12 +145,43 @@ export class JiraSource {
     const auth = this.creds.user
       ? `Basic ${Buffer.from(`${this.creds.user}:${this.creds.token}`).toString('base64')}`
       : `Bearer ${this.creds.token}`;
-    const res = await this.fetch(`${this.spec.baseUrl.replace(/\/+$/, '')}${path}`, {
+    const res = await fetchNamed(this.fetch, 'Jira', this.url(path), {
       headers: { accept: 'application/json', authorization: auth },
       timeoutMs: 30_000,
     });
     calls[res.status] = (calls[res.status] ?? 0) + 1;
     return res;
+  }
+
+  /** The URL of an API path; in messages, without its query (the JQL is named on its own). */
+  private url(path: string, query = true): string {
+    const url = `${this.spec.baseUrl.replace(/\/+$/, '')}${path}`;
+    return query ? url : url.replace(/\?.*$/, '');
+  }
+
+  /** Why Jira refused, with the field to check: the query, the credentials or the base URL. */
+  private refusal(status: number, path: string, text: string, jql: string): JiraHttpError {
+    const detail = jiraErrorText(text);
+    const at = `GET ${this.url(path, false)}: HTTP ${status}${detail ? `: ${detail}` : ''}`;
+    if (status === 400) {
+      return new JiraHttpError(
+        status,
+        `spec.when.jira (project, jql): Jira refused the query ${JSON.stringify(jql)} (${at})`,
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new JiraHttpError(
+        status,
+        `spec.when.jira.secretRef: Jira refused the credentials (${at}); check JIRA_TOKEN, and JIRA_USER for Basic auth (without it the token is sent as a Bearer token)`,
+      );
+    }
+    if (status === 404) {
+      return new JiraHttpError(
+        status,
+        `spec.when.jira.baseUrl: no Jira search API at ${this.spec.baseUrl} (${at}${this.legacy ? ', after /rest/api/2/search/jql answered 404 too' : ''})`,
+      );
+    }
+    return new JiraHttpError(status, `Jira ${at}`);
   }
 
   private async search(calls: CallCounts): Promise<{ items: JiraIssue[]; complete: boolean }> {
@@ -155,18 +204,18 @@ export class JiraSource {
         this.legacy = true;
         return this.search(calls);
       }
-      const text = await res.text();
       if (!res.ok) {
+        const text = await res.text();
         const limit = res.status === 429 ? rateLimitOf(429, res.headers, this.now(), text) : undefined;
-        if (limit) throw new RateLimited(limit.retryAt, path);
-        throw new JiraHttpError(res.status, path, text);
+        if (limit) throw new RateLimited(limit.retryAt, this.url(path, false));
+        throw this.refusal(res.status, path, text, jql);
       }
-      const body = JSON.parse(text) as {
+      const body = await jsonOf<{
         issues?: JiraIssue[];
         nextPageToken?: string;
         isLast?: boolean;
         total?: number;
-      };
+      }>(res, 'Jira', 'GET', this.url(path, false));
       items.push(...(body.issues ?? []));
       const done = this.legacy
         ? (body.issues ?? []).length === 0 || items.length >= (body.total ?? 0)

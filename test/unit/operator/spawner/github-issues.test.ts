@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
 import type { Discovery } from '../../../../src/operator/spawner/discovery.ts';
@@ -243,6 +246,84 @@ describe('githubIssues rate limits', () => {
     gh.tokens.add('other');
     const d = await source({}).src.discover();
     expect(d).toMatchObject({ kind: 'error', status: 401 });
+  });
+});
+
+describe('what a failed poll says', () => {
+  const at = (baseUrl: string, slug = 'acme/widgets', timeoutMs = 15_000) => {
+    const repo = resolveRepo(slug, undefined, baseUrl) as GitHubRepo;
+    const client = new GitHubClient({
+      baseUrl: repo.apiBaseUrl,
+      fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
+      token: () => 't0k',
+      timeoutMs,
+    });
+    return new GitHubIssuesSource({}, repo, client);
+  };
+  const messageOf = (d: Discovery) => (d.kind === 'error' ? d.message : `not an error: ${d.kind}`);
+  const server = async (handle: Parameters<typeof createServer>[1]) => {
+    const srv = createServer(handle).listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => srv.close() };
+  };
+
+  test('a repository GitHub does not show (404) names the repo field and what to check', async () => {
+    const m = messageOf(await at(gh.baseUrl, 'acme/nope').discover());
+    expect(m).toMatch(
+      /^spec\.when\.githubIssues: repository acme\/nope not found at http:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(m).toContain('HTTP 404');
+    expect(m).toContain('check spec.when.githubIssues.repo');
+  });
+
+  test('a refused token (401) says to check the Workspace Secret', async () => {
+    gh.tokens.add('other');
+    const m = messageOf(await at(gh.baseUrl).discover());
+    expect(m).toContain('HTTP 401: Bad credentials');
+    expect(m).toContain(
+      "GITHUB_TOKEN (or the GitHub App keys appID, installationID, privateKey) in the Secret the Workspace's spec.secretRef names",
+    );
+    expect(m.match(/GitHub refused the token/g)).toHaveLength(1);
+  });
+
+  test('a timeout names the call and the time waited', async () => {
+    const hung = await server(() => {});
+    try {
+      const m = messageOf(await at(hung.url, 'acme/widgets', 300).discover());
+      expect(m).toBe(
+        `GitHub API GET ${hung.url}/repos/acme/widgets/issues?state=open&per_page=100: no answer within 0.3 s (request timed out)`,
+      );
+    } finally {
+      hung.close();
+    }
+  });
+
+  test('an answer that is not JSON (a proxy login page) names the call, not a JSON parser error', async () => {
+    const html = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>Sign in</html>');
+    });
+    try {
+      const m = messageOf(await at(html.url).discover());
+      expect(m).toMatch(
+        new RegExp(
+          `^GitHub API GET ${html.url}/repos/acme/widgets/issues\\?\\S+: HTTP 200 answer is not JSON \\(text/html`,
+        ),
+      );
+    } finally {
+      html.close();
+    }
+  });
+
+  test('a refused connection names the call', async () => {
+    const gone = await server(() => {});
+    gone.close();
+    const m = messageOf(await at(gone.url).discover());
+    expect(m).toMatch(
+      new RegExp(
+        `^GitHub API GET ${gone.url}/repos/acme/widgets/issues\\?\\S+: fetch failed: .*ECONNREFUSED`,
+      ),
+    );
   });
 });
 

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
 import { buildJql, JiraSource, jiraText } from '../../../../src/operator/spawner/sources/jira.ts';
@@ -88,6 +91,42 @@ describe('jira source', () => {
     const d = await source({ token: 'right' }).discover();
     expect(d.kind).toBe('rate-limited');
     expect(d.kind === 'rate-limited' && d.retryAt.getTime()).toBeGreaterThan(Date.now() + 25_000);
+  });
+
+  test("a refused query (400) names the fields and the JQL sent, with Jira's words, not the encoded URL", async () => {
+    const srv = createServer((_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          errorMessages: ["Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'foo'."],
+          errors: {},
+        }),
+      );
+    }).listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const d = await new JiraSource(
+        { baseUrl: base, project: 'ENG', jql: 'status = Open foo', secretRef: { name: 's' } },
+        { token: 't' },
+        fetch,
+      ).discover();
+      expect(d).toMatchObject({
+        kind: 'error',
+        status: 400,
+        message: `spec.when.jira (project, jql): Jira refused the query "project = ENG AND (status = Open foo)" (GET ${base}/rest/api/2/search/jql: HTTP 400: Error in the JQL Query: Expecting either 'OR' or 'AND' but got 'foo'.)`,
+      });
+    } finally {
+      srv.close();
+    }
+  });
+
+  test('refused credentials name the secretRef and its keys', async () => {
+    jira.authorization = 'Bearer right';
+    const d = await source({ token: 'wrong' }).discover();
+    expect(d.kind === 'error' && d.message).toMatch(
+      /^spec\.when\.jira\.secretRef: Jira refused the credentials \(GET http:\S+\/rest\/api\/2\/search\/jql: HTTP 401.*check JIRA_TOKEN, and JIRA_USER/,
+    );
   });
 
   test('JQL is project = P AND (jql) with ORDER BY kept last', () => {
