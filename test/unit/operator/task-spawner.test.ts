@@ -339,6 +339,31 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(gh.count({ status: 401 })).toBe(0);
   });
 
+  it('cron: a schedule that does not parse is a setup error (phase Failed) naming the field, until fixed', async () => {
+    await op.create('TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'badcron' },
+      spec: {
+        when: { cron: { schedule: '61 * * * *' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+      },
+    } as TaskSpawner);
+    await op.settle();
+    expect(spawnerStatus('badcron')).toMatchObject({
+      phase: 'Failed',
+      message:
+        'spec.when.cron.schedule: invalid cron schedule "61 * * * *": end of range (61) above maximum (59): 61',
+    });
+    expect(condition('badcron', 'DiscoveryError')).toMatchObject({ status: 'True', reason: 'SetupFailed' });
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'badcron', {
+      spec: { when: { cron: { schedule: '0 * * * *' } } },
+    });
+    await op.settle();
+    expect(spawnerStatus('badcron')).toMatchObject({ phase: 'Running' });
+    expect(spawnerStatus('badcron')?.message).toBeUndefined();
+  });
+
   it('cron: catches up at most the newest 100 ticks after downtime, each once, then one per tick', async () => {
     const sp = await op.create('TaskSpawner', {
       apiVersion: 'kelos.dev/v1alpha2',

@@ -105,8 +105,17 @@ export class Pollers {
       throw new SourceSetupError(
         'spec.when: no polling source (githubIssues, githubPullRequests, jira, cron) is set',
       );
-    if (kind === 'cron')
+    if (kind === 'cron') {
+      // A schedule that does not parse is the spec's fault, like a missing Secret: phase Failed
+      // until it is fixed, not a Running spawner whose every pass fails.
+      const schedule = spawner.spec.when.cron!.schedule;
+      try {
+        parseCronSchedule(schedule);
+      } catch (e) {
+        throw new SourceSetupError(`spec.when.cron.schedule: ${(e as Error).message}`);
+      }
       return this.#keep(uid, `cron|${spawner.metadata.generation}`, () => cronPoller(spawner));
+    }
     if (kind === 'jira') return this.#jira(spawner, uid);
     return this.#github(spawner, uid, kind);
   }
