@@ -1,6 +1,9 @@
 /**
  * security/pod-security: podOverrides do not weaken the Pod's isolation: no privileged
- * containers, added capabilities, root user, hostPath volumes, or host namespaces.
+ * containers, privilege escalation, added capabilities, root user (runAsUser 0 or runAsNonRoot
+ * false), Unconfined seccomp, hostPath volumes, or host namespaces. Each is a setting the
+ * operator's pod security floor (`src/operator/pod-security.ts`) refuses by default, so a Task
+ * that passes here is not failed with PodSecurityViolation for what its podOverrides ask.
  *
  * @packageDocumentation
  */
@@ -14,11 +17,17 @@ export const PodSecurityMessages = {
   privileged: (who: string) => `${who} is privileged`,
   capabilities: (who: string, caps: readonly string[]) => `${who} adds capabilities ${caps.join(', ')}`,
   root: (who: string) => `${who} runs as root (runAsUser 0)`,
+  escalation: (who: string) => `${who} allows privilege escalation (allowPrivilegeEscalation true)`,
+  nonRoot: (who: string) => `${who} may run as root (runAsNonRoot false)`,
+  unconfined: (who: string) => `${who} runs without seccomp (seccompProfile.type Unconfined)`,
   podRoot: 'the Pod runs as root (podSecurityContext.runAsUser 0)',
+  podNonRoot: 'the Pod may run as root (podSecurityContext.runAsNonRoot false)',
+  podUnconfined: 'the Pod runs without seccomp (podSecurityContext.seccompProfile.type Unconfined)',
   hostPath: (volume: string, path: string) => `volume "${volume}" mounts the node path ${path} (hostPath)`,
   hostNamespace: (field: string) =>
     `podOverrides asks for ${field}, which shares the node's namespaces with the agent`,
-  extraContainer: 'an extra container is privileged, adds capabilities or runs as root',
+  extraContainer:
+    'an extra container is privileged, allows privilege escalation, adds capabilities, runs as root or without seccomp',
 } as const;
 
 const AGENT = 'the agent container';
@@ -34,8 +43,17 @@ function securityContextFindings(who: string, context: Located | undefined): Fin
   const caps = arr(add.value).filter((c): c is string => typeof c === 'string');
   if (caps.length > 0)
     findings.push({ path: add.path, message: PodSecurityMessages.capabilities(who, caps) });
+  const escalation = at('allowPrivilegeEscalation');
+  if (escalation.value === true)
+    findings.push({ path: escalation.path, message: PodSecurityMessages.escalation(who) });
   const user = at('runAsUser');
   if (num(user.value) === 0) findings.push({ path: user.path, message: PodSecurityMessages.root(who) });
+  const nonRoot = at('runAsNonRoot');
+  if (nonRoot.value === false)
+    findings.push({ path: nonRoot.path, message: PodSecurityMessages.nonRoot(who) });
+  const seccomp = at('seccompProfile', 'type');
+  if (seccomp.value === 'Unconfined')
+    findings.push({ path: seccomp.path, message: PodSecurityMessages.unconfined(who) });
   return findings;
 }
 
@@ -44,6 +62,12 @@ function podFindings(e: Execution): Finding[] {
   const podUser = e.podOverride('podSecurityContext', 'runAsUser');
   if (podUser && num(podUser.value) === 0)
     findings.push({ path: podUser.path, message: PodSecurityMessages.podRoot });
+  const podNonRoot = e.podOverride('podSecurityContext', 'runAsNonRoot');
+  if (podNonRoot?.value === false)
+    findings.push({ path: podNonRoot.path, message: PodSecurityMessages.podNonRoot });
+  const podSeccomp = e.podOverride('podSecurityContext', 'seccompProfile', 'type');
+  if (podSeccomp?.value === 'Unconfined')
+    findings.push({ path: podSeccomp.path, message: PodSecurityMessages.podUnconfined });
   for (const list of ['extraContainers', 'extraInitContainers']) {
     const containers = e.podOverride(list);
     arr(containers?.value).forEach((c, i) => {
@@ -85,7 +109,9 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
   const volumes = at('volumes');
   const firstHostPath = `${volumes}.filter(v, has(v.hostPath))[0]`;
   const containerOk = (c: string) =>
-    `(!has(${c}.securityContext) || ((!has(${c}.securityContext.privileged) || !${c}.securityContext.privileged) && (!has(${c}.securityContext.capabilities) || !has(${c}.securityContext.capabilities.add) || size(${c}.securityContext.capabilities.add) == 0) && (!has(${c}.securityContext.runAsUser) || ${c}.securityContext.runAsUser != 0)))`;
+    `(!has(${c}.securityContext) || ((!has(${c}.securityContext.privileged) || !${c}.securityContext.privileged) && (!has(${c}.securityContext.allowPrivilegeEscalation) || !${c}.securityContext.allowPrivilegeEscalation) && (!has(${c}.securityContext.capabilities) || !has(${c}.securityContext.capabilities.add) || size(${c}.securityContext.capabilities.add) == 0) && (!has(${c}.securityContext.runAsUser) || ${c}.securityContext.runAsUser != 0) && (!has(${c}.securityContext.runAsNonRoot) || ${c}.securityContext.runAsNonRoot) && (!has(${c}.securityContext.seccompProfile) || !has(${c}.securityContext.seccompProfile.type) || ${c}.securityContext.seccompProfile.type != 'Unconfined')))`;
+  const notFalse = (...s: string[]) => `!(${has(...s)}) || ${at(...s)}`;
+  const notUnconfined = (...s: string[]) => `!(${has(...s)}) || ${at(...s)} != 'Unconfined'`;
   return [
     {
       expression: `!(${has('containerSecurityContext', 'privileged')}) || !${at('containerSecurityContext', 'privileged')}`,
@@ -97,12 +123,32 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
       messageExpression: `'${AGENT} adds capabilities ' + ${at('containerSecurityContext', 'capabilities', 'add')}.join(', ')`,
     },
     {
+      expression: `!(${has('containerSecurityContext', 'allowPrivilegeEscalation')}) || !${at('containerSecurityContext', 'allowPrivilegeEscalation')}`,
+      message: PodSecurityMessages.escalation(AGENT),
+    },
+    {
       expression: `!(${has('containerSecurityContext', 'runAsUser')}) || ${at('containerSecurityContext', 'runAsUser')} != 0`,
       message: PodSecurityMessages.root(AGENT),
     },
     {
+      expression: notFalse('containerSecurityContext', 'runAsNonRoot'),
+      message: PodSecurityMessages.nonRoot(AGENT),
+    },
+    {
+      expression: notUnconfined('containerSecurityContext', 'seccompProfile', 'type'),
+      message: PodSecurityMessages.unconfined(AGENT),
+    },
+    {
       expression: `!(${has('podSecurityContext', 'runAsUser')}) || ${at('podSecurityContext', 'runAsUser')} != 0`,
       message: PodSecurityMessages.podRoot,
+    },
+    {
+      expression: notFalse('podSecurityContext', 'runAsNonRoot'),
+      message: PodSecurityMessages.podNonRoot,
+    },
+    {
+      expression: notUnconfined('podSecurityContext', 'seccompProfile', 'type'),
+      message: PodSecurityMessages.podUnconfined,
     },
     {
       expression: `!(${has('volumes')}) || ${volumes}.all(v, !has(v.hostPath))`,
@@ -122,7 +168,7 @@ export const podSecurity: ObjectRule = {
   severity: 'error',
   kinds: ['Task', 'TaskSpawner'],
   description:
-    'podOverrides ask for no privileged container, added capabilities, runAsUser 0, hostPath volume, hostNetwork or hostPID.',
+    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp, hostPath volume, hostNetwork, hostPID or hostIPC.',
   rationale:
     'Agents run untrusted prompts with permission prompts disabled; the Pod boundary is their only sandbox, and each of these settings opens it to the node.',
   hint: 'Remove the setting from podOverrides: an agent needs no privilege on the node.',

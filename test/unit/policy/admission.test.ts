@@ -157,6 +157,27 @@ describe('admission policies', () => {
     }
   });
 
+  test('security/pod-security admits what the check passes and refuses what it reports, as the operator floor would', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'security/pod-security')!;
+    const task = rule.admission!(TEST_CONFIG).find((c) => c.kind === 'Task')!;
+    const refused = (object: unknown) =>
+      task.validations.filter((v) =>
+        evaluateRule(
+          { rule: v.expression.replaceAll('object.', 'self.'), message: v.message },
+          toCelValue({}, object),
+          '',
+        ),
+      );
+    for (const file of ['pass', 'fail'] as const) {
+      for (const doc of loadFixture(`security-pod-security/${file}.yaml`)) {
+        const reported = runPolicies([doc], { config: TEST_CONFIG, rules: [rule] }).diagnostics.length > 0;
+        expect(refused(doc.object).length > 0, `${file}: ${JSON.stringify(doc.object['metadata'])}`).toBe(
+          reported,
+        );
+      }
+    }
+  });
+
   test('the kustomization lists every policy file, and every file parses as YAML', () => {
     const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG));
     const kustomization = parse(files.get('kustomization.yaml')!);

@@ -70,6 +70,12 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/escalated /spec/worker/podOverrides/containerSecurityContext/capabilities/add :: the agent container adds capabilities NET_ADMIN, SYS_ADMIN',
     'Task team-a/escalated /spec/worker/podOverrides/volumes/0/hostPath :: volume "docker" mounts the node path /var/run/docker.sock (hostPath)',
     'Task team-a/escalated /spec/worker/podOverrides/extraInitContainers/0/securityContext/privileged :: extraInitContainers[0] "setup" is privileged',
+    'Task team-a/escalating /spec/worker/podOverrides/containerSecurityContext/allowPrivilegeEscalation :: the agent container allows privilege escalation (allowPrivilegeEscalation true)',
+    'Task team-a/root-allowed /spec/worker/podOverrides/podSecurityContext/runAsNonRoot :: the Pod may run as root (podSecurityContext.runAsNonRoot false)',
+    'Task team-a/root-allowed /spec/worker/podOverrides/containerSecurityContext/runAsNonRoot :: the agent container may run as root (runAsNonRoot false)',
+    'Task team-a/unconfined /spec/worker/podOverrides/podSecurityContext/seccompProfile/type :: the Pod runs without seccomp (podSecurityContext.seccompProfile.type Unconfined)',
+    'Task team-a/unconfined /spec/worker/podOverrides/containerSecurityContext/seccompProfile/type :: the agent container runs without seccomp (seccompProfile.type Unconfined)',
+    'Task team-a/sidecar-escalating /spec/worker/podOverrides/extraContainers/0/securityContext/allowPrivilegeEscalation :: extraContainers[0] "db" allows privilege escalation (allowPrivilegeEscalation true)',
   ],
   'security/network-isolation': [
     'KelosConfig kelos /spec/networkIsolation/exemptNamespaces/0 :: namespace team-b runs agents (TaskSpawner nightly) without network isolation: it is in networkIsolation.exemptNamespaces, so they can reach every Pod and Service of the cluster',
