@@ -21,6 +21,7 @@ import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../polici
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
+import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
 import {
   ADMISSION_POLICY_DIR,
   besideSchemaErrors,
@@ -42,10 +43,12 @@ import {
 } from '../../validate/diagnostic.ts';
 import {
   conflictsAcrossBundles,
+  isClusterScoped,
   loadBundles,
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
+import type { LoadedDocument } from '../../validate/load.ts';
 import { loadManifestPaths } from '../../validate/manifest-files.ts';
 import { assertBesideUsable, loadBeside } from '../beside.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
@@ -63,7 +66,21 @@ interface CheckFlags {
   readonly adminConfig?: string;
   readonly appTimeout: number;
   readonly beside?: string[];
+  readonly namespace?: string;
 }
+
+/**
+ * `doc` in `namespace` when it sets none (`-n`, as `kelos validate -n` reads it and as
+ * `kubectl apply -n` or an Argo CD Application's destination namespace deploys it), so the rules
+ * that group by namespace (budget coverage, the forecast, shared workspaces) see where it lands.
+ */
+const inNamespace = (doc: LoadedDocument, namespace: string | undefined): LoadedDocument => {
+  const kind = doc.object['kind'];
+  if (namespace === undefined || isClusterScoped(kind) || kind === 'KelosConfig') return doc;
+  const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
+  if (typeof metadata !== 'object' || metadata['namespace']) return doc;
+  return { ...doc, object: { ...doc.object, metadata: { ...metadata, namespace } } };
+};
 
 /**
  * The admission exemptions of the KelosConfig in `file` (the cluster admin's), for the
@@ -169,6 +186,10 @@ export const checkCommand: CommandFactory = (io, done) =>
     )
     .option('--strict', 'fail on warnings too')
     .option(
+      '-n, --namespace <namespace>',
+      'with paths: namespace of objects that do not set metadata.namespace (default: default)',
+    )
+    .option(
       '--beside <paths...>',
       'with paths: manifests deployed beside them (the rendered apps, dist/), read for the rules across bundles (a TaskBudget there covers a spawner here) and not reported on',
     )
@@ -213,12 +234,25 @@ export const checkCommand: CommandFactory = (io, done) =>
       }
 
       assertBesideUsable(flags.beside, paths, 'check', 'checked');
+      if (flags.namespace !== undefined) {
+        const bad = namespaceNameProblem(flags.namespace);
+        if (bad) throw new UsageError(`-n: ${bad}`);
+        if (paths.length === 0)
+          throw new UsageError('-n sets the namespace of manifests the paths name; the apps set their own');
+      }
       let report: PolicyReport;
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
-        const input = await loadBundles(paths, io.readStdin, io.cwd);
+        const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+        const input = {
+          ...loaded,
+          bundles: loaded.bundles.map((b) => ({
+            ...b,
+            documents: b.documents.map((d) => inNamespace(d, flags.namespace)),
+          })),
+        };
         const beside = (await loadBeside(flags.beside, input.files, io)).flatMap((b) =>
-          b.documents.map((d) => d.object),
+          b.documents.map((d) => inNamespace(d, flags.namespace).object),
         );
         const reports = input.bundles.map((b) =>
           checkDocuments(b.documents, config, [

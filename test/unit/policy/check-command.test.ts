@@ -33,6 +33,32 @@ const fixture = (rule: string, file: 'pass' | 'fail') => `test/fixtures/policy/$
 const emptyProject = () => mkdtempSync(join(tmpdir(), 'kelos-check-'));
 
 describe('kelos check', () => {
+  test('-n: objects that set no namespace land in it, as kelos validate -n reads them, so a TaskBudget there covers them', async () => {
+    const cwd = emptyProject();
+    writeFileSync(
+      join(cwd, 'spawner.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: nightly\nspec:\n  when:\n    cron: {schedule: "0 3 * * *"}\n  maxConcurrency: 1\n  maxTotalTasks: 100\n  taskTemplate:\n    type: claude-code\n    credentials: {type: none}\n    promptTemplate: Tidy up.\n    ttlSecondsAfterFinished: 3600\n    podOverrides: {activeDeadlineSeconds: 600, resources: {limits: {memory: 1Gi}}}\n',
+    );
+    writeFileSync(
+      join(cwd, 'budget.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata:\n  name: team-a-daily\n  namespace: team-a\nspec:\n  taskSelector: {}\n  period: {type: Daily, timezone: UTC}\n  maxCostUSD: "100"\n',
+    );
+    const without = await kelos(['check', '.'], { cwd });
+    expect(without.stdout).toContain(
+      "no TaskBudget in namespace default covers this spawner's Tasks, so nothing limits what they spend [budget/namespace-covered]",
+    );
+    expect(without.code).toBe(2);
+    const inTeamA = await kelos(['check', '-n', 'team-a', '.'], { cwd });
+    expect(inTeamA.stdout).toBe('0 errors, 0 warnings, 0 info in 2 objects (21 rules); 0 suppressed\n');
+    expect(inTeamA.code).toBe(0);
+    const bad = await kelos(['check', '-n', 'Team_A', '.'], { cwd });
+    expect(bad.stderr).toContain('kelos: -n: "Team_A" is not a namespace name');
+    expect(bad.code).toBe(1);
+    const apps = await kelos(['check', '-n', 'team-a'], { cwd });
+    expect(apps.stderr).toContain('kelos: -n sets the namespace of manifests the paths name');
+    expect(apps.code).toBe(1);
+  });
+
   test('--beside: a TaskBudget the rendered apps deploy covers a spawner of the paths; their own findings are not reported', async () => {
     const cwd = emptyProject();
     mkdirSync(join(cwd, 'manifests'));
