@@ -177,6 +177,23 @@ describe('ValidatingAdmissionPolicies compiled from the policies', () => {
       "ValidatingAdmissionPolicy 'kelos-security-pod-security-tasks' with binding 'kelos-security-pod-security-tasks' denied request: the agent container is privileged",
     );
 
+    // What the operator's floor refuses at run time, the server refuses at admission.
+    const escalating = task('escalating', {
+      podOverrides: {
+        activeDeadlineSeconds: 3600,
+        podSecurityContext: { seccompProfile: { type: 'Unconfined' } },
+        containerSecurityContext: { allowPrivilegeEscalation: true, runAsNonRoot: false },
+      },
+    });
+    const refused = offlineErrors(escalating);
+    expect(refused).toHaveLength(3);
+    const denial = create(namespace, escalating);
+    await expect(denial).rejects.toThrow(
+      "ValidatingAdmissionPolicy 'kelos-security-pod-security-tasks' with binding 'kelos-security-pod-security-tasks' denied request: ",
+    );
+    const message = String(await denial.catch((e: Error) => e.message));
+    expect(refused.some((m) => message.includes(m))).toBe(true);
+
     const spawner = {
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'TaskSpawner',
