@@ -22,6 +22,7 @@ import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-confi
 import { appFailed } from '../../compiler/app-run.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
+import { ENGINE_RULES } from '../../policy/engine.ts';
 import {
   ADMISSION_POLICY_DIR,
   besideSchemaErrors,
@@ -149,23 +150,33 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
   );
 }
 
-/** The rule list `--list-rules` prints: a table, or JSON. */
+/**
+ * The rule list `--list-rules` prints: a table, or JSON. The engine's own codes (opt-outs, a
+ * rule that threw) come last: they are findings a report can hold, though no config sets them.
+ */
 const ruleList = (format: ReportFormat): string => {
+  const rules = [
+    ...BUILTIN_RULES.map((r) => ({ ...r, admission: r.admission !== undefined, engine: false })),
+    ...ENGINE_RULES.map((r) => ({ ...r, admission: false, engine: true })),
+  ];
   if (format === 'json') {
-    const rules = BUILTIN_RULES.map((r) => ({
-      id: r.id,
-      severity: r.severity,
-      description: r.description,
-      admission: r.admission !== undefined,
+    const list = rules.map(({ id, severity, description, admission, engine }) => ({
+      id,
+      severity,
+      description,
+      admission,
+      ...(engine && { engine }),
     }));
-    return `${JSON.stringify({ version: JSON_REPORT_VERSION, rules }, null, 2)}\n`;
+    return `${JSON.stringify({ version: JSON_REPORT_VERSION, rules: list }, null, 2)}\n`;
   }
   if (format !== 'text') throw new UsageError(`--list-rules prints text or json, not ${format}`);
-  const width = Math.max(...BUILTIN_RULES.map((r) => r.id.length));
-  return BUILTIN_RULES.map(
-    (r) =>
-      `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}${r.admission ? ' (admission)' : ''}\n`,
-  ).join('');
+  const width = Math.max(...rules.map((r) => r.id.length));
+  return rules
+    .map(
+      (r) =>
+        `${r.id.padEnd(width)}  ${r.severity.padEnd(7)}  ${r.description}${r.admission ? ' (admission)' : ''}${r.engine ? ' (engine: not configurable)' : ''}\n`,
+    )
+    .join('');
 };
 
 /** The `kelos check` command. */

@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { buildProgram } from '../../../src/cli/program.ts';
+import { ENGINE_RULES } from '../../../src/policy/engine.ts';
 
 const README = readFileSync(join(import.meta.dirname, '../../../README.md'), 'utf8');
 
@@ -82,5 +84,16 @@ describe('the README command reference', () => {
         wrong.push(`${header}: kelos ${command.name()} ${args.join(' ')}`);
     }
     expect(wrong).toStrictEqual([]);
+  });
+});
+
+describe('the README lists the policy rules', () => {
+  test('every rule and engine code, with its default severity, and nothing else', () => {
+    const listed = [
+      ...README.matchAll(
+        /^\| `((?:budget|forecast|concurrency|security|hygiene|policy)\/[a-z-]+)` \| (\w+) \|/gm,
+      ),
+    ].map((m) => `${m[1]} ${m[2]}`);
+    expect(listed).toStrictEqual([...BUILTIN_RULES, ...ENGINE_RULES].map((r) => `${r.id} ${r.severity}`));
   });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { BUILTIN_RULES } from '../../../policies/index.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { ROOT } from './fixtures.ts';
@@ -302,10 +303,20 @@ spec:
     ]);
   });
 
-  test('--list-rules prints every rule id with its severity', async () => {
+  test('--list-rules prints every rule id with its severity, then the engine codes', async () => {
     const run = await kelos(['check', '--list-rules']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n').filter(Boolean)).toHaveLength(21);
+    const lines = run.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(BUILTIN_RULES.length + 4);
+    expect(lines.slice(-4).map((l) => l.split(/\s+/)[0])).toStrictEqual([
+      'policy/ignore-reason',
+      'policy/ignore-unknown-rule',
+      'policy/ignore-unknown-annotation',
+      'policy/rule-failed',
+    ]);
+    expect(lines.at(-1)).toMatch(
+      /^policy\/rule-failed\s+error\s+Every rule runs to completion\. \(engine: not configurable\)$/,
+    );
     expect(run.stdout).toMatch(
       /^budget\/spawner-max-concurrency\s+error\s+Every TaskSpawner sets maxConcurrency/,
     );
