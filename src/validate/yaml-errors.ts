@@ -181,7 +181,11 @@ export const yamlSyntaxFindings = (
       : earliest;
   const said = first.message.split('\n')[0] ?? first.code;
   // The parser recurses into flow collections; nested by the thousand, it runs out of stack.
-  if (/Maximum call stack size exceeded/.test(said)) {
+  // Where the stack runs out decides the words: in a call (`Maximum call stack size exceeded`),
+  // or while V8 compiles one of the parser's regular expressions (`Invalid regular expression:
+  // /…/: Stack overflow`), which is where `kelos validate` itself, with less stack left than a
+  // test, runs out.
+  if (/Maximum call stack size exceeded|Invalid regular expression: .*: Stack overflow/.test(said)) {
     return [
       {
         severity: 'error',

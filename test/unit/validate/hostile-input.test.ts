@@ -4,6 +4,11 @@
  * or an output the size of the input. No timings are asserted; the generous test timeout only
  * catches a hang (the quadratic cases took minutes before the fix).
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { checkDocuments } from '../../../policies/index.ts';
 import { DEFAULT_POLICY_CONFIG } from '../../../src/policy/config.ts';
@@ -40,6 +45,35 @@ describe('hostile manifests', () => {
       expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
         'yaml/too-deep document 1 nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does',
       ]);
+    }
+  });
+
+  test('nesting too deep for the parser is yaml/too-deep in the kelos process too, where the stack runs out elsewhere', () => {
+    // In a directory with no kelos.policy.yaml, no YAML was parsed before: the parser's regular
+    // expressions are compiled at the bottom of the deep parse, where the stack runs out while V8
+    // compiles one ("Invalid regular expression: …: Stack overflow"), not in a call.
+    const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const cwd = mkdtempSync(join(tmpdir(), 'kelos-deep-'));
+    for (const [text, file] of [
+      [`${CONFIG_MAP}data:\n  k: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, 'deep.yaml'],
+      [
+        `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+        'deep.json',
+      ],
+    ] as const) {
+      const run = spawnSync(process.execPath, [cli, 'validate', '--format', 'json', '-'], {
+        cwd,
+        input: text,
+        encoding: 'utf8',
+      });
+      const report = JSON.parse(run.stdout) as { diagnostics: Array<{ code: string; message: string }> };
+      expect(
+        report.diagnostics.map((d) => `${d.code} ${d.message}`),
+        file,
+      ).toEqual([
+        'yaml/too-deep document 1 nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does',
+      ]);
+      expect(run.status).toBe(2);
     }
   });
 
