@@ -7,6 +7,7 @@
 
 import type { Command } from 'commander';
 import { decodeManifest } from '../validate/manifest-files.ts';
+import { InputTooLarge } from '../validate/yaml-limits.ts';
 
 /** Output streams and environment of one CLI invocation. */
 export interface CliIo {
@@ -17,8 +18,11 @@ export interface CliIo {
   /** Whether stdout is a terminal (colour, grouping). */
   readonly isTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Reads standard input to the end (for `-` arguments). */
-  readonly readStdin: () => Promise<string>;
+  /**
+   * Reads standard input to the end (for `-` arguments); given a limit, rejects with
+   * `InputTooLarge` (the text read so far) once more bytes than that came, and reads no more.
+   */
+  readonly readStdin: (limit?: number) => Promise<string>;
 }
 
 /** Exit codes of every command. Only `main.ts` turns them into the process exit code. */
@@ -67,9 +71,19 @@ export const processIo = (): CliIo => ({
   cwd: process.cwd(),
   isTTY: Boolean(process.stdout.isTTY),
   env: process.env,
-  readStdin: async () => {
+  readStdin: async (limit = Number.POSITIVE_INFINITY) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      // Leaving the loop destroys the stream: a producer that never stops is not waited for.
+      if (size > limit)
+        throw new InputTooLarge({
+          head: decodeManifest(Buffer.concat(chunks).subarray(0, limit)),
+          bytes: undefined,
+        });
+    }
     // Decoded as a manifest file is: `cat utf16.yaml | kelos validate -` reads as the file does.
     return decodeManifest(Buffer.concat(chunks));
   },

@@ -29,11 +29,13 @@ import { linePositions } from './line-index.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
 import {
+  type CutText,
   type KeyProblem,
   keyProblems,
   MAX_ALIAS_COUNT,
   MAX_DEPTH,
   MAX_FILE_BYTES,
+  MAX_READ_BYTES,
   mib,
   shapeProblem,
   sizeProblem,
@@ -343,11 +345,14 @@ function jsonProblem(text: string, file: string): { message: string; offset: num
  * `apiVersion`, `kind` or `metadata.name` become error diagnostics and are left out; empty
  * documents are skipped, as kubectl skips them.
  *
- * @param text YAML (one or more documents) or JSON (an object or an array of objects).
+ * @param text YAML (one or more documents) or JSON (an object or an array of objects); or the
+ *   head of an input too large to read whole, which is one `yaml/too-large` error.
  * @param file Name used in diagnostics. A name ending in `.json` makes a top-level array a list of
  *   objects; so does text that starts with `[`.
  */
-export function parseManifests(text: string, file: string): ParseResult {
+export function parseManifests(text: string | CutText, file: string): ParseResult {
+  if (typeof text !== 'string')
+    return { documents: [], diagnostics: [tooLarge(file, text.head, text.bytes ?? 'unbounded')] };
   // A byte order mark is no character of the first line: columns there count from after it.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const result = parseFrom(body, file, { first: 0, readsOn: 0 });
@@ -374,6 +379,25 @@ function replacementWarning(text: string, file: string, offset: number): Diagnos
 }
 
 /**
+ * The `yaml/too-large` error of `file`, whose text is `text` or, given its `size`, begins with
+ * it (`unbounded`: a stream, not read past {@link MAX_READ_BYTES}).
+ */
+function tooLarge(file: string, text: string, size?: number | 'unbounded'): Diagnostic {
+  const what = file === '-' || file === '<stdin>' ? 'standard input' : file;
+  // A head is over the limit by construction: MAX_READ_BYTES bytes decode to more than it.
+  const problem = sizeProblem(text) ?? { bytes: Buffer.byteLength(text), line: 1 };
+  const said =
+    size === 'unbounded' ? `more than ${mib(MAX_READ_BYTES)} (read no further)` : mib(size ?? problem.bytes);
+  return {
+    severity: 'error',
+    code: 'yaml/too-large',
+    message: `${what} is ${said}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file, which bounds the time one file can take (the API server's limit for one object's request), so nothing in it was validated: split it into several files (the limit falls on line ${problem.line})`,
+    path: '',
+    source: { file, line: problem.line },
+  };
+}
+
+/**
  * {@link parseManifests} of `text` whose documents are numbered from `first` + 1; `readsOn`
  * counts how often the file was read on after a quote that never closes (see {@link MAX_READS_ON}).
  */
@@ -390,16 +414,8 @@ function parseFrom(
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  const tooLarge = sizeProblem(text);
-  if (tooLarge) {
-    const what = file === '-' || file === '<stdin>' ? 'standard input' : file;
-    diagnostics.push({
-      severity: 'error',
-      code: 'yaml/too-large',
-      message: `${what} is ${mib(tooLarge.bytes)}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file, which bounds the time one file can take (the API server's limit for one object's request), so nothing in it was validated: split it into several files (the limit falls on line ${tooLarge.line})`,
-      path: '',
-      source: { file, line: tooLarge.line },
-    });
+  if (sizeProblem(text)) {
+    diagnostics.push(tooLarge(file, text));
     return { documents, diagnostics };
   }
   const notJson = first === 0 ? jsonProblem(text, file) : undefined;

@@ -4,11 +4,12 @@
  *
  * @packageDocumentation
  */
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
 import { type LoadedDocument, type ParseResult, parseManifests } from './load.ts';
+import { type CutText, InputTooLarge, MAX_READ_BYTES } from './yaml-limits.ts';
 
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
@@ -144,15 +145,35 @@ const emptyInput = (file: string, text: string): Diagnostic => {
 /**
  * The text of the manifest file at `file` (absolute): UTF-8, or UTF-16 when the file starts
  * with its byte order mark, as kubectl's YAML reader (and Argo CD's) decodes it; read as UTF-8, a
- * UTF-16 file was one string of NUL-separated characters and refused as no mapping. Read as
- * UTF-8 first, which Node decodes without a Buffer: either byte order mark is two bytes no UTF-8
- * text starts with, decoded as two replacement characters, and only then are the bytes read.
+ * UTF-16 file was one string of NUL-separated characters and refused as no mapping. A file of
+ * more than {@link MAX_READ_BYTES} bytes (or a device or pipe that gives more) is read no further
+ * than that: its head and size, which {@link parseManifests} reports as too large.
  */
-export const readManifestText = (file: string): string => {
-  const text = readFileSync(file, 'utf8');
-  return text.charCodeAt(0) === 0xfffd && text.charCodeAt(1) === 0xfffd
-    ? decodeManifest(readFileSync(file))
-    : text;
+export const readManifestText = (file: string): string | CutText => {
+  const fd = openSync(file, 'r');
+  try {
+    const info = fstatSync(fd);
+    // A regular file's size is known: read what it holds, or only the head of one too large.
+    const want = info.isFile() ? Math.min(info.size, MAX_READ_BYTES) + 1 : 64 * 1024;
+    let buffer = Buffer.allocUnsafe(want);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > MAX_READ_BYTES) break;
+        const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_READ_BYTES + 1));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length <= MAX_READ_BYTES) return decodeManifest(buffer.subarray(0, length));
+    const head = decodeManifest(buffer.subarray(0, MAX_READ_BYTES));
+    return { head, bytes: info.isFile() ? Math.max(info.size, length) : undefined };
+  } finally {
+    closeSync(fd);
+  }
 };
 
 /** The text of manifest bytes (standard input, a file): UTF-16 after its byte order mark, else UTF-8. */
@@ -173,17 +194,30 @@ const readProblem = (err: unknown): string => {
 };
 
 /**
- * The text of the file at `path`, or `undefined` when `path` is a directory.
+ * The text of the file at `path` (the head of one too large), or `undefined` when `path` is a
+ * directory.
  *
  * @throws Error naming the path when it does not exist or cannot be read.
  */
-const readOrDirectory = (path: string, cwd: string): string | undefined => {
+const readOrDirectory = (path: string, cwd: string): string | CutText | undefined => {
   try {
     return readManifestText(resolve(cwd, path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EISDIR') return undefined;
     throw new Error(`cannot read ${path}: ${readProblem(err)}`, { cause: err });
+  }
+};
+
+/** Standard input, or the head of one that passed {@link MAX_READ_BYTES}, not read further. */
+const readStdinBounded = async (
+  readStdin: (limit?: number) => Promise<string>,
+): Promise<string | CutText> => {
+  try {
+    return await readStdin(MAX_READ_BYTES);
+  } catch (err) {
+    if (err instanceof InputTooLarge) return err.cut;
+    throw err;
   }
 };
 
@@ -223,7 +257,8 @@ const previewSkipped = (files: readonly string[]): Diagnostic => ({
  * of synth's preview found under a directory is not read ({@link PREVIEW_SKIPPED}); named, it is.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
- * @param readStdin Reads standard input to the end.
+ * @param readStdin Reads standard input to the end, or given a limit, rejects with
+ *   {@link InputTooLarge} once more bytes than that came (an unbounded stream is not read to its end).
  * @param cwd Directory relative paths are read from; diagnostics keep them as given.
  * @param listed Paths in `paths` the caller found by listing a directory, not named by the
  *   user: holding no object, they get no warning.
@@ -232,7 +267,7 @@ const previewSkipped = (files: readonly string[]): Diagnostic => ({
  */
 export async function loadManifestPaths(
   paths: readonly string[],
-  readStdin: () => Promise<string>,
+  readStdin: (limit?: number) => Promise<string>,
   cwd: string = process.cwd(),
   listed: ReadonlySet<string> = new Set(),
 ): Promise<LoadResult> {
@@ -240,8 +275,8 @@ export async function loadManifestPaths(
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
   const previews: string[] = [];
-  const add = (text: string, file: string, named: boolean) => {
-    if (!named && isPreview(text)) {
+  const add = (text: string | CutText, file: string, named: boolean) => {
+    if (!named && typeof text === 'string' && isPreview(text)) {
       previews.push(file);
       return;
     }
@@ -250,7 +285,12 @@ export async function loadManifestPaths(
     diagnostics.push(...result.diagnostics);
     files.push(file);
     // A file whose documents did not parse already says what is wrong with it.
-    if (named && result.documents.length === 0 && !result.diagnostics.some((d) => d.severity === 'error'))
+    if (
+      named &&
+      typeof text === 'string' &&
+      result.documents.length === 0 &&
+      !result.diagnostics.some((d) => d.severity === 'error')
+    )
       diagnostics.push(emptyInput(file, text));
   };
   // One file named twice, or named and found under a directory named too (`m m/task.yaml`,
@@ -311,7 +351,7 @@ export async function loadManifestPaths(
   for (const path of paths) {
     if (!first(path, undefined, !listed.has(path))) continue;
     if (path === '-') {
-      add(await readStdin(), '-', true);
+      add(await readStdinBounded(readStdin), '-', true);
       continue;
     }
     // Read first, list on EISDIR: a run names thousands of small files, and a stat before each

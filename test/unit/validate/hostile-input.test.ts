@@ -4,8 +4,9 @@
  * or an output the size of the input. No timings are asserted; the generous test timeout only
  * catches a hang (the quadratic cases took minutes before the fix).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -146,6 +147,44 @@ describe('hostile manifests', () => {
     expect(run.stdout).toContain('-:6: error standard input is 3 MiB; kelos reads at most 3 MiB per file');
     expect(run.stdout).toContain('[yaml/too-large]');
   });
+
+  test('a file far over the limit is refused from its head and size, not read whole', async () => {
+    // Sparse: 600 MiB on no disk, NUL bytes after line 6. Read whole it took 13 s and 700 MB,
+    // then failed as unreadable (no string holds it), exit 1.
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-huge-'));
+    const file = join(dir, 'dump.yaml');
+    await writeFile(file, `${CONFIG_MAP}data:\n  k: x\n`);
+    await truncate(file, 600 * 1024 * 1024);
+    const run = await kelos(['validate', 'dump.yaml'], { cwd: dir });
+    expect(run.stdout).toMatch(
+      /^dump\.yaml:7: error dump\.yaml is 600 MiB; kelos reads at most 3 MiB per file/,
+    );
+    expect(run.code).toBe(2);
+  }, 60_000);
+
+  test('standard input that never ends is refused once past the limit, not read until memory runs out', async () => {
+    const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const child = spawn(process.execPath, [cli, 'validate', '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    // `yes 'a: b' | kelos validate -`: written until the reader goes away.
+    const line = Buffer.from('a: b\n'.repeat(16 * 1024));
+    const feed = () => {
+      while (child.stdin.writable && child.stdin.write(line));
+    };
+    child.stdin.on('drain', feed);
+    child.stdin.on('error', () => {});
+    feed();
+    const guard = setTimeout(() => child.kill(), 50_000);
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    clearTimeout(guard);
+    expect(stdout).toMatch(
+      /^-:\d+: error standard input is more than 6 MiB \(read no further\); kelos reads at most 3 MiB/,
+    );
+    expect(code).toBe(2);
+  }, 60_000);
 
   test('duplicate keys are still refused, at the repeated key', () => {
     const { diagnostics } = parseManifests(`${CONFIG_MAP}data:\n  a: "1"\n  b: "2"\n  a: "3"\n`, 'd.yaml');
