@@ -356,9 +356,42 @@ export function parseManifests(text: string | CutText, file: string): ParseResul
   // A byte order mark is no character of the first line: columns there count from after it.
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const result = parseFrom(body, file, { first: 0, readsOn: 0 });
+  const control = controlCharacterError(body, file);
+  const withControl = control ? { ...result, diagnostics: [control, ...result.diagnostics] } : result;
   const replaced = body.indexOf('\uFFFD');
-  if (replaced < 0) return result;
-  return { ...result, diagnostics: [replacementWarning(body, file, replaced), ...result.diagnostics] };
+  if (replaced < 0) return withControl;
+  return {
+    ...withControl,
+    diagnostics: [replacementWarning(body, file, replaced), ...withControl.diagnostics],
+  };
+}
+
+/**
+ * A character YAML does not allow in a stream: C0 and C1 controls (NUL, ESC, DEL, …) other than
+ * tab, line feed, carriage return and NEL, and U+FFFE/U+FFFF. The `yaml` library reads them as
+ * part of a value; kubectl's and Argo CD's reader (go-yaml, through `sigs.k8s.io/yaml`) refuses
+ * the document: `yaml: control characters are not allowed`.
+ */
+const NOT_PRINTABLE = /[^\t\n\r\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/**
+ * The error for the first character of `text` YAML does not allow ({@link NOT_PRINTABLE}), with
+ * how many there are; none for text read as JSON (a `.json` file, or one that starts with `{`),
+ * whose parser says what it refuses.
+ */
+function controlCharacterError(text: string, file: string): Diagnostic | undefined {
+  const at = text.search(NOT_PRINTABLE);
+  if (at < 0 || file.endsWith('.json') || /^\s*\{/.test(text)) return undefined;
+  const count = text.split(new RegExp(NOT_PRINTABLE.source, 'gu')).length - 1;
+  const code = `U+${text.codePointAt(at)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return {
+    severity: 'error',
+    code: 'yaml/control-character',
+    message: `${count === 1 ? 'a control character' : `${count} control characters, the first`} here (${code}) ${count === 1 ? 'is' : 'are'} not allowed in YAML: kubectl and Argo CD refuse the document (yaml: control characters are not allowed)`,
+    hint: 'remove it, or write it as an escape in a double-quoted string ("\\0", "\\e", "\\x7f")',
+    path: '',
+    source: { file, ...linePositions(text)(at) },
+  };
 }
 
 /**

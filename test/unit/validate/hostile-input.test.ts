@@ -186,6 +186,20 @@ describe('hostile manifests', () => {
     expect(code).toBe(2);
   }, 60_000);
 
+  test('a control character written as is is an error at it, as kubectl refuses the document; escaped it passes', () => {
+    // sigs.k8s.io/yaml v1.4.0, YAMLToJSON("a: hel\x00lo"): yaml: control characters are not allowed.
+    const raw = parseManifests(`${CONFIG_MAP}data:\n  a: hel\u0000lo\n  b: x\u007f\n`, 'nul.yaml');
+    expect(
+      raw.diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.severity} ${d.code}`),
+    ).toEqual(['6:9 error yaml/control-character']);
+    expect(raw.diagnostics[0]?.message).toBe(
+      '2 control characters, the first here (U+0000) are not allowed in YAML: kubectl and Argo CD refuse the document (yaml: control characters are not allowed)',
+    );
+    expect(
+      parseManifests(`${CONFIG_MAP}data:\n  a: "hel\\0lo\\e"\n  b: "\t"\n`, 'ok.yaml').diagnostics,
+    ).toEqual([]);
+  });
+
   test('duplicate keys are still refused, at the repeated key', () => {
     const { diagnostics } = parseManifests(`${CONFIG_MAP}data:\n  a: "1"\n  b: "2"\n  a: "3"\n`, 'd.yaml');
     expect(diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`)).toEqual([
