@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from './diagnostic.ts';
@@ -153,7 +153,16 @@ export const readManifestText = (file: string): string | CutText => {
   const fd = openSync(file, 'r');
   try {
     const info = fstatSync(fd);
-    // A regular file's size is known: read what it holds, or only the head of one too large.
+    if (info.isFile() && info.size <= MAX_READ_BYTES) {
+      // Read as UTF-8 first, which Node decodes without a Buffer: either byte order mark is two
+      // bytes no UTF-8 text starts with, decoded as two replacement characters, and only then
+      // are the bytes read again.
+      const text = readFileSync(fd, 'utf8');
+      return text.charCodeAt(0) === 0xfffd && text.charCodeAt(1) === 0xfffd
+        ? decodeManifest(readFileSync(file))
+        : text;
+    }
+    // Only the head of a file too large; a device or pipe is read until it passes the limit.
     const want = info.isFile() ? Math.min(info.size, MAX_READ_BYTES) + 1 : 64 * 1024;
     let buffer = Buffer.allocUnsafe(want);
     let length = 0;
