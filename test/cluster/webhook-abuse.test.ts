@@ -1,5 +1,6 @@
 // The issue's abuse scenario: 10,000 bad requests of each kind (unsigned, wrong signature,
-// replayed, expired timestamp, oversized, malformed JSON, wrong content type, slow clients)
+// replayed, expired timestamp, oversized, malformed JSON, JSON nested too deep, wrong content
+// type, slow clients)
 // against a receiver with spawners configured: no Task created, no handler fault, every
 // answer a 4xx, and every slow connection closed by the server itself.
 import { randomUUID } from 'node:crypto';
@@ -116,6 +117,11 @@ describe('webhook receiver under abuse', () => {
         const body = `{"data":{"id":"m${i}"`;
         return ['/webhook/alerts', body, kelosHeaders(body, SECRET)];
       },
+      // Signed, so it reaches the filters, which walk values recursively.
+      'nested too deep': (i) => {
+        const body = `{"id":"n${i}","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+        return ['/webhook/alerts', body, kelosHeaders(body, SECRET)];
+      },
       'wrong content type': (i) => [
         '/webhook/alerts',
         alert,
@@ -151,6 +157,7 @@ describe('webhook receiver under abuse', () => {
     expect(seen['expired timestamp']).toEqual({ 401: PER_KIND });
     expect(seen['oversized']).toEqual({ 413: PER_KIND });
     expect(seen['malformed JSON']).toEqual({ 400: PER_KIND });
+    expect(seen['nested too deep']).toEqual({ 400: PER_KIND });
     expect(seen['wrong content type']).toEqual({ 415: PER_KIND });
 
     // Slow clients: half send part of the headers, half the headers and part of the body, then

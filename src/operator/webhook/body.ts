@@ -75,3 +75,24 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.once('close', () => finish({ status: 400, message: 'request body aborted' }));
   });
 }
+
+/**
+ * Deepest nesting of a delivery's JSON. No source nests near it (GitHub's payloads reach about
+ * 10 levels); a payload past it is refused before anything walks it, since the filters and field
+ * mappings walk values recursively and V8's own parser takes any depth.
+ */
+export const MAX_PAYLOAD_DEPTH = 128;
+
+/** Whether `value` nests deeper than `max` arrays and objects; walked without recursion. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

@@ -31,7 +31,14 @@ import { type EndpointLimits, type EndpointServer, originForm, serveHardened } f
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../kube/log.ts';
 import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
-import { contentTypeProblem, DEFAULT_MAX_BODY_BYTES, type Refusal, readBody } from './body.ts';
+import {
+  contentTypeProblem,
+  DEFAULT_MAX_BODY_BYTES,
+  MAX_PAYLOAD_DEPTH,
+  nestsDeeperThan,
+  type Refusal,
+  readBody,
+} from './body.ts';
 import { deliverTo, type Outcome } from './deliver.ts';
 import type { Enricher } from './enrich.ts';
 import { Ledgers } from './ledger.ts';
@@ -270,6 +277,8 @@ export class WebhookReceiver {
     } catch {
       return { status: 400, body: 'body is not valid JSON' };
     }
+    if (nestsDeeperThan(payload, MAX_PAYLOAD_DEPTH))
+      return { status: 400, body: `body nests deeper than ${MAX_PAYLOAD_DEPTH} arrays and objects` };
     if (route.source === 'linear') {
       const ts = checkLinearTimestamp(payload, now);
       if (!ts.ok) return { status: 401, body: ts.reason };

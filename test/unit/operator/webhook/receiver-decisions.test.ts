@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { contentTypeProblem, readBody } from '../../../../src/operator/webhook/body.ts';
+import {
+  contentTypeProblem,
+  MAX_PAYLOAD_DEPTH,
+  nestsDeeperThan,
+  readBody,
+} from '../../../../src/operator/webhook/body.ts';
 import { deliveryIdOf, routeOf } from '../../../../src/operator/webhook/receiver.ts';
 import { ReplayGuard } from '../../../../src/operator/webhook/replay.ts';
 
@@ -58,6 +63,22 @@ describe('body limit', () => {
     const read = readBody(s, 10);
     s.end(Buffer.from('{"a":1}'));
     expect((await read).toString()).toBe('{"a":1}');
+  });
+});
+
+describe('nesting limit', () => {
+  const nested = (depth: number): unknown => {
+    let v: unknown = 'leaf';
+    for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { k: v };
+    return v;
+  };
+  it('takes nesting up to the limit and refuses one level more, at a depth that would overflow a recursive walk', () => {
+    expect(nestsDeeperThan(nested(MAX_PAYLOAD_DEPTH), MAX_PAYLOAD_DEPTH)).toBe(false);
+    expect(nestsDeeperThan(nested(MAX_PAYLOAD_DEPTH + 1), MAX_PAYLOAD_DEPTH)).toBe(true);
+    expect(
+      nestsDeeperThan(JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`), MAX_PAYLOAD_DEPTH),
+    ).toBe(true);
+    expect(nestsDeeperThan({ wide: Array.from({ length: 10_000 }, (_, i) => ({ i })) }, 3)).toBe(false);
   });
 });
 
