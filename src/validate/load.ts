@@ -362,7 +362,7 @@ export function parseManifests(text: string | CutText, file: string): ParseResul
   if (replaced < 0) return withControl;
   return {
     ...withControl,
-    diagnostics: [replacementWarning(body, file, replaced), ...withControl.diagnostics],
+    diagnostics: [replacementFinding(body, file, replaced), ...withControl.diagnostics],
   };
 }
 
@@ -381,7 +381,7 @@ const NOT_PRINTABLE = /[^\t\n\r\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u
  */
 function controlCharacterError(text: string, file: string): Diagnostic | undefined {
   const at = text.search(NOT_PRINTABLE);
-  if (at < 0 || file.endsWith('.json') || /^\s*\{/.test(text)) return undefined;
+  if (at < 0 || isJsonText(text, file)) return undefined;
   const count = text.split(new RegExp(NOT_PRINTABLE.source, 'gu')).length - 1;
   const code = `U+${text.codePointAt(at)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return {
@@ -395,21 +395,31 @@ function controlCharacterError(text: string, file: string): Diagnostic | undefin
 }
 
 /**
- * U+FFFD is what bytes that are no UTF-8 (a file saved as Latin-1 or Windows-1252) decode to,
- * here and in kubectl alike: `café` in a prompt reaches the cluster as `caf�`, with no word
- * from either. A warning, not an error, since the character may also be written on purpose.
+ * U+FFFD is what bytes that are no UTF-8 (a file saved as Latin-1 or Windows-1252) decode to.
+ * kubectl and Argo CD read YAML with go-yaml, which refuses such bytes (`yaml: invalid leading
+ * UTF-8 octet`): in YAML an error. Their JSON decoder reads them as U+FFFD, as here: `café` in a
+ * prompt reaches the cluster as `caf�` with no word from either, so in JSON a warning. Once
+ * decoded, U+FFFD written as is cannot be told from a byte that was no UTF-8; the hint says how
+ * to write one on purpose.
  */
-function replacementWarning(text: string, file: string, offset: number): Diagnostic {
+function replacementFinding(text: string, file: string, offset: number): Diagnostic {
   const count = text.split('\uFFFD').length - 1;
+  const these = count === 1 ? 'a character here is' : `${count} characters, the first here, are`;
+  const json = isJsonText(text, file);
   return {
-    severity: 'warning',
+    severity: json ? 'warning' : 'error',
     code: 'yaml/not-utf8',
-    message: `${count === 1 ? 'a character here is' : `${count} characters, the first here, are`} not UTF-8 (a file saved as Latin-1?), or U+FFFD written as is: the object holds \uFFFD in ${count === 1 ? 'its' : 'their'} place, as kubectl would apply it`,
-    hint: 'save the file as UTF-8 (iconv -f latin1 -t utf-8, or your editor\'s "save with encoding")',
+    message: json
+      ? `${these} not UTF-8 (a file saved as Latin-1?), or U+FFFD written as is: the object holds \uFFFD in ${count === 1 ? 'its' : 'their'} place, as kubectl would apply it`
+      : `${these} not UTF-8 (a file saved as Latin-1?): kubectl and Argo CD refuse the document (yaml: invalid leading UTF-8 octet)`,
+    hint: `save the file as UTF-8 (iconv -f latin1 -t utf-8, or your editor's "save with encoding")${json ? '' : '; a U+FFFD meant as such is written "\\uFFFD" in a double-quoted string'}`,
     path: '',
     source: { file, ...linePositions(text)(offset) },
   };
 }
+
+/** Whether `text` is read as JSON: a `.json` file, or one that starts with `{`. */
+const isJsonText = (text: string, file: string): boolean => file.endsWith('.json') || /^\s*\{/.test(text);
 
 /**
  * The `yaml/too-large` error of `file`, whose text is `text` or, given its `size`, begins with

@@ -478,7 +478,7 @@ describe('loadManifestPaths', () => {
     expect(piped.stdout).toContain('-:6:3: error Task piped /spec/promptt: unknown field "spec.promptt"');
   });
 
-  test('bytes that are not UTF-8 are a warning at the first of them: the object holds U+FFFD there', async () => {
+  test('bytes that are not UTF-8 are an error at the first of them in YAML (go-yaml refuses them), a warning in JSON (read as U+FFFD)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-load-'));
     const latin1 = Buffer.from(
       TASK.replace('fix-bug', 'cafe').replace(/prompt: .*/, 'prompt: café, naïve'),
@@ -489,18 +489,25 @@ describe('loadManifestPaths', () => {
       join(dir, 'utf8.yaml'),
       TASK.replace('fix-bug', 'utf8').replace(/prompt: .*/, 'prompt: café'),
     );
-    const result = await loadManifestPaths(['latin1.yaml', 'utf8.yaml'], async () => '', dir);
+    await writeFile(
+      join(dir, 'latin1.json'),
+      Buffer.from(
+        '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "é"}}',
+        'latin1',
+      ),
+    );
+    const result = await loadManifestPaths(['latin1.yaml', 'utf8.yaml', 'latin1.json'], async () => '', dir);
     expect(
       result.diagnostics.map(
         (d) => `${d.source?.file}:${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.message}`,
       ),
     ).toStrictEqual([
-      'latin1.yaml:6:14 warning yaml/not-utf8 2 characters, the first here, are not UTF-8 (a file saved as Latin-1?), or U+FFFD written as is: the object holds \uFFFD in their place, as kubectl would apply it',
+      'latin1.yaml:6:14 error yaml/not-utf8 2 characters, the first here, are not UTF-8 (a file saved as Latin-1?): kubectl and Argo CD refuse the document (yaml: invalid leading UTF-8 octet)',
+      'latin1.json:1:85 warning yaml/not-utf8 a character here is not UTF-8 (a file saved as Latin-1?), or U+FFFD written as is: the object holds \uFFFD in its place, as kubectl would apply it',
     ]);
-    expect(result.documents.map((d) => (d.object['spec'] as { prompt: string }).prompt)).toStrictEqual([
-      'caf\uFFFD, na\uFFFDve',
-      'café',
-    ]);
+    expect(
+      result.documents.slice(0, 2).map((d) => (d.object['spec'] as { prompt: string }).prompt),
+    ).toStrictEqual(['caf\uFFFD, na\uFFFDve', 'café']);
   });
 
   test('a directory that cannot be read is named with the reason, not the system call', async () => {
