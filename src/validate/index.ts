@@ -6,6 +6,7 @@
  */
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
 import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
+import { dataSizeFinding } from './data-size.ts';
 import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { checkGitNames } from './git-refs.ts';
@@ -267,7 +268,10 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
     ];
   }
   const celSchema = apiVersion === API_VERSION ? celSchemaFor(kind) : undefined;
-  if (!celSchema) return schemaFindings;
+  if (!celSchema) {
+    const size = dataSizeFinding(apiVersion, kind, clean);
+    return size ? [...schemaFindings, size] : schemaFindings;
+  }
   // Like the API server, skip CEL rules when the object does not even have the right shape:
   // rules assume the types, enums and required fields the schema guarantees.
   if (schemaFindings.some((f) => BLOCKING_CODES.has(f.code))) {

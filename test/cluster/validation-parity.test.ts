@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { GROUP } from '../../src/api/index.ts';
@@ -148,6 +149,39 @@ describe('validation parity between kelos validate and kube-apiserver', async ()
     expect(all.length).toBeGreaterThanOrEqual(60);
     expect(all.some((f) => f.expect === 'accept')).toBe(true);
     expect(all.some((f) => f.expect === 'reject')).toBe(true);
+  });
+
+  test('a ConfigMap or Secret past 1 MiB of data: both refuse it, and both take exactly 1 MiB', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-parity-size-'));
+    const MiB = 1024 * 1024;
+    const cases: Array<[string, object, boolean]> = [
+      // The server counts the values, not the keys.
+      [
+        'configmap-full',
+        { kind: 'ConfigMap', data: { k: 'x'.repeat(MiB - 1) }, binaryData: { b: 'eA==' } },
+        false,
+      ],
+      ['configmap-over', { kind: 'ConfigMap', data: { k: 'x'.repeat(MiB), l: 'x' } }, true],
+      ['secret-full', { kind: 'Secret', data: { k: Buffer.alloc(MiB).toString('base64') } }, false],
+      [
+        'secret-over',
+        { kind: 'Secret', data: { k: Buffer.alloc(MiB).toString('base64') }, stringData: { l: 'x' } },
+        true,
+      ],
+    ];
+    for (const [name, body, over] of cases) {
+      const file = join(dir, `${name}.yaml`);
+      await writeFile(file, JSON.stringify({ apiVersion: 'v1', metadata: { name }, ...body }));
+      const [ours, theirs] = await Promise.all([offline(file), server(file, namespace)]);
+      expect(
+        { name, offline: ours.rejected, server: theirs.rejected },
+        `${ours.messages} | ${theirs.messages}`,
+      ).toStrictEqual({
+        name,
+        offline: over,
+        server: over,
+      });
+    }
   });
 
   test.each(all.map((f) => [f.file.replace(`${ROOT}/`, ''), f] as const))('%s', async (_, fixture) => {
