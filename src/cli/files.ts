@@ -9,8 +9,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './io.ts';
 
-/** What a failed file operation means, in words (Node's message follows in parentheses). */
-const reason = (err: NodeJS.ErrnoException, expected: 'a file' | 'a directory'): string => {
+/**
+ * What a failed file operation means, in words (Node's message follows in parentheses). A path
+ * to write that is missing cannot be made there (`/proc/x`), which "does not exist" misstates.
+ */
+const reason = (err: NodeJS.ErrnoException, expected: 'a file' | 'a directory', writing = false): string => {
+  if (writing && err.code === 'ENOENT') return `cannot be created there (${err.message})`;
   const what =
     err.code === 'EISDIR'
       ? 'is a directory'
@@ -48,7 +52,7 @@ export const writeIntoFlagDirectory = async (
     await mkdir(dir, { recursive: true });
     for (const [name, text] of files) await writeFile(join(dir, name), text);
   } catch (err) {
-    throw new UsageError(`${flag} ${given}: ${reason(err as NodeJS.ErrnoException, 'a directory')}`);
+    throw new UsageError(`${flag} ${given}: ${reason(err as NodeJS.ErrnoException, 'a directory', true)}`);
   }
   return dir;
 };
@@ -69,6 +73,6 @@ export const writeFlagFile = async (
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, text);
   } catch (err) {
-    throw new UsageError(`${flag} ${given}: ${reason(err as NodeJS.ErrnoException, 'a file')}`);
+    throw new UsageError(`${flag} ${given}: ${reason(err as NodeJS.ErrnoException, 'a file', true)}`);
   }
 };

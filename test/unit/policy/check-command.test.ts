@@ -250,6 +250,11 @@ spec:
         'kelos: invalid policy configuration:\n  .: cannot be read as the policy file: it is a directory',
       ],
       [['check', 'task.yaml', '-o', '.'], 'kelos: -o .: is a directory; expected a file'],
+      // Nothing can be created under /proc: a file to write is not said to "not exist".
+      [
+        ['check', 'task.yaml', '-o', '/proc/kelos.sarif'],
+        'kelos: -o /proc/kelos.sarif: cannot be created there',
+      ],
       [
         ['check', '--emit-admission-policies', 'task.yaml'],
         'kelos: --emit-admission-policies task.yaml: is a file, or is below one; expected a directory',
