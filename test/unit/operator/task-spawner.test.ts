@@ -339,6 +339,23 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(gh.count({ status: 401 })).toBe(0);
   });
 
+  it('a Workspace whose Secret does not exist: a setup error naming the Workspace, its field and the Secret', async () => {
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'nosecret' },
+      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gone' } },
+    } as ApiObject);
+    const sp = spawnerOf('orphan');
+    sp.spec.taskTemplate.worker!.workspaceRef = { name: 'nosecret' };
+    await op.create('TaskSpawner', sp);
+    await op.settle();
+    expect(spawnerStatus('orphan')).toMatchObject({
+      phase: 'Failed',
+      message: `Workspace nosecret spec.secretRef: Secret ${NS}/gone does not exist`,
+    });
+  });
+
   it('cron: a schedule that does not parse is a setup error (phase Failed) naming the field, until fixed', async () => {
     await op.create('TaskSpawner', {
       apiVersion: 'kelos.dev/v1alpha2',

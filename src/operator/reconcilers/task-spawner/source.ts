@@ -172,7 +172,7 @@ export class Pollers {
     const spec = kind === 'githubWebhook' ? {} : spawner.spec.when[kind]!;
     const repo = resolveRepo(spec.repo, workspace?.spec.repo, o.githubApiUrl);
     if ('error' in repo) throw new SourceSetupError(`spec.when.${kind}.repo: ${repo.error}`);
-    await this.#refreshToken(uid, namespace, workspace?.spec.secretRef?.name, repo.apiBaseUrl);
+    await this.#refreshToken(uid, namespace, wsName, workspace?.spec.secretRef?.name, repo.apiBaseUrl);
     const fingerprint = `${kind}|${spawner.metadata.generation}|${repo.apiBaseUrl}|${repo.owner}/${repo.repo}`;
     return this.#keep(uid, fingerprint, () => {
       const client = new GitHubClient({
@@ -202,12 +202,18 @@ export class Pollers {
   }
 
   /** Reads the Workspace Secret; mints an App token when due. No Secret: anonymous calls. */
-  async #refreshToken(uid: string, namespace: string, secretName: string | undefined, apiBaseUrl: string) {
+  async #refreshToken(
+    uid: string,
+    namespace: string,
+    workspaceName: string | undefined,
+    secretName: string | undefined,
+    apiBaseUrl: string,
+  ) {
     if (!secretName) {
       this.#tokens.delete(uid);
       return;
     }
-    const secret = await this.#secret(namespace, secretName, 'Workspace secretRef');
+    const secret = await this.#secret(namespace, secretName, `Workspace ${workspaceName} spec.secretRef`);
     const pat = b64(secret.data?.GITHUB_TOKEN);
     if (pat) {
       this.#tokens.set(uid, { token: pat, expiresAt: Number.POSITIVE_INFINITY, source: 'pat' });
