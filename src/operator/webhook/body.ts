@@ -11,6 +11,13 @@ import type { IncomingMessage } from 'node:http';
 /** Default body limit, upstream's. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Body limit of a delivery no secret verified (accepted only in namespaces the KelosConfig lets
+ * take unsigned deliveries): anyone who reaches the port can send one, and parsing 10 MiB of
+ * pathological JSON holds the operator's event loop for seconds.
+ */
+export const MAX_UNSIGNED_BODY_BYTES = 1024 * 1024;
+
 /** A refusal: HTTP status and a message for the sender. */
 export interface Refusal {
   readonly status: number;

@@ -35,6 +35,7 @@ import {
   contentTypeProblem,
   DEFAULT_MAX_BODY_BYTES,
   MAX_PAYLOAD_DEPTH,
+  MAX_UNSIGNED_BODY_BYTES,
   nestsDeeperThan,
   type Refusal,
   readBody,
@@ -265,6 +266,14 @@ export class WebhookReceiver {
             : 'signature not verified: no TaskSpawner here can verify this delivery (each records why in a Warning Event)',
       };
     }
+    // Parsing is what a large body costs (JSON.parse of 8 MB of `[]` held the event loop for
+    // seconds); only a sender that proved who it is gets the whole body limit.
+    const unsignedOnly = verdicts.every((v) => !v.ok || v.scheme === 'unsigned');
+    if (unsignedOnly && body.length > MAX_UNSIGNED_BODY_BYTES)
+      return {
+        status: 413,
+        body: `an unsigned delivery may be at most ${MAX_UNSIGNED_BODY_BYTES} bytes; a signed one up to ${this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES}`,
+      };
     const kelosSignature = verdicts.some((v) => v.ok && v.scheme === 'kelos')
       ? first(req.headers[SignatureHeaders.Kelos])
       : undefined;

@@ -1,0 +1,53 @@
+// An unsigned delivery (accepted only where the KelosConfig lets a namespace take them) may be
+// sent by anyone who reaches the port: it gets a tenth of the body limit, since parsing 10 MiB
+// of pathological JSON holds the operator's event loop for seconds.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { When } from '../../../../src/api/index.ts';
+import type { ApiObject } from '../../../../src/kube/client.ts';
+import { Resources } from '../../../../src/operator/resources.ts';
+import { MAX_UNSIGNED_BODY_BYTES } from '../../../../src/operator/webhook/body.ts';
+import { kelosHeaders, post } from '../../../support/webhook-payloads.ts';
+import { receiverOver } from '../../../support/webhook-receiver.ts';
+
+const stops: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+/** A body of `bytes` bytes: an alert with a long title. */
+const alertOf = (id: string, bytes: number): string => {
+  const head = JSON.stringify({ data: { id, title: '' } });
+  return JSON.stringify({ data: { id, title: 'x'.repeat(bytes - head.length) } });
+};
+
+describe('an unsigned delivery', () => {
+  it('is refused past 1 MiB with 413 naming both limits; within it, and signed past it, delivered', async () => {
+    const webhook = { source: 'alerts', fieldMapping: { id: '$.data.id', title: '$.data.title' } };
+    const unsigned = await receiverOver({ webhook } as When, stops, { allowUnsigned: () => true });
+    const open = (await unsigned.receiver.listen('127.0.0.1:0')) ?? '';
+    const json = { 'content-type': 'application/json' };
+
+    const over = await post(open, '/webhook/alerts', alertOf('a-1', MAX_UNSIGNED_BODY_BYTES + 1), json);
+    expect([over.status, JSON.parse(over.body).error]).toStrictEqual([
+      413,
+      'an unsigned delivery may be at most 1048576 bytes; a signed one up to 10485760',
+    ]);
+    const within = await post(open, '/webhook/alerts', alertOf('a-2', MAX_UNSIGNED_BODY_BYTES), json);
+    expect(within.status, within.body).toBe(200);
+
+    const signed = await receiverOver(
+      { webhook: { ...webhook, secretRef: { name: 'hook' } } } as When,
+      stops,
+    );
+    await signed.kube.create(Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook', namespace: 'team-a' },
+      data: { WEBHOOK_SECRET: Buffer.from('s3cret').toString('base64') },
+    } as ApiObject);
+    const addr = (await signed.receiver.listen('127.0.0.1:0')) ?? '';
+    const big = alertOf('a-3', 2 * MAX_UNSIGNED_BODY_BYTES);
+    const r = await post(addr, '/webhook/alerts', big, kelosHeaders(big, 's3cret'));
+    expect(r.status, r.body).toBe(200);
+  });
+});
