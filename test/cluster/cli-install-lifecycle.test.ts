@@ -300,3 +300,32 @@ describe('scheduling and pull secrets from values', () => {
     expect((await k('uninstall', '-n', 'kelos-sched')).code).toBe(0);
   }, 120_000);
 });
+
+describe('kelos uninstall --dry-run', () => {
+  it('says would delete only of what the cluster holds, the rest not found, as the run would, and changes nothing', async () => {
+    // The uninstalls above removed the install; the CRDs are still there.
+    const gone = await k('uninstall', '--dry-run', '--crds');
+    expect(gone.stderr).toBe('');
+    expect(gone.code).toBe(0);
+    expect(gone.stdout).toContain('deployment/kelos-operator -n kelos-system not found\n');
+    // Its namespace may still be terminating.
+    expect(gone.stdout).toMatch(/^namespace\/kelos-system (not found|already being deleted)$/m);
+    expect(gone.stdout).toContain('would delete customresourcedefinition/tasks.kelos.dev\n');
+    expect(gone.stdout.split('\n').filter((l) => l.startsWith('would delete'))).toHaveLength(7);
+    expect(gone.stdout).toMatch(
+      /dry run: 0 Kelos objects and 7 install objects would be deleted; nothing was changed\n$/,
+    );
+
+    expect((await k('install', '-n', 'dry-run-ns')).code).toBe(0);
+    const installed = await k('uninstall', '--dry-run', '-n', 'dry-run-ns');
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toContain('would delete deployment/kelos-operator -n dry-run-ns\n');
+    expect(installed.stdout).toContain('would delete namespace/dry-run-ns\n');
+    expect(installed.stdout).not.toContain('not found');
+    expect(installed.stdout).toMatch(
+      /dry run: 0 Kelos objects and \d+ install objects would be deleted; nothing was changed \(the CRDs are kept without --crds\)\n$/,
+    );
+    expect(await admin.get(NAMESPACE, undefined, 'dry-run-ns')).toBeDefined();
+    expect((await k('uninstall', '-n', 'dry-run-ns')).code).toBe(0);
+  }, 120_000);
+});

@@ -83,9 +83,22 @@ async function kelosObjects(cluster: Cluster): Promise<ApiObject[]> {
 const kindType = (kind: string) => typeOf(KINDS.find((k) => k.kind === kind)!);
 
 /**
+ * What a dry run says of one object the run would delete, given what the cluster holds of it:
+ * `would delete`, or that it is not there or already going. Returns whether it would delete it.
+ */
+function wouldDelete(o: ApiObject, live: ApiObject | undefined, io: CliIo, c: Colours): boolean {
+  if (!live) io.stdout(`${describeObject(o)} ${c.dim('not found')}\n`);
+  else if (live.metadata.deletionTimestamp)
+    io.stdout(`${describeObject(o)} ${c.dim('already being deleted')}\n`);
+  else io.stdout(`would delete ${describeObject(o)}\n`);
+  return live !== undefined && !live.metadata.deletionTimestamp;
+}
+
+/**
  * Deletes the operator's Namespace only when the install created it (it carries the install's
  * labels): a namespace the admin made, with `createNamespace=false` or before the install,
- * may hold anything. Says what it did; returns whether it deleted it.
+ * may hold anything. Says what it did; returns whether it deleted it (with `dryRun`, whether
+ * it would).
  */
 async function deleteNamespace(
   cluster: Cluster,
@@ -101,10 +114,7 @@ async function deleteNamespace(
     io.stdout(`${describeObject(ns)} ${c.dim('kept')}: ${reason}; delete it yourself if it should go\n`);
     return false;
   }
-  if (dryRun) {
-    io.stdout(`would delete ${describeObject(ns)}\n`);
-    return false;
-  }
+  if (dryRun) return wouldDelete(ns, live, io, c);
   const existed = live ? await cluster.client.delete(NAMESPACE, undefined, name) : false;
   io.stdout(`${describeObject(ns)} ${existed ? c.green('deleted') : c.dim('not found')}\n`);
   return existed;
@@ -145,10 +155,26 @@ export const uninstallCommand: CommandFactory = (io, done) => {
           ...ownedBy(await labelledInstallObjects(cluster), settings.namespace),
         ]);
         if (flags.dryRun) {
-          for (const o of [...objects, ...install, ...crds]) {
-            if (o.kind === NAMESPACE.kind) await deleteNamespace(cluster, o, io, c, true);
-            else io.stdout(`would delete ${describeObject(o)}\n`);
+          // What is there, as the run would find it: an object the flags render that the
+          // cluster does not hold is `not found`, as the run prints it, never `would delete`.
+          for (const o of objects) io.stdout(`would delete ${describeObject(o)}\n`);
+          let would = 0;
+          for (const o of [...install, ...crds]) {
+            if (o.kind === NAMESPACE.kind) {
+              if (await deleteNamespace(cluster, o, io, c, true)) would++;
+              continue;
+            }
+            const live = await cluster.client.get(
+              typeOfObject(o),
+              o.metadata.namespace,
+              o.metadata.name ?? '',
+            );
+            if (wouldDelete(o, live, io, c)) would++;
           }
+          io.stdout(
+            `dry run: ${objects.length} Kelos objects and ${would} install objects would be deleted; nothing was changed` +
+              `${flags.crds ? '' : ' (the CRDs are kept without --crds)'}\n`,
+          );
           return ExitCode.Ok;
         }
         // Deletes what is there and not yet being deleted, until nothing is left: finalizing a
