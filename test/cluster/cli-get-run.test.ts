@@ -7,7 +7,7 @@ import type { AgentConfig, Task, Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { kelos, tokenKubeconfig, unreachableKubeconfig } from './cli-helpers.ts';
-import { freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, getTask, testClient } from './operator-helpers.ts';
 import { spawner } from './spawner-helpers.ts';
@@ -392,6 +392,70 @@ describe('cluster command errors', () => {
     expect(r.stderr).toContain('kubectl auth can-i list tasks.kelos.dev');
     const run = await kelos(['run', '--kubeconfig', kubeconfig, '-p', 'x', '--credential-type', 'none']);
     expect(run.stderr).toMatch(/may not create tasks\.kelos\.dev in namespace/);
+  });
+
+  it('version reads the Deployment and the CRDs apart: a denial of one is told on its own line, the other still read', async () => {
+    await kubectl(['create', 'serviceaccount', 'versionist', '-n', ns]);
+    const { stdout } = await kubectl(['create', 'token', 'versionist', '-n', ns, '--duration=1h']);
+    const kubeconfig = await tokenKubeconfig(kubeconfigPath(), stdout.trim(), ns);
+    const user = `system:serviceaccount:${ns}:versionist`;
+    // Deployments readable in its namespace, CRDs not.
+    await kubectl(['create', 'role', 'deployment-reader', '--verb=get', '--resource=deployments', '-n', ns]);
+    await kubectl([
+      'create',
+      'rolebinding',
+      'deployment-reader',
+      '--role=deployment-reader',
+      `--serviceaccount=${ns}:versionist`,
+      '-n',
+      ns,
+    ]);
+    let r = await kelos(['version', '--kubeconfig', kubeconfig, '-n', ns, '-o', 'json']);
+    await waitFor('the Role to take effect', async () => {
+      r = await kelos(['version', '--kubeconfig', kubeconfig, '-n', ns, '-o', 'json']);
+      return !r.stdout.includes('may not get deployments');
+    });
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as Record<string, string>;
+    expect(doc['operatorProblem']).toBe(
+      `not installed (no Deployment kelos-operator in namespace ${ns}; run kelos install)`,
+    );
+    expect(doc['crdProblem']).toMatch(
+      new RegExp(
+        `^unknown: permission denied: ${user} may not get customresourcedefinitions\\.apiextensions\\.k8s\\.io`,
+      ),
+    );
+    // CRDs readable, the operator's namespace not: the CRDs' version is still reported.
+    await kubectl([
+      'create',
+      'clusterrole',
+      `${ns}-crd-reader`,
+      '--verb=get',
+      '--resource=customresourcedefinitions',
+    ]);
+    await kubectl([
+      'create',
+      'clusterrolebinding',
+      `${ns}-crd-reader`,
+      `--clusterrole=${ns}-crd-reader`,
+      `--serviceaccount=${ns}:versionist`,
+    ]);
+    let text = await kelos(['version', '--kubeconfig', kubeconfig]);
+    await waitFor('the ClusterRole to take effect', async () => {
+      text = await kelos(['version', '--kubeconfig', kubeconfig]);
+      return (
+        text.stdout.includes('CRD Version: ') &&
+        !text.stdout.includes('may not get customresourcedefinitions')
+      );
+    });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^Client Version: \\S+\nOperator Version: unknown: permission denied: ${user} may not get deployments\\.apps in namespace "kelos-system".*\nCRD Version: \\S+\n$`,
+      ),
+    );
+    await kubectl(['delete', 'clusterrolebinding', `${ns}-crd-reader`]);
+    await kubectl(['delete', 'clusterrole', `${ns}-crd-reader`]);
   });
 
   it('no cluster: names the server and the kubeconfig, exit 1', async () => {

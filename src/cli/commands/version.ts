@@ -9,7 +9,7 @@
  */
 import { Command } from 'commander';
 import { VERSION_ANNOTATION, VERSION_LABEL } from '../../api/version.ts';
-import type { ApiObject } from '../../kube/client.ts';
+import { ApiError, type ApiObject } from '../../kube/client.ts';
 import { CRD, DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
 import type { ClusterFlags } from '../cluster/connection.ts';
 import { addClusterFlags, connect, explainError } from '../cluster/connection.ts';
@@ -94,24 +94,41 @@ export const versionCommand: CommandFactory = (io, done) => {
       let cluster: Awaited<ReturnType<typeof connect>> | undefined;
       try {
         cluster = await connect(flags, io, { readConfig: false });
-        const d = await cluster.client.get<Deployment>(DEPLOYMENT, namespace, INSTALL_DEFAULTS.deployment);
-        const image =
-          d?.spec?.template?.spec?.containers?.find((x) => x.name === 'operator')?.image ??
-          d?.spec?.template?.spec?.containers?.[0]?.image;
-        if (d && image) {
-          operator = {
-            version: operatorVersion(d.metadata.labels, image),
-            image,
-            namespace,
-            ready: `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
-          };
-        } else {
-          problem = `not installed (no Deployment ${INSTALL_DEFAULTS.deployment} in namespace ${namespace}; run kelos install)`;
+        // The Deployment and the CRDs are read apart, each with its own problem: a user may
+        // read one and not the other (a Role in the operator's namespace, no grant on CRDs).
+        // Only a denial lets the other be read; no cluster or refused credentials would fail
+        // it the same way, so it is not asked.
+        let reachable = true;
+        try {
+          const d = await cluster.client.get<Deployment>(DEPLOYMENT, namespace, INSTALL_DEFAULTS.deployment);
+          const image =
+            d?.spec?.template?.spec?.containers?.find((x) => x.name === 'operator')?.image ??
+            d?.spec?.template?.spec?.containers?.[0]?.image;
+          if (d && image) {
+            operator = {
+              version: operatorVersion(d.metadata.labels, image),
+              image,
+              namespace,
+              ready: `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
+            };
+          } else {
+            problem = `not installed (no Deployment ${INSTALL_DEFAULTS.deployment} in namespace ${namespace}; run kelos install)`;
+          }
+        } catch (err) {
+          problem = `unknown: ${explainError(err, cluster)}`;
+          reachable = err instanceof ApiError && err.status === 403;
         }
-        const crd = await cluster.client.get(CRD, undefined, TASKS_CRD);
-        crdVersion = crd?.metadata.annotations?.[VERSION_ANNOTATION];
-        if (!crd) crdProblem = 'not installed (run kelos install)';
-        else if (!crdVersion) crdProblem = `unknown (no ${VERSION_ANNOTATION} annotation: 0.1.0 or older)`;
+        if (reachable) {
+          try {
+            const crd = await cluster.client.get(CRD, undefined, TASKS_CRD);
+            crdVersion = crd?.metadata.annotations?.[VERSION_ANNOTATION];
+            if (!crd) crdProblem = 'not installed (run kelos install)';
+            else if (!crdVersion)
+              crdProblem = `unknown (no ${VERSION_ANNOTATION} annotation: 0.1.0 or older)`;
+          } catch (err) {
+            crdProblem = `unknown: ${explainError(err, cluster)}`;
+          }
+        }
       } catch (err) {
         problem = `unknown: ${explainError(err, cluster)}`;
       } finally {
