@@ -313,7 +313,7 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
       const ns = f.namespace ? ` -n ${f.namespace}` : '';
       return (
         `permission denied: ${f.user} may not ${f.verb} ${what}${where}. ` +
-        `Ask a cluster admin for a Role granting "${f.verb}" on "${f.resource}"` +
+        `Ask a cluster admin for a ${f.namespace ? 'Role' : 'ClusterRole'} granting "${f.verb}" on "${f.resource}"` +
         `${f.group ? ` in API group "${f.group}"` : ''} (check with: kubectl auth can-i ${f.verb} ${what}${ns} --as ${f.user}).`
       );
     }

@@ -184,6 +184,14 @@ describe('explainError', () => {
     ).toEqual({ user: 'bob', verb: 'list', resource: 'namespaces', group: '' });
   });
 
+  it('RBAC at the cluster scope: a ClusterRole grants it, not a Role', () => {
+    const message =
+      'GET /apis/kelos.dev/v1alpha2/tasks: 403 Forbidden: tasks.kelos.dev is forbidden: User "bob" cannot list resource "tasks" in API group "kelos.dev" at the cluster scope';
+    expect(explainError(new ApiError(403, 'Forbidden', message), cluster)).toBe(
+      'permission denied: bob may not list tasks.kelos.dev at the cluster scope. Ask a cluster admin for a ClusterRole granting "list" on "tasks" in API group "kelos.dev" (check with: kubectl auth can-i list tasks.kelos.dev --as bob).',
+    );
+  });
+
   it('CRDs missing: from the error, and from a 404 on a Kelos collection', () => {
     expect(explainError(new CrdsMissing('tasks'), cluster)).toBe(
       'the cluster does not serve tasks.kelos.dev: its CRD is not installed or is out of date at https://10.0.0.1:6443; run: kelos install',
