@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRD, NAMESPACE } from '../../src/cli/cluster/bundle.ts';
+import { packageVersion } from '../../src/cli/version.ts';
 import { type ApiObject, HttpKubeClient, type ResourceType } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import { kelos } from './cli-helpers.ts';
@@ -327,5 +328,40 @@ describe('kelos uninstall --dry-run', () => {
     );
     expect(await admin.get(NAMESPACE, undefined, 'dry-run-ns')).toBeDefined();
     expect((await k('uninstall', '-n', 'dry-run-ns')).code).toBe(0);
+  }, 120_000);
+});
+
+describe('CRDs of a newer Kelos', () => {
+  it('are not downgraded by this CLI’s install: exit 1 before anything is applied, unless --allow-downgrade', async () => {
+    expect((await k('install')).code).toBe(0);
+    const crds = (await admin.list(CRD, { labelSelector: 'app.kubernetes.io/part-of=kelos' })).items;
+    expect(crds).toHaveLength(7);
+    for (const crd of crds) {
+      await admin.mergePatch(CRD, undefined, crd.metadata.name ?? '', {
+        metadata: { annotations: { 'kelos.dev/version': '99.0.0' } },
+      });
+    }
+    const refused = await k('install');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(
+      `kelos: the cluster's CRDs are of Kelos 99.0.0, newer than this CLI (${packageVersion()}): applying this CLI's would downgrade them`,
+    );
+    expect(refused.stderr).toContain("install with that version's CLI (npx kelos-ts@99.0.0 install)");
+    expect(refused.stderr).toMatch(/pass --allow-downgrade; nothing was applied\n$/);
+    const tasks = await admin.get(CRD, undefined, 'tasks.kelos.dev');
+    expect(tasks?.metadata.annotations?.['kelos.dev/version']).toBe('99.0.0');
+
+    const version = await k('version');
+    expect(version.stderr).toContain(
+      'the cluster runs a newer Kelos than this CLI: use the CLI of its version (`npx kelos-ts@99.0.0`)',
+    );
+
+    const forced = await k('install', '--allow-downgrade');
+    expect(forced.stderr).toBe('');
+    expect(forced.code).toBe(0);
+    const after = await admin.get(CRD, undefined, 'tasks.kelos.dev');
+    expect(after?.metadata.annotations?.['kelos.dev/version']).toBe(packageVersion());
+    expect((await k('uninstall')).code).toBe(0);
   }, 120_000);
 });

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
-import { versionTag } from '../../api/version.ts';
+import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import type { ApiObject } from '../../kube/client.ts';
@@ -51,7 +51,7 @@ import {
 } from '../cluster/install-values.ts';
 import { type DeploymentRolloutFields, type RolloutState, rolloutState } from '../cluster/rollout.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
-import { packageVersion } from '../version.ts';
+import { isNewerVersion, packageVersion } from '../version.ts';
 
 /** The Helm-style values flags. */
 interface ValuesFlags {
@@ -72,6 +72,7 @@ interface Flags extends ClusterFlags, ValuesFlags {
   replicas?: string;
   wait?: boolean;
   timeout: string;
+  allowDowngrade?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -323,11 +324,27 @@ async function preflight(
   cluster: Cluster,
   settings: InstallSettings,
   bundle: readonly ApiObject[],
+  crds: readonly ApiObject[],
+  allowDowngrade: boolean,
   io: CliIo,
 ): Promise<ApiObject[]> {
   const own = bundle.find((o) => o.kind === NAMESPACE.kind);
   const live = await cluster.client.get(NAMESPACE, undefined, settings.namespace);
   const problems: string[] = [];
+  // CRDs of a newer Kelos: this CLI's would drop what that version added, and the API server
+  // prunes a field its schema lacks from every stored object it reads or writes.
+  const client = packageVersion();
+  let newer: string | undefined;
+  for (const crd of crds) {
+    const installed = (await cluster.client.get(CRD, undefined, crd.metadata.name ?? ''))?.metadata
+      .annotations?.[VERSION_ANNOTATION];
+    if (installed && isNewerVersion(installed, newer ?? client)) newer = installed;
+  }
+  if (newer && !allowDowngrade) {
+    problems.push(
+      `the cluster's CRDs are of Kelos ${newer}, newer than this CLI (${client}): applying this CLI's would downgrade them, and the API server prunes a field the older schema lacks from the stored objects; install with that version's CLI (npx kelos-ts@${newer} install), or, to downgrade on purpose, see what would be lost (kubectl get crd -l app.kubernetes.io/part-of=kelos -o yaml > installed.yaml; kelos crds --check-against installed.yaml) and pass --allow-downgrade`,
+    );
+  }
   const missing: string[] = [];
   for (const ns of settings.watchNamespaces ?? []) {
     if (ns === settings.namespace && (own || live)) continue;
@@ -485,6 +502,10 @@ export const installCommand: CommandFactory = (io, done) => {
     )
     .option('--timeout <duration>', 'how long to wait for the CRDs (and the operator with --wait)', '2m')
     .option(
+      '--allow-downgrade',
+      "apply this CLI's CRDs over the newer ones of a newer Kelos (a field they lack is pruned from stored objects)",
+    )
+    .option(
       '-f, --values <file>',
       'Helm-style values file (YAML; "-" for stdin); repeatable, later files win',
       collect,
@@ -530,7 +551,7 @@ export const installCommand: CommandFactory = (io, done) => {
       async (cluster) => {
         const c = colours(io);
         // Before anything is applied: a missing namespace would fail the install half-way.
-        const objects = await preflight(cluster, settings, bundle, io);
+        const objects = await preflight(cluster, settings, bundle, crds, flags.allowDowngrade === true, io);
         io.stdout(c.bold(`Installing Kelos ${settings.imageTag} into ${cluster.server}\n`));
         const crdCounts = await applyAll(cluster, crds, io, c);
         io.stdout('waiting for the CRDs to be established…\n');

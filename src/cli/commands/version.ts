@@ -14,7 +14,7 @@ import { CRD, DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
 import type { ClusterFlags } from '../cluster/connection.ts';
 import { addClusterFlags, connect, explainError } from '../cluster/connection.ts';
 import { type CommandFactory, ExitCode } from '../io.ts';
-import { packageVersion } from '../version.ts';
+import { isNewerVersion, packageVersion } from '../version.ts';
 
 interface Flags extends ClusterFlags {
   client?: boolean;
@@ -71,6 +71,11 @@ export const versionMismatch = (
     ...(crds !== undefined && crds !== client ? [`CRDs ${crds}`] : []),
   ];
   if (differing.length === 0) return undefined;
+  // A cluster ahead of the client is not upgraded by this CLI's install: it would downgrade it.
+  const ahead = [operator, crds].find((v) => v !== undefined && isNewerVersion(v, client));
+  if (ahead) {
+    return `version mismatch: client ${client}, ${differing.join(', ')}; the cluster runs a newer Kelos than this CLI: use the CLI of its version (\`npx kelos-ts@${ahead}\`); \`kelos install\` of this CLI would downgrade it`;
+  }
   return `version mismatch: client ${client}, ${differing.join(', ')}; upgrade the cluster with \`kelos install\` (this CLI's version) or use the CLI of the cluster's version (\`npx kelos-ts@<version>\`)`;
 };
 

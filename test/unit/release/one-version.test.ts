@@ -5,6 +5,7 @@ import { KELOS_VERSION, VERSION_ANNOTATION, VERSION_LABEL } from '../../../src/a
 import { operatorVersion, versionMismatch } from '../../../src/cli/commands/version.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
+import { isNewerVersion } from '../../../src/cli/version.ts';
 import { generateCrds } from '../../../src/crd/generate.ts';
 import { crdNarrowings } from '../../../src/validate/crd-compat.ts';
 
@@ -143,6 +144,27 @@ describe('kelos version compares what it finds', () => {
     expect(versionMismatch('0.2.0', '0.1.0', '0.1.1')).toMatch(
       /client 0\.2\.0, operator 0\.1\.0, CRDs 0\.1\.1; upgrade/,
     );
+  });
+
+  test('a cluster newer than the client is not told to run this CLI’s kelos install, which would downgrade it', () => {
+    const m = versionMismatch('0.2.0', '0.2.0', '0.3.0');
+    expect(m).toBe(
+      'version mismatch: client 0.2.0, CRDs 0.3.0; the cluster runs a newer Kelos than this CLI: use the CLI of its version (`npx kelos-ts@0.3.0`); `kelos install` of this CLI would downgrade it',
+    );
+    // An image tag that is no version (latest) is nothing to compare: the plain advice.
+    expect(versionMismatch('0.2.0', 'latest', undefined)).toMatch(
+      /; upgrade the cluster with `kelos install`/,
+    );
+  });
+
+  test('versions are ordered as semver orders them', () => {
+    const ordered = ['0.1.0', '0.2.0-rc.1', '0.2.0-rc.2', '0.2.0-rc.10', '0.2.0', '0.2.1', '0.10.0', '1.0.0'];
+    for (const [i, a] of ordered.entries()) {
+      for (const [j, b] of ordered.entries()) expect([a, b, isNewerVersion(a, b)]).toEqual([a, b, i > j]);
+    }
+    expect(isNewerVersion('v0.3.0', '0.2.0')).toBe(true);
+    expect(isNewerVersion('latest', '0.2.0')).toBe(false);
+    expect(isNewerVersion('0.2.0', 'latest')).toBe(false);
   });
 });
 
