@@ -77,6 +77,7 @@ export class HttpKubeClient implements KubeClient {
   readonly #transport: typeof http | typeof https;
   readonly #fieldManager: string;
   readonly #timeoutMs: number;
+  readonly #busyRetries: number;
   readonly #watchIdleMs: number;
   readonly #writeFence: ((verb: Verb, type: ResourceType) => string | undefined) | undefined;
   readonly #namespaceFence: NamespaceFence | undefined;
@@ -113,6 +114,11 @@ export class HttpKubeClient implements KubeClient {
    *   a returned reason refuses it with an {@link ApiError} {@link OUTSIDE_NAMESPACES} before
    *   anything is sent (an operator that watches some namespaces touches nothing elsewhere,
    *   whatever an object asks of it).
+   * @param opts.busyRetries - how often a request the API server answers 429 Too Many Requests
+   *   is sent again, after the `Retry-After` it names (1 s without one, at most 10 s), as
+   *   client-go does: a list of a CRD just established is refused with `storage is
+   *   (re)initializing` for a moment. Default 0: the operator's queue retries with its own
+   *   backoff.
    */
   constructor(
     conn: Connection,
@@ -123,8 +129,10 @@ export class HttpKubeClient implements KubeClient {
       watchIdleMs?: number;
       writeFence?: (verb: Verb, type: ResourceType) => string | undefined;
       namespaceFence?: NamespaceFence;
+      busyRetries?: number;
     } = {},
   ) {
+    this.#busyRetries = opts.busyRetries ?? 0;
     this.#writeFence = opts.writeFence;
     this.#namespaceFence = opts.namespaceFence;
     this.#conn = conn;
@@ -524,18 +532,44 @@ export class HttpKubeClient implements KubeClient {
     this.#count(verb);
     const auth = await this.#authHeaders();
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const started = performance.now();
     const headers: Record<string, string> = { ...auth, accept };
     if (payload !== undefined) {
       headers['content-type'] = contentType;
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    for (let retry = 0; ; retry++) {
+      const started = performance.now();
+      const { status, text, retryAfter } = await this.#sendOnce(method, path, headers, payload, type);
+      this.#notify(verb, type, status, performance.now() - started, { method, path });
+      if (status === 429 && retry < this.#busyRetries) {
+        const seconds = Number(retryAfter);
+        const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 10) * 1000 : 1000;
+        await new Promise((r) => setTimeout(r, ms));
+        continue;
+      }
+      if (status < 200 || status >= 300) throw toApiError(status, text, method, path, type.kind);
+      return { status, body: text };
+    }
+  }
+
+  /** One round trip: the status, the body and the `Retry-After` header. */
+  #sendOnce(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    payload: string | undefined,
+    type: ResourceType,
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+    return new Promise((resolve, reject) => {
       const req = this.#transport.request(
         new URL(path, this.#server),
         { method, agent: this.#agent, headers },
         (res) => {
-          readBody(res).then((t) => resolve({ status: res.statusCode ?? 0, text: t }), reject);
+          const retryAfter = res.headers['retry-after'];
+          readBody(res).then(
+            (t) => resolve({ status: res.statusCode ?? 0, text: t, retryAfter: retryAfter }),
+            reject,
+          );
         },
       );
       const deadline = setTimeout(
@@ -553,9 +587,6 @@ export class HttpKubeClient implements KubeClient {
       );
       req.end(payload);
     });
-    this.#notify(verb, type, status, performance.now() - started, { method, path });
-    if (status < 200 || status >= 300) throw toApiError(status, text, method, path, type.kind);
-    return { status, body: text };
   }
 }
 

@@ -166,6 +166,9 @@ export async function connect(
     fieldManager: CLI_FIELD_MANAGER,
     timeoutMs: CLI_REQUEST_TIMEOUT_MS,
     maxSockets: 8,
+    // As kubectl: a 429 (a CRD's storage still initializing just after kelos install) is
+    // waited out for a few seconds, not printed.
+    busyRetries: 5,
   });
   return {
     client,

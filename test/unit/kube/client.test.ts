@@ -4,7 +4,7 @@
  * callback (which ended the process); a server that never answers fails the request at the
  * client's deadline instead of hanging it for ever.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, CoreResources, HttpKubeClient, WatchIdleError } from '../../../src/kube/client.ts';
@@ -109,6 +109,47 @@ describe('HttpKubeClient against a hostile or hung API server', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(Error);
+    client.close();
+  });
+});
+
+describe('HttpKubeClient and 429 Too Many Requests', () => {
+  const busyThenOk = (busy: number, requests: string[]) => (req: IncomingMessage, res: ServerResponse) => {
+    requests.push(req.url ?? '');
+    if (requests.length <= busy) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(
+        JSON.stringify({ kind: 'Status', reason: 'TooManyRequests', message: 'storage is (re)initializing' }),
+      );
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ metadata: { name: 'p' } }));
+  };
+
+  it('with busyRetries, waits the Retry-After and sends the request again, as client-go', async () => {
+    const requests: string[] = [];
+    server = createServer(busyThenOk(2, requests));
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const client = new HttpKubeClient(
+      { server: `http://127.0.0.1:${port}`, tls: {}, headers: async () => ({}) },
+      { busyRetries: 5 },
+    );
+    const started = Date.now();
+    expect((await client.get(CoreResources.Pod, 'a', 'p'))?.metadata.name).toBe('p');
+    expect(requests).toHaveLength(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    client.close();
+  });
+
+  it('without, and once the retries are spent, the 429 is the error', async () => {
+    const requests: string[] = [];
+    const client = await serve(busyThenOk(10, requests));
+    const err = await client.get(CoreResources.Pod, 'a', 'p').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(429);
+    expect(requests).toHaveLength(1);
     client.close();
   });
 });
