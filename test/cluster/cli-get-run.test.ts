@@ -306,6 +306,21 @@ describe('kelos get', () => {
     const r = await kelos(['get', 'workspaces', '--kubeconfig', kubeconfigPath(), '-n', other]);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: `No workspaces found in ${other} namespace.\n` });
   });
+
+  it('names no namespace when a cluster-scoped kind has none', async () => {
+    // A selector no KelosConfig of another test file carries.
+    const r = await kelos([
+      'get',
+      'kelosconfigs',
+      '-l',
+      `none-in=${other}`,
+      '--kubeconfig',
+      kubeconfigPath(),
+      '-n',
+      other,
+    ]);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: 'No kelosconfigs found.\n' });
+  });
 });
 
 describe('kelos create', () => {

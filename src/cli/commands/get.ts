@@ -142,7 +142,8 @@ export const getCommand: CommandFactory = (io, done) => {
         return;
       }
       if (!items.length) {
-        const where = cluster.allNamespaces ? '' : ` in ${cluster.namespace} namespace`;
+        const where =
+          cluster.allNamespaces || !kind.type.namespaced ? '' : ` in ${cluster.namespace} namespace`;
         io.stderr(`No ${kind.def.plural}${phase ? ` in phase ${phase}` : ''} found${where}.\n`);
         return;
       }
