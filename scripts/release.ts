@@ -24,9 +24,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -87,6 +95,35 @@ function ociArchive(image: string, file: string): string {
   }
 }
 
+/**
+ * `out` is emptied first, so it must hold nothing but an earlier release's artifacts: `--out .`
+ * (or any directory with other files in it, the repository above all) is refused before
+ * anything is removed.
+ */
+function checkOut(dir: string): void {
+  const abs = resolve(dir);
+  const up = relative(abs, ROOT);
+  if (up === '' || !up.startsWith('..')) {
+    throw new Error(
+      `--out ${dir} is the repository or holds it; name a directory of its own (default release/out/<version>)`,
+    );
+  }
+  if (!existsSync(abs)) return;
+  const files = readdirSync(abs);
+  const ours = files.length === 0 || (files.includes('SHA256SUMS') && files.includes('release.json'));
+  if (!ours) {
+    throw new Error(
+      `--out ${dir} holds files of no release (no SHA256SUMS and release.json): the release empties it first, so name an empty or new directory`,
+    );
+  }
+}
+
+try {
+  checkOut(out);
+} catch (err) {
+  process.stderr.write(`release: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
