@@ -268,6 +268,20 @@ export function parseForbidden(
   };
 }
 
+/** Node's codes for a server certificate that failed verification: the server answered. */
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const networkCause = (err: ApiError): string => {
   const cause = err.cause as { code?: string; message?: string } | undefined;
   return cause?.code ?? cause?.message ?? err.message;
@@ -296,6 +310,12 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
   }
   if (err instanceof UsageError) return err.message;
   if (err instanceof ApiError) {
+    if (err.status === 0 && err.reason === 'NetworkError' && TLS_VERIFY_CODES.has(networkCause(err))) {
+      return (
+        `the API server at ${cluster?.server ?? '?'}${via} presented a certificate the kubeconfig does not let kelos trust: ${networkCause(err)}. ` +
+        "Check the cluster's certificate-authority-data (or certificate-authority) in the kubeconfig, and that --context names the right cluster."
+      );
+    }
     if (err.status === 0 && (err.reason === 'NetworkError' || err.reason === 'Timeout')) {
       return (
         `cannot reach the Kubernetes API server at ${cluster?.server ?? '?'}${via}: ${networkCause(err)}. ` +

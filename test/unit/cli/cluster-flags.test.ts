@@ -166,6 +166,17 @@ describe('explainError', () => {
     );
   });
 
+  it('a certificate the kubeconfig does not trust: names the check that failed, not an unreachable cluster', () => {
+    const err = new ApiError(0, 'NetworkError', 'GET /x: unable to verify the first certificate', {
+      cause: Object.assign(new Error('unable to verify the first certificate'), {
+        code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      }),
+    });
+    expect(explainError(err, cluster)).toBe(
+      `the API server at https://10.0.0.1:6443 (kubeconfig: /home/me/.kube/config, context "prod") presented a certificate the kubeconfig does not let kelos trust: UNABLE_TO_VERIFY_LEAF_SIGNATURE. Check the cluster's certificate-authority-data (or certificate-authority) in the kubeconfig, and that --context names the right cluster.`,
+    );
+  });
+
   it('RBAC: parses who may not do what, where', () => {
     const message =
       'GET /apis/kelos.dev/v1alpha2/namespaces/team/tasks: 403 Forbidden: tasks.kelos.dev is forbidden: User "system:serviceaccount:team:ci" cannot list resource "tasks" in API group "kelos.dev" in the namespace "team"';
