@@ -24,6 +24,7 @@ export { InstallWaves, SYNC_WAVE } from './metadata.ts';
 export type { KelosInstallProps, MonitorKind } from './props.ts';
 export { resolveInstallProps } from './props.ts';
 export { OperatorRbac } from './rbac.ts';
+export type { InstallScheduling, InstallSchedulingProps } from './scheduling.ts';
 export { serviceNames } from './services.ts';
 
 /** The whole operator install. */

@@ -3,7 +3,6 @@
  *
  * @packageDocumentation
  */
-import type { K8sType } from '../../src/api/k8s/index.ts';
 import { KELOS_VERSION, versionTag } from '../../src/api/version.ts';
 import {
   DEFAULT_IMAGE_PREFIX,
@@ -13,13 +12,13 @@ import {
   OPERATOR_NAME,
 } from '../../src/install/index.ts';
 import { DEFAULT_DNS } from '../../src/render/agent-network-policy.ts';
-import { type InstallScheduling, resolveScheduling } from './scheduling.ts';
+import { type InstallScheduling, type InstallSchedulingProps, resolveScheduling } from './scheduling.ts';
 
 /** Which monitoring object to render for the Prometheus Operator, if any. */
 export type MonitorKind = 'none' | 'ServiceMonitor' | 'PodMonitor';
 
 /** Settings of {@link KelosInstall}. */
-export interface KelosInstallProps {
+export interface KelosInstallProps extends InstallSchedulingProps {
   /** Namespace of the operator. @default `kelos-system` */
   readonly namespace?: string;
   /** Whether to render the Namespace object. @default true */
@@ -88,20 +87,6 @@ export interface KelosInstallProps {
   };
   /** Argo CD sync-wave annotations (RBAC before the operator). @default true */
   readonly syncWaves?: boolean;
-  /**
-   * Secrets in the operator's namespace to pull its image with, for a private registry or
-   * mirror. Agent Pods pull with what their Task's `podOverrides.imagePullSecrets` names.
-   * @default none
-   */
-  readonly imagePullSecrets?: readonly string[];
-  /** The operator Pods' `nodeSelector`. @default none */
-  readonly nodeSelector?: Readonly<Record<string, string>>;
-  /** The operator Pods' `tolerations`, e.g. to run on tainted infrastructure nodes. @default none */
-  readonly tolerations?: readonly K8sType<'Toleration'>[];
-  /** The operator Pods' `affinity`. @default none (replicas are spread over nodes by a topology constraint) */
-  readonly affinity?: K8sType<'Affinity'>;
-  /** The operator Pods' `priorityClassName`. @default none */
-  readonly priorityClassName?: string;
 }
 
 /** {@link KelosInstallProps} with every default applied. */

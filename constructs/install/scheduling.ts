@@ -10,9 +10,26 @@ import { OPERATOR_NAME } from '../../src/install/index.ts';
 import { validateObject } from '../../src/validate/index.ts';
 import { parsePointer } from '../../src/validate/load.ts';
 import { DNS1123_SUBDOMAIN, isLabelValue, isQualifiedName } from '../../src/validate/object-schema.ts';
-import type { KelosInstallProps } from './props.ts';
 
 const DNS1123_SUBDOMAIN_RE = new RegExp(DNS1123_SUBDOMAIN);
+
+/** The install's settings of where the operator's Pods run and how they pull their image. */
+export interface InstallSchedulingProps {
+  /**
+   * Secrets in the operator's namespace to pull its image with, for a private registry or
+   * mirror. Agent Pods pull with what their Task's `podOverrides.imagePullSecrets` names.
+   * @default none
+   */
+  readonly imagePullSecrets?: readonly string[];
+  /** The operator Pods' `nodeSelector`. @default none */
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  /** The operator Pods' `tolerations`, e.g. to run on tainted infrastructure nodes. @default none */
+  readonly tolerations?: readonly K8sType<'Toleration'>[];
+  /** The operator Pods' `affinity`. @default none (replicas are spread over nodes by a topology constraint) */
+  readonly affinity?: K8sType<'Affinity'>;
+  /** The operator Pods' `priorityClassName`. @default none */
+  readonly priorityClassName?: string;
+}
 
 /** Where the operator's Pods run and how they pull their image: fields of the Pod spec as written. */
 export interface InstallScheduling {
@@ -51,7 +68,7 @@ const tolerationProblem = (t: K8sType<'Toleration'>): string | undefined => {
  *
  * @throws Error with every problem, each naming its prop as a path (`tolerations[0].effect`).
  */
-export const resolveScheduling = (props: KelosInstallProps): InstallScheduling => {
+export const resolveScheduling = (props: InstallSchedulingProps): InstallScheduling => {
   const priority = props.priorityClassName;
   const scheduling: InstallScheduling = {
     ...(props.imagePullSecrets?.length && {

@@ -120,6 +120,12 @@ describe('one version: package, CRDs, install, images and kelos version agree', 
     expect(read('action.yml')).toContain(`kelos-ts@v${VERSION}`);
   });
 
+  test('every image tag the images README names is v<version>', () => {
+    const tags = [...read('images/README.md').matchAll(/(?:TAG=|:)(v\d+\.\d+\.\d+)\b/g)].map((m) => m[1]);
+    expect(tags.length).toBeGreaterThan(0);
+    expect(new Set(tags)).toStrictEqual(new Set([`v${VERSION}`]));
+  });
+
   test('images/build.sh tags v<version> by default', () => {
     expect(read('images/build.sh')).toContain(
       `tag="\${KELOS_IMAGE_TAG:-v$(node -p 'require("./package.json").version')}"`,
