@@ -333,7 +333,17 @@ describe('kelos uninstall --dry-run', () => {
 
 describe('CRDs of a newer Kelos', () => {
   it('are not downgraded by this CLI’s install: exit 1 before anything is applied, unless --allow-downgrade', async () => {
-    expect((await k('install')).code).toBe(0);
+    // An uninstall above deleted kelos-system, which the install created: wait until it is gone.
+    await waitFor(
+      'kelos-system to be gone',
+      async () => !(await admin.get(NAMESPACE, undefined, 'kelos-system')),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const first = await k('install');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
     const crds = (await admin.list(CRD, { labelSelector: 'app.kubernetes.io/part-of=kelos' })).items;
     expect(crds).toHaveLength(7);
     for (const crd of crds) {
