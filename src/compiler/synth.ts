@@ -19,10 +19,9 @@ import { appNameFromPath } from '../../constructs/app.ts';
 import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { besideSchemaErrors } from '../policy/engine.ts';
-import { type Diagnostic, type Finding, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
+import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
   conflictsAcrossBundles,
-  findingsOnItsOwn,
   type LoadedDocument,
   parseManifests,
   prepareValidators,
@@ -486,8 +485,6 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   // runner leaves idle: it compiles the validators of their kinds (most of a cold validation)
   // and renders each batch as it arrives.
   const prerendered = new Map<object, Prerendered>();
-  const onItsOwn = new Map<object, readonly Finding[]>();
-  const unservedSeverity = options.validate?.unservedSeverity;
   let runs: AppRun[] = await runModuleApps(
     root,
     [...modules, ...bundles.map((b) => ({ name: posix.basename(b.outdir), file: normalize(b.app) }))],
@@ -496,17 +493,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ...(options.appOutput && { onOutput: options.appOutput }),
       onKinds: (kinds) => prepareValidators(kinds),
       onObjects: (batch) => {
-        for (const o of batch) {
-          const rendered = prerender(o.object);
-          prerendered.set(o.object, rendered);
-          onItsOwn.set(
-            rendered.object,
-            findingsOnItsOwn(rendered.object, {
-              ...(unservedSeverity && { unservedSeverity }),
-              ...(o.checked && { checked: () => o.checked }),
-            }),
-          );
-        }
+        for (const o of batch) prerendered.set(o.object, prerender(o.object));
       },
     },
   );
@@ -559,11 +546,10 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       : undefined;
   for (const app of apps) {
     diagnostics.push(
-      ...validateApp(app, {
-        ...options.validate,
-        ...(besideOf && { beside: besideOf(`app ${app.name}`) }),
-        onItsOwn: (object) => onItsOwn.get(object),
-      }),
+      ...validateApp(
+        app,
+        besideOf ? { ...options.validate, beside: besideOf(`app ${app.name}`) } : options.validate,
+      ),
     );
   }
   // Each app is validated as the bundle it is deployed as; two of them rendering one object

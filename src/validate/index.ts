@@ -67,11 +67,6 @@ export interface ValidateOptions extends ReferenceOptions {
    * again; nothing by default.
    */
   readonly checked?: (object: Readonly<Record<string, unknown>>) => CheckedFindings | undefined;
-  /**
-   * What {@link findingsOnItsOwn} already found on an object (by identity), so it is not
-   * checked again; nothing by default.
-   */
-  readonly onItsOwn?: (object: Readonly<Record<string, unknown>>) => readonly Finding[] | undefined;
 }
 
 /** Whether a JSON value holds a null member anywhere (null array items are kept). */
@@ -298,17 +293,6 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
 }
 
 /**
- * What {@link validateDocuments} finds on an object before it looks at the bundle (kind and
- * version, schema, CEL rules), for a caller that has the object before its bundle is complete:
- * synth checks each object as the app runner sends it, on the core the runner leaves idle, and
- * passes the findings back through {@link ValidateOptions.onItsOwn}.
- */
-export const findingsOnItsOwn = (
-  object: Record<string, unknown>,
-  options: Pick<ValidateOptions, 'unservedSeverity' | 'checked'> = {},
-): readonly Finding[] => objectFindings(object, options);
-
-/**
  * The zone meant, for a rule that could not evaluate on a time zone name the runtime does not
  * know (`Europe/Pariss`): the API server's words say only that it is unknown.
  */
@@ -400,7 +384,7 @@ export function validateDocuments(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const doc of docs) {
-    for (const finding of options.onItsOwn?.(doc.object) ?? objectFindings(doc.object, options)) {
+    for (const finding of objectFindings(doc.object, options)) {
       if (int64WrittenInRange(doc, finding)) continue;
       out.push(toDiagnostic(doc, withBooleanWordHint(doc, finding)));
     }
