@@ -20,6 +20,10 @@ export const namesOf = (def: KindDefinition): string[] =>
     (n, i, all) => all.indexOf(n) === i,
   );
 
+/** The kinds as the help of a kind argument lists them: `task(s)/tk, …, kelosconfig(s)/kc`. */
+export const kindArgumentHelp = (kinds: readonly KindDefinition[] = KINDS): string =>
+  `kind: ${kinds.map((k) => `${k.singular}(s)${k.shortNames.map((n) => `/${n}`).join('')}`).join(', ')}`;
+
 /** The resource type of a served kind. */
 export const typeOf = (def: KindDefinition): ResourceType => ({
   group: GROUP,

@@ -19,7 +19,7 @@ import {
   getOrThrow,
   withCluster,
 } from '../cluster/connection.ts';
-import { type CliKind, resolveKind } from '../cluster/kinds.ts';
+import { type CliKind, kindArgumentHelp, resolveKind } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
 import { pollUntil, timeoutSeconds } from './install.ts';
@@ -127,10 +127,7 @@ async function waitGone(
 export const deleteCommand: CommandFactory = (io, done) => {
   const command = new Command('delete')
     .description('delete a Kelos object by name, or every one of a kind with --all')
-    .argument(
-      '<kind>',
-      'kind: task(s), workspace(s)/ws, agentconfig(s)/ac, taskspawner(s)/ts, taskbudget(s)/tb, …',
-    )
+    .argument('<kind>', kindArgumentHelp())
     .argument('[name]', 'name of the object')
     .option('--all', 'delete every object of the kind in the namespace')
     .addOption(

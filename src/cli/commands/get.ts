@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { stringify } from 'yaml';
+import { KINDS } from '../../api/index.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { colours } from '../cluster/colour.ts';
 import {
@@ -16,7 +17,7 @@ import {
   withCluster,
 } from '../cluster/connection.ts';
 import { renderDetail } from '../cluster/detail.ts';
-import { type CliKind, resolveKind } from '../cluster/kinds.ts';
+import { type CliKind, kindArgumentHelp, resolveKind } from '../cluster/kinds.ts';
 import { columnsOf, renderTable } from '../cluster/table.ts';
 import { type CommandFactory, UsageError } from '../io.ts';
 
@@ -96,13 +97,8 @@ const forOutput = (obj: ApiObject): ApiObject => {
 
 export const getCommand: CommandFactory = (io, done) => {
   const command = new Command('get')
-    .description(
-      'list Kelos objects (tasks, workspaces, agentconfigs, taskspawners, taskbudgets, taskrecords) or show one',
-    )
-    .argument(
-      '<kind>',
-      'kind: task(s), workspace(s)/ws, agentconfig(s)/ac, taskspawner(s)/ts, taskbudget(s)/tb, taskrecord(s)/tr',
-    )
+    .description(`list Kelos objects (${KINDS.map((k) => k.plural).join(', ')}) or show one`)
+    .argument('<kind>', kindArgumentHelp())
     .argument('[name]', 'name of one object')
     .option('-o, --output <format>', `output format: ${GET_FORMATS.join('|')} (default: a table)`)
     .option(

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
+import { KINDS } from '../../../src/api/index.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 
@@ -34,6 +35,19 @@ describe('kelos program', () => {
     }
     // --help loads every command module (cdk8s, the operator): seconds on a busy machine.
   }, 30_000);
+
+  test('get and delete --help name every kind with each name resolveKind takes', async () => {
+    for (const command of ['get', 'delete']) {
+      const { code, stdout } = await run(command, '--help');
+      expect(code).toBe(0);
+      const help = stdout.replace(/\s+/g, ' ');
+      for (const k of KINDS) {
+        expect(help, `${command}: ${k.kind}`).toContain(
+          `${k.singular}(s)${k.shortNames.map((n) => `/${n}`).join('')}`,
+        );
+      }
+    }
+  });
 
   test('--version prints the package version', async () => {
     const { code, stdout } = await run('--version');
