@@ -42,6 +42,44 @@ export interface InstallScheduling {
 
 const TOLERATION_OPERATORS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+const NODE_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'];
+const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+/** A problem: where (the prop as a path, `tolerations[0].effect`) and what. */
+type Problem = readonly [at: string, problem: string];
+
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Each prop of the shape its type says, for an app in JavaScript or with a cast: a string where
+ * a list belongs would otherwise be rendered one character a time, and a mapping where a list
+ * belongs fails inside a check.
+ */
+const shapeProblems = (props: InstallSchedulingProps): Problem[] => {
+  const out: Problem[] = [];
+  const { imagePullSecrets, nodeSelector, tolerations, affinity, priorityClassName } = props;
+  if (
+    imagePullSecrets !== undefined &&
+    !(Array.isArray(imagePullSecrets) && imagePullSecrets.every((n) => typeof n === 'string'))
+  )
+    out.push(['imagePullSecrets', `must be a list of Secret names; got ${JSON.stringify(imagePullSecrets)}`]);
+  if (
+    nodeSelector !== undefined &&
+    !(isMapping(nodeSelector) && Object.values(nodeSelector).every((v) => typeof v === 'string'))
+  )
+    out.push([
+      'nodeSelector',
+      `must be a mapping of label keys to string values; got ${JSON.stringify(nodeSelector)}`,
+    ]);
+  if (tolerations !== undefined && !(Array.isArray(tolerations) && tolerations.every(isMapping)))
+    out.push(['tolerations', `must be a list of tolerations (mappings); got ${JSON.stringify(tolerations)}`]);
+  if (affinity !== undefined && !isMapping(affinity))
+    out.push(['affinity', `must be a mapping; got ${JSON.stringify(affinity)}`]);
+  if (priorityClassName !== undefined && typeof priorityClassName !== 'string')
+    out.push(['priorityClassName', `must be a string; got ${JSON.stringify(priorityClassName)}`]);
+  return out;
+};
 
 /**
  * What the API server refuses in a toleration beyond its schema (which types the fields but
@@ -60,58 +98,96 @@ const tolerationProblem = (t: K8sType<'Toleration'>): string | undefined => {
 };
 
 /**
- * The scheduling props as Pod spec fields, checked as the API server checks a Pod: against the
- * Pod schema of the pinned Kubernetes release first (cdk8s-plus renders a Deployment through
- * converters that drop a field they do not know, so a misspelt `tolerationSeconds` would
- * vanish, not fail), then what the schema leaves to the server's code (names, toleration
- * operators and effects).
+ * What the API server refuses in an affinity beyond its schema: a match expression's operator
+ * (node selectors take Gt and Lt, label selectors do not) and a preferred term's weight.
+ */
+const affinityProblems = (value: unknown, at: string, node: boolean): Problem[] => {
+  if (Array.isArray(value)) return value.flatMap((v, i) => affinityProblems(v, `${at}[${i}]`, node));
+  if (!isMapping(value)) return [];
+  const out: Problem[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    const path = `${at}.${key}`;
+    if (key === 'operator' && typeof v === 'string') {
+      const allowed = node ? NODE_SELECTOR_OPERATORS : LABEL_SELECTOR_OPERATORS;
+      if (!allowed.includes(v)) out.push([path, `must be one of ${allowed.join(', ')}; got "${v}"`]);
+    } else if (key === 'weight' && typeof v === 'number' && (v < 1 || v > 100)) {
+      out.push([path, `must be from 1 to 100; got ${v}`]);
+    } else {
+      out.push(...affinityProblems(v, path, node || key === 'nodeAffinity'));
+    }
+  }
+  return out;
+};
+
+/**
+ * The scheduling props as Pod spec fields, checked as the API server checks a Pod: their shape,
+ * then against the Pod schema of the pinned Kubernetes release (cdk8s-plus renders a Deployment
+ * through converters that drop a field they do not know, so a misspelt `tolerationSeconds`
+ * would vanish, not fail), then what the schema leaves to the server's code (names, operators,
+ * effects, weights). An empty value (`""`, `[]`, `{}`, as Helm values default them) is unset.
  *
  * @throws Error with every problem, each naming its prop as a path (`tolerations[0].effect`).
  */
 export const resolveScheduling = (props: InstallSchedulingProps): InstallScheduling => {
-  const priority = props.priorityClassName;
+  const shape = shapeProblems(props);
+  if (shape.length > 0) throw schedulingError(shape);
+  const { imagePullSecrets, nodeSelector, tolerations, affinity, priorityClassName } = props;
   const scheduling: InstallScheduling = {
-    ...(props.imagePullSecrets?.length && {
-      imagePullSecrets: [...new Set(props.imagePullSecrets)].map((name) => ({ name })),
+    ...(imagePullSecrets?.length && {
+      imagePullSecrets: [...new Set(imagePullSecrets)].map((name) => ({ name })),
     }),
-    ...(props.nodeSelector &&
-      Object.keys(props.nodeSelector).length > 0 && { nodeSelector: { ...props.nodeSelector } }),
-    ...(props.tolerations?.length && { tolerations: structuredClone([...props.tolerations]) }),
-    ...(props.affinity && { affinity: structuredClone(props.affinity) }),
-    ...(priority !== undefined && { priorityClassName: priority }),
+    ...(nodeSelector && Object.keys(nodeSelector).length > 0 && { nodeSelector: { ...nodeSelector } }),
+    ...(tolerations?.length && { tolerations: structuredClone([...tolerations]) }),
+    ...(affinity && Object.keys(affinity).length > 0 && { affinity: structuredClone(affinity) }),
+    ...(priorityClassName && { priorityClassName }),
   };
   if (Object.keys(scheduling).length === 0) return scheduling;
-  const problems = schemaProblems(scheduling);
-  if (problems.length === 0) {
-    for (const name of props.imagePullSecrets ?? []) {
-      if (!isObjectName(name))
-        problems.push(['imagePullSecrets', `must name Secrets (lowercase DNS subdomains); got "${name}"`]);
-    }
-    for (const [key, value] of Object.entries(props.nodeSelector ?? {})) {
-      if (!isQualifiedName(key) || !isLabelValue(value))
-        problems.push(['nodeSelector', `must map label keys to label values; got "${key}": "${value}"`]);
-    }
-    (props.tolerations ?? []).forEach((t, i) => {
+  const problems = [
+    ...schemaProblems(scheduling),
+    ...(imagePullSecrets ?? [])
+      .filter((name) => !isObjectName(name))
+      .map(
+        (name): Problem => [
+          'imagePullSecrets',
+          `must name Secrets (lowercase DNS subdomains); got "${name}"`,
+        ],
+      ),
+    ...Object.entries(nodeSelector ?? {})
+      .filter(([key, value]) => !isQualifiedName(key) || !isLabelValue(value))
+      .map(
+        ([key, value]): Problem => [
+          'nodeSelector',
+          `must map label keys to label values; got "${key}": "${value}"`,
+        ],
+      ),
+    ...(tolerations ?? []).flatMap((t, i): Problem[] => {
       const problem = tolerationProblem(t);
-      if (problem) problems.push([`tolerations[${i}]`, problem]);
-    });
-    if (priority !== undefined && !isObjectName(priority))
-      problems.push([
-        'priorityClassName',
-        `must name a PriorityClass (a lowercase DNS subdomain); got "${priority}"`,
-      ]);
-  }
-  if (problems.length === 0) return scheduling;
-  const keys = new Set(problems.map(([at]) => /^[^[.]+/.exec(at)?.[0]));
-  throw new Error(
-    `KelosInstall: ${problems.map(([at, problem]) => `${at}: ${problem}`).join('; ')} (values: ${[...keys].join(', ')})`,
-  );
+      return problem ? [[`tolerations[${i}]`, problem]] : [];
+    }),
+    ...affinityProblems(scheduling.affinity, 'affinity', false),
+    ...(priorityClassName && !isObjectName(priorityClassName)
+      ? [
+          [
+            'priorityClassName',
+            `must name a PriorityClass (a lowercase DNS subdomain); got "${priorityClassName}"`,
+          ] as const,
+        ]
+      : []),
+  ];
+  if (problems.length > 0) throw schedulingError(problems);
+  return scheduling;
 };
+
+const schedulingError = (problems: readonly Problem[]): Error =>
+  new Error(`KelosInstall: ${problems.map(([at, problem]) => `${at}: ${problem}`).join('; ')}`);
 
 const isObjectName = (name: string): boolean => name.length <= 253 && DNS1123_SUBDOMAIN_RE.test(name);
 
-/** The errors `kelos validate` finds in a Pod with these fields, as [prop path, message]. */
-const schemaProblems = (fields: InstallScheduling): Array<[string, string]> => {
+/**
+ * The errors `kelos validate` finds in a Pod with these fields, as problems of the props. The
+ * validator names an unknown field by its whole path, which the prop's path already says.
+ */
+const schemaProblems = (fields: InstallScheduling): Problem[] => {
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -123,6 +199,7 @@ const schemaProblems = (fields: InstallScheduling): Array<[string, string]> => {
     .map((d) => {
       const [field = '', ...rest] = parsePointer(d.path ?? '').slice(1);
       const at = `${field}${rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('')}`;
-      return [at, `${d.message}${d.hint ? ` (${d.hint})` : ''}`];
+      const message = d.message.replace(/^unknown field "[^"]*"/, 'unknown field');
+      return [at, `${message}${d.hint ? ` (${d.hint})` : ''}`];
     });
 };

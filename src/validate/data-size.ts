@@ -46,11 +46,13 @@ export const dataSizeFinding = (
   if (apiVersion !== 'v1' || (kind !== 'ConfigMap' && kind !== 'Secret')) return undefined;
   const bytes = dataBytes(kind, object);
   if (bytes <= MAX_DATA_BYTES) return undefined;
-  const field = kind === 'ConfigMap' && !object['data'] ? 'binaryData' : 'data';
+  // Where the data is: a Secret's stringData lands in its data; a ConfigMap's two fields
+  // together are the object's, as the API server says it.
+  const fields = ['data', 'binaryData'].filter((f) => entries(object[f]).length > 0);
   return {
     severity: 'error',
     code: 'schema/max-size',
-    path: `/${field}`,
+    path: kind === 'Secret' ? '/data' : fields.length === 1 ? `/${fields[0]}` : '',
     message: `a ${kind} holds at most ${MAX_DATA_BYTES} bytes of data (1 MiB); this one holds ${bytes}`,
     hint:
       kind === 'ConfigMap'

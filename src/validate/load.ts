@@ -387,7 +387,7 @@ function controlCharacterError(text: string, file: string): Diagnostic | undefin
   return {
     severity: 'error',
     code: 'yaml/control-character',
-    message: `${count === 1 ? 'a control character' : `${count} control characters, the first`} here (${code}) ${count === 1 ? 'is' : 'are'} not allowed in YAML: kubectl and Argo CD refuse the document (yaml: control characters are not allowed)`,
+    message: `${count === 1 ? `a control character here (${code}) is` : `${count} control characters, the first here (${code}), are`} not allowed in YAML: kubectl and Argo CD refuse the document (yaml: control characters are not allowed)`,
     hint: 'remove it, or write it as an escape in a double-quoted string ("\\0", "\\e", "\\x7f")',
     path: '',
     source: { file, ...linePositions(text)(at) },

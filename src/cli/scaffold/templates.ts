@@ -82,8 +82,9 @@ kelos:
 
 const INSTALL = `/**
  * The Kelos operator, as Argo CD installs it from dist/install (sync waves: RBAC, then the
- * operator). Settings: imagePrefix for a registry mirror, watchNamespaces for a namespaced
- * install, replicas, resources, monitor ('ServiceMonitor' | 'PodMonitor').
+ * operator). Settings: imagePrefix (and imagePullSecrets) for a registry mirror, watchNamespaces
+ * for a namespaced install, replicas, resources, monitor ('ServiceMonitor' | 'PodMonitor'),
+ * nodeSelector, tolerations, affinity and priorityClassName for where the operator runs.
  */
 import type { Construct } from 'constructs';
 import { KelosInstall } from 'kelos-ts';

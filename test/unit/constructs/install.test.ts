@@ -411,7 +411,7 @@ describe('KelosInstall', () => {
         render({ tolerations: [{ key: 'infra', operator: 'Exists', tolerationsSeconds: 3 } as never] }),
       ),
     ).toBe(
-      'KelosInstall: tolerations[0].tolerationsSeconds: unknown field "spec.tolerations[0].tolerationsSeconds"; did you mean "tolerationSeconds"? (known fields here: effect, key, operator, tolerationSeconds, value) (values: tolerations)',
+      'KelosInstall: tolerations[0].tolerationsSeconds: unknown field; did you mean "tolerationSeconds"? (known fields here: effect, key, operator, tolerationSeconds, value)',
     );
     const values = 'amd64' as unknown as string[];
     expect(
@@ -429,10 +429,10 @@ describe('KelosInstall', () => {
         }),
       ),
     ).toBe(
-      'KelosInstall: affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: must be an array; got a string "amd64" (values: affinity)',
+      'KelosInstall: affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: must be an array; got a string "amd64"',
     );
     expect(thrown(() => render({ tolerations: [{ key: 'infra', operator: 'Exist' }] }))).toBe(
-      'KelosInstall: tolerations[0]: operator must be Exists or Equal; got "Exist" (values: tolerations)',
+      'KelosInstall: tolerations[0]: operator must be Exists or Equal; got "Exist"',
     );
     expect(
       thrown(() => render({ tolerations: [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 }] })),
@@ -449,6 +449,76 @@ describe('KelosInstall', () => {
     expect(thrown(() => render({ priorityClassName: 'High' }))).toMatch(
       /priorityClassName: must name a PriorityClass/,
     );
+    // Every problem at once: an unknown field and an operator the server refuses.
+    expect(
+      thrown(() =>
+        render({
+          tolerations: [
+            { key: 'a', operator: 'Equals' },
+            { key: 'b', operator: 'Exists', efect: 'NoSchedule' } as never,
+          ],
+        }),
+      ),
+    ).toBe(
+      'KelosInstall: tolerations[1].efect: unknown field; did you mean "effect"? (known fields here: effect, key, operator, tolerationSeconds, value); tolerations[0]: operator must be Exists or Equal; got "Equals"',
+    );
+    // What the affinity schema leaves to the server: operators and weights.
+    expect(
+      thrown(() =>
+        render({
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'in', values: ['amd64'] }] },
+                ],
+              },
+            },
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 500,
+                  podAffinityTerm: {
+                    topologyKey: 'kubernetes.io/hostname',
+                    labelSelector: { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] },
+                  },
+                },
+              ],
+            },
+          },
+        }),
+      ),
+    ).toBe(
+      'KelosInstall: affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt; got "in"; affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: must be from 1 to 100; got 500; affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist; got "Gt"',
+    );
+  });
+
+  it('refuses a prop of the wrong shape (an app in JavaScript, or a cast) instead of rendering it a character at a time', () => {
+    const cast = <T>(v: unknown) => v as T;
+    expect(thrown(() => render({ imagePullSecrets: cast('regcred') }))).toBe(
+      'KelosInstall: imagePullSecrets: must be a list of Secret names; got "regcred"',
+    );
+    expect(thrown(() => render({ nodeSelector: cast('infra'), tolerations: cast({ key: 'infra' }) }))).toBe(
+      'KelosInstall: nodeSelector: must be a mapping of label keys to string values; got "infra"; tolerations: must be a list of tolerations (mappings); got {"key":"infra"}',
+    );
+    expect(thrown(() => render({ imagePullSecrets: cast([{ name: 'regcred' }]) }))).toBe(
+      'KelosInstall: imagePullSecrets: must be a list of Secret names; got [{"name":"regcred"}]',
+    );
+  });
+
+  it('takes empty values as unset, as Helm values default them', () => {
+    const pod = one(
+      render({
+        imagePullSecrets: [],
+        nodeSelector: {},
+        tolerations: [],
+        affinity: {},
+        priorityClassName: '',
+      }),
+      'Deployment',
+    ).spec.template.spec;
+    for (const field of ['imagePullSecrets', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName'])
+      expect(pod[field], field).toBeUndefined();
   });
 
   it('rejects settings that cannot work, naming them', () => {

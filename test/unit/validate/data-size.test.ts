@@ -24,6 +24,18 @@ describe('the API server’s 1 MiB cap on a ConfigMap’s or Secret’s data', (
     ]);
   });
 
+  test('a ConfigMap whose data and binaryData together pass it: the error is the object’s, as the server’s', () => {
+    const both = {
+      ...configMap({ k: 'x'.repeat(MiB / 2 + 1) }),
+      binaryData: { b: Buffer.alloc(MiB / 2).toString('base64') },
+    };
+    expect(validateObject(both).map((d) => [d.path, d.message])).toStrictEqual([
+      ['', 'a ConfigMap holds at most 1048576 bytes of data (1 MiB); this one holds 1048577'],
+    ]);
+    const binary = { ...configMap({}), binaryData: { b: Buffer.alloc(MiB + 1).toString('base64') } };
+    expect(validateObject(binary).map((d) => d.path)).toStrictEqual(['/binaryData']);
+  });
+
   test('a Secret counts its data decoded and its stringData, a stringData key replacing data’s', () => {
     const secret = (data: Record<string, string>, stringData: Record<string, string> = {}) => ({
       apiVersion: 'v1',

@@ -193,7 +193,7 @@ describe('hostile manifests', () => {
       raw.diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.severity} ${d.code}`),
     ).toEqual(['6:9 error yaml/control-character']);
     expect(raw.diagnostics[0]?.message).toBe(
-      '2 control characters, the first here (U+0000) are not allowed in YAML: kubectl and Argo CD refuse the document (yaml: control characters are not allowed)',
+      '2 control characters, the first here (U+0000), are not allowed in YAML: kubectl and Argo CD refuse the document (yaml: control characters are not allowed)',
     );
     expect(
       parseManifests(`${CONFIG_MAP}data:\n  a: "hel\\0lo\\e"\n  b: "\t"\n`, 'ok.yaml').diagnostics,
