@@ -151,12 +151,22 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
 }
 
 /**
- * The rule list `--list-rules` prints: a table, or JSON. The engine's own codes (opt-outs, a
- * rule that threw) come last: they are findings a report can hold, though no config sets them.
+ * The rule list `--list-rules` prints: a table, or JSON, with the severity `config` gives each
+ * rule (`off` for one it turns off). The engine's own codes (opt-outs, a rule that threw) come
+ * last: they are findings a report can hold, though no config sets them.
  */
-const ruleList = (format: ReportFormat): string => {
+const ruleList = (format: ReportFormat, config: PolicyConfig): string => {
+  const configured = (r: (typeof BUILTIN_RULES)[number]) => {
+    const settings = config.rules[r.id];
+    return settings?.enabled === false ? 'off' : (settings?.severity ?? r.severity);
+  };
   const rules = [
-    ...BUILTIN_RULES.map((r) => ({ ...r, admission: r.admission !== undefined, engine: false })),
+    ...BUILTIN_RULES.map((r) => ({
+      ...r,
+      severity: configured(r),
+      admission: r.admission !== undefined,
+      engine: false,
+    })),
     ...ENGINE_RULES.map((r) => ({ ...r, admission: false, engine: true })),
   ];
   if (format === 'json') {
@@ -204,7 +214,10 @@ export const checkCommand: CommandFactory = (io, done) =>
       '--beside <paths...>',
       'with paths: manifests deployed beside them (the rendered apps, dist/), read for the rules across bundles (a TaskBudget there covers a spawner here) and not reported on',
     )
-    .option('--list-rules', 'list the rules with their ids, severities and descriptions')
+    .option(
+      '--list-rules',
+      'list the rules with their ids, severities (as the policy configuration sets them) and descriptions',
+    )
     .addOption(appTimeoutOption('without paths, when the apps run'))
     .option(
       '--emit-admission-policies [dir]',
@@ -222,7 +235,7 @@ export const checkCommand: CommandFactory = (io, done) =>
       }
       if (flags.listRules) {
         if (paths.length > 0) throw new UsageError('--list-rules lists the rules; it checks no paths');
-        const list = ruleList(flags.format);
+        const list = ruleList(flags.format, await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config));
         if (flags.output) await writeFlagFile('-o', flags.output, io.cwd, list);
         else io.stdout(list);
         done(ExitCode.Ok);

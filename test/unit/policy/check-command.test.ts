@@ -330,6 +330,23 @@ spec:
     );
   });
 
+  test('--list-rules shows the severities the policy configuration gives, and refuses a config it cannot read', async () => {
+    const dir = emptyProject();
+    writeFileSync(
+      join(dir, 'strict.yaml'),
+      'rules:\n  budget/spawner-max-total-tasks: error\n  hygiene/ttl-seconds-after-finished: off\n',
+    );
+    const run = await kelos(['check', '--list-rules', '-c', 'strict.yaml'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^budget\/spawner-max-total-tasks\s+error\s/m);
+    expect(run.stdout).toMatch(/^hygiene\/ttl-seconds-after-finished\s+off\s/m);
+    const missing = await kelos(['check', '--list-rules', '-c', 'nope.yaml'], { cwd: dir });
+    expect([missing.code, missing.stderr]).toStrictEqual([
+      1,
+      'kelos: cannot read the policy configuration:\n  nope.yaml: no such file\n',
+    ]);
+  });
+
   test('--list-rules --format json lists the same rules as JSON; a report-only format is refused', async () => {
     const text = await kelos(['check', '--list-rules']);
     const json = await kelos(['check', '--list-rules', '--format', 'json']);
