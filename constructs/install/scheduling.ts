@@ -9,7 +9,12 @@ import type { K8sType } from '../../src/api/k8s/index.ts';
 import { OPERATOR_NAME } from '../../src/install/index.ts';
 import { validateObject } from '../../src/validate/index.ts';
 import { parsePointer } from '../../src/validate/load.ts';
-import { DNS1123_SUBDOMAIN, isLabelValue, isQualifiedName } from '../../src/validate/object-schema.ts';
+import {
+  DNS1123_SUBDOMAIN,
+  isLabelValue,
+  isNode,
+  isQualifiedName,
+} from '../../src/validate/object-schema.ts';
 
 const DNS1123_SUBDOMAIN_RE = new RegExp(DNS1123_SUBDOMAIN);
 
@@ -48,9 +53,6 @@ const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 /** A problem: where (the prop as a path, `tolerations[0].effect`) and what. */
 type Problem = readonly [at: string, problem: string];
 
-const isMapping = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Each prop of the shape its type says, for an app in JavaScript or with a cast: a string where
  * a list belongs would otherwise be rendered one character a time, and a mapping where a list
@@ -66,15 +68,15 @@ const shapeProblems = (props: InstallSchedulingProps): Problem[] => {
     out.push(['imagePullSecrets', `must be a list of Secret names; got ${JSON.stringify(imagePullSecrets)}`]);
   if (
     nodeSelector !== undefined &&
-    !(isMapping(nodeSelector) && Object.values(nodeSelector).every((v) => typeof v === 'string'))
+    !(isNode(nodeSelector) && Object.values(nodeSelector).every((v) => typeof v === 'string'))
   )
     out.push([
       'nodeSelector',
       `must be a mapping of label keys to string values; got ${JSON.stringify(nodeSelector)}`,
     ]);
-  if (tolerations !== undefined && !(Array.isArray(tolerations) && tolerations.every(isMapping)))
+  if (tolerations !== undefined && !(Array.isArray(tolerations) && tolerations.every(isNode)))
     out.push(['tolerations', `must be a list of tolerations (mappings); got ${JSON.stringify(tolerations)}`]);
-  if (affinity !== undefined && !isMapping(affinity))
+  if (affinity !== undefined && !isNode(affinity))
     out.push(['affinity', `must be a mapping; got ${JSON.stringify(affinity)}`]);
   if (priorityClassName !== undefined && typeof priorityClassName !== 'string')
     out.push(['priorityClassName', `must be a string; got ${JSON.stringify(priorityClassName)}`]);
@@ -103,7 +105,7 @@ const tolerationProblem = (t: K8sType<'Toleration'>): string | undefined => {
  */
 const affinityProblems = (value: unknown, at: string, node: boolean): Problem[] => {
   if (Array.isArray(value)) return value.flatMap((v, i) => affinityProblems(v, `${at}[${i}]`, node));
-  if (!isMapping(value)) return [];
+  if (!isNode(value)) return [];
   const out: Problem[] = [];
   for (const [key, v] of Object.entries(value)) {
     const path = `${at}.${key}`;

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { Finding } from './diagnostic.ts';
+import { isNode } from './object-schema.ts';
 
 /** Bytes of data a ConfigMap or Secret may hold. */
 export const MAX_DATA_BYTES = 1024 * 1024;
@@ -14,9 +15,7 @@ const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const base64Bytes = (s: string): number => Buffer.byteLength(s, 'base64');
 
 const entries = (value: unknown): Array<[string, string]> =>
-  value && typeof value === 'object' && !Array.isArray(value)
-    ? Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string')
-    : [];
+  isNode(value) ? Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string') : [];
 
 /**
  * The size the API server counts: the values (not the keys) of a ConfigMap's `data` and

@@ -20,6 +20,15 @@ const render = (props: KelosInstallProps = {}, opts: { namespace?: string; id?: 
   return chart.toJson() as Obj[];
 };
 
+/** A required node affinity on the node's architecture. */
+const archAffinity = (operator: string, values: string[]) => ({
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/arch', operator, values }] }],
+    },
+  },
+});
+
 const find = (objs: Obj[], kind: string, name?: string) =>
   objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
 
@@ -417,15 +426,7 @@ describe('KelosInstall', () => {
     expect(
       thrown(() =>
         render({
-          affinity: {
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [
-                  { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'In', values }] },
-                ],
-              },
-            },
-          },
+          affinity: archAffinity('In', values),
         }),
       ),
     ).toBe(
@@ -467,13 +468,7 @@ describe('KelosInstall', () => {
       thrown(() =>
         render({
           affinity: {
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [
-                  { matchExpressions: [{ key: 'kubernetes.io/arch', operator: 'in', values: ['amd64'] }] },
-                ],
-              },
-            },
+            ...archAffinity('in', ['amd64']),
             podAntiAffinity: {
               preferredDuringSchedulingIgnoredDuringExecution: [
                 {
