@@ -25,10 +25,24 @@ export const DEFAULT_MODEL_RATES: ModelRates = {
   cursor: { default: 4 },
 };
 
-/** Hourly rate of an agent type and model: the model's own, else the type's `default`. */
+/**
+ * The suffix of a dated model snapshot: Anthropic's `-20250929`, OpenAI's `-2025-08-07`. A
+ * snapshot is the model its alias names, pinned to one release, so it is allowed and priced as
+ * that model unless a configuration lists it by itself.
+ */
+export const MODEL_SNAPSHOT_SUFFIX = /-(?:\d{8}|\d{4}-\d{2}-\d{2})$/;
+
+/** `claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`; a name without a dated suffix as it is. */
+export const undatedModel = (model: string): string => model.replace(MODEL_SNAPSHOT_SUFFIX, '');
+
+/**
+ * Hourly rate of an agent type and model: the model's own, else its undated alias's (see
+ * {@link undatedModel}), else the type's `default`.
+ */
 export const rateOf = (rates: ModelRates, agent: string, model: string | undefined): number | undefined => {
   const perModel = rates[agent];
-  return (model !== undefined ? perModel?.[model] : undefined) ?? perModel?.['default'];
+  if (model === undefined) return perModel?.['default'];
+  return perModel?.[model] ?? perModel?.[undatedModel(model)] ?? perModel?.['default'];
 };
 
 /** `base` with `over` laid on top per agent type (a type in `over` keeps `base`'s other models). */

@@ -226,6 +226,22 @@ describe('ValidatingAdmissionPolicies compiled from the policies', () => {
     expect(offlineErrors(compliant)).toStrictEqual([]);
     expect(await create(namespace, compliant)).toBe('');
 
+    // A dated snapshot is its model (RE2's `\\d` in the server's CEL); a suffix that is no date is not.
+    const snapshot = task('snapshot', {
+      model: 'claude-sonnet-4-5-20250929',
+      podOverrides: { activeDeadlineSeconds: 3600 },
+    });
+    expect(offlineErrors(snapshot)).toStrictEqual([]);
+    expect(await create(namespace, snapshot)).toBe('');
+    const latest = task('latest', {
+      model: 'claude-sonnet-4-5-latest',
+      podOverrides: { activeDeadlineSeconds: 3600 },
+    });
+    expect(offlineErrors(latest)).toHaveLength(1);
+    await expect(create(namespace, latest)).rejects.toThrow(
+      'denied request: model "claude-sonnet-4-5-latest" is not allowed for claude-code',
+    );
+
     const { ttlSecondsAfterFinished: _ttl, ...specWithoutTtl } = compliant.spec;
     const warned = await create(namespace, {
       ...compliant,

@@ -178,6 +178,31 @@ describe('admission policies', () => {
     }
   });
 
+  test('budget/model-allowlist admits what the check passes (dated snapshots included) and refuses what it reports', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'budget/model-allowlist')!;
+    const checks = rule.admission!(TEST_CONFIG);
+    const refused = (object: Record<string, unknown>) => {
+      const check = checks.find((c) => c.kind === object['kind'])!;
+      // The offline evaluator binds `self` and has no `variables`: inline them.
+      const inline = (e: string) =>
+        check
+          .variables!.reduce((out, v) => out.replaceAll(`variables.${v.name}`, `(${v.expression})`), e)
+          .replaceAll('object.', 'self.');
+      return check.validations.filter((v) =>
+        evaluateRule({ rule: inline(v.expression), message: v.message }, toCelValue({}, object), ''),
+      );
+    };
+    for (const file of ['pass', 'fail'] as const) {
+      for (const doc of loadFixture(`budget-model-allowlist/${file}.yaml`)) {
+        const reported = runPolicies([doc], { config: TEST_CONFIG, rules: [rule] }).diagnostics.length > 0;
+        expect(refused(doc.object).length > 0, `${file}: ${JSON.stringify(doc.object['metadata'])}`).toBe(
+          reported,
+        );
+        expect(reported).toBe(file === 'fail');
+      }
+    }
+  });
+
   test('the kustomization lists every policy file, and every file parses as YAML', () => {
     const files = renderAdmissionPolicies(compileAdmissionPolicies(BUILTIN_RULES, TEST_CONFIG));
     const kustomization = parse(files.get('kustomization.yaml')!);

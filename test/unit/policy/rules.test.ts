@@ -32,6 +32,8 @@ const FAIL: Readonly<Record<string, Expected>> = {
   'budget/model-allowlist': [
     'Task team-a/old-model /spec/worker/model :: model "gpt-4o" is not allowed for codex; allowed: gpt-5, gpt-5-codex, gpt-5-mini',
     'TaskSpawner team-a/legacy-model /spec/taskTemplate/model :: model "claude-3-opus" is not allowed for claude-code; allowed: claude-opus-4-1, claude-opus-4-5, claude-sonnet-4-5, claude-haiku-4-5, opus, sonnet, haiku',
+    'Task team-a/not-a-snapshot /spec/worker/model :: model "claude-sonnet-4-5-latest" is not allowed for claude-code; allowed: claude-opus-4-1, claude-opus-4-5, claude-sonnet-4-5, claude-haiku-4-5, opus, sonnet, haiku',
+    'Task team-a/dated-unlisted /spec/worker/model :: model "claude-3-opus-20240229" is not allowed for claude-code; allowed: claude-opus-4-1, claude-opus-4-5, claude-sonnet-4-5, claude-haiku-4-5, opus, sonnet, haiku',
   ],
   'budget/effort-allowlist': [
     'TaskSpawner team-a/max-effort /spec/taskTemplate/worker/effort :: effort "max" is not allowed; allowed: minimal, low, medium, high',
@@ -40,7 +42,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case is unbounded: TaskSpawner uncapped has no maxConcurrency',
     'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case of TaskSpawner quoted is unknown: maxConcurrency is "2", not a number, so this policy cannot judge it; write it as a number (kelos validate reports the schema error)',
     'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case is unbounded: TaskSpawner no-deadline has no activeDeadlineSeconds',
-    'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case $558.00/Daily = 3 concurrent × 24h × $6.00/h (TaskSpawner fix-bugs: claude-code claude-sonnet-4-5) + 24 runs × 1h × $4.00/h (TaskSpawner hourly-sync: codex default model, cron "0 * * * *") + 1 run × 2h × $15.00/h (Task migrate-db: claude-code claude-opus-4-1); limit $50.00',
+    'TaskBudget team-a/platform-daily /spec/maxCostUSD :: worst case $558.00/Daily = 3 concurrent × 24h × $6.00/h (TaskSpawner fix-bugs: claude-code claude-sonnet-4-5) + 24 runs × 1h × $4.00/h (TaskSpawner hourly-sync: codex default model, cron "0 * * * *") + 1 run × 2h × $15.00/h (Task migrate-db: claude-code claude-opus-4-1-20250805); limit $50.00',
     'TaskBudget research/research-weekly /spec/maxCostUSD :: worst case $1,200.00/Weekly = 2 concurrent × 200h × $3.00/h (TaskSpawner long-runs: gemini gemini-2.5-pro); limit $1,000.00',
   ],
   'concurrency/shared-workspace-branch': [
