@@ -463,12 +463,12 @@ function problemLines(
   raw: unknown,
   file: string,
   locate?: LocateKey,
+  section?: string,
 ): string[] {
-  const placed = problems.map((p) => ({
-    ...p,
-    pos: locate?.(p.path),
-    order: documentOrder(raw, p.path),
-  }));
+  const placed = problems.map((p) => {
+    const path = section === undefined ? p.path : [section, ...p.path];
+    return { what: p.what, path, pos: locate?.(path), order: documentOrder(raw, p.path) };
+  });
   // A problem of the whole file (no key, so no position) comes first.
   const sorted = locate
     ? placed.sort(
@@ -555,9 +555,11 @@ function rateModelProblems(raw: unknown): Problem[] {
  * the defaults.
  *
  * @param raw The parsed YAML (the whole file, or the `policy:` section of `cdk8s.yaml`).
- * @param file Name used in messages, e.g. `kelos.policy.yaml` or `cdk8s.yaml#policy`.
+ * @param file Name used in messages, e.g. `kelos.policy.yaml` or `cdk8s.yaml`.
  * @param knownRules Rule ids that `rules:` may name.
  * @param locate Where a key path is in the file, so each problem names its line and column.
+ * @param section The key `raw` sits under in `file` (`policy` in `cdk8s.yaml`): problems name
+ *   their keys from the file's root, and `locate` is asked for those paths.
  * @throws PolicyConfigError listing every problem found.
  */
 export function parsePolicyConfig(
@@ -565,6 +567,7 @@ export function parsePolicyConfig(
   file: string,
   knownRules: readonly string[],
   locate?: LocateKey,
+  section?: string,
 ): PolicyConfig {
   if (raw === null || raw === undefined) return { ...DEFAULT_POLICY_CONFIG, file };
   const { validate, schema } = validatorFor(knownRules);
@@ -573,7 +576,7 @@ export function parsePolicyConfig(
     ...(valid ? [] : problemsOf(validate.errors ?? [], raw, schema)),
     ...rateModelProblems(raw),
   ];
-  if (problems.length > 0) throw new PolicyConfigError(problemLines(problems, raw, file, locate));
+  if (problems.length > 0) throw new PolicyConfigError(problemLines(problems, raw, file, locate, section));
   const doc = raw as ConfigDocument;
 
   const rules: Record<string, RuleSettings> = {};

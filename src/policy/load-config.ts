@@ -1,6 +1,7 @@
 /**
  * Finds and reads the policy configuration: `--config <file>`, else `kelos.policy.yaml` in the
- * project root, else the `policy:` section of `cdk8s.yaml`, else the built-in defaults.
+ * project root, else the `policy:` section of `cdk8s.yaml`, else the built-in defaults. Both
+ * `kelos.policy.yaml` and a `policy:` section, without `--config`, is an error.
  *
  * @packageDocumentation
  */
@@ -85,17 +86,35 @@ export async function loadPolicyConfig(
     return parsePolicyConfig(parsed.value, file, knownRules, parsed.locate);
   }
   const own = await readIfExists(join(cwd, POLICY_CONFIG_FILE), POLICY_CONFIG_FILE);
+  const cdk8sText = await readIfExists(join(cwd, 'cdk8s.yaml'), 'cdk8s.yaml');
+  // With kelos.policy.yaml, cdk8s.yaml is read only to see whether it holds a section too:
+  // its own syntax errors are synth's to report, not the policy's.
+  let cdk8s: ReturnType<typeof parseYaml> | undefined;
+  try {
+    if (cdk8sText !== undefined) cdk8s = parseYaml(cdk8sText, 'cdk8s.yaml');
+  } catch (err) {
+    if (own === undefined) throw err;
+  }
+  const section =
+    typeof cdk8s?.value === 'object' && cdk8s.value !== null
+      ? (cdk8s.value as Record<string, unknown>)['policy']
+      : undefined;
   if (own !== undefined) {
+    // Two configurations, one of them silently unread, is how a tightened threshold goes
+    // unenforced: the one in cdk8s.yaml looks in force and is not.
+    if (section !== undefined) {
+      const at = cdk8s?.locate(['policy']);
+      throw new PolicyConfigError(
+        [
+          `cdk8s.yaml${at ? `:${at.line}:${at.column}` : ''}: policy: a policy section beside ${POLICY_CONFIG_FILE}, which kelos reads instead; move its keys into ${POLICY_CONFIG_FILE} and remove the section (or name one file with --config)`,
+        ],
+        'two policy configurations',
+      );
+    }
     const parsed = parseYaml(own, POLICY_CONFIG_FILE);
     return parsePolicyConfig(parsed.value, POLICY_CONFIG_FILE, knownRules, parsed.locate);
   }
-  const cdk8s = await readIfExists(join(cwd, 'cdk8s.yaml'), 'cdk8s.yaml');
-  if (cdk8s !== undefined) {
-    const parsed = parseYaml(cdk8s, 'cdk8s.yaml');
-    const raw = parsed.value;
-    const section =
-      typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['policy'] : undefined;
-    if (section !== undefined) return parsePolicyConfig(section, 'cdk8s.yaml (policy)', knownRules);
-  }
+  if (section !== undefined && cdk8s)
+    return parsePolicyConfig(section, 'cdk8s.yaml', knownRules, cdk8s.locate, 'policy');
   return DEFAULT_POLICY_CONFIG;
 }

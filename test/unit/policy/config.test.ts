@@ -173,12 +173,21 @@ describe('policy config', () => {
       return dir;
     };
 
-    test('kelos.policy.yaml wins over the policy section of cdk8s.yaml', async () => {
+    test('kelos.policy.yaml beside a policy section of cdk8s.yaml is an error naming both, unless --config names one', async () => {
       const dir = project({
         'kelos.policy.yaml': 'thresholds: {maxConcurrency: 2}\n',
         'cdk8s.yaml': 'app: node main.ts\npolicy:\n  thresholds: {maxConcurrency: 3}\n',
       });
-      expect((await loadPolicyConfig(dir, IDS)).thresholds.maxConcurrency).toBe(2);
+      await expect(loadPolicyConfig(dir, IDS)).rejects.toThrow(
+        'two policy configurations:\n  cdk8s.yaml:2:1: policy: a policy section beside kelos.policy.yaml, which kelos reads instead; move its keys into kelos.policy.yaml and remove the section (or name one file with --config)',
+      );
+      expect((await loadPolicyConfig(dir, IDS, 'kelos.policy.yaml')).thresholds.maxConcurrency).toBe(2);
+      // Without a section, a cdk8s.yaml that does not parse is synth's to report, not the policy's.
+      const broken = project({
+        'kelos.policy.yaml': 'thresholds: {maxConcurrency: 2}\n',
+        'cdk8s.yaml': 'app: [node main.ts\n',
+      });
+      expect((await loadPolicyConfig(broken, IDS)).thresholds.maxConcurrency).toBe(2);
     });
 
     test('the policy section of cdk8s.yaml is read when there is no kelos.policy.yaml, and named in errors', async () => {
@@ -186,9 +195,11 @@ describe('policy config', () => {
         'cdk8s.yaml': 'app: node main.ts\npolicy:\n  thresholds: {maxConcurrency: 3}\n',
       });
       expect((await loadPolicyConfig(dir, IDS)).thresholds.maxConcurrency).toBe(3);
-      const bad = project({ 'cdk8s.yaml': 'policy:\n  thresholds: {maxConcurrency: 0}\n' });
+      const bad = project({
+        'cdk8s.yaml': 'app: node main.ts\npolicy:\n  thresholds: {maxConcurrency: 0}\n',
+      });
       await expect(loadPolicyConfig(bad, IDS)).rejects.toThrow(
-        'cdk8s.yaml (policy): thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got 0',
+        'cdk8s.yaml:3:16: policy.thresholds.maxConcurrency: expected a positive integer up to 2147483647 (a TaskSpawner maxConcurrency is an int32), got 0',
       );
     });
 
