@@ -171,6 +171,47 @@ export function mergeValues(base: Values, over: Values): Values {
   return out;
 }
 
+/** The source (`-f values.yaml`, `--set replicas=2`) that last set each values key, by its dotted name. */
+export type ValueOrigins = ReadonlyMap<string, string>;
+
+/**
+ * Records `source` as the origin of every key `values` sets (a `null` resets the key to its
+ * default, which no source then owns). Run in merge order, the last source wins, as in merging.
+ */
+export function recordOrigins(
+  values: Values,
+  source: string,
+  into: Map<string, string>,
+  prefix: readonly string[] = [],
+): void {
+  for (const [key, value] of Object.entries(values)) {
+    const dotted = [...prefix, key].join('.');
+    if (!VALUE_KEYS[dotted] && isMap(value)) recordOrigins(value, source, into, [...prefix, key]);
+    else if (value === null) {
+      for (const k of [...into.keys()]) if (k === dotted || k.startsWith(`${dotted}.`)) into.delete(k);
+    } else into.set(dotted, source);
+  }
+}
+
+/**
+ * A problem found in the merged values, with the source of each key it names: with several
+ * `-f` files (a base and an environment's), the merged value alone does not say which file to
+ * edit.
+ */
+export function withOrigins(message: string, origins: ValueOrigins): string {
+  const named = [...origins]
+    .map(([key, from]) => ({
+      key,
+      from,
+      at: message.search(new RegExp(`(?:^|[\\s"(,])${key.replaceAll('.', '\\.')}(?:$|[\\s"\\[.:,)])`)),
+    }))
+    .filter((n) => n.at >= 0)
+    .sort((a, b) => a.at - b.at);
+  return named.length === 0
+    ? message
+    : `${message} (${named.map((n) => `${n.key} from ${n.from}`).join('; ')})`;
+}
+
 /** How a `--set` flavour types its values. */
 export type SetFlavour = 'set' | 'set-string' | 'set-file';
 

@@ -44,10 +44,13 @@ import {
   checkValues,
   mergeValues,
   parseSet,
+  recordOrigins,
   type SetFlavour,
   settingsFromValues,
   VALUE_KEYS,
+  type ValueOrigins,
   type Values,
+  withOrigins,
 } from '../cluster/install-values.ts';
 import { type DeploymentRolloutFields, type RolloutState, rolloutState } from '../cluster/rollout.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
@@ -225,8 +228,15 @@ async function installOwnArgs(settings: InstallSettings): Promise<string[]> {
   return operatorArgs(resolveInstallProps({ ...installProps(settings), extraArgs: [] })).slice(1);
 }
 
-/** Reads and merges the values of `-f`, `--set`, `--set-string` and `--set-file`, in Helm's order. */
-export async function readInstallValues(flags: ValuesFlags, io: CliIo): Promise<Values> {
+/**
+ * Reads and merges the values of `-f`, `--set`, `--set-string` and `--set-file`, in Helm's order,
+ * with the source that set each key.
+ */
+export async function readInstallValues(
+  flags: ValuesFlags,
+  io: CliIo,
+): Promise<{ values: Values; origins: ValueOrigins }> {
+  const origins = new Map<string, string>();
   const read = (flag: string) => async (path: string) =>
     path === '-'
       ? io.readStdin()
@@ -248,6 +258,7 @@ export async function readInstallValues(flags: ValuesFlags, io: CliIo): Promise<
     }
     checkValues(doc as Values, source);
     merged = mergeValues(merged, doc as Values);
+    recordOrigins(doc as Values, source, origins);
   }
   const sets: Array<[SetFlavour, string[] | undefined]> = [
     ['set', flags.set],
@@ -259,9 +270,10 @@ export async function readInstallValues(flags: ValuesFlags, io: CliIo): Promise<
       const values = await parseSet(arg, flavour, read(`--${flavour}`));
       checkValues(values, `--${flavour} ${arg}`);
       merged = mergeValues(merged, values);
+      recordOrigins(values, `--${flavour} ${arg}`, origins);
     }
   }
-  return merged;
+  return { values: merged, origins };
 }
 
 /** Seconds of a `--timeout` flag. */
@@ -526,9 +538,16 @@ export const installCommand: CommandFactory = (io, done) => {
     );
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
-    const settings = installSettings(flags, await readInstallValues(flags, io));
-    const bundle = await renderInstall(settings);
-    await checkExtraArgs(settings.extraArgs ?? [], await installOwnArgs(settings), io);
+    const { values, origins } = await readInstallValues(flags, io);
+    let settings: InstallSettings;
+    let bundle: ApiObject[];
+    try {
+      settings = installSettings(flags, values);
+      bundle = await renderInstall(settings);
+      await checkExtraArgs(settings.extraArgs ?? [], await installOwnArgs(settings), io);
+    } catch (err) {
+      throw err instanceof UsageError ? new UsageError(withOrigins(err.message, origins)) : err;
+    }
     if (settings.version !== packageVersion()) {
       io.stderr(
         `warning: installing operator ${settings.version} with the CRDs of this CLI (${packageVersion()}); for exactly that version's CRDs and bundle run: npx kelos-ts@${settings.version} install\n`,

@@ -244,6 +244,33 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(r.stderr).toContain('kelos: tolerations[0].efect: unknown field; did you mean "effect"?');
   });
 
+  test('a problem of the merged values names the source that set each key it names', async () => {
+    const r = await run(
+      ['-f', 'values.yaml', '-f', '-', '--set', 'serviceMonitor.enabled=true'],
+      'controller:\n  resources:\n    requests:\n      memory: 2Gi\npodMonitor: {enabled: true}\n',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'kelos: values keys "podMonitor.enabled" and "serviceMonitor.enabled": enable one monitor, not both (podMonitor.enabled from -f -; serviceMonitor.enabled from --set serviceMonitor.enabled=true)\n',
+    );
+    const memory = await run(
+      ['-f', 'values.yaml', '-f', '-'],
+      'controller:\n  resources:\n    requests:\n      memory: 2Gi\n',
+    );
+    expect(memory.stderr).toContain(
+      '(controller.resources.requests.memory from -f -; controller.resources.limits.memory from -f values.yaml)',
+    );
+    // A key a later source resets with null is the default's again, which no source set.
+    const reset = await run(
+      ['-f', '-', '--set', 'tolerations=null,watchNamespaces={Bad_NS}'],
+      'tolerations: [{operator: Sometimes}]\n',
+    );
+    expect(reset.stderr).toBe(
+      `kelos: values key "watchNamespaces": "Bad_NS" is not a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters) (watchNamespaces from --set tolerations=null,watchNamespaces={Bad_NS})\n`,
+    );
+  });
+
   test('values from stdin with -f -', async () => {
     const r = await run(['-f', '-'], 'image:\n  tag: v9.9.9\n');
     expect(r.code).toBe(0);
