@@ -199,7 +199,8 @@ process.stdout.write(
       (i) =>
         `  skopeo copy --all oci-archive:${rel(i.archive)} docker://${i.repository}:${tag}   # digest ${i.digest}`,
     ),
-    `  gh release create ${tag} --notes-file ${rel('CHANGELOG.md')} ${['crds.yaml', 'install.yaml', 'release.json', 'SHA256SUMS'].map(rel).join(' ')}`,
+    // Every file SHA256SUMS lists, so `sha256sum --check` passes on the release's downloads.
+    `  gh release create ${tag} --notes-file ${rel('CHANGELOG.md')} ${[...files, 'SHA256SUMS'].map(rel).join(' ')}`,
     '',
   ].join('\n'),
 );

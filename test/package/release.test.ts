@@ -78,6 +78,14 @@ describe('npm run release', () => {
     expect(release.npm).toBe(`kelos-ts-${VERSION}.tgz`);
     await sh('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: one });
     expect(read(one, 'CHANGELOG.md')).toMatch(new RegExp(`^## ${VERSION.replaceAll('.', '\\.')}\\n`));
+    // The GitHub release it prints uploads every file the checksums list, and the checksums.
+    const gh = printed[0]!.split('\n').find((l) => l.trim().startsWith('gh release create'))!;
+    const uploaded = gh
+      .trim()
+      .split(/\s+/)
+      .slice(6)
+      .map((f) => f.split('/').at(-1));
+    expect(uploaded).toEqual([...expected, 'SHA256SUMS']);
   });
 
   test('two runs give byte-identical artifacts', () => {
