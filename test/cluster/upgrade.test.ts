@@ -97,12 +97,30 @@ async function previousTree(): Promise<string> {
   return dir;
 }
 
+/** This version's CRDs and install bundle, applied from `dist/` as Argo CD syncs them. */
+async function applyDist(): Promise<void> {
+  await applyKustomization(join(ROOT, 'dist/crds'));
+  await waitForEstablished(await crdNames(ROOT));
+  await applyKustomization(join(ROOT, 'dist/install'));
+}
+
+/** This version's CRDs and install bundle, applied by this version's `kelos install`. */
+async function kelosInstall(): Promise<void> {
+  await run(process.execPath, [join(ROOT, 'src/cli/main.ts'), 'install', '--kubeconfig', kubeconfigPath()], {
+    timeout: 120_000,
+  });
+}
+
 // Release N-1 installed from source (its CRDs, its install bundle, its operator), work in
 // flight (a finished Task counted by a budget, a running one, a dependent waiting on it, a
 // spawner at its concurrency cap), then the upgrade a rolling update does: the old operator
-// stops, the new CRDs and bundle are applied over the old ones, the new operator starts.
-// Nothing may be lost, duplicated or counted twice, and every object must still validate.
-describe(`upgrade from release ${previous.version} mid-flight`, () => {
+// stops, the new CRDs and bundle are applied over the old ones (from dist/, as Argo CD syncs
+// them, or by `kelos install`), the new operator starts. Nothing may be lost, duplicated or
+// counted twice, and every object must still validate.
+describe.each([
+  ['dist/ applied', applyDist],
+  ['kelos install', kelosInstall],
+])(`upgrade from release ${previous.version} mid-flight: %s`, (_how, upgrade) => {
   let c: HttpKubeClient;
   let ns: string;
   let old: string;
@@ -217,9 +235,7 @@ describe(`upgrade from release ${previous.version} mid-flight`, () => {
     const exited = new Promise<number | null>((resolve) => before.child.once('exit', resolve));
     before.child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    await applyKustomization(join(ROOT, 'dist/crds'));
-    await waitForEstablished(await crdNames(ROOT));
-    await applyKustomization(join(ROOT, 'dist/install'));
+    await upgrade();
     // Every CRD (old and new kinds) and the operator now carry this version, and `kelos
     // version` finds the client, the operator and the CRDs agreeing on it.
     const newCrds = await crdNames(ROOT);
