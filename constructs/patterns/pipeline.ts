@@ -27,6 +27,13 @@ import { PatternMessages } from './messages.ts';
 export const depResult = (task: ITask, key: string): string =>
   `{{index .Deps ${JSON.stringify(task.name)} "Results" ${JSON.stringify(key)}}}`;
 
+/**
+ * The annotation of a Task kept in Git and synced by Argo CD, which Git, not a TTL, cleans up
+ * (`hygiene/ttl-seconds-after-finished`): a TTL would delete the Task, Argo CD self-heal would
+ * create it again, and its agent would run again.
+ */
+const GIT_LIFECYCLE_ANNOTATION: Readonly<Record<string, string>> = { 'kelos.dev/lifecycle': 'git' };
+
 /** What a step's prompt may refer to. */
 export interface StepContext {
   /** The step before this one; undefined for the first step. */
@@ -67,6 +74,15 @@ export interface PipelineProps extends AgentProps {
    * @default - none
    */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Seconds a finished step's Task is kept before the operator deletes it. Set it only when the
+   * Tasks are applied once (`kubectl apply`), not synced from Git: under Argo CD self-heal a
+   * deleted step is created again and its agent runs again.
+   *
+   * @default - none: every step's Task is annotated `kelos.dev/lifecycle: git` and is cleaned
+   *   up by removing the Pipeline from Git (Argo CD prunes it)
+   */
+  readonly ttlSecondsAfterFinished?: number;
 }
 
 const PIPELINE_PROPS: Readonly<Record<keyof PipelineProps, PropShape>> = {
@@ -93,7 +109,8 @@ const PIPELINE_REQUIRED: Readonly<Record<RequiredProps<PipelineProps>, RequiredP
 
 /**
  * Ordered Tasks on one branch: step N depends on step N-1, so it starts only when that one
- * succeeded, and can read its results with {@link depResult}.
+ * succeeded, and can read its results with {@link depResult}. The Tasks are kept in Git
+ * (`kelos.dev/lifecycle: git`, no TTL) unless `ttlSecondsAfterFinished` is set.
  *
  * @throws KelosValidationError when there are no steps, step names repeat or the branch is empty.
  */
@@ -126,6 +143,9 @@ export class Pipeline extends Construct {
     throwIfViolations(resource, v.items);
 
     const agent = resolveAgent(props, props.workspace);
+    // The steps are plain Tasks the app renders into Git: without a TTL of the user's, Git ends
+    // their life (the patterns' default TTL would make Argo CD run each step again after it).
+    const ttl = props.ttlSecondsAfterFinished;
     const tasks: Task[] = [];
     for (const step of props.steps) {
       const previous = tasks.at(-1);
@@ -136,12 +156,13 @@ export class Pipeline extends Construct {
             name: step.name,
             ...(props.namespace !== undefined && { namespace: props.namespace }),
             ...(labels && { labels: { ...labels } }),
+            ...(ttl === undefined && { annotations: { ...GIT_LIFECYCLE_ANNOTATION } }),
           },
           worker: agent.worker,
           branch: props.branch,
           prompt: typeof step.prompt === 'function' ? step.prompt(previous ? { previous } : {}) : step.prompt,
           ...(previous && { dependsOn: [previous] }),
-          ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
+          ...(ttl !== undefined && { ttlSecondsAfterFinished: ttl }),
         }),
       );
     }

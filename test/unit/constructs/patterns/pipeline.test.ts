@@ -1,6 +1,16 @@
 import { describe, expect, test } from 'vitest';
 import { depResult, Pipeline, type PipelineProps, Task, Workspace } from '../../../../constructs/index.ts';
+import { BUILTIN_RULES } from '../../../../policies/index.ts';
+import { DEFAULT_POLICY_CONFIG } from '../../../../src/policy/config.ts';
+import { runPolicies } from '../../../../src/policy/engine.ts';
+import { documentFromObject } from '../../../../src/validate/load.ts';
 import { apiKey, chart, synth, thrown, validationErrors } from '../helpers.ts';
+
+/** The `kelos.dev/lifecycle` annotation a Task renders with. */
+const lifecycleOf = (task: Task): string | undefined =>
+  (task.toJson() as { metadata: { annotations?: Record<string, string> } }).metadata.annotations?.[
+    'kelos.dev/lifecycle'
+  ];
 
 describe('Pipeline', () => {
   test('chains the steps on one branch, each depending on the previous (snapshot)', () => {
@@ -34,6 +44,38 @@ describe('Pipeline', () => {
     expect(pipeline.tasks[1]?.spec.prompt).toBe(
       'Build what plan planned on {{index .Deps "plan" "Results" "branch"}}.',
     );
+  });
+
+  test('its Tasks are kept in Git with no TTL, so Argo CD self-heal never runs a step again; a TTL given is kept', () => {
+    const c = chart();
+    const workspace = Workspace.fromWorkspaceName(c, 'ws', 'repo');
+    const steps = [
+      { name: 'plan', prompt: 'Plan.' },
+      { name: 'build', prompt: 'Build.' },
+    ];
+    const gitops = new Pipeline(c, 'p', { workspace, branch: 'b', credentials: apiKey, steps });
+    expect(gitops.tasks.map((t) => [lifecycleOf(t), t.spec.ttlSecondsAfterFinished])).toStrictEqual([
+      ['git', undefined],
+      ['git', undefined],
+    ]);
+    const report = runPolicies(
+      synth(c).map((object) => documentFromObject(object)),
+      {
+        config: DEFAULT_POLICY_CONFIG,
+        rules: BUILTIN_RULES.filter((r) => r.id === 'hygiene/ttl-seconds-after-finished'),
+      },
+    );
+    expect(report.diagnostics).toStrictEqual([]);
+
+    const applied = new Pipeline(chart(), 'q', {
+      workspace: Workspace.fromWorkspaceName(c, 'ws2', 'repo'),
+      branch: 'b',
+      credentials: apiKey,
+      ttlSecondsAfterFinished: 600,
+      steps: [{ name: 'once', prompt: 'Once.' }],
+    });
+    expect(lifecycleOf(applied.tasks[0]!)).toBeUndefined();
+    expect(applied.tasks[0]?.spec.ttlSecondsAfterFinished).toBe(600);
   });
 
   test('depResult quotes the name and key as Go template strings', () => {
