@@ -9,7 +9,8 @@ import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { API_VERSION, KELOS_CONFIG_NAME, type KelosConfigSpec } from '../src/api/index.ts';
 import { compact } from './render.ts';
-import { shapeViolations, throwIfViolations, Violations } from './validation.ts';
+import { recordSite } from './site.ts';
+import { refuseViolations, shapeViolations, Violations } from './validation.ts';
 
 /** Props of a {@link KelosConfig}: its spec plus labels and annotations. */
 export interface KelosConfigProps extends KelosConfigSpec {
@@ -40,7 +41,13 @@ export const checkKelosConfigSpec = (spec: KelosConfigSpec, v: Violations): void
   }
 };
 
-/** The cluster's Kelos configuration. */
+/**
+ * The cluster's Kelos configuration.
+ *
+ * @throws KelosValidationError when an in-cluster allowance names both or neither of
+ * `namespace` and `namespaceSelector` or selects every Pod, or a rate is negative (handed to the
+ * collector instead while `kelos synth` runs the app, as the other L1 constructs do).
+ */
 export class KelosConfig extends ApiObject {
   /** The rendered spec. */
   readonly spec: KelosConfigSpec;
@@ -58,13 +65,14 @@ export class KelosConfig extends ApiObject {
       },
       spec,
     });
+    recordSite(this);
     this.spec = spec;
     // Props of the wrong shape (`inClusterAllowances: 'x'` in an untyped app) are refused as
     // such; the checks below read fields of the shape the types promise.
     const shape = shapeViolations('KelosConfig', spec);
     const v = new Violations();
     if (shape.length === 0) checkKelosConfigSpec(spec, v);
-    throwIfViolations({ kind: 'KelosConfig', name: KELOS_CONFIG_NAME }, shape.length > 0 ? shape : v.items);
+    refuseViolations({ kind: 'KelosConfig', name: KELOS_CONFIG_NAME }, shape.length > 0 ? shape : v.items);
   }
 
   /** Cluster-scoped: drops the namespace a chart would give every object. */

@@ -89,8 +89,13 @@ export const collectViolations = (collect: ViolationCollector): (() => void) => 
   };
 };
 
-/** Throws, or hands to the collector while one is set, the error for `violations`, if any. */
-const refuse = (resource: ViolationResource, violations: readonly Violation[]): void => {
+/**
+ * Throws, or hands to the collector while one is set ({@link collectViolations}), the
+ * {@link KelosValidationError} for `violations`, if any: how an L1 construct refuses its props.
+ *
+ * @throws KelosValidationError listing every violation, when no collector is set.
+ */
+export const refuseViolations = (resource: ViolationResource, violations: readonly Violation[]): void => {
   if (violations.length === 0) return;
   const error = new KelosValidationError(resource, violations);
   const collect = registry[COLLECTOR];
@@ -353,7 +358,7 @@ export const throwIfInvalid = (
   // Props that are no object are refused at the object's root; the spec made of none says no more.
   const shape = checks.blocked ? [] : shapeViolations(resource.kind, specs.asWritten);
   if (shape.length > 0 || checks.blocked) {
-    refuse(resource, inFieldOrder(specs.asWritten, [...shape, ...checks.items]));
+    refuseViolations(resource, inFieldOrder(specs.asWritten, [...shape, ...checks.items]));
     return;
   }
   const writtenFindings = ruleFindings(resource, specs.asWritten);
@@ -384,7 +389,7 @@ export const throwIfInvalid = (
   // at its field, as `kelos validate` does for YAML. Only on the way to a throw: it costs a
   // schema pass, and TypeScript already refuses the misspelling in a type-checked app.
   if (found.length > 0) found.unshift(...unknownFields(resource, specs.asWritten));
-  refuse(resource, inFieldOrder(specs.asWritten, found));
+  refuseViolations(resource, inFieldOrder(specs.asWritten, found));
 };
 
 /** `found` in the order of their fields in `spec` as rendered; at one field, as found. */

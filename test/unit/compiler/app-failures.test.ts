@@ -105,6 +105,28 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ).toStrictEqual(['4 Workspace ws', '5 Task bad', '6 TaskBudget b']);
   });
 
+  test('a KelosConfig is refused with the other constructs, and its findings point at its line', async () => {
+    const p = make({
+      admin: appSource(
+        [
+          "  new K.KelosConfig(scope, 'cfg', { networkIsolation: { inClusterAllowances: [{ name: 'db', namespace: 'data', podSelector: {}, ports: [{ port: 5432 }] }] } });",
+          "  new K.Workspace(scope, 'ws', { metadata: { name: 'ws' }, repo: 'not-a-url' });",
+        ].join('\n'),
+      ),
+      schema: appSource("  new K.KelosConfig(scope, 'cfg', { outbound: { timeoutSeconds: -3 } });"),
+    });
+    const result = await synthesize({ root: p.root });
+    expect(
+      result.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => `${d.source?.file}:${d.source?.line} ${d.code} ${d.resource?.kind} ${d.path}`),
+    ).toStrictEqual([
+      'apps/admin/main.ts:3 construct/invalid KelosConfig /spec/networkIsolation/inClusterAllowances/0/podSelector',
+      'apps/admin/main.ts:4 construct/invalid Workspace /spec/repo',
+      'apps/schema/main.ts:3 schema/minimum KelosConfig /spec/outbound/timeoutSeconds',
+    ]);
+  });
+
   test('a pattern missing a required prop, or a worker given as a string, is refused at its line by name', async () => {
     const p = make({
       slips: appSource(
