@@ -2,6 +2,8 @@
  * Example 08: a Task that uses a `kelos` skill to author Kelos resources itself, in a
  * Workspace of its own.
  *
+ * Kept in Git (`kelos.dev/lifecycle: git`) with no TTL, as example 01 explains.
+ *
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
@@ -50,7 +52,11 @@ export default function taskWithKelosSkill(scope: Construct): void {
     plugins: [{ name: 'kelos', skills: [{ name: 'kelos', content: KELOS_SKILL }] }],
   });
   new Task(scope, 'setup-kelos-workflow', {
-    metadata: { name: 'setup-kelos-workflow', labels: { team } },
+    metadata: {
+      name: 'setup-kelos-workflow',
+      labels: { team },
+      annotations: { 'kelos.dev/lifecycle': 'git' },
+    },
     worker: {
       type: 'claude-code',
       credentials: { type: 'oauth', secretRef: { name: 'claude-oauth-token' } },
@@ -66,7 +72,6 @@ export default function taskWithKelosSkill(scope: Construct): void {
 labeled "agent" and automatically creates Tasks to fix them.
 Include a Workspace and AgentConfig. Apply the resources to the cluster.
 `,
-    ttlSecondsAfterFinished: 86400,
   });
   new TaskBudget(scope, 'budget', {
     metadata: { name: `team-${team}-daily` },

@@ -3,6 +3,8 @@
  * IAM Roles for Service Accounts (IRSA). Credentials type `none` turns off the built-in
  * injection; the environment comes from `podOverrides`.
  *
+ * Kept in Git (`kelos.dev/lifecycle: git`) with no TTL, as example 01 explains.
+ *
  * @packageDocumentation
  */
 import type { Construct } from 'constructs';
@@ -19,7 +21,7 @@ const fromSecret = (key: string) => ({
 export default function bedrockCredentials(scope: Construct): void {
   const team = 'aws';
   new Task(scope, 'bedrock-task', {
-    metadata: { name: 'bedrock-task', labels: { team } },
+    metadata: { name: 'bedrock-task', labels: { team }, annotations: { 'kelos.dev/lifecycle': 'git' } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'none' },
@@ -36,10 +38,9 @@ export default function bedrockCredentials(scope: Construct): void {
       },
     },
     prompt: PROMPT,
-    ttlSecondsAfterFinished: 86400,
   });
   new Task(scope, 'bedrock-irsa-task', {
-    metadata: { name: 'bedrock-irsa-task', labels: { team } },
+    metadata: { name: 'bedrock-irsa-task', labels: { team }, annotations: { 'kelos.dev/lifecycle': 'git' } },
     worker: {
       type: 'claude-code',
       credentials: { type: 'none' },
@@ -55,7 +56,6 @@ export default function bedrockCredentials(scope: Construct): void {
       },
     },
     prompt: PROMPT,
-    ttlSecondsAfterFinished: 86400,
   });
   // Bedrock bills your AWS account; the budget counts the cost Claude Code reports for each
   // run (its estimate at list prices), so it caps these Tasks like any others.

@@ -3,7 +3,7 @@
  * committed dist/examples and dist/crds are exactly what synth writes (the CI gate
  * `kelos synth --check`, held here too so a stale dist/ fails the unit tier).
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { compareOutput } from '../../src/compiler/output.ts';
@@ -38,6 +38,25 @@ describe('examples', { timeout: 120_000 }, () => {
         (d.source?.file.startsWith(`${app?.dir}/`) || d.source?.file === app?.source),
     );
     expect(errors).toStrictEqual([]);
+  });
+
+  test('every Task an example renders is kept in Git with no TTL, as Argo CD self-heal syncs it', () => {
+    // A TTL would delete the Task, Argo CD would create it again and its agent would run again.
+    const tasks = result.objects
+      .filter((o) => o.object['kind'] === 'Task')
+      .map((o) => {
+        const metadata = o.object['metadata'] as { name: string; annotations?: Record<string, string> };
+        const spec = o.object['spec'] as { ttlSecondsAfterFinished?: number };
+        return [metadata.name, metadata.annotations?.['kelos.dev/lifecycle'], spec.ttlSecondsAfterFinished];
+      });
+    expect(tasks.length).toBeGreaterThan(0);
+    expect(tasks.filter(([, lifecycle, ttl]) => lifecycle !== 'git' || ttl !== undefined)).toStrictEqual([]);
+  });
+
+  test.each(exampleDirs)('%s: a TTL its README names is the one its code sets', (dir) => {
+    const readme = readFileSync(join(ROOT, 'examples', dir, 'README.md'), 'utf8');
+    const code = readFileSync(join(ROOT, 'examples', dir, 'main.ts'), 'utf8');
+    for (const [claim] of readme.matchAll(/ttlSecondsAfterFinished: \d+/g)) expect(code).toContain(claim);
   });
 
   test('no example renders a Secret', () => {
