@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { Construct } from 'constructs';
+import { Annotations } from '../../src/api/group.ts';
 import { duplicates } from '../render.ts';
 import { type ITask, Task } from '../task.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
@@ -26,13 +27,6 @@ import { PatternMessages } from './messages.ts';
  */
 export const depResult = (task: ITask, key: string): string =>
   `{{index .Deps ${JSON.stringify(task.name)} "Results" ${JSON.stringify(key)}}}`;
-
-/**
- * The annotation of a Task kept in Git and synced by Argo CD, which Git, not a TTL, cleans up
- * (`hygiene/ttl-seconds-after-finished`): a TTL would delete the Task, Argo CD self-heal would
- * create it again, and its agent would run again.
- */
-const GIT_LIFECYCLE_ANNOTATION: Readonly<Record<string, string>> = { 'kelos.dev/lifecycle': 'git' };
 
 /** What a step's prompt may refer to. */
 export interface StepContext {
@@ -156,7 +150,7 @@ export class Pipeline extends Construct {
             name: step.name,
             ...(props.namespace !== undefined && { namespace: props.namespace }),
             ...(labels && { labels: { ...labels } }),
-            ...(ttl === undefined && { annotations: { ...GIT_LIFECYCLE_ANNOTATION } }),
+            ...(ttl === undefined && { annotations: { [Annotations.Lifecycle]: 'git' } }),
           },
           worker: agent.worker,
           branch: props.branch,

@@ -54,6 +54,11 @@ export const Annotations = {
   PolicyIgnore: 'policy.kelos.dev/ignore',
   /** Why an object opts out of policy rules; required with {@link Annotations.PolicyIgnore}. */
   PolicyIgnoreReason: 'policy.kelos.dev/ignore-reason',
+  /**
+   * `git` on a Task kept in Git and synced by Argo CD, whose life Git ends (Argo CD prunes it):
+   * a TTL would delete it, self-heal create it again, and its agent run again.
+   */
+  Lifecycle: `${GROUP}/lifecycle`,
 } as const;
 
 /** Finalizer the operator puts on Tasks, so a deleted Task's Job is cleaned up first. */
