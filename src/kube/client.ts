@@ -101,10 +101,10 @@ export class HttpKubeClient implements KubeClient {
    * @param opts.fieldManager - names this client in `managedFields`, so `kubectl` shows who
    *   owns which field; every write sends it.
    * @param opts.timeoutMs - deadline of every request, from sending to the last byte of the
-   *   response (default {@link DEFAULT_REQUEST_TIMEOUT_MS}); a watch must see a byte at least
-   *   this often (the server sends bookmarks) and ends `timeoutMs` after its server-side
-   *   `timeoutSeconds`. Without it a hung connection stalls a reconcile, or a leader's renew,
-   *   for ever.
+   *   response (default {@link DEFAULT_REQUEST_TIMEOUT_MS}); a watch's response must start
+   *   within it (else an {@link ApiError} `Timeout`, not a {@link WatchIdleError}), and it ends
+   *   `timeoutMs` after its server-side `timeoutSeconds`. Without it a hung connection stalls a
+   *   reconcile, or a leader's renew, for ever.
    * @param opts.watchIdleMs - how long a watch may see no byte before it is ended as idle (a
    *   {@link WatchIdleError}); default 90 s, and never below `timeoutMs`.
    * @param opts.writeFence - asked before every write; a returned reason refuses the write with
@@ -386,6 +386,7 @@ export class HttpKubeClient implements KubeClient {
             timeout: this.#watchIdleMs,
           },
           (res) => {
+            clearTimeout(answer);
             const status = res.statusCode ?? 0;
             this.#notify('watch', type, status, performance.now() - started, { method: 'GET', path });
             if (status !== 200) {
@@ -463,6 +464,17 @@ export class HttpKubeClient implements KubeClient {
             });
           },
         );
+        // The response must start within the request deadline, as any request's: a server that
+        // accepts the connection and never answers is not an idle watch (which is resumed at
+        // once and quietly) but an unreachable one, which the informer backs off from and warns.
+        const answer = setTimeout(
+          () =>
+            req.destroy(
+              new ApiError(0, 'Timeout', `watch ${path}: no response within ${this.#timeoutMs} ms`),
+            ),
+          this.#timeoutMs,
+        );
+        req.on('close', () => clearTimeout(answer));
         req.on('timeout', () => {
           idle = new WatchIdleError(`watch ${path}: no data for ${this.#watchIdleMs} ms`);
           req.destroy(idle);

@@ -16,14 +16,14 @@ afterEach(async () => {
   server = undefined;
 });
 
-const serve = async (handler: Parameters<typeof createServer>[1]): Promise<HttpKubeClient> => {
+const serve = async (
+  handler: Parameters<typeof createServer>[1],
+  opts: { timeoutMs?: number; watchIdleMs?: number } = { timeoutMs: 300 },
+): Promise<HttpKubeClient> => {
   server = createServer(handler);
   await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return new HttpKubeClient(
-    { server: `http://127.0.0.1:${port}`, tls: {}, headers: async () => ({}) },
-    { timeoutMs: 300 },
-  );
+  return new HttpKubeClient({ server: `http://127.0.0.1:${port}`, tls: {}, headers: async () => ({}) }, opts);
 };
 
 describe('HttpKubeClient against a hostile or hung API server', () => {
@@ -49,6 +49,29 @@ describe('HttpKubeClient against a hostile or hung API server', () => {
       expect(err).toBeInstanceOf(WatchIdleError);
       expect((err as WatchIdleError).message).toMatch(/no data for 200 ms$/);
     }
+    client.close();
+  });
+
+  it('fails a watch the server never answers at the request deadline, not as an idle watch', async () => {
+    // A black-holed API server (a frozen proxy, a dead node on the path) accepts and says
+    // nothing: an idle watch is resumed at once and logged at debug, so this must not be one.
+    const client = await serve(
+      () => {
+        // Never answers.
+      },
+      { timeoutMs: 300, watchIdleMs: 600 },
+    );
+    const started = Date.now();
+    const err = await client
+      .watch(CoreResources.Pod, { timeoutSeconds: 300 }, () => {})
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).not.toBeInstanceOf(WatchIdleError);
+    expect((err as ApiError).message).toContain('no response within 300 ms');
+    expect(Date.now() - started).toBeLessThan(600);
     client.close();
   });
 
