@@ -57,12 +57,20 @@ export class ApiError extends Error {
   readonly reason: string;
   /** Kind of the resource the request was about, when known. */
   readonly kind: string | undefined;
+  /** `Status.details.causes[].type` of the answer, e.g. `NamespaceTerminating`; empty when none. */
+  readonly causes: readonly string[];
 
-  constructor(status: number, reason: string, message: string, options?: { cause?: unknown; kind?: string }) {
+  constructor(
+    status: number,
+    reason: string,
+    message: string,
+    options?: { cause?: unknown; kind?: string; causes?: readonly string[] },
+  ) {
     super(message, options);
     this.status = status;
     this.reason = reason;
     this.kind = options?.kind;
+    this.causes = options?.causes ?? [];
   }
 }
 
@@ -92,6 +100,14 @@ export const isConflict = (err: unknown): boolean =>
   err instanceof ApiError && err.status === 409 && err.reason !== 'AlreadyExists';
 /** 410: the resourceVersion a watch asked for is too old. */
 export const isGone = (err: unknown): boolean => isStatus(err, 410);
+/**
+ * 403 from the NamespaceLifecycle admission: nothing new may be created in a namespace being
+ * deleted. Not a permission problem, and no retry helps: the namespace is going.
+ */
+export const isNamespaceTerminating = (err: unknown): boolean =>
+  err instanceof ApiError &&
+  err.status === 403 &&
+  (err.causes.includes('NamespaceTerminating') || err.message.includes('because it is being terminated'));
 
 /** Options of {@link KubeClient.list}. */
 export interface ListOptions {

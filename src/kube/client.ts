@@ -616,12 +616,22 @@ const readBody = (res: http.IncomingMessage): Promise<string> =>
 const toApiError = (status: number, text: string, method: string, path: string, kind?: string): ApiError => {
   let reason = 'Unknown';
   let message = text.slice(0, 500);
+  let causes: string[] = [];
   try {
-    const st = JSON.parse(text) as { reason?: string; message?: string };
+    const st = JSON.parse(text) as {
+      reason?: string;
+      message?: string;
+      details?: { causes?: Array<{ type?: unknown }> };
+    };
     reason = st.reason ?? reason;
     message = st.message ?? message;
+    const listed = Array.isArray(st.details?.causes) ? st.details.causes : [];
+    causes = listed.map((c) => c?.type).filter((t): t is string => typeof t === 'string');
   } catch {
     // Not a Status object (a proxy, or plain-text pod logs errors); keep the raw text.
   }
-  return new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`, { kind });
+  return new ApiError(status, reason, `${method} ${path}: ${status} ${reason}: ${message}`, {
+    kind,
+    causes,
+  });
 };

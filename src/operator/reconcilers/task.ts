@@ -31,7 +31,7 @@
  * @packageDocumentation
  */
 import { FINALIZER, isTerminalPhase, type KubeObject, type Task } from '../../api/index.ts';
-import { ApiError, isConflict, isNotFound } from '../../kube/client.ts';
+import { ApiError, isConflict, isNamespaceTerminating, isNotFound } from '../../kube/client.ts';
 import { rfc3339 } from '../../kube/clock.ts';
 import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
@@ -62,6 +62,19 @@ export {
   type TaskRuntime,
 } from './task/options.ts';
 export { addSpawnerIndexes, addTaskIndexes, TaskIndexes } from './task/watch.ts';
+
+/**
+ * Runs `write`: its result, or `{ going: true }` when the API server refused it because the
+ * namespace is being deleted ({@link isNamespaceTerminating}); other errors are thrown.
+ */
+async function unlessNamespaceGoing<T>(write: () => Promise<T>): Promise<{ value: T } | { going: true }> {
+  try {
+    return { value: await write() };
+  } catch (err) {
+    if (isNamespaceTerminating(err)) return { going: true };
+    throw err;
+  }
+}
 
 /** Back-off when a write lost a race with another writer; the watch usually brings the key back first. */
 const CONFLICT_REQUEUE_MS = 250;
@@ -221,7 +234,12 @@ export class TaskReconciler {
     const ended = isTerminalPhase(task.status?.phase)
       ? undefined
       : ({ phase: 'Failed', completionTime: rfc3339(this.#o.clock.now()) } as const);
-    await ensureRecord(this.#o, task, this.#o.caches.jobs.get(namespace, name), list, ended);
+    // In a namespace being deleted nothing can be created, the record included; it would go
+    // with the namespace anyway. Retrying would keep the finalizer, and the namespace, for ever.
+    const recorded = await unlessNamespaceGoing(() =>
+      ensureRecord(this.#o, task, this.#o.caches.jobs.get(namespace, name), list, ended),
+    );
+    if ('going' in recorded) list.step(`TaskRecord not written: namespace ${namespace} is being deleted`);
     const job = await this.#o.client.get<KubeObject>(Resources.Job, namespace, name);
     if (job && isOwnedBy(job, task) && !job.metadata.deletionTimestamp) {
       await this.#o.client.delete(Resources.Job, namespace, name, {
@@ -235,7 +253,11 @@ export class TaskReconciler {
     // A webhook Task's delivery must be in the ledger before the Task's name is free, or a
     // redelivery would create it again (its receiver may have died before the record). When
     // this wrote it, a receiver may still answer from an older read of the ledger: wait that out.
-    const keep = this.#o.ledgers ? await recordDelivery(this.#o.ledgers, this.#o.caches.spawners, task) : 0;
+    const ledgers = this.#o.ledgers;
+    const delivery = ledgers
+      ? await unlessNamespaceGoing(() => recordDelivery(ledgers, this.#o.caches.spawners, task))
+      : { value: 0 };
+    const keep = 'value' in delivery ? delivery.value : 0;
     if (keep > 0) {
       list.step(
         `Webhook delivery ${task.metadata.annotations?.[DELIVERY_ANNOTATION]} recorded in the ledger`,
