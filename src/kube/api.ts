@@ -102,7 +102,9 @@ export const isConflict = (err: unknown): boolean =>
 export const isGone = (err: unknown): boolean => isStatus(err, 410);
 /**
  * 403 from the NamespaceLifecycle admission: nothing new may be created in a namespace being
- * deleted. Not a permission problem, and no retry helps: the namespace is going.
+ * deleted. Not a permission problem, and no retry helps: the namespace is going. Told by the
+ * `NamespaceTerminating` cause, or by the message (a v1.36 API server sent no cause with it
+ * for a ConfigMap or a TaskRecord).
  */
 export const isNamespaceTerminating = (err: unknown): boolean =>
   err instanceof ApiError &&
@@ -166,6 +168,8 @@ export interface RequestDetail {
   readonly method: string;
   /** Path and query, e.g. `/api/v1/namespaces/a/pods/b/log`. */
   readonly path: string;
+  /** The error an answer outside 2xx becomes (so observers can tell refusals apart). */
+  readonly error?: ApiError;
 }
 
 /**

@@ -552,14 +552,20 @@ export class HttpKubeClient implements KubeClient {
     for (let retry = 0; ; retry++) {
       const started = performance.now();
       const { status, text, retryAfter } = await this.#sendOnce(method, path, headers, payload, type);
-      this.#notify(verb, type, status, performance.now() - started, { method, path });
+      const failed =
+        status < 200 || status >= 300 ? toApiError(status, text, method, path, type.kind) : undefined;
+      this.#notify(verb, type, status, performance.now() - started, {
+        method,
+        path,
+        ...(failed ? { error: failed } : {}),
+      });
       if (status === 429 && retry < this.#busyRetries) {
         const seconds = Number(retryAfter);
         const ms = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 10) * 1000 : 1000;
         await new Promise((r) => setTimeout(r, ms));
         continue;
       }
-      if (status < 200 || status >= 300) throw toApiError(status, text, method, path, type.kind);
+      if (failed) throw failed;
       return { status, body: text };
     }
   }

@@ -25,7 +25,7 @@ import {
   type Workspace,
 } from '../api/index.ts';
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
-import { HttpKubeClient, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
+import { HttpKubeClient, isNamespaceTerminating, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
 import { systemClock } from '../kube/clock.ts';
 import { delegatedAuthorizer, type MetricsAuthorizer } from '../kube/delegated-auth.ts';
 import { EventRecorder } from '../kube/events.ts';
@@ -194,7 +194,9 @@ export class Operator {
         code: String(status),
       });
       metrics.apiRequestDuration.observe({ verb }, ms / 1000);
-      if (status === 403) {
+      // A create in a namespace being deleted is refused with 403 too, whatever the roles say:
+      // not an RBAC problem, and the reconcile that made it says what it did instead.
+      if (status === 403 && !isNamespaceTerminating(detail.error)) {
         // Say whether the install's table grants it: if not, the table lacks a rule; if it
         // does, the cluster's roles differ from what the install renders.
         const request = rbacRequestOf(detail.method, detail.path);
