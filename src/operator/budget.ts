@@ -349,12 +349,19 @@ export function admit(
     // a Task that just finished counts what it spent until its TaskRecord is summed.
     const extra = extraFor?.(b, state.selector, state.period);
     if (extra && extra.running + extra.finished > 0) {
-      const withExtra = exhaustion(b, addUsage(state.used, { costUSD: extra.costUSD }));
+      const withExtra = exhaustion(
+        b,
+        addUsage(state.used, {
+          costUSD: extra.costUSD,
+          inputTokens: extra.inputTokens,
+          outputTokens: extra.outputTokens,
+        }),
+      );
       if (withExtra) {
         return {
           admitted: false,
           budget: name,
-          reason: `${withExtra} (${formatQuantity(state.used.costUSD)} USD used + ${extra.costUSD} USD ${describeExtra(extra)})`,
+          reason: `${withExtra} (${describeAmounts(state.used, extra)} ${describeExtra(extra)})`,
           retryAt: state.period.end,
           heldByRunning: true,
         };
@@ -369,6 +376,22 @@ export function admit(
 }
 
 const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/**
+ * `0 USD used + 12 USD`, for messages: the cost, and the tokens the finished Tasks reported
+ * when they reported any (a token limit can be reached by them alone).
+ */
+const describeAmounts = (used: UsageSum, e: BudgetExtra): string => {
+  const parts = [];
+  if (e.inputTokens === 0 && e.outputTokens === 0) {
+    parts.push(`${formatQuantity(used.costUSD)} USD used + ${e.costUSD} USD`);
+  } else {
+    if (e.costUSD !== '0') parts.push(`${formatQuantity(used.costUSD)} USD used + ${e.costUSD} USD`);
+    if (e.inputTokens > 0) parts.push(`${used.inputTokens} input tokens used + ${e.inputTokens}`);
+    if (e.outputTokens > 0) parts.push(`${used.outputTokens} output tokens used + ${e.outputTokens}`);
+  }
+  return parts.join(', ');
+};
 
 /** `reserved by 2 running Tasks and spent by 1 finished Task not recorded yet`, for messages. */
 const describeExtra = (e: BudgetExtra): string =>

@@ -114,6 +114,10 @@ export function pendingRecordUsage(
 export interface BudgetExtra {
   /** USD, as usage fields hold it. */
   readonly costUSD: string;
+  /** Input tokens the finished Tasks reported (running ones reserve none: unknown until they report). */
+  readonly inputTokens: number;
+  /** Output tokens the finished Tasks reported. */
+  readonly outputTokens: number;
   /** Running Tasks holding a reservation. */
   readonly running: number;
   /** Finished Tasks whose records are pending. */
@@ -122,9 +126,12 @@ export interface BudgetExtra {
 
 type Labels = Readonly<Record<string, string>> | undefined;
 
+/** A reported token count; anything but a positive integer counts as none (as budgets sum records). */
+const tokenCount = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0);
+
 /**
  * Cost reserved by the running Tasks `selector` covers (by the labels they were admitted with),
- * plus the cost of the finished ones whose records are pending.
+ * plus the cost and tokens of the finished ones whose records are pending.
  */
 export function reservedCost(
   running: Iterable<{ task: Task; labels: Labels; hasJob: boolean }>,
@@ -136,6 +143,8 @@ export function reservedCost(
   let total = 0;
   let nRunning = 0;
   let nFinished = 0;
+  let inputTokens = 0;
+  let outputTokens = 0;
   for (const { task, labels, hasJob } of running) {
     if (!holdsReservation(task, hasJob) || !matches(selector, labels)) continue;
     total += reservationOf(task, rates, now);
@@ -144,7 +153,9 @@ export function reservedCost(
   for (const { usage, labels } of finished) {
     if (!matches(selector, labels)) continue;
     total += usdAmount(usage.costUSD) ?? 0;
+    inputTokens += tokenCount(usage.inputTokens);
+    outputTokens += tokenCount(usage.outputTokens);
     nFinished++;
   }
-  return { costUSD: usd(total), running: nRunning, finished: nFinished };
+  return { costUSD: usd(total), inputTokens, outputTokens, running: nRunning, finished: nFinished };
 }

@@ -188,6 +188,28 @@ describe('budget admission of Tasks reconciled at the same moment', () => {
   });
 });
 
+describe('budget admission on token limits', () => {
+  it('counts the tokens a dependency reported before its TaskRecord is in the cache: the dependent waits', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxOutputTokens: 100 }));
+    await op.create('Task', newTask('build', {}, { team: 'a' }));
+    await op.create('Task', newTask('deploy', { dependsOn: ['build'] }, { team: 'a' }));
+    await finishTask(
+      op,
+      'build',
+      0,
+      '---KELOS_OUTPUTS_START---\ninput-tokens: 10\noutput-tokens: 150\n---KELOS_OUTPUTS_END---\n',
+    );
+    expect(records().map((r) => r.spec.usage?.outputTokens)).toEqual([150]);
+    expect(op.job('deploy')).toBeUndefined();
+    const blocked = op.task('deploy')?.status?.conditions?.find((c) => c.type === 'BudgetBlocked');
+    expect(blocked?.status).toBe('True');
+    expect(op.task('deploy')?.status?.message).toBe(
+      'Budget "team-a" exceeded: 150 output tokens reached maxOutputTokens 100; its period ends at 2026-03-03T00:00:00Z',
+    );
+  });
+});
+
 describe('TaskRecord lifetime', () => {
   it('outlives the longest Monthly period, so a record from the 1st still counts on the 31st', () => {
     for (const tz of ['UTC', 'Pacific/Kiritimati', 'Pacific/Pago_Pago', 'Europe/Berlin']) {

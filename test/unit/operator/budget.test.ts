@@ -268,6 +268,19 @@ describe('admit', () => {
     });
   });
 
+  it('counts the tokens of finished Tasks whose records are pending against token limits', () => {
+    const b = budget('team-a', { taskSelector: { matchLabels: { team: 'a' } }, maxOutputTokens: 100 });
+    const extra = () => ({ costUSD: '0', inputTokens: 0, outputTokens: 150, running: 0, finished: 1 });
+    expect(admit({ team: 'a' }, [b], state, extra)).toEqual({
+      admitted: false,
+      budget: 'team-a',
+      reason:
+        '150 output tokens reached maxOutputTokens 100 (0 output tokens used + 150 spent by 1 finished Task not recorded yet)',
+      retryAt: at('2026-03-11T00:00:00Z'),
+      heldByRunning: true,
+    });
+  });
+
   it('blocks every Task of the namespace while a budget is broken', () => {
     const broken = budget('broken', { maxCostUSD: '5', period: { type: 'Hourly' as 'Daily' } });
     const result = admit({ unrelated: 'x' }, [broken], state);
