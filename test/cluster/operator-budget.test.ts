@@ -113,6 +113,40 @@ describe('operator: TaskBudget admission', () => {
     await waitForBudget(c, ns, 'team-a', (b) => b.status?.used?.costUSD === '2.5');
   });
 
+  it('starts a Task held by running Tasks’ reservations as soon as one of them goes', async () => {
+    await create(
+      c,
+      ns,
+      'TaskBudget',
+      budget('team-r', { taskSelector: { matchLabels: { team: 'r' } }, maxCostUSD: '10' }),
+    );
+    // claude-code at the default 6 USD/h with a 1 h deadline reserves 6 USD.
+    const spec = {
+      worker: {
+        type: 'claude-code',
+        credentials: { type: 'none' },
+        podOverrides: { activeDeadlineSeconds: 3600 },
+      },
+    } as Parameters<typeof task>[1];
+    await create(c, ns, 'Task', task('r-first', spec, { team: 'r' }));
+    await waitForTask(c, ns, 'r-first', 'admitted', (t) => !!t.status?.jobName);
+    await create(c, ns, 'Task', task('r-second', spec, { team: 'r' }));
+    await waitForTask(c, ns, 'r-second', 'admitted', (t) => !!t.status?.jobName);
+    await create(c, ns, 'Task', task('r-third', spec, { team: 'r' }));
+    const held = await waitForPhase(c, ns, 'r-third', 'Waiting');
+    expect(held.status?.message).toMatch(
+      /^Budget "team-r" is held by running Tasks: cost 12 USD reached maxCostUSD 10/,
+    );
+    // r-first is deleted before its agent started (nothing charged, no TaskRecord: the budget's
+    // usage does not change): 6 reserved by r-second leaves room for r-third.
+    await c.delete(Resources.Task, ns, 'r-first');
+    await waitFor('r-first gone', async () => (await c.get(Resources.Task, ns, 'r-first')) === undefined);
+    const started = Date.now();
+    await waitForTask(c, ns, 'r-third', 'admitted', (t) => !!t.status?.jobName, 20_000);
+    // At once, not at its five-minute re-check.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('marks a budget with an invalid selector Degraded and blocks every Task of its namespace', async () => {
     const other = await freshNamespace('op-budget-bad');
     const op2 = await startOperator(other);

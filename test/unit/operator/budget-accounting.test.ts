@@ -188,6 +188,60 @@ describe('budget admission of Tasks reconciled at the same moment', () => {
   });
 });
 
+describe('budget admission when room frees up', () => {
+  it('starts a Task held by running Tasks as soon as one of them finishes and leaves room', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxCostUSD: '10' }));
+    const worker = {
+      worker: {
+        type: 'claude-code',
+        credentials: { type: 'none' },
+        podOverrides: { activeDeadlineSeconds: 3600 },
+      },
+    } as Partial<Task['spec']>;
+    await startRunning('first', { team: 'a' }, worker);
+    await op.create('Task', newTask('second', worker, { team: 'a' }));
+    await op.create('Task', newTask('third', worker, { team: 'a' }));
+    // 12 USD reserved by first and second: third waits.
+    expect(op.job('third')).toBeUndefined();
+    // first ends at once (an estimate of 0 USD): 6 reserved by second leaves room for third's 6.
+    await op.jobStatus('first', {
+      succeeded: 1,
+      conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: '2026-03-02T09:00:00Z' }],
+    });
+    await op.settle();
+    expect(op.task('first')?.status?.phase).toBe('Succeeded');
+    // No clock advance: the finish itself, not the five-minute re-check, lets third start.
+    expect(op.job('third')).toBeDefined();
+    expect(op.task('third')?.status?.conditions?.find((c) => c.type === 'BudgetBlocked')?.status).toBe(
+      'False',
+    );
+  });
+});
+
+describe('budget admission when a TaskRecord goes', () => {
+  it('starts a blocked Task once the record that used the budget up is deleted', async () => {
+    op = await startTaskOperator();
+    await op.create('TaskBudget', budget({ maxCostUSD: '1' }));
+    await op.create('TaskRecord', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskRecord',
+      metadata: { name: 'spent', labels: { team: 'a' } },
+      spec: {
+        taskRef: { name: 'earlier' },
+        phase: 'Succeeded',
+        completionTime: new Date(op.clock.now() - 60_000).toISOString(),
+        usage: { costUSD: '2' },
+      },
+    } as TaskRecord);
+    await op.create('Task', newTask('next', {}, { team: 'a' }));
+    expect(op.job('next')).toBeUndefined();
+    await op.kube.delete(Resources.TaskRecord, NS, 'spent');
+    await op.settle();
+    expect(op.job('next')).toBeDefined();
+  });
+});
+
 describe('budget admission on token limits', () => {
   it('counts the tokens a dependency reported before its TaskRecord is in the cache: the dependent waits', async () => {
     op = await startTaskOperator();

@@ -33,7 +33,24 @@ export const TaskIndexes = {
    * finished), by the spawner's UID: the webhook queue bound counts them on every delivery.
    */
   SpawnerQueue: 'spawnerQueue',
+  /** Tasks a TaskBudget holds (`BudgetBlocked=True`, not finished), by namespace. */
+  BudgetBlocked: 'budgetBlocked',
 } as const;
+
+/** Whether a TaskBudget holds `t`: its `BudgetBlocked` condition is True and it has not finished. */
+const budgetBlocked = (t: Task): boolean =>
+  !isTerminalPhase(t.status?.phase) &&
+  findCondition(t.status?.conditions, ConditionTypes.BudgetBlocked)?.status === 'True';
+
+/**
+ * Whether this event may have freed room under a TaskBudget: an admitted Task (it held a
+ * reservation) finished or went away, its reservation replaced by what it really spent.
+ */
+const freesBudgetRoom = (type: string, task: Task, old: Task | undefined): boolean => {
+  const admitted = (t: Task | undefined) => !!t?.status?.jobName && !isTerminalPhase(t.status?.phase);
+  if (type === 'delete') return admitted(task);
+  return type === 'update' && admitted(old) && isTerminalPhase(task.status?.phase);
+};
 
 /** Whether a Task waits for room: neither admitted (a Job, Pending, Running) nor finished. */
 export const waitsForRoom = (t: Task): boolean => {
@@ -70,6 +87,7 @@ export function addTaskIndexes(c: Pick<TaskCaches, 'tasks' | 'pods'>): void {
     return w ? [`${ns(t)}/${w}`] : [];
   });
   c.tasks.addIndex(TaskIndexes.AgentConfig, (t) => agentConfigsOf(t).map((a) => `${ns(t)}/${a}`));
+  c.tasks.addIndex(TaskIndexes.BudgetBlocked, (t) => (budgetBlocked(t) ? [ns(t)] : []));
   addSpawnerIndexes(c.tasks);
   c.pods.addIndex(TaskIndexes.Job, (p) => {
     const job = p.metadata.labels?.[JOB_NAME_LABEL] ?? p.metadata.labels?.['job-name'];
@@ -107,6 +125,10 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
       if (k !== except) queue.add(k);
     }
   };
+  // Room under a TaskBudget may have freed up: the Tasks budgets hold look again.
+  const wakeBudgetBlocked = (namespace: string) => {
+    for (const k of tasks.keysByIndex(TaskIndexes.BudgetBlocked, namespace)) queue.add(k);
+  };
   tasks.onChange((type, key, task, old) => {
     // A new Task, or one that may now be admitted, goes ahead of status bookkeeping.
     if (type === 'add' && !task.status?.jobName) queue.addUrgent(key);
@@ -127,6 +149,9 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
     if (bk && phaseChanged) {
       for (const k of tasks.keysByIndex(TaskIndexes.Branch, bk)) if (k !== key) queue.add(k);
     }
+    // Tasks held by what running Tasks reserve look again when one finishes, as their message
+    // promises, rather than at their next re-check (up to five minutes later).
+    if (freesBudgetRoom(type, task, old)) wakeBudgetBlocked(task.metadata.namespace ?? '');
   });
   // A spawner resumed, raised its cap, or was re-created. Suspended or resumed, its whole line
   // looks again, once: each queued Task's condition says why it waits (suspended, or its place).
@@ -167,10 +192,12 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
     if (type === 'resync') return;
     enqueueBudgetSensitive(o, queue, budget.metadata.namespace ?? '', type === 'delete' ? 'waiting' : 'all');
   });
-  // New usage may exhaust a StopRunning budget; running Tasks it covers must stop.
+  // New usage may exhaust a StopRunning budget; running Tasks it covers must stop. A record
+  // gone (its TTL, an admin's delete) leaves room for the Tasks a budget holds.
   records.onChange((type, _key, record) => {
-    if (type !== 'add') return;
     const ns = record.metadata.namespace ?? '';
+    if (type === 'delete') wakeBudgetBlocked(ns);
+    if (type !== 'add') return;
     if (budgets.list(ns).some((b) => b.spec?.enforcement === 'StopRunning'))
       enqueueBudgetSensitive(o, queue, ns, 'running');
   });
