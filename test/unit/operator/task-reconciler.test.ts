@@ -643,3 +643,65 @@ describe('Task reconciler over the fake API server', () => {
     );
   });
 });
+
+describe('TaskSpawner maxConcurrency and a Task that waits after its gates', () => {
+  let op: TaskOperator;
+  afterEach(async () => {
+    await op?.stop();
+  });
+
+  it('lets the spawner’s next Task run while one waits for its credentials Secret', async () => {
+    op = await startTaskOperator();
+    const spawner = await op.create('TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'fixer' },
+      spec: {
+        when: { cron: { schedule: '0 * * * *' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+        maxConcurrency: 1,
+      },
+    } as ApiObject);
+    const owned = (name: string, spec: Partial<Task['spec']>): Task => {
+      const t = newTask(name, spec);
+      t.metadata.ownerReferences = [
+        {
+          apiVersion: 'kelos.dev/v1alpha2',
+          kind: 'TaskSpawner',
+          name: 'fixer',
+          uid: spawner.metadata.uid ?? '',
+          controller: true,
+        },
+      ];
+      return t;
+    };
+    // One of the spawner's credentials names a Secret that does not exist.
+    await op.create(
+      'Task',
+      owned('fixer-1', {
+        worker: { type: 'claude-code', credentials: { type: 'api-key', secretRef: { name: 'missing' } } },
+      }),
+    );
+    expect(
+      op.task('fixer-1')?.status?.conditions?.find((c) => c.type === 'ReferencesResolved'),
+    ).toMatchObject({ status: 'False', reason: 'SecretNotFound' });
+    op.clock.advance(1_000);
+    await op.create('Task', owned('fixer-2', {}));
+    // fixer-1 has no Job and another gate holds it: it takes no place under maxConcurrency.
+    expect(op.job('fixer-2')).toBeDefined();
+    expect(op.task('fixer-2')?.status?.phase).toBe('Pending');
+    // Once its Secret exists, fixer-1 waits its turn like any queued Task: fixer-2 runs.
+    await op.create('Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'missing' },
+    } as ApiObject);
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(op.job('fixer-1')).toBeUndefined();
+    expect(op.task('fixer-1')?.status?.conditions?.find((c) => c.type === 'SpawnerCapacity')).toMatchObject({
+      status: 'True',
+      reason: 'MaxConcurrencyReached',
+    });
+  });
+});

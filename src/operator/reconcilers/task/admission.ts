@@ -23,8 +23,9 @@ import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
 import { admitNetwork } from './network.ts';
-import { adminOf, isOwnedBy, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
+import { adminOf, isOwnedBy, keyOf, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
 import { checkSecrets, describeMissingSecrets, secretFields, secretRetryMs } from './secrets.ts';
+import { spawnerOwnerOf } from './spawner-gate.ts';
 import { fail, wait } from './status.ts';
 
 /**
@@ -74,6 +75,7 @@ export async function admit(
 
   const token = await tokens.ensure(task, workspace, list);
   if (token.kind === 'error') {
+    releaseGates(ctx, task);
     return wait(o, task, list, `Waiting for the GitHub App token: ${token.message}`, {
       set: {
         type: GITHUB_TOKEN_CONDITION,
@@ -136,6 +138,7 @@ export async function admit(
     known,
   );
   if (secrets.missing.length) {
+    releaseGates(ctx, task);
     entry.secretMissingSince ??= o.clock.now();
     const message = describeMissingSecrets(namespace, secrets.missing);
     // The gates flipped ReferencesResolved to True in `conditions`; the stored one is what this
@@ -203,6 +206,20 @@ export async function admit(
   admitted.conditions = conditions;
   admitted.jobCreatedAt = o.clock.now();
   return { requeueAfterMs: ADMITTED_REQUEUE_MS };
+}
+
+/**
+ * Gives back what the gates reserved for a Task that stops after them without a Job (its
+ * GitHub App token cannot be minted, a Secret its Pod needs is missing): its place under its
+ * TaskSpawner's `maxConcurrency` and its TaskBudget reservation. Kept, they held the cap and
+ * the budget for as long as it waits (a Secret nobody creates: for ever, until a restart
+ * forgot them), and the spawner's other Tasks waited behind a Task that was not running.
+ * Nothing was created, so nothing is under-counted; its next reconcile passes the gates again.
+ */
+function releaseGates(ctx: TaskContext, task: Task): void {
+  const owner = spawnerOwnerOf(task);
+  if (owner) ctx.slots.release(owner.uid, keyOf(task));
+  ctx.holds.release(task);
 }
 
 /**

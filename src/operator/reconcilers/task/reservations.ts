@@ -45,6 +45,15 @@ export class BudgetHolds {
     return this.#held.get(task.metadata.namespace ?? '')?.get(task.metadata.name ?? '') === task.metadata.uid;
   }
 
+  /** Drops the hold of `task`, if it is held. */
+  release(task: Task): void {
+    const namespace = task.metadata.namespace ?? '';
+    const m = this.#held.get(namespace);
+    if (!this.holds(task) || !m) return;
+    m.delete(task.metadata.name ?? '');
+    if (m.size === 0) this.#held.delete(namespace);
+  }
+
   /** Drops the holds of `namespace` that `stillHeld` says the caches made redundant. */
   prune(namespace: string, stillHeld: (name: string, uid: string) => boolean): void {
     const m = this.#held.get(namespace);

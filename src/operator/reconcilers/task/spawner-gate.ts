@@ -22,8 +22,10 @@
  * leader-elected controllers, which a SIGKILL does not open).
  *
  * A reservation is dropped when the cache shows the Task admitted (the cache then counts it),
- * finished, or gone; until then it counts, even if admission stopped later (a GitHub App token
- * that could not be minted): the cap may be under-used for a moment, never exceeded.
+ * finished, or gone, and when admission stops after the gates without creating the Job (a
+ * GitHub App token that cannot be minted, a missing Secret: `admission.ts`), so a Task that
+ * waits there does not hold the spawner's other Tasks back; until then it counts: the cap may
+ * be under-used for a moment, never exceeded.
  *
  * Tasks without a TaskSpawner controller owner (manual runs, `kelos run --from`) are not
  * gated and not counted.
