@@ -705,3 +705,51 @@ describe('TaskSpawner maxConcurrency and a Task that waits after its gates', () 
     });
   });
 });
+
+describe('branch lock while a Job create is in flight', () => {
+  let op: TaskOperator;
+  afterEach(async () => {
+    await op?.stop();
+  });
+
+  const until = async (what: string, pred: () => boolean) => {
+    for (let i = 0; i < 200 && !pred(); i++) {
+      await op.kube.flush();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    if (!pred()) throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('holds the branch for a Task that passed the gate before its Job reaches the cache', async () => {
+    op = await startTaskOperator();
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/acme/widgets.git' },
+    } as ApiObject);
+    const onBranch = (name: string) =>
+      newTask(name, {
+        branch: 'fix',
+        worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'repo' } },
+      });
+    // zeta's Job create is slow (a busy API server); alpha comes in the same second.
+    op.kube.inject({ verb: 'create', resource: 'Job', name: 'zeta', delayMs: 1_000 });
+    await op.kube.create(Resources.Task, { ...onBranch('zeta'), metadata: { name: 'zeta', namespace: NS } });
+    await until('zeta’s Job create', () =>
+      op.kube.calls.some((c) => c.verb === 'create' && c.resource === 'jobs.batch' && c.name === 'zeta'),
+    );
+    await op.kube.create(Resources.Task, {
+      ...onBranch('alpha'),
+      metadata: { name: 'alpha', namespace: NS },
+    });
+    await until('alpha’s status', () => op.task('alpha')?.status !== undefined || !!op.job('alpha'));
+    op.clock.advance(1_000);
+    await op.settle();
+    // One Job on the branch at a time.
+    expect([op.job('zeta'), op.job('alpha')].filter(Boolean)).toHaveLength(1);
+    expect(op.task('alpha')?.status?.conditions?.find((c) => c.type === 'BranchLocked')).toMatchObject({
+      status: 'True',
+    });
+  });
+});

@@ -200,12 +200,14 @@ export async function checkGates(
 
   const bk = branchKey(task);
   if (bk) {
-    const gate = checkBranchLock(
-      task,
-      caches.tasks.byIndex(TaskIndexes.Branch, bk),
-      lookup,
-      (n) => caches.jobs.get(namespace, n) !== undefined,
-    );
+    // Admitted is what the caches show, or what this process decided and the caches do not
+    // show yet (its Job create in flight): else a Task of the same second with a smaller name,
+    // reconciled meanwhile, took the branch too.
+    const gate = checkBranchLock(task, caches.tasks.byIndex(TaskIndexes.Branch, bk), lookup, (n) => {
+      if (caches.jobs.get(namespace, n) !== undefined) return true;
+      const other = lookup(n);
+      return other !== undefined && holds.holds(other);
+    });
     if (gate.state === 'locked') {
       return stop(
         wait(o, task, list, gate.message, {

@@ -22,7 +22,7 @@ import { adminOf, type TaskReconcilerOptions } from './options.ts';
 
 /**
  * Tasks this process admitted past the budget gate whose admission the caches do not show yet,
- * by namespace, name and uid. A hold is dropped when the cache shows the Job or `jobName`, or
+ * by namespace, name and uid. The branch gate reads them too: such a Task holds its branch. A hold is dropped when the cache shows the Job or `jobName`, or
  * the Task finished, changed uid or is gone; until then it counts, even if the Job create
  * failed (the budget may be under-used for a moment, never exceeded).
  */
