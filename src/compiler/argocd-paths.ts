@@ -1,14 +1,17 @@
 /**
- * Argo CD objects that point at a path this project's synth does not render. An Application's
+ * What the project's own Argo CD objects say about what synth writes. An Application's
  * `spec.source.path` and an ApplicationSet's git directory (`<dir>/*`) are plain strings in the
  * app, set apart from `cdk8s.yaml`; when the two drift (an `outdir` moved, the default
  * `dist/examples` left in place), Argo CD syncs an empty or stale directory and reports nothing
- * wrong. Paths are relative to the git repository, which may hold the project in a
- * subdirectory, so a path matches an output directory it ends with.
+ * wrong. And a Task in a directory Argo CD syncs must not expire: once its TTL deletes it,
+ * Argo CD creates it again and the agent runs again. Paths are relative to the git repository,
+ * which may hold the project in a subdirectory, so a path matches an output directory it ends
+ * with.
  *
  * @packageDocumentation
  */
 import { posix } from 'node:path';
+import { Annotations, API_VERSION } from '../api/group.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
 import type { SynthObject } from './render.ts';
@@ -98,6 +101,58 @@ export function argocdPathDiagnostics(
         source: { file: o.file },
       });
     }
+  }
+  return out;
+}
+
+/** Whether repository path `path` names project directory `dir` itself. */
+const names = (path: string, dir: string): boolean => {
+  const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
+  return p === dir || p.endsWith(`/${dir}`);
+};
+
+/**
+ * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the project's
+ * Argo CD objects syncs (an Application's path, or an app directory its ApplicationSet
+ * generates an Application for). Argo CD recreates a synced object that is gone: at once under
+ * `selfHeal`, else at the next sync. The TTL rule (`hygiene/ttl-seconds-after-finished`) knows a
+ * Task is kept in Git only by its annotation; here synth knows it by where it writes the Task.
+ */
+export function argocdTaskTtlDiagnostics(objects: readonly SynthObject[]): Diagnostic[] {
+  const syncs = objects.flatMap((o) => {
+    const apiVersion = o.object['apiVersion'];
+    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    const by = `Argo CD ${String(o.object['kind'])} "${String(metadata['name'] ?? '')}"`;
+    return pathsOf(o.object).map((p) => ({ ...p, by }));
+  });
+  if (syncs.length === 0) return [];
+  const out: Diagnostic[] = [];
+  for (const o of objects) {
+    if (o.object['apiVersion'] !== API_VERSION || o.object['kind'] !== 'Task') continue;
+    const spec = isRecord(o.object['spec']) ? o.object['spec'] : {};
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    const annotations = isRecord(metadata['annotations']) ? metadata['annotations'] : {};
+    // Annotated as kept in Git, the TTL rule reports the TTL already.
+    if (spec['ttlSecondsAfterFinished'] === undefined || annotations[Annotations.Lifecycle] === 'git')
+      continue;
+    const dir = posix.dirname(o.file);
+    const sync = syncs.find((s) => names(s.path, s.apps ? posix.dirname(dir) : dir));
+    if (!sync) continue;
+    out.push({
+      severity: 'warning',
+      code: 'argocd/task-ttl',
+      path: '/spec/ttlSecondsAfterFinished',
+      message: `${sync.by} syncs this Task from ${dir}: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again`,
+      hint: 'leave ttlSecondsAfterFinished unset and annotate the Task kelos.dev/lifecycle: git; remove it from the app to clean it up (Argo CD prunes it)',
+      resource: {
+        apiVersion: API_VERSION,
+        kind: 'Task',
+        name: String(metadata['name'] ?? ''),
+        ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
+      },
+      source: { file: o.file },
+    });
   }
   return out;
 }

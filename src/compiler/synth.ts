@@ -31,7 +31,7 @@ import {
 import { documentFromPositions } from '../validate/load.ts';
 import { bundlesBeside, cyclesAcrossBundles } from '../validate/references.ts';
 import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSite } from './app-run.ts';
-import { argocdPathDiagnostics } from './argocd-paths.ts';
+import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from './argocd-paths.ts';
 import {
   type Bundle,
   CONFIG_FILE,
@@ -588,6 +588,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ...(config.crdsDir ? [config.crdsDir] : []),
       ...(config.bundles ?? []).map((b) => normalize(b.outdir)),
     ]),
+    ...argocdTaskTtlDiagnostics(objects),
   );
   // As kelos check reports them: a field the schema refused is not also a policy finding.
   if (options.policyStep)

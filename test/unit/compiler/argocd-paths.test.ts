@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { argocdPathDiagnostics } from '../../../src/compiler/argocd-paths.ts';
+import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from '../../../src/compiler/argocd-paths.ts';
 import type { SynthObject } from '../../../src/compiler/render.ts';
 
 const application = (name: string, path: string): SynthObject => ({
@@ -79,5 +79,62 @@ describe('Argo CD paths against what synth writes', () => {
       object: { apiVersion: 'v1', kind: 'Application', spec: {} },
     };
     expect(argocdPathDiagnostics([other], 'dist/apps', OUTPUT)).toStrictEqual([]);
+  });
+});
+
+describe('Tasks with a TTL in a directory Argo CD syncs', () => {
+  const task = (file: string, ttl?: number, annotations?: Record<string, string>): SynthObject => ({
+    app: file.split('/')[2] ?? '',
+    file,
+    object: {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Task',
+      metadata: {
+        name: file
+          .split('/')
+          .at(-1)!
+          .replace(/\.yaml$/, ''),
+        namespace: 'team-a',
+        ...(annotations && { annotations }),
+      },
+      spec: { prompt: 'Fix it.', ...(ttl !== undefined && { ttlSecondsAfterFinished: ttl }) },
+    },
+  });
+
+  test('a Task with a TTL in an app directory the ApplicationSet generates from, or a path an Application syncs, is a warning at the TTL naming the syncer', () => {
+    const found = argocdTaskTtlDiagnostics([
+      applicationSet('fleet/dist/apps/*'),
+      application('legacy', 'dist/legacy'),
+      task('dist/apps/web/task-hourly.yaml', 3600),
+      task('dist/legacy/task-old.yaml', 0),
+      // No TTL, a TTL the TTL rule already reports (annotated), or a directory nothing syncs.
+      task('dist/apps/web/task-kept.yaml'),
+      task('dist/apps/web/task-annotated.yaml', 60, { 'kelos.dev/lifecycle': 'git' }),
+      task('dist/preview/web/task-sample.yaml', 60),
+      task('dist/apps/task-top.yaml', 60),
+    ]);
+    expect(found.map((d) => [d.code, d.severity, d.resource?.name, d.path, d.source?.file])).toStrictEqual([
+      [
+        'argocd/task-ttl',
+        'warning',
+        'task-hourly',
+        '/spec/ttlSecondsAfterFinished',
+        'dist/apps/web/task-hourly.yaml',
+      ],
+      [
+        'argocd/task-ttl',
+        'warning',
+        'task-old',
+        '/spec/ttlSecondsAfterFinished',
+        'dist/legacy/task-old.yaml',
+      ],
+    ]);
+    expect(found[0]?.message).toBe(
+      'Argo CD ApplicationSet "kelos-apps" syncs this Task from dist/apps/web: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again',
+    );
+  });
+
+  test('without Argo CD objects in the project nothing is reported', () => {
+    expect(argocdTaskTtlDiagnostics([task('dist/apps/web/task-hourly.yaml', 3600)])).toStrictEqual([]);
   });
 });
