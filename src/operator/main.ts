@@ -411,7 +411,22 @@ export class Operator {
       network.warmUp();
       tasks.warmUp();
     });
-    await Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
+    const synced = Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
+    if (opts.signal) {
+      synced.catch(() => {});
+      const signal = opts.signal;
+      const stopped = new Promise<'stopped'>((resolve) => {
+        if (signal.aborted) resolve('stopped');
+        else signal.addEventListener('abort', () => resolve('stopped'), { once: true });
+      });
+      if ((await Promise.race([synced, stopped])) === 'stopped') {
+        log.info('Stopping before the caches synced', {
+          pending: [...Object.values(caches), configs].filter((i) => !i.hasSynced).map((i) => i.kind),
+        });
+        await operator.stop();
+        return operator;
+      }
+    } else await synced;
     operator.#synced = true;
     if (webhookOn && opts.webhook) {
       // Every replica accepts deliveries: its own client, outside the leader's write fence.

@@ -87,6 +87,14 @@ export interface OperatorOptions {
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;
   readonly log?: Logger;
+  /**
+   * Aborted when the process is asked to stop (SIGTERM) while the caches are still listing:
+   * start then stops what it started, the Lease released if it was won, and returns the
+   * stopped operator. Without it, a start whose lists never complete (a list RBAC refuses, an
+   * API server out of reach) could only be killed, and a Lease it held kept the standby out for
+   * a whole lease duration.
+   */
+  readonly signal?: AbortSignal;
   /** Export Node process metrics. Default true. */
   readonly processMetrics?: boolean;
   /** Read pod logs when the termination message is empty. Default true. */

@@ -245,6 +245,17 @@ export const operatorCommand: CommandFactory = (io, done) => {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    // Before start, so a SIGTERM while the caches list (a list RBAC refuses, an API server out
+    // of reach) stops the start and releases a Lease it won, instead of killing the process.
+    const stopping = new AbortController();
+    const signal = new Promise<string>((resolve) => {
+      const on = (name: string) => () => {
+        resolve(name);
+        stopping.abort();
+      };
+      process.once('SIGTERM', on('SIGTERM'));
+      process.once('SIGINT', on('SIGINT'));
+    });
     // Installed before start so a fault during start-up is counted too; see process-guard.ts.
     let operatorRef: Operator | undefined;
     const faultsBeforeStart: string[] = [];
@@ -283,23 +294,22 @@ export const operatorCommand: CommandFactory = (io, done) => {
         ...(slack ? { slack } : {}),
       },
       log,
+      signal: stopping.signal,
     }).catch((err: unknown) => {
       lines.flush();
       throw err;
     });
     operatorRef = operator;
     for (const source of faultsBeforeStart) operator.metrics.faults.inc({ source });
-    log.info('Operator running', {
-      namespaces: flags.namespace ?? '(all)',
-      endpoints: operator.addresses,
-      ...(operator.webhookAddress ? { webhook: operator.webhookAddress } : {}),
-      workers,
-    });
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
-    log.info('Shutting down', { signal });
+    if (!stopping.signal.aborted) {
+      log.info('Operator running', {
+        namespaces: flags.namespace ?? '(all)',
+        endpoints: operator.addresses,
+        ...(operator.webhookAddress ? { webhook: operator.webhookAddress } : {}),
+        workers,
+      });
+    }
+    log.info('Shutting down', { signal: await signal });
     await operator.stop();
     removeGuards();
     lines.flush();
