@@ -12,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import { Annotations } from '../src/api/group.ts';
+import { GIT_LIFECYCLE } from '../src/api/group.ts';
 import type { AdmissionCheck, ObjectRule } from '../src/policy/rule.ts';
 import { CEL_EXECUTION_ROOT, celHas, celString } from './lib/cel.ts';
 import { executionOf } from './lib/worker.ts';
@@ -20,9 +20,6 @@ import { executionOf } from './lib/worker.ts';
 /** Message when no TTL is set; shared verbatim with the admission policy. */
 export const TTL_MISSING =
   'ttlSecondsAfterFinished is not set, so finished Tasks and their Pods stay until someone deletes them';
-
-/** Annotation of a Task whose life Git ends (Argo CD prunes it), and its value. */
-export const GIT_LIFECYCLE = { annotation: Annotations.Lifecycle, value: 'git' } as const;
 
 /** Message when a Task kept in Git also sets a TTL; shared verbatim with the admission policy. */
 export const TTL_WITH_GIT_LIFECYCLE =

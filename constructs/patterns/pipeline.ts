@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { Construct } from 'constructs';
-import { Annotations } from '../../src/api/group.ts';
+import { GIT_LIFECYCLE } from '../../src/api/group.ts';
 import { duplicates } from '../render.ts';
 import { type ITask, Task } from '../task.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
@@ -150,7 +150,7 @@ export class Pipeline extends Construct {
             name: step.name,
             ...(props.namespace !== undefined && { namespace: props.namespace }),
             ...(labels && { labels: { ...labels } }),
-            ...(ttl === undefined && { annotations: { [Annotations.Lifecycle]: 'git' } }),
+            ...(ttl === undefined && { annotations: { [GIT_LIFECYCLE.annotation]: GIT_LIFECYCLE.value } }),
           },
           worker: agent.worker,
           branch: props.branch,

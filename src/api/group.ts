@@ -61,6 +61,9 @@ export const Annotations = {
   Lifecycle: `${GROUP}/lifecycle`,
 } as const;
 
+/** The annotation that says a Task is kept in Git ({@link Annotations.Lifecycle}), and its value. */
+export const GIT_LIFECYCLE = { annotation: Annotations.Lifecycle, value: 'git' } as const;
+
 /** Finalizer the operator puts on Tasks, so a deleted Task's Job is cleaned up first. */
 export const FINALIZER = `${GROUP}/finalizer`;
 

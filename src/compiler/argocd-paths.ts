@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import { posix } from 'node:path';
-import { Annotations, API_VERSION } from '../api/group.ts';
+import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
 import type { SynthObject } from './render.ts';
@@ -134,7 +134,10 @@ export function argocdTaskTtlDiagnostics(objects: readonly SynthObject[]): Diagn
     const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
     const annotations = isRecord(metadata['annotations']) ? metadata['annotations'] : {};
     // Annotated as kept in Git, the TTL rule reports the TTL already.
-    if (spec['ttlSecondsAfterFinished'] === undefined || annotations[Annotations.Lifecycle] === 'git')
+    if (
+      spec['ttlSecondsAfterFinished'] === undefined ||
+      annotations[GIT_LIFECYCLE.annotation] === GIT_LIFECYCLE.value
+    )
       continue;
     const dir = posix.dirname(o.file);
     const sync = syncs.find((s) => names(s.path, s.apps ? posix.dirname(dir) : dir));
