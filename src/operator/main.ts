@@ -259,7 +259,12 @@ export class Operator {
     let slackClient: SlackSocketClient | undefined;
     const spawnerOptions: TaskSpawnerReconcilerOptions = {
       client,
-      caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
+      caches: {
+        spawners: caches.spawners!,
+        tasks: caches.tasks,
+        workspaces: caches.workspaces,
+        jobs: caches.jobs,
+      },
       events,
       clock,
       log,

@@ -147,7 +147,12 @@ export async function startTaskOperator(opts: TaskOperatorOptions = {}): Promise
   if (opts.spawners) {
     const spawners = new TaskSpawnerReconciler({
       client: kube,
-      caches: { spawners: caches.spawners!, tasks: caches.tasks, workspaces: caches.workspaces },
+      caches: {
+        spawners: caches.spawners!,
+        tasks: caches.tasks,
+        workspaces: caches.workspaces,
+        jobs: caches.jobs,
+      },
       events,
       clock,
       log,

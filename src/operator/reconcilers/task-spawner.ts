@@ -173,6 +173,7 @@ export class TaskSpawnerReconciler {
         items: mem.items,
         exhaustive: fresh && mem.exhaustive,
         existing,
+        hasJob: (task) => o.caches.jobs.get(namespace, task) !== undefined,
       });
       list.step(
         `Plan: ${plan.create.length} to create, ${plan.retrigger.length} to retrigger, ${plan.withdraw.length} to withdraw, ${plan.counts.deferred} deferred (${plan.counts.discovered} items, ${plan.counts.admitted} admitted, ${plan.counts.queued} queued)`,

@@ -73,6 +73,12 @@ export interface PlanInput {
   readonly existing: readonly Task[];
   /** Bound on queued Tasks; default {@link defaultQueueLimit}. */
   readonly queueLimit?: number;
+  /**
+   * Whether the Task of this name has a Job (the Job cache). A Task is admitted once its Job
+   * exists, before its status says so: under a burst the status write follows the Job create by
+   * seconds, and a Task withdrawn then would lose its running agent and its spend with it.
+   */
+  readonly hasJob?: (name: string) => boolean;
 }
 
 /**
@@ -126,7 +132,8 @@ export function planSpawn(input: PlanInput): SpawnPlan {
   const byName = new Map(input.existing.map((t) => [t.metadata.name ?? '', t]));
   const mine = input.existing.filter((t) => belongsTo(t, spawner) && !t.metadata.deletionTimestamp);
   const active = mine.filter((t) => !isTerminalPhase(t.status?.phase));
-  const admitted = active.filter(isAdmitted).length;
+  const started = (t: Task) => isAdmitted(t) || (input.hasJob?.(t.metadata.name ?? '') ?? false);
+  const admitted = active.filter(started).length;
   const queued = active.length - admitted;
 
   const nameErrors: { item: WorkItem; error: string }[] = [];
@@ -167,7 +174,7 @@ export function planSpawn(input: PlanInput): SpawnPlan {
 
   const withdraw =
     input.exhaustive && nameErrors.length === 0
-      ? active.filter((t) => !isAdmitted(t) && !found.has(t.metadata.name ?? ''))
+      ? active.filter((t) => !started(t) && !found.has(t.metadata.name ?? ''))
       : [];
 
   return {

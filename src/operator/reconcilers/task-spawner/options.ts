@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { GROUP, type Task, type TaskSpawner, type Workspace } from '../../../api/index.ts';
+import { GROUP, type KubeObject, type Task, type TaskSpawner, type Workspace } from '../../../api/index.ts';
 import type { KubeClient } from '../../../kube/client.ts';
 import type { Clock } from '../../../kube/clock.ts';
 import { parseDuration } from '../../../kube/duration.ts';
@@ -34,6 +34,8 @@ export interface SpawnerCaches {
   readonly spawners: Informer<TaskSpawner>;
   readonly tasks: Informer<Task>;
   readonly workspaces: Informer<Workspace>;
+  /** The Tasks' Jobs: a Task with one is admitted, whatever its status says yet. */
+  readonly jobs: Informer<KubeObject>;
 }
 
 /** Options of the TaskSpawner reconciler. */

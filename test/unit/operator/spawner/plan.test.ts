@@ -266,6 +266,19 @@ describe('planSpawn', () => {
     ).toEqual([]);
   });
 
+  test('a Task whose Job exists is admitted before its status says so: never withdrawn, not counted as queued', () => {
+    const existing = [task('fixer-1', 'Waiting'), task('fixer-2')];
+    const plan = planSpawn({
+      spawner: spawner(),
+      items: [],
+      exhaustive: true,
+      existing,
+      hasJob: (name) => name === 'fixer-2',
+    });
+    expect(plan.withdraw.map((t) => t.metadata.name)).toEqual(['fixer-1']);
+    expect([plan.counts.admitted, plan.counts.queued]).toEqual([1, 1]);
+  });
+
   test('retrigger only a finished Task whose item has a newer authorized trigger', () => {
     const done = '2026-01-01T10:00:00Z';
     const existing = [
