@@ -64,6 +64,38 @@ export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
 /** Label selector of the Jobs and Pods the operator watches. */
 export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
 
+/** How long the caches may take to list by default (controller-runtime's `CacheSyncTimeout`). */
+export const DEFAULT_CACHE_SYNC_TIMEOUT_MS = 120_000;
+
+/**
+ * Waits for every list to complete, the stop signal, or the timeout (0: none), whichever
+ * comes first.
+ */
+async function untilSynced(
+  lists: readonly Promise<unknown>[],
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<'synced' | 'stopped' | 'timeout'> {
+  const synced = Promise.all(lists).then(() => 'synced' as const);
+  synced.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<'stopped'>((resolve) => {
+    if (signal?.aborted) resolve('stopped');
+    onAbort = () => resolve('stopped');
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    if (timeoutMs > 0) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    return await Promise.race([synced, stopped, timedOut]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** A running operator. */
 export class Operator {
   readonly client: HttpKubeClient;
@@ -416,22 +448,22 @@ export class Operator {
       network.warmUp();
       tasks.warmUp();
     });
-    const synced = Promise.all([...Object.values(caches), configs].map((i) => i.waitForSync()));
-    if (opts.signal) {
-      synced.catch(() => {});
-      const signal = opts.signal;
-      const stopped = new Promise<'stopped'>((resolve) => {
-        if (signal.aborted) resolve('stopped');
-        else signal.addEventListener('abort', () => resolve('stopped'), { once: true });
-      });
-      if ((await Promise.race([synced, stopped])) === 'stopped') {
-        log.info('Stopping before the caches synced', {
-          pending: [...Object.values(caches), configs].filter((i) => !i.hasSynced).map((i) => i.kind),
-        });
-        await operator.stop();
-        return operator;
-      }
-    } else await synced;
+    const informers = [...Object.values(caches), configs];
+    const outcome = await untilSynced(
+      informers.map((i) => i.waitForSync()),
+      opts.signal,
+      opts.cacheSyncTimeoutMs ?? DEFAULT_CACHE_SYNC_TIMEOUT_MS,
+    );
+    if (outcome !== 'synced') {
+      const pending = informers.filter((i) => !i.hasSynced).map((i) => i.kind);
+      if (outcome === 'stopped') log.info('Stopping before the caches synced', { pending });
+      else log.error('Caches did not sync', { pending, timeoutMs: opts.cacheSyncTimeoutMs });
+      await operator.stop();
+      if (outcome === 'stopped') return operator;
+      throw new Error(
+        `the caches of ${pending.join(', ')} did not sync within ${Math.round((opts.cacheSyncTimeoutMs ?? DEFAULT_CACHE_SYNC_TIMEOUT_MS) / 1000)} s: a list the operator's RBAC refuses, or an API server out of reach (its "Watch failed" warnings say which)`,
+      );
+    }
     operator.#synced = true;
     if (webhookOn && opts.webhook) {
       // Every replica accepts deliveries: its own client, outside the leader's write fence.

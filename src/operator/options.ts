@@ -95,6 +95,13 @@ export interface OperatorOptions {
    * a whole lease duration.
    */
   readonly signal?: AbortSignal;
+  /**
+   * How long the caches may take to list before start gives up: it logs which kinds are still
+   * listing, stops what it started (the Lease released) and rejects, so the process exits and
+   * the Pod restarts, visibly, while a standby leads. Default 2 minutes (controller-runtime's
+   * `CacheSyncTimeout`); 0 waits for ever.
+   */
+  readonly cacheSyncTimeoutMs?: number;
   /** Export Node process metrics. Default true. */
   readonly processMetrics?: boolean;
   /** Read pod logs when the termination message is empty. Default true. */

@@ -46,6 +46,8 @@ subjects:
 `);
   });
   afterAll(() => c?.close());
+  const holder = async () =>
+    (await c.get<Lease>(Resources.Lease, INSTALL_NAMESPACE, lease))?.spec?.holderIdentity ?? '';
 
   it('stops the start and releases the Lease it won', async () => {
     const logs: string[] = [];
@@ -68,8 +70,6 @@ subjects:
       log: createLogger({ write: (l) => logs.push(l), level: 'debug' }),
       signal: stopping.signal,
     });
-    const holder = async () =>
-      (await c.get<Lease>(Resources.Lease, INSTALL_NAMESPACE, lease))?.spec?.holderIdentity ?? '';
     await waitFor('the starting replica to win the Lease', async () => (await holder()) === 'never-synced');
 
     stopping.abort();
@@ -80,6 +80,33 @@ subjects:
       .map((l) => JSON.parse(l))
       .find((l) => l.msg === 'Stopping before the caches synced');
     expect(stoppedEarly?.pending).toContain('Task');
+    expect(logs.some((l) => l.includes('"msg":"Released leader Lease"'))).toBe(true);
+  }, 60_000);
+
+  it('gives up after the cache sync timeout: names the kinds still listing and releases the Lease', async () => {
+    const logs: string[] = [];
+    const starting = Operator.start({
+      connection: await serviceAccountConnection(ns, 'lease-only'),
+      namespaces: [ns],
+      metricsAddr: '',
+      healthAddr: '',
+      processMetrics: false,
+      resyncMs: 0,
+      cacheSyncTimeoutMs: 3_000,
+      leaderElection: {
+        namespace: INSTALL_NAMESPACE,
+        name: lease,
+        identity: 'timed-out',
+        leaseDurationMs: 15_000,
+        renewDeadlineMs: 10_000,
+        retryPeriodMs: 500,
+      },
+      log: createLogger({ write: (l) => logs.push(l), level: 'debug' }),
+    });
+    await expect(starting).rejects.toThrow(
+      /^the caches of Task, .* did not sync within 3 s: a list the operator's RBAC refuses/,
+    );
+    expect(await holder()).toBe('');
     expect(logs.some((l) => l.includes('"msg":"Released leader Lease"'))).toBe(true);
   }, 60_000);
 });

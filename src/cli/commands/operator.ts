@@ -81,6 +81,7 @@ interface OperatorFlags {
   metricsTokenFile?: string;
   metricsAuth: 'none' | 'kubernetes';
   workers: string;
+  cacheSyncTimeout: string;
   resync: string;
   logLevel: string;
   imageTag: string;
@@ -149,6 +150,11 @@ export const operatorCommand: CommandFactory = (io, done) => {
       String(DEFAULT_WORKERS),
     )
     .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
+    .option(
+      '--cache-sync-timeout <duration>',
+      'how long the caches may take to list before the operator exits (stopping, the Lease released); 0 waits for ever',
+      '2m',
+    )
     .option('--image-tag <tag>', 'tag of the bundled agent images', DEFAULT_IMAGE_TAG)
     .option(
       '--image-repository <prefix>',
@@ -197,6 +203,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
     if (!Number.isInteger(workers) || workers < 1)
       throw new UsageError(`--workers must be a positive integer; got "${flags.workers}"`);
     const resyncMs = durationFlagMs(flags.resync);
+    const cacheSyncTimeoutMs = durationFlagMs(flags.cacheSyncTimeout);
     const agentImages: Partial<Record<AgentType, string>> = {};
     for (const type of AGENT_TYPES) {
       const image = flags[imageFlagKey(type)];
@@ -281,6 +288,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       ...(flags.metricsAuth === 'kubernetes' ? { metricsAuth: 'kubernetes' as const } : {}),
       workers,
       resyncMs,
+      cacheSyncTimeoutMs,
       agentImages,
       imageTag: flags.imageTag,
       imageRepository: flags.imageRepository,
