@@ -106,7 +106,7 @@ export async function loadPolicyConfig(
       const at = cdk8s?.locate(['policy']);
       throw new PolicyConfigError(
         [
-          `cdk8s.yaml${at ? `:${at.line}:${at.column}` : ''}: policy: a policy section beside ${POLICY_CONFIG_FILE}, which kelos reads instead; move its keys into ${POLICY_CONFIG_FILE} and remove the section (or name one file with --config)`,
+          `cdk8s.yaml${at ? `:${at.line}:${at.column}` : ''}: policy: a policy section beside ${POLICY_CONFIG_FILE}, which kelos reads instead; move its keys into ${POLICY_CONFIG_FILE} and remove the section (kelos check and kelos validate can instead name one file with --config; kelos synth cannot)`,
         ],
         'two policy configurations',
       );

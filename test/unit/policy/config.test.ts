@@ -179,7 +179,7 @@ describe('policy config', () => {
         'cdk8s.yaml': 'app: node main.ts\npolicy:\n  thresholds: {maxConcurrency: 3}\n',
       });
       await expect(loadPolicyConfig(dir, IDS)).rejects.toThrow(
-        'two policy configurations:\n  cdk8s.yaml:2:1: policy: a policy section beside kelos.policy.yaml, which kelos reads instead; move its keys into kelos.policy.yaml and remove the section (or name one file with --config)',
+        'two policy configurations:\n  cdk8s.yaml:2:1: policy: a policy section beside kelos.policy.yaml, which kelos reads instead; move its keys into kelos.policy.yaml and remove the section (kelos check and kelos validate can instead name one file with --config; kelos synth cannot)',
       );
       expect((await loadPolicyConfig(dir, IDS, 'kelos.policy.yaml')).thresholds.maxConcurrency).toBe(2);
       // Without a section, a cdk8s.yaml that does not parse is synth's to report, not the policy's.
