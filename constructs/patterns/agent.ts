@@ -26,7 +26,11 @@ export const PatternDefaults = {
    * put on every issue) can cost before someone notices; raise it deliberately.
    */
   maxTotalTasks: 100,
-  /** Seconds a finished Task is kept (for its status and results) before it is deleted. */
+  /**
+   * Seconds a finished Task is kept (for its status and results) before it is deleted: a
+   * spawner pattern's task template. A `Pipeline`'s steps, kept in Git, set no TTL unless
+   * given one.
+   */
   ttlSecondsAfterFinished: 3600,
   /** Seconds an agent may run before its Task fails. */
   activeDeadlineSeconds: 7200,
@@ -83,7 +87,7 @@ export interface AgentProps {
   /**
    * Seconds a finished Task is kept before it is deleted.
    *
-   * @default 3600
+   * @default 3600 (a `Pipeline`: none, its Tasks kept in Git)
    */
   readonly ttlSecondsAfterFinished?: number;
   /**
