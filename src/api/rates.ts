@@ -25,7 +25,7 @@ export { DEFAULT_MODEL_RATES, type ModelRates, mergeRates, rateOf } from './mode
 export const ModelRatesSchema = Type.Unsafe<ModelRates>({
   type: 'object',
   description:
-    'rates is the worst-case cost of one running agent in USD per hour, by agent type and model; the key "default" prices models not listed and Tasks that leave the model unset.',
+    'rates is the worst-case cost of one running agent in USD per hour, by agent type and model; a dated snapshot (claude-opus-4-1-20250805) takes its model\'s rate unless listed itself; the key "default" prices models not listed and Tasks that leave the model unset.',
   properties: Object.fromEntries(
     AGENT_TYPES.map((type) => [
       type,
