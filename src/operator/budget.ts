@@ -383,13 +383,10 @@ const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' 
  */
 const describeAmounts = (used: UsageSum, e: BudgetExtra): string => {
   const parts = [];
-  if (e.inputTokens === 0 && e.outputTokens === 0) {
+  if (e.costUSD !== '0' || (e.inputTokens === 0 && e.outputTokens === 0))
     parts.push(`${formatQuantity(used.costUSD)} USD used + ${e.costUSD} USD`);
-  } else {
-    if (e.costUSD !== '0') parts.push(`${formatQuantity(used.costUSD)} USD used + ${e.costUSD} USD`);
-    if (e.inputTokens > 0) parts.push(`${used.inputTokens} input tokens used + ${e.inputTokens}`);
-    if (e.outputTokens > 0) parts.push(`${used.outputTokens} output tokens used + ${e.outputTokens}`);
-  }
+  if (e.inputTokens > 0) parts.push(`${used.inputTokens} input tokens used + ${e.inputTokens}`);
+  if (e.outputTokens > 0) parts.push(`${used.outputTokens} output tokens used + ${e.outputTokens}`);
   return parts.join(', ');
 };
 
