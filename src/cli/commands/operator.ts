@@ -35,6 +35,30 @@ export function durationFlagMs(text: string): number {
 }
 
 /**
+ * The argument parser of a duration flag: the text as given, once {@link durationFlagMs} reads
+ * it. Checked while the flags are parsed, so `kelos install` refuses a bad one in `extraArgs`
+ * (it parses them with this command) instead of rolling out an operator that exits at start-up.
+ */
+export const durationFlag =
+  (flag: string) =>
+  (text: string): string => {
+    try {
+      durationFlagMs(text);
+    } catch (err) {
+      throw new UsageError(`${flag}: ${(err as Error).message}`);
+    }
+    return text;
+  };
+
+/** `--workers`: a positive integer, checked while the flags are parsed (see {@link durationFlag}). */
+export function workersFlag(text: string): string {
+  const workers = Number(text);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new UsageError(`--workers must be a positive integer; got "${text}"`);
+  return text;
+}
+
+/**
  * The namespaces of every `--namespace` given (each a comma-separated list); a usage error
  * naming the bad value otherwise. Commander calls it once per occurrence.
  */
@@ -147,12 +171,19 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option(
       '--workers <n>',
       'Tasks reconciled concurrently (reconciles mostly wait for the API server)',
+      workersFlag,
       String(DEFAULT_WORKERS),
     )
-    .option('--resync <duration>', 'period of the full resync of every cached object', '10m')
+    .option(
+      '--resync <duration>',
+      'period of the full resync of every cached object',
+      durationFlag('--resync'),
+      '10m',
+    )
     .option(
       '--cache-sync-timeout <duration>',
       'how long the caches may take to list before the operator exits (stopping, the Lease released); 0 waits for ever',
+      durationFlag('--cache-sync-timeout'),
       '2m',
     )
     .option('--image-tag <tag>', 'tag of the bundled agent images', DEFAULT_IMAGE_TAG)
@@ -200,8 +231,6 @@ export const operatorCommand: CommandFactory = (io, done) => {
   }
   return cmd.action(async (flags: OperatorFlags) => {
     const workers = Number(flags.workers);
-    if (!Number.isInteger(workers) || workers < 1)
-      throw new UsageError(`--workers must be a positive integer; got "${flags.workers}"`);
     const resyncMs = durationFlagMs(flags.resync);
     const cacheSyncTimeoutMs = durationFlagMs(flags.cacheSyncTimeout);
     const agentImages: Partial<Record<AgentType, string>> = {};

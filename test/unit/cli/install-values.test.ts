@@ -318,6 +318,23 @@ describe('kelos install -f/--set --dry-run', () => {
     );
   });
 
+  test('an extraArgs duration or worker count the operator would refuse at start-up is refused before anything is applied, naming its flag', async () => {
+    for (const [arg, reason] of [
+      ['--cache-sync-timeout=2 minutes', '--cache-sync-timeout: invalid duration "2 minutes"'],
+      ['--resync=-5s', '--resync: invalid duration "-5s"'],
+      ['--workers=four', '--workers must be a positive integer; got "four"'],
+    ] as const) {
+      const r = await run(['--set-string', `extraArgs={${arg}}`]);
+      expect(r.code, arg).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(
+        `values key "extraArgs" [${arg}]: kelos operator would refuse it at start-up: ${reason}`,
+      );
+    }
+    const good = await run(['--set-string', 'extraArgs={--cache-sync-timeout=5m,--resync=0,--workers=8}']);
+    expect(good.code).toBe(0);
+  });
+
   test('an extraArgs flag the install sets itself: exit 1 naming it and the install setting to use', async () => {
     const r = await run(['--set', 'extraArgs={--metrics-auth=none,-n,team-a,--workers=4}']);
     expect(r.code).toBe(1);

@@ -104,6 +104,16 @@ describe('kelos operator flags', () => {
     expect(err.join('')).toBe('kelos: --workers must be a positive integer; got "0"\n');
   });
 
+  it('names the duration flag it refuses, before connecting anywhere', async () => {
+    for (const flag of ['--resync', '--cache-sync-timeout']) {
+      const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
+      expect(await runCli(['operator', flag, 'abc'], cli)).toBe(1);
+      expect(err.join('')).toBe(
+        `kelos: ${flag}: invalid duration "abc" (expected e.g. 10m, 1h30m, 45s or a number of seconds)\n`,
+      );
+    }
+  });
+
   it('fails with exit 1 and names the problem when there is no kubeconfig', async () => {
     const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
     expect(await runCli(['operator', '--kubeconfig', '/does/not/exist/config'], cli)).toBe(1);
