@@ -26,8 +26,13 @@ const rendersTo = (path: string, dir: string): boolean => {
   return p === dir || p.endsWith(`/${dir}`) || p.startsWith(`${dir}/`) || p.includes(`/${dir}/`);
 };
 
-/** The paths an Argo CD object syncs from, each with its JSON pointer; the ApplicationSet's `/*` dropped. */
-const pathsOf = (object: Json): Array<{ pointer: string; path: string; apps: boolean }> => {
+/**
+ * The paths an Argo CD object syncs from, each with its JSON pointer; the ApplicationSet's `/*`
+ * dropped, and with it the patterns its generator excludes (`exclude: true`).
+ */
+const pathsOf = (
+  object: Json,
+): Array<{ pointer: string; path: string; apps: boolean; excludes?: readonly string[] }> => {
   const spec = isRecord(object['spec']) ? object['spec'] : {};
   if (object['kind'] === 'Application') {
     const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
@@ -48,6 +53,9 @@ const pathsOf = (object: Json): Array<{ pointer: string; path: string; apps: boo
       isRecord(g) && isRecord(g['git']) && Array.isArray(g['git']['directories'])
         ? g['git']['directories']
         : [];
+    const excludes = dirs.flatMap((d) =>
+      isRecord(d) && typeof d['path'] === 'string' && d['exclude'] === true ? [d['path']] : [],
+    );
     return dirs.flatMap((d, di) =>
       isRecord(d) && typeof d['path'] === 'string' && d['exclude'] !== true && d['path'].endsWith('/*')
         ? [
@@ -55,6 +63,7 @@ const pathsOf = (object: Json): Array<{ pointer: string; path: string; apps: boo
               pointer: `/spec/generators/${gi}/git/directories/${di}/path`,
               path: d['path'].slice(0, -2),
               apps: true,
+              excludes,
             },
           ]
         : [],
@@ -112,6 +121,42 @@ const names = (path: string, dir: string): boolean => {
 };
 
 /**
+ * Whether Argo CD's directory pattern `pattern` (a repository path; `*`, `?` and `[…]` within
+ * one segment, as Go's `path.Match`) matches project directory `dir`, the repository holding
+ * the project in a subdirectory or not: its last segments match those of `dir`.
+ */
+const patternNames = (pattern: string, dir: string): boolean => {
+  const want = posix
+    .normalize(pattern)
+    .replace(/^\.\/|\/$/g, '')
+    .split('/');
+  const have = dir.split('/');
+  if (want.length < have.length) return false;
+  // A class (`[a-z]`, `[^x]`) is written as a regular expression's; anything else is literal.
+  const glob = (segment: string): RegExp =>
+    new RegExp(
+      `^${segment
+        .split(/(\*|\?|\[[^\]]*\])/)
+        .map((part) =>
+          part === '*'
+            ? '[^/]*'
+            : part === '?'
+              ? '[^/]'
+              : part.startsWith('[') && part.endsWith(']') && part.length > 2
+                ? part
+                : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        )
+        .join('')}$`,
+    );
+  try {
+    return have.every((segment, i) => glob(want[want.length - have.length + i] ?? '').test(segment));
+  } catch {
+    // A pattern Go cannot read either (`[z-a]`): Argo CD's match fails, excluding nothing.
+    return false;
+  }
+};
+
+/**
  * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the project's
  * Argo CD objects syncs (an Application's path, or an app directory its ApplicationSet
  * generates an Application for). Argo CD recreates a synced object that is gone: at once under
@@ -140,7 +185,12 @@ export function argocdTaskTtlDiagnostics(objects: readonly SynthObject[]): Diagn
     )
       continue;
     const dir = posix.dirname(o.file);
-    const sync = syncs.find((s) => names(s.path, s.apps ? posix.dirname(dir) : dir));
+    // An app directory the ApplicationSet's generator excludes gets no Application.
+    const sync = syncs.find((s) =>
+      s.apps
+        ? names(s.path, posix.dirname(dir)) && !(s.excludes ?? []).some((x) => patternNames(x, dir))
+        : names(s.path, dir),
+    );
     if (!sync) continue;
     out.push({
       severity: 'warning',

@@ -134,6 +134,32 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
     );
   });
 
+  test("an app directory the ApplicationSet's generator excludes gets no Application, so its Tasks may expire", () => {
+    const set = applicationSet('fleet/dist/apps/*');
+    const generator = (set.object['spec'] as { generators: Array<{ git: { directories: unknown[] } }> })
+      .generators[0]!;
+    generator.git.directories.push(
+      { path: 'fleet/dist/apps/once', exclude: true },
+      { path: 'fleet/dist/apps/exp-*', exclude: true },
+      { path: 'fleet/dist/apps/[z-a]', exclude: true },
+    );
+    const found = argocdTaskTtlDiagnostics([
+      set,
+      task('dist/apps/once/task-a.yaml', 60),
+      task('dist/apps/exp-1/task-b.yaml', 60),
+      task('dist/apps/web/task-c.yaml', 60),
+    ]);
+    expect(found.map((d) => d.source?.file)).toStrictEqual(['dist/apps/web/task-c.yaml']);
+    // Synced by an Application of its own, an excluded app directory is synced all the same.
+    expect(
+      argocdTaskTtlDiagnostics([
+        set,
+        application('once', 'dist/apps/once'),
+        task('dist/apps/once/task-a.yaml', 60),
+      ]).map((d) => d.message.split(' syncs')[0]),
+    ).toStrictEqual(['Argo CD Application "once"']);
+  });
+
   test('without Argo CD objects in the project nothing is reported', () => {
     expect(argocdTaskTtlDiagnostics([task('dist/apps/web/task-hourly.yaml', 3600)])).toStrictEqual([]);
   });
