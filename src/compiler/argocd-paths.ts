@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
+import type { SourcePosition } from '../validate/load.ts';
 import type { SynthObject } from './render.ts';
 
 const ARGO_GROUP = 'argoproj.io/';
@@ -114,6 +115,8 @@ export function argocdPathDiagnostics(
   return out;
 }
 
+const TTL_POINTER = '/spec/ttlSecondsAfterFinished';
+
 /** Whether repository path `path` names project directory `dir` itself. */
 const names = (path: string, dir: string): boolean => {
   const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
@@ -162,8 +165,13 @@ const patternNames = (pattern: string, dir: string): boolean => {
  * generates an Application for). Argo CD recreates a synced object that is gone: at once under
  * `selfHeal`, else at the next sync. The TTL rule (`hygiene/ttl-seconds-after-finished`) knows a
  * Task is kept in Git only by its annotation; here synth knows it by where it writes the Task.
+ *
+ * @param locate Where a JSON pointer of an object is in the file it renders to.
  */
-export function argocdTaskTtlDiagnostics(objects: readonly SynthObject[]): Diagnostic[] {
+export function argocdTaskTtlDiagnostics(
+  objects: readonly SynthObject[],
+  locate: (o: SynthObject, pointer: string) => SourcePosition | undefined = () => undefined,
+): Diagnostic[] {
   const syncs = objects.flatMap((o) => {
     const apiVersion = o.object['apiVersion'];
     if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
@@ -195,7 +203,7 @@ export function argocdTaskTtlDiagnostics(objects: readonly SynthObject[]): Diagn
     out.push({
       severity: 'warning',
       code: 'argocd/task-ttl',
-      path: '/spec/ttlSecondsAfterFinished',
+      path: TTL_POINTER,
       message: `${sync.by} syncs this Task from ${dir}: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again`,
       hint: 'leave ttlSecondsAfterFinished unset and annotate the Task kelos.dev/lifecycle: git; remove it from the app to clean it up (Argo CD prunes it)',
       resource: {
@@ -204,7 +212,11 @@ export function argocdTaskTtlDiagnostics(objects: readonly SynthObject[]): Diagn
         name: String(metadata['name'] ?? ''),
         ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
       },
-      source: { file: o.file },
+      source: {
+        file: o.file,
+        ...locate(o, TTL_POINTER),
+        ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+      },
     });
   }
   return out;

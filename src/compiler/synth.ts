@@ -588,7 +588,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ...(config.crdsDir ? [config.crdsDir] : []),
       ...(config.bundles ?? []).map((b) => normalize(b.outdir)),
     ]),
-    ...argocdTaskTtlDiagnostics(objects),
+    ...argocdTaskTtlDiagnostics(objects, (o, pointer) => renderedDocument(o)?.locate(pointer)),
   );
   // As kelos check reports them: a field the schema refused is not also a policy finding.
   if (options.policyStep)

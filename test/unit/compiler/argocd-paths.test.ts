@@ -160,6 +160,19 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
     ).toStrictEqual(['Argo CD Application "once"']);
   });
 
+  test('the finding is at the TTL in the rendered file, with the construct that made the Task', () => {
+    const made = { ...task('dist/apps/web/task-hourly.yaml', 3600), constructPath: 'web/hourly' };
+    const [found] = argocdTaskTtlDiagnostics([applicationSet('dist/apps/*'), made], (o, pointer) =>
+      o === made && pointer === '/spec/ttlSecondsAfterFinished' ? { line: 9, column: 3 } : undefined,
+    );
+    expect(found?.source).toStrictEqual({
+      file: 'dist/apps/web/task-hourly.yaml',
+      line: 9,
+      column: 3,
+      constructPath: 'web/hourly',
+    });
+  });
+
   test('without Argo CD objects in the project nothing is reported', () => {
     expect(argocdTaskTtlDiagnostics([task('dist/apps/web/task-hourly.yaml', 3600)])).toStrictEqual([]);
   });
