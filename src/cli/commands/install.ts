@@ -99,7 +99,19 @@ const watchedNamespaces = (values: readonly string[]): string[] => {
  * merged Helm-style `values`: a dedicated flag wins over a values key.
  */
 export function installSettings(flags: Flags, values: Values = {}): InstallSettings {
-  const fromValues = settingsFromValues(values);
+  // A key its flag overrides is not read at all: its value, even one that would be refused,
+  // is not what is installed.
+  const overridden: Values = {
+    ...(flags.version !== undefined && { version: null }),
+    ...(flags.replicas !== undefined && { replicas: null }),
+    ...(flags.watchNamespace && { watchNamespaces: null }),
+    image: {
+      ...(flags.imageRepository !== undefined && { repository: null }),
+      ...(flags.imageTag !== undefined && { tag: null }),
+      ...(flags.imageDigest !== undefined && { digest: null }),
+    },
+  };
+  const fromValues = settingsFromValues(mergeValues(values, overridden));
   const replicas = flags.replicas === undefined ? fromValues.replicas : Number(flags.replicas);
   if (
     flags.replicas !== undefined &&

@@ -194,6 +194,14 @@ describe('values → install settings', () => {
     );
     expect(s).toMatchObject({ replicas: 4, imageTag: 'from-flag', imageRepository: 'reg.example/kelos' });
   });
+
+  test('a values key its flag overrides is not read, so a value it would refuse does not fail the install', () => {
+    const values = { watchNamespaces: ['Bad_NS'] };
+    expect(() => installSettings({ timeout: '2m' }, values)).toThrow('"Bad_NS" is not a namespace name');
+    expect(
+      installSettings({ timeout: '2m', watchNamespace: ['team-a'] }, values).watchNamespaces,
+    ).toStrictEqual(['team-a']);
+  });
 });
 
 describe('kelos install -f/--set --dry-run', () => {
