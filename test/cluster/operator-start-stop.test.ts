@@ -4,6 +4,7 @@ import type { HttpKubeClient } from '../../src/kube/client.ts';
 import type { Lease } from '../../src/kube/leader-election.ts';
 import { createLogger } from '../../src/kube/log.ts';
 import { Operator } from '../../src/operator/main.ts';
+import type { OperatorOptions } from '../../src/operator/options.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
@@ -46,13 +47,9 @@ subjects:
 `);
   });
   afterAll(() => c?.close());
-  const holder = async () =>
-    (await c.get<Lease>(Resources.Lease, INSTALL_NAMESPACE, lease))?.spec?.holderIdentity ?? '';
-
-  it('stops the start and releases the Lease it won', async () => {
-    const logs: string[] = [];
-    const stopping = new AbortController();
-    const starting = Operator.start({
+  /** Starts an operator as the Lease-only ServiceAccount, whose lists never complete. */
+  const startStuck = async (identity: string, logs: string[], extra: Partial<OperatorOptions>) =>
+    Operator.start({
       connection: await serviceAccountConnection(ns, 'lease-only'),
       namespaces: [ns],
       metricsAddr: '',
@@ -62,14 +59,21 @@ subjects:
       leaderElection: {
         namespace: INSTALL_NAMESPACE,
         name: lease,
-        identity: 'never-synced',
+        identity,
         leaseDurationMs: 15_000,
         renewDeadlineMs: 10_000,
         retryPeriodMs: 500,
       },
       log: createLogger({ write: (l) => logs.push(l), level: 'debug' }),
-      signal: stopping.signal,
+      ...extra,
     });
+  const holder = async () =>
+    (await c.get<Lease>(Resources.Lease, INSTALL_NAMESPACE, lease))?.spec?.holderIdentity ?? '';
+
+  it('stops the start and releases the Lease it won', async () => {
+    const logs: string[] = [];
+    const stopping = new AbortController();
+    const starting = startStuck('never-synced', logs, { signal: stopping.signal });
     await waitFor('the starting replica to win the Lease', async () => (await holder()) === 'never-synced');
 
     stopping.abort();
@@ -85,24 +89,7 @@ subjects:
 
   it('gives up after the cache sync timeout: names the kinds still listing and releases the Lease', async () => {
     const logs: string[] = [];
-    const starting = Operator.start({
-      connection: await serviceAccountConnection(ns, 'lease-only'),
-      namespaces: [ns],
-      metricsAddr: '',
-      healthAddr: '',
-      processMetrics: false,
-      resyncMs: 0,
-      cacheSyncTimeoutMs: 3_000,
-      leaderElection: {
-        namespace: INSTALL_NAMESPACE,
-        name: lease,
-        identity: 'timed-out',
-        leaseDurationMs: 15_000,
-        renewDeadlineMs: 10_000,
-        retryPeriodMs: 500,
-      },
-      log: createLogger({ write: (l) => logs.push(l), level: 'debug' }),
-    });
+    const starting = startStuck('timed-out', logs, { cacheSyncTimeoutMs: 3_000 });
     await expect(starting).rejects.toThrow(
       /^the caches of Task, .* did not sync within 3 s: a list the operator's RBAC refuses/,
     );
