@@ -1,9 +1,9 @@
 /**
  * Deleting a namespace that holds a running Task. The namespace controller deletes the Task;
  * our finalizer charges it with a TaskRecord before letting it go, but the API server refuses
- * every create in a namespace being deleted (403, cause NamespaceTerminating). Before the fix
- * the finalizer retried that create for ever: the Task kept its finalizer and the namespace
- * stayed Terminating, with a "Forbidden by RBAC" error every backoff.
+ * every create in a namespace being deleted (403, cause NamespaceTerminating). Retrying that
+ * create would keep the finalizer, and the namespace Terminating, for ever, with a "Forbidden by
+ * RBAC" error every backoff: the finalizer lets go instead, and nothing is logged as RBAC.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
