@@ -38,7 +38,7 @@ import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics, requestResource } from './metrics.ts';
-import { DEFAULT_WORKERS, type OperatorOptions } from './options.ts';
+import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS, type OperatorOptions } from './options.ts';
 import { spawnerFetches } from './outbound.ts';
 import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
 import { addTaskIndexes, TASK_CONTROLLER, type TaskCaches, TaskReconciler } from './reconcilers/task.ts';
@@ -63,9 +63,6 @@ export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
 
 /** Label selector of the Jobs and Pods the operator watches. */
 export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
-
-/** How long the caches may take to list by default (controller-runtime's `CacheSyncTimeout`). */
-export const DEFAULT_CACHE_SYNC_TIMEOUT_MS = 120_000;
 
 /**
  * Waits for every list to complete, the stop signal, or the timeout (0: none), whichever

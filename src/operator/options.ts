@@ -23,6 +23,9 @@ import type { SlackTokens } from './webhook/slack-socket.ts';
  */
 export const DEFAULT_WORKERS = 64;
 
+/** How long the caches may take to list by default (controller-runtime's `CacheSyncTimeout`). */
+export const DEFAULT_CACHE_SYNC_TIMEOUT_MS = 120_000;
+
 /** Leader election settings. */
 export interface LeaderElectionSettings {
   /** Namespace of the Lease. */

@@ -9,11 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api/index.ts';
 import { parseNamespaceList } from '../../install/index.ts';
-import { parseDuration } from '../../kube/duration.ts';
+import { formatDuration, parseDuration } from '../../kube/duration.ts';
 import { resolveConnection } from '../../kube/kubeconfig.ts';
 import { batchedWriter, createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { Operator } from '../../operator/main.ts';
-import { DEFAULT_WORKERS } from '../../operator/options.ts';
+import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS } from '../../operator/options.ts';
 import { installProcessGuards } from '../../operator/process-guard.ts';
 import { type SlackTokens, slackTokensFromEnv } from '../../operator/webhook/slack-socket.ts';
 import { DEFAULT_IMAGE_TAG, DEFAULT_WORKSPACE_SIZE_LIMIT } from '../../render/input.ts';
@@ -184,7 +184,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       '--cache-sync-timeout <duration>',
       'how long the caches may take to list before the operator exits (stopping, the Lease released); 0 waits for ever',
       durationFlag('--cache-sync-timeout'),
-      '2m',
+      formatDuration(DEFAULT_CACHE_SYNC_TIMEOUT_MS / 1000),
     )
     .option('--image-tag <tag>', 'tag of the bundled agent images', DEFAULT_IMAGE_TAG)
     .option(
