@@ -10,7 +10,8 @@
  * (`allowRunAsRoot`); `allowPrivilegeEscalation: true` (`allowPrivilegeEscalation`); host
  * network, PID or IPC (`allowHostNamespaces`); hostPath volumes outside `allowedHostPaths`;
  * added capabilities outside `allowedCapabilities`; a `serviceAccountName` outside
- * `allowedServiceAccounts`.
+ * `allowedServiceAccounts`, and a projected `serviceAccountToken` volume without one (the
+ * token of the namespace's default ServiceAccount, which the Pod otherwise does not get).
  *
  * @packageDocumentation
  */
@@ -49,6 +50,19 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
   const sa = spec.serviceAccountName ?? (spec as { serviceAccount?: string }).serviceAccount;
   if (sa && !floor.allowedServiceAccounts.includes(sa)) {
     deny('spec.serviceAccountName', `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts`);
+  }
+  // A projected token is the Pod's ServiceAccount's credential whatever automountServiceAccountToken
+  // says: without an allowed ServiceAccount the Pod runs as the namespace default one, with no
+  // token, and a Task may not mint itself one (for the API server, or any audience that trusts it).
+  if (!sa) {
+    for (const [i, v] of (spec.volumes ?? []).entries()) {
+      if ((v.projected?.sources ?? []).some((s) => s.serviceAccountToken !== undefined)) {
+        deny(
+          `spec.volumes[${v.name ?? i}].projected.sources.serviceAccountToken`,
+          'a service account token needs a ServiceAccount from podSecurity.allowedServiceAccounts',
+        );
+      }
+    }
   }
   for (const [i, v] of (spec.volumes ?? []).entries()) {
     const path = v.hostPath?.path;

@@ -55,6 +55,20 @@ describe('pod security floor in the Task reconciler', () => {
       field:
         'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts',
     },
+    {
+      what: 'a projected service account token without an allowed ServiceAccount',
+      overrides: {
+        volumes: [
+          {
+            name: 'sa-token',
+            projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] },
+          },
+        ],
+        volumeMounts: [{ name: 'sa-token', mountPath: '/var/run/secrets/tokens' }],
+      },
+      field:
+        'spec.volumes[sa-token].projected.sources.serviceAccountToken: a service account token needs a ServiceAccount from podSecurity.allowedServiceAccounts',
+    },
   ])(
     'fails a Task asking for $what with PodSecurityViolation naming the field, without a Job',
     async ({ overrides, field }) => {
@@ -82,7 +96,10 @@ describe('pod security floor in the Task reconciler', () => {
         'ok',
         worker({
           serviceAccountName: 'builder',
-          volumes: [{ name: 'tools', hostPath: { path: '/var/cache/tools/node' } }],
+          volumes: [
+            { name: 'tools', hostPath: { path: '/var/cache/tools/node' } },
+            { name: 'sa-token', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+          ],
         }),
       ),
     );
