@@ -24,7 +24,13 @@ import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
 import { admitNetwork } from './network.ts';
 import { adminOf, isOwnedBy, keyOf, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
-import { checkSecrets, describeMissingSecrets, secretFields, secretRetryMs } from './secrets.ts';
+import {
+  appSecretsReadBy,
+  checkSecrets,
+  describeMissingSecrets,
+  secretFields,
+  secretRetryMs,
+} from './secrets.ts';
 import { spawnerOwnerOf } from './spawner-gate.ts';
 import { fail, wait } from './status.ts';
 
@@ -124,6 +130,18 @@ export async function admit(
   const floor = checkPodFloor(pod, adminOf(o).podSecurity);
   if (floor.length) {
     return fail(o, task, list, { reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
+  }
+  // The App's private key signs the operator's token requests; the Pod gets only the token.
+  const appSource = workspace?.spec.secretRef?.name;
+  const appKnown = new Map<string, boolean>();
+  if (appSource && token.kind === 'ok') appKnown.set(appSource, true);
+  if (token.kind === 'none' && token.source?.exists) appKnown.set(token.source.name, false);
+  const appKeys = await appSecretsReadBy(o, task, pod, appKnown);
+  if (appKeys.length) {
+    return fail(o, task, list, {
+      reason: 'PodSecurityViolation',
+      message: `The Pod would read ${appKeys.map((n) => `Secret ${namespace}/${n}`).join(', ')}, which holds GitHub App keys (privateKey): an agent Pod gets only the installation token the operator mints from them; remove the reference (podOverrides volumes, env, envFrom)`,
+    });
   }
   // Before anything is written for the Job: a Pod without its Secret would wait for ever.
   const known = new Map<string, boolean>();

@@ -29,10 +29,11 @@
  */
 import type { AgentConfig, Task, Workspace } from '../../../api/index.ts';
 import type { K8sType } from '../../../api/k8s/index.ts';
-import { isStatus } from '../../../kube/client.ts';
+import { type ApiObject, isStatus } from '../../../kube/client.ts';
 import type { Clock } from '../../../kube/clock.ts';
 import type { PodSpec } from '../../../render/pod-defaults.ts';
 import { resolveCredentials, resolvePodOverrides } from '../../../render/resolve.ts';
+import { appCredentialsOf } from '../../github-app.ts';
 import { Resources } from '../../resources.ts';
 import { nameOf, type TaskReconcilerOptions } from './options.ts';
 
@@ -87,6 +88,71 @@ export function requiredSecrets(pod: PodSpec): Map<string, Set<string>> {
     }
   }
   return needed;
+}
+
+/**
+ * Every Secret the Pod's containers can read, by name, optional references included: secret
+ * and projected volumes, `secretKeyRef` and `envFrom` (not `imagePullSecrets`, which only the
+ * kubelet reads).
+ */
+export function readableSecrets(pod: PodSpec): Set<string> {
+  const names = new Set<string>();
+  const add = (name: string | undefined) => {
+    if (name) names.add(name);
+  };
+  for (const v of pod.volumes ?? []) {
+    add(v.secret?.secretName);
+    for (const source of v.projected?.sources ?? []) add(source.secret?.name);
+  }
+  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name);
+    for (const from of c.envFrom ?? []) add(from.secretRef?.name);
+  }
+  return names;
+}
+
+/**
+ * The Secrets holding GitHub App keys (`privateKey`) that the Pod could read: the App key is
+ * the operator's to sign with and never reaches an agent Pod, whoever asks for it (a Task's
+ * `podOverrides` volume or env, an extra container's `envFrom`). Only Secrets a Workspace of
+ * the namespace names are App Secrets to the operator, so only those are read (with their
+ * data, as the token step reads them); `known` says of the Task's own Workspace Secret what the
+ * token step found in it (App keys or not), which costs no second read.
+ */
+export async function appSecretsReadBy(
+  o: TaskReconcilerOptions,
+  task: Task,
+  pod: PodSpec,
+  known: ReadonlyMap<string, boolean>,
+): Promise<string[]> {
+  const { namespace } = nameOf(task);
+  const readable = readableSecrets(pod);
+  const named = new Set(
+    o.caches.workspaces
+      .list(namespace)
+      .map((w) => w.spec?.secretRef?.name)
+      .filter((n): n is string => !!n),
+  );
+  const found: string[] = [];
+  for (const name of [...readable].sort()) {
+    const app = known.get(name);
+    if (app !== undefined) {
+      if (app) found.push(name);
+      continue;
+    }
+    if (!named.has(name)) continue;
+    let data: Record<string, string> | undefined;
+    try {
+      data = (
+        await o.client.get<{ data?: Record<string, string> } & ApiObject>(Resources.Secret, namespace, name)
+      )?.data;
+    } catch (err) {
+      // Without `get` on Secrets the token step cannot read App keys either.
+      if (!isStatus(err, 403)) throw err;
+    }
+    if (appCredentialsOf(data)) found.push(name);
+  }
+  return found;
 }
 
 /** `/spec/worker/credentials` → `spec.worker.credentials`. */
