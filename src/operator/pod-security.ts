@@ -5,8 +5,8 @@
  * `spec.podSecurity`). Checked on the rendered Pod spec, so it judges what would actually run
  * (extra containers, init containers, volumes), not what the Task meant to ask for.
  *
- * Forbidden unless the floor allows it: privileged containers and `Unconfined` seccomp
- * (`allowPrivileged`); UID 0 or `runAsNonRoot: false` at Pod or container level
+ * Forbidden unless the floor allows it: privileged containers, `Unconfined` seccomp or
+ * AppArmor and an `Unmasked` /proc (`allowPrivileged`); UID 0 or `runAsNonRoot: false` at Pod or container level
  * (`allowRunAsRoot`); `allowPrivilegeEscalation: true` (`allowPrivilegeEscalation`); host
  * network, PID or IPC (`allowHostNamespaces`); hostPath volumes outside `allowedHostPaths`;
  * added capabilities outside `allowedCapabilities`; a `serviceAccountName` outside
@@ -89,6 +89,12 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
       'Unconfined seccomp is not allowed (podSecurity.allowPrivileged)',
     );
   }
+  if (!floor.allowPrivileged && podSc.appArmorProfile?.type === 'Unconfined') {
+    deny(
+      'spec.securityContext.appArmorProfile.type',
+      'Unconfined AppArmor is not allowed (podSecurity.allowPrivileged)',
+    );
+  }
   const containers: Array<[string, Container]> = [
     ...(spec.initContainers ?? []).map((c): [string, Container] => [`spec.initContainers[${c.name}]`, c]),
     ...(spec.containers ?? []).map((c): [string, Container] => [`spec.containers[${c.name}]`, c]),
@@ -105,6 +111,18 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
         deny(
           `${at}.securityContext.seccompProfile.type`,
           'Unconfined seccomp is not allowed (podSecurity.allowPrivileged)',
+        );
+      }
+      if (sc.appArmorProfile?.type === 'Unconfined') {
+        deny(
+          `${at}.securityContext.appArmorProfile.type`,
+          'Unconfined AppArmor is not allowed (podSecurity.allowPrivileged)',
+        );
+      }
+      if (sc.procMount === 'Unmasked') {
+        deny(
+          `${at}.securityContext.procMount`,
+          'an Unmasked /proc is not allowed (podSecurity.allowPrivileged)',
         );
       }
     }

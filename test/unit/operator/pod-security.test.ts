@@ -129,6 +129,27 @@ describe('checkPodFloor', () => {
       },
     ]);
   });
+  it('refuses Unconfined AppArmor and an Unmasked /proc, as it refuses Unconfined seccomp', () => {
+    const spec = {
+      securityContext: { appArmorProfile: { type: 'Unconfined' } },
+      containers: [
+        {
+          name: 'kelos-agent',
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            appArmorProfile: { type: 'Unconfined' },
+            procMount: 'Unmasked',
+          },
+        },
+      ],
+    };
+    expect(checkPodFloor(spec, DEFAULT_FLOOR).map((v) => v.field)).toEqual([
+      'spec.securityContext.appArmorProfile.type',
+      'spec.containers[kelos-agent].securityContext.appArmorProfile.type',
+      'spec.containers[kelos-agent].securityContext.procMount',
+    ]);
+    expect(checkPodFloor(spec, { ...DEFAULT_FLOOR, allowPrivileged: true })).toEqual([]);
+  });
   it('refuses host namespaces and Unconfined seccomp', () => {
     const spec = {
       hostNetwork: true,
