@@ -1,7 +1,8 @@
 /**
  * security/pod-security: podOverrides do not weaken the Pod's isolation: no privileged
  * containers, privilege escalation, added capabilities, root user (runAsUser 0 or runAsNonRoot
- * false), Unconfined seccomp, hostPath volumes, or host namespaces. Each is a setting the
+ * false), Unconfined seccomp or AppArmor, an Unmasked /proc, hostPath volumes, or host
+ * namespaces. Each is a setting the
  * operator's pod security floor (`src/operator/pod-security.ts`) refuses by default, so a Task
  * that passes here is not failed with PodSecurityViolation for what its podOverrides ask.
  *
@@ -20,14 +21,17 @@ export const PodSecurityMessages = {
   escalation: (who: string) => `${who} allows privilege escalation (allowPrivilegeEscalation true)`,
   nonRoot: (who: string) => `${who} may run as root (runAsNonRoot false)`,
   unconfined: (who: string) => `${who} runs without seccomp (seccompProfile.type Unconfined)`,
+  appArmor: (who: string) => `${who} runs without AppArmor (appArmorProfile.type Unconfined)`,
+  unmasked: (who: string) => `${who} mounts /proc unmasked (procMount Unmasked)`,
   podRoot: 'the Pod runs as root (podSecurityContext.runAsUser 0)',
   podNonRoot: 'the Pod may run as root (podSecurityContext.runAsNonRoot false)',
   podUnconfined: 'the Pod runs without seccomp (podSecurityContext.seccompProfile.type Unconfined)',
+  podAppArmor: 'the Pod runs without AppArmor (podSecurityContext.appArmorProfile.type Unconfined)',
   hostPath: (volume: string, path: string) => `volume "${volume}" mounts the node path ${path} (hostPath)`,
   hostNamespace: (field: string) =>
     `podOverrides asks for ${field}, which shares the node's namespaces with the agent`,
   extraContainer:
-    'an extra container is privileged, allows privilege escalation, adds capabilities, runs as root or without seccomp',
+    'an extra container is privileged, allows privilege escalation, adds capabilities, runs as root or without seccomp or AppArmor, or mounts /proc unmasked',
 } as const;
 
 const AGENT = 'the agent container';
@@ -54,6 +58,12 @@ function securityContextFindings(who: string, context: Located | undefined): Fin
   const seccomp = at('seccompProfile', 'type');
   if (seccomp.value === 'Unconfined')
     findings.push({ path: seccomp.path, message: PodSecurityMessages.unconfined(who) });
+  const appArmor = at('appArmorProfile', 'type');
+  if (appArmor.value === 'Unconfined')
+    findings.push({ path: appArmor.path, message: PodSecurityMessages.appArmor(who) });
+  const procMount = at('procMount');
+  if (procMount.value === 'Unmasked')
+    findings.push({ path: procMount.path, message: PodSecurityMessages.unmasked(who) });
   return findings;
 }
 
@@ -68,6 +78,9 @@ function podFindings(e: Execution): Finding[] {
   const podSeccomp = e.podOverride('podSecurityContext', 'seccompProfile', 'type');
   if (podSeccomp?.value === 'Unconfined')
     findings.push({ path: podSeccomp.path, message: PodSecurityMessages.podUnconfined });
+  const podAppArmor = e.podOverride('podSecurityContext', 'appArmorProfile', 'type');
+  if (podAppArmor?.value === 'Unconfined')
+    findings.push({ path: podAppArmor.path, message: PodSecurityMessages.podAppArmor });
   for (const list of ['extraContainers', 'extraInitContainers']) {
     const containers = e.podOverride(list);
     arr(containers?.value).forEach((c, i) => {
@@ -109,7 +122,7 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
   const volumes = at('volumes');
   const firstHostPath = `${volumes}.filter(v, has(v.hostPath))[0]`;
   const containerOk = (c: string) =>
-    `(!has(${c}.securityContext) || ((!has(${c}.securityContext.privileged) || !${c}.securityContext.privileged) && (!has(${c}.securityContext.allowPrivilegeEscalation) || !${c}.securityContext.allowPrivilegeEscalation) && (!has(${c}.securityContext.capabilities) || !has(${c}.securityContext.capabilities.add) || size(${c}.securityContext.capabilities.add) == 0) && (!has(${c}.securityContext.runAsUser) || ${c}.securityContext.runAsUser != 0) && (!has(${c}.securityContext.runAsNonRoot) || ${c}.securityContext.runAsNonRoot) && (!has(${c}.securityContext.seccompProfile) || !has(${c}.securityContext.seccompProfile.type) || ${c}.securityContext.seccompProfile.type != 'Unconfined')))`;
+    `(!has(${c}.securityContext) || ((!has(${c}.securityContext.privileged) || !${c}.securityContext.privileged) && (!has(${c}.securityContext.allowPrivilegeEscalation) || !${c}.securityContext.allowPrivilegeEscalation) && (!has(${c}.securityContext.capabilities) || !has(${c}.securityContext.capabilities.add) || size(${c}.securityContext.capabilities.add) == 0) && (!has(${c}.securityContext.runAsUser) || ${c}.securityContext.runAsUser != 0) && (!has(${c}.securityContext.runAsNonRoot) || ${c}.securityContext.runAsNonRoot) && (!has(${c}.securityContext.seccompProfile) || !has(${c}.securityContext.seccompProfile.type) || ${c}.securityContext.seccompProfile.type != 'Unconfined') && (!has(${c}.securityContext.appArmorProfile) || !has(${c}.securityContext.appArmorProfile.type) || ${c}.securityContext.appArmorProfile.type != 'Unconfined') && (!has(${c}.securityContext.procMount) || ${c}.securityContext.procMount != 'Unmasked')))`;
   const notFalse = (...s: string[]) => `!(${has(...s)}) || ${at(...s)}`;
   const notUnconfined = (...s: string[]) => `!(${has(...s)}) || ${at(...s)} != 'Unconfined'`;
   return [
@@ -139,6 +152,14 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
       message: PodSecurityMessages.unconfined(AGENT),
     },
     {
+      expression: notUnconfined('containerSecurityContext', 'appArmorProfile', 'type'),
+      message: PodSecurityMessages.appArmor(AGENT),
+    },
+    {
+      expression: `!(${has('containerSecurityContext', 'procMount')}) || ${at('containerSecurityContext', 'procMount')} != 'Unmasked'`,
+      message: PodSecurityMessages.unmasked(AGENT),
+    },
+    {
       expression: `!(${has('podSecurityContext', 'runAsUser')}) || ${at('podSecurityContext', 'runAsUser')} != 0`,
       message: PodSecurityMessages.podRoot,
     },
@@ -149,6 +170,10 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
     {
       expression: notUnconfined('podSecurityContext', 'seccompProfile', 'type'),
       message: PodSecurityMessages.podUnconfined,
+    },
+    {
+      expression: notUnconfined('podSecurityContext', 'appArmorProfile', 'type'),
+      message: PodSecurityMessages.podAppArmor,
     },
     {
       expression: `!(${has('volumes')}) || ${volumes}.all(v, !has(v.hostPath))`,
@@ -168,7 +193,7 @@ export const podSecurity: ObjectRule = {
   severity: 'error',
   kinds: ['Task', 'TaskSpawner'],
   description:
-    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp, hostPath volume, hostNetwork, hostPID or hostIPC.',
+    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, hostPath volume, hostNetwork, hostPID or hostIPC.',
   rationale:
     'Agents run untrusted prompts with permission prompts disabled; the Pod boundary is their only sandbox, and each of these settings opens it to the node.',
   hint: 'Remove the setting from podOverrides: an agent needs no privilege on the node.',

@@ -78,6 +78,10 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/unconfined /spec/worker/podOverrides/podSecurityContext/seccompProfile/type :: the Pod runs without seccomp (podSecurityContext.seccompProfile.type Unconfined)',
     'Task team-a/unconfined /spec/worker/podOverrides/containerSecurityContext/seccompProfile/type :: the agent container runs without seccomp (seccompProfile.type Unconfined)',
     'Task team-a/sidecar-escalating /spec/worker/podOverrides/extraContainers/0/securityContext/allowPrivilegeEscalation :: extraContainers[0] "db" allows privilege escalation (allowPrivilegeEscalation true)',
+    'Task team-a/apparmor-off /spec/worker/podOverrides/podSecurityContext/appArmorProfile/type :: the Pod runs without AppArmor (podSecurityContext.appArmorProfile.type Unconfined)',
+    'Task team-a/apparmor-off /spec/worker/podOverrides/containerSecurityContext/appArmorProfile/type :: the agent container runs without AppArmor (appArmorProfile.type Unconfined)',
+    'Task team-a/apparmor-off /spec/worker/podOverrides/containerSecurityContext/procMount :: the agent container mounts /proc unmasked (procMount Unmasked)',
+    'Task team-a/apparmor-off /spec/worker/podOverrides/extraContainers/0/securityContext/procMount :: extraContainers[0] "probe" mounts /proc unmasked (procMount Unmasked)',
   ],
   'security/network-isolation': [
     'KelosConfig kelos /spec/networkIsolation/exemptNamespaces/0 :: namespace team-b runs agents (TaskSpawner nightly) without network isolation: it is in networkIsolation.exemptNamespaces, so they can reach every Pod and Service of the cluster',
