@@ -1,16 +1,18 @@
 /**
  * security/pod-security: podOverrides do not weaken the Pod's isolation: no privileged
  * containers, privilege escalation, added capabilities, root user (runAsUser 0 or runAsNonRoot
- * false), Unconfined seccomp or AppArmor, an Unmasked /proc, hostPath volumes, or host
- * namespaces. Each is a setting the
+ * false), Unconfined seccomp or AppArmor, an Unmasked /proc, an SELinux type other than the
+ * container ones (or an SELinux user or role), unsafe sysctls, Windows host processes, host
+ * ports, hostPath volumes, or host namespaces. Each is a setting the
  * operator's pod security floor (`src/operator/pod-security.ts`) refuses by default, so a Task
  * that passes here is not failed with PodSecurityViolation for what its podOverrides ask.
  *
  * @packageDocumentation
  */
+import { CONTAINER_SELINUX_TYPES, SAFE_SYSCTLS } from '../src/api/pod-security-standards.ts';
 import type { AdmissionCheck, AdmissionValidation, Finding, ObjectRule } from '../src/policy/rule.ts';
 import { arr, get, isRecord, nonEmpty, num, str } from './lib/access.ts';
-import { CEL_EXECUTION_ROOT, celHas, celPath } from './lib/cel.ts';
+import { CEL_EXECUTION_ROOT, celHas, celList, celPath } from './lib/cel.ts';
 import { type Execution, executionOf, type Located, locate } from './lib/worker.ts';
 
 /** Messages, shared verbatim with the admission policy where it can build them. */
@@ -23,6 +25,12 @@ export const PodSecurityMessages = {
   unconfined: (who: string) => `${who} runs without seccomp (seccompProfile.type Unconfined)`,
   appArmor: (who: string) => `${who} runs without AppArmor (appArmorProfile.type Unconfined)`,
   unmasked: (who: string) => `${who} mounts /proc unmasked (procMount Unmasked)`,
+  seLinuxType: (who: string, type: string) =>
+    `${who} runs as SELinux type "${type}", not a container type (${CONTAINER_SELINUX_TYPES.join(', ')})`,
+  seLinuxUser: (who: string, key: string) => `${who} sets an SELinux ${key} (seLinuxOptions.${key})`,
+  hostProcess: (who: string) => `${who} runs as a Windows host process (windowsOptions.hostProcess)`,
+  hostPort: (who: string, port: number) => `${who} binds host port ${port} (ports.hostPort)`,
+  sysctl: (name: string) => `the Pod sets sysctl ${name}, outside the safe set (podSecurityContext.sysctls)`,
   podRoot: 'the Pod runs as root (podSecurityContext.runAsUser 0)',
   podNonRoot: 'the Pod may run as root (podSecurityContext.runAsNonRoot false)',
   podUnconfined: 'the Pod runs without seccomp (podSecurityContext.seccompProfile.type Unconfined)',
@@ -31,7 +39,10 @@ export const PodSecurityMessages = {
   hostNamespace: (field: string) =>
     `podOverrides asks for ${field}, which shares the node's namespaces with the agent`,
   extraContainer:
-    'an extra container is privileged, allows privilege escalation, adds capabilities, runs as root or without seccomp or AppArmor, or mounts /proc unmasked',
+    'an extra container is privileged, allows privilege escalation, adds capabilities, runs as root, without seccomp or AppArmor, as another SELinux type or a Windows host process, mounts /proc unmasked or binds a host port',
+  podSeLinux:
+    'the Pod runs as an SELinux type other than a container type, sets an SELinux user or role, or runs as a Windows host process',
+  podSysctl: 'the Pod sets a sysctl outside the safe set (podSecurityContext.sysctls)',
 } as const;
 
 const AGENT = 'the agent container';
@@ -64,6 +75,30 @@ function securityContextFindings(who: string, context: Located | undefined): Fin
   const procMount = at('procMount');
   if (procMount.value === 'Unmasked')
     findings.push({ path: procMount.path, message: PodSecurityMessages.unmasked(who) });
+  findings.push(...seLinuxFindings(who, context.value, at));
+  return findings;
+}
+
+/** SELinux and Windows host-process findings of a security context (a Pod's or a container's). */
+function seLinuxFindings(
+  who: string,
+  context: unknown,
+  at: (...keys: string[]) => { value: unknown; path: string },
+): Finding[] {
+  if (!isRecord(context)) return [];
+  const findings: Finding[] = [];
+  const type = at('seLinuxOptions', 'type');
+  const typeName = str(type.value);
+  if (typeName && !CONTAINER_SELINUX_TYPES.includes(typeName))
+    findings.push({ path: type.path, message: PodSecurityMessages.seLinuxType(who, typeName) });
+  for (const key of ['user', 'role']) {
+    const field = at('seLinuxOptions', key);
+    if (nonEmpty(field.value))
+      findings.push({ path: field.path, message: PodSecurityMessages.seLinuxUser(who, key) });
+  }
+  const hostProcess = at('windowsOptions', 'hostProcess');
+  if (hostProcess.value === true)
+    findings.push({ path: hostProcess.path, message: PodSecurityMessages.hostProcess(who) });
   return findings;
 }
 
@@ -81,6 +116,20 @@ function podFindings(e: Execution): Finding[] {
   const podAppArmor = e.podOverride('podSecurityContext', 'appArmorProfile', 'type');
   if (podAppArmor?.value === 'Unconfined')
     findings.push({ path: podAppArmor.path, message: PodSecurityMessages.podAppArmor });
+  const podContext = e.podOverride('podSecurityContext');
+  if (podContext && isRecord(podContext.value)) {
+    const value = podContext.value;
+    const atPod = (...keys: string[]) => locate(get(value, ...keys), [...podContext.segments, ...keys]);
+    findings.push(...seLinuxFindings('the Pod', value, atPod));
+    arr(get(value, 'sysctls')).forEach((sysctl, i) => {
+      const name = str(get(sysctl, 'name'));
+      if (name !== undefined && !SAFE_SYSCTLS.includes(name))
+        findings.push({
+          path: atPod('sysctls', String(i), 'name').path,
+          message: PodSecurityMessages.sysctl(name),
+        });
+    });
+  }
   for (const list of ['extraContainers', 'extraInitContainers']) {
     const containers = e.podOverride(list);
     arr(containers?.value).forEach((c, i) => {
@@ -93,6 +142,14 @@ function podFindings(e: Execution): Finding[] {
           context === undefined ? undefined : locate(context, [...segments, 'securityContext']),
         ),
       );
+      arr(get(c, 'ports')).forEach((port, p) => {
+        const hostPort = num(get(port, 'hostPort'));
+        if (hostPort)
+          findings.push({
+            path: locate(hostPort, [...segments, 'ports', p, 'hostPort']).path,
+            message: PodSecurityMessages.hostPort(who, hostPort),
+          });
+      });
     });
   }
   const volumes = e.podOverride('volumes');
@@ -115,6 +172,10 @@ function podFindings(e: Execution): Finding[] {
   return findings;
 }
 
+/** CEL: the security context at `sc` (which exists) asks for no other SELinux type, user or role and no Windows host process. */
+const seLinuxOk = (sc: string): string =>
+  `(!has(${sc}.seLinuxOptions) || ((!has(${sc}.seLinuxOptions.type) || ${sc}.seLinuxOptions.type == '' || ${sc}.seLinuxOptions.type in ${celList(CONTAINER_SELINUX_TYPES)}) && (!has(${sc}.seLinuxOptions.user) || ${sc}.seLinuxOptions.user == '') && (!has(${sc}.seLinuxOptions.role) || ${sc}.seLinuxOptions.role == ''))) && (!has(${sc}.windowsOptions) || !has(${sc}.windowsOptions.hostProcess) || !${sc}.windowsOptions.hostProcess)`;
+
 /** The CEL validations for podOverrides at `po` (a field path under the execution root). */
 function podValidations(root: string, po: readonly string[]): AdmissionValidation[] {
   const has = (...s: string[]) => celHas(root, [...po, ...s]);
@@ -122,7 +183,7 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
   const volumes = at('volumes');
   const firstHostPath = `${volumes}.filter(v, has(v.hostPath))[0]`;
   const containerOk = (c: string) =>
-    `(!has(${c}.securityContext) || ((!has(${c}.securityContext.privileged) || !${c}.securityContext.privileged) && (!has(${c}.securityContext.allowPrivilegeEscalation) || !${c}.securityContext.allowPrivilegeEscalation) && (!has(${c}.securityContext.capabilities) || !has(${c}.securityContext.capabilities.add) || size(${c}.securityContext.capabilities.add) == 0) && (!has(${c}.securityContext.runAsUser) || ${c}.securityContext.runAsUser != 0) && (!has(${c}.securityContext.runAsNonRoot) || ${c}.securityContext.runAsNonRoot) && (!has(${c}.securityContext.seccompProfile) || !has(${c}.securityContext.seccompProfile.type) || ${c}.securityContext.seccompProfile.type != 'Unconfined') && (!has(${c}.securityContext.appArmorProfile) || !has(${c}.securityContext.appArmorProfile.type) || ${c}.securityContext.appArmorProfile.type != 'Unconfined') && (!has(${c}.securityContext.procMount) || ${c}.securityContext.procMount != 'Unmasked')))`;
+    `(!has(${c}.securityContext) || ((!has(${c}.securityContext.privileged) || !${c}.securityContext.privileged) && (!has(${c}.securityContext.allowPrivilegeEscalation) || !${c}.securityContext.allowPrivilegeEscalation) && (!has(${c}.securityContext.capabilities) || !has(${c}.securityContext.capabilities.add) || size(${c}.securityContext.capabilities.add) == 0) && (!has(${c}.securityContext.runAsUser) || ${c}.securityContext.runAsUser != 0) && (!has(${c}.securityContext.runAsNonRoot) || ${c}.securityContext.runAsNonRoot) && (!has(${c}.securityContext.seccompProfile) || !has(${c}.securityContext.seccompProfile.type) || ${c}.securityContext.seccompProfile.type != 'Unconfined') && (!has(${c}.securityContext.appArmorProfile) || !has(${c}.securityContext.appArmorProfile.type) || ${c}.securityContext.appArmorProfile.type != 'Unconfined') && (!has(${c}.securityContext.procMount) || ${c}.securityContext.procMount != 'Unmasked') && ${seLinuxOk(`${c}.securityContext`)})) && (!has(${c}.ports) || ${c}.ports.all(p, !has(p.hostPort) || p.hostPort == 0))`;
   const notFalse = (...s: string[]) => `!(${has(...s)}) || ${at(...s)}`;
   const notUnconfined = (...s: string[]) => `!(${has(...s)}) || ${at(...s)} != 'Unconfined'`;
   return [
@@ -176,6 +237,18 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
       message: PodSecurityMessages.podAppArmor,
     },
     {
+      expression: `!(${has('containerSecurityContext')}) || ${seLinuxOk(at('containerSecurityContext'))}`,
+      message: `${AGENT} runs as an SELinux type other than a container type, sets an SELinux user or role, or runs as a Windows host process`,
+    },
+    {
+      expression: `!(${has('podSecurityContext')}) || (${seLinuxOk(at('podSecurityContext'))})`,
+      message: PodSecurityMessages.podSeLinux,
+    },
+    {
+      expression: `!(${has('podSecurityContext', 'sysctls')}) || ${at('podSecurityContext', 'sysctls')}.all(s, s.name in ${celList(SAFE_SYSCTLS)})`,
+      message: PodSecurityMessages.podSysctl,
+    },
+    {
       expression: `!(${has('volumes')}) || ${volumes}.all(v, !has(v.hostPath))`,
       message: 'a volume mounts a node path (hostPath)',
       messageExpression: `'volume "' + ${firstHostPath}.name + '" mounts the node path ' + ${firstHostPath}.hostPath.path + ' (hostPath)'`,
@@ -193,7 +266,7 @@ export const podSecurity: ObjectRule = {
   severity: 'error',
   kinds: ['Task', 'TaskSpawner'],
   description:
-    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, hostPath volume, hostNetwork, hostPID or hostIPC.',
+    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, SELinux type other than a container type, unsafe sysctl, Windows host process, host port, hostPath volume, hostNetwork, hostPID or hostIPC.',
   rationale:
     'Agents run untrusted prompts with permission prompts disabled; the Pod boundary is their only sandbox, and each of these settings opens it to the node.',
   hint: 'Remove the setting from podOverrides: an agent needs no privilege on the node.',

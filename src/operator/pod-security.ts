@@ -5,22 +5,47 @@
  * `spec.podSecurity`). Checked on the rendered Pod spec, so it judges what would actually run
  * (extra containers, init containers, volumes), not what the Task meant to ask for.
  *
- * Forbidden unless the floor allows it: privileged containers, `Unconfined` seccomp or
- * AppArmor and an `Unmasked` /proc (`allowPrivileged`); UID 0 or `runAsNonRoot: false` at Pod or container level
+ * Forbidden unless the floor allows it: privileged containers, Windows host processes,
+ * `Unconfined` seccomp or AppArmor, an `Unmasked` /proc, an SELinux type other than the
+ * container ones or any SELinux user or role, and sysctls outside the safe set
+ * (`allowPrivileged`); UID 0 or `runAsNonRoot: false` at Pod or container level
  * (`allowRunAsRoot`); `allowPrivilegeEscalation: true` (`allowPrivilegeEscalation`); host
- * network, PID or IPC (`allowHostNamespaces`); hostPath volumes outside `allowedHostPaths`;
+ * network, PID or IPC and host ports (`allowHostNamespaces`); hostPath volumes outside `allowedHostPaths`;
  * added capabilities outside `allowedCapabilities`; a `serviceAccountName` outside
  * `allowedServiceAccounts`, and a projected `serviceAccountToken` volume without one (the
  * token of the namespace's default ServiceAccount, which the Pod otherwise does not get).
+ * By default that is the Pod Security Standards' baseline profile and most of restricted.
  *
  * @packageDocumentation
  */
 import { posix } from 'node:path';
 import type { K8sType } from '../api/k8s/index.ts';
+import { CONTAINER_SELINUX_TYPES, SAFE_SYSCTLS } from '../api/pod-security-standards.ts';
 import type { PodSpec } from '../render/pod-defaults.ts';
 import type { ResolvedFloor } from './admin-config.ts';
 
 type Container = K8sType<'Container'>;
+
+/** What an SELinux context asks beyond the container types; `at` is its field. */
+const seLinuxViolations = (
+  at: string,
+  options: { type?: string; user?: string; role?: string } | undefined,
+): FloorViolation[] => {
+  const out: FloorViolation[] = [];
+  if (options?.type && !CONTAINER_SELINUX_TYPES.includes(options.type))
+    out.push({
+      field: `${at}.seLinuxOptions.type`,
+      message: `SELinux type "${options.type}" is not a container type (${CONTAINER_SELINUX_TYPES.join(', ')}; podSecurity.allowPrivileged)`,
+    });
+  for (const key of ['user', 'role'] as const) {
+    if (options?.[key])
+      out.push({
+        field: `${at}.seLinuxOptions.${key}`,
+        message: `an SELinux ${key} is not allowed (podSecurity.allowPrivileged)`,
+      });
+  }
+  return out;
+};
 
 /** One thing the floor forbids: the Pod field (a path a person can read) and why. */
 export interface FloorViolation {
@@ -95,6 +120,21 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
       'Unconfined AppArmor is not allowed (podSecurity.allowPrivileged)',
     );
   }
+  if (!floor.allowPrivileged) {
+    out.push(...seLinuxViolations('spec.securityContext', podSc.seLinuxOptions));
+    for (const sysctl of podSc.sysctls ?? []) {
+      if (!SAFE_SYSCTLS.includes(sysctl.name))
+        deny(
+          'spec.securityContext.sysctls',
+          `sysctl ${sysctl.name} is not in the safe set (podSecurity.allowPrivileged)`,
+        );
+    }
+    if (podSc.windowsOptions?.hostProcess === true)
+      deny(
+        'spec.securityContext.windowsOptions.hostProcess',
+        'Windows host processes are not allowed (podSecurity.allowPrivileged)',
+      );
+  }
   const containers: Array<[string, Container]> = [
     ...(spec.initContainers ?? []).map((c): [string, Container] => [`spec.initContainers[${c.name}]`, c]),
     ...(spec.containers ?? []).map((c): [string, Container] => [`spec.containers[${c.name}]`, c]),
@@ -124,6 +164,21 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
           `${at}.securityContext.procMount`,
           'an Unmasked /proc is not allowed (podSecurity.allowPrivileged)',
         );
+      }
+      out.push(...seLinuxViolations(`${at}.securityContext`, sc.seLinuxOptions));
+      if (sc.windowsOptions?.hostProcess === true)
+        deny(
+          `${at}.securityContext.windowsOptions.hostProcess`,
+          'Windows host processes are not allowed (podSecurity.allowPrivileged)',
+        );
+    }
+    if (!floor.allowHostNamespaces) {
+      for (const port of c.ports ?? []) {
+        if (port.hostPort)
+          deny(
+            `${at}.ports.hostPort`,
+            `host port ${port.hostPort} is not allowed (podSecurity.allowHostNamespaces)`,
+          );
       }
     }
     if (!floor.allowRunAsRoot) {

@@ -150,6 +150,57 @@ describe('checkPodFloor', () => {
     ]);
     expect(checkPodFloor(spec, { ...DEFAULT_FLOOR, allowPrivileged: true })).toEqual([]);
   });
+  it("refuses the rest of the Pod Security Standards' baseline: SELinux, sysctls, host ports, host processes", () => {
+    const spec = {
+      securityContext: {
+        seLinuxOptions: { type: 'spc_t' },
+        sysctls: [
+          { name: 'net.ipv4.tcp_syncookies', value: '1' },
+          { name: 'kernel.msgmax', value: '65536' },
+        ],
+      },
+      containers: [
+        {
+          name: 'kelos-agent',
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            seLinuxOptions: { type: 'container_t', role: 'sysadm_r' },
+          },
+          ports: [{ containerPort: 8080 }, { containerPort: 22, hostPort: 2222 }],
+        },
+        {
+          name: 'helper',
+          securityContext: { allowPrivilegeEscalation: false, windowsOptions: { hostProcess: true } },
+        },
+      ],
+    };
+    expect(checkPodFloor(spec, DEFAULT_FLOOR)).toEqual([
+      {
+        field: 'spec.securityContext.seLinuxOptions.type',
+        message:
+          'SELinux type "spc_t" is not a container type (container_t, container_init_t, container_kvm_t, container_engine_t; podSecurity.allowPrivileged)',
+      },
+      {
+        field: 'spec.securityContext.sysctls',
+        message: 'sysctl kernel.msgmax is not in the safe set (podSecurity.allowPrivileged)',
+      },
+      {
+        field: 'spec.containers[kelos-agent].securityContext.seLinuxOptions.role',
+        message: 'an SELinux role is not allowed (podSecurity.allowPrivileged)',
+      },
+      {
+        field: 'spec.containers[kelos-agent].ports.hostPort',
+        message: 'host port 2222 is not allowed (podSecurity.allowHostNamespaces)',
+      },
+      {
+        field: 'spec.containers[helper].securityContext.windowsOptions.hostProcess',
+        message: 'Windows host processes are not allowed (podSecurity.allowPrivileged)',
+      },
+    ]);
+    expect(
+      checkPodFloor(spec, { ...DEFAULT_FLOOR, allowPrivileged: true, allowHostNamespaces: true }),
+    ).toEqual([]);
+  });
   it('refuses host namespaces and Unconfined seccomp', () => {
     const spec = {
       hostNetwork: true,

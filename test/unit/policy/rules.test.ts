@@ -82,6 +82,11 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/apparmor-off /spec/worker/podOverrides/containerSecurityContext/appArmorProfile/type :: the agent container runs without AppArmor (appArmorProfile.type Unconfined)',
     'Task team-a/apparmor-off /spec/worker/podOverrides/containerSecurityContext/procMount :: the agent container mounts /proc unmasked (procMount Unmasked)',
     'Task team-a/apparmor-off /spec/worker/podOverrides/extraContainers/0/securityContext/procMount :: extraContainers[0] "probe" mounts /proc unmasked (procMount Unmasked)',
+    'Task team-a/baseline-breaker /spec/worker/podOverrides/podSecurityContext/seLinuxOptions/type :: the Pod runs as SELinux type "spc_t", not a container type (container_t, container_init_t, container_kvm_t, container_engine_t)',
+    'Task team-a/baseline-breaker /spec/worker/podOverrides/podSecurityContext/sysctls/1/name :: the Pod sets sysctl kernel.msgmax, outside the safe set (podSecurityContext.sysctls)',
+    'Task team-a/baseline-breaker /spec/worker/podOverrides/containerSecurityContext/seLinuxOptions/role :: the agent container sets an SELinux role (seLinuxOptions.role)',
+    'Task team-a/baseline-breaker /spec/worker/podOverrides/containerSecurityContext/windowsOptions/hostProcess :: the agent container runs as a Windows host process (windowsOptions.hostProcess)',
+    'Task team-a/baseline-breaker /spec/worker/podOverrides/extraContainers/0/ports/0/hostPort :: extraContainers[0] "sshd" binds host port 2222 (ports.hostPort)',
   ],
   'security/network-isolation': [
     'KelosConfig kelos /spec/networkIsolation/exemptNamespaces/0 :: namespace team-b runs agents (TaskSpawner nightly) without network isolation: it is in networkIsolation.exemptNamespaces, so they can reach every Pod and Service of the cluster',

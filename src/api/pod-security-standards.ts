@@ -1,0 +1,30 @@
+/**
+ * The lists of the Pod Security Standards' baseline profile that both the operator's pod
+ * security floor and the `security/pod-security` policy apply, so a Task that passes the policy
+ * offline is not refused by the floor at run time for the same setting. Plain data: the policy
+ * engine loads it on every pre-commit run.
+ *
+ * @packageDocumentation
+ */
+
+/** SELinux types a container may run as. */
+export const CONTAINER_SELINUX_TYPES: readonly string[] = [
+  'container_t',
+  'container_init_t',
+  'container_kvm_t',
+  'container_engine_t',
+];
+
+/** Sysctls namespaced to the Pod and safe to set. */
+export const SAFE_SYSCTLS: readonly string[] = [
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
+];
