@@ -75,6 +75,9 @@ export function kubectl(args: readonly string[], opts: { input?: string } = {}):
         }
       },
     );
+    // kubectl exits without reading stdin for most commands: the EPIPE that may follow says
+    // nothing its exit status does not (see test/support/lua-runner.ts).
+    child.stdin?.on('error', () => {});
     child.stdin?.end(opts.input ?? '');
   });
 }
