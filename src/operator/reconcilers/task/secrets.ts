@@ -53,6 +53,34 @@ export const secretRetryMs = (waitedMs: number): number =>
   Math.min(SECRET_RETRY_MAX_MS, Math.max(SECRET_RETRY_MIN_MS, waitedMs));
 
 /**
+ * Each reference the Pod's containers make to a Secret: its name, the key it reads by name
+ * (none for `envFrom` and whole-Secret volumes) and whether it is optional. Not
+ * `imagePullSecrets`, which only the kubelet reads.
+ */
+function* secretReferences(pod: PodSpec): Generator<{ name: string; key?: string; optional: boolean }> {
+  const ref = (name: string | undefined, optional: boolean | undefined, key?: string) =>
+    name ? [{ name, optional: optional === true, ...(key && { key }) }] : [];
+  for (const v of pod.volumes ?? []) {
+    const sources = [
+      ...(v.secret ? [{ name: v.secret.secretName, ...v.secret }] : []),
+      ...(v.projected?.sources ?? []).flatMap((s) => (s.secret ? [s.secret] : [])),
+    ];
+    for (const secret of sources) {
+      yield* ref(secret.name, secret.optional);
+      for (const item of secret.items ?? []) yield* ref(secret.name, secret.optional, item.key);
+    }
+  }
+  const containers: Container[] = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
+  for (const c of containers) {
+    for (const e of c.env ?? []) {
+      const key = e.valueFrom?.secretKeyRef;
+      yield* ref(key?.name, key?.optional, key?.key);
+    }
+    for (const from of c.envFrom ?? []) yield* ref(from.secretRef?.name, from.secretRef?.optional);
+  }
+}
+
+/**
  * The Secrets a Pod cannot start without, by name, each with the keys it reads by name
  * (empty for `envFrom` and whole-Secret volumes). Optional references are left out: the
  * kubelet starts the Pod without them. `imagePullSecrets` too: a missing one only makes the
@@ -60,56 +88,18 @@ export const secretRetryMs = (waitedMs: number): number =>
  */
 export function requiredSecrets(pod: PodSpec): Map<string, Set<string>> {
   const needed = new Map<string, Set<string>>();
-  const need = (name: string | undefined, key?: string) => {
-    if (!name) return;
+  for (const { name, key, optional } of secretReferences(pod)) {
+    if (optional) continue;
     const keys = needed.get(name) ?? new Set<string>();
     if (key) keys.add(key);
     needed.set(name, keys);
-  };
-  for (const v of pod.volumes ?? []) {
-    if (v.secret && !v.secret.optional) {
-      need(v.secret.secretName);
-      for (const item of v.secret.items ?? []) need(v.secret.secretName, item.key);
-    }
-    for (const source of v.projected?.sources ?? []) {
-      if (!source.secret || source.secret.optional) continue;
-      need(source.secret.name);
-      for (const item of source.secret.items ?? []) need(source.secret.name, item.key);
-    }
-  }
-  const containers: Container[] = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
-  for (const c of containers) {
-    for (const e of c.env ?? []) {
-      const ref = e.valueFrom?.secretKeyRef;
-      if (ref && !ref.optional) need(ref.name, ref.key);
-    }
-    for (const from of c.envFrom ?? []) {
-      if (from.secretRef && !from.secretRef.optional) need(from.secretRef.name);
-    }
   }
   return needed;
 }
 
-/**
- * Every Secret the Pod's containers can read, by name, optional references included: secret
- * and projected volumes, `secretKeyRef` and `envFrom` (not `imagePullSecrets`, which only the
- * kubelet reads).
- */
-export function readableSecrets(pod: PodSpec): Set<string> {
-  const names = new Set<string>();
-  const add = (name: string | undefined) => {
-    if (name) names.add(name);
-  };
-  for (const v of pod.volumes ?? []) {
-    add(v.secret?.secretName);
-    for (const source of v.projected?.sources ?? []) add(source.secret?.name);
-  }
-  for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name);
-    for (const from of c.envFrom ?? []) add(from.secretRef?.name);
-  }
-  return names;
-}
+/** Every Secret the Pod's containers can read, by name, optional references included. */
+export const readableSecrets = (pod: PodSpec): Set<string> =>
+  new Set([...secretReferences(pod)].map((r) => r.name));
 
 /**
  * The Secrets holding GitHub App keys (`privateKey`) that the Pod could read: the App key is
