@@ -87,6 +87,18 @@ describe('a watched namespace that does not exist', () => {
     expect((await admin.list(CRD, { labelSelector: 'app.kubernetes.io/part-of=kelos' })).items).toEqual([]);
     expect(await admin.get(NAMESPACE, undefined, 'kelos-system')).toBeUndefined();
   });
+
+  it('set in a values file: the message names the file that set watchNamespaces', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-values-'));
+    const values = join(dir, 'prod.yaml');
+    writeFileSync(values, 'watchNamespaces: [team-z]\n');
+    const r = await k('install', '-f', values);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `kelos: the watched namespace team-z does not exist: create it (kubectl create namespace team-z) or drop it from watchNamespaces (--watch-namespace); nothing was applied (watchNamespaces from -f ${values})\n`,
+    );
+    expect((await admin.list(CRD, { labelSelector: 'app.kubernetes.io/part-of=kelos' })).items).toEqual([]);
+  });
 });
 
 describe('a namespace the install did not create', () => {

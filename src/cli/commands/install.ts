@@ -350,6 +350,7 @@ async function preflight(
   bundle: readonly ApiObject[],
   crds: readonly ApiObject[],
   allowDowngrade: boolean,
+  origins: ValueOrigins,
   io: CliIo,
 ): Promise<ApiObject[]> {
   const own = bundle.find((o) => o.kind === NAMESPACE.kind);
@@ -414,7 +415,9 @@ async function preflight(
       `the operator's namespace ${settings.namespace} does not exist and createNamespace is false: create it (kubectl create namespace ${settings.namespace}) or leave createNamespace unset, so the install creates it`,
     );
   }
-  if (problems.length > 0) throw new Error(`${problems.join('; ')}; nothing was applied`);
+  // With several -f files, the merged value alone does not say which one to edit.
+  if (problems.length > 0)
+    throw new Error(withOrigins(`${problems.join('; ')}; nothing was applied`, origins));
   const reason = own && live ? foreignNamespaceReason(live) : undefined;
   if (!reason) return [...bundle];
   io.stdout(
@@ -582,7 +585,15 @@ export const installCommand: CommandFactory = (io, done) => {
       async (cluster) => {
         const c = colours(io);
         // Before anything is applied: a missing namespace would fail the install half-way.
-        const objects = await preflight(cluster, settings, bundle, crds, flags.allowDowngrade === true, io);
+        const objects = await preflight(
+          cluster,
+          settings,
+          bundle,
+          crds,
+          flags.allowDowngrade === true,
+          origins,
+          io,
+        );
         io.stdout(c.bold(`Installing Kelos ${settings.imageTag} into ${cluster.server}\n`));
         const crdCounts = await applyAll(cluster, crds, io, c);
         io.stdout('waiting for the CRDs to be established…\n');
