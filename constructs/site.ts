@@ -50,8 +50,13 @@ const appFrames = (): string[] | undefined => {
   }
 };
 
-/** Records the call stack that is creating `construct`: its frames in the app's code. */
+/**
+ * Records the call stack that is creating `construct`: its frames in the app's code. Once: the
+ * synth runner records every ApiObject's site while cdk8s constructs it (see
+ * src/compiler/object-sites.ts), before a Kelos construct's own call after `super()`.
+ */
 export const recordSite = (construct: IConstruct): void => {
+  if (construct.node.metadata.some((m) => m.type === SITE_METADATA)) return;
   const frames = appFrames();
   construct.node.addMetadata(
     SITE_METADATA,

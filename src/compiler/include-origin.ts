@@ -16,9 +16,9 @@
  *
  * The wrapper is installed on the cdk8s the runner uses and, when the app resolves another copy
  * of cdk8s (its own `node_modules`) that it has loaded, on that copy too; it is removed when the
- * app returns. Only reads of local files are recorded: an `Include` of an http(s) URL, a
- * `Yaml.load` the app calls itself, and anything that does not match up keep the rendered
- * file as their location.
+ * app returns. Only reads of local files are recorded: an object of an `Include` of an http(s)
+ * URL, of a `Yaml.load` the app calls itself, or of anything that does not match up points at
+ * the app line that made it (object-sites.ts), with the rendered file second.
  *
  * @packageDocumentation
  */

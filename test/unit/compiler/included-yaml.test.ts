@@ -126,7 +126,7 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
     expect(at).toStrictEqual(['schema/type']);
   });
 
-  test('an Include of a URL keeps the rendered file as the location', async () => {
+  test('an Include of a URL: the app line of the Include, the rendered file second', async () => {
     const server = createServer((_req, res) => res.end(LEGACY));
     await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
     try {
@@ -135,8 +135,13 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
       const result = await synthesize({ root: p.root });
       expect(result.included.size).toBe(0);
       const source = withCode(result.diagnostics, 'schema/enum')?.source;
-      expect(source?.file).toBe(RENDERED);
-      expect(source?.rendered).toBeUndefined();
+      const app = p.read('apps/legacy/main.ts').split('\n');
+      const line = app.findIndex((l) => l.includes('new Include')) + 1;
+      expect([source?.file, source?.line, source?.rendered?.file]).toStrictEqual([
+        'apps/legacy/main.ts',
+        line,
+        RENDERED,
+      ]);
     } finally {
       await new Promise((closed) => server.close(closed));
     }
