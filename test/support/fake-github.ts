@@ -48,6 +48,7 @@ interface Item {
     created_at: string;
     commit_id: string;
     path: string;
+    line: number | null;
   }>;
   files: string[];
 }
@@ -188,6 +189,7 @@ export class FakeGitHub {
     user: string,
     state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED',
     commit?: string,
+    body = '',
   ): void {
     const it = this.item(n);
     const t = this.tick();
@@ -197,13 +199,13 @@ export class FakeGitHub {
       state,
       commit_id: commit ?? it.pull!.headSha,
       submitted_at: t,
-      body: '',
+      body,
     });
     it.updated_at = t;
   }
 
-  /** Adds an inline review comment on the head. */
-  reviewComment(n: number, user: string, path: string, body: string): void {
+  /** Adds an inline review comment on the head, at `line` of `path` when given. */
+  reviewComment(n: number, user: string, path: string, body: string, line?: number): void {
     const it = this.item(n);
     const t = this.tick();
     it.reviewComments.push({
@@ -213,6 +215,7 @@ export class FakeGitHub {
       created_at: t,
       commit_id: it.pull!.headSha,
       path,
+      line: line ?? null,
     });
     it.updated_at = t;
   }

@@ -63,6 +63,8 @@ export interface GitHubComment {
   /** Review comments only. */
   readonly commit_id?: string;
   readonly path?: string;
+  /** Review comments only: the line in the file (null for a comment on an outdated diff). */
+  readonly line?: number | null;
 }
 
 /** The `/repos/{o}/{r}` path of a repository. */

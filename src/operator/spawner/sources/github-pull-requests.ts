@@ -137,6 +137,37 @@ export const aggregateReviewState = (
   };
 };
 
+/**
+ * `{{.ReviewComments}}`: each inline comment as `path:line`, a newline and its body (trimmed;
+ * empty ones left out), joined and capped like `{{.Comments}}`, as upstream's
+ * `concatPullRequestReviewComments`. The line tells the agent where the reviewer pointed.
+ */
+export const reviewCommentsText = (comments: readonly GitHubComment[]): string =>
+  joinComments(
+    comments.flatMap((c) => {
+      const body = (c.body ?? '').trim();
+      if (!body) return [];
+      const path = (c.path ?? '').trim();
+      const at = c.line && c.line > 0 ? `${path}:${c.line}` : path;
+      return [at ? `${at}\n${body}` : body];
+    }),
+  );
+
+/**
+ * What the comment policy reads on a pull request besides its body: the conversation, the
+ * inline review comments and the reviews' bodies, as upstream (a reviewer who writes the
+ * trigger in a review, "Request changes" with `/kelos pick-up`, commands as in a comment).
+ */
+export const commandComments = (d: PullDetails): GitHubComment[] => [
+  ...d.comments,
+  ...d.reviewComments,
+  ...d.reviews.flatMap((r, i) =>
+    r.body?.trim() && r.submitted_at
+      ? [{ id: -1 - i, body: r.body, user: r.user ?? null, created_at: r.submitted_at }]
+      : [],
+  ),
+];
+
 const laterOf = (a: Date | undefined, b: Date | undefined): Date | undefined =>
   !a ? b : !b ? a : a > b ? a : b;
 
@@ -174,14 +205,12 @@ export class GitHubPullRequestsSource {
         const decision = usesCommands(spec.commentPolicy)
           ? await decideCommands(
               spec.commentPolicy,
-              commandSources(pr.user?.login ?? '', pr.body ?? '', pr.created_at, d.comments),
+              commandSources(pr.user?.login ?? '', pr.body ?? '', pr.created_at, commandComments(d)),
               this.authorizer.isAuthorized,
             )
           : { accepted: true, triggerTime: undefined };
         if (!decision.accepted) continue;
-        const onHead = d.reviewComments.filter(
-          (c) => c.commit_id === undefined || c.commit_id === pr.head.sha,
-        );
+        const onHead = d.reviewComments.filter((c) => c.commit_id === pr.head.sha);
         items.push({
           id: String(pr.number),
           number: pr.number,
@@ -193,9 +222,7 @@ export class GitHubPullRequestsSource {
           kind: 'PR',
           branch: pr.head.ref,
           reviewState: review.state,
-          reviewComments: joinComments(
-            onHead.map((c) => (c.path ? `${c.path}: ${c.body ?? ''}` : (c.body ?? ''))),
-          ),
+          reviewComments: reviewCommentsText(onHead),
           // A qualifying review is a trigger too, when the spawner filters on review state.
           triggerTime: laterOf(decision.triggerTime, wantState !== 'any' ? review.latest : undefined),
           annotations: githubAnnotations(repo, 'pull-request', pr.number, pr.head.sha),

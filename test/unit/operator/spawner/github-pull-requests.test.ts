@@ -56,7 +56,9 @@ describe('githubPullRequests', () => {
     const n = gh.addIssue({ pull: { headRef: 'feat/x', headSha: 'abc' }, title: 'Add x' });
     gh.review(n, 'rev1', 'APPROVED', 'old-sha'); // not on the head: ignored
     gh.review(n, 'rev2', 'CHANGES_REQUESTED');
-    gh.reviewComment(n, 'rev2', 'src/a.ts', 'rename this');
+    gh.reviewComment(n, 'rev2', 'src/a.ts', 'rename this', 12);
+    gh.reviewComment(n, 'rev2', 'src/b.ts', '  ');
+    gh.reviewComment(n, 'rev2', 'src/c.ts', 'on the file\n');
     gh.comment(n, 'ann', 'looks close');
     const d = await source({ reviewState: 'changes_requested' }).discover();
     expect(d).toMatchObject({
@@ -67,7 +69,8 @@ describe('githubPullRequests', () => {
           kind: 'PR',
           branch: 'feat/x',
           reviewState: 'changes_requested',
-          reviewComments: 'src/a.ts: rename this',
+          // upstream's concatPullRequestReviewComments: `path:line`, newline, body; empty ones out
+          reviewComments: 'src/a.ts:12\nrename this\n---\nsrc/c.ts\non the file',
           comments: 'looks close',
           triggerTime: new Date('2026-01-01T00:00:03Z'),
           annotations: { 'kelos.dev/source-kind': 'pull-request', 'kelos.dev/source-sha': 'abc' },
@@ -75,6 +78,33 @@ describe('githubPullRequests', () => {
       ],
     });
     expect(ids(await source({ reviewState: 'approved' }).discover())).toEqual([]);
+  });
+
+  test('comment policy: a trigger in a review body or an inline review comment counts, as in a comment', async () => {
+    gh.permissions.set('lead', 'write');
+    const inReview = gh.addIssue({ pull: {} });
+    gh.review(inReview, 'lead', 'CHANGES_REQUESTED', undefined, 'Please rework.\n/kelos pick-up');
+    const inline = gh.addIssue({ pull: {} });
+    gh.reviewComment(inline, 'lead', 'src/a.ts', '/kelos pick-up', 3);
+    const stranger = gh.addIssue({ pull: {} });
+    gh.review(stranger, 'drive-by', 'COMMENTED', undefined, '/kelos pick-up');
+    const withdrawn = gh.addIssue({ pull: {} });
+    gh.comment(withdrawn, 'lead', '/kelos pick-up');
+    gh.review(withdrawn, 'lead', 'COMMENTED', undefined, '/kelos stop');
+    gh.addIssue({ pull: {} }); // no command at all
+    const d = await source({
+      commentPolicy: {
+        triggerComment: '/kelos pick-up',
+        excludeComments: ['/kelos stop'],
+        minimumPermission: 'write',
+      },
+    }).discover();
+    expect(ids(d)).toEqual([String(inReview), String(inline)].sort());
+    if (d.kind !== 'items') throw new Error('unreachable');
+    // The review's submission is the trigger's time (it drives a retrigger).
+    expect(d.items.find((i) => i.id === String(inReview))?.triggerTime).toEqual(
+      new Date('2026-01-01T00:00:02Z'),
+    );
   });
 
   test('filePatterns: exclude first, then include; files read only with filePatterns', async () => {
