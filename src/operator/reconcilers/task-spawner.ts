@@ -55,6 +55,15 @@ interface Memory {
   lastSeq: number;
   items?: readonly WorkItem[];
   exhaustive: boolean;
+  /** Pages the last discovery's listing took. */
+  pages?: number;
+  /**
+   * Queued Tasks the last complete discovery did not find. When the listing takes several
+   * pages, a Task is withdrawn only when two complete discoveries in a row miss its item:
+   * the list can change between its page reads, and an item that moved onto a page already
+   * read is missing from that one listing only.
+   */
+  unfound?: ReadonlySet<string>;
   discovered?: number;
   nextPollAt: number;
   lastDiscoveryTime?: Date;
@@ -124,6 +133,7 @@ export class TaskSpawnerReconciler {
       // A new spec: poll at once, plan nothing from the old spec's items.
       mem.generation = spawner.metadata.generation;
       mem.items = undefined;
+      mem.unfound = undefined;
       mem.nextPollAt = 0;
     }
     const existing = this.#tasksOf(spawner);
@@ -168,13 +178,20 @@ export class TaskSpawnerReconciler {
 
     let applied: Applied | undefined;
     if (mem.items) {
-      const plan = planSpawn({
+      let plan = planSpawn({
         spawner: { ...spawner, status: { ...spawner.status, totalTasksCreated: total } },
         items: mem.items,
         exhaustive: fresh && mem.exhaustive,
         existing,
         hasJob: (task) => o.caches.jobs.get(namespace, task) !== undefined,
       });
+      if (fresh) {
+        const before = mem.unfound;
+        mem.unfound = new Set(plan.withdraw.map((t) => t.metadata.name ?? ''));
+        if ((mem.pages ?? 1) > 1) {
+          plan = { ...plan, withdraw: plan.withdraw.filter((t) => before?.has(t.metadata.name ?? '')) };
+        }
+      }
       list.step(
         `Plan: ${plan.create.length} to create, ${plan.retrigger.length} to retrigger, ${plan.withdraw.length} to withdraw, ${plan.counts.deferred} deferred (${plan.counts.discovered} items, ${plan.counts.admitted} admitted, ${plan.counts.queued} queued)`,
       );
@@ -264,6 +281,7 @@ export class TaskSpawnerReconciler {
     if (d.kind === 'items') {
       mem.items = d.items;
       mem.exhaustive = polled.exhaustive;
+      mem.pages = d.pages;
       mem.discovered = d.items.length;
       mem.lastDiscoveryTime = new Date(now);
       if (polled.watermark) mem.watermark = polled.watermark;

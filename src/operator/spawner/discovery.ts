@@ -24,6 +24,12 @@ export type Discovery =
        * exist, so its queued Task must not be withdrawn.
        */
       readonly complete: boolean;
+      /**
+       * Pages the listing took. Pages are separate reads of a list that may change between
+       * them (an item closed on page 1 moves page 2's first item onto it, unread), so an item
+       * missing from a listing of several pages is not yet proof that it went away.
+       */
+      readonly pages?: number;
       /** API calls by status code. */
       readonly calls: CallCounts;
       /** GitHub's rate-limit headers after the pass (GitHub sources). */

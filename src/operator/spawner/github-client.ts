@@ -323,18 +323,19 @@ export class GitHubClient {
   /**
    * Every page of a list (at most {@link MAX_PAGES}), each read conditionally.
    * `changed` is false only when every page was a 304; `complete` is false when the page
-   * cap cut the list short.
+   * cap cut the list short; `pages` is how many pages were read.
    */
-  async list<T>(path: string): Promise<Read<T[]> & { complete: boolean }> {
+  async list<T>(path: string): Promise<Read<T[]> & { complete: boolean; pages: number }> {
     const items: T[] = [];
     let changed = false;
     let next: string | undefined = path;
-    for (let page = 0; page < MAX_PAGES && next; page++) {
+    let page = 0;
+    for (; page < MAX_PAGES && next; page++) {
       const r: Read<T[]> & { next: string | undefined } = await this.get<T[]>(next);
       items.push(...r.data);
       changed ||= r.changed;
       next = r.next;
     }
-    return { data: items, changed, complete: next === undefined };
+    return { data: items, changed, complete: next === undefined, pages: page };
   }
 }

@@ -41,12 +41,19 @@ const spawnerOf = (
 describe('TaskSpawner reconciler over the fake API server and a fake GitHub', () => {
   let op: TaskOperator;
   let gh: FakeGitHub;
+  /** Called with each URL the spawners fetch, before the request goes out. */
+  let beforeFetch: ((url: string) => void) | undefined;
   beforeEach(async () => {
     gh = await FakeGitHub.start();
     gh.tokens.add('t0k');
+    beforeFetch = undefined;
+    const outbound = createOutboundFetch({ allowPrivate: true, allowInsecure: true });
     op = await startTaskOperator({
       spawners: {
-        fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
+        fetch: (url, init) => {
+          beforeFetch?.(String(url));
+          return outbound(url, init);
+        },
         githubApiUrl: gh.baseUrl,
       },
     });
@@ -289,6 +296,44 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     );
     // Counted all the same: it was created.
     expect(spawnerStatus('tidy')?.totalTasksCreated).toBe(2);
+  });
+
+  it('a queued Task whose item one listing of several pages missed (the list changed between page reads) is not withdrawn', async () => {
+    // 150 issues, newest first: page 1 is #150..#51, page 2 #50..#1. #49 (p0) runs, #50 (p1)
+    // waits. Closing #150 between the page reads moves #50 onto page 1, already read.
+    for (let i = 1; i <= 150; i++) {
+      gh.addIssue({ labels: [LABEL, ...(i === 49 ? ['p0'] : i === 50 ? ['p1'] : [])] });
+    }
+    await op.create(
+      'TaskSpawner',
+      spawnerOf('paged', { priorityLabels: ['p0', 'p1'] }, { maxConcurrency: 1 }),
+    );
+    expect(op.job('paged-49')).toBeDefined();
+    expect(op.task('paged-50')?.status?.phase).toBe('Waiting');
+    expect(op.task('paged-150')?.status?.phase).toBe('Waiting');
+    beforeFetch = (url) => {
+      if (url.includes('/issues?') && url.includes('page=2')) {
+        beforeFetch = undefined;
+        gh.update(150, { state: 'closed' });
+      }
+    };
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(beforeFetch).toBeUndefined(); // the race happened
+    expect(op.task('paged-50')?.status?.phase).toBe('Waiting');
+    expect(op.events('paged').filter((e) => e.startsWith('TaskWithdrawn'))).toEqual([]);
+    // The next listing finds #50 again; it is the first to miss #150, the one after confirms.
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(op.task('paged-50')?.status?.phase).toBe('Waiting');
+    expect(op.task('paged-150')?.status?.phase).toBe('Waiting');
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(op.task('paged-50')?.status?.phase).toBe('Waiting');
+    expect(op.task('paged-150')).toBeUndefined();
+    expect(op.events('paged').filter((e) => e.startsWith('TaskWithdrawn'))).toEqual([
+      'TaskWithdrawn: Queued Task paged-150 deleted before it ran: its item no longer matches',
+    ]);
   });
 
   it('honours Retry-After: no request until then, the limit in status', async () => {

@@ -123,6 +123,7 @@ export class GitHubIssuesSource {
         kind: 'items',
         items,
         complete: list.complete,
+        pages: list.pages,
         calls: client.calls,
         rateLimit: client.rateLimit,
       };

@@ -234,6 +234,7 @@ export class GitHubPullRequestsSource {
         kind: 'items',
         items,
         complete: list.complete,
+        pages: list.pages,
         calls: client.calls,
         rateLimit: client.rateLimit,
       };

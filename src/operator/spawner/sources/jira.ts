@@ -131,6 +131,7 @@ export class JiraSource {
         kind: 'items',
         items: issues.items.map((i) => jiraItem(this.spec.baseUrl, i)),
         complete: issues.complete,
+        pages: issues.pages,
         calls,
       };
     } catch (e) {
@@ -184,7 +185,7 @@ export class JiraSource {
     return new JiraHttpError(status, `Jira ${at}`);
   }
 
-  private async search(calls: CallCounts): Promise<{ items: JiraIssue[]; complete: boolean }> {
+  private async search(calls: CallCounts): Promise<{ items: JiraIssue[]; complete: boolean; pages: number }> {
     const jql = buildJql(this.spec.project, this.spec.jql);
     const items: JiraIssue[] = [];
     let token: string | undefined;
@@ -220,10 +221,10 @@ export class JiraSource {
       const done = this.legacy
         ? (body.issues ?? []).length === 0 || items.length >= (body.total ?? 0)
         : body.isLast === true || !body.nextPageToken;
-      if (done) return { items, complete: true };
+      if (done) return { items, complete: true, pages: page + 1 };
       token = body.nextPageToken;
     }
-    return { items, complete: false };
+    return { items, complete: false, pages: MAX_PAGES };
   }
 }
 
