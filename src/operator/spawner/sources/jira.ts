@@ -56,12 +56,37 @@ export const jiraText = (v: unknown): string => {
 
 const ADF_BLOCKS = new Set(['paragraph', 'heading', 'codeBlock', 'blockquote', 'listItem', 'rule']);
 
-/** The JQL upstream sends: `project = P AND (<jql>)`, with the user's ORDER BY kept last. */
+/**
+ * Where the top-level `ORDER BY` clause of a JQL query starts, or -1: the last one outside a
+ * quoted value (`summary ~ "sort order by date"` holds none).
+ */
+const orderByAt = (jql: string): number => {
+  let quote = '';
+  let at = -1;
+  for (let i = 0; i < jql.length; i++) {
+    const ch = jql[i]!;
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = '';
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+    } else if (/^ORDER\s+BY\b/i.test(jql.slice(i, i + 40)) && (i === 0 || /[\s)]/.test(jql[i - 1]!))) {
+      at = i;
+    }
+  }
+  return at;
+};
+
+/**
+ * The JQL upstream sends: `project = P AND (<jql>)`, with the user's ORDER BY kept last (and
+ * outside the parentheses, where Jira refuses it). Past upstream, an `order by` inside a quoted
+ * value is not taken for the clause.
+ */
 export const buildJql = (project: string, jql: string | undefined): string => {
   const text = (jql ?? '').trim();
-  const m = /\s*\bORDER\s+BY\b[\s\S]*$/i.exec(text);
-  const where = m ? text.slice(0, m.index).trim() : text;
-  const order = m ? ` ${m[0].trim()}` : '';
+  const at = orderByAt(text);
+  const where = at >= 0 ? text.slice(0, at).trim() : text;
+  const order = at >= 0 ? ` ${text.slice(at).trim()}` : '';
   return `project = ${project}${where ? ` AND (${where})` : ''}${order}`;
 };
 
@@ -75,7 +100,10 @@ export const jiraItem = (baseUrl: string, issue: JiraIssue): WorkItem => {
     body: jiraText(f.description).trim(),
     url: `${baseUrl.replace(/\/+$/, '')}/browse/${issue.key}`,
     labels: [...(f.labels ?? [])],
-    comments: joinComments((f.comment?.comments ?? []).map((c) => jiraText(c.body).trim())),
+    // A comment with no text (an attachment, an image) is left out, as upstream does.
+    comments: joinComments(
+      (f.comment?.comments ?? []).map((c) => jiraText(c.body).trim()).filter((b) => b !== ''),
+    ),
     kind: f.issuetype?.name ?? '',
     annotations: {},
   };

@@ -32,6 +32,8 @@ describe('jira source', () => {
       type: 'Bug',
       comments: [
         'first',
+        // An image only: no text, left out of {{.Comments}}.
+        { type: 'doc', content: [{ type: 'mediaSingle', content: [{ type: 'media', attrs: { id: 'x' } }] }] },
         { type: 'doc', content: [{ type: 'paragraph', content: [{ type: 'text', text: 'adf' }] }] },
       ],
     });
@@ -133,6 +135,23 @@ describe('jira source', () => {
     expect(buildJql('ENG', undefined)).toBe('project = ENG');
     expect(buildJql('ENG', 'labels = agent OR status = Open ORDER BY created DESC')).toBe(
       'project = ENG AND (labels = agent OR status = Open) ORDER BY created DESC',
+    );
+    // An "order by" inside a quoted value is not the clause: the last one is, as upstream.
+    expect(buildJql('ENG', 'summary ~ "sort order by date" ORDER BY created')).toBe(
+      'project = ENG AND (summary ~ "sort order by date") ORDER BY created',
+    );
+    expect(buildJql('ENG', 'summary ~ "order by"')).toBe('project = ENG AND (summary ~ "order by")');
+    expect(buildJql('ENG', "status = 'In Progress' order by rank")).toBe(
+      "project = ENG AND (status = 'In Progress') order by rank",
+    );
+  });
+
+  test('the JQL sent names the project and keeps the ORDER BY clause outside the parentheses', async () => {
+    seed(1);
+    jira.authorization = 'Bearer pat';
+    await source({ token: 'pat' }, 'summary ~ "sort order by date" ORDER BY created').discover();
+    expect(new URL(`http://x${jira.requests[0]!.path}`).searchParams.get('jql')).toBe(
+      'project = ENG AND (summary ~ "sort order by date") ORDER BY created',
     );
   });
 
