@@ -332,6 +332,16 @@ export class GitHubClient {
     let page = 0;
     for (; page < MAX_PAGES && next; page++) {
       const r: Read<T[]> & { next: string | undefined } = await this.get<T[]>(next);
+      if (!Array.isArray(r.data)) {
+        // JSON, but not a list: a server that is not the GitHub API, or not at this path.
+        const url = next.startsWith('http') ? next : `${this.baseUrl}${next}`;
+        throw new RequestFailedError(
+          'GitHub API',
+          'GET',
+          url,
+          `HTTP 200 answer is ${r.data === null ? 'null' : `a JSON ${typeof r.data === 'object' ? 'object' : typeof r.data}`}, not the list expected; is this the API's URL?`,
+        );
+      }
       items.push(...r.data);
       changed ||= r.changed;
       next = r.next;

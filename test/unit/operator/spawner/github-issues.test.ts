@@ -315,6 +315,23 @@ describe('what a failed poll says', () => {
     }
   });
 
+  test('a JSON answer that is not a list (a server that is not the GitHub API) names the call, not a TypeError', async () => {
+    const other = await server((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    });
+    try {
+      const m = messageOf(await at(other.url).discover());
+      expect(m).toMatch(
+        new RegExp(
+          `^GitHub API GET ${other.url}/repos/acme/widgets/issues\\?\\S+: HTTP 200 answer is a JSON object, not the list expected; is this the API's URL\\?$`,
+        ),
+      );
+    } finally {
+      other.close();
+    }
+  });
+
   test('a refused connection names the call', async () => {
     const gone = await server(() => {});
     gone.close();
