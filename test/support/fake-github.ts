@@ -462,10 +462,11 @@ export class FakeGitHub {
   }
 }
 
+/** A comment as GitHub serves it; an empty user is a deleted account's (`user: null`). */
 const commentJson = (c: { id: number; user: string; body: string; created_at: string }) => ({
   id: c.id,
   body: c.body,
-  user: { login: c.user },
+  user: c.user === '' ? null : { login: c.user },
   created_at: c.created_at,
 });
 

@@ -149,6 +149,8 @@ export class GitHubAuthorizer {
   private async lookup(login: string): Promise<boolean> {
     const policy = this.policy;
     if (!restrictsActors(policy)) return true;
+    // A deleted account (GitHub's `user: null`) has no login to look up, and is no one's.
+    if (login === '') return false;
     if ((policy.allowedUsers ?? []).some((u) => u.toLowerCase() === login.toLowerCase())) return true;
     if (policy.minimumPermission) {
       const r = await this.client.get<{ permission?: string; role_name?: string } | undefined>(

@@ -154,6 +154,18 @@ describe('githubIssues comment policy', () => {
     expect(d.kind === 'items' && d.items[0]!.triggerTime?.toISOString()).toBe('2026-01-01T00:00:04.000Z');
   });
 
+  test("a deleted account's command counts for no one, and is not looked up on GitHub", async () => {
+    const a = gh.addIssue({});
+    gh.comment(a, '', '/kelos pick-up');
+    const d = await policy({
+      triggerComment: '/kelos pick-up',
+      minimumPermission: 'write',
+      allowedTeams: ['acme/core'],
+    }).discover();
+    expect(ids(d)).toEqual([]);
+    expect(gh.count({ path: /\/permission$|\/memberships\// })).toBe(0);
+  });
+
   test('whole-line rule: a command inside a sentence does not count', async () => {
     const a = gh.addIssue({});
     gh.comment(a, 'ann', 'I would say /kelos pick-up here');
