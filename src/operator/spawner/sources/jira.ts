@@ -14,7 +14,7 @@ import type { Static } from '@sinclair/typebox';
 import type { JiraSchema } from '../../../api/task-spawner/index.ts';
 import type { OutboundFetch } from '../../outbound.ts';
 import { type Discovery, discoveryFailure } from '../discovery.ts';
-import { type CallCounts, fetchNamed, jsonOf, rateLimitOf } from '../github-client.ts';
+import { type CallCounts, fetchNamed, jsonOf, RequestFailedError, rateLimitOf } from '../github-client.ts';
 import { joinComments, type WorkItem } from '../work-item.ts';
 
 /** The `jira` options. */
@@ -245,6 +245,16 @@ export class JiraSource {
         isLast?: boolean;
         total?: number;
       }>(res, 'Jira', 'GET', this.url(path, false));
+      // JSON, but no search result: a server that is not Jira, or not at this base URL.
+      const shape = answerShape(body);
+      if (shape) {
+        throw new RequestFailedError(
+          'Jira',
+          'GET',
+          this.url(path, false),
+          `HTTP 200 answer is ${shape}, not a search result with a list of issues; is this the Jira base URL?`,
+        );
+      }
       items.push(...(body.issues ?? []));
       const done = this.legacy
         ? (body.issues ?? []).length === 0 || items.length >= (body.total ?? 0)
@@ -255,6 +265,17 @@ export class JiraSource {
     return { items, complete: false, pages: MAX_PAGES };
   }
 }
+
+/** What is wrong with a search answer's shape, in words; `undefined` when it is one. */
+const answerShape = (body: unknown): string | undefined => {
+  if (body === null) return 'null';
+  if (Array.isArray(body)) return 'a JSON list';
+  if (typeof body !== 'object') return `a JSON ${typeof body}`;
+  const issues = (body as { issues?: unknown }).issues;
+  if (issues !== undefined && !Array.isArray(issues))
+    return `an ${issues === null ? 'issues: null' : `${typeof issues} of issues`}`;
+  return undefined;
+};
 
 class RateLimited extends Error {
   readonly retryAt: Date;

@@ -123,6 +123,34 @@ describe('jira source', () => {
     }
   });
 
+  test('a JSON answer without a list of issues names the call and asks whether it is the URL, not a TypeError', async () => {
+    const answers = ['{"issues": {"key": "ENG-1"}}', 'null', '[1, 2]'];
+    const srv = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answers.shift());
+    }).listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const src = new JiraSource(
+        { baseUrl: base, project: 'ENG', secretRef: { name: 's' } },
+        { token: 't' },
+        fetch,
+      );
+      for (const what of ['an object of issues', 'null', 'a JSON list']) {
+        const d = await src.discover();
+        expect(d.kind).toBe('error');
+        expect(d.kind === 'error' && d.message).toMatch(
+          new RegExp(
+            `^Jira GET ${base}/rest/api/2/search/jql: HTTP 200 answer is ${what}, not a search result with a list of issues; is this the Jira base URL\\?$`,
+          ),
+        );
+      }
+    } finally {
+      srv.close();
+    }
+  });
+
   test('refused credentials name the secretRef and its keys', async () => {
     jira.authorization = 'Bearer right';
     const d = await source({ token: 'wrong' }).discover();
