@@ -273,6 +273,29 @@ describe('webhook receiver end to end', () => {
     expect(await ownedBy(c, ns, 'sentry')).toHaveLength(1);
   });
 
+  it('gives generic ids that differ only in case or punctuation a Task each; the same id again is a duplicate', async () => {
+    const { c, ns } = s;
+    const send = async (id: string) => {
+      const body = JSON.stringify(genericAlert(id));
+      const r = await post(addr, '/webhook/sentry', body, {
+        'content-type': 'application/json',
+        'sentry-hook-signature': sign.raw(body, SECRET),
+      });
+      expect(r.status, r.body).toBe(200);
+      return firstResult(r);
+    };
+    const before = (await ownedBy(c, ns, 'sentry')).length;
+    const ids = ['c-1', 'C-1', 'x/y', 'x-y', 'x-y-', 'äö', 'üß'];
+    const outcomes = [];
+    for (const id of ids) outcomes.push((await send(id))['outcome']);
+    expect(outcomes).toEqual(ids.map(() => 'created'));
+    const names = (await ownedBy(c, ns, 'sentry')).map((t) => t.metadata.name);
+    expect(names).toHaveLength(before + ids.length);
+    expect(names).toContain('sentry-c-1');
+    expect(names).toContain('sentry-x-y');
+    expect(await send('C-1')).toMatchObject({ outcome: 'duplicate' });
+  });
+
   it('creates exactly maxTotalTasks Tasks; later deliveries get a 2xx saying why no Task was made', async () => {
     const { c, ns } = s;
     const outcomes: string[] = [];

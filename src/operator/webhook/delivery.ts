@@ -48,7 +48,8 @@ export type MatchResult =
        * What names and deduplicates the Task (`<spawner>-<id>` unless `nameTemplate`), one per
        * event, upstream's suffixes: `<event>-<sha256(delivery id)[:12]>` for GitHub (`_` as
        * `-`) and Linear (the type, lower case), `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
-       * and for generic sources the mapped `id` itself.
+       * and for generic sources the mapped `id` itself when it is a name already, else a readable
+       * form of it with a hash of it (`genericTaskId`).
        */
       readonly id: string;
       readonly vars: GoValue;

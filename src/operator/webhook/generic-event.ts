@@ -10,6 +10,7 @@
  *
  * @packageDocumentation
  */
+import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { JSONPath } from 'jsonpath-plus';
 import type { GenericWebhookFilterSchema, GenericWebhookSchema } from '../../api/index.ts';
@@ -51,6 +52,26 @@ export const selectPath = (payload: unknown, path: string): unknown => {
   return values.length === 1 ? values[0] : values;
 };
 
+/** An id that is a Task name's tail as it is: lower case, `[a-z0-9.-]`, alphanumeric at both ends. */
+const NAME_SAFE = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+/**
+ * What names and dedupes the Task of a mapped id. A name-safe id is itself (`alerts-a-1`);
+ * any other keeps a readable form plus a hash of the id as sent, because the Task name is
+ * lower-cased and every other character becomes `-`: `A1` and `a1`, `x/y` and `x-y`, or two
+ * ids of non-Latin letters would otherwise name one Task, and the second delivery would be
+ * answered as a duplicate of the first and lost.
+ */
+export const genericTaskId = (id: string): string => {
+  if (NAME_SAFE.test(id)) return id;
+  const readable = id
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, 8);
+  return readable ? `${readable}-${hash}` : hash;
+};
+
 /** Whether a filter matches: a missing field never does (so a filter fails and an exclude does not). */
 export const genericFilterMatches = (f: GenericWebhookFilter, payload: unknown): boolean => {
   const v = selectPath(payload, f.field);
@@ -83,7 +104,7 @@ export const matchGeneric = (spec: GenericWebhook, delivery: Delivery): MatchRes
     const id = vars.id;
     if (typeof id !== 'string' || id === '')
       return { matched: false, reason: `fieldMapping.id (${spec.fieldMapping.id}) selects nothing` };
-    return { matched: true, id, vars, annotations: {} };
+    return { matched: true, id: genericTaskId(id), vars, annotations: {} };
   } catch (e) {
     return { matched: false, reason: `invalid filter or mapping: ${(e as Error).message}` };
   }

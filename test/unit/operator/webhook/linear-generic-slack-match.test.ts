@@ -144,6 +144,23 @@ describe('generic (JSONPath)', () => {
     expect(on([{ field: '$.data.event.nope', value: 'x' }]).matched).toBe(true);
   });
 
+  test('an id that is no Task name as it is gets a hash of itself, so ids differing in case or punctuation stay apart', () => {
+    const s = spawnerWith({ webhook: { source: 'sentry', fieldMapping: { id: '$.id' } } });
+    const idOf = (id: string) => {
+      const r = matchDelivery(s, { ...alert, payload: { id } });
+      return r.matched ? [r.id, varsOf(r)['ID']] : [reasonOf(r)];
+    };
+    expect(idOf('a-1')).toEqual(['a-1', 'a-1']);
+    const upper = idOf('A-1');
+    expect(upper[0]).toMatch(/^a-1-[0-9a-f]{8}$/);
+    expect(upper[1]).toBe('A-1');
+    expect(idOf('x/y')[0]).toMatch(/^x-y-[0-9a-f]{8}$/);
+    expect(idOf('a-1-')[0]).toMatch(/^a-1-[0-9a-f]{8}$/);
+    expect(idOf('a-1-')[0]).not.toBe(upper[0]);
+    expect(idOf('äö')[0]).toMatch(/^[0-9a-f]{8}$/);
+    expect(idOf('äö')[0]).not.toBe(idOf('üß')[0]);
+  });
+
   test('an id that selects nothing creates no Task', () => {
     const s = spawnerWith({ webhook: { source: 'sentry', fieldMapping: { id: '$.data.missing' } } });
     expect(reasonOf(matchDelivery(s, alert))).toMatch(
