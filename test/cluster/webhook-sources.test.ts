@@ -268,6 +268,31 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     expect(slack.posted[before + 1]!.text).toMatch(new RegExp(`^:x: Task \`${name}\` has \\*failed\\*\\.`));
   });
 
+  it('acknowledges a slash command once its Task exists, without waiting for Slack to take the "accepted" message', async () => {
+    const { c, ns } = s;
+    await withSpawners();
+    await slack.until(() => slack.current !== undefined);
+    const command: Json = { ...fixture('slack', 'slash-command'), trigger_id: '1763712006.42.slowpost' };
+    const name = `slack-slack-${sha12(command.trigger_id)}`;
+    slack.holdPosts = true;
+    try {
+      const envelope = slack.sendSlashCommand(command);
+      // Slack answers the "accepted" post only after the command was acknowledged.
+      await slack.until(() => slack.acked(envelope));
+      expect((await ownedBy(c, ns, 'slack')).map((t) => t.metadata.name)).toContain(name);
+      await slack.until(() => slack.heldPosts.length === 1);
+    } finally {
+      slack.releasePosts();
+    }
+    await waitForTask(
+      c,
+      ns,
+      name,
+      'to record the thread its "accepted" message started',
+      (t) => t.metadata.annotations?.['kelos.dev/slack-thread-ts'] === '1763712001.000200',
+    );
+  });
+
   it('generic signed POST → Task whose .Context was fetched from its contextSources; a failed fetch creates nothing and asks for a retry', async () => {
     await withSpawners();
     const addr = s.op.operator.webhookAddress ?? '';

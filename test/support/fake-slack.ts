@@ -37,6 +37,10 @@ export class FakeSlack {
   silentConnections = 0;
   /** Ping frames clients sent (the `ws` server answers each with a pong unless paused). */
   pings = 0;
+  /** While set, `chat.postMessage` calls are received but not answered until {@link releasePosts}. */
+  holdPosts = false;
+  /** `chat.postMessage` calls received and held, not yet answered. */
+  readonly heldPosts: Array<() => void> = [];
   /** Connections that got their hello, in order. */
   readonly sockets: WebSocket[] = [];
   #waiters: Array<() => void> = [];
@@ -74,8 +78,13 @@ export class FakeSlack {
             user_id: 'U0KELOSBOT',
           });
         if (method === 'chat.postMessage') {
-          this.posted.push(JSON.parse(body) as PostedMessage);
-          return answer({ ok: true, channel: 'C0ENG00001', ts: '1763712001.000200' });
+          const post = () => {
+            this.posted.push(JSON.parse(body) as PostedMessage);
+            answer({ ok: true, channel: 'C0ENG00001', ts: '1763712001.000200' });
+          };
+          if (!this.holdPosts) return post();
+          this.heldPosts.push(post);
+          return this.#wake();
         }
         return answer({ ok: false, error: 'unknown_method' });
       });
@@ -153,6 +162,12 @@ export class FakeSlack {
   /** Sends a `disconnect` frame, as Slack does before it refreshes a connection. */
   disconnect(reason: 'refresh_requested' | 'warning' | 'link_disabled' = 'refresh_requested'): void {
     this.current?.send(JSON.stringify({ type: 'disconnect', reason, debug_info: { host: 'fake' } }));
+  }
+
+  /** Stops holding `chat.postMessage` and answers the held ones. */
+  releasePosts(): void {
+    this.holdPosts = false;
+    for (const post of this.heldPosts.splice(0)) post();
   }
 
   /** Whether the client acknowledged `envelopeId`. */

@@ -6,6 +6,11 @@
  * that failed for a reason a retry could fix rejects, so the envelope stays unacknowledged
  * and Slack sends it again; the Task name makes that redelivery harmless.
  *
+ * The intake resolves once the Tasks exist, before the announcements are posted: Slack wants
+ * the envelope acknowledged within 3 s, and a `chat.postMessage` (rate-limited per channel, up
+ * to 10 s) awaited first made a slash command that had created its Task fail in the asker's
+ * Slack with `operation_timeout`, and a message event come again.
+ *
  * @packageDocumentation
  */
 import type { TaskSpawner } from '../../api/index.ts';
@@ -38,6 +43,8 @@ export interface SlackIntakeDeps {
   /** Records the thread of a slash command's Task: the message "accepted" was posted as. */
   readonly recordThread: (namespace: string, task: string, threadTs: string) => Promise<void>;
   readonly log: Logger;
+  /** Receives each delivery's announcements, settled once all are posted or failed (tests wait on it). */
+  readonly announced?: (done: Promise<void>) => void;
 }
 
 /** The `onDelivery` of the Slack client. */
@@ -45,6 +52,7 @@ export const slackIntake =
   (deps: SlackIntakeDeps) =>
   async (delivery: Delivery): Promise<void> => {
     const retry: string[] = [];
+    const announcements: Array<() => Promise<void>> = [];
     for (const spawner of deps.spawners()) {
       if (!spawner.spec.when.slack) continue;
       const match = matchDelivery(spawner, delivery);
@@ -62,19 +70,26 @@ export const slackIntake =
       const channel = annotations[SlackAnnotations.Channel] ?? '';
       const thread = annotations[SlackAnnotations.ThreadTs] ?? '';
       const task = out.task;
-      try {
-        if (thread) await deps.post(channel, slackStatusText(task, 'accepted'), thread);
-        else {
-          // A slash command has no message to answer under: "accepted" starts the thread (saying
-          // what was asked, which only the asker saw), and the result follows in it.
-          const p = obj(delivery.payload);
-          const asked = `<@${str(p.user_id)}> asked: \`${`${str(p.command)} ${str(p.text)}`.trim()}\``;
-          const ts = await deps.post(channel, `${slackStatusText(task, 'accepted')}\n${asked}`, '');
-          if (ts) await deps.recordThread(spawner.metadata.namespace ?? '', task, ts);
+      announcements.push(async () => {
+        try {
+          if (thread) await deps.post(channel, slackStatusText(task, 'accepted'), thread);
+          else {
+            // A slash command has no message to answer under: "accepted" starts the thread (saying
+            // what was asked, which only the asker saw), and the result follows in it.
+            const p = obj(delivery.payload);
+            const asked = `<@${str(p.user_id)}> asked: \`${`${str(p.command)} ${str(p.text)}`.trim()}\``;
+            const ts = await deps.post(channel, `${slackStatusText(task, 'accepted')}\n${asked}`, '');
+            if (ts) await deps.recordThread(spawner.metadata.namespace ?? '', task, ts);
+          }
+        } catch (e) {
+          deps.log.warn('Slack reply not posted', { error: e, task });
         }
-      } catch (e) {
-        deps.log.warn('Slack reply not posted', { error: e, task });
-      }
+      });
     }
+    // Not awaited: the envelope is acknowledged now; each announcement catches its own failure.
+    const done = (async () => {
+      for (const announce of announcements) await announce();
+    })();
+    deps.announced?.(done);
     if (retry.length > 0) throw new Error(`not delivered, for Slack to resend: ${retry.join('; ')}`);
   };

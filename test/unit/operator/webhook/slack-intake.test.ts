@@ -12,7 +12,8 @@ const setup = (outcomes: Record<string, IntakeOutcome>) => {
   const delivered: Array<[string, Readonly<Record<string, string>>]> = [];
   const posted: string[][] = [];
   const threads: string[][] = [];
-  const onDelivery = slackIntake({
+  const announcing: Array<Promise<void>> = [];
+  const intake = slackIntake({
     spawners: () => [
       named('eng', spawnerWith({ slack: { channels: ['C0ENG00001'] } })),
       named('ops', spawnerWith({ slack: { channels: ['C0OPS00001'] } })),
@@ -31,8 +32,17 @@ const setup = (outcomes: Record<string, IntakeOutcome>) => {
       threads.push([namespace, task, ts]);
     },
     log: silentLogger,
+    announced: (done) => announcing.push(done),
   });
-  return { onDelivery, delivered, posted, threads };
+  // Resolves once the delivery's Tasks exist and its announcements are posted.
+  const onDelivery = async (d: Delivery) => {
+    try {
+      await intake(d);
+    } finally {
+      await Promise.all(announcing);
+    }
+  };
+  return { intake, onDelivery, delivered, posted, threads };
 };
 
 describe('Slack intake', () => {
@@ -52,6 +62,34 @@ describe('Slack intake', () => {
     await expect(onDelivery(delivery('slack', 'message', 'message'))).rejects.toThrow(
       /for Slack to resend: team-a\/eng: API server unavailable/,
     );
+  });
+
+  test('resolves once the Tasks exist, before the announcement is posted, so the envelope is acknowledged in time', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const posted: string[] = [];
+    let announced: Promise<void> | undefined;
+    const intake = slackIntake({
+      spawners: () => [named('eng', spawnerWith({ slack: { channels: ['C0ENG00001'] } }))],
+      deliver: async () => ({ outcome: 'created', task: 'eng-x' }),
+      post: async (_c, text) => {
+        await held;
+        posted.push(text);
+        return '1763712009.000001';
+      },
+      recordThread: async () => {},
+      log: silentLogger,
+      announced: (done) => {
+        announced = done;
+      },
+    });
+    await intake(delivery('slack', 'message', 'message'));
+    expect(posted).toEqual([]);
+    release();
+    await announced;
+    expect(posted).toHaveLength(1);
   });
 
   test('a slash command: its Task is announced in the channel with what was asked, and that message becomes its thread', async () => {

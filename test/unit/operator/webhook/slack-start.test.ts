@@ -50,6 +50,8 @@ describe('Slack started with the receiver', () => {
     expect(created.items).toHaveLength(1);
     const task = created.items[0]!;
     expect(task.metadata.annotations?.['kelos.dev/slack-report-phase']).toBe('accepted');
+    // "accepted" is posted once the envelope is acknowledged.
+    await fake.until(() => fake.posted.length > 0);
     expect(task.metadata.annotations?.['kelos.dev/slack-channel']).toBe('C0ENG00001');
     expect(fake.posted).toEqual([
       {
