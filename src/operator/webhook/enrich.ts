@@ -10,7 +10,7 @@
  */
 import type { TaskSpawner } from '../../api/index.ts';
 import type { Pollers } from '../reconcilers/task-spawner/source.ts';
-import { repoPath } from '../spawner/github-repo.ts';
+import { type GitHubRepo, repoPath } from '../spawner/github-repo.ts';
 import { obj } from './delivery.ts';
 import type { Delivery, DeliveryEnrichment, enrichmentNeeded } from './match.ts';
 
@@ -28,6 +28,22 @@ const pullNumberOf = (payload: unknown): number | undefined => {
   return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined;
 };
 
+/**
+ * The repository a delivery is about (`repository.owner.login`/`repository.name`), on the
+ * spawner's GitHub host; the spawner's own repository when the payload names none. A spawner
+ * without `repository` hears every repository its hook covers (an organization hook), and the
+ * pull request is the commented or changed one there, not the one of the same number in the
+ * spawner's Workspace repository.
+ */
+const deliveryRepo = (payload: unknown, own: GitHubRepo): GitHubRepo => {
+  const r = obj(obj(payload).repository);
+  const owner = obj(r.owner).login;
+  const name = r.name;
+  return typeof owner === 'string' && owner && typeof name === 'string' && name
+    ? { ...own, owner, repo: name }
+    : own;
+};
+
 /** An {@link Enricher} over the spawners' GitHub access. */
 export const githubEnricher =
   (pollers: Pick<Pollers, 'get'>): Enricher =>
@@ -36,7 +52,7 @@ export const githubEnricher =
     if (n === undefined) return {};
     const github = (await pollers.get(spawner)).github;
     if (!github) throw new Error('the TaskSpawner has no GitHub access');
-    const base = `${repoPath(github.repo)}/pulls/${n}`;
+    const base = `${repoPath(deliveryRepo(delivery.payload, github.repo))}/pulls/${n}`;
     const out: { changedFiles?: string[]; pullRequestHeadBranch?: string } = {};
     if (need.changedFiles) {
       const files = await github.client.list<{ filename: string }>(`${base}/files?per_page=100`);

@@ -347,15 +347,26 @@ export const githubVars = (
   };
 };
 
+/**
+ * Why the spawner refuses a delivery before any filter (its `events`, `repository` and
+ * `excludeAuthors`), or undefined; read from the body alone.
+ */
+export const githubPrefilter = (spec: GitHubWebhook, delivery: Delivery): string | undefined => {
+  if (!spec.events.includes(delivery.event)) return `event ${delivery.event} is not in events`;
+  const p = obj(delivery.payload);
+  const repository = str(obj(p.repository).full_name);
+  if (spec.repository && spec.repository.toLowerCase() !== repository.toLowerCase())
+    return `repository ${repository} is not ${spec.repository}`;
+  const sender = str(obj(p.sender).login);
+  if (loginIn(sender, spec.excludeAuthors)) return `author ${sender} is excluded`;
+  return undefined;
+};
+
 /** Matches a GitHub delivery against a `githubWebhook` spawner. */
 export const matchGitHub = (spawner: TaskSpawner, spec: GitHubWebhook, delivery: Delivery): MatchResult => {
-  if (!spec.events.includes(delivery.event))
-    return { matched: false, reason: `event ${delivery.event} is not in events` };
+  const refused = githubPrefilter(spec, delivery);
+  if (refused !== undefined) return { matched: false, reason: refused };
   const facts = githubFacts(delivery);
-  if (spec.repository && spec.repository.toLowerCase() !== facts.repository.toLowerCase())
-    return { matched: false, reason: `repository ${facts.repository} is not ${spec.repository}` };
-  if (loginIn(facts.sender, spec.excludeAuthors))
-    return { matched: false, reason: `author ${facts.sender} is excluded` };
   const filters = (spec.filters ?? []).filter((f) => f.event === delivery.event);
   let matchedFilter: GitHubWebhookFilter | undefined;
   if (filters.length > 0) {

@@ -10,7 +10,7 @@
 import type { TaskSpawner } from '../../api/index.ts';
 import type { Delivery, MatchResult } from './delivery.ts';
 import { matchGeneric } from './generic-event.ts';
-import { githubEnrichmentNeeded, matchGitHub } from './github-event.ts';
+import { githubEnrichmentNeeded, githubPrefilter, matchGitHub } from './github-event.ts';
 import { matchLinear } from './linear-event.ts';
 import { matchSlack } from './slack-event.ts';
 
@@ -41,13 +41,18 @@ export function matchDelivery(spawner: TaskSpawner, delivery: Delivery): MatchRe
   }
 }
 
-/** Which API look-ups a spawner's filters need for this delivery (GitHub only). */
+/**
+ * Which API look-ups a spawner's filters need for this delivery (GitHub only): none for a
+ * delivery the spawner refuses anyway (another event, another repository, an excluded author),
+ * so an organization hook's events for repositories no spawner watches cost no call and
+ * cannot fail the delivery.
+ */
 export const enrichmentNeeded = (
   spawner: TaskSpawner,
   delivery: Delivery,
 ): { readonly changedFiles: boolean; readonly pullRequestHeadBranch: boolean } => {
   const spec = spawner.spec.when.githubWebhook;
-  return delivery.source === 'github' && spec && spec.events.includes(delivery.event)
+  return delivery.source === 'github' && spec && githubPrefilter(spec, delivery) === undefined
     ? githubEnrichmentNeeded(spec, delivery)
     : { changedFiles: false, pullRequestHeadBranch: false };
 };

@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A receiver whose spawner takes pull requests touching docs/, enriched from the fake GitHub. */
-const setup = async () => {
+const setup = async (repository?: string) => {
   const client = new GitHubClient({
     baseUrl: gh.baseUrl,
     fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
@@ -33,6 +33,7 @@ const setup = async () => {
   const when = {
     githubWebhook: {
       events: ['pull_request'],
+      ...(repository ? { repository } : {}),
       filters: [{ event: 'pull_request', filePatterns: { include: ['docs/**'] } }],
     },
   };
@@ -49,10 +50,16 @@ const setup = async () => {
     }),
   });
   const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
-  const send = (pr: number, delivery: string) => {
-    const p = fixture('github', 'pull_request') as { number: number; pull_request: { number: number } };
+  const send = (pr: number, delivery: string, repo = 'acme/widgets') => {
+    const p = fixture('github', 'pull_request') as {
+      number: number;
+      pull_request: { number: number };
+      repository: { name: string; full_name: string; owner: { login: string } };
+    };
     p.number = pr;
     p.pull_request.number = pr;
+    const [owner = '', name = ''] = repo.split('/');
+    p.repository = { ...p.repository, name, full_name: repo, owner: { ...p.repository.owner, login: owner } };
     const body = JSON.stringify(p);
     return post(addr, '/webhook/github', body, githubHeaders(body, SECRET, 'pull_request', delivery));
   };
@@ -74,6 +81,31 @@ describe('receiver enrichment from GitHub', () => {
     expect(JSON.stringify(b.json().results)).toContain('"outcome":"filtered"');
     expect(await taskCount()).toBe(1);
     expect(gh.requests.some((r) => r.path.includes(`/pulls/${docs}/files`))).toBe(true);
+  });
+
+  test("the files are those of the pull request in the delivery's repository, not of the same number in the Workspace's", async () => {
+    const { send, taskCount } = await setup();
+    // acme/widgets (the Workspace) has this number with docs changes; other/gadgets is not on the fake.
+    const n = gh.addIssue({ pull: { headRef: 'docs-fix' }, files: ['docs/guide.md'] });
+    const r = await send(n, 'd-other', 'other/gadgets');
+    expect(r.status, r.body).toBe(503);
+    expect(await taskCount()).toBe(0);
+    expect(gh.requests.some((q) => q.path.startsWith(`/repos/other/gadgets/pulls/${n}/files`))).toBe(true);
+    expect(gh.requests.some((q) => q.path.startsWith(`/repos/acme/widgets/pulls/${n}`))).toBe(false);
+  });
+
+  test('a delivery for a repository the spawner does not watch is filtered without a GitHub call', async () => {
+    const { send, taskCount } = await setup('acme/widgets');
+    const r = await send(404, 'd-unwatched', 'other/gadgets');
+    expect(r.status, r.body).toBe(200);
+    expect(r.json().results).toEqual([
+      expect.objectContaining({
+        outcome: 'filtered',
+        reason: 'repository other/gadgets is not acme/widgets',
+      }),
+    ]);
+    expect(gh.requests.filter((q) => q.path.includes('/pulls/'))).toEqual([]);
+    expect(await taskCount()).toBe(0);
   });
 
   test('a failed fetch answers 503 with Retry-After, creates nothing, and the retry succeeds', async () => {
