@@ -296,6 +296,31 @@ describe('webhook receiver end to end', () => {
     expect(await send('C-1')).toMatchObject({ outcome: 'duplicate' });
   });
 
+  it('answers a generic delivery its fieldMapping.id finds nothing in as invalid, and says so on the spawner', async () => {
+    const { c, ns } = s;
+    const before = (await ownedBy(c, ns, 'sentry')).length;
+    const body = JSON.stringify({ action: 'triggered', data: { title: 'no id here' } });
+    const r = await post(addr, '/webhook/sentry', body, {
+      'content-type': 'application/json',
+      'sentry-hook-signature': sign.raw(body, SECRET),
+    });
+    expect(r.status, r.body).toBe(200);
+    expect(firstResult(r)).toMatchObject({ outcome: 'invalid' });
+    expect(firstResult(r)['reason']).toContain('fieldMapping.id ($.data.id) selects nothing');
+    await waitFor('a WebhookDeliveryInvalid Event on the spawner', async () => {
+      const events = await c.list<
+        ApiObject & { reason?: string; note?: string; regarding?: { name?: string } }
+      >(Resources.Event, { namespace: ns });
+      return events.items.some(
+        (e) =>
+          e.regarding?.name === 'sentry' &&
+          e.reason === 'WebhookDeliveryInvalid' &&
+          e.note?.includes('fieldMapping.id ($.data.id) selects nothing') === true,
+      );
+    });
+    expect(await ownedBy(c, ns, 'sentry')).toHaveLength(before);
+  });
+
   it('creates exactly maxTotalTasks Tasks; later deliveries get a 2xx saying why no Task was made', async () => {
     const { c, ns } = s;
     const outcomes: string[] = [];

@@ -55,7 +55,16 @@ export type MatchResult =
       readonly vars: GoValue;
       readonly annotations: Readonly<Record<string, string>>;
     }
-  | { readonly matched: false; readonly reason: string };
+  | {
+      readonly matched: false;
+      readonly reason: string;
+      /**
+       * The spawner's settings cannot take the delivery (a `fieldMapping.id` that selects
+       * nothing, a malformed JSONPath), rather than its filters refusing it: answered
+       * `invalid`, with a Warning Event on the spawner, where its owner looks.
+       */
+      readonly invalid?: true;
+    };
 
 /** A JSON object's field as an object (empty when absent or not an object). */
 export const obj = (v: unknown): Record<string, unknown> =>

@@ -103,9 +103,13 @@ export const matchGeneric = (spec: GenericWebhook, delivery: Delivery): MatchRes
     for (const [from, to] of MIRRORED) vars[to] = vars[from] ?? '';
     const id = vars.id;
     if (typeof id !== 'string' || id === '')
-      return { matched: false, reason: `fieldMapping.id (${spec.fieldMapping.id}) selects nothing` };
+      return {
+        matched: false,
+        reason: `fieldMapping.id (${spec.fieldMapping.id}) selects nothing in the delivery; no Task was created`,
+        invalid: true,
+      };
     return { matched: true, id: genericTaskId(id), vars, annotations: {} };
   } catch (e) {
-    return { matched: false, reason: `invalid filter or mapping: ${(e as Error).message}` };
+    return { matched: false, reason: `invalid filter or mapping: ${(e as Error).message}`, invalid: true };
   }
 };

@@ -389,7 +389,7 @@ export class WebhookReceiver {
             delivery,
             m,
           )
-        : { outcome: 'filtered', reason: m.reason };
+        : { outcome: m.invalid ? 'invalid' : 'filtered', reason: m.reason };
     } catch (e) {
       out = { outcome: 'failed', reason: (e as Error).message };
     }
