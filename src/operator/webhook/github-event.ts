@@ -371,12 +371,14 @@ export const matchGitHub = (spawner: TaskSpawner, spec: GitHubWebhook, delivery:
   let matchedFilter: GitHubWebhookFilter | undefined;
   if (filters.length > 0) {
     const reasons: string[] = [];
+    let broken = false;
     for (const f of filters) {
       let why: string | undefined;
       try {
         why = filterMismatch(f, facts);
       } catch (e) {
         why = (e as Error).message;
+        broken = true;
       }
       if (why === undefined) {
         matchedFilter = f;
@@ -384,7 +386,14 @@ export const matchGitHub = (spawner: TaskSpawner, spec: GitHubWebhook, delivery:
       }
       reasons.push(why);
     }
-    if (!matchedFilter) return { matched: false, reason: `no filter matches: ${reasons.join('; ')}` };
+    // A pattern RE2 refuses fails closed, as upstream; it is the spawner's fault, not the
+    // delivery's, so it is answered invalid (a Warning Event on the spawner), not filtered.
+    if (!matchedFilter)
+      return {
+        matched: false,
+        reason: `no filter matches: ${reasons.join('; ')}`,
+        ...(broken ? { invalid: true as const } : {}),
+      };
   }
   // Upstream fills ChangedFiles for push, and otherwise only when the matching filter used filePatterns.
   const files = delivery.event === 'push' || matchedFilter?.filePatterns ? (facts.changedFiles ?? []) : [];

@@ -1,0 +1,48 @@
+// A spawner whose own settings cannot take a delivery (a filter pattern RE2 refuses) answers it
+// `invalid` and says so on the spawner, where its owner looks; a filter that merely does not
+// match answers `filtered`.
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { When } from '../../../../src/api/index.ts';
+import type { ApiObject } from '../../../../src/kube/client.ts';
+import { Resources } from '../../../../src/operator/resources.ts';
+import { firstResult, githubHeaders, githubIssueComment, post } from '../../../support/webhook-payloads.ts';
+import { receiverOver } from '../../../support/webhook-receiver.ts';
+
+const SECRET = 'hook-secret';
+const stops: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+const send = (addr: string) => {
+  const body = JSON.stringify(githubIssueComment(3));
+  return post(addr, '/webhook/github', body, githubHeaders(body, SECRET, 'issue_comment', randomUUID()));
+};
+
+describe('a GitHub delivery for a spawner whose filter cannot be evaluated', () => {
+  it('is invalid, with a WebhookDeliveryInvalid Event naming the pattern; a plain mismatch is filtered', async () => {
+    const when = (bodyPattern: string) =>
+      ({
+        githubWebhook: { events: ['issue_comment'], filters: [{ event: 'issue_comment', bodyPattern }] },
+      }) as When;
+    const broken = await receiverOver(when('(a)\\1'), stops, { clusterSecrets: { github: [SECRET] } });
+    const r = await send((await broken.receiver.listen('127.0.0.1:0')) ?? '');
+    expect(r.status, r.body).toBe(200);
+    expect(firstResult(r)).toMatchObject({ outcome: 'invalid' });
+    expect(firstResult(r)['reason']).toContain('invalid RE2 pattern');
+    // The Event is written after the answer: read until it is there (the test's timeout bounds it).
+    const events = async () =>
+      (
+        await broken.kube.list<ApiObject & { reason?: string; note?: string }>(Resources.Event, {
+          namespace: 'team-a',
+        })
+      ).items.map((e) => [e.reason, e.note?.includes('invalid RE2 pattern')]);
+    while ((await events()).length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(await events()).toEqual([['WebhookDeliveryInvalid', true]]);
+
+    const other = await receiverOver(when('^/other'), stops, { clusterSecrets: { github: [SECRET] } });
+    const f = await send((await other.receiver.listen('127.0.0.1:0')) ?? '');
+    expect(firstResult(f)).toMatchObject({ outcome: 'filtered' });
+  });
+});
