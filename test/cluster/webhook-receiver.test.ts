@@ -168,6 +168,41 @@ describe('webhook receiver end to end', () => {
     expect(await ownedBy(c, ns, 'gh')).toHaveLength(1);
   });
 
+  it('takes a GitHub delivery form-encoded, as GitHub sends it by default, signed over the form body', async () => {
+    const { c, ns } = s;
+    const before = (await ownedBy(c, ns, 'gh')).length;
+    const form = `payload=${encodeURIComponent(JSON.stringify(githubIssueComment(11, '/kelos form')))}`;
+    const headers = {
+      ...githubHeaders(form, SECRET, 'issue_comment', randomUUID()),
+      'content-type': 'application/x-www-form-urlencoded',
+    };
+    const r = await post(addr, '/webhook/github', form, headers);
+    expect(r.status, r.body).toBe(200);
+    expect(firstResult(r)['outcome']).toBe('created');
+    const prompts = (await ownedBy(c, ns, 'gh')).map((t) => t.spec.prompt);
+    expect(prompts).toHaveLength(before + 1);
+    expect(prompts).toContain('Comment on #11: /kelos form');
+
+    const forged = await post(addr, '/webhook/github', form, {
+      ...headers,
+      'x-hub-signature-256': sign.github(form, 'not-the-secret'),
+    });
+    expect(forged.status).toBe(401);
+    const empty = 'other=1';
+    const none = await post(addr, '/webhook/github', empty, {
+      ...headers,
+      'x-hub-signature-256': sign.github(empty, SECRET),
+    });
+    expect([none.status, none.json()['error']]).toEqual([400, 'form-encoded body has no payload field']);
+    // Form encoding is GitHub's: a generic sender still gets 415.
+    const alert = JSON.stringify(genericAlert('f-1'));
+    const generic = await post(addr, '/webhook/alerts', alert, {
+      ...kelosHeaders(alert, SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(generic.status).toBe(415);
+  });
+
   it('refuses unsigned, wrongly signed and unknown deliveries with a 4xx and creates nothing', async () => {
     const { c, ns } = s;
     const before = (await tasksIn(c, ns)).size;

@@ -1,8 +1,9 @@
 /**
  * Reading a delivery's body under a size limit: a declared `Content-Length` over the limit is
  * refused before a byte is read, and a chunked body is cut off the moment it passes the limit
- * (never buffered whole). The content type must be JSON: GitHub's form-encoded deliveries
- * (`payload=`) are refused with a message that says which setting to change.
+ * (never buffered whole). The content type must be JSON, except that GitHub may send its
+ * form-encoded deliveries (the content type its webhook form selects by default: the JSON in
+ * the `payload` field), signed over the raw form body.
  *
  * @packageDocumentation
  */
@@ -24,15 +25,24 @@ export interface Refusal {
   readonly message: string;
 }
 
-/** Why the content type is not acceptable, or undefined. */
-export function contentTypeProblem(header: string | undefined): Refusal | undefined {
-  const type = (header ?? '').split(';')[0]!.trim().toLowerCase();
+/** The media type of a `Content-Type` header, lower case, without parameters. */
+export const mediaType = (header: string | undefined): string =>
+  (header ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** GitHub's form-encoded delivery content type. */
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/** Why the content type is not acceptable, or undefined; `form` accepts GitHub's form encoding. */
+export function contentTypeProblem(header: string | undefined, form = false): Refusal | undefined {
+  const type = mediaType(header);
   if (type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))) return;
-  if (type === 'application/x-www-form-urlencoded')
+  if (type === FORM_CONTENT_TYPE) {
+    if (form) return;
     return {
       status: 415,
-      message: 'form-encoded deliveries are not accepted: set the webhook content type to application/json',
+      message: 'form-encoded deliveries are accepted from GitHub only: send application/json',
     };
+  }
   return {
     status: 415,
     message: `content type must be application/json; got ${JSON.stringify(type || '(none)')}`,
@@ -82,6 +92,13 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.once('close', () => finish({ status: 400, message: 'request body aborted' }));
   });
 }
+
+/**
+ * The JSON text of a delivery body: the body itself, or, form-encoded, its `payload` field
+ * (undefined when it has none).
+ */
+export const jsonText = (body: Buffer, form: boolean): string | undefined =>
+  form ? (new URLSearchParams(body.toString('utf8')).get('payload') ?? undefined) : body.toString('utf8');
 
 /**
  * Deepest nesting of a delivery's JSON. No source nests near it (GitHub's payloads reach about

@@ -11,6 +11,9 @@
  * hostile request cheap: method, route, content type and size are checked before the body is
  * read; the signature before it is parsed; nothing is created before all of that passed.
  *
+ * GitHub may post form-encoded (`payload=<JSON>`, its webhook form's default content type):
+ * verified over the body as sent, then parsed from the `payload` field.
+ *
  * Answers: 405/404/415/413/400 for bad requests, 401 when no spawner's secret verifies the
  * delivery (or a timestamp is stale), 409 for a replayed Kelos-signed request, 429 with
  * `Retry-After` when a spawner's queue is full, 500/503 for transient failures (the sender
@@ -34,8 +37,11 @@ import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.t
 import {
   contentTypeProblem,
   DEFAULT_MAX_BODY_BYTES,
+  FORM_CONTENT_TYPE,
+  jsonText,
   MAX_PAYLOAD_DEPTH,
   MAX_UNSIGNED_BODY_BYTES,
+  mediaType,
   nestsDeeperThan,
   type Refusal,
   readBody,
@@ -227,8 +233,9 @@ export class WebhookReceiver {
     seen.source = route.source;
     if (route.source === 'slack')
       return { status: 404, body: 'Slack events arrive through Socket Mode, not HTTP' };
-    const ct = contentTypeProblem(first(req.headers['content-type']));
+    const ct = contentTypeProblem(first(req.headers['content-type']), route.source === 'github');
     if (ct) return refuse(ct);
+    const form = mediaType(first(req.headers['content-type'])) === FORM_CONTENT_TYPE;
     const candidates = this.#o.spawners
       .list()
       .filter((s) => !s.metadata.deletionTimestamp && wants(s, route.source, route.event));
@@ -280,11 +287,14 @@ export class WebhookReceiver {
     if (kelosSignature && this.#replays.seen(kelosSignature, now))
       return { status: 409, body: 'replayed: this signed request was already processed' };
 
+    // The signature covers the body as sent; a form-encoded one carries the JSON in `payload`.
+    const text = jsonText(body, form);
+    if (text === undefined) return { status: 400, body: 'form-encoded body has no payload field' };
     let payload: unknown;
     try {
-      payload = JSON.parse(body.toString('utf8'));
+      payload = JSON.parse(text);
     } catch {
-      return { status: 400, body: 'body is not valid JSON' };
+      return { status: 400, body: form ? 'payload field is not valid JSON' : 'body is not valid JSON' };
     }
     if (nestsDeeperThan(payload, MAX_PAYLOAD_DEPTH))
       return { status: 400, body: `body nests deeper than ${MAX_PAYLOAD_DEPTH} arrays and objects` };

@@ -29,13 +29,14 @@ describe('routes', () => {
 });
 
 describe('content type', () => {
-  it('accepts JSON only, and says how to fix a form-encoded GitHub hook', () => {
+  it('accepts JSON, and form encoding where GitHub may use it', () => {
     expect(contentTypeProblem('application/json')).toBeUndefined();
     expect(contentTypeProblem('application/json; charset=utf-8')).toBeUndefined();
     expect(contentTypeProblem('application/vnd.api+json')).toBeUndefined();
     expect(contentTypeProblem('application/x-www-form-urlencoded')?.message).toContain(
-      'set the webhook content type to application/json',
+      'accepted from GitHub only',
     );
+    expect(contentTypeProblem('application/x-www-form-urlencoded', true)).toBeUndefined();
     expect(contentTypeProblem(undefined)).toMatchObject({ status: 415 });
     expect(contentTypeProblem('text/plain')).toMatchObject({ status: 415 });
   });
