@@ -25,6 +25,8 @@ export interface LinearFacts {
   readonly title: string;
   readonly state: string;
   readonly labels: readonly string[];
+  /** Whether the payload carries labels at all (a Comment's payload does not carry its issue's). */
+  readonly labelsKnown: boolean;
   /** Comment events: the issue commented on. */
   readonly issueId?: string;
 }
@@ -49,9 +51,20 @@ export const linearFacts = (delivery: Delivery): LinearFacts => {
     title: str(data.title) || str(issue.title),
     state: str(obj(data.state).name) || str(obj(issue.state).name),
     labels,
+    labelsKnown: Array.isArray(data.labels) || Array.isArray(data.labelIds) || Array.isArray(issue.labels),
     ...(isComment ? { issueId: str(data.issueId) || str(issue.id) } : {}),
   };
 };
+
+/**
+ * Why a filter with `labels` or `excludeLabels` cannot judge a delivery without labels: Linear's
+ * Comment payload names its issue but not the issue's labels, which upstream fetches from
+ * Linear's GraphQL API (`LINEAR_API_KEY`) and this receiver does not. Without them `labels`
+ * would never match and `excludeLabels` never exclude, so such a filter fails closed and the
+ * delivery is answered `invalid`, with a Warning Event on the spawner.
+ */
+export const LABELS_UNKNOWN =
+  "labels/excludeLabels cannot be checked: the payload carries no labels (a Comment payload does not carry its issue's, and they are not fetched from Linear's API)";
 
 /** Why a filter does not match, or undefined when it does (fields AND). */
 export const linearFilterMismatch = (f: LinearWebhookFilter, facts: LinearFacts): string | undefined => {
@@ -61,6 +74,7 @@ export const linearFilterMismatch = (f: LinearWebhookFilter, facts: LinearFacts)
     return `action is ${JSON.stringify(facts.action)}, not ${f.action}`;
   if (f.states?.length && !inFold(facts.state, f.states))
     return `state ${JSON.stringify(facts.state)} is not listed`;
+  if ((f.labels?.length || f.excludeLabels?.length) && !facts.labelsKnown) return LABELS_UNKNOWN;
   if (f.labels?.length && !hasAllLabels(facts.labels, f.labels)) return 'a required label is missing';
   if (f.excludeLabels?.length && hasAnyLabel(facts.labels, f.excludeLabels))
     return 'an excluded label is present';
@@ -76,7 +90,11 @@ export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResul
   if (filters.length > 0) {
     const reasons = filters.map((f) => linearFilterMismatch(f, facts));
     if (!reasons.includes(undefined))
-      return { matched: false, reason: `no filter matches: ${reasons.join('; ')}` };
+      return {
+        matched: false,
+        reason: `no filter matches: ${reasons.join('; ')}`,
+        ...(reasons.includes(LABELS_UNKNOWN) ? { invalid: true as const } : {}),
+      };
   }
   const vars: Record<string, GoValue> = {
     ID: facts.id,

@@ -6,7 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { When } from '../../../../src/api/index.ts';
 import type { ApiObject } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
-import { firstResult, githubHeaders, githubIssueComment, post } from '../../../support/webhook-payloads.ts';
+import { fixture, type Json } from '../../../support/webhook-fixtures.ts';
+import {
+  firstResult,
+  githubHeaders,
+  githubIssueComment,
+  linearHeaders,
+  post,
+} from '../../../support/webhook-payloads.ts';
 import { receiverOver } from '../../../support/webhook-receiver.ts';
 
 const SECRET = 'hook-secret';
@@ -44,5 +51,23 @@ describe('a GitHub delivery for a spawner whose filter cannot be evaluated', () 
     const other = await receiverOver(when('^/other'), stops, { clusterSecrets: { github: [SECRET] } });
     const f = await send((await other.receiver.listen('127.0.0.1:0')) ?? '');
     expect(firstResult(f)).toMatchObject({ outcome: 'filtered' });
+  });
+});
+
+describe('a Linear Comment delivery for a spawner that filters on labels', () => {
+  it('is invalid, not a Task for an issue excludeLabels should have kept out: the Comment payload carries no labels', async () => {
+    const when = {
+      linearWebhook: { types: ['Comment'], filters: [{ type: 'Comment', excludeLabels: ['no-agent'] }] },
+    } as When;
+    const { receiver, kube } = await receiverOver(when, stops, { clusterSecrets: { linear: [SECRET] } });
+    const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
+    const comment: Json = fixture('linear', 'comment-create');
+    comment.webhookTimestamp = Date.now();
+    const body = JSON.stringify(comment);
+    const r = await post(addr, '/webhook/linear', body, linearHeaders(body, SECRET, randomUUID()));
+    expect(r.status, r.body).toBe(200);
+    expect(firstResult(r)).toMatchObject({ outcome: 'invalid' });
+    expect(firstResult(r)['reason']).toContain('the payload carries no labels');
+    expect((await kube.list(Resources.Task, { namespace: 'team-a' })).items).toEqual([]);
   });
 });
