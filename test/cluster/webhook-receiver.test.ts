@@ -168,6 +168,24 @@ describe('webhook receiver end to end', () => {
     expect(await ownedBy(c, ns, 'gh')).toHaveLength(1);
   });
 
+  it('makes a captured GitHub delivery posted again under a fresh X-GitHub-Delivery a duplicate, not a second Task', async () => {
+    const { c, ns } = s;
+    const before = (await ownedBy(c, ns, 'gh')).length;
+    const body = JSON.stringify(githubIssueComment(12));
+    const first = await github(addr, body, SECRET, randomUUID());
+    expect(firstResult(first)['outcome']).toBe('created');
+    // X-GitHub-Delivery is not signed: anyone holding the signed body can pick another.
+    for (let i = 0; i < 3; i++) {
+      const replay = await github(addr, body, SECRET, randomUUID());
+      expect(replay.status, replay.body).toBe(200);
+      expect(firstResult(replay)).toMatchObject({ outcome: 'duplicate', task: firstResult(first)['task'] });
+    }
+    expect(await ownedBy(c, ns, 'gh')).toHaveLength(before + 1);
+    // Another comment is another Task.
+    const other = JSON.stringify(githubIssueComment(12, '/kelos again'));
+    expect(firstResult(await github(addr, other, SECRET, randomUUID()))['outcome']).toBe('created');
+  });
+
   it('takes a GitHub delivery form-encoded, as GitHub sends it by default, signed over the form body', async () => {
     const { c, ns } = s;
     const before = (await ownedBy(c, ns, 'gh')).length;

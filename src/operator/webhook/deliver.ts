@@ -73,9 +73,16 @@ export const webhookQueueLimit = (spawner: TaskSpawner): number =>
 export const queuedTasks = (tasks: Informer<Task>, spawner: TaskSpawner): number =>
   tasks.countByIndex(TaskIndexes.SpawnerQueue, spawner.metadata.uid ?? '');
 
-/** The durable key of a delivery: the sender's delivery id, else (generic) the Task name. */
+/**
+ * The durable key of a delivery: the signed body's digest (GitHub), else the sender's delivery
+ * id, else (generic) the Task name.
+ */
 export const deliveryKey = (delivery: Delivery, task: string): string =>
-  delivery.deliveryId ? `${delivery.source}:${delivery.deliveryId}` : `task:${task}`;
+  delivery.contentDigest
+    ? `${delivery.source}:sha256:${delivery.contentDigest}`
+    : delivery.deliveryId
+      ? `${delivery.source}:${delivery.deliveryId}`
+      : `task:${task}`;
 
 /** The work item a matched delivery stands for: its id and the matcher's annotations. */
 export const deliveryItem = (id: string, annotations: Readonly<Record<string, string>>): WorkItem => ({

@@ -32,6 +32,13 @@ export interface Delivery {
   /** GitHub X-GitHub-Delivery, Linear webhookId+createdAt or Linear-Delivery header, Slack event id; generic: '' (the id comes from fieldMapping). */
   readonly deliveryId: string;
   /**
+   * GitHub: the sha256 (hex) of the body as sent, which the signature covers. It names and
+   * dedupes the Task instead of `X-GitHub-Delivery`, which is not signed: a captured delivery
+   * posted again under a fresh delivery id is the same Task, not another one. GitHub's own
+   * redelivery sends the same body.
+   */
+  readonly contentDigest?: string;
+  /**
    * Parsed JSON: GitHub's and Linear's webhook bodies, the generic sender's body, and for
    * Slack the Events API `event_callback` body (its `authorizations[0].user_id` is the bot).
    */
@@ -46,8 +53,8 @@ export type MatchResult =
       readonly matched: true;
       /**
        * What names and deduplicates the Task (`<spawner>-<id>` unless `nameTemplate`), one per
-       * event, upstream's suffixes: `<event>-<sha256(delivery id)[:12]>` for GitHub (`_` as
-       * `-`) and Linear (the type, lower case), `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
+       * event, upstream's suffixes: `<event>-<sha256(key)[:12]>` for GitHub (`_` as `-`; the key
+       * is the signed body's digest, not the unsigned delivery id) and Linear (the type, lower case), `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
        * and for generic sources the mapped `id` itself when it is a name already, else a readable
        * form of it with a hash of it (`genericTaskId`).
        */

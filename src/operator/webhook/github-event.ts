@@ -399,7 +399,7 @@ export const matchGitHub = (spawner: TaskSpawner, spec: GitHubWebhook, delivery:
   const files = delivery.event === 'push' || matchedFilter?.filePatterns ? (facts.changedFiles ?? []) : [];
   return {
     matched: true,
-    id: hashedId(delivery.event, delivery.deliveryId),
+    id: hashedId(delivery.event, delivery.contentDigest ?? delivery.deliveryId),
     vars: githubVars(delivery, facts, files),
     annotations: annotationsOf(spawner, facts),
   };

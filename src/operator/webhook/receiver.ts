@@ -311,6 +311,9 @@ export class WebhookReceiver {
             ? linearType(payload)
             : (route.event ?? ''),
       deliveryId: deliveryIdOf(route.source, req.headers, payload, body),
+      ...(route.source === 'github'
+        ? { contentDigest: createHash('sha256').update(body).digest('hex') }
+        : {}),
       payload,
     };
     const enriched = await Promise.all(verified.map((s) => this.#enrich(s, delivery)));
