@@ -130,6 +130,19 @@ export function routeOf(
   return route;
 }
 
+/**
+ * Why no spawner takes a route, for a sender (or the engineer pointing it here) who typed the
+ * path: a generic source names its own path, and Slack's Events API is not served over HTTP.
+ */
+const noReceiver = (route: { readonly source: WebhookSource; readonly event?: string }): string => {
+  if (route.source !== 'generic') return `no TaskSpawner receives ${route.source} deliveries here`;
+  const slack =
+    route.event === 'slack'
+      ? "; Slack's events are not taken over HTTP: a TaskSpawner with when.slack receives them through Socket Mode"
+      : '';
+  return `no TaskSpawner receives deliveries at /webhook/${route.event}: a generic webhook TaskSpawner's spec.when.webhook.source names its path${slack}`;
+};
+
 /** What {@link WebhookReceiver} learned of a request before answering it. */
 interface Seen {
   source: string;
@@ -231,8 +244,6 @@ export class WebhookReceiver {
     const route = routeOf(req.method, req.url ?? '', req.headers);
     if ('status' in route) return refuse(route);
     seen.source = route.source;
-    if (route.source === 'slack')
-      return { status: 404, body: 'Slack events arrive through Socket Mode, not HTTP' };
     const ct = contentTypeProblem(first(req.headers['content-type']), route.source === 'github');
     if (ct) return refuse(ct);
     const form = mediaType(first(req.headers['content-type'])) === FORM_CONTENT_TYPE;
@@ -245,8 +256,7 @@ export class WebhookReceiver {
     const body = await readBody(req, this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     if (!Buffer.isBuffer(body)) return refuse(body);
     seen.bodyRead = true;
-    if (candidates.length === 0)
-      return { status: 401, body: `no TaskSpawner receives ${route.source} deliveries here` };
+    if (candidates.length === 0) return { status: 401, body: noReceiver(route) };
 
     const now = this.#o.clock.now();
     const verdicts = await Promise.all(

@@ -65,3 +65,25 @@ describe('the receiver’s connections', () => {
     expect([once.status, once.connection]).toEqual([401, 'close']);
   });
 });
+
+describe('a path no spawner takes', () => {
+  it('is named in the refusal, and /webhook/slack points at Socket Mode', async () => {
+    const addr = await start();
+    const post = async (path: string) => {
+      const res = await fetch(`http://${addr}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return [res.status, ((await res.json()) as { error: string }).error];
+    };
+    expect(await post('/webhook/alerts')).toEqual([
+      401,
+      "no TaskSpawner receives deliveries at /webhook/alerts: a generic webhook TaskSpawner's spec.when.webhook.source names its path",
+    ]);
+    expect(await post('/webhook/slack')).toEqual([
+      401,
+      "no TaskSpawner receives deliveries at /webhook/slack: a generic webhook TaskSpawner's spec.when.webhook.source names its path; Slack's events are not taken over HTTP: a TaskSpawner with when.slack receives them through Socket Mode",
+    ]);
+  });
+});
