@@ -395,6 +395,63 @@ describe('cluster command errors', () => {
     );
   });
 
+  it('a namespace that does not exist, or is being deleted: named, with what to do, not a missing CRD or grant', async () => {
+    const missing = `${ns}-missing`;
+    const run = await kelos(['run', ...as(), '-n', missing, '-p', 'x', '--credential-type', 'none']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^kelos: namespace "${missing}" does not exist on the API server at https://\\S+ \\(kubeconfig: `,
+      ),
+    );
+    expect(run.stderr).toContain(
+      `Create it (kubectl create namespace ${missing}) or pass -n an existing namespace.`,
+    );
+    const ws = await kelos([
+      'create',
+      'ws',
+      'w',
+      '--repo',
+      'https://github.com/a/b.git',
+      '--token',
+      't',
+      ...as(['-n', missing]),
+    ]);
+    expect(ws.stderr).toMatch(new RegExp(`^kelos: namespace "${missing}" does not exist`));
+
+    // Held in Terminating by a ConfigMap's finalizer, released at the end.
+    const going = await freshNamespace('cli-going');
+    await kubectl(['create', 'configmap', 'hold', '-n', going]);
+    await kubectl([
+      'patch',
+      'configmap',
+      'hold',
+      '-n',
+      going,
+      '-p',
+      '{"metadata":{"finalizers":["example.com/hold"]}}',
+    ]);
+    await kubectl(['delete', 'namespace', going, '--wait=false']);
+    let r = await kelos(['run', ...as(['-n', going]), '-p', 'x', '--credential-type', 'none']);
+    await waitFor('the namespace to refuse new objects', async () => {
+      r = await kelos(['run', ...as(['-n', going]), '-p', 'x', '--credential-type', 'none']);
+      return r.code === 1;
+    });
+    expect(r.stderr).toBe(
+      `kelos: namespace "${going}" is being deleted: the API server creates nothing new in it. Pass -n another namespace, or wait until it is gone and create it again (kubectl get namespace ${going}).\n`,
+    );
+    await kubectl([
+      'patch',
+      'configmap',
+      'hold',
+      '-n',
+      going,
+      '--type=merge',
+      '-p',
+      '{"metadata":{"finalizers":null}}',
+    ]);
+  });
+
   it('RBAC denied: names the user, verb, resource and namespace', async () => {
     await kubectl(['create', 'serviceaccount', 'nobody', '-n', ns]);
     const { stdout } = await kubectl(['create', 'token', 'nobody', '-n', ns, '--duration=1h']);

@@ -328,6 +328,26 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
         'Log in again or refresh the token in the kubeconfig.'
       );
     }
+    // A write into a namespace that is gone or going is the API server's 404 or 403, which
+    // alone reads as a missing kind or a missing grant: name the namespace instead.
+    const missingNamespace =
+      err.status === 404 ? /: namespaces "([^"]+)" not found$/.exec(err.message) : null;
+    if (missingNamespace) {
+      const name = missingNamespace[1]!;
+      return (
+        `namespace "${name}" does not exist on the API server at ${cluster?.server ?? '?'}${via}. ` +
+        `Create it (kubectl create namespace ${name}) or pass -n an existing namespace.`
+      );
+    }
+    const terminating =
+      err.status === 403 ? /in namespace (\S+) because it is being terminated/.exec(err.message) : null;
+    if (terminating || (err.status === 403 && err.causes.includes('NamespaceTerminating'))) {
+      const name = terminating?.[1] ?? '?';
+      return (
+        `namespace "${name}" is being deleted: the API server creates nothing new in it. ` +
+        `Pass -n another namespace, or wait until it is gone and create it again (kubectl get namespace ${name}).`
+      );
+    }
     if (err.status === 403) {
       const f = parseForbidden(err.message);
       if (!f) return `permission denied: ${err.message}`;
