@@ -183,6 +183,17 @@ describe('kelos run', () => {
     });
   });
 
+  it('a config file token @path that cannot be read names the setting and the config file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `oauthToken: "@${join(dir, 'missing-token')}"\n`);
+    const r = await kelos(['run', ...as(['-p', 'x', '--config', config])]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `kelos: config file ${config}: oauthToken "@${join(dir, 'missing-token')}": cannot read the file: ENOENT: no such file or directory, open '${join(dir, 'missing-token')}'\n`,
+    );
+  });
+
   it('refuses a run without a credential, naming the ways to give one', async () => {
     const r = await kelos(['run', ...as(['-p', 'x'])]);
     expect(r.code).toBe(1);

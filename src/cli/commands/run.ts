@@ -13,7 +13,7 @@ import { type ApiObject, CoreResources, type ResourceType } from '../../kube/cli
 import { Resources } from '../../operator/resources.ts';
 import { flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
 import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
-import type { KelosConfigFile } from '../cluster/config.ts';
+import { configPath, type KelosConfigFile } from '../cluster/config.ts';
 import {
   addClusterFlags,
   type Cluster,
@@ -86,12 +86,21 @@ async function readPrompt(flags: Flags, io: CliIo): Promise<string> {
 async function withTokens(
   config: KelosConfigFile | undefined,
   io: CliIo,
+  path: string,
 ): Promise<KelosConfigFile | undefined> {
   if (!config) return config;
-  const read = async (v: string | undefined) =>
-    v?.startsWith('@') ? (await readFile(resolve(io.cwd, v.slice(1)), 'utf8')).trim() : v;
-  const oauthToken = await read(config.oauthToken);
-  const apiKey = await read(config.apiKey);
+  // A file that cannot be read names the setting and the config file it is in: the bare
+  // ENOENT says neither.
+  const read = async (key: string, v: string | undefined) =>
+    v?.startsWith('@')
+      ? (
+          await readFile(resolve(io.cwd, v.slice(1)), 'utf8').catch((e: Error) => {
+            throw new UsageError(`config file ${path}: ${key} "${v}": cannot read the file: ${e.message}`);
+          })
+        ).trim()
+      : v;
+  const oauthToken = await read('oauthToken', config.oauthToken);
+  const apiKey = await read('apiKey', config.apiKey);
   return { ...config, ...(oauthToken ? { oauthToken } : {}), ...(apiKey ? { apiKey } : {}) };
 }
 
@@ -304,7 +313,7 @@ export const runCommand: CommandFactory = (io, done) => {
             new Date(),
           );
         } else {
-          const config = await withTokens(cluster.config, io);
+          const config = await withTokens(cluster.config, io, configPath(flags.config, io.env, io.cwd));
           ({ task, prerequisites } = planRun(
             flags,
             prompt,
