@@ -183,6 +183,49 @@ describe('kelos run', () => {
     });
   });
 
+  it("makes the config file's workspace.githubApp a GitHub App Secret of the Workspace; an incomplete one is refused", async () => {
+    const appNs = await freshNamespace('cli-run-app');
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
+    writeFileSync(join(dir, 'app.pem'), '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n');
+    const config = join(dir, 'config.yaml');
+    const app = 'githubApp:\n    appID: "123"\n    installationID: "456"\n    privateKeyPath: app.pem\n';
+    writeFileSync(config, `secret: s\nworkspace:\n  repo: https://github.com/o/r.git\n  ${app}`);
+    const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', appNs, '-p', 'x', '--config', config];
+    const r = await kelos([...run, '--name', 'app'], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: 'task/app created\n' });
+    expect((await c.get<Workspace>(Resources.Workspace, appNs, 'kelos-workspace'))?.spec).toEqual({
+      repo: 'https://github.com/o/r.git',
+      secretRef: { name: 'kelos-workspace-credentials' },
+    });
+    const { stdout } = await kubectl([
+      'get',
+      'secret',
+      'kelos-workspace-credentials',
+      '-n',
+      appNs,
+      '-o',
+      'json',
+    ]);
+    const data = (JSON.parse(stdout) as { data: Record<string, string> }).data;
+    expect(
+      Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()])),
+    ).toEqual({
+      appID: '123',
+      installationID: '456',
+      privateKey: '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n',
+    });
+
+    writeFileSync(
+      config,
+      `secret: s\nworkspace:\n  repo: https://github.com/o/r.git\n  githubApp:\n    appID: "123"\n`,
+    );
+    const incomplete = await kelos([...run, '--dry-run'], { cwd: dir });
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stderr).toBe(
+      'kelos: config file workspace.githubApp needs appID, installationID and privateKeyPath; installationID, privateKeyPath are not set\n',
+    );
+  });
+
   it('a config file token @path that cannot be read names the setting and the config file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
     const config = join(dir, 'config.yaml');

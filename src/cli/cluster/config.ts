@@ -33,6 +33,11 @@ export interface ConfigWorkspace {
     readonly appID?: string;
     readonly installationID?: string;
     readonly privateKeyPath?: string;
+    /**
+     * The key file's content: not a setting of the file (it is refused there), filled in by
+     * `kelos run` from `privateKeyPath` before it plans the Secret.
+     */
+    readonly privateKey?: string;
   };
 }
 
@@ -86,6 +91,11 @@ oauthToken: ""
 #   repo: https://github.com/org/repo.git
 #   ref: main
 #   token: ""
+#   # Or a GitHub App instead of a token (the two exclude each other):
+#   githubApp:
+#     appID: ""
+#     installationID: ""
+#     privateKeyPath: ""
 
 # AgentConfig the Tasks use.
 # agentConfig: my-agent-config

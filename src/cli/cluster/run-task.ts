@@ -131,8 +131,26 @@ export function planRun(
   let workspace = flags.workspace ?? cfg.workspace?.name;
   if (!workspace && cfg.workspace?.repo) {
     workspace = CONFIG_WORKSPACE;
+    const app = cfg.workspace.githubApp;
+    const useApp = Boolean(app && (app.appID || app.installationID || app.privateKeyPath));
     if (cfg.workspace.token)
       prerequisites.push(secret(WORKSPACE_SECRET, namespace, { GITHUB_TOKEN: cfg.workspace.token }));
+    else if (useApp) {
+      // The keys the operator reads a GitHub App from (src/operator/github-app.ts).
+      const missing = (['appID', 'installationID', 'privateKeyPath'] as const).filter((k) => !app?.[k]);
+      if (missing.length) {
+        throw new UsageError(
+          `config file workspace.githubApp needs appID, installationID and privateKeyPath; ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set`,
+        );
+      }
+      prerequisites.push(
+        secret(WORKSPACE_SECRET, namespace, {
+          appID: app?.appID ?? '',
+          installationID: app?.installationID ?? '',
+          privateKey: app?.privateKey ?? '',
+        }),
+      );
+    }
     const ws: Workspace = {
       apiVersion: API_VERSION,
       kind: 'Workspace',
@@ -140,7 +158,7 @@ export function planRun(
       spec: {
         repo: cfg.workspace.repo,
         ...(cfg.workspace.ref ? { ref: cfg.workspace.ref } : {}),
-        ...(cfg.workspace.token ? { secretRef: { name: WORKSPACE_SECRET } } : {}),
+        ...(cfg.workspace.token || useApp ? { secretRef: { name: WORKSPACE_SECRET } } : {}),
       },
     };
     prerequisites.push(ws as ApiObject);

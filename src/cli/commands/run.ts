@@ -101,6 +101,15 @@ async function withTokens(
       : v;
   const oauthToken = await read('oauthToken', config.oauthToken);
   const apiKey = await read('apiKey', config.apiKey);
+  const app = config.workspace?.githubApp;
+  if (app?.privateKeyPath) {
+    const privateKey = await readFile(resolve(io.cwd, app.privateKeyPath), 'utf8').catch((e: Error) => {
+      throw new UsageError(
+        `config file ${path}: workspace.githubApp.privateKeyPath "${app.privateKeyPath}": cannot read the file: ${e.message}`,
+      );
+    });
+    config = { ...config, workspace: { ...config.workspace, githubApp: { ...app, privateKey } } };
+  }
   return { ...config, ...(oauthToken ? { oauthToken } : {}), ...(apiKey ? { apiKey } : {}) };
 }
 
