@@ -356,6 +356,15 @@ describe('kelos get', () => {
     expect(r.stdout).not.toContain('\u001b[');
   });
 
+  it('refuses -l with a name, which would show the object whatever its labels', async () => {
+    const r = await kelos(['get', 'task', 'any', ...as(['-l', 'no-such-label=x'])]);
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'kelos: -l/--selector filters a list; it cannot be combined with a name\n',
+    });
+  });
+
   it('says so when a namespace has none', async () => {
     const r = await kelos(['get', 'workspaces', '--kubeconfig', kubeconfigPath(), '-n', other]);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: `No workspaces found in ${other} namespace.\n` });

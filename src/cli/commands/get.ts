@@ -47,6 +47,11 @@ export function checkGetFlags(kind: CliKind, name: string | undefined, flags: Ge
       'a name cannot be looked up across all namespaces; give -n <namespace> instead of -A',
     );
   }
+  // As kubectl refuses it: a named object is shown whatever its labels, so the selector
+  // would be silently ignored.
+  if (name !== undefined && flags.selector !== undefined) {
+    throw new UsageError('-l/--selector filters a list; it cannot be combined with a name');
+  }
   if (flags.detail && flags.output !== undefined && flags.output !== 'wide') {
     throw new UsageError(`--detail prints text; it cannot be combined with -o ${flags.output}`);
   }
