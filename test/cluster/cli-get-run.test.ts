@@ -365,6 +365,16 @@ describe('kelos get', () => {
     });
   });
 
+  it('a -l the API server cannot parse is named as the flag, not as a request URL', async () => {
+    const r = await kelos(['get', 'tasks', ...as(['-l', 'bad label'])]);
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: -l "bad label" is not a label selector the API server accepts: unable to parse requirement: found \'label\', expected: in, notin, =, ==, !=, gt, lt\n',
+    });
+  });
+
   it('says so when a namespace has none', async () => {
     const r = await kelos(['get', 'workspaces', '--kubeconfig', kubeconfigPath(), '-n', other]);
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: `No workspaces found in ${other} namespace.\n` });

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { KINDS } from '../../api/index.ts';
-import type { ApiObject } from '../../kube/client.ts';
+import { ApiError, type ApiObject } from '../../kube/client.ts';
 import { colours } from '../cluster/colour.ts';
 import {
   addClusterFlags,
@@ -73,12 +73,21 @@ export async function listAll(
   const items: ApiObject[] = [];
   let cont: string | undefined;
   do {
-    const page = await cluster.client.list<ApiObject>(kind.type, {
-      ...(cluster.allNamespaces ? {} : { namespace: cluster.namespace }),
-      ...(selector ? { labelSelector: selector } : {}),
-      limit: 500,
-      ...(cont ? { continue: cont } : {}),
-    });
+    const page = await cluster.client
+      .list<ApiObject>(kind.type, {
+        ...(cluster.allNamespaces ? {} : { namespace: cluster.namespace }),
+        ...(selector ? { labelSelector: selector } : {}),
+        limit: 500,
+        ...(cont ? { continue: cont } : {}),
+      })
+      .catch((err: unknown) => {
+        // The API server's 400 for a selector it cannot parse names the request URL, not the flag.
+        if (selector && err instanceof ApiError && err.status === 400) {
+          const why = err.message.replace(/^.*?: 400 BadRequest: /s, '');
+          throw new UsageError(`-l "${selector}" is not a label selector the API server accepts: ${why}`);
+        }
+        throw err;
+      });
     // Items of a list carry no apiVersion and kind on some servers; -o yaml must show them.
     items.push(
       ...page.items.map((i) => ({
