@@ -58,13 +58,22 @@ export async function buildProgram(
     // addCommand does not pass the program's settings down, so each command gets them here:
     // its usage errors and help go to `io` too.
     const command = (await load())(io, done);
-    command
-      .exitOverride()
-      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-      .showHelpAfterError(`(run kelos ${command.name()} --help for usage)`);
+    configure(command, `kelos ${command.name()}`, io);
     program.addCommand(command);
   }
   return program;
+}
+
+/**
+ * Gives `command` and its subcommands (`create workspace`) the program's settings: errors that
+ * return to {@link runCli} instead of ending the process, output through `io`, and a usage hint.
+ */
+function configure(command: Command, path: string, io: CliIo): void {
+  command
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError(`(run ${path} --help for usage)`);
+  for (const sub of command.commands) configure(sub, `${path} ${sub.name()}`, io);
 }
 
 /**

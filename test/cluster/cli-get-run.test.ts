@@ -397,6 +397,21 @@ describe('kelos get', () => {
 });
 
 describe('kelos create', () => {
+  it('a usage error of create workspace or agentconfig returns exit 1 with its usage hint', async () => {
+    const r = await kelos(['create', 'workspace', 'x', ...as()]);
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        "error: required option '--repo <url>' not specified\n(run kelos create workspace --help for usage)\n",
+    });
+    const ac = await kelos(['create', 'ac', 'x', '--bogus', ...as()]);
+    expect(ac).toMatchObject({
+      code: 1,
+      stderr: "error: unknown option '--bogus'\n(run kelos create agentconfig --help for usage)\n",
+    });
+  });
+
   it('creates a Workspace with a token Secret, and an AgentConfig from flags and files', async () => {
     const ws = await kelos([
       'create',
