@@ -226,6 +226,37 @@ describe('kelos run', () => {
     );
   });
 
+  it('refuses to replace kelos-workspace of another spec without -y, and then changes nothing', async () => {
+    const wsNs = await freshNamespace('cli-run-ws');
+    const config = join(mkdtempSync(join(tmpdir(), 'kelos-config-')), 'config.yaml');
+    const write = (token: string, ref: string) =>
+      writeFileSync(
+        config,
+        `oauthToken: ${token}\nworkspace:\n  repo: https://github.com/o/r.git\n  ref: ${ref}\n`,
+      );
+    const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', wsNs, '-p', 'x', '--config', config];
+    const token = async () => {
+      const { stdout } = await kubectl(['get', 'secret', 'kelos-credentials', '-n', wsNs, '-o', 'json']);
+      const data = (JSON.parse(stdout) as { data: Record<string, string> }).data;
+      return Buffer.from(data['CLAUDE_CODE_OAUTH_TOKEN'] ?? '', 'base64').toString();
+    };
+    write('first', 'main');
+    expect((await kelos([...run, '--name', 'one'])).code).toBe(0);
+    write('second', 'dev');
+    const refused = await kelos([...run, '--name', 'two']);
+    expect(refused).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: workspace "kelos-workspace" exists with another spec than the config file\'s workspace; pass -y to replace it\n',
+    });
+    expect(await token()).toBe('first');
+    expect(await getTask(c, wsNs, 'two')).toBeUndefined();
+    expect((await kelos([...run, '--name', 'two', '-y'])).code).toBe(0);
+    expect(await token()).toBe('second');
+    expect((await c.get<Workspace>(Resources.Workspace, wsNs, 'kelos-workspace'))?.spec.ref).toBe('dev');
+  });
+
   it('a config file token @path that cannot be read names the setting and the config file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
     const config = join(dir, 'config.yaml');

@@ -123,21 +123,23 @@ const TYPES: Readonly<Record<string, ResourceType>> = {
  * replaced only with `-y`, as upstream asks before overriding it.
  */
 async function applyPrerequisites(cluster: Cluster, objects: readonly ApiObject[], yes: boolean, io: CliIo) {
+  // Checked before anything is applied, so a refused run leaves the Secrets as they were.
+  for (const obj of objects) {
+    if (obj.kind !== 'Workspace' || yes) continue;
+    const existing = await cluster.client.get<ApiObject & { spec?: unknown }>(
+      Resources.Workspace,
+      cluster.namespace,
+      obj.metadata.name ?? '',
+    );
+    const want = (obj as ApiObject & { spec?: unknown }).spec;
+    if (existing && JSON.stringify(existing.spec) !== JSON.stringify(want)) {
+      throw new UsageError(
+        `workspace "${obj.metadata.name}" exists with another spec than the config file's workspace; pass -y to replace it`,
+      );
+    }
+  }
   for (const obj of objects) {
     const type = TYPES[obj.kind ?? '']!;
-    if (obj.kind === 'Workspace' && !yes) {
-      const existing = await cluster.client.get<ApiObject & { spec?: unknown }>(
-        type,
-        cluster.namespace,
-        obj.metadata.name ?? '',
-      );
-      const want = (obj as ApiObject & { spec?: unknown }).spec;
-      if (existing && JSON.stringify(existing.spec) !== JSON.stringify(want)) {
-        throw new UsageError(
-          `workspace "${obj.metadata.name}" exists with another spec than the config file's workspace; pass -y to replace it`,
-        );
-      }
-    }
     await cluster.client.apply(type, obj, { force: true });
     io.stderr(`${obj.kind?.toLowerCase()}/${obj.metadata.name} applied\n`);
   }
