@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { VERSION_ANNOTATION, VERSION_LABEL } from '../../api/version.ts';
 import { ApiError, type ApiObject } from '../../kube/client.ts';
 import { CRD, DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
@@ -85,7 +85,8 @@ export const versionCommand: CommandFactory = (io, done) => {
       "print the client's version and, when the cluster is reachable, the operator's and the CRDs'; says when they differ",
     )
     .option('--client', 'only the client version; do not contact the cluster')
-    .option('-o, --output <format>', 'json or yaml instead of text')
+    // Choices, so a typo (`-o jsno`) is refused instead of printing text a script cannot parse.
+    .addOption(new Option('-o, --output <format>', 'json or yaml instead of text').choices(['json', 'yaml']))
     .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {

@@ -36,6 +36,19 @@ describe('kelos program', () => {
     // --help loads every command module (cdk8s, the operator): seconds on a busy machine.
   }, 30_000);
 
+  test('version -o takes json or yaml only: a typo is exit 1, not text a script cannot parse', async () => {
+    const typo = await run('version', '--client', '-o', 'jsno');
+    expect(typo).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        "error: option '-o, --output <format>' argument 'jsno' is invalid. Allowed choices are json, yaml.\n(run kelos version --help for usage)\n",
+    });
+    const json = await run('version', '--client', '-o', 'json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ clientVersion: pkg.version });
+  });
+
   test('get and delete --help name every kind with each name resolveKind takes', async () => {
     for (const command of ['get', 'delete']) {
       const { code, stdout } = await run(command, '--help');
