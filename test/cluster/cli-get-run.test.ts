@@ -571,6 +571,17 @@ describe('cluster command errors', () => {
     ]);
   });
 
+  it('logs of a Task no operator has seen says it has no phase and asks whether the operator runs', async () => {
+    expect(
+      (await kelos(['run', ...as(['-p', 'x', '--name', 'unseen', '--credential-type', 'none'])])).code,
+    ).toBe(0);
+    const r = await kelos(['logs', 'unseen', ...as()]);
+    expect(r).toMatchObject({
+      code: 1,
+      stderr: `kelos: task "unseen" has no Pod yet (no phase yet: is the operator running? check with: kelos version); wait for it with: kelos logs unseen -n ${ns} -f\n`,
+    });
+  });
+
   it('RBAC denied: names the user, verb, resource and namespace', async () => {
     await kubectl(['create', 'serviceaccount', 'nobody', '-n', ns]);
     const { stdout } = await kubectl(['create', 'token', 'nobody', '-n', ns, '--duration=1h']);

@@ -88,7 +88,9 @@ export const failedInit = (pod: LogPod): { name: string; exitCode: number; reaso
 
 /** Why a Task has no Pod, in words: its phase and message. */
 export const phaseWords = (task: Task): string => {
-  const phase = task.status?.phase ?? 'Pending';
+  // No phase at all: no operator has reconciled the Task, and no Pod will come until one does.
+  if (!task.status?.phase) return 'no phase yet: is the operator running? check with: kelos version';
+  const phase = task.status.phase;
   const message = task.status?.message;
   return message ? `${phase}: ${message}` : phase;
 };
