@@ -217,7 +217,7 @@ export function noKubeconfigMessage(env: Readonly<Record<string, string | undefi
   const listed = (env['KUBECONFIG'] ?? '').split(':').filter(Boolean);
   return listed.length > 0
     ? `no kubeconfig: KUBECONFIG names ${listed.length === 1 ? 'a file that does not exist' : 'no file that exists'} (${listed.join(', ')}); pass --kubeconfig, correct KUBECONFIG, or run in a cluster`
-    : 'no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster';
+    : `no kubeconfig: KUBECONFIG is not set and ${join(env['HOME'] || homedir(), '.kube', 'config')} does not exist; pass --kubeconfig, set KUBECONFIG, or run in a cluster`;
 }
 
 /** The connection `kelos operator` and the cluster commands use; see {@link connectionSource}. */

@@ -247,7 +247,7 @@ describe('--dry-run without a kubeconfig', () => {
   /** Runs the CLI in a directory and a HOME with no kubeconfig, no KUBECONFIG, not in a Pod. */
   const offline = (...argv: string[]) => {
     const home = mkdtempSync(join(tmpdir(), 'kelos-offline-'));
-    return kelos(argv, { cwd: home, env: { HOME: home } });
+    return kelos(argv, { cwd: home, env: { HOME: home } }).then((r) => ({ ...r, home }));
   };
 
   it('kelos run and kelos create print the objects, in the namespace of -n or default', async () => {
@@ -274,14 +274,16 @@ describe('--dry-run without a kubeconfig', () => {
     const run = await offline('run', '--from', 'taskspawner/nightly', '--dry-run');
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'kelos: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)\n',
+      `kelos: no kubeconfig: KUBECONFIG is not set and ${join(run.home, '.kube', 'config')} does not exist; pass --kubeconfig, set KUBECONFIG, or run in a cluster (this command reads the cluster even with --dry-run)\n`,
     );
   });
 
   it('without --dry-run a missing kubeconfig is an error before anything else', async () => {
     const run = await offline('run', '-p', 'Fix it', '--secret', 'anthropic');
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe('kelos: no kubeconfig: pass --kubeconfig, set KUBECONFIG, or run in a cluster\n');
+    expect(run.stderr).toBe(
+      `kelos: no kubeconfig: KUBECONFIG is not set and ${join(run.home, '.kube', 'config')} does not exist; pass --kubeconfig, set KUBECONFIG, or run in a cluster\n`,
+    );
   });
 
   it('a dry run refuses, naming the flag, what the API server would refuse; nothing is printed', async () => {
