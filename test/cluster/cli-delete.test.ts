@@ -211,5 +211,10 @@ describe('kelos suspend|resume taskspawner', () => {
     const res = await kelos(['suspend', 'task', 'x', '-n', ns, ...kc()]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('only taskspawners can be suspended; got tasks');
+    const resume = await kelos(['resume', 'ws', 'x', '-n', ns, ...kc()]);
+    expect(resume).toMatchObject({
+      code: 1,
+      stderr: 'kelos: only taskspawners can be resumed; got workspaces (kelos resume taskspawner <name>)\n',
+    });
   });
 });

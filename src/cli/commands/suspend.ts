@@ -12,11 +12,11 @@ import { resolveKind } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, type ExitCode, UsageError } from '../io.ts';
 
 /** The one kind these commands act on, resolved from what the user typed. */
-const spawnerKind = (arg: string, verb: string) => {
+const spawnerKind = (arg: string, verb: 'suspend' | 'resume') => {
   const kind = resolveKind(arg);
   if (kind.def.kind !== 'TaskSpawner') {
     throw new UsageError(
-      `only taskspawners can be ${verb}ed; got ${kind.def.plural} (kelos ${verb} taskspawner <name>)`,
+      `only taskspawners can be ${verb === 'suspend' ? 'suspended' : 'resumed'}; got ${kind.def.plural} (kelos ${verb} taskspawner <name>)`,
     );
   }
   return kind;
