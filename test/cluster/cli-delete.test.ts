@@ -110,6 +110,18 @@ describe('kelos delete', () => {
       },
     );
 
+    test('--all counts and waits for an object already being deleted, instead of saying none is found', async () => {
+      await held('going');
+      expect((await kelos(['delete', 'ws', 'going', '--wait=false', '-n', ns, ...kc()])).code).toBe(0);
+      const res = await kelos(['delete', 'workspaces', '--all', '--timeout', '1s', '-n', ns, ...kc()]);
+      expect(res).toMatchObject({ code: 1, stdout: 'workspace.kelos.dev "going" deleted\n' });
+      expect(res.stderr).toContain(
+        `timed out after 1s waiting for workspace "going" (finalizers: ${HOLD}) to be deleted`,
+      );
+      await release('going');
+      await waitFor('the object to be gone', async () => !(await c.get(Resources.Workspace, ns, 'going')));
+    });
+
     test('--timeout: exit 1 naming what is left and its finalizer', async () => {
       await held('stuck');
       const res = await kelos(['delete', 'workspaces', '--all', '--timeout', '1s', '-n', ns, ...kc()]);

@@ -74,7 +74,8 @@ async function deleteAll(cluster: Cluster, io: CliIo, kind: CliKind): Promise<Ap
   await ensureServed(cluster, kind.type);
   const done: ApiObject[] = [];
   for (const obj of await listAll(cluster, kind, undefined)) {
-    if (obj.metadata.deletionTimestamp) continue;
+    // One already being deleted (an earlier --wait=false, an operator that is down) is deleted
+    // again, as kubectl does, and waited for: skipped, `--all` said "no … found" while it stayed.
     // Gone between the list and now is what was asked for.
     if (await cluster.client.delete(kind.type, obj.metadata.namespace, obj.metadata.name ?? '')) {
       io.stdout(deleted(kind, obj, cluster.allNamespaces));
