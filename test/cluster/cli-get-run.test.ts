@@ -428,6 +428,22 @@ describe('kelos get', () => {
 });
 
 describe('kelos create', () => {
+  it('refuses a --skills-sh, --skill or --agent given twice, creating nothing', async () => {
+    for (const [flag, value, named] of [
+      ['--skills-sh', 'owner/pkg:one', 'owner/pkg:one'],
+      ['--skill', 'review=a', 'review'],
+      ['--agent', 'critic=b', 'critic'],
+    ] as const) {
+      const r = await kelos(['create', 'ac', 'twice', ...as([flag, value, flag, value])]);
+      expect(r).toMatchObject({
+        code: 1,
+        stdout: '',
+        stderr: `kelos: ${flag} ${named} is given twice; give each once\n`,
+      });
+    }
+    expect(await c.get<AgentConfig>(Resources.AgentConfig, ns, 'twice')).toBeUndefined();
+  });
+
   it('a usage error of create workspace or agentconfig returns exit 1 with its usage hint', async () => {
     const r = await kelos(['create', 'workspace', 'x', ...as()]);
     expect(r).toMatchObject({

@@ -37,6 +37,12 @@ export async function namedContent(
   return { name: arg.slice(0, eq), content: await contentOf(arg.slice(eq + 1), io, flag) };
 }
 
+/** Fails when `flag` was given the same `values` entry twice. */
+function refuseRepeated(flag: string, values: readonly string[]): void {
+  const twice = values.filter((v, i) => values.indexOf(v) !== i);
+  if (twice.length) throw new UsageError(`${flag} ${twice[0]} is given twice; give each once`);
+}
+
 /** The flag behind each field of the objects `kelos create workspace` makes. */
 const WORKSPACE_FLAGS = flagsByPointer({
   '/metadata/name': 'the NAME argument',
@@ -153,6 +159,17 @@ export async function agentConfigObject(
 ): Promise<AgentConfig> {
   const skills = await Promise.all((flags.skill ?? []).map((s) => namedContent(s, io, '--skill')));
   const agents = await Promise.all((flags.agent ?? []).map((s) => namedContent(s, io, '--agent')));
+  // Two of one name would be written to one file of the plugin, the last one winning unseen.
+  refuseRepeated(
+    '--skill',
+    skills.map((s) => s.name),
+  );
+  refuseRepeated(
+    '--agent',
+    agents.map((a) => a.name),
+  );
+  // As upstream: the same skills.sh package (or skill of it) twice is a mistake, not two skills.
+  refuseRepeated('--skills-sh', flags.skillsSh ?? []);
   const mcpServers = await Promise.all(
     (flags.mcp ?? []).map(async (arg) => {
       const { name: server, content } = await namedContent(arg, io, '--mcp');
