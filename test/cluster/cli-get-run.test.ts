@@ -428,6 +428,19 @@ describe('kelos get', () => {
 });
 
 describe('kelos create', () => {
+  it('a Workspace that exists is refused before its token Secret is created', async () => {
+    const args = ['create', 'ws', 'taken', ...as(['--repo', 'https://github.com/o/r.git'])];
+    expect((await kelos(args)).code).toBe(0);
+    const r = await kelos([...args, '--token', 'ghp_y']);
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `kelos: workspace "taken" already exists in namespace "${ns}"; delete it first or pick another name\n`,
+    });
+    const secrets = await kubectl(['get', 'secrets', '-n', ns, '-o', 'name']);
+    expect(secrets.stdout).not.toContain('secret/taken-credentials');
+  });
+
   it('refuses a --skills-sh, --skill or --agent given twice, creating nothing', async () => {
     for (const [flag, value, named] of [
       ['--skills-sh', 'owner/pkg:one', 'owner/pkg:one'],

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { API_VERSION, Labels } from '../../api/group.ts';
 import type { AgentConfig, Workspace } from '../../api/object.ts';
-import { type ApiObject, CoreResources, isAlreadyExists } from '../../kube/client.ts';
+import { type ApiObject, CoreResources, isAlreadyExists, isStatus } from '../../kube/client.ts';
 import { Resources } from '../../operator/resources.ts';
 import { type FlagOf, flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
@@ -76,24 +76,39 @@ async function createAll(
     io.stdout(objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
     return ExitCode.Ok;
   }
+  const typeOf = (obj: ApiObject) =>
+    obj.kind === 'Secret'
+      ? CoreResources.Secret
+      : obj.kind === 'Workspace'
+        ? Resources.Workspace
+        : Resources.AgentConfig;
+  const exists = (obj: ApiObject) =>
+    new UsageError(
+      `${obj.kind?.toLowerCase()} "${obj.metadata.name}" already exists in namespace "${cluster.namespace}"; delete it first or pick another name`,
+    );
+  // Every name is checked before the first create, so a refused Workspace leaves no token
+  // Secret behind (which would then refuse the next try).
+  if (objects.length > 1) {
+    for (const obj of objects) {
+      // A user who may create but not read Secrets: the create below still refuses a taken name.
+      const found = await cluster.client
+        .get(typeOf(obj), cluster.namespace, obj.metadata.name ?? '')
+        .catch((err: unknown) => {
+          if (isStatus(err, 403)) return undefined;
+          throw err;
+        });
+      if (found) throw exists(obj);
+    }
+  }
   for (const obj of objects) {
-    const type =
-      obj.kind === 'Secret'
-        ? CoreResources.Secret
-        : obj.kind === 'Workspace'
-          ? Resources.Workspace
-          : Resources.AgentConfig;
+    const type = typeOf(obj);
     try {
       await cluster.client.create(type, {
         ...obj,
         metadata: { ...obj.metadata, namespace: cluster.namespace },
       });
     } catch (err) {
-      if (isAlreadyExists(err)) {
-        throw new UsageError(
-          `${obj.kind?.toLowerCase()} "${obj.metadata.name}" already exists in namespace "${cluster.namespace}"; delete it first or pick another name`,
-        );
-      }
+      if (isAlreadyExists(err)) throw exists(obj);
       throw err;
     }
     io.stdout(`${obj.kind?.toLowerCase()}/${obj.metadata.name} created\n`);
