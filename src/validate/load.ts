@@ -1,5 +1,5 @@
 /**
- * Reads manifests (multi-document YAML, JSON, JSON arrays and `kind: List`) into plain objects
+ * Reads manifests (multi-document YAML, JSON, JSON arrays and List kinds) into plain objects
  * that remember where every node came from, so a diagnostic can point at `file:line:column`.
  *
  * YAML is read with YAML 1.1 scalars (`yes`/`on` are booleans, `0755` is octal), as kubectl's
@@ -135,7 +135,7 @@ export function documentFromPositions(
   memberPosition: MemberPosition,
 ): LoadedDocument | undefined {
   if (identityProblems(object).length > 0) return undefined;
-  if (object['kind'] === 'List' && Array.isArray(object['items'])) return undefined;
+  if (isListObject(object)) return undefined;
   const locate = (pointer: string): SourcePosition => {
     let node: unknown = object;
     let at = start;
@@ -226,7 +226,19 @@ interface RawObject {
   readonly prefix: readonly string[];
 }
 
-/** A document's top-level objects: the value itself, or the items of a JSON array or `kind: List`. */
+/**
+ * Whether kubectl and Argo CD unpack `value` into its items: `kind: List`, and a typed list as
+ * the API server returns one (`kind: TaskList`, `kind: DeploymentList`, what a `curl` of a
+ * list URL saves). Both decoders read any object with an `items` array as a list; the kind's
+ * `List` suffix keeps a stray `items:` on an object an unknown field here instead.
+ */
+const isListObject = (value: unknown): value is Record<string, unknown> & { items: unknown[] } =>
+  isPlainObject(value) &&
+  typeof value['kind'] === 'string' &&
+  value['kind'].endsWith('List') &&
+  Array.isArray(value['items']);
+
+/** A document's top-level objects: the value itself, or the items of a JSON array or a List kind. */
 function expand(value: unknown, node: YamlNode | null, arraysAreLists: boolean): RawObject[] {
   const itemsOf = (items: unknown[], seq: unknown, prefix: string[]): RawObject[] =>
     items.map((item, i) => ({
@@ -235,7 +247,7 @@ function expand(value: unknown, node: YamlNode | null, arraysAreLists: boolean):
       prefix: [...prefix, String(i)],
     }));
   if (Array.isArray(value) && arraysAreLists) return itemsOf(value, node, []);
-  if (isPlainObject(value) && value['kind'] === 'List' && Array.isArray(value['items'])) {
+  if (isListObject(value)) {
     const itemsNode = isMap(node) ? node.get('items', true) : undefined;
     return itemsOf(value['items'], itemsNode, ['items']);
   }

@@ -184,6 +184,56 @@ describe('validation parity between kelos validate and kube-apiserver', async ()
     }
   });
 
+  test('a typed list (kind: TaskList) is unpacked into its items, as kubectl reads the file itself', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-parity-list-'));
+    const task = (name: string, extra: string) =>
+      [
+        '  - apiVersion: kelos.dev/v1alpha2',
+        '    kind: Task',
+        `    metadata: {name: ${name}}`,
+        '    spec:',
+        '      type: claude-code',
+        '      prompt: hi',
+        '      credentials: {type: api-key, secretRef: {name: k}}',
+        ...(extra ? [`      ${extra}`] : []),
+        '',
+      ].join('\n');
+    const cases: Array<[string, string, boolean]> = [
+      ['task-list-ok', task('listed', ''), false],
+      ['task-list-typo', task('listed-typo', 'promt: x'), true],
+    ];
+    for (const [name, items, rejected] of cases) {
+      const file = join(dir, `${name}.yaml`);
+      await writeFile(file, `apiVersion: kelos.dev/v1alpha2\nkind: TaskList\nitems:\n${items}`);
+      const ours = await offline(file);
+      // kubectl reads the file, not our parse of it: its own decoder decides what a list is.
+      const theirs = await kubectl([
+        'create',
+        '--dry-run=server',
+        '--validate=strict',
+        '-n',
+        namespace,
+        '-f',
+        file,
+      ]).then(
+        () => ({ rejected: false, message: '' }),
+        (err: Error) => ({ rejected: true, message: err.message }),
+      );
+      expect(
+        { name, offline: ours.rejected, server: theirs.rejected },
+        `${ours.messages} | ${theirs.message}`,
+      ).toStrictEqual({
+        name,
+        offline: rejected,
+        server: rejected,
+      });
+      if (rejected) {
+        expect(ours.fields).toContain('spec.promt');
+        expect(theirs.message).toContain('promt');
+      }
+    }
+  });
+
   test.each(all.map((f) => [f.file.replace(`${ROOT}/`, ''), f] as const))('%s', async (_, fixture) => {
     const [ours, theirs] = await Promise.all([offline(fixture.file), server(fixture.file, namespace)]);
     const summary = [
