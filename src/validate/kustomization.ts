@@ -101,6 +101,8 @@ interface Kustomization {
   readonly namespace?: string;
   readonly resources: ReadonlyArray<{
     readonly path: string;
+    /** The item's JSON pointer in the kustomization (`/resources/2`), for findings about it. */
+    readonly pointer: string;
     readonly line: number;
     readonly column: number;
   }>;
@@ -148,7 +150,7 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
     if (root !== null) problem('error', 'kustomize/invalid', '', 'a kustomization must be a mapping', root);
     return { dir, file, resources: [], diagnostics, ...(root !== null && { unreadable: true as const }) };
   }
-  const resources: Array<{ path: string; line: number; column: number }> = [];
+  const resources: Array<{ path: string; pointer: string; line: number; column: number }> = [];
   let namespace: string | undefined;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
@@ -163,7 +165,7 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
           problem('error', 'kustomize/invalid', `/${key}/${i}`, `${key}[${i}] must be a path`, item);
           continue;
         }
-        resources.push({ path: item.value, ...at(item) });
+        resources.push({ path: item.value, pointer: `/${key}/${i}`, ...at(item) });
       }
     } else if (key === 'namespace') {
       if (isScalar(pair.value) && typeof pair.value.value === 'string' && pair.value.value !== '')
@@ -347,7 +349,7 @@ export async function loadBundles(
           severity,
           code,
           message,
-          path: '/resources',
+          path: r.pointer,
           resource: kustomizationResource,
           source: where,
           ...(hint !== undefined && { hint }),

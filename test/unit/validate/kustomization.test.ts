@@ -197,8 +197,8 @@ describe('kustomization trees', () => {
     ).toStrictEqual([
       ['warning', 'kustomize/not-evaluated', '/namePrefix', 'app/kustomization.yaml:3'],
       ['warning', 'kustomize/not-evaluated', '/patches', 'app/kustomization.yaml:8'],
-      ['error', 'kustomize/missing-resource', '/resources', 'app/kustomization.yaml:6'],
-      ['warning', 'kustomize/not-evaluated', '/resources', 'app/kustomization.yaml:7'],
+      ['error', 'kustomize/missing-resource', '/resources/1', 'app/kustomization.yaml:6'],
+      ['warning', 'kustomize/not-evaluated', '/resources/2', 'app/kustomization.yaml:7'],
     ]);
     expect(loaded.diagnostics[0]?.message).toContain('namePrefix is not evaluated');
   });
@@ -220,7 +220,7 @@ describe('kustomization trees', () => {
         code: 'kustomize/outside-root',
         message:
           "resource ../shared.yaml is the file kz3/shared.yaml, outside kz3/app: kustomize refuses files outside the kustomization's directory (load restrictor LoadRestrictionsRootOnly, Argo CD's default too), so kz3/app does not build; its objects are checked as listed",
-        path: '/resources',
+        path: '/resources/1',
         resource: { kind: 'Kustomization', name: '' },
         source: { file: 'kz3/app/kustomization.yaml', line: 5, column: 5 },
         hint: 'move kz3/shared.yaml under kz3/app, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)',
@@ -233,7 +233,7 @@ describe('kustomization trees', () => {
     const run = await kelos(['validate', 'kz3/app'], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain(
-      'kz3/app/kustomization.yaml:5:5: error Kustomization <unnamed> /resources: ',
+      'kz3/app/kustomization.yaml:5:5: error Kustomization <unnamed> /resources/1: ',
     );
   });
 
@@ -277,7 +277,7 @@ describe('kustomization trees', () => {
         code: 'kustomize/duplicate-resource',
         message:
           'resource ./ok.yaml is listed twice, first at kz4/kustomization.yaml:3:13 as ok.yaml: kustomize refuses to add its objects again (may not add resource with an already registered id); it is read once',
-        path: '/resources',
+        path: '/resources/1',
         resource: { kind: 'Kustomization', name: '' },
         source: { file: 'kz4/kustomization.yaml', line: 3, column: 22 },
         hint: 'remove one of the two items',
