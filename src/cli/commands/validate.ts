@@ -160,10 +160,11 @@ export const validateCommand: CommandFactory = (io, done) =>
       'fail on warnings too (external references, unserved kinds downgraded to warnings, ...)',
     )
     .option('--strict-refs', 'every Workspace, AgentConfig and Task reference must resolve inside the bundle')
+    // No commander default: without -n, a reference of an object that names no namespace is
+    // told to exist where kubectl -n or the Argo CD destination puts it, not in "default".
     .option(
       '-n, --namespace <namespace>',
-      'namespace of objects that do not set metadata.namespace',
-      'default',
+      'namespace of objects that do not set metadata.namespace (default: "default", unless kubectl -n or the Argo CD destination sets another)',
     )
     .option(
       '-c, --config <file>',

@@ -73,7 +73,7 @@ describe('kustomization trees', () => {
       .filter((d) => d.code.startsWith('ref/'))
       .map((d) => `${d.source.file} ${d.severity} ${d.code}: ${d.message}`);
     expect(found).toStrictEqual([
-      'apps/worker/other.yaml warning ref/external: spec.worker.workspaceRef names Workspace "nowhere", which is not in this bundle; it must exist in namespace "default" in the cluster',
+      'apps/worker/other.yaml warning ref/external: spec.worker.workspaceRef names Workspace "nowhere", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another)',
       'apps/worker/task.yaml info ref/other-bundle: spec.worker.workspaceRef names Workspace "repo", which apps/shared deploys (namespace "default"), not this bundle: it resolves once both are synced',
     ]);
     expect(run.code).toBe(0);

@@ -403,7 +403,11 @@ describe('kelos validate', () => {
     const loose = await kelos(['validate', '-'], { stdin: EXTERNAL });
     expect(loose.code).toBe(0);
     expect(loose.stdout).toBe(
-      '-:16:18: warning Task t /spec/workspaceRef/name: spec.workspaceRef names Workspace "other", which is not in this bundle; it must exist in namespace "default" in the cluster [ref/external]\n2 objects, 0 errors, 1 warning\n',
+      '-:16:18: warning Task t /spec/workspaceRef/name: spec.workspaceRef names Workspace "other", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another) [ref/external]\n2 objects, 0 errors, 1 warning\n',
+    );
+    // Named with -n, the namespace is the one given: no more "where it is applied".
+    expect((await kelos(['validate', '-n', 'team', '-'], { stdin: EXTERNAL })).stdout).toContain(
+      'it must exist in namespace "team" in the cluster [ref/external]',
     );
     expect((await kelos(['validate', '--strict', '-'], { stdin: EXTERNAL })).code).toBe(2);
     const strictRefs = await kelos(['validate', '--strict-refs', '-'], { stdin: EXTERNAL });
