@@ -342,7 +342,7 @@ export function checkReferences(
       const other = elsewhere(ref.kind, ref.name, namespace);
       const otherHint =
         other.length > 0
-          ? `a ${ref.kind} "${ref.name}" exists in namespace ${other.join(', ')}; references only resolve within the same namespace`
+          ? `${/^[AEIOU]/.test(ref.kind) ? 'an' : 'a'} ${ref.kind} "${ref.name}" exists in namespace${other.length > 1 ? 's' : ''} ${other.join(', ')}; references only resolve within the same namespace`
           : undefined;
       if (ref.kind === 'Secret') {
         const declared = options.externalSecrets ?? [];

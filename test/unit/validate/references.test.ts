@@ -158,6 +158,22 @@ describe('checkReferences', () => {
     ).toEqual([]);
   });
 
+  test('a name that exists only in other namespaces is named in the hint, with its article and plural', () => {
+    const agentConfig = (namespace: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: ac\n  namespace: ${namespace}\nspec:\n  agentsMD: hi\n`;
+    const refs = `  agentConfigRefs: [{name: ac}]\n${WORKER('app')}`;
+    const hints = (docs: string[]) =>
+      checkReferences(parseManifests(docs.join('---\n'), 'b.yaml').documents, {})
+        .filter((d) => d.path === '/spec/agentConfigRefs/0/name')
+        .map((d) => d.hint);
+    expect(hints([task('t', refs, 'team-c'), agentConfig('team-a')])).toEqual([
+      'an AgentConfig "ac" exists in namespace team-a; references only resolve within the same namespace',
+    ]);
+    expect(hints([task('t', refs, 'team-c'), agentConfig('team-a'), agentConfig('team-b')])).toEqual([
+      'an AgentConfig "ac" exists in namespaces team-a, team-b; references only resolve within the same namespace',
+    ]);
+  });
+
   test('a duplicate kind/namespace/name names both places', () => {
     expect(check([workspace('app'), workspace('app', 'default')])).toEqual([
       {
