@@ -344,12 +344,25 @@ const withoutSource = (d: Diagnostic): Diagnostic => {
 };
 
 /**
- * A type error on a boolean the user wrote as `no`, `on`, `y`…, says why it is one: the value is
- * right (kubectl reads it the same way), the surprise is that it is not a string.
+ * A type error on a boolean the user wrote as `no`, `on`, `y`…, or on a number where a string
+ * belongs, says why it is one: the value is right (kubectl reads it the same way), the surprise
+ * is that it is not a string.
  */
 function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
-  if (finding.code !== 'schema/type' || finding.hint || !finding.message.includes('; got a boolean '))
-    return finding;
+  if (finding.code !== 'schema/type' || finding.hint) return finding;
+  // A number where a string belongs: `ref: 0755` is the integer 493 to kubectl (YAML 1.1
+  // octal), `ref: 0o17` 15 (Go's prefixes); the number alone does not say why.
+  const number = /^must be a string; got (?:an integer|a number) (.+)$/.exec(finding.message)?.[1];
+  if (number !== undefined) {
+    const written = doc.scalar?.(finding.path);
+    // `prompt: 3` needs no telling; `0755` read as 493 does.
+    if (written?.style !== 'PLAIN' || written.raw === number) return finding;
+    return {
+      ...finding,
+      hint: `${written.raw} is written unquoted, which kubectl reads as the number ${number}; quote it ("${written.raw}") to keep it a string`,
+    };
+  }
+  if (!finding.message.includes('; got a boolean ')) return finding;
   const written = doc.scalar?.(finding.path);
   // A plain boolean not spelt true or false is one of YAML 1.1's words (as yaml-limits.ts tells
   // boolean keys).

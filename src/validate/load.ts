@@ -17,6 +17,7 @@ import {
   LineCounter,
   parseAllDocuments,
   parseDocument,
+  type ScalarTag,
   type Tags,
   visit,
   type Document as YamlDocument,
@@ -89,11 +90,36 @@ export interface ParseResult {
 
 const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
 
-/** YAML 1.1 tags minus the two kubectl does not resolve (timestamps, sexagesimal numbers). */
-const kubectlTags = (tags: Tags): Tags =>
-  tags.filter(
+/**
+ * The integers kubectl reads that YAML 1.1 does not: its sigs.k8s.io/yaml (go-yaml v2) drops
+ * every `_` and hands a plain scalar to Go's `strconv.ParseInt(s, 0, 64)`, which also takes the
+ * `0o` octal prefix and the upper-case `0O`, `0B` and `0X` ones. So `ref: 0o17` is the integer
+ * 15 there, refused as no string, and `activeDeadlineSeconds: 0o17` is accepted.
+ */
+const goPrefixedInt: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  format: 'GO',
+  default: true,
+  test: /^[-+]?0(?:[oO]_*[0-7][0-7_]*|B_*[01][01_]*|X_*[0-9a-fA-F][0-9a-fA-F_]*)$/,
+  resolve: (source) => {
+    const plain = source.replaceAll('_', '');
+    const negative = plain.startsWith('-');
+    const digits = plain.replace(/^[-+]?0/, '0').toLowerCase();
+    const value = Number(BigInt(digits));
+    return negative ? -value : value;
+  },
+};
+
+/**
+ * YAML 1.1 tags minus the two kubectl does not resolve (timestamps, sexagesimal numbers), plus
+ * the integer prefixes it takes from Go ({@link goPrefixedInt}).
+ */
+const kubectlTags = (tags: Tags): Tags => [
+  ...tags.filter(
     (t) => typeof t === 'string' || (t.tag !== TIMESTAMP_TAG && (t as { format?: string }).format !== 'TIME'),
-  );
+  ),
+  goPrefixedInt,
+];
 
 /** Splits a JSON pointer into unescaped segments (RFC 6901). */
 export const parsePointer = (pointer: string): string[] =>

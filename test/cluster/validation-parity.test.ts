@@ -184,54 +184,65 @@ describe('validation parity between kelos validate and kube-apiserver', async ()
     }
   });
 
-  test('a typed list (kind: TaskList) is unpacked into its items, as kubectl reads the file itself', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kelos-parity-list-'));
-    const task = (name: string, extra: string) =>
-      [
-        '  - apiVersion: kelos.dev/v1alpha2',
-        '    kind: Task',
-        `    metadata: {name: ${name}}`,
-        '    spec:',
-        '      type: claude-code',
-        '      prompt: hi',
-        '      credentials: {type: api-key, secretRef: {name: k}}',
-        ...(extra ? [`      ${extra}`] : []),
-        '',
-      ].join('\n');
-    const cases: Array<[string, string, boolean]> = [
-      ['task-list-ok', task('listed', ''), false],
-      ['task-list-typo', task('listed-typo', 'promt: x'), true],
-    ];
-    for (const [name, items, rejected] of cases) {
+  /**
+   * kubectl's verdict on a file it reads itself, not on our parse of it: its own decoder decides
+   * what a list is and what a plain scalar means.
+   */
+  const kubectlReads = (file: string) =>
+    kubectl(['create', '--dry-run=server', '--validate=strict', '-n', namespace, '-f', file]).then(
+      () => ({ rejected: false, message: '' }),
+      (err: Error) => ({ rejected: true, message: err.message }),
+    );
+
+  /** Writes each case, and expects kelos and kubectl to agree on it and to name `field` when refusing. */
+  async function sameVerdicts(
+    prefix: string,
+    cases: ReadonlyArray<readonly [name: string, text: string, rejected: boolean, field?: string]>,
+  ): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), `kelos-parity-${prefix}-`));
+    for (const [name, text, rejected, field] of cases) {
       const file = join(dir, `${name}.yaml`);
-      await writeFile(file, `apiVersion: kelos.dev/v1alpha2\nkind: TaskList\nitems:\n${items}`);
-      const ours = await offline(file);
-      // kubectl reads the file, not our parse of it: its own decoder decides what a list is.
-      const theirs = await kubectl([
-        'create',
-        '--dry-run=server',
-        '--validate=strict',
-        '-n',
-        namespace,
-        '-f',
-        file,
-      ]).then(
-        () => ({ rejected: false, message: '' }),
-        (err: Error) => ({ rejected: true, message: err.message }),
-      );
+      await writeFile(file, text);
+      const [ours, theirs] = await Promise.all([offline(file), kubectlReads(file)]);
       expect(
         { name, offline: ours.rejected, server: theirs.rejected },
         `${ours.messages} | ${theirs.message}`,
-      ).toStrictEqual({
-        name,
-        offline: rejected,
-        server: rejected,
-      });
-      if (rejected) {
-        expect(ours.fields).toContain('spec.promt');
-        expect(theirs.message).toContain('promt');
+      ).toStrictEqual({ name, offline: rejected, server: rejected });
+      if (field) {
+        expect(ours.fields).toContain(field);
+        expect(theirs.message).toContain(field.split('.').at(-1));
       }
     }
+  }
+
+  const TASK_HEAD =
+    'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: NAME\nspec:\n  type: claude-code\n  prompt: hi\n  credentials: {type: api-key, secretRef: {name: k}}\n';
+
+  test('a typed list (kind: TaskList) is unpacked into its items, as kubectl reads the file itself', async () => {
+    const listOf = (name: string, extra: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: TaskList\nitems:\n${TASK_HEAD.replace('NAME', name)
+        .concat(extra)
+        .split('\n')
+        .map((line, i) => (line === '' ? line : `${i === 0 ? '  - ' : '    '}${line}`))
+        .join('\n')}`;
+    await sameVerdicts('list', [
+      ['task-list-ok', listOf('listed', ''), false],
+      ['task-list-typo', listOf('listed-typo', '  promt: x\n'), true, 'spec.promt'],
+    ]);
+  });
+
+  test("integers written with Go's prefixes (0o17, 0X10) are numbers, as kubectl reads the file itself", async () => {
+    const workspace = (ref: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: prefixed\nspec:\n  repo: https://github.com/acme/app.git\n  ref: ${ref}\n`;
+    const deadline = (value: string) =>
+      `${TASK_HEAD.replace('NAME', 'prefixed')}  podOverrides:\n    activeDeadlineSeconds: ${value}\n`;
+    await sameVerdicts('int', [
+      ['int-field-octal', deadline('0o17'), false],
+      ['int-field-hex', deadline('0X10'), false],
+      ['int-field-not-octal', deadline('0o19'), true, 'spec.podOverrides.activeDeadlineSeconds'],
+      ['string-field-octal', workspace('0o17'), true, 'spec.ref'],
+      ['string-field-not-octal', workspace('0o19'), false],
+    ]);
   });
 
   test.each(all.map((f) => [f.file.replace(`${ROOT}/`, ''), f] as const))('%s', async (_, fixture) => {

@@ -104,6 +104,24 @@ describe('parseManifests', () => {
     expect(documents[0]?.object['spec']).toEqual({ a: true, b: 493, c: '2026-01-02T03:04:05Z', d: '1:20' });
   });
 
+  test("integers with Go's prefixes (0o, 0O, 0B, 0X) are numbers, as kubectl reads them; malformed ones stay strings", () => {
+    const { documents } = parseManifests(
+      'apiVersion: v1\nkind: X\nmetadata:\n  name: x\nspec:\n  a: 0o17\n  b: 0O1_7\n  c: 0B11\n  d: 0X1f\n  e: -0o17\n  f: +0o7\n  g: 0o19\n  h: 0o_\n  i: 0x10\n',
+      'x.yaml',
+    );
+    expect(documents[0]?.object['spec']).toEqual({
+      a: 15,
+      b: 15,
+      c: 3,
+      d: 31,
+      e: -15,
+      f: 7,
+      g: '0o19',
+      h: '0o_',
+      i: 16,
+    });
+  });
+
   test('a JSON array, and a kind: List, expand into their items with positions', () => {
     const json = `[\n  {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a"}},\n  {"apiVersion": "v1", "kind": "List", "items": []}\n]`;
     const fromArray = parseManifests(json, 'all.json');

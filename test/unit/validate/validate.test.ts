@@ -260,6 +260,21 @@ describe('a boolean written as a YAML 1.1 word', () => {
   });
 });
 
+describe('a number where a string belongs', () => {
+  test('a type error on it says the number kubectl reads and to quote it; a quoted one is no error', () => {
+    const text =
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata: {name: w}\nspec:\n  repo: https://github.com/a/b.git\n  ref: 0755\n  setupCommand: [make, 0o17, "1e3"]\n';
+    const { documents } = parseManifests(text, 'w.yaml');
+    const hints = validateDocuments(documents)
+      .filter((d) => d.code === 'schema/type')
+      .map((d) => `${d.path} ${d.message} | ${d.hint ?? '-'}`);
+    expect(hints).toEqual([
+      '/spec/ref must be a string; got an integer 493 | 0755 is written unquoted, which kubectl reads as the number 493; quote it ("0755") to keep it a string',
+      '/spec/setupCommand/1 must be a string; got an integer 15 | 0o17 is written unquoted, which kubectl reads as the number 15; quote it ("0o17") to keep it a string',
+    ]);
+  });
+});
+
 describe('schema helpers', () => {
   test('fieldPath renders pointers the way kubectl names fields', () => {
     expect(fieldPath('/spec/volumes/0/name')).toBe('spec.volumes[0].name');
