@@ -15,6 +15,20 @@ export const VERSION = 'v1alpha2';
 /** `apiVersion` of every Kelos object. */
 export const API_VERSION = `${GROUP}/${VERSION}` as const;
 
+/**
+ * The names of the kinds we serve, in the order of `KINDS` (src/api/index.ts), without their
+ * schemas: for callers that must not load them, such as a one-file `kelos check`.
+ */
+export const KIND_NAMES: readonly string[] = [
+  'Task',
+  'Workspace',
+  'AgentConfig',
+  'TaskSpawner',
+  'TaskBudget',
+  'TaskRecord',
+  'KelosConfig',
+];
+
 /** Older version of the group that upstream still serves; we diagnose it but do not serve it. */
 export const LEGACY_API_VERSION = `${GROUP}/v1alpha1` as const;
 

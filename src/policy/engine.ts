@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { Annotations } from '../api/group.ts';
+import { Annotations, GROUP, KIND_NAMES } from '../api/group.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
 import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
@@ -110,6 +110,21 @@ const isObject = (v: unknown): v is KubeObject =>
   !Array.isArray(v) &&
   typeof (v as { kind?: unknown }).kind === 'string';
 
+/** Kelos kinds, which the rules read from the Kelos API group only. */
+const KELOS_KINDS: ReadonlySet<string> = new Set(KIND_NAMES);
+
+/**
+ * Whether `object` has a Kelos kind's name in another API (a Tekton `tekton.dev/v1` Task): the
+ * rules do not read it, as the admission policies, which match the `kelos.dev` group, never see
+ * it. Without an apiVersion it is still read: a Kelos object missing one is the validator's to report.
+ */
+const isOtherApisKind = (object: KubeObject): boolean => {
+  if (!KELOS_KINDS.has(object.kind)) return false;
+  const apiVersion: unknown = object.apiVersion;
+  if (typeof apiVersion !== 'string' || apiVersion === '') return false;
+  return !apiVersion.startsWith(`${GROUP}/`);
+};
+
 /** The resource a diagnostic names, from an object's identity. */
 export const resourceOf = (object: KubeObject): ResourceRef => ({
   apiVersion: object.apiVersion,
@@ -173,7 +188,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   const objects: KubeObject[] = [];
   const byKind = new Map<string, KubeObject[]>();
   for (const doc of documents) {
-    if (!isObject(doc.object)) continue;
+    if (!isObject(doc.object) || isOtherApisKind(doc.object)) continue;
     const object = doc.object;
     docOf.set(object, doc);
     objects.push(object);
@@ -185,7 +200,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   const own = new Set(objects.map(identity));
   const besideByKind = new Map<string, KubeObject[]>();
   for (const object of options.alongside ?? []) {
-    if (!isObject(object) || own.has(identity(object))) continue;
+    if (!isObject(object) || isOtherApisKind(object) || own.has(identity(object))) continue;
     const list = besideByKind.get(object.kind);
     if (list) list.push(object);
     else besideByKind.set(object.kind, [object]);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { KIND_NAMES } from '../../../src/api/group.ts';
+import { KINDS } from '../../../src/api/index.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { ROOT } from './fixtures.ts';
@@ -34,6 +36,26 @@ const fixture = (rule: string, file: 'pass' | 'fail') => `test/fixtures/policy/$
 const emptyProject = () => mkdtempSync(join(tmpdir(), 'kelos-check-'));
 
 describe('kelos check', () => {
+  test("another API's kinds named like Kelos's (a Tekton Task, a TaskSpawner of example.com) are not judged by the rules", async () => {
+    const stdin = [
+      'apiVersion: tekton.dev/v1\nkind: Task\nmetadata:\n  name: build\nspec:\n  steps:\n    - name: build\n      image: golang\n',
+      'apiVersion: example.com/v1\nkind: TaskSpawner\nmetadata:\n  name: other\nspec:\n  foo: bar\n',
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: agent\nspec:\n  prompt: hi\n  type: claude-code\n  credentials: {type: api-key, secretRef: {name: k}}\n',
+    ].join('---\n');
+    const run = await kelos(['check', '--format', 'json', '-'], { cwd: emptyProject(), stdin });
+    const { diagnostics } = JSON.parse(run.stdout) as {
+      diagnostics: Array<{ code: string; resource?: { apiVersion?: string; name?: string } }>;
+    };
+    // The Kelos Task is still judged; the others name no finding (no active deadline, no budget).
+    expect(diagnostics.map((d) => `${d.resource?.apiVersion} ${d.resource?.name} ${d.code}`)).toContain(
+      'kelos.dev/v1alpha2 agent budget/active-deadline',
+    );
+    expect(diagnostics.filter((d) => d.resource?.apiVersion !== 'kelos.dev/v1alpha2')).toStrictEqual([]);
+    expect(run.code).toBe(2);
+    // The engine knows the Kelos kinds by the light list; it must name every kind served.
+    expect(KIND_NAMES).toStrictEqual(KINDS.map((k) => k.kind));
+  });
+
   test('-n: objects that set no namespace land in it, as kelos validate -n reads them, so a TaskBudget there covers them', async () => {
     const cwd = emptyProject();
     writeFileSync(
