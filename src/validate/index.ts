@@ -349,7 +349,9 @@ const withoutSource = (d: Diagnostic): Diagnostic => {
  * is that it is not a string.
  */
 function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
-  if (finding.code !== 'schema/type' || finding.hint) return finding;
+  // A message that holds back a Secret's value (schema.ts) gets no hint: the hint would quote it.
+  if (finding.code !== 'schema/type' || finding.hint || finding.message.includes('(not shown: '))
+    return finding;
   // A number where a string belongs: `ref: 0755` is the integer 493 to kubectl (YAML 1.1
   // octal), `ref: 0o17` 15 (Go's prefixes); the number alone does not say why.
   const number = /^must be a string; got (?:an integer|a number) (.+)$/.exec(finding.message)?.[1];

@@ -15,6 +15,9 @@ describe('Secret values', () => {
     ['a type error in data', `data:\n  GITHUB_TOKEN: 12345${TOKEN.length}\n`, 'schema/type', '12345'],
     ['a format error in data', `data:\n  GITHUB_TOKEN: "${TOKEN}!"\n`, 'schema/format', TOKEN],
     ['a type error in stringData', `stringData:\n  GITHUB_TOKEN: [${TOKEN}]\n`, 'schema/type', TOKEN],
+    // No hint on how the value reads either: it would quote the value as written.
+    ['a number written otherwise than its digits', 'stringData:\n  PIN: 0o7531\n', 'schema/type', '7531'],
+    ['a YAML 1.1 boolean word', 'stringData:\n  ENABLED: Yes\n', 'schema/type', 'Yes'],
     ['data that is not a map', `data: ${TOKEN}\n`, 'schema/type', TOKEN],
   ])('%s is reported without its value', async (_what, body, code, secret) => {
     const run = await kelos(['validate', '--format', 'json', '-'], {
