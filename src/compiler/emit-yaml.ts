@@ -17,13 +17,20 @@
  *
  * @packageDocumentation
  */
-import { Document } from 'yaml';
+import { Document, type Tags } from 'yaml';
+import { goPrefixedInt } from '../validate/load.ts';
 
 /**
  * The options synth renders YAML with: YAML 1.1 quoting, so `yes`, `on` or `0755` stay strings
- * for kubectl's parser too; no line folding and no anchors, so the text is stable and greppable.
+ * for kubectl's parser too, and so do `0o17` and `0X10`, integers to kubectl (Go's prefixes,
+ * see {@link goPrefixedInt}); no line folding and no anchors, so the text is stable and greppable.
  */
-export const YAML_OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false } as const;
+export const YAML_OPTIONS = {
+  version: '1.1',
+  lineWidth: 0,
+  aliasDuplicateObjects: false,
+  customTags: (tags: Tags): Tags => [...tags, goPrefixedInt],
+} as const;
 
 /**
  * Where the members of each rendered object and array start: for every container, the

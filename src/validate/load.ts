@@ -96,7 +96,7 @@ const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
  * `0o` octal prefix and the upper-case `0O`, `0B` and `0X` ones. So `ref: 0o17` is the integer
  * 15 there, refused as no string, and `activeDeadlineSeconds: 0o17` is accepted.
  */
-const goPrefixedInt: ScalarTag = {
+export const goPrefixedInt: ScalarTag = {
   tag: 'tag:yaml.org,2002:int',
   format: 'GO',
   default: true,
