@@ -10,6 +10,8 @@ import type { PolicyConfig } from '../policy/config.ts';
 import { type PolicyDocument, type PolicyReport, runPolicies } from '../policy/engine.ts';
 import { loadPolicyConfig } from '../policy/load-config.ts';
 import { type Diagnostic, sortDiagnostics } from '../validate/diagnostic.ts';
+import type { LoadedDocument } from '../validate/load.ts';
+import type { SynthObject } from './render.ts';
 
 /** A rendered object as synth holds it: its app, the object, its output file and its construct path. */
 export interface RenderedObject {
@@ -20,24 +22,49 @@ export interface RenderedObject {
   readonly constructPath?: string;
 }
 
-/** Rendered objects as policy documents; findings point at the output file and the construct. */
-export const documentsFromRendered = (objects: readonly RenderedObject[]): PolicyDocument[] =>
-  objects.map((o) => ({
-    object: o.object,
-    file: o.file,
-    line: 1,
-    locate: () => undefined,
-    ...(o.constructPath !== undefined ? { constructPath: o.constructPath } : {}),
-  }));
+/**
+ * Where each field of a rendered object is in its output file (synth's `renderedDocument`, which
+ * the caller passes: this module is on the one-file check's start-up path, synth's is not).
+ */
+export type RenderedPlaces = (o: RenderedObject) => Pick<LoadedDocument, 'line' | 'locate'> | undefined;
+
+/**
+ * Rendered objects as policy documents; findings point at the field in the output file, and the
+ * construct. The places are worked out only for an object a rule reports on.
+ */
+export const documentsFromRendered = (
+  objects: readonly RenderedObject[],
+  placesOf?: RenderedPlaces,
+): PolicyDocument[] =>
+  objects.map((o) => {
+    let places: ReturnType<RenderedPlaces> | null = null;
+    const placed = () => {
+      places ??= placesOf?.(o);
+      return places;
+    };
+    return {
+      object: o.object,
+      file: o.file,
+      get line() {
+        return placed()?.line ?? 1;
+      },
+      locate: (pointer: string) => placed()?.locate(pointer),
+      ...(o.constructPath !== undefined ? { constructPath: o.constructPath } : {}),
+    };
+  });
 
 /**
  * Checks rendered objects one app at a time (each app is deployed on its own, beside the
  * others) and merges the reports: what `kelos check` does with no paths.
  */
-export function checkRendered(objects: readonly RenderedObject[], config: PolicyConfig): PolicyReport {
+export function checkRendered(
+  objects: readonly RenderedObject[],
+  config: PolicyConfig,
+  placesOf?: RenderedPlaces,
+): PolicyReport {
   const apps = groupBy(objects, (o) => o.app ?? '');
   const reports = [...apps.entries()].map(([name, app]) =>
-    runPolicies(documentsFromRendered(app), {
+    runPolicies(documentsFromRendered(app, placesOf), {
       config,
       rules: BUILTIN_RULES,
       alongside: objects.filter((o) => (o.app ?? '') !== name).map((o) => o.object),
@@ -65,7 +92,9 @@ export async function synthPolicyDiagnostics(
     root,
     BUILTIN_RULES.map((r) => r.id),
   );
-  return checkRendered(objects, config).diagnostics.map((d) =>
+  const { renderedDocument } = await import('./synth.ts');
+  const placesOf: RenderedPlaces = (o) => renderedDocument(o as SynthObject);
+  return checkRendered(objects, config, placesOf).diagnostics.map((d) =>
     config.synth === 'report' && d.severity === 'error'
       ? {
           ...d,

@@ -21,6 +21,7 @@ import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../polici
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
+import type { SynthObject } from '../../compiler/render.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
 import { ENGINE_RULES } from '../../policy/engine.ts';
 import {
@@ -135,9 +136,11 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
     { externalSecrets: config.externalSecrets },
     appTimeoutMs,
   );
-  const { atAppSource } = await import('../../compiler/synth.ts');
+  const { atAppSource, renderedDocument } = await import('../../compiler/synth.ts');
   const { withoutBrokenIncludes } = await import('../../compiler/included-yaml.ts');
-  const rendered = checkRendered(withoutBrokenIncludes(result.objects, result.included), config);
+  const rendered = checkRendered(withoutBrokenIncludes(result.objects, result.included), config, (o) =>
+    renderedDocument(o as SynthObject),
+  );
   // As synth reports them: at the app line that made the object (or the YAML file an Include
   // read it from), the rendered file after it.
   const report = {

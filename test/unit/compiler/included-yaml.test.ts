@@ -87,12 +87,16 @@ describe('findings on objects a cdk8s Include read', { timeout: 60_000 }, () => 
     const p = includeProject();
     const run = await kelos(['check', '--format', 'json'], p.root);
     expect(run.code).toBe(2);
+    const rendered = (await synthesize({ root: p.root })).files.find((f) => f.path === RENDERED);
+    // The rendered location is the field too, not the file's first line (its header comment).
+    const line = rendered?.content.split('\n').indexOf('  effort: extreme') ?? -1;
+    expect(line).toBeGreaterThan(0);
     expect(withCode(jsonDiagnostics(run.stdout), 'budget/effort-allowlist')?.source).toStrictEqual({
       constructPath: 'legacy/legacy/legacy-fix-task',
       file: 'legacy/tasks.yaml',
       line: 22,
       column: 3,
-      rendered: { file: RENDERED, line: 1 },
+      rendered: { file: RENDERED, line: line + 1, column: 3 },
     });
   });
 
