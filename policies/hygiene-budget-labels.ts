@@ -31,7 +31,7 @@ export const budgetLabels: BundleRule = {
   severity: 'warning',
   kinds: ['Task', 'TaskSpawner', 'TaskBudget'],
   description:
-    'Every Task and TaskSpawner task template in a namespace with TaskBudgets carries each label key those budgets select on.',
+    'Every Task and TaskSpawner task template carries each label key the TaskBudgets of its own bundle (kustomization or app) select on in its namespace; a budget another bundle deploys (for one job of one team, say) is not held against it.',
   rationale:
     'A budget only counts Tasks whose labels it selects; a Task missing the key (a typo, a forgotten template label) spends outside every limit.',
   hint: 'Add the label (to taskTemplate.metadata.labels for a spawner).',
