@@ -36,6 +36,7 @@ export const trackObjectSites = (copies: readonly Cdk8sCopy[]): { stop(): void }
     };
     return () => {
       if (own) Object.defineProperty(Chart, 'of', own);
+      else Reflect.deleteProperty(Chart, 'of');
     };
   });
   return {
