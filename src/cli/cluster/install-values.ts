@@ -17,6 +17,7 @@
  * @packageDocumentation
  */
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
+import { closest } from '../../validate/echo.ts';
 import { parseQuantity, type Quantity } from '../../validate/quantity.ts';
 import { UsageError } from '../io.ts';
 import type { InstallSettings } from './bundle.ts';
@@ -159,10 +160,16 @@ export function checkValues(values: Values, source: string, prefix: readonly str
     throw new UsageError(
       isPrefix
         ? `${source}: values key "${dotted}" (${pointer}) must be a mapping; got ${shown(value)}`
-        : `${source}: unknown values key "${dotted}" (${pointer}); valid keys: ${keyList()}`,
+        : `${source}: unknown values key "${dotted}" (${pointer});${didYouMean(dotted)} valid keys: ${keyList()}`,
     );
   }
 }
+
+/** ` did you mean "<key>"?` for a key one typo from a known one (`watchNamespace`), else nothing. */
+const didYouMean = (dotted: string): string => {
+  const near = closest(dotted, Object.keys(VALUE_KEYS));
+  return near ? ` did you mean "${near}"?` : '';
+};
 
 /** Merges `over` into `base` as Helm does: maps deeply, anything else replaced. */
 export function mergeValues(base: Values, over: Values): Values {

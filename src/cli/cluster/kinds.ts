@@ -6,6 +6,7 @@
  */
 import { API_VERSION, GROUP, KINDS, type KindDefinition, UNSERVED_KINDS, VERSION } from '../../api/index.ts';
 import type { ResourceType } from '../../kube/client.ts';
+import { closest } from '../../validate/echo.ts';
 import { UsageError } from '../io.ts';
 
 /** A served kind with its resource type. */
@@ -51,5 +52,8 @@ export function resolveKind(arg: string, kinds: readonly KindDefinition[] = KIND
         .filter((n) => n !== k.plural)
         .join(', ')})`,
   );
-  throw new UsageError(`unknown kind "${arg}" of ${API_VERSION}; expected one of: ${known.join('; ')}`);
+  const near = closest(name, kinds.flatMap(namesOf));
+  throw new UsageError(
+    `unknown kind "${arg}" of ${API_VERSION};${near ? ` did you mean "${near}"?` : ''} expected one of: ${known.join('; ')}`,
+  );
 }

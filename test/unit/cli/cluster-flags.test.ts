@@ -241,7 +241,12 @@ describe('kind names and get flags', () => {
     expect(resolveKind('ts').def.kind).toBe('TaskSpawner');
     expect(resolveKind('ws').type.plural).toBe('workspaces');
     expect(() => resolveKind('workerpools')).toThrow(/WorkerPool is not served/);
-    expect(() => resolveKind('pods')).toThrow(/unknown kind "pods"/);
+    expect(() => resolveKind('pods')).toThrow(
+      /unknown kind "pods" of kelos.dev\/v1alpha2; expected one of: /,
+    );
+    expect(() => resolveKind('tsks')).toThrow(
+      /unknown kind "tsks" of kelos.dev\/v1alpha2; did you mean "tasks"\? expected/,
+    );
   });
 
   it('checks -o, --phase, -A and -d before anything is sent', () => {

@@ -63,6 +63,12 @@ describe('checkValues', () => {
     );
   });
 
+  test('a key one typo from a known one: the known one suggested', () => {
+    expect(() => checkValues({ watchNamespace: ['team-a'] }, '-f values.yaml')).toThrow(
+      `-f values.yaml: unknown values key "watchNamespace" (/watchNamespace); did you mean "watchNamespaces"? valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
+    );
+  });
+
   test('a value of the wrong type: named, with what was expected', () => {
     expect(() => checkValues({ replicas: '2' }, '--set-string replicas=2')).toThrow(
       '--set-string replicas=2: values key "replicas" (/replicas) must be a positive integer; got "2"',
