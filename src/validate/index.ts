@@ -349,9 +349,17 @@ const withoutSource = (d: Diagnostic): Diagnostic => {
  * is that it is not a string.
  */
 function withBooleanWordHint(doc: LoadedDocument, finding: Finding): Finding {
-  // A message that holds back a Secret's value (schema.ts) gets no hint: the hint would quote it.
-  if (finding.code !== 'schema/type' || finding.hint || finding.message.includes('(not shown: '))
-    return finding;
+  if (finding.code !== 'schema/type' || finding.hint) return finding;
+  // A message that holds back a Secret's value (schema.ts) gets a hint that does not quote it.
+  if (finding.message.includes('(not shown: ')) {
+    const written = doc.scalar?.(finding.path);
+    if (written?.style !== 'PLAIN' || !/; got (?:a boolean|an integer|a number) /.test(finding.message))
+      return finding;
+    return {
+      ...finding,
+      hint: 'the value is written unquoted, which YAML reads as a boolean or a number, as kubectl does; quote it to keep it a string',
+    };
+  }
   // A number where a string belongs: `ref: 0755` is the integer 493 to kubectl (YAML 1.1
   // octal), `ref: 0o17` 15 (Go's prefixes); the number alone does not say why.
   const number = /^must be a string; got (?:an integer|a number) (.+)$/.exec(finding.message)?.[1];

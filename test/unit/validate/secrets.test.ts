@@ -15,7 +15,7 @@ describe('Secret values', () => {
     ['a type error in data', `data:\n  GITHUB_TOKEN: 12345${TOKEN.length}\n`, 'schema/type', '12345'],
     ['a format error in data', `data:\n  GITHUB_TOKEN: "${TOKEN}!"\n`, 'schema/format', TOKEN],
     ['a type error in stringData', `stringData:\n  GITHUB_TOKEN: [${TOKEN}]\n`, 'schema/type', TOKEN],
-    // No hint on how the value reads either: it would quote the value as written.
+    // Nor does the hint on how the value reads quote it.
     ['a number written otherwise than its digits', 'stringData:\n  PIN: 0o7531\n', 'schema/type', '7531'],
     ['a YAML 1.1 boolean word', 'stringData:\n  ENABLED: Yes\n', 'schema/type', 'Yes'],
     ['data that is not a map', `data: ${TOKEN}\n`, 'schema/type', TOKEN],
@@ -27,6 +27,20 @@ describe('Secret values', () => {
     expect(run.stdout).toContain(code);
     expect(run.stdout).toContain('(not shown: Secret data)');
     expect(run.stdout).not.toContain(secret);
+  });
+
+  test('a boolean word or a number as written under stringData: a hint to quote it that does not quote it', async () => {
+    for (const value of ['Yes', '0o7531']) {
+      const run = await kelos(['validate', '--format', 'json', '-'], {
+        stdin: `apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  K: ${value}\n`,
+      });
+      const [finding] = (JSON.parse(run.stdout) as { diagnostics: Array<{ code: string; hint?: string }> })
+        .diagnostics;
+      expect([finding?.code, finding?.hint]).toStrictEqual([
+        'schema/type',
+        'the value is written unquoted, which YAML reads as a boolean or a number, as kubectl does; quote it to keep it a string',
+      ]);
+    }
   });
 
   test('values elsewhere are still quoted', async () => {
