@@ -44,7 +44,14 @@ export function parseWaitFlag(value: string | boolean | undefined): boolean {
 
 /** Seconds of delete's `--timeout`: 0 is a week, as kubectl's. */
 export function deleteTimeoutSeconds(text: string): number {
-  return /^0+[a-z]*$/.test(text.trim()) ? WAIT_FOREVER_SECONDS : timeoutSeconds(text);
+  if (/^0+[a-z]*$/.test(text.trim())) return WAIT_FOREVER_SECONDS;
+  try {
+    return timeoutSeconds(text);
+  } catch {
+    throw new UsageError(
+      `--timeout must be a positive duration, e.g. 2m, or 0 to wait a week; got "${text}"`,
+    );
+  }
 }
 
 /** Checks the arguments before anything is sent. */

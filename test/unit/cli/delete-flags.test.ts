@@ -19,6 +19,8 @@ describe('kelos delete --wait and --timeout', () => {
     expect(deleteTimeoutSeconds('0')).toBe(7 * 24 * 3600);
     expect(deleteTimeoutSeconds('90s')).toBe(90);
     expect(deleteTimeoutSeconds('2m')).toBe(120);
-    expect(() => deleteTimeoutSeconds('soon')).toThrow(/--timeout must be a positive duration/);
+    expect(() => deleteTimeoutSeconds('soon')).toThrow(
+      '--timeout must be a positive duration, e.g. 2m, or 0 to wait a week; got "soon"',
+    );
   });
 });
