@@ -11,7 +11,7 @@
  */
 import { type Command, Option } from 'commander';
 import { API_VERSION, GROUP } from '../../api/index.ts';
-import { ApiError, HttpKubeClient, type ResourceType } from '../../kube/client.ts';
+import { ApiError, HttpKubeClient, isNamespaceTerminating, type ResourceType } from '../../kube/client.ts';
 import {
   connectionSource,
   KubeconfigError,
@@ -339,10 +339,8 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
         `Create it (kubectl create namespace ${name}) or pass -n an existing namespace.`
       );
     }
-    const terminating =
-      err.status === 403 ? /in namespace (\S+) because it is being terminated/.exec(err.message) : null;
-    if (terminating || (err.status === 403 && err.causes.includes('NamespaceTerminating'))) {
-      const name = terminating?.[1] ?? '?';
+    if (isNamespaceTerminating(err)) {
+      const name = /in namespace (\S+) because it is being terminated/.exec(err.message)?.[1] ?? '?';
       return (
         `namespace "${name}" is being deleted: the API server creates nothing new in it. ` +
         `Pass -n another namespace, or wait until it is gone and create it again (kubectl get namespace ${name}).`

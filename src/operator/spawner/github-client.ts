@@ -55,6 +55,10 @@ export class GitHubApiError extends Error {
  * proxy's login page, a URL that is not a GitHub API). The message names the method, the URL
  * and, for a timeout, how long was waited, so a spawner's status says which call failed.
  */
+/** What a parsed JSON answer is, in words, for a message about an answer of the wrong shape. */
+export const jsonKind = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'a JSON list' : `a JSON ${typeof value}`;
+
 export class RequestFailedError extends Error {
   constructor(service: string, method: string, url: string, reason: string) {
     super(`${service} ${method} ${url}: ${reason}`);
@@ -339,7 +343,7 @@ export class GitHubClient {
           'GitHub API',
           'GET',
           url,
-          `HTTP 200 answer is ${r.data === null ? 'null' : `a JSON ${typeof r.data === 'object' ? 'object' : typeof r.data}`}, not the list expected; is this the API's URL?`,
+          `HTTP 200 answer is ${jsonKind(r.data)}, not the list expected; is this the API's URL?`,
         );
       }
       items.push(...r.data);

@@ -14,7 +14,14 @@ import type { Static } from '@sinclair/typebox';
 import type { JiraSchema } from '../../../api/task-spawner/index.ts';
 import type { OutboundFetch } from '../../outbound.ts';
 import { type Discovery, discoveryFailure } from '../discovery.ts';
-import { type CallCounts, fetchNamed, jsonOf, RequestFailedError, rateLimitOf } from '../github-client.ts';
+import {
+  type CallCounts,
+  fetchNamed,
+  jsonKind,
+  jsonOf,
+  RequestFailedError,
+  rateLimitOf,
+} from '../github-client.ts';
 import { joinComments, type WorkItem } from '../work-item.ts';
 
 /** The `jira` options. */
@@ -268,9 +275,7 @@ export class JiraSource {
 
 /** What is wrong with a search answer's shape, in words; `undefined` when it is one. */
 const answerShape = (body: unknown): string | undefined => {
-  if (body === null) return 'null';
-  if (Array.isArray(body)) return 'a JSON list';
-  if (typeof body !== 'object') return `a JSON ${typeof body}`;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return jsonKind(body);
   const issues = (body as { issues?: unknown }).issues;
   if (issues !== undefined && !Array.isArray(issues))
     return `an ${issues === null ? 'issues: null' : `${typeof issues} of issues`}`;
