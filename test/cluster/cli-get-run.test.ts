@@ -7,7 +7,7 @@ import type { AgentConfig, Task, Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { kelos, tokenKubeconfig, unreachableKubeconfig } from './cli-helpers.ts';
-import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
+import { eventually, freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, getTask, testClient } from './operator-helpers.ts';
 import { spawner } from './spawner-helpers.ts';
@@ -580,11 +580,11 @@ describe('cluster command errors', () => {
       '{"metadata":{"finalizers":["example.com/hold"]}}',
     ]);
     await kubectl(['delete', 'namespace', going, '--wait=false']);
-    let r = await kelos(['run', ...as(['-n', going]), '-p', 'x', '--credential-type', 'none']);
-    await waitFor('the namespace to refuse new objects', async () => {
-      r = await kelos(['run', ...as(['-n', going]), '-p', 'x', '--credential-type', 'none']);
-      return r.code === 1;
-    });
+    const r = await eventually(
+      'the namespace to refuse new objects',
+      () => kelos(['run', ...as(['-n', going]), '-p', 'x', '--credential-type', 'none']),
+      (result) => result.code === 1,
+    );
     expect(r.stderr).toBe(
       `kelos: namespace "${going}" is being deleted: the API server creates nothing new in it. Pass -n another namespace, or wait until it is gone and create it again (kubectl get namespace ${going}).\n`,
     );
@@ -641,11 +641,11 @@ describe('cluster command errors', () => {
       '-n',
       ns,
     ]);
-    let r = await kelos(['version', '--kubeconfig', kubeconfig, '-n', ns, '-o', 'json']);
-    await waitFor('the Role to take effect', async () => {
-      r = await kelos(['version', '--kubeconfig', kubeconfig, '-n', ns, '-o', 'json']);
-      return !r.stdout.includes('may not get deployments');
-    });
+    const r = await eventually(
+      'the Role to take effect',
+      () => kelos(['version', '--kubeconfig', kubeconfig, '-n', ns, '-o', 'json']),
+      (result) => !result.stdout.includes('may not get deployments'),
+    );
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as Record<string, string>;
     expect(doc['operatorProblem']).toBe(
@@ -671,14 +671,13 @@ describe('cluster command errors', () => {
       `--clusterrole=${ns}-crd-reader`,
       `--serviceaccount=${ns}:versionist`,
     ]);
-    let text = await kelos(['version', '--kubeconfig', kubeconfig]);
-    await waitFor('the ClusterRole to take effect', async () => {
-      text = await kelos(['version', '--kubeconfig', kubeconfig]);
-      return (
-        text.stdout.includes('CRD Version: ') &&
-        !text.stdout.includes('may not get customresourcedefinitions')
-      );
-    });
+    const text = await eventually(
+      'the ClusterRole to take effect',
+      () => kelos(['version', '--kubeconfig', kubeconfig]),
+      (result) =>
+        result.stdout.includes('CRD Version: ') &&
+        !result.stdout.includes('may not get customresourcedefinitions'),
+    );
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(
       new RegExp(

@@ -100,3 +100,25 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
 }
+
+/**
+ * Runs `attempt` until `accept` takes its result, and returns that result: for a command whose
+ * answer changes once the cluster has caught up (a Role bound, a namespace being deleted).
+ */
+export async function eventually<T>(
+  what: string,
+  attempt: () => Promise<T>,
+  accept: (result: T) => boolean,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  let result: T | undefined;
+  await waitFor(
+    what,
+    async () => {
+      result = await attempt();
+      return accept(result);
+    },
+    opts,
+  );
+  return result as T;
+}
