@@ -148,7 +148,11 @@ export function fieldHomes(
     .filter((p) => p.length !== here.length || p.some((s, i) => s !== here[i]));
   if (candidates.length === 0) return { places: [], oneLevel: undefined };
   const nearest = Math.min(...candidates.map((p) => distance(here, p)));
-  const chosen = candidates.filter((p) => distance(here, p) === nearest);
+  const near = candidates.filter((p) => distance(here, p) === nearest);
+  // Of places equally near, the ones the object has are meant: a `secretRef` beside
+  // `spec.when.webhook` belongs to that source, not to the sources the spawner does not use.
+  const inUse = object === undefined ? [] : near.filter((p) => holds(object, p));
+  const chosen = inUse.length > 0 ? inUse : near;
   const places = [...new Set(chosen.map(render))].sort();
   const only = chosen.length === 1 ? chosen[0] : undefined;
   const oneLevel = only && nearest === 1 ? (only.length > here.length ? 'below' : 'above') : undefined;
@@ -169,12 +173,13 @@ const listOf = (places: readonly string[]): string => {
  */
 export function homesText(root: Node, at: readonly string[], name: string, object?: unknown): string {
   const { index, answers } = kindOf(root);
-  // The deprecated places the object uses are part of the question.
-  const used = (index.get(name) ?? [])
-    .filter((p) => p.deprecated && object !== undefined && holds(object, p.segments))
+  // The places the object has are part of the question: a deprecated one counts only when the
+  // object uses it, and of places equally near, those it has win (see fieldHomes).
+  const inUse = (index.get(name) ?? [])
+    .filter((p) => object !== undefined && holds(object, p.segments))
     .map((p) => p.segments.join('/'))
     .join('\0');
-  const key = `${placeOf(at).join('/')}\0${name}\0${used}`;
+  const key = `${placeOf(at).join('/')}\0${name}\0${inUse}`;
   const known = answers.get(key);
   if (known !== undefined) return known;
   const { places, oneLevel } = fieldHomes(root, at, name, object);

@@ -30,6 +30,9 @@ export interface IdentityProblem {
   readonly path: string;
 }
 
+/** The metadata fields a manifest most often has, and so most often dedents out of `metadata:`. */
+const METADATA_FIELDS = ['name', 'generateName', 'namespace', 'labels', 'annotations'] as const;
+
 /** What keeps an object from being identified (and so from being validated at all). */
 export function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
   const problems: IdentityProblem[] = [];
@@ -53,13 +56,20 @@ export function identityProblems(object: Record<string, unknown>): IdentityProbl
   }
   const metadata = object['metadata'];
   if (!isPlainObject(metadata)) {
+    // `name:` dedented out of `metadata:` leaves metadata null and the name beside it.
+    const stray = METADATA_FIELDS.filter((f) => object[f] !== undefined);
+    const strayNote =
+      stray.length > 0 && (metadata === undefined || metadata === null)
+        ? `; ${stray.join(', ')} ${stray.length === 1 ? 'is a field' : 'are fields'} of metadata at the top level: indent ${stray.length === 1 ? 'it' : 'them'} under metadata (indented one level too little?)`
+        : '';
     problems.push({
       code: 'manifest/name',
       path: '/metadata',
-      message:
+      message: `${
         metadata === undefined
           ? 'metadata is missing; every object needs metadata.name'
-          : `metadata must be an object, got ${describeValue(metadata)}`,
+          : `metadata must be an object, got ${describeValue(metadata)}`
+      }${strayNote}`,
     });
   } else if (
     !nonEmpty(metadata['name']) &&

@@ -74,6 +74,18 @@ const EXPLAINED: readonly Explanation[] = [
     hint: SAME_COLUMN,
   },
   {
+    // `schedule: @weekly`, `command: \`make\``: kubectl refuses them too ("found character that
+    // cannot start any token").
+    matches: (code) => code === 'BAD_SCALAR_START',
+    means: 'a value starts with a character YAML reserves (`@`, `` ` ``, `%`), so it must be quoted',
+    hint: 'put the whole value in quotes, e.g. `schedule: "@weekly"`',
+  },
+  {
+    matches: (code, message) => code === 'UNEXPECTED_TOKEN' && /^Unexpected scalar at node end/.test(message),
+    means: 'text follows a closing quote, `]` or `}` on the same line',
+    hint: 'put the whole value inside the quotes (`"0 9 * * 1"`, not `"0 9 * * 1"x`), or start what follows on a line of its own',
+  },
+  {
     matches: (code, message) => code === 'BAD_INDENT' && /must start at the same column/.test(message),
     means: 'this line is indented differently from the lines of the mapping or list it belongs to',
     hint: 'indent every key of one mapping, and every `-` of one list, to the same column',

@@ -157,7 +157,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option(
       '--strict',
-      'fail on warnings too (external references, unserved kinds downgraded to warnings, ...)',
+      'fail on warnings too (a reference or Secret outside the bundle, an object two bundles share, an empty file named, ...)',
     )
     .option('--strict-refs', 'every Workspace, AgentConfig and Task reference must resolve inside the bundle')
     // No commander default: without -n, a reference of an object that names no namespace is

@@ -61,6 +61,35 @@ describe('an unknown field that is known elsewhere in the object', () => {
     );
   });
 
+  test('of the sources a field belongs to, the one the spawner uses is named', () => {
+    const spawner = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 's' },
+      spec: {
+        when: { webhook: { source: 'alerts', fieldMapping: { id: '$.id' } }, secretRef: { name: 'hook' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+      },
+    };
+    expect(unknownField(spawner)).toBe(
+      'unknown field "spec.when.secretRef"; "secretRef" is a field of spec.when.webhook (indented one level too little?)',
+    );
+    // The same mistake in a spawner of another source names that one, not the memo of the first.
+    const jira = {
+      ...spawner,
+      spec: {
+        ...spawner.spec,
+        when: {
+          jira: { baseUrl: 'https://example.atlassian.net', project: 'OPS' },
+          secretRef: { name: 'jira' },
+        },
+      },
+    };
+    expect(unknownField(jira)).toBe(
+      'unknown field "spec.when.secretRef"; "secretRef" is a field of spec.when.jira (indented one level too little?)',
+    );
+  });
+
   test('a field put one level too deep names its parent', () => {
     expect(unknownField(task({ credentials: { type: 'none' }, branch: 'main' }))).toBe(
       'unknown field "spec.worker.branch"; "branch" is a field of spec (indented one level too deep?)',

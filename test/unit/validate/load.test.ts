@@ -293,6 +293,34 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('a value that starts with a reserved character, and text after a closing quote, each say what to quote', () => {
+    const spawner = (schedule: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: s\nspec:\n  when:\n    cron:\n      schedule: ${schedule}\n`;
+    const found = (schedule: string) =>
+      parseManifests(spawner(schedule), 's.yaml').diagnostics.map((d) => [
+        d.source?.line,
+        d.source?.column,
+        d.message,
+        d.hint,
+      ]);
+    expect(found('@weekly')).toEqual([
+      [
+        8,
+        17,
+        'document 1 is not valid YAML: a value starts with a character YAML reserves (`@`, `` ` ``, `%`), so it must be quoted (Plain value cannot start with reserved character @)',
+        'put the whole value in quotes, e.g. `schedule: "@weekly"`',
+      ],
+    ]);
+    expect(found('"0 9 * * 1"x')).toEqual([
+      [
+        8,
+        28,
+        'document 1 is not valid YAML: text follows a closing quote, `]` or `}` on the same line (Unexpected scalar at node end)',
+        'put the whole value inside the quotes (`"0 9 * * 1"`, not `"0 9 * * 1"x`), or start what follows on a line of its own',
+      ],
+    ]);
+  });
+
   test('the documents after a quote that never closes are read from the next --- line, as kubectl splits them', () => {
     const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
     const text = `${cm('a')}data:\n  x: "open\n---\n${cm('b')}---\n${cm('c')}data:\n  y: 'open too\n---\n${cm('d')}`;
@@ -410,6 +438,27 @@ describe('parseManifests', () => {
         undefined,
       ],
     ]);
+  });
+
+  test('a name dedented out of metadata is named as such, not only as a null metadata', () => {
+    const { diagnostics } = parseManifests(
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\nname: w\nnamespace: team\nspec:\n  repo: https://github.com/o/r\n',
+      'w.yaml',
+    );
+    expect(diagnostics.map((d) => [d.code, d.path, d.message, d.source?.line])).toEqual([
+      [
+        'manifest/name',
+        '/metadata',
+        'document 1: metadata must be an object, got null; name, namespace are fields of metadata at the top level: indent them under metadata (indented one level too little?)',
+        3,
+      ],
+    ]);
+    // A metadata of the wrong type is not a dedent: no guess.
+    expect(
+      parseManifests('kind: Task\nmetadata: [a]\nname: t\n', 't.yaml').diagnostics.find(
+        (d) => d.code === 'manifest/name',
+      )?.message,
+    ).toBe('document 1: metadata must be an object, got a list');
   });
 
   test('a .json file, or text that starts with {, is read as JSON, as Argo CD and kubectl read it', () => {
