@@ -11,9 +11,39 @@ import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
 import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
 import { clipName, closest } from '../validate/echo.ts';
+import { MAX_IDENTITY } from '../validate/identity.ts';
 import type { LoadedDocument } from '../validate/load.ts';
 import type { PolicyConfig } from './config.ts';
 import type { Bundle, Finding, PolicyRule } from './rule.ts';
+
+/**
+ * What a finding at a field the object does not have adds when a key beside it is one typo from
+ * it (`maxConcurency` where the rule reads `maxConcurrency`): `kelos check` on paths runs no
+ * schema check, so the rule alone would call a field unset that the user set, misspelt.
+ */
+const misspeltBeside = (object: KubeObject, path: string): string | undefined => {
+  const segments = path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const field = segments.pop();
+  if (field === undefined) return undefined;
+  let parent: unknown = object;
+  for (const s of segments) {
+    parent = Array.isArray(parent)
+      ? parent[Number(s)]
+      : typeof parent === 'object' && parent !== null
+        ? (parent as Record<string, unknown>)[s]
+        : undefined;
+  }
+  if (typeof parent !== 'object' || parent === null || Array.isArray(parent)) return undefined;
+  const siblings = parent as Record<string, unknown>;
+  if (siblings[field] !== undefined) return undefined;
+  const near = Object.keys(siblings).find((key) => closest(key, [field]) === field);
+  return near === undefined
+    ? undefined
+    : `; ${JSON.stringify(clipName(near, MAX_IDENTITY))} is set beside it: a misspelling of ${field}? (kelos validate names unknown fields)`;
+};
 
 /** A document the engine checks: a loaded manifest, optionally from a cdk8s construct. */
 export type PolicyDocument = Pick<LoadedDocument, 'object' | 'file' | 'line' | 'locate'> & {
@@ -135,9 +165,6 @@ export const resourceOf = (object: KubeObject): ResourceRef => ({
     : {}),
   name: clipName(String(object.metadata?.name ?? ''), MAX_IDENTITY),
 });
-
-/** Longest kind, namespace or name a finding names whole (valid names have at most 253 characters). */
-const MAX_IDENTITY = 300;
 
 /** The rule ids an object opts out of, and why; `reason` is empty when it gives none. */
 export function readSuppressions(object: KubeObject): { ids: string[]; reason: string } | undefined {
@@ -309,7 +336,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
         diagnostics.push({
           severity,
           code: rule.id,
-          message: f.message,
+          message: f.message + (misspeltBeside(object, f.path) ?? ''),
           path: f.path,
           resource,
           ...(source ? { source } : {}),

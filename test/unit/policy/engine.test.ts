@@ -217,3 +217,29 @@ describe('policy engine', () => {
     });
   });
 });
+
+describe('a rule that finds its field unset', () => {
+  const cap = BUILTIN_RULES.find((r) => r.id === 'budget/spawner-max-concurrency')!;
+  const spawner = (field: string) => `apiVersion: kelos.dev/v1alpha2
+kind: TaskSpawner
+metadata: { name: s, namespace: team-a }
+spec:
+  ${field}: 3
+  when: { cron: { schedule: "0 9 * * 1" } }
+  taskTemplate: { worker: { type: claude-code, credentials: { type: none } }, promptTemplate: hi }
+`;
+  const messages = (text: string) =>
+    runPolicies(docs(text), { config: TEST_CONFIG, rules: [cap] }).diagnostics.map((d) => d.message);
+
+  test('names a key beside it one typo away, which kelos check on paths would otherwise never see', () => {
+    expect(messages(spawner('maxConcurency'))).toStrictEqual([
+      'maxConcurrency is not set or 0, so the spawner may run any number of Tasks at once; set it between 1 and 10; "maxConcurency" is set beside it: a misspelling of maxConcurrency? (kelos validate names unknown fields)',
+    ]);
+  });
+
+  test('says nothing more when no key beside it is near', () => {
+    expect(messages(spawner('maxTotalTasks'))).toStrictEqual([
+      'maxConcurrency is not set or 0, so the spawner may run any number of Tasks at once; set it between 1 and 10',
+    ]);
+  });
+});
