@@ -109,6 +109,14 @@ export const ENGINE_RULES: readonly RuleSummary[] = [
     hint: `Spell the key ${Annotations.PolicyIgnore} (and ${Annotations.PolicyIgnoreReason}).`,
   },
   {
+    id: 'policy/unknown-kind',
+    severity: 'warning',
+    description: `Every object of the ${GROUP} API group has a kind Kelos serves.`,
+    rationale:
+      'No rule reads a kind it does not know: a misspelt kind (Taks) would pass every policy unjudged, and the cluster refuses it.',
+    hint: 'Spell the kind as Kelos serves it (kelos validate reports it too).',
+  },
+  {
     id: 'policy/rule-failed',
     severity: 'error',
     description: 'Every rule runs to completion.',
@@ -116,6 +124,8 @@ export const ENGINE_RULES: readonly RuleSummary[] = [
     hint: 'Report the failure with the object that caused it.',
   },
 ];
+
+const engineHint = (id: string): string => ENGINE_RULES.find((r) => r.id === id)?.hint ?? '';
 
 /** Options of {@link runPolicies}. */
 export interface RunPoliciesOptions {
@@ -154,6 +164,12 @@ const isOtherApisKind = (object: KubeObject): boolean => {
   if (typeof apiVersion !== 'string' || apiVersion === '') return false;
   return !apiVersion.startsWith(`${GROUP}/`);
 };
+
+/** Whether `object` claims the Kelos API group with a kind it does not serve (`Taks`). */
+const isUnknownKelosKind = (object: KubeObject): boolean =>
+  !KELOS_KINDS.has(object.kind) &&
+  typeof object.apiVersion === 'string' &&
+  object.apiVersion.startsWith(`${GROUP}/`);
 
 /** The resource a diagnostic names, from an object's identity. */
 export const resourceOf = (object: KubeObject): ResourceRef => ({
@@ -257,6 +273,18 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   // Opt-outs are read once per object; one without a reason is reported and not honoured.
   const optOuts = new Map<KubeObject, { ids: Set<string>; reason: string }>();
   for (const object of objects) {
+    if (isUnknownKelosKind(object)) {
+      const near = closest(object.kind, KIND_NAMES);
+      diagnostics.push({
+        severity: 'warning',
+        code: 'policy/unknown-kind',
+        message: `kind ${JSON.stringify(clipName(object.kind, MAX_IDENTITY))} is no kind of ${GROUP}, so no rule judged this object${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`,
+        path: '/kind',
+        resource: resourceOf(object),
+        source: sourceOf(object, '/kind'),
+        hint: engineHint('policy/unknown-kind'),
+      });
+    }
     for (const { key, near } of misspeltOptOuts(object)) {
       const path = `${ANNOTATIONS_POINTER}/${escapePointer(key)}`;
       diagnostics.push({
@@ -266,7 +294,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
         path,
         resource: resourceOf(object),
         source: sourceOf(object, path),
-        hint: ENGINE_RULES[2]!.hint,
+        hint: engineHint('policy/ignore-unknown-annotation'),
       });
     }
     const s = readSuppressions(object);
@@ -283,7 +311,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
           path: ignorePointer,
           resource,
           source: sourceOf(object, ignorePointer),
-          hint: ENGINE_RULES[1]!.hint,
+          hint: engineHint('policy/ignore-unknown-rule'),
         });
       }
     }
@@ -295,7 +323,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
         path: ignorePointer,
         resource,
         source: sourceOf(object, ignorePointer),
-        hint: ENGINE_RULES[0]!.hint,
+        hint: engineHint('policy/ignore-reason'),
       });
       continue;
     }

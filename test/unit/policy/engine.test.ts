@@ -243,3 +243,29 @@ spec:
     ]);
   });
 });
+
+describe('a kind of the Kelos group that Kelos does not serve', () => {
+  test('is a warning at its kind with the kind meant, since no rule would judge it', () => {
+    const text = `apiVersion: kelos.dev/v1alpha2
+kind: Taks
+metadata: { name: t, namespace: team-a }
+spec: { prompt: hi }
+---
+apiVersion: tekton.dev/v1
+kind: Pipeline
+metadata: { name: p }
+`;
+    const report = runPolicies(docs(text), { config: TEST_CONFIG, rules: BUILTIN_RULES });
+    expect(
+      report.diagnostics.map((d) => [d.severity, d.code, d.path, d.message, d.source?.line]),
+    ).toStrictEqual([
+      [
+        'warning',
+        'policy/unknown-kind',
+        '/kind',
+        'kind "Taks" is no kind of kelos.dev, so no rule judged this object; did you mean "Task"?',
+        2,
+      ],
+    ]);
+  });
+});
