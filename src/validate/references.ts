@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+import { dirname } from 'node:path';
 import { API_VERSION } from '../api/index.ts';
 import {
   type Diagnostic,
@@ -249,7 +250,10 @@ export function checkReferences(
       code: 'bundle/duplicate',
       path: '',
       message: `${String(doc.object['kind'])} "${namespaceOf(doc)}/${nameOf(doc)}" is defined twice: here and at ${firstAt}`,
-      hint: 'object names must be unique per kind and namespace; rename or remove one of them',
+      hint:
+        dirname(first.file) === dirname(doc.file)
+          ? 'object names must be unique per kind and namespace; rename or remove one of them'
+          : `object names must be unique per kind and namespace in one bundle; if ${dirname(first.file)}/ and ${dirname(doc.file)}/ are deployed apart (an Argo CD Application each), give each a kustomization.yaml, which makes it a bundle of its own, or validate them one at a time; else rename or remove one of them`,
     });
   }
 

@@ -186,6 +186,25 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a duplicate across two directories says how to make each directory a bundle of its own', () => {
+    const documents = [
+      ...parseManifests(secret('github-token'), 'manifests/01-simple-task/secret.yaml').documents,
+      ...parseManifests(secret('github-token'), 'manifests/02-workspace/secret.yaml').documents,
+      ...parseManifests(workspace('app'), 'manifests/02-workspace/ws.yaml').documents,
+      ...parseManifests(workspace('app'), 'manifests/02-workspace/ws-copy.yaml').documents,
+    ];
+    expect(checkReferences(documents, {}).map((d) => [d.source?.file, d.hint])).toEqual([
+      [
+        'manifests/02-workspace/secret.yaml',
+        'object names must be unique per kind and namespace in one bundle; if manifests/01-simple-task/ and manifests/02-workspace/ are deployed apart (an Argo CD Application each), give each a kustomization.yaml, which makes it a bundle of its own, or validate them one at a time; else rename or remove one of them',
+      ],
+      [
+        'manifests/02-workspace/ws-copy.yaml',
+        'object names must be unique per kind and namespace; rename or remove one of them',
+      ],
+    ]);
+  });
+
   test('a WorkerPool reference is a warning that nothing will run the Task', () => {
     expect(check([task('t', '  workerPoolRef: {name: pool}\n')])).toEqual([
       {
