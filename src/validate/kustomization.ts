@@ -22,7 +22,7 @@ import { realpathSync, type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { type Diagnostic, formatLocation, type SourceLocation } from './diagnostic.ts';
+import { type Diagnostic, formatLocation, type ResourceRef, type SourceLocation } from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
 import { loadManifestPaths, manifestFiles, readManifestText } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
@@ -516,64 +516,93 @@ export interface BundleObjects {
  * `kelos validate` and `check` run it on kustomization roots, synth on its apps.
  *
  * @param namespace Namespace of objects that set none.
+ * @param beside Bundles deployed beside these (`--beside dist/`): read, never reported on, so
+ *   what one of them shares with a bundle of `bundles` is reported at that bundle's object, with
+ *   the beside object's place in the message; what they share among themselves is not reported.
  */
 export function conflictsAcrossBundles(
   bundles: readonly BundleObjects[],
   namespace = 'default',
+  beside: readonly BundleObjects[] = [],
 ): Diagnostic[] {
   // One bundle cannot conflict with itself: skip the walk (and a canonical copy of every object).
-  if (bundles.length < 2) return [];
+  if (bundles.length + beside.length < 2 || bundles.length === 0) return [];
   // Compared as applied: an object that omits its namespace lands in the default one. Made
   // only for objects two bundles render.
   const applied = (doc: BundleObjects['documents'][number], ns: string): string => {
     const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
     return canonical(ns ? { ...doc.object, metadata: { ...metadata, namespace: ns } } : doc.object);
   };
-  const seen = new Map<
-    string,
-    { bundle: BundleObjects; doc: BundleObjects['documents'][number]; ns: string; text?: string }
-  >();
-  const out: Diagnostic[] = [];
-  for (const bundle of bundles) {
+  interface Seen {
+    readonly bundle: BundleObjects;
+    readonly doc: BundleObjects['documents'][number];
+    readonly ns: string;
+    text?: string;
+  }
+  /** Each object of `bundle` once (duplicates inside one bundle are the validator's `bundle/duplicate`). */
+  const objectsOf = function* (bundle: BundleObjects) {
     const mine = new Set<string>();
     for (const doc of bundle.documents) {
       const r = resourceOf(doc.object);
       const ns = isClusterScoped(r.kind) ? '' : (r.namespace ?? namespace);
       const key = `${r.kind}/${ns}/${r.name}`;
-      // Duplicates inside one bundle are the validator's `bundle/duplicate`.
       if (mine.has(key)) continue;
       mine.add(key);
-      const first = seen.get(key);
-      if (!first) {
-        seen.set(key, { bundle, doc, ns });
-        continue;
-      }
-      first.text ??= applied(first.doc, first.ns);
-      if (first.text === applied(doc, ns)) {
-        // One file two roots list (a base two overlays share) is kustomize's way; two copies
-        // are two owners: Argo CD reports a shared resource, and pruning one deletes it.
-        if (first.doc.file !== doc.file) {
-          out.push({
-            severity: 'warning',
-            code: 'bundle/shared',
-            message: `also rendered by ${bundleLabel(first.bundle)} (${formatLocation(first.doc.writtenAt ?? first.doc)}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it, and pruning either deletes it from under the other`,
-            path: '',
-            resource: { ...r, ...(ns ? { namespace: ns } : {}) },
-            source: { file: doc.file, line: doc.line },
-            hint: 'Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
-          });
-        }
-        continue;
-      }
+      yield { doc, ns, key, resource: { ...r, ...(ns ? { namespace: ns } : {}) } };
+    }
+  };
+  const out: Diagnostic[] = [];
+  /** The finding, at `doc` of `bundle`, that `first` renders the object too; none for one file. */
+  const clash = (first: Seen, bundle: BundleObjects, doc: Seen['doc'], ns: string, resource: ResourceRef) => {
+    first.text ??= applied(first.doc, first.ns);
+    const at = formatLocation(first.doc.writtenAt ?? first.doc);
+    if (first.text === applied(doc, ns)) {
+      // One file two roots list (a base two overlays share) is kustomize's way; two copies
+      // are two owners: Argo CD reports a shared resource, and pruning one deletes it.
+      if (first.doc.file === doc.file) return;
       out.push({
-        severity: 'error',
-        code: 'bundle/conflict',
-        message: `also rendered by ${bundleLabel(first.bundle)} (${formatLocation(first.doc.writtenAt ?? first.doc)}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
+        severity: 'warning',
+        code: 'bundle/shared',
+        message: `also rendered by ${bundleLabel(first.bundle)} (${at}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it, and pruning either deletes it from under the other`,
         path: '',
-        resource: { ...r, ...(ns ? { namespace: ns } : {}) },
+        resource,
         source: { file: doc.file, line: doc.line },
-        hint: 'Give the object one owner: define it in one app only, or give each app its own name or namespace.',
+        hint: 'Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
       });
+      return;
+    }
+    out.push({
+      severity: 'error',
+      code: 'bundle/conflict',
+      message: `also rendered by ${bundleLabel(first.bundle)} (${at}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
+      path: '',
+      resource,
+      source: { file: doc.file, line: doc.line },
+      hint: 'Give the object one owner: define it in one app only, or give each app its own name or namespace.',
+    });
+  };
+  const seen = new Map<string, Seen>();
+  for (const bundle of bundles) {
+    for (const { doc, ns, key, resource } of objectsOf(bundle)) {
+      const first = seen.get(key);
+      if (first) clash(first, bundle, doc, ns, resource);
+      else seen.set(key, { bundle, doc, ns });
+    }
+  }
+  if (beside.length === 0) return out;
+  // The first beside bundle that renders an object stands for them all: their own clashes are
+  // their own check's.
+  const besideSeen = new Map<string, Seen>();
+  for (const bundle of beside) {
+    for (const { doc, ns, key } of objectsOf(bundle)) {
+      if (seen.has(key) && !besideSeen.has(key)) besideSeen.set(key, { bundle, doc, ns });
+    }
+  }
+  if (besideSeen.size === 0) return out;
+  for (const bundle of bundles) {
+    for (const { doc, ns, key, resource } of objectsOf(bundle)) {
+      const first = besideSeen.get(key);
+      if (first) clash(first, bundle, doc, ns, resource);
     }
   }
   return out;

@@ -278,9 +278,11 @@ export const checkCommand: CommandFactory = (io, done) =>
             documents: b.documents.map((d) => inNamespace(d, flags.namespace)),
           })),
         };
-        const beside = (await loadBeside(flags.beside, input.files, io)).flatMap((b) =>
-          b.documents.map((d) => inNamespace(d, flags.namespace).object),
-        );
+        const besideBundles = (await loadBeside(flags.beside, input.files, io)).map((b) => ({
+          ...b,
+          documents: b.documents.map((d) => inNamespace(d, flags.namespace)),
+        }));
+        const beside = besideBundles.flatMap((b) => b.documents.map((d) => d.object));
         const reports = input.bundles.map((b) =>
           checkDocuments(b.documents, config, [
             ...input.bundles
@@ -296,7 +298,7 @@ export const checkCommand: CommandFactory = (io, done) =>
             diagnostics: [
               ...input.diagnostics,
               ...reports.flatMap((r) => r.diagnostics),
-              ...conflictsAcrossBundles(input.bundles),
+              ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
             ],
             suppressions: reports.flatMap((r) => r.suppressions),
             rules,

@@ -116,7 +116,7 @@ async function validatePaths(
             besideOf ? { ...options, beside: besideOf(bundleLabel(b)) } : options,
           ),
         ),
-        ...conflictsAcrossBundles(loaded.bundles, options.namespace),
+        ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),
         ...cyclesAcrossBundles(loaded.bundles, options.namespace),
       ]),
     ),

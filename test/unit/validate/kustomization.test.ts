@@ -136,6 +136,53 @@ describe('kustomization trees', () => {
     expect(stdin.code).toBe(1);
   });
 
+  test("--beside: an object the paths and a rendered app both define is reported at the paths' object, naming the app's file", async () => {
+    const workspace = (repo: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: my-repo\nspec:\n  repo: https://github.com/acme/${repo}.git\n`;
+    const root = tree({
+      'manifests/workspace.yaml': workspace('widgets'),
+      'manifests/budget.yaml': budget('team-daily', '10'),
+      'dist/apps/issue-worker/kustomization.yaml': kustomization(
+        'resources: [workspace.yaml, budget.yaml]\n',
+      ),
+      'dist/apps/issue-worker/workspace.yaml': `# rendered\n${workspace('gadgets')}`,
+      'dist/apps/issue-worker/budget.yaml': budget('team-daily', '10'),
+      // Two apps sharing an object among themselves is their own check's, not this one's.
+      'dist/apps/other/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'dist/apps/other/workspace.yaml': workspace('gizmos').replace('my-repo', 'theirs'),
+      'dist/apps/third/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'dist/apps/third/workspace.yaml': workspace('doohickeys').replace('my-repo', 'theirs'),
+    });
+    const validate = await kelos(['validate', 'manifests/', '--beside', 'dist/'], { cwd: root });
+    expect(validate.stdout).toBe(
+      [
+        'manifests/budget.yaml:1: warning TaskBudget default/team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it, and pruning either deletes it from under the other [bundle/shared]',
+        '    hint: Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
+        'manifests/workspace.yaml:1: error Workspace default/my-repo also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2) with different content; the two Applications syncing the loose manifests and dist/apps/issue-worker would fight over it [bundle/conflict]',
+        '    hint: Give the object one owner: define it in one app only, or give each app its own name or namespace.',
+        '2 objects, 1 error, 1 warning',
+        '',
+      ].join('\n'),
+    );
+    expect(validate.code).toBe(2);
+    const check = await kelos(['check', 'manifests/', '--beside', 'dist/', '--format', 'json'], {
+      cwd: root,
+    });
+    expect(
+      (
+        JSON.parse(check.stdout) as {
+          diagnostics: { code: string; source: { file: string }; message: string }[];
+        }
+      ).diagnostics
+        .filter((d) => d.code.startsWith('bundle/'))
+        .map((d) => `${d.source.file} ${d.code}: ${d.message.slice(0, d.message.indexOf(')') + 1)}`),
+    ).toStrictEqual([
+      'manifests/budget.yaml bundle/shared: also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1)',
+      'manifests/workspace.yaml bundle/conflict: also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2)',
+    ]);
+    expect(check.code).toBe(2);
+  });
+
   test('--beside: loose manifests beside loose manifests resolve there too (no kustomization on either side)', async () => {
     const root = tree({
       'manifests/task.yaml':
