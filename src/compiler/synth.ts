@@ -548,7 +548,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     diagnostics.push(
       ...validateApp(
         app,
-        besideOf ? { ...options.validate, beside: besideOf(`app ${app.name}`) } : options.validate,
+        besideOf ? { ...options.validate, ...besideOf(`app ${app.name}`) } : options.validate,
       ),
     );
   }

@@ -55,6 +55,12 @@ export interface ReferenceOptions {
    * A reference to it is an info, not a reference outside git.
    */
   readonly beside?: (kind: string, namespace: string, name: string) => string | undefined;
+  /**
+   * The names of the objects of a kind in a namespace that the other bundles of the run deploy
+   * (see {@link beside}): a reference that resolves nowhere is told the one it likely meant,
+   * wherever it is deployed.
+   */
+  readonly besideNames?: (kind: string, namespace: string) => readonly string[];
 }
 
 /** The objects of a bundle as {@link bundlesBeside} reads them. */
@@ -69,14 +75,17 @@ const refKey = (kind: string, namespace: string, name: string): string =>
   `${kind === 'Secret' ? '' : 'kelos.dev'}/${kind}/${namespace}/${name}`;
 
 /**
- * For each bundle of a run, {@link ReferenceOptions.beside}: which other bundle deploys the
- * object a reference names. One index for the run, built once.
+ * For each bundle of a run, {@link ReferenceOptions.beside} and
+ * {@link ReferenceOptions.besideNames}: which other bundle deploys the object a reference
+ * names, and what the others deploy. One index for the run, built once.
  */
 export const bundlesBeside = (
   bundles: readonly BesideBundle[],
   namespace = 'default',
-): ((own: string) => NonNullable<ReferenceOptions['beside']>) => {
+): ((own: string) => Required<Pick<ReferenceOptions, 'beside' | 'besideNames'>>) => {
   const owners = new Map<string, string[]>();
+  // Names by kind and namespace, each with the bundles that deploy it.
+  const names = new Map<string, Map<string, string[]>>();
   for (const b of bundles) {
     for (const { object } of b.documents) {
       const kind = String(object['kind']);
@@ -86,13 +95,25 @@ export const bundlesBeside = (
         typeof metadata['namespace'] === 'string' && metadata['namespace']
           ? metadata['namespace']
           : namespace;
-      const key = refKey(kind, ns, String(metadata['name'] ?? ''));
+      const name = String(metadata['name'] ?? '');
+      const key = refKey(kind, ns, name);
       const list = owners.get(key);
-      if (!list) owners.set(key, [b.label]);
-      else if (!list.includes(b.label)) list.push(b.label);
+      if (!list) {
+        const labels = [b.label];
+        owners.set(key, labels);
+        const byName = names.get(`${kind}/${ns}`) ?? new Map<string, string[]>();
+        byName.set(name, labels);
+        names.set(`${kind}/${ns}`, byName);
+      } else if (!list.includes(b.label)) list.push(b.label);
     }
   }
-  return (own) => (kind, ns, name) => owners.get(refKey(kind, ns, name))?.find((label) => label !== own);
+  return (own) => ({
+    beside: (kind, ns, name) => owners.get(refKey(kind, ns, name))?.find((label) => label !== own),
+    besideNames: (kind, ns) =>
+      [...(names.get(`${kind}/${ns}`) ?? [])].flatMap(([name, labels]) =>
+        labels.some((label) => label !== own) ? [name] : [],
+      ),
+  });
 };
 
 type Json = Record<string, unknown>;
@@ -295,8 +316,13 @@ export function checkReferences(
   ): string => {
     // Never the referring object itself: `dependsOn: [t2]` on Task t1 is no typo of a cycle.
     const names = (namesIn.get(`${kind}/${namespace}`) ?? []).filter((n) => n !== self);
-    const guess = closest(name, [...names, ...extra]);
-    return guess && guess !== name ? `; did you mean "${guess}"?` : '';
+    const besideNames = options.besideNames?.(kind, namespace) ?? [];
+    const guess = closest(name, [...names, ...extra, ...besideNames]);
+    if (!guess || guess === name) return '';
+    // A name only another bundle deploys says which one: the reference resolves once both are synced.
+    const deployedBy =
+      names.includes(guess) || extra.includes(guess) ? undefined : options.beside?.(kind, namespace, guess);
+    return `; did you mean "${guess}"${deployedBy === undefined ? '' : `, which ${deployedBy} deploys`}?`;
   };
 
   /** The referring object's own name when it is of the kind referred to. */

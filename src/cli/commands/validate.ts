@@ -111,10 +111,7 @@ async function validatePaths(
       uniqueDiagnostics([
         ...loaded.diagnostics,
         ...loaded.bundles.flatMap((b) =>
-          validateDocuments(
-            b.documents,
-            besideOf ? { ...options, beside: besideOf(bundleLabel(b)) } : options,
-          ),
+          validateDocuments(b.documents, besideOf ? { ...options, ...besideOf(bundleLabel(b)) } : options),
         ),
         ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),
         ...cyclesAcrossBundles(loaded.bundles, options.namespace),

@@ -231,6 +231,8 @@ const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\
 # (an upgrade of kelos-ts brings new rules, schemas and CRDs). None takes the staged file names
 # (pass_filenames: false): each reads all it checks, so a stricter policy is held against every
 # manifest. An app that imports code from another directory: add that directory to its files.
+# verbose: a hook that passes still shows its warnings (a reference to a Workspace that must
+# exist in the cluster, a name one letter off one an app deploys), which pre-commit hides otherwise.
 repos:
   - repo: local
     hooks:
@@ -239,12 +241,14 @@ repos:
         entry: npx --no-install kelos check
         language: system
         pass_filenames: false
+        verbose: true
         files: ^(apps/|deploy/|${HOOK_CONFIG})
       - id: kelos-synth-check
         name: kelos synth --check (dist/ is up to date)
         entry: npx --no-install kelos synth --check
         language: system
         pass_filenames: false
+        verbose: true
         files: ^(apps/|deploy/|dist/|\\.kelos-synth\\.json$|${HOOK_CONFIG})
       # Plain YAML kept as it is (not rendered by an app) goes in manifests/. The hooks read the
       # whole folder, not only the staged files, beside the rendered apps in dist/: references
@@ -255,12 +259,14 @@ repos:
         entry: ${onManifests('validate')}
         language: system
         pass_filenames: false
+        verbose: true
         files: ^(manifests/.*\\.(ya?ml|json)$|${HOOK_CONFIG})
       - id: kelos-check-manifests
         name: kelos check (manifests/)
         entry: ${onManifests('check')}
         language: system
         pass_filenames: false
+        verbose: true
         files: ^(manifests/.*\\.(ya?ml|json)$|${HOOK_CONFIG})
 `;
 

@@ -244,6 +244,41 @@ describe('kelos new', () => {
     });
   });
 
+  test('pre-commit shows the warnings of a kelos hook that passes (verbose), as a ref/external one', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    // npx stands in for kelos: a warning, and exit 0, as a reference outside git gives.
+    const bin = join(cwd, 'bin');
+    mkdirSync(bin);
+    const warning =
+      'manifests/task.yaml:10:20: warning Task fix /spec/worker/workspaceRef/name: spec.worker.workspaceRef names Workspace "my-rpeo", which is not in this bundle [ref/external]';
+    writeFileSync(join(bin, 'npx'), `#!/bin/sh\necho '${warning}'\n`, { mode: 0o755 });
+    mkdirSync(join(root, 'manifests'));
+    writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
+    const env = {
+      ...process.env,
+      PATH: `${bin}:${process.env['PATH']}`,
+      PRE_COMMIT_HOME: join(cwd, 'pre-commit-home'),
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+    };
+    execFileSync('git', ['init', '-q'], { cwd: root, env });
+    execFileSync('git', ['add', '-A'], { cwd: root, env });
+    // The real pre-commit, as `git commit` runs it.
+    const out = execFileSync(
+      'pre-commit',
+      ['run', 'kelos-validate-manifests', '--files', 'manifests/task.yaml'],
+      {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    expect(out).toMatch(/kelos validate \(manifests\/\)\.+Passed/);
+    expect(out).toContain(warning);
+  });
+
   test('an empty directory name and a --kelos-version npm cannot read are refused before anything is written', async () => {
     const cwd = scratch();
     const empty = await kelos(['new', ''], { cwd });

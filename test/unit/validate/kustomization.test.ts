@@ -183,6 +183,41 @@ describe('kustomization trees', () => {
     expect(check.code).toBe(2);
   });
 
+  test('--beside: a reference one typo from a name the apps beside deploy is told that name and who deploys it', async () => {
+    const task = (name: string, workspace: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${name}\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: ${workspace}}\n`;
+    const root = tree({
+      'manifests/task.yaml': task('fix', 'my-rpeo'),
+      'dist/apps/issue-worker/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'dist/apps/issue-worker/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: my-repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+    });
+    const run = await kelos(['validate', 'manifests/', '--beside', 'dist/', '--format', 'json'], {
+      cwd: root,
+    });
+    expect(
+      (JSON.parse(run.stdout) as { diagnostics: { code: string; message: string }[] }).diagnostics.map(
+        (d) => `${d.code}: ${d.message}`,
+      ),
+    ).toStrictEqual([
+      'ref/external: spec.worker.workspaceRef names Workspace "my-rpeo", which is not in this bundle; it must exist in the cluster, in the namespace the object is applied to (it names none: "default" unless kubectl -n or the Argo CD Application\'s destination sets another); did you mean "my-repo", which dist/apps/issue-worker deploys?',
+    ]);
+    // Another root of the same run is named alike; a name of the bundle itself is just named.
+    const apps = tree({
+      'apps/worker/kustomization.yaml': kustomization('resources: [task.yaml]\n'),
+      'apps/worker/task.yaml': `${task('fix', 'my-rpeo')}---\n${task('other', 'locl')}---\napiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: local\nspec:\n  repo: https://github.com/acme/widgets.git\n`,
+      'apps/shared/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'apps/shared/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: my-repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+    });
+    const both = await kelos(['validate', 'apps', '--format', 'json'], { cwd: apps });
+    expect(
+      (JSON.parse(both.stdout) as { diagnostics: { code: string; message: string }[] }).diagnostics
+        .filter((d) => d.code === 'ref/external')
+        .map((d) => d.message.slice(d.message.indexOf('; did you mean'))),
+    ).toStrictEqual(['; did you mean "my-repo", which apps/shared deploys?', '; did you mean "local"?']);
+  });
+
   test('--beside: loose manifests beside loose manifests resolve there too (no kustomization on either side)', async () => {
     const root = tree({
       'manifests/task.yaml':
