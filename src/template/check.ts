@@ -52,8 +52,16 @@ export interface TemplateFinding {
   /** 1-based column (characters) in the template text. */
   readonly column: number;
   readonly message: string;
-  /** For unknown names: the name written and the names that exist, for a "did you mean". */
-  readonly unknown?: { readonly name: string; readonly known: readonly string[]; readonly parent: string };
+  /**
+   * For unknown names: the name written and the names that exist, for a "did you mean"; for a
+   * key of a map, the map's type name too (`Deps`).
+   */
+  readonly unknown?: {
+    readonly name: string;
+    readonly known: readonly string[];
+    readonly parent: string;
+    readonly map?: string;
+  };
 }
 
 /** Options of {@link checkTemplate}. */
@@ -253,7 +261,7 @@ class Checker {
       }
       case 'map': {
         if (t.keys.includes(name)) return { type: t.value, path, nilable: from.nilable, loose: from.loose };
-        const unknown = { name, known: [...t.keys], parent: from.path };
+        const unknown = { name, known: [...t.keys], parent: from.path, map: t.name };
         if (t.missing === 'zero') {
           this.report({
             code: 'unknown-result',

@@ -15,7 +15,7 @@ import { checkPodOverrides } from './pod-overrides.ts';
 
 export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
-import { checkReferences, type ReferenceOptions } from './references.ts';
+import { checkReferences, type ReferenceOptions, referenceResolver } from './references.ts';
 import { BLOCKING_CODES, INT64_RANGE_MESSAGE, kelosObjectSchema, validateSchema } from './schema.ts';
 import { checkSpawnerSources } from './spawner-sources.ts';
 import { checkTaskMetadata } from './task-metadata.ts';
@@ -413,7 +413,14 @@ export function validateDocuments(
     }
   }
   out.push(...checkReferences(docs, options));
-  out.push(...checkTemplates(docs, (doc) => options.checked?.(doc.object)?.templates));
+  const resolves = referenceResolver(docs, options);
+  out.push(
+    ...checkTemplates(
+      docs,
+      (doc) => options.checked?.(doc.object)?.templates,
+      (doc, name) => resolves(doc, 'Task', name),
+    ),
+  );
   out.push(...checkSpawnerSources(docs));
   out.push(...checkPodOverrides(docs));
   out.push(...checkTaskMetadata(docs));

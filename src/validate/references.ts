@@ -74,6 +74,48 @@ interface BesideBundle {
 const refKey = (kind: string, namespace: string, name: string): string =>
   `${kind === 'Secret' ? '' : 'kelos.dev'}/${kind}/${namespace}/${name}`;
 
+/** The namespace of an object: its own, or `namespace` when it names none. */
+const namespaceIn = (object: Readonly<Record<string, unknown>>, namespace: string): string => {
+  const ns = (object['metadata'] as Json | undefined)?.['namespace'];
+  return typeof ns === 'string' && ns ? ns : namespace;
+};
+
+/**
+ * The {@link refKey}s of the objects a reference can resolve to: of a served Kelos kind and
+ * version, or v1 Secrets. An object of another version (kelos.dev/v1alpha1) resolves nothing.
+ */
+const servedKeys = (
+  docs: ReadonlyArray<{ readonly object: Readonly<Record<string, unknown>> }>,
+  namespace: string,
+): Set<string> => {
+  const keys = new Set<string>();
+  for (const { object } of docs) {
+    const kind = String(object['kind']);
+    if (object['apiVersion'] !== (kind === 'Secret' ? 'v1' : API_VERSION)) continue;
+    const name = (object['metadata'] as Json | undefined)?.['name'];
+    if (typeof name === 'string' && name) keys.add(refKey(kind, namespaceIn(object, namespace), name));
+  }
+  return keys;
+};
+
+/**
+ * Whether a reference of a document's to an object of `kind` named `name` resolves, in the
+ * document's namespace: to an object of the bundle, or of a bundle beside it
+ * ({@link ReferenceOptions.beside}). For checks that judge a reference by whether it resolves
+ * (a template's `.Deps` key against the Task a `dependsOn` entry names).
+ */
+export const referenceResolver = (
+  docs: readonly LoadedDocument[],
+  options: ReferenceOptions = {},
+): ((doc: LoadedDocument, kind: string, name: string) => boolean) => {
+  const namespace = options.namespace ?? 'default';
+  const keys = servedKeys(docs, namespace);
+  return (doc, kind, name) => {
+    const ns = namespaceIn(doc.object, namespace);
+    return keys.has(refKey(kind, ns, name)) || options.beside?.(kind, ns, name) !== undefined;
+  };
+};
+
 /**
  * For each bundle of a run, {@link ReferenceOptions.beside} and
  * {@link ReferenceOptions.besideNames}: which other bundle deploys the object a reference
@@ -236,10 +278,7 @@ export function checkReferences(
   options: ReferenceOptions = {},
 ): Diagnostic[] {
   const defaultNamespace = options.namespace ?? 'default';
-  const namespaceOf = (doc: LoadedDocument): string => {
-    const ns = (doc.object['metadata'] as Json | undefined)?.['namespace'];
-    return typeof ns === 'string' && ns ? ns : defaultNamespace;
-  };
+  const namespaceOf = (doc: LoadedDocument): string => namespaceIn(doc.object, defaultNamespace);
   // Where a referenced object must exist: a namespace the object (or the caller) names is
   // certain; otherwise it is whichever namespace the object is applied to, which kubectl -n or
   // an Argo CD Application's destination decides, not this check.
@@ -278,17 +317,9 @@ export function checkReferences(
     });
   }
 
-  const kelosKey = (kind: string, namespace: string, name: string) =>
-    `kelos.dev/${kind}/${namespace}/${name}`;
-  const has = (kind: string, namespace: string, name: string): boolean => {
-    const doc = byKey.get(
-      kind === 'Secret' ? `/Secret/${namespace}/${name}` : kelosKey(kind, namespace, name),
-    );
-    return (
-      doc !== undefined &&
-      (kind === 'Secret' ? doc.object['apiVersion'] === 'v1' : doc.object['apiVersion'] === API_VERSION)
-    );
-  };
+  const served = servedKeys(docs, defaultNamespace);
+  const has = (kind: string, namespace: string, name: string): boolean =>
+    served.has(refKey(kind, namespace, name));
   // Namespaces each kind/name occurs in, to hint at a reference that only misses by namespace.
   const namespacesByName = new Map<string, Set<string>>();
   for (const doc of docs) {

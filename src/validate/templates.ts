@@ -22,7 +22,7 @@ import {
   sourceVariables,
 } from '../template/variables.ts';
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
-import { closest } from './echo.ts';
+import { clipName, closest } from './echo.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from './object-schema.ts';
 import { valueOffsets } from './scalar-offsets.ts';
@@ -144,9 +144,29 @@ export interface LocatedTemplateFinding extends TemplateFindingAt {
 /** Names a hint lists before it counts the rest. */
 const MAX_KNOWN = 24;
 
-const describe = (f: TemplateFinding): Finding => {
+/**
+ * Whether a Task of the bundle (or deployed beside it) has a name, in the namespace of the
+ * object whose templates are checked; unknown when not given.
+ */
+export type TaskExists = (name: string) => boolean;
+
+/**
+ * The suggestion for a `.Deps` key that is not in dependsOn, when the typo is dependsOn's:
+ * the entry one edit from the key (`guess`) names no Task, and the key names one. Copying the
+ * entry into the template would make both wrong.
+ */
+const dependsOnTypo = (f: TemplateFinding, guess: string, taskExists?: TaskExists): string | undefined => {
+  if (f.code !== 'unknown-key' || f.unknown?.map !== 'Deps' || !taskExists) return undefined;
+  const key = f.unknown.name;
+  if (taskExists(guess) || !taskExists(key)) return undefined;
+  return `; did you mean dependsOn "${clipName(key)}"? The dependsOn entry "${clipName(guess)}" names no Task here, while Task "${clipName(key)}" exists`;
+};
+
+const describe = (f: TemplateFinding, taskExists?: TaskExists): Finding => {
   const guess = f.unknown ? closest(f.unknown.name, f.unknown.known) : undefined;
   const prefix = f.code === 'unknown-function' ? '' : `${f.unknown?.parent ?? ''}.`;
+  const suggestion =
+    guess === undefined ? '' : (dependsOnTypo(f, guess, taskExists) ?? `; did you mean "${prefix}${guess}"?`);
   // No near miss: name what there is, as an unknown field of a manifest does.
   const known =
     f.unknown && !guess && f.code !== 'unknown-function' && f.unknown.known.length > 0
@@ -155,7 +175,7 @@ const describe = (f: TemplateFinding): Finding => {
   return {
     severity: f.severity,
     code: `template/${f.code}`,
-    message: `${f.message} (template line ${f.line}, column ${f.column})${guess ? `; did you mean "${prefix}${guess}"?` : ''}`,
+    message: `${f.message} (template line ${f.line}, column ${f.column})${suggestion}`,
     path: '',
     ...(known.length > 0 && {
       hint: `known here: ${known.length > MAX_KNOWN ? `${known.slice(0, MAX_KNOWN).join(', ')} and ${known.length - MAX_KNOWN} more` : known.join(', ')}`,
@@ -183,12 +203,21 @@ const nameFinding = (site: TemplateSite): Finding | undefined => {
   };
 };
 
-/** Findings for every template of one object, each with its site and offset. */
-export const locatedTemplateFindings = (object: Record<string, unknown>): LocatedTemplateFinding[] => {
+/**
+ * Findings for every template of one object, each with its site and offset.
+ *
+ * @param taskExists Which Tasks exist beside the object, to tell a typo in `dependsOn` from
+ *   one in the prompt; without it a `.Deps` key is held against `dependsOn` alone.
+ */
+export const locatedTemplateFindings = (
+  object: Record<string, unknown>,
+  taskExists?: TaskExists,
+): LocatedTemplateFinding[] => {
   const out: LocatedTemplateFinding[] = [];
   for (const site of templateSites(object)) {
     const found = checkTemplate(site.text, site.check);
-    for (const f of found) out.push({ site, offset: f.offset, finding: { ...describe(f), path: site.path } });
+    for (const f of found)
+      out.push({ site, offset: f.offset, finding: { ...describe(f, taskExists), path: site.path } });
     if (found.some((f) => f.severity === 'error')) continue;
     const named = nameFinding(site);
     if (named) out.push({ site, finding: { ...named, path: site.path } });
@@ -214,14 +243,18 @@ export const spawnerTemplateErrors = (spawner: TaskSpawner): string[] =>
  * the string when the manifest has YAML source, else at the field.
  *
  * @param checked The findings of a document's templates when they were already made.
+ * @param taskExists Whether a Task a document's `dependsOn` could name exists (in the bundle or
+ *   beside it), to point a `.Deps` key that misses at a misspelt `dependsOn` entry.
  */
 export const checkTemplates = (
   docs: readonly LoadedDocument[],
   checked: (doc: LoadedDocument) => readonly TemplateFindingAt[] | undefined = () => undefined,
+  taskExists?: (doc: LoadedDocument, name: string) => boolean,
 ): Diagnostic[] => {
   const out: Diagnostic[] = [];
   for (const doc of docs) {
-    for (const { site, offset, finding } of checked(doc) ?? locatedTemplateFindings(doc.object)) {
+    const exists = taskExists && ((name: string) => taskExists(doc, name));
+    for (const { site, offset, finding } of checked(doc) ?? locatedTemplateFindings(doc.object, exists)) {
       const base = toDiagnostic(doc, finding);
       const scalar = offset === undefined ? undefined : doc.scalar?.(site.path);
       if (!scalar || offset === undefined || !base.source) {

@@ -148,4 +148,37 @@ spec:
       ],
     ]);
   });
+
+  test('a .Deps key one typo from a dependsOn entry that names no Task, while the key names one, points at the entry', () => {
+    const task = (name: string, deps: string[] = [], prompt = 'Do it.') =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${name}\nspec:\n  prompt: "${prompt}"\n  worker:\n    type: codex\n    credentials: {type: none}\n${deps.length ? `  dependsOn: [${deps.join(', ')}]\n` : ''}`;
+    const tests = task('write-tests', ['scafold'], 'Test {{.Deps.scaffold.Results.x}}');
+    const messages = (yaml: string, options = {}) =>
+      validateDocuments(parseManifests(yaml, 'tasks.yaml').documents, options)
+        .filter((d) => d.code === 'template/unknown-key' || d.code === 'ref/external')
+        .map((d) => `${d.code}: ${d.message.slice(d.message.indexOf(';') + 2)}`);
+    // The Task the prompt names exists, the entry's does not: the entry is the typo.
+    const dependsOnTypo =
+      'did you mean dependsOn "scaffold"? The dependsOn entry "scafold" names no Task here, while Task "scaffold" exists';
+    expect(messages(`${task('scaffold')}---\n${tests}`)).toStrictEqual([
+      `template/unknown-key: ${dependsOnTypo}`,
+      expect.stringMatching(/^ref\/external: .*; did you mean "scaffold"\?$/),
+    ]);
+    // So it is when another bundle of the run deploys that Task.
+    const beside = (kind: string, _ns: string, name: string) =>
+      kind === 'Task' && name === 'scaffold' ? 'app scaffolding' : undefined;
+    expect(messages(tests, { beside, besideNames: () => ['scaffold'] })).toStrictEqual([
+      `template/unknown-key: ${dependsOnTypo}`,
+      expect.stringMatching(/^ref\/external: .*; did you mean "scaffold", which app scaffolding deploys\?$/),
+    ]);
+    // The entry names a Task, or neither does: the prompt is held against dependsOn, as before.
+    const asBefore = 'did you mean ".Deps.scafold"?';
+    expect(messages(`${task('scafold')}---\n${task('scaffold')}---\n${tests}`)).toStrictEqual([
+      `template/unknown-key: ${asBefore}`,
+    ]);
+    expect(messages(tests)).toStrictEqual([
+      `template/unknown-key: ${asBefore}`,
+      expect.stringMatching(/^ref\/external: it must exist in the cluster/),
+    ]);
+  });
 });
