@@ -23,7 +23,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { type Diagnostic, formatLocation, type ResourceRef, type SourceLocation } from './diagnostic.ts';
-import { type LoadedDocument, parseManifests, resourceOf } from './load.ts';
+import { type LoadedDocument, parseManifests, resourceOf, unreadFiles } from './load.ts';
 import { loadManifestPaths, manifestFiles, readManifestText } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
 
@@ -76,6 +76,11 @@ export interface Bundle {
   /** The kustomization root's directory as given (`dist/examples/app`), or `''` for loose manifests. */
   readonly name: string;
   readonly documents: LoadedDocument[];
+  /**
+   * Files of the bundle whose text did not parse (see {@link unreadFiles}): an object a
+   * reference names may be in one of them.
+   */
+  readonly unread?: readonly string[];
 }
 
 /** What {@link loadBundles} read. */
@@ -318,22 +323,31 @@ export async function loadBundles(
   const roots = [...kustomizations.keys()].filter((dir) => !used.has(resolve(cwd, dir)));
 
   const claimed = new Set<string>();
-  const manifestCache = new Map<string, LoadedDocument[]>();
-  const readManifests = async (file: string): Promise<LoadedDocument[]> => {
+  const manifestCache = new Map<string, { documents: LoadedDocument[]; unread: boolean }>();
+  /** The documents of a file, and whether some of its text did not parse. */
+  const readManifests = async (file: string): Promise<{ documents: LoadedDocument[]; unread: boolean }> => {
     const key = resolve(cwd, file);
     claimed.add(key);
     const known = manifestCache.get(key);
     if (known) return known;
     const result = parseManifests(readManifestText(key), file);
-    manifestCache.set(key, result.documents);
+    const read = { documents: result.documents, unread: unreadFiles(result.diagnostics).length > 0 };
+    manifestCache.set(key, read);
     files.push(file);
     diagnostics.push(...result.diagnostics);
-    return result.documents;
+    return read;
   };
 
   let realCwd: string | undefined;
-  /** The documents of the kustomization in `dir`, its namespace applied; `stack` guards cycles. */
-  const build = async (k: Kustomization, stack: readonly string[]): Promise<LoadedDocument[]> => {
+  /**
+   * The documents of the kustomization in `dir`, its namespace applied; `stack` guards cycles.
+   * Files of it that did not parse are added to `unread`.
+   */
+  const build = async (
+    k: Kustomization,
+    stack: readonly string[],
+    unread: Set<string>,
+  ): Promise<LoadedDocument[]> => {
     const out: LoadedDocument[] = [];
     // kustomize's default load restrictor (LoadRestrictionsRootOnly, Argo CD's too) compares
     // paths with their symbolic links resolved.
@@ -406,7 +420,7 @@ export async function loadBundles(
           );
         } else {
           const child = await readKustomization(path, file);
-          out.push(...(await build(child, [...stack, resolve(cwd, path)])));
+          out.push(...(await build(child, [...stack, resolve(cwd, path)], unread)));
         }
       } else {
         if (real !== root && !real.startsWith(root.endsWith(sep) ? root : `${root}${sep}`)) {
@@ -421,7 +435,9 @@ export async function loadBundles(
             `move ${target} under ${k.dir}, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)`,
           );
         }
-        out.push(...(await readManifests(path)));
+        const read = await readManifests(path);
+        if (read.unread) unread.add(path);
+        out.push(...read.documents);
       }
     }
     return out.map((d) => withNamespace(d, k.namespace));
@@ -430,7 +446,9 @@ export async function loadBundles(
   const bundles: Bundle[] = [];
   for (const dir of roots) {
     const k = parsed.get(resolve(cwd, dir))!;
-    bundles.push({ name: dir, documents: await build(k, [resolve(cwd, dir)]) });
+    const unread = new Set<string>();
+    const documents = await build(k, [resolve(cwd, dir)], unread);
+    bundles.push({ name: dir, documents, ...(unread.size > 0 && { unread: [...unread] }) });
   }
 
   // Manifests in a kustomization's directory tree that it does not list are not deployed.
@@ -471,7 +489,8 @@ export async function loadBundles(
     const result = await loadManifestPaths(looseFiles, readStdin, cwd, new Set(looseFromScan));
     files.push(...result.files);
     diagnostics.push(...result.diagnostics);
-    bundles.push({ name: '', documents: result.documents });
+    const unread = unreadFiles(result.diagnostics);
+    bundles.push({ name: '', documents: result.documents, ...(unread.length > 0 && { unread }) });
   }
   if (diagnostics.length === 0 && bundles.every((b) => b.documents.length === 0)) {
     // Files found under directories, none with an object: not a mistake to warn about (a tree of

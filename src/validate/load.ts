@@ -88,6 +88,27 @@ export interface ParseResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** Codes of the errors after which a document's text could not be read into an object at all. */
+const UNREAD_CODES: ReadonlySet<string> = new Set([
+  'yaml/parse',
+  'json/parse',
+  'yaml/too-large',
+  'yaml/too-deep',
+  'yaml/alias-cycle',
+]);
+
+/**
+ * The files whose text did not parse, so that what their documents define is unknown (a
+ * duplicate key, bad indentation, a JSON syntax error), in the order of `diagnostics`.
+ */
+export const unreadFiles = (diagnostics: readonly Diagnostic[]): string[] => [
+  ...new Set(
+    diagnostics.flatMap((d) =>
+      d.severity === 'error' && UNREAD_CODES.has(d.code) && d.source ? [d.source.file] : [],
+    ),
+  ),
+];
+
 const TIMESTAMP_TAG = 'tag:yaml.org,2002:timestamp';
 
 /**

@@ -61,6 +61,12 @@ export interface ReferenceOptions {
    * wherever it is deployed.
    */
   readonly besideNames?: (kind: string, namespace: string) => readonly string[];
+  /**
+   * Files of the bundle whose text did not parse: a reference that resolves nowhere may name an
+   * object of one of them, so it is not told to exist in the cluster.
+   * @default []
+   */
+  readonly unreadFiles?: readonly string[];
 }
 
 /** The objects of a bundle as {@link bundlesBeside} reads them. */
@@ -288,6 +294,19 @@ export function checkReferences(
       ? `in namespace "${namespace}" in the cluster`
       : `in the cluster, in the namespace the object is applied to (it names none: "${namespace}" unless kubectl -n or the Argo CD Application's destination sets another)`;
   };
+  // A reference that resolves nowhere may name an object of a file that did not parse.
+  const unread = options.unreadFiles ?? [];
+  const unreadNamed =
+    unread.length <= MAX_UNREAD_NAMED
+      ? unread.join(unread.length === 2 ? ' or ' : ', ')
+      : `${unread.slice(0, MAX_UNREAD_NAMED).join(', ')} or ${unread.length - MAX_UNREAD_NAMED} more`;
+  const inUnread =
+    unread.length === 0
+      ? undefined
+      : `it may be in ${unreadNamed}, which ${unread.length === 1 ? 'does' : 'do'} not parse; fix ${unread.length === 1 ? 'that file' : 'those files'} and run again`;
+  /** Where an object a reference names, and the bundle does not hold, must be. */
+  const mustBe = (doc: LoadedDocument, namespace: string): string =>
+    inUnread ?? `it must exist ${inCluster(doc, namespace)}`;
   const nameOf = (doc: LoadedDocument): string =>
     String((doc.object['metadata'] as Json | undefined)?.['name'] ?? '');
   const out: Diagnostic[] = [];
@@ -416,7 +435,7 @@ export function checkReferences(
           severity: 'warning',
           code: 'ref/secret-external',
           path,
-          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; it must exist ${inCluster(doc, namespace)}${didYouMean('Secret', namespace, ref.name, known)}`,
+          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; ${mustBe(doc, namespace)}${didYouMean('Secret', namespace, ref.name, known)}`,
           hint:
             otherHint ??
             'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs, then list it under externalSecrets in kelos.policy.yaml',
@@ -428,7 +447,7 @@ export function checkReferences(
           severity: 'error',
           code: 'ref/dangling',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle (namespace "${namespace}"); every reference must resolve within the bundle${inUnread ? ` (${inUnread})` : ''}${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
           hint: otherHint ?? `add the ${ref.kind} to the bundle, or fix the name`,
         });
       } else {
@@ -436,7 +455,7 @@ export function checkReferences(
           severity: options.externalRefs === 'error' ? 'error' : 'warning',
           code: 'ref/external',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; it must exist ${inCluster(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; ${mustBe(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
           ...(otherHint ? { hint: otherHint } : {}),
         });
       }
@@ -475,6 +494,9 @@ export function checkReferences(
   }
   return out;
 }
+
+/** Files that did not parse a reference's message names before it counts the rest. */
+const MAX_UNREAD_NAMED = 3;
 
 /** A bundle as {@link cyclesAcrossBundles} reads it (the shape of `BundleObjects`). */
 interface CycleBundle {

@@ -111,7 +111,11 @@ async function validatePaths(
       uniqueDiagnostics([
         ...loaded.diagnostics,
         ...loaded.bundles.flatMap((b) =>
-          validateDocuments(b.documents, besideOf ? { ...options, ...besideOf(bundleLabel(b)) } : options),
+          validateDocuments(b.documents, {
+            ...options,
+            ...besideOf?.(bundleLabel(b)),
+            ...(b.unread && { unreadFiles: b.unread }),
+          }),
         ),
         ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),
         ...cyclesAcrossBundles(loaded.bundles, options.namespace),

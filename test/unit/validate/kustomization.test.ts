@@ -218,6 +218,38 @@ describe('kustomization trees', () => {
     ).toStrictEqual(['; did you mean "my-repo", which apps/shared deploys?', '; did you mean "local"?']);
   });
 
+  test('a reference that resolves nowhere, in a bundle with a file that does not parse, may name an object of that file', async () => {
+    const task = `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: my-repo}\n`;
+    const root = tree({
+      'loose/task.yaml': task,
+      // A key written twice.
+      'loose/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: my-repo\n  name: my-repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+      'app/kustomization.yaml': kustomization('resources: [task.yaml, workspace.yaml, agent.yaml]\n'),
+      'app/task.yaml': task,
+      // A line indented deeper than the keys beside it.
+      'app/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: my-repo\n   namespace: default\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+      'app/agent.yaml': 'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata: {name: a\n',
+    });
+    const refs = async (args: string[]) => {
+      const run = await kelos(['validate', ...args, '--format', 'json'], { cwd: root });
+      return (
+        JSON.parse(run.stdout) as {
+          diagnostics: { code: string; message: string; source: { file: string } }[];
+        }
+      ).diagnostics
+        .filter((d) => d.code.startsWith('ref/'))
+        .map((d) => `${d.source.file} ${d.code}: ${d.message}`);
+    };
+    expect(await refs(['loose'])).toStrictEqual([
+      'loose/task.yaml ref/external: spec.worker.workspaceRef names Workspace "my-repo", which is not in this bundle; it may be in loose/workspace.yaml, which does not parse; fix that file and run again',
+    ]);
+    expect(await refs(['app', '--strict-refs'])).toStrictEqual([
+      'app/task.yaml ref/dangling: spec.worker.workspaceRef names Workspace "my-repo", which is not in this bundle (namespace "default"); every reference must resolve within the bundle (it may be in app/workspace.yaml or app/agent.yaml, which do not parse; fix those files and run again)',
+    ]);
+  });
+
   test('--beside: loose manifests beside loose manifests resolve there too (no kustomization on either side)', async () => {
     const root = tree({
       'manifests/task.yaml':
