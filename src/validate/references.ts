@@ -17,7 +17,7 @@ import {
   type SourceLocation,
   toPointer,
 } from './diagnostic.ts';
-import { closest } from './echo.ts';
+import { clipName, closest } from './echo.ts';
 import { type LoadedDocument, resourceOf, type SourcePosition, toDiagnostic } from './load.ts';
 
 /** How bundle references are judged. */
@@ -337,6 +337,8 @@ export function checkReferences(
   }
 
   const served = servedKeys(docs, defaultNamespace);
+  const kelosKey = (kind: string, namespace: string, name: string) =>
+    `kelos.dev/${kind}/${namespace}/${name}`;
   const has = (kind: string, namespace: string, name: string): boolean =>
     served.has(refKey(kind, namespace, name));
   // Namespaces each kind/name occurs in, to hint at a reference that only misses by namespace.
@@ -416,6 +418,23 @@ export function checkReferences(
           code: 'ref/other-bundle',
           path,
           message: `${ref.field} names ${ref.kind} "${ref.name}", which ${beside} deploys (namespace "${namespace}"), not this bundle: it resolves once both are synced`,
+        });
+        continue;
+      }
+      // In the bundle under a version this Kelos does not serve (upstream's kelos.dev/v1alpha1
+      // Workspace beside a v1alpha2 Task): not missing, but refused with its object.
+      const unserved = ref.kind === 'Secret' ? undefined : byKey.get(kelosKey(ref.kind, namespace, ref.name));
+      if (unserved !== undefined) {
+        const version = clipName(String(unserved.object['apiVersion']));
+        const where = formatLocation(
+          options.writtenAt?.(unserved.file) ?? { file: unserved.file, line: unserved.line },
+        );
+        report(doc, {
+          severity: options.requireRefs || options.externalRefs === 'error' ? 'error' : 'warning',
+          code: 'ref/unserved',
+          path,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which this bundle has only as ${version} (${where}), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve`,
+          hint: `change the ${ref.kind}'s apiVersion to ${API_VERSION}, and check its fields against the ${API_VERSION} API`,
         });
         continue;
       }

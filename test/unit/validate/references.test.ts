@@ -39,6 +39,24 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a reference to an object the bundle has only under an unserved version says so, not that it is missing', () => {
+    // Upstream's 15-workerpool example: a kelos.dev/v1alpha1 Workspace beside v1alpha2 objects.
+    const legacy = workspace('app').replace('kelos.dev/v1alpha2', 'kelos.dev/v1alpha1');
+    const unserved = {
+      code: 'ref/unserved',
+      path: '/spec/worker/workspaceRef/name',
+      message:
+        'spec.worker.workspaceRef names Workspace "app", which this bundle has only as kelos.dev/v1alpha1 (b.yaml:16), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve',
+      line: 14,
+    };
+    expect(check([task('t', WORKER('app')), legacy, secret('key')])).toEqual([
+      { ...unserved, severity: 'warning' },
+    ]);
+    expect(check([task('t', WORKER('app')), legacy, secret('key')], { requireRefs: true })).toEqual([
+      { ...unserved, severity: 'error' },
+    ]);
+  });
+
   test('a reference that misses a name in the bundle, or a declared external Secret, by a typo says which', () => {
     const [workspaceRef] = check([task('t', WORKER('ap')), workspace('app'), secret('key')]);
     expect(workspaceRef?.message).toBe(
