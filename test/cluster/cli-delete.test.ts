@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { TaskSpawner, Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { kelos, startKelos, tokenKubeconfig } from './cli-helpers.ts';
+import { interposingProxy, kelos, startKelos, tokenKubeconfig } from './cli-helpers.ts';
 import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 import { create, testClient } from './operator-helpers.ts';
@@ -134,6 +134,26 @@ describe('kelos delete', () => {
     });
   });
 
+  test('a namesake created again between the read and the delete: read again and deleted, as kubectl does', async () => {
+    await create(c, ns, 'Workspace', workspace('reborn'));
+    let recreated = 0;
+    const proxy = await interposingProxy(kubeconfigPath(), async ({ method, url }) => {
+      if (method !== 'DELETE' || recreated > 0) return;
+      if (!url.startsWith(`/apis/kelos.dev/v1alpha2/namespaces/${ns}/workspaces/reborn`)) return;
+      recreated++;
+      await c.delete(Resources.Workspace, ns, 'reborn');
+      await create(c, ns, 'Workspace', workspace('reborn'));
+    });
+    try {
+      const res = await kelos(['delete', 'ws', 'reborn', '-n', ns, '--kubeconfig', proxy.kubeconfig]);
+      expect(res).toEqual({ code: 0, stdout: 'workspace.kelos.dev "reborn" deleted\n', stderr: '' });
+      expect(recreated).toBe(1);
+      expect(await c.get(Resources.Workspace, ns, 'reborn')).toBeUndefined();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('a name that does not exist: exit 1, naming it and where to look', async () => {
     const res = await kelos(['delete', 'task', 'nope', '-n', ns, ...kc()]);
     expect(res.code).toBe(1);
@@ -211,6 +231,61 @@ describe('kelos suspend|resume taskspawner', () => {
     expect((await c.get<TaskSpawner>(Resources.TaskSpawner, ns, 'nightly'))?.spec.suspend).toBe(false);
     const resumeTwice = await kelos(['resume', 'taskspawners', 'nightly', '-n', ns, ...kc()]);
     expect(resumeTwice).toEqual({ code: 0, stdout: 'taskspawner "nightly" is not suspended\n', stderr: '' });
+  });
+
+  /**
+   * The operator writes a spawner's status all the time. Here it does so between the CLI's read
+   * and its write (`writesBefore` times, the proxy writing before it forwards each PATCH of the
+   * spawner), as it does in a busy cluster.
+   */
+  async function racing(name: string, writesBefore: number) {
+    let writes = 0;
+    const proxy = await interposingProxy(kubeconfigPath(), async ({ method, url }) => {
+      const spawnerPath = `/apis/kelos.dev/v1alpha2/namespaces/${ns}/taskspawners/${name}?`;
+      if (method !== 'PATCH' || !url.startsWith(spawnerPath) || writes >= writesBefore) return;
+      writes++;
+      await c.mergePatch(
+        Resources.TaskSpawner,
+        ns,
+        name,
+        { status: { message: `status write ${writes}` } },
+        { subresource: 'status' },
+      );
+    });
+    return { proxy, writes: () => writes };
+  }
+
+  test('a status write between the read and the write: read again and applied, as kubectl does', async () => {
+    await create(c, ns, 'TaskSpawner', spawner('busy'));
+    const { proxy, writes } = await racing('busy', 2);
+    try {
+      const res = await kelos(['suspend', 'ts', 'busy', '-n', ns, '--kubeconfig', proxy.kubeconfig]);
+      expect(res).toEqual({ code: 0, stdout: 'taskspawner "busy" suspended\n', stderr: '' });
+      expect(writes()).toBe(2);
+      const after = await c.get<TaskSpawner>(Resources.TaskSpawner, ns, 'busy');
+      expect(after?.spec.suspend).toBe(true);
+      // The other writer's change stays: the CLI changed spec.suspend and nothing else.
+      expect(after?.status?.message).toBe('status write 2');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('a writer that wins every attempt: exit 1, naming the spawner and what to do, nothing changed', async () => {
+    await create(c, ns, 'TaskSpawner', spawner('contended'));
+    const { proxy, writes } = await racing('contended', 100);
+    try {
+      const res = await kelos(['suspend', 'ts', 'contended', '-n', ns, '--kubeconfig', proxy.kubeconfig]);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toBe('');
+      expect(res.stderr).toBe(
+        `kelos: taskspawner "contended" in namespace "${ns}" changed under each of 5 attempts to set spec.suspend to true (another writer, such as the operator updating its status, kept winning); nothing was changed. Run kelos suspend taskspawner contended -n ${ns} again; if it keeps failing, see which manager writes it: kubectl get taskspawner contended -n ${ns} -o yaml --show-managed-fields\n`,
+      );
+      expect(writes()).toBe(5);
+      expect((await c.get<TaskSpawner>(Resources.TaskSpawner, ns, 'contended'))?.spec.suspend).not.toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('a spawner that does not exist: exit 1, naming it', async () => {

@@ -7,6 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +148,83 @@ export async function unreachableKubeconfig(): Promise<{ path: string; server: s
     }),
   );
   return { path, server };
+}
+
+/** A request the {@link interposingProxy} is about to forward. */
+export interface ProxiedRequest {
+  readonly method: string;
+  /** Path and query, e.g. `/apis/kelos.dev/v1alpha2/namespaces/a/taskspawners/b?fieldManager=kelos-cli`. */
+  readonly url: string;
+}
+
+/**
+ * A plain-HTTP proxy on loopback in front of the run's API server, and a kubeconfig that points
+ * at it: each request is forwarded with the admin client certificate, after `before` has run.
+ * `before` may write to the cluster itself, so a test can make another writer win a race at an
+ * exact point (between a CLI's read and its write) against the real API server.
+ */
+export async function interposingProxy(
+  adminKubeconfig: string,
+  before: (req: ProxiedRequest) => Promise<void>,
+): Promise<{ kubeconfig: string; close(): Promise<void> }> {
+  const admin = await loadKubeconfigFile(adminKubeconfig);
+  const upstream = new URL(admin.server);
+  const server = createHttpServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    before({ method, url })
+      .then(async () => {
+        const headers = { ...req.headers, ...(await admin.headers()), host: upstream.host };
+        const out = httpsRequest(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            method,
+            path: url,
+            headers,
+            ca: admin.tls.ca,
+            cert: admin.tls.cert,
+            key: admin.tls.key,
+            timeout: 30_000,
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        out.on('timeout', () => out.destroy(new Error('no answer from the API server within 30 s')));
+        out.on('error', (err) => {
+          if (!res.headersSent) res.writeHead(502);
+          res.end(String(err));
+        });
+        req.pipe(out);
+      })
+      .catch((err: unknown) => {
+        res.writeHead(500);
+        res.end(`interposingProxy: before() failed: ${String(err)}`);
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
+  const path = join(dir, 'config');
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'proxy', cluster: { server: `http://127.0.0.1:${port}` } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'proxy', context: { cluster: 'proxy', user: 'u' } }],
+      'current-context': 'proxy',
+    }),
+  );
+  return {
+    kubeconfig: path,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

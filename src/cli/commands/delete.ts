@@ -10,7 +10,8 @@
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
-import type { ApiObject } from '../../kube/client.ts';
+import { type ApiObject, isConflict } from '../../kube/client.ts';
+import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import {
   addClusterFlags,
   type Cluster,
@@ -169,11 +170,21 @@ export const deleteCommand: CommandFactory = (io, done) => {
         return;
       }
       const namespace = kind.type.namespaced ? cluster.namespace : undefined;
-      const obj = await getOrThrow<ApiObject>(cluster, kind.type, name, namespace);
-      // Deleted by someone else since the read: still not found for the user.
-      if (!(await cluster.client.delete(kind.type, namespace, name, { uid: obj.metadata.uid ?? '' }))) {
-        await getOrThrow(cluster, kind.type, name, namespace);
-      }
+      const obj = await retryOnConflict(async () => {
+        const read = await getOrThrow<ApiObject>(cluster, kind.type, name, namespace);
+        // The uid precondition: a namesake created since the read is a conflict, and the next
+        // attempt reads and deletes that one, as kubectl would, instead of printing the 409.
+        if (!(await cluster.client.delete(kind.type, namespace, name, { uid: read.metadata.uid ?? '' }))) {
+          // Deleted by someone else since the read: still not found for the user.
+          await getOrThrow(cluster, kind.type, name, namespace);
+        }
+        return read;
+      }).catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+        throw new Error(
+          `${kind.def.singular} "${name}"${namespace ? ` in namespace "${namespace}"` : ''} was deleted and created again by another writer under each of ${CONFLICT_ATTEMPTS} attempts to delete it; nothing was deleted. Run kelos delete ${kind.def.singular} ${name}${namespace ? ` -n ${namespace}` : ''} again once that writer has settled`,
+        );
+      });
       io.stdout(deleted(kind, obj, false));
       if (wait) await waitGone(cluster, io, kind, [obj], seconds, flags.timeout);
     });

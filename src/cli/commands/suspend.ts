@@ -1,12 +1,15 @@
 /**
  * `kelos suspend taskspawner <name>` and `kelos resume taskspawner <name>`: set or clear the
  * spawner's `spec.suspend`. Idempotent: a spawner already in the asked state is left alone
- * (no write) and the command says so and succeeds.
+ * (no write) and the command says so and succeeds. A write that loses a race with another
+ * writer (409 Conflict) is read and made again, a few times, as kubectl does.
  *
  * @packageDocumentation
  */
 import { Command } from 'commander';
 import type { TaskSpawner } from '../../api/index.ts';
+import { isConflict } from '../../kube/client.ts';
+import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import { addClusterFlags, type ClusterFlags, getOrThrow, withCluster } from '../cluster/connection.ts';
 import { resolveKind } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, type ExitCode, UsageError } from '../io.ts';
@@ -38,19 +41,30 @@ const toggleCommand =
     return command.action(async (kindArg: string, name: string, flags: ClusterFlags) => {
       const kind = spawnerKind(kindArg, verb);
       await withCluster(io, done, flags, async (cluster) => {
-        const spawner = await getOrThrow<TaskSpawner>(cluster, kind.type, name);
-        if ((spawner.spec.suspend === true) === suspend) {
+        const changed = await retryOnConflict(async () => {
+          // Read afresh on every attempt: the operator writes the spawner's status all the time.
+          const spawner = await getOrThrow<TaskSpawner>(cluster, kind.type, name);
+          if ((spawner.spec.suspend === true) === suspend) return false;
+          // The version precondition keeps the decision above true of what is written: any write
+          // since the read (a delete-and-recreate too) is a conflict, and the next attempt decides again.
+          await cluster.client.mergePatch(
+            kind.type,
+            cluster.namespace,
+            name,
+            { spec: { suspend } },
+            { resourceVersion: spawner.metadata.resourceVersion ?? '' },
+          );
+          return true;
+        }).catch((err: unknown) => {
+          if (!isConflict(err)) throw err;
+          throw new Error(
+            `taskspawner "${name}" in namespace "${cluster.namespace}" changed under each of ${CONFLICT_ATTEMPTS} attempts to set spec.suspend to ${suspend} (another writer, such as the operator updating its status, kept winning); nothing was changed. Run kelos ${verb} taskspawner ${name} -n ${cluster.namespace} again; if it keeps failing, see which manager writes it: kubectl get taskspawner ${name} -n ${cluster.namespace} -o yaml --show-managed-fields`,
+          );
+        });
+        if (!changed) {
           io.stdout(`taskspawner "${name}" is ${suspend ? 'already suspended' : 'not suspended'}\n`);
           return;
         }
-        // The version precondition turns a concurrent delete-and-recreate into a conflict, not a write to another spawner.
-        await cluster.client.mergePatch(
-          kind.type,
-          cluster.namespace,
-          name,
-          { spec: { suspend } },
-          { resourceVersion: spawner.metadata.resourceVersion ?? '' },
-        );
         io.stdout(`taskspawner "${name}" ${suspend ? 'suspended' : 'resumed'}\n`);
       });
     });
