@@ -226,6 +226,68 @@ describe('kelos run', () => {
     );
   });
 
+  /** The data of Secret `name` in `namespace`, decoded. */
+  const secretData = async (namespace: string, name: string): Promise<Record<string, string>> => {
+    const { stdout } = await kubectl(['get', 'secret', name, '-n', namespace, '-o', 'json']);
+    const data = (JSON.parse(stdout) as { data?: Record<string, string> }).data ?? {};
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+  };
+  const PEM = '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n';
+  const REPO = 'workspace:\n  repo: https://github.com/o/r.git\n';
+  const APP = `${REPO}  githubApp:\n    appID: "123"\n    installationID: "456"\n    privateKeyPath: app.pem\n`;
+  const APP_DATA = { appID: '123', installationID: '456', privateKey: PEM };
+
+  it('a config file switched between workspace.token and workspace.githubApp (and oauthToken and apiKey): the Secrets hold only what it now says', async () => {
+    const swNs = await freshNamespace('cli-run-switch');
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
+    writeFileSync(join(dir, 'app.pem'), PEM);
+    const config = join(dir, 'config.yaml');
+    const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', swNs, '-p', 'x', '--config', config];
+
+    writeFileSync(config, `oauthToken: oauth-1\n${REPO}  token: ghp_old\n`);
+    expect((await kelos([...run, '--name', 'one'], { cwd: dir })).code).toBe(0);
+    expect(await secretData(swNs, 'kelos-workspace-credentials')).toEqual({ GITHUB_TOKEN: 'ghp_old' });
+    expect(await secretData(swNs, 'kelos-credentials')).toEqual({ CLAUDE_CODE_OAUTH_TOKEN: 'oauth-1' });
+
+    writeFileSync(config, `apiKey: key-1\n${APP}`);
+    expect((await kelos([...run, '--name', 'two'], { cwd: dir })).code).toBe(0);
+    // The token the user took out of the config file no longer lets anything clone or push.
+    expect(await secretData(swNs, 'kelos-workspace-credentials')).toEqual(APP_DATA);
+    expect(await secretData(swNs, 'kelos-credentials')).toEqual({ ANTHROPIC_API_KEY: 'key-1' });
+
+    writeFileSync(config, `apiKey: key-1\n${REPO}  token: ghp_new\n`);
+    expect((await kelos([...run, '--name', 'three'], { cwd: dir })).code).toBe(0);
+    expect(await secretData(swNs, 'kelos-workspace-credentials')).toEqual({ GITHUB_TOKEN: 'ghp_new' });
+  });
+
+  it('a Secret an earlier kelos run wrote under stringData loses the keys the config file no longer has, and says so', async () => {
+    const oldNs = await freshNamespace('cli-run-legacy');
+    // What kelos run wrote before 0.2.0: the keys under stringData, applied server-side.
+    await kubectl(['apply', '--server-side', '--field-manager=kelos-cli', '-n', oldNs, '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'kelos-workspace-credentials',
+          labels: { 'app.kubernetes.io/managed-by': 'kelos-cli' },
+        },
+        type: 'Opaque',
+        stringData: { GITHUB_TOKEN: 'ghp_legacy' },
+      }),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
+    writeFileSync(join(dir, 'app.pem'), PEM);
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `secret: s\n${APP}`);
+    const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', oldNs, '-p', 'x', '--config', config];
+    const r = await kelos([...run, '--name', 'one'], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: 'task/one created\n' });
+    expect(r.stderr).toContain(
+      'secret/kelos-workspace-credentials applied (removed GITHUB_TOKEN: no longer in the config file)\n',
+    );
+    expect(await secretData(oldNs, 'kelos-workspace-credentials')).toEqual(APP_DATA);
+  });
+
   it('refuses to replace kelos-workspace of another spec without -y, and then changes nothing', async () => {
     const wsNs = await freshNamespace('cli-run-ws');
     const config = join(mkdtempSync(join(tmpdir(), 'kelos-config-')), 'config.yaml');

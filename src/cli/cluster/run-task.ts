@@ -83,14 +83,31 @@ export function parseEnvFlags(values: readonly string[]): ConfigEnvVar[] {
 export const randomSuffix = (n = 5, random: () => number = Math.random): string =>
   Array.from({ length: n }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[Math.floor(random() * 36)]).join('');
 
+// Under `data`, not `stringData`: server-side apply records ownership of the keys applied, and
+// `stringData` keys never exist in the stored object, so a key the next apply drops would stay.
 const secret = (name: string, namespace: string, data: Record<string, string>): ApiObject =>
   ({
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: { name, namespace, labels: { [Labels.ManagedBy]: 'kelos-cli' } },
     type: 'Opaque',
-    stringData: data,
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
   }) as ApiObject;
+
+/**
+ * Keys of the live Secret that the planned one no longer has: a `GITHUB_TOKEN` after the config
+ * file moved from `workspace.token` to `workspace.githubApp`, the App's keys after the move
+ * back, an OAuth token after a switch to an API key. Server-side apply removes none of them
+ * when an earlier `kelos run` wrote them under `stringData` (no manager owns them), and a
+ * credential the user took out of the config file must not keep working.
+ */
+export function staleSecretKeys(live: ApiObject, planned: ApiObject): string[] {
+  const keys = (o: ApiObject) => Object.keys((o as { data?: Record<string, unknown> }).data ?? {});
+  const wanted = new Set(keys(planned));
+  return keys(live)
+    .filter((k) => !wanted.has(k))
+    .sort();
+}
 
 /**
  * The Task and its prerequisites for a prompt. `tokens` are the config file's credentials

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { parse, stringify } from 'yaml';
 import { isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
-import { type ApiObject, CoreResources, type ResourceType } from '../../kube/client.ts';
+import { type ApiObject, CoreResources, isConflict, type ResourceType } from '../../kube/client.ts';
+import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import { Resources } from '../../operator/resources.ts';
 import { flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
 import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
@@ -22,7 +23,13 @@ import {
   withCluster,
 } from '../cluster/connection.ts';
 import { formatCost } from '../cluster/detail.ts';
-import { planFromSpawner, planRun, type RunFlags, randomSuffix } from '../cluster/run-task.ts';
+import {
+  planFromSpawner,
+  planRun,
+  type RunFlags,
+  randomSuffix,
+  staleSecretKeys,
+} from '../cluster/run-task.ts';
 import { humanDuration } from '../cluster/table.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 
@@ -139,10 +146,46 @@ async function applyPrerequisites(cluster: Cluster, objects: readonly ApiObject[
     }
   }
   for (const obj of objects) {
+    if (obj.kind === 'Secret') {
+      const removed = await applySecret(cluster, obj);
+      io.stderr(
+        `secret/${obj.metadata.name} applied${removed.length ? ` (removed ${removed.join(', ')}: no longer in the config file)` : ''}\n`,
+      );
+      continue;
+    }
     const type = TYPES[obj.kind ?? '']!;
     await cluster.client.apply(type, obj, { force: true });
     io.stderr(`${obj.kind?.toLowerCase()}/${obj.metadata.name} applied\n`);
   }
+}
+
+/**
+ * Applies a Secret of the config file so that it holds exactly the planned keys: a key left from
+ * an earlier config (see {@link staleSecretKeys}) is removed, guarded by the version just
+ * applied, and the two are made again if another writer came between. Resolves to the keys
+ * removed.
+ */
+async function applySecret(cluster: Cluster, obj: ApiObject): Promise<string[]> {
+  const name = obj.metadata.name ?? '';
+  return retryOnConflict(async () => {
+    const live = await cluster.client.apply(CoreResources.Secret, obj, { force: true });
+    const stale = staleSecretKeys(live, obj);
+    if (stale.length > 0) {
+      await cluster.client.mergePatch(
+        CoreResources.Secret,
+        cluster.namespace,
+        name,
+        { data: Object.fromEntries(stale.map((k) => [k, null])) },
+        { resourceVersion: live.metadata.resourceVersion ?? '' },
+      );
+    }
+    return stale;
+  }).catch((err: unknown) => {
+    if (!isConflict(err)) throw err;
+    throw new Error(
+      `secret "${name}" in namespace "${cluster.namespace}" changed under each of ${CONFLICT_ATTEMPTS} attempts to make its data the config file's (another writer kept winning); it may still hold keys the config file no longer has. Run kelos run again, or check it with: kubectl get secret ${name} -n ${cluster.namespace} -o yaml --show-managed-fields`,
+    );
+  });
 }
 
 /** One line per phase change, until the Task is Succeeded or Failed; then a summary. */

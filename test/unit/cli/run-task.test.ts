@@ -65,8 +65,9 @@ describe('planRun', () => {
       'Secret/kelos-workspace-credentials',
       'Workspace/kelos-workspace',
     ]);
-    expect((prerequisites[0] as unknown as { stringData: object }).stringData).toEqual({
-      CLAUDE_CODE_OAUTH_TOKEN: 'tok',
+    // Under data, so server-side apply owns each key and drops one the config file no longer has.
+    expect((prerequisites[0] as unknown as { data: object }).data).toEqual({
+      CLAUDE_CODE_OAUTH_TOKEN: Buffer.from('tok').toString('base64'),
     });
     expect(task.spec.worker).toEqual({
       type: 'claude-code',
