@@ -17,6 +17,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { AGENT_TYPES } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { KELOS_MAIN, kelos, unreachableKubeconfig } from './cli-helpers.ts';
 import { freshNamespace, kubeconfigPath } from './helpers.ts';
@@ -164,6 +165,14 @@ describe('bash completion', () => {
     expect((await compreply(['kelos', 'logs', '-n', ns.slice(0, -2)])).reply).toEqual([ns]);
   });
 
+  test('kelos run --type <TAB> offers the agent types; a prefix narrows them', async () => {
+    expect(await compreply(['kelos', 'run', '--type', ''])).toEqual({
+      reply: [...AGENT_TYPES].sort(),
+      stderr: '',
+    });
+    expect((await compreply(['kelos', 'run', '-p', 'fix it', '-t', 'co'])).reply).toEqual(['codex']);
+  });
+
   test('no reachable cluster: no candidates and nothing printed', async () => {
     const { path } = await unreachableKubeconfig();
     const { reply, stderr } = await compreply(['kelos', 'logs', '-n', ns, ''], { KUBECONFIG: path });
@@ -187,6 +196,13 @@ describe('zsh completion', () => {
     expect((await zshOffers(['kelos', 'get', 'tk', '-n', ns, 'b'])).reply).toEqual(['beta']);
   });
 
+  test('kelos run --type <TAB> offers the agent types, not file names', async () => {
+    expect(await zshOffers(['kelos', 'run', '--type', ''])).toEqual({
+      reply: [...AGENT_TYPES].sort(),
+      stderr: '',
+    });
+  });
+
   test('no reachable cluster: no names, the file fallback, nothing printed', async () => {
     const { path } = await unreachableKubeconfig();
     const { reply, stderr } = await zshOffers(['kelos', 'logs', '-n', ns, ''], { KUBECONFIG: path });
@@ -208,6 +224,11 @@ describe('fish completion', () => {
     expect((await fishOffers(`kelos logs -n ${ns} al`)).reply).toEqual(['alpha-one', 'alpha-two']);
     expect((await fishOffers(`kelos get tk -n ${ns} b`)).reply).toEqual(['beta']);
     expect((await fishOffers('kelos lo')).reply).toEqual(['logs']);
+  });
+
+  test("complete -C 'kelos run --type ' offers the agent types", async () => {
+    expect(await fishOffers('kelos run --type ')).toEqual({ reply: [...AGENT_TYPES].sort(), stderr: '' });
+    expect((await fishOffers('kelos run -t cu')).reply).toEqual(['cursor']);
   });
 
   test('no reachable cluster: no candidates and nothing printed', async () => {

@@ -63,7 +63,8 @@ export interface RunPlan {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const CREDENTIAL_TYPES = ['api-key', 'oauth', 'none'];
+/** What `--credential-type` and the config file's `credentialType` take. */
+export const CREDENTIAL_TYPES = ['api-key', 'oauth', 'none'] as const;
 
 /** Parses repeated `NAME=VALUE` flags; later ones win. */
 export function parseEnvFlags(values: readonly string[]): ConfigEnvVar[] {
@@ -127,7 +128,7 @@ export function planRun(
   }
   const configCredential = cfg.oauthToken ? 'oauth' : cfg.apiKey ? 'api-key' : undefined;
   const credentialType = flags.credentialType ?? cfg.credentialType ?? configCredential ?? 'api-key';
-  if (!CREDENTIAL_TYPES.includes(credentialType)) {
+  if (!(CREDENTIAL_TYPES as readonly string[]).includes(credentialType)) {
     throw new UsageError(
       `--credential-type must be one of ${CREDENTIAL_TYPES.join(', ')}; got "${credentialType}"`,
     );

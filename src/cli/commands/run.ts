@@ -6,9 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
-import { isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
+import { AGENT_TYPES, isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
 import { type ApiObject, CoreResources, isConflict, type ResourceType } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import { Resources } from '../../operator/resources.ts';
@@ -24,6 +24,7 @@ import {
 } from '../cluster/connection.ts';
 import { formatCost } from '../cluster/detail.ts';
 import {
+  CREDENTIAL_TYPES,
   planFromSpawner,
   planRun,
   type RunFlags,
@@ -294,12 +295,14 @@ export const runCommand: CommandFactory = (io, done) => {
     .description('run an AI coding agent: create a Task from a prompt (or from a TaskSpawner with --from)')
     .option('-p, --prompt <text>', 'the task for the agent')
     .option('--prompt-file <path>', 'read the prompt from a file ("-" for stdin)')
-    .option(
-      '-t, --type <agent>',
-      'agent type: claude-code, codex, gemini, opencode, cursor (default: claude-code)',
-    )
+    // Choices, so shell completion offers them (and --help lists them) from the API's one list.
+    .addOption(new Option('-t, --type <agent>', 'agent type (default: claude-code)').choices(AGENT_TYPES))
     .option('--secret <name>', 'Secret with the agent credential')
-    .option('--credential-type <type>', 'api-key, oauth or none (default: api-key)')
+    .addOption(
+      new Option('--credential-type <type>', 'how the agent authenticates (default: api-key)').choices(
+        CREDENTIAL_TYPES,
+      ),
+    )
     .option('--model <model>', 'model the agent uses')
     .option('--effort <effort>', 'reasoning effort (agent-specific)')
     .option('--image <image>', 'agent image instead of the default one')

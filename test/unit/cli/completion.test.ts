@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
+import { AGENT_TYPES } from '../../../src/api/index.ts';
 import type { ClusterFlags } from '../../../src/cli/cluster/connection.ts';
 import {
   completeMain,
@@ -102,6 +103,12 @@ describe('kelos __complete', () => {
       'taskspawner/taskspawners-b',
     ]);
     expect(await complete(['completion'], '')).toEqual([...SHELLS]);
+  });
+
+  test('run --type offers the agent types of the API; --credential-type its credential types', async () => {
+    expect(await complete(['run', '--type'], '')).toEqual([...AGENT_TYPES]);
+    expect(await complete(['run', '-p', 'x', '-t'], 'c')).toEqual(['claude-code', 'codex', 'cursor']);
+    expect(await complete(['run', '--credential-type'], '')).toEqual(['api-key', 'oauth', 'none']);
   });
 
   test('subcommands of create, and nothing for the new name', async () => {
