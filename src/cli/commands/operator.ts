@@ -9,8 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api/index.ts';
 import { parseNamespaceList } from '../../install/index.ts';
+import { CoreResources, HttpKubeClient } from '../../kube/client.ts';
 import { formatDuration, parseDuration } from '../../kube/duration.ts';
-import { resolveConnection } from '../../kube/kubeconfig.ts';
+import { type Connection, resolveConnection } from '../../kube/kubeconfig.ts';
 import { batchedWriter, createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { Operator } from '../../operator/main.ts';
 import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS } from '../../operator/options.ts';
@@ -83,6 +84,72 @@ export function sizeLimitFlag(text: string): string {
     );
   }
   return quantitySign(q) === 0 ? '' : value;
+}
+
+/** What the start-up lookup found of one watched namespace. */
+export type NamespaceLookup = 'exists' | 'missing' | 'terminating' | 'unknown';
+
+/**
+ * The warnings to log at start for the watched namespaces, from what the lookup found. A
+ * missing one is not fatal: GitOps may create it later, and the operator's list and watch of a
+ * namespace need it not to exist (the API server serves an empty list and a watch that delivers
+ * its objects once they are created), so it keeps running and says so.
+ */
+export function namespaceWarnings(
+  found: ReadonlyMap<string, NamespaceLookup>,
+): Array<{ msg: string; fields: Record<string, unknown> }> {
+  const out: Array<{ msg: string; fields: Record<string, unknown> }> = [];
+  for (const [namespace, state] of found) {
+    if (state === 'missing') {
+      out.push({
+        msg: 'Watched namespace does not exist',
+        fields: {
+          namespace,
+          detail:
+            'still watched: the operator keeps running and reconciles what is created there once the namespace exists; if it is a typo, restart with the right --namespace',
+          create: `kubectl create namespace ${namespace}`,
+        },
+      });
+    } else if (state === 'terminating') {
+      out.push({
+        msg: 'Watched namespace is being deleted',
+        fields: {
+          namespace,
+          detail: 'the API server creates nothing new in it, so its Tasks get no Job; it stays watched',
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** Deadline of the start-up namespace lookup: a slow answer must not hold the operator's start. */
+const NAMESPACE_LOOKUP_TIMEOUT_MS = 5_000;
+
+/**
+ * Looks up each watched namespace. Through a client of its own: the operator's logs every 403 as
+ * an RBAC fault, and a namespaced install grants no `get` on Namespaces (it checked them when
+ * it was applied), so there the answer is `unknown` and nothing is said.
+ */
+async function lookUpNamespaces(
+  connection: Connection,
+  namespaces: readonly string[],
+): Promise<Map<string, NamespaceLookup>> {
+  const client = new HttpKubeClient(connection, { timeoutMs: NAMESPACE_LOOKUP_TIMEOUT_MS });
+  const state = async (ns: string): Promise<NamespaceLookup> => {
+    try {
+      const obj = await client.get(CoreResources.Namespace, undefined, ns);
+      return !obj ? 'missing' : obj.metadata.deletionTimestamp ? 'terminating' : 'exists';
+    } catch {
+      // Refused or out of reach: the start that follows reports an API server out of reach.
+      return 'unknown';
+    }
+  };
+  try {
+    return new Map(await Promise.all(namespaces.map(async (ns) => [ns, await state(ns)] as const)));
+  } finally {
+    client.close();
+  }
 }
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -300,6 +367,13 @@ export const operatorCommand: CommandFactory = (io, done) => {
       else faultsBeforeStart.push(fault);
     });
 
+    if (flags.namespace) {
+      const found = await lookUpNamespaces(connection, flags.namespace);
+      for (const w of namespaceWarnings(found)) log.warn(w.msg, w.fields);
+      const unknown = [...found].filter(([, state]) => state === 'unknown').map(([ns]) => ns);
+      if (unknown.length > 0)
+        log.debug('Could not check that the watched namespaces exist', { namespaces: unknown });
+    }
     const operator = await Operator.start({
       connection,
       ...(flags.namespace ? { namespaces: flags.namespace } : {}),
