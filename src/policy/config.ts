@@ -112,7 +112,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
 };
 
 /** The configuration file `kelos check` reads from the working directory when it exists. */
-export const POLICY_CONFIG_FILE = 'kelos.policy.yaml';
+export { POLICY_CONFIG_FILE } from '../validate/manifest-files.ts';
 
 /**
  * A configuration that does not validate (every problem names the file and the key), or that

@@ -23,17 +23,26 @@ export interface Listing {
 }
 
 /**
- * Directories a listing does not enter: hidden ones (`.git`, `.github`), which Argo CD's
- * repo-server skips too, and `node_modules`, which holds packages, never a manifest to sync
- * (`kelos validate .` in a project read every `package.json` in it). Named, they are read.
+ * Directories a listing does not enter: hidden ones (`.git`, `.github`), which an Argo CD
+ * ApplicationSet's git directory generator skips too (the repo-server's
+ * `reposerver.include.hidden.directories` is off by default), and `node_modules`, which holds
+ * packages, never a manifest to sync (`kelos validate .` in a project read every `package.json`
+ * in it). Named, they are read.
  */
 const SKIPPED_DIR = /^(?:\..+|node_modules)$/;
+
+/**
+ * The policy configuration `kelos check` and `kelos validate` read from the working directory.
+ * Named here, where the listing skips it: it is the tool's own file, never a manifest.
+ */
+export const POLICY_CONFIG_FILE = 'kelos.policy.yaml';
 
 /**
  * Every manifest file under `dir`, recursively, sorted by path so output is stable. Paths are
  * returned as `dir` was written (relative stays relative); `cwd` resolves them for reading.
  *
- * Hidden directories and `node_modules` are not entered (see {@link SKIPPED_DIR}).
+ * Hidden directories and `node_modules` are not entered (see {@link SKIPPED_DIR}), and the
+ * policy configuration ({@link POLICY_CONFIG_FILE}) is not listed.
  * A symbolic link is followed when its target lies inside the directory the user named (`top`,
  * resolved), so a tree that links shared manifests into place is read whole; a link that leaves
  * that tree, dangles or loops is not read, and is reported as a warning naming it, never
@@ -96,7 +105,8 @@ export async function manifestFiles(
       files.push(...below.files);
       skipped.push(...below.skipped);
       for (const [k, v] of below.links) links.set(k, v);
-    } else if (isFile && MANIFEST_FILE.test(entry.name)) files.push(path);
+    } else if (isFile && MANIFEST_FILE.test(entry.name) && entry.name !== POLICY_CONFIG_FILE)
+      files.push(path);
   }
   return { files, skipped, links };
 }
@@ -259,11 +269,42 @@ const previewSkipped = (files: readonly string[]): Diagnostic => ({
   hint: 'name a preview file to validate it',
 });
 
+/** Code of the note on the YAML files found under a directory that hold no object and were not read. */
+export const NOT_MANIFEST = 'manifest/not-manifest';
+
+/**
+ * Whether a YAML file found under a directory is one Argo CD's directory source ignores, and
+ * that is no manifest: it holds no object ({@link parseManifests} read none and refused some
+ * document), and neither `apiVersion:` nor `kind:` is in its text. Argo CD's repo-server skips a
+ * YAML file that does not decode unless its text holds all of `apiVersion:`, `kind:` and
+ * `metadata:` ("it might be an unrelated YAML file"), so a CI configuration at the root of a
+ * repository (`.gitlab-ci.yml`, `.pre-commit-config.yaml`) is no broken manifest. A file with
+ * one of the two is still read and its errors reported: it is most likely a manifest missing
+ * the other, which Argo CD would skip without a word. JSON files are always read: Argo CD
+ * refuses one that is no object.
+ */
+const argoCdIgnores = (file: string, text: string, result: ParseResult): boolean =>
+  !/\.json$/i.test(file) &&
+  result.documents.length === 0 &&
+  result.diagnostics.some((d) => d.severity === 'error') &&
+  !/\b(?:apiVersion|kind)["']?\s*:/.test(text);
+
+/** The note on the YAML files found under the directories given that Argo CD ignores ({@link argoCdIgnores}). */
+const notManifests = (files: readonly string[]): Diagnostic => ({
+  severity: 'info',
+  code: NOT_MANIFEST,
+  message: `${files.length === 1 ? 'this file holds' : `this file and ${files.length - 1} more (${files.slice(1, 4).join(', ')}${files.length > 4 ? ', …' : ''}) hold`} no Kubernetes object (neither apiVersion nor kind), so ${files.length === 1 ? 'it was not read as a manifest' : 'they were not read as manifests'}: Argo CD ignores such YAML files in a directory it syncs`,
+  path: '',
+  source: { file: files[0] ?? '' },
+  hint: 'name a file to validate it as a manifest',
+});
+
 /**
  * Loads manifests from files, directories (every `*.yaml`, `*.yml` and `*.json` below them,
  * sorted) and `-` (standard input), each file once. A file named in `paths` (not found under a
  * directory) or standard input that holds no object gets a {@link EMPTY_INPUT} warning. A file
- * of synth's preview found under a directory is not read ({@link PREVIEW_SKIPPED}); named, it is.
+ * of synth's preview found under a directory is not read ({@link PREVIEW_SKIPPED}), nor is a
+ * YAML file there that Argo CD ignores ({@link NOT_MANIFEST}); named, both are.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
  * @param readStdin Reads standard input to the end, or given a limit, rejects with
@@ -284,12 +325,17 @@ export async function loadManifestPaths(
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
   const previews: string[] = [];
+  const ignored: string[] = [];
   const add = (text: string | CutText, file: string, named: boolean) => {
     if (!named && typeof text === 'string' && isPreview(text)) {
       previews.push(file);
       return;
     }
     const result = parseManifests(text, file);
+    if (!named && typeof text === 'string' && argoCdIgnores(file, text, result)) {
+      ignored.push(file);
+      return;
+    }
     documents.push(...result.documents);
     diagnostics.push(...result.diagnostics);
     files.push(file);
@@ -380,9 +426,10 @@ export async function loadManifestPaths(
       if (text !== undefined) add(text, file, false);
     }
   }
-  // Only previews found is not nothing found: the note says what was not read, and why.
+  // Only previews or other YAML found is not nothing found: the note says what was not read, and why.
+  if (ignored.length > 0) diagnostics.push(notManifests(ignored));
   if (previews.length > 0) diagnostics.push(previewSkipped(previews));
-  else if (files.length === 0) {
+  else if (files.length === 0 && ignored.length === 0) {
     throw new Error(
       `no manifest files (*.yaml, *.yml, *.json) under ${paths.join(', ')}${diagnostics.length > 0 ? ` (${diagnostics.length} symbolic links not followed)` : ''}`,
     );

@@ -151,6 +151,38 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
     expect(named.stdout).toMatch(/dist\/preview\/team\/task-fix\.job\.yaml:\d+:\d+/);
     expect(named.stdout).not.toContain('[manifest/preview]');
   });
+
+  test('at a repository root, the policy file and CI configuration are not read as manifests; named, they are', async () => {
+    await mkdir(join(dir, 'manifests'));
+    await writeFile(join(dir, 'manifests/task.yaml'), TASK);
+    await writeFile(join(dir, 'kelos.policy.yaml'), 'rules:\n  budget/active-deadline: error\n');
+    await writeFile(join(dir, '.gitlab-ci.yml'), 'stages: [test]\ntest:\n  script: [echo]\n');
+    await writeFile(join(dir, '.pre-commit-config.yaml'), 'repos: []\n');
+    // A manifest that lost its apiVersion is still read, and its error reported.
+    await writeFile(
+      join(dir, 'manifests/no-version.yaml'),
+      TASK.replace(/^apiVersion: .*\n/, '').replace('name: fix', 'name: other'),
+    );
+    const run = await kelos([command, '.', '--format', 'json'], { cwd: dir });
+    const report = JSON.parse(run.stdout) as {
+      diagnostics: Array<{ code: string; message: string; source?: { file: string } }>;
+    };
+    // Of what was read, only the manifest's own error and the note: the policies may find more.
+    const read = report.diagnostics.filter((d) => d.code.startsWith('manifest/'));
+    expect(read.map((d) => [d.code, d.source?.file]).sort()).toStrictEqual([
+      ['manifest/apiversion', 'manifests/no-version.yaml'],
+      ['manifest/not-manifest', '.gitlab-ci.yml'],
+    ]);
+    expect(read.find((d) => d.code === 'manifest/not-manifest')?.message).toBe(
+      'this file and 1 more (.pre-commit-config.yaml) hold no Kubernetes object (neither apiVersion nor kind), so they were not read as manifests: Argo CD ignores such YAML files in a directory it syncs',
+    );
+    expect(report.diagnostics.some((d) => d.source?.file === 'kelos.policy.yaml')).toBe(false);
+    for (const named of ['kelos.policy.yaml', '.gitlab-ci.yml']) {
+      const one = await kelos([command, named], { cwd: dir });
+      expect(one.code).toBe(2);
+      expect(one.stdout).toContain('apiVersion is missing');
+    }
+  });
 });
 
 describe('files without objects', () => {

@@ -646,7 +646,16 @@ describe('loadManifestPaths', () => {
     // A hidden file is read: only directories are skipped.
     expect(result.files).toStrictEqual(['.hidden.yaml', 'm/task.yaml']);
     const named = await loadManifestPaths(['node_modules', '.github'], async () => '', dir);
-    expect(named.files).toStrictEqual(['node_modules/pkg/package.json', '.github/workflows/ci.yml']);
+    // Entered when named; a workflow found there is no manifest (no apiVersion, no kind), as
+    // Argo CD would ignore it in a directory it syncs, and the note says so.
+    expect(named.files).toStrictEqual(['node_modules/pkg/package.json']);
+    expect(named.diagnostics.map((d) => [d.code, d.source?.file, d.message])).toContainEqual([
+      'manifest/not-manifest',
+      '.github/workflows/ci.yml',
+      'this file holds no Kubernetes object (neither apiVersion nor kind), so it was not read as a manifest: Argo CD ignores such YAML files in a directory it syncs',
+    ]);
+    const file = await loadManifestPaths(['.github/workflows/ci.yml'], async () => '', dir);
+    expect(file.files).toStrictEqual(['.github/workflows/ci.yml']);
   });
 
   test('a path that does not exist is an Error naming it', async () => {
