@@ -116,7 +116,12 @@ interface Kustomization {
   readonly unreadable?: true;
 }
 
-const kustomizationResource = { kind: 'Kustomization', name: '' };
+/**
+ * How a finding names the kustomization it is about: by its file (`k/kustomization.yaml`), since
+ * a kustomization rarely has a `metadata.name` and is no object of the cluster; the file tells
+ * one root from another where `<unnamed>` told nothing.
+ */
+const kustomizationResource = (file: string): ResourceRef => ({ kind: 'Kustomization', name: file });
 
 /** Reads and checks one kustomization file; what it cannot evaluate becomes a warning. */
 function parseKustomization(text: string, dir: string, file: string): Kustomization {
@@ -140,7 +145,7 @@ function parseKustomization(text: string, dir: string, file: string): Kustomizat
       code,
       path,
       message,
-      resource: kustomizationResource,
+      resource: kustomizationResource(file),
       source: { file, ...at(node) },
     });
   if (doc.errors.length > 0) {
@@ -364,7 +369,7 @@ export async function loadBundles(
           code,
           message,
           path: r.pointer,
-          resource: kustomizationResource,
+          resource: kustomizationResource(k.file),
           source: where,
           ...(hint !== undefined && { hint }),
         });

@@ -335,7 +335,7 @@ describe('kustomization trees', () => {
         message:
           "resource ../shared.yaml is the file kz3/shared.yaml, outside kz3/app: kustomize refuses files outside the kustomization's directory (load restrictor LoadRestrictionsRootOnly, Argo CD's default too), so kz3/app does not build; its objects are checked as listed",
         path: '/resources/1',
-        resource: { kind: 'Kustomization', name: '' },
+        resource: { kind: 'Kustomization', name: 'kz3/app/kustomization.yaml' },
         source: { file: 'kz3/app/kustomization.yaml', line: 5, column: 5 },
         hint: 'move kz3/shared.yaml under kz3/app, or put it in a directory with a kustomization file that lists it and list that directory here (kustomize reads a directory outside the root)',
       },
@@ -347,7 +347,7 @@ describe('kustomization trees', () => {
     const run = await kelos(['validate', 'kz3/app'], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain(
-      'kz3/app/kustomization.yaml:5:5: error Kustomization <unnamed> /resources/1: ',
+      'kz3/app/kustomization.yaml:5:5: error Kustomization kz3/app/kustomization.yaml /resources/1: ',
     );
   });
 
@@ -392,7 +392,7 @@ describe('kustomization trees', () => {
         message:
           'resource ./ok.yaml is listed twice, first at kz4/kustomization.yaml:3:13 as ok.yaml: kustomize refuses to add its objects again (may not add resource with an already registered id); it is read once',
         path: '/resources/1',
-        resource: { kind: 'Kustomization', name: '' },
+        resource: { kind: 'Kustomization', name: 'kz4/kustomization.yaml' },
         source: { file: 'kz4/kustomization.yaml', line: 3, column: 22 },
         hint: 'remove one of the two items',
       },
