@@ -27,6 +27,7 @@ import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
 import { toPointer } from './diagnostic.ts';
 import { describeValue, identityProblems, isPlainObject, resourceOf } from './identity.ts';
 import { linePositions } from './line-index.ts';
+import { type RetypedKey, retypedKeys } from './map-keys.ts';
 import { memberOffset, readPlainYaml } from './plain-yaml.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
 import {
@@ -566,7 +567,7 @@ function parseFrom(
       // A key written twice before the syntax error is a finding of its own, with its line.
       const firstError = Math.min(...doc.errors.map((e) => e.pos[0]));
       for (const k of keyProblems(doc)) {
-        if (k.kind !== 'boolean' && k.offset < firstError) diagnostics.push(keyError(k));
+        if (k.offset < firstError) diagnostics.push(keyError(k));
       }
       for (const { offset, resume: at, ...finding } of yamlSyntaxFindings(doc.errors, docLabel, text, {
         readsOn: readsOn < MAX_READS_ON,
@@ -578,19 +579,7 @@ function parseFrom(
       after = docIndex + 1;
       break;
     }
-    const keys = keyProblems(doc);
-    for (const { offset, source } of keys.filter((k) => k.kind === 'boolean')) {
-      const value = String(/^(y|yes|on)$/i.test(source ?? ''));
-      diagnostics.push({
-        severity: 'warning',
-        code: 'yaml/boolean-key',
-        message: `${docLabel}: key ${source} reads as the boolean ${value} in YAML 1.1, as kubectl reads it, so the object's key is "${value}"`,
-        hint: `quote the key ("${source}") to keep it as written`,
-        path: '',
-        source: { file, ...position(offset) },
-      });
-    }
-    const badKeys = keys.filter((k) => k.kind !== 'boolean');
+    const badKeys = keyProblems(doc);
     if (badKeys.length > 0) {
       for (const k of badKeys) diagnostics.push(keyError(k));
       continue;
@@ -607,6 +596,25 @@ function parseFrom(
     const root = doc.contents as YamlNode | null;
     // A document with only comments or `---` holds nothing; kubectl skips it too.
     if (root === null || (isScalar(root) && root.value === null)) continue;
+    // Before toJS: a number key takes the text kubectl makes of it.
+    const retyped = retypedKeys(doc);
+    /** The warning on a key the cluster gets other than as written, on the object holding it if any. */
+    const keyWarning = (
+      k: RetypedKey,
+      at?: { object: Record<string, unknown>; prefix: readonly string[] },
+    ) => {
+      const boolean = k.reads.startsWith('the boolean');
+      diagnostics.push({
+        severity: 'warning',
+        code: boolean ? 'yaml/boolean-key' : 'yaml/number-key',
+        message: `${docLabel}: key ${k.source} reads as ${k.reads} ${boolean ? 'in YAML 1.1, as kubectl reads it' : "to kubectl (YAML 1.1's numbers and Go's)"}, so the object's key is "${k.key}"`,
+        hint: `quote the key ("${k.source}") to keep it as written`,
+        path: at ? toPointer(k.path.slice(at.prefix.length)) : '',
+        ...(at ? { resource: resourceOf(at.object) } : {}),
+        source: { file, ...position(k.offset) },
+      });
+    };
+    const warned = new Set<RetypedKey>();
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -689,7 +697,14 @@ function parseFrom(
       const scalar = (pointer: string): ScalarSource | undefined =>
         scalarSource(text, doc, root, [...raw.prefix, ...parsePointer(pointer)], position);
       documents.push({ object, file, index: documents.length, line: start?.line ?? 1, locate, scalar });
+      for (const k of retyped) {
+        if (warned.has(k) || !raw.prefix.every((segment, i) => k.path[i] === segment)) continue;
+        warned.add(k);
+        keyWarning(k, { object, prefix: raw.prefix });
+      }
     }
+    // Keys of what is no object (its errors are above) are still told about, at their line.
+    for (const k of retyped) if (!warned.has(k)) keyWarning(k);
   }
   if (typeof resume === 'number') {
     // kubectl cuts a file at `---` lines before it parses, so a quote that never closes takes

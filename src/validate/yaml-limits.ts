@@ -90,15 +90,14 @@ interface Ranged {
   readonly range?: readonly [number, number, number] | null;
 }
 
-/** A mapping key no Kubernetes object can have, or not the one it reads as, and where it starts. */
+/**
+ * A mapping key no Kubernetes object can have, and where it starts. (A key kubectl reads other
+ * than as written, `on:` or `0755:`, is `map-keys.ts`'s.)
+ */
 export interface KeyProblem {
   readonly offset: number;
-  /**
-   * `duplicate`: repeats an earlier key of its mapping; `collection`: is a list or mapping;
-   * `boolean`: a word YAML 1.1 reads as a boolean (`n`, `yes`, `on`), so the key is `"false"` or
-   * `"true"`, as kubectl reads it too (a warning, not an error).
-   */
-  readonly kind: 'duplicate' | 'collection' | 'boolean';
+  /** `duplicate`: repeats an earlier key of its mapping; `collection`: is a list or mapping. */
+  readonly kind: 'duplicate' | 'collection';
   /** The key as written. */
   readonly source?: string;
   /** For a duplicate: the earlier key as written, and where it starts. */
@@ -113,7 +112,7 @@ const sourceOf = (key: unknown): string | undefined =>
  * The keys the API server's decoder refuses: one that repeats an earlier key of the same
  * mapping (only scalar keys are compared, as the `yaml` library does), and one that is a list
  * or a mapping (JSON keys are strings; the library would stringify it and print a process
- * warning instead of an error); and plain keys that read as booleans. In source order.
+ * warning instead of an error). In source order.
  */
 export function keyProblems(doc: YamlDocument): KeyProblem[] {
   const out: KeyProblem[] = [];
@@ -132,13 +131,6 @@ export function keyProblems(doc: YamlDocument): KeyProblem[] {
           const first = seen.get(key.value);
           if (first) out.push({ offset, kind: 'duplicate', ...(source !== undefined && { source }), first });
           else seen.set(key.value, { ...(source !== undefined && { source }), offset });
-          if (
-            typeof key.value === 'boolean' &&
-            key.type === 'PLAIN' &&
-            source &&
-            !/^(true|false)$/i.test(source)
-          )
-            out.push({ offset, kind: 'boolean', source });
         }
         stack.push(pair.value);
       }

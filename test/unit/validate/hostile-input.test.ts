@@ -249,6 +249,66 @@ describe('hostile manifests', () => {
     ]);
   });
 
+  test('a key kubectl reads as a number is a warning at the key, naming the object, the pointer and the key the cluster gets', () => {
+    const text = `${CONFIG_MAP}data:\n  0755: a\n  1e6: b\n  8080: c\n  0x1F: d\n  on: e\n`;
+    const { documents, diagnostics } = parseManifests(text, 'k.yaml');
+    // The object holds the keys kubectl makes: Go writes a float back as a float32, 1e+06.
+    expect(documents[0]?.object['data']).toStrictEqual({
+      493: 'a',
+      '1e+06': 'b',
+      8080: 'c',
+      31: 'd',
+      true: 'e',
+    });
+    expect(
+      diagnostics.map((d) => [
+        `${d.source?.line}:${d.source?.column}`,
+        d.code,
+        d.resource && `${d.resource.kind} ${d.resource.name}`,
+        d.path,
+        d.message,
+        d.hint,
+      ]),
+    ).toStrictEqual([
+      [
+        '6:3',
+        'yaml/number-key',
+        'ConfigMap x',
+        '/data/493',
+        `document 1: key 0755 reads as the integer 493 to kubectl (YAML 1.1's numbers and Go's), so the object's key is "493"`,
+        'quote the key ("0755") to keep it as written',
+      ],
+      [
+        '7:3',
+        'yaml/number-key',
+        'ConfigMap x',
+        '/data/1e+06',
+        `document 1: key 1e6 reads as the float 1e+06 to kubectl (YAML 1.1's numbers and Go's), so the object's key is "1e+06"`,
+        'quote the key ("1e6") to keep it as written',
+      ],
+      [
+        '9:3',
+        'yaml/number-key',
+        'ConfigMap x',
+        '/data/31',
+        `document 1: key 0x1F reads as the integer 31 to kubectl (YAML 1.1's numbers and Go's), so the object's key is "31"`,
+        'quote the key ("0x1F") to keep it as written',
+      ],
+      [
+        '10:3',
+        'yaml/boolean-key',
+        'ConfigMap x',
+        '/data/true',
+        `document 1: key on reads as the boolean true in YAML 1.1, as kubectl reads it, so the object's key is "true"`,
+        'quote the key ("on") to keep it as written',
+      ],
+    ]);
+    // Quoted, each key is kept as written, and nothing is said.
+    const quoted = parseManifests(`${CONFIG_MAP}data:\n  "0755": a\n  '1e6': b\n`, 'k.yaml');
+    expect(quoted.documents[0]?.object['data']).toStrictEqual({ '0755': 'a', '1e6': 'b' });
+    expect(quoted.diagnostics).toStrictEqual([]);
+  });
+
   test('a list or mapping as a key is a located error, not a process warning on stderr', () => {
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
