@@ -10,7 +10,7 @@
 // biome-ignore lint/correctness/noUnusedImports: declaration emit names TypeBox's symbol keys through these
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { type Static, Type } from '@sinclair/typebox';
-import { AGENT_TYPES, RESERVED_CONTAINER_NAMES, RESERVED_PREFIX } from './group.ts';
+import { AGENT_TYPES, RESERVED_CONTAINER_NAMES, RESERVED_PREFIX, WORKSPACE_VOLUME } from './group.ts';
 import { k8sTypeSchema } from './k8s/index.ts';
 import {
   type CelRule,
@@ -135,15 +135,15 @@ export const PodOverridesSchema = obj(
     volumes: opt(
       list(
         k8sTypeSchema('Volume'),
-        `volumes are added to the Pod. Names must be unique, must not start with '${RESERVED_PREFIX}' and must not be 'workspace'.`,
+        `volumes are added to the Pod. Names must be unique, must not start with '${RESERVED_PREFIX}' and must not be '${WORKSPACE_VOLUME}'.`,
         {
           // Unique names, enforced by the server as the Pod's own volumes list is.
           'x-kubernetes-list-type': 'map',
           'x-kubernetes-list-map-keys': ['name'],
           'x-kubernetes-validations': [
             {
-              rule: `self.all(v, !v.name.startsWith('${RESERVED_PREFIX}') && v.name != 'workspace')`,
-              message: `volume names must not start with '${RESERVED_PREFIX}' or be 'workspace'`,
+              rule: `self.all(v, !v.name.startsWith('${RESERVED_PREFIX}') && v.name != '${WORKSPACE_VOLUME}')`,
+              message: `volume names must not start with '${RESERVED_PREFIX}' or be '${WORKSPACE_VOLUME}'`,
             },
           ],
         },

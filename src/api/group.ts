@@ -110,6 +110,12 @@ export const AGENT_CONTAINER_NAME = 'kelos-agent';
 /** Prefix reserved for containers and volumes the operator adds. */
 export const RESERVED_PREFIX = 'kelos-';
 
+/**
+ * Name of the volume the repository is cloned into, which the Pod has when its Task names a
+ * Workspace; podOverrides may mount it, and may not declare a volume of that name.
+ */
+export const WORKSPACE_VOLUME = 'workspace';
+
 /** Built-in init containers the render adds, in the order they run. */
 export const InitContainers = {
   GitClone: 'git-clone',

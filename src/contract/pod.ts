@@ -15,6 +15,8 @@
  */
 export type { AgentType } from '../api/group.ts';
 
+import type { WORKSPACE_VOLUME } from '../api/group.ts';
+
 /** The agent image's entrypoint script; it takes the rendered prompt as its only argument. */
 export const ENTRYPOINT_PATH = '/kelos_entrypoint.sh';
 /** Entrypoint of bundled images: tini reaps the agent's children and forwards signals. */
@@ -46,7 +48,8 @@ export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
 /** Volume names the operator adds. Users may not declare volumes with these names. */
 export const Volumes = {
-  Workspace: 'workspace',
+  // The API's name for it (its CEL rules and `kelos validate` use it), tied by type only.
+  Workspace: 'workspace' satisfies typeof WORKSPACE_VOLUME,
   GitHubToken: 'kelos-github-token',
   Plugin: 'kelos-plugin',
   Config: 'kelos-config',

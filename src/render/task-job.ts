@@ -24,6 +24,8 @@ import {
   REPO_DIR,
   Volumes,
 } from '../contract/pod.ts';
+import { toPointer } from '../validate/diagnostic.ts';
+import { mountProblems } from '../validate/pod-overrides.ts';
 import { agentEnv } from './agent-env.ts';
 import { allowanceLabel, allowancesOf } from './agent-network-policy.ts';
 import { literal } from './expansion.ts';
@@ -115,23 +117,15 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
   mounts.push(...p.mcp.mounts);
   const builtInPaths = new Set([...mounts.map((m) => m.mountPath), p.terminationPath]);
   const knownVolumes = new Set(volumes.map((v) => v.name));
-  (overrides.volumeMounts ?? []).forEach((m, i) => {
-    if (!knownVolumes.has(m.name)) {
-      problems.error(
-        'render/volume-mount-unknown',
-        `${p.poPath}/volumeMounts/${i}/name`,
-        `volumeMount refers to volume ${JSON.stringify(m.name)}, which the Pod does not have`,
-      );
-    } else if (builtInPaths.has(m.mountPath)) {
-      problems.error(
-        'render/volume-mount-path',
-        `${p.poPath}/volumeMounts/${i}/mountPath`,
-        `mountPath ${JSON.stringify(m.mountPath)} is used by a built-in mount`,
-      );
-    } else {
-      mounts.push(m);
-    }
-  });
+  // The rules `kelos validate` applies offline, here with every volume and built-in mount known.
+  for (const problem of mountProblems(overrides, (name) => knownVolumes.has(name), builtInPaths)) {
+    problems.error(
+      problem.kind === 'unknown-volume' ? 'render/volume-mount-unknown' : 'render/volume-mount-path',
+      `${p.poPath}${toPointer(problem.at)}`,
+      problem.message,
+    );
+  }
+  mounts.push(...(overrides.volumeMounts ?? []));
   const agent: Container = withPullPolicy(
     {
       name: AGENT_CONTAINER_NAME,

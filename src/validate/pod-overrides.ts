@@ -9,7 +9,10 @@
  *   server checks a Pod's labels and node selector;
  * - `resources` of the agent and of every extra container: known resource names, no negative
  *   quantity, no request above its limit, and extended resources (`nvidia.com/gpu`) requested
- *   with an equal limit.
+ *   with an equal limit;
+ * - `volumeMounts` of the agent and of every extra container: a volume the Pod has, each path
+ *   once per container ({@link mountProblems}, the rule the operator's render applies too, where
+ *   a failure is `JobRenderFailed`).
  *
  * Not every rule the API server applies to a Pod: these are the ones a `podOverrides` value
  * reaches that the Task's schema does not already enforce.
@@ -19,7 +22,7 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION } from '../api/group.ts';
+import { API_VERSION, RESERVED_PREFIX, WORKSPACE_VOLUME } from '../api/group.ts';
 import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import {
@@ -37,9 +40,13 @@ const atRunTime = (kind: unknown): string =>
     ? 'the API server accepts the Task but refuses its Job, and the Task fails (JobRejected)'
     : 'the API server accepts the TaskSpawner but refuses the Jobs of its Tasks, and each Task fails (JobRejected)';
 
+/** Where the execution fields of a Task or a TaskSpawner's Tasks sit: `spec`, `spec.taskTemplate`. */
+const executionBase = (object: Readonly<Record<string, unknown>>): string[] =>
+  object['kind'] === 'Task' ? ['spec'] : ['spec', 'taskTemplate'];
+
 /** Where the podOverrides of an object sit, as JSON-pointer segments. */
 function overridePlaces(object: Readonly<Record<string, unknown>>): string[][] {
-  const base = object['kind'] === 'Task' ? ['spec'] : ['spec', 'taskTemplate'];
+  const base = executionBase(object);
   return [
     [...base, 'worker', 'podOverrides'],
     [...base, 'podOverrides'],
@@ -154,6 +161,133 @@ function resourceFindings(resources: unknown, path: readonly (string | number)[]
   return out;
 }
 
+/** Segments below podOverrides as a field path: `extraContainers[0].volumeMounts[1]`. */
+const fieldOf = (segments: readonly (string | number)[]): string =>
+  segments
+    .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+    .join('')
+    .slice(1);
+
+/** A volumeMount of podOverrides that the Pod cannot have, as {@link mountProblems} finds it. */
+export interface MountProblem {
+  /** JSON-pointer segments of the field at fault, below the podOverrides. */
+  readonly at: readonly (string | number)[];
+  /**
+   * `unknown-volume`: names a volume the Pod does not have; `path-taken`: its mountPath is
+   * already a mount of the same container (a built-in one of the agent's included).
+   */
+  readonly kind: 'unknown-volume' | 'path-taken';
+  /** The volume name, or the mount path, at fault. */
+  readonly value: string;
+  readonly message: string;
+}
+
+/**
+ * The volumeMounts of podOverrides that the Pod cannot have: the agent's (`volumeMounts`) and
+ * each extra container's. One that names a volume the Pod does not have, which the API server
+ * refuses (`volumeMounts[0].name: Not found`), and one whose mountPath an earlier mount of the
+ * same container takes (`must be unique`), the agent's built-in mounts included. The render
+ * refuses them before it makes the Job, with every volume and built-in mount known; `kelos
+ * validate` asks the same offline, where `hasVolume` can only tell the volumes podOverrides
+ * declares and the ones the Task's fields imply.
+ *
+ * @param hasVolume Whether the Pod has a volume of that name.
+ * @param builtInPaths Mount paths the agent container has before the user's.
+ */
+export function mountProblems(
+  overrides: unknown,
+  hasVolume: (name: string) => boolean,
+  builtInPaths: ReadonlySet<string> = new Set(),
+): MountProblem[] {
+  if (!isRecord(overrides)) return [];
+  const out: MountProblem[] = [];
+  const check = (mounts: unknown, base: readonly (string | number)[], builtIn: ReadonlySet<string>) => {
+    if (!Array.isArray(mounts)) return;
+    const taken = new Map<string, number>();
+    mounts.forEach((m, i) => {
+      if (!isRecord(m)) return;
+      const { name, mountPath } = m;
+      if (typeof name === 'string' && !hasVolume(name)) {
+        out.push({
+          at: [...base, i, 'name'],
+          kind: 'unknown-volume',
+          value: name,
+          message: `volumeMount refers to volume ${JSON.stringify(name)}, which the Pod does not have`,
+        });
+        return;
+      }
+      if (typeof mountPath !== 'string') return;
+      const earlier = taken.get(mountPath);
+      if (builtIn.has(mountPath) || earlier !== undefined) {
+        out.push({
+          at: [...base, i, 'mountPath'],
+          kind: 'path-taken',
+          value: mountPath,
+          message:
+            earlier === undefined
+              ? `mountPath ${JSON.stringify(mountPath)} is used by a built-in mount`
+              : `mountPath ${JSON.stringify(mountPath)} is already mounted by ${fieldOf([...base, earlier])}; a container's mount paths must be unique`,
+        });
+        return;
+      }
+      taken.set(mountPath, i);
+    });
+  };
+  check(overrides['volumeMounts'], ['volumeMounts'], builtInPaths);
+  for (const list of ['extraContainers', 'extraInitContainers'] as const) {
+    const containers = overrides[list];
+    if (!Array.isArray(containers)) continue;
+    containers.forEach((c, i) => {
+      if (isRecord(c)) check(c['volumeMounts'], [list, i, 'volumeMounts'], new Set());
+    });
+  }
+  return out;
+}
+
+/** What happens at run time to a podOverrides the render refuses. */
+const renderFails = (kind: unknown): string =>
+  kind === 'Task'
+    ? "the operator cannot build the Task's Job, and the Task fails (JobRenderFailed)"
+    : 'the operator cannot build the Jobs of its Tasks, and each Task fails (JobRenderFailed)';
+
+/**
+ * {@link mountProblems} offline: the Pod's volumes are those podOverrides declares, the
+ * workspace volume when a Workspace is named, and any the operator adds (`kelos-…`), which only
+ * the cluster's objects tell; the built-in mount paths are unknown offline.
+ */
+function mountFindings(
+  spec: Readonly<Record<string, unknown>>,
+  po: Readonly<Record<string, unknown>>,
+  place: readonly string[],
+  kind: unknown,
+): Finding[] {
+  const worker = isRecord(spec['worker']) ? spec['worker'] : {};
+  const workspace = worker['workspaceRef'] !== undefined || spec['workspaceRef'] !== undefined;
+  const declared = (Array.isArray(po['volumes']) ? po['volumes'] : []).flatMap((v) =>
+    isRecord(v) && typeof v['name'] === 'string' ? [v['name']] : [],
+  );
+  const volumes = new Set([...declared, ...(workspace ? [WORKSPACE_VOLUME] : [])]);
+  const hasVolume = (name: string) => volumes.has(name) || name.startsWith(RESERVED_PREFIX);
+  return mountProblems(po, hasVolume).map((p): Finding => {
+    const name = p.value;
+    const hint =
+      p.kind !== 'unknown-volume'
+        ? 'mount each path once per container'
+        : name === WORKSPACE_VOLUME
+          ? 'the Pod has the workspace volume only when the Task names a Workspace (worker.workspaceRef)'
+          : volumes.size > 0
+            ? `declare a volume named ${JSON.stringify(name)} under podOverrides.volumes, or mount one the Pod has: ${[...volumes].join(', ')}`
+            : `declare a volume named ${JSON.stringify(name)} under podOverrides.volumes`;
+    return {
+      severity: 'error',
+      code: p.kind === 'unknown-volume' ? 'pod/volume-mount' : 'pod/mount-path',
+      path: pointer([...place, ...p.at]),
+      message: `${p.message}; ${renderFails(kind)}`,
+      hint,
+    };
+  });
+}
+
 /** The findings for the podOverrides of one Task or TaskSpawner; none for other kinds. */
 export function podOverrideFindings(object: Readonly<Record<string, unknown>>): Finding[] {
   if (object['apiVersion'] !== API_VERSION || (object['kind'] !== 'Task' && object['kind'] !== 'TaskSpawner'))
@@ -168,6 +302,8 @@ export function podOverrideFindings(object: Readonly<Record<string, unknown>>): 
       ...labelMapFindings(po['nodeSelector'], [...place, 'nodeSelector'], 'podOverrides.nodeSelector', kind),
     );
     out.push(...resourceFindings(po['resources'], [...place, 'resources'], kind));
+    const spec = at(object, executionBase(object));
+    if (isRecord(spec)) out.push(...mountFindings(spec, po, place, kind));
     for (const list of ['extraContainers', 'extraInitContainers'] as const) {
       const containers = po[list];
       if (!Array.isArray(containers)) continue;

@@ -1207,6 +1207,35 @@ describe('renderTaskJob: pod overrides', () => {
     ]);
   });
 
+  test("refuses an extra container's mount of an unknown volume, and a mount path taken twice, as kelos validate does", () => {
+    const r = render({
+      task: withWorker({
+        podOverrides: {
+          volumes: [{ name: 'v', emptyDir: {} }],
+          volumeMounts: [
+            { name: 'v', mountPath: '/data' },
+            { name: 'v', mountPath: '/data', subPath: 'x' },
+          ],
+          extraContainers: [
+            { name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'pg', mountPath: '/pg' }] },
+          ],
+        },
+      }),
+    });
+    expect(r.errors.map((e) => [e.code, e.path, e.message])).toEqual([
+      [
+        'render/volume-mount-path',
+        '/spec/worker/podOverrides/volumeMounts/1/mountPath',
+        `mountPath "/data" is already mounted by volumeMounts[0]; a container's mount paths must be unique`,
+      ],
+      [
+        'render/volume-mount-unknown',
+        '/spec/worker/podOverrides/extraContainers/0/volumeMounts/0/name',
+        'volumeMount refers to volume "pg", which the Pod does not have',
+      ],
+    ]);
+  });
+
   test('runs extra containers beside the agent', () => {
     const { pod } = renderOk({
       task: withWorker({ podOverrides: { extraContainers: [{ name: 'postgres', image: 'postgres:16' }] } }),

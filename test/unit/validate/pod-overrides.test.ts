@@ -1,5 +1,9 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { podOverrideFindings } from '../../../src/validate/pod-overrides.ts';
+import { kelos } from './run-cli.ts';
 
 const task = (podOverrides: unknown, where: 'worker' | 'legacy' = 'worker') => ({
   apiVersion: 'kelos.dev/v1alpha2',
@@ -72,8 +76,101 @@ describe('podOverrideFindings', () => {
     expect(findings[4]?.message).toContain('the example.com/fpga request 2 differs from its limit 1');
   });
 
+  it('refuses a volumeMount of a volume the Pod does not have, and a mount path taken twice, as the render does', () => {
+    const findings = podOverrideFindings(
+      task({
+        volumes: [{ name: 'cache', emptyDir: {} }],
+        volumeMounts: [
+          { name: 'nope', mountPath: '/x' },
+          { name: 'cache', mountPath: '/cache' },
+          { name: 'cache', mountPath: '/cache', subPath: 'b' },
+          // The workspace volume is there only with a Workspace; kelos-… ones only the cluster knows.
+          { name: 'workspace', mountPath: '/w' },
+          { name: 'kelos-config', mountPath: '/c' },
+        ],
+        extraContainers: [{ name: 'db', volumeMounts: [{ name: 'data', mountPath: '/var/lib/db' }] }],
+      }),
+    );
+    expect(findings.map((f) => `${f.code} ${f.path}`)).toEqual([
+      'pod/volume-mount /spec/worker/podOverrides/volumeMounts/0/name',
+      'pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
+      'pod/volume-mount /spec/worker/podOverrides/volumeMounts/3/name',
+      'pod/volume-mount /spec/worker/podOverrides/extraContainers/0/volumeMounts/0/name',
+    ]);
+    expect(findings.map((f) => [f.message, f.hint])).toEqual([
+      [
+        'volumeMount refers to volume "nope", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'declare a volume named "nope" under podOverrides.volumes, or mount one the Pod has: cache',
+      ],
+      [
+        'mountPath "/cache" is already mounted by volumeMounts[1]; a container\'s mount paths must be unique; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'mount each path once per container',
+      ],
+      [
+        'volumeMount refers to volume "workspace", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'the Pod has the workspace volume only when the Task names a Workspace (worker.workspaceRef)',
+      ],
+      [
+        'volumeMount refers to volume "data", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'declare a volume named "data" under podOverrides.volumes, or mount one the Pod has: cache',
+      ],
+    ]);
+    // With a Workspace named, its volume is there to mount.
+    const withWorkspace = task({ volumeMounts: [{ name: 'workspace', mountPath: '/w' }] });
+    (withWorkspace.spec as Record<string, unknown>)['workspaceRef'] = { name: 'ws' };
+    expect(podOverrideFindings(withWorkspace)).toEqual([]);
+  });
+
+  it("checks the mounts of a TaskSpawner's task template, each spawned Task failing", () => {
+    const spawner = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 's' },
+      spec: {
+        when: { cron: { schedule: '@daily' } },
+        taskTemplate: {
+          worker: {
+            workspaceRef: { name: 'ws' },
+            podOverrides: { volumeMounts: [{ name: 'cache', mountPath: '/c' }] },
+          },
+        },
+      },
+    };
+    const findings = podOverrideFindings(spawner);
+    expect(findings.map((f) => `${f.code} ${f.path} ${f.hint}`)).toEqual([
+      'pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/0/name declare a volume named "cache" under podOverrides.volumes, or mount one the Pod has: workspace',
+    ]);
+    expect(findings[0]?.message).toContain(
+      'the operator cannot build the Jobs of its Tasks, and each Task fails (JobRenderFailed)',
+    );
+  });
+
   it('leaves other kinds alone', () => {
     const workspace = { ...task({ labels: { 'a/b/c': 'x' } }), kind: 'Workspace' };
     expect(podOverrideFindings(workspace)).toEqual([]);
+  });
+
+  it('kelos validate reports a mount of no volume in a plain YAML Task at its field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-mounts-'));
+    await writeFile(
+      join(dir, 't.yaml'),
+      [
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: Task',
+        'metadata: {name: a, namespace: x}',
+        'spec:',
+        '  type: claude-code',
+        '  prompt: hi',
+        '  credentials: {type: none}',
+        '  podOverrides:',
+        '    volumeMounts: [{name: nope, mountPath: /x}]',
+        '',
+      ].join('\n'),
+    );
+    const run = await kelos(['validate', 't.yaml'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(
+      't.yaml:9:21: error Task x/a /spec/podOverrides/volumeMounts/0/name: volumeMount refers to volume "nope", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed) [pod/volume-mount]',
+    );
   });
 });
