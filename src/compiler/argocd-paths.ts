@@ -27,23 +27,41 @@ const rendersTo = (path: string, dir: string): boolean => {
   return p === dir || p.endsWith(`/${dir}`) || p.startsWith(`${dir}/`) || p.includes(`/${dir}/`);
 };
 
+/** Whether an Application's source reads its directory recursively (`directory.recurse`). */
+const recursive = (source: Json): boolean =>
+  isRecord(source['directory']) && source['directory']['recurse'] === true;
+
 /**
  * The paths an Argo CD object syncs from, each with its JSON pointer; the ApplicationSet's `/*`
- * dropped, and with it the patterns its generator excludes (`exclude: true`).
+ * dropped, and with it the patterns its generator excludes (`exclude: true`). `recurse`: an
+ * Application's directory source that reads the subdirectories too.
  */
 const pathsOf = (
   object: Json,
-): Array<{ pointer: string; path: string; apps: boolean; excludes?: readonly string[] }> => {
+): Array<{
+  pointer: string;
+  path: string;
+  apps: boolean;
+  recurse?: boolean;
+  excludes?: readonly string[];
+}> => {
   const spec = isRecord(object['spec']) ? object['spec'] : {};
   if (object['kind'] === 'Application') {
     const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
     return [
       ...(isRecord(spec['source']) && typeof spec['source']['path'] === 'string'
-        ? [{ pointer: '/spec/source/path', path: spec['source']['path'], apps: false }]
+        ? [
+            {
+              pointer: '/spec/source/path',
+              path: spec['source']['path'],
+              apps: false,
+              recurse: recursive(spec['source']),
+            },
+          ]
         : []),
       ...sources.flatMap((s, i) =>
         isRecord(s) && typeof s['path'] === 'string'
-          ? [{ pointer: `/spec/sources/${i}/path`, path: s['path'], apps: false }]
+          ? [{ pointer: `/spec/sources/${i}/path`, path: s['path'], apps: false, recurse: recursive(s) }]
           : [],
       ),
     ];
@@ -117,6 +135,14 @@ export function argocdPathDiagnostics(
 
 const TTL_POINTER = '/spec/ttlSecondsAfterFinished';
 
+/** The directories above `dir` (`a/b/c`: `a/b`, `a`), nearest first. */
+const ancestors = (dir: string): string[] => {
+  const out: string[] = [];
+  for (let d = posix.dirname(dir); d !== '.' && d !== '/' && !out.includes(d); d = posix.dirname(d))
+    out.push(d);
+  return out;
+};
+
 /** Whether repository path `path` names project directory `dir` itself. */
 const names = (path: string, dir: string): boolean => {
   const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
@@ -159,18 +185,27 @@ const patternNames = (pattern: string, dir: string): boolean => {
   }
 };
 
+/** What {@link argocdTaskTtlDiagnostics} reads of an object: the object and the file it is in. */
+export type ObjectInFile = Pick<SynthObject, 'object' | 'file' | 'constructPath'>;
+
 /**
- * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the project's
- * Argo CD objects syncs (an Application's path, or an app directory its ApplicationSet
- * generates an Application for). Argo CD recreates a synced object that is gone: at once under
- * `selfHeal`, else at the next sync. The TTL rule (`hygiene/ttl-seconds-after-finished`) knows a
- * Task is kept in Git only by its annotation; here synth knows it by where it writes the Task.
+ * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the Argo CD
+ * objects among `objects` syncs (an Application's path, below it too when its directory source
+ * recurses, or an app directory its ApplicationSet generates an Application for). Argo CD
+ * recreates a synced object that is gone: at once under `selfHeal`, else at the next sync. The
+ * TTL rule (`hygiene/ttl-seconds-after-finished`) knows a Task is kept in Git only by its
+ * annotation; here it is known by where the Task lies: where synth writes it, or where a plain
+ * YAML tree `kelos check` reads holds it.
  *
- * @param locate Where a JSON pointer of an object is in the file it renders to.
+ * @param locate Where a JSON pointer of an object is in its file.
+ * @param syncedFrom The repository directory Argo CD reads an object from: by default its
+ *   file's directory (synth's output, relative to the project root); for a plain YAML tree, its
+ *   kustomization root's, relative to the git repository.
  */
-export function argocdTaskTtlDiagnostics(
-  objects: readonly SynthObject[],
-  locate: (o: SynthObject, pointer: string) => SourcePosition | undefined = () => undefined,
+export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
+  objects: readonly T[],
+  locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
+  syncedFrom: (o: T) => string = (o) => posix.dirname(o.file),
 ): Diagnostic[] {
   const syncs = objects.flatMap((o) => {
     const apiVersion = o.object['apiVersion'];
@@ -192,12 +227,12 @@ export function argocdTaskTtlDiagnostics(
       annotations[GIT_LIFECYCLE.annotation] === GIT_LIFECYCLE.value
     )
       continue;
-    const dir = posix.dirname(o.file);
+    const dir = syncedFrom(o);
     // An app directory the ApplicationSet's generator excludes gets no Application.
     const sync = syncs.find((s) =>
       s.apps
         ? names(s.path, posix.dirname(dir)) && !(s.excludes ?? []).some((x) => patternNames(x, dir))
-        : names(s.path, dir),
+        : names(s.path, dir) || (s.recurse === true && ancestors(dir).some((a) => names(s.path, a))),
     );
     if (!sync) continue;
     out.push({

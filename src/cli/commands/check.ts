@@ -16,10 +16,14 @@
  *
  * @packageDocumentation
  */
+
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
+import { argocdTaskTtlDiagnostics } from '../../compiler/argocd-paths.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import type { SynthObject } from '../../compiler/render.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
@@ -44,6 +48,7 @@ import {
   sortDiagnostics,
 } from '../../validate/diagnostic.ts';
 import {
+  type Bundle,
   conflictsAcrossBundles,
   isClusterScoped,
   loadBundles,
@@ -82,6 +87,62 @@ const inNamespace = (doc: LoadedDocument, namespace: string | undefined): Loaded
   const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
   if (typeof metadata !== 'object' || metadata['namespace']) return doc;
   return { ...doc, object: { ...doc.object, metadata: { ...metadata, namespace } } };
+};
+
+/**
+ * The directory of `dir` (relative to `cwd`, as the user wrote it) in the git repository that
+ * holds it, as an Argo CD path names it (`manifests/team`); relative to `cwd` outside a
+ * repository. The repository's root is the nearest directory above with a `.git`.
+ */
+const repositoryPath = (dir: string, cwd: string, roots: Map<string, string | undefined>): string => {
+  const abs = resolve(cwd, dir);
+  let root: string | undefined;
+  for (let d = abs; ; d = dirname(d)) {
+    if (roots.has(d)) {
+      root = roots.get(d);
+      break;
+    }
+    if (existsSync(join(d, '.git'))) {
+      root = d;
+      break;
+    }
+    if (dirname(d) === d) break;
+  }
+  roots.set(abs, root);
+  const path = relative(root ?? cwd, abs)
+    .split(sep)
+    .join('/');
+  return path === '' ? '.' : path;
+};
+
+/**
+ * `argocd/task-ttl` on manifests, as synth reports it on what it writes: a Task with a TTL in a
+ * directory an Argo CD Application or ApplicationSet among the paths (or `--beside` them) syncs.
+ * Argo CD syncs a kustomization root whole, so a Task there lies in the root's directory; a
+ * loose manifest, in its own.
+ */
+const taskTtlUnderArgoCd = (
+  bundles: readonly Bundle[],
+  beside: readonly Bundle[],
+  cwd: string,
+): Diagnostic[] => {
+  const roots = new Map<string, string | undefined>();
+  const objects = [
+    ...bundles.flatMap((b) =>
+      b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc, root: b.name })),
+    ),
+    // Beside the paths, only the Argo CD objects count: their Tasks are not checked here.
+    ...beside.flatMap((b) =>
+      b.documents
+        .filter((doc) => String(doc.object['apiVersion']).startsWith('argoproj.io/'))
+        .map((doc) => ({ object: doc.object, file: doc.file, doc, root: b.name })),
+    ),
+  ];
+  return argocdTaskTtlDiagnostics(
+    objects,
+    (o, pointer) => o.doc.locate(pointer),
+    (o) => repositoryPath(o.root === '' || o.file === '-' ? dirname(o.file) : o.root, cwd, roots),
+  );
 };
 
 /**
@@ -299,6 +360,7 @@ export const checkCommand: CommandFactory = (io, done) =>
               ...input.diagnostics,
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
+              ...taskTtlUnderArgoCd(input.bundles, besideBundles, io.cwd),
             ],
             suppressions: reports.flatMap((r) => r.suppressions),
             rules,

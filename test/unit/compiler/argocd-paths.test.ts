@@ -1,6 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from '../../../src/compiler/argocd-paths.ts';
 import type { SynthObject } from '../../../src/compiler/render.ts';
+import { kelos } from '../validate/run-cli.ts';
 
 const application = (name: string, path: string): SynthObject => ({
   app: 'argocd',
@@ -175,5 +180,79 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
 
   test('without Argo CD objects in the project nothing is reported', () => {
     expect(argocdTaskTtlDiagnostics([task('dist/apps/web/task-hourly.yaml', 3600)])).toStrictEqual([]);
+  });
+});
+
+describe('kelos check on a plain YAML tree that Argo CD syncs', () => {
+  const TASK = (name: string) => `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: ${name}
+spec:
+  prompt: Fix it
+  worker:
+    type: codex
+    credentials: {type: none}
+    podOverrides: {activeDeadlineSeconds: 3600}
+  ttlSecondsAfterFinished: 3600
+`;
+  const APPS = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: team, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/acme/fleet.git', path: manifests/team}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: deep, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/acme/fleet.git', path: manifests/deep, directory: {recurse: true}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: kz, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/acme/fleet.git', path: manifests/kz}
+`;
+
+  test('a Task with a TTL where an Application syncs it is argocd/task-ttl at the TTL, as synth says', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'kelos-argo-'));
+    execFileSync('git', ['init', '-q', repo]);
+    const files: Record<string, string> = {
+      'argocd/apps.yaml': APPS,
+      'manifests/team/task.yaml': TASK('synced'),
+      'manifests/other/task.yaml': TASK('not-synced'),
+      'manifests/deep/sub/task.yaml': TASK('recursed'),
+      'manifests/kz/kustomization.yaml': 'resources: [tasks/task.yaml]\n',
+      'manifests/kz/tasks/task.yaml': TASK('kustomized'),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(repo, path)), { recursive: true });
+      await writeFile(join(repo, path), text);
+    }
+    // From inside the tree: Argo CD's paths are the repository's.
+    const run = await kelos(['check', '.', '--beside', '../argocd', '--format', 'json'], {
+      cwd: join(repo, 'manifests'),
+    });
+    const report = JSON.parse(run.stdout) as {
+      diagnostics: Array<{
+        code: string;
+        path: string;
+        message: string;
+        source?: { file: string; line?: number };
+      }>;
+    };
+    const ttl = report.diagnostics.filter((d) => d.code === 'argocd/task-ttl');
+    expect(ttl.map((d) => [d.source?.file, d.source?.line, d.path])).toStrictEqual([
+      ['deep/sub/task.yaml', 11, '/spec/ttlSecondsAfterFinished'],
+      ['kz/tasks/task.yaml', 11, '/spec/ttlSecondsAfterFinished'],
+      ['team/task.yaml', 11, '/spec/ttlSecondsAfterFinished'],
+    ]);
+    expect(ttl[2]?.message).toBe(
+      'Argo CD Application "team" syncs this Task from manifests/team: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again',
+    );
+    // Without the Argo CD objects, nothing says the tree is synced.
+    const alone = await kelos(['check', '.', '--format', 'json'], { cwd: join(repo, 'manifests') });
+    expect(alone.stdout).not.toContain('argocd/task-ttl');
   });
 });
