@@ -240,10 +240,14 @@ const TASK_SPAWNER: readonly HealthCase[] = [
       phase: 'Running',
       observedGeneration: 1,
       totalTasksCreated: 10,
-      conditions: [cond('MaxTotalTasksReached', 'True', 'LimitReached', 'Created 10 of 10 Tasks')],
+      // Both names of the maxTotalTasks state, as the operator writes them.
+      conditions: [
+        cond('MaxTotalTasksReached', 'True', 'LimitReached', '10 of maxTotalTasks 10 Tasks created'),
+        cond('TaskBudgetExhausted', 'True', 'LimitReached', '10 of maxTotalTasks 10 Tasks created'),
+      ],
     }),
     status: 'Healthy',
-    message: 'Created 10 of 10 Tasks',
+    message: '10 of maxTotalTasks 10 Tasks created',
   },
   {
     name: 'generation-not-observed',

@@ -100,6 +100,11 @@ export const ConditionTypes = {
   Suspended: 'Suspended',
   /** The TaskSpawner reached `maxTotalTasks`. */
   MaxTotalTasksReached: 'MaxTotalTasksReached',
+  /**
+   * Upstream's second name of {@link ConditionTypes.MaxTotalTasksReached}, written with the
+   * same status, reason and message: it is about `maxTotalTasks`, not a TaskBudget.
+   */
+  TaskBudgetExhausted: 'TaskBudgetExhausted',
   /** Whether the agent Pod runs under the namespace's agent NetworkPolicy (False: the admin opted out). */
   NetworkIsolated: 'NetworkIsolated',
 } as const;

@@ -121,7 +121,12 @@ describe('Argo CD health checks under gopher-lua', () => {
         ((statusOf(c)['conditions'] as { type: string }[] | undefined) ?? []).map((x) => x.type),
       ),
     );
-    for (const t of [ConditionTypes.Suspended, 'DiscoveryError', ConditionTypes.MaxTotalTasksReached])
+    for (const t of [
+      ConditionTypes.Suspended,
+      'DiscoveryError',
+      ConditionTypes.MaxTotalTasksReached,
+      ConditionTypes.TaskBudgetExhausted,
+    ])
       expect(spawnerConditions, t).toContain(t);
 
     const budget = layout.find((d) => d.key === 'kelos.dev/TaskBudget')?.cases ?? [];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Task } from '../../src/api/index.ts';
+import type { Task, TaskSpawner } from '../../src/api/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import type { FakeGitHub } from '../support/fake-github.ts';
@@ -19,6 +19,7 @@ import {
   githubWorkspace,
   issueComments,
   LABEL,
+  ownedBy,
   spawner,
   tasksIn,
   twoMorePolls,
@@ -211,6 +212,62 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       await c().mergePatch(Resources.TaskSpawner, s.ns, 'sleepy', { spec: { suspend: false } });
       await waitForPhase(c(), s.ns, `sleepy-${n}`, 'Pending');
       await waitForSpawner(c(), s.ns, 'sleepy', 'to run', (x) => x.status?.phase === 'Running');
+    });
+
+    it('maxTotalTasks: MaxTotalTasksReached and its upstream twin TaskBudgetExhausted are written together', async () => {
+      gh.addIssue({ title: 'capped one', labels: ['capped'] });
+      gh.addIssue({ title: 'capped two', labels: ['capped'] });
+      // Every version of the spawner the API server stores, from before its create.
+      const versions: TaskSpawner[] = [];
+      const abort = new AbortController();
+      let from = (await c().list(Resources.TaskSpawner, { namespace: s.ns })).metadata.resourceVersion;
+      const watching = (async () => {
+        while (!abort.signal.aborted)
+          await c()
+            .watch<TaskSpawner>(
+              Resources.TaskSpawner,
+              { namespace: s.ns, resourceVersion: from, signal: abort.signal },
+              (e) => {
+                from = e.object.metadata.resourceVersion ?? from;
+                if (e.type !== 'BOOKMARK' && e.object.metadata.name === 'capped') versions.push(e.object);
+              },
+            )
+            .catch(() => new Promise((r) => setTimeout(r, 200)));
+      })();
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('capped', { githubIssues: { labels: ['capped'], pollInterval: '1s' } }, { maxTotalTasks: 1 }),
+      );
+      const kind = (x: TaskSpawner, type: string) => x.status?.conditions?.find((k) => k.type === type);
+      // What `kubectl wait --for=condition=TaskBudgetExhausted` waits for.
+      const st = await waitForSpawner(
+        c(),
+        s.ns,
+        'capped',
+        'to say TaskBudgetExhausted',
+        (x) => kind(x, 'TaskBudgetExhausted')?.status === 'True',
+      );
+      expect(kind(st, 'TaskBudgetExhausted')).toMatchObject({
+        status: 'True',
+        reason: 'LimitReached',
+        message: '1 of maxTotalTasks 1 Tasks created',
+      });
+      await twoMorePolls(c(), s.ns, 'capped');
+      abort.abort();
+      await watching;
+      expect((await ownedBy(c(), s.ns, 'capped')).length).toBe(1);
+      // Both names went out in the same status writes: no stored version has one without the
+      // other, or the two saying different things.
+      const withConditions = versions.filter((v) => v.status?.conditions?.length);
+      expect(withConditions.length).toBeGreaterThan(0);
+      for (const v of withConditions) {
+        const { type: _m, ...reached } = kind(v, 'MaxTotalTasksReached') ?? { type: '' };
+        const { type: _t, ...exhausted } = kind(v, 'TaskBudgetExhausted') ?? { type: '' };
+        expect(exhausted, `resourceVersion ${v.metadata.resourceVersion}`).toEqual(reached);
+        expect(exhausted).toHaveProperty('reason');
+      }
     });
 
     it('priority: under maxConcurrency 1, queued Tasks start in priorityLabels order', async () => {

@@ -189,7 +189,11 @@ export const TaskSpawnerStatusSchema = obj(
       time('lastDiscoveryTime is when the last discovery cycle ran; cron uses it as its watermark.'),
     ),
     message: opt(str('message explains the phase.')),
-    conditions: opt(conditions('conditions: Suspended, DiscoveryError, MaxTotalTasksReached.')),
+    conditions: opt(
+      conditions(
+        'conditions: Suspended, DiscoveryError, MaxTotalTasksReached, and TaskBudgetExhausted (the same maxTotalTasks state under the second name upstream writes; not about TaskBudgets).',
+      ),
+    ),
   },
   'TaskSpawnerStatus is the observed state of a TaskSpawner.',
 );

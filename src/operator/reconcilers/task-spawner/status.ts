@@ -47,22 +47,22 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
       : { type: ConditionTypes.Suspended, status: 'False', reason: 'Active', message: 'Polling' },
   );
   const max = spawner.spec.maxTotalTasks ?? 0;
-  conditions = set(
-    conditions,
-    p.maxTotalReached
-      ? {
-          type: ConditionTypes.MaxTotalTasksReached,
-          status: 'True',
-          reason: 'LimitReached',
-          message: `${p.totalCreated} of maxTotalTasks ${max} Tasks created`,
-        }
-      : {
-          type: ConditionTypes.MaxTotalTasksReached,
-          status: 'False',
-          reason: 'LimitAvailable',
-          message: max > 0 ? `${p.totalCreated} of maxTotalTasks ${max} Tasks created` : 'No maxTotalTasks',
-        },
-  );
+  const limit: Omit<ConditionInput, 'type'> = p.maxTotalReached
+    ? {
+        status: 'True',
+        reason: 'LimitReached',
+        message: `${p.totalCreated} of maxTotalTasks ${max} Tasks created`,
+      }
+    : {
+        status: 'False',
+        reason: 'LimitAvailable',
+        message: max > 0 ? `${p.totalCreated} of maxTotalTasks ${max} Tasks created` : 'No maxTotalTasks',
+      };
+  // Upstream writes the maxTotalTasks state under both names, and tooling written for it
+  // (`kubectl wait --for=condition=TaskBudgetExhausted`, health scripts, alerts) reads either.
+  // Both go out in this one status write, so no reader sees them disagree.
+  for (const type of [ConditionTypes.MaxTotalTasksReached, ConditionTypes.TaskBudgetExhausted])
+    conditions = set(conditions, { type, ...limit });
   const problem = p.setupError ? { reason: 'SetupFailed', message: p.setupError } : p.problem;
   conditions = set(
     conditions,
