@@ -32,6 +32,12 @@ const PATH_LABEL = 'cdk8s.io~1metadata.addr';
 /** The optional Secret with the cluster's Slack app tokens, mounted as the operator's environment. */
 export const SLACK_SECRET = 'kelos-slack';
 
+/**
+ * The optional Secret whose `LINEAR_API_KEY` lets the receiver fetch a Linear Comment's issue
+ * labels (upstream's chart: `webhookServer.sources.linear.apiKeySecretName`).
+ */
+export const LINEAR_SECRET = 'kelos-linear';
+
 export const OPERATOR_UID = 65532;
 
 /** `kelos operator` flags of the install. */
@@ -95,6 +101,15 @@ export const operatorDeployment = (
         ],
         envVariables: {
           POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
+          // Optional: the Pod starts without the Secret, and Linear label filters on Comments
+          // are then refused as `invalid`.
+          LINEAR_API_KEY: kplus.EnvValue.fromSecretValue(
+            {
+              secret: kplus.Secret.fromSecretName(scope, 'linear-secret', LINEAR_SECRET),
+              key: 'LINEAR_API_KEY',
+            },
+            { optional: true },
+          ),
         },
         liveness: kplus.Probe.fromHttpGet('/healthz', {
           port: Ports.health,

@@ -52,6 +52,7 @@ import { FIELD_MANAGER, REPORTING_CONTROLLER, Resources } from './resources.ts';
 import { taskRuntime } from './runtime.ts';
 import { watchedNamespacesFence } from './watched-namespaces.ts';
 import { githubEnricher } from './webhook/enrich.ts';
+import { linearLabelFetcher } from './webhook/linear-api.ts';
 import { WebhookReceiver } from './webhook/receiver.ts';
 import { SecretCache } from './webhook/secrets.ts';
 import type { SlackSocketClient } from './webhook/slack-socket.ts';
@@ -490,6 +491,14 @@ export class Operator {
         enrich: githubEnricher(new Pollers(spawnerOptions)),
         // The poll loop's context fetch, reading the spawner's Secrets with this replica's client.
         context: contextFetcher({ ...spawnerOptions, client: rxClient }),
+        ...(opts.webhook.linearApiKey
+          ? {
+              linearLabels: linearLabelFetcher({
+                apiKey: opts.webhook.linearApiKey,
+                ...(opts.webhook.linearApiUrl ? { url: opts.webhook.linearApiUrl } : {}),
+              }),
+            }
+          : {}),
       });
       const at = await receiver.listen(opts.webhook.addr);
       operator.#receiver = receiver;

@@ -146,4 +146,12 @@ export interface WebhookSettings {
   readonly slack?: SlackTokens;
   /** Slack Web API base, for tests. @default 'https://slack.com/api/' */
   readonly slackApiUrl?: string;
+  /**
+   * Linear API key (`LINEAR_API_KEY`): the receiver fetches a commented issue's labels with it
+   * when a `linearWebhook` filter judges a Comment delivery by labels. Unset: such deliveries
+   * are `invalid` for those spawners.
+   */
+  readonly linearApiKey?: string;
+  /** Linear's GraphQL endpoint, for tests and proxies. @default 'https://api.linear.app/graphql' */
+  readonly linearApiUrl?: string;
 }

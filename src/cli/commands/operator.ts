@@ -16,6 +16,7 @@ import { batchedWriter, createLogger, type LogLevel, LogLevels } from '../../kub
 import { Operator } from '../../operator/main.ts';
 import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS } from '../../operator/options.ts';
 import { installProcessGuards } from '../../operator/process-guard.ts';
+import { LINEAR_API_KEY_ENV } from '../../operator/webhook/linear-api.ts';
 import { type SlackTokens, slackTokensFromEnv } from '../../operator/webhook/slack-socket.ts';
 import { DEFAULT_IMAGE_TAG, DEFAULT_WORKSPACE_SIZE_LIMIT } from '../../render/input.ts';
 import { parseQuantity, quantitySign } from '../../validate/quantity.ts';
@@ -348,6 +349,8 @@ export const operatorCommand: CommandFactory = (io, done) => {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    // Upstream's variable: the webhook server fetches a Linear Comment's issue labels with it.
+    const linearApiKey = io.env[LINEAR_API_KEY_ENV]?.trim();
     // Before start, so a SIGTERM while the caches list (a list RBAC refuses, an API server out
     // of reach) stops the start and releases a Lease it won, instead of killing the process.
     const stopping = new AbortController();
@@ -403,6 +406,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
         addr: flags.webhookAddr,
         clusterSecrets: { ...(github ? { github } : {}), ...(linear ? { linear } : {}) },
         ...(slack ? { slack } : {}),
+        ...(linearApiKey ? { linearApiKey } : {}),
       },
       log,
       signal: stopping.signal,

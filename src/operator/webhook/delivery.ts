@@ -22,6 +22,11 @@ export interface DeliveryEnrichment {
   readonly pullRequestHeadBranch?: string;
   /** Slack: the workspace URL (`auth.test`'s `url`, e.g. `https://acme.slack.com/`), for `.URL`. */
   readonly slackTeamUrl?: string;
+  /**
+   * Linear Comment: the labels of the commented issue, from Linear's API (the payload carries
+   * none), for `labels`/`excludeLabels` and `.Labels`.
+   */
+  readonly linearIssueLabels?: readonly string[];
 }
 
 /** One received event, authenticated and parsed. */

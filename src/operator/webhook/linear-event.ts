@@ -35,14 +35,21 @@ const labelNames = (v: unknown): string[] => (Array.isArray(v) ? v.map((l) => st
 
 /**
  * The facts of a Linear delivery. Labels come from `data.labels`, else from `data.issue.labels`
- * (what a Comment's payload carries of its issue), as upstream reads them.
+ * (what a Comment's payload carries of its issue), as upstream reads them, else from what the
+ * receiver fetched from Linear's API (`enrichment.linearIssueLabels`).
  */
 export const linearFacts = (delivery: Delivery): LinearFacts => {
   const p = obj(delivery.payload);
   const data = obj(p.data);
   const issue = obj(data.issue);
   const type = str(p.type) || delivery.event;
-  const labels = Array.isArray(data.labels) ? labelNames(data.labels) : labelNames(issue.labels);
+  const inPayload = Array.isArray(data.labels) || Array.isArray(data.labelIds) || Array.isArray(issue.labels);
+  const fetched = inPayload ? undefined : delivery.enrichment?.linearIssueLabels;
+  const labels = fetched
+    ? [...fetched]
+    : Array.isArray(data.labels)
+      ? labelNames(data.labels)
+      : labelNames(issue.labels);
   const isComment = type.toLowerCase() === 'comment';
   return {
     type,
@@ -51,20 +58,41 @@ export const linearFacts = (delivery: Delivery): LinearFacts => {
     title: str(data.title) || str(issue.title),
     state: str(obj(data.state).name) || str(obj(issue.state).name),
     labels,
-    labelsKnown: Array.isArray(data.labels) || Array.isArray(data.labelIds) || Array.isArray(issue.labels),
+    labelsKnown: inPayload || fetched !== undefined,
     ...(isComment ? { issueId: str(data.issueId) || str(issue.id) } : {}),
   };
 };
 
 /**
  * Why a filter with `labels` or `excludeLabels` cannot judge a delivery without labels: Linear's
- * Comment payload names its issue but not the issue's labels, which upstream fetches from
- * Linear's GraphQL API (`LINEAR_API_KEY`) and this receiver does not. Without them `labels`
- * would never match and `excludeLabels` never exclude, so such a filter fails closed and the
- * delivery is answered `invalid`, with a Warning Event on the spawner.
+ * Comment payload names its issue but not the issue's labels, which the receiver fetches from
+ * Linear's GraphQL API only when the operator has `LINEAR_API_KEY` (and the payload names the
+ * issue). Without them `labels` would never match and `excludeLabels` never exclude, so such a
+ * filter fails closed and the delivery is answered `invalid`, with a Warning Event on the
+ * spawner (upstream lets an `excludeLabels` filter pass instead).
  */
 export const LABELS_UNKNOWN =
-  "labels/excludeLabels cannot be checked: the payload carries no labels (a Comment payload does not carry its issue's, and they are not fetched from Linear's API)";
+  "labels/excludeLabels cannot be checked: the payload carries no labels (a Comment payload does not carry its issue's), and they were not fetched from Linear's API (the operator has no LINEAR_API_KEY, or the payload names no issue)";
+
+/**
+ * Whether judging `delivery` for this spawner needs its issue's labels from Linear's API: a
+ * Comment of a type the spawner takes, whose payload carries no labels, and a filter for
+ * Comments (or for every type) with `labels` or `excludeLabels`. Pure.
+ */
+export const linearLabelsNeeded = (spec: LinearWebhook, delivery: Delivery): boolean => {
+  const facts = linearFacts(delivery);
+  return (
+    facts.type.toLowerCase() === 'comment' &&
+    !facts.labelsKnown &&
+    !!facts.issueId &&
+    inFold(facts.type, spec.types) &&
+    (spec.filters ?? []).some(
+      (f) =>
+        (!f.type || f.type.toLowerCase() === 'comment') &&
+        ((f.labels?.length ?? 0) > 0 || (f.excludeLabels?.length ?? 0) > 0),
+    )
+  );
+};
 
 /** Why a filter does not match, or undefined when it does (fields AND). */
 export const linearFilterMismatch = (f: LinearWebhookFilter, facts: LinearFacts): string | undefined => {

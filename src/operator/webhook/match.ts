@@ -11,7 +11,7 @@ import type { TaskSpawner } from '../../api/index.ts';
 import type { Delivery, MatchResult } from './delivery.ts';
 import { matchGeneric } from './generic-event.ts';
 import { githubEnrichmentNeeded, githubPrefilter, matchGitHub } from './github-event.ts';
-import { matchLinear } from './linear-event.ts';
+import { linearLabelsNeeded, matchLinear } from './linear-event.ts';
 import { matchSlack } from './slack-event.ts';
 
 export type { Delivery, DeliveryEnrichment, MatchResult, WebhookSource } from './delivery.ts';
@@ -41,18 +41,30 @@ export function matchDelivery(spawner: TaskSpawner, delivery: Delivery): MatchRe
   }
 }
 
+/** The API look-ups a spawner's filters need for a delivery ({@link enrichmentNeeded}). */
+export interface EnrichmentNeed {
+  /** GitHub: the pull request's changed files. */
+  readonly changedFiles: boolean;
+  /** GitHub: the commented pull request's head branch. */
+  readonly pullRequestHeadBranch: boolean;
+  /** Linear: the commented issue's labels. */
+  readonly linearIssueLabels: boolean;
+}
+
 /**
- * Which API look-ups a spawner's filters need for this delivery (GitHub only): none for a
- * delivery the spawner refuses anyway (another event, another repository, an excluded author),
- * so an organization hook's events for repositories no spawner watches cost no call and
- * cannot fail the delivery.
+ * Which API look-ups a spawner's filters need for this delivery (GitHub: a pull request's
+ * files or branch; Linear: a commented issue's labels): none for a delivery the spawner
+ * refuses anyway (another event or type, another repository, an excluded author), so an
+ * organization hook's events for repositories no spawner watches cost no call and cannot fail
+ * the delivery.
  */
-export const enrichmentNeeded = (
-  spawner: TaskSpawner,
-  delivery: Delivery,
-): { readonly changedFiles: boolean; readonly pullRequestHeadBranch: boolean } => {
-  const spec = spawner.spec.when.githubWebhook;
-  return delivery.source === 'github' && spec && githubPrefilter(spec, delivery) === undefined
-    ? githubEnrichmentNeeded(spec, delivery)
-    : { changedFiles: false, pullRequestHeadBranch: false };
+export const enrichmentNeeded = (spawner: TaskSpawner, delivery: Delivery): EnrichmentNeed => {
+  const none = { changedFiles: false, pullRequestHeadBranch: false, linearIssueLabels: false };
+  const github = spawner.spec.when.githubWebhook;
+  if (delivery.source === 'github' && github && githubPrefilter(github, delivery) === undefined)
+    return { ...none, ...githubEnrichmentNeeded(github, delivery) };
+  const linear = spawner.spec.when.linearWebhook;
+  if (delivery.source === 'linear' && linear)
+    return { ...none, linearIssueLabels: linearLabelsNeeded(linear, delivery) };
+  return none;
 };

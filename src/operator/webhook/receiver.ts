@@ -49,8 +49,11 @@ import {
 import { deliverTo, type Outcome } from './deliver.ts';
 import type { Enricher } from './enrich.ts';
 import { Ledgers } from './ledger.ts';
+import type { LinearLabelFetcher } from './linear-api.ts';
+import { linearFacts } from './linear-event.ts';
 import {
   type Delivery,
+  type DeliveryEnrichment,
   enrichmentNeeded,
   type MatchResult,
   matchDelivery,
@@ -98,6 +101,11 @@ export interface ReceiverOptions {
   readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
   /** Fetches what a spawner's filters need beyond the body (`enrichmentNeeded`); unset: nothing is fetched. */
   readonly enrich?: Enricher;
+  /**
+   * Fetches a Linear issue's labels (the operator's `LINEAR_API_KEY`), for filters that judge a
+   * Comment delivery by them; unset: such deliveries are `invalid` for those spawners.
+   */
+  readonly linearLabels?: LinearLabelFetcher;
   /** Fetches a spawner's `contextSources` (the poll loop's fetcher); unset: such spawners get `invalid`. */
   readonly context?: ContextFetcher;
 }
@@ -326,12 +334,21 @@ export class WebhookReceiver {
         : {}),
       payload,
     };
-    const enriched = await Promise.all(verified.map((s) => this.#enrich(s, delivery)));
-    const unenriched = enriched.filter((e): e is { error: string } => 'error' in e);
+    // One look-up of the commented issue's labels serves every spawner that needs them.
+    let issueLabels: Promise<readonly string[]> | undefined;
+    const linearLabels = this.#o.linearLabels;
+    const labelsOnce = linearLabels
+      ? () => {
+          issueLabels ??= linearLabels(linearFacts(delivery).issueId ?? '');
+          return issueLabels;
+        }
+      : undefined;
+    const enriched = await Promise.all(verified.map((s) => this.#enrich(s, delivery, labelsOnce)));
+    const unenriched = enriched.filter((e): e is { error: string; what: string } => 'error' in e);
     if (unenriched.length > 0)
       return {
         status: 503,
-        body: `pull request details could not be fetched; retry: ${unenriched[0]!.error}`,
+        body: `${unenriched[0]!.what} could not be fetched; retry: ${unenriched[0]!.error}`,
         headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
       };
     const results = await Promise.all(
@@ -348,24 +365,44 @@ export class WebhookReceiver {
     };
   }
 
-  /** The delivery with what this spawner's filters need fetched, or why it could not be. */
+  /**
+   * The delivery with what this spawner's filters need fetched, or why it could not be (and
+   * what: for the answer). A failure is also a `WebhookEnrichmentFailed` Warning Event on the
+   * spawner, since the sender's retry may come hours later (Linear's) or only by hand
+   * (GitHub's), and its owner otherwise sees no Task and no reason.
+   */
   async #enrich(
     spawner: TaskSpawner,
     delivery: Delivery,
-  ): Promise<{ delivery: Delivery } | { error: string }> {
+    linearLabels: (() => Promise<readonly string[]>) | undefined,
+  ): Promise<{ delivery: Delivery } | { error: string; what: string }> {
     const need = enrichmentNeeded(spawner, delivery);
-    if (!this.#o.enrich || (!need.changedFiles && !need.pullRequestHeadBranch)) return { delivery };
+    const github = need.changedFiles || need.pullRequestHeadBranch ? this.#o.enrich : undefined;
+    const labels = need.linearIssueLabels ? linearLabels : undefined;
+    if (!github && !labels) return { delivery };
+    const what = labels
+      ? `the labels of Linear issue ${linearFacts(delivery).issueId}`
+      : 'pull request details';
     try {
-      const e = await this.#o.enrich(spawner, delivery, need);
+      const e: DeliveryEnrichment = github
+        ? await github(spawner, delivery, need)
+        : labels
+          ? { linearIssueLabels: await labels() }
+          : {};
       return { delivery: { ...delivery, enrichment: { ...delivery.enrichment, ...e } } };
     } catch (err) {
       const taskSpawner = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
+      const message = (err as Error).message;
       this.#o.log.warn('Webhook enrichment failed; the sender is asked to retry', {
         taskSpawner,
         delivery: delivery.deliveryId,
         error: err,
       });
-      return { error: `${taskSpawner}: ${(err as Error).message}` };
+      this.#notices.enrichmentFailed(
+        spawner,
+        `${what} could not be fetched, so the delivery was answered 503 for the sender to retry and no Task was created: ${message}`,
+      );
+      return { error: `${taskSpawner}: ${message}`, what };
     }
   }
 

@@ -3,8 +3,10 @@
  * the Tasks it created — at once for the first, then at most one a second per spawner naming
  * those created since (an Event per Task doubled the API server's writes per delivery: 1.00
  * Event create per Task create in issue 14's bench) — a Warning Event when deliveries are refused (queue full), not turned into a Task
- * (`maxTotalTasks`), unusable (template, collision) or cannot be verified for a fault of the
- * spawner's setup (its Secret) — at most one per spawner and reason
+ * (`maxTotalTasks`), unusable (template, collision), cannot be verified for a fault of the
+ * spawner's setup (its Secret), or cannot be judged because what its filters need beyond the
+ * body (a pull request's files, a Linear issue's labels) could not be fetched — at most one
+ * per spawner and reason
  * every {@link EVENT_INTERVAL_MS}, so a flood of refusals is not a flood of Events — and the
  * counts `status.webhookDeliveriesRefused` / `status.webhookDeliveriesOverLimit`, written at
  * most once a second per spawner.
@@ -93,6 +95,14 @@ export class SpawnerNotices {
    */
   cannotVerify(spawner: TaskSpawner, why: string): void {
     this.#warn(spawner, 'WebhookCannotVerify', `deliveries are refused with 401: ${why}`);
+  }
+
+  /**
+   * Takes note that what a spawner's filters need beyond the body (a pull request's files, a
+   * Linear issue's labels) could not be fetched: the sender was asked to retry.
+   */
+  enrichmentFailed(spawner: TaskSpawner, why: string): void {
+    this.#warn(spawner, 'WebhookEnrichmentFailed', why);
   }
 
   #warn(spawner: TaskSpawner, reason: string, note: string): void {

@@ -205,6 +205,14 @@ describe('KelosInstall', () => {
     expect(c.env.map((e: { name: string }) => e.name)).toContain('POD_NAMESPACE');
   });
 
+  it('takes LINEAR_API_KEY from the optional Secret kelos-linear, so the Pod starts without it', () => {
+    const c = one(objs, 'Deployment').spec.template.spec.containers[0];
+    expect(c.env.find((e: { name: string }) => e.name === 'LINEAR_API_KEY')).toEqual({
+      name: 'LINEAR_API_KEY',
+      valueFrom: { secretKeyRef: { name: 'kelos-linear', key: 'LINEAR_API_KEY', optional: true } },
+    });
+  });
+
   it('orders itself for Argo CD: RBAC in wave -2, the operator in -1', () => {
     const wave = (o: Obj) => o.metadata.annotations?.['argocd.argoproj.io/sync-wave'];
     for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRoleBinding'])

@@ -189,7 +189,11 @@ describe('GitHub filters', () => {
 
     const s = spawner(['pull_request'], [{ event: 'pull_request', filePatterns: { include: ['docs/**'] } }]);
     const pr = delivery('github', 'pull_request', 'pull_request');
-    expect(enrichmentNeeded(s, pr)).toEqual({ changedFiles: true, pullRequestHeadBranch: false });
+    expect(enrichmentNeeded(s, pr)).toEqual({
+      changedFiles: true,
+      pullRequestHeadBranch: false,
+      linearIssueLabels: false,
+    });
     expect(reasonOf(matchDelivery(s, pr))).toMatch(/changed files, which were not fetched/);
     const enriched = { ...pr, enrichment: { changedFiles: ['docs/retries.md', 'src/fetch.go'] } };
     const r = matchDelivery(s, enriched);
