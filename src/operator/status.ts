@@ -19,7 +19,10 @@ export interface ConditionInput {
 
 /**
  * Returns `conditions` with `c` set. An unchanged condition keeps its object; a changed
- * reason or message keeps `lastTransitionTime` unless the status flipped.
+ * reason or message keeps `lastTransitionTime` unless the status flipped. With
+ * `observedGeneration`, a condition evaluated against a newer generation carries it even when
+ * nothing else changed (as `meta.SetStatusCondition` does): after a spec edit a condition must
+ * not say it still speaks of the old spec.
  */
 export function setCondition(
   conditions: readonly Condition[] | undefined,
@@ -30,7 +33,14 @@ export function setCondition(
   const list = [...(conditions ?? [])];
   const i = list.findIndex((x) => x.type === c.type);
   const old = i >= 0 ? list[i] : undefined;
-  if (old && old.status === c.status && old.reason === c.reason && old.message === c.message) return list;
+  if (
+    old &&
+    old.status === c.status &&
+    old.reason === c.reason &&
+    old.message === c.message &&
+    (observedGeneration === undefined || old.observedGeneration === observedGeneration)
+  )
+    return list;
   const next: Condition = {
     type: c.type,
     status: c.status,

@@ -270,6 +270,42 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       }
     });
 
+    it('a spec edit: every condition says it was evaluated against the new generation', async () => {
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner('edited', { githubIssues: { labels: ['edited'], pollInterval: '1s' } }),
+      );
+      await waitForSpawner(
+        c(),
+        s.ns,
+        'edited',
+        'to observe generation 1',
+        (x) => x.status?.observedGeneration === 1 && (x.status.conditions ?? []).length > 0,
+      );
+      // Nothing a condition says changes with a new poll interval: only what it was judged on.
+      await c().mergePatch(Resources.TaskSpawner, s.ns, 'edited', {
+        spec: { when: { githubIssues: { labels: ['edited'], pollInterval: '2s' } } },
+      });
+      const st = await waitForSpawner(
+        c(),
+        s.ns,
+        'edited',
+        'to observe generation 2',
+        (x) => x.status?.observedGeneration === 2,
+      );
+      expect(st.metadata.generation).toBe(2);
+      const conditions = st.status?.conditions ?? [];
+      expect(conditions.map((k) => k.type).sort()).toEqual([
+        'DiscoveryError',
+        'MaxTotalTasksReached',
+        'Suspended',
+        'TaskBudgetExhausted',
+      ]);
+      expect(conditions.filter((k) => k.observedGeneration !== 2)).toEqual([]);
+    });
+
     it('priority: under maxConcurrency 1, queued Tasks start in priorityLabels order', async () => {
       const plain = gh.addIssue({ title: 'plain', labels: ['prio'] });
       const p1 = gh.addIssue({ title: 'p1', labels: ['prio', 'priority/p1'] });

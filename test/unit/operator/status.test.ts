@@ -41,6 +41,15 @@ describe('conditions', () => {
     ]);
   });
 
+  it('moves observedGeneration to the generation it was evaluated against, keeping lastTransitionTime', () => {
+    const list = [{ ...cond('A', 'True', 'R', 'm', 't1'), observedGeneration: 1 }];
+    const input = { type: 'A', status: 'True', reason: 'R', message: 'm' } as const;
+    expect(setCondition(list, input, 't2', 1)).toEqual(list);
+    expect(setCondition(list, input, 't2', 2)).toEqual([
+      { ...cond('A', 'True', 'R', 'm', 't1'), observedGeneration: 2 },
+    ]);
+  });
+
   it('flips a gate condition only when it was set before', () => {
     const input = {
       type: 'BudgetBlocked',
