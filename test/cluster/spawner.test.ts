@@ -306,6 +306,52 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       expect(conditions.filter((k) => k.observedGeneration !== 2)).toEqual([]);
     });
 
+    it('a context source whose Secret is missing or lacks the key: DiscoveryError names the field and which', async () => {
+      const n = gh.addIssue({ title: 'needs a runbook', labels: ['ctx'] });
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner(
+          'ctx',
+          { githubIssues: { labels: ['ctx'], pollInterval: '1s' } },
+          {},
+          {
+            contextSources: [
+              {
+                name: 'runbook',
+                http: {
+                  url: 'https://runbooks.example.com/{{.Number}}',
+                  headersFrom: [{ header: 'Authorization', secretName: 'runbook-token', secretKey: 'TOKEN' }],
+                },
+              },
+            ],
+          },
+        ),
+      );
+      const problem = (x: TaskSpawner) => x.status?.conditions?.find((k) => k.type === 'DiscoveryError');
+      const missing = await waitForSpawner(
+        c(),
+        s.ns,
+        'ctx',
+        'to say the Secret is missing',
+        (x) => problem(x)?.status === 'True',
+      );
+      expect(problem(missing)).toMatchObject({
+        reason: 'ContextSourceFailed',
+        message: `item ${n}: contextSources runbook: http.headersFrom[0]: Secret ${s.ns}/runbook-token does not exist (a context source reads Secrets in the TaskSpawner's namespace)`,
+      });
+      // The Secret, with another key: the message says which keys it has (never their values).
+      await createSecret(c(), s.ns, 'runbook-token', { token: 'not-this-one' });
+      const noKey = await waitForSpawner(c(), s.ns, 'ctx', 'to say the key is missing', (x) =>
+        (problem(x)?.message ?? '').includes('has no key'),
+      );
+      expect(problem(noKey)?.message).toBe(
+        `item ${n}: contextSources runbook: http.headersFrom[0]: Secret ${s.ns}/runbook-token has no key TOKEN (it has token)`,
+      );
+      expect(await ownedBy(c(), s.ns, 'ctx')).toEqual([]);
+    });
+
     it('priority: under maxConcurrency 1, queued Tasks start in priorityLabels order', async () => {
       const plain = gh.addIssue({ title: 'plain', labels: ['prio'] });
       const p1 = gh.addIssue({ title: 'p1', labels: ['prio', 'priority/p1'] });

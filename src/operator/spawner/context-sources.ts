@@ -69,12 +69,25 @@ const fetchOne = async (source: ContextSource, vars: GoValue, deps: ContextDeps)
   const url = renderTemplate(http.url, vars, opts);
   const headers = new Headers();
   for (const [k, v] of Object.entries(http.headers ?? {})) headers.set(k, renderTemplate(v, vars, opts));
-  for (const h of http.headersFrom ?? []) headers.set(h.header, await deps.secret(h.secretName, h.secretKey));
-  if (http.githubAppAuth && !headers.has('authorization')) {
+  // A Secret that cannot be read is named with the field that names it.
+  const field = async <T>(path: string, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (e) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+  };
+  for (const [i, h] of (http.headersFrom ?? []).entries())
     headers.set(
-      'authorization',
-      `token ${await deps.githubAppToken(http.githubAppAuth.secretRef.name, http.githubAppAuth.apiBaseURL)}`,
+      h.header,
+      await field(`http.headersFrom[${i}]`, () => deps.secret(h.secretName, h.secretKey)),
     );
+  if (http.githubAppAuth && !headers.has('authorization')) {
+    const app = http.githubAppAuth;
+    const token = await field('http.githubAppAuth', () =>
+      deps.githubAppToken(app.secretRef.name, app.apiBaseURL),
+    );
+    headers.set('authorization', `token ${token}`);
   }
   const method = http.method ?? 'GET';
   const res = await deps.fetch(url, {
