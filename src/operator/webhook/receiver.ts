@@ -15,11 +15,14 @@
  * verified over the body as sent, then parsed from the `payload` field.
  *
  * Answers: 405/404/415/413/400 for bad requests, 401 when no spawner's secret verifies the
- * delivery (or a timestamp is stale), 409 for a replayed Kelos-signed request, 429 with
- * `Retry-After` when a spawner's queue is full, 500/503 for transient failures (the sender
- * retries; dedupe makes that safe), else 200 with a JSON body naming, per spawner the delivery
- * verified for, what became of it (`created`, `duplicate`, `filtered`, `suspended`,
- * `over-limit`, `invalid`).
+ * delivery (or a timestamp is stale), 429 with `Retry-After` when a spawner's queue is full,
+ * 500/503 for transient failures (the sender retries; dedupe makes that safe), else 200 with a
+ * JSON body naming, per spawner the delivery verified for, what became of it (`created`,
+ * `duplicate`, `filtered`, `suspended`, `over-limit`, `invalid`). A request sent again (a
+ * sender's retry after a timeout, or a captured one replayed inside the signature's window) is
+ * answered as any delivery is, by the dedupe: 200 and `duplicate` with the Task's name, as a
+ * GitHub redelivery is. A refusal there would tell a sender whose first answer was lost that
+ * its delivery failed, and it would retry and alert, while a replay is a duplicate by the same dedupe.
  *
  * @packageDocumentation
  */
@@ -59,9 +62,8 @@ import {
   matchDelivery,
   type WebhookSource,
 } from './match.ts';
-import { ReplayGuard } from './replay.ts';
 import { type ClusterSecrets, SecretCache } from './secrets.ts';
-import { checkLinearTimestamp, KELOS_WINDOW_MS, SignatureHeaders } from './signature.ts';
+import { checkLinearTimestamp, SignatureHeaders } from './signature.ts';
 import { SpawnerNotices } from './spawner-notices.ts';
 import { ledgerSeed } from './task-delivery.ts';
 import { verifyFor } from './verify.ts';
@@ -165,7 +167,6 @@ export class WebhookReceiver {
   readonly #o: ReceiverOptions;
   readonly #secrets: SecretCache;
   readonly #ledgers: Ledgers;
-  readonly #replays: ReplayGuard;
   readonly #notices: SpawnerNotices;
   readonly #requests: Counter<'source' | 'code'>;
   readonly #outcomes: Counter<'outcome'>;
@@ -182,7 +183,6 @@ export class WebhookReceiver {
       spawners: o.spawners,
       onRecorded: (s, total) => this.#notices.recorded(s, total),
     });
-    this.#replays = new ReplayGuard(KELOS_WINDOW_MS * 2);
     this.#notices = new SpawnerNotices(o.client, o.events, o.clock, o.log);
     const registers = o.registry ? [o.registry] : [];
     this.#requests = new Counter({
@@ -299,12 +299,6 @@ export class WebhookReceiver {
         status: 413,
         body: `an unsigned delivery may be at most ${MAX_UNSIGNED_BODY_BYTES} bytes; a signed one up to ${this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES}`,
       };
-    const kelosSignature = verdicts.some((v) => v.ok && v.scheme === 'kelos')
-      ? first(req.headers[SignatureHeaders.Kelos])
-      : undefined;
-    if (kelosSignature && this.#replays.seen(kelosSignature, now))
-      return { status: 409, body: 'replayed: this signed request was already processed' };
-
     // The signature covers the body as sent; a form-encoded one carries the JSON in `payload`.
     const text = jsonText(body, form);
     if (text === undefined) return { status: 400, body: 'form-encoded body has no payload field' };
@@ -357,7 +351,6 @@ export class WebhookReceiver {
     const failed = results.some((r) => r.outcome === 'failed');
     const full = results.some((r) => r.outcome === 'queue-full');
     const status = failed ? 500 : full ? 429 : 200;
-    if (status === 200 && kelosSignature) this.#replays.remember(kelosSignature, now);
     return {
       status,
       body: { delivery: delivery.deliveryId || undefined, results },

@@ -8,7 +8,6 @@ import {
   readBody,
 } from '../../../../src/operator/webhook/body.ts';
 import { deliveryIdOf, routeOf } from '../../../../src/operator/webhook/receiver.ts';
-import { ReplayGuard } from '../../../../src/operator/webhook/replay.ts';
 
 describe('routes', () => {
   it('maps upstream paths to sources', () => {
@@ -91,15 +90,5 @@ describe('delivery ids', () => {
     expect(deliveryIdOf('linear', { 'linear-delivery': 'd1' }, {}, body)).toBe('d1');
     expect(deliveryIdOf('linear', {}, { webhookId: 'w', createdAt: 't' }, body)).toBe('w:t');
     expect(deliveryIdOf('generic', {}, {}, body)).toBe('');
-  });
-});
-
-describe('replay guard', () => {
-  it('remembers answered signatures for the window only', () => {
-    const g = new ReplayGuard(1000);
-    expect(g.seen('a', 0)).toBe(false);
-    g.remember('a', 0);
-    expect(g.seen('a', 999)).toBe(true);
-    expect(g.seen('a', 1000)).toBe(false);
   });
 });

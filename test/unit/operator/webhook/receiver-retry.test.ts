@@ -1,0 +1,88 @@
+// A request sent again is answered as the first one was taken: a sender that retries after a
+// timeout (its first answer lost) must be told its delivery is there, or it keeps retrying and
+// alerts. Real HTTP on loopback to the receiver over a FakeKube.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Task, When } from '../../../../src/api/index.ts';
+import type { ApiObject } from '../../../../src/kube/client.ts';
+import { Resources } from '../../../../src/operator/resources.ts';
+import {
+  firstResult,
+  genericAlert,
+  githubHeaders,
+  githubIssueComment,
+  kelosHeaders,
+  post,
+} from '../../../support/webhook-payloads.ts';
+import { receiverOver, type TestReceiver } from '../../../support/webhook-receiver.ts';
+
+const stops: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+const SECRET = 'alerts-secret';
+
+/** A listening receiver over `when`, with Secret `team-a/hook` holding {@link SECRET}; its address. */
+const listening = async (when: When, extra = {}): Promise<{ r: TestReceiver; addr: string }> => {
+  const r = await receiverOver(when, stops, extra);
+  await r.kube.create(Resources.Secret, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'hook', namespace: 'team-a' },
+    data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
+  } as ApiObject);
+  return { r, addr: (await r.receiver.listen('127.0.0.1:0')) ?? '' };
+};
+
+const taskNames = (r: TestReceiver): string[] =>
+  r.kube.objects<Task>(Resources.Task, 'team-a').map((t) => t.metadata.name ?? '');
+
+describe('a Kelos-signed request sent again', () => {
+  it('is answered 200 duplicate with the same Task, as a GitHub redelivery is; one Task', async () => {
+    const { r, addr } = await listening({
+      webhook: { source: 'alerts', fieldMapping: { id: '$.data.id' }, secretRef: { name: 'hook' } },
+    } as When);
+    const body = JSON.stringify(genericAlert('a-1'));
+    const headers = kelosHeaders(body, SECRET);
+    const first = await post(addr, '/webhook/alerts', body, headers);
+    expect(first.status, first.body).toBe(200);
+    expect(firstResult(first)).toMatchObject({ outcome: 'created', task: 's-a-1' });
+
+    // The sender's retry: the same body, timestamp and signature.
+    const retry = await post(addr, '/webhook/alerts', body, headers);
+    expect(retry.status, retry.body).toBe(200);
+    expect(firstResult(retry)).toStrictEqual({
+      taskSpawner: 'team-a/s',
+      outcome: 'duplicate',
+      task: 's-a-1',
+    });
+    // And once more after the receiver's cache has the Task.
+    await r.kube.flush();
+    const third = await post(addr, '/webhook/alerts', body, headers);
+    expect([third.status, firstResult(third)['outcome']]).toStrictEqual([200, 'duplicate']);
+    expect(taskNames(r)).toStrictEqual(['s-a-1']);
+  });
+
+  it('matches how GitHub’s redelivery of the same body is answered', async () => {
+    const { r, addr } = await listening({
+      githubWebhook: { events: ['issue_comment'], secretRef: { name: 'hook' } },
+    } as When);
+    const body = JSON.stringify(githubIssueComment(7));
+    const first = await post(
+      addr,
+      '/webhook/github',
+      body,
+      githubHeaders(body, SECRET, 'issue_comment', 'g-1'),
+    );
+    const again = await post(
+      addr,
+      '/webhook/github',
+      body,
+      githubHeaders(body, SECRET, 'issue_comment', 'g-1'),
+    );
+    expect([first.status, firstResult(first)['outcome']]).toStrictEqual([200, 'created']);
+    expect([again.status, firstResult(again)['outcome']]).toStrictEqual([200, 'duplicate']);
+    expect(firstResult(again)['task']).toBe(firstResult(first)['task']);
+    expect(taskNames(r)).toHaveLength(1);
+  });
+});
