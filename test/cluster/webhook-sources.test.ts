@@ -156,7 +156,10 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
     const r = await linear(body, LINEAR_SECRET, delivery);
     expect(r.status, r.body).toBe(200);
     const tasks = await ownedBy(s.c, s.ns, 'linear');
-    expect(tasks.map((t) => t.metadata.name)).toEqual([`linear-issue-${sha12(delivery)}`]);
+    // Named after the event the signed body names, not the unsigned Linear-Delivery.
+    const event = JSON.stringify([payload.webhookId, 'Issue', 'create', payload.data.id, payload.createdAt]);
+    const digest = createHash('sha256').update(event).digest('hex');
+    expect(tasks.map((t) => t.metadata.name)).toEqual([`linear-issue-${sha12(digest)}`]);
     expect(tasks[0]!.spec.prompt).toBe(
       [
         'ENG-123 [Todo] [Agent] Improve onboarding flow',
@@ -165,10 +168,15 @@ describe('webhook sources end to end: Linear, Slack, generic with context source
       ].join('\n'),
     );
 
-    // Linear retries a delivery it saw no 2xx for, same Linear-Delivery: nothing new.
-    const again = await linear(body, LINEAR_SECRET, delivery);
+    // Linear retries a delivery it saw no 2xx for, with a new webhookTimestamp: nothing new.
+    const retried = JSON.stringify({ ...payload, webhookTimestamp: Date.now() + 1 });
+    const again = await linear(retried, LINEAR_SECRET, delivery);
     expect(again.status, again.body).toBe(200);
     expect(firstResult(again)['outcome']).toBe('duplicate');
+    // The captured delivery posted again under a fresh Linear-Delivery: nothing new either.
+    const replayed = await linear(body, LINEAR_SECRET, randomUUID());
+    expect(replayed.status, replayed.body).toBe(200);
+    expect(firstResult(replayed)['outcome']).toBe('duplicate');
 
     // The same issue updated (action update) does not pass the spawner's filter; a body signed
     // with another secret, or one whose webhookTimestamp is outside the window, is refused.

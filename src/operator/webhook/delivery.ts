@@ -34,13 +34,15 @@ export interface Delivery {
   readonly source: WebhookSource;
   /** GitHub: X-GitHub-Event; Linear: payload type; generic: the <source> path segment; slack: 'message'. */
   readonly event: string;
-  /** GitHub X-GitHub-Delivery, Linear webhookId+createdAt or Linear-Delivery header, Slack event id; generic: '' (the id comes from fieldMapping). */
+  /** GitHub X-GitHub-Delivery, Linear-Delivery header or Linear webhookId+createdAt, Slack event id; generic: '' (the id comes from fieldMapping). */
   readonly deliveryId: string;
   /**
-   * GitHub: the sha256 (hex) of the body as sent, which the signature covers. It names and
-   * dedupes the Task instead of `X-GitHub-Delivery`, which is not signed: a captured delivery
-   * posted again under a fresh delivery id is the same Task, not another one. GitHub's own
-   * redelivery sends the same body.
+   * What names and dedupes the Task instead of the delivery id, which neither GitHub
+   * (`X-GitHub-Delivery`) nor Linear (`Linear-Delivery`) signs: a captured delivery posted
+   * again under a fresh delivery id is the same Task, not another one. GitHub: the sha256 (hex)
+   * of the body as sent, which the signature covers (its redelivery sends the same body).
+   * Linear: the sha256 of the event the signed body names (`linearEventDigest`), which Linear's
+   * retries keep while their `webhookTimestamp` changes.
    */
   readonly contentDigest?: string;
   /**
@@ -58,8 +60,9 @@ export type MatchResult =
       readonly matched: true;
       /**
        * What names and deduplicates the Task (`<spawner>-<id>` unless `nameTemplate`), one per
-       * event, upstream's suffixes: `<event>-<sha256(key)[:12]>` for GitHub (`_` as `-`; the key
-       * is the signed body's digest, not the unsigned delivery id) and Linear (the type, lower case), `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
+       * event, upstream's suffixes: `<event>-<sha256(key)[:12]>` for GitHub (`_` as `-`) and
+       * Linear (the type, lower case), the key being {@link Delivery.contentDigest}, not the
+       * unsigned delivery id; `slack-<sha256(<channel>-<ts>)[:12]>` for Slack,
        * and for generic sources the mapped `id` itself when it is a name already, else a readable
        * form of it with a hash of it (`genericTaskId`).
        */

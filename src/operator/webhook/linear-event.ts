@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { LinearWebhookFilterSchema, LinearWebhookSchema } from '../../api/index.ts';
 import type { GoValue } from '../../template/go-template.ts';
@@ -109,6 +110,29 @@ export const linearFilterMismatch = (f: LinearWebhookFilter, facts: LinearFacts)
   return undefined;
 };
 
+/**
+ * The sha256 (hex) of what names and dedupes a Linear delivery's Task: the event as the signed
+ * body states it (`webhookId`, `type`, `action`, `data.id`, `createdAt`, the time of the
+ * action), else the body itself. Not `Linear-Delivery`: that header is not signed, so a
+ * captured delivery posted again within the 60 s `webhookTimestamp` window under a fresh one
+ * made a second Task. Not the whole body either: Linear retries a delivery 1 min, 1 h and 6 h
+ * later, each time with a new `webhookTimestamp` (or its own 60 s check would refuse the
+ * retry), so the body differs between a delivery and its retries while the event does not.
+ */
+export const linearEventDigest = (payload: unknown, body: Buffer): string => {
+  const p = obj(payload);
+  const id = str(obj(p.data).id);
+  const webhookId = str(p.webhookId);
+  const createdAt = str(p.createdAt);
+  const hash = createHash('sha256');
+  // A body that does not name its event (not one Linear sends) is deduped as sent: a replay is
+  // the same bytes, since anything else needs the secret to sign it.
+  if (id && webhookId && createdAt)
+    hash.update(JSON.stringify([webhookId, str(p.type), str(p.action), id, createdAt]));
+  else hash.update(body);
+  return hash.digest('hex');
+};
+
 /** Matches a Linear delivery against a `linearWebhook` spawner: its types, then any filter. */
 export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResult => {
   const facts = linearFacts(delivery);
@@ -135,5 +159,10 @@ export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResul
     Payload: (delivery.payload ?? null) as GoValue,
   };
   if (facts.issueId !== undefined) vars.IssueID = facts.issueId;
-  return { matched: true, id: hashedId(facts.type, delivery.deliveryId), vars, annotations: {} };
+  return {
+    matched: true,
+    id: hashedId(facts.type, delivery.contentDigest ?? delivery.deliveryId),
+    vars,
+    annotations: {},
+  };
 };

@@ -53,7 +53,7 @@ import { deliverTo, type Outcome } from './deliver.ts';
 import type { Enricher } from './enrich.ts';
 import { Ledgers } from './ledger.ts';
 import type { LinearLabelFetcher } from './linear-api.ts';
-import { linearFacts } from './linear-event.ts';
+import { linearEventDigest, linearFacts } from './linear-event.ts';
 import {
   type Delivery,
   type DeliveryEnrichment,
@@ -325,7 +325,9 @@ export class WebhookReceiver {
       deliveryId: deliveryIdOf(route.source, req.headers, payload, body),
       ...(route.source === 'github'
         ? { contentDigest: createHash('sha256').update(body).digest('hex') }
-        : {}),
+        : route.source === 'linear'
+          ? { contentDigest: linearEventDigest(payload, body) }
+          : {}),
       payload,
     };
     // One look-up of the commented issue's labels serves every spawner that needs them.

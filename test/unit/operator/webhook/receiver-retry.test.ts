@@ -1,16 +1,21 @@
 // A request sent again is answered as the first one was taken: a sender that retries after a
 // timeout (its first answer lost) must be told its delivery is there, or it keeps retrying and
-// alerts. Real HTTP on loopback to the receiver over a FakeKube.
+// alerts; and a delivery posted again under a fresh unsigned delivery id is the same Task.
+// Real HTTP on loopback to the receiver over a FakeKube.
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, When } from '../../../../src/api/index.ts';
 import type { ApiObject } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
+import type { ReceiverOptions } from '../../../../src/operator/webhook/receiver.ts';
+import { fixture, type Json } from '../../../support/webhook-fixtures.ts';
 import {
   firstResult,
   genericAlert,
   githubHeaders,
   githubIssueComment,
   kelosHeaders,
+  linearHeaders,
   post,
 } from '../../../support/webhook-payloads.ts';
 import { receiverOver, type TestReceiver } from '../../../support/webhook-receiver.ts';
@@ -23,7 +28,10 @@ afterEach(async () => {
 const SECRET = 'alerts-secret';
 
 /** A listening receiver over `when`, with Secret `team-a/hook` holding {@link SECRET}; its address. */
-const listening = async (when: When, extra = {}): Promise<{ r: TestReceiver; addr: string }> => {
+const listening = async (
+  when: When,
+  extra: Partial<ReceiverOptions> = {},
+): Promise<{ r: TestReceiver; addr: string }> => {
   const r = await receiverOver(when, stops, extra);
   await r.kube.create(Resources.Secret, {
     apiVersion: 'v1',
@@ -84,5 +92,46 @@ describe('a Kelos-signed request sent again', () => {
     expect([again.status, firstResult(again)['outcome']]).toStrictEqual([200, 'duplicate']);
     expect(firstResult(again)['task']).toBe(firstResult(first)['task']);
     expect(taskNames(r)).toHaveLength(1);
+  });
+});
+
+describe('a Linear delivery posted again', () => {
+  const linear = { linearWebhook: { types: ['Issue'] } } as When;
+  const signed = (payload: Json) => {
+    const body = JSON.stringify(payload);
+    return (delivery: string) => linearHeaders(body, SECRET, delivery);
+  };
+
+  it('under a fresh Linear-Delivery within the 60 s window (a replay) is a duplicate, not a second Task', async () => {
+    const { r, addr } = await listening(linear, { clusterSecrets: { linear: [SECRET] } });
+    const payload: Json = { ...fixture('linear', 'issue-create'), webhookTimestamp: Date.now() };
+    const body = JSON.stringify(payload);
+    const headers = signed(payload);
+    const first = await post(addr, '/webhook/linear', body, headers(randomUUID()));
+    expect([first.status, firstResult(first)['outcome']], first.body).toStrictEqual([200, 'created']);
+    const replay = await post(addr, '/webhook/linear', body, headers(randomUUID()));
+    expect(replay.status, replay.body).toBe(200);
+    expect(firstResult(replay)).toMatchObject({ outcome: 'duplicate', task: firstResult(first)['task'] });
+    expect(taskNames(r)).toHaveLength(1);
+  });
+
+  it('as Linear retries it (same event, a new webhookTimestamp) is a duplicate; another event is a Task', async () => {
+    const { r, addr } = await listening(linear, { clusterSecrets: { linear: [SECRET] } });
+    const event: Json = fixture('linear', 'issue-create');
+    const send = (payload: Json, delivery: string) =>
+      post(addr, '/webhook/linear', JSON.stringify(payload), signed(payload)(delivery));
+    const first = await send({ ...event, webhookTimestamp: Date.now() - 30_000 }, 'd-1');
+    const retry = await send({ ...event, webhookTimestamp: Date.now() }, 'd-1');
+    expect([firstResult(first)['outcome'], firstResult(retry)['outcome']]).toStrictEqual([
+      'created',
+      'duplicate',
+    ]);
+    // The same issue changed later (another action time): its own Task.
+    const later = await send(
+      { ...event, createdAt: '2026-11-20T10:16:00.000Z', webhookTimestamp: Date.now() },
+      'd-2',
+    );
+    expect(firstResult(later)['outcome'], later.body).toBe('created');
+    expect(taskNames(r)).toHaveLength(2);
   });
 });
