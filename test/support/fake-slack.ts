@@ -1,7 +1,8 @@
 /**
  * A fake Slack for Socket Mode on loopback: the Web API methods the client calls
- * (`apps.connections.open`, `auth.test`, `chat.postMessage`, checking the bearer tokens) over
- * node:http, and the Socket Mode WebSocket (with `ws`) on the same port. It says `hello` on
+ * (`apps.connections.open`, `auth.test`, `chat.postMessage`, checking the bearer tokens) and
+ * slash commands' `response_url`s ({@link FakeSlack.responseUrl}) over node:http, and the
+ * Socket Mode WebSocket (with `ws`) on the same port. It says `hello` on
  * each connection, records every frame the client sends (acks), and lets a test push
  * envelopes, ask for a reconnect (`disconnect`), cut a connection, or fail the next opens; a
  * connection's `pause()` makes it a peer that vanished without a close.
@@ -29,6 +30,8 @@ export class FakeSlack {
   /** Frames clients sent, parsed, in order. */
   readonly received: Record<string, unknown>[] = [];
   readonly posted: PostedMessage[] = [];
+  /** What was posted to `response_url`s, by path, in order. */
+  readonly responses: Array<{ readonly path: string; readonly body: Record<string, unknown> }> = [];
   /** `apps.connections.open` calls, failed ones included. */
   opens = 0;
   /** How many of the next opens answer `ok: false`. */
@@ -53,6 +56,12 @@ export class FakeSlack {
         body += c.toString();
       });
       req.on('end', () => {
+        if ((req.url ?? '').startsWith('/commands/')) {
+          // A response_url: no token, answered with Slack's plain `ok`.
+          this.responses.push({ path: req.url ?? '', body: JSON.parse(body) as Record<string, unknown> });
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return this.#wake();
+        }
         const method = (req.url ?? '').replace(/^\/api\//, '');
         const auth = req.headers.authorization ?? '';
         const answer = (json: object) => {
@@ -173,6 +182,11 @@ export class FakeSlack {
   /** Whether the client acknowledged `envelopeId`. */
   acked(envelopeId: string): boolean {
     return this.received.some((f) => f.envelope_id === envelopeId);
+  }
+
+  /** A slash command's `response_url` on this fake (`/commands/<id>`). */
+  responseUrl(id: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/commands/${id}`;
   }
 
   /** The Web API base URL. */

@@ -11,13 +11,17 @@
  * to 10 s) awaited first made a slash command that had created its Task fail in the asker's
  * Slack with `operation_timeout`, and a message event come again.
  *
+ * A slash command resolves to what its asker is told ({@link slashCommandReply}) and never
+ * rejects for a spawner that failed: Slack does not send a command again, so the asker is told
+ * which spawner did not take it, to run it again.
+ *
  * @packageDocumentation
  */
 import type { TaskSpawner } from '../../api/index.ts';
 import type { Logger } from '../../kube/log.ts';
 import { type Delivery, type MatchResult, obj, str } from './delivery.ts';
 import { matchDelivery } from './match.ts';
-import { SlackAnnotations } from './slack-event.ts';
+import { SLASH_COMMAND, SlackAnnotations } from './slack-event.ts';
 import { slackStatusText } from './slack-report.ts';
 
 /** What became of a delivery for one spawner, as far as the intake cares. */
@@ -47,11 +51,34 @@ export interface SlackIntakeDeps {
   readonly announced?: (done: Promise<void>) => void;
 }
 
-/** The `onDelivery` of the Slack client. */
+/** One spawner's outcome for a slash command, as {@link slashCommandReply} words it. */
+export interface SlashOutcome extends IntakeOutcome {
+  /** `<namespace>/<name>` of the TaskSpawner. */
+  readonly taskSpawner: string;
+}
+
+/** What a slash command's asker is told of the spawners' outcomes (shown to them only). */
+export const slashCommandReply = (outcomes: readonly SlashOutcome[]): string => {
+  if (outcomes.length === 0) return 'No TaskSpawner takes this command in this channel; nothing was started.';
+  return outcomes
+    .map((o) => {
+      if (o.outcome === 'created')
+        return `Task \`${o.task}\` accepted (TaskSpawner ${o.taskSpawner}); its progress follows in this channel.`;
+      if (o.outcome === 'duplicate') return `Task \`${o.task}\` already has this command.`;
+      const why = o.reason ?? o.outcome;
+      return o.outcome === 'failed'
+        ? `:warning: TaskSpawner ${o.taskSpawner} could not take it (${why}); run the command again.`
+        : `TaskSpawner ${o.taskSpawner} did not take it: ${why}`;
+    })
+    .join('\n');
+};
+
+/** The `onDelivery` of the Slack client: for a slash command, resolves to what its asker is told. */
 export const slackIntake =
   (deps: SlackIntakeDeps) =>
-  async (delivery: Delivery): Promise<void> => {
+  async (delivery: Delivery): Promise<string | undefined> => {
     const retry: string[] = [];
+    const outcomes: SlashOutcome[] = [];
     const announcements: Array<() => Promise<void>> = [];
     for (const spawner of deps.spawners()) {
       if (!spawner.spec.when.slack) continue;
@@ -65,6 +92,7 @@ export const slackIntake =
       const out = await deps.deliver(spawner, delivery, { ...match, annotations });
       const ref = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
       deps.log.info('Slack message delivered', { taskSpawner: ref, outcome: out.outcome, task: out.task });
+      outcomes.push({ taskSpawner: ref, ...out });
       if (out.outcome === 'failed') retry.push(`${ref}: ${out.reason ?? 'failed'}`);
       if (out.outcome !== 'created' || !out.task) continue;
       const channel = annotations[SlackAnnotations.Channel] ?? '';
@@ -91,5 +119,7 @@ export const slackIntake =
       for (const announce of announcements) await announce();
     })();
     deps.announced?.(done);
+    if (delivery.event === SLASH_COMMAND) return slashCommandReply(outcomes);
     if (retry.length > 0) throw new Error(`not delivered, for Slack to resend: ${retry.join('; ')}`);
+    return undefined;
   };

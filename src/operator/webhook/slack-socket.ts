@@ -19,6 +19,11 @@
  * Delivery guarantees: an envelope is acknowledged after `onDelivery` resolves. If it throws
  * or outlives the ack deadline the envelope is left unacknowledged and Slack redelivers it;
  * the Task name derives from channel and timestamp, so a redelivery creates nothing twice.
+ * A slash command is different: Slack never sends one again, and one not acknowledged in
+ * 3 s shows its asker `operation_timeout` though its Task may be on the way. So it is always
+ * acknowledged, with what `onDelivery` resolved to for the asker (or why it failed); at the
+ * deadline, with "working on it", and the outcome follows through the command's
+ * `response_url` once `onDelivery` settles.
  * Nothing here can end the process: every failure is logged and followed by a reconnect with
  * exponential backoff, every HTTP call has a timeout, and a connection that says no `hello`
  * in time is dropped.
@@ -58,8 +63,11 @@ export const slackTokensFromEnv = (env: NodeJS.ProcessEnv): SlackTokens | undefi
 
 /** Options of {@link SlackSocketClient}. */
 export interface SlackSocketOptions extends SlackTokens {
-  /** Receives each message event; resolve to have the envelope acknowledged. */
-  readonly onDelivery: (delivery: Delivery) => Promise<void>;
+  /**
+   * Receives each message event and slash command; resolve to have the envelope acknowledged.
+   * For a slash command, the text it resolves to is shown to the asker (only them).
+   */
+  readonly onDelivery: (delivery: Delivery) => Promise<void> | Promise<string | undefined>;
   /** Web API base. @default 'https://slack.com/api/' */
   readonly apiBaseUrl?: string;
   readonly fetch?: typeof globalThis.fetch;
@@ -87,9 +95,24 @@ export interface SlackSocketStats {
   deliveries: number;
   /** Deliveries whose handler failed or missed the ack deadline (left for redelivery). */
   unacked: number;
+  /** Slash commands acknowledged at the deadline with "working on it", their outcome sent later. */
+  deferred: number;
+  /** Follow-ups posted to slash commands' `response_url`s. */
+  followUps: number;
   /** Connections dropped because nothing was heard from them for the heartbeat's timeout. */
   silent: number;
 }
+
+/** What a slash command's asker is told when its handling outlives the ack deadline. */
+export const SLASH_WORKING =
+  ':hourglass_flowing_sand: Working on it: Kelos is still taking this command; the outcome follows here.';
+
+/** What the asker is told afterwards when the handling had nothing more to say. */
+export const SLASH_DONE = 'Done: Kelos has taken this command.';
+
+/** What the asker is told when the handling failed: Slack never resends a slash command. */
+export const slashFailedText = (e: unknown): string =>
+  `:warning: Kelos could not take this command (${e instanceof Error ? e.message : String(e)}). Run it again.`;
 
 /** Message event types that carry someone's words (`app_mention` duplicates `message`, deduped by Task name). */
 const MESSAGE_EVENTS = new Set(['message', 'app_mention']);
@@ -108,7 +131,15 @@ channel('undici:websocket:pong').subscribe(onControlFrame);
 
 /** One Socket Mode connection, kept open (reconnecting) from {@link start} until {@link stop}. */
 export class SlackSocketClient {
-  readonly stats: SlackSocketStats = { connections: 0, acks: 0, deliveries: 0, unacked: 0, silent: 0 };
+  readonly stats: SlackSocketStats = {
+    connections: 0,
+    acks: 0,
+    deliveries: 0,
+    unacked: 0,
+    silent: 0,
+    deferred: 0,
+    followUps: 0,
+  };
   readonly #o: SlackSocketOptions;
   readonly #log: Logger;
   readonly #fetch: typeof globalThis.fetch;
@@ -309,6 +340,7 @@ export class SlackSocketClient {
       payload,
       ...(this.#teamUrl ? { enrichment: { slackTeamUrl: this.#teamUrl } } : {}),
     };
+    if (slash) return this.#onSlashCommand(ws, id, delivery);
     let deadline: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -332,9 +364,82 @@ export class SlackSocketClient {
     }
   }
 
-  #ack(ws: UndiciWebSocket, envelopeId: string): void {
+  /**
+   * A slash command: acknowledged with its outcome when `onDelivery` settles within the
+   * deadline, else at the deadline with {@link SLASH_WORKING} and the outcome posted to its
+   * `response_url` when it settles.
+   */
+  async #onSlashCommand(ws: UndiciWebSocket, envelopeId: string, delivery: Delivery): Promise<void> {
+    const handled: Promise<unknown> = this.#o.onDelivery(delivery);
+    const outcome = handled.then(
+      (text) => (typeof text === 'string' ? text : undefined),
+      (e: unknown) => {
+        this.#log.warn('Slack slash command not handled', { error: e, triggerId: delivery.deliveryId });
+        return slashFailedText(e);
+      },
+    );
+    let deadline: NodeJS.Timeout | undefined;
+    const late = Symbol('late');
+    const first = await Promise.race([
+      outcome,
+      new Promise<typeof late>((resolve) => {
+        deadline = setTimeout(() => resolve(late), this.#o.ackDeadlineMs ?? 2500);
+      }),
+    ]);
+    clearTimeout(deadline);
+    if (first !== late) {
+      this.#ack(ws, envelopeId, first);
+      return;
+    }
+    this.#ack(ws, envelopeId, SLASH_WORKING);
+    this.stats.deferred++;
+    const text = (await outcome) ?? SLASH_DONE;
+    const url = str(obj(delivery.payload).response_url);
+    try {
+      await this.#followUp(url, text);
+      this.stats.followUps++;
+    } catch (e) {
+      this.#log.warn('Slack slash command outcome not posted to its response_url', {
+        error: e,
+        triggerId: delivery.deliveryId,
+      });
+    }
+  }
+
+  /**
+   * Posts `text` to a slash command's `response_url`, for its asker only. The URL comes in a
+   * payload, so only an https one (Slack's `hooks.slack.com`) or one on the Web API's origin
+   * (a stand-in) is called.
+   */
+  async #followUp(url: string, text: string): Promise<void> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new Error(`response_url ${JSON.stringify(url)} is not a URL`);
+    }
+    const api = new URL(this.#o.apiBaseUrl ?? 'https://slack.com/api/');
+    if (target.protocol !== 'https:' && target.origin !== api.origin)
+      throw new Error(`response_url ${target.origin} is not https`);
+    const res = await this.#fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ response_type: 'ephemeral', text }),
+      signal: AbortSignal.timeout(this.#o.callTimeoutMs ?? 10_000),
+    });
+    const answer = await res.text();
+    if (!res.ok) throw new Error(`response_url: HTTP ${res.status} ${answer.slice(0, 200)}`);
+  }
+
+  /** Acknowledges an envelope; `text` answers a slash command's asker (only them). */
+  #ack(ws: UndiciWebSocket, envelopeId: string, text?: string): void {
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(JSON.stringify({ envelope_id: envelopeId }));
+    ws.send(
+      JSON.stringify({
+        envelope_id: envelopeId,
+        ...(text ? { payload: { response_type: 'ephemeral', text } } : {}),
+      }),
+    );
     this.stats.acks++;
   }
 }

@@ -64,6 +64,17 @@ describe('Slack intake', () => {
     );
   });
 
+  test('a slash command is not rejected for a failed spawner (Slack never resends one): its asker is told which and to run it again', async () => {
+    const { intake } = setup({ eng: { outcome: 'failed', reason: 'API server unavailable' } });
+    const reply = await intake(delivery('slack', 'slash_command', 'slash-command'));
+    expect(reply?.split('\n')).toEqual([
+      ':warning: TaskSpawner team-a/eng could not take it (API server unavailable); run the command again.',
+      expect.stringMatching(
+        /^Task `all-slack-[0-9a-f]{12}` accepted \(TaskSpawner team-a\/all\); its progress follows in this channel\.$/,
+      ),
+    ]);
+  });
+
   test('resolves once the Tasks exist, before the announcement is posted, so the envelope is acknowledged in time', async () => {
     let release: () => void = () => {};
     const held = new Promise<void>((r) => {

@@ -155,6 +155,22 @@ describe('Slack Socket Mode client against a fake Slack on loopback', () => {
     expect(r.matched && r.vars).toMatchObject({ Title: 'fix the flaky login test' });
   });
 
+  test('a slash command whose handler fails is acknowledged with why, since Slack never resends one', async () => {
+    const c = connect(async () => {
+      throw new Error('Task not created: etcd timed out');
+    });
+    await fake.until(() => c.stats.connections === 1);
+    const env = fake.sendSlashCommand(fixture('slack', 'slash-command'));
+    await fake.until(() => fake.acked(env));
+    expect(fake.received.find((f) => f.envelope_id === env)).toStrictEqual({
+      envelope_id: env,
+      payload: {
+        response_type: 'ephemeral',
+        text: ':warning: Kelos could not take this command (Task not created: etcd timed out). Run it again.',
+      },
+    });
+  });
+
   test('disconnect (refresh_requested) opens a new connection, which carries the next messages', async () => {
     const seen: string[] = [];
     const c = connect(async (d) => {

@@ -2,7 +2,11 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Task } from '../../../../src/api/index.ts';
 import { silentLogger } from '../../../../src/kube/log.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
-import type { SlackSocketClient } from '../../../../src/operator/webhook/slack-socket.ts';
+import {
+  SLASH_WORKING,
+  type SlackSocketClient,
+  type SlackSocketOptions,
+} from '../../../../src/operator/webhook/slack-socket.ts';
 import { startSlack } from '../../../../src/operator/webhook/slack-start.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../../../support/fake-slack.ts';
 import { fixture } from '../../../support/webhook-fixtures.ts';
@@ -22,8 +26,8 @@ afterEach(async () => {
 });
 
 /** The receiver over a FakeKube with one slack spawner, as the operator builds it. */
-const setup = async () => {
-  const { kube, spawners, receiver } = await receiverOver(
+const setup = async (client: Partial<SlackSocketOptions> = {}) => {
+  const { kube, spawners, receiver, clock } = await receiverOver(
     { slack: { channels: ['C0ENG00001'] } },
     stops,
     {},
@@ -35,9 +39,9 @@ const setup = async () => {
     kube,
     spawners,
     log: silentLogger,
-    client: { apiBaseUrl: fake.apiBaseUrl, backoff: { initialMs: 5, maxMs: 20 } },
+    client: { apiBaseUrl: fake.apiBaseUrl, backoff: { initialMs: 5, maxMs: 20 }, ...client },
   });
-  return { kube };
+  return { kube, clock };
 };
 
 describe('Slack started with the receiver', () => {
@@ -67,5 +71,58 @@ describe('Slack started with the receiver', () => {
     await fake.until(() => fake.acked(again));
     expect((await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).items).toHaveLength(1);
     expect(fake.posted).toHaveLength(1);
+  });
+
+  test('a slash command whose Task outlives the ack deadline is acknowledged "working on it", then told its Task through response_url', async () => {
+    const { kube, clock } = await setup({ ackDeadlineMs: 100 });
+    // A slow API server: the Task's create is answered 10 s later (on the fake's clock).
+    kube.inject({ verb: 'create', resource: 'Task', delayMs: 10_000 });
+    await fake.until(() => fake.current !== undefined);
+    const command = {
+      ...fixture('slack', 'slash-command'),
+      response_url: fake.responseUrl('T0ACME001/1/abc'),
+    };
+    const env = fake.sendSlashCommand(command);
+    // Acknowledged at the deadline, so Slack shows no operation_timeout; honest about it.
+    await fake.until(() => fake.acked(env));
+    expect(fake.received.find((f) => f.envelope_id === env)).toStrictEqual({
+      envelope_id: env,
+      payload: { response_type: 'ephemeral', text: SLASH_WORKING },
+    });
+    expect(await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).toMatchObject({ items: [] });
+    expect(fake.responses).toEqual([]);
+
+    clock.advance(10_000);
+    await fake.until(() => fake.responses.length > 0);
+    const tasks = (await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).items;
+    expect(tasks).toHaveLength(1);
+    expect(fake.responses).toStrictEqual([
+      {
+        path: '/commands/T0ACME001/1/abc',
+        body: {
+          response_type: 'ephemeral',
+          text: `Task \`${tasks[0]!.metadata.name}\` accepted (TaskSpawner team-a/s); its progress follows in this channel.`,
+        },
+      },
+    ]);
+    // The client counts the follow-up once Slack answered it.
+    await fake.until(() => slack?.stats.followUps === 1);
+    expect(slack?.stats).toMatchObject({ deferred: 1, followUps: 1, unacked: 0 });
+  });
+
+  test('a slash command taken within the deadline is answered in its acknowledgement', async () => {
+    const { kube } = await setup();
+    await fake.until(() => fake.current !== undefined);
+    const env = fake.sendSlashCommand(fixture('slack', 'slash-command'));
+    await fake.until(() => fake.acked(env));
+    const [task] = (await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).items;
+    expect(fake.received.find((f) => f.envelope_id === env)).toStrictEqual({
+      envelope_id: env,
+      payload: {
+        response_type: 'ephemeral',
+        text: `Task \`${task!.metadata.name}\` accepted (TaskSpawner team-a/s); its progress follows in this channel.`,
+      },
+    });
+    expect(fake.responses).toEqual([]);
   });
 });
