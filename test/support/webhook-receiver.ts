@@ -34,6 +34,8 @@ export interface TestReceiver {
   readonly clock: FakeClock;
   readonly tasks: Informer<Task>;
   readonly spawners: Informer<TaskSpawner>;
+  /** The receiver's Event recorder (flush it before reading Events). */
+  readonly events: EventRecorder;
   readonly receiver: WebhookReceiver;
 }
 
@@ -66,16 +68,17 @@ export async function receiverOver(
     () => spawners.stop(),
   );
   await Promise.all([tasks.waitForSync(), spawners.waitForSync()]);
+  const events = new EventRecorder(kube, clock, silentLogger, 'test', REPORTING_CONTROLLER);
   const receiver = new WebhookReceiver({
     client: kube,
     spawners,
     tasks,
     allowUnsigned: () => false,
-    events: new EventRecorder(kube, clock, silentLogger, 'test', REPORTING_CONTROLLER),
+    events,
     clock,
     log: silentLogger,
     ...extra,
   });
   stops.push(() => receiver.close());
-  return { kube, clock, tasks, spawners, receiver };
+  return { kube, clock, tasks, spawners, events, receiver };
 }

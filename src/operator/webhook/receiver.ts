@@ -16,7 +16,9 @@
  *
  * Answers: 405/404/415/413/400 for bad requests, 401 when no spawner's secret verifies the
  * delivery (or a timestamp is stale), 429 with `Retry-After` when a spawner's queue is full,
- * 500/503 for transient failures (the sender retries; dedupe makes that safe), else 200 with a
+ * 500/503 for transient failures (the sender retries; dedupe makes that safe; a Secret that
+ * could not be read answers 503 only when no other spawner took the delivery, else the
+ * delivery is checked again for its spawner in the background), else 200 with a
  * JSON body naming, per spawner the delivery verified for, what became of it (`created`,
  * `duplicate`, `filtered`, `suspended`, `over-limit`, `invalid`). A request sent again (a
  * sender's retry after a timeout, or a captured one replayed inside the signature's window) is
@@ -110,7 +112,22 @@ export interface ReceiverOptions {
   readonly linearLabels?: LinearLabelFetcher;
   /** Fetches a spawner's `contextSources` (the poll loop's fetcher); unset: such spawners get `invalid`. */
   readonly context?: ContextFetcher;
+  /** Delays of the re-checks of a delivery a spawner's Secret could not be read for. @default {@link RECHECK_DELAYS_MS} */
+  readonly recheckDelaysMs?: readonly number[];
 }
+
+/**
+ * When a delivery other spawners took is checked again for a spawner whose Secret could not
+ * be read (ms after the previous try): about half a minute in all, long enough for an API
+ * server's hiccup, short enough to hold little.
+ */
+export const RECHECK_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000];
+
+/** Most deliveries held for re-checks at once; past it (or {@link MAX_RECHECK_BYTES}) one is dropped at once, with its Event. */
+export const MAX_RECHECKS = 100;
+
+/** Most body bytes held for re-checks at once. */
+export const MAX_RECHECK_BYTES = 64 * 1024 * 1024;
 
 /** Which source a request is for, or why it is refused. */
 export function routeOf(
@@ -170,6 +187,9 @@ export class WebhookReceiver {
   readonly #notices: SpawnerNotices;
   readonly #requests: Counter<'source' | 'code'>;
   readonly #outcomes: Counter<'outcome'>;
+  /** Deliveries held to be checked again ({@link WebhookReceiver.#recheck}), and their bytes. */
+  readonly #rechecks = { count: 0, bytes: 0 };
+  readonly #timers = new Set<NodeJS.Timeout>();
   #server: EndpointServer | undefined;
 
   constructor(o: ReceiverOptions) {
@@ -193,7 +213,7 @@ export class WebhookReceiver {
     });
     this.#outcomes = new Counter({
       name: 'kelos_webhook_deliveries_total',
-      help: 'What became of verified webhook deliveries per spawner: created, duplicate, filtered, suspended, over-limit, queue-full, invalid, failed.',
+      help: 'What became of verified webhook deliveries per spawner: created, duplicate, filtered, suspended, over-limit, queue-full, invalid, failed; dropped: taken by other spawners, never checked for this one (its Secret could not be read).',
       labelNames: ['outcome'],
       registers,
     });
@@ -211,6 +231,8 @@ export class WebhookReceiver {
   /** Stops listening and drops open connections. */
   async close(): Promise<void> {
     await this.#server?.close();
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
     this.#notices.stop();
   }
 
@@ -273,6 +295,11 @@ export class WebhookReceiver {
       ),
     );
     const verified = candidates.filter((_, i) => verdicts[i]!.ok);
+    // Spawners whose Secret could not be read: the delivery may be theirs or not.
+    const unread = candidates.filter((_, i) => {
+      const v = verdicts[i]!;
+      return !v.ok && v.transient;
+    });
     if (verified.length === 0) {
       if (verdicts.some((v) => !v.ok && v.transient))
         return { status: 503, body: 'secrets could not be read; retry', headers: { 'retry-after': '5' } };
@@ -330,6 +357,10 @@ export class WebhookReceiver {
           : {}),
       payload,
     };
+    // Taken by others, so the sender hears a 2xx and may never send it again: checked again
+    // here for the spawners whose Secret could not be read, rather than a 503 for every tenant
+    // on the path while one tenant's Secret cannot be read.
+    for (const s of unread) this.#recheck(s, route.source, body, req.headers, now, delivery);
     // One look-up of the commented issue's labels serves every spawner that needs them.
     let issueLabels: Promise<readonly string[]> | undefined;
     const linearLabels = this.#o.linearLabels;
@@ -358,6 +389,108 @@ export class WebhookReceiver {
       body: { delivery: delivery.deliveryId || undefined, results },
       ...(full && !failed ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}),
     };
+  }
+
+  /**
+   * Checks a delivery again for a spawner whose Secret could not be read when it came, after
+   * each of {@link ReceiverOptions.recheckDelaysMs} (the timestamp windows as at its arrival),
+   * and delivers it if it verifies; a delivery for someone else (no match) is dropped quietly.
+   * One still unchecked or not delivered after the last try is named in a
+   * `WebhookDeliveryDropped` Warning Event on the spawner, for its owner to have it sent again.
+   * Held in memory, at most {@link MAX_RECHECKS} deliveries and {@link MAX_RECHECK_BYTES}.
+   */
+  #recheck(
+    spawner: TaskSpawner,
+    source: WebhookSource,
+    body: Buffer,
+    headers: IncomingMessage['headers'],
+    receivedAt: number,
+    delivery: Delivery,
+  ): void {
+    const ref = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
+    const what = delivery.deliveryId
+      ? `delivery ${delivery.deliveryId}`
+      : `the ${source === 'generic' ? delivery.event : source} delivery of ${new Date(receivedAt).toISOString()}`;
+    const drop = (why: string) => {
+      this.#outcomes.inc({ outcome: 'dropped' });
+      this.#o.log.warn('Webhook delivery dropped for a spawner whose Secret could not be read', {
+        taskSpawner: ref,
+        delivery: delivery.deliveryId,
+        error: why,
+      });
+      this.#notices.dropped(spawner, `${what} was not delivered: ${why}; have the sender send it again`);
+    };
+    if (this.#rechecks.count >= MAX_RECHECKS || this.#rechecks.bytes + body.length > MAX_RECHECK_BYTES) {
+      drop(
+        `its Secret could not be read and ${this.#rechecks.count} deliveries already wait to be checked again`,
+      );
+      return;
+    }
+    this.#rechecks.count++;
+    this.#rechecks.bytes += body.length;
+    const delays = this.#o.recheckDelaysMs ?? RECHECK_DELAYS_MS;
+    const done = () => {
+      this.#rechecks.count--;
+      this.#rechecks.bytes -= body.length;
+    };
+    const attempt = async (i: number): Promise<void> => {
+      const current = this.#o.spawners.get(spawner.metadata.namespace ?? '', spawner.metadata.name ?? '');
+      if (!current || current.metadata.uid !== spawner.metadata.uid || current.metadata.deletionTimestamp)
+        return done();
+      let why: string;
+      try {
+        const v = await verifyFor(
+          current,
+          source,
+          body,
+          headers,
+          receivedAt,
+          this.#secrets,
+          this.#o.allowUnsigned,
+        );
+        if (v.ok) {
+          const labels = this.#o.linearLabels;
+          const e = await this.#enrich(
+            current,
+            delivery,
+            labels && (() => labels(linearFacts(delivery).issueId ?? '')),
+          );
+          if ('error' in e) why = e.error;
+          else {
+            const out = await this.#deliverOne(current, e.delivery);
+            if (out.outcome !== 'failed') return done();
+            why = out.reason;
+          }
+        } else if (v.transient) why = v.reason;
+        else {
+          // Not this spawner's delivery (its signature does not match), or its setup is at fault.
+          if (v.setup) this.#notices.cannotVerify(current, v.reason);
+          return done();
+        }
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (i + 1 >= delays.length) {
+        done();
+        drop(why);
+        return;
+      }
+      this.#schedule(() => attempt(i + 1), delays[i + 1]!);
+    };
+    this.#o.log.warn('Webhook delivery held: a spawner’s Secret could not be read; it is checked again', {
+      taskSpawner: ref,
+      delivery: delivery.deliveryId,
+    });
+    this.#schedule(() => attempt(0), delays[0] ?? 0);
+  }
+
+  #schedule(fn: () => Promise<void>, ms: number): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn().catch((err: unknown) => this.#o.log.error('Webhook re-check failed', { error: err }));
+    }, ms);
+    t.unref?.();
+    this.#timers.add(t);
   }
 
   /**

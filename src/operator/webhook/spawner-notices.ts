@@ -5,8 +5,8 @@
  * Event create per Task create in issue 14's bench) — a Warning Event when deliveries are refused (queue full), not turned into a Task
  * (`maxTotalTasks`), unusable (template, collision), cannot be verified for a fault of the
  * spawner's setup (its Secret), or cannot be judged because what its filters need beyond the
- * body (a pull request's files, a Linear issue's labels) could not be fetched — at most one
- * per spawner and reason
+ * body (a pull request's files, a Linear issue's labels) could not be fetched, or were dropped
+ * because its Secret could not be read — at most one per spawner and reason
  * every {@link EVENT_INTERVAL_MS}, so a flood of refusals is not a flood of Events — and the
  * counts `status.webhookDeliveriesRefused` / `status.webhookDeliveriesOverLimit`, written at
  * most once a second per spawner.
@@ -103,6 +103,15 @@ export class SpawnerNotices {
    */
   enrichmentFailed(spawner: TaskSpawner, why: string): void {
     this.#warn(spawner, 'WebhookEnrichmentFailed', why);
+  }
+
+  /**
+   * Takes note that a delivery other spawners took was not delivered to `spawner`, because its
+   * Secret could not be read while it was held (`note` says which and why): the sender heard a
+   * 2xx, so the spawner's owner is the one to have it sent again.
+   */
+  dropped(spawner: TaskSpawner, note: string): void {
+    this.#warn(spawner, 'WebhookDeliveryDropped', note);
   }
 
   #warn(spawner: TaskSpawner, reason: string, note: string): void {
