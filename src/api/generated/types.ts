@@ -930,7 +930,10 @@ export type TaskSpawnerStatus = {
   lastDiscoveryTime?: string;
   /** message explains the phase. */
   message?: string;
-  /** conditions: Suspended, DiscoveryError, MaxTotalTasksReached. */
+  /**
+   * conditions: Suspended, DiscoveryError, MaxTotalTasksReached, and TaskBudgetExhausted (the same
+   * maxTotalTasks state under the second name upstream writes; not about TaskBudgets).
+   */
   conditions?: Condition[];
 };
 
