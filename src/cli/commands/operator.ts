@@ -164,6 +164,7 @@ const defaultLeaseNamespace = (env: Readonly<Record<string, string | undefined>>
 
 interface OperatorFlags {
   kubeconfig?: string;
+  context?: string;
   namespace?: string[];
   leaderElect: boolean;
   leaseName: string;
@@ -204,6 +205,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
       '--kubeconfig <path>',
       'kubeconfig to use (default: $KUBECONFIG, the in-cluster ServiceAccount, or ~/.kube/config)',
     )
+    .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
     .option(
       '-n, --namespace <ns[,ns...]>',
       'watch and reconcile these namespaces only, comma-separated or repeated (default: all namespaces)',
@@ -307,7 +309,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
       if (image) agentImages[type] = image;
     }
     const connection = await resolveConnection(
-      flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {},
+      {
+        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+        ...(flags.context ? { context: flags.context } : {}),
+      },
       io.env,
     );
     // Flushed on warnings and errors, when the operator stops, and when start-up fails.

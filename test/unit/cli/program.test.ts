@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
@@ -35,6 +38,21 @@ describe('kelos program', () => {
     }
     // --help loads every command module (cdk8s, the operator): seconds on a busy machine.
   }, 30_000);
+
+  test('operator --context picks the kubeconfig context, as every cluster command does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-operator-context-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts: [{name: a, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\n',
+    );
+    const args = ['operator', '--kubeconfig', kubeconfig, '--metrics-addr', '0', '--health-addr', '0'];
+    expect(await run(...args, '--context', 'staging')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `kelos: kubeconfig ${kubeconfig}: contexts has no entry named "staging"\n`,
+    });
+  });
 
   test('version -o takes json or yaml only: a typo is exit 1, not text a script cannot parse', async () => {
     const typo = await run('version', '--client', '-o', 'jsno');
