@@ -96,6 +96,27 @@ export function kelosProcess(
   });
 }
 
+/** Writes a kubeconfig of one cluster, user and context into a fresh directory; returns its path. */
+function writeKubeconfig(
+  cluster: Record<string, unknown>,
+  user: Record<string, unknown>,
+  namespace?: string,
+): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-')), 'config');
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster }],
+      users: [{ name: 'u', user }],
+      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', ...(namespace ? { namespace } : {}) } }],
+      'current-context': 'ctx',
+    }),
+  );
+  return path;
+}
+
 /** Writes a kubeconfig for `server` with a bearer token (and the CA of `adminKubeconfig`). */
 export async function tokenKubeconfig(
   adminKubeconfig: string,
@@ -103,25 +124,11 @@ export async function tokenKubeconfig(
   namespace?: string,
 ): Promise<string> {
   const admin = await loadKubeconfigFile(adminKubeconfig);
-  const dir = mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
-  const path = join(dir, 'config');
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'c',
-          cluster: { server: admin.server, 'certificate-authority-data': admin.tls.ca?.toString('base64') },
-        },
-      ],
-      users: [{ name: 'u', user: { token } }],
-      contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u', ...(namespace ? { namespace } : {}) } }],
-      'current-context': 'ctx',
-    }),
+  return writeKubeconfig(
+    { server: admin.server, 'certificate-authority-data': admin.tls.ca?.toString('base64') },
+    { token },
+    namespace,
   );
-  return path;
 }
 
 /** A kubeconfig whose server is a loopback port nothing listens on. */
@@ -134,19 +141,7 @@ export async function unreachableKubeconfig(): Promise<{ path: string; server: s
     });
   });
   const server = `https://127.0.0.1:${port}`;
-  const dir = mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
-  const path = join(dir, 'config');
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'gone', cluster: { server, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'u', user: { token: 'x' } }],
-      contexts: [{ name: 'gone', context: { cluster: 'gone', user: 'u' } }],
-      'current-context': 'gone',
-    }),
-  );
+  const path = writeKubeconfig({ server, 'insecure-skip-tls-verify': true }, { token: 'x' });
   return { path, server };
 }
 
@@ -206,19 +201,7 @@ export async function interposingProxy(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as { port: number }).port;
-  const dir = mkdtempSync(join(tmpdir(), 'kelos-kubeconfig-'));
-  const path = join(dir, 'config');
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'proxy', cluster: { server: `http://127.0.0.1:${port}` } }],
-      users: [{ name: 'u', user: {} }],
-      contexts: [{ name: 'proxy', context: { cluster: 'proxy', user: 'u' } }],
-      'current-context': 'proxy',
-    }),
-  );
+  const path = writeKubeconfig({ server: `http://127.0.0.1:${port}` }, {});
   return {
     kubeconfig: path,
     close: () =>
