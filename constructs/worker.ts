@@ -51,17 +51,35 @@ export interface ExecutionProps extends Pick<Partial<TaskSpec>, 'workerPoolRef'>
    * @default - built from the deprecated top-level fields, if any.
    */
   readonly worker?: WorkerProps;
-  /** Deprecated: use worker.type. */
+  /**
+   * Deprecated: use worker.type.
+   * @deprecated use `worker.type`.
+   */
   readonly type?: WorkerSpec['type'];
-  /** Deprecated: use worker.credentials. */
+  /**
+   * Deprecated: use worker.credentials.
+   * @deprecated use `worker.credentials`.
+   */
   readonly credentials?: Credentials;
-  /** Deprecated: use worker.model. */
+  /**
+   * Deprecated: use worker.model.
+   * @deprecated use `worker.model`.
+   */
   readonly model?: string;
-  /** Deprecated: use worker.effort. */
+  /**
+   * Deprecated: use worker.effort.
+   * @deprecated use `worker.effort`.
+   */
   readonly effort?: string;
-  /** Deprecated: use worker.image. */
+  /**
+   * Deprecated: use worker.image.
+   * @deprecated use `worker.image`.
+   */
   readonly image?: string;
-  /** Deprecated: use worker.podOverrides. */
+  /**
+   * Deprecated: use worker.podOverrides.
+   * @deprecated use `worker.podOverrides`.
+   */
   readonly podOverrides?: PodOverrides;
 }
 

@@ -160,3 +160,14 @@ export type AgentType = (typeof AGENT_TYPES)[number];
  * other names are ignored, so a cluster has one configuration in force.
  */
 export const KELOS_CONFIG_NAME = 'kelos';
+
+/**
+ * Kinds upstream Kelos has that we recognise but do not serve yet, with what to do instead.
+ * The validator reports them instead of failing on an unknown kind.
+ */
+export const UNSERVED_KINDS: Readonly<Record<string, string>> = {
+  WorkerPool:
+    'WorkerPool is not served by this version of Kelos; run Tasks with spec.worker instead of workerPoolRef',
+  Session: 'Session (interactive agents) is not served by this version of Kelos',
+  SessionSpawner: 'SessionSpawner is not served by this version of Kelos',
+};

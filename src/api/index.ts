@@ -40,14 +40,3 @@ export const KINDS: readonly KindDefinition[] = [
 
 /** Looks a served kind up by name. */
 export const kindByName = (kind: string): KindDefinition | undefined => KINDS.find((k) => k.kind === kind);
-
-/**
- * Kinds upstream Kelos has that we recognise but do not serve yet, with what to do instead.
- * The validator reports them instead of failing on an unknown kind.
- */
-export const UNSERVED_KINDS: Readonly<Record<string, string>> = {
-  WorkerPool:
-    'WorkerPool is not served by this version of Kelos; run Tasks with spec.worker instead of workerPoolRef',
-  Session: 'Session (interactive agents) is not served by this version of Kelos',
-  SessionSpawner: 'SessionSpawner is not served by this version of Kelos',
-};

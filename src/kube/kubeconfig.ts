@@ -101,8 +101,14 @@ export async function loadKubeconfigFile(path: string, opts: { context?: string 
   const base = dirname(file);
   const at = (p: string) => (isAbsolute(p) ? p : join(base, p));
   const find = (list: string, name: string, field: string): Dict => {
-    const entry = ((doc[list] ?? []) as NamedEntry<unknown>[]).find((e) => e?.name === name);
-    if (!entry) throw new KubeconfigError(`kubeconfig ${file}: ${list} has no entry named "${name}"`);
+    const entries = (Array.isArray(doc[list]) ? doc[list] : []) as NamedEntry<unknown>[];
+    const entry = entries.find((e) => e?.name === name);
+    if (!entry) {
+      const names = entries.flatMap((e) => (typeof e?.name === 'string' ? [JSON.stringify(e.name)] : []));
+      throw new KubeconfigError(
+        `kubeconfig ${file}: ${list} has no entry named "${name}" (${names.length > 0 ? `it has ${names.join(', ')}` : 'it has none'})`,
+      );
+    }
     return (entry[field] ?? {}) as Dict;
   };
   const contextName = opts.context ?? str(doc['current-context']);

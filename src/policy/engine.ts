@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { Annotations, GROUP, KIND_NAMES } from '../api/group.ts';
+import { Annotations, GROUP, KIND_NAMES, UNSERVED_KINDS } from '../api/group.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
 import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
@@ -18,10 +18,14 @@ import type { Bundle, Finding, PolicyRule } from './rule.ts';
 
 /**
  * What a finding at a field the object does not have adds when a key beside it is one typo from
- * it (`maxConcurency` where the rule reads `maxConcurrency`): `kelos check` on paths runs no
- * schema check, so the rule alone would call a field unset that the user set, misspelt.
+ * it (`maxConcurency` where the rule reads `maxConcurrency`), and where that key is: `kelos check`
+ * on paths runs no schema check, so the rule alone would call a field unset that the user set,
+ * misspelt.
  */
-const misspeltBeside = (object: KubeObject, path: string): string | undefined => {
+const misspeltBeside = (
+  object: KubeObject,
+  path: string,
+): { readonly note: string; readonly pointer: string } | undefined => {
   const segments = path
     .split('/')
     .slice(1)
@@ -42,7 +46,10 @@ const misspeltBeside = (object: KubeObject, path: string): string | undefined =>
   const near = Object.keys(siblings).find((key) => closest(key, [field]) === field);
   return near === undefined
     ? undefined
-    : `; ${JSON.stringify(clipName(near, MAX_IDENTITY))} is set beside it: a misspelling of ${field}? (kelos validate names unknown fields)`;
+    : {
+        note: `; ${JSON.stringify(clipName(near, MAX_IDENTITY))} is set beside it: a misspelling of ${field}? (kelos validate names unknown fields)`,
+        pointer: `/${[...segments, near].map(escapePointer).join('/')}`,
+      };
 };
 
 /** A document the engine checks: a loaded manifest, optionally from a cdk8s construct. */
@@ -275,10 +282,13 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   for (const object of objects) {
     if (isUnknownKelosKind(object)) {
       const near = closest(object.kind, KIND_NAMES);
+      const upstream = UNSERVED_KINDS[object.kind];
       diagnostics.push({
         severity: 'warning',
         code: 'policy/unknown-kind',
-        message: `kind ${JSON.stringify(clipName(object.kind, MAX_IDENTITY))} is no kind of ${GROUP}, so no rule judged this object${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`,
+        message: upstream
+          ? `${upstream}, so no rule judged this object`
+          : `kind ${JSON.stringify(clipName(object.kind, MAX_IDENTITY))} is no kind of ${GROUP}, so no rule judged this object${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`,
         path: '/kind',
         resource: resourceOf(object),
         source: sourceOf(object, '/kind'),
@@ -361,13 +371,15 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
           });
           continue;
         }
+        const misspelt = misspeltBeside(object, f.path);
+        const at = misspelt ? sourceOf(object, misspelt.pointer) : source;
         diagnostics.push({
           severity,
           code: rule.id,
-          message: f.message + (misspeltBeside(object, f.path) ?? ''),
+          message: f.message + (misspelt?.note ?? ''),
           path: f.path,
           resource,
-          ...(source ? { source } : {}),
+          ...(at ? { source: at } : {}),
           hint: f.hint ?? rule.hint,
         });
       }

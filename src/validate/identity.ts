@@ -33,6 +33,18 @@ export interface IdentityProblem {
 /** The metadata fields a manifest most often has, and so most often dedents out of `metadata:`. */
 const METADATA_FIELDS = ['name', 'generateName', 'namespace', 'labels', 'annotations'] as const;
 
+/**
+ * What to add when metadata fields sit at the top level of a manifest (`name:` dedented out of
+ * `metadata:`), or `''`. Only for an object that says what it is (apiVersion or kind): a
+ * `package.json` has a top-level `name` too, and is no manifest at all.
+ */
+const dedentedNote = (object: Record<string, unknown>): string => {
+  if (object['apiVersion'] === undefined && object['kind'] === undefined) return '';
+  const stray = METADATA_FIELDS.filter((f) => object[f] !== undefined);
+  if (stray.length === 0) return '';
+  return `; ${stray.join(', ')} ${stray.length === 1 ? 'is a field' : 'are fields'} of metadata at the top level: indent ${stray.length === 1 ? 'it' : 'them'} under metadata (indented one level too little?)`;
+};
+
 /** What keeps an object from being identified (and so from being validated at all). */
 export function identityProblems(object: Record<string, unknown>): IdentityProblem[] {
   const problems: IdentityProblem[] = [];
@@ -56,12 +68,7 @@ export function identityProblems(object: Record<string, unknown>): IdentityProbl
   }
   const metadata = object['metadata'];
   if (!isPlainObject(metadata)) {
-    // `name:` dedented out of `metadata:` leaves metadata null and the name beside it.
-    const stray = METADATA_FIELDS.filter((f) => object[f] !== undefined);
-    const strayNote =
-      stray.length > 0 && (metadata === undefined || metadata === null)
-        ? `; ${stray.join(', ')} ${stray.length === 1 ? 'is a field' : 'are fields'} of metadata at the top level: indent ${stray.length === 1 ? 'it' : 'them'} under metadata (indented one level too little?)`
-        : '';
+    const strayNote = metadata === undefined || metadata === null ? dedentedNote(object) : '';
     problems.push({
       code: 'manifest/name',
       path: '/metadata',
@@ -81,7 +88,7 @@ export function identityProblems(object: Record<string, unknown>): IdentityProbl
       path: '/metadata/name',
       message:
         metadata['name'] === undefined
-          ? 'metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)'
+          ? `metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create)${dedentedNote(object)}`
           : `metadata.name must be a non-empty string, got ${describeValue(metadata['name'])}`,
     });
   }

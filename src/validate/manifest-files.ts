@@ -38,11 +38,20 @@ const SKIPPED_DIR = /^(?:\..+|node_modules)$/;
 export const POLICY_CONFIG_FILE = 'kelos.policy.yaml';
 
 /**
+ * Files a listing leaves out by name: the tools' own files of a repository `kelos new` makes
+ * (the policy configuration, synth's record, npm's and TypeScript's JSON), never a manifest.
+ * `kelos validate .` at such a repository's root read them as broken manifests (10 errors,
+ * `package.json`'s `name` taken for a name dedented out of metadata).
+ */
+const TOOL_FILE =
+  /^(?:kelos\.policy\.yaml|\.kelos-synth\.json|package\.json|package-lock\.json|npm-shrinkwrap\.json|(?:ts|js)config(?:\..+)?\.json)$/;
+
+/**
  * Every manifest file under `dir`, recursively, sorted by path so output is stable. Paths are
  * returned as `dir` was written (relative stays relative); `cwd` resolves them for reading.
  *
  * Hidden directories and `node_modules` are not entered (see {@link SKIPPED_DIR}), and the
- * policy configuration ({@link POLICY_CONFIG_FILE}) is not listed.
+ * tools' own files ({@link TOOL_FILE}: the policy configuration, `package.json`, …) are not listed.
  * A symbolic link is followed when its target lies inside the directory the user named (`top`,
  * resolved), so a tree that links shared manifests into place is read whole; a link that leaves
  * that tree, dangles or loops is not read, and is reported as a warning naming it, never
@@ -105,8 +114,7 @@ export async function manifestFiles(
       files.push(...below.files);
       skipped.push(...below.skipped);
       for (const [k, v] of below.links) links.set(k, v);
-    } else if (isFile && MANIFEST_FILE.test(entry.name) && entry.name !== POLICY_CONFIG_FILE)
-      files.push(path);
+    } else if (isFile && MANIFEST_FILE.test(entry.name) && !TOOL_FILE.test(entry.name)) files.push(path);
   }
   return { files, skipped, links };
 }

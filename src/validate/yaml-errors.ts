@@ -78,7 +78,7 @@ const EXPLAINED: readonly Explanation[] = [
     // cannot start any token").
     matches: (code) => code === 'BAD_SCALAR_START',
     means: 'a value starts with a character YAML reserves (`@`, `` ` ``, `%`), so it must be quoted',
-    hint: 'put the whole value in quotes, e.g. `schedule: "@weekly"`',
+    hint: 'put the whole value in quotes: `"@weekly"`, not `@weekly`',
   },
   {
     matches: (code, message) => code === 'UNEXPECTED_TOKEN' && /^Unexpected scalar at node end/.test(message),

@@ -304,8 +304,10 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
     return `${err.message} at ${cluster?.server ?? 'the API server'}; run: kelos install`;
   }
   if (err instanceof KubeconfigError) {
-    return err.message.startsWith('no kubeconfig')
-      ? err.message
+    if (err.message.startsWith('no kubeconfig')) return err.message;
+    // A context the kubeconfig lacks is most often a misspelt --context, not a bad file.
+    return / contexts has no entry named /.test(err.message)
+      ? `${err.message}; pass --context one of them (kubectl config get-contexts)`
       : `${err.message}; point --kubeconfig (or KUBECONFIG) at a usable kubeconfig`;
   }
   if (err instanceof UsageError) return err.message;

@@ -228,8 +228,15 @@ describe('explainError', () => {
     expect(explainError(new ApiError(401, 'Unauthorized', 'x'), cluster)).toMatch(
       /refused the credentials .*Log in again/,
     );
-    expect(explainError(new KubeconfigError('kubeconfig /k: contexts has no entry named "x"'))).toBe(
-      'kubeconfig /k: contexts has no entry named "x"; point --kubeconfig (or KUBECONFIG) at a usable kubeconfig',
+    expect(
+      explainError(new KubeconfigError('kubeconfig /k: clusters has no entry named "x" (it has "c")')),
+    ).toBe(
+      'kubeconfig /k: clusters has no entry named "x" (it has "c"); point --kubeconfig (or KUBECONFIG) at a usable kubeconfig',
+    );
+    expect(
+      explainError(new KubeconfigError('kubeconfig /k: contexts has no entry named "x" (it has "a")')),
+    ).toBe(
+      'kubeconfig /k: contexts has no entry named "x" (it has "a"); pass --context one of them (kubectl config get-contexts)',
     );
   });
 });

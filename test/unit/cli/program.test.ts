@@ -50,7 +50,7 @@ describe('kelos program', () => {
     expect(await run(...args, '--context', 'staging')).toEqual({
       code: 1,
       stdout: '',
-      stderr: `kelos: kubeconfig ${kubeconfig}: contexts has no entry named "staging"\n`,
+      stderr: `kelos: kubeconfig ${kubeconfig}: contexts has no entry named "staging" (it has "a")\n`,
     });
   });
 

@@ -232,6 +232,16 @@ spec:
     runPolicies(docs(text), { config: TEST_CONFIG, rules: [cap] }).diagnostics.map((d) => d.message);
 
   test('names a key beside it one typo away, which kelos check on paths would otherwise never see', () => {
+    const [finding] = runPolicies(docs(spawner('maxConcurency')), {
+      config: TEST_CONFIG,
+      rules: [cap],
+    }).diagnostics;
+    // At the misspelt key, not at spec, where the field the rule reads would be.
+    expect([finding?.path, finding?.source?.line, finding?.source?.column]).toStrictEqual([
+      '/spec/maxConcurrency',
+      5,
+      3,
+    ]);
     expect(messages(spawner('maxConcurency'))).toStrictEqual([
       'maxConcurrency is not set or 0, so the spawner may run any number of Tasks at once; set it between 1 and 10; "maxConcurency" is set beside it: a misspelling of maxConcurrency? (kelos validate names unknown fields)',
     ]);
@@ -255,7 +265,15 @@ apiVersion: tekton.dev/v1
 kind: Pipeline
 metadata: { name: p }
 `;
-    const report = runPolicies(docs(text), { config: TEST_CONFIG, rules: BUILTIN_RULES });
+    const report = runPolicies(
+      docs(
+        `${text}---\napiVersion: kelos.dev/v1alpha2\nkind: WorkerPool\nmetadata: { name: pool, namespace: team-a }\n`,
+      ),
+      {
+        config: TEST_CONFIG,
+        rules: BUILTIN_RULES,
+      },
+    );
     expect(
       report.diagnostics.map((d) => [d.severity, d.code, d.path, d.message, d.source?.line]),
     ).toStrictEqual([
@@ -265,6 +283,14 @@ metadata: { name: p }
         '/kind',
         'kind "Taks" is no kind of kelos.dev, so no rule judged this object; did you mean "Task"?',
         2,
+      ],
+      // Upstream's kinds are known, and told as upstream's, not as a misspelling.
+      [
+        'warning',
+        'policy/unknown-kind',
+        '/kind',
+        'WorkerPool is not served by this version of Kelos; run Tasks with spec.worker instead of workerPoolRef, so no rule judged this object',
+        11,
       ],
     ]);
   });

@@ -152,12 +152,18 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
     expect(named.stdout).not.toContain('[manifest/preview]');
   });
 
-  test('at a repository root, the policy file and CI configuration are not read as manifests; named, they are', async () => {
+  test("at a repository root, the policy file, npm's and TypeScript's JSON, synth's record and CI configuration are not read as manifests; named, they are", async () => {
     await mkdir(join(dir, 'manifests'));
     await writeFile(join(dir, 'manifests/task.yaml'), TASK);
     await writeFile(join(dir, 'kelos.policy.yaml'), 'rules:\n  budget/active-deadline: error\n');
     await writeFile(join(dir, '.gitlab-ci.yml'), 'stages: [test]\ntest:\n  script: [echo]\n');
     await writeFile(join(dir, '.pre-commit-config.yaml'), 'repos: []\n');
+    // What kelos new and npm write at the root: read, they were 10 errors (a package.json's name
+    // taken for one dedented out of metadata, tsconfig.json's comments for a broken manifest).
+    await writeFile(join(dir, 'package.json'), '{"name": "my-gitops", "private": true}\n');
+    await writeFile(join(dir, 'package-lock.json'), '{"name": "my-gitops", "lockfileVersion": 3}\n');
+    await writeFile(join(dir, 'tsconfig.json'), '{\n  // strict\n  "compilerOptions": {}\n}\n');
+    await writeFile(join(dir, '.kelos-synth.json'), '{"version": 1, "files": {}}\n');
     // A manifest that lost its apiVersion is still read, and its error reported.
     await writeFile(
       join(dir, 'manifests/no-version.yaml'),
@@ -176,7 +182,14 @@ describe.each(['validate', 'check'])('kelos %s', (command) => {
     expect(read.find((d) => d.code === 'manifest/not-manifest')?.message).toBe(
       'this file and 1 more (.pre-commit-config.yaml) hold no Kubernetes object (neither apiVersion nor kind), so they were not read as manifests: Argo CD ignores such YAML files in a directory it syncs',
     );
-    expect(report.diagnostics.some((d) => d.source?.file === 'kelos.policy.yaml')).toBe(false);
+    const tools = [
+      'kelos.policy.yaml',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      '.kelos-synth.json',
+    ];
+    expect(report.diagnostics.filter((d) => tools.includes(d.source?.file ?? ''))).toStrictEqual([]);
     for (const named of ['kelos.policy.yaml', '.gitlab-ci.yml']) {
       const one = await kelos([command, named], { cwd: dir });
       expect(one.code).toBe(2);

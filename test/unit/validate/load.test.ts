@@ -308,7 +308,7 @@ describe('parseManifests', () => {
         8,
         17,
         'document 1 is not valid YAML: a value starts with a character YAML reserves (`@`, `` ` ``, `%`), so it must be quoted (Plain value cannot start with reserved character @)',
-        'put the whole value in quotes, e.g. `schedule: "@weekly"`',
+        'put the whole value in quotes: `"@weekly"`, not `@weekly`',
       ],
     ]);
     expect(found('"0 9 * * 1"x')).toEqual([
@@ -453,6 +453,19 @@ describe('parseManifests', () => {
         3,
       ],
     ]);
+    // A name dedented below other metadata fields: metadata is an object without a name.
+    expect(
+      parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  labels: {a: b}\nname: c\n', 'c.yaml')
+        .diagnostics[0]?.message,
+    ).toBe(
+      'document 1: metadata.name is missing; every object needs a name (or metadata.generateName, for kubectl create); name is a field of metadata at the top level: indent it under metadata (indented one level too little?)',
+    );
+    // A package.json has a top-level name too, and is no manifest: no such guess.
+    expect(
+      parseManifests('{"name": "my-gitops", "private": true}\n', 'package.json').diagnostics.map(
+        (d) => d.message,
+      ),
+    ).not.toContainEqual(expect.stringContaining('indented one level too little'));
     // A metadata of the wrong type is not a dedent: no guess.
     expect(
       parseManifests('kind: Task\nmetadata: [a]\nname: t\n', 't.yaml').diagnostics.find(
@@ -638,7 +651,7 @@ describe('loadManifestPaths', () => {
     await mkdir(join(dir, 'node_modules/pkg'), { recursive: true });
     await mkdir(join(dir, '.github/workflows'), { recursive: true });
     await mkdir(join(dir, 'm'));
-    await writeFile(join(dir, 'node_modules/pkg/package.json'), '{"name": "pkg"}');
+    await writeFile(join(dir, 'node_modules/pkg/task.yaml'), TASK.replace('name: fix', 'name: pkg'));
     await writeFile(join(dir, '.github/workflows/ci.yml'), 'on: push\n');
     await writeFile(join(dir, 'm/task.yaml'), TASK);
     await writeFile(join(dir, '.hidden.yaml'), TASK.replace('name: fix', 'name: dotfile'));
@@ -648,7 +661,7 @@ describe('loadManifestPaths', () => {
     const named = await loadManifestPaths(['node_modules', '.github'], async () => '', dir);
     // Entered when named; a workflow found there is no manifest (no apiVersion, no kind), as
     // Argo CD would ignore it in a directory it syncs, and the note says so.
-    expect(named.files).toStrictEqual(['node_modules/pkg/package.json']);
+    expect(named.files).toStrictEqual(['node_modules/pkg/task.yaml']);
     expect(named.diagnostics.map((d) => [d.code, d.source?.file, d.message])).toContainEqual([
       'manifest/not-manifest',
       '.github/workflows/ci.yml',
