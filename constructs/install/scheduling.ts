@@ -7,8 +7,8 @@
  */
 import type { K8sType } from '../../src/api/k8s/index.ts';
 import { OPERATOR_NAME } from '../../src/install/index.ts';
+import { parsePointer } from '../../src/validate/diagnostic.ts';
 import { validateObject } from '../../src/validate/index.ts';
-import { parsePointer } from '../../src/validate/load.ts';
 import {
   DNS1123_SUBDOMAIN,
   isLabelValue,

@@ -18,7 +18,7 @@ import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import { AGENT_TYPES, DEFAULT_IMAGE_REPOSITORY } from '../api/group.ts';
 import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
-import type { Severity } from '../validate/diagnostic.ts';
+import { parsePointer, type Severity } from '../validate/diagnostic.ts';
 import { closest } from '../validate/echo.ts';
 
 /** Per-rule settings. */
@@ -380,14 +380,6 @@ const unknownKey = (key: string, known: readonly string[]): string => {
 };
 
 /** Unescaped segments of a JSON pointer. */
-const segments = (pointer: string): string[] =>
-  pointer === ''
-    ? []
-    : pointer
-        .slice(1)
-        .split('/')
-        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
-
 /**
  * The schema nodes an error's `schemaPath` passes through, each with the depth in the
  * document it applies at, so a failure deep inside (an item of a list) is reported at the key
@@ -398,7 +390,7 @@ function schemaTrail(
   schemaPath: string,
 ): Array<{ node: Record<string, unknown>; depth: number }> {
   const trail = [{ node: root as Record<string, unknown>, depth: 0 }];
-  const parts = segments(schemaPath.replace(/^#/, '')).map(decodeURIComponent);
+  const parts = parsePointer(schemaPath.replace(/^#/, '')).map(decodeURIComponent);
   let node = root as Record<string, unknown>;
   let depth = 0;
   for (let i = 0; i < parts.length; i++) {
@@ -492,7 +484,7 @@ function problemsOf(errors: readonly ErrorObject[], raw: unknown, root: object):
   for (const e of errors) {
     // An `if` only picks the branch, and a failed union is reported once, as the union.
     if (e.keyword === 'if' || /\/(anyOf|oneOf)\/\d+\//.test(e.schemaPath)) continue;
-    const path = segments(e.instancePath);
+    const path = parsePointer(e.instancePath);
     if (e.keyword === 'additionalProperties') {
       const schema = e.parentSchema as Record<string, unknown> & Annotations;
       const key = String((e.params as { additionalProperty: string }).additionalProperty);

@@ -9,7 +9,7 @@
 import { Annotations, GROUP, KIND_NAMES, UNSERVED_KINDS } from '../api/group.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
-import { escapePointer, sortDiagnostics } from '../validate/diagnostic.ts';
+import { escapePointer, parsePointer, sortDiagnostics, toPointer } from '../validate/diagnostic.ts';
 import { clipName, closest } from '../validate/echo.ts';
 import { MAX_IDENTITY } from '../validate/identity.ts';
 import type { LoadedDocument } from '../validate/load.ts';
@@ -26,10 +26,7 @@ const misspeltBeside = (
   object: KubeObject,
   path: string,
 ): { readonly note: string; readonly pointer: string } | undefined => {
-  const segments = path
-    .split('/')
-    .slice(1)
-    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const segments = parsePointer(path);
   const field = segments.pop();
   if (field === undefined) return undefined;
   let parent: unknown = object;
@@ -48,7 +45,7 @@ const misspeltBeside = (
     ? undefined
     : {
         note: `; ${JSON.stringify(clipName(near, MAX_IDENTITY))} is set beside it: a misspelling of ${field}? (kelos validate names unknown fields)`,
-        pointer: `/${[...segments, near].map(escapePointer).join('/')}`,
+        pointer: toPointer([...segments, near]),
       };
 };
 

@@ -150,6 +150,15 @@ export const escapePointer = (segment: string | number): string => {
   return s.includes('~') || s.includes('/') ? s.replaceAll('~', '~0').replaceAll('/', '~1') : s;
 };
 
+/** Splits a JSON pointer into unescaped segments (RFC 6901). */
+export const parsePointer = (pointer: string): string[] =>
+  pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+
 /** Joins segments into a JSON pointer. */
 export const toPointer = (segments: ReadonlyArray<string | number>): string => {
   let out = '';

@@ -7,10 +7,10 @@
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
 import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
 import { dataSizeFinding } from './data-size.ts';
-import { type Diagnostic, type Finding, type Severity, sortDiagnostics } from './diagnostic.ts';
+import { type Diagnostic, type Finding, parsePointer, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { checkGitNames } from './git-refs.ts';
-import { documentFromObject, type LoadedDocument, parsePointer, toDiagnostic } from './load.ts';
+import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkPodOverrides } from './pod-overrides.ts';
 
 export { type LoadResult, loadManifestPaths } from './manifest-files.ts';

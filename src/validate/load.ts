@@ -24,7 +24,7 @@ import {
   type Node as YamlNode,
 } from 'yaml';
 import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
-import { toPointer } from './diagnostic.ts';
+import { parsePointer, toPointer } from './diagnostic.ts';
 import { describeValue, identityProblems, isPlainObject, resourceOf } from './identity.ts';
 import { linePositions } from './line-index.ts';
 import { type RetypedKey, retypedKeys } from './map-keys.ts';
@@ -142,15 +142,6 @@ const kubectlTags = (tags: Tags): Tags => [
   ),
   goPrefixedInt,
 ];
-
-/** Splits a JSON pointer into unescaped segments (RFC 6901). */
-export const parsePointer = (pointer: string): string[] =>
-  pointer === ''
-    ? []
-    : pointer
-        .slice(1)
-        .split('/')
-        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 
 /** Builds a document for an object that has no source text (for example one synthesized in memory). */
 export const documentFromObject = (

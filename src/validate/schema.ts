@@ -20,7 +20,7 @@ import { homesText } from './field-homes.ts';
 
 export { closest } from './echo.ts';
 
-import { parsePointer } from './load.ts';
+import { parsePointer } from './diagnostic.ts';
 
 import {
   coreObjectSchema,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { documentFromObject, parseManifests, parsePointer } from '../../../src/validate/load.ts';
+import { parsePointer } from '../../../src/validate/diagnostic.ts';
+import { documentFromObject, parseManifests } from '../../../src/validate/load.ts';
 import { loadManifestPaths } from '../../../src/validate/manifest-files.ts';
 
 const TASK = `apiVersion: kelos.dev/v1alpha2
