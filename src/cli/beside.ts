@@ -38,7 +38,9 @@ export const assertBesideUsable = (
 
 /**
  * The bundles the `--beside` paths deploy, without the documents of files the command reads
- * as its own paths (`checkedFiles`): those are reported on where they are.
+ * as its own paths (`checkedFiles`): those are reported on where they are. Each bundle keeps
+ * its files that did not parse (`unread`), which are not reported either: a reference that
+ * resolves nowhere may name an object of one of them.
  */
 export const loadBeside = async (
   beside: readonly string[] | undefined,
@@ -51,9 +53,12 @@ export const loadBeside = async (
   // Loose manifests (no kustomization root) are a bundle named '' here as among the paths; named
   // alike, a reference from the paths' loose manifests to them would count as within its own
   // bundle and never resolve beside it. They are named after the --beside paths instead.
-  return loaded.bundles.map((b) => ({
-    ...b,
-    name: b.name === '' ? beside.join(', ') : b.name,
-    documents: b.documents.filter((d) => !checked.has(d.file)),
-  }));
+  return loaded.bundles.map((b) => {
+    const unread = (b.unread ?? []).filter((f) => !checked.has(f));
+    return {
+      name: b.name === '' ? beside.join(', ') : b.name,
+      documents: b.documents.filter((d) => !checked.has(d.file)),
+      ...(unread.length > 0 && { unread }),
+    };
+  });
 };

@@ -106,17 +106,20 @@ async function validatePaths(
           options.namespace,
         )
       : undefined;
+  // A file beside that does not parse may hold what a reference names, as one of the bundle's may.
+  const besideUnread = context.flatMap((b) => b.unread ?? []);
   return {
     diagnostics: sortDiagnostics(
       uniqueDiagnostics([
         ...loaded.diagnostics,
-        ...loaded.bundles.flatMap((b) =>
-          validateDocuments(b.documents, {
+        ...loaded.bundles.flatMap((b) => {
+          const unread = [...new Set([...(b.unread ?? []), ...besideUnread])];
+          return validateDocuments(b.documents, {
             ...options,
             ...besideOf?.(bundleLabel(b)),
-            ...(b.unread && { unreadFiles: b.unread }),
-          }),
-        ),
+            ...(unread.length > 0 && { unreadFiles: unread }),
+          });
+        }),
         ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),
         ...cyclesAcrossBundles(loaded.bundles, options.namespace),
       ]),

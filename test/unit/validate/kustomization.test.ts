@@ -250,6 +250,36 @@ describe('kustomization trees', () => {
     ]);
   });
 
+  test('--beside: a reference that resolves nowhere, with a file beside that does not parse, may name an object of that file', async () => {
+    const task = `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: my-repo}\n`;
+    // A key written twice.
+    const broken =
+      'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: my-repo\n  name: my-repo\nspec:\n  repo: https://github.com/acme/widgets.git\n';
+    const root = tree({
+      'manifests/task.yaml': task,
+      'dist/apps/issue-worker/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'dist/apps/issue-worker/workspace.yaml': broken,
+      'shared/workspace.yaml': broken,
+    });
+    const validate = async (beside: string) => {
+      const run = await kelos(['validate', 'manifests/', '--beside', beside, '--format', 'json'], {
+        cwd: root,
+      });
+      return (
+        JSON.parse(run.stdout) as {
+          diagnostics: { code: string; message: string; source: { file: string } }[];
+        }
+      ).diagnostics.map((d) => `${d.source.file} ${d.code}: ${d.message}`);
+    };
+    // Named as it is among the paths; what is wrong with it is still its own check's.
+    expect(await validate('dist/')).toStrictEqual([
+      'manifests/task.yaml ref/external: spec.worker.workspaceRef names Workspace "my-repo", which is not in this bundle; it may be in dist/apps/issue-worker/workspace.yaml, which does not parse; fix that file and run again',
+    ]);
+    expect(await validate('shared/workspace.yaml')).toStrictEqual([
+      'manifests/task.yaml ref/external: spec.worker.workspaceRef names Workspace "my-repo", which is not in this bundle; it may be in shared/workspace.yaml, which does not parse; fix that file and run again',
+    ]);
+  });
+
   test('--beside: loose manifests beside loose manifests resolve there too (no kustomization on either side)', async () => {
     const root = tree({
       'manifests/task.yaml':
