@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { dirname } from 'node:path';
-import { API_VERSION } from '../api/index.ts';
+import { API_VERSION, GROUP } from '../api/index.ts';
 import {
   type Diagnostic,
   type Finding,
@@ -62,6 +62,12 @@ export interface ReferenceOptions {
    */
   readonly besideNames?: (kind: string, namespace: string) => readonly string[];
   /**
+   * The Kelos object another bundle of the run deploys only under a version this Kelos does not
+   * serve (`kelos.dev/v1alpha1`), with that bundle (see {@link beside}): a reference to it is
+   * `ref/unserved`, as to such an object of the bundle itself.
+   */
+  readonly besideUnserved?: (kind: string, namespace: string, name: string) => UnservedElsewhere | undefined;
+  /**
    * Files of the bundle whose text did not parse: a reference that resolves nowhere may name an
    * object of one of them, so it is not told to exist in the cluster.
    * @default []
@@ -73,8 +79,27 @@ export interface ReferenceOptions {
 interface BesideBundle {
   /** How a finding names the bundle: `app issue-worker`, `dist/apps/issue-worker`. */
   readonly label: string;
-  readonly documents: ReadonlyArray<{ readonly object: Readonly<Record<string, unknown>> }>;
+  readonly documents: ReadonlyArray<{
+    readonly object: Readonly<Record<string, unknown>>;
+    /** Where the object is, for a message naming it; an app's object has no line. */
+    readonly file?: string;
+    readonly line?: number;
+  }>;
 }
+
+/** A Kelos object of an unserved version that another bundle deploys: {@link ReferenceOptions.besideUnserved}. */
+export interface UnservedElsewhere {
+  /** The bundle's label (`dist/apps/issue-worker`). */
+  readonly by: string;
+  readonly apiVersion: string;
+  /** Where the object is, when known. */
+  readonly at?: SourceLocation;
+}
+
+const GROUP_OF = (apiVersion: unknown): string =>
+  typeof apiVersion === 'string' && apiVersion.includes('/')
+    ? apiVersion.slice(0, apiVersion.indexOf('/'))
+    : '';
 
 /** The key a reference looks an object up by: its group, kind, namespace and name. */
 const refKey = (kind: string, namespace: string, name: string): string =>
@@ -130,14 +155,15 @@ export const referenceResolver = (
 export const bundlesBeside = (
   bundles: readonly BesideBundle[],
   namespace = 'default',
-): ((own: string) => Required<Pick<ReferenceOptions, 'beside' | 'besideNames'>>) => {
+): ((own: string) => Required<Pick<ReferenceOptions, 'beside' | 'besideNames' | 'besideUnserved'>>) => {
   const owners = new Map<string, string[]>();
   // Names by kind and namespace, each with the bundles that deploy it.
   const names = new Map<string, Map<string, string[]>>();
+  // Kelos objects of another version, by the key a served one would have: the first of each bundle.
+  const unserved = new Map<string, UnservedElsewhere[]>();
   for (const b of bundles) {
-    for (const { object } of b.documents) {
+    for (const { object, file, line } of b.documents) {
       const kind = String(object['kind']);
-      if (object['apiVersion'] !== (kind === 'Secret' ? 'v1' : API_VERSION)) continue;
       const metadata = (object['metadata'] ?? {}) as Json;
       const ns =
         typeof metadata['namespace'] === 'string' && metadata['namespace']
@@ -145,6 +171,18 @@ export const bundlesBeside = (
           : namespace;
       const name = String(metadata['name'] ?? '');
       const key = refKey(kind, ns, name);
+      if (object['apiVersion'] !== (kind === 'Secret' ? 'v1' : API_VERSION)) {
+        if (kind === 'Secret' || GROUP_OF(object['apiVersion']) !== GROUP) continue;
+        const list = unserved.get(key) ?? [];
+        if (!list.some((u) => u.by === b.label))
+          list.push({
+            by: b.label,
+            apiVersion: String(object['apiVersion']),
+            ...(file !== undefined && { at: { file, ...(line !== undefined && { line }) } }),
+          });
+        unserved.set(key, list);
+        continue;
+      }
       const list = owners.get(key);
       if (!list) {
         const labels = [b.label];
@@ -161,6 +199,7 @@ export const bundlesBeside = (
       [...(names.get(`${kind}/${ns}`) ?? [])].flatMap(([name, labels]) =>
         labels.some((label) => label !== own) ? [name] : [],
       ),
+    besideUnserved: (kind, ns, name) => unserved.get(refKey(kind, ns, name))?.find((u) => u.by !== own),
   });
 };
 
@@ -269,11 +308,6 @@ function referencesOf(object: Json): Reference[] {
   return refs;
 }
 
-const GROUP_OF = (apiVersion: unknown): string =>
-  typeof apiVersion === 'string' && apiVersion.includes('/')
-    ? apiVersion.slice(0, apiVersion.indexOf('/'))
-    : '';
-
 /**
  * Runs the bundle checks over every document.
  *
@@ -377,6 +411,21 @@ export function checkReferences(
     return `; did you mean "${guess}"${deployedBy === undefined ? '' : `, which ${deployedBy} deploys`}?`;
   };
 
+  /**
+   * The object of another version a reference names: the bundle's own (`by` unset), else one a
+   * bundle beside it deploys.
+   */
+  const unservedAt = (
+    kind: string,
+    namespace: string,
+    name: string,
+  ): (Omit<UnservedElsewhere, 'by'> & { readonly by?: string }) | undefined => {
+    const own = byKey.get(kelosKey(kind, namespace, name));
+    return own
+      ? { apiVersion: String(own.object['apiVersion']), at: { file: own.file, line: own.line } }
+      : options.besideUnserved?.(kind, namespace, name);
+  };
+
   /** The referring object's own name when it is of the kind referred to. */
   const ownName = (doc: LoadedDocument, kind: string): string | undefined =>
     doc.object['kind'] === kind ? nameOf(doc) : undefined;
@@ -421,19 +470,17 @@ export function checkReferences(
         });
         continue;
       }
-      // In the bundle under a version this Kelos does not serve (upstream's kelos.dev/v1alpha1
-      // Workspace beside a v1alpha2 Task): not missing, but refused with its object.
-      const unserved = ref.kind === 'Secret' ? undefined : byKey.get(kelosKey(ref.kind, namespace, ref.name));
+      // In the bundle (or one beside it) under a version this Kelos does not serve (upstream's
+      // kelos.dev/v1alpha1 Workspace beside a v1alpha2 Task): not missing, but refused with its object.
+      const unserved = ref.kind === 'Secret' ? undefined : unservedAt(ref.kind, namespace, ref.name);
       if (unserved !== undefined) {
-        const version = clipName(String(unserved.object['apiVersion']));
-        const where = formatLocation(
-          options.writtenAt?.(unserved.file) ?? { file: unserved.file, line: unserved.line },
-        );
+        const version = clipName(unserved.apiVersion);
+        const at = unserved.at && (options.writtenAt?.(unserved.at.file) ?? unserved.at);
         report(doc, {
           severity: options.requireRefs || options.externalRefs === 'error' ? 'error' : 'warning',
           code: 'ref/unserved',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which this bundle has only as ${version} (${where}), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which ${unserved.by === undefined ? 'this bundle has' : `${unserved.by} deploys`} only as ${version}${at ? ` (${formatLocation(at)})` : ''}, a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve`,
           hint: `change the ${ref.kind}'s apiVersion to ${API_VERSION}, and check its fields against the ${API_VERSION} API`,
         });
         continue;

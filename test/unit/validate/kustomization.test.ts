@@ -280,6 +280,28 @@ describe('kustomization trees', () => {
     ]);
   });
 
+  test('--beside: a reference to an object beside only as kelos.dev/v1alpha1 is ref/unserved, naming who deploys it and where', async () => {
+    const task = `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: fix\nspec:\n  prompt: Fix it.\n  worker:\n    type: codex\n    credentials: {type: none}\n    workspaceRef: {name: my-repo}\n`;
+    const root = tree({
+      'manifests/task.yaml': task,
+      'dist/apps/issue-worker/kustomization.yaml': kustomization('resources: [workspace.yaml]\n'),
+      'dist/apps/issue-worker/workspace.yaml':
+        '# upstream 15-workerpool\napiVersion: kelos.dev/v1alpha1\nkind: Workspace\nmetadata:\n  name: my-repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+    });
+    const validate = async (...flags: string[]) => {
+      const run = await kelos(['validate', 'manifests/', '--beside', 'dist/', ...flags, '--format', 'json'], {
+        cwd: root,
+      });
+      return (
+        JSON.parse(run.stdout) as { diagnostics: { severity: string; code: string; message: string }[] }
+      ).diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`);
+    };
+    const message =
+      'spec.worker.workspaceRef names Workspace "my-repo", which dist/apps/issue-worker deploys only as kelos.dev/v1alpha1 (dist/apps/issue-worker/workspace.yaml:2), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve';
+    expect(await validate()).toStrictEqual([`warning ref/unserved: ${message}`]);
+    expect(await validate('--strict-refs')).toStrictEqual([`error ref/unserved: ${message}`]);
+  });
+
   test('--beside: loose manifests beside loose manifests resolve there too (no kustomization on either side)', async () => {
     const root = tree({
       'manifests/task.yaml':
