@@ -12,9 +12,11 @@
  */
 import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
+import { repositoryId } from '../render/checks.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
 import type { SourcePosition } from '../validate/load.ts';
+import type { FilesRepository, GitRemote } from './git-remotes.ts';
 import type { SynthObject } from './render.ts';
 
 const ARGO_GROUP = 'argoproj.io/';
@@ -31,10 +33,15 @@ const rendersTo = (path: string, dir: string): boolean => {
 const recursive = (source: Json): boolean =>
   isRecord(source['directory']) && source['directory']['recurse'] === true;
 
+/** The repository an Argo CD source or git generator reads (`repoURL`), when it names one. */
+const repoUrlOf = (source: Json): { repoURL?: string } =>
+  typeof source['repoURL'] === 'string' && source['repoURL'] !== '' ? { repoURL: source['repoURL'] } : {};
+
 /**
- * The paths an Argo CD object syncs from, each with its JSON pointer; the ApplicationSet's `/*`
- * dropped, and with it the patterns its generator excludes (`exclude: true`). `recurse`: an
- * Application's directory source that reads the subdirectories too.
+ * The paths an Argo CD object syncs from, each with its JSON pointer and the repository it is a
+ * path of; the ApplicationSet's `/*` dropped, and with it the patterns its generator excludes
+ * (`exclude: true`). `recurse`: an Application's directory source that reads the
+ * subdirectories too.
  */
 const pathsOf = (
   object: Json,
@@ -42,6 +49,7 @@ const pathsOf = (
   pointer: string;
   path: string;
   apps: boolean;
+  repoURL?: string;
   recurse?: boolean;
   excludes?: readonly string[];
 }> => {
@@ -55,13 +63,22 @@ const pathsOf = (
               pointer: '/spec/source/path',
               path: spec['source']['path'],
               apps: false,
+              ...repoUrlOf(spec['source']),
               recurse: recursive(spec['source']),
             },
           ]
         : []),
       ...sources.flatMap((s, i) =>
         isRecord(s) && typeof s['path'] === 'string'
-          ? [{ pointer: `/spec/sources/${i}/path`, path: s['path'], apps: false, recurse: recursive(s) }]
+          ? [
+              {
+                pointer: `/spec/sources/${i}/path`,
+                path: s['path'],
+                apps: false,
+                ...repoUrlOf(s),
+                recurse: recursive(s),
+              },
+            ]
           : [],
       ),
     ];
@@ -82,6 +99,7 @@ const pathsOf = (
               pointer: `/spec/generators/${gi}/git/directories/${di}/path`,
               path: d['path'].slice(0, -2),
               apps: true,
+              ...(isRecord(g) && isRecord(g['git']) ? repoUrlOf(g['git']) : {}),
               excludes,
             },
           ]
@@ -188,24 +206,56 @@ const patternNames = (pattern: string, dir: string): boolean => {
 /** What {@link argocdTaskTtlDiagnostics} reads of an object: the object and the file it is in. */
 export type ObjectInFile = Pick<SynthObject, 'object' | 'file' | 'constructPath'>;
 
+/** The repository of files whose remotes no one asked for: only the paths are compared. */
+const NOT_LOOKED_UP: FilesRepository = { unknown: 'the git repository was not looked up' };
+
+/**
+ * Whether an Argo CD source's `repoURL` is the repository a Task is in: `same` names the remote
+ * it is; `unknown` says why that cannot be told (no repoURL, no remote to compare it with), and
+ * then the path alone decides, as it must for a repository that has not been pushed yet.
+ */
+const repositoryMatch = (
+  repoURL: string | undefined,
+  repository: FilesRepository,
+): { same: GitRemote } | { other: true } | { unknown: string } => {
+  if (repoURL === undefined) return { unknown: 'it names no repoURL' };
+  if ('unknown' in repository) return { unknown: repository.unknown };
+  const wanted = repositoryId(repoURL);
+  const comparable = repository.remotes.filter((r) => repositoryId(r.url) !== undefined);
+  if (wanted === undefined || comparable.length === 0)
+    return {
+      unknown:
+        wanted === undefined
+          ? 'its repoURL names no host'
+          : `the git repository's remotes are local paths (${repository.remotes.map((r) => r.url).join(', ')})`,
+    };
+  const same = comparable.find((r) => repositoryId(r.url) === wanted);
+  return same ? { same } : { other: true };
+};
+
 /**
  * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the Argo CD
  * objects among `objects` syncs (an Application's path, below it too when its directory source
- * recurses, or an app directory its ApplicationSet generates an Application for). Argo CD
- * recreates a synced object that is gone: at once under `selfHeal`, else at the next sync. The
- * TTL rule (`hygiene/ttl-seconds-after-finished`) knows a Task is kept in Git only by its
- * annotation; here it is known by where the Task lies: where synth writes it, or where a plain
- * YAML tree `kelos check` reads holds it.
+ * recurses, or an app directory its ApplicationSet generates an Application for) from the
+ * repository the Task is in. Argo CD recreates a synced object that is gone: at once under
+ * `selfHeal`, else at the next sync. The TTL rule (`hygiene/ttl-seconds-after-finished`) knows
+ * a Task is kept in Git only by its annotation; here it is known by where the Task lies: where
+ * synth writes it, or where a plain YAML tree `kelos check` reads holds it.
  *
  * @param locate Where a JSON pointer of an object is in its file.
  * @param syncedFrom The repository directory Argo CD reads an object from: by default its
  *   file's directory (synth's output, relative to the project root); for a plain YAML tree, its
  *   kustomization root's, relative to the git repository.
+ * @param repositoryOf The git repository an object's file is in, by its remotes: an Argo CD
+ *   object whose `repoURL` is none of them syncs another repository's path. When it cannot be
+ *   told (no git, no remote), the path alone decides, and the finding says so. Asking costs a
+ *   `git` run: call without it first, and again with it only when that finds something.
  */
 export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
   objects: readonly T[],
   locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
   syncedFrom: (o: T) => string = (o) => posix.dirname(o.file),
+  repositoryOf: (o: T) => FilesRepository = () => NOT_LOOKED_UP,
 ): Diagnostic[] {
   const syncs = objects.flatMap((o) => {
     const apiVersion = o.object['apiVersion'];
@@ -229,17 +279,32 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
       continue;
     const dir = syncedFrom(o);
     // An app directory the ApplicationSet's generator excludes gets no Application.
-    const sync = syncs.find((s) =>
+    const onPath = syncs.filter((s) =>
       s.apps
         ? names(s.path, posix.dirname(dir)) && !(s.excludes ?? []).some((x) => patternNames(x, dir))
         : names(s.path, dir) || (s.recurse === true && ancestors(dir).some((a) => names(s.path, a))),
     );
-    if (!sync) continue;
+    if (onPath.length === 0) continue;
+    const repository = repositoryOf(o);
+    // Another repository's path is not this Task's directory; one told to be this repository
+    // is named before one that cannot be told.
+    const matched = onPath
+      .map((sync) => ({ sync, match: repositoryMatch(sync.repoURL, repository) }))
+      .filter(({ match }) => !('other' in match))
+      .sort((a, b) => Number('unknown' in a.match) - Number('unknown' in b.match))[0];
+    if (!matched) continue;
+    const { sync, match } = matched;
+    const of =
+      'same' in match
+        ? ` of ${sync.repoURL}, the repository it is in (its remote "${match.same.name}")`
+        : 'unknown' in match && sync.repoURL !== undefined
+          ? ` (only the path was compared, not its repoURL ${sync.repoURL}: ${match.unknown})`
+          : ' (only the path was compared: it names no repoURL)';
     out.push({
       severity: 'warning',
       code: 'argocd/task-ttl',
       path: TTL_POINTER,
-      message: `${sync.by} syncs this Task from ${dir}: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again`,
+      message: `${sync.by} syncs this Task from ${dir}${of}: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again`,
       hint: 'leave ttlSecondsAfterFinished unset and annotate the Task kelos.dev/lifecycle: git; remove it from the app to clean it up (Argo CD prunes it)',
       resource: {
         apiVersion: API_VERSION,

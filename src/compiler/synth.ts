@@ -41,6 +41,7 @@ import {
   type SynthConfig,
 } from './config.ts';
 import { memberPosition } from './emit-yaml.ts';
+import { gitRepositoryOf } from './git-remotes.ts';
 import { type IncludedSources, readIncludedSources, withoutBrokenIncludes } from './included-yaml.ts';
 import {
   type Drift,
@@ -588,8 +589,13 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ...(config.crdsDir ? [config.crdsDir] : []),
       ...(config.bundles ?? []).map((b) => normalize(b.outdir)),
     ]),
-    ...argocdTaskTtlDiagnostics(objects, (o, pointer) => renderedDocument(o)?.locate(pointer)),
   );
+  const locateRendered = (o: SynthObject, pointer: string) => renderedDocument(o)?.locate(pointer);
+  // git runs only when a Task is on a path an Argo CD object syncs: is its repoURL this project's?
+  if (argocdTaskTtlDiagnostics(objects, locateRendered).length > 0) {
+    const repository = await gitRepositoryOf(root);
+    diagnostics.push(...argocdTaskTtlDiagnostics(objects, locateRendered, undefined, () => repository));
+  }
   // As kelos check reports them: a field the schema refused is not also a policy finding.
   if (options.policyStep)
     diagnostics.push(

@@ -24,6 +24,7 @@ import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../polici
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { argocdTaskTtlDiagnostics } from '../../compiler/argocd-paths.ts';
+import { type FilesRepository, gitRepositoryOf, NOT_IN_REPOSITORY } from '../../compiler/git-remotes.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import type { SynthObject } from '../../compiler/render.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
@@ -90,12 +91,10 @@ const inNamespace = (doc: LoadedDocument, namespace: string | undefined): Loaded
 };
 
 /**
- * The directory of `dir` (relative to `cwd`, as the user wrote it) in the git repository that
- * holds it, as an Argo CD path names it (`manifests/team`); relative to `cwd` outside a
- * repository. The repository's root is the nearest directory above with a `.git`.
+ * The root of the git repository holding directory `abs`: the nearest directory above with a
+ * `.git`; undefined outside a repository. Cached in `roots`, by directory.
  */
-const repositoryPath = (dir: string, cwd: string, roots: Map<string, string | undefined>): string => {
-  const abs = resolve(cwd, dir);
+const repositoryRoot = (abs: string, roots: Map<string, string | undefined>): string | undefined => {
   let root: string | undefined;
   for (let d = abs; ; d = dirname(d)) {
     if (roots.has(d)) {
@@ -109,7 +108,17 @@ const repositoryPath = (dir: string, cwd: string, roots: Map<string, string | un
     if (dirname(d) === d) break;
   }
   roots.set(abs, root);
-  const path = relative(root ?? cwd, abs)
+  return root;
+};
+
+/**
+ * The directory of `dir` (relative to `cwd`, as the user wrote it) in the git repository that
+ * holds it, as an Argo CD path names it (`manifests/team`); relative to `cwd` outside a
+ * repository.
+ */
+const repositoryPath = (dir: string, cwd: string, roots: Map<string, string | undefined>): string => {
+  const abs = resolve(cwd, dir);
+  const path = relative(repositoryRoot(abs, roots) ?? cwd, abs)
     .split(sep)
     .join('/');
   return path === '' ? '.' : path;
@@ -117,15 +126,16 @@ const repositoryPath = (dir: string, cwd: string, roots: Map<string, string | un
 
 /**
  * `argocd/task-ttl` on manifests, as synth reports it on what it writes: a Task with a TTL in a
- * directory an Argo CD Application or ApplicationSet among the paths (or `--beside` them) syncs.
+ * directory an Argo CD Application or ApplicationSet among the paths (or `--beside` them) syncs
+ * from the Task's repository (its git remotes; by the path alone when they cannot be told).
  * Argo CD syncs a kustomization root whole, so a Task there lies in the root's directory; a
  * loose manifest, in its own.
  */
-const taskTtlUnderArgoCd = (
+const taskTtlUnderArgoCd = async (
   bundles: readonly Bundle[],
   beside: readonly Bundle[],
   cwd: string,
-): Diagnostic[] => {
+): Promise<Diagnostic[]> => {
   const roots = new Map<string, string | undefined>();
   const objects = [
     ...bundles.flatMap((b) =>
@@ -138,10 +148,30 @@ const taskTtlUnderArgoCd = (
         .map((doc) => ({ object: doc.object, file: doc.file, doc, root: b.name })),
     ),
   ];
+  type Placed = (typeof objects)[number];
+  const locate = (o: Placed, pointer: string) => o.doc.locate(pointer);
+  const syncedFrom = (o: Placed) =>
+    repositoryPath(o.root === '' || o.file === '-' ? dirname(o.file) : o.root, cwd, roots);
+  // git runs only for a Task a path syncs, once per repository.
+  if (argocdTaskTtlDiagnostics(objects, locate, syncedFrom).length === 0) return [];
+  const asked = new Map<string, Promise<FilesRepository>>();
+  const repositories = new Map<Placed, FilesRepository>();
+  for (const o of objects) {
+    if (o.object['kind'] !== 'Task') continue;
+    const root = repositoryRoot(resolve(cwd, dirname(o.file)), roots);
+    if (root === undefined) {
+      repositories.set(o, NOT_IN_REPOSITORY);
+      continue;
+    }
+    const repository = asked.get(root) ?? gitRepositoryOf(root);
+    asked.set(root, repository);
+    repositories.set(o, await repository);
+  }
   return argocdTaskTtlDiagnostics(
     objects,
-    (o, pointer) => o.doc.locate(pointer),
-    (o) => repositoryPath(o.root === '' || o.file === '-' ? dirname(o.file) : o.root, cwd, roots),
+    locate,
+    syncedFrom,
+    (o) => repositories.get(o) ?? NOT_IN_REPOSITORY,
   );
 };
 
@@ -354,13 +384,14 @@ export const checkCommand: CommandFactory = (io, done) =>
         );
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.
+        const ttl = await taskTtlUnderArgoCd(input.bundles, besideBundles, io.cwd);
         report = withFindings(
           {
             diagnostics: [
               ...input.diagnostics,
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
-              ...taskTtlUnderArgoCd(input.bundles, besideBundles, io.cwd),
+              ...ttl,
             ],
             suppressions: reports.flatMap((r) => r.suppressions),
             rules,

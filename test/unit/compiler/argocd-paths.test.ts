@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from '../../../src/compiler/argocd-paths.ts';
+import type { FilesRepository } from '../../../src/compiler/git-remotes.ts';
 import type { SynthObject } from '../../../src/compiler/render.ts';
 import { kelos } from '../validate/run-cli.ts';
 
@@ -135,7 +136,46 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
       ],
     ]);
     expect(found[0]?.message).toBe(
-      'Argo CD ApplicationSet "kelos-apps" syncs this Task from dist/apps/web: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again',
+      'Argo CD ApplicationSet "kelos-apps" syncs this Task from dist/apps/web (only the path was compared: it names no repoURL): once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again',
+    );
+  });
+
+  test("an Argo CD object's repoURL is compared with the repository's remotes, however each is written; when they cannot be told, the path alone decides and the finding says so", () => {
+    const set = applicationSet('fleet/dist/apps/*');
+    (set.object['spec'] as { generators: Array<{ git: Record<string, unknown> }> }).generators[0]!.git[
+      'repoURL'
+    ] = 'https://github.com/acme/fleet';
+    const objects = [
+      set,
+      application('legacy', 'dist/legacy'),
+      task('dist/apps/web/task-hourly.yaml', 3600),
+      task('dist/legacy/task-old.yaml', 0),
+    ];
+    const synced = (repository: FilesRepository) =>
+      argocdTaskTtlDiagnostics(objects, undefined, undefined, () => repository).map(
+        (d) => d.message.split(': once')[0],
+      );
+    expect(
+      synced({
+        remotes: [
+          { name: 'upstream', url: 'https://github.com/kelos-dev/kelos.git' },
+          { name: 'origin', url: 'git@github.com:Acme/fleet.git' },
+        ],
+      }),
+    ).toStrictEqual([
+      'Argo CD ApplicationSet "kelos-apps" syncs this Task from dist/apps/web of https://github.com/acme/fleet, the repository it is in (its remote "origin")',
+      'Argo CD Application "legacy" syncs this Task from dist/legacy of https://github.com/acme/fleet.git, the repository it is in (its remote "origin")',
+    ]);
+    // Another repository's Argo CD objects on the same paths sync none of these Tasks.
+    expect(
+      synced({ remotes: [{ name: 'origin', url: 'ssh://git@github.com:22/acme/other.git' }] }),
+    ).toStrictEqual([]);
+    expect(synced({ unknown: 'the git repository has no remote' })).toStrictEqual([
+      'Argo CD ApplicationSet "kelos-apps" syncs this Task from dist/apps/web (only the path was compared, not its repoURL https://github.com/acme/fleet: the git repository has no remote)',
+      'Argo CD Application "legacy" syncs this Task from dist/legacy (only the path was compared, not its repoURL https://github.com/acme/fleet.git: the git repository has no remote)',
+    ]);
+    expect(synced({ remotes: [{ name: 'origin', url: '/srv/git/fleet' }] })[1]).toBe(
+      'Argo CD Application "legacy" syncs this Task from dist/legacy (only the path was compared, not its repoURL https://github.com/acme/fleet.git: the git repository\'s remotes are local paths (/srv/git/fleet))',
     );
   });
 
@@ -249,10 +289,54 @@ spec:
       ['team/task.yaml', 11, '/spec/ttlSecondsAfterFinished'],
     ]);
     expect(ttl[2]?.message).toBe(
-      'Argo CD Application "team" syncs this Task from manifests/team: once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again',
+      'Argo CD Application "team" syncs this Task from manifests/team (only the path was compared, not its repoURL https://github.com/acme/fleet.git: the git repository has no remote): once ttlSecondsAfterFinished deletes it, Argo CD creates it again (at once under selfHeal, else at its next sync) and the agent runs again',
     );
     // Without the Argo CD objects, nothing says the tree is synced.
     const alone = await kelos(['check', '.', '--format', 'json'], { cwd: join(repo, 'manifests') });
     expect(alone.stdout).not.toContain('argocd/task-ttl');
+  });
+
+  test("an Application of another repository on the same path syncs none of the tree's Tasks: its repoURL is compared with the repository's git remotes", async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'kelos-argo-'));
+    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args]);
+    git('init', '-q');
+    const files: Record<string, string> = {
+      'argocd/apps.yaml': `${APPS.split('---')[0]}---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: mirror, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/acme/other.git', path: manifests/mirror}
+`,
+      'manifests/team/task.yaml': TASK('synced'),
+      'manifests/mirror/task.yaml': TASK('mirrored'),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(repo, path)), { recursive: true });
+      await writeFile(join(repo, path), text);
+    }
+    const ttl = async () => {
+      const run = await kelos(['check', 'manifests', '--beside', 'argocd', '--format', 'json'], {
+        cwd: repo,
+      });
+      return (
+        JSON.parse(run.stdout) as {
+          diagnostics: Array<{ code: string; message: string; source?: { file: string } }>;
+        }
+      ).diagnostics
+        .filter((d) => d.code === 'argocd/task-ttl')
+        .map((d) => `${d.source?.file}: ${d.message.split(': once')[0]}`);
+    };
+    // The ssh form of the remote names the repository the https repoURL does.
+    git('remote', 'add', 'origin', 'git@github.com:acme/fleet.git');
+    expect(await ttl()).toStrictEqual([
+      'manifests/team/task.yaml: Argo CD Application "team" syncs this Task from manifests/team of https://github.com/acme/fleet.git, the repository it is in (its remote "origin")',
+    ]);
+    // With no remote to compare with, the path alone decides, as the finding says.
+    git('remote', 'remove', 'origin');
+    expect(await ttl()).toStrictEqual([
+      'manifests/mirror/task.yaml: Argo CD Application "mirror" syncs this Task from manifests/mirror (only the path was compared, not its repoURL https://github.com/acme/other.git: the git repository has no remote)',
+      'manifests/team/task.yaml: Argo CD Application "team" syncs this Task from manifests/team (only the path was compared, not its repoURL https://github.com/acme/fleet.git: the git repository has no remote)',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
 import { compareOutput } from '../../../src/compiler/output.ts';
 import { runSynth, synthesize } from '../../../src/compiler/synth.ts';
@@ -75,6 +75,28 @@ describe('synth', { timeout: 60_000 }, () => {
     ]);
     // dist/preview: a preview `--preview` wrote before is stale when this run writes none.
     expect(result.owned).toStrictEqual(['dist/apps', 'dist/preview']);
+  });
+
+  test("argocd/task-ttl: the ApplicationSet's repoURL is compared with the project's git remotes", async () => {
+    const p = make({
+      '01-web': appSource(taskSource('hourly', ', ttlSecondsAfterFinished: 3600')),
+      '02-fleet': appSource(
+        "  new K.KelosArgoCd(scope, 'argocd', { repoURL: 'https://github.com/acme/fleet.git', paths: { apps: 'dist/apps' } });",
+      ),
+    });
+    const git = (...args: string[]) => execFileSync('git', ['-C', p.root, ...args]);
+    git('init', '-q');
+    const ttl = async () =>
+      (await synthesize({ root: p.root })).diagnostics
+        .filter((d) => d.code === 'argocd/task-ttl')
+        .map((d) => d.message.split(': once')[0]);
+    git('remote', 'add', 'origin', 'git@github.com:Acme/fleet.git');
+    expect(await ttl()).toStrictEqual([
+      'Argo CD ApplicationSet "kelos-apps" syncs this Task from dist/apps/web of https://github.com/acme/fleet.git, the repository it is in (its remote "origin")',
+    ]);
+    // The project is another repository: the ApplicationSet does not sync its Tasks.
+    git('remote', 'set-url', 'origin', 'https://github.com/acme/other');
+    expect(await ttl()).toStrictEqual([]);
   });
 
   test('two runs give identical bytes, and the second write touches nothing', async () => {
