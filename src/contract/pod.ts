@@ -56,6 +56,109 @@ export const Volumes = {
   Tmp: 'kelos-tmp',
 } as const;
 
+/** A mount of a built-in volume: the fields of a Kubernetes VolumeMount that Kelos sets. */
+export interface BuiltInMount {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+}
+
+/** The mounts of the built-in volumes, in the agent and the init containers. */
+export const MOUNTS = {
+  tmp: { name: Volumes.Tmp, mountPath: '/tmp' },
+  workspace: { name: Volumes.Workspace, mountPath: WORKSPACE_MOUNT_PATH },
+  token: { name: Volumes.GitHubToken, mountPath: GITHUB_TOKEN_DIR, readOnly: true },
+  plugin: { name: Volumes.Plugin, mountPath: PLUGIN_DIR },
+  config: { name: Volumes.Config, mountPath: CONFIG_DIR, readOnly: true },
+} as const satisfies Record<string, BuiltInMount>;
+
+/**
+ * The volume and agent mount of an MCP server's Secret (`headersFrom`, `envFrom`), by the
+ * server's place in the Task's merged MCP servers.
+ */
+export const mcpSecretMount = (index: number, kind: 'headers' | 'env'): BuiltInMount => ({
+  name: `kelos-mcp-${index}-${kind}`,
+  mountPath: `${MCP_SECRETS_DIR}/${index}/${kind}`,
+  readOnly: true,
+});
+
+/** Whether a volume name is one {@link mcpSecretMount} gives. */
+export const isMcpSecretVolume = (name: string): boolean => /^kelos-mcp-\d+-(?:headers|env)$/.test(name);
+
+/**
+ * What decides which built-in volumes a Task's Pod has. The render knows each; `kelos
+ * validate` knows some from the Task alone (no Workspace named: no workspace, no token) and
+ * leaves the ones that depend on objects it cannot see `undefined`.
+ */
+export interface PodFacts {
+  /** The Task names a Workspace. */
+  readonly workspace: boolean | undefined;
+  /** The Workspace has credentials (`secretRef`), so the GitHub token Secret is mounted. */
+  readonly githubToken: boolean | undefined;
+  /** Plugins or skills are installed into {@link PLUGIN_DIR}. */
+  readonly pluginDir: boolean | undefined;
+  /** The Task's ConfigMap has content: agentsMD, MCP servers, plugin or workspace files. */
+  readonly config: boolean | undefined;
+  /** Built-in init containers run (clone, plugin setup, skills install); they share kelos-tmp. */
+  readonly initContainers: boolean | undefined;
+  /** The MCP Secret mounts ({@link mcpSecretMount}), or `undefined` when not known. */
+  readonly mcpSecrets: readonly BuiltInMount[] | undefined;
+}
+
+/** A volume the operator adds to a Task's Pod, as {@link builtInVolumes} tells it. */
+export interface BuiltInVolume {
+  readonly name: string;
+  /** Whether the Pod has it; `undefined` when the facts do not tell. */
+  readonly present: boolean | undefined;
+  /** Its mount in the agent container; kelos-tmp has none, only init containers mount it. */
+  readonly agentMount?: BuiltInMount;
+  /** When the Pod has it, for messages: `the Task names a Workspace (workspaceRef)`. */
+  readonly when: string;
+}
+
+/**
+ * The volumes the operator adds to a Task's Pod, in the Pod's order, and their agent mounts:
+ * the one definition the render builds the Pod from and `kelos validate` checks podOverrides'
+ * volumeMounts against.
+ */
+export const builtInVolumes = (facts: PodFacts): BuiltInVolume[] => [
+  {
+    name: Volumes.Workspace,
+    present: facts.workspace,
+    agentMount: MOUNTS.workspace,
+    when: 'the Task names a Workspace (workspaceRef)',
+  },
+  {
+    name: Volumes.GitHubToken,
+    present: facts.githubToken,
+    agentMount: MOUNTS.token,
+    when: "the Task names a Workspace that has credentials (the Workspace's secretRef)",
+  },
+  {
+    name: Volumes.Plugin,
+    present: facts.pluginDir,
+    agentMount: MOUNTS.plugin,
+    when: "the Task's AgentConfigs install plugins or skills",
+  },
+  {
+    name: Volumes.Config,
+    present: facts.config,
+    agentMount: MOUNTS.config,
+    when: "the Task's AgentConfigs have agentsMD, MCP servers or plugin files, or its Workspace has files",
+  },
+  ...(facts.mcpSecrets ?? []).map((m) => ({
+    name: m.name,
+    present: true,
+    agentMount: m,
+    when: "an MCP server of the Task's AgentConfigs reads a Secret (headersFrom, envFrom)",
+  })),
+  {
+    name: Volumes.Tmp,
+    present: facts.initContainers,
+    when: 'built-in init containers run: the Task names a Workspace, or its AgentConfigs have plugin files or skills',
+  },
+];
+
 /** Keys of the Task's ConfigMap. */
 export const ConfigKeys = {
   AgentsMD: 'agents.md',

@@ -8,16 +8,7 @@
 
 import { InitContainers } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
-import {
-  CONFIG_DIR,
-  Env,
-  GITHUB_TOKEN_DIR,
-  GITHUB_TOKEN_FILE,
-  PLUGIN_DIR,
-  REPO_DIR,
-  Volumes,
-  WORKSPACE_MOUNT_PATH,
-} from '../contract/pod.ts';
+import { CONFIG_DIR, Env, GITHUB_TOKEN_FILE, MOUNTS, PLUGIN_DIR, REPO_DIR } from '../contract/pod.ts';
 import { literal } from './expansion.ts';
 import { AGENT_BASE_IMAGE_NAME, defaultAgentImage } from './input.ts';
 import type { Plan } from './plan.ts';
@@ -34,15 +25,6 @@ import {
 type Container = K8sType<'Container'>;
 type EnvVar = K8sType<'EnvVar'>;
 type VolumeMount = K8sType<'VolumeMount'>;
-
-/** The mounts of the built-in volumes. */
-export const MOUNTS = {
-  tmp: { name: Volumes.Tmp, mountPath: '/tmp' },
-  workspace: { name: Volumes.Workspace, mountPath: WORKSPACE_MOUNT_PATH },
-  token: { name: Volumes.GitHubToken, mountPath: GITHUB_TOKEN_DIR, readOnly: true },
-  plugin: { name: Volumes.Plugin, mountPath: PLUGIN_DIR },
-  config: { name: Volumes.Config, mountPath: CONFIG_DIR, readOnly: true },
-} as const satisfies Record<string, VolumeMount>;
 
 /** The built-in init containers that apply, in the order they run. */
 export const initContainers = (p: Plan): Container[] => {

@@ -16,7 +16,7 @@
 import type { McpServerSpec } from '../api/agent-config.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import { type McpServerDocument, mcpPlaceholder } from '../contract/mcp.ts';
-import { MCP_SECRET_ENV_PREFIX, MCP_SECRETS_DIR } from '../contract/pod.ts';
+import { MCP_SECRET_ENV_PREFIX, mcpSecretMount } from '../contract/pod.ts';
 
 type EnvVar = K8sType<'EnvVar'>;
 type Volume = K8sType<'Volume'>;
@@ -54,11 +54,10 @@ export const renderMcpServers = (servers: readonly McpServerSpec[]): McpRender =
   const problems: McpProblem[] = [];
 
   const mountSecret = (index: number, kind: 'headers' | 'env', secretName: string): string => {
-    const name = `kelos-mcp-${index}-${kind}`;
-    const mountPath = `${MCP_SECRETS_DIR}/${index}/${kind}`;
-    volumes.push({ name, secret: { secretName, defaultMode: SECRET_FILE_MODE } });
-    mounts.push({ name, mountPath, readOnly: true });
-    return mountPath;
+    const mount = mcpSecretMount(index, kind);
+    volumes.push({ name: mount.name, secret: { secretName, defaultMode: SECRET_FILE_MODE } });
+    mounts.push({ ...mount });
+    return mount.mountPath;
   };
 
   servers.forEach((s, index) => {

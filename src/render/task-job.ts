@@ -18,6 +18,7 @@ import { AGENT_CONTAINER_NAME } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import {
   BUNDLED_COMMAND,
+  builtInVolumes,
   CUSTOM_COMMAND,
   Env,
   MAX_CONFIG_MAP_BYTES,
@@ -29,7 +30,7 @@ import { mountProblems } from '../validate/pod-overrides.ts';
 import { agentEnv } from './agent-env.ts';
 import { allowanceLabel, allowancesOf } from './agent-network-policy.ts';
 import { literal } from './expansion.ts';
-import { initContainers, MOUNTS } from './init-containers.ts';
+import { initContainers } from './init-containers.ts';
 import { configMapName, defaultAgentImage, type RenderInput, type RenderResult } from './input.ts';
 import { bytes, plan } from './plan.ts';
 import {
@@ -84,37 +85,43 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
 
   // Volumes: built-in ones first, then the user's (left as they wrote them).
   const emptyDirs = builtInEmptyDirs(overrides, options);
-  const volumes: Volume[] = [];
-  if (p.ws) volumes.push({ name: Volumes.Workspace, emptyDir: { ...emptyDirs.workspace } });
-  if (p.tokenSecret) {
-    volumes.push({
-      name: Volumes.GitHubToken,
-      secret: {
-        secretName: p.tokenSecret,
-        items: [{ key: Env.GitHubToken, path: Env.GitHubToken }],
-        defaultMode: 0o440,
-        optional: true,
-      },
-    });
-  }
-  if (usesPluginDir) volumes.push({ name: Volumes.Plugin, emptyDir: { ...emptyDirs.small } });
-  if (hasConfig)
-    volumes.push({
-      name: Volumes.Config,
-      configMap: { name: configMapName(p.taskName), defaultMode: 0o444 },
-    });
-  volumes.push(...p.mcp.volumes);
   const init = initContainers(p);
-  if (init.length > 0) volumes.push({ name: Volumes.Tmp, emptyDir: { ...emptyDirs.small } });
-  volumes.push(...(overrides.volumes ?? []));
+  const builtIn = builtInVolumes({
+    workspace: p.ws !== undefined,
+    githubToken: p.tokenSecret !== undefined,
+    pluginDir: usesPluginDir,
+    config: hasConfig,
+    initContainers: init.length > 0,
+    mcpSecrets: p.mcp.mounts,
+  }).filter((v) => v.present);
+  const source = (name: string): Volume => {
+    switch (name) {
+      case Volumes.Workspace:
+        return { name, emptyDir: { ...emptyDirs.workspace } };
+      case Volumes.GitHubToken:
+        return {
+          name,
+          secret: {
+            secretName: p.tokenSecret!,
+            items: [{ key: Env.GitHubToken, path: Env.GitHubToken }],
+            defaultMode: 0o440,
+            optional: true,
+          },
+        };
+      case Volumes.Config:
+        return { name, configMap: { name: configMapName(p.taskName), defaultMode: 0o444 } };
+      case Volumes.Plugin:
+      case Volumes.Tmp:
+        return { name, emptyDir: { ...emptyDirs.small } };
+      default:
+        // The MCP Secrets', which the MCP render made with their Secret names.
+        return p.mcp.volumes.find((v) => v.name === name)!;
+    }
+  };
+  const volumes: Volume[] = [...builtIn.map((v) => source(v.name)), ...(overrides.volumes ?? [])];
 
   // The agent container.
-  const mounts: VolumeMount[] = [];
-  if (p.ws) mounts.push({ ...MOUNTS.workspace });
-  if (p.tokenSecret) mounts.push({ ...MOUNTS.token });
-  if (usesPluginDir) mounts.push({ ...MOUNTS.plugin });
-  if (hasConfig) mounts.push({ ...MOUNTS.config });
-  mounts.push(...p.mcp.mounts);
+  const mounts: VolumeMount[] = builtIn.flatMap((v) => (v.agentMount ? [{ ...v.agentMount }] : []));
   const builtInPaths = new Set([...mounts.map((m) => m.mountPath), p.terminationPath]);
   const knownVolumes = new Set(volumes.map((v) => v.name));
   // The rules `kelos validate` applies offline, here with every volume and built-in mount known.

@@ -15,7 +15,12 @@ import { checkPodOverrides } from './pod-overrides.ts';
 
 export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
-import { checkReferences, type ReferenceOptions, referenceResolver } from './references.ts';
+import {
+  checkReferences,
+  type ReferenceOptions,
+  referencedDocument,
+  referenceResolver,
+} from './references.ts';
 import { BLOCKING_CODES, INT64_RANGE_MESSAGE, kelosObjectSchema, validateSchema } from './schema.ts';
 import { checkSpawnerSources } from './spawner-sources.ts';
 import { checkTaskMetadata } from './task-metadata.ts';
@@ -406,9 +411,12 @@ export function validateDocuments(
   options: ValidateOptions = {},
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // Objects with an error of their own: other checks do not read what they say.
+  const unsound = new Set<LoadedDocument>();
   for (const doc of docs) {
     for (const finding of objectFindings(doc.object, options)) {
       if (int64WrittenInRange(doc, finding)) continue;
+      if (finding.severity === 'error') unsound.add(doc);
       out.push(toDiagnostic(doc, withBooleanWordHint(doc, finding)));
     }
   }
@@ -422,7 +430,13 @@ export function validateDocuments(
     ),
   );
   out.push(...checkSpawnerSources(docs));
-  out.push(...checkPodOverrides(docs));
+  const referenced = referencedDocument(docs, options);
+  out.push(
+    ...checkPodOverrides(docs, (doc, kind, name) => {
+      const found = referenced(doc, kind, name);
+      return found && !unsound.has(found) ? found.object : undefined;
+    }),
+  );
   out.push(...checkTaskMetadata(docs));
   out.push(...checkGitNames(docs));
   return sortDiagnostics(out);

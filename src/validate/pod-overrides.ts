@@ -22,7 +22,20 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION, RESERVED_PREFIX, WORKSPACE_VOLUME } from '../api/group.ts';
+
+import { API_VERSION } from '../api/group.ts';
+import type { AgentConfig, Workspace } from '../api/object.ts';
+import { effectiveWorkerField } from '../api/worker-field.ts';
+import {
+  builtInVolumes,
+  DEFAULT_TERMINATION_MESSAGE_PATH,
+  isMcpSecretVolume,
+  type PodFacts,
+} from '../contract/pod.ts';
+import { mergeAgentConfigs } from '../render/agent-config.ts';
+import { collectPluginFiles, collectWorkspaceFiles } from '../render/checks.ts';
+import { renderMcpServers } from '../render/mcp.ts';
+import { Problems } from '../render/problems.ts';
 import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import {
@@ -188,10 +201,9 @@ export interface MountProblem {
  * refuses (`volumeMounts[0].name: Not found`), and one whose mountPath an earlier mount of the
  * same container takes (`must be unique`), the agent's built-in mounts included. The render
  * refuses them before it makes the Job, with every volume and built-in mount known; `kelos
- * validate` asks the same offline, where `hasVolume` can only tell the volumes podOverrides
- * declares and the ones the Task's fields imply.
+ * validate` asks the same offline, where what depends on objects it cannot see is let be.
  *
- * @param hasVolume Whether the Pod has a volume of that name.
+ * @param hasVolume Whether the Pod has a volume of that name (or may have it, offline).
  * @param builtInPaths Mount paths the agent container has before the user's.
  */
 export function mountProblems(
@@ -251,33 +263,112 @@ const renderFails = (kind: unknown): string =>
     : 'the operator cannot build the Jobs of its Tasks, and each Task fails (JobRenderFailed)';
 
 /**
- * {@link mountProblems} offline: the Pod's volumes are those podOverrides declares, the
- * workspace volume when a Workspace is named, and any the operator adds (`kelos-…`), which only
- * the cluster's objects tell; the built-in mount paths are unknown offline.
+ * The object of the bundle a reference names, when the bundle holds it and it passes its own
+ * checks; `undefined` otherwise, and offline then does not know what it says.
+ */
+export type BundleLookup = (
+  kind: 'Workspace' | 'AgentConfig',
+  name: string,
+) => Readonly<Record<string, unknown>> | undefined;
+
+/** `true` when one fact is, `false` when all are not, `undefined` when that cannot be told. */
+const anyOf = (...facts: (boolean | undefined)[]): boolean | undefined =>
+  facts.includes(true) ? true : facts.every((f) => f === false) ? false : undefined;
+
+/** A render's problem collector whose findings nobody reads: the other checks report them. */
+const discarded = () => new Problems({ apiVersion: API_VERSION, kind: 'Task', name: '' });
+
+/**
+ * The {@link PodFacts} of a Task spec or task template as `kelos validate` can tell them: from
+ * the object itself (no Workspace named: no workspace volume, no token; no AgentConfigs: no
+ * plugins, no MCP Secrets) and from the Workspace and AgentConfigs it names where the bundle
+ * holds them, read by the render's own functions. What depends on an object the bundle does
+ * not hold stays `undefined`.
+ */
+export function podFactsOf(spec: Readonly<Record<string, unknown>>, lookup: BundleLookup): PodFacts {
+  const wsRef = effectiveWorkerField(spec, 'workspaceRef')?.value;
+  const named = wsRef !== undefined;
+  const wsName = isRecord(wsRef) && typeof wsRef['name'] === 'string' ? wsRef['name'] : undefined;
+  const ws = wsName === undefined ? undefined : (lookup('Workspace', wsName) as Workspace | undefined);
+  // The operator mints an App token or mounts the Workspace's own Secret: either needs secretRef.
+  const githubToken = !named ? false : ws ? Boolean(ws.spec?.secretRef?.name) : undefined;
+  const wsFiles = !named ? false : ws ? collectWorkspaceFiles(ws, discarded()).length > 0 : undefined;
+
+  const refs = effectiveWorkerField(spec, 'agentConfigRefs')?.value;
+  const configs = (refs === undefined ? [] : Array.isArray(refs) ? refs : [undefined]).map((r) =>
+    isRecord(r) && typeof r['name'] === 'string'
+      ? (lookup('AgentConfig', r['name']) as AgentConfig | undefined)
+      : undefined,
+  );
+  if (!configs.every((c) => c !== undefined)) {
+    return {
+      workspace: named,
+      githubToken,
+      pluginDir: undefined,
+      config: anyOf(wsFiles, undefined),
+      initContainers: anyOf(named, undefined),
+      mcpSecrets: undefined,
+    };
+  }
+  const merged = mergeAgentConfigs(configs.map((c) => ({ name: c.metadata.name ?? '', spec: c.spec })));
+  const plugins = collectPluginFiles(merged, undefined, discarded());
+  const skills = merged.skills.length > 0;
+  const pluginFiles = plugins.files.length > 0;
+  return {
+    workspace: named,
+    githubToken,
+    pluginDir: plugins.names.size > 0 || skills,
+    config: anyOf(merged.agentsMD !== undefined || merged.mcpServers.length > 0 || pluginFiles, wsFiles),
+    initContainers: anyOf(named, pluginFiles || skills),
+    mcpSecrets: renderMcpServers(merged.mcpServers.map((m) => m.server)).mounts,
+  };
+}
+
+/**
+ * {@link mountProblems} offline: the Pod's volumes are those podOverrides declares and the
+ * built-in ones {@link podFactsOf} tells it has, and the agent's built-in mount paths theirs and
+ * the termination message's. A volume or path that depends on what offline cannot see is let be.
  */
 function mountFindings(
   spec: Readonly<Record<string, unknown>>,
   po: Readonly<Record<string, unknown>>,
   place: readonly string[],
   kind: unknown,
+  lookup: BundleLookup,
 ): Finding[] {
-  const worker = isRecord(spec['worker']) ? spec['worker'] : {};
-  const workspace = worker['workspaceRef'] !== undefined || spec['workspaceRef'] !== undefined;
+  const facts = podFactsOf(spec, lookup);
+  const builtIn = builtInVolumes(facts);
   const declared = (Array.isArray(po['volumes']) ? po['volumes'] : []).flatMap((v) =>
     isRecord(v) && typeof v['name'] === 'string' ? [v['name']] : [],
   );
-  const volumes = new Set([...declared, ...(workspace ? [WORKSPACE_VOLUME] : [])]);
-  const hasVolume = (name: string) => volumes.has(name) || name.startsWith(RESERVED_PREFIX);
-  return mountProblems(po, hasVolume).map((p): Finding => {
-    const name = p.value;
+  const hasVolume = (name: string): boolean => {
+    if (declared.includes(name)) return true;
+    const volume = builtIn.find((v) => v.name === name);
+    if (volume) return volume.present !== false;
+    return facts.mcpSecrets === undefined && isMcpSecretVolume(name);
+  };
+  // The operator never sets another termination message path than the default.
+  const pathOwners = new Map<string, string>([
+    [DEFAULT_TERMINATION_MESSAGE_PATH, "the agent's termination message"],
+  ]);
+  for (const v of builtIn) {
+    if (v.present === true && v.agentMount) pathOwners.set(v.agentMount.mountPath, `volume "${v.name}"`);
+  }
+  const volumes = [...declared, ...builtIn.filter((v) => v.present === true).map((v) => v.name)];
+  const unknownHint = (name: string): string => {
+    const volume = builtIn.find((v) => v.name === name);
+    if (volume) return `the Pod has volume ${JSON.stringify(name)} only when ${volume.when}`;
+    const declare = `declare a volume named ${JSON.stringify(name)} under podOverrides.volumes`;
+    return volumes.length > 0 ? `${declare}, or mount one the Pod has: ${volumes.join(', ')}` : declare;
+  };
+  return mountProblems(po, hasVolume, new Set(pathOwners.keys())).map((p): Finding => {
+    const owner = p.kind === 'path-taken' ? pathOwners.get(p.value) : undefined;
     const hint =
-      p.kind !== 'unknown-volume'
-        ? 'mount each path once per container'
-        : name === WORKSPACE_VOLUME
-          ? 'the Pod has the workspace volume only when the Task names a Workspace (worker.workspaceRef)'
-          : volumes.size > 0
-            ? `declare a volume named ${JSON.stringify(name)} under podOverrides.volumes, or mount one the Pod has: ${[...volumes].join(', ')}`
-            : `declare a volume named ${JSON.stringify(name)} under podOverrides.volumes`;
+      p.kind === 'unknown-volume'
+        ? unknownHint(p.value)
+        : owner
+          ? `the operator mounts ${owner} at ${p.value}; mount at another path`
+          : 'mount each path once per container';
     return {
       severity: 'error',
       code: p.kind === 'unknown-volume' ? 'pod/volume-mount' : 'pod/mount-path',
@@ -288,8 +379,15 @@ function mountFindings(
   });
 }
 
-/** The findings for the podOverrides of one Task or TaskSpawner; none for other kinds. */
-export function podOverrideFindings(object: Readonly<Record<string, unknown>>): Finding[] {
+/**
+ * The findings for the podOverrides of one Task or TaskSpawner; none for other kinds.
+ *
+ * @param lookup The Workspace and AgentConfigs of the bundle, which tell more built-in volumes.
+ */
+export function podOverrideFindings(
+  object: Readonly<Record<string, unknown>>,
+  lookup: BundleLookup = () => undefined,
+): Finding[] {
   if (object['apiVersion'] !== API_VERSION || (object['kind'] !== 'Task' && object['kind'] !== 'TaskSpawner'))
     return [];
   const out: Finding[] = [];
@@ -303,7 +401,7 @@ export function podOverrideFindings(object: Readonly<Record<string, unknown>>): 
     );
     out.push(...resourceFindings(po['resources'], [...place, 'resources'], kind));
     const spec = at(object, executionBase(object));
-    if (isRecord(spec)) out.push(...mountFindings(spec, po, place, kind));
+    if (isRecord(spec)) out.push(...mountFindings(spec, po, place, kind, lookup));
     for (const list of ['extraContainers', 'extraInitContainers'] as const) {
       const containers = po[list];
       if (!Array.isArray(containers)) continue;
@@ -316,6 +414,19 @@ export function podOverrideFindings(object: Readonly<Record<string, unknown>>): 
   return out;
 }
 
-/** {@link podOverrideFindings} for every object of a bundle, located in its file. */
-export const checkPodOverrides = (docs: readonly LoadedDocument[]): Diagnostic[] =>
-  docs.flatMap((d) => podOverrideFindings(d.object).map((f) => toDiagnostic(d, f)));
+/**
+ * {@link podOverrideFindings} for every object of a bundle, located in its file.
+ *
+ * @param lookup The bundle's object a document's reference names, when it passes its own checks.
+ */
+export const checkPodOverrides = (
+  docs: readonly LoadedDocument[],
+  lookup: (
+    doc: LoadedDocument,
+    kind: string,
+    name: string,
+  ) => Readonly<Record<string, unknown>> | undefined = () => undefined,
+): Diagnostic[] =>
+  docs.flatMap((d) =>
+    podOverrideFindings(d.object, (kind, name) => lookup(d, kind, name)).map((f) => toDiagnostic(d, f)),
+  );

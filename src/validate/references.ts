@@ -112,21 +112,44 @@ const namespaceIn = (object: Readonly<Record<string, unknown>>, namespace: strin
 };
 
 /**
- * The {@link refKey}s of the objects a reference can resolve to: of a served Kelos kind and
- * version, or v1 Secrets. An object of another version (kelos.dev/v1alpha1) resolves nothing.
+ * The objects a reference can resolve to, by {@link refKey}: of a served Kelos kind and
+ * version, or v1 Secrets; the first of two with one key. An object of another version
+ * (kelos.dev/v1alpha1) resolves nothing.
  */
-const servedKeys = (
-  docs: ReadonlyArray<{ readonly object: Readonly<Record<string, unknown>> }>,
+const servedObjects = <D extends { readonly object: Readonly<Record<string, unknown>> }>(
+  docs: readonly D[],
   namespace: string,
-): Set<string> => {
-  const keys = new Set<string>();
-  for (const { object } of docs) {
+): Map<string, D> => {
+  const objects = new Map<string, D>();
+  for (const doc of docs) {
+    const { object } = doc;
     const kind = String(object['kind']);
     if (object['apiVersion'] !== (kind === 'Secret' ? 'v1' : API_VERSION)) continue;
     const name = (object['metadata'] as Json | undefined)?.['name'];
-    if (typeof name === 'string' && name) keys.add(refKey(kind, namespaceIn(object, namespace), name));
+    const key = typeof name === 'string' && name ? refKey(kind, namespaceIn(object, namespace), name) : '';
+    if (key && !objects.has(key)) objects.set(key, doc);
   }
-  return keys;
+  return objects;
+};
+
+/** The {@link refKey}s of the objects a reference can resolve to ({@link servedObjects}). */
+const servedKeys = (
+  docs: ReadonlyArray<{ readonly object: Readonly<Record<string, unknown>> }>,
+  namespace: string,
+): Set<string> => new Set(servedObjects(docs, namespace).keys());
+
+/**
+ * The document of the bundle a reference of a document's to an object of `kind` named `name`
+ * resolves to, in the document's namespace; `undefined` when the bundle does not hold it. For
+ * checks that read what is referred to (the Workspace whose credentials decide a Pod's volumes).
+ */
+export const referencedDocument = (
+  docs: readonly LoadedDocument[],
+  options: ReferenceOptions = {},
+): ((doc: LoadedDocument, kind: string, name: string) => LoadedDocument | undefined) => {
+  const namespace = options.namespace ?? 'default';
+  const objects = servedObjects(docs, namespace);
+  return (doc, kind, name) => objects.get(refKey(kind, namespaceIn(doc.object, namespace), name));
 };
 
 /**

@@ -2,6 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateDocuments } from '../../../src/validate/index.ts';
+import { documentFromObject } from '../../../src/validate/load.ts';
 import { podOverrideFindings } from '../../../src/validate/pod-overrides.ts';
 import { kelos } from './run-cli.ts';
 
@@ -84,7 +86,7 @@ describe('podOverrideFindings', () => {
           { name: 'nope', mountPath: '/x' },
           { name: 'cache', mountPath: '/cache' },
           { name: 'cache', mountPath: '/cache', subPath: 'b' },
-          // The workspace volume is there only with a Workspace; kelos-… ones only the cluster knows.
+          // The workspace volume is there only with a Workspace, kelos-config only with AgentConfigs or a Workspace.
           { name: 'workspace', mountPath: '/w' },
           { name: 'kelos-config', mountPath: '/c' },
         ],
@@ -95,6 +97,7 @@ describe('podOverrideFindings', () => {
       'pod/volume-mount /spec/worker/podOverrides/volumeMounts/0/name',
       'pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
       'pod/volume-mount /spec/worker/podOverrides/volumeMounts/3/name',
+      'pod/volume-mount /spec/worker/podOverrides/volumeMounts/4/name',
       'pod/volume-mount /spec/worker/podOverrides/extraContainers/0/volumeMounts/0/name',
     ]);
     expect(findings.map((f) => [f.message, f.hint])).toEqual([
@@ -108,7 +111,11 @@ describe('podOverrideFindings', () => {
       ],
       [
         'volumeMount refers to volume "workspace", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
-        'the Pod has the workspace volume only when the Task names a Workspace (worker.workspaceRef)',
+        'the Pod has volume "workspace" only when the Task names a Workspace (workspaceRef)',
+      ],
+      [
+        'volumeMount refers to volume "kelos-config", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'the Pod has volume "kelos-config" only when the Task\'s AgentConfigs have agentsMD, MCP servers or plugin files, or its Workspace has files',
       ],
       [
         'volumeMount refers to volume "data", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
@@ -138,7 +145,7 @@ describe('podOverrideFindings', () => {
     };
     const findings = podOverrideFindings(spawner);
     expect(findings.map((f) => `${f.code} ${f.path} ${f.hint}`)).toEqual([
-      'pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/0/name declare a volume named "cache" under podOverrides.volumes, or mount one the Pod has: workspace',
+      'pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/0/name declare a volume named "cache" under podOverrides.volumes, or mount one the Pod has: workspace, kelos-tmp',
     ]);
     expect(findings[0]?.message).toContain(
       'the operator cannot build the Jobs of its Tasks, and each Task fails (JobRenderFailed)',
@@ -172,5 +179,135 @@ describe('podOverrideFindings', () => {
     expect(run.stdout).toContain(
       't.yaml:9:21: error Task x/a /spec/podOverrides/volumeMounts/0/name: volumeMount refers to volume "nope", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed) [pod/volume-mount]',
     );
+  });
+});
+
+describe('podOverrides volumeMounts against the built-in volumes', () => {
+  /** A Task whose worker has these fields besides its type, and the podOverrides' mounts. */
+  const taskWith = (worker: Record<string, unknown>, volumeMounts: unknown[]) => ({
+    apiVersion: 'kelos.dev/v1alpha2',
+    kind: 'Task',
+    metadata: { name: 't', namespace: 'team' },
+    spec: { prompt: 'p', worker: { type: 'claude-code', ...worker, podOverrides: { volumeMounts } } },
+  });
+  const codes = (findings: readonly { code: string; path: string }[]) =>
+    findings
+      .filter((f) => f.code.startsWith('pod/'))
+      .map((f) => `${f.code} ${f.path.replace('/spec/worker/podOverrides/', '')}`);
+
+  it('refuses, without a Workspace or AgentConfigs, every built-in volume the Pod then lacks', () => {
+    const findings = podOverrideFindings(
+      taskWith({}, [
+        { name: 'kelos-github-token', mountPath: '/a' },
+        { name: 'kelos-plugin', mountPath: '/b' },
+        { name: 'kelos-tmp', mountPath: '/c' },
+        { name: 'kelos-mcp-0-env', mountPath: '/d' },
+        { name: 'kelos-cache', mountPath: '/e' },
+      ]),
+    );
+    expect(codes(findings)).toEqual([
+      'pod/volume-mount volumeMounts/0/name',
+      'pod/volume-mount volumeMounts/1/name',
+      'pod/volume-mount volumeMounts/2/name',
+      'pod/volume-mount volumeMounts/3/name',
+      'pod/volume-mount volumeMounts/4/name',
+    ]);
+    expect(findings[0]?.message).toBe(
+      'volumeMount refers to volume "kelos-github-token", which the Pod does not have; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+    );
+    expect(findings[0]?.hint).toBe(
+      'the Pod has volume "kelos-github-token" only when the Task names a Workspace that has credentials (the Workspace\'s secretRef)',
+    );
+    expect(findings[4]?.hint).toBe('declare a volume named "kelos-cache" under podOverrides.volumes');
+  });
+
+  it('refuses a mount over a built-in mount path, naming the volume mounted there', () => {
+    const findings = podOverrideFindings(
+      taskWith({ workspaceRef: { name: 'ws' } }, [
+        { name: 'workspace', mountPath: '/workspace' },
+        { name: 'workspace', mountPath: '/dev/termination-log', subPath: 'x' },
+        { name: 'workspace', mountPath: '/workspace/cache', subPath: 'cache' },
+      ]),
+    );
+    expect(codes(findings)).toEqual([
+      'pod/mount-path volumeMounts/0/mountPath',
+      'pod/mount-path volumeMounts/1/mountPath',
+    ]);
+    expect(findings.map((f) => [f.message, f.hint])).toEqual([
+      [
+        'mountPath "/workspace" is used by a built-in mount; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'the operator mounts volume "workspace" at /workspace; mount at another path',
+      ],
+      [
+        'mountPath "/dev/termination-log" is used by a built-in mount; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        "the operator mounts the agent's termination message at /dev/termination-log; mount at another path",
+      ],
+    ]);
+  });
+
+  it('stays silent on what depends on a Workspace or AgentConfigs outside the bundle', () => {
+    const task = taskWith({ workspaceRef: { name: 'ws' }, agentConfigRefs: [{ name: 'cfg' }] }, [
+      { name: 'kelos-github-token', mountPath: '/a' },
+      { name: 'kelos-config', mountPath: '/b' },
+      { name: 'kelos-plugin', mountPath: '/c' },
+      { name: 'kelos-mcp-3-headers', mountPath: '/d' },
+      { name: 'kelos-tmp', mountPath: '/kelos/plugin' },
+      { name: 'kelos-tmp', mountPath: '/kelos/github-token', subPath: 'x' },
+    ]);
+    expect(podOverrideFindings(task)).toEqual([]);
+    const spawner = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 's', namespace: 'team' },
+      spec: { when: { cron: { schedule: '@daily' } }, taskTemplate: { worker: task.spec.worker } },
+    };
+    expect(podOverrideFindings(spawner)).toEqual([]);
+  });
+
+  it('reads the Workspace and AgentConfigs of the bundle, for Tasks and TaskSpawners alike', () => {
+    const workspace = (secretRef?: { name: string }) => ({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'ws', namespace: 'team' },
+      spec: { repo: 'https://github.com/acme/app.git', ...(secretRef ? { secretRef } : {}) },
+    });
+    const config = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'AgentConfig',
+      metadata: { name: 'cfg', namespace: 'team' },
+      spec: { agentsMD: 'Be brief.' },
+    };
+    const worker = { workspaceRef: { name: 'ws' }, agentConfigRefs: [{ name: 'cfg' }] };
+    const mounts = [
+      { name: 'kelos-github-token', mountPath: '/a' },
+      { name: 'kelos-plugin', mountPath: '/b' },
+      { name: 'kelos-tmp', mountPath: '/kelos/config' },
+    ];
+    const task = taskWith(worker, mounts);
+    const spawner = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 's', namespace: 'team' },
+      spec: {
+        when: { cron: { schedule: '@daily' } },
+        taskTemplate: { worker: { type: 'claude-code', ...worker, podOverrides: { volumeMounts: mounts } } },
+      },
+    };
+    const run = (...objects: Record<string, unknown>[]) =>
+      validateDocuments(objects.map((o, i) => documentFromObject(o, 'b.yaml', i)))
+        .filter((d) => d.code.startsWith('pod/'))
+        .map((d) => `${d.resource?.kind} ${d.code} ${d.path}`)
+        .sort();
+    expect(run(task, spawner, workspace(), config)).toEqual([
+      'Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
+      'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/0/name',
+      'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/1/name',
+      'TaskSpawner pod/mount-path /spec/taskTemplate/worker/podOverrides/volumeMounts/2/mountPath',
+      'TaskSpawner pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/0/name',
+      'TaskSpawner pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/1/name',
+    ]);
+    // With credentials the token is mounted; an AgentConfig with errors of its own tells nothing.
+    const broken = { ...config, spec: { agentsMD: 'x', plugins: 'not a list' } };
+    expect(run(task, workspace({ name: 'gh' }), broken)).toEqual([]);
   });
 });
