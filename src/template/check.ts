@@ -277,7 +277,10 @@ class Checker {
             offset: pos,
             message:
               t.name === 'Deps'
-                ? `${path}: "${name}" is not in dependsOn${t.keys.length ? ` (${t.keys.join(', ')})` : ''}`
+                ? t.keys.length
+                  ? `${path}: "${name}" is not in dependsOn (${t.keys.join(', ')})`
+                  : // Upstream and the operator render only the prompts of Tasks with dependsOn.
+                    `${path}: "${name}" is not in dependsOn, and the Task has none, so its prompt is not rendered: the agent gets the template as written`
                 : t.name === 'Context'
                   ? `${path}: no context source is named "${name}"${t.keys.length ? ` (declared: ${t.keys.join(', ')})` : ''}`
                   : `${path}: ${t.name} has no key "${name}"`,

@@ -1,6 +1,7 @@
 /**
  * Checks, before anything runs, every Go template the operator will render: a Task's prompt
- * when it has `dependsOn`, and a TaskSpawner's promptTemplate, branch, nameTemplate,
+ * when it has `dependsOn` (without, only its reads of `.Deps`, which then reach the agent
+ * unrendered), and a TaskSpawner's promptTemplate, branch, nameTemplate,
  * templated metadata and context-source URLs, headers and bodies. Each is typed against the
  * variables its source gives (`src/template/variables.ts`); findings point at the line and
  * column inside the string, mapped to the manifest line.
@@ -53,6 +54,11 @@ export interface TemplateSite {
   readonly check: CheckOptions;
   /** Set for a spawner's nameTemplate: the sample data its rendered name is checked with. */
   readonly nameSample?: { readonly source: SourceType; readonly data: ReturnType<typeof sampleData> };
+  /**
+   * Set for the prompt of a Task without dependsOn, which is no template at run time (its
+   * braces may be anything): only its reads of `.Deps`, which reach the agent unrendered.
+   */
+  readonly depsOnly?: true;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -86,8 +92,11 @@ export const templateSites = (object: Record<string, unknown>): TemplateSite[] =
   if (!spec) return [];
   if (object['kind'] === 'Task') {
     const deps = strings(spec['dependsOn']);
-    if (deps.length === 0 || typeof spec['prompt'] !== 'string') return [];
-    return [{ path: '/spec/prompt', text: spec['prompt'], check: { data: depsVariables(deps) } }];
+    const prompt = spec['prompt'];
+    if (typeof prompt !== 'string') return [];
+    const site = { path: '/spec/prompt', text: prompt, check: { data: depsVariables(deps) } };
+    if (deps.length > 0) return [site];
+    return prompt.includes('Deps') ? [{ ...site, depsOnly: true }] : [];
   }
   if (object['kind'] !== 'TaskSpawner') return [];
   const shape = sourceShape(spec);
@@ -215,7 +224,9 @@ export const locatedTemplateFindings = (
 ): LocatedTemplateFinding[] => {
   const out: LocatedTemplateFinding[] = [];
   for (const site of templateSites(object)) {
-    const found = checkTemplate(site.text, site.check);
+    const found = checkTemplate(site.text, site.check).filter(
+      (f) => !site.depsOnly || f.unknown?.map === 'Deps',
+    );
     for (const f of found)
       out.push({ site, offset: f.offset, finding: { ...describe(f, taskExists), path: site.path } });
     if (found.some((f) => f.severity === 'error')) continue;

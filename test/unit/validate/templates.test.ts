@@ -181,4 +181,26 @@ spec:
       expect.stringMatching(/^ref\/external: it must exist in the cluster/),
     ]);
   });
+
+  test('a prompt that reads .Deps in a Task without dependsOn is the same error, at the read', () => {
+    const task = (prompt: string, deps = '') =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: t\nspec:\n  prompt: '${prompt}'\n  worker:\n    type: codex\n    credentials: {type: none}\n${deps}`;
+    const found = (yaml: string) =>
+      validateDocuments(parseManifests(yaml, 't.yaml').documents)
+        .filter((d) => d.code.startsWith('template/'))
+        .map((d) => `${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.path}: ${d.message}`);
+    const none =
+      'is not in dependsOn, and the Task has none, so its prompt is not rendered: the agent gets the template as written';
+    expect(
+      found(task('Ship {{.Deps.build.Results.branch}} and {{index .Deps "lint" "Results" "pr"}}')),
+    ).toStrictEqual([
+      `6:24 error template/unknown-key /spec/prompt: .Deps.build: "build" ${none} (template line 1, column 13)`,
+      `6:66 error template/unknown-key /spec/prompt: .Deps.lint: "lint" ${none} (template line 1, column 55)`,
+    ]);
+    // With dependsOn, a name outside it is the error it was; without, other braces stay literal.
+    expect(found(task('Ship {{.Deps.build.Results.branch}}', '  dependsOn: [lint]\n'))).toStrictEqual([
+      `6:24 error template/unknown-key /spec/prompt: .Deps.build: "build" is not in dependsOn (lint) (template line 1, column 13)`,
+    ]);
+    expect(found(task('Keep {{ .Values.x }} and {{ broken, also Deps'))).toStrictEqual([]);
+  });
 });
