@@ -595,11 +595,41 @@ function parseFrom(
       at?: { object: Record<string, unknown>; prefix: readonly string[] },
     ) => {
       const boolean = k.reads.startsWith('the boolean');
+      const reads =
+        k.reads === '' || k.reads === 'null'
+          ? undefined
+          : `${k.source} reads as ${k.reads} ${boolean ? 'in YAML 1.1, as kubectl reads it' : "to kubectl (YAML 1.1's numbers and Go's)"}`;
+      const line = (offset: number) => position(offset)?.line;
+      let finding: Pick<Diagnostic, 'severity' | 'code' | 'message' | 'hint'>;
+      if (k.same) {
+        // sigs.k8s.io/yaml makes a Go map of both, then writes their values under one key in
+        // Go's random map order: the object gets either, from one apply to the next.
+        const retyped = reads ? k.source : k.same.retyped ? k.same.source : undefined;
+        finding = {
+          severity: 'error',
+          code: 'yaml/key-collision',
+          message: `${docLabel}: keys ${k.same.source} (line ${line(k.same.offset)}) and ${k.source} (line ${line(k.offset)}) are one key to kubectl, "${k.key}"${reads ? ` (${k.source} reads as ${k.reads})` : ''}: kubectl keeps only one of their values, at random from one apply to the next`,
+          hint: retyped
+            ? `write the key once, or quote ${retyped} ("${retyped}") to keep both`
+            : 'write the key once',
+        };
+      } else if (k.reads === 'null') {
+        finding = {
+          severity: 'error',
+          code: 'yaml/null-key',
+          message: `${docLabel}: key ${k.source} reads as null, and kubectl refuses a null key ("unsupported map key of type: %!s(<nil>)"), so the document cannot be applied`,
+          hint: `quote the key ("${k.source}") to make it a string`,
+        };
+      } else {
+        finding = {
+          severity: 'warning',
+          code: boolean ? 'yaml/boolean-key' : 'yaml/number-key',
+          message: `${docLabel}: key ${reads}, so the object's key is "${k.key}"`,
+          hint: `quote the key ("${k.source}") to keep it as written`,
+        };
+      }
       diagnostics.push({
-        severity: 'warning',
-        code: boolean ? 'yaml/boolean-key' : 'yaml/number-key',
-        message: `${docLabel}: key ${k.source} reads as ${k.reads} ${boolean ? 'in YAML 1.1, as kubectl reads it' : "to kubectl (YAML 1.1's numbers and Go's)"}, so the object's key is "${k.key}"`,
-        hint: `quote the key ("${k.source}") to keep it as written`,
+        ...finding,
         path: at ? toPointer(k.path.slice(at.prefix.length)) : '',
         ...(at ? { resource: resourceOf(at.object) } : {}),
         source: { file, ...position(k.offset) },

@@ -105,18 +105,42 @@ export interface RetypedKey {
   readonly offset: number;
   /** The key as written. */
   readonly source: string;
-  /** What kubectl reads it as: `the boolean true`, `the integer 493`. */
+  /**
+   * What kubectl reads it as: `the boolean true`, `the integer 493`, `null`; empty for a key
+   * read as written that only repeats an earlier one ({@link same}).
+   */
   readonly reads: string;
   /** The key the object gets. */
   readonly key: string;
   /** JSON-pointer segments of the member, from the document's root, with the key as the object has it. */
   readonly path: readonly string[];
+  /**
+   * An earlier key of the same mapping that the cluster gets as the same key (`"493":` before
+   * `0755:`), as written, and its offset: the two are one member to kubectl.
+   */
+  readonly same?: {
+    readonly source: string;
+    readonly offset: number;
+    /** It is the one the cluster gets other than as written. */
+    readonly retyped: boolean;
+  };
 }
+
+/** A scalar key as written, quotes included: `0755`, `"493"`, `'on'`. */
+const written = (key: { type?: string; source?: string; value: unknown }): string => {
+  const text = key.source ?? String(key.value);
+  return key.type === 'QUOTE_DOUBLE'
+    ? JSON.stringify(text)
+    : key.type === 'QUOTE_SINGLE'
+      ? `'${text}'`
+      : text;
+};
 
 /**
  * Every plain key of `doc` that kubectl reads as a boolean word (`yes`, `on`, `n`; not `true` or
- * `false`) or as a number written other than as Go writes it back (`0755`, `1e6`; not `8080`),
- * in source order. A number key is set to the string kubectl makes of
+ * `false`), as a number written other than as Go writes it back (`0755`, `1e6`; not `8080`) or
+ * as null (`~`, `null`), and every key that the cluster gets as an earlier key of its mapping
+ * (`"493":` and `0755:`, {@link RetypedKey.same}), in source order. A number key is set to the string kubectl makes of
  * it, so the object holds the key the cluster gets (`1e6:` is `"1e+06"` there, not `"1000000"`).
  */
 export function retypedKeys(doc: YamlDocument): RetypedKey[] {
@@ -125,15 +149,21 @@ export function retypedKeys(doc: YamlDocument): RetypedKey[] {
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
     if (isMap(node)) {
+      // The keys the cluster gets, as written: two written apart may be one key there.
+      const seen = new Map<string, NonNullable<RetypedKey['same']>>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = pair.key;
         let name = isScalar(key) ? String(key.value ?? '') : '';
         const source = isScalar(key) && key.type === 'PLAIN' ? key.source : undefined;
         const offset = (key as { range?: readonly number[] | null }).range?.[0] ?? 0;
+        let retyped: Omit<RetypedKey, 'path' | 'key'> | undefined;
         if (isScalar(key) && source !== undefined && source !== '<<') {
-          if (typeof key.value === 'boolean' && !/^(?:true|false)$/i.test(source)) {
-            out.push({ offset, source, reads: `the boolean ${key.value}`, key: name, path: [...path, name] });
+          if (key.value === null) {
+            // sigs.k8s.io/yaml turns only string, number and boolean keys into JSON's.
+            retyped = { offset, source, reads: 'null' };
+          } else if (typeof key.value === 'boolean' && !/^(?:true|false)$/i.test(source)) {
+            retyped = { offset, source, reads: `the boolean ${key.value}` };
           } else {
             const number = kubectlNumberKey(source);
             if (number !== undefined) {
@@ -141,15 +171,21 @@ export function retypedKeys(doc: YamlDocument): RetypedKey[] {
               name = number.key;
               // `8080:` is the key "8080" all the same.
               if (number.key !== source)
-                out.push({
-                  offset,
-                  source,
-                  reads: `the ${number.what} ${number.key}`,
-                  key: name,
-                  path: [...path, name],
-                });
+                retyped = { offset, source, reads: `the ${number.what} ${number.key}` };
             }
           }
+        }
+        // A null key fails the whole document: it clashes with nothing.
+        const keyed = isScalar(key) && key.value !== '<<' && retyped?.reads !== 'null';
+        const same = keyed ? seen.get(name) : undefined;
+        if (keyed && !same) seen.set(name, { source: written(key), offset, retyped: !!retyped });
+        if (retyped || same) {
+          out.push({
+            ...(retyped ?? { offset, source: isScalar(key) ? written(key) : name, reads: '' }),
+            key: name,
+            path: [...path, name],
+            ...(same && { same }),
+          });
         }
         if (isMap(pair.value) || isSeq(pair.value)) stack.push({ node: pair.value, path: [...path, name] });
       }

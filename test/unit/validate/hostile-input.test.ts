@@ -309,6 +309,49 @@ describe('hostile manifests', () => {
     expect(quoted.diagnostics).toStrictEqual([]);
   });
 
+  test('two keys kubectl reads as one, and a null key, are errors at the key naming both lines', () => {
+    const located = (text: string) =>
+      parseManifests(text, 'k.yaml').diagnostics.map((d) => [
+        `${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.resource?.kind} ${d.path}`,
+        d.message,
+        d.hint,
+      ]);
+    // sigs.k8s.io/yaml keeps either value under the one key, at random (a 10-line Go program
+    // with sigs.k8s.io/yaml v1.6.0 gives "a" or "b" from one run to the next).
+    const random = 'kubectl keeps only one of their values, at random from one apply to the next';
+    expect(
+      located(`${CONFIG_MAP}data:\n  "493": a\n  0755: b\n  "true": c\n  x: d\n  yes: e\n`),
+    ).toStrictEqual([
+      [
+        '7:3 error yaml/key-collision ConfigMap /data/493',
+        `document 1: keys "493" (line 6) and 0755 (line 7) are one key to kubectl, "493" (0755 reads as the integer 493): ${random}`,
+        'write the key once, or quote 0755 ("0755") to keep both',
+      ],
+      [
+        '10:3 error yaml/key-collision ConfigMap /data/true',
+        `document 1: keys "true" (line 8) and yes (line 10) are one key to kubectl, "true" (yes reads as the boolean true): ${random}`,
+        'write the key once, or quote yes ("yes") to keep both',
+      ],
+    ]);
+    // The number first: its own warning, then the collision at the key that repeats it.
+    expect(
+      located(`${CONFIG_MAP}data:\n  0755: a\n  '493': b\n`).map(([at, message]) => `${at}: ${message}`),
+    ).toStrictEqual([
+      `6:3 warning yaml/number-key ConfigMap /data/493: document 1: key 0755 reads as the integer 493 to kubectl (YAML 1.1's numbers and Go's), so the object's key is "493"`,
+      `7:3 error yaml/key-collision ConfigMap /data/493: document 1: keys 0755 (line 6) and '493' (line 7) are one key to kubectl, "493": ${random}`,
+    ]);
+    // kubectl refuses a null key: "unsupported map key of type: %!s(<nil>)".
+    expect(located(`${CONFIG_MAP}data:\n  ~: a\n  b: c\n`)).toStrictEqual([
+      [
+        '6:3 error yaml/null-key ConfigMap /data/',
+        'document 1: key ~ reads as null, and kubectl refuses a null key ("unsupported map key of type: %!s(<nil>)"), so the document cannot be applied',
+        'quote the key ("~") to make it a string',
+      ],
+    ]);
+    // Keys that stay apart to kubectl say nothing.
+    expect(located(`${CONFIG_MAP}data:\n  "0755": a\n  "493": b\n  "~": c\n  "null": d\n`)).toStrictEqual([]);
+  });
+
   test('a list or mapping as a key is a located error, not a process warning on stderr', () => {
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
