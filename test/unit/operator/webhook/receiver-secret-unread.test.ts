@@ -1,9 +1,11 @@
 // Two tenants' spawners on one path, one delivery for both, and one tenant's Secret that the
-// API server does not answer for a moment: the other tenant gets its Task and the sender its
-// 200 at once (a 503 would hold every tenant on the path hostage to one Secret), and the
-// delivery is checked again for the first and delivered once its Secret can be read; if it
-// never can, a Warning Event on that spawner names the delivery. Real HTTP on loopback to the
-// receiver over a FakeKube whose Secret reads fail.
+// API server does not answer for a moment (503, an etcd leader change): the other tenant gets
+// its Task and the sender its 200 at once, and the delivery reaches the first tenant on the
+// re-check after the read succeeds. Real HTTP on loopback to the receiver over a FakeKube whose
+// Secret reads fail exactly twice: the re-check schedule, read by read, is what this file
+// checks, which a real API server cannot be made to fail on cue. The same paths against the
+// real API server (an unreadable Secret, one made readable while held, a Warning when it never
+// is, a 503 when no spawner took the delivery) are test/cluster/webhook-secret-unread.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, TaskSpawner, When } from '../../../../src/api/index.ts';
 import { type ApiObject, CoreResources } from '../../../../src/kube/client.ts';
@@ -84,28 +86,5 @@ describe('one tenant’s Secret that cannot be read, on a path two tenants share
     await waitUntil(() => t.tasks('team-b').length > 0);
     expect(t.tasks('team-b')).toStrictEqual(['s-a-1']);
     expect(await t.warnings('team-b')).toStrictEqual([]);
-  });
-
-  it('a Secret that stays unreadable: the delivery is named in a WebhookDeliveryDropped Warning on that spawner', async () => {
-    const t = await twoTenants();
-    t.kube.inject({ verb: 'get', resource: 'Secret', name: 'hook-b', times: 100, error: unavailable() });
-    const r = await t.send('a-2');
-    expect(r.status, r.body).toBe(200);
-    await waitUntil(async () => (await t.warnings('team-b')).length > 0);
-    expect(await t.warnings('team-b')).toStrictEqual([
-      expect.stringMatching(
-        /^WebhookDeliveryDropped: the alerts delivery of \S+ was not delivered: Secret team-b\/hook-b: .*503 ServiceUnavailable: etcd leader changed; have the sender send it again$/,
-      ),
-    ]);
-    expect(t.tasks('team-b')).toStrictEqual([]);
-    expect(t.tasks('team-a')).toStrictEqual(['s-a-2']);
-  });
-
-  it('no spawner took it: 503 with Retry-After, so the sender retries', async () => {
-    const t = await twoTenants();
-    t.kube.inject({ verb: 'get', resource: 'Secret', times: 2, error: unavailable() });
-    const r = await t.send('a-3');
-    expect([r.status, r.headers['retry-after']]).toStrictEqual([503, '5']);
-    expect([t.tasks('team-a'), t.tasks('team-b')]).toStrictEqual([[], []]);
   });
 });
