@@ -288,6 +288,22 @@ describe('webhook receiver end to end', () => {
     expect((await statusOf('late'))?.message).toBeUndefined();
   });
 
+  it('says in Suspended=False/Active what a webhook spawner does: receiving deliveries at its path, not polling', async () => {
+    const { c, ns } = s;
+    const suspended = async (name: string) =>
+      (
+        await waitForSpawner(c, ns, name, 'to have a Suspended condition', (x) =>
+          Boolean(x.status?.conditions?.some((k) => k.type === 'Suspended')),
+        )
+      ).status?.conditions?.find((k) => k.type === 'Suspended');
+    expect(await suspended('alerts')).toMatchObject({
+      status: 'False',
+      reason: 'Active',
+      message: 'Receiving webhook deliveries at /webhook/alerts',
+    });
+    expect((await suspended('gh'))?.message).toBe('Receiving GitHub webhook deliveries at /webhook/github');
+  });
+
   it('turns a generic POST signed with the Kelos scheme into a Task; a stale request is refused, one sent again is a duplicate', async () => {
     const { c, ns } = s;
     const body = JSON.stringify(genericAlert('a-1', 'disk full'));

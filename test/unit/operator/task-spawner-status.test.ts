@@ -3,6 +3,7 @@ import type { TaskSpawner } from '../../../src/api/index.ts';
 import { Checklist } from '../../../src/kube/log.ts';
 import type { TaskSpawnerReconcilerOptions } from '../../../src/operator/reconcilers/task-spawner/options.ts';
 import {
+  activeMessage,
   nextStatus,
   type PassOutcome,
   writeSpawnerStatus,
@@ -12,7 +13,7 @@ const spawner = {
   apiVersion: 'kelos.dev/v1alpha2',
   kind: 'TaskSpawner',
   metadata: { name: 'issues', namespace: 'team', generation: 1 },
-  spec: {},
+  spec: { when: { githubIssues: {} } },
 } as unknown as TaskSpawner;
 
 const pass = (p: Partial<PassOutcome> = {}): PassOutcome => ({
@@ -102,5 +103,39 @@ describe('writeSpawnerStatus', () => {
     await writeSpawnerStatus(o, before, nextStatus(before, pass({ active: 3 }), NOW), list);
     expect(list.wrote).toBe(true);
     expect(list.notable).toBe(false);
+  });
+});
+
+describe('the Suspended=False message of a TaskSpawner', () => {
+  const of = (when: Record<string, unknown>) =>
+    nextStatus({ ...spawner, spec: { when } } as unknown as TaskSpawner, pass(), NOW).conditions?.find(
+      (c) => c.type === 'Suspended',
+    );
+
+  it('says what the spawner does: polling (and how often), a schedule, or receiving deliveries', () => {
+    expect(of({ githubIssues: {} })).toMatchObject({
+      status: 'False',
+      reason: 'Active',
+      message: 'Polling GitHub issues every 5m',
+    });
+    expect(of({ githubPullRequests: { pollInterval: '90s' } })?.message).toBe(
+      'Polling GitHub pull requests every 1m30s',
+    );
+    expect(of({ jira: { pollInterval: '1m' } })?.message).toBe('Polling Jira issues every 1m');
+    expect(of({ cron: { schedule: '0 9 * * 1' } })?.message).toBe(
+      'Creating Tasks on the cron schedule "0 9 * * 1"',
+    );
+    expect(of({ githubWebhook: { events: ['issues'] } })?.message).toBe(
+      'Receiving GitHub webhook deliveries at /webhook/github',
+    );
+    expect(of({ linearWebhook: { types: ['Issue'] } })?.message).toBe(
+      'Receiving Linear webhook deliveries at /webhook/linear',
+    );
+    expect(of({ webhook: { source: 'alerts', fieldMapping: { id: '$.id' } } })?.message).toBe(
+      'Receiving webhook deliveries at /webhook/alerts',
+    );
+    expect(activeMessage({ ...spawner, spec: { when: { slack: {} } } } as unknown as TaskSpawner)).toBe(
+      'Receiving Slack messages over Socket Mode',
+    );
   });
 });

@@ -6,10 +6,11 @@
  */
 import { ConditionTypes, type TaskSpawner, type TaskSpawnerStatus } from '../../../api/index.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
+import { formatDuration } from '../../../kube/duration.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import { Resources } from '../../resources.ts';
 import { type ConditionInput, setCondition, statusPatch } from '../../status.ts';
-import { spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
+import { pollIntervalMs, pollingKind, spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
 
 /** Condition type of a discovery, setup or creation problem (upstream's). */
 export const DISCOVERY_ERROR = 'DiscoveryError';
@@ -29,6 +30,29 @@ export interface PassOutcome {
   readonly message?: string;
 }
 
+const POLLED: Readonly<Record<string, string>> = {
+  githubIssues: 'GitHub issues',
+  githubPullRequests: 'GitHub pull requests',
+  jira: 'Jira issues',
+};
+
+/**
+ * What an active spawner does, for the message of its `Suspended=False` condition: a spawner
+ * that receives deliveries or runs on a schedule polls nothing, and "Polling" sent whoever
+ * read it to look for a poll that never happens.
+ */
+export function activeMessage(spawner: TaskSpawner): string {
+  const w = spawner.spec.when;
+  const kind = pollingKind(spawner);
+  if (kind === 'cron') return `Creating Tasks on the cron schedule "${w.cron?.schedule ?? ''}"`;
+  if (kind) return `Polling ${POLLED[kind]} every ${formatDuration(pollIntervalMs(spawner) / 1000)}`;
+  if (w.githubWebhook) return 'Receiving GitHub webhook deliveries at /webhook/github';
+  if (w.linearWebhook) return 'Receiving Linear webhook deliveries at /webhook/linear';
+  if (w.webhook) return `Receiving webhook deliveries at /webhook/${w.webhook.source}`;
+  if (w.slack) return 'Receiving Slack messages over Socket Mode';
+  return 'Active';
+}
+
 /** The status a pass leads to. */
 export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number): TaskSpawnerStatus {
   const now = rfc3339(nowMs);
@@ -44,7 +68,12 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
           reason: 'UserSuspended',
           message: 'spec.suspend is true',
         }
-      : { type: ConditionTypes.Suspended, status: 'False', reason: 'Active', message: 'Polling' },
+      : {
+          type: ConditionTypes.Suspended,
+          status: 'False',
+          reason: 'Active',
+          message: activeMessage(spawner),
+        },
   );
   const max = spawner.spec.maxTotalTasks ?? 0;
   const limit: Omit<ConditionInput, 'type'> = p.maxTotalReached
