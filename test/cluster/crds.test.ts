@@ -66,6 +66,16 @@ describe('CRDs on a real API server', () => {
     expect(budget.stdout).toContain('timezone is the IANA time zone');
   });
 
+  it("kubectl explain of a webhook's secretRef says a delivery sent again within the window is a duplicate, not refused", async () => {
+    const { stdout } = await kubectl(['explain', 'taskspawner.spec.when.webhook.secretRef']);
+    // kubectl wraps the description at its own width.
+    const text = stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'Unsigned or stale deliveries are refused with 401; one sent again within the window (the same body, timestamp and signature: a retry after a lost answer, or a captured request replayed) is answered 200 as a duplicate and creates no second Task',
+    );
+    expect(text).not.toContain('replayed deliveries are refused');
+  });
+
   it('short names, the kelos category and printer columns work through the server', async () => {
     const namespace = await freshNamespace('crd');
     await kubectl(['apply', '-n', namespace, '-f', '-'], {

@@ -174,9 +174,11 @@ export type GenericWebhook = {
    * secretRef names a Secret whose WEBHOOK_SECRET key signs deliveries (WEBHOOK_SECRET_PREVIOUS is accepted
    * too during a rotation): by default the sender sends X-Kelos-Signature-256: sha256=<hex HMAC-SHA256 of
    * "<timestamp>.<body>"> and X-Kelos-Timestamp (Unix seconds, within 5 minutes); with signatureHeader, the
-   * hex HMAC-SHA256 of the raw body in that header. Unsigned, stale or replayed deliveries are refused;
-   * without secretRef the delivery is refused unless the KelosConfig allows unsigned deliveries in the
-   * namespace. Kelos extension; upstream generic webhooks are unauthenticated.
+   * hex HMAC-SHA256 of the raw body in that header. Unsigned or stale deliveries are refused with 401; one
+   * sent again within the window (the same body, timestamp and signature: a retry after a lost answer, or a
+   * captured request replayed) is answered 200 as a duplicate and creates no second Task; without secretRef
+   * the delivery is refused unless the KelosConfig allows unsigned deliveries in the namespace. Kelos
+   * extension; upstream generic webhooks are unauthenticated.
    */
   secretRef?: SecretReference;
   /**
