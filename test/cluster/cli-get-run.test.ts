@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AgentConfig, Task, Workspace } from '../../src/api/index.ts';
-import type { HttpKubeClient } from '../../src/kube/client.ts';
+import { CoreResources, type HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { kelos, tokenKubeconfig, unreachableKubeconfig } from './cli-helpers.ts';
 import { eventually, freshNamespace, kubeconfigPath, kubectl } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { create, getTask, testClient } from './operator-helpers.ts';
+import { create, createSecret, getTask, testClient } from './operator-helpers.ts';
 import { spawner } from './spawner-helpers.ts';
 
 let c: HttpKubeClient;
@@ -258,6 +258,52 @@ describe('kelos run', () => {
     writeFileSync(config, `apiKey: key-1\n${REPO}  token: ghp_new\n`);
     expect((await kelos([...run, '--name', 'three'], { cwd: dir })).code).toBe(0);
     expect(await secretData(swNs, 'kelos-workspace-credentials')).toEqual({ GITHUB_TOKEN: 'ghp_new' });
+  });
+
+  it("a config file whose workspace drops its credentials altogether: the Secret kelos made is deleted; a user's of that name stays, and stderr says so", async () => {
+    const dropNs = await freshNamespace('cli-run-drop');
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
+    const config = join(dir, 'config.yaml');
+    const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', dropNs, '-p', 'x', '--config', config];
+    const exists = async (namespace: string) =>
+      (await c.get(CoreResources.Secret, namespace, 'kelos-workspace-credentials')) !== undefined;
+
+    writeFileSync(config, `secret: s\n${REPO}  token: ghp_gone\n`);
+    expect((await kelos([...run, '--name', 'one'], { cwd: dir })).code).toBe(0);
+    expect(await secretData(dropNs, 'kelos-workspace-credentials')).toEqual({ GITHUB_TOKEN: 'ghp_gone' });
+
+    writeFileSync(config, `secret: s\n${REPO}`);
+    const dry = await kelos([...run, '--dry-run'], { cwd: dir });
+    expect(dry.stderr).toContain('would delete secret/kelos-workspace-credentials if kelos made it\n');
+    expect(await exists(dropNs)).toBe(true);
+    // -y: kelos-workspace is replaced by one without the secretRef.
+    const r = await kelos([...run, '--name', 'two', '-y'], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: 'task/two created\n' });
+    expect(r.stderr).toContain(
+      "secret/kelos-workspace-credentials deleted: the config file's workspace no longer has a token or githubApp\n",
+    );
+    // The token taken out of the config file no longer lets anything clone or push.
+    expect(await exists(dropNs)).toBe(false);
+    expect((await c.get<Workspace>(Resources.Workspace, dropNs, 'kelos-workspace'))?.spec).toEqual({
+      repo: 'https://github.com/o/r.git',
+    });
+    // Nothing left to delete: no word of it.
+    const again = await kelos([...run, '--name', 'three'], { cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('kelos-workspace-credentials');
+
+    // A Secret of that name the user made (no managed-by=kelos-cli label) is not kelos's to delete.
+    const userNs = await freshNamespace('cli-run-user-secret');
+    await createSecret(c, userNs, 'kelos-workspace-credentials', { GITHUB_TOKEN: 'ghp_users_own' });
+    const userRun = ['run', '--kubeconfig', kubeconfigPath(), '-n', userNs, '-p', 'x', '--config', config];
+    const kept = await kelos([...userRun, '--name', 'one'], { cwd: dir });
+    expect(kept).toMatchObject({ code: 0, stdout: 'task/one created\n' });
+    expect(kept.stderr).toContain(
+      `secret/kelos-workspace-credentials left in place: the config file's workspace no longer asks for it, but it has no app.kubernetes.io/managed-by=kelos-cli label, so kelos did not make it; delete it yourself if nothing uses it: kubectl delete secret kelos-workspace-credentials -n ${userNs}\n`,
+    );
+    expect(await secretData(userNs, 'kelos-workspace-credentials')).toEqual({
+      GITHUB_TOKEN: 'ghp_users_own',
+    });
   });
 
   it('a Secret an earlier kelos run wrote under stringData loses the keys the config file no longer has, and says so', async () => {

@@ -47,6 +47,8 @@ export const CREDENTIALS_SECRET = 'kelos-credentials';
 export const CONFIG_WORKSPACE = 'kelos-workspace';
 /** Secret with the config file's `workspace.token`, as upstream. */
 export const WORKSPACE_SECRET = 'kelos-workspace-credentials';
+/** Value of the `app.kubernetes.io/managed-by` label on what the CLI makes. */
+const CLI_MANAGER = 'kelos-cli';
 
 /** Annotations of a manual run from a TaskSpawner (upstream's keys). */
 export const ManualRunAnnotations = {
@@ -60,7 +62,16 @@ export interface RunPlan {
   readonly task: Task;
   /** Secrets and the Workspace the config file asks for, applied (server-side) before the Task. */
   readonly prerequisites: readonly ApiObject[];
+  /**
+   * Secrets an earlier config file had the CLI make that this one no longer asks for (the
+   * workspace's credentials, once it has neither `token` nor `githubApp`): deleted after the
+   * prerequisites are applied if the CLI made them ({@link madeByCli}), left alone otherwise.
+   */
+  readonly retired?: readonly string[];
 }
+
+/** Whether the CLI made `obj` (its `app.kubernetes.io/managed-by=kelos-cli` label): a user's object of the same name is never deleted. */
+export const madeByCli = (obj: ApiObject): boolean => obj.metadata.labels?.[Labels.ManagedBy] === CLI_MANAGER;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** What `--credential-type` and the config file's `credentialType` take. */
@@ -90,7 +101,7 @@ const secret = (name: string, namespace: string, data: Record<string, string>): 
   ({
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace, labels: { [Labels.ManagedBy]: 'kelos-cli' } },
+    metadata: { name, namespace, labels: { [Labels.ManagedBy]: CLI_MANAGER } },
     type: 'Opaque',
     data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
   }) as ApiObject;
@@ -147,6 +158,7 @@ export function planRun(
     );
   }
   let workspace = flags.workspace ?? cfg.workspace?.name;
+  const retired: string[] = [];
   if (!workspace && cfg.workspace?.repo) {
     workspace = CONFIG_WORKSPACE;
     const app = cfg.workspace.githubApp;
@@ -180,6 +192,8 @@ export function planRun(
       },
     };
     prerequisites.push(ws as ApiObject);
+    // A token or App keys taken out of the config file must not keep working from the cluster.
+    if (!cfg.workspace.token && !useApp) retired.push(WORKSPACE_SECRET);
   }
   const agentConfigs = flags.agentConfig?.length
     ? flags.agentConfig
@@ -225,6 +239,7 @@ export function planRun(
   return {
     task: { apiVersion: API_VERSION, kind: 'Task', metadata: { name, namespace }, spec } as Task,
     prerequisites,
+    ...(retired.length ? { retired } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import {
 import { formatCost } from '../cluster/detail.ts';
 import {
   CREDENTIAL_TYPES,
+  madeByCli,
   planFromSpawner,
   planRun,
   type RunFlags,
@@ -187,6 +188,37 @@ async function applySecret(cluster: Cluster, obj: ApiObject): Promise<string[]> 
       `secret "${name}" in namespace "${cluster.namespace}" changed under each of ${CONFLICT_ATTEMPTS} attempts to make its data the config file's (another writer kept winning); it may still hold keys the config file no longer has. Run kelos run again, or check it with: kubectl get secret ${name} -n ${cluster.namespace} -o yaml --show-managed-fields`,
     );
   });
+}
+
+/**
+ * Deletes the Secrets an earlier config file had kelos make that this one no longer asks for
+ * (see `RunPlan.retired`), once the Workspace no longer names them. A Secret of that name the
+ * CLI did not make is left alone and named on stderr: it may be the user's.
+ */
+async function retireSecrets(cluster: Cluster, names: readonly string[], io: CliIo): Promise<void> {
+  for (const name of names) {
+    const live = await cluster.client.get<ApiObject>(CoreResources.Secret, cluster.namespace, name);
+    if (!live) continue;
+    if (!madeByCli(live)) {
+      io.stderr(
+        `secret/${name} left in place: the config file's workspace no longer asks for it, but it has no app.kubernetes.io/managed-by=kelos-cli label, so kelos did not make it; delete it yourself if nothing uses it: kubectl delete secret ${name} -n ${cluster.namespace}\n`,
+      );
+      continue;
+    }
+    // Guarded by the version read: a Secret someone rewrote since (a user taking it over) stays.
+    await cluster.client
+      .delete(CoreResources.Secret, cluster.namespace, name, {
+        uid: live.metadata.uid ?? '',
+        resourceVersion: live.metadata.resourceVersion ?? '',
+      })
+      .catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+        throw new Error(
+          `secret "${name}" in namespace "${cluster.namespace}" changed while kelos was deleting it (the config file's workspace no longer asks for it); it was left in place. Run kelos run again, or check it with: kubectl get secret ${name} -n ${cluster.namespace} -o yaml`,
+        );
+      });
+    io.stderr(`secret/${name} deleted: the config file's workspace no longer has a token or githubApp\n`);
+  }
 }
 
 /** One line per phase change, until the Task is Succeeded or Failed; then a summary. */
@@ -361,6 +393,7 @@ export const runCommand: CommandFactory = (io, done) => {
         const c = colours(io);
         let task: Task;
         let prerequisites: readonly ApiObject[] = [];
+        let retired: readonly string[] = [];
         if (from) {
           const spawner = await getOrThrow<TaskSpawner>(cluster, Resources.TaskSpawner, from);
           task = planFromSpawner(
@@ -371,22 +404,22 @@ export const runCommand: CommandFactory = (io, done) => {
           );
         } else {
           const config = await withTokens(cluster.config, io, configPath(flags.config, io.env, io.cwd));
-          ({ task, prerequisites } = planRun(
-            flags,
-            prompt,
-            config,
-            cluster.namespace,
-            flags.name ?? `task-${randomSuffix()}`,
-          ));
+          ({
+            task,
+            prerequisites,
+            retired = [],
+          } = planRun(flags, prompt, config, cluster.namespace, flags.name ?? `task-${randomSuffix()}`));
         }
         refuseInvalid([...prerequisites, task], from ? FROM_FLAGS : RUN_FLAGS);
         if (flags.dryRun) {
           for (const p of prerequisites)
             io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);
+          for (const name of retired) io.stderr(`would delete secret/${name} if kelos made it\n`);
           io.stdout(stringify(task, { lineWidth: 0 }));
           return ExitCode.Ok;
         }
         await applyPrerequisites(cluster, prerequisites, Boolean(flags.yes), io);
+        await retireSecrets(cluster, retired, io);
         try {
           await cluster.client.create(Resources.Task, task);
         } catch (err) {
