@@ -173,6 +173,15 @@ describe('bash completion', () => {
     expect((await compreply(['kelos', 'run', '-p', 'fix it', '-t', 'co'])).reply).toEqual(['codex']);
   });
 
+  test('kelos run --type=<TAB> and --credential-type=<TAB>, which bash splits at the =, offer the values too', async () => {
+    // COMP_WORDS as bash splits `kelos run --type=` and `kelos run --credential-type=o`.
+    expect(await compreply(['kelos', 'run', '--type', '='])).toEqual({
+      reply: [...AGENT_TYPES].sort(),
+      stderr: '',
+    });
+    expect((await compreply(['kelos', 'run', '--credential-type', '=', 'o'])).reply).toEqual(['oauth']);
+  });
+
   test('no reachable cluster: no candidates and nothing printed', async () => {
     const { path } = await unreachableKubeconfig();
     const { reply, stderr } = await compreply(['kelos', 'logs', '-n', ns, ''], { KUBECONFIG: path });
@@ -203,6 +212,16 @@ describe('zsh completion', () => {
     });
   });
 
+  test('kelos run --type=<TAB> and --credential-type=<TAB> offer the whole words, not file names', async () => {
+    expect(await zshOffers(['kelos', 'run', '--type='])).toEqual({
+      reply: AGENT_TYPES.map((t) => `--type=${t}`).sort(),
+      stderr: '',
+    });
+    expect((await zshOffers(['kelos', 'run', '--credential-type=n'])).reply).toEqual([
+      '--credential-type=none',
+    ]);
+  });
+
   test('no reachable cluster: no names, the file fallback, nothing printed', async () => {
     const { path } = await unreachableKubeconfig();
     const { reply, stderr } = await zshOffers(['kelos', 'logs', '-n', ns, ''], { KUBECONFIG: path });
@@ -229,6 +248,14 @@ describe('fish completion', () => {
   test("complete -C 'kelos run --type ' offers the agent types", async () => {
     expect(await fishOffers('kelos run --type ')).toEqual({ reply: [...AGENT_TYPES].sort(), stderr: '' });
     expect((await fishOffers('kelos run -t cu')).reply).toEqual(['cursor']);
+  });
+
+  test("complete -C 'kelos run --type=' and '--credential-type=a' offer the values in the equals form", async () => {
+    expect(await fishOffers('kelos run --type=')).toEqual({
+      reply: AGENT_TYPES.map((t) => `--type=${t}`).sort(),
+      stderr: '',
+    });
+    expect((await fishOffers('kelos run --credential-type=a')).reply).toEqual(['--credential-type=api-key']);
   });
 
   test('no reachable cluster: no candidates and nothing printed', async () => {

@@ -59,9 +59,14 @@ export function parseWords(program: Command, words: readonly string[]): Parsed {
   const positionals: string[] = [];
   const flags: Record<string, unknown> = {};
   let pending: Option | undefined;
+  /** The pending flag's word was a long one (`--type`), which bash may split from its `=`. */
+  let pendingLong = false;
   let operandsOnly = false;
   for (const word of words) {
-    if (pending) {
+    if (pending && pendingLong && word === '=') {
+      // bash splits `--type=codex` into `--type`, `=`, `codex` (COMP_WORDBREAKS holds `=`).
+      pendingLong = false;
+    } else if (pending) {
       flags[pending.attributeName()] = word;
       pending = undefined;
     } else if (!operandsOnly && word === '--') {
@@ -71,7 +76,10 @@ export function parseWords(program: Command, words: readonly string[]): Parsed {
       const opt = findOption(command, eq > 0 ? word.slice(0, eq) : word);
       if (opt && takesValue(opt)) {
         if (eq > 0) flags[opt.attributeName()] = word.slice(eq + 1);
-        else pending = opt;
+        else {
+          pending = opt;
+          pendingLong = word.startsWith('--');
+        }
       } else if (opt) flags[opt.attributeName()] = true;
     } else {
       const sub = positionals.length === 0 ? findCommand(command, word) : undefined;
@@ -137,6 +145,15 @@ export async function completeWords(
   list: NameLister,
 ): Promise<string[]> {
   const parsed = parseWords(program, words);
+  // The equals form, `--type=co` typed as one word (zsh, fish, PowerShell): the flag's values,
+  // each as the whole word the shell replaces.
+  const eq = !parsed.pending && current.startsWith('--') ? current.indexOf('=') : -1;
+  const flag = eq > 0 ? findOption(parsed.command, current.slice(0, eq)) : undefined;
+  if (flag && takesValue(flag)) {
+    const prefix = current.slice(0, eq + 1);
+    const values = await optionCandidates(flag, parsed.flags, list);
+    return [...new Set(values.map((v) => `${prefix}${v}`).filter((c) => c.startsWith(current)))];
+  }
   let candidates: string[];
   if (parsed.pending) candidates = await optionCandidates(parsed.pending, parsed.flags, list);
   else if (current.startsWith('-')) candidates = flagsOf(parsed.command);

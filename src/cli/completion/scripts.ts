@@ -21,6 +21,8 @@ const bash = (bin: string): string => `# bash completion for ${bin}
 # Or for every shell:     ${bin} completion bash > ~/.local/share/bash-completion/completions/${bin}
 _${bin}_complete() {
   local cur="\${COMP_WORDS[COMP_CWORD]}"
+  # bash splits --type=codex at the = (COMP_WORDBREAKS): right after it, the value typed is empty.
+  [[ \${cur} == "=" ]] && cur=""
   local IFS=$'\\n'
   local out
   out=$(${bin} ${COMPLETE_COMMAND} "--current=\${cur}" "\${COMP_WORDS[@]:1:COMP_CWORD-1}" 2>/dev/null)

@@ -111,6 +111,38 @@ describe('kelos __complete', () => {
     expect(await complete(['run', '--credential-type'], '')).toEqual(['api-key', 'oauth', 'none']);
   });
 
+  test('the equals form --type= and --credential-type= completes as the space form does, as each shell hands it over', async () => {
+    /** What `kelos __complete <args>` prints, through the command's own entry. */
+    const main = async (args: string[]) => {
+      const out: string[] = [];
+      await completeMain(args, io(out), (c) => buildProgram(io(), () => {}, c), ['run']);
+      return out.join('');
+    };
+    // zsh, fish and PowerShell pass the word as typed; the whole word is what the shell replaces.
+    expect(await main(['--current=--type=', 'run', '-p', 'x'])).toBe(
+      `${AGENT_TYPES.map((t) => `--type=${t}`).join('\n')}\n`,
+    );
+    expect(await main(['--current=--type=c', 'run'])).toBe(
+      '--type=claude-code\n--type=codex\n--type=cursor\n',
+    );
+    expect(await main(['--current=--credential-type=o', 'run'])).toBe('--credential-type=oauth\n');
+    expect(await main(['--current=--credential-type=', 'run'])).toBe(
+      '--credential-type=api-key\n--credential-type=oauth\n--credential-type=none\n',
+    );
+    // bash splits the word at `=`: the value after `--type` `=`, as after `--type`.
+    expect(await main(['--current=', 'run', '--type'])).toBe(`${AGENT_TYPES.join('\n')}\n`);
+    expect(await main(['--current=c', 'run', '--type', '='])).toBe('claude-code\ncodex\ncursor\n');
+    expect(await main(['--current=', 'run', '--credential-type', '='])).toBe('api-key\noauth\nnone\n');
+    // A flag set in the equals form earlier, as bash splits it, is no positional argument.
+    const { calls, list } = recording();
+    expect(
+      await complete(['delete', 'ws', '--kubeconfig', '=', '/k', '-n', 'team'], 'workspaces-', list),
+    ).toEqual(['workspaces-a', 'workspaces-b']);
+    expect(calls[0]!.flags).toMatchObject({ namespace: 'team', kubeconfig: '/k' });
+    // A flag that takes no value offers nothing after `=`.
+    expect(await main(['--current=--watch=', 'run'])).toBe('');
+  });
+
   test('subcommands of create, and nothing for the new name', async () => {
     expect(await complete(['create'], '')).toEqual(expect.arrayContaining(['workspace', 'agentconfig']));
     expect(await complete(['create', 'workspace'], '')).toEqual([]);
