@@ -39,6 +39,8 @@ export interface Connection {
   headers(): Promise<Record<string, string>>;
   /** Namespace of the kubeconfig context (or the Pod), if any. */
   readonly namespace?: string;
+  /** The kubeconfig context it was read from; unset for a Pod's ServiceAccount. */
+  readonly context?: string;
 }
 
 /** A kubeconfig or in-cluster setting that cannot be used. */
@@ -161,7 +163,7 @@ export async function loadKubeconfigFile(path: string, opts: { context?: string 
     headers = async () => ({ authorization: `Basic ${basic}` });
   } else if (user['exec']) headers = execAuth(user['exec'] as Dict, server, file);
   const namespace = str(context['namespace']);
-  return { server, tls, headers, ...(namespace ? { namespace } : {}) };
+  return { server, tls, headers, context: contextName, ...(namespace ? { namespace } : {}) };
 }
 
 /** A `client.authentication.k8s.io` exec plugin: runs it for a token, cached until it expires. */

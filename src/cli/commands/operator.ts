@@ -11,7 +11,7 @@ import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api
 import { parseNamespaceList } from '../../install/index.ts';
 import { CoreResources, HttpKubeClient } from '../../kube/client.ts';
 import { formatDuration, parseDuration } from '../../kube/duration.ts';
-import { type Connection, resolveConnection } from '../../kube/kubeconfig.ts';
+import { type Connection, connectionSource, resolveConnection } from '../../kube/kubeconfig.ts';
 import { batchedWriter, createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { Operator } from '../../operator/main.ts';
 import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS } from '../../operator/options.ts';
@@ -196,6 +196,37 @@ const imageFlagKey = (type: AgentType): `agentImage${string}` =>
     .map((p) => p[0]?.toUpperCase() + p.slice(1))
     .join('')}`;
 
+/**
+ * What `kelos operator` logs at start-up of where it connects: the API server (without any
+ * user:password in its URL), the kubeconfig file and context or the Pod's ServiceAccount,
+ * and the namespaces it watches. Never a credential: tokens, certificates and keys stay in
+ * the connection.
+ */
+export function startupFields(
+  connection: Pick<Connection, 'server' | 'context'>,
+  source: { kubeconfig: string } | { inCluster: true } | undefined,
+  namespaces: readonly string[] | undefined,
+): Record<string, unknown> {
+  let server = connection.server;
+  try {
+    const url = new URL(server);
+    if (url.username || url.password) {
+      url.username = '';
+      url.password = '';
+      server = url.toString().replace(/\/$/, '');
+    }
+  } catch {
+    // Not a URL: the client fails on it with its own message; logged as given.
+  }
+  return {
+    server,
+    ...(source && 'kubeconfig' in source
+      ? { kubeconfig: source.kubeconfig, ...(connection.context ? { context: connection.context } : {}) }
+      : { inCluster: true }),
+    namespaces: namespaces ?? '(all)',
+  };
+}
+
 export const operatorCommand: CommandFactory = (io, done) => {
   const cmd = new Command('operator')
     .description(
@@ -375,6 +406,16 @@ export const operatorCommand: CommandFactory = (io, done) => {
       else faultsBeforeStart.push(fault);
     });
 
+    // First, so an operator that cannot list, or that reconciles the wrong cluster, has said
+    // which one it was pointed at before anything else goes wrong.
+    log.info(
+      'Connecting to the API server',
+      startupFields(
+        connection,
+        connectionSource(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}, io.env),
+        flags.namespace,
+      ),
+    );
     if (flags.namespace) {
       const found = await lookUpNamespaces(connection, flags.namespace);
       for (const w of namespaceWarnings(found)) log.warn(w.msg, w.fields);

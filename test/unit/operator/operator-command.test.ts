@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { durationFlagMs, namespacesFlag, sizeLimitFlag } from '../../../src/cli/commands/operator.ts';
+import {
+  durationFlagMs,
+  namespacesFlag,
+  sizeLimitFlag,
+  startupFields,
+} from '../../../src/cli/commands/operator.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { namespaceListFlag } from '../../../src/install/index.ts';
@@ -139,5 +144,27 @@ describe('kelos operator flags', () => {
         `kelos: ${flag} ${path}: does not exist; expected a file (ENOENT: no such file or directory, open '${path}'); in a cluster, mount the Secret that holds it into the operator's Pod\n`,
       );
     }
+  });
+});
+
+describe('kelos operator start-up line', () => {
+  it('names the server without a user:password in its URL, the kubeconfig and context, or the ServiceAccount', () => {
+    expect(
+      startupFields(
+        { server: 'https://admin:s3cret@api.example:6443', context: 'prod' },
+        { kubeconfig: '/home/u/.kube/config' },
+        ['team-a', 'team-b'],
+      ),
+    ).toEqual({
+      server: 'https://api.example:6443',
+      kubeconfig: '/home/u/.kube/config',
+      context: 'prod',
+      namespaces: ['team-a', 'team-b'],
+    });
+    expect(startupFields({ server: 'https://10.96.0.1:443' }, { inCluster: true }, undefined)).toEqual({
+      server: 'https://10.96.0.1:443',
+      inCluster: true,
+      namespaces: '(all)',
+    });
   });
 });
