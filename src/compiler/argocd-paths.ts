@@ -12,7 +12,7 @@
  */
 import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
-import { repositoryId } from '../render/checks.ts';
+import { repositoryId } from '../api/repo-url.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
 import type { SourcePosition } from '../validate/load.ts';

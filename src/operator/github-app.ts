@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { createPrivateKey, sign } from 'node:crypto';
-import { repoHost } from '../render/checks.ts';
+import { repoHost } from '../api/repo-url.ts';
 
 /** Secret keys that make a Workspace Secret a GitHub App Secret (all three must be present). */
 export const GitHubAppKeys = {

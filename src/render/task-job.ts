@@ -50,7 +50,7 @@ type Volume = K8sType<'Volume'>;
 type VolumeMount = K8sType<'VolumeMount'>;
 
 export { MAX_TASK_NAME_LENGTH } from '../validate/task-metadata.ts';
-export { isValidBranchName, ownerRepo, repoHost, workspaceFilePathProblem } from './checks.ts';
+export { isValidBranchName, workspaceFilePathProblem } from './checks.ts';
 export * from './input.ts';
 export {
   BUILT_IN_EMPTY_DIR_SIZE_LIMIT,

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { ownerRepo, repoHost } from '../../render/task-job.ts';
+import { ownerRepo, repoHost } from '../../api/repo-url.ts';
 import { SourceAnnotations } from './annotations.ts';
 import type { CommandSource } from './comment-policy.ts';
 import { apiBaseUrlFor, GitHubApiError, type GitHubClient } from './github-client.ts';

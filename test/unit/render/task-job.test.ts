@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { ownerRepo, repoHost } from '../../../src/api/repo-url.ts';
 import { DEFAULT_IMAGE_TAG } from '../../../src/api/version.ts';
 import { BUNDLED_COMMAND, CUSTOM_COMMAND } from '../../../src/contract/pod.ts';
 import {
@@ -6,8 +7,6 @@ import {
   DEFAULT_POD_FAILURE_POLICY,
   DEFAULT_WORKSPACE_SIZE_LIMIT,
   isValidBranchName,
-  ownerRepo,
-  repoHost,
   workspaceFilePathProblem,
 } from '../../../src/render/task-job.ts';
 import { expandK8sVars } from '../contract/pod-runner.ts';

@@ -1,0 +1,44 @@
+/**
+ * Clone URLs as Workspaces write them (`spec.repo`, `spec.remotes[].url`) and as git remotes and
+ * Argo CD Applications name repositories: their host, their `owner/repo`, and one spelling of the
+ * repository however the URL is written. Pure string functions, shared by the render (the
+ * agent's environment), the operator (GitHub API calls) and the compiler (Argo CD checks).
+ *
+ * @packageDocumentation
+ */
+
+/** Host of a clone URL (`https://host/…`, `git://host/…`, `git@host:…`), lowercased. */
+export const repoHost = (url: string): string | undefined => {
+  const scp = /^[^@/]+@([^:/]+):/.exec(url);
+  if (scp) return scp[1]!.toLowerCase();
+  const m = /^[a-z+]+:\/\/(?:[^@/]*@)?([^/:]+)/i.exec(url);
+  return m ? m[1]!.toLowerCase() : undefined;
+};
+
+/** The repository's path on its host (`org/repo`, `group/sub/repo`), without a `.git` suffix. */
+const repoPath = (url: string): string | undefined => {
+  const path = /^[^@/]+@[^:/]+:(.+)$/.exec(url)?.[1] ?? /^[a-z+]+:\/\/[^/]+\/(.+)$/i.exec(url)?.[1];
+  return path
+    ?.replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/^\/+/, '');
+};
+
+/** `owner/repo` of a clone URL, without a `.git` suffix. */
+export const ownerRepo = (url: string): string | undefined => {
+  const parts = repoPath(url)?.split('/');
+  if (!parts || parts.length < 2) return undefined;
+  return parts.slice(-2).join('/');
+};
+
+/**
+ * What a clone URL names, however it is written: over https, ssh (`git@host:org/repo`,
+ * `ssh://git@host:22/org/repo`) or git, with or without `.git`, a user or a trailing slash, in
+ * any case: `git@github.com:o/r.git` and `https://github.com/O/r` are both `github.com/o/r`.
+ * A URL with no host (a local path) names none here.
+ */
+export const repositoryId = (url: string): string | undefined => {
+  const host = repoHost(url.trim());
+  const path = repoPath(url.trim());
+  return host && path ? `${host}/${path}`.toLowerCase() : undefined;
+};
