@@ -24,7 +24,6 @@
  */
 
 import { API_VERSION } from '../api/group.ts';
-import type { AgentConfig, Workspace } from '../api/object.ts';
 import { effectiveWorkerField } from '../api/worker-field.ts';
 import {
   builtInVolumes,
@@ -32,10 +31,6 @@ import {
   isMcpSecretVolume,
   type PodFacts,
 } from '../contract/pod.ts';
-import { mergeAgentConfigs } from '../render/agent-config.ts';
-import { collectPluginFiles, collectWorkspaceFiles } from '../render/checks.ts';
-import { renderMcpServers } from '../render/mcp.ts';
-import { Problems } from '../render/problems.ts';
 import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import {
@@ -263,64 +258,43 @@ const renderFails = (kind: unknown): string =>
     : 'the operator cannot build the Jobs of its Tasks, and each Task fails (JobRenderFailed)';
 
 /**
- * The object of the bundle a reference names, when the bundle holds it and it passes its own
+ * The Workspace of the bundle a reference names, when the bundle holds it and it passes its own
  * checks; `undefined` otherwise, and offline then does not know what it says.
  */
-export type BundleLookup = (
-  kind: 'Workspace' | 'AgentConfig',
-  name: string,
-) => Readonly<Record<string, unknown>> | undefined;
+export type BundleLookup = (kind: 'Workspace', name: string) => Readonly<Record<string, unknown>> | undefined;
 
 /** `true` when one fact is, `false` when all are not, `undefined` when that cannot be told. */
 const anyOf = (...facts: (boolean | undefined)[]): boolean | undefined =>
   facts.includes(true) ? true : facts.every((f) => f === false) ? false : undefined;
 
-/** A render's problem collector whose findings nobody reads: the other checks report them. */
-const discarded = () => new Problems({ apiVersion: API_VERSION, kind: 'Task', name: '' });
-
 /**
  * The {@link PodFacts} of a Task spec or task template as `kelos validate` can tell them: from
  * the object itself (no Workspace named: no workspace volume, no token; no AgentConfigs: no
- * plugins, no MCP Secrets) and from the Workspace and AgentConfigs it names where the bundle
- * holds them, read by the render's own functions. What depends on an object the bundle does
- * not hold stays `undefined`.
+ * plugins, no MCP Secrets) and from the Workspace it names where the bundle holds it. What
+ * AgentConfigs add (agentsMD, plugins, skills, MCP Secrets) is left to the operator's render:
+ * how several merge is the render's code, which this layer does not import, and a user who
+ * mounts one of those volumes by hand is rare; what stays `undefined` is let be.
  */
 export function podFactsOf(spec: Readonly<Record<string, unknown>>, lookup: BundleLookup): PodFacts {
   const wsRef = effectiveWorkerField(spec, 'workspaceRef')?.value;
   const named = wsRef !== undefined;
   const wsName = isRecord(wsRef) && typeof wsRef['name'] === 'string' ? wsRef['name'] : undefined;
-  const ws = wsName === undefined ? undefined : (lookup('Workspace', wsName) as Workspace | undefined);
+  const ws = wsName === undefined ? undefined : lookup('Workspace', wsName);
+  const wsSpec = ws && isRecord(ws['spec']) ? ws['spec'] : undefined;
+  const secretRef = wsSpec?.['secretRef'];
   // The operator mints an App token or mounts the Workspace's own Secret: either needs secretRef.
-  const githubToken = !named ? false : ws ? Boolean(ws.spec?.secretRef?.name) : undefined;
-  const wsFiles = !named ? false : ws ? collectWorkspaceFiles(ws, discarded()).length > 0 : undefined;
-
+  const githubToken = !named ? false : wsSpec ? isRecord(secretRef) && Boolean(secretRef['name']) : undefined;
+  const files = wsSpec?.['files'];
+  const wsFiles = !named ? false : wsSpec ? Array.isArray(files) && files.length > 0 : undefined;
   const refs = effectiveWorkerField(spec, 'agentConfigRefs')?.value;
-  const configs = (refs === undefined ? [] : Array.isArray(refs) ? refs : [undefined]).map((r) =>
-    isRecord(r) && typeof r['name'] === 'string'
-      ? (lookup('AgentConfig', r['name']) as AgentConfig | undefined)
-      : undefined,
-  );
-  if (!configs.every((c) => c !== undefined)) {
-    return {
-      workspace: named,
-      githubToken,
-      pluginDir: undefined,
-      config: anyOf(wsFiles, undefined),
-      initContainers: anyOf(named, undefined),
-      mcpSecrets: undefined,
-    };
-  }
-  const merged = mergeAgentConfigs(configs.map((c) => ({ name: c.metadata.name ?? '', spec: c.spec })));
-  const plugins = collectPluginFiles(merged, undefined, discarded());
-  const skills = merged.skills.length > 0;
-  const pluginFiles = plugins.files.length > 0;
+  const configs = refs === undefined || (Array.isArray(refs) && refs.length === 0) ? false : undefined;
   return {
     workspace: named,
     githubToken,
-    pluginDir: plugins.names.size > 0 || skills,
-    config: anyOf(merged.agentsMD !== undefined || merged.mcpServers.length > 0 || pluginFiles, wsFiles),
-    initContainers: anyOf(named, pluginFiles || skills),
-    mcpSecrets: renderMcpServers(merged.mcpServers.map((m) => m.server)).mounts,
+    pluginDir: configs,
+    config: anyOf(wsFiles, configs),
+    initContainers: anyOf(named, configs),
+    mcpSecrets: configs === false ? [] : undefined,
   };
 }
 

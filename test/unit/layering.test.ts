@@ -20,7 +20,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   'src/template': ['src/api'],
   'src/contract': ['src/api'],
   'src/crd': ['src/api'],
-  'src/validate': ['src/kube', 'src/api', 'src/crd', 'src/template'],
+  'src/validate': ['src/kube', 'src/api', 'src/contract', 'src/crd', 'src/template'],
   'src/render': ['src/kube', 'src/api', 'src/template', 'src/contract', 'src/validate'],
   constructs: ['src/kube', 'src/api', 'src/install', 'src/template', 'src/validate', 'src/render'],
   'src/policy': ['src/kube', 'src/api', 'src/crd', 'src/validate'],

@@ -264,12 +264,12 @@ describe('podOverrides volumeMounts against the built-in volumes', () => {
     expect(podOverrideFindings(spawner)).toEqual([]);
   });
 
-  it('reads the Workspace and AgentConfigs of the bundle, for Tasks and TaskSpawners alike', () => {
-    const workspace = (secretRef?: { name: string }) => ({
+  it('reads the Workspace of the bundle, for Tasks and TaskSpawners alike, and leaves what AgentConfigs add to the render', () => {
+    const workspace = (spec: Record<string, unknown> = {}) => ({
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'Workspace',
       metadata: { name: 'ws', namespace: 'team' },
-      spec: { repo: 'https://github.com/acme/app.git', ...(secretRef ? { secretRef } : {}) },
+      spec: { repo: 'https://github.com/acme/app.git', ...spec },
     });
     const config = {
       apiVersion: 'kelos.dev/v1alpha2',
@@ -298,16 +298,17 @@ describe('podOverrides volumeMounts against the built-in volumes', () => {
         .filter((d) => d.code.startsWith('pod/'))
         .map((d) => `${d.resource?.kind} ${d.code} ${d.path}`)
         .sort();
+    // No secretRef: no token. The plugin directory and the ConfigMap's path depend on the
+    // AgentConfig, which offline leaves to the render.
     expect(run(task, spawner, workspace(), config)).toEqual([
-      'Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
       'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/0/name',
-      'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/1/name',
-      'TaskSpawner pod/mount-path /spec/taskTemplate/worker/podOverrides/volumeMounts/2/mountPath',
       'TaskSpawner pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/0/name',
-      'TaskSpawner pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/1/name',
     ]);
-    // With credentials the token is mounted; an AgentConfig with errors of its own tells nothing.
-    const broken = { ...config, spec: { agentsMD: 'x', plugins: 'not a list' } };
-    expect(run(task, workspace({ name: 'gh' }), broken)).toEqual([]);
+    // With credentials the token is mounted; Workspace files put the ConfigMap at /kelos/config.
+    expect(
+      run(task, workspace({ secretRef: { name: 'gh' }, files: [{ path: 'a.md', content: 'a' }] }), config),
+    ).toEqual(['Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath']);
+    // A Workspace with errors of its own tells nothing.
+    expect(run(task, workspace({ secretRef: 'gh' }), config)).toEqual([]);
   });
 });
