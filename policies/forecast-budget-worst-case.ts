@@ -7,12 +7,14 @@
  * or for one full deadline when a single run may outlast the period (a budget counts a Task in
  * the period it finishes). A cron spawner cannot start more runs than its schedule fires in a
  * period, so it costs at most that many full-deadline runs when that is less. A Task in the
- * bundle runs once, for at most its deadline.
+ * bundle runs once, for at most its deadline. An object whose agent type is none the API serves
+ * is left out: the schema error is its finding, and it never runs.
  *
  * @packageDocumentation
  */
 
 import { type BudgetPeriodType, isBudgetPeriodType } from '../src/api/budget-period.ts';
+import { AGENT_TYPES } from '../src/api/group.ts';
 import { rateOf as modelRateOf } from '../src/api/model-rates.ts';
 import type { KubeObject } from '../src/api/object.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
@@ -61,7 +63,10 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
   if (!e || e.spec['workerPoolRef'] !== undefined) return undefined;
   const name = `${object.kind} ${object.metadata?.name ?? ''}`;
   const agent = nonEmpty(e.field('type')?.value);
-  if (!agent) return undefined;
+  // An agent type the schema refuses (`claude` for `claude-code`) is that object's error alone:
+  // the API server takes no such object, so it never runs and costs nothing, and pricing it
+  // would send the user to price the type under `rates`, which the policy config refuses too.
+  if (!agent || !(AGENT_TYPES as readonly string[]).includes(agent)) return undefined;
   const model = nonEmpty(e.field('model')?.value);
   const rawDeadline = e.podOverride('activeDeadlineSeconds')?.value;
   const deadline = num(rawDeadline);

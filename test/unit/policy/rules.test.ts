@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
 import { runPolicies } from '../../../src/policy/engine.ts';
 import { formatResource } from '../../../src/validate/diagnostic.ts';
-import { parseManifests } from '../../../src/validate/index.ts';
+import { parseManifests, validateDocuments } from '../../../src/validate/index.ts';
 import { loadFixture, ROOT, TEST_CONFIG } from './fixtures.ts';
 
 /** `Kind ns/name path :: message`, one line per finding, in report order. */
@@ -200,6 +200,63 @@ describe('built-in rules', () => {
     );
     // Over the limit: the rule's own hint.
     expect(hintOf('worst case $558.00/Daily')).toBe(rule.hint);
+  });
+
+  test('an agent type the schema refuses is its enum error alone: the forecast neither prices it nor asks for its rate', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'forecast/budget-worst-case')!;
+    const worker = (type: string) =>
+      `worker: {type: ${type}, credentials: {type: none}, podOverrides: {activeDeadlineSeconds: 3600}}`;
+    const docs = parseManifests(
+      `apiVersion: kelos.dev/v1alpha2
+kind: TaskBudget
+metadata: {name: platform-daily, namespace: team-a}
+spec:
+  taskSelector: {matchLabels: {team: platform}}
+  period: {type: Daily, timezone: UTC}
+  maxCostUSD: "50"
+---
+apiVersion: kelos.dev/v1alpha2
+kind: TaskSpawner
+metadata: {name: responder, namespace: team-a}
+spec:
+  when: {githubPullRequests: {}}
+  maxConcurrency: 2
+  taskTemplate:
+    metadata: {labels: {team: platform}}
+    ${worker('claude')}
+    promptTemplate: Review.
+---
+apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata: {name: migrate, namespace: team-a, labels: {team: platform}}
+spec:
+  prompt: Migrate.
+  ${worker('claude')}
+---
+apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata: {name: lint, namespace: team-a, labels: {team: platform}}
+spec:
+  prompt: Lint.
+  ${worker('codex')}
+`,
+      'apps.yaml',
+    ).documents;
+    const schema = validateDocuments(docs).filter((d) => d.severity === 'error');
+    expect(schema.map((d) => `${d.code} ${d.resource?.name} ${d.path}`)).toStrictEqual([
+      'schema/enum responder /spec/taskTemplate/worker/type',
+      'schema/enum migrate /spec/worker/type',
+    ]);
+    const report = runPolicies(docs, { config: TEST_CONFIG, rules: [rule] });
+    // Nothing about claude's rates; the codex Task is still priced (under the limit: no finding).
+    expect(report.diagnostics.map((d) => d.message)).toStrictEqual([]);
+    const over = runPolicies(docs, {
+      config: { ...TEST_CONFIG, rates: { ...TEST_CONFIG.rates, codex: { default: 100 } } },
+      rules: [rule],
+    });
+    expect(over.diagnostics.map((d) => d.message)).toStrictEqual([
+      'worst case $100.00/Daily = 1 run × 1h × $100.00/h (Task lint: codex default model); limit $50.00',
+    ]);
   });
 
   test('a budget forecasts the spawners and Tasks another bundle deploys into its namespace, as it covers them', () => {
