@@ -706,7 +706,7 @@ const sampleOf = (type: VarType, sample: Readonly<Record<string, string | number
 };
 
 /** Lower-case `fieldMapping` keys the operator mirrors to the names every source has. */
-const WEBHOOK_MIRRORED: Readonly<Record<string, string>> = {
+export const WEBHOOK_MIRRORED: Readonly<Record<string, string>> = {
   id: 'ID',
   title: 'Title',
   body: 'Body',
@@ -717,7 +717,8 @@ const WEBHOOK_MIRRORED: Readonly<Record<string, string>> = {
  * The sample of a source's item. A generic webhook's own `fieldMapping` keys get a value too,
  * as a delivery that maps them would: the mirrored ones (`id`, `title`, …) their capitalised
  * twin's, any other a plain token that is a name, label value and git name (what the mapping
- * selects is unknown offline, so no check assumes it is empty or free text).
+ * selects is unknown offline, so no check assumes it is empty; the label and branch checks take it
+ * as free text, which is what a sender may put there: `src/validate/task-metadata.ts`).
  */
 const sampleOfSource = (shape: SourceShape): Readonly<Record<string, string | number>> => {
   const base = SAMPLES[shape.source];

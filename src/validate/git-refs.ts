@@ -92,7 +92,9 @@ export function gitNameFindings(object: Readonly<Record<string, unknown>>): Find
       code: 'git/ref-name',
       path: toPointer(path),
       message: `branch template ${riskWords(risk)}; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout`,
-      hint: 'build branch names from values that are always safe (.Number, .ID), not from free text or a time with ":" in it',
+      hint: risk.sender
+        ? 'a generic webhook\'s mapped fields hold whatever the sender sends, so this stays a warning while the branch prints one: print only a field the sender keeps to letters, digits, "-" and "/" (Alertmanager\'s $.alerts[0].fingerprint is hex, its $.groupKey is not), or leave branch unset'
+        : 'build branch names from values that are always safe (.Number, .ID), not from free text or a time with ":" in it',
     });
   }
   return out;

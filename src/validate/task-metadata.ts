@@ -24,7 +24,7 @@
  */
 import { API_VERSION } from '../api/group.ts';
 import { type GoValue, referencesField, renderTemplate, TemplateError } from '../template/go-template.ts';
-import { type SourceShape, sampleData, sourceVariables } from '../template/variables.ts';
+import { type SourceShape, sampleData, sourceVariables, WEBHOOK_MIRRORED } from '../template/variables.ts';
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import {
@@ -43,7 +43,7 @@ const EVERY_TASK = 'the API server accepts the TaskSpawner but refuses every Tas
  * Item variables whose text people write freely (or join), with what they are and a value of
  * that kind which is no label value: a template that prints one prints such text some day.
  */
-const FREE_TEXT: Readonly<Record<string, { readonly what: string; readonly example: string }>> = {
+const FREE_TEXT: Readonly<Record<string, FreeText>> = {
   Title: { what: 'free text', example: 'Fix the flaky login test' },
   Body: { what: 'free text', example: 'The login test fails one run in ten.' },
   Comments: { what: 'free text', example: 'Still failing on main.' },
@@ -53,24 +53,50 @@ const FREE_TEXT: Readonly<Record<string, { readonly what: string; readonly examp
 };
 
 /**
- * The free-text variables of a source's items: those of {@link FREE_TEXT} it always or
- * sometimes sets. A cron tick has none (its Title is the time of the tick).
+ * What a generic webhook's mapped variables are: whatever the sender puts where `fieldMapping`
+ * points (an Alertmanager `groupKey` is `{}:{alertname="DiskFull"}`), with a value of that kind
+ * which is neither a label value nor a git name.
  */
-const freeTextOf = (shape: SourceShape): string[] => {
-  if (shape.source === 'cron') return [];
+const senderText = (key: string): FreeText => ({
+  what: `whatever the sender puts where fieldMapping.${key} points`,
+  example: '{}:{alertname="DiskFull"}',
+});
+
+/** A free-text variable: what it is, and a value of that kind that no check takes. */
+interface FreeText {
+  readonly what: string;
+  readonly example: string;
+}
+
+/**
+ * The free-text variables of a source's items, by name: those of {@link FREE_TEXT} it always or
+ * sometimes sets; for a generic webhook, every `fieldMapping` key and the mirrored name of each
+ * (`.id` and `.ID`), whose text the sender writes (GitHub's `.Number` is always safe, a sender's
+ * id is not). A cron tick has none (its Title is the time of the tick).
+ */
+const freeTextOf = (shape: SourceShape): ReadonlyMap<string, FreeText> => {
+  const out = new Map<string, FreeText>();
+  if (shape.source === 'cron') return out;
+  if (shape.source === 'webhook') {
+    for (const key of shape.fieldMapping ?? []) {
+      out.set(key, senderText(key));
+      const twin = WEBHOOK_MIRRORED[key];
+      if (twin !== undefined) out.set(twin, senderText(key));
+    }
+    return out;
+  }
   const vars = sourceVariables(shape);
   const fields = vars.kind === 'struct' ? vars.fields : {};
-  return Object.keys(FREE_TEXT).filter((name) => {
+  for (const [name, text] of Object.entries(FREE_TEXT)) {
     const v = fields[name];
-    return v?.type.kind === 'string' && v.presence.when !== 'empty';
-  });
+    if (v?.type.kind === 'string' && v.presence.when !== 'empty') out.set(name, text);
+  }
+  return out;
 };
 
-/** The sample item's data with `name` set to free text that is no label value. */
-const withFreeText = (sample: GoValue, name: string): GoValue =>
-  isNode(sample)
-    ? { ...(sample as Record<string, GoValue>), [name]: FREE_TEXT[name]?.example ?? '' }
-    : sample;
+/** The sample item's data with `name` set to `text`. */
+const withFreeText = (sample: GoValue, name: string, text: string): GoValue =>
+  isNode(sample) ? { ...(sample as Record<string, GoValue>), [name]: text } : sample;
 
 /** The output of a label value template over `data`; undefined when it does not render (the template check says why). */
 const rendered = (template: string, data: GoValue): string | undefined => {
@@ -92,26 +118,38 @@ export const templateRisk = (
   shape: SourceShape,
   sample: GoValue,
   valid: (text: string) => boolean,
-): { readonly free?: string; readonly renders?: string } | undefined => {
+): TemplateRisk | undefined => {
   const output = rendered(template, sample);
   if (output === undefined) return undefined;
   // A free-text variable matters where it reaches the output (not in `{{if .Title}}`).
-  const free = freeTextOf(shape).find((name) => {
+  const free = [...freeTextOf(shape)].find(([name, text]) => {
     if (!referencesField(template, name)) return false;
-    const out = rendered(template, withFreeText(sample, name));
+    const out = rendered(template, withFreeText(sample, name, text.example));
     return out !== undefined && !valid(out);
   });
   const renders = valid(output)
     ? undefined
     : `renders ${JSON.stringify(output)} for a sample ${shape.source} item`;
   if (!free && !renders) return undefined;
-  return { ...(free && { free }), ...(renders && { renders }) };
+  return {
+    ...(free && { free: free[0], what: free[1].what, sender: shape.source === 'webhook' }),
+    ...(renders && { renders }),
+  };
 };
 
+/** What {@link templateRisk} found: the free-text variable printed (what it is, and whether a webhook's sender writes it), and what the sample renders when that is refused. */
+export interface TemplateRisk {
+  readonly free?: string;
+  readonly what?: string;
+  /** The free text is a generic webhook's mapped field: no variable of that source is safe. */
+  readonly sender?: boolean;
+  readonly renders?: string;
+}
+
 /** How a finding says what {@link templateRisk} found. */
-export const riskWords = (risk: { readonly free?: string; readonly renders?: string }): string =>
+export const riskWords = (risk: TemplateRisk): string =>
   risk.free
-    ? `prints .${risk.free}, which is ${FREE_TEXT[risk.free]?.what}${risk.renders ? ` (it ${risk.renders})` : ''}`
+    ? `prints .${risk.free}, which is ${risk.what}${risk.renders ? ` (it ${risk.renders})` : ''}`
     : (risk.renders ?? '');
 
 /** Longest Task name whose Job can exist: Job names become a Pod label value (63 characters). */

@@ -74,7 +74,32 @@ describe('a TaskSpawner branch template', () => {
 
   test("a generic webhook's own fieldMapping keys render a sample value, not an empty string", () => {
     const when = { webhook: { source: 'alerts', fieldMapping: { id: '$.id', fp: '$.fingerprint' } } };
-    expect(findings(when, 'alert/{{.id}}')).toStrictEqual([]);
-    expect(findings(when, 'alert/{{.fp}}')).toStrictEqual([]);
+    // Free text (below), but the sample renders a git name: no "renders "alert/"" beside it.
+    expect(findings(when, 'alert/{{.fp}}')).toStrictEqual([
+      "warning branch template prints .fp, which is whatever the sender puts where fieldMapping.fp points; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout",
+    ]);
+  });
+
+  test("a generic webhook's mapped fields are free text, as the sender writes them; GitHub's .Number is not", () => {
+    const when = {
+      webhook: {
+        source: 'alertmanager',
+        fieldMapping: { id: '$.groupKey', severity: '$.commonLabels.severity' },
+      },
+    };
+    const branch = gitNameFindings(spawner(when, 'kelos/alert-{{.ID}}'));
+    expect(branch.map((f) => `${f.severity} ${f.code} ${f.path} ${f.message}`)).toStrictEqual([
+      "warning git/ref-name /spec/taskTemplate/branch branch template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout",
+    ]);
+    expect(branch[0]?.hint).toContain('$.alerts[0].fingerprint');
+    expect(findings(when, 'kelos/alert-{{.id}}')[0]).toContain(
+      'prints .id, which is whatever the sender puts where fieldMapping.id points',
+    );
+    expect(findings(when, 'kelos/{{.severity}}')[0]).toContain('prints .severity');
+    // What the sender does not write: the constant Kind.
+    expect(findings(when, 'kelos/{{.Kind}}')).toStrictEqual([]);
+    // GitHub's numbers are numbers, whoever sends them.
+    expect(findings({ githubWebhook: { events: ['issues'] } }, 'kelos/issue-{{.Number}}')).toStrictEqual([]);
+    expect(findings({ githubIssues: {} }, 'kelos/issue-{{.ID}}')).toStrictEqual([]);
   });
 });
