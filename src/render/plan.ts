@@ -12,7 +12,7 @@ import { AGENT_TYPES } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
 import { DEFAULT_TERMINATION_MESSAGE_PATH, MAX_ARG_BYTES } from '../contract/pod.ts';
-import { refNameProblem } from '../validate/git-refs.ts';
+import { invalidBranchName } from '../validate/git-refs.ts';
 import { MAX_TASK_NAME_LENGTH, taskNameTooLong } from '../validate/task-metadata.ts';
 import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
 import { type ConfigFile, checkPodOverrides, collectPluginFiles, collectWorkspaceFiles } from './checks.ts';
@@ -170,14 +170,8 @@ export const plan = (input: RenderInput, problems: Problems): Plan => {
       `branch ${JSON.stringify(branch)} has no effect without a workspace; it only serializes Tasks`,
     );
   }
-  const branchProblem = branch ? refNameProblem(branch) : undefined;
-  if (branchProblem) {
-    problems.error(
-      'render/branch-name',
-      '/spec/branch',
-      `branch ${JSON.stringify(branch)} is not a valid git branch name: it ${branchProblem}`,
-    );
-  }
+  const branchProblem = branch ? invalidBranchName(branch) : undefined;
+  if (branchProblem) problems.error('render/branch-name', '/spec/branch', `branch ${branchProblem}`);
 
   const merged = resolveAgentConfigs(input, problems);
   const plugins = collectPluginFiles(merged, namespace, problems);

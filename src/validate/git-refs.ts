@@ -40,6 +40,18 @@ export const refNameProblem = (name: string): string | undefined => {
   return undefined;
 };
 
+/**
+ * Why `branch` cannot be a Task's branch, worded for the Task's render and a spawner's refusal
+ * of an item alike (`"a:b" is not a valid git branch name: it holds ":" …`); `undefined` when git
+ * takes it.
+ */
+export const invalidBranchName = (branch: string): string | undefined => {
+  const problem = refNameProblem(branch);
+  return problem === undefined
+    ? undefined
+    : `${JSON.stringify(branch)} is not a valid git branch name: it ${problem}`;
+};
+
 /** The git names of one object: where each is, and whether it is a branch or a ref. */
 const namesOf = (object: Readonly<Record<string, unknown>>): Array<{ path: string[]; value: unknown }> => {
   const spec = isNode(object['spec']) ? object['spec'] : {};
@@ -91,9 +103,9 @@ export function gitNameFindings(object: Readonly<Record<string, unknown>>): Find
       severity: 'warning',
       code: 'git/ref-name',
       path: toPointer(path),
-      message: `branch template ${riskWords(risk)}; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout`,
+      message: `branch template ${riskWords(risk)}; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)`,
       hint: risk.sender
-        ? 'a generic webhook\'s mapped fields hold whatever the sender sends, so this stays a warning while the branch prints one: print only a field the sender keeps to letters, digits, "-" and "/" (Alertmanager\'s $.alerts[0].fingerprint is hex, its $.groupKey is not), or leave branch unset'
+        ? 'a generic webhook\'s mapped fields hold whatever the sender sends, so this stays a warning while the branch prints one: print only a field the sender keeps to letters, digits, "-" and "/" (Alertmanager\'s $.alerts[0].fingerprint is hex, its $.groupKey is not), or leave branch unset; a delivery it renders no git name for is answered 422 and can be sent again once the template is fixed'
         : 'build branch names from values that are always safe (.Number, .ID), not from free text or a time with ":" in it',
     });
   }

@@ -392,6 +392,63 @@ describe('webhook receiver end to end', () => {
     expect(await ownedBy(c, ns, 'sentry')).toHaveLength(before);
   });
 
+  it('refuses with 422 a delivery whose rendered branch git refuses, creating and recording nothing, so it can be sent again once the template is fixed', async () => {
+    const { c, ns } = s;
+    const when = {
+      webhook: { source: 'alertmanager', fieldMapping: { id: '$.groupKey' }, secretRef: { name: 'hook-a' } },
+    };
+    await create(
+      c,
+      ns,
+      'TaskSpawner',
+      spawner('alert-responder', when, {}, { branch: 'kelos/alert-{{.ID}}', promptTemplate: 'Fix {{.ID}}' }),
+    );
+    const cached = () => s.op.operator.caches.spawners!.get(ns, 'alert-responder');
+    await waitFor('the receiver to see alert-responder', async () => cached() !== undefined);
+    const body = JSON.stringify({ groupKey: '{}:{alertname="DiskFull"}', status: 'firing' });
+    const send = () => post(addr, '/webhook/alertmanager', body, kelosHeaders(body, SECRET));
+
+    const r = await send();
+    expect(r.status, r.body).toBe(422);
+    expect(firstResult(r)).toMatchObject({ taskSpawner: `${ns}/alert-responder`, outcome: 'rejected' });
+    const reason = firstResult(r)['reason'] ?? '';
+    expect(reason).toContain(`TaskSpawner ${ns}/alert-responder: spec.taskTemplate.branch rendered`);
+    expect(reason).toContain(
+      `${JSON.stringify('kelos/alert-{}:{alertname="DiskFull"}')} is not a valid git branch name: it holds ":"`,
+    );
+    expect(reason).toContain('no Task was created and the delivery was not recorded');
+    await waitFor('a WebhookDeliveryRejected Event on the spawner', async () => {
+      const events = await c.list<
+        ApiObject & { type?: string; reason?: string; note?: string; regarding?: { name?: string } }
+      >(Resources.Event, { namespace: ns });
+      return events.items.some(
+        (e) =>
+          e.regarding?.name === 'alert-responder' &&
+          e.type === 'Warning' &&
+          e.reason === 'WebhookDeliveryRejected' &&
+          e.note?.includes('spec.taskTemplate.branch rendered') === true,
+      );
+    });
+    expect(await ownedBy(c, ns, 'alert-responder')).toEqual([]);
+    // Sent again before the fix: refused again, not a duplicate of a Task that never was.
+    expect((await send()).status).toBe(422);
+
+    await c.mergePatch(Resources.TaskSpawner, ns, 'alert-responder', {
+      spec: { taskTemplate: { branch: 'kelos/alerts' } },
+    });
+    await waitFor(
+      'the receiver to see the fixed branch',
+      async () => cached()?.spec.taskTemplate.branch === 'kelos/alerts',
+    );
+    const again = await send();
+    expect(again.status, again.body).toBe(200);
+    expect(firstResult(again)).toMatchObject({ outcome: 'created' });
+    const tasks = await ownedBy(c, ns, 'alert-responder');
+    expect(tasks.map((t) => [t.metadata.name, t.spec.branch])).toEqual([
+      [firstResult(again)['task'], 'kelos/alerts'],
+    ]);
+  });
+
   it('creates exactly maxTotalTasks Tasks; later deliveries get a 2xx saying why no Task was made', async () => {
     const { c, ns } = s;
     const outcomes: string[] = [];

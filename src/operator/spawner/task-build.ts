@@ -19,6 +19,7 @@ import type { Task, TaskSpawner } from '../../api/object.ts';
 import type { TaskSpec } from '../../api/task.ts';
 import { withoutGitOpsTracking } from '../../install/gitops.ts';
 import { type GoValue, referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
+import { invalidBranchName } from '../../validate/git-refs.ts';
 import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from '../../validate/object-schema.ts';
 import { MAX_TASK_NAME, nameFromTemplate, spawnerTemplateErrors } from '../../validate/templates.ts';
 import { ReportingAnnotations } from './annotations.ts';
@@ -28,10 +29,15 @@ export { MAX_TASK_NAME } from '../../validate/templates.ts';
 
 const DNS1123_SUBDOMAIN = new RegExp(DNS1123_SUBDOMAIN_PATTERN);
 
-/** Either a value or what went wrong, naming the field. */
+/**
+ * Either a value or what went wrong, naming the field. `rejected`: the templates rendered, but
+ * into a Task that cannot run for this item (a branch git refuses), so none is made: a webhook
+ * delivery is refused unrecorded and a polled item is tried again, and once the template is
+ * fixed the item gets its Task, where a Task that failed at its checkout would hold its name.
+ */
 export type Built<T> =
   | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: string };
+  | { readonly ok: false; readonly error: string; readonly rejected?: true };
 
 const sanitize = (raw: string): string => raw.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
 
@@ -154,7 +160,8 @@ const templateErrorsOf = (spawner: TaskSpawner): string[] => {
 
 /**
  * The Task for one item. Fails (with the field in the message) when a template does not
- * render.
+ * render, and is `rejected` when the branch it renders is no name git takes (the render's own
+ * check, `src/render/plan.ts`, which would fail the Task at once).
  */
 export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOptions): Built<Task> => {
   // The validator's template check, so a template it rejects never half-renders here.
@@ -171,6 +178,10 @@ export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOp
   try {
     const prompt = render('promptTemplate', t.promptTemplate || '{{.Title}}', vars);
     const branch = t.branch ? render('branch', t.branch, vars) : undefined;
+    const branchProblem = branch ? invalidBranchName(branch) : undefined;
+    if (branchProblem) {
+      return { ok: false, rejected: true, error: `spec.taskTemplate.branch rendered ${branchProblem}` };
+    }
     // Argo CD's tracking keys never reach a spawned Task, or Argo CD would prune it
     // (src/install/gitops.ts); the spawner's own metadata, which Argo CD stamps, is never read.
     const labels =

@@ -10,7 +10,9 @@
  *    is lost). The count comes from the cache, so replicas may overshoot it by what is in
  *    flight; the cap itself is exact in the spawner gate.
  * 4. The spawner's `contextSources` are fetched (the poll loop's code) and the Task is
- *    rendered; a Fail-policy source that fails answers 5xx, so the sender retries.
+ *    rendered; a Fail-policy source that fails answers 5xx, so the sender retries. A render
+ *    into a Task that cannot run (a branch git refuses) is `rejected`, 4xx, before anything
+ *    is written, so the delivery sent again after the template is fixed is not a duplicate.
  * 5. The ledger ({@link Ledgers}) decides: processed before (duplicate, also after its Task
  *    was deleted); with `maxTotalTasks`, exactly across replicas by a write before the create,
  *    over the limit (a 2xx saying no Task was made; a retry would not help) or a serial
@@ -53,6 +55,12 @@ export type Outcome =
   | { readonly outcome: 'queue-full'; readonly reason: string }
   /** The spawner cannot turn it into a Task (bad template, name collision): a retry would not help. */
   | { readonly outcome: 'invalid'; readonly reason: string }
+  /**
+   * The spawner's template renders a Task that cannot run for this delivery (a branch git
+   * refuses): nothing created or recorded, so once the template is fixed the same delivery,
+   * sent again, gets its Task.
+   */
+  | { readonly outcome: 'rejected'; readonly reason: string }
   /** Something transient failed (the API server): the sender should retry. */
   | { readonly outcome: 'failed'; readonly reason: string };
 
@@ -155,6 +163,11 @@ export async function deliverTo(
     context = fetched.context;
   }
   const built = buildTask(spawner, item, { name, vars: match.vars, ...(context ? { context } : {}) });
+  if (!built.ok && built.rejected)
+    return {
+      outcome: 'rejected',
+      reason: `TaskSpawner ${namespace}/${spawner.metadata.name}: ${built.error}; no Task was created and the delivery was not recorded: fix the template and have the sender send it again`,
+    };
   if (!built.ok) return { outcome: 'invalid', reason: built.error };
   const task = built.value;
   let r: Awaited<ReturnType<Ledgers['reserve']>>;

@@ -16,6 +16,8 @@
  *
  * Answers: 405/404/415/413/400 for bad requests, 401 when no spawner's secret verifies the
  * delivery (or a timestamp is stale), 429 with `Retry-After` when a spawner's queue is full,
+ * 422 when a spawner's template renders a Task that cannot run for the delivery (a branch git
+ * refuses: nothing created or recorded, so it can be sent again once the template is fixed),
  * 500/503 for transient failures (the sender retries; dedupe makes that safe; a Secret that
  * could not be read answers 503 only when no other spawner took the delivery, else the
  * delivery is checked again for its spawner in the background), else 200 with a
@@ -213,7 +215,7 @@ export class WebhookReceiver {
     });
     this.#outcomes = new Counter({
       name: 'kelos_webhook_deliveries_total',
-      help: 'What became of verified webhook deliveries per spawner: created, duplicate, filtered, suspended, over-limit, queue-full, invalid, failed; dropped: taken by other spawners, never checked for this one (its Secret could not be read).',
+      help: 'What became of verified webhook deliveries per spawner: created, duplicate, filtered, suspended, over-limit, queue-full, invalid, rejected, failed; dropped: taken by other spawners, never checked for this one (its Secret could not be read).',
       labelNames: ['outcome'],
       registers,
     });
@@ -383,7 +385,9 @@ export class WebhookReceiver {
     );
     const failed = results.some((r) => r.outcome === 'failed');
     const full = results.some((r) => r.outcome === 'queue-full');
-    const status = failed ? 500 : full ? 429 : 200;
+    // A 2xx tells the sender its delivery is done; a rejected one has no Task and no record.
+    const rejected = results.some((r) => r.outcome === 'rejected');
+    const status = failed ? 500 : full ? 429 : rejected ? 422 : 200;
     return {
       status,
       body: { delivery: delivery.deliveryId || undefined, results },

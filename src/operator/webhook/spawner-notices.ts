@@ -3,7 +3,8 @@
  * the Tasks it created — at once for the first, then at most one a second per spawner naming
  * those created since (an Event per Task doubled the API server's writes per delivery: 1.00
  * Event create per Task create in issue 14's bench) — a Warning Event when deliveries are refused (queue full), not turned into a Task
- * (`maxTotalTasks`), unusable (template, collision), cannot be verified for a fault of the
+ * (`maxTotalTasks`), unusable (template, collision), rendered into a Task that cannot run (a
+ * branch git refuses), cannot be verified for a fault of the
  * spawner's setup (its Secret), or cannot be judged because what its filters need beyond the
  * body (a pull request's files, a Linear issue's labels) could not be fetched, or were dropped
  * because its Secret could not be read — at most one per spawner and reason
@@ -37,6 +38,7 @@ const WARNINGS: Partial<Record<Outcome['outcome'], string>> = {
   'queue-full': 'WebhookQueueFull',
   'over-limit': 'MaxTotalTasksReached',
   invalid: 'WebhookDeliveryInvalid',
+  rejected: 'WebhookDeliveryRejected',
   failed: 'WebhookDeliveryFailed',
 };
 

@@ -174,6 +174,27 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     });
   });
 
+  it('an item whose rendered branch git refuses gets no Task but a DiscoveryError, and gets its Task once the template is fixed', async () => {
+    const bad = gh.addIssue({ title: 'Fix the login test', labels: [LABEL] });
+    const good = gh.addIssue({ title: 'retries', labels: [LABEL] });
+    const sp = spawnerOf('fixer');
+    sp.spec.taskTemplate.branch = 'kelos/{{.Title}}';
+    await op.create('TaskSpawner', sp);
+    expect(tasks().map((t) => [t.metadata.name, t.spec.branch])).toEqual([
+      [`fixer-${good}`, 'kelos/retries'],
+    ]);
+    expect(condition('fixer', 'DiscoveryError')).toMatchObject({
+      status: 'True',
+      reason: 'TaskTemplateFailed',
+      message: `item ${bad}: spec.taskTemplate.branch rendered "kelos/Fix the login test" is not a valid git branch name: it holds a space (no git name holds white space, a control character or any of ~ ^ : ? * [ \\)`,
+    });
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'fixer', {
+      spec: { taskTemplate: { branch: 'kelos/issue-{{.Number}}' } },
+    });
+    await op.settle();
+    expect(op.task(`fixer-${bad}`)?.spec.branch).toBe(`kelos/issue-${bad}`);
+  });
+
   it('restores totalTasksCreated from the serial numbers of its Tasks and stops at maxTotalTasks', async () => {
     gh.addIssue({ labels: [LABEL] });
     gh.addIssue({ labels: [LABEL] });

@@ -60,10 +60,10 @@ describe('a TaskSpawner branch template', () => {
 
   test('free text, or a sample that renders no git name, is a warning', () => {
     expect(findings({ githubIssues: {} }, 'kelos/{{.Number}}-{{.Title}}')).toStrictEqual([
-      'warning branch template prints .Title, which is free text (it renders "kelos/42-Fix the flaky login test" for a sample githubIssues item); every rendered branch must be a name git takes, and where it is not, that item\'s Task fails at its checkout',
+      'warning branch template prints .Title, which is free text (it renders "kelos/42-Fix the flaky login test" for a sample githubIssues item); every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
     ]);
     expect(findings({ cron: { schedule: '0 9 * * *' } }, 'kelos/deps-{{.Time}}')).toStrictEqual([
-      'warning branch template renders "kelos/deps-2026-01-01T09:00:00Z" for a sample cron item; every rendered branch must be a name git takes, and where it is not, that item\'s Task fails at its checkout',
+      'warning branch template renders "kelos/deps-2026-01-01T09:00:00Z" for a sample cron item; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
     ]);
   });
 
@@ -76,7 +76,7 @@ describe('a TaskSpawner branch template', () => {
     const when = { webhook: { source: 'alerts', fieldMapping: { id: '$.id', fp: '$.fingerprint' } } };
     // Free text (below), but the sample renders a git name: no "renders "alert/"" beside it.
     expect(findings(when, 'alert/{{.fp}}')).toStrictEqual([
-      "warning branch template prints .fp, which is whatever the sender puts where fieldMapping.fp points; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout",
+      'warning branch template prints .fp, which is whatever the sender puts where fieldMapping.fp points; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
     ]);
   });
 
@@ -89,7 +89,7 @@ describe('a TaskSpawner branch template', () => {
     };
     const branch = gitNameFindings(spawner(when, 'kelos/alert-{{.ID}}'));
     expect(branch.map((f) => `${f.severity} ${f.code} ${f.path} ${f.message}`)).toStrictEqual([
-      "warning git/ref-name /spec/taskTemplate/branch branch template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered branch must be a name git takes, and where it is not, that item's Task fails at its checkout",
+      'warning git/ref-name /spec/taskTemplate/branch branch template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
     ]);
     expect(branch[0]?.hint).toContain('$.alerts[0].fingerprint');
     expect(findings(when, 'kelos/alert-{{.id}}')[0]).toContain(
