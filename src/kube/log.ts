@@ -118,6 +118,27 @@ export class Checklist {
   wrote = false;
   /** Whether it wrote something worth an info line (not only routine bookkeeping). */
   notable = false;
+  /**
+   * Whether it met a failure a person must look at: it recorded a Warning Event, or a step
+   * that failed. Set by {@link Checklist.fail}, or directly where the step is recorded apart.
+   */
+  failed = false;
+
+  /**
+   * The level of the reconcile's one log line: `warn` after a failure, so alerting on the log
+   * level sees what the Warning Events say; `info` after a notable write; else `debug`. A
+   * reconcile that threw is logged at `error` by its caller instead.
+   */
+  level(): LogLevel {
+    if (this.failed) return 'warn';
+    return this.notable ? 'info' : 'debug';
+  }
+
+  /** Records a step that failed (it comes with a Warning Event, or a person must act). */
+  fail(text: string): void {
+    this.failed = true;
+    this.steps.push(text);
+  }
 
   /** Records a step. */
   step(text: string): void {

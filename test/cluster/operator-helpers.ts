@@ -76,6 +76,18 @@ export async function startOperator(
   };
 }
 
+/** One line of the operator's log, parsed. */
+export interface LogLine {
+  readonly level: string;
+  readonly msg: string;
+  readonly key?: string;
+  readonly steps?: string[];
+}
+
+/** The log lines of `op` about the object under `key` (`namespace/name`) with message `msg`. */
+export const logLinesOf = (op: TestOperator, key: string, msg: string): LogLine[] =>
+  op.logs.map((l) => JSON.parse(l) as LogLine).filter((l) => l.key === key && l.msg === msg);
+
 /** The client, operator and namespace of one scenario. */
 export interface OperatorScenario {
   readonly c: HttpKubeClient;

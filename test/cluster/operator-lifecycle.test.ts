@@ -7,6 +7,7 @@ import {
   createSecret,
   getTask,
   jobNames,
+  logLinesOf,
   outputsMessage,
   podFinished,
   podRunning,
@@ -100,6 +101,10 @@ describe('operator: Task lifecycle', () => {
     await waitFor('events of happy', async () => (await events('happy')).includes('TaskSucceeded'));
     // No Event for the admission itself (the status says it; issue 18 cut that write per Task).
     expect(await events('happy')).toEqual(['TaskRunning', 'TaskSucceeded']);
+    // Nothing failed: no line about it is a warning.
+    const levels = new Set(logLinesOf(op, `${ns}/happy`, 'Reconciled Task').map((l) => l.level));
+    expect(levels.has('info')).toBe(true);
+    expect(levels.has('warn')).toBe(false);
   });
 
   it('fails a Task when its Job fails, with the Job’s reason and the agent’s exit code', async () => {
@@ -194,9 +199,16 @@ describe('operator: Task lifecycle', () => {
       spec: { prompt: 'x', workerPoolRef: { name: 'pool' } },
     } as Task);
     const failed = await waitForPhase(c, ns, 'pooled', 'Failed');
-    expect(failed.status?.message).toBe(
-      'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker',
+    const message =
+      'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker';
+    expect(failed.status?.message).toBe(message);
+    // The reconcile that failed it is one warn line (alerting on the level sees it), not an info
+    // line plus a second one.
+    await op.operator.idle();
+    const failing = logLinesOf(op, `${ns}/pooled`, 'Reconciled Task').filter((l) =>
+      l.steps?.includes(`Failed: ${message}`),
     );
+    expect(failing.map((l) => l.level)).toEqual(['warn']);
   });
 
   it('waits for a missing credentials Secret with one Warning Event, and starts once it exists', async () => {
@@ -242,6 +254,12 @@ describe('operator: Task lifecycle', () => {
     expect(await jobNames(c, ns)).toContain('keyless');
     // One Warning for the wait, however many re-checks it took.
     expect(await events('keyless')).toEqual(['SecretNotFound']);
+    // Every reconcile that waited for the Secret is a warn line; the one that admitted it is not.
+    const lines = logLinesOf(op, `${ns}/keyless`, 'Reconciled Task');
+    const waited = lines.filter((l) => l.steps?.includes(message));
+    expect(waited.length).toBeGreaterThan(0);
+    expect(new Set(waited.map((l) => l.level))).toEqual(new Set(['warn']));
+    expect(lines.filter((l) => !l.steps?.includes(message)).map((l) => l.level)).not.toContain('warn');
   });
 
   it('fails a Task whose Job the API server refuses as invalid, once, naming the field', async () => {

@@ -7,6 +7,7 @@ import { FakeJira } from '../support/fake-jira.ts';
 import {
   create,
   createSecret,
+  logLinesOf,
   type OperatorScenario,
   outputsMessage,
   podFinished,
@@ -522,6 +523,13 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
       expect(st.status?.message).toBe(
         'no delivery reaches this spawner: this operator runs no webhook receiver (--webhook-addr is 0)',
       );
+      // The SetupFailed Event's reconcile is a warn line, so alerting on the log level sees it.
+      await s.op.operator.idle();
+      const failing = logLinesOf(s.op, `${s.ns}/no-rx`, 'Reconciled TaskSpawner').filter((l) =>
+        l.steps?.some((x) => x.startsWith('Webhook not ready: ')),
+      );
+      expect(failing.length).toBeGreaterThan(0);
+      expect(new Set(failing.map((l) => l.level))).toEqual(new Set(['warn']));
     });
 
     it('Jira: issues become Tasks with the description as {{.Body}}', async () => {

@@ -72,8 +72,7 @@ export class TaskBudgetReconciler {
     try {
       const result = await this.#reconcile(budget, list);
       const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
-      if (list.wrote) log.info('Reconciled TaskBudget', fields);
-      else log.debug('Reconciled TaskBudget', fields);
+      log[list.level()]('Reconciled TaskBudget', fields);
       return result;
     } catch (err) {
       if (isConflict(err)) return { requeueAfterMs: 250 };
@@ -90,7 +89,7 @@ export class TaskBudgetReconciler {
     let next: TaskBudgetStatus;
     let requeueAfterMs: number;
     if (!state.ok) {
-      list.step(`Cannot evaluate: ${state.problem.message}`);
+      list.fail(`Cannot evaluate: ${state.problem.message}`);
       next = {
         ...current,
         observedGeneration: budget.metadata.generation,

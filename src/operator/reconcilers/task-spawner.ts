@@ -110,8 +110,7 @@ export class TaskSpawnerReconciler {
     try {
       const result = await this.#reconcile(key, spawner, list);
       const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
-      if (list.notable) log.info('Reconciled TaskSpawner', fields);
-      else log.debug('Reconciled TaskSpawner', fields);
+      log[list.level()]('Reconciled TaskSpawner', fields);
       return result;
     } catch (err) {
       log.error('Reconcile of TaskSpawner failed', { steps: list.steps, error: err });
@@ -268,7 +267,7 @@ export class TaskSpawnerReconciler {
         e instanceof SourceSetupError ? e.message : `cannot set up the source: ${(e as Error).message}`;
       mem.setupError = message;
       mem.nextPollAt = now + Math.min(interval, 30_000);
-      list.step(`Source not ready: ${message}`);
+      list.fail(`Source not ready: ${message}`);
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'SetupFailed' });
       o.events.record(spawner, 'Warning', 'SetupFailed', message, 'Discover');
       return undefined;
@@ -291,13 +290,9 @@ export class TaskSpawnerReconciler {
       o.metrics?.spawnerItems.inc({ namespace, spawner: name }, d.items.length);
       list.step(`Discovered ${d.items.length} item(s) (${JSON.stringify(d.calls)})`);
       if (polled.droppedTicks) {
-        o.events.record(
-          spawner,
-          'Warning',
-          'CronTicksDropped',
-          `${polled.droppedTicks} tick(s) older than the catch-up bound were skipped`,
-          'Discover',
-        );
+        const note = `${polled.droppedTicks} tick(s) older than the catch-up bound were skipped`;
+        list.fail(`Cron ticks dropped: ${note}`);
+        o.events.record(spawner, 'Warning', 'CronTicksDropped', note, 'Discover');
       }
     } else if (d.kind === 'rate-limited') {
       mem.problem = { reason: 'RateLimited', message: d.message };
@@ -305,14 +300,14 @@ export class TaskSpawnerReconciler {
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'rate_limited' });
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'RateLimited' });
       o.events.record(spawner, 'Warning', 'RateLimited', d.message, 'Discover');
-      list.step(`Rate limited until ${d.retryAt.toISOString()}`);
+      list.fail(`Rate limited until ${d.retryAt.toISOString()}`);
     } else {
       mem.problem = { reason: 'DiscoveryFailed', message: d.message };
       mem.nextPollAt = now + interval;
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'error' });
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'DiscoveryFailed' });
       o.events.record(spawner, 'Warning', 'DiscoveryFailed', d.message, 'Discover');
-      list.step(`Discovery failed: ${d.message}`);
+      list.fail(`Discovery failed: ${d.message}`);
     }
     return polled;
   }
@@ -363,7 +358,7 @@ export class TaskSpawnerReconciler {
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'SetupFailed' });
       o.events.record(spawner, 'Warning', 'SetupFailed', message, 'Receive');
     }
-    if (message) list.step(`Webhook not ready: ${message}`);
+    if (message) list.fail(`Webhook not ready: ${message}`);
     mem.setupError = message;
     return setup;
   }
@@ -381,7 +376,7 @@ export class TaskSpawnerReconciler {
     const o = this.#o;
     const { namespace, name } = spawnerName(spawner);
     const failed = (e: string) => {
-      list.step(`Reporting failed: ${e}`);
+      list.fail(`Reporting failed: ${e}`);
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'ReportingFailed' });
       o.events.record(spawner, 'Warning', 'ReportingFailed', e, 'Report');
     };

@@ -166,8 +166,7 @@ export class TaskReconciler {
     try {
       const result = await this.#reconcile(task, list);
       const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
-      if (list.notable) log.info('Reconciled Task', fields);
-      else log.debug('Reconciled Task', fields);
+      log[list.level()]('Reconciled Task', fields);
       return result;
     } catch (err) {
       if (isConflict(err)) {

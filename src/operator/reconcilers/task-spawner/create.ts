@@ -73,7 +73,7 @@ export async function applyPlan(
   };
   const error = (reason: string, message: string) => {
     out.errors.push({ reason, message });
-    list.step(`${reason}: ${message}`);
+    list.fail(`${reason}: ${message}`);
   };
   for (const c of plan.collisions) {
     error(

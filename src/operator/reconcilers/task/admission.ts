@@ -192,7 +192,8 @@ export async function admit(
   if (network.kind === 'fail')
     return fail(o, task, list, { reason: network.reason, message: network.message });
   if (network.condition) conditions = setCondition(conditions, network.condition, rfc3339(o.clock.now()));
-  list.step(network.step);
+  if (network.warning) list.fail(network.step);
+  else list.step(network.step);
   const notes = rendered.warnings;
   list.step(notes.length ? `Job rendered (${notes.map((d) => d.message).join('; ')})` : 'Job rendered');
 

@@ -82,6 +82,8 @@ export class GitHubTokens {
       return undefined;
     }
     if (token.kind === 'error') {
+      // ensure() recorded the step that failed; the Event makes the reconcile a warning.
+      list.failed = true;
       this.#o.events.record(task, 'Warning', 'GitHubTokenRefreshFailed', token.message, 'Reconcile');
       return { requeueAfterMs: this.retryMs(task) };
     }

@@ -26,7 +26,13 @@ type Job = K8sType<'Job'>;
 /** What admission does next. */
 export type NetworkOutcome =
   | { readonly kind: 'fail'; readonly reason: string; readonly message: string }
-  | { readonly kind: 'ok'; readonly step: string; readonly condition?: ConditionInput };
+  | {
+      readonly kind: 'ok';
+      readonly step: string;
+      readonly condition?: ConditionInput;
+      /** The step came with a Warning Event: the reconcile is logged as a warning. */
+      readonly warning?: boolean;
+    };
 
 /** Checks and prepares the network side of a Task's admission. */
 export async function admitNetwork(
@@ -45,6 +51,7 @@ export async function admitNetwork(
     return {
       kind: 'ok',
       step: message,
+      warning: true,
       condition: {
         type: ConditionTypes.NetworkIsolated,
         status: 'False',

@@ -42,7 +42,9 @@ export async function wait(
     before?.status !== opts.set.status ||
     before.reason !== opts.set.reason ||
     before.message !== opts.set.message;
-  list.step(message);
+  // Waiting on what only a person can fix is a failure too, on every re-check, not only the first.
+  if (opts.warning) list.fail(message);
+  else list.step(message);
   const written = await writeStatus(
     o,
     task,
@@ -72,7 +74,7 @@ export async function fail(
     conditions,
   };
   if (!conditions.length) delete status.conditions;
-  list.step(`Failed: ${f.message}`);
+  list.fail(`Failed: ${f.message}`);
   const written = await writeStatus(o, task, status, list, {
     type: 'Warning',
     reason: f.reason,
@@ -113,6 +115,7 @@ export async function writeStatus(
     list.write(`Status written: ${task.status?.phase || 'new'} → ${next.phase}`);
   else list.writeRoutine(`Status written: ${next.phase}`);
   if (event && task.status?.phase !== next.phase) {
+    if (event.type === 'Warning') list.failed = true;
     o.events.record(written, event.type, event.reason, event.note, 'Reconcile');
   }
   return written;
