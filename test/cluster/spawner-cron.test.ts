@@ -4,7 +4,14 @@ import { Resources } from '../../src/operator/resources.ts';
 import { tickId } from '../../src/operator/spawner/sources/cron.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { create, startOperator, type TestOperator, testClient, waitFor } from './operator-helpers.ts';
+import {
+  create,
+  logLinesOf,
+  startOperator,
+  type TestOperator,
+  testClient,
+  waitFor,
+} from './operator-helpers.ts';
 import { getSpawner, spawner, tasksIn, waitForSpawner } from './spawner-helpers.ts';
 
 /** Minute boundaries in (from, to]: the ticks of `* * * * *`. */
@@ -73,6 +80,12 @@ describe('TaskSpawner: cron catch-up after downtime', () => {
       .replace('.000Z', 'Z');
     expect(tasks1.get(expected1[0]!)?.spec.prompt).toBe(firstTick);
     expect(first.status?.totalTasksCreated).toBe(expected1.length);
+    // A cron source makes no requests: its discovery step says what it found and nothing more.
+    const discovered = logLinesOf(op, `${ns}/cron`, 'Reconciled TaskSpawner')
+      .flatMap((l) => l.steps ?? [])
+      .filter((x) => x.startsWith('Discovered '));
+    expect(discovered.length).toBeGreaterThan(0);
+    for (const step of discovered) expect(step).toMatch(/^Discovered \d+ item\(s\)$/);
 
     // Restart: the new process starts from the watermark in status.
     await op.stop();

@@ -78,6 +78,11 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
         ),
       );
       const ta = await waitForPhase(c(), s.ns, `walk-${a}`, 'Pending');
+      // The discovery step counts GitHub's answers by HTTP status.
+      const discovered = logLinesOf(s.op, `${s.ns}/walk`, 'Reconciled TaskSpawner')
+        .flatMap((l) => l.steps ?? [])
+        .filter((x) => x.startsWith('Discovered '));
+      expect(discovered[0]).toMatch(/^Discovered 2 item\(s\) \(HTTP 200 ×\d+\)$/);
       await waitForPhase(c(), s.ns, `walk-${b}`, 'Pending');
       expect(ta.spec.prompt).toBe(
         `Implement issue #${a}: Add dark mode\n\nUsers want it.\n\nhttps://github.com/acme/widgets/issues/${a}`,

@@ -26,6 +26,7 @@
 import { isTerminalPhase, Labels, type Task, type TaskSpawner } from '../../api/index.ts';
 import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
+import type { CallCounts } from '../spawner/github-client.ts';
 import { belongsTo, planSpawn } from '../spawner/plan.ts';
 import { taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
@@ -77,6 +78,17 @@ interface Memory {
 
 /** How soon a webhook spawner whose setup is at fault is looked at again. */
 export const WEBHOOK_SETUP_RECHECK_MS = 15_000;
+
+/**
+ * The source requests of one discovery by HTTP status, as ` (HTTP 200 ×2, 304 ×1)`, for the
+ * discovery step; nothing for a source that made none (cron), where `({})` read as noise.
+ */
+export const describeCalls = (calls: Readonly<CallCounts>): string => {
+  const parts = Object.entries(calls)
+    .filter(([, n]) => n > 0)
+    .map(([code, n]) => `${code} ×${n}`);
+  return parts.length ? ` (HTTP ${parts.join(', ')})` : '';
+};
 
 const sequenceOf = (t: Task): number => Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0;
 
@@ -288,7 +300,7 @@ export class TaskSpawnerReconciler {
       mem.nextPollAt = polled.nextTick ? polled.nextTick.getTime() : now + interval;
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'ok' });
       o.metrics?.spawnerItems.inc({ namespace, spawner: name }, d.items.length);
-      list.step(`Discovered ${d.items.length} item(s) (${JSON.stringify(d.calls)})`);
+      list.step(`Discovered ${d.items.length} item(s)${describeCalls(d.calls)}`);
       if (polled.droppedTicks) {
         const note = `${polled.droppedTicks} tick(s) older than the catch-up bound were skipped`;
         list.fail(`Cron ticks dropped: ${note}`);
