@@ -4,6 +4,8 @@ import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import type { FakeGitHub } from '../support/fake-github.ts';
 import { FakeJira } from '../support/fake-jira.ts';
+import { kelos } from './cli-helpers.ts';
+import { kubeconfigPath } from './helpers.ts';
 import {
   create,
   createSecret,
@@ -93,10 +95,15 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
         c(),
         s.ns,
         'walk',
-        'to count 2 Tasks',
-        (x) => x.status?.totalTasksCreated === 2,
+        'to count 2 Tasks, both admitted',
+        (x) => x.status?.totalTasksCreated === 2 && x.status?.activeTasks === 2,
       );
-      expect(st.status).toMatchObject({ phase: 'Running', activeTasks: 2, observedGeneration: 1 });
+      expect(st.status).toMatchObject({
+        phase: 'Running',
+        activeTasks: 2,
+        queuedItems: 0,
+        observedGeneration: 1,
+      });
       expect((await tasksIn(c(), s.ns)).has('walk-3')).toBe(false);
       const events = await c().list<ApiObject & { reason?: string; regarding?: { name?: string } }>(
         Resources.Event,
@@ -378,6 +385,22 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
           { maxConcurrency: 1 },
         ),
       );
+      // The status counts what the cap counts: one admitted, the other two queued behind it.
+      await waitForPhase(c(), s.ns, `prio-${p0}`, 'Pending');
+      const capped = await waitForSpawner(
+        c(),
+        s.ns,
+        'prio',
+        'to count 1 active and 2 queued',
+        (x) => x.status?.activeTasks === 1 && x.status?.queuedItems === 2,
+      );
+      expect(capped.status).toMatchObject({ activeTasks: 1, queuedItems: 2, totalTasksCreated: 3 });
+      const table = await kelos(['get', 'ts', 'prio', '--kubeconfig', kubeconfigPath(), '-n', s.ns]);
+      const [header, row] = table.stdout.trimEnd().split('\n');
+      const cells = header?.split(/\s{2,}/) ?? [];
+      const cell = (name: string) => row?.split(/\s{2,}/)[cells.indexOf(name)];
+      expect(cells.slice(cells.indexOf('ACTIVE'), cells.indexOf('ACTIVE') + 2)).toEqual(['ACTIVE', 'QUEUED']);
+      expect([cell('ACTIVE'), cell('QUEUED'), cell('TASKS')]).toEqual(['1', '2', '3']);
       const order: number[] = [];
       for (const next of [p0, p1, plain]) {
         await waitForPhase(c(), s.ns, `prio-${next}`, 'Pending');

@@ -911,11 +911,14 @@ export type TaskSpawnerStatus = {
   totalDiscovered?: number;
   /** totalTasksCreated is the number of Tasks created over the spawner’s lifetime. */
   totalTasksCreated?: number;
-  /** activeTasks is the number of spawned Tasks that are not finished. */
+  /**
+   * activeTasks is the number of spawned Tasks admitted and not finished: what maxConcurrency counts. Tasks
+   * waiting for a place are queuedItems.
+   */
   activeTasks?: number;
   /**
-   * queuedItems is the number of accepted webhook items waiting for room under maxConcurrency or
-   * maxTotalTasks.
+   * queuedItems is the number of spawned Tasks created and not yet admitted: they wait in phase Waiting for a
+   * place under maxConcurrency (or for the spawner to resume). Kelos extension.
    */
   queuedItems?: number;
   /**

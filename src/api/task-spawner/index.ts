@@ -167,10 +167,14 @@ export const TaskSpawnerStatusSchema = obj(
     totalTasksCreated: opt(
       int32('totalTasksCreated is the number of Tasks created over the spawner’s lifetime.'),
     ),
-    activeTasks: opt(int32('activeTasks is the number of spawned Tasks that are not finished.')),
+    activeTasks: opt(
+      int32(
+        'activeTasks is the number of spawned Tasks admitted and not finished: what maxConcurrency counts. Tasks waiting for a place are queuedItems.',
+      ),
+    ),
     queuedItems: opt(
       int32(
-        'queuedItems is the number of accepted webhook items waiting for room under maxConcurrency or maxTotalTasks.',
+        'queuedItems is the number of spawned Tasks created and not yet admitted: they wait in phase Waiting for a place under maxConcurrency (or for the spawner to resume). Kelos extension.',
       ),
     ),
     webhookDeliveriesRefused: opt(
@@ -213,6 +217,8 @@ export const TASK_SPAWNER: KindDefinition<typeof TaskSpawnerSpecSchema, typeof T
     { name: 'Suspend', type: 'boolean', jsonPath: '.spec.suspend' },
     { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
     { name: 'Active', type: 'integer', jsonPath: '.status.activeTasks' },
+    // Wide only, so `kubectl get ts` keeps upstream's columns; `kelos get ts` shows it.
+    { name: 'Queued', type: 'integer', jsonPath: '.status.queuedItems', priority: 1 },
     { name: 'Discovered', type: 'integer', jsonPath: '.status.totalDiscovered', priority: 1 },
     { name: 'Tasks', type: 'integer', jsonPath: '.status.totalTasksCreated' },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },

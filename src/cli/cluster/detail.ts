@@ -52,6 +52,7 @@ const STATUS_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['Started', '.status.startTime'],
   ['Completed', '.status.completionTime'],
   ['Active Tasks', '.status.activeTasks'],
+  ['Queued Tasks', '.status.queuedItems'],
   ['Discovered', '.status.totalDiscovered'],
   ['Tasks Created', '.status.totalTasksCreated'],
 ];

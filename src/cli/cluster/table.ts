@@ -90,7 +90,12 @@ const CLI_EXTRAS: Readonly<
     promote: ['Cost'],
     legacy: { Type: '.spec.type', Workspace: '.spec.workspaceRef.name' },
   },
-  TaskSpawner: { add: [], promote: [], legacy: { Workspace: '.spec.taskTemplate.workspaceRef.name' } },
+  TaskSpawner: {
+    add: [],
+    // Beside ACTIVE, so a cap of 1 with four waiting reads `1` and `4`, not `5` active.
+    promote: ['Queued'],
+    legacy: { Workspace: '.spec.taskTemplate.workspaceRef.name' },
+  },
 };
 
 /**

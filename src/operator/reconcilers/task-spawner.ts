@@ -14,7 +14,7 @@
  *    withdraw. Each created Task carries its serial number, so `status.totalTasksCreated` is
  *    the highest of (status, the serials of the spawner's Tasks, this process's count): a
  *    crash between a create and the status write loses no count, and `maxTotalTasks` holds.
- * 5. Status (phase, activeTasks, totalTasksCreated, totalDiscovered, lastDiscoveryTime — the
+ * 5. Status (phase, activeTasks and queuedItems, totalTasksCreated, totalDiscovered, lastDiscoveryTime — the
  *    cron watermark, moved only past ticks whose Task exists — conditions, observedGeneration).
  * 6. Reporting back to GitHub for Tasks whose reported phase is behind.
  *
@@ -23,11 +23,11 @@
  *
  * @packageDocumentation
  */
-import { isTerminalPhase, Labels, type Task, type TaskSpawner } from '../../api/index.ts';
+import { Labels, type Task, type TaskSpawner } from '../../api/index.ts';
 import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import type { CallCounts } from '../spawner/github-client.ts';
-import { belongsTo, planSpawn } from '../spawner/plan.ts';
+import { belongsTo, countActive, planSpawn } from '../spawner/plan.ts';
 import { taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import { TaskIndexes } from './task/watch.ts';
@@ -155,10 +155,10 @@ export class TaskSpawnerReconciler {
     );
     const kind = pollingKind(spawner);
     const now = o.clock.now();
-    const base = {
-      active: mine.filter((t) => !isTerminalPhase(t.status?.phase)).length,
-      totalCreated: total,
-    };
+    // activeTasks counts what maxConcurrency counts (admitted, not finished); the Tasks waiting
+    // for a place are queuedItems, so a cap of 1 with four waiting reads `1 active, 4 queued`.
+    const { admitted, queued } = countActive(mine, (n) => o.caches.jobs.get(namespace, n) !== undefined);
+    const base = { active: admitted, queued, totalCreated: total };
     const maxTotal = spawner.spec.maxTotalTasks ?? 0;
 
     if (!kind || spawner.spec.suspend) {
@@ -234,7 +234,9 @@ export class TaskSpawnerReconciler {
       mem,
       {
         suspended: false,
-        active: base.active + createdNotCached.length,
+        active: base.active,
+        // Created this pass: queued until the Task reconciler admits them.
+        queued: base.queued + createdNotCached.length,
         totalCreated: total,
         maxTotalReached: maxTotal > 0 && total >= maxTotal,
         ...(problem ? { problem } : {}),

@@ -102,9 +102,27 @@ export const belongsTo = (task: Task, spawner: TaskSpawner): boolean => {
   );
 };
 
-/** Whether a not-finished Task has been admitted (has, or is about to get, a Job). */
-export const isAdmitted = (task: Task): boolean =>
-  task.status?.phase === TaskPhase.Pending || task.status?.phase === TaskPhase.Running;
+/**
+ * Whether a not-finished Task has been admitted (has, or is about to get, a Job): what
+ * `maxConcurrency` counts. `hasJob` (the Job cache) sees a Task whose status lags its Job.
+ */
+export const isAdmitted = (task: Task, hasJob?: (name: string) => boolean): boolean =>
+  task.status?.phase === TaskPhase.Pending ||
+  task.status?.phase === TaskPhase.Running ||
+  (hasJob?.(task.metadata.name ?? '') ?? false);
+
+/**
+ * A spawner's Tasks that are not finished, as its cap counts them: `admitted` and `queued`
+ * (waiting for a place). Tasks being deleted (withdrawn, or going with their spawner) are neither.
+ */
+export function countActive(
+  tasks: readonly Task[],
+  hasJob?: (name: string) => boolean,
+): { admitted: number; queued: number } {
+  const active = tasks.filter((t) => !t.metadata.deletionTimestamp && !isTerminalPhase(t.status?.phase));
+  const admitted = active.filter((t) => isAdmitted(t, hasJob)).length;
+  return { admitted, queued: active.length - admitted };
+}
 
 /** Items in pick-up order: by the first matching `priorityLabels` entry, stable otherwise. */
 export const byPriority = (
@@ -132,9 +150,8 @@ export function planSpawn(input: PlanInput): SpawnPlan {
   const byName = new Map(input.existing.map((t) => [t.metadata.name ?? '', t]));
   const mine = input.existing.filter((t) => belongsTo(t, spawner) && !t.metadata.deletionTimestamp);
   const active = mine.filter((t) => !isTerminalPhase(t.status?.phase));
-  const started = (t: Task) => isAdmitted(t) || (input.hasJob?.(t.metadata.name ?? '') ?? false);
-  const admitted = active.filter(started).length;
-  const queued = active.length - admitted;
+  const started = (t: Task) => isAdmitted(t, input.hasJob);
+  const { admitted, queued } = countActive(mine, input.hasJob);
 
   const nameErrors: { item: WorkItem; error: string }[] = [];
   const found = new Set<string>();

@@ -19,6 +19,7 @@ const spawner = {
 const pass = (p: Partial<PassOutcome> = {}): PassOutcome => ({
   suspended: false,
   active: 0,
+  queued: 0,
   totalCreated: 0,
   maxTotalReached: false,
   ...p,

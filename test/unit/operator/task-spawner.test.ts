@@ -119,7 +119,9 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     });
     expect(spawnerStatus('fixer')).toMatchObject({
       phase: 'Running',
-      activeTasks: 3,
+      // What the cap counts: two admitted; the third is queued, not active.
+      activeTasks: 2,
+      queuedItems: 1,
       totalTasksCreated: 3,
       totalDiscovered: 3,
     });
@@ -128,7 +130,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     await finish(withJob[0]!.metadata.name!);
     expect(op.job(waiting.metadata.name!)).toBeDefined();
     expect(op.task(waiting.metadata.name!)?.status?.phase).toBe('Pending');
-    expect(spawnerStatus('fixer')?.activeTasks).toBe(2);
+    expect(spawnerStatus('fixer')).toMatchObject({ activeTasks: 2, queuedItems: 0 });
   });
 
   it('reports a name taken by a Task it does not own as a DiscoveryError and leaves that Task alone', async () => {

@@ -22,7 +22,10 @@ export interface PassOutcome {
   readonly setupError?: string;
   /** The newest problem of the pass (reason and message), if any. */
   readonly problem?: { readonly reason: string; readonly message: string };
+  /** Tasks admitted and not finished: what `maxConcurrency` counts. */
   readonly active: number;
+  /** Tasks created and not yet admitted, waiting for a place under `maxConcurrency`. */
+  readonly queued: number;
   readonly totalCreated: number;
   readonly discovered?: number;
   readonly lastDiscoveryTime?: Date;
@@ -109,6 +112,7 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
     ...(gen !== undefined ? { observedGeneration: gen } : {}),
     phase: p.suspended ? 'Suspended' : p.setupError ? 'Failed' : 'Running',
     activeTasks: p.active,
+    queuedItems: p.queued,
     totalTasksCreated: p.totalCreated,
     conditions,
   };
@@ -144,7 +148,7 @@ export async function writeSpawnerStatus(
     { status: patch },
     { subresource: 'status' },
   );
-  const line = `Status written: ${next.phase}, ${next.activeTasks} active, ${next.totalTasksCreated} created`;
+  const line = `Status written: ${next.phase}, ${next.activeTasks} active, ${next.queuedItems ?? 0} queued, ${next.totalTasksCreated} created`;
   // A spawner that starts failing (a source it cannot reach, a missing Secret), whose problem
   // changes, or that recovers is worth an info line naming why; counts alone stay at debug.
   const before = spawner.status;
