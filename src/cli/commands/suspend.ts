@@ -7,12 +7,15 @@
  * @packageDocumentation
  */
 import { Command } from 'commander';
-import type { TaskSpawner } from '../../api/index.ts';
+import { KINDS, type TaskSpawner } from '../../api/index.ts';
 import { isConflict } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import { addClusterFlags, type ClusterFlags, getOrThrow, withCluster } from '../cluster/connection.ts';
-import { resolveKind } from '../cluster/kinds.ts';
+import { kindArgumentHelp, resolveKind } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, type ExitCode, UsageError } from '../io.ts';
+
+/** The one kind these commands take, listed in `--help` with every name `resolveKind` accepts for it. */
+const SPAWNER_KINDS = KINDS.filter((k) => k.kind === 'TaskSpawner');
 
 /** The one kind these commands act on, resolved from what the user typed. */
 const spawnerKind = (arg: string, verb: 'suspend' | 'resume') => {
@@ -35,7 +38,7 @@ const toggleCommand =
           ? 'stop a TaskSpawner from creating Tasks (running Tasks go on); no-op when already suspended'
           : 'let a suspended TaskSpawner create Tasks again; no-op when it is not suspended',
       )
-      .argument('<kind>', 'taskspawner (or ts)')
+      .argument('<kind>', kindArgumentHelp(SPAWNER_KINDS))
       .argument('<name>', 'name of the TaskSpawner');
     addClusterFlags(command);
     return command.action(async (kindArg: string, name: string, flags: ClusterFlags) => {

@@ -80,6 +80,14 @@ describe('kelos program', () => {
     }
   });
 
+  test('suspend and resume --help name every name of taskspawner that they accept', async () => {
+    for (const command of ['suspend', 'resume']) {
+      const { code, stdout } = await run(command, '--help');
+      expect(code).toBe(0);
+      expect(stdout.replace(/\s+/g, ' '), command).toContain('kind: taskspawner(s)/ts/spawner ');
+    }
+  });
+
   test('--version prints the package version', async () => {
     const { code, stdout } = await run('--version');
     expect(code).toBe(0);
