@@ -170,6 +170,27 @@ export interface RequestDetail {
   readonly path: string;
   /** The error an answer outside 2xx becomes (so observers can tell refusals apart). */
   readonly error?: ApiError;
+  /**
+   * The texts of the answer's `Warning: 299` headers (admission policies with `Warn`,
+   * deprecated fields), in the order sent; absent when there were none.
+   */
+  readonly warnings?: readonly string[];
+}
+
+/**
+ * The texts of `Warning` header values as the API server sends them (`299 - "text"`, several
+ * per value when comma-joined), unescaped. As client-go, only code 299 (a miscellaneous
+ * persistent warning, the one code the API server uses) is kept and a malformed value is
+ * skipped: a warning is advice, and a garbled one is not worth failing a request over.
+ */
+export function parseWarningHeaders(values: readonly string[]): string[] {
+  const texts: string[] = [];
+  for (const value of values) {
+    for (const m of value.matchAll(/(\d{3}) [^\s"]+ "((?:[^"\\]|\\.)*)"(?: "[^"]*")?/g)) {
+      if (m[1] === '299') texts.push(m[2]!.replace(/\\(.)/g, '$1'));
+    }
+  }
+  return texts;
 }
 
 /**

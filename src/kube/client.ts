@@ -26,6 +26,7 @@ import {
   type ListPage,
   namespaceOfPath,
   type PatchOptions,
+  parseWarningHeaders,
   type RequestDetail,
   type RequestObserver,
   type ResourceType,
@@ -551,13 +552,20 @@ export class HttpKubeClient implements KubeClient {
     }
     for (let retry = 0; ; retry++) {
       const started = performance.now();
-      const { status, text, retryAfter } = await this.#sendOnce(method, path, headers, payload, type);
+      const { status, text, retryAfter, warnings } = await this.#sendOnce(
+        method,
+        path,
+        headers,
+        payload,
+        type,
+      );
       const failed =
         status < 200 || status >= 300 ? toApiError(status, text, method, path, type.kind) : undefined;
       this.#notify(verb, type, status, performance.now() - started, {
         method,
         path,
         ...(failed ? { error: failed } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
       });
       if (status === 429 && retry < this.#busyRetries) {
         const seconds = Number(retryAfter);
@@ -570,22 +578,23 @@ export class HttpKubeClient implements KubeClient {
     }
   }
 
-  /** One round trip: the status, the body and the `Retry-After` header. */
+  /** One round trip: the status, the body, the `Retry-After` header and the warnings. */
   #sendOnce(
     method: string,
     path: string,
     headers: Record<string, string>,
     payload: string | undefined,
     type: ResourceType,
-  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined; warnings: string[] }> {
     return new Promise((resolve, reject) => {
       const req = this.#transport.request(
         new URL(path, this.#server),
         { method, agent: this.#agent, headers },
         (res) => {
           const retryAfter = res.headers['retry-after'];
+          const warnings = parseWarningHeaders(res.headersDistinct['warning'] ?? []);
           readBody(res).then(
-            (t) => resolve({ status: res.statusCode ?? 0, text: t, retryAfter: retryAfter }),
+            (t) => resolve({ status: res.statusCode ?? 0, text: t, retryAfter: retryAfter, warnings }),
             reject,
           );
         },

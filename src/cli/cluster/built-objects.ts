@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import { ApiError } from '../../kube/api.ts';
 import { resourceOf } from '../../validate/identity.ts';
 import { type Diagnostic, formatDiagnosticBlock, validateObject } from '../../validate/index.ts';
 import { taskMetadataFindings } from '../../validate/task-metadata.ts';
@@ -40,12 +41,63 @@ export const refuseInvalid = (objects: readonly object[], flagOf: FlagOf = () =>
   );
 };
 
+/** A {@link FlagOf} that also lists the pointers it knows, so a field named in prose can be found. */
+export type PointerFlags = FlagOf & { readonly pointers: readonly string[] };
+
 /** A {@link FlagOf} from JSON pointer prefixes, the longest matching prefix first. */
-export const flagsByPointer =
-  (table: Readonly<Record<string, string>>): FlagOf =>
-  (pointer) => {
-    const prefix = Object.keys(table)
-      .filter((p) => pointer === p || pointer.startsWith(`${p}/`))
-      .sort((a, b) => b.length - a.length)[0];
-    return prefix === undefined ? undefined : table[prefix];
-  };
+export const flagsByPointer = (table: Readonly<Record<string, string>>): PointerFlags =>
+  Object.assign(
+    (pointer: string) => {
+      const prefix = Object.keys(table)
+        .filter((p) => pointer === p || pointer.startsWith(`${p}/`))
+        .sort((a, b) => b.length - a.length)[0];
+      return prefix === undefined ? undefined : table[prefix];
+    },
+    { pointers: Object.keys(table) },
+  );
+
+/**
+ * The flags behind the fields a refusal's text names, in the order named: the API server's
+ * schema errors name the whole path (`spec.worker.model: Invalid value`), an admission
+ * policy's message whatever its author wrote (`set podOverrides.activeDeadlineSeconds at or
+ * under 14400`, `model "x" is not allowed`), so a name matches a known field when it starts
+ * with the end of that field's pointer. Quoted text (object names, values) is not read.
+ */
+export const flagsNamedIn = (text: string, flags: PointerFlags): string[] => {
+  const prose = text.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, ' ');
+  const named: string[] = [];
+  for (const [token] of prose.matchAll(/[A-Za-z]\w*(?:(?:\[\d+\])?\.[A-Za-z]\w*)*/g)) {
+    const segments = token.replace(/\[\d+\]/g, '').split('.');
+    for (const pointer of flags.pointers) {
+      const field = pointer.split('/').slice(1);
+      const from = field.findIndex((_, i) => field.slice(i).every((s, j) => segments[j] === s));
+      if (from < 0) continue;
+      const flag = flags(pointer);
+      if (flag && !named.includes(flag)) named.push(flag);
+    }
+  }
+  return named;
+};
+
+/**
+ * `err` with the flags behind the fields it names appended, when it is the API server's
+ * refusal of what the flags made: a 422 (schema validation, or an admission policy's `Deny`)
+ * or an admission webhook's denial. Anything else comes back as it was.
+ */
+export const withFlagsOfRefusal = (err: unknown, flags: PointerFlags): unknown => {
+  if (!(err instanceof ApiError)) return err;
+  const admission = / denied (?:the )?request/.test(err.message);
+  if (err.status !== 422 && !admission) return err;
+  // An admission denial's own words follow "denied request:"; before them, and before any
+  // refusal's, come only names (the request's path holds the namespace, which may be any word).
+  const own = admission
+    ? err.message.slice(err.message.search(/ denied (?:the )?request/))
+    : err.message.replace(/^[A-Z]+ \S+: /, '');
+  const named = flagsNamedIn(own, flags);
+  if (named.length === 0) return err;
+  return new ApiError(err.status, err.reason, `${err.message} (set by ${named.join(', ')})`, {
+    ...(err.kind ? { kind: err.kind } : {}),
+    causes: err.causes,
+    cause: err,
+  });
+};

@@ -11,7 +11,14 @@
  */
 import { type Command, Option } from 'commander';
 import { API_VERSION, GROUP } from '../../api/index.ts';
-import { ApiError, HttpKubeClient, isNamespaceTerminating, type ResourceType } from '../../kube/client.ts';
+import {
+  ApiError,
+  HttpKubeClient,
+  isNamespaceTerminating,
+  type RequestObserver,
+  type ResourceType,
+  WRITE_VERBS,
+} from '../../kube/client.ts';
 import {
   connectionSource,
   KubeconfigError,
@@ -119,10 +126,30 @@ const noClient = (env: Readonly<Record<string, string | undefined>>): HttpKubeCl
               ),
   });
 
-/** Resolves the flags, reads the config file (unless `readConfig` is false) and connects. */
+/**
+ * An observer printing the API server's warnings on the CLI's writes as kubectl does
+ * (`Warning: <text>`, each text once per command): a `Warn` admission policy speaks only
+ * through them, and a user who never sees them learns of the policy when it turns to `Deny`.
+ */
+export const printWriteWarnings = (stderr: (text: string) => void): RequestObserver => {
+  const seen = new Set<string>();
+  return (verb, _type, _status, _ms, detail) => {
+    if (!WRITE_VERBS.has(verb)) return;
+    for (const text of detail.warnings ?? []) {
+      if (seen.has(text)) continue;
+      seen.add(text);
+      stderr(`Warning: ${text}\n`);
+    }
+  };
+};
+
+/**
+ * Resolves the flags, reads the config file (unless `readConfig` is false) and connects. With
+ * `io.stderr`, the API server's warnings on writes are printed there.
+ */
 export async function connect(
   flags: ClusterFlags,
-  io: Pick<CliIo, 'env' | 'cwd'>,
+  io: Pick<CliIo, 'env' | 'cwd'> & Partial<Pick<CliIo, 'stderr'>>,
   opts: ConnectOptions = {},
 ): Promise<Cluster> {
   const config = opts.readConfig === false ? undefined : loadConfig(flags.config, io.env, io.cwd);
@@ -170,6 +197,7 @@ export async function connect(
     // waited out for a few seconds, not printed.
     busyRetries: 5,
   });
+  if (io.stderr) client.observe(printWriteWarnings(io.stderr));
   return {
     client,
     namespace,

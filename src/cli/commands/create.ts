@@ -12,7 +12,12 @@ import { API_VERSION, Labels } from '../../api/group.ts';
 import type { AgentConfig, Workspace } from '../../api/object.ts';
 import { type ApiObject, CoreResources, isAlreadyExists, isStatus } from '../../kube/client.ts';
 import { Resources } from '../../operator/resources.ts';
-import { type FlagOf, flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
+import {
+  flagsByPointer,
+  type PointerFlags,
+  refuseInvalid,
+  withFlagsOfRefusal,
+} from '../cluster/built-objects.ts';
 import { addClusterFlags, type Cluster, type ClusterFlags, withCluster } from '../cluster/connection.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 
@@ -69,7 +74,7 @@ async function createAll(
   objects: readonly ApiObject[],
   dryRun: boolean | undefined,
   io: CliIo,
-  flagOf: FlagOf,
+  flagOf: PointerFlags,
 ) {
   refuseInvalid(objects, flagOf);
   if (dryRun) {
@@ -109,7 +114,8 @@ async function createAll(
       });
     } catch (err) {
       if (isAlreadyExists(err)) throw exists(obj);
-      throw err;
+      // The flags shape the Workspace and AgentConfig; the token Secret has no field they name.
+      throw obj.kind === 'Secret' ? err : withFlagsOfRefusal(err, flagOf);
     }
     io.stdout(`${obj.kind?.toLowerCase()}/${obj.metadata.name} created\n`);
   }

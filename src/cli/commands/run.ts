@@ -12,7 +12,7 @@ import { AGENT_TYPES, isTerminalPhase, type Task, type TaskSpawner } from '../..
 import { type ApiObject, CoreResources, isConflict, type ResourceType } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import { Resources } from '../../operator/resources.ts';
-import { flagsByPointer, refuseInvalid } from '../cluster/built-objects.ts';
+import { flagsByPointer, refuseInvalid, withFlagsOfRefusal } from '../cluster/built-objects.ts';
 import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
 import { configPath, type KelosConfigFile } from '../cluster/config.ts';
 import {
@@ -428,7 +428,9 @@ export const runCommand: CommandFactory = (io, done) => {
               `task "${task.metadata.name}" already exists in namespace "${cluster.namespace}"; pick another --name`,
             );
           }
-          throw err;
+          // An admission policy offline validation does not know of (the cluster's own) refuses a
+          // field by name; say which flag set it, as the offline errors do.
+          throw withFlagsOfRefusal(err, from ? FROM_FLAGS : RUN_FLAGS);
         }
         io.stdout(`task/${task.metadata.name} created\n`);
         if (!flags.watch) return ExitCode.Ok;

@@ -176,3 +176,28 @@ describe('HttpKubeClient and 429 Too Many Requests', () => {
     client.close();
   });
 });
+
+describe('HttpKubeClient reports the Warning headers of an answer', () => {
+  it("hands each 299 warning's text, unescaped, to the observers, and nothing else", async () => {
+    const client = await serve((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      // Two headers, one of them carrying two warnings, as the API server may send them.
+      res.setHeader('warning', [
+        '299 - "Validation failed for ValidatingAdmissionPolicy \'p\': set \\"limits.memory\\""',
+        '299 - "spec.foo is deprecated", 199 - "not shown", 299 - "second"',
+      ]);
+      res.end(JSON.stringify({ metadata: { name: 'a' } }));
+    });
+    const seen: Array<readonly string[] | undefined> = [];
+    client.observe((_verb, _type, _status, _ms, detail) => seen.push(detail.warnings));
+    await client.create(CoreResources.ConfigMap, { metadata: { name: 'a', namespace: 'n' } });
+    expect(seen).toEqual([
+      [
+        'Validation failed for ValidatingAdmissionPolicy \'p\': set "limits.memory"',
+        'spec.foo is deprecated',
+        'second',
+      ],
+    ]);
+    client.close();
+  });
+});

@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { BUILTIN_RULE_IDS, BUILTIN_RULES } from '../../policies/index.ts';
+import { compileAdmissionPolicies } from '../../src/policy/admission.ts';
+import { loadPolicyConfig } from '../../src/policy/load-config.ts';
+import { kelos } from './cli-helpers.ts';
+import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
+
+/**
+ * `kelos run` against the ValidatingAdmissionPolicies `kelos check --emit-admission-policies`
+ * writes, renamed and bound to this file's namespace only, so admission-policy.test.ts (which
+ * binds the same policies to its own namespaces) can run beside it on the same control plane.
+ */
+describe('kelos run under admission policies', () => {
+  let ns: string;
+  let names: string[] = [];
+  const run = (...args: string[]) =>
+    kelos(['run', '--kubeconfig', kubeconfigPath(), '-n', ns, '--secret', 'anthropic', ...args]);
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await freshNamespace('cli-vap');
+    const config = await loadPolicyConfig(join(import.meta.dirname, '../..'), BUILTIN_RULE_IDS);
+    const rename = (name: string) => `cli-${name}`;
+    const objects = compileAdmissionPolicies(BUILTIN_RULES, config)
+      .flatMap((c) => c.objects)
+      .map((o) => {
+        const metadata = o['metadata'] as { name: string };
+        const spec = o['spec'] as Record<string, unknown>;
+        return {
+          ...o,
+          metadata: { ...metadata, name: rename(metadata.name) },
+          spec:
+            o['kind'] === 'ValidatingAdmissionPolicyBinding'
+              ? {
+                  ...spec,
+                  policyName: rename(spec['policyName'] as string),
+                  matchResources: {
+                    namespaceSelector: {
+                      matchExpressions: [
+                        { key: 'kubernetes.io/metadata.name', operator: 'In', values: [ns] },
+                      ],
+                    },
+                  },
+                }
+              : spec,
+        };
+      });
+    names = [...new Set(objects.map((o) => o.metadata.name))];
+    await kubectl(['apply', '--server-side', '--field-manager=kelos-tests', '-f', '-'], {
+      input: objects.map((o) => stringify(o)).join('---\n'),
+    });
+    // Policies take effect a moment after they are written.
+    await waitFor(
+      'the deadline policy to reject a Task',
+      async () => (await run('-p', 'x', '--timeout', '24h', '--name', 'probe')).code === 1,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+  });
+
+  afterAll(async () => {
+    if (names.length === 0) return;
+    await kubectl([
+      'delete',
+      '--ignore-not-found',
+      ...names.flatMap((n) => [`validatingadmissionpolicybinding/${n}`, `validatingadmissionpolicy/${n}`]),
+    ]);
+  });
+
+  it("prints the API server's warnings on stderr, as kubectl does", async () => {
+    const r = await run('-p', 'fix the flaky test', '--timeout', '10m', '--name', 'warned');
+    expect(r).toMatchObject({ code: 0, stdout: 'task/warned created\n' });
+    expect(r.stderr).toContain(
+      "Warning: Validation failed for ValidatingAdmissionPolicy 'cli-kelos-hygiene-agent-memory-limit-tasks' with binding 'cli-kelos-hygiene-agent-memory-limit-tasks': the agent has no memory limit",
+    );
+    // One line per warning, each once.
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines.every((l) => l.startsWith('Warning: '))).toBe(true);
+    expect(new Set(lines).size).toBe(lines.length);
+  });
+
+  it("names the flag behind the field an admission policy's denial names", async () => {
+    const r = await run('-p', 'fix the flaky test', '--timeout', '24h', '--name', 'denied');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      "ValidatingAdmissionPolicy 'cli-kelos-budget-active-deadline-tasks' with binding 'cli-kelos-budget-active-deadline-tasks' denied request: activeDeadlineSeconds is 86400, over the ceiling of 14400",
+    );
+    expect(r.stderr).toMatch(/ \(set by --timeout\)\n$/);
+    expect(await kubectl(['get', 'tasks', '-n', ns, '-o', 'name'])).toMatchObject({
+      stdout: 'task.kelos.dev/warned\n',
+    });
+  });
+});
