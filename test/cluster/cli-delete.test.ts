@@ -3,7 +3,7 @@
  * their error cases: not found, usage mistakes, and a user the API server's RBAC refuses.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { TaskSpawner, Workspace } from '../../src/api/index.ts';
+import { FINALIZER, type TaskSpawner, type Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { interposingProxy, kelos, startKelos, tokenKubeconfig } from './cli-helpers.ts';
@@ -121,6 +121,29 @@ describe('kelos delete', () => {
       await release('going');
       await waitFor('the object to be gone', async () => !(await c.get(Resources.Workspace, ns, 'going')));
     });
+
+    test('after a while on a Kelos finalizer, says once that only the operator releases it, and how to stop waiting; never strips it', async () => {
+      // No operator runs in this control plane: kelos.dev/finalizer stays until the test removes it.
+      await create(c, ns, 'Workspace', {
+        ...workspace('orphan'),
+        metadata: { name: 'orphan', finalizers: [FINALIZER] },
+      });
+      await held('theirs');
+      const res = await kelos(['delete', 'workspaces', '--all', '--timeout', '13s', '-n', ns, ...kc()]);
+      expect(res.code).toBe(1);
+      const hints = res.stderr.split('\n').filter((l) => l.includes('only the Kelos operator removes it'));
+      expect(hints).toEqual([
+        `workspace "orphan" still carries ${FINALIZER} after 10s: only the Kelos operator removes it, so while no operator runs the wait lasts until --timeout. ` +
+          'See whether it runs: kubectl get deployment kelos-operator -n kelos-system (or the namespace it was installed in; kelos version -n <namespace> names its version). ' +
+          'To stop waiting, press Ctrl-C or pass --wait=false: the deletion stays requested, and completes when the operator runs.',
+      ]);
+      // Said after the wait began and before it timed out.
+      expect(res.stderr.indexOf(hints[0]!)).toBeGreaterThan(res.stderr.indexOf('waiting for'));
+      expect(res.stderr.indexOf(hints[0]!)).toBeLessThan(res.stderr.indexOf('timed out after 13s'));
+      expect((await c.get(Resources.Workspace, ns, 'orphan'))?.metadata.finalizers).toEqual([FINALIZER]);
+      await release('orphan');
+      await release('theirs');
+    }, 40_000);
 
     test('--timeout: exit 1 naming what is left and its finalizer', async () => {
       await held('stuck');

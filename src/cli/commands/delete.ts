@@ -4,12 +4,15 @@
  * does, then, as kubectl's default `--wait=true`, waits until every deleted object is gone
  * (its finalizers, such as the operator's on Tasks, released). `--timeout` bounds the wait;
  * its default `0` means, as in kubectl, a week. `--wait=false` returns once the deletion
- * is accepted. The wait polls each object (a read with the client's deadline) every half
+ * is accepted. A wait on a `kelos.dev/` finalizer past {@link OPERATOR_HINT_AFTER_SECONDS}
+ * says once who releases it (the operator) and how to stop. The wait polls each object (a read with the client's deadline) every half
  * second: a handful of objects, and no watch to keep alive.
  *
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
+import { GROUP } from '../../api/index.ts';
+import { INSTALL_NAMESPACE, OPERATOR_NAME } from '../../install/defaults.ts';
 import { type ApiObject, isConflict } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import {
@@ -98,6 +101,42 @@ const named = (kind: CliKind, obj: ApiObject, allNamespaces: boolean): string =>
   `${kind.def.singular} "${obj.metadata.name}"${allNamespaces && obj.metadata.namespace ? ` in ${obj.metadata.namespace}` : ''}`;
 
 /**
+ * How long the wait goes on before it says who releases a Kelos finalizer: the operator
+ * releases one within a second or two, so a wait this long means it is not doing so.
+ */
+export const OPERATOR_HINT_AFTER_SECONDS = 10;
+
+/**
+ * What to say, once, about objects a Kelos finalizer keeps: that only the operator releases
+ * it, how to see whether the operator runs, and how to stop waiting; undefined when none of
+ * them carries one (another controller's finalizer is that controller's business). The CLI
+ * never removes the finalizer itself: that would skip the operator's clean-up.
+ */
+export function operatorFinalizerHint(
+  kind: CliKind,
+  objects: readonly ApiObject[],
+  allNamespaces: boolean,
+): string | undefined {
+  const held = objects.filter((o) => o.metadata.finalizers?.some((f) => f.startsWith(`${GROUP}/`)));
+  if (held.length === 0) return undefined;
+  const ours = [...new Set(held.flatMap((o) => o.metadata.finalizers ?? []))].filter((f) =>
+    f.startsWith(`${GROUP}/`),
+  );
+  const what = held.length === 1 ? named(kind, held[0]!, allNamespaces) : `${held.length} ${kind.def.plural}`;
+  const cleanUp =
+    kind.def.kind === 'Task'
+      ? " once it has recorded the Task's cost (its TaskRecord) and deleted its Job"
+      : '';
+  return (
+    `${what} still ${held.length === 1 ? 'carries' : 'carry'} ${ours.join(', ')} after ${OPERATOR_HINT_AFTER_SECONDS}s: ` +
+    `only the Kelos operator removes it${cleanUp}, so while no operator runs the wait lasts until --timeout. ` +
+    `See whether it runs: kubectl get deployment ${OPERATOR_NAME} -n ${INSTALL_NAMESPACE} ` +
+    `(or the namespace it was installed in; kelos version -n <namespace> names its version). ` +
+    'To stop waiting, press Ctrl-C or pass --wait=false: the deletion stays requested, and completes when the operator runs.\n'
+  );
+}
+
+/**
  * Waits until every object is gone: not found, or found with another uid (deleted, then made
  * again under the same name). Fails after `seconds`, naming what is left and its finalizers.
  */
@@ -124,7 +163,18 @@ async function waitGone(
   io.stderr(
     `waiting for ${left.map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`).join(', ')} to be deleted…\n`,
   );
-  if (await pollUntil(seconds, check)) return;
+  const started = Date.now();
+  let hinted = false;
+  const checkAndHint = async (): Promise<boolean> => {
+    if (await check()) return true;
+    if (!hinted && Date.now() - started >= OPERATOR_HINT_AFTER_SECONDS * 1000) {
+      hinted = true;
+      const hint = operatorFinalizerHint(kind, left, cluster.allNamespaces);
+      if (hint) io.stderr(hint);
+    }
+    return false;
+  };
+  if (await pollUntil(seconds, checkAndHint)) return;
   throw new Error(
     `timed out after ${timeout} waiting for ${left
       .map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`)
