@@ -6,8 +6,8 @@
  *
  * @packageDocumentation
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
@@ -35,6 +35,14 @@ const localPath = (spec: string): string | undefined =>
       ? spec
       : undefined;
 
+/** Where on disk a local `--kelos-version` points (`~/` expanded), if it names a local path. */
+const localTarget = (spec: string, cwd: string): string | undefined => {
+  const path = localPath(spec);
+  return path === undefined || path === ''
+    ? undefined
+    : resolve(cwd, path.replace(/^~(?=$|[/\\])/, homedir()));
+};
+
 /**
  * Why a local `--kelos-version` cannot be installed, if it cannot: npm would fail only at
  * `npm install`, after the project was written (`file:` alone linked the project to itself).
@@ -43,15 +51,15 @@ const missingLocal = (spec: string, cwd: string): string | undefined => {
   const path = localPath(spec);
   if (path === undefined) return undefined;
   if (path === '') return `--kelos-version ${spec} names no path (e.g. file:../kelos-ts-0.2.0.tgz)`;
-  const at = resolve(cwd, path.replace(/^~(?=$|[/\\])/, homedir()));
+  const at = localTarget(spec, cwd) ?? path;
   return existsSync(at)
     ? undefined
     : `--kelos-version ${spec}: ${at} does not exist (a relative path is read from the current directory)`;
 };
 
 /**
- * The dependency npm is to install for `--kelos-version`, as written into the new project's
- * `package.json`. npm resolves a relative `file:` path (or a bare path: `./x.tgz`, `../x.tgz`,
+ * The dependency npm is to install for a `--kelos-version` that is not a tarball (a tarball
+ * is copied into the project instead), as written into the new project's `package.json`. npm resolves a relative `file:` path (or a bare path: `./x.tgz`, `../x.tgz`,
  * `x.tgz`) against the package that declares it, not against the directory the user typed it
  * in, so such a path is taken from `cwd` and rewritten relative to `root`. Relative rather than
  * absolute: `package.json` and `package-lock.json` are committed, and an absolute path would name
@@ -122,21 +130,42 @@ export const newCommand: CommandFactory = (io, done) =>
         throw new UsageError(
           `--repo-url must not carry credentials: it is written into deploy/argocd.ts and README.md, which are committed; give Argo CD the repository's credentials as a repository Secret in its namespace (label argocd.argoproj.io/secret-type: repository) and pass the URL without them`,
         );
+      // A tarball outside the project exists only on this machine: the generated CI's `npm ci`
+      // would fail on it. Copied in and named by its place there, it is committed with the rest,
+      // as the README's `npm install ./kelos-ts-0.2.0.tgz` would leave it.
+      const target = flags.kelosVersion === undefined ? undefined : localTarget(flags.kelosVersion, io.cwd);
+      const tarball = target !== undefined && statSync(target).isFile() ? target : undefined;
       const files = scaffoldFiles({
         name,
         kelosVersion:
           flags.kelosVersion === undefined
             ? `^${packageVersion()}`
-            : dependencySpec(flags.kelosVersion, io.cwd, root),
+            : tarball
+              ? `file:${basename(tarball)}`
+              : dependencySpec(flags.kelosVersion, io.cwd, root),
         repoURL,
       });
+      if (tarball && files.has(basename(tarball)))
+        throw new UsageError(
+          `--kelos-version ${flags.kelosVersion}: the tarball is copied into the project, where ${basename(tarball)} is a file kelos new writes; rename the tarball (e.g. kelos-ts-${packageVersion()}.tgz)`,
+        );
       for (const [path, text] of files) {
         await mkdir(dirname(join(root, path)), { recursive: true });
         await writeFile(join(root, path), text);
       }
+      if (tarball) await copyFile(tarball, join(root, basename(tarball)));
+      const written = files.size + (tarball ? 1 : 0);
       io.stdout(
-        `created ${dir} (${files.size} files). Next:\n${root === io.cwd ? '' : `  cd ${shellWord(dir)}\n`}  npm install\n  npx kelos synth && npx kelos check\n`,
+        `created ${dir} (${written} files). Next:\n${root === io.cwd ? '' : `  cd ${shellWord(dir)}\n`}  npm install\n  npx kelos synth && npx kelos check\n`,
       );
+      if (tarball)
+        io.stdout(
+          `${basename(tarball)} was copied into ${dir} and package.json installs kelos-ts from it (file:${basename(tarball)}): commit it with the rest, so the CI workflow's npm ci finds it.\n`,
+        );
+      else if (target !== undefined)
+        io.stdout(
+          `package.json installs kelos-ts from ${target}, outside the repository: the CI workflow's npm ci cannot. Pack it (npm pack) and pass the tarball instead.\n`,
+        );
       if (!flags.repoUrl)
         io.stdout(
           `Argo CD will read ${repoURL}: set repoURL in deploy/argocd.ts (or pass --repo-url) before you deploy.\n`,

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
@@ -89,7 +89,7 @@ describe('kelos new', () => {
     expect(readFileSync(join(cwd, 'clone', '.git', 'HEAD'), 'utf8')).toBe('ref: refs/heads/main\n');
   });
 
-  test('a relative file: path in --kelos-version is read from the current directory and written so npm finds it from the project', async () => {
+  test("a tarball in --kelos-version is copied into the project and installed from there, so the project's own CI can install it; the Next lines say to commit it", async () => {
     const cwd = scratch();
     writeFileSync(join(cwd, 'kelos-ts-0.2.0.tgz'), 'tarball');
     mkdirSync(join(cwd, 'work'));
@@ -99,35 +99,51 @@ describe('kelos new', () => {
           dependencies: Record<string, string>;
         }
       ).dependencies['kelos-ts'] as string;
-    // npm resolves a file: dependency against the directory of the package.json that declares it.
-    const tarballFrom = (dir: string): string => {
-      const spec = dependency(dir);
-      expect(spec).toMatch(/^file:/);
-      return resolve(dir, spec.slice('file:'.length));
-    };
-    for (const [where, dir, spec, written] of [
-      [cwd, 'rel1', 'file:kelos-ts-0.2.0.tgz', 'file:../kelos-ts-0.2.0.tgz'],
+    for (const [where, dir, spec] of [
+      [cwd, 'rel1', 'file:kelos-ts-0.2.0.tgz'],
       // The error text's example, from a directory beside the tarball.
-      [join(cwd, 'work'), 'rel2', 'file:../kelos-ts-0.2.0.tgz', 'file:../../kelos-ts-0.2.0.tgz'],
-      [cwd, 'deep/rel3', './kelos-ts-0.2.0.tgz', 'file:../../kelos-ts-0.2.0.tgz'],
-      [cwd, 'rel4', 'kelos-ts-0.2.0.tgz', 'file:../kelos-ts-0.2.0.tgz'],
+      [join(cwd, 'work'), 'rel2', 'file:../kelos-ts-0.2.0.tgz'],
+      [cwd, 'deep/rel3', './kelos-ts-0.2.0.tgz'],
+      [cwd, 'rel4', 'kelos-ts-0.2.0.tgz'],
+      [cwd, 'abs', `file:${join(cwd, 'kelos-ts-0.2.0.tgz')}`],
     ] as const) {
       const run = await kelos(['new', dir, '--kelos-version', spec], { cwd: where });
       expect(run.code, run.stderr).toBe(0);
-      expect(dependency(join(where, dir))).toBe(written);
-      expect(tarballFrom(join(where, dir))).toBe(join(cwd, 'kelos-ts-0.2.0.tgz'));
+      const root = join(where, dir);
+      // What `npm install ./kelos-ts-0.2.0.tgz` in the project writes: a path inside it.
+      expect(dependency(root)).toBe('file:kelos-ts-0.2.0.tgz');
+      expect(readFileSync(join(root, 'kelos-ts-0.2.0.tgz'), 'utf8')).toBe('tarball');
+      expect(run.stdout).toBe(
+        `created ${dir} (12 files). Next:\n  cd ${dir}\n  npm install\n  npx kelos synth && npx kelos check\n` +
+          `kelos-ts-0.2.0.tgz was copied into ${dir} and package.json installs kelos-ts from it (file:kelos-ts-0.2.0.tgz): commit it with the rest, so the CI workflow's npm ci finds it.\n` +
+          'Argo CD will read https://github.com/my-org/' +
+          `${dir.split('/').pop()}.git: set repoURL in deploy/argocd.ts (or pass --repo-url) before you deploy.\n`,
+      );
     }
-    // In the current directory (a fresh clone), the path is already the project's.
+    // Committed by `git add -A` (no ignore rule of the scaffold keeps it out), so a clone has it.
+    const rel1 = join(cwd, 'rel1');
+    execFileSync('git', ['init', '-q'], { cwd: rel1 });
+    execFileSync('git', ['add', '-A'], { cwd: rel1 });
+    expect(execFileSync('git', ['ls-files'], { cwd: rel1, encoding: 'utf8' }).split('\n')).toContain(
+      'kelos-ts-0.2.0.tgz',
+    );
+    // In the current directory (a fresh clone) too.
     mkdirSync(join(cwd, 'clone', '.git'), { recursive: true });
     const here = await kelos(['new', '.', '--kelos-version', 'file:../kelos-ts-0.2.0.tgz'], {
       cwd: join(cwd, 'clone'),
     });
     expect(here.code).toBe(0);
-    expect(dependency(join(cwd, 'clone'))).toBe('file:../kelos-ts-0.2.0.tgz');
-    // An absolute path works from anywhere and is kept as given.
-    const absolute = `file:${join(cwd, 'kelos-ts-0.2.0.tgz')}`;
-    expect((await kelos(['new', 'abs', '--kelos-version', absolute], { cwd })).code).toBe(0);
-    expect(dependency(join(cwd, 'abs'))).toBe(absolute);
+    expect(dependency(join(cwd, 'clone'))).toBe('file:kelos-ts-0.2.0.tgz');
+    expect(existsSync(join(cwd, 'clone', 'kelos-ts-0.2.0.tgz'))).toBe(true);
+    // A directory (a checkout) is not copied: written relative to the project, where npm resolves
+    // it, and the output says the project's CI cannot install it.
+    mkdirSync(join(cwd, 'checkout'));
+    const linked = await kelos(['new', 'dir1', '--kelos-version', 'file:checkout'], { cwd });
+    expect(linked.code).toBe(0);
+    expect(dependency(join(cwd, 'dir1'))).toBe('file:../checkout');
+    expect(linked.stdout).toContain(
+      `package.json installs kelos-ts from ${join(cwd, 'checkout')}, outside the repository: the CI workflow's npm ci cannot. Pack it (npm pack) and pass the tarball instead.\n`,
+    );
   });
 
   test('the CI workflow uploads the SARIF report after a failed step only when the report was written', async () => {
