@@ -54,6 +54,7 @@ import {
 } from './output.ts';
 import { checkOutputDirs, outputDirsOf } from './output-guard.ts';
 import { renderPreview } from './preview.ts';
+import { type PropSite, propSites } from './prop-sites.ts';
 import {
   type OutputFile,
   type Prerendered,
@@ -255,22 +256,31 @@ const selectBundles = (bundles: readonly Bundle[], selectors: readonly string[] 
         }),
       );
 
-/** Diagnostics for an app's failures: each names the app's source and, when known, the line that failed. */
-export const failureDiagnostics = (run: AppRun): Diagnostic[] =>
-  run.failures.map((f: AppFailure) => ({
-    severity: 'error',
-    code: f.code,
-    message: f.code === 'synth/app-failed' ? `app ${run.name} failed: ${f.message}` : f.message,
-    path: f.path ?? '',
-    ...(f.resource && { resource: f.resource }),
-    ...(f.hint !== undefined && { hint: f.hint }),
-    source: {
-      file: f.site?.file ?? run.source,
-      ...(f.site?.line !== undefined && { line: f.site.line }),
-      ...(f.site?.column !== undefined && { column: f.site.column }),
-      ...(f.constructPath !== undefined && { constructPath: f.constructPath }),
-    },
-  }));
+/**
+ * Diagnostics for an app's failures: each names the app's source and, when known, the line that
+ * failed; a construct's refusal of one prop, the line of that prop when `propSite` can tell it.
+ */
+export const failureDiagnostics = (run: AppRun, propSite?: PropSite): Diagnostic[] =>
+  run.failures.map((f: AppFailure) => {
+    const site =
+      f.site && f.code === 'construct/invalid' && f.path !== undefined && propSite
+        ? propSite(f.site, f.path)
+        : f.site;
+    return {
+      severity: 'error',
+      code: f.code,
+      message: f.code === 'synth/app-failed' ? `app ${run.name} failed: ${f.message}` : f.message,
+      path: f.path ?? '',
+      ...(f.resource && { resource: f.resource }),
+      ...(f.hint !== undefined && { hint: f.hint }),
+      source: {
+        file: site?.file ?? run.source,
+        ...(site?.line !== undefined && { line: site.line }),
+        ...(site?.column !== undefined && { column: site.column }),
+        ...(f.constructPath !== undefined && { constructPath: f.constructPath }),
+      },
+    };
+  });
 
 /** Diagnostics for app names used twice (two apps would write one directory). */
 export const duplicateAppDiagnostics = (runs: readonly AppRun[]): Diagnostic[] => {
@@ -413,21 +423,27 @@ const brokenIncludesAsWritten = (
 };
 
 /**
- * Points each finding on an object a Kelos construct made at the app line that created it, and
- * each finding on an object a cdk8s `Include` read at the offending node in the YAML file it
- * came from, keeping the rendered manifest location as `rendered`.
+ * Points each finding on an object a Kelos construct made at the app line that created it (the
+ * line of the prop the finding is about, when `propSite` can tell it), and each finding on an
+ * object a cdk8s `Include` read at the offending node in the YAML file it came from, keeping
+ * the rendered manifest location as `rendered`.
  *
  * @param included Where included objects are in their files (see {@link readIncludedSources}).
+ * @param propSite Where a prop of the object made at a site is written (see prop-sites.ts).
  */
 export const atAppSource = (
   diagnostics: readonly Diagnostic[],
   objects: readonly SynthObject[],
   included: IncludedSources = new Map(),
+  propSite?: PropSite,
 ): Diagnostic[] => {
   const sites = new Map(objects.flatMap((o) => (o.site ? [[o.file, o.site] as const] : [])));
   const siteOf = (file: string, pointer: string): SourceSite | undefined => {
     const from = included.get(file);
-    if (!from) return sites.get(file);
+    if (!from) {
+      const site = sites.get(file);
+      return site && propSite ? propSite(site, pointer) : site;
+    }
     const at = from.locate?.(pointer);
     return { file: from.file, ...(at ?? (from.line !== undefined && { line: from.line })) };
   };
@@ -509,7 +525,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   }
   const t1 = performance.now();
 
-  const diagnostics: Diagnostic[] = [...duplicateAppDiagnostics(runs), ...runs.flatMap(failureDiagnostics)];
+  // Findings on an app's object point at the prop they are about; each app file is read once.
+  const propSite = propSites(root);
+  const diagnostics: Diagnostic[] = [
+    ...duplicateAppDiagnostics(runs),
+    ...runs.flatMap((r) => failureDiagnostics(r, propSite)),
+  ];
   const bundleDir = new Map(
     bundles.map((b) => [posix.basename(b.outdir), posix.dirname(normalize(b.outdir))]),
   );
@@ -614,7 +635,12 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     ...(!previewDir && !options.apps?.length ? [DEFAULT_PREVIEW_DIR] : []),
   ];
   const sorted = sortDiagnostics(
-    atAppSource(brokenIncludesAsWritten(diagnostics, included, broken, options.validate), objects, included),
+    atAppSource(
+      brokenIncludesAsWritten(diagnostics, included, broken, options.validate),
+      objects,
+      included,
+      propSite,
+    ),
   );
   return {
     config,

@@ -228,15 +228,16 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
     appTimeoutMs,
   );
   const { atAppSource, renderedDocument } = await import('../../compiler/synth.ts');
+  const { propSites } = await import('../../compiler/prop-sites.ts');
   const { withoutBrokenIncludes } = await import('../../compiler/included-yaml.ts');
   const rendered = checkRendered(withoutBrokenIncludes(result.objects, result.included), config, (o) =>
     renderedDocument(o as SynthObject),
   );
-  // As synth reports them: at the app line that made the object (or the YAML file an Include
-  // read it from), the rendered file after it.
+  // As synth reports them: at the app line that made the object or wrote the prop (or the YAML
+  // file an Include read it from), the rendered file after it.
   const report = {
     ...rendered,
-    diagnostics: atAppSource(rendered.diagnostics, result.objects, result.included),
+    diagnostics: atAppSource(rendered.diagnostics, result.objects, result.included, propSites(io.cwd)),
   };
   return withFindings(
     report,

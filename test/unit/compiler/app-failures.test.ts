@@ -429,11 +429,14 @@ describe('apps that fail', { timeout: 60_000 }, () => {
       ),
     });
     const result = await synthesize({ root: p.root });
+    // At the `name` key of the props.
     expect(
       result.diagnostics
         .filter((d) => d.code === 'manifest/name')
         .map((d) => `${formatLocation(d.source!)} ${d.message}`),
-    ).toStrictEqual(['apps/empty/main.ts:3:3 metadata.name must be a non-empty string, got an empty string']);
+    ).toStrictEqual([
+      'apps/empty/main.ts:3:45 metadata.name must be a non-empty string, got an empty string',
+    ]);
   });
 
   test('a plain cdk8s app that synthesizes itself is told so, and writes nothing into the project', async () => {

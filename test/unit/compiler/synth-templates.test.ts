@@ -24,8 +24,9 @@ describe('synth checks templates', { timeout: 60_000 }, () => {
     projects.push(p);
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(2);
-    // Line 4 of the module: the import, `export default`, the Workspace, then the spawner.
-    expect(run.stdout).toContain('apps/bad/main.ts:4:');
+    // Line 7 of the module: the import, `export default`, the Workspace, the spawner's `new`
+    // line and three lines of its props, the last one setting the template.
+    expect(run.stdout).toContain('apps/bad/main.ts:7:');
     expect(run.stdout).toContain(
       '/spec/taskTemplate/promptTemplate: .Titel is not a variable of a githubIssues source (template line 1, column 8); did you mean ".Title"?',
     );
@@ -47,7 +48,7 @@ describe('synth checks templates', { timeout: 60_000 }, () => {
     projects.push(p);
     const run = await kelos(['synth'], p.root);
     expect(run.stdout).toContain(
-      'apps/hook/main.ts:3:3: error TaskSpawner hook /spec/taskTemplate/promptTemplate: .severity is not a variable of a webhook source (template line 1, column 11) [construct/invalid]\n    hint: known here: .Kind, .Payload, .id, .sev, .ID, .Title, .Body, .URL\n',
+      'apps/hook/main.ts:6:79: error TaskSpawner hook /spec/taskTemplate/promptTemplate: .severity is not a variable of a webhook source (template line 1, column 11) [construct/invalid]\n    hint: known here: .Kind, .Payload, .id, .sev, .ID, .Title, .Body, .URL\n',
     );
     expect(run.code).toBe(2);
   });
@@ -80,7 +81,7 @@ describe('synth checks the metadata of spawned Tasks', { timeout: 60_000 }, () =
 });
 
 describe('findings on construct-made objects', { timeout: 60_000 }, () => {
-  test('a validation and a policy finding point at the app line that created the object, the rendered line second', async () => {
+  test('a validation finding points at the prop, a policy finding on an unset field at the line that created the object, the rendered line second', async () => {
     const p = project({
       warn: appSource(
         [
@@ -100,7 +101,7 @@ describe('findings on construct-made objects', { timeout: 60_000 }, () => {
     const template = report.diagnostics.find((d) => d.code === 'template/conditional-field');
     expect(template?.source).toMatchObject({
       file: 'apps/warn/main.ts',
-      line: 4,
+      line: 7,
       constructPath: 'warn/hook',
       rendered: { file: 'dist/apps/warn/taskspawner-hook.yaml' },
     });
@@ -109,7 +110,7 @@ describe('findings on construct-made objects', { timeout: 60_000 }, () => {
     expect(policy?.source).toMatchObject({ file: 'apps/warn/main.ts', line: 4 });
     const text = await kelos(['synth', '--check'], p.root);
     expect(text.stdout).toMatch(
-      /^apps\/warn\/main\.ts:4:\d+: warning TaskSpawner hook \/spec\/taskTemplate\/promptTemplate: \.Number is not always set/m,
+      /^apps\/warn\/main\.ts:7:\d+: warning TaskSpawner hook \/spec\/taskTemplate\/promptTemplate: \.Number is not always set/m,
     );
     expect(text.stdout).toMatch(/^ {4}rendered at dist\/apps\/warn\/taskspawner-hook\.yaml:\d+:\d+$/m);
   });

@@ -116,7 +116,7 @@ describe('synth', { timeout: 60_000 }, () => {
     expect(Object.keys(JSON.parse(record).files)).toStrictEqual(first.result.files.map((f) => f.path));
   });
 
-  test('writes nothing when a construct rejects its props, and points at the line that made it', async () => {
+  test('writes nothing when a construct rejects its props, and points at the prop it rejects', async () => {
     const p = make({
       good: appSource(taskSource('fine')),
       bad: appSource(
@@ -137,7 +137,8 @@ describe('synth', { timeout: 60_000 }, () => {
         message: 'credentials.secretRef is required for api-key and oauth credential types',
         path: '/spec/worker',
         resource: { kind: 'Task', name: 'broken' },
-        source: { file: 'apps/bad/main.ts', line: 3, column: 3 },
+        // The `worker:` key, in the call's props.
+        source: { file: 'apps/bad/main.ts', line: 5, column: 5 },
       },
     ]);
   });

@@ -1,0 +1,170 @@
+import { describe, expect, test } from 'vitest';
+import { propPosition } from '../../../src/compiler/prop-sites.ts';
+import { synthesize } from '../../../src/compiler/synth.ts';
+import type { Diagnostic } from '../../../src/validate/diagnostic.ts';
+import { CONSTRUCTS, kelos, projectsDisposedAfterEach } from './project.ts';
+
+const make = projectsDisposedAfterEach();
+
+const FILE = 'apps/platform/main.ts';
+
+/** An app module of `lines`, which use `K` (the constructs) and `scope`. */
+const app = (...lines: string[]): string =>
+  [`import * as K from '${CONSTRUCTS}';`, 'export default function build(scope) {', ...lines, '}', ''].join(
+    '\n',
+  );
+
+/** 1-based line and column of the `nth` (0-based) occurrence of `needle` in `source`. */
+const at = (source: string, needle: string, nth = 0) => {
+  let offset = -1;
+  for (let n = 0; n <= nth; n++) offset = source.indexOf(needle, offset + 1);
+  if (offset < 0) throw new Error(`no ${needle} in the app`);
+  const before = source.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1) ?? '').length + 1 };
+};
+
+/** `line:column` of each diagnostic with `code` at `path`, by resource name. */
+const where = (diagnostics: readonly Diagnostic[], code: string, path: string) =>
+  Object.fromEntries(
+    diagnostics
+      .filter((d) => d.code === code && d.path === path)
+      .map((d) => [d.resource?.name, `${d.source?.file}:${d.source?.line}:${d.source?.column}`]),
+  );
+
+const pos = ({ line, column }: { line: number; column: number }) => `${FILE}:${line}:${column}`;
+
+const WORKER = "{ type: 'codex', credentials: { type: 'api-key', secretRef: { name: 'key' } } }";
+
+describe('a finding on a prop points at the line of the prop', { timeout: 60_000 }, () => {
+  test('an unknown key and a wrong value typed inline: at the key, in text and JSON, the object rendered after', async () => {
+    const source = app(
+      "  new K.TaskSpawner(scope, 'spawner', {",
+      "    metadata: { name: 'spawner' },",
+      "    when: { cron: { schedule: '0 * * * *' } },",
+      // Neither the comment nor the prompt's text is a key of the props.
+      `    taskTemplate: { worker: ${WORKER}, promptTemplate: 'maxConcurency: 3' },`,
+      '    // maxConcurency: 4',
+      '    maxConcurency: 2,',
+      '    maxTotalTasks: -1,',
+      '  });',
+      "  new K.Workspace(scope, 'ws', {",
+      "    metadata: { name: 'ws' },",
+      "    repo: 'not-a-url',",
+      '  });',
+    );
+    const p = make({ platform: source });
+    const result = await synthesize({ root: p.root });
+    expect(where(result.diagnostics, 'construct/invalid', '/spec/repo')).toStrictEqual({
+      ws: pos(at(source, "repo: 'not-a-url'")),
+    });
+    p.write(FILE, source.replace("'not-a-url'", "'https://github.com/a/b.git'"));
+    const fixed = await synthesize({ root: p.root });
+    expect(where(fixed.diagnostics, 'schema/unknown-field', '/spec/maxConcurency')).toStrictEqual({
+      spawner: pos(at(source, 'maxConcurency: 2')),
+    });
+    expect(where(fixed.diagnostics, 'schema/minimum', '/spec/maxTotalTasks')).toStrictEqual({
+      spawner: pos(at(source, 'maxTotalTasks: -1')),
+    });
+
+    const json = JSON.parse((await kelos(['synth', '--format', 'json'], p.root)).stdout) as {
+      diagnostics: Diagnostic[];
+    };
+    // A finding on a field the props do not set stays at the `new` line.
+    expect(
+      where(
+        json.diagnostics,
+        'hygiene/ttl-seconds-after-finished',
+        '/spec/taskTemplate/ttlSecondsAfterFinished',
+      ),
+    ).toStrictEqual({ spawner: pos(at(source, 'new K.TaskSpawner')) });
+    const unknown = json.diagnostics.find((d) => d.path === '/spec/maxConcurency');
+    expect(unknown?.source).toMatchObject({
+      file: FILE,
+      ...at(source, 'maxConcurency: 2'),
+      constructPath: 'platform/spawner',
+      rendered: { file: 'dist/apps/platform/taskspawner-spawner.yaml' },
+    });
+    const text = await kelos(['synth'], p.root);
+    const { line, column } = at(source, 'maxConcurency: 2');
+    expect(text.stdout + text.stderr).toContain(
+      `${FILE}:${line}:${column}: error TaskSpawner spawner /spec/maxConcurency: unknown field "spec.maxConcurency"; did you mean "maxConcurrency"?`,
+    );
+  });
+
+  test('a key of a shared object: every object made with it points at the one line of the mistake', async () => {
+    const source = app(
+      '  const worker = {',
+      "    type: 'codex',",
+      "    modle: 'o3',",
+      "    credentials: { type: 'api-key', secretRef: { name: 'key' } },",
+      '  };',
+      "  new K.Task(scope, 'a', { metadata: { name: 'a' }, worker, prompt: 'a' });",
+      "  new K.Task(scope, 'b', {",
+      "    metadata: { name: 'b' },",
+      '    worker: worker,',
+      "    prompt: 'b',",
+      '  });',
+      "  new K.TaskSpawner(scope, 'c', {",
+      "    metadata: { name: 'c' },",
+      "    when: { cron: { schedule: '0 * * * *' } },",
+      "    taskTemplate: { worker, promptTemplate: 'c' },",
+      '  });',
+    );
+    const p = make({ platform: source });
+    const result = await synthesize({ root: p.root });
+    const mistake = pos(at(source, 'modle'));
+    expect({
+      ...where(result.diagnostics, 'schema/unknown-field', '/spec/worker/modle'),
+      ...where(result.diagnostics, 'schema/unknown-field', '/spec/taskTemplate/worker/modle'),
+    }).toStrictEqual({ a: mistake, b: mistake, c: mistake });
+  });
+
+  test('where the key is not the one place the value can come from, the finding stays at the `new` line', async () => {
+    const source = app(
+      "  const flag = process.env['FLAG'] === 'x';",
+      // Either branch may be the rendered worker.
+      `  new K.Task(scope, 'either', { metadata: { name: 'either' }, worker: flag ? { ...${WORKER}, modle: 'a' } : { ...${WORKER}, modle: 'b' }, prompt: 'p' });`,
+      // A spread after the key may override it.
+      "  const extra = JSON.parse('{}');",
+      `  new K.Task(scope, 'spread', { metadata: { name: 'spread' }, worker: { ...${WORKER}, modle: 'a' }, ...extra, prompt: 'p' });`,
+      // The shared object's name is bound twice in the file: which one is meant is not told.
+      '  helper(scope);',
+      `  const worker = { ...${WORKER}, modle: 'c' };`,
+      "  new K.Task(scope, 'shadowed', { metadata: { name: 'shadowed' }, worker, prompt: 'p' });",
+      '}',
+      `function helper(scope, worker = { ...${WORKER}, modle: 'd' }) {`,
+      "  new K.Task(scope, 'param', { metadata: { name: 'param' }, worker, prompt: 'p' });",
+    );
+    const p = make({ platform: source });
+    const result = await synthesize({ root: p.root });
+    expect(where(result.diagnostics, 'schema/unknown-field', '/spec/worker/modle')).toStrictEqual({
+      either: pos(at(source, 'new K.Task', 0)),
+      spread: pos(at(source, 'new K.Task', 1)),
+      shadowed: pos(at(source, 'new K.Task', 2)),
+      param: pos(at(source, 'new K.Task', 3)),
+    });
+  });
+});
+
+describe('propPosition', () => {
+  const call = (props: string) => `const x = 1;\nnew K.Task(scope, 'a', ${props});\n`;
+
+  test.each([
+    ['a regular expression with a quote in it', "{ a: /'{/.source, bad: 1 }"],
+    ['a template with a substitution holding an object', `{ a: \`\${ { bad: 2 }.bad } }\`, bad: 1 }`],
+    ['a string with an escaped quote', "{ a: 'it\\'s { bad: 2 }', bad: 1 }"],
+    ['a quoted key', "{ a: 1, 'bad': 1 }"],
+  ])('reads past %s to the one key', (_name, props) => {
+    const text = call(props);
+    const offset = text.lastIndexOf('bad');
+    const line = text.slice(0, offset).split('\n').length;
+    const column = offset - text.lastIndexOf('\n', offset - 1) - (text[offset - 1] === "'" ? 1 : 0);
+    expect(propPosition(text, { line: 2, column: 1 }, '/spec/bad')).toStrictEqual({ line, column });
+  });
+
+  test('a call it cannot read, or a position that starts no call, tells nothing', () => {
+    expect(propPosition(call("{ bad: 'unterminated }"), { line: 2, column: 1 }, '/spec/bad')).toBeUndefined();
+    expect(propPosition(call('{ bad: 1 }'), { line: 2, column: 2 }, '/spec/bad')).toBeUndefined();
+    expect(propPosition(call('{ bad: 1, bad: 2 }'), { line: 2, column: 1 }, '/spec/bad')).toBeUndefined();
+  });
+});
