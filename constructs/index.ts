@@ -5,6 +5,7 @@
  */
 export * from './agent-config.ts';
 export * from './app.ts';
+export * from './app-namespace.ts';
 export * from './argocd/index.ts';
 export * from './install/index.ts';
 export * from './kelos-config.ts';

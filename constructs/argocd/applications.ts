@@ -41,7 +41,11 @@ export interface FleetSource {
     /** Directory whose subdirectories are apps (one Application each). */
     readonly apps: string;
   };
-  /** Namespace of app objects that name none. @default `default` */
+  /**
+   * Namespace of app objects that name none, which Argo CD creates (`CreateNamespace=true`); it
+   * creates no other, so an app whose objects name their own renders it (`AppNamespace`).
+   * `{{.path.basename}}` gives each app directory a namespace of its own. @default `default`
+   */
   readonly appsNamespace?: string;
 }
 

@@ -7,6 +7,7 @@
 import type { Construct } from 'constructs';
 import {
   AgentConfig,
+  AppNamespace,
   SelfDevelopment,
   synthWhenMain,
   TaskBudget,
@@ -16,7 +17,9 @@ import { Annotations } from '../../src/api/index.ts';
 
 /** Builds the example into `scope`. */
 export default function selfDevelopment(scope: Construct): void {
-  const namespace = 'kelos-dev';
+  // Argo CD creates only the ApplicationSet's destination namespace (default): this app's own
+  // namespace is rendered with it.
+  const { name: namespace } = new AppNamespace(scope, 'namespace', { name: 'kelos-dev' });
   const workspace = new Workspace(scope, 'workspace', {
     metadata: { name: 'kelos', namespace },
     repo: 'https://github.com/kelos-dev/kelos-ts.git',

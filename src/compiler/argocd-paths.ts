@@ -13,8 +13,10 @@
 import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { repositoryId } from '../api/repo-url.ts';
+import { plural } from '../policy/reporters/common.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
+import { isClusterScoped } from '../validate/kustomization.ts';
 import type { SourcePosition } from '../validate/load.ts';
 import type { FilesRepository, GitRemote } from './git-remotes.ts';
 import type { SynthObject } from './render.ts';
@@ -38,21 +40,55 @@ const repoUrlOf = (source: Json): { repoURL?: string } =>
   typeof source['repoURL'] === 'string' && source['repoURL'] !== '' ? { repoURL: source['repoURL'] } : {};
 
 /**
- * The paths an Argo CD object syncs from, each with its JSON pointer and the repository it is a
- * path of; the ApplicationSet's `/*` dropped, and with it the patterns its generator excludes
- * (`exclude: true`). `recurse`: an Application's directory source that reads the
- * subdirectories too.
+ * Where an Application (or an ApplicationSet's template) deploys: `spec.destination.namespace`,
+ * the namespace of the objects that set none, and whether `CreateNamespace=true` makes Argo CD
+ * create it (that one namespace only, never those the objects name themselves).
  */
-const pathsOf = (
-  object: Json,
-): Array<{
+interface Destination {
+  readonly namespace?: string;
+  readonly createNamespace: boolean;
+}
+
+const destinationOf = (spec: Json): Destination => {
+  const destination = isRecord(spec['destination']) ? spec['destination'] : {};
+  const syncPolicy = isRecord(spec['syncPolicy']) ? spec['syncPolicy'] : {};
+  const options = Array.isArray(syncPolicy['syncOptions']) ? syncPolicy['syncOptions'] : [];
+  return {
+    ...(typeof destination['namespace'] === 'string' &&
+      destination['namespace'] !== '' && { namespace: destination['namespace'] }),
+    createNamespace: options.includes('CreateNamespace=true'),
+  };
+};
+
+/** One path an Argo CD object syncs from; see {@link pathsOf}. */
+interface SyncedPath {
   pointer: string;
   path: string;
   apps: boolean;
   repoURL?: string;
   recurse?: boolean;
   excludes?: readonly string[];
-}> => {
+  destination: Destination;
+}
+
+/**
+ * The paths an Argo CD object syncs from, each with its JSON pointer, the repository it is a
+ * path of and where it deploys; the ApplicationSet's `/*` dropped, and with it the patterns its
+ * generator excludes (`exclude: true`). `recurse`: an Application's directory source that reads
+ * the subdirectories too.
+ */
+const pathsOf = (object: Json): SyncedPath[] =>
+  syncPathsOf(object).map((p) => ({ ...p, destination: destinationOf(specOf(object)) }));
+
+/** An Application's spec, or an ApplicationSet's Application template's. */
+const specOf = (object: Json): Json => {
+  const spec = isRecord(object['spec']) ? object['spec'] : {};
+  if (object['kind'] !== 'ApplicationSet') return spec;
+  const template = isRecord(spec['template']) ? spec['template'] : {};
+  return isRecord(template['spec']) ? template['spec'] : {};
+};
+
+const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
   const spec = isRecord(object['spec']) ? object['spec'] : {};
   if (object['kind'] === 'Application') {
     const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
@@ -203,6 +239,16 @@ const patternNames = (pattern: string, dir: string): boolean => {
   }
 };
 
+/**
+ * Whether Argo CD syncs project directory `dir` through `sync`: an Application's path (below it
+ * too when its directory source recurses), or an app directory its ApplicationSet generates an
+ * Application for. An app directory the ApplicationSet's generator excludes gets none.
+ */
+const syncsDirectory = (sync: SyncedPath, dir: string): boolean =>
+  sync.apps
+    ? names(sync.path, posix.dirname(dir)) && !(sync.excludes ?? []).some((x) => patternNames(x, dir))
+    : names(sync.path, dir) || (sync.recurse === true && ancestors(dir).some((a) => names(sync.path, a)));
+
 /** What {@link argocdTaskTtlDiagnostics} reads of an object: the object and the file it is in. */
 export type ObjectInFile = Pick<SynthObject, 'object' | 'file' | 'constructPath'>;
 
@@ -278,12 +324,7 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
     )
       continue;
     const dir = syncedFrom(o);
-    // An app directory the ApplicationSet's generator excludes gets no Application.
-    const onPath = syncs.filter((s) =>
-      s.apps
-        ? names(s.path, posix.dirname(dir)) && !(s.excludes ?? []).some((x) => patternNames(x, dir))
-        : names(s.path, dir) || (s.recurse === true && ancestors(dir).some((a) => names(s.path, a))),
-    );
+    const onPath = syncs.filter((s) => syncsDirectory(s, dir));
     if (onPath.length === 0) continue;
     const repository = repositoryOf(o);
     // Another repository's path is not this Task's directory; one told to be this repository
@@ -319,5 +360,154 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
       },
     });
   }
+  return out;
+}
+
+/** Namespaces every cluster has: nothing needs to create them. */
+const BUILT_IN_NAMESPACES: ReadonlySet<string> = new Set([
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+]);
+
+/**
+ * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`
+ * gives it (`{{.path.basename}}`, `{{path.basename}}`, their `Normalized` forms); `undefined`
+ * when another parameter is left, whose value cannot be told offline.
+ */
+const resolvedNamespace = (namespace: string, dir: string): string | undefined => {
+  const basename = posix.basename(dir);
+  const resolved = namespace.replace(/\{\{\s*\.?path\.basename(Normalized)?\s*\}\}/g, (_, normalized) =>
+    normalized ? basename.replace(/[^a-zA-Z0-9-.]/g, '-').toLowerCase() : basename,
+  );
+  return resolved.includes('{{') ? undefined : resolved;
+};
+
+/** What {@link namespaceMissingDiagnostics} reads of an app: its name, module and output directory. */
+export interface AppOutput<T extends ObjectInFile = ObjectInFile> {
+  readonly name: string;
+  /** The module that built it, where the finding points. */
+  readonly source: string;
+  /** Its output directory, relative to the project root (what an Argo CD path names). */
+  readonly dir: string;
+  readonly objects: readonly T[];
+}
+
+/** Options of {@link namespaceMissingDiagnostics}. */
+export interface NamespaceOptions {
+  /** Namespaces created outside this project (`externalNamespaces` in kelos.policy.yaml). */
+  readonly external?: readonly string[];
+  /** Where an object that sets no namespace lands when no Argo CD destination says. @default `default` */
+  readonly defaultNamespace?: string;
+}
+
+const MAX_LISTED = 3;
+
+/**
+ * A warning per app and namespace its namespaced objects are deployed into that nothing
+ * creates: no Namespace object among `apps` (any app or bundle of the project: Argo CD retries a
+ * sync that ran before the one creating it), no Argo CD destination with `CreateNamespace=true`
+ * (which creates that one namespace, not those the objects name themselves), not Argo CD's own
+ * namespace (its objects are there), not one every cluster has, not one listed as `external`.
+ * Argo CD's sync of such an app fails with `namespaces "…" not found`, and so does
+ * `kubectl apply -k` of its directory. An object that sets no namespace lands in the
+ * destination namespace of the Argo CD object that syncs its app; an app no Argo CD object
+ * syncs, in `defaultNamespace`.
+ */
+export function namespaceMissingDiagnostics<T extends ObjectInFile>(
+  apps: readonly AppOutput<T>[],
+  options: NamespaceOptions = {},
+): Diagnostic[] {
+  const objects = apps.flatMap((a) => a.objects);
+  const syncs = objects.flatMap((o) => {
+    const apiVersion = o.object['apiVersion'];
+    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    const by = `Argo CD ${String(o.object['kind'])} "${String(metadata['name'] ?? '')}"`;
+    return pathsOf(o.object).map((p) => ({ ...p, by }));
+  });
+  const created = new Set([...BUILT_IN_NAMESPACES, ...(options.external ?? [])]);
+  for (const o of objects) {
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    if (
+      o.object['apiVersion'] === 'v1' &&
+      o.object['kind'] === 'Namespace' &&
+      typeof metadata['name'] === 'string'
+    )
+      created.add(metadata['name']);
+    // Argo CD's objects live where Argo CD runs: that namespace exists, or nothing syncs at all.
+    if (String(o.object['apiVersion']).startsWith(ARGO_GROUP) && typeof metadata['namespace'] === 'string')
+      created.add(metadata['namespace']);
+  }
+  const destinations = apps.map((app) =>
+    syncs
+      .filter((s) => syncsDirectory(s, app.dir))
+      .map((s) => ({
+        by: s.by,
+        createNamespace: s.destination.createNamespace,
+        namespace:
+          s.destination.namespace === undefined
+            ? undefined
+            : resolvedNamespace(s.destination.namespace, app.dir),
+        templated:
+          s.destination.namespace !== undefined &&
+          resolvedNamespace(s.destination.namespace, app.dir) === undefined,
+      })),
+  );
+  for (const list of destinations)
+    for (const d of list) if (d.createNamespace && d.namespace !== undefined) created.add(d.namespace);
+
+  const out: Diagnostic[] = [];
+  apps.forEach((app, i) => {
+    const synced = destinations[i] ?? [];
+    // A destination Argo CD fills from a parameter that cannot be told offline may create any
+    // namespace: what this app needs may be it.
+    if (synced.some((d) => d.templated && d.createNamespace)) return;
+    // Argo CD puts an object that names no namespace in its destination's; one it cannot tell
+    // (a template parameter other than the path's) leaves such objects out.
+    const landing = synced.find((d) => d.namespace !== undefined || d.templated);
+    const fallback = landing
+      ? landing.namespace
+      : synced.length > 0
+        ? undefined
+        : (options.defaultNamespace ?? 'default');
+    const byNamespace = new Map<string, string[]>();
+    for (const o of app.objects) {
+      const kind = o.object['kind'];
+      if (isClusterScoped(kind) || kind === 'KelosConfig') continue;
+      const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+      const namespace =
+        typeof metadata['namespace'] === 'string' && metadata['namespace'] !== ''
+          ? metadata['namespace']
+          : fallback;
+      if (namespace === undefined || created.has(namespace)) continue;
+      byNamespace.set(namespace, [
+        ...(byNamespace.get(namespace) ?? []),
+        `${String(kind)} ${String(metadata['name'] ?? '')}`,
+      ]);
+    }
+    for (const [namespace, named] of byNamespace) {
+      const listed = `${named.slice(0, MAX_LISTED).join(', ')}${named.length > MAX_LISTED ? ` and ${named.length - MAX_LISTED} more` : ''}`;
+      const argo =
+        synced.length === 0
+          ? `no Argo CD Application of this project syncs ${app.dir}`
+          : synced
+              .map((d) =>
+                d.createNamespace && d.namespace !== undefined
+                  ? `${d.by} creates only its destination namespace "${d.namespace}" (CreateNamespace=true)`
+                  : `${d.by} creates no namespace (its syncOptions have no CreateNamespace=true)`,
+              )
+              .join('; ');
+      out.push({
+        severity: 'warning',
+        code: 'argocd/namespace-missing',
+        path: '',
+        message: `app ${app.name} deploys ${plural(named.length, 'object')} into namespace "${namespace}" (${listed}), which nothing creates: no app or bundle of this project renders a Namespace "${namespace}", ${argo}, and externalNamespaces in kelos.policy.yaml does not list it; ${synced.length === 0 ? 'applying them' : 'the sync'} fails with namespaces "${namespace}" not found, as kubectl apply -k ${app.dir} does`,
+        hint: `render the Namespace with the app (new AppNamespace(scope, 'namespace', { name: '${namespace}' }), from kelos-ts), or deploy the app through an Argo CD destination.namespace "${namespace}" with CreateNamespace=true; if it is created outside this repository, list it under externalNamespaces in kelos.policy.yaml`,
+        source: { file: app.source },
+      });
+    }
+  });
   return out;
 }

@@ -31,7 +31,11 @@ import {
 import { documentFromPositions } from '../validate/load.ts';
 import { bundlesBeside, cyclesAcrossBundles } from '../validate/references.ts';
 import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSite } from './app-run.ts';
-import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from './argocd-paths.ts';
+import {
+  argocdPathDiagnostics,
+  argocdTaskTtlDiagnostics,
+  namespaceMissingDiagnostics,
+} from './argocd-paths.ts';
 import {
   type Bundle,
   CONFIG_FILE,
@@ -611,6 +615,14 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ...(config.bundles ?? []).map((b) => normalize(b.outdir)),
     ]),
   );
+  // Only a whole run sees every Namespace and Argo CD destination the project renders.
+  if (!options.apps?.length)
+    diagnostics.push(
+      ...namespaceMissingDiagnostics(apps, {
+        external: options.validate?.externalNamespaces ?? [],
+        ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
+      }),
+    );
   const locateRendered = (o: SynthObject, pointer: string) => renderedDocument(o)?.locate(pointer);
   // git runs only when a Task is on a path an Argo CD object syncs: is its repoURL this project's?
   if (argocdTaskTtlDiagnostics(objects, locateRendered).length > 0) {

@@ -67,6 +67,12 @@ export interface PolicyConfig {
    */
   readonly externalSecrets: readonly string[];
   /**
+   * Namespaces created outside this project (by a platform team, another repository, a
+   * namespace controller): apps may deploy into them though nothing here creates them (see
+   * `argocd/namespace-missing`).
+   */
+  readonly externalNamespaces: readonly string[];
+  /**
    * Worst-case cost of one running agent, in USD per hour, per agent type and model. The key
    * `default` is the rate of models not listed (and of Tasks that leave the model unset).
    */
@@ -106,6 +112,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   },
   botIdentities: [],
   externalSecrets: [],
+  externalNamespaces: [],
   // One price list, shared with the operator's run-time estimates (src/api/rates.ts).
   rates: DEFAULT_MODEL_RATES,
   synth: 'enforce',
@@ -248,6 +255,7 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       ),
       botIdentities: strings(),
       externalSecrets: strings(),
+      externalNamespaces: strings(),
       rates: byAgentType(
         record(
           { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },
@@ -257,7 +265,7 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       ),
       synth: values(['enforce', 'report'], 'enforce or report'),
     },
-    'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
+    'a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, externalNamespaces, rates, synth',
   );
 };
 
@@ -279,6 +287,7 @@ interface ConfigDocument {
   };
   readonly botIdentities?: string[];
   readonly externalSecrets?: string[];
+  readonly externalNamespaces?: string[];
   readonly rates?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly synth?: 'enforce' | 'report';
 }
@@ -612,6 +621,7 @@ export function parsePolicyConfig(
     },
     botIdentities: doc.botIdentities ?? DEFAULT_POLICY_CONFIG.botIdentities,
     externalSecrets: doc.externalSecrets ?? DEFAULT_POLICY_CONFIG.externalSecrets,
+    externalNamespaces: doc.externalNamespaces ?? DEFAULT_POLICY_CONFIG.externalNamespaces,
     rates,
     synth: doc.synth ?? DEFAULT_POLICY_CONFIG.synth,
   };
@@ -632,6 +642,7 @@ export function policyConfigToDocument(config: PolicyConfig): Record<string, unk
     allowlists: config.allowlists,
     botIdentities: config.botIdentities,
     externalSecrets: config.externalSecrets,
+    externalNamespaces: config.externalNamespaces,
     rates: config.rates,
     synth: config.synth,
   };

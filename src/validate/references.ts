@@ -44,6 +44,13 @@ export interface ReferenceOptions {
    */
   readonly externalSecrets?: readonly string[];
   /**
+   * Namespaces known to exist in the cluster though nothing the project renders creates them
+   * (`externalNamespaces` in kelos.policy.yaml): synth's `argocd/namespace-missing` leaves apps
+   * deploying into them alone.
+   * @default []
+   */
+  readonly externalNamespaces?: readonly string[];
+  /**
    * Where the user wrote the object a document holds, when not in the document's file: synth
    * validates what it renders, and a message naming another object's place (the first of two
    * with one name) names the app line that made it, not a file that may never be written.

@@ -224,7 +224,7 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
   const result = await synthesizeProject(
     io,
     'check',
-    { externalSecrets: config.externalSecrets },
+    { externalSecrets: config.externalSecrets, externalNamespaces: config.externalNamespaces },
     appTimeoutMs,
   );
   const { atAppSource, renderedDocument } = await import('../../compiler/synth.ts');

@@ -250,8 +250,8 @@ export const synthCommand: CommandFactory = (io, done) =>
       const once = async (): Promise<ExitCode> => {
         try {
           // Read on every run: watch mode picks up a Secret declared since the last one.
-          const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS);
-          const outcome = await runSynth({ ...options, validate: { externalSecrets } });
+          const { externalSecrets, externalNamespaces } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS);
+          const outcome = await runSynth({ ...options, validate: { externalSecrets, externalNamespaces } });
           return report(io, outcome, mode, flags.format, flags.verbose === true);
         } catch (err) {
           if (err instanceof ConfigError || err instanceof AppSelectionError)

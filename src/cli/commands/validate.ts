@@ -183,10 +183,15 @@ export const validateCommand: CommandFactory = (io, done) =>
       assertBesideUsable(flags.beside, paths, 'validate', 'validated');
       const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
       if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
-      const { externalSecrets } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
+      const { externalSecrets, externalNamespaces } = await loadPolicyConfig(
+        io.cwd,
+        BUILTIN_RULE_IDS,
+        flags.config,
+      );
       const options: ValidateOptions = {
         requireRefs: flags.strictRefs === true,
         externalSecrets,
+        externalNamespaces,
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       };
       const run =

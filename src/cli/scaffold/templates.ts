@@ -197,6 +197,12 @@ externalSecrets:
   - github-token        # the Workspace's token: GITHUB_TOKEN, or a GitHub App's appID/installationID/privateKey
   - claude-oauth-token  # the agent's credentials: CLAUDE_CODE_OAUTH_TOKEN
 
+# Namespaces created outside this repository (by a platform team, another repository). Argo CD's
+# CreateNamespace=true creates only the apps' destination namespace (default, see
+# deploy/argocd.ts); an app whose objects name another one renders it (new AppNamespace(scope,
+# 'namespace', { name: 'team-a' })) or lists it here, or synth warns (argocd/namespace-missing).
+externalNamespaces: []
+
 # Worst-case cost of one running agent in USD per hour, per agent type and model, for the budget
 # forecast (forecast/budget-worst-case): a TaskBudget must cover what its spawners could spend
 # at full concurrency for a whole period. Set them from your own TaskRecords.
@@ -330,6 +336,12 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
   kubectl create secret generic claude-oauth-token --from-literal=CLAUDE_CODE_OAUTH_TOKEN=...
   \`\`\`
 
+- Namespaces: each app's Application deploys into \`default\` (\`appsNamespace\` in
+  \`deploy/argocd.ts\`), which Argo CD creates (\`CreateNamespace=true\`), and creates no other.
+  An app whose objects set \`metadata.namespace: team-a\` renders that namespace too
+  (\`new AppNamespace(scope, 'namespace', { name: 'team-a' })\`, from kelos-ts), or, when someone
+  else creates it, lists it under \`externalNamespaces\` in \`kelos.policy.yaml\`;
+  \`kelos synth\` and \`kelos check\` warn otherwise (\`argocd/namespace-missing\`).
 - \`deploy/install.ts\` renders the operator install into \`dist/install/\`, \`deploy/argocd.ts\` the
   Argo CD objects into \`dist/argocd/\`, and \`dist/crds/\` holds the kelos.dev CRDs. Argo CD reads
   \`${o.repoURL}\` (set \`repoURL\` in \`deploy/argocd.ts\`); with this

@@ -68,7 +68,7 @@ describe('policy config', () => {
         rates: { codex: { default: -1 }, gemini: 3 },
       }),
     ).toStrictEqual([
-      'kelos.policy.yaml: rule: unknown key; did you mean rules? expected one of rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth',
+      'kelos.policy.yaml: rule: unknown key; did you mean rules? expected one of rules, thresholds, allowlists, botIdentities, externalSecrets, externalNamespaces, rates, synth',
       'kelos.policy.yaml: rules.budget/no-such-rule: unknown rule id (kelos check --list-rules lists them)',
       'kelos.policy.yaml: rules.budget/active-deadline.severity: expected error, warning or info, got "fatal"',
       'kelos.policy.yaml: rules.budget/active-deadline.when: unknown key; expected enabled or severity',
@@ -144,7 +144,7 @@ describe('policy config', () => {
 
   test('a file that is not a mapping, and rule entries and durations of the wrong kind', () => {
     expect(problemsOf([1])).toStrictEqual([
-      'kelos.policy.yaml: expected a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, rates, synth, got [1]',
+      'kelos.policy.yaml: expected a mapping with keys rules, thresholds, allowlists, botIdentities, externalSecrets, externalNamespaces, rates, synth, got [1]',
     ]);
     expect(
       problemsOf({
