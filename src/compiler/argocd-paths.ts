@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { repositoryId } from '../api/repo-url.ts';
 import { plural } from '../policy/reporters/common.ts';
+import type { SourceLocation } from '../validate/diagnostic.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
 import { isClusterScoped } from '../validate/kustomization.ts';
@@ -384,22 +385,38 @@ const resolvedNamespace = (namespace: string, dir: string): string | undefined =
   return resolved.includes('{{') ? undefined : resolved;
 };
 
-/** What {@link namespaceMissingDiagnostics} reads of an app: its name, module and output directory. */
+/**
+ * What {@link namespaceMissingDiagnostics} reads of what is deployed as one: an app synth
+ * renders, or a kustomization root (or the loose manifests of a directory) `kelos check` reads.
+ */
 export interface AppOutput<T extends ObjectInFile = ObjectInFile> {
-  readonly name: string;
-  /** The module that built it, where the finding points. */
-  readonly source: string;
-  /** Its output directory, relative to the project root (what an Argo CD path names). */
+  /** How the finding names it: `app platform`, `kustomization manifests/team`. */
+  readonly label: string;
+  /** Its directory, relative to the project or repository root (what an Argo CD path names). */
   readonly dir: string;
   readonly objects: readonly T[];
+  /** Where the finding points: the app's module, or the first object in the namespace. */
+  readonly source: (first: T) => SourceLocation;
+  /** The command that applies it by hand: `kubectl apply -k dist/apps/platform`. */
+  readonly apply: string;
 }
 
 /** Options of {@link namespaceMissingDiagnostics}. */
-export interface NamespaceOptions {
+export interface NamespaceOptions<T extends ObjectInFile = ObjectInFile> {
   /** Namespaces created outside this project (`externalNamespaces` in kelos.policy.yaml). */
   readonly external?: readonly string[];
   /** Where an object that sets no namespace lands when no Argo CD destination says. @default `default` */
   readonly defaultNamespace?: string;
+  /**
+   * Objects deployed beside `apps` (`kelos check --beside`): their Namespaces and Argo CD
+   * destinations count, their own namespaces are not reported.
+   */
+  readonly beside?: readonly T[];
+  /**
+   * Whether `apps` are plain manifests (`kelos check` paths), not the apps synth renders: only
+   * those an Argo CD object among them (or beside them) syncs are judged.
+   */
+  readonly manifests?: boolean;
 }
 
 const MAX_LISTED = 3;
@@ -417,9 +434,9 @@ const MAX_LISTED = 3;
  */
 export function namespaceMissingDiagnostics<T extends ObjectInFile>(
   apps: readonly AppOutput<T>[],
-  options: NamespaceOptions = {},
+  options: NamespaceOptions<T> = {},
 ): Diagnostic[] {
-  const objects = apps.flatMap((a) => a.objects);
+  const objects = [...apps.flatMap((a) => a.objects), ...(options.beside ?? [])];
   const syncs = objects.flatMap((o) => {
     const apiVersion = o.object['apiVersion'];
     if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
@@ -464,6 +481,8 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
     // A destination Argo CD fills from a parameter that cannot be told offline may create any
     // namespace: what this app needs may be it.
     if (synced.some((d) => d.templated && d.createNamespace)) return;
+    // Plain manifests nothing here deploys may be applied anywhere, into namespaces made elsewhere.
+    if (options.manifests && synced.length === 0) return;
     // Argo CD puts an object that names no namespace in its destination's; one it cannot tell
     // (a template parameter other than the path's) leaves such objects out.
     const landing = synced.find((d) => d.namespace !== undefined || d.templated);
@@ -472,7 +491,7 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
       : synced.length > 0
         ? undefined
         : (options.defaultNamespace ?? 'default');
-    const byNamespace = new Map<string, string[]>();
+    const byNamespace = new Map<string, { first: T; named: string[] }>();
     for (const o of app.objects) {
       const kind = o.object['kind'];
       if (isClusterScoped(kind) || kind === 'KelosConfig') continue;
@@ -482,12 +501,11 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
           ? metadata['namespace']
           : fallback;
       if (namespace === undefined || created.has(namespace)) continue;
-      byNamespace.set(namespace, [
-        ...(byNamespace.get(namespace) ?? []),
-        `${String(kind)} ${String(metadata['name'] ?? '')}`,
-      ]);
+      const seen = byNamespace.get(namespace) ?? { first: o, named: [] };
+      seen.named.push(`${String(kind)} ${String(metadata['name'] ?? '')}`);
+      byNamespace.set(namespace, seen);
     }
-    for (const [namespace, named] of byNamespace) {
+    for (const [namespace, { first, named }] of byNamespace) {
       const listed = `${named.slice(0, MAX_LISTED).join(', ')}${named.length > MAX_LISTED ? ` and ${named.length - MAX_LISTED} more` : ''}`;
       const argo =
         synced.length === 0
@@ -503,9 +521,9 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
         severity: 'warning',
         code: 'argocd/namespace-missing',
         path: '',
-        message: `app ${app.name} deploys ${plural(named.length, 'object')} into namespace "${namespace}" (${listed}), which nothing creates: no app or bundle of this project renders a Namespace "${namespace}", ${argo}, and externalNamespaces in kelos.policy.yaml does not list it; ${synced.length === 0 ? 'applying them' : 'the sync'} fails with namespaces "${namespace}" not found, as kubectl apply -k ${app.dir} does`,
-        hint: `render the Namespace with the app (new AppNamespace(scope, 'namespace', { name: '${namespace}' }), from kelos-ts), or deploy the app through an Argo CD destination.namespace "${namespace}" with CreateNamespace=true; if it is created outside this repository, list it under externalNamespaces in kelos.policy.yaml`,
-        source: { file: app.source },
+        message: `${app.label} deploys ${plural(named.length, 'object')} into namespace "${namespace}" (${listed}), which nothing creates: ${options.manifests ? 'no manifest among the paths or beside them defines' : 'no app or bundle of this project renders'} a Namespace "${namespace}", ${argo}, and externalNamespaces in kelos.policy.yaml does not list it; ${synced.length === 0 ? 'applying them' : 'the sync'} fails with namespaces "${namespace}" not found, as ${app.apply} does`,
+        hint: `${options.manifests ? `add a Namespace "${namespace}" (apiVersion: v1, kind: Namespace) to the manifests` : `render the Namespace with the app (new AppNamespace(scope, 'namespace', { name: '${namespace}' }), from kelos-ts)`}, or deploy them through an Argo CD destination.namespace "${namespace}" with CreateNamespace=true; if it is created outside this repository, list it under externalNamespaces in kelos.policy.yaml`,
+        source: app.source(first),
       });
     }
   });

@@ -618,10 +618,19 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   // Only a whole run sees every Namespace and Argo CD destination the project renders.
   if (!options.apps?.length)
     diagnostics.push(
-      ...namespaceMissingDiagnostics(apps, {
-        external: options.validate?.externalNamespaces ?? [],
-        ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
-      }),
+      ...namespaceMissingDiagnostics(
+        apps.map((a) => ({
+          label: `app ${a.name}`,
+          dir: a.dir,
+          objects: a.objects,
+          source: () => ({ file: a.source }),
+          apply: `kubectl apply -k ${a.dir}`,
+        })),
+        {
+          external: options.validate?.externalNamespaces ?? [],
+          ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
+        },
+      ),
     );
   const locateRendered = (o: SynthObject, pointer: string) => renderedDocument(o)?.locate(pointer);
   // git runs only when a Task is on a path an Argo CD object syncs: is its repoURL this project's?

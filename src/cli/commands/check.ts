@@ -23,7 +23,7 @@ import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
-import { argocdTaskTtlDiagnostics } from '../../compiler/argocd-paths.ts';
+import { argocdTaskTtlDiagnostics, namespaceMissingDiagnostics } from '../../compiler/argocd-paths.ts';
 import { type FilesRepository, gitRepositoryOf, NOT_IN_REPOSITORY } from '../../compiler/git-remotes.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import type { SynthObject } from '../../compiler/render.ts';
@@ -172,6 +172,55 @@ const taskTtlUnderArgoCd = async (
     locate,
     syncedFrom,
     (o) => repositories.get(o) ?? NOT_IN_REPOSITORY,
+  );
+};
+
+/**
+ * `argocd/namespace-missing` on manifests, as synth reports it on its apps: for each
+ * kustomization root (the loose manifests, for each directory), every namespace its objects use
+ * that no Namespace among the paths or `--beside` them, no Argo CD destination with
+ * `CreateNamespace=true` there and no `externalNamespaces` entry creates, at the first object
+ * in it.
+ */
+const namespacesNotCreated = (
+  bundles: readonly Bundle[],
+  beside: readonly Bundle[],
+  external: readonly string[],
+  cwd: string,
+): Diagnostic[] => {
+  const roots = new Map<string, string | undefined>();
+  const placed = (b: Bundle) => b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc }));
+  type Placed = ReturnType<typeof placed>[number];
+  const groups = bundles.flatMap((b) => {
+    if (b.name !== '')
+      return [
+        {
+          label: `kustomization ${b.name}`,
+          path: b.name,
+          apply: `kubectl apply -k ${b.name}`,
+          objects: placed(b),
+        },
+      ];
+    // Loose manifests: Argo CD syncs a directory, kubectl applies one.
+    const byDirectory = new Map<string, Placed[]>();
+    for (const o of placed(b))
+      byDirectory.set(dirname(o.file), [...(byDirectory.get(dirname(o.file)) ?? []), o]);
+    return [...byDirectory].map(([dir, objects]) => ({
+      label: `the directory ${dir}`,
+      path: dir,
+      apply: `kubectl apply -f ${dir}`,
+      objects,
+    }));
+  });
+  return namespaceMissingDiagnostics(
+    groups.map((g) => ({
+      label: g.label,
+      dir: repositoryPath(g.path, cwd, roots),
+      objects: g.objects,
+      apply: g.apply,
+      source: (first: Placed) => ({ file: first.file, ...first.doc.locate('/metadata/namespace') }),
+    })),
+    { external, beside: beside.flatMap(placed), manifests: true },
   );
 };
 
@@ -393,6 +442,7 @@ export const checkCommand: CommandFactory = (io, done) =>
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
               ...ttl,
+              ...namespacesNotCreated(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
             ],
             suppressions: reports.flatMap((r) => r.suppressions),
             rules,

@@ -44,7 +44,7 @@ describe('argocd/namespace-missing', { timeout: 60_000 }, () => {
         message:
           'app platform deploys 3 objects into namespace "team-a" (Workspace w, Task a, Task b), which nothing creates: no app or bundle of this project renders a Namespace "team-a", Argo CD ApplicationSet "kelos-apps" creates only its destination namespace "default" (CreateNamespace=true), and externalNamespaces in kelos.policy.yaml does not list it; the sync fails with namespaces "team-a" not found, as kubectl apply -k dist/apps/platform does',
         hint: expect.stringContaining(
-          "new AppNamespace(scope, 'namespace', { name: 'team-a' }), from kelos-ts), or deploy the app through an Argo CD destination.namespace \"team-a\" with CreateNamespace=true",
+          "new AppNamespace(scope, 'namespace', { name: 'team-a' }), from kelos-ts), or deploy them through an Argo CD destination.namespace \"team-a\" with CreateNamespace=true",
         ) as unknown as string,
         source: { file: 'apps/01-platform/main.ts' },
       },
@@ -118,5 +118,46 @@ describe('argocd/namespace-missing', { timeout: 60_000 }, () => {
         'no Argo CD Application of this project syncs dist/apps/platform, and externalNamespaces in kelos.policy.yaml does not list it; applying them fails',
       ),
     ]);
+  });
+});
+
+describe('argocd/namespace-missing in kelos check on a plain YAML tree', { timeout: 60_000 }, () => {
+  const WORKSPACE = (namespace: string) => `apiVersion: kelos.dev/v1alpha2
+kind: Workspace
+metadata:
+  name: w
+  namespace: ${namespace}
+spec:
+  repo: https://github.com/a/b.git
+`;
+  const APPLICATION = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: team, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/acme/fleet.git', path: manifests/team}
+  destination: {server: 'https://kubernetes.default.svc', namespace: team-b}
+  syncPolicy: {syncOptions: [CreateNamespace=true]}
+`;
+
+  test('a namespace the Application creates not, at the first object in it; a Namespace --beside the paths creates it; a tree nothing syncs is not judged', async () => {
+    const p = make({});
+    p.write('argocd/apps.yaml', APPLICATION);
+    p.write('manifests/team/workspace.yaml', WORKSPACE('team-a'));
+    p.write('manifests/team/other.yaml', WORKSPACE('team-b').replace('name: w', 'name: v'));
+    p.write('namespaces/team-a.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\n');
+    const check = async (...args: string[]) => {
+      const run = await kelos(['check', 'manifests', ...args, '--format', 'json'], p.root);
+      return missing((JSON.parse(run.stdout) as { diagnostics: Diagnostic[] }).diagnostics);
+    };
+    const found = await check('--beside', 'argocd');
+    expect(found.map((d) => [d.source?.file, d.source?.line, d.message])).toStrictEqual([
+      [
+        'manifests/team/workspace.yaml',
+        5,
+        'the directory manifests/team deploys 1 object into namespace "team-a" (Workspace w), which nothing creates: no manifest among the paths or beside them defines a Namespace "team-a", Argo CD Application "team" creates only its destination namespace "team-b" (CreateNamespace=true), and externalNamespaces in kelos.policy.yaml does not list it; the sync fails with namespaces "team-a" not found, as kubectl apply -f manifests/team does',
+      ],
+    ]);
+    expect(await check('--beside', 'argocd', 'namespaces')).toStrictEqual([]);
+    expect(await check()).toStrictEqual([]);
   });
 });
