@@ -619,8 +619,9 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   if (!options.apps?.length)
     diagnostics.push(
       ...namespaceMissingDiagnostics(
-        apps.map((a) => ({
-          label: `app ${a.name}`,
+        apps.map((a, i) => ({
+          // Module apps come first, bundles right after them (as rendered above).
+          label: `${i >= modules.length && i < modules.length + bundles.length ? 'bundle' : 'app'} ${a.name}`,
           dir: a.dir,
           objects: a.objects,
           source: () => ({ file: a.source }),

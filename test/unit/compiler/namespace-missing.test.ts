@@ -111,6 +111,22 @@ describe('argocd/namespace-missing', { timeout: 60_000 }, () => {
     expect(missing((await synthesize({ root: p.root })).diagnostics)).toStrictEqual([]);
   });
 
+  test('a bundle is named as one: an install watching a namespace nothing creates', async () => {
+    const p = make(
+      { '01-platform': PLATFORM("  new K.AppNamespace(scope, 'namespace', { name: 'team-a' });") },
+      'kelos:\n  apps: [apps/*/main.ts]\n  outdir: dist/apps\n  crds: false\n  bundles:\n    - { app: deploy/install.ts, outdir: dist/install }\n',
+    );
+    p.write(
+      'deploy/install.ts',
+      appSource("  new K.KelosInstall(scope, 'kelos', { watchNamespaces: ['team-a', 'team-c'] });"),
+    );
+    expect(missing((await synthesize({ root: p.root })).diagnostics).map((d) => d.message)).toStrictEqual([
+      expect.stringMatching(
+        /^bundle install deploys 2 objects into namespace "team-c" \(Role kelos-operator, RoleBinding kelos-operator\), which nothing creates/,
+      ),
+    ]);
+  });
+
   test('without Argo CD, objects that name a namespace nothing creates are reported too', async () => {
     const p = make({ '01-platform': PLATFORM() });
     expect(missing((await synthesize({ root: p.root })).diagnostics).map((d) => d.message)).toStrictEqual([
