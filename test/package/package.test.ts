@@ -417,7 +417,8 @@ describe('the packed tarball, installed outside the repository', () => {
       const worker = "worker: { type: 'codex', credentials: { type: 'none' } }";
       // A finding on the rendered object (the site the construct recorded) ...
       app('task', [`  new Task(scope, 'fix', { metadata: { name: 'fix' }, prompt: 'Fix it.', ${worker} });`]);
-      // ... and an error the construct throws (the runner reads the app line from its stack).
+      // ... and an error the construct throws (the runner reads the app line from its stack, and
+      // synth moves it to the key of the prop it is about).
       app('spawner', [
         `  new TaskSpawner(scope, 'triage', { metadata: { name: 'triage' }, when: { githubIssues: {} },`,
         `    taskTemplate: { promptTemplate: 'Fix {{.Titel}}', ${worker} } });`,
@@ -434,7 +435,7 @@ describe('the packed tarball, installed outside the repository', () => {
         'apps/task/main.ts:3:3: error Task fix /spec/worker/podOverrides/activeDeadlineSeconds:',
       );
       expect(synth.stdout).toContain(
-        'apps/spawner/main.ts:3:3: error TaskSpawner triage /spec/taskTemplate/promptTemplate: .Titel is not a variable',
+        'apps/spawner/main.ts:4:21: error TaskSpawner triage /spec/taskTemplate/promptTemplate: .Titel is not a variable',
       );
       expect(synth.code).toBe(2);
       const loaded = readFileSync(join(dir, 'loaded.txt'), 'utf8').split('\n');
