@@ -667,16 +667,23 @@ export const propSites = (root: string): PropSite => {
     }
     return reader;
   };
+  // An app that builds objects in a loop makes many at one call, with the same findings each.
+  const found = new Map<string, Position | null>();
   return (site, pointer) => {
     const { line, column } = site;
     if (line === undefined || column === undefined || !pointer.startsWith('/')) return site;
     const at = `${site.file}:${line}:${column}`;
-    let keys = calls.get(at);
-    if (keys === undefined) {
-      keys = readerOf(site.file)?.callKeys({ line, column }) ?? null;
-      calls.set(at, keys);
+    const memo = `${at}\u0000${pointer}`;
+    let key = found.get(memo);
+    if (key === undefined) {
+      let keys = calls.get(at);
+      if (keys === undefined) {
+        keys = readerOf(site.file)?.callKeys({ line, column }) ?? null;
+        calls.set(at, keys);
+      }
+      key = (keys && keyAt(keys, pointer)) ?? null;
+      found.set(memo, key);
     }
-    const key = keys && keyAt(keys, pointer);
     return key ? { file: site.file, ...key } : site;
   };
 };
