@@ -203,8 +203,12 @@ const namespacesNotCreated = (
       ];
     // Loose manifests: Argo CD syncs a directory, kubectl applies one.
     const byDirectory = new Map<string, Placed[]>();
-    for (const o of placed(b))
-      byDirectory.set(dirname(o.file), [...(byDirectory.get(dirname(o.file)) ?? []), o]);
+    for (const o of placed(b)) {
+      const dir = dirname(o.file);
+      const same = byDirectory.get(dir);
+      if (same) same.push(o);
+      else byDirectory.set(dir, [o]);
+    }
     return [...byDirectory].map(([dir, objects]) => ({
       label: `the directory ${dir}`,
       path: dir,
