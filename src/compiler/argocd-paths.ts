@@ -280,6 +280,16 @@ const repositoryMatch = (
   return same ? { same } : { other: true };
 };
 
+/** The paths the Argo CD objects among `objects` sync, each with who syncs it, for messages. */
+const argoSyncs = (objects: readonly ObjectInFile[]) =>
+  objects.flatMap((o) => {
+    const apiVersion = o.object['apiVersion'];
+    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    const by = `Argo CD ${String(o.object['kind'])} "${String(metadata['name'] ?? '')}"`;
+    return pathsOf(o.object).map((p) => ({ ...p, by }));
+  });
+
 /**
  * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the Argo CD
  * objects among `objects` syncs (an Application's path, below it too when its directory source
@@ -304,13 +314,7 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
   syncedFrom: (o: T) => string = (o) => posix.dirname(o.file),
   repositoryOf: (o: T) => FilesRepository = () => NOT_LOOKED_UP,
 ): Diagnostic[] {
-  const syncs = objects.flatMap((o) => {
-    const apiVersion = o.object['apiVersion'];
-    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
-    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
-    const by = `Argo CD ${String(o.object['kind'])} "${String(metadata['name'] ?? '')}"`;
-    return pathsOf(o.object).map((p) => ({ ...p, by }));
-  });
+  const syncs = argoSyncs(objects);
   if (syncs.length === 0) return [];
   const out: Diagnostic[] = [];
   for (const o of objects) {
@@ -437,13 +441,7 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
   options: NamespaceOptions<T> = {},
 ): Diagnostic[] {
   const objects = [...apps.flatMap((a) => a.objects), ...(options.beside ?? [])];
-  const syncs = objects.flatMap((o) => {
-    const apiVersion = o.object['apiVersion'];
-    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
-    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
-    const by = `Argo CD ${String(o.object['kind'])} "${String(metadata['name'] ?? '')}"`;
-    return pathsOf(o.object).map((p) => ({ ...p, by }));
-  });
+  const syncs = argoSyncs(objects);
   const created = new Set([...BUILT_IN_NAMESPACES, ...(options.external ?? [])]);
   for (const o of objects) {
     const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
