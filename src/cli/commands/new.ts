@@ -27,11 +27,14 @@ export const packageNameOf = (dir: string): string =>
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[._-]+/, '') || 'kelos-gitops';
 
-/** The local path a `--kelos-version` names (`file:…`, or a bare tarball path), if it names one. */
+/**
+ * The local path a `--kelos-version` names (`file:…`, a path, or a bare tarball name), if it
+ * names one: npm reads `./x`, `../x`, `/x` and `~/x` as paths too.
+ */
 const localPath = (spec: string): string | undefined =>
   /^file:/i.test(spec)
     ? spec.slice('file:'.length)
-    : /^\.\.?[/\\]|^[^/\\:@#]+\.(?:tgz|tar\.gz|tar)$/i.test(spec)
+    : /^\.\.?[/\\]|^~?[/\\]|^[^/\\:@#]+\.(?:tgz|tar\.gz|tar)$/i.test(spec)
       ? spec
       : undefined;
 

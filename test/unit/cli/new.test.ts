@@ -106,6 +106,8 @@ describe('kelos new', () => {
       [cwd, 'deep/rel3', './kelos-ts-0.2.0.tgz'],
       [cwd, 'rel4', 'kelos-ts-0.2.0.tgz'],
       [cwd, 'abs', `file:${join(cwd, 'kelos-ts-0.2.0.tgz')}`],
+      // npm reads a plain absolute path as a path too.
+      [cwd, 'abs2', join(cwd, 'kelos-ts-0.2.0.tgz')],
     ] as const) {
       const run = await kelos(['new', dir, '--kelos-version', spec], { cwd: where });
       expect(run.code, run.stderr).toBe(0);
