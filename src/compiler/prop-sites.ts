@@ -85,6 +85,26 @@ const PUNCTUATORS = [
   '>>',
 ];
 
+/** Assignment operators: after a member of a declared object, they change what it holds. */
+const ASSIGNMENTS = new Set([
+  '=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '**=',
+  '<<=',
+  '>>=',
+  '>>>=',
+  '&=',
+  '|=',
+  '^=',
+  '&&=',
+  '||=',
+  '??=',
+]);
+
 /** Words after which a `/` starts a regular expression, not a division. */
 const BEFORE_REGEX = new Set([
   'return',
@@ -532,6 +552,32 @@ export class SourceReader {
     return block < 0 || (block < use && this.matchOf(block) > use) ? found.brace : -1;
   }
 
+  /**
+   * Whether the use of a name at token `i` may change the object it holds: an assignment to a
+   * member of it (`name.a.b = …`, `name[k] += …`, `name.n++`, `++name.n`), `delete name.a`, or
+   * `Object.assign(name, …)`.
+   */
+  private mutates(i: number): boolean {
+    const prev = this.token(i - 1);
+    if (prev?.text === 'delete' || is(prev, '++') || is(prev, '--')) return true;
+    if (is(prev, '(') && this.token(i - 2)?.text === 'assign' && is(this.token(i - 3), '.')) return true;
+    let j = i + 1;
+    let member = false;
+    for (;;) {
+      const t = this.token(j);
+      if ((is(t, '.') || is(t, '?.')) && this.token(j + 1)?.kind === 'id') j += 2;
+      else if (is(t, '[')) j = this.matchOf(j) + 1;
+      else break;
+      member = true;
+    }
+    const next = this.token(j);
+    return (
+      member &&
+      next?.kind === 'punct' &&
+      (ASSIGNMENTS.has(next.text) || next.text === '++' || next.text === '--')
+    );
+  }
+
   /** {@link objectDeclaration} without the scope. */
   private declaredObject(name: string): { decl: number; brace: number } | null {
     if (!this.names) {
@@ -550,6 +596,8 @@ export class SourceReader {
       if (is(prev, '.') || is(prev, '?.')) continue;
       const e = this.parentOf(i);
       if (is(this.token(i + 1), ':') && this.token(e)?.text === '{' && this.startsMember(e, i)) continue;
+      // Changed after it is declared: the literal no longer says what the objects got.
+      if (this.mutates(i)) return null;
       if (!this.binds(i)) continue;
       if (declared >= 0) return null;
       declared = i;

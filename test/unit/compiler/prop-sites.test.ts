@@ -146,6 +146,40 @@ describe('a finding on a prop points at the line of the prop', { timeout: 60_000
   });
 });
 
+describe('a shared object changed after its declaration', { timeout: 60_000 }, () => {
+  test('the finding stays at the `new` line, where the literal no longer says what the object got', async () => {
+    const task = (name: string, worker: string) =>
+      `  new K.Task(scope, '${name}', { metadata: { name: '${name}' }, worker: ${worker}, prompt: 'p' });`;
+    const source = app(
+      `  const w1 = { ...${WORKER}, modle: 'a' };`,
+      "  w1.modle = 'b';",
+      task('assigned', 'w1'),
+      `  const w2 = { ...${WORKER}, modle: 'a' };`,
+      "  Object.assign(w2, { modle: 'b' });",
+      task('merged', 'w2'),
+      `  const w3 = { ...${WORKER}, modle: 'a' };`,
+      "  w3['modle'] += 'x';",
+      task('indexed', 'w3'),
+      `  const w4 = { ...${WORKER}, modle: 'a', model: 'm' };`,
+      '  delete w4.model;',
+      task('deleted', 'w4'),
+      // Read, not changed: the key is still the one place.
+      `  const w5 = { ...${WORKER}, modle: 'a' };`,
+      '  if (w5.modle === w5.type) throw new Error();',
+      task('read', 'w5'),
+    );
+    const p = make({ platform: source });
+    const result = await synthesize({ root: p.root });
+    expect(where(result.diagnostics, 'schema/unknown-field', '/spec/worker/modle')).toStrictEqual({
+      assigned: pos(at(source, 'new K.Task', 0)),
+      merged: pos(at(source, 'new K.Task', 1)),
+      indexed: pos(at(source, 'new K.Task', 2)),
+      deleted: pos(at(source, 'new K.Task', 3)),
+      read: pos(at(source, "modle: 'a'", 4)),
+    });
+  });
+});
+
 describe('propPosition', () => {
   const call = (props: string) => `const x = 1;\nnew K.Task(scope, 'a', ${props});\n`;
 
