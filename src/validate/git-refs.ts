@@ -99,13 +99,15 @@ export function gitNameFindings(object: Readonly<Record<string, unknown>>): Find
     if (!shape) continue;
     const risk = templateRisk(value, shape, sampleData(shape), (name) => refNameProblem(name) === undefined);
     if (!risk) continue;
+    // A sender's field may well be safe (an id, a hash), and no rule can tell: a warning would
+    // fail `--strict` for good, with nothing the user can change, so it is noted instead.
     out.push({
-      severity: 'warning',
+      severity: risk.sender ? 'info' : 'warning',
       code: 'git/ref-name',
       path: toPointer(path),
       message: `branch template ${riskWords(risk)}; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)`,
       hint: risk.sender
-        ? 'a generic webhook\'s mapped fields hold whatever the sender sends, so this stays a warning while the branch prints one: print only a field the sender keeps to letters, digits, "-" and "/" (Alertmanager\'s $.alerts[0].fingerprint is hex, its $.groupKey is not), or leave branch unset; a delivery it renders no git name for is answered 422 and can be sent again once the template is fixed'
+        ? 'a generic webhook\'s mapped fields hold whatever the sender sends, so this is noted while the branch prints one (an info, as no rule can tell a safe field): print only a field the sender keeps to letters, digits, "-" and "/" (Alertmanager\'s $.alerts[0].fingerprint is hex, its $.groupKey is not), or leave branch unset; a delivery it renders no git name for is answered 422 and can be sent again once the template is fixed'
         : 'build branch names from values that are always safe (.Number, .ID), not from free text or a time with ":" in it',
     });
   }

@@ -215,7 +215,8 @@ export function taskMetadataFindings(object: Readonly<Record<string, unknown>>):
       const risk = templateRisk(value, shape, sample, isLabelValue);
       if (!risk) continue;
       out.push({
-        severity: 'warning',
+        // A sender's mapped field may well be safe, and no rule can tell (see git-refs.ts).
+        severity: risk.sender ? 'info' : 'warning',
         code: 'spawner/label-value',
         path,
         message: `task label value template ${riskWords(risk)}; every rendered value must be ${LABEL_VALUE_RULE}, and where it is not, the API server refuses that item's Task and none is created for it`,

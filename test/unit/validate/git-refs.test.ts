@@ -76,11 +76,11 @@ describe('a TaskSpawner branch template', () => {
     const when = { webhook: { source: 'alerts', fieldMapping: { id: '$.id', fp: '$.fingerprint' } } };
     // Free text (below), but the sample renders a git name: no "renders "alert/"" beside it.
     expect(findings(when, 'alert/{{.fp}}')).toStrictEqual([
-      'warning branch template prints .fp, which is whatever the sender puts where fieldMapping.fp points; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
+      'info branch template prints .fp, which is whatever the sender puts where fieldMapping.fp points; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
     ]);
   });
 
-  test("a generic webhook's mapped fields are free text, as the sender writes them; GitHub's .Number is not", () => {
+  test("a generic webhook's mapped fields are free text, as the sender writes them, noted as an info (no rule can tell a safe one); GitHub's .Number is not", () => {
     const when = {
       webhook: {
         source: 'alertmanager',
@@ -89,7 +89,7 @@ describe('a TaskSpawner branch template', () => {
     };
     const branch = gitNameFindings(spawner(when, 'kelos/alert-{{.ID}}'));
     expect(branch.map((f) => `${f.severity} ${f.code} ${f.path} ${f.message}`)).toStrictEqual([
-      'warning git/ref-name /spec/taskTemplate/branch branch template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
+      'info git/ref-name /spec/taskTemplate/branch branch template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered branch must be a name git takes, and where it is not, that item gets no Task (the operator refuses it: a webhook delivery with 422, a polled item in an Event, tried again each poll)',
     ]);
     expect(branch[0]?.hint).toContain('$.alerts[0].fingerprint');
     expect(findings(when, 'kelos/alert-{{.id}}')[0]).toContain(

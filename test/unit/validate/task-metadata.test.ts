@@ -33,14 +33,14 @@ describe('taskMetadataFindings', () => {
     ]);
   });
 
-  it("warns on a label value that prints a generic webhook's mapped field, which the sender writes", () => {
+  it("notes (info, not a warning: no rule can tell a safe field) a label value that prints a generic webhook's mapped field, which the sender writes", () => {
     const when = { webhook: { source: 'alertmanager', fieldMapping: { id: '$.groupKey' } } };
     expect(
       taskMetadataFindings(spawner({ labels: { alert: '{{.ID}}' } }, when)).map(
         (f) => `${f.severity} ${f.message}`,
       ),
     ).toEqual([
-      `warning task label value template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered value must be ${RULE}, and where it is not, ${REFUSED}`,
+      `info task label value template prints .ID, which is whatever the sender puts where fieldMapping.id points; every rendered value must be ${RULE}, and where it is not, ${REFUSED}`,
     ]);
     expect(taskMetadataFindings(spawner({ labels: { kind: '{{.Kind}}' } }, when))).toEqual([]);
   });
