@@ -212,6 +212,10 @@ const nameFinding = (site: TemplateSite): Finding | undefined => {
   };
 };
 
+/** Why a Task without dependsOn may not read `.Deps`: its prompt is no template at run time. */
+const DEPS_UNRENDERED =
+  'the Task has no dependsOn, so its prompt is not rendered (upstream renders only the prompts of Tasks with dependsOn): the agent gets the template as written';
+
 /**
  * Findings for every template of one object, each with its site and offset.
  *
@@ -224,9 +228,14 @@ export const locatedTemplateFindings = (
 ): LocatedTemplateFinding[] => {
   const out: LocatedTemplateFinding[] = [];
   for (const site of templateSites(object)) {
-    const found = checkTemplate(site.text, site.check).filter(
+    let found = checkTemplate(site.text, site.check).filter(
       (f) => !site.depsOnly || f.unknown?.map === 'Deps',
     );
+    // `.Deps` read whole (`{{range .Deps}}`, `{{$d := .Deps}}`) names no dependency to miss.
+    if (site.depsOnly && found.length === 0)
+      found = checkTemplate(site.text, { ...site.check, forbidden: { Deps: DEPS_UNRENDERED } }).filter(
+        (f) => f.code === 'forbidden-field',
+      );
     for (const f of found)
       out.push({ site, offset: f.offset, finding: { ...describe(f, taskExists), path: site.path } });
     if (found.some((f) => f.severity === 'error')) continue;

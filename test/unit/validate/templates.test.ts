@@ -202,5 +202,18 @@ spec:
       `6:24 error template/unknown-key /spec/prompt: .Deps.build: "build" is not in dependsOn (lint) (template line 1, column 13)`,
     ]);
     expect(found(task('Keep {{ .Values.x }} and {{ broken, also Deps'))).toStrictEqual([]);
+    // .Deps read whole names no dependency: the read itself is the error.
+    const whole = (prompt: string) => found(task(prompt)).map((f) => f.replace(/ \(template line.*$/, ''));
+    const unrendered =
+      'the Task has no dependsOn, so its prompt is not rendered (upstream renders only the prompts of Tasks with dependsOn): the agent gets the template as written';
+    expect(whole('{{range $k, $v := .Deps}}{{$k}}{{end}}')).toStrictEqual([
+      `6:30 error template/forbidden-field /spec/prompt: .Deps: ${unrendered}`,
+    ]);
+    expect(whole('all: {{.Deps}}')).toStrictEqual([
+      `6:19 error template/forbidden-field /spec/prompt: .Deps: ${unrendered}`,
+    ]);
+    expect(whole('{{- $d := .Deps -}}{{$d}}')).toStrictEqual([
+      `6:22 error template/forbidden-field /spec/prompt: .Deps: ${unrendered}`,
+    ]);
   });
 });
