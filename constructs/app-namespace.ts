@@ -9,8 +9,10 @@
  */
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
+import { KUBERNETES_NAMESPACES, namespaceNameProblem } from '../src/install/watch-namespaces.ts';
 import { ArgoAnnotations } from './argocd/names.ts';
 import { SyncWaves } from './argocd/sync.ts';
+import { refuseViolations } from './validation.ts';
 
 /** Settings of {@link AppNamespace}. */
 export interface AppNamespaceProps {
@@ -36,6 +38,13 @@ export class AppNamespace extends Construct {
 
   constructor(scope: Construct, id: string, props: AppNamespaceProps) {
     super(scope, id);
+    const problem = KUBERNETES_NAMESPACES.has(props.name)
+      ? `"${props.name}" is made by the API server in every cluster; an Argo CD-owned copy would only fight it (leave it out: nothing needs to create it)`
+      : namespaceNameProblem(props.name);
+    refuseViolations(
+      { kind: 'Namespace', name: String(props.name) },
+      problem ? [{ path: '/metadata/name', message: problem }] : [],
+    );
     this.name = props.name;
     this.apiObject = new ApiObject(this, 'namespace', {
       apiVersion: 'v1',

@@ -13,6 +13,7 @@
 import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { repositoryId } from '../api/repo-url.ts';
+import { KUBERNETES_NAMESPACES } from '../install/watch-namespaces.ts';
 import { plural } from '../policy/reporters/common.ts';
 import type { SourceLocation } from '../validate/diagnostic.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
@@ -368,14 +369,6 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
   return out;
 }
 
-/** Namespaces every cluster has: nothing needs to create them. */
-const BUILT_IN_NAMESPACES: ReadonlySet<string> = new Set([
-  'default',
-  'kube-system',
-  'kube-public',
-  'kube-node-lease',
-]);
-
 /**
  * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`
  * gives it (`{{.path.basename}}`, `{{path.basename}}`, their `Normalized` forms); `undefined`
@@ -442,7 +435,7 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
 ): Diagnostic[] {
   const objects = [...apps.flatMap((a) => a.objects), ...(options.beside ?? [])];
   const syncs = argoSyncs(objects);
-  const created = new Set([...BUILT_IN_NAMESPACES, ...(options.external ?? [])]);
+  const created = new Set([...KUBERNETES_NAMESPACES, ...(options.external ?? [])]);
   for (const o of objects) {
     const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
     if (

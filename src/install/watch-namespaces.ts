@@ -11,6 +11,14 @@
 /** What the API server accepts as a Namespace name: an RFC 1123 label. */
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** Namespaces every cluster has (the API server makes them): nothing needs to create them. */
+export const KUBERNETES_NAMESPACES: ReadonlySet<string> = new Set([
+  'default',
+  'kube-system',
+  'kube-public',
+  'kube-node-lease',
+]);
+
 /** Separates namespaces in one `--namespace` value. */
 export const NAMESPACE_LIST_SEPARATOR = ',';
 

@@ -255,7 +255,12 @@ const configSchema = (knownRules: readonly string[]): Schema => {
       ),
       botIdentities: strings(),
       externalSecrets: strings(),
-      externalNamespaces: strings(),
+      externalNamespaces: {
+        type: 'array',
+        items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
+        expected:
+          'a list of namespace names (DNS-1123 labels: lowercase letters, digits and "-", at most 63 characters; no patterns)',
+      },
       rates: byAgentType(
         record(
           { type: 'number', minimum: 0, expected: 'a non-negative number of USD per hour' },

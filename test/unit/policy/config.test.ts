@@ -65,6 +65,7 @@ describe('policy config', () => {
         thresholds: { maxConcurrency: 'ten', minPollInterval: 'soon', maxDeadline: 1 },
         allowlists: { efforts: [1], models: { codex: 'gpt-5' } },
         botIdentities: 'kelos-bot',
+        externalNamespaces: ['team-a', 'Team-A', 'team-*'],
         rates: { codex: { default: -1 }, gemini: 3 },
       }),
     ).toStrictEqual([
@@ -78,6 +79,7 @@ describe('policy config', () => {
       'kelos.policy.yaml: allowlists.efforts: expected a list of non-empty strings, got [1]',
       'kelos.policy.yaml: allowlists.models.codex: expected a list of non-empty strings, got "gpt-5"',
       'kelos.policy.yaml: botIdentities: expected a list of non-empty strings, got "kelos-bot"',
+      'kelos.policy.yaml: externalNamespaces: expected a list of namespace names (DNS-1123 labels: lowercase letters, digits and "-", at most 63 characters; no patterns), got ["team-a","Team-A","team-*"]',
       'kelos.policy.yaml: rates.codex.default: expected a non-negative number of USD per hour, got -1',
       'kelos.policy.yaml: rates.gemini: expected a mapping from model (or default) to USD per hour, got 3',
     ]);
