@@ -47,13 +47,16 @@ describe('Argo CD apps: sync waves by kind through kustomize patches', () => {
         app.name,
       ).toEqual(plain.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`));
       built.forEach((o, i) => {
-        const want = o.apiVersion.startsWith('kelos.dev/') ? expected[o.kind] : undefined;
+        const { 'argocd.argoproj.io/sync-wave': ownWave, ...plainRest } = plain[i].metadata.annotations ?? {};
+        // The patches wave Kelos kinds; anything else keeps the wave its app gave it (an
+        // AppNamespace's, one before the app's objects), or none.
+        const want = o.apiVersion.startsWith('kelos.dev/') ? expected[o.kind] : ownWave;
         const annotations = o.metadata.annotations ?? {};
         expect(annotations['argocd.argoproj.io/sync-wave'], `${app.name} ${o.kind}/${o.metadata.name}`).toBe(
           want,
         );
         const { 'argocd.argoproj.io/sync-wave': _, ...rest } = annotations;
-        expect(rest).toEqual(plain[i].metadata.annotations ?? {});
+        expect(rest).toEqual(plainRest);
         if (o.kind === 'TaskSpawner') spawners++;
       });
     }
