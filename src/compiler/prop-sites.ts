@@ -2,7 +2,8 @@
  * The line of a prop a finding is about, in the app's own source: a finding on an object a
  * construct made names the line of the `new …(` call (see object-sites.ts and
  * constructs/site.ts), while the mistake (a misspelt key, a wrong value) is on the line of one
- * key inside that call, or in the shared object literal the call names.
+ * key inside that call, or in the shared object literal the call names (in the same file, or
+ * exported by a module the file imports it from by name).
  *
  * The source is read as tokens, not parsed: `typescript` is no runtime dependency, a parser
  * that reads TypeScript (`typescript`, `@babel/parser`) would add megabytes to every install
@@ -17,7 +18,7 @@
  * @packageDocumentation
  */
 import { readFileSync, statSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
+import { extname, posix, resolve } from 'node:path';
 import { parsePointer } from '../validate/diagnostic.ts';
 import type { SourceSite } from './app-run.ts';
 
@@ -267,13 +268,22 @@ export interface PropKey {
   /** 1-based line and column of the key. */
   readonly line: number;
   readonly column: number;
+  /** The file the key is in, when not the call's: a module the call's file imports it from. */
+  readonly file?: string;
 }
 
-/** A line and column, 1-based. */
+/** A line and column, 1-based, in the call's file unless `file` says another. */
 interface Position {
   readonly line: number;
   readonly column: number;
+  readonly file?: string;
 }
+
+/**
+ * The keys of the object literal a module exports as `name` (`export const name = {…}`), with
+ * their file; `undefined` when the module or the export cannot be read as one.
+ */
+export type ImportedKeys = (from: string, name: string) => readonly PropKey[] | undefined;
 
 /** Index of the token starting at `offset`, or -1. */
 const tokenAt = (tokens: readonly Token[], offset: number): number => {
@@ -508,10 +518,11 @@ export class SourceReader {
 
   /**
    * The keys of the call that starts at `at` (`new X(`, `a.b(`, `super(`), with those of each
-   * `const` object literal of the file that the call names by a variable (one level, not the
-   * variables that object names in turn); `undefined` when no call starts there.
+   * `const` object literal that the call names by a variable (one level, not the variables that
+   * object names in turn): declared in this file, or, through `imported`, exported by a module
+   * this file imports it from by name. `undefined` when no call starts there.
    */
-  callKeys(at: Position): PropKey[] | undefined {
+  callKeys(at: Position, imported?: ImportedKeys): PropKey[] | undefined {
     const lineStart = this.source.lineStarts[at.line - 1];
     if (lineStart === undefined) return undefined;
     let i = tokenAt(this.source.tokens, lineStart + at.column - 1);
@@ -524,15 +535,55 @@ export class SourceReader {
     const { keys, values } = this.keysIn(i);
     for (const value of values) {
       const brace = this.objectDeclaration(value.name, i);
-      if (brace < 0) continue;
-      let inner = this.objectKeys.get(brace);
-      if (!inner) {
-        inner = this.keysIn(brace).keys;
-        this.objectKeys.set(brace, inner);
-      }
-      for (const k of inner) keys.push({ ...k, chain: [...value.chain, ...k.chain] });
+      const from = brace < 0 ? this.importOf(value.name) : undefined;
+      const inner = brace >= 0 ? this.keysOfObject(brace) : from && imported?.(from.module, from.name);
+      for (const k of inner ?? []) keys.push({ ...k, chain: [...value.chain, ...k.chain] });
     }
     return keys;
+  }
+
+  /** The keys of the object literal whose `{` is token `brace`, gathered once. */
+  private keysOfObject(brace: number): PropKey[] {
+    let keys = this.objectKeys.get(brace);
+    if (!keys) {
+      keys = this.keysIn(brace).keys;
+      this.objectKeys.set(brace, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * The keys of the object literal of `export const name = {…}` at the file's top level, when
+   * the file binds `name` nowhere else and never changes the object; else `undefined`.
+   */
+  exportedKeys(name: string): PropKey[] | undefined {
+    const found = this.declaredObject(name);
+    if (!found || this.parentOf(found.decl) >= 0 || this.token(found.decl - 1)?.text !== 'export')
+      return undefined;
+    return this.keysOfObject(found.brace);
+  }
+
+  /**
+   * Where the one binding of `name` in this file imports it from: `import { name } from
+   * './m.ts'` or `import { other as name } …`, a relative module, the object never changed here.
+   * A default or namespace import, a type-only one and a package are not followed.
+   */
+  private importOf(name: string): { module: string; name: string } | undefined {
+    const i = this.onlyBinding(name);
+    if (i === null || i < 0) return undefined;
+    const brace = this.parentOf(i);
+    if (this.token(brace)?.text !== '{' || this.token(brace - 1)?.text !== 'import') return undefined;
+    const next = this.token(i + 1);
+    if (!(is(next, ',') || is(next, '}'))) return undefined;
+    const renamed = this.token(i - 1)?.text === 'as' && this.token(i - 2)?.kind === 'id';
+    const start = renamed ? i - 2 : i;
+    // `import { type X }` names a type, which holds no props.
+    if (!this.startsMember(brace, start)) return undefined;
+    const close = this.matchOf(brace);
+    const module = this.token(close + 2);
+    if (this.token(close + 1)?.text !== 'from' || module?.kind !== 'str') return undefined;
+    if (!/^\.\.?\//.test(module.text)) return undefined;
+    return { module: module.text, name: (this.token(start) as Token).text };
   }
 
   /**
@@ -578,8 +629,11 @@ export class SourceReader {
     );
   }
 
-  /** {@link objectDeclaration} without the scope. */
-  private declaredObject(name: string): { decl: number; brace: number } | null {
+  /**
+   * The token that binds `name` in the file when exactly one does: -1 when none does, `null`
+   * when more than one may, or when a use changes the object the name holds.
+   */
+  private onlyBinding(name: string): number | null {
     if (!this.names) {
       this.names = new Map();
       for (const [i, t] of this.source.tokens.entries()) {
@@ -598,11 +652,19 @@ export class SourceReader {
       if (is(this.token(i + 1), ':') && this.token(e)?.text === '{' && this.startsMember(e, i)) continue;
       // Changed after it is declared: the literal no longer says what the objects got.
       if (this.mutates(i)) return null;
+      // `import { name as other }` binds `other`; `name as T` binds nothing either.
+      if (this.token(i + 1)?.text === 'as') continue;
       if (!this.binds(i)) continue;
       if (declared >= 0) return null;
       declared = i;
     }
-    if (declared < 0 || this.token(declared - 1)?.text !== 'const') return null;
+    return declared;
+  }
+
+  /** {@link objectDeclaration} without the scope. */
+  private declaredObject(name: string): { decl: number; brace: number } | null {
+    const declared = this.onlyBinding(name);
+    if (declared === null || declared < 0 || this.token(declared - 1)?.text !== 'const') return null;
     let j = declared + 1;
     if (is(this.token(j), ':')) {
       // A plain type name only: `Props`, `k.WorkerProps`.
@@ -670,7 +732,11 @@ export const keyAt = (keys: readonly PropKey[], pointer: string): Position | und
   const found = new Map<string, Position>();
   for (const k of keys) {
     if (wanted.some((w) => same(w, k.chain)))
-      found.set(`${k.line}:${k.column}`, { line: k.line, column: k.column });
+      found.set(`${k.file ?? ''}:${k.line}:${k.column}`, {
+        line: k.line,
+        column: k.column,
+        ...(k.file !== undefined && { file: k.file }),
+      });
   }
   return found.size === 1 ? [...found.values()][0] : undefined;
 };
@@ -715,6 +781,23 @@ export const propSites = (root: string): PropSite => {
     }
     return reader;
   };
+  const exported = new Map<string, readonly PropKey[] | undefined>();
+  /** The keys of `name` exported by `module` as the file `from` imports it (see {@link moduleFile}). */
+  const importedBy =
+    (from: string): ImportedKeys =>
+    (module, name) => {
+      const file = moduleFile(root, from, module);
+      if (file === undefined) return undefined;
+      const memo = `${file}\u0000${name}`;
+      if (!exported.has(memo))
+        exported.set(
+          memo,
+          readerOf(file)
+            ?.exportedKeys(name)
+            ?.map((k) => ({ ...k, file })),
+        );
+      return exported.get(memo);
+    };
   // An app that builds objects in a loop makes many at one call, with the same findings each.
   const found = new Map<string, Position | null>();
   return (site, pointer) => {
@@ -726,7 +809,7 @@ export const propSites = (root: string): PropSite => {
     if (key === undefined) {
       let keys = calls.get(at);
       if (keys === undefined) {
-        keys = readerOf(site.file)?.callKeys({ line, column }) ?? null;
+        keys = readerOf(site.file)?.callKeys({ line, column }, importedBy(site.file)) ?? null;
         calls.set(at, keys);
       }
       key = (keys && keyAt(keys, pointer)) ?? null;
@@ -734,4 +817,18 @@ export const propSites = (root: string): PropSite => {
     }
     return key ? { file: site.file, ...key } : site;
   };
+};
+
+/**
+ * The file, in the form `from` is given (relative to `root` or absolute), that module specifier
+ * `module` in file `from` names, as Node resolves a relative ES module: the path as written
+ * (no extension added, no `.js` read as its `.ts`); `undefined` when it is no file.
+ */
+const moduleFile = (root: string, from: string, module: string): string | undefined => {
+  const path = posix.normalize(posix.join(posix.dirname(from), module));
+  try {
+    return statSync(resolve(root, path)).isFile() ? path : undefined;
+  } catch {
+    return undefined;
+  }
 };

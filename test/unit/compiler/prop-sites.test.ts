@@ -180,6 +180,75 @@ describe('a shared object changed after its declaration', { timeout: 60_000 }, (
   });
 });
 
+describe('a shared object imported from a module of the app', { timeout: 60_000 }, () => {
+  const SHARED = 'apps/platform/shared.ts';
+  const shared = [
+    'export const worker = {',
+    "  type: 'codex',",
+    "  modle: 'o3',",
+    "  credentials: { type: 'api-key', secretRef: { name: 'key' } },",
+    '};',
+    `export const changed = { ...${WORKER}, modle: 'a' };`,
+    "changed.modle = 'b';",
+    `const local = { ...${WORKER}, modle: 'c' };`,
+    'export default local;',
+    '',
+  ].join('\n');
+
+  test('a key of the exported literal: the finding points at it, in the module, whichever name imports it', async () => {
+    const task = (name: string, worker: string) =>
+      `  new K.Task(scope, '${name}', { metadata: { name: '${name}' }, worker: ${worker}, prompt: 'p' });`;
+    const source = [
+      `import * as K from '${CONSTRUCTS}';`,
+      "import { worker, changed } from './shared.ts';",
+      "import { worker as renamed } from './shared.ts';",
+      "import local from './shared.ts';",
+      'export default function build(scope) {',
+      task('plain', 'worker'),
+      task('renamed', 'renamed'),
+      // Changed in its module after the declaration: the literal no longer says what the Task got.
+      task('changed', 'changed'),
+      // A default export is not followed.
+      task('default', 'local'),
+      '}',
+      '',
+    ].join('\n');
+    const p = make({ platform: source });
+    p.write(SHARED, shared);
+    const result = await synthesize({ root: p.root });
+    const { line, column } = at(shared, 'modle');
+    expect(where(result.diagnostics, 'schema/unknown-field', '/spec/worker/modle')).toStrictEqual({
+      plain: `${SHARED}:${line}:${column}`,
+      renamed: `${SHARED}:${line}:${column}`,
+      changed: pos(at(source, 'new K.Task', 2)),
+      default: pos(at(source, 'new K.Task', 3)),
+    });
+  });
+
+  test("an import the app's file changes keeps the `new` line; a JavaScript module is read as itself", async () => {
+    const source = [
+      `import * as K from '${CONSTRUCTS}';`,
+      "import { worker } from './shared.ts';",
+      "import { worker as other } from './compiled.js';",
+      'export default function build(scope) {',
+      "  worker.modle = 'x';",
+      "  new K.Task(scope, 'mutated', { metadata: { name: 'mutated' }, worker, prompt: 'p' });",
+      "  new K.Task(scope, 'compiled', { metadata: { name: 'compiled' }, worker: other, prompt: 'p' });",
+      '}',
+      '',
+    ].join('\n');
+    const p = make({ platform: source });
+    p.write(SHARED, shared);
+    p.write('apps/platform/compiled.js', shared);
+    const result = await synthesize({ root: p.root });
+    const { line, column } = at(shared, 'modle');
+    expect(where(result.diagnostics, 'schema/unknown-field', '/spec/worker/modle')).toStrictEqual({
+      mutated: pos(at(source, 'new K.Task', 0)),
+      compiled: `apps/platform/compiled.js:${line}:${column}`,
+    });
+  });
+});
+
 describe('propPosition', () => {
   const call = (props: string) => `const x = 1;\nnew K.Task(scope, 'a', ${props});\n`;
 
