@@ -82,6 +82,10 @@ export const mcpSecretMount = (index: number, kind: 'headers' | 'env'): BuiltInM
   readOnly: true,
 });
 
+/** When the Pod has the volumes {@link mcpSecretMount} gives, for messages. */
+export const MCP_SECRET_VOLUMES_WHEN =
+  "an MCP server of the Task's AgentConfigs reads a Secret (headersFrom, envFrom)";
+
 /** Whether a volume name is one {@link mcpSecretMount} gives. */
 export const isMcpSecretVolume = (name: string): boolean => /^kelos-mcp-\d+-(?:headers|env)$/.test(name);
 
@@ -104,6 +108,36 @@ export interface PodFacts {
   /** The MCP Secret mounts ({@link mcpSecretMount}), or `undefined` when not known. */
   readonly mcpSecrets: readonly BuiltInMount[] | undefined;
 }
+
+/**
+ * What a Task's AgentConfigs hold that decides its built-in volumes, summed over all of them:
+ * the merge appends their plugins, skills and MCP servers and joins their agentsMD, so a
+ * count over the specs is the merged count.
+ */
+export interface AgentConfigContent {
+  /** Some AgentConfig has non-empty agentsMD. */
+  readonly agentsMD: boolean;
+  readonly plugins: number;
+  /** The skills and agents of the plugins: files the plugin-setup init container writes. */
+  readonly pluginFiles: number;
+  /** skills.sh packages, which the skills-install init container installs. */
+  readonly skills: number;
+  readonly mcpServers: number;
+}
+
+/**
+ * The {@link PodFacts} a Task's AgentConfigs decide: the plugin directory for plugins or skills,
+ * the ConfigMap for agentsMD, MCP servers or plugin files (a Workspace's files fill it too), and
+ * init containers for plugin files or skills (a Workspace's clone runs one too). The render
+ * makes the plugin directory from this, and `kelos validate` reads all three from the specs.
+ */
+export const agentConfigFacts = (
+  content: AgentConfigContent,
+): { readonly pluginDir: boolean; readonly config: boolean; readonly initContainers: boolean } => ({
+  pluginDir: content.plugins > 0 || content.skills > 0,
+  config: content.agentsMD || content.mcpServers > 0 || content.pluginFiles > 0,
+  initContainers: content.pluginFiles > 0 || content.skills > 0,
+});
 
 /** A volume the operator adds to a Task's Pod, as {@link builtInVolumes} tells it. */
 export interface BuiltInVolume {
@@ -150,7 +184,7 @@ export const builtInVolumes = (facts: PodFacts): BuiltInVolume[] => [
     name: m.name,
     present: true,
     agentMount: m,
-    when: "an MCP server of the Task's AgentConfigs reads a Secret (headersFrom, envFrom)",
+    when: MCP_SECRET_VOLUMES_WHEN,
   })),
   {
     name: Volumes.Tmp,

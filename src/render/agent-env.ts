@@ -105,7 +105,7 @@ export const agentEnv = (p: Plan, configData: Record<string, string>, problems: 
       'agentsMD',
     );
   }
-  if (p.hasPlugins || p.skills.args.length > 0) env.push({ name: Env.PluginDir, value: PLUGIN_DIR });
+  if (p.usesPluginDir) env.push({ name: Env.PluginDir, value: PLUGIN_DIR });
   if (merged.mcpServers.length > 0) {
     inline(
       ConfigKeys.McpServers,

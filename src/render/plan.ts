@@ -11,7 +11,7 @@ import type { PodOverrides } from '../api/common.ts';
 import { AGENT_TYPES } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import type { AgentConfig, Task, Workspace } from '../api/object.ts';
-import { DEFAULT_TERMINATION_MESSAGE_PATH, MAX_ARG_BYTES } from '../contract/pod.ts';
+import { agentConfigFacts, DEFAULT_TERMINATION_MESSAGE_PATH, MAX_ARG_BYTES } from '../contract/pod.ts';
 import { invalidBranchName } from '../validate/git-refs.ts';
 import { MAX_TASK_NAME_LENGTH, taskNameTooLong } from '../validate/task-metadata.ts';
 import { type MergedAgentConfig, mergeAgentConfigs } from './agent-config.ts';
@@ -55,7 +55,8 @@ export interface Plan {
   /** JSON pointer of the AgentConfig references, for diagnostics about the merged config. */
   readonly refsPath: string;
   readonly pluginFiles: ConfigFile[];
-  readonly hasPlugins: boolean;
+  /** Plugins or skills are installed, into the plugin directory. */
+  readonly usesPluginDir: boolean;
   readonly skills: { readonly args: string[]; readonly env: EnvVar[] };
   readonly mcp: McpRender;
   readonly files: ConfigFile[];
@@ -207,7 +208,13 @@ export const plan = (input: RenderInput, problems: Problems): Plan => {
     merged,
     refsPath: resolveAgentConfigRefs(task)?.path ?? '/spec/worker/agentConfigRefs',
     pluginFiles: plugins.files,
-    hasPlugins: plugins.names.size > 0,
+    usesPluginDir: agentConfigFacts({
+      agentsMD: merged.agentsMD !== undefined,
+      plugins: plugins.names.size,
+      pluginFiles: plugins.files.length,
+      skills: merged.skills.length,
+      mcpServers: merged.mcpServers.length,
+    }).pluginDir,
     skills: skillsInstall(merged),
     mcp,
     files,

@@ -81,7 +81,6 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
     );
   }
   const hasConfig = Object.keys(configData).length > 0;
-  const usesPluginDir = p.hasPlugins || p.skills.args.length > 0;
 
   // Volumes: built-in ones first, then the user's (left as they wrote them).
   const emptyDirs = builtInEmptyDirs(overrides, options);
@@ -89,7 +88,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
   const builtIn = builtInVolumes({
     workspace: p.ws !== undefined,
     githubToken: p.tokenSecret !== undefined,
-    pluginDir: usesPluginDir,
+    pluginDir: p.usesPluginDir,
     config: hasConfig,
     initContainers: init.length > 0,
     mcpSecrets: p.mcp.mounts,

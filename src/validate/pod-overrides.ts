@@ -26,9 +26,12 @@
 import { API_VERSION } from '../api/group.ts';
 import { effectiveWorkerField } from '../api/worker-field.ts';
 import {
+  type AgentConfigContent,
+  agentConfigFacts,
   builtInVolumes,
   DEFAULT_TERMINATION_MESSAGE_PATH,
   isMcpSecretVolume,
+  MCP_SECRET_VOLUMES_WHEN,
   type PodFacts,
 } from '../contract/pod.ts';
 import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
@@ -258,22 +261,63 @@ const renderFails = (kind: unknown): string =>
     : 'the operator cannot build the Jobs of its Tasks, and each Task fails (JobRenderFailed)';
 
 /**
- * The Workspace of the bundle a reference names, when the bundle holds it and it passes its own
- * checks; `undefined` otherwise, and offline then does not know what it says.
+ * The Workspace or AgentConfig of the bundle a reference names, when the bundle holds it and it
+ * passes its own checks; `undefined` otherwise, and offline then does not know what it says.
  */
-export type BundleLookup = (kind: 'Workspace', name: string) => Readonly<Record<string, unknown>> | undefined;
+export type BundleLookup = (
+  kind: 'Workspace' | 'AgentConfig',
+  name: string,
+) => Readonly<Record<string, unknown>> | undefined;
 
 /** `true` when one fact is, `false` when all are not, `undefined` when that cannot be told. */
 const anyOf = (...facts: (boolean | undefined)[]): boolean | undefined =>
   facts.includes(true) ? true : facts.every((f) => f === false) ? false : undefined;
 
+/** The entries of an AgentConfig spec's list field; none when it is not a list. */
+const listOf = (spec: Readonly<Record<string, unknown>>, field: string): unknown[] => {
+  const value = spec[field];
+  return Array.isArray(value) ? value : [];
+};
+
+/**
+ * What the AgentConfigs `refs` names hold, summed as the render's merge appends them; `undefined`
+ * when one is not in the bundle (or fails its own checks) or a reference names none.
+ */
+const agentConfigContentOf = (
+  refs: unknown,
+  lookup: BundleLookup,
+): { content: AgentConfigContent; mcpSecrets: boolean } | undefined => {
+  if (!Array.isArray(refs)) return undefined;
+  const specs: Readonly<Record<string, unknown>>[] = [];
+  for (const ref of refs) {
+    const name = isRecord(ref) && typeof ref['name'] === 'string' ? ref['name'] : undefined;
+    const config = name === undefined ? undefined : lookup('AgentConfig', name);
+    if (!config || !isRecord(config['spec'])) return undefined;
+    specs.push(config['spec']);
+  }
+  const count = (list: (spec: Readonly<Record<string, unknown>>) => unknown[]) =>
+    specs.reduce((n, spec) => n + list(spec).length, 0);
+  const plugins = (spec: Readonly<Record<string, unknown>>) => listOf(spec, 'plugins').filter(isRecord);
+  const servers = specs.flatMap((spec) => listOf(spec, 'mcpServers').filter(isRecord));
+  return {
+    content: {
+      agentsMD: specs.some((spec) => typeof spec['agentsMD'] === 'string' && spec['agentsMD'] !== ''),
+      plugins: count((spec) => listOf(spec, 'plugins')),
+      pluginFiles: count((spec) =>
+        plugins(spec).flatMap((p) => [...listOf(p, 'skills'), ...listOf(p, 'agents')]),
+      ),
+      skills: count((spec) => listOf(spec, 'skills')),
+      mcpServers: servers.length,
+    },
+    mcpSecrets: servers.some((s) => s['headersFrom'] !== undefined || s['envFrom'] !== undefined),
+  };
+};
+
 /**
  * The {@link PodFacts} of a Task spec or task template as `kelos validate` can tell them: from
  * the object itself (no Workspace named: no workspace volume, no token; no AgentConfigs: no
- * plugins, no MCP Secrets) and from the Workspace it names where the bundle holds it. What
- * AgentConfigs add (agentsMD, plugins, skills, MCP Secrets) is left to the operator's render:
- * how several merge is the render's code, which this layer does not import, and a user who
- * mounts one of those volumes by hand is rare; what stays `undefined` is let be.
+ * plugins, no MCP Secrets) and from the Workspace and AgentConfigs it names where the bundle
+ * holds them (every one of them, for the AgentConfigs: what a missing one adds is unknown).
  */
 export function podFactsOf(spec: Readonly<Record<string, unknown>>, lookup: BundleLookup): PodFacts {
   const wsRef = effectiveWorkerField(spec, 'workspaceRef')?.value;
@@ -287,14 +331,21 @@ export function podFactsOf(spec: Readonly<Record<string, unknown>>, lookup: Bund
   const files = wsSpec?.['files'];
   const wsFiles = !named ? false : wsSpec ? Array.isArray(files) && files.length > 0 : undefined;
   const refs = effectiveWorkerField(spec, 'agentConfigRefs')?.value;
-  const configs = refs === undefined || (Array.isArray(refs) && refs.length === 0) ? false : undefined;
+  const none = refs === undefined || (Array.isArray(refs) && refs.length === 0);
+  const found = none ? undefined : agentConfigContentOf(refs, lookup);
+  const configs = none
+    ? { pluginDir: false, config: false, initContainers: false }
+    : found && agentConfigFacts(found.content);
   return {
     workspace: named,
     githubToken,
-    pluginDir: configs,
-    config: anyOf(wsFiles, configs),
-    initContainers: anyOf(named, configs),
-    mcpSecrets: configs === false ? [] : undefined,
+    pluginDir: configs?.pluginDir,
+    config: anyOf(wsFiles, configs?.config),
+    initContainers: anyOf(named, configs?.initContainers),
+    // A server reading a Secret gets mounts numbered by its place among the merged servers, where
+    // a later one replaces an earlier one of its name in place: that merge is the render's, so
+    // offline knows only that there are none when no server reads a Secret.
+    mcpSecrets: none || found?.mcpSecrets === false ? [] : undefined,
   };
 }
 
@@ -332,6 +383,8 @@ function mountFindings(
   const unknownHint = (name: string): string => {
     const volume = builtIn.find((v) => v.name === name);
     if (volume) return `the Pod has volume ${JSON.stringify(name)} only when ${volume.when}`;
+    if (isMcpSecretVolume(name))
+      return `the Pod has volume ${JSON.stringify(name)} only when ${MCP_SECRET_VOLUMES_WHEN}`;
     const declare = `declare a volume named ${JSON.stringify(name)} under podOverrides.volumes`;
     return volumes.length > 0 ? `${declare}, or mount one the Pod has: ${volumes.join(', ')}` : declare;
   };

@@ -1,7 +1,7 @@
 /**
  * `kelos validate` and the operator's render judge podOverrides' volumeMounts alike: one table,
  * each row run through both, with every object the Task names in the bundle. Offline refuses a
- * subset, never more: what depends on the Task's AgentConfigs is the render's alone.
+ * subset, never more: the MCP Secret volumes, numbered after the render's merge, are its alone.
  */
 import { describe, expect, it } from 'vitest';
 import type { AgentConfig, Workspace } from '../../../src/api/object.ts';
@@ -25,8 +25,8 @@ interface Row {
   /** The mounts the render refuses: `<index> <render code>`. */
   readonly refused: string[];
   /**
-   * The ones offline refuses too, where it tells less: what AgentConfigs add to the Pod is
-   * left to the render (see `podFactsOf`), so offline lets those mounts be.
+   * The ones offline refuses too, where it tells less: the MCP Secret volumes an AgentConfig's
+   * server gives are numbered by the render's merge (see `podFactsOf`), so offline lets those be.
    *
    * @default refused
    */
@@ -101,7 +101,6 @@ const ROWS: Row[] = [
       { name: 'kelos-tmp', mountPath: '/t' },
     ],
     refused: ['1 render/volume-mount-unknown', '2 render/volume-mount-unknown'],
-    offline: [],
   },
   {
     name: 'a plugin with a skill: the plugin directory and init containers',
@@ -114,7 +113,36 @@ const ROWS: Row[] = [
       { name: 'kelos-plugin', mountPath: '/p' },
     ],
     refused: ['0 render/volume-mount-path'],
-    offline: [],
+  },
+  {
+    name: 'skills in one AgentConfig, agentsMD in another: the plugin directory and the ConfigMap',
+    worker: { agentConfigRefs: [{ name: 'cfg' }, { name: 'more' }] },
+    agentConfigs: [
+      makeAgentConfig('cfg', { skills: [{ source: 'acme/skills' }] }),
+      makeAgentConfig('more', { agentsMD: 'Be brief.' }),
+    ],
+    volumeMounts: [
+      { name: 'kelos-plugin', mountPath: '/p' },
+      { name: 'kelos-tmp', mountPath: '/kelos/config' },
+      { name: 'kelos-config', mountPath: '/c' },
+      { name: 'kelos-github-token', mountPath: '/t' },
+    ],
+    refused: ['1 render/volume-mount-path', '3 render/volume-mount-unknown'],
+  },
+  {
+    name: 'MCP servers that read no Secret: the ConfigMap, no MCP Secret volume',
+    worker: withConfig,
+    agentConfigs: [
+      makeAgentConfig('cfg', {
+        mcpServers: [{ name: 'a', type: 'http', url: 'https://a.example', headers: { x: 'y' } }],
+      }),
+    ],
+    volumeMounts: [
+      { name: 'kelos-mcp-0-headers', mountPath: '/h' },
+      { name: 'kelos-tmp', mountPath: '/t' },
+      { name: 'kelos-config', mountPath: '/c' },
+    ],
+    refused: ['0 render/volume-mount-unknown', '1 render/volume-mount-unknown'],
   },
   {
     name: 'MCP servers: a Secret volume per headersFrom and envFrom, numbered by place',

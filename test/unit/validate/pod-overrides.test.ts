@@ -264,7 +264,7 @@ describe('podOverrides volumeMounts against the built-in volumes', () => {
     expect(podOverrideFindings(spawner)).toEqual([]);
   });
 
-  it('reads the Workspace of the bundle, for Tasks and TaskSpawners alike, and leaves what AgentConfigs add to the render', () => {
+  it('reads the Workspace and AgentConfigs of the bundle, for Tasks and TaskSpawners alike', () => {
     const workspace = (spec: Record<string, unknown> = {}) => ({
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'Workspace',
@@ -298,17 +298,63 @@ describe('podOverrides volumeMounts against the built-in volumes', () => {
         .filter((d) => d.code.startsWith('pod/'))
         .map((d) => `${d.resource?.kind} ${d.code} ${d.path}`)
         .sort();
-    // No secretRef: no token. The plugin directory and the ConfigMap's path depend on the
-    // AgentConfig, which offline leaves to the render.
+    // No secretRef: no token. agentsMD alone: the ConfigMap at /kelos/config, no plugin directory.
     expect(run(task, spawner, workspace(), config)).toEqual([
+      'Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
       'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/0/name',
+      'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/1/name',
+      'TaskSpawner pod/mount-path /spec/taskTemplate/worker/podOverrides/volumeMounts/2/mountPath',
       'TaskSpawner pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/0/name',
+      'TaskSpawner pod/volume-mount /spec/taskTemplate/worker/podOverrides/volumeMounts/1/name',
     ]);
-    // With credentials the token is mounted; Workspace files put the ConfigMap at /kelos/config.
-    expect(
-      run(task, workspace({ secretRef: { name: 'gh' }, files: [{ path: 'a.md', content: 'a' }] }), config),
-    ).toEqual(['Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath']);
-    // A Workspace with errors of its own tells nothing.
-    expect(run(task, workspace({ secretRef: 'gh' }), config)).toEqual([]);
+    const [plugin] = validateDocuments(
+      [task, workspace(), config].map((o, i) => documentFromObject(o, 'b.yaml', i)),
+    ).filter((d) => d.path.endsWith('/volumeMounts/1/name'));
+    expect(plugin?.hint).toBe(
+      'the Pod has volume "kelos-plugin" only when the Task\'s AgentConfigs install plugins or skills',
+    );
+    // With credentials the token is mounted; the plugin directory needs plugins or skills.
+    expect(run(task, workspace({ secretRef: { name: 'gh' } }), config)).toEqual([
+      'Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
+      'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/1/name',
+    ]);
+    const withSkills = { ...config, spec: { skills: [{ source: 'acme/skills' }] } };
+    expect(run(task, workspace({ secretRef: { name: 'gh' } }), withSkills)).toEqual([]);
+    // A Workspace with errors of its own tells nothing of the token.
+    expect(run(task, workspace({ secretRef: 'gh' }), config)).toEqual([
+      'Task pod/mount-path /spec/worker/podOverrides/volumeMounts/2/mountPath',
+      'Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/1/name',
+    ]);
+    // Nor does an AgentConfig with errors of its own, or one the bundle lacks, of what it adds.
+    const expected = ['Task pod/volume-mount /spec/worker/podOverrides/volumeMounts/0/name'];
+    expect(run(task, workspace(), { ...config, spec: { agentsMD: 5 } })).toEqual(expected);
+    expect(run(task, workspace())).toEqual(expected);
+    const both = taskWith({ ...worker, agentConfigRefs: [{ name: 'cfg' }, { name: 'other' }] }, mounts);
+    expect(run(both, workspace(), config)).toEqual(expected);
+  });
+
+  it('refuses an MCP Secret volume when no MCP server of the AgentConfigs reads a Secret', () => {
+    const config = (server: Record<string, unknown>) => ({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'AgentConfig',
+      metadata: { name: 'cfg', namespace: 'team' },
+      spec: { mcpServers: [{ name: 'docs', type: 'http', url: 'https://docs.example', ...server }] },
+    });
+    const task = taskWith({ agentConfigRefs: [{ name: 'cfg' }] }, [
+      { name: 'kelos-mcp-0-headers', mountPath: '/h' },
+    ]);
+    const run = (...objects: Record<string, unknown>[]) =>
+      validateDocuments(objects.map((o, i) => documentFromObject(o, 'b.yaml', i))).filter((d) =>
+        d.code.startsWith('pod/'),
+      );
+    const [found, ...more] = run(task, config({}));
+    expect(more).toEqual([]);
+    expect([found?.code, found?.path, found?.hint]).toEqual([
+      'pod/volume-mount',
+      '/spec/worker/podOverrides/volumeMounts/0/name',
+      'the Pod has volume "kelos-mcp-0-headers" only when an MCP server of the Task\'s AgentConfigs reads a Secret (headersFrom, envFrom)',
+    ]);
+    // One that does: its mount's number is the render's to give.
+    expect(run(task, config({ headersFrom: { secretRef: { name: 'h' } } }))).toEqual([]);
   });
 });
