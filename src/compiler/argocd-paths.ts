@@ -1,6 +1,6 @@
 /**
  * What the project's own Argo CD objects say about what synth writes. An Application's
- * `spec.source.path` and an ApplicationSet's git directory (`<dir>/*`) are plain strings in the
+ * `spec.source.path` and an ApplicationSet's git directories (`<dir>/*`) are plain strings in the
  * app, set apart from `cdk8s.yaml`; when the two drift (an `outdir` moved, the default
  * `dist/examples` left in place), Argo CD syncs an empty or stale directory and reports nothing
  * wrong. And a Task in a directory Argo CD syncs must not expire: once its TTL deletes it,
@@ -65,8 +65,11 @@ const destinationOf = (spec: Json): Destination => {
 /** One path an Argo CD object syncs from; see {@link pathsOf}. */
 interface SyncedPath {
   pointer: string;
+  /** An Application's directory; an ApplicationSet's git directory pattern. */
   path: string;
   apps: boolean;
+  /** The directory a `<dir>/*` pattern generates an Application per subdirectory of. */
+  parent?: string;
   repoURL?: string;
   recurse?: boolean;
   excludes?: readonly string[];
@@ -75,7 +78,7 @@ interface SyncedPath {
 
 /**
  * The paths an Argo CD object syncs from, each with its JSON pointer, the repository it is a
- * path of and where it deploys; the ApplicationSet's `/*` dropped, and with it the patterns its
+ * path of and where it deploys; an ApplicationSet's git directory patterns with those its
  * generator excludes (`exclude: true`). `recurse`: an Application's directory source that reads
  * the subdirectories too.
  */
@@ -121,28 +124,70 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
       ),
     ];
   }
-  if (object['kind'] !== 'ApplicationSet' || !Array.isArray(spec['generators'])) return [];
-  return spec['generators'].flatMap((g, gi) => {
-    const dirs =
-      isRecord(g) && isRecord(g['git']) && Array.isArray(g['git']['directories'])
-        ? g['git']['directories']
-        : [];
-    const excludes = dirs.flatMap((d) =>
-      isRecord(d) && typeof d['path'] === 'string' && d['exclude'] === true ? [d['path']] : [],
-    );
-    return dirs.flatMap((d, di) =>
-      isRecord(d) && typeof d['path'] === 'string' && d['exclude'] !== true && d['path'].endsWith('/*')
-        ? [
-            {
-              pointer: `/spec/generators/${gi}/git/directories/${di}/path`,
-              path: d['path'].slice(0, -2),
-              apps: true,
-              ...(isRecord(g) && isRecord(g['git']) ? repoUrlOf(g['git']) : {}),
-              excludes,
-            },
-          ]
+  return gitDirectoriesOf(object).flatMap((g) =>
+    g.unevaluated.length > 0
+      ? []
+      : g.includes.map((d) => ({
+          pointer: d.pointer,
+          path: d.path,
+          apps: true,
+          ...(d.path.endsWith('/*') && { parent: d.path.slice(0, -2) }),
+          ...repoUrlOf(g.git),
+          excludes: g.excludes,
+        })),
+  );
+};
+
+/**
+ * The git generators of an ApplicationSet that generate Applications, with their JSON pointers:
+ * those in `spec.generators`, every one a matrix combines, and the first of a merge (the others
+ * only add parameters to what it generates), nested in one another too.
+ */
+const gitGeneratorsOf = (generators: unknown, at: string): Array<{ pointer: string; git: Json }> =>
+  Array.isArray(generators)
+    ? generators.flatMap((g, i) => {
+        if (!isRecord(g)) return [];
+        const pointer = `${at}/${i}`;
+        if (isRecord(g['git'])) return [{ pointer: `${pointer}/git`, git: g['git'] }];
+        if (isRecord(g['matrix']))
+          return gitGeneratorsOf(g['matrix']['generators'], `${pointer}/matrix/generators`);
+        if (isRecord(g['merge']) && Array.isArray(g['merge']['generators']))
+          return gitGeneratorsOf(g['merge']['generators'].slice(0, 1), `${pointer}/merge/generators`);
+        return [];
+      })
+    : [];
+
+/** A git directory entry of an ApplicationSet: its pattern and where it is. */
+interface GitDirectory {
+  readonly pointer: string;
+  readonly path: string;
+  readonly exclude: boolean;
+}
+
+/**
+ * The git directory generators of an ApplicationSet: each one's patterns that include, those it
+ * excludes, and those that take a parameter of another generator (`{{.path.path}}/*` in a
+ * matrix), whose directories cannot be told offline; with one of those, neither can the
+ * generator's.
+ */
+const gitDirectoriesOf = (object: Json) => {
+  const spec = isRecord(object['spec']) ? object['spec'] : {};
+  if (object['kind'] !== 'ApplicationSet') return [];
+  return gitGeneratorsOf(spec['generators'], '/spec/generators').flatMap(({ pointer, git }) => {
+    if (!Array.isArray(git['directories'])) return [];
+    const entries = git['directories'].flatMap((d, di): GitDirectory[] =>
+      isRecord(d) && typeof d['path'] === 'string'
+        ? [{ pointer: `${pointer}/directories/${di}/path`, path: d['path'], exclude: d['exclude'] === true }]
         : [],
     );
+    return [
+      {
+        git,
+        includes: entries.filter((d) => !d.exclude),
+        excludes: entries.filter((d) => d.exclude).map((d) => d.path),
+        unevaluated: entries.filter((d) => d.path.includes('{{')),
+      },
+    ];
   });
 };
 
@@ -164,17 +209,21 @@ export function argocdPathDiagnostics(
     if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) continue;
     const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
     for (const p of pathsOf(o.object)) {
+      // Only a `<dir>/*` pattern names the directory its apps are in; another is judged per
+      // directory where a Task or a namespace is (argocd/task-ttl, argocd/namespace-missing).
+      if (p.apps && p.parent === undefined) continue;
+      const path = p.parent ?? p.path;
       const matched = p.apps
-        ? rendersTo(p.path, appsDir) && !all.some((d) => d !== appsDir && rendersTo(p.path, d))
-        : all.some((d) => rendersTo(p.path, d));
+        ? rendersTo(path, appsDir) && !all.some((d) => d !== appsDir && rendersTo(path, d))
+        : all.some((d) => rendersTo(path, d));
       if (matched) continue;
       out.push({
         severity: 'warning',
         code: 'argocd/path-not-rendered',
         path: p.pointer,
         message: p.apps
-          ? `the ApplicationSet generates an Application per directory of "${p.path}", but kelos synth writes the apps to ${appsDir} (kelos.outdir in cdk8s.yaml)`
-          : `Argo CD syncs "${p.path}", which kelos synth does not write in this project; it writes ${all.join(', ')}`,
+          ? `the ApplicationSet generates an Application per directory of "${path}", but kelos synth writes the apps to ${appsDir} (kelos.outdir in cdk8s.yaml)`
+          : `Argo CD syncs "${path}", which kelos synth does not write in this project; it writes ${all.join(', ')}`,
         hint: 'set the paths of KelosArgoCd (argocd, crds, install, apps) to the output directories of cdk8s.yaml',
         resource: {
           apiVersion,
@@ -205,51 +254,159 @@ const names = (path: string, dir: string): boolean => {
   return p === dir || p.endsWith(`/${dir}`);
 };
 
+/** One element of a Go `path.Match` pattern: `*`, `?`, a character, or a class (`[a-z]`, `[^x]`). */
+type GlobToken =
+  | '*'
+  | '?'
+  | { readonly char: string }
+  | { readonly negated: boolean; readonly ranges: ReadonlyArray<readonly [number, number]> };
+
 /**
- * Whether Argo CD's directory pattern `pattern` (a repository path; `*`, `?` and `[…]` within
- * one segment, as Go's `path.Match`) matches project directory `dir`, the repository holding
- * the project in a subdirectory or not: its last segments match those of `dir`.
+ * A segment of a Go `path.Match` pattern (no `/`) as its elements; `undefined` for one Go
+ * refuses (`ErrBadPattern`: `[a`, `[]`, an unescaped `-` or `]` in a class, a trailing `\`).
+ */
+const globTokens = (segment: string): GlobToken[] | undefined => {
+  const chars = [...segment];
+  const out: GlobToken[] = [];
+  let i = 0;
+  // One character of a class, `\`-escaped or not: Go's getEsc.
+  const classChar = (): number | undefined => {
+    let c = chars[i];
+    if (c === undefined || c === '-' || c === ']') return undefined;
+    if (c === '\\') c = chars[++i];
+    i++;
+    return c?.codePointAt(0);
+  };
+  while (i < chars.length) {
+    const c = chars[i]!;
+    if (c === '*' || c === '?') {
+      out.push(c);
+      i++;
+    } else if (c === '\\') {
+      const escaped = chars[i + 1];
+      if (escaped === undefined) return undefined;
+      out.push({ char: escaped });
+      i += 2;
+    } else if (c !== '[') {
+      out.push({ char: c });
+      i++;
+    } else {
+      i++;
+      const negated = chars[i] === '^';
+      if (negated) i++;
+      const ranges: Array<readonly [number, number]> = [];
+      while (!(chars[i] === ']' && ranges.length > 0)) {
+        const lo = classChar();
+        if (lo === undefined) return undefined;
+        let hi = lo;
+        if (chars[i] === '-') {
+          i++;
+          const to = classChar();
+          if (to === undefined) return undefined;
+          hi = to;
+        }
+        // Go reads `[z-a]` and matches nothing with it.
+        ranges.push([lo, hi]);
+      }
+      i++;
+      out.push({ negated, ranges });
+    }
+  }
+  return out;
+};
+
+/** Whether `name` (one path segment) matches the elements of a Go `path.Match` pattern. */
+const globMatches = (tokens: readonly GlobToken[], name: string): boolean => {
+  const chars = [...name];
+  const one = (t: Exclude<GlobToken, '*'>, c: string): boolean => {
+    if (t === '?') return true;
+    if ('char' in t) return t.char === c;
+    const code = c.codePointAt(0)!;
+    return t.ranges.some(([lo, hi]) => lo <= code && code <= hi) !== t.negated;
+  };
+  // reach[j]: the elements so far match the first j characters of the name.
+  let reach = chars.map(() => false).concat(false);
+  reach[0] = true;
+  for (const t of tokens) {
+    const next = reach.map(() => false);
+    const from = reach.indexOf(true);
+    if (from === -1) return false;
+    if (t === '*') next.fill(true, from);
+    else for (let j = from; j < chars.length; j++) if (reach[j] && one(t, chars[j]!)) next[j + 1] = true;
+    reach = next;
+  }
+  return reach[chars.length] === true;
+};
+
+/**
+ * Whether Argo CD's directory pattern `pattern` (a repository path, which Argo CD matches with
+ * Go's `path.Match` against every directory of the repository: `*`, `?` and `[…]` within one
+ * segment, `\` escaping, `**` no more than `*`) matches project directory `dir`, the repository
+ * holding the project in a subdirectory or not: its last segments match those of `dir`.
  */
 const patternNames = (pattern: string, dir: string): boolean => {
   const want = posix
     .normalize(pattern)
     .replace(/^\.\/|\/$/g, '')
-    .split('/');
+    .split('/')
+    .map(globTokens);
   const have = dir.split('/');
-  if (want.length < have.length) return false;
-  // A class (`[a-z]`, `[^x]`) is written as a regular expression's; anything else is literal.
-  const glob = (segment: string): RegExp =>
-    new RegExp(
-      `^${segment
-        .split(/(\*|\?|\[[^\]]*\])/)
-        .map((part) =>
-          part === '*'
-            ? '[^/]*'
-            : part === '?'
-              ? '[^/]'
-              : part.startsWith('[') && part.endsWith(']') && part.length > 2
-                ? part
-                : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-        )
-        .join('')}$`,
-    );
-  try {
-    return have.every((segment, i) => glob(want[want.length - have.length + i] ?? '').test(segment));
-  } catch {
-    // A pattern Go cannot read either (`[z-a]`): Argo CD's match fails, excluding nothing.
-    return false;
-  }
+  // A pattern Go refuses matches nothing: Argo CD logs the error and moves on.
+  if (want.length < have.length || want.some((t) => t === undefined)) return false;
+  return have.every((segment, i) => globMatches(want[want.length - have.length + i]!, segment));
 };
 
 /**
  * Whether Argo CD syncs project directory `dir` through `sync`: an Application's path (below it
- * too when its directory source recurses), or an app directory its ApplicationSet generates an
- * Application for. An app directory the ApplicationSet's generator excludes gets none.
+ * too when its directory source recurses), or an app directory its ApplicationSet's git
+ * directory pattern matches and none its generator excludes does.
  */
 const syncsDirectory = (sync: SyncedPath, dir: string): boolean =>
   sync.apps
-    ? names(sync.path, posix.dirname(dir)) && !(sync.excludes ?? []).some((x) => patternNames(x, dir))
+    ? patternNames(sync.path, dir) && !(sync.excludes ?? []).some((x) => patternNames(x, dir))
     : names(sync.path, dir) || (sync.recurse === true && ancestors(dir).some((a) => names(sync.path, a)));
+
+/**
+ * An info for each git directory pattern of an ApplicationSet among `objects` that takes a
+ * parameter of another generator (`{{.path.path}}/*` in a matrix): what it matches cannot be
+ * told offline, so `argocd/task-ttl` and `argocd/namespace-missing` leave its generator out,
+ * and say so here rather than pass in silence.
+ *
+ * @param locate Where a JSON pointer of an object is in its file.
+ */
+export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
+  objects: readonly T[],
+  locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
+): Diagnostic[] {
+  return objects.flatMap((o) => {
+    const apiVersion = o.object['apiVersion'];
+    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    const name = String(metadata['name'] ?? '');
+    return gitDirectoriesOf(o.object).flatMap((g) =>
+      g.unevaluated.map(
+        (d): Diagnostic => ({
+          severity: 'info',
+          code: 'argocd/path-not-evaluated',
+          path: d.pointer,
+          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of another generator's parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for`,
+          hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
+          resource: {
+            apiVersion,
+            kind: 'ApplicationSet',
+            name,
+            ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
+          },
+          source: {
+            file: o.file,
+            ...locate(o, d.pointer),
+            ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+          },
+        }),
+      ),
+    );
+  });
+}
 
 /** What {@link argocdTaskTtlDiagnostics} reads of an object: the object and the file it is in. */
 export type ObjectInFile = Pick<SynthObject, 'object' | 'file' | 'constructPath'>;

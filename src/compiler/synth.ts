@@ -34,6 +34,7 @@ import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSit
 import {
   argocdPathDiagnostics,
   argocdTaskTtlDiagnostics,
+  argocdUnevaluatedPathDiagnostics,
   namespaceMissingDiagnostics,
 } from './argocd-paths.ts';
 import {
@@ -634,6 +635,7 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ),
     );
   const locateRendered = (o: SynthObject, pointer: string) => renderedDocument(o)?.locate(pointer);
+  diagnostics.push(...argocdUnevaluatedPathDiagnostics(objects, locateRendered));
   // git runs only when a Task is on a path an Argo CD object syncs: is its repoURL this project's?
   if (argocdTaskTtlDiagnostics(objects, locateRendered).length > 0) {
     const repository = await gitRepositoryOf(root);

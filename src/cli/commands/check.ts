@@ -23,7 +23,11 @@ import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
-import { argocdTaskTtlDiagnostics, namespaceMissingDiagnostics } from '../../compiler/argocd-paths.ts';
+import {
+  argocdTaskTtlDiagnostics,
+  argocdUnevaluatedPathDiagnostics,
+  namespaceMissingDiagnostics,
+} from '../../compiler/argocd-paths.ts';
 import { type FilesRepository, gitRepositoryOf, NOT_IN_REPOSITORY } from '../../compiler/git-remotes.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import type { SynthObject } from '../../compiler/render.ts';
@@ -447,6 +451,13 @@ export const checkCommand: CommandFactory = (io, done) =>
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
               ...ttl,
               ...namespacesNotCreated(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
+              // Beside the paths too: an ApplicationSet there leaves the paths' directories unjudged.
+              ...argocdUnevaluatedPathDiagnostics(
+                [...input.bundles, ...besideBundles].flatMap((b) =>
+                  b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc })),
+                ),
+                (o, pointer) => o.doc.locate(pointer),
+              ),
             ],
             suppressions: reports.flatMap((r) => r.suppressions),
             rules,

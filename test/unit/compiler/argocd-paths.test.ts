@@ -3,7 +3,11 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from '../../../src/compiler/argocd-paths.ts';
+import {
+  argocdPathDiagnostics,
+  argocdTaskTtlDiagnostics,
+  argocdUnevaluatedPathDiagnostics,
+} from '../../../src/compiler/argocd-paths.ts';
 import type { FilesRepository } from '../../../src/compiler/git-remotes.ts';
 import type { SynthObject } from '../../../src/compiler/render.ts';
 import { kelos } from '../validate/run-cli.ts';
@@ -205,6 +209,107 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
     ).toStrictEqual(['Argo CD Application "once"']);
   });
 
+  test("every git directory pattern Argo CD matches is read as Go's path.Match reads it, per directory of the repository", () => {
+    const synced = (path: string) =>
+      argocdTaskTtlDiagnostics([
+        applicationSet(path),
+        task('dist/apps/team-a/task-a.yaml', 60),
+        task('dist/apps/web/task-w.yaml', 60),
+        task('dist/apps/web/sub/task-s.yaml', 60),
+        task('clusters/prod/apps/task-p.yaml', 60),
+        task('dist/apps/a*b/task-x.yaml', 60),
+      ]).map((d) => d.resource?.name);
+    expect(synced('dist/apps/t*')).toStrictEqual(['task-a']);
+    expect(synced('fleet/dist/apps/[st]?am-[a-c]')).toStrictEqual(['task-a']);
+    expect(synced('dist/apps/[^t]*')).toStrictEqual(['task-w', 'task-x']);
+    expect(synced('dist/apps/web')).toStrictEqual(['task-w']);
+    // `**` is two `*`, each within one segment: no deeper than `*`.
+    expect(synced('dist/apps/**')).toStrictEqual(['task-a', 'task-w', 'task-x']);
+    expect(synced('dist/*/*/sub')).toStrictEqual(['task-s']);
+    expect(synced('clusters/*/apps')).toStrictEqual(['task-p']);
+    expect(synced('dist/apps/a\\*b')).toStrictEqual(['task-x']);
+    // Patterns Go refuses match nothing, as Argo CD logs and skips them.
+    expect(synced('dist/apps/[t')).toStrictEqual([]);
+    expect(synced('dist/apps/t\\')).toStrictEqual([]);
+    expect(synced('dist/apps/[]]*')).toStrictEqual([]);
+  });
+
+  test('git generators a matrix combines, or a merge starts from, generate Applications too', () => {
+    const set = (generators: unknown[]): SynthObject => {
+      const s = applicationSet('');
+      (s.object['spec'] as { generators: unknown[] }).generators = generators;
+      return s;
+    };
+    const git = (path: string) => ({ git: { directories: [{ path }] } });
+    const synced = (generators: unknown[]) =>
+      argocdTaskTtlDiagnostics([set(generators), task('dist/apps/web/task-w.yaml', 60)]).map(
+        (d) => d.resource?.name,
+      );
+    expect(synced([{ matrix: { generators: [{ clusters: {} }, git('dist/apps/*')] } }])).toStrictEqual([
+      'task-w',
+    ]);
+    expect(
+      synced([
+        {
+          matrix: {
+            generators: [{ list: { elements: [] } }, { matrix: { generators: [git('dist/apps/w*')] } }],
+          },
+        },
+      ]),
+    ).toStrictEqual(['task-w']);
+    expect(synced([{ merge: { generators: [git('dist/apps/*'), { clusters: {} }] } }])).toStrictEqual([
+      'task-w',
+    ]);
+    // A merge's other generators only add parameters to its first one's.
+    expect(synced([{ merge: { generators: [{ clusters: {} }, git('dist/apps/*')] } }])).toStrictEqual([]);
+  });
+
+  test("a git directory pattern from another generator's parameters is an info naming the ApplicationSet and the path, and leaves its generator unjudged", () => {
+    const set = applicationSet('dist/apps/*');
+    const spec = set.object['spec'] as { generators: unknown[] };
+    spec.generators.push({
+      matrix: {
+        generators: [
+          { git: { directories: [{ path: 'clusters/*' }] } },
+          { git: { directories: [{ path: '{{.path.path}}/apps/*' }, { path: 'dist/legacy/*' }] } },
+        ],
+      },
+    });
+    const objects = [set, task('dist/apps/web/task-w.yaml', 60), task('dist/legacy/old/task-o.yaml', 60)];
+    // The plain generator still judges its directories; the templated one's are left out.
+    expect(argocdTaskTtlDiagnostics(objects).map((d) => d.resource?.name)).toStrictEqual(['task-w']);
+    expect(
+      argocdUnevaluatedPathDiagnostics(objects, (o, pointer) =>
+        o === set && pointer.endsWith('/directories/0/path') ? { line: 12, column: 9 } : undefined,
+      ),
+    ).toStrictEqual([
+      {
+        severity: 'info',
+        code: 'argocd/path-not-evaluated',
+        path: '/spec/generators/1/matrix/generators/1/git/directories/0/path',
+        message:
+          'ApplicationSet "kelos-apps" generates Applications from the git directories "{{.path.path}}/apps/*", a template of another generator\'s parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for',
+        hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
+        resource: {
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'ApplicationSet',
+          name: 'kelos-apps',
+          namespace: 'argocd',
+        },
+        source: { file: 'dist/argocd/applicationset-kelos-apps.yaml', line: 12, column: 9 },
+      },
+    ]);
+    // An exclude of that kind may exclude any directory: the generator is left out the same.
+    const excluded = applicationSet('dist/apps/*');
+    (
+      excluded.object['spec'] as { generators: Array<{ git: { directories: unknown[] } }> }
+    ).generators[0]!.git.directories.push({ path: '{{.name}}', exclude: true });
+    expect(argocdTaskTtlDiagnostics([excluded, task('dist/apps/web/task-w.yaml', 60)])).toStrictEqual([]);
+    expect(argocdUnevaluatedPathDiagnostics([excluded]).map((d) => d.message.split(',')[0])).toStrictEqual([
+      'ApplicationSet "kelos-apps" excludes the git directories "{{.name}}"',
+    ]);
+  });
+
   test('the finding is at the TTL in the rendered file, with the construct that made the Task', () => {
     const made = { ...task('dist/apps/web/task-hourly.yaml', 3600), constructPath: 'web/hourly' };
     const [found] = argocdTaskTtlDiagnostics([applicationSet('dist/apps/*'), made], (o, pointer) =>
@@ -294,6 +399,67 @@ spec:
     // Without the Argo CD objects, nothing says the tree is synced.
     const alone = await kelos(['check', '.', '--format', 'json'], { cwd: join(repo, 'manifests') });
     expect(alone.stdout).not.toContain('argocd/task-ttl');
+  });
+
+  test('an ApplicationSet beside the tree whose git directories are manifests/t* syncs manifests/team; one from parameters is an info at its path', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'kelos-argo-'));
+    execFileSync('git', ['init', '-q', repo]);
+    const files: Record<string, string> = {
+      'argocd/apps.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: teams, namespace: argocd}
+spec:
+  generators:
+    - git:
+        repoURL: https://github.com/acme/fleet.git
+        directories: [{path: manifests/t*}]
+    - matrix:
+        generators:
+          - clusters: {}
+          - git:
+              repoURL: https://github.com/acme/fleet.git
+              directories: [{path: '{{.name}}/*'}]
+  template:
+    metadata: {name: '{{.path.basename}}'}
+    spec:
+      project: default
+      source: {repoURL: 'https://github.com/acme/fleet.git', path: '{{.path.path}}'}
+      destination: {server: 'https://kubernetes.default.svc', namespace: default}
+`,
+      'manifests/team/task.yaml': TASK('synced'),
+      'manifests/other/task.yaml': TASK('not-synced'),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(repo, path)), { recursive: true });
+      await writeFile(join(repo, path), text);
+    }
+    const run = await kelos(['check', 'manifests', '--beside', 'argocd', '--format', 'json'], { cwd: repo });
+    const report = JSON.parse(run.stdout) as {
+      diagnostics: Array<{
+        code: string;
+        severity: string;
+        path: string;
+        message: string;
+        source?: { file: string; line?: number };
+      }>;
+    };
+    expect(
+      report.diagnostics
+        .filter((d) => d.code.startsWith('argocd/'))
+        .map((d) => [d.code, d.severity, d.source?.file, d.source?.line, d.path]),
+    ).toStrictEqual([
+      [
+        'argocd/path-not-evaluated',
+        'info',
+        'argocd/apps.yaml',
+        14,
+        '/spec/generators/1/matrix/generators/1/git/directories/0/path',
+      ],
+      ['argocd/task-ttl', 'warning', 'manifests/team/task.yaml', 11, '/spec/ttlSecondsAfterFinished'],
+    ]);
+    expect(report.diagnostics.find((d) => d.code === 'argocd/task-ttl')?.message).toMatch(
+      /^Argo CD ApplicationSet "teams" syncs this Task from manifests\/team \(only the path was compared/,
+    );
   });
 
   test("an Application of another repository on the same path syncs none of the tree's Tasks: its repoURL is compared with the repository's git remotes", async () => {

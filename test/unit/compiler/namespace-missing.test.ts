@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { synthesize } from '../../../src/compiler/synth.ts';
 import type { Diagnostic } from '../../../src/validate/diagnostic.ts';
-import { appSource, kelos, projectsDisposedAfterEach, taskSource } from './project.ts';
+import { appSource, CDK8S, kelos, projectsDisposedAfterEach, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
@@ -109,6 +109,53 @@ describe('argocd/namespace-missing', { timeout: 60_000 }, () => {
       '99-fleet': FLEET(", appsNamespace: '{{index .path.segments 2}}'"),
     });
     expect(missing((await synthesize({ root: p.root })).diagnostics)).toStrictEqual([]);
+  });
+
+  test('an ApplicationSet whose git directories are another pattern than <dir>/* (dist/apps/p*) is read as Argo CD reads it; one from parameters is an info', async () => {
+    /** An app rendering an ApplicationSet with these generators, deploying into team-a, which it creates. */
+    const appSet = (generators: unknown[]) =>
+      `import { ApiObject } from '${CDK8S}';\nexport default function build(scope) {\n  new ApiObject(scope, 'apps', ${JSON.stringify(
+        {
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'ApplicationSet',
+          metadata: { name: 'team-apps', namespace: 'argocd' },
+          spec: {
+            generators,
+            template: {
+              metadata: { name: '{{.path.basename}}' },
+              spec: {
+                project: 'default',
+                source: { repoURL: 'https://github.com/acme/fleet.git', path: '{{.path.path}}' },
+                destination: { server: 'https://kubernetes.default.svc', namespace: 'team-a' },
+                syncPolicy: { syncOptions: ['CreateNamespace=true'] },
+              },
+            },
+          },
+        },
+      )});\n}\n`;
+    const git = (path: string) => ({
+      git: { repoURL: 'https://github.com/acme/fleet.git', directories: [{ path }] },
+    });
+    const p = make({ '01-platform': PLATFORM(), '99-fleet': appSet([git('dist/apps/p*')]) });
+    const result = await synthesize({ root: p.root });
+    expect(missing(result.diagnostics)).toStrictEqual([]);
+    expect(result.diagnostics.filter((d) => d.code.startsWith('argocd/'))).toStrictEqual([]);
+    // From another generator's parameters: not judged, and said so.
+    const templated = make({
+      '01-platform': PLATFORM(),
+      '99-fleet': appSet([{ matrix: { generators: [{ clusters: {} }, git('{{.name}}/apps/*')] } }]),
+    });
+    const found = (await synthesize({ root: templated.root })).diagnostics;
+    expect(missing(found)).toHaveLength(1);
+    expect(
+      found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.severity, d.path, d.message]),
+    ).toStrictEqual([
+      [
+        'info',
+        '/spec/generators/0/matrix/generators/1/git/directories/0/path',
+        'ApplicationSet "team-apps" generates Applications from the git directories "{{.name}}/apps/*", a template of another generator\'s parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for',
+      ],
+    ]);
   });
 
   test('a bundle is named as one: an install watching a namespace nothing creates', async () => {
