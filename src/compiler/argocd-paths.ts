@@ -264,6 +264,8 @@ type GlobToken =
 /**
  * A segment of a Go `path.Match` pattern (no `/`) as its elements; `undefined` for one Go
  * refuses (`ErrBadPattern`: `[a`, `[]`, an unescaped `-` or `]` in a class, a trailing `\`).
+ * Written here rather than taken from picomatch or minimatch: those read patterns as a shell
+ * does (`**` across directories, braces, `[!x]`), which Argo CD's `path.Match` does not.
  */
 const globTokens = (segment: string): GlobToken[] | undefined => {
   const chars = [...segment];
