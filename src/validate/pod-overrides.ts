@@ -23,6 +23,7 @@
  * @packageDocumentation
  */
 
+import { posix } from 'node:path';
 import { API_VERSION } from '../api/group.ts';
 import { effectiveWorkerField } from '../api/worker-field.ts';
 import {
@@ -188,18 +189,30 @@ export interface MountProblem {
    * already a mount of the same container (a built-in one of the agent's included).
    */
   readonly kind: 'unknown-volume' | 'path-taken';
-  /** The volume name, or the mount path, at fault. */
+  /** The volume name, or the mount path, at fault, as the user wrote it. */
   readonly value: string;
+  /** For `path-taken`, the path the mount takes once cleaned (`/workspace/` is `/workspace`). */
+  readonly cleaned?: string;
   readonly message: string;
 }
+
+/**
+ * A mount path as the container runtime takes it: POSIX-cleaned (`//a/./b` is `/a/b`), with
+ * no trailing slash. The API server compares mount paths as written, so `/workspace/` passes
+ * beside `/workspace`; the runtime then mounts both at one place, the later over the earlier.
+ */
+const cleanMountPath = (path: string): string =>
+  path === '' ? path : posix.normalize(path).replace(/(?<=.)\/+$/, '');
 
 /**
  * The volumeMounts of podOverrides that the Pod cannot have: the agent's (`volumeMounts`) and
  * each extra container's. One that names a volume the Pod does not have, which the API server
  * refuses (`volumeMounts[0].name: Not found`), and one whose mountPath an earlier mount of the
- * same container takes (`must be unique`), the agent's built-in mounts included. The render
- * refuses them before it makes the Job, with every volume and built-in mount known; `kelos
- * validate` asks the same offline, where what depends on objects it cannot see is let be.
+ * same container takes (`must be unique`), the agent's built-in mounts included. Paths are
+ * compared cleaned, as the runtime mounts them, not as the API server compares them: a mount
+ * at `/workspace/` would hide the built-in `/workspace` and the repository cloned there. The
+ * render refuses them before it makes the Job, with every volume and built-in mount known;
+ * `kelos validate` asks the same offline, where what depends on objects it cannot see is let be.
  *
  * @param hasVolume Whether the Pod has a volume of that name (or may have it, offline).
  * @param builtInPaths Mount paths the agent container has before the user's.
@@ -211,9 +224,15 @@ export function mountProblems(
 ): MountProblem[] {
   if (!isRecord(overrides)) return [];
   const out: MountProblem[] = [];
-  const check = (mounts: unknown, base: readonly (string | number)[], builtIn: ReadonlySet<string>) => {
+  const builtInByClean = new Map([...builtInPaths].map((p) => [cleanMountPath(p), p]));
+  const check = (
+    mounts: unknown,
+    base: readonly (string | number)[],
+    builtIn: ReadonlyMap<string, string>,
+  ) => {
     if (!Array.isArray(mounts)) return;
-    const taken = new Map<string, number>();
+    /** The earlier mounts of this container, by cleaned path: their index and path as written. */
+    const taken = new Map<string, { index: number; path: string }>();
     mounts.forEach((m, i) => {
       if (!isRecord(m)) return;
       const { name, mountPath } = m;
@@ -227,28 +246,31 @@ export function mountProblems(
         return;
       }
       if (typeof mountPath !== 'string') return;
-      const earlier = taken.get(mountPath);
-      if (builtIn.has(mountPath) || earlier !== undefined) {
-        out.push({
-          at: [...base, i, 'mountPath'],
-          kind: 'path-taken',
-          value: mountPath,
-          message:
-            earlier === undefined
-              ? `mountPath ${JSON.stringify(mountPath)} is used by a built-in mount`
-              : `mountPath ${JSON.stringify(mountPath)} is already mounted by ${fieldOf([...base, earlier])}; a container's mount paths must be unique`,
-        });
+      const cleaned = cleanMountPath(mountPath);
+      const quoted = JSON.stringify(mountPath);
+      const builtInPath = builtIn.get(cleaned);
+      const earlier = taken.get(cleaned);
+      let message: string | undefined;
+      if (builtInPath === mountPath) message = `mountPath ${quoted} is used by a built-in mount`;
+      else if (builtInPath !== undefined)
+        message = `mountPath ${quoted} is the same path as the built-in mount at ${JSON.stringify(builtInPath)}: the API server compares the strings and lets it pass, but the container runtime cleans the path and mounts this volume over the built-in one`;
+      else if (earlier?.path === mountPath)
+        message = `mountPath ${quoted} is already mounted by ${fieldOf([...base, earlier.index])}; a container's mount paths must be unique`;
+      else if (earlier !== undefined)
+        message = `mountPath ${quoted} is the same path as ${JSON.stringify(earlier.path)} of ${fieldOf([...base, earlier.index])}: the API server compares the strings and lets it pass, but the container runtime cleans both to ${JSON.stringify(cleaned)}; a container's mount paths must be unique`;
+      if (message !== undefined) {
+        out.push({ at: [...base, i, 'mountPath'], kind: 'path-taken', value: mountPath, cleaned, message });
         return;
       }
-      taken.set(mountPath, i);
+      taken.set(cleaned, { index: i, path: mountPath });
     });
   };
-  check(overrides['volumeMounts'], ['volumeMounts'], builtInPaths);
+  check(overrides['volumeMounts'], ['volumeMounts'], builtInByClean);
   for (const list of ['extraContainers', 'extraInitContainers'] as const) {
     const containers = overrides[list];
     if (!Array.isArray(containers)) continue;
     containers.forEach((c, i) => {
-      if (isRecord(c)) check(c['volumeMounts'], [list, i, 'volumeMounts'], new Set());
+      if (isRecord(c)) check(c['volumeMounts'], [list, i, 'volumeMounts'], new Map());
     });
   }
   return out;
@@ -389,12 +411,12 @@ function mountFindings(
     return volumes.length > 0 ? `${declare}, or mount one the Pod has: ${volumes.join(', ')}` : declare;
   };
   return mountProblems(po, hasVolume, new Set(pathOwners.keys())).map((p): Finding => {
-    const owner = p.kind === 'path-taken' ? pathOwners.get(p.value) : undefined;
+    const owner = p.kind === 'path-taken' ? pathOwners.get(p.cleaned ?? p.value) : undefined;
     const hint =
       p.kind === 'unknown-volume'
         ? unknownHint(p.value)
         : owner
-          ? `the operator mounts ${owner} at ${p.value}; mount at another path`
+          ? `the operator mounts ${owner} at ${p.cleaned ?? p.value}; mount at another path`
           : 'mount each path once per container';
     return {
       severity: 'error',

@@ -145,6 +145,46 @@ const ROWS: Row[] = [
     refused: ['0 render/volume-mount-unknown', '1 render/volume-mount-unknown'],
   },
   {
+    name: 'a built-in path spelt otherwise is the same path: the runtime cleans it',
+    worker: ws,
+    workspace: makeWorkspace(),
+    volumes: [{ name: 'v', emptyDir: {} }],
+    volumeMounts: [
+      { name: 'v', mountPath: '/workspace/' },
+      { name: 'v', mountPath: '/workspace/.' },
+      { name: 'v', mountPath: '//workspace' },
+      { name: 'v', mountPath: '/workspace/../dev/termination-log' },
+      { name: 'v', mountPath: '/workspace/repo/' },
+    ],
+    refused: [
+      '0 render/volume-mount-path',
+      '1 render/volume-mount-path',
+      '2 render/volume-mount-path',
+      '3 render/volume-mount-path',
+    ],
+  },
+  {
+    name: 'the plugin directory with a trailing slash',
+    worker: withConfig,
+    agentConfigs: [
+      makeAgentConfig('cfg', { plugins: [{ name: 'team', skills: [{ name: 'review', content: 'x' }] }] }),
+    ],
+    volumeMounts: [{ name: 'kelos-tmp', mountPath: '/kelos/plugin/' }],
+    refused: ['0 render/volume-mount-path'],
+    offline: [],
+  },
+  {
+    name: "two of the user's own mounts that clean to one path",
+    volumes: [{ name: 'v', emptyDir: {} }],
+    volumeMounts: [
+      { name: 'v', mountPath: '/data' },
+      { name: 'v', mountPath: '/data/', subPath: 'x' },
+      { name: 'v', mountPath: '/srv/./data' },
+      { name: 'v', mountPath: '/srv//data/', subPath: 'y' },
+    ],
+    refused: ['1 render/volume-mount-path', '3 render/volume-mount-path'],
+  },
+  {
     name: 'MCP servers: a Secret volume per headersFrom and envFrom, numbered by place',
     worker: withConfig,
     agentConfigs: [

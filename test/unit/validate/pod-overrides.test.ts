@@ -245,6 +245,31 @@ describe('podOverrides volumeMounts against the built-in volumes', () => {
     ]);
   });
 
+  it('compares mount paths cleaned, as the container runtime mounts them, quoting what the user wrote', () => {
+    const findings = podOverrideFindings(
+      taskWith({ workspaceRef: { name: 'ws' } }, [
+        { name: 'workspace', mountPath: '/workspace/', subPath: 'x' },
+        { name: 'workspace', mountPath: '/cache', subPath: 'a' },
+        { name: 'workspace', mountPath: '//cache/.', subPath: 'b' },
+        { name: 'workspace', mountPath: '/cache/sub/', subPath: 'c' },
+      ]),
+    );
+    expect(codes(findings)).toEqual([
+      'pod/mount-path volumeMounts/0/mountPath',
+      'pod/mount-path volumeMounts/2/mountPath',
+    ]);
+    expect(findings.map((f) => [f.message, f.hint])).toEqual([
+      [
+        'mountPath "/workspace/" is the same path as the built-in mount at "/workspace": the API server compares the strings and lets it pass, but the container runtime cleans the path and mounts this volume over the built-in one; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'the operator mounts volume "workspace" at /workspace; mount at another path',
+      ],
+      [
+        'mountPath "//cache/." is the same path as "/cache" of volumeMounts[1]: the API server compares the strings and lets it pass, but the container runtime cleans both to "/cache"; a container\'s mount paths must be unique; the operator cannot build the Task\'s Job, and the Task fails (JobRenderFailed)',
+        'mount each path once per container',
+      ],
+    ]);
+  });
+
   it('stays silent on what depends on a Workspace or AgentConfigs outside the bundle', () => {
     const task = taskWith({ workspaceRef: { name: 'ws' }, agentConfigRefs: [{ name: 'cfg' }] }, [
       { name: 'kelos-github-token', mountPath: '/a' },
