@@ -535,6 +535,44 @@ export interface BundleObjects {
 }
 
 /**
+ * Argo CD's per-object sync options: `Prune=false,Delete=false` in this annotation keep Argo CD
+ * from pruning the object and from deleting it with its Application. Written out here because
+ * `src/validate` may not import `src/install` (`ARGOCD_ANNOTATION_PREFIX`).
+ */
+const ARGOCD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/**
+ * What removing an object two Argo CD Applications both own does, as its own sync options say:
+ * `prune` whether pruning it (an app no longer renders it) deletes it, `delete` whether
+ * deleting either Application with its resources does. `Prune=confirm` and `Delete=confirm`
+ * still delete it, once someone confirms.
+ */
+function argoRemoval(object: Readonly<Record<string, unknown>>): { prune: boolean; delete: boolean } {
+  const metadata = object['metadata'];
+  const annotations =
+    metadata && typeof metadata === 'object'
+      ? (metadata as Record<string, unknown>)['annotations']
+      : undefined;
+  const value =
+    annotations && typeof annotations === 'object'
+      ? (annotations as Record<string, unknown>)[ARGOCD_SYNC_OPTIONS]
+      : undefined;
+  const options = typeof value === 'string' ? value.split(',').map((o) => o.trim()) : [];
+  return { prune: !options.includes('Prune=false'), delete: !options.includes('Delete=false') };
+}
+
+/** The end of a `bundle/shared` message: what removing the object does, for its sync options. */
+const sharedRemoval = (removal: { prune: boolean; delete: boolean }): string => {
+  if (removal.prune && removal.delete)
+    return 'and pruning it from either, or deleting either Application, deletes it from under the other';
+  if (removal.delete)
+    return 'and though it is never pruned (Prune=false), deleting either Application deletes it from under the other';
+  if (removal.prune)
+    return 'and though deleting an Application leaves it (Delete=false), pruning it from either deletes it from under the other';
+  return 'though its sync options keep Argo CD from ever pruning or deleting it (Prune=false,Delete=false), so neither app deletes it from under the other';
+};
+
+/**
  * The one check across bundles: the same kind/namespace/name rendered with different content by
  * two bundles is an error, because the two Argo CD Applications would fight over the object.
  * `kelos validate` and `check` run it on kustomization roots, synth on its apps.
@@ -582,12 +620,13 @@ export function conflictsAcrossBundles(
     const at = formatLocation(first.doc.writtenAt ?? first.doc);
     if (first.text === applied(doc, ns)) {
       // One file two roots list (a base two overlays share) is kustomize's way; two copies
-      // are two owners: Argo CD reports a shared resource, and pruning one deletes it.
+      // are two owners: Argo CD reports a shared resource whatever the object's sync options,
+      // and whether removing it from one app deletes it is the options' to say.
       if (first.doc.file === doc.file) return;
       out.push({
         severity: 'warning',
         code: 'bundle/shared',
-        message: `also rendered by ${bundleLabel(first.bundle)} (${at}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it, and pruning either deletes it from under the other`,
+        message: `also rendered by ${bundleLabel(first.bundle)} (${at}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, ${sharedRemoval(argoRemoval(doc.object))}`,
         path: '',
         resource,
         source: { file: doc.file, line: doc.line },

@@ -49,7 +49,36 @@ describe('kustomization trees', () => {
     expect(
       conflictsAcrossBundles(loaded.bundles).map((d) => `${d.source?.file} ${d.code}: ${d.message}`),
     ).toStrictEqual([
-      'apps/b/budget.yaml bundle/shared: also rendered by apps/a (apps/a/budget.yaml:1), the same; the two Applications syncing apps/b and apps/a would both own it, and pruning either deletes it from under the other',
+      'apps/b/budget.yaml bundle/shared: also rendered by apps/a (apps/a/budget.yaml:1), the same; the two Applications syncing apps/b and apps/a would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other',
+    ]);
+  });
+
+  test("an object two roots render says what Argo CD's sync options on it let removing it do", async () => {
+    const namespace = (options?: string) =>
+      `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n${options ? `  annotations:\n    argocd.argoproj.io/sync-options: ${options}\n` : ''}`;
+    const shared = async (options?: string) => {
+      const root = tree({
+        'apps/a/kustomization.yaml': kustomization('resources: [ns.yaml]\n'),
+        'apps/a/ns.yaml': namespace(options),
+        'apps/b/kustomization.yaml': kustomization('resources: [ns.yaml]\n'),
+        'apps/b/ns.yaml': namespace(options),
+      });
+      return conflictsAcrossBundles((await loadBundles(['apps'], noStdin, root)).bundles).map(
+        (d) => `${d.severity} ${d.code}: ${d.message.slice(d.message.indexOf('last, ') + 6)}`,
+      );
+    };
+    // What AppNamespace renders: never pruned or deleted, still two owners.
+    expect(await shared('Prune=false,Delete=false')).toStrictEqual([
+      'warning bundle/shared: though its sync options keep Argo CD from ever pruning or deleting it (Prune=false,Delete=false), so neither app deletes it from under the other',
+    ]);
+    expect(await shared('ServerSideApply=true, Prune=false')).toStrictEqual([
+      'warning bundle/shared: and though it is never pruned (Prune=false), deleting either Application deletes it from under the other',
+    ]);
+    expect(await shared('Delete=false')).toStrictEqual([
+      'warning bundle/shared: and though deleting an Application leaves it (Delete=false), pruning it from either deletes it from under the other',
+    ]);
+    expect(await shared('Prune=confirm')).toStrictEqual([
+      'warning bundle/shared: and pruning it from either, or deleting either Application, deletes it from under the other',
     ]);
   });
 
@@ -156,7 +185,7 @@ describe('kustomization trees', () => {
     const validate = await kelos(['validate', 'manifests/', '--beside', 'dist/'], { cwd: root });
     expect(validate.stdout).toBe(
       [
-        'manifests/budget.yaml:1: warning TaskBudget default/team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it, and pruning either deletes it from under the other [bundle/shared]',
+        'manifests/budget.yaml:1: warning TaskBudget default/team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other [bundle/shared]',
         '    hint: Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
         'manifests/workspace.yaml:1: error Workspace default/my-repo also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2) with different content; the two Applications syncing the loose manifests and dist/apps/issue-worker would fight over it [bundle/conflict]',
         '    hint: Give the object one owner: define it in one app only, or give each app its own name or namespace.',
