@@ -537,7 +537,7 @@ function parseFrom(
     const docLabel = `document ${docIndex + 1}`;
     // JSON (what jsonProblem read as JSON) is told about in its own words: it has no YAML.
     const json = file.endsWith('.json') || /^\s*\{/.test(text);
-    const keyError = ({ offset, kind, source, first }: KeyProblem): Diagnostic => {
+    const keyError = ({ offset, kind, source, first, value }: KeyProblem): Diagnostic => {
       const earlier = first && position(first.offset)?.line;
       return {
         severity: 'error',
@@ -546,7 +546,7 @@ function parseFrom(
           kind !== 'duplicate'
             ? `${docLabel}: a mapping key is a list or a mapping; Kubernetes objects have string keys`
             : first?.source !== undefined && source !== undefined && first.source !== source
-              ? `${docLabel} is not valid YAML: Map keys must be unique: key ${source} reads as the same key as ${first.source}${earlier ? ` on line ${earlier}` : ''} (YAML 1.1 reads y, yes, on and n, no, off as booleans); quote them`
+              ? `${docLabel} is not valid YAML: Map keys must be unique: key ${source} reads as the same key as ${first.source}${earlier ? ` on line ${earlier}` : ''}${typeof value === 'boolean' ? ' (YAML 1.1 reads y, yes, on and n, no, off as booleans)' : ''}; quote them`
               : json
                 ? `the key ${JSON.stringify(source ?? '')} is in this JSON object twice${earlier ? ` (also on line ${earlier})` : ''}: the API server refuses a duplicate field under strict field validation (kubectl's default) and otherwise keeps the last one silently`
                 : `${docLabel} is not valid YAML: Map keys must be unique${source !== undefined ? `: ${source} is also a key${earlier ? ` on line ${earlier}` : ''}` : ''}`,
@@ -601,7 +601,15 @@ function parseFrom(
           : `${k.source} reads as ${k.reads} ${boolean ? 'in YAML 1.1, as kubectl reads it' : "to kubectl (YAML 1.1's numbers and Go's)"}`;
       const line = (offset: number) => position(offset)?.line;
       let finding: Pick<Diagnostic, 'severity' | 'code' | 'message' | 'hint'>;
-      if (k.same) {
+      if (k.same && k.reads === 'null') {
+        // go-yaml makes one nil key of both, which sigs.k8s.io/yaml then refuses.
+        finding = {
+          severity: 'error',
+          code: 'yaml/key-collision',
+          message: `${docLabel}: keys ${k.same.source} (line ${line(k.same.offset)}) and ${k.source} (line ${line(k.offset)}) are one key to kubectl, null, and kubectl refuses a null key ("unsupported map key of type: %!s(<nil>)"), so the document cannot be applied`,
+          hint: `quote both keys ("${k.same.source}" and "${k.source}") to make them two string keys, or write the key once, quoted`,
+        };
+      } else if (k.same) {
         // sigs.k8s.io/yaml makes a Go map of both, then writes their values under one key in
         // Go's random map order: the object gets either, from one apply to the next.
         const retyped = reads ? k.source : k.same.retyped ? k.same.source : undefined;

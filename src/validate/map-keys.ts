@@ -140,7 +140,7 @@ const written = (key: { type?: string; source?: string; value: unknown }): strin
  * Every plain key of `doc` that kubectl reads as a boolean word (`yes`, `on`, `n`; not `true` or
  * `false`), as a number written other than as Go writes it back (`0755`, `1e6`; not `8080`) or
  * as null (`~`, `null`), and every key that the cluster gets as an earlier key of its mapping
- * (`"493":` and `0755:`, {@link RetypedKey.same}), in source order. A number key is set to the string kubectl makes of
+ * (`"493":` and `0755:`, {@link RetypedKey.same}; a null key after another, `~:` and `null:`), in source order. A number key is set to the string kubectl makes of
  * it, so the object holds the key the cluster gets (`1e6:` is `"1e+06"` there, not `"1000000"`).
  */
 export function retypedKeys(doc: YamlDocument): RetypedKey[] {
@@ -151,6 +151,8 @@ export function retypedKeys(doc: YamlDocument): RetypedKey[] {
     if (isMap(node)) {
       // The keys the cluster gets, as written: two written apart may be one key there.
       const seen = new Map<string, NonNullable<RetypedKey['same']>>();
+      // The first null key: `~:` and `null:` are one key too, apart from every string key.
+      let firstNull: NonNullable<RetypedKey['same']> | undefined;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const key = pair.key;
@@ -175,10 +177,12 @@ export function retypedKeys(doc: YamlDocument): RetypedKey[] {
             }
           }
         }
-        // A null key fails the whole document: it clashes with nothing.
-        const keyed = isScalar(key) && key.value !== '<<' && retyped?.reads !== 'null';
-        const same = keyed ? seen.get(name) : undefined;
+        // A null key is no string key, though its name here is "": it clashes only with another null key.
+        const isNull = retyped?.reads === 'null';
+        const keyed = isScalar(key) && key.value !== '<<' && !isNull;
+        const same = keyed ? seen.get(name) : isNull ? firstNull : undefined;
         if (keyed && !same) seen.set(name, { source: written(key), offset, retyped: !!retyped });
+        if (isNull) firstNull ??= { source: retyped!.source, offset, retyped: true };
         if (retyped || same) {
           out.push({
             ...(retyped ?? { offset, source: isScalar(key) ? written(key) : name, reads: '' }),

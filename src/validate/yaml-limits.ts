@@ -102,6 +102,8 @@ export interface KeyProblem {
   readonly source?: string;
   /** For a duplicate: the earlier key as written, and where it starts. */
   readonly first?: { readonly source?: string; readonly offset: number };
+  /** For a duplicate: the value both keys read as (`true` for `on` and `yes`). */
+  readonly value?: unknown;
 }
 
 /** The source text of a scalar key, when the library kept it. */
@@ -112,7 +114,8 @@ const sourceOf = (key: unknown): string | undefined =>
  * The keys the API server's decoder refuses: one that repeats an earlier key of the same
  * mapping (only scalar keys are compared, as the `yaml` library does), and one that is a list
  * or a mapping (JSON keys are strings; the library would stringify it and print a process
- * warning instead of an error). In source order.
+ * warning instead of an error). In source order. Two null keys written apart (`~:` and
+ * `null:`) are left to `map-keys.ts`, which names both as one null key kubectl refuses.
  */
 export function keyProblems(doc: YamlDocument): KeyProblem[] {
   const out: KeyProblem[] = [];
@@ -129,8 +132,15 @@ export function keyProblems(doc: YamlDocument): KeyProblem[] {
         else if (isScalar(key) && key.value !== '<<') {
           const source = sourceOf(key);
           const first = seen.get(key.value);
-          if (first) out.push({ offset, kind: 'duplicate', ...(source !== undefined && { source }), first });
-          else seen.set(key.value, { ...(source !== undefined && { source }), offset });
+          if (!first) seen.set(key.value, { ...(source !== undefined && { source }), offset });
+          else if (key.value !== null || first.source === source)
+            out.push({
+              offset,
+              kind: 'duplicate',
+              ...(source !== undefined && { source }),
+              first,
+              value: key.value,
+            });
         }
         stack.push(pair.value);
       }

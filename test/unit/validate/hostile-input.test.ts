@@ -348,8 +348,35 @@ describe('hostile manifests', () => {
         'quote the key ("~") to make it a string',
       ],
     ]);
+    // Two null keys written apart are one null key, in either order, with no word of booleans.
+    const nullKey = (key: string) =>
+      `document 1: key ${key} reads as null, and kubectl refuses a null key ("unsupported map key of type: %!s(<nil>)"), so the document cannot be applied`;
+    for (const [first, second] of [
+      ['~', 'null'],
+      ['null', '~'],
+    ] as const) {
+      expect(located(`${CONFIG_MAP}data:\n  ${first}: a\n  ${second}: b\n`)).toStrictEqual([
+        [
+          '6:3 error yaml/null-key ConfigMap /data/',
+          nullKey(first),
+          `quote the key ("${first}") to make it a string`,
+        ],
+        [
+          '7:3 error yaml/key-collision ConfigMap /data/',
+          `document 1: keys ${first} (line 6) and ${second} (line 7) are one key to kubectl, null, and kubectl refuses a null key ("unsupported map key of type: %!s(<nil>)"), so the document cannot be applied`,
+          `quote both keys ("${first}" and "${second}") to make them two string keys, or write the key once, quoted`,
+        ],
+      ]);
+    }
     // Keys that stay apart to kubectl say nothing.
     expect(located(`${CONFIG_MAP}data:\n  "0755": a\n  "493": b\n  "~": c\n  "null": d\n`)).toStrictEqual([]);
+  });
+
+  test('two number keys YAML reads as one are a duplicate with no word of booleans', () => {
+    const { diagnostics } = parseManifests(`${CONFIG_MAP}data:\n  1: a\n  01: b\n`, 'k.yaml');
+    expect(diagnostics.map((d) => `${d.source?.line}:${d.source?.column} ${d.code} ${d.message}`)).toEqual([
+      '7:3 yaml/parse document 1 is not valid YAML: Map keys must be unique: key 01 reads as the same key as 1 on line 6; quote them',
+    ]);
   });
 
   test('a list or mapping as a key is a located error, not a process warning on stderr', () => {
