@@ -306,6 +306,67 @@ describe('kelos run', () => {
     });
   });
 
+  it("a config file that drops its oauthToken or apiKey: the kelos-credentials kelos made is deleted once no unfinished Task uses it; a user's of that name stays", async () => {
+    const credNs = await freshNamespace('cli-run-cred-drop');
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
+    const config = join(dir, 'config.yaml');
+    const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', credNs, '-p', 'x', '--config', config];
+    const exists = async (namespace: string) =>
+      (await c.get(CoreResources.Secret, namespace, 'kelos-credentials')) !== undefined;
+
+    writeFileSync(config, 'apiKey: key-gone\n');
+    expect((await kelos([...run, '--name', 'one'], { cwd: dir })).code).toBe(0);
+    expect(await secretData(credNs, 'kelos-credentials')).toEqual({ ANTHROPIC_API_KEY: 'key-gone' });
+
+    writeFileSync(config, 'secret: s\n');
+    const dry = await kelos([...run, '--dry-run'], { cwd: dir });
+    expect(dry.stderr).toContain('would delete secret/kelos-credentials if kelos made it\n');
+    expect(await exists(credNs)).toBe(true);
+    // Task one has not finished: its agent would not start without the Secret.
+    const waiting = await kelos([...run, '--name', 'two'], { cwd: dir });
+    expect(waiting).toMatchObject({ code: 0, stdout: 'task/two created\n' });
+    expect(waiting.stderr).toBe(
+      `secret/kelos-credentials left in place: the config file no longer has an oauthToken or apiKey, but task/one (not finished) takes its credentials from it; a later kelos run deletes it once none is left unfinished, or delete it yourself when they finish: kubectl delete secret kelos-credentials -n ${credNs}\n`,
+    );
+    expect(await exists(credNs)).toBe(true);
+    await finish('one', credNs, { phase: 'Succeeded' });
+    const r = await kelos([...run, '--name', 'three'], { cwd: dir });
+    expect(r).toMatchObject({ code: 0, stdout: 'task/three created\n' });
+    expect(r.stderr).toBe(
+      'secret/kelos-credentials deleted: the config file no longer has an oauthToken or apiKey\n',
+    );
+    // The key taken out of the config file no longer lets an agent run.
+    expect(await exists(credNs)).toBe(false);
+    expect((await getTask(c, credNs, 'three'))?.spec.worker?.credentials).toEqual({
+      type: 'api-key',
+      secretRef: { name: 's' },
+    });
+    // Nothing left to delete: no word of it.
+    const again = await kelos([...run, '--name', 'four'], { cwd: dir });
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+
+    // A run that names kelos-credentials itself keeps it, whatever made it.
+    writeFileSync(config, 'apiKey: key-2\n');
+    expect((await kelos([...run, '--name', 'five'], { cwd: dir })).code).toBe(0);
+    await finish('five', credNs, { phase: 'Failed' });
+    writeFileSync(config, 'secret: kelos-credentials\n');
+    const named = await kelos([...run, '--name', 'six'], { cwd: dir });
+    expect(named).toMatchObject({ code: 0, stderr: '' });
+    expect(await secretData(credNs, 'kelos-credentials')).toEqual({ ANTHROPIC_API_KEY: 'key-2' });
+
+    // A Secret of that name the user made (no managed-by=kelos-cli label) is not kelos's to delete.
+    const userNs = await freshNamespace('cli-run-user-cred');
+    await createSecret(c, userNs, 'kelos-credentials', { ANTHROPIC_API_KEY: 'users-own' });
+    writeFileSync(config, 'secret: s\n');
+    const userRun = ['run', '--kubeconfig', kubeconfigPath(), '-n', userNs, '-p', 'x', '--config', config];
+    const kept = await kelos([...userRun, '--name', 'one'], { cwd: dir });
+    expect(kept).toMatchObject({ code: 0, stdout: 'task/one created\n' });
+    expect(kept.stderr).toBe(
+      `secret/kelos-credentials left in place: the config file no longer asks for it, but it has no app.kubernetes.io/managed-by=kelos-cli label, so kelos did not make it; delete it yourself if nothing uses it: kubectl delete secret kelos-credentials -n ${userNs}\n`,
+    );
+    expect(await secretData(userNs, 'kelos-credentials')).toEqual({ ANTHROPIC_API_KEY: 'users-own' });
+  });
+
   it('a Secret an earlier kelos run wrote under stringData loses the keys the config file no longer has, and says so', async () => {
     const oldNs = await freshNamespace('cli-run-legacy');
     // What kelos run wrote before 0.2.0: the keys under stringData, applied server-side.

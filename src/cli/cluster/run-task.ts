@@ -10,7 +10,8 @@
  */
 import { AGENT_TYPES, API_VERSION, GROUP, Labels } from '../../api/group.ts';
 import type { Task, TaskSpawner, Workspace } from '../../api/object.ts';
-import type { TaskSpec } from '../../api/task.ts';
+import { isTerminalPhase, type TaskSpec } from '../../api/task.ts';
+import { effectiveWorkerField } from '../../api/worker-field.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { buildTask } from '../../operator/spawner/task-build.ts';
@@ -57,6 +58,15 @@ export const ManualRunAnnotations = {
   TriggerTime: `${GROUP}/trigger-time`,
 } as const;
 
+/** A Secret an earlier config file had the CLI make that this one no longer asks for. */
+export interface RetiredSecret {
+  readonly name: string;
+  /** What of the config file asked for it: `the config file's workspace`, `the config file`. */
+  readonly askedBy: string;
+  /** Why it goes, for stderr: `the config file's workspace no longer has a token or githubApp`. */
+  readonly reason: string;
+}
+
 /** What `kelos run` will create: the Task first-class, the rest applied before it. */
 export interface RunPlan {
   readonly task: Task;
@@ -64,10 +74,32 @@ export interface RunPlan {
   readonly prerequisites: readonly ApiObject[];
   /**
    * Secrets an earlier config file had the CLI make that this one no longer asks for (the
-   * workspace's credentials, once it has neither `token` nor `githubApp`): deleted after the
-   * prerequisites are applied if the CLI made them ({@link madeByCli}), left alone otherwise.
+   * workspace's credentials, once it has neither `token` nor `githubApp`; `kelos-credentials`,
+   * once it has neither `oauthToken` nor `apiKey`): deleted after the prerequisites are applied
+   * if the CLI made them ({@link madeByCli}) and no unfinished Task uses them
+   * ({@link tasksUsingSecret}), left alone otherwise.
    */
-  readonly retired?: readonly string[];
+  readonly retired?: readonly RetiredSecret[];
+}
+
+/**
+ * The unfinished Tasks among `tasks` whose credentials name Secret `name`, by name, sorted: a
+ * Task that has not started its agent yet would fail without it (a running agent read it at
+ * start and keeps it).
+ */
+export function tasksUsingSecret(tasks: readonly Task[], name: string): string[] {
+  return tasks
+    .filter((t) => {
+      if (isTerminalPhase(t.status?.phase)) return false;
+      const credentials = effectiveWorkerField(
+        t.spec as unknown as Record<string, unknown>,
+        'credentials',
+      )?.value;
+      const ref = (credentials as { secretRef?: { name?: unknown } } | undefined)?.secretRef;
+      return ref?.name === name;
+    })
+    .map((t) => t.metadata.name ?? '')
+    .sort();
 }
 
 /** Whether the CLI made `obj` (its `app.kubernetes.io/managed-by=kelos-cli` label): a user's object of the same name is never deleted. */
@@ -157,8 +189,16 @@ export function planRun(
       `${/^[aeiou]/.test(credentialType) ? 'an' : 'a'} ${credentialType} credential needs a Secret: pass --secret <name>, set secret, apiKey or oauthToken in the config file (kelos init), or use --credential-type none`,
     );
   }
+  const retired: RetiredSecret[] = [];
+  // An API key or OAuth token taken out of the config file must not keep working either; a
+  // Secret of that name this run still uses (`--secret kelos-credentials`) stays.
+  if (config && !cfg.oauthToken && !cfg.apiKey && secretName !== CREDENTIALS_SECRET)
+    retired.push({
+      name: CREDENTIALS_SECRET,
+      askedBy: 'the config file',
+      reason: 'the config file no longer has an oauthToken or apiKey',
+    });
   let workspace = flags.workspace ?? cfg.workspace?.name;
-  const retired: string[] = [];
   if (!workspace && cfg.workspace?.repo) {
     workspace = CONFIG_WORKSPACE;
     const app = cfg.workspace.githubApp;
@@ -193,7 +233,12 @@ export function planRun(
     };
     prerequisites.push(ws as ApiObject);
     // A token or App keys taken out of the config file must not keep working from the cluster.
-    if (!cfg.workspace.token && !useApp) retired.push(WORKSPACE_SECRET);
+    if (!cfg.workspace.token && !useApp)
+      retired.push({
+        name: WORKSPACE_SECRET,
+        askedBy: "the config file's workspace",
+        reason: "the config file's workspace no longer has a token or githubApp",
+      });
   }
   const agentConfigs = flags.agentConfig?.length
     ? flags.agentConfig

@@ -23,17 +23,21 @@ import {
   withCluster,
 } from '../cluster/connection.ts';
 import { formatCost } from '../cluster/detail.ts';
+import { resolveKind } from '../cluster/kinds.ts';
 import {
   CREDENTIAL_TYPES,
   madeByCli,
   planFromSpawner,
   planRun,
+  type RetiredSecret,
   type RunFlags,
   randomSuffix,
   staleSecretKeys,
+  tasksUsingSecret,
 } from '../cluster/run-task.ts';
 import { humanDuration } from '../cluster/table.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
+import { listAll } from './get.ts';
 
 interface Flags extends RunFlags, ClusterFlags {
   watch?: boolean;
@@ -193,15 +197,26 @@ async function applySecret(cluster: Cluster, obj: ApiObject): Promise<string[]> 
 /**
  * Deletes the Secrets an earlier config file had kelos make that this one no longer asks for
  * (see `RunPlan.retired`), once the Workspace no longer names them. A Secret of that name the
- * CLI did not make is left alone and named on stderr: it may be the user's.
+ * CLI did not make is left alone and named on stderr: it may be the user's. So is one an
+ * unfinished Task still takes its credentials from: its agent would not start without it.
  */
-async function retireSecrets(cluster: Cluster, names: readonly string[], io: CliIo): Promise<void> {
-  for (const name of names) {
+async function retireSecrets(cluster: Cluster, retired: readonly RetiredSecret[], io: CliIo): Promise<void> {
+  let tasks: Task[] | undefined;
+  for (const { name, askedBy, reason } of retired) {
     const live = await cluster.client.get<ApiObject>(CoreResources.Secret, cluster.namespace, name);
     if (!live) continue;
     if (!madeByCli(live)) {
       io.stderr(
-        `secret/${name} left in place: the config file's workspace no longer asks for it, but it has no app.kubernetes.io/managed-by=kelos-cli label, so kelos did not make it; delete it yourself if nothing uses it: kubectl delete secret ${name} -n ${cluster.namespace}\n`,
+        `secret/${name} left in place: ${askedBy} no longer asks for it, but it has no app.kubernetes.io/managed-by=kelos-cli label, so kelos did not make it; delete it yourself if nothing uses it: kubectl delete secret ${name} -n ${cluster.namespace}\n`,
+      );
+      continue;
+    }
+    tasks ??= (await listAll(cluster, resolveKind('task'), undefined)) as Task[];
+    const users = tasksUsingSecret(tasks, name);
+    if (users.length > 0) {
+      const shown = users.slice(0, 5).map((t) => `task/${t}`);
+      io.stderr(
+        `secret/${name} left in place: ${reason}, but ${shown.join(', ')}${users.length > shown.length ? ` and ${users.length - shown.length} more` : ''} (not finished) ${users.length === 1 ? 'takes its' : 'take their'} credentials from it; a later kelos run deletes it once none is left unfinished, or delete it yourself when they finish: kubectl delete secret ${name} -n ${cluster.namespace}\n`,
       );
       continue;
     }
@@ -214,10 +229,10 @@ async function retireSecrets(cluster: Cluster, names: readonly string[], io: Cli
       .catch((err: unknown) => {
         if (!isConflict(err)) throw err;
         throw new Error(
-          `secret "${name}" in namespace "${cluster.namespace}" changed while kelos was deleting it (the config file's workspace no longer asks for it); it was left in place. Run kelos run again, or check it with: kubectl get secret ${name} -n ${cluster.namespace} -o yaml`,
+          `secret "${name}" in namespace "${cluster.namespace}" changed while kelos was deleting it (${askedBy} no longer asks for it); it was left in place. Run kelos run again, or check it with: kubectl get secret ${name} -n ${cluster.namespace} -o yaml`,
         );
       });
-    io.stderr(`secret/${name} deleted: the config file's workspace no longer has a token or githubApp\n`);
+    io.stderr(`secret/${name} deleted: ${reason}\n`);
   }
 }
 
@@ -393,7 +408,7 @@ export const runCommand: CommandFactory = (io, done) => {
         const c = colours(io);
         let task: Task;
         let prerequisites: readonly ApiObject[] = [];
-        let retired: readonly string[] = [];
+        let retired: readonly RetiredSecret[] = [];
         if (from) {
           const spawner = await getOrThrow<TaskSpawner>(cluster, Resources.TaskSpawner, from);
           task = planFromSpawner(
@@ -414,7 +429,7 @@ export const runCommand: CommandFactory = (io, done) => {
         if (flags.dryRun) {
           for (const p of prerequisites)
             io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);
-          for (const name of retired) io.stderr(`would delete secret/${name} if kelos made it\n`);
+          for (const { name } of retired) io.stderr(`would delete secret/${name} if kelos made it\n`);
           io.stdout(stringify(task, { lineWidth: 0 }));
           return ExitCode.Ok;
         }

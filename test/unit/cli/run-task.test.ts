@@ -10,6 +10,7 @@ import {
   planFromSpawner,
   planRun,
   randomSuffix,
+  tasksUsingSecret,
 } from '../../../src/cli/cluster/run-task.ts';
 import { readValues, summary } from '../../../src/cli/commands/run.ts';
 import { imageTag } from '../../../src/cli/commands/version.ts';
@@ -83,6 +84,49 @@ describe('planRun', () => {
         ],
       },
     });
+  });
+
+  it('retires kelos-credentials once a config file has no oauthToken or apiKey, unless this run names it', () => {
+    const retired = (flags: Parameters<typeof planRun>[0], config: Parameters<typeof planRun>[2]) =>
+      (planRun(flags, 'p', config, 'ns', 't').retired ?? []).map((r) => r.name);
+    expect(retired({}, { secret: 's' })).toEqual(['kelos-credentials']);
+    expect(retired({ credentialType: 'none' }, {})).toEqual(['kelos-credentials']);
+    expect(retired({}, { apiKey: 'k' })).toEqual([]);
+    // Another Secret for this run only: the config file still has its key.
+    expect(retired({ secret: 'other' }, { oauthToken: 'o' })).toEqual([]);
+    expect(retired({ secret: 'kelos-credentials' }, {})).toEqual([]);
+    // No config file read: nothing it asked for to take back.
+    expect(retired({ secret: 's' }, undefined)).toEqual([]);
+    expect(retired({}, { secret: 's', workspace: { repo: 'https://github.com/o/r.git' } })).toEqual([
+      'kelos-credentials',
+      'kelos-workspace-credentials',
+    ]);
+  });
+
+  it('counts an unfinished Task whose credentials name the Secret as using it', () => {
+    const task = (name: string, secret: string, phase?: string, legacy = false) =>
+      ({
+        metadata: { name },
+        spec: legacy
+          ? { prompt: 'p', type: 'codex', credentials: { type: 'api-key', secretRef: { name: secret } } }
+          : {
+              prompt: 'p',
+              worker: { type: 'codex', credentials: { type: 'api-key', secretRef: { name: secret } } },
+            },
+        ...(phase ? { status: { phase } } : {}),
+      }) as unknown as Task;
+    expect(
+      tasksUsingSecret(
+        [
+          task('b', 'kelos-credentials', 'Running'),
+          task('a', 'kelos-credentials', undefined, true),
+          task('done', 'kelos-credentials', 'Succeeded'),
+          task('failed', 'kelos-credentials', 'Failed'),
+          task('other', 's'),
+        ],
+        'kelos-credentials',
+      ),
+    ).toEqual(['a', 'b']);
   });
 
   it('refuses bad flags with the expected form', () => {
