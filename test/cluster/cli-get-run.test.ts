@@ -365,6 +365,50 @@ describe('kelos run', () => {
       `secret/kelos-credentials left in place: the config file no longer asks for it, but it has no app.kubernetes.io/managed-by=kelos-cli label, so kelos did not make it; delete it yourself if nothing uses it: kubectl delete secret kelos-credentials -n ${userNs}\n`,
     );
     expect(await secretData(userNs, 'kelos-credentials')).toEqual({ ANTHROPIC_API_KEY: 'users-own' });
+
+    // A user who may create Tasks but not list them: the run goes on, the Secret stays, and why.
+    const rbacNs = await freshNamespace('cli-run-cred-rbac');
+    writeFileSync(config, 'apiKey: key-3\n');
+    const adminRun = ['run', '--kubeconfig', kubeconfigPath(), '-n', rbacNs, '-p', 'x', '--config', config];
+    expect((await kelos([...adminRun, '--name', 'one'], { cwd: dir })).code).toBe(0);
+    await kubectl(['create', 'serviceaccount', 'runner', '-n', rbacNs]);
+    await kubectl(['create', 'role', 'runner', '--verb=get', '--resource=secrets', '-n', rbacNs]);
+    await kubectl([
+      'create',
+      'role',
+      'task-creator',
+      '--verb=create',
+      '--resource=tasks.kelos.dev',
+      '-n',
+      rbacNs,
+    ]);
+    for (const role of ['runner', 'task-creator'])
+      await kubectl([
+        'create',
+        'rolebinding',
+        role,
+        `--role=${role}`,
+        `--serviceaccount=${rbacNs}:runner`,
+        '-n',
+        rbacNs,
+      ]);
+    const { stdout: token } = await kubectl(['create', 'token', 'runner', '-n', rbacNs, '--duration=1h']);
+    const runner = await tokenKubeconfig(kubeconfigPath(), token.trim(), rbacNs);
+    writeFileSync(config, 'secret: s\n');
+    const limited = await eventually(
+      'the Roles to take effect',
+      () =>
+        kelos(['run', '--kubeconfig', runner, '-p', 'x', '--config', config, '--name', 'two'], { cwd: dir }),
+      (r) => r.code === 0,
+    );
+    expect(limited.stdout).toBe('task/two created\n');
+    expect(limited.stderr).toContain(
+      `secret/kelos-credentials left in place: the config file no longer has an oauthToken or apiKey, but kelos could not list the Tasks of namespace "${rbacNs}" to see whether an unfinished one still takes its credentials from it (`,
+    );
+    expect(limited.stderr).toContain(
+      `(permission denied: system:serviceaccount:${rbacNs}:runner may not list tasks.kelos.dev in namespace "${rbacNs}".`,
+    );
+    expect(await secretData(rbacNs, 'kelos-credentials')).toEqual({ ANTHROPIC_API_KEY: 'key-3' });
   });
 
   it('a Secret an earlier kelos run wrote under stringData loses the keys the config file no longer has, and says so', async () => {

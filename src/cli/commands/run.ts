@@ -19,6 +19,7 @@ import {
   addClusterFlags,
   type Cluster,
   type ClusterFlags,
+  explainError,
   getOrThrow,
   withCluster,
 } from '../cluster/connection.ts';
@@ -201,7 +202,9 @@ async function applySecret(cluster: Cluster, obj: ApiObject): Promise<string[]> 
  * unfinished Task still takes its credentials from: its agent would not start without it.
  */
 async function retireSecrets(cluster: Cluster, retired: readonly RetiredSecret[], io: CliIo): Promise<void> {
-  let tasks: Task[] | undefined;
+  // Listed once, and only when a Secret the CLI made is to go; a list the user may not make
+  // (RBAC) leaves the Secrets in place rather than fail the run that already created its Task.
+  let tasks: Task[] | Error | undefined;
   for (const { name, askedBy, reason } of retired) {
     const live = await cluster.client.get<ApiObject>(CoreResources.Secret, cluster.namespace, name);
     if (!live) continue;
@@ -211,7 +214,16 @@ async function retireSecrets(cluster: Cluster, retired: readonly RetiredSecret[]
       );
       continue;
     }
-    tasks ??= (await listAll(cluster, resolveKind('task'), undefined)) as Task[];
+    tasks ??= await listAll(cluster, resolveKind('task'), undefined).then(
+      (items) => items as Task[],
+      (err: unknown) => new Error(explainError(err, cluster)),
+    );
+    if (tasks instanceof Error) {
+      io.stderr(
+        `secret/${name} left in place: ${reason}, but kelos could not list the Tasks of namespace "${cluster.namespace}" to see whether an unfinished one still takes its credentials from it (${tasks.message}); delete it yourself once none does: kubectl delete secret ${name} -n ${cluster.namespace}\n`,
+      );
+      continue;
+    }
     const users = tasksUsingSecret(tasks, name);
     if (users.length > 0) {
       const shown = users.slice(0, 5).map((t) => `task/${t}`);
