@@ -171,7 +171,6 @@ const ROWS: Row[] = [
     ],
     volumeMounts: [{ name: 'kelos-tmp', mountPath: '/kelos/plugin/' }],
     refused: ['0 render/volume-mount-path'],
-    offline: [],
   },
   {
     name: "two of the user's own mounts that clean to one path",
