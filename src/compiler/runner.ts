@@ -18,9 +18,9 @@
  *
  * @packageDocumentation
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as cdk8s from 'cdk8s';
 import { ApiObject } from 'cdk8s';
@@ -137,6 +137,69 @@ const thrownMessage = (err: unknown): string => {
   }
 };
 
+/** What V8 says of `import`, `export` or `import.meta` in a file Node loaded as CommonJS. */
+const ESM_IN_COMMONJS =
+  /^(?:Cannot use import statement outside a module|Unexpected token 'export'|Cannot use 'import\.meta' outside a module)$/;
+
+/**
+ * The package.json nearest above a file (the one whose `"type"` makes Node load a `.ts` or
+ * `.js` file as CommonJS or as a module), relative to the project root, with that `"type"` as read.
+ */
+export interface PackageScope {
+  readonly file: string;
+  readonly type: unknown;
+}
+
+/**
+ * Reads the {@link PackageScope} of `file` (absolute), `undefined` when no directory above holds
+ * a package.json; one that is no JSON has no type.
+ */
+const packageScopeOf = (file: string, root: string): PackageScope | undefined => {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'package.json');
+    let text: string | undefined;
+    try {
+      text = readFileSync(candidate, 'utf8');
+    } catch {
+      // None here: Node looks in the directory above.
+    }
+    if (text !== undefined) {
+      let type: unknown;
+      try {
+        type = (JSON.parse(text) as { type?: unknown }).type;
+      } catch {
+        type = undefined;
+      }
+      return { file: relative(root, candidate), type };
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+};
+
+/**
+ * How to fix a module syntax error Node raised because it loaded `file` (relative to the
+ * project root) as CommonJS: `npm init` writes `"type": "commonjs"` (npm 11) and `kelos new`
+ * writes `"type": "module"`, so an app added to an existing repository failed with only V8's
+ * words. `undefined` unless the message is that error, the file is a `.ts` or `.js` (whose
+ * format the package.json decides) and the package.json in `scope` does not make it a module.
+ */
+export const moduleTypeHint = (
+  message: string,
+  file: string,
+  scope: PackageScope | undefined,
+): string | undefined => {
+  const ext = extname(file);
+  if (!ESM_IN_COMMONJS.test(message) || (ext !== '.ts' && ext !== '.js')) return undefined;
+  if (scope?.type === 'module') return undefined;
+  const rename = `${file.slice(0, -ext.length)}${ext === '.ts' ? '.mts' : '.mjs'}`;
+  if (scope === undefined) {
+    return `no package.json above ${file} sets "type": "module", so Node loads it as CommonJS, where import and export are syntax errors; add a package.json with "type": "module" at the project root (kelos new writes one), or name the file ${rename}`;
+  }
+  const read = scope.type === undefined ? 'sets no "type"' : `sets "type": ${JSON.stringify(scope.type)}`;
+  const where = dirname(scope.file) === '.' ? '' : ` in ${dirname(scope.file)}`;
+  return `${scope.file} ${read}, so Node loads ${file} as CommonJS, where import and export are syntax errors (npm init writes "type": "commonjs"; kelos new writes "module"); run \`npm pkg set type=module\`${where}, or name the file ${rename}`;
+};
+
 /** Turns whatever an app threw into failures. */
 export const failuresOf = (err: unknown, root: string): AppFailure[] => {
   const site =
@@ -154,6 +217,10 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
     }));
   }
   const message = thrownMessage(err);
+  const hint =
+    err instanceof SyntaxError && site !== undefined
+      ? moduleTypeHint(message, site.file, packageScopeOf(resolve(root, site.file), root))
+      : undefined;
   // cdk8s reads an Include's url in a child process and throws its whole output, stack and all.
   const url = /^Error: unable to determine protocol from url: (.+)$/m.exec(message)?.[1]?.trim();
   return [
@@ -165,6 +232,7 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
           : /^Excessive alias count/.test(message)
             ? `YAML it read (an Include?) has aliases that expand beyond the yaml library's bound on alias expansion (maxAliasCount 100), which keeps a small file from expanding into a huge one; write the repeated values out (${message})`
             : message,
+      ...(hint !== undefined && { hint }),
       ...(site && { site }),
     },
   ];

@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { syntaxSite } from '../../../src/compiler/runner.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
 import { type Diagnostic, formatLocation } from '../../../src/validate/diagnostic.ts';
-import { appSource, kelos, projectsDisposedAfterEach, REPO, taskSource } from './project.ts';
+import { appSource, kelos, projectsDisposedAfterEach, REPO, TEST_CONFIG, taskSource } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
@@ -475,6 +475,38 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     const result = await synthesize({ root: p.root });
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toStrictEqual([]);
     expect(result.objects.map((o) => o.object['data'])).toStrictEqual([{ a: 'made late' }]);
+  });
+
+  test('an app that npm\'s "type": "commonjs" makes CommonJS fails with a hint naming the fix; "module" or .mts runs it', async () => {
+    const source = appSource(taskSource('fine'));
+    const p = make({ platform: source });
+    // What `npm init -y` writes with npm 11 in an existing repository.
+    p.write('package.json', '{\n  "name": "existing",\n  "type": "commonjs"\n}\n');
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'apps/platform/main.ts:1:1: error app platform failed: Cannot use import statement outside a module [synth/app-failed]\n' +
+        '    hint: package.json sets "type": "commonjs", so Node loads apps/platform/main.ts as CommonJS, where import and export are syntax errors (npm init writes "type": "commonjs"; kelos new writes "module"); run `npm pkg set type=module`, or name the file apps/platform/main.mts\n',
+    );
+
+    // Either fix runs the app.
+    p.write('cdk8s.yaml', TEST_CONFIG.replace('apps/*/main.ts', 'apps/*/main.mts'));
+    p.remove('apps/platform/main.ts');
+    p.write('apps/platform/main.mts', source);
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+    p.write('cdk8s.yaml', TEST_CONFIG);
+    p.remove('apps/platform/main.mts');
+    p.write('apps/platform/main.ts', source);
+    p.write('package.json', '{\n  "name": "existing",\n  "type": "module"\n}\n');
+    expect((await kelos(['synth'], p.root)).code).toBe(0);
+
+    // Another syntax error under "type": "commonjs" gets no such hint.
+    p.write('package.json', '{ "type": "commonjs" }\n');
+    p.write('apps/platform/main.ts', 'module.exports = function build( {};\n');
+    const other = await kelos(['synth'], p.root);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toContain('[synth/app-failed]');
+    expect(other.stdout).not.toContain('hint:');
   });
 
   test('an async app that builds after an await is rendered', async () => {
