@@ -10,6 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -227,12 +228,13 @@ let consumer: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'kelos-package-'));
-  // `npm pack` runs the build (prepack); the tarball holds only bin/ and lib/.
+  // `npm pack` runs the build (prepack); the tarball holds bin/, lib/ and the CRD migrations
+  // `kelos crds --check-against` reads.
   const pack = await ok('npm', ['pack', '--json', '--pack-destination', work], ROOT);
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(work, info!.filename);
   const outside = info!.files.filter(
-    (f) => !/^(bin|lib)\/|^(package\.json|README\.md|LICENSE)$/.test(f.path),
+    (f) => !/^(bin|lib)\/|^(package\.json|README\.md|LICENSE|release\/crd-migrations\.yaml)$/.test(f.path),
   );
   expect(outside.map((f) => f.path)).toStrictEqual([]);
   // bin/kelos.js runs the bundled CLI, apps import the constructs bundle, which holds the app
@@ -243,6 +245,7 @@ beforeAll(async () => {
       'lib/constructs/bundle/index.js',
       'lib/constructs/bundle/runner.js',
       'lib/src/api/index.js',
+      'release/crd-migrations.yaml',
     ]),
   );
 
@@ -315,6 +318,24 @@ describe('the packed tarball, installed outside the repository', () => {
       const tsc = await run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], consumer, env);
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);
+    },
+    10 * MINUTES,
+  );
+
+  test(
+    "kelos crds --check-against the previous release's CRDs, as a cluster runs them, passes with the migrations the package ships and names them",
+    async () => {
+      const dir = join(work, 'upgrade-check');
+      mkdirSync(dir, { recursive: true });
+      copyFileSync(join(ROOT, 'release/crds/0.1.0.yaml'), join(dir, 'installed.yaml'));
+      const bin = join(consumer, 'node_modules', 'kelos-ts', 'bin', 'kelos.js');
+      const check = await run(process.execPath, [bin, 'crds', '--check-against', 'installed.yaml'], dir);
+      expect(check.stdout).not.toMatch(/^error /m);
+      expect(check.stderr).toContain(
+        `migrations: ${join(consumer, 'node_modules/kelos-ts/release/crd-migrations.yaml')} (kelos-ts `,
+      );
+      expect(check.stderr).toContain('12 incompatible changes, all listed migrations');
+      expect(check.code).toBe(0);
     },
     10 * MINUTES,
   );

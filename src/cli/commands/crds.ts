@@ -7,15 +7,23 @@
  * @packageDocumentation
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parseAllDocuments, stringify } from 'yaml';
 import { crdFileName, generateCrds } from '../../crd/generate.ts';
+import { plural } from '../../policy/reporters/common.ts';
 import { type CrdLike, type CrdMigration, crdNarrowings } from '../../validate/crd-compat.ts';
-import { formatDiagnosticBlock, hasFailures } from '../../validate/diagnostic.ts';
+import {
+  countSeverities,
+  type Diagnostic,
+  formatDiagnosticBlock,
+  hasFailures,
+} from '../../validate/diagnostic.ts';
 import { writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
+import { packageVersion } from '../version.ts';
 
 /** YAML options that keep long descriptions on one line, so diffs stay readable. */
 const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0 } as const;
@@ -79,6 +87,45 @@ async function readMigrations(path: string): Promise<CrdMigration[]> {
   });
 }
 
+/**
+ * The deliberate incompatible changes of this version, with their reasons, as the package ships
+ * them (package.json `files`): found through the package's self-reference, which names the
+ * repository root from source and the installed package from `node_modules`, so the upgrade
+ * check of `npx kelos crds --check-against` knows them without a clone of the repository.
+ */
+export const PACKAGED_MIGRATIONS: string = fileURLToPath(
+  new URL('release/crd-migrations.yaml', import.meta.resolve('kelos-ts/package.json')),
+);
+
+/** A path to show: relative to `cwd` when under it, else absolute. */
+const shown = (path: string, cwd: string): string => {
+  const rel = relative(cwd, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+};
+
+/**
+ * The last line of the upgrade check: what its findings mean for the objects the older CRDs
+ * accept. A listed migration still refuses or prunes what it is about (its reason says why that
+ * is safe), so the check says "every object is still accepted" only when nothing changed.
+ */
+export const checkSummary = (
+  crdCount: number,
+  against: string,
+  migrationsFile: string,
+  findings: readonly Diagnostic[],
+): string => {
+  const { errors, warnings, info: listed } = countSeverities(findings);
+  const defaults = warnings > 0 ? `; ${plural(warnings, 'changed default')}` : '';
+  const head = `${plural(crdCount, 'CRD')} checked against ${against}`;
+  if (errors > 0)
+    return `${head}: ${plural(errors, 'incompatible change')} not listed in ${migrationsFile}${
+      listed > 0 ? ` (and ${listed} listed)` : ''
+    }${defaults}: objects the older CRDs accept may be refused or pruned`;
+  if (listed > 0)
+    return `${head}: ${plural(listed, 'incompatible change')}, all listed migrations (${migrationsFile}): an object that uses one of those fields is refused or pruned, as each reason explains; every other object they accept is still accepted${defaults}`;
+  return `${head}: every object they accept is still accepted${defaults}`;
+};
+
 export const crdsCommand: CommandFactory = (io, done) =>
   new Command('crds')
     .description(
@@ -87,25 +134,30 @@ export const crdsCommand: CommandFactory = (io, done) =>
     .option('-o, --output <dir>', 'write one file per CRD into this directory instead of printing')
     .option(
       '--check-against <path>',
-      'report every change that would refuse or prune an object the CRDs in this file or directory accept (exit 2)',
+      'report every change that would refuse or prune an object the CRDs in this file or directory accept (kubectl get crd -l app.kubernetes.io/part-of=kelos -o yaml > installed.yaml); exit 2 when one is not a listed migration',
     )
     .option(
       '--migrations <file>',
-      'with --check-against: deliberate changes to let pass, each with its reason',
+      "with --check-against: deliberate changes to let pass, each with its reason (default: this version's release/crd-migrations.yaml, shipped in the package)",
     )
     .action(async (opts: { output?: string; checkAgainst?: string; migrations?: string }) => {
       const crds = generateCrds();
       if (opts.checkAgainst) {
         const previous = await readCrds(resolve(io.cwd, opts.checkAgainst));
-        const migrations = opts.migrations ? await readMigrations(resolve(io.cwd, opts.migrations)) : [];
+        const migrationsFile = opts.migrations ? resolve(io.cwd, opts.migrations) : PACKAGED_MIGRATIONS;
+        const migrations = await readMigrations(migrationsFile);
+        const migrationsShown = opts.migrations ?? shown(migrationsFile, io.cwd);
+        io.stderr(
+          `migrations: ${migrationsShown} (${
+            opts.migrations
+              ? '--migrations'
+              : `kelos-ts ${packageVersion()}'s; --migrations <file> uses another`
+          }), ${migrations.length} entries\n`,
+        );
         const findings = crdNarrowings(previous, crds, migrations);
         for (const d of findings) io.stdout(`${formatDiagnosticBlock(d)}\n`);
         const failed = hasFailures(findings);
-        io.stderr(
-          `${previous.length} CRDs checked against ${opts.checkAgainst}: ${
-            failed ? 'incompatible changes found' : 'every object they accept is still accepted'
-          }\n`,
-        );
+        io.stderr(`${checkSummary(previous.length, opts.checkAgainst, migrationsShown, findings)}\n`);
         done(failed ? ExitCode.Violations : ExitCode.Ok);
         return;
       }

@@ -1,13 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
+import { KELOS_VERSION } from '../../../src/api/version.ts';
+import { PACKAGED_MIGRATIONS } from '../../../src/cli/commands/crds.ts';
 import { type CustomResourceDefinition, generateCrds } from '../../../src/crd/generate.ts';
 import { crdNarrowings } from '../../../src/validate/crd-compat.ts';
 import { kelos as runKelos } from './run-cli.ts';
 
 const kelos = (...argv: string[]) => runKelos(argv);
+
+/** How many entries the repository's (and the package's) migrations file lists. */
+const MIGRATIONS = (readFileSync('release/crd-migrations.yaml', 'utf8').match(/^ {2}- crd:/gm) ?? []).length;
 
 // biome-ignore lint/suspicious/noExplicitAny: the tests edit generated schema trees by path.
 type Schema = Record<string, any>;
@@ -136,8 +142,33 @@ describe('kelos crds --check-against', () => {
       '--migrations',
       'release/crd-migrations.yaml',
     );
-    expect(stderr).toContain('every object they accept is still accepted');
+    expect(stderr.split('\n')).toStrictEqual([
+      `migrations: release/crd-migrations.yaml (--migrations), ${MIGRATIONS} entries`,
+      '7 CRDs checked against release/crds/0.1.0.yaml: 12 incompatible changes, all listed migrations (release/crd-migrations.yaml): an object that uses one of those fields is refused or pruned, as each reason explains; every other object they accept is still accepted',
+      '',
+    ]);
     expect(code).toBe(0);
+  });
+
+  test('without --migrations, the CRDs a cluster runs are checked with the migrations the package ships, and the summary says so', async () => {
+    // What a user of the npm package has: no clone, only the CRDs read back from the cluster.
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-compat-'));
+    await copyFile('release/crds/0.1.0.yaml', join(dir, 'installed.yaml'));
+    const { code, stdout, stderr } = await runKelos(['crds', '--check-against', 'installed.yaml'], {
+      cwd: dir,
+    });
+    expect(stdout).not.toMatch(/^error /m);
+    expect(stdout.match(/^info /gm)).toHaveLength(12);
+    expect(stdout).toContain(
+      'extraAllowedDestinations[].host: field removed; the API server prunes it from stored objects (listed migration: networkIsolation was reserved',
+    );
+    expect(stderr.split('\n')).toStrictEqual([
+      `migrations: ${PACKAGED_MIGRATIONS} (kelos-ts ${KELOS_VERSION}'s; --migrations <file> uses another), ${MIGRATIONS} entries`,
+      `7 CRDs checked against installed.yaml: 12 incompatible changes, all listed migrations (${PACKAGED_MIGRATIONS}): an object that uses one of those fields is refused or pruned, as each reason explains; every other object they accept is still accepted`,
+      '',
+    ]);
+    expect(code).toBe(0);
+    expect(PACKAGED_MIGRATIONS).toBe(resolve('release/crd-migrations.yaml'));
   });
 
   test('an older CRD that accepted more fails the check with exit 2, as kubectl writes it', async () => {
@@ -147,10 +178,13 @@ describe('kelos crds --check-against', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-compat-'));
     const file = join(dir, 'installed.yaml');
     await writeFile(file, stringify({ apiVersion: 'v1', kind: 'List', items: [prev] }));
-    const { code, stdout } = await kelos('crds', '--check-against', file);
+    const { code, stdout, stderr } = await kelos('crds', '--check-against', file);
     expect(code).toBe(2);
     expect(stdout).toContain('spec.legacyField: field removed');
     expect(stdout).toContain('[crd/field-removed]');
+    expect(stderr).toContain(
+      `1 CRD checked against ${file}: 1 incompatible change not listed in release/crd-migrations.yaml: objects the older CRDs accept may be refused or pruned`,
+    );
   });
 
   test('a malformed migrations file is a usage error naming the entry', async () => {
