@@ -2,7 +2,7 @@
  * `kelos version`: the CLI's version and, when the cluster is reachable, the operator's (the
  * Deployment's `app.kubernetes.io/version` label, else its image tag) and the CRDs' (their
  * `kelos.dev/version` annotation). One package version is the version of all three; when they
- * differ it says so and how to bring them together. It stays informational (exit 0), as
+ * differ (or the CRDs carry no version) it says so and how to bring them together. It stays informational (exit 0), as
  * `kubectl version` does on a client/server skew.
  *
  * @packageDocumentation
@@ -58,31 +58,50 @@ export const operatorVersion = (labels: Readonly<Record<string, string>> | undef
 };
 
 /**
+ * Who puts no version on their CRDs: the reason a `kelos.dev/version` annotation is missing,
+ * for a user coming from either.
+ */
+export const UNVERSIONED_CRDS = `no ${VERSION_ANNOTATION} annotation: Kelos-TS 0.1.0 or older, or upstream Kelos, whose CRDs carry none`;
+
+/**
+ * How to bring an older cluster to the client's version, by either install path: this CLI's
+ * `kelos install`, or, where Argo CD syncs the install, the GitOps repository's kelos-ts.
+ */
+const UPGRADE =
+  "upgrade the cluster with `kelos install` (this CLI's version) or, where Argo CD syncs the install, bump kelos-ts in the GitOps repository, `npx kelos synth` and commit dist/";
+
+/**
  * The mismatch between the client, the operator and the CRDs, as one sentence, or undefined
- * when every known version is the client's. Unknown versions (not installed) are not compared.
+ * when every known version is the client's. `crds` is `null` for CRDs installed without a
+ * version annotation, which are some other version than the client's (older, or upstream's);
+ * `undefined` versions (not installed, not readable) are not compared.
  */
 export const versionMismatch = (
   client: string,
   operator: string | undefined,
-  crds: string | undefined,
+  crds: string | null | undefined,
 ): string | undefined => {
   const differing = [
     ...(operator !== undefined && operator !== client ? [`operator ${operator}`] : []),
-    ...(crds !== undefined && crds !== client ? [`CRDs ${crds}`] : []),
+    ...(crds === null ? [`CRDs of no known version (${UNVERSIONED_CRDS})`] : []),
+    ...(typeof crds === 'string' && crds !== client ? [`CRDs ${crds}`] : []),
   ];
   if (differing.length === 0) return undefined;
   // A cluster ahead of the client is not upgraded by this CLI's install: it would downgrade it.
-  const ahead = [operator, crds].find((v) => v !== undefined && isNewerVersion(v, client));
+  const ahead = [operator, crds].find((v) => typeof v === 'string' && isNewerVersion(v, client));
   if (ahead) {
     return `version mismatch: client ${client}, ${differing.join(', ')}; the cluster runs a newer Kelos than this CLI: use the CLI of its version (\`npx kelos-ts@${ahead}\`); \`kelos install\` of this CLI would downgrade it`;
   }
-  return `version mismatch: client ${client}, ${differing.join(', ')}; upgrade the cluster with \`kelos install\` (this CLI's version) or use the CLI of the cluster's version (\`npx kelos-ts@<version>\`)`;
+  // The CLI of CRDs of no known version cannot be named: upgrading is the way.
+  const orOlderCli =
+    crds === null ? '' : " or use the CLI of the cluster's version (`npx kelos-ts@<version>`)";
+  return `version mismatch: client ${client}, ${differing.join(', ')}; ${UPGRADE}${orOlderCli}`;
 };
 
 export const versionCommand: CommandFactory = (io, done) => {
   const command = new Command('version')
     .description(
-      "print the client's version and, when the cluster is reachable, the operator's and the CRDs'; says when they differ",
+      "print the client's version and, when the cluster is reachable, the operator's and the CRDs'; warns on stderr when they differ or the CRDs carry no version",
     )
     .option('--client', 'only the client version; do not contact the cluster')
     // Choices, so a typo (`-o jsno`) is refused instead of printing text a script cannot parse.
@@ -95,6 +114,8 @@ export const versionCommand: CommandFactory = (io, done) => {
     let problem: string | undefined;
     let crdVersion: string | undefined;
     let crdProblem: string | undefined;
+    /** The CRDs are installed without a version annotation. */
+    let unversioned = false;
     if (!flags.client) {
       const namespace = flags.namespace ?? INSTALL_DEFAULTS.namespace;
       let cluster: Awaited<ReturnType<typeof connect>> | undefined;
@@ -129,8 +150,10 @@ export const versionCommand: CommandFactory = (io, done) => {
             const crd = await cluster.client.get(CRD, undefined, TASKS_CRD);
             crdVersion = crd?.metadata.annotations?.[VERSION_ANNOTATION];
             if (!crd) crdProblem = 'not installed (run kelos install)';
-            else if (!crdVersion)
-              crdProblem = `unknown (no ${VERSION_ANNOTATION} annotation: 0.1.0 or older)`;
+            else if (!crdVersion) {
+              unversioned = true;
+              crdProblem = `unknown (${UNVERSIONED_CRDS})`;
+            }
           } catch (err) {
             crdProblem = `unknown: ${explainError(err, cluster)}`;
           }
@@ -141,7 +164,7 @@ export const versionCommand: CommandFactory = (io, done) => {
         cluster?.close();
       }
     }
-    const mismatch = versionMismatch(client, operator?.version, crdVersion);
+    const mismatch = versionMismatch(client, operator?.version, unversioned ? null : crdVersion);
     if (flags.output === 'json' || flags.output === 'yaml') {
       const doc = {
         clientVersion: client,
@@ -162,8 +185,9 @@ export const versionCommand: CommandFactory = (io, done) => {
         );
       } else if (problem) io.stdout(`Operator Version: ${problem}\n`);
       if (crdVersion || crdProblem) io.stdout(`CRD Version: ${crdVersion ?? crdProblem}\n`);
-      if (mismatch) io.stderr(`warning: ${mismatch}\n`);
     }
+    // On stderr whatever the format: a script reads the document on stdout, a person the warning.
+    if (mismatch) io.stderr(`warning: ${mismatch}\n`);
     done(ExitCode.Ok);
   });
 };

@@ -150,6 +150,10 @@ describe('kelos version compares what it finds', () => {
     expect(versionMismatch('0.2.0', '0.1.0', '0.1.1')).toMatch(
       /client 0\.2\.0, operator 0\.1\.0, CRDs 0\.1\.1; upgrade/,
     );
+    // CRDs without a version annotation (0.1.0, upstream) differ from every client.
+    expect(versionMismatch('0.2.0', undefined, null)).toMatch(
+      /^version mismatch: client 0\.2\.0, CRDs of no known version \(no kelos\.dev\/version annotation: .*\); upgrade the cluster with `kelos install`/,
+    );
   });
 
   test('a cluster newer than the client is not told to run this CLI’s kelos install, which would downgrade it', () => {
