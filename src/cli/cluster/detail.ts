@@ -65,10 +65,16 @@ export const formatCost = (q: unknown): string => {
   return /^\d+(\.\d+)?$/.test(s) ? `$${s}` : s;
 };
 
+/** The column the values start at, unless a label needs more (then one space after its colon). */
+const LABEL_WIDTH = 16;
+
 /** The details of one object. */
 export function renderDetail(obj: Obj, c: Colours, now: number): string {
   const lines: string[] = [];
-  const field = (label: string, value: string) => lines.push(`${c.bold(`${label}:`.padEnd(16))}${value}`);
+  // The identity and settings come first and are aligned once all are known: a label as long
+  // as the default column (`Max Concurrency:`) ran into its value.
+  const fields: Array<readonly [string, string]> = [];
+  const field = (label: string, value: string) => fields.push([label, value]);
   const kind = String(obj['kind'] ?? '');
   field('Name', String(readPath(obj, '.metadata.name') ?? ''));
   const ns = readPath(obj, '.metadata.namespace');
@@ -88,6 +94,8 @@ export function renderDetail(obj: Obj, c: Colours, now: number): string {
   const start = Date.parse(String(readPath(obj, '.status.startTime') ?? ''));
   const end = Date.parse(String(readPath(obj, '.status.completionTime') ?? ''));
   if (!Number.isNaN(start) && !Number.isNaN(end)) field('Duration', humanDuration(end - start));
+  const width = Math.max(LABEL_WIDTH, ...fields.map(([label]) => label.length + 2));
+  for (const [label, value] of fields) lines.push(`${c.bold(`${label}:`.padEnd(width))}${value}`);
   const usage = readPath(obj, '.status.usage') as Obj | undefined;
   if (usage && Object.keys(usage).length) {
     lines.push(c.bold('Usage:'));

@@ -158,6 +158,39 @@ describe('renderDetail', () => {
     );
   });
 
+  it('keeps a space between every label and its value, the longest labels included', () => {
+    const spawner = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'nightly', namespace: 'ns', creationTimestamp: '2026-01-01T11:00:00Z' },
+      spec: {
+        taskTemplate: { worker: { type: 'claude-code', workspaceRef: { name: 'repo' } } },
+        suspend: false,
+        maxConcurrency: 3,
+        maxTotalTasks: 4,
+      },
+      status: { phase: 'Running', activeTasks: 1, queuedItems: 2, totalDiscovered: 5, totalTasksCreated: 4 },
+    };
+    const text = renderDetail(spawner, colours({ isTTY: false, env: {} }), now);
+    expect(text).toContain('Max Concurrency: 3\n');
+    expect(text).toContain('Max Total Tasks: 4\n');
+    // One column for all of them.
+    expect(text).toContain('Name:            nightly\n');
+    expect(text).toContain('Tasks Created:   4\n');
+    const budget = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskBudget',
+      metadata: { name: 'b' },
+      spec: { period: { type: 'Monthly' }, maxCostUSD: '100' },
+      status: { used: { costUSD: '1.5' } },
+    };
+    for (const obj of [spawner, budget, done]) {
+      for (const line of renderDetail(obj, colours({ isTTY: false, env: {} }), now).split('\n')) {
+        if (/^\S[^:]*:\S/.test(line)) expect.fail(`${obj.kind}: no space after the label: ${line}`);
+      }
+    }
+  });
+
   it('colours only on a TTY, and never with NO_COLOR', () => {
     expect(renderDetail(done, colours({ isTTY: true, env: {} }), now)).toContain(
       '\u001b[32mSucceeded\u001b[39m',
