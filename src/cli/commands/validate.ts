@@ -165,10 +165,11 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .option('--strict-refs', 'every Workspace, AgentConfig and Task reference must resolve inside the bundle')
     // No commander default: without -n, a reference of an object that names no namespace is
-    // told to exist where kubectl -n or the Argo CD destination puts it, not in "default".
+    // told to exist where kubectl -n or the Argo CD destination puts it, not in "default". The
+    // help says what the flag does: no flag can know the namespace a later apply picks.
     .option(
       '-n, --namespace <namespace>',
-      'namespace of objects that do not set metadata.namespace (default: "default", unless kubectl -n or the Argo CD destination sets another)',
+      'namespace of the objects that set no metadata.namespace (and are in no kustomization that sets one): their references resolve and duplicates collide there, and a reference outside the bundle must exist there (default: "default", where such a reference is said to be needed in whatever namespace the object is applied to)',
     )
     .option(
       '-c, --config <file>',

@@ -88,6 +88,16 @@ describe('kelos program', () => {
     }
   });
 
+  test('validate --help says what -n does, not what kubectl or Argo CD might do later', async () => {
+    const { code, stdout } = await run('validate', '--help');
+    expect(code).toBe(0);
+    const help = stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      '-n, --namespace <namespace> namespace of the objects that set no metadata.namespace (and are in no kustomization that sets one): their references resolve and duplicates collide there, and a reference outside the bundle must exist there (default: "default", where such a reference is said to be needed in whatever namespace the object is applied to)',
+    );
+    expect(help).not.toContain('unless kubectl -n');
+  });
+
   test('--version prints the package version', async () => {
     const { code, stdout } = await run('--version');
     expect(code).toBe(0);
