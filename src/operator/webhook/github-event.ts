@@ -391,7 +391,8 @@ export const matchGitHub = (spawner: TaskSpawner, spec: GitHubWebhook, delivery:
     if (!matchedFilter)
       return {
         matched: false,
-        reason: `no filter matches: ${reasons.join('; ')}`,
+        // Two filters failing on the same test give one reason, said once.
+        reason: `no filter matches: ${[...new Set(reasons)].join('; ')}`,
         ...(broken ? { invalid: true as const } : {}),
       };
   }

@@ -144,7 +144,8 @@ export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResul
     if (!reasons.includes(undefined))
       return {
         matched: false,
-        reason: `no filter matches: ${reasons.join('; ')}`,
+        // Two filters failing on the same test give one reason, said once.
+        reason: `no filter matches: ${[...new Set(reasons)].join('; ')}`,
         ...(reasons.includes(LABELS_UNKNOWN) ? { invalid: true as const } : {}),
       };
   }

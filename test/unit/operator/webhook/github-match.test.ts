@@ -91,6 +91,15 @@ describe('GitHub filters', () => {
       ],
     );
     expect(reasonOf(matchDelivery(s, issues))).toMatch(/no filter matches: action .*; a required label/);
+    // Two filters failing the same action test give that reason once.
+    const twice = spawner(
+      ['issues'],
+      [
+        { event: 'issues', action: 'opened' },
+        { event: 'issues', action: 'opened', labels: ['bug'] },
+      ],
+    );
+    expect(reasonOf(matchDelivery(twice, issues))).toBe('no filter matches: action is "labeled", not opened');
     const either = spawner(
       ['issues'],
       [

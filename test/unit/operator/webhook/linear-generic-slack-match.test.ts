@@ -54,6 +54,9 @@ describe('Linear', () => {
     expect(reasonOf(matchDelivery(s, created))).toMatch(
       /type is Issue, not Comment; state "Todo" is not listed/,
     );
+    // Two filters failing the same test give that reason once.
+    const twice = linear(['Issue'], [{ states: ['Done'] }, { states: ['Done'], labels: ['agent'] }]);
+    expect(reasonOf(matchDelivery(twice, created))).toBe('no filter matches: state "Todo" is not listed');
   });
 
   test('variables: ID, Title, State, Labels of the issue; IssueID and the issue labels for comments', () => {
