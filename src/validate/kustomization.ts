@@ -610,7 +610,10 @@ export function conflictsAcrossBundles(
       const key = `${r.kind}/${ns}/${r.name}`;
       if (mine.has(key)) continue;
       mine.add(key);
-      yield { doc, ns, key, resource: { ...r, ...(ns ? { namespace: ns } : {}) } };
+      // Named as written, as every other finding about the object is: a report grouping by
+      // resource would otherwise give one Secret two headings, `github-token` and
+      // `default/github-token`.
+      yield { doc, ns, key, resource: r };
     }
   };
   const out: Diagnostic[] = [];

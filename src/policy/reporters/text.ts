@@ -26,21 +26,28 @@ export function formatText(report: PolicyReport, options: ReportOptions): string
   const where = (d: Pick<Diagnostic, 'source'>) =>
     d.source ? formatLocation({ ...d.source, file: displayPath(d.source.file, options.cwd) }) : '';
 
-  // Group in first-seen order; diagnostics are already sorted by file and line.
-  const groups = new Map<string, Diagnostic[]>();
+  // Group in first-seen order; diagnostics are already sorted by file and line. An object that
+  // sets no namespace lands in the default one, as `check` reads it: a copy that writes
+  // `namespace: default` is the same object, under the same heading, the namespaced one.
+  const groups = new Map<string, { title: string; diagnostics: Diagnostic[] }>();
   for (const d of report.diagnostics) {
-    const key = d.resource
-      ? formatResource(d.resource)
+    const r = d.resource;
+    const key = r
+      ? `${r.kind}\u0000${r.namespace ?? 'default'}\u0000${r.name}`
       : d.source
         ? displayPath(d.source.file, options.cwd)
         : '(input)';
+    const title = r ? formatResource(r) : key;
     const group = groups.get(key);
-    if (group) group.push(d);
-    else groups.set(key, [d]);
+    if (!group) groups.set(key, { title, diagnostics: [d] });
+    else {
+      group.diagnostics.push(d);
+      if (r?.namespace) group.title = title;
+    }
   }
 
   const lines: string[] = [];
-  for (const [title, diagnostics] of groups) {
+  for (const { title, diagnostics } of groups.values()) {
     lines.push(paint('bold', title));
     for (const d of diagnostics) {
       lines.push(

@@ -185,9 +185,9 @@ describe('kustomization trees', () => {
     const validate = await kelos(['validate', 'manifests/', '--beside', 'dist/'], { cwd: root });
     expect(validate.stdout).toBe(
       [
-        'manifests/budget.yaml:1: warning TaskBudget default/team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other [bundle/shared]',
+        'manifests/budget.yaml:1: warning TaskBudget team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other [bundle/shared]',
         '    hint: Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
-        'manifests/workspace.yaml:1: error Workspace default/my-repo also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2) with different content; the two Applications syncing the loose manifests and dist/apps/issue-worker would fight over it [bundle/conflict]',
+        'manifests/workspace.yaml:1: error Workspace my-repo also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2) with different content; the two Applications syncing the loose manifests and dist/apps/issue-worker would fight over it [bundle/conflict]',
         '    hint: Give the object one owner: define it in one app only, or give each app its own name or namespace.',
         '2 objects, 1 error, 1 warning',
         '',
@@ -210,6 +210,34 @@ describe('kustomization trees', () => {
       'manifests/workspace.yaml bundle/conflict: also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2)',
     ]);
     expect(check.code).toBe(2);
+  });
+
+  test('kelos check: one Secret two roots render without a namespace has one heading, for its own findings and the bundle one', async () => {
+    const secret =
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: github-token\ntype: Opaque\nstringData:\n  GITHUB_TOKEN: x\n';
+    const root = tree({
+      'apps/a/kustomization.yaml': kustomization('resources: [secret.yaml]\n'),
+      'apps/a/secret.yaml': secret,
+      'apps/b/kustomization.yaml': kustomization('resources: [secret.yaml]\n'),
+      'apps/b/secret.yaml': secret,
+    });
+    const run = await kelos(['check', 'apps'], { cwd: root });
+    const headings = run.stdout.split('\n').filter((l) => l.startsWith('Secret '));
+    expect(headings).toStrictEqual(['Secret github-token']);
+    expect(run.stdout).toContain('[bundle/shared]');
+    expect(run.stdout).toContain('[security/literal-secret]');
+    // A third copy that writes `namespace: default` is the same object, under the same heading.
+    mkdirSync(join(root, 'apps/c'));
+    writeFileSync(join(root, 'apps/c/kustomization.yaml'), kustomization('resources: [secret.yaml]\n'));
+    writeFileSync(
+      join(root, 'apps/c/secret.yaml'),
+      secret.replace('  name: github-token\n', '  name: github-token\n  namespace: default\n'),
+    );
+    const three = await kelos(['check', 'apps'], { cwd: root });
+    expect(three.stdout.split('\n').filter((l) => l.startsWith('Secret '))).toStrictEqual([
+      'Secret default/github-token',
+    ]);
+    expect(three.stdout.match(/\[security\/literal-secret\]/g)).toHaveLength(3);
   });
 
   test('--beside: a reference one typo from a name the apps beside deploy is told that name and who deploys it', async () => {
