@@ -38,6 +38,14 @@ const hours = (h: number): string => `${Number(h.toFixed(2))}h`;
 interface Term {
   readonly cost: number;
   readonly text: string;
+  /** The field to lower, for a finding at the object rather than at its budget. */
+  readonly path: string;
+}
+
+/** What a budget covers: each object priced, or why it is not, with the object. */
+interface Coverage {
+  readonly terms: Array<Term & { readonly object: KubeObject }>;
+  readonly unpriced: Array<Unpriced & { readonly object: KubeObject }>;
 }
 
 /** Why one covered object has no price: the message, and what to do (not the rule's hint). */
@@ -90,9 +98,16 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
     );
   }
   const runHours = deadline / 3600;
+  const deadlinePath = e.podOverride('activeDeadlineSeconds')?.path ?? '';
   const what = `(${name}: ${agent} ${model ?? 'default model'})`;
   if (object.kind === 'Task') {
-    return { term: { cost: runHours * rate, text: `1 run × ${hours(runHours)} × ${usd(rate)}/h ${what}` } };
+    return {
+      term: {
+        cost: runHours * rate,
+        text: `1 run × ${hours(runHours)} × ${usd(rate)}/h ${what}`,
+        path: deadlinePath,
+      },
+    };
   }
   const slotHours = Math.max(periodHours, runHours);
   const schedule = str(get(object, 'spec', 'when', 'cron', 'schedule'));
@@ -104,6 +119,8 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
         term: {
           cost: fires * runHours * rate,
           text: `${fires} ${fires === 1 ? 'run' : 'runs'} × ${hours(runHours)} × ${usd(rate)}/h (${name}: ${agent} ${model ?? 'default model'}, cron "${schedule}")`,
+          // The schedule, not maxConcurrency, bounds these runs: their length is what to lower.
+          path: deadlinePath,
         },
       };
     }
@@ -112,6 +129,7 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
     term: {
       cost: concurrency * slotHours * rate,
       text: `${concurrency} concurrent × ${hours(slotHours)} × ${usd(rate)}/h ${what}`,
+      path: '/spec/maxConcurrency',
     },
   };
 }
@@ -178,20 +196,20 @@ export const budgetWorstCase: BundleRule = {
     // Budgets with the same namespace, period and selector cover the same objects: a bundle
     // may repeat one budget thousands of times, and pricing every (budget, object) pair again
     // made the rule quadratic.
-    const coverage = new Map<string, { terms: Term[]; unpriced: Unpriced[] }>();
+    const coverage = new Map<string, Coverage>();
     const coveredBy = (budget: KubeObject, periodHours: number) => {
       const selector = get(budget, 'spec', 'taskSelector');
       const key = `${namespaceOf(budget)}\u0000${periodHours}\u0000${JSON.stringify(selector ?? null)}`;
       const known = coverage.get(key);
       if (known) return known;
       const matches = selectorMatcher(selector);
-      const result = { terms: [] as Term[], unpriced: [] as Unpriced[] };
+      const result: Coverage = { terms: [], unpriced: [] };
       for (const covered of byNamespace.get(namespaceOf(budget)) ?? []) {
         if (!matches(labelsOf(covered))) continue;
         const priced = priceOf(covered, periodHours);
         if (!priced) continue;
-        if ('term' in priced) result.terms.push(priced.term);
-        else result.unpriced.push(priced.unpriced);
+        if ('term' in priced) result.terms.push({ ...priced.term, object: covered });
+        else result.unpriced.push({ ...priced.unpriced, object: covered });
       }
       coverage.set(key, result);
       return result;
@@ -228,6 +246,30 @@ export const budgetWorstCase: BundleRule = {
           ),
         );
       }
+    }
+    // A budget only beside the paths (`--beside dist/`) is reported by no bundle: its forecast
+    // goes to the objects of this bundle that the sum counts, naming the budget and its file.
+    const own = new Set(bundle.objects);
+    for (const budget of bundle.alongside('TaskBudget')) {
+      const where = bundle.definedBeside(budget);
+      if (where === undefined) continue;
+      const limit = usdAmount(get(budget, 'spec', 'maxCostUSD'));
+      const period = get(budget, 'spec', 'period', 'type');
+      if (limit === undefined || !isBudgetPeriodType(period)) continue;
+      const { terms, unpriced } = coveredBy(budget, PERIOD_HOURS[period]);
+      const named = `TaskBudget ${namespaceOf(budget)}/${budget.metadata?.name ?? ''} (defined beside, at ${where})`;
+      for (const u of unpriced.filter((x) => own.has(x.object)))
+        findings.push({ object: u.object, path: '', message: `${u.message}, under ${named}`, hint: u.hint });
+      const total = terms.reduce((sum, t) => sum + t.cost, 0);
+      if (total <= limit) continue;
+      const message = `${worstCaseOver(
+        total,
+        period,
+        terms.map((t) => t.text),
+        limit,
+      )} of ${named}`;
+      for (const t of terms)
+        if (own.has(t.object)) findings.push({ object: t.object, path: t.path, message });
     }
     return findings;
   },

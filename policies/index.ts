@@ -62,9 +62,13 @@ export const BUILTIN_RULE_IDS: readonly string[] = BUILTIN_RULES.map((r) => r.id
  * make, once per bundle.
  *
  * @param alongside The objects of the other bundles of the same check (see `Bundle.alongside`).
+ * @param besideOnly Those of `alongside` no bundle of the check reports on, each with where it
+ *   is defined (see `Bundle.definedBeside`).
  */
 export const checkDocuments = (
   documents: readonly PolicyDocument[],
   config: PolicyConfig,
   alongside: readonly unknown[] = [],
-): PolicyReport => runPolicies(documents, { config, rules: BUILTIN_RULES, alongside });
+  besideOnly?: ReadonlyMap<unknown, string>,
+): PolicyReport =>
+  runPolicies(documents, { config, rules: BUILTIN_RULES, alongside, ...(besideOnly && { besideOnly }) });

@@ -146,6 +146,11 @@ export interface RunPoliciesOptions {
    * namespace and name of a document's object is that object, and is left out.
    */
   readonly alongside?: readonly unknown[];
+  /**
+   * The objects of `alongside` no bundle of the check reports on (read from `--beside` paths),
+   * each with where it is defined, `file:line` (see {@link Bundle.definedBeside}).
+   */
+  readonly besideOnly?: ReadonlyMap<unknown, string>;
 }
 
 const isObject = (v: unknown): v is KubeObject =>
@@ -256,6 +261,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
     objects,
     ofKind: (kind) => byKind.get(kind) ?? [],
     alongside: (kind) => besideByKind.get(kind) ?? [],
+    definedBeside: (object) => options.besideOnly?.get(object),
   };
 
   const sourceOf = (object: KubeObject, path: string): SourceLocation | undefined => {

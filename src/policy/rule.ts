@@ -39,6 +39,14 @@ export interface Bundle {
    * app's spawners), so a rule may read them; findings are only ever on the bundle's own.
    */
   alongside(kind: string): readonly KubeObject[];
+  /**
+   * Where an object {@link Bundle.alongside} returns is defined (`dist/apps/a/budget.yaml:1`)
+   * when no bundle of the check reports on it (read from `--beside` paths); undefined for the
+   * objects of another bundle of the check, whose findings that bundle reports. A rule whose
+   * finding would sit on such an object reports at this bundle's objects instead, naming it,
+   * or the finding would reach no one.
+   */
+  definedBeside(object: KubeObject): string | undefined;
 }
 
 /** What a rule sees: the effective configuration and the whole bundle. */

@@ -48,6 +48,7 @@ import {
 import { summaryLine } from '../../policy/reporters/common.ts';
 import {
   type Diagnostic,
+  formatLocation,
   hasFailures,
   JSON_REPORT_VERSION,
   sortDiagnostics,
@@ -432,13 +433,25 @@ export const checkCommand: CommandFactory = (io, done) =>
           documents: b.documents.map((d) => inNamespace(d, flags.namespace)),
         }));
         const beside = besideBundles.flatMap((b) => b.documents.map((d) => d.object));
+        // No bundle reports on what is beside: a rule tells its finding about one of them (a
+        // TaskBudget's forecast) at the paths' objects, naming where it is defined.
+        const besideOnly = new Map<unknown, string>(
+          besideBundles.flatMap((b) =>
+            b.documents.map((d) => [d.object, formatLocation({ file: d.file, line: d.line })] as const),
+          ),
+        );
         const reports = input.bundles.map((b) =>
-          checkDocuments(b.documents, config, [
-            ...input.bundles
-              .filter((other) => other !== b)
-              .flatMap((other) => other.documents.map((d) => d.object)),
-            ...beside,
-          ]),
+          checkDocuments(
+            b.documents,
+            config,
+            [
+              ...input.bundles
+                .filter((other) => other !== b)
+                .flatMap((other) => other.documents.map((d) => d.object)),
+              ...beside,
+            ],
+            besideOnly,
+          ),
         );
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.

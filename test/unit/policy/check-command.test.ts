@@ -112,6 +112,44 @@ describe('kelos check', () => {
     );
   });
 
+  test('--beside: the forecast of a TaskBudget only beside the paths is reported at the spawner that exceeds it, naming the budget and its file', async () => {
+    const cwd = emptyProject();
+    mkdirSync(join(cwd, 'manifests'));
+    mkdirSync(join(cwd, 'dist'));
+    writeFileSync(
+      join(cwd, 'manifests', 'spawner.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: hourly\nspec:\n  when:\n    cron: {schedule: "0 * * * *"}\n  maxConcurrency: 1\n  maxTotalTasks: 100\n  taskTemplate:\n    type: claude-code\n    credentials: {type: none}\n    promptTemplate: Tidy up.\n    ttlSecondsAfterFinished: 3600\n    podOverrides: {activeDeadlineSeconds: 3600, resources: {limits: {memory: 1Gi}}}\n',
+    );
+    writeFileSync(
+      join(cwd, 'dist', 'budget.yaml'),
+      '# rendered\napiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata:\n  name: spend\nspec:\n  taskSelector: {}\n  period: {type: Daily, timezone: UTC}\n  maxCostUSD: "1"\n',
+    );
+    const beside = await kelos(['check', 'manifests/', '--beside', 'dist/', '--format', 'json'], { cwd });
+    const found = (
+      JSON.parse(beside.stdout) as {
+        diagnostics: {
+          code: string;
+          path: string;
+          message: string;
+          source: { file: string; line: number };
+        }[];
+      }
+    ).diagnostics.filter((d) => d.code === 'forecast/budget-worst-case');
+    expect(found.map((d) => `${d.source.file}:${d.source.line} ${d.path}: ${d.message}`)).toStrictEqual([
+      'manifests/spawner.yaml:8 /spec/maxConcurrency: worst case $144.00/Daily = 1 concurrent × 24h × $6.00/h (TaskSpawner hourly: claude-code default model); limit $1.00 of TaskBudget default/spend (defined beside, at dist/budget.yaml:2)',
+    ]);
+    expect(beside.code).toBe(2);
+    // Among the paths, the budget is checked itself: the finding stays on it, once.
+    const both = await kelos(['check', 'manifests/', 'dist/', '--format', 'json'], { cwd });
+    expect(
+      (
+        JSON.parse(both.stdout) as { diagnostics: { code: string; source: { file: string }; path: string }[] }
+      ).diagnostics
+        .filter((d) => d.code === 'forecast/budget-worst-case')
+        .map((d) => `${d.source.file} ${d.path}`),
+    ).toStrictEqual(['dist/budget.yaml /spec/maxCostUSD']);
+  });
+
   test('errors exit 2', async () => {
     const run = await kelos(['check', fixture('budget-spawner-max-concurrency', 'fail')]);
     expect(run.code).toBe(2);
