@@ -22,7 +22,13 @@ import { realpathSync, type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { type Diagnostic, formatLocation, type ResourceRef, type SourceLocation } from './diagnostic.ts';
+import {
+  type Diagnostic,
+  escapePointer,
+  formatLocation,
+  type ResourceRef,
+  type SourceLocation,
+} from './diagnostic.ts';
 import { type LoadedDocument, parseManifests, resourceOf, unreadFiles } from './load.ts';
 import { loadManifestPaths, manifestFiles, readManifestText } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
@@ -530,9 +536,59 @@ export interface BundleObjects {
    * line), `writtenAt`: a message naming another object's place names that, not a rendered file.
    */
   readonly documents: ReadonlyArray<
-    Pick<LoadedDocument, 'object' | 'file' | 'line'> & { readonly writtenAt?: SourceLocation }
+    Pick<LoadedDocument, 'object' | 'file' | 'line'> &
+      Partial<Pick<LoadedDocument, 'locate'>> & { readonly writtenAt?: SourceLocation }
   >;
 }
+
+/**
+ * The JSON pointer of the first place two JSON values differ, keys in sorted order (a key one
+ * of them lacks is where they differ); undefined when they are equal.
+ */
+export function firstDifference(a: unknown, b: unknown, at = ''): string | undefined {
+  if (a === b) return undefined;
+  const bothArrays = Array.isArray(a) && Array.isArray(b);
+  const bothMaps =
+    !bothArrays &&
+    a !== null &&
+    b !== null &&
+    typeof a === 'object' &&
+    typeof b === 'object' &&
+    !Array.isArray(a) &&
+    !Array.isArray(b);
+  if (bothArrays) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i >= a.length || i >= b.length) return `${at}/${i}`;
+      const inner = firstDifference(a[i], b[i], `${at}/${i}`);
+      if (inner !== undefined) return inner;
+    }
+    return undefined;
+  }
+  if (bothMaps) {
+    const x = a as Record<string, unknown>;
+    const y = b as Record<string, unknown>;
+    for (const key of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
+      const child = `${at}/${escapePointer(key)}`;
+      if (!(key in x) || !(key in y)) return child;
+      const inner = firstDifference(x[key], y[key], child);
+      if (inner !== undefined) return inner;
+    }
+    return undefined;
+  }
+  return at;
+}
+
+/**
+ * Where a finding about `doc` points: at `pointer` in its source when the document can locate
+ * it (the object's first key for the whole object), else at the line it starts on.
+ */
+const positionOf = (
+  doc: BundleObjects['documents'][number],
+  pointer: string,
+): { file: string; line: number; column?: number } => {
+  const at = doc.locate?.(pointer);
+  return at ? { file: doc.file, line: at.line, column: at.column } : { file: doc.file, line: doc.line };
+};
 
 /**
  * Argo CD's per-object sync options: `Prune=false,Delete=false` in this annotation keep Argo CD
@@ -620,8 +676,9 @@ export function conflictsAcrossBundles(
   /** The finding, at `doc` of `bundle`, that `first` renders the object too; none for one file. */
   const clash = (first: Seen, bundle: BundleObjects, doc: Seen['doc'], ns: string, resource: ResourceRef) => {
     first.text ??= applied(first.doc, first.ns);
-    const at = formatLocation(first.doc.writtenAt ?? first.doc);
-    if (first.text === applied(doc, ns)) {
+    const text = applied(doc, ns);
+    if (first.text === text) {
+      const at = formatLocation(first.doc.writtenAt ?? positionOf(first.doc, ''));
       // One file two roots list (a base two overlays share) is kustomize's way; two copies
       // are two owners: Argo CD reports a shared resource whatever the object's sync options,
       // and whether removing it from one app deletes it is the options' to say.
@@ -632,18 +689,22 @@ export function conflictsAcrossBundles(
         message: `also rendered by ${bundleLabel(first.bundle)} (${at}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, ${sharedRemoval(argoRemoval(doc.object))}`,
         path: '',
         resource,
-        source: { file: doc.file, line: doc.line },
+        source: positionOf(doc, ''),
         hint: 'Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
       });
       return;
     }
+    // Pointed at the first field that differs, in both files: the values are not printed
+    // (a Secret's are credentials).
+    const differs = firstDifference(JSON.parse(first.text) as unknown, JSON.parse(text) as unknown) ?? '';
+    const at = formatLocation(first.doc.writtenAt ?? positionOf(first.doc, differs));
     out.push({
       severity: 'error',
       code: 'bundle/conflict',
       message: `also rendered by ${bundleLabel(first.bundle)} (${at}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
-      path: '',
+      path: differs,
       resource,
-      source: { file: doc.file, line: doc.line },
+      source: positionOf(doc, differs),
       hint: 'Give the object one owner: define it in one app only, or give each app its own name or namespace.',
     });
   };

@@ -22,7 +22,7 @@ describe('objects two apps render', { timeout: 60_000 }, () => {
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(
-      /apps\/nightly\/main\.ts:3:3: error Workspace my-repo also rendered by dist\/apps\/api \(apps\/api\/main\.ts:3:3\) with different content; the two Applications syncing dist\/apps\/nightly and dist\/apps\/api would fight over it \[bundle\/conflict\]/,
+      /apps\/nightly\/main\.ts:3:3: error Workspace my-repo \/spec\/ref: also rendered by dist\/apps\/api \(apps\/api\/main\.ts:3:3\) with different content; the two Applications syncing dist\/apps\/nightly and dist\/apps\/api would fight over it \[bundle\/conflict\]/,
     );
     expect(p.files('dist')).toStrictEqual([]);
   });

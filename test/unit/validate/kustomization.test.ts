@@ -49,7 +49,7 @@ describe('kustomization trees', () => {
     expect(
       conflictsAcrossBundles(loaded.bundles).map((d) => `${d.source?.file} ${d.code}: ${d.message}`),
     ).toStrictEqual([
-      'apps/b/budget.yaml bundle/shared: also rendered by apps/a (apps/a/budget.yaml:1), the same; the two Applications syncing apps/b and apps/a would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other',
+      'apps/b/budget.yaml bundle/shared: also rendered by apps/a (apps/a/budget.yaml:1:1), the same; the two Applications syncing apps/b and apps/a would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other',
     ]);
   });
 
@@ -185,9 +185,9 @@ describe('kustomization trees', () => {
     const validate = await kelos(['validate', 'manifests/', '--beside', 'dist/'], { cwd: root });
     expect(validate.stdout).toBe(
       [
-        'manifests/budget.yaml:1: warning TaskBudget team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other [bundle/shared]',
+        'manifests/budget.yaml:1:1: warning TaskBudget team-daily also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1:1), the same; the two Applications syncing the loose manifests and dist/apps/issue-worker would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, and pruning it from either, or deleting either Application, deletes it from under the other [bundle/shared]',
         '    hint: Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
-        'manifests/workspace.yaml:1: error Workspace my-repo also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2) with different content; the two Applications syncing the loose manifests and dist/apps/issue-worker would fight over it [bundle/conflict]',
+        'manifests/workspace.yaml:6:3: error Workspace my-repo /spec/repo: also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:7:3) with different content; the two Applications syncing the loose manifests and dist/apps/issue-worker would fight over it [bundle/conflict]',
         '    hint: Give the object one owner: define it in one app only, or give each app its own name or namespace.',
         '2 objects, 1 error, 1 warning',
         '',
@@ -200,14 +200,23 @@ describe('kustomization trees', () => {
     expect(
       (
         JSON.parse(check.stdout) as {
-          diagnostics: { code: string; source: { file: string }; message: string }[];
+          diagnostics: {
+            code: string;
+            path: string;
+            source: { file: string; line: number; column: number };
+            message: string;
+          }[];
         }
       ).diagnostics
         .filter((d) => d.code.startsWith('bundle/'))
-        .map((d) => `${d.source.file} ${d.code}: ${d.message.slice(0, d.message.indexOf(')') + 1)}`),
+        .map(
+          (d) =>
+            `${d.source.file}:${d.source.line}:${d.source.column} ${d.code} ${JSON.stringify(d.path)}: ${d.message.slice(0, d.message.indexOf(')') + 1)}`,
+        ),
     ).toStrictEqual([
-      'manifests/budget.yaml bundle/shared: also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1)',
-      'manifests/workspace.yaml bundle/conflict: also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:2)',
+      // The whole object: where its document starts; a conflict: the first field that differs.
+      'manifests/budget.yaml:1:1 bundle/shared "": also rendered by dist/apps/issue-worker (dist/apps/issue-worker/budget.yaml:1:1)',
+      'manifests/workspace.yaml:6:3 bundle/conflict "/spec/repo": also rendered by dist/apps/issue-worker (dist/apps/issue-worker/workspace.yaml:7:3)',
     ]);
     expect(check.code).toBe(2);
   });
@@ -649,7 +658,7 @@ describe('kustomization trees', () => {
     const run = await kelos(['validate', 'a', 'b'], { cwd: root });
     expect(run.code).toBe(2);
     expect(run.stdout).toContain(
-      'b/b.yaml:1: error TaskBudget default/team-daily also rendered by a (a/b.yaml:1) with different content',
+      'b/b.yaml:10:3: error TaskBudget default/team-daily /spec/maxCostUSD: also rendered by a (a/b.yaml:9:3) with different content',
     );
     expect(run.stdout).toContain('[bundle/conflict]');
   });
