@@ -239,7 +239,11 @@ class Checker {
           return { type: ANY, path };
         }
         const p = field.presence;
-        if (p.when === 'sometimes' && !viaIndex && !(t === this.#root && this.#guarded.has(name))) {
+        const guarded =
+          t === this.#root &&
+          (this.#guarded.has(name) ||
+            (p.when === 'sometimes' && p.setWith?.some((k) => this.#guarded.has(k))));
+        if (p.when === 'sometimes' && !viaIndex && !guarded) {
           this.report({
             code: 'conditional-field',
             severity: 'warning',

@@ -42,7 +42,15 @@ export type Presence =
   /** Always, but always empty for this source (the polling set has every key). */
   | { readonly when: 'empty'; readonly why: string }
   /** Only sometimes: the key is absent otherwise, and `missingkey=error` fails the render. */
-  | { readonly when: 'sometimes'; readonly why: string };
+  | {
+      readonly when: 'sometimes';
+      readonly why: string;
+      /**
+       * Top-level keys whose presence means this one is set too: a read inside
+       * `{{if index . "K"}}` for one of them is safe.
+       */
+      readonly setWith?: readonly string[];
+    };
 
 /** One variable (or struct field). */
 export interface Variable {
@@ -438,16 +446,56 @@ export const GITHUB_EVENT_KEYS: Readonly<Record<string, readonly string[]>> = {
 };
 /** Keys that are absent for some items even of an event that sets them: why, and for which events. */
 const GITHUB_SOMETIMES_EMPTY: Readonly<
-  Record<string, { readonly why: string; readonly events?: readonly string[] }>
+  Record<
+    string,
+    {
+      readonly why: string;
+      readonly events?: readonly string[];
+      /** Why, per event, when it differs by event: joined for the events the spawner has. */
+      readonly whyFor?: Readonly<Record<string, string>>;
+    }
+  >
 > = {
   Body: { why: 'it is left out when the body is empty' },
   Branch: {
     why: 'it is set only for branch refs (and for issue comments only on pull requests)',
     events: ['push', 'create', 'issue_comment', 'check_run'],
+    whyFor: {
+      push: 'set for push only when the ref is a branch, not a tag',
+      create: 'set for create only when the ref is a branch',
+      issue_comment: 'set for issue_comment only on a pull request',
+      // GitHub leaves a check suite's head_branch null, and its pull_requests empty, for a
+      // pull request from a fork: a check run with a Number always has a branch.
+      check_run:
+        "set for check_run only when GitHub names the check suite's head branch: always for a check run with a Number, never for one of a pull request from a fork",
+    },
   },
   Tag: { why: 'it is set only for tag refs', events: ['create'] },
   Number: { why: 'a check run has a number only when it belongs to a pull request', events: ['check_run'] },
 };
+/**
+ * Keys that, for some events, are set whenever another key is: `Branch` comes with `Number` on
+ * a check run, so `{{if index . "Number"}}` guards a read of `.Branch` there.
+ */
+const GITHUB_SET_WITH: Readonly<
+  Record<string, { readonly key: string; readonly events: readonly string[] }>
+> = {
+  Branch: { key: 'Number', events: ['check_run'] },
+};
+
+/**
+ * Whether, for every event of `events` that sets `guard`, `key` is set whenever `guard` is:
+ * because the event always sets it, or sets it with `guard` ({@link GITHUB_SET_WITH}).
+ */
+const setWhenever = (key: string, guard: string, events: readonly string[]): boolean =>
+  events
+    .filter((e) => GITHUB_EVENT_KEYS[e]?.includes(guard))
+    .every(
+      (e) =>
+        (GITHUB_EVENT_KEYS[e]?.includes(key) && !GITHUB_SOMETIMES_EMPTY[key]?.events?.includes(e)) ||
+        (GITHUB_SET_WITH[key]?.key === guard && GITHUB_SET_WITH[key].events.includes(e)),
+    );
+
 const GITHUB_CONDITIONAL = [
   'Number',
   'Body',
@@ -506,13 +554,23 @@ const githubWebhookVariables = (events: readonly string[]): Record<string, Varia
     const gap = GITHUB_SOMETIMES_EMPTY[key];
     const emptyFor = gap && setBy.some((e) => !gap.events || gap.events.includes(e));
     const always = setBy.length === events.length && !emptyFor;
+    // Named for the spawner's events: a check_run spawner is not told about push refs.
+    const gapEvents = setBy.filter((e) => !gap?.events || gap.events.includes(e));
+    const perEvent = gap?.whyFor && gapEvents.every((e) => gap.whyFor?.[e]) ? gapEvents : undefined;
+    const with_ = GITHUB_SET_WITH[key];
     vars[key] = v(
       type,
       always
         ? ALWAYS
         : {
             when: 'sometimes',
-            why: setBy.length < events.length ? `it is set only for ${setBy.join(', ')} events` : gap!.why,
+            why:
+              setBy.length < events.length
+                ? `it is set only for ${setBy.join(', ')} events`
+                : perEvent
+                  ? `it is ${perEvent.map((e) => gap!.whyFor![e]).join(', and ')}`
+                  : gap!.why,
+            ...(with_ && setWhenever(key, with_.key, events) && { setWith: [with_.key] }),
           },
     );
   }

@@ -81,6 +81,13 @@ describe('upstream examples', () => {
     expect(code).toBe(0);
   });
 
+  // Its prompt reads .Branch inside {{if index . "Number"}}: GitHub names the head branch of
+  // every check run of a pull request, so nothing there can render an absent key.
+  test('the check_run example has no template finding: its Number guard covers .Branch', async () => {
+    const { out } = await json(['17-taskspawner-ci-remediation/taskspawner.yaml']);
+    expect(out.diagnostics.filter((d) => d.code.startsWith('template/'))).toEqual([]);
+  });
+
   test('a WorkerPool gets kind/unserved, not a crash', async () => {
     const { code, out } = await json(['15-workerpool/workerpool.yaml']);
     expect(out.diagnostics.map((d) => [d.code, d.severity, d.message])).toEqual([
