@@ -14,9 +14,9 @@
  * GitHub may post form-encoded (`payload=<JSON>`, its webhook form's default content type):
  * verified over the body as sent, then parsed from the `payload` field.
  *
- * Answers: 405/404/415/413/400 for bad requests, 401 when no spawner's secret verifies the
- * delivery (or a timestamp is stale), 429 with `Retry-After` when a spawner's queue is full,
- * 422 when a spawner's template renders a Task that cannot run for the delivery (a branch git
+ * Answers: 405/404/415/413/400 for bad requests (404 also for a route no spawner receives),
+ * 401 when no spawner's secret verifies the delivery (or a timestamp is stale), 429 with
+ * `Retry-After` when a spawner's queue is full, 422 when a spawner's template renders a Task that cannot run for the delivery (a branch git
  * refuses: nothing created or recorded, so it can be sent again once the template is fixed),
  * 500/503 for transient failures (the sender retries; dedupe makes that safe; a Secret that
  * could not be read answers 503 only when no other spawner took the delivery, else the
@@ -276,19 +276,21 @@ export class WebhookReceiver {
     const route = routeOf(req.method, req.url ?? '', req.headers);
     if ('status' in route) return refuse(route);
     seen.source = route.source;
-    const ct = contentTypeProblem(first(req.headers['content-type']), route.source === 'github');
-    if (ct) return refuse(ct);
-    const form = mediaType(first(req.headers['content-type'])) === FORM_CONTENT_TYPE;
     const candidates = this.#o.spawners
       .list()
       .filter((s) => !s.metadata.deletionTimestamp && wants(s, route.source, route.event));
+    // A path nothing serves is a 404 like any unknown path, answered before the body is read:
+    // a 401 there sent senders looking for a signature problem they did not have.
+    if (candidates.length === 0) return { status: 404, body: noReceiver(route) };
+    const ct = contentTypeProblem(first(req.headers['content-type']), route.source === 'github');
+    if (ct) return refuse(ct);
+    const form = mediaType(first(req.headers['content-type'])) === FORM_CONTENT_TYPE;
     const githubEvent = first(req.headers['x-github-event']);
     if (route.source === 'github' && !githubEvent)
       return { status: 400, body: 'missing X-GitHub-Event header' };
     const body = await readBody(req, this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     if (!Buffer.isBuffer(body)) return refuse(body);
     seen.bodyRead = true;
-    if (candidates.length === 0) return { status: 401, body: noReceiver(route) };
 
     const now = this.#o.clock.now();
     const verdicts = await Promise.all(

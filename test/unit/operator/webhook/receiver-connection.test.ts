@@ -67,7 +67,7 @@ describe('the receiver’s connections', () => {
 });
 
 describe('a path no spawner takes', () => {
-  it('is named in the refusal, and /webhook/slack points at Socket Mode', async () => {
+  it('is a 404 naming the path, as the README lists it, and /webhook/slack points at Socket Mode', async () => {
     const addr = await start();
     const post = async (path: string) => {
       const res = await fetch(`http://${addr}${path}`, {
@@ -78,11 +78,12 @@ describe('a path no spawner takes', () => {
       return [res.status, ((await res.json()) as { error: string }).error];
     };
     expect(await post('/webhook/alerts')).toEqual([
-      401,
+      404,
       "no TaskSpawner receives deliveries at /webhook/alerts: a generic webhook TaskSpawner's spec.when.webhook.source names its path",
     ]);
+    expect(await post('/webhook/linear')).toEqual([404, 'no TaskSpawner receives linear deliveries here']);
     expect(await post('/webhook/slack')).toEqual([
-      401,
+      404,
       "no TaskSpawner receives deliveries at /webhook/slack: a generic webhook TaskSpawner's spec.when.webhook.source names its path; Slack's events are not taken over HTTP: a TaskSpawner with when.slack receives them through Socket Mode",
     ]);
   });

@@ -49,5 +49,12 @@ describe('an unsigned delivery', () => {
     const big = alertOf('a-3', 2 * MAX_UNSIGNED_BODY_BYTES);
     const r = await post(addr, '/webhook/alerts', big, kelosHeaders(big, 's3cret'));
     expect(r.status, r.body).toBe(200);
+    // The 1 MiB limit is for a delivery taken unsigned: where the spawner signs, a large
+    // unsigned body lacks its signature, and saying so tells the sender what to fix.
+    const bare = await post(addr, '/webhook/alerts', alertOf('a-4', 2 * MAX_UNSIGNED_BODY_BYTES), json);
+    expect([bare.status, JSON.parse(bare.body).error]).toStrictEqual([
+      401,
+      'signature not verified: missing X-Kelos-Signature-256 header',
+    ]);
   });
 });
