@@ -39,7 +39,7 @@ import type { Clock } from '../../kube/clock.ts';
 import type { EventRecorder } from '../../kube/events.ts';
 import { type EndpointLimits, type EndpointServer, originForm, serveHardened } from '../../kube/http.ts';
 import type { Informer } from '../../kube/informer.ts';
-import type { Logger } from '../../kube/log.ts';
+import type { Logger, LogLevel } from '../../kube/log.ts';
 import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
 import {
   contentTypeProblem,
@@ -177,7 +177,43 @@ interface Seen {
   source: string;
   /** The body was read to its end: nothing of this request is left on the connection. */
   bodyRead: boolean;
+  /** A webhook route no TaskSpawner receives (a sender or a spawner pointed at the wrong path). */
+  unserved?: boolean;
+  /** The spawners that take the route: named in the access line of a delivery refused for them. */
+  candidates?: readonly TaskSpawner[];
+  /** The delivery's id, once the body is parsed. */
+  delivery?: string;
+  /** What became of the delivery per spawner, once it was delivered. */
+  results?: readonly ({ readonly taskSpawner: string } & Outcome)[];
 }
+
+/** Outcomes that mean a spawner's setup is at fault: a person has to look. */
+const SETUP_OUTCOMES: ReadonlySet<string> = new Set(['invalid', 'rejected', 'failed', 'queue-full']);
+
+/**
+ * The level of a delivery's access line: `warn` when someone has to fix something (a signature
+ * or timestamp that does not verify, a route no spawner receives, a spawner that cannot take
+ * it, a queue that is full) or the sender is told to retry (5xx); `info` for what was taken
+ * (created, duplicate, filtered, …) and for requests that are simply malformed (405, 404 for a
+ * path that is no webhook route, 415, 413, 400), which a scanner on an exposed port sends.
+ */
+export function accessLevel(
+  status: number,
+  unserved: boolean,
+  outcomes: readonly { readonly outcome: string }[] | undefined,
+): LogLevel {
+  if (status === 401 || status === 429 || status >= 500 || unserved) return 'warn';
+  if (outcomes?.some((o) => SETUP_OUTCOMES.has(o.outcome))) return 'warn';
+  return 'info';
+}
+
+/** The request target without its query (which may carry a token) and capped for the log line. */
+const pathOf = (target: string | undefined): string => {
+  const t = target ?? '';
+  const q = t.indexOf('?');
+  const path = q < 0 ? t : t.slice(0, q);
+  return path.length > 256 ? `${path.slice(0, 256)}…` : path;
+};
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
@@ -239,9 +275,11 @@ export class WebhookReceiver {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
     const seen: Seen = { source: 'unknown', bodyRead: false };
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       this.#requests.inc({ source: seen.source, code: String(status) });
+      this.#accessLine(req, seen, status, typeof body === 'string' ? body : undefined, started);
       if (res.headersSent || res.destroyed) return;
       const text = `${typeof body === 'string' ? JSON.stringify({ error: body }) : JSON.stringify(body)}\n`;
       res.writeHead(status, {
@@ -268,6 +306,48 @@ export class WebhookReceiver {
     );
   }
 
+  /**
+   * One line per request answered, as any HTTP service's access log: route, source, the
+   * spawners and what became of the delivery for each (Task names, reasons), the status, or why
+   * it was refused. Never a header's value nor the body: those carry signatures and payloads.
+   */
+  #accessLine(
+    req: IncomingMessage,
+    seen: Seen,
+    status: number,
+    reason: string | undefined,
+    started: number,
+  ): void {
+    const log = this.#o.log;
+    const level = accessLevel(status, !!seen.unserved, seen.results);
+    if (!log.enabled(level)) return;
+    const results = seen.results;
+    const outcome = results
+      ? [...new Set(results.map((r) => r.outcome))].join(',')
+      : status >= 500
+        ? 'failed'
+        : 'refused';
+    log[level]('Webhook delivery answered', {
+      source: seen.source,
+      route: pathOf(req.url),
+      status,
+      outcome,
+      delivery:
+        seen.delivery ||
+        first(req.headers['x-github-delivery']) ||
+        first(req.headers['linear-delivery']) ||
+        undefined,
+      results,
+      taskSpawners:
+        !results && seen.candidates?.length
+          ? seen.candidates.map((s) => `${s.metadata.namespace}/${s.metadata.name}`)
+          : undefined,
+      reason,
+      remote: req.socket.remoteAddress,
+      durationMs: Math.round(performance.now() - started),
+    });
+  }
+
   async #process(
     req: IncomingMessage,
     seen: Seen,
@@ -281,7 +361,11 @@ export class WebhookReceiver {
       .filter((s) => !s.metadata.deletionTimestamp && wants(s, route.source, route.event));
     // A path nothing serves is a 404 like any unknown path, answered before the body is read:
     // a 401 there sent senders looking for a signature problem they did not have.
-    if (candidates.length === 0) return { status: 404, body: noReceiver(route) };
+    if (candidates.length === 0) {
+      seen.unserved = true;
+      return { status: 404, body: noReceiver(route) };
+    }
+    seen.candidates = candidates;
     const ct = contentTypeProblem(first(req.headers['content-type']), route.source === 'github');
     if (ct) return refuse(ct);
     const form = mediaType(first(req.headers['content-type'])) === FORM_CONTENT_TYPE;
@@ -361,6 +445,7 @@ export class WebhookReceiver {
           : {}),
       payload,
     };
+    seen.delivery = delivery.deliveryId;
     // Taken by others, so the sender hears a 2xx and may never send it again: checked again
     // here for the spawners whose Secret could not be read, rather than a 503 for every tenant
     // on the path while one tenant's Secret cannot be read.
@@ -385,6 +470,7 @@ export class WebhookReceiver {
     const results = await Promise.all(
       verified.map((s, i) => this.#deliverOne(s, (enriched[i] as { delivery: Delivery }).delivery)),
     );
+    seen.results = results;
     const failed = results.some((r) => r.outcome === 'failed');
     const full = results.some((r) => r.outcome === 'queue-full');
     // A 2xx tells the sender its delivery is done; a rejected one has no Task and no record.
