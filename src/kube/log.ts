@@ -123,6 +123,8 @@ export class Checklist {
    * that failed. Set by {@link Checklist.fail}, or directly where the step is recorded apart.
    */
   failed = false;
+  /** The steps recorded by {@link Checklist.fail}, so a caller can tell a failure that repeats from a new one. */
+  readonly failures: string[] = [];
 
   /**
    * The level of the reconcile's one log line: `warn` after a failure, so alerting on the log
@@ -137,6 +139,7 @@ export class Checklist {
   /** Records a step that failed (it comes with a Warning Event, or a person must act). */
   fail(text: string): void {
     this.failed = true;
+    this.failures.push(text);
     this.steps.push(text);
   }
 

@@ -32,6 +32,7 @@ import { taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import { TaskIndexes } from './task/watch.ts';
 import { type Applied, applyPlan } from './task-spawner/create.ts';
+import { decideFailureLog, type FailureLog } from './task-spawner/failure-log.ts';
 import {
   pollIntervalMs,
   pollingKind,
@@ -74,6 +75,8 @@ interface Memory {
   setupError?: string;
   /** Message of the last creation-problem Event, so a re-plan does not repeat it. */
   lastEvent?: string;
+  /** The failure its reconciles keep meeting, so the log says it once per while, not per retry. */
+  failureLog?: FailureLog;
 }
 
 /** How soon a webhook spawner whose setup is at fault is looked at again. */
@@ -121,8 +124,17 @@ export class TaskSpawnerReconciler {
     const list = new Checklist();
     try {
       const result = await this.#reconcile(key, spawner, list);
-      const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs };
-      log[list.level()]('Reconciled TaskSpawner', fields);
+      const mem = this.#memory.get(key);
+      // A pass between polls, or a Secret that could not be read, tries nothing that failed:
+      // the failure is not over until the status no longer holds it.
+      const untried =
+        list.failures.length === 0 && (mem?.setupError !== undefined || mem?.problem !== undefined);
+      const d = untried
+        ? { level: undefined, next: mem?.failureLog }
+        : decideFailureLog(mem?.failureLog, list.failures, list.notable, this.#o.clock.now());
+      if (mem) mem.failureLog = d.next;
+      const fields = { steps: list.steps, requeueAfterMs: result?.requeueAfterMs, ...d.fields };
+      log[d.level ?? list.level()]('Reconciled TaskSpawner', fields);
       return result;
     } catch (err) {
       log.error('Reconcile of TaskSpawner failed', { steps: list.steps, error: err });

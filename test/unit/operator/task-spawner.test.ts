@@ -449,6 +449,42 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(spawnerStatus('badcron')?.message).toBeUndefined();
   });
 
+  it('a spawner that keeps failing is a warn line when it starts, then one per 5 minutes counting the tries, and an info line when it recovers', async () => {
+    await op.create('TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'badcron' },
+      spec: {
+        when: { cron: { schedule: '61 * * * *' } },
+        taskTemplate: { worker: { type: 'claude-code', credentials: { type: 'none' } } },
+      },
+    } as TaskSpawner);
+    await op.settle();
+    const lines = () =>
+      op.logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l['key'] === `${NS}/badcron` && l['msg'] === 'Reconciled TaskSpawner');
+    const tries = () =>
+      lines().filter((l) => (l['steps'] as string[]).some((x) => x.startsWith('Source not ready: '))).length;
+    // Eleven minutes of retries, each still tried (the schedule is as it was: every 30 s).
+    for (let i = 0; i < 44; i++) {
+      op.clock.advance(15_000);
+      await op.settle();
+    }
+    expect(tries()).toBeGreaterThanOrEqual(22);
+    const warns = lines().filter((l) => l['level'] === 'warn');
+    expect(warns.map((l) => l['failedAttemptsSinceLastLine'])).toEqual([undefined, 10, 10]);
+    expect(warns[1]).toMatchObject({ failingSince: '2026-03-02T09:00:00.000Z' });
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'badcron', {
+      spec: { when: { cron: { schedule: '0 * * * *' } } },
+    });
+    await op.settle();
+    expect(lines().at(-1)).toMatchObject({
+      level: 'info',
+      recovered: `after ${tries()} failed attempt(s) since 2026-03-02T09:00:00.000Z`,
+    });
+  });
+
   it('cron: catches up at most the newest 100 ticks after downtime, each once, then one per tick', async () => {
     const sp = await op.create('TaskSpawner', {
       apiVersion: 'kelos.dev/v1alpha2',
