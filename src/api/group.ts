@@ -96,6 +96,8 @@ export const ConditionTypes = {
   ReferencesResolved: 'ReferencesResolved',
   /** A TaskBudget cannot be evaluated (bad selector, bad period, list error). */
   Degraded: 'Degraded',
+  /** A TaskBudget holds Tasks back: used up, or filled by what its running Tasks reserve. */
+  Holding: 'Holding',
   /** The TaskSpawner is suspended by its spec. */
   Suspended: 'Suspended',
   /** The TaskSpawner reached `maxTotalTasks`. */

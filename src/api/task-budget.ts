@@ -124,7 +124,17 @@ export const TaskBudgetStatusSchema = obj(
     currentPeriodStart: opt(time('currentPeriodStart is the start of the current period (inclusive).')),
     currentPeriodEnd: opt(time('currentPeriodEnd is the end of the current period (exclusive).')),
     used: opt({ ...TaskUsageSchema, description: 'used is the usage summed over the current period.' }),
-    conditions: opt(conditions('conditions: Degraded when the budget cannot be evaluated.')),
+    waitingTasks: opt(
+      int64(
+        'waitingTasks is how many Tasks wait because of this budget (condition Holding says why: used up, or what its running Tasks reserve). Kelos extension.',
+        { minimum: 0 },
+      ),
+    ),
+    conditions: opt(
+      conditions(
+        'conditions: Degraded when the budget cannot be evaluated; Holding while Tasks wait because of it.',
+      ),
+    ),
   },
   'TaskBudgetStatus is the observed usage of a TaskBudget.',
 );
@@ -145,6 +155,7 @@ export const TASK_BUDGET: KindDefinition<typeof TaskBudgetSpecSchema, typeof Tas
     { name: 'Period', type: 'string', jsonPath: '.spec.period.type' },
     { name: 'Max Cost', type: 'string', jsonPath: '.spec.maxCostUSD' },
     { name: 'Used Cost', type: 'string', jsonPath: '.status.used.costUSD' },
+    { name: 'Waiting', type: 'integer', jsonPath: '.status.waitingTasks' },
     { name: 'Enforcement', type: 'string', jsonPath: '.spec.enforcement', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],

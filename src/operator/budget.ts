@@ -399,6 +399,12 @@ const describeExtra = (e: BudgetExtra): string =>
     .filter(Boolean)
     .join(' and ');
 
+/**
+ * How the `BudgetBlocked` condition of a Task a budget holds back begins: the TaskBudget
+ * reconciler finds the Tasks waiting for a budget by it, and shows why they wait.
+ */
+export const budgetBlockedPrefix = (budget: string): string => `Blocked by TaskBudget "${budget}": `;
+
 /** Longest a blocked Task waits before it is looked at again, whatever the period. */
 export const MAX_BUDGET_REQUEUE_MS = 5 * 60_000;
 

@@ -278,6 +278,7 @@ export class Operator {
       budgets: caches.budgets,
       records: caches.records,
       states: budgetStates,
+      tasks: caches.tasks,
       clock,
       log,
     });

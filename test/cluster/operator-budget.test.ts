@@ -41,8 +41,9 @@ const waitForBudget = async (
 describe('operator: TaskBudget admission', () => {
   let c: HttpKubeClient;
   let ns: string;
+  let op: Parameters<Parameters<typeof useOperator>[1]>[0]['op'];
 
-  useOperator('op-budget', (s) => ({ c, ns } = s));
+  useOperator('op-budget', (s) => ({ c, ns, op } = s));
 
   it('blocks covered Tasks once the period’s TaskRecords reach a limit, and shows the usage', async () => {
     await create(
@@ -137,6 +138,27 @@ describe('operator: TaskBudget admission', () => {
     expect(held.status?.message).toMatch(
       /^Budget "team-r" is held by running Tasks: cost 12 USD reached maxCostUSD 10/,
     );
+    // The budget says it holds r-third back, and what the running Tasks reserve.
+    const holding = await waitForBudget(c, ns, 'team-r', (b) => b.status?.waitingTasks === 1);
+    expect(holding.status?.used?.costUSD).toBe('0');
+    expect(holding.status?.conditions?.find((x) => x.type === 'Holding')).toMatchObject({
+      status: 'True',
+      reason: 'TasksWaiting',
+    });
+    expect(holding.status?.conditions?.find((x) => x.type === 'Holding')?.message).toMatch(
+      /^1 Task waits \(r-third\): cost 12 USD reached maxCostUSD 10 \(0 USD used \+ 12 USD reserved by 2 running Tasks\); it starts when a running Task finishes/,
+    );
+    // Steady state: a resync of the holding budget and its waiting Task writes nothing.
+    let before = op.operator.writes;
+    for (let quiet = false; !quiet; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      await op.operator.idle();
+      quiet = op.operator.writes === before;
+      before = op.operator.writes;
+    }
+    op.operator.resync();
+    await op.operator.idle();
+    expect(op.operator.writes - before).toBe(0);
     // r-first is deleted before its agent started (nothing charged, no TaskRecord: the budget's
     // usage does not change): 6 reserved by r-second leaves room for r-third.
     await c.delete(Resources.Task, ns, 'r-first');
@@ -145,6 +167,11 @@ describe('operator: TaskBudget admission', () => {
     await waitForTask(c, ns, 'r-third', 'admitted', (t) => !!t.status?.jobName, 20_000);
     // At once, not at its five-minute re-check.
     expect(Date.now() - started).toBeLessThan(10_000);
+    const released = await waitForBudget(c, ns, 'team-r', (b) => b.status?.waitingTasks === undefined);
+    expect(released.status?.conditions?.find((x) => x.type === 'Holding')).toMatchObject({
+      status: 'False',
+      reason: 'NoneWaiting',
+    });
   });
 
   it('marks a budget with an invalid selector Degraded and blocks every Task of its namespace', async () => {

@@ -836,7 +836,12 @@ export type TaskBudgetStatus = {
   currentPeriodEnd?: string;
   /** used is the usage summed over the current period. */
   used?: TaskUsage;
-  /** conditions: Degraded when the budget cannot be evaluated. */
+  /**
+   * waitingTasks is how many Tasks wait because of this budget (condition Holding says why: used up, or what
+   * its running Tasks reserve). Kelos extension.
+   */
+  waitingTasks?: number;
+  /** conditions: Degraded when the budget cannot be evaluated; Holding while Tasks wait because of it. */
   conditions?: Condition[];
 };
 

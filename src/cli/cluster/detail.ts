@@ -41,6 +41,7 @@ const SPEC_FIELDS: Readonly<Record<string, ReadonlyArray<readonly [string, strin
     ['Period', '.spec.period.type'],
     ['Max Cost', '.spec.maxCostUSD'],
     ['Used Cost', '.status.used.costUSD'],
+    ['Waiting Tasks', '.status.waitingTasks'],
   ],
 };
 

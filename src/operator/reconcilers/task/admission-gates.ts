@@ -17,7 +17,7 @@ import {
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
-import { admit, budgetRequeueMs } from '../../budget.ts';
+import { admit, budgetBlockedPrefix, budgetRequeueMs } from '../../budget.ts';
 import {
   agentConfigsOf,
   branchKey,
@@ -254,7 +254,7 @@ export async function checkGates(
           type: ConditionTypes.BudgetBlocked,
           status: 'True',
           reason: 'BudgetExceeded',
-          message: `Blocked by TaskBudget "${admission.budget}": ${admission.reason}${until}`,
+          message: `${budgetBlockedPrefix(admission.budget)}${admission.reason}${until}`,
         },
         keep: conditions,
         requeueAfterMs: budgetRequeueMs(admission.retryAt, clock.now()),
