@@ -92,10 +92,10 @@ async function readMigrations(path: string): Promise<CrdMigration[]> {
  * them (package.json `files`): found through the package's self-reference, which names the
  * repository root from source and the installed package from `node_modules`, so the upgrade
  * check of `npx kelos crds --check-against` knows them without a clone of the repository.
+ * Resolved when asked, not when the CLI loads: no other command depends on it.
  */
-export const PACKAGED_MIGRATIONS: string = fileURLToPath(
-  new URL('release/crd-migrations.yaml', import.meta.resolve('kelos-ts/package.json')),
-);
+export const packagedMigrations = (): string =>
+  fileURLToPath(new URL('release/crd-migrations.yaml', import.meta.resolve('kelos-ts/package.json')));
 
 /** A path to show: relative to `cwd` when under it, else absolute. */
 const shown = (path: string, cwd: string): string => {
@@ -144,7 +144,7 @@ export const crdsCommand: CommandFactory = (io, done) =>
       const crds = generateCrds();
       if (opts.checkAgainst) {
         const previous = await readCrds(resolve(io.cwd, opts.checkAgainst));
-        const migrationsFile = opts.migrations ? resolve(io.cwd, opts.migrations) : PACKAGED_MIGRATIONS;
+        const migrationsFile = opts.migrations ? resolve(io.cwd, opts.migrations) : packagedMigrations();
         const migrations = await readMigrations(migrationsFile);
         const migrationsShown = opts.migrations ?? shown(migrationsFile, io.cwd);
         io.stderr(

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
 import { KELOS_VERSION } from '../../../src/api/version.ts';
-import { PACKAGED_MIGRATIONS } from '../../../src/cli/commands/crds.ts';
+import { packagedMigrations } from '../../../src/cli/commands/crds.ts';
 import { type CustomResourceDefinition, generateCrds } from '../../../src/crd/generate.ts';
 import { crdNarrowings } from '../../../src/validate/crd-compat.ts';
 import { kelos as runKelos } from './run-cli.ts';
@@ -163,12 +163,12 @@ describe('kelos crds --check-against', () => {
       'extraAllowedDestinations[].host: field removed; the API server prunes it from stored objects (listed migration: networkIsolation was reserved',
     );
     expect(stderr.split('\n')).toStrictEqual([
-      `migrations: ${PACKAGED_MIGRATIONS} (kelos-ts ${KELOS_VERSION}'s; --migrations <file> uses another), ${MIGRATIONS} entries`,
-      `7 CRDs checked against installed.yaml: 12 incompatible changes, all listed migrations (${PACKAGED_MIGRATIONS}): an object that uses one of those fields is refused or pruned, as each reason explains; every other object they accept is still accepted`,
+      `migrations: ${packagedMigrations()} (kelos-ts ${KELOS_VERSION}'s; --migrations <file> uses another), ${MIGRATIONS} entries`,
+      `7 CRDs checked against installed.yaml: 12 incompatible changes, all listed migrations (${packagedMigrations()}): an object that uses one of those fields is refused or pruned, as each reason explains; every other object they accept is still accepted`,
       '',
     ]);
     expect(code).toBe(0);
-    expect(PACKAGED_MIGRATIONS).toBe(resolve('release/crd-migrations.yaml'));
+    expect(packagedMigrations()).toBe(resolve('release/crd-migrations.yaml'));
   });
 
   test('an older CRD that accepted more fails the check with exit 2, as kubectl writes it', async () => {
