@@ -347,11 +347,12 @@ const globMatches = (tokens: readonly GlobToken[], name: string): boolean => {
  * holding the project in a subdirectory or not: its last segments match those of `dir`.
  */
 const patternNames = (pattern: string, dir: string): boolean => {
-  const want = posix
-    .normalize(pattern)
-    .replace(/^\.\/|\/$/g, '')
-    .split('/')
-    .map(globTokens);
+  const segments = pattern.split('/');
+  // Matched as written against clean directory paths: `./dist/apps/*`, `dist/apps/web/` and
+  // `dist//apps/*` match no directory in Argo CD, so none here (an Application's path is joined
+  // and cleaned instead: see {@link names}).
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) return false;
+  const want = segments.map(globTokens);
   const have = dir.split('/');
   // A pattern Go refuses matches nothing: Argo CD logs the error and moves on.
   if (want.length < have.length || want.some((t) => t === undefined)) return false;
@@ -391,7 +392,7 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
           severity: 'info',
           code: 'argocd/path-not-evaluated',
           path: d.pointer,
-          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of another generator's parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for`,
+          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for`,
           hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
           resource: {
             apiVersion,

@@ -228,6 +228,10 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
     expect(synced('dist/*/*/sub')).toStrictEqual(['task-s']);
     expect(synced('clusters/*/apps')).toStrictEqual(['task-p']);
     expect(synced('dist/apps/a\\*b')).toStrictEqual(['task-x']);
+    // Matched as written: a `./`, a trailing `/` or a `//` matches no directory of the repository.
+    expect(synced('dist/apps/web/')).toStrictEqual([]);
+    expect(synced('./dist/apps/web')).toStrictEqual([]);
+    expect(synced('dist//apps/*')).toStrictEqual([]);
     // Patterns Go refuses match nothing, as Argo CD logs and skips them.
     expect(synced('dist/apps/[t')).toStrictEqual([]);
     expect(synced('dist/apps/t\\')).toStrictEqual([]);
@@ -288,7 +292,7 @@ describe('Tasks with a TTL in a directory Argo CD syncs', () => {
         code: 'argocd/path-not-evaluated',
         path: '/spec/generators/1/matrix/generators/1/git/directories/0/path',
         message:
-          'ApplicationSet "kelos-apps" generates Applications from the git directories "{{.path.path}}/apps/*", a template of another generator\'s parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for',
+          'ApplicationSet "kelos-apps" generates Applications from the git directories "{{.path.path}}/apps/*", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for',
         hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
         resource: {
           apiVersion: 'argoproj.io/v1alpha1',

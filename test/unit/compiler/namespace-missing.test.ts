@@ -153,7 +153,7 @@ describe('argocd/namespace-missing', { timeout: 60_000 }, () => {
       [
         'info',
         '/spec/generators/0/matrix/generators/1/git/directories/0/path',
-        'ApplicationSet "team-apps" generates Applications from the git directories "{{.name}}/apps/*", a template of another generator\'s parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for',
+        'ApplicationSet "team-apps" generates Applications from the git directories "{{.name}}/apps/*", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for',
       ],
     ]);
   });
