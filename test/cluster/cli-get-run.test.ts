@@ -274,7 +274,9 @@ describe('kelos run', () => {
 
     writeFileSync(config, `secret: s\n${REPO}`);
     const dry = await kelos([...run, '--dry-run'], { cwd: dir });
-    expect(dry.stderr).toContain('would delete secret/kelos-workspace-credentials if kelos made it\n');
+    expect(dry.stderr).toContain(
+      'would delete secret/kelos-workspace-credentials if kelos made it and no unfinished Task takes its credentials from it\n',
+    );
     expect(await exists(dropNs)).toBe(true);
     // -y: kelos-workspace is replaced by one without the secretRef.
     const r = await kelos([...run, '--name', 'two', '-y'], { cwd: dir });
@@ -320,7 +322,9 @@ describe('kelos run', () => {
 
     writeFileSync(config, 'secret: s\n');
     const dry = await kelos([...run, '--dry-run'], { cwd: dir });
-    expect(dry.stderr).toContain('would delete secret/kelos-credentials if kelos made it\n');
+    expect(dry.stderr).toContain(
+      'would delete secret/kelos-credentials if kelos made it and no unfinished Task takes its credentials from it\n',
+    );
     expect(await exists(credNs)).toBe(true);
     // Task one has not finished: its agent would not start without the Secret.
     const waiting = await kelos([...run, '--name', 'two'], { cwd: dir });

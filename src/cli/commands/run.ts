@@ -441,7 +441,10 @@ export const runCommand: CommandFactory = (io, done) => {
         if (flags.dryRun) {
           for (const p of prerequisites)
             io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);
-          for (const { name } of retired) io.stderr(`would delete secret/${name} if kelos made it\n`);
+          for (const { name } of retired)
+            io.stderr(
+              `would delete secret/${name} if kelos made it and no unfinished Task takes its credentials from it\n`,
+            );
           io.stdout(stringify(task, { lineWidth: 0 }));
           return ExitCode.Ok;
         }
