@@ -667,10 +667,10 @@ export class SourceReader {
     if (declared === null || declared < 0 || this.token(declared - 1)?.text !== 'const') return null;
     let j = declared + 1;
     if (is(this.token(j), ':')) {
-      // A plain type name only: `Props`, `k.WorkerProps`.
+      // A type name, with type arguments or not: `Props`, `k.WorkerProps`, `Omit<Props, 'metadata'>`.
       j++;
       while (this.token(j)?.kind === 'id' && is(this.token(j + 1), '.')) j += 2;
-      j = this.token(j)?.kind === 'id' ? j + 1 : -1;
+      j = this.token(j)?.kind === 'id' ? this.afterTypeArguments(j + 1) : -1;
     }
     if (!is(this.token(j), '=') || !is(this.token(j + 1), '{')) return null;
     const brace = j + 1;
@@ -685,6 +685,26 @@ export class SourceReader {
           (this.position(close + 1).line > this.position(close).line &&
             !['in', 'instanceof'].includes(after.text))));
     return ends ? { decl: declared - 1, brace } : null;
+  }
+
+  /**
+   * The token after the type arguments that start at `i` (`<Props, 'a' | 'b'>`, nested, with
+   * object types in them), or `i` when none start there; -1 when they do not close.
+   */
+  private afterTypeArguments(i: number): number {
+    if (!is(this.token(i), '<')) return i;
+    let depth = 0;
+    for (let j = i; j < this.source.tokens.length; j++) {
+      const t = this.token(j) as Token;
+      if (t.kind !== 'punct') continue;
+      if (Object.hasOwn(OPENERS, t.text)) j = this.matchOf(j);
+      else if (t.text === '<') depth++;
+      // `>>` and `>>>` close two and three lists at once.
+      else if (/^>+$/.test(t.text)) depth -= t.text.length;
+      else if (t.text === ';' || t.text === '=') return -1;
+      if (depth <= 0) return depth === 0 ? j + 1 : -1;
+    }
+    return -1;
   }
 
   /** Whether the identifier at `i` binds its name there (or may: then it counts as doing so). */

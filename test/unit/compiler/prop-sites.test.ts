@@ -119,6 +119,28 @@ describe('a finding on a prop points at the line of the prop', { timeout: 60_000
     }).toStrictEqual({ a: mistake, b: mistake, c: mistake });
   });
 
+  test('a shared object declared with a generic type: at its key too', async () => {
+    const source = app(
+      "  const worker: Omit<Record<string, unknown>, 'image'> = {",
+      "    type: 'codex',",
+      "    modle: 'o3',",
+      "    credentials: { type: 'api-key', secretRef: { name: 'key' } },",
+      '  };',
+      '  const other: Partial<Record<string, Array<Record<string, unknown>>>> = {',
+      `    ...${WORKER},`,
+      "    modle: 'o4',",
+      '  };',
+      "  new K.Task(scope, 'a', { metadata: { name: 'a' }, worker, prompt: 'a' });",
+      "  new K.Task(scope, 'b', { metadata: { name: 'b' }, worker: other, prompt: 'b' });",
+    );
+    const p = make({ platform: source });
+    const result = await synthesize({ root: p.root });
+    expect(where(result.diagnostics, 'schema/unknown-field', '/spec/worker/modle')).toStrictEqual({
+      a: pos(at(source, 'modle')),
+      b: pos(at(source, 'modle', 1)),
+    });
+  });
+
   test('where the key is not the one place the value can come from, the finding stays at the `new` line', async () => {
     const source = app(
       "  const flag = process.env['FLAG'] === 'x';",
