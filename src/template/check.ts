@@ -170,7 +170,7 @@ const assignedVariables = (list: ListNode): Set<string> => {
   return out;
 };
 
-/** `K` when a pipeline is `index . "K"` (or `index $ "K"`): the guard upstream recommends for keys that may be absent. */
+/** `K` when a pipeline is `index . "K"` (or `index $ "K"`), of an `if` or a `with`: the guard upstream recommends for keys that may be absent. */
 const guardedKey = (p: PipeNode): string | undefined => {
   const [cmd, ...more] = p.cmds;
   const [fn, on, key, ...rest] = cmd?.args ?? [];
@@ -613,7 +613,8 @@ class Checker {
       case 'with': {
         const scope = new Map(vars);
         const value = this.pipe(n.pipe, dot, scope);
-        const guard = n.type === 'if' && dot.type === this.#root ? guardedKey(n.pipe) : undefined;
+        // `{{with index . "K"}}` guards its body as `{{if index . "K"}}` does (`$.K` inside).
+        const guard = dot.type === this.#root ? guardedKey(n.pipe) : undefined;
         const fresh = guard !== undefined && !this.#guarded.has(guard);
         if (fresh) this.#guarded.add(guard);
         // The body of a with runs only when the value is not empty, so not nil.
