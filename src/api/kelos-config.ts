@@ -22,6 +22,7 @@ import { LabelSelectorSchema } from './common.ts';
 import type {
   AdmissionExemptions,
   AllowedDestination,
+  GitHubAppSettings,
   InClusterAllowance,
   KelosConfigSpec,
   NetworkIsolation,
@@ -252,6 +253,18 @@ export const WebhookSettingsSchema = obj(
   'webhooks governs the webhook receiver.',
 );
 
+export const GitHubAppSettingsSchema = obj(
+  {
+    tokenScope: opt(
+      strEnum(
+        ['Repository', 'Installation'],
+        'tokenScope of the installation token minted for a Task whose Workspace Secret holds GitHub App keys: Repository (the default) narrows it to the Workspace’s repository and those of its remotes the same owner has, so an agent can push to, comment on and read no other repository of the installation; Installation gives it every repository the installation covers, as upstream Kelos does.',
+      ),
+    ),
+  },
+  'githubApp governs the GitHub App installation tokens the operator mints for agents.',
+);
+
 export const KelosConfigSpecSchema = obj(
   {
     podSecurity: opt(PodSecurityFloorSchema),
@@ -260,6 +273,7 @@ export const KelosConfigSpecSchema = obj(
     rates: opt(ModelRatesSchema),
     admission: opt(AdmissionExemptionsSchema),
     webhooks: opt(WebhookSettingsSchema),
+    githubApp: opt(GitHubAppSettingsSchema),
   },
   'KelosConfigSpec holds the settings only the cluster admin controls.',
 );
@@ -284,6 +298,7 @@ export const KELOS_CONFIG: KindDefinition<typeof KelosConfigSpecSchema> = {
 export type {
   AdmissionExemptions,
   AllowedDestination,
+  GitHubAppSettings,
   InClusterAllowance,
   KelosConfigSpec,
   NetworkIsolation,

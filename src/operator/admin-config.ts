@@ -9,6 +9,7 @@
 import {
   type AdmissionExemptions,
   DEFAULT_MODEL_RATES,
+  type GitHubAppSettings,
   type KelosConfig,
   type ModelRates,
   mergeRates,
@@ -31,7 +32,12 @@ export interface AdminConfig {
   readonly allowUnsignedWebhookNamespaces: readonly string[];
   /** The agent network isolation settings as written (the render fills in the defaults). */
   readonly network: NetworkIsolation | undefined;
+  /** Which repositories a Task's GitHub App installation token covers. */
+  readonly githubTokenScope: GitHubTokenScope;
 }
+
+/** `spec.githubApp.tokenScope` of the KelosConfig: the Workspace's repository unless it says otherwise. */
+export type GitHubTokenScope = NonNullable<GitHubAppSettings['tokenScope']>;
 
 /** Operator flags that override the object. */
 export interface AdminOverrides {
@@ -69,5 +75,6 @@ export function resolveAdminConfig(
     admission: spec.admission ?? {},
     allowUnsignedWebhookNamespaces: spec.webhooks?.allowUnsignedNamespaces ?? [],
     network: spec.networkIsolation,
+    githubTokenScope: spec.githubApp?.tokenScope ?? 'Repository',
   };
 }

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { createPrivateKey, sign } from 'node:crypto';
-import { repoHost } from '../api/repo-url.ts';
+import { ownerRepo, repoHost } from '../api/repo-url.ts';
 
 /** Secret keys that make a Workspace Secret a GitHub App Secret (all three must be present). */
 export const GitHubAppKeys = {
@@ -68,6 +68,26 @@ export function githubApiBaseUrl(repo: string): string {
   return !host || host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`;
 }
 
+/**
+ * The repositories a Task's installation token is narrowed to, by name: the Workspace's own and
+ * those of its remotes on the same host under the same owner (an installation belongs to one
+ * account, so a remote elsewhere cannot be in it, and naming it would make GitHub refuse the
+ * whole request). Undefined when `repo` names no `owner/repository`.
+ */
+export function tokenRepositories(repo: string, remotes: readonly string[] = []): string[] | undefined {
+  const own = ownerRepo(repo)?.split('/');
+  if (!own?.[0] || !own[1]) return undefined;
+  const [owner, name] = own;
+  const host = repoHost(repo);
+  const names = [name];
+  for (const url of remotes) {
+    const [o, n] = ownerRepo(url)?.split('/') ?? [];
+    if (!o || !n || repoHost(url) !== host || o.toLowerCase() !== owner.toLowerCase()) continue;
+    if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
+  }
+  return names;
+}
+
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
 /**
@@ -103,6 +123,12 @@ export interface MintOptions extends GitHubAppCredentials {
    * `fetch` is given, so a caller passing a plain one cannot hang a reconcile. @default 15000
    */
   readonly timeoutMs?: number;
+  /**
+   * Names (without the owner) of the repositories the token may reach; GitHub refuses the
+   * request (422) when the installation covers none of them. Unset: every repository of the
+   * installation.
+   */
+  readonly repositories?: readonly string[];
 }
 
 /** Exchanges an App JWT for an installation token. Rejects with a {@link GitHubAppError}. */
@@ -119,7 +145,9 @@ export async function mintInstallationToken(o: MintOptions): Promise<Installatio
         Accept: 'application/vnd.github+json',
         'X-GitHub-Api-Version': '2022-11-28',
         'User-Agent': 'kelos-operator',
+        ...(o.repositories ? { 'Content-Type': 'application/json' } : {}),
       },
+      ...(o.repositories ? { body: JSON.stringify({ repositories: o.repositories }) } : {}),
       signal: AbortSignal.timeout(o.timeoutMs ?? 15_000),
     });
     text = await res.text();

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,19 +27,26 @@ const PRIVATE_KEY = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString
 
 /**
  * A loopback GitHub: verifies the App JWT (RS256, iss = App ID) and hands out numbered
- * installation tokens whose lifetime the test chooses; `failWith` makes it answer 401.
+ * installation tokens whose lifetime the test chooses; `failWith` makes it answer 401. The
+ * installation covers the repositories in `covered`: a request narrowed to another one is
+ * refused with 422, as GitHub refuses it. `bodies` keeps every request body.
  */
 class FakeGitHub {
   readonly server: Server;
   mints = 0;
   failWith: string | undefined;
   lifetimeMs = 60 * 60_000;
+  readonly covered = ['repo', 'fork'];
+  readonly bodies: string[] = [];
   constructor() {
-    this.server = createServer((req, res) => {
+    this.server = createServer(async (req, res) => {
       const reply = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      this.bodies.push(body);
       const [h, c, s] = (req.headers.authorization ?? '').replace(/^Bearer /, '').split('.');
       const signed =
         h && c && s && verify('sha256', Buffer.from(`${h}.${c}`), publicKey, Buffer.from(s, 'base64url'));
@@ -55,6 +62,14 @@ class FakeGitHub {
         reply(401, { message: this.failWith ?? 'A JSON web token could not be decoded' });
         return;
       }
+      const asked = body ? ((JSON.parse(body) as { repositories?: string[] }).repositories ?? []) : [];
+      if (asked.some((r) => !this.covered.includes(r))) {
+        reply(422, {
+          message:
+            'There is at least one repository that does not exist or is not accessible to the parent installation.',
+        });
+        return;
+      }
       this.mints++;
       reply(201, {
         token: `ghs_token_${this.mints}`,
@@ -67,6 +82,9 @@ class FakeGitHub {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 }
+
+/** The operator here reads a KelosConfig of its own name: the API server is shared with other files. */
+const CONFIG_NAME = `ghapp-${randomBytes(3).toString('hex')}`;
 
 const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString();
 
@@ -84,7 +102,7 @@ describe('operator: GitHub App workspace credentials', () => {
     ns = await freshNamespace('op-ghapp');
     c = await testClient();
     apiUrl = await github.listen();
-    op = await startOperator(ns, { githubApiUrl: apiUrl });
+    op = await startOperator(ns, { githubApiUrl: apiUrl, configName: CONFIG_NAME });
     await create(c, ns, 'Secret', {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -95,18 +113,33 @@ describe('operator: GitHub App workspace credentials', () => {
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'Workspace',
       metadata: { name: 'app-repo' },
-      spec: { repo: 'https://github.com/example/repo.git', secretRef: { name: 'app-keys' } },
+      spec: {
+        repo: 'https://github.com/example/repo.git',
+        secretRef: { name: 'app-keys' },
+        // A remote of the same owner joins the token; one of another owner cannot be in the installation.
+        remotes: [
+          { name: 'fork', url: 'git@github.com:Example/fork.git' },
+          { name: 'upstream', url: 'https://github.com/other/repo' },
+        ],
+      },
+    });
+    await create(c, ns, 'Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'uncovered' },
+      spec: { repo: 'https://github.com/example/elsewhere', secretRef: { name: 'app-keys' } },
     });
   });
   afterAll(async () => {
+    await c?.delete(Resources.KelosConfig, undefined, CONFIG_NAME);
     await op?.stop();
     c?.close();
     await new Promise<void>((r) => github.server.close(() => r()));
   });
 
-  const appTask = (name: string) =>
+  const appTask = (name: string, workspace = 'app-repo') =>
     task(name, {
-      worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'app-repo' } },
+      worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: workspace } },
     });
 
   it('waits with a condition naming the Secret and the HTTP error, then starts once GitHub answers', async () => {
@@ -145,6 +178,8 @@ describe('operator: GitHub App workspace credentials', () => {
 
     const secret = await c.get<Secret>(Resources.Secret, ns, 'minted-github-token');
     expect(decode(secret?.data?.['GITHUB_TOKEN'])).toBe(`ghs_token_${before + 1}`);
+    // Narrowed to the Workspace's repository and its same-owner remote, not the installation.
+    expect(JSON.parse(github.bodies.at(-1) ?? '')).toEqual({ repositories: ['repo', 'fork'] });
     expect(Object.keys(secret?.data ?? {})).toEqual(['GITHUB_TOKEN']);
     expect(
       Date.parse(secret?.metadata.annotations?.['kelos.dev/github-token-expires-at'] ?? ''),
@@ -188,5 +223,30 @@ describe('operator: GitHub App workspace credentials', () => {
     expect(Number(latest.slice('ghs_token_'.length))).toBeGreaterThan(
       Number(first.slice('ghs_token_'.length)),
     );
+  });
+
+  it('names the repositories it asked for when the installation does not cover them, and mints for the installation when the KelosConfig says so', async () => {
+    await create(c, ns, 'Task', appTask('narrowed', 'uncovered'));
+    const waiting = await waitForTask(
+      c,
+      ns,
+      'narrowed',
+      'waiting for its token',
+      (t) => t.status?.phase === 'Waiting',
+    );
+    expect(waiting.status?.message).toBe(
+      `Waiting for the GitHub App token: POST ${apiUrl}/app/installations/2002/access_tokens returned HTTP 422: There is at least one repository that does not exist or is not accessible to the parent installation. (the token is narrowed to "elsewhere", as KelosConfig spec.githubApp.tokenScope Repository, the default, asks: install the App on it, or set tokenScope: Installation)`,
+    );
+    expect(await c.get(Resources.Job, ns, 'narrowed')).toBeUndefined();
+
+    await c.apply(Resources.KelosConfig, {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'KelosConfig',
+      metadata: { name: CONFIG_NAME },
+      spec: { githubApp: { tokenScope: 'Installation' } },
+    } as ApiObject);
+    // The Task retries its token with backoff; the retry after the operator reads the config asks for no repositories.
+    await waitForPhase(c, ns, 'narrowed', 'Pending', 60_000);
+    expect(github.bodies.at(-1)).toBe('');
   });
 });

@@ -199,6 +199,17 @@ export type GenericWebhookFilter = {
   pattern?: string;
 };
 
+/** githubApp governs the GitHub App installation tokens the operator mints for agents. */
+export type GitHubAppSettings = {
+  /**
+   * tokenScope of the installation token minted for a Task whose Workspace Secret holds GitHub App keys:
+   * Repository (the default) narrows it to the Workspace’s repository and those of its remotes the same owner
+   * has, so an agent can push to, comment on and read no other repository of the installation; Installation
+   * gives it every repository the installation covers, as upstream Kelos does.
+   */
+  tokenScope?: 'Repository' | 'Installation';
+};
+
 /**
  * GitHubCommentPolicy decides which comments trigger or withdraw an item, and whose comments count. With no
  * allowedUsers, allowedTeams or minimumPermission, anyone’s comments count.
@@ -506,6 +517,8 @@ export type KelosConfigSpec = {
   admission?: AdmissionExemptions;
   /** webhooks governs the webhook receiver. */
   webhooks?: WebhookSettings;
+  /** githubApp governs the GitHub App installation tokens the operator mints for agents. */
+  githubApp?: GitHubAppSettings;
 };
 
 /** LinearWebhook creates Tasks from Linear webhook deliveries, verified with the Linear-Signature HMAC. */

@@ -35,6 +35,7 @@ export type GeneratedTypesMatchSchemas = AllTrue<{
     generated.GenericWebhookFilter,
     Static<typeof schemas.GenericWebhookFilterSchema>
   >;
+  GitHubAppSettings: Same<generated.GitHubAppSettings, Static<typeof schemas.GitHubAppSettingsSchema>>;
   GitHubCommentPolicy: Same<generated.GitHubCommentPolicy, Static<typeof schemas.GitHubCommentPolicySchema>>;
   GitHubIssues: Same<generated.GitHubIssues, Static<typeof schemas.GitHubIssuesSchema>>;
   GitHubPullRequests: Same<generated.GitHubPullRequests, Static<typeof schemas.GitHubPullRequestsSchema>>;

@@ -8,6 +8,7 @@ import {
   GitHubAppError,
   githubApiBaseUrl,
   mintInstallationToken,
+  tokenRepositories,
 } from '../../../src/operator/github-app.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -63,6 +64,24 @@ describe('githubApiBaseUrl', () => {
     ['https://ghe.example.com/o/r', 'https://ghe.example.com/api/v3'],
     ['git@ghe.example.com:o/r.git', 'https://ghe.example.com/api/v3'],
   ])('%s → %s', (repo, url) => expect(githubApiBaseUrl(repo)).toBe(url));
+});
+
+describe('tokenRepositories', () => {
+  it("names the Workspace's repository and its remotes of the same owner on the same host, once each", () => {
+    expect(
+      tokenRepositories('https://github.com/acme/api.git', [
+        'git@github.com:ACME/api-fork.git',
+        'https://github.com/acme/API',
+        'https://github.com/upstream-org/api',
+        'https://ghe.example.com/acme/mirror',
+      ]),
+    ).toEqual(['api', 'api-fork']);
+  });
+
+  it('reads a GitHub Enterprise repository alike, and names none for a URL without owner/repository', () => {
+    expect(tokenRepositories('ssh://git@ghe.example.com:22/team/svc', [])).toEqual(['svc']);
+    expect(tokenRepositories('https://github.com/acme', [])).toBeUndefined();
+  });
 });
 
 describe('appCredentialsOf', () => {

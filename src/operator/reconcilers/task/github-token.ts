@@ -12,7 +12,13 @@ import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
 import { taskChildLabels, taskChildMeta } from '../../../render/task-meta.ts';
 import { workspaceOf } from '../../gates.ts';
-import { appCredentialsOf, githubApiBaseUrl, mintInstallationToken } from '../../github-app.ts';
+import {
+  appCredentialsOf,
+  GitHubAppError,
+  githubApiBaseUrl,
+  mintInstallationToken,
+  tokenRepositories,
+} from '../../github-app.ts';
 import { guardedFetcher } from '../../outbound.ts';
 import { Resources } from '../../resources.ts';
 import { adminOf, isOwnedBy, keyOf, nameOf, type TaskReconcilerOptions } from './options.ts';
@@ -145,6 +151,24 @@ export class GitHubTokens {
     }
 
     const apiBaseUrl = this.#o.githubApiUrl || githubApiBaseUrl(workspace.spec.repo);
+    const notMinted = (message: string): TokenState => {
+      list.step(
+        `GitHub App token not minted (App ${creds.appId}, installation ${creds.installationId}): ${message}`,
+      );
+      return remember({ kind: 'error', secret, message });
+    };
+    const narrowed = adminOf(this.#o).githubTokenScope === 'Repository';
+    const repositories = narrowed
+      ? tokenRepositories(
+          workspace.spec.repo,
+          (workspace.spec.remotes ?? []).map((r) => r.url),
+        )
+      : undefined;
+    if (narrowed && !repositories) {
+      return notMinted(
+        `Workspace ${namespace}/${workspace.metadata.name} spec.repo "${workspace.spec.repo}" names no owner/repository to narrow the token to; KelosConfig spec.githubApp.tokenScope: Installation mints one for every repository of the installation`,
+      );
+    }
     let minted: { token: string; expiresAt: number };
     try {
       minted = await mintInstallationToken({
@@ -152,13 +176,16 @@ export class GitHubTokens {
         apiBaseUrl,
         fetch: this.#o.fetch ?? this.#fetch,
         now,
+        ...(repositories ? { repositories } : {}),
       });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      list.step(
-        `GitHub App token not minted (App ${creds.appId}, installation ${creds.installationId}): ${message}`,
-      );
-      return remember({ kind: 'error', secret, message });
+      // GitHub names no repository in its refusal; the user needs to know which ones we asked for.
+      const hint =
+        repositories && err instanceof GitHubAppError && err.status === 422
+          ? ` (the token is narrowed to ${repositories.map((r) => `"${r}"`).join(', ')}, as KelosConfig spec.githubApp.tokenScope Repository, the default, asks: install the App on ${repositories.length > 1 ? 'them' : 'it'}, or set tokenScope: Installation)`
+          : '';
+      return notMinted(`${message}${hint}`);
     }
     const annotations = { [TOKEN_EXPIRY_ANNOTATION]: new Date(minted.expiresAt).toISOString() };
     const data = { [TOKEN_KEY]: Buffer.from(minted.token, 'utf8').toString('base64') };
