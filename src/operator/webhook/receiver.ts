@@ -40,6 +40,7 @@ import type { EventRecorder } from '../../kube/events.ts';
 import { type EndpointLimits, type EndpointServer, originForm, serveHardened } from '../../kube/http.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger, LogLevel } from '../../kube/log.ts';
+import { LogSampler } from '../../kube/log-sampler.ts';
 import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
 import {
   contentTypeProblem,
@@ -185,7 +186,23 @@ interface Seen {
   delivery?: string;
   /** What became of the delivery per spawner, once it was delivered. */
   results?: readonly ({ readonly taskSpawner: string } & Outcome)[];
+  /** A spawner's secret verified the delivery: its sender holds that secret. */
+  signed?: boolean;
 }
+
+/** The `msg` of the line that counts the access lines of a window that were not written. */
+export const ACCESS_SUMMARY_MSG = 'Webhook delivery answers not logged';
+
+/**
+ * Whether a request's access line is always written: the delivery was signed by a spawner's
+ * secret, or made or found a Task. Their number is bounded by real senders' traffic (and the
+ * Tasks they make); everything else, refusals above all, whoever reaches the port can send
+ * at any rate, so those lines are sampled.
+ */
+export const alwaysLogged = (
+  signed: boolean,
+  outcomes: readonly { readonly outcome: string }[] | undefined,
+): boolean => signed || !!outcomes?.some((o) => o.outcome === 'created' || o.outcome === 'duplicate');
 
 /** Outcomes that mean a spawner's setup is at fault: a person has to look. */
 const SETUP_OUTCOMES: ReadonlySet<string> = new Set(['invalid', 'rejected', 'failed', 'queue-full']);
@@ -228,6 +245,8 @@ export class WebhookReceiver {
   /** Deliveries held to be checked again ({@link WebhookReceiver.#recheck}), and their bytes. */
   readonly #rechecks = { count: 0, bytes: 0 };
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Samples the access lines a sender controls the number of ({@link alwaysLogged}). */
+  readonly #sampler: LogSampler;
   #server: EndpointServer | undefined;
 
   constructor(o: ReceiverOptions) {
@@ -242,6 +261,7 @@ export class WebhookReceiver {
       onRecorded: (s, total) => this.#notices.recorded(s, total),
     });
     this.#notices = new SpawnerNotices(o.client, o.events, o.clock, o.log);
+    this.#sampler = new LogSampler({ log: o.log, clock: o.clock, summary: ACCESS_SUMMARY_MSG });
     const registers = o.registry ? [o.registry] : [];
     this.#requests = new Counter({
       name: 'kelos_webhook_requests_total',
@@ -272,6 +292,7 @@ export class WebhookReceiver {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     this.#notices.stop();
+    this.#sampler.flush();
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -310,6 +331,8 @@ export class WebhookReceiver {
    * One line per request answered, as any HTTP service's access log: route, source, the
    * spawners and what became of the delivery for each (Task names, reasons), the status, or why
    * it was refused. Never a header's value nor the body: those carry signatures and payloads.
+   * Lines not {@link alwaysLogged} are sampled per route, status and outcome: a flood of
+   * refusals is a few lines and a count per minute, not a line each.
    */
   #accessLine(
     req: IncomingMessage,
@@ -327,9 +350,20 @@ export class WebhookReceiver {
       : status >= 500
         ? 'failed'
         : 'refused';
+    const route = pathOf(req.url);
+    if (
+      !alwaysLogged(!!seen.signed, results) &&
+      !this.#sampler.admit(
+        `${route}\0${status}\0${outcome}`,
+        level,
+        () => ({ source: seen.source, route, status, outcome }),
+        { key: String(status), fields: () => ({ status }) },
+      )
+    )
+      return;
     log[level]('Webhook delivery answered', {
       source: seen.source,
-      route: pathOf(req.url),
+      route,
       status,
       outcome,
       delivery:
@@ -383,6 +417,7 @@ export class WebhookReceiver {
       ),
     );
     const verified = candidates.filter((_, i) => verdicts[i]!.ok);
+    seen.signed = verdicts.some((v) => v.ok && v.scheme !== 'unsigned');
     // Spawners whose Secret could not be read: the delivery may be theirs or not.
     const unread = candidates.filter((_, i) => {
       const v = verdicts[i]!;

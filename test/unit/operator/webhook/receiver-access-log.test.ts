@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { When } from '../../../../src/api/index.ts';
 import { createLogger } from '../../../../src/kube/log.ts';
+import { SAMPLE_BURST, SAMPLE_MAX_KEYS, SAMPLE_WINDOW_MS } from '../../../../src/kube/log-sampler.ts';
+import { ACCESS_SUMMARY_MSG } from '../../../../src/operator/webhook/receiver.ts';
 import { githubHeaders, githubIssueComment, post } from '../../../support/webhook-payloads.ts';
 import { receiverOver } from '../../../support/webhook-receiver.ts';
 
@@ -106,5 +108,82 @@ describe('the receiver’s access log', () => {
     expect(all).not.toContain('t0ps3cret');
     expect(all).not.toContain('It is broken.');
     expect(all).not.toContain(SECRET);
+  });
+
+  it('samples a flood of refusals per route and status, counts the rest, and still logs each delivery it takes', async () => {
+    const lines: Line[] = [];
+    const log = createLogger({ write: (l) => lines.push(JSON.parse(l) as Line) });
+    const when = { githubWebhook: { events: ['issue_comment'] } } as When;
+    const { receiver, clock } = await receiverOver(when, stops, {
+      clusterSecrets: { github: [SECRET] },
+      log,
+    });
+    const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
+    const comment = JSON.stringify(githubIssueComment(7));
+    const badlySigned = (i: number) =>
+      post(addr, '/webhook/github', comment, githubHeaders(comment, 'wrong', 'issue_comment', `bad-${i}`));
+    const inBatches = async (n: number, send: (i: number) => Promise<{ status: number }>, want: number) => {
+      for (let i = 0; i < n; i += 25) {
+        const batch = await Promise.all(Array.from({ length: Math.min(25, n - i) }, (_, j) => send(i + j)));
+        for (const a of batch) expect(a.status).toBe(want);
+      }
+    };
+
+    await inBatches(100, badlySigned, 401);
+    const taken = await post(
+      addr,
+      '/webhook/github',
+      comment,
+      githubHeaders(comment, SECRET, 'issue_comment', 'good-1'),
+    );
+    expect(taken.status, taken.body).toBe(200);
+    await inBatches(100, (i) => badlySigned(100 + i), 401);
+    // Routes an attacker varies: each a key of its own until the window holds the most keys,
+    // then counted under one key per status.
+    const routes = SAMPLE_MAX_KEYS + 44;
+    await inBatches(
+      routes,
+      (i) => post(addr, `/webhook/nosuch-${i}`, '{}', { 'content-type': 'application/json' }),
+      404,
+    );
+
+    const answered = () => lines.filter((l) => l['msg'] === 'Webhook delivery answered');
+    const refused401 = answered().filter((l) => l['status'] === 401);
+    expect(refused401.length).toBe(SAMPLE_BURST);
+    expect(refused401[0]).toMatchObject({ level: 'warn', route: '/webhook/github', delivery: 'bad-0' });
+    // The delivery taken in the middle of the flood has its line.
+    expect(answered().filter((l) => l['status'] === 200)).toEqual([
+      expect.objectContaining({ level: 'info', outcome: 'created', delivery: 'good-1' }),
+    ]);
+    // Nothing is summed up before the window ends; then one line per key, counts that add up.
+    expect(lines.filter((l) => l['msg'] === ACCESS_SUMMARY_MSG)).toEqual([]);
+    clock.advance(SAMPLE_WINDOW_MS);
+    const summaries = lines.filter((l) => l['msg'] === ACCESS_SUMMARY_MSG);
+    const of401 = summaries.filter((l) => l['status'] === 401);
+    expect(of401).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        source: 'github',
+        route: '/webhook/github',
+        outcome: 'refused',
+        notLogged: 200 - SAMPLE_BURST,
+        logged: SAMPLE_BURST,
+        windowSeconds: SAMPLE_WINDOW_MS / 1000,
+      }),
+    ]);
+    expect(Date.parse(of401[0]!['to'] as string) - Date.parse(of401[0]!['from'] as string)).toBe(
+      SAMPLE_WINDOW_MS,
+    );
+    const lines404 = answered().filter((l) => l['status'] === 404).length;
+    const of404 = summaries.filter((l) => l['status'] === 404);
+    expect(of404).toEqual([
+      expect.objectContaining({ level: 'warn', overflow: expect.stringContaining(`${SAMPLE_MAX_KEYS}`) }),
+    ]);
+    expect(lines404 + (of404[0]!['notLogged'] as number)).toBe(routes);
+    expect(lines404).toBeLessThan(SAMPLE_MAX_KEYS);
+
+    // A new window writes the first lines again.
+    await badlySigned(999);
+    expect(answered().at(-1)).toMatchObject({ status: 401, delivery: 'bad-999' });
   });
 });
