@@ -264,7 +264,11 @@ describe('webhook receiver end to end', () => {
       (
         await c.get<
           ApiObject & {
-            status?: { phase?: string; message?: string; conditions?: { type: string; reason: string }[] };
+            status?: {
+              phase?: string;
+              message?: string;
+              conditions?: { type: string; reason: string; message?: string }[];
+            };
           }
         >(Resources.TaskSpawner, ns, name)
       )?.status;
@@ -280,6 +284,12 @@ describe('webhook receiver end to end', () => {
     const failed = await statusOf('late');
     expect(failed?.message).toBe(`webhook deliveries are refused with 401: Secret ${ns}/hook-late not found`);
     expect(failed?.conditions?.find((x) => x.type === 'DiscoveryError')?.reason).toBe('SetupFailed');
+    // Not suspended, and not claiming to receive what it refuses.
+    expect(failed?.conditions?.find((x) => x.type === 'Suspended')).toMatchObject({
+      reason: 'SetupFailed',
+      message:
+        'Not suspended, but taking no webhook deliveries at /webhook/late until the setup problem in the DiscoveryError condition (reason SetupFailed) is fixed',
+    });
     // The spawner without a secretRef, in a namespace that takes no unsigned deliveries, too.
     expect((await statusOf('open'))?.message).toContain(`allows unsigned deliveries in namespace ${ns}`);
 

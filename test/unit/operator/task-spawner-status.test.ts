@@ -8,6 +8,7 @@ import {
   type PassOutcome,
   writeSpawnerStatus,
 } from '../../../src/operator/reconcilers/task-spawner/status.ts';
+import { statusPatch } from '../../../src/operator/status.ts';
 
 const spawner = {
   apiVersion: 'kelos.dev/v1alpha2',
@@ -137,6 +138,65 @@ describe('the Suspended=False message of a TaskSpawner', () => {
     );
     expect(activeMessage({ ...spawner, spec: { when: { slack: {} } } } as unknown as TaskSpawner)).toBe(
       'Receiving Slack messages over Socket Mode',
+    );
+  });
+});
+
+describe('the Suspended=False message of a TaskSpawner whose setup fails', () => {
+  const hook = {
+    ...spawner,
+    spec: {
+      when: { webhook: { source: 'alerts', fieldMapping: { id: '$.id' }, secretRef: { name: 'hook' } } },
+    },
+  } as unknown as TaskSpawner;
+  const setupError = 'webhook deliveries are refused with 401: Secret team/hook not found';
+  const suspendedOf = (s: { conditions?: { type: string; message?: string }[] }) =>
+    s.conditions?.find((c) => c.type === 'Suspended');
+
+  it('says the spawner takes no deliveries rather than that it receives them, and writes nothing on a resync', () => {
+    // GIVEN a generic webhook spawner that received deliveries, whose Secret is then deleted
+    const running = { ...hook, status: nextStatus(hook, pass(), NOW) } as TaskSpawner;
+    expect(suspendedOf(running.status!)?.message).toBe('Receiving webhook deliveries at /webhook/alerts');
+    // WHEN a pass finds its setup failing
+    const failed = nextStatus(running, pass({ setupError }), NOW);
+    // THEN it is not suspended, and the condition says no delivery is taken, and why to look
+    expect(failed.phase).toBe('Failed');
+    expect(suspendedOf(failed)).toMatchObject({
+      status: 'False',
+      reason: 'SetupFailed',
+      message:
+        'Not suspended, but taking no webhook deliveries at /webhook/alerts until the setup problem in the DiscoveryError condition (reason SetupFailed) is fixed',
+    });
+    // AND the next pass, failing the same way a minute later, changes nothing to write
+    const again = nextStatus(
+      { ...running, status: failed } as TaskSpawner,
+      pass({ setupError }),
+      NOW + 60_000,
+    );
+    expect(statusPatch(failed as Record<string, unknown>, again as Record<string, unknown>)).toBeUndefined();
+    // AND once the Secret is back, it says it receives them again
+    const back = nextStatus({ ...running, status: failed } as TaskSpawner, pass(), NOW + 120_000);
+    expect(suspendedOf(back)).toMatchObject({
+      reason: 'Active',
+      message: 'Receiving webhook deliveries at /webhook/alerts',
+    });
+  });
+
+  it('says what each kind of spawner does not do', () => {
+    const of = (when: Record<string, unknown>) =>
+      suspendedOf(
+        nextStatus({ ...spawner, spec: { when } } as unknown as TaskSpawner, pass({ setupError }), NOW),
+      )?.message;
+    expect(of({ githubWebhook: { events: ['issues'] } })).toMatch(
+      /^Not suspended, but taking no GitHub webhook deliveries at \/webhook\/github until/,
+    );
+    expect(of({ linearWebhook: { types: ['Issue'] } })).toMatch(
+      /taking no Linear webhook deliveries at \/webhook\/linear/,
+    );
+    expect(of({ slack: {} })).toMatch(/taking no Slack messages/);
+    expect(of({ githubIssues: {} })).toMatch(/^Not suspended, but not polling GitHub issues until/);
+    expect(of({ cron: { schedule: '0 9 * * 1' } })).toMatch(
+      /creating no Tasks on the cron schedule "0 9 \* \* 1"/,
     );
   });
 });

@@ -56,6 +56,33 @@ export function activeMessage(spawner: TaskSpawner): string {
   return 'Active';
 }
 
+/**
+ * What a spawner whose setup fails (phase `Failed`) does not do, for the message of its
+ * `Suspended=False` condition: {@link activeMessage} there said "Receiving webhook deliveries"
+ * while every delivery was refused. Read from the spec alone, so the message, and the status,
+ * stay as they are while the failure does (a resync writes nothing); the failure itself is
+ * in the `DiscoveryError` condition and `status.message`.
+ */
+export function failedMessage(spawner: TaskSpawner): string {
+  const w = spawner.spec.when;
+  const kind = pollingKind(spawner);
+  const what =
+    kind === 'cron'
+      ? `creating no Tasks on the cron schedule "${w.cron?.schedule ?? ''}"`
+      : kind
+        ? `not polling ${POLLED[kind]}`
+        : w.githubWebhook
+          ? 'taking no GitHub webhook deliveries at /webhook/github'
+          : w.linearWebhook
+            ? 'taking no Linear webhook deliveries at /webhook/linear'
+            : w.webhook
+              ? `taking no webhook deliveries at /webhook/${w.webhook.source}`
+              : w.slack
+                ? 'taking no Slack messages'
+                : 'creating no Tasks';
+  return `Not suspended, but ${what} until the setup problem in the DiscoveryError condition (reason SetupFailed) is fixed`;
+}
+
 /** The status a pass leads to. */
 export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number): TaskSpawnerStatus {
   const now = rfc3339(nowMs);
@@ -71,12 +98,19 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
           reason: 'UserSuspended',
           message: 'spec.suspend is true',
         }
-      : {
-          type: ConditionTypes.Suspended,
-          status: 'False',
-          reason: 'Active',
-          message: activeMessage(spawner),
-        },
+      : p.setupError
+        ? {
+            type: ConditionTypes.Suspended,
+            status: 'False',
+            reason: 'SetupFailed',
+            message: failedMessage(spawner),
+          }
+        : {
+            type: ConditionTypes.Suspended,
+            status: 'False',
+            reason: 'Active',
+            message: activeMessage(spawner),
+          },
   );
   const max = spawner.spec.maxTotalTasks ?? 0;
   const limit: Omit<ConditionInput, 'type'> = p.maxTotalReached
