@@ -132,12 +132,17 @@ export const MAX_RECHECKS = 100;
 /** Most body bytes held for re-checks at once. */
 export const MAX_RECHECK_BYTES = 64 * 1024 * 1024;
 
-/** Which source a request is for, or why it is refused. */
+/**
+ * Which source a request is for, or why it is refused; a request refused for its method still
+ * names the route's source, for its access line.
+ */
 export function routeOf(
   method: string | undefined,
   target: string,
   headers: IncomingMessage['headers'],
-): { readonly source: WebhookSource; readonly event?: string } | Refusal {
+):
+  | { readonly source: WebhookSource; readonly event?: string }
+  | (Refusal & { readonly source?: WebhookSource }) {
   const url = originForm(target);
   if (!url) return { status: 400, message: 'bad request target' };
   const parts = url.path.split('/');
@@ -156,16 +161,32 @@ export function routeOf(
       status: 404,
       message: 'not found: POST to /webhook/github, /webhook/linear or /webhook/<source>',
     };
-  if (method !== 'POST') return { status: 405, message: 'method not allowed: deliveries are POSTed' };
+  if (method !== 'POST')
+    return { status: 405, message: 'method not allowed: deliveries are POSTed', source: route.source };
   return route;
 }
 
+/** The field of `spec.when` that makes a TaskSpawner receive GitHub's or Linear's deliveries. */
+const WHEN_FIELD = {
+  github: { field: 'spec.when.githubWebhook', sender: 'GitHub', header: 'X-GitHub-Event' },
+  linear: { field: 'spec.when.linearWebhook', sender: 'Linear', header: 'Linear-Signature' },
+} as const;
+
 /**
  * Why no spawner takes a route, for a sender (or the engineer pointing it here) who typed the
- * path: a generic source names its own path, and Slack's Events API is not served over HTTP.
+ * path: each names the path and the `spec.when` field that would serve it (a generic source
+ * names its own path), and Slack's Events API is not served over HTTP. `root`: the request
+ * came to `/`, routed by its header.
  */
-const noReceiver = (route: { readonly source: WebhookSource; readonly event?: string }): string => {
-  if (route.source !== 'generic') return `no TaskSpawner receives ${route.source} deliveries here`;
+const noReceiver = (
+  route: { readonly source: WebhookSource; readonly event?: string },
+  root = false,
+): string => {
+  if (route.source === 'github' || route.source === 'linear') {
+    const w = WHEN_FIELD[route.source];
+    const at = root ? `/ (with ${w.header})` : `/webhook/${route.source}`;
+    return `no TaskSpawner receives deliveries at ${at}: a TaskSpawner with ${w.field} receives ${w.sender}'s deliveries`;
+  }
   const slack =
     route.event === 'slack'
       ? "; Slack's events are not taken over HTTP: a TaskSpawner with when.slack receives them through Socket Mode"
@@ -388,7 +409,10 @@ export class WebhookReceiver {
   ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const refuse = (r: Refusal) => ({ status: r.status, body: r.message });
     const route = routeOf(req.method, req.url ?? '', req.headers);
-    if ('status' in route) return refuse(route);
+    if ('status' in route) {
+      if (route.source) seen.source = route.source;
+      return refuse(route);
+    }
     seen.source = route.source;
     const candidates = this.#o.spawners
       .list()
@@ -397,7 +421,7 @@ export class WebhookReceiver {
     // a 401 there sent senders looking for a signature problem they did not have.
     if (candidates.length === 0) {
       seen.unserved = true;
-      return { status: 404, body: noReceiver(route) };
+      return { status: 404, body: noReceiver(route, !pathOf(req.url).includes('/webhook/')) };
     }
     seen.candidates = candidates;
     const ct = contentTypeProblem(first(req.headers['content-type']), route.source === 'github');

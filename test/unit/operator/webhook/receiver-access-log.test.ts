@@ -98,7 +98,12 @@ describe('the receiver’s access log', () => {
     expect(last()).toMatchObject({ level: 'info', status: 415, outcome: 'refused', delivery: 'd-5' });
     expect(last()?.['reason']).toContain('content type');
 
-    expect(access()).toHaveLength(7);
+    // A request refused for its method still names the route's source.
+    const get = await fetch(`http://${addr}/webhook/github`);
+    expect(get.status).toBe(405);
+    expect(last()).toMatchObject({ level: 'info', source: 'github', route: '/webhook/github', status: 405 });
+
+    expect(access()).toHaveLength(8);
     // Neither a signature, the query's token, nor the body is written.
     const all = texts.join('');
     expect(all).not.toContain(bad['x-hub-signature-256'].slice('sha256='.length));

@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { When } from '../../../../src/api/index.ts';
 import { githubHeaders, githubIssueComment } from '../../../support/webhook-payloads.ts';
 import { receiverOver } from '../../../support/webhook-receiver.ts';
 
@@ -8,11 +9,9 @@ afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
-/** A listening receiver with one GitHub issue_comment spawner; its address. */
-const start = async (): Promise<string> => {
-  const { receiver } = await receiverOver({ githubWebhook: { events: ['issue_comment'] } }, stops, {
-    clusterSecrets: { github: ['right'] },
-  });
+/** A listening receiver with one spawner (a GitHub issue_comment one unless `when` says); its address. */
+const start = async (when: When = { githubWebhook: { events: ['issue_comment'] } }): Promise<string> => {
+  const { receiver } = await receiverOver(when, stops, { clusterSecrets: { github: ['right'] } });
   return (await receiver.listen('127.0.0.1:0')) ?? '';
 };
 
@@ -67,22 +66,39 @@ describe('the receiver’s connections', () => {
 });
 
 describe('a path no spawner takes', () => {
-  it('is a 404 naming the path, as the README lists it, and /webhook/slack points at Socket Mode', async () => {
-    const addr = await start();
-    const post = async (path: string) => {
+  it('is a 404 naming the path and the spec.when field that would serve it, as the README lists it, and /webhook/slack points at Socket Mode', async () => {
+    const post = async (addr: string, path: string, headers: Record<string, string> = {}) => {
       const res = await fetch(`http://${addr}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: '{}',
       });
       return [res.status, ((await res.json()) as { error: string }).error];
     };
-    expect(await post('/webhook/alerts')).toEqual([
+    const generic = await start({ webhook: { source: 'sentry', fieldMapping: { id: '$.id' } } } as When);
+    expect(await post(generic, '/webhook/github')).toEqual([
+      404,
+      "no TaskSpawner receives deliveries at /webhook/github: a TaskSpawner with spec.when.githubWebhook receives GitHub's deliveries",
+    ]);
+    expect(await post(generic, '/', { 'x-github-event': 'push' })).toEqual([
+      404,
+      "no TaskSpawner receives deliveries at / (with X-GitHub-Event): a TaskSpawner with spec.when.githubWebhook receives GitHub's deliveries",
+    ]);
+    const addr = await start();
+    const post1 = (path: string, headers?: Record<string, string>) => post(addr, path, headers);
+    expect(await post1('/webhook/alerts')).toEqual([
       404,
       "no TaskSpawner receives deliveries at /webhook/alerts: a generic webhook TaskSpawner's spec.when.webhook.source names its path",
     ]);
-    expect(await post('/webhook/linear')).toEqual([404, 'no TaskSpawner receives linear deliveries here']);
-    expect(await post('/webhook/slack')).toEqual([
+    expect(await post1('/webhook/linear')).toEqual([
+      404,
+      "no TaskSpawner receives deliveries at /webhook/linear: a TaskSpawner with spec.when.linearWebhook receives Linear's deliveries",
+    ]);
+    expect(await post1('/', { 'linear-signature': 'ab' })).toEqual([
+      404,
+      "no TaskSpawner receives deliveries at / (with Linear-Signature): a TaskSpawner with spec.when.linearWebhook receives Linear's deliveries",
+    ]);
+    expect(await post1('/webhook/slack')).toEqual([
       404,
       "no TaskSpawner receives deliveries at /webhook/slack: a generic webhook TaskSpawner's spec.when.webhook.source names its path; Slack's events are not taken over HTTP: a TaskSpawner with when.slack receives them through Socket Mode",
     ]);
