@@ -49,8 +49,10 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => {
     `--lease-name=${LEASE_NAME}`,
     `--lease-namespace=${props.namespace}`,
     `--metrics-addr=:${Ports.metrics}`,
-    // Reachable in the cluster, so only for users RBAC allows to get /metrics (METRICS_READER).
+    // Reachable in the cluster, so only for users RBAC allows to get /metrics (METRICS_READER),
+    // and over TLS: the scraper's bearer token must not cross the Pod network in clear text.
     '--metrics-auth=kubernetes',
+    '--metrics-secure',
     `--health-addr=:${Ports.health}`,
     `--webhook-addr=:${Ports.webhooks}`,
     `--image-tag=${props.imageTag}`,

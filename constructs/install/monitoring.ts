@@ -58,7 +58,15 @@ const scraperIdentity = (scope: Construct, props: ResolvedInstallProps): void =>
 /** Builds the monitor `props.monitor` asks for, or nothing. */
 export const operatorMonitor = (scope: Construct, props: ResolvedInstallProps): ApiObject | undefined => {
   if (props.monitor === 'none') return undefined;
-  const endpoint = { port: 'metrics', path: '/metrics', interval: '30s' };
+  // The operator's certificate is self-signed (`--metrics-secure` without a mounted one), so the
+  // scrape encrypts the token without verifying the server, as controller-runtime's scaffold does.
+  const endpoint = {
+    port: 'metrics',
+    path: '/metrics',
+    interval: '30s',
+    scheme: 'https',
+    tlsConfig: { insecureSkipVerify: true },
+  };
   const serviceAccountToken = '/var/run/secrets/kubernetes.io/serviceaccount/token';
   const metadata = installMetadata(
     props.name,
@@ -84,7 +92,7 @@ const podMonitor = (
   scope: Construct,
   props: ResolvedInstallProps,
   metadata: ReturnType<typeof installMetadata>,
-  endpoint: Record<string, string>,
+  endpoint: Record<string, unknown>,
 ): ApiObject => {
   scraperIdentity(scope, props);
   return new ApiObject(scope, 'monitor', {

@@ -15,9 +15,11 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { MetricsAuthorizer } from './delegated-auth.ts';
+import type { ServingCertificate } from './self-signed.ts';
 
 /** A named readiness check. */
 export interface ReadinessCheck {
@@ -64,6 +66,8 @@ export interface EndpointOptions {
    */
   readonly metricsAuth?: MetricsAuthorizer;
   readonly limits?: Partial<EndpointLimits>;
+  /** Serve HTTPS with this certificate instead of HTTP. */
+  readonly tls?: ServingCertificate;
   /**
    * Called for every request the server could not handle normally: `client` for requests
    * the HTTP parser rejected (malformed, too large, too slow), `handler` for errors thrown
@@ -89,6 +93,8 @@ export function parseAddress(addr: string): { host?: string; port: number } | un
 export interface EndpointServer {
   /** The bound address, e.g. `127.0.0.1:43121`. */
   readonly address: string;
+  /** Present when it serves HTTPS: new connections use this certificate (a rotated one). */
+  readonly setCertificate?: (c: ServingCertificate) => void;
   close(): Promise<void>;
 }
 
@@ -214,6 +220,8 @@ export async function serveHardened(
   opts: {
     readonly limits?: Partial<EndpointLimits>;
     readonly onError?: (source: 'client' | 'handler', err: unknown) => void;
+    /** Serve HTTPS with this certificate; {@link EndpointServer.setCertificate} replaces it. */
+    readonly tls?: ServingCertificate;
   } = {},
 ): Promise<EndpointServer | undefined> {
   const at = parseAddress(addr);
@@ -226,29 +234,37 @@ export async function serveHardened(
       // A failing reporter must not turn a handled error into an unhandled one.
     }
   };
-  const server: Server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // How often the header and request timeouts are checked (Node's default is 30 s).
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-      requireHostHeader: false,
-    },
-    (req, res) => {
-      try {
-        handler(req, res);
-      } catch (err) {
-        report('handler', err);
-        send(res, 500, 'internal error\n');
-      }
-    },
-  );
+  const options = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often the header and request timeouts are checked (Node's default is 30 s).
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    requireHostHeader: false,
+  };
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      handler(req, res);
+    } catch (err) {
+      report('handler', err);
+      send(res, 500, 'internal error\n');
+    }
+  };
+  const server: Server = opts.tls
+    ? createHttpsServer(
+        // A handshake gets the time headers get: Node's default, 120 s, would let a client that
+        // never finishes one hold a connection slot for two minutes.
+        { ...options, ...opts.tls, handshakeTimeout: limits.headersTimeoutMs, minVersion: 'TLSv1.2' },
+        listener,
+      )
+    : createServer(options, listener);
   server.maxConnections = limits.maxConnections;
+  // An HTTPS server passes its TLS failures (a handshake that times out or fails) here too; no
+  // HTTP answer can be written on a connection without a session, so it is closed.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     report('client', err);
-    if (!socket.writable) {
+    if (!socket.writable || /^ERR_(?:TLS|SSL)_/.test(err.code ?? '')) {
       socket.destroy();
       return;
     }
@@ -271,6 +287,9 @@ export async function serveHardened(
   const info = server.address() as AddressInfo;
   return {
     address: `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`,
+    ...(opts.tls
+      ? { setCertificate: (c: ServingCertificate) => (server as HttpsServer).setSecureContext(c) }
+      : {}),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -295,5 +314,6 @@ export async function serveEndpoints(
   return serveHardened(addr, (req, res) => answer({ ...endpoints, onError: report }, limits, req, res), {
     limits,
     onError: report,
+    ...(endpoints.tls ? { tls: endpoints.tls } : {}),
   });
 }

@@ -38,6 +38,7 @@ import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics, requestResource } from './metrics.ts';
+import { readCertificateDir, selfSignedMetricsCertificate, watchCertificateDir } from './metrics-tls.ts';
 import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS, type OperatorOptions } from './options.ts';
 import { spawnerFetches } from './outbound.ts';
 import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
@@ -110,6 +111,8 @@ export class Operator {
   #receiverClient: HttpKubeClient | undefined;
   /** The client of /metrics' token and access reviews, when `metricsAuth` is kubernetes. */
   #metricsAuthClient: HttpKubeClient | undefined;
+  /** Stops re-reading a mounted metrics certificate. */
+  #stopCertWatch: (() => void) | undefined;
   #slack: SlackSocketClient | undefined;
   #webhookAddress: string | undefined;
   #synced = false;
@@ -421,22 +424,40 @@ export class Operator {
       metricsAuth = delegatedAuthorizer(authClient);
       operator.#metricsAuthClient = authClient;
     }
+    const tls = opts.metricsTls
+      ? opts.metricsTls.certPath
+        ? readCertificateDir(opts.metricsTls.certPath)
+        : selfSignedMetricsCertificate(clock.now())
+      : undefined;
     const guarded = {
       onError,
       ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
       ...(metricsAuth ? { metricsAuth } : {}),
+      ...(tls ? { tls: tls.certificate } : {}),
     };
+    let metricsServer: EndpointServer | undefined;
     if (metricsAddr && metricsAddr === healthAddr) {
-      const s = await serveEndpoints(metricsAddr, {
+      metricsServer = await serveEndpoints(metricsAddr, {
         ...guarded,
         metrics: metrics.registry,
         health: { checks },
       });
-      if (s) operator.#servers.push(s);
+      if (metricsServer) operator.#servers.push(metricsServer);
     } else {
-      const m = await serveEndpoints(metricsAddr, { ...guarded, metrics: metrics.registry });
+      metricsServer = await serveEndpoints(metricsAddr, { ...guarded, metrics: metrics.registry });
       const h = await serveEndpoints(healthAddr, { onError, health: { checks } });
-      for (const s of [m, h]) if (s) operator.#servers.push(s);
+      for (const s of [metricsServer, h]) if (s) operator.#servers.push(s);
+    }
+    if (metricsServer && tls) {
+      log.info('Serving /metrics over HTTPS', {
+        address: metricsServer.address,
+        certificate: tls.source,
+        fingerprint: tls.fingerprint,
+        notAfter: tls.notAfter,
+      });
+      const certPath = opts.metricsTls?.certPath;
+      if (certPath && metricsServer.setCertificate)
+        operator.#stopCertWatch = watchCertificateDir(certPath, tls, metricsServer.setCertificate, log);
     }
 
     for (const i of Object.values(caches)) i.start();
@@ -580,6 +601,7 @@ export class Operator {
     this.client.close();
     this.#receiverClient?.close();
     this.#metricsAuthClient?.close();
+    this.#stopCertWatch?.();
     this.#log.info('Operator stopped');
   }
 }

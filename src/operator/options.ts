@@ -62,6 +62,11 @@ export interface OperatorOptions {
    */
   readonly metricsAuth?: 'kubernetes';
   /**
+   * Serve `/metrics` over HTTPS: with the `tls.crt` and `tls.key` in `certPath` (read again every
+   * minute), else with a self-signed certificate made at start-up (`src/operator/metrics-tls.ts`).
+   */
+  readonly metricsTls?: { readonly certPath?: string };
+  /**
    * Tasks reconciled at the same time. Default {@link DEFAULT_WORKERS}: a reconcile mostly
    * waits for the API server, so concurrency, not CPU, bounds how fast a burst is admitted.
    */

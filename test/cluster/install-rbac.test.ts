@@ -72,6 +72,8 @@ describe('install RBAC: cluster-wide', () => {
       webhook: { addr: '127.0.0.1:0' },
       metricsAddr: '127.0.0.1:0',
       metricsAuth: 'kubernetes',
+      // As the install runs it (--metrics-secure); the namespaced install below scrapes plain HTTP.
+      metricsTls: {},
       leaderElection: { namespace: INSTALL_NAMESPACE, name: testLeaseName(), retryPeriodMs: 500 },
     });
   });

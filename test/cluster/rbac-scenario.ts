@@ -7,9 +7,11 @@
  *
  * @module
  */
+
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { expect } from 'vitest';
 import { OPERATOR_RBAC_RULES, type OperatorRbacRule, rulesGranting } from '../../src/install/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
@@ -321,6 +323,9 @@ export function grantReport(label: string, requests: readonly RecordedRequest[])
  */
 export async function scrapeMetrics(ns: string, op: TestOperator): Promise<void> {
   const [address] = op.operator.addresses;
+  // As the install's monitors scrape: over TLS, without verifying the self-signed certificate.
+  const https = op.logs.some((l) => l.includes('"msg":"Serving /metrics over HTTPS"'));
+  const dispatcher = https ? new Agent({ connect: { rejectUnauthorized: false } }) : undefined;
   if (!address) throw new Error('the operator serves no /metrics; start it with metricsAddr');
   const token = async (sa: string) => {
     await kubectl(['create', 'serviceaccount', sa, '-n', ns]);
@@ -336,8 +341,9 @@ export async function scrapeMetrics(ns: string, op: TestOperator): Promise<void>
   ]);
   const stranger = await token('stranger');
   const scrape = async (bearer?: string) => {
-    const res = await fetch(`http://${address}/metrics`, {
+    const res = await undiciFetch(`${https ? 'https' : 'http'}://${address}/metrics`, {
       headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+      ...(dispatcher ? { dispatcher } : {}),
     });
     return [res.status, await res.text()] as const;
   };
@@ -351,4 +357,5 @@ export async function scrapeMetrics(ns: string, op: TestOperator): Promise<void>
   expect(status).toBe(200);
   expect(body).toContain('kelos_reconcile_total');
   await kubectl(['delete', 'clusterrolebinding', `${ns}-metrics-reader`]);
+  await dispatcher?.close();
 }

@@ -173,6 +173,8 @@ interface OperatorFlags {
   healthAddr: string;
   metricsTokenFile?: string;
   metricsAuth: 'none' | 'kubernetes';
+  metricsSecure: boolean;
+  metricsCertPath?: string;
   workers: string;
   cacheSyncTimeout: string;
   resync: string;
@@ -267,6 +269,15 @@ export const operatorCommand: CommandFactory = (io, done) => {
       '--metrics-token-file <path>',
       'file holding a bearer token that /metrics requires (Authorization: Bearer <token>)',
     )
+    .option(
+      '--metrics-secure',
+      'serve /metrics over HTTPS, with a self-signed certificate made at start-up unless --metrics-cert-path names one: scrapers send a bearer token, which TLS keeps off the Pod network',
+      false,
+    )
+    .option(
+      '--metrics-cert-path <dir>',
+      'directory holding tls.crt and tls.key (a mounted kubernetes.io/tls Secret, e.g. one cert-manager renews), read again every minute; implies --metrics-secure',
+    )
     // The kubelet probes the Pod IP, so health must listen beyond loopback; it reveals nothing.
     .option('--health-addr <addr>', 'listen address of /healthz and /readyz; 0 turns it off', ':8081')
     .option(
@@ -350,6 +361,11 @@ export const operatorCommand: CommandFactory = (io, done) => {
     const lines = batchedWriter(io.stderr);
     const log = createLogger({ write: lines.write, level: flags.logLevel as LogLevel });
     let metricsToken: string | undefined;
+    const metricsSecure = flags.metricsSecure || flags.metricsCertPath !== undefined;
+    if (metricsSecure && flags.metricsAddr === flags.healthAddr && !['', '0'].includes(flags.metricsAddr))
+      throw new UsageError(
+        `--metrics-secure serves /metrics over HTTPS, and --metrics-addr ${flags.metricsAddr} is also --health-addr, whose probes the kubelet sends over HTTP; give /healthz and /readyz an address of their own`,
+      );
     if (flags.metricsTokenFile && flags.metricsAuth === 'kubernetes')
       throw new UsageError(
         '--metrics-token-file and --metrics-auth kubernetes cannot be combined; choose one',
@@ -438,6 +454,9 @@ export const operatorCommand: CommandFactory = (io, done) => {
       healthAddr: flags.healthAddr,
       ...(metricsToken ? { metricsToken } : {}),
       ...(flags.metricsAuth === 'kubernetes' ? { metricsAuth: 'kubernetes' as const } : {}),
+      ...(metricsSecure
+        ? { metricsTls: flags.metricsCertPath ? { certPath: flags.metricsCertPath } : {} }
+        : {}),
       workers,
       resyncMs,
       cacheSyncTimeoutMs,

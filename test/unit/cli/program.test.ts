@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import pkg from '../../../package.json' with { type: 'json' };
@@ -29,6 +29,16 @@ async function run(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
+/** A kubeconfig of one context, `a`, whose API server nothing listens on. */
+const unreachableKubeconfig = (): string => {
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kelos-program-')), 'config');
+  writeFileSync(
+    kubeconfig,
+    'apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts: [{name: a, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\n',
+  );
+  return kubeconfig;
+};
+
 describe('kelos program', () => {
   test('--help lists every command and exits 0', async () => {
     const { code, stdout } = await run('--help');
@@ -40,18 +50,26 @@ describe('kelos program', () => {
   }, 30_000);
 
   test('operator --context picks the kubeconfig context, as every cluster command does', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kelos-operator-context-'));
-    const kubeconfig = join(dir, 'config');
-    writeFileSync(
-      kubeconfig,
-      'apiVersion: v1\nkind: Config\ncurrent-context: a\ncontexts: [{name: a, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\n',
-    );
+    const kubeconfig = unreachableKubeconfig();
     const args = ['operator', '--kubeconfig', kubeconfig, '--metrics-addr', '0', '--health-addr', '0'];
     expect(await run(...args, '--context', 'staging')).toEqual({
       code: 1,
       stdout: '',
       stderr: `kelos: kubeconfig ${kubeconfig}: contexts has no entry named "staging" (it has "a")\n`,
     });
+  });
+
+  test('operator --metrics-secure refuses to share its address with the probes, which the kubelet sends over HTTP', async () => {
+    const kubeconfig = unreachableKubeconfig();
+    const dir = dirname(kubeconfig);
+    const shared = ['--metrics-addr', ':18080', '--health-addr', ':18080'];
+    for (const flag of [['--metrics-secure'], ['--metrics-cert-path', dir]]) {
+      const { code, stderr } = await run('operator', '--kubeconfig', kubeconfig, ...shared, ...flag);
+      expect(code).toBe(1);
+      expect(stderr).toContain(
+        'kelos: --metrics-secure serves /metrics over HTTPS, and --metrics-addr :18080 is also --health-addr, whose probes the kubelet sends over HTTP; give /healthz and /readyz an address of their own',
+      );
+    }
   });
 
   test('version -o takes json or yaml only: a typo is exit 1, not text a script cannot parse', async () => {

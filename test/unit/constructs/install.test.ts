@@ -176,6 +176,7 @@ describe('KelosInstall', () => {
       '--lease-namespace=kelos-system',
       '--metrics-addr=:8080',
       '--metrics-auth=kubernetes',
+      '--metrics-secure',
       '--health-addr=:8081',
       '--webhook-addr=:8443',
       `--image-tag=v${KELOS_VERSION}`,
@@ -341,6 +342,8 @@ describe('KelosInstall', () => {
         port: 'metrics',
         path: '/metrics',
         interval: '30s',
+        scheme: 'https',
+        tlsConfig: { insecureSkipVerify: true },
         bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
       },
     ]);
@@ -350,6 +353,8 @@ describe('KelosInstall', () => {
         port: 'metrics',
         path: '/metrics',
         interval: '30s',
+        scheme: 'https',
+        tlsConfig: { insecureSkipVerify: true },
         authorization: { type: 'Bearer', credentials: { name: 'kelos-metrics-token', key: 'token' } },
       },
     ]);
