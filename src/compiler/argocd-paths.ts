@@ -15,6 +15,13 @@ import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { repositoryId } from '../api/repo-url.ts';
 import { KUBERNETES_NAMESPACES } from '../install/watch-namespaces.ts';
 import { plural } from '../policy/reporters/common.ts';
+import {
+  ARGO_GROUP,
+  argoSyncs,
+  type ObjectInFile,
+  pathsOf,
+  syncsDirectory,
+} from '../validate/argocd-paths.ts';
 import type { SourceLocation } from '../validate/diagnostic.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
@@ -23,172 +30,10 @@ import type { SourcePosition } from '../validate/load.ts';
 import type { FilesRepository, GitRemote } from './git-remotes.ts';
 import type { SynthObject } from './render.ts';
 
-const ARGO_GROUP = 'argoproj.io/';
-
-type Json = Record<string, unknown>;
-
 /** Whether repository path `path` is output directory `dir`, or lies below it. */
 const rendersTo = (path: string, dir: string): boolean => {
   const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
   return p === dir || p.endsWith(`/${dir}`) || p.startsWith(`${dir}/`) || p.includes(`/${dir}/`);
-};
-
-/** Whether an Application's source reads its directory recursively (`directory.recurse`). */
-const recursive = (source: Json): boolean =>
-  isRecord(source['directory']) && source['directory']['recurse'] === true;
-
-/** The repository an Argo CD source or git generator reads (`repoURL`), when it names one. */
-const repoUrlOf = (source: Json): { repoURL?: string } =>
-  typeof source['repoURL'] === 'string' && source['repoURL'] !== '' ? { repoURL: source['repoURL'] } : {};
-
-/**
- * Where an Application (or an ApplicationSet's template) deploys: `spec.destination.namespace`,
- * the namespace of the objects that set none, and whether `CreateNamespace=true` makes Argo CD
- * create it (that one namespace only, never those the objects name themselves).
- */
-interface Destination {
-  readonly namespace?: string;
-  readonly createNamespace: boolean;
-}
-
-const destinationOf = (spec: Json): Destination => {
-  const destination = isRecord(spec['destination']) ? spec['destination'] : {};
-  const syncPolicy = isRecord(spec['syncPolicy']) ? spec['syncPolicy'] : {};
-  const options = Array.isArray(syncPolicy['syncOptions']) ? syncPolicy['syncOptions'] : [];
-  return {
-    ...(typeof destination['namespace'] === 'string' &&
-      destination['namespace'] !== '' && { namespace: destination['namespace'] }),
-    createNamespace: options.includes('CreateNamespace=true'),
-  };
-};
-
-/** One path an Argo CD object syncs from; see {@link pathsOf}. */
-interface SyncedPath {
-  pointer: string;
-  /** An Application's directory; an ApplicationSet's git directory pattern. */
-  path: string;
-  apps: boolean;
-  /** The directory a `<dir>/*` pattern generates an Application per subdirectory of. */
-  parent?: string;
-  repoURL?: string;
-  recurse?: boolean;
-  excludes?: readonly string[];
-  destination: Destination;
-}
-
-/**
- * The paths an Argo CD object syncs from, each with its JSON pointer, the repository it is a
- * path of and where it deploys; an ApplicationSet's git directory patterns with those its
- * generator excludes (`exclude: true`). `recurse`: an Application's directory source that reads
- * the subdirectories too.
- */
-const pathsOf = (object: Json): SyncedPath[] =>
-  syncPathsOf(object).map((p) => ({ ...p, destination: destinationOf(specOf(object)) }));
-
-/** An Application's spec, or an ApplicationSet's Application template's. */
-const specOf = (object: Json): Json => {
-  const spec = isRecord(object['spec']) ? object['spec'] : {};
-  if (object['kind'] !== 'ApplicationSet') return spec;
-  const template = isRecord(spec['template']) ? spec['template'] : {};
-  return isRecord(template['spec']) ? template['spec'] : {};
-};
-
-const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
-  const spec = isRecord(object['spec']) ? object['spec'] : {};
-  if (object['kind'] === 'Application') {
-    const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
-    return [
-      ...(isRecord(spec['source']) && typeof spec['source']['path'] === 'string'
-        ? [
-            {
-              pointer: '/spec/source/path',
-              path: spec['source']['path'],
-              apps: false,
-              ...repoUrlOf(spec['source']),
-              recurse: recursive(spec['source']),
-            },
-          ]
-        : []),
-      ...sources.flatMap((s, i) =>
-        isRecord(s) && typeof s['path'] === 'string'
-          ? [
-              {
-                pointer: `/spec/sources/${i}/path`,
-                path: s['path'],
-                apps: false,
-                ...repoUrlOf(s),
-                recurse: recursive(s),
-              },
-            ]
-          : [],
-      ),
-    ];
-  }
-  return gitDirectoriesOf(object).flatMap((g) =>
-    g.unevaluated.length > 0
-      ? []
-      : g.includes.map((d) => ({
-          pointer: d.pointer,
-          path: d.path,
-          apps: true,
-          ...(d.path.endsWith('/*') && { parent: d.path.slice(0, -2) }),
-          ...repoUrlOf(g.git),
-          excludes: g.excludes,
-        })),
-  );
-};
-
-/**
- * The git generators of an ApplicationSet that generate Applications, with their JSON pointers:
- * those in `spec.generators`, every one a matrix combines, and the first of a merge (the others
- * only add parameters to what it generates), nested in one another too.
- */
-const gitGeneratorsOf = (generators: unknown, at: string): Array<{ pointer: string; git: Json }> =>
-  Array.isArray(generators)
-    ? generators.flatMap((g, i) => {
-        if (!isRecord(g)) return [];
-        const pointer = `${at}/${i}`;
-        if (isRecord(g['git'])) return [{ pointer: `${pointer}/git`, git: g['git'] }];
-        if (isRecord(g['matrix']))
-          return gitGeneratorsOf(g['matrix']['generators'], `${pointer}/matrix/generators`);
-        if (isRecord(g['merge']) && Array.isArray(g['merge']['generators']))
-          return gitGeneratorsOf(g['merge']['generators'].slice(0, 1), `${pointer}/merge/generators`);
-        return [];
-      })
-    : [];
-
-/** A git directory entry of an ApplicationSet: its pattern and where it is. */
-interface GitDirectory {
-  readonly pointer: string;
-  readonly path: string;
-  readonly exclude: boolean;
-}
-
-/**
- * The git directory generators of an ApplicationSet: each one's patterns that include, those it
- * excludes, and those that take a parameter of another generator (`{{.path.path}}/*` in a
- * matrix), whose directories cannot be told offline; with one of those, neither can the
- * generator's.
- */
-const gitDirectoriesOf = (object: Json) => {
-  const spec = isRecord(object['spec']) ? object['spec'] : {};
-  if (object['kind'] !== 'ApplicationSet') return [];
-  return gitGeneratorsOf(spec['generators'], '/spec/generators').flatMap(({ pointer, git }) => {
-    if (!Array.isArray(git['directories'])) return [];
-    const entries = git['directories'].flatMap((d, di): GitDirectory[] =>
-      isRecord(d) && typeof d['path'] === 'string'
-        ? [{ pointer: `${pointer}/directories/${di}/path`, path: d['path'], exclude: d['exclude'] === true }]
-        : [],
-    );
-    return [
-      {
-        git,
-        includes: entries.filter((d) => !d.exclude),
-        excludes: entries.filter((d) => d.exclude).map((d) => d.path),
-        unevaluated: entries.filter((d) => d.path.includes('{{')),
-      },
-    ];
-  });
 };
 
 /**
@@ -240,180 +85,6 @@ export function argocdPathDiagnostics(
 
 const TTL_POINTER = '/spec/ttlSecondsAfterFinished';
 
-/** The directories above `dir` (`a/b/c`: `a/b`, `a`), nearest first. */
-const ancestors = (dir: string): string[] => {
-  const out: string[] = [];
-  for (let d = posix.dirname(dir); d !== '.' && d !== '/' && !out.includes(d); d = posix.dirname(d))
-    out.push(d);
-  return out;
-};
-
-/** Whether repository path `path` names project directory `dir` itself. */
-const names = (path: string, dir: string): boolean => {
-  const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
-  return p === dir || p.endsWith(`/${dir}`);
-};
-
-/** One element of a Go `path.Match` pattern: `*`, `?`, a character, or a class (`[a-z]`, `[^x]`). */
-type GlobToken =
-  | '*'
-  | '?'
-  | { readonly char: string }
-  | { readonly negated: boolean; readonly ranges: ReadonlyArray<readonly [number, number]> };
-
-/**
- * A segment of a Go `path.Match` pattern (no `/`) as its elements; `undefined` for one Go
- * refuses (`ErrBadPattern`: `[a`, `[]`, an unescaped `-` or `]` in a class, a trailing `\`).
- * Written here rather than taken from picomatch or minimatch: those read patterns as a shell
- * does (`**` across directories, braces, `[!x]`), which Argo CD's `path.Match` does not.
- */
-const globTokens = (segment: string): GlobToken[] | undefined => {
-  const chars = [...segment];
-  const out: GlobToken[] = [];
-  let i = 0;
-  // One character of a class, `\`-escaped or not: Go's getEsc.
-  const classChar = (): number | undefined => {
-    let c = chars[i];
-    if (c === undefined || c === '-' || c === ']') return undefined;
-    if (c === '\\') c = chars[++i];
-    i++;
-    return c?.codePointAt(0);
-  };
-  while (i < chars.length) {
-    const c = chars[i]!;
-    if (c === '*' || c === '?') {
-      out.push(c);
-      i++;
-    } else if (c === '\\') {
-      const escaped = chars[i + 1];
-      if (escaped === undefined) return undefined;
-      out.push({ char: escaped });
-      i += 2;
-    } else if (c !== '[') {
-      out.push({ char: c });
-      i++;
-    } else {
-      i++;
-      const negated = chars[i] === '^';
-      if (negated) i++;
-      const ranges: Array<readonly [number, number]> = [];
-      while (!(chars[i] === ']' && ranges.length > 0)) {
-        const lo = classChar();
-        if (lo === undefined) return undefined;
-        let hi = lo;
-        if (chars[i] === '-') {
-          i++;
-          const to = classChar();
-          if (to === undefined) return undefined;
-          hi = to;
-        }
-        // Go reads `[z-a]` and matches nothing with it.
-        ranges.push([lo, hi]);
-      }
-      i++;
-      out.push({ negated, ranges });
-    }
-  }
-  return out;
-};
-
-/** Whether `name` (one path segment) matches the elements of a Go `path.Match` pattern. */
-const globMatches = (tokens: readonly GlobToken[], name: string): boolean => {
-  const chars = [...name];
-  const one = (t: Exclude<GlobToken, '*'>, c: string): boolean => {
-    if (t === '?') return true;
-    if ('char' in t) return t.char === c;
-    const code = c.codePointAt(0)!;
-    return t.ranges.some(([lo, hi]) => lo <= code && code <= hi) !== t.negated;
-  };
-  // reach[j]: the elements so far match the first j characters of the name.
-  let reach = chars.map(() => false).concat(false);
-  reach[0] = true;
-  for (const t of tokens) {
-    const next = reach.map(() => false);
-    const from = reach.indexOf(true);
-    if (from === -1) return false;
-    if (t === '*') next.fill(true, from);
-    else for (let j = from; j < chars.length; j++) if (reach[j] && one(t, chars[j]!)) next[j + 1] = true;
-    reach = next;
-  }
-  return reach[chars.length] === true;
-};
-
-/**
- * Whether Argo CD's directory pattern `pattern` (a repository path, which Argo CD matches with
- * Go's `path.Match` against every directory of the repository: `*`, `?` and `[…]` within one
- * segment, `\` escaping, `**` no more than `*`) matches project directory `dir`, the repository
- * holding the project in a subdirectory or not: its last segments match those of `dir`.
- */
-const patternNames = (pattern: string, dir: string): boolean => {
-  const segments = pattern.split('/');
-  // Matched as written against clean directory paths: `./dist/apps/*`, `dist/apps/web/` and
-  // `dist//apps/*` match no directory in Argo CD, so none here (an Application's path is joined
-  // and cleaned instead: see {@link names}).
-  if (segments.some((s) => s === '' || s === '.' || s === '..')) return false;
-  const want = segments.map(globTokens);
-  const have = dir.split('/');
-  // A pattern Go refuses matches nothing: Argo CD logs the error and moves on.
-  if (want.length < have.length || want.some((t) => t === undefined)) return false;
-  return have.every((segment, i) => globMatches(want[want.length - have.length + i]!, segment));
-};
-
-/**
- * Whether Argo CD syncs project directory `dir` through `sync`: an Application's path (below it
- * too when its directory source recurses), or an app directory its ApplicationSet's git
- * directory pattern matches and none its generator excludes does.
- */
-const syncsDirectory = (sync: SyncedPath, dir: string): boolean =>
-  sync.apps
-    ? patternNames(sync.path, dir) && !(sync.excludes ?? []).some((x) => patternNames(x, dir))
-    : names(sync.path, dir) || (sync.recurse === true && ancestors(dir).some((a) => names(sync.path, a)));
-
-/**
- * An info for each git directory pattern of an ApplicationSet among `objects` that takes a
- * parameter of another generator (`{{.path.path}}/*` in a matrix): what it matches cannot be
- * told offline, so `argocd/task-ttl` and `argocd/namespace-missing` leave its generator out,
- * and say so here rather than pass in silence.
- *
- * @param locate Where a JSON pointer of an object is in its file.
- */
-export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
-  objects: readonly T[],
-  locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
-): Diagnostic[] {
-  return objects.flatMap((o) => {
-    const apiVersion = o.object['apiVersion'];
-    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
-    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
-    const name = String(metadata['name'] ?? '');
-    return gitDirectoriesOf(o.object).flatMap((g) =>
-      g.unevaluated.map(
-        (d): Diagnostic => ({
-          severity: 'info',
-          code: 'argocd/path-not-evaluated',
-          path: d.pointer,
-          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for`,
-          hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
-          resource: {
-            apiVersion,
-            kind: 'ApplicationSet',
-            name,
-            ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
-          },
-          source: {
-            file: o.file,
-            ...locate(o, d.pointer),
-            ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
-          },
-        }),
-      ),
-    );
-  });
-}
-
-/** What {@link argocdTaskTtlDiagnostics} reads of an object: the object and the file it is in. */
-export type ObjectInFile = Pick<SynthObject, 'object' | 'file' | 'constructPath'>;
-
 /** The repository of files whose remotes no one asked for: only the paths are compared. */
 const NOT_LOOKED_UP: FilesRepository = { unknown: 'the git repository was not looked up' };
 
@@ -440,16 +111,6 @@ const repositoryMatch = (
   const same = comparable.find((r) => repositoryId(r.url) === wanted);
   return same ? { same } : { other: true };
 };
-
-/** The paths the Argo CD objects among `objects` sync, each with who syncs it, for messages. */
-const argoSyncs = (objects: readonly ObjectInFile[]) =>
-  objects.flatMap((o) => {
-    const apiVersion = o.object['apiVersion'];
-    if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
-    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
-    const by = `Argo CD ${String(o.object['kind'])} "${String(metadata['name'] ?? '')}"`;
-    return pathsOf(o.object).map((p) => ({ ...p, by }));
-  });
 
 /**
  * A warning for each Task with `ttlSecondsAfterFinished` in a directory one of the Argo CD

@@ -19,6 +19,7 @@ import { appNameFromPath } from '../../constructs/app.ts';
 import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { besideSchemaErrors } from '../policy/engine.ts';
+import { argocdUnevaluatedPathDiagnostics } from '../validate/argocd-paths.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
   conflictsAcrossBundles,
@@ -34,7 +35,6 @@ import { type AppFailure, type AppRun, appFailed, type ModuleApp, type SourceSit
 import {
   argocdPathDiagnostics,
   argocdTaskTtlDiagnostics,
-  argocdUnevaluatedPathDiagnostics,
   namespaceMissingDiagnostics,
 } from './argocd-paths.ts';
 import {

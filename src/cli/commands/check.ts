@@ -17,17 +17,12 @@
  * @packageDocumentation
  */
 
-import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
-import {
-  argocdTaskTtlDiagnostics,
-  argocdUnevaluatedPathDiagnostics,
-  namespaceMissingDiagnostics,
-} from '../../compiler/argocd-paths.ts';
+import { argocdTaskTtlDiagnostics, namespaceMissingDiagnostics } from '../../compiler/argocd-paths.ts';
 import { type FilesRepository, gitRepositoryOf, NOT_IN_REPOSITORY } from '../../compiler/git-remotes.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import type { SynthObject } from '../../compiler/render.ts';
@@ -46,6 +41,11 @@ import {
   renderAdmissionPolicies,
 } from '../../policy/index.ts';
 import { summaryLine } from '../../policy/reporters/common.ts';
+import {
+  argocdUnevaluatedPathDiagnostics,
+  repositoryPath,
+  repositoryRoot,
+} from '../../validate/argocd-paths.ts';
 import {
   type Diagnostic,
   formatLocation,
@@ -93,40 +93,6 @@ const inNamespace = (doc: LoadedDocument, namespace: string | undefined): Loaded
   const metadata = (doc.object['metadata'] ?? {}) as Record<string, unknown>;
   if (typeof metadata !== 'object' || metadata['namespace']) return doc;
   return { ...doc, object: { ...doc.object, metadata: { ...metadata, namespace } } };
-};
-
-/**
- * The root of the git repository holding directory `abs`: the nearest directory above with a
- * `.git`; undefined outside a repository. Cached in `roots`, by directory.
- */
-const repositoryRoot = (abs: string, roots: Map<string, string | undefined>): string | undefined => {
-  let root: string | undefined;
-  for (let d = abs; ; d = dirname(d)) {
-    if (roots.has(d)) {
-      root = roots.get(d);
-      break;
-    }
-    if (existsSync(join(d, '.git'))) {
-      root = d;
-      break;
-    }
-    if (dirname(d) === d) break;
-  }
-  roots.set(abs, root);
-  return root;
-};
-
-/**
- * The directory of `dir` (relative to `cwd`, as the user wrote it) in the git repository that
- * holds it, as an Argo CD path names it (`manifests/team`); relative to `cwd` outside a
- * repository.
- */
-const repositoryPath = (dir: string, cwd: string, roots: Map<string, string | undefined>): string => {
-  const abs = resolve(cwd, dir);
-  const path = relative(repositoryRoot(abs, roots) ?? cwd, abs)
-    .split(sep)
-    .join('/');
-  return path === '' ? '.' : path;
 };
 
 /**

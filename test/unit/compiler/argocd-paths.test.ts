@@ -3,13 +3,10 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  argocdPathDiagnostics,
-  argocdTaskTtlDiagnostics,
-  argocdUnevaluatedPathDiagnostics,
-} from '../../../src/compiler/argocd-paths.ts';
+import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from '../../../src/compiler/argocd-paths.ts';
 import type { FilesRepository } from '../../../src/compiler/git-remotes.ts';
 import type { SynthObject } from '../../../src/compiler/render.ts';
+import { argocdUnevaluatedPathDiagnostics } from '../../../src/validate/argocd-paths.ts';
 import { kelos } from '../validate/run-cli.ts';
 
 const application = (name: string, path: string): SynthObject => ({
