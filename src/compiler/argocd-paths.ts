@@ -20,6 +20,7 @@ import {
   argoSyncs,
   type ObjectInFile,
   pathsOf,
+  resolvedNamespace,
   syncsDirectory,
 } from '../validate/argocd-paths.ts';
 import type { SourceLocation } from '../validate/diagnostic.ts';
@@ -189,19 +190,6 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
   }
   return out;
 }
-
-/**
- * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`
- * gives it (`{{.path.basename}}`, `{{path.basename}}`, their `Normalized` forms); `undefined`
- * when another parameter is left, whose value cannot be told offline.
- */
-const resolvedNamespace = (namespace: string, dir: string): string | undefined => {
-  const basename = posix.basename(dir);
-  const resolved = namespace.replace(/\{\{\s*\.?path\.basename(Normalized)?\s*\}\}/g, (_, normalized) =>
-    normalized ? basename.replace(/[^a-zA-Z0-9-.]/g, '-').toLowerCase() : basename,
-  );
-  return resolved.includes('{{') ? undefined : resolved;
-};
 
 /**
  * What {@link namespaceMissingDiagnostics} reads of what is deployed as one: an app synth

@@ -191,10 +191,14 @@ const ancestors = (dir: string): string[] => {
   return out;
 };
 
-/** Whether repository path `path` names project directory `dir` itself. */
-const names = (path: string, dir: string): boolean => {
+/**
+ * Whether repository path `path` names project directory `dir` itself: `dir` is relative to the
+ * project, which the repository may hold in a subdirectory, so `path` may end with it; `exact`
+ * when `dir` is relative to the repository root already.
+ */
+const names = (path: string, dir: string, exact = false): boolean => {
   const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
-  return p === dir || p.endsWith(`/${dir}`);
+  return p === dir || (!exact && p.endsWith(`/${dir}`));
 };
 
 /** One element of a Go `path.Match` pattern: `*`, `?`, a character, or a class (`[a-z]`, `[^x]`). */
@@ -287,9 +291,10 @@ const globMatches = (tokens: readonly GlobToken[], name: string): boolean => {
  * Whether Argo CD's directory pattern `pattern` (a repository path, which Argo CD matches with
  * Go's `path.Match` against every directory of the repository: `*`, `?` and `[…]` within one
  * segment, `\` escaping, `**` no more than `*`) matches project directory `dir`, the repository
- * holding the project in a subdirectory or not: its last segments match those of `dir`.
+ * holding the project in a subdirectory or not: its last segments match those of `dir` (all of
+ * them when `exact`: `dir` is relative to the repository root).
  */
-const patternNames = (pattern: string, dir: string): boolean => {
+const patternNames = (pattern: string, dir: string, exact = false): boolean => {
   const segments = pattern.split('/');
   // Matched as written against clean directory paths: `./dist/apps/*`, `dist/apps/web/` and
   // `dist//apps/*` match no directory in Argo CD, so none here (an Application's path is joined
@@ -298,9 +303,32 @@ const patternNames = (pattern: string, dir: string): boolean => {
   const want = segments.map(globTokens);
   const have = dir.split('/');
   // A pattern Go refuses matches nothing: Argo CD logs the error and moves on.
-  if (want.length < have.length || want.some((t) => t === undefined)) return false;
+  if (want.length < have.length || (exact && want.length > have.length) || want.some((t) => t === undefined))
+    return false;
   return have.every((segment, i) => globMatches(want[want.length - have.length + i]!, segment));
 };
+
+/** Whether `sync` makes directory `dir` an app's own: its Application's path, or a directory its pattern generates one for. */
+const appAt = (sync: SyncedPath, dir: string, exact: boolean): boolean =>
+  sync.apps
+    ? patternNames(sync.path, dir, exact) && !(sync.excludes ?? []).some((x) => patternNames(x, dir, exact))
+    : names(sync.path, dir, exact);
+
+/**
+ * The directory of the app through which Argo CD syncs directory `dir` by `sync`: `dir` itself
+ * (an Application's path, or an app directory its ApplicationSet's git directory pattern
+ * matches and none its generator excludes does), or the nearest directory above it whose
+ * Application's directory source recurses; `undefined` when `sync` does not sync `dir`.
+ *
+ * @param exact `dir` is relative to the repository root, so a path must name it whole; else it
+ *   is relative to a project the repository may hold in a subdirectory (see {@link names}).
+ */
+export const appDirectoryOf = (sync: SyncedPath, dir: string, exact = false): string | undefined =>
+  appAt(sync, dir, exact)
+    ? dir
+    : sync.recurse === true
+      ? ancestors(dir).find((a) => appAt(sync, a, exact))
+      : undefined;
 
 /**
  * Whether Argo CD syncs project directory `dir` through `sync`: an Application's path (below it
@@ -308,21 +336,30 @@ const patternNames = (pattern: string, dir: string): boolean => {
  * directory pattern matches and none its generator excludes does.
  */
 export const syncsDirectory = (sync: SyncedPath, dir: string): boolean =>
-  sync.apps
-    ? patternNames(sync.path, dir) && !(sync.excludes ?? []).some((x) => patternNames(x, dir))
-    : names(sync.path, dir) || (sync.recurse === true && ancestors(dir).some((a) => names(sync.path, a)));
+  appDirectoryOf(sync, dir) !== undefined;
+
+/** What synth and `kelos check` leave out for a generator whose directories cannot be told. */
+export const TTL_UNEVALUATED =
+  'argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for';
+
+/** What `kelos validate` and `kelos check` on paths leave out for such a generator. */
+export const BUNDLES_UNEVALUATED =
+  'the manifests outside every kustomization that it may sync are not bundled by the directories it syncs: they stay in one bundle with the other loose manifests, so a bundle/duplicate between two of those directories may be one Argo CD never sees';
 
 /**
  * An info for each git directory pattern of an ApplicationSet among `objects` that takes a
  * parameter of another generator (`{{.path.path}}/*` in a matrix): what it matches cannot be
- * told offline, so `argocd/task-ttl` and `argocd/namespace-missing` leave its generator out,
- * and say so here rather than pass in silence.
+ * told offline, so what reads the directories Argo CD syncs leaves its generator out, and says
+ * so here rather than pass in silence.
  *
  * @param locate Where a JSON pointer of an object is in its file.
+ * @param effects What leaving the generator out means for the command reporting it, each a
+ *   clause of the message ({@link TTL_UNEVALUATED}, {@link BUNDLES_UNEVALUATED}).
  */
 export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
   objects: readonly T[],
   locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
+  effects: readonly string[] = [TTL_UNEVALUATED],
 ): Diagnostic[] {
   return objects.flatMap((o) => {
     const apiVersion = o.object['apiVersion'];
@@ -335,7 +372,7 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
           severity: 'info',
           code: 'argocd/path-not-evaluated',
           path: d.pointer,
-          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for`,
+          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: ${effects.join('; ')}`,
           hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
           resource: {
             apiVersion,
@@ -353,6 +390,20 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
     );
   });
 }
+
+/**
+ * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`
+ * gives it (`{{.path.basename}}`, `{{path.basename}}`, their `Normalized` forms); `undefined`
+ * when another parameter is left, whose value cannot be told offline.
+ */
+export const resolvedNamespace = (namespace: string, dir: string): string | undefined => {
+  const basename = posix.basename(dir);
+  const resolved = namespace.replace(/\{\{\s*\.?path\.basename(Normalized)?\s*\}\}/g, (_, normalized) =>
+    normalized ? basename.replace(/[^a-zA-Z0-9-.]/g, '-').toLowerCase() : basename,
+  );
+  return resolved.includes('{{') ? undefined : resolved;
+};
+
 /** The paths the Argo CD objects among `objects` sync, each with who syncs it, for messages. */
 export const argoSyncs = (objects: readonly ObjectInFile[]) =>
   objects.flatMap((o) => {

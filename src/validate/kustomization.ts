@@ -3,7 +3,8 @@
  * kustomization file is never an object; each kustomization root (one not used as a resource by
  * another kustomization in the tree, which is what an Argo CD Application syncs) is its own
  * bundle, and its `resources` (files and directories, recursively) and `namespace` decide what
- * is in it. Manifests outside every kustomization form one more bundle, as before.
+ * is in it. Manifests outside every kustomization are bundled as the Argo CD objects of the run
+ * sync them, a bundle per app directory (see {@link byArgoCdApp}); those none syncs form one more.
  *
  * Only `resources` (and its deprecated alias `bases`) and `namespace` are evaluated. Every other
  * kustomize feature (patches, name prefixes and suffixes, labels, generators, components,
@@ -22,6 +23,15 @@ import { realpathSync, type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import {
+  appDirectoryOf,
+  argocdUnevaluatedPathDiagnostics,
+  argoSyncs,
+  BUNDLES_UNEVALUATED,
+  repositoryPath,
+  resolvedNamespace,
+  type SyncedPath,
+} from './argocd-paths.ts';
 import {
   type Diagnostic,
   escapePointer,
@@ -87,6 +97,12 @@ export interface Bundle {
    * reference names may be in one of them.
    */
   readonly unread?: readonly string[];
+  /**
+   * Loose manifests an Argo CD Application syncs as one app from `name`, its directory (see
+   * {@link byArgoCdApp}): who syncs it (`Argo CD ApplicationSet "examples"`). Absent for a
+   * kustomization root and for the manifests no Argo CD object of the run syncs.
+   */
+  readonly syncedBy?: readonly string[];
 }
 
 /** What {@link loadBundles} read. */
@@ -270,10 +286,125 @@ const withNamespace = (doc: LoadedDocument, namespace: string | undefined): Load
   return { ...doc, object: { ...doc.object, metadata: { ...metadata, namespace } } };
 };
 
+/** Sets `namespace` on a namespaced object that names none, as Argo CD's destination does. */
+const inDestination = (doc: LoadedDocument, namespace: string | undefined): LoadedDocument => {
+  const metadata = doc.object['metadata'];
+  if (
+    namespace === undefined ||
+    isClusterScoped(doc.object['kind']) ||
+    doc.object['kind'] === 'KelosConfig' ||
+    (metadata !== undefined && (typeof metadata !== 'object' || metadata === null)) ||
+    (metadata as Record<string, unknown> | undefined)?.['namespace']
+  )
+    return doc;
+  return { ...doc, object: { ...doc.object, metadata: { ...(metadata as object | undefined), namespace } } };
+};
+
+/**
+ * Manifests outside every kustomization, as the Argo CD objects of the run deploy them (`syncs`):
+ * a bundle per app directory that syncs some (an Application's path, the directories below it
+ * too when its directory source recurses; a directory an ApplicationSet's git directory generator
+ * generates an Application for), named by that directory as the paths given name it, its objects
+ * that name no namespace in its destination namespace, and one bundle (named `''`) of those no
+ * Argo CD object syncs. A file two apps sync is in both.
+ *
+ * Argo CD's paths are relative to the repository root: the nearest directory above with a `.git`
+ * (see {@link repositoryPath}), or the working directory `cwd` outside a repository; a path
+ * must name the directory whole. Only paths are compared, not `repoURL`.
+ *
+ * @param unread Files whose text did not parse: each stays with the bundle its directory is in.
+ */
+export function byArgoCdApp(
+  documents: readonly LoadedDocument[],
+  unread: readonly string[],
+  syncs: ReadonlyArray<SyncedPath & { readonly by: string }>,
+  cwd: string,
+): Bundle[] {
+  if (syncs.length === 0)
+    return [{ name: '', documents: [...documents], ...(unread.length > 0 && { unread: [...unread] }) }];
+  const roots = new Map<string, string | undefined>();
+  type App = { name: string; by: string; namespace: string | undefined };
+  const appsOfDir = new Map<string, App[]>();
+  /**
+   * The apps that sync `file`: each by its directory's name, who syncs it and its destination
+   * namespace (`undefined` when it names none, or one of parameters that cannot be told).
+   */
+  const appsOf = (file: string): App[] => {
+    if (file === '-') return [];
+    const local = dirname(file);
+    const known = appsOfDir.get(local);
+    if (known) return known;
+    const dir = repositoryPath(local, cwd, roots);
+    const segments = (d: string) => (d === '.' ? 0 : d.split('/').length);
+    const apps = dir.startsWith('../')
+      ? []
+      : syncs
+          .flatMap((s) => {
+            const app = appDirectoryOf(s, dir, true);
+            if (app === undefined) return [];
+            const abs = resolve(cwd, local, ...Array<string>(segments(dir) - segments(app)).fill('..'));
+            const namespace =
+              s.destination.namespace === undefined
+                ? undefined
+                : resolvedNamespace(s.destination.namespace, app);
+            return [{ name: isAbsolute(file) ? abs : relative(cwd, abs) || '.', by: s.by, namespace }];
+          })
+          // Two Argo CD objects syncing one directory: one bundle, both named.
+          .filter((a, i, all) => all.findIndex((b) => b.name === a.name && b.by === a.by) === i);
+    appsOfDir.set(local, apps);
+    return apps;
+  };
+  const apps = new Map<
+    string,
+    { documents: LoadedDocument[]; unread: string[]; by: Set<string>; namespaces: Set<string | undefined> }
+  >();
+  const outside: { documents: LoadedDocument[]; unread: string[] } = { documents: [], unread: [] };
+  /** The bundles `file` goes to: its apps', else the one outside. */
+  const homes = (file: string) => {
+    const found = appsOf(file);
+    if (found.length === 0) return [outside];
+    for (const { name, by, namespace } of found) {
+      const app = apps.get(name) ?? {
+        documents: [],
+        unread: [],
+        by: new Set<string>(),
+        namespaces: new Set(),
+      };
+      apps.set(name, app);
+      app.by.add(by);
+      app.namespaces.add(namespace);
+    }
+    return [...new Set(found.map(({ name }) => apps.get(name)!))];
+  };
+  for (const doc of documents) for (const home of homes(doc.file)) home.documents.push(doc);
+  for (const file of unread) for (const home of homes(file)) home.unread.push(file);
+  const out: Bundle[] = [...apps.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, app]) => ({
+      name,
+      // Argo CD puts an object that names no namespace in its destination's; two Argo CD objects
+      // that sync the directory into two namespaces leave it as written.
+      documents:
+        app.namespaces.size === 1
+          ? app.documents.map((d) => inDestination(d, [...app.namespaces][0]))
+          : app.documents,
+      ...(app.unread.length > 0 && { unread: app.unread }),
+      syncedBy: [...app.by],
+    }));
+  if (out.length === 0 || outside.documents.length > 0 || outside.unread.length > 0)
+    out.push({
+      name: '',
+      documents: outside.documents,
+      ...(outside.unread.length > 0 && { unread: outside.unread }),
+    });
+  return out;
+}
+
 /**
  * Loads files, directories and `-` as bundles. A directory is searched for kustomizations; a
  * kustomization file given by name makes its directory a root; other files, and manifests found
- * outside every kustomization, form the loose bundle.
+ * outside every kustomization, are bundled by the Argo CD app directory that syncs them, else
+ * form the loose bundle.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
  * @throws Error naming the path when a path does not exist or cannot be read.
@@ -500,8 +631,12 @@ export async function loadBundles(
     const result = await loadManifestPaths(looseFiles, readStdin, cwd, new Set(looseFromScan));
     files.push(...result.files);
     diagnostics.push(...result.diagnostics);
-    const unread = unreadFiles(result.diagnostics);
-    bundles.push({ name: '', documents: result.documents, ...(unread.length > 0 && { unread }) });
+    // Argo CD objects anywhere in the run say which directories deploy apart, in a kustomization too.
+    const objects = [...bundles.flatMap((b) => b.documents), ...result.documents];
+    diagnostics.push(
+      ...argocdUnevaluatedPathDiagnostics(objects, (o, pointer) => o.locate(pointer), [BUNDLES_UNEVALUATED]),
+    );
+    bundles.push(...byArgoCdApp(result.documents, unreadFiles(result.diagnostics), argoSyncs(objects), cwd));
   }
   if (diagnostics.length === 0 && bundles.every((b) => b.documents.length === 0)) {
     // Files found under directories, none with an object: not a mistake to warn about (a tree of

@@ -396,7 +396,7 @@ export function checkReferences(
       hint:
         dirname(first.file) === dirname(doc.file)
           ? 'object names must be unique per kind and namespace; rename or remove one of them'
-          : `object names must be unique per kind and namespace in one bundle; if ${dirname(first.file)}/ and ${dirname(doc.file)}/ are deployed apart (an Argo CD Application each), give each a kustomization.yaml, which makes it a bundle of its own, or validate them one at a time; else rename or remove one of them`,
+          : `object names must be unique per kind and namespace in one bundle; if ${dirname(first.file)}/ and ${dirname(doc.file)}/ are deployed apart (an Argo CD Application each), validate them with the Application or ApplicationSet that syncs them (name its file too), which makes each directory it syncs a bundle of its own, or give each a kustomization.yaml; else rename or remove one of them`,
     });
   }
 

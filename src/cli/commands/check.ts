@@ -43,8 +43,10 @@ import {
 import { summaryLine } from '../../policy/reporters/common.ts';
 import {
   argocdUnevaluatedPathDiagnostics,
+  BUNDLES_UNEVALUATED,
   repositoryPath,
   repositoryRoot,
+  TTL_UNEVALUATED,
 } from '../../validate/argocd-paths.ts';
 import {
   type Diagnostic,
@@ -95,6 +97,14 @@ const inNamespace = (doc: LoadedDocument, namespace: string | undefined): Loaded
   return { ...doc, object: { ...doc.object, metadata: { ...metadata, namespace } } };
 };
 
+/** Each object of `bundles` once (a file two bundles hold is in both), with its document. */
+const objectsOf = (bundles: readonly Bundle[]) =>
+  [...new Set(bundles.flatMap((b) => b.documents))].map((doc) => ({
+    object: doc.object,
+    file: doc.file,
+    doc,
+  }));
+
 /**
  * `argocd/task-ttl` on manifests, as synth reports it on what it writes: a Task with a TTL in a
  * directory an Argo CD Application or ApplicationSet among the paths (or `--beside` them) syncs
@@ -110,7 +120,8 @@ const taskTtlUnderArgoCd = async (
   const roots = new Map<string, string | undefined>();
   const objects = [
     ...bundles.flatMap((b) =>
-      b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc, root: b.name })),
+      // A loose manifest an Argo CD app syncs lies in its own directory, as one outside any.
+      b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc, root: b.syncedBy ? '' : b.name })),
     ),
     // Beside the paths, only the Argo CD objects count: their Tasks are not checked here.
     ...beside.flatMap((b) =>
@@ -163,7 +174,7 @@ const namespacesNotCreated = (
   const placed = (b: Bundle) => b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc }));
   type Placed = ReturnType<typeof placed>[number];
   const groups = bundles.flatMap((b) => {
-    if (b.name !== '')
+    if (b.name !== '' && b.syncedBy === undefined)
       return [
         {
           label: `kustomization ${b.name}`,
@@ -422,20 +433,25 @@ export const checkCommand: CommandFactory = (io, done) =>
         const rules = reports[0]?.rules ?? checkDocuments([], config).rules;
         // Manifests that do not parse are reported with the policy findings: they were not checked.
         const ttl = await taskTtlUnderArgoCd(input.bundles, besideBundles, io.cwd);
+        // The loader says when an ApplicationSet leaves loose manifests unbundled by its directories.
+        const unbundled = input.diagnostics.some((d) => d.code === 'argocd/path-not-evaluated');
         report = withFindings(
           {
             diagnostics: [
-              ...input.diagnostics,
+              ...input.diagnostics.filter((d) => d.code !== 'argocd/path-not-evaluated'),
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
               ...ttl,
               ...namespacesNotCreated(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
-              // Beside the paths too: an ApplicationSet there leaves the paths' directories unjudged.
+              // Among the paths, one info says both what the rules and the bundles leave out.
               ...argocdUnevaluatedPathDiagnostics(
-                [...input.bundles, ...besideBundles].flatMap((b) =>
-                  b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc })),
-                ),
+                objectsOf(input.bundles),
                 (o, pointer) => o.doc.locate(pointer),
+                unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
+              ),
+              // Beside the paths too: an ApplicationSet there leaves the paths' directories unjudged.
+              ...argocdUnevaluatedPathDiagnostics(objectsOf(besideBundles), (o, pointer) =>
+                o.doc.locate(pointer),
               ),
             ],
             suppressions: reports.flatMap((r) => r.suppressions),

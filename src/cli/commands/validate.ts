@@ -169,7 +169,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     // help says what the flag does: no flag can know the namespace a later apply picks.
     .option(
       '-n, --namespace <namespace>',
-      'namespace of the objects that set no metadata.namespace (and are in no kustomization that sets one): their references resolve and duplicates collide there, and a reference outside the bundle must exist there (default: "default", where such a reference is said to be needed in whatever namespace the object is applied to)',
+      'namespace of the objects that set no metadata.namespace (and are in no kustomization, nor Argo CD app directory, that sets one): their references resolve and duplicates collide there, and a reference outside the bundle must exist there (default: "default", where such a reference is said to be needed in whatever namespace the object is applied to)',
     )
     .option(
       '-c, --config <file>',

@@ -111,7 +111,7 @@ describe('kelos program', () => {
     expect(code).toBe(0);
     const help = stdout.replace(/\s+/g, ' ');
     expect(help).toContain(
-      '-n, --namespace <namespace> namespace of the objects that set no metadata.namespace (and are in no kustomization that sets one): their references resolve and duplicates collide there, and a reference outside the bundle must exist there (default: "default", where such a reference is said to be needed in whatever namespace the object is applied to)',
+      '-n, --namespace <namespace> namespace of the objects that set no metadata.namespace (and are in no kustomization, nor Argo CD app directory, that sets one): their references resolve and duplicates collide there, and a reference outside the bundle must exist there (default: "default", where such a reference is said to be needed in whatever namespace the object is applied to)',
     );
     expect(help).not.toContain('unless kubectl -n');
   });

@@ -214,7 +214,7 @@ describe('checkReferences', () => {
     expect(checkReferences(documents, {}).map((d) => [d.source?.file, d.hint])).toEqual([
       [
         'manifests/02-workspace/secret.yaml',
-        'object names must be unique per kind and namespace in one bundle; if manifests/01-simple-task/ and manifests/02-workspace/ are deployed apart (an Argo CD Application each), give each a kustomization.yaml, which makes it a bundle of its own, or validate them one at a time; else rename or remove one of them',
+        'object names must be unique per kind and namespace in one bundle; if manifests/01-simple-task/ and manifests/02-workspace/ are deployed apart (an Argo CD Application each), validate them with the Application or ApplicationSet that syncs them (name its file too), which makes each directory it syncs a bundle of its own, or give each a kustomization.yaml; else rename or remove one of them',
       ],
       [
         'manifests/02-workspace/ws-copy.yaml',

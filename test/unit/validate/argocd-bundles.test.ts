@@ -1,0 +1,224 @@
+/**
+ * Loose manifests bundled as Argo CD syncs them: upstream's examples moved into a GitOps
+ * repository as `manifests/<example>/*.yaml`, with the Applications or ApplicationSet that sync
+ * them, validated and checked by the real CLI on real files in a real git repository.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { loadBundles } from '../../../src/validate/kustomization.ts';
+import { kelos } from './run-cli.ts';
+
+const EXAMPLES = '/work/shared/compat/kelos-examples';
+const noStdin = async () => '';
+
+let dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+/**
+ * A repository (`git init`, unless `git: false`) holding upstream's examples under `manifests/`
+ * and the files `extra` names, `{path: text}`.
+ */
+const repository = (extra: Record<string, string>, options: { git?: boolean } = {}): string => {
+  const root = mkdtempSync(join(tmpdir(), 'kelos-argo-bundles-'));
+  dirs.push(root);
+  if (options.git !== false) execFileSync('git', ['init', '-q', root]);
+  for (const example of readdirSync(EXAMPLES))
+    cpSync(join(EXAMPLES, example), join(root, 'manifests', example), { recursive: true });
+  for (const [path, text] of Object.entries(extra)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+};
+
+const applicationSet = (path: string, namespace = '{{path.basename}}') => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: examples
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - git:
+        repoURL: https://github.com/my-org/gitops.git
+        revision: HEAD
+        directories:
+          - path: '${path}'
+  template:
+    metadata:
+      name: '{{.path.basename}}'
+    spec:
+      project: default
+      source:
+        repoURL: https://github.com/my-org/gitops.git
+        targetRevision: HEAD
+        path: '{{.path.path}}'
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: '${namespace}'
+      syncPolicy:
+        syncOptions: [CreateNamespace=true]
+`;
+
+const application = (name: string, path: string, recurse: boolean) => `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ${name}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: https://github.com/my-org/gitops.git
+    targetRevision: HEAD
+    path: ${path}
+${recurse ? '    directory:\n      recurse: true\n' : ''}  destination:
+    server: https://kubernetes.default.svc
+    namespace: examples
+  syncPolicy:
+    syncOptions: [CreateNamespace=true]
+`;
+
+interface Finding {
+  code: string;
+  severity: string;
+  message: string;
+  path: string;
+  source?: { file: string };
+}
+
+/** The findings of `kelos <command> <paths> --format json` in `cwd`, and its exit code. */
+const run = async (command: 'validate' | 'check', paths: string[], cwd: string) => {
+  const result = await kelos([command, ...paths, '--format', 'json'], { cwd });
+  expect(result.stderr).toBe('');
+  return { code: result.code, found: (JSON.parse(result.stdout) as { diagnostics: Finding[] }).diagnostics };
+};
+
+const codes = (found: readonly Finding[], prefix: string) =>
+  found.filter((d) => d.code.startsWith(prefix)).map((d) => `${d.source?.file}: ${d.code}`);
+
+describe('loose manifests bundled by the Argo CD objects that sync them', () => {
+  test('an ApplicationSet over manifests/* makes each example directory its own bundle: no bundle/duplicate between them', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*') });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    // Each app deploys into its own namespace ({{.path.basename}}): nothing two apps share.
+    expect(codes(found, 'bundle/')).toStrictEqual([
+      // 10 and 17 both name namespace "default" themselves: two Applications own that Workspace.
+      'manifests/17-taskspawner-ci-remediation/taskspawner.yaml: bundle/shared',
+    ]);
+    // An object that names no namespace is read where Argo CD puts it: its destination's.
+    expect(
+      found.find(
+        (d) =>
+          d.code === 'ref/secret-external' && d.source?.file === 'manifests/06-fork-workflow/workspace.yaml',
+      )?.message,
+    ).toContain('namespace "06-fork-workflow"');
+
+    const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
+    expect(loaded.bundles.map((b) => [b.name, b.syncedBy])).toStrictEqual([
+      ...readdirSync(EXAMPLES)
+        .sort()
+        .map((example) => [`manifests/${example}`, ['Argo CD ApplicationSet "examples"']]),
+      // The ApplicationSet itself: synced by no Application of the run.
+      ['', undefined],
+    ]);
+  });
+
+  test('one destination namespace for every app: the apps fight over the Secrets they both define (bundle/conflict), not bundle/duplicate', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*', 'kelos') });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(codes(found, 'bundle/duplicate')).toStrictEqual([]);
+    expect(codes(found, 'bundle/conflict')).toContain(
+      'manifests/05-task-with-agentconfig/github-token-secret.yaml: bundle/conflict',
+    );
+  });
+
+  test('without an Argo CD object the loose manifests stay one bundle, as before', async () => {
+    const root = repository({});
+    const { found, code } = await run('validate', ['manifests/'], root);
+    expect(codes(found, 'bundle/duplicate')).toContain(
+      'manifests/05-task-with-agentconfig/github-token-secret.yaml: bundle/duplicate',
+    );
+    expect(found.find((d) => d.code === 'bundle/duplicate')?.message).toMatch(/is defined twice/);
+    expect(code).toBe(2);
+    const loaded = await loadBundles(['manifests/'], noStdin, root);
+    expect(loaded.bundles.map((b) => b.name)).toStrictEqual(['']);
+  });
+
+  test('an Application whose directory source recurses over manifests/ syncs every example as one bundle', async () => {
+    const root = repository({ 'argocd/examples.yaml': application('examples', 'manifests', true) });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(codes(found, 'bundle/duplicate')).toContain(
+      'manifests/05-task-with-agentconfig/github-token-secret.yaml: bundle/duplicate',
+    );
+    const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
+    expect(loaded.bundles.map((b) => [b.name, b.syncedBy])).toStrictEqual([
+      ['manifests', ['Argo CD Application "examples"']],
+      ['', undefined],
+    ]);
+  });
+
+  test('an Application over manifests/ that does not recurse syncs none of the example directories: they stay outside', async () => {
+    const root = repository({
+      'argocd/examples.yaml': application('examples', 'manifests', false),
+      'argocd/simple.yaml': application('simple', 'manifests/01-simple-task', false),
+    });
+    const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
+    expect(loaded.bundles.map((b) => b.name)).toStrictEqual(['manifests/01-simple-task', '']);
+    expect(
+      loaded.bundles[1]?.documents.some((d) => d.file === 'manifests/02-task-with-workspace/workspace.yaml'),
+    ).toBe(true);
+  });
+
+  test('a kustomization root stays its own bundle, whatever the ApplicationSet', async () => {
+    const root = repository({
+      'argocd/examples.yaml': applicationSet('manifests/*'),
+      'manifests/02-task-with-workspace/kustomization.yaml':
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [workspace.yaml, task.yaml]\n',
+    });
+    const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
+    const kustomized = loaded.bundles.find((b) => b.name === 'manifests/02-task-with-workspace');
+    expect(kustomized?.syncedBy).toBeUndefined();
+    expect(kustomized?.documents.map((d) => d.file)).toStrictEqual([
+      'manifests/02-task-with-workspace/workspace.yaml',
+      'manifests/02-task-with-workspace/task.yaml',
+    ]);
+    expect(loaded.bundles.filter((b) => b.syncedBy).length).toBe(readdirSync(EXAMPLES).length - 1);
+  });
+
+  test('outside a git repository, Argo CD paths are read relative to the working directory', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*') }, { git: false });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(codes(found, 'bundle/duplicate')).toStrictEqual([]);
+    // From the directory above, manifests/* names no directory it reads.
+    const above = await run('validate', [join(root, 'manifests'), join(root, 'argocd')], dirname(root));
+    expect(codes(above.found, 'bundle/duplicate').length).toBeGreaterThan(0);
+  });
+
+  test('a directory pattern of generator parameters keeps the loose manifests one bundle, and an info says so', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('{{.cluster}}/*') });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(codes(found, 'bundle/duplicate').length).toBeGreaterThan(0);
+    expect(
+      found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.severity, d.path, d.message]),
+    ).toStrictEqual([
+      [
+        'info',
+        '/spec/generators/0/git/directories/0/path',
+        'ApplicationSet "examples" generates Applications from the git directories "{{.cluster}}/*", a template of generator parameters that cannot be told offline: the manifests outside every kustomization that it may sync are not bundled by the directories it syncs: they stay in one bundle with the other loose manifests, so a bundle/duplicate between two of those directories may be one Argo CD never sees',
+      ],
+    ]);
+    // kelos check says it once, with what its own rules leave out.
+    const check = await run('check', ['manifests/', 'argocd/'], root);
+    expect(
+      check.found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => d.message),
+    ).toStrictEqual([
+      'ApplicationSet "examples" generates Applications from the git directories "{{.cluster}}/*", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for; the manifests outside every kustomization that it may sync are not bundled by the directories it syncs: they stay in one bundle with the other loose manifests, so a bundle/duplicate between two of those directories may be one Argo CD never sees',
+    ]);
+  });
+});
