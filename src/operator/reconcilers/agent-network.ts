@@ -41,6 +41,13 @@ export const NETWORK_CONTROLLER = 'agent-network';
 /** Namespace and name of the EndpointSlice of the `kubernetes` Service (named after it). */
 export const API_SERVER_SLICE = { namespace: 'default', name: 'kubernetes' } as const;
 
+/** The cluster ranges the admin sets so agents cannot reach in-cluster addresses. */
+const RANGES = [
+  { field: 'podCIDRs', what: 'Pods' },
+  { field: 'serviceCIDRs', what: 'Services' },
+  { field: 'nodeCIDRs', what: 'nodes' },
+] as const;
+
 /** How long the API server's addresses are reused before they are read again. */
 const API_SERVER_TTL_MS = 60_000;
 
@@ -102,8 +109,44 @@ export class AgentNetworkReconciler {
     { readonly admin: AdminConfig; readonly inputs: string; readonly state: NetworkState }
   >();
 
+  /** The admin config last told about the cluster ranges it leaves open. */
+  #rangesToldFor: AdminConfig | undefined;
+  /** Whether the last read found no API server address (said once per change). */
+  #apiServerUnknown = false;
+
   constructor(opts: AgentNetworkOptions) {
     this.#o = opts;
+  }
+
+  /**
+   * Warns, once per admin config and once per change of the API server's addresses, about what
+   * the policies cannot keep agents from: without the cluster's ranges the render blocks only
+   * link-local addresses and the API server, so in-cluster Pods, Services and nodes stay
+   * reachable on the egress ports, and nothing else would tell the admin.
+   */
+  #tellWhatIsOpen(admin: AdminConfig, apiServer: readonly string[]): void {
+    if (this.#rangesToldFor !== admin) {
+      this.#rangesToldFor = admin;
+      const unset = RANGES.filter((r) => !admin.network?.[r.field]?.length);
+      if (unset.length) {
+        this.#o.log.warn('Agent NetworkPolicies leave cluster ranges open', {
+          unset: unset.map((r) => `KelosConfig spec.networkIsolation.${r.field}`),
+          reason: `agent Pods may reach the cluster's ${unset.map((r) => r.what).join(', ')} on their egress ports (443 unless egressPorts says otherwise): set the cluster's ranges in the KelosConfig`,
+        });
+      }
+    }
+    const unknown = apiServer.length === 0;
+    if (unknown === this.#apiServerUnknown) return;
+    this.#apiServerUnknown = unknown;
+    if (unknown) {
+      this.#o.log.warn('Agent NetworkPolicies cannot exclude the API server', {
+        endpointSlice: `${API_SERVER_SLICE.namespace}/${API_SERVER_SLICE.name}`,
+        reason:
+          "the EndpointSlice of the kubernetes Service is missing or lists no address; agent Pods may reach the API server unless KelosConfig spec.networkIsolation's nodeCIDRs or blockedCIDRs cover it",
+      });
+    } else {
+      this.#o.log.info('Agent NetworkPolicies exclude the API server again', { addresses: apiServer });
+    }
   }
 
   /** The namespace's NetworkPolicies from the cache (ours and others). */
@@ -187,9 +230,9 @@ export class AgentNetworkReconciler {
     const isolation = admin.network;
     const workspaces = o.workspaces.list(namespace);
     const agentConfigs = o.agentConfigs.list(namespace);
-    const apiServerAddresses = isolationDisabled(isolation, namespace)
-      ? []
-      : await this.#apiServerAddresses();
+    const disabled = isolationDisabled(isolation, namespace);
+    const apiServerAddresses = disabled ? [] : await this.#apiServerAddresses();
+    if (!disabled) this.#tellWhatIsOpen(admin, apiServerAddresses);
     // Everything the render reads and every policy it is compared with, by version (the admin
     // config is resolved anew when its KelosConfig changes): when none changed since the last
     // ensure that found the policies in place, they still are.

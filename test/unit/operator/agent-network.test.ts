@@ -9,7 +9,7 @@ import type { AgentConfig, KelosConfig, Task, Workspace } from '../../../src/api
 import type { K8sType } from '../../../src/api/k8s/index.ts';
 import type { ApiObject } from '../../../src/kube/client.ts';
 import { Informer } from '../../../src/kube/informer.ts';
-import { silentLogger } from '../../../src/kube/log.ts';
+import { createLogger, type Logger, silentLogger } from '../../../src/kube/log.ts';
 import { type AdminConfig, resolveAdminConfig } from '../../../src/operator/admin-config.ts';
 import type { CachedPod } from '../../../src/operator/children.ts';
 import { AgentNetworkReconciler, API_SERVER_SLICE } from '../../../src/operator/reconcilers/agent-network.ts';
@@ -20,15 +20,20 @@ import { FakeKube } from '../../support/fake-kube.ts';
 type NetworkPolicy = K8sType<'NetworkPolicy'> & ApiObject;
 const NS = 'team';
 
-async function setup(admin: { current: AdminConfig }) {
+const apiServerSlice = {
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  metadata: { name: API_SERVER_SLICE.name, namespace: API_SERVER_SLICE.namespace },
+  endpoints: [{ addresses: ['10.0.0.1'] }],
+} as ApiObject;
+
+async function setup(
+  admin: { current: AdminConfig },
+  o: { slice?: boolean; log?: Logger; clock?: { now: () => number } } = {},
+) {
   const kube = new FakeKube();
-  await kube.create(Resources.EndpointSlice, {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: API_SERVER_SLICE.name, namespace: API_SERVER_SLICE.namespace },
-    endpoints: [{ addresses: ['10.0.0.1'] }],
-  } as ApiObject);
-  const base = { client: kube, log: silentLogger };
+  if (o.slice !== false) await kube.create(Resources.EndpointSlice, apiServerSlice);
+  const base = { client: kube, log: o.log ?? silentLogger };
   const informers = {
     tasks: new Informer<Task>({ ...base, type: Resources.Task }),
     pods: new Informer<CachedPod>({ ...base, type: Resources.Pod }),
@@ -43,7 +48,7 @@ async function setup(admin: { current: AdminConfig }) {
     ...base,
     ...informers,
     admin: () => admin.current,
-    clock: { now: () => Date.now() } as never,
+    clock: (o.clock ?? { now: () => Date.now() }) as never,
   });
   const applies = () => kube.calls.filter((c) => c.verb === 'apply').length;
   /** The policy as the cache shows it, once it shows `rv` or later than `after`. */
@@ -113,5 +118,86 @@ describe('AgentNetworkReconciler.ensure', () => {
     } as unknown as KelosConfig);
     await env.network.ensure(NS);
     expect(env.applies()).toBe(3);
+  });
+
+  it('warns once per admin config about the cluster ranges it leaves open, naming the fields', async () => {
+    const lines: string[] = [];
+    const admin = { current: resolveAdminConfig(undefined) };
+    const env = await setup(admin, { log: createLogger({ write: (l) => lines.push(l) }) });
+    stop = env.stop;
+    const warned = () =>
+      lines
+        .map((l) => JSON.parse(l) as { level: string; msg: string; unset?: string[]; reason?: string })
+        .filter((l) => l.msg === 'Agent NetworkPolicies leave cluster ranges open');
+    for (let i = 0; i < 3; i++) await env.network.ensure(NS);
+    expect(warned()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        unset: [
+          'KelosConfig spec.networkIsolation.podCIDRs',
+          'KelosConfig spec.networkIsolation.serviceCIDRs',
+          'KelosConfig spec.networkIsolation.nodeCIDRs',
+        ],
+        reason:
+          "agent Pods may reach the cluster's Pods, Services, nodes on their egress ports (443 unless egressPorts says otherwise): set the cluster's ranges in the KelosConfig",
+      }),
+    ]);
+    const config = (networkIsolation: Record<string, string[]>) =>
+      resolveAdminConfig({
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'KelosConfig',
+        metadata: { name: 'kelos' },
+        spec: { networkIsolation },
+      } as unknown as KelosConfig);
+    admin.current = config({ podCIDRs: ['10.244.0.0/16'] });
+    await env.network.ensure(NS);
+    expect(warned().at(-1)?.unset).toEqual([
+      'KelosConfig spec.networkIsolation.serviceCIDRs',
+      'KelosConfig spec.networkIsolation.nodeCIDRs',
+    ]);
+    admin.current = config({
+      podCIDRs: ['10.244.0.0/16'],
+      serviceCIDRs: ['10.96.0.0/12'],
+      nodeCIDRs: ['192.168.0.0/16'],
+    });
+    await env.network.ensure(NS);
+    expect(warned()).toHaveLength(2);
+  });
+
+  it('warns when the API server has no address to exclude, and says so when it has one again', async () => {
+    const lines: string[] = [];
+    let now = Date.now();
+    const env = await setup(
+      { current: resolveAdminConfig(undefined) },
+      { slice: false, log: createLogger({ write: (l) => lines.push(l) }), clock: { now: () => now } },
+    );
+    stop = env.stop;
+    const about = () =>
+      lines
+        .map(
+          (l) =>
+            JSON.parse(l) as { level: string; msg: string; endpointSlice?: string; addresses?: string[] },
+        )
+        .filter((l) => l.msg.includes('the API server'));
+    await env.network.ensure(NS);
+    await env.network.ensure(NS);
+    expect(about()).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        msg: 'Agent NetworkPolicies cannot exclude the API server',
+        endpointSlice: 'default/kubernetes',
+      }),
+    ]);
+    await env.kube.create(Resources.EndpointSlice, apiServerSlice);
+    now += 61_000;
+    await env.network.ensure(NS);
+    expect(about().at(-1)).toEqual(
+      expect.objectContaining({
+        level: 'info',
+        msg: 'Agent NetworkPolicies exclude the API server again',
+        addresses: ['10.0.0.1'],
+      }),
+    );
+    expect(about()).toHaveLength(2);
   });
 });
