@@ -9,6 +9,7 @@
  */
 import { Command, Option } from 'commander';
 import { VERSION_ANNOTATION, VERSION_LABEL } from '../../api/version.ts';
+import { generateCrds } from '../../crd/generate.ts';
 import { ApiError, type ApiObject } from '../../kube/client.ts';
 import { CRD, DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
 import type { ClusterFlags } from '../cluster/connection.ts';
@@ -29,8 +30,8 @@ type Deployment = ApiObject & {
   status?: { readyReplicas?: number };
 };
 
-/** The CRD whose annotation stands for all of them (every CRD is generated with the same one). */
-const TASKS_CRD = 'tasks.kelos.dev';
+/** The names of the CRDs this package ships, each of which `kelos version` reads. */
+const crdNames = (): string[] => generateCrds().map((crd) => crd.metadata.name);
 
 /** The tag of an image reference (`repo:tag`, `repo@sha256:…` gives the digest). */
 export const imageTag = (image: string): string => {
@@ -64,6 +65,44 @@ export const operatorVersion = (labels: Readonly<Record<string, string>> | undef
 export const UNVERSIONED_CRDS = `no ${VERSION_ANNOTATION} annotation: Kelos-TS 0.1.0 or older, or upstream Kelos, whose CRDs carry none`;
 
 /**
+ * The Kelos CRDs as found in the cluster, by name: the `kelos.dev/version` annotation, `null`
+ * for a CRD without one, `undefined` for one not installed.
+ */
+export type FoundCrds = ReadonlyArray<readonly [name: string, version: string | null | undefined]>;
+
+/** CRDs that disagree with one another, as {@link versionMismatch} names them. */
+export interface MixedCrds {
+  /** Each version with the CRDs that carry it, e.g. `0.2.0 on tasks.kelos.dev; not installed: …`. */
+  readonly mixed: string;
+  /** The versions found, to tell a cluster ahead of the client. */
+  readonly versions: readonly string[];
+}
+
+/**
+ * What the Kelos CRDs' versions come to: none installed (`undefined`), one version for all
+ * (`null` for none on every one), or, when they differ from one another or some are missing
+ * (a half-applied install or upgrade), which CRD carries which version. The CRDs are written
+ * and applied together, so one disagreeing is never the version of the others.
+ */
+export const crdVersions = (found: FoundCrds): string | null | undefined | MixedCrds => {
+  const installed = found.filter(([, v]) => v !== undefined);
+  if (installed.length === 0) return undefined;
+  const distinct = [...new Set(found.map(([, v]) => v))];
+  if (distinct.length === 1) return distinct[0];
+  // The version most CRDs carry first, the ones that lag behind after it, the missing last.
+  const groups = distinct
+    .map((v) => [v, found.filter(([, w]) => w === v).map(([name]) => name)] as const)
+    .sort(([v, a], [w, b]) => (v === undefined ? 1 : 0) - (w === undefined ? 1 : 0) || b.length - a.length)
+    .map(([v, names]) =>
+      v === undefined ? `not installed: ${names.join(', ')}` : `${v ?? 'no version'} on ${names.join(', ')}`,
+    );
+  return {
+    mixed: groups.join('; '),
+    versions: distinct.filter((v): v is string => typeof v === 'string'),
+  };
+};
+
+/**
  * How to bring an older cluster to the client's version, by either install path: this CLI's
  * `kelos install`, or, where Argo CD syncs the install, the GitOps repository's kelos-ts.
  */
@@ -79,22 +118,27 @@ const UPGRADE =
 export const versionMismatch = (
   client: string,
   operator: string | undefined,
-  crds: string | null | undefined,
+  crds: string | null | undefined | MixedCrds,
 ): string | undefined => {
+  const mixed = crds !== null && typeof crds === 'object' ? crds : undefined;
   const differing = [
     ...(operator !== undefined && operator !== client ? [`operator ${operator}`] : []),
     ...(crds === null ? [`CRDs of no known version (${UNVERSIONED_CRDS})`] : []),
     ...(typeof crds === 'string' && crds !== client ? [`CRDs ${crds}`] : []),
+    ...(mixed ? [`CRDs of different versions (${mixed.mixed})`] : []),
   ];
   if (differing.length === 0) return undefined;
   // A cluster ahead of the client is not upgraded by this CLI's install: it would downgrade it.
-  const ahead = [operator, crds].find((v) => typeof v === 'string' && isNewerVersion(v, client));
+  const ahead = [operator, ...(mixed ? mixed.versions : [crds])].find(
+    (v) => typeof v === 'string' && isNewerVersion(v, client),
+  );
   if (ahead) {
     return `version mismatch: client ${client}, ${differing.join(', ')}; the cluster runs a newer Kelos than this CLI: use the CLI of its version (\`npx kelos-ts@${ahead}\`); \`kelos install\` of this CLI would downgrade it`;
   }
-  // The CLI of CRDs of no known version cannot be named: upgrading is the way.
+  // The CLI of CRDs of no known version, or of CRDs of several, cannot be named: upgrading
+  // (which applies every CRD) is the way.
   const orOlderCli =
-    crds === null ? '' : " or use the CLI of the cluster's version (`npx kelos-ts@<version>`)";
+    crds === null || mixed ? '' : " or use the CLI of the cluster's version (`npx kelos-ts@<version>`)";
   return `version mismatch: client ${client}, ${differing.join(', ')}; ${UPGRADE}${orOlderCli}`;
 };
 
@@ -114,8 +158,8 @@ export const versionCommand: CommandFactory = (io, done) => {
     let problem: string | undefined;
     let crdVersion: string | undefined;
     let crdProblem: string | undefined;
-    /** The CRDs are installed without a version annotation. */
-    let unversioned = false;
+    /** What the CRDs' versions come to, for the mismatch. */
+    let crds: ReturnType<typeof crdVersions>;
     if (!flags.client) {
       const namespace = flags.namespace ?? INSTALL_DEFAULTS.namespace;
       let cluster: Awaited<ReturnType<typeof connect>> | undefined;
@@ -147,13 +191,22 @@ export const versionCommand: CommandFactory = (io, done) => {
         }
         if (reachable) {
           try {
-            const crd = await cluster.client.get(CRD, undefined, TASKS_CRD);
-            crdVersion = crd?.metadata.annotations?.[VERSION_ANNOTATION];
-            if (!crd) crdProblem = 'not installed (run kelos install)';
-            else if (!crdVersion) {
-              unversioned = true;
-              crdProblem = `unknown (${UNVERSIONED_CRDS})`;
-            }
+            // Each by name (`get` is the grant `kelos version` needs, not `list`), together.
+            const kube = cluster.client;
+            const found = await Promise.all(
+              crdNames().map(async (name) => {
+                const crd = await kube.get(CRD, undefined, name);
+                return [
+                  name,
+                  crd ? (crd.metadata.annotations?.[VERSION_ANNOTATION] ?? null) : undefined,
+                ] as const;
+              }),
+            );
+            crds = crdVersions(found);
+            if (crds === undefined) crdProblem = 'not installed (run kelos install)';
+            else if (crds === null) crdProblem = `unknown (${UNVERSIONED_CRDS})`;
+            else if (typeof crds === 'string') crdVersion = crds;
+            else crdProblem = `mixed, a half-applied install or upgrade: ${crds.mixed}`;
           } catch (err) {
             crdProblem = `unknown: ${explainError(err, cluster)}`;
           }
@@ -164,7 +217,7 @@ export const versionCommand: CommandFactory = (io, done) => {
         cluster?.close();
       }
     }
-    const mismatch = versionMismatch(client, operator?.version, unversioned ? null : crdVersion);
+    const mismatch = versionMismatch(client, operator?.version, crds);
     if (flags.output === 'json' || flags.output === 'yaml') {
       const doc = {
         clientVersion: client,

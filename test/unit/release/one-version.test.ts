@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { KELOS_VERSION, VERSION_ANNOTATION, VERSION_LABEL } from '../../../src/api/version.ts';
-import { operatorVersion, versionMismatch } from '../../../src/cli/commands/version.ts';
+import { crdVersions, operatorVersion, versionMismatch } from '../../../src/cli/commands/version.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { isNewerVersion } from '../../../src/cli/version.ts';
@@ -153,6 +153,44 @@ describe('kelos version compares what it finds', () => {
     // CRDs without a version annotation (0.1.0, upstream) differ from every client.
     expect(versionMismatch('0.2.0', undefined, null)).toMatch(
       /^version mismatch: client 0\.2\.0, CRDs of no known version \(no kelos\.dev\/version annotation: .*\); upgrade the cluster with `kelos install`/,
+    );
+  });
+
+  test('CRDs that disagree with one another are named by version, the missing last; a newer one among them is a cluster ahead', () => {
+    expect(
+      crdVersions([
+        ['a', '0.2.0'],
+        ['b', '0.2.0'],
+      ]),
+    ).toBe('0.2.0');
+    expect(
+      crdVersions([
+        ['a', null],
+        ['b', null],
+      ]),
+    ).toBeNull();
+    expect(
+      crdVersions([
+        ['a', undefined],
+        ['b', undefined],
+      ]),
+    ).toBeUndefined();
+    const mixed = crdVersions([
+      ['a', undefined],
+      ['b', '0.1.0'],
+      ['c', '0.2.0'],
+      ['d', '0.2.0'],
+      ['e', null],
+    ]);
+    expect(mixed).toEqual({
+      mixed: '0.2.0 on c, d; 0.1.0 on b; no version on e; not installed: a',
+      versions: ['0.1.0', '0.2.0'],
+    });
+    expect(versionMismatch('0.2.0', undefined, mixed)).toMatch(
+      /^version mismatch: client 0\.2\.0, CRDs of different versions \(0\.2\.0 on c, d; .*\); upgrade the cluster with `kelos install`.*commit dist\/$/,
+    );
+    expect(versionMismatch('0.1.0', undefined, mixed)).toMatch(
+      /newer Kelos than this CLI: use the CLI of its version \(`npx kelos-ts@0\.2\.0`\)/,
     );
   });
 
