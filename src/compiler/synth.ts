@@ -583,15 +583,25 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
   // differently would have their Argo CD Applications fight over it.
   // One app cannot conflict with itself: no view of its objects is built on that path.
   if (apps.length > 1) {
-    const bundles = apps.map((a) => ({
-      name: a.dir,
-      documents: a.objects.map((o) => ({
-        object: o.object,
-        file: o.file,
-        line: renderingOf(o)?.firstLine ?? 1,
-        ...(o.site && { writtenAt: o.site }),
-      })),
-    }));
+    const bundles = apps.map((a) => {
+      const byFile = new Map(a.files.map((f) => [f.path, f.content]));
+      return {
+        name: a.dir,
+        documents: a.objects.map((o) => {
+          // Located as validateApp locates it, so a finding names the rendered field's line and
+          // column, as every other finding does.
+          const located =
+            renderedDocument(o) ?? parseManifests(byFile.get(o.file) ?? '', o.file).documents[0];
+          return {
+            object: o.object,
+            file: o.file,
+            line: renderingOf(o)?.firstLine ?? 1,
+            ...(located && { locate: located.locate }),
+            ...(o.site && { writtenAt: o.site }),
+          };
+        }),
+      };
+    });
     diagnostics.push(
       ...conflictsAcrossBundles(bundles),
       // A dependsOn cycle through two apps: each app sees only a Task another one deploys.

@@ -39,7 +39,7 @@ import {
   type ResourceRef,
   type SourceLocation,
 } from './diagnostic.ts';
-import { type LoadedDocument, parseManifests, resourceOf, unreadFiles } from './load.ts';
+import { type LoadedDocument, parseManifests, resourceOf, sourceAt, unreadFiles } from './load.ts';
 import { loadManifestPaths, manifestFiles, readManifestText } from './manifest-files.ts';
 import { yamlSyntaxFindings } from './yaml-errors.ts';
 
@@ -714,18 +714,6 @@ export function firstDifference(a: unknown, b: unknown, at = ''): string | undef
 }
 
 /**
- * Where a finding about `doc` points: at `pointer` in its source when the document can locate
- * it (the object's first key for the whole object), else at the line it starts on.
- */
-const positionOf = (
-  doc: BundleObjects['documents'][number],
-  pointer: string,
-): { file: string; line: number; column?: number } => {
-  const at = doc.locate?.(pointer);
-  return at ? { file: doc.file, line: at.line, column: at.column } : { file: doc.file, line: doc.line };
-};
-
-/**
  * Argo CD's per-object sync options: `Prune=false,Delete=false` in this annotation keep Argo CD
  * from pruning the object and from deleting it with its Application. Written out here because
  * `src/validate` may not import `src/install` (`ARGOCD_ANNOTATION_PREFIX`).
@@ -813,7 +801,7 @@ export function conflictsAcrossBundles(
     first.text ??= applied(first.doc, first.ns);
     const text = applied(doc, ns);
     if (first.text === text) {
-      const at = formatLocation(first.doc.writtenAt ?? positionOf(first.doc, ''));
+      const at = formatLocation(first.doc.writtenAt ?? sourceAt(first.doc, ''));
       // One file two roots list (a base two overlays share) is kustomize's way; two copies
       // are two owners: Argo CD reports a shared resource whatever the object's sync options,
       // and whether removing it from one app deletes it is the options' to say.
@@ -824,7 +812,7 @@ export function conflictsAcrossBundles(
         message: `also rendered by ${bundleLabel(first.bundle)} (${at}), the same; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would both own it: Argo CD reports it as a shared resource (SharedResourceWarning) and its tracking flips to whichever app synced last, ${sharedRemoval(argoRemoval(doc.object))}`,
         path: '',
         resource,
-        source: positionOf(doc, ''),
+        source: sourceAt(doc, ''),
         hint: 'Give the object one owner: define it in one app (the others reference it by name) or give each app its own name.',
       });
       return;
@@ -832,14 +820,14 @@ export function conflictsAcrossBundles(
     // Pointed at the first field that differs, in both files: the values are not printed
     // (a Secret's are credentials).
     const differs = firstDifference(JSON.parse(first.text) as unknown, JSON.parse(text) as unknown) ?? '';
-    const at = formatLocation(first.doc.writtenAt ?? positionOf(first.doc, differs));
+    const at = formatLocation(first.doc.writtenAt ?? sourceAt(first.doc, differs));
     out.push({
       severity: 'error',
       code: 'bundle/conflict',
       message: `also rendered by ${bundleLabel(first.bundle)} (${at}) with different content; the two Applications syncing ${bundleLabel(bundle)} and ${bundleLabel(first.bundle)} would fight over it`,
       path: differs,
       resource,
-      source: positionOf(doc, differs),
+      source: sourceAt(doc, differs),
       hint: 'Give the object one owner: define it in one app only, or give each app its own name or namespace.',
     });
   };

@@ -23,7 +23,7 @@ import {
   type Document as YamlDocument,
   type Node as YamlNode,
 } from 'yaml';
-import type { Diagnostic, Finding, ResourceRef } from './diagnostic.ts';
+import type { Diagnostic, Finding, ResourceRef, SourceLocation } from './diagnostic.ts';
 import { parsePointer, toPointer } from './diagnostic.ts';
 import { describeValue, identityProblems, isPlainObject, resourceOf } from './identity.ts';
 import { linePositions } from './line-index.ts';
@@ -755,13 +755,21 @@ export { resourceOf } from './identity.ts';
 
 /** Ties a finding to the document it is about: names the resource and points at the source. */
 export function toDiagnostic(doc: LoadedDocument, finding: Finding): Diagnostic {
-  const at = doc.locate(finding.path);
-  return {
-    ...finding,
-    resource: resourceOf(doc.object),
-    source: { file: doc.file, line: at?.line ?? doc.line, ...(at ? { column: at.column } : {}) },
-  };
+  return { ...finding, resource: resourceOf(doc.object), source: sourceAt(doc, finding.path) };
 }
+
+/**
+ * Where a finding about `doc` points: at `pointer` in its source, with the column, when the
+ * document can locate it (the object's first key for the whole object), else at the line it
+ * starts on.
+ */
+export const sourceAt = (
+  doc: Pick<LoadedDocument, 'file' | 'line'> & Partial<Pick<LoadedDocument, 'locate'>>,
+  pointer: string,
+): SourceLocation => {
+  const at = doc.locate?.(pointer);
+  return { file: doc.file, line: at?.line ?? doc.line, ...(at ? { column: at.column } : {}) };
+};
 
 /** The first alias of `doc` that names no anchor before it, if any. */
 /** The first alias of a document, in document order. */

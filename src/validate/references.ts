@@ -18,7 +18,7 @@ import {
   toPointer,
 } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
-import { type LoadedDocument, resourceOf, type SourcePosition, toDiagnostic } from './load.ts';
+import { type LoadedDocument, resourceOf, type SourcePosition, sourceAt, toDiagnostic } from './load.ts';
 
 /** How bundle references are judged. */
 export interface ReferenceOptions {
@@ -91,6 +91,7 @@ interface BesideBundle {
     /** Where the object is, for a message naming it; an app's object has no line. */
     readonly file?: string;
     readonly line?: number;
+    readonly locate?: LoadedDocument['locate'];
   }>;
 }
 
@@ -192,7 +193,7 @@ export const bundlesBeside = (
   // Kelos objects of another version, by the key a served one would have: the first of each bundle.
   const unserved = new Map<string, UnservedElsewhere[]>();
   for (const b of bundles) {
-    for (const { object, file, line } of b.documents) {
+    for (const { object, file, line, locate } of b.documents) {
       const kind = String(object['kind']);
       const metadata = (object['metadata'] ?? {}) as Json;
       const ns =
@@ -208,7 +209,9 @@ export const bundlesBeside = (
           list.push({
             by: b.label,
             apiVersion: String(object['apiVersion']),
-            ...(file !== undefined && { at: { file, ...(line !== undefined && { line }) } }),
+            ...(file !== undefined && {
+              at: line === undefined ? { file } : sourceAt({ file, line, ...(locate && { locate }) }, ''),
+            }),
           });
         unserved.set(key, list);
         continue;
@@ -387,7 +390,7 @@ export function checkReferences(
       byKey.set(key, doc);
       continue;
     }
-    const firstAt = formatLocation(options.writtenAt?.(first.file) ?? { file: first.file, line: first.line });
+    const firstAt = formatLocation(options.writtenAt?.(first.file) ?? sourceAt(first, ''));
     report(doc, {
       severity: 'error',
       code: 'bundle/duplicate',
@@ -452,7 +455,7 @@ export function checkReferences(
   ): (Omit<UnservedElsewhere, 'by'> & { readonly by?: string }) | undefined => {
     const own = byKey.get(kelosKey(kind, namespace, name));
     return own
-      ? { apiVersion: String(own.object['apiVersion']), at: { file: own.file, line: own.line } }
+      ? { apiVersion: String(own.object['apiVersion']), at: sourceAt(own, '') }
       : options.besideUnserved?.(kind, namespace, name);
   };
 

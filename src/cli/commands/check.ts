@@ -63,7 +63,7 @@ import {
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
-import type { LoadedDocument } from '../../validate/load.ts';
+import { type LoadedDocument, sourceAt } from '../../validate/load.ts';
 import { loadManifestPaths } from '../../validate/manifest-files.ts';
 import { assertBesideUsable, loadBeside } from '../beside.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
@@ -414,7 +414,7 @@ export const checkCommand: CommandFactory = (io, done) =>
         // TaskBudget's forecast) at the paths' objects, naming where it is defined.
         const besideOnly = new Map<unknown, string>(
           besideBundles.flatMap((b) =>
-            b.documents.map((d) => [d.object, formatLocation({ file: d.file, line: d.line })] as const),
+            b.documents.map((d) => [d.object, formatLocation(sourceAt(d, ''))] as const),
           ),
         );
         const reports = input.bundles.map((b) =>

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { synthPolicyStep } from '../../../src/cli/commands/synth.ts';
 import { synthesize } from '../../../src/compiler/synth.ts';
-import { appSource, kelos, projectsDisposedAfterEach } from './project.ts';
+import { appSource, CDK8S, kelos, projectsDisposedAfterEach } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
@@ -25,6 +25,17 @@ describe('objects two apps render', { timeout: 60_000 }, () => {
       /apps\/nightly\/main\.ts:3:3: error Workspace my-repo \/spec\/ref: also rendered by dist\/apps\/api \(apps\/api\/main\.ts:3:3\) with different content; the two Applications syncing dist\/apps\/nightly and dist\/apps\/api would fight over it \[bundle\/conflict\]/,
     );
     expect(p.files('dist')).toStrictEqual([]);
+  });
+
+  test('an object no Kelos construct made: the rendered file is named at the differing field, line and column', async () => {
+    const configMap = (value: string) =>
+      `import { ApiObject } from '${CDK8S}';\nexport default function build(scope) {\n  new ApiObject(scope, 'cm', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: '${value}' } });\n}\n`;
+    const p = make({ api: configMap('1'), nightly: configMap('2') });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain(
+      'apps/nightly/main.ts:3:102: error ConfigMap x /data/a: also rendered by dist/apps/api (apps/api/main.ts:3:3) with different content; the two Applications syncing dist/apps/nightly and dist/apps/api would fight over it [bundle/conflict]\n    would be rendered at dist/apps/nightly/configmap-x.yaml:7:3\n',
+    );
   });
 
   test('with the same content: no finding', async () => {

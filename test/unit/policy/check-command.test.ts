@@ -136,7 +136,7 @@ describe('kelos check', () => {
       }
     ).diagnostics.filter((d) => d.code === 'forecast/budget-worst-case');
     expect(found.map((d) => `${d.source.file}:${d.source.line} ${d.path}: ${d.message}`)).toStrictEqual([
-      'manifests/spawner.yaml:8 /spec/maxConcurrency: worst case $144.00/Daily = 1 concurrent × 24h × $6.00/h (TaskSpawner hourly: claude-code default model); limit $1.00 of TaskBudget default/spend (defined beside, at dist/budget.yaml:2)',
+      'manifests/spawner.yaml:8 /spec/maxConcurrency: worst case $144.00/Daily = 1 concurrent × 24h × $6.00/h (TaskSpawner hourly: claude-code default model); limit $1.00 of TaskBudget default/spend (defined beside, at dist/budget.yaml:2:1)',
     ]);
     expect(beside.code).toBe(2);
     // Among the paths, the budget is checked itself: the finding stays on it, once.

@@ -363,7 +363,7 @@ describe('kustomization trees', () => {
       ).diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`);
     };
     const message =
-      'spec.worker.workspaceRef names Workspace "my-repo", which dist/apps/issue-worker deploys only as kelos.dev/v1alpha1 (dist/apps/issue-worker/workspace.yaml:2), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve';
+      'spec.worker.workspaceRef names Workspace "my-repo", which dist/apps/issue-worker deploys only as kelos.dev/v1alpha1 (dist/apps/issue-worker/workspace.yaml:2:1), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve';
     expect(await validate()).toStrictEqual([`warning ref/unserved: ${message}`]);
     expect(await validate('--strict-refs')).toStrictEqual([`error ref/unserved: ${message}`]);
   });

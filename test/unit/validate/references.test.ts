@@ -46,7 +46,7 @@ describe('checkReferences', () => {
       code: 'ref/unserved',
       path: '/spec/worker/workspaceRef/name',
       message:
-        'spec.worker.workspaceRef names Workspace "app", which this bundle has only as kelos.dev/v1alpha1 (b.yaml:16), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve',
+        'spec.worker.workspaceRef names Workspace "app", which this bundle has only as kelos.dev/v1alpha1 (b.yaml:16:1), a version this Kelos does not serve: the API server refuses that object, so the reference does not resolve',
       line: 14,
     };
     expect(check([task('t', WORKER('app')), legacy, secret('key')])).toEqual([
@@ -198,7 +198,7 @@ describe('checkReferences', () => {
         code: 'bundle/duplicate',
         severity: 'error',
         path: '',
-        message: 'Workspace "default/app" is defined twice: here and at b.yaml:1',
+        message: 'Workspace "default/app" is defined twice: here and at b.yaml:1:1',
         line: 8,
       },
     ]);
