@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
-import { ConfigError, loadConfig, type SynthConfig } from '../../compiler/config.ts';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, type SynthConfig } from '../../compiler/config.ts';
 import { toYamlStream } from '../../compiler/render.ts';
 import {
   AppSelectionError,
@@ -206,7 +206,9 @@ export const report = (
 export const synthCommand: CommandFactory = (io, done) =>
   new Command('synth')
     .description(
-      'render the apps cdk8s.yaml names (kelos.apps, default examples/*/main.ts) into validated, deterministic manifests in dist/, plus the CRDs; writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)',
+      // The default is the one of a cdk8s.yaml without kelos.apps (this repository's layout);
+      // a project names its own apps, as the one kelos new writes does.
+      `render the apps cdk8s.yaml lists under kelos.apps (the globs of your app modules: apps/*/main.ts into dist/apps/<app>/ in a project kelos new writes; when cdk8s.yaml sets no kelos.apps, ${DEFAULT_CONFIG.apps.join(', ')} into ${DEFAULT_CONFIG.outdir}/<app>/) and kelos.bundles into validated, deterministic manifests, plus the CRDs (kelos.crds, default ${DEFAULT_CONFIG.crdsDir}/); writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)`,
     )
     .option(
       '--check',

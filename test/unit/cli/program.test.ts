@@ -8,6 +8,8 @@ import pkg from '../../../package.json' with { type: 'json' };
 import { KINDS } from '../../../src/api/index.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
+import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
+import { parseConfig } from '../../../src/compiler/config.ts';
 
 /** Runs the CLI in-process and captures what it prints. */
 async function run(...argv: string[]) {
@@ -104,6 +106,26 @@ describe('kelos program', () => {
       expect(code).toBe(0);
       expect(stdout.replace(/\s+/g, ' '), command).toContain('kind: taskspawner(s)/ts/spawner ');
     }
+  });
+
+  test('synth --help says which apps a user project renders and what the default of an unset kelos.apps is', async () => {
+    const { code, stdout } = await run('synth', '--help');
+    expect(code).toBe(0);
+    const help = stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      'render the apps cdk8s.yaml lists under kelos.apps (the globs of your app modules: apps/*/main.ts into dist/apps/<app>/ in a project kelos new writes; when cdk8s.yaml sets no kelos.apps, examples/*/main.ts into dist/examples/<app>/) and kelos.bundles',
+    );
+    // Each default it names is the one synth uses: the project kelos new writes, and no kelos.apps.
+    const scaffold = scaffoldFiles({ name: 'x', kelosVersion: '*', repoURL: 'https://example.com/x.git' });
+    expect(parseConfig(scaffold.get('cdk8s.yaml') ?? '')).toMatchObject({
+      apps: ['apps/*/main.ts'],
+      outdir: 'dist/apps',
+    });
+    expect(parseConfig('kelos: {}\n')).toMatchObject({
+      apps: ['examples/*/main.ts'],
+      outdir: 'dist/examples',
+      crdsDir: 'dist/crds',
+    });
   });
 
   test('validate --help says what -n does, not what kubectl or Argo CD might do later', async () => {
