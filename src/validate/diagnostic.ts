@@ -129,6 +129,44 @@ export const countSeverities = (diagnostics: readonly Diagnostic[]): SeverityCou
 export const hasFailures = (diagnostics: readonly Diagnostic[], strict = false): boolean =>
   diagnostics.some((d) => d.severity === 'error' || (strict && d.severity === 'warning'));
 
+/**
+ * The diagnostics without the schema findings that only repeat a YAML error at the same key of
+ * the same object: a null key (`~:`, `null:`) is the key "" to the schema, so it is refused as
+ * a key and its value checked as that key's, while the YAML error already says the document
+ * cannot be applied and how to write the key. The YAML error stays; so do schema findings
+ * elsewhere in the object, and those beside a YAML warning (a boolean key is a real key the
+ * schema may refuse).
+ */
+export const withoutSchemaRepeats = (diagnostics: readonly Diagnostic[]): Diagnostic[] => {
+  const objectOf = (d: Diagnostic) =>
+    JSON.stringify([d.source?.file, d.resource?.kind, d.resource?.namespace, d.resource?.name]);
+  const keys = new Map<string, string[]>();
+  for (const d of diagnostics) {
+    // A finding at the document (path "") is about no key: it repeats nothing of the schema's.
+    if (d.severity !== 'error' || !d.code.startsWith('yaml/') || !d.resource || d.path === '') continue;
+    const object = objectOf(d);
+    keys.set(object, [...(keys.get(object) ?? []), d.path]);
+  }
+  if (keys.size === 0) return [...diagnostics];
+  const repeats = (d: Diagnostic) =>
+    d.code.startsWith('schema/') &&
+    d.resource !== undefined &&
+    (keys.get(objectOf(d))?.some((key) => d.path === key || d.path.startsWith(`${key}/`)) ?? false);
+  const kept = diagnostics.filter((d) => !repeats(d));
+  // The schema errors that kept the CEL rules from running may all be gone: the note then
+  // names what is shown instead of errors that are not.
+  const stillRefused = new Set(kept.filter((d) => d.code.startsWith('schema/')).map(objectOf));
+  return kept.map((d) =>
+    d.code === 'cel/skipped' && keys.has(objectOf(d)) && !stillRefused.has(objectOf(d))
+      ? {
+          ...d,
+          message:
+            'CEL rules were not checked because the schema refuses the key the YAML error names; fix that to check the rules too',
+        }
+      : d,
+  );
+};
+
 /** Sorts diagnostics by file, line, column, resource and path, so output is stable. */
 export const sortDiagnostics = (diagnostics: readonly Diagnostic[]): Diagnostic[] =>
   [...diagnostics].sort(

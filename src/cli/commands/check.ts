@@ -54,6 +54,7 @@ import {
   hasFailures,
   JSON_REPORT_VERSION,
   sortDiagnostics,
+  withoutSchemaRepeats,
 } from '../../validate/diagnostic.ts';
 import {
   type Bundle,
@@ -220,7 +221,7 @@ async function exemptionsFrom(io: CliIo, file: string | undefined): Promise<Admi
   // Imported here: a plain `kelos check` (pre-commit) does not pay for the validator.
   const { validateDocuments } = await import('../../validate/index.ts');
   const configs = input.documents.filter((d) => d.object['kind'] === 'KelosConfig');
-  const problems = [...input.diagnostics, ...validateDocuments(configs)].filter(
+  const problems = withoutSchemaRepeats([...input.diagnostics, ...validateDocuments(configs)]).filter(
     (d) => d.severity === 'error',
   );
   if (problems.length || configs.length !== 1) {

@@ -24,6 +24,7 @@ import {
   sortDiagnostics,
   type ValidateOptions,
   validateDocuments,
+  withoutSchemaRepeats,
 } from '../../validate/index.ts';
 import {
   bundleLabel,
@@ -110,19 +111,21 @@ async function validatePaths(
   const besideUnread = context.flatMap((b) => b.unread ?? []);
   return {
     diagnostics: sortDiagnostics(
-      uniqueDiagnostics([
-        ...loaded.diagnostics,
-        ...loaded.bundles.flatMap((b) => {
-          const unread = [...new Set([...(b.unread ?? []), ...besideUnread])];
-          return validateDocuments(b.documents, {
-            ...options,
-            ...besideOf?.(bundleLabel(b)),
-            ...(unread.length > 0 && { unreadFiles: unread }),
-          });
-        }),
-        ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),
-        ...cyclesAcrossBundles(loaded.bundles, options.namespace),
-      ]),
+      withoutSchemaRepeats(
+        uniqueDiagnostics([
+          ...loaded.diagnostics,
+          ...loaded.bundles.flatMap((b) => {
+            const unread = [...new Set([...(b.unread ?? []), ...besideUnread])];
+            return validateDocuments(b.documents, {
+              ...options,
+              ...besideOf?.(bundleLabel(b)),
+              ...(unread.length > 0 && { unreadFiles: unread }),
+            });
+          }),
+          ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),
+          ...cyclesAcrossBundles(loaded.bundles, options.namespace),
+        ]),
+      ),
     ),
     files: loaded.files.length,
     objects: objectCount(loaded.bundles),

@@ -13,7 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { checkDocuments } from '../../../policies/index.ts';
 import { DEFAULT_POLICY_CONFIG } from '../../../src/policy/config.ts';
-import { limitPerCode, parseManifests, validateDocuments } from '../../../src/validate/index.ts';
+import {
+  type Diagnostic,
+  limitPerCode,
+  parseManifests,
+  validateDocuments,
+} from '../../../src/validate/index.ts';
 import { MAX_FILE_BYTES } from '../../../src/validate/yaml-limits.ts';
 import { kelos } from './run-cli.ts';
 
@@ -370,6 +375,36 @@ describe('hostile manifests', () => {
     }
     // Keys that stay apart to kubectl say nothing.
     expect(located(`${CONFIG_MAP}data:\n  "0755": a\n  "493": b\n  "~": c\n  "null": d\n`)).toStrictEqual([]);
+  });
+
+  test('a null key under metadata.labels or spec is told once, by its YAML error: no schema error about the key "" repeats it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-null-key-'));
+    const task = (labels: string, spec = '', name = 't') =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${name}\n  labels:\n    team: a\n${labels}spec:\n  type: codex\n  prompt: hi\n  credentials:\n    type: none\n${spec}`;
+    await writeFile(join(dir, 'labels.yaml'), task('    ~: x\n    null: y\n'));
+    await writeFile(join(dir, 'spec.yaml'), task('', '  ~: {a: 1}\n', 't2'));
+    const run = await kelos(['validate', 'labels.yaml', 'spec.yaml', '--format', 'json'], { cwd: dir });
+    const found = (JSON.parse(run.stdout) as { diagnostics: Diagnostic[] }).diagnostics.map(
+      (d) => `${d.source?.file}:${d.source?.line}:${d.source?.column} ${d.severity} ${d.code} ${d.path}`,
+    );
+    expect(found).toStrictEqual([
+      'labels.yaml:1:1 info cel/skipped ',
+      'labels.yaml:7:5 error yaml/null-key /metadata/labels/',
+      'labels.yaml:8:5 error yaml/key-collision /metadata/labels/',
+      'spec.yaml:12:3 error yaml/null-key /spec/',
+    ]);
+    expect(JSON.parse(run.stdout).diagnostics[0].message).toBe(
+      'CEL rules were not checked because the schema refuses the key the YAML error names; fix that to check the rules too',
+    );
+    expect(run.code).toBe(2);
+    // A schema error elsewhere in the object is still told beside the YAML error.
+    await writeFile(join(dir, 'labels.yaml'), task('    ~: x\n', '  maxTurns: 3\n'));
+    const other = await kelos(['validate', 'labels.yaml', '--format', 'json'], { cwd: dir });
+    expect(
+      (JSON.parse(other.stdout) as { diagnostics: Diagnostic[] }).diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => `${d.code} ${d.path}`),
+    ).toStrictEqual(['yaml/null-key /metadata/labels/', 'schema/unknown-field /spec/maxTurns']);
   });
 
   test('two number keys YAML reads as one are a duplicate with no word of booleans', () => {
