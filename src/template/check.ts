@@ -181,6 +181,20 @@ const guardedKey = (p: PipeNode): string | undefined => {
   return atRoot && key?.type === 'string' ? key.value : undefined;
 };
 
+/**
+ * `K` when a pipeline is the bare read `.K` (or `$.K`), of an `if` or a `with`: under
+ * `missingkey=error` it fails the render where the key is absent, so it guards nothing, but
+ * the body and the else run only where the key is present.
+ */
+const readKey = (p: PipeNode): string | undefined => {
+  const [cmd, ...more] = p.cmds;
+  const [arg, ...rest] = cmd?.args ?? [];
+  if (more.length > 0 || rest.length > 0 || p.decl.length > 0) return undefined;
+  if (arg?.type === 'field' && arg.idents.length === 1) return arg.idents[0];
+  if (arg?.type === 'variable' && arg.idents.length === 2 && arg.idents[0] === '$') return arg.idents[1];
+  return undefined;
+};
+
 class Checker {
   readonly findings: TemplateFinding[] = [];
   readonly #src: string;
@@ -189,6 +203,9 @@ class Checker {
   readonly #seen = new Set<string>();
   /** Top-level keys an enclosing `{{if index . "Key"}}` has shown to be present. */
   readonly #guarded = new Set<string>();
+  /** The key `{{if .K}}` (or `{{with .K}}`) reads while its pipeline is checked: see {@link readKey}. */
+  #reading: string | undefined;
+  #readingAction: 'if' | 'with' | undefined;
   /** Variables assigned with `=` somewhere: see {@link Typed.loose}. */
   readonly #assigned: ReadonlySet<string>;
 
@@ -244,11 +261,15 @@ class Checker {
           (this.#guarded.has(name) ||
             (p.when === 'sometimes' && p.setWith?.some((k) => this.#guarded.has(k))));
         if (p.when === 'sometimes' && !viaIndex && !guarded) {
+          // The one warning of `{{if .K}}`: the reads it seems to guard are not warned again.
+          const action = t === this.#root && this.#reading === name ? this.#readingAction : undefined;
           this.report({
             code: 'conditional-field',
             severity: 'warning',
             offset: pos,
-            message: `${path} is not always set: ${p.why}; where it is missing the render fails (missingkey=error)`,
+            message: action
+              ? `${path} is not always set: ${p.why}; where it is missing, {{${action} ${path}}} fails the render (missingkey=error) instead of skipping its body: write {{${action} index . "${name}"}}`
+              : `${path} is not always set: ${p.why}; where it is missing the render fails (missingkey=error)`,
           });
         } else if (p.when === 'empty') {
           this.report({
@@ -612,9 +633,12 @@ class Checker {
       case 'if':
       case 'with': {
         const scope = new Map(vars);
+        const read = dot.type === this.#root ? readKey(n.pipe) : undefined;
+        [this.#reading, this.#readingAction] = [read, read === undefined ? undefined : n.type];
         const value = this.pipe(n.pipe, dot, scope);
+        [this.#reading, this.#readingAction] = [undefined, undefined];
         // `{{with index . "K"}}` guards its body as `{{if index . "K"}}` does (`$.K` inside).
-        const guard = dot.type === this.#root ? guardedKey(n.pipe) : undefined;
+        const guard = dot.type === this.#root ? (guardedKey(n.pipe) ?? read) : undefined;
         const fresh = guard !== undefined && !this.#guarded.has(guard);
         if (fresh) this.#guarded.add(guard);
         // The body of a with runs only when the value is not empty, so not nil.
@@ -623,8 +647,11 @@ class Checker {
           n.type === 'with' ? { type: value.type, path: '', loose: value.loose } : dot,
           scope,
         );
-        if (fresh) this.#guarded.delete(guard);
+        // Past `{{if .K}}` the key is there (the render failed otherwise): the else too. Past
+        // `{{if index . "K"}}` the else runs where it is not.
+        if (fresh && read === undefined) this.#guarded.delete(guard);
         if (n.elseList) this.list(n.elseList, dot, new Map(vars));
+        if (fresh && read !== undefined) this.#guarded.delete(guard);
         return;
       }
       case 'range': {

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { KelosValidationError, Task, TaskSpawner, Workspace } from '../../../constructs/index.ts';
 import { parseManifests, validateDocuments } from '../../../src/validate/index.ts';
 import { apiKey, chart } from '../constructs/helpers.ts';
+import { kelos } from './run-cli.ts';
 
 const DIR = resolve(import.meta.dirname, '../../fixtures/templates');
 const FIXTURES = readdirSync(DIR)
@@ -119,6 +120,24 @@ describe('template corpus (test/fixtures/templates)', () => {
 });
 
 describe('template findings', () => {
+  test('{{if .Number}} on a check run: kelos validate gives the one warning at the guard that guards nothing, none at .Number or .Branch inside', async () => {
+    // Each file on its own: both define TaskSpawner t.
+    for (const [file, warning] of [
+      [
+        'conditional-if-field-check-run.yaml',
+        'conditional-if-field-check-run.yaml:12:27: warning TaskSpawner t /spec/taskTemplate/promptTemplate: .Number is not always set: a check run has a number only when it belongs to a pull request; where it is missing, {{if .Number}} fails the render (missingkey=error) instead of skipping its body: write {{if index . "Number"}} (template line 1, column 6) [template/conditional-field]',
+      ],
+      [
+        'conditional-with-field-check-run.yaml',
+        'conditional-with-field-check-run.yaml:12:29: warning TaskSpawner t /spec/taskTemplate/promptTemplate: .Number is not always set: a check run has a number only when it belongs to a pull request; where it is missing, {{with .Number}} fails the render (missingkey=error) instead of skipping its body: write {{with index . "Number"}} (template line 1, column 8) [template/conditional-field]',
+      ],
+    ]) {
+      const run = await kelos(['validate', file!], { cwd: DIR });
+      expect(run.stdout.split('\n').filter((l) => l.includes('[template/'))).toStrictEqual([warning]);
+      expect(run.code).toBe(0);
+    }
+  });
+
   test('an unknown variable with no near miss is hinted at the variables there are; a near miss is named instead', () => {
     const { documents } = parseManifests(
       `apiVersion: kelos.dev/v1alpha2
