@@ -216,14 +216,19 @@ export const ACCESS_SUMMARY_MSG = 'Webhook delivery answers not logged';
 
 /**
  * Whether a request's access line is always written: the delivery was signed by a spawner's
- * secret, or made or found a Task. Their number is bounded by real senders' traffic (and the
- * Tasks they make); everything else, refusals above all, whoever reaches the port can send
- * at any rate, so those lines are sampled.
+ * secret, or made a Task. Their number is bounded by real senders' traffic (and the Tasks they
+ * make); everything else, refusals above all, whoever reaches the port can send at any rate, so
+ * those lines are sampled. So is a delivery that only found its Tasks again: a signed delivery
+ * captured once can be replayed at any rate (GitHub's carry no timestamp), and each answer
+ * after the first says nothing new.
  */
 export const alwaysLogged = (
   signed: boolean,
   outcomes: readonly { readonly outcome: string }[] | undefined,
-): boolean => signed || !!outcomes?.some((o) => o.outcome === 'created' || o.outcome === 'duplicate');
+): boolean => {
+  const again = !!outcomes?.length && outcomes.every((o) => o.outcome === 'duplicate');
+  return !again && (signed || !!outcomes?.some((o) => o.outcome === 'created'));
+};
 
 /** Outcomes that mean a spawner's setup is at fault: a person has to look. */
 const SETUP_OUTCOMES: ReadonlySet<string> = new Set(['invalid', 'rejected', 'failed', 'queue-full']);

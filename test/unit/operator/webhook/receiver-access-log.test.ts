@@ -190,5 +190,16 @@ describe('the receiver’s access log', () => {
     // A new window writes the first lines again.
     await badlySigned(999);
     expect(answered().at(-1)).toMatchObject({ status: 401, delivery: 'bad-999' });
+
+    // A signed delivery replayed (for the issue whose Task good-1 made): each answer finds that
+    // Task again (200, duplicate), and the lines are sampled like refusals, counted at the end.
+    const replayed = githubHeaders(comment, SECRET, 'issue_comment', 'replayed');
+    await inBatches(60, () => post(addr, '/webhook/github', comment, replayed), 200);
+    const ofReplay = answered().filter((l) => l['delivery'] === 'replayed');
+    expect(ofReplay.map((l) => l['outcome'])).toEqual(Array(SAMPLE_BURST).fill('duplicate'));
+    clock.advance(SAMPLE_WINDOW_MS);
+    expect(lines.filter((l) => l['msg'] === ACCESS_SUMMARY_MSG && l['outcome'] === 'duplicate')).toEqual([
+      expect.objectContaining({ status: 200, notLogged: 60 - SAMPLE_BURST, logged: SAMPLE_BURST }),
+    ]);
   });
 });
