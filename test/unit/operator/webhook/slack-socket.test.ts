@@ -219,7 +219,9 @@ describe('Slack Socket Mode client against a fake Slack on loopback', () => {
   test('failed opens and a connection that never says hello are retried with backoff, never thrown', async () => {
     fake.failOpens = 2;
     fake.silentConnections = 1;
-    const c = connect(async () => {}, { helloTimeoutMs: 50 });
+    // Long enough that the fake's hello always arrives in time on a loaded machine (at 50 ms
+    // the good connection was sometimes taken for a silent one too): the silent one still times out.
+    const c = connect(async () => {}, { helloTimeoutMs: 500 });
     await fake.until(() => c.stats.connections === 1);
     // Two refused opens, one silent connection, then the one that said hello.
     expect(fake.opens).toBe(4);
