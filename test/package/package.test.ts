@@ -620,7 +620,7 @@ describe('a GitOps repository of its own', () => {
   );
 
   test(
-    'pre-commit with this repository as its hook repo blocks a bad manifest with the located diagnostic and passes a good one',
+    'pre-commit with this repository as its hook repo blocks a bad manifest with the located diagnostic, passes a good one showing its warnings, and blocks a stale dist/',
     async () => {
       // The hook definitions under test are the committed ones: pre-commit clones `rev`.
       const dirty = await run('git', ['status', '--porcelain', '--', '.pre-commit-hooks.yaml'], ROOT);
@@ -633,16 +633,28 @@ describe('a GitOps repository of its own', () => {
         ...GIT_ENV,
         PRE_COMMIT_HOME: join(work, 'pre-commit-home'),
       };
-      // kelos-ts installed as any user would have it: the consumer's node_modules.
-      await ok('cp', ['-a', join(consumer, 'node_modules'), join(consumer, 'package.json'), repo], work);
+      // kelos-ts installed as any user would have it: the consumer's node_modules, and its app
+      // rendered into dist/ (no kelos.policy.yaml: the app's Secret is a warning).
+      await ok(
+        'cp',
+        [
+          '-a',
+          ...['node_modules', 'package.json', 'cdk8s.yaml', 'tsconfig.json', 'apps'].map((f) =>
+            join(consumer, f),
+          ),
+          repo,
+        ],
+        work,
+      );
+      await ok('npx', ['kelos', 'synth'], repo, env);
       writeFileSync(join(repo, '.gitignore'), 'node_modules/\n');
       writeFileSync(
         join(repo, '.pre-commit-config.yaml'),
-        `repos:\n  - repo: ${ROOT}\n    rev: ${rev}\n    hooks:\n      - id: kelos-validate\n        files: ^deploy/\n      - id: kelos-check-files\n        files: ^deploy/\n`,
+        `repos:\n  - repo: ${ROOT}\n    rev: ${rev}\n    hooks:\n      - id: kelos-validate\n        files: ^deploy/\n      - id: kelos-check-files\n        files: ^deploy/\n      - id: kelos-synth-check\n`,
       );
       await ok('git', ['init', '-q'], repo, env);
       await ok('pre-commit', ['install'], repo, env);
-      await ok('git', ['add', '.gitignore', '.pre-commit-config.yaml', 'package.json'], repo, env);
+      await ok('git', ['add', '-A'], repo, env);
       await ok('git', ['commit', '-q', '-m', 'hooks'], repo, env);
 
       writeFileSync(join(repo, 'deploy/task.yaml'), BAD_TASK);
@@ -658,8 +670,26 @@ describe('a GitOps repository of its own', () => {
       await ok('git', ['add', 'deploy/task.yaml'], repo, env);
       const passed = await run('git', ['commit', '-m', 'good task'], repo, env);
       expect(passed.stdout + passed.stderr).toMatch(/kelos validate \(staged manifests\)\.+Passed/);
+      // The hooks are verbose: a pass still shows the warning that the Secret must exist in the cluster.
+      expect(passed.stdout + passed.stderr).toContain(
+        'names Secret "claude-oauth", which is not in this bundle',
+      );
       expect(passed.code).toBe(0);
       expect((await run('git', ['log', '--format=%s'], repo)).stdout).toBe('good task\nhooks\n');
+
+      // An app edited without synth run again: the committed dist/ is stale and the commit is held.
+      const app = join(repo, 'apps/platform/main.ts');
+      writeFileSync(app, readFileSync(app, 'utf8').replace('Find the flaky test', 'Find the slow test'));
+      await ok('git', ['add', 'apps/platform/main.ts'], repo, env);
+      const stale = await run('git', ['commit', '-m', 'edit app'], repo, env);
+      expect(stale.stdout + stale.stderr).toMatch(/kelos synth --check \(dist\/ is up to date\)\.+Failed/);
+      expect(stale.stdout + stale.stderr).toContain('dist/apps/platform/task-fix-flaky-test.yaml: modified');
+      expect(stale.code).not.toBe(0);
+      await ok('npx', ['kelos', 'synth'], repo, env);
+      await ok('git', ['add', '-A'], repo, env);
+      const synced = await run('git', ['commit', '-m', 'edit app'], repo, env);
+      expect(synced.stdout + synced.stderr).toMatch(/kelos synth --check \(dist\/ is up to date\)\.+Passed/);
+      expect(synced.code).toBe(0);
     },
     10 * MINUTES,
   );

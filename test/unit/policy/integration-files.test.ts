@@ -8,7 +8,7 @@ const read = (path: string) => parse(readFileSync(resolve(ROOT, path), 'utf8'));
 
 describe('pre-commit and CI integration files', () => {
   // The real pre-commit running these hooks from another repository is test/package/package.test.ts.
-  test('.pre-commit-hooks.yaml exposes kelos-validate and kelos-check-files (staged manifests), kelos-validate-dirs and kelos-check-dirs (directories in args) and kelos-check (apps)', () => {
+  test('.pre-commit-hooks.yaml exposes kelos-validate and kelos-check-files (staged manifests), kelos-validate-dirs and kelos-check-dirs (directories in args), kelos-check (apps) and kelos-synth-check (dist/ up to date), all verbose', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, unknown>>;
     expect(hooks.map((h) => [h['id'], h['entry'], h['pass_filenames'] ?? true])).toStrictEqual([
       ['kelos-validate', 'npx --no-install kelos validate', true],
@@ -16,15 +16,20 @@ describe('pre-commit and CI integration files', () => {
       ['kelos-validate-dirs', 'npx --no-install kelos validate', false],
       ['kelos-check-dirs', 'npx --no-install kelos check', false],
       ['kelos-check', 'npx --no-install kelos check', false],
+      ['kelos-synth-check', 'npx --no-install kelos synth --check', false],
     ]);
     for (const hook of hooks) expect(hook['language']).toBe('system');
+    // pre-commit prints a passing hook's output only when it is verbose: the warnings.
+    for (const hook of hooks) expect(hook['verbose'], hook['id'] as string).toBe(true);
   });
 
   test('the hooks that read whole directories or the apps run when the policy, cdk8s.yaml or the pinned kelos-ts changes', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, string>>;
     // They take no file names, so the policy file is never read as a manifest.
     for (const hook of hooks.filter((h) =>
-      ['kelos-validate-dirs', 'kelos-check-dirs', 'kelos-check'].includes(h['id'] as string),
+      ['kelos-validate-dirs', 'kelos-check-dirs', 'kelos-check', 'kelos-synth-check'].includes(
+        h['id'] as string,
+      ),
     )) {
       const taken = (path: string) =>
         new RegExp(hook['files'] as string).test(path) &&
@@ -38,6 +43,18 @@ describe('pre-commit and CI integration files', () => {
       ])
         expect(taken(path), `${hook['id']} ${path}`).toBe(true);
     }
+  });
+
+  test('the hooks on the apps run when an app (main.ts or main.mts) or the rendered dist/ changes', () => {
+    const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, string>>;
+    for (const hook of hooks.filter((h) => ['kelos-check', 'kelos-synth-check'].includes(h['id'] as string)))
+      for (const path of [
+        'apps/w/main.ts',
+        'apps/w/main.mts',
+        'dist/apps/w/task-t.yaml',
+        'dist/.kelos-synth.json',
+      ])
+        expect(new RegExp(hook['files'] as string).test(path), `${hook['id']} ${path}`).toBe(true);
   });
 
   test('the staged-manifest hooks skip the project files and everything under .github/, and take the manifests', () => {
