@@ -19,6 +19,7 @@ import { sharedWorkspaceBranch } from './concurrency-shared-workspace-branch.ts'
 import { budgetWorstCase } from './forecast-budget-worst-case.ts';
 import { agentMemoryLimit } from './hygiene-agent-memory-limit.ts';
 import { budgetLabels } from './hygiene-budget-labels.ts';
+import { modelName } from './hygiene-model-name.ts';
 import { ttlSecondsAfterFinished } from './hygiene-ttl-seconds-after-finished.ts';
 import { credentialsSecretRef } from './security-credentials-secret-ref.ts';
 import { excludeBotAuthors } from './security-exclude-bot-authors.ts';
@@ -52,6 +53,7 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
   ttlSecondsAfterFinished,
   agentMemoryLimit,
   budgetLabels,
+  modelName,
 ];
 
 /** Ids of the built-in rules, which a config's `rules:` section may name. */

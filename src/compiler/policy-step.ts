@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+import { policyFileModelNames } from '../../policies/hygiene-model-name.ts';
 import { BUILTIN_RULES } from '../../policies/index.ts';
 import { groupBy } from '../../policies/lib/group.ts';
 import type { PolicyConfig } from '../policy/config.ts';
@@ -71,7 +73,7 @@ export function checkRendered(
     }),
   );
   return {
-    diagnostics: sortDiagnostics(reports.flatMap((r) => r.diagnostics)),
+    diagnostics: sortDiagnostics([...reports.flatMap((r) => r.diagnostics), ...policyFileModelNames(config)]),
     suppressions: reports.flatMap((r) => r.suppressions),
     rules: reports[0]?.rules ?? runPolicies([], { config, rules: BUILTIN_RULES }).rules,
     objects: objects.length,

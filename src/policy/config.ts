@@ -20,6 +20,7 @@ import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import { parsePointer, type Severity } from '../validate/diagnostic.ts';
 import { closest } from '../validate/echo.ts';
+import { BUILTIN_MODEL_ALLOWLISTS, misspeltModel } from './model-names.ts';
 
 /** Per-rule settings. */
 export interface RuleSettings {
@@ -83,6 +84,26 @@ export interface PolicyConfig {
    * @default 'enforce'
    */
   readonly synth: 'enforce' | 'report';
+  /**
+   * Model names the file lists (under `allowlists.models` or as `rates` keys) that are one or
+   * two letters off a model their agent type is known to run: `kelos check` warns of each
+   * (`hygiene/model-name`). Unset when there are none.
+   */
+  readonly misspeltModels?: readonly MisspeltModel[];
+}
+
+/** A model name in the policy file one typo from a known model of its agent type. */
+export interface MisspeltModel {
+  /** `allowlists.models` (an entry of the agent type's list) or `rates` (a key). */
+  readonly under: 'allowlists.models' | 'rates';
+  readonly agent: string;
+  readonly model: string;
+  /** The known model it is most likely a typo of. */
+  readonly near: string;
+  /** The file, and where the name is in it when the file was parsed with positions. */
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
 }
 
 /**
@@ -93,19 +114,7 @@ export const DEFAULT_POLICY_CONFIG: PolicyConfig = {
   rules: {},
   thresholds: { maxConcurrency: 10, maxActiveDeadlineSeconds: 14_400, minPollIntervalSeconds: 60 },
   allowlists: {
-    models: {
-      'claude-code': [
-        'claude-opus-4-1',
-        'claude-opus-4-5',
-        'claude-sonnet-4-5',
-        'claude-haiku-4-5',
-        'opus',
-        'sonnet',
-        'haiku',
-      ],
-      codex: ['gpt-5', 'gpt-5-codex', 'gpt-5-mini'],
-      gemini: ['gemini-2.5-pro', 'gemini-2.5-flash'],
-    },
+    models: BUILTIN_MODEL_ALLOWLISTS,
     efforts: ['minimal', 'low', 'medium', 'high'],
     imageRegistries: [DEFAULT_IMAGE_REPOSITORY],
     literalSecrets: [],
@@ -557,6 +566,34 @@ function rateModelProblems(raw: unknown): Problem[] {
 }
 
 /**
+ * The model names of a valid file that are one or two letters off a known model of their agent
+ * type, in the file's order: a warning, not a problem, since a new model may be one letter from
+ * an old one (the shape of version numbers aside, see {@link misspeltModel}).
+ */
+function misspeltModelsOf(
+  doc: ConfigDocument,
+  file: string,
+  locate: LocateKey | undefined,
+  section: string | undefined,
+): MisspeltModel[] {
+  const out: MisspeltModel[] = [];
+  const add = (under: MisspeltModel['under'], agent: string, model: string, path: readonly string[]) => {
+    const near = misspeltModel(agent, model);
+    if (near === undefined) return;
+    const at = locate?.(section === undefined ? path : [section, ...path]);
+    out.push({ under, agent, model, near, file, ...(at && { line: at.line, column: at.column }) });
+  };
+  for (const [agent, models] of Object.entries(doc.allowlists?.models ?? {}))
+    (models ?? []).forEach((model, i) => {
+      add('allowlists.models', agent, model, ['allowlists', 'models', agent, String(i)]);
+    });
+  for (const [agent, perModel] of Object.entries(doc.rates ?? {}))
+    for (const model of Object.keys(perModel ?? {}))
+      if (model !== 'default') add('rates', agent, model, ['rates', agent, model]);
+  return out;
+}
+
+/**
  * Validates a parsed configuration document against the file's schema and merges it over
  * the defaults.
  *
@@ -609,6 +646,7 @@ export function parsePolicyConfig(
 
   const a = doc.allowlists ?? {};
   const defaults = DEFAULT_POLICY_CONFIG.allowlists;
+  const misspelt = misspeltModelsOf(doc, file, locate, section);
   const rates: Record<string, Readonly<Record<string, number>>> = { ...DEFAULT_POLICY_CONFIG.rates };
   for (const [agent, perModel] of Object.entries(doc.rates ?? {}))
     rates[agent] = { ...rates[agent], ...perModel };
@@ -629,6 +667,7 @@ export function parsePolicyConfig(
     externalNamespaces: doc.externalNamespaces ?? DEFAULT_POLICY_CONFIG.externalNamespaces,
     rates,
     synth: doc.synth ?? DEFAULT_POLICY_CONFIG.synth,
+    ...(misspelt.length > 0 && { misspeltModels: misspelt }),
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { configSyntaxError, configValue } from '../validate/yaml-errors.ts';
 import {
   DEFAULT_POLICY_CONFIG,
@@ -46,6 +46,14 @@ const parseYaml = (text: string, file: string): { value: unknown; locate: Locate
     let node: unknown = doc.contents;
     let offset: number | undefined;
     for (const key of path) {
+      // A list item (an allowlisted model) is found by its index, at the item itself.
+      if (isSeq(node)) {
+        const item = node.items[Number(key)];
+        if (!isScalar(item) && !isMap(item) && !isSeq(item)) break;
+        offset = item.range?.[0];
+        node = item;
+        continue;
+      }
       if (!isMap(node)) break;
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
       if (!pair) break;

@@ -94,9 +94,18 @@ function distance(a: string, b: string): number {
   return rows[x.length]![y.length]!;
 }
 
-/** The known name closest to `name`, when one is close enough to be a likely typo. */
-export function closest(name: string, known: readonly string[]): string | undefined {
-  const limit = limitFor(name);
+/**
+ * The known name closest to `name`, when one is close enough to be a likely typo.
+ *
+ * @param maxDistance A tighter limit than the one for the name's length, for names whose
+ *   neighbours are real names too (`claude-opus-4-1` is three edits from `claude-haiku-4-5`).
+ */
+export function closest(
+  name: string,
+  known: readonly string[],
+  maxDistance = Number.POSITIVE_INFINITY,
+): string | undefined {
+  const limit = Math.min(limitFor(name), maxDistance);
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of known) {

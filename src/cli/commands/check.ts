@@ -19,6 +19,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { policyFileModelNames } from '../../../policies/hygiene-model-name.ts';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { appFailed } from '../../compiler/app-run.ts';
@@ -444,6 +445,7 @@ export const checkCommand: CommandFactory = (io, done) =>
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
               ...ttl,
               ...namespacesNotCreated(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
+              ...policyFileModelNames(config),
               // Among the paths, one info says both what the rules and the bundles leave out.
               ...argocdUnevaluatedPathDiagnostics(
                 objectsOf(input.bundles),

@@ -72,7 +72,7 @@ describe('kelos check', () => {
     );
     expect(without.code).toBe(2);
     const inTeamA = await kelos(['check', '-n', 'team-a', '.'], { cwd });
-    expect(inTeamA.stdout).toBe('0 errors, 0 warnings, 0 info in 2 objects (21 rules); 0 suppressed\n');
+    expect(inTeamA.stdout).toBe('0 errors, 0 warnings, 0 info in 2 objects (22 rules); 0 suppressed\n');
     expect(inTeamA.code).toBe(0);
     const bad = await kelos(['check', '-n', 'Team_A', '.'], { cwd });
     expect(bad.stderr).toContain('kelos: -n: "Team_A" is not a namespace name');
@@ -99,7 +99,7 @@ describe('kelos check', () => {
     expect(alone.stdout).toContain('[budget/namespace-covered]');
     expect(alone.code).toBe(2);
     const beside = await kelos(['check', 'manifests/', '--beside', 'dist/'], { cwd });
-    expect(beside.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (21 rules); 0 suppressed\n');
+    expect(beside.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (22 rules); 0 suppressed\n');
     expect(beside.code).toBe(0);
     expect((await kelos(['check', '--beside', 'dist/'], { cwd })).stderr).toContain(
       'kelos: --beside reads manifests beside the paths checked',
@@ -172,15 +172,65 @@ spec:
 `;
     const lenient = await kelos(['check', '-'], { stdin: task });
     expect(lenient.code).toBe(0);
-    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (21 rules); 0 suppressed');
+    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (22 rules); 0 suppressed');
     expect((await kelos(['check', '--strict', '-'], { stdin: task })).code).toBe(2);
+  });
+
+  test('a model one or two letters off a known one is a warning in the policy file and in a Task; a new model or version is not', async () => {
+    const cwd = emptyProject();
+    const policy = [
+      'allowlists:',
+      '  models:',
+      '    claude-code: [claude-sonet-4-5, claude-opus-4-6, in-house-model]',
+      'rates:',
+      '  claude-code:',
+      '    claude-sonet-4-5: 8',
+      'externalSecrets: [k]',
+      '',
+    ].join('\n');
+    writeFileSync(join(cwd, 'kelos.policy.yaml'), policy);
+    const task = (name: string, model: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: { name: ${name}, namespace: a }\nspec:\n  prompt: hi\n  ttlSecondsAfterFinished: 600\n  worker:\n    type: claude-code\n    model: ${model}\n    credentials: { type: api-key, secretRef: { name: k } }\n    podOverrides: { activeDeadlineSeconds: 600, resources: { limits: { memory: 8Gi } } }\n`;
+    writeFileSync(
+      join(cwd, 'tasks.yaml'),
+      [task('typo', 'claude-sonet-4-5'), task('next', 'claude-opus-4-6'), task('own', 'in-house-model')].join(
+        '---\n',
+      ),
+    );
+    const run = await kelos(['check', 'tasks.yaml'], { cwd });
+    expect(run.stdout).toBe(
+      [
+        'kelos.policy.yaml',
+        '  warning allowlists.models.claude-code lists "claude-sonet-4-5", which is not a known claude-code model; did you mean "claude-sonnet-4-5"? [hygiene/model-name]',
+        '          at kelos.policy.yaml:3:19',
+        '          hint: Spell the model as its provider names it, here and wherever kelos.policy.yaml repeats it.',
+        '  warning rates.claude-code prices "claude-sonet-4-5", which is not a known claude-code model; did you mean "claude-sonnet-4-5"? [hygiene/model-name]',
+        '          at kelos.policy.yaml:6:5',
+        '          hint: Spell the model as its provider names it, here and wherever kelos.policy.yaml repeats it.',
+        '',
+        'Task a/typo',
+        '  warning /spec/worker/model: model "claude-sonet-4-5" is not a known claude-code model; did you mean "claude-sonnet-4-5"? [hygiene/model-name]',
+        '          at tasks.yaml:9:5',
+        '          hint: Spell the model as its provider names it, here and wherever kelos.policy.yaml repeats it.',
+        '',
+        '0 errors, 3 warnings, 0 info in 3 objects (22 rules); 0 suppressed',
+        '',
+      ].join('\n'),
+    );
+    expect(run.code).toBe(0);
+    expect((await kelos(['check', '--strict', 'tasks.yaml'], { cwd })).code).toBe(2);
+
+    // Turned off, the rule is silent in the policy file too.
+    writeFileSync(join(cwd, 'kelos.policy.yaml'), `${policy}rules:\n  hygiene/model-name: off\n`);
+    const off = await kelos(['check', 'tasks.yaml'], { cwd });
+    expect(off.stdout).toBe('0 errors, 0 warnings, 0 info in 3 objects (21 rules); 0 suppressed\n');
   });
 
   test('a compliant app exits 0 with an empty report', async () => {
     const run = await kelos(['check', 'test/fixtures/policy/compliant.yaml']);
     expect(run).toStrictEqual({
       code: 0,
-      stdout: '0 errors, 0 warnings, 0 info in 3 objects (21 rules); 0 suppressed\n',
+      stdout: '0 errors, 0 warnings, 0 info in 3 objects (22 rules); 0 suppressed\n',
       stderr: '',
     });
   });
@@ -198,7 +248,7 @@ spec:
     ]);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(
-      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(21 rules\); 0 suppressed\n$/,
+      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(22 rules\); 0 suppressed\n$/,
     );
     const sarif = JSON.parse(readFileSync(out, 'utf8'));
     expect(sarif.version).toBe('2.1.0');

@@ -126,6 +126,13 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/unlabelled /metadata/labels :: has no label tier, which TaskBudget team-a/by-team-and-tier selects on, so its Tasks escape that budget',
     'TaskSpawner team-a/half-labelled /spec/taskTemplate/metadata/labels :: has no label tier, which TaskBudget team-a/by-team-and-tier selects on, so its Tasks escape that budget',
   ],
+  'hygiene/model-name': [
+    'Task team-a/sonet /spec/worker/model :: model "claude-sonet-4-5" is not a known claude-code model; did you mean "claude-sonnet-4-5"? (the forecast prices it at the claude-code default rate)',
+    'TaskSpawner team-a/codx /spec/taskTemplate/worker/model :: model "gpt-5-codx" is not a known codex model; did you mean "gpt-5-codex"? (the forecast prices it at the codex default rate)',
+    'TaskSpawner team-a/legacy /spec/taskTemplate/model :: model "gemni-2.5-pro" is not a known gemini model; did you mean "gemini-2.5-pro"? (the forecast prices it at the gemini default rate)',
+    'Task team-a/dated /spec/worker/model :: model "claude-hiaku-4-5-20251001" is not a known claude-code model; did you mean "claude-haiku-4-5-20251001"? (the forecast prices it at the claude-code default rate)',
+    'Task team-a/capital /spec/worker/model :: model "Opus" is not a known claude-code model; did you mean "opus"? (the forecast prices it at the claude-code default rate)',
+  ],
 };
 
 const fixtureDir = (id: string) => id.replace('/', '-');
