@@ -50,6 +50,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
   ],
   'concurrency/cron-overlap': [
     'TaskSpawner team-a/quarter-hourly /spec/when/cron/schedule :: cron "*/15 * * * *" fires every 15m but a run may last 1h (activeDeadlineSeconds 3600), so up to 4 runs can overlap',
+    'TaskSpawner team-a/every-minute /spec/when/cron/schedule :: cron "* * * * *" fires every 1m but a run may last 10m (activeDeadlineSeconds 600), so up to 2 runs can overlap (maxConcurrency 2); the other runs due queue behind them',
   ],
   'concurrency/poll-interval': [
     'TaskSpawner team-a/impatient /spec/when/githubPullRequests/pollInterval :: githubPullRequests.pollInterval 10s is under the floor of 1m',
