@@ -604,6 +604,33 @@ describe('kelos get', () => {
     expect(r.stdout).not.toContain('\u001b[');
   });
 
+  it("-d shows a Task's timeout with its unit, and a TaskBudget's time zone and current period", async () => {
+    const task = await kelos(['get', 'task', 'all-flags', ...as(['-d'])]);
+    expect(task.stdout).toMatch(/\nTimeout:\s+30m\n/);
+    await create(c, ns, 'TaskBudget', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskBudget',
+      metadata: { name: 'daily' },
+      spec: { taskSelector: {}, period: { type: 'Daily', timezone: 'Europe/Berlin' }, maxCostUSD: '20' },
+    });
+    // Plays the operator's part: the window it computed. It ends a day from now.
+    const end = new Date(Date.now() + 24 * 3_600_000 - 60_000);
+    const start = new Date(end.getTime() - 24 * 3_600_000);
+    const rfc3339 = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+    await c.mergePatch(
+      Resources.TaskBudget,
+      ns,
+      'daily',
+      { status: { currentPeriodStart: rfc3339(start), currentPeriodEnd: rfc3339(end) } },
+      { subresource: 'status' },
+    );
+    const budget = await kelos(['get', 'tb', 'daily', ...as(['-d'])]);
+    expect(budget.code).toBe(0);
+    expect(budget.stdout).toMatch(/\nPeriod:\s+Daily\n/);
+    expect(budget.stdout).toMatch(/\nTime Zone:\s+Europe\/Berlin\n/);
+    expect(budget.stdout).toContain(`Current Period: ${rfc3339(start)} to ${rfc3339(end)} (resets in 23h)\n`);
+  });
+
   it('refuses -l with a name, which would show the object whatever its labels', async () => {
     const r = await kelos(['get', 'task', 'any', ...as(['-l', 'no-such-label=x'])]);
     expect(r).toMatchObject({

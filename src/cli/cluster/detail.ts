@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+
+import { formatDuration } from '../../kube/duration.ts';
 import type { Colours } from './colour.ts';
 import { phaseColour } from './colour.ts';
 import { formatCell, humanDuration, readPath, renderTable } from './table.ts';
@@ -39,6 +41,7 @@ const SPEC_FIELDS: Readonly<Record<string, ReadonlyArray<readonly [string, strin
   ],
   TaskBudget: [
     ['Period', '.spec.period.type'],
+    ['Time Zone', '.spec.period.timezone'],
     ['Max Cost', '.spec.maxCostUSD'],
     ['Used Cost', '.status.used.costUSD'],
     ['Waiting Tasks', '.status.waitingTasks'],
@@ -66,6 +69,18 @@ export const formatCost = (q: unknown): string => {
   return /^\d+(\.\d+)?$/.test(s) ? `$${s}` : s;
 };
 
+/**
+ * A TaskBudget's window as the operator last computed it: `2026-01-01T00:00:00Z to
+ * 2026-01-02T00:00:00Z (resets in 5h)`, its bounds in UTC as status holds them.
+ */
+const currentPeriod = (obj: Obj, now: number): string | undefined => {
+  const start = readPath(obj, '.status.currentPeriodStart');
+  const end = readPath(obj, '.status.currentPeriodEnd');
+  if (typeof start !== 'string' || typeof end !== 'string') return undefined;
+  const left = Date.parse(end) - now;
+  return `${start} to ${end}${Number.isNaN(left) || left <= 0 ? '' : ` (resets in ${humanDuration(left)})`}`;
+};
+
 /** The column the values start at, unless a label needs more (then one space after its colon). */
 const LABEL_WIDTH = 16;
 
@@ -85,7 +100,14 @@ export function renderDetail(obj: Obj, c: Colours, now: number): string {
   if (typeof created === 'string') field('Created', `${created} (${formatCell(created, 'date', now)} ago)`);
   for (const [label, path] of SPEC_FIELDS[kind] ?? []) {
     const v = readPath(obj, path);
-    if (present(v)) field(label, label.includes('Cost') ? formatCost(v) : formatCell(v, 'string', now));
+    if (!present(v)) continue;
+    // activeDeadlineSeconds is a count of seconds; `600` alone read as a unitless number.
+    if (label === 'Timeout' && typeof v === 'number') field(label, formatDuration(v));
+    else field(label, label.includes('Cost') ? formatCost(v) : formatCell(v, 'string', now));
+  }
+  if (kind === 'TaskBudget') {
+    const period = currentPeriod(obj, now);
+    if (period) field('Current Period', period);
   }
   for (const [label, path] of STATUS_FIELDS) {
     const v = readPath(obj, path);
