@@ -36,7 +36,7 @@ export interface PolicyThresholds {
   readonly maxConcurrency: number;
   /** Highest `podOverrides.activeDeadlineSeconds` a Task or task template may set. */
   readonly maxActiveDeadlineSeconds: number;
-  /** Lowest polling interval, in seconds (written as a Go duration in the file). */
+  /** Lowest polling interval, in seconds (written in the file as a Go duration or a bare number of seconds). */
   readonly minPollIntervalSeconds: number;
 }
 

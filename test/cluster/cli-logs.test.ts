@@ -343,6 +343,41 @@ describe('kelos logs', () => {
     );
   });
 
+  test('a Pod the scheduler cannot place: exit 1, with the scheduler’s words, one stop before the pointer to the Task', async () => {
+    await create(c, ns, 'Task', task('unplaceable'));
+    let pod: string | undefined;
+    await waitFor('a Pod of Task unplaceable', async () => {
+      pod = (await c.list<Pod>(Resources.Pod, { namespace: ns, labelSelector: `${Labels.Task}=unplaceable` }))
+        .items[0]?.metadata.name;
+      return pod !== undefined;
+    });
+    // Plays the scheduler's part: its message ends in a full stop of its own.
+    await c.mergePatch(
+      Resources.Pod,
+      ns,
+      pod!,
+      {
+        status: {
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/3 nodes are available: 3 Insufficient memory.',
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+    const { code, stderr } = await kelos(['logs', 'unplaceable', '-n', ns, ...kc()]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `kelos: the agent of task "unplaceable" cannot start: Pod cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory; the Task: kelos get task unplaceable -n ${ns} -d\n`,
+    );
+  });
+
   test('a finished Task whose Pod is gone: exit 1, pointing at its results', async () => {
     await create(c, ns, 'Task', task('gone'));
     const pod = await boundPod('gone');

@@ -147,7 +147,8 @@ async function printOnce(run: LogsRun, task: Task): Promise<ExitCode> {
     const problem = podProblem(pod.status);
     if (problem) {
       throw new Error(
-        `the agent of task "${run.name}" cannot start: ${problem}; the Task: kelos get task ${run.name} -n ${run.cluster.namespace} -d`,
+        // The scheduler ends its message with a full stop, which `; the Task` would double.
+        `the agent of task "${run.name}" cannot start: ${problem.replace(/\.$/, '')}; the Task: kelos get task ${run.name} -n ${run.cluster.namespace} -d`,
       );
     }
     const why = state?.waiting?.reason ?? pod.status?.phase ?? 'Pending';

@@ -155,7 +155,10 @@ async function lookUpNamespaces(
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
-/** Namespace of the Lease when none is given: the Pod's own, else `default`. */
+/**
+ * Namespace of the Lease when none is given: `$POD_NAMESPACE` (the install sets it to the Pod's
+ * namespace), else the ServiceAccount's namespace file, else `default`.
+ */
 const defaultLeaseNamespace = (env: Readonly<Record<string, string | undefined>>): string => {
   if (env['POD_NAMESPACE']) return env['POD_NAMESPACE'];
   if (existsSync(SA_NAMESPACE_FILE)) return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
@@ -250,7 +253,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
       false,
     )
     .option('--lease-name <name>', 'name of the leader election Lease', 'kelos-operator-leader')
-    .option('--lease-namespace <ns>', 'namespace of the Lease (default: the Pod namespace, or default)')
+    .option(
+      '--lease-namespace <ns>',
+      "namespace of the Lease (default: $POD_NAMESPACE, else the ServiceAccount's namespace file, else default)",
+    )
     // /metrics shows cost by namespace, spawner and model: loopback unless the install opens it.
     .option(
       '--metrics-addr <addr>',

@@ -182,7 +182,8 @@ thresholds:
   # (budget/active-deadline): 4 h. An agent stuck in a loop stops being billed here.
   maxActiveDeadlineSeconds: 14400
   # Shortest pollInterval of a GitHub or Jira source (concurrency/poll-interval): polling faster
-  # spends the API rate limit the rest of the organisation shares.
+  # spends the API rate limit the rest of the organisation shares. Written as a Go duration
+  # (30s, 1m, 1h30m) or a bare number of seconds (60), as pollInterval itself is read.
   minPollInterval: 1m
 
 # The GitHub logins the agents act as. GitHub-triggered spawners must exclude them as authors, so

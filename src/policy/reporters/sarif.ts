@@ -8,6 +8,7 @@
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { KELOS_HOME } from '../../api/version.ts';
 import {
   formatResource,
   type ResourceRef,
@@ -115,7 +116,8 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
           driver: {
             name: 'kelos check',
             ...(options.toolVersion ? { version: options.toolVersion } : {}),
-            informationUri: 'https://github.com/kelos-dev/kelos',
+            // This package, not upstream's Go project: the rules and their ids are ours.
+            informationUri: KELOS_HOME,
             rules: rules.map((r) => ({
               id: r.id,
               name: r.id.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) =>

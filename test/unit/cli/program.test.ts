@@ -128,6 +128,14 @@ describe('kelos program', () => {
     });
   });
 
+  test('operator --help gives the Lease namespace the order the code looks in, as the README does', async () => {
+    const { code, stdout } = await run('operator', '--help');
+    expect(code).toBe(0);
+    expect(stdout.replace(/\s+/g, ' ')).toContain(
+      "--lease-namespace <ns> namespace of the Lease (default: $POD_NAMESPACE, else the ServiceAccount's namespace file, else default)",
+    );
+  });
+
   test('validate --help says what -n does, not what kubectl or Argo CD might do later', async () => {
     const { code, stdout } = await run('validate', '--help');
     expect(code).toBe(0);

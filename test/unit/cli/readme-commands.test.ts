@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { KINDS } from '../../../src/api/index.ts';
 import type { CliIo } from '../../../src/cli/io.ts';
 import { buildProgram } from '../../../src/cli/program.ts';
 import { ENGINE_RULES } from '../../../src/policy/engine.ts';
@@ -47,6 +48,11 @@ const named = (row: string, long: string, short: string | undefined): boolean =>
 };
 
 describe('the README command reference', () => {
+  test('kelos get names every short name a kind answers to', () => {
+    const row = rowOf('get') ?? '';
+    for (const k of KINDS) for (const n of k.shortNames) expect(row, `${k.kind}: ${n}`).toContain(`\`${n}\``);
+  });
+
   test('names every option of every command', { timeout: 60_000 }, async () => {
     const program = await buildProgram(io, () => {});
     const missing: string[] = [];

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
 import { DEFAULT_POLICY_CONFIG, PolicyConfigError, parsePolicyConfig } from '../../../src/policy/config.ts';
 import { loadPolicyConfig } from '../../../src/policy/load-config.ts';
 import { ROOT } from './fixtures.ts';
@@ -25,6 +26,26 @@ describe('policy config', () => {
     const raw = parse(readFileSync(resolve(ROOT, 'kelos.policy.yaml'), 'utf8'));
     const { file: _file, ...parsed } = parsePolicyConfig(raw, 'kelos.policy.yaml', IDS);
     expect(parsed).toStrictEqual(DEFAULT_POLICY_CONFIG);
+  });
+
+  test('minPollInterval takes a Go duration or a bare number of seconds, and both policy files it is documented in say so', () => {
+    const seconds = (v: unknown) =>
+      parsePolicyConfig({ thresholds: { minPollInterval: v } }, 'kelos.policy.yaml', IDS).thresholds
+        .minPollIntervalSeconds;
+    expect([seconds('1m30s'), seconds(90)]).toStrictEqual([90, 90]);
+    const scaffold = scaffoldFiles({
+      name: 'r',
+      kelosVersion: '0.2.0',
+      repoURL: 'https://example.com/r.git',
+    });
+    for (const [file, text] of [
+      ['kelos.policy.yaml', readFileSync(resolve(ROOT, 'kelos.policy.yaml'), 'utf8')],
+      ['kelos new: kelos.policy.yaml', scaffold.get('kelos.policy.yaml') ?? ''],
+    ] as const) {
+      // The comment right above the key.
+      const comment = /((?:^ *#.*\n)+) *minPollInterval:/m.exec(text)?.[1]?.replace(/\s*#\s*/g, ' ') ?? '';
+      expect(comment, file).toContain('a Go duration (30s, 1m, 1h30m) or a bare number of seconds (60)');
+    }
   });
 
   test('values merge over the defaults: thresholds per key, model lists per agent type, rates per model', () => {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
+import { packageHome } from '../../../src/api/version.ts';
 import { type PolicyReport, runPolicies } from '../../../src/policy/engine.ts';
 import { formatReport, REPORT_FORMATS } from '../../../src/policy/reporters/index.ts';
 import { formatDiagnosticBlock } from '../../../src/validate/diagnostic.ts';
@@ -232,6 +233,27 @@ spec:
       expect(log.runs[0].tool.driver.rules.map((r: { id: string }) => r.id)).toStrictEqual(
         BUILTIN_RULES.map((r) => r.id),
       );
+    });
+
+    test("the tool links to this package's page, as package.json gives it, not to upstream's Go project", () => {
+      const log = JSON.parse(formatReport(small, 'sarif', { cwd: CWD }));
+      const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
+      expect(log.runs[0].tool.driver.informationUri).toBe(packageHome(pkg));
+      expect(log.runs[0].tool.driver.informationUri).not.toContain('kelos-dev/kelos');
+      const home = (extra: object) => packageHome({ name: 'kelos-ts', version: '1.0.0', ...extra });
+      expect([
+        home({}),
+        home({ repository: { type: 'git', url: 'git+https://github.com/o/kelos-ts.git' } }),
+        home({ repository: 'https://gitlab.example/o/kelos-ts' }),
+        home({ repository: 'github:o/kelos-ts' }),
+        home({ homepage: 'https://kelos.example', repository: 'https://github.com/o/kelos-ts' }),
+      ]).toStrictEqual([
+        'https://www.npmjs.com/package/kelos-ts',
+        'https://github.com/o/kelos-ts',
+        'https://gitlab.example/o/kelos-ts',
+        'https://www.npmjs.com/package/kelos-ts',
+        'https://kelos.example',
+      ]);
     });
 
     test('results carry file:line regions, rule indices, levels, and in-source suppressions with reasons', () => {
