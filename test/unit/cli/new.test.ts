@@ -14,6 +14,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { packageNameOf } from '../../../src/cli/commands/new.ts';
+import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
 import { parsePolicyConfig } from '../../../src/policy/config.ts';
 import { kelos } from '../validate/run-cli.ts';
 
@@ -47,6 +48,19 @@ describe('kelos new', () => {
     expect(pkg.dependencies).toStrictEqual({ 'kelos-ts': `^${own.version}` });
     expect(readFileSync(join(cwd, 'My Gitops', 'apps/issue-worker/main.ts'), 'utf8')).toContain(
       "from 'kelos-ts'",
+    );
+  });
+
+  test("the README's steps for an existing repository install the TypeScript and @types/node the scaffold pins", () => {
+    const pkg = JSON.parse(
+      scaffoldFiles({ name: 'r', kelosVersion: '0.2.0', repoURL: 'https://example.com/r.git' }).get(
+        'package.json',
+      ) ?? '{}',
+    ) as { devDependencies: Record<string, string> };
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const existing = readme.slice(readme.indexOf('In an existing repository'));
+    expect(existing).toContain(
+      `npm install -D typescript@${pkg.devDependencies['typescript']} @types/node@${pkg.devDependencies['@types/node']}`,
     );
   });
 
