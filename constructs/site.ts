@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { IConstruct } from 'constructs';
+import { recordPropSources } from './prop-sources.ts';
 
 /** Metadata type of the entry whose `trace` is the creating call stack. */
 export const SITE_METADATA = 'kelos:site';
@@ -53,9 +54,11 @@ const appFrames = (): string[] | undefined => {
 /**
  * Records the call stack that is creating `construct`: its frames in the app's code. Once: the
  * synth runner records every ApiObject's site while cdk8s constructs it (see
- * src/compiler/object-sites.ts), before a Kelos construct's own call after `super()`.
+ * src/compiler/object-sites.ts), before a Kelos construct's own call after `super()`. A pattern's
+ * object also records which of the pattern's props its fields come from (see prop-sources.ts).
  */
 export const recordSite = (construct: IConstruct): void => {
+  recordPropSources(construct);
   if (construct.node.metadata.some((m) => m.type === SITE_METADATA)) return;
   const frames = appFrames();
   construct.node.addMetadata(

@@ -16,6 +16,7 @@ import {
 } from '../src/validate/index.ts';
 import { recordChecked } from './checked.ts';
 import { Messages } from './messages.ts';
+import { currentPropSources, propOf } from './prop-sources.ts';
 
 /** One broken invariant: the field (JSON pointer into the object) and what was expected. */
 export interface Violation {
@@ -25,6 +26,12 @@ export interface Violation {
   readonly message: string;
   /** How to fix it, when the check that found it says (the validator's hint). */
   readonly hint?: string;
+  /**
+   * JSON pointer of the prop it is about, in the props of the pattern call that made the
+   * object (`/model`), or `''` for the call as a whole; unset for an L1 construct, whose props
+   * are the object's fields. `kelos synth` points the finding at that prop's key.
+   */
+  readonly prop?: string;
 }
 
 /** The object a violation is about, as `Kind namespace/name`. */
@@ -92,12 +99,18 @@ export const collectViolations = (collect: ViolationCollector): (() => void) => 
 /**
  * Throws, or hands to the collector while one is set ({@link collectViolations}), the
  * {@link KelosValidationError} for `violations`, if any: how an L1 construct refuses its props.
+ * Inside a pattern (see prop-sources.ts), each violation names the pattern's prop it is about.
  *
  * @throws KelosValidationError listing every violation, when no collector is set.
  */
 export const refuseViolations = (resource: ViolationResource, violations: readonly Violation[]): void => {
   if (violations.length === 0) return;
-  const error = new KelosValidationError(resource, violations);
+  // Made by a pattern: the app wrote that pattern's props, not this object's fields.
+  const sources = currentPropSources();
+  const error = new KelosValidationError(
+    resource,
+    sources ? violations.map((v) => ({ ...v, prop: propOf(sources, v.path) })) : violations,
+  );
   const collect = registry[COLLECTOR];
   if (!collect) throw error;
   collect(error);
@@ -108,14 +121,22 @@ export class Violations {
   readonly #items: Violation[] = [];
   #blocked = false;
 
-  /** Records `message` against `path` when `broken` is true. */
-  check(broken: boolean, path: string, message: string): void {
-    if (broken) this.#items.push({ path, message });
+  /**
+   * Records `message` against `path` when `broken` is true; a pattern names the `prop` (a JSON
+   * pointer into its props) the refusal is about.
+   */
+  check(broken: boolean, path: string, message: string, prop?: string): void {
+    if (broken) this.#items.push(prop === undefined ? { path, message } : { path, message, prop });
   }
 
-  /** Records `message` against `path`, with the check's `hint` when it has one. */
-  add(path: string, message: string, hint?: string): void {
-    this.#items.push(hint === undefined ? { path, message } : { path, message, hint });
+  /** Records `message` against `path`, with the check's `hint` and the pattern's `prop` when given. */
+  add(path: string, message: string, hint?: string, prop?: string): void {
+    this.#items.push({
+      path,
+      message,
+      ...(hint !== undefined && { hint }),
+      ...(prop !== undefined && { prop }),
+    });
   }
 
   /**

@@ -7,6 +7,7 @@
 import type { AgentType, Credentials, PodOverrides } from '../../src/api/index.ts';
 import { closest, extended } from '../../src/validate/echo.ts';
 import type { IAgentConfig } from '../agent-config.ts';
+import { type PropSource, propPointer } from '../prop-sources.ts';
 import type { GitHubCommentPolicy } from '../task-spawner.ts';
 import { isObject, shown, type Violations } from '../validation.ts';
 import type { WorkerProps } from '../worker.ts';
@@ -134,6 +135,75 @@ export const resolveAgent = (props: AgentProps, workspace: IWorkspace | undefine
   };
 };
 
+/**
+ * Where the props of {@link AgentProps} land in an object whose worker is at the pointer
+ * `worker` and whose Task TTL is at `ttl` (see prop-sources.ts); `agentConfigs` is the prop the
+ * AgentConfigs come from (`/agentConfig` for a `SelfDevelopment`).
+ */
+export const agentPropSources = (
+  props: AgentProps & { readonly workspace?: unknown },
+  worker: string,
+  ttl: string,
+  agentConfigs = '/agentConfigs',
+): PropSource[] => [
+  { field: `${worker}/type`, prop: '/agent' },
+  { field: `${worker}/credentials`, prop: '/credentials', copied: true },
+  { field: `${worker}/model`, prop: '/model' },
+  { field: `${worker}/effort`, prop: '/effort' },
+  { field: `${worker}/image`, prop: '/image' },
+  { field: `${worker}/workspaceRef`, prop: '/workspace' },
+  { field: `${worker}/agentConfigRefs`, prop: agentConfigs },
+  { field: `${worker}/podOverrides`, prop: '/podOverrides', copied: true },
+  // `podOverrides.activeDeadlineSeconds` wins over the prop of that name (see resolveAgent).
+  {
+    field: `${worker}/podOverrides/activeDeadlineSeconds`,
+    prop:
+      isObject(props.podOverrides) && props.podOverrides?.activeDeadlineSeconds !== undefined
+        ? '/podOverrides/activeDeadlineSeconds'
+        : '/activeDeadlineSeconds',
+  },
+  { field: ttl, prop: '/ttlSecondsAfterFinished' },
+];
+
+/** The props every spawner pattern takes besides its source's. */
+interface SpawnerPatternProps extends AgentProps {
+  readonly workspace?: unknown;
+  readonly taskLabels?: unknown;
+}
+
+/**
+ * Where the props a spawner pattern shares land in its TaskSpawner: the agent's, `metadata`,
+ * `taskLabels`, `maxConcurrency` and `maxTotalTasks`, and `prompt`, the prop of the prompt.
+ */
+export const spawnerPropSources = (props: SpawnerPatternProps, prompt: string): PropSource[] => [
+  ...agentPropSources(props, '/spec/taskTemplate/worker', '/spec/taskTemplate/ttlSecondsAfterFinished'),
+  { field: '/metadata', prop: '/metadata', copied: true },
+  { field: '/spec/taskTemplate/metadata/labels', prop: '/taskLabels', copied: true },
+  { field: '/spec/taskTemplate/promptTemplate', prop: prompt },
+  { field: '/spec/maxConcurrency', prop: '/maxConcurrency' },
+  { field: '/spec/maxTotalTasks', prop: '/maxTotalTasks' },
+];
+
+/**
+ * Where the props of a GitHub-driven pattern land under its source at the pointer `source`:
+ * the comment policy (the prop, or the allowed users and teams the default one names), and
+ * each of `copied`, a prop rendered as written under the field of its name.
+ */
+export const githubPropSources = (
+  props: TriggerPolicyProps,
+  source: string,
+  copied: readonly string[],
+): PropSource[] => [
+  ...copied.map((name) => ({ field: `${source}/${name}`, prop: propPointer(name), copied: true })),
+  ...(props.commentPolicy !== undefined
+    ? [{ field: `${source}/commentPolicy`, prop: '/commentPolicy', copied: true }]
+    : (['allowedUsers', 'allowedTeams'] as const).map((name) => ({
+        field: `${source}/commentPolicy/${name}`,
+        prop: propPointer(name),
+        copied: true,
+      }))),
+];
+
 /** Who may hand work to a GitHub-driven pattern. */
 export interface TriggerPolicyProps {
   /**
@@ -245,6 +315,10 @@ const REQUIRED_PROP: Readonly<Record<RequiredProp, { what: string; holds: (value
  * where an L1 construct refuses the unknown field; and a missing one failed inside the pattern
  * (`Cannot read properties of undefined (reading 'trim')`), naming neither.
  *
+ * Each refusal names the prop it is about (`at` and the key: the pointer of `props` among the
+ * pattern's own, `/steps/0` for a Pipeline's step), so `kelos synth` points at its key; a
+ * missing prop, written nowhere, is about the call.
+ *
  * @returns whether the pattern can read its props: an object holding every required prop. When
  *   not, the pattern throws what was recorded before it reads them.
  */
@@ -254,16 +328,23 @@ export function checkKnownProps(
   props: object,
   known: Readonly<Record<string, PropShape>>,
   required: Readonly<Record<string, RequiredProp>> = {},
+  at = '',
 ): boolean {
   if (!isObject(props)) {
-    v.add('', PatternMessages.notAnObject(pattern, shown(props)));
+    v.add('', PatternMessages.notAnObject(pattern, shown(props)), undefined, at);
     return false;
   }
   let readable = true;
   for (const [key, value] of Object.entries(props)) {
+    const prop = `${at}${propPointer(key)}`;
     if (!Object.hasOwn(known, key)) {
       const guess = closest(key, Object.keys(known)) ?? extended(key, Object.keys(known));
-      v.add('', `${pattern} has no prop "${key}"${guess ? `; did you mean "${guess}"?` : ''}`);
+      v.add(
+        '',
+        `${pattern} has no prop "${key}"${guess ? `; did you mean "${guess}"?` : ''}`,
+        undefined,
+        prop,
+      );
       continue;
     }
     const shape = known[key];
@@ -271,15 +352,20 @@ export function checkKnownProps(
       continue;
     const { what, holds } = REQUIRED_PROP[shape];
     if (value !== null && holds(value)) continue;
-    v.add('', PatternMessages.propType(pattern, key, what, shown(value)));
+    v.add('', PatternMessages.propType(pattern, key, what, shown(value)), undefined, prop);
     readable = false;
   }
   for (const [key, type] of Object.entries(required)) {
     const value = (props as Record<string, unknown>)[key];
     const { what, holds } = REQUIRED_PROP[type];
-    if (value === undefined) v.add('', PatternMessages.required(pattern, key, what));
+    if (value === undefined) v.add('', PatternMessages.required(pattern, key, what), undefined, at);
     else if (value === null || !holds(value))
-      v.add('', PatternMessages.requiredType(pattern, key, what, shown(value)));
+      v.add(
+        '',
+        PatternMessages.requiredType(pattern, key, what, shown(value)),
+        undefined,
+        `${at}${propPointer(key)}`,
+      );
     else continue;
     readable = false;
   }

@@ -5,6 +5,7 @@
  */
 import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
+import { fromProps } from '../prop-sources.ts';
 import { type GitHubCommentPolicy, type GitHubIssuesSource, TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
@@ -12,6 +13,7 @@ import {
   AGENT_PROPS,
   type AgentProps,
   checkKnownProps,
+  githubPropSources,
   isRestrictive,
   loginSet,
   PatternDefaults,
@@ -20,6 +22,7 @@ import {
   type RequiredProps,
   resolveAgent,
   resolveCommentPolicy,
+  spawnerPropSources,
   TRIGGER_POLICY_PROPS,
   type TriggerPolicyProps,
   UNTRUSTED_CONTENT_NOTE,
@@ -199,39 +202,62 @@ export class IssueWorker extends Construct {
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',
       PatternMessages.maxConcurrency(this.maxConcurrency),
+      '/maxConcurrency',
     );
-    v.check(props.botLogin.trim() === '', '/spec/when/githubIssues/excludeAuthors', PatternMessages.botLogin);
+    v.check(
+      props.botLogin.trim() === '',
+      '/spec/when/githubIssues/excludeAuthors',
+      PatternMessages.botLogin,
+      '/botLogin',
+    );
     v.check(
       !isRestrictive(this.commentPolicy),
       '/spec/when/githubIssues/commentPolicy',
       PatternMessages.openPolicy,
+      '/commentPolicy',
     );
     throwIfViolations(resource, v.items);
 
-    this.spawner = new TaskSpawner(this, 'Default', {
-      ...(props.metadata && { metadata: props.metadata }),
-      when: {
-        githubIssues: {
-          ...(props.repo !== undefined && { repo: props.repo }),
-          ...(props.labels?.length && { labels: [...props.labels] }),
-          ...(props.excludeLabels?.length && { excludeLabels: [...props.excludeLabels] }),
-          ...(props.priorityLabels?.length && { priorityLabels: [...props.priorityLabels] }),
-          state: 'open',
-          excludeAuthors: [...this.excludeAuthors],
-          commentPolicy: this.commentPolicy,
-          reporting: props.reporting ?? { comments: { mode: 'Sticky' } },
-          ...(props.pollInterval !== undefined && { pollInterval: props.pollInterval }),
-        },
-      },
-      taskTemplate: {
-        worker: agent.worker,
-        branch: props.branch ?? DEFAULT_ISSUE_BRANCH,
-        promptTemplate: props.promptTemplate ?? DEFAULT_ISSUE_PROMPT,
-        ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
-        ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
-      },
-      maxConcurrency: this.maxConcurrency,
-      maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
-    });
+    const sources = [
+      ...spawnerPropSources(props, '/promptTemplate'),
+      { field: '/spec/taskTemplate/branch', prop: '/branch' },
+      ...githubPropSources(props, '/spec/when/githubIssues', [
+        'repo',
+        'labels',
+        'excludeLabels',
+        'priorityLabels',
+        'reporting',
+        'pollInterval',
+      ]),
+    ];
+    this.spawner = fromProps(
+      sources,
+      () =>
+        new TaskSpawner(this, 'Default', {
+          ...(props.metadata && { metadata: props.metadata }),
+          when: {
+            githubIssues: {
+              ...(props.repo !== undefined && { repo: props.repo }),
+              ...(props.labels?.length && { labels: [...props.labels] }),
+              ...(props.excludeLabels?.length && { excludeLabels: [...props.excludeLabels] }),
+              ...(props.priorityLabels?.length && { priorityLabels: [...props.priorityLabels] }),
+              state: 'open',
+              excludeAuthors: [...this.excludeAuthors],
+              commentPolicy: this.commentPolicy,
+              reporting: props.reporting ?? { comments: { mode: 'Sticky' } },
+              ...(props.pollInterval !== undefined && { pollInterval: props.pollInterval }),
+            },
+          },
+          taskTemplate: {
+            worker: agent.worker,
+            branch: props.branch ?? DEFAULT_ISSUE_BRANCH,
+            promptTemplate: props.promptTemplate ?? DEFAULT_ISSUE_PROMPT,
+            ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
+            ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
+          },
+          maxConcurrency: this.maxConcurrency,
+          maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
+        }),
+    );
   }
 }

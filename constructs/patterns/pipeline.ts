@@ -6,6 +6,7 @@
  */
 import { Construct } from 'constructs';
 import { GIT_LIFECYCLE } from '../../src/api/group.ts';
+import { fromProps, type PropSource, propPointer } from '../prop-sources.ts';
 import { duplicates } from '../render.ts';
 import { type ITask, Task } from '../task.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
@@ -13,6 +14,7 @@ import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
   type AgentProps,
+  agentPropSources,
   checkKnownProps,
   type PropShape,
   type RequiredProp,
@@ -119,21 +121,30 @@ export class Pipeline extends Construct {
     if (!checkKnownProps(v, 'Pipeline', props, PIPELINE_PROPS, PIPELINE_REQUIRED)) {
       throwIfViolations(resource, v.items);
     }
-    v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps);
+    v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps, '/steps');
     // Each step is an object with a name (an app run without type checks may hold anything).
     props.steps.forEach((step, i) => {
       v.check(
         typeof step !== 'object' || step === null || typeof step.name !== 'string',
         '',
         PatternMessages.badStep(i, step),
+        propPointer('steps', i),
       );
     });
     throwIfViolations(resource, v.items);
     // A misspelt step prop (`lables`) would drop the step's labels, and with them a budget's hold.
-    for (const step of props.steps) checkKnownProps(v, `Pipeline step "${step.name}"`, step, STEP_PROPS);
-    for (const name of duplicates(props.steps.map((s) => s.name)))
-      v.add('/metadata/name', PatternMessages.duplicateStep(name));
-    v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch);
+    props.steps.forEach((step, i) => {
+      checkKnownProps(v, `Pipeline step "${step.name}"`, step, STEP_PROPS, {}, propPointer('steps', i));
+    });
+    const names = props.steps.map((s) => s.name);
+    for (const name of duplicates(names))
+      v.add(
+        '/metadata/name',
+        PatternMessages.duplicateStep(name),
+        undefined,
+        propPointer('steps', names.lastIndexOf(name), 'name'),
+      );
+    v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch, '/branch');
     throwIfViolations(resource, v.items);
 
     const agent = resolveAgent(props, props.workspace);
@@ -141,23 +152,42 @@ export class Pipeline extends Construct {
     // their life (the patterns' default TTL would make Argo CD run each step again after it).
     const ttl = props.ttlSecondsAfterFinished;
     const tasks: Task[] = [];
-    for (const step of props.steps) {
+    for (const [i, step] of props.steps.entries()) {
       const previous = tasks.at(-1);
       const labels = step.labels ?? props.labels;
+      const sources: PropSource[] = [
+        ...agentPropSources(props, '/spec/worker', '/spec/ttlSecondsAfterFinished'),
+        { field: '/metadata/name', prop: propPointer('steps', i, 'name') },
+        { field: '/metadata/namespace', prop: '/namespace' },
+        {
+          field: '/metadata/labels',
+          prop: step.labels !== undefined ? propPointer('steps', i, 'labels') : '/labels',
+          copied: true,
+        },
+        { field: '/spec/branch', prop: '/branch' },
+        { field: '/spec/prompt', prop: propPointer('steps', i, 'prompt') },
+      ];
       tasks.push(
-        new Task(this, step.name, {
-          metadata: {
-            name: step.name,
-            ...(props.namespace !== undefined && { namespace: props.namespace }),
-            ...(labels && { labels: { ...labels } }),
-            ...(ttl === undefined && { annotations: { [GIT_LIFECYCLE.annotation]: GIT_LIFECYCLE.value } }),
-          },
-          worker: agent.worker,
-          branch: props.branch,
-          prompt: typeof step.prompt === 'function' ? step.prompt(previous ? { previous } : {}) : step.prompt,
-          ...(previous && { dependsOn: [previous] }),
-          ...(ttl !== undefined && { ttlSecondsAfterFinished: ttl }),
-        }),
+        fromProps(
+          sources,
+          () =>
+            new Task(this, step.name, {
+              metadata: {
+                name: step.name,
+                ...(props.namespace !== undefined && { namespace: props.namespace }),
+                ...(labels && { labels: { ...labels } }),
+                ...(ttl === undefined && {
+                  annotations: { [GIT_LIFECYCLE.annotation]: GIT_LIFECYCLE.value },
+                }),
+              },
+              worker: agent.worker,
+              branch: props.branch,
+              prompt:
+                typeof step.prompt === 'function' ? step.prompt(previous ? { previous } : {}) : step.prompt,
+              ...(previous && { dependsOn: [previous] }),
+              ...(ttl !== undefined && { ttlSecondsAfterFinished: ttl }),
+            }),
+        ),
       );
     }
     this.tasks = tasks;

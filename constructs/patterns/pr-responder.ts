@@ -5,6 +5,7 @@
  */
 import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
+import { fromProps } from '../prop-sources.ts';
 import { type GitHubCommentPolicy, type GitHubPullRequestsSource, TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
@@ -12,6 +13,7 @@ import {
   AGENT_PROPS,
   type AgentProps,
   checkKnownProps,
+  githubPropSources,
   isRestrictive,
   PatternDefaults,
   type PropShape,
@@ -19,6 +21,7 @@ import {
   type RequiredProps,
   resolveAgent,
   resolveCommentPolicy,
+  spawnerPropSources,
   TRIGGER_POLICY_PROPS,
   type TriggerPolicyProps,
   UNTRUSTED_CONTENT_NOTE,
@@ -184,40 +187,66 @@ export class PrResponder extends Construct {
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',
       PatternMessages.maxConcurrency(this.maxConcurrency),
+      '/maxConcurrency',
     );
-    v.check(props.botLogin.trim() === '', '/spec/when/githubPullRequests/author', PatternMessages.botLogin);
+    v.check(
+      props.botLogin.trim() === '',
+      '/spec/when/githubPullRequests/author',
+      PatternMessages.botLogin,
+      '/botLogin',
+    );
     v.check(
       !isRestrictive(this.commentPolicy),
       '/spec/when/githubPullRequests/commentPolicy',
       PatternMessages.openPolicy,
+      '/commentPolicy',
     );
     throwIfViolations(resource, v.items);
 
-    this.spawner = new TaskSpawner(this, 'Default', {
-      ...(props.metadata && { metadata: props.metadata }),
-      when: {
-        githubPullRequests: {
-          ...(props.repo !== undefined && { repo: props.repo }),
-          ...(props.labels?.length && { labels: [...props.labels] }),
-          ...(props.excludeLabels?.length && { excludeLabels: [...props.excludeLabels] }),
-          state: 'open',
-          draft: false,
-          author: this.author,
-          reviewState: props.reviewState ?? 'any',
-          commentPolicy: this.commentPolicy,
-          reporting: props.reporting ?? { comments: { mode: 'Sticky' } },
-          ...(props.pollInterval !== undefined && { pollInterval: props.pollInterval }),
-        },
+    const sources = [
+      ...spawnerPropSources(props, '/promptTemplate'),
+      ...githubPropSources(props, '/spec/when/githubPullRequests', [
+        'repo',
+        'labels',
+        'excludeLabels',
+        'reviewState',
+        'reporting',
+        'pollInterval',
+      ]),
+      {
+        field: '/spec/when/githubPullRequests/author',
+        prop: props.author !== undefined ? '/author' : '/botLogin',
       },
-      taskTemplate: {
-        worker: agent.worker,
-        branch: '{{.Branch}}',
-        promptTemplate: props.promptTemplate ?? DEFAULT_PR_PROMPT,
-        ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
-        ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
-      },
-      maxConcurrency: this.maxConcurrency,
-      maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
-    });
+    ];
+    this.spawner = fromProps(
+      sources,
+      () =>
+        new TaskSpawner(this, 'Default', {
+          ...(props.metadata && { metadata: props.metadata }),
+          when: {
+            githubPullRequests: {
+              ...(props.repo !== undefined && { repo: props.repo }),
+              ...(props.labels?.length && { labels: [...props.labels] }),
+              ...(props.excludeLabels?.length && { excludeLabels: [...props.excludeLabels] }),
+              state: 'open',
+              draft: false,
+              author: this.author,
+              reviewState: props.reviewState ?? 'any',
+              commentPolicy: this.commentPolicy,
+              reporting: props.reporting ?? { comments: { mode: 'Sticky' } },
+              ...(props.pollInterval !== undefined && { pollInterval: props.pollInterval }),
+            },
+          },
+          taskTemplate: {
+            worker: agent.worker,
+            branch: '{{.Branch}}',
+            promptTemplate: props.promptTemplate ?? DEFAULT_PR_PROMPT,
+            ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
+            ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
+          },
+          maxConcurrency: this.maxConcurrency,
+          maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
+        }),
+    );
   }
 }

@@ -6,6 +6,7 @@
 import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { cronScheduleError } from '../../src/api/cron-schedule.ts';
+import { fromProps } from '../prop-sources.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
@@ -18,6 +19,7 @@ import {
   type RequiredProp,
   type RequiredProps,
   resolveAgent,
+  spawnerPropSources,
 } from './agent.ts';
 import { PatternMessages } from './messages.ts';
 
@@ -110,26 +112,36 @@ export class ScheduledAgent extends Construct {
     this.activeDeadlineSeconds = agent.activeDeadlineSeconds;
 
     const scheduleError = cronScheduleError(props.schedule);
-    v.check(scheduleError !== undefined, '/spec/when/cron/schedule', scheduleError ?? '');
+    v.check(scheduleError !== undefined, '/spec/when/cron/schedule', scheduleError ?? '', '/schedule');
     v.check(
       this.maxConcurrency < 1,
       '/spec/maxConcurrency',
       PatternMessages.maxConcurrency(this.maxConcurrency),
+      '/maxConcurrency',
     );
     throwIfViolations(resource, v.items);
 
-    this.spawner = new TaskSpawner(this, 'Default', {
-      ...(props.metadata && { metadata: props.metadata }),
-      when: { cron: { schedule: props.schedule } },
-      taskTemplate: {
-        worker: agent.worker,
-        branch: props.branch ?? `kelos/${props.metadata?.name ?? id}-{{.ID}}`,
-        promptTemplate: props.prompt,
-        ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
-        ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
-      },
-      maxConcurrency: this.maxConcurrency,
-      maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
-    });
+    const sources = [
+      ...spawnerPropSources(props, '/prompt'),
+      { field: '/spec/taskTemplate/branch', prop: '/branch' },
+      { field: '/spec/when/cron/schedule', prop: '/schedule' },
+    ];
+    this.spawner = fromProps(
+      sources,
+      () =>
+        new TaskSpawner(this, 'Default', {
+          ...(props.metadata && { metadata: props.metadata }),
+          when: { cron: { schedule: props.schedule } },
+          taskTemplate: {
+            worker: agent.worker,
+            branch: props.branch ?? `kelos/${props.metadata?.name ?? id}-{{.ID}}`,
+            promptTemplate: props.prompt,
+            ttlSecondsAfterFinished: agent.ttlSecondsAfterFinished,
+            ...(props.taskLabels && { metadata: { labels: { ...props.taskLabels } } }),
+          },
+          maxConcurrency: this.maxConcurrency,
+          maxTotalTasks: props.maxTotalTasks ?? PatternDefaults.maxTotalTasks,
+        }),
+    );
   }
 }

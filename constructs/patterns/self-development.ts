@@ -7,12 +7,14 @@
 import { Construct } from 'constructs';
 import { Annotations } from '../../src/api/index.ts';
 import type { IAgentConfig } from '../agent-config.ts';
+import { fromProps } from '../prop-sources.ts';
 import { TaskSpawner } from '../task-spawner.ts';
 import { throwIfViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
   type AgentProps,
+  agentPropSources,
   checkKnownProps,
   loginSet,
   PatternDefaults,
@@ -259,9 +261,24 @@ export class SelfDevelopment extends Construct {
       props.maintainers.length === 0,
       '/spec/when/githubIssues/commentPolicy/allowedUsers',
       PatternMessages.noMaintainers,
+      '/maintainers',
     );
     throwIfViolations(resource, v.items);
+    // The roles' spawners are made by the patterns below, but the app wrote these props.
+    const sources = [
+      ...agentPropSources(
+        props,
+        '/spec/taskTemplate/worker',
+        '/spec/taskTemplate/ttlSecondsAfterFinished',
+        '/agentConfig',
+      ),
+      { field: '/metadata/namespace', prop: '/namespace' },
+    ];
+    this.spawners = fromProps(sources, () => this.build(props));
+  }
 
+  /** The spawner of each role. */
+  private build(props: SelfDevelopmentProps): Readonly<Record<SelfDevelopmentRole, TaskSpawner>> {
     const { workspace, agentConfig, botLogin } = props;
     const text = prompts(this.labels, botLogin, props.definitionPath);
     const agentProps: AgentProps = {
@@ -354,7 +371,7 @@ export class SelfDevelopment extends Construct {
     const fakeStrategist = scheduled('fake-strategist', workspace);
     const selfUpdate = scheduled('self-update', workspace);
 
-    this.spawners = {
+    return {
       workers,
       'pr-responder': prResponder,
       planner,

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import type { PropSource } from '../../constructs/prop-sources.ts';
 import type { CheckedFindings } from '../validate/index.ts';
 
 /** One object an app rendered. */
@@ -15,6 +16,11 @@ export interface AppObject {
   readonly constructPath?: string;
   /** The line of the app that created it, when a Kelos construct recorded it. */
   readonly site?: SourceSite;
+  /**
+   * Which prop of the pattern called at `site` each field comes from, when a pattern made it:
+   * a finding on a field points at that prop's key, not at a key named as the field.
+   */
+  readonly propSources?: readonly PropSource[];
   /** The YAML file a cdk8s `Include` read it from, when it read a file of the project. */
   readonly included?: IncludedFrom;
   /**
@@ -55,6 +61,11 @@ export interface AppFailure {
   readonly resource?: { readonly kind: string; readonly namespace?: string; readonly name: string };
   /** JSON pointer into that object. */
   readonly path?: string;
+  /**
+   * JSON pointer of the prop it is about among the props of the pattern called at `site`
+   * (`''`: the call as a whole), when a pattern made the object; `path` names a prop otherwise.
+   */
+  readonly prop?: string;
   /** How to fix it, when the check that found it says. */
   readonly hint?: string;
   /** Where in the app's code it happened. */

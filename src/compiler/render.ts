@@ -7,6 +7,7 @@
  */
 import { posix } from 'node:path';
 import { stringify } from 'yaml';
+import type { PropSource } from '../../constructs/prop-sources.ts';
 import type { CheckedFindings } from '../validate/index.ts';
 import type { AppObject, AppRun, IncludedFrom, SourceSite } from './app-run.ts';
 import { emitTrackedYaml, emitYaml, type PositionTable, YAML_OPTIONS } from './emit-yaml.ts';
@@ -29,6 +30,8 @@ export interface SynthObject {
   readonly constructPath?: string;
   /** The line of the app that created it, when known. */
   readonly site?: SourceSite;
+  /** Which prop of the pattern called at `site` each field comes from (see {@link AppObject}). */
+  readonly propSources?: readonly PropSource[];
   /** The YAML file a cdk8s `Include` read it from, when it read a file of the project. */
   readonly included?: IncludedFrom;
   /** What the construct that made it already checked on its spec (see {@link AppObject}). */
@@ -237,6 +240,7 @@ export const renderApp = (
       file: posix.join(dir, names[i] as string),
       ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
       ...(o.site !== undefined && { site: o.site }),
+      ...(o.propSources !== undefined && { propSources: o.propSources }),
       ...(o.included !== undefined && { included: o.included }),
       ...(o.checked !== undefined && { checked: o.checked }),
     };

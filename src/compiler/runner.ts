@@ -26,6 +26,7 @@ import * as cdk8s from 'cdk8s';
 import { ApiObject } from 'cdk8s';
 import type { IConstruct } from 'constructs';
 import { checkedSpec } from '../../constructs/checked.ts';
+import { PROP_SOURCES_METADATA, type PropSource } from '../../constructs/prop-sources.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
 import { collectViolations, type KelosValidationError } from '../../constructs/validation.ts';
 import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind, SourceSite } from './app-run.ts';
@@ -101,7 +102,7 @@ const userFile = (frameFile: string, root: string): string | undefined => {
 interface KelosErrorShape {
   kelosValidation: true;
   resource: { kind: string; namespace?: string; name: string };
-  violations: Array<{ path: string; message: string; hint?: string }>;
+  violations: Array<{ path: string; message: string; hint?: string; prop?: string }>;
 }
 
 const isKelosError = (err: unknown): err is Error & KelosErrorShape =>
@@ -212,6 +213,7 @@ export const failuresOf = (err: unknown, root: string): AppFailure[] => {
       message: v.message,
       resource: err.resource,
       path: v.path,
+      ...(v.prop !== undefined && { prop: v.prop }),
       ...(v.hint !== undefined && { hint: v.hint }),
       ...(site && { site }),
     }));
@@ -382,6 +384,9 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
       const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
       // The library strips the `at ` of each frame; put it back for userSite.
       const site = trace ? userSite(trace.map((f) => `at ${f}`).join('\n'), root) : undefined;
+      const propSources = c.node.metadata.find((m) => m.type === PROP_SOURCES_METADATA)?.data as
+        | readonly PropSource[]
+        | undefined;
       const object = renderObject(c, site);
       const checked = checkedSpec((c as { spec?: unknown }).spec, object['spec']);
       const included = includes.originOf(c);
@@ -389,6 +394,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
         object,
         constructPath: c.node.path,
         ...(site && { site }),
+        ...(site && propSources && { propSources }),
         ...(included && { included }),
         ...(checked && { checked }),
       });

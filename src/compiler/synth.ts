@@ -17,6 +17,7 @@ import { glob } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { appNameFromPath } from '../../constructs/app.ts';
 import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
+import { propOf } from '../../constructs/prop-sources.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { besideSchemaErrors } from '../policy/engine.ts';
 import { argocdUnevaluatedPathDiagnostics } from '../validate/argocd-paths.ts';
@@ -267,9 +268,10 @@ const selectBundles = (bundles: readonly Bundle[], selectors: readonly string[] 
  */
 export const failureDiagnostics = (run: AppRun, propSite?: PropSite): Diagnostic[] =>
   run.failures.map((f: AppFailure) => {
+    const prop = f.prop ?? f.path;
     const site =
-      f.site && f.code === 'construct/invalid' && f.path !== undefined && propSite
-        ? propSite(f.site, f.path)
+      f.site && f.code === 'construct/invalid' && prop !== undefined && propSite
+        ? propSite(f.site, prop)
         : f.site;
     return {
       severity: 'error',
@@ -442,12 +444,14 @@ export const atAppSource = (
   included: IncludedSources = new Map(),
   propSite?: PropSite,
 ): Diagnostic[] => {
-  const sites = new Map(objects.flatMap((o) => (o.site ? [[o.file, o.site] as const] : [])));
+  const made = new Map(objects.flatMap((o) => (o.site ? [[o.file, o] as const] : [])));
   const siteOf = (file: string, pointer: string): SourceSite | undefined => {
     const from = included.get(file);
     if (!from) {
-      const site = sites.get(file);
-      return site && propSite ? propSite(site, pointer) : site;
+      const o = made.get(file);
+      if (!o?.site || !propSite) return o?.site;
+      // A pattern's field is written as the prop it comes from, if any (else at the call).
+      return propSite(o.site, o.propSources ? propOf(o.propSources, pointer) : pointer);
     }
     const at = from.locate?.(pointer);
     return { file: from.file, ...(at ?? (from.line !== undefined && { line: from.line })) };

@@ -168,6 +168,107 @@ describe('a finding on a prop points at the line of the prop', { timeout: 60_000
   });
 });
 
+describe("a finding on a pattern's object points at the prop it comes from", { timeout: 60_000 }, () => {
+  test('a rendered field of another name, and a check of the pattern: at the key of the prop', async () => {
+    const source = app(
+      "  const ws = new K.Workspace(scope, 'ws', { metadata: { name: 'ws' }, repo: 'https://github.com/a/b.git' });",
+      "  new K.ScheduledAgent(scope, 'nightly', {",
+      "    metadata: { name: 'nightly' },",
+      "    schedule: '0 3 * * *',",
+      "    prompt: 'Tidy up.',",
+      '    workspace: ws,',
+      "    credentials: { type: 'oauth', secretRef: { name: 'claude-oauht' } },",
+      "    model: 'opus',",
+      '    activeDeadlineSeconds: 99999,',
+      '  });',
+    );
+    const issues = app(
+      "  const ws = K.Workspace.fromWorkspaceName(scope, 'ws', 'ws');",
+      "  new K.IssueWorker(scope, 'issues', {",
+      "    metadata: { name: 'issues' },",
+      '    workspace: ws,',
+      "    botLogin: ' ',",
+      "    credentials: { type: 'oauth', secretRef: { name: 'claude-oauth' } },",
+      '    maxConcurrency: 0,',
+      '  });',
+    );
+    const p = make({ platform: source, issues });
+    p.write(
+      'kelos.policy.yaml',
+      'synth: report\nallowlists:\n  models:\n    claude-code: [sonnet]\nexternalSecrets: [claude-oauth]\n',
+    );
+    const { diagnostics } = JSON.parse((await kelos(['synth', '--format', 'json'], p.root)).stdout) as {
+      diagnostics: Diagnostic[];
+    };
+    // Each was at the `new K.ScheduledAgent` line: the prop is not named as the field it lands in.
+    expect(where(diagnostics, 'budget/model-allowlist', '/spec/taskTemplate/worker/model')).toStrictEqual({
+      nightly: pos(at(source, "model: 'opus'")),
+    });
+    expect(
+      where(diagnostics, 'ref/secret-external', '/spec/taskTemplate/worker/credentials/secretRef/name'),
+    ).toStrictEqual({ nightly: pos(at(source, "name: 'claude-oauht'")) });
+    expect(
+      where(
+        diagnostics,
+        'budget/active-deadline',
+        '/spec/taskTemplate/worker/podOverrides/activeDeadlineSeconds',
+      ),
+    ).toStrictEqual({ nightly: pos(at(source, 'activeDeadlineSeconds: 99999')) });
+    // The pattern's own checks carried no pointer, so they were at the `new` line too.
+    const inIssues = (needle: string) => {
+      const { line, column } = at(issues, needle);
+      return `apps/issues/main.ts:${line}:${column}`;
+    };
+    expect(where(diagnostics, 'construct/invalid', '/spec/maxConcurrency')).toStrictEqual({
+      issues: inIssues('maxConcurrency: 0'),
+    });
+    expect(where(diagnostics, 'construct/invalid', '/spec/when/githubIssues/excludeAuthors')).toStrictEqual({
+      issues: inIssues("botLogin: ' '"),
+    });
+    // A field no prop set (a default of the pattern) stays at the `new` line.
+    expect(
+      where(
+        diagnostics,
+        'hygiene/agent-memory-limit',
+        '/spec/taskTemplate/worker/podOverrides/resources/limits/memory',
+      ),
+    ).toStrictEqual({ nightly: pos(at(source, 'new K.ScheduledAgent')) });
+  });
+
+  test("a pattern's unknown prop, or a Pipeline step's, is at its key", async () => {
+    const source = app(
+      "  new K.ScheduledAgent(scope, 'nightly', {",
+      "    metadata: { name: 'nightly' },",
+      "    schedule: '0 3 * * *',",
+      "    prompt: 'Tidy up.',",
+      "    credentials: { type: 'api-key', secretRef: { name: 'key' } },",
+      '    maxConcurency: 2,',
+      '  });',
+    );
+    const release = app(
+      "  const ws = K.Workspace.fromWorkspaceName(scope, 'ws', 'ws');",
+      "  new K.Pipeline(scope, 'release', {",
+      '    workspace: ws,',
+      "    branch: 'release',",
+      "    credentials: { type: 'api-key', secretRef: { name: 'key' } },",
+      "    steps: [{ name: 'build', prompt: 'Build.', lables: { team: 'a' } }],",
+      '  });',
+    );
+    const p = make({ platform: source, release });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(2);
+    // Both were at the `new` line: the pattern's refusal carried no pointer.
+    const key = at(source, 'maxConcurency: 2');
+    expect(run.stdout).toContain(
+      `${FILE}:${key.line}:${key.column}: error TaskSpawner nightly ScheduledAgent has no prop "maxConcurency"; did you mean "maxConcurrency"? [construct/invalid]`,
+    );
+    const step = at(release, 'lables:');
+    expect(run.stdout).toContain(
+      `apps/release/main.ts:${step.line}:${step.column}: error Task release/release Pipeline step "build" has no prop "lables"; did you mean "labels"? [construct/invalid]`,
+    );
+  });
+});
+
 describe('a shared object changed after its declaration', { timeout: 60_000 }, () => {
   test('the finding stays at the `new` line, where the literal no longer says what the object got', async () => {
     const task = (name: string, worker: string) =>

@@ -70,11 +70,12 @@ describe('synth checks the metadata of spawned Tasks', { timeout: 60_000 }, () =
     projects.push(p);
     const run = await kelos(['synth', '--preview'], p.root);
     expect(run.code).toBe(2);
+    // At the key of the label in the pattern's taskLabels (was the `new K.IssueWorker` line, 4).
     expect(run.stdout).toMatch(
-      /^apps\/labels\/main\.ts:4:\d+: error TaskSpawner issues \/spec\/taskTemplate\/metadata\/labels\/bad key!: task label key "bad key!" must be a qualified name: .*; the API server accepts the TaskSpawner but refuses every Task it spawns \[spawner\/label-key\]$/m,
+      /^apps\/labels\/main\.ts:6:53: error TaskSpawner issues \/spec\/taskTemplate\/metadata\/labels\/bad key!: task label key "bad key!" must be a qualified name: .*; the API server accepts the TaskSpawner but refuses every Task it spawns \[spawner\/label-key\]$/m,
     );
     expect(run.stdout).toMatch(
-      /^apps\/labels\/main\.ts:4:\d+: warning TaskSpawner issues \/spec\/taskTemplate\/metadata\/labels\/title: task label value template prints \.Title, which is free text \(it renders "Fix the flaky login test" for a sample githubIssues item\)/m,
+      /^apps\/labels\/main\.ts:6:32: warning TaskSpawner issues \/spec\/taskTemplate\/metadata\/labels\/title: task label value template prints \.Title, which is free text \(it renders "Fix the flaky login test" for a sample githubIssues item\)/m,
     );
     expect(p.files('dist')).toStrictEqual([]);
   });
