@@ -55,11 +55,17 @@ export class KelosValidationError extends Error {
   readonly kelosValidation = true;
   readonly resource: ViolationResource;
   readonly violations: readonly Violation[];
+  /**
+   * Whether the object was still made as the props meant it: a pattern's unknown prop, which it
+   * never reads, changes nothing it builds, so `kelos synth` checks that object with the others.
+   */
+  readonly builtAnyway: boolean;
 
-  constructor(resource: ViolationResource, violations: readonly Violation[]) {
+  constructor(resource: ViolationResource, violations: readonly Violation[], builtAnyway = false) {
     super(violations.map((v) => formatViolation(resource, v)).join('\n'));
     this.resource = resource;
     this.violations = violations;
+    this.builtAnyway = builtAnyway;
   }
 }
 
@@ -85,8 +91,9 @@ const registry = globalThis as { [COLLECTOR]?: ViolationCollector };
  * of props they refuse to `collect` instead of throwing it, and go on. The synth runner sets
  * this around an app, so every construct that refuses its props is reported in one run; an
  * app stopped at the first throw showed one error a run. Anywhere else (a unit test, a plain
- * cdk8s app) constructs throw as before. The patterns' own checks still throw: what they build
- * next depends on the props they refused.
+ * cdk8s app) constructs throw as before. A pattern that refuses its props hands them over too,
+ * then builds nothing when what it would build depends on the props it refused (see
+ * `refusePatternProps` in patterns/agent.ts).
  */
 export const collectViolations = (collect: ViolationCollector): (() => void) => {
   const previous = registry[COLLECTOR];
@@ -101,15 +108,22 @@ export const collectViolations = (collect: ViolationCollector): (() => void) => 
  * {@link KelosValidationError} for `violations`, if any: how an L1 construct refuses its props.
  * Inside a pattern (see prop-sources.ts), each violation names the pattern's prop it is about.
  *
+ * @param builtAnyway Whether the object is made as meant all the same (see
+ *   {@link KelosValidationError.builtAnyway}).
  * @throws KelosValidationError listing every violation, when no collector is set.
  */
-export const refuseViolations = (resource: ViolationResource, violations: readonly Violation[]): void => {
+export const refuseViolations = (
+  resource: ViolationResource,
+  violations: readonly Violation[],
+  builtAnyway = false,
+): void => {
   if (violations.length === 0) return;
   // Made by a pattern: the app wrote that pattern's props, not this object's fields.
   const sources = currentPropSources();
   const error = new KelosValidationError(
     resource,
     sources ? violations.map((v) => ({ ...v, prop: propOf(sources, v.path) })) : violations,
+    builtAnyway,
   );
   const collect = registry[COLLECTOR];
   if (!collect) throw error;

@@ -9,7 +9,7 @@ import { closest, extended } from '../../src/validate/echo.ts';
 import type { IAgentConfig } from '../agent-config.ts';
 import { type PropSource, propPointer } from '../prop-sources.ts';
 import type { GitHubCommentPolicy } from '../task-spawner.ts';
-import { isObject, shown, type Violations } from '../validation.ts';
+import { isObject, refuseViolations, shown, type ViolationResource, type Violations } from '../validation.ts';
 import type { WorkerProps } from '../worker.ts';
 import type { IWorkspace } from '../workspace.ts';
 import { PatternMessages } from './messages.ts';
@@ -204,6 +204,22 @@ export const githubPropSources = (
       }))),
 ];
 
+/**
+ * Refuses what `v` recorded, as an L1 construct refuses its props: handed to the synth
+ * runner's collector while one is set (so one run reports every construct's mistakes), else
+ * thrown. Says whether the pattern must stop there: when more than the first `ignored`
+ * violations were recorded. Those are unknown props, which the pattern never reads, so what it
+ * builds is the same without them; after any other refusal, what it would build depends on
+ * the props it refused.
+ *
+ * @throws KelosValidationError listing every violation, when no collector is set.
+ */
+export const refusePatternProps = (resource: ViolationResource, v: Violations, ignored = 0): boolean => {
+  const stops = v.items.length > ignored;
+  refuseViolations(resource, v.items, !stops);
+  return stops;
+};
+
 /** Who may hand work to a GitHub-driven pattern. */
 export interface TriggerPolicyProps {
   /**
@@ -320,7 +336,7 @@ const REQUIRED_PROP: Readonly<Record<RequiredProp, { what: string; holds: (value
  * missing prop, written nowhere, is about the call.
  *
  * @returns whether the pattern can read its props: an object holding every required prop. When
- *   not, the pattern throws what was recorded before it reads them.
+ *   not, the pattern refuses what was recorded before it reads them.
  */
 export function checkKnownProps(
   v: Violations,

@@ -7,7 +7,7 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { fromProps } from '../prop-sources.ts';
 import { type GitHubCommentPolicy, type GitHubIssuesSource, TaskSpawner } from '../task-spawner.ts';
-import { throwIfViolations, Violations } from '../validation.ts';
+import { refuseViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
@@ -20,6 +20,7 @@ import {
   type PropShape,
   type RequiredProp,
   type RequiredProps,
+  refusePatternProps,
   resolveAgent,
   resolveCommentPolicy,
   spawnerPropSources,
@@ -171,26 +172,30 @@ const ISSUE_WORKER_REQUIRED: Readonly<Record<RequiredProps<IssueWorkerProps>, Re
  * the comment policy lets anyone trigger work.
  */
 export class IssueWorker extends Construct {
+  // The fields are unset only while `kelos synth` collects refusals (see refusePatternProps),
+  // which then renders nothing of the app.
   /** The TaskSpawner this pattern renders. */
-  readonly spawner: TaskSpawner;
+  readonly spawner!: TaskSpawner;
   /** Unfinished Tasks at once. */
-  readonly maxConcurrency: number;
+  readonly maxConcurrency!: number;
   /** Logins whose issues are ignored, the bot's included. */
-  readonly excludeAuthors: readonly string[];
+  readonly excludeAuthors!: readonly string[];
   /** Who may hand an issue to the agent. */
-  readonly commentPolicy: GitHubCommentPolicy;
+  readonly commentPolicy!: GitHubCommentPolicy;
   /** Seconds a finished Task is kept. */
-  readonly ttlSecondsAfterFinished: number;
+  readonly ttlSecondsAfterFinished!: number;
   /** Seconds an agent may run. */
-  readonly activeDeadlineSeconds: number;
+  readonly activeDeadlineSeconds!: number;
 
   constructor(scope: Construct, id: string, props: IssueWorkerProps) {
     super(scope, id);
     const v = new Violations();
     const resource = { kind: 'TaskSpawner', name: props?.metadata?.name ?? this.node.path };
     if (!checkKnownProps(v, 'IssueWorker', props, ISSUE_WORKER_PROPS, ISSUE_WORKER_REQUIRED)) {
-      throwIfViolations(resource, v.items);
+      refuseViolations(resource, v.items);
+      return;
     }
+    const unknown = v.items.length;
     this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.maxConcurrency;
     this.excludeAuthors = loginSet([props.botLogin], props.excludeAuthors);
     this.commentPolicy = resolveCommentPolicy(props);
@@ -216,7 +221,7 @@ export class IssueWorker extends Construct {
       PatternMessages.openPolicy,
       '/commentPolicy',
     );
-    throwIfViolations(resource, v.items);
+    if (refusePatternProps(resource, v, unknown)) return;
 
     const sources = [
       ...spawnerPropSources(props, '/promptTemplate'),

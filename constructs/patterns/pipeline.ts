@@ -9,7 +9,7 @@ import { GIT_LIFECYCLE } from '../../src/api/group.ts';
 import { fromProps, type PropSource, propPointer } from '../prop-sources.ts';
 import { duplicates } from '../render.ts';
 import { type ITask, Task } from '../task.ts';
-import { throwIfViolations, Violations } from '../validation.ts';
+import { refuseViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
@@ -19,6 +19,7 @@ import {
   type PropShape,
   type RequiredProp,
   type RequiredProps,
+  refusePatternProps,
   resolveAgent,
 } from './agent.ts';
 import { PatternMessages } from './messages.ts';
@@ -111,16 +112,21 @@ const PIPELINE_REQUIRED: Readonly<Record<RequiredProps<PipelineProps>, RequiredP
  * @throws KelosValidationError when there are no steps, step names repeat or the branch is empty.
  */
 export class Pipeline extends Construct {
-  /** The Tasks, in step order. */
-  readonly tasks: readonly Task[];
+  /**
+   * The Tasks, in step order. Unset only while `kelos synth` collects refusals (see
+   * refusePatternProps), which then renders nothing of the app.
+   */
+  readonly tasks!: readonly Task[];
 
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const v = new Violations();
     const resource = { kind: 'Task', name: this.node.path };
     if (!checkKnownProps(v, 'Pipeline', props, PIPELINE_PROPS, PIPELINE_REQUIRED)) {
-      throwIfViolations(resource, v.items);
+      refuseViolations(resource, v.items);
+      return;
     }
+    const unknown = v.items.length;
     v.check(props.steps.length === 0, '/spec', PatternMessages.noSteps, '/steps');
     // Each step is an object with a name (an app run without type checks may hold anything).
     props.steps.forEach((step, i) => {
@@ -131,11 +137,18 @@ export class Pipeline extends Construct {
         propPointer('steps', i),
       );
     });
-    throwIfViolations(resource, v.items);
+    if (v.items.length > unknown) {
+      refuseViolations(resource, v.items);
+      return;
+    }
     // A misspelt step prop (`lables`) would drop the step's labels, and with them a budget's hold.
+    let readable = true;
     props.steps.forEach((step, i) => {
-      checkKnownProps(v, `Pipeline step "${step.name}"`, step, STEP_PROPS, {}, propPointer('steps', i));
+      const at = propPointer('steps', i);
+      readable = checkKnownProps(v, `Pipeline step "${step.name}"`, step, STEP_PROPS, {}, at) && readable;
     });
+    // Unknown props are ignored; a step's labels that are no object would be spread as one.
+    const ignored = readable ? v.items.length : 0;
     const names = props.steps.map((s) => s.name);
     for (const name of duplicates(names))
       v.add(
@@ -145,7 +158,7 @@ export class Pipeline extends Construct {
         propPointer('steps', names.lastIndexOf(name), 'name'),
       );
     v.check(props.branch.trim() === '', '/spec/branch', PatternMessages.emptyBranch, '/branch');
-    throwIfViolations(resource, v.items);
+    if (refusePatternProps(resource, v, ignored)) return;
 
     const agent = resolveAgent(props, props.workspace);
     // The steps are plain Tasks the app renders into Git: without a TTL of the user's, Git ends

@@ -7,7 +7,7 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import { Construct } from 'constructs';
 import { fromProps } from '../prop-sources.ts';
 import { type GitHubCommentPolicy, type GitHubPullRequestsSource, TaskSpawner } from '../task-spawner.ts';
-import { throwIfViolations, Violations } from '../validation.ts';
+import { refuseViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
@@ -19,6 +19,7 @@ import {
   type PropShape,
   type RequiredProp,
   type RequiredProps,
+  refusePatternProps,
   resolveAgent,
   resolveCommentPolicy,
   spawnerPropSources,
@@ -156,26 +157,30 @@ const PR_RESPONDER_REQUIRED: Readonly<Record<RequiredProps<PrResponderProps>, Re
  * the comment policy lets anyone trigger work.
  */
 export class PrResponder extends Construct {
+  // The fields are unset only while `kelos synth` collects refusals (see refusePatternProps),
+  // which then renders nothing of the app.
   /** The TaskSpawner this pattern renders. */
-  readonly spawner: TaskSpawner;
+  readonly spawner!: TaskSpawner;
   /** Unfinished Tasks at once. */
-  readonly maxConcurrency: number;
+  readonly maxConcurrency!: number;
   /** Whose pull requests are answered. */
-  readonly author: string;
+  readonly author!: string;
   /** Who may ask the agent to address a review. */
-  readonly commentPolicy: GitHubCommentPolicy;
+  readonly commentPolicy!: GitHubCommentPolicy;
   /** Seconds a finished Task is kept. */
-  readonly ttlSecondsAfterFinished: number;
+  readonly ttlSecondsAfterFinished!: number;
   /** Seconds an agent may run. */
-  readonly activeDeadlineSeconds: number;
+  readonly activeDeadlineSeconds!: number;
 
   constructor(scope: Construct, id: string, props: PrResponderProps) {
     super(scope, id);
     const v = new Violations();
     const resource = { kind: 'TaskSpawner', name: props?.metadata?.name ?? this.node.path };
     if (!checkKnownProps(v, 'PrResponder', props, PR_RESPONDER_PROPS, PR_RESPONDER_REQUIRED)) {
-      throwIfViolations(resource, v.items);
+      refuseViolations(resource, v.items);
+      return;
     }
+    const unknown = v.items.length;
     this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.maxConcurrency;
     this.author = props.author ?? props.botLogin;
     this.commentPolicy = resolveCommentPolicy(props, PatternDefaults.prTriggerComment);
@@ -201,7 +206,7 @@ export class PrResponder extends Construct {
       PatternMessages.openPolicy,
       '/commentPolicy',
     );
-    throwIfViolations(resource, v.items);
+    if (refusePatternProps(resource, v, unknown)) return;
 
     const sources = [
       ...spawnerPropSources(props, '/promptTemplate'),

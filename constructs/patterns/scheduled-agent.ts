@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { cronScheduleError } from '../../src/api/cron-schedule.ts';
 import { fromProps } from '../prop-sources.ts';
 import { TaskSpawner } from '../task-spawner.ts';
-import { throwIfViolations, Violations } from '../validation.ts';
+import { refuseViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
@@ -18,6 +18,7 @@ import {
   type PropShape,
   type RequiredProp,
   type RequiredProps,
+  refusePatternProps,
   resolveAgent,
   spawnerPropSources,
 } from './agent.ts';
@@ -90,22 +91,26 @@ const SCHEDULED_AGENT_REQUIRED: Readonly<Record<RequiredProps<ScheduledAgentProp
  * `maxConcurrency` is below 1.
  */
 export class ScheduledAgent extends Construct {
+  // The fields are unset only while `kelos synth` collects refusals (see refusePatternProps),
+  // which then renders nothing of the app.
   /** The TaskSpawner this pattern renders. */
-  readonly spawner: TaskSpawner;
+  readonly spawner!: TaskSpawner;
   /** Unfinished runs at once. */
-  readonly maxConcurrency: number;
+  readonly maxConcurrency!: number;
   /** Seconds a finished run is kept. */
-  readonly ttlSecondsAfterFinished: number;
+  readonly ttlSecondsAfterFinished!: number;
   /** Seconds a run may take. */
-  readonly activeDeadlineSeconds: number;
+  readonly activeDeadlineSeconds!: number;
 
   constructor(scope: Construct, id: string, props: ScheduledAgentProps) {
     super(scope, id);
     const v = new Violations();
     const resource = { kind: 'TaskSpawner', name: props?.metadata?.name ?? this.node.path };
     if (!checkKnownProps(v, 'ScheduledAgent', props, SCHEDULED_AGENT_PROPS, SCHEDULED_AGENT_REQUIRED)) {
-      throwIfViolations(resource, v.items);
+      refuseViolations(resource, v.items);
+      return;
     }
+    const unknown = v.items.length;
     this.maxConcurrency = props.maxConcurrency ?? PatternDefaults.scheduledMaxConcurrency;
     const agent = resolveAgent(props, props.workspace);
     this.ttlSecondsAfterFinished = agent.ttlSecondsAfterFinished;
@@ -119,7 +124,7 @@ export class ScheduledAgent extends Construct {
       PatternMessages.maxConcurrency(this.maxConcurrency),
       '/maxConcurrency',
     );
-    throwIfViolations(resource, v.items);
+    if (refusePatternProps(resource, v, unknown)) return;
 
     const sources = [
       ...spawnerPropSources(props, '/prompt'),

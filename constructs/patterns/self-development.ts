@@ -9,7 +9,7 @@ import { Annotations } from '../../src/api/index.ts';
 import type { IAgentConfig } from '../agent-config.ts';
 import { fromProps } from '../prop-sources.ts';
 import { TaskSpawner } from '../task-spawner.ts';
-import { throwIfViolations, Violations } from '../validation.ts';
+import { refuseViolations, Violations } from '../validation.ts';
 import type { IWorkspace } from '../workspace.ts';
 import {
   AGENT_PROPS,
@@ -21,6 +21,7 @@ import {
   type PropShape,
   type RequiredProp,
   type RequiredProps,
+  refusePatternProps,
   resolveAgent,
   UNTRUSTED_CONTENT_NOTE,
 } from './agent.ts';
@@ -233,14 +234,16 @@ const SELF_DEVELOPMENT_REQUIRED: Readonly<Record<RequiredProps<SelfDevelopmentPr
  * @throws KelosValidationError when `maintainers` is empty (nobody could hand work over).
  */
 export class SelfDevelopment extends Construct {
+  // The fields but namePrefix are unset only while `kelos synth` collects refusals (see
+  // refusePatternProps), which then renders nothing of the app.
   /** The TaskSpawner of each role. */
-  readonly spawners: Readonly<Record<SelfDevelopmentRole, TaskSpawner>>;
+  readonly spawners!: Readonly<Record<SelfDevelopmentRole, TaskSpawner>>;
   /** Prefix of every spawner name. */
   readonly namePrefix: string;
   /** Labels the fleet coordinates through, defaults applied. */
-  readonly labels: Required<FleetLabels>;
+  readonly labels!: Required<FleetLabels>;
   /** Schedules of the scheduled roles, defaults applied. */
-  readonly schedules: Readonly<Record<ScheduledRole, string>>;
+  readonly schedules!: Readonly<Record<ScheduledRole, string>>;
 
   constructor(scope: Construct, id: string, props: SelfDevelopmentProps) {
     super(scope, id);
@@ -254,7 +257,11 @@ export class SelfDevelopment extends Construct {
     );
     this.namePrefix = props?.namePrefix ?? 'kelos';
     const resource = { kind: 'TaskSpawner', name: `${this.namePrefix}-workers` };
-    if (!readable) throwIfViolations(resource, v.items);
+    if (!readable) {
+      refuseViolations(resource, v.items);
+      return;
+    }
+    const unknown = v.items.length;
     this.labels = { ...DEFAULT_LABELS, ...props.labels };
     this.schedules = { ...DEFAULT_SCHEDULES, ...props.schedules };
     v.check(
@@ -263,7 +270,7 @@ export class SelfDevelopment extends Construct {
       PatternMessages.noMaintainers,
       '/maintainers',
     );
-    throwIfViolations(resource, v.items);
+    if (refusePatternProps(resource, v, unknown)) return;
     // The roles' spawners are made by the patterns below, but the app wrote these props.
     const sources = [
       ...agentPropSources(

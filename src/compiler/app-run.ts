@@ -28,6 +28,11 @@ export interface AppObject {
    * the rendered spec is the one checked: the validator takes these findings as they are.
    */
   readonly checked?: CheckedFindings;
+  /**
+   * Its construct refused its props (a `construct/invalid` failure of the run): it is in the
+   * bundle so that references to it resolve, but its findings are the refusal's.
+   */
+  readonly refused?: true;
 }
 
 /** A place in the app's source code (1-based). */
@@ -103,3 +108,13 @@ export const APP_FAILED = 'synth/app-failed';
 /** Whether an app failed to run; synth, check and validate then exit 1, not 2. */
 export const appFailed = (diagnostics: ReadonlyArray<{ readonly code: string }>): boolean =>
   diagnostics.some((d) => d.code === APP_FAILED);
+
+/**
+ * Whether the objects an app rendered stand beside its `failures`: only when every one is a
+ * construct's refusal of its props (`construct/invalid`). The app then ran to its end and its
+ * other constructs' objects are validated in the same run, so a user sees every mistake at
+ * once, not one a run; nothing is written while any error exists. After a crash or a timeout,
+ * what was rendered is not what the app makes.
+ */
+export const keepsObjects = (failures: readonly Pick<AppFailure, 'code'>[]): boolean =>
+  failures.every((f) => f.code === 'construct/invalid');

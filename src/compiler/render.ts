@@ -36,6 +36,8 @@ export interface SynthObject {
   readonly included?: IncludedFrom;
   /** What the construct that made it already checked on its spec (see {@link AppObject}). */
   readonly checked?: CheckedFindings;
+  /** Its construct refused its props (see {@link AppObject}). */
+  readonly refused?: true;
 }
 
 /** One rendered app. */
@@ -243,6 +245,7 @@ export const renderApp = (
       ...(o.propSources !== undefined && { propSources: o.propSources }),
       ...(o.included !== undefined && { included: o.included }),
       ...(o.checked !== undefined && { checked: o.checked }),
+      ...(o.refused && { refused: o.refused }),
     };
     renderings.set(synthObject, { yaml, ...(positions && { positions }), firstLine });
     files.push({ path: synthObject.file, content: head + yaml });

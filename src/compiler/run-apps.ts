@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind } from './app-run.ts';
+import {
+  type AppFailure,
+  type AppObject,
+  type AppRun,
+  keepsObjects,
+  type ModuleApp,
+  type ObjectKind,
+} from './app-run.ts';
 
 /**
  * The app runner: `runner.ts` beside this module from source; in the built package, the
@@ -226,7 +233,7 @@ const runInOneRunner = (
         bestEffort(() => options.onObjects?.(objects));
       } else if (m.run) {
         // The objects came in batches ahead of the run; an app that failed has none.
-        runs.push({ ...m.run, objects: m.run.failures.length > 0 ? [] : [...streamed, ...m.run.objects] });
+        runs.push({ ...m.run, objects: keepsObjects(m.run.failures) ? [...streamed, ...m.run.objects] : [] });
         streamed = [];
         current = undefined;
         arm();

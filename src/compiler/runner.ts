@@ -29,7 +29,15 @@ import { checkedSpec } from '../../constructs/checked.ts';
 import { PROP_SOURCES_METADATA, type PropSource } from '../../constructs/prop-sources.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
 import { collectViolations, type KelosValidationError } from '../../constructs/validation.ts';
-import type { AppFailure, AppObject, AppRun, ModuleApp, ObjectKind, SourceSite } from './app-run.ts';
+import {
+  type AppFailure,
+  type AppObject,
+  type AppRun,
+  keepsObjects,
+  type ModuleApp,
+  type ObjectKind,
+  type SourceSite,
+} from './app-run.ts';
 import { trackIncludes } from './include-origin.ts';
 import { trackObjectSites } from './object-sites.ts';
 
@@ -321,9 +329,6 @@ const holdSynth = (
   };
 };
 
-/** Thrown past rendering when constructs refused their props: the app renders nothing. */
-class RefusedProps extends Error {}
-
 /** How many rendered objects {@link RunHooks.onObjects} gets at a time. */
 const BATCH = 500;
 
@@ -347,6 +352,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
   const failures: AppFailure[] = [];
   const objects: AppObject[] = [];
   const refused: KelosValidationError[] = [];
+  let refusalsReported = false;
   const file = isAbsolute(app.file) ? app.file : resolve(root, app.file);
   const cdk = await cdk8sOf(file);
   const synths = holdSynth([cdk, cdk8s]);
@@ -371,7 +377,14 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
       sites.stop();
       stopCollecting();
     }
-    if (refused.length > 0) throw new RefusedProps();
+    // The objects of the other constructs are still rendered and validated, so one run reports
+    // every mistake of the app; a refused object's refusal says what is wrong with it, and it is
+    // kept only so that references to it resolve.
+    const refusedObjects = new Set(
+      refused.flatMap((r) => (r.builtAnyway ? [] : [`${r.resource.kind}\u0000${r.resource.name}`])),
+    );
+    for (const r of refused) failures.push(...failuresOf(r, root));
+    refusalsReported = true;
     const all: IConstruct[] = cdkApp.node.findAll();
     for (const c of all) {
       for (const message of c.node.validate()) {
@@ -379,7 +392,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
       }
     }
     const apiObjects = all.filter(ApiObject.isApiObject);
-    if (failures.length === 0) hooks.onKinds?.(kindsOf(apiObjects));
+    if (keepsObjects(failures)) hooks.onKinds?.(kindsOf(apiObjects));
     for (const c of apiObjects) {
       const trace = c.node.metadata.find((m) => m.type === SITE_METADATA)?.trace;
       // The library strips the `at ` of each frame; put it back for userSite.
@@ -387,7 +400,15 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
       const propSources = c.node.metadata.find((m) => m.type === PROP_SOURCES_METADATA)?.data as
         | readonly PropSource[]
         | undefined;
-      const object = renderObject(c, site);
+      const refusedObject = refusedObjects.has(`${c.kind}\u0000${c.name}`);
+      let object: Record<string, unknown>;
+      try {
+        object = renderObject(c, site);
+      } catch (err) {
+        // Props it refused may be what cannot be rendered; the refusal says so already.
+        if (refusedObject) continue;
+        throw err;
+      }
       const checked = checkedSpec((c as { spec?: unknown }).spec, object['spec']);
       const included = includes.originOf(c);
       objects.push({
@@ -397,6 +418,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
         ...(site && propSources && { propSources }),
         ...(included && { included }),
         ...(checked && { checked }),
+        ...(refusedObject && { refused: true }),
       });
       if (hooks.onObjects && objects.length === BATCH) hooks.onObjects(objects.splice(0));
     }
@@ -404,9 +426,9 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
     synths.release();
   } catch (err) {
     synths.release();
-    for (const r of refused) failures.push(...failuresOf(r, root));
+    if (!refusalsReported) for (const r of refused) failures.push(...failuresOf(r, root));
     if (err instanceof RenderFailed) failures.push(err.failure);
-    else if (!(err instanceof RefusedProps)) {
+    else {
       // A crash after refused props may come from them; a pattern's own refusal is about its props.
       const after =
         refused.length > 0 && !isKelosError(err)
@@ -418,7 +440,7 @@ export const runModuleApp = async (root: string, app: ModuleApp, hooks: RunHooks
   return {
     name: app.name,
     source: app.file,
-    objects: failures.length > 0 ? [] : objects,
+    objects: keepsObjects(failures) ? objects : [],
     failures,
     millis: performance.now() - started,
   };

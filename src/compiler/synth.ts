@@ -591,19 +591,22 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       const byFile = new Map(a.files.map((f) => [f.path, f.content]));
       return {
         name: a.dir,
-        documents: a.objects.map((o) => {
-          // Located as validateApp locates it, so a finding names the rendered field's line and
-          // column, as every other finding does.
-          const located =
-            renderedDocument(o) ?? parseManifests(byFile.get(o.file) ?? '', o.file).documents[0];
-          return {
-            object: o.object,
-            file: o.file,
-            line: renderingOf(o)?.firstLine ?? 1,
-            ...(located && { locate: located.locate }),
-            ...(o.site && { writtenAt: o.site }),
-          };
-        }),
+        // What a refused object holds is not what the app meant: it conflicts with nothing.
+        documents: a.objects
+          .flatMap((o) => (o.refused ? [] : [o]))
+          .map((o) => {
+            // Located as validateApp locates it, so a finding names the rendered field's line and
+            // column, as every other finding does.
+            const located =
+              renderedDocument(o) ?? parseManifests(byFile.get(o.file) ?? '', o.file).documents[0];
+            return {
+              object: o.object,
+              file: o.file,
+              line: renderingOf(o)?.firstLine ?? 1,
+              ...(located && { locate: located.locate }),
+              ...(o.site && { writtenAt: o.site }),
+            };
+          }),
       };
     });
     diagnostics.push(
@@ -672,9 +675,16 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
     // A preview `--preview` wrote before, when this run writes none, is stale.
     ...(!previewDir && !options.apps?.length ? [DEFAULT_PREVIEW_DIR] : []),
   ];
+  // An object whose construct refused its props has its findings in the refusal.
+  const refused = new Set(objects.flatMap((o) => (o.refused ? [o.file] : [])));
   const sorted = sortDiagnostics(
     atAppSource(
-      brokenIncludesAsWritten(diagnostics, included, broken, options.validate),
+      brokenIncludesAsWritten(
+        refused.size > 0 ? diagnostics.filter((d) => !(d.source && refused.has(d.source.file))) : diagnostics,
+        included,
+        broken,
+        options.validate,
+      ),
       objects,
       included,
       propSite,

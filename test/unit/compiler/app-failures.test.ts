@@ -55,10 +55,13 @@ describe('apps that fail', { timeout: 60_000 }, () => {
       'apps/02-loops/main.ts synth/app-failed: app loops failed: did not finish within 2s and was stopped (does it wait on something that never happens, or loop forever?); raise the limit with --app-timeout',
       expect.stringMatching(/^apps\/03-refused\/main\.ts construct\/invalid: .*repo/),
     ]);
-    // The app after the hung ones ran too: its object was rendered (synth writes none of it).
-    expect(result.objects.map((o) => (o.object['metadata'] as { name: string }).name)).toStrictEqual([
-      'fine',
-    ]);
+    // The app after the hung ones ran too: its object was rendered (synth writes none of it), as
+    // was the refused one's, kept so references to it resolve.
+    expect(
+      result.objects.map(
+        (o) => `${(o.object['metadata'] as { name: string }).name}${o.refused ? ' refused' : ''}`,
+      ),
+    ).toStrictEqual(['ws refused', 'fine']);
   });
 
   test('kelos check fails an app whose construct refused its props, or whose object the API server would refuse', async () => {
@@ -97,7 +100,13 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     });
     const result = await synthesize({ root: p.root });
     expect(result.status).not.toBe('ok');
-    expect(result.objects).toStrictEqual([]);
+    // Rendered, so the others' findings are reported with the refusals; nothing is written.
+    expect(result.objects.map((o) => `${o.object['kind']} ${o.refused ?? false}`)).toStrictEqual([
+      'Task false',
+      'Workspace true',
+      'Task true',
+      'TaskBudget true',
+    ]);
     expect(
       result.diagnostics
         .filter((d) => d.code === 'construct/invalid')
@@ -139,7 +148,8 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     });
     const result = await synthesize({ root: p.root });
     // Were `app slips failed: Cannot read properties of undefined (reading 'trim')`, and with a
-    // try around the pattern, one unknown field per character of the worker.
+    // try around the pattern, one unknown field per character of the worker. The constructs
+    // after the refused pattern are checked in the same run: the app no longer stops at it.
     expect(
       result.diagnostics
         .filter((d) => d.severity === 'error')
@@ -150,6 +160,8 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     ).toStrictEqual([
       '3 construct/invalid TaskSpawner slips/iw : IssueWorker requires workspace (a Workspace construct)',
       '3 construct/invalid TaskSpawner slips/iw : IssueWorker requires botLogin (a string)',
+      `4 construct/invalid Task x /spec/worker: worker must be an object ({ type: 'claude-code', … }); got a string "claude-code"`,
+      '5 construct/invalid Task slips-n-c8945c3d : props must be an object; got null',
     ]);
     p.write(
       'apps/slips/main.ts',

@@ -181,9 +181,6 @@ describe("a finding on a pattern's object points at the prop it comes from", { t
       "    model: 'opus',",
       '    activeDeadlineSeconds: 99999,',
       '  });',
-    );
-    const issues = app(
-      "  const ws = K.Workspace.fromWorkspaceName(scope, 'ws', 'ws');",
       "  new K.IssueWorker(scope, 'issues', {",
       "    metadata: { name: 'issues' },",
       '    workspace: ws,',
@@ -192,7 +189,7 @@ describe("a finding on a pattern's object points at the prop it comes from", { t
       '    maxConcurrency: 0,',
       '  });',
     );
-    const p = make({ platform: source, issues });
+    const p = make({ platform: source });
     p.write(
       'kelos.policy.yaml',
       'synth: report\nallowlists:\n  models:\n    claude-code: [sonnet]\nexternalSecrets: [claude-oauth]\n',
@@ -215,15 +212,11 @@ describe("a finding on a pattern's object points at the prop it comes from", { t
       ),
     ).toStrictEqual({ nightly: pos(at(source, 'activeDeadlineSeconds: 99999')) });
     // The pattern's own checks carried no pointer, so they were at the `new` line too.
-    const inIssues = (needle: string) => {
-      const { line, column } = at(issues, needle);
-      return `apps/issues/main.ts:${line}:${column}`;
-    };
     expect(where(diagnostics, 'construct/invalid', '/spec/maxConcurrency')).toStrictEqual({
-      issues: inIssues('maxConcurrency: 0'),
+      issues: pos(at(source, 'maxConcurrency: 0')),
     });
     expect(where(diagnostics, 'construct/invalid', '/spec/when/githubIssues/excludeAuthors')).toStrictEqual({
-      issues: inIssues("botLogin: ' '"),
+      issues: pos(at(source, "botLogin: ' '")),
     });
     // A field no prop set (a default of the pattern) stays at the `new` line.
     expect(
@@ -235,8 +228,9 @@ describe("a finding on a pattern's object points at the prop it comes from", { t
     ).toStrictEqual({ nightly: pos(at(source, 'new K.ScheduledAgent')) });
   });
 
-  test("a pattern's unknown prop, or a Pipeline step's, is at its key", async () => {
+  test("a pattern's unknown prop is at its key, and the app's other mistakes are reported in the same run", async () => {
     const source = app(
+      "  const ws = new K.Workspace(scope, 'ws', { metadata: { name: 'ws' }, repo: 'https://github.com/a/b.git' });",
       "  new K.ScheduledAgent(scope, 'nightly', {",
       "    metadata: { name: 'nightly' },",
       "    schedule: '0 3 * * *',",
@@ -244,9 +238,11 @@ describe("a finding on a pattern's object points at the prop it comes from", { t
       "    credentials: { type: 'api-key', secretRef: { name: 'key' } },",
       '    maxConcurency: 2,',
       '  });',
-    );
-    const release = app(
-      "  const ws = K.Workspace.fromWorkspaceName(scope, 'ws', 'ws');",
+      "  new K.TaskSpawner(scope, 'every', {",
+      "    metadata: { name: 'every' },",
+      "    when: { cron: { schedule: '61 * * * *' } },",
+      "    taskTemplate: { worker: { type: 'codex', credentials: { type: 'api-kee', secretRef: { name: 'key' } } }, promptTemplate: 'p' },",
+      '  });',
       "  new K.Pipeline(scope, 'release', {",
       '    workspace: ws,',
       "    branch: 'release',",
@@ -254,18 +250,32 @@ describe("a finding on a pattern's object points at the prop it comes from", { t
       "    steps: [{ name: 'build', prompt: 'Build.', lables: { team: 'a' } }],",
       '  });',
     );
-    const p = make({ platform: source, release });
+    const p = make({ platform: source });
     const run = await kelos(['synth'], p.root);
     expect(run.code).toBe(2);
-    // Both were at the `new` line: the pattern's refusal carried no pointer.
-    const key = at(source, 'maxConcurency: 2');
+    const line = (needle: string) => {
+      const { line, column } = at(source, needle);
+      return `${FILE}:${line}:${column}: error`;
+    };
+    // Before, the pattern threw: this was the one finding (at the `new` line), the others unseen.
     expect(run.stdout).toContain(
-      `${FILE}:${key.line}:${key.column}: error TaskSpawner nightly ScheduledAgent has no prop "maxConcurency"; did you mean "maxConcurrency"? [construct/invalid]`,
+      `${line('maxConcurency: 2')} TaskSpawner nightly ScheduledAgent has no prop "maxConcurency"; did you mean "maxConcurrency"? [construct/invalid]`,
     );
-    const step = at(release, 'lables:');
     expect(run.stdout).toContain(
-      `apps/release/main.ts:${step.line}:${step.column}: error Task release/release Pipeline step "build" has no prop "lables"; did you mean "labels"? [construct/invalid]`,
+      `${line('lables:')} Task platform/release Pipeline step "build" has no prop "lables"; did you mean "labels"? [construct/invalid]`,
     );
+    expect(run.stdout).toContain(
+      `${line("schedule: '61")} TaskSpawner every /spec/when/cron/schedule: invalid cron schedule "61 * * * *"`,
+    );
+    expect(run.stdout).toContain(
+      `${line("type: 'api-kee'")} TaskSpawner every /spec/taskTemplate/worker/credentials/type: must be one of`,
+    );
+    // An unknown prop changes nothing the pattern builds: its object is checked in the same run.
+    expect(run.stdout).toContain(
+      `${FILE}:${at(source, 'new K.ScheduledAgent').line}:3: warning TaskSpawner nightly /spec/taskTemplate/worker/podOverrides/resources/limits/memory:`,
+    );
+    // Still nothing is written while any error exists.
+    expect(p.files('dist')).toStrictEqual([]);
   });
 });
 
