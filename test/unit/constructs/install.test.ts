@@ -200,6 +200,16 @@ describe('KelosInstall', () => {
     expect(one(objs, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
+  it('renders its Namespace for Argo CD to keep: never pruned or deleted, since Secrets made outside git live there', () => {
+    const annotations = (o: Obj[]) => one(o, 'Namespace').metadata.annotations ?? {};
+    expect(annotations(render({ syncWaves: true }))).toEqual({
+      'argocd.argoproj.io/sync-wave': '-2',
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+    });
+    // Applied directly (kelos install), Argo CD annotations would mean nothing.
+    expect(annotations(render({ syncWaves: false }))).toEqual({});
+  });
+
   it('takes the Slack tokens from the optional Secret kelos-slack, so the Pod starts without it', () => {
     const c = one(objs, 'Deployment').spec.template.spec.containers[0];
     expect(c.envFrom).toEqual([{ secretRef: { name: 'kelos-slack', optional: true } }]);
