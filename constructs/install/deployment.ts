@@ -22,7 +22,7 @@ import {
   SELECTOR_LABELS,
 } from '../../src/install/index.ts';
 import { InstallWaves, installMetadata } from './metadata.ts';
-import type { ResolvedInstallProps } from './props.ts';
+import { METRICS_CERT_PATH, type ResolvedInstallProps } from './props.ts';
 
 /** `cdk8s.io/metadata.addr`, escaped for a JSON pointer. */
 const PATH_LABEL = 'cdk8s.io~1metadata.addr';
@@ -52,7 +52,7 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => {
     // Reachable in the cluster, so only for users RBAC allows to get /metrics (METRICS_READER),
     // and over TLS: the scraper's bearer token must not cross the Pod network in clear text.
     '--metrics-auth=kubernetes',
-    '--metrics-secure',
+    props.metricsCertSecret ? `--metrics-cert-path=${METRICS_CERT_PATH}` : '--metrics-secure',
     `--health-addr=:${Ports.health}`,
     `--webhook-addr=:${Ports.webhooks}`,
     `--image-tag=${props.imageTag}`,
@@ -146,6 +146,20 @@ export const operatorDeployment = (
             path: '/tmp',
             volume: kplus.Volume.fromEmptyDir(scope, 'tmp', 'tmp', { sizeLimit: Size.mebibytes(64) }),
           },
+          ...(props.metricsCertSecret
+            ? [
+                {
+                  path: METRICS_CERT_PATH,
+                  readOnly: true,
+                  volume: kplus.Volume.fromSecret(
+                    scope,
+                    'metrics-tls',
+                    kplus.Secret.fromSecretName(scope, 'metrics-tls-secret', props.metricsCertSecret),
+                    { name: 'metrics-tls' },
+                  ),
+                },
+              ]
+            : []),
         ],
       },
     ],

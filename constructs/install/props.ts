@@ -12,7 +12,15 @@ import {
   OPERATOR_NAME,
 } from '../../src/install/index.ts';
 import { DEFAULT_DNS } from '../../src/render/agent-network-policy.ts';
-import { type InstallScheduling, type InstallSchedulingProps, resolveScheduling } from './scheduling.ts';
+import {
+  type InstallScheduling,
+  type InstallSchedulingProps,
+  isObjectName,
+  resolveScheduling,
+} from './scheduling.ts';
+
+/** Where the operator's Pod mounts {@link KelosInstallProps.metricsCertSecret}. */
+export const METRICS_CERT_PATH = '/etc/kelos/metrics-tls';
 
 /** Which monitoring object to render for the Prometheus Operator, if any. */
 export type MonitorKind = 'none' | 'ServiceMonitor' | 'PodMonitor';
@@ -64,6 +72,13 @@ export interface KelosInstallProps extends InstallSchedulingProps {
   };
   /** A ServiceMonitor or PodMonitor for the metrics endpoint. @default `none` */
   readonly monitor?: MonitorKind;
+  /**
+   * A `kubernetes.io/tls` Secret in the operator's namespace (one a cert-manager Certificate
+   * keeps, say) whose certificate `/metrics` serves: mounted read-only at
+   * {@link METRICS_CERT_PATH} and read again every minute, so a renewal needs no restart.
+   * @default - a self-signed certificate the operator makes at start-up (`--metrics-secure`)
+   */
+  readonly metricsCertSecret?: string;
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
   /** The operator's own NetworkPolicy. */
@@ -104,6 +119,7 @@ export interface ResolvedInstallProps {
   readonly memoryRequestMiB: number;
   readonly memoryLimitMiB: number;
   readonly monitor: MonitorKind;
+  readonly metricsCertSecret: string | undefined;
   readonly extraArgs: readonly string[];
   /** The operator's NetworkPolicy, or undefined when not rendered. */
   readonly networkPolicy:
@@ -163,6 +179,11 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
       `KelosInstall: networkPolicy.egressPorts must hold TCP ports from 1 to 65535; got ${badPort} (values: networkPolicy.egressPorts)`,
     );
   }
+  if (props.metricsCertSecret !== undefined && !isObjectName(props.metricsCertSecret)) {
+    throw new Error(
+      `KelosInstall: metricsCertSecret must name a Secret (a lowercase DNS subdomain); got ${JSON.stringify(props.metricsCertSecret)} (values: metricsCertSecret)`,
+    );
+  }
   const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   const scheduling = resolveScheduling(props);
   return {
@@ -179,6 +200,7 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     memoryRequestMiB,
     memoryLimitMiB,
     monitor: props.monitor ?? 'none',
+    metricsCertSecret: props.metricsCertSecret,
     extraArgs: props.extraArgs ?? [],
     networkPolicy:
       props.networkPolicy?.enabled === false

@@ -183,7 +183,9 @@ export const resolveScheduling = (props: InstallSchedulingProps): InstallSchedul
 const schedulingError = (problems: readonly Problem[]): Error =>
   new Error(`KelosInstall: ${problems.map(([at, problem]) => `${at}: ${problem}`).join('; ')}`);
 
-const isObjectName = (name: string): boolean => name.length <= 253 && DNS1123_SUBDOMAIN_RE.test(name);
+/** Whether `name` is a valid name for a Secret, a PriorityClass, … (a DNS-1123 subdomain). */
+export const isObjectName = (name: string): boolean =>
+  typeof name === 'string' && name.length <= 253 && DNS1123_SUBDOMAIN_RE.test(name);
 
 /**
  * The errors `kelos validate` finds in a Pod with these fields, as problems of the props. The

@@ -86,6 +86,7 @@ export interface InstallSettings {
   readonly createNamespace?: boolean;
   readonly resources?: KelosInstallProps['resources'];
   readonly monitor?: KelosInstallProps['monitor'];
+  readonly metricsCertSecret?: string;
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
   readonly networkPolicy?: KelosInstallProps['networkPolicy'];
@@ -113,6 +114,7 @@ export function installProps(settings: InstallSettings): KelosInstallProps {
     ...(settings.createNamespace !== undefined ? { createNamespace: settings.createNamespace } : {}),
     ...(settings.resources ? { resources: settings.resources } : {}),
     ...(settings.monitor ? { monitor: settings.monitor } : {}),
+    ...(settings.metricsCertSecret ? { metricsCertSecret: settings.metricsCertSecret } : {}),
     ...(settings.extraArgs ? { extraArgs: settings.extraArgs } : {}),
     ...(settings.networkPolicy ? { networkPolicy: settings.networkPolicy } : {}),
     ...(settings.imagePullSecrets ? { imagePullSecrets: settings.imagePullSecrets } : {}),

@@ -56,6 +56,10 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
   },
   'podMonitor.enabled': { type: 'boolean', help: 'a PodMonitor for the metrics endpoint' },
   'serviceMonitor.enabled': { type: 'boolean', help: 'a ServiceMonitor for the metrics endpoint' },
+  metricsCertSecret: {
+    type: 'string',
+    help: 'a kubernetes.io/tls Secret in the operator namespace whose certificate /metrics serves (default: self-signed)',
+  },
   extraArgs: { type: 'string list', help: 'extra kelos operator flags' },
   'networkPolicy.enabled': {
     type: 'boolean',
@@ -391,6 +395,7 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     ...optional('createNamespace', at('createNamespace') as boolean | undefined),
     ...(Object.keys(resources).length ? { resources } : {}),
     ...(pod ? { monitor: 'PodMonitor' as const } : service ? { monitor: 'ServiceMonitor' as const } : {}),
+    ...optional('metricsCertSecret', str('metricsCertSecret')),
     ...optional('extraArgs', at('extraArgs') as string[] | undefined),
     ...(networkPolicy.enabled !== undefined || networkPolicy.egressPorts !== undefined
       ? { networkPolicy }

@@ -158,6 +158,8 @@ const INSTALL_OWNED_FLAGS: Readonly<Record<string, string>> = {
   '--lease-namespace': "none: the install's Role grants Leases in the operator's namespace only",
   '--metrics-addr': "none: the install's Service, NetworkPolicy and monitors use this port",
   '--metrics-auth': 'none: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
+  '--metrics-secure': 'none: the install serves /metrics over HTTPS',
+  '--metrics-cert-path': 'metricsCertSecret, which also mounts the Secret',
   '--health-addr': "none: the install's probes and NetworkPolicy use this port",
   '--webhook-addr': "none: the install's Service and NetworkPolicy use this port",
 };
@@ -223,7 +225,9 @@ export async function checkExtraArgs(
     );
   }
   // --namespace even in cluster-wide mode: the RBAC the install renders follows watchNamespaces.
-  const own = new Set(['--namespace', ...(await operatorFlagsOf(ownArgs, io))]);
+  // --metrics-cert-path even when the install does not set it: only metricsCertSecret mounts
+  // the certificate it names, and the operator would exit on a directory it cannot read.
+  const own = new Set(['--namespace', '--metrics-cert-path', ...(await operatorFlagsOf(ownArgs, io))]);
   const owned = given.filter((f) => own.has(f));
   if (owned.length > 0) {
     throw new UsageError(

@@ -126,6 +126,7 @@ describe('values → install settings', () => {
         createNamespace: false,
         controller: { resources: { requests: { cpu: '0.25', memory: '128Mi' }, limits: { memory: '1Gi' } } },
         serviceMonitor: { enabled: true },
+        metricsCertSecret: 'kelos-metrics-tls',
         extraArgs: ['--workers=8'],
         networkPolicy: { egressPorts: [8443, 9443] },
       }),
@@ -136,6 +137,7 @@ describe('values → install settings', () => {
       createNamespace: false,
       resources: { cpuRequestMillis: 250, memoryRequestMiB: 128, memoryLimitMiB: 1024 },
       monitor: 'ServiceMonitor',
+      metricsCertSecret: 'kelos-metrics-tls',
       extraArgs: ['--workers=8'],
       networkPolicy: { egressPorts: [8443, 9443] },
     });
@@ -237,6 +239,22 @@ describe('kelos install -f/--set --dry-run', () => {
     parseAllDocuments(yaml)
       .map((d) => d.toJS())
       .find((o) => o?.kind === 'Deployment');
+
+  test('metricsCertSecret mounts the Secret and serves /metrics with it; --metrics-cert-path in extraArgs is refused, naming the key', async () => {
+    const r = await run(['--set', 'metricsCertSecret=kelos-metrics-tls']);
+    expect(r.code).toBe(0);
+    const pod = deployment(r.stdout).spec.template.spec;
+    expect(pod.containers[0].args).toContain('--metrics-cert-path=/etc/kelos/metrics-tls');
+    expect(pod.volumes).toContainEqual(
+      expect.objectContaining({
+        name: 'metrics-tls',
+        secret: expect.objectContaining({ secretName: 'kelos-metrics-tls' }),
+      }),
+    );
+    const flag = await run(['--set', 'extraArgs={--metrics-cert-path=/certs}']);
+    expect(flag.code).toBe(1);
+    expect(flag.stderr).toContain('metricsCertSecret, which also mounts the Secret');
+  });
 
   test('a file, then --set over it, render into the Deployment', async () => {
     const r = await run(['-f', 'values.yaml', '--set', 'replicas=5,extraArgs={--workers=4}']);

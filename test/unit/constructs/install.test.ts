@@ -200,6 +200,28 @@ describe('KelosInstall', () => {
     expect(one(objs, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
+  it('serves /metrics with a mounted certificate when metricsCertSecret names one, read-only, instead of a self-signed one', () => {
+    const objs = render({ metricsCertSecret: 'kelos-metrics-tls' });
+    const pod = one(objs, 'Deployment').spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.args).toContain('--metrics-cert-path=/etc/kelos/metrics-tls');
+    expect(c.args).not.toContain('--metrics-secure');
+    expect(c.volumeMounts).toContainEqual({
+      mountPath: '/etc/kelos/metrics-tls',
+      name: 'metrics-tls',
+      readOnly: true,
+    });
+    expect(pod.volumes).toContainEqual(
+      expect.objectContaining({
+        name: 'metrics-tls',
+        secret: expect.objectContaining({ secretName: 'kelos-metrics-tls' }),
+      }),
+    );
+    expect(() => render({ metricsCertSecret: 'Not_A_Name' })).toThrow(
+      'KelosInstall: metricsCertSecret must name a Secret (a lowercase DNS subdomain); got "Not_A_Name" (values: metricsCertSecret)',
+    );
+  });
+
   it('renders its Namespace for Argo CD to keep: never pruned or deleted, since Secrets made outside git live there', () => {
     const annotations = (o: Obj[]) => one(o, 'Namespace').metadata.annotations ?? {};
     expect(annotations(render({ syncWaves: true }))).toEqual({
