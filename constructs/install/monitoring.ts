@@ -22,6 +22,7 @@ import { SELECTOR_LABELS } from '../../src/install/index.ts';
 import { clusterScoped, InstallWaves, installMetadata } from './metadata.ts';
 import type { ResolvedInstallProps } from './props.ts';
 import { METRICS_READER } from './rbac.ts';
+import { serviceNames } from './services.ts';
 
 /** The Secret whose `token` the PodMonitor sends (a ServiceAccount token the API server fills). */
 export const METRICS_TOKEN_SECRET = 'kelos-metrics-token';
@@ -55,17 +56,30 @@ const scraperIdentity = (scope: Construct, props: ResolvedInstallProps): void =>
   });
 };
 
+/**
+ * How the monitor checks the operator's certificate. A mounted one (`metricsCertSecret`) is
+ * verified with the `ca.crt` its Secret holds, as cert-manager writes it, for the metrics
+ * Service's name, which the certificate must carry. A self-signed one (`--metrics-secure`)
+ * cannot be: the scrape then encrypts the token without verifying the server, as
+ * controller-runtime's scaffold does.
+ */
+export const metricsTlsConfig = (props: ResolvedInstallProps): Record<string, unknown> =>
+  props.metricsCertSecret
+    ? {
+        ca: { secret: { name: props.metricsCertSecret, key: 'ca.crt' } },
+        serverName: `${serviceNames(props).metrics}.${props.namespace}.svc`,
+      }
+    : { insecureSkipVerify: true };
+
 /** Builds the monitor `props.monitor` asks for, or nothing. */
 export const operatorMonitor = (scope: Construct, props: ResolvedInstallProps): ApiObject | undefined => {
   if (props.monitor === 'none') return undefined;
-  // The operator's certificate is self-signed (`--metrics-secure` without a mounted one), so the
-  // scrape encrypts the token without verifying the server, as controller-runtime's scaffold does.
   const endpoint = {
     port: 'metrics',
     path: '/metrics',
     interval: '30s',
     scheme: 'https',
-    tlsConfig: { insecureSkipVerify: true },
+    tlsConfig: metricsTlsConfig(props),
   };
   const serviceAccountToken = '/var/run/secrets/kubernetes.io/serviceaccount/token';
   const metadata = installMetadata(

@@ -232,7 +232,13 @@ export async function checkExtraArgs(
   if (owned.length > 0) {
     throw new UsageError(
       `values key "extraArgs": the install sets ${owned.join(', ')} itself; ${owned
-        .map((f) => `instead of ${f} use ${INSTALL_OWNED_FLAGS[f] ?? 'the install setting of the same name'}`)
+        .map((f) => {
+          const instead = INSTALL_OWNED_FLAGS[f] ?? 'the install setting of the same name';
+          // "none: <why>" marks a flag no setting changes: say so, not "use none".
+          return instead.startsWith('none: ')
+            ? `${f} cannot be changed: ${instead.slice('none: '.length)}`
+            : `instead of ${f} use ${instead}`;
+        })
         .join('; ')}`,
     );
   }

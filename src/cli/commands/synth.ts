@@ -192,7 +192,7 @@ export const report = (
   for (const drift of outcome.drift ?? []) out(`${drift.path}: ${drift.kind}\n`);
   if (outcome.drift && outcome.drift.length > 0) {
     out(
-      `dist/ is out of date: ${plural(outcome.drift.length, 'file')} differ from what kelos synth writes; run kelos synth\n`,
+      `dist/ is out of date: ${plural(outcome.drift.length, 'file')} differ from what kelos synth writes; run kelos synth, then commit dist/ and .kelos-synth.json (a pre-commit hook checks what is staged)\n`,
     );
   }
   if (result.status === 'violations' && mode !== 'stdout') {

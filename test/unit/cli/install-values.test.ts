@@ -372,7 +372,7 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(
-      'values key "extraArgs": the install sets --namespace, --metrics-auth itself; instead of --namespace use watchNamespaces (--watch-namespace), which also renders a Role in each watched namespace; instead of --metrics-auth use none: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
+      'values key "extraArgs": the install sets --namespace, --metrics-auth itself; instead of --namespace use watchNamespaces (--watch-namespace), which also renders a Role in each watched namespace; --metrics-auth cannot be changed: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
     );
     // Flags the install sets only for some settings are free otherwise.
     const pinned = await run([

@@ -64,6 +64,25 @@ describe('kelos new', () => {
     );
   });
 
+  test("the README's steps for an existing repository name every compiler option of the scaffold's tsconfig.json", () => {
+    const tsconfig = scaffoldFiles({
+      name: 'r',
+      kelosVersion: '0.2.0',
+      repoURL: 'https://example.com/r.git',
+    }).get('tsconfig.json');
+    const options = Object.keys(
+      (JSON.parse((tsconfig ?? '{}').replace(/^\s*\/\/.*$/gm, '')) as { compilerOptions: object })
+        .compilerOptions,
+    );
+    expect(options).toContain('moduleResolution');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const existing = readme.slice(
+      readme.indexOf('In an existing repository'),
+      readme.indexOf('npm pkg set type=module'),
+    );
+    for (const option of options) expect(existing, option).toContain(`"${option}"`);
+  });
+
   test('its kelos.policy.yaml is a valid policy config that declares the Secrets the app references', async () => {
     const cwd = scratch();
     await kelos(['new', 'repo'], { cwd });

@@ -290,7 +290,7 @@ describe('synth', { timeout: 60_000 }, () => {
         '.kelos-synth.json: modified',
         'dist/apps/one/task-a.yaml: modified',
         'dist/apps/two/kustomization.yaml: extra',
-        'dist/ is out of date: 3 files differ from what kelos synth writes; run kelos synth',
+        'dist/ is out of date: 3 files differ from what kelos synth writes; run kelos synth, then commit dist/ and .kelos-synth.json (a pre-commit hook checks what is staged)',
       ].join('\n'),
     );
     // --check never writes.

@@ -217,6 +217,15 @@ describe('KelosInstall', () => {
         secret: expect.objectContaining({ secretName: 'kelos-metrics-tls' }),
       }),
     );
+    // The monitors verify it: with the CA cert-manager writes into the Secret, for the Service's name.
+    const verified = {
+      ca: { secret: { name: 'kelos-metrics-tls', key: 'ca.crt' } },
+      serverName: 'kelos-operator-metrics.kelos-system.svc',
+    };
+    const service = render({ metricsCertSecret: 'kelos-metrics-tls', monitor: 'ServiceMonitor' });
+    expect(one(service, 'ServiceMonitor').spec.endpoints[0].tlsConfig).toEqual(verified);
+    const podMonitor = render({ metricsCertSecret: 'kelos-metrics-tls', monitor: 'PodMonitor' });
+    expect(one(podMonitor, 'PodMonitor').spec.podMetricsEndpoints[0].tlsConfig).toEqual(verified);
     expect(() => render({ metricsCertSecret: 'Not_A_Name' })).toThrow(
       'KelosInstall: metricsCertSecret must name a Secret (a lowercase DNS subdomain); got "Not_A_Name" (values: metricsCertSecret)',
     );
