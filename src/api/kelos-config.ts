@@ -258,7 +258,7 @@ export const GitHubAppSettingsSchema = obj(
     tokenScope: opt(
       strEnum(
         ['Repository', 'Installation'],
-        'tokenScope of the installation token minted for a Task whose Workspace Secret holds GitHub App keys: Repository (the default) narrows it to the Workspace’s repository and those of its remotes the same owner has, so an agent can push to, comment on and read no other repository of the installation; Installation gives it every repository the installation covers, as upstream Kelos does.',
+        'tokenScope of the installation token minted for a Task whose Workspace Secret holds GitHub App keys: Repository (the default) narrows it to the Workspace’s repository and those of its remotes and, for a spawned Task, of its TaskSpawner’s source (githubIssues.repo, githubPullRequests.repo, githubWebhook.repository) that the same owner has, so an agent can push to, comment on and read no other repository of the installation; Installation gives it every repository the installation covers, as upstream Kelos does.',
       ),
     ),
   },

@@ -8,7 +8,9 @@
  * @packageDocumentation
  */
 import { createPrivateKey, sign } from 'node:crypto';
+import type { TaskSpawner } from '../api/object.ts';
 import { ownerRepo, repoHost } from '../api/repo-url.ts';
+import { resolveRepo } from './spawner/github-repo.ts';
 
 /** Secret keys that make a Workspace Secret a GitHub App Secret (all three must be present). */
 export const GitHubAppKeys = {
@@ -69,23 +71,48 @@ export function githubApiBaseUrl(repo: string): string {
 }
 
 /**
- * The repositories a Task's installation token is narrowed to, by name: the Workspace's own and
- * those of its remotes on the same host under the same owner (an installation belongs to one
- * account, so a remote elsewhere cannot be in it, and naming it would make GitHub refuse the
- * whole request). Undefined when `repo` names no `owner/repository`.
+ * The repositories a Task's installation token is narrowed to, by name: the Workspace's own,
+ * those of its remotes and the `sources` (the repositories its TaskSpawner's source polls or
+ * takes deliveries from, `owner/repo` or clone URLs, see {@link spawnerSourceRepositories}) on
+ * the same host under the same owner (an installation belongs to one account, so a repository
+ * elsewhere cannot be in it, and naming it would make GitHub refuse the whole request).
+ * Undefined when `repo` names no `owner/repository`.
  */
-export function tokenRepositories(repo: string, remotes: readonly string[] = []): string[] | undefined {
+export function tokenRepositories(
+  repo: string,
+  remotes: readonly string[] = [],
+  sources: readonly string[] = [],
+): string[] | undefined {
   const own = ownerRepo(repo)?.split('/');
   if (!own?.[0] || !own[1]) return undefined;
   const [owner, name] = own;
   const host = repoHost(repo);
   const names = [name];
+  const add = (h: string | undefined, o: string | undefined, n: string | undefined) => {
+    if (!o || !n || h !== host || o.toLowerCase() !== owner.toLowerCase()) return;
+    if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
+  };
   for (const url of remotes) {
     const [o, n] = ownerRepo(url)?.split('/') ?? [];
-    if (!o || !n || repoHost(url) !== host || o.toLowerCase() !== owner.toLowerCase()) continue;
-    if (!names.some((x) => x.toLowerCase() === n.toLowerCase())) names.push(n);
+    add(repoHost(url), o, n);
+  }
+  for (const source of sources) {
+    // The spawner reads a bare owner/repo on the Workspace's host, as its poller does.
+    const r = resolveRepo(source, repo);
+    if (!('error' in r)) add(r.host, r.owner, r.repo);
   }
   return names;
+}
+
+/**
+ * The repositories a TaskSpawner's source names, as written: `githubIssues.repo`,
+ * `githubPullRequests.repo` and `githubWebhook.repository`. A spawned Task's agent comments
+ * on the item it was made for, so its token must reach that repository too.
+ */
+export function spawnerSourceRepositories(when: TaskSpawner['spec']['when'] | undefined): string[] {
+  return [when?.githubIssues?.repo, when?.githubPullRequests?.repo, when?.githubWebhook?.repository].filter(
+    (r): r is string => !!r?.trim(),
+  );
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');

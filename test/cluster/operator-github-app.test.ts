@@ -36,7 +36,7 @@ class FakeGitHub {
   mints = 0;
   failWith: string | undefined;
   lifetimeMs = 60 * 60_000;
-  readonly covered = ['repo', 'fork'];
+  readonly covered = ['repo', 'fork', 'issues'];
   readonly bodies: string[] = [];
   constructor() {
     this.server = createServer(async (req, res) => {
@@ -196,6 +196,44 @@ describe('operator: GitHub App workspace credentials', () => {
     expect(text).not.toContain('privateKey');
     expect(text).not.toContain('BEGIN RSA PRIVATE KEY');
     expect(op.logs.join('\n')).not.toContain('BEGIN RSA PRIVATE KEY');
+  });
+
+  it("adds the repository its TaskSpawner's source names, of the Workspace's owner, to a spawned Task's token", async () => {
+    // A webhook source polls nothing (a suspended spawner would hold the Task), so the only
+    // token requests are the Task's; its repository is read as githubIssues.repo is.
+    const owner = await create(c, ns, 'TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'central' },
+      spec: {
+        when: { githubWebhook: { events: ['issues'], repository: 'Example/issues' } },
+        taskTemplate: {
+          worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'app-repo' } },
+        },
+      },
+    } as ApiObject);
+    await waitFor(
+      'the operator to cache the TaskSpawner',
+      async () => !!op.operator.caches.spawners?.get(ns, 'central'),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 100,
+      },
+    );
+    const spawned = appTask('spawned');
+    spawned.metadata.labels = { 'kelos.dev/taskspawner': 'central' };
+    spawned.metadata.ownerReferences = [
+      {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'TaskSpawner',
+        name: 'central',
+        uid: owner.metadata.uid ?? '',
+        controller: true,
+      },
+    ];
+    await create(c, ns, 'Task', spawned);
+    await waitForPhase(c, ns, 'spawned', 'Pending');
+    expect(JSON.parse(github.bodies.at(-1) ?? '')).toEqual({ repositories: ['repo', 'fork', 'issues'] });
   });
 
   it('re-mints the token of a running Task before it expires', async () => {

@@ -203,9 +203,11 @@ export type GenericWebhookFilter = {
 export type GitHubAppSettings = {
   /**
    * tokenScope of the installation token minted for a Task whose Workspace Secret holds GitHub App keys:
-   * Repository (the default) narrows it to the Workspace’s repository and those of its remotes the same owner
-   * has, so an agent can push to, comment on and read no other repository of the installation; Installation
-   * gives it every repository the installation covers, as upstream Kelos does.
+   * Repository (the default) narrows it to the Workspace’s repository and those of its remotes and, for a
+   * spawned Task, of its TaskSpawner’s source (githubIssues.repo, githubPullRequests.repo,
+   * githubWebhook.repository) that the same owner has, so an agent can push to, comment on and read no other
+   * repository of the installation; Installation gives it every repository the installation covers, as
+   * upstream Kelos does.
    */
   tokenScope?: 'Repository' | 'Installation';
 };

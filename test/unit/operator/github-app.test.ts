@@ -2,12 +2,14 @@ import { generateKeyPairSync, verify } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskSpawner } from '../../../src/api/object.ts';
 import {
   appCredentialsOf,
   createAppJwt,
   GitHubAppError,
   githubApiBaseUrl,
   mintInstallationToken,
+  spawnerSourceRepositories,
   tokenRepositories,
 } from '../../../src/operator/github-app.ts';
 
@@ -81,6 +83,23 @@ describe('tokenRepositories', () => {
   it('reads a GitHub Enterprise repository alike, and names none for a URL without owner/repository', () => {
     expect(tokenRepositories('ssh://git@ghe.example.com:22/team/svc', [])).toEqual(['svc']);
     expect(tokenRepositories('https://github.com/acme', [])).toBeUndefined();
+  });
+
+  it("adds the spawner source's repositories of the same owner on the same host, a bare owner/repo on the Workspace's host", () => {
+    const sources = spawnerSourceRepositories({
+      githubIssues: { repo: 'acme/issues' },
+      githubPullRequests: { repo: 'https://github.com/other/prs' },
+      githubWebhook: { events: ['issues'], repository: 'ACME/Hooks' },
+    } as TaskSpawner['spec']['when']);
+    expect(sources).toEqual(['acme/issues', 'https://github.com/other/prs', 'ACME/Hooks']);
+    expect(tokenRepositories('git@github.com:acme/api.git', [], sources)).toEqual(['api', 'issues', 'Hooks']);
+    // A bare owner/repo is on the Workspace's host; a clone URL elsewhere is not in the installation.
+    expect(
+      tokenRepositories('https://ghe.example.com/acme/api', [], ['acme/issues', 'https://github.com/acme/x']),
+    ).toEqual(['api', 'issues']);
+    expect(
+      spawnerSourceRepositories({ cron: { schedule: '* * * * *' } } as TaskSpawner['spec']['when']),
+    ).toEqual([]);
   });
 });
 

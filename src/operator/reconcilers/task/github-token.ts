@@ -6,7 +6,8 @@
  *
  * @packageDocumentation
  */
-import type { Task, Workspace } from '../../../api/index.ts';
+import { Labels } from '../../../api/group.ts';
+import type { Task, TaskSpawner, Workspace } from '../../../api/index.ts';
 import type { ApiObject } from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
@@ -17,11 +18,14 @@ import {
   GitHubAppError,
   githubApiBaseUrl,
   mintInstallationToken,
+  spawnerSourceRepositories,
   tokenRepositories,
 } from '../../github-app.ts';
 import { guardedFetcher } from '../../outbound.ts';
 import { Resources } from '../../resources.ts';
+import { belongsTo } from '../../spawner/plan.ts';
 import { adminOf, isOwnedBy, keyOf, nameOf, type TaskReconcilerOptions } from './options.ts';
+import { spawnerOwnerOf } from './spawner-gate.ts';
 
 /** A GitHub App token is minted again when less than this remains (tokens live an hour). */
 export const TOKEN_REFRESH_MARGIN_MS = 10 * 60_000;
@@ -68,6 +72,18 @@ export class GitHubTokens {
   constructor(o: TaskReconcilerOptions) {
     this.#o = o;
     this.#fetch = guardedFetcher(() => adminOf(o).outbound);
+  }
+
+  /**
+   * The TaskSpawner `task` belongs to (its controller owner, or the label of an ownerless
+   * legacy Task), from the informer cache: a mint costs no extra read.
+   */
+  #spawnerOf(task: Task): TaskSpawner | undefined {
+    const name =
+      spawnerOwnerOf(task)?.name ??
+      (task.metadata.ownerReferences?.length ? undefined : task.metadata.labels?.[Labels.TaskSpawner]);
+    const spawner = name ? this.#o.caches.spawners?.get(nameOf(task).namespace, name) : undefined;
+    return spawner && belongsTo(task, spawner) ? spawner : undefined;
   }
 
   /** Forgets the Task under `key` (finished or gone). */
@@ -162,6 +178,7 @@ export class GitHubTokens {
       ? tokenRepositories(
           workspace.spec.repo,
           (workspace.spec.remotes ?? []).map((r) => r.url),
+          spawnerSourceRepositories(this.#spawnerOf(task)?.spec.when),
         )
       : undefined;
     if (narrowed && !repositories) {
