@@ -38,7 +38,12 @@ import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics, requestResource } from './metrics.ts';
-import { readCertificateDir, selfSignedMetricsCertificate, watchCertificateDir } from './metrics-tls.ts';
+import {
+  readCertificateDir,
+  selfSignedMetricsCertificate,
+  warnAboutCertificate,
+  watchCertificateDir,
+} from './metrics-tls.ts';
 import { DEFAULT_CACHE_SYNC_TIMEOUT_MS, DEFAULT_WORKERS, type OperatorOptions } from './options.ts';
 import { spawnerFetches } from './outbound.ts';
 import { AgentNetworkReconciler, NETWORK_CONTROLLER } from './reconcilers/agent-network.ts';
@@ -455,9 +460,13 @@ export class Operator {
         fingerprint: tls.fingerprint,
         notAfter: tls.notAfter,
       });
+      const warned = warnAboutCertificate(log, tls, clock.now());
       const certPath = opts.metricsTls?.certPath;
       if (certPath && metricsServer.setCertificate)
-        operator.#stopCertWatch = watchCertificateDir(certPath, tls, metricsServer.setCertificate, log);
+        operator.#stopCertWatch = watchCertificateDir(certPath, tls, metricsServer.setCertificate, log, {
+          now: () => clock.now(),
+          warned,
+        });
     }
 
     for (const i of Object.values(caches)) i.start();

@@ -11,8 +11,12 @@ import { createLogger } from '../../../src/kube/log.ts';
 import { selfSignedCertificate } from '../../../src/kube/self-signed.ts';
 import { OperatorMetrics } from '../../../src/operator/metrics.ts';
 import {
+  CERT_WARNING_INTERVAL_MS,
+  certificateWarning,
+  type MetricsCertificate,
   readCertificateDir,
   selfSignedMetricsCertificate,
+  warnAboutCertificate,
   watchCertificateDir,
 } from '../../../src/operator/metrics-tls.ts';
 
@@ -152,7 +156,7 @@ describe('/metrics over HTTPS', () => {
       mounted,
       server.setCertificate,
       createLogger({ write: (l) => lines.push(l) }),
-      50,
+      { intervalMs: 50 },
     );
     try {
       const second = selfSignedCertificate({
@@ -198,5 +202,91 @@ describe('/metrics over HTTPS', () => {
     expect(() => readCertificateDir(dir)).toThrow(
       `--metrics-cert-path ${dir}: tls.key is not a PEM private key`,
     );
+  });
+});
+
+describe('certificateWarning', () => {
+  const DAY = 86_400_000;
+  const mounted = (validDays: number): MetricsCertificate => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-metrics-tls-'));
+    const c = selfSignedCertificate({ commonName: 'm', altNames: ['localhost'], now: NOW, validDays });
+    writeFileSync(join(dir, 'tls.crt'), c.cert);
+    writeFileSync(join(dir, 'tls.key'), c.key);
+    return readCertificateDir(dir);
+  };
+
+  it('says nothing of a certificate valid more than 7 days on', () => {
+    expect(certificateWarning(mounted(90), NOW)).toBeUndefined();
+    expect(certificateWarning(mounted(90), NOW + 82 * DAY)).toBeUndefined();
+  });
+
+  it('warns of an expired certificate, naming notAfter, the path and what to do, and keeps serving it', () => {
+    const c = mounted(1);
+    const w = certificateWarning(c, NOW + 400 * DAY);
+    expect(w?.msg).toBe(
+      'Metrics certificate has expired; still serving it, but scrapers that verify it fail',
+    );
+    expect(w?.fields).toMatchObject({
+      certificate: c.source,
+      notAfter: '2026-12-08T00:00:00.000Z',
+      fingerprint: c.fingerprint,
+    });
+    expect(w?.fields.action).toContain(`renew the kubernetes.io/tls Secret mounted at ${c.source}`);
+  });
+
+  it('warns of a certificate within 7 days of notAfter, and of one not valid yet', () => {
+    const c = mounted(10);
+    expect(certificateWarning(c, NOW + 2 * DAY)).toBeUndefined();
+    expect(certificateWarning(c, NOW + 4 * DAY)?.msg).toBe(
+      'Metrics certificate expires within 7 days; still serving it',
+    );
+    const early = certificateWarning(c, NOW - 2 * 60 * 60_000);
+    expect(early?.msg).toMatch(/^Metrics certificate is not valid yet/);
+    expect(early?.fields.notBefore).toBe('2026-12-06T23:00:00.000Z');
+  });
+
+  it('says the same once a day, and at once when the state or the certificate changes', () => {
+    const c = mounted(3);
+    const first = certificateWarning(c, NOW);
+    expect(first).toBeDefined();
+    const last = first?.warned;
+    expect(certificateWarning(c, NOW + 60_000, last)).toBeUndefined();
+    expect(certificateWarning(c, NOW + CERT_WARNING_INTERVAL_MS - 1, last)).toBeUndefined();
+    expect(certificateWarning(c, NOW + CERT_WARNING_INTERVAL_MS, last)).toBeDefined();
+    // Expiring, then expired: said the moment it expires.
+    expect(certificateWarning(c, NOW + 3 * DAY, last)?.msg).toMatch(/has expired/);
+    // A renewal that brings another expiring certificate is said too.
+    expect(certificateWarning(mounted(3), NOW + 60_000, last)).toBeDefined();
+  });
+
+  it('is logged at each reload of the certificate in force, once a day, not every minute', async () => {
+    const c = mounted(3);
+    const lines: string[] = [];
+    const log = createLogger({ write: (l) => lines.push(l) });
+    let now = NOW;
+    const warned = warnAboutCertificate(log, c, now);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"level":"warn"');
+    expect(lines[0]).toContain('"notAfter":"2026-12-10T00:00:00.000Z"');
+    const stop = watchCertificateDir(c.source, c, () => {}, log, {
+      intervalMs: 5,
+      now: () => {
+        now += 60_000;
+        return now;
+      },
+      warned,
+    });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (now < NOW + 30 * 60_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(lines).toHaveLength(1);
+      now = NOW + CERT_WARNING_INTERVAL_MS;
+      const again = Date.now() + 10_000;
+      while (lines.length < 2 && Date.now() < again) await new Promise((r) => setTimeout(r, 20));
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toContain('expires within 7 days');
+    } finally {
+      stop();
+    }
   });
 });
