@@ -2,6 +2,7 @@
  * security/network-isolation: where the bundle holds the admin's KelosConfig, every namespace
  * that runs agents (Tasks, TaskSpawners) keeps the operator's agent NetworkPolicy, and every
  * in-cluster allowance an AgentConfig names is one the KelosConfig grants to its namespace.
+ * With isolation on, a cluster range left unset is a warning, as the operator logs it.
  *
  * The operator enforces the same at run time (`src/render/agent-network-policy.ts`); this rule
  * shows it in review, before the KelosConfig or the AgentConfig is merged.
@@ -9,6 +10,7 @@
  * @packageDocumentation
  */
 import { KELOS_CONFIG_NAME } from '../src/api/group.ts';
+import { CLUSTER_RANGES, openRangesReason } from '../src/api/kelos-config.ts';
 import type { KubeObject } from '../src/api/object.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { clipName } from '../src/validate/echo.ts';
@@ -27,7 +29,7 @@ export const networkIsolation: BundleRule = {
   severity: 'error',
   kinds: ['KelosConfig', 'Task', 'TaskSpawner', 'AgentConfig'],
   description:
-    'Namespaces that run agents keep the operator’s agent NetworkPolicy, and AgentConfigs name only in-cluster allowances the KelosConfig grants them.',
+    'Namespaces that run agents keep the operator’s agent NetworkPolicy, and AgentConfigs name only in-cluster allowances the KelosConfig grants them; with isolation on, the KelosConfig sets the cluster’s podCIDRs, serviceCIDRs and nodeCIDRs (a warning).',
   rationale:
     'Without the policy an agent Pod can connect to every Service and Pod in the cluster (databases, metrics, webhook receivers, the cloud metadata endpoint).',
   hint: 'Leave KelosConfig spec.networkIsolation.enabled unset and the namespace out of exemptNamespaces; add the allowance to inClusterAllowances (with the namespace in tenantNamespaces) or drop it from the AgentConfig.',
@@ -42,6 +44,15 @@ export const networkIsolation: BundleRule = {
     }
     const iso = get(config, 'spec', 'networkIsolation');
     const namespaces = [...agents.keys()].sort();
+    const unset = CLUSTER_RANGES.filter((r) => arr(get(iso, r.field)).length === 0);
+    if (get(iso, 'enabled') !== false && unset.length)
+      findings.push({
+        object: config,
+        path: iso === undefined ? '' : '/spec/networkIsolation',
+        severity: 'warning',
+        message: `agent NetworkPolicies leave cluster ranges open: ${unset.map((r) => `spec.networkIsolation.${r.field}`).join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set; ${openRangesReason(unset)}`,
+        hint: `Set ${unset.map((r) => r.field).join(', ')} under KelosConfig spec.networkIsolation to the cluster's ranges.`,
+      });
     if (get(iso, 'enabled') === false) {
       for (const ns of namespaces)
         findings.push({

@@ -129,6 +129,9 @@ export const ENGINE_RULES: readonly RuleSummary[] = [
   },
 ];
 
+/** How grave each severity is, so a finding may be milder than its rule but never graver. */
+const RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, error: 2 };
+
 const engineHint = (id: string): string => ENGINE_RULES.find((r) => r.id === id)?.hint ?? '';
 
 /** Options of {@link runPolicies}. */
@@ -377,7 +380,7 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
         const misspelt = misspeltBeside(object, f.path);
         const at = misspelt ? sourceOf(object, misspelt.pointer) : source;
         diagnostics.push({
-          severity,
+          severity: f.severity && RANK[f.severity] < RANK[severity] ? f.severity : severity,
           code: rule.id,
           message: f.message + (misspelt?.note ?? ''),
           path: f.path,

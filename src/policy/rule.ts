@@ -25,6 +25,11 @@ export interface Finding {
   readonly object?: KubeObject;
   /** A hint more specific than the rule's own. */
   readonly hint?: string;
+  /**
+   * Milder than the rule's severity for this finding (a risk, where the rule's other findings
+   * are breaches); never raises it, so a config that lowers the rule lowers this too.
+   */
+  readonly severity?: Severity;
 }
 
 /** Every object the check runs on, with lookups bundle rules need. */

@@ -16,7 +16,14 @@
  *
  * @packageDocumentation
  */
-import type { AgentConfig, KelosConfig, Task, Workspace } from '../../api/index.ts';
+import {
+  type AgentConfig,
+  CLUSTER_RANGES,
+  type KelosConfig,
+  openRangesReason,
+  type Task,
+  type Workspace,
+} from '../../api/index.ts';
 import type { K8sType } from '../../api/k8s/index.ts';
 import type { ApiObject, KubeClient } from '../../kube/client.ts';
 import type { Clock } from '../../kube/clock.ts';
@@ -40,13 +47,6 @@ export const NETWORK_CONTROLLER = 'agent-network';
 
 /** Namespace and name of the EndpointSlice of the `kubernetes` Service (named after it). */
 export const API_SERVER_SLICE = { namespace: 'default', name: 'kubernetes' } as const;
-
-/** The cluster ranges the admin sets so agents cannot reach in-cluster addresses. */
-const RANGES = [
-  { field: 'podCIDRs', what: 'Pods' },
-  { field: 'serviceCIDRs', what: 'Services' },
-  { field: 'nodeCIDRs', what: 'nodes' },
-] as const;
 
 /** How long the API server's addresses are reused before they are read again. */
 const API_SERVER_TTL_MS = 60_000;
@@ -127,11 +127,11 @@ export class AgentNetworkReconciler {
   #tellWhatIsOpen(admin: AdminConfig, apiServer: readonly string[]): void {
     if (this.#rangesToldFor !== admin) {
       this.#rangesToldFor = admin;
-      const unset = RANGES.filter((r) => !admin.network?.[r.field]?.length);
+      const unset = CLUSTER_RANGES.filter((r) => !admin.network?.[r.field]?.length);
       if (unset.length) {
         this.#o.log.warn('Agent NetworkPolicies leave cluster ranges open', {
           unset: unset.map((r) => `KelosConfig spec.networkIsolation.${r.field}`),
-          reason: `agent Pods may reach the cluster's ${unset.map((r) => r.what).join(', ')} on their egress ports (443 unless egressPorts says otherwise): set the cluster's ranges in the KelosConfig`,
+          reason: openRangesReason(unset),
         });
       }
     }

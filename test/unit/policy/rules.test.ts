@@ -90,6 +90,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/baseline-breaker /spec/worker/podOverrides/extraContainers/0/ports/0/hostPort :: extraContainers[0] "sshd" binds host port 2222 (ports.hostPort)',
   ],
   'security/network-isolation': [
+    "KelosConfig kelos /spec/networkIsolation :: agent NetworkPolicies leave cluster ranges open: spec.networkIsolation.serviceCIDRs, spec.networkIsolation.nodeCIDRs are not set; agent Pods may reach the cluster's Services, nodes on their egress ports (443 unless egressPorts says otherwise): set the cluster's ranges in the KelosConfig",
     'KelosConfig kelos /spec/networkIsolation/exemptNamespaces/0 :: namespace team-b runs agents (TaskSpawner nightly) without network isolation: it is in networkIsolation.exemptNamespaces, so they can reach every Pod and Service of the cluster',
     'AgentConfig team-a/tools /spec/networkAllowances/0 :: network allowance "search-mcp" is not granted to namespace team-a (tenantNamespaces), so Tasks using this AgentConfig fail',
     'AgentConfig team-a/tools /spec/networkAllowances/1 :: network allowance "postgres" is not in KelosConfig spec.networkIsolation.inClusterAllowances, so Tasks using this AgentConfig fail',
