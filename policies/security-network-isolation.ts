@@ -9,8 +9,9 @@
  *
  * @packageDocumentation
  */
+
+import { CLUSTER_RANGES, openRangesReason } from '../src/api/cluster-ranges.ts';
 import { KELOS_CONFIG_NAME } from '../src/api/group.ts';
-import { CLUSTER_RANGES, openRangesReason } from '../src/api/kelos-config.ts';
 import type { KubeObject } from '../src/api/object.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { clipName } from '../src/validate/echo.ts';

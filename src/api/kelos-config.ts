@@ -35,6 +35,7 @@ import { CATEGORY } from './group.ts';
 import { ModelRatesSchema } from './rates.ts';
 import { bool, int32, type KindDefinition, list, obj, opt, str, strEnum, strList } from './schema.ts';
 
+export { CLUSTER_RANGES, type ClusterRange, openRangesReason } from './cluster-ranges.ts';
 export { KELOS_CONFIG_NAME } from './group.ts';
 
 export const PodSecurityFloorSchema = obj(
@@ -165,24 +166,6 @@ export const InClusterAllowanceSchema = obj(
     ],
   },
 );
-
-/**
- * The cluster ranges of `spec.networkIsolation` the admin sets so agents cannot reach
- * in-cluster addresses, with what each holds. The operator's warning and `kelos check`'s
- * security/network-isolation both name the unset ones from here.
- */
-export const CLUSTER_RANGES = [
-  { field: 'podCIDRs', what: 'Pods' },
-  { field: 'serviceCIDRs', what: 'Services' },
-  { field: 'nodeCIDRs', what: 'nodes' },
-] as const;
-
-/** One of {@link CLUSTER_RANGES}. */
-export type ClusterRange = (typeof CLUSTER_RANGES)[number];
-
-/** Why unset cluster ranges matter: the operator logs it and `kelos check` reports it. */
-export const openRangesReason = (unset: readonly ClusterRange[]): string =>
-  `agent Pods may reach the cluster's ${unset.map((r) => r.what).join(', ')} on their egress ports (443 unless egressPorts says otherwise): set the cluster's ranges in the KelosConfig`;
 
 export const NetworkIsolationSchema = obj(
   {

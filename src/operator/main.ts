@@ -29,7 +29,7 @@ import { HttpKubeClient, isNamespaceTerminating, type RequestObserver, WRITE_VER
 import { systemClock } from '../kube/clock.ts';
 import { delegatedAuthorizer, type MetricsAuthorizer } from '../kube/delegated-auth.ts';
 import { EventRecorder } from '../kube/events.ts';
-import { type EndpointServer, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
+import { type EndpointServer, parseAddress, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
 import { Informer } from '../kube/informer.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
@@ -429,11 +429,13 @@ export class Operator {
       metricsAuth = delegatedAuthorizer(authClient);
       operator.#metricsAuthClient = authClient;
     }
-    const tls = opts.metricsTls
-      ? opts.metricsTls.certPath
-        ? readCertificateDir(opts.metricsTls.certPath)
-        : selfSignedMetricsCertificate(clock.now())
-      : undefined;
+    // With /metrics off there is nothing to serve it: no certificate is read or made.
+    const tls =
+      opts.metricsTls && parseAddress(metricsAddr)
+        ? opts.metricsTls.certPath
+          ? readCertificateDir(opts.metricsTls.certPath)
+          : selfSignedMetricsCertificate(clock.now())
+        : undefined;
     const guarded = {
       onError,
       ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}),
