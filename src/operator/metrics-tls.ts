@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -40,11 +40,7 @@ const describe = (certificate: ServingCertificate, source: string): MetricsCerti
   return {
     certificate,
     source,
-    fingerprint: createHash('sha256')
-      .update(x509.raw)
-      .digest('hex')
-      .toUpperCase()
-      .replace(/(..)(?!$)/g, '$1:'),
+    fingerprint: x509.fingerprint256,
     notBefore: new Date(x509.validFrom).toISOString(),
     notAfter: new Date(x509.validTo).toISOString(),
   };
