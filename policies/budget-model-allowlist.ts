@@ -7,9 +7,8 @@
  */
 import { MODEL_SNAPSHOT_SUFFIX, undatedModel } from '../src/api/model-rates.ts';
 import type { AdmissionCheck, ObjectRule } from '../src/policy/rule.ts';
-import { nonEmpty } from './lib/access.ts';
 import { CEL_EXECUTION_ROOT, celList, celString, celWorkerField } from './lib/cel.ts';
-import { executionOf } from './lib/worker.ts';
+import { namedModel } from './lib/worker.ts';
 
 /** Message for a model outside the allowlist; the admission policy builds the same text. */
 export const modelNotAllowed = (model: string, agent: string, allowed: readonly string[]): string =>
@@ -34,11 +33,9 @@ export const modelAllowlist: ObjectRule = {
     'Model choice sets the price per token by an order of magnitude; the budget forecast prices only the models it knows.',
   hint: 'Pick an allowed model, or add it (and its rate) to kelos.policy.yaml.',
   check({ object, config }) {
-    const e = executionOf(object);
-    const model = e?.field('model');
-    const agent = nonEmpty(e?.field('type')?.value);
-    const name = nonEmpty(model?.value);
-    if (!model || !name || !agent) return [];
+    const named = namedModel(object);
+    if (!named) return [];
+    const { model, name, agent } = named;
     const allowed = config.allowlists.models[agent];
     if (!allowed || allowed.includes(name) || allowed.includes(undatedModel(name))) return [];
     return [{ path: model.path, message: modelNotAllowed(name, agent, allowed) }];

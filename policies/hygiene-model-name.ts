@@ -9,8 +9,7 @@ import type { PolicyConfig } from '../src/policy/config.ts';
 import { misspeltModel, notKnownModel } from '../src/policy/model-names.ts';
 import type { ObjectRule } from '../src/policy/rule.ts';
 import type { Diagnostic } from '../src/validate/diagnostic.ts';
-import { nonEmpty } from './lib/access.ts';
-import { executionOf } from './lib/worker.ts';
+import { namedModel } from './lib/worker.ts';
 
 export const modelName: ObjectRule = {
   id: 'hygiene/model-name',
@@ -23,11 +22,9 @@ export const modelName: ObjectRule = {
     'A misspelt model passes an allowlist that repeats the typo, is priced by the forecast at the default rate, and fails only when the agent asks its provider for it.',
   hint: 'Spell the model as its provider names it, here and wherever kelos.policy.yaml repeats it.',
   check({ object, config }) {
-    const e = executionOf(object);
-    const model = e?.field('model');
-    const agent = nonEmpty(e?.field('type')?.value);
-    const name = nonEmpty(model?.value);
-    if (!model || !name || !agent) return [];
+    const named = namedModel(object);
+    if (!named) return [];
+    const { model, name, agent } = named;
     const near = misspeltModel(agent, name);
     if (near === undefined) return [];
     const rates = config.rates[agent] ?? {};

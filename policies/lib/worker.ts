@@ -9,7 +9,7 @@ import { Labels } from '../../src/api/group.ts';
 import type { KubeObject } from '../../src/api/object.ts';
 import { effectiveWorkerField, type WorkerField } from '../../src/api/worker-field.ts';
 import { type LabelSelector, matches, parseSelector } from '../../src/kube/label-selector.ts';
-import { get, isRecord, type Json, ptr, rec, str } from './access.ts';
+import { get, isRecord, type Json, nonEmpty, ptr, rec, str } from './access.ts';
 
 export type { WorkerField };
 
@@ -72,6 +72,20 @@ export function executionOf(object: KubeObject): Execution | undefined {
       return value === undefined ? undefined : locate(value, [...po.segments, ...keys]);
     },
   };
+}
+
+/**
+ * The model a Task or TaskSpawner template names, where it is, and its agent type, when both
+ * are set: what the rules about models read.
+ */
+export function namedModel(
+  object: KubeObject,
+): { readonly model: Located; readonly name: string; readonly agent: string } | undefined {
+  const e = executionOf(object);
+  const model = e?.field('model');
+  const agent = nonEmpty(e?.field('type')?.value);
+  const name = nonEmpty(model?.value);
+  return model && name && agent ? { model, name, agent } : undefined;
 }
 
 /** Every Task and TaskSpawner template in the bundle. */
