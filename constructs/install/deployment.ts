@@ -12,9 +12,11 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { VERSION_LABEL } from '../../src/api/version.ts';
 import {
   agentBaseImage,
   DEFAULT_IMAGE_PREFIX,
+  INSTALL_LABELS,
   LEASE_NAME,
   namespaceListFlag,
   operatorImage,
@@ -77,7 +79,9 @@ export const operatorDeployment = (
     metadata: installMetadata(props.name, wave, props.namespace),
     replicas: props.replicas,
     select: false,
-    podMetadata: { labels: { ...SELECTOR_LABELS } },
+    // The version on the Pods too: during a rollout `kubectl get pods -L app.kubernetes.io/version`
+    // tells the old ReplicaSet's Pods from the new (not in the selector, which cannot change).
+    podMetadata: { labels: { ...SELECTOR_LABELS, ...INSTALL_LABELS, [VERSION_LABEL]: props.version } },
     serviceAccount,
     automountServiceAccountToken: true,
     strategy: kplus.DeploymentStrategy.rollingUpdate({

@@ -260,6 +260,8 @@ export async function serveHardened(
       )
     : createServer(options, listener);
   server.maxConnections = limits.maxConnections;
+  const undecided = new Set<Socket>();
+  if (opts.tls) answerPlainHttp(server as HttpsServer, limits.headersTimeoutMs, undecided, report);
   // An HTTPS server passes its TLS failures (a handshake that times out or fails) here too; no
   // HTTP answer can be written on a connection without a session, so it is closed.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -292,10 +294,71 @@ export async function serveHardened(
       : {}),
     close: () =>
       new Promise<void>((resolve) => {
+        for (const socket of undecided) socket.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** What a plain HTTP request to an HTTPS port is told. */
+export const PLAIN_HTTP_ANSWER =
+  'this port serves HTTPS: use https:// (for Prometheus, scheme: https in the ServiceMonitor or PodMonitor endpoint)\n';
+
+/**
+ * Answers a plain HTTP request to an HTTPS server with 400 in clear text, as Go's servers do,
+ * instead of a connection closed without a word: a scraper left at `scheme: http` then says
+ * why. The first byte decides: a TLS record starts with 0x16 (handshake), an HTTP request with
+ * a method's capital letter. A connection that sends nothing is cut after `timeoutMs`, as a
+ * stalled handshake is; `undecided` holds the connections still waiting, for `close`.
+ */
+function answerPlainHttp(
+  server: HttpsServer,
+  timeoutMs: number,
+  undecided: Set<Socket>,
+  report: (source: 'client', err: unknown) => void,
+): void {
+  const tlsListeners = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    undecided.add(socket);
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    const settle = () => {
+      clearTimeout(timer);
+      undecided.delete(socket);
+      socket.off('readable', decide);
+      socket.off('error', drop);
+      socket.off('close', settle);
+    };
+    // Before TLS owns the socket nothing else listens: an unhandled 'error' would end the process.
+    const drop = (err: Error) => {
+      settle();
+      report('client', err);
+    };
+    const decide = () => {
+      const first: Buffer | null = socket.read();
+      if (first === null) return;
+      settle();
+      const byte = first[0] ?? 0x16;
+      if (byte < 0x41 || byte > 0x5a) {
+        // TLS reads what the socket has buffered before it takes the connection over.
+        socket.unshift(first);
+        for (const listener of tlsListeners) listener.call(server, socket);
+        return;
+      }
+      const err = Object.assign(new Error('client sent plain HTTP to the HTTPS port'), {
+        code: 'ERR_HTTP_REQUEST_TO_HTTPS_PORT',
+      });
+      report('client', err);
+      socket.on('error', () => {});
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(PLAIN_HTTP_ANSWER)}\r\n\r\n${PLAIN_HTTP_ANSWER}`,
+      );
+    };
+    socket.on('readable', decide);
+    socket.on('error', drop);
+    socket.on('close', settle);
+  });
 }
 
 /** Starts a server for the given endpoints. */

@@ -101,6 +101,68 @@ describe('a watched namespace that does not exist', () => {
   });
 });
 
+describe('a metricsCertSecret the operator could not mount', () => {
+  const SECRET: ResourceType = {
+    group: '',
+    version: 'v1',
+    plural: 'secrets',
+    kind: 'Secret',
+    namespaced: true,
+  };
+  const create = (ns: string) =>
+    `create it (a cert-manager Certificate with secretName: metrics-tls in namespace ${ns}, or kubectl create secret tls metrics-tls -n ${ns} --cert=tls.crt --key=tls.key), then install again; or unset metricsCertSecret for a self-signed certificate`;
+  const fromSet = ' (metricsCertSecret from --set metricsCertSecret=metrics-tls)';
+  const nothingInstalled = async () =>
+    expect((await admin.list(CRD, { labelSelector: 'app.kubernetes.io/part-of=kelos' })).items).toEqual([]);
+
+  it('in a namespace the install would create: refused before anything is applied', async () => {
+    const r = await k('install', '-n', 'certs-new', '--set', 'metricsCertSecret=metrics-tls');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `kelos: metricsCertSecret names Secret certs-new/metrics-tls, which cannot exist before its namespace: ${create('certs-new')}; nothing was applied${fromSet}\n`,
+    );
+    await nothingInstalled();
+    expect(await admin.get(NAMESPACE, undefined, 'certs-new')).toBeUndefined();
+  });
+
+  it('missing, or without tls.key: refused before anything is applied; with both keys it is mounted', async () => {
+    await createNamespace('certs');
+    const missing = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `kelos: metricsCertSecret names Secret certs/metrics-tls, which does not exist: ${create('certs')}; nothing was applied${fromSet}\n`,
+    );
+    const secret = (data: Record<string, string>) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'metrics-tls', namespace: 'certs' },
+        data,
+      }) as ApiObject;
+    await admin.create(SECRET, secret({ 'tls.crt': 'Y2VydA==' }));
+    const noKey = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toBe(
+      `kelos: metricsCertSecret names Secret certs/metrics-tls, which has no tls.key: /metrics serves tls.crt with tls.key (a kubernetes.io/tls Secret, as cert-manager writes); nothing was applied${fromSet}\n`,
+    );
+    await nothingInstalled();
+    await admin.apply(SECRET, secret({ 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' }), { force: true });
+    const ok = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const deployment = await admin.get<
+      ApiObject & { spec: { template: { spec: { volumes: { secret?: { secretName: string } }[] } } } }
+    >(
+      { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
+      'certs',
+      'kelos-operator',
+    );
+    expect(deployment?.spec.template.spec.volumes.map((v) => v.secret?.secretName)).toContain('metrics-tls');
+    const uninstall = await k('uninstall', '-n', 'certs');
+    expect(uninstall.code).toBe(0);
+  }, 120_000);
+});
+
 describe('a namespace the install did not create', () => {
   it('survives kelos uninstall, with what it holds, whether createNamespace was off or on', async () => {
     await createNamespace('platform');

@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
+import { CoreResources } from '../../kube/api.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { closest } from '../../validate/echo.ts';
@@ -425,6 +426,10 @@ async function preflight(
       `the operator's namespace ${settings.namespace} does not exist and createNamespace is false: create it (kubectl create namespace ${settings.namespace}) or leave createNamespace unset, so the install creates it`,
     );
   }
+  const certProblem = settings.metricsCertSecret
+    ? await metricsCertProblem(cluster, settings.namespace, settings.metricsCertSecret, live !== undefined)
+    : undefined;
+  if (certProblem) problems.push(certProblem);
   // With several -f files, the merged value alone does not say which one to edit.
   if (problems.length > 0)
     throw new Error(withOrigins(`${problems.join('; ')}; nothing was applied`, origins));
@@ -434,6 +439,31 @@ async function preflight(
     `namespace/${settings.namespace} exists and ${reason}: left as it is, without the install's labels (kelos uninstall keeps it)\n`,
   );
   return bundle.filter((o) => o !== own);
+}
+
+/**
+ * Why the Secret `metricsCertSecret` names cannot serve `/metrics`, if it cannot: the
+ * Deployment mounts it, and a missing Secret or key leaves the new Pod in ContainerCreating
+ * (the old one keeps serving, so nothing says why until the rollout times out).
+ */
+async function metricsCertProblem(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  namespaceExists: boolean,
+): Promise<string | undefined> {
+  const create = `create it (a cert-manager Certificate with secretName: ${name} in namespace ${namespace}, or kubectl create secret tls ${name} -n ${namespace} --cert=tls.crt --key=tls.key), then install again; or unset metricsCertSecret for a self-signed certificate`;
+  if (!namespaceExists)
+    return `metricsCertSecret names Secret ${namespace}/${name}, which cannot exist before its namespace: ${create}`;
+  const secret = await cluster.client.get<ApiObject & { data?: Record<string, string> }>(
+    CoreResources.Secret,
+    namespace,
+    name,
+  );
+  if (!secret) return `metricsCertSecret names Secret ${namespace}/${name}, which does not exist: ${create}`;
+  const lacking = ['tls.crt', 'tls.key'].filter((key) => !secret.data?.[key]);
+  if (lacking.length === 0) return undefined;
+  return `metricsCertSecret names Secret ${namespace}/${name}, which has no ${lacking.join(' or ')}: /metrics serves tls.crt with tls.key (a kubernetes.io/tls Secret, as cert-manager writes)`;
 }
 
 /**

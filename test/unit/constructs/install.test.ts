@@ -142,7 +142,12 @@ describe('KelosInstall', () => {
     for (const o of [objs, renamed]) {
       const d = one(o, 'Deployment');
       expect(d.spec.selector).toEqual({ matchLabels: SELECTOR_LABELS });
-      expect(d.spec.template.metadata.labels).toEqual(SELECTOR_LABELS);
+      // The Pods carry the version too (old and new told apart in a rollout); the selector does not.
+      expect(d.spec.template.metadata.labels).toEqual({
+        ...SELECTOR_LABELS,
+        'app.kubernetes.io/part-of': 'kelos',
+        'app.kubernetes.io/version': KELOS_VERSION,
+      });
       expect(one(o, 'PodDisruptionBudget').spec.selector).toEqual({ matchLabels: SELECTOR_LABELS });
       expect(one(o, 'NetworkPolicy').spec.podSelector).toEqual({ matchLabels: SELECTOR_LABELS });
       for (const s of find(o, 'Service')) expect(s.spec.selector).toEqual(SELECTOR_LABELS);

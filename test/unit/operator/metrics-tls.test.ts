@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EndpointServer, serveEndpoints } from '../../../src/kube/http.ts';
+import { type EndpointServer, PLAIN_HTTP_ANSWER, serveEndpoints } from '../../../src/kube/http.ts';
 import { createLogger } from '../../../src/kube/log.ts';
 import { selfSignedCertificate } from '../../../src/kube/self-signed.ts';
 import { OperatorMetrics } from '../../../src/operator/metrics.ts';
@@ -103,11 +103,30 @@ describe('/metrics over HTTPS', () => {
     expect(ok.body).toContain('kelos_leader 1');
     expect(ok.fingerprint).toBe(tls.fingerprint);
     expect((await httpsGet(server.address, '/metrics', tls.certificate.cert)).status).toBe(401);
-    // A client speaking plain HTTP gets no HTTP answer, so no token is ever sent in clear text and read.
-    await expect(fetch(`http://${server.address}/metrics`)).rejects.toThrow();
+    // A client speaking plain HTTP is told, in clear text, that the port serves HTTPS: never metrics.
+    const plain = await fetch(`http://${server.address}/metrics`, {
+      headers: { authorization: 'Bearer secret-token' },
+    });
+    expect(plain.status).toBe(400);
+    expect(await plain.text()).toBe(PLAIN_HTTP_ANSWER);
   });
 
-  it('cuts a client that opens a connection and never finishes the handshake', async () => {
+  it('reports a plain HTTP request as a client error, and serves TLS on the same port after it', async () => {
+    const tls = selfSignedMetricsCertificate(Date.now());
+    const errors: unknown[] = [];
+    const server = await serveEndpoints('127.0.0.1:0', {
+      metrics: registry(),
+      tls: tls.certificate,
+      onError: (source, err) => errors.push([source, (err as NodeJS.ErrnoException).code]),
+    });
+    if (!server) throw new Error('no server');
+    servers.push(server);
+    expect((await fetch(`http://${server.address}/healthz`)).status).toBe(400);
+    expect(errors).toEqual([['client', 'ERR_HTTP_REQUEST_TO_HTTPS_PORT']]);
+    expect((await httpsGet(server.address, '/metrics', tls.certificate.cert)).status).toBe(200);
+  });
+
+  it('cuts a client that sends nothing or stalls in its handshake; close() ends one that has sent nothing', async () => {
     const tls = selfSignedMetricsCertificate(Date.now());
     const server = await serveEndpoints('127.0.0.1:0', {
       metrics: registry(),
@@ -115,15 +134,32 @@ describe('/metrics over HTTPS', () => {
       limits: { headersTimeoutMs: 300 },
     });
     if (!server) throw new Error('no server');
-    servers.push(server);
     const port = Number(server.address.split(':').at(-1));
-    const closed = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.on('close', () => resolve(true));
-      socket.on('error', () => undefined);
-      setTimeout(() => resolve(false), 10_000).unref();
+    /** Whether the server closes a connection that sends `bytes` and then nothing, within 10 s. */
+    const cut = (bytes: number[]) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(Buffer.from(bytes)));
+        socket.on('close', () => resolve(true));
+        socket.on('error', () => undefined);
+        setTimeout(() => resolve(false), 10_000).unref();
+      });
+    expect(await cut([])).toBe(true);
+    // The first bytes of a TLS record header (handshake, TLS 1.0 record version).
+    expect(await cut([0x16, 0x03, 0x01])).toBe(true);
+    await server.close();
+    // A minute to send a first byte: close() must end such a connection itself, not wait for it.
+    const patient = await serveEndpoints('127.0.0.1:0', {
+      metrics: registry(),
+      tls: tls.certificate,
+      limits: { headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 },
     });
-    expect(closed).toBe(true);
+    if (!patient) throw new Error('no server');
+    const silent = connect(Number(patient.address.split(':').at(-1)), '127.0.0.1');
+    silent.on('error', () => undefined);
+    await new Promise((resolve) => silent.on('connect', resolve));
+    const closed = new Promise((resolve) => silent.on('close', resolve));
+    await patient.close();
+    await closed;
   });
 
   it('serves a mounted certificate, and a rotated one to new connections once it is read again', async () => {
