@@ -6,9 +6,9 @@
  */
 import { undatedModel } from '../src/api/model-rates.ts';
 import type { PolicyConfig } from '../src/policy/config.ts';
-import { misspeltModel, notKnownModel } from '../src/policy/model-names.ts';
 import type { ObjectRule } from '../src/policy/rule.ts';
 import type { Diagnostic } from '../src/validate/diagnostic.ts';
+import { misspeltModel, notKnownModel } from '../src/validate/model-names.ts';
 import { namedModel } from './lib/worker.ts';
 
 export const modelName: ObjectRule = {

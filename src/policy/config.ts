@@ -20,7 +20,7 @@ import { DEFAULT_MODEL_RATES, type ModelRates } from '../api/model-rates.ts';
 import { formatDuration, parseDuration } from '../kube/duration.ts';
 import { parsePointer, type Severity } from '../validate/diagnostic.ts';
 import { closest } from '../validate/echo.ts';
-import { BUILTIN_MODEL_ALLOWLISTS, misspeltModel } from './model-names.ts';
+import { BUILTIN_MODEL_ALLOWLISTS, misspeltModel } from '../validate/model-names.ts';
 
 /** Per-rule settings. */
 export interface RuleSettings {

@@ -156,6 +156,10 @@ describe('operator: Task lifecycle', () => {
         message: `Workspace ${ns}/repo does not exist`,
       }),
     ]);
+    // A Warning Event, as for a missing Secret: alerts on Warning Events see the wait.
+    await waitFor('the WorkspaceNotFound Event', async () =>
+      (await events('refs')).includes('WorkspaceNotFound'),
+    );
     await create(c, ns, 'Workspace', {
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'Workspace',

@@ -376,7 +376,8 @@ describe('Task reconciler over the fake API server', () => {
       ],
     });
     expect(op.job('refs')).toBeUndefined();
-    expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`]);
+    // A Warning, as a missing Secret is: alerting on Warning Events sees it.
+    expect(op.events('refs')).toEqual(['WorkspaceNotFound: Workspace team/repo does not exist']);
 
     op.clock.advance(5_000);
     await op.create('Workspace', {
@@ -401,7 +402,55 @@ describe('Task reconciler over the fake API server', () => {
         },
       ],
     });
-    expect(op.events('refs')).toEqual([`TaskWaiting: ${message}`]);
+    expect(op.events('refs')).toEqual(['WorkspaceNotFound: Workspace team/repo does not exist']);
+  });
+
+  it('runs a model a letter off a known one as written, with a Warning Event naming the likely one; a new model says nothing', async () => {
+    const withModel = (model: string) =>
+      ({ worker: { type: 'claude-code', credentials: { type: 'none' }, model } }) as Partial<Task['spec']>;
+    await op.create('Task', newTask('typo-model', withModel('claude-sonet-4-5')));
+    expect(op.job('typo-model')).toBeDefined();
+    expect(op.events('typo-model')).toEqual([
+      'ModelUnknown: model "claude-sonet-4-5" is not a known claude-code model; did you mean "claude-sonnet-4-5"? The Job runs it as written',
+    ]);
+    await op.create('Task', newTask('new-model', withModel('claude-opus-4-6')));
+    expect(op.job('new-model')).toBeDefined();
+    expect(op.events('new-model')).toEqual([]);
+  });
+
+  it('names the Workspace or AgentConfig of the namespace a missing one is likely a typo of', async () => {
+    for (const [kind, name, spec] of [
+      ['Workspace', 'api', { repo: 'https://github.com/o/api.git' }],
+      ['AgentConfig', 'team-standards', { agentsMD: 'Be brief.' }],
+    ] as const) {
+      await op.create(kind, { apiVersion: 'kelos.dev/v1alpha2', kind, metadata: { name }, spec });
+    }
+    await op.create(
+      'Task',
+      newTask('typo-ws', {
+        worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'apii' } },
+      } as Partial<Task['spec']>),
+    );
+    expect(op.task('typo-ws')?.status?.conditions?.[0]?.message).toBe(
+      'Workspace team/apii does not exist; did you mean "api"?',
+    );
+    expect(op.events('typo-ws')).toEqual([
+      'WorkspaceNotFound: Workspace team/apii does not exist; did you mean "api"?',
+    ]);
+    await op.create(
+      'Task',
+      newTask('typo-ac', {
+        worker: {
+          type: 'claude-code',
+          credentials: { type: 'none' },
+          agentConfigRefs: [{ name: 'team-standard' }],
+        },
+      } as Partial<Task['spec']>),
+    );
+    expect(op.task('typo-ac')?.status?.message).toBe('Waiting for AgentConfig "team-standard" to be created');
+    expect(op.events('typo-ac')).toEqual([
+      'AgentConfigNotFound: AgentConfig team/team-standard does not exist; did you mean "team-standards"?',
+    ]);
   });
 
   it('waits for a missing credentials Secret with ReferencesResolved=False and one Warning Event, and starts once it exists', async () => {

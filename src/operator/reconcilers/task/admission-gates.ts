@@ -17,6 +17,7 @@ import {
 import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
+import { closest } from '../../../validate/echo.ts';
 import { admit, budgetBlockedPrefix, budgetRequeueMs } from '../../budget.ts';
 import {
   agentConfigsOf,
@@ -110,37 +111,37 @@ export async function checkGates(
   const now = rfc3339(clock.now());
 
   let conditions = task.status?.conditions ?? [];
-  const wsName = workspaceOf(task);
-  const workspace = wsName ? caches.workspaces.get(namespace, wsName) : undefined;
-  if (wsName && !workspace) {
+  // A missing reference is a Warning, as a missing Secret is: often a typo only a person fixes
+  // (the namespace's names say which), or an object not synced yet, which then clears it.
+  const missing = (
+    kind: 'Workspace' | 'AgentConfig',
+    name: string,
+    known: readonly { metadata: { name?: string } }[],
+  ) => {
+    const near = closest(
+      name,
+      known.map((k) => k.metadata.name ?? ''),
+    );
     return stop(
-      wait(o, task, list, `Waiting for Workspace "${wsName}" to be created`, {
+      wait(o, task, list, `Waiting for ${kind} "${name}" to be created`, {
         set: {
           type: ConditionTypes.ReferencesResolved,
           status: 'False',
-          reason: 'WorkspaceNotFound',
-          message: `Workspace ${namespace}/${wsName} does not exist`,
+          reason: `${kind}NotFound`,
+          message: `${kind} ${namespace}/${name} does not exist${near ? `; did you mean "${near}"?` : ''}`,
         },
         requeueAfterMs: MISSING_REFERENCE_REQUEUE_MS,
+        warning: `${kind}NotFound`,
       }),
     );
-  }
+  };
+  const wsName = workspaceOf(task);
+  const workspace = wsName ? caches.workspaces.get(namespace, wsName) : undefined;
+  if (wsName && !workspace) return missing('Workspace', wsName, caches.workspaces.list(namespace));
   const agentConfigs: AgentConfig[] = [];
   for (const acName of agentConfigsOf(task)) {
     const ac = caches.agentConfigs.get(namespace, acName);
-    if (!ac) {
-      return stop(
-        wait(o, task, list, `Waiting for AgentConfig "${acName}" to be created`, {
-          set: {
-            type: ConditionTypes.ReferencesResolved,
-            status: 'False',
-            reason: 'AgentConfigNotFound',
-            message: `AgentConfig ${namespace}/${acName} does not exist`,
-          },
-          requeueAfterMs: MISSING_REFERENCE_REQUEUE_MS,
-        }),
-      );
-    }
+    if (!ac) return missing('AgentConfig', acName, caches.agentConfigs.list(namespace));
     agentConfigs.push(ac);
   }
   conditions = resolveCondition(

@@ -13,8 +13,10 @@ import { rfc3339 } from '../../../kube/clock.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
 import type { PodSpec } from '../../../render/pod-defaults.ts';
+import { resolveAgentType, resolveModel } from '../../../render/resolve.ts';
 import { renderPrompt } from '../../../template/render-prompt.ts';
 import type { Diagnostic } from '../../../validate/diagnostic.ts';
+import { misspeltModel, notKnownModel } from '../../../validate/model-names.ts';
 import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
 import { repoCredentialProblem } from '../../repo-credentials.ts';
 import { Resources } from '../../resources.ts';
@@ -23,7 +25,15 @@ import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
 import { GITHUB_TOKEN_CONDITION } from './github-token.ts';
 import { admitNetwork } from './network.ts';
-import { adminOf, isOwnedBy, keyOf, nameOf, ownedByPreviousTask, PREDECESSOR_REQUEUE_MS } from './options.ts';
+import {
+  adminOf,
+  isOwnedBy,
+  keyOf,
+  nameOf,
+  ownedByPreviousTask,
+  PREDECESSOR_REQUEUE_MS,
+  type TaskReconcilerOptions,
+} from './options.ts';
 import {
   appSecretsReadBy,
   checkSecrets,
@@ -217,6 +227,7 @@ export async function admit(
       message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
     });
   }
+  warnMisspeltModel(o, task, list);
   // The Job is what admits the Task. The finalizer, the label snapshot and the status follow
   // in the next reconcile, which the Job's ADDED event brings: in a burst, every new Task gets
   // its Job first and the bookkeeping comes after. A crash in between loses nothing: the Job
@@ -225,6 +236,21 @@ export async function admit(
   admitted.conditions = conditions;
   admitted.jobCreatedAt = o.clock.now();
   return { requeueAfterMs: ADMITTED_REQUEUE_MS };
+}
+
+/**
+ * A Warning Event when the Task's model is a letter or two off one its agent type is known to
+ * run (`claude-sonet-4-5`): the agent would fail on it after its Pod started, and model names
+ * are free-form, so the Task runs as written; a new model, far from every known one, says nothing.
+ */
+function warnMisspeltModel(o: TaskReconcilerOptions, task: Task, list: Checklist): void {
+  const model = resolveModel(task)?.value;
+  const agent = resolveAgentType(task)?.value;
+  const near = model && agent ? misspeltModel(agent, model) : undefined;
+  if (!model || !agent || !near) return;
+  const message = `model ${JSON.stringify(model)} ${notKnownModel(agent, near)} The Job runs it as written`;
+  o.events.record(task, 'Warning', 'ModelUnknown', message, 'Admit');
+  list.fail(message);
 }
 
 /**

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 import { DEFAULT_MODEL_RATES, undatedModel } from '../api/model-rates.ts';
-import { closest } from '../validate/echo.ts';
+import { closest } from './echo.ts';
 
 /** The models each agent type may use when the policy file lists none for it. */
 export const BUILTIN_MODEL_ALLOWLISTS: Readonly<Record<string, readonly string[]>> = {
