@@ -8,6 +8,7 @@
  *   parser, `src/api/cron-schedule.ts`); the operator refuses any other.
  * - **A `pollInterval` that is a Go duration or bare seconds**, a warning otherwise: upstream
  *   then polls every 5 minutes without a word, and so does the operator.
+ * - **A Jira `baseUrl` over HTTPS**: the schema takes `http://`, the operator refuses it.
  *
  * @packageDocumentation
  */
@@ -68,6 +69,18 @@ export function spawnerSourceFindings(object: Readonly<Record<string, unknown>>)
         hint: 'check the day-of-month against the month: 30 and 31 do not occur in every month, and February has at most 29 days',
       });
   }
+  const jira = when['jira'];
+  const baseUrl = isRecord(jira) ? jira['baseUrl'] : undefined;
+  // The schema takes http (as upstream's), but the operator sends Jira's credentials over HTTPS
+  // only: it fails such a spawner at its first poll, which CI can say first.
+  if (typeof baseUrl === 'string' && /^http:\/\//i.test(baseUrl))
+    out.push({
+      severity: 'error',
+      code: 'spawner/jira-base-url',
+      path: '/spec/when/jira/baseUrl',
+      message: `baseUrl ${JSON.stringify(baseUrl)} is plain HTTP; the operator calls Jira over HTTPS only (the token would cross the network in clear text), so the spawner would fail at its first poll`,
+      hint: `use ${JSON.stringify(baseUrl.replace(/^http:/i, 'https:'))}`,
+    });
   for (const source of POLLED) {
     const polled = when[source];
     const interval = isRecord(polled) ? polled['pollInterval'] : undefined;

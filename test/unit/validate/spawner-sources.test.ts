@@ -34,6 +34,22 @@ const sourceFindings = (text: string) =>
     }));
 
 describe('TaskSpawner sources, checked offline', () => {
+  test('a Jira baseUrl over plain HTTP is an error at the field, naming the https URL; https is fine', () => {
+    const jira = (url: string) =>
+      spawner(`    jira:\n      baseUrl: ${url}\n      project: ENG\n      secretRef:\n        name: jira\n`);
+    expect(sourceFindings(jira('http://jira.internal.example'))).toEqual([
+      {
+        severity: 'error',
+        code: 'spawner/jira-base-url',
+        path: '/spec/when/jira/baseUrl',
+        message:
+          'baseUrl "http://jira.internal.example" is plain HTTP; the operator calls Jira over HTTPS only (the token would cross the network in clear text), so the spawner would fail at its first poll',
+        at: '8:7',
+      },
+    ]);
+    expect(sourceFindings(jira('https://jira.internal.example'))).toEqual([]);
+  });
+
   test('a schedule that parses but matches no date is a warning; a leap day is a date', () => {
     expect(sourceFindings(spawner('    cron:\n      schedule: "0 0 30 2 *"\n'))).toEqual([
       {
