@@ -26,7 +26,7 @@ export interface ObjectInFile {
   readonly constructPath?: string;
 }
 
-/** Whether an Application's source reads its directory recursively (`directory.recurse`). */
+/** Whether an Argo CD source reads its directory recursively (`directory.recurse`). */
 const recursive = (source: Json): boolean =>
   isRecord(source['directory']) && source['directory']['recurse'] === true;
 
@@ -72,8 +72,9 @@ export interface SyncedPath {
 /**
  * The paths an Argo CD object syncs from, each with its JSON pointer, the repository it is a
  * path of and where it deploys; an ApplicationSet's git directory patterns with those its
- * generator excludes (`exclude: true`). `recurse`: an Application's directory source that reads
- * the subdirectories too.
+ * generator excludes (`exclude: true`). `recurse`: an Application's directory source, or the
+ * source of an ApplicationSet's template that reads the generated directory, that reads the
+ * subdirectories too.
  */
 export const pathsOf = (object: Json): SyncedPath[] =>
   syncPathsOf(object).map((p) => ({ ...p, destination: destinationOf(specOf(object)) }));
@@ -126,8 +127,36 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
           apps: true,
           ...(d.path.endsWith('/*') && { parent: d.path.slice(0, -2) }),
           ...repoUrlOf(g.git),
+          recurse: templateRecurses(object, g.git),
           excludes: g.excludes,
         })),
+  );
+};
+
+/**
+ * Whether the Application template of an ApplicationSet reads each directory git generator `git`
+ * generates recursively: a source of it (`source`, or one of `sources[]`) whose `path` is the
+ * generator's path parameter as the template language writes it (`{{.path.path}}` with
+ * `goTemplate: true`, else `{{path}}`; after `pathParamPrefix`, `{{.p.path.path}}`, `{{p.path}}`)
+ * sets `directory.recurse`. Another source that recurses (a shared `base/` beside it) does not
+ * make the generated directories recurse.
+ */
+const templateRecurses = (object: Json, git: Json): boolean => {
+  const spec = specOf(object);
+  const goTemplate = isRecord(object['spec']) && object['spec']['goTemplate'] === true;
+  const prefix =
+    typeof git['pathParamPrefix'] === 'string' && git['pathParamPrefix'] !== ''
+      ? `${git['pathParamPrefix']}.`
+      : '';
+  const parameter = goTemplate ? `.${prefix}path.path` : `${prefix}path`;
+  const sources = [spec['source'], ...(Array.isArray(spec['sources']) ? spec['sources'] : [])];
+  return sources.some(
+    (s) =>
+      isRecord(s) &&
+      typeof s['path'] === 'string' &&
+      // Both template languages allow spaces inside the braces: `{{ .path.path }}`.
+      /^\{\{\s*(.*?)\s*\}\}$/.exec(s['path'])?.[1] === parameter &&
+      recursive(s),
   );
 };
 

@@ -37,7 +37,18 @@ const repository = (extra: Record<string, string>, options: { git?: boolean } = 
   return root;
 };
 
-const applicationSet = (path: string, namespace = '{{path.basename}}') => `apiVersion: argoproj.io/v1alpha1
+/**
+ * An ApplicationSet over the git directories `path`; `source` replaces its template's one source
+ * (YAML lines under `spec:` of the template, indented by six spaces).
+ */
+const applicationSet = (
+  path: string,
+  namespace = '{{path.basename}}',
+  source = `      source:
+        repoURL: https://github.com/my-org/gitops.git
+        targetRevision: HEAD
+        path: '{{.path.path}}'`,
+) => `apiVersion: argoproj.io/v1alpha1
 kind: ApplicationSet
 metadata:
   name: examples
@@ -55,10 +66,7 @@ spec:
       name: '{{.path.basename}}'
     spec:
       project: default
-      source:
-        repoURL: https://github.com/my-org/gitops.git
-        targetRevision: HEAD
-        path: '{{.path.path}}'
+${source}
       destination:
         server: https://kubernetes.default.svc
         namespace: '${namespace}'
@@ -220,5 +228,77 @@ describe('loose manifests bundled by the Argo CD objects that sync them', () => 
     ).toStrictEqual([
       'ApplicationSet "examples" generates Applications from the git directories "{{.cluster}}/*", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for; the manifests outside every kustomization that it may sync are not bundled by the directories it syncs: they stay in one bundle with the other loose manifests, so a bundle/duplicate between two of those directories may be one Argo CD never sees',
     ]);
+  });
+
+  describe("an ApplicationSet template's directory.recurse", () => {
+    // A Task one directory below its example's: only a recursing app syncs it with the Workspace.
+    const nested = `apiVersion: kelos.dev/v1alpha2
+kind: Task
+metadata:
+  name: more-tests
+spec:
+  type: claude-code
+  prompt: Add more tests.
+  credentials:
+    type: oauth
+    secretRef:
+      name: claude-oauth-token
+  workspaceRef:
+    name: my-workspace
+`;
+    const NESTED = 'manifests/02-task-with-workspace/tasks/more-tests.yaml';
+    const source = (path: string, recurse: boolean) =>
+      `        - repoURL: https://github.com/my-org/gitops.git\n          path: '${path}'\n${recurse ? '          directory:\n            recurse: true\n' : ''}`;
+    const bundleOf = async (root: string) =>
+      (await loadBundles(['manifests/', 'argocd/'], noStdin, root)).bundles.find((b) =>
+        b.documents.some((d) => d.file === NESTED),
+      )?.name;
+    const refsAt = (found: readonly Finding[]) =>
+      found.filter((d) => d.code.startsWith('ref/') && d.source?.file === NESTED).map((d) => d.code);
+
+    test('on its one source: a subdirectory of each generated directory is in that app', async () => {
+      const root = repository({
+        'argocd/examples.yaml': applicationSet(
+          'manifests/*',
+          '{{.path.basename}}',
+          "      source:\n        repoURL: https://github.com/my-org/gitops.git\n        path: '{{ .path.path }}'\n        directory:\n          recurse: true",
+        ),
+        [NESTED]: nested,
+      });
+      expect(await bundleOf(root)).toBe('manifests/02-task-with-workspace');
+      // The Workspace it names is in its bundle: no reference finding.
+      expect(refsAt((await run('validate', ['manifests/', 'argocd/'], root)).found)).toStrictEqual([]);
+    });
+
+    test('on the source of sources[] whose path is the generated one, with fasttemplate {{path}}', async () => {
+      const root = repository({
+        'argocd/examples.yaml': applicationSet(
+          'manifests/*',
+          'kelos',
+          `      sources:\n${source('shared', false)}${source('{{path}}', true)}`,
+        ).replace('goTemplate: true', 'goTemplate: false'),
+        [NESTED]: nested,
+      });
+      expect(await bundleOf(root)).toBe('manifests/02-task-with-workspace');
+    });
+
+    test('not on another source (a shared directory), nor without recurse: the subdirectory stays outside', async () => {
+      const other = repository({
+        'argocd/examples.yaml': applicationSet(
+          'manifests/*',
+          '{{.path.basename}}',
+          `      sources:\n${source('{{.path.path}}', false)}${source('shared', true)}`,
+        ),
+        [NESTED]: nested,
+      });
+      expect(await bundleOf(other)).toBe('');
+      // Judged with the loose manifests, in namespace default: neither its Secret nor its Workspace is there.
+      expect(refsAt((await run('validate', ['manifests/', 'argocd/'], other)).found)).toStrictEqual([
+        'ref/secret-external',
+        'ref/external',
+      ]);
+      const plain = repository({ 'argocd/examples.yaml': applicationSet('manifests/*'), [NESTED]: nested });
+      expect(await bundleOf(plain)).toBe('');
+    });
   });
 });
