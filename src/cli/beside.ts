@@ -1,12 +1,14 @@
 /**
  * `--beside <paths...>` of `kelos check` and `kelos validate`: manifests deployed beside the
  * paths named (the rendered apps in `dist/`), read so what spans bundles (a TaskBudget there
- * covering a spawner here, a reference to a Workspace there) resolves, and never reported on:
- * what is wrong with those files is their own check's.
+ * covering a spawner here, a reference to a Workspace there) resolves, their Argo CD objects
+ * bundling the paths as those among the paths do, and never reported on: what is wrong with
+ * those files is their own check's.
  *
  * @packageDocumentation
  */
-import { type Bundle, loadBundles } from '../validate/kustomization.ts';
+import { ARGO_GROUP } from '../validate/argocd-paths.ts';
+import { type Bundle, type BundleLoad, loadBundles } from '../validate/kustomization.ts';
 import { type CliIo, UsageError } from './io.ts';
 
 /**
@@ -37,23 +39,34 @@ export const assertBesideUsable = (
 };
 
 /**
- * The bundles the `--beside` paths deploy, without the documents of files the command reads
- * as its own paths (`checkedFiles`): those are reported on where they are. Each bundle keeps
- * its files that did not parse (`unread`), which are not reported either: a reference that
- * resolves nowhere may name an object of one of them.
+ * Loads the paths a command reads (`paths`) with those `--beside` them (`beside`): the paths'
+ * bundles, the Argo CD Applications and ApplicationSets beside bundling the paths' loose
+ * manifests as those among the paths do (the apps live in `argocd/`, the manifests they sync are
+ * checked), and the bundles the `--beside` paths deploy (`context`), without the documents of
+ * files the paths read too: those are reported on where they are. Each bundle beside keeps its
+ * files that did not parse (`unread`), which are not reported either: a reference that resolves
+ * nowhere may name an object of one of them.
+ *
+ * @throws Error naming the path when a path, or one beside, does not exist or cannot be read.
  */
-export const loadBeside = async (
+export const loadWithBeside = async (
+  paths: readonly string[],
   beside: readonly string[] | undefined,
-  checkedFiles: readonly string[],
   io: CliIo,
-): Promise<Bundle[]> => {
-  if (beside === undefined || beside.length === 0) return [];
-  const checked = new Set(checkedFiles);
-  const loaded = await loadBundles(beside, io.readStdin, io.cwd);
+): Promise<{ loaded: BundleLoad; context: Bundle[] }> => {
+  if (beside === undefined || beside.length === 0)
+    return { loaded: await loadBundles(paths, io.readStdin, io.cwd), context: [] };
+  // Beside first: its Argo CD objects decide how the paths' loose manifests are bundled.
+  const around = await loadBundles(beside, io.readStdin, io.cwd);
+  const argocd = around.bundles.flatMap((b) =>
+    b.documents.filter((d) => String(d.object['apiVersion'] ?? '').startsWith(ARGO_GROUP)),
+  );
+  const loaded = await loadBundles(paths, io.readStdin, io.cwd, argocd);
+  const checked = new Set(loaded.files);
   // Loose manifests (no kustomization root) are a bundle named '' here as among the paths; named
   // alike, a reference from the paths' loose manifests to them would count as within its own
   // bundle and never resolve beside it. They are named after the --beside paths instead.
-  return loaded.bundles.map((b) => {
+  const context = around.bundles.map((b) => {
     const unread = (b.unread ?? []).filter((f) => !checked.has(f));
     return {
       name: b.name === '' ? beside.join(', ') : b.name,
@@ -61,4 +74,5 @@ export const loadBeside = async (
       ...(unread.length > 0 && { unread }),
     };
   });
+  return { loaded, context };
 };

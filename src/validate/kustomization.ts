@@ -407,12 +407,15 @@ export function byArgoCdApp(
  * form the loose bundle.
  *
  * @param paths Paths as given by the user; they are used as-is in diagnostics.
+ * @param argocd Argo CD objects read apart from `paths` (`--beside` them) that sync what they hold:
+ *   they bundle the loose manifests as those among `paths` do.
  * @throws Error naming the path when a path does not exist or cannot be read.
  */
 export async function loadBundles(
   paths: readonly string[],
   readStdin: () => Promise<string>,
   cwd: string = process.cwd(),
+  argocd: readonly LoadedDocument[] = [],
 ): Promise<BundleLoad> {
   const diagnostics: Diagnostic[] = [];
   const files: string[] = [];
@@ -631,8 +634,14 @@ export async function loadBundles(
     const result = await loadManifestPaths(looseFiles, readStdin, cwd, new Set(looseFromScan));
     files.push(...result.files);
     diagnostics.push(...result.diagnostics);
-    // Argo CD objects anywhere in the run say which directories deploy apart, in a kustomization too.
-    const objects = [...bundles.flatMap((b) => b.documents), ...result.documents];
+    // Argo CD objects anywhere in the run say which directories deploy apart, in a kustomization
+    // too, and so do those beside it; one also among the paths is read once.
+    const read = new Set(files.map((f) => resolve(cwd, f)));
+    const objects = [
+      ...bundles.flatMap((b) => b.documents),
+      ...result.documents,
+      ...argocd.filter((d) => !read.has(resolve(cwd, d.file))),
+    ];
     diagnostics.push(
       ...argocdUnevaluatedPathDiagnostics(objects, (o, pointer) => o.locate(pointer), [BUNDLES_UNEVALUATED]),
     );

@@ -61,13 +61,12 @@ import {
   type Bundle,
   conflictsAcrossBundles,
   isClusterScoped,
-  loadBundles,
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
 import { type LoadedDocument, sourceAt } from '../../validate/load.ts';
 import { loadManifestPaths } from '../../validate/manifest-files.ts';
-import { assertBesideUsable, loadBeside } from '../beside.ts';
+import { assertBesideUsable, loadWithBeside } from '../beside.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
@@ -344,7 +343,7 @@ export const checkCommand: CommandFactory = (io, done) =>
     )
     .option(
       '--beside <paths...>',
-      'with paths: manifests deployed beside them (the rendered apps, dist/), read for the rules across bundles (a TaskBudget there covers a spawner here) and not reported on',
+      "with paths: manifests deployed beside them (the rendered apps, dist/), read for the rules across bundles (a TaskBudget there covers a spawner here), their Argo CD Applications and ApplicationSets bundling the paths' loose manifests as among the paths; not reported on",
     )
     .option(
       '--list-rules',
@@ -399,7 +398,7 @@ export const checkCommand: CommandFactory = (io, done) =>
       let report: PolicyReport;
       if (paths.length > 0) {
         // Each kustomization root is checked as its own bundle, as Argo CD deploys it.
-        const loaded = await loadBundles(paths, io.readStdin, io.cwd);
+        const { loaded, context } = await loadWithBeside(paths, flags.beside, io);
         const input = {
           ...loaded,
           bundles: loaded.bundles.map((b) => ({
@@ -407,7 +406,7 @@ export const checkCommand: CommandFactory = (io, done) =>
             documents: b.documents.map((d) => inNamespace(d, flags.namespace)),
           })),
         };
-        const besideBundles = (await loadBeside(flags.beside, input.files, io)).map((b) => ({
+        const besideBundles = context.map((b) => ({
           ...b,
           documents: b.documents.map((d) => inNamespace(d, flags.namespace)),
         }));
@@ -452,9 +451,12 @@ export const checkCommand: CommandFactory = (io, done) =>
                 (o, pointer) => o.doc.locate(pointer),
                 unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
               ),
-              // Beside the paths too: an ApplicationSet there leaves the paths' directories unjudged.
-              ...argocdUnevaluatedPathDiagnostics(objectsOf(besideBundles), (o, pointer) =>
-                o.doc.locate(pointer),
+              // Beside the paths too: an ApplicationSet there leaves the paths' directories
+              // unjudged, and their loose manifests unbundled as well, since it bundles them.
+              ...argocdUnevaluatedPathDiagnostics(
+                objectsOf(besideBundles),
+                (o, pointer) => o.doc.locate(pointer),
+                unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
               ),
             ],
             suppressions: reports.flatMap((r) => r.suppressions),

@@ -29,12 +29,11 @@ import {
 import {
   bundleLabel,
   conflictsAcrossBundles,
-  loadBundles,
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
 import { bundlesBeside, cyclesAcrossBundles } from '../../validate/references.ts';
-import { assertBesideUsable, loadBeside } from '../beside.ts';
+import { assertBesideUsable, loadWithBeside } from '../beside.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
@@ -97,8 +96,7 @@ async function validatePaths(
   setFlagsFromString('--no-maglev');
   setFlagsFromString('--semi-space-growth-factor=1');
   setFlagsFromString('--heap-growing-percent=20');
-  const loaded = await loadBundles(paths, io.readStdin, io.cwd);
-  const context = await loadBeside(besidePaths, loaded.files, io);
+  const { loaded, context } = await loadWithBeside(paths, besidePaths, io);
   // A reference to what another kustomization root of the tree deploys resolves there.
   const besideOf =
     loaded.bundles.length + context.length > 1
@@ -180,7 +178,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .option(
       '--beside <paths...>',
-      'with paths: manifests deployed beside them (the rendered apps, dist/), read so a reference to their objects resolves there; not validated',
+      "with paths: manifests deployed beside them (the rendered apps, dist/), read so a reference to their objects resolves there, their Argo CD Applications and ApplicationSets bundling the paths' loose manifests as among the paths; not validated",
     )
     .addOption(appTimeoutOption('without paths, when the apps run'))
     .action(async (paths: string[], flags: ValidateFlags) => {

@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { BUNDLES_UNEVALUATED, TTL_UNEVALUATED } from '../../../src/validate/argocd-paths.ts';
 import { loadBundles } from '../../../src/validate/kustomization.ts';
 import { kelos } from './run-cli.ts';
 
@@ -300,5 +301,43 @@ spec:
       const plain = repository({ 'argocd/examples.yaml': applicationSet('manifests/*'), [NESTED]: nested });
       expect(await bundleOf(plain)).toBe('');
     });
+  });
+});
+
+describe('Argo CD objects --beside the paths bundle them as among the paths', () => {
+  test('kelos validate manifests/ --beside argocd/: each example directory its own bundle, as with both paths', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*') });
+    const beside = await run('validate', ['manifests/', '--beside', 'argocd/'], root);
+    const among = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(codes(beside.found, 'bundle/')).toStrictEqual([
+      'manifests/17-taskspawner-ci-remediation/taskspawner.yaml: bundle/shared',
+    ]);
+    expect(codes(beside.found, 'ref/')).toStrictEqual(codes(among.found, 'ref/'));
+  });
+
+  test('kelos check manifests/ --beside argocd/: the apps sharing one namespace fight over their Secrets', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*', 'kelos') });
+    const { found } = await run('check', ['manifests/', '--beside', 'argocd/'], root);
+    expect(codes(found, 'bundle/conflict')).toContain(
+      'manifests/05-task-with-agentconfig/github-token-secret.yaml: bundle/conflict',
+    );
+  });
+
+  test('a directory pattern beside that cannot be told offline: the info says the paths stay one bundle', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('{{.cluster}}/*') });
+    const expected = (effects: string) =>
+      `ApplicationSet "examples" generates Applications from the git directories "{{.cluster}}/*", a template of generator parameters that cannot be told offline: ${effects}`;
+    const validate = await run('validate', ['manifests/', '--beside', 'argocd/'], root);
+    expect(
+      validate.found
+        .filter((d) => d.code === 'argocd/path-not-evaluated')
+        .map((d) => [d.source?.file, d.message]),
+    ).toStrictEqual([['argocd/examples.yaml', expected(BUNDLES_UNEVALUATED)]]);
+    const check = await run('check', ['manifests/', '--beside', 'argocd/'], root);
+    expect(
+      check.found
+        .filter((d) => d.code === 'argocd/path-not-evaluated')
+        .map((d) => [d.source?.file, d.message]),
+    ).toStrictEqual([['argocd/examples.yaml', expected(`${TTL_UNEVALUATED}; ${BUNDLES_UNEVALUATED}`)]]);
   });
 });
