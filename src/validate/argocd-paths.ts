@@ -223,10 +223,16 @@ const ancestors = (dir: string): string[] => {
 /**
  * Whether repository path `path` names project directory `dir` itself: `dir` is relative to the
  * project, which the repository may hold in a subdirectory, so `path` may end with it; `exact`
- * when `dir` is relative to the repository root already.
+ * when `dir` is relative to the repository root already. Cleaned as Argo CD joins it to the
+ * repository root (`./` and `''` are the root, `a/./b/` is `a/b`); an absolute path or one that
+ * leaves the repository names nothing, since Argo CD refuses it (`app path is absolute`,
+ * `app path outside root`) and syncs nothing.
  */
 const names = (path: string, dir: string, exact = false): boolean => {
-  const p = posix.normalize(path).replace(/^\.\/|\/$/g, '');
+  if (posix.isAbsolute(path)) return false;
+  // normalize keeps a trailing slash it is given: `./` becomes `./`, then `.`.
+  const p = path === '' ? '.' : posix.normalize(`${path}/`).slice(0, -1);
+  if (p === '..' || p.startsWith('../')) return false;
   return p === dir || (!exact && p.endsWith(`/${dir}`));
 };
 

@@ -506,4 +506,41 @@ spec:
       'manifests/team/task.yaml: Argo CD Application "team" syncs this Task from manifests/team (only the path was compared, not its repoURL https://github.com/acme/fleet.git: the git repository has no remote)',
     ]);
   });
+
+  test('an Application path is read as Argo CD joins it to the repository: ./ is the root; an absolute one or one leaving the repository syncs nothing', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'kelos-argo-'));
+    execFileSync('git', ['init', '-q', repo]);
+    const app = (name: string, path: string) => `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: ${name}, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/acme/fleet.git', path: '${path}'}
+`;
+    const files: Record<string, string> = {
+      'argocd/apps.yaml': [
+        app('root', './'),
+        // Argo CD: "/manifests/team: app path is absolute", "../fleet/manifests/other: app path outside root".
+        app('absolute', '/manifests/team'),
+        app('outside', '../fleet/manifests/other'),
+      ].join('---\n'),
+      'task.yaml': TASK('at-root'),
+      'manifests/team/task.yaml': TASK('team'),
+      'manifests/other/task.yaml': TASK('other'),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(repo, path)), { recursive: true });
+      await writeFile(join(repo, path), text);
+    }
+    const run = await kelos(['check', 'task.yaml', 'manifests', '--beside', 'argocd', '--format', 'json'], {
+      cwd: repo,
+    });
+    const found = (
+      JSON.parse(run.stdout) as {
+        diagnostics: Array<{ code: string; message: string; source?: { file: string } }>;
+      }
+    ).diagnostics.filter((d) => d.code === 'argocd/task-ttl');
+    expect(found.map((d) => `${d.source?.file}: ${d.message.split(' (only')[0]}`)).toStrictEqual([
+      'task.yaml: Argo CD Application "root" syncs this Task from .',
+    ]);
+  });
 });
