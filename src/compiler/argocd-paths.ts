@@ -266,10 +266,10 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
         namespace:
           s.destination.namespace === undefined
             ? undefined
-            : resolvedNamespace(s.destination.namespace, app.dir),
+            : resolvedNamespace(s.destination.namespace, app.dir, s.parameters),
         templated:
           s.destination.namespace !== undefined &&
-          resolvedNamespace(s.destination.namespace, app.dir) === undefined,
+          resolvedNamespace(s.destination.namespace, app.dir, s.parameters) === undefined,
       })),
   );
   for (const list of destinations)

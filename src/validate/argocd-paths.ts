@@ -66,8 +66,46 @@ export interface SyncedPath {
   repoURL?: string;
   recurse?: boolean;
   excludes?: readonly string[];
+  /** How an ApplicationSet's template names its git generator's path parameters. */
+  parameters?: PathParameters;
   destination: Destination;
 }
+
+/**
+ * How the template of an ApplicationSet names the path parameters of a git directory generator:
+ * Go templates (`goTemplate: true`: `{{.path.path}}`, `{{.path.basename}}`) or fasttemplate
+ * (`{{path}}`, `{{path.basename}}`), each after the generator's `pathParamPrefix`. Argo CD
+ * reads only its own form: a Go template naming `{{path.basename}}` fails to render, and
+ * fasttemplate leaves `{{.path.basename}}` as written.
+ */
+export interface PathParameters {
+  readonly goTemplate: boolean;
+  /** `pathParamPrefix` and a dot (`app.`), or `''`. */
+  readonly prefix: string;
+}
+
+/** The path parameters of git generator `git` of ApplicationSet `object`. */
+const pathParametersOf = (object: Json, git: Json): PathParameters => ({
+  goTemplate: isRecord(object['spec']) && object['spec']['goTemplate'] === true,
+  prefix:
+    typeof git['pathParamPrefix'] === 'string' && git['pathParamPrefix'] !== ''
+      ? `${git['pathParamPrefix']}.`
+      : '',
+});
+
+/**
+ * The name a template gives path parameter `field` (`path`, `basename`, `basenameNormalized`):
+ * `.path.basename` in a Go template, `path.basename` in fasttemplate; the path itself is
+ * `.path.path` and `path`.
+ */
+const parameterName = ({ goTemplate, prefix }: PathParameters, field: string): string =>
+  goTemplate ? `.${prefix}path.${field}` : field === 'path' ? `${prefix}path` : `${prefix}path.${field}`;
+
+/**
+ * The one parameter a template string consists of (`{{ .path.path }}`: `.path.path`; both
+ * languages allow spaces inside the braces), else undefined.
+ */
+const soleParameter = (text: string): string | undefined => /^\{\{\s*(.*?)\s*\}\}$/.exec(text)?.[1];
 
 /**
  * The paths an Argo CD object syncs from, each with its JSON pointer, the repository it is a
@@ -129,6 +167,7 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
           ...repoUrlOf(g.git),
           recurse: templateRecurses(object, g.git),
           excludes: g.excludes,
+          parameters: pathParametersOf(object, g.git),
         })),
   );
 };
@@ -143,20 +182,11 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
  */
 const templateRecurses = (object: Json, git: Json): boolean => {
   const spec = specOf(object);
-  const goTemplate = isRecord(object['spec']) && object['spec']['goTemplate'] === true;
-  const prefix =
-    typeof git['pathParamPrefix'] === 'string' && git['pathParamPrefix'] !== ''
-      ? `${git['pathParamPrefix']}.`
-      : '';
-  const parameter = goTemplate ? `.${prefix}path.path` : `${prefix}path`;
+  const parameter = parameterName(pathParametersOf(object, git), 'path');
   const sources = [spec['source'], ...(Array.isArray(spec['sources']) ? spec['sources'] : [])];
   return sources.some(
     (s) =>
-      isRecord(s) &&
-      typeof s['path'] === 'string' &&
-      // Both template languages allow spaces inside the braces: `{{ .path.path }}`.
-      /^\{\{\s*(.*?)\s*\}\}$/.exec(s['path'])?.[1] === parameter &&
-      recursive(s),
+      isRecord(s) && typeof s['path'] === 'string' && soleParameter(s['path']) === parameter && recursive(s),
   );
 };
 
@@ -428,14 +458,36 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
 
 /**
  * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`
- * gives it (`{{.path.basename}}`, `{{path.basename}}`, their `Normalized` forms); `undefined`
- * when another parameter is left, whose value cannot be told offline.
+ * gives it, in the form its template language names them (`parameters`; see
+ * {@link PathParameters}): `{{.path.basename}}` or `{{path.basename}}` and their
+ * `Normalized` forms; `undefined` when another parameter is left, whose value cannot be
+ * told offline, or one of the other language (a Go template that names `{{path.basename}}` does
+ * not render; fasttemplate leaves `{{.path.basename}}` as written, no namespace). An
+ * Application's (no `parameters`) is as written.
  */
-export const resolvedNamespace = (namespace: string, dir: string): string | undefined => {
+export const resolvedNamespace = (
+  namespace: string,
+  dir: string,
+  parameters?: PathParameters,
+): string | undefined => {
   const basename = posix.basename(dir);
-  const resolved = namespace.replace(/\{\{\s*\.?path\.basename(Normalized)?\s*\}\}/g, (_, normalized) =>
-    normalized ? basename.replace(/[^a-zA-Z0-9-.]/g, '-').toLowerCase() : basename,
-  );
+  // The path itself is left out: a namespace holds no `/`.
+  const values: Record<string, string> = {
+    basename,
+    // Argo CD's utils.SanitizeName.
+    basenameNormalized: basename
+      .toLowerCase()
+      .replace(/[^-a-z0-9.]/g, '-')
+      .slice(0, 253)
+      .replace(/^[-.]+|[-.]+$/g, ''),
+  };
+  const resolved =
+    parameters === undefined
+      ? namespace
+      : namespace.replace(/\{\{(.*?)\}\}/g, (tag, inner: string) => {
+          const field = Object.keys(values).find((f) => parameterName(parameters, f) === inner.trim());
+          return field === undefined ? tag : values[field]!;
+        });
   return resolved.includes('{{') ? undefined : resolved;
 };
 

@@ -346,7 +346,7 @@ export function byArgoCdApp(
             const namespace =
               s.destination.namespace === undefined
                 ? undefined
-                : resolvedNamespace(s.destination.namespace, app);
+                : resolvedNamespace(s.destination.namespace, app, s.parameters);
             return [{ name: isAbsolute(file) ? abs : relative(cwd, abs) || '.', by: s.by, namespace }];
           })
           // Two Argo CD objects syncing one directory: one bundle, both named.

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { argocdPathDiagnostics, argocdTaskTtlDiagnostics } from '../../../src/compiler/argocd-paths.ts';
 import type { FilesRepository } from '../../../src/compiler/git-remotes.ts';
 import type { SynthObject } from '../../../src/compiler/render.ts';
-import { argocdUnevaluatedPathDiagnostics } from '../../../src/validate/argocd-paths.ts';
+import { argocdUnevaluatedPathDiagnostics, resolvedNamespace } from '../../../src/validate/argocd-paths.ts';
 import { kelos } from '../validate/run-cli.ts';
 
 const application = (name: string, path: string): SynthObject => ({
@@ -542,5 +542,27 @@ spec:
     expect(found.map((d) => `${d.source?.file}: ${d.message.split(' (only')[0]}`)).toStrictEqual([
       'task.yaml: Argo CD Application "root" syncs this Task from .',
     ]);
+  });
+});
+
+describe("an ApplicationSet destination namespace with the git generator's path parameters", () => {
+  test("each template language reads its own form, after pathParamPrefix; Normalized is Argo CD's SanitizeName", () => {
+    const go = { goTemplate: true, prefix: '' };
+    const fast = { goTemplate: false, prefix: '' };
+    expect(
+      resolvedNamespace('{{.app.path.basename}}', 'dist/apps/web', { goTemplate: true, prefix: 'app.' }),
+    ).toBe('web');
+    expect(
+      resolvedNamespace('{{app.path.basename}}', 'dist/apps/web', { goTemplate: false, prefix: 'app.' }),
+    ).toBe('web');
+    expect(
+      resolvedNamespace('{{.path.basename}}', 'dist/apps/web', { goTemplate: true, prefix: 'app.' }),
+    ).toBe(undefined);
+    // Lower case, [^-a-z0-9.] to '-', then '-' and '.' trimmed at both ends.
+    expect(resolvedNamespace('{{.path.basenameNormalized}}', 'dist/apps/_My_Team.', go)).toBe('my-team');
+    expect(resolvedNamespace('{{path.basenameNormalized}}', 'dist/apps/_My_Team.', fast)).toBe('my-team');
+    // An Application's namespace is not a template.
+    expect(resolvedNamespace('web', 'dist/apps/web')).toBe('web');
+    expect(resolvedNamespace('{{path.basename}}', 'dist/apps/web')).toBe(undefined);
   });
 });

@@ -44,7 +44,7 @@ const repository = (extra: Record<string, string>, options: { git?: boolean } = 
  */
 const applicationSet = (
   path: string,
-  namespace = '{{path.basename}}',
+  namespace = '{{.path.basename}}',
   source = `      source:
         repoURL: https://github.com/my-org/gitops.git
         targetRevision: HEAD
@@ -301,6 +301,42 @@ spec:
       const plain = repository({ 'argocd/examples.yaml': applicationSet('manifests/*'), [NESTED]: nested });
       expect(await bundleOf(plain)).toBe('');
     });
+  });
+});
+
+describe("an ApplicationSet's destination namespace, in its template language", () => {
+  const FILE = 'manifests/06-fork-workflow/workspace.yaml';
+  /** The namespace the Workspace of example 06 is read in. */
+  const namespaceOf = async (root: string) =>
+    (await loadBundles(['manifests/', 'argocd/'], noStdin, root)).bundles
+      .flatMap((b) => b.documents)
+      .find((d) => d.file === FILE)?.object['metadata'] as { namespace?: string } | undefined;
+
+  test.each([
+    [true, '{{.path.basename}}', '06-fork-workflow'],
+    [true, '{{ .path.basenameNormalized }}', '06-fork-workflow'],
+    [false, '{{path.basename}}', '06-fork-workflow'],
+    [false, 'team-{{ path.basenameNormalized }}', 'team-06-fork-workflow'],
+    // Argo CD: a Go template naming {{path.basename}} does not render; fasttemplate leaves {{.path.basename}}.
+    [true, '{{path.basename}}', undefined],
+    [false, '{{.path.basename}}', undefined],
+  ])('goTemplate: %s, namespace %s: %s', async (goTemplate, namespace, expected) => {
+    const root = repository({
+      'argocd/examples.yaml': applicationSet('manifests/*', namespace).replace(
+        'goTemplate: true',
+        `goTemplate: ${goTemplate}`,
+      ),
+    });
+    expect((await namespaceOf(root))?.namespace).toBe(expected);
+  });
+
+  test("kelos validate does not read a Go template's {{path.basename}} as the directory: the objects stay in namespace default", async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*', '{{path.basename}}') });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    const at = found.filter((d) => d.code.startsWith('ref/') && d.source?.file === FILE);
+    // The Secret 02 deploys into default is the one it names, not one needed in 06-fork-workflow.
+    expect(at.map((d) => d.code)).toStrictEqual(['ref/other-bundle']);
+    expect(at[0]?.message).toContain('(namespace "default")');
   });
 });
 
