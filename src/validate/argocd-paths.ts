@@ -30,6 +30,18 @@ export interface ObjectInFile {
 const recursive = (source: Json): boolean =>
   isRecord(source['directory']) && source['directory']['recurse'] === true;
 
+/**
+ * The file globs of an Argo CD directory source (`directory.include`, `directory.exclude`), when
+ * it sets one: see {@link syncsFile}.
+ */
+const fileGlobsOf = (source: Json): { files?: FileGlobs } => {
+  const directory = isRecord(source['directory']) ? source['directory'] : {};
+  const glob = (key: string) =>
+    typeof directory[key] === 'string' && directory[key] !== '' ? { [key]: directory[key] } : {};
+  const files: FileGlobs = { ...glob('include'), ...glob('exclude') };
+  return Object.keys(files).length > 0 ? { files } : {};
+};
+
 /** The repository an Argo CD source or git generator reads (`repoURL`), when it names one. */
 const repoUrlOf = (source: Json): { repoURL?: string } =>
   typeof source['repoURL'] === 'string' && source['repoURL'] !== '' ? { repoURL: source['repoURL'] } : {};
@@ -66,9 +78,17 @@ export interface SyncedPath {
   repoURL?: string;
   recurse?: boolean;
   excludes?: readonly string[];
+  /** The files of its directories it reads: its directory source's `include` and `exclude`. */
+  files?: FileGlobs;
   /** How an ApplicationSet's template names its git generator's path parameters. */
   parameters?: PathParameters;
   destination: Destination;
+}
+
+/** A directory source's `directory.include` and `directory.exclude` globs. */
+export interface FileGlobs {
+  readonly include?: string;
+  readonly exclude?: string;
 }
 
 /**
@@ -138,6 +158,7 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
               apps: false,
               ...repoUrlOf(spec['source']),
               recurse: recursive(spec['source']),
+              ...fileGlobsOf(spec['source']),
             },
           ]
         : []),
@@ -150,43 +171,44 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
                 apps: false,
                 ...repoUrlOf(s),
                 recurse: recursive(s),
+                ...fileGlobsOf(s),
               },
             ]
           : [],
       ),
     ];
   }
-  return gitDirectoriesOf(object).flatMap((g) =>
-    g.unevaluated.length > 0
-      ? []
-      : g.includes.map((d) => ({
-          pointer: d.pointer,
-          path: d.path,
-          apps: true,
-          ...(d.path.endsWith('/*') && { parent: d.path.slice(0, -2) }),
-          ...repoUrlOf(g.git),
-          recurse: templateRecurses(object, g.git),
-          excludes: g.excludes,
-          parameters: pathParametersOf(object, g.git),
-        })),
-  );
+  return gitDirectoriesOf(object).flatMap((g) => {
+    if (g.unevaluated.length > 0) return [];
+    const source = templateSource(object, g.git) ?? {};
+    return g.includes.map((d) => ({
+      pointer: d.pointer,
+      path: d.path,
+      apps: true,
+      ...(d.path.endsWith('/*') && { parent: d.path.slice(0, -2) }),
+      ...repoUrlOf(g.git),
+      recurse: recursive(source),
+      ...fileGlobsOf(source),
+      excludes: g.excludes,
+      parameters: pathParametersOf(object, g.git),
+    }));
+  });
 };
 
 /**
- * Whether the Application template of an ApplicationSet reads each directory git generator `git`
- * generates recursively: a source of it (`source`, or one of `sources[]`) whose `path` is the
+ * The source of the Application template of an ApplicationSet that reads each directory git
+ * generator `git` generates: the one (`source`, or one of `sources[]`) whose `path` is the
  * generator's path parameter as the template language writes it (`{{.path.path}}` with
- * `goTemplate: true`, else `{{path}}`; after `pathParamPrefix`, `{{.p.path.path}}`, `{{p.path}}`)
- * sets `directory.recurse`. Another source that recurses (a shared `base/` beside it) does not
- * make the generated directories recurse.
+ * `goTemplate: true`, else `{{path}}`; after `pathParamPrefix`, `{{.p.path.path}}`, `{{p.path}}`).
+ * Its `directory` settings (`recurse`, `include`, `exclude`) are those of each generated
+ * directory; another source's (a shared `base/` beside it) are not.
  */
-const templateRecurses = (object: Json, git: Json): boolean => {
+const templateSource = (object: Json, git: Json): Json | undefined => {
   const spec = specOf(object);
   const parameter = parameterName(pathParametersOf(object, git), 'path');
   const sources = [spec['source'], ...(Array.isArray(spec['sources']) ? spec['sources'] : [])];
-  return sources.some(
-    (s) =>
-      isRecord(s) && typeof s['path'] === 'string' && soleParameter(s['path']) === parameter && recursive(s),
+  return sources.find(
+    (s): s is Json => isRecord(s) && typeof s['path'] === 'string' && soleParameter(s['path']) === parameter,
   );
 };
 
@@ -402,6 +424,58 @@ export const appDirectoryOf = (sync: SyncedPath, dir: string, exact = false): st
  */
 export const syncsDirectory = (sync: SyncedPath, dir: string): boolean =>
   appDirectoryOf(sync, dir) !== undefined;
+
+/**
+ * A gobwas/glob pattern, as Argo CD compiles a directory source's `include` and `exclude` (no
+ * separators: `*` matches `/` too, so `*.yaml` matches `sub/a.yaml`; `?`, `[a-z]`, `[!a]`,
+ * `{a,b}` alternatives, `\` escaping), as a regular expression; `undefined` for one gobwas
+ * refuses (an unclosed `[` or `{`), which matches no file: Argo CD logs the error and moves on.
+ */
+const gobwasGlob = (pattern: string): RegExp | undefined => {
+  const chars = [...pattern];
+  let out = '';
+  let braces = 0;
+  const literal = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === '\\') {
+      const next = chars[++i];
+      if (next === undefined) return undefined;
+      out += literal(next);
+    } else if (c === '*') out += '[^]*';
+    else if (c === '?') out += '[^]';
+    else if (c === '{') {
+      braces++;
+      out += '(?:';
+    } else if (c === '}' && braces > 0) {
+      braces--;
+      out += ')';
+    } else if (c === ',' && braces > 0) out += '|';
+    else if (c === '[') {
+      const close = chars.indexOf(']', i + 1);
+      if (close === -1) return undefined;
+      const body = chars.slice(i + 1, close);
+      const negated = body[0] === '!';
+      const members = (negated ? body.slice(1) : body).map((m) => (m === '-' ? '-' : literal(m))).join('');
+      if (members === '') return undefined;
+      out += `[${negated ? '^' : ''}${members}]`;
+      i = close;
+    } else out += literal(c);
+  }
+  return braces === 0 ? new RegExp(`^${out}$`, 'u') : undefined;
+};
+
+/**
+ * Whether Argo CD reads file `relPath` (relative to the app's directory, `/`-separated) of a
+ * directory that `sync` syncs: neither its directory source's `exclude` matches it nor, when set,
+ * its `include` fails to (Argo CD's repo server, `findManifests`, matching the path below the app
+ * directory, so `*.yaml` matches the files of subdirectories too).
+ */
+export const syncsFile = (sync: Pick<SyncedPath, 'files'>, relPath: string): boolean => {
+  const { include, exclude } = sync.files ?? {};
+  if (exclude !== undefined && gobwasGlob(exclude)?.test(relPath) === true) return false;
+  return include === undefined || gobwasGlob(include)?.test(relPath) === true;
+};
 
 /** What synth and `kelos check` leave out for a generator whose directories cannot be told. */
 export const TTL_UNEVALUATED =

@@ -31,6 +31,7 @@ import {
   repositoryPath,
   resolvedNamespace,
   type SyncedPath,
+  syncsFile,
 } from './argocd-paths.ts';
 import {
   type Diagnostic,
@@ -323,34 +324,47 @@ export function byArgoCdApp(
   if (syncs.length === 0)
     return [{ name: '', documents: [...documents], ...(unread.length > 0 && { unread: [...unread] }) }];
   const roots = new Map<string, string | undefined>();
-  type App = { name: string; by: string; namespace: string | undefined };
+  type App = {
+    name: string;
+    by: string;
+    namespace: string | undefined;
+    /** The app's directory, absolute; the sync whose file globs decide which files it reads. */
+    abs: string;
+    sync: SyncedPath;
+  };
   const appsOfDir = new Map<string, App[]>();
   /**
    * The apps that sync `file`: each by its directory's name, who syncs it and its destination
-   * namespace (`undefined` when it names none, or one of parameters that cannot be told).
+   * namespace (`undefined` when it names none, or one of parameters that cannot be told); its
+   * directory source's `include` and `exclude` decide whether it reads the file.
    */
-  const appsOf = (file: string): App[] => {
-    if (file === '-') return [];
-    const local = dirname(file);
+  const appsOf = (file: string): App[] =>
+    file === '-'
+      ? []
+      : appsOfDirectory(dirname(file))
+          .filter((a) => syncsFile(a.sync, relative(a.abs, resolve(cwd, file)).split(sep).join('/')))
+          // Two Argo CD objects syncing one directory: one bundle, both named.
+          .filter((a, i, all) => all.findIndex((b) => b.name === a.name && b.by === a.by) === i);
+  /** The apps that sync directory `local`, whatever the files in it; see {@link appsOf}. */
+  const appsOfDirectory = (local: string): App[] => {
     const known = appsOfDir.get(local);
     if (known) return known;
     const dir = repositoryPath(local, cwd, roots);
     const segments = (d: string) => (d === '.' ? 0 : d.split('/').length);
     const apps = dir.startsWith('../')
       ? []
-      : syncs
-          .flatMap((s) => {
-            const app = appDirectoryOf(s, dir, true);
-            if (app === undefined) return [];
-            const abs = resolve(cwd, local, ...Array<string>(segments(dir) - segments(app)).fill('..'));
-            const namespace =
-              s.destination.namespace === undefined
-                ? undefined
-                : resolvedNamespace(s.destination.namespace, app, s.parameters);
-            return [{ name: isAbsolute(file) ? abs : relative(cwd, abs) || '.', by: s.by, namespace }];
-          })
-          // Two Argo CD objects syncing one directory: one bundle, both named.
-          .filter((a, i, all) => all.findIndex((b) => b.name === a.name && b.by === a.by) === i);
+      : syncs.flatMap((s) => {
+          const app = appDirectoryOf(s, dir, true);
+          if (app === undefined) return [];
+          const abs = resolve(cwd, local, ...Array<string>(segments(dir) - segments(app)).fill('..'));
+          const namespace =
+            s.destination.namespace === undefined
+              ? undefined
+              : resolvedNamespace(s.destination.namespace, app, s.parameters);
+          return [
+            { name: isAbsolute(local) ? abs : relative(cwd, abs) || '.', by: s.by, namespace, abs, sync: s },
+          ];
+        });
     appsOfDir.set(local, apps);
     return apps;
   };

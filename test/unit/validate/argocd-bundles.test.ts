@@ -377,3 +377,67 @@ describe('Argo CD objects --beside the paths bundle them as among the paths', ()
     ).toStrictEqual([['argocd/examples.yaml', expected(`${TTL_UNEVALUATED}; ${BUNDLES_UNEVALUATED}`)]]);
   });
 });
+
+describe("a directory source's include and exclude globs, as Argo CD's repo server reads them", () => {
+  const DIR = 'manifests/02-task-with-workspace';
+  /** An Application over manifests/02-task-with-workspace with `directory` (flow YAML). */
+  const app = (directory: string) => `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: simple, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/my-org/gitops.git', path: ${DIR}, directory: ${directory}}
+  destination: {server: 'https://kubernetes.default.svc', namespace: examples}
+`;
+  /** The files of the app's bundle, relative to its directory. */
+  const synced = async (directory: string, extra: Record<string, string> = {}) => {
+    const root = repository({ 'argocd/simple.yaml': app(directory), ...extra });
+    const loaded = await loadBundles([`${DIR}/`, 'argocd/'], noStdin, root);
+    return (loaded.bundles.find((b) => b.name === DIR)?.documents ?? [])
+      .map((d) => d.file.slice(DIR.length + 1))
+      .filter((f, i, all) => all.indexOf(f) === i)
+      .sort();
+  };
+  const ALL = ['credentials-secret.yaml', 'github-token-secret.yaml', 'task.yaml', 'workspace.yaml'];
+
+  test.each([
+    ["{exclude: 'workspace.yaml'}", ALL.filter((f) => f !== 'workspace.yaml')],
+    ["{exclude: '*-secret.yaml'}", ['task.yaml', 'workspace.yaml']],
+    ["{include: '{task,workspace}.yaml'}", ['task.yaml', 'workspace.yaml']],
+    ["{include: '[tw]*.yaml', exclude: 'w*'}", ['task.yaml']],
+    // No separators: * matches '/' too, so *.yaml takes the subdirectory's file.
+    ["{recurse: true, include: '*.yaml'}", [...ALL, 'sub/more.yaml'].sort()],
+    ["{recurse: true, exclude: 'sub/*'}", ALL],
+    // gobwas refuses an unclosed class or brace: the include matches nothing.
+    ["{include: '[tw.yaml'}", []],
+  ])('directory %s reads %j', async (directory, expected) => {
+    expect(
+      await synced(directory, {
+        [`${DIR}/sub/more.yaml`]: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: more}\n',
+      }),
+    ).toStrictEqual(expected);
+  });
+
+  test('kelos validate: a Task whose Workspace the app excludes finds it outside its bundle', async () => {
+    const root = repository({ 'argocd/simple.yaml': app("{exclude: 'workspace.yaml'}") });
+    const { found } = await run('validate', [`${DIR}/`, 'argocd/'], root);
+    expect(
+      found
+        .filter((d) => d.source?.file === `${DIR}/task.yaml` && d.code.startsWith('ref/'))
+        .map((d) => d.code),
+    ).toStrictEqual(['ref/external']);
+  });
+
+  test("an ApplicationSet's template source reads each generated directory with its globs", async () => {
+    const root = repository({
+      'argocd/examples.yaml': applicationSet(
+        'manifests/*',
+        '{{.path.basename}}',
+        "      source: {repoURL: 'https://github.com/my-org/gitops.git', path: '{{.path.path}}', directory: {exclude: '*-secret.yaml'}}",
+      ),
+    });
+    const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
+    const files = (name: string) => loaded.bundles.find((b) => b.name === name)?.documents.map((d) => d.file);
+    expect(files(DIR)).toStrictEqual([`${DIR}/task.yaml`, `${DIR}/workspace.yaml`]);
+    expect(files('')).toContain(`${DIR}/github-token-secret.yaml`);
+  });
+});
