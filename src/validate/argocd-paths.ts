@@ -121,6 +121,10 @@ const pathParametersOf = (object: Json, git: Json): PathParameters => ({
 const parameterName = ({ goTemplate, prefix }: PathParameters, field: string): string =>
   goTemplate ? `.${prefix}path.${field}` : field === 'path' ? `${prefix}path` : `${prefix}path.${field}`;
 
+/** The generated directory as the template of ApplicationSet `object` names it (`{{.path.path}}`). */
+const ownPath = (object: Json, git: Json): string =>
+  `{{${parameterName(pathParametersOf(object, git), 'path')}}}`;
+
 /**
  * The one parameter a template string consists of (`{{ .path.path }}`: `.path.path`; both
  * languages allow spaces inside the braces), else undefined.
@@ -179,7 +183,7 @@ const syncPathsOf = (object: Json): Array<Omit<SyncedPath, 'destination'>> => {
     ];
   }
   return gitDirectoriesOf(object).flatMap((g) => {
-    if (g.unevaluated.length > 0) return [];
+    if (g.unevaluated.length > 0 || g.elsewhere !== undefined) return [];
     const source = templateSource(object, g.git) ?? {};
     return g.includes.map((d) => ({
       pointer: d.pointer,
@@ -254,15 +258,40 @@ const gitDirectoriesOf = (object: Json) => {
         ? [{ pointer: `${pointer}/directories/${di}/path`, path: d['path'], exclude: d['exclude'] === true }]
         : [],
     );
+    const unevaluated = entries.filter((d) => d.path.includes('{{'));
     return [
       {
         git,
         includes: entries.filter((d) => !d.exclude),
         excludes: entries.filter((d) => d.exclude).map((d) => d.path),
-        unevaluated: entries.filter((d) => d.path.includes('{{')),
+        unevaluated,
+        // Told only when the directories are: the info names one reason at a time.
+        elsewhere: unevaluated.length > 0 ? undefined : templatePathElsewhere(object, git),
       },
     ];
   });
+};
+
+/**
+ * The path the Application template of an ApplicationSet syncs when it names paths and none is
+ * the directory git generator `git` generates (see {@link templateSource}): a directory below it
+ * (`{{.path.path}}/overlays/prod`), one of its parameters (`apps/{{.path.basename}}`), a fixed
+ * one, or the parameter in the other template language (`{{path}}` in a Go template, which
+ * Argo CD fails to render; `{{.path.path}}` in fasttemplate, which it leaves as written). What
+ * it syncs is then not the generated directory, so that is not read as an app's; `undefined`
+ * when the template syncs the generated directory, or names no path.
+ */
+const templatePathElsewhere = (object: Json, git: Json): { pointer: string; path: string } | undefined => {
+  if (templateSource(object, git) !== undefined) return undefined;
+  const spec = specOf(object);
+  const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
+  const named = [
+    { pointer: '/spec/template/spec/source/path', source: spec['source'] },
+    ...sources.map((source, i) => ({ pointer: `/spec/template/spec/sources/${i}/path`, source })),
+  ].flatMap(({ pointer, source }) =>
+    isRecord(source) && typeof source['path'] === 'string' ? [{ pointer, path: source['path'] }] : [],
+  );
+  return named[0];
 };
 /** The directories above `dir` (`a/b/c`: `a/b`, `a`), nearest first. */
 const ancestors = (dir: string): string[] => {
@@ -505,28 +534,59 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
     if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
     const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
     const name = String(metadata['name'] ?? '');
-    return gitDirectoriesOf(o.object).flatMap((g) =>
-      g.unevaluated.map(
-        (d): Diagnostic => ({
-          severity: 'info',
-          code: 'argocd/path-not-evaluated',
-          path: d.pointer,
-          message: `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: ${effects.join('; ')}`,
-          hint: 'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
-          resource: {
-            apiVersion,
-            kind: 'ApplicationSet',
-            name,
-            ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
-          },
-          source: {
-            file: o.file,
-            ...locate(o, d.pointer),
-            ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
-          },
-        }),
+    const info = (pointer: string, message: string, hint: string): Diagnostic => ({
+      severity: 'info',
+      code: 'argocd/path-not-evaluated',
+      path: pointer,
+      message,
+      hint,
+      resource: {
+        apiVersion,
+        kind: 'ApplicationSet',
+        name,
+        ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
+      },
+      source: {
+        file: o.file,
+        ...locate(o, pointer),
+        ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+      },
+    });
+    /** The info for a generator whose template syncs `elsewhere`, not the directories it generates. */
+    const elsewhereInfo = (
+      object: Json,
+      git: Json,
+      elsewhere: { pointer: string; path: string },
+      includes: readonly GitDirectory[],
+    ): Diagnostic => {
+      const parameters = pathParametersOf(object, git);
+      const { goTemplate } = parameters;
+      const own = ownPath(object, git);
+      // The generated directory as the other template language names it.
+      const other = parameterName({ ...parameters, goTemplate: !goTemplate }, 'path');
+      const generated = `each git directory it generates an Application for (${includes.map((d) => `"${d.path}"`).join(', ')})`;
+      const what =
+        soleParameter(elsewhere.path) === other
+          ? goTemplate
+            ? `names the directory of ${generated} as fasttemplate does, "${elsewhere.path}", but sets goTemplate: true, with which Argo CD fails to render the template: it syncs none of them`
+            : `names the directory of ${generated} as a Go template does, "${elsewhere.path}", but sets no goTemplate: true: Argo CD leaves it as written and syncs none of them`
+          : `syncs "${elsewhere.path}" for ${generated}, not that directory (${own})`;
+      return info(
+        elsewhere.pointer,
+        `ApplicationSet "${name}" ${what}: ${effects.join('; ')}`,
+        `to have them judged, sync the generated directory itself (path: '${own}') and keep what lies below it to directory.recurse`,
+      );
+    };
+    return gitDirectoriesOf(o.object).flatMap((g) => [
+      ...g.unevaluated.map((d) =>
+        info(
+          d.pointer,
+          `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: ${effects.join('; ')}`,
+          'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
+        ),
       ),
-    );
+      ...(g.elsewhere === undefined ? [] : [elsewhereInfo(o.object, g.git, g.elsewhere, g.includes)]),
+    ]);
   });
 }
 

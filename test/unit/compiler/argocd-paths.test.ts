@@ -410,6 +410,7 @@ spec:
 kind: ApplicationSet
 metadata: {name: teams, namespace: argocd}
 spec:
+  goTemplate: true
   generators:
     - git:
         repoURL: https://github.com/acme/fleet.git
@@ -453,7 +454,7 @@ spec:
         'argocd/path-not-evaluated',
         'info',
         'argocd/apps.yaml',
-        14,
+        15,
         '/spec/generators/1/matrix/generators/1/git/directories/0/path',
       ],
       ['argocd/task-ttl', 'warning', 'manifests/team/task.yaml', 11, '/spec/ttlSecondsAfterFinished'],

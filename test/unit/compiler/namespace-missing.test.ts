@@ -120,6 +120,7 @@ describe('argocd/namespace-missing', { timeout: 60_000 }, () => {
           kind: 'ApplicationSet',
           metadata: { name: 'team-apps', namespace: 'argocd' },
           spec: {
+            goTemplate: true,
             generators,
             template: {
               metadata: { name: '{{.path.basename}}' },

@@ -322,10 +322,9 @@ describe("an ApplicationSet's destination namespace, in its template language", 
     [false, '{{.path.basename}}', undefined],
   ])('goTemplate: %s, namespace %s: %s', async (goTemplate, namespace, expected) => {
     const root = repository({
-      'argocd/examples.yaml': applicationSet('manifests/*', namespace).replace(
-        'goTemplate: true',
-        `goTemplate: ${goTemplate}`,
-      ),
+      'argocd/examples.yaml': applicationSet('manifests/*', namespace)
+        .replace('goTemplate: true', `goTemplate: ${goTemplate}`)
+        .replace("path: '{{.path.path}}'", `path: '${goTemplate ? '{{.path.path}}' : '{{path}}'}'`),
     });
     expect((await namespaceOf(root))?.namespace).toBe(expected);
   });
@@ -440,4 +439,51 @@ spec:
     expect(files(DIR)).toStrictEqual([`${DIR}/task.yaml`, `${DIR}/workspace.yaml`]);
     expect(files('')).toContain(`${DIR}/github-token-secret.yaml`);
   });
+});
+
+describe('an ApplicationSet whose template does not sync the directory it generates', () => {
+  const infos = (found: readonly Finding[]) =>
+    found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.path, d.message]);
+
+  test.each([
+    [
+      'a directory below it',
+      true,
+      '{{.path.path}}/overlays',
+      'ApplicationSet "examples" syncs "{{.path.path}}/overlays" for each git directory it generates an Application for ("manifests/*"), not that directory ({{.path.path}})',
+    ],
+    [
+      "fasttemplate's {{path}} in a Go template",
+      true,
+      '{{path}}',
+      'ApplicationSet "examples" names the directory of each git directory it generates an Application for ("manifests/*") as fasttemplate does, "{{path}}", but sets goTemplate: true, with which Argo CD fails to render the template: it syncs none of them',
+    ],
+    [
+      'a Go template without goTemplate: true',
+      false,
+      '{{.path.path}}',
+      'ApplicationSet "examples" names the directory of each git directory it generates an Application for ("manifests/*") as a Go template does, "{{.path.path}}", but sets no goTemplate: true: Argo CD leaves it as written and syncs none of them',
+    ],
+  ])(
+    '%s: the example directories are no apps of it, and an info at the path says why',
+    async (_, goTemplate, path, message) => {
+      const root = repository({
+        'argocd/examples.yaml': applicationSet('manifests/*', 'kelos')
+          .replace('goTemplate: true', `goTemplate: ${goTemplate}`)
+          .replace("path: '{{.path.path}}'", `path: '${path}'`),
+      });
+      const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
+      expect(loaded.bundles.map((b) => b.name)).toStrictEqual(['']);
+      const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+      expect(infos(found)).toStrictEqual([
+        ['/spec/template/spec/source/path', `${message}: ${BUNDLES_UNEVALUATED}`],
+      ]);
+      // The loose manifests are judged together, as without the ApplicationSet.
+      expect(codes(found, 'bundle/duplicate').length).toBeGreaterThan(0);
+      const check = await run('check', ['manifests/', 'argocd/'], root);
+      expect(infos(check.found)).toStrictEqual([
+        ['/spec/template/spec/source/path', `${message}: ${TTL_UNEVALUATED}; ${BUNDLES_UNEVALUATED}`],
+      ]);
+    },
+  );
 });
