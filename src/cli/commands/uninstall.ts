@@ -157,7 +157,10 @@ export const uninstallCommand: CommandFactory = (io, done) => {
         if (flags.dryRun) {
           // What is there, as the run would find it: an object the flags render that the
           // cluster does not hold is `not found`, as the run prints it, never `would delete`.
-          for (const o of objects) io.stdout(`would delete ${describeObject(o)}\n`);
+          // A Kelos object already terminating is not deleted again by the run (its sweep skips
+          // it), so it is not counted as one the run would delete.
+          let kelosWould = 0;
+          for (const o of objects) if (wouldDelete(o, o, io, c)) kelosWould++;
           let would = 0;
           for (const o of [...install, ...crds]) {
             if (o.kind === NAMESPACE.kind) {
@@ -172,7 +175,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
             if (wouldDelete(o, live, io, c)) would++;
           }
           io.stdout(
-            `dry run: ${objects.length} Kelos objects and ${would} install objects would be deleted; nothing was changed` +
+            `dry run: ${kelosWould} Kelos objects and ${would} install objects would be deleted; nothing was changed` +
               `${flags.crds ? '' : ' (the CRDs are kept without --crds)'}\n`,
           );
           return ExitCode.Ok;
@@ -180,10 +183,17 @@ export const uninstallCommand: CommandFactory = (io, done) => {
         // Deletes what is there and not yet being deleted, until nothing is left: finalizing a
         // Task writes its TaskRecord, which may appear after the first pass.
         const seen = new Set<string>();
+        // Said once, as the dry run says it: one already terminating is waited for, not deleted again.
+        const going = new Set<string>();
         let left: ApiObject[] = objects;
         const sweep = async () => {
           for (const o of left) {
-            if (o.metadata.deletionTimestamp) continue;
+            if (o.metadata.deletionTimestamp) {
+              if (!seen.has(describeObject(o)) && !going.has(describeObject(o)))
+                io.stdout(`${describeObject(o)} ${c.dim('already being deleted')}\n`);
+              going.add(describeObject(o));
+              continue;
+            }
             await cluster.client.delete(kindType(o.kind ?? ''), o.metadata.namespace, o.metadata.name ?? '');
             if (!seen.has(describeObject(o))) io.stdout(`${describeObject(o)} ${c.yellow('deleting')}\n`);
             seen.add(describeObject(o));
