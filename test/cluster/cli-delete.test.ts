@@ -3,13 +3,13 @@
  * their error cases: not found, usage mistakes, and a user the API server's RBAC refuses.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { FINALIZER, type TaskSpawner, type Workspace } from '../../src/api/index.ts';
+import { FINALIZER, Labels, type TaskSpawner, type Workspace } from '../../src/api/index.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { interposingProxy, kelos, startKelos, tokenKubeconfig } from './cli-helpers.ts';
 import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { create, testClient } from './operator-helpers.ts';
+import { create, task, testClient } from './operator-helpers.ts';
 
 /** The run's admin kubeconfig, as a flag. */
 const kc = (): string[] => ['--kubeconfig', kubeconfigPath()];
@@ -175,6 +175,52 @@ describe('kelos delete', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  test('a TaskSpawner: says how many Tasks go with it by owner reference, and how many of them run; the garbage collector takes them', async () => {
+    const owner = await create(c, ns, 'TaskSpawner', spawner('minutely'));
+    const ownerRef = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      name: 'minutely',
+      uid: owner.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+    for (const name of ['minutely-1', 'minutely-2', 'minutely-3']) {
+      await create(c, ns, 'Task', {
+        ...task(name, {}, { [Labels.TaskSpawner]: 'minutely' }),
+        metadata: { name, labels: { [Labels.TaskSpawner]: 'minutely' }, ownerReferences: [ownerRef] },
+      });
+    }
+    await c.mergePatch(
+      Resources.Task,
+      ns,
+      'minutely-2',
+      { status: { phase: 'Running' } },
+      { subresource: 'status' },
+    );
+    // Labelled but not owned (an older spawner's): nothing deletes it, so it is not counted.
+    await create(c, ns, 'Task', task('minutely-legacy', {}, { [Labels.TaskSpawner]: 'minutely' }));
+    await create(c, ns, 'TaskSpawner', spawner('idle'));
+
+    const res = await kelos(['delete', 'taskspawner', 'minutely', '-n', ns, ...kc()]);
+    expect(res).toEqual({
+      code: 0,
+      stdout: 'taskspawner.kelos.dev "minutely" deleted (and its 3 Tasks, 1 running, by owner reference)\n',
+      stderr: '',
+    });
+    const taskNames = async () =>
+      (await c.list(Resources.Task, { namespace: ns })).items.map((t) => t.metadata.name).sort();
+    await waitFor('the garbage collector to delete the owned Tasks', async () =>
+      (await taskNames()).every((n) => !/^minutely-\d$/.test(n ?? '')),
+    );
+    expect(await taskNames()).toContain('minutely-legacy');
+
+    // None owned: the line kubectl prints, and nothing more.
+    const all = await kelos(['delete', 'taskspawners', '--all', '-n', ns, ...kc()]);
+    expect(all).toEqual({ code: 0, stdout: 'taskspawner.kelos.dev "idle" deleted\n', stderr: '' });
+    await c.delete(Resources.Task, ns, 'minutely-legacy');
   });
 
   test('a name that does not exist: exit 1, naming it and where to look', async () => {

@@ -1,7 +1,7 @@
 /**
  * `kelos delete <kind> [name] [--all]`: deletes one Kelos object, or every one of a kind in
  * the namespace (`-A` with `--all`: in every namespace). Prints a line per object as kubectl
- * does, then, as kubectl's default `--wait=true`, waits until every deleted object is gone
+ * does (a TaskSpawner's says how many Tasks the garbage collector deletes with it), then, as kubectl's default `--wait=true`, waits until every deleted object is gone
  * (its finalizers, such as the operator's on Tasks, released). `--timeout` bounds the wait;
  * its default `0` means, as in kubectl, a week. `--wait=false` returns once the deletion
  * is accepted. A wait on a `kelos.dev/` finalizer past {@link OPERATOR_HINT_AFTER_SECONDS}
@@ -11,9 +11,9 @@
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
-import { GROUP } from '../../api/index.ts';
+import { GROUP, KINDS, Labels, type Task, TaskPhase } from '../../api/index.ts';
 import { INSTALL_NAMESPACE, OPERATOR_NAME } from '../../install/defaults.ts';
-import { type ApiObject, isConflict } from '../../kube/client.ts';
+import { ApiError, type ApiObject, isConflict } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import {
   addClusterFlags,
@@ -23,7 +23,7 @@ import {
   getOrThrow,
   withCluster,
 } from '../cluster/connection.ts';
-import { type CliKind, kindArgumentHelp, resolveKind } from '../cluster/kinds.ts';
+import { type CliKind, kindArgumentHelp, resolveKind, typeOf } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
 import { pollUntil, timeoutSeconds } from './install.ts';
@@ -76,9 +76,48 @@ export function checkDeleteArgs(kind: CliKind, name: string | undefined, flags: 
   }
 }
 
-/** `<singular>.<group> "<name>" deleted`, as kubectl prints it. */
-const deleted = (kind: CliKind, obj: ApiObject, allNamespaces: boolean): string =>
-  `${kind.def.singular}.${kind.type.group} "${obj.metadata.name}" deleted${allNamespaces && obj.metadata.namespace ? ` from ${obj.metadata.namespace}` : ''}\n`;
+/**
+ * `<singular>.<group> "<name>" deleted`, as kubectl prints it, and what the API server's
+ * garbage collector deletes with it (`also`, from {@link ownedTasksNote}).
+ */
+const deleted = (kind: CliKind, obj: ApiObject, allNamespaces: boolean, also = ''): string =>
+  `${kind.def.singular}.${kind.type.group} "${obj.metadata.name}" deleted${allNamespaces && obj.metadata.namespace ? ` from ${obj.metadata.namespace}` : ''}${also}\n`;
+
+const TASK_TYPE = typeOf(KINDS.find((k) => k.kind === 'Task')!);
+
+/**
+ * What deleting `spawner` takes with it, as a suffix of its deleted line: the Tasks whose owner
+ * references name its uid, which the garbage collector deletes after it (as upstream), their
+ * running agents included; `''` when there are none. Label-only Tasks of an older spawner are
+ * not counted: nothing deletes them.
+ */
+export function ownedTasksNote(spawner: ApiObject, tasks: readonly Task[]): string {
+  const owned = tasks.filter((t) =>
+    (t.metadata.ownerReferences ?? []).some((r) => r.uid === spawner.metadata.uid),
+  );
+  if (owned.length === 0) return '';
+  const running = owned.filter((t) => t.status?.phase === TaskPhase.Running).length;
+  return ` (and its ${owned.length} Task${owned.length === 1 ? '' : 's'}${running ? `, ${running} running` : ''}, by owner reference)`;
+}
+
+/**
+ * The {@link ownedTasksNote} of `obj` when it is a TaskSpawner, read before it is deleted (the
+ * garbage collector may take its Tasks at once); `''` for another kind, or when the user may
+ * not list Tasks (the deletion itself is theirs to make).
+ */
+async function dependentsNote(cluster: Cluster, kind: CliKind, obj: ApiObject): Promise<string> {
+  if (kind.def.kind !== 'TaskSpawner') return '';
+  try {
+    const tasks = await cluster.client.list<Task>(TASK_TYPE, {
+      namespace: obj.metadata.namespace ?? cluster.namespace,
+      labelSelector: `${Labels.TaskSpawner}=${obj.metadata.name}`,
+    });
+    return ownedTasksNote(obj, tasks.items);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) return '';
+    throw err;
+  }
+}
 
 /** Deletes every object of the kind in the namespace (or all of them); resolves to those deleted. */
 async function deleteAll(cluster: Cluster, io: CliIo, kind: CliKind): Promise<ApiObject[]> {
@@ -88,8 +127,9 @@ async function deleteAll(cluster: Cluster, io: CliIo, kind: CliKind): Promise<Ap
     // One already being deleted (an earlier --wait=false, an operator that is down) is deleted
     // again, as kubectl does, and waited for: skipped, `--all` said "no … found" while it stayed.
     // Gone between the list and now is what was asked for.
+    const also = await dependentsNote(cluster, kind, obj);
     if (await cluster.client.delete(kind.type, obj.metadata.namespace, obj.metadata.name ?? '')) {
-      io.stdout(deleted(kind, obj, cluster.allNamespaces));
+      io.stdout(deleted(kind, obj, cluster.allNamespaces, also));
       done.push(obj);
     }
   }
@@ -220,8 +260,10 @@ export const deleteCommand: CommandFactory = (io, done) => {
         return;
       }
       const namespace = kind.type.namespaced ? cluster.namespace : undefined;
+      let also = '';
       const obj = await retryOnConflict(async () => {
         const read = await getOrThrow<ApiObject>(cluster, kind.type, name, namespace);
+        also = await dependentsNote(cluster, kind, read);
         // The uid precondition: a namesake created since the read is a conflict, and the next
         // attempt reads and deletes that one, as kubectl would, instead of printing the 409.
         if (!(await cluster.client.delete(kind.type, namespace, name, { uid: read.metadata.uid ?? '' }))) {
@@ -235,7 +277,7 @@ export const deleteCommand: CommandFactory = (io, done) => {
           `${kind.def.singular} "${name}"${namespace ? ` in namespace "${namespace}"` : ''} was deleted and created again by another writer under each of ${CONFLICT_ATTEMPTS} attempts to delete it; nothing was deleted. Run kelos delete ${kind.def.singular} ${name}${namespace ? ` -n ${namespace}` : ''} again once that writer has settled`,
         );
       });
-      io.stdout(deleted(kind, obj, false));
+      io.stdout(deleted(kind, obj, false, also));
       if (wait) await waitGone(cluster, io, kind, [obj], seconds, flags.timeout);
     });
   });
