@@ -3,13 +3,16 @@
  * finalizer the operator holds: an object already terminating, and one in a namespace the
  * install no longer watches, where nothing releases its finalizer.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../src/api/index.ts';
 import { NAMESPACE } from '../../src/cli/cluster/bundle.ts';
 import { HttpKubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { kelos } from './cli-helpers.ts';
+import { kelos, kelosProcess } from './cli-helpers.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
 import { create, task } from './operator-helpers.ts';
@@ -71,5 +74,59 @@ describe('kelos uninstall --dry-run', () => {
       async () => !(await admin.get(NAMESPACE, undefined, 'kelos-system')),
       { timeoutMs: 60_000 },
     );
+  }, 120_000);
+});
+
+describe('Kelos objects in a namespace the install no longer watches', () => {
+  const wayOut = (again: string, first: string, each: boolean) =>
+    `the finalizer stays until ${again.split(',').length - 2 > 1 ? 'their namespaces are' : 'the namespace is'} watched again (kelos install --watch-namespace ${again}, with the install's other flags) or is removed by hand (kubectl patch task ${first} --type=merge -p '{"metadata":{"finalizers":null}}'${each ? ', for each' : ''}), which skips the operator's clean-up of a Task (its Job deleted, its cost recorded in a TaskRecord)`;
+
+  it('install warns naming them; delete and uninstall say the operator does not watch them instead of asking whether it runs, once', async () => {
+    for (const ns of ['team-a', 'team-b', 'team-f', 'team-g']) await createNamespace(ns);
+    expect((await k('install')).code).toBe(0);
+    await heldTask('team-f', 'burst-01');
+    await heldTask('team-f', 'burst-02');
+    await heldTask('team-g', 'burst-03');
+    await heldTask('team-a', 'ok-01');
+    // No finalizer: deleting it does not wait on the operator, so it is not named.
+    await create(admin, 'team-f', 'Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'repo' },
+      spec: { repo: 'https://github.com/acme/repo.git' },
+    });
+
+    const narrowed = await k('install', '--watch-namespace', 'team-a,team-b');
+    expect(narrowed.code).toBe(0);
+    expect(narrowed.stdout).toContain('clusterrolebinding/kelos-operator pruned\n');
+    expect(narrowed.stderr).toBe(
+      `warning: the operator does not watch team-f (2 Tasks), team-g (1 Task), whose Kelos objects carry its finalizer: ${wayOut('team-a,team-b,team-f,team-g', 'burst-01 -n team-f', true)}; until then deleting them waits, and kelos uninstall cannot finish\n`,
+    );
+
+    const del = await k('delete', 'task', 'burst-01', '-n', 'team-f', '--timeout', '2s');
+    expect(del.code).toBe(1);
+    expect(del.stderr).toContain(
+      `task "burst-01" in team-f carries ${FINALIZER}, but the Kelos operator (deployment/kelos-operator -n kelos-system) watches only team-a, team-b: nothing releases it, and the wait lasts until --timeout; ${wayOut('team-a,team-b,team-f', 'burst-01 -n team-f', false)}. To stop waiting, press Ctrl-C or pass --wait=false: the deletion stays requested.\n`,
+    );
+    expect(del.stderr).not.toContain('See whether it runs');
+
+    // The executable itself, as the user runs it: the reason is printed once.
+    const un = await kelosProcess(['uninstall', '--timeout', '2s', '--kubeconfig', cp.kubeconfigPath], {
+      HOME: mkdtempSync(join(tmpdir(), 'kelos-home-')),
+    });
+    expect(un.code).toBe(1);
+    const lines = un.stderr.split('\n').filter(Boolean);
+    expect(lines).toEqual([
+      `kelos: 4 Kelos objects still have finalizers after 2s; team-f (2 Tasks), team-g (1 Task): the operator (deployment/kelos-operator -n kelos-system) watches only team-a, team-b, so nothing releases them: ${wayOut('team-a,team-b,team-f,team-g', 'burst-01 -n team-f', true)}; then run kelos uninstall again. The other 1 (task/ok-01 -n team-a): the operator releases them, so check that it runs (kubectl -n kelos-system get pods), then run kelos uninstall again`,
+    ]);
+
+    for (const [ns, name] of [
+      ['team-f', 'burst-01'],
+      ['team-f', 'burst-02'],
+      ['team-g', 'burst-03'],
+      ['team-a', 'ok-01'],
+    ] as const)
+      await release(ns, name);
+    expect((await k('uninstall')).code).toBe(0);
   }, 120_000);
 });

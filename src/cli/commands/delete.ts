@@ -23,6 +23,13 @@ import {
   getOrThrow,
   withCluster,
 } from '../cluster/connection.ts';
+import {
+  installedOperator,
+  kelosFinalizers,
+  type Stranded,
+  strandedObjects,
+  strandedWayOut,
+} from '../cluster/kelos-objects.ts';
 import { type CliKind, kindArgumentHelp, resolveKind, typeOf } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
@@ -177,6 +184,30 @@ export function operatorFinalizerHint(
 }
 
 /**
+ * What to say, at once, of objects whose `kelos.dev/` finalizer nothing will release: the
+ * installed operator does not watch their namespaces. Names them, what the operator watches,
+ * and the ways out; asking whether the operator runs would send the user after the wrong thing.
+ */
+export function strandedHint(
+  kind: CliKind,
+  stranded: readonly Stranded[],
+  operator: { namespace: string; watched: readonly string[] },
+): string {
+  const objects = stranded.flatMap((s) => s.objects);
+  const finalizers = [...new Set(objects.flatMap(kelosFinalizers))].join(', ');
+  const what =
+    objects.length === 1
+      ? named(kind, objects[0]!, true)
+      : `${objects.length} ${kind.def.plural} in ${stranded.map((s) => s.namespace).join(', ')}`;
+  return (
+    `${what} ${objects.length === 1 ? 'carries' : 'carry'} ${finalizers}, but the Kelos operator ` +
+    `(deployment/${OPERATOR_NAME} -n ${operator.namespace}) watches only ${operator.watched.join(', ')}: ` +
+    `nothing releases it, and the wait lasts until --timeout; ${strandedWayOut(stranded, operator.watched)}. ` +
+    'To stop waiting, press Ctrl-C or pass --wait=false: the deletion stays requested.\n'
+  );
+}
+
+/**
  * Waits until every object is gone: not found, or found with another uid (deleted, then made
  * again under the same name). Fails after `seconds`, naming what is left and its finalizers.
  */
@@ -204,12 +235,25 @@ async function waitGone(
     `waiting for ${left.map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`).join(', ')} to be deleted…\n`,
   );
   const started = Date.now();
+  // Objects in a namespace the operator does not watch: said at once, and left out of the
+  // later hint, which asks whether the operator runs.
+  const operator = left.some((o) => kelosFinalizers(o).length > 0)
+    ? await installedOperator(cluster).catch(() => undefined)
+    : undefined;
+  const stranded = operator?.watched ? strandedObjects(left, operator.watched) : [];
+  if (operator?.watched && stranded.length > 0)
+    io.stderr(strandedHint(kind, stranded, { namespace: operator.namespace, watched: operator.watched }));
+  const strandedNs = new Set(stranded.map((s) => s.namespace));
   let hinted = false;
   const checkAndHint = async (): Promise<boolean> => {
     if (await check()) return true;
     if (!hinted && Date.now() - started >= OPERATOR_HINT_AFTER_SECONDS * 1000) {
       hinted = true;
-      const hint = operatorFinalizerHint(kind, left, cluster.allNamespaces);
+      const hint = operatorFinalizerHint(
+        kind,
+        left.filter((o) => !strandedNs.has(o.metadata.namespace ?? '')),
+        cluster.allNamespaces,
+      );
       if (hint) io.stderr(hint);
     }
     return false;

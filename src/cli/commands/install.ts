@@ -53,6 +53,13 @@ import {
   type Values,
   withOrigins,
 } from '../cluster/install-values.ts';
+import {
+  countByKind,
+  kelosObjects,
+  type Stranded,
+  strandedObjects,
+  strandedWayOut,
+} from '../cluster/kelos-objects.ts';
 import { type DeploymentRolloutFields, type RolloutState, rolloutState } from '../cluster/rollout.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { isNewerVersion, packageVersion } from '../version.ts';
@@ -503,6 +510,39 @@ async function prune(
 }
 
 /**
+ * The Kelos objects holding the operator's finalizer in namespaces a namespaced install does
+ * not watch, read once the install is applied. A user who may not list them all is not
+ * stopped: the install is done, and the check is said to be skipped.
+ */
+async function stranded(cluster: Cluster, watched: readonly string[]): Promise<Stranded[] | string> {
+  try {
+    return strandedObjects(await kelosObjects(cluster), watched);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Warns (stderr; the install succeeded) of Kelos objects whose finalizer nothing releases now
+ * that the operator does not watch their namespace: deleting one waits forever, and
+ * `kelos uninstall` cannot finish.
+ */
+function warnStranded(io: CliIo, found: Stranded[] | string, watched: readonly string[]): void {
+  if (typeof found === 'string') {
+    io.stderr(
+      `warning: could not check for Kelos objects in namespaces the operator does not watch (${found})\n`,
+    );
+    return;
+  }
+  if (found.length === 0) return;
+  const where = found.map((s) => `${s.namespace} (${countByKind(s.objects)})`).join(', ');
+  io.stderr(
+    `warning: the operator does not watch ${where}, whose Kelos objects carry its finalizer: ` +
+      `${strandedWayOut(found, watched)}; until then deleting them waits, and kelos uninstall cannot finish\n`,
+  );
+}
+
+/**
  * Waits until the operator Deployment is rolled out as `kubectl rollout status` judges it:
  * old Pods that are still available do not count, so an image that cannot be pulled fails the
  * wait instead of passing it. As kubectl does, it prints what it waits for each time that
@@ -651,6 +691,8 @@ export const installCommand: CommandFactory = (io, done) => {
           );
         const counts = await applyAll(cluster, objects, io, c);
         const pruned = await prune(cluster, settings.namespace, objects, io, c);
+        if (settings.watchNamespaces)
+          warnStranded(io, await stranded(cluster, settings.watchNamespaces), settings.watchNamespaces);
         const image = operatorImage(settings.imageRepository, settings.imageTag, settings.imageDigest);
         let ready = '';
         if (flags.wait) {

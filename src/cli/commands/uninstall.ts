@@ -10,7 +10,7 @@
  */
 import { Command } from 'commander';
 import { KINDS } from '../../api/index.ts';
-import { ApiError, type ApiObject } from '../../kube/client.ts';
+import type { ApiObject } from '../../kube/client.ts';
 import {
   CRD,
   describeObject,
@@ -28,6 +28,13 @@ import {
   labelledInstallObjects,
   ownedBy,
 } from '../cluster/install-objects.ts';
+import {
+  countByKind,
+  installedOperator,
+  kelosObjects,
+  strandedObjects,
+  strandedWayOut,
+} from '../cluster/kelos-objects.ts';
 import { typeOf } from '../cluster/kinds.ts';
 import { type CliIo, type CommandFactory, ExitCode } from '../io.ts';
 import { installSettings, pollUntil, timeoutSeconds, watchNamespaceOption } from './install.ts';
@@ -39,48 +46,36 @@ interface Flags extends ClusterFlags {
   timeout: string;
 }
 
-/**
- * Deletion order: spawners first, so none makes a Task while Tasks go; Tasks next, as their
- * finalization writes TaskRecords; then the rest.
- */
-const ORDER = ['TaskSpawner', 'Task'];
-const ORDERED_KINDS = [...KINDS].sort(
-  (a, b) => (ORDER.indexOf(a.kind) + 1 || 99) - (ORDER.indexOf(b.kind) + 1 || 99),
-);
-
-/** How long a list may answer 429 before it fails the uninstall. */
-const BUSY_SECONDS = 30;
-
-/**
- * Every Kelos object in the cluster; an unserved kind has none. Just after the CRDs are
- * created the API server answers 429 ("storage is (re)initializing") until its cache of the
- * kind is ready, so a list is retried for a while instead of failing the uninstall.
- */
-async function kelosObjects(cluster: Cluster): Promise<ApiObject[]> {
-  const out: ApiObject[] = [];
-  for (const def of ORDERED_KINDS) {
-    let items: ApiObject[] = [];
-    let busy: ApiError | undefined;
-    await pollUntil(BUSY_SECONDS, async () => {
-      try {
-        items = (await cluster.client.list<ApiObject>(typeOf(def))).items;
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 429) {
-          busy = err;
-          return false;
-        }
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-      }
-      busy = undefined;
-      return true;
-    });
-    if (busy) throw busy;
-    out.push(...items.map((o) => ({ ...o, kind: def.kind })));
-  }
-  return out;
-}
-
 const kindType = (kind: string) => typeOf(KINDS.find((k) => k.kind === kind)!);
+
+/**
+ * Why Kelos objects are still there after the wait. Those in namespaces the installed
+ * operator does not watch are named apart, with the ways out: that operator will never release
+ * them, so "check that it runs" would send the user after the wrong thing.
+ */
+async function stuckMessage(
+  cluster: Cluster,
+  left: readonly ApiObject[],
+  timeout: string,
+  namespace: string,
+): Promise<string> {
+  const list = (objs: readonly ApiObject[]) =>
+    `${objs.slice(0, 5).map(describeObject).join(', ')}${objs.length > 5 ? ', …' : ''}`;
+  const head = `${left.length} Kelos objects still have finalizers after ${timeout}`;
+  // Unknown when it cannot be read: the timeout is still what to report.
+  const operator = await installedOperator(cluster, namespace).catch(() => undefined);
+  const stranded = operator?.watched ? strandedObjects(left, operator.watched) : [];
+  const strandedKeys = new Set(stranded.flatMap((s) => s.objects.map(describeObject)));
+  const rest = left.filter((o) => !strandedKeys.has(describeObject(o)));
+  const runs = `the operator releases them, so check that it runs (kubectl -n ${namespace} get pods), then run kelos uninstall again`;
+  if (!operator?.watched || stranded.length === 0) return `${head} (${list(left)}); ${runs}`;
+  const where = stranded.map((s) => `${s.namespace} (${countByKind(s.objects)})`).join(', ');
+  return (
+    `${head}; ${where}: the operator (deployment/${INSTALL_DEFAULTS.deployment} -n ${operator.namespace}) watches only ${operator.watched.join(', ')}, so nothing releases them: ` +
+    `${strandedWayOut(stranded, operator.watched)}; then run kelos uninstall again` +
+    (rest.length ? `. The other ${rest.length} (${list(rest)}): ${runs}` : '')
+  );
+}
 
 /**
  * What a dry run says of one object the run would delete, given what the cluster holds of it:
@@ -207,16 +202,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
             await sweep();
             return left.length === 0;
           });
-          if (!gone) {
-            throw new Error(
-              `${left.length} Kelos objects still have finalizers after ${flags.timeout} (${left
-                .slice(0, 5)
-                .map(describeObject)
-                .join(
-                  ', ',
-                )}${left.length > 5 ? ', …' : ''}); the operator releases them, so check that it runs (kubectl -n ${settings.namespace} get pods), then run kelos uninstall again`,
-            );
-          }
+          if (!gone) throw new Error(await stuckMessage(cluster, left, flags.timeout, settings.namespace));
         }
         let deleted = 0;
         for (const o of [...install, ...crds]) {

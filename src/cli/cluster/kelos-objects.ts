@@ -1,0 +1,184 @@
+/**
+ * The Kelos objects in a cluster, and which of them an installed operator cannot release: a
+ * Kelos object carrying the operator's `kelos.dev/` finalizer in a namespace the operator does
+ * not watch keeps it until that namespace is watched again or someone removes it by hand, so
+ * deleting it waits forever. `kelos install` warns of them when it narrows the watched
+ * namespaces; `kelos delete` and `kelos uninstall` say so instead of asking whether the
+ * operator runs.
+ *
+ * @packageDocumentation
+ */
+import { GROUP, KINDS } from '../../api/index.ts';
+import { parseNamespaceList } from '../../install/watch-namespaces.ts';
+import { ApiError, type ApiObject } from '../../kube/client.ts';
+import { pollUntil } from '../commands/install.ts';
+import { DEPLOYMENT, INSTALL_DEFAULTS } from './bundle.ts';
+import type { Cluster } from './connection.ts';
+import { INSTALL_SELECTOR } from './install-objects.ts';
+import { typeOf } from './kinds.ts';
+
+/**
+ * Listing order: spawners first, so none makes a Task while Tasks go; Tasks next, as their
+ * finalization writes TaskRecords; then the rest.
+ */
+const ORDER = ['TaskSpawner', 'Task'];
+const ORDERED_KINDS = [...KINDS].sort(
+  (a, b) => (ORDER.indexOf(a.kind) + 1 || 99) - (ORDER.indexOf(b.kind) + 1 || 99),
+);
+
+/** How long a list may answer 429 before it fails. */
+const BUSY_SECONDS = 30;
+
+/**
+ * Every Kelos object in the cluster, each with its kind, TaskSpawners then Tasks then the
+ * rest; an unserved kind has none. Just after the CRDs are created the API server answers 429
+ * ("storage is (re)initializing") until its cache of the kind is ready, so a list is retried
+ * for a while instead of failing.
+ */
+export async function kelosObjects(cluster: Cluster): Promise<ApiObject[]> {
+  const out: ApiObject[] = [];
+  for (const def of ORDERED_KINDS) {
+    let items: ApiObject[] = [];
+    let busy: ApiError | undefined;
+    await pollUntil(BUSY_SECONDS, async () => {
+      try {
+        items = (await cluster.client.list<ApiObject>(typeOf(def))).items;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 429) {
+          busy = err;
+          return false;
+        }
+        if (!(err instanceof ApiError && err.status === 404)) throw err;
+      }
+      busy = undefined;
+      return true;
+    });
+    if (busy) throw busy;
+    out.push(...items.map((o) => ({ ...o, kind: def.kind })));
+  }
+  return out;
+}
+
+/** The `kelos.dev/` finalizers `obj` carries: those only the Kelos operator removes. */
+export const kelosFinalizers = (obj: ApiObject): string[] =>
+  (obj.metadata.finalizers ?? []).filter((f) => f.startsWith(`${GROUP}/`));
+
+type OperatorDeployment = ApiObject & {
+  spec?: { template?: { spec?: { containers?: Array<{ name?: string; args?: string[] }> } } };
+};
+
+/**
+ * The namespaces the operator of `deployment` watches, from its container's `--namespace`
+ * flags (`--namespace=a,b`, as the install writes it, or `--namespace a`, repeated or not);
+ * undefined when it has none, and so watches every namespace.
+ */
+export function watchedNamespacesOf(deployment: OperatorDeployment): string[] | undefined {
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
+  const args = (containers.find((c) => c.name === 'operator') ?? containers[0])?.args ?? [];
+  const values: string[] = [];
+  args.forEach((arg, i) => {
+    if (arg.startsWith('--namespace=')) values.push(arg.slice('--namespace='.length));
+    else if (arg === '--namespace' && args[i + 1] !== undefined) values.push(args[i + 1]!);
+  });
+  if (values.length === 0) return undefined;
+  const parsed = parseNamespaceList(values);
+  return 'namespaces' in parsed ? parsed.namespaces : undefined;
+}
+
+/** The installed operator: where its Deployment is and the namespaces it watches (undefined: all). */
+export interface InstalledOperator {
+  readonly namespace: string;
+  readonly watched: readonly string[] | undefined;
+}
+
+/**
+ * The installed operator's Deployment, read in `namespace` when given (uninstall knows it),
+ * else found by the install's labels in any namespace (a cluster holds one install), else
+ * read at the default place. Undefined when there is none, or the user may not read it: what
+ * it watches is then unknown, and nothing is said of it.
+ */
+export async function installedOperator(
+  cluster: Cluster,
+  namespace?: string,
+): Promise<InstalledOperator | undefined> {
+  const of = (d: OperatorDeployment): InstalledOperator => ({
+    namespace: d.metadata.namespace ?? namespace ?? INSTALL_DEFAULTS.namespace,
+    watched: watchedNamespacesOf(d),
+  });
+  const read = async () =>
+    cluster.client.get<OperatorDeployment>(
+      DEPLOYMENT,
+      namespace ?? INSTALL_DEFAULTS.namespace,
+      INSTALL_DEFAULTS.deployment,
+    );
+  try {
+    if (namespace === undefined) {
+      const found = await cluster.client
+        .list<OperatorDeployment>(DEPLOYMENT, { labelSelector: INSTALL_SELECTOR })
+        .catch((err: unknown) => {
+          if (err instanceof ApiError && err.status === 403) return undefined;
+          throw err;
+        });
+      const d = found?.items.find((o) => o.metadata.name === INSTALL_DEFAULTS.deployment);
+      if (d) return of(d);
+      if (found) return undefined;
+    }
+    const d = await read();
+    return d ? of(d) : undefined;
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;
+    throw err;
+  }
+}
+
+/** The objects in one namespace the operator does not watch that carry its finalizer. */
+export interface Stranded {
+  readonly namespace: string;
+  readonly objects: readonly ApiObject[];
+}
+
+/**
+ * The objects of `objects` that carry a `kelos.dev/` finalizer in a namespace outside
+ * `watched`, by namespace (sorted); none when `watched` is undefined (every namespace).
+ */
+export function strandedObjects(
+  objects: readonly ApiObject[],
+  watched: readonly string[] | undefined,
+): Stranded[] {
+  if (watched === undefined) return [];
+  const by = new Map<string, ApiObject[]>();
+  for (const o of objects) {
+    const ns = o.metadata.namespace;
+    if (!ns || watched.includes(ns) || kelosFinalizers(o).length === 0) continue;
+    by.set(ns, [...(by.get(ns) ?? []), o]);
+  }
+  return [...by.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([namespace, objs]) => ({ namespace, objects: objs }));
+}
+
+/** `40 Tasks, 1 Workspace`: how many objects of each kind, in the order first seen. */
+export const countByKind = (objects: readonly ApiObject[]): string => {
+  const counts = new Map<string, number>();
+  for (const o of objects) counts.set(o.kind ?? 'object', (counts.get(o.kind ?? 'object') ?? 0) + 1);
+  return [...counts.entries()].map(([kind, n]) => `${n} ${kind}${n === 1 ? '' : 's'}`).join(', ');
+};
+
+/**
+ * What keeps the finalizers of `stranded` and the two ways out: watch their namespaces again
+ * (the install command that does, with `watched` kept), or remove the finalizer by hand (the
+ * command for one object, and what that skips).
+ */
+export function strandedWayOut(stranded: readonly Stranded[], watched: readonly string[]): string {
+  const first = stranded[0]?.objects[0];
+  const again = [...watched, ...stranded.map((s) => s.namespace)].join(',');
+  const patch = first
+    ? `kubectl patch ${(first.kind ?? 'task').toLowerCase()} ${first.metadata.name} -n ${first.metadata.namespace} --type=merge -p '{"metadata":{"finalizers":null}}'`
+    : '';
+  return (
+    `the finalizer stays until ${stranded.length === 1 ? 'the namespace is' : 'their namespaces are'} watched again ` +
+    `(kelos install --watch-namespace ${again}, with the install's other flags) or is removed by hand ` +
+    `(${patch}${stranded.length > 1 || (stranded[0]?.objects.length ?? 0) > 1 ? ', for each' : ''}), ` +
+    "which skips the operator's clean-up of a Task (its Job deleted, its cost recorded in a TaskRecord)"
+  );
+}
