@@ -31,11 +31,15 @@ const MIRRORED = [
   ['url', 'URL'],
 ] as const;
 
+/** JSON text of an integer the receiver kept exact as a bigint (`parseDelivery`): its digits. */
+const exactJson = (_key: string, v: unknown): unknown =>
+  typeof v === 'bigint' ? (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(String(v)) : v;
+
 /** A field's value as Go's `fmt.Sprint` prints the decoded JSON. */
 const sprint = (v: unknown): string => {
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v, exactJson);
 };
 
 /**

@@ -51,6 +51,7 @@ import {
   MAX_UNSIGNED_BODY_BYTES,
   mediaType,
   nestsDeeperThan,
+  parseDelivery,
   type Refusal,
   readBody,
 } from './body.ts';
@@ -483,7 +484,7 @@ export class WebhookReceiver {
     if (text === undefined) return { status: 400, body: 'form-encoded body has no payload field' };
     let payload: unknown;
     try {
-      payload = JSON.parse(text);
+      payload = parseDelivery(text);
     } catch {
       return { status: 400, body: form ? 'payload field is not valid JSON' : 'body is not valid JSON' };
     }
