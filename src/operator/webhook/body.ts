@@ -1,7 +1,8 @@
 /**
  * Reading a delivery's body under a size limit: a declared `Content-Length` over the limit is
  * refused before a byte is read, and a chunked body is cut off the moment it passes the limit
- * (never buffered whole). The content type must be JSON, except that GitHub may send its
+ * (never buffered whole); what is left of a refused body is read and thrown away
+ * ({@link discardBody}), so the sender reads the refusal. The content type must be JSON, except that GitHub may send its
  * form-encoded deliveries (the content type its webhook form selects by default: the JSON in
  * the `payload` field), signed over the raw form body.
  *
@@ -49,20 +50,12 @@ export function contentTypeProblem(header: string | undefined, form = false): Re
   };
 }
 
-/**
- * Bytes of a refused body read and thrown away before the connection is cut: the sender gets
- * to read the 413 (a socket closed with unread data answers with a reset, which loses it).
- */
-export const DISCARD_BYTES = 1024 * 1024;
-
 /** Reads the body, or says why not (413 too large, 400 aborted). */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | Refusal> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    // Node's server reads and drops the unread body once the answer is sent; the request
-    // timeout bounds how long a sender may keep sending it.
+  // Refused before a byte is read; what the sender still sends is discardBody's.
+  if (declared !== undefined && Number(declared) > maxBytes)
     return Promise.resolve({ status: 413, message: `body larger than ${maxBytes} bytes` });
-  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -70,17 +63,15 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     const finish = (v: Buffer | Refusal) => {
       if (done) return;
       done = true;
-      // A refused body is drained (up to DISCARD_BYTES), an accepted one is complete.
       resolve(v);
     };
     const onData = (c: Buffer) => {
       size += c.length;
-      if (done) {
-        if (size > maxBytes + DISCARD_BYTES) req.destroy();
-        return;
-      }
       if (size > maxBytes) {
         chunks.length = 0;
+        // Left unread from here on, for discardBody once the refusal is written.
+        req.off('data', onData);
+        req.pause();
         finish({ status: 413, message: `body larger than ${maxBytes} bytes` });
         return;
       }
@@ -90,6 +81,42 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.once('end', () => finish(Buffer.concat(chunks, size)));
     req.once('error', () => finish({ status: 400, message: 'request body aborted' }));
     req.once('close', () => finish({ status: 400, message: 'request body aborted' }));
+  });
+}
+
+/** Longest a refused body is read and thrown away after its answer was written. */
+export const DISCARD_MS = 5_000;
+
+/**
+ * Reads and throws away the rest of a refused request's body, after its answer was written
+ * and before the connection is closed. A sender that does not wait for `100 Continue` (Node's
+ * fetch, curl without `Expect`) is still writing when the 413 is sent; closing a socket with
+ * bytes unread makes the kernel answer them with a reset, and the sender sees the reset
+ * (EPIPE, curl's `000`) rather than the 413. Bounded, so a sender cannot hold the connection:
+ * at most `maxBytes`, for at most `maxMs`; past either the connection is closed all the same.
+ * Resolves when the body ended, the connection closed, or a bound was reached.
+ */
+export function discardBody(req: IncomingMessage, maxBytes: number, maxMs = DISCARD_MS): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let size = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', stop);
+      req.off('close', stop);
+      req.pause();
+      resolve();
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) stop();
+    };
+    const timer = setTimeout(stop, maxMs);
+    req.on('data', onData);
+    req.once('end', stop);
+    req.once('close', stop);
+    req.resume();
   });
 }
 

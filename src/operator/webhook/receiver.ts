@@ -45,6 +45,7 @@ import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.t
 import {
   contentTypeProblem,
   DEFAULT_MAX_BODY_BYTES,
+  discardBody,
   FORM_CONTENT_TYPE,
   jsonText,
   MAX_PAYLOAD_DEPTH,
@@ -342,7 +343,16 @@ export class WebhookReceiver {
         ...(status >= 400 && !seen.bodyRead ? { connection: 'close' } : {}),
         ...headers,
       });
-      res.end(text);
+      if (seen.bodyRead || req.complete) {
+        res.end(text);
+        return;
+      }
+      // The sender may still be writing the body (no `Expect: 100-continue`): the answer goes
+      // out now, the connection closes once the rest is thrown away (discardBody says why).
+      res.write(text);
+      void discardBody(req, 2 * (this.#o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)).then(() => {
+        if (!res.destroyed) res.end();
+      });
     };
     this.#process(req, seen).then(
       (r) => reply(r.status, r.body, r.headers),
