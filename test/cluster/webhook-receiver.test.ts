@@ -129,6 +129,7 @@ describe('webhook receiver end to end', () => {
     expect(tasks).toHaveLength(1);
     expect(tasks[0]!.spec.prompt).toBe('Comment on #7: /kelos pick-up');
     expect(tasks[0]!.metadata.annotations?.['kelos.dev/source-number']).toBe('7');
+    expect(tasks[0]!.metadata.annotations?.['kelos.dev/source-item']).toBe('acme/widgets#7');
     expect(await ownedBy(c, ns, 'gh-other')).toHaveLength(0);
 
     // The same delivery again (GitHub's "Redeliver"): 200, nothing created.

@@ -15,6 +15,7 @@ import type { Static } from '@sinclair/typebox';
 import { JSONPath } from 'jsonpath-plus';
 import type { GenericWebhookFilterSchema, GenericWebhookSchema } from '../../api/index.ts';
 import type { GoValue } from '../../template/go-template.ts';
+import { sourceItem } from '../spawner/annotations.ts';
 import type { Delivery, MatchResult } from './delivery.ts';
 import { re2Test } from './patterns.ts';
 
@@ -112,7 +113,7 @@ export const matchGeneric = (spec: GenericWebhook, delivery: Delivery): MatchRes
         reason: `fieldMapping.id (${spec.fieldMapping.id}) selects nothing in the delivery; no Task was created`,
         invalid: true,
       };
-    return { matched: true, id: genericTaskId(id), vars, annotations: {} };
+    return { matched: true, id: genericTaskId(id), vars, annotations: sourceItem(id) };
   } catch (e) {
     return { matched: false, reason: `invalid filter or mapping: ${(e as Error).message}`, invalid: true };
   }

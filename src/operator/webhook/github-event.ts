@@ -9,7 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import type { GitHubWebhookFilterSchema, GitHubWebhookSchema, TaskSpawner } from '../../api/index.ts';
 import type { GoValue } from '../../template/go-template.ts';
 import { GITHUB_EVENT_PAYLOADS } from '../../template/variables.ts';
-import { ReportingAnnotations, SourceAnnotations } from '../spawner/annotations.ts';
+import { ReportingAnnotations, SourceAnnotations, sourceItem } from '../spawner/annotations.ts';
 import { hasAllLabels, hasAnyLabel, loginIn } from '../spawner/github-repo.ts';
 import { matchesFilePatterns } from '../spawner/sources/github-pull-requests.ts';
 import { type Delivery, hashedId, type MatchResult, obj, str } from './delivery.ts';
@@ -310,6 +310,8 @@ const annotationsOf = (spawner: TaskSpawner, facts: GitHubFacts): Record<string,
   if (facts.number === undefined || !facts.sourceKind) return out;
   out[SourceAnnotations.Kind] = facts.sourceKind;
   out[SourceAnnotations.Number] = String(facts.number);
+  if (facts.owner && facts.repo)
+    Object.assign(out, sourceItem(`${facts.owner}/${facts.repo}#${facts.number}`));
   const reporting = spawner.spec.when.githubWebhook?.reporting;
   if (reporting?.comments || reporting?.enabled) {
     out[ReportingAnnotations.Comments] = 'enabled';

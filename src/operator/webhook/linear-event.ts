@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import type { LinearWebhookFilterSchema, LinearWebhookSchema } from '../../api/index.ts';
 import type { GoValue } from '../../template/go-template.ts';
+import { sourceItem } from '../spawner/annotations.ts';
 import { hasAllLabels, hasAnyLabel } from '../spawner/github-repo.ts';
 import { type Delivery, hashedId, inFold, type MatchResult, obj, str } from './delivery.ts';
 
@@ -30,6 +31,8 @@ export interface LinearFacts {
   readonly labelsKnown: boolean;
   /** Comment events: the issue commented on. */
   readonly issueId?: string;
+  /** The issue's key (`ENG-123`): the Issue's, or a Comment's issue's; '' for other types. */
+  readonly identifier: string;
 }
 
 const labelNames = (v: unknown): string[] => (Array.isArray(v) ? v.map((l) => str(obj(l).name)) : []);
@@ -61,6 +64,7 @@ export const linearFacts = (delivery: Delivery): LinearFacts => {
     labels,
     labelsKnown: inPayload || fetched !== undefined,
     ...(isComment ? { issueId: str(data.issueId) || str(issue.id) } : {}),
+    identifier: isComment ? str(issue.identifier) : str(data.identifier),
   };
 };
 
@@ -164,6 +168,7 @@ export const matchLinear = (spec: LinearWebhook, delivery: Delivery): MatchResul
     matched: true,
     id: hashedId(facts.type, delivery.contentDigest ?? delivery.deliveryId),
     vars,
-    annotations: {},
+    // The Task's name is a hash: the issue's key (`ENG-123`) is what leads back to it.
+    annotations: sourceItem(facts.identifier),
   };
 };

@@ -42,6 +42,7 @@ import type { Informer } from '../../kube/informer.ts';
 import type { Logger, LogLevel } from '../../kube/log.ts';
 import { LogSampler } from '../../kube/log-sampler.ts';
 import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
+import { SourceAnnotations } from '../spawner/annotations.ts';
 import {
   contentTypeProblem,
   DEFAULT_MAX_BODY_BYTES,
@@ -71,7 +72,7 @@ import {
 } from './match.ts';
 import { type ClusterSecrets, SecretCache } from './secrets.ts';
 import { checkLinearTimestamp, SignatureHeaders } from './signature.ts';
-import { SpawnerNotices } from './spawner-notices.ts';
+import { type CreatedFor, SpawnerNotices } from './spawner-notices.ts';
 import { ledgerSeed } from './task-delivery.ts';
 import { verifyFor } from './verify.ts';
 
@@ -723,15 +724,16 @@ export class WebhookReceiver {
       out = { outcome: 'failed', reason: (e as Error).message };
     }
     this.#outcomes.inc({ outcome: out.outcome });
-    this.#notices.note(spawner, out);
+    this.#notices.note(spawner, out, createdFor(delivery, match));
     return out;
   }
 
   async #deliverOne(spawner: TaskSpawner, delivery: Delivery): Promise<{ taskSpawner: string } & Outcome> {
     const taskSpawner = `${spawner.metadata.namespace}/${spawner.metadata.name}`;
     let out: Outcome;
+    let m: MatchResult | undefined;
     try {
-      const m = matchDelivery(spawner, delivery);
+      m = matchDelivery(spawner, delivery);
       out = m.matched
         ? await deliverTo(
             {
@@ -749,7 +751,7 @@ export class WebhookReceiver {
       out = { outcome: 'failed', reason: (e as Error).message };
     }
     this.#outcomes.inc({ outcome: out.outcome });
-    this.#notices.note(spawner, out);
+    this.#notices.note(spawner, out, createdFor(delivery, m?.matched ? m : undefined));
     return { taskSpawner, ...out };
   }
 }
@@ -760,6 +762,15 @@ const wants = (s: TaskSpawner, source: WebhookSource, event: string | undefined)
   if (source === 'github') return !!w.githubWebhook;
   if (source === 'linear') return !!w.linearWebhook;
   return w.webhook?.source === event;
+};
+
+/** What a delivery's Task is made for, for its Event: the matched source item, else the delivery id. */
+const createdFor = (
+  delivery: Delivery,
+  match: Extract<MatchResult, { matched: true }> | undefined,
+): CreatedFor => {
+  const item = match?.annotations[SourceAnnotations.Item];
+  return item ? { item } : delivery.deliveryId ? { delivery: delivery.deliveryId } : {};
 };
 
 const linearType = (payload: unknown): string => {

@@ -44,7 +44,7 @@ const WARNINGS: Partial<Record<Outcome['outcome'], string>> = {
 
 interface Created {
   spawner: TaskSpawner;
-  names: string[];
+  names: Array<{ readonly task: string; readonly made: CreatedFor | undefined }>;
   count: number;
   last: number;
   timer?: TimerHandle;
@@ -58,6 +58,21 @@ interface Pending {
   total?: number;
   timer?: ReturnType<typeof setTimeout>;
 }
+
+/**
+ * What a created Task was made for, for its `TaskCreated` Event: the source item
+ * (`kelos.dev/source-item`: `acme/widgets#12`, `ENG-123`, a generic id), else the sender's
+ * delivery id. A webhook Task's name is often a hash, so the Event is where its owner finds
+ * which item it is for.
+ */
+export interface CreatedFor {
+  readonly item?: string;
+  readonly delivery?: string;
+}
+
+/** `item ENG-123`, as the polling sources' Events say it; else the delivery. */
+const forWhat = (f: CreatedFor | undefined): string =>
+  f?.item ? `item ${f.item}` : f?.delivery ? `webhook delivery ${f.delivery}` : 'a webhook delivery';
 
 /** Events and status counts of the receiver. */
 export class SpawnerNotices {
@@ -78,10 +93,10 @@ export class SpawnerNotices {
     this.#log = log;
   }
 
-  /** Takes note of what became of a delivery for `spawner`. */
-  note(spawner: TaskSpawner, out: Outcome): void {
+  /** Takes note of what became of a delivery for `spawner`; `made` says what a created Task is for. */
+  note(spawner: TaskSpawner, out: Outcome, made?: CreatedFor): void {
     if (out.outcome === 'created') {
-      this.#noteCreated(spawner, out.task);
+      this.#noteCreated(spawner, out.task, made);
       return;
     }
     const reason = WARNINGS[out.outcome];
@@ -124,7 +139,7 @@ export class SpawnerNotices {
     this.#events.record(spawner, 'Warning', reason, note, 'Spawn');
   }
 
-  #noteCreated(spawner: TaskSpawner, task: string): void {
+  #noteCreated(spawner: TaskSpawner, task: string, made: CreatedFor | undefined): void {
     const uid = spawner.metadata.uid ?? '';
     const now = this.#clock.now();
     let c = this.#created.get(uid);
@@ -139,13 +154,13 @@ export class SpawnerNotices {
         spawner,
         'Normal',
         'TaskCreated',
-        `Created Task ${task} for a webhook delivery`,
+        `Created Task ${task} for ${forWhat(made)}`,
         'Spawn',
       );
       return;
     }
     c.count++;
-    if (c.names.length < NAMES_LISTED) c.names.push(task);
+    if (c.names.length < NAMES_LISTED) c.names.push({ task, made });
     if (!c.timer) {
       const created = c;
       c.timer = this.#clock.setTimeout(() => this.#flushCreated(created), c.last + CREATED_INTERVAL_MS - now);
@@ -157,10 +172,15 @@ export class SpawnerNotices {
     c.timer = undefined;
     if (c.count === 0) return;
     const more = c.count > c.names.length ? ` and ${c.count - c.names.length} more` : '';
+    const listed = c.names.map(({ task, made }) => {
+      const of = made?.item ?? made?.delivery;
+      return of ? `${task} (${of})` : task;
+    });
+    const only = c.names[0];
     const note =
-      c.count === 1
-        ? `Created Task ${c.names[0]} for a webhook delivery`
-        : `Created ${c.count} Tasks for webhook deliveries: ${c.names.join(', ')}${more}`;
+      c.count === 1 && only
+        ? `Created Task ${only.task} for ${forWhat(only.made)}`
+        : `Created ${c.count} Tasks for webhook deliveries: ${listed.join(', ')}${more}`;
     this.#events.record(c.spawner, 'Normal', 'TaskCreated', note, 'Spawn');
     c.last = this.#clock.now();
     c.count = 0;

@@ -266,6 +266,7 @@ describe('GitHub variables and annotations', () => {
       'kelos.dev/source-sha': 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
       'kelos.dev/source-kind': 'pull-request',
       'kelos.dev/source-number': '7',
+      'kelos.dev/source-item': 'acme/widgets#7',
       'kelos.dev/github-reporting': 'enabled',
       'kelos.dev/github-comment-mode': 'Sticky',
       'kelos.dev/github-checks': 'enabled',

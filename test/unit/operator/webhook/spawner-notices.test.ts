@@ -45,4 +45,24 @@ describe('the receiver’s TaskCreated Events', () => {
     notices.stop();
     expect((await notes()).slice(3)).toEqual(['TaskCreated: Created Task t-13 for a webhook delivery']);
   });
+
+  it('names in a grouped Event the item (or delivery) each Task is for', async () => {
+    const kube = new FakeKube();
+    const clock = new FakeClock(1_000_000);
+    const events = new EventRecorder(kube, clock, silentLogger, 'me', 'kelos.dev/operator');
+    const notices = new SpawnerNotices(kube, events, clock, silentLogger);
+    notices.note(spawner, { outcome: 'created', task: 't-0' }, { item: 'ENG-1' });
+    notices.note(spawner, { outcome: 'created', task: 't-1' }, { item: 'ENG-2' });
+    notices.note(spawner, { outcome: 'created', task: 't-2' }, { delivery: 'd-3' });
+    notices.note(spawner, { outcome: 'created', task: 't-3' });
+    notices.stop();
+    await events.flush();
+    const list = await kube.list<{ metadata: object; note?: string }>(CoreResources.Event, {
+      namespace: 'ns',
+    });
+    expect(list.items.map((e) => e.note)).toEqual([
+      'Created Task t-0 for item ENG-1',
+      'Created 3 Tasks for webhook deliveries: t-1 (ENG-2), t-2 (d-3), t-3',
+    ]);
+  });
 });
