@@ -15,6 +15,24 @@ export const repoHost = (url: string): string | undefined => {
   return m ? m[1]!.toLowerCase() : undefined;
 };
 
+/**
+ * Host of a clone URL as its web server is reached, lowercased: an `https://` or `http://`
+ * URL's host with its port when the port is not the scheme's default
+ * (`ghe.example.com:8443`), else the host alone, as {@link repoHost}: the port of an ssh or
+ * git URL is that protocol's, not the web server's, so it says nothing about where the API is.
+ */
+export const repoWebHost = (url: string): string | undefined => {
+  if (/^https?:\/\//i.test(url)) {
+    try {
+      // URL drops a port that is the scheme's default and brackets an IPv6 address.
+      return new URL(url).host.toLowerCase() || undefined;
+    } catch {
+      return repoHost(url);
+    }
+  }
+  return repoHost(url);
+};
+
 /** The repository's path on its host (`org/repo`, `group/sub/repo`), without a `.git` suffix. */
 const repoPath = (url: string): string | undefined => {
   const path = /^[^@/]+@[^:/]+:(.+)$/.exec(url)?.[1] ?? /^[a-z+]+:\/\/[^/]+\/(.+)$/i.exec(url)?.[1];

@@ -9,7 +9,8 @@
  */
 import { createPrivateKey, sign } from 'node:crypto';
 import type { TaskSpawner } from '../api/object.ts';
-import { ownerRepo, repoHost } from '../api/repo-url.ts';
+import { ownerRepo, repoHost, repoWebHost } from '../api/repo-url.ts';
+import { apiBaseUrlFor } from './spawner/github-client.ts';
 import { resolveRepo } from './spawner/github-repo.ts';
 
 /** Secret keys that make a Workspace Secret a GitHub App Secret (all three must be present). */
@@ -63,11 +64,11 @@ export function appCredentialsOf(
 
 /**
  * The REST API base URL for a clone URL: `https://api.github.com` for github.com, else the
- * GitHub Enterprise Server convention `https://<host>/api/v3`.
+ * GitHub Enterprise Server convention `https://<host>[:<port>]/api/v3`, on the port of an
+ * `https://` clone URL (an ssh URL's port is SSH's).
  */
 export function githubApiBaseUrl(repo: string): string {
-  const host = repoHost(repo);
-  return !host || host === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`;
+  return apiBaseUrlFor(repoWebHost(repo) ?? 'github.com');
 }
 
 /**
@@ -75,7 +76,9 @@ export function githubApiBaseUrl(repo: string): string {
  * those of its remotes and the `sources` (the repositories its TaskSpawner's source polls or
  * takes deliveries from, `owner/repo` or clone URLs, see {@link spawnerSourceRepositories}) on
  * the same host under the same owner (an installation belongs to one account, so a repository
- * elsewhere cannot be in it, and naming it would make GitHub refuse the whole request).
+ * elsewhere cannot be in it, and naming it would make GitHub refuse the whole request). Hosts
+ * compare by name, without a port: an ssh remote (`git@ghe:o/r`, `ssh://git@ghe:2222/o/r`)
+ * of an `https://ghe:8443/…` Workspace is the same server.
  * Undefined when `repo` names no `owner/repository`.
  */
 export function tokenRepositories(

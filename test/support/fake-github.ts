@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One request the fake served. */
@@ -94,18 +95,25 @@ export class FakeGitHub {
     this.repo = repo;
   }
 
-  /** Starts a fake serving `owner/repo`; `prefix` (e.g. `/api/v3`) mimics GitHub Enterprise. */
-  static async start(opts: { owner?: string; repo?: string; prefix?: string } = {}): Promise<FakeGitHub> {
+  /**
+   * Starts a fake serving `owner/repo`; `prefix` (e.g. `/api/v3`) mimics GitHub Enterprise,
+   * and `tls` (a PEM certificate and key) serves it over HTTPS.
+   */
+  static async start(
+    opts: { owner?: string; repo?: string; prefix?: string; tls?: { cert: string; key: string } } = {},
+  ): Promise<FakeGitHub> {
     const f = new FakeGitHub(opts.owner ?? 'acme', opts.repo ?? 'widgets');
     f.prefix = opts.prefix ?? '';
-    f.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       f.handle(req, res).catch((e: Error) => {
         res.statusCode = 500;
         res.end(JSON.stringify({ message: e.message }));
       });
-    });
+    };
+    f.server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler);
     await new Promise<void>((r) => f.server.listen(0, '127.0.0.1', r));
-    f.baseUrl = `http://127.0.0.1:${(f.server.address() as AddressInfo).port}${f.prefix}`;
+    const scheme = opts.tls ? 'https' : 'http';
+    f.baseUrl = `${scheme}://127.0.0.1:${(f.server.address() as AddressInfo).port}${f.prefix}`;
     return f;
   }
 

@@ -141,7 +141,10 @@ interface CacheEntry {
   used: number;
 }
 
-/** The API base URL for a repository host: api.github.com for github.com, else GitHub Enterprise's `/api/v3`. */
+/**
+ * The API base URL for a repository host (`host` or `host:port`): api.github.com for
+ * github.com, else GitHub Enterprise's `/api/v3` on that host and port.
+ */
 export const apiBaseUrlFor = (host: string): string =>
   host.toLowerCase() === 'github.com' ? 'https://api.github.com' : `https://${host}/api/v3`;
 

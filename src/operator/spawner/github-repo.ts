@@ -5,13 +5,14 @@
  *
  * @packageDocumentation
  */
-import { ownerRepo, repoHost } from '../../api/repo-url.ts';
+import { ownerRepo, repoHost, repoWebHost } from '../../api/repo-url.ts';
 import { SourceAnnotations } from './annotations.ts';
 import type { CommandSource } from './comment-policy.ts';
 import { apiBaseUrlFor, GitHubApiError, type GitHubClient } from './github-client.ts';
 
 /** The repository a GitHub source polls. */
 export interface GitHubRepo {
+  /** Host name, without a port: what "the same server" compares (an ssh remote's port is SSH's). */
   readonly host: string;
   readonly owner: string;
   readonly repo: string;
@@ -31,17 +32,19 @@ export const resolveRepo = (
 ): GitHubRepo | { error: string } => {
   const raw = sourceRepo?.trim() || workspaceRepoUrl?.trim() || '';
   const isSlug = /^[^/:@\s]+\/[^/:@\s]+$/.test(raw);
-  const host = isSlug
-    ? ((workspaceRepoUrl ? repoHost(workspaceRepoUrl) : undefined) ?? 'github.com')
-    : repoHost(raw);
+  // A bare owner/repo is on the Workspace's host (github.com when it names none).
+  const hostUrl = isSlug ? workspaceRepoUrl?.trim() : raw;
+  const host = (hostUrl && repoHost(hostUrl)) || (isSlug ? 'github.com' : undefined);
   const slug = isSlug ? raw.replace(/\.git$/, '') : ownerRepo(raw);
   if (!host || !slug) {
     return {
       error: `cannot tell the GitHub repository from ${JSON.stringify(raw)}; expected owner/repo or a clone URL`,
     };
   }
+  // The API is on the web server's port (GitHub Enterprise on 8443), so its URL keeps it.
+  const web = (hostUrl && repoWebHost(hostUrl)) || host;
   const [owner, repo] = slug.split('/') as [string, string];
-  return { host, owner, repo, apiBaseUrl: (apiUrlOverride ?? apiBaseUrlFor(host)).replace(/\/+$/, '') };
+  return { host, owner, repo, apiBaseUrl: (apiUrlOverride ?? apiBaseUrlFor(web)).replace(/\/+$/, '') };
 };
 
 /** A GitHub user as the API returns it. */

@@ -65,6 +65,10 @@ describe('githubApiBaseUrl', () => {
     ['git@github.com:o/r.git', 'https://api.github.com'],
     ['https://ghe.example.com/o/r', 'https://ghe.example.com/api/v3'],
     ['git@ghe.example.com:o/r.git', 'https://ghe.example.com/api/v3'],
+    // The web server's port is the API's; a default one is left out, an ssh URL's is SSH's.
+    ['https://ghe.example.com:8443/o/r.git', 'https://ghe.example.com:8443/api/v3'],
+    ['https://ghe.example.com:443/o/r.git', 'https://ghe.example.com/api/v3'],
+    ['ssh://git@ghe.example.com:2222/o/r.git', 'https://ghe.example.com/api/v3'],
   ])('%s → %s', (repo, url) => expect(githubApiBaseUrl(repo)).toBe(url));
 });
 
@@ -82,6 +86,10 @@ describe('tokenRepositories', () => {
 
   it('reads a GitHub Enterprise repository alike, and names none for a URL without owner/repository', () => {
     expect(tokenRepositories('ssh://git@ghe.example.com:22/team/svc', [])).toEqual(['svc']);
+    // One server whatever the port: its https URL on 8443 and its ssh remote.
+    expect(
+      tokenRepositories('https://ghe.example.com:8443/team/svc', ['ssh://git@ghe.example.com:2222/team/lib']),
+    ).toEqual(['svc', 'lib']);
     expect(tokenRepositories('https://github.com/acme', [])).toBeUndefined();
   });
 

@@ -4,7 +4,7 @@
  * loopback stands for the internal host a tenant aims at: it must see no connection at all.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newTask, startTaskOperator, type TaskOperator } from '../../support/task-operator.ts';
 
@@ -26,8 +26,9 @@ describe('GitHub App token request of a tenant Workspace', () => {
       connections++;
       socket.destroy();
     });
-    // The App API URL drops the repo's port (https://<host>/api/v3), so listen where it points.
-    await new Promise<void>((r) => target?.listen(443, '127.0.0.1', r));
+    // The App API URL is on the repo's port (https://<host>:<port>/api/v3).
+    await new Promise<void>((r) => target?.listen(0, '127.0.0.1', r));
+    const port = (target.address() as AddressInfo).port;
 
     op = await startTaskOperator();
     await op.create('Secret', {
@@ -40,7 +41,7 @@ describe('GitHub App token request of a tenant Workspace', () => {
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'Workspace',
       metadata: { name: 'ws' },
-      spec: { repo: 'https://127.0.0.1/org/repo.git', secretRef: { name: 'app' } },
+      spec: { repo: `https://127.0.0.1:${port}/org/repo.git`, secretRef: { name: 'app' } },
     });
     await op.create('Task', newTask('t', { workspaceRef: { name: 'ws' } } as never));
     // The token request either happens during the reconcile or never.
