@@ -24,6 +24,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
+import { KELOS_CONFIG_NAME } from '../api/group.ts';
 
 /** Why the guard refused a request; `url` is the URL it refused (after redirects). */
 export class OutboundRefusedError extends Error {
@@ -76,7 +77,65 @@ export interface OutboundOptions {
    * whatever they resolve to; hosts and redirects elsewhere are still checked.
    */
   readonly trustedOrigins?: readonly string[];
+  /**
+   * The settings that allow what the guard refuses, named in its refusals so an on-call
+   * engineer reads the fix beside the refusal: the list of hosts and the switch for private
+   * addresses (the KelosConfig's, for a policy's guard). Unset: a refusal names none.
+   */
+  readonly settings?: OutboundSettings;
 }
+
+/** Where the admin allows hosts and private addresses, as a refusal names them. */
+export interface OutboundSettings {
+  /** The setting listing allowed hosts, e.g. `KelosConfig kelos spec.outbound.allowedHosts`. */
+  readonly allowedHosts: string;
+  /** The switch for private addresses, e.g. `KelosConfig kelos spec.outbound.allowPrivateNetworks`. */
+  readonly allowPrivate: string;
+}
+
+/** The KelosConfig fields of {@link OutboundPolicy}, as refusals under a policy name them. */
+export const KELOS_CONFIG_OUTBOUND_SETTINGS: OutboundSettings = {
+  allowedHosts: `KelosConfig ${KELOS_CONFIG_NAME} spec.outbound.allowedHosts`,
+  allowPrivate: `KelosConfig ${KELOS_CONFIG_NAME} spec.outbound.allowPrivateNetworks`,
+};
+
+/** Hosts of an allow list a refusal quotes; a longer list is cut, saying how many are left out. */
+const QUOTED_HOSTS = 5;
+
+/**
+ * Why a host not on the allow list is refused, and, with `settings`, how to allow it: the
+ * list to add it to (with what it holds now) and, unless private addresses are allowed
+ * already, the switch it also needs when it is private. A host name is not resolved for the
+ * message, so whether it is private is said as a condition.
+ */
+export const hostNotAllowed = (
+  host: string,
+  allowed: readonly string[],
+  allowPrivate: boolean,
+  settings: OutboundSettings | undefined,
+): string => {
+  const refused = `host ${host} is not in the allowed hosts`;
+  if (!settings) return refused;
+  const shown = allowed.slice(0, QUOTED_HOSTS).join(', ');
+  const more = allowed.length > QUOTED_HOSTS ? ` and ${allowed.length - QUOTED_HOSTS} more` : '';
+  const now = allowed.length ? `now ${shown}${more}` : 'now empty';
+  const privately = allowPrivate
+    ? ''
+    : isIP(host)
+      ? isNonPublicAddress(host)
+        ? `, and set ${settings.allowPrivate}: true, since ${host} is a private address`
+        : ''
+      : `, and set ${settings.allowPrivate}: true if it resolves to a private address`;
+  return `${refused}; to allow it, add it to ${settings.allowedHosts} (${now})${privately}`;
+};
+
+/** Why an allowed host at a private address is refused, and, with `settings`, the switch that allows it. */
+export const privateAddressRefused = (
+  host: string,
+  address: string,
+  settings: OutboundSettings | undefined,
+): string =>
+  `${host} resolves to non-public address ${address}${settings ? `; to allow it, set ${settings.allowPrivate}: true` : ''}`;
 
 /** Per-call options on top of `RequestInit`. */
 export interface OutboundInit extends RequestInit {
@@ -228,11 +287,14 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
     if (url.username || url.password) throw new OutboundRefusedError(where, 'credentials in the URL');
     const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
     if (options.allowedHosts && !hostAllowed(host, options.allowedHosts)) {
-      throw new OutboundRefusedError(where, `host ${host} is not in the allowed hosts`);
+      throw new OutboundRefusedError(
+        where,
+        hostNotAllowed(host, options.allowedHosts, options.allowPrivate ?? false, options.settings),
+      );
     }
     if (isIP(host)) {
       if (!options.allowPrivate && isNonPublicAddress(host)) {
-        throw new OutboundRefusedError(where, `${host} resolves to non-public address ${host}`);
+        throw new OutboundRefusedError(where, privateAddressRefused(host, host, options.settings));
       }
       return false;
     }
@@ -245,7 +307,7 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
     }
     if (addresses.length === 0) throw new OutboundRefusedError(where, `${host} has no address`);
     const bad = options.allowPrivate ? undefined : addresses.find(isNonPublicAddress);
-    if (bad) throw new OutboundRefusedError(where, `${host} resolves to non-public address ${bad}`);
+    if (bad) throw new OutboundRefusedError(where, privateAddressRefused(host, bad, options.settings));
     pin(host, addresses);
     return true;
   };
@@ -317,6 +379,7 @@ export const outboundOptions = (
   allowPrivate: policy.allowPrivateNetworks,
   trustedOrigins: policy.trustedOrigins,
   timeoutMs: policy.timeoutMs,
+  settings: KELOS_CONFIG_OUTBOUND_SETTINGS,
   ...extra,
 });
 
@@ -355,6 +418,8 @@ export function spawnerFetches(
     allowedHosts: [new URL(githubApiUrl).hostname.toLowerCase()],
     allowPrivate: true,
     allowInsecure: true,
+    // Only the flag's host is reached this way; the KelosConfig's list does not apply to it.
+    settings: undefined,
   });
   return { fetch, trustedFetch };
 }

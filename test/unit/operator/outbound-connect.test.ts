@@ -66,10 +66,14 @@ describe('the spawner fetch under a changing KelosConfig', () => {
       expect(await outcome()).toBe('ENG-1');
 
       config = kelosConfig({ allowedHosts: ['127.0.0.1'], allowPrivateNetworks: false });
-      expect(await outcome()).toMatch(/^error: .*127\.0\.0\.1 resolves to non-public address 127\.0\.0\.1$/);
+      expect(await outcome()).toMatch(
+        /^error: .*127\.0\.0\.1 resolves to non-public address 127\.0\.0\.1; to allow it, set KelosConfig kelos spec\.outbound\.allowPrivateNetworks: true$/,
+      );
 
       config = undefined; // the KelosConfig was deleted: the GitHub hosts only
-      expect(await outcome()).toMatch(/^error: .*host 127\.0\.0\.1 is not in the allowed hosts$/);
+      expect(await outcome()).toMatch(
+        /^error: .*host 127\.0\.0\.1 is not in the allowed hosts; to allow it, add it to KelosConfig kelos spec\.outbound\.allowedHosts \(now api\.github\.com, github\.com\), and set KelosConfig kelos spec\.outbound\.allowPrivateNetworks: true, since 127\.0\.0\.1 is a private address$/,
+      );
 
       config = kelosConfig({ allowedHosts: ['*.example.com', '127.0.0.1'], allowPrivateNetworks: true });
       expect(await outcome()).toBe('ENG-1');

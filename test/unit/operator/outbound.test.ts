@@ -46,6 +46,30 @@ describe('the operator outbound policy', () => {
     ).toContain('resolves to non-public address 10.0.0.7');
   });
 
+  it('a refusal names the KelosConfig fields that would allow the request, and what the list holds', async () => {
+    const policy = resolveAdminConfig(undefined).outbound;
+    expect(await refusal(guardedFetch('https://ghe.internal.example/api/v3/x', undefined, policy))).toBe(
+      'outbound request to https://ghe.internal.example/api/v3/x refused: host ghe.internal.example is not in the allowed hosts; to allow it, add it to KelosConfig kelos spec.outbound.allowedHosts (now api.github.com, github.com), and set KelosConfig kelos spec.outbound.allowPrivateNetworks: true if it resolves to a private address',
+    );
+    // A private address literal needs both; with private addresses allowed, only the list.
+    expect(await refusal(guardedFetch('https://10.1.2.3/x', undefined, policy))).toContain(
+      'add it to KelosConfig kelos spec.outbound.allowedHosts (now api.github.com, github.com), and set KelosConfig kelos spec.outbound.allowPrivateNetworks: true, since 10.1.2.3 is a private address',
+    );
+    const many = { ...policy, allowPrivateNetworks: true, allowedHosts: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] };
+    expect(await refusal(guardedFetch('https://ghe.internal.example/x', undefined, many))).toMatch(
+      /allowedHosts \(now a, b, c, d, e and 2 more\)$/,
+    );
+    // An allowed host at a private address: the switch that allows it.
+    const ghe = { ...policy, allowedHosts: ['ghe.internal.example'] };
+    expect(
+      await refusal(
+        guardedFetch('https://ghe.internal.example/x', undefined, ghe, { resolve: async () => ['10.0.0.7'] }),
+      ),
+    ).toMatch(
+      /ghe\.internal\.example resolves to non-public address 10\.0\.0\.7; to allow it, set KelosConfig kelos spec\.outbound\.allowPrivateNetworks: true$/,
+    );
+  });
+
   it('trusts the --github-api-url origin (http, loopback), but not where it redirects', async () => {
     const elsewhere = await serve((_req, res) => res.end('leaked'));
     const base = await serve((req, res) => {

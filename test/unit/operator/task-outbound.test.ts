@@ -47,6 +47,8 @@ describe('GitHub App token request of a tenant Workspace', () => {
     // The token request either happens during the reconcile or never.
     await op.settle();
     expect(connections).toBe(0);
-    expect(op.events('t').join('\n')).toContain('host 127.0.0.1 is not in the allowed hosts');
+    expect(op.events('t').join('\n')).toContain(
+      'host 127.0.0.1 is not in the allowed hosts; to allow it, add it to KelosConfig kelos spec.outbound.allowedHosts (now api.github.com, github.com), and set KelosConfig kelos spec.outbound.allowPrivateNetworks: true, since 127.0.0.1 is a private address',
+    );
   });
 });
