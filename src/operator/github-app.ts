@@ -10,6 +10,7 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import type { TaskSpawner } from '../api/object.ts';
 import { ownerRepo, repoHost, repoWebHost } from '../api/repo-url.ts';
+import { OutboundLookupError } from './outbound.ts';
 import { apiBaseUrlFor } from './spawner/github-client.ts';
 import { resolveRepo } from './spawner/github-repo.ts';
 
@@ -182,8 +183,14 @@ export async function mintInstallationToken(o: MintOptions): Promise<Installatio
     });
     text = await res.text();
   } catch (err) {
+    // fetch's own failure is "fetch failed" with the reason in its cause; the guard's DNS
+    // failure says what DNS answered, and its cause would only repeat it less clearly.
     const cause =
-      err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      err instanceof OutboundLookupError
+        ? err.reason
+        : err instanceof Error
+          ? ((err.cause as Error | undefined)?.message ?? err.message)
+          : String(err);
     throw new GitHubAppError(`POST ${url} failed: ${cause}`);
   }
   let body: { token?: unknown; expires_at?: unknown; message?: unknown } = {};

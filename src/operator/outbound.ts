@@ -36,6 +36,29 @@ export class OutboundRefusedError extends Error {
   }
 }
 
+/**
+ * The guard could not resolve the host it was to check: a DNS failure, not a refusal, so its
+ * message says what DNS answered (`cannot resolve api.github.com (DNS: ENOTFOUND)`), and
+ * `reason` is that part alone for callers that name the call themselves.
+ */
+export class OutboundLookupError extends Error {
+  readonly url: string;
+  readonly reason: string;
+  constructor(url: string, reason: string, cause?: unknown) {
+    super(`outbound request to ${url} failed: ${reason}`, cause === undefined ? undefined : { cause });
+    this.name = 'OutboundLookupError';
+    this.url = url;
+    this.reason = reason;
+  }
+}
+
+/** What a failed lookup of `host` says: DNS's code (`ENOTFOUND`, `EAI_AGAIN`), else its message. */
+export const lookupFailure = (host: string, e: unknown): string => {
+  const err = e as { code?: unknown; message?: unknown } | undefined;
+  const why = typeof err?.code === 'string' ? err.code : String(err?.message ?? e);
+  return `cannot resolve ${host} (DNS: ${why})`;
+};
+
 /** A response body went over the guard's size limit; `url` is the URL that sent it. */
 export class OutboundResponseTooLargeError extends Error {
   readonly url: string;
@@ -303,9 +326,10 @@ export function createOutboundFetch(options: OutboundOptions = {}): OutboundFetc
     try {
       addresses = await resolve(host);
     } catch (e) {
-      throw new OutboundRefusedError(where, `cannot resolve ${host}: ${(e as Error).message}`);
+      throw new OutboundLookupError(where, lookupFailure(host, e), e);
     }
-    if (addresses.length === 0) throw new OutboundRefusedError(where, `${host} has no address`);
+    if (addresses.length === 0)
+      throw new OutboundLookupError(where, `cannot resolve ${host} (DNS: no address)`);
     const bad = options.allowPrivate ? undefined : addresses.find(isNonPublicAddress);
     if (bad) throw new OutboundRefusedError(where, privateAddressRefused(host, bad, options.settings));
     pin(host, addresses);

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { OutboundRefusedError } from '../outbound.ts';
+import { OutboundLookupError, OutboundRefusedError } from '../outbound.ts';
 import {
   type CallCounts,
   GitHubApiError,
@@ -57,7 +57,8 @@ export const discoveryFailure = (e: unknown, calls: CallCounts): Discovery => {
     return { kind: 'rate-limited', scope: e.scope, retryAt: e.retryAt, message: e.message, calls };
   }
   if (e instanceof GitHubApiError) return { kind: 'error', message: e.message, status: e.status, calls };
-  if (e instanceof OutboundRefusedError) return { kind: 'error', message: e.message, calls };
+  if (e instanceof OutboundRefusedError || e instanceof OutboundLookupError)
+    return { kind: 'error', message: e.message, calls };
   const err = e as Error;
   const message =
     err?.name === 'TimeoutError' || err?.name === 'AbortError'

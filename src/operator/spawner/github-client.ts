@@ -17,7 +17,12 @@
  *
  * @packageDocumentation
  */
-import { type OutboundFetch, type OutboundInit, OutboundRefusedError } from '../outbound.ts';
+import {
+  type OutboundFetch,
+  type OutboundInit,
+  OutboundLookupError,
+  OutboundRefusedError,
+} from '../outbound.ts';
 
 /** Pages read per list, as upstream (10 × 100 items). */
 export const MAX_PAGES = 10;
@@ -80,6 +85,8 @@ export const fetchNamed = async (
     return await fetch(url, init);
   } catch (e) {
     if (e instanceof OutboundRefusedError) throw e;
+    if (e instanceof OutboundLookupError)
+      throw new RequestFailedError(service, init.method ?? 'GET', url, e.reason);
     const err = e as Error;
     const cause = err?.cause as { message?: string; code?: string } | undefined;
     const reason =

@@ -3,15 +3,22 @@
  * `--github-api-url`) over the one guarded fetch. The guard's own rules (schemes, ranges,
  * redirects, timeouts) are tested in test/unit/operator/spawner/outbound.test.ts.
  */
+
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveAdminConfig } from '../../../src/operator/admin-config.ts';
+import { mintInstallationToken } from '../../../src/operator/github-app.ts';
 import {
   DEFAULT_OUTBOUND_POLICY,
   guardedFetch,
+  guardedFetcher,
+  liveOutboundFetch,
+  OutboundLookupError,
   OutboundRefusedError,
 } from '../../../src/operator/outbound.ts';
+import { GitHubClient } from '../../../src/operator/spawner/github-client.ts';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -68,6 +75,45 @@ describe('the operator outbound policy', () => {
     ).toMatch(
       /ghe\.internal\.example resolves to non-public address 10\.0\.0\.7; to allow it, set KelosConfig kelos spec\.outbound\.allowPrivateNetworks: true$/,
     );
+  });
+
+  it('a name DNS cannot resolve is a failed lookup saying what DNS answered, not a refusal', async () => {
+    // `.invalid` never resolves (RFC 6761): the real resolver answers it.
+    const policy = { ...resolveAdminConfig(undefined).outbound, allowedHosts: ['ghe.invalid'] };
+    const dns = /cannot resolve ghe\.invalid \(DNS: (ENOTFOUND|EAI_AGAIN)\)$/;
+    const err = await guardedFetch('https://ghe.invalid/api/v3/x', undefined, policy).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OutboundLookupError);
+    expect((err as Error).message).toMatch(
+      /^outbound request to https:\/\/ghe\.invalid\/api\/v3\/x failed: /,
+    );
+    expect((err as Error).message).toMatch(dns);
+
+    // A poll names the call, and no refusal.
+    const client = new GitHubClient({
+      baseUrl: 'https://ghe.invalid/api/v3',
+      fetch: liveOutboundFetch(() => policy),
+    });
+    const polled = await client.list('/repos/acme/api/issues').catch((e: Error) => e.message);
+    expect(polled).toMatch(/^GitHub API GET https:\/\/ghe\.invalid\/api\/v3\/repos\/acme\/api\/issues\S*: /);
+    expect(polled).toMatch(dns);
+    expect(polled).not.toContain('refused');
+
+    // So does a GitHub App token request.
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const minted = await mintInstallationToken({
+      appId: '42',
+      installationId: '7',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      apiBaseUrl: 'https://ghe.invalid/api/v3',
+      fetch: guardedFetcher(() => policy),
+      now: Date.now(),
+    }).catch((e: Error) => e.message);
+    expect(minted).toMatch(
+      /^POST https:\/\/ghe\.invalid\/api\/v3\/app\/installations\/7\/access_tokens failed: /,
+    );
+    expect(minted).toMatch(dns);
   });
 
   it('trusts the --github-api-url origin (http, loopback), but not where it redirects', async () => {

@@ -79,7 +79,7 @@ describe('writeSpawnerStatus', () => {
   it('logs at info, with the reason, when a spawner starts failing or recovers', async () => {
     // GIVEN a healthy spawner whose discovery now fails (api.github.com unreachable)
     const healthy = { ...spawner, status: nextStatus(spawner, pass(), NOW) } as TaskSpawner;
-    const message = 'outbound request to https://api.github.com/… refused: cannot resolve api.github.com';
+    const message = 'GitHub API GET https://api.github.com/…: cannot resolve api.github.com (DNS: ENOTFOUND)';
     const failing = nextStatus(healthy, pass({ problem: { reason: 'DiscoveryFailed', message } }), NOW);
     const { o, patches } = options();
     const list = new Checklist();
