@@ -160,24 +160,47 @@ export const githubAnnotations = (
   ...(sha ? { [SourceAnnotations.Sha]: sha } : {}),
 });
 
+/** The host (and port) of a repository's API, for messages; the base URL as written if it does not parse. */
+const apiHost = (r: GitHubRepo): string => {
+  try {
+    return new URL(r.apiBaseUrl).host;
+  } catch {
+    return r.apiBaseUrl;
+  }
+};
+
 /** Errors {@link explainGitHubError} already explained (the list's and the pass's catch both see it). */
 const explained = new WeakSet<Error>();
 
 /**
- * A GitHub refusal of a polling source, with what to check: a 401 is the Workspace's token, a
- * 404 of the list (`onList`) is the repository (GitHub answers 404, not 403, for a private
- * repository the token cannot read). Other errors are returned as they are.
+ * Where a spawner's GitHub token comes from, as a 401 names it so that the fix is one
+ * `kubectl` command away: `sent` names the Secret and key (`key GITHUB_TOKEN of Secret
+ * team-a/gh (Workspace team-a/repo spec.secretRef)`), `unsent` why there was none. Read at the
+ * refusal, since the Secret may have changed since the source was built.
+ */
+export type TokenOrigin = () => { readonly sent: string } | { readonly unsent: string } | undefined;
+
+/**
+ * A GitHub refusal of a polling source, with what to check: a 401 is the Workspace's token
+ * (`origin` says which Secret and key, the message the host that refused it), a 404 of the
+ * list (`onList`) is the repository (GitHub answers 404, not 403, for a private repository
+ * the token cannot read). Other errors are returned as they are.
  */
 export const explainGitHubError = (
   e: unknown,
   kind: 'githubIssues' | 'githubPullRequests',
   repo: GitHubRepo,
   onList: boolean,
+  origin?: TokenOrigin,
 ): unknown => {
   if (!(e instanceof GitHubApiError) || explained.has(e)) return e;
   explained.add(e);
   if (e.status === 401) {
-    e.message = `${e.message}; GitHub refused the token: check GITHUB_TOKEN (or the GitHub App keys appID, installationID, privateKey) in the Secret the Workspace's spec.secretRef names`;
+    const o = origin?.();
+    e.message =
+      o && 'unsent' in o
+        ? `${e.message}; GitHub at ${apiHost(repo)} asks for a token and none was sent: ${o.unsent}`
+        : `${e.message}; GitHub at ${apiHost(repo)} refused the token: check ${o?.sent ?? "GITHUB_TOKEN (or the GitHub App keys appID, installationID, privateKey) in the Secret the Workspace's spec.secretRef names"}`;
   } else if (e.status === 404 && onList) {
     e.message = `spec.when.${kind}: repository ${repo.owner}/${repo.repo} not found at ${repo.apiBaseUrl}, or the token cannot read it (${e.message}); check spec.when.${kind}.repo (or the Workspace's spec.repo) and the token's access to it`;
   }

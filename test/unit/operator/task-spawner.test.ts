@@ -407,6 +407,35 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(gh.count({ status: 401 })).toBe(0);
   });
 
+  it('a token GitHub refuses (401): the status names the host, the Secret as namespace/name and its key', async () => {
+    gh.tokens.delete('t0k');
+    gh.tokens.add('another');
+    await op.create('TaskSpawner', spawnerOf('denied'));
+    await op.settle();
+    const host = new URL(gh.baseUrl).host;
+    const message = spawnerStatus('denied')?.message ?? '';
+    expect(message).toMatch(/^GitHub API \/repos\/acme\/widgets\/issues\S*: HTTP 401: Bad credentials; /);
+    expect(message).toContain(
+      `; GitHub at ${host} refused the token: check key GITHUB_TOKEN of Secret ${NS}/gh (Workspace ${NS}/repo spec.secretRef)`,
+    );
+    expect(op.events('denied').join('\n')).toContain(`check key GITHUB_TOKEN of Secret ${NS}/gh`);
+
+    // Without a Secret there was no token to refuse: the message says why none was sent.
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'anonymous' },
+      spec: { repo: 'https://github.com/acme/widgets.git' },
+    } as ApiObject);
+    const anon = spawnerOf('anon');
+    anon.spec.taskTemplate.worker!.workspaceRef = { name: 'anonymous' };
+    await op.create('TaskSpawner', anon);
+    await op.settle();
+    expect(spawnerStatus('anon')?.message).toContain(
+      `; GitHub at ${host} asks for a token and none was sent: Workspace ${NS}/anonymous names no spec.secretRef`,
+    );
+  });
+
   it('a Workspace whose Secret does not exist: a setup error naming the Workspace, its field and the Secret', async () => {
     await op.create('Workspace', {
       apiVersion: 'kelos.dev/v1alpha2',

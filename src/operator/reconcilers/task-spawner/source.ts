@@ -18,7 +18,7 @@ import { appCredentialsOf, mintInstallationToken } from '../../github-app.ts';
 import { Resources } from '../../resources.ts';
 import type { Discovery } from '../../spawner/discovery.ts';
 import { GitHubClient } from '../../spawner/github-client.ts';
-import { type GitHubRepo, resolveRepo } from '../../spawner/github-repo.ts';
+import { type GitHubRepo, resolveRepo, type TokenOrigin } from '../../spawner/github-repo.ts';
 import { dueTicks } from '../../spawner/sources/cron.ts';
 import { GitHubIssuesSource } from '../../spawner/sources/github-issues.ts';
 import { GitHubPullRequestsSource } from '../../spawner/sources/github-pull-requests.ts';
@@ -78,6 +78,8 @@ export class Pollers {
   readonly #pollers = new Map<string, Poller>();
   /** Current GitHub token per spawner UID, read by the client per request. */
   readonly #tokens = new Map<string, { token: string; expiresAt: number; source: string }>();
+  /** Where each spawner's token comes from, for a 401's message (see {@link TokenOrigin}). */
+  readonly #origins = new Map<string, ReturnType<TokenOrigin>>();
 
   constructor(o: TaskSpawnerReconcilerOptions) {
     this.#o = o;
@@ -87,6 +89,7 @@ export class Pollers {
   forget(uid: string): void {
     this.#pollers.delete(uid);
     this.#tokens.delete(uid);
+    this.#origins.delete(uid);
   }
 
   /** `owner/repo` of a GitHub spawner's poller, the default `upstreamRepo` of its Tasks. */
@@ -182,11 +185,12 @@ export class Pollers {
         timeoutMs: o.githubTimeoutMs ?? 15_000,
         now: () => o.clock.now(),
       });
+      const origin: TokenOrigin = () => this.#origins.get(uid);
       const source =
         kind === 'githubIssues'
-          ? new GitHubIssuesSource(spawner.spec.when.githubIssues!, repo, client)
+          ? new GitHubIssuesSource(spawner.spec.when.githubIssues!, repo, client, origin)
           : kind === 'githubPullRequests'
-            ? new GitHubPullRequestsSource(spawner.spec.when.githubPullRequests!, repo, client)
+            ? new GitHubPullRequestsSource(spawner.spec.when.githubPullRequests!, repo, client, origin)
             : undefined;
       return {
         fingerprint,
@@ -209,17 +213,27 @@ export class Pollers {
     secretName: string | undefined,
     apiBaseUrl: string,
   ) {
+    const ref = `Workspace ${namespace}/${workspaceName} spec.secretRef`;
     if (!secretName) {
       this.#tokens.delete(uid);
+      this.#origins.set(uid, {
+        unsent: workspaceName
+          ? `Workspace ${namespace}/${workspaceName} names no spec.secretRef (a Secret with GITHUB_TOKEN or the GitHub App keys)`
+          : 'the spawner names no Workspace, whose spec.secretRef would give one',
+      });
       return;
     }
     const secret = await this.#secret(namespace, secretName, `Workspace ${workspaceName} spec.secretRef`);
     const pat = b64(secret.data?.GITHUB_TOKEN);
     if (pat) {
       this.#tokens.set(uid, { token: pat, expiresAt: Number.POSITIVE_INFINITY, source: 'pat' });
+      this.#origins.set(uid, { sent: `key GITHUB_TOKEN of Secret ${namespace}/${secretName} (${ref})` });
       return;
     }
     const app = appCredentialsOf(secret.data);
+    this.#origins.set(uid, {
+      sent: `the GitHub App keys appID, installationID, privateKey of Secret ${namespace}/${secretName} (${ref}), from which its token was minted`,
+    });
     if (!app) {
       throw new SourceSetupError(
         `Secret ${namespace}/${secretName} has neither GITHUB_TOKEN nor the GitHub App keys appID, installationID, privateKey`,

@@ -28,6 +28,7 @@ import {
   loginIn,
   readIssueComments,
   repoPath,
+  type TokenOrigin,
 } from '../github-repo.ts';
 import { joinComments, type WorkItem } from '../work-item.ts';
 
@@ -74,11 +75,14 @@ export class GitHubIssuesSource {
   private readonly repo: GitHubRepo;
   private readonly client: GitHubClient;
   private readonly authorizer: GitHubAuthorizer;
+  private readonly origin: TokenOrigin | undefined;
 
-  constructor(spec: GitHubIssuesSpec, repo: GitHubRepo, client: GitHubClient) {
+  /** `origin` names the token's Secret and key in a 401's message. */
+  constructor(spec: GitHubIssuesSpec, repo: GitHubRepo, client: GitHubClient, origin?: TokenOrigin) {
     this.spec = spec;
     this.repo = repo;
     this.client = client;
+    this.origin = origin;
     this.authorizer = new GitHubAuthorizer(client, spec.commentPolicy ?? {}, repoPath(repo));
   }
 
@@ -88,7 +92,7 @@ export class GitHubIssuesSource {
     client.beginPoll();
     try {
       const list = await client.list<GitHubIssue>(issuesListPath(repo, spec)).catch((e: unknown) => {
-        throw explainGitHubError(e, 'githubIssues', repo, true);
+        throw explainGitHubError(e, 'githubIssues', repo, true, this.origin);
       });
       const items: WorkItem[] = [];
       for (const issue of list.data) {
@@ -128,7 +132,7 @@ export class GitHubIssuesSource {
         rateLimit: client.rateLimit,
       };
     } catch (e) {
-      return discoveryFailure(explainGitHubError(e, 'githubIssues', repo, false), client.calls);
+      return discoveryFailure(explainGitHubError(e, 'githubIssues', repo, false, this.origin), client.calls);
     }
   }
 

@@ -30,6 +30,7 @@ import {
   loginIn,
   readIssueComments,
   repoPath,
+  type TokenOrigin,
 } from '../github-repo.ts';
 import { joinComments, type WorkItem } from '../work-item.ts';
 
@@ -178,11 +179,14 @@ export class GitHubPullRequestsSource {
   private readonly repo: GitHubRepo;
   private readonly client: GitHubClient;
   private readonly authorizer: GitHubAuthorizer;
+  private readonly origin: TokenOrigin | undefined;
 
-  constructor(spec: GitHubPullRequestsSpec, repo: GitHubRepo, client: GitHubClient) {
+  /** `origin` names the token's Secret and key in a 401's message. */
+  constructor(spec: GitHubPullRequestsSpec, repo: GitHubRepo, client: GitHubClient, origin?: TokenOrigin) {
     this.spec = spec;
     this.repo = repo;
     this.client = client;
+    this.origin = origin;
     this.authorizer = new GitHubAuthorizer(client, spec.commentPolicy ?? {}, repoPath(repo));
   }
 
@@ -192,7 +196,7 @@ export class GitHubPullRequestsSource {
     client.beginPoll();
     try {
       const list = await client.list<GitHubPull>(pullsListPath(repo, spec)).catch((e: unknown) => {
-        throw explainGitHubError(e, 'githubPullRequests', repo, true);
+        throw explainGitHubError(e, 'githubPullRequests', repo, true, this.origin);
       });
       const wantState = spec.reviewState ?? 'any';
       const items: WorkItem[] = [];
@@ -239,7 +243,10 @@ export class GitHubPullRequestsSource {
         rateLimit: client.rateLimit,
       };
     } catch (e) {
-      return discoveryFailure(explainGitHubError(e, 'githubPullRequests', repo, false), client.calls);
+      return discoveryFailure(
+        explainGitHubError(e, 'githubPullRequests', repo, false, this.origin),
+        client.calls,
+      );
     }
   }
 

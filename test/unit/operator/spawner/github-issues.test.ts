@@ -295,7 +295,7 @@ describe('what a failed poll says', () => {
     expect(m).toContain(
       "GITHUB_TOKEN (or the GitHub App keys appID, installationID, privateKey) in the Secret the Workspace's spec.secretRef names",
     );
-    expect(m.match(/GitHub refused the token/g)).toHaveLength(1);
+    expect(m.match(/GitHub at 127\.0\.0\.1:\d+ refused the token/g)).toHaveLength(1);
   });
 
   test('a timeout names the call and the time waited', async () => {
