@@ -453,6 +453,37 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     });
   });
 
+  it('a polling source whose setup fails is tried again at its poll interval, at most every 30 s', async () => {
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'nosecret' },
+      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gone' } },
+    } as ApiObject);
+    const tries = (name: string) =>
+      op.logs.filter((l) => l.includes(`"key":"${NS}/${name}"`) && l.includes('Source not ready: ')).length;
+    const at = async (name: string, pollInterval: string) => {
+      const sp = spawnerOf(name, { pollInterval });
+      sp.spec.taskTemplate.worker!.workspaceRef = { name: 'nosecret' };
+      await op.create('TaskSpawner', sp);
+      await op.settle();
+    };
+    await at('slow', '5m');
+    await at('fast', '10s');
+    expect([tries('slow'), tries('fast')]).toEqual([1, 1]);
+    // Every 10 s: the 10s spawner each time; the 5m one at 30 s (not at 15 s, the webhook
+    // spawners' recheck, nor at 5 minutes).
+    for (const want of [
+      [1, 2],
+      [1, 3],
+      [2, 4],
+    ]) {
+      op.clock.advance(10_000);
+      await op.settle();
+      expect([tries('slow'), tries('fast')]).toEqual(want);
+    }
+  });
+
   it('cron: a schedule that does not parse is a setup error (phase Failed) naming the field, until fixed', async () => {
     await op.create('TaskSpawner', {
       apiVersion: 'kelos.dev/v1alpha2',
