@@ -19,6 +19,7 @@ import {
   waitForTask,
 } from './operator-helpers.ts';
 import {
+  GITHUB_TOKEN,
   githubWorkspace,
   issueComments,
   LABEL,
@@ -532,6 +533,59 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
         conclusion: 'success',
       });
       expect(gh.checkRuns.size).toBe(1);
+    });
+
+    it('a spawner whose polls failed records one Normal PollRecovered Event when a poll succeeds again', async () => {
+      type EventObject = ApiObject & {
+        type?: string;
+        reason?: string;
+        note?: string;
+        regarding?: { name?: string };
+        series?: { count?: number };
+      };
+      const eventsOf = async (name: string) =>
+        (await c().list<EventObject>(Resources.Event, { namespace: s.ns })).items.filter(
+          (e) => e.regarding?.name === name,
+        );
+      // The Workspace's Secret is not there yet: every poll fails to set up its source.
+      await create(c(), s.ns, 'Workspace', {
+        apiVersion: 'kelos.dev/v1alpha2',
+        kind: 'Workspace',
+        metadata: { name: 'late' },
+        spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'late-gh' } },
+      } as ApiObject);
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner(
+          'recovers',
+          { githubIssues: { labels: ['no-such-label'], pollInterval: '1s' } },
+          {},
+          { worker: { type: 'claude-code', credentials: { type: 'none' }, workspaceRef: { name: 'late' } } },
+        ),
+      );
+      await waitForSpawner(c(), s.ns, 'recovers', 'to be Failed', (x) => x.status?.phase === 'Failed');
+      await waitFor('a SetupFailed Warning', async () =>
+        (await eventsOf('recovers')).some((e) => e.type === 'Warning' && e.reason === 'SetupFailed'),
+      );
+      expect((await eventsOf('recovers')).some((e) => e.reason === 'PollRecovered')).toBe(false);
+
+      await createSecret(c(), s.ns, 'late-gh', { GITHUB_TOKEN: GITHUB_TOKEN });
+      await waitForSpawner(c(), s.ns, 'recovers', 'to be Running', (x) => x.status?.phase === 'Running');
+      await waitFor('a PollRecovered Event', async () =>
+        (await eventsOf('recovers')).some((e) => e.reason === 'PollRecovered'),
+      );
+      // Later good polls add none.
+      await twoMorePolls(c(), s.ns, 'recovers');
+      await s.op.operator.idle();
+      const recovered = (await eventsOf('recovers')).filter((e) => e.reason === 'PollRecovered');
+      expect(recovered).toHaveLength(1);
+      expect(recovered[0]?.type).toBe('Normal');
+      expect(recovered[0]?.series).toBeUndefined();
+      expect(recovered[0]?.note).toMatch(
+        /^Polled again after \d+ failed attempt\(s\) since \d{4}-\d\d-\d\dT[\d:.]+Z \(last: SetupFailed\); 0 item\(s\) discovered$/,
+      );
     });
 
     it('a webhook spawner on an operator that runs no receiver is phase Failed, saying so', async () => {

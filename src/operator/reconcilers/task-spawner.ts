@@ -32,7 +32,14 @@ import { taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import { TaskIndexes } from './task/watch.ts';
 import { type Applied, applyPlan } from './task-spawner/create.ts';
-import { decideFailureLog, type FailureLog } from './task-spawner/failure-log.ts';
+import {
+  decideFailureLog,
+  type FailureLog,
+  POLL_RECOVERED_REASON,
+  type PollFailures,
+  pollFailed,
+  pollRecoveredNote,
+} from './task-spawner/failure-log.ts';
 import {
   pollIntervalMs,
   pollingKind,
@@ -77,6 +84,8 @@ interface Memory {
   lastEvent?: string;
   /** The failure its reconciles keep meeting, so the log says it once per while, not per retry. */
   failureLog?: FailureLog;
+  /** Polls that failed since the last good one, for the Event the next good one records. */
+  pollFailures?: PollFailures;
 }
 
 /** How soon a webhook spawner whose setup is at fault is looked at again. */
@@ -292,6 +301,7 @@ export class TaskSpawnerReconciler {
       const message =
         e instanceof SourceSetupError ? e.message : `cannot set up the source: ${(e as Error).message}`;
       mem.setupError = message;
+      mem.pollFailures = pollFailed(mem.pollFailures, 'SetupFailed', now);
       mem.nextPollAt = now + Math.min(interval, 30_000);
       list.fail(`Source not ready: ${message}`);
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'SetupFailed' });
@@ -315,6 +325,11 @@ export class TaskSpawnerReconciler {
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'ok' });
       o.metrics?.spawnerItems.inc({ namespace, spawner: name }, d.items.length);
       list.step(`Discovered ${d.items.length} item(s)${describeCalls(d.calls)}`);
+      if (mem.pollFailures) {
+        const note = pollRecoveredNote(mem.pollFailures, d.items.length);
+        o.events.record(spawner, 'Normal', POLL_RECOVERED_REASON, note, 'Discover');
+        mem.pollFailures = undefined;
+      }
       if (polled.droppedTicks) {
         const note = `${polled.droppedTicks} tick(s) older than the catch-up bound were skipped`;
         list.fail(`Cron ticks dropped: ${note}`);
@@ -322,6 +337,7 @@ export class TaskSpawnerReconciler {
       }
     } else if (d.kind === 'rate-limited') {
       mem.problem = { reason: 'RateLimited', message: d.message };
+      mem.pollFailures = pollFailed(mem.pollFailures, 'RateLimited', now);
       mem.nextPollAt = Math.max(d.retryAt.getTime(), now + 1_000);
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'rate_limited' });
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'RateLimited' });
@@ -329,6 +345,7 @@ export class TaskSpawnerReconciler {
       list.fail(`Rate limited until ${d.retryAt.toISOString()}`);
     } else {
       mem.problem = { reason: 'DiscoveryFailed', message: d.message };
+      mem.pollFailures = pollFailed(mem.pollFailures, 'DiscoveryFailed', now);
       mem.nextPollAt = now + interval;
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'error' });
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'DiscoveryFailed' });

@@ -83,3 +83,32 @@ export function decideFailureLog(
     next: { ...prev, attempts, unlogged: prev.unlogged + 1 },
   };
 }
+
+/**
+ * A spawner's polls that failed since its last good one (a source that could not be set up, a
+ * failed discovery, a rate limit), for the Normal Event its next good poll records: the
+ * Warnings each failure left stay in `kubectl get events`, and without it nothing there says
+ * they are over.
+ */
+export interface PollFailures {
+  /** When the first of them failed. */
+  readonly since: number;
+  /** How many failed. */
+  readonly attempts: number;
+  /** The Warning reason of the last (`SetupFailed`, `DiscoveryFailed`, `RateLimited`). */
+  readonly reason: string;
+}
+
+/** The failures remembered after one more failed poll. */
+export const pollFailed = (prev: PollFailures | undefined, reason: string, now: number): PollFailures => ({
+  since: prev?.since ?? now,
+  attempts: (prev?.attempts ?? 0) + 1,
+  reason,
+});
+
+/** The reason of the Event a good poll after failed ones records. */
+export const POLL_RECOVERED_REASON = 'PollRecovered';
+
+/** The note of that Event: how many polls failed since when, the last one's reason, and what this one found. */
+export const pollRecoveredNote = (f: PollFailures, items: number): string =>
+  `Polled again after ${f.attempts} failed attempt(s) since ${iso(f.since)} (last: ${f.reason}); ${items} item(s) discovered`;
