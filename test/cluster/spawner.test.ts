@@ -645,5 +645,58 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
         async () => (await tasksIn(c(), s.ns)).get('jira-eng-7')?.status?.phase === 'Pending',
       );
     });
+
+    it('Jira: an issue whose Task the API server cannot store is named and skipped; a huge description is cut', async () => {
+      jira.authorization = 'Bearer jtok';
+      // Over etcd's 1.5 MiB request limit, under the API server's 3 MiB body limit.
+      const huge = 'x'.repeat(1.7 * 1024 * 1024);
+      // Listed first: before, its Task's "request is too large" ended every pass there.
+      jira.issues.push(
+        { key: 'BIG-1', summary: huge },
+        { key: 'BIG-2', summary: 'Pasted log', description: `Fails like this:\n${huge}` },
+        { key: 'BIG-3', summary: 'Small', description: 'Fine.' },
+      );
+      await createSecret(c(), s.ns, 'jira-big', { JIRA_TOKEN: 'jtok' });
+      await create(
+        c(),
+        s.ns,
+        'TaskSpawner',
+        spawner(
+          'big',
+          {
+            jira: {
+              baseUrl: jira.baseUrl,
+              project: 'BIG',
+              secretRef: { name: 'jira-big' },
+              pollInterval: '1s',
+            },
+          },
+          {},
+          { promptTemplate: '{{.ID}} {{.Title}}: {{.Body}}' },
+        ),
+      );
+      const small = await waitForTask(c(), s.ns, 'big-big-3', 'to exist', () => true);
+      expect(small.spec.prompt).toBe('BIG-3 Small: Fine.');
+      const cut = await waitForTask(c(), s.ns, 'big-big-2', 'to exist', () => true);
+      expect(cut.spec.prompt.startsWith('BIG-2 Pasted log: Fails like this:\nxxx')).toBe(true);
+      expect(cut.spec.prompt).toMatch(
+        new RegExp(
+          `\\[The description is cut here: its first 64 KiB of ${Math.ceil((huge.length + 17) / 1024)} KiB are above; the rest is at ${jira.baseUrl}/browse/BIG-2\\]$`,
+        ),
+      );
+      expect(Buffer.byteLength(cut.spec.prompt)).toBeLessThan(65 * 1024);
+      const st = await waitForSpawner(c(), s.ns, 'big', 'to name the refused issue', (x) =>
+        (x.status?.conditions ?? []).some((k) => k.type === 'DiscoveryError' && k.status === 'True'),
+      );
+      expect(st.status?.conditions?.find((k) => k.type === 'DiscoveryError')).toMatchObject({
+        reason: 'TaskRejected',
+        message: expect.stringMatching(
+          new RegExp(
+            `^item BIG-1: Task ${s.ns}/big-big-1: .*etcdserver: request is too large \\(the Task is 1\\.7 MiB as JSON, more than the API server stores; shorten what spec\\.taskTemplate\\.promptTemplate renders from the item\\)$`,
+          ),
+        ),
+      });
+      expect((await tasksIn(c(), s.ns)).has('big-big-1')).toBe(false);
+    });
   });
 });

@@ -8,7 +8,14 @@
  * @packageDocumentation
  */
 import type { Task, TaskSpawner } from '../../../api/index.ts';
-import { type ApiObject, isAlreadyExists, isConflict, isNotFound, isStatus } from '../../../kube/client.ts';
+import {
+  ApiError,
+  type ApiObject,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  isStatus,
+} from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import { Resources } from '../../resources.ts';
 import type { PlannedTask, SpawnPlan } from '../../spawner/plan.ts';
@@ -40,12 +47,30 @@ export const priorityRank = (spawner: TaskSpawner, labels: readonly string[]): n
   return i < 0 ? undefined : i;
 };
 
+/** etcd's refusal of a large value, from etcd itself or from the API server's gRPC client. */
+const TOO_LARGE = /request is too large|trying to send message larger than max/i;
+
 /**
- * Whether the API server refused the object itself (400 Bad Request, 422 Invalid: what one
- * item's Task holds), rather than the request (no permission, overload, a network error),
- * which every create after it would meet too.
+ * Whether the API server refused the object itself, rather than the request: 400 Bad Request
+ * and 422 Invalid (a label value the title rendered into, an admission policy), 413 and etcd's
+ * "request is too large" (a prompt rendered from a huge description), an admission webhook's
+ * denial. Those concern this item's Task alone, so the items after it are still created. No
+ * permission (403), a quota, overload (429) or a network error would meet every create after
+ * it too, so they end the pass.
  */
-const isRefused = (err: unknown): boolean => isStatus(err, 400) || isStatus(err, 422);
+export const isItemRefused = (err: unknown): boolean => {
+  if (!(err instanceof ApiError)) return false;
+  if (err.status === 400 || err.status === 413 || err.status === 422) return true;
+  if (err.status === 500) return TOO_LARGE.test(err.message);
+  return err.status === 403 && /admission webhook .* denied the request/i.test(err.message);
+};
+
+/** Why a refused Task was refused, with what to change when its size is the reason. */
+const refusalOf = (err: Error, task: Task): string => {
+  if (!isStatus(err, 413) && !TOO_LARGE.test(err.message)) return err.message;
+  const mib = (Buffer.byteLength(JSON.stringify(task)) / 2 ** 20).toFixed(1);
+  return `${err.message} (the Task is ${mib} MiB as JSON, more than the API server stores; shorten what spec.taskTemplate.promptTemplate renders from the item)`;
+};
 
 /** Whether `task`'s controller owner reference is `spawner`. */
 const ownedBy = (task: ApiObject, spawner: TaskSpawner): boolean =>
@@ -115,10 +140,12 @@ export async function applyPlan(
     try {
       await o.client.createMetadataOnly(Resources.Task, task);
     } catch (e) {
-      if (isRefused(e)) {
-        // This item's Task (a label its title rendered into, an admission policy): the items
-        // after it are not held up by it, and the next pass tries it again.
-        error('TaskRejected', `item ${p.item.id}: Task ${namespace}/${p.name}: ${(e as Error).message}`);
+      if (isItemRefused(e)) {
+        // The items after it are not held up by it, and the next pass tries it again.
+        error(
+          'TaskRejected',
+          `item ${p.item.id}: Task ${namespace}/${p.name}: ${refusalOf(e as Error, task)}`,
+        );
         return 'skipped';
       }
       if (!isAlreadyExists(e)) throw e;
@@ -144,13 +171,17 @@ export async function applyPlan(
     return 'created';
   };
 
+  // The item a failure that ends the pass met, so its message names where the pass stopped.
+  let at: PlannedTask | undefined;
   try {
     for (const p of plan.create) {
+      at = p;
       const r = await createOne(p);
       if (r === 'created') out.created.push(p.name);
       else if (r === 'exists') out.duplicates.push(p.name);
     }
     for (const p of plan.retrigger) {
+      at = p;
       try {
         await o.client.delete(Resources.Task, namespace, p.name, { uid: p.existing.metadata.uid });
         list.write(`Task ${namespace}/${p.name} deleted to run again (trigger newer than its completion)`);
@@ -171,6 +202,7 @@ export async function applyPlan(
         );
       }
     }
+    at = undefined;
     for (const t of plan.withdraw) {
       try {
         // The resourceVersion guard: a Task admitted meanwhile is not withdrawn.
@@ -193,7 +225,9 @@ export async function applyPlan(
       );
     }
   } catch (e) {
-    error('TaskCreationFailed', (e as Error).message);
+    const where = at ? `item ${at.item.id}: Task ${namespace}/${at.name}: ` : '';
+    const rest = at ? '; the items after it wait for the next pass' : '';
+    error('TaskCreationFailed', `${where}${(e as Error).message}${rest}`);
   }
   return out;
 }

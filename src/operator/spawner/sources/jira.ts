@@ -22,7 +22,7 @@ import {
   RequestFailedError,
   rateLimitOf,
 } from '../github-client.ts';
-import { joinComments, type WorkItem } from '../work-item.ts';
+import { joinComments, MAX_COMMENTS_BYTES, type WorkItem } from '../work-item.ts';
 
 /** The `jira` options. */
 export type JiraSpec = Static<typeof JiraSchema>;
@@ -97,15 +97,37 @@ export const buildJql = (project: string, jql: string | undefined): string => {
   return `project = ${project}${where ? ` AND (${where})` : ''}${order}`;
 };
 
+/** Cap of `{{.Body}}` from a Jira description in bytes, as `{{.Comments}}` is capped. */
+export const MAX_DESCRIPTION_BYTES = MAX_COMMENTS_BYTES;
+
+/**
+ * A description cut to {@link MAX_DESCRIPTION_BYTES}, keeping its start (where a description
+ * states the task), with a last line saying so and where the rest is: a description of
+ * megabytes (a pasted log) would otherwise make a Task the API server cannot store.
+ */
+export const capDescription = (text: string, url: string): string => {
+  const size = Buffer.byteLength(text);
+  if (size <= MAX_DESCRIPTION_BYTES) return text;
+  const note = `\n\n[The description is cut here: its first ${MAX_DESCRIPTION_BYTES / 1024} KiB of ${Math.ceil(size / 1024)} KiB are above; the rest is at ${url}]`;
+  const room = MAX_DESCRIPTION_BYTES - Buffer.byteLength(note);
+  // Cut on a character, not inside one: decoding a partial UTF-8 sequence gives U+FFFD.
+  const kept = Buffer.from(text)
+    .subarray(0, room)
+    .toString('utf8')
+    .replace(/\uFFFD+$/, '');
+  return `${kept}${note}`;
+};
+
 /** A work item from a Jira issue. */
 export const jiraItem = (baseUrl: string, issue: JiraIssue): WorkItem => {
   const f = issue.fields ?? {};
+  const url = `${baseUrl.replace(/\/+$/, '')}/browse/${issue.key}`;
   return {
     id: issue.key,
     number: Number(/-(\d+)$/.exec(issue.key)?.[1] ?? 0),
     title: f.summary ?? '',
-    body: jiraText(f.description).trim(),
-    url: `${baseUrl.replace(/\/+$/, '')}/browse/${issue.key}`,
+    body: capDescription(jiraText(f.description).trim(), url),
+    url,
     labels: [...(f.labels ?? [])],
     // A comment with no text (an attachment, an image) is left out, as upstream does.
     comments: joinComments(
