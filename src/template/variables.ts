@@ -133,7 +133,6 @@ const POLLING_EMPTY: Readonly<Record<string, Readonly<Record<string, string>>>> 
   },
   githubPullRequests: { Time: 'only cron sets it', Schedule: 'only cron sets it' },
   jira: {
-    Body: 'upstream does not fetch the Jira description',
     Branch: 'only githubPullRequests sets it',
     ReviewState: 'only githubPullRequests sets it',
     ReviewComments: 'only githubPullRequests sets it',
