@@ -71,29 +71,49 @@ export class RequestFailedError extends Error {
   }
 }
 
+/** `url` without its query and fragment, for messages about a URL whose query holds a search. */
+export const withoutQuery = (url: string): string => url.replace(/[?#].*$/, '');
+
 /**
  * `fetch` of `url` through the guard, with a network error or timeout turned into a
  * {@link RequestFailedError} naming the call; the guard's own refusals already name the URL.
+ * With `hideQuery`, every message names the URL without its query (Jira's holds the whole JQL,
+ * which a status line or an Event has no room for). Without `timeoutMs`, the guard's deadline
+ * applies: the live KelosConfig's `spec.outbound.timeoutSeconds`.
  */
 export const fetchNamed = async (
   fetch: OutboundFetch,
   service: string,
   url: string,
-  init: OutboundInit & { timeoutMs: number },
+  init: OutboundInit & { hideQuery?: boolean },
 ): Promise<Response> => {
+  const { hideQuery, ...request } = init;
+  const started = performance.now();
   try {
-    return await fetch(url, init);
+    return await fetch(url, request);
   } catch (e) {
-    if (e instanceof OutboundRefusedError) throw e;
+    if (e instanceof OutboundRefusedError) {
+      // The guard's wording is its own; only the URL in it loses its query.
+      if (hideQuery) e.message = e.message.replaceAll(e.url, withoutQuery(e.url));
+      throw e;
+    }
     if (e instanceof OutboundLookupError)
-      throw new RequestFailedError(service, init.method ?? 'GET', url, e.reason);
+      throw new RequestFailedError(
+        service,
+        init.method ?? 'GET',
+        hideQuery ? withoutQuery(url) : url,
+        e.reason,
+      );
     const err = e as Error;
     const cause = err?.cause as { message?: string; code?: string } | undefined;
+    const waited = ((performance.now() - started) / 1000).toFixed(1);
     const reason =
       err?.name === 'TimeoutError' || err?.name === 'AbortError'
-        ? `no answer within ${init.timeoutMs / 1000} s (request timed out)`
+        ? init.timeoutMs !== undefined
+          ? `no answer within ${init.timeoutMs / 1000} s (request timed out)`
+          : `no answer within the outbound deadline (KelosConfig spec.outbound.timeoutSeconds; gave up after ${waited} s)`
         : `${err?.message ?? String(e)}${cause?.message ? `: ${cause.message}` : cause?.code ? `: ${cause.code}` : ''}`;
-    throw new RequestFailedError(service, init.method ?? 'GET', url, reason);
+    throw new RequestFailedError(service, init.method ?? 'GET', hideQuery ? withoutQuery(url) : url, reason);
   }
 };
 

@@ -21,6 +21,7 @@ import {
   jsonOf,
   RequestFailedError,
   rateLimitOf,
+  withoutQuery,
 } from '../github-client.ts';
 import { joinComments, MAX_COMMENTS_BYTES, type WorkItem } from '../work-item.ts';
 
@@ -203,9 +204,10 @@ export class JiraSource {
     const auth = this.creds.user
       ? `Basic ${Buffer.from(`${this.creds.user}:${this.creds.token}`).toString('base64')}`
       : `Bearer ${this.creds.token}`;
+    // No timeoutMs: the guard's deadline (KelosConfig spec.outbound.timeoutSeconds) applies.
     const res = await fetchNamed(this.fetch, 'Jira', this.url(path), {
       headers: { accept: 'application/json', authorization: auth },
-      timeoutMs: 30_000,
+      hideQuery: true,
     });
     calls[res.status] = (calls[res.status] ?? 0) + 1;
     return res;
@@ -214,7 +216,7 @@ export class JiraSource {
   /** The URL of an API path; in messages, without its query (the JQL is named on its own). */
   private url(path: string, query = true): string {
     const url = `${this.spec.baseUrl.replace(/\/+$/, '')}${path}`;
-    return query ? url : url.replace(/\?.*$/, '');
+    return query ? url : withoutQuery(url);
   }
 
   /** Why Jira refused, with the field to check: the query, the credentials or the base URL. */

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
+import type { KelosConfig } from '../../../../src/api/index.ts';
+import { resolveAdminConfig } from '../../../../src/operator/admin-config.ts';
+import { createOutboundFetch, spawnerFetches } from '../../../../src/operator/outbound.ts';
 import { buildJql, JiraSource, jiraText } from '../../../../src/operator/spawner/sources/jira.ts';
 import { FakeJira } from '../../../support/fake-jira.ts';
 
@@ -157,6 +159,62 @@ describe('jira source', () => {
     expect(d.kind === 'error' && d.message).toMatch(
       /^spec\.when\.jira\.secretRef: Jira refused the credentials \(GET http:\S+\/rest\/api\/2\/search\/jql: HTTP 401.*check JIRA_TOKEN, and JIRA_USER/,
     );
+  });
+
+  test("KelosConfig spec.outbound.timeoutSeconds is Jira's deadline, and the message says so without the query", async () => {
+    const srv = createServer((_req, res) => {
+      const late = setTimeout(() => res.end('{"issues": [], "isLast": true}'), 4000);
+      res.on('close', () => clearTimeout(late));
+    }).listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    const config: KelosConfig = {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'KelosConfig',
+      metadata: { name: 'kelos' },
+      spec: { outbound: { allowedHosts: ['127.0.0.1'], allowPrivateNetworks: true, timeoutSeconds: 1 } },
+    };
+    const { fetch: live } = spawnerFetches(() => resolveAdminConfig(config).outbound, undefined, {
+      allowInsecure: true,
+    });
+    try {
+      const started = Date.now();
+      const d = await new JiraSource(
+        { baseUrl: base, project: 'ENG', secretRef: { name: 's' } },
+        { token: 't' },
+        live,
+      ).discover();
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(d.kind === 'error' && d.message).toMatch(
+        new RegExp(
+          `^Jira GET ${base}/rest/api/2/search/jql: no answer within the outbound deadline \\(KelosConfig spec\\.outbound\\.timeoutSeconds; gave up after 1\\.\\d s\\)$`,
+        ),
+      );
+    } finally {
+      srv.closeAllConnections();
+      srv.close();
+    }
+  }, 10_000);
+
+  test('a refused connection and an outbound refusal name the URL without its query (the JQL)', async () => {
+    const srv = createServer().listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    srv.close();
+    await once(srv, 'close');
+    const spec = { baseUrl: base, project: 'ENG', jql: 'labels = agent', secretRef: { name: 's' } };
+    const refusedConnection = await new JiraSource(spec, { token: 't' }, fetch).discover();
+    expect(refusedConnection.kind === 'error' && refusedConnection.message).toMatch(
+      new RegExp(`^Jira GET ${base}/rest/api/2/search/jql: fetch failed: .*ECONNREFUSED`),
+    );
+    const guarded = createOutboundFetch({ allowedHosts: ['jira.example.com'], allowInsecure: true });
+    const refusedByGuard = await new JiraSource(spec, { token: 't' }, guarded).discover();
+    // The guard's own wording aside, the URL it names is the search's, without the query.
+    expect(refusedByGuard.kind === 'error' && refusedByGuard.message).toContain(
+      `${base}/rest/api/2/search/jql refused`,
+    );
+    for (const d of [refusedConnection, refusedByGuard])
+      expect(d.kind === 'error' && d.message).not.toMatch(/jql\?|jql=|labels/);
   });
 
   test('JQL is project = P AND (jql) with ORDER BY kept last', () => {
