@@ -20,6 +20,7 @@ import {
 } from './operator-helpers.ts';
 import {
   GITHUB_TOKEN,
+  getSpawner,
   githubWorkspace,
   issueComments,
   LABEL,
@@ -645,6 +646,47 @@ describe('TaskSpawner: GitHub and Jira sources', () => {
         async () => (await tasksIn(c(), s.ns)).get('jira-eng-7')?.status?.phase === 'Pending',
       );
     });
+
+    it('Jira: refused credentials are tried again less and less often, and at once after the Secret is fixed', async () => {
+      const locked = await FakeJira.start();
+      try {
+        locked.authorization = 'Bearer right';
+        locked.issues.push({ key: 'AUTH-1', summary: 'After the fix', description: 'Runs.' });
+        await createSecret(c(), s.ns, 'jira-locked', { JIRA_TOKEN: 'wrong' });
+        await create(
+          c(),
+          s.ns,
+          'TaskSpawner',
+          spawner('locked', {
+            jira: {
+              baseUrl: locked.baseUrl,
+              project: 'AUTH',
+              secretRef: { name: 'jira-locked' },
+              pollInterval: '1s',
+            },
+          }),
+        );
+        await waitFor('the first refusal', async () => locked.requests.length > 0);
+        // Every second before; now after 2 s, then 4 s more: three attempts in 7 s (two on a
+        // slow machine).
+        await new Promise((r) => setTimeout(r, 7_000));
+        expect(locked.requests.length).toBeLessThanOrEqual(3);
+        expect(locked.requests.length).toBeGreaterThanOrEqual(2);
+        expect(locked.requests.every((r) => r.status === 401)).toBe(true);
+        const st = await getSpawner(c(), s.ns, 'locked');
+        expect(st?.status?.message).toMatch(
+          /^spec\.when\.jira\.secretRef: Jira refused the credentials .*; next attempt at \d{4}-\d\d-\d\dT[\d:.]+Z \(refusal [23] in a row: the wait doubles up to 1h, as each refused login counts towards a Jira account lock; a change to the Secret is tried within 15s\)$/,
+        );
+        // The next attempt is 8 s away, but the fixed Secret is tried within 15 s of the edit.
+        await c().mergePatch(Resources.Secret, s.ns, 'jira-locked', {
+          data: { JIRA_TOKEN: Buffer.from('right').toString('base64') },
+        });
+        const t = await waitForTask(c(), s.ns, 'locked-auth-1', 'to exist', () => true, 20_000);
+        expect(t.spec.prompt).toContain('After the fix');
+      } finally {
+        await locked.close();
+      }
+    }, 60_000);
 
     it('Jira: an issue whose Task the API server cannot store is named and skipped; a huge description is cut', async () => {
       jira.authorization = 'Bearer jtok';

@@ -41,6 +41,8 @@ import {
   pollRecoveredNote,
 } from './task-spawner/failure-log.ts';
 import {
+  CREDENTIALS_RECHECK_MS,
+  credentialsBackoffMs,
   pollIntervalMs,
   pollingKind,
   SEQUENCE_ANNOTATION,
@@ -86,6 +88,12 @@ interface Memory {
   failureLog?: FailureLog;
   /** Polls that failed since the last good one, for the Event the next good one records. */
   pollFailures?: PollFailures;
+  /**
+   * Jira refused the credentials this many polls in a row, with the poller built from the
+   * Secret version `fingerprint` names: polls wait longer each time, until a success, a new
+   * spec or a changed Secret.
+   */
+  credentialsRefused?: { failures: number; fingerprint: string };
 }
 
 /** How soon a webhook spawner whose setup is at fault is looked at again. */
@@ -202,6 +210,8 @@ export class TaskSpawnerReconciler {
     }
 
     let fresh = false;
+    if (now < mem.nextPollAt && mem.credentialsRefused && (await this.#secretChanged(spawner, mem)))
+      mem.nextPollAt = now;
     // Due at once when new (nextPollAt 0); a failed setup or a rate limit waits its turn.
     if (now >= mem.nextPollAt) {
       const polled = await this.#poll(spawner, mem, kind, now, list);
@@ -266,7 +276,20 @@ export class TaskSpawnerReconciler {
       list,
     );
     await this.#report(spawner, mine, list);
-    return { requeueAfterMs: Math.max(1_000, mem.nextPollAt - o.clock.now()) };
+    const wait = mem.nextPollAt - o.clock.now();
+    return {
+      requeueAfterMs: Math.max(1_000, mem.credentialsRefused ? Math.min(wait, CREDENTIALS_RECHECK_MS) : wait),
+    };
+  }
+
+  /** Whether the Secret of a spawner backing off from refused credentials has changed since. */
+  async #secretChanged(spawner: TaskSpawner, mem: Memory): Promise<boolean> {
+    try {
+      return (await this.#pollers.get(spawner)).fingerprint !== mem.credentialsRefused?.fingerprint;
+    } catch {
+      // The Secret is gone or unreadable: the poll says so now rather than in an hour.
+      return true;
+    }
   }
 
   /** Tasks in the spawner's namespace that carry its label or that it controls. */
@@ -293,10 +316,12 @@ export class TaskSpawnerReconciler {
     const { namespace, name } = spawnerName(spawner);
     const interval = pollIntervalMs(spawner);
     let polled: Polled;
+    let fingerprint: string;
     try {
       const poller = await this.#pollers.get(spawner);
       polled = await poller.poll(spawner, new Date(now));
       mem.setupError = undefined;
+      fingerprint = poller.fingerprint;
     } catch (e) {
       const message =
         e instanceof SourceSetupError ? e.message : `cannot set up the source: ${(e as Error).message}`;
@@ -321,6 +346,7 @@ export class TaskSpawnerReconciler {
       mem.lastDiscoveryTime = new Date(now);
       if (polled.watermark) mem.watermark = polled.watermark;
       mem.problem = undefined;
+      mem.credentialsRefused = undefined;
       mem.nextPollAt = polled.nextTick ? polled.nextTick.getTime() : now + interval;
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'ok' });
       o.metrics?.spawnerItems.inc({ namespace, spawner: name }, d.items.length);
@@ -344,13 +370,23 @@ export class TaskSpawnerReconciler {
       o.events.record(spawner, 'Warning', 'RateLimited', d.message, 'Discover');
       list.fail(`Rate limited until ${d.retryAt.toISOString()}`);
     } else {
-      mem.problem = { reason: 'DiscoveryFailed', message: d.message };
+      let message = d.message;
       mem.pollFailures = pollFailed(mem.pollFailures, 'DiscoveryFailed', now);
       mem.nextPollAt = now + interval;
+      if (kind === 'jira' && (d.status === 401 || d.status === 403)) {
+        const before = mem.credentialsRefused;
+        const failures = before?.fingerprint === fingerprint ? before.failures + 1 : 1;
+        mem.credentialsRefused = { failures, fingerprint };
+        mem.nextPollAt = now + credentialsBackoffMs(interval, failures);
+        message += `; next attempt at ${new Date(mem.nextPollAt).toISOString()} (refusal ${failures} in a row: the wait doubles up to 1h, as each refused login counts towards a Jira account lock; a change to the Secret is tried within ${CREDENTIALS_RECHECK_MS / 1000}s)`;
+      } else {
+        mem.credentialsRefused = undefined;
+      }
+      mem.problem = { reason: 'DiscoveryFailed', message };
       o.metrics?.spawnerDiscoveries.inc({ namespace, spawner: name, result: 'error' });
       o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: 'DiscoveryFailed' });
       o.events.record(spawner, 'Warning', 'DiscoveryFailed', d.message, 'Discover');
-      list.fail(`Discovery failed: ${d.message}`);
+      list.fail(`Discovery failed: ${message}`);
     }
     return polled;
   }

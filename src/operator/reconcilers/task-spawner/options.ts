@@ -95,6 +95,23 @@ export const pollIntervalMs = (spawner: TaskSpawner): number => {
   return Math.max(MIN_POLL_MS, seconds * 1000);
 };
 
+/** Longest wait between polls that a credentials refusal stretches them to: one hour. */
+export const MAX_CREDENTIALS_BACKOFF_MS = 60 * 60_000;
+
+/**
+ * How soon a backing-off spawner's Secret is read again, so a fixed Secret is tried within
+ * this long rather than at the end of the backoff (the operator watches no Secrets).
+ */
+export const CREDENTIALS_RECHECK_MS = 15_000;
+
+/**
+ * The wait before the next poll after `failures` refusals of the credentials in a row: the
+ * poll interval doubled per refusal, up to an hour (never less than the interval). Each
+ * refused login counts towards a Jira Data Center account lock, so they must thin out.
+ */
+export const credentialsBackoffMs = (intervalMs: number, failures: number): number =>
+  Math.max(intervalMs, Math.min(intervalMs * 2 ** Math.min(failures, 30), MAX_CREDENTIALS_BACKOFF_MS));
+
 /** The Workspace name a spawner's Tasks use. */
 export const workspaceNameOf = (spawner: TaskSpawner): string | undefined => {
   const t = spawner.spec.taskTemplate;
