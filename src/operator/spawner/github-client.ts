@@ -155,7 +155,10 @@ export interface GitHubClientOptions {
   readonly fetch: OutboundFetch;
   /** The token to send, if any (read per request so a refreshed App token is used). */
   readonly token?: () => Promise<string | undefined> | string | undefined;
-  /** Per-request timeout in ms. @default 15000 */
+  /**
+   * Per-request timeout in ms. Unset: the outbound guard's deadline, the live KelosConfig's
+   * `spec.outbound.timeoutSeconds`.
+   */
   readonly timeoutMs?: number;
   /** Clock, for rate-limit arithmetic. @default Date.now */
   readonly now?: () => number;
@@ -270,7 +273,7 @@ export class GitHubClient {
     if (cached) headers['if-none-match'] = cached.etag;
     const res = await fetchNamed(this.options.fetch, 'GitHub API', url, {
       headers,
-      timeoutMs: this.options.timeoutMs ?? 15_000,
+      timeoutMs: this.options.timeoutMs,
     });
     const status = String(res.status);
     this.calls[status] = (this.calls[status] ?? 0) + 1;
@@ -337,7 +340,7 @@ export class GitHubClient {
       method,
       headers,
       body: JSON.stringify(body),
-      timeoutMs: this.options.timeoutMs ?? 15_000,
+      timeoutMs: this.options.timeoutMs,
     });
     const status = String(res.status);
     this.calls[status] = (this.calls[status] ?? 0) + 1;

@@ -56,7 +56,10 @@ export interface TaskSpawnerReconcilerOptions {
   readonly githubApiUrl?: string;
   /** The fetch for {@link TaskSpawnerReconcilerOptions.githubApiUrl}; default `fetch`. */
   readonly trustedFetch?: OutboundFetch;
-  /** Per-request timeout of GitHub calls in ms. Default 15 s. */
+  /**
+   * Per-request timeout of GitHub calls in ms. Unset: the outbound deadline, KelosConfig
+   * `spec.outbound.timeoutSeconds` (default 10 s).
+   */
   readonly githubTimeoutMs?: number;
   /**
    * Posts in a Slack thread (the operator's Slack client, when Slack is configured): reports

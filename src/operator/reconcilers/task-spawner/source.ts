@@ -182,7 +182,7 @@ export class Pollers {
         baseUrl: repo.apiBaseUrl,
         fetch: o.githubApiUrl ? (o.trustedFetch ?? o.fetch) : o.fetch,
         token: () => this.#tokens.get(uid)?.token,
-        timeoutMs: o.githubTimeoutMs ?? 15_000,
+        ...(o.githubTimeoutMs !== undefined ? { timeoutMs: o.githubTimeoutMs } : {}),
         now: () => o.clock.now(),
       });
       const origin: TokenOrigin = () => this.#origins.get(uid);

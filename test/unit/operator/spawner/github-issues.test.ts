@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createOutboundFetch } from '../../../../src/operator/outbound.ts';
+import { resolveAdminConfig } from '../../../../src/operator/admin-config.ts';
+import { createOutboundFetch, spawnerFetches } from '../../../../src/operator/outbound.ts';
 import type { Discovery } from '../../../../src/operator/spawner/discovery.ts';
 import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
 import { type GitHubRepo, resolveRepo } from '../../../../src/operator/spawner/github-repo.ts';
@@ -278,6 +279,37 @@ describe('what a failed poll says', () => {
     await once(srv, 'listening');
     return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => srv.close() };
   };
+
+  test('without a timeout of its own, a poll waits KelosConfig spec.outbound.timeoutSeconds, and says so', async () => {
+    const slow = await server((_req, res) => {
+      const late = setTimeout(() => res.end('[]'), 4000);
+      res.on('close', () => clearTimeout(late));
+    });
+    const { fetch: live } = spawnerFetches(
+      () =>
+        resolveAdminConfig({
+          apiVersion: 'kelos.dev/v1alpha2',
+          kind: 'KelosConfig',
+          metadata: { name: 'kelos' },
+          spec: { outbound: { allowedHosts: ['127.0.0.1'], allowPrivateNetworks: true, timeoutSeconds: 1 } },
+        }).outbound,
+      undefined,
+      { allowInsecure: true },
+    );
+    try {
+      const repo = resolveRepo('acme/widgets', undefined, slow.url) as GitHubRepo;
+      // As the reconciler builds it: no timeoutMs.
+      const client = new GitHubClient({ baseUrl: repo.apiBaseUrl, fetch: live, token: () => 't0k' });
+      const started = Date.now();
+      const m = messageOf(await new GitHubIssuesSource({}, repo, client).discover());
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(m).toMatch(
+        /no answer within the outbound deadline \(KelosConfig spec\.outbound\.timeoutSeconds; gave up after 1\.\d s\)/,
+      );
+    } finally {
+      slow.close();
+    }
+  }, 10_000);
 
   test('a repository GitHub does not show (404) names the repo field and what to check', async () => {
     const m = messageOf(await at(gh.baseUrl, 'acme/nope').discover());
