@@ -48,6 +48,7 @@ export class FakeSlack {
   readonly sockets: WebSocket[] = [];
   #waiters: Array<() => void> = [];
   #envelopes = 0;
+  #port = 0;
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -189,9 +190,23 @@ export class FakeSlack {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/commands/${id}`;
   }
 
-  /** The Web API base URL. */
+  /** The Web API base URL (the same while {@link down}). */
   get apiBaseUrl(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+    const port = (this.server.address() as AddressInfo | null)?.port ?? this.#port;
+    return `http://127.0.0.1:${port}/api/`;
+  }
+
+  /** Stops listening, as a Slack out of reach: connections are refused until {@link up}. */
+  async down(): Promise<void> {
+    this.#port = (this.server.address() as AddressInfo).port;
+    for (const s of this.wss.clients) s.terminate();
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** Listens again on the port it had before {@link down}. */
+  async up(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(this.#port, '127.0.0.1', r));
   }
 
   async close(): Promise<void> {

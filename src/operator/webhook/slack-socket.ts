@@ -28,6 +28,12 @@
  * exponential backoff, every HTTP call has a timeout, and a connection that says no `hello`
  * in time is dropped.
  *
+ * Logging of failures: with Slack out of reach the client redials every 20 to 30 s for as long
+ * as the outage lasts, and a `warn` line per try buried the log while saying nothing new. As a
+ * failing spawner is (`failure-log.ts`), it is logged when it starts and when its message
+ * changes, then at most once per `failureLogIntervalMs` with the tries since, and once more,
+ * at `info`, when a connection says hello again; each message names the URL and the cause.
+ *
  * Liveness: a connection whose peer vanished without a close (a NAT or proxy that dropped the
  * flow, a Slack host gone) stays OPEN for as long as nothing is written to it, and a quiet
  * workspace writes nothing, so the spawners would hear nothing until the next restart. The
@@ -39,6 +45,12 @@
 import { channel } from 'node:diagnostics_channel';
 import { ping, WebSocket as UndiciWebSocket } from 'undici';
 import { type Logger, silentLogger } from '../../kube/log.ts';
+import {
+  decideFailureLog,
+  FAILURE_LOG_INTERVAL_MS,
+  type FailureLog,
+} from '../reconcilers/task-spawner/failure-log.ts';
+import { fetchNamed, jsonOf } from '../spawner/github-client.ts';
 import type { Delivery } from './delivery.ts';
 import { obj, str } from './delivery.ts';
 import { SLASH_COMMAND } from './slack-event.ts';
@@ -72,6 +84,8 @@ export interface SlackSocketOptions extends SlackTokens {
   readonly apiBaseUrl?: string;
   readonly fetch?: typeof globalThis.fetch;
   readonly log?: Logger;
+  /** At most one `warn` line per this long while connecting keeps failing the same way. @default 5 minutes */
+  readonly failureLogIntervalMs?: number;
   /** Timeout of each Web API call. @default 10000 */
   readonly callTimeoutMs?: number;
   /** How long a new connection may take to say `hello`. @default 10000 */
@@ -114,6 +128,9 @@ export const SLASH_DONE = 'Done: Kelos has taken this command.';
 export const slashFailedText = (e: unknown): string =>
   `:warning: Kelos could not take this command (${e instanceof Error ? e.message : String(e)}). Run it again.`;
 
+/** An error's message, for comparing one failure with the next. */
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 /** Message event types that carry someone's words (`app_mention` duplicates `message`, deduped by Task name). */
 const MESSAGE_EVENTS = new Set(['message', 'app_mention']);
 
@@ -148,6 +165,10 @@ export class SlackSocketClient {
   #failures = 0;
   #stopped = true;
   #teamUrl: string | undefined;
+  /** The connection failure being logged, so a redial that fails alike is not a new `warn` line. */
+  #failureLog: FailureLog | undefined;
+  /** Likewise for `auth.test`, whose failure only costs permalinks. */
+  #authFailureLog: FailureLog | undefined;
 
   constructor(options: SlackSocketOptions) {
     this.#o = options;
@@ -186,21 +207,42 @@ export class SlackSocketClient {
     body: Record<string, unknown> = {},
   ): Promise<Record<string, unknown>> {
     const base = (this.#o.apiBaseUrl ?? 'https://slack.com/api/').replace(/\/?$/, '/');
-    const res = await this.#fetch(`${base}${method}`, {
+    const url = `${base}${method}`;
+    const timeoutMs = this.#o.callTimeoutMs ?? 10_000;
+    // Named errors: "fetch failed" alone said neither which host nor why (DNS, refused, TLS).
+    const res = await fetchNamed(this.#fetch, 'Slack', url, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(this.#o.callTimeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
-    const text = await res.text();
-    let json: Record<string, unknown>;
-    try {
-      json = obj(JSON.parse(text));
-    } catch {
-      throw new Error(`Slack ${method}: HTTP ${res.status}, not JSON`);
-    }
+    const json = obj(await jsonOf<unknown>(res, 'Slack', 'POST', url));
     if (json.ok !== true) throw new Error(`Slack ${method}: ${str(json.error) || `HTTP ${res.status}`}`);
     return json;
+  }
+
+  get #logEveryMs(): number {
+    return this.#o.failureLogIntervalMs ?? FAILURE_LOG_INTERVAL_MS;
+  }
+
+  /** Reads the workspace's URL for permalinks; a failure costs only those, so it is logged and passed. */
+  async #authTest(): Promise<void> {
+    try {
+      this.#teamUrl = str((await this.#call('auth.test', this.#o.botToken)).url);
+    } catch (e) {
+      const d = decideFailureLog(this.#authFailureLog, [errorText(e)], false, Date.now(), this.#logEveryMs);
+      this.#authFailureLog = d.next;
+      this.#log[d.level ?? 'debug']('Slack auth.test failed; messages will have no permalink', {
+        error: e,
+        ...d.fields,
+      });
+      return;
+    }
+    if (!this.#authFailureLog) return;
+    const d = decideFailureLog(this.#authFailureLog, [], false, Date.now());
+    this.#authFailureLog = undefined;
+    this.#log.info('Slack auth.test answered; messages have permalinks again', { ...d.fields });
   }
 
   #later(delayMs: number): void {
@@ -216,22 +258,19 @@ export class SlackSocketClient {
     const b = this.#o.backoff ?? { initialMs: 1000, maxMs: 30_000 };
     const delay = Math.min(b.maxMs, b.initialMs * 2 ** this.#failures) * (0.5 + Math.random() / 2);
     this.#failures = Math.min(this.#failures + 1, 30);
-    this.#log.warn(msg, { error, retryInMs: Math.round(delay) });
+    const failure = `${msg}: ${errorText(error)}`;
+    const d = decideFailureLog(this.#failureLog, [failure], false, Date.now(), this.#logEveryMs);
+    this.#failureLog = d.next;
+    this.#log[d.level ?? 'debug'](msg, { error, retryInMs: Math.round(delay), ...d.fields });
     this.#later(delay);
   }
 
   async #connect(): Promise<void> {
     if (this.#stopped) return;
-    if (this.#teamUrl === undefined) {
-      try {
-        this.#teamUrl = str((await this.#call('auth.test', this.#o.botToken)).url);
-      } catch (e) {
-        // Only permalinks need it; messages still flow without it.
-        this.#log.warn('Slack auth.test failed; messages will have no permalink', { error: e });
-      }
-    }
     const url = str((await this.#call('apps.connections.open', this.#o.appToken)).url);
     if (!url) throw new Error('Slack apps.connections.open returned no url');
+    // After the open, so a Slack out of reach is one failure, not this one besides.
+    if (this.#teamUrl === undefined) await this.#authTest();
     if (this.#stopped) return;
     this.#open(url);
   }
@@ -258,7 +297,10 @@ export class SlackSocketClient {
     const helloTimer = setTimeout(() => {
       if (!hello) {
         this.#drop(ws, 4000, 'no hello');
-        this.#failed('Slack connection said no hello in time', new Error('hello timeout'));
+        this.#failed(
+          'Slack connection said no hello in time',
+          new Error(`no hello from ${new URL(url).host} within ${this.#o.helloTimeoutMs ?? 10_000} ms`),
+        );
       }
     }, this.#o.helloTimeoutMs ?? 10_000);
     ws.addEventListener('message', (ev: MessageEvent) => {
@@ -275,7 +317,13 @@ export class SlackSocketClient {
         clearTimeout(helloTimer);
         this.#failures = 0;
         this.stats.connections++;
-        this.#log.info('Slack Socket Mode connected', { connections: obj(envelope).num_connections });
+        const d = decideFailureLog(this.#failureLog, [], false, Date.now());
+        this.#failureLog = undefined;
+        this.#log.info('Slack Socket Mode connected', {
+          connections: obj(envelope).num_connections,
+          host: new URL(url).host,
+          ...d.fields,
+        });
         return;
       }
       this.#onEnvelope(ws, envelope).catch((e: unknown) =>
@@ -293,7 +341,11 @@ export class SlackSocketClient {
       if (hello) {
         this.#log.info('Slack connection closed; reconnecting', { code: ev.code });
         this.#later(0);
-      } else this.#failed('Slack connection closed before hello', new Error(`close ${ev.code}`));
+      } else
+        this.#failed(
+          'Slack connection closed before hello',
+          new Error(`the WebSocket to ${new URL(url).host} closed with code ${ev.code}`),
+        );
     });
   }
 

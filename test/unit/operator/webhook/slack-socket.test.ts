@@ -225,12 +225,35 @@ describe('Slack Socket Mode client against a fake Slack on loopback', () => {
     await fake.until(() => c.stats.connections === 1);
     // Two refused opens, one silent connection, then the one that said hello.
     expect(fake.opens).toBe(4);
+    // The second refused open fails as the first did: not a new warn line.
     const warnings = logs.filter((l) => l.level === 'warn').map((l) => l.msg);
-    expect(warnings).toEqual([
-      'connecting failed',
-      'connecting failed',
-      'Slack connection said no hello in time',
-    ]);
+    expect(warnings).toEqual(['connecting failed', 'Slack connection said no hello in time']);
+  });
+
+  test('Slack out of reach: a warn line naming the URL and the cause, then one per interval with the tries since, and a line when it connects again', async () => {
+    await fake.down();
+    const started = Date.now();
+    const c = connect(async () => {}, { failureLogIntervalMs: 200 });
+    const failed = () => logs.filter((l) => l.msg === 'connecting failed');
+    await fake.until(() => failed().some((l) => l.failedAttemptsSinceLastLine !== undefined));
+    const elapsed = Date.now() - started;
+    const warned = failed().filter((l) => l.level === 'warn');
+    expect(warned[0]!.error).toMatch(
+      /^Slack POST http:\/\/127\.0\.0\.1:\d+\/api\/apps\.connections\.open: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
+    );
+    expect(warned.length).toBeLessThanOrEqual(1 + Math.floor(elapsed / 200));
+    expect(warned.at(-1)).toMatchObject({ failingSince: expect.any(String) });
+    expect(warned.at(-1)!.failedAttemptsSinceLastLine).toBeGreaterThan(1);
+    expect(failed().filter((l) => l.level === 'debug').length).toBeGreaterThan(0);
+    // One failure per try: auth.test is not tried before the open answers.
+    expect(logs.filter((l) => String(l.msg).includes('auth.test'))).toEqual([]);
+    await fake.up();
+    await fake.until(() => c.stats.connections === 1);
+    expect(logs.find((l) => l.msg === 'Slack Socket Mode connected')).toMatchObject({
+      level: 'info',
+      host: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      recovered: expect.stringMatching(/^after \d+ failed attempt\(s\) since /),
+    });
   });
 
   test('a wrong app token is logged and retried, not thrown', async () => {
