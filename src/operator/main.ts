@@ -30,7 +30,7 @@ import { systemClock } from '../kube/clock.ts';
 import { delegatedAuthorizer, type MetricsAuthorizer } from '../kube/delegated-auth.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, parseAddress, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
-import { Informer } from '../kube/informer.ts';
+import { Informer, keyOf } from '../kube/informer.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { WorkQueue } from '../kube/queue.ts';
@@ -205,6 +205,9 @@ export class Operator {
       return resolved.config;
     };
 
+    // Slack runs with the receiver only (its deliveries take the receiver's path).
+    const webhookOn = Boolean(opts.webhook?.addr && opts.webhook.addr !== '0');
+    let slackClient: SlackSocketClient | undefined;
     const queues: Record<string, WorkQueue> = {};
     const metrics = new OperatorMetrics(
       {
@@ -218,6 +221,9 @@ export class Operator {
           return counts;
         },
         leading: () => leading,
+        ...(webhookOn && opts.webhook?.slack
+          ? { slackConnected: () => slackClient?.connection.connected ?? false }
+          : {}),
       },
       { processMetrics: opts.processMetrics ?? true },
     );
@@ -293,9 +299,6 @@ export class Operator {
     const records = new TaskRecordReconciler({ client, records: caches.records, events, clock, log });
     // Read from the KelosConfig at each call: an admin's change applies to running spawners.
     const outbound = spawnerFetches(() => admin().outbound, opts.githubApiUrl, opts.outbound);
-    // Slack runs with the receiver only (its deliveries take the receiver's path).
-    const webhookOn = Boolean(opts.webhook?.addr && opts.webhook.addr !== '0');
-    let slackClient: SlackSocketClient | undefined;
     const spawnerOptions: TaskSpawnerReconcilerOptions = {
       client,
       caches: {
@@ -320,10 +323,13 @@ export class Operator {
             },
           }
         : {}),
+      ...(webhookOn && opts.webhook?.slack ? { slackConnection: () => slackClient?.connection } : {}),
       // What the receiver will refuse every delivery for (a missing Secret) shows in status.
       webhookSetup: webhookOn
-        ? webhookSetupCheck(new SecretCache(client, clock, opts.webhook?.clusterSecrets), (ns) =>
-            admin().allowUnsignedWebhookNamespaces.includes(ns),
+        ? webhookSetupCheck(
+            new SecretCache(client, clock, opts.webhook?.clusterSecrets),
+            (ns) => admin().allowUnsignedWebhookNamespaces.includes(ns),
+            Boolean(opts.webhook?.slack),
           )
         : async () => ({ problem: NO_RECEIVER }),
     };
@@ -544,7 +550,13 @@ export class Operator {
           kube: rxClient,
           spawners: caches.spawners!,
           log: log.child({ component: 'slack' }),
-          ...(opts.webhook.slackApiUrl ? { client: { apiBaseUrl: opts.webhook.slackApiUrl } } : {}),
+          client: {
+            ...(opts.webhook.slackApiUrl ? { apiBaseUrl: opts.webhook.slackApiUrl } : {}),
+            // Every Slack spawner's status says whether it can receive: each looks again.
+            onStateChange: () => {
+              for (const s of caches.spawners!.list()) if (s.spec.when.slack) spawnerQueue.add(keyOf(s));
+            },
+          },
         });
     }
     log.info('Caches synced', {

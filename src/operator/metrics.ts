@@ -17,6 +17,8 @@ export interface MetricSources {
   tasksByPhase(): Record<string, number>;
   /** Whether this replica leads (always true without leader election). */
   leading(): boolean;
+  /** Whether this replica's Slack Socket Mode connection is up; unset when the operator has no Slack app. */
+  slackConnected?(): boolean;
 }
 
 /** Label value of every value past a {@link BoundedLabel}'s limit. */
@@ -202,6 +204,17 @@ export class OperatorMetrics {
         this.set(sources.leading() ? 1 : 0);
       },
     });
+    // Only with a Slack app: a label-less gauge always has a value, and 0 would say "down".
+    const slackConnected = sources.slackConnected;
+    if (slackConnected)
+      new Gauge({
+        name: 'kelos_slack_connected',
+        help: '1 while this replica’s Slack Socket Mode connection is up, 0 while it is down or not yet made.',
+        registers,
+        collect() {
+          this.set(slackConnected() ? 1 : 0);
+        },
+      });
     if (opts.processMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'kelos_operator_' });
   }

@@ -24,6 +24,7 @@
  * @packageDocumentation
  */
 import { Labels, type Task, type TaskSpawner } from '../../api/index.ts';
+import { rfc3339 } from '../../kube/clock.ts';
 import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import type { CallCounts } from '../spawner/github-client.ts';
@@ -53,7 +54,12 @@ import {
 import { needsReport, report } from './task-spawner/reporting.ts';
 import { reportToSlack } from './task-spawner/slack-reporting.ts';
 import { type Polled, Pollers, SourceSetupError } from './task-spawner/source.ts';
-import { nextStatus, type PassOutcome, writeSpawnerStatus } from './task-spawner/status.ts';
+import {
+  nextStatus,
+  type PassOutcome,
+  SLACK_DISCONNECTED,
+  writeSpawnerStatus,
+} from './task-spawner/status.ts';
 import { registerSpawnerWatches } from './task-spawner/watch.ts';
 
 export { SPAWNER_CONTROLLER, type TaskSpawnerReconcilerOptions } from './task-spawner/options.ts';
@@ -193,6 +199,7 @@ export class TaskSpawnerReconciler {
     if (!kind || spawner.spec.suspend) {
       list.step(spawner.spec.suspend ? 'Suspended: no discovery' : 'Not a polling source: status only');
       const setup = kind || spawner.spec.suspend ? undefined : await this.#webhookSetup(spawner, mem, list);
+      this.#slackConnection(spawner, mem, list);
       await this.#writeStatus(
         spawner,
         mem,
@@ -201,6 +208,7 @@ export class TaskSpawnerReconciler {
           suspended: !!spawner.spec.suspend,
           maxTotalReached: maxTotal > 0 && total >= maxTotal,
           ...(mem.setupError !== undefined && !spawner.spec.suspend && { setupError: mem.setupError }),
+          ...(mem.problem && { problem: mem.problem }),
         },
         list,
       );
@@ -440,6 +448,40 @@ export class TaskSpawnerReconciler {
     if (message) list.fail(`Webhook not ready: ${message}`);
     mem.setupError = message;
     return setup;
+  }
+
+  /**
+   * Whether a Slack spawner can receive: the operator's Socket Mode connection (this replica's,
+   * which leads) may be down, and "Running, Receiving Slack messages" then told a lie. Sets
+   * `mem.problem` (reason {@link SLACK_DISCONNECTED}, phase stays Running: the client
+   * redials) while it is down, with an Event when it goes down or its failure changes and one
+   * when it is back; the client's state change enqueues every Slack spawner.
+   */
+  #slackConnection(spawner: TaskSpawner, mem: Memory, list: Checklist): void {
+    const o = this.#o;
+    const state =
+      spawner.spec.when.slack && !spawner.spec.suspend && mem.setupError === undefined
+        ? o.slackConnection?.()
+        : undefined;
+    const down = state && !state.connected && state.lastError !== undefined ? state : undefined;
+    const message = down
+      ? `no Slack message reaches this spawner: the operator's Socket Mode connection is down since ${rfc3339(down.since)}, redialling with backoff; last try: ${down.lastError}`
+      : undefined;
+    const was = mem.problem?.reason === SLACK_DISCONNECTED ? mem.problem : undefined;
+    const { namespace, name } = spawnerName(spawner);
+    if (message && message !== was?.message) {
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: SLACK_DISCONNECTED });
+      o.events.record(spawner, 'Warning', SLACK_DISCONNECTED, message, 'Receive');
+    } else if (!message && was && state?.connected)
+      o.events.record(
+        spawner,
+        'Normal',
+        'SlackConnected',
+        "The operator's Socket Mode connection is back",
+        'Receive',
+      );
+    if (down) list.fail(`Slack not connected: ${down.lastError}`);
+    mem.problem = message ? { reason: SLACK_DISCONNECTED, message } : undefined;
   }
 
   async #writeStatus(spawner: TaskSpawner, mem: Memory, p: PassOutcome, list: Checklist): Promise<void> {

@@ -73,6 +73,18 @@ export const slackTokensFromEnv = (env: NodeJS.ProcessEnv): SlackTokens | undefi
   return { appToken, botToken };
 };
 
+/**
+ * Whether the client can receive: connected (a connection said `hello`), or not, with the
+ * failure of the last try. The TaskSpawner reconciler puts it in every Slack spawner's status.
+ */
+export interface SlackConnectionState {
+  readonly connected: boolean;
+  /** Since when it is connected, or failing. */
+  readonly since: number;
+  /** Why the last try failed, naming the URL and the cause; unset while connected or before the first try ends. */
+  readonly lastError?: string;
+}
+
 /** Options of {@link SlackSocketClient}. */
 export interface SlackSocketOptions extends SlackTokens {
   /**
@@ -84,6 +96,11 @@ export interface SlackSocketOptions extends SlackTokens {
   readonly apiBaseUrl?: string;
   readonly fetch?: typeof globalThis.fetch;
   readonly log?: Logger;
+  /**
+   * Called when {@link SlackSocketClient.connection} changes: connected, disconnected, or a
+   * new failure. Not on every failed try: an outage that fails alike calls it once.
+   */
+  readonly onStateChange?: (state: SlackConnectionState) => void;
   /** At most one `warn` line per this long while connecting keeps failing the same way. @default 5 minutes */
   readonly failureLogIntervalMs?: number;
   /** Timeout of each Web API call. @default 10000 */
@@ -169,11 +186,24 @@ export class SlackSocketClient {
   #failureLog: FailureLog | undefined;
   /** Likewise for `auth.test`, whose failure only costs permalinks. */
   #authFailureLog: FailureLog | undefined;
+  #state: SlackConnectionState = { connected: false, since: Date.now() };
 
   constructor(options: SlackSocketOptions) {
     this.#o = options;
     this.#log = (options.log ?? silentLogger).child({ component: 'slack-socket' });
     this.#fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** Whether it can receive now, and if not, why. */
+  get connection(): SlackConnectionState {
+    return this.#state;
+  }
+
+  #setState(next: SlackConnectionState): void {
+    const prev = this.#state;
+    if (prev.connected === next.connected && prev.lastError === next.lastError) return;
+    this.#state = next;
+    this.#o.onStateChange?.(next);
   }
 
   /** Connects, and keeps reconnecting until {@link stop}. */
@@ -262,6 +292,12 @@ export class SlackSocketClient {
     const d = decideFailureLog(this.#failureLog, [failure], false, Date.now(), this.#logEveryMs);
     this.#failureLog = d.next;
     this.#log[d.level ?? 'debug'](msg, { error, retryInMs: Math.round(delay), ...d.fields });
+    const prev = this.#state;
+    this.#setState({
+      connected: false,
+      since: prev.connected || prev.lastError === undefined ? Date.now() : prev.since,
+      lastError: errorText(error),
+    });
     this.#later(delay);
   }
 
@@ -290,7 +326,7 @@ export class SlackSocketClient {
         this.#drop(ws, 4000, 'silent');
         this.#failed(
           'Slack connection silent past the heartbeat timeout; redialling',
-          new Error(`nothing heard for ${beat.timeoutMs} ms`),
+          new Error(`nothing heard from ${new URL(url).host} for ${beat.timeoutMs} ms`),
         );
       } else ping(ws);
     }, beat.intervalMs).unref();
@@ -319,6 +355,7 @@ export class SlackSocketClient {
         this.stats.connections++;
         const d = decideFailureLog(this.#failureLog, [], false, Date.now());
         this.#failureLog = undefined;
+        this.#setState({ connected: true, since: Date.now() });
         this.#log.info('Slack Socket Mode connected', {
           connections: obj(envelope).num_connections,
           host: new URL(url).host,
@@ -366,7 +403,10 @@ export class SlackSocketClient {
       this.#log.info('Slack asked to reconnect', { reason });
       this.#drop(ws, 1000, reason);
       if (reason === 'link_disabled')
-        this.#failed('Slack disabled Socket Mode for the app', new Error(reason));
+        this.#failed(
+          'Slack disabled Socket Mode for the app',
+          new Error('Slack disabled Socket Mode for the app (disconnect reason link_disabled)'),
+        );
       else this.#later(0);
       return;
     }

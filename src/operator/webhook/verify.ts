@@ -110,6 +110,13 @@ export async function verifyFor(
 export const NO_RECEIVER =
   'no delivery reaches this spawner: this operator runs no webhook receiver (--webhook-addr is 0)';
 
+/**
+ * Why a Slack spawner gets nothing from an operator that has no Slack app: its tokens come from
+ * the environment, read once at start-up.
+ */
+export const NO_SLACK_APP =
+  "no Slack message reaches this spawner: the operator has no Slack app, since SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN (xoxb-…) are not set in its environment; installed, create the Secret kelos-slack with both keys in the operator's namespace and restart the operator (kubectl -n kelos-system rollout restart deployment/kelos-operator); run locally, export both before kelos operator";
+
 /** The source whose deliveries a spawner verifies with a secret; undefined for the others (Slack, polling). */
 const verifiedSource = (spawner: TaskSpawner): WebhookSource | undefined => {
   const w = spawner.spec.when;
@@ -119,11 +126,12 @@ const verifiedSource = (spawner: TaskSpawner): WebhookSource | undefined => {
 /**
  * The TaskSpawner reconciler's look at a webhook spawner's setup (see
  * `TaskSpawnerReconcilerOptions.webhookSetup`), through the receiver's own rules and a Secret
- * cache of its own.
+ * cache of its own; a Slack spawner needs the operator's Slack app (`slackConfigured`).
  */
 export const webhookSetupCheck =
-  (secrets: SecretCache, allowUnsigned: (namespace: string) => boolean) =>
+  (secrets: SecretCache, allowUnsigned: (namespace: string) => boolean, slackConfigured: boolean) =>
   async (spawner: TaskSpawner): Promise<{ problem: string; transient?: boolean } | undefined> => {
+    if (spawner.spec.when.slack && !slackConfigured) return { problem: NO_SLACK_APP };
     const source = verifiedSource(spawner);
     if (!source) return undefined;
     const keys = await spawnerKeys(spawner, source, secrets, allowUnsigned);

@@ -12,6 +12,7 @@ import type { Informer } from '../../../kube/informer.ts';
 import type { Logger } from '../../../kube/log.ts';
 import type { OperatorMetrics } from '../../metrics.ts';
 import type { OutboundFetch } from '../../outbound.ts';
+import type { SlackConnectionState } from '../../webhook/slack-socket.ts';
 
 /** Name of this controller in logs and metrics. */
 export const SPAWNER_CONTROLLER = 'taskspawner';
@@ -66,6 +67,11 @@ export interface TaskSpawnerReconcilerOptions {
    * a Slack-created Task's result there. Unset: Slack Tasks are not reported.
    */
   readonly slackPost?: (channel: string, text: string, threadTs: string) => Promise<void>;
+  /**
+   * The operator's Slack connection on this replica (`SlackSocketClient.connection`), unset
+   * when it runs none: a Slack spawner's status says when it is down, and why.
+   */
+  readonly slackConnection?: () => SlackConnectionState | undefined;
   /**
    * Why no delivery for a webhook spawner can be verified for a fault of its setup (its Secret
    * is missing or has no key, unsigned deliveries are not allowed), or undefined when one can;

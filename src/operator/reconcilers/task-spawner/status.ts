@@ -15,6 +15,12 @@ import { pollIntervalMs, pollingKind, spawnerName, type TaskSpawnerReconcilerOpt
 /** Condition type of a discovery, setup or creation problem (upstream's). */
 export const DISCOVERY_ERROR = 'DiscoveryError';
 
+/**
+ * Reason, in the `DiscoveryError` condition, of a Slack spawner while the operator's Socket
+ * Mode connection is down: its source is out of reach, as a polling spawner's failed discovery.
+ */
+export const SLACK_DISCONNECTED = 'SlackDisconnected';
+
 /** What a pass reports in status. */
 export interface PassOutcome {
   readonly suspended: boolean;
@@ -42,9 +48,10 @@ const POLLED: Readonly<Record<string, string>> = {
 /**
  * What an active spawner does, for the message of its `Suspended=False` condition: a spawner
  * that receives deliveries or runs on a schedule polls nothing, and "Polling" sent whoever
- * read it to look for a poll that never happens.
+ * read it to look for a poll that never happens. A Slack spawner whose connection is down
+ * (`problem` {@link SLACK_DISCONNECTED}) receives nothing, and says so.
  */
-export function activeMessage(spawner: TaskSpawner): string {
+export function activeMessage(spawner: TaskSpawner, problem?: PassOutcome['problem']): string {
   const w = spawner.spec.when;
   const kind = pollingKind(spawner);
   if (kind === 'cron') return `Creating Tasks on the cron schedule "${w.cron?.schedule ?? ''}"`;
@@ -52,7 +59,10 @@ export function activeMessage(spawner: TaskSpawner): string {
   if (w.githubWebhook) return 'Receiving GitHub webhook deliveries at /webhook/github';
   if (w.linearWebhook) return 'Receiving Linear webhook deliveries at /webhook/linear';
   if (w.webhook) return `Receiving webhook deliveries at /webhook/${w.webhook.source}`;
-  if (w.slack) return 'Receiving Slack messages over Socket Mode';
+  if (w.slack)
+    return problem?.reason === SLACK_DISCONNECTED
+      ? `Not receiving Slack messages until the operator's Socket Mode connection is back (reason ${SLACK_DISCONNECTED} in the DiscoveryError condition); redialling`
+      : 'Receiving Slack messages over Socket Mode';
   return 'Active';
 }
 
@@ -109,7 +119,7 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
             type: ConditionTypes.Suspended,
             status: 'False',
             reason: 'Active',
-            message: activeMessage(spawner),
+            message: activeMessage(spawner, p.problem),
           },
   );
   const max = spawner.spec.maxTotalTasks ?? 0;
