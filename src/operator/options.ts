@@ -149,7 +149,7 @@ export interface WebhookSettings {
    * connection and hands messages to the receiver's delivery path. Unset: no Slack.
    */
   readonly slack?: SlackTokens;
-  /** Slack Web API base, for tests. @default 'https://slack.com/api/' */
+  /** Slack Web API base (`--slack-api-url`: GovSlack, a stand-in). @default 'https://slack.com/api/' */
   readonly slackApiUrl?: string;
   /**
    * Linear API key (`LINEAR_API_KEY`): the receiver fetches a commented issue's labels with it

@@ -19,6 +19,7 @@ export async function spawnOperator(
   namespace: string,
   extra: readonly string[] = [],
   main: string = MAIN,
+  env: Readonly<Record<string, string>> = {},
 ): Promise<{ child: ChildProcess; output: () => string }> {
   let out = '';
   const child = spawn(
@@ -38,7 +39,7 @@ export async function spawnOperator(
       '2',
       ...extra,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();

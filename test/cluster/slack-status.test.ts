@@ -3,13 +3,17 @@
 // variables and the Secret to set; one with tokens whose Slack is out of reach (a fake Slack
 // on loopback, stopped) keeps them Running with DiscoveryError=True/SlackDisconnected naming
 // the URL and the cause, a Warning Event and kelos_slack_connected 0, and clears it all once
-// Slack answers again.
+// Slack answers again. And `kelos operator --slack-api-url`, a real process with the tokens in
+// its environment, dials the Slack it names.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { NO_SLACK_APP } from '../../src/operator/webhook/verify.ts';
 import { APP_TOKEN, BOT_TOKEN, type FakeSlack, startFakeSlack } from '../support/fake-slack.ts';
+import { freshNamespace } from './helpers.ts';
+import { installCrds } from './install-crds.ts';
 import { create, type OperatorScenario, useOperator } from './operator-helpers.ts';
+import { kill9, spawnOperator } from './operator-process.ts';
 import { spawner, waitForSpawner } from './spawner-helpers.ts';
 
 const slackSpawner = (name: string) =>
@@ -112,5 +116,32 @@ describe('a Slack spawner while the operator cannot reach Slack', () => {
     expect(up.status?.message).toBeUndefined();
     expect(condition(up, 'Suspended')?.message).toBe('Receiving Slack messages over Socket Mode');
     expect(await gauge()).toBe('kelos_slack_connected 1');
+  });
+});
+
+describe('kelos operator --slack-api-url', () => {
+  let slack: FakeSlack;
+  beforeAll(async () => {
+    slack = await startFakeSlack();
+  });
+  afterAll(async () => {
+    await slack?.close();
+  });
+
+  it('dials the Slack it names with the tokens of its environment', async () => {
+    await installCrds();
+    const ns = await freshNamespace('slack-flag');
+    const op = await spawnOperator(
+      ns,
+      ['--webhook-addr', '127.0.0.1:0', '--slack-api-url', slack.apiBaseUrl],
+      undefined,
+      { SLACK_APP_TOKEN: APP_TOKEN, SLACK_BOT_TOKEN: BOT_TOKEN },
+    );
+    try {
+      await slack.until(() => slack.sockets.length > 0);
+      expect(slack.opens).toBeGreaterThan(0);
+    } finally {
+      await kill9(op.child);
+    }
   });
 });

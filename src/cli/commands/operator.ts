@@ -52,6 +52,24 @@ export const durationFlag =
     return text;
   };
 
+/**
+ * `--slack-api-url`: an http(s) URL, checked while the flags are parsed (see
+ * {@link durationFlag}), so a typo is refused at start rather than retried for ever.
+ */
+export function slackApiUrlFlag(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // Refused below.
+  }
+  if (url?.protocol !== 'https:' && url?.protocol !== 'http:')
+    throw new UsageError(
+      `--slack-api-url: "${text}" is not an http(s) URL (expected e.g. https://slack.com/api/)`,
+    );
+  return text;
+}
+
 /** `--workers`: a positive integer, checked while the flags are parsed (see {@link durationFlag}). */
 export function workersFlag(text: string): string {
   const workers = Number(text);
@@ -188,6 +206,7 @@ interface OperatorFlags {
   gitImage?: string;
   workspaceSizeLimit: string;
   githubApiUrl?: string;
+  slackApiUrl?: string;
   webhookAddr: string;
   webhookGithubSecretFile?: string;
   webhookLinearSecretFile?: string;
@@ -327,6 +346,11 @@ export const operatorCommand: CommandFactory = (io, done) => {
     .option(
       '--github-api-url <url>',
       'GitHub REST API base URL for GitHub App tokens and every TaskSpawner (default: from the Workspace repo host)',
+    )
+    .option(
+      '--slack-api-url <url>',
+      'Slack Web API base URL of the Socket Mode connection and its replies, e.g. https://slack-gov.com/api/ for GovSlack (default: https://slack.com/api/); the tokens come from SLACK_APP_TOKEN and SLACK_BOT_TOKEN in the environment',
+      slackApiUrlFlag,
     )
     .option(
       '--webhook-addr <addr>',
@@ -477,6 +501,7 @@ export const operatorCommand: CommandFactory = (io, done) => {
         addr: flags.webhookAddr,
         clusterSecrets: { ...(github ? { github } : {}), ...(linear ? { linear } : {}) },
         ...(slack ? { slack } : {}),
+        ...(flags.slackApiUrl ? { slackApiUrl: flags.slackApiUrl } : {}),
         ...(linearApiKey ? { linearApiKey } : {}),
       },
       log,

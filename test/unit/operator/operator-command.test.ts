@@ -109,6 +109,14 @@ describe('kelos operator flags', () => {
     expect(err.join('')).toBe('kelos: --workers must be a positive integer; got "0"\n');
   });
 
+  it('refuses a --slack-api-url that is not an http(s) URL, before connecting anywhere', async () => {
+    const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
+    expect(await runCli(['operator', '--slack-api-url', 'slack.com/api'], cli)).toBe(1);
+    expect(err.join('')).toBe(
+      'kelos: --slack-api-url: "slack.com/api" is not an http(s) URL (expected e.g. https://slack.com/api/)\n',
+    );
+  });
+
   it('names the duration flag it refuses, before connecting anywhere', async () => {
     for (const flag of ['--resync', '--cache-sync-timeout']) {
       const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
