@@ -6,7 +6,7 @@
  * @module
  */
 import type { Task, TaskSpawner, When } from '../../src/api/index.ts';
-import type { KubeClient } from '../../src/kube/client.ts';
+import type { ApiObject, KubeClient } from '../../src/kube/client.ts';
 import { type Clock, FakeClock } from '../../src/kube/clock.ts';
 import { EventRecorder } from '../../src/kube/events.ts';
 import { Informer } from '../../src/kube/informer.ts';
@@ -81,4 +81,24 @@ export async function receiverOver(
   });
   stops.push(() => receiver.close());
   return { kube, clock, tasks, spawners, events, receiver };
+}
+
+/**
+ * {@link receiverOver} with Secret `team-a/hook` holding `secret` as `WEBHOOK_SECRET` (what a
+ * spawner's `secretRef: {name: hook}` reads), listening on a loopback port; and its address.
+ */
+export async function listeningReceiver(
+  when: When,
+  stops: Array<() => Promise<void> | void>,
+  secret: string,
+  extra: Partial<ReceiverOptions> = {},
+): Promise<{ r: TestReceiver; addr: string }> {
+  const r = await receiverOver(when, stops, extra);
+  await r.kube.create(Resources.Secret, {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'hook', namespace: 'team-a' },
+    data: { WEBHOOK_SECRET: Buffer.from(secret).toString('base64') },
+  } as ApiObject);
+  return { r, addr: (await r.receiver.listen('127.0.0.1:0')) ?? '' };
 }

@@ -3,10 +3,9 @@
 // Real HTTP on loopback to the receiver over a FakeKube.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, When } from '../../../../src/api/index.ts';
-import type { ApiObject } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { firstResult, kelosHeaders, post } from '../../../support/webhook-payloads.ts';
-import { receiverOver } from '../../../support/webhook-receiver.ts';
+import { listeningReceiver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -17,7 +16,7 @@ const SECRET = 'sentry-secret';
 
 describe('a generic delivery whose id is an integer past 2^53', () => {
   it('keeps the id exactly as sent: two ids a double cannot tell apart make two Tasks, filters and mapped fields see the digits', async () => {
-    const r = await receiverOver(
+    const { r, addr } = await listeningReceiver(
       {
         webhook: {
           source: 'sentry',
@@ -27,14 +26,8 @@ describe('a generic delivery whose id is an integer past 2^53', () => {
         },
       } as When,
       stops,
+      SECRET,
     );
-    await r.kube.create(Resources.Secret, {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'hook', namespace: 'team-a' },
-      data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
-    } as ApiObject);
-    const addr = (await r.receiver.listen('127.0.0.1:0')) ?? '';
 
     // Written by hand: JSON.stringify of a JavaScript number could not produce these digits.
     const send = async (id: string) => {

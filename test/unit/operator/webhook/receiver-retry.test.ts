@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, When } from '../../../../src/api/index.ts';
-import type { ApiObject } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import type { ReceiverOptions } from '../../../../src/operator/webhook/receiver.ts';
 import { fixture, type Json } from '../../../support/webhook-fixtures.ts';
@@ -18,7 +17,7 @@ import {
   linearHeaders,
   post,
 } from '../../../support/webhook-payloads.ts';
-import { receiverOver, type TestReceiver } from '../../../support/webhook-receiver.ts';
+import { listeningReceiver, type TestReceiver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -28,19 +27,8 @@ afterEach(async () => {
 const SECRET = 'alerts-secret';
 
 /** A listening receiver over `when`, with Secret `team-a/hook` holding {@link SECRET}; its address. */
-const listening = async (
-  when: When,
-  extra: Partial<ReceiverOptions> = {},
-): Promise<{ r: TestReceiver; addr: string }> => {
-  const r = await receiverOver(when, stops, extra);
-  await r.kube.create(Resources.Secret, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'hook', namespace: 'team-a' },
-    data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
-  } as ApiObject);
-  return { r, addr: (await r.receiver.listen('127.0.0.1:0')) ?? '' };
-};
+const listening = (when: When, extra: Partial<ReceiverOptions> = {}) =>
+  listeningReceiver(when, stops, SECRET, extra);
 
 const taskNames = (r: TestReceiver): string[] =>
   r.kube.objects<Task>(Resources.Task, 'team-a').map((t) => t.metadata.name ?? '');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task, When } from '../../../../src/api/index.ts';
-import { type ApiObject, CoreResources } from '../../../../src/kube/client.ts';
+import { CoreResources } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { fixture } from '../../../support/webhook-fixtures.ts';
 import {
@@ -16,7 +16,7 @@ import {
   linearHeaders,
   post,
 } from '../../../support/webhook-payloads.ts';
-import { receiverOver, type TestReceiver } from '../../../support/webhook-receiver.ts';
+import { listeningReceiver, type TestReceiver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -25,16 +25,8 @@ afterEach(async () => {
 
 const SECRET = 'item-secret';
 
-const listening = async (when: When): Promise<{ r: TestReceiver; addr: string }> => {
-  const r = await receiverOver(when, stops, { clusterSecrets: { github: [SECRET], linear: [SECRET] } });
-  await r.kube.create(Resources.Secret, {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'hook', namespace: 'team-a' },
-    data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
-  } as ApiObject);
-  return { r, addr: (await r.receiver.listen('127.0.0.1:0')) ?? '' };
-};
+const listening = (when: When) =>
+  listeningReceiver(when, stops, SECRET, { clusterSecrets: { github: [SECRET], linear: [SECRET] } });
 
 /** The Task's source-item annotation and the spawner's TaskCreated Event notes. */
 const traces = async (r: TestReceiver, task: string) => {
