@@ -147,24 +147,30 @@ export function readCertificateDir(dir: string): MetricsCertificate {
     }
   };
   const certificate = { cert: read(CERT_FILE), key: read(KEY_FILE) };
+  const problem = certificatePairProblem(certificate);
+  if (problem) throw new Error(`--metrics-cert-path ${dir}: ${problem}`);
+  return describe(certificate, dir);
+}
+
+/**
+ * Why a `kubernetes.io/tls` pair cannot serve `/metrics`, in its keys' names (`tls.key is not
+ * the key of tls.crt`), or undefined when it can: the operator's check at start and at every
+ * reload, and `kelos install`'s before it mounts a Secret (a refused pair crash-loops the Pod).
+ */
+export function certificatePairProblem(pair: ServingCertificate): string | undefined {
   let x509: X509Certificate;
   try {
-    x509 = new X509Certificate(certificate.cert);
+    x509 = new X509Certificate(pair.cert);
   } catch (err) {
-    throw new Error(
-      `--metrics-cert-path ${dir}: ${CERT_FILE} is not a PEM certificate (${(err as Error).message})`,
-    );
+    return `${CERT_FILE} is not a PEM certificate (${(err as Error).message})`;
   }
-  let matches: boolean;
   try {
-    matches = x509.checkPrivateKey(createPrivateKey(certificate.key));
+    return x509.checkPrivateKey(createPrivateKey(pair.key))
+      ? undefined
+      : `${KEY_FILE} is not the key of ${CERT_FILE}`;
   } catch (err) {
-    throw new Error(
-      `--metrics-cert-path ${dir}: ${KEY_FILE} is not a PEM private key (${(err as Error).message})`,
-    );
+    return `${KEY_FILE} is not a PEM private key (${(err as Error).message})`;
   }
-  if (!matches) throw new Error(`--metrics-cert-path ${dir}: ${KEY_FILE} is not the key of ${CERT_FILE}`);
-  return describe(certificate, dir);
 }
 
 /** A self-signed certificate for this Pod (its host name, loopback), valid a year. */

@@ -13,6 +13,7 @@ import { CRD, NAMESPACE } from '../../src/cli/cluster/bundle.ts';
 import { packageVersion } from '../../src/cli/version.ts';
 import { type ApiObject, HttpKubeClient, type ResourceType } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import { selfSignedCertificate } from '../../src/kube/self-signed.ts';
 import { kelos } from './cli-helpers.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
@@ -119,13 +120,13 @@ describe('a metricsCertSecret the operator could not mount', () => {
     const r = await k('install', '-n', 'certs-new', '--set', 'metricsCertSecret=metrics-tls');
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `kelos: metricsCertSecret names Secret certs-new/metrics-tls, which cannot exist before its namespace: ${create('certs-new')}; nothing was applied${fromSet}\n`,
+      `kelos: metricsCertSecret names Secret certs-new/metrics-tls, which cannot exist before its namespace: install without metricsCertSecret first (the install creates the namespace, with a self-signed certificate), then ${create('certs-new')}; nothing was applied${fromSet}\n`,
     );
     await nothingInstalled();
     expect(await admin.get(NAMESPACE, undefined, 'certs-new')).toBeUndefined();
   });
 
-  it('missing, or without tls.key: refused before anything is applied; with both keys it is mounted', async () => {
+  it('missing, without tls.key, or a pair the operator refuses: refused before anything is applied; a good pair is mounted', async () => {
     await createNamespace('certs');
     const missing = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
     expect(missing.code).toBe(1);
@@ -139,14 +140,32 @@ describe('a metricsCertSecret the operator could not mount', () => {
         metadata: { name: 'metrics-tls', namespace: 'certs' },
         data,
       }) as ApiObject;
-    await admin.create(SECRET, secret({ 'tls.crt': 'Y2VydA==' }));
-    const noKey = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
-    expect(noKey.code).toBe(1);
-    expect(noKey.stderr).toBe(
-      `kelos: metricsCertSecret names Secret certs/metrics-tls, which has no tls.key: /metrics serves tls.crt with tls.key (a kubernetes.io/tls Secret, as cert-manager writes); nothing was applied${fromSet}\n`,
-    );
-    await nothingInstalled();
-    await admin.apply(SECRET, secret({ 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' }), { force: true });
+    // What the operator would refuse at start, so the new Pod would crash-loop: refused here.
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const pair = selfSignedCertificate({
+      commonName: 'kelos-operator-metrics',
+      altNames: ['localhost'],
+      now: Date.now(),
+    });
+    const other = selfSignedCertificate({ commonName: 'other', altNames: ['localhost'], now: Date.now() });
+    const fix =
+      ': /metrics serves tls.crt with tls.key, a certificate and its private key in PEM (a kubernetes.io/tls Secret, as cert-manager writes; replace it: kubectl create secret tls metrics-tls -n certs --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -)';
+    await admin.create(SECRET, secret({ 'tls.crt': b64(pair.cert) }));
+    for (const [data, problem] of [
+      [{ 'tls.crt': b64(pair.cert) }, 'which has no tls.key'],
+      [{ 'tls.crt': b64(pair.cert), 'tls.key': b64('garbage') }, 'whose tls.key is not a PEM private key ('],
+      [{ 'tls.crt': b64(pair.cert), 'tls.key': b64(other.key) }, 'whose tls.key is not the key of tls.crt'],
+    ] as const) {
+      await admin.apply(SECRET, secret(data), { force: true });
+      const refused = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`kelos: metricsCertSecret names Secret certs/metrics-tls, ${problem}`);
+      expect(refused.stderr).toContain(`${fix}; nothing was applied${fromSet}\n`);
+      await nothingInstalled();
+    }
+    await admin.apply(SECRET, secret({ 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key) }), {
+      force: true,
+    });
     const ok = await k('install', '-n', 'certs', '--set', 'metricsCertSecret=metrics-tls');
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);

@@ -16,6 +16,7 @@ import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { CoreResources } from '../../kube/api.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
+import { certificatePairProblem } from '../../operator/metrics-tls.ts';
 import { closest } from '../../validate/echo.ts';
 import {
   CLUSTER_ROLE_BINDING,
@@ -461,16 +462,21 @@ async function metricsCertProblem(
 ): Promise<string | undefined> {
   const create = `create it (a cert-manager Certificate with secretName: ${name} in namespace ${namespace}, or kubectl create secret tls ${name} -n ${namespace} --cert=tls.crt --key=tls.key), then install again; or unset metricsCertSecret for a self-signed certificate`;
   if (!namespaceExists)
-    return `metricsCertSecret names Secret ${namespace}/${name}, which cannot exist before its namespace: ${create}`;
+    return `metricsCertSecret names Secret ${namespace}/${name}, which cannot exist before its namespace: install without metricsCertSecret first (the install creates the namespace, with a self-signed certificate), then ${create}`;
   const secret = await cluster.client.get<ApiObject & { data?: Record<string, string> }>(
     CoreResources.Secret,
     namespace,
     name,
   );
   if (!secret) return `metricsCertSecret names Secret ${namespace}/${name}, which does not exist: ${create}`;
-  const lacking = ['tls.crt', 'tls.key'].filter((key) => !secret.data?.[key]);
-  if (lacking.length === 0) return undefined;
-  return `metricsCertSecret names Secret ${namespace}/${name}, which has no ${lacking.join(' or ')}: /metrics serves tls.crt with tls.key (a kubernetes.io/tls Secret, as cert-manager writes)`;
+  const pem = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+  const lacking = ['tls.crt', 'tls.key'].filter((key) => !pem(key));
+  const invalid = lacking.length
+    ? undefined
+    : certificatePairProblem({ cert: pem('tls.crt'), key: pem('tls.key') });
+  if (!lacking.length && !invalid) return undefined;
+  // The operator refuses such a pair at start: the new Pod would crash-loop behind the old one.
+  return `metricsCertSecret names Secret ${namespace}/${name}, ${invalid ? `whose ${invalid}` : `which has no ${lacking.join(' or ')}`}: /metrics serves tls.crt with tls.key, a certificate and its private key in PEM (a kubernetes.io/tls Secret, as cert-manager writes; replace it: kubectl create secret tls ${name} -n ${namespace} --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -)`;
 }
 
 /**
