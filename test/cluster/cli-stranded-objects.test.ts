@@ -109,6 +109,11 @@ describe('Kelos objects in a namespace the install no longer watches', () => {
       `task "burst-01" in team-f carries ${FINALIZER}, but the Kelos operator (deployment/kelos-operator -n kelos-system) watches only team-a, team-b: nothing releases it, and the wait lasts until --timeout; ${wayOut('team-a,team-b,team-f', 'burst-01 -n team-f', false)}. To stop waiting, press Ctrl-C or pass --wait=false: the deletion stays requested.\n`,
     );
     expect(del.stderr).not.toContain('See whether it runs');
+    // The last line agrees: not "is it running?", since it runs and does not watch team-f.
+    expect(del.stderr).toContain(
+      'to be deleted; the operator does not watch team-f, so nothing releases its kelos.dev finalizers (see above); kelos delete --wait=false returns without waiting\n',
+    );
+    expect(del.stderr).not.toContain('is it running?');
 
     // The executable itself, as the user runs it: the reason is printed once.
     const un = await kelosProcess(['uninstall', '--timeout', '2s', '--kubeconfig', cp.kubeconfigPath], {

@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 import { Command, Option } from 'commander';
-import { GROUP, KINDS, Labels, type Task, TaskPhase } from '../../api/index.ts';
+import { GROUP, KINDS, type Task, TaskPhase } from '../../api/index.ts';
 import { INSTALL_NAMESPACE, OPERATOR_NAME } from '../../install/defaults.ts';
 import { ApiError, type ApiObject, isConflict } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
@@ -115,9 +115,10 @@ export function ownedTasksNote(spawner: ApiObject, tasks: readonly Task[]): stri
 async function dependentsNote(cluster: Cluster, kind: CliKind, obj: ApiObject): Promise<string> {
   if (kind.def.kind !== 'TaskSpawner') return '';
   try {
+    // Every Task of the namespace, not those with the spawner's label: the garbage collector
+    // follows owner references, which a Task made by hand may carry without the label.
     const tasks = await cluster.client.list<Task>(TASK_TYPE, {
       namespace: obj.metadata.namespace ?? cluster.namespace,
-      labelSelector: `${Labels.TaskSpawner}=${obj.metadata.name}`,
     });
     return ownedTasksNote(obj, tasks.items);
   } catch (err) {
@@ -259,11 +260,16 @@ async function waitGone(
     return false;
   };
   if (await pollUntil(seconds, checkAndHint)) return;
+  // What releases the finalizers left: the operator, unless none of them is in a namespace it watches.
+  const watchedLeft = left.some((o) => !strandedNs.has(o.metadata.namespace ?? ''));
   throw new Error(
     `timed out after ${timeout} waiting for ${left
       .map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`)
-      .join(', ')} to be deleted; a finalizer is released by the controller that set it ` +
-      `(kelos.dev ones by the operator: is it running?); kelos delete --wait=false returns without waiting`,
+      .join(', ')} to be deleted; ${
+      watchedLeft
+        ? 'a finalizer is released by the controller that set it (kelos.dev ones by the operator: is it running?)'
+        : `the operator does not watch ${[...strandedNs].join(', ')}, so nothing releases its kelos.dev finalizers (see above)`
+    }; kelos delete --wait=false returns without waiting`,
   );
 }
 
