@@ -515,7 +515,9 @@ export const BUNDLES_UNEVALUATED =
   'the manifests outside every kustomization that it may sync are not bundled by the directories it syncs: they stay in one bundle with the other loose manifests, so a bundle/duplicate between two of those directories may be one Argo CD never sees';
 
 /**
- * An info for each git directory pattern of an ApplicationSet among `objects` that takes a
+ * A warning for each source path of an Argo CD object among `objects` that Argo CD refuses
+ * (absolute, or leaving the repository: it syncs nothing, and the directories read here take it
+ * as syncing nothing too); an info for each git directory pattern of an ApplicationSet that takes a
  * parameter of another generator (`{{.path.path}}/*` in a matrix): what it matches cannot be
  * told offline, so what reads the directories Argo CD syncs leaves its generator out, and says
  * so here rather than pass in silence.
@@ -534,15 +536,20 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
     if (typeof apiVersion !== 'string' || !apiVersion.startsWith(ARGO_GROUP)) return [];
     const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
     const name = String(metadata['name'] ?? '');
-    const info = (pointer: string, message: string, hint: string): Diagnostic => ({
-      severity: 'info',
+    const finding = (
+      severity: Diagnostic['severity'],
+      pointer: string,
+      message: string,
+      hint: string,
+    ): Diagnostic => ({
+      severity,
       code: 'argocd/path-not-evaluated',
       path: pointer,
       message,
       hint,
       resource: {
         apiVersion,
-        kind: 'ApplicationSet',
+        kind: String(o.object['kind']),
         name,
         ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
       },
@@ -552,6 +559,15 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
         ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
       },
     });
+    const info = (pointer: string, message: string, hint: string) => finding('info', pointer, message, hint);
+    const refused = refusedPathsOf(o.object).map(({ pointer, path, reason }) =>
+      finding(
+        'warning',
+        pointer,
+        `${String(o.object['kind'])} "${name}" syncs path "${path}", which Argo CD refuses (${reason}): it syncs nothing from it`,
+        'write the path relative to the root of the repository, without a leading / or .. (manifests/team)',
+      ),
+    );
     /** The info for a generator whose template syncs `elsewhere`, not the directories it generates. */
     const elsewhereInfo = (
       object: Json,
@@ -577,18 +593,50 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
         `to have them judged, sync the generated directory itself (path: '${own}') and keep what lies below it to directory.recurse`,
       );
     };
-    return gitDirectoriesOf(o.object).flatMap((g) => [
-      ...g.unevaluated.map((d) =>
-        info(
-          d.pointer,
-          `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: ${effects.join('; ')}`,
-          'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
+    return [
+      ...refused,
+      ...gitDirectoriesOf(o.object).flatMap((g) => [
+        ...g.unevaluated.map((d) =>
+          info(
+            d.pointer,
+            `ApplicationSet "${name}" ${d.exclude ? 'excludes' : 'generates Applications from'} the git directories "${d.path}", a template of generator parameters that cannot be told offline: ${effects.join('; ')}`,
+            'to have them judged, name the directories in the generator (dist/apps/*) and keep the parameters to the template',
+          ),
         ),
-      ),
-      ...(g.elsewhere === undefined ? [] : [elsewhereInfo(o.object, g.git, g.elsewhere, g.includes)]),
-    ]);
+        ...(g.elsewhere === undefined ? [] : [elsewhereInfo(o.object, g.git, g.elsewhere, g.includes)]),
+      ]),
+    ];
   });
 }
+
+/**
+ * Why Argo CD refuses repository path `path` (`app path is absolute`, `app path outside root`,
+ * its own words), else undefined. Of a template path only what precedes the first parameter is
+ * judged: `{{.path.path}}/..` may stay inside the repository, `../{{.path.basename}}` cannot.
+ */
+export const refusedPath = (path: string): string | undefined => {
+  const parameter = path.indexOf('{{');
+  const fixed = parameter === -1 ? path : path.slice(0, path.lastIndexOf('/', parameter) + 1);
+  if (posix.isAbsolute(fixed)) return 'app path is absolute';
+  const clean = fixed === '' ? '.' : posix.normalize(fixed);
+  return clean === '..' || clean.startsWith('../') ? 'app path outside root' : undefined;
+};
+
+/** The source paths of an Application, or of an ApplicationSet's template, that Argo CD refuses. */
+const refusedPathsOf = (object: Json): Array<{ pointer: string; path: string; reason: string }> => {
+  if (object['kind'] !== 'Application' && object['kind'] !== 'ApplicationSet') return [];
+  const at = object['kind'] === 'Application' ? '/spec' : '/spec/template/spec';
+  const spec = specOf(object);
+  const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
+  return [
+    { pointer: `${at}/source/path`, source: spec['source'] },
+    ...sources.map((source, i) => ({ pointer: `${at}/sources/${i}/path`, source })),
+  ].flatMap(({ pointer, source }) => {
+    if (!isRecord(source) || typeof source['path'] !== 'string') return [];
+    const reason = refusedPath(source['path']);
+    return reason === undefined ? [] : [{ pointer, path: source['path'], reason }];
+  });
+};
 
 /**
  * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`

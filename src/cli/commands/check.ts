@@ -435,7 +435,9 @@ export const checkCommand: CommandFactory = (io, done) =>
         // Manifests that do not parse are reported with the policy findings: they were not checked.
         const ttl = await taskTtlUnderArgoCd(input.bundles, besideBundles, io.cwd);
         // The loader says when an ApplicationSet leaves loose manifests unbundled by its directories.
-        const unbundled = input.diagnostics.some((d) => d.code === 'argocd/path-not-evaluated');
+        const unbundled = input.diagnostics.some(
+          (d) => d.code === 'argocd/path-not-evaluated' && d.message.includes(BUNDLES_UNEVALUATED),
+        );
         report = withFindings(
           {
             diagnostics: [

@@ -487,3 +487,44 @@ describe('an ApplicationSet whose template does not sync the directory it genera
     },
   );
 });
+
+describe('a source path Argo CD refuses: absolute, or outside the repository', () => {
+  const refused = (found: readonly Finding[]) =>
+    found
+      .filter((d) => d.code === 'argocd/path-not-evaluated')
+      .map((d) => [d.severity, d.path, d.source?.file, d.message]);
+
+  test.each([
+    ['/manifests/02-task-with-workspace', 'app path is absolute'],
+    ['../fleet/manifests', 'app path outside root'],
+  ])('an Application at %s: a warning at its path, in Argo CD words', async (path, reason) => {
+    const root = repository({ 'argocd/simple.yaml': application('simple', path, false) });
+    for (const command of ['validate', 'check'] as const) {
+      const { found } = await run(command, ['manifests/', 'argocd/'], root);
+      expect(refused(found)).toStrictEqual([
+        [
+          'warning',
+          '/spec/source/path',
+          'argocd/simple.yaml',
+          `Application "simple" syncs path "${path}", which Argo CD refuses (${reason}): it syncs nothing from it`,
+        ],
+      ]);
+    }
+  });
+
+  test("an ApplicationSet template's path that leaves the repository before its parameter", async () => {
+    const root = repository({
+      'argocd/examples.yaml': applicationSet('manifests/*').replace(
+        "path: '{{.path.path}}'",
+        "path: '../{{.path.path}}'",
+      ),
+    });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(refused(found)).toContainEqual([
+      'warning',
+      '/spec/template/spec/source/path',
+      'argocd/examples.yaml',
+      'ApplicationSet "examples" syncs path "../{{.path.path}}", which Argo CD refuses (app path outside root): it syncs nothing from it',
+    ]);
+  });
+});
