@@ -593,8 +593,23 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
         `to have them judged, sync the generated directory itself (path: '${own}') and keep what lies below it to directory.recurse`,
       );
     };
+    const namespace = namespaceInOtherLanguage(o.object);
+    const wrongNamespace =
+      namespace === undefined
+        ? []
+        : [
+            finding(
+              'warning',
+              '/spec/template/spec/destination/namespace',
+              namespace.goTemplate
+                ? `ApplicationSet "${name}" names its destination namespace as fasttemplate does, "${namespace.namespace}", but sets goTemplate: true, with which Argo CD fails to render the template: it syncs none of its Applications; the objects that name no namespace are read here as naming none`
+                : `ApplicationSet "${name}" names its destination namespace as a Go template does, "${namespace.namespace}", but sets no goTemplate: true: Argo CD leaves it as written, which is no namespace name, and the sync fails; the objects that name no namespace are read here as naming none`,
+              `write the parameter as the template language reads it: namespace: '{{${namespace.own}}}'`,
+            ),
+          ];
     return [
       ...refused,
+      ...wrongNamespace,
       ...gitDirectoriesOf(o.object).flatMap((g) => [
         ...g.unevaluated.map((d) =>
           info(
@@ -608,6 +623,28 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
     ];
   });
 }
+
+/**
+ * The destination namespace of ApplicationSet `object` when it names a path parameter of one of
+ * its git generators in the other template language (`{{path.basename}}` under `goTemplate: true`,
+ * `{{.path.basename}}` without it), with the form its own language reads (`own`); else undefined.
+ */
+const namespaceInOtherLanguage = (
+  object: Json,
+): { namespace: string; goTemplate: boolean; own: string } | undefined => {
+  const { namespace } = destinationOf(specOf(object));
+  if (object['kind'] !== 'ApplicationSet' || namespace === undefined) return undefined;
+  const spec = isRecord(object['spec']) ? object['spec'] : {};
+  const tags = [...namespace.matchAll(/\{\{(.*?)\}\}/g)].map((m) => m[1]!.trim());
+  for (const { git } of gitGeneratorsOf(spec['generators'], '/spec/generators')) {
+    const parameters = pathParametersOf(object, git);
+    const other = { ...parameters, goTemplate: !parameters.goTemplate };
+    for (const field of ['path', 'basename', 'basenameNormalized'])
+      if (tags.includes(parameterName(other, field)))
+        return { namespace, goTemplate: parameters.goTemplate, own: parameterName(parameters, field) };
+  }
+  return undefined;
+};
 
 /**
  * Why Argo CD refuses repository path `path` (`app path is absolute`, `app path outside root`,

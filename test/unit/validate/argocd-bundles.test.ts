@@ -528,3 +528,37 @@ describe('a source path Argo CD refuses: absolute, or outside the repository', (
     ]);
   });
 });
+
+describe("an ApplicationSet's destination namespace in the other template language", () => {
+  test.each([
+    [
+      true,
+      '{{path.basename}}',
+      '{{.path.path}}',
+      'ApplicationSet "examples" names its destination namespace as fasttemplate does, "{{path.basename}}", but sets goTemplate: true, with which Argo CD fails to render the template: it syncs none of its Applications; the objects that name no namespace are read here as naming none',
+    ],
+    [
+      false,
+      '{{.path.basename}}',
+      '{{path}}',
+      'ApplicationSet "examples" names its destination namespace as a Go template does, "{{.path.basename}}", but sets no goTemplate: true: Argo CD leaves it as written, which is no namespace name, and the sync fails; the objects that name no namespace are read here as naming none',
+    ],
+  ])(
+    'goTemplate: %s, namespace %s: a warning at the namespace',
+    async (goTemplate, namespace, path, message) => {
+      const root = repository({
+        'argocd/examples.yaml': applicationSet('manifests/*', namespace)
+          .replace('goTemplate: true', `goTemplate: ${goTemplate}`)
+          .replace("path: '{{.path.path}}'", `path: '${path}'`),
+      });
+      for (const command of ['validate', 'check'] as const) {
+        const { found } = await run(command, ['manifests/', 'argocd/'], root);
+        expect(
+          found
+            .filter((d) => d.code === 'argocd/path-not-evaluated')
+            .map((d) => [d.severity, d.path, d.message]),
+        ).toStrictEqual([['warning', '/spec/template/spec/destination/namespace', message]]);
+      }
+    },
+  );
+});
