@@ -753,3 +753,54 @@ export const repositoryPath = (dir: string, cwd: string, roots: Map<string, stri
     .join('/');
   return path === '' ? '.' : path;
 };
+
+/**
+ * An info for each git directory pattern of an ApplicationSet among `objects` that matches none
+ * of `dirs` (the directories of the files read, as Argo CD paths name them; see
+ * {@link repositoryPath}), nor a directory above one whose template recurses. The manifests
+ * under it then stay with the loose manifests, so the `bundle/duplicate` between its directories
+ * that follows is most often a pattern read against another root than the user meant (a run
+ * from outside the repository reads it relative to the working directory), which this says.
+ *
+ * @param readFrom The directory the patterns were read relative to, as the message names it.
+ */
+export function argocdUnmatchedPatternDiagnostics<T extends ObjectInFile>(
+  objects: readonly T[],
+  dirs: readonly string[],
+  readFrom: string,
+  locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
+): Diagnostic[] {
+  return objects.flatMap((o) => {
+    const apiVersion = o.object['apiVersion'];
+    if (
+      o.object['kind'] !== 'ApplicationSet' ||
+      typeof apiVersion !== 'string' ||
+      !apiVersion.startsWith(ARGO_GROUP)
+    )
+      return [];
+    const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+    const name = String(metadata['name'] ?? '');
+    return pathsOf(o.object)
+      .filter((p) => p.apps && !dirs.some((d) => appDirectoryOf(p, d, true) !== undefined))
+      .map(
+        (p): Diagnostic => ({
+          severity: 'info',
+          code: 'argocd/path-not-evaluated',
+          path: p.pointer,
+          message: `ApplicationSet "${name}" generates Applications from the git directories "${p.path}", which match no directory among the paths read, reading it relative to ${readFrom}: the manifests it may sync are not bundled by its directories, so a bundle/duplicate between two of them may be one Argo CD never sees`,
+          hint: `run kelos from inside the repository the ApplicationSet reads (its patterns are relative to the repository root), or name among the paths the directories "${p.path}" matches`,
+          resource: {
+            apiVersion,
+            kind: 'ApplicationSet',
+            name,
+            ...(typeof metadata['namespace'] === 'string' ? { namespace: metadata['namespace'] } : {}),
+          },
+          source: {
+            file: o.file,
+            ...locate(o, p.pointer),
+            ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+          },
+        }),
+      );
+  });
+}

@@ -26,9 +26,11 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNo
 import {
   appDirectoryOf,
   argocdUnevaluatedPathDiagnostics,
+  argocdUnmatchedPatternDiagnostics,
   argoSyncs,
   BUNDLES_UNEVALUATED,
   repositoryPath,
+  repositoryRoot,
   resolvedNamespace,
   type SyncedPath,
   syncsFile,
@@ -315,6 +317,31 @@ const inDestination = (doc: LoadedDocument, namespace: string | undefined): Load
  *
  * @param unread Files whose text did not parse: each stays with the bundle its directory is in.
  */
+/**
+ * The infos for the ApplicationSets among `objects` whose directory patterns match no directory
+ * of the loose manifests read (see {@link argocdUnmatchedPatternDiagnostics}), naming the
+ * directory the patterns were read relative to: the repository's root, else the working one.
+ */
+const unmatchedPatterns = (
+  objects: readonly LoadedDocument[],
+  documents: readonly LoadedDocument[],
+  cwd: string,
+): Diagnostic[] => {
+  const roots = new Map<string, string | undefined>();
+  const dirs = [
+    ...new Set(
+      documents.filter((d) => d.file !== '-').map((d) => repositoryPath(dirname(d.file), cwd, roots)),
+    ),
+  ].filter((d) => !d.startsWith('../'));
+  if (dirs.length === 0) return [];
+  const root = repositoryRoot(resolve(cwd, dirname(documents.find((d) => d.file !== '-')!.file)), roots);
+  const readFrom =
+    root === undefined
+      ? `the working directory ${cwd}, as no git repository holds the files`
+      : `the root of the git repository ${relative(cwd, root) || '.'}`;
+  return argocdUnmatchedPatternDiagnostics(objects, dirs, readFrom, (o, pointer) => o.locate(pointer));
+};
+
 export function byArgoCdApp(
   documents: readonly LoadedDocument[],
   unread: readonly string[],
@@ -658,6 +685,7 @@ export async function loadBundles(
     ];
     diagnostics.push(
       ...argocdUnevaluatedPathDiagnostics(objects, (o, pointer) => o.locate(pointer), [BUNDLES_UNEVALUATED]),
+      ...unmatchedPatterns(objects, result.documents, cwd),
     );
     bundles.push(...byArgoCdApp(result.documents, unreadFiles(result.diagnostics), argoSyncs(objects), cwd));
   }

@@ -438,28 +438,37 @@ export const checkCommand: CommandFactory = (io, done) =>
         const unbundled = input.diagnostics.some(
           (d) => d.code === 'argocd/path-not-evaluated' && d.message.includes(BUNDLES_UNEVALUATED),
         );
+        const unevaluated = [
+          // Among the paths, one info says both what the rules and the bundles leave out.
+          ...argocdUnevaluatedPathDiagnostics(
+            objectsOf(input.bundles),
+            (o, pointer) => o.doc.locate(pointer),
+            unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
+          ),
+          // Beside the paths too: an ApplicationSet there leaves the paths' directories
+          // unjudged, and their loose manifests unbundled as well, since it bundles them.
+          ...argocdUnevaluatedPathDiagnostics(
+            objectsOf(besideBundles),
+            (o, pointer) => o.doc.locate(pointer),
+            unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
+          ),
+        ];
         report = withFindings(
           {
             diagnostics: [
-              ...input.diagnostics.filter((d) => d.code !== 'argocd/path-not-evaluated'),
+              // The loader's own say of those recomputed here, once; what only it can tell stays.
+              ...input.diagnostics.filter(
+                (d) =>
+                  !unevaluated.some(
+                    (u) => u.code === d.code && u.path === d.path && u.source?.file === d.source?.file,
+                  ),
+              ),
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
               ...ttl,
               ...namespacesNotCreated(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
               ...policyFileModelNames(config),
-              // Among the paths, one info says both what the rules and the bundles leave out.
-              ...argocdUnevaluatedPathDiagnostics(
-                objectsOf(input.bundles),
-                (o, pointer) => o.doc.locate(pointer),
-                unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
-              ),
-              // Beside the paths too: an ApplicationSet there leaves the paths' directories
-              // unjudged, and their loose manifests unbundled as well, since it bundles them.
-              ...argocdUnevaluatedPathDiagnostics(
-                objectsOf(besideBundles),
-                (o, pointer) => o.doc.locate(pointer),
-                unbundled ? [TTL_UNEVALUATED, BUNDLES_UNEVALUATED] : [TTL_UNEVALUATED],
-              ),
+              ...unevaluated,
             ],
             suppressions: reports.flatMap((r) => r.suppressions),
             rules,

@@ -562,3 +562,33 @@ describe("an ApplicationSet's destination namespace in the other template langua
     },
   );
 });
+
+describe('an ApplicationSet whose directory pattern matches no directory among the paths read', () => {
+  const unmatched = (found: readonly Finding[]) =>
+    found
+      .filter((d) => d.code === 'argocd/path-not-evaluated')
+      .map((d) => [d.severity, d.path, d.source?.file, d.message]);
+
+  test('run from above a tree outside git: an info at the pattern names the directory it was read from', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*') }, { git: false });
+    const base = root.split('/').pop()!;
+    const cwd = dirname(root);
+    for (const command of ['validate', 'check'] as const) {
+      const { found } = await run(command, [`${base}/manifests/`, `${base}/argocd/`], cwd);
+      expect(unmatched(found)).toStrictEqual([
+        [
+          'info',
+          '/spec/generators/0/git/directories/0/path',
+          `${base}/argocd/examples.yaml`,
+          `ApplicationSet "examples" generates Applications from the git directories "manifests/*", which match no directory among the paths read, reading it relative to the working directory ${cwd}, as no git repository holds the files: the manifests it may sync are not bundled by its directories, so a bundle/duplicate between two of them may be one Argo CD never sees`,
+        ],
+      ]);
+    }
+  });
+
+  test('run from the tree: the pattern matches, no info', async () => {
+    const root = repository({ 'argocd/examples.yaml': applicationSet('manifests/*') }, { git: false });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(unmatched(found)).toStrictEqual([]);
+  });
+});
