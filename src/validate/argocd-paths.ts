@@ -593,6 +593,14 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
         `to have them judged, sync the generated directory itself (path: '${own}') and keep what lies below it to directory.recurse`,
       );
     };
+    const badGlobs = uncompiledGlobsOf(o.object).map(({ pointer, key, glob }) =>
+      finding(
+        'warning',
+        pointer,
+        `${String(o.object['kind'])} "${name}" sets directory.${key} '${glob}', a glob Argo CD cannot compile (an unclosed [ or {, an empty class, a trailing \\): it matches no file, so ${key === 'include' ? 'the app syncs no file of its directory' : 'the app excludes no file'}`,
+        `close the [ or { it opens ('[tw]*.yaml', '{task,workspace}.yaml'), or escape a literal one with \\ ('\\[a')`,
+      ),
+    );
     const namespace = namespaceInOtherLanguage(o.object);
     const wrongNamespace =
       namespace === undefined
@@ -609,6 +617,7 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
           ];
     return [
       ...refused,
+      ...badGlobs,
       ...wrongNamespace,
       ...gitDirectoriesOf(o.object).flatMap((g) => [
         ...g.unevaluated.map((d) =>
@@ -659,21 +668,40 @@ export const refusedPath = (path: string): string | undefined => {
   return clean === '..' || clean.startsWith('../') ? 'app path outside root' : undefined;
 };
 
-/** The source paths of an Application, or of an ApplicationSet's template, that Argo CD refuses. */
-const refusedPathsOf = (object: Json): Array<{ pointer: string; path: string; reason: string }> => {
+/**
+ * The `directory.include` and `directory.exclude` globs of the sources of an Application, or of
+ * an ApplicationSet's template, that Argo CD cannot compile (see {@link gobwasGlob}).
+ */
+const uncompiledGlobsOf = (object: Json): Array<{ pointer: string; key: string; glob: string }> =>
+  sourcesOf(object).flatMap(({ pointer, source }) => {
+    const directory = isRecord(source) && isRecord(source['directory']) ? source['directory'] : {};
+    return ['include', 'exclude'].flatMap((key) => {
+      const glob = directory[key];
+      return typeof glob === 'string' && glob !== '' && gobwasGlob(glob) === undefined
+        ? [{ pointer: `${pointer}/directory/${key}`, key, glob }]
+        : [];
+    });
+  });
+
+/** The sources of an Application, or of an ApplicationSet's template, each with its JSON pointer. */
+const sourcesOf = (object: Json): Array<{ pointer: string; source: unknown }> => {
   if (object['kind'] !== 'Application' && object['kind'] !== 'ApplicationSet') return [];
   const at = object['kind'] === 'Application' ? '/spec' : '/spec/template/spec';
   const spec = specOf(object);
   const sources = Array.isArray(spec['sources']) ? spec['sources'] : [];
   return [
-    { pointer: `${at}/source/path`, source: spec['source'] },
-    ...sources.map((source, i) => ({ pointer: `${at}/sources/${i}/path`, source })),
-  ].flatMap(({ pointer, source }) => {
+    { pointer: `${at}/source`, source: spec['source'] },
+    ...sources.map((source, i) => ({ pointer: `${at}/sources/${i}`, source })),
+  ];
+};
+
+/** The source paths of an Application, or of an ApplicationSet's template, that Argo CD refuses. */
+const refusedPathsOf = (object: Json): Array<{ pointer: string; path: string; reason: string }> =>
+  sourcesOf(object).flatMap(({ pointer, source }) => {
     if (!isRecord(source) || typeof source['path'] !== 'string') return [];
     const reason = refusedPath(source['path']);
-    return reason === undefined ? [] : [{ pointer, path: source['path'], reason }];
+    return reason === undefined ? [] : [{ pointer: `${pointer}/path`, path: source['path'], reason }];
   });
-};
 
 /**
  * `namespace` with the ApplicationSet git generator's path parameters an app directory `dir`

@@ -592,3 +592,34 @@ describe('an ApplicationSet whose directory pattern matches no directory among t
     expect(unmatched(found)).toStrictEqual([]);
   });
 });
+
+describe('a directory glob Argo CD cannot compile', () => {
+  test.each([
+    ['include', '[a', 'the app syncs no file of its directory'],
+    ['exclude', '{a,b', 'the app excludes no file'],
+  ])('directory.%s %s: a warning at that field', async (key, glob, effect) => {
+    const root = repository({
+      'argocd/simple.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: simple, namespace: argocd}
+spec:
+  source: {repoURL: 'https://github.com/my-org/gitops.git', path: manifests/02-task-with-workspace, directory: {${key}: '${glob}'}}
+  destination: {server: 'https://kubernetes.default.svc', namespace: examples}
+`,
+    });
+    for (const command of ['validate', 'check'] as const) {
+      const { found } = await run(command, ['manifests/', 'argocd/'], root);
+      expect(
+        found
+          .filter((d) => d.code === 'argocd/path-not-evaluated')
+          .map((d) => [d.severity, d.path, d.message]),
+      ).toStrictEqual([
+        [
+          'warning',
+          `/spec/source/directory/${key}`,
+          `Application "simple" sets directory.${key} '${glob}', a glob Argo CD cannot compile (an unclosed [ or {, an empty class, a trailing \\): it matches no file, so ${effect}`,
+        ],
+      ]);
+    }
+  });
+});
