@@ -587,7 +587,15 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
             ? `names the directory of ${generated} as fasttemplate does, "${elsewhere.path}", but sets goTemplate: true, with which Argo CD fails to render the template: it syncs none of them`
             : `names the directory of ${generated} as a Go template does, "${elsewhere.path}", but sets no goTemplate: true: Argo CD leaves it as written and syncs none of them`
           : `syncs "${elsewhere.path}" for ${generated}, not that directory (${own})`;
-      return info(
+      // A parameter of the other language anywhere in the path (`{{path}}/overlays` too): Argo CD
+      // renders no Application, or one whose path does not exist, so it syncs nothing at all; a
+      // path we only cannot follow offline stays an info.
+      const tags = [...elsewhere.path.matchAll(/\{\{(.*?)\}\}/g)].map((m) => m[1]!.trim());
+      const otherLanguage = ['path', 'basename', 'basenameNormalized'].some((f) =>
+        tags.includes(parameterName({ ...parameters, goTemplate: !goTemplate }, f)),
+      );
+      return finding(
+        otherLanguage ? 'warning' : 'info',
         elsewhere.pointer,
         `ApplicationSet "${name}" ${what}: ${effects.join('; ')}`,
         `to have them judged, sync the generated directory itself (path: '${own}') and keep what lies below it to directory.recurse`,

@@ -443,30 +443,34 @@ spec:
 
 describe('an ApplicationSet whose template does not sync the directory it generates', () => {
   const infos = (found: readonly Finding[]) =>
-    found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.path, d.message]);
+    found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.severity, d.path, d.message]);
 
+  // Argo CD syncs nothing for the other language's form: a warning; a path only we cannot follow: an info.
   test.each([
     [
       'a directory below it',
+      'info',
       true,
       '{{.path.path}}/overlays',
       'ApplicationSet "examples" syncs "{{.path.path}}/overlays" for each git directory it generates an Application for ("manifests/*"), not that directory ({{.path.path}})',
     ],
     [
       "fasttemplate's {{path}} in a Go template",
+      'warning',
       true,
       '{{path}}',
       'ApplicationSet "examples" names the directory of each git directory it generates an Application for ("manifests/*") as fasttemplate does, "{{path}}", but sets goTemplate: true, with which Argo CD fails to render the template: it syncs none of them',
     ],
     [
       'a Go template without goTemplate: true',
+      'warning',
       false,
       '{{.path.path}}',
       'ApplicationSet "examples" names the directory of each git directory it generates an Application for ("manifests/*") as a Go template does, "{{.path.path}}", but sets no goTemplate: true: Argo CD leaves it as written and syncs none of them',
     ],
   ])(
     '%s: the example directories are no apps of it, and an info at the path says why',
-    async (_, goTemplate, path, message) => {
+    async (_, severity, goTemplate, path, message) => {
       const root = repository({
         'argocd/examples.yaml': applicationSet('manifests/*', 'kelos')
           .replace('goTemplate: true', `goTemplate: ${goTemplate}`)
@@ -476,13 +480,17 @@ describe('an ApplicationSet whose template does not sync the directory it genera
       expect(loaded.bundles.map((b) => b.name)).toStrictEqual(['']);
       const { found } = await run('validate', ['manifests/', 'argocd/'], root);
       expect(infos(found)).toStrictEqual([
-        ['/spec/template/spec/source/path', `${message}: ${BUNDLES_UNEVALUATED}`],
+        [severity, '/spec/template/spec/source/path', `${message}: ${BUNDLES_UNEVALUATED}`],
       ]);
       // The loose manifests are judged together, as without the ApplicationSet.
       expect(codes(found, 'bundle/duplicate').length).toBeGreaterThan(0);
       const check = await run('check', ['manifests/', 'argocd/'], root);
       expect(infos(check.found)).toStrictEqual([
-        ['/spec/template/spec/source/path', `${message}: ${TTL_UNEVALUATED}; ${BUNDLES_UNEVALUATED}`],
+        [
+          severity,
+          '/spec/template/spec/source/path',
+          `${message}: ${TTL_UNEVALUATED}; ${BUNDLES_UNEVALUATED}`,
+        ],
       ]);
     },
   );
