@@ -106,6 +106,12 @@ export interface Bundle {
    * kustomization root and for the manifests no Argo CD object of the run syncs.
    */
   readonly syncedBy?: readonly string[];
+  /**
+   * Objects in the app's directories that its directory source's `include` or `exclude` leaves
+   * out, each with why (`Argo CD Application "team" leaves team/a-secret.yaml out by its
+   * directory.exclude`): a reference to one is told so rather than only that it is not here.
+   */
+  readonly leftOut?: ReadonlyArray<{ readonly object: Record<string, unknown>; readonly why: string }>;
 }
 
 /** What {@link loadBundles} read. */
@@ -418,6 +424,19 @@ export function byArgoCdApp(
     return [...new Set(found.map(({ name }) => apps.get(name)!))];
   };
   for (const doc of documents) for (const home of homes(doc.file)) home.documents.push(doc);
+  // What an app's globs leave out of its own directory stays loose; its bundle remembers why.
+  const leftOut = new Map<string, Array<{ object: Record<string, unknown>; why: string }>>();
+  for (const doc of documents) {
+    if (doc.file === '-' || appsOf(doc.file).length > 0) continue;
+    for (const a of appsOfDirectory(dirname(doc.file))) {
+      const globs = Object.entries(a.sync.files ?? {})
+        .map(([k, v]) => `directory.${k} '${v}'`)
+        .join(' and ');
+      const list = leftOut.get(a.name) ?? [];
+      leftOut.set(a.name, list);
+      list.push({ object: doc.object, why: `${a.by} leaves ${doc.file} out by its ${globs}` });
+    }
+  }
   for (const file of unread) for (const home of homes(file)) home.unread.push(file);
   const out: Bundle[] = [...apps.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -430,6 +449,7 @@ export function byArgoCdApp(
           ? app.documents.map((d) => inDestination(d, [...app.namespaces][0]))
           : app.documents,
       ...(app.unread.length > 0 && { unread: app.unread }),
+      ...(leftOut.has(name) && { leftOut: leftOut.get(name)! }),
       syncedBy: [...app.by],
     }));
   if (out.length === 0 || outside.documents.length > 0 || outside.unread.length > 0)

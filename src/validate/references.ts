@@ -80,6 +80,12 @@ export interface ReferenceOptions {
    * @default []
    */
   readonly unreadFiles?: readonly string[];
+  /**
+   * Objects an Argo CD app's `directory.include` or `exclude` leaves out of the bundle, though
+   * they sit in its directory, each with why (see the loader's `Bundle.leftOut`).
+   * @default []
+   */
+  readonly leftOut?: ReadonlyArray<{ readonly object: Record<string, unknown>; readonly why: string }>;
 }
 
 /** The objects of a bundle as {@link bundlesBeside} reads them. */
@@ -378,6 +384,16 @@ export function checkReferences(
     String((doc.object['metadata'] as Json | undefined)?.['name'] ?? '');
   const out: Diagnostic[] = [];
   const report = (doc: LoadedDocument, finding: Finding) => out.push(toDiagnostic(doc, finding));
+  /**
+   * Why an object of the app's directory by that kind and name is not in the bundle, when its
+   * directory globs left it out: by name only, as its namespace would have been the app's.
+   */
+  const leftOutWhy = (kind: string, name: string): string => {
+    const hit = (options.leftOut ?? []).find(
+      (l) => l.object['kind'] === kind && (l.object['metadata'] as Json | undefined)?.['name'] === name,
+    );
+    return hit === undefined ? '' : ` (${hit.why})`;
+  };
 
   // Objects by group/kind/namespace/name; the first definition wins, later ones are duplicates.
   const byKey = new Map<string, LoadedDocument>();
@@ -534,7 +550,7 @@ export function checkReferences(
           severity: 'warning',
           code: 'ref/secret-external',
           path,
-          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle; ${mustBe(doc, namespace)}${didYouMean('Secret', namespace, ref.name, known)}`,
+          message: `${ref.field} names Secret "${ref.name}", which is not in this bundle${leftOutWhy('Secret', ref.name)}; ${mustBe(doc, namespace)}${didYouMean('Secret', namespace, ref.name, known)}`,
           hint:
             otherHint ??
             'Secrets are usually created outside git (sealed-secrets, external-secrets, kubectl); make sure it exists before the agent runs, then list it under externalSecrets in kelos.policy.yaml',
@@ -554,7 +570,7 @@ export function checkReferences(
           severity: options.externalRefs === 'error' ? 'error' : 'warning',
           code: 'ref/external',
           path,
-          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle; ${mustBe(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
+          message: `${ref.field} names ${ref.kind} "${ref.name}", which is not in this bundle${leftOutWhy(ref.kind, ref.name)}; ${mustBe(doc, namespace)}${didYouMean(ref.kind, namespace, ref.name, [], ownName(doc, ref.kind))}`,
           ...(otherHint ? { hint: otherHint } : {}),
         });
       }

@@ -118,6 +118,7 @@ async function validatePaths(
               ...options,
               ...besideOf?.(bundleLabel(b)),
               ...(unread.length > 0 && { unreadFiles: unread }),
+              ...(b.leftOut !== undefined && { leftOut: b.leftOut }),
             });
           }),
           ...conflictsAcrossBundles(loaded.bundles, options.namespace, context),

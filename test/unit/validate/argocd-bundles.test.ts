@@ -426,6 +426,17 @@ spec:
     ).toStrictEqual(['ref/external']);
   });
 
+  test("kelos validate: a Secret the app's exclude leaves out is named with the file and the glob", async () => {
+    const root = repository({ 'argocd/simple.yaml': app("{exclude: '*-secret.yaml'}") });
+    const { found } = await run('validate', [`${DIR}/`, 'argocd/'], root);
+    expect(
+      found.find((d) => d.source?.file === `${DIR}/workspace.yaml` && d.code === 'ref/secret-external')
+        ?.message,
+    ).toBe(
+      `spec.secretRef names Secret "github-token", which is not in this bundle (Argo CD Application "simple" leaves ${DIR}/github-token-secret.yaml out by its directory.exclude '*-secret.yaml'); it must exist in namespace "examples" in the cluster`,
+    );
+  });
+
   test("an ApplicationSet's template source reads each generated directory with its globs", async () => {
     const root = repository({
       'argocd/examples.yaml': applicationSet(
