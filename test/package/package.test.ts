@@ -234,7 +234,10 @@ beforeAll(async () => {
   const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   tarball = join(work, info!.filename);
   const outside = info!.files.filter(
-    (f) => !/^(bin|lib)\/|^(package\.json|README\.md|CHANGELOG\.md|LICENSE|release\/crd-migrations\.yaml)$/.test(f.path),
+    (f) =>
+      !/^(bin|lib)\/|^(package\.json|README\.md|CHANGELOG\.md|LICENSE|release\/crd-migrations\.yaml)$/.test(
+        f.path,
+      ),
   );
   expect(outside.map((f) => f.path)).toStrictEqual([]);
   // bin/kelos.js runs the bundled CLI, apps import the constructs bundle, which holds the app
