@@ -11,11 +11,11 @@
 import { GROUP, KINDS } from '../../api/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { ApiError, type ApiObject } from '../../kube/client.ts';
-import { pollUntil } from '../commands/install.ts';
 import { DEPLOYMENT, INSTALL_DEFAULTS } from './bundle.ts';
 import type { Cluster } from './connection.ts';
 import { INSTALL_SELECTOR } from './install-objects.ts';
 import { typeOf } from './kinds.ts';
+import { pollUntil } from './poll.ts';
 
 /**
  * Listing order: spawners first, so none makes a Task while Tasks go; Tasks next, as their

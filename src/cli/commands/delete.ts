@@ -31,9 +31,10 @@ import {
   strandedWayOut,
 } from '../cluster/kelos-objects.ts';
 import { type CliKind, kindArgumentHelp, resolveKind, typeOf } from '../cluster/kinds.ts';
+import { pollUntil } from '../cluster/poll.ts';
 import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
-import { pollUntil, timeoutSeconds } from './install.ts';
+import { timeoutSeconds } from './install.ts';
 
 interface DeleteFlags extends ClusterFlags {
   all?: boolean;

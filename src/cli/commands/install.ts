@@ -61,6 +61,7 @@ import {
   strandedObjects,
   strandedWayOut,
 } from '../cluster/kelos-objects.ts';
+import { pollUntil } from '../cluster/poll.ts';
 import { type DeploymentRolloutFields, type RolloutState, rolloutState } from '../cluster/rollout.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { isNewerVersion, packageVersion } from '../version.ts';
@@ -313,16 +314,6 @@ export function timeoutSeconds(text: string): number {
   if (s === undefined || s <= 0)
     throw new UsageError(`--timeout must be a positive duration, e.g. 2m; got "${text}"`);
   return s;
-}
-
-/** Polls `check` every half second until it returns true or `seconds` pass. */
-export async function pollUntil(seconds: number, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 type Outcome = 'created' | 'configured' | 'unchanged';

@@ -36,8 +36,9 @@ import {
   strandedWayOut,
 } from '../cluster/kelos-objects.ts';
 import { typeOf } from '../cluster/kinds.ts';
+import { pollUntil } from '../cluster/poll.ts';
 import { type CliIo, type CommandFactory, ExitCode } from '../io.ts';
-import { installSettings, pollUntil, timeoutSeconds, watchNamespaceOption } from './install.ts';
+import { installSettings, timeoutSeconds, watchNamespaceOption } from './install.ts';
 
 interface Flags extends ClusterFlags {
   crds?: boolean;
