@@ -75,6 +75,12 @@ export interface ReferenceOptions {
    */
   readonly besideUnserved?: (kind: string, namespace: string, name: string) => UnservedElsewhere | undefined;
   /**
+   * The namespaces in which another bundle of the run deploys an object of this kind and name,
+   * each with that bundle (see {@link beside}): a reference that misses only by namespace, one
+   * team's directory copying another's, is told where the object is.
+   */
+  readonly besideNamespaces?: (kind: string, name: string) => readonly NamespacedElsewhere[];
+  /**
    * Files of the bundle whose text did not parse: a reference that resolves nowhere may name an
    * object of one of them, so it is not told to exist in the cluster.
    * @default []
@@ -86,6 +92,13 @@ export interface ReferenceOptions {
    * @default []
    */
   readonly leftOut?: ReadonlyArray<{ readonly object: Record<string, unknown>; readonly why: string }>;
+}
+
+/** An object of another bundle's namespace: {@link ReferenceOptions.besideNamespaces}. */
+export interface NamespacedElsewhere {
+  readonly namespace: string;
+  /** The bundle that deploys it, as {@link ReferenceOptions.beside} names it. */
+  readonly by: string;
 }
 
 /** The objects of a bundle as {@link bundlesBeside} reads them. */
@@ -192,10 +205,14 @@ export const referenceResolver = (
 export const bundlesBeside = (
   bundles: readonly BesideBundle[],
   namespace = 'default',
-): ((own: string) => Required<Pick<ReferenceOptions, 'beside' | 'besideNames' | 'besideUnserved'>>) => {
+): ((
+  own: string,
+) => Required<Pick<ReferenceOptions, 'beside' | 'besideNames' | 'besideUnserved' | 'besideNamespaces'>>) => {
   const owners = new Map<string, string[]>();
   // Names by kind and namespace, each with the bundles that deploy it.
   const names = new Map<string, Map<string, string[]>>();
+  // Namespaces by kind and name, each with the bundles that deploy the object there.
+  const namespaces = new Map<string, Map<string, string[]>>();
   // Kelos objects of another version, by the key a served one would have: the first of each bundle.
   const unserved = new Map<string, UnservedElsewhere[]>();
   for (const b of bundles) {
@@ -229,6 +246,9 @@ export const bundlesBeside = (
         const byName = names.get(`${kind}/${ns}`) ?? new Map<string, string[]>();
         byName.set(name, labels);
         names.set(`${kind}/${ns}`, byName);
+        const byNamespace = namespaces.get(`${kind}/${name}`) ?? new Map<string, string[]>();
+        byNamespace.set(ns, labels);
+        namespaces.set(`${kind}/${name}`, byNamespace);
       } else if (!list.includes(b.label)) list.push(b.label);
     }
   }
@@ -239,6 +259,11 @@ export const bundlesBeside = (
         labels.some((label) => label !== own) ? [name] : [],
       ),
     besideUnserved: (kind, ns, name) => unserved.get(refKey(kind, ns, name))?.find((u) => u.by !== own),
+    besideNamespaces: (kind, name) =>
+      [...(namespaces.get(`${kind}/${name}`) ?? [])].flatMap(([ns, labels]) => {
+        const by = labels.find((label) => label !== own);
+        return by === undefined ? [] : [{ namespace: ns, by }];
+      }),
   });
 };
 
@@ -432,8 +457,18 @@ export function checkReferences(
     set.add(namespaceOf(doc));
     namespacesByName.set(key, set);
   }
-  const elsewhere = (kind: string, name: string, namespace: string): string[] =>
-    [...(namespacesByName.get(`${kind}/${name}`) ?? [])].filter((ns) => ns !== namespace).sort();
+  // Its own namespaces bare, another bundle's with that bundle: `team-04 (deployed by manifests/team-04)`.
+  const elsewhere = (kind: string, name: string, namespace: string): string[] => {
+    const own = namespacesByName.get(`${kind}/${name}`) ?? new Set<string>();
+    const beside = (options.besideNamespaces?.(kind, name) ?? []).filter((b) => !own.has(b.namespace));
+    return [
+      ...[...own].filter((ns) => ns !== namespace).sort(),
+      ...beside
+        .filter((b) => b.namespace !== namespace)
+        .sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0))
+        .map((b) => `${b.namespace} (deployed by ${b.by})`),
+    ];
+  };
   // Names of each kind per namespace, for "did you mean" on a reference that resolves nowhere.
   const namesIn = new Map<string, string[]>();
   for (const doc of docs) {

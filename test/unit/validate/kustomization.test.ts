@@ -108,6 +108,24 @@ describe('kustomization trees', () => {
     expect(run.code).toBe(0);
   });
 
+  test('a reference that misses only by namespace names the namespace another root deploys it in, and that root', async () => {
+    const root = tree({
+      'team-03/kustomization.yaml': kustomization('namespace: team-03\nresources: [task.yaml]\n'),
+      'team-03/task.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: review\nspec:\n  prompt: Review it.\n  agentConfigRefs: [{name: reviewer}]\n  worker:\n    type: codex\n    credentials: {type: none}\n',
+      'team-04/kustomization.yaml': kustomization('namespace: team-04\nresources: [agentconfig.yaml]\n'),
+      'team-04/agentconfig.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: reviewer\nspec:\n  agentsMD: Review carefully.\n',
+    });
+    const run = await kelos(['validate', '.', '--format', 'json'], { cwd: root });
+    const found = (
+      JSON.parse(run.stdout) as { diagnostics: { code: string; path: string; hint?: string }[] }
+    ).diagnostics.filter((d) => d.path === '/spec/agentConfigRefs/0/name');
+    expect(found.map((d) => `${d.code}: ${d.hint}`)).toStrictEqual([
+      'ref/external: an AgentConfig "reviewer" exists in namespace team-04 (deployed by team-04); references only resolve within the same namespace',
+    ]);
+  });
+
   test('a dependsOn cycle through two roots is an error, which neither root alone can see', async () => {
     const task = (name: string, deps: string[]) =>
       `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: ${name}\nspec:\n  prompt: p\n  worker:\n    type: codex\n    credentials: {type: none}\n  dependsOn: [${deps.join(', ')}]\n`;
