@@ -792,8 +792,9 @@ export const repositoryPath = (dir: string, cwd: string, roots: Map<string, stri
 
 /**
  * An info for each git directory pattern of an ApplicationSet among `objects` that matches none
- * of `dirs` (the directories of the files read, as Argo CD paths name them; see
- * {@link repositoryPath}), nor a directory above one whose template recurses. The manifests
+ * of `dirs` (the directories of the files read, and of the repository that a pattern names, as
+ * Argo CD paths name them; see {@link repositoryPath}), nor a directory above one whose template
+ * recurses. The manifests
  * under it then stay with the loose manifests, so the `bundle/duplicate` between its directories
  * that follows is most often a pattern read against another root than the user meant (a run
  * from outside the repository reads it relative to the working directory), which this says.

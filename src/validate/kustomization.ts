@@ -19,7 +19,7 @@
  *
  * @packageDocumentation
  */
-import { realpathSync, type Stats, statSync } from 'node:fs';
+import { readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
@@ -29,6 +29,7 @@ import {
   argocdUnmatchedPatternDiagnostics,
   argoSyncs,
   BUNDLES_UNEVALUATED,
+  pathsOf,
   repositoryPath,
   repositoryRoot,
   resolvedNamespace,
@@ -345,7 +346,57 @@ const unmatchedPatterns = (
     root === undefined
       ? `the working directory ${cwd}, as no git repository holds the files`
       : `the root of the git repository ${relative(cwd, root) || '.'}`;
-  return argocdUnmatchedPatternDiagnostics(objects, dirs, readFrom, (o, pointer) => o.locate(pointer));
+  // A pattern that names directories of the repository other than the paths read (an
+  // ApplicationSet beside them over dist/apps/*) is read right: it just syncs something else.
+  const base = root ?? cwd;
+  const onDisk = objects.flatMap((o) =>
+    o.object['kind'] === 'ApplicationSet'
+      ? pathsOf(o.object).flatMap((p) => (p.apps ? directoriesMatching(p, base) : []))
+      : [],
+  );
+  return argocdUnmatchedPatternDiagnostics(objects, [...dirs, ...onDisk], readFrom, (o, pointer) =>
+    o.locate(pointer),
+  );
+};
+
+/** Directories listed at most while expanding one pattern: a bound on a repository of many. */
+const PATTERN_LISTING_LIMIT = 2000;
+
+/**
+ * The first directory under `root` that the git directory pattern of `sync` generates an app
+ * for, as a one-element list (or none): its literal segments followed, each wildcard segment
+ * listed (not hidden directories, not `node_modules`), at most {@link PATTERN_LISTING_LIMIT}.
+ */
+const directoriesMatching = (sync: SyncedPath, root: string): string[] => {
+  let level = [''];
+  let listed = 0;
+  for (const segment of sync.path
+    .replace(/^\.?\/+/, '')
+    .split('/')
+    .filter((s) => s !== '')) {
+    const next: string[] = [];
+    for (const dir of level) {
+      if (!/[*?[{\\]/.test(segment)) {
+        const candidate = dir === '' ? segment : `${dir}/${segment}`;
+        if (statSync(join(root, candidate), { throwIfNoEntry: false })?.isDirectory()) next.push(candidate);
+        continue;
+      }
+      let entries: string[];
+      try {
+        entries = readdirSync(join(root, dir), { withFileTypes: true })
+          .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+          .map((e) => (dir === '' ? e.name : `${dir}/${e.name}`));
+      } catch {
+        continue;
+      }
+      listed += entries.length;
+      if (listed > PATTERN_LISTING_LIMIT) return [];
+      next.push(...entries);
+    }
+    level = next;
+  }
+  const found = level.find((d) => d !== '' && appDirectoryOf(sync, d, true) !== undefined);
+  return found === undefined ? [] : [found];
 };
 
 export function byArgoCdApp(

@@ -4,7 +4,7 @@
  * them, validated and checked by the real CLI on real files in a real git repository.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -603,6 +603,22 @@ describe('an ApplicationSet whose directory pattern matches no directory among t
         ],
       ]);
     }
+  });
+
+  test('an ApplicationSet beside the paths over other directories of the repository (dist/apps/*): no info', async () => {
+    const root = repository({
+      'dist/argocd/apps.yaml': applicationSet('dist/apps/*'),
+      'dist/apps/worker/workspace.yaml':
+        'apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: repo\nspec:\n  repo: https://github.com/acme/widgets.git\n',
+    });
+    for (const command of ['validate', 'check'] as const) {
+      const { found } = await run(command, ['manifests/01-simple-task/', '--beside', 'dist/'], root);
+      expect(unmatched(found)).toStrictEqual([]);
+    }
+    // The same pattern over a directory the repository does not have is still told.
+    renameSync(join(root, 'dist/apps'), join(root, 'dist/built'));
+    const { found } = await run('validate', ['manifests/01-simple-task/', '--beside', 'dist/'], root);
+    expect(unmatched(found).map((d) => d[0])).toStrictEqual(['info']);
   });
 
   test('run from the tree: the pattern matches, no info', async () => {
