@@ -84,7 +84,14 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
 
   // Volumes: built-in ones first, then the user's (left as they wrote them).
   const emptyDirs = builtInEmptyDirs(overrides, options);
-  const init = initContainers(p);
+  // The built-in init containers take the agent's resources: a namespace whose ResourceQuota
+  // counts requests or limits refuses a Pod any container of which lacks them ("must specify
+  // limits.memory for: git-clone"), and an init container's requests never add to the Pod's (it
+  // asks for the larger of its init containers' and the sum of its other containers'), so this
+  // changes no scheduling.
+  const init = initContainers(p).map((c) =>
+    overrides.resources && c.resources === undefined ? { ...c, resources: overrides.resources } : c,
+  );
   const builtIn = builtInVolumes({
     workspace: p.ws !== undefined,
     githubToken: p.tokenSecret !== undefined,
