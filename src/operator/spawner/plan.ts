@@ -6,9 +6,9 @@
  * Definitions (the caps gate in the Task reconciler enforces `maxConcurrency` on admission;
  * this plan bounds what is *created*):
  *
- * - a Task *belongs* to the spawner when its controller owner reference has the spawner's
- *   UID, or, for ownerless legacy Tasks, when its `kelos.dev/taskspawner` label names it
- *   (upstream's `TaskBelongsToSpawner`). Manual runs (`kelos run --from`) have neither;
+ * - a Task *belongs* to the spawner as `ownership.ts` defines it (its controller owner
+ *   reference has the spawner's UID, or a legacy Task's label names it). Manual runs
+ *   (`kelos run --from`) have neither;
  * - *active*: belonging and not finished; *admitted*: active and Pending or Running (it has,
  *   or is about to get, a Job); *queued*: active and not admitted (no phase yet, or Waiting);
  * - `maxTotalTasks` bounds `status.totalTasksCreated` plus what this plan creates (retriggers
@@ -25,9 +25,9 @@
  * @packageDocumentation
  */
 
-import { Labels } from '../../api/group.ts';
 import type { Task, TaskSpawner } from '../../api/object.ts';
 import { isTerminalPhase, TaskPhase } from '../../api/task.ts';
+import { belongsTo } from './ownership.ts';
 import { taskName } from './task-build.ts';
 import type { WorkItem } from './work-item.ts';
 
@@ -90,16 +90,6 @@ export const defaultQueueLimit = (spawner: TaskSpawner): number => {
   if (spawner.spec.maxQueuedTasks) return spawner.spec.maxQueuedTasks;
   const max = spawner.spec.maxConcurrency ?? 0;
   return max > 0 ? Math.max(10, 2 * max) : 50;
-};
-
-/** Whether `task` belongs to `spawner` (upstream's `TaskBelongsToSpawner`). */
-export const belongsTo = (task: Task, spawner: TaskSpawner): boolean => {
-  const owner = task.metadata.ownerReferences?.find((r) => r.controller);
-  if (owner) return owner.kind === 'TaskSpawner' && owner.uid === spawner.metadata.uid;
-  return (
-    (task.metadata.ownerReferences ?? []).length === 0 &&
-    task.metadata.labels?.[Labels.TaskSpawner] === spawner.metadata.name
-  );
 };
 
 /**

@@ -35,6 +35,7 @@ import { TaskIndexes } from '../reconcilers/task/watch.ts';
 import type { ContextFetcher } from '../reconcilers/task-spawner/context-fetch.ts';
 import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
 import { Resources } from '../resources.ts';
+import { belongsTo } from '../spawner/ownership.ts';
 import { buildTask, taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import type { Ledgers } from './ledger.ts';
@@ -105,9 +106,6 @@ export const deliveryItem = (id: string, annotations: Readonly<Record<string, st
   annotations,
 });
 
-const ownedBy = (task: Task, spawner: TaskSpawner): boolean =>
-  (task.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === spawner.metadata.uid);
-
 /** Delivers a matched delivery to one spawner. */
 export async function deliverTo(
   deps: DeliverDeps,
@@ -122,7 +120,7 @@ export async function deliverTo(
   const name = named.value;
   const key = deliveryKey(delivery, name);
   const cached = deps.tasks.get(namespace, name);
-  if (cached && ownedBy(cached, spawner)) {
+  if (cached && belongsTo(cached, spawner)) {
     // Its receiver may have died before confirming: confirm, so a redelivery after the Task's
     // TTL deletion still creates nothing.
     deps.ledgers.confirm(spawner, key);
@@ -197,7 +195,7 @@ export async function deliverTo(
     if (!isAlreadyExists(e))
       return { outcome: 'failed', reason: `Task not created: ${(e as Error).message}` };
     const existing = await deps.client.get<Task>(Resources.Task, namespace, name).catch(() => undefined);
-    if (!existing || !ownedBy(existing, spawner))
+    if (!existing || !belongsTo(existing, spawner))
       return {
         outcome: 'invalid',
         reason: `Task ${namespace}/${name} exists and is not owned by TaskSpawner ${spawner.metadata.name}`,

@@ -12,6 +12,7 @@
 import type { Task, TaskSpawner } from '../../api/index.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { SEQUENCE_ANNOTATION } from '../reconcilers/task-spawner/options.ts';
+import { belongsTo, spawnerOwnerOf } from '../spawner/ownership.ts';
 import type { Ledgers } from './ledger.ts';
 import { DELIVERY_ANNOTATION, isEntryKey } from './ledger-format.ts';
 
@@ -19,7 +20,7 @@ import { DELIVERY_ANNOTATION, isEntryKey } from './ledger-format.ts';
 export const ledgerSeed = (spawner: TaskSpawner, tasks: Informer<Task>): number => {
   let n = spawner.status?.totalTasksCreated ?? 0;
   for (const t of tasks.list(spawner.metadata.namespace)) {
-    if (!t.metadata.ownerReferences?.some((r) => r.uid === spawner.metadata.uid)) continue;
+    if (!belongsTo(t, spawner)) continue;
     n = Math.max(n, Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0);
   }
   return n;
@@ -39,7 +40,7 @@ export async function recordDelivery(
 ): Promise<number> {
   const key = task.metadata.annotations?.[DELIVERY_ANNOTATION];
   if (!key || !isEntryKey(key)) return 0;
-  const owner = task.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'TaskSpawner');
+  const owner = spawnerOwnerOf(task);
   const spawner = owner && spawners?.get(task.metadata.namespace ?? '', owner.name);
   if (!spawner || spawner.metadata.uid !== owner.uid || spawner.metadata.deletionTimestamp) return 0;
   const seq = Number(task.metadata.annotations?.[SEQUENCE_ANNOTATION]);

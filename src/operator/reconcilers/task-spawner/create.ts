@@ -8,16 +8,10 @@
  * @packageDocumentation
  */
 import type { Task, TaskSpawner } from '../../../api/index.ts';
-import {
-  ApiError,
-  type ApiObject,
-  isAlreadyExists,
-  isConflict,
-  isNotFound,
-  isStatus,
-} from '../../../kube/client.ts';
+import { ApiError, isAlreadyExists, isConflict, isNotFound, isStatus } from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import { Resources } from '../../resources.ts';
+import { belongsTo } from '../../spawner/ownership.ts';
 import type { PlannedTask, SpawnPlan } from '../../spawner/plan.ts';
 import { buildTask } from '../../spawner/task-build.ts';
 import { templateVars } from '../../spawner/work-item.ts';
@@ -71,10 +65,6 @@ const refusalOf = (err: Error, task: Task): string => {
   const mib = (Buffer.byteLength(JSON.stringify(task)) / 2 ** 20).toFixed(1);
   return `${err.message} (the Task is ${mib} MiB as JSON, more than the API server stores; shorten what spec.taskTemplate.promptTemplate renders from the item)`;
 };
-
-/** Whether `task`'s controller owner reference is `spawner`. */
-const ownedBy = (task: ApiObject, spawner: TaskSpawner): boolean =>
-  (task.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === spawner.metadata.uid);
 
 /**
  * Creates, retriggers and withdraws what `plan` says. `sequence` is the serial number of the
@@ -150,7 +140,7 @@ export async function applyPlan(
       }
       if (!isAlreadyExists(e)) throw e;
       const existing = await o.client.get<Task>(Resources.Task, namespace, p.name);
-      if (existing && ownedBy(existing, spawner)) return 'exists';
+      if (existing && belongsTo(existing, spawner)) return 'exists';
       if (existing) {
         error(
           'TaskNameCollision',

@@ -4,18 +4,9 @@
  *
  * @packageDocumentation
  */
-import { Labels, type Task } from '../../../api/index.ts';
 import type { WorkQueue } from '../../../kube/queue.ts';
+import { spawnerKeyOf } from '../../spawner/ownership.ts';
 import type { TaskSpawnerReconcilerOptions } from './options.ts';
-
-/** The key of the spawner a Task belongs to (controller owner, else the legacy label). */
-export const spawnerKeyOf = (task: Task): string | undefined => {
-  const ns = task.metadata.namespace ?? '';
-  const owner = task.metadata.ownerReferences?.find((r) => r.controller);
-  if (owner) return owner.kind === 'TaskSpawner' ? `${ns}/${owner.name}` : undefined;
-  const label = task.metadata.labels?.[Labels.TaskSpawner];
-  return label ? `${ns}/${label}` : undefined;
-};
 
 /** Registers the handlers on the informers. */
 export function registerSpawnerWatches(o: TaskSpawnerReconcilerOptions, queue: WorkQueue): void {

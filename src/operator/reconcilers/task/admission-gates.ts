@@ -27,15 +27,11 @@ import {
   type DependencyGate,
   workspaceOf,
 } from '../../gates.ts';
+import { spawnerOwnerOf } from '../../spawner/ownership.ts';
 import { type ConditionInput, resolveCondition, setCondition } from '../../status.ts';
 import { nameOf, type TaskReconcilerOptions } from './options.ts';
 import { type BudgetHolds, budgetExtrasOf, holdAdmitted } from './reservations.ts';
-import {
-  passSpawnerGate,
-  SPAWNER_CAPACITY_CONDITION,
-  type SpawnerSlots,
-  spawnerOwnerOf,
-} from './spawner-gate.ts';
+import { passSpawnerGate, SPAWNER_CAPACITY_CONDITION, type SpawnerSlots } from './spawner-gate.ts';
 import { fail, wait } from './status.ts';
 import { TaskIndexes } from './watch.ts';
 

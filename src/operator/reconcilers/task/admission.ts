@@ -20,6 +20,7 @@ import { misspeltModel, notKnownModel } from '../../../validate/model-names.ts';
 import { checkPodFloor, describeFloorViolations } from '../../pod-security.ts';
 import { repoCredentialProblem } from '../../repo-credentials.ts';
 import { Resources } from '../../resources.ts';
+import { spawnerOwnerOf } from '../../spawner/ownership.ts';
 import { findCondition, resolveCondition, setCondition } from '../../status.ts';
 import { checkGates } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
@@ -41,7 +42,6 @@ import {
   secretFields,
   secretRetryMs,
 } from './secrets.ts';
-import { spawnerOwnerOf } from './spawner-gate.ts';
 import { fail, wait } from './status.ts';
 
 /**

@@ -6,7 +6,6 @@
  *
  * @packageDocumentation
  */
-import { Labels } from '../../../api/group.ts';
 import type { Task, TaskSpawner, Workspace } from '../../../api/index.ts';
 import type { ApiObject } from '../../../kube/client.ts';
 import type { Checklist } from '../../../kube/log.ts';
@@ -23,9 +22,8 @@ import {
 } from '../../github-app.ts';
 import { guardedFetcher } from '../../outbound.ts';
 import { Resources } from '../../resources.ts';
-import { belongsTo } from '../../spawner/plan.ts';
+import { belongsTo, spawnerNameOf } from '../../spawner/ownership.ts';
 import { adminOf, isOwnedBy, keyOf, nameOf, type TaskReconcilerOptions } from './options.ts';
-import { spawnerOwnerOf } from './spawner-gate.ts';
 
 /** A GitHub App token is minted again when less than this remains (tokens live an hour). */
 export const TOKEN_REFRESH_MARGIN_MS = 10 * 60_000;
@@ -79,9 +77,7 @@ export class GitHubTokens {
    * legacy Task), from the informer cache: a mint costs no extra read.
    */
   #spawnerOf(task: Task): TaskSpawner | undefined {
-    const name =
-      spawnerOwnerOf(task)?.name ??
-      (task.metadata.ownerReferences?.length ? undefined : task.metadata.labels?.[Labels.TaskSpawner]);
+    const name = spawnerNameOf(task);
     const spawner = name ? this.#o.caches.spawners?.get(nameOf(task).namespace, name) : undefined;
     return spawner && belongsTo(task, spawner) ? spawner : undefined;
   }

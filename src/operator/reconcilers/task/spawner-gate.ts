@@ -33,6 +33,7 @@
  * @packageDocumentation
  */
 import { GROUP, isTerminalPhase, type Task, TaskPhase, type TaskSpawner } from '../../../api/index.ts';
+import { spawnerOwnerOf } from '../../spawner/ownership.ts';
 import { findCondition } from '../../status.ts';
 import { keyOf } from './options.ts';
 
@@ -49,14 +50,6 @@ const OTHER_GATES: ReadonlyArray<readonly [type: string, blocking: string]> = [
   ['BranchLocked', 'True'],
   ['BudgetBlocked', 'True'],
 ];
-
-/** The TaskSpawner that controls `task`, as `{name, uid}`, if any. */
-export const spawnerOwnerOf = (task: Task): { name: string; uid: string } | undefined => {
-  const ref = task.metadata.ownerReferences?.find((r) => r.controller);
-  return ref?.kind === 'TaskSpawner' && ref.apiVersion.startsWith(`${GROUP}/`)
-    ? { name: ref.name, uid: ref.uid }
-    : undefined;
-};
 
 /** Tasks this process admitted through the gate, by spawner UID, until the cache shows them. */
 export class SpawnerSlots {

@@ -33,6 +33,7 @@ import {
   terminationMessage,
 } from '../../children.ts';
 import { Resources } from '../../resources.ts';
+import { spawnerOwnerOf } from '../../spawner/ownership.ts';
 import { resolveCondition } from '../../status.ts';
 import { PASSED_GATES } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
@@ -46,7 +47,6 @@ import {
   PREDECESSOR_REQUEUE_MS,
   type TaskReconcilerOptions,
 } from './options.ts';
-import { spawnerOwnerOf } from './spawner-gate.ts';
 import { fail, phaseEvent, writeStatus } from './status.ts';
 import { TaskIndexes } from './watch.ts';
 

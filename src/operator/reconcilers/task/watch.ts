@@ -10,9 +10,10 @@ import type { ApiObject } from '../../../kube/client.ts';
 import type { WorkQueue } from '../../../kube/queue.ts';
 import { JOB_NAME_LABEL } from '../../children.ts';
 import { agentConfigsOf, branchKey, workspaceOf } from '../../gates.ts';
+import { spawnerOwnerOf } from '../../spawner/ownership.ts';
 import { findCondition } from '../../status.ts';
 import type { TaskCaches, TaskReconcilerOptions } from './options.ts';
-import { heldElsewhere, pickUpOrder, spawnerOwnerOf } from './spawner-gate.ts';
+import { heldElsewhere, pickUpOrder } from './spawner-gate.ts';
 
 /** Index names the Task reconciler needs on its informers (see {@link addTaskIndexes}). */
 export const TaskIndexes = {
