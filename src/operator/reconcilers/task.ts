@@ -42,9 +42,10 @@ import { DELIVERY_ANNOTATION } from '../webhook/ledger-format.ts';
 import { ledgerSeed, recordDelivery } from '../webhook/task-delivery.ts';
 import { admit } from './task/admission.ts';
 import { PendingTasks, type TaskContext } from './task/context.ts';
+import { deleteTaskJob } from './task/delete-job.ts';
 import { afterFinish, ensureRecord } from './task/finish.ts';
 import { GitHubTokens } from './task/github-token.ts';
-import { isOwnedBy, nameOf, TASK_CONTROLLER, type TaskReconcilerOptions } from './task/options.ts';
+import { nameOf, TASK_CONTROLLER, type TaskReconcilerOptions } from './task/options.ts';
 import { OwnWrites, recordingTaskWrites } from './task/own-writes.ts';
 import { BudgetHolds } from './task/reservations.ts';
 import { SecretPresence } from './task/secrets.ts';
@@ -240,15 +241,9 @@ export class TaskReconciler {
     );
     if ('going' in recorded) list.step(`TaskRecord not written: namespace ${namespace} is being deleted`);
     const job = await this.#o.client.get<KubeObject>(Resources.Job, namespace, name);
-    if (job && isOwnedBy(job, task) && !job.metadata.deletionTimestamp) {
-      await this.#o.client.delete(Resources.Job, namespace, name, {
-        uid: job.metadata.uid,
-        propagationPolicy: 'Background',
-      });
-      list.write(`Job ${namespace}/${name} deleted (Background propagation)`);
-    } else {
-      list.step('No Job of ours to delete');
-    }
+    const deletion = job ? await deleteTaskJob(this.#o, task, job) : 'gone';
+    if (deletion === 'deleted') list.write(`Job ${namespace}/${name} deleted (Background propagation)`);
+    else list.step('No Job of ours to delete');
     // A webhook Task's delivery must be in the ledger before the Task's name is free, or a
     // redelivery would create it again (its receiver may have died before the record). When
     // this wrote it, a receiver may still answer from an older read of the ledger: wait that out.

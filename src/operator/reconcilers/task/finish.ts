@@ -14,6 +14,7 @@ import { resolveAgentType, resolveModel } from '../../../render/resolve.ts';
 import type { CachedJob } from '../../children.ts';
 import { KELOS_API_VERSION, Resources } from '../../resources.ts';
 import { recordExpired, recordUsageOf } from '../../usage-estimate.ts';
+import { deleteTaskJob } from './delete-job.ts';
 import { adminOf, isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
 
 /**
@@ -77,13 +78,8 @@ export async function afterFinish(
 ): Promise<ReconcileResult | undefined> {
   const { namespace, name } = nameOf(task);
   // A Task failed by us (a StopRunning budget, a vanished dependency) may still have a live Job.
-  if (job && !jobFinished(job) && !job.metadata.deletionTimestamp && isOwnedBy(job, task)) {
-    await o.client.delete(Resources.Job, namespace, name, {
-      uid: job.metadata.uid,
-      propagationPolicy: 'Background',
-    });
+  if (job && !jobFinished(job) && (await deleteTaskJob(o, task, job)) === 'deleted')
     list.write(`Job ${namespace}/${name} of the finished Task deleted`);
-  }
   await ensureRecord(o, task, job, list);
   return applyTtl(o, task, list);
 }

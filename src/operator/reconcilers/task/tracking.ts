@@ -18,7 +18,6 @@ import {
   type TaskStatus,
 } from '../../../api/index.ts';
 import { parseLogOutputs, parseTerminationMessage } from '../../../contract/outputs.ts';
-import { isConflict } from '../../../kube/client.ts';
 import { rfc3339 } from '../../../kube/clock.ts';
 import { matches } from '../../../kube/label-selector.ts';
 import type { Checklist } from '../../../kube/log.ts';
@@ -37,6 +36,7 @@ import { spawnerOwnerOf } from '../../spawner/ownership.ts';
 import { resolveCondition } from '../../status.ts';
 import { PASSED_GATES } from './admission-gates.ts';
 import type { TaskContext } from './context.ts';
+import { deleteTaskJob } from './delete-job.ts';
 import { admittedLabels, afterFinish, countCompletion } from './finish.ts';
 import {
   isOwnedBy,
@@ -63,22 +63,13 @@ export async function track(
   if (!isOwnedBy(job, task) && ownedByPreviousTask(job, task)) {
     // A Task re-created while its predecessor's Job is still cached (or still being
     // collected): remove that Job, then admit this Task (issue 9, #9). Never a conflict.
-    if (!job.metadata.deletionTimestamp) {
-      const gone = !(await o.client
-        .delete(Resources.Job, namespace, name, {
-          uid: job.metadata.uid,
-          propagationPolicy: 'Background',
-        })
-        .catch((err: unknown) => {
-          if (isConflict(err)) return false; // A different Job by now: look again.
-          throw err;
-        }));
+    // Gone (or a different Job by now): the requeue looks again.
+    const deletion = await deleteTaskJob(o, task, job, 'previous-task');
+    if (deletion === 'deleting') list.step(`Waiting for the Job of a previous Task of this name to go`);
+    else
       list.write(
-        `Job ${namespace}/${name} of a previous Task of this name ${gone ? 'already gone' : 'deleted'}`,
+        `Job ${namespace}/${name} of a previous Task of this name ${deletion === 'deleted' ? 'deleted' : 'already gone'}`,
       );
-    } else {
-      list.step(`Waiting for the Job of a previous Task of this name to go`);
-    }
     return { requeueAfterMs: PREDECESSOR_REQUEUE_MS };
   }
   if (!isOwnedBy(job, task)) {
@@ -90,13 +81,8 @@ export async function track(
   task = await ensureFinalizer(o, task, list);
   const stop = jobFinished(job) ? undefined : stoppingBudget(o, task, job);
   if (stop) {
-    if (!job.metadata.deletionTimestamp) {
-      await o.client.delete(Resources.Job, namespace, name, {
-        uid: job.metadata.uid,
-        propagationPolicy: 'Background',
-      });
+    if ((await deleteTaskJob(o, task, job)) === 'deleted')
       list.write(`Job deleted: TaskBudget "${stop.budget}" is used up and enforces StopRunning`);
-    }
     const message = `Stopped by TaskBudget "${stop.budget}": ${stop.reason}`;
     return fail(o, task, list, {
       reason: 'BudgetExceeded',
@@ -108,13 +94,8 @@ export async function track(
   const pods = o.caches.pods.byIndex(TaskIndexes.Job, `${namespace}/${name}`);
   const evicted = jobFinished(job) ? undefined : storageLimitEviction(pods);
   if (evicted) {
-    if (!job.metadata.deletionTimestamp) {
-      await o.client.delete(Resources.Job, namespace, name, {
-        uid: job.metadata.uid,
-        propagationPolicy: 'Background',
-      });
+    if ((await deleteTaskJob(o, task, job)) === 'deleted')
       list.write('Job deleted: its Pod was evicted for its storage use; another Pod would start over');
-    }
     return fail(o, task, list, {
       reason: 'StorageLimitExceeded',
       message: `The agent's Pod was evicted: ${evicted} Raise the workspace's limit (kelos operator --workspace-size-limit) or set spec.worker.podOverrides.resources.limits.ephemeral-storage`,
