@@ -203,9 +203,7 @@ export class TaskReconciler {
       });
     }
     if (job) return track(this.#ctx, task, job, list);
-    const createdHere = this.#ctx.pending.get(`${namespace}/${name}`);
-    const jobCreatedHere =
-      createdHere !== undefined && createdHere.uid === task.metadata.uid && !!createdHere.conditions;
+    const jobCreatedHere = this.#ctx.pending.of(task)?.jobCreatedAt !== undefined;
     if (task.status?.jobName || jobCreatedHere) {
       // Admitted before. Either the Job informer lags behind our own create, or someone
       // deleted the Job; ask the API server rather than admitting it a second time.

@@ -22,7 +22,10 @@ export interface PendingEntry {
   conditions?: readonly Condition[];
   /** Since when (clock ms) admission finds a Secret the Pod needs missing: the re-check backs off. */
   secretMissingSince?: number;
-  /** When this process created the Task's Job (clock ms): the first status waits a little for its Pod. */
+  /**
+   * When this process created the Task's Job (clock ms), set only then: the first status waits
+   * a little for its Pod, and a Job the cache does not show yet is read, not created again.
+   */
   jobCreatedAt?: number;
 }
 
@@ -32,11 +35,6 @@ export interface PendingEntry {
  */
 export class PendingTasks {
   readonly #entries = new Map<string, PendingEntry>();
-
-  /** The entry under `key`, whatever uid it has. */
-  get(key: string): PendingEntry | undefined {
-    return this.#entries.get(key);
-  }
 
   /** Forgets the Task under `key`. */
   forget(key: string): void {
@@ -53,6 +51,12 @@ export class PendingTasks {
       this.#entries.set(key, entry);
     }
     return entry;
+  }
+
+  /** The entry of this Task, when it belongs to this very Task (uid). */
+  of(task: Task): PendingEntry | undefined {
+    const entry = this.#entries.get(keyOf(task));
+    return entry?.uid === task.metadata.uid ? entry : undefined;
   }
 
   /** Removes and returns the entry of this Task, when it belongs to this very Task (uid). */

@@ -41,7 +41,6 @@ import { admittedLabels, afterFinish, countCompletion } from './finish.ts';
 import {
   isOwnedBy,
   jobFinished,
-  keyOf,
   nameOf,
   ownedByPreviousTask,
   PREDECESSOR_REQUEUE_MS,
@@ -171,9 +170,9 @@ function podGraceLeft(ctx: TaskContext, task: Task, job: CachedJob, observed: Ob
   // creates, and a queued Task whose item went is withdrawn): its Tasks say Pending at once.
   if (spawnerOwnerOf(task)) return 0;
   if (job.status?.startTime && !job.status.active) return 0;
-  const entry = ctx.pending.get(keyOf(task));
-  if (entry?.uid !== task.metadata.uid || entry?.jobCreatedAt === undefined) return 0;
-  return Math.max(0, entry.jobCreatedAt + POD_GRACE_MS - ctx.o.clock.now());
+  const createdAt = ctx.pending.of(task)?.jobCreatedAt;
+  if (createdAt === undefined) return 0;
+  return Math.max(0, createdAt + POD_GRACE_MS - ctx.o.clock.now());
 }
 
 /**

@@ -184,9 +184,8 @@ export function registerTaskWatches(o: TaskReconcilerOptions, queue: WorkQueue):
   });
   pods.onChange((type, _key, pod) => {
     if (type === 'resync') return;
-    for (const jobKey of [pod.metadata.labels?.[JOB_NAME_LABEL] ?? pod.metadata.labels?.['job-name']]) {
-      if (jobKey) queue.add(`${pod.metadata.namespace}/${jobKey}`);
-    }
+    const jobKey = pod.metadata.labels?.[JOB_NAME_LABEL] ?? pod.metadata.labels?.['job-name'];
+    if (jobKey) queue.add(`${pod.metadata.namespace}/${jobKey}`);
   });
   // A budget that changed may admit waiting Tasks, or stop running ones (StopRunning).
   budgets.onChange((type, _key, budget) => {
