@@ -29,7 +29,7 @@ import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
 import type { CallCounts } from '../spawner/github-client.ts';
 import { belongsTo } from '../spawner/ownership.ts';
-import { countActive, planSpawn } from '../spawner/plan.ts';
+import { countActive, planSpawn, type SpawnPlan } from '../spawner/plan.ts';
 import { taskName } from '../spawner/task-build.ts';
 import type { WorkItem } from '../spawner/work-item.ts';
 import { TaskIndexes } from './task/watch.ts';
@@ -119,6 +119,22 @@ export const describeCalls = (calls: Readonly<CallCounts>): string => {
 
 const sequenceOf = (t: Task): number => Number(t.metadata.annotations?.[SEQUENCE_ANNOTATION]) || 0;
 
+type PollingKind = NonNullable<ReturnType<typeof pollingKind>>;
+
+/** The spawner's Tasks as the caches show them when a pass starts. */
+interface Counted {
+  /** Tasks that carry its label or that it controls (its own and name collisions). */
+  readonly existing: readonly Task[];
+  /** The ones that belong to it. */
+  readonly mine: readonly Task[];
+  /** Tasks created so far: the highest of its status, its Tasks' serials and this process's count. */
+  readonly total: number;
+  /** Admitted and not finished: what maxConcurrency counts. */
+  readonly active: number;
+  /** Not finished and not admitted: waiting for a place. */
+  readonly queued: number;
+}
+
 /** Reconciles TaskSpawners. */
 export class TaskSpawnerReconciler {
   readonly #o: TaskSpawnerReconcilerOptions;
@@ -166,14 +182,39 @@ export class TaskSpawnerReconciler {
     }
   }
 
+  /** The checklist of the file header; each step is the method of its name. */
   async #reconcile(key: string, spawner: TaskSpawner, list: Checklist): Promise<ReconcileResult | undefined> {
-    const o = this.#o;
     if (spawner.metadata.deletionTimestamp) return undefined;
-    const { namespace, name } = spawnerName(spawner);
-    const uid = spawner.metadata.uid ?? '';
+    const mem = this.#memoryOf(key, spawner);
+    const counted = this.#count(spawner, mem);
+    const kind = pollingKind(spawner);
+    // 1–2. Webhook kinds and suspended spawners: no discovery, status and reports only.
+    if (!kind || spawner.spec.suspend) return this.#withoutDiscovery(spawner, mem, kind, counted, list);
+    // 3. Discovery when due.
+    const fresh = await this.#discoverIfDue(spawner, mem, kind, list);
+    // 4. Plan and carry it out, over the items of the last discovery.
+    const applied = await this.#spawn(spawner, mem, kind, counted, fresh, list);
+    // 5. Status.
+    await this.#writeStatus(spawner, mem, this.#spawnOutcome(spawner, mem, counted, applied), list);
+    // 6. Reporting.
+    await this.#report(spawner, counted.mine, list);
+    const wait = mem.nextPollAt - this.#o.clock.now();
+    return {
+      requeueAfterMs: Math.max(1_000, mem.credentialsRefused ? Math.min(wait, CREDENTIALS_RECHECK_MS) : wait),
+    };
+  }
+
+  /** The memory of the spawner under `key`; a new spec forgets what the old one discovered. */
+  #memoryOf(key: string, spawner: TaskSpawner): Memory {
     let mem = this.#memory.get(key);
     if (!mem) {
-      mem = { uid, generation: spawner.metadata.generation, lastSeq: 0, exhaustive: false, nextPollAt: 0 };
+      mem = {
+        uid: spawner.metadata.uid ?? '',
+        generation: spawner.metadata.generation,
+        lastSeq: 0,
+        exhaustive: false,
+        nextPollAt: 0,
+      };
       this.#memory.set(key, mem);
     }
     if (mem.generation !== spawner.metadata.generation) {
@@ -183,111 +224,164 @@ export class TaskSpawnerReconciler {
       mem.unfound = undefined;
       mem.nextPollAt = 0;
     }
+    return mem;
+  }
+
+  /** The spawner's Tasks from the caches, counted before this pass changes anything. */
+  #count(spawner: TaskSpawner, mem: Memory): Counted {
+    const { namespace } = spawnerName(spawner);
     const existing = this.#tasksOf(spawner);
     const mine = existing.filter((t) => belongsTo(t, spawner));
-    let total = mine.reduce(
+    const total = mine.reduce(
       (m, t) => Math.max(m, sequenceOf(t)),
       Math.max(spawner.status?.totalTasksCreated ?? 0, mem.lastSeq),
     );
-    const kind = pollingKind(spawner);
-    const now = o.clock.now();
     // activeTasks counts what maxConcurrency counts (admitted, not finished); the Tasks waiting
     // for a place are queuedItems, so a cap of 1 with four waiting reads `1 active, 4 queued`.
-    const { admitted, queued } = countActive(mine, (n) => o.caches.jobs.get(namespace, n) !== undefined);
-    const base = { active: admitted, queued, totalCreated: total };
-    const maxTotal = spawner.spec.maxTotalTasks ?? 0;
-
-    if (!kind || spawner.spec.suspend) {
-      list.step(spawner.spec.suspend ? 'Suspended: no discovery' : 'Not a polling source: status only');
-      const setup = kind || spawner.spec.suspend ? undefined : await this.#webhookSetup(spawner, mem, list);
-      this.#slackConnection(spawner, mem, list);
-      await this.#writeStatus(
-        spawner,
-        mem,
-        {
-          ...base,
-          suspended: !!spawner.spec.suspend,
-          maxTotalReached: maxTotal > 0 && total >= maxTotal,
-          ...(mem.setupError !== undefined && !spawner.spec.suspend && { setupError: mem.setupError }),
-          ...(mem.problem && { problem: mem.problem }),
-        },
-        list,
-      );
-      await this.#report(spawner, mine, list);
-      // The operator watches no Secrets: a fixed Secret is seen on the next look.
-      return setup ? { requeueAfterMs: WEBHOOK_SETUP_RECHECK_MS } : undefined;
-    }
-
-    let fresh = false;
-    if (now < mem.nextPollAt && mem.credentialsRefused && (await this.#secretChanged(spawner, mem)))
-      mem.nextPollAt = now;
-    // Due at once when new (nextPollAt 0); a failed setup or a rate limit waits its turn.
-    if (now >= mem.nextPollAt) {
-      const polled = await this.#poll(spawner, mem, kind, now, list);
-      fresh = polled?.discovery.kind === 'items';
-    }
-
-    let applied: Applied | undefined;
-    if (mem.items) {
-      let plan = planSpawn({
-        spawner: { ...spawner, status: { ...spawner.status, totalTasksCreated: total } },
-        items: mem.items,
-        exhaustive: fresh && mem.exhaustive,
-        existing,
-        hasJob: (task) => o.caches.jobs.get(namespace, task) !== undefined,
-      });
-      if (fresh) {
-        const before = mem.unfound;
-        mem.unfound = new Set(plan.withdraw.map((t) => t.metadata.name ?? ''));
-        if ((mem.pages ?? 1) > 1) {
-          plan = { ...plan, withdraw: plan.withdraw.filter((t) => before?.has(t.metadata.name ?? '')) };
-        }
-      }
-      list.step(
-        `Plan: ${plan.create.length} to create, ${plan.retrigger.length} to retrigger, ${plan.withdraw.length} to withdraw, ${plan.counts.deferred} deferred (${plan.counts.discovered} items, ${plan.counts.admitted} admitted, ${plan.counts.queued} queued)`,
-      );
-      const upstream =
-        kind === 'githubIssues' || kind === 'githubPullRequests'
-          ? this.#pollers.githubRepoOf(uid)
-          : undefined;
-      applied = await applyPlan(o, spawner, plan, total, upstream, list);
-      mem.lastSeq = Math.max(mem.lastSeq, applied.lastSequence);
-      total = Math.max(total, applied.lastSequence);
-      if (applied.created.length)
-        o.metrics?.spawnerTasksCreated.inc({ namespace, spawner: name }, applied.created.length);
-      for (const e of applied.errors)
-        o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: e.reason });
-      const last = applied.errors[applied.errors.length - 1];
-      // Re-plans between polls meet the same collision again: one Event per new problem.
-      if (last && last.message !== mem.lastEvent)
-        o.events.record(spawner, 'Warning', last.reason, last.message, 'Spawn');
-      mem.lastEvent = last?.message;
-      if (kind === 'cron') this.#advanceWatermark(spawner, mem, existing, applied);
-    }
-
-    const createdNotCached = (applied?.created ?? []).filter(
-      (n) => !existing.some((t) => t.metadata.name === n),
+    const { admitted, queued } = countActive(
+      mine,
+      (n) => this.#o.caches.jobs.get(namespace, n) !== undefined,
     );
-    const problem = applied?.errors.length ? applied.errors[applied.errors.length - 1] : mem.problem;
+    return { existing, mine, total, active: admitted, queued };
+  }
+
+  /** Steps 1–2 for a webhook or suspended spawner: its setup, status and reports. */
+  async #withoutDiscovery(
+    spawner: TaskSpawner,
+    mem: Memory,
+    kind: PollingKind | undefined,
+    counted: Counted,
+    list: Checklist,
+  ): Promise<ReconcileResult | undefined> {
+    const { suspend } = spawner.spec;
+    list.step(suspend ? 'Suspended: no discovery' : 'Not a polling source: status only');
+    const setup = kind || suspend ? undefined : await this.#webhookSetup(spawner, mem, list);
+    this.#slackConnection(spawner, mem, list);
+    const maxTotal = spawner.spec.maxTotalTasks ?? 0;
     await this.#writeStatus(
       spawner,
       mem,
       {
-        suspended: false,
-        active: base.active,
-        // Created this pass: queued until the Task reconciler admits them.
-        queued: base.queued + createdNotCached.length,
-        totalCreated: total,
-        maxTotalReached: maxTotal > 0 && total >= maxTotal,
-        ...(problem ? { problem } : {}),
-        ...(mem.setupError ? { setupError: mem.setupError } : {}),
+        active: counted.active,
+        queued: counted.queued,
+        totalCreated: counted.total,
+        suspended: !!suspend,
+        maxTotalReached: maxTotal > 0 && counted.total >= maxTotal,
+        ...(mem.setupError !== undefined && !suspend && { setupError: mem.setupError }),
+        ...(mem.problem && { problem: mem.problem }),
       },
       list,
     );
-    await this.#report(spawner, mine, list);
-    const wait = mem.nextPollAt - o.clock.now();
+    await this.#report(spawner, counted.mine, list);
+    // The operator watches no Secrets: a fixed Secret is seen on the next look.
+    return setup ? { requeueAfterMs: WEBHOOK_SETUP_RECHECK_MS } : undefined;
+  }
+
+  /**
+   * Step 3: polls the source when its time has come (at once when new: `nextPollAt` 0; a
+   * failed setup or a rate limit waits its turn). Whether this pass discovered items.
+   */
+  async #discoverIfDue(
+    spawner: TaskSpawner,
+    mem: Memory,
+    kind: PollingKind,
+    list: Checklist,
+  ): Promise<boolean> {
+    const now = this.#o.clock.now();
+    if (now < mem.nextPollAt && mem.credentialsRefused && (await this.#secretChanged(spawner, mem)))
+      mem.nextPollAt = now;
+    if (now < mem.nextPollAt) return false;
+    const polled = await this.#poll(spawner, mem, kind, now, list);
+    return polled?.discovery.kind === 'items';
+  }
+
+  /**
+   * Step 4: plans over the items of the last discovery and carries the plan out; counts what
+   * it did in the metrics, with one Event per new problem, and moves the cron watermark.
+   * Nothing before a discovery found items.
+   */
+  async #spawn(
+    spawner: TaskSpawner,
+    mem: Memory,
+    kind: PollingKind,
+    counted: Counted,
+    fresh: boolean,
+    list: Checklist,
+  ): Promise<Applied | undefined> {
+    if (!mem.items) return undefined;
+    const o = this.#o;
+    const { namespace, name } = spawnerName(spawner);
+    const plan = this.#plan(spawner, mem, mem.items, counted, fresh);
+    list.step(
+      `Plan: ${plan.create.length} to create, ${plan.retrigger.length} to retrigger, ${plan.withdraw.length} to withdraw, ${plan.counts.deferred} deferred (${plan.counts.discovered} items, ${plan.counts.admitted} admitted, ${plan.counts.queued} queued)`,
+    );
+    const upstream =
+      kind === 'githubIssues' || kind === 'githubPullRequests'
+        ? this.#pollers.githubRepoOf(spawner.metadata.uid ?? '')
+        : undefined;
+    const applied = await applyPlan(o, spawner, plan, counted.total, upstream, list);
+    mem.lastSeq = Math.max(mem.lastSeq, applied.lastSequence);
+    if (applied.created.length)
+      o.metrics?.spawnerTasksCreated.inc({ namespace, spawner: name }, applied.created.length);
+    for (const e of applied.errors)
+      o.metrics?.spawnerErrors.inc({ namespace, spawner: name, reason: e.reason });
+    const last = applied.errors[applied.errors.length - 1];
+    // Re-plans between polls meet the same collision again: one Event per new problem.
+    if (last && last.message !== mem.lastEvent)
+      o.events.record(spawner, 'Warning', last.reason, last.message, 'Spawn');
+    mem.lastEvent = last?.message;
+    if (kind === 'cron') this.#advanceWatermark(spawner, mem, counted.existing, applied);
+    return applied;
+  }
+
+  /**
+   * The plan of this pass. Withdrawals need a fresh, exhaustive discovery; over several pages,
+   * two in a row that miss the item (see {@link Memory.unfound}).
+   */
+  #plan(
+    spawner: TaskSpawner,
+    mem: Memory,
+    items: readonly WorkItem[],
+    counted: Counted,
+    fresh: boolean,
+  ): SpawnPlan {
+    const { namespace } = spawnerName(spawner);
+    const plan = planSpawn({
+      spawner: { ...spawner, status: { ...spawner.status, totalTasksCreated: counted.total } },
+      items,
+      exhaustive: fresh && mem.exhaustive,
+      existing: counted.existing,
+      hasJob: (task) => this.#o.caches.jobs.get(namespace, task) !== undefined,
+    });
+    if (!fresh) return plan;
+    const before = mem.unfound;
+    mem.unfound = new Set(plan.withdraw.map((t) => t.metadata.name ?? ''));
+    if ((mem.pages ?? 1) <= 1) return plan;
+    return { ...plan, withdraw: plan.withdraw.filter((t) => before?.has(t.metadata.name ?? '')) };
+  }
+
+  /** Step 5's outcome of a polling spawner's pass, from the counts and what the plan did. */
+  #spawnOutcome(
+    spawner: TaskSpawner,
+    mem: Memory,
+    counted: Counted,
+    applied: Applied | undefined,
+  ): PassOutcome {
+    const total = Math.max(counted.total, applied?.lastSequence ?? 0);
+    const maxTotal = spawner.spec.maxTotalTasks ?? 0;
+    const createdNotCached = (applied?.created ?? []).filter(
+      (n) => !counted.existing.some((t) => t.metadata.name === n),
+    );
+    const problem = applied?.errors.length ? applied.errors[applied.errors.length - 1] : mem.problem;
     return {
-      requeueAfterMs: Math.max(1_000, mem.credentialsRefused ? Math.min(wait, CREDENTIALS_RECHECK_MS) : wait),
+      suspended: false,
+      active: counted.active,
+      // Created this pass: queued until the Task reconciler admits them.
+      queued: counted.queued + createdNotCached.length,
+      totalCreated: total,
+      maxTotalReached: maxTotal > 0 && total >= maxTotal,
+      ...(problem ? { problem } : {}),
+      ...(mem.setupError ? { setupError: mem.setupError } : {}),
     };
   }
 
