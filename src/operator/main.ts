@@ -334,6 +334,10 @@ export class Operator {
         : async () => ({ problem: NO_RECEIVER }),
     };
     const spawners = new TaskSpawnerReconciler(spawnerOptions);
+    // The receiver's own Pollers (tokens, clients) with the polling spawner's options, so every
+    // replica enriches; no reconciler drives it, so it follows deletions itself.
+    const enrichPollers = webhookOn ? new Pollers(spawnerOptions) : undefined;
+    enrichPollers?.forgetDeleted(caches.spawners!);
 
     const queue = (controller: string, workers: number) => {
       const q = new WorkQueue({
@@ -502,7 +506,7 @@ export class Operator {
       );
     }
     operator.#synced = true;
-    if (webhookOn && opts.webhook) {
+    if (webhookOn && opts.webhook && enrichPollers) {
       // Every replica accepts deliveries: its own client, outside the leader's write fence.
       const rxClient = new HttpKubeClient(opts.connection, {
         maxSockets: 64,
@@ -526,8 +530,7 @@ export class Operator {
         ...(opts.webhook.maxBodyBytes ? { maxBodyBytes: opts.webhook.maxBodyBytes } : {}),
         ...(opts.webhook.limits ? { limits: opts.webhook.limits } : {}),
         onError,
-        // Its own Pollers (tokens, clients) with the polling spawner's options: every replica enriches.
-        enrich: githubEnricher(new Pollers(spawnerOptions)),
+        enrich: githubEnricher(enrichPollers),
         // The poll loop's context fetch, reading the spawner's Secrets with this replica's client.
         context: contextFetcher({ ...spawnerOptions, client: rxClient }),
         ...(opts.webhook.linearApiKey

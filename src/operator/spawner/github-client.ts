@@ -12,8 +12,9 @@
  * the few lines below.
  *
  * The cache is memory only and per spawner: it saves requests, never decides anything the
- * API server does not also know. Entries not used during a poll are dropped at its end, so
- * the cache holds at most one poll's worth of pages.
+ * API server does not also know. Entries not used during a poll are dropped at its end, and
+ * the least recently used are dropped whenever it passes its {@link CacheLimits}, so a client
+ * that never polls (a webhook spawner's, which only reports and enriches) stays bounded too.
  *
  * @packageDocumentation
  */
@@ -118,8 +119,17 @@ export const fetchNamed = async (
 };
 
 /** The JSON of a 2xx answer, or a {@link RequestFailedError} naming the call when it is not JSON. */
-export const jsonOf = async <T>(res: Response, service: string, method: string, url: string): Promise<T> => {
-  const text = await res.text();
+export const jsonOf = async <T>(res: Response, service: string, method: string, url: string): Promise<T> =>
+  jsonOfText<T>(await res.text(), res, service, method, url);
+
+/** {@link jsonOf} of a body already read as `text`. */
+export const jsonOfText = <T>(
+  text: string,
+  res: Response,
+  service: string,
+  method: string,
+  url: string,
+): T => {
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -162,12 +172,35 @@ export interface GitHubClientOptions {
   readonly timeoutMs?: number;
   /** Clock, for rate-limit arithmetic. @default Date.now */
   readonly now?: () => number;
+  /** Bounds of the ETag cache. @default POLL_CACHE_LIMITS */
+  readonly cacheLimits?: CacheLimits;
 }
+
+/** Bounds of a client's ETag cache; past either, the least recently used entries are dropped. */
+export interface CacheLimits {
+  /** Most cached responses. */
+  readonly entries: number;
+  /** Most characters of response text cached, summed over the entries. */
+  readonly chars: number;
+}
+
+/**
+ * A polling spawner's bounds: room for a whole poll (10 list pages and a comments page for
+ * each of up to 1,000 items), so an unchanged repository still costs only 304s.
+ */
+export const POLL_CACHE_LIMITS: CacheLimits = { entries: 2048, chars: 32 * 1024 * 1024 };
+
+/**
+ * A client that reports and enriches but never polls: its reads (an issue's comments, a pull
+ * request's files with their patches) are worth keeping only while the Task is active.
+ */
+export const REPORT_CACHE_LIMITS: CacheLimits = { entries: 256, chars: 4 * 1024 * 1024 };
 
 interface CacheEntry {
   readonly etag: string;
   readonly data: unknown;
   readonly next: string | undefined;
+  readonly chars: number;
   used: number;
 }
 
@@ -219,12 +252,12 @@ export class GitHubClient {
   readonly baseUrl: string;
   /** Calls made, by status code (`200`, `304`, `403`, …); the caller resets it per poll. */
   calls: CallCounts = {};
-  /** Every request made in the current poll, as `<status> <path>`; for logs and debugging. */
-  readonly log: string[] = [];
   /** Rate-limit headers of the last answer that had them. */
   rateLimit: RateLimitState | undefined;
   private readonly options: GitHubClientOptions;
+  /** Insertion order is recency order: a hit moves its entry to the end. */
   private readonly cache = new Map<string, CacheEntry>();
+  private charsCached = 0;
   private poll = 0;
   private blocked: { until: number; scope: 'primary' | 'secondary' } = { until: 0, scope: 'primary' };
 
@@ -237,17 +270,42 @@ export class GitHubClient {
   beginPoll(): void {
     this.poll++;
     this.calls = {};
-    this.log.length = 0;
   }
 
   /** Ends a poll: drops cache entries the poll did not use, so the cache stays bounded. */
   endPoll(): void {
-    for (const [k, e] of this.cache) if (e.used < this.poll) this.cache.delete(k);
+    for (const [k, e] of this.cache) if (e.used < this.poll) this.uncache(k);
   }
 
   /** Number of cached responses. */
   get cacheSize(): number {
     return this.cache.size;
+  }
+
+  /** Characters of response text cached. */
+  get cacheChars(): number {
+    return this.charsCached;
+  }
+
+  private uncache(url: string): void {
+    const e = this.cache.get(url);
+    if (!e) return;
+    this.cache.delete(url);
+    this.charsCached -= e.chars;
+  }
+
+  /** Caches `entry` as the most recent, then drops the least recent past the limits. */
+  private remember(url: string, entry: CacheEntry): void {
+    const limits = this.options.cacheLimits ?? POLL_CACHE_LIMITS;
+    this.uncache(url);
+    // One answer larger than the whole budget would only push everything else out.
+    if (entry.chars > limits.chars) return;
+    this.cache.set(url, entry);
+    this.charsCached += entry.chars;
+    for (const k of this.cache.keys()) {
+      if (this.cache.size <= limits.entries && this.charsCached <= limits.chars) break;
+      this.uncache(k);
+    }
   }
 
   /**
@@ -277,7 +335,6 @@ export class GitHubClient {
     });
     const status = String(res.status);
     this.calls[status] = (this.calls[status] ?? 0) + 1;
-    this.log.push(`${res.status} ${url.slice(this.baseUrl.length)}`);
     const remaining = res.headers.get('x-ratelimit-remaining');
     if (remaining !== null) {
       this.rateLimit = {
@@ -289,11 +346,12 @@ export class GitHubClient {
     if (res.status === 304 && cached) {
       await res.body?.cancel();
       cached.used = this.poll;
+      this.remember(url, cached);
       return { data: cached.data as T, changed: false, next: cached.next };
     }
     if (res.status === 404 && allowNotFound) {
       await res.body?.cancel();
-      this.cache.delete(url);
+      this.uncache(url);
       return { data: undefined as T, changed: true, next: undefined };
     }
     if (res.status < 200 || res.status >= 300) {
@@ -312,11 +370,12 @@ export class GitHubClient {
       })();
       throw new GitHubApiError(res.status, path, message);
     }
-    const data = await jsonOf<T>(res, 'GitHub API', 'GET', url);
+    const text = await res.text();
+    const data = jsonOfText<T>(text, res, 'GitHub API', 'GET', url);
     const next = nextLink(res.headers.get('link'));
     const etag = res.headers.get('etag');
-    if (etag) this.cache.set(url, { etag, data, next, used: this.poll });
-    else this.cache.delete(url);
+    if (etag) this.remember(url, { etag, data, next, chars: text.length, used: this.poll });
+    else this.uncache(url);
     return { data, changed: true, next };
   }
 
@@ -344,7 +403,6 @@ export class GitHubClient {
     });
     const status = String(res.status);
     this.calls[status] = (this.calls[status] ?? 0) + 1;
-    this.log.push(`${res.status} ${method} ${path}`);
     const text = await res.text().catch(() => '');
     if (res.status < 200 || res.status >= 300) {
       const limit = rateLimitOf(res.status, res.headers, now(), text);

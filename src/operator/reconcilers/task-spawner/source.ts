@@ -14,10 +14,11 @@
 import { nextActivation, parseCronSchedule } from '../../../api/cron-schedule.ts';
 import type { TaskSpawner } from '../../../api/index.ts';
 import type { ApiObject } from '../../../kube/client.ts';
+import type { Informer } from '../../../kube/informer.ts';
 import { appCredentialsOf, mintInstallationToken } from '../../github-app.ts';
 import { Resources } from '../../resources.ts';
 import type { Discovery } from '../../spawner/discovery.ts';
-import { GitHubClient } from '../../spawner/github-client.ts';
+import { GitHubClient, POLL_CACHE_LIMITS, REPORT_CACHE_LIMITS } from '../../spawner/github-client.ts';
 import { type GitHubRepo, resolveRepo, type TokenOrigin } from '../../spawner/github-repo.ts';
 import { dueTicks } from '../../spawner/sources/cron.ts';
 import { GitHubIssuesSource } from '../../spawner/sources/github-issues.ts';
@@ -90,6 +91,17 @@ export class Pollers {
     this.#pollers.delete(uid);
     this.#tokens.delete(uid);
     this.#origins.delete(uid);
+  }
+
+  /**
+   * Forgets each spawner `spawners` reports deleted. For an instance no reconciler drives (the
+   * webhook receiver's), whose clients and tokens would otherwise outlive their spawners. Call
+   * before the informer starts.
+   */
+  forgetDeleted(spawners: Pick<Informer<TaskSpawner>, 'onChange'>): void {
+    spawners.onChange((type, _key, spawner) => {
+      if (type === 'delete') this.forget(spawner.metadata.uid ?? '');
+    });
   }
 
   /** `owner/repo` of a GitHub spawner's poller, the default `upstreamRepo` of its Tasks. */
@@ -184,6 +196,7 @@ export class Pollers {
         token: () => this.#tokens.get(uid)?.token,
         ...(o.githubTimeoutMs !== undefined ? { timeoutMs: o.githubTimeoutMs } : {}),
         now: () => o.clock.now(),
+        cacheLimits: kind === 'githubWebhook' ? REPORT_CACHE_LIMITS : POLL_CACHE_LIMITS,
       });
       const origin: TokenOrigin = () => this.#origins.get(uid);
       const source =
