@@ -187,6 +187,9 @@ export class LeaderElector {
   /** One attempt; true when this replica holds the Lease afterwards. */
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, name, identity, clock } = this.#o;
+    // The attempt's start: what the Lease is stamped with, and what expiry is judged at (both
+    // err early, as client-go's). When a Lease was seen is read after each answer instead: a
+    // read queued for seconds may return a renewal made long after it was sent.
     const now = clock.now();
     const durationSeconds = Math.ceil(this.#o.leaseDurationMs / 1000);
     const lease = await client.get<Lease>(CoreResources.Lease, namespace, name);
@@ -204,14 +207,14 @@ export class LeaderElector {
             leaseTransitions: 0,
           },
         });
-        this.#observe(created, now);
+        this.#observe(created, clock.now());
         return true;
       } catch (err) {
         if (isAlreadyExists(err)) return false;
         throw err;
       }
     }
-    this.#observe(lease, now);
+    this.#observe(lease, clock.now());
     const holder = lease.spec?.holderIdentity ?? '';
     const held = holder !== '' && holder !== identity;
     const leaseMs = (lease.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
@@ -233,7 +236,7 @@ export class LeaderElector {
         { spec },
         { resourceVersion: lease.metadata.resourceVersion },
       );
-      this.#observe(updated, now);
+      this.#observe(updated, clock.now());
       return true;
     } catch (err) {
       // Someone else wrote the Lease between our read and write: they won this round.
@@ -242,11 +245,12 @@ export class LeaderElector {
     }
   }
 
-  #observe(lease: Lease, now: number): void {
+  /** Records `lease` as seen at `at`, the local time its answer arrived. */
+  #observe(lease: Lease, at: number): void {
     const holder = lease.spec?.holderIdentity ?? '';
     const renewTime = lease.spec?.renewTime ?? '';
     if (!this.#observed || this.#observed.holder !== holder || this.#observed.renewTime !== renewTime) {
-      this.#observed = { holder, renewTime, at: now };
+      this.#observed = { holder, renewTime, at };
     }
   }
 }

@@ -176,6 +176,34 @@ describe('LeaderElector', () => {
     await b.stop();
   });
 
+  it('counts a renewal seen by a slow read from when the read returned, not from when it was sent', async () => {
+    const store = new LeaseStore();
+    store.renewAs('other');
+    const clock = new FakeClock(1_000_000);
+    const log: string[] = [];
+    const b = elector(store, clock, 'b', log);
+    b.start();
+    await run(clock, 1000);
+    let release = () => {};
+    store.hang = new Promise<void>((r) => {
+      release = r;
+    });
+    // b's next read is queued for 6 s; the holder renews meanwhile, and the read returns that
+    // renewal. The holder may lead until 10 s (its renew deadline) after it, so b must wait the
+    // whole Lease duration (15 s) from when it saw the renewal, not from when it asked.
+    await run(clock, 8000);
+    store.renewAs('other');
+    store.hang = undefined;
+    release();
+    await flush();
+    await run(clock, 14_000);
+    expect(b.isLeader).toBe(false);
+    await run(clock, 3000);
+    expect(b.isLeader).toBe(true);
+    expect(log).toEqual(['b started']);
+    await b.stop();
+  });
+
   it('stops leading at the renew deadline even while a renew request hangs', async () => {
     const store = new LeaseStore();
     const clock = new FakeClock(1_000_000);
