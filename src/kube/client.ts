@@ -167,6 +167,20 @@ export class HttpKubeClient implements KubeClient {
     this.#faultObservers.push(observer);
   }
 
+  /** Most connections open at once; more requests wait for one. */
+  get maxSockets(): number {
+    return this.#agent.maxSockets;
+  }
+
+  /**
+   * Resizes the pool, for a client whose informers are built on it before the number of
+   * watches they hold (each keeps a connection) is known. Set it before the first request.
+   */
+  set maxSockets(n: number) {
+    this.#agent.maxSockets = n;
+    this.#agent.maxFreeSockets = n;
+  }
+
   /** Closes idle connections. */
   close(): void {
     this.#agent.destroy();

@@ -152,6 +152,11 @@ export class Informer<T extends ApiObject> {
     return this.#synced;
   }
 
+  /** Watches it holds open once started, each on a connection of its own: one per namespace. */
+  get watchCount(): number {
+    return this.#streams.length;
+  }
+
   /** Number of cached objects. */
   get size(): number {
     return this.#cache.size;

@@ -21,6 +21,9 @@ import { microTime } from './events.ts';
 import { type Logger, silentLogger } from './log.ts';
 import type { KubeObject } from './meta.ts';
 
+/** How long a leader keeps trying to renew before it stops leading, unless set (client-go's). */
+export const DEFAULT_RENEW_DEADLINE_MS = 10_000;
+
 /** A Lease as far as election needs it. */
 export interface Lease extends KubeObject {
   spec?: {
@@ -68,7 +71,7 @@ export class LeaderElector {
   constructor(opts: LeaderElectionOptions) {
     this.#o = {
       leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
+      renewDeadlineMs: DEFAULT_RENEW_DEADLINE_MS,
       retryPeriodMs: 2_000,
       ...opts,
       clock: opts.clock ?? systemClock,

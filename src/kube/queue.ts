@@ -111,6 +111,11 @@ export class WorkQueue {
     this.#onStart = opts.onStart;
   }
 
+  /** Keys it runs at once. */
+  get workers(): number {
+    return this.#workers;
+  }
+
   /** Keys ready to run (the queue depth metric). */
   get depth(): number {
     return this.#ready.size + this.#urgent.size;

@@ -25,13 +25,19 @@ import {
   type Workspace,
 } from '../api/index.ts';
 import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
-import { HttpKubeClient, isNamespaceTerminating, type RequestObserver, WRITE_VERBS } from '../kube/client.ts';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  HttpKubeClient,
+  isNamespaceTerminating,
+  type RequestObserver,
+  WRITE_VERBS,
+} from '../kube/client.ts';
 import { systemClock } from '../kube/clock.ts';
 import { delegatedAuthorizer, type MetricsAuthorizer } from '../kube/delegated-auth.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, parseAddress, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
 import { Informer, keyOf } from '../kube/informer.ts';
-import { LeaderElector } from '../kube/leader-election.ts';
+import { DEFAULT_RENEW_DEADLINE_MS, LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { WorkQueue } from '../kube/queue.ts';
 import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
@@ -70,6 +76,27 @@ export { OPERATOR_RBAC_RULES } from '../install/rbac.ts';
 
 /** Label selector of the Jobs and Pods the operator watches. */
 export const OWNED_SELECTOR = `${Labels.ManagedBy}=${MANAGED_BY}`;
+
+/**
+ * Connections of the elector's own client: its GET and PATCH of the Lease, one at a time, and a
+ * spare. Its own, so a renewal never queues behind the workload (watches hold connections for
+ * minutes, a burst of reconciles takes the rest) past the renew deadline.
+ */
+export const LEASE_SOCKETS = 2;
+
+/**
+ * Connections of the Event client. Events go out in the background, up to
+ * `MAX_EVENTS_IN_FLIGHT` at once; on a pool of their own they wait for each other, not
+ * ahead of a reconcile's reads and writes.
+ */
+export const EVENT_SOCKETS = 8;
+
+/**
+ * Connections of the shared pool beyond one per worker and per watch: the informers' relists
+ * after a watch ends, and the reads made outside a queue (the network reconciler's API server
+ * addresses, the webhook setup check's Secrets).
+ */
+export const SPARE_SOCKETS = 8;
 
 /**
  * Waits for every list to complete, the stop signal, or the timeout (0: none), whichever
@@ -114,6 +141,8 @@ export class Operator {
   readonly #servers: EndpointServer[] = [];
   #receiver: WebhookReceiver | undefined;
   #receiverClient: HttpKubeClient | undefined;
+  /** The Event client and the elector's, closed with {@link Operator.client}. */
+  readonly #ownClients: HttpKubeClient[] = [];
   /** The client of /metrics' token and access reviews, when `metricsAuth` is kubernetes. */
   #metricsAuthClient: HttpKubeClient | undefined;
   /** Stops re-reading a mounted metrics certificate. */
@@ -152,22 +181,22 @@ export class Operator {
       throw new Error('namespaces is empty: name at least one namespace, or leave it unset to watch all');
     }
     const namespaces = opts.namespaces ? [...new Set(opts.namespaces)] : undefined;
-    // Every watch holds a connection: one per cached kind (8) and watched namespace, plus the
-    // KelosConfig's. Leave room for every worker and the other controllers besides.
-    const watches = 8 * (namespaces?.length ?? 1) + 1;
     let leading = !opts.leaderElection;
-    const client = new HttpKubeClient(opts.connection, {
-      maxSockets: workers + watches + 23,
-      fieldManager: FIELD_MANAGER,
-      // Pausing the queues stops new reconciles; this stops the ones already running from
-      // writing once the Lease is lost. The elector's own Lease writes pass.
-      writeFence: (_verb, type) =>
-        leading || type.kind === 'Lease' ? undefined : 'this replica does not hold the leader Lease',
-      ...(namespaces
-        ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
-        : {}),
-    });
-    if (opts.requestObserver) client.observe(opts.requestObserver);
+    // The workload's clients: pausing the queues stops new reconciles; the write fence stops
+    // the ones already running from writing once the Lease is lost.
+    const fenced = (maxSockets: number) =>
+      new HttpKubeClient(opts.connection, {
+        maxSockets,
+        fieldManager: FIELD_MANAGER,
+        writeFence: () => (leading ? undefined : 'this replica does not hold the leader Lease'),
+        ...(namespaces
+          ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
+          : {}),
+      });
+    // Sized once the informers and queues that share it exist (below).
+    const client = fenced(1);
+    const eventClient = fenced(EVENT_SOCKETS);
+    if (opts.requestObserver) for (const c of [client, eventClient]) c.observe(opts.requestObserver);
     const resyncMs = opts.resyncMs ?? 10 * 60_000;
     const base = { client, ...(namespaces ? { namespaces } : {}), clock, log };
     const caches: TaskCaches = {
@@ -251,10 +280,10 @@ export class Operator {
           });
       }
     };
-    client.observe(countRequest);
+    for (const c of [client, eventClient]) c.observe(countRequest);
 
     const identity = opts.leaderElection?.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-    const events = new EventRecorder(client, clock, log, identity, REPORTING_CONTROLLER);
+    const events = new EventRecorder(eventClient, clock, log, identity, REPORTING_CONTROLLER);
     const budgetStates = new BudgetStates(caches.records, clock);
     const network = new AgentNetworkReconciler({
       ...{ client, clock, log, admin, configs, tasks: caches.tasks, pods: caches.pods },
@@ -367,6 +396,12 @@ export class Operator {
     budgetQueue.start((k) => budgets.reconcile(k));
     recordQueue.start((k) => records.reconcile(k));
     spawnerQueue.start((k) => spawners.reconcile(k));
+    // A connection for every worker of every queue and for every watch the informers will hold
+    // (one per kind and watched namespace, and the KelosConfig's), before any is opened.
+    client.maxSockets =
+      Object.values(queues).reduce((n, q) => n + q.workers, 0) +
+      [...Object.values(caches), configs].reduce((n, i) => n + i.watchCount, 0) +
+      SPARE_SOCKETS;
 
     let operator: Operator | undefined;
     const resumeIfReady = () => {
@@ -374,38 +409,53 @@ export class Operator {
       if (!operator || !operator.#synced || !leading || operator.#stopped) return;
       for (const q of Object.values(queues)) q.resume();
     };
-    const elector = opts.leaderElection
-      ? new LeaderElector({
-          client,
-          namespace: opts.leaderElection.namespace,
-          name: opts.leaderElection.name,
-          identity,
-          ...(opts.leaderElection.leaseDurationMs
-            ? { leaseDurationMs: opts.leaderElection.leaseDurationMs }
-            : {}),
-          ...(opts.leaderElection.renewDeadlineMs
-            ? { renewDeadlineMs: opts.leaderElection.renewDeadlineMs }
-            : {}),
-          ...(opts.leaderElection.retryPeriodMs ? { retryPeriodMs: opts.leaderElection.retryPeriodMs } : {}),
-          clock,
-          log,
-          onStartedLeading: () => {
-            leading = true;
-            // Catch up on everything that changed while we were standby.
-            for (const k of caches.tasks.keys()) taskQueue.add(k);
-            for (const k of caches.budgets.keys()) budgetQueue.add(k);
-            for (const k of caches.records.keys()) recordQueue.add(k);
-            for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
-            for (const t of caches.tasks.list()) networkQueue.add(t.metadata.namespace ?? '');
-            resumeIfReady();
-          },
-          onStoppedLeading: () => {
-            leading = false;
-            for (const q of Object.values(queues)) q.pause();
-          },
+    const renewDeadlineMs = opts.leaderElection?.renewDeadlineMs ?? DEFAULT_RENEW_DEADLINE_MS;
+    // A request that outlives the renew deadline cannot renew in time anyway: give up on it then.
+    const electorClient = opts.leaderElection
+      ? new HttpKubeClient(opts.connection, {
+          maxSockets: LEASE_SOCKETS,
+          timeoutMs: Math.min(renewDeadlineMs, DEFAULT_REQUEST_TIMEOUT_MS),
+          fieldManager: FIELD_MANAGER,
         })
       : undefined;
+    if (electorClient) {
+      electorClient.observe(countRequest);
+      if (opts.requestObserver) electorClient.observe(opts.requestObserver);
+    }
+    const elector =
+      electorClient && opts.leaderElection
+        ? new LeaderElector({
+            client: electorClient,
+            namespace: opts.leaderElection.namespace,
+            name: opts.leaderElection.name,
+            identity,
+            ...(opts.leaderElection.leaseDurationMs
+              ? { leaseDurationMs: opts.leaderElection.leaseDurationMs }
+              : {}),
+            renewDeadlineMs,
+            ...(opts.leaderElection.retryPeriodMs
+              ? { retryPeriodMs: opts.leaderElection.retryPeriodMs }
+              : {}),
+            clock,
+            log,
+            onStartedLeading: () => {
+              leading = true;
+              // Catch up on everything that changed while we were standby.
+              for (const k of caches.tasks.keys()) taskQueue.add(k);
+              for (const k of caches.budgets.keys()) budgetQueue.add(k);
+              for (const k of caches.records.keys()) recordQueue.add(k);
+              for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
+              for (const t of caches.tasks.list()) networkQueue.add(t.metadata.namespace ?? '');
+              resumeIfReady();
+            },
+            onStoppedLeading: () => {
+              leading = false;
+              for (const q of Object.values(queues)) q.pause();
+            },
+          })
+        : undefined;
     operator = new Operator(client, caches, metrics, queues, elector, events, log, configs);
+    operator.#ownClients.push(eventClient, ...(electorClient ? [electorClient] : []));
 
     const checks: ReadinessCheck[] = [
       {
@@ -625,6 +675,7 @@ export class Operator {
     await Promise.all([...Object.values(this.caches), this.configs].map((i) => i.stop()));
     await Promise.all(this.#servers.map((s) => s.close()));
     this.client.close();
+    for (const c of this.#ownClients) c.close();
     this.#receiverClient?.close();
     this.#metricsAuthClient?.close();
     this.#stopCertWatch?.();
