@@ -354,6 +354,7 @@ export class Operator {
         : {}),
       ...(webhookOn && opts.webhook?.slack ? { slackConnection: () => slackClient?.connection } : {}),
       // What the receiver will refuse every delivery for (a missing Secret) shows in status.
+      leading: () => leading,
       webhookSetup: webhookOn
         ? webhookSetupCheck(
             new SecretCache(client, clock, opts.webhook?.clusterSecrets),

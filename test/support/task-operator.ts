@@ -100,6 +100,7 @@ export interface TaskOperatorOptions {
     readonly fetch: OutboundFetch;
     readonly githubApiUrl?: string;
     readonly slackPost?: TaskSpawnerReconcilerOptions['slackPost'];
+    readonly leading?: TaskSpawnerReconcilerOptions['leading'];
   };
   /** Replaces Task reconciler options (e.g. the admin configuration). */
   readonly reconciler?: Partial<TaskReconcilerOptions>;
@@ -159,6 +160,7 @@ export async function startTaskOperator(opts: TaskOperatorOptions = {}): Promise
       fetch: opts.spawners.fetch,
       ...(opts.spawners.githubApiUrl ? { githubApiUrl: opts.spawners.githubApiUrl } : {}),
       ...(opts.spawners.slackPost ? { slackPost: opts.spawners.slackPost } : {}),
+      ...(opts.spawners.leading ? { leading: opts.spawners.leading } : {}),
     });
     const q = new WorkQueue({ workers: 2, clock });
     spawners.register(q);

@@ -15,9 +15,11 @@ describe('Slack result reports from the TaskSpawner pass', () => {
   let op: TaskOperator;
   const posted: string[][] = [];
   let failPosts = 0;
+  let leading = true;
   beforeEach(async () => {
     posted.length = 0;
     failPosts = 0;
+    leading = true;
     op = await startTaskOperator({
       spawners: {
         fetch: createOutboundFetch({ allowPrivate: true, allowInsecure: true }),
@@ -28,6 +30,7 @@ describe('Slack result reports from the TaskSpawner pass', () => {
           }
           posted.push([channel, text, thread]);
         },
+        leading: () => leading,
       },
     });
   });
@@ -70,6 +73,18 @@ describe('Slack result reports from the TaskSpawner pass', () => {
     op.spawnerQueue?.add(`${NS}/chat`);
     await op.settle();
     expect(posted).toHaveLength(1);
+  });
+
+  it('posts nothing while this replica does not hold the leader Lease, and posts once it does', async () => {
+    await slackTask('chat-3');
+    leading = false;
+    await finish('chat-3', 0);
+    expect(posted).toEqual([]);
+    expect(op.task('chat-3')?.metadata.annotations?.['kelos.dev/slack-report-phase']).toBe('accepted');
+    leading = true;
+    op.spawnerQueue?.add(`${NS}/chat`);
+    await op.settle();
+    expect(posted.map((p) => p[1])).toEqual([':white_check_mark: Task `chat-3` has *succeeded*.']);
   });
 
   it('a post that failed is retried on a later pass, and the failure is an Event on the spawner', async () => {

@@ -43,10 +43,13 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
   let gh: FakeGitHub;
   /** Called with each URL the spawners fetch, before the request goes out. */
   let beforeFetch: ((url: string) => void) | undefined;
+  /** Whether the replica holds the leader Lease, as the reconciler is told. */
+  let leading = true;
   beforeEach(async () => {
     gh = await FakeGitHub.start();
     gh.tokens.add('t0k');
     beforeFetch = undefined;
+    leading = true;
     const outbound = createOutboundFetch({ allowPrivate: true, allowInsecure: true });
     op = await startTaskOperator({
       spawners: {
@@ -55,6 +58,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
           return outbound(url, init);
         },
         githubApiUrl: gh.baseUrl,
+        leading: () => leading,
       },
     });
     await op.create('Secret', {
@@ -266,6 +270,31 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     const second = op.task(`again-${n}`);
     expect(second?.metadata.uid).not.toBe(first.metadata.uid);
     expect(spawnerStatus('again')?.totalTasksCreated).toBe(2);
+  });
+
+  it('stops posting reports once the leader Lease is lost mid-pass, and the next leader posts the rest', async () => {
+    const issues = [1, 2, 3].map(() => gh.addIssue({ labels: [LABEL] }));
+    // The Lease is lost while the first comment is being posted (a POST has no query; the
+    // search for an earlier comment has one).
+    beforeFetch = (url) => {
+      if (/\/issues\/\d+\/comments$/.test(url)) leading = false;
+    };
+    await op.create('TaskSpawner', spawnerOf('fenced', { reporting: { comments: { mode: 'PerTask' } } }));
+    await op.settle();
+    const posts = () => gh.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/comments'));
+    expect(posts()).toHaveLength(1);
+    expect(
+      op.logs.some((l) => l.includes('Reporting stopped: this replica no longer holds the leader Lease')),
+    ).toBe(true);
+
+    // Leading again (or another replica leading): the rest are reported, the first not twice.
+    beforeFetch = undefined;
+    leading = true;
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(posts()).toHaveLength(3);
+    for (const n of issues)
+      expect(op.task(`fenced-${n}`)?.metadata.annotations?.[ReportState.Phase]).toBe('accepted');
   });
 
   it('reports a Task through its phases in one comment, and a restart before the state write does not post twice', async () => {

@@ -80,7 +80,19 @@ export interface TaskSpawnerReconcilerOptions {
   readonly webhookSetup?: (
     spawner: TaskSpawner,
   ) => Promise<{ readonly problem: string; readonly transient?: boolean } | undefined>;
+  /**
+   * Whether this replica still holds the leader Lease. Reports (GitHub comments and check
+   * runs, Slack posts) stop once it is lost: the write fence keeps API writes from a deposed
+   * leader, but not calls to GitHub or Slack, which the new leader makes again. Unset: always.
+   */
+  readonly leading?: () => boolean;
 }
+
+/** Why a report pass stopped before its end. */
+export const NOT_LEADING = 'this replica no longer holds the leader Lease; the new leader reports the rest';
+
+/** Whether reports may go out: false once the leader Lease is lost. */
+export const mayReport = (o: Pick<TaskSpawnerReconcilerOptions, 'leading'>): boolean => o.leading?.() ?? true;
 
 /** The source options under `spec.when` that a spawner polls, or undefined for webhook kinds. */
 export const pollingKind = (

@@ -23,7 +23,7 @@ import { Resources } from '../../resources.ts';
 import { ReportingAnnotations, SourceAnnotations } from '../../spawner/annotations.ts';
 import type { GitHubComment } from '../../spawner/github-repo.ts';
 import { repoPath } from '../../spawner/github-repo.ts';
-import { spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
+import { mayReport, NOT_LEADING, spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
 import type { GitHubAccess } from './source.ts';
 
 /** Annotations that remember what was reported (upstream's names). */
@@ -108,7 +108,7 @@ export interface Reported {
   readonly errors: string[];
 }
 
-/** Reports every Task of the spawner whose reported phase is behind. */
+/** Reports every Task of the spawner whose reported phase is behind; stops once not leading. */
 export async function report(
   o: TaskSpawnerReconcilerOptions,
   spawner: TaskSpawner,
@@ -122,6 +122,10 @@ export async function report(
     const a = task.metadata.annotations ?? {};
     const phase = reportPhaseOf(task);
     const patch: Record<string, string> = {};
+    if (!mayReport(o)) {
+      list.step(`Reporting stopped: ${NOT_LEADING}`);
+      break;
+    }
     try {
       if (a[ReportingAnnotations.Comments] === 'enabled' && a[ReportState.Phase] !== phase) {
         const id = await upsertComment(spawner, task, github);
@@ -131,7 +135,12 @@ export async function report(
           out.comments++;
         }
       }
-      if (a[ReportingAnnotations.Checks] === 'enabled' && a[ReportState.CheckPhase] !== phase) {
+      // The comment took a round trip or two: the Lease may have gone meanwhile.
+      if (
+        a[ReportingAnnotations.Checks] === 'enabled' &&
+        a[ReportState.CheckPhase] !== phase &&
+        mayReport(o)
+      ) {
         const id = await upsertCheckRun(task, github);
         if (id !== undefined) {
           patch[ReportState.CheckRunId] = String(id);

@@ -12,9 +12,9 @@ import type { Checklist } from '../../../kube/log.ts';
 import { Resources } from '../../resources.ts';
 import { SlackAnnotations } from '../../webhook/slack-event.ts';
 import { slackReport } from '../../webhook/slack-report.ts';
-import type { TaskSpawnerReconcilerOptions } from './options.ts';
+import { mayReport, NOT_LEADING, type TaskSpawnerReconcilerOptions } from './options.ts';
 
-/** Posts what each Task's thread is owed; returns the errors, one line each. */
+/** Posts what each Task's thread is owed, until not leading; returns the errors, one line each. */
 export async function reportToSlack(
   o: TaskSpawnerReconcilerOptions,
   tasks: readonly Task[],
@@ -26,6 +26,10 @@ export async function reportToSlack(
     if (task.metadata.deletionTimestamp) continue;
     const r = slackReport(task);
     if (!r) continue;
+    if (!mayReport(o)) {
+      list.step(`Slack reporting stopped: ${NOT_LEADING}`);
+      break;
+    }
     try {
       await o.slackPost(r.channel, r.text, r.threadTs);
     } catch (e) {
