@@ -350,6 +350,44 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(spawnerStatus('tidy')?.totalTasksCreated).toBe(2);
   });
 
+  it('does not withdraw a queued Task whose Job the API server holds though the Job cache does not show it yet', async () => {
+    const a = gh.addIssue({ labels: [LABEL] });
+    const b = gh.addIssue({ labels: [LABEL] });
+    await op.create('TaskSpawner', spawnerOf('racy', {}, { maxConcurrency: 1 }));
+    const queued = tasks().find((t) => !op.job(t.metadata.name ?? ''))!;
+    expect(queued.status?.phase).toBe('Waiting');
+    // Admitted a moment ago: its Job is created, its status not written yet, and the caches
+    // have not seen the Job (it lacks the label they select on, so they never will here).
+    await op.kube.create(Resources.Job, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name: queued.metadata.name,
+        namespace: NS,
+        ownerReferences: [
+          {
+            apiVersion: 'kelos.dev/v1alpha2',
+            kind: 'Task',
+            name: queued.metadata.name,
+            uid: queued.metadata.uid,
+            controller: true,
+          },
+        ],
+      },
+      spec: { template: { spec: { containers: [] } } },
+    } as ApiObject);
+    gh.update(queued.metadata.name === `racy-${a}` ? a : b, { labels: [] });
+    op.clock.advance(60_000);
+    await op.settle();
+    expect(op.task(queued.metadata.name ?? '')?.metadata.uid).toBe(queued.metadata.uid);
+    expect(op.events('racy').filter((e) => e.startsWith('TaskWithdrawn'))).toEqual([]);
+    expect(
+      op.logs.some((l) =>
+        l.includes(`Queued Task ${NS}/${queued.metadata.name} not withdrawn: it was admitted meanwhile`),
+      ),
+    ).toBe(true);
+  });
+
   it('a queued Task whose item one listing of several pages missed (the list changed between page reads) is not withdrawn', async () => {
     // 150 issues, newest first: page 1 is #150..#51, page 2 #50..#1. #49 (p0) runs, #50 (p1)
     // waits. Closing #150 between the page reads moves #50 onto page 1, already read.

@@ -194,8 +194,19 @@ export async function applyPlan(
     }
     at = undefined;
     for (const t of plan.withdraw) {
+      // Admission creates the Job before it writes anything on the Task, so neither the
+      // Task's resourceVersion (the guard below) nor the Job cache, which may lag, shows a Task
+      // admitted a moment ago: the API server is asked for its Job (named after it). Left: a
+      // Job created between this read and the delete.
+      if (await hasOwnJob(o, namespace, t)) {
+        list.step(
+          `Queued Task ${namespace}/${t.metadata.name} not withdrawn: it was admitted meanwhile (its Job exists)`,
+        );
+        continue;
+      }
       try {
-        // The resourceVersion guard: a Task admitted meanwhile is not withdrawn.
+        // The resourceVersion guard: a Task whose status was written meanwhile (admitted, or
+        // finished) is not withdrawn.
         await o.client.delete(Resources.Task, namespace, t.metadata.name ?? '', {
           uid: t.metadata.uid,
           resourceVersion: t.metadata.resourceVersion,
@@ -221,3 +232,13 @@ export async function applyPlan(
   }
   return out;
 }
+
+/** Whether the API server holds `task`'s Job (its name, owned by this very Task). */
+const hasOwnJob = async (
+  o: TaskSpawnerReconcilerOptions,
+  namespace: string,
+  task: Task,
+): Promise<boolean> => {
+  const job = await o.client.getMetadata(Resources.Job, namespace, task.metadata.name ?? '');
+  return job?.metadata.ownerReferences?.some((r) => r.uid === task.metadata.uid) ?? false;
+};
