@@ -32,7 +32,7 @@ import {
   type RequestObserver,
   WRITE_VERBS,
 } from '../kube/client.ts';
-import { systemClock } from '../kube/clock.ts';
+import { type Clock, systemClock } from '../kube/clock.ts';
 import { delegatedAuthorizer, type MetricsAuthorizer } from '../kube/delegated-auth.ts';
 import { EventRecorder } from '../kube/events.ts';
 import { type EndpointServer, parseAddress, type ReadinessCheck, serveEndpoints } from '../kube/http.ts';
@@ -127,6 +127,47 @@ async function untilSynced(
   }
 }
 
+/** What changes after start: whether this replica leads, and the Slack client once started. */
+interface Live {
+  leading: boolean;
+  slack: SlackSocketClient | undefined;
+}
+
+/** What {@link Operator.start}'s steps share: the options, the clients and the caches. */
+interface Startup {
+  readonly opts: OperatorOptions;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly workers: number;
+  readonly namespaces: string[] | undefined;
+  readonly live: Live;
+  /** Whether the webhook receiver (and Slack, which takes its path) runs. */
+  readonly webhookOn: boolean;
+  /** The workload's client, fenced to the leader; its pool is sized by the controllers step. */
+  readonly client: HttpKubeClient;
+  readonly eventClient: HttpKubeClient;
+  readonly caches: TaskCaches;
+  readonly configs: Informer<KelosConfig>;
+  readonly admin: () => AdminConfig;
+}
+
+/** The controllers step's product, for the steps after it. */
+interface Controllers {
+  readonly metrics: OperatorMetrics;
+  readonly countRequest: RequestObserver;
+  readonly onError: (source: 'client' | 'handler', err: unknown) => void;
+  readonly identity: string;
+  readonly events: EventRecorder;
+  readonly queues: Record<string, WorkQueue>;
+  readonly spawnerQueue: WorkQueue;
+  readonly spawnerOptions: TaskSpawnerReconcilerOptions;
+  readonly enrichPollers: Pollers | undefined;
+  /** Compiles validators and render templates while the lists are in flight. */
+  readonly warmUp: () => void;
+  /** Queues every cached object: what changed while this replica was standby. */
+  readonly catchUp: () => void;
+}
+
 /** A running operator. */
 export class Operator {
   readonly client: HttpKubeClient;
@@ -174,6 +215,33 @@ export class Operator {
 
   /** Connects, starts informers and endpoints, and resolves once caches are synced. */
   static async start(opts: OperatorOptions): Promise<Operator> {
+    const s = Operator.#caches(opts);
+    const c = Operator.#controllers(s);
+    let operator: Operator | undefined;
+    const resumeIfReady = () => {
+      // biome-ignore lint/complexity/useOptionalChain: TypeScript forbids `?.` before a private field.
+      if (!operator || !operator.#synced || !s.live.leading || operator.#stopped) return;
+      for (const q of Object.values(c.queues)) q.resume();
+    };
+    const { elector, electorClient } = Operator.#elector(s, c, resumeIfReady);
+    operator = new Operator(s.client, s.caches, c.metrics, c.queues, elector, c.events, s.log, s.configs);
+    operator.#ownClients.push(s.eventClient, ...(electorClient ? [electorClient] : []));
+    await Operator.#endpoints(s, c, operator, elector);
+    if (!(await Operator.#sync(s, c, operator, elector))) return operator;
+    operator.#synced = true;
+    await Operator.#startReceiver(s, c, operator);
+    s.log.info('Caches synced', {
+      tasks: s.caches.tasks.size,
+      jobs: s.caches.jobs.size,
+      leaderElection: Boolean(elector),
+      endpoints: operator.#servers.map((server) => server.address),
+    });
+    resumeIfReady();
+    return operator;
+  }
+
+  /** The clients, the informers (not started) and the admin configuration they feed. */
+  static #caches(opts: OperatorOptions): Startup {
     const clock = opts.clock ?? systemClock;
     const log = opts.log ?? silentLogger;
     const workers = opts.workers ?? DEFAULT_WORKERS;
@@ -181,14 +249,14 @@ export class Operator {
       throw new Error('namespaces is empty: name at least one namespace, or leave it unset to watch all');
     }
     const namespaces = opts.namespaces ? [...new Set(opts.namespaces)] : undefined;
-    let leading = !opts.leaderElection;
+    const live: Live = { leading: !opts.leaderElection, slack: undefined };
     // The workload's clients: pausing the queues stops new reconciles; the write fence stops
     // the ones already running from writing once the Lease is lost.
     const fenced = (maxSockets: number) =>
       new HttpKubeClient(opts.connection, {
         maxSockets,
         fieldManager: FIELD_MANAGER,
-        writeFence: () => (leading ? undefined : 'this replica does not hold the leader Lease'),
+        writeFence: () => (live.leading ? undefined : 'this replica does not hold the leader Lease'),
         ...(namespaces
           ? { namespaceFence: watchedNamespacesFence(namespaces, opts.leaderElection?.namespace) }
           : {}),
@@ -236,7 +304,25 @@ export class Operator {
 
     // Slack runs with the receiver only (its deliveries take the receiver's path).
     const webhookOn = Boolean(opts.webhook?.addr && opts.webhook.addr !== '0');
-    let slackClient: SlackSocketClient | undefined;
+    return {
+      opts,
+      clock,
+      log,
+      workers,
+      namespaces,
+      live,
+      webhookOn,
+      client,
+      eventClient,
+      caches,
+      configs,
+      admin,
+    };
+  }
+
+  /** Metrics, the reconcilers and their queues (paused), and the shared pool sized to them. */
+  static #controllers(s: Startup): Controllers {
+    const { opts, clock, log, workers, live, webhookOn, client, eventClient, caches, configs, admin } = s;
     const queues: Record<string, WorkQueue> = {};
     const metrics = new OperatorMetrics(
       {
@@ -249,9 +335,9 @@ export class Operator {
           }
           return counts;
         },
-        leading: () => leading,
+        leading: () => live.leading,
         ...(webhookOn && opts.webhook?.slack
-          ? { slackConnected: () => slackClient?.connection.connected ?? false }
+          ? { slackConnected: () => live.slack?.connection.connected ?? false }
           : {}),
       },
       { processMetrics: opts.processMetrics ?? true },
@@ -347,14 +433,15 @@ export class Operator {
       ...(webhookOn && opts.webhook?.slack
         ? {
             slackPost: async (channel: string, text: string, threadTs: string) => {
-              if (!slackClient) throw new Error('the Slack client is not started yet');
-              await slackClient.postMessage(channel, text, threadTs);
+              if (!live.slack) throw new Error('the Slack client is not started yet');
+              await live.slack.postMessage(channel, text, threadTs);
             },
           }
         : {}),
-      ...(webhookOn && opts.webhook?.slack ? { slackConnection: () => slackClient?.connection } : {}),
+      ...(webhookOn && opts.webhook?.slack ? { slackConnection: () => live.slack?.connection } : {}),
+      // Reports stop once the Lease is lost: the write fence cannot stop GitHub or Slack calls.
+      leading: () => live.leading,
       // What the receiver will refuse every delivery for (a missing Secret) shows in status.
-      leading: () => leading,
       webhookSetup: webhookOn
         ? webhookSetupCheck(
             new SecretCache(client, clock, opts.webhook?.clusterSecrets),
@@ -403,13 +490,43 @@ export class Operator {
       Object.values(queues).reduce((n, q) => n + q.workers, 0) +
       [...Object.values(caches), configs].reduce((n, i) => n + i.watchCount, 0) +
       SPARE_SOCKETS;
-
-    let operator: Operator | undefined;
-    const resumeIfReady = () => {
-      // biome-ignore lint/complexity/useOptionalChain: TypeScript forbids `?.` before a private field.
-      if (!operator || !operator.#synced || !leading || operator.#stopped) return;
-      for (const q of Object.values(queues)) q.resume();
+    const onError = (source: 'client' | 'handler', err: unknown) => {
+      metrics.faults.inc({ source: `http_${source}` });
+      if (source === 'handler') log.error('Endpoint handler failed', { error: err });
+      else log.debug('Refused an HTTP request', { error: err });
     };
+    return {
+      metrics,
+      countRequest,
+      onError,
+      identity,
+      events,
+      queues,
+      spawnerQueue,
+      spawnerOptions,
+      enrichPollers,
+      warmUp: () => {
+        network.warmUp();
+        tasks.warmUp();
+      },
+      catchUp: () => {
+        for (const k of caches.tasks.keys()) taskQueue.add(k);
+        for (const k of caches.budgets.keys()) budgetQueue.add(k);
+        for (const k of caches.records.keys()) recordQueue.add(k);
+        for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
+        for (const t of caches.tasks.list()) networkQueue.add(t.metadata.namespace ?? '');
+      },
+    };
+  }
+
+  /** The leader elector, on a client of its own, when leader election is on. */
+  static #elector(
+    s: Startup,
+    c: Controllers,
+    resumeIfReady: () => void,
+  ): { elector: LeaderElector | undefined; electorClient: HttpKubeClient | undefined } {
+    const { opts, clock, log, live } = s;
+    const { countRequest, identity, queues } = c;
     const renewDeadlineMs = opts.leaderElection?.renewDeadlineMs ?? DEFAULT_RENEW_DEADLINE_MS;
     // A request that outlives the renew deadline cannot renew in time anyway: give up on it then.
     const electorClient = opts.leaderElection
@@ -440,24 +557,29 @@ export class Operator {
             clock,
             log,
             onStartedLeading: () => {
-              leading = true;
+              live.leading = true;
               // Catch up on everything that changed while we were standby.
-              for (const k of caches.tasks.keys()) taskQueue.add(k);
-              for (const k of caches.budgets.keys()) budgetQueue.add(k);
-              for (const k of caches.records.keys()) recordQueue.add(k);
-              for (const k of caches.spawners!.keys()) spawnerQueue.add(k);
-              for (const t of caches.tasks.list()) networkQueue.add(t.metadata.namespace ?? '');
+              c.catchUp();
               resumeIfReady();
             },
             onStoppedLeading: () => {
-              leading = false;
+              live.leading = false;
               for (const q of Object.values(queues)) q.pause();
             },
           })
         : undefined;
-    operator = new Operator(client, caches, metrics, queues, elector, events, log, configs);
-    operator.#ownClients.push(eventClient, ...(electorClient ? [electorClient] : []));
+    return { elector, electorClient };
+  }
 
+  /** /metrics, /healthz and /readyz, served before the caches sync so the probes answer. */
+  static async #endpoints(
+    s: Startup,
+    c: Controllers,
+    operator: Operator,
+    elector: LeaderElector | undefined,
+  ): Promise<void> {
+    const { opts, clock, log, caches, configs } = s;
+    const { metrics, countRequest, onError } = c;
     const checks: ReadinessCheck[] = [
       {
         name: 'informers-synced',
@@ -475,11 +597,6 @@ export class Operator {
     }
     const metricsAddr = opts.metricsAddr ?? '';
     const healthAddr = opts.healthAddr ?? '';
-    const onError = (source: 'client' | 'handler', err: unknown) => {
-      metrics.faults.inc({ source: `http_${source}` });
-      if (source === 'handler') log.error('Endpoint handler failed', { error: err });
-      else log.debug('Refused an HTTP request', { error: err });
-    };
     // Its own client: every replica serves /metrics, outside the leader's write fence, and
     // the reviews are cluster-scoped whatever namespaces the operator watches.
     let metricsAuth: MetricsAuthorizer | undefined;
@@ -531,15 +648,24 @@ export class Operator {
           warned,
         });
     }
+  }
 
+  /**
+   * Starts the informers and the elector and waits for the caches: true once synced, false
+   * when stopped first; a timeout stops the operator and throws.
+   */
+  static async #sync(
+    s: Startup,
+    c: Controllers,
+    operator: Operator,
+    elector: LeaderElector | undefined,
+  ): Promise<boolean> {
+    const { opts, log, caches, configs } = s;
     for (const i of Object.values(caches)) i.start();
     configs.start();
     elector?.start();
     // While the lists are in flight: the first Task must not wait for validators to compile.
-    setImmediate(() => {
-      network.warmUp();
-      tasks.warmUp();
-    });
+    setImmediate(c.warmUp);
     const informers = [...Object.values(caches), configs];
     const outcome = await untilSynced(
       informers.map((i) => i.waitForSync()),
@@ -551,12 +677,18 @@ export class Operator {
       if (outcome === 'stopped') log.info('Stopping before the caches synced', { pending });
       else log.error('Caches did not sync', { pending, timeoutMs: opts.cacheSyncTimeoutMs });
       await operator.stop();
-      if (outcome === 'stopped') return operator;
+      if (outcome === 'stopped') return false;
       throw new Error(
         `the caches of ${pending.join(', ')} did not sync within ${Math.round((opts.cacheSyncTimeoutMs ?? DEFAULT_CACHE_SYNC_TIMEOUT_MS) / 1000)} s: a list the operator's RBAC refuses, or an API server out of reach (its "Watch failed" warnings say which)`,
       );
     }
-    operator.#synced = true;
+    return true;
+  }
+
+  /** The webhook receiver and, with it, the Slack connection, when `webhook.addr` is set. */
+  static async #startReceiver(s: Startup, c: Controllers, operator: Operator): Promise<void> {
+    const { opts, clock, log, namespaces, live, webhookOn, caches, admin } = s;
+    const { metrics, countRequest, onError, identity, spawnerQueue, spawnerOptions, enrichPollers } = c;
     if (webhookOn && opts.webhook && enrichPollers) {
       // Every replica accepts deliveries: its own client, outside the leader's write fence.
       const rxClient = new HttpKubeClient(opts.connection, {
@@ -598,7 +730,7 @@ export class Operator {
       operator.#receiverClient = rxClient;
       if (at) operator.#webhookAddress = at;
       if (opts.webhook.slack)
-        operator.#slack = slackClient = startSlack({
+        operator.#slack = live.slack = startSlack({
           tokens: opts.webhook.slack,
           receiver,
           kube: rxClient,
@@ -613,14 +745,6 @@ export class Operator {
           },
         });
     }
-    log.info('Caches synced', {
-      tasks: caches.tasks.size,
-      jobs: caches.jobs.size,
-      leaderElection: Boolean(elector),
-      endpoints: operator.#servers.map((s) => s.address),
-    });
-    resumeIfReady();
-    return operator;
   }
 
   /** The webhook receiver's bound address, when it runs. */
