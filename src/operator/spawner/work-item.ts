@@ -42,18 +42,27 @@ export interface WorkItem {
 /** Separator between comments in `{{.Comments}}`, as upstream. */
 export const COMMENT_SEPARATOR = '\n---\n';
 
-/** Cap of `{{.Comments}}` in bytes; the newest comments are kept, as upstream. */
+/**
+ * Cap of `{{.Comments}}`: the comment bodies' UTF-8 bytes, separators not counted, as
+ * upstream's `concatBodies`.
+ */
 export const MAX_COMMENTS_BYTES = 64 * 1024;
 
-/** Joins comment bodies (oldest first), keeping the newest that fit in {@link MAX_COMMENTS_BYTES}. */
+/**
+ * Joins comment bodies (oldest first) with {@link COMMENT_SEPARATOR}. Upstream's rule, byte for
+ * byte: all of them when their bodies total at most {@link MAX_COMMENTS_BYTES}; else the newest
+ * run of bodies that fits, stopping at the first that does not, so the oldest are dropped. The
+ * separators are left out of the count, or an issue upstream renders whole loses its oldest
+ * comment here.
+ */
 export const joinComments = (bodies: readonly string[]): string => {
   const kept: string[] = [];
-  let size = 0;
+  let remaining = MAX_COMMENTS_BYTES;
   for (let i = bodies.length - 1; i >= 0; i--) {
-    const add = Buffer.byteLength(bodies[i]!) + (kept.length > 0 ? COMMENT_SEPARATOR.length : 0);
-    if (size + add > MAX_COMMENTS_BYTES) break;
+    const size = Buffer.byteLength(bodies[i]!);
+    if (size > remaining) break;
     kept.unshift(bodies[i]!);
-    size += add;
+    remaining -= size;
   }
   return kept.join(COMMENT_SEPARATOR);
 };

@@ -91,6 +91,23 @@ describe('githubIssues filters', () => {
     });
   });
 
+  test('{{.Comments}} keeps every comment while the bodies total at most 64 KiB, separators not counted, as upstream', async () => {
+    const n = gh.addIssue({});
+    const oldest = 'a'.repeat(32_760);
+    const middle = 'é'.repeat(4) + 'b'; // 9 bytes, 5 characters: the cap is in bytes
+    const newest = 'c'.repeat(32_767);
+    for (const body of [oldest, middle, newest]) gh.comment(n, 'ann', body);
+    const m = gh.addIssue({});
+    for (const body of [oldest, `${middle}!`, newest]) gh.comment(m, 'ann', body);
+    const d = await source({}).src.discover();
+    if (d.kind !== 'items') throw new Error(JSON.stringify(d));
+    const comments = (id: number) => d.items.find((i) => i.id === String(id))!.comments;
+    // 65,536 bytes of bodies: all three, with the two separators beyond the cap.
+    expect(comments(n)).toBe([oldest, middle, newest].join('\n---\n'));
+    // One byte over: the oldest goes, the newest two stay.
+    expect(comments(m)).toBe([`${middle}!`, newest].join('\n---\n'));
+  });
+
   test('Link pagination reads every page (250 issues, 3 pages)', async () => {
     for (let i = 0; i < 250; i++) gh.addIssue({});
     const d = await source({}).src.discover();
