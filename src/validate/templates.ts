@@ -34,15 +34,36 @@ export const MAX_TASK_NAME = 63;
 const DNS1123_SUBDOMAIN = new RegExp(DNS1123_SUBDOMAIN_PATTERN);
 
 /**
- * The Task name a rendered nameTemplate gives, as upstream makes it: lowercased, every
- * character outside `[a-z0-9.-]` replaced by `-`, cut to 63; `valid` says whether that is a
- * DNS-1123 subdomain.
+ * Go's `unicode.ToLower` of one code point: the simple case mapping, one code point to one.
+ * JavaScript's `toLowerCase` uses the full mapping, where `İ` becomes `i` and a combining dot
+ * (two code points); the first of those is the simple mapping.
+ */
+const goLowerRune = (c: string): string => String.fromCodePoint(c.toLowerCase().codePointAt(0) ?? 0);
+
+const NAME_CHAR = /^[a-z0-9.-]$/;
+
+/**
+ * Upstream's Task-name sanitizing, code point by code point as Go's `strings.ToLower` and
+ * `regexp.ReplaceAllString` work on runes: each lowered with the simple case mapping, each
+ * outside `[a-z0-9.-]` replaced by one `-` (an emoji is one `-`, not one per UTF-16 half).
+ * Nothing is collapsed or trimmed. The one definition the operator, the preview and the
+ * offline check share, so the names they show are the names upstream gives and dedups on.
+ */
+export const sanitizeTaskName = (raw: string): string => {
+  let out = '';
+  for (const c of raw) {
+    const lower = goLowerRune(c);
+    out += NAME_CHAR.test(lower) ? lower : '-';
+  }
+  return out;
+};
+
+/**
+ * The Task name a rendered nameTemplate gives, as upstream makes it: {@link sanitizeTaskName},
+ * cut to 63; `valid` says whether that is a DNS-1123 subdomain.
  */
 export const nameFromTemplate = (rendered: string): { readonly name: string; readonly valid: boolean } => {
-  const name = rendered
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]/g, '-')
-    .slice(0, MAX_TASK_NAME);
+  const name = sanitizeTaskName(rendered).slice(0, MAX_TASK_NAME);
   return { name, valid: DNS1123_SUBDOMAIN.test(name) };
 };
 

@@ -3,8 +3,8 @@
  * metadata, owner reference and credential, rendered with the shared Go template engine over
  * exactly upstream's variables ({@link templateVars}), with `missingkey=error`.
  *
- * Names follow upstream: `nameTemplate` output is lowercased, every character outside
- * `[a-z0-9.-]` becomes `-`, it is cut to 63 characters and must then be a DNS-1123
+ * Names follow upstream: `nameTemplate` output is lowercased, every character (code point,
+ * as Go's runes) outside `[a-z0-9.-]` becomes `-`, it is cut to 63 characters and must then be a DNS-1123
  * subdomain; it may not use `.Context` (it is decided before context is fetched) and may not
  * print `<no value>`. The default `<spawner>-<id>` gets the same treatment (upstream only
  * lowercases it), and when it is longer than 63 characters it keeps a hash of the whole name
@@ -21,7 +21,12 @@ import { withoutGitOpsTracking } from '../../install/gitops.ts';
 import { type GoValue, referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
 import { invalidBranchName } from '../../validate/git-refs.ts';
 import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from '../../validate/object-schema.ts';
-import { MAX_TASK_NAME, nameFromTemplate, spawnerTemplateErrors } from '../../validate/templates.ts';
+import {
+  MAX_TASK_NAME,
+  nameFromTemplate,
+  sanitizeTaskName,
+  spawnerTemplateErrors,
+} from '../../validate/templates.ts';
 import { ReportingAnnotations } from './annotations.ts';
 import { templateVars, type WorkItem } from './work-item.ts';
 
@@ -39,8 +44,6 @@ export type Built<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string; readonly rejected?: true };
 
-const sanitize = (raw: string): string => raw.toLowerCase().replace(/[^a-z0-9.-]/g, '-');
-
 /**
  * The Task name of an item; see the module comment for the rules. `vars` replaces the item's
  * template variables (a webhook delivery brings its own set).
@@ -49,7 +52,7 @@ export const taskName = (spawner: TaskSpawner, item: WorkItem, vars?: GoValue): 
   const spawnerName = spawner.metadata.name ?? '';
   const tmpl = spawner.spec.taskTemplate.nameTemplate;
   if (!tmpl) {
-    let name = sanitize(`${spawnerName}-${item.id}`).replace(/^[-.]+|[-.]+$/g, '');
+    let name = sanitizeTaskName(`${spawnerName}-${item.id}`).replace(/^[-.]+|[-.]+$/g, '');
     if (name.length > MAX_TASK_NAME) {
       const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
       name = `${name.slice(0, MAX_TASK_NAME - 9).replace(/[-.]+$/, '')}-${hash}`;

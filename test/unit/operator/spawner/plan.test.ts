@@ -3,6 +3,7 @@ import type { Task, TaskSpawner } from '../../../../src/api/object.ts';
 import { planSpawn } from '../../../../src/operator/spawner/plan.ts';
 import { buildTask, taskName } from '../../../../src/operator/spawner/task-build.ts';
 import type { WorkItem } from '../../../../src/operator/spawner/work-item.ts';
+import { nameFromTemplate } from '../../../../src/validate/templates.ts';
 
 const spawner = (
   over: Partial<TaskSpawner['spec']> = {},
@@ -95,6 +96,28 @@ describe('task names', () => {
       ok: false,
       error: expect.stringContaining('not a DNS-1123 name'),
     });
+  });
+});
+
+describe('task names, code point by code point as upstream (Go runes, simple lower case)', () => {
+  const s = spawner({
+    taskTemplate: { ...spawner().spec.taskTemplate, nameTemplate: 'i{{.ID}}-{{.Title}}' },
+  });
+  test('an emoji is one -, not one per UTF-16 half', () => {
+    expect(taskName(s, item('5', { title: '🐛 fix crash' }))).toEqual({ ok: true, value: 'i5---fix-crash' });
+  });
+  test('İ lowers to i, as Go strings.ToLower (JavaScript gives i + U+0307)', () => {
+    expect(taskName(s, item('6', { title: 'İstanbul bug' }))).toEqual({ ok: true, value: 'i6-istanbul-bug' });
+  });
+  test('the cut to 63 lands where upstream cuts', () => {
+    const title = `${'🚀'.repeat(10)}${'x'.repeat(60)}`;
+    expect(taskName(s, item('7', { title }))).toEqual({
+      ok: true,
+      value: `i7-${'-'.repeat(10)}${'x'.repeat(50)}`,
+    });
+  });
+  test('the preview and the offline check name alike', () => {
+    expect(nameFromTemplate('i5-🐛 fix crash İ')).toEqual({ name: 'i5---fix-crash-i', valid: true });
   });
 });
 
