@@ -19,6 +19,7 @@ import type { Task, TaskSpawner } from '../../api/object.ts';
 import type { TaskSpec } from '../../api/task.ts';
 import { withoutGitOpsTracking } from '../../install/gitops.ts';
 import { type GoValue, referencesField, renderTemplate, TemplateError } from '../../template/go-template.ts';
+import { asTemplateData } from '../../template/render-prompt.ts';
 import { invalidBranchName } from '../../validate/git-refs.ts';
 import { DNS1123_SUBDOMAIN as DNS1123_SUBDOMAIN_PATTERN } from '../../validate/object-schema.ts';
 import {
@@ -179,7 +180,10 @@ export const buildTask = (spawner: TaskSpawner, item: WorkItem, options: BuildOp
         : options.vars
       : templateVars(item, hasContext ? (options.context ?? {}) : undefined);
   try {
-    const prompt = render('promptTemplate', t.promptTemplate || '{{.Title}}', vars);
+    // With dependsOn the Task renders its prompt again, over `.Deps`: the item's text is
+    // written so that pass prints it, never parses it.
+    const promptVars = (t.dependsOn ?? []).length > 0 ? asTemplateData(vars) : vars;
+    const prompt = render('promptTemplate', t.promptTemplate || '{{.Title}}', promptVars);
     const branch = t.branch ? render('branch', t.branch, vars) : undefined;
     const branchProblem = branch ? invalidBranchName(branch) : undefined;
     if (branchProblem) {

@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import type { Task } from '../../../src/api/object.ts';
-import { promptData, renderPrompt } from '../../../src/template/render-prompt.ts';
+import { renderTemplate } from '../../../src/template/go-template.ts';
+import {
+  asTemplateData,
+  asTemplateText,
+  promptData,
+  renderPrompt,
+} from '../../../src/template/render-prompt.ts';
+import { asStringMap, typeName } from '../../../src/template/values.ts';
 
 const task = (name: string, spec: Partial<Task['spec']>, status?: Task['status']): Task => ({
   apiVersion: 'kelos.dev/v1alpha2',
@@ -125,5 +132,29 @@ describe('renderPrompt runs the offline check first', () => {
       message:
         'Failed to render prompt template: template: prompt:1:11: .Deps.build.Result: Dependency has no field Result',
     });
+  });
+});
+
+describe('asTemplateText: item text a second render prints as it is', () => {
+  test.each([
+    '{{ broken',
+    '{{index .Deps "x" "Results" "branch"}}',
+    'a{b',
+    '{',
+    'x{',
+    '{{{',
+    'a}}b{{-',
+    '{"a":{"b":1}}',
+  ])('%j', (text) => {
+    // Between the template's own text and its own escaped action, as a spawner's prompt holds it.
+    expect(renderTemplate(`A${asTemplateText(text)}{{"{{"}}.x}}`, {})).toBe(`A${text}{{.x}}`);
+  });
+  test('text without a brace to fear is itself; a map[string]string stays one', () => {
+    expect(asTemplateText('a{b} plain')).toBe('a{b} plain');
+    expect(asTemplateText('{{ broken')).toBe('{{"{{"}} broken');
+    expect(asTemplateData({ T: '{{x', L: ['{{'], N: 4 })).toEqual({ T: '{{"{{"}}x', L: ['{{"{{"}}'], N: 4 });
+    const results = asTemplateData(asStringMap({ '{{k': 'v' }));
+    expect(Object.keys(results as object)).toEqual(['{{"{{"}}k']);
+    expect(typeName(results)).toBe('map[string]string');
   });
 });
