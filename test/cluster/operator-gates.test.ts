@@ -113,6 +113,10 @@ describe('operator: admission gates', () => {
     await podFinished(c, ns, 'base', { message: outputsMessage({ branch: 'b' }) });
     const failed = await waitForPhase(c, ns, 'broken', 'Failed');
     expect(failed.status?.message).toMatch(/^Failed to render prompt template: template: prompt:1:/);
+    // Its dependency succeeded: the condition no longer says it waits for it.
+    expect(failed.status?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'DependenciesReady', status: 'True', reason: 'DependenciesSucceeded' }),
+    );
     expect(await jobNames(c, ns)).not.toContain('broken');
   });
 

@@ -88,6 +88,8 @@ export async function admit(
     });
   }
   let conditions = gates.conditions;
+  // Past the gates, a failure shows them passed: the stored conditions may still say waiting.
+  const failAdmitted = (f: Parameters<typeof fail>[3]) => fail(o, task, list, { ...f, keep: conditions });
 
   const token = await tokens.ensure(task, workspace, list);
   if (token.kind === 'error') {
@@ -117,7 +119,7 @@ export async function admit(
   }
 
   const prompt = renderPrompt(task, deps);
-  if (!prompt.ok) return fail(o, task, list, { reason: 'PromptRenderFailed', message: prompt.message });
+  if (!prompt.ok) return failAdmitted({ reason: 'PromptRenderFailed', message: prompt.message });
   if (deps.length) list.step('Prompt rendered with dependency results');
 
   const rendered = o.runtime.renderJob({
@@ -128,7 +130,7 @@ export async function admit(
     ...(token.kind === 'ok' ? { githubTokenSecretName: token.secret } : {}),
   });
   if (rendered.errors.length || !rendered.job) {
-    return fail(o, task, list, {
+    return failAdmitted({
       reason: 'JobRenderFailed',
       message: `Cannot build the Job: ${describe(rendered.errors) || 'no Job rendered'}`,
     });
@@ -139,7 +141,7 @@ export async function admit(
   };
   const floor = checkPodFloor(pod, adminOf(o).podSecurity);
   if (floor.length) {
-    return fail(o, task, list, { reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
+    return failAdmitted({ reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
   }
   // The App's private key signs the operator's token requests; the Pod gets only the token.
   const appSource = workspace?.spec.secretRef?.name;
@@ -148,7 +150,7 @@ export async function admit(
   if (token.kind === 'none' && token.source?.exists) appKnown.set(token.source.name, false);
   const appKeys = await appSecretsReadBy(o, task, pod, appKnown);
   if (appKeys.length) {
-    return fail(o, task, list, {
+    return failAdmitted({
       reason: 'PodSecurityViolation',
       message: `The Pod would read ${appKeys.map((n) => `Secret ${namespace}/${n}`).join(', ')}, which holds GitHub App keys (privateKey): an agent Pod gets only the installation token the operator mints from them; remove the reference (podOverrides volumes, env, envFrom)`,
     });
@@ -199,8 +201,7 @@ export async function admit(
     rendered.job as Parameters<typeof admitNetwork>[2],
     agentConfigs,
   );
-  if (network.kind === 'fail')
-    return fail(o, task, list, { reason: network.reason, message: network.message });
+  if (network.kind === 'fail') return failAdmitted({ reason: network.reason, message: network.message });
   if (network.condition) conditions = setCondition(conditions, network.condition, rfc3339(o.clock.now()));
   if (network.warning) list.fail(network.step);
   else list.step(network.step);
@@ -209,7 +210,7 @@ export async function admit(
 
   for (const cm of rendered.configMaps) {
     const created = await createOwned(ctx, Resources.ConfigMap, cm as KubeObject, task, list);
-    if (created instanceof ApiError) return fail(o, task, list, rejected(created, task));
+    if (created instanceof ApiError) return failAdmitted(rejected(created, task));
   }
   // The labels the Task is admitted with go on the Job, which the Task author cannot edit:
   // budgets charge the Task by them (issue 9, #5; the Task's own annotation is editable).
@@ -219,10 +220,10 @@ export async function admit(
     [Annotations.TaskBudgetLabels]: JSON.stringify(task.metadata.labels ?? {}),
   };
   const job = await createOwned(ctx, Resources.Job, jobObject, task, list);
-  if (job instanceof ApiError) return fail(o, task, list, rejected(job, task));
+  if (job instanceof ApiError) return failAdmitted(rejected(job, task));
   if (job === PREDECESSOR) return { requeueAfterMs: PREDECESSOR_REQUEUE_MS };
   if (!job) {
-    return fail(o, task, list, {
+    return failAdmitted({
       reason: 'JobConflict',
       message: `Job ${namespace}/${name} already exists and is not owned by this Task`,
     });

@@ -56,15 +56,19 @@ export async function wait(
   return opts.requeueAfterMs === undefined ? undefined : { requeueAfterMs: opts.requeueAfterMs };
 }
 
-/** Failed for good, with a message (and a condition when it explains the failure). */
+/**
+ * Failed for good, with a message (and a condition when it explains the failure). `keep`: the
+ * conditions to start from instead of the stored ones, so a Task that failed after its gates
+ * passed no longer shows the gate it waited on (`DependenciesReady=False`, waiting) as open.
+ */
 export async function fail(
   o: TaskReconcilerOptions,
   task: Task,
   list: Checklist,
-  f: { reason: string; message: string; condition?: ConditionInput },
+  f: { reason: string; message: string; condition?: ConditionInput; keep?: readonly Condition[] },
 ): Promise<ReconcileResult | undefined> {
   const now = rfc3339(o.clock.now());
-  let conditions = task.status?.conditions ?? [];
+  let conditions = [...(f.keep ?? task.status?.conditions ?? [])];
   if (f.condition) conditions = setCondition(conditions, f.condition, now);
   const status: TaskStatus = {
     ...task.status,
