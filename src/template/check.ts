@@ -73,6 +73,16 @@ export interface CheckOptions {
    * Reading one is an error even when the data has the field.
    */
   readonly forbidden?: Readonly<Record<string, string>>;
+  /**
+   * A GitHub webhook spawner's events, and the data of a part of them: inside `{{if eq .Event
+   * "issues"}}` (or `eq .Event "a" "b"`, `ne`, `or` of such) the template is checked over the
+   * data those events give, the `else` over the rest, so a read only those events have is no
+   * warning there.
+   */
+  readonly events?: {
+    readonly all: readonly string[];
+    readonly data: (events: readonly string[]) => VarType;
+  };
 }
 
 const ANY: VarType = { kind: 'any' };
@@ -195,10 +205,50 @@ const readKey = (p: PipeNode): string | undefined => {
   return undefined;
 };
 
+/** `.Event` or `$.Event`. */
+const isEventRead = (a: ArgNode | undefined): boolean =>
+  (a?.type === 'field' && a.idents.length === 1 && a.idents[0] === 'Event') ||
+  (a?.type === 'variable' && a.idents.length === 2 && a.idents[0] === '$' && a.idents[1] === 'Event');
+
+/**
+ * The events a condition holds for, when it tests only `.Event`: `eq .Event "a" "b"` (Go's
+ * `eq` is true when the first argument equals any other), `eq "a" .Event`, `ne .Event "a"`,
+ * `or` of such (parenthesized). `inverse`: it holds for the events not listed.
+ */
+const eventCondition = (
+  p: PipeNode,
+): { readonly events: string[]; readonly inverse: boolean } | undefined => {
+  const [cmd, ...more] = p.cmds;
+  if (more.length > 0 || p.decl.length > 0 || !cmd) return undefined;
+  const [fn, ...args] = cmd.args;
+  if (fn?.type !== 'identifier') return undefined;
+  if (fn.name === 'eq' || fn.name === 'ne') {
+    const [a, ...rest] = args;
+    const listed = isEventRead(a)
+      ? rest
+      : a?.type === 'string' && rest.length === 1 && isEventRead(rest[0])
+        ? [a]
+        : undefined;
+    if (!listed || listed.length === 0 || (fn.name === 'ne' && listed.length !== 1)) return undefined;
+    if (!listed.every((x) => x.type === 'string')) return undefined;
+    return { events: listed.map((x) => (x as { value: string }).value), inverse: fn.name === 'ne' };
+  }
+  if (fn.name === 'or' && args.length > 0) {
+    const parts = args.map((x) => (x.type === 'pipe' ? eventCondition(x) : undefined));
+    if (!parts.every((x) => x !== undefined && !x.inverse)) return undefined;
+    return { events: parts.flatMap((x) => x!.events), inverse: false };
+  }
+  return undefined;
+};
+
 class Checker {
   readonly findings: TemplateFinding[] = [];
   readonly #src: string;
-  readonly #root: VarType;
+  /** The data at the top: that of the events the enclosing `{{if eq .Event …}}` leave. */
+  #root: VarType;
+  readonly #events: CheckOptions['events'];
+  /** The events the enclosing `{{if eq .Event …}}` leave (all at the top). */
+  #eventSet: readonly string[];
   readonly #forbidden: Readonly<Record<string, string>>;
   readonly #seen = new Set<string>();
   /** Top-level keys an enclosing `{{if index . "Key"}}` has shown to be present. */
@@ -212,6 +262,8 @@ class Checker {
   constructor(src: string, options: CheckOptions, assigned: ReadonlySet<string>) {
     this.#src = src;
     this.#root = options.data;
+    this.#events = options.events;
+    this.#eventSet = options.events?.all ?? [];
     this.#forbidden = options.forbidden ?? {};
     this.#assigned = assigned;
   }
@@ -621,6 +673,35 @@ class Checker {
     }
   }
 
+  /**
+   * Runs `check` over the data of `events` only (dot and `$` at the top become it), when they
+   * are some but not all of the events in play; else over `dot` as it is. An `eq .Event` of an
+   * event the spawner does not have narrows nothing: that branch never runs, and is checked as
+   * before.
+   */
+  withEvents(
+    events: readonly string[] | undefined,
+    dot: Typed,
+    vars: Map<string, Typed>,
+    check: (dot: Typed, vars: Map<string, Typed>) => void,
+  ): void {
+    const outer = { root: this.#root, events: this.#eventSet };
+    if (!events || !this.#events || events.length === 0 || events.length === outer.events.length) {
+      check(dot, vars);
+      return;
+    }
+    this.#root = this.#events.data(events);
+    this.#eventSet = events;
+    const top: Typed = { type: this.#root, path: '' };
+    if (vars.get('$')?.type === outer.root) vars.set('$', top);
+    try {
+      check(top, vars);
+    } finally {
+      this.#root = outer.root;
+      this.#eventSet = outer.events;
+    }
+  }
+
   list(l: ListNode, dot: Typed, vars: Map<string, Typed>): void {
     for (const n of l.nodes) this.node(n, dot, vars);
   }
@@ -641,16 +722,22 @@ class Checker {
         const guard = dot.type === this.#root ? (guardedKey(n.pipe) ?? read) : undefined;
         const fresh = guard !== undefined && !this.#guarded.has(guard);
         if (fresh) this.#guarded.add(guard);
+        const byEvent =
+          n.type === 'if' && dot.type === this.#root && this.#events ? eventCondition(n.pipe) : undefined;
+        const listed = new Set(byEvent?.events);
+        const holdsFor = (e: string) => listed.has(e) !== (byEvent?.inverse ?? false);
+        const holds = this.#eventSet.filter(holdsFor);
+        const fails = this.#eventSet.filter((e) => !holdsFor(e));
         // The body of a with runs only when the value is not empty, so not nil.
-        this.list(
-          n.list,
-          n.type === 'with' ? { type: value.type, path: '', loose: value.loose } : dot,
-          scope,
+        this.withEvents(byEvent && holds, dot, scope, (d, sc) =>
+          this.list(n.list, n.type === 'with' ? { type: value.type, path: '', loose: value.loose } : d, sc),
         );
         // Past `{{if .K}}` the key is there (the render failed otherwise): the else too. Past
         // `{{if index . "K"}}` the else runs where it is not.
         if (fresh && read === undefined) this.#guarded.delete(guard);
-        if (n.elseList) this.list(n.elseList, dot, new Map(vars));
+        const elseList = n.elseList;
+        if (elseList)
+          this.withEvents(byEvent && fails, dot, new Map(vars), (d, sc) => this.list(elseList, d, sc));
         if (fresh && read !== undefined) this.#guarded.delete(guard);
         return;
       }

@@ -21,6 +21,7 @@ import {
   type SourceType,
   sampleData,
   sourceVariables,
+  type VarType,
 } from '../template/variables.ts';
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
@@ -104,6 +105,26 @@ export const sourceShape = (spec: Record<string, unknown>): SourceShape | undefi
   };
 };
 
+/**
+ * For a GitHub webhook spawner of several events, the data of some of them, so a template's
+ * `{{if eq .Event "issues"}}` is checked over what those events give.
+ */
+const byEvent = (shape: SourceShape, context: boolean): Pick<CheckOptions, 'events'> => {
+  const all = shape.events ?? [];
+  if (shape.source !== 'githubWebhook' || all.length < 2) return {};
+  const seen = new Map<string, VarType>();
+  const data = (events: readonly string[]): VarType => {
+    const key = events.join(',');
+    let t = seen.get(key);
+    if (!t) {
+      t = sourceVariables({ ...shape, events: [...events] }, { context });
+      seen.set(key, t);
+    }
+    return t;
+  };
+  return { events: { all, data } };
+};
+
 const CONTEXT_IN_NAME =
   'nameTemplate must not reference .Context: the Task is named before its context sources are fetched';
 
@@ -123,8 +144,8 @@ export const templateSites = (object: Record<string, unknown>): TemplateSite[] =
   const shape = sourceShape(spec);
   const t = spec['taskTemplate'];
   if (!shape || !isObject(t)) return [];
-  const withContext = { data: sourceVariables(shape) };
-  const withoutContext = { data: sourceVariables(shape, { context: false }) };
+  const withContext = { data: sourceVariables(shape), ...byEvent(shape, true) };
+  const withoutContext = { data: sourceVariables(shape, { context: false }), ...byEvent(shape, false) };
   const sites: TemplateSite[] = [];
   const add = (segments: (string | number)[], value: unknown, check: CheckOptions) => {
     if (typeof value === 'string')
