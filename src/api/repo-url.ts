@@ -60,3 +60,36 @@ export const repositoryId = (url: string): string | undefined => {
   const path = repoPath(url.trim());
   return host && path ? `${host}/${path}`.toLowerCase() : undefined;
 };
+
+/** A GitHub repository a spawner's source reads: see {@link sourceRepository}. */
+export interface SourceRepository {
+  /** Host name, without a port. */
+  readonly host: string;
+  /** Host as its web server is reached ({@link repoWebHost}): where `html_url`s and the API are. */
+  readonly webHost: string;
+  readonly owner: string;
+  readonly repo: string;
+}
+
+/**
+ * The repository a GitHub source reads: its own `repo` (`owner/repo`, on the Workspace's host
+ * or github.com when there is none, or a clone URL), else the Workspace's repository URL.
+ * `undefined` when neither tells one. Shared by the operator (what it polls) and the preview
+ * (whose sample item is of it).
+ */
+export const sourceRepository = (
+  sourceRepo: string | undefined,
+  workspaceRepoUrl: string | undefined,
+): SourceRepository | undefined => {
+  const raw = sourceRepo?.trim() || workspaceRepoUrl?.trim() || '';
+  const isSlug = /^[^/:@\s]+\/[^/:@\s]+$/.test(raw);
+  // A bare owner/repo is on the Workspace's host (github.com when it names none).
+  const hostUrl = isSlug ? workspaceRepoUrl?.trim() : raw;
+  const host = (hostUrl && repoHost(hostUrl)) || (isSlug ? 'github.com' : undefined);
+  const slug = isSlug ? raw.replace(/\.git$/, '') : ownerRepo(raw);
+  if (!host || !slug) return undefined;
+  // The API is on the web server's port (GitHub Enterprise on 8443), so its URL keeps it.
+  const webHost = (hostUrl && repoWebHost(hostUrl)) || host;
+  const [owner, repo] = slug.split('/') as [string, string];
+  return { host, webHost, owner, repo };
+};

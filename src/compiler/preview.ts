@@ -15,6 +15,7 @@
 import { API_VERSION } from '../api/group.ts';
 import { KELOS_CONFIG_NAME } from '../api/kelos-config.ts';
 import type { AgentConfig, KelosConfig, Task, TaskSpawner, Workspace } from '../api/object.ts';
+import { sourceRepository } from '../api/repo-url.ts';
 import {
   AGENT_POLICY_NAME,
   allowancePolicyName,
@@ -22,7 +23,7 @@ import {
   renderAgentNetworkPolicies,
 } from '../render/agent-network-policy.ts';
 import { renderTaskJob } from '../render/task-job.ts';
-import { renderTemplate, TemplateError } from '../template/go-template.ts';
+import { type GoValue, renderTemplate, TemplateError } from '../template/go-template.ts';
 import { sampleData } from '../template/variables.ts';
 import type { Diagnostic } from '../validate/diagnostic.ts';
 import { PREVIEW_NOTE } from '../validate/manifest-files.ts';
@@ -34,12 +35,55 @@ type Json = Record<string, unknown>;
 const keyOf = (kind: string, namespace: unknown, name: unknown) =>
   `${kind}/${String(namespace ?? '')}/${String(name)}`;
 
-/** The Task the operator would create for a sample item of a spawner's source. */
-export const sampleTask = (spawner: TaskSpawner): Task | undefined => {
+/** The sample items' repository, which {@link onRepository} replaces. */
+const SAMPLE_REPO = { web: 'https://github.com/example/repo', owner: 'example', name: 'repo' };
+
+/**
+ * The repository a GitHub source's items come from, as the operator resolves it
+ * ({@link sourceRepository}): the source's `repo` or `repository`, else the Workspace's.
+ */
+const itemRepository = (
+  spawner: TaskSpawner,
+  workspaceRepo: string | undefined,
+): { readonly web: string; readonly owner: string; readonly name: string } | undefined => {
+  const when = spawner.spec.when;
+  if (!when.githubIssues && !when.githubPullRequests && !when.githubWebhook) return undefined;
+  const found = sourceRepository(
+    when.githubIssues?.repo ?? when.githubPullRequests?.repo ?? when.githubWebhook?.repository,
+    workspaceRepo,
+  );
+  return (
+    found && {
+      web: `https://${found.webHost}/${found.owner}/${found.repo}`,
+      owner: found.owner,
+      name: found.repo,
+    }
+  );
+};
+
+/** A sample item's data moved to `repo`: its URL, and a webhook's repository names. */
+const onRepository = (data: GoValue, repo: ReturnType<typeof itemRepository>): GoValue => {
+  if (!repo || typeof data !== 'object' || data === null || Array.isArray(data)) return data;
+  const out = { ...(data as Record<string, GoValue>) };
+  if (typeof out['URL'] === 'string') out['URL'] = out['URL'].replace(SAMPLE_REPO.web, repo.web);
+  if (out['Repository'] === `${SAMPLE_REPO.owner}/${SAMPLE_REPO.name}`) {
+    out['Repository'] = `${repo.owner}/${repo.name}`;
+    out['RepositoryOwner'] = repo.owner;
+    out['RepositoryName'] = repo.name;
+  }
+  return out;
+};
+
+/**
+ * The Task the operator would create for a sample item of a spawner's source; a GitHub
+ * source's item is of the repository it polls or receives (`workspaceRepo`: the `spec.repo`
+ * of the spawner's Workspace), so its `{{.URL}}` is the one the user's Tasks will get.
+ */
+export const sampleTask = (spawner: TaskSpawner, workspaceRepo?: string): Task | undefined => {
   const shape = sourceShape(spawner.spec as unknown as Json);
   if (!shape) return undefined;
   const t = spawner.spec.taskTemplate;
-  const data = sampleData(shape);
+  const data = onRepository(sampleData(shape), itemRepository(spawner, workspaceRepo));
   const render = (src: string): string => {
     try {
       return renderTemplate(src, data, { missingKey: 'error' });
@@ -205,7 +249,15 @@ export const renderPreview = (apps: readonly RenderedApp[], dir: string): Previe
       if (o.object['kind'] === 'Task')
         write(`task-${name}.job.yaml`, jobOf(o.object as unknown as Task, o.file));
       if (o.object['kind'] === 'TaskSpawner') {
-        const task = sampleTask(o.object as unknown as TaskSpawner);
+        const spawner = o.object as unknown as TaskSpawner;
+        const t = spawner.spec?.taskTemplate;
+        const wsName = t?.worker?.workspaceRef?.name ?? t?.workspaceRef?.name;
+        const ws = wsName
+          ? (byKey.get(keyOf('Workspace', spawner.metadata?.namespace, wsName)) as unknown as
+              | Workspace
+              | undefined)
+          : undefined;
+        const task = sampleTask(spawner, ws?.spec?.repo);
         if (!task) continue;
         const { objects, policies } = jobOf(task, o.file);
         write(`taskspawner-${name}.sample.yaml`, {

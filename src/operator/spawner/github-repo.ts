@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { ownerRepo, repoHost, repoWebHost } from '../../api/repo-url.ts';
+import { sourceRepository } from '../../api/repo-url.ts';
 import { SourceAnnotations } from './annotations.ts';
 import type { CommandSource } from './comment-policy.ts';
 import { apiBaseUrlFor, GitHubApiError, type GitHubClient } from './github-client.ts';
@@ -30,21 +30,15 @@ export const resolveRepo = (
   workspaceRepoUrl: string | undefined,
   apiUrlOverride?: string,
 ): GitHubRepo | { error: string } => {
-  const raw = sourceRepo?.trim() || workspaceRepoUrl?.trim() || '';
-  const isSlug = /^[^/:@\s]+\/[^/:@\s]+$/.test(raw);
-  // A bare owner/repo is on the Workspace's host (github.com when it names none).
-  const hostUrl = isSlug ? workspaceRepoUrl?.trim() : raw;
-  const host = (hostUrl && repoHost(hostUrl)) || (isSlug ? 'github.com' : undefined);
-  const slug = isSlug ? raw.replace(/\.git$/, '') : ownerRepo(raw);
-  if (!host || !slug) {
+  const found = sourceRepository(sourceRepo, workspaceRepoUrl);
+  if (!found) {
+    const raw = sourceRepo?.trim() || workspaceRepoUrl?.trim() || '';
     return {
       error: `cannot tell the GitHub repository from ${JSON.stringify(raw)}; expected owner/repo or a clone URL`,
     };
   }
-  // The API is on the web server's port (GitHub Enterprise on 8443), so its URL keeps it.
-  const web = (hostUrl && repoWebHost(hostUrl)) || host;
-  const [owner, repo] = slug.split('/') as [string, string];
-  return { host, owner, repo, apiBaseUrl: (apiUrlOverride ?? apiBaseUrlFor(web)).replace(/\/+$/, '') };
+  const { host, webHost, owner, repo } = found;
+  return { host, owner, repo, apiBaseUrl: (apiUrlOverride ?? apiBaseUrlFor(webHost)).replace(/\/+$/, '') };
 };
 
 /** A GitHub user as the API returns it. */

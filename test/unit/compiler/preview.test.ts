@@ -109,6 +109,32 @@ describe('synth preview', { timeout: 60_000 }, () => {
     expect(job).toMatchObject({ kind: 'Job', metadata: { name: 'issues-42' } });
   });
 
+  test("the sample item is of the spawner's repository: the Workspace's host, or the source's repo", async () => {
+    const p = make({
+      app: appSource(
+        [
+          "  const ws = new K.Workspace(scope, 'ws', { metadata: { name: 'repo' }, repo: 'https://ghe.example.com/acme/widgets.git' });",
+          "  const worker = { type: 'codex' as const, credentials: { type: 'api-key' as const, secretRef: { name: 'key' } }, workspace: ws };",
+          "  new K.TaskSpawner(scope, 's', { metadata: { name: 'issues' }, when: { githubIssues: {} }, taskTemplate: { worker, promptTemplate: 'See {{.URL}}' } });",
+          "  new K.TaskSpawner(scope, 'p', { metadata: { name: 'prs' }, when: { githubPullRequests: { repo: 'acme/gadgets' } }, taskTemplate: { worker, promptTemplate: 'See {{.URL}}' } });",
+          "  new K.TaskSpawner(scope, 'w', { metadata: { name: 'hooks' }, when: { githubWebhook: { events: ['issues'], repository: 'acme/tools' } }, taskTemplate: { worker, promptTemplate: '{{.Repository}} {{.URL}}' } });",
+        ].join('\n'),
+      ),
+    });
+    const on = await synthesize({ root: p.root, preview: true });
+    const prompt = (name: string) =>
+      (
+        docs(
+          on.files.find((f) => f.path === `dist/preview/app/taskspawner-${name}.sample.yaml`)!.content,
+        )[0] as {
+          spec: { prompt: string };
+        }
+      ).spec.prompt;
+    expect(prompt('issues')).toBe('See https://ghe.example.com/acme/widgets/issues/42');
+    expect(prompt('prs')).toBe('See https://ghe.example.com/acme/gadgets/pull/7');
+    expect(prompt('hooks')).toBe('acme/tools https://ghe.example.com/acme/tools/issues/42');
+  });
+
   test('a preview --preview wrote is removed by the next plain synth, and --check calls it stale', async () => {
     const p = make({ app: APP });
     expect((await kelos(['synth', '--preview'], p.root)).code).toBe(0);
