@@ -10,16 +10,31 @@ import { type Diagnostic, formatLocation, formatResource } from '../../validate/
 import type { PolicyReport } from '../engine.ts';
 import { displayPath, type ReportOptions } from './common.ts';
 
-/** Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters XML 1.0 cannot hold.
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+/**
+ * Escapes text for XML content. A character XML 1.0 cannot hold (ESC, BEL, NUL, ...) is written
+ * as the text report writes it, `\u001b`, rather than dropped: the message then says what the
+ * file holds, not something else. A carriage return is a character reference, as a parser turns
+ * a raw one into a line feed.
+ */
 export const escapeXml = (text: string): string =>
   text
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
     .replaceAll('"', '&quot;')
-    .replaceAll("'", '&apos;');
+    .replaceAll("'", '&apos;')
+    .replaceAll('\r', '&#13;')
+    .replace(NOT_XML, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/**
+ * Escapes text for an XML attribute: as {@link escapeXml}, and a line break or tab as a character
+ * reference, since a parser normalises a raw one in an attribute to a space.
+ */
+export const escapeXmlAttribute = (text: string): string =>
+  escapeXml(text).replaceAll('\n', '&#10;').replaceAll('\t', '&#9;');
 
 /** Renders a report as JUnit XML. */
 export function formatJunit(report: PolicyReport, options: ReportOptions): string {
@@ -42,14 +57,14 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
     const nothingRead = diagnostics.length === 0 && report.objects === 0;
     if (nothingRead)
       cases.push(
-        `    <testcase classname="${escapeXml(id)}" name="no objects">\n      <skipped message="no object was read, so nothing was checked"/>\n    </testcase>`,
+        `    <testcase classname="${escapeXmlAttribute(id)}" name="no objects">\n      <skipped message="no object was read, so nothing was checked"/>\n    </testcase>`,
       );
     else if (diagnostics.length === 0)
-      cases.push(`    <testcase classname="${escapeXml(id)}" name="all objects comply"/>`);
+      cases.push(`    <testcase classname="${escapeXmlAttribute(id)}" name="all objects comply"/>`);
     for (const d of diagnostics) {
       const name = `${d.resource ? formatResource(d.resource) : 'input'}${d.path ? ` ${d.path}` : ''}`;
       const file = d.source ? displayPath(d.source.file, options.cwd) : undefined;
-      const attrs = `classname="${escapeXml(id)}" name="${escapeXml(name)}"${file ? ` file="${escapeXml(file)}"` : ''}${d.source?.line ? ` line="${d.source.line}"` : ''}`;
+      const attrs = `classname="${escapeXmlAttribute(id)}" name="${escapeXmlAttribute(name)}"${file ? ` file="${escapeXmlAttribute(file)}"` : ''}${d.source?.line ? ` line="${d.source.line}"` : ''}`;
       const detail = [
         d.source && file ? `${formatLocation({ ...d.source, file })}: ${d.message}` : d.message,
         d.hint ? `hint: ${d.hint}` : '',
@@ -59,7 +74,7 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
       if (fails(d)) {
         suiteFailures++;
         cases.push(
-          `    <testcase ${attrs}>\n      <failure type="${d.severity}" message="${escapeXml(d.message)}">${escapeXml(detail)}</failure>\n    </testcase>`,
+          `    <testcase ${attrs}>\n      <failure type="${d.severity}" message="${escapeXmlAttribute(d.message)}">${escapeXml(detail)}</failure>\n    </testcase>`,
         );
       } else {
         cases.push(
@@ -69,14 +84,14 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
     }
     for (const s of report.suppressions.filter((x) => x.rule === id)) {
       cases.push(
-        `    <testcase classname="${escapeXml(id)}" name="${escapeXml(`${formatResource(s.resource)}${s.path ? ` ${s.path}` : ''}`)}">\n      <skipped message="${escapeXml(`suppressed: ${s.reason}`)}"/>\n    </testcase>`,
+        `    <testcase classname="${escapeXmlAttribute(id)}" name="${escapeXmlAttribute(`${formatResource(s.resource)}${s.path ? ` ${s.path}` : ''}`)}">\n      <skipped message="${escapeXmlAttribute(`suppressed: ${s.reason}`)}"/>\n    </testcase>`,
       );
     }
     total += cases.length;
     failures += suiteFailures;
     const skipped = report.suppressions.filter((x) => x.rule === id).length + (nothingRead ? 1 : 0);
     body.push(
-      `  <testsuite name="${escapeXml(id)}" tests="${cases.length}" failures="${suiteFailures}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="${escapeXmlAttribute(id)}" tests="${cases.length}" failures="${suiteFailures}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kelos check" tests="${total}" failures="${failures}" errors="0">\n${body.join('\n')}\n</testsuites>\n`;

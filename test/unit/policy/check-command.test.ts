@@ -502,6 +502,24 @@ spec:
     expect(run.stdout).toBe(`wrote ${files.length} files to ${join(dir, 'policies')}\n`);
   });
 
+  test('junit: a line break in an attribute is a character reference, and ESC, BEL, SOH are written as escapes, not dropped', async () => {
+    const dir = emptyProject();
+    writeFileSync(
+      join(dir, 't.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: "fix\\nlogin\\e\\a\\x01"\n  namespace: team-a\nspec:\n  prompt: p\n  worker:\n    type: claude-code\n    model: "opuss\\n\\t\\r\\e"\n    credentials: { type: api-key, secretRef: { name: anthropic } }\n',
+    );
+    const run = await kelos(['check', 't.yaml', '--format', 'junit'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toContain('name="Task team-a/fix&#10;login\\u001b\\u0007\\u0001 /spec/worker/model"');
+    expect(run.stdout).toContain('message="model &quot;opuss&#10;&#9;&#13;\\u001b&quot; is not allowed');
+    // In element content a line feed and a tab stay as they are; a carriage return does not survive parsing raw.
+    expect(run.stdout).toContain('t.yaml:10:5: model &quot;opuss\n\t&#13;\\u001b&quot; is not allowed');
+    // No attribute holds a raw line break, and nothing XML 1.0 cannot hold is written.
+    for (const attr of run.stdout.matchAll(/="([^"]*)"/g)) expect(attr[1]).not.toMatch(/[\n\r\t]/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
+  });
+
   test('colour only on a TTY', async () => {
     const path = fixture('budget-spawner-max-total-tasks', 'fail');
     expect((await kelos(['check', path], { isTTY: true })).stdout).toContain('\u001b[');

@@ -188,7 +188,7 @@ spec:
     expect(formatReport(none, 'junit', { cwd: CWD })).toContain(
       '<testsuite name="budget/active-deadline" tests="1" failures="0" errors="0" skipped="1">\n    <testcase classname="budget/active-deadline" name="no objects">\n      <skipped message="no object was read, so nothing was checked"/>',
     );
-    expect(escapeXml(`a<b>&"c"'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&quot;&apos;');
+    expect(escapeXml(`a<b>&"c"'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&quot;&apos;\\u0001');
   });
 
   test('json: the report with counts, paths relative to the working directory', () => {
