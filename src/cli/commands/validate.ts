@@ -203,16 +203,14 @@ export const validateCommand: CommandFactory = (io, done) =>
           : await validateProject(io, options, flags.appTimeout * 1000);
       const diagnostics = aggregateNotValidated(run.diagnostics);
       const summary = summarize(run.files, run.objects, diagnostics);
-      // Counts cover everything; the listing stops at MAX_PER_CODE findings of one code.
-      const shown = limitPerCode(diagnostics);
       if (flags.format === 'json') {
-        // The shape of `kelos check --format json`, so one reader reads both.
-        io.stdout(
-          `${JSON.stringify({ version: JSON_REPORT_VERSION, summary, diagnostics: shown }, null, 2)}\n`,
-        );
+        // The shape of `kelos check --format json`, so one reader reads both; every finding,
+        // as a machine reads them all (check's has no cap either).
+        io.stdout(`${JSON.stringify({ version: JSON_REPORT_VERSION, summary, diagnostics }, null, 2)}\n`);
       } else {
+        // Counts cover everything; a person reads at most MAX_PER_CODE findings of one code.
         // Nothing is written: a project's findings say where the object would be rendered.
-        for (const d of shown) io.stdout(`${formatDiagnosticBlock(d, false)}\n`);
+        for (const d of limitPerCode(diagnostics)) io.stdout(`${formatDiagnosticBlock(d, false)}\n`);
         io.stdout(
           `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
         );
