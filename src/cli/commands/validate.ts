@@ -13,6 +13,12 @@ import { appFailed } from '../../compiler/app-run.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
 import {
+  formatReport,
+  REPORT_FORMATS,
+  type ReportFormat,
+  type ReportOptions,
+} from '../../policy/reporters/index.ts';
+import {
   aggregateNotValidated,
   countSeverities,
   type Diagnostic,
@@ -34,12 +40,14 @@ import {
 } from '../../validate/kustomization.ts';
 import { bundlesBeside, cyclesAcrossBundles } from '../../validate/references.ts';
 import { assertBesideUsable, loadWithBeside } from '../beside.ts';
+import { writeFlagFile } from '../files.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
 
 interface ValidateFlags {
-  readonly format: 'text' | 'json';
+  readonly format: ReportFormat;
+  readonly output?: string;
   readonly strict?: boolean;
   readonly strictRefs?: boolean;
   readonly namespace?: string;
@@ -64,6 +72,41 @@ const summarize = (files: number, objects: number, diagnostics: readonly Diagnos
 });
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The last line of the text report, and what `-o` prints: `3 objects, 1 error, 0 warnings`. */
+const summaryLine = (summary: ValidateSummary): string =>
+  `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}`;
+
+/**
+ * One run's report in `format`: text and JSON are validate's own; SARIF, JUnit and GitHub
+ * workflow commands are `kelos check`'s formatters, with validate's findings as the report's
+ * diagnostics and no rules or suppressions (validate has neither).
+ */
+export const formatValidation = (
+  format: ReportFormat,
+  summary: ValidateSummary,
+  diagnostics: readonly Diagnostic[],
+  options: ReportOptions,
+): string => {
+  switch (format) {
+    case 'json':
+      // The shape of `kelos check --format json`, so one reader reads both; every finding, as a
+      // machine reads them all (check's has no cap either).
+      return `${JSON.stringify({ version: JSON_REPORT_VERSION, summary, diagnostics }, null, 2)}\n`;
+    case 'text':
+      // Counts cover everything; a person reads at most MAX_PER_CODE findings of one code.
+      // Nothing is written: a project's findings say where the object would be rendered.
+      return [...limitPerCode(diagnostics).map((d) => formatDiagnosticBlock(d, false)), summaryLine(summary)]
+        .map((line) => `${line}\n`)
+        .join('');
+    default:
+      return formatReport({ diagnostics, suppressions: [], rules: [], objects: summary.objects }, format, {
+        ...options,
+        tool: 'kelos validate',
+        summary: summaryLine(summary),
+      });
+  }
+};
 
 /** What one run validated, before it is reported. */
 interface Validated {
@@ -160,7 +203,8 @@ export const validateCommand: CommandFactory = (io, done) =>
       '[paths...]',
       'manifest files, directories (every *.yaml, *.yml and *.json below them) or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory, synthesized in memory',
     )
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
+    .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')
     .option(
       '--strict',
       'fail on warnings too (a reference or Secret outside the bundle, an object two bundles share, an empty file named, ...)',
@@ -203,17 +247,15 @@ export const validateCommand: CommandFactory = (io, done) =>
           : await validateProject(io, options, flags.appTimeout * 1000);
       const diagnostics = aggregateNotValidated(run.diagnostics);
       const summary = summarize(run.files, run.objects, diagnostics);
-      if (flags.format === 'json') {
-        // The shape of `kelos check --format json`, so one reader reads both; every finding,
-        // as a machine reads them all (check's has no cap either).
-        io.stdout(`${JSON.stringify({ version: JSON_REPORT_VERSION, summary, diagnostics }, null, 2)}\n`);
+      const report = formatValidation(flags.format, summary, diagnostics, {
+        cwd: io.cwd,
+        strict: flags.strict === true,
+      });
+      if (flags.output) {
+        await writeFlagFile('-o', flags.output, io.cwd, report);
+        io.stdout(`${summaryLine(summary)}\n`);
       } else {
-        // Counts cover everything; a person reads at most MAX_PER_CODE findings of one code.
-        // Nothing is written: a project's findings say where the object would be rendered.
-        for (const d of limitPerCode(diagnostics)) io.stdout(`${formatDiagnosticBlock(d, false)}\n`);
-        io.stdout(
-          `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`,
-        );
+        io.stdout(report);
       }
       // An app that could not run is a runtime error (exit 1), as for kelos synth.
       done(

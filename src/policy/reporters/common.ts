@@ -17,6 +17,14 @@ export interface ReportOptions {
   readonly strict?: boolean;
   /** Version of Kelos, recorded by SARIF. */
   readonly toolVersion?: string;
+  /**
+   * The command that made the report, as SARIF's driver and JUnit's test suites name it: code
+   * scanning keeps one analysis per tool, so `kelos validate`'s upload must not replace
+   * `kelos check`'s. @default 'kelos check'
+   */
+  readonly tool?: string;
+  /** The closing line of the text and GitHub reports. @default the policy summary, {@link summaryLine} */
+  readonly summary?: string;
 }
 
 /** Counts by severity, as `kelos validate` counts them, and the findings objects opted out of. */

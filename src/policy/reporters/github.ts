@@ -31,6 +31,6 @@ export function formatGithub(report: PolicyReport, options: ReportOptions): stri
     const what = d.resource ? `${formatResource(d.resource)}${d.path ? ` ${d.path}` : ''}: ` : '';
     return `::${COMMAND[d.severity]} ${props.join(',')}::${escapeData(`${what}${d.message}${d.hint ? ` (hint: ${d.hint})` : ''}`)}`;
   });
-  lines.push(summaryLine(report));
+  lines.push(options.summary ?? summaryLine(report));
   return `${lines.join('\n')}\n`;
 }

@@ -94,5 +94,5 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
       `  <testsuite name="${escapeXmlAttribute(id)}" tests="${cases.length}" failures="${suiteFailures}" errors="0" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`,
     );
   }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="kelos check" tests="${total}" failures="${failures}" errors="0">\n${body.join('\n')}\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="${escapeXmlAttribute(options.tool ?? 'kelos check')}" tests="${total}" failures="${failures}" errors="0">\n${body.join('\n')}\n</testsuites>\n`;
 }

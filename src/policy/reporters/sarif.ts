@@ -81,14 +81,15 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
   const results = [
     ...report.diagnostics.map((d) => {
       const loc = locations(d.resource, d.path, d.source);
+      const ruleIndex = ruleFor(d.code, d.severity);
+      // A hint of this finding's own (validate's "did you mean"), not the rule's help, is kept.
+      const hint = d.hint && d.hint !== rules[ruleIndex]?.hint ? ` (hint: ${d.hint})` : '';
       return {
         ruleId: d.code,
-        ruleIndex: ruleFor(d.code, d.severity),
+        ruleIndex,
         level: LEVEL[d.severity],
         message: {
-          text: d.resource
-            ? `${formatResource(d.resource)}${d.path ? ` ${d.path}` : ''}: ${d.message}`
-            : d.message,
+          text: `${d.resource ? `${formatResource(d.resource)}${d.path ? ` ${d.path}` : ''}: ` : ''}${d.message}${hint}`,
         },
         ...(loc ? { locations: loc } : {}),
       };
@@ -114,7 +115,7 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
       {
         tool: {
           driver: {
-            name: 'kelos check',
+            name: options.tool ?? 'kelos check',
             ...(options.toolVersion ? { version: options.toolVersion } : {}),
             // This package, not upstream's Go project: the rules and their ids are ours.
             informationUri: KELOS_HOME,

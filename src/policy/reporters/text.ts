@@ -72,6 +72,6 @@ export function formatText(report: PolicyReport, options: ReportOptions): string
     }
     lines.push('');
   }
-  lines.push(summaryLine(report));
+  lines.push(options.summary ?? summaryLine(report));
   return `${lines.join('\n')}\n`;
 }

@@ -1,8 +1,30 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, test } from 'vitest';
 import { kelos } from './run-cli.ts';
+
+// A CommonJS module: Node's ESM loader hands over module.exports, vite the default export.
+const Ajv =
+  (AjvDraft04 as unknown as { default?: typeof AjvDraft04.default }).default ??
+  (AjvDraft04 as unknown as typeof AjvDraft04.default);
+const validateSarif = new Ajv({
+  allErrors: true,
+  strict: false,
+  unicodeRegExp: false,
+  logger: false,
+}).compile(
+  JSON.parse(
+    readFileSync(
+      resolve(
+        import.meta.dirname,
+        '../../../node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json',
+      ),
+      'utf8',
+    ),
+  ),
+);
 
 /** A directory of `n` files, each a Task with one unknown field. */
 const brokenTasks = (n: number): string => {
@@ -30,5 +52,52 @@ describe('kelos validate report formats', () => {
     const text = await kelos(['validate', '.'], { cwd: dir });
     expect(text.stdout).toContain('and 50 more schema/unknown-field findings');
     expect(text.stdout).toContain('150 errors');
+  });
+
+  test("sarif, junit and github carry the schema, CEL and reference findings check does not report, through check's formatters; -o writes the file", async () => {
+    const dir = brokenTasks(2);
+    // A reference that resolves nowhere: a warning only validate reports.
+    writeFileSync(
+      join(dir, 'ws.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: {name: w, namespace: team}\nspec:\n  prompt: p\n  workspaceRef: {name: missing}\n  worker: {type: codex, credentials: {type: none}}\n',
+    );
+    const sarif = await kelos(['validate', '.', '--format', 'sarif', '-o', 'out/validate.sarif'], {
+      cwd: dir,
+    });
+    expect(sarif.code).toBe(2);
+    expect(sarif.stdout).toBe('3 objects, 2 errors, 1 warning\n');
+    const log = JSON.parse(readFileSync(join(dir, 'out/validate.sarif'), 'utf8'));
+    expect(validateSarif(log)).toBe(true);
+    const [run] = log.runs;
+    // Its own tool: code scanning keeps one analysis per tool, so it does not replace check's.
+    expect(run.tool.driver.name).toBe('kelos validate');
+    expect(run.results.map((r: { ruleId: string; level: string }) => `${r.ruleId} ${r.level}`)).toStrictEqual(
+      ['schema/unknown-field error', 'schema/unknown-field error', 'ref/external warning'],
+    );
+    expect(run.results[0].locations[0].physicalLocation).toStrictEqual({
+      artifactLocation: { uri: 'task-000.yaml', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 6, startColumn: 3 },
+    });
+
+    const junit = await kelos(['validate', '.', '--format', 'junit'], { cwd: dir });
+    expect(junit.stdout).toContain('<testsuites name="kelos validate" tests="3" failures="2" errors="0">');
+    expect(junit.stdout).toContain(
+      '<testcase classname="schema/unknown-field" name="Task team/t0 /spec/promtp" file="task-000.yaml" line="6">',
+    );
+
+    const github = await kelos(['validate', '.', '--format', 'github', '--strict'], { cwd: dir });
+    expect(github.code).toBe(2);
+    expect(github.stdout.split('\n')[0]).toMatch(
+      /^::error file=task-000\.yaml,line=6,col=3,title=schema\/unknown-field::Task team\/t0 \/spec\/promtp: /,
+    );
+    expect(github.stdout).toMatch(/^::warning file=ws\.yaml,line=6,col=\d+,title=ref\/external::/m);
+    expect(github.stdout.endsWith('\n3 objects, 2 errors, 1 warning\n')).toBe(true);
+
+    // Text and JSON are validate's own, to a file as well.
+    const text = await kelos(['validate', '.', '--output', 'out/validate.txt'], { cwd: dir });
+    expect(text.stdout).toBe('3 objects, 2 errors, 1 warning\n');
+    expect(readFileSync(join(dir, 'out/validate.txt'), 'utf8')).toContain(
+      'task-000.yaml:6:3: error Task team/t0',
+    );
   });
 });
