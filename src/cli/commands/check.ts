@@ -480,8 +480,10 @@ export const checkCommand: CommandFactory = (io, done) =>
         report = await checkApps(io, config, flags.appTimeout * 1000);
       }
       const color = flags.format === 'text' && !flags.output && io.isTTY && !io.env['NO_COLOR'];
+      const root = repositoryRoot(io.cwd, new Map());
       const text = formatReport(report, flags.format, {
         cwd: io.cwd,
+        ...(root !== undefined && { root }),
         color,
         strict: flags.strict === true,
       });

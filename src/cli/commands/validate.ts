@@ -18,6 +18,7 @@ import {
   type ReportFormat,
   type ReportOptions,
 } from '../../policy/reporters/index.ts';
+import { repositoryRoot } from '../../validate/argocd-paths.ts';
 import {
   aggregateNotValidated,
   countSeverities,
@@ -247,8 +248,10 @@ export const validateCommand: CommandFactory = (io, done) =>
           : await validateProject(io, options, flags.appTimeout * 1000);
       const diagnostics = aggregateNotValidated(run.diagnostics);
       const summary = summarize(run.files, run.objects, diagnostics);
+      const root = repositoryRoot(io.cwd, new Map());
       const report = formatValidation(flags.format, summary, diagnostics, {
         cwd: io.cwd,
+        ...(root !== undefined && { root }),
         strict: flags.strict === true,
       });
       if (flags.output) {

@@ -1,9 +1,10 @@
 /**
- * What every reporter shares: options, counts, and paths relative to the working directory.
+ * What every reporter shares: options, counts, and paths relative to the working directory (or,
+ * in the CI formats, the repository's root).
  *
  * @packageDocumentation
  */
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { countSeverities, type Diagnostic, type SeverityCounts } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
 
@@ -11,6 +12,12 @@ import type { PolicyReport } from '../engine.ts';
 export interface ReportOptions {
   /** Directory file paths are made relative to, so reports do not leak a machine's layout. */
   readonly cwd: string;
+  /**
+   * The git repository's root, when the report is made inside one: SARIF, GitHub and JUnit paths
+   * are relative to it, as GitHub resolves them from the checkout's root (GITHUB_WORKSPACE)
+   * whatever directory the step ran in. Text and JSON keep paths as the user typed them.
+   */
+  readonly root?: string;
   /** Whether to colour the text report (a TTY without NO_COLOR). @default false */
   readonly color?: boolean;
   /** Whether warnings fail the check (`--strict`); JUnit then reports them as failures. @default false */
@@ -43,6 +50,17 @@ export function displayPath(file: string, cwd: string): string {
   const rel = isAbsolute(file) ? relative(cwd, file) : file;
   const shown = rel.startsWith('..') ? file : rel;
   return shown.split(sep).join('/');
+}
+
+/**
+ * A file path as the CI formats (GitHub, JUnit) show it: relative to the repository root when
+ * below it, else absolute; outside a repository (no `root`), as {@link displayPath} shows it.
+ */
+export function repositoryFilePath(file: string, options: Pick<ReportOptions, 'cwd' | 'root'>): string {
+  if (options.root === undefined) return displayPath(file, options.cwd);
+  const abs = resolve(options.cwd, file);
+  const rel = relative(options.root, abs);
+  return (rel === '' || rel.startsWith('..') || isAbsolute(rel) ? abs : rel).split(sep).join('/');
 }
 
 /** Whether a diagnostic points into a real file (not standard input or an in-memory object). */

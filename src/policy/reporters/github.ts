@@ -7,7 +7,7 @@
  */
 import { formatResource, printable } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
-import { displayPath, hasFile, type ReportOptions, summaryLine } from './common.ts';
+import { hasFile, type ReportOptions, repositoryFilePath, summaryLine } from './common.ts';
 
 /** Escapes a workflow command's message: its newlines as the runner reads them, other control characters as text. */
 export const escapeData = (s: string): string =>
@@ -23,7 +23,7 @@ export function formatGithub(report: PolicyReport, options: ReportOptions): stri
   const lines = report.diagnostics.map((d) => {
     const props: string[] = [];
     if (d.source && hasFile(d)) {
-      props.push(`file=${escapeProperty(displayPath(d.source.file, options.cwd))}`);
+      props.push(`file=${escapeProperty(repositoryFilePath(d.source.file, options))}`);
       if (d.source.line) props.push(`line=${d.source.line}`);
       if (d.source.column) props.push(`col=${d.source.column}`);
     }

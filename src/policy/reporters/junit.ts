@@ -8,7 +8,7 @@
  */
 import { type Diagnostic, formatLocation, formatResource } from '../../validate/diagnostic.ts';
 import type { PolicyReport } from '../engine.ts';
-import { displayPath, type ReportOptions } from './common.ts';
+import { type ReportOptions, repositoryFilePath } from './common.ts';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters XML 1.0 cannot hold.
 const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
@@ -63,7 +63,7 @@ export function formatJunit(report: PolicyReport, options: ReportOptions): strin
       cases.push(`    <testcase classname="${escapeXmlAttribute(id)}" name="all objects comply"/>`);
     for (const d of diagnostics) {
       const name = `${d.resource ? formatResource(d.resource) : 'input'}${d.path ? ` ${d.path}` : ''}`;
-      const file = d.source ? displayPath(d.source.file, options.cwd) : undefined;
+      const file = d.source ? repositoryFilePath(d.source.file, options) : undefined;
       const attrs = `classname="${escapeXmlAttribute(id)}" name="${escapeXmlAttribute(name)}"${file ? ` file="${escapeXmlAttribute(file)}"` : ''}${d.source?.line ? ` line="${d.source.line}"` : ''}`;
       const detail = [
         d.source && file ? `${formatLocation({ ...d.source, file })}: ${d.message}` : d.message,

@@ -29,19 +29,22 @@ const LEVEL: Readonly<Record<Severity, 'error' | 'warning' | 'note'>> = {
 };
 
 /**
- * Where a file is, as SARIF says it: relative to `%SRCROOT%` (the working directory) when it is
- * inside it, else an absolute `file:` URI. A relative reference that climbs out (`../x`) or an
- * absolute path under the base is no location code scanning can place.
+ * Where a file is, as SARIF says it: relative to `%SRCROOT%` (`base`: the repository's root, else
+ * the working directory) when it is inside it, else an absolute `file:` URI. A relative
+ * reference that climbs out (`../x`) or an absolute path under the base is no location code
+ * scanning can place.
  */
-const artifactLocation = (file: string, cwd: string): { uri: string; uriBaseId?: string } => {
+const artifactLocation = (file: string, cwd: string, base: string): { uri: string; uriBaseId?: string } => {
   const abs = resolve(cwd, file);
-  const rel = relative(cwd, abs);
+  const rel = relative(base, abs);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return { uri: pathToFileURL(abs).href };
   return { uri: rel.split(sep).map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
 };
 
 /** Renders a report as a SARIF 2.1.0 log. */
 export function formatSarif(report: PolicyReport, options: ReportOptions): string {
+  // Code scanning resolves a relative URI from the checkout's root, whatever the step's directory.
+  const base = options.root ?? options.cwd;
   // Codes that are not rules (parse errors, engine checks) still get a rule entry, so every
   // result's ruleIndex resolves.
   const rules: RuleSummary[] = [...report.rules];
@@ -62,7 +65,7 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
     const physical =
       source && hasFile({ source })
         ? {
-            artifactLocation: artifactLocation(source.file, options.cwd),
+            artifactLocation: artifactLocation(source.file, options.cwd, base),
             region: {
               startLine: Math.max(1, source.line ?? 1),
               ...(source.column ? { startColumn: source.column } : {}),
@@ -133,7 +136,7 @@ export function formatSarif(report: PolicyReport, options: ReportOptions): strin
           },
         },
         originalUriBaseIds: {
-          '%SRCROOT%': { uri: pathToFileURL(options.cwd).href.replace(/\/?$/, '/') },
+          '%SRCROOT%': { uri: pathToFileURL(base).href.replace(/\/?$/, '/') },
         },
         results,
       },

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
 import { KIND_NAMES } from '../../../src/api/group.ts';
@@ -500,6 +502,45 @@ spec:
     expect(files).toContain('kustomization.yaml');
     expect(files).toContain('security-pod-security.yaml');
     expect(run.stdout).toBe(`wrote ${files.length} files to ${join(dir, 'policies')}\n`);
+  });
+
+  test('sarif, github and junit: paths are relative to the git repository root, not the working directory; text keeps them as typed', async () => {
+    const repo = emptyProject();
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    mkdirSync(join(repo, 'manifests/team-12'), { recursive: true });
+    writeFileSync(
+      join(repo, 'manifests/team-12/task.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: {name: t, namespace: team-12}\nspec:\n  prompt: p\n  worker: {type: codex, credentials: {type: none}}\n',
+    );
+    const cwd = join(repo, 'manifests');
+    const sarif = JSON.parse((await kelos(['check', 'team-12', '--format', 'sarif'], { cwd })).stdout);
+    expect(sarif.runs[0].originalUriBaseIds).toStrictEqual({
+      '%SRCROOT%': { uri: pathToFileURL(repo).href.replace(/\/?$/, '/') },
+    });
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toStrictEqual({
+      uri: 'manifests/team-12/task.yaml',
+      uriBaseId: '%SRCROOT%',
+    });
+    const github = (await kelos(['check', 'team-12', '--format', 'github'], { cwd })).stdout;
+    expect(github).toMatch(/^::error file=manifests\/team-12\/task\.yaml,line=/m);
+    expect(github).not.toMatch(/file=team-12/);
+    const junit = (await kelos(['check', 'team-12', '--format', 'junit'], { cwd })).stdout;
+    expect(junit).toContain(' file="manifests/team-12/task.yaml" line=');
+    expect(junit).not.toContain('file="team-12/');
+    // What a person reads keeps the path as typed, and so does the JSON report.
+    expect((await kelos(['check', 'team-12'], { cwd })).stdout).toContain('at team-12/task.yaml:');
+    const json = JSON.parse((await kelos(['check', 'team-12', '--format', 'json'], { cwd })).stdout);
+    expect(json.diagnostics[0].source.file).toBe('team-12/task.yaml');
+    // Outside a repository, the working directory is the base, as before.
+    const bare = emptyProject();
+    mkdirSync(join(bare, 'team-12'));
+    writeFileSync(join(bare, 'team-12/task.yaml'), readFileSync(join(repo, 'manifests/team-12/task.yaml')));
+    const outside = JSON.parse(
+      (await kelos(['check', 'team-12', '--format', 'sarif'], { cwd: bare })).stdout,
+    );
+    expect(outside.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe(
+      'team-12/task.yaml',
+    );
   });
 
   test('junit: a line break in an attribute is a character reference, and ESC, BEL, SOH are written as escapes, not dropped', async () => {

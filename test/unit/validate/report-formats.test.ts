@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import AjvDraft04 from 'ajv-draft-04';
 import { describe, expect, test } from 'vitest';
 import { kelos } from './run-cli.ts';
@@ -98,6 +100,29 @@ describe('kelos validate report formats', () => {
     expect(text.stdout).toBe('3 objects, 2 errors, 1 warning\n');
     expect(readFileSync(join(dir, 'out/validate.txt'), 'utf8')).toContain(
       'task-000.yaml:6:3: error Task team/t0',
+    );
+  });
+
+  test('inside a git repository, sarif, junit and github paths are relative to its root, text as typed', async () => {
+    const repo = brokenTasks(1);
+    execFileSync('git', ['init', '-q'], { cwd: repo });
+    mkdirSync(join(repo, 'manifests/team-12'), { recursive: true });
+    renameSync(join(repo, 'task-000.yaml'), join(repo, 'manifests/team-12/task.yaml'));
+    const cwd = join(repo, 'manifests');
+    const sarif = JSON.parse((await kelos(['validate', 'team-12', '--format', 'sarif'], { cwd })).stdout);
+    expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toStrictEqual({
+      uri: 'manifests/team-12/task.yaml',
+      uriBaseId: '%SRCROOT%',
+    });
+    expect(sarif.runs[0].originalUriBaseIds['%SRCROOT%'].uri).toBe(`${pathToFileURL(repo).href}/`);
+    expect((await kelos(['validate', 'team-12', '--format', 'github'], { cwd })).stdout).toMatch(
+      /^::error file=manifests\/team-12\/task\.yaml,line=6,col=3,/m,
+    );
+    expect((await kelos(['validate', 'team-12', '--format', 'junit'], { cwd })).stdout).toContain(
+      'file="manifests/team-12/task.yaml" line="6"',
+    );
+    expect((await kelos(['validate', 'team-12'], { cwd })).stdout).toMatch(
+      /^team-12\/task\.yaml:6:3: error/m,
     );
   });
 });
