@@ -22,6 +22,7 @@ import { Command, Option } from 'commander';
 import { policyFileModelNames } from '../../../policies/hygiene-model-name.ts';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
+import { KELOS_VERSION } from '../../api/version.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { argocdTaskTtlDiagnostics, namespaceMissingDiagnostics } from '../../compiler/argocd-paths.ts';
 import { type FilesRepository, gitRepositoryOf, NOT_IN_REPOSITORY } from '../../compiler/git-remotes.ts';
@@ -486,6 +487,7 @@ export const checkCommand: CommandFactory = (io, done) =>
         ...(root !== undefined && { root }),
         color,
         strict: flags.strict === true,
+        toolVersion: KELOS_VERSION,
       });
       if (flags.output) {
         await writeFlagFile('-o', flags.output, io.cwd, text);

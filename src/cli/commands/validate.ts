@@ -9,6 +9,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, Option } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
+import { KELOS_VERSION } from '../../api/version.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
 import { loadPolicyConfig } from '../../policy/load-config.ts';
@@ -253,6 +254,7 @@ export const validateCommand: CommandFactory = (io, done) =>
         cwd: io.cwd,
         ...(root !== undefined && { root }),
         strict: flags.strict === true,
+        toolVersion: KELOS_VERSION,
       });
       if (flags.output) {
         await writeFlagFile('-o', flags.output, io.cwd, report);

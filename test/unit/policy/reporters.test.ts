@@ -282,6 +282,7 @@ spec:
             ],
           },
         ],
+        partialFingerprints: { 'kelosFinding/v1': expect.stringMatching(/^[0-9a-f]{64}$/) },
       });
       expect(run.results[2].suppressions).toStrictEqual([
         { kind: 'inSource', justification: 'interactive debugging, deleted by hand' },

@@ -125,4 +125,79 @@ describe('kelos validate report formats', () => {
       /^team-12\/task\.yaml:6:3: error/m,
     );
   });
+
+  describe('SARIF of kelos check and kelos validate', () => {
+    const TASK =
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: {name: t, namespace: team}\nspec:\n  prompt: p\n  promtp: typo\n  worker: {type: codex, credentials: {type: none}, podOverrides: {activeDeadlineSeconds: 600}}\n';
+    const sarifOf = async (argv: string[], cwd: string, stdin?: string) => {
+      const run = await kelos(argv, { cwd, ...(stdin !== undefined && { stdin }) });
+      const log = JSON.parse(run.stdout);
+      expect(validateSarif(log)).toBe(true);
+      return { code: run.code, run: log.runs[0] };
+    };
+    type Result = {
+      ruleId: string;
+      level: string;
+      partialFingerprints: Record<string, string>;
+      locations: { physicalLocation: { region: { startLine: number } } }[];
+    };
+
+    test('each result has a fingerprint of rule, file, resource and pointer that survives lines moving, and the driver its version', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kelos-sarif-'));
+      writeFileSync(join(dir, 'task.yaml'), TASK);
+      const pkg = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../package.json'), 'utf8'));
+      for (const command of ['check', 'validate']) {
+        const before = await sarifOf([command, 'task.yaml', '--format', 'sarif'], dir);
+        expect(before.run.tool.driver.version).toBe(pkg.version);
+        const results: Result[] = before.run.results;
+        expect(results.length).toBeGreaterThan(0);
+        const prints = results.map((r) => r.partialFingerprints['kelosFinding/v1']);
+        expect(prints.every((p) => /^[0-9a-f]{64}$/.test(p ?? ''))).toBe(true);
+        expect(new Set(prints).size).toBe(prints.length);
+        // Three lines above the object: every line moves, no fingerprint does.
+        writeFileSync(join(dir, 'task.yaml'), `# owned by team\n# reviewed\n\n${TASK}`);
+        const after: Result[] = (await sarifOf([command, 'task.yaml', '--format', 'sarif'], dir)).run.results;
+        expect(after.map((r) => r.partialFingerprints)).toStrictEqual(
+          results.map((r) => r.partialFingerprints),
+        );
+        expect(after.map((r) => r.locations[0]!.physicalLocation.region.startLine)).toStrictEqual(
+          results.map((r) => r.locations[0]!.physicalLocation.region.startLine + 3),
+        );
+        writeFileSync(join(dir, 'task.yaml'), TASK);
+      }
+    });
+
+    test("a finding in standard input points at the run's standard-input artifact, with its line", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kelos-sarif-'));
+      for (const command of ['check', 'validate']) {
+        const { run } = await sarifOf([command, '-', '--format', 'sarif'], dir, TASK);
+        expect(run.artifacts).toStrictEqual([
+          { description: { text: 'standard input (-)' }, roles: ['analysisTarget'] },
+        ]);
+        expect(run.results.length).toBeGreaterThan(0);
+        for (const r of run.results)
+          expect(r.locations[0].physicalLocation).toMatchObject({
+            artifactLocation: { index: 0 },
+            region: { startLine: expect.any(Number) },
+          });
+      }
+    });
+
+    test('with --strict a warning is an error-level result, as it fails the run; its severity stays in the properties', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kelos-sarif-'));
+      writeFileSync(join(dir, 'task.yaml'), TASK.replace('  promtp: typo\n', ''));
+      const plain = await sarifOf(['check', 'task.yaml', '--format', 'sarif'], dir);
+      expect(plain.code).toBe(0);
+      const warnings = plain.run.results.filter((r: Result) => r.level === 'warning');
+      expect(warnings.length).toBeGreaterThan(0);
+      const strict = await sarifOf(['check', 'task.yaml', '--format', 'sarif', '--strict'], dir);
+      expect(strict.code).toBe(2);
+      expect(strict.run.results.map((r: Result) => r.level)).toStrictEqual(
+        plain.run.results.map(() => 'error'),
+      );
+      expect(strict.run.results[0].properties).toStrictEqual({ severity: 'warning', strict: true });
+      // The rule keeps the level it is configured with.
+      expect(strict.run.tool.driver.rules).toStrictEqual(plain.run.tool.driver.rules);
+    });
+  });
 });
