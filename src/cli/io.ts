@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import { WriteStream } from 'node:tty';
 import type { Command } from 'commander';
 import { decodeManifest } from '../validate/manifest-files.ts';
 import { InputTooLarge } from '../validate/yaml-limits.ts';
@@ -24,6 +25,18 @@ export interface CliIo {
    */
   readonly readStdin: (limit?: number) => Promise<string>;
 }
+
+/**
+ * Whether to colour what `io` writes to standard output, by the conventions Node's own
+ * `util.styleText` follows: `FORCE_COLOR` decides when set (`0` off; `1`, `2`, `3` or empty on,
+ * in a pipe too), else only a terminal is coloured, and not with `NO_COLOR` or `TERM=dumb`.
+ * Node's reading of the environment is asked with the invocation's `env`, not the process's.
+ */
+export const colourOutput = (io: Pick<CliIo, 'isTTY' | 'env'>): boolean => {
+  // getColorDepth reads only its argument (and the platform), never its stream.
+  const depth = WriteStream.prototype.getColorDepth({ ...io.env });
+  return (io.env['FORCE_COLOR'] !== undefined || io.isTTY) && depth > 2;
+};
 
 /** Exit codes of every command. Only `main.ts` turns them into the process exit code. */
 export const ExitCode = {

@@ -1,13 +1,14 @@
 /**
  * Colours of the cluster commands: ANSI escapes on a terminal, plain text anywhere else (a
- * pipe, a file, a test) and whenever `NO_COLOR` is set (https://no-color.org).
+ * pipe, a file, a test), as `FORCE_COLOR`, `NO_COLOR` (https://no-color.org) and `TERM=dumb` say
+ * (see {@link colourOutput}).
  *
  * Why not a library (chalk, picocolors): five escapes do not justify a dependency, and the
  * decision must follow the invocation's `CliIo`, not the process's own streams.
  *
  * @packageDocumentation
  */
-import type { CliIo } from '../io.ts';
+import { type CliIo, colourOutput } from '../io.ts';
 
 /** Styling functions; identity functions when colour is off. */
 export interface Colours {
@@ -22,9 +23,9 @@ export interface Colours {
 const wrap = (on: boolean, open: number, close: number) => (s: string) =>
   on ? `\u001b[${open}m${s}\u001b[${close}m` : s;
 
-/** Colours for `io`: on only for a TTY without `NO_COLOR` (and `TERM` other than `dumb`). */
+/** Colours for `io`: on as {@link colourOutput} decides. */
 export function colours(io: Pick<CliIo, 'isTTY' | 'env'>): Colours {
-  const on = io.isTTY && !io.env['NO_COLOR'] && io.env['TERM'] !== 'dumb';
+  const on = colourOutput(io);
   return {
     enabled: on,
     bold: wrap(on, 1, 22),

@@ -70,7 +70,7 @@ import { loadManifestPaths } from '../../validate/manifest-files.ts';
 import { assertBesideUsable, loadWithBeside } from '../beside.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
-import { type CliIo, ExitCode, UsageError } from '../io.ts';
+import { type CliIo, colourOutput, ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
 
 interface CheckFlags {
@@ -480,7 +480,7 @@ export const checkCommand: CommandFactory = (io, done) =>
       } else {
         report = await checkApps(io, config, flags.appTimeout * 1000);
       }
-      const color = flags.format === 'text' && !flags.output && io.isTTY && !io.env['NO_COLOR'];
+      const color = flags.format === 'text' && !flags.output && colourOutput(io);
       const root = repositoryRoot(io.cwd, new Map());
       const text = formatReport(report, flags.format, {
         cwd: io.cwd,

@@ -18,7 +18,7 @@ export interface ReportOptions {
    * whatever directory the step ran in. Text and JSON keep paths as the user typed them.
    */
   readonly root?: string;
-  /** Whether to colour the text report (a TTY without NO_COLOR). @default false */
+  /** Whether to colour the text report (as FORCE_COLOR, NO_COLOR, TERM and a terminal say). @default false */
   readonly color?: boolean;
   /** Whether warnings fail the check (`--strict`); JUnit then reports them as failures. @default false */
   readonly strict?: boolean;

@@ -1,6 +1,6 @@
 /**
  * The human report: diagnostics grouped by resource, then suppressions, then a summary line.
- * Colour only when asked (the CLI asks on a TTY without NO_COLOR).
+ * Colour only when asked (the CLI asks as FORCE_COLOR, NO_COLOR, TERM and a terminal say).
  *
  * @packageDocumentation
  */

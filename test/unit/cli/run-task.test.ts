@@ -284,7 +284,9 @@ describe('the summary of a watched run', () => {
       status: { phase: 'Failed', message: 'agent exited 1' },
     } as unknown as Task;
     expect(summary(task, plain)).toBe('task/f Failed\n  reason: agent exited 1\n');
-    expect(summary(task, colours({ isTTY: true, env: {} }))).toContain('\u001b[31mFailed\u001b[39m');
+    expect(summary(task, colours({ isTTY: true, env: { TERM: 'xterm' } }))).toContain(
+      '\u001b[31mFailed\u001b[39m',
+    );
   });
 });
 

@@ -192,12 +192,12 @@ describe('renderDetail', () => {
   });
 
   it('colours only on a TTY, and never with NO_COLOR', () => {
-    expect(renderDetail(done, colours({ isTTY: true, env: {} }), now)).toContain(
+    expect(renderDetail(done, colours({ isTTY: true, env: { TERM: 'xterm' } }), now)).toContain(
       '\u001b[32mSucceeded\u001b[39m',
     );
-    expect(renderDetail(done, colours({ isTTY: true, env: { NO_COLOR: '1' } }), now)).not.toContain(
-      '\u001b[',
-    );
+    expect(
+      renderDetail(done, colours({ isTTY: true, env: { TERM: 'xterm', NO_COLOR: '1' } }), now),
+    ).not.toContain('\u001b[');
     expect(renderDetail(done, colours({ isTTY: false, env: {} }), now)).not.toContain('\u001b[');
   });
 });

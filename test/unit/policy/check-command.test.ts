@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +7,19 @@ import { describe, expect, test } from 'vitest';
 import { BUILTIN_RULES } from '../../../policies/index.ts';
 import { KIND_NAMES } from '../../../src/api/group.ts';
 import { KINDS } from '../../../src/api/index.ts';
-import type { CliIo } from '../../../src/cli/io.ts';
+import { type CliIo, colourOutput } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { ROOT } from './fixtures.ts';
 
 /** Runs `kelos <argv>` in-process with captured output. */
 async function kelos(
   argv: readonly string[],
-  options: { cwd?: string; stdin?: string; isTTY?: boolean } = {},
+  options: {
+    cwd?: string;
+    stdin?: string;
+    isTTY?: boolean;
+    env?: Readonly<Record<string, string>>;
+  } = {},
 ) {
   let stdout = '';
   let stderr = '';
@@ -27,7 +32,7 @@ async function kelos(
     },
     cwd: options.cwd ?? ROOT,
     isTTY: options.isTTY ?? false,
-    env: {},
+    env: options.env ?? {},
     readStdin: async () => options.stdin ?? '',
   };
   const code = await runCli(argv, io);
@@ -561,9 +566,74 @@ spec:
     expect(run.stdout).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/);
   });
 
-  test('colour only on a TTY', async () => {
+  test('colour as the conventions say: a terminal, unless NO_COLOR, FORCE_COLOR=0 or TERM=dumb; FORCE_COLOR=1, 2 or 3 in a pipe too', async () => {
     const path = fixture('budget-spawner-max-total-tasks', 'fail');
-    expect((await kelos(['check', path], { isTTY: true })).stdout).toContain('\u001b[');
-    expect((await kelos(['check', path])).stdout).not.toContain('\u001b[');
+    const coloured = async (isTTY: boolean, env: Record<string, string>) =>
+      (await kelos(['check', path], { isTTY, env })).stdout.includes('\u001b[');
+    expect(await coloured(true, { TERM: 'xterm-256color' })).toBe(true);
+    expect(await coloured(false, { TERM: 'xterm-256color' })).toBe(false);
+    expect(await coloured(true, { TERM: 'xterm-256color', NO_COLOR: '1' })).toBe(false);
+    expect(await coloured(true, { TERM: 'xterm-256color', FORCE_COLOR: '0' })).toBe(false);
+    expect(await coloured(true, { TERM: 'dumb' })).toBe(false);
+    for (const level of ['1', '2', '3']) expect(await coloured(false, { FORCE_COLOR: level })).toBe(true);
+    // A report written to a file, or in a machine format, is never coloured.
+    const dir = emptyProject();
+    await kelos(['check', join(ROOT, path), '-o', join(dir, 'r.txt')], { env: { FORCE_COLOR: '1' } });
+    expect(readFileSync(join(dir, 'r.txt'), 'utf8')).not.toContain('\u001b[');
   });
+
+  test('colourOutput: the decision, as Node reads the environment', () => {
+    const cases: [boolean, Record<string, string>, boolean][] = [
+      [true, { TERM: 'xterm' }, true],
+      [true, { TERM: 'dumb' }, false],
+      [true, { TERM: 'xterm', NO_COLOR: '1' }, false],
+      [true, { TERM: 'xterm', NO_COLOR: '' }, true],
+      [true, { TERM: 'xterm', FORCE_COLOR: '0' }, false],
+      [true, { TERM: 'dumb', FORCE_COLOR: '0' }, false],
+      [false, { FORCE_COLOR: '1' }, true],
+      [false, { FORCE_COLOR: '' }, true],
+      [false, { FORCE_COLOR: '0' }, false],
+      [false, { TERM: 'xterm' }, false],
+    ];
+    for (const [isTTY, env, on] of cases)
+      expect([isTTY, env, colourOutput({ isTTY, env })]).toStrictEqual([isTTY, env, on]);
+  });
+
+  const cli = join(ROOT, 'src/cli/main.ts');
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  test.skipIf(!hasScript)(
+    'in a real terminal (script -qc): coloured with TERM=xterm, plain with FORCE_COLOR=0, TERM=dumb or NO_COLOR',
+    () => {
+      const path = join(ROOT, fixture('budget-spawner-max-total-tasks', 'fail'));
+      const inTerminal = (env: Record<string, string>) =>
+        spawnSync(
+          'script',
+          [
+            '-qec',
+            `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} check ${JSON.stringify(path)}`,
+            '/dev/null',
+          ],
+          {
+            env: { PATH: process.env['PATH'] ?? '', ...env },
+            encoding: 'utf8',
+          },
+        ).stdout.includes('\u001b[');
+      expect(inTerminal({ TERM: 'xterm' })).toBe(true);
+      expect(inTerminal({ TERM: 'xterm', FORCE_COLOR: '0' })).toBe(false);
+      expect(inTerminal({ TERM: 'dumb' })).toBe(false);
+      expect(inTerminal({ TERM: 'xterm', NO_COLOR: '1' })).toBe(false);
+    },
+    30_000,
+  );
+
+  test('in a real pipe: FORCE_COLOR=1 colours, nothing else does', () => {
+    const path = join(ROOT, fixture('budget-spawner-max-total-tasks', 'fail'));
+    const inPipe = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [cli, 'check', path], {
+        env: { PATH: process.env['PATH'] ?? '', ...env },
+        encoding: 'utf8',
+      }).stdout.includes('\u001b[');
+    expect(inPipe({ FORCE_COLOR: '1' })).toBe(true);
+    expect(inPipe({ TERM: 'xterm' })).toBe(false);
+  }, 30_000);
 });
