@@ -103,6 +103,18 @@ describe('kelos validate report formats', () => {
     );
   });
 
+  test('junit of a clean run has a passing case, not an empty report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-validate-formats-'));
+    writeFileSync(
+      join(dir, 'ok.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: {name: t, namespace: team}\nspec:\n  prompt: p\n  worker: {type: codex, credentials: {type: none}}\n',
+    );
+    const run = await kelos(['validate', 'ok.yaml', '--format', 'junit'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('<testsuites name="kelos validate" tests="1" failures="0" errors="0">');
+    expect(run.stdout).toContain('<testcase classname="validate" name="all objects comply"/>');
+  });
+
   test('inside a git repository, sarif, junit and github paths are relative to its root, text as typed', async () => {
     const repo = brokenTasks(1);
     execFileSync('git', ['init', '-q'], { cwd: repo });
