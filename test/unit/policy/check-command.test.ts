@@ -600,31 +600,28 @@ spec:
   });
 
   const cli = join(ROOT, 'src/cli/main.ts');
-  const hasScript = spawnSync('script', ['--version']).status === 0;
-  test.skipIf(!hasScript)(
-    'in a real terminal (script -qc): coloured with TERM=xterm, plain with FORCE_COLOR=0, TERM=dumb or NO_COLOR',
-    () => {
-      const path = join(ROOT, fixture('budget-spawner-max-total-tasks', 'fail'));
-      const inTerminal = (env: Record<string, string>) =>
-        spawnSync(
-          'script',
-          [
-            '-qec',
-            `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} check ${JSON.stringify(path)}`,
-            '/dev/null',
-          ],
-          {
-            env: { PATH: process.env['PATH'] ?? '', ...env },
-            encoding: 'utf8',
-          },
-        ).stdout.includes('\u001b[');
-      expect(inTerminal({ TERM: 'xterm' })).toBe(true);
-      expect(inTerminal({ TERM: 'xterm', FORCE_COLOR: '0' })).toBe(false);
-      expect(inTerminal({ TERM: 'dumb' })).toBe(false);
-      expect(inTerminal({ TERM: 'xterm', NO_COLOR: '1' })).toBe(false);
-    },
-    30_000,
-  );
+  // `script` (util-linux, Debian's bsdutils, which .ci/run installs) gives the CLI a real
+  // pseudo-terminal; without it this test fails rather than skips.
+  test('in a real terminal (script -qc): coloured with TERM=xterm, plain with FORCE_COLOR=0, TERM=dumb or NO_COLOR', () => {
+    const path = join(ROOT, fixture('budget-spawner-max-total-tasks', 'fail'));
+    const inTerminal = (env: Record<string, string>) =>
+      spawnSync(
+        'script',
+        [
+          '-qec',
+          `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} check ${JSON.stringify(path)}`,
+          '/dev/null',
+        ],
+        {
+          env: { PATH: process.env['PATH'] ?? '', ...env },
+          encoding: 'utf8',
+        },
+      ).stdout.includes('\u001b[');
+    expect(inTerminal({ TERM: 'xterm' })).toBe(true);
+    expect(inTerminal({ TERM: 'xterm', FORCE_COLOR: '0' })).toBe(false);
+    expect(inTerminal({ TERM: 'dumb' })).toBe(false);
+    expect(inTerminal({ TERM: 'xterm', NO_COLOR: '1' })).toBe(false);
+  }, 30_000);
 
   test('in a real pipe: FORCE_COLOR=1 colours, nothing else does', () => {
     const path = join(ROOT, fixture('budget-spawner-max-total-tasks', 'fail'));
