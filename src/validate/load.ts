@@ -37,8 +37,9 @@ import {
   MAX_ALIAS_COUNT,
   MAX_DEPTH,
   MAX_FILE_BYTES,
+  MAX_OBJECT_BYTES,
   MAX_READ_BYTES,
-  mib,
+  overLimit,
   shapeProblem,
   sizeProblem,
 } from './yaml-limits.ts';
@@ -404,9 +405,13 @@ function jsonProblem(text: string, file: string): { message: string; offset: num
 export function parseManifests(text: string | CutText, file: string): ParseResult {
   if (typeof text !== 'string')
     return { documents: [], diagnostics: [tooLarge(file, text.head, text.bytes ?? 'unbounded')] };
+  if (sizeProblem(text)) return { documents: [], diagnostics: [tooLarge(file, text)] };
   // A byte order mark is no character of the first line: columns there count from after it.
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  const result = parseFrom(body, file, { first: 0, readsOn: 0 });
+  const whole = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // A document too large is blanked, its line breaks kept, so the others keep their positions.
+  const { text: body, diagnostics: large } = largeDocuments(whole, file);
+  const parsed = parseFrom(body, file, { first: 0, readsOn: 0 });
+  const result = large.length > 0 ? { ...parsed, diagnostics: [...large, ...parsed.diagnostics] } : parsed;
   const control = controlCharacterError(body, file);
   const withControl = control ? { ...result, diagnostics: [control, ...result.diagnostics] } : result;
   const replaced = body.indexOf('\uFFFD');
@@ -414,6 +419,108 @@ export function parseManifests(text: string | CutText, file: string): ParseResul
   return {
     ...withControl,
     diagnostics: [replacementFinding(body, file, replaced), ...withControl.diagnostics],
+  };
+}
+
+/** A line that starts a YAML document, where kubectl's reader cuts a stream: `---` and a space or the line's end. */
+const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
+
+/**
+ * The documents of `text` over {@link MAX_OBJECT_BYTES}, each a located `yaml/too-large` error,
+ * and `text` with each of them blanked (its `---` kept, every other character but line breaks
+ * a space), so the parse that follows reads an empty document in its place and every other
+ * document at its own line. Documents are cut at `---` lines, as kubectl cuts a stream before
+ * it parses; text read as JSON is one document. Costs nothing for a text too short to hold one.
+ */
+function largeDocuments(text: string, file: string): { text: string; diagnostics: Diagnostic[] } {
+  if (text.length * 3 <= MAX_OBJECT_BYTES) return { text, diagnostics: [] };
+  const json = isJsonText(text, file) || /^\s*\[/.test(text);
+  const starts = [0];
+  if (!json) for (const m of text.matchAll(DOCUMENT_START)) if (m.index > 0) starts.push(m.index);
+  starts.push(text.length);
+  const diagnostics: Diagnostic[] = [];
+  const pieces: string[] = [];
+  let kept = 0;
+  let line = 1;
+  let lineAt = 0;
+  for (let i = 0; i + 1 < starts.length; i++) {
+    const from = starts[i] as number;
+    const to = starts[i + 1] as number;
+    if ((to - from) * 3 <= MAX_OBJECT_BYTES) continue;
+    const bytes = Buffer.byteLength(text.slice(from, to), 'utf8');
+    if (bytes <= MAX_OBJECT_BYTES) continue;
+    for (let n = text.indexOf('\n', lineAt); n !== -1 && n < from; n = text.indexOf('\n', n + 1)) line++;
+    lineAt = from;
+    diagnostics.push(
+      largeDocument(
+        text.slice(from, Math.min(to, from + NAME_SCAN)),
+        file,
+        i + 1,
+        line,
+        bytes,
+        starts.length > 2,
+      ),
+    );
+    // Its `---` stays (the first document gets one), so the documents after it keep their numbers.
+    const marker = json ? '' : '---';
+    pieces.push(text.slice(kept, from), marker, text.slice(from + marker.length, to).replace(/[^\n]/g, ' '));
+    kept = to;
+  }
+  if (diagnostics.length === 0) return { text, diagnostics };
+  pieces.push(text.slice(kept));
+  return { text: pieces.join(''), diagnostics };
+}
+
+/** How much of a document too large is searched for its kind and name. */
+const NAME_SCAN = 64 * 1024;
+
+/**
+ * The `yaml/too-large` error of document `index` of `file`, whose text begins with `head` on
+ * line `line`: named by its kind and `metadata.name` when they are written plainly at the top
+ * of `head` (as they are in manifests), at the line of its first content. `others`: the text
+ * holds other documents, which are validated.
+ */
+function largeDocument(
+  head: string,
+  file: string,
+  index: number,
+  line: number,
+  bytes: number,
+  others: boolean,
+): Diagnostic {
+  const lines = head.split('\n');
+  // The last line may be cut short: only whole lines are read.
+  if (head.length === NAME_SCAN) lines.pop();
+  const first = lines.findIndex((l, i) => !(i === 0 && /^---/.test(l)) && /^[^\s#]/.test(l));
+  const plain = (value: string | undefined) => value?.replace(/^(["'])(.*)\1$/, '$2');
+  let kind: string | undefined;
+  let name: string | undefined;
+  let metadata = false;
+  let indent: string | undefined;
+  for (const l of lines) {
+    const top = /^([A-Za-z]+):[ \t]*(.*?)[ \t]*(?:#.*)?$/.exec(l);
+    if (top) {
+      metadata = top[1] === 'metadata';
+      if (top[1] === 'kind' && kind === undefined) kind = plain(top[2]);
+      continue;
+    }
+    if (!metadata || name !== undefined) continue;
+    const child = /^([ \t]+)([^\s#][^:]*):[ \t]*(.*?)[ \t]*(?:#.*)?$/.exec(l);
+    if (!child) continue;
+    indent ??= child[1];
+    if (child[1] === indent && child[2] === 'name') name = plain(child[3]);
+  }
+  const named =
+    kind && name && /^[\w.-]+$/.test(kind) && /^[\w.:-]+$/.test(name) ? { kind, name } : undefined;
+  const [size, limit] = overLimit(bytes, MAX_OBJECT_BYTES);
+  return {
+    severity: 'error',
+    code: 'yaml/too-large',
+    message: `document ${index} is ${size}, more than the ${limit} the API server takes for one object (its limit on a request), so kubectl and Argo CD cannot apply it and it was not validated${others ? `; the other documents of ${file === '-' || file === '<stdin>' ? 'standard input' : 'the file'} were` : ''}`,
+    hint: "the API server refuses it whatever applies it: make the object smaller (split a ConfigMap's data into several ConfigMaps), or leave it out of the manifests",
+    path: '',
+    ...(named && { resource: named }),
+    source: { file, line: line + Math.max(first, 0) },
   };
 }
 
@@ -477,15 +584,22 @@ const isJsonText = (text: string, file: string): boolean => file.endsWith('.json
  * it (`unbounded`: a stream, not read past {@link MAX_READ_BYTES}).
  */
 function tooLarge(file: string, text: string, size?: number | 'unbounded'): Diagnostic {
-  const what = file === '-' || file === '<stdin>' ? 'standard input' : file;
+  const stdin = file === '-' || file === '<stdin>';
+  const what = stdin ? 'standard input' : file;
   // A head is over the limit by construction: MAX_READ_BYTES bytes decode to more than it.
   const problem = sizeProblem(text) ?? { bytes: Buffer.byteLength(text), line: 1 };
-  const said =
-    size === 'unbounded' ? `more than ${mib(MAX_READ_BYTES)} (read no further)` : mib(size ?? problem.bytes);
+  const [sized, limit] = overLimit(
+    size === 'unbounded' ? MAX_READ_BYTES : (size ?? problem.bytes),
+    MAX_FILE_BYTES,
+  );
+  const said = size === 'unbounded' ? `more than ${sized} (read no further)` : sized;
   return {
     severity: 'error',
     code: 'yaml/too-large',
-    message: `${what} is ${said}; kelos reads at most ${mib(MAX_FILE_BYTES)} per file, which bounds the time one file can take (the API server's limit for one object's request), so nothing in it was validated: split it into several files (the limit falls on line ${problem.line})`,
+    message: `${what} is ${said}; kelos reads at most ${limit} ${stdin ? 'of standard input' : 'per file'}, which bounds the time and memory one input can cost, so nothing in it was validated (the limit falls on line ${problem.line})`,
+    hint: stdin
+      ? 'pipe less at a time: one kelos validate - per file or directory, or name the files instead of piping them'
+      : "a file this large is most likely vendored (an install bundle): leave it out by naming the paths to validate without it (apps/ clusters/ rather than ., or the files: git ls-files '*.yaml' ':!:vendor/' | xargs kelos validate); an Argo CD directory.exclude does not keep kelos from reading a file under a path it is given",
     path: '',
     source: { file, line: problem.line },
   };
@@ -508,10 +622,6 @@ function parseFrom(
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
-  if (sizeProblem(text)) {
-    diagnostics.push(tooLarge(file, text));
-    return { documents, diagnostics };
-  }
   const notJson = first === 0 ? jsonProblem(text, file) : undefined;
   if (notJson) {
     diagnostics.push({

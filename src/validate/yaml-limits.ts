@@ -9,10 +9,28 @@
  *   later walk would follow until the stack runs out.
  * - Nesting deeper than {@link MAX_DEPTH} is refused: no Kubernetes object comes near it, and
  *   the walks after loading (schema, CEL, policies) recurse.
+ * - One document (one object) larger than {@link MAX_OBJECT_BYTES} is refused before it is
+ *   parsed, at its line, and the other documents of its file are read: the API server refuses
+ *   such an object whatever carries it, and kubectl and Argo CD send the objects of a file one
+ *   by one, so a file of many objects may be larger (a vendored install bundle of CRDs: prometheus-operator's is 4–5 MB).
  * - A file (or standard input) larger than {@link MAX_FILE_BYTES} is refused before it is
- *   parsed: parsing and validating cost time in proportion to the bytes (about a second per
- *   megabyte of dense YAML on one core, most of it in the `yaml` library and per object), so
- *   the cap is what bounds the time one input can take. Single huge scalars and keys are cheap
+ *   parsed: parsing and validating cost time and memory in proportion to the bytes, so this cap
+ *   is what bounds what one input can cost. Measured with `kelos validate FILE` of bundles of
+ *   the repository's own CRDs renamed (`kelos crds`, 1.7 MB, repeated; user CPU and peak RSS of
+ *   the process from `/usr/bin/time -v`, 2 cores at load 10–18; 40 MB with this cap lifted):
+ *
+ *   | file            | plain YAML (the fast reader) | through the `yaml` library (one anchor in it) |
+ *   | --------------- | ---------------------------- | --------------------------------------------- |
+ *   | one object      | 0.9 s CPU, 128 MB            | (the same)                                    |
+ *   | 5 MB            | 1.1 s CPU, 154 MB            | 2.6 s CPU, 216 MB                             |
+ *   | 10 MB           | 1.3 s CPU, 169 MB            | 3.9 s CPU, 272 MB                             |
+ *   | 20 MB           | 1.9 s CPU, 197 MB            | 6.3 s CPU, 381 MB                             |
+ *   | 40 MB           | 2.5 s CPU, 258 MB            | 13.8 s CPU, 615 MB                            |
+ *
+ *   Vendored YAML often leaves the fast reader's subset (folded or multi-line strings), so the
+ *   library's column is what to expect. 32 MiB keeps its worst near 11 s of CPU and 0.5 GB, what
+ *   a CI runner spares, and is six times prometheus-operator's bundle; a
+ *   40 MB file is refused in 1.5 s of CPU and 273 MB. Single huge scalars and keys are cheap
  *   to parse and need no cap of their own.
  *
  * All walks here use an explicit stack, so they cannot overflow themselves.
@@ -26,10 +44,17 @@ import { toPointer } from './diagnostic.ts';
 export const MAX_DEPTH = 128;
 
 /**
- * Largest file (or standard input) the validator parses: 3 MiB, the kube-apiserver's limit on
- * one request body, and more than three times our largest CRD (the Task CRD, about 0.8 MB).
+ * Largest document (one object) the validator parses: 3 MiB, the kube-apiserver's limit on one
+ * request body, which holds one object, and more than three times our largest CRD (the Task
+ * CRD, about 0.8 MB).
  */
-export const MAX_FILE_BYTES = 3 * 1024 * 1024;
+export const MAX_OBJECT_BYTES = 3 * 1024 * 1024;
+
+/**
+ * Largest file (or standard input) the validator parses: 32 MiB, the bound on what one input
+ * costs (see the measurements above).
+ */
+export const MAX_FILE_BYTES = 32 * 1024 * 1024;
 
 /**
  * Most bytes read of one manifest file or of standard input. More bytes than this decode to more
@@ -65,26 +90,37 @@ export class InputTooLarge extends Error {
  */
 export const MAX_ALIAS_COUNT = 100;
 
-/** How far a text is over {@link MAX_FILE_BYTES}: its size and the line where the limit falls. */
+/** How far a text is over a limit: its size and the line where the limit falls. */
 export interface SizeProblem {
   readonly bytes: number;
   readonly line: number;
 }
 
-/** Whether `text` is over {@link MAX_FILE_BYTES} in UTF-8, and where the limit falls. */
+/** Whether `text` is over `limit` ({@link MAX_FILE_BYTES}) in UTF-8, and where the limit falls. */
 export function sizeProblem(text: string, limit: number = MAX_FILE_BYTES): SizeProblem | undefined {
   // A UTF-8 byte is at most one UTF-16 unit, and a unit at most three bytes.
   if (text.length * 3 <= limit) return undefined;
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes <= limit) return undefined;
-  const head = Buffer.from(text, 'utf8').subarray(0, limit).toString('utf8');
+  // The line breaks in the first `limit` bytes, counted in the bytes: `limit` characters encode
+  // to at least as many bytes, and nothing past them is encoded or decoded again.
+  const head = Buffer.from(text.slice(0, limit), 'utf8');
   let line = 1;
-  for (let i = head.indexOf('\n'); i !== -1; i = head.indexOf('\n', i + 1)) line++;
+  for (let i = head.indexOf(10); i !== -1 && i < limit; i = head.indexOf(10, i + 1)) line++;
   return { bytes, line };
 }
 
 /** A byte count in MiB for messages: `3 MiB`, `4.52 MiB`. */
 export const mib = (bytes: number): string => `${Number((bytes / 1024 / 1024).toFixed(2))} MiB`;
+
+/**
+ * A size and the limit it is over, for messages: in MiB (`4.52 MiB`, `3 MiB`), or in bytes when
+ * both round to the same MiB (`3,145,800 bytes`, `3,145,728 bytes`).
+ */
+export const overLimit = (bytes: number, limit: number): readonly [string, string] =>
+  mib(bytes) === mib(limit)
+    ? [`${bytes.toLocaleString('en-US')} bytes`, `${limit.toLocaleString('en-US')} bytes`]
+    : [mib(bytes), mib(limit)];
 
 interface Ranged {
   readonly range?: readonly [number, number, number] | null;
