@@ -430,11 +430,14 @@ const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
  * and `text` with each of them blanked (its `---` kept, every other character but line breaks
  * a space), so the parse that follows reads an empty document in its place and every other
  * document at its own line. Documents are cut at `---` lines, as kubectl cuts a stream before
- * it parses; text read as JSON is one document. Costs nothing for a text too short to hold one.
+ * it parses; JSON is one document, and a JSON array (a list) none. Costs nothing for a text
+ * too short to hold one.
  */
 function largeDocuments(text: string, file: string): { text: string; diagnostics: Diagnostic[] } {
-  if (text.length * 3 <= MAX_OBJECT_BYTES) return { text, diagnostics: [] };
-  const json = isJsonText(text, file) || /^\s*\[/.test(text);
+  // A JSON array is a list of objects, which kubectl and Argo CD apply one by one: only the
+  // bound on the file applies to it.
+  if (text.length * 3 <= MAX_OBJECT_BYTES || /^\s*\[/.test(text)) return { text, diagnostics: [] };
+  const json = isJsonText(text, file);
   const starts = [0];
   if (!json) for (const m of text.matchAll(DOCUMENT_START)) if (m.index > 0) starts.push(m.index);
   starts.push(text.length);

@@ -144,6 +144,22 @@ describe('hostile manifests', () => {
     expect(clean.code).toBe(0);
   }, 60_000);
 
+  test('a JSON array of objects over 3 MiB is validated item by item, as kubectl applies it', () => {
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `part-${i}` },
+      data: { k: 'x'.repeat(100_000) },
+    }));
+    const text = JSON.stringify(items);
+    expect(text.length).toBeGreaterThan(MAX_OBJECT_BYTES);
+    const { documents, diagnostics } = parseManifests(text, 'list.json');
+    expect(diagnostics).toEqual([]);
+    expect(documents.map((d) => (d.object['metadata'] as { name: string }).name)).toEqual(
+      items.map((i) => i.metadata.name),
+    );
+  });
+
   test('one document over 3 MiB is a yaml/too-large error at it, named, and the documents around it are validated', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kelos-object-'));
     const text = [
