@@ -13,7 +13,7 @@
 import { posix } from 'node:path';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { repositoryId } from '../api/repo-url.ts';
-import { KUBERNETES_NAMESPACES } from '../install/watch-namespaces.ts';
+import { KUBERNETES_NAMESPACES, parseNamespaceList } from '../install/watch-namespaces.ts';
 import { plural } from '../policy/reporters/common.ts';
 import {
   ARGO_GROUP,
@@ -227,6 +227,35 @@ export interface NamespaceOptions<T extends ObjectInFile = ObjectInFile> {
 
 const MAX_LISTED = 3;
 
+/** The Argo CD destinations of directory `dir`: who syncs it, into which namespace. */
+const destinationsOf = (syncs: ReturnType<typeof argoSyncs>, dir: string) =>
+  syncs
+    .filter((s) => syncsDirectory(s, dir))
+    .map((s) => ({
+      by: s.by,
+      createNamespace: s.destination.createNamespace,
+      namespace:
+        s.destination.namespace === undefined
+          ? undefined
+          : resolvedNamespace(s.destination.namespace, dir, s.parameters),
+      templated:
+        s.destination.namespace !== undefined &&
+        resolvedNamespace(s.destination.namespace, dir, s.parameters) === undefined,
+    }));
+
+/**
+ * Where an object of an app that names no namespace lands: Argo CD puts it in its destination's
+ * namespace; one it cannot tell (a template parameter other than the path's) is undefined; an app
+ * no Argo CD object syncs is applied into `defaultNamespace`.
+ */
+const fallbackNamespace = (
+  synced: ReturnType<typeof destinationsOf>,
+  defaultNamespace = 'default',
+): string | undefined => {
+  const landing = synced.find((d) => d.namespace !== undefined || d.templated);
+  return landing ? landing.namespace : synced.length > 0 ? undefined : defaultNamespace;
+};
+
 /**
  * A warning per app and namespace its namespaced objects are deployed into that nothing
  * creates: no Namespace object among `apps` (any app or bundle of the project: Argo CD retries a
@@ -257,21 +286,7 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
     if (String(o.object['apiVersion']).startsWith(ARGO_GROUP) && typeof metadata['namespace'] === 'string')
       created.add(metadata['namespace']);
   }
-  const destinations = apps.map((app) =>
-    syncs
-      .filter((s) => syncsDirectory(s, app.dir))
-      .map((s) => ({
-        by: s.by,
-        createNamespace: s.destination.createNamespace,
-        namespace:
-          s.destination.namespace === undefined
-            ? undefined
-            : resolvedNamespace(s.destination.namespace, app.dir, s.parameters),
-        templated:
-          s.destination.namespace !== undefined &&
-          resolvedNamespace(s.destination.namespace, app.dir, s.parameters) === undefined,
-      })),
-  );
+  const destinations = apps.map((app) => destinationsOf(syncs, app.dir));
   for (const list of destinations)
     for (const d of list) if (d.createNamespace && d.namespace !== undefined) created.add(d.namespace);
 
@@ -283,14 +298,7 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
     if (synced.some((d) => d.templated && d.createNamespace)) return;
     // Plain manifests nothing here deploys may be applied anywhere, into namespaces made elsewhere.
     if (options.manifests && synced.length === 0) return;
-    // Argo CD puts an object that names no namespace in its destination's; one it cannot tell
-    // (a template parameter other than the path's) leaves such objects out.
-    const landing = synced.find((d) => d.namespace !== undefined || d.templated);
-    const fallback = landing
-      ? landing.namespace
-      : synced.length > 0
-        ? undefined
-        : (options.defaultNamespace ?? 'default');
+    const fallback = fallbackNamespace(synced, options.defaultNamespace);
     const byNamespace = new Map<string, { first: T; named: string[] }>();
     for (const o of app.objects) {
       const kind = o.object['kind'];
@@ -327,5 +335,124 @@ export function namespaceMissingDiagnostics<T extends ObjectInFile>(
       });
     }
   });
+  return out;
+}
+
+/** Kinds Argo CD holds Progressing until the operator writes their status (dist/argocd health checks). */
+const HEALTH_CHECKED = new Set(['Task', 'TaskSpawner', 'TaskBudget']);
+
+/** A Kelos operator the project deploys: where it runs and what it watches. */
+export interface OperatorInstall {
+  /** How findings name it: `Deployment kelos-system/kelos-operator of bundle install`. */
+  readonly label: string;
+  /** The namespaces its `--namespace` flags name; undefined when it watches every namespace. */
+  readonly watched: readonly string[] | undefined;
+}
+
+/** The values of `kelos operator` flag `--namespace` (`-n`) among `args`, as the CLI reads them. */
+const namespaceFlagValues = (args: readonly unknown[]): string[] => {
+  const values: string[] = [];
+  args.forEach((arg, i) => {
+    if (typeof arg !== 'string') return;
+    const inline = /^(?:--namespace|-n)=(.*)$/.exec(arg);
+    if (inline) values.push(inline[1]!);
+    else if ((arg === '--namespace' || arg === '-n') && typeof args[i + 1] === 'string')
+      values.push(args[i + 1] as string);
+  });
+  return values;
+};
+
+/**
+ * The Kelos operators among `apps`: each Deployment with a container running `kelos operator`
+ * (its first argument `operator`), as KelosInstall renders it, and the namespaces it watches.
+ */
+export const operatorInstallsOf = <T extends ObjectInFile>(
+  apps: readonly AppOutput<T>[],
+): OperatorInstall[] =>
+  apps.flatMap((app) =>
+    app.objects.flatMap((o) => {
+      if (o.object['apiVersion'] !== 'apps/v1' || o.object['kind'] !== 'Deployment') return [];
+      const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+      const spec = isRecord(o.object['spec']) ? o.object['spec'] : {};
+      const template = isRecord(spec['template']) ? spec['template'] : {};
+      const podSpec = isRecord(template['spec']) ? template['spec'] : {};
+      const containers = Array.isArray(podSpec['containers']) ? podSpec['containers'] : [];
+      const operator = containers.find(
+        (c) => isRecord(c) && Array.isArray(c['args']) && c['args'][0] === 'operator',
+      ) as Record<string, unknown> | undefined;
+      if (!operator) return [];
+      const values = namespaceFlagValues(operator['args'] as unknown[]);
+      const parsed = values.length > 0 ? parseNamespaceList(values) : undefined;
+      // A flag the operator refuses to start with is the install's own error, not this finding's.
+      if (parsed && 'problem' in parsed) return [];
+      const namespace = typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
+      return [
+        {
+          label: `Deployment ${namespace}${String(metadata['name'] ?? '')} of ${app.label}`,
+          watched: parsed?.namespaces,
+        },
+      ];
+    }),
+  );
+
+/**
+ * A warning at each Kelos object the project deploys into a namespace no operator it installs
+ * watches (KelosInstall's `watchNamespaces`, rendered as `--namespace`): nothing reconciles it,
+ * so a Task never runs, a TaskSpawner never spawns, and Argo CD's health check of a Task,
+ * TaskSpawner or TaskBudget stays Progressing, which holds back every later sync wave of its app.
+ * No finding when the project installs no operator (it runs elsewhere) or one that watches every
+ * namespace. An object that names no namespace lands where {@link namespaceMissingDiagnostics}
+ * says: its Argo CD destination's namespace, else `defaultNamespace`.
+ */
+export function namespaceUnwatchedDiagnostics<T extends ObjectInFile>(
+  apps: readonly AppOutput<T>[],
+  options: {
+    readonly defaultNamespace?: string;
+    readonly locate?: (o: T, pointer: string) => SourcePosition | undefined;
+  } = {},
+): Diagnostic[] {
+  const installs = operatorInstallsOf(apps);
+  if (installs.length === 0 || installs.some((i) => i.watched === undefined)) return [];
+  const watched = new Set(installs.flatMap((i) => i.watched ?? []));
+  const syncs = argoSyncs(apps.flatMap((a) => a.objects));
+  const named = installs
+    .map((i) => `the operator ${i.label} watches only ${(i.watched ?? []).map((n) => `"${n}"`).join(', ')}`)
+    .join('; ');
+  const out: Diagnostic[] = [];
+  for (const app of apps) {
+    const synced = destinationsOf(syncs, app.dir);
+    const fallback = fallbackNamespace(synced, options.defaultNamespace);
+    for (const o of app.objects) {
+      const kind = o.object['kind'];
+      if (o.object['apiVersion'] !== API_VERSION || isClusterScoped(kind) || kind === 'KelosConfig') continue;
+      const metadata = isRecord(o.object['metadata']) ? o.object['metadata'] : {};
+      const own = typeof metadata['namespace'] === 'string' && metadata['namespace'] !== '';
+      const namespace = own ? (metadata['namespace'] as string) : fallback;
+      if (namespace === undefined || watched.has(namespace)) continue;
+      const where = own
+        ? ''
+        : synced.length === 0
+          ? ' (it names none)'
+          : ` (it names none: it lands in the destination namespace of ${synced.find((d) => d.namespace === namespace)?.by ?? synced[0]!.by})`;
+      out.push({
+        severity: 'warning',
+        code: 'install/namespace-unwatched',
+        path: own ? '/metadata/namespace' : '',
+        message: `${app.label} deploys it into namespace "${namespace}"${where}, which no Kelos operator of this project watches (${named}): nothing reconciles it${HEALTH_CHECKED.has(String(kind)) ? `, and Argo CD's health of the ${String(kind)} stays Progressing, so its app's later sync waves never sync` : ''}`,
+        hint: `add "${namespace}" to watchNamespaces of the KelosInstall, or deploy it into a namespace the operator watches (${own ? 'its metadata.namespace' : 'its metadata.namespace, or the destination namespace of its Argo CD app: appsNamespace of KelosArgoCd'})`,
+        resource: {
+          apiVersion: API_VERSION,
+          kind: String(kind),
+          name: String(metadata['name'] ?? ''),
+          ...(own ? { namespace } : {}),
+        },
+        source: {
+          file: o.file,
+          ...(own ? options.locate?.(o, '/metadata/namespace') : options.locate?.(o, '')),
+          ...(o.constructPath !== undefined && { constructPath: o.constructPath }),
+        },
+      });
+    }
+  }
   return out;
 }

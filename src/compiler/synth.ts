@@ -37,6 +37,7 @@ import {
   argocdPathDiagnostics,
   argocdTaskTtlDiagnostics,
   namespaceMissingDiagnostics,
+  namespaceUnwatchedDiagnostics,
 } from './argocd-paths.ts';
 import {
   type Bundle,
@@ -652,6 +653,23 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ),
     );
   const locateRendered = (o: SynthObject, pointer: string) => renderedDocument(o)?.locate(pointer);
+  // Only a whole run sees the install beside every app.
+  if (!options.apps?.length)
+    diagnostics.push(
+      ...namespaceUnwatchedDiagnostics(
+        apps.map((a, i) => ({
+          label: `${i >= modules.length && i < modules.length + bundles.length ? 'bundle' : 'app'} ${a.name}`,
+          dir: a.dir,
+          objects: a.objects,
+          source: () => ({ file: a.source }),
+          apply: `kubectl apply -k ${a.dir}`,
+        })),
+        {
+          locate: locateRendered,
+          ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
+        },
+      ),
+    );
   diagnostics.push(...argocdUnevaluatedPathDiagnostics(objects, locateRendered));
   // git runs only when a Task is on a path an Argo CD object syncs: is its repoURL this project's?
   if (argocdTaskTtlDiagnostics(objects, locateRendered).length > 0) {

@@ -1,0 +1,63 @@
+/**
+ * `install/namespace-unwatched`: a project whose KelosInstall watches only some namespaces
+ * (watchNamespaces) and deploys Kelos objects into another is told so by synth and check, at
+ * each such object: nothing reconciles it, and Argo CD's health of a Task, TaskSpawner or
+ * TaskBudget stays Progressing, so the app's later sync waves never sync.
+ */
+import { describe, expect, test } from 'vitest';
+import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
+import { CONSTRUCTS, kelos, projectsDisposedAfterEach } from './project.ts';
+
+const make = projectsDisposedAfterEach();
+
+/** The project `kelos new` writes, importing the constructs of this repository. */
+const scaffolded = (install?: string) => {
+  const files = scaffoldFiles({
+    name: 'fleet',
+    kelosVersion: '0.2.0',
+    repoURL: 'https://github.com/acme/fleet.git',
+  });
+  const p = make({}, files.get('cdk8s.yaml'));
+  for (const [path, content] of files)
+    if (path.endsWith('.ts') || path === 'kelos.policy.yaml')
+      p.write(path, content.replaceAll("from 'kelos-ts'", `from '${CONSTRUCTS}'`));
+  if (install !== undefined)
+    p.write(
+      'deploy/install.ts',
+      p
+        .read('deploy/install.ts')
+        .replace("new KelosInstall(scope, 'kelos', {});", `new KelosInstall(scope, 'kelos', ${install});`),
+    );
+  return p;
+};
+
+const unwatched = (stdout: string) =>
+  stdout.split('\n').filter((l) => l.includes('install/namespace-unwatched'));
+
+describe('install/namespace-unwatched', { timeout: 120_000 }, () => {
+  test('the scaffold with watchNamespaces: [team-a] warns at each Kelos object of its app, which the ApplicationSet sends to default; synth and check agree', async () => {
+    const p = scaffolded("{ watchNamespaces: ['team-a'] }");
+    const synth = await kelos(['synth', '--verbose'], p.root);
+    expect(synth.code).toBe(0);
+    const found = synth.stdout.split('\n').filter((l) => l.includes('watches only "team-a"'));
+    // The issue worker's Workspace, AgentConfig, TaskBudget and TaskSpawner.
+    expect(found).toHaveLength(4);
+    expect(found.join('\n')).toContain(
+      'warning TaskSpawner my-repo-issue-worker app issue-worker deploys it into namespace "default" (it names none: it lands in the destination namespace of Argo CD ApplicationSet "kelos-apps"), which no Kelos operator of this project watches (the operator Deployment kelos-system/kelos-operator of bundle install watches only "team-a"): nothing reconciles it, and Argo CD\'s health of the TaskSpawner stays Progressing, so its app\'s later sync waves never sync',
+    );
+    expect(found.join('\n')).toContain(
+      'warning Workspace my-repo app issue-worker deploys it into namespace "default"',
+    );
+    const check = await kelos(['check', '--format', 'json'], p.root);
+    expect(check.stdout.match(/"install\/namespace-unwatched"/g)).toHaveLength(4);
+  });
+
+  test('an install that watches every namespace, or the namespace the objects land in, is not reported', async () => {
+    for (const install of [undefined, "{ watchNamespaces: ['default', 'team-a'] }"]) {
+      const p = scaffolded(install);
+      const synth = await kelos(['synth'], p.root);
+      expect(synth.code).toBe(0);
+      expect(unwatched(synth.stdout)).toStrictEqual([]);
+    }
+  });
+});
