@@ -21,6 +21,7 @@ import { agentMemoryLimit } from './hygiene-agent-memory-limit.ts';
 import { budgetLabels } from './hygiene-budget-labels.ts';
 import { modelName } from './hygiene-model-name.ts';
 import { ttlSecondsAfterFinished } from './hygiene-ttl-seconds-after-finished.ts';
+import { clusterScopedObject } from './security-cluster-scoped-object.ts';
 import { credentialsSecretRef } from './security-credentials-secret-ref.ts';
 import { excludeBotAuthors } from './security-exclude-bot-authors.ts';
 import { githubTriggerRestricted } from './security-github-trigger-restricted.ts';
@@ -46,6 +47,7 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
   credentialsSecretRef,
   podSecurity,
   networkIsolation,
+  clusterScopedObject,
   imageRegistry,
   webhookSigningSecret,
   githubTriggerRestricted,

@@ -59,6 +59,11 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Secret team-a/anthropic /stringData :: Secret carries literal values under stringData (ANTHROPIC_API_KEY); committed manifests must not hold credentials',
     'Secret team-a/github-token /data :: Secret carries literal values under data (GITHUB_TOKEN, GH_HOST); committed manifests must not hold credentials',
   ],
+  'security/cluster-scoped-object': [
+    "ClusterRoleBinding agent-admin  :: ClusterRoleBinding agent-admin is cluster-scoped, and it grants its ClusterRole in every namespace (to cluster-admin, the whole cluster): an app's Argo CD Application (project default) syncs it to the whole cluster, not to the app's namespace",
+    "PriorityClass agents-first  :: PriorityClass agents-first is cluster-scoped, and its Pods may preempt every other namespace's Pods: an app's Argo CD Application (project default) syncs it to the whole cluster, not to the app's namespace",
+    "CustomResourceDefinition widgets.example.com  :: CustomResourceDefinition widgets.example.com is cluster-scoped, and it adds an API for the whole cluster, and deleting it deletes every object of it: an app's Argo CD Application (project default) syncs it to the whole cluster, not to the app's namespace",
+  ],
   'security/credentials-secret-ref': [
     'Task team-a/inline-key /spec/worker/podOverrides/env/0/value :: env ANTHROPIC_API_KEY has a literal value; credentials must come from a Secret through valueFrom.secretKeyRef',
     'AgentConfig team-a/tools /spec/mcpServers/0/headers/Authorization :: header Authorization has a literal value; credentials must come from a Secret through headersFrom',
@@ -176,6 +181,15 @@ describe('built-in rules', () => {
       expect(findings(id, 'fail')).toStrictEqual(FAIL[id]);
     },
   );
+
+  test("security/cluster-scoped-object leaves the operator install's cluster-wide RBAC and the kelos.dev CRDs alone", () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'security/cluster-scoped-object')!;
+    const report = runPolicies(loadFixture('security-cluster-scoped-object/install.yaml'), {
+      config: TEST_CONFIG,
+      rules: [rule],
+    });
+    expect(report.diagnostics).toStrictEqual([]);
+  });
 
   test('a githubWebhook source, which has no commentPolicy, is hinted at author filters', () => {
     const { rule, hints } = failingHints('security/github-trigger-restricted');
