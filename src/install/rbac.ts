@@ -18,6 +18,8 @@
  * @packageDocumentation
  */
 
+import { LEASE_NAME } from './defaults.ts';
+
 /** Where a rule is granted. */
 export type RbacScope = 'watched' | 'own' | 'cluster' | 'apiserver';
 
@@ -221,11 +223,20 @@ export const OPERATOR_RBAC_RULES: readonly OperatorRbacRule[] = [
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
-    verbs: ['get', 'create', 'patch'],
-    // Not restricted to the install's Lease by name: `--lease-name` may name another (two
-    // operators in one namespace), and a create names no object RBAC could restrict.
+    verbs: ['get', 'patch'],
+    // The install always runs `--lease-name=kelos-operator-leader` (extraArgs may not change
+    // it), so no other Lease of the namespace is the operator's to read or take over.
+    resourceNames: [LEASE_NAME],
     scope: 'own',
-    why: 'leader election',
+    why: 'leader election: reads, renews and releases its Lease',
+  },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['create'],
+    // Kept apart: a create names no object RBAC could restrict it to.
+    scope: 'own',
+    why: 'leader election: the first replica creates the Lease',
   },
 ];
 

@@ -110,3 +110,39 @@ export class RbacRecorder {
 
 /** A Lease name of its own for a test, in the install's namespace (the only one it may elect in). */
 export const testLeaseName = (): string => `kelos-test-leader-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Lets the install's ServiceAccount elect with Lease `name` (get and patch it), which the
+ * install grants for `kelos-operator-leader` only: test files that run side by side each elect
+ * with a Lease of their own, so they do not take over each other's.
+ */
+export async function grantTestLease(name: string): Promise<void> {
+  await installIdentity();
+  const role = `kelos-test-lease-${name}`;
+  await applyManifest(
+    [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: role, namespace: INSTALL_NAMESPACE },
+        rules: [
+          {
+            apiGroups: ['coordination.k8s.io'],
+            resources: ['leases'],
+            resourceNames: [name],
+            verbs: ['get', 'patch'],
+          },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: role, namespace: INSTALL_NAMESPACE },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: INSTALL_NAMESPACE }],
+      },
+    ]
+      .map((o) => JSON.stringify(o))
+      .join('\n'),
+  );
+}

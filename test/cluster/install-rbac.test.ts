@@ -15,7 +15,7 @@ import type { Server } from 'node:http';
 import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KelosInstall } from '../../constructs/install/index.ts';
-import { INSTALL_NAMESPACE, SELECTOR_LABELS } from '../../src/install/index.ts';
+import { INSTALL_NAMESPACE, LEASE_NAME, SELECTOR_LABELS } from '../../src/install/index.ts';
 import { type ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace, waitFor } from './helpers.ts';
@@ -24,7 +24,6 @@ import {
   installIdentity,
   type RecordedRequest,
   serviceAccountConnection,
-  testLeaseName,
 } from './install-identity.ts';
 import {
   create,
@@ -74,7 +73,8 @@ describe('install RBAC: cluster-wide', () => {
       metricsAuth: 'kubernetes',
       // As the install runs it (--metrics-secure); the namespaced install below scrapes plain HTTP.
       metricsTls: {},
-      leaderElection: { namespace: INSTALL_NAMESPACE, name: testLeaseName(), retryPeriodMs: 500 },
+      // The install's own Lease, which its Role names (no Pod of dist/install runs here).
+      leaderElection: { namespace: INSTALL_NAMESPACE, name: LEASE_NAME, retryPeriodMs: 500 },
     });
   });
   afterAll(async () => {
@@ -248,6 +248,14 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
     await expect(sa.list(Resources.Task)).rejects.toMatchObject({ status: 403 });
     await expect(sa.list(Resources.Secret)).rejects.toMatchObject({ status: 403 });
     await expect(sa.get(Resources.Lease, watched, 'any')).rejects.toMatchObject({ status: 403 });
+    // In its own namespace, only the Lease it elects with: not another controller's.
+    await expect(sa.get(Resources.Lease, installNs, 'another-controller')).rejects.toMatchObject({
+      status: 403,
+    });
+    await expect(
+      sa.mergePatch(Resources.Lease, installNs, 'another-controller', { spec: { holderIdentity: 'x' } }),
+    ).rejects.toMatchObject({ status: 403 });
+    await expect(sa.get(Resources.Lease, installNs, 'kelos-operator-leader')).resolves.toBeDefined();
     // …and what it needs where it works.
     for (const ns of [watched, second]) {
       await expect(sa.get(Resources.Secret, ns, 'missing')).resolves.toBeUndefined();

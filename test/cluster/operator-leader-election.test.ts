@@ -5,7 +5,7 @@ import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { testLeaseName } from './install-identity.ts';
+import { grantTestLease, testLeaseName } from './install-identity.ts';
 import {
   create,
   jobNames,
@@ -27,6 +27,7 @@ describe('operator: leader election', () => {
 
   beforeAll(async () => {
     await installCrds();
+    await grantTestLease(lease);
     ns = await freshNamespace('op-leader');
     c = await testClient();
     for (const name of ['replica-a', 'replica-b']) {

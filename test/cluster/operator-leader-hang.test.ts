@@ -14,7 +14,7 @@ import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { installIdentity } from './install-identity.ts';
+import { grantTestLease, installIdentity } from './install-identity.ts';
 import { startOperator, type TestOperator, testClient, waitFor } from './operator-helpers.ts';
 
 /** A TCP proxy that can stop forwarding without closing anything. */
@@ -76,6 +76,7 @@ describe('operator: a leader whose API connection hangs', () => {
     // its namespace, where the Lease lives (before, the proxied replica used the admin
     // kubeconfig, nothing had created kelos-system yet, and its Lease create got 404).
     const sa = await installIdentity();
+    await grantTestLease(LEASE);
     const api = new URL(sa.server);
     proxy = new FreezableProxy({ host: api.hostname, port: Number(api.port) });
     const port = await proxy.listen();

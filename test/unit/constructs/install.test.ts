@@ -83,6 +83,20 @@ describe('KelosInstall', () => {
     const role = one(objs, 'Role', 'kelos-operator-leader-election');
     expect(role.metadata.namespace).toBe('kelos-system');
     expect(triples(role.rules)).toEqual(triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'own')));
+    // Only the Lease the operator is started with may be read or taken over; a create names
+    // no object, so it stands alone.
+    expect(role.rules).toEqual([
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['kelos-operator-leader'],
+        verbs: ['get', 'patch'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    ]);
+    expect(one(objs, 'Deployment').spec.template.spec.containers[0].args).toContain(
+      '--lease-name=kelos-operator-leader',
+    );
     const endpoints = one(objs, 'Role', 'kelos-operator-apiserver-endpoints');
     expect(endpoints.metadata.namespace).toBe('default');
     expect(triples(endpoints.rules)).toEqual(['discovery.k8s.io/endpointslices: get']);

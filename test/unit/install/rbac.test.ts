@@ -15,7 +15,13 @@ describe('the operator RBAC table', () => {
 
   it('grants Leases only in the operator’s own namespace, everything else where it watches', () => {
     expect(policyRules('own')).toEqual([
-      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'patch'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'patch'],
+        resourceNames: ['kelos-operator-leader'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     ]);
     expect(policyRules('watched').some((r) => r.resources.includes('leases'))).toBe(false);
   });
