@@ -2,10 +2,12 @@
  * The operator's Services: `kelos-operator-metrics` for Prometheus and `kelos-webhooks`
  * for webhook deliveries (GitHub, Linear, generic). Every replica serves webhooks (no leader
  * needed), so the webhook Service selects all of them; its target port is the receiver's
- * (`kelos operator --webhook-addr :8443`, which the Deployment passes).
+ * (`kelos operator --webhook-addr :8443`, which the Deployment passes), plain HTTP
+ * (`appProtocol: http`): TLS ends at the user's Ingress or Gateway.
  *
  * @packageDocumentation
  */
+import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { Ports, SELECTOR_LABELS } from '../../src/install/index.ts';
@@ -46,5 +48,9 @@ export const operatorServices = (
     ports: [{ name: 'webhooks', port: 443, targetPort: Ports.webhooks }],
   });
   selectOperator(webhooks);
+  // The receiver speaks plain HTTP: without this, meshes, GKE Ingress and Gateways take port
+  // 443 for TLS and misroute it. The port stays 443, where users' Ingress rules already point.
+  // cdk8s-plus's ServicePort has no appProtocol, hence the patch.
+  ApiObject.of(webhooks).addJsonPatch(JsonPatch.add('/spec/ports/0/appProtocol', 'http'));
   return { metrics, webhooks };
 };

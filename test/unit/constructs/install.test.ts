@@ -385,6 +385,14 @@ describe('KelosInstall', () => {
     ]);
   });
 
+  it('declares the webhook Service port plain HTTP, on 443 where Ingress rules point', () => {
+    // 443 would otherwise read as TLS to meshes, GKE Ingress and Gateways; the receiver
+    // speaks plain HTTP, and TLS ends at the user's Ingress or Gateway.
+    expect(one(objs, 'Service', 'kelos-webhooks').spec.ports).toEqual([
+      { name: 'webhooks', port: 443, targetPort: 8443, appProtocol: 'http' },
+    ]);
+  });
+
   it('renders a ServiceMonitor or PodMonitor only when asked', () => {
     expect(find(objs, 'ServiceMonitor')).toEqual([]);
     expect(find(objs, 'PodMonitor')).toEqual([]);
