@@ -13,6 +13,12 @@ import {
 } from '../../src/install/index.ts';
 import { DEFAULT_DNS } from '../../src/render/agent-network-policy.ts';
 import {
+  isLabelValue,
+  isQualifiedName,
+  LABEL_VALUE_RULE,
+  QUALIFIED_NAME_RULE,
+} from '../../src/validate/object-schema.ts';
+import {
   type InstallScheduling,
   type InstallSchedulingProps,
   isObjectName,
@@ -92,7 +98,9 @@ export interface KelosInstallProps extends InstallSchedulingProps {
      */
     readonly egressPorts?: readonly number[];
     /**
-     * Where the cluster DNS runs: the only destination of the operator's port 53 traffic.
+     * Where the cluster DNS runs: the only destination of the operator's port 53 traffic
+     * (`kelos install` values: `networkPolicy.dns.namespace` and
+     * `networkPolicy.dns.podSelector.matchLabels`).
      * @default `kube-system`, Pods labelled `k8s-app: kube-dns` (as for agent Pods)
      */
     readonly dns?: {
@@ -139,6 +147,24 @@ export interface ResolvedInstallProps {
 }
 
 /**
+ * Why `dns` cannot select the cluster DNS Pods as the API server would take it, or undefined:
+ * a bad namespace or label would otherwise be refused only after the CRDs were applied.
+ */
+const dnsSelectorProblem = (
+  dns: NonNullable<KelosInstallProps['networkPolicy']>['dns'],
+): string | undefined => {
+  if (!dns) return undefined;
+  const namespace = namespaceNameProblem(dns.namespace);
+  if (namespace) return `networkPolicy.dns.namespace: ${namespace} (values: networkPolicy.dns.namespace)`;
+  for (const [key, value] of Object.entries(dns.podSelector?.matchLabels ?? {})) {
+    if (!isQualifiedName(key) || typeof value !== 'string' || !isLabelValue(value)) {
+      return `networkPolicy.dns.podSelector.matchLabels: ${JSON.stringify(key)}: ${JSON.stringify(value)} is not a label (the key must be ${QUALIFIED_NAME_RULE}; the value ${LABEL_VALUE_RULE}) (values: networkPolicy.dns.podSelector.matchLabels)`;
+    }
+  }
+  return undefined;
+};
+
+/**
  * Applies the defaults and checks the settings.
  *
  * @throws Error naming the setting that is wrong and what was expected.
@@ -179,6 +205,8 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
       `KelosInstall: networkPolicy.egressPorts must hold TCP ports from 1 to 65535; got ${badPort} (values: networkPolicy.egressPorts)`,
     );
   }
+  const dnsProblem = props.networkPolicy?.dns && dnsSelectorProblem(props.networkPolicy.dns);
+  if (dnsProblem) throw new Error(`KelosInstall: ${dnsProblem}`);
   if (props.metricsCertSecret !== undefined && !isObjectName(props.metricsCertSecret)) {
     throw new Error(
       `KelosInstall: metricsCertSecret must name a Secret (a lowercase DNS subdomain); got ${JSON.stringify(props.metricsCertSecret)} (values: metricsCertSecret)`,

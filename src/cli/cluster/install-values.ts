@@ -69,6 +69,14 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
     type: 'port list',
     help: 'TCP ports the operator may reach besides 443 and 6443 (Jira, GitHub Enterprise)',
   },
+  'networkPolicy.dns.namespace': {
+    type: 'string',
+    help: 'namespace of the cluster DNS Pods the operator resolves names with (default kube-system; with podSelector.matchLabels)',
+  },
+  'networkPolicy.dns.podSelector.matchLabels': {
+    type: 'string map',
+    help: 'labels of those DNS Pods (default k8s-app: kube-dns; with dns.namespace)',
+  },
   imagePullSecrets: {
     type: 'Secret name list',
     help: 'Secrets in the operator namespace to pull the operator image with (names, or {name: …})',
@@ -380,9 +388,21 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
   }
   const optional = <K extends string, V>(key: K, value: V | undefined) =>
     (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
+  const dnsNamespace = str('networkPolicy.dns.namespace');
+  const dnsLabels = at('networkPolicy.dns.podSelector.matchLabels') as Record<string, string> | undefined;
+  // Both or neither, as the construct's prop: half a selector would silently keep the other
+  // half's default (kube-system's labels in OpenShift's namespace), selecting no DNS Pod.
+  if ((dnsNamespace === undefined) !== (dnsLabels === undefined)) {
+    throw new UsageError(
+      'values keys "networkPolicy.dns.namespace" and "networkPolicy.dns.podSelector.matchLabels" go together: set both (the DNS Pods\' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns',
+    );
+  }
   const networkPolicy = {
     ...optional('enabled', at('networkPolicy.enabled') as boolean | undefined),
     ...optional('egressPorts', at('networkPolicy.egressPorts') as number[] | undefined),
+    ...(dnsNamespace !== undefined && dnsLabels !== undefined
+      ? { dns: { namespace: dnsNamespace, podSelector: { matchLabels: { ...dnsLabels } } } }
+      : {}),
   };
   const pullSecrets = at('imagePullSecrets') as Array<string | { name: string }> | undefined;
   return {
@@ -397,9 +417,7 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     ...(pod ? { monitor: 'PodMonitor' as const } : service ? { monitor: 'ServiceMonitor' as const } : {}),
     ...optional('metricsCertSecret', str('metricsCertSecret')),
     ...optional('extraArgs', at('extraArgs') as string[] | undefined),
-    ...(networkPolicy.enabled !== undefined || networkPolicy.egressPorts !== undefined
-      ? { networkPolicy }
-      : {}),
+    ...(Object.keys(networkPolicy).length ? { networkPolicy } : {}),
     ...optional(
       'imagePullSecrets',
       pullSecrets?.map((s) => (typeof s === 'string' ? s : s.name)),

@@ -625,7 +625,7 @@ export const installCommand: CommandFactory = (io, done) => {
     .addHelpText(
       'after',
       `\nValues keys (-f, --set; a dedicated flag wins over its key):\n${Object.entries(VALUE_KEYS)
-        .map(([k, v]) => `  ${k.padEnd(38)} ${v.type}: ${v.help}`)
+        .map(([k, v]) => `  ${k.padEnd(42)} ${v.type}: ${v.help}`)
         .join('\n')}\n`,
     );
   addClusterFlags(command, { namespace: false, config: false });

@@ -303,6 +303,63 @@ describe('kelos install -f/--set --dry-run', () => {
     );
   });
 
+  test('networkPolicy.dns: the operator resolves names through the DNS Pods it names, listed by --help; half of it, a bad namespace or label is refused', async () => {
+    const policy = (yaml: string) =>
+      parseAllDocuments(yaml)
+        .map((d) => d.toJS())
+        .find((o) => o?.kind === 'NetworkPolicy');
+    const r = await run(
+      ['-f', '-'],
+      'networkPolicy:\n  dns:\n    namespace: openshift-dns\n    podSelector:\n      matchLabels:\n        dns.operator.openshift.io/daemonset-dns: default\n',
+    );
+    expect(r.code).toBe(0);
+    expect(policy(r.stdout).spec.egress[0]).toEqual({
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'openshift-dns' } },
+          podSelector: { matchLabels: { 'dns.operator.openshift.io/daemonset-dns': 'default' } },
+        },
+      ],
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
+    let help = '';
+    await runCli(['install', '--help'], {
+      stdout: (t) => {
+        help += t;
+      },
+      stderr: () => {},
+      cwd: tmpdir(),
+      isTTY: false,
+      env: {},
+      readStdin: async () => '',
+    });
+    expect(help).toMatch(/^ {2}networkPolicy\.dns\.namespace +string: /m);
+    expect(help).toMatch(/^ {2}networkPolicy\.dns\.podSelector\.matchLabels +string map: /m);
+    const half = await run(['--set', 'networkPolicy.dns.namespace=openshift-dns']);
+    expect(half.code).toBe(1);
+    expect(half.stdout).toBe('');
+    expect(half.stderr).toBe(
+      'kelos: values keys "networkPolicy.dns.namespace" and "networkPolicy.dns.podSelector.matchLabels" go together: set both (the DNS Pods\' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns (networkPolicy.dns.namespace from --set networkPolicy.dns.namespace=openshift-dns)\n',
+    );
+    const badNs = await run([
+      '--set',
+      'networkPolicy.dns.namespace=Kube_DNS,networkPolicy.dns.podSelector.matchLabels.k8s-app=kube-dns',
+    ]);
+    expect(badNs.code).toBe(1);
+    expect(badNs.stderr).toContain('networkPolicy.dns.namespace');
+    expect(badNs.stderr).toContain('"Kube_DNS" is not a namespace name');
+    const badLabel = await run([
+      '--set',
+      'networkPolicy.dns.namespace=kube-system,networkPolicy.dns.podSelector.matchLabels.k8s-app=kube dns',
+    ]);
+    expect(badLabel.code).toBe(1);
+    expect(badLabel.stderr).toContain('networkPolicy.dns.podSelector.matchLabels');
+    expect(badLabel.stderr).toContain('"kube dns"');
+  });
+
   test('values from stdin with -f -', async () => {
     const r = await run(['-f', '-'], 'image:\n  tag: v9.9.9\n');
     expect(r.code).toBe(0);
