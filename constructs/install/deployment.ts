@@ -12,6 +12,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { AGENT_TYPES } from '../../src/api/group.ts';
 import { VERSION_LABEL } from '../../src/api/version.ts';
 import {
   agentBaseImage,
@@ -63,6 +64,10 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => {
     ...(props.agentBaseDigest
       ? [`--agent-base-image=${agentBaseImage(props.imagePrefix, props.imageTag, props.agentBaseDigest)}`]
       : []),
+    ...AGENT_TYPES.flatMap((type) => {
+      const image = props.agentImages[type];
+      return image ? [`--agent-image-${type}=${image}`] : [];
+    }),
     ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
     ...props.extraArgs,
   ];

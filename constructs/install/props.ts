@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { AGENT_TYPES, type AgentType } from '../../src/api/group.ts';
 import { KELOS_VERSION, versionTag } from '../../src/api/version.ts';
 import {
   DEFAULT_IMAGE_PREFIX,
@@ -65,6 +66,13 @@ export interface KelosInstallProps extends InstallSchedulingProps {
    * @default - none (the operator names `<prefix>/agent-base:<tag>` from its image flags)
    */
   readonly agentBaseDigest?: string;
+  /**
+   * Default image of each agent type (the operator's `--agent-image-<type>`), e.g. one pinned
+   * by digest: `{ 'claude-code': 'registry.example/claude-code@sha256:…' }`. A Task's
+   * `spec.worker.image` still wins.
+   * @default - `<imagePrefix>/<type>:<imageTag>`, as the operator names them
+   */
+  readonly agentImages?: Readonly<Partial<Record<AgentType, string>>>;
   /** Operator replicas; they elect a leader through a Lease. @default 2 */
   readonly replicas?: number;
   /** Container resources. */
@@ -122,6 +130,7 @@ export interface ResolvedInstallProps {
   readonly imageTag: string;
   readonly imageDigest: string | undefined;
   readonly agentBaseDigest: string | undefined;
+  readonly agentImages: Readonly<Partial<Record<AgentType, string>>>;
   readonly replicas: number;
   readonly cpuRequestMillis: number;
   readonly memoryRequestMiB: number;
@@ -205,6 +214,19 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
       `KelosInstall: networkPolicy.egressPorts must hold TCP ports from 1 to 65535; got ${badPort} (values: networkPolicy.egressPorts)`,
     );
   }
+  for (const [type, image] of Object.entries(props.agentImages ?? {})) {
+    if (!(AGENT_TYPES as readonly string[]).includes(type)) {
+      throw new Error(
+        `KelosInstall: agentImages has no agent type ${JSON.stringify(type)}; the types are ${AGENT_TYPES.join(', ')} (values: agentImages.<type>)`,
+      );
+    }
+    // The operator would start with it and every Job of that type would fail to pull.
+    if (typeof image !== 'string' || image === '' || /\s/.test(image)) {
+      throw new Error(
+        `KelosInstall: agentImages.${type} must be an image reference (registry/repository:tag or @sha256:…) without spaces; got ${JSON.stringify(image)} (values: agentImages.${type})`,
+      );
+    }
+  }
   const dnsProblem = props.networkPolicy?.dns && dnsSelectorProblem(props.networkPolicy.dns);
   if (dnsProblem) throw new Error(`KelosInstall: ${dnsProblem}`);
   if (props.metricsCertSecret !== undefined && !isObjectName(props.metricsCertSecret)) {
@@ -223,6 +245,7 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     imageTag: props.imageTag ?? versionTag(version),
     imageDigest: props.imageDigest,
     agentBaseDigest: props.agentBaseDigest,
+    agentImages: { ...props.agentImages },
     replicas,
     cpuRequestMillis: props.resources?.cpuRequestMillis ?? 100,
     memoryRequestMiB,

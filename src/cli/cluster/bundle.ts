@@ -81,6 +81,8 @@ export interface InstallSettings {
   readonly imageDigest?: string;
   /** Agent base image digest (`sha256:…`), which the operator pins for its agent Jobs. */
   readonly agentBaseDigest?: string;
+  /** Default image of each agent type (`--agent-image-<type>`). */
+  readonly agentImages?: KelosInstallProps['agentImages'];
   readonly replicas?: number;
   /** Whether to create the operator namespace (default true). */
   readonly createNamespace?: boolean;
@@ -108,6 +110,7 @@ export function installProps(settings: InstallSettings): KelosInstallProps {
     imageTag: settings.imageTag,
     ...(settings.imageDigest ? { imageDigest: settings.imageDigest } : {}),
     ...(settings.agentBaseDigest ? { agentBaseDigest: settings.agentBaseDigest } : {}),
+    ...(settings.agentImages ? { agentImages: { ...settings.agentImages } } : {}),
     ...(settings.watchNamespaces ? { watchNamespaces: [...settings.watchNamespaces] } : {}),
     ...(settings.imageRepository ? { imagePrefix: settings.imageRepository } : {}),
     ...(settings.replicas !== undefined ? { replicas: settings.replicas } : {}),

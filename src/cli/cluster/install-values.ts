@@ -16,6 +16,7 @@
  *
  * @packageDocumentation
  */
+import { AGENT_TYPES, type AgentType } from '../../api/group.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { closest } from '../../validate/echo.ts';
 import { parseQuantity, type Quantity } from '../../validate/quantity.ts';
@@ -42,6 +43,15 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
   'image.repository': { type: 'string', help: 'operator image registry and prefix (as --image-repository)' },
   'image.tag': { type: 'string', help: 'operator image tag (as --image-tag)' },
   'image.digest': { type: 'string', help: 'operator image digest sha256:… (as --image-digest)' },
+  ...Object.fromEntries(
+    AGENT_TYPES.map((type) => [
+      `agentImages.${type}`,
+      {
+        type: 'string' as const,
+        help: `default image of ${type} agents, e.g. pinned by digest (the operator's --agent-image-${type})`,
+      },
+    ]),
+  ),
   replicas: { type: 'positive integer', help: 'operator replicas (as --replicas)' },
   watchNamespaces: { type: 'string list', help: 'namespaces the operator watches (as --watch-namespace)' },
   createNamespace: { type: 'boolean', help: 'create the operator namespace (default true)' },
@@ -404,12 +414,18 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
       ? { dns: { namespace: dnsNamespace, podSelector: { matchLabels: { ...dnsLabels } } } }
       : {}),
   };
+  const agentImages: Partial<Record<AgentType, string>> = {};
+  for (const type of AGENT_TYPES) {
+    const image = str(`agentImages.${type}`);
+    if (image !== undefined) agentImages[type] = image;
+  }
   const pullSecrets = at('imagePullSecrets') as Array<string | { name: string }> | undefined;
   return {
     ...optional('version', str('version')),
     ...optional('imageRepository', str('image.repository')),
     ...optional('imageTag', str('image.tag')),
     ...optional('imageDigest', str('image.digest')),
+    ...(Object.keys(agentImages).length ? { agentImages } : {}),
     ...optional('replicas', at('replicas') as number | undefined),
     ...optional('watchNamespaces', watchNamespaces),
     ...optional('createNamespace', at('createNamespace') as boolean | undefined),

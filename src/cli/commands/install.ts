@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
+import { AGENT_TYPES } from '../../api/group.ts';
 import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
@@ -163,6 +164,7 @@ const INSTALL_OWNED_FLAGS: Readonly<Record<string, string>> = {
   '--image-tag': 'image.tag (--image-tag)',
   '--image-repository': 'image.repository (--image-repository)',
   '--agent-base-image': '--agent-base-digest',
+  ...Object.fromEntries(AGENT_TYPES.map((type) => [`--agent-image-${type}`, `agentImages.${type}`])),
   '--leader-elect': 'replicas (the replicas always elect a leader)',
   '--lease-name': "none: the install's Role grants this Lease only",
   '--lease-namespace': "none: the install's Role grants Leases in the operator's namespace only",
@@ -237,7 +239,14 @@ export async function checkExtraArgs(
   // --namespace even in cluster-wide mode: the RBAC the install renders follows watchNamespaces.
   // --metrics-cert-path even when the install does not set it: only metricsCertSecret mounts
   // the certificate it names, and the operator would exit on a directory it cannot read.
-  const own = new Set(['--namespace', '--metrics-cert-path', ...(await operatorFlagsOf(ownArgs, io))]);
+  // --agent-image-<type> always: agentImages.<type> is the install's one place for them, so
+  // the rendered Deployment's args say which image each type runs.
+  const own = new Set([
+    '--namespace',
+    '--metrics-cert-path',
+    ...AGENT_TYPES.map((type) => `--agent-image-${type}`),
+    ...(await operatorFlagsOf(ownArgs, io)),
+  ]);
   const owned = given.filter((f) => own.has(f));
   if (owned.length > 0) {
     throw new UsageError(

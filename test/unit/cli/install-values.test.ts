@@ -360,6 +360,27 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(badLabel.stderr).toContain('"kube dns"');
   });
 
+  test('agentImages.<type> pins an agent image through the operator flag; the flag in extraArgs is refused, naming the key', async () => {
+    const pinned = `registry.example/codex@sha256:${'a'.repeat(64)}`;
+    const r = await run(['--set', `agentImages.codex=${pinned}`]);
+    expect(r.code).toBe(0);
+    const args = deployment(r.stdout).spec.template.spec.containers[0].args as string[];
+    expect(args).toContain(`--agent-image-codex=${pinned}`);
+    expect(args.filter((a) => a.startsWith('--agent-image-'))).toHaveLength(1);
+    const viaExtra = await run(['--set', 'extraArgs={--agent-image-claude-code=mine:1}']);
+    expect(viaExtra.code).toBe(1);
+    expect(viaExtra.stdout).toBe('');
+    expect(viaExtra.stderr).toContain(
+      'values key "extraArgs": the install sets --agent-image-claude-code itself; instead of --agent-image-claude-code use agentImages.claude-code',
+    );
+    const unknown = await run(['--set', 'agentImages.claude=mine:1']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown values key "agentImages.claude"');
+    const blank = await run(['--set', 'agentImages.gemini=a b']);
+    expect(blank.code).toBe(1);
+    expect(blank.stderr).toContain('agentImages.gemini');
+  });
+
   test('values from stdin with -f -', async () => {
     const r = await run(['-f', '-'], 'image:\n  tag: v9.9.9\n');
     expect(r.code).toBe(0);
