@@ -12,12 +12,13 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import { AGENT_TYPES } from '../../src/api/group.ts';
+import { AGENT_TYPES, Labels } from '../../src/api/group.ts';
 import { VERSION_LABEL } from '../../src/api/version.ts';
 import {
   agentBaseImage,
   DEFAULT_IMAGE_PREFIX,
   INSTALL_LABELS,
+  INSTALL_MANAGED_BY,
   LEASE_NAME,
   namespaceListFlag,
   operatorImage,
@@ -86,7 +87,14 @@ export const operatorDeployment = (
     select: false,
     // The version on the Pods too: during a rollout `kubectl get pods -L app.kubernetes.io/version`
     // tells the old ReplicaSet's Pods from the new (not in the selector, which cannot change).
-    podMetadata: { labels: { ...SELECTOR_LABELS, ...INSTALL_LABELS, [VERSION_LABEL]: props.version } },
+    podMetadata: {
+      labels: {
+        ...SELECTOR_LABELS,
+        ...INSTALL_LABELS,
+        [VERSION_LABEL]: props.version,
+        [Labels.ManagedBy]: INSTALL_MANAGED_BY,
+      },
+    },
     serviceAccount,
     automountServiceAccountToken: true,
     strategy: kplus.DeploymentStrategy.rollingUpdate({

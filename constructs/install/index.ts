@@ -9,7 +9,9 @@
 import { ApiObject } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { Labels } from '../../src/api/group.ts';
 import { VERSION_LABEL } from '../../src/api/version.ts';
+import { INSTALL_MANAGED_BY } from '../../src/install/index.ts';
 import { operatorDeployment } from './deployment.ts';
 import { operatorDisruptionBudget } from './disruption-budget.ts';
 import { operatorMonitor } from './monitoring.ts';
@@ -43,9 +45,16 @@ export class KelosInstall extends Construct {
     operatorDisruptionBudget(this, this.settings);
     operatorNetworkPolicy(this, this.settings);
     operatorMonitor(this, this.settings);
-    // Every object says which Kelos version it belongs to (`kelos version` reads it back).
+    // Every object says which Kelos version it belongs to (`kelos version` reads it back), what
+    // renders it and, but the Namespace, which part it is: the operator's unless it says
+    // otherwise (the webhook Service, the metrics scraping objects).
     for (const child of this.node.findAll()) {
-      if (child instanceof ApiObject) child.metadata.addLabel(VERSION_LABEL, this.settings.version);
+      if (!(child instanceof ApiObject)) continue;
+      child.metadata.addLabel(VERSION_LABEL, this.settings.version);
+      child.metadata.addLabel(Labels.ManagedBy, INSTALL_MANAGED_BY);
+      if (child.kind !== 'Namespace' && child.metadata.getLabel(Labels.Component) === undefined) {
+        child.metadata.addLabel(Labels.Component, 'operator');
+      }
     }
   }
 }

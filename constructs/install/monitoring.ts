@@ -18,6 +18,7 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { Labels } from '../../src/api/group.ts';
 import { SELECTOR_LABELS } from '../../src/install/index.ts';
 import { clusterScoped, InstallWaves, installMetadata } from './metadata.ts';
 import type { ResolvedInstallProps } from './props.ts';
@@ -33,7 +34,7 @@ export const METRICS_SCRAPER = 'kelos-metrics-scraper';
 /** The PodMonitor's identity: its ServiceAccount, the binding to the reader role, its token. */
 const scraperIdentity = (scope: Construct, props: ResolvedInstallProps): void => {
   const wave = props.syncWaves ? InstallWaves.rbac : undefined;
-  new kplus.k8s.KubeServiceAccount(scope, 'metrics-scraper', {
+  const account = new kplus.k8s.KubeServiceAccount(scope, 'metrics-scraper', {
     metadata: installMetadata(METRICS_SCRAPER, wave, props.namespace),
     automountServiceAccountToken: false,
   });
@@ -45,7 +46,7 @@ const scraperIdentity = (scope: Construct, props: ResolvedInstallProps): void =>
   });
   clusterScoped(scope, binding);
   const metadata = installMetadata(METRICS_TOKEN_SECRET, wave, props.namespace);
-  new ApiObject(scope, 'metrics-token', {
+  const token = new ApiObject(scope, 'metrics-token', {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/service-account-token',
@@ -54,6 +55,7 @@ const scraperIdentity = (scope: Construct, props: ResolvedInstallProps): void =>
       annotations: { ...metadata.annotations, 'kubernetes.io/service-account.name': METRICS_SCRAPER },
     },
   });
+  for (const o of [account, binding, token]) o.metadata.addLabel(Labels.Component, 'metrics');
 };
 
 /**
@@ -87,19 +89,22 @@ export const operatorMonitor = (scope: Construct, props: ResolvedInstallProps): 
     props.syncWaves ? InstallWaves.operator : undefined,
     props.namespace,
   );
-  return props.monitor === 'ServiceMonitor'
-    ? new ApiObject(scope, 'monitor', {
-        apiVersion: 'monitoring.coreos.com/v1',
-        kind: 'ServiceMonitor',
-        metadata,
-        spec: {
-          selector: {
-            matchLabels: { 'app.kubernetes.io/name': 'kelos', 'app.kubernetes.io/component': 'operator' },
+  const monitor =
+    props.monitor === 'ServiceMonitor'
+      ? new ApiObject(scope, 'monitor', {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata,
+          spec: {
+            selector: {
+              matchLabels: { 'app.kubernetes.io/name': 'kelos', 'app.kubernetes.io/component': 'operator' },
+            },
+            endpoints: [{ ...endpoint, bearerTokenFile: serviceAccountToken }],
           },
-          endpoints: [{ ...endpoint, bearerTokenFile: serviceAccountToken }],
-        },
-      })
-    : podMonitor(scope, props, metadata, endpoint);
+        })
+      : podMonitor(scope, props, metadata, endpoint);
+  monitor.metadata.addLabel(Labels.Component, 'metrics');
+  return monitor;
 };
 
 const podMonitor = (

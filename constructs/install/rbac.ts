@@ -14,6 +14,7 @@
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { Labels } from '../../src/api/group.ts';
 import {
   API_SERVER_NAMESPACE,
   OPERATOR_RBAC_RULES,
@@ -119,6 +120,7 @@ export class OperatorRbac extends Construct {
       metadata: installMetadata(METRICS_READER, wave),
       rules: [{ nonResourceUrLs: ['/metrics'], verbs: ['get'] }],
     });
+    reader.metadata.addLabel(Labels.Component, 'metrics');
     clusterScoped(this, reader);
     this.#role(
       'leader-election',

@@ -10,6 +10,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { Labels } from '../../src/api/group.ts';
 import { Ports, SELECTOR_LABELS } from '../../src/install/index.ts';
 import { InstallWaves, installMetadata } from './metadata.ts';
 import type { ResolvedInstallProps } from './props.ts';
@@ -41,13 +42,16 @@ export const operatorServices = (
     ports: [{ name: 'metrics', port: Ports.metrics, targetPort: Ports.metrics }],
   });
   selectOperator(metrics);
-  metrics.metadata.addLabel('app.kubernetes.io/component', 'operator');
+  metrics.metadata.addLabel(Labels.Component, 'operator');
   const webhooks = new kplus.Service(scope, 'webhooks-service', {
     metadata: installMetadata(names.webhooks, wave, props.namespace),
     type: kplus.ServiceType.CLUSTER_IP,
     ports: [{ name: 'webhooks', port: 443, targetPort: Ports.webhooks }],
   });
   selectOperator(webhooks);
+  // Not `operator`: the ServiceMonitor selects Services by name and component, and this one
+  // has no metrics port.
+  webhooks.metadata.addLabel(Labels.Component, 'webhooks');
   // The receiver speaks plain HTTP: without this, meshes, GKE Ingress and Gateways take port
   // 443 for TLS and misroute it. The port stays 443, where users' Ingress rules already point.
   // cdk8s-plus's ServicePort has no appProtocol, hence the patch.

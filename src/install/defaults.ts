@@ -43,6 +43,13 @@ export const INSTALL_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/part-of': 'kelos',
 };
 
+/**
+ * `app.kubernetes.io/managed-by` of every install object: the tool that renders it (`kelos
+ * synth` into `dist/install`, `kelos install` in memory). Not among {@link INSTALL_LABELS},
+ * which find an install's objects and must match those of releases without it.
+ */
+export const INSTALL_MANAGED_BY = 'kelos';
+
 /** Registry and repository prefix of our images. */
 export const DEFAULT_IMAGE_PREFIX = 'ghcr.io/kelos-ts';
 

@@ -161,6 +161,7 @@ describe('KelosInstall', () => {
         ...SELECTOR_LABELS,
         'app.kubernetes.io/part-of': 'kelos',
         'app.kubernetes.io/version': KELOS_VERSION,
+        'app.kubernetes.io/managed-by': 'kelos',
       });
       expect(one(o, 'PodDisruptionBudget').spec.selector).toEqual({ matchLabels: SELECTOR_LABELS });
       expect(one(o, 'NetworkPolicy').spec.podSelector).toEqual({ matchLabels: SELECTOR_LABELS });
@@ -391,6 +392,54 @@ describe('KelosInstall', () => {
     expect(one(objs, 'Service', 'kelos-webhooks').spec.ports).toEqual([
       { name: 'webhooks', port: 443, targetPort: 8443, appProtocol: 'http' },
     ]);
+  });
+
+  it('labels every object with the standard set: name, part-of, version, managed-by, and its component', () => {
+    const standard = {
+      'app.kubernetes.io/name': 'kelos',
+      'app.kubernetes.io/part-of': 'kelos',
+      'app.kubernetes.io/version': KELOS_VERSION,
+      'app.kubernetes.io/managed-by': 'kelos',
+    };
+    const components = (o: Obj[]) =>
+      Object.fromEntries(
+        o.map((x) => {
+          expect(x.metadata.labels, `${x.kind}/${x.metadata.name}`).toMatchObject(standard);
+          return [`${x.kind}/${x.metadata.name}`, x.metadata.labels['app.kubernetes.io/component']];
+        }),
+      );
+    expect(components(objs)).toEqual({
+      'ClusterRole/kelos-metrics-reader': 'metrics',
+      'ClusterRole/kelos-operator': 'operator',
+      'ClusterRoleBinding/kelos-operator': 'operator',
+      'Deployment/kelos-operator': 'operator',
+      'Namespace/kelos-system': undefined,
+      'NetworkPolicy/kelos-operator': 'operator',
+      'PodDisruptionBudget/kelos-operator': 'operator',
+      'Role/kelos-operator-apiserver-endpoints': 'operator',
+      'Role/kelos-operator-leader-election': 'operator',
+      'RoleBinding/kelos-operator-apiserver-endpoints': 'operator',
+      'RoleBinding/kelos-operator-leader-election': 'operator',
+      'Service/kelos-operator-metrics': 'operator',
+      // Kept out of the ServiceMonitor's selection (name and component operator): no metrics port.
+      'Service/kelos-webhooks': 'webhooks',
+      'ServiceAccount/kelos-operator': 'operator',
+    });
+    expect(components(render({ monitor: 'PodMonitor' }))).toMatchObject({
+      'PodMonitor/kelos-operator': 'metrics',
+      'ServiceAccount/kelos-metrics-scraper': 'metrics',
+      'ClusterRoleBinding/kelos-operator-metrics-scraper': 'metrics',
+      'Secret/kelos-metrics-token': 'metrics',
+    });
+    // The selector is immutable: an upgrade from an install without these labels must apply.
+    const d = one(objs, 'Deployment');
+    expect(d.spec.selector).toEqual({
+      matchLabels: { 'app.kubernetes.io/name': 'kelos', 'app.kubernetes.io/component': 'operator' },
+    });
+    expect(d.spec.template.metadata.labels).toEqual({
+      ...standard,
+      'app.kubernetes.io/component': 'operator',
+    });
   });
 
   it('renders a ServiceMonitor or PodMonitor only when asked', () => {
