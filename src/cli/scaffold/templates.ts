@@ -298,8 +298,15 @@ jobs:
       - run: npm ci
       - run: npx tsc --noEmit
       - run: npx kelos synth --check
+      # validate and check both run, so one run shows every finding; the step fails if either does.
       - name: plain manifests (manifests/), when there are any
-        run: if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then npx kelos validate manifests/ --beside dist/ && npx kelos check manifests/ --beside dist/; fi
+        run: |
+          if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then
+            status=0
+            npx kelos validate manifests/ --beside dist/ || status=$?
+            npx kelos check manifests/ --beside dist/ || status=$?
+            exit $status
+          fi
       - run: npx kelos check --format sarif --output kelos.sarif
       # Also when a step above failed, but only when the report was written (a stale dist/ stops
       # the job before it; uploading nothing would add a second, misleading failure).

@@ -224,6 +224,54 @@ describe('kelos new', () => {
     expect(ran()).toBe('kelos validate manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n');
   });
 
+  test('the CI workflow runs kelos check on manifests/ when kelos validate fails, and fails with it', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    const workflow = parse(readFileSync(join(root, '.github/workflows/kelos.yml'), 'utf8')) as {
+      jobs: { kelos: { steps: Array<{ name?: string; run?: string }> } };
+    };
+    const step = workflow.jobs.kelos.steps.find((s) => s.name?.startsWith('plain manifests'))?.run ?? '';
+    mkdirSync(join(root, 'manifests'));
+    writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
+    // npx stands in: it records what it was asked to run, and fails as kelos validate does on an
+    // error (2), or kelos check on a bad policy file (1).
+    const bin = join(cwd, 'bin');
+    mkdirSync(bin);
+    const log = join(cwd, 'npx.log');
+    writeFileSync(
+      join(bin, 'npx'),
+      '#!/bin/sh\necho "$*" >> "$NPX_LOG"\ncase "$2" in validate) exit "$VALIDATE";; *) exit "$CHECK";; esac\n',
+      { mode: 0o755 },
+    );
+    // GitHub runs a step with bash -e.
+    const ran = (validate: number, check: number): { code: number; log: string } => {
+      rmSync(log, { force: true });
+      let code = 0;
+      try {
+        execFileSync('bash', ['-e', '-c', step], {
+          cwd: root,
+          env: {
+            ...process.env,
+            PATH: `${bin}:${process.env['PATH']}`,
+            NPX_LOG: log,
+            VALIDATE: String(validate),
+            CHECK: String(check),
+          },
+          stdio: 'ignore',
+        });
+      } catch (err) {
+        code = (err as { status: number }).status;
+      }
+      return { code, log: readFileSync(log, 'utf8') };
+    };
+    const both = 'kelos validate manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n';
+    expect(ran(2, 0)).toStrictEqual({ code: 2, log: both });
+    expect(ran(0, 2)).toStrictEqual({ code: 2, log: both });
+    expect(ran(2, 1)).toStrictEqual({ code: 1, log: both });
+    expect(ran(0, 0)).toStrictEqual({ code: 0, log: both });
+  });
+
   test('each pre-commit hook runs when the policy, cdk8s.yaml or the pinned kelos-ts changes, and reads all it checks, not the staged files', async () => {
     const cwd = scratch();
     expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
