@@ -33,7 +33,8 @@ export interface ReferenceOptions {
    */
   readonly externalRefs?: 'warn' | 'error';
   /**
-   * Every reference to a Kelos object must resolve inside the bundle (`ref/dangling` errors).
+   * Every reference must resolve inside the bundle: to a Kelos object (`ref/dangling` errors), and
+   * to a Secret unless {@link externalSecrets} lists it (`ref/secret-external` errors).
    * @default false
    */
   readonly requireRefs?: boolean;
@@ -581,6 +582,20 @@ export function checkReferences(
           .map((d) => d.split('/'))
           .filter((parts) => parts.length === 1 || parts[0] === namespace)
           .map((parts) => parts[parts.length - 1] as string);
+        // Strict, externalSecrets is the list of the Secrets outside git: one neither there nor in
+        // the bundle is a typo or a Secret nobody declared, and fails as a dangling reference does.
+        if (options.requireRefs) {
+          report(doc, {
+            severity: 'error',
+            code: 'ref/secret-external',
+            path,
+            message: `${ref.field} names Secret "${ref.name}", which is not in this bundle${leftOutWhy('Secret', ref.name)} (namespace "${namespace}") nor listed under externalSecrets; every reference must resolve within the bundle or, for a Secret created outside git, be listed there${inUnread ? ` (${inUnread})` : ''}${didYouMean('Secret', namespace, ref.name, known)}`,
+            hint:
+              otherHint ??
+              'fix the name; or, if the Secret is created outside git (sealed-secrets, external-secrets, kubectl), list it under externalSecrets in kelos.policy.yaml',
+          });
+          continue;
+        }
         report(doc, {
           severity: 'warning',
           code: 'ref/secret-external',

@@ -585,7 +585,23 @@ describe('a GitOps repository of its own', () => {
       const cron = join(ROOT, 'dist/examples/taskspawner-cron');
       for (const file of readdirSync(cron).filter((f) => f !== 'kustomization.yaml'))
         writeFileSync(join(repo, 'manifests', file), readFileSync(join(cron, file), 'utf8'));
-      expect((await commit()).code).toBe(0);
+      // Its API key Secret is neither in git nor under externalSecrets: the hooks validate with
+      // --strict-refs, so the commit fails naming it until kelos.policy.yaml lists it.
+      const unlisted = await commit();
+      expect(unlisted.code).not.toBe(0);
+      expect(unlisted.stdout + unlisted.stderr).toContain(
+        'names Secret "anthropic-api-key", which is not in this bundle (namespace "default") nor listed under externalSecrets',
+      );
+      const policy = join(repo, 'kelos.policy.yaml');
+      writeFileSync(
+        policy,
+        readFileSync(policy, 'utf8').replace(
+          'externalSecrets:\n',
+          'externalSecrets:\n  - anthropic-api-key\n',
+        ),
+      );
+      const listed = await commit();
+      expect(listed.code, listed.stdout + listed.stderr).toBe(0);
       const spawner = join(repo, 'manifests', 'taskspawner-weekly-dependency-update.yaml');
       writeFileSync(spawner, readFileSync(spawner, 'utf8').replace('0 9 * * 1', '0 10 * * 1'));
       const onlySpawner = await commit();

@@ -226,7 +226,10 @@ export const validateCommand: CommandFactory = (io, done) =>
       '--strict',
       'fail on warnings too (a reference or Secret outside the bundle, an object two bundles share, an empty file named, ...)',
     )
-    .option('--strict-refs', 'every Workspace, AgentConfig and Task reference must resolve inside the bundle')
+    .option(
+      '--strict-refs',
+      'every reference must resolve inside the bundle: to a Workspace, AgentConfig or Task, and to a Secret unless externalSecrets lists it',
+    )
     // No commander default: without -n, a reference of an object that names no namespace is
     // told to exist where kubectl -n or the Argo CD destination puts it, not in "default". The
     // help says what the flag does: no flag can know the namespace a later apply picks.

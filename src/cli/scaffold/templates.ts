@@ -192,8 +192,11 @@ thresholds:
 botIdentities: ['my-org-kelos[bot]']
 
 # Secrets that live outside git (sealed-secrets, external-secrets, kubectl create secret) and
-# exist in the cluster. A reference to a listed Secret is fine; a reference to any other Secret
-# that is not in git stays a warning (ref/secret-external), so a typo is still caught.
+# exist in the cluster. A reference to a listed Secret is fine. In manifests/, a reference to any
+# other Secret that is not in git is an error (ref/secret-external), so a typo fails the commit
+# and CI: the hooks and CI validate manifests/ with --strict-refs, under which every reference
+# must resolve in git (beside what the apps render in dist/) or, for a Secret, be listed here.
+# In the apps, kelos synth warns of such a Secret.
 externalSecrets:
   - github-token        # the Workspace's token: GITHUB_TOKEN, or a GitHub App's appID/installationID/privateKey
   - claude-oauth-token  # the agent's credentials: CLAUDE_CODE_OAUTH_TOKEN
@@ -238,7 +241,7 @@ const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\
 # (an upgrade of kelos-ts brings new rules, schemas and CRDs). None takes the staged file names
 # (pass_filenames: false): each reads all it checks, so a stricter policy is held against every
 # manifest. An app that imports code from another directory: add that directory to its files.
-# verbose: a hook that passes still shows its warnings (a reference to a Workspace that must
+# verbose: a hook that passes still shows its warnings (a Secret an app references that must
 # exist in the cluster, a name one letter off one an app deploys), which pre-commit hides otherwise.
 repos:
   - repo: local
@@ -260,10 +263,13 @@ repos:
       # Plain YAML kept as it is (not rendered by an app) goes in manifests/. The hooks read the
       # whole folder, not only the staged files, beside the rendered apps in dist/: references
       # and policies such as budget/namespace-covered look across the objects of a bundle (a
-      # TaskBudget an app deploys covers a spawner here).
+      # TaskBudget an app deploys covers a spawner here). --strict-refs: every reference must
+      # resolve here or in dist/ (a Secret outside git: listed under externalSecrets), so a typo
+      # or a Workspace deleted while Tasks still use it fails the commit; drop it if manifests/
+      # references Kelos objects another repository deploys.
       - id: kelos-validate-manifests
         name: kelos validate (manifests/)
-        entry: ${onManifests('validate')}
+        entry: ${onManifests('validate --strict-refs')}
         language: system
         pass_filenames: false
         verbose: true
@@ -303,7 +309,7 @@ jobs:
         run: |
           if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then
             status=0
-            npx kelos validate manifests/ --beside dist/ || status=$?
+            npx kelos validate --strict-refs manifests/ --beside dist/ || status=$?
             npx kelos check manifests/ --beside dist/ || status=$?
             exit $status
           fi
@@ -362,9 +368,11 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
 
   Without Argo CD: \`kubectl apply --server-side -k dist/crds && kubectl apply --server-side -k dist/install\`.
 - \`manifests/\` (create it when you need it): plain YAML kept as it is rather than rendered by
-  an app. The pre-commit hooks and CI run \`kelos validate\` and \`kelos check\` on it, beside the
-  rendered apps (\`--beside dist/\`: a TaskBudget or Workspace an app deploys counts here too; the
-  hooks also run when \`kelos.policy.yaml\` or the kelos-ts in \`package.json\` changes); add an
+  an app. The pre-commit hooks and CI run \`kelos validate --strict-refs\` and \`kelos check\` on it,
+  beside the rendered apps (\`--beside dist/\`: a TaskBudget or Workspace an app deploys counts here
+  too; every reference must resolve in git, a Secret outside git being listed under
+  \`externalSecrets\`; the hooks also run when \`kelos.policy.yaml\` or the kelos-ts in
+  \`package.json\` changes); add an
   Argo CD Application for it in \`deploy/argocd.ts\` to sync it.
 - \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
   date), validates and checks \`manifests/\`, and uploads \`kelos check\` as SARIF to code scanning.

@@ -221,7 +221,9 @@ describe('kelos new', () => {
     mkdirSync(join(root, 'manifests', 'team'));
     writeFileSync(join(root, 'manifests', 'team', 'task.yml'), 'kind: Task\n');
     // Beside the rendered apps, which the step before checked are up to date.
-    expect(ran()).toBe('kelos validate manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n');
+    expect(ran()).toBe(
+      'kelos validate --strict-refs manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n',
+    );
   });
 
   test('the CI workflow runs kelos check on manifests/ when kelos validate fails, and fails with it', async () => {
@@ -265,7 +267,8 @@ describe('kelos new', () => {
       }
       return { code, log: readFileSync(log, 'utf8') };
     };
-    const both = 'kelos validate manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n';
+    const both =
+      'kelos validate --strict-refs manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n';
     expect(ran(2, 0)).toStrictEqual({ code: 2, log: both });
     expect(ran(0, 2)).toStrictEqual({ code: 2, log: both });
     expect(ran(2, 1)).toStrictEqual({ code: 1, log: both });
@@ -329,7 +332,7 @@ describe('kelos new', () => {
     writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
     expect(ran('kelos-validate-manifests')).toStrictEqual({
       code: 2,
-      log: '--no-install kelos validate manifests/\n',
+      log: '--no-install kelos validate --strict-refs manifests/\n',
     });
     expect(ran('kelos-check-manifests')).toStrictEqual({
       code: 2,
@@ -341,6 +344,50 @@ describe('kelos new', () => {
       code: 2,
       log: '--no-install kelos check manifests/ --beside dist/\n',
     });
+  });
+
+  test('the hooks and CI validate manifests/ with --strict-refs: a Secret neither in git nor under externalSecrets, or a Workspace deleted while Tasks use it, fails; a listed Secret passes', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    const config = parse(readFileSync(join(root, '.pre-commit-config.yaml'), 'utf8')) as {
+      repos: Array<{ hooks: Array<{ id: string; entry: string }> }>;
+    };
+    const entry = config.repos
+      .flatMap((r) => r.hooks)
+      .find((h) => h.id === 'kelos-validate-manifests')?.entry;
+    const args = /kelos (validate [^']*?manifests\/)/.exec(entry ?? '')?.[1]?.split(' ') ?? [];
+    expect(args).toStrictEqual(['validate', '--strict-refs', 'manifests/']);
+    expect(readFileSync(join(root, '.github/workflows/kelos.yml'), 'utf8')).toContain(
+      'npx kelos validate --strict-refs manifests/ --beside dist/',
+    );
+    const team = join(root, 'manifests', 'team-05');
+    mkdirSync(team, { recursive: true });
+    const workspace = (secret: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata: {name: svc, namespace: team-05}\nspec:\n  repo: https://github.com/my-org/svc.git\n  ref: main\n  secretRef: {name: ${secret}}\n`;
+    for (const i of [1, 2, 3])
+      writeFileSync(
+        join(team, `task-${i}.yaml`),
+        `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata: {name: fix-${i}, namespace: team-05, annotations: {kelos.dev/lifecycle: git}}\nspec:\n  prompt: Fix the flaky test.\n  worker:\n    type: claude-code\n    credentials: {type: api-key, secretRef: {name: claude-oauth-token}}\n    workspaceRef: {name: svc}\n`,
+      );
+    writeFileSync(join(team, 'workspace.yaml'), workspace('github-token'));
+    expect(await kelos(args, { cwd: root })).toStrictEqual({
+      code: 0,
+      stdout: '4 objects, 0 errors, 0 warnings\n',
+      stderr: '',
+    });
+    writeFileSync(join(team, 'workspace.yaml'), workspace('githb-token'));
+    const typo = await kelos(args, { cwd: root });
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toContain(
+      'manifests/team-05/workspace.yaml:7:15: error Workspace team-05/svc /spec/secretRef/name: spec.secretRef names Secret "githb-token", which is not in this bundle (namespace "team-05") nor listed under externalSecrets; every reference must resolve within the bundle or, for a Secret created outside git, be listed there; did you mean "github-token"? [ref/secret-external]',
+    );
+    rmSync(join(team, 'workspace.yaml'));
+    const deleted = await kelos(args, { cwd: root });
+    expect(deleted.code).toBe(2);
+    expect(
+      deleted.stdout.match(/error Task team-05\/fix-\d .*names Workspace "svc".*\[ref\/dangling\]/g),
+    ).toHaveLength(3);
   });
 
   test('pre-commit shows the warnings of a kelos hook that passes (verbose), as a ref/external one', async () => {

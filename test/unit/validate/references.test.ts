@@ -116,8 +116,21 @@ describe('checkReferences', () => {
     );
   });
 
-  test('a Secret outside the bundle is a ref/secret-external warning, whatever the options', () => {
-    const found = check([task('t', WORKER('app')), workspace('app')], { requireRefs: true });
+  test('a Secret outside the bundle is a ref/secret-external warning; with requireRefs an error, unless externalSecrets lists it', () => {
+    const docs = [task('t', WORKER('app')), workspace('app')];
+    expect(check(docs, { requireRefs: true })).toEqual([
+      {
+        code: 'ref/secret-external',
+        severity: 'error',
+        path: '/spec/worker/credentials/secretRef/name',
+        message:
+          'spec.worker.credentials.secretRef names Secret "key", which is not in this bundle (namespace "default") nor listed under externalSecrets; every reference must resolve within the bundle or, for a Secret created outside git, be listed there',
+        line: 12,
+      },
+    ]);
+    expect(check(docs, { requireRefs: true, externalSecrets: ['key'] })).toEqual([]);
+    expect(check(docs, { requireRefs: true, externalSecrets: ['default/key'] })).toEqual([]);
+    const found = check(docs);
     expect(found).toEqual([
       {
         code: 'ref/secret-external',
