@@ -225,16 +225,29 @@ synth: enforce
 const HOOK_CONFIG = String.raw`cdk8s\.yaml$|kelos\.policy\.yaml$|package(-lock)?\.json$`;
 
 /**
+ * The start of every hook's shell script: in a clone where `npm ci` has not run, `npx --no-install
+ * kelos` asks the npm registry for a package named `kelos` and fails with its 404; this says what
+ * to do instead, without touching the network. `.pre-commit-hooks.yaml` says the same.
+ */
+const INSTALLED =
+  'test -e node_modules/.bin/kelos || { echo "kelos-ts is not installed in this repository (no node_modules/.bin/kelos); run npm ci" >&2; exit 1; }';
+
+/** A hook's entry running `kelos <command>` from the repository's node_modules. */
+const kelosEntry = (command: string): string =>
+  `sh -c '${INSTALLED}; exec node_modules/.bin/kelos "$@"' kelos ${command}`;
+
+/**
  * Runs a kelos command on manifests/ only when it holds a manifest: a hook started by a change
  * to the policy must pass in a repository with no manifests/ yet (or only a .gitkeep), where
  * `kelos validate manifests/` is a usage error. The CI workflow uses the same test.
  */
 const onManifests = (command: string): string =>
-  `sh -c 'if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then exec npx --no-install kelos ${command} manifests/ $(test -d dist && echo --beside dist/); fi'`;
+  `sh -c '${INSTALLED}; if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then exec node_modules/.bin/kelos ${command} manifests/ $(test -d dist && echo --beside dist/); fi'`;
 
 const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\` once, after \`npm install\`.
-# The hooks run the kelos of this repository's node_modules, so pre-commit, CI and your shell
-# use the version package-lock.json pins.
+# The hooks run the kelos of this repository's node_modules (node_modules/.bin/kelos, through
+# sh), so pre-commit, CI and your shell use the version package-lock.json pins; in a clone where
+# npm ci has not run, each fails at once saying so.
 #
 # Each hook runs when a file its result depends on is staged: its own inputs, the policy
 # (kelos.policy.yaml, or the policy section of cdk8s.yaml) and package.json/package-lock.json
@@ -248,14 +261,14 @@ repos:
     hooks:
       - id: kelos-check
         name: kelos check (apps)
-        entry: npx --no-install kelos check
+        entry: ${kelosEntry('check')}
         language: system
         pass_filenames: false
         verbose: true
         files: ^(apps/|deploy/|${HOOK_CONFIG})
       - id: kelos-synth-check
         name: kelos synth --check (dist/ is up to date)
-        entry: npx --no-install kelos synth --check
+        entry: ${kelosEntry('synth --check')}
         language: system
         pass_filenames: false
         verbose: true

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -304,20 +304,22 @@ describe('kelos new', () => {
 
     // Started by a policy change, the manifests/ hooks pass when there is no manifest to read
     // (kelos validate manifests/ would be a usage error), and read the whole folder when there is.
-    // npx stands in: it records what it was asked to run, and fails as kelos would on an error.
-    const bin = join(cwd, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'npx'), '#!/bin/sh\necho "$*" >> "$NPX_LOG"\nexit 2\n', { mode: 0o755 });
+    // A kelos in node_modules/.bin stands in: it records what it was asked to run, and fails as
+    // kelos would on an error.
+    mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
+    writeFileSync(join(root, 'node_modules/.bin/kelos'), '#!/bin/sh\necho "$*" >> "$KELOS_LOG"\nexit 2\n', {
+      mode: 0o755,
+    });
     const ran = (id: string): { code: number; log: string } => {
       const entry = hooks.find((h) => h.id === id)?.entry ?? '';
-      const log = join(cwd, 'npx.log');
+      const log = join(cwd, 'kelos.log');
       rmSync(log, { force: true });
       // pre-commit splits the entry as a shell does (shlex) and runs it without a shell.
       let code = 0;
       try {
         execFileSync('bash', ['-c', `exec ${entry}`], {
           cwd: root,
-          env: { ...process.env, PATH: `${bin}:${process.env['PATH']}`, NPX_LOG: log },
+          env: { ...process.env, KELOS_LOG: log },
           stdio: 'ignore',
         });
       } catch (err) {
@@ -332,17 +334,17 @@ describe('kelos new', () => {
     writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
     expect(ran('kelos-validate-manifests')).toStrictEqual({
       code: 2,
-      log: '--no-install kelos validate --strict-refs manifests/\n',
+      log: 'validate --strict-refs manifests/\n',
     });
     expect(ran('kelos-check-manifests')).toStrictEqual({
       code: 2,
-      log: '--no-install kelos check manifests/\n',
+      log: 'check manifests/\n',
     });
     // Once the apps are rendered, beside them: a TaskBudget an app deploys covers a spawner here.
     mkdirSync(join(root, 'dist'));
     expect(ran('kelos-check-manifests')).toStrictEqual({
       code: 2,
-      log: '--no-install kelos check manifests/ --beside dist/\n',
+      log: 'check manifests/ --beside dist/\n',
     });
   });
 
@@ -394,17 +396,15 @@ describe('kelos new', () => {
     const cwd = scratch();
     expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
     const root = join(cwd, 'repo');
-    // npx stands in for kelos: a warning, and exit 0, as a reference outside git gives.
-    const bin = join(cwd, 'bin');
-    mkdirSync(bin);
+    // A kelos in node_modules/.bin stands in: a warning, and exit 0, as a reference outside git gives.
     const warning =
       'manifests/task.yaml:10:20: warning Task fix /spec/worker/workspaceRef/name: spec.worker.workspaceRef names Workspace "my-rpeo", which is not in this bundle [ref/external]';
-    writeFileSync(join(bin, 'npx'), `#!/bin/sh\necho '${warning}'\n`, { mode: 0o755 });
+    mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
+    writeFileSync(join(root, 'node_modules/.bin/kelos'), `#!/bin/sh\necho '${warning}'\n`, { mode: 0o755 });
     mkdirSync(join(root, 'manifests'));
     writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
     const env = {
       ...process.env,
-      PATH: `${bin}:${process.env['PATH']}`,
       PRE_COMMIT_HOME: join(cwd, 'pre-commit-home'),
       GIT_CONFIG_GLOBAL: '/dev/null',
       GIT_CONFIG_NOSYSTEM: '1',
@@ -423,6 +423,45 @@ describe('kelos new', () => {
     );
     expect(out).toMatch(/kelos validate \(manifests\/\)\.+Passed/);
     expect(out).toContain(warning);
+  });
+
+  test('in a clone without node_modules, every hook fails at once saying to run npm ci, asking no registry', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    mkdirSync(join(root, 'manifests'));
+    writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
+    writeFileSync(join(root, 'package-lock.json'), '{}\n');
+    const env = {
+      ...process.env,
+      PRE_COMMIT_HOME: join(cwd, 'pre-commit-home'),
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      // A registry lookup, had any hook made one, would fail here naming this address.
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_fetch_retries: '0',
+    };
+    execFileSync('git', ['init', '-q'], { cwd: root, env });
+    execFileSync('git', ['add', '-A'], { cwd: root, env });
+    // The real pre-commit, as `git commit` runs it; a staged package-lock.json starts every hook.
+    const run = spawnSync('pre-commit', ['run', '--files', 'package-lock.json', 'manifests/task.yaml'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    for (const name of [
+      'kelos check \\(apps\\)',
+      'kelos synth --check \\(dist/ is up to date\\)',
+      'kelos validate \\(manifests/\\)',
+      'kelos check \\(manifests/\\)',
+    ])
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `${name}\\.+Failed\\n- hook id: [\\w-]+\\n- duration: [\\d.]+s\\n- exit code: 1\\n\\nkelos-ts is not installed in this repository \\(no node_modules/\\.bin/kelos\\); run npm ci\\n`,
+        ),
+      );
+    expect(run.stdout + run.stderr).not.toMatch(/npm error|127\.0\.0\.1|registry/);
   });
 
   test('an empty directory name and a --kelos-version npm cannot read are refused before anything is written', async () => {

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT } from './fixtures.ts';
@@ -10,13 +12,16 @@ describe('pre-commit and CI integration files', () => {
   // The real pre-commit running these hooks from another repository is test/package/package.test.ts.
   test('.pre-commit-hooks.yaml exposes kelos-validate and kelos-check-files (staged manifests), kelos-validate-dirs and kelos-check-dirs (directories in args), kelos-check (apps) and kelos-synth-check (dist/ up to date), all verbose', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, unknown>>;
+    // Each runs the repository's node_modules/.bin/kelos through one sh script, the command its
+    // arguments (pre-commit splits the entry as a shell does).
+    const script = `sh -c 'test -e node_modules/.bin/kelos || { echo "kelos-ts is not installed in this repository (no node_modules/.bin/kelos); run npm ci" >&2; exit 1; }; exec node_modules/.bin/kelos "$@"' kelos`;
     expect(hooks.map((h) => [h['id'], h['entry'], h['pass_filenames'] ?? true])).toStrictEqual([
-      ['kelos-validate', 'npx --no-install kelos validate', true],
-      ['kelos-check-files', 'npx --no-install kelos check', true],
-      ['kelos-validate-dirs', 'npx --no-install kelos validate', false],
-      ['kelos-check-dirs', 'npx --no-install kelos check', false],
-      ['kelos-check', 'npx --no-install kelos check', false],
-      ['kelos-synth-check', 'npx --no-install kelos synth --check', false],
+      ['kelos-validate', `${script} validate`, true],
+      ['kelos-check-files', `${script} check`, true],
+      ['kelos-validate-dirs', `${script} validate`, false],
+      ['kelos-check-dirs', `${script} check`, false],
+      ['kelos-check', `${script} check`, false],
+      ['kelos-synth-check', `${script} synth --check`, false],
     ]);
     for (const hook of hooks) expect(hook['language']).toBe('system');
     // pre-commit prints a passing hook's output only when it is verbose: the warnings.
@@ -76,6 +81,57 @@ describe('pre-commit and CI integration files', () => {
         expect(taken(path), `${hook['id']} ${path}`).toBe(true);
     }
   });
+
+  test("with the real pre-commit, each hook in a repository without node_modules says to run npm ci (exit 1, no registry asked), and runs the repository's kelos once installed", () => {
+    const work = mkdtempSync(join(tmpdir(), 'kelos-hooks-'));
+    try {
+      const repo = join(work, 'repo');
+      mkdirSync(join(repo, 'deploy'), { recursive: true });
+      writeFileSync(join(repo, 'deploy/task.yaml'), 'kind: Task\n');
+      const env = {
+        ...process.env,
+        PRE_COMMIT_HOME: join(work, 'pre-commit-home'),
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+        // A registry lookup, had any hook made one, would fail here naming this address.
+        npm_config_registry: 'http://127.0.0.1:9/',
+        npm_config_fetch_retries: '0',
+      };
+      execFileSync('git', ['init', '-q'], { cwd: repo, env });
+      execFileSync('git', ['add', '-A'], { cwd: repo, env });
+      // try-repo runs the hooks of this working tree as they are, committed or not.
+      const tryRepo = () =>
+        spawnSync('pre-commit', ['try-repo', ROOT, '--files', 'deploy/task.yaml'], {
+          cwd: repo,
+          env,
+          encoding: 'utf8',
+        });
+      const missing = tryRepo();
+      expect(missing.status).toBe(1);
+      const said = missing.stdout.match(
+        /- exit code: 1\n\nkelos-ts is not installed in this repository \(no node_modules\/\.bin\/kelos\); run npm ci\n/g,
+      );
+      expect(said, missing.stdout).toHaveLength(6);
+      expect(missing.stdout + missing.stderr).not.toMatch(/npm error|127\.0\.0\.1/);
+      // Installed (a kelos that prints its arguments stands in), each hook runs it with its command.
+      mkdirSync(join(repo, 'node_modules/.bin'), { recursive: true });
+      writeFileSync(join(repo, 'node_modules/.bin/kelos'), '#!/bin/sh\necho "ran kelos $*"\n', {
+        mode: 0o755,
+      });
+      const installed = tryRepo();
+      expect(installed.status, installed.stdout).toBe(0);
+      for (const line of [
+        'ran kelos validate deploy/task.yaml',
+        'ran kelos check deploy/task.yaml',
+        'ran kelos validate\n',
+        'ran kelos check\n',
+        'ran kelos synth --check',
+      ])
+        expect(installed.stdout).toContain(line);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   test('the example workflow writes SARIF with kelos check and uploads that file', () => {
     const workflow = read('.github/workflows/kelos-check.example.yml');
