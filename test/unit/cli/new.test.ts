@@ -280,11 +280,21 @@ describe('kelos new', () => {
     expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
     const root = join(cwd, 'repo');
     const config = parse(readFileSync(join(root, '.pre-commit-config.yaml'), 'utf8')) as {
-      repos: Array<{ hooks: Array<{ id: string; entry: string; files: string; pass_filenames?: boolean }> }>;
+      repos: Array<{
+        hooks: Array<{
+          id: string;
+          entry: string;
+          files: string;
+          pass_filenames?: boolean;
+          always_run?: boolean;
+        }>;
+      }>;
     };
     const hooks = config.repos.flatMap((r) => r.hooks);
     // A hook given the policy file would read it as a manifest: every hook reads what it checks.
     for (const hook of hooks) expect(hook.pass_filenames, hook.id).toBe(false);
+    // Each runs on every commit; its files are what starts it once always_run is set false.
+    for (const hook of hooks) expect(hook.always_run, hook.id).toBe(true);
     // pre-commit matches with Python's re.search; these patterns mean the same in JavaScript.
     const runFor = (path: string): string[] =>
       hooks.filter((h) => new RegExp(h.files).test(path)).map((h) => h.id);
@@ -423,6 +433,52 @@ describe('kelos new', () => {
     );
     expect(out).toMatch(/kelos validate \(manifests\/\)\.+Passed/);
     expect(out).toContain(warning);
+  });
+
+  test('a commit that only deletes a file runs every hook (the real pre-commit), so deleting a Workspace Tasks use is validated', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    // A kelos in node_modules/.bin stands in: it records what it was asked to run.
+    const log = join(cwd, 'kelos.log');
+    mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
+    writeFileSync(join(root, 'node_modules/.bin/kelos'), `#!/bin/sh\necho "$*" >> '${log}'\n`, {
+      mode: 0o755,
+    });
+    mkdirSync(join(root, 'manifests'));
+    writeFileSync(join(root, 'manifests', 'workspace.yaml'), 'kind: Workspace\n');
+    writeFileSync(join(root, 'manifests', 'task.yaml'), 'kind: Task\n');
+    const env = {
+      ...process.env,
+      PRE_COMMIT_HOME: join(cwd, 'pre-commit-home'),
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    };
+    execFileSync('git', ['init', '-q'], { cwd: root, env });
+    execFileSync('git', ['add', '-A'], { cwd: root, env });
+    execFileSync('git', ['commit', '-q', '-m', 'init'], { cwd: root, env });
+    execFileSync('git', ['rm', '-q', 'manifests/workspace.yaml'], { cwd: root, env });
+    // The real pre-commit on what is staged, as `git commit` runs it: only a deletion.
+    const out = execFileSync('pre-commit', ['run'], { cwd: root, env, encoding: 'utf8' });
+    for (const name of [
+      'kelos check \\(apps\\)',
+      'kelos synth --check \\(dist/ is up to date\\)',
+      'kelos validate \\(manifests/\\)',
+      'kelos check \\(manifests/\\)',
+    ])
+      expect(out).toMatch(new RegExp(`${name}\\.+Passed`));
+    expect(out).not.toContain('Skipped');
+    expect(readFileSync(log, 'utf8').split('\n').sort()).toStrictEqual([
+      '',
+      'check',
+      'check manifests/',
+      'synth --check',
+      'validate --strict-refs manifests/',
+    ]);
   });
 
   test('in a clone without node_modules, every hook fails at once saying to run npm ci, asking no registry', async () => {

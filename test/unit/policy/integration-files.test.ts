@@ -28,7 +28,19 @@ describe('pre-commit and CI integration files', () => {
     for (const hook of hooks) expect(hook['verbose'], hook['id'] as string).toBe(true);
   });
 
-  test('the hooks that read whole directories or the apps run when the policy, cdk8s.yaml or the pinned kelos-ts changes', () => {
+  test('the hooks that read whole directories or the apps run on every commit, a deletion-only one included; the staged-manifest hooks when a manifest is staged', () => {
+    const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, unknown>>;
+    expect(hooks.map((h) => [h['id'], h['always_run'] ?? false])).toStrictEqual([
+      ['kelos-validate', false],
+      ['kelos-check-files', false],
+      ['kelos-validate-dirs', true],
+      ['kelos-check-dirs', true],
+      ['kelos-check', true],
+      ['kelos-synth-check', true],
+    ]);
+  });
+
+  test('with always_run false, the hooks that read whole directories or the apps run when the policy, cdk8s.yaml or the pinned kelos-ts changes', () => {
     const hooks = read('.pre-commit-hooks.yaml') as Array<Record<string, string>>;
     // They take no file names, so the policy file is never read as a manifest.
     for (const hook of hooks.filter((h) =>
