@@ -86,6 +86,12 @@ export interface PolicyReport {
   readonly rules: readonly RuleSummary[];
   /** How many objects were checked. */
   readonly objects: number;
+  /**
+   * The policy file, as a path from the working directory, when it was found in a parent of it
+   * (see `policyFileElsewhere`): the summary line names it, so a run from a subdirectory says
+   * whose policy judged it.
+   */
+  readonly policyFile?: string;
 }
 
 /** Codes of diagnostics the engine itself reports, documented like rules. */

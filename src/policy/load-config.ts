@@ -1,12 +1,15 @@
 /**
  * Finds and reads the policy configuration: `--config <file>`, else `kelos.policy.yaml` in the
  * project root, else the `policy:` section of `cdk8s.yaml`, else the built-in defaults. Both
- * `kelos.policy.yaml` and a `policy:` section, without `--config`, is an error.
+ * `kelos.policy.yaml` and a `policy:` section, without `--config`, is an error. The project root
+ * is the working directory or, when it holds neither file, the nearest parent up to the git
+ * repository's root that holds one, as eslint and prettier find their configuration.
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { configSyntaxError, configValue } from '../validate/yaml-errors.ts';
 import {
@@ -74,9 +77,91 @@ const parseYaml = (text: string, file: string): { value: unknown; locate: Locate
 };
 
 /**
+ * The parents of `cwd` the default configuration is looked up in, nearest first, up to the git
+ * repository's root (the nearest directory with a `.git`, a file in a worktree or submodule);
+ * none outside a repository, where a configuration above the working directory would belong to
+ * no project of it. One stat per directory, read only when `cwd` holds no configuration.
+ */
+const parentsToGitRoot = (cwd: string): string[] => {
+  const parents: string[] = [];
+  for (let dir = cwd; !existsSync(join(dir, '.git')); ) {
+    const up = dirname(dir);
+    if (up === dir) return [];
+    parents.push(up);
+    dir = up;
+  }
+  return parents;
+};
+
+/**
+ * The configuration of one directory: its `kelos.policy.yaml`, else the `policy:` section of its
+ * `cdk8s.yaml`, else the defaults when it has a `cdk8s.yaml` (a project root without a policy);
+ * `undefined` when it has neither file.
+ *
+ * @param shownDir The directory as a path from the working directory (`''` for itself), which
+ *   messages and {@link PolicyConfig.file} name the files by.
+ */
+async function loadFrom(
+  dir: string,
+  shownDir: string,
+  knownRules: readonly string[],
+): Promise<PolicyConfig | undefined> {
+  const ownName = join(shownDir, POLICY_CONFIG_FILE);
+  const cdk8sName = join(shownDir, 'cdk8s.yaml');
+  const own = await readIfExists(join(dir, POLICY_CONFIG_FILE), ownName);
+  const cdk8sText = await readIfExists(join(dir, 'cdk8s.yaml'), cdk8sName);
+  if (own === undefined && cdk8sText === undefined) return undefined;
+  // With kelos.policy.yaml, cdk8s.yaml is read only to see whether it holds a section too:
+  // its own syntax errors are synth's to report, not the policy's.
+  let cdk8s: ReturnType<typeof parseYaml> | undefined;
+  try {
+    if (cdk8sText !== undefined) cdk8s = parseYaml(cdk8sText, cdk8sName);
+  } catch (err) {
+    if (own === undefined) throw err;
+  }
+  const section =
+    typeof cdk8s?.value === 'object' && cdk8s.value !== null
+      ? (cdk8s.value as Record<string, unknown>)['policy']
+      : undefined;
+  if (own !== undefined) {
+    // Two configurations, one of them silently unread, is how a tightened threshold goes
+    // unenforced: the one in cdk8s.yaml looks in force and is not.
+    if (section !== undefined) {
+      const at = cdk8s?.locate(['policy']);
+      throw new PolicyConfigError(
+        [
+          `${cdk8sName}${at ? `:${at.line}:${at.column}` : ''}: policy: a policy section beside ${ownName}, which kelos reads instead; move its keys into ${ownName} and remove the section (kelos check and kelos validate can instead name one file with --config; kelos synth cannot)`,
+        ],
+        'two policy configurations',
+      );
+    }
+    const parsed = parseYaml(own, ownName);
+    return parsePolicyConfig(parsed.value, ownName, knownRules, parsed.locate);
+  }
+  if (section !== undefined && cdk8s)
+    return parsePolicyConfig(section, cdk8sName, knownRules, cdk8s.locate, 'policy');
+  return DEFAULT_POLICY_CONFIG;
+}
+
+/**
+ * The policy file a configuration was read from when it is not in the working directory (found
+ * in a parent), as a path from there: what a summary line names, so a run from a subdirectory
+ * says whose policy judged it. `undefined` for `--config`, a file of the working directory and
+ * the built-in defaults.
+ *
+ * @param config What {@link loadPolicyConfig} returned.
+ * @param explicit The `--config` the user gave, if any.
+ */
+export const policyFileElsewhere = (config: PolicyConfig, explicit?: string): string | undefined =>
+  explicit === undefined && config.file !== undefined && dirname(config.file) !== '.'
+    ? config.file.replaceAll('\\', '/')
+    : undefined;
+
+/**
  * Loads the effective policy configuration.
  *
- * @param cwd Project root the default files are looked up in.
+ * @param cwd Working directory: the default files are looked up in it, then in each parent up
+ *   to the git repository's root, and the first directory holding either is the project root.
  * @param knownRules Rule ids the `rules:` section may name.
  * @param file Explicit config file (`--config`); it must exist.
  * @throws PolicyConfigError when the file does not exist, does not parse, or does not validate.
@@ -93,36 +178,13 @@ export async function loadPolicyConfig(
     const parsed = parseYaml(text, file);
     return parsePolicyConfig(parsed.value, file, knownRules, parsed.locate);
   }
-  const own = await readIfExists(join(cwd, POLICY_CONFIG_FILE), POLICY_CONFIG_FILE);
-  const cdk8sText = await readIfExists(join(cwd, 'cdk8s.yaml'), 'cdk8s.yaml');
-  // With kelos.policy.yaml, cdk8s.yaml is read only to see whether it holds a section too:
-  // its own syntax errors are synth's to report, not the policy's.
-  let cdk8s: ReturnType<typeof parseYaml> | undefined;
-  try {
-    if (cdk8sText !== undefined) cdk8s = parseYaml(cdk8sText, 'cdk8s.yaml');
-  } catch (err) {
-    if (own === undefined) throw err;
+  // The working directory first: pre-commit runs the hooks at the repository's root, where the
+  // file usually is, so they pay nothing for the search.
+  const here = await loadFrom(cwd, '', knownRules);
+  if (here !== undefined) return here;
+  for (const dir of parentsToGitRoot(cwd)) {
+    const found = await loadFrom(dir, relative(cwd, dir), knownRules);
+    if (found !== undefined) return found;
   }
-  const section =
-    typeof cdk8s?.value === 'object' && cdk8s.value !== null
-      ? (cdk8s.value as Record<string, unknown>)['policy']
-      : undefined;
-  if (own !== undefined) {
-    // Two configurations, one of them silently unread, is how a tightened threshold goes
-    // unenforced: the one in cdk8s.yaml looks in force and is not.
-    if (section !== undefined) {
-      const at = cdk8s?.locate(['policy']);
-      throw new PolicyConfigError(
-        [
-          `cdk8s.yaml${at ? `:${at.line}:${at.column}` : ''}: policy: a policy section beside ${POLICY_CONFIG_FILE}, which kelos reads instead; move its keys into ${POLICY_CONFIG_FILE} and remove the section (kelos check and kelos validate can instead name one file with --config; kelos synth cannot)`,
-        ],
-        'two policy configurations',
-      );
-    }
-    const parsed = parseYaml(own, POLICY_CONFIG_FILE);
-    return parsePolicyConfig(parsed.value, POLICY_CONFIG_FILE, knownRules, parsed.locate);
-  }
-  if (section !== undefined && cdk8s)
-    return parsePolicyConfig(section, 'cdk8s.yaml', knownRules, cdk8s.locate, 'policy');
   return DEFAULT_POLICY_CONFIG;
 }

@@ -38,6 +38,7 @@ import {
   loadPolicyConfig,
   type PolicyConfig,
   type PolicyReport,
+  policyFileElsewhere,
   REPORT_FORMATS,
   type ReportFormat,
   renderAdmissionPolicies,
@@ -335,7 +336,7 @@ export const checkCommand: CommandFactory = (io, done) =>
     .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')
     .option(
       '-c, --config <file>',
-      'policy configuration (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
+      'policy configuration (default: kelos.policy.yaml, else the policy section of cdk8s.yaml, in the working directory or the nearest parent up to the git root that holds either)',
     )
     .option('--strict', 'fail on warnings too')
     .option(
@@ -480,6 +481,8 @@ export const checkCommand: CommandFactory = (io, done) =>
       } else {
         report = await checkApps(io, config, flags.appTimeout * 1000);
       }
+      const policyFile = policyFileElsewhere(config, flags.config);
+      if (policyFile !== undefined) report = { ...report, policyFile };
       const color = flags.format === 'text' && !flags.output && colourOutput(io);
       const root = repositoryRoot(io.cwd, new Map());
       const text = formatReport(report, flags.format, {

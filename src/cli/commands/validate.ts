@@ -12,7 +12,7 @@ import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { KELOS_VERSION } from '../../api/version.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
-import { loadPolicyConfig } from '../../policy/load-config.ts';
+import { loadPolicyConfig, policyFileElsewhere } from '../../policy/load-config.ts';
 import {
   formatReport,
   REPORT_FORMATS,
@@ -76,8 +76,8 @@ const summarize = (files: number, objects: number, diagnostics: readonly Diagnos
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The last line of the text report, and what `-o` prints: `3 objects, 1 error, 0 warnings`. */
-const summaryLine = (summary: ValidateSummary): string =>
-  `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}`;
+const summaryLine = (summary: ValidateSummary, policyFile?: string): string =>
+  `${plural(summary.objects, 'object')}, ${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}${policyFile === undefined ? '' : `; policy from ${policyFile}`}`;
 
 /**
  * One run's report in `format`: text and JSON are validate's own; SARIF, JUnit and GitHub
@@ -89,6 +89,8 @@ export const formatValidation = (
   summary: ValidateSummary,
   diagnostics: readonly Diagnostic[],
   options: ReportOptions,
+  /** The policy file read, when not the working directory's: the summary line names it. */
+  policyFile?: string,
 ): string => {
   switch (format) {
     case 'json':
@@ -98,7 +100,10 @@ export const formatValidation = (
     case 'text':
       // Counts cover everything; a person reads at most MAX_PER_CODE findings of one code.
       // Nothing is written: a project's findings say where the object would be rendered.
-      return [...limitPerCode(diagnostics).map((d) => formatDiagnosticBlock(d, false)), summaryLine(summary)]
+      return [
+        ...limitPerCode(diagnostics).map((d) => formatDiagnosticBlock(d, false)),
+        summaryLine(summary, policyFile),
+      ]
         .map((line) => `${line}\n`)
         .join('');
     default: {
@@ -119,7 +124,7 @@ export const formatValidation = (
       return formatReport({ diagnostics, suppressions: [], rules, objects: summary.objects }, format, {
         ...options,
         tool: 'kelos validate',
-        summary: summaryLine(summary),
+        summary: summaryLine(summary, policyFile),
       });
     }
   }
@@ -239,7 +244,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .option(
       '-c, --config <file>',
-      'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml)',
+      'policy configuration whose externalSecrets list the Secrets that exist outside git (default: kelos.policy.yaml, else the policy section of cdk8s.yaml, in the working directory or the nearest parent up to the git root that holds either)',
     )
     .option(
       '--beside <paths...>',
@@ -250,11 +255,9 @@ export const validateCommand: CommandFactory = (io, done) =>
       assertBesideUsable(flags.beside, paths, 'validate', 'validated');
       const badNamespace = flags.namespace === undefined ? undefined : namespaceNameProblem(flags.namespace);
       if (badNamespace) throw new UsageError(`-n: ${badNamespace}`);
-      const { externalSecrets, externalNamespaces } = await loadPolicyConfig(
-        io.cwd,
-        BUILTIN_RULE_IDS,
-        flags.config,
-      );
+      const config = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config);
+      const { externalSecrets, externalNamespaces } = config;
+      const policyFile = policyFileElsewhere(config, flags.config);
       const options: ValidateOptions = {
         requireRefs: flags.strictRefs === true,
         externalSecrets,
@@ -268,15 +271,21 @@ export const validateCommand: CommandFactory = (io, done) =>
       const diagnostics = aggregateNotValidated(run.diagnostics);
       const summary = summarize(run.files, run.objects, diagnostics);
       const root = repositoryRoot(io.cwd, new Map());
-      const report = formatValidation(flags.format, summary, diagnostics, {
-        cwd: io.cwd,
-        ...(root !== undefined && { root }),
-        strict: flags.strict === true,
-        toolVersion: KELOS_VERSION,
-      });
+      const report = formatValidation(
+        flags.format,
+        summary,
+        diagnostics,
+        {
+          cwd: io.cwd,
+          ...(root !== undefined && { root }),
+          strict: flags.strict === true,
+          toolVersion: KELOS_VERSION,
+        },
+        policyFile,
+      );
       if (flags.output) {
         await writeFlagFile('-o', flags.output, io.cwd, report);
-        io.stdout(`${summaryLine(summary)}\n`);
+        io.stdout(`${summaryLine(summary, policyFile)}\n`);
       } else {
         io.stdout(report);
       }

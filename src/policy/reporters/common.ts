@@ -73,5 +73,5 @@ export const plural = (n: number, word: string): string => `${n} ${word}${n === 
 /** One-line summary shared by the text and GitHub reporters. */
 export const summaryLine = (report: PolicyReport): string => {
   const c = countReport(report);
-  return `${plural(c.errors, 'error')}, ${plural(c.warnings, 'warning')}, ${c.info} info in ${plural(report.objects, 'object')} (${plural(report.rules.length, 'rule')}); ${c.suppressed} suppressed`;
+  return `${plural(c.errors, 'error')}, ${plural(c.warnings, 'warning')}, ${c.info} info in ${plural(report.objects, 'object')} (${plural(report.rules.length, 'rule')}); ${c.suppressed} suppressed${report.policyFile === undefined ? '' : `; policy from ${report.policyFile}`}`;
 };
