@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { posix } from 'node:path';
+import { isClusterScoped } from '../api/cluster-scoped.ts';
 import { API_VERSION, GIT_LIFECYCLE } from '../api/group.ts';
 import { repositoryId } from '../api/repo-url.ts';
 import { KUBERNETES_NAMESPACES, parseNamespaceList } from '../install/watch-namespaces.ts';
@@ -26,7 +27,6 @@ import {
 import type { SourceLocation } from '../validate/diagnostic.ts';
 import { isPlainObject as isRecord } from '../validate/identity.ts';
 import type { Diagnostic } from '../validate/index.ts';
-import { isClusterScoped } from '../validate/kustomization.ts';
 import type { SourcePosition } from '../validate/load.ts';
 import type { FilesRepository, GitRemote } from './git-remotes.ts';
 import type { SynthObject } from './render.ts';

@@ -634,41 +634,31 @@ export const synthesize = async (options: SynthOptions): Promise<SynthResult> =>
       ...(config.bundles ?? []).map((b) => normalize(b.outdir)),
     ]),
   );
+  // The apps and bundles as the namespace findings name them; module apps come first, bundles
+  // right after them (as rendered above).
+  const deployed = apps.map((a, i) => ({
+    label: `${i >= modules.length && i < modules.length + bundles.length ? 'bundle' : 'app'} ${a.name}`,
+    dir: a.dir,
+    objects: a.objects,
+    source: () => ({ file: a.source }),
+    apply: `kubectl apply -k ${a.dir}`,
+  }));
   // Only a whole run sees every Namespace and Argo CD destination the project renders.
   if (!options.apps?.length)
     diagnostics.push(
-      ...namespaceMissingDiagnostics(
-        apps.map((a, i) => ({
-          // Module apps come first, bundles right after them (as rendered above).
-          label: `${i >= modules.length && i < modules.length + bundles.length ? 'bundle' : 'app'} ${a.name}`,
-          dir: a.dir,
-          objects: a.objects,
-          source: () => ({ file: a.source }),
-          apply: `kubectl apply -k ${a.dir}`,
-        })),
-        {
-          external: options.validate?.externalNamespaces ?? [],
-          ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
-        },
-      ),
+      ...namespaceMissingDiagnostics(deployed, {
+        external: options.validate?.externalNamespaces ?? [],
+        ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
+      }),
     );
   const locateRendered = (o: SynthObject, pointer: string) => renderedDocument(o)?.locate(pointer);
   // Only a whole run sees the install beside every app.
   if (!options.apps?.length)
     diagnostics.push(
-      ...namespaceUnwatchedDiagnostics(
-        apps.map((a, i) => ({
-          label: `${i >= modules.length && i < modules.length + bundles.length ? 'bundle' : 'app'} ${a.name}`,
-          dir: a.dir,
-          objects: a.objects,
-          source: () => ({ file: a.source }),
-          apply: `kubectl apply -k ${a.dir}`,
-        })),
-        {
-          locate: locateRendered,
-          ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
-        },
-      ),
+      ...namespaceUnwatchedDiagnostics(deployed, {
+        locate: locateRendered,
+        ...(options.validate?.namespace !== undefined && { defaultNamespace: options.validate.namespace }),
+      }),
     );
   diagnostics.push(...argocdUnevaluatedPathDiagnostics(objects, locateRendered));
   // git runs only when a Task is on a path an Argo CD object syncs: is its repoURL this project's?

@@ -23,6 +23,7 @@ import { readdirSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { isClusterScoped } from '../api/cluster-scoped.ts';
 import {
   appDirectoryOf,
   argocdUnevaluatedPathDiagnostics,
@@ -56,32 +57,6 @@ export const KUSTOMIZATION_FILES: readonly string[] = [
 
 /** Kustomization keys that decide what a bundle holds; every other key is reported as not evaluated. */
 const EVALUATED_KEYS = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'namespace']);
-
-/** Kinds kustomize's namespace transformer leaves alone (cluster-scoped). */
-const CLUSTER_SCOPED = new Set([
-  'Namespace',
-  'CustomResourceDefinition',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'MutatingAdmissionPolicy',
-  'MutatingAdmissionPolicyBinding',
-  'ValidatingWebhookConfiguration',
-  'MutatingWebhookConfiguration',
-  'PersistentVolume',
-  'StorageClass',
-  'PriorityClass',
-  'IngressClass',
-  'RuntimeClass',
-  'APIService',
-  'CSIDriver',
-  'Node',
-]);
-
-/** Whether objects of `kind` are cluster-scoped, as far as kustomize's namespace transformer knows. */
-export const isClusterScoped = (kind: unknown): boolean =>
-  typeof kind === 'string' && CLUSTER_SCOPED.has(kind);
 
 const statOrUndefined = (path: string): Stats | undefined => {
   try {

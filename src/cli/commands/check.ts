@@ -21,6 +21,7 @@ import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { policyFileModelNames } from '../../../policies/hygiene-model-name.ts';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
+import { isClusterScoped } from '../../api/cluster-scoped.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { KELOS_VERSION } from '../../api/version.ts';
 import { appFailed } from '../../compiler/app-run.ts';
@@ -62,7 +63,6 @@ import {
 import {
   type Bundle,
   conflictsAcrossBundles,
-  isClusterScoped,
   objectCount,
   uniqueDiagnostics,
 } from '../../validate/kustomization.ts';
