@@ -18,6 +18,7 @@ import { KUBERNETES_NAMESPACES, parseNamespaceList } from '../install/watch-name
 import { plural } from '../policy/reporters/common.ts';
 import {
   ARGO_GROUP,
+  appDirectoryOf,
   argoSyncs,
   type ObjectInFile,
   pathsOf,
@@ -130,12 +131,16 @@ const repositoryMatch = (
  *   object whose `repoURL` is none of them syncs another repository's path. When it cannot be
  *   told (no git, no remote), the path alone decides, and the finding says so. Asking costs a
  *   `git` run: call without it first, and again with it only when that finds something.
+ * @param exact Whether `syncedFrom` gave the object's directory relative to the repository root,
+ *   so an Argo CD path must name it whole (`dist/apps/*` is not `manifests`); else it is relative
+ *   to a project the repository may hold in a subdirectory, and a path's tail may name it.
  */
 export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
   objects: readonly T[],
   locate: (o: T, pointer: string) => SourcePosition | undefined = () => undefined,
   syncedFrom: (o: T) => string = (o) => posix.dirname(o.file),
   repositoryOf: (o: T) => FilesRepository = () => NOT_LOOKED_UP,
+  exact: (o: T) => boolean = () => false,
 ): Diagnostic[] {
   const syncs = argoSyncs(objects);
   if (syncs.length === 0) return [];
@@ -152,7 +157,8 @@ export function argocdTaskTtlDiagnostics<T extends ObjectInFile>(
     )
       continue;
     const dir = syncedFrom(o);
-    const onPath = syncs.filter((s) => syncsDirectory(s, dir));
+    const whole = exact(o);
+    const onPath = syncs.filter((s) => appDirectoryOf(s, dir, whole) !== undefined);
     if (onPath.length === 0) continue;
     const repository = repositoryOf(o);
     // Another repository's path is not this Task's directory; one told to be this repository

@@ -137,8 +137,11 @@ const taskTtlUnderArgoCd = async (
   const locate = (o: Placed, pointer: string) => o.doc.locate(pointer);
   const syncedFrom = (o: Placed) =>
     repositoryPath(o.root === '' || o.file === '-' ? dirname(o.file) : o.root, cwd, roots);
+  // Inside a repository, syncedFrom is relative to its root: Argo CD's paths must name it whole.
+  const inRepository = (o: Placed) =>
+    o.file !== '-' && repositoryRoot(resolve(cwd, dirname(o.file)), roots) !== undefined;
   // git runs only for a Task a path syncs, once per repository.
-  if (argocdTaskTtlDiagnostics(objects, locate, syncedFrom).length === 0) return [];
+  if (argocdTaskTtlDiagnostics(objects, locate, syncedFrom, undefined, inRepository).length === 0) return [];
   const asked = new Map<string, Promise<FilesRepository>>();
   const repositories = new Map<Placed, FilesRepository>();
   for (const o of objects) {
@@ -157,6 +160,7 @@ const taskTtlUnderArgoCd = async (
     locate,
     syncedFrom,
     (o) => repositories.get(o) ?? NOT_IN_REPOSITORY,
+    inRepository,
   );
 };
 

@@ -402,6 +402,47 @@ spec:
     expect(alone.stdout).not.toContain('argocd/task-ttl');
   });
 
+  test("an ApplicationSet over dist/apps/* does not sync manifests/ in a git repository (kelos new's layout)", async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'kelos-argo-'));
+    execFileSync('git', ['init', '-q', repo]);
+    const files: Record<string, string> = {
+      'dist/argocd/apps.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: kelos-apps, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+    - git: {repoURL: 'https://github.com/acme/fleet.git', revision: HEAD, directories: [{path: 'dist/apps/*'}]}
+  template:
+    metadata: {name: 'kelos-app-{{.path.basename}}'}
+    spec:
+      project: default
+      source: {repoURL: 'https://github.com/acme/fleet.git', path: '{{.path.path}}'}
+      destination: {server: 'https://kubernetes.default.svc', namespace: default}
+`,
+      'manifests/task.yaml': TASK('loose'),
+      'dist/apps/web/task.yaml': TASK('rendered'),
+    };
+    for (const [path, text] of Object.entries(files)) {
+      await mkdir(dirname(join(repo, path)), { recursive: true });
+      await writeFile(join(repo, path), text);
+    }
+    const ttlFiles = async (paths: string[]) =>
+      (
+        JSON.parse(
+          (await kelos(['check', ...paths, '--beside', 'dist/argocd', '--format', 'json'], { cwd: repo }))
+            .stdout,
+        ) as {
+          diagnostics: Array<{ code: string; source?: { file: string } }>;
+        }
+      ).diagnostics
+        .filter((d) => d.code === 'argocd/task-ttl')
+        .map((d) => d.source?.file);
+    expect(await ttlFiles(['manifests/'])).toStrictEqual([]);
+    // The directory the pattern does name is still told.
+    expect(await ttlFiles(['dist/apps/'])).toStrictEqual(['dist/apps/web/task.yaml']);
+  });
+
   test('an ApplicationSet beside the tree whose git directories are manifests/t* syncs manifests/team; one from parameters is an info at its path', async () => {
     const repo = await mkdtemp(join(tmpdir(), 'kelos-argo-'));
     execFileSync('git', ['init', '-q', repo]);
