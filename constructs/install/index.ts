@@ -12,7 +12,8 @@ import { Construct } from 'constructs';
 import { Labels } from '../../src/api/group.ts';
 import { VERSION_LABEL } from '../../src/api/version.ts';
 import { INSTALL_MANAGED_BY } from '../../src/install/index.ts';
-import { operatorDeployment } from './deployment.ts';
+import { longFlags, ownedFlags, ownedFlagsMessage } from '../../src/install/owned-flags.ts';
+import { operatorArgs, operatorDeployment } from './deployment.ts';
 import { operatorDisruptionBudget } from './disruption-budget.ts';
 import { operatorMonitor } from './monitoring.ts';
 import { operatorNamespace } from './namespace.ts';
@@ -38,6 +39,11 @@ export class KelosInstall extends Construct {
   constructor(scope: Construct, id: string, props: KelosInstallProps = {}) {
     super(scope, id);
     this.settings = resolveInstallProps(props);
+    // What kelos install refuses in its values, refused here too: synth renders dist/install.
+    const own = ownedFlags(operatorArgs({ ...this.settings, extraArgs: [] }).slice(1));
+    const owned = [...new Set(longFlags(this.settings.extraArgs))].filter((f) => own.has(f));
+    if (owned.length > 0)
+      throw new Error(`KelosInstall: extraArgs: ${ownedFlagsMessage(owned)} (values: extraArgs)`);
     if (this.settings.createNamespace) operatorNamespace(this, this.settings);
     this.serviceAccount = new OperatorRbac(this, 'rbac', this.settings).serviceAccount;
     this.deployment = operatorDeployment(this, this.settings, this.serviceAccount);

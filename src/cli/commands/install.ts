@@ -10,9 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
-import { AGENT_TYPES } from '../../api/group.ts';
 import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
+import { ownedFlags, ownedFlagsMessage } from '../../install/owned-flags.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { CoreResources } from '../../kube/api.ts';
 import type { ApiObject } from '../../kube/client.ts';
@@ -156,27 +156,6 @@ export function installSettings(flags: Flags, values: Values = {}): InstallSetti
 }
 
 /**
- * Operator flags the install sets itself, and the install setting to use instead: an
- * `extraArgs` copy would silently override the install's hardening, ports or RBAC model.
- */
-const INSTALL_OWNED_FLAGS: Readonly<Record<string, string>> = {
-  '--namespace': 'watchNamespaces (--watch-namespace), which also renders a Role in each watched namespace',
-  '--image-tag': 'image.tag (--image-tag)',
-  '--image-repository': 'image.repository (--image-repository)',
-  '--agent-base-image': '--agent-base-digest',
-  ...Object.fromEntries(AGENT_TYPES.map((type) => [`--agent-image-${type}`, `agentImages.${type}`])),
-  '--leader-elect': 'replicas (the replicas always elect a leader)',
-  '--lease-name': "none: the install's Role grants this Lease only",
-  '--lease-namespace': "none: the install's Role grants Leases in the operator's namespace only",
-  '--metrics-addr': "none: the install's Service, NetworkPolicy and monitors use this port",
-  '--metrics-auth': 'none: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
-  '--metrics-secure': 'none: the install serves /metrics over HTTPS',
-  '--metrics-cert-path': 'metricsCertSecret, which also mounts the Secret',
-  '--health-addr': "none: the install's probes and NetworkPolicy use this port",
-  '--webhook-addr': "none: the install's Service and NetworkPolicy use this port",
-};
-
-/**
  * The long flags `args` set, parsed by a fresh `kelos operator` command with its action
  * replaced, so parsing starts nothing. Throws commander's error for what the operator would
  * refuse at start-up.
@@ -236,31 +215,9 @@ export async function checkExtraArgs(
       }`,
     );
   }
-  // --namespace even in cluster-wide mode: the RBAC the install renders follows watchNamespaces.
-  // --metrics-cert-path even when the install does not set it: only metricsCertSecret mounts
-  // the certificate it names, and the operator would exit on a directory it cannot read.
-  // --agent-image-<type> always: agentImages.<type> is the install's one place for them, so
-  // the rendered Deployment's args say which image each type runs.
-  const own = new Set([
-    '--namespace',
-    '--metrics-cert-path',
-    ...AGENT_TYPES.map((type) => `--agent-image-${type}`),
-    ...(await operatorFlagsOf(ownArgs, io)),
-  ]);
+  const own = ownedFlags(ownArgs);
   const owned = given.filter((f) => own.has(f));
-  if (owned.length > 0) {
-    throw new UsageError(
-      `values key "extraArgs": the install sets ${owned.join(', ')} itself; ${owned
-        .map((f) => {
-          const instead = INSTALL_OWNED_FLAGS[f] ?? 'the install setting of the same name';
-          // "none: <why>" marks a flag no setting changes: say so, not "use none".
-          return instead.startsWith('none: ')
-            ? `${f} cannot be changed: ${instead.slice('none: '.length)}`
-            : `instead of ${f} use ${instead}`;
-        })
-        .join('; ')}`,
-    );
-  }
+  if (owned.length > 0) throw new UsageError(`values key "extraArgs": ${ownedFlagsMessage(owned)}`);
 }
 
 /** The `kelos operator` flags the install renders for `settings`, without its `extraArgs`. */
@@ -644,8 +601,12 @@ export const installCommand: CommandFactory = (io, done) => {
     let bundle: ApiObject[];
     try {
       settings = installSettings(flags, values);
+      // extraArgs before the render: kelos operator's own parser (short flags, switches given a
+      // value) says more than the construct's check of the same flags. Settings the construct
+      // refuses leave no own arguments; the render then says what is wrong with them.
+      const own = await installOwnArgs(settings).catch(() => undefined);
+      if (own !== undefined) await checkExtraArgs(settings.extraArgs ?? [], own, io);
       bundle = await renderInstall(settings);
-      await checkExtraArgs(settings.extraArgs ?? [], await installOwnArgs(settings), io);
     } catch (err) {
       throw err instanceof UsageError ? new UsageError(withOrigins(err.message, origins)) : err;
     }

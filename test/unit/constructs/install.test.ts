@@ -543,6 +543,37 @@ describe('KelosInstall', () => {
       expect(plain[field], field).toBeUndefined();
   });
 
+  it('refuses in extraArgs a flag the install sets itself, as kelos install refuses it in its values', () => {
+    expect(thrown(() => render({ extraArgs: ['--lease-name=other'] }))).toBe(
+      "KelosInstall: extraArgs: the install sets --lease-name itself; --lease-name cannot be changed: the install's Role grants this Lease only (values: extraArgs)",
+    );
+    expect(
+      thrown(() =>
+        render({ agentImages: { codex: 'x/codex:1' }, extraArgs: ['--agent-image-gemini', 'x/g:1'] }),
+      ),
+    ).toBe(
+      'KelosInstall: extraArgs: the install sets --agent-image-gemini itself; instead of --agent-image-gemini use agentImages.gemini (values: extraArgs)',
+    );
+    // A flag the install sets only with its setting is the user's to give without it.
+    const args = (props: KelosInstallProps) =>
+      (one(render(props), 'Deployment').spec.template.spec.containers[0].args as string[]).filter((a) =>
+        a.startsWith('--agent-base-image'),
+      );
+    expect(args({ extraArgs: ['--agent-base-image=mirror/agent-base:v1'] })).toEqual([
+      '--agent-base-image=mirror/agent-base:v1',
+    ]);
+    expect(
+      thrown(() =>
+        render({
+          agentBaseDigest: `sha256:${'a'.repeat(64)}`,
+          extraArgs: ['--agent-base-image=mirror/agent-base:v1'],
+        }),
+      ),
+    ).toMatch(
+      /^KelosInstall: extraArgs: the install sets --agent-base-image itself; instead of --agent-base-image use --agent-base-digest/,
+    );
+  });
+
   it('refuses a toleration, affinity or name the API server would refuse, naming the prop by its path', () => {
     // A misspelt field would otherwise vanish: cdk8s-plus drops what its converters do not know.
     expect(
