@@ -410,7 +410,10 @@ export function parseManifests(text: string | CutText, file: string): ParseResul
   const whole = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   // A document too large is blanked, its line breaks kept, so the others keep their positions.
   const { text: body, diagnostics: large } = largeDocuments(whole, file);
-  const parsed = parseFrom(body, file, { first: 0, readsOn: 0 });
+  const read = parseFrom(body, file, { first: 0, readsOn: 0 });
+  // A list's items are sent one by one, each its own request: each must fit, as a document must.
+  const parsed =
+    /^\s*\[/.test(whole) && whole.length * 3 > MAX_OBJECT_BYTES ? withoutLargeItems(read, file) : read;
   const result = large.length > 0 ? { ...parsed, diagnostics: [...large, ...parsed.diagnostics] } : parsed;
   const control = controlCharacterError(body, file);
   const withControl = control ? { ...result, diagnostics: [control, ...result.diagnostics] } : result;
@@ -422,6 +425,33 @@ export function parseManifests(text: string | CutText, file: string): ParseResul
   };
 }
 
+/**
+ * `result` without the items of a JSON list over {@link MAX_OBJECT_BYTES} as kubectl sends them
+ * (compact JSON), each a located `yaml/too-large` error naming it instead.
+ */
+function withoutLargeItems(result: ParseResult, file: string): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const documents = result.documents.filter((doc) => {
+    const bytes = Buffer.byteLength(JSON.stringify(doc.object), 'utf8');
+    if (bytes <= MAX_OBJECT_BYTES) return true;
+    const [size, limit] = overLimit(bytes, MAX_OBJECT_BYTES);
+    const resource = resourceOf(doc.object);
+    diagnostics.push({
+      severity: 'error',
+      code: 'yaml/too-large',
+      message: `item ${doc.index + 1} of the list is ${size}, more than the ${limit} the API server takes for one object (its limit on a request), so kubectl and Argo CD cannot apply it and it was not validated; the other items were`,
+      hint: "the API server refuses it whatever applies it: make the object smaller (split a ConfigMap's data into several ConfigMaps), or leave it out of the manifests",
+      path: '',
+      ...(resource && { resource }),
+      source: { file, line: doc.line },
+    });
+    return false;
+  });
+  return diagnostics.length === 0
+    ? result
+    : { ...result, documents, diagnostics: [...diagnostics, ...result.diagnostics] };
+}
+
 /** A line that starts a YAML document, where kubectl's reader cuts a stream: `---` and a space or the line's end. */
 const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
 
@@ -430,7 +460,8 @@ const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
  * and `text` with each of them blanked (its `---` kept, every other character but line breaks
  * a space), so the parse that follows reads an empty document in its place and every other
  * document at its own line. Documents are cut at `---` lines, as kubectl cuts a stream before
- * it parses; JSON is one document, and a JSON array (a list) none. Costs nothing for a text
+ * it parses; JSON is one document, and a JSON array (a list) none here: its items are
+ * measured once parsed ({@link withoutLargeItems}). Costs nothing for a text
  * too short to hold one.
  */
 function largeDocuments(text: string, file: string): { text: string; diagnostics: Diagnostic[] } {

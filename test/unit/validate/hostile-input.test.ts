@@ -160,6 +160,32 @@ describe('hostile manifests', () => {
     );
   });
 
+  test('an item of a JSON list over 3 MiB is a yaml/too-large error at it, named, and the other items are validated', () => {
+    const item = (name: string, size: number) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name },
+      data: { k: 'x'.repeat(size) },
+    });
+    const text = JSON.stringify(
+      [item('small', 10), item('huge', MAX_OBJECT_BYTES), item('after', 10)],
+      null,
+      1,
+    );
+    const { documents, diagnostics } = parseManifests(text, 'list.json');
+    expect(documents.map((d) => (d.object['metadata'] as { name: string }).name)).toEqual(['small', 'after']);
+    // As kubectl sends it: compact JSON. The item starts on line 12 of the indented list.
+    const bytes = Buffer.byteLength(JSON.stringify(item('huge', MAX_OBJECT_BYTES))).toLocaleString('en-US');
+    expect(diagnostics.map((d) => [d.code, d.resource, d.source?.line, d.message])).toEqual([
+      [
+        'yaml/too-large',
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'huge' },
+        12,
+        `item 2 of the list is ${bytes} bytes, more than the 3,145,728 bytes the API server takes for one object (its limit on a request), so kubectl and Argo CD cannot apply it and it was not validated; the other items were`,
+      ],
+    ]);
+  });
+
   test('one document over 3 MiB is a yaml/too-large error at it, named, and the documents around it are validated', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kelos-object-'));
     const text = [
