@@ -8,7 +8,9 @@
  *
  * @packageDocumentation
  */
+
 import { dirname } from 'node:path';
+import { isClusterScoped } from '../api/cluster-scoped.ts';
 import { API_VERSION, GROUP } from '../api/index.ts';
 import {
   type Diagnostic,
@@ -437,7 +439,7 @@ export function checkReferences(
       severity: 'error',
       code: 'bundle/duplicate',
       path: '',
-      message: `${String(doc.object['kind'])} "${namespaceOf(doc)}/${nameOf(doc)}" is defined twice: here and at ${firstAt}`,
+      message: `${String(doc.object['kind'])} "${isClusterScoped(doc.object['kind']) || doc.object['kind'] === 'KelosConfig' ? '' : `${namespaceOf(doc)}/`}${nameOf(doc)}" is defined twice: here and at ${firstAt}`,
       hint:
         dirname(first.file) === dirname(doc.file)
           ? 'object names must be unique per kind and namespace; rename or remove one of them'

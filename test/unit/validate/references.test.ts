@@ -205,6 +205,17 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a duplicate cluster-scoped object is named without a namespace, which it has none of', () => {
+    const crd =
+      'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n';
+    const found = checkReferences(parseManifests([crd, crd].join('---\n'), 'crds.yaml').documents, {}).filter(
+      (d) => d.code === 'bundle/duplicate',
+    );
+    expect(found.map((d) => d.message.split(':')[0])).toEqual([
+      'CustomResourceDefinition "widgets.example.com" is defined twice',
+    ]);
+  });
+
   test('a duplicate kind/namespace/name names both places', () => {
     expect(check([workspace('app'), workspace('app', 'default')])).toEqual([
       {
