@@ -301,7 +301,12 @@ class Checker {
             severity: 'error',
             offset: pos,
             message: root
-              ? `.${name} is not a variable of ${t.name === 'prompt' ? "a dependent Task's prompt" : `a ${t.name} source`}`
+              ? `.${name} is not a variable of ${t.name === 'prompt' ? "a dependent Task's prompt" : `a ${t.name} source`}${
+                  // A spawner's template renders first, over the item; .Deps is the Task's own render's.
+                  name === 'Deps' && t.name !== 'prompt'
+                    ? `; .Deps is read when the Task it makes renders its prompt: write {{"{{"}}index .Deps "<task>" "Results" "<key>"}} so this template prints that action for it`
+                    : ''
+                }`
               : `${path}: ${t.name} has no field ${name}`,
             unknown: { name, known: Object.keys(t.fields), parent: from.path },
           });

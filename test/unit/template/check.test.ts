@@ -335,3 +335,11 @@ describe('checkTemplate: what the renderer accepts stays silent', () => {
     ).toStrictEqual([]);
   });
 });
+
+describe('checkTemplate: .Deps in a spawner template', () => {
+  test('says to print the action for the Task it makes, which reads .Deps', () => {
+    expect(findings('{{index .Deps "scaffold" "Results" "branch"}}', ISSUES).map((f) => f.message)).toEqual([
+      '.Deps is not a variable of a githubIssues source; .Deps is read when the Task it makes renders its prompt: write {{"{{"}}index .Deps "<task>" "Results" "<key>"}} so this template prints that action for it',
+    ]);
+  });
+});
