@@ -11,7 +11,7 @@ import type { Lease } from '../../src/kube/leader-election.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { freshNamespace } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { testLeaseName } from './install-identity.ts';
+import { grantTestLease, testLeaseName } from './install-identity.ts';
 import { startOperator, type TestOperator, testClient, waitFor } from './operator-helpers.ts';
 
 describe('operator: Lease renewal while the shared connection pool is full', () => {
@@ -23,6 +23,8 @@ describe('operator: Lease renewal while the shared connection pool is full', () 
   beforeAll(async () => {
     await installCrds();
     ns = await freshNamespace('op-lease-pool');
+    // The install's Role grants its own Lease only: this file elects with one of its own.
+    await grantTestLease(lease);
     c = await testClient();
     op = await startOperator(ns, {
       workers: 1,
