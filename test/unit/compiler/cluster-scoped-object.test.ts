@@ -4,24 +4,11 @@
  * `kelos synth` and `kelos check`, and the rule is configured like the others.
  */
 import { describe, expect, test } from 'vitest';
-import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
-import { CDK8S, CONSTRUCTS, kelos, projectsDisposedAfterEach } from './project.ts';
+import { CDK8S, kelos, projectsDisposedAfterEach, scaffoldedProject } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
-/** The project `kelos new` writes, importing the constructs of this repository. */
-const scaffolded = () => {
-  const files = scaffoldFiles({
-    name: 'fleet',
-    kelosVersion: '0.2.0',
-    repoURL: 'https://github.com/acme/fleet.git',
-  });
-  const p = make({}, files.get('cdk8s.yaml'));
-  for (const [path, content] of files)
-    if (path.endsWith('.ts') || path === 'kelos.policy.yaml')
-      p.write(path, content.replaceAll("from 'kelos-ts'", `from '${CONSTRUCTS}'`));
-  return p;
-};
+const scaffolded = () => scaffoldedProject(make);
 
 /** An app that binds cluster-admin to a ServiceAccount of its namespace. */
 const ADMIN_APP = `import { ApiObject } from '${CDK8S}';

@@ -5,22 +5,13 @@
  * TaskBudget stays Progressing, so the app's later sync waves never sync.
  */
 import { describe, expect, test } from 'vitest';
-import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
-import { CONSTRUCTS, kelos, projectsDisposedAfterEach } from './project.ts';
+import { kelos, projectsDisposedAfterEach, scaffoldedProject } from './project.ts';
 
 const make = projectsDisposedAfterEach();
 
-/** The project `kelos new` writes, importing the constructs of this repository. */
+/** The project `kelos new` writes, its KelosInstall given `install` as props. */
 const scaffolded = (install?: string) => {
-  const files = scaffoldFiles({
-    name: 'fleet',
-    kelosVersion: '0.2.0',
-    repoURL: 'https://github.com/acme/fleet.git',
-  });
-  const p = make({}, files.get('cdk8s.yaml'));
-  for (const [path, content] of files)
-    if (path.endsWith('.ts') || path === 'kelos.policy.yaml')
-      p.write(path, content.replaceAll("from 'kelos-ts'", `from '${CONSTRUCTS}'`));
+  const p = scaffoldedProject(make);
   if (install !== undefined)
     p.write(
       'deploy/install.ts',

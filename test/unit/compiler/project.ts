@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach } from 'vitest';
 import type { CliIo, ExitCode } from '../../../src/cli/io.ts';
 import { runCli } from '../../../src/cli/program.ts';
+import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
 
 /** The repository root. */
 export const REPO = resolve(import.meta.dirname, '../../..');
@@ -121,4 +122,21 @@ export const projectsDisposedAfterEach = (): ((...args: Parameters<typeof projec
     made.push(p);
     return p;
   };
+};
+
+/**
+ * The project `kelos new` writes, made by `make` (see {@link projectsDisposedAfterEach}), its
+ * apps and bundles importing the constructs of this repository.
+ */
+export const scaffoldedProject = (make: (...args: Parameters<typeof project>) => Project): Project => {
+  const files = scaffoldFiles({
+    name: 'fleet',
+    kelosVersion: '0.2.0',
+    repoURL: 'https://github.com/acme/fleet.git',
+  });
+  const p = make({}, files.get('cdk8s.yaml'));
+  for (const [path, content] of files)
+    if (path.endsWith('.ts') || path === 'kelos.policy.yaml')
+      p.write(path, content.replaceAll("from 'kelos-ts'", `from '${CONSTRUCTS}'`));
+  return p;
 };
