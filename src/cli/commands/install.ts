@@ -64,6 +64,12 @@ import {
 } from '../cluster/kelos-objects.ts';
 import { pollUntil } from '../cluster/poll.ts';
 import { type DeploymentRolloutFields, type RolloutState, rolloutState } from '../cluster/rollout.ts';
+import {
+  type CrdVersions,
+  type StoredVersionsProblem,
+  storedVersionsMessage,
+  unservedStoredVersions,
+} from '../cluster/stored-versions.ts';
 import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { isNewerVersion, packageVersion } from '../version.ts';
 
@@ -336,11 +342,19 @@ async function preflight(
   // prunes a field its schema lacks from every stored object it reads or writes.
   const client = packageVersion();
   let newer: string | undefined;
+  const unserved: StoredVersionsProblem[] = [];
+  const withObjects = new Set<string>();
   for (const crd of crds) {
-    const installed = (await cluster.client.get(CRD, undefined, crd.metadata.name ?? ''))?.metadata
-      .annotations?.[VERSION_ANNOTATION];
+    const live = await cluster.client.get<CrdVersions>(CRD, undefined, crd.metadata.name ?? '');
+    const installed = live?.metadata.annotations?.[VERSION_ANNOTATION];
     if (installed && isNewerVersion(installed, newer ?? client)) newer = installed;
+    const problem = live && unservedStoredVersions(live, crd);
+    if (!problem) continue;
+    unserved.push(problem);
+    if (problem.storage && (await holdsObjects(cluster, live, problem.storage)))
+      withObjects.add(problem.name);
   }
+  if (unserved.length > 0) problems.push(storedVersionsMessage(unserved, withObjects));
   if (newer && !allowDowngrade) {
     problems.push(
       `the cluster's CRDs are of Kelos ${newer}, newer than this CLI (${client}): applying this CLI's would downgrade them, and the API server prunes a field the older schema lacks from the stored objects; install with that version's CLI (npx kelos-ts@${newer} install), or, to downgrade on purpose, see what would be lost (kubectl get crd -l app.kubernetes.io/part-of=kelos -o yaml > installed.yaml; kelos crds --check-against installed.yaml) and pass --allow-downgrade`,
@@ -404,6 +418,13 @@ async function preflight(
     `namespace/${settings.namespace} exists and ${reason}: left as it is, without the install's labels (kelos uninstall keeps it)\n`,
   );
   return bundle.filter((o) => o !== own);
+}
+
+/** Whether any namespace holds an object of the live CRD, read at its storage version. */
+async function holdsObjects(cluster: Cluster, crd: CrdVersions, version: string): Promise<boolean> {
+  const { group = '', names = { plural: '', kind: '' }, scope } = crd.spec ?? {};
+  const type = { group, version, plural: names.plural, kind: names.kind, namespaced: scope === 'Namespaced' };
+  return (await cluster.client.list(type, { limit: 1 })).items.length > 0;
 }
 
 /**
