@@ -202,8 +202,15 @@ export const NetworkIsolationSchema = obj(
             ...LabelSelectorSchema,
             description: 'podSelector of the cluster DNS Pods. Default k8s-app=kube-dns.',
           },
+          ports: opt(
+            list(
+              int32('port number.', { minimum: 1, maximum: 65535 }),
+              'ports the DNS Pods serve on, as the Pods see them: a NetworkPolicy matches after the Service maps its port (OpenShift’s DNS Pods serve on 5353). Each is opened for UDP and TCP. Default [53].',
+              { minItems: 1, maxItems: 8 },
+            ),
+          ),
         },
-        'dns says where the cluster DNS runs; agents may reach it on port 53 (UDP and TCP).',
+        'dns says where the cluster DNS runs; agents may reach it on its ports (UDP and TCP). A node-local cache (NodeLocal DNSCache’s 169.254.20.10) is a link-local address, blocked unless extraAllowedDestinations names it with port 53.',
       ),
     ),
     extraAllowedDestinations: opt(

@@ -83,6 +83,21 @@ export const DEFAULT_DNS = {
   podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
 };
 
+/**
+ * The DNS rule's ports: each of the admin's ports (53 by default) for UDP and TCP. An entry that
+ * is no port number is dropped, as the other untrusted settings are; none left is 53, since a
+ * rule without ports would open every port of the DNS Pods.
+ */
+const dnsPorts = (ports: readonly unknown[] | undefined): NetworkPort[] => {
+  const valid = (ports ?? []).filter(
+    (p): p is number => typeof p === 'number' && Number.isInteger(p) && p >= 1 && p <= 65535,
+  );
+  return [...new Set(valid.length ? valid : [53])].flatMap((port) => [
+    { port, protocol: 'UDP' as const },
+    { port, protocol: 'TCP' as const },
+  ]);
+};
+
 /** What the namespace's policies are rendered from. */
 export interface AgentNetworkInput {
   readonly namespace: string;
@@ -231,10 +246,7 @@ export const renderAgentNetworkPolicies = (input: AgentNetworkInput): AgentNetwo
           podSelector: structuredClone(dns.podSelector),
         },
       ],
-      ports: [
-        { port: 53, protocol: 'UDP' },
-        { port: 53, protocol: 'TCP' },
-      ],
+      ports: dnsPorts(isolation?.dns?.ports),
     },
     ...(internet.length && ports.length ? [{ to: internet, ports }] : []),
     ...(isolation?.extraAllowedDestinations ?? []).flatMap((d, i): EgressRule[] => {

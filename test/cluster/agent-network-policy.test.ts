@@ -302,13 +302,21 @@ describe('operator: agent NetworkPolicies', () => {
     );
   });
 
-  it('follows the admin’s KelosConfig: a new blocked range is written into the policy', async () => {
-    await setConfig({ ...isolation(), blockedCIDRs: ['192.168.0.0/16'] });
+  it('follows the admin’s KelosConfig: a new blocked range and DNS port are written into the policy', async () => {
+    await setConfig({
+      ...isolation(),
+      blockedCIDRs: ['192.168.0.0/16'],
+      dns: { namespace: 'openshift-dns', podSelector: { matchLabels: { app: 'dns' } }, ports: [5353] },
+    });
     await waitFor('192.168.0.0/16 blocked', async () =>
       ((await policy(AGENT_POLICY_NAME))?.spec?.egress?.[1]?.to?.[0]?.ipBlock?.except ?? []).includes(
         '192.168.0.0/16',
       ),
     );
+    expect((await policy(AGENT_POLICY_NAME))?.spec?.egress?.[0]?.ports).toEqual([
+      { port: 5353, protocol: 'UDP' },
+      { port: 5353, protocol: 'TCP' },
+    ]);
     expect(sameSpec((await policy(AGENT_POLICY_NAME))?.spec, (await expected()).policies[0]?.spec)).toBe(
       true,
     );

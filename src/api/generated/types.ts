@@ -620,12 +620,21 @@ export type NetworkIsolation = {
    * Workspace repositories (22 for SSH, 9418 for git://, explicit ports) are added.
    */
   egressPorts?: NetworkPort[];
-  /** dns says where the cluster DNS runs; agents may reach it on port 53 (UDP and TCP). */
+  /**
+   * dns says where the cluster DNS runs; agents may reach it on its ports (UDP and TCP). A node-local cache
+   * (NodeLocal DNSCache’s 169.254.20.10) is a link-local address, blocked unless extraAllowedDestinations
+   * names it with port 53.
+   */
   dns?: {
     /** namespace of the cluster DNS Pods. Default kube-system. */
     namespace: string;
     /** podSelector of the cluster DNS Pods. Default k8s-app=kube-dns. */
     podSelector: K8sType<'LabelSelector'>;
+    /**
+     * ports the DNS Pods serve on, as the Pods see them: a NetworkPolicy matches after the Service maps its
+     * port (OpenShift’s DNS Pods serve on 5353). Each is opened for UDP and TCP. Default [53].
+     */
+    ports?: number[];
   };
   /** extraAllowedDestinations every agent Pod may reach beyond the defaults. */
   extraAllowedDestinations?: AllowedDestination[];

@@ -3,6 +3,7 @@ import type { NetworkIsolation } from '../../../src/api/index.ts';
 import {
   AGENT_POLICY_NAME,
   allowanceLabel,
+  DEFAULT_DNS,
   renderAgentNetworkPolicies,
   repoPorts,
 } from '../../../src/render/agent-network-policy.ts';
@@ -190,6 +191,42 @@ describe('agent NetworkPolicy: other shapes', () => {
       ports: [{ port: 5432, protocol: 'TCP' }],
     });
     expect(r.ignored).toEqual(['blockedCIDRs: "not-a-cidr" is not a CIDR']);
+  });
+
+  test('DNS on the ports its Pods serve (OpenShift 5353), and a node-local cache named as an extra destination', () => {
+    const r = renderFor({
+      isolation: {
+        ...ADMIN,
+        dns: { namespace: 'openshift-dns', podSelector: { matchLabels: { app: 'dns' } }, ports: [5353, 53] },
+        extraAllowedDestinations: [
+          { cidr: '169.254.20.10/32', ports: [{ port: 53, protocol: 'UDP' }, { port: 53 }] },
+        ],
+      },
+    });
+    const spec = main(r);
+    expect(spec.egress?.[0]?.ports).toEqual([
+      { port: 5353, protocol: 'UDP' },
+      { port: 5353, protocol: 'TCP' },
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
+    // Link-local stays blocked on the agent ports; the cache is reached on 53 alone.
+    expect(spec.egress?.[2]).toEqual({
+      to: [{ ipBlock: { cidr: '169.254.20.10/32' } }],
+      ports: [
+        { port: 53, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
+    });
+    expect(r.ignored).toEqual([]);
+    // A stored value that is no port leaves 53, never a rule without ports.
+    const broken = renderFor({
+      isolation: { ...ADMIN, dns: { ...DEFAULT_DNS, ports: ['x' as unknown as number] } },
+    });
+    expect(main(broken).egress?.[0]?.ports).toEqual([
+      { port: 53, protocol: 'UDP' },
+      { port: 53, protocol: 'TCP' },
+    ]);
   });
 
   test('untrusted settings never yield a rule without ports (which would open every port)', () => {
