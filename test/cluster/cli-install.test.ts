@@ -8,9 +8,12 @@ import { AGENT_CONTAINER_NAME } from '../../src/api/index.ts';
 import { DEPLOYMENT } from '../../src/cli/cluster/bundle.ts';
 import { packageVersion } from '../../src/cli/version.ts';
 import { formatAgentLog } from '../../src/contract/agent-log/index.ts';
-import { HttpKubeClient } from '../../src/kube/client.ts';
+import { type ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 import { Resources } from '../../src/operator/resources.ts';
+
+const KELOS_CONFIG = Resources.KelosConfig;
+
 import { FakeKubelet } from '../support/fake-kubelet.ts';
 import { KELOS_MAIN, kelos, kelosProcess } from './cli-helpers.ts';
 import { type ControlPlane, startControlPlane } from './control-plane.ts';
@@ -76,8 +79,21 @@ describe('the five-minute path, from a fresh shell', () => {
     expect(first.stdout).toMatch(
       /Kelos installed: 7 CRDs and \d+ objects \(\d+ created, 0 configured, 0 unchanged\)/,
     );
+    // No KelosConfig yet: agents would reach in-cluster addresses on 443, and the admin is told.
+    expect(first.stdout).toContain(
+      "  agent isolation: on, but no KelosConfig kelos in the cluster (podCIDRs, serviceCIDRs, nodeCIDRs unset): agent Pods may reach the cluster's Pods, Services, nodes on their egress ports",
+    );
+    await admin.create(KELOS_CONFIG, {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'KelosConfig',
+      metadata: { name: 'kelos' },
+      spec: { networkIsolation: { podCIDRs: ['10.244.0.0/16'], serviceCIDRs: ['10.96.0.0/12'] } },
+    } as ApiObject);
     const again = await kelosProcess(['install'], env());
     expect(again.code).toBe(0);
+    expect(again.stdout).toContain(
+      "  agent isolation: on, but KelosConfig kelos spec.networkIsolation leaves nodeCIDRs unset: agent Pods may reach the cluster's nodes on their egress ports",
+    );
     expect(again.stdout).toMatch(
       /Kelos installed: 7 CRDs and \d+ objects \(0 created, 0 configured, \d+ unchanged\)/,
     );
@@ -101,6 +117,12 @@ describe('the five-minute path, from a fresh shell', () => {
     }>(DEPLOYMENT, 'kelos-system', 'kelos-operator');
     expect(deployment?.spec.replicas).toBe(1);
     expect(deployment?.spec.template.spec.containers[0]?.resources.limits).toMatchObject({ memory: '1Gi' });
+    // Every range set: said plainly, without the colour of a warning.
+    await admin.mergePatch(KELOS_CONFIG, undefined, 'kelos', {
+      spec: { networkIsolation: { nodeCIDRs: ['10.0.0.0/16'] } },
+    });
+    const ranged = await kelosProcess(['install'], env());
+    expect(ranged.stdout).toContain('  agent isolation: on, cluster ranges from KelosConfig kelos\n');
     const unknown = await kelosProcess(['install', '--set', 'image.pullPolicy=Always'], env());
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(
@@ -245,7 +267,9 @@ describe('the five-minute path, from a fresh shell', () => {
     );
     // The operator recorded the Task in a TaskRecord; that is a Kelos object too.
     expect(out).toContain('taskrecord/');
-    expect(out).toMatch(/Kelos uninstalled: 2 Kelos objects and \d+ install objects deleted\n$/);
+    // And the KelosConfig the install test wrote.
+    expect(out).toContain('kelosconfig/kelos deleting');
+    expect(out).toMatch(/Kelos uninstalled: 3 Kelos objects and \d+ install objects deleted\n$/);
     const get = await kelosProcess(['get', 'tasks'], env());
     expect(get.code).toBe(1);
     expect(get.stderr).toContain('run: kelos install');

@@ -10,6 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
+import { KELOS_CONFIG_NAME } from '../../api/group.ts';
+import type { KelosConfig } from '../../api/index.ts';
 import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
 import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
 import { ownedFlags, ownedFlagsMessage } from '../../install/owned-flags.ts';
@@ -18,7 +20,9 @@ import { CoreResources } from '../../kube/api.ts';
 import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { certificatePairProblem } from '../../operator/metrics-tls.ts';
+import { Resources } from '../../operator/resources.ts';
 import { closest } from '../../validate/echo.ts';
+import { agentIsolationSummary } from '../cluster/agent-isolation.ts';
 import {
   CLUSTER_ROLE_BINDING,
   CRD,
@@ -688,10 +692,16 @@ export const installCommand: CommandFactory = (io, done) => {
           await waitForRollout(cluster, io, settings.namespace, seconds, flags.timeout);
           ready = ', rolled out';
         }
+        const isolation = await cluster.client
+          .get<KelosConfig>(Resources.KelosConfig, undefined, KELOS_CONFIG_NAME)
+          .then(agentIsolationSummary, () => undefined);
         const total = (k: 'created' | 'configured' | 'unchanged') => crdCounts[k] + counts[k];
         io.stdout(
           `${c.green('Kelos installed')}: ${crds.length} CRDs and ${objects.length} objects (${total('created')} created, ${total('configured')} configured, ${total('unchanged')} unchanged${pruned ? `, ${pruned} pruned` : ''})\n` +
             `  operator: ${image} in namespace ${settings.namespace}, ${settings.watchNamespaces ? `watching ${settings.watchNamespaces.join(', ')}` : 'watching every namespace'}${ready}\n` +
+            (isolation
+              ? `  agent isolation: ${isolation.open ? c.yellow(isolation.text) : isolation.text}\n`
+              : '') +
             '  next: kelos init, then kelos run -p "<what the agent should do>" -w\n',
         );
       },
