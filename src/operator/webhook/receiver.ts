@@ -536,26 +536,35 @@ export class WebhookReceiver {
         }
       : undefined;
     const enriched = await Promise.all(verified.map((s) => this.#enrich(s, delivery, labelsOnce)));
-    const unenriched = enriched.filter((e): e is { error: string; what: string } => 'error' in e);
-    if (unenriched.length > 0)
-      return {
-        status: 503,
-        body: `${unenriched[0]!.what} could not be fetched; retry: ${unenriched[0]!.error}`,
-        headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
-      };
+    // A spawner whose details could not be fetched fails alone: the others' Tasks are made (a
+    // tenant's spawner whose fetch always fails held up every tenant's deliveries on the path),
+    // and the answer still asks for the delivery again, which the ledgers make a duplicate for
+    // the spawners that took it. Why it failed goes to that spawner's Events, not the sender.
     const results = await Promise.all(
-      verified.map((s, i) => this.#deliverOne(s, (enriched[i] as { delivery: Delivery }).delivery)),
+      verified.map((s, i) => {
+        const e = enriched[i]!;
+        if (!('error' in e)) return this.#deliverOne(s, e.delivery);
+        this.#outcomes.inc({ outcome: 'failed' });
+        return {
+          taskSpawner: `${s.metadata.namespace}/${s.metadata.name}`,
+          outcome: 'failed' as const,
+          reason: `${e.what} could not be fetched; send the delivery again (the TaskSpawner's Events say why)`,
+        };
+      }),
     );
     seen.results = results;
-    const failed = results.some((r) => r.outcome === 'failed');
+    const unfetched = enriched.some((e) => 'error' in e);
+    const failed = results.some((r, i) => r.outcome === 'failed' && !('error' in enriched[i]!));
     const full = results.some((r) => r.outcome === 'queue-full');
     // A 2xx tells the sender its delivery is done; a rejected one has no Task and no record.
     const rejected = results.some((r) => r.outcome === 'rejected');
-    const status = failed ? 500 : full ? 429 : rejected ? 422 : 200;
+    const status = failed ? 500 : unfetched ? 503 : full ? 429 : rejected ? 422 : 200;
     return {
       status,
       body: { delivery: delivery.deliveryId || undefined, results },
-      ...(full && !failed ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}),
+      ...(status === 503 || (full && !failed)
+        ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }
+        : {}),
     };
   }
 
@@ -696,7 +705,7 @@ export class WebhookReceiver {
       });
       this.#notices.enrichmentFailed(
         spawner,
-        `${what} could not be fetched, so the delivery was answered 503 for the sender to retry and no Task was created: ${message}`,
+        `${what} could not be fetched, so this spawner made no Task of the delivery and the sender was asked to send it again: ${message}`,
       );
       return { error: `${taskSpawner}: ${message}`, what };
     }

@@ -5,7 +5,7 @@ import { Resources } from '../../../../src/operator/resources.ts';
 import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
 import { githubEnricher } from '../../../../src/operator/webhook/enrich.ts';
 import { FakeGitHub } from '../../../support/fake-github.ts';
-import { fixture } from '../../../support/webhook-fixtures.ts';
+import { fixture, spawnerWith } from '../../../support/webhook-fixtures.ts';
 import { githubHeaders, post } from '../../../support/webhook-payloads.ts';
 import { receiverOver } from '../../../support/webhook-receiver.ts';
 
@@ -63,8 +63,9 @@ const setup = async (repository?: string) => {
     const body = JSON.stringify(p);
     return post(addr, '/webhook/github', body, githubHeaders(body, SECRET, 'pull_request', delivery));
   };
-  const taskCount = async () => (await kube.list<Task>(Resources.Task, { namespace: 'team-a' })).items.length;
-  return { send, taskCount };
+  const taskCount = async (namespace = 'team-a') =>
+    (await kube.list<Task>(Resources.Task, { namespace })).items.length;
+  return { kube, send, taskCount };
 };
 
 describe('receiver enrichment from GitHub', () => {
@@ -106,6 +107,39 @@ describe('receiver enrichment from GitHub', () => {
     ]);
     expect(gh.requests.filter((q) => q.path.includes('/pulls/'))).toEqual([]);
     expect(await taskCount()).toBe(0);
+  });
+
+  test("one spawner's failed fetch fails it alone: another tenant's spawner on the path gets its Task", async () => {
+    const { kube, send, taskCount } = await setup();
+    // team-b takes every pull request of the repository; team-a's filter needs the files.
+    const other = spawnerWith({ githubWebhook: { events: ['pull_request'] } });
+    await kube.create(Resources.TaskSpawner, { ...other, metadata: { name: 'prs', namespace: 'team-b' } });
+    await new Promise((r) => setTimeout(r, 50));
+    const docs = gh.addIssue({ pull: { headRef: 'docs-fix' }, files: ['docs/guide.md'] });
+    gh.refusals.push({ status: 403 });
+    const a = await send(docs, 'd-1');
+    expect(a.status).toBe(503);
+    expect(a.headers['retry-after']).toBeTruthy();
+    expect(a.json().results).toEqual([
+      {
+        taskSpawner: 'team-a/s',
+        outcome: 'failed',
+        reason:
+          "pull request details could not be fetched; send the delivery again (the TaskSpawner's Events say why)",
+      },
+      expect.objectContaining({ taskSpawner: 'team-b/prs', outcome: 'created' }),
+    ]);
+    // The sender hears no other tenant's fetch error (a URL, a host the KelosConfig refuses).
+    expect(a.body).not.toContain('403');
+    expect([await taskCount('team-a'), await taskCount('team-b')]).toEqual([0, 1]);
+    // Sent again: team-a's Task is made, team-b's is the duplicate its ledger knows.
+    const again = await send(docs, 'd-1');
+    expect(again.status).toBe(200);
+    expect((again.json().results as Array<{ outcome: string }>).map((r) => r.outcome)).toEqual([
+      'created',
+      'duplicate',
+    ]);
+    expect([await taskCount('team-a'), await taskCount('team-b')]).toEqual([1, 1]);
   });
 
   test('a failed fetch answers 503 with Retry-After, creates nothing, and the retry succeeds', async () => {

@@ -130,8 +130,13 @@ describe('Linear Comment deliveries judged by the issue labels from Linear API',
     const r = await send();
     expect(r.status, r.body).toBe(503);
     expect(r.headers['retry-after']).toBeDefined();
-    expect(r.json()['error']).toContain(`the labels of Linear issue ${ISSUE} could not be fetched; retry`);
-    expect(r.json()['error']).toContain('HTTP 401');
+    expect(firstResult(r)).toEqual({
+      taskSpawner: expect.any(String),
+      outcome: 'failed',
+      reason: `the labels of Linear issue ${ISSUE} could not be fetched; send the delivery again (the TaskSpawner's Events say why)`,
+    });
+    // What the operator's key got from Linear is for the spawner's owner, not the sender.
+    expect(r.body).not.toContain('HTTP 401');
     expect(await tasks()).toEqual([]);
     // The Event is written after the answer: read until it is there (the test's timeout bounds it).
     while ((await warnings()).length === 0) await new Promise((res) => setTimeout(res, 10));
@@ -146,19 +151,21 @@ describe('Linear Comment deliveries judged by the issue labels from Linear API',
     const { send, tasks } = await setup(commentOnly({ labels: ['agent'] }), linear.url, 200);
     const r = await send();
     expect(r.status, r.body).toBe(503);
-    expect(r.json()['error']).toContain('no answer within 0.2 s');
+    expect(firstResult(r)).toMatchObject({ outcome: 'failed' });
     expect(await tasks()).toEqual([]);
   });
 
-  it('an issue Linear does not know: 503 naming it', async () => {
+  it('an issue Linear does not know: 503, and the Warning Event names it', async () => {
     const linear = await startLinear(() => ({
       status: 200,
       body: { data: null, errors: [{ message: 'Entity not found: Issue' }] },
     }));
-    const { send } = await setup(commentOnly({ labels: ['agent'] }), linear.url);
+    const { send, warnings } = await setup(commentOnly({ labels: ['agent'] }), linear.url);
     const r = await send();
     expect(r.status, r.body).toBe(503);
-    expect(r.json()['error']).toContain('Entity not found: Issue');
+    expect(firstResult(r)).toMatchObject({ outcome: 'failed' });
+    while ((await warnings()).length === 0) await new Promise((res) => setTimeout(res, 10));
+    expect((await warnings())[0]?.note).toContain('Entity not found: Issue');
   });
 
   it('without LINEAR_API_KEY the delivery stays invalid for that spawner, saying how to fix it', async () => {
