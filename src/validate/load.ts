@@ -493,6 +493,7 @@ function largeDocuments(text: string, file: string): { text: string; diagnostics
         line,
         bytes,
         starts.length > 2,
+        json ? jsonKindAndName(text) : undefined,
       ),
     );
     // Its `---` stays (the first document gets one), so the documents after it keep their numbers.
@@ -509,10 +510,75 @@ function largeDocuments(text: string, file: string): { text: string; diagnostics
 const NAME_SCAN = 64 * 1024;
 
 /**
+ * The top-level `kind` and `metadata.name` of `text`, one JSON object, when both are plain
+ * strings; found by a scan that tracks only strings and nesting, never building the object.
+ * Parsing an object over {@link MAX_OBJECT_BYTES} whole is the cost the byte limit is there to
+ * spare, and a head like {@link NAME_SCAN} is not enough: `kubectl get -o json` sorts keys, so
+ * a ConfigMap's megabytes of `data` come before its `kind` and `metadata`. Linear in the text,
+ * which the file limit bounds. `undefined` when either is missing or not a string.
+ */
+function jsonKindAndName(text: string): { kind: string; name: string } | undefined {
+  let depth = 0;
+  // The key at depth 1 whose value is being read, and whether depth 2 is inside `metadata`.
+  let topKey: string | undefined;
+  let inMetadata = false;
+  let key: string | undefined;
+  let kind: string | undefined;
+  let name: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      while (end < text.length) {
+        const q = text.indexOf('"', end);
+        if (q < 0) return undefined;
+        let slashes = 0;
+        for (let b = q - 1; text.charCodeAt(b) === 0x5c; b--) slashes++;
+        end = q + 1;
+        if (slashes % 2 === 0) break;
+      }
+      const raw = text.slice(i, end);
+      i = end - 1;
+      let after = end;
+      while (/\s/.test(text.charAt(after))) after++;
+      if (text.charAt(after) === ':') {
+        // A key: remembered only where it matters, and decoded only when short.
+        key = raw.length <= 256 && (depth === 1 || (depth === 2 && inMetadata)) ? decode(raw) : undefined;
+        if (depth === 1) topKey = key;
+        continue;
+      }
+      if (depth === 1 && key === 'kind') kind ??= decode(raw);
+      if (depth === 2 && inMetadata && key === 'name') name ??= decode(raw);
+      if (kind !== undefined && name !== undefined) return { kind, name };
+      key = undefined;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      if (depth === 2) inMetadata = c === 0x7b && topKey === 'metadata';
+      key = undefined;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth--;
+      key = undefined;
+      // The first object ended: a stream's next one names another object.
+      if (depth === 0) return undefined;
+    } else if (c === 0x2c /* , */) key = undefined;
+  }
+  return undefined;
+}
+
+/** A JSON string literal's value, or `undefined` when it is none. */
+const decode = (literal: string): string | undefined => {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
  * The `yaml/too-large` error of document `index` of `file`, whose text begins with `head` on
  * line `line`: named by its kind and `metadata.name` when they are written plainly at the top
- * of `head` (as they are in manifests), at the line of its first content. `others`: the text
- * holds other documents, which are validated.
+ * of `head` (as they are in manifests), or as `jsonNamed` found them in JSON, at the line of
+ * its first content. `others`: the text holds other documents, which are validated.
  */
 function largeDocument(
   head: string,
@@ -521,6 +587,7 @@ function largeDocument(
   line: number,
   bytes: number,
   others: boolean,
+  jsonNamed?: { kind: string; name: string },
 ): Diagnostic {
   const lines = head.split('\n');
   // The last line may be cut short: only whole lines are read.
@@ -544,6 +611,8 @@ function largeDocument(
     indent ??= child[1];
     if (child[1] === indent && child[2] === 'name') name = plain(child[3]);
   }
+  kind = jsonNamed?.kind ?? kind;
+  name = jsonNamed?.name ?? name;
   const named =
     kind && name && /^[\w.-]+$/.test(kind) && /^[\w.:-]+$/.test(name) ? { kind, name } : undefined;
   const [size, limit] = overLimit(bytes, MAX_OBJECT_BYTES);

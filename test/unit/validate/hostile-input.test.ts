@@ -203,6 +203,25 @@ describe('hostile manifests', () => {
     expect(run.code).toBe(2);
   }, 60_000);
 
+  test('a file that is one JSON object over 3 MiB is a yaml/too-large error naming it, its kind and name found after megabytes of data as kubectl -o json sorts them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-object-'));
+    // Sorted keys, as kubectl get -o json writes them: data, with a decoy kind, comes first.
+    const object = {
+      apiVersion: 'v1',
+      data: { kind: 'Decoy', k: 'y'.repeat(MAX_OBJECT_BYTES) },
+      kind: 'ConfigMap',
+      metadata: { labels: { name: 'decoy' }, name: 'huge' },
+    };
+    const text = JSON.stringify(object, null, 2);
+    await writeFile(join(dir, 'huge.json'), text);
+    const bytes = Buffer.byteLength(text).toLocaleString('en-US');
+    const run = await kelos(['validate', 'huge.json'], { cwd: dir });
+    expect(run.stdout.split('\n').filter((l) => / error /.test(l))).toEqual([
+      `huge.json:1: error ConfigMap huge document 1 is ${bytes} bytes, more than the 3,145,728 bytes the API server takes for one object (its limit on a request), so kubectl and Argo CD cannot apply it and it was not validated [yaml/too-large]`,
+    ]);
+    expect(run.code).toBe(2);
+  }, 60_000);
+
   test('a first document over 3 MiB keeps the numbers and lines of the documents after it, read by the yaml library too', () => {
     const text = `${CONFIG_MAP}data:\n  k: ${'y'.repeat(MAX_OBJECT_BYTES)}\n---\n${CONFIG_MAP}data:\n  a: &x 1\n  a: *x\n`;
     const { documents, diagnostics } = parseManifests(text, 'f.yaml');
