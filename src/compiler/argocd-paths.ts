@@ -415,19 +415,34 @@ export function namespaceUnwatchedDiagnostics<T extends ObjectInFile>(
   options: {
     readonly defaultNamespace?: string;
     readonly locate?: (o: T, pointer: string) => SourcePosition | undefined;
+    /**
+     * Deployed beside `apps` (`kelos check --beside`): their operators and Argo CD objects
+     * count, their own objects are not reported on.
+     */
+    readonly beside?: readonly AppOutput<T>[];
+    /**
+     * Whether `apps` are plain manifests (`kelos check` paths): an object that names no
+     * namespace in a directory no Argo CD object syncs lands wherever it is applied (`kubectl
+     * apply -n`), so it is not judged.
+     */
+    readonly manifests?: boolean;
   } = {},
 ): Diagnostic[] {
-  const installs = operatorInstallsOf(apps);
+  const all = [...apps, ...(options.beside ?? [])];
+  const installs = operatorInstallsOf(all);
   if (installs.length === 0 || installs.some((i) => i.watched === undefined)) return [];
   const watched = new Set(installs.flatMap((i) => i.watched ?? []));
-  const syncs = argoSyncs(apps.flatMap((a) => a.objects));
+  const syncs = argoSyncs(all.flatMap((a) => a.objects));
   const named = installs
     .map((i) => `the operator ${i.label} watches only ${(i.watched ?? []).map((n) => `"${n}"`).join(', ')}`)
     .join('; ');
   const out: Diagnostic[] = [];
   for (const app of apps) {
     const synced = destinationsOf(syncs, app.dir);
-    const fallback = fallbackNamespace(synced, options.defaultNamespace);
+    const fallback =
+      options.manifests && synced.length === 0
+        ? undefined
+        : fallbackNamespace(synced, options.defaultNamespace);
     for (const o of app.objects) {
       const kind = o.object['kind'];
       if (o.object['apiVersion'] !== API_VERSION || isClusterScoped(kind) || kind === 'KelosConfig') continue;

@@ -25,7 +25,11 @@ import { isClusterScoped } from '../../api/cluster-scoped.ts';
 import type { AdmissionExemptions, KelosConfigSpec } from '../../api/kelos-config.ts';
 import { KELOS_VERSION } from '../../api/version.ts';
 import { appFailed } from '../../compiler/app-run.ts';
-import { argocdTaskTtlDiagnostics, namespaceMissingDiagnostics } from '../../compiler/argocd-paths.ts';
+import {
+  argocdTaskTtlDiagnostics,
+  namespaceMissingDiagnostics,
+  namespaceUnwatchedDiagnostics,
+} from '../../compiler/argocd-paths.ts';
 import { type FilesRepository, gitRepositoryOf, NOT_IN_REPOSITORY } from '../../compiler/git-remotes.ts';
 import { checkRendered } from '../../compiler/policy-step.ts';
 import type { SynthObject } from '../../compiler/render.ts';
@@ -165,19 +169,11 @@ const taskTtlUnderArgoCd = async (
 };
 
 /**
- * `argocd/namespace-missing` on manifests, as synth reports it on its apps: for each
- * kustomization root (the loose manifests, for each directory), every namespace its objects use
- * that no Namespace among the paths or `--beside` them, no Argo CD destination with
- * `CreateNamespace=true` there and no `externalNamespaces` entry creates, at the first object
- * in it.
+ * The bundles as the namespace findings group them: each kustomization root, and the loose
+ * manifests by directory (Argo CD syncs a directory, kubectl applies one), at the directory an
+ * Argo CD path names.
  */
-const namespacesNotCreated = (
-  bundles: readonly Bundle[],
-  beside: readonly Bundle[],
-  external: readonly string[],
-  cwd: string,
-): Diagnostic[] => {
-  const roots = new Map<string, string | undefined>();
+const deployedGroups = (bundles: readonly Bundle[], cwd: string, roots: Map<string, string | undefined>) => {
   const placed = (b: Bundle) => b.documents.map((doc) => ({ object: doc.object, file: doc.file, doc }));
   type Placed = ReturnType<typeof placed>[number];
   const groups = bundles.flatMap((b) => {
@@ -190,7 +186,6 @@ const namespacesNotCreated = (
           objects: placed(b),
         },
       ];
-    // Loose manifests: Argo CD syncs a directory, kubectl applies one.
     const byDirectory = new Map<string, Placed[]>();
     for (const o of placed(b)) {
       const dir = dirname(o.file);
@@ -205,16 +200,44 @@ const namespacesNotCreated = (
       objects,
     }));
   });
-  return namespaceMissingDiagnostics(
-    groups.map((g) => ({
-      label: g.label,
-      dir: repositoryPath(g.path, cwd, roots),
-      objects: g.objects,
-      apply: g.apply,
-      source: (first: Placed) => ({ file: first.file, ...first.doc.locate('/metadata/namespace') }),
-    })),
-    { external, beside: beside.flatMap(placed), manifests: true },
-  );
+  return groups.map((g) => ({
+    label: g.label,
+    dir: repositoryPath(g.path, cwd, roots),
+    objects: g.objects,
+    apply: g.apply,
+    source: (first: Placed) => ({ file: first.file, ...first.doc.locate('/metadata/namespace') }),
+  }));
+};
+
+/**
+ * `argocd/namespace-missing` and `install/namespace-unwatched` on manifests, as synth reports
+ * them on its apps (for each kustomization root, or directory of loose manifests): every
+ * namespace its objects use that no Namespace among the paths or `--beside` them, no Argo CD
+ * destination with `CreateNamespace=true` there and no `externalNamespaces` entry creates, at
+ * the first object in it; and every Kelos object in a namespace the operator Deployment among
+ * the paths or beside them (the rendered install) does not watch, at the object.
+ */
+const namespaceFindings = (
+  bundles: readonly Bundle[],
+  beside: readonly Bundle[],
+  external: readonly string[],
+  cwd: string,
+): Diagnostic[] => {
+  const roots = new Map<string, string | undefined>();
+  const groups = deployedGroups(bundles, cwd, roots);
+  const besideGroups = deployedGroups(beside, cwd, roots);
+  return [
+    ...namespaceMissingDiagnostics(groups, {
+      external,
+      beside: besideGroups.flatMap((g) => g.objects),
+      manifests: true,
+    }),
+    ...namespaceUnwatchedDiagnostics(groups, {
+      beside: besideGroups,
+      manifests: true,
+      locate: (o, pointer) => o.doc.locate(pointer),
+    }),
+  ];
 };
 
 /**
@@ -472,7 +495,7 @@ export const checkCommand: CommandFactory = (io, done) =>
               ...reports.flatMap((r) => r.diagnostics),
               ...conflictsAcrossBundles(input.bundles, 'default', besideBundles),
               ...ttl,
-              ...namespacesNotCreated(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
+              ...namespaceFindings(input.bundles, besideBundles, config.externalNamespaces, io.cwd),
               ...policyFileModelNames(config),
               ...unevaluated,
             ],
