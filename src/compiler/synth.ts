@@ -213,7 +213,7 @@ export const configuredApps = async (root: string, config: SynthConfig): Promise
   if (config.appsDefaulted && apps.length === 0 && !config.bundles?.length && !config.runApp) {
     if (config.fileMissing) {
       throw new ConfigError(
-        `no ${CONFIG_FILE} in ${root}, so no app to synthesize; ${written}. Run kelos synth where your ${CONFIG_FILE} is, or create one with a kelos.apps list of your app modules (kelos new writes a whole project)`,
+        `no ${CONFIG_FILE} in ${root}, so no app to synthesize; ${written}. Run kelos synth where your ${CONFIG_FILE} is (or below it, inside its git repository), or create one with a kelos.apps list of your app modules (kelos new writes a whole project)`,
       );
     }
     throw new ConfigError(

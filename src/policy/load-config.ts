@@ -80,9 +80,10 @@ const parseYaml = (text: string, file: string): { value: unknown; locate: Locate
  * The parents of `cwd` the default configuration is looked up in, nearest first, up to the git
  * repository's root (the nearest directory with a `.git`, a file in a worktree or submodule);
  * none outside a repository, where a configuration above the working directory would belong to
- * no project of it. One stat per directory, read only when `cwd` holds no configuration.
+ * no project of it. One stat per directory, read only when `cwd` holds no configuration. The
+ * project a command without paths works on (its `cdk8s.yaml`) is looked up in them too.
  */
-const parentsToGitRoot = (cwd: string): string[] => {
+export const parentsToGitRoot = (cwd: string): string[] => {
   const parents: string[] = [];
   for (let dir = cwd; !existsSync(join(dir, '.git')); ) {
     const up = dirname(dir);

@@ -76,7 +76,7 @@ import { assertBesideUsable, loadWithBeside } from '../beside.ts';
 import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, colourOutput, ExitCode, UsageError } from '../io.ts';
-import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
+import { appTimeoutOption, fromWorkingDirectory, projectFor, synthesizeProject } from '../project-apps.ts';
 
 interface CheckFlags {
   readonly format: ReportFormat;
@@ -285,10 +285,11 @@ const withFindings = (report: PolicyReport, found: readonly Diagnostic[]): Polic
  * Synth's infos (kinds left to the API server) stay with `kelos synth`.
  */
 async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number): Promise<PolicyReport> {
+  const project = projectFor(io, 'check');
   // Synth validated every object it rendered: its errors are the validation's, not run again.
   const result = await synthesizeProject(
     io,
-    'check',
+    project,
     { externalSecrets: config.externalSecrets, externalNamespaces: config.externalNamespaces },
     appTimeoutMs,
   );
@@ -302,11 +303,19 @@ async function checkApps(io: CliIo, config: PolicyConfig, appTimeoutMs: number):
   // file an Include read it from), the rendered file after it.
   const report = {
     ...rendered,
-    diagnostics: atAppSource(rendered.diagnostics, result.objects, result.included, propSites(io.cwd)),
+    diagnostics: fromWorkingDirectory(
+      atAppSource(rendered.diagnostics, result.objects, result.included, propSites(project.root)),
+      project.root,
+      io.cwd,
+    ),
   };
   return withFindings(
     report,
-    result.diagnostics.filter((d) => d.severity !== 'info' || d.code.startsWith('synth/')),
+    fromWorkingDirectory(
+      result.diagnostics.filter((d) => d.severity !== 'info' || d.code.startsWith('synth/')),
+      project.root,
+      io.cwd,
+    ),
   );
 }
 
@@ -357,7 +366,7 @@ export const checkCommand: CommandFactory = (io, done) =>
     )
     .argument(
       '[paths...]',
-      'manifest files, directories or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory, synthesized in memory',
+      'manifest files, directories or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory or the nearest parent up to the git root, synthesized in memory',
     )
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
     .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')

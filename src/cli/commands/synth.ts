@@ -20,7 +20,7 @@ import { loadPolicyConfig } from '../../policy/load-config.ts';
 import { aggregateNotValidated, type Diagnostic, formatDiagnosticBlock } from '../../validate/index.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, ExitCode, UsageError } from '../io.ts';
-import { appTimeoutOption } from '../project-apps.ts';
+import { appTimeoutOption, fromWorkingDirectory, projectFor } from '../project-apps.ts';
 
 interface SynthFlags {
   readonly check?: boolean;
@@ -208,7 +208,7 @@ export const synthCommand: CommandFactory = (io, done) =>
     .description(
       // The default is the one of a cdk8s.yaml without kelos.apps (this repository's layout);
       // a project names its own apps, as the one kelos new writes does.
-      `render the apps cdk8s.yaml lists under kelos.apps (the globs of your app modules: apps/*/main.ts into dist/apps/<app>/ in a project kelos new writes; when cdk8s.yaml sets no kelos.apps, ${DEFAULT_CONFIG.apps.join(', ')} into ${DEFAULT_CONFIG.outdir}/<app>/) and kelos.bundles into validated, deterministic manifests, plus the CRDs (kelos.crds, default ${DEFAULT_CONFIG.crdsDir}/); writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)`,
+      `render the apps the cdk8s.yaml of the working directory (or the nearest parent up to the git root) lists under kelos.apps (the globs of your app modules: apps/*/main.ts into dist/apps/<app>/ in a project kelos new writes; when cdk8s.yaml sets no kelos.apps, ${DEFAULT_CONFIG.apps.join(', ')} into ${DEFAULT_CONFIG.outdir}/<app>/) and kelos.bundles into validated, deterministic manifests, plus the CRDs (kelos.crds, default ${DEFAULT_CONFIG.crdsDir}/); writes nothing when any error exists (exit 0 ok, 2 violations or drift, 1 usage or runtime error)`,
     )
     .option(
       '--check',
@@ -239,12 +239,14 @@ export const synthCommand: CommandFactory = (io, done) =>
         throw new UsageError('--stdout prints manifests; it cannot be combined with --format json');
       }
       const mode: SynthMode = flags.check ? 'check' : flags.stdout ? 'stdout' : 'write';
+      // From a subdirectory, the project it is in, as check and validate find it.
+      const { root } = projectFor(io, 'synth', false);
       const options = {
-        root: io.cwd,
+        root,
         mode,
         ...(flags.app && { apps: flags.app }),
         ...(flags.preview && { preview: true }),
-        policyStep: synthPolicyStep(io.cwd),
+        policyStep: synthPolicyStep(root),
         appTimeoutMs: flags.appTimeout * 1000,
         // The apps' own output (console.log while debugging one), on stderr: stdout is the report.
         appOutput: (text: string) => io.stderr(text),
@@ -252,9 +254,13 @@ export const synthCommand: CommandFactory = (io, done) =>
       const once = async (): Promise<ExitCode> => {
         try {
           // Read on every run: watch mode picks up a Secret declared since the last one.
-          const { externalSecrets, externalNamespaces } = await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS);
+          const { externalSecrets, externalNamespaces } = await loadPolicyConfig(root, BUILTIN_RULE_IDS);
           const outcome = await runSynth({ ...options, validate: { externalSecrets, externalNamespaces } });
-          return report(io, outcome, mode, flags.format, flags.verbose === true);
+          // Findings name their files from the working directory, as check's and validate's do;
+          // the files synth writes stay named from the project root, as its record lists them.
+          const diagnostics = fromWorkingDirectory(outcome.result.diagnostics, root, io.cwd);
+          const shown = { ...outcome, result: { ...outcome.result, diagnostics } };
+          return report(io, shown, mode, flags.format, flags.verbose === true);
         } catch (err) {
           if (err instanceof ConfigError || err instanceof AppSelectionError)
             throw new UsageError(err.message);
@@ -267,13 +273,13 @@ export const synthCommand: CommandFactory = (io, done) =>
       }
       let config: SynthConfig;
       try {
-        config = await loadConfig(io.cwd);
+        config = await loadConfig(root);
       } catch (err) {
         if (err instanceof ConfigError) throw new UsageError(err.message);
         throw err;
       }
       const handle = watchSynth({
-        root: io.cwd,
+        root,
         outputs: outputDirs(config),
         onError: (err) => io.stderr(`kelos: watch: ${err instanceof Error ? err.message : String(err)}\n`),
         run: async (changed) => {

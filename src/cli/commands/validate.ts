@@ -45,7 +45,7 @@ import { assertBesideUsable, loadWithBeside } from '../beside.ts';
 import { writeFlagFile } from '../files.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
-import { appTimeoutOption, synthesizeProject } from '../project-apps.ts';
+import { appTimeoutOption, fromWorkingDirectory, projectFor, synthesizeProject } from '../project-apps.ts';
 
 interface ValidateFlags {
   readonly format: ReportFormat;
@@ -207,9 +207,10 @@ async function validateProject(
   options: ValidateOptions,
   appTimeoutMs: number,
 ): Promise<Validated> {
-  const result = await synthesizeProject(io, 'validate', options, appTimeoutMs);
+  const project = projectFor(io, 'validate');
+  const result = await synthesizeProject(io, project, options, appTimeoutMs);
   return {
-    diagnostics: result.diagnostics,
+    diagnostics: fromWorkingDirectory(result.diagnostics, project.root, io.cwd),
     files: new Set(result.objects.map((o) => o.file)).size,
     objects: result.objects.length,
   };
@@ -223,7 +224,7 @@ export const validateCommand: CommandFactory = (io, done) =>
     )
     .argument(
       '[paths...]',
-      'manifest files, directories (every *.yaml, *.yml and *.json below them) or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory, synthesized in memory',
+      'manifest files, directories (every *.yaml, *.yml and *.json below them) or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory or the nearest parent up to the git root, synthesized in memory',
     )
     .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
     .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')

@@ -113,7 +113,7 @@ describe('kelos program', () => {
     expect(code).toBe(0);
     const help = stdout.replace(/\s+/g, ' ');
     expect(help).toContain(
-      'render the apps cdk8s.yaml lists under kelos.apps (the globs of your app modules: apps/*/main.ts into dist/apps/<app>/ in a project kelos new writes; when cdk8s.yaml sets no kelos.apps, examples/*/main.ts into dist/examples/<app>/) and kelos.bundles',
+      'render the apps the cdk8s.yaml of the working directory (or the nearest parent up to the git root) lists under kelos.apps (the globs of your app modules: apps/*/main.ts into dist/apps/<app>/ in a project kelos new writes; when cdk8s.yaml sets no kelos.apps, examples/*/main.ts into dist/examples/<app>/) and kelos.bundles',
     );
     // Each default it names is the one synth uses: the project kelos new writes, and no kelos.apps.
     const scaffold = scaffoldFiles({ name: 'x', kelosVersion: '*', repoURL: 'https://example.com/x.git' });

@@ -96,7 +96,7 @@ describe('kelos.apps patterns', { timeout: 60_000 }, () => {
     const missing = await kelos(['synth'], p.root);
     expect([missing.code, missing.stderr]).toStrictEqual([
       1,
-      `kelos: no cdk8s.yaml in ${p.root}, so no app to synthesize; nothing was written or removed. Run kelos synth where your cdk8s.yaml is, or create one with a kelos.apps list of your app modules (kelos new writes a whole project)\n`,
+      `kelos: no cdk8s.yaml in ${p.root}, so no app to synthesize; nothing was written or removed. Run kelos synth where your cdk8s.yaml is (or below it, inside its git repository), or create one with a kelos.apps list of your app modules (kelos new writes a whole project)\n`,
     ]);
   });
 });

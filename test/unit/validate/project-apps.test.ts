@@ -17,7 +17,7 @@ describe.each(['validate', 'check'])('kelos %s with no paths', (command) => {
     expect(await kelos([command], dir)).toStrictEqual({
       code: 1,
       stdout: '',
-      stderr: `kelos: no paths given, and ${dir} has no cdk8s.yaml: kelos ${command} reads manifest paths (files, directories or - for stdin) or, without them, the apps of the cdk8s.yaml in the working directory\n`,
+      stderr: `kelos: no paths given, and ${dir} has no cdk8s.yaml: kelos ${command} reads manifest paths (files, directories or - for stdin) or, without them, the apps of the cdk8s.yaml in the working directory or the nearest parent up to the git root\n`,
     });
   });
 });
