@@ -70,6 +70,7 @@ export const operatorArgs = (props: ResolvedInstallProps): string[] => {
       return image ? [`--agent-image-${type}=${image}`] : [];
     }),
     ...(props.watchNamespaces ? [namespaceListFlag(props.watchNamespaces)] : []),
+    ...(props.defaultActiveDeadline ? [`--default-active-deadline=${props.defaultActiveDeadline}`] : []),
     ...props.extraArgs,
   ];
 };

@@ -12,6 +12,7 @@ import {
   namespaceNameProblem,
   OPERATOR_NAME,
 } from '../../src/install/index.ts';
+import { deadlineSeconds } from '../../src/kube/duration.ts';
 import { DEFAULT_DNS } from '../../src/render/agent-network-policy.ts';
 import {
   isLabelValue,
@@ -93,6 +94,13 @@ export interface KelosInstallProps extends InstallSchedulingProps {
    * @default - a self-signed certificate the operator makes at start-up (`--metrics-secure`)
    */
   readonly metricsCertSecret?: string;
+  /**
+   * `activeDeadlineSeconds` of the Job of a Task that sets no
+   * `podOverrides.activeDeadlineSeconds`, as a duration (`6h`, `90m`, a number of seconds):
+   * the operator's `--default-active-deadline`, so a hung agent stops running and billing.
+   * @default - none, as upstream (an agent runs until it exits)
+   */
+  readonly defaultActiveDeadline?: string;
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
   /** The operator's own NetworkPolicy. */
@@ -137,6 +145,7 @@ export interface ResolvedInstallProps {
   readonly memoryLimitMiB: number;
   readonly monitor: MonitorKind;
   readonly metricsCertSecret: string | undefined;
+  readonly defaultActiveDeadline: string | undefined;
   readonly extraArgs: readonly string[];
   /** The operator's NetworkPolicy, or undefined when not rendered. */
   readonly networkPolicy:
@@ -234,6 +243,15 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
       `KelosInstall: metricsCertSecret must name a Secret (a lowercase DNS subdomain); got ${JSON.stringify(props.metricsCertSecret)} (values: metricsCertSecret)`,
     );
   }
+  // The operator refuses it at start-up: every replica would crash-loop after the apply.
+  if (
+    props.defaultActiveDeadline !== undefined &&
+    deadlineSeconds(props.defaultActiveDeadline) === undefined
+  ) {
+    throw new Error(
+      `KelosInstall: defaultActiveDeadline must be a duration of at least 1s such as 6h or 90m (or a number of seconds); got ${JSON.stringify(props.defaultActiveDeadline)} (values: defaultActiveDeadline)`,
+    );
+  }
   const version = (props.version ?? KELOS_VERSION).replace(/^v/, '');
   const scheduling = resolveScheduling(props);
   return {
@@ -252,6 +270,7 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     memoryLimitMiB,
     monitor: props.monitor ?? 'none',
     metricsCertSecret: props.metricsCertSecret,
+    defaultActiveDeadline: props.defaultActiveDeadline,
     extraArgs: props.extraArgs ?? [],
     networkPolicy:
       props.networkPolicy?.enabled === false

@@ -22,6 +22,7 @@ export const INSTALL_OWNED_FLAGS: Readonly<Record<string, string>> = {
   '--metrics-auth': 'none: /metrics stays behind the API server (TokenReview and SubjectAccessReview)',
   '--metrics-secure': 'none: the install serves /metrics over HTTPS',
   '--metrics-cert-path': 'metricsCertSecret, which also mounts the Secret',
+  '--default-active-deadline': 'defaultActiveDeadline',
   '--health-addr': "none: the install's probes and NetworkPolicy use this port",
   '--webhook-addr': "none: the install's Service and NetworkPolicy use this port",
 };

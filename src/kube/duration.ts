@@ -49,3 +49,12 @@ export function formatDuration(seconds: number): string {
   const s = Math.round((seconds % 60) * 1000) / 1000;
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
 }
+
+/**
+ * A deadline as `activeDeadlineSeconds` takes it: a duration (`6h`, `90m`, a bare number of
+ * seconds) of at least 1s, rounded up to whole seconds; undefined when the text is not one.
+ */
+export function deadlineSeconds(text: string): number | undefined {
+  const seconds = parseDuration(text);
+  return seconds === undefined || seconds < 1 ? undefined : Math.ceil(seconds);
+}

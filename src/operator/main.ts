@@ -392,6 +392,9 @@ export class Operator {
           ...(opts.agentBaseImage ? { agentBaseImage: opts.agentBaseImage } : {}),
           ...(opts.gitImage ? { gitImage: opts.gitImage } : {}),
           ...(opts.workspaceSizeLimit !== undefined ? { workspaceSizeLimit: opts.workspaceSizeLimit } : {}),
+          ...(opts.defaultActiveDeadlineSeconds !== undefined
+            ? { defaultActiveDeadlineSeconds: opts.defaultActiveDeadlineSeconds }
+            : {}),
         }),
       events,
       clock,

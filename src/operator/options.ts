@@ -91,6 +91,12 @@ export interface OperatorOptions {
    * `20Gi` (`DEFAULT_WORKSPACE_SIZE_LIMIT`, where the figure is explained).
    */
   readonly workspaceSizeLimit?: string;
+  /**
+   * `activeDeadlineSeconds` of the Job of a Task that sets no
+   * `podOverrides.activeDeadlineSeconds` (`--default-active-deadline`), so a hung agent stops
+   * running and billing; budgets reserve for the same deadline. Default none, as upstream.
+   */
+  readonly defaultActiveDeadlineSeconds?: number;
   /** Replaces the Task runtime (render and validate), for tests. */
   readonly runtime?: TaskRuntime;
   readonly clock?: Clock;

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { effectiveActiveDeadline } from '../render/resolve.ts';
 import { type RenderOptions, renderTaskJob } from '../render/task-job.ts';
 import { validateObject } from '../validate/index.ts';
 import type { TaskRuntime } from './reconcilers/task.ts';
@@ -15,5 +16,6 @@ export function taskRuntime(options: RenderOptions = {}): TaskRuntime {
     renderJob: (input) => renderTaskJob({ ...input, options }),
     validate: (task) =>
       validateObject(task as unknown as Record<string, unknown>, { unservedSeverity: 'error' }),
+    activeDeadlineSeconds: (task) => effectiveActiveDeadline(task, options.defaultActiveDeadlineSeconds),
   };
 }

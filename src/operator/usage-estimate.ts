@@ -7,7 +7,8 @@
  *   and model, from the admin's KelosConfig `rates` (the same schema and lookup as the policy
  *   forecast). Its TaskRecord says `estimated: true`. A Task that never started costs nothing.
  * - A Task that is admitted and not finished holds a **reservation** against every TaskBudget
- *   that covers it: the rate × its `activeDeadlineSeconds` (the most it may run), or × (time
+ *   that covers it: the rate × its Job's `activeDeadlineSeconds` (the most it may run: the Task's
+ *   own, else the operator's `--default-active-deadline`), or × (time
  *   run so far + 1 h) when it has no deadline. Reservations are derived from the Task cache on
  *   every admission decision; nothing is written. Only cost is reserved (tokens are unknown
  *   until the agent reports them).
@@ -19,7 +20,7 @@
 import { isTerminalPhase, type ModelRates, rateOf, type Task, type TaskUsage } from '../api/index.ts';
 import { DEFAULT_TASK_RECORD_TTL_SECONDS } from '../api/task-record.ts';
 import { matches, type Selector } from '../kube/label-selector.ts';
-import { resolveAgentType, resolveModel, resolvePodOverrides } from '../render/resolve.ts';
+import { resolveAgentType, resolveModel } from '../render/resolve.ts';
 import { usdAmount } from '../validate/quantity.ts';
 
 const HOUR_MS = 3_600_000;
@@ -48,9 +49,17 @@ export const holdsReservation = (task: Task, hasJob: boolean): boolean =>
   !task.metadata.deletionTimestamp &&
   (hasJob || Boolean(task.status?.jobName));
 
-/** The cost a running Task may still add, in USD (see the module comment). */
-export function reservationOf(task: Task, rates: ModelRates, now: number): number {
-  const deadline = resolvePodOverrides(task)?.value.activeDeadlineSeconds;
+/**
+ * The cost a running Task may still add, in USD (see the module comment). `deadline` is the
+ * `activeDeadlineSeconds` its Job got (`TaskRuntime.activeDeadlineSeconds`: its own or the
+ * operator's default), undefined when it has none.
+ */
+export function reservationOf(
+  task: Task,
+  rates: ModelRates,
+  now: number,
+  deadline: number | undefined,
+): number {
   const start = Date.parse(task.status?.startTime ?? '');
   const hours =
     deadline !== undefined
@@ -131,7 +140,8 @@ const tokenCount = (v: unknown): number => (typeof v === 'number' && Number.isIn
 
 /**
  * Cost reserved by the running Tasks `selector` covers (by the labels they were admitted with),
- * plus the cost and tokens of the finished ones whose records are pending.
+ * plus the cost and tokens of the finished ones whose records are pending. `deadlineOf` says
+ * the `activeDeadlineSeconds` a Task's Job gets (see {@link reservationOf}).
  */
 export function reservedCost(
   running: Iterable<{ task: Task; labels: Labels; hasJob: boolean }>,
@@ -139,6 +149,7 @@ export function reservedCost(
   selector: Selector,
   rates: ModelRates,
   now: number,
+  deadlineOf: (task: Task) => number | undefined,
 ): BudgetExtra {
   let total = 0;
   let nRunning = 0;
@@ -147,7 +158,7 @@ export function reservedCost(
   let outputTokens = 0;
   for (const { task, labels, hasJob } of running) {
     if (!holdsReservation(task, hasJob) || !matches(selector, labels)) continue;
-    total += reservationOf(task, rates, now);
+    total += reservationOf(task, rates, now, deadlineOf(task));
     nRunning++;
   }
   for (const { usage, labels } of finished) {

@@ -56,3 +56,11 @@ export const resolveAgentConfigRefs = (task: Task): Resolved<AgentConfigReferenc
 /** Pod customisations. */
 export const resolvePodOverrides = (task: Task): Resolved<PodOverrides> | undefined =>
   resolve<PodOverrides>(task, 'podOverrides');
+
+/**
+ * The `activeDeadlineSeconds` a Task's Job gets: its own `podOverrides.activeDeadlineSeconds`,
+ * else the operator's default (`--default-active-deadline`), else none. The render and the
+ * budget reservation both ask it, so a budget reserves for exactly as long as the Job may run.
+ */
+export const effectiveActiveDeadline = (task: Task, defaultSeconds: number | undefined): number | undefined =>
+  resolvePodOverrides(task)?.value.activeDeadlineSeconds ?? defaultSeconds;

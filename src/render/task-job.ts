@@ -41,6 +41,7 @@ import {
   withPullPolicy,
 } from './pod-defaults.ts';
 import { kelosResource, Problems } from './problems.ts';
+import { effectiveActiveDeadline } from './resolve.ts';
 import { taskChildLabels, taskChildMeta } from './task-meta.ts';
 
 type Job = K8sType<'Job'>;
@@ -168,7 +169,7 @@ export const renderTaskJob = (input: RenderInput): RenderResult => {
     network: Object.fromEntries(allowancesOf(input.agentConfigs).map((a) => [allowanceLabel(a), 'true'])),
   });
   const spec = podSpec(overrides, { agent, init, volumes });
-  const deadline = overrides.activeDeadlineSeconds ?? options.defaultActiveDeadlineSeconds;
+  const deadline = effectiveActiveDeadline(p.task, options.defaultActiveDeadlineSeconds);
   const job: Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',

@@ -89,6 +89,8 @@ export interface InstallSettings {
   readonly resources?: KelosInstallProps['resources'];
   readonly monitor?: KelosInstallProps['monitor'];
   readonly metricsCertSecret?: string;
+  /** The operator's `--default-active-deadline` (a duration, e.g. `6h`). */
+  readonly defaultActiveDeadline?: string;
   /** Extra `kelos operator` flags. */
   readonly extraArgs?: readonly string[];
   readonly networkPolicy?: KelosInstallProps['networkPolicy'];
@@ -118,6 +120,7 @@ export function installProps(settings: InstallSettings): KelosInstallProps {
     ...(settings.resources ? { resources: settings.resources } : {}),
     ...(settings.monitor ? { monitor: settings.monitor } : {}),
     ...(settings.metricsCertSecret ? { metricsCertSecret: settings.metricsCertSecret } : {}),
+    ...(settings.defaultActiveDeadline ? { defaultActiveDeadline: settings.defaultActiveDeadline } : {}),
     ...(settings.extraArgs ? { extraArgs: settings.extraArgs } : {}),
     ...(settings.networkPolicy ? { networkPolicy: settings.networkPolicy } : {}),
     ...(settings.imagePullSecrets ? { imagePullSecrets: settings.imagePullSecrets } : {}),

@@ -18,6 +18,7 @@
  */
 import { AGENT_TYPES, type AgentType } from '../../api/group.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
+import { deadlineSeconds } from '../../kube/duration.ts';
 import { closest } from '../../validate/echo.ts';
 import { parseQuantity, type Quantity } from '../../validate/quantity.ts';
 import { UsageError } from '../io.ts';
@@ -35,7 +36,8 @@ type ValueType =
   | 'string map'
   | 'mapping'
   | 'list of mappings'
-  | 'Secret name list';
+  | 'Secret name list'
+  | 'duration';
 
 /** Every key `kelos install` reads from values, its type and what it sets. */
 export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string }>> = {
@@ -69,6 +71,10 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
   metricsCertSecret: {
     type: 'string',
     help: 'a kubernetes.io/tls Secret in the operator namespace whose certificate /metrics serves (default: self-signed)',
+  },
+  defaultActiveDeadline: {
+    type: 'duration',
+    help: "activeDeadlineSeconds of agent Jobs whose Task sets none, e.g. 6h (the operator's --default-active-deadline; default none)",
   },
   extraArgs: { type: 'string list', help: 'extra kelos operator flags' },
   'networkPolicy.enabled': {
@@ -143,6 +149,11 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
         )
         ? undefined
         : 'a list of Secret names (each a string or {name: …})';
+    case 'duration':
+      return (typeof value === 'string' || Number.isInteger(value)) &&
+        deadlineSeconds(String(value)) !== undefined
+        ? undefined
+        : 'a duration of at least 1s such as 6h or 90m (or a number of seconds)';
   }
 }
 
@@ -419,6 +430,7 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     const image = str(`agentImages.${type}`);
     if (image !== undefined) agentImages[type] = image;
   }
+  const deadline = at('defaultActiveDeadline') as string | number | undefined;
   const pullSecrets = at('imagePullSecrets') as Array<string | { name: string }> | undefined;
   return {
     ...optional('version', str('version')),
@@ -432,6 +444,8 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
     ...(Object.keys(resources).length ? { resources } : {}),
     ...(pod ? { monitor: 'PodMonitor' as const } : service ? { monitor: 'ServiceMonitor' as const } : {}),
     ...optional('metricsCertSecret', str('metricsCertSecret')),
+    // `--set defaultActiveDeadline=3600` types it as a number: the flag takes it as seconds.
+    ...optional('defaultActiveDeadline', deadline === undefined ? undefined : String(deadline)),
     ...optional('extraArgs', at('extraArgs') as string[] | undefined),
     ...(Object.keys(networkPolicy).length ? { networkPolicy } : {}),
     ...optional(

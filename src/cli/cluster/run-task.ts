@@ -13,7 +13,7 @@ import type { Task, TaskSpawner, Workspace } from '../../api/object.ts';
 import { isTerminalPhase, type TaskSpec } from '../../api/task.ts';
 import { effectiveWorkerField } from '../../api/worker-field.ts';
 import type { ApiObject } from '../../kube/client.ts';
-import { parseDuration } from '../../kube/duration.ts';
+import { deadlineSeconds } from '../../kube/duration.ts';
 import { buildTask } from '../../operator/spawner/task-build.ts';
 import { rfc3339, templateVars, type WorkItem } from '../../operator/spawner/work-item.ts';
 import { credentialEnvName } from '../../render/credentials.ts';
@@ -249,13 +249,12 @@ export function planRun(
   for (const e of [...(cfg.env ?? []), ...parseEnvFlags(flags.env ?? [])]) env.set(e.name, e);
   let activeDeadlineSeconds: number | undefined;
   if (flags.timeout !== undefined) {
-    const seconds = parseDuration(flags.timeout);
-    if (seconds === undefined || seconds < 1) {
+    activeDeadlineSeconds = deadlineSeconds(flags.timeout);
+    if (activeDeadlineSeconds === undefined) {
       throw new UsageError(
         `--timeout must be a duration of at least 1s (e.g. 30m, 2h, 90s); got "${flags.timeout}"`,
       );
     }
-    activeDeadlineSeconds = Math.ceil(seconds);
   }
   const model = flags.model ?? cfg.model;
   const effort = flags.effort ?? cfg.effort;

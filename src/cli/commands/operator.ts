@@ -10,7 +10,7 @@ import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api/index.ts';
 import { parseNamespaceList } from '../../install/index.ts';
 import { CoreResources, HttpKubeClient } from '../../kube/client.ts';
-import { formatDuration, parseDuration } from '../../kube/duration.ts';
+import { deadlineSeconds, formatDuration, parseDuration } from '../../kube/duration.ts';
 import { type Connection, connectionSource, resolveConnection } from '../../kube/kubeconfig.ts';
 import { batchedWriter, createLogger, type LogLevel, LogLevels } from '../../kube/log.ts';
 import { Operator } from '../../operator/main.ts';
@@ -68,6 +68,20 @@ export function slackApiUrlFlag(text: string): string {
       `--slack-api-url: "${text}" is not an http(s) URL (expected e.g. https://slack.com/api/)`,
     );
   return text;
+}
+
+/**
+ * `--default-active-deadline`: a duration of at least 1s, in whole seconds (rounded up, as
+ * `activeDeadlineSeconds` takes it); a usage error naming the flag otherwise, so a typo stops
+ * the operator at start-up (and `kelos install` refuses it in `extraArgs`).
+ */
+export function defaultActiveDeadlineFlag(text: string): number {
+  const seconds = deadlineSeconds(text);
+  if (seconds === undefined)
+    throw new UsageError(
+      `--default-active-deadline: "${text}" is not a duration of at least 1s (expected e.g. 6h, 90m or a number of seconds)`,
+    );
+  return seconds;
 }
 
 /** `--workers`: a positive integer, checked while the flags are parsed (see {@link durationFlag}). */
@@ -205,6 +219,7 @@ interface OperatorFlags {
   agentBaseImage?: string;
   gitImage?: string;
   workspaceSizeLimit: string;
+  defaultActiveDeadline?: number;
   githubApiUrl?: string;
   slackApiUrl?: string;
   webhookAddr: string;
@@ -342,6 +357,11 @@ export const operatorCommand: CommandFactory = (io, done) => {
       'sizeLimit of the workspace emptyDir of agent Pods (the clone and what the agent builds in it), so a runaway agent is evicted alone instead of filling the node; 0 turns it off; a Task that sets podOverrides.resources.limits.ephemeral-storage gets none',
       sizeLimitFlag,
       DEFAULT_WORKSPACE_SIZE_LIMIT,
+    )
+    .option(
+      '--default-active-deadline <duration>',
+      'activeDeadlineSeconds of the Job of a Task that sets no podOverrides.activeDeadlineSeconds, e.g. 6h, so a hung agent stops running and billing; TaskBudgets reserve for it (default: none, the agent runs until it exits)',
+      defaultActiveDeadlineFlag,
     )
     .option(
       '--github-api-url <url>',
@@ -496,6 +516,9 @@ export const operatorCommand: CommandFactory = (io, done) => {
       ...(flags.agentBaseImage ? { agentBaseImage: flags.agentBaseImage } : {}),
       ...(flags.gitImage ? { gitImage: flags.gitImage } : {}),
       workspaceSizeLimit: flags.workspaceSizeLimit,
+      ...(flags.defaultActiveDeadline !== undefined
+        ? { defaultActiveDeadlineSeconds: flags.defaultActiveDeadline }
+        : {}),
       ...(flags.githubApiUrl ? { githubApiUrl: flags.githubApiUrl } : {}),
       webhook: {
         addr: flags.webhookAddr,

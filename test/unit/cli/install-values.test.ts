@@ -381,6 +381,30 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(blank.stderr).toContain('agentImages.gemini');
   });
 
+  test('defaultActiveDeadline passes --default-active-deadline to the operator; a bad one, or the flag in extraArgs, is refused naming the key', async () => {
+    const args = async (set: string) =>
+      deployment((await run(['--set', set])).stdout).spec.template.spec.containers[0].args as string[];
+    expect(await args('defaultActiveDeadline=6h')).toContain('--default-active-deadline=6h');
+    // --set types 3600 as a number; the operator reads a bare number as seconds.
+    expect(await args('defaultActiveDeadline=3600')).toContain('--default-active-deadline=3600');
+    // Unset by default, as upstream: an agent runs until it exits.
+    expect((await args('replicas=1')).filter((a) => a.startsWith('--default-active-deadline'))).toEqual([]);
+    const bad = await run(['--set', 'defaultActiveDeadline=6 hours']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain(
+      'values key "defaultActiveDeadline" (/defaultActiveDeadline) must be a duration of at least 1s such as 6h or 90m (or a number of seconds); got "6 hours"',
+    );
+    const viaExtra = await run([
+      '--set',
+      'defaultActiveDeadline=6h,extraArgs={--default-active-deadline=1h}',
+    ]);
+    expect(viaExtra.code).toBe(1);
+    expect(viaExtra.stderr).toContain(
+      'the install sets --default-active-deadline itself; instead of --default-active-deadline use defaultActiveDeadline',
+    );
+  });
+
   test('values from stdin with -f -', async () => {
     const r = await run(['-f', '-'], 'image:\n  tag: v9.9.9\n');
     expect(r.code).toBe(0);

@@ -251,6 +251,16 @@ describe('KelosInstall', () => {
     );
   });
 
+  it('passes defaultActiveDeadline as --default-active-deadline; unset, none (as upstream); a bad one is refused', () => {
+    const args = (props: KelosInstallProps) =>
+      one(render(props), 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(args({ defaultActiveDeadline: '90m' })).toContain('--default-active-deadline=90m');
+    expect(args({}).filter((a) => a.startsWith('--default-active-deadline'))).toEqual([]);
+    expect(() => render({ defaultActiveDeadline: '500ms' })).toThrow(
+      'KelosInstall: defaultActiveDeadline must be a duration of at least 1s such as 6h or 90m (or a number of seconds); got "500ms" (values: defaultActiveDeadline)',
+    );
+  });
+
   it('renders its Namespace for Argo CD to keep: never pruned or deleted, since Secrets made outside git live there', () => {
     const annotations = (o: Obj[]) => one(o, 'Namespace').metadata.annotations ?? {};
     expect(annotations(render({ syncWaves: true }))).toEqual({

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  defaultActiveDeadlineFlag,
   durationFlagMs,
   namespacesFlag,
   sizeLimitFlag,
@@ -100,6 +101,27 @@ describe('kelos operator flags', () => {
     expect(await runCli(['operator', '--workspace-size-limit', '20GB'], cli)).toBe(1);
     expect(err.join('')).toBe(
       'kelos: --workspace-size-limit: "20GB" is not a size (expected a quantity such as 20Gi or 500Mi; 0 turns the limit off)\n',
+    );
+  });
+
+  it('reads --default-active-deadline as whole seconds of at least 1s', () => {
+    expect(defaultActiveDeadlineFlag('6h')).toBe(21_600);
+    expect(defaultActiveDeadlineFlag('90m')).toBe(5_400);
+    expect(defaultActiveDeadlineFlag('3600')).toBe(3_600);
+    // activeDeadlineSeconds is whole seconds: a fraction is rounded up, never to a shorter deadline.
+    expect(defaultActiveDeadlineFlag('1.5s')).toBe(2);
+    for (const bad of ['0', '500ms', '-1h', '6 hours', '']) {
+      expect(() => defaultActiveDeadlineFlag(bad)).toThrow(
+        `--default-active-deadline: "${bad}" is not a duration of at least 1s (expected e.g. 6h, 90m or a number of seconds)`,
+      );
+    }
+  });
+
+  it('refuses a --default-active-deadline that is not a duration, before connecting anywhere', async () => {
+    const { cli, err } = io({ KUBECONFIG: '/does/not/exist', HOME: '/does/not/exist' });
+    expect(await runCli(['operator', '--default-active-deadline', '6 hours'], cli)).toBe(1);
+    expect(err.join('')).toBe(
+      'kelos: --default-active-deadline: "6 hours" is not a duration of at least 1s (expected e.g. 6h, 90m or a number of seconds)\n',
     );
   });
 

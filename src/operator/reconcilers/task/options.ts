@@ -54,6 +54,11 @@ export interface TaskRuntime {
   renderJob(input: RenderInput): RenderResult;
   /** Validates a Task read from the cluster; returns its diagnostics (errors fail the Task). */
   validate(task: Task): readonly Diagnostic[];
+  /**
+   * The `activeDeadlineSeconds` the Job of `task` gets (its own, else the deployment's
+   * default), or undefined when it runs without one: what a budget reserves for.
+   */
+  activeDeadlineSeconds(task: Task): number | undefined;
 }
 
 /** Options of the Task reconciler. */

@@ -103,5 +103,7 @@ export const budgetExtrasOf =
       );
       if (usage) finished.push({ usage, labels });
     }
-    return reservedCost(running, finished, selector, rates, now);
+    return reservedCost(running, finished, selector, rates, now, (task) =>
+      o.runtime.activeDeadlineSeconds(task),
+    );
   };
