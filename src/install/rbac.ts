@@ -258,16 +258,26 @@ export interface RbacRequest {
   readonly apiGroup: string;
   /** `resource` or `resource/subresource`. */
   readonly resource: string;
+  /**
+   * The object the request names (a get, patch, update or delete of one object); unset for a
+   * list, watch, create or deletecollection, which name none.
+   */
+  readonly name?: string;
 }
 
-/** Whether `rule` grants `request`. */
+/**
+ * Whether `rule` grants `request`. As Kubernetes RBAC: a rule with `resourceNames` grants only
+ * requests naming one of them, so never a list, watch or create (a Role naming the Lease
+ * `kelos-operator-leader` does not grant a get of another Lease).
+ */
 export const grants = (
-  rule: Pick<OperatorRbacRule, 'apiGroups' | 'resources' | 'verbs'>,
+  rule: Pick<OperatorRbacRule, 'apiGroups' | 'resources' | 'verbs' | 'resourceNames'>,
   request: RbacRequest,
 ) =>
   (rule.apiGroups.includes(request.apiGroup) || rule.apiGroups.includes('*')) &&
   (rule.resources.includes(request.resource) || rule.resources.includes('*')) &&
-  (rule.verbs.includes(request.verb) || rule.verbs.includes('*'));
+  (rule.verbs.includes(request.verb) || rule.verbs.includes('*')) &&
+  (!rule.resourceNames?.length || (request.name !== undefined && rule.resourceNames.includes(request.name)));
 
 /** The rules of the table that grant `request` (empty: the install does not allow it). */
 export const rulesGranting = (request: RbacRequest, rules = OPERATOR_RBAC_RULES): OperatorRbacRule[] =>
@@ -323,5 +333,21 @@ export const rbacRequestOf = (
     apiGroup: group,
     resource: sub ? `${resource}/${sub}` : resource,
     ...(namespace !== undefined && { namespace }),
+    ...(name !== undefined && { name }),
   };
+};
+
+/**
+ * The fields of the operator's `Forbidden by RBAC` log line for a request the API server
+ * refused (403): the request in RBAC terms, and whether the install's table grants it (if not,
+ * the table lacks a rule; if it does, the cluster's roles differ from what the install
+ * renders). Undefined for a path that is not a resource request.
+ */
+export const forbiddenRequestFields = (
+  method: string,
+  url: string,
+  rules = OPERATOR_RBAC_RULES,
+): (ReturnType<typeof rbacRequestOf> & { grantedByInstall: boolean }) | undefined => {
+  const request = rbacRequestOf(method, url);
+  return request && { ...request, grantedByInstall: rulesGranting(request, rules).length > 0 };
 };

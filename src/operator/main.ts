@@ -24,7 +24,7 @@ import {
   type TaskSpawner,
   type Workspace,
 } from '../api/index.ts';
-import { rbacRequestOf, rulesGranting } from '../install/rbac.ts';
+import { forbiddenRequestFields } from '../install/rbac.ts';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   HttpKubeClient,
@@ -356,14 +356,8 @@ export class Operator {
       // A create in a namespace being deleted is refused with 403 too, whatever the roles say:
       // not an RBAC problem, and the reconcile that made it says what it did instead.
       if (status === 403 && !isNamespaceTerminating(detail.error)) {
-        // Say whether the install's table grants it: if not, the table lacks a rule; if it
-        // does, the cluster's roles differ from what the install renders.
-        const request = rbacRequestOf(detail.method, detail.path);
-        if (request)
-          log.error('Forbidden by RBAC', {
-            ...request,
-            grantedByInstall: rulesGranting(request).length > 0,
-          });
+        const fields = forbiddenRequestFields(detail.method, detail.path);
+        if (fields) log.error('Forbidden by RBAC', { ...fields });
       }
     };
     for (const c of [client, eventClient]) c.observe(countRequest);

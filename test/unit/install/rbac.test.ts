@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  forbiddenRequestFields,
   OPERATOR_RBAC_RULES,
   policyRules,
   rbacRequestOf,
@@ -69,12 +70,12 @@ describe('rbacRequestOf', () => {
     [
       'PATCH',
       '/apis/kelos.dev/v1alpha2/namespaces/a/tasks/t/status?fieldManager=x',
-      { verb: 'patch', apiGroup: 'kelos.dev', resource: 'tasks/status', namespace: 'a' },
+      { verb: 'patch', apiGroup: 'kelos.dev', resource: 'tasks/status', namespace: 'a', name: 't' },
     ],
     [
       'GET',
       '/api/v1/namespaces/a/pods/p/log?container=kelos-agent',
-      { verb: 'get', apiGroup: '', resource: 'pods/log', namespace: 'a' },
+      { verb: 'get', apiGroup: '', resource: 'pods/log', namespace: 'a', name: 'p' },
     ],
     [
       'POST',
@@ -84,7 +85,7 @@ describe('rbacRequestOf', () => {
     [
       'DELETE',
       '/apis/batch/v1/namespaces/a/jobs/j',
-      { verb: 'delete', apiGroup: 'batch', resource: 'jobs', namespace: 'a' },
+      { verb: 'delete', apiGroup: 'batch', resource: 'jobs', namespace: 'a', name: 'j' },
     ],
     [
       'DELETE',
@@ -94,7 +95,7 @@ describe('rbacRequestOf', () => {
     [
       'PUT',
       '/api/v1/namespaces/a/configmaps/c',
-      { verb: 'update', apiGroup: '', resource: 'configmaps', namespace: 'a' },
+      { verb: 'update', apiGroup: '', resource: 'configmaps', namespace: 'a', name: 'c' },
     ],
   ])('%s %s', (method, path, expected) => {
     expect(rbacRequestOf(method, path)).toEqual(expected);
@@ -109,6 +110,58 @@ describe('rbacRequestOf', () => {
     expect(rulesGranting({ verb: 'patch', apiGroup: 'kelos.dev', resource: 'tasks/status' })).toHaveLength(1);
     expect(rulesGranting({ verb: 'update', apiGroup: 'kelos.dev', resource: 'tasks' })).toEqual([]);
     expect(rulesGranting({ verb: 'list', apiGroup: '', resource: 'secrets' })).toEqual([]);
+  });
+});
+
+describe('the Forbidden by RBAC log line', () => {
+  const leases = '/apis/coordination.k8s.io/v1/namespaces/kelos-system/leases';
+
+  it('says the install grants its own Lease, and not another one its Role does not name', () => {
+    expect(forbiddenRequestFields('GET', `${leases}/kelos-operator-leader`)).toEqual({
+      verb: 'get',
+      apiGroup: 'coordination.k8s.io',
+      resource: 'leases',
+      namespace: 'kelos-system',
+      name: 'kelos-operator-leader',
+      grantedByInstall: true,
+    });
+    // A --leader-election-id the Role does not name: the table lacks the grant, not the cluster.
+    for (const method of ['GET', 'PATCH'])
+      expect(forbiddenRequestFields(method, `${leases}/my-leader`)).toMatchObject({
+        name: 'my-leader',
+        grantedByInstall: false,
+      });
+    // A create names no object: the rule without resourceNames grants it.
+    expect(forbiddenRequestFields('POST', leases)).toMatchObject({ verb: 'create', grantedByInstall: true });
+  });
+
+  it('never lets a rule with resourceNames grant a request that names no object, as Kubernetes RBAC', () => {
+    const named = [
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        verbs: ['get', 'list', 'watch', 'create'],
+        resourceNames: ['kelos-operator-leader'],
+        scope: 'own' as const,
+        why: 'a rule naming its one Lease',
+      },
+    ];
+    expect(forbiddenRequestFields('GET', leases, named)?.grantedByInstall).toBe(false);
+    expect(forbiddenRequestFields('GET', `${leases}?watch=true`, named)?.grantedByInstall).toBe(false);
+    expect(forbiddenRequestFields('POST', leases, named)?.grantedByInstall).toBe(false);
+    expect(forbiddenRequestFields('GET', `${leases}/kelos-operator-leader`, named)?.grantedByInstall).toBe(
+      true,
+    );
+  });
+
+  it('names the API server EndpointSlice only', () => {
+    const slices = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices';
+    expect(forbiddenRequestFields('GET', `${slices}/kubernetes`)?.grantedByInstall).toBe(true);
+    expect(forbiddenRequestFields('GET', `${slices}/other`)?.grantedByInstall).toBe(false);
+  });
+
+  it('says nothing of a path that is not a resource', () => {
+    expect(forbiddenRequestFields('GET', '/healthz')).toBeUndefined();
   });
 });
 
