@@ -324,6 +324,8 @@ export class Operator {
   static #controllers(s: Startup): Controllers {
     const { opts, clock, log, workers, live, webhookOn, client, eventClient, caches, configs, admin } = s;
     const queues: Record<string, WorkQueue> = {};
+    // Set once the spawner controller and the receiver's pollers exist (after the metrics).
+    let githubClients = (): Record<string, number> => ({});
     const metrics = new OperatorMetrics(
       {
         queueDepths: () => Object.fromEntries(Object.entries(queues).map(([k, q]) => [k, q.depth])),
@@ -339,6 +341,7 @@ export class Operator {
         ...(webhookOn && opts.webhook?.slack
           ? { slackConnected: () => live.slack?.connection.connected ?? false }
           : {}),
+        githubClients: () => githubClients(),
       },
       { processMetrics: opts.processMetrics ?? true },
     );
@@ -452,6 +455,10 @@ export class Operator {
     // replica enriches; no reconciler drives it, so it follows deletions itself.
     const enrichPollers = webhookOn ? new Pollers(spawnerOptions) : undefined;
     enrichPollers?.forgetDeleted(caches.spawners!);
+    githubClients = () => ({
+      spawners: spawners.githubClients,
+      ...(enrichPollers ? { receiver: enrichPollers.githubClients } : {}),
+    });
 
     const queue = (controller: string, workers: number) => {
       const q = new WorkQueue({

@@ -19,6 +19,8 @@ export interface MetricSources {
   leading(): boolean;
   /** Whether this replica's Slack Socket Mode connection is up; unset when the operator has no Slack app. */
   slackConnected?(): boolean;
+  /** GitHub API clients held, by holder (`spawners`, `receiver`); unset: no such gauge. */
+  githubClients?(): Record<string, number>;
 }
 
 /** Label value of every value past a {@link BoundedLabel}'s limit. */
@@ -213,6 +215,18 @@ export class OperatorMetrics {
         registers,
         collect() {
           this.set(slackConnected() ? 1 : 0);
+        },
+      });
+    const githubClients = sources.githubClients;
+    if (githubClients)
+      new Gauge({
+        name: 'kelos_github_clients',
+        help: 'GitHub API clients held, each with its ETag cache, by holder: spawners (the TaskSpawner controller, on the leader) and receiver (the webhook receiver, on every replica); one per GitHub TaskSpawner, dropped when it is deleted.',
+        labelNames: ['holder'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [holder, n] of Object.entries(githubClients())) this.set({ holder }, n);
         },
       });
     if (opts.processMetrics ?? true)

@@ -146,6 +146,11 @@ export class TaskSpawnerReconciler {
     this.#pollers = new Pollers(opts);
   }
 
+  /** GitHub clients its pollers hold (see {@link Pollers.githubClients}). */
+  get githubClients(): number {
+    return this.#pollers.githubClients;
+  }
+
   /** Maps spawner and Task events to spawner keys on `queue`. */
   register(queue: WorkQueue): void {
     registerSpawnerWatches(this.#o, queue);

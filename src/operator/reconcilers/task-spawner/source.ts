@@ -104,6 +104,16 @@ export class Pollers {
     });
   }
 
+  /**
+   * GitHub clients held (one per GitHub spawner seen, each with its ETag cache), for the
+   * `kelos_github_clients` gauge: one that only grows says deleted spawners are not forgotten.
+   */
+  get githubClients(): number {
+    let n = 0;
+    for (const p of this.#pollers.values()) if (p.github) n++;
+    return n;
+  }
+
   /** `owner/repo` of a GitHub spawner's poller, the default `upstreamRepo` of its Tasks. */
   githubRepoOf(uid: string): string | undefined {
     const r = this.#pollers.get(uid)?.github?.repo;
