@@ -404,8 +404,16 @@ export class Ledgers {
       }
       for (const gone of state.archives.filter((a) => !archives.includes(a))) {
         l.archived.delete(gone);
-        // Best effort: an archive left behind goes with the spawner.
-        await client.delete(Resources.ConfigMap, namespace, gone).catch(() => undefined);
+        // Best effort: an archive left behind goes with the spawner. Only one it sealed: the
+        // archives key is the ledger's data, which anyone who may edit ConfigMaps there can
+        // point at another ConfigMap.
+        const archive = await client
+          .get<ConfigMap>(Resources.ConfigMap, namespace, gone)
+          .catch(() => undefined);
+        if (archive && ledgerOwner(archive, spawner.metadata.name ?? '') === spawner.metadata.uid)
+          await client
+            .delete(Resources.ConfigMap, namespace, gone, { uid: archive.metadata.uid })
+            .catch(() => undefined);
       }
       return out;
     }
@@ -508,6 +516,11 @@ export class Ledgers {
       }
       if (cm) {
         // Left by an earlier spawner of the same name (garbage collection pending): start over.
+        // A ConfigMap no TaskSpawner of this name owns is someone's data, never deleted.
+        if (ledgerOwner(cm, spawner.metadata.name ?? '') === undefined)
+          throw new Error(
+            `ConfigMap ${namespace}/${name}, where this spawner keeps its delivery ledger, exists and is not a ledger (no TaskSpawner ${spawner.metadata.name} owns it): rename or delete it, then send the delivery again`,
+          );
         await client.delete(Resources.ConfigMap, namespace, name, { uid: cm.metadata.uid });
         continue;
       }
@@ -524,3 +537,12 @@ export class Ledgers {
     throw new Error(`ConfigMap ${namespace}/${name}: could not be read or created`);
   }
 }
+
+/**
+ * The uid of the TaskSpawner named `spawner` that owns `cm`, as a ledger or archive is owned
+ * (see `#skeleton`); undefined when none does.
+ */
+const ledgerOwner = (cm: ConfigMap, spawner: string): string | undefined =>
+  cm.metadata.ownerReferences?.find(
+    (r) => r.kind === 'TaskSpawner' && r.apiVersion.startsWith('kelos.dev/') && r.name === spawner,
+  )?.uid;

@@ -146,6 +146,52 @@ describe('the webhook ledger', () => {
     expect(await names()).toHaveLength(2);
   });
 
+  it("never deletes a ConfigMap it did not make: one in the ledger's place, or one the archives key names", async () => {
+    const kube = new FakeKube();
+    const configMap = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'ns' },
+      data: { important: 'data' },
+    });
+    await kube.create(Resources.ConfigMap, configMap(ledgerName('hooks')));
+    const l = new Ledgers({ client: kube, clock: systemClock, sealAt: 3, maxEntries: 4 });
+    const s = spawner();
+    await expect(l.reserve(s, 'a')).rejects.toThrow(
+      'ConfigMap ns/kelos-webhook-hooks, where this spawner keeps its delivery ledger, exists and is not a ledger (no TaskSpawner hooks owns it): rename or delete it, then send the delivery again',
+    );
+    const data = async (name: string) =>
+      (await kube.get<{ metadata: object; data?: Record<string, string> }>(Resources.ConfigMap, 'ns', name))
+        ?.data;
+    expect(await data(ledgerName('hooks'))).toEqual({ important: 'data' });
+
+    // Once it is out of the way, someone who may edit ConfigMaps points the archives at another.
+    await kube.delete(Resources.ConfigMap, 'ns', ledgerName('hooks'));
+    await kube.create(Resources.ConfigMap, configMap('precious'));
+    for (let i = 0; i < 3; i++) {
+      await l.reserve(s, `old-${i}`);
+      l.confirm(s, `old-${i}`);
+    }
+    await l.reserve(s, 'seal-1');
+    const live = await kube.get<{ metadata: { resourceVersion?: string }; data?: Record<string, string> }>(
+      Resources.ConfigMap,
+      'ns',
+      ledgerName('hooks'),
+    );
+    await kube.mergePatch(Resources.ConfigMap, 'ns', ledgerName('hooks'), {
+      data: { archives: `precious ${live?.data?.['archives']}` },
+    });
+    const fresh = new Ledgers({ client: kube, clock: systemClock, sealAt: 3, maxEntries: 4 });
+    for (let i = 0; i < 3; i++) {
+      await fresh.reserve(s, `new-${i}`);
+      fresh.confirm(s, `new-${i}`);
+    }
+    await fresh.reserve(s, 'seal-2');
+    const archives = (await data(ledgerName('hooks')))?.['archives'] ?? '';
+    expect(archives).not.toContain('precious');
+    expect(await data('precious')).toEqual({ important: 'data' });
+  });
+
   it('reads the first format (one data key per delivery) and folds it into the entries', async () => {
     const kube = new FakeKube();
     const s = spawner();
