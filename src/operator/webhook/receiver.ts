@@ -457,8 +457,14 @@ export class WebhookReceiver {
         verifyFor(s, route.source, body, req.headers, now, this.#secrets, this.#o.allowUnsigned),
       ),
     );
-    const verified = candidates.filter((_, i) => verdicts[i]!.ok);
     seen.signed = verdicts.some((v) => v.ok && v.scheme !== 'unsigned');
+    // A delivery signed with a spawner's secret is that spawner's, not also every unsigned
+    // spawner's on the path: the source names are shared across namespaces, and an unsigned
+    // spawner in another tenant's namespace would receive what was signed for this one.
+    const verified = candidates.filter((_, i) => {
+      const v = verdicts[i]!;
+      return v.ok && !(seen.signed && v.scheme === 'unsigned');
+    });
     // Spawners whose Secret could not be read: the delivery may be theirs or not.
     const unread = candidates.filter((_, i) => {
       const v = verdicts[i]!;

@@ -1,11 +1,12 @@
 // An unsigned delivery (accepted only where the KelosConfig lets a namespace take them) may be
 // sent by anyone who reaches the port: it gets a tenth of the body limit, since parsing 10 MiB
 // of pathological JSON holds the operator's event loop for seconds.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { When } from '../../../../src/api/index.ts';
 import type { ApiObject } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { MAX_UNSIGNED_BODY_BYTES } from '../../../../src/operator/webhook/body.ts';
+import { spawnerWith } from '../../../support/webhook-fixtures.ts';
 import { kelosHeaders, post } from '../../../support/webhook-payloads.ts';
 import { receiverOver } from '../../../support/webhook-receiver.ts';
 
@@ -55,6 +56,36 @@ describe('an unsigned delivery', () => {
     expect([bare.status, JSON.parse(bare.body).error]).toStrictEqual([
       401,
       'signature not verified: missing X-Kelos-Signature-256 header',
+    ]);
+  });
+
+  it("a delivery signed for one namespace's spawner does not also go to another's unsigned spawner on the path", async () => {
+    const webhook = { source: 'alerts', fieldMapping: { id: '$.data.id', title: '$.data.title' } };
+    // team-a takes unsigned deliveries on `alerts`; team-b signs its own.
+    const r = await receiverOver({ webhook } as When, stops, { allowUnsigned: (ns) => ns === 'team-a' });
+    await r.kube.create(Resources.Secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook', namespace: 'team-b' },
+      data: { WEBHOOK_SECRET: Buffer.from('b-secret').toString('base64') },
+    } as ApiObject);
+    await r.kube.create(Resources.TaskSpawner, {
+      ...spawnerWith({ webhook: { ...webhook, secretRef: { name: 'hook' } } } as When),
+      metadata: { name: 'signed', namespace: 'team-b' },
+    });
+    await vi.waitFor(() => expect(r.spawners.list()).toHaveLength(2));
+    const addr = (await r.receiver.listen('127.0.0.1:0')) ?? '';
+    const body = JSON.stringify({ data: { id: 'b-1', title: 'team-b only' } });
+    const signed = await post(addr, '/webhook/alerts', body, kelosHeaders(body, 'b-secret'));
+    expect(signed.status, signed.body).toBe(200);
+    expect(JSON.parse(signed.body).results).toEqual([
+      expect.objectContaining({ taskSpawner: 'team-b/signed', outcome: 'created' }),
+    ]);
+    // Unsigned, it is team-a's alone, as before.
+    const open = JSON.stringify({ data: { id: 'a-1', title: 'anyone' } });
+    const bare = await post(addr, '/webhook/alerts', open, { 'content-type': 'application/json' });
+    expect(JSON.parse(bare.body).results).toEqual([
+      expect.objectContaining({ taskSpawner: 'team-a/s', outcome: 'created' }),
     ]);
   });
 });
