@@ -9,6 +9,8 @@ import {
   DEFAULT_IMAGE_PREFIX,
   IMAGE_DIGEST,
   INSTALL_NAMESPACE,
+  isNamespaceName,
+  NAMESPACE_NAME_RULE,
   namespaceNameProblem,
   OPERATOR_NAME,
 } from '../../src/install/index.ts';
@@ -167,16 +169,18 @@ export interface ResolvedInstallProps {
 /**
  * Why `dns` cannot select the cluster DNS Pods as the API server would take it, or undefined:
  * a bad namespace or label would otherwise be refused only after the CRDs were applied.
+ * `kelos install` refuses the same values before rendering (as values errors, naming their
+ * source), so each message names the prop once.
  */
 const dnsSelectorProblem = (
   dns: NonNullable<KelosInstallProps['networkPolicy']>['dns'],
 ): string | undefined => {
   if (!dns) return undefined;
-  const namespace = namespaceNameProblem(dns.namespace);
-  if (namespace) return `networkPolicy.dns.namespace: ${namespace} (values: networkPolicy.dns.namespace)`;
+  if (typeof dns.namespace !== 'string' || !isNamespaceName(dns.namespace))
+    return `networkPolicy.dns.namespace must be ${NAMESPACE_NAME_RULE}; got ${JSON.stringify(dns.namespace)}`;
   for (const [key, value] of Object.entries(dns.podSelector?.matchLabels ?? {})) {
     if (!isQualifiedName(key) || typeof value !== 'string' || !isLabelValue(value)) {
-      return `networkPolicy.dns.podSelector.matchLabels: ${JSON.stringify(key)}: ${JSON.stringify(value)} is not a label (the key must be ${QUALIFIED_NAME_RULE}; the value ${LABEL_VALUE_RULE}) (values: networkPolicy.dns.podSelector.matchLabels)`;
+      return `networkPolicy.dns.podSelector.matchLabels must hold labels (each key ${QUALIFIED_NAME_RULE}; each value ${LABEL_VALUE_RULE}); got ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
     }
   }
   return undefined;

@@ -22,11 +22,16 @@ export const KUBERNETES_NAMESPACES: ReadonlySet<string> = new Set([
 /** Separates namespaces in one `--namespace` value. */
 export const NAMESPACE_LIST_SEPARATOR = ',';
 
+/** What a namespace name must be, as messages say it. */
+export const NAMESPACE_NAME_RULE =
+  "a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)";
+
+/** Whether the API server takes `name` as a Namespace name. */
+export const isNamespaceName = (name: string): boolean => NAMESPACE_NAME.test(name);
+
 /** Why `name` cannot be a namespace, or undefined when it can. */
 export const namespaceNameProblem = (name: string): string | undefined =>
-  NAMESPACE_NAME.test(name)
-    ? undefined
-    : `"${name}" is not a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`;
+  isNamespaceName(name) ? undefined : `"${name}" is not ${NAMESPACE_NAME_RULE}`;
 
 /**
  * The namespaces `--namespace` values name, in order of first mention, each once.

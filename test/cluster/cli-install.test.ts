@@ -126,7 +126,7 @@ describe('the five-minute path, from a fresh shell', () => {
     const unknown = await kelosProcess(['install', '--set', 'image.pullPolicy=Always'], env());
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(
-      'unknown values key "image.pullPolicy" (/image/pullPolicy); valid keys: ',
+      'unknown values key "image.pullPolicy" (/image/pullPolicy), set to "Always"; the keys under "image" are ',
     );
   });
 

@@ -17,9 +17,15 @@
  * @packageDocumentation
  */
 import { AGENT_TYPES, type AgentType } from '../../api/group.ts';
-import { parseNamespaceList } from '../../install/watch-namespaces.ts';
+import { isNamespaceName, NAMESPACE_NAME_RULE, parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { deadlineSeconds } from '../../kube/duration.ts';
 import { closest } from '../../validate/echo.ts';
+import {
+  isLabelValue,
+  isQualifiedName,
+  LABEL_VALUE_RULE,
+  QUALIFIED_NAME_RULE,
+} from '../../validate/object-schema.ts';
 import { parseQuantity, type Quantity } from '../../validate/quantity.ts';
 import { UsageError } from '../io.ts';
 import type { InstallSettings } from './bundle.ts';
@@ -34,6 +40,8 @@ type ValueType =
   | 'CPU quantity'
   | 'memory quantity'
   | 'string map'
+  | 'namespace name'
+  | 'label map'
   | 'mapping'
   | 'list of mappings'
   | 'Secret name list'
@@ -86,11 +94,11 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
     help: 'TCP ports the operator may reach besides 443 and 6443 (Jira, GitHub Enterprise)',
   },
   'networkPolicy.dns.namespace': {
-    type: 'string',
+    type: 'namespace name',
     help: 'namespace of the cluster DNS Pods the operator resolves names with (default kube-system; with podSelector.matchLabels)',
   },
   'networkPolicy.dns.podSelector.matchLabels': {
-    type: 'string map',
+    type: 'label map',
     help: 'labels of those DNS Pods (default k8s-app: kube-dns; with dns.namespace)',
   },
   imagePullSecrets: {
@@ -136,6 +144,17 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
       return isMap(value) && Object.values(value).every((v) => typeof v === 'string')
         ? undefined
         : 'a mapping of strings to strings';
+    case 'namespace name':
+      return typeof value === 'string' && isNamespaceName(value) ? undefined : NAMESPACE_NAME_RULE;
+    case 'label map': {
+      // The entry the API server would refuse, named: a selector may hold several labels.
+      const expected = `a mapping of labels (each key ${QUALIFIED_NAME_RULE}; each value, a string, ${LABEL_VALUE_RULE})`;
+      if (!isMap(value)) return expected;
+      const bad = Object.entries(value).find(
+        ([k, v]) => !isQualifiedName(k) || typeof v !== 'string' || !isLabelValue(v),
+      );
+      return bad ? `${expected}, and ${shown(bad[0])}: ${shown(bad[1])} is not a label` : undefined;
+    }
     case 'mapping':
       return isMap(value) ? undefined : 'a mapping';
     case 'list of mappings':
@@ -190,10 +209,15 @@ export function checkValues(values: Values, source: string, prefix: readonly str
       continue;
     }
     if (isPrefix && value === null) continue;
+    // Under a known mapping (networkPolicy.dns), its own keys say more than all of them.
+    const parent = prefix.join('.');
+    const under = parent ? Object.keys(VALUE_KEYS).filter((k) => k.startsWith(`${parent}.`)) : [];
     throw new UsageError(
       isPrefix
         ? `${source}: values key "${dotted}" (${pointer}) must be a mapping; got ${shown(value)}`
-        : `${source}: unknown values key "${dotted}" (${pointer});${didYouMean(dotted)} valid keys: ${keyList()}`,
+        : `${source}: unknown values key "${dotted}" (${pointer}), set to ${shown(value)};${didYouMean(dotted)} ${
+            under.length ? `the keys under "${parent}" are ${under.join(', ')}` : `valid keys: ${keyList()}`
+          }`,
     );
   }
 }
@@ -245,7 +269,8 @@ export function withOrigins(message: string, origins: ValueOrigins): string {
       from,
       at: message.search(new RegExp(`(?:^|[\\s"(,])${key.replaceAll('.', '\\.')}(?:$|[\\s"\\[.:,)])`)),
     }))
-    .filter((n) => n.at >= 0)
+    // A message that starts with a key's source (`--set …: values key "…"`) already says it.
+    .filter((n) => n.at >= 0 && !message.startsWith(`${n.from}: `))
     .sort((a, b) => a.at - b.at);
   return named.length === 0
     ? message
@@ -377,8 +402,14 @@ export function memoryMiB(value: unknown, key: string): number {
 /**
  * The install settings merged values set (only those they set). Namespaces are checked as
  * `--watch-namespace` checks them.
+ *
+ * @param origins - the source of each key, for a problem that one key alone has (it then
+ *   starts with that source, as {@link checkValues} messages do).
  */
-export function settingsFromValues(values: Values): Partial<Omit<InstallSettings, 'namespace'>> {
+export function settingsFromValues(
+  values: Values,
+  origins?: ValueOrigins,
+): Partial<Omit<InstallSettings, 'namespace'>> {
   const at = (key: string) => valueAt(values, key);
   const str = (key: string) => at(key) as string | undefined;
   const watch = at('watchNamespaces') as string[] | undefined;
@@ -414,8 +445,13 @@ export function settingsFromValues(values: Values): Partial<Omit<InstallSettings
   // Both or neither, as the construct's prop: half a selector would silently keep the other
   // half's default (kube-system's labels in OpenShift's namespace), selecting no DNS Pod.
   if ((dnsNamespace === undefined) !== (dnsLabels === undefined)) {
+    const [given, value, missing] =
+      dnsNamespace !== undefined
+        ? ['networkPolicy.dns.namespace', dnsNamespace, 'networkPolicy.dns.podSelector.matchLabels']
+        : ['networkPolicy.dns.podSelector.matchLabels', dnsLabels, 'networkPolicy.dns.namespace'];
+    const source = origins?.get(given);
     throw new UsageError(
-      'values keys "networkPolicy.dns.namespace" and "networkPolicy.dns.podSelector.matchLabels" go together: set both (the DNS Pods\' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns',
+      `${source ? `${source}: ` : ''}values key "${given}" is ${shown(value)} but "${missing}" is not set: set both (the DNS Pods' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns`,
     );
   }
   const networkPolicy = {

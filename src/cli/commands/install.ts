@@ -117,9 +117,10 @@ const watchedNamespaces = (values: readonly string[]): string[] => {
 
 /**
  * The install settings of the flags shared by install and uninstall, over those of the
- * merged Helm-style `values`: a dedicated flag wins over a values key.
+ * merged Helm-style `values`: a dedicated flag wins over a values key. `origins` (the source
+ * of each key) lets a problem name the file or flag to edit.
  */
-export function installSettings(flags: Flags, values: Values = {}): InstallSettings {
+export function installSettings(flags: Flags, values: Values = {}, origins?: ValueOrigins): InstallSettings {
   // A key its flag overrides is not read at all: its value, even one that would be refused,
   // is not what is installed.
   const overridden: Values = {
@@ -132,7 +133,7 @@ export function installSettings(flags: Flags, values: Values = {}): InstallSetti
       ...(flags.imageDigest !== undefined && { digest: null }),
     },
   };
-  const fromValues = settingsFromValues(mergeValues(values, overridden));
+  const fromValues = settingsFromValues(mergeValues(values, overridden), origins);
   const replicas = flags.replicas === undefined ? fromValues.replicas : Number(flags.replicas);
   if (
     flags.replicas !== undefined &&
@@ -625,7 +626,7 @@ export const installCommand: CommandFactory = (io, done) => {
     let settings: InstallSettings;
     let bundle: ApiObject[];
     try {
-      settings = installSettings(flags, values);
+      settings = installSettings(flags, values, origins);
       // extraArgs before the render: kelos operator's own parser (short flags, switches given a
       // value) says more than the construct's check of the same flags. Settings the construct
       // refuses leave no own arguments; the render then says what is wrong with them.

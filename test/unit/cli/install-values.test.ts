@@ -57,15 +57,21 @@ describe('parseSet (Helm strvals)', () => {
 });
 
 describe('checkValues', () => {
-  test('an unknown key: named with its JSON pointer and source, the valid keys listed', () => {
+  test('an unknown key: named once with its JSON pointer, source and value; the keys under its mapping listed, else all', () => {
     expect(() => checkValues({ image: { pullPolicy: 'Always' } }, '-f values.yaml')).toThrow(
-      `-f values.yaml: unknown values key "image.pullPolicy" (/image/pullPolicy); valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
+      '-f values.yaml: unknown values key "image.pullPolicy" (/image/pullPolicy), set to "Always"; the keys under "image" are image.repository, image.tag, image.digest',
+    );
+    expect(() => checkValues({ networkPolicy: { dns: { name: 'coredns' } } }, '--set x')).toThrow(
+      '--set x: unknown values key "networkPolicy.dns.name" (/networkPolicy/dns/name), set to "coredns"; the keys under "networkPolicy.dns" are networkPolicy.dns.namespace, networkPolicy.dns.podSelector.matchLabels',
+    );
+    expect(() => checkValues({ imagePolicy: 'Always' }, '-f values.yaml')).toThrow(
+      `-f values.yaml: unknown values key "imagePolicy" (/imagePolicy), set to "Always"; valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
     );
   });
 
   test('a key one typo from a known one: the known one suggested', () => {
     expect(() => checkValues({ watchNamespace: ['team-a'] }, '-f values.yaml')).toThrow(
-      `-f values.yaml: unknown values key "watchNamespace" (/watchNamespace); did you mean "watchNamespaces"? valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
+      `-f values.yaml: unknown values key "watchNamespace" (/watchNamespace), set to ["team-a"]; did you mean "watchNamespaces"? valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
     );
   });
 
@@ -336,28 +342,52 @@ describe('kelos install -f/--set --dry-run', () => {
       env: {},
       readStdin: async () => '',
     });
-    expect(help).toMatch(/^ {2}networkPolicy\.dns\.namespace +string: /m);
-    expect(help).toMatch(/^ {2}networkPolicy\.dns\.podSelector\.matchLabels +string map: /m);
-    const half = await run(['--set', 'networkPolicy.dns.namespace=openshift-dns']);
-    expect(half.code).toBe(1);
-    expect(half.stdout).toBe('');
-    expect(half.stderr).toBe(
-      'kelos: values keys "networkPolicy.dns.namespace" and "networkPolicy.dns.podSelector.matchLabels" go together: set both (the DNS Pods\' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns (networkPolicy.dns.namespace from --set networkPolicy.dns.namespace=openshift-dns)\n',
+    expect(help).toMatch(/^ {2}networkPolicy\.dns\.namespace +namespace name: /m);
+    expect(help).toMatch(/^ {2}networkPolicy\.dns\.podSelector\.matchLabels +label map: /m);
+    // Each refusal names the key once, after its source, with the value given and what was expected.
+    const refused = async (args: string[], message: string) => {
+      const r = await run(args);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`kelos: ${message}\n`);
+    };
+    const NS_RULE =
+      "a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)";
+    await refused(
+      ['--set', 'networkPolicy.dns.namespace=openshift-dns'],
+      '--set networkPolicy.dns.namespace=openshift-dns: values key "networkPolicy.dns.namespace" is "openshift-dns" but "networkPolicy.dns.podSelector.matchLabels" is not set: set both (the DNS Pods\' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns',
     );
-    const badNs = await run([
-      '--set',
-      'networkPolicy.dns.namespace=Kube_DNS,networkPolicy.dns.podSelector.matchLabels.k8s-app=kube-dns',
-    ]);
-    expect(badNs.code).toBe(1);
-    expect(badNs.stderr).toContain('networkPolicy.dns.namespace');
-    expect(badNs.stderr).toContain('"Kube_DNS" is not a namespace name');
-    const badLabel = await run([
-      '--set',
-      'networkPolicy.dns.namespace=kube-system,networkPolicy.dns.podSelector.matchLabels.k8s-app=kube dns',
-    ]);
-    expect(badLabel.code).toBe(1);
-    expect(badLabel.stderr).toContain('networkPolicy.dns.podSelector.matchLabels');
-    expect(badLabel.stderr).toContain('"kube dns"');
+    await refused(
+      ['-f', 'values.yaml', '--set', 'networkPolicy.dns.podSelector.matchLabels.app=coredns'],
+      '--set networkPolicy.dns.podSelector.matchLabels.app=coredns: values key "networkPolicy.dns.podSelector.matchLabels" is {"app":"coredns"} but "networkPolicy.dns.namespace" is not set: set both (the DNS Pods\' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns',
+    );
+    await refused(
+      ['--set', 'networkPolicy.dns.namespace=5'],
+      `--set networkPolicy.dns.namespace=5: values key "networkPolicy.dns.namespace" (/networkPolicy/dns/namespace) must be ${NS_RULE}; got 5`,
+    );
+    const badNs =
+      'networkPolicy.dns.namespace=Kube_DNS,networkPolicy.dns.podSelector.matchLabels.k8s-app=kube-dns';
+    await refused(
+      ['--set', badNs],
+      `--set ${badNs}: values key "networkPolicy.dns.namespace" (/networkPolicy/dns/namespace) must be ${NS_RULE}; got "Kube_DNS"`,
+    );
+    const labels =
+      "a mapping of labels (each key a qualified name: an optional DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character; each value, a string, a label value: empty, or at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character)";
+    const badLabel =
+      'networkPolicy.dns.namespace=kube-system,networkPolicy.dns.podSelector.matchLabels.k8s-app=kube dns';
+    await refused(
+      ['--set', badLabel],
+      `--set ${badLabel}: values key "networkPolicy.dns.podSelector.matchLabels" (/networkPolicy/dns/podSelector/matchLabels) must be ${labels}, and "k8s-app": "kube dns" is not a label; got {"k8s-app":"kube dns"}`,
+    );
+    const numeric = 'networkPolicy.dns.namespace=kube-system,networkPolicy.dns.podSelector.matchLabels.app=5';
+    await refused(
+      ['--set', numeric],
+      `--set ${numeric}: values key "networkPolicy.dns.podSelector.matchLabels" (/networkPolicy/dns/podSelector/matchLabels) must be ${labels}, and "app": 5 is not a label; got {"app":5}`,
+    );
+    await refused(
+      ['--set', 'networkPolicy.dns.port=53'],
+      '--set networkPolicy.dns.port=53: unknown values key "networkPolicy.dns.port" (/networkPolicy/dns/port), set to 53; the keys under "networkPolicy.dns" are networkPolicy.dns.namespace, networkPolicy.dns.podSelector.matchLabels',
+    );
   });
 
   test('agentImages.<type> pins an agent image through the operator flag; the flag in extraArgs is refused, naming the key', async () => {
@@ -497,7 +527,7 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(
-      'unknown values key "image.pullPolicy" (/image/pullPolicy); valid keys: version, ',
+      'unknown values key "image.pullPolicy" (/image/pullPolicy), set to "Always"; the keys under "image" are image.repository, ',
     );
   });
 });

@@ -151,6 +151,17 @@ describe('KelosInstall', () => {
     expect(find(render({ networkPolicy: { enabled: false } }), 'NetworkPolicy')).toEqual([]);
   });
 
+  it('refuses a DNS selector the API server would refuse, naming the prop once with the value given', () => {
+    const dns = (namespace: string, matchLabels: Record<string, string>) => () =>
+      render({ networkPolicy: { dns: { namespace, podSelector: { matchLabels } } } });
+    expect(dns('Kube_DNS', { app: 'coredns' })).toThrow(
+      `KelosInstall: networkPolicy.dns.namespace must be a namespace name (a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters); got "Kube_DNS"`,
+    );
+    expect(dns('kube-system', { app: 'core dns' })).toThrow(
+      /^KelosInstall: networkPolicy\.dns\.podSelector\.matchLabels must hold labels \(each key a qualified name: .*; each value a label value: .*\); got "app": "core dns"$/,
+    );
+  });
+
   it('selects Pods by fixed labels that do not depend on construct paths', () => {
     const renamed = render({}, { id: 'another-name' });
     for (const o of [objs, renamed]) {
