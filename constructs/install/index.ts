@@ -24,7 +24,7 @@ import { operatorServices } from './services.ts';
 
 export { OPERATOR_UID, operatorArgs } from './deployment.ts';
 export { InstallWaves, SYNC_WAVE } from './metadata.ts';
-export type { KelosInstallProps, MonitorKind } from './props.ts';
+export type { KelosInstallProps, MetricsPeer, MonitorKind } from './props.ts';
 export { resolveInstallProps } from './props.ts';
 export { OperatorRbac } from './rbac.ts';
 export type { InstallScheduling, InstallSchedulingProps } from './scheduling.ts';

@@ -35,6 +35,14 @@ export const METRICS_CERT_PATH = '/etc/kelos/metrics-tls';
 /** Which monitoring object to render for the Prometheus Operator, if any. */
 export type MonitorKind = 'none' | 'ServiceMonitor' | 'PodMonitor';
 
+/** Label selectors of the peer allowed to scrape the operator's metrics. */
+export interface MetricsPeer {
+  /** Namespaces labelled so (e.g. `kubernetes.io/metadata.name: monitoring`). */
+  readonly namespaceSelector?: { readonly matchLabels: Readonly<Record<string, string>> };
+  /** Pods labelled so (e.g. `app.kubernetes.io/name: prometheus`). */
+  readonly podSelector?: { readonly matchLabels: Readonly<Record<string, string>> };
+}
+
 /** Settings of {@link KelosInstall}. */
 export interface KelosInstallProps extends InstallSchedulingProps {
   /** Namespace of the operator. @default `kelos-system` */
@@ -125,6 +133,16 @@ export interface KelosInstallProps extends InstallSchedulingProps {
       readonly namespace: string;
       readonly podSelector: { matchLabels: Record<string, string> };
     };
+    /**
+     * Who may scrape `/metrics` (8080): one `from` peer of these selectors, which Kubernetes
+     * ANDs (Pods labelled `podSelector` in namespaces labelled `namespaceSelector`). A
+     * `podSelector` alone selects those Pods in every namespace, as Prometheus seldom runs in
+     * the operator's (`kelos install` values: `networkPolicy.metrics.namespaceSelector.matchLabels`
+     * and `networkPolicy.metrics.podSelector.matchLabels`). The probe port 8081 stays open:
+     * the kubelet's probes are node traffic, which no Pod or namespace selector matches.
+     * @default - from anywhere
+     */
+    readonly metrics?: MetricsPeer;
   };
   /** Argo CD sync-wave annotations (RBAC before the operator). @default true */
   readonly syncWaves?: boolean;
@@ -157,6 +175,8 @@ export interface ResolvedInstallProps {
           readonly namespace: string;
           readonly podSelector: { matchLabels: Record<string, string> };
         };
+        /** Who may scrape metrics; undefined: anyone. */
+        readonly metrics: MetricsPeer | undefined;
       }
     | undefined;
   readonly syncWaves: boolean;
@@ -165,6 +185,16 @@ export interface ResolvedInstallProps {
   /** Name of the ServiceAccount, Deployment, roles and bindings. */
   readonly name: string;
 }
+
+/** Why `labels` (the prop `prop`) are not labels the API server takes, or undefined. */
+const labelsProblem = (prop: string, labels: Readonly<Record<string, unknown>>): string | undefined => {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!isQualifiedName(key) || typeof value !== 'string' || !isLabelValue(value)) {
+      return `${prop} must hold labels (each key ${QUALIFIED_NAME_RULE}; each value ${LABEL_VALUE_RULE}); got ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+    }
+  }
+  return undefined;
+};
 
 /**
  * Why `dns` cannot select the cluster DNS Pods as the API server would take it, or undefined:
@@ -178,12 +208,24 @@ const dnsSelectorProblem = (
   if (!dns) return undefined;
   if (typeof dns.namespace !== 'string' || !isNamespaceName(dns.namespace))
     return `networkPolicy.dns.namespace must be ${NAMESPACE_NAME_RULE}; got ${JSON.stringify(dns.namespace)}`;
-  for (const [key, value] of Object.entries(dns.podSelector?.matchLabels ?? {})) {
-    if (!isQualifiedName(key) || typeof value !== 'string' || !isLabelValue(value)) {
-      return `networkPolicy.dns.podSelector.matchLabels must hold labels (each key ${QUALIFIED_NAME_RULE}; each value ${LABEL_VALUE_RULE}); got ${JSON.stringify(key)}: ${JSON.stringify(value)}`;
-    }
+  return labelsProblem('networkPolicy.dns.podSelector.matchLabels', dns.podSelector?.matchLabels ?? {});
+};
+
+/**
+ * The metrics peer with its empty selectors dropped, or undefined when none is left (scraping
+ * from anywhere, as without the prop: an empty selector would select everything anyway).
+ *
+ * @throws Error naming the selector whose labels the API server would refuse.
+ */
+const resolveMetricsPeer = (peer: MetricsPeer | undefined): MetricsPeer | undefined => {
+  const out: { -readonly [K in keyof MetricsPeer]: MetricsPeer[K] } = {};
+  for (const key of ['namespaceSelector', 'podSelector'] as const) {
+    const labels = peer?.[key]?.matchLabels ?? {};
+    const problem = labelsProblem(`networkPolicy.metrics.${key}.matchLabels`, labels);
+    if (problem) throw new Error(`KelosInstall: ${problem}`);
+    if (Object.keys(labels).length > 0) out[key] = { matchLabels: { ...labels } };
   }
-  return undefined;
+  return Object.keys(out).length > 0 ? out : undefined;
 };
 
 /**
@@ -279,7 +321,11 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     networkPolicy:
       props.networkPolicy?.enabled === false
         ? undefined
-        : { egressPorts, dns: structuredClone(props.networkPolicy?.dns ?? DEFAULT_DNS) },
+        : {
+            egressPorts,
+            dns: structuredClone(props.networkPolicy?.dns ?? DEFAULT_DNS),
+            metrics: resolveMetricsPeer(props.networkPolicy?.metrics),
+          },
     syncWaves: props.syncWaves ?? true,
     scheduling,
     name: OPERATOR_NAME,

@@ -138,6 +138,13 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
       namespace: installNs,
       watchNamespaces: [watched, second],
       monitor: 'PodMonitor',
+      // Only Prometheus of the monitoring namespace scrapes: the API server must take the peer.
+      networkPolicy: {
+        metrics: {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+        },
+      },
     });
     // This cluster has no Prometheus Operator CRDs: everything but the PodMonitor itself.
     await applyManifest(
@@ -234,6 +241,31 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
       status: 403,
     });
     scraper.close();
+  });
+
+  it('the NetworkPolicy admits /metrics from the scraper its selectors name only, probes and webhooks from anywhere', async () => {
+    const policy = await admin.get<ApiObject & { spec: { ingress: unknown[] } }>(
+      Resources.NetworkPolicy,
+      installNs,
+      'kelos-operator',
+    );
+    expect(policy?.spec.ingress).toEqual([
+      {
+        ports: [
+          { port: 8081, protocol: 'TCP' },
+          { port: 8443, protocol: 'TCP' },
+        ],
+      },
+      {
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+          },
+        ],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+    ]);
   });
 
   it('grants nothing outside the watched namespaces: no Secrets, no Tasks, no cluster-wide lists', async () => {

@@ -101,6 +101,14 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
     type: 'label map',
     help: 'labels of those DNS Pods (default k8s-app: kube-dns; with dns.namespace)',
   },
+  'networkPolicy.metrics.namespaceSelector.matchLabels': {
+    type: 'label map',
+    help: 'labels of the namespaces whose Pods may scrape /metrics (8080); with podSelector, both must match (default: from anywhere)',
+  },
+  'networkPolicy.metrics.podSelector.matchLabels': {
+    type: 'label map',
+    help: 'labels of the Pods that may scrape /metrics, in any namespace unless namespaceSelector narrows it (default: from anywhere)',
+  },
   imagePullSecrets: {
     type: 'Secret name list',
     help: 'Secrets in the operator namespace to pull the operator image with (names, or {name: …})',
@@ -454,8 +462,17 @@ export function settingsFromValues(
       `${source ? `${source}: ` : ''}values key "${given}" is ${shown(value)} but "${missing}" is not set: set both (the DNS Pods' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns`,
     );
   }
+  const metricsPeer = Object.fromEntries(
+    (['namespaceSelector', 'podSelector'] as const).flatMap((selector) => {
+      const labels = at(`networkPolicy.metrics.${selector}.matchLabels`) as
+        | Record<string, string>
+        | undefined;
+      return labels === undefined ? [] : [[selector, { matchLabels: { ...labels } }]];
+    }),
+  );
   const networkPolicy = {
     ...optional('enabled', at('networkPolicy.enabled') as boolean | undefined),
+    ...(Object.keys(metricsPeer).length ? { metrics: metricsPeer } : {}),
     ...optional('egressPorts', at('networkPolicy.egressPorts') as number[] | undefined),
     ...(dnsNamespace !== undefined && dnsLabels !== undefined
       ? { dns: { namespace: dnsNamespace, podSelector: { matchLabels: { ...dnsLabels } } } }

@@ -152,6 +152,25 @@ describe('values → install settings', () => {
     });
   });
 
+  test('networkPolicy.metrics: either selector, or both, as the construct takes them; a bad label refused by its key', () => {
+    const ns = { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } };
+    const pods = { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+    expect(
+      settingsFromValues({ networkPolicy: { metrics: { namespaceSelector: ns, podSelector: pods } } }),
+    ).toEqual({ networkPolicy: { metrics: { namespaceSelector: ns, podSelector: pods } } });
+    expect(settingsFromValues({ networkPolicy: { metrics: { podSelector: pods } } })).toEqual({
+      networkPolicy: { metrics: { podSelector: pods } },
+    });
+    expect(() =>
+      checkValues(
+        { networkPolicy: { metrics: { podSelector: { matchLabels: { app: 'a b' } } } } },
+        '--set x',
+      ),
+    ).toThrow(
+      /^--set x: values key "networkPolicy\.metrics\.podSelector\.matchLabels" \(\/networkPolicy\/metrics\/podSelector\/matchLabels\) must be a mapping of labels \(.*\), and "app": "a b" is not a label; got \{"app":"a b"\}$/,
+    );
+  });
+
   test('scheduling and pull secrets: as the Pod spec takes them; pull secrets as names or {name}', () => {
     const tolerations = [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }];
     const affinity = { podAntiAffinity: {} };

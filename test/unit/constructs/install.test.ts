@@ -123,6 +123,8 @@ describe('KelosInstall', () => {
     expect(one(inNs, 'Deployment').metadata.namespace).toBe('kelos-system');
   });
 
+  const port = (n: number) => ({ port: n, protocol: 'TCP' });
+
   it("limits the operator's egress: DNS only to the cluster DNS, HTTPS and the admin's extra ports", () => {
     const egress = (o: Obj[]) => one(o, 'NetworkPolicy').spec.egress;
     const ports = (rule: Obj) => rule.ports.map((p: Obj) => `${p.port}/${p.protocol}`);
@@ -149,6 +151,41 @@ describe('KelosInstall', () => {
     expect(ports(out2)).toEqual(['443/TCP', '6443/TCP', '8443/TCP', '9443/TCP']);
 
     expect(find(render({ networkPolicy: { enabled: false } }), 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('admits metrics from anywhere by default; networkPolicy.metrics narrows 8080 to one peer, leaving probes and webhooks open', () => {
+    const ingress = (o: Obj[]) => one(o, 'NetworkPolicy').spec.ingress;
+    const ports = (rule: Obj) => rule.ports.map((p: Obj) => p.port);
+    expect(ingress(objs)).toHaveLength(1);
+    expect(ingress(objs)[0].from).toBeUndefined();
+    expect(ports(ingress(objs)[0])).toEqual([8080, 8081, 8443]);
+    const ns = { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } };
+    const pods = { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+    // Both: one peer, so Kubernetes ANDs them (Prometheus Pods of the monitoring namespace).
+    const both = ingress(
+      render({ networkPolicy: { metrics: { namespaceSelector: ns, podSelector: pods } } }),
+    );
+    expect(both).toEqual([
+      { ports: [port(8081), port(8443)] },
+      { from: [{ namespaceSelector: ns, podSelector: pods }], ports: [port(8080)] },
+    ]);
+    // The namespace alone: every Pod there.
+    expect(ingress(render({ networkPolicy: { metrics: { namespaceSelector: ns } } }))[1].from).toEqual([
+      { namespaceSelector: ns },
+    ]);
+    // The Pods alone: in any namespace, not only the operator's (as a bare podSelector would be).
+    expect(ingress(render({ networkPolicy: { metrics: { podSelector: pods } } }))[1].from).toEqual([
+      { namespaceSelector: {}, podSelector: pods },
+    ]);
+    // Empty selectors select everything: the default rule.
+    expect(ingress(render({ networkPolicy: { metrics: { podSelector: { matchLabels: {} } } } }))).toEqual(
+      ingress(objs),
+    );
+    expect(() =>
+      render({ networkPolicy: { metrics: { podSelector: { matchLabels: { app: 'prom etheus' } } } } }),
+    ).toThrow(
+      /^KelosInstall: networkPolicy\.metrics\.podSelector\.matchLabels must hold labels \(.*\); got "app": "prom etheus"$/,
+    );
   });
 
   it('refuses a DNS selector the API server would refuse, naming the prop once with the value given', () => {
