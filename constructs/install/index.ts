@@ -1,6 +1,7 @@
 /**
  * The operator install, on cdk8s-plus-28: Namespace, ServiceAccount and least-privilege
- * RBAC (from the table in `src/install/rbac.ts`), the Deployment, its Services,
+ * RBAC (from the table in `src/install/rbac.ts`), the ClusterRoles aggregated into the
+ * built-in `edit` and `view` for developers (`src/install/user-roles.ts`), the Deployment, its Services,
  * PodDisruptionBudget and NetworkPolicy, and an optional ServiceMonitor/PodMonitor.
  * `kelos synth` renders the default install into `dist/install/`.
  *
@@ -21,6 +22,7 @@ import { operatorNetworkPolicy } from './network-policy.ts';
 import { type KelosInstallProps, type ResolvedInstallProps, resolveInstallProps } from './props.ts';
 import { OperatorRbac } from './rbac.ts';
 import { operatorServices } from './services.ts';
+import { userRoles } from './user-roles.ts';
 
 export { OPERATOR_UID, operatorArgs } from './deployment.ts';
 export { InstallWaves, SYNC_WAVE } from './metadata.ts';
@@ -46,6 +48,7 @@ export class KelosInstall extends Construct {
       throw new Error(`KelosInstall: extraArgs: ${ownedFlagsMessage(owned)} (values: extraArgs)`);
     if (this.settings.createNamespace) operatorNamespace(this, this.settings);
     this.serviceAccount = new OperatorRbac(this, 'rbac', this.settings).serviceAccount;
+    userRoles(this, this.settings);
     this.deployment = operatorDeployment(this, this.settings, this.serviceAccount);
     operatorServices(this, this.settings);
     operatorDisruptionBudget(this, this.settings);

@@ -144,6 +144,14 @@ export interface KelosInstallProps extends InstallSchedulingProps {
      */
     readonly metrics?: MetricsPeer;
   };
+  /**
+   * The ClusterRoles `kelos-edit` and `kelos-view`, aggregated into Kubernetes' built-in
+   * `admin`, `edit` and `view`, so whoever is bound to them in a namespace may work with
+   * Tasks, Workspaces, AgentConfigs, TaskSpawners and TaskBudgets there (`kelos install`
+   * values: `rbac.aggregateToDefaultRoles`). Off for clusters whose admins forbid aggregation.
+   * @default true
+   */
+  readonly aggregateToDefaultRoles?: boolean;
   /** Argo CD sync-wave annotations (RBAC before the operator). @default true */
   readonly syncWaves?: boolean;
 }
@@ -179,6 +187,7 @@ export interface ResolvedInstallProps {
         readonly metrics: MetricsPeer | undefined;
       }
     | undefined;
+  readonly aggregateToDefaultRoles: boolean;
   readonly syncWaves: boolean;
   /** Pod spec fields set only when a prop sets them. */
   readonly scheduling: InstallScheduling;
@@ -326,6 +335,7 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
             dns: structuredClone(props.networkPolicy?.dns ?? DEFAULT_DNS),
             metrics: resolveMetricsPeer(props.networkPolicy?.metrics),
           },
+    aggregateToDefaultRoles: props.aggregateToDefaultRoles ?? true,
     syncWaves: props.syncWaves ?? true,
     scheduling,
     name: OPERATOR_NAME,

@@ -8,4 +8,5 @@
 export * from './defaults.ts';
 export * from './gitops.ts';
 export * from './rbac.ts';
+export * from './user-roles.ts';
 export * from './watch-namespaces.ts';

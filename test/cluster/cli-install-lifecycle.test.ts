@@ -468,3 +468,93 @@ describe('CRDs of a newer Kelos', () => {
     expect((await k('uninstall')).code).toBe(0);
   }, 120_000);
 });
+
+describe("a namespace's developers, bound to the built-in edit and view roles", () => {
+  /** Whether `user` may `verb` kelos.dev `resource` (`tasks/status` for the subresource) in `namespace`. */
+  async function userMay(user: string, verb: string, resource: string, namespace: string) {
+    const [plural, subresource] = resource.split('/');
+    const review = await admin.create<ApiObject & { status?: { allowed?: boolean } }>(SAR, {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      metadata: {},
+      spec: {
+        user,
+        groups: ['system:authenticated'],
+        resourceAttributes: {
+          group: 'kelos.dev',
+          verb,
+          resource: plural,
+          ...(subresource && { subresource }),
+          namespace,
+        },
+      },
+    } as ApiObject);
+    return review.status?.allowed === true;
+  }
+  const bind = (namespace: string, user: string, role: string) =>
+    admin.create(RBAC('rolebindings', 'RoleBinding', true), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: `${user}-${role}`, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+    } as ApiObject);
+
+  it('may work with Tasks there after kelos install (never write their status), lose it with rbac.aggregateToDefaultRoles=false, and kelos uninstall removes the roles', async () => {
+    await waitFor(
+      'kelos-system to be gone',
+      async () => !(await admin.get(NAMESPACE, undefined, 'kelos-system')),
+      { timeoutMs: 60_000 },
+    );
+    await createNamespace('team-dev');
+    await bind('team-dev', 'alice', 'edit');
+    await bind('team-dev', 'bob', 'view');
+    // Before the install, the built-in roles know nothing of kelos.dev.
+    expect(await userMay('alice', 'create', 'tasks', 'team-dev')).toBe(false);
+
+    const installed = await k('install');
+    expect(installed.stderr).toBe('');
+    expect(installed.code).toBe(0);
+    expect(installed.stdout).toContain('clusterrole/kelos-edit created\n');
+    expect(installed.stdout).toContain('clusterrole/kelos-view created\n');
+    // The clusterrole-aggregation-controller copies the rules into edit and view.
+    await waitFor('edit to take in kelos-edit', () => userMay('alice', 'create', 'tasks', 'team-dev'));
+    await waitFor('view to take in kelos-view', () => userMay('bob', 'list', 'tasks', 'team-dev'));
+    for (const [verb, resource] of [
+      ['create', 'taskspawners'],
+      ['patch', 'workspaces'],
+      ['delete', 'agentconfigs'],
+      ['deletecollection', 'tasks'],
+      ['update', 'taskbudgets'],
+      ['get', 'tasks/status'],
+    ])
+      expect(await userMay('alice', verb!, resource!, 'team-dev'), `alice ${verb} ${resource}`).toBe(true);
+    // Status is the operator's: a user's patch would fake a Task's outcome.
+    for (const verb of ['patch', 'update'])
+      expect(await userMay('alice', verb, 'tasks/status', 'team-dev'), `alice ${verb} tasks/status`).toBe(
+        false,
+      );
+    expect(await userMay('bob', 'get', 'taskspawners/status', 'team-dev')).toBe(true);
+    for (const verb of ['create', 'patch', 'delete'])
+      expect(await userMay('bob', verb, 'tasks', 'team-dev'), `bob ${verb} tasks`).toBe(false);
+    // Only where the RoleBinding is.
+    expect(await userMay('alice', 'create', 'tasks', 'default')).toBe(false);
+
+    const off = await k('install', '--set', 'rbac.aggregateToDefaultRoles=false');
+    expect(off.code).toBe(0);
+    expect(off.stdout).toContain('clusterrole/kelos-edit pruned\n');
+    expect(off.stdout).toContain('clusterrole/kelos-view pruned\n');
+    await waitFor(
+      'edit to drop kelos-edit',
+      async () => !(await userMay('alice', 'create', 'tasks', 'team-dev')),
+    );
+
+    expect((await k('install')).code).toBe(0);
+    expect(await admin.get(CLUSTER_ROLE, undefined, 'kelos-edit')).toBeDefined();
+    const removed = await k('uninstall');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('clusterrole/kelos-edit deleted');
+    expect(await admin.get(CLUSTER_ROLE, undefined, 'kelos-edit')).toBeUndefined();
+    expect(await admin.get(CLUSTER_ROLE, undefined, 'kelos-view')).toBeUndefined();
+  }, 180_000);
+});

@@ -99,6 +99,8 @@ export interface InstallSettings {
   readonly tolerations?: KelosInstallProps['tolerations'];
   readonly affinity?: KelosInstallProps['affinity'];
   readonly priorityClassName?: KelosInstallProps['priorityClassName'];
+  /** Whether to render `kelos-edit` and `kelos-view` (default true). */
+  readonly aggregateToDefaultRoles?: boolean;
 }
 
 /** The generated CRDs. */
@@ -128,6 +130,9 @@ export function installProps(settings: InstallSettings): KelosInstallProps {
     ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
     ...(settings.affinity ? { affinity: settings.affinity } : {}),
     ...(settings.priorityClassName !== undefined ? { priorityClassName: settings.priorityClassName } : {}),
+    ...(settings.aggregateToDefaultRoles !== undefined
+      ? { aggregateToDefaultRoles: settings.aggregateToDefaultRoles }
+      : {}),
     // Argo CD waves mean nothing to a direct apply.
     syncWaves: false,
   };

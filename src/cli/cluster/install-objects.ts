@@ -8,11 +8,14 @@
  * operator namespace: its namespaced objects live there, and its RoleBindings and
  * ClusterRoleBindings elsewhere bind a ServiceAccount of that namespace. A Role or ClusterRole
  * belongs to it when one of its bindings references it, and a ClusterRole another install's
- * binding still references is left alone.
+ * binding still references is left alone. The ClusterRoles aggregated into the built-in roles
+ * (`kelos-edit`, `kelos-view`) have no binding of the install's: they belong to it when no
+ * binding references them at all (a cluster holds one install, see {@link otherInstallNamespace}),
+ * so turning them off prunes them.
  *
  * @packageDocumentation
  */
-import { INSTALL_LABELS } from '../../install/index.ts';
+import { aggregatesToDefaultRole, INSTALL_LABELS } from '../../install/index.ts';
 import { ApiError, type ApiObject, apiVersionOf } from '../../kube/client.ts';
 import { INSTALL_TYPES, NAMESPACE, typeOfObject } from './bundle.ts';
 import type { Cluster } from './connection.ts';
@@ -83,10 +86,8 @@ export function ownedBy(objects: readonly ApiObject[], namespace: string): ApiOb
           ours.some((b) => b.metadata.namespace === o.metadata.namespace && refers(b, 'Role', name))
         );
       case 'ClusterRole':
-        return (
-          ours.some((b) => refers(b, 'ClusterRole', name)) &&
-          !theirs.some((b) => refers(b, 'ClusterRole', name))
-        );
+        if (theirs.some((b) => refers(b, 'ClusterRole', name))) return false;
+        return ours.some((b) => refers(b, 'ClusterRole', name)) || aggregatesToDefaultRole(o.metadata.labels);
       default:
         return o.metadata.namespace === namespace;
     }

@@ -109,6 +109,10 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
     type: 'label map',
     help: 'labels of the Pods that may scrape /metrics, in any namespace unless namespaceSelector narrows it (default: from anywhere)',
   },
+  'rbac.aggregateToDefaultRoles': {
+    type: 'boolean',
+    help: 'ClusterRoles kelos-edit and kelos-view, aggregated into the built-in admin, edit and view (default true; false where admins forbid aggregation)',
+  },
   imagePullSecrets: {
     type: 'Secret name list',
     help: 'Secrets in the operator namespace to pull the operator image with (names, or {name: …})',
@@ -509,5 +513,6 @@ export function settingsFromValues(
     ...optional('tolerations', at('tolerations') as InstallSettings['tolerations']),
     ...optional('affinity', at('affinity') as InstallSettings['affinity']),
     ...optional('priorityClassName', str('priorityClassName')),
+    ...optional('aggregateToDefaultRoles', at('rbac.aggregateToDefaultRoles') as boolean | undefined),
   };
 }

@@ -57,6 +57,13 @@ const cluster: ApiObject[] = [
   binding('RoleBinding', 'kelos-operator', 'team-b', ['Role', 'kelos-operator'], 'other-system'),
   obj(RBAC, 'Role', 'stray', 'team-c'),
   obj(RBAC, 'ClusterRole', 'kelos-metrics-reader'),
+  {
+    ...obj(RBAC, 'ClusterRole', 'kelos-edit'),
+    metadata: {
+      name: 'kelos-edit',
+      labels: { ...LABELS, 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' },
+    },
+  },
 ];
 
 describe('ownedBy: the objects of the install in one operator namespace', () => {
@@ -69,6 +76,7 @@ describe('ownedBy: the objects of the install in one operator namespace', () => 
       'ClusterRoleBinding//kelos-operator',
       'Role/team-a/kelos-operator',
       'RoleBinding/team-a/kelos-operator',
+      'ClusterRole//kelos-edit',
     ]);
     expect(names(ownedBy(cluster, 'other-system'))).toEqual([
       'Namespace//other-system',
@@ -77,7 +85,16 @@ describe('ownedBy: the objects of the install in one operator namespace', () => 
       'ClusterRoleBinding//kelos-operator-cluster-scoped',
       'Role/team-b/kelos-operator',
       'RoleBinding/team-b/kelos-operator',
+      'ClusterRole//kelos-edit',
     ]);
+  });
+
+  test('a ClusterRole aggregated into a built-in role is the install’s, unless a binding of someone else references it', () => {
+    const bound = [
+      ...cluster,
+      binding('ClusterRoleBinding', 'mine', undefined, ['ClusterRole', 'kelos-edit'], 'platform'),
+    ];
+    expect(names(ownedBy(bound, 'kelos-system'))).not.toContain('ClusterRole//kelos-edit');
   });
 
   test("a ClusterRole another install's binding still references is not this install's", () => {
@@ -129,7 +146,26 @@ describe('pruneCandidates', () => {
     expect(names(pruneCandidates(ownedBy(cluster, 'kelos-system'), bundle))).toEqual([
       'ClusterRole//kelos-operator',
       'ClusterRoleBinding//kelos-operator',
+      'ClusterRole//kelos-edit',
     ]);
+  });
+
+  test('rbac.aggregateToDefaultRoles turned off: the aggregated ClusterRoles go', () => {
+    const bundle = [
+      obj(RBAC, 'ClusterRole', 'kelos-operator'),
+      obj(RBAC, 'ClusterRoleBinding', 'kelos-operator'),
+    ];
+    expect(names(pruneCandidates(ownedBy(cluster, 'kelos-system'), bundle))).toContain(
+      'ClusterRole//kelos-edit',
+    );
+    expect(
+      names(
+        pruneCandidates(ownedBy(cluster, 'kelos-system'), [
+          ...bundle,
+          obj(RBAC, 'ClusterRole', 'kelos-edit'),
+        ]),
+      ),
+    ).not.toContain('ClusterRole//kelos-edit');
   });
 });
 

@@ -152,6 +152,15 @@ describe('values → install settings', () => {
     });
   });
 
+  test('rbac.aggregateToDefaultRoles: false reaches the construct; another type is refused by its key', () => {
+    expect(settingsFromValues({ rbac: { aggregateToDefaultRoles: false } })).toEqual({
+      aggregateToDefaultRoles: false,
+    });
+    expect(() => checkValues({ rbac: { aggregateToDefaultRoles: 'no' } }, '--set x')).toThrow(
+      '--set x: values key "rbac.aggregateToDefaultRoles" (/rbac/aggregateToDefaultRoles) must be true or false; got "no"',
+    );
+  });
+
   test('networkPolicy.metrics: either selector, or both, as the construct takes them; a bad label refused by its key', () => {
     const ns = { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } };
     const pods = { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } };

@@ -53,8 +53,10 @@ describe('KelosInstall', () => {
 
   it('renders exactly the install’s objects, all valid', () => {
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/kelos-edit',
       'ClusterRole/kelos-metrics-reader',
       'ClusterRole/kelos-operator',
+      'ClusterRole/kelos-view',
       'ClusterRoleBinding/kelos-operator',
       'Deployment/kelos-operator',
       'Namespace/kelos-system',
@@ -370,8 +372,10 @@ describe('KelosInstall', () => {
   it('namespaced: a Role and RoleBinding in each watched namespace only, a ClusterRole for cluster-scoped kinds only, the list in --namespace', () => {
     const ns = render({ watchNamespaces: ['team-b', 'team-a'] });
     expect(ns.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole//kelos-edit',
       'ClusterRole//kelos-metrics-reader',
       'ClusterRole//kelos-operator-cluster-scoped',
+      'ClusterRole//kelos-view',
       'ClusterRoleBinding//kelos-operator-cluster-scoped',
       'Deployment/kelos-system/kelos-operator',
       'Namespace//kelos-system',
@@ -391,7 +395,7 @@ describe('KelosInstall', () => {
       'ServiceAccount/kelos-system/kelos-operator',
     ]);
     const clusterRoles = find(ns, 'ClusterRole').filter(
-      (r: Obj) => r.metadata.name !== 'kelos-metrics-reader',
+      (r: Obj) => !['kelos-metrics-reader', 'kelos-edit', 'kelos-view'].includes(r.metadata.name),
     );
     expect(clusterRoles.map((r: Obj) => triples(r.rules))).toEqual([
       triples(OPERATOR_RBAC_RULES.filter((r) => r.scope === 'cluster')),
@@ -428,6 +432,45 @@ describe('KelosInstall', () => {
         a.startsWith('--namespace'),
       ),
     ).toBe(false);
+  });
+
+  it('aggregates kelos-edit into the built-in admin and edit, kelos-view into view too; never a status write; off with aggregateToDefaultRoles: false', () => {
+    const AGG = 'rbac.authorization.k8s.io/aggregate-to-';
+    const aggregates = (o: Obj) =>
+      Object.keys(o.metadata.labels)
+        .filter((k) => k.startsWith(AGG))
+        .map((k) => `${k.slice(AGG.length)}=${o.metadata.labels[k]}`)
+        .sort();
+    const kinds = ['tasks', 'workspaces', 'agentconfigs', 'taskspawners', 'taskbudgets'];
+    for (const rendered of [objs, render({ watchNamespaces: ['team-a'] })]) {
+      const edit = one(rendered, 'ClusterRole', 'kelos-edit');
+      const view = one(rendered, 'ClusterRole', 'kelos-view');
+      expect(aggregates(edit)).toEqual(['admin=true', 'edit=true']);
+      expect(aggregates(view)).toEqual(['admin=true', 'edit=true', 'view=true']);
+      // Named and labelled as the install's other cluster-scoped objects, so uninstall finds them.
+      for (const role of [edit, view]) {
+        expect(role.metadata.namespace).toBeUndefined();
+        expect(role.metadata.labels).toMatchObject({
+          'app.kubernetes.io/name': 'kelos',
+          'app.kubernetes.io/part-of': 'kelos',
+          'app.kubernetes.io/component': 'user-roles',
+        });
+      }
+      expect(triples(edit.rules)).toEqual(
+        kinds.map((k) => `kelos.dev/${k}: create,update,patch,delete,deletecollection,get,list,watch`).sort(),
+      );
+      expect(triples(view.rules)).toEqual(
+        [...kinds, 'tasks/status', 'taskspawners/status', 'taskbudgets/status']
+          .map((k) => `kelos.dev/${k}: get,list,watch`)
+          .sort(),
+      );
+    }
+    const off = render({ aggregateToDefaultRoles: false });
+    expect(
+      find(off, 'ClusterRole')
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual(['kelos-metrics-reader', 'kelos-operator']);
   });
 
   it('OperatorRbac alone renders a Role per namespace of the list', () => {
@@ -467,8 +510,10 @@ describe('KelosInstall', () => {
         }),
       );
     expect(components(objs)).toEqual({
+      'ClusterRole/kelos-edit': 'user-roles',
       'ClusterRole/kelos-metrics-reader': 'metrics',
       'ClusterRole/kelos-operator': 'operator',
+      'ClusterRole/kelos-view': 'user-roles',
       'ClusterRoleBinding/kelos-operator': 'operator',
       'Deployment/kelos-operator': 'operator',
       'Namespace/kelos-system': undefined,
