@@ -257,6 +257,12 @@ export const WebhookSettingsSchema = obj(
         { maxItems: 256 },
       ),
     ),
+    clusterSecretNamespaces: opt(
+      strList(
+        'clusterSecretNamespaces whose GitHub and Linear webhook spawners without a secretRef may use the operator’s cluster-wide secrets (--webhook-github-secret-file, --webhook-linear-secret-file). Unset: every namespace, as upstream, so a spawner in any namespace receives every delivery signed with them, for any repository it names; on a cluster tenants share, list the namespaces trusted with them and give the others a secretRef.',
+        { maxItems: 256 },
+      ),
+    ),
   },
   'webhooks governs the webhook receiver.',
 );

@@ -30,6 +30,8 @@ export interface AdminConfig {
   readonly admission: AdmissionExemptions;
   /** Namespaces whose generic webhook spawners may receive unsigned deliveries. */
   readonly allowUnsignedWebhookNamespaces: readonly string[];
+  /** Namespaces whose spawners may use the cluster-wide webhook secrets; undefined: every one. */
+  readonly clusterSecretNamespaces: readonly string[] | undefined;
   /** The agent network isolation settings as written (the render fills in the defaults). */
   readonly network: NetworkIsolation | undefined;
   /** Which repositories a Task's GitHub App installation token covers. */
@@ -74,7 +76,15 @@ export function resolveAdminConfig(
     rates: mergeRates(DEFAULT_MODEL_RATES, spec.rates),
     admission: spec.admission ?? {},
     allowUnsignedWebhookNamespaces: spec.webhooks?.allowUnsignedNamespaces ?? [],
+    clusterSecretNamespaces: spec.webhooks?.clusterSecretNamespaces,
     network: spec.networkIsolation,
     githubTokenScope: spec.githubApp?.tokenScope ?? 'Repository',
   };
 }
+
+/**
+ * Whether spawners in `namespace` may use the cluster-wide webhook secrets: every namespace
+ * unless the KelosConfig lists some (`spec.webhooks.clusterSecretNamespaces`).
+ */
+export const mayUseClusterSecret = (admin: AdminConfig, namespace: string): boolean =>
+  admin.clusterSecretNamespaces?.includes(namespace) ?? true;

@@ -40,7 +40,7 @@ import { Informer, keyOf } from '../kube/informer.ts';
 import { DEFAULT_RENEW_DEADLINE_MS, LeaderElector } from '../kube/leader-election.ts';
 import { type Logger, silentLogger } from '../kube/log.ts';
 import { WorkQueue } from '../kube/queue.ts';
-import { type AdminConfig, resolveAdminConfig } from './admin-config.ts';
+import { type AdminConfig, mayUseClusterSecret, resolveAdminConfig } from './admin-config.ts';
 import { BudgetStates } from './budget-state.ts';
 import { type CachedJob, type CachedPod, trimJob, trimPod } from './children.ts';
 import { OperatorMetrics, requestResource } from './metrics.ts';
@@ -444,7 +444,9 @@ export class Operator {
       // What the receiver will refuse every delivery for (a missing Secret) shows in status.
       webhookSetup: webhookOn
         ? webhookSetupCheck(
-            new SecretCache(client, clock, opts.webhook?.clusterSecrets),
+            new SecretCache(client, clock, opts.webhook?.clusterSecrets, (ns) =>
+              mayUseClusterSecret(admin(), ns),
+            ),
             (ns) => admin().allowUnsignedWebhookNamespaces.includes(ns),
             Boolean(opts.webhook?.slack),
           )
@@ -709,6 +711,7 @@ export class Operator {
         spawners: caches.spawners!,
         tasks: caches.tasks,
         allowUnsigned: (ns) => admin().allowUnsignedWebhookNamespaces.includes(ns),
+        clusterSecretAllowed: (ns) => mayUseClusterSecret(admin(), ns),
         events: new EventRecorder(rxClient, clock, log, identity, REPORTING_CONTROLLER),
         clock,
         log: log.child({ component: 'webhook' }),

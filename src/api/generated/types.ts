@@ -1181,6 +1181,14 @@ export type WebhookSettings = {
    * receives nothing.
    */
   allowUnsignedNamespaces?: string[];
+  /**
+   * clusterSecretNamespaces whose GitHub and Linear webhook spawners without a secretRef may use the
+   * operator’s cluster-wide secrets (--webhook-github-secret-file, --webhook-linear-secret-file). Unset:
+   * every namespace, as upstream, so a spawner in any namespace receives every delivery signed with them, for
+   * any repository it names; on a cluster tenants share, list the namespaces trusted with them and give the
+   * others a secretRef.
+   */
+  clusterSecretNamespaces?: string[];
 };
 
 /** When is the trigger. Set exactly one source. */

@@ -105,6 +105,8 @@ export interface ReceiverOptions {
   readonly log: Logger;
   readonly registry?: Registry;
   readonly clusterSecrets?: ClusterSecrets;
+  /** Whether spawners in `namespace` may use `clusterSecrets` (KelosConfig); default every namespace. */
+  readonly clusterSecretAllowed?: (namespace: string) => boolean;
   readonly maxBodyBytes?: number;
   readonly limits?: Partial<EndpointLimits>;
   readonly ledger?: { readonly retentionMs?: number; readonly maxEntries?: number };
@@ -280,7 +282,7 @@ export class WebhookReceiver {
 
   constructor(o: ReceiverOptions) {
     this.#o = o;
-    this.#secrets = new SecretCache(o.client, o.clock, o.clusterSecrets);
+    this.#secrets = new SecretCache(o.client, o.clock, o.clusterSecrets, o.clusterSecretAllowed);
     this.#ledgers = new Ledgers({
       client: o.client,
       clock: o.clock,

@@ -62,12 +62,23 @@ export class SecretCache {
   readonly #client: KubeClient;
   readonly #clock: Clock;
   readonly #cluster: ClusterSecrets;
+  readonly #clusterAllowed: (namespace: string) => boolean;
   readonly #cache = new Map<string, { at: number; value: Promise<SpawnerSecrets> }>();
 
-  constructor(client: KubeClient, clock: Clock, cluster: ClusterSecrets = {}) {
+  /**
+   * @param clusterAllowed whether spawners in a namespace may use `cluster` (the KelosConfig's
+   *   `spec.webhooks.clusterSecretNamespaces`); default every namespace.
+   */
+  constructor(
+    client: KubeClient,
+    clock: Clock,
+    cluster: ClusterSecrets = {},
+    clusterAllowed: (namespace: string) => boolean = () => true,
+  ) {
     this.#client = client;
     this.#clock = clock;
     this.#cluster = cluster;
+    this.#clusterAllowed = clusterAllowed;
   }
 
   /** The secrets that verify `spawner`'s deliveries from `source`. */
@@ -75,6 +86,13 @@ export class SecretCache {
     const name = secretRefOf(spawner, source);
     if (!name) {
       const cluster = source === 'github' || source === 'linear' ? (this.#cluster[source] ?? []) : [];
+      const namespace = spawner.metadata.namespace ?? '';
+      if (cluster.length > 0 && !this.#clusterAllowed(namespace))
+        return Promise.resolve({
+          secrets: [],
+          own: false,
+          problem: `no secretRef, and KelosConfig spec.webhooks.clusterSecretNamespaces does not list namespace ${namespace}, so the cluster-wide ${source} secret is not for its spawners: give the spawner a secretRef`,
+        });
       return Promise.resolve(
         cluster.length > 0
           ? { secrets: cluster, own: false }

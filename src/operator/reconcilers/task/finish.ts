@@ -18,8 +18,8 @@ import { deleteTaskJob } from './delete-job.ts';
 import { adminOf, isOwnedBy, jobFinished, nameOf, type TaskReconcilerOptions } from './options.ts';
 
 /**
- * The labels the Task was admitted with: the snapshot on its Job (which the operator wrote and
- * the Task author cannot edit), else its current labels. The Task's own snapshot annotation is
+ * The labels the Task was admitted with: the snapshot on its Job (which the operator wrote, and
+ * which a Task author may change only with a grant on Jobs), else its current labels. The Task's own snapshot annotation is
  * not trusted for accounting: anyone who may edit the Task may edit it.
  */
 export const admittedLabels = (
