@@ -9,7 +9,12 @@
  *
  * @packageDocumentation
  */
-import { CONTAINER_SELINUX_TYPES, SAFE_SYSCTLS } from '../src/api/pod-security-standards.ts';
+import {
+  CONTAINER_SELINUX_TYPES,
+  RESTRICTED_VOLUME_TYPES,
+  SAFE_SYSCTLS,
+  volumeTypeOf,
+} from '../src/api/pod-security-standards.ts';
 import type { AdmissionCheck, AdmissionValidation, Finding, ObjectRule } from '../src/policy/rule.ts';
 import { arr, get, isRecord, nonEmpty, num, str } from './lib/access.ts';
 import { CEL_EXECUTION_ROOT, celHas, celList, celPath } from './lib/cel.ts';
@@ -36,6 +41,8 @@ export const PodSecurityMessages = {
   podUnconfined: 'the Pod runs without seccomp (podSecurityContext.seccompProfile.type Unconfined)',
   podAppArmor: 'the Pod runs without AppArmor (podSecurityContext.appArmorProfile.type Unconfined)',
   hostPath: (volume: string, path: string) => `volume "${volume}" mounts the node path ${path} (hostPath)`,
+  volumeType: (volume: string, type: string) =>
+    `volume "${volume}" is of type ${type}, which the node mounts (the restricted Pod Security Standard allows ${RESTRICTED_VOLUME_TYPES.join(', ')})`,
   hostNamespace: (field: string) =>
     `podOverrides asks for ${field}, which shares the node's namespaces with the agent`,
   extraContainer:
@@ -154,6 +161,14 @@ function podFindings(e: Execution): Finding[] {
   }
   const volumes = e.podOverride('volumes');
   arr(volumes?.value).forEach((v, i) => {
+    const type = isRecord(v) ? volumeTypeOf(v) : undefined;
+    if (type !== undefined && type !== 'hostPath' && !RESTRICTED_VOLUME_TYPES.includes(type)) {
+      findings.push({
+        path: locate(get(v, type), [...(volumes?.segments ?? []), i, type]).path,
+        message: PodSecurityMessages.volumeType(str(get(v, 'name')) ?? '', type),
+        hint: 'Mount the data through a PersistentVolumeClaim (a CSI driver) instead, or have the cluster admin add the type to KelosConfig spec.podSecurity.allowedVolumeTypes and opt this object out.',
+      });
+    }
     const hostPath = get(v, 'hostPath');
     if (hostPath === undefined) return;
     const at = locate(hostPath, [...(volumes?.segments ?? []), i, 'hostPath']);
@@ -253,6 +268,10 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
       message: 'a volume mounts a node path (hostPath)',
       messageExpression: `'volume "' + ${firstHostPath}.name + '" mounts the node path ' + ${firstHostPath}.hostPath.path + ' (hostPath)'`,
     },
+    {
+      expression: `!(${has('volumes')}) || ${volumes}.all(v, ${['hostPath', ...RESTRICTED_VOLUME_TYPES].map((t) => `has(v.${t})`).join(' || ')})`,
+      message: `a volume is of a type the node mounts (the restricted Pod Security Standard allows ${RESTRICTED_VOLUME_TYPES.join(', ')})`,
+    },
     ...['extraContainers', 'extraInitContainers'].map((list) => ({
       expression: `!(${has(list)}) || ${at(list)}.all(c, ${containerOk('c')})`,
       message: PodSecurityMessages.extraContainer,
@@ -266,7 +285,7 @@ export const podSecurity: ObjectRule = {
   severity: 'error',
   kinds: ['Task', 'TaskSpawner'],
   description:
-    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, SELinux type other than a container type, unsafe sysctl, Windows host process, host port, hostPath volume, hostNetwork, hostPID or hostIPC.',
+    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, SELinux type other than a container type, unsafe sysctl, Windows host process, host port, hostPath volume, volume type outside the restricted profile (nfs, iscsi, gitRepo, …), hostNetwork, hostPID or hostIPC.',
   rationale:
     'Agents run untrusted prompts with permission prompts disabled; the Pod boundary is their only sandbox, and each of these settings opens it to the node.',
   hint: 'Remove the setting from podOverrides: an agent needs no privilege on the node.',

@@ -55,6 +55,12 @@ export const PodSecurityFloorSchema = obj(
         maxItems: 64,
       }),
     ),
+    allowedVolumeTypes: opt(
+      strList(
+        'allowedVolumeTypes are volume types beyond those of the restricted Pod Security Standard (configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret) that podOverrides may add, such as nfs. Default none: the node mounts such volumes itself, outside the agent NetworkPolicy. hostPath is governed by allowedHostPaths.',
+        { maxItems: 32 },
+      ),
+    ),
     allowedCapabilities: opt(
       strList('allowedCapabilities may be added to containers (capabilities.add). Default none.', {
         maxItems: 64,

@@ -28,3 +28,23 @@ export const SAFE_SYSCTLS: readonly string[] = [
   'net.ipv4.tcp_keepalive_intvl',
   'net.ipv4.tcp_keepalive_probes',
 ];
+
+/**
+ * Volume types the restricted profile allows: none the node mounts itself (nfs, iscsi, cephfs,
+ * rbd, gitRepo, …), whose traffic no NetworkPolicy sees and whose plugins run as root on the
+ * node. hostPath is judged on its own (the floor's `allowedHostPaths`).
+ */
+export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+];
+
+/** The type of a Pod volume: its one key besides `name`; undefined for a volume without one. */
+export const volumeTypeOf = (volume: object): string | undefined =>
+  Object.keys(volume).find((k) => k !== 'name');

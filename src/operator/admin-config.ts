@@ -54,6 +54,7 @@ export const DEFAULT_FLOOR: ResolvedFloor = {
   allowPrivilegeEscalation: false,
   allowHostNamespaces: false,
   allowedHostPaths: [],
+  allowedVolumeTypes: [],
   allowedCapabilities: [],
   allowedServiceAccounts: [],
 };

@@ -11,6 +11,8 @@
  * (`allowPrivileged`); UID 0 or `runAsNonRoot: false` at Pod or container level
  * (`allowRunAsRoot`); `allowPrivilegeEscalation: true` (`allowPrivilegeEscalation`); host
  * network, PID or IPC and host ports (`allowHostNamespaces`); hostPath volumes outside `allowedHostPaths`;
+ * volume types the node mounts (nfs, iscsi, gitRepo, …: outside the restricted profile's list)
+ * unless in `allowedVolumeTypes`;
  * added capabilities outside `allowedCapabilities`; a `serviceAccountName` outside
  * `allowedServiceAccounts`, and a projected `serviceAccountToken` volume without one (the
  * token of the namespace's default ServiceAccount, which the Pod otherwise does not get).
@@ -20,7 +22,12 @@
  */
 import { posix } from 'node:path';
 import type { K8sType } from '../api/k8s/index.ts';
-import { CONTAINER_SELINUX_TYPES, SAFE_SYSCTLS } from '../api/pod-security-standards.ts';
+import {
+  CONTAINER_SELINUX_TYPES,
+  RESTRICTED_VOLUME_TYPES,
+  SAFE_SYSCTLS,
+  volumeTypeOf,
+} from '../api/pod-security-standards.ts';
 import type { PodSpec } from '../render/pod-defaults.ts';
 import type { ResolvedFloor } from './admin-config.ts';
 
@@ -90,6 +97,17 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
     }
   }
   for (const [i, v] of (spec.volumes ?? []).entries()) {
+    const type = volumeTypeOf(v);
+    if (
+      type !== undefined &&
+      type !== 'hostPath' &&
+      !RESTRICTED_VOLUME_TYPES.includes(type) &&
+      !floor.allowedVolumeTypes.includes(type)
+    )
+      deny(
+        `spec.volumes[${v.name ?? i}].${type}`,
+        `volume type ${type} is not allowed: the node mounts it (podSecurity.allowedVolumeTypes; the restricted Pod Security Standard allows ${RESTRICTED_VOLUME_TYPES.join(', ')})`,
+      );
     const path = v.hostPath?.path;
     if (path !== undefined && !underPrefix(path, floor.allowedHostPaths)) {
       deny(

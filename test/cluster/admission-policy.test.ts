@@ -194,6 +194,20 @@ describe('ValidatingAdmissionPolicies compiled from the policies', () => {
     const message = String(await denial.catch((e: Error) => e.message));
     expect(refused.some((m) => message.includes(m))).toBe(true);
 
+    // A volume the node mounts (outside the restricted profile), as the floor refuses it.
+    const nfs = task('nfs', {
+      podOverrides: {
+        activeDeadlineSeconds: 3600,
+        volumes: [{ name: 'cache', nfs: { server: '10.0.0.5', path: '/exports' } }],
+      },
+    });
+    expect(offlineErrors(nfs)).toStrictEqual([
+      'volume "cache" is of type nfs, which the node mounts (the restricted Pod Security Standard allows configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)',
+    ]);
+    await expect(create(namespace, nfs)).rejects.toThrow(
+      'denied request: a volume is of a type the node mounts (the restricted Pod Security Standard allows configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)',
+    );
+
     const spawner = {
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'TaskSpawner',

@@ -770,6 +770,13 @@ export type PodSecurityFloor = {
   allowHostNamespaces?: boolean;
   /** allowedHostPaths are path prefixes hostPath volumes may mount. Default none. */
   allowedHostPaths?: string[];
+  /**
+   * allowedVolumeTypes are volume types beyond those of the restricted Pod Security Standard (configMap, csi,
+   * downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret) that podOverrides may add,
+   * such as nfs. Default none: the node mounts such volumes itself, outside the agent NetworkPolicy. hostPath
+   * is governed by allowedHostPaths.
+   */
+  allowedVolumeTypes?: string[];
   /** allowedCapabilities may be added to containers (capabilities.add). Default none. */
   allowedCapabilities?: string[];
   /**

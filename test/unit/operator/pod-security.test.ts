@@ -129,6 +129,29 @@ describe('checkPodFloor', () => {
       },
     ]);
   });
+  it('refuses volume types the node mounts unless the admin allows them; the restricted ones pass', () => {
+    const spec = {
+      containers: [],
+      volumes: [
+        { name: 'cache', nfs: { server: '10.0.0.5', path: '/exports' } },
+        { name: 'repo', gitRepo: { repository: 'https://example.com/r.git' } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+        { name: 'tmp', emptyDir: {} },
+        { name: 'token', projected: { sources: [] } },
+      ],
+    };
+    expect(checkPodFloor(spec, DEFAULT_FLOOR)).toEqual([
+      {
+        field: 'spec.volumes[cache].nfs',
+        message:
+          'volume type nfs is not allowed: the node mounts it (podSecurity.allowedVolumeTypes; the restricted Pod Security Standard allows configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)',
+      },
+      expect.objectContaining({ field: 'spec.volumes[repo].gitRepo' }),
+    ]);
+    expect(
+      checkPodFloor(spec, { ...DEFAULT_FLOOR, allowedVolumeTypes: ['nfs'] }).map((v) => v.field),
+    ).toEqual(['spec.volumes[repo].gitRepo']);
+  });
   it('refuses Unconfined AppArmor and an Unmasked /proc, as it refuses Unconfined seccomp', () => {
     const spec = {
       securityContext: { appArmorProfile: { type: 'Unconfined' } },

@@ -77,6 +77,7 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/escalated /spec/worker/podOverrides/containerSecurityContext/runAsUser :: the agent container runs as root (runAsUser 0)',
     'Task team-a/escalated /spec/worker/podOverrides/containerSecurityContext/capabilities/add :: the agent container adds capabilities NET_ADMIN, SYS_ADMIN',
     'Task team-a/escalated /spec/worker/podOverrides/volumes/0/hostPath :: volume "docker" mounts the node path /var/run/docker.sock (hostPath)',
+    'Task team-a/escalated /spec/worker/podOverrides/volumes/1/nfs :: volume "cache" is of type nfs, which the node mounts (the restricted Pod Security Standard allows configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret)',
     'Task team-a/escalated /spec/worker/podOverrides/extraInitContainers/0/securityContext/privileged :: extraInitContainers[0] "setup" is privileged',
     'Task team-a/escalating /spec/worker/podOverrides/containerSecurityContext/allowPrivilegeEscalation :: the agent container allows privilege escalation (allowPrivilegeEscalation true)',
     'Task team-a/root-allowed /spec/worker/podOverrides/podSecurityContext/runAsNonRoot :: the Pod may run as root (podSecurityContext.runAsNonRoot false)',
