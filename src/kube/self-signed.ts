@@ -55,9 +55,16 @@ const oid = (dotted: string): Buffer => {
   }
   return tlv(0x06, Buffer.from(bytes));
 };
-/** A positive INTEGER: a leading zero byte when the top bit is set. */
-const integer = (b: Buffer): Buffer =>
-  tlv(0x02, (b[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/**
+ * A positive INTEGER, in DER's minimal form: leading zero bytes dropped (a parser refuses them:
+ * `asn1 encoding routines::illegal padding`), one put back when the top bit is set.
+ */
+const integer = (b: Buffer): Buffer => {
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  const v = b.subarray(start);
+  return tlv(0x02, (v[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+};
 /** RFC 5280: UTCTime through 2049, GeneralizedTime from 2050. */
 const time = (ms: number): Buffer => {
   const digits = `${new Date(ms).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
@@ -87,8 +94,9 @@ const ECDSA_WITH_SHA256 = seq(oid('1.2.840.10045.4.3.2'));
 export function selfSignedCertificate(o: SelfSignedOptions): ServingCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from(o.commonName, 'utf8')))));
+  // Positive and 16 bytes long whatever the random bytes are (RFC 5280: at most 20).
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const altNames = o.altNames.map((n) =>
     isIP(n) ? tlv(0x87, ipBytes(n)) : tlv(0x82, Buffer.from(n, 'ascii')),
   );
