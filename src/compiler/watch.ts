@@ -119,7 +119,9 @@ export const watchSynth = (options: WatchOptions): WatchHandle => {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      if (!running) void runNow();
+      // Empty when a run took the batch first (the one at ready, for an event that came during
+      // the initial scan): a second run would rebuild what did not change.
+      if (!running && pending.size > 0) void runNow();
     }, debounceMs);
   };
   watcher.on('all', (_event, path) => schedule(path));
