@@ -4,7 +4,7 @@
  *
  * Ingress: metrics, health (kubelet probes) and webhook deliveries, from anywhere (webhooks
  * come from outside the cluster; scraping from the monitoring namespace, whose name we do
- * not know), unless the admin's `metrics` selectors say who scrapes. Egress: DNS to the cluster DNS only (as agent Pods: port 53 elsewhere is a way
+ * not know), unless the admin's `metrics` selectors say who scrapes. Egress: DNS to the cluster DNS only, on its ports (as agent Pods: port 53 elsewhere is a way
  * out), and HTTPS to the API server, GitHub, Jira, Linear and Slack (443; 6443 as well
  * because many API servers listen there), plus the admin's `egressPorts` for such services
  * on other ports. Not rendered with `networkPolicy.enabled: false`.
@@ -62,7 +62,7 @@ export const operatorNetworkPolicy = (scope: Construct, props: ResolvedInstallPr
               podSelector: policy.dns.podSelector,
             },
           ],
-          ports: [port(53, 'UDP'), port(53)],
+          ports: policy.dns.ports.flatMap((p) => [port(p, 'UDP'), port(p)]),
         },
         { ports: [...new Set([443, 6443, ...policy.egressPorts])].map((p) => port(p)) },
       ],

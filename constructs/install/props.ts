@@ -132,6 +132,13 @@ export interface KelosInstallProps extends InstallSchedulingProps {
     readonly dns?: {
       readonly namespace: string;
       readonly podSelector: { matchLabels: Record<string, string> };
+      /**
+       * Ports the DNS Pods serve on, as the Pods see them (a NetworkPolicy matches after the
+       * Service's port mapping: OpenShift's DNS Pods serve on 5353), each for UDP and TCP
+       * (`kelos install` values: `networkPolicy.dns.ports`, which alone keeps the default Pods).
+       * @default [53]
+       */
+      readonly ports?: readonly number[];
     };
     /**
      * Who may scrape `/metrics` (8080): one `from` peer of these selectors, which Kubernetes
@@ -182,6 +189,7 @@ export interface ResolvedInstallProps {
         readonly dns: {
           readonly namespace: string;
           readonly podSelector: { matchLabels: Record<string, string> };
+          readonly ports: readonly number[];
         };
         /** Who may scrape metrics; undefined: anyone. */
         readonly metrics: MetricsPeer | undefined;
@@ -272,10 +280,18 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     );
   }
   const egressPorts = [...new Set(props.networkPolicy?.egressPorts ?? [])].sort((a, b) => a - b);
-  const badPort = egressPorts.find((p) => !Number.isInteger(p) || p < 1 || p > 65535);
+  const isPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
+  const badPort = egressPorts.find((p) => !isPort(p));
   if (badPort !== undefined) {
     throw new Error(
       `KelosInstall: networkPolicy.egressPorts must hold TCP ports from 1 to 65535; got ${badPort} (values: networkPolicy.egressPorts)`,
+    );
+  }
+  const dnsPorts = [...new Set(props.networkPolicy?.dns?.ports ?? [53])];
+  const badDnsPort = dnsPorts.length === 0 ? '[]' : dnsPorts.find((p) => !isPort(p));
+  if (badDnsPort !== undefined) {
+    throw new Error(
+      `KelosInstall: networkPolicy.dns.ports must hold at least one port from 1 to 65535; got ${badDnsPort} (values: networkPolicy.dns.ports)`,
     );
   }
   for (const [type, image] of Object.entries(props.agentImages ?? {})) {
@@ -332,7 +348,10 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
         ? undefined
         : {
             egressPorts,
-            dns: structuredClone(props.networkPolicy?.dns ?? DEFAULT_DNS),
+            dns: {
+              ...structuredClone(props.networkPolicy?.dns ?? DEFAULT_DNS),
+              ports: dnsPorts,
+            },
             metrics: resolveMetricsPeer(props.networkPolicy?.metrics),
           },
     aggregateToDefaultRoles: props.aggregateToDefaultRoles ?? true,

@@ -19,6 +19,7 @@
 import { AGENT_TYPES, type AgentType } from '../../api/group.ts';
 import { isNamespaceName, NAMESPACE_NAME_RULE, parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { deadlineSeconds } from '../../kube/duration.ts';
+import { DEFAULT_DNS } from '../../render/agent-network-policy.ts';
 import { closest } from '../../validate/echo.ts';
 import {
   isLabelValue,
@@ -101,6 +102,10 @@ export const VALUE_KEYS: Readonly<Record<string, { type: ValueType; help: string
     type: 'label map',
     help: 'labels of those DNS Pods (default k8s-app: kube-dns; with dns.namespace)',
   },
+  'networkPolicy.dns.ports': {
+    type: 'port list',
+    help: 'ports those DNS Pods serve on, as the Pods see them, each for UDP and TCP (default [53]; OpenShift: [5353])',
+  },
   'networkPolicy.metrics.namespaceSelector.matchLabels': {
     type: 'label map',
     help: 'labels of the namespaces whose Pods may scrape /metrics (8080); with podSelector, both must match (default: from anywhere)',
@@ -147,7 +152,7 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
     case 'port list':
       return Array.isArray(value) && value.every((v) => Number.isInteger(v) && v >= 1 && v <= 65535)
         ? undefined
-        : 'a list of TCP ports from 1 to 65535';
+        : 'a list of port numbers from 1 to 65535';
     case 'CPU quantity':
       return quantityOfValue(value) ? undefined : 'a CPU quantity such as 250m or 1';
     case 'memory quantity':
@@ -466,6 +471,7 @@ export function settingsFromValues(
       `${source ? `${source}: ` : ''}values key "${given}" is ${shown(value)} but "${missing}" is not set: set both (the DNS Pods' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns`,
     );
   }
+  const dnsPorts = at('networkPolicy.dns.ports') as number[] | undefined;
   const metricsPeer = Object.fromEntries(
     (['namespaceSelector', 'podSelector'] as const).flatMap((selector) => {
       const labels = at(`networkPolicy.metrics.${selector}.matchLabels`) as
@@ -479,8 +485,16 @@ export function settingsFromValues(
     ...(Object.keys(metricsPeer).length ? { metrics: metricsPeer } : {}),
     ...optional('egressPorts', at('networkPolicy.egressPorts') as number[] | undefined),
     ...(dnsNamespace !== undefined && dnsLabels !== undefined
-      ? { dns: { namespace: dnsNamespace, podSelector: { matchLabels: { ...dnsLabels } } } }
-      : {}),
+      ? {
+          dns: {
+            namespace: dnsNamespace,
+            podSelector: { matchLabels: { ...dnsLabels } },
+            ...optional('ports', dnsPorts),
+          },
+        }
+      : dnsPorts !== undefined
+        ? { dns: { ...structuredClone(DEFAULT_DNS), ports: dnsPorts } }
+        : {}),
   };
   const agentImages: Partial<Record<AgentType, string>> = {};
   for (const type of AGENT_TYPES) {

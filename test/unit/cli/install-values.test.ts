@@ -62,7 +62,7 @@ describe('checkValues', () => {
       '-f values.yaml: unknown values key "image.pullPolicy" (/image/pullPolicy), set to "Always"; the keys under "image" are image.repository, image.tag, image.digest',
     );
     expect(() => checkValues({ networkPolicy: { dns: { name: 'coredns' } } }, '--set x')).toThrow(
-      '--set x: unknown values key "networkPolicy.dns.name" (/networkPolicy/dns/name), set to "coredns"; the keys under "networkPolicy.dns" are networkPolicy.dns.namespace, networkPolicy.dns.podSelector.matchLabels',
+      '--set x: unknown values key "networkPolicy.dns.name" (/networkPolicy/dns/name), set to "coredns"; the keys under "networkPolicy.dns" are networkPolicy.dns.namespace, networkPolicy.dns.podSelector.matchLabels, networkPolicy.dns.ports',
     );
     expect(() => checkValues({ imagePolicy: 'Always' }, '-f values.yaml')).toThrow(
       `-f values.yaml: unknown values key "imagePolicy" (/imagePolicy), set to "Always"; valid keys: ${Object.keys(VALUE_KEYS).join(', ')}`,
@@ -215,7 +215,7 @@ describe('values → install settings', () => {
   test('networkPolicy.egressPorts that are not TCP ports: a usage error naming the key', () => {
     for (const bad of [[0], [65536], ['8443'], 8443]) {
       expect(() => checkValues({ networkPolicy: { egressPorts: bad } }, '--set')).toThrow(
-        /--set: values key "networkPolicy.egressPorts" \(\/networkPolicy\/egressPorts\) must be a list of TCP ports from 1 to 65535/,
+        /--set: values key "networkPolicy.egressPorts" \(\/networkPolicy\/egressPorts\) must be a list of port numbers from 1 to 65535/,
       );
     }
   });
@@ -372,6 +372,24 @@ describe('kelos install -f/--set --dry-run', () => {
     });
     expect(help).toMatch(/^ {2}networkPolicy\.dns\.namespace +namespace name: /m);
     expect(help).toMatch(/^ {2}networkPolicy\.dns\.podSelector\.matchLabels +label map: /m);
+    expect(help).toMatch(/^ {2}networkPolicy\.dns\.ports +port list: /m);
+    // Ports alone keep the default DNS Pods.
+    const ports = await run(['--set', 'networkPolicy.dns.ports={5353,53}']);
+    expect(ports.code).toBe(0);
+    expect(policy(ports.stdout).spec.egress[0]).toEqual({
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ],
+      ports: [
+        { port: 5353, protocol: 'UDP' },
+        { port: 5353, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    });
     // Each refusal names the key once, after its source, with the value given and what was expected.
     const refused = async (args: string[], message: string) => {
       const r = await run(args);
@@ -414,7 +432,7 @@ describe('kelos install -f/--set --dry-run', () => {
     );
     await refused(
       ['--set', 'networkPolicy.dns.port=53'],
-      '--set networkPolicy.dns.port=53: unknown values key "networkPolicy.dns.port" (/networkPolicy/dns/port), set to 53; the keys under "networkPolicy.dns" are networkPolicy.dns.namespace, networkPolicy.dns.podSelector.matchLabels',
+      '--set networkPolicy.dns.port=53: unknown values key "networkPolicy.dns.port" (/networkPolicy/dns/port), set to 53; did you mean "networkPolicy.dns.ports"? the keys under "networkPolicy.dns" are networkPolicy.dns.namespace, networkPolicy.dns.podSelector.matchLabels, networkPolicy.dns.ports',
     );
   });
 

@@ -151,6 +151,20 @@ describe('KelosInstall', () => {
     expect(dns2.to[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'dns' });
     expect(dns2.to[0].podSelector).toEqual({ matchLabels: { app: 'coredns' } });
     expect(ports(out2)).toEqual(['443/TCP', '6443/TCP', '8443/TCP', '9443/TCP']);
+    // OpenShift's DNS Pods serve on 5353 behind the Service's 53: the policy sees the Pod's port.
+    const openshift = render({
+      networkPolicy: {
+        dns: { namespace: 'openshift-dns', podSelector: { matchLabels: { app: 'dns' } }, ports: [5353] },
+      },
+    });
+    expect(ports(egress(openshift)[0])).toEqual(['5353/UDP', '5353/TCP']);
+    expect(() =>
+      render({
+        networkPolicy: { dns: { namespace: 'dns', podSelector: { matchLabels: { app: 'dns' } }, ports: [] } },
+      }),
+    ).toThrow(
+      'KelosInstall: networkPolicy.dns.ports must hold at least one port from 1 to 65535; got [] (values: networkPolicy.dns.ports)',
+    );
 
     expect(find(render({ networkPolicy: { enabled: false } }), 'NetworkPolicy')).toEqual([]);
   });
