@@ -31,7 +31,7 @@
  * @packageDocumentation
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Task, TaskSpawner } from '../../api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -460,12 +460,15 @@ export class WebhookReceiver {
       ),
     );
     seen.signed = verdicts.some((v) => v.ok && v.scheme !== 'unsigned');
-    // A delivery signed with a spawner's secret is that spawner's, not also every unsigned
+    // A delivery signed for a spawner's secret is that spawner's, not also every unsigned
     // spawner's on the path: the source names are shared across namespaces, and an unsigned
-    // spawner in another tenant's namespace would receive what was signed for this one.
+    // spawner in another tenant's namespace would receive what was signed for this one. So is
+    // one that carries such a spawner's signature header and does not verify (its Secret being
+    // rotated, missing or unread): the sender hears the 401 or 503 and sends it again.
+    const forSigned = seen.signed || carriesSignature(candidates, req.headers);
     const verified = candidates.filter((_, i) => {
       const v = verdicts[i]!;
-      return v.ok && !(seen.signed && v.scheme === 'unsigned');
+      return v.ok && !(forSigned && v.scheme === 'unsigned');
     });
     // Spawners whose Secret could not be read: the delivery may be theirs or not.
     const unread = candidates.filter((_, i) => {
@@ -814,3 +817,16 @@ export function deliveryIdOf(
   }
   return '';
 }
+
+/**
+ * Whether the delivery carries the signature header a generic spawner with a secret on its path
+ * verifies (`X-Kelos-Signature-256`, or the spawner's `signatureHeader`): a delivery its sender
+ * signed, whether or not it verified.
+ */
+const carriesSignature = (candidates: readonly TaskSpawner[], headers: IncomingHttpHeaders): boolean =>
+  candidates.some((s) => {
+    const generic = s.spec.when.webhook;
+    if (!generic?.secretRef) return false;
+    const name = (generic.signatureHeader ?? SignatureHeaders.Kelos).toLowerCase();
+    return headers[name] !== undefined;
+  });

@@ -81,6 +81,13 @@ describe('an unsigned delivery', () => {
     expect(JSON.parse(signed.body).results).toEqual([
       expect.objectContaining({ taskSpawner: 'team-b/signed', outcome: 'created' }),
     ]);
+    // Signed with a key team-b's Secret no longer holds (a rotation): not team-a's either, and
+    // the sender hears why, to send it again.
+    const stale = JSON.stringify({ data: { id: 'b-2', title: 'team-b only' } });
+    const refused = await post(addr, '/webhook/alerts', stale, kelosHeaders(stale, 'old-secret'));
+    expect(refused.status, refused.body).toBe(401);
+    expect(JSON.parse(refused.body).error).toContain('signature not verified');
+    expect(await r.kube.list(Resources.Task, { namespace: 'team-a' })).toMatchObject({ items: [] });
     // Unsigned, it is team-a's alone, as before.
     const open = JSON.stringify({ data: { id: 'a-1', title: 'anyone' } });
     const bare = await post(addr, '/webhook/alerts', open, { 'content-type': 'application/json' });
