@@ -32,6 +32,7 @@ import type {
   WebhookSettings,
 } from './generated/types.ts';
 import { CATEGORY } from './group.ts';
+import { NODE_MOUNTED_VOLUME_TYPES } from './pod-security-standards.ts';
 import { ModelRatesSchema } from './rates.ts';
 import { bool, int32, type KindDefinition, list, obj, opt, str, strEnum, strList } from './schema.ts';
 
@@ -56,9 +57,10 @@ export const PodSecurityFloorSchema = obj(
       }),
     ),
     allowedVolumeTypes: opt(
-      strList(
+      list(
+        strEnum(NODE_MOUNTED_VOLUME_TYPES, 'a volume type, as the Volume field names it.'),
         'allowedVolumeTypes are volume types beyond those of the restricted Pod Security Standard (configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret) that podOverrides may add, such as nfs. Default none: the node mounts such volumes itself, outside the agent NetworkPolicy. hostPath is governed by allowedHostPaths.',
-        { maxItems: 32 },
+        { maxItems: 32, 'x-kubernetes-list-type': 'set' },
       ),
     ),
     allowedCapabilities: opt(
@@ -266,7 +268,8 @@ export const WebhookSettingsSchema = obj(
     clusterSecretNamespaces: opt(
       strList(
         'clusterSecretNamespaces whose GitHub and Linear webhook spawners without a secretRef may use the operator’s cluster-wide secrets (--webhook-github-secret-file, --webhook-linear-secret-file). Unset: every namespace, as upstream, so a spawner in any namespace receives every delivery signed with them, for any repository it names; on a cluster tenants share, list the namespaces trusted with them and give the others a secretRef.',
-        { maxItems: 256 },
+        { maxItems: 256, 'x-kubernetes-list-type': 'set' },
+        { pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
       ),
     ),
   },

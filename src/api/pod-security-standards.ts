@@ -45,6 +45,34 @@ export const RESTRICTED_VOLUME_TYPES: readonly string[] = [
   'secret',
 ];
 
+/**
+ * The Pod volume types outside {@link RESTRICTED_VOLUME_TYPES} and hostPath, which the admin may
+ * allow by name (`podSecurity.allowedVolumeTypes`): the in-tree sources of Kubernetes' Volume.
+ */
+export const NODE_MOUNTED_VOLUME_TYPES = [
+  'awsElasticBlockStore',
+  'azureDisk',
+  'azureFile',
+  'cephfs',
+  'cinder',
+  'fc',
+  'flexVolume',
+  'flocker',
+  'gcePersistentDisk',
+  'gitRepo',
+  'glusterfs',
+  'image',
+  'iscsi',
+  'nfs',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'quobyte',
+  'rbd',
+  'scaleIO',
+  'storageos',
+  'vsphereVolume',
+] as const;
+
 /** The type of a Pod volume: its one key besides `name`; undefined for a volume without one. */
 export const volumeTypeOf = (volume: object): string | undefined =>
   Object.keys(volume).find((k) => k !== 'name');

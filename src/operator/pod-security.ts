@@ -102,7 +102,7 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
       type !== undefined &&
       type !== 'hostPath' &&
       !RESTRICTED_VOLUME_TYPES.includes(type) &&
-      !floor.allowedVolumeTypes.includes(type)
+      !(floor.allowedVolumeTypes as readonly string[]).includes(type)
     )
       deny(
         `spec.volumes[${v.name ?? i}].${type}`,

@@ -776,7 +776,28 @@ export type PodSecurityFloor = {
    * such as nfs. Default none: the node mounts such volumes itself, outside the agent NetworkPolicy. hostPath
    * is governed by allowedHostPaths.
    */
-  allowedVolumeTypes?: string[];
+  allowedVolumeTypes?:
+    | ('awsElasticBlockStore'
+    | 'azureDisk'
+    | 'azureFile'
+    | 'cephfs'
+    | 'cinder'
+    | 'fc'
+    | 'flexVolume'
+    | 'flocker'
+    | 'gcePersistentDisk'
+    | 'gitRepo'
+    | 'glusterfs'
+    | 'image'
+    | 'iscsi'
+    | 'nfs'
+    | 'photonPersistentDisk'
+    | 'portworxVolume'
+    | 'quobyte'
+    | 'rbd'
+    | 'scaleIO'
+    | 'storageos'
+    | 'vsphereVolume')[];
   /** allowedCapabilities may be added to containers (capabilities.add). Default none. */
   allowedCapabilities?: string[];
   /**

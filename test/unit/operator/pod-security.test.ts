@@ -2,8 +2,12 @@
  * Issue 9, finding 3: the operator enforces a pod security floor on the Pod it would create,
  * whatever the Task's podOverrides say; only the admin's KelosConfig relaxes it.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KelosConfig, Task } from '../../../src/api/index.ts';
+import { runCli } from '../../../src/cli/program.ts';
 import { DEFAULT_FLOOR, resolveAdminConfig } from '../../../src/operator/admin-config.ts';
 import { checkPodFloor } from '../../../src/operator/pod-security.ts';
 import { repoCredentialProblem } from '../../../src/operator/repo-credentials.ts';
@@ -151,6 +155,30 @@ describe('checkPodFloor', () => {
     expect(
       checkPodFloor(spec, { ...DEFAULT_FLOOR, allowedVolumeTypes: ['nfs'] }).map((v) => v.field),
     ).toEqual(['spec.volumes[repo].gitRepo']);
+  });
+  it('allowedVolumeTypes takes only the volume types the floor refuses: a misspelling is a located error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-floor-'));
+    writeFileSync(
+      join(dir, 'kelos-config.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: KelosConfig\nmetadata: {name: kelos}\nspec:\n  podSecurity: {allowedVolumeTypes: [nfss, nfs]}\n',
+    );
+    let out = '';
+    const code = await runCli(['validate', 'kelos-config.yaml'], {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: () => {},
+      cwd: dir,
+      isTTY: false,
+      env: {},
+      readStdin: async () => '',
+    });
+    expect(code).toBe(2);
+    expect(out).toContain(
+      'kelos-config.yaml:5:38: error KelosConfig kelos /spec/podSecurity/allowedVolumeTypes/0: must be one of "awsElasticBlockStore"',
+    );
+    expect(out).toContain('got "nfss"; did you mean "nfs"? [schema/enum]');
+    expect(out).toContain('1 object, 1 error');
   });
   it('refuses Unconfined AppArmor and an Unmasked /proc, as it refuses Unconfined seccomp', () => {
     const spec = {
