@@ -81,7 +81,7 @@ describe('kelos install over CRDs that stored kelos.dev/v1alpha1', () => {
     expect(early.stderr).toContain(
       'crd/tasks.kelos.dev, crd/workspaces.kelos.dev list v1alpha1 in status.storedVersions',
     );
-    expect(early.stderr).toContain('crd/tasks.kelos.dev stores new objects at v1alpha1');
+    expect(early.stderr).toContain(', and they still store new objects at v1alpha1: first upgrade');
     expect(early.stderr).toContain('first upgrade the Kelos that installed those CRDs');
     expect(early.stderr).toMatch(/nothing was applied\n$/);
 

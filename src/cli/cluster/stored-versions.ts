@@ -74,7 +74,14 @@ export function storedVersionsMessage(
   const head = `${names} ${one ? 'lists' : 'list'} ${versions} in status.storedVersions (objects were stored at ${versions}), a version this Kelos does not serve: the API server refuses ${one ? 'that CRD' : 'those CRDs'} until ${versions} is dropped from storedVersions`;
   const oldStorage = problems.filter((p) => !p.storageServed);
   if (oldStorage.length > 0) {
-    return `${head}, and ${oldStorage.map((p) => `crd/${p.name} stores new objects at ${p.storage ?? 'no version'}`).join(', ')}: first upgrade the Kelos that installed ${oldStorage.length === 1 ? 'that CRD' : 'those CRDs'} to a release whose CRDs store the versions this one serves, then install again`;
+    const storages = new Set(oldStorage.map((p) => p.storage ?? 'no version'));
+    const still =
+      oldStorage.length === problems.length && storages.size === 1
+        ? `${one ? 'it still stores' : 'they still store'} new objects at ${[...storages][0]}`
+        : oldStorage
+            .map((p) => `crd/${p.name} still stores new objects at ${p.storage ?? 'no version'}`)
+            .join(', ');
+    return `${head}, and ${still}: first upgrade the Kelos that installed ${oldStorage.length === 1 ? 'that CRD' : 'those CRDs'} to a release whose CRDs store the versions this one serves, then install again`;
   }
   const steps = problems.map((p) => {
     const patch = `kubectl patch crd ${p.name} --subresource=status --type=merge -p '${JSON.stringify({ status: { storedVersions: p.keep } })}'`;
@@ -82,5 +89,7 @@ export function storedVersionsMessage(
       ? `kubectl get ${p.name} -A -o json | kubectl replace -f - && ${patch}`
       : patch;
   });
+  if (withObjects.size === 0)
+    return `${head}. No object of ${one ? 'that kind' : 'those kinds'} is left, so drop ${versions} from storedVersions: ${steps.join('; ')}; then install again`;
   return `${head}. With the Kelos that serves ${versions} still installed, write every object back, so the API server stores it at the current storage version, then drop ${versions} from storedVersions (a replace refused with a conflict met a concurrent write: run it again): ${steps.join('; ')}; then install again`;
 }
