@@ -117,9 +117,13 @@ export const docComment = (text: string, indent: string): string[] => {
  * formatter writes it (so formatting the generated file changes nothing).
  */
 const unionLines = (declared: string, type: string, indent: string): string[] => {
-  const members = type.split(' | ');
-  if (`${declared} ${type};`.length <= LINE_WIDTH || type.includes('\n') || members.length < 2)
-    return [`${declared} ${type};`];
+  if (`${declared} ${type};`.length <= LINE_WIDTH || type.includes('\n')) return [`${declared} ${type};`];
+  // A list of a union, `(a | b)[]`: the formatter opens the parenthesis on the declaring line.
+  const list = /^\((.*)\)\[\]$/.exec(type)?.[1];
+  const members = (list ?? type).split(' | ');
+  if (members.length < 2) return [`${declared} ${type};`];
+  if (list !== undefined)
+    return [`${declared} (`, ...members.map((m) => `${indent}  | ${m}`), `${indent})[];`];
   return [declared, ...members.map((m, i) => `${indent}  | ${m}${i === members.length - 1 ? ';' : ''}`)];
 };
 

@@ -776,8 +776,8 @@ export type PodSecurityFloor = {
    * such as nfs. Default none: the node mounts such volumes itself, outside the agent NetworkPolicy. hostPath
    * is governed by allowedHostPaths.
    */
-  allowedVolumeTypes?:
-    | ('awsElasticBlockStore'
+  allowedVolumeTypes?: (
+    | 'awsElasticBlockStore'
     | 'azureDisk'
     | 'azureFile'
     | 'cephfs'
@@ -797,7 +797,8 @@ export type PodSecurityFloor = {
     | 'rbd'
     | 'scaleIO'
     | 'storageos'
-    | 'vsphereVolume')[];
+    | 'vsphereVolume'
+  )[];
   /** allowedCapabilities may be added to containers (capabilities.add). Default none. */
   allowedCapabilities?: string[];
   /**
