@@ -20,6 +20,7 @@ import { healthTestLayout } from '../../constructs/argocd/health-layout.ts';
 import { propOf } from '../../constructs/prop-sources.ts';
 import { crdFileName, generateCrds } from '../crd/generate.ts';
 import { besideSchemaErrors } from '../policy/engine.ts';
+import { parentsToGitRoot } from '../policy/load-config.ts';
 import { argocdUnevaluatedPathDiagnostics } from '../validate/argocd-paths.ts';
 import { type Diagnostic, hasFailures, sortDiagnostics } from '../validate/diagnostic.ts';
 import {
@@ -212,8 +213,12 @@ export const configuredApps = async (root: string, config: SynthConfig): Promise
   }
   if (config.appsDefaulted && apps.length === 0 && !config.bundles?.length && !config.runApp) {
     if (config.fileMissing) {
+      // Named as check and validate name it: how far up the project was looked for.
+      const gitRoot = parentsToGitRoot(root).at(-1);
+      const where =
+        gitRoot === undefined ? `in ${root}` : `in ${root} nor a parent up to the git root ${gitRoot}`;
       throw new ConfigError(
-        `no ${CONFIG_FILE} in ${root}, so no app to synthesize; ${written}. Run kelos synth where your ${CONFIG_FILE} is (or below it, inside its git repository), or create one with a kelos.apps list of your app modules (kelos new writes a whole project)`,
+        `no ${CONFIG_FILE} ${where}, so no app to synthesize; ${written}. Run kelos synth where your ${CONFIG_FILE} is (or below it, inside its git repository), or create one with a kelos.apps list of your app modules (kelos new writes a whole project)`,
       );
     }
     throw new ConfigError(

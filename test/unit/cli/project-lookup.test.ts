@@ -70,6 +70,12 @@ describe('a command without paths, run below the project root', { timeout: 180_0
       stdout: '',
       stderr: `kelos: no paths given, and neither ${inner} nor a parent up to the git root ${join(p.root, 'vendor', 'lib')} has a cdk8s.yaml: kelos check reads manifest paths (files, directories or - for stdin) or, without them, the apps of the cdk8s.yaml in the working directory or the nearest parent up to the git root\n`,
     });
+    // synth says as far up as it looked too.
+    const synth = await kelos(['synth'], inner);
+    expect(synth.code).toBe(1);
+    expect(synth.stderr).toContain(
+      `no cdk8s.yaml in ${inner} nor a parent up to the git root ${join(p.root, 'vendor', 'lib')}, so no app to synthesize`,
+    );
     // No repository at all: the parent's cdk8s.yaml is not looked for.
     const apps = join(p.root, 'apps');
     expect(await kelos(['validate'], apps)).toStrictEqual({
