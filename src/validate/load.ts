@@ -409,11 +409,13 @@ export function parseManifests(text: string | CutText, file: string): ParseResul
   // A byte order mark is no character of the first line: columns there count from after it.
   const whole = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   // A document too large is blanked, its line breaks kept, so the others keep their positions.
-  const { text: body, diagnostics: large } = largeDocuments(whole, file);
+  const { text: body, diagnostics: large, lists } = largeDocuments(whole, file);
   const read = parseFrom(body, file, { first: 0, readsOn: 0 });
   // A list's items are sent one by one, each its own request: each must fit, as a document must.
   const parsed =
-    /^\s*\[/.test(whole) && whole.length * 3 > MAX_OBJECT_BYTES ? withoutLargeItems(read, file) : read;
+    (/^\s*\[/.test(whole) || lists) && whole.length * 3 > MAX_OBJECT_BYTES
+      ? withoutLargeItems(read, file)
+      : read;
   const result = large.length > 0 ? { ...parsed, diagnostics: [...large, ...parsed.diagnostics] } : parsed;
   const control = controlCharacterError(body, file);
   const withControl = control ? { ...result, diagnostics: [control, ...result.diagnostics] } : result;
@@ -464,10 +466,14 @@ const DOCUMENT_START = /^---(?=[ \t\r\n]|$)/gm;
  * measured once parsed ({@link withoutLargeItems}). Costs nothing for a text
  * too short to hold one.
  */
-function largeDocuments(text: string, file: string): { text: string; diagnostics: Diagnostic[] } {
+function largeDocuments(
+  text: string,
+  file: string,
+): { text: string; diagnostics: Diagnostic[]; lists: boolean } {
   // A JSON array is a list of objects, which kubectl and Argo CD apply one by one: only the
   // bound on the file applies to it.
-  if (text.length * 3 <= MAX_OBJECT_BYTES || /^\s*\[/.test(text)) return { text, diagnostics: [] };
+  if (text.length * 3 <= MAX_OBJECT_BYTES || /^\s*\[/.test(text))
+    return { text, diagnostics: [], lists: false };
   const json = isJsonText(text, file);
   const starts = [0];
   if (!json) for (const m of text.matchAll(DOCUMENT_START)) if (m.index > 0) starts.push(m.index);
@@ -477,12 +483,19 @@ function largeDocuments(text: string, file: string): { text: string; diagnostics
   let kept = 0;
   let line = 1;
   let lineAt = 0;
+  let lists = false;
   for (let i = 0; i + 1 < starts.length; i++) {
     const from = starts[i] as number;
     const to = starts[i + 1] as number;
     if ((to - from) * 3 <= MAX_OBJECT_BYTES) continue;
     const bytes = Buffer.byteLength(text.slice(from, to), 'utf8');
     if (bytes <= MAX_OBJECT_BYTES) continue;
+    // A List (`kind: List`, `kind: ConfigMapList`) is applied item by item, as a JSON array is:
+    // read whole, its items measured once parsed.
+    if (isListKind(json ? jsonTopLevel(text.slice(from, to)).kind : yamlTopKind(text.slice(from, to)))) {
+      lists = true;
+      continue;
+    }
     for (let n = text.indexOf('\n', lineAt); n !== -1 && n < from; n = text.indexOf('\n', n + 1)) line++;
     lineAt = from;
     diagnostics.push(
@@ -501,10 +514,17 @@ function largeDocuments(text: string, file: string): { text: string; diagnostics
     pieces.push(text.slice(kept, from), marker, text.slice(from + marker.length, to).replace(/[^\n]/g, ' '));
     kept = to;
   }
-  if (diagnostics.length === 0) return { text, diagnostics };
+  if (diagnostics.length === 0) return { text, diagnostics, lists };
   pieces.push(text.slice(kept));
-  return { text: pieces.join(''), diagnostics };
+  return { text: pieces.join(''), diagnostics, lists };
 }
+
+/** Whether `kind` is a list kind kubectl unpacks (see `isListObject`). */
+const isListKind = (kind: string | undefined): boolean => kind?.endsWith('List') === true;
+
+/** A YAML document's top-level `kind`, when written plainly at the start of a line. */
+const yamlTopKind = (document: string): string | undefined =>
+  /^kind:[ \t]*(["']?)([A-Za-z0-9]+)\1[ \t]*(?:#.*)?\r?$/m.exec(document)?.[2];
 
 /** How much of a document too large is searched for its kind and name. */
 const NAME_SCAN = 64 * 1024;
@@ -518,6 +538,12 @@ const NAME_SCAN = 64 * 1024;
  * which the file limit bounds. `undefined` when either is missing or not a string.
  */
 function jsonKindAndName(text: string): { kind: string; name: string } | undefined {
+  const { kind, name } = jsonTopLevel(text);
+  return kind !== undefined && name !== undefined ? { kind, name } : undefined;
+}
+
+/** The top-level `kind` and `metadata.name` of `text`'s first JSON object, as far as written ({@link jsonKindAndName}). */
+function jsonTopLevel(text: string): { kind?: string; name?: string } {
   let depth = 0;
   // The key at depth 1 whose value is being read, and whether depth 2 is inside `metadata`.
   let topKey: string | undefined;
@@ -531,7 +557,7 @@ function jsonKindAndName(text: string): { kind: string; name: string } | undefin
       let end = i + 1;
       while (end < text.length) {
         const q = text.indexOf('"', end);
-        if (q < 0) return undefined;
+        if (q < 0) return { kind, name };
         let slashes = 0;
         for (let b = q - 1; text.charCodeAt(b) === 0x5c; b--) slashes++;
         end = q + 1;
@@ -559,10 +585,10 @@ function jsonKindAndName(text: string): { kind: string; name: string } | undefin
       depth--;
       key = undefined;
       // The first object ended: a stream's next one names another object.
-      if (depth === 0) return undefined;
+      if (depth === 0) return { kind, name };
     } else if (c === 0x2c /* , */) key = undefined;
   }
-  return undefined;
+  return { kind, name };
 }
 
 /** A JSON string literal's value, or `undefined` when it is none. */

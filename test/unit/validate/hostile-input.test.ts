@@ -222,6 +222,48 @@ describe('hostile manifests', () => {
     expect(run.code).toBe(2);
   }, 60_000);
 
+  test('a kind: List over 3 MiB, JSON or YAML, is applied item by item: items that fit are validated, one that does not is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-list-'));
+    const third = Math.floor(MAX_OBJECT_BYTES / 3);
+    const configMap = (name: string, size: number) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name },
+      data: { k: 'x'.repeat(size) },
+    });
+    // Four items of a third of the limit each: the list is over it, every item under.
+    const fits = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: ['a', 'b', 'c', 'd'].map((n) => configMap(n, third)),
+    };
+    await writeFile(join(dir, 'list.json'), JSON.stringify(fits, null, 2));
+    const ok = await kelos(['validate', 'list.json'], { cwd: dir });
+    expect(ok.stdout).toContain('4 objects, 0 errors, 0 warnings');
+    expect(ok.code).toBe(0);
+    await writeFile(
+      join(dir, 'list.yaml'),
+      `apiVersion: v1\nkind: ConfigMapList\nitems:\n${['a', 'b', 'c', 'd']
+        .map(
+          (n) =>
+            `  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: ${n}}\n    data: {k: ${'x'.repeat(third)}}\n`,
+        )
+        .join('')}`,
+    );
+    const yaml = await kelos(['validate', 'list.yaml'], { cwd: dir });
+    expect(yaml.stdout).toContain('4 objects, 0 errors, 0 warnings');
+    // One item over the limit: that item is the error, the others are validated.
+    const over = { ...fits, items: [configMap('small', 10), configMap('huge', MAX_OBJECT_BYTES)] };
+    await writeFile(join(dir, 'over.json'), JSON.stringify(over));
+    const run = await kelos(['validate', 'over.json'], { cwd: dir });
+    expect(run.stdout.split('\n').filter((l) => / error /.test(l))).toEqual([
+      expect.stringMatching(
+        /^over\.json:1: error ConfigMap huge item 2 of the list is [\d,]+ bytes, more than/,
+      ),
+    ]);
+    expect(run.code).toBe(2);
+  }, 60_000);
+
   test('a first document over 3 MiB keeps the numbers and lines of the documents after it, read by the yaml library too', () => {
     const text = `${CONFIG_MAP}data:\n  k: ${'y'.repeat(MAX_OBJECT_BYTES)}\n---\n${CONFIG_MAP}data:\n  a: &x 1\n  a: *x\n`;
     const { documents, diagnostics } = parseManifests(text, 'f.yaml');
