@@ -377,7 +377,7 @@ export const checkCommand: CommandFactory = (io, done) =>
     .option('--strict', 'fail on warnings too')
     .option(
       '-n, --namespace <namespace>',
-      'with paths: namespace of objects that do not set metadata.namespace (default: default)',
+      'with paths: namespace of objects that do not set metadata.namespace (default: default; install/namespace-unwatched judges such an object only when -n is given or an Argo CD object syncing its directory names one)',
     )
     .option(
       '--beside <paths...>',
