@@ -15,6 +15,7 @@ import type { Server } from 'node:http';
 import { App, Chart } from 'cdk8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KelosInstall } from '../../constructs/install/index.ts';
+import { CLUSTER_ROLE_BINDING } from '../../src/cli/cluster/bundle.ts';
 import { INSTALL_NAMESPACE, LEASE_NAME, SELECTOR_LABELS } from '../../src/install/index.ts';
 import { type ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
@@ -125,6 +126,7 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
   let installNs: string;
   let op: TestOperator;
   let github: Server;
+  let bindings: ApiObject[] = [];
 
   beforeAll(async () => {
     await installIdentity(); // the CRDs
@@ -147,12 +149,9 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
       },
     });
     // This cluster has no Prometheus Operator CRDs: everything but the PodMonitor itself.
-    await applyManifest(
-      (chart.toJson() as ApiObject[])
-        .filter((o) => o.kind !== 'PodMonitor')
-        .map((o) => JSON.stringify(o))
-        .join('\n'),
-    );
+    const objects = (chart.toJson() as ApiObject[]).filter((o) => o.kind !== 'PodMonitor');
+    bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding');
+    await applyManifest(objects.map((o) => JSON.stringify(o)).join('\n'));
     const conn = await serviceAccountConnection(installNs, 'kelos-operator');
     sa = new HttpKubeClient(conn);
     const gh = await scenarioGitHub();
@@ -169,6 +168,9 @@ describe('install RBAC: namespaced, two watched namespaces', () => {
   }, 300_000);
   afterAll(async () => {
     await op?.stop();
+    // Its ClusterRoleBindings bind a ServiceAccount of its own namespace: left, a later file's
+    // `kelos install` would take this cluster for one another install runs in.
+    for (const b of bindings) await admin?.delete(CLUSTER_ROLE_BINDING, undefined, b.metadata.name ?? '');
     admin?.close();
     sa?.close();
     await new Promise<void>((r) => github?.close(() => r()));

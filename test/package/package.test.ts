@@ -525,8 +525,8 @@ describe('a GitOps repository of its own', () => {
       });
       if (r.code !== 0) throw new Error(`quick start failed (${r.code})\n${r.stdout}\n${r.stderr}`);
       // The app, the operator install and the Argo CD objects.
-      expect(r.stdout).toMatch(/synth: 3 apps, 23 objects, .*0 errors, 0 warnings/);
-      expect(r.stdout).toContain('0 errors, 0 warnings, 0 info in 23 objects');
+      expect(r.stdout).toMatch(/synth: 3 apps, 25 objects, .*0 errors, 0 warnings/);
+      expect(r.stdout).toContain('0 errors, 0 warnings, 0 info in 25 objects');
       const repo = join(dir, 'my-gitops');
       for (const file of [
         'package.json',
@@ -619,7 +619,7 @@ describe('a GitOps repository of its own', () => {
       const env = { ...pathWith(dirname(process.execPath)), GITHUB_OUTPUT: output };
       const clean = await run(join(ROOT, 'scripts/kelos-action.sh'), [], repo, env);
       // The app, the bundles, the CRDs and the kustomizations: nothing differs from what synth writes.
-      expect(clean.stdout).toMatch(/synth --check: 3 apps, 23 objects, \d+ files \(0 differ\)/);
+      expect(clean.stdout).toMatch(/synth --check: 3 apps, 25 objects, \d+ files \(0 differ\)/);
       expect(clean.code).toBe(0);
       expect(readFileSync(output, 'utf8')).toBe(`sarif=${join(repo, 'kelos.sarif')}\n`);
       const sarif = JSON.parse(readFileSync(join(repo, 'kelos.sarif'), 'utf8')) as {
