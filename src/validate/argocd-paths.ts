@@ -138,8 +138,10 @@ const soleParameter = (text: string): string | undefined => /^\{\{\s*(.*?)\s*\}\
  * source of an ApplicationSet's template that reads the generated directory, that reads the
  * subdirectories too.
  */
-export const pathsOf = (object: Json): SyncedPath[] =>
-  syncPathsOf(object).map((p) => ({ ...p, destination: destinationOf(specOf(object)) }));
+export const pathsOf = (object: Json): SyncedPath[] => [
+  ...syncPathsOf(object).map((p) => ({ ...p, destination: destinationOf(specOf(object)) })),
+  ...listPathsOf(object),
+];
 
 /** An Application's spec, or an ApplicationSet's Application template's. */
 const specOf = (object: Json): Json => {
@@ -234,6 +236,145 @@ const gitGeneratorsOf = (generators: unknown, at: string): Array<{ pointer: stri
         return [];
       })
     : [];
+
+/** An element of a list generator of an ApplicationSet, with its JSON pointer. */
+interface ListElement {
+  readonly pointer: string;
+  readonly element: Json;
+}
+
+/**
+ * The elements of the list generators in an ApplicationSet's `spec.generators` (not those a
+ * matrix or merge combines with others, whose parameters only add to a git generator's), each
+ * an Application of the template; `refused`: an element fasttemplate cannot read, with which
+ * Argo CD makes no Application of the generator at all.
+ */
+const listGeneratorsOf = (
+  object: Json,
+): Array<{ pointer: string; elements: ListElement[]; refused?: { pointer: string; key: string } }> => {
+  const spec = isRecord(object['spec']) ? object['spec'] : {};
+  if (object['kind'] !== 'ApplicationSet' || !Array.isArray(spec['generators'])) return [];
+  const goTemplate = spec['goTemplate'] === true;
+  return spec['generators'].flatMap((g, i) => {
+    if (!isRecord(g) || !isRecord(g['list']) || !Array.isArray(g['list']['elements'])) return [];
+    const pointer = `/spec/generators/${i}/list`;
+    const elements = g['list']['elements'].flatMap((e, ei): ListElement[] =>
+      isRecord(e) ? [{ pointer: `${pointer}/elements/${ei}`, element: e }] : [],
+    );
+    const refused = goTemplate ? undefined : elements.flatMap(unreadByFasttemplate)[0];
+    return [{ pointer, elements, ...(refused && { refused }) }];
+  });
+};
+
+/** The keys of a list element that fasttemplate refuses: a value, or one under `values`, that is no string. */
+const unreadByFasttemplate = ({ pointer, element }: ListElement): Array<{ pointer: string; key: string }> =>
+  Object.entries(element).flatMap(([key, value]) =>
+    key === 'values' && isRecord(value)
+      ? Object.entries(value)
+          .filter(([, v]) => typeof v !== 'string')
+          .map(([k]) => ({ pointer: `${pointer}/values/${k}`, key: `values.${k}` }))
+      : typeof value === 'string'
+        ? []
+        : [{ pointer: `${pointer}/${key}`, key }],
+  );
+
+/**
+ * `text` with the parameters of list element `element` as the ApplicationSet's template language
+ * reads them: `{{.env}}` and `{{.a.b}}` (nested maps) in a Go template, `{{env}}` and
+ * `{{values.a}}` in fasttemplate, spaces inside the braces allowed in both. A tag it cannot
+ * resolve (a function, `{{ .env | upper }}`; a key the element lacks) is left as written.
+ */
+const renderElement = (text: string, element: Json, goTemplate: boolean): string =>
+  text.replace(/\{\{\s*(.*?)\s*\}\}/g, (tag, inner: string) => {
+    const name = goTemplate ? /^\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$/.exec(inner)?.[1] : inner;
+    if (name === undefined) return tag;
+    const keys = goTemplate || name.startsWith('values.') ? name.split('.') : [name];
+    let value: unknown = element;
+    for (const key of keys) value = isRecord(value) ? value[key] : undefined;
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? String(value)
+      : tag;
+  });
+
+/**
+ * The source paths of the Applications an ApplicationSet's list generators make, one per element
+ * and source of the template, rendered with the element's parameters (`path`; one that keeps a
+ * `{{` could not be told offline), but those of a generator Argo CD refuses.
+ */
+const listSourcesOf = (object: Json) => {
+  const goTemplate = isRecord(object['spec']) && object['spec']['goTemplate'] === true;
+  return listGeneratorsOf(object).flatMap((g) =>
+    g.refused
+      ? []
+      : g.elements.flatMap(({ pointer: elementPointer, element }) =>
+          sourcesOf(object).flatMap(({ pointer, source }) =>
+            isRecord(source) && typeof source['path'] === 'string'
+              ? [
+                  {
+                    pointer: `${pointer}/path`,
+                    template: source['path'],
+                    path: renderElement(source['path'], element, goTemplate),
+                    source,
+                    elementPointer,
+                    render: (text: string) => renderElement(text, element, goTemplate),
+                  },
+                ]
+              : [],
+          ),
+        ),
+  );
+};
+
+/**
+ * The paths the Applications of an ApplicationSet's list generators sync, each read as an
+ * Application's: its path, repository and destination namespace with the element's parameters;
+ * left out are those whose path keeps a parameter that cannot be told offline (see
+ * {@link argocdUnevaluatedPathDiagnostics}).
+ */
+const listPathsOf = (object: Json): SyncedPath[] => {
+  const destination = destinationOf(specOf(object));
+  return listSourcesOf(object)
+    .filter((l) => !l.path.includes('{{'))
+    .map(({ pointer, path, source, render }) => {
+      const repoURL = repoUrlOf(source).repoURL;
+      return {
+        pointer,
+        path,
+        apps: false,
+        ...(repoURL !== undefined && { repoURL: render(repoURL) }),
+        recurse: recursive(source),
+        ...fileGlobsOf(source),
+        // One that keeps a parameter is told apart by its readers, as an Application's.
+        destination: {
+          ...(destination.namespace !== undefined && { namespace: render(destination.namespace) }),
+          createNamespace: destination.createNamespace,
+        },
+      };
+    });
+};
+
+/** Generators read offline, at the top of `spec.generators` (a matrix or merge counts as its git generators). */
+const READ_GENERATORS = new Set(['git', 'list', 'matrix', 'merge']);
+
+/**
+ * The generators in an ApplicationSet's `spec.generators` that make Applications whose paths
+ * and namespaces cannot be read offline (`clusters`, `scmProvider`, `pullRequest`, `plugin`,
+ * `clusterDecisionResource`, …; a list of `elementsYaml`), each named for the message.
+ */
+const otherGeneratorsOf = (object: Json): Array<{ pointer: string; what: string }> => {
+  const spec = isRecord(object['spec']) ? object['spec'] : {};
+  if (object['kind'] !== 'ApplicationSet' || !Array.isArray(spec['generators'])) return [];
+  return spec['generators'].flatMap((g, i) => {
+    if (!isRecord(g)) return [];
+    // Elements rendered from another generator's parameters: known only once Argo CD renders them.
+    if (isRecord(g['list']) && !Array.isArray(g['list']['elements']))
+      return [{ pointer: `/spec/generators/${i}/list`, what: 'a list generator of elementsYaml' }];
+    const kind = Object.keys(g).find((k) => !READ_GENERATORS.has(k) && k !== 'selector');
+    return kind === undefined
+      ? []
+      : [{ pointer: `/spec/generators/${i}/${kind}`, what: `a ${kind} generator` }];
+  });
+};
 
 /** A git directory entry of an ApplicationSet: its pattern and where it is. */
 interface GitDirectory {
@@ -623,10 +764,41 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
               `write the parameter as the template language reads it: namespace: '{{${namespace.own}}}'`,
             ),
           ];
+    const lists = listGeneratorsOf(o.object).flatMap((g) =>
+      g.refused
+        ? [
+            finding(
+              'warning',
+              g.refused.pointer,
+              `ApplicationSet "${name}" sets no goTemplate: true, and "${g.refused.key}" of a list element is not a string: fasttemplate takes only strings, so Argo CD makes no Application of this list generator (error parsing value as string)`,
+              `quote the value of ${g.refused.key} in every element, or set goTemplate: true and name the parameters as a Go template does ({{.${g.refused.key}}})`,
+            ),
+          ]
+        : [],
+    );
+    const unevaluatedLists = listSourcesOf(o.object)
+      .filter((l) => l.path.includes('{{'))
+      .map((u) =>
+        info(
+          u.pointer,
+          `ApplicationSet "${name}" syncs "${u.template}" for the list element at ${u.elementPointer}, a path whose parameters cannot be told offline (a function, or a key the element lacks): ${effects.join('; ')}`,
+          'to have it judged, give every element the keys the path names, and keep functions out of the path',
+        ),
+      );
+    const unread = otherGeneratorsOf(o.object).map((g) =>
+      info(
+        g.pointer,
+        `ApplicationSet "${name}" generates Applications with ${g.what}, whose paths and namespaces cannot be told offline: ${effects.join('; ')}`,
+        'to have its directories judged, generate them from git directories (dist/apps/*) or a list',
+      ),
+    );
     return [
       ...refused,
       ...badGlobs,
       ...wrongNamespace,
+      ...lists,
+      ...unevaluatedLists,
+      ...unread,
       ...gitDirectoriesOf(o.object).flatMap((g) => [
         ...g.unevaluated.map((d) =>
           info(

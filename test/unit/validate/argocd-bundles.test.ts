@@ -108,6 +108,10 @@ const run = async (command: 'validate' | 'check', paths: string[], cwd: string) 
   return { code: result.code, found: (JSON.parse(result.stdout) as { diagnostics: Finding[] }).diagnostics };
 };
 
+/** The `argocd/path-not-evaluated` findings: severity, JSON pointer and message. */
+const notEvaluated = (found: readonly Finding[]) =>
+  found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.severity, d.path, d.message]);
+
 const codes = (found: readonly Finding[], prefix: string) =>
   found.filter((d) => d.code.startsWith(prefix)).map((d) => `${d.source?.file}: ${d.code}`);
 
@@ -213,9 +217,7 @@ describe('loose manifests bundled by the Argo CD objects that sync them', () => 
     const root = repository({ 'argocd/examples.yaml': applicationSet('{{.cluster}}/*') });
     const { found } = await run('validate', ['manifests/', 'argocd/'], root);
     expect(codes(found, 'bundle/duplicate').length).toBeGreaterThan(0);
-    expect(
-      found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.severity, d.path, d.message]),
-    ).toStrictEqual([
+    expect(notEvaluated(found)).toStrictEqual([
       [
         'info',
         '/spec/generators/0/git/directories/0/path',
@@ -229,6 +231,118 @@ describe('loose manifests bundled by the Argo CD objects that sync them', () => 
     ).toStrictEqual([
       'ApplicationSet "examples" generates Applications from the git directories "{{.cluster}}/*", a template of generator parameters that cannot be told offline: argocd/task-ttl and argocd/namespace-missing do not judge the directories this generator generates Applications for; the manifests outside every kustomization that it may sync are not bundled by the directories it syncs: they stay in one bundle with the other loose manifests, so a bundle/duplicate between two of those directories may be one Argo CD never sees',
     ]);
+  });
+
+  describe('an ApplicationSet with a list generator', () => {
+    /** An ApplicationSet with one list generator of `elements` (YAML lines, indented by ten spaces) over `path`. */
+    const listSet = (elements: string, path: string, namespace: string, goTemplate: boolean) =>
+      `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: examples
+  namespace: argocd
+spec:
+${goTemplate ? '  goTemplate: true\n' : ''}  generators:
+    - list:
+        elements:
+${elements}
+  template:
+    metadata:
+      name: examples
+    spec:
+      project: default
+      source:
+        repoURL: https://github.com/my-org/gitops.git
+        targetRevision: HEAD
+        path: '${path}'
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: '${namespace}'
+      syncPolicy:
+        syncOptions: [CreateNamespace=true]
+`;
+    const TWO = `          - example: 05-task-with-agentconfig
+            team: team-a
+          - example: 06-fork-workflow
+            team: team-b`;
+    const syncedBundles = async (root: string) =>
+      (await loadBundles(['manifests/', 'argocd/'], noStdin, root)).bundles
+        .filter((b) => b.syncedBy)
+        .map((b) => [b.name, b.syncedBy]);
+    const secretExternal = (found: readonly Finding[], file: string) =>
+      found.find((d) => d.code === 'ref/secret-external' && d.source?.file === file)?.message;
+
+    test("each element is an Application of the template: its directory a bundle of its own, in the element's namespace", async () => {
+      for (const [goTemplate, path, namespace] of [
+        [true, 'manifests/{{.example}}', '{{ .team }}'],
+        [false, 'manifests/{{example}}', '{{ team }}'],
+      ] as const) {
+        const root = repository({ 'argocd/examples.yaml': listSet(TWO, path, namespace, goTemplate) });
+        expect(await syncedBundles(root)).toStrictEqual([
+          ['manifests/05-task-with-agentconfig', ['Argo CD ApplicationSet "examples"']],
+          ['manifests/06-fork-workflow', ['Argo CD ApplicationSet "examples"']],
+        ]);
+        const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+        expect(secretExternal(found, 'manifests/06-fork-workflow/workspace.yaml')).toContain(
+          'namespace "team-b"',
+        );
+        expect(codes(found, 'argocd/')).toStrictEqual([]);
+      }
+    });
+
+    test('a Go template reads nested keys of an element; an element without the key is an info, not a bundle', async () => {
+      const elements = `          - app:
+              dir: 06-fork-workflow
+          - other: 05-task-with-agentconfig`;
+      const root = repository({
+        'argocd/examples.yaml': listSet(elements, 'manifests/{{.app.dir}}', 'examples', true),
+      });
+      expect(await syncedBundles(root)).toStrictEqual([
+        ['manifests/06-fork-workflow', ['Argo CD ApplicationSet "examples"']],
+      ]);
+      const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+      expect(notEvaluated(found)).toStrictEqual([
+        [
+          'info',
+          '/spec/template/spec/source/path',
+          `ApplicationSet "examples" syncs "manifests/{{.app.dir}}" for the list element at /spec/generators/0/list/elements/1, a path whose parameters cannot be told offline (a function, or a key the element lacks): ${BUNDLES_UNEVALUATED}`,
+        ],
+      ]);
+    });
+
+    test('fasttemplate with a value that is not a string: Argo CD makes no Application of the generator, and a warning says why', async () => {
+      const elements = `          - example: 05-task-with-agentconfig
+            replicas: 2`;
+      const root = repository({
+        'argocd/examples.yaml': listSet(elements, 'manifests/{{example}}', 'examples', false),
+      });
+      expect(await syncedBundles(root)).toStrictEqual([]);
+      const { found } = await run('check', ['manifests/', 'argocd/'], root);
+      expect(notEvaluated(found)).toStrictEqual([
+        [
+          'warning',
+          '/spec/generators/0/list/elements/0/replicas',
+          'ApplicationSet "examples" sets no goTemplate: true, and "replicas" of a list element is not a string: fasttemplate takes only strings, so Argo CD makes no Application of this list generator (error parsing value as string)',
+        ],
+      ]);
+    });
+
+    test('a generator read from the cluster (clusters) is an info naming it', async () => {
+      const root = repository({
+        'argocd/examples.yaml': listSet(TWO, 'manifests/{{.example}}', '{{.team}}', true).replace(
+          '    - list:',
+          '    - clusters: {}\n    - list:',
+        ),
+      });
+      const { found } = await run('check', ['manifests/', 'argocd/'], root);
+      expect(notEvaluated(found)).toStrictEqual([
+        [
+          'info',
+          '/spec/generators/0/clusters',
+          `ApplicationSet "examples" generates Applications with a clusters generator, whose paths and namespaces cannot be told offline: ${TTL_UNEVALUATED}; ${BUNDLES_UNEVALUATED}`,
+        ],
+      ]);
+    });
   });
 
   describe("an ApplicationSet template's directory.recurse", () => {
@@ -453,9 +567,6 @@ spec:
 });
 
 describe('an ApplicationSet whose template does not sync the directory it generates', () => {
-  const infos = (found: readonly Finding[]) =>
-    found.filter((d) => d.code === 'argocd/path-not-evaluated').map((d) => [d.severity, d.path, d.message]);
-
   // Argo CD syncs nothing for the other language's form: a warning; a path only we cannot follow: an info.
   test.each([
     [
@@ -490,13 +601,13 @@ describe('an ApplicationSet whose template does not sync the directory it genera
       const loaded = await loadBundles(['manifests/', 'argocd/'], noStdin, root);
       expect(loaded.bundles.map((b) => b.name)).toStrictEqual(['']);
       const { found } = await run('validate', ['manifests/', 'argocd/'], root);
-      expect(infos(found)).toStrictEqual([
+      expect(notEvaluated(found)).toStrictEqual([
         [severity, '/spec/template/spec/source/path', `${message}: ${BUNDLES_UNEVALUATED}`],
       ]);
       // The loose manifests are judged together, as without the ApplicationSet.
       expect(codes(found, 'bundle/duplicate').length).toBeGreaterThan(0);
       const check = await run('check', ['manifests/', 'argocd/'], root);
-      expect(infos(check.found)).toStrictEqual([
+      expect(notEvaluated(check.found)).toStrictEqual([
         [
           severity,
           '/spec/template/spec/source/path',
@@ -644,11 +755,7 @@ spec:
     });
     for (const command of ['validate', 'check'] as const) {
       const { found } = await run(command, ['manifests/', 'argocd/'], root);
-      expect(
-        found
-          .filter((d) => d.code === 'argocd/path-not-evaluated')
-          .map((d) => [d.severity, d.path, d.message]),
-      ).toStrictEqual([
+      expect(notEvaluated(found)).toStrictEqual([
         [
           'warning',
           `/spec/source/directory/${key}`,
