@@ -1,7 +1,8 @@
 /**
  * Helpers of the TaskSpawner scenarios: the Workspace and Secret a GitHub spawner needs, a
- * fake GitHub for the scenario, spawner builders, waiting on spawner status, the Tasks a
- * spawner owns, and a seeded PRNG for the randomized runs.
+ * fake GitHub for the scenario (and an operator whose webhook receiver takes GitHub deliveries
+ * and calls it), spawner builders, waiting on spawner status, the Tasks a spawner owns, and a
+ * seeded PRNG for the randomized runs.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import type { Task, TaskSpawner } from '../../src/api/index.ts';
 import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { FakeGitHub } from '../support/fake-github.ts';
-import { create, createSecret, waitFor } from './operator-helpers.ts';
+import { create, createSecret, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
 
 /** The issue label of the seed's walkthrough. */
 export const LABEL = 'needs-implementation';
@@ -44,6 +45,32 @@ export function useFakeGitHub(ready: (gh: FakeGitHub) => void): void {
   afterAll(async () => {
     await gh?.close();
   });
+}
+
+/**
+ * Registers a fake GitHub ({@link useFakeGitHub}) and an operator ({@link useOperator}) whose
+ * webhook receiver listens on a loopback port, verifies GitHub deliveries with the cluster-wide
+ * `secret` (the spawners name none), and calls the fake for the Tasks' status comments and a
+ * filter's pull request files. `ready` receives both before the first test runs.
+ */
+export function useGitHubWebhookOperator(
+  prefix: string,
+  secret: string,
+  ready: (scenario: OperatorScenario, gh: FakeGitHub) => void,
+): void {
+  let gh: FakeGitHub;
+  useFakeGitHub((x) => {
+    gh = x;
+  });
+  useOperator(
+    prefix,
+    (x) => ready(x, gh),
+    () => ({
+      githubApiUrl: gh.baseUrl,
+      outbound: { allowPrivate: true, allowInsecure: true },
+      webhook: { addr: '127.0.0.1:0', clusterSecrets: { github: [secret] } },
+    }),
+  );
 }
 
 /** The comments on issue `n` of acme/widgets, read through the fake's API as a user would. */

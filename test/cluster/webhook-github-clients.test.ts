@@ -13,8 +13,8 @@ import { Resources } from '../../src/operator/resources.ts';
 import type { FakeGitHub } from '../support/fake-github.ts';
 import { fixture } from '../support/webhook-fixtures.ts';
 import { githubHeaders, post } from '../support/webhook-payloads.ts';
-import { create, type OperatorScenario, useOperator, waitFor } from './operator-helpers.ts';
-import { githubWorkspace, spawner, useFakeGitHub } from './spawner-helpers.ts';
+import { create, type OperatorScenario, waitFor } from './operator-helpers.ts';
+import { githubWorkspace, spawner, useGitHubWebhookOperator } from './spawner-helpers.ts';
 
 const SECRET = 'clients-secret';
 
@@ -28,20 +28,10 @@ const clientsHeld = async (s: OperatorScenario, holder: string): Promise<number 
 describe("the webhook receiver's GitHub clients", () => {
   let s: OperatorScenario;
   let gh: FakeGitHub;
-  useFakeGitHub((x) => {
-    gh = x;
+  useGitHubWebhookOperator('webhook-gh-clients', SECRET, (x, g) => {
+    s = x;
+    gh = g;
   });
-  useOperator(
-    'webhook-gh-clients',
-    (x) => {
-      s = x;
-    },
-    () => ({
-      githubApiUrl: gh.baseUrl,
-      outbound: { allowPrivate: true, allowInsecure: true },
-      webhook: { addr: '127.0.0.1:0', clusterSecrets: { github: [SECRET] } },
-    }),
-  );
 
   it('are dropped when their TaskSpawner is deleted', async () => {
     const { c, ns } = s;

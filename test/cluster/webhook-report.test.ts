@@ -6,35 +6,24 @@ import { describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../src/kube/client.ts';
 import type { FakeGitHub } from '../support/fake-github.ts';
 import { githubHeaders, githubIssueComment, post } from '../support/webhook-payloads.ts';
+import { create, finishTask, type OperatorScenario, outputsMessage, waitFor } from './operator-helpers.ts';
 import {
-  create,
-  finishTask,
-  type OperatorScenario,
-  outputsMessage,
-  useOperator,
-  waitFor,
-} from './operator-helpers.ts';
-import { githubWorkspace, issueComments, spawner, tasksIn, useFakeGitHub } from './spawner-helpers.ts';
+  githubWorkspace,
+  issueComments,
+  spawner,
+  tasksIn,
+  useGitHubWebhookOperator,
+} from './spawner-helpers.ts';
 
 const SECRET = 'report-secret';
 
 describe('webhook Tasks report back to GitHub', () => {
   let s: OperatorScenario;
   let gh: FakeGitHub;
-  useFakeGitHub((x) => {
-    gh = x;
+  useGitHubWebhookOperator('webhook-report', SECRET, (x, g) => {
+    s = x;
+    gh = g;
   });
-  useOperator(
-    'webhook-report',
-    (x) => {
-      s = x;
-    },
-    () => ({
-      githubApiUrl: gh.baseUrl,
-      outbound: { allowPrivate: true, allowInsecure: true },
-      webhook: { addr: '127.0.0.1:0', clusterSecrets: { github: [SECRET] } },
-    }),
-  );
 
   it('GitHub issue comment → Task → status comment on the issue, updated when the Task succeeds', async () => {
     const { c, ns } = s;
