@@ -8,28 +8,22 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CRD, NAMESPACE } from '../../src/cli/cluster/bundle.ts';
 import { packageVersion } from '../../src/cli/version.ts';
-import { type ApiObject, HttpKubeClient, type ResourceType } from '../../src/kube/client.ts';
-import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import type { ApiObject, HttpKubeClient, ResourceType } from '../../src/kube/client.ts';
 import { selfSignedCertificate } from '../../src/kube/self-signed.ts';
 import { kelos } from './cli-helpers.ts';
-import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import type { ControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
+import { useOwnControlPlane } from './own-control-plane.ts';
 
 // A control plane of its own: these tests install the operator and uninstall it, which the
 // run's shared control plane must not see.
 let cp: ControlPlane;
 let admin: HttpKubeClient;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = new HttpKubeClient(await loadKubeconfigFile(cp.kubeconfigPath));
-}, 180_000);
-afterAll(async () => {
-  admin?.close();
-  await cp?.stop();
+useOwnControlPlane((own) => {
+  ({ cp, admin } = own);
 });
 
 const RBAC = (plural: string, kind: string, namespaced: boolean): ResourceType => ({

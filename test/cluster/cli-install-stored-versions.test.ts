@@ -1,26 +1,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CRD } from '../../src/cli/cluster/bundle.ts';
-import { type ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
-import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import type { ApiObject, HttpKubeClient } from '../../src/kube/client.ts';
 import { kelos } from './cli-helpers.ts';
-import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import type { ControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
+import { useOwnControlPlane } from './own-control-plane.ts';
 
 const run = promisify(execFile);
 
 // A control plane of its own: the CRDs here are an older Kelos's, which other files cannot share.
 let cp: ControlPlane;
 let admin: HttpKubeClient;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = new HttpKubeClient(await loadKubeconfigFile(cp.kubeconfigPath));
-}, 180_000);
-afterAll(async () => {
-  admin?.close();
-  await cp?.stop();
+useOwnControlPlane((own) => {
+  ({ cp, admin } = own);
 });
 
 /** A CRD as an older Kelos served it: every version listed, `storage` the one stored at. */

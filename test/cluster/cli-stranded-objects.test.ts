@@ -6,30 +6,24 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../src/api/index.ts';
 import { NAMESPACE } from '../../src/cli/cluster/bundle.ts';
-import { HttpKubeClient } from '../../src/kube/client.ts';
-import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
 import { kelos, kelosProcess } from './cli-helpers.ts';
-import { type ControlPlane, startControlPlane } from './control-plane.ts';
+import type { ControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
 import { create, task } from './operator-helpers.ts';
+import { useOwnControlPlane } from './own-control-plane.ts';
 
 // A control plane of its own: these tests install the operator and uninstall it, which the
 // run's shared control plane must not see. No operator runs, so a finalizer stays until a
 // test removes it, as it does for a namespace the operator no longer watches.
 let cp: ControlPlane;
 let admin: HttpKubeClient;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  admin = new HttpKubeClient(await loadKubeconfigFile(cp.kubeconfigPath));
-}, 180_000);
-afterAll(async () => {
-  admin?.close();
-  await cp?.stop();
+useOwnControlPlane((own) => {
+  ({ cp, admin } = own);
 });
 
 const k = (...args: string[]) => kelos([...args, '--kubeconfig', cp.kubeconfigPath]);
