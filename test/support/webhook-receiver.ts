@@ -1,10 +1,12 @@
 /**
  * The webhook receiver as the operator wires it, over a FakeKube, for the unit tests of the
  * receiver, its enrichment and Slack start-up: a Task informer indexed by owning spawner, a
- * spawner informer, and the receiver with the options every such test passes.
+ * spawner informer, the receiver with the options every such test passes, and more spawners
+ * beside its own.
  *
  * @module
  */
+import { vi } from 'vitest';
 import type { Task, TaskSpawner, When } from '../../src/api/index.ts';
 import type { ApiObject, KubeClient } from '../../src/kube/client.ts';
 import { type Clock, FakeClock } from '../../src/kube/clock.ts';
@@ -101,4 +103,24 @@ export async function listeningReceiver(
     data: { WEBHOOK_SECRET: Buffer.from(secret).toString('base64') },
   } as ApiObject);
   return { r, addr: (await r.receiver.listen('127.0.0.1:0')) ?? '' };
+}
+
+/**
+ * Creates spawner `namespace/name` with `when` beside the one {@link receiverOver} made, and
+ * waits until the receiver's spawner informer holds it (a delivery sent sooner would miss it).
+ */
+export async function addSpawner(
+  r: TestReceiver,
+  when: When,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  await r.kube.create(Resources.TaskSpawner, { ...spawnerWith(when), metadata: { name, namespace } });
+  await vi.waitFor(
+    () => {
+      if (!r.spawners.get(namespace, name))
+        throw new Error(`the informer has no TaskSpawner ${namespace}/${name}`);
+    },
+    { timeout: 5_000, interval: 10 },
+  );
 }

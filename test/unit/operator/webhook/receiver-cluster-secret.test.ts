@@ -1,14 +1,14 @@
 // The cluster-wide GitHub secret verifies the deliveries of every spawner without a secretRef,
 // whatever repository it names: on a cluster tenants share, the admin lists the namespaces
 // trusted with it, and a spawner elsewhere receives nothing signed with it.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { When } from '../../../../src/api/index.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { SecretCache } from '../../../../src/operator/webhook/secrets.ts';
 import { webhookSetupCheck } from '../../../../src/operator/webhook/verify.ts';
 import { fixture, spawnerWith } from '../../../support/webhook-fixtures.ts';
 import { githubHeaders, post } from '../../../support/webhook-payloads.ts';
-import { receiverOver } from '../../../support/webhook-receiver.ts';
+import { addSpawner, receiverOver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -25,11 +25,7 @@ describe('the cluster-wide webhook secret', () => {
       clusterSecrets: { github: [ORG_SECRET] },
       clusterSecretAllowed: (ns) => ns === 'team-b',
     });
-    await r.kube.create(Resources.TaskSpawner, {
-      ...spawnerWith(when),
-      metadata: { name: 'issues', namespace: 'team-b' },
-    });
-    await vi.waitFor(() => expect(r.spawners.list()).toHaveLength(2));
+    await addSpawner(r, when, 'team-b', 'issues');
     const addr = (await r.receiver.listen('127.0.0.1:0')) ?? '';
     const issue = fixture('github', 'issues') as { repository: Record<string, unknown> };
     issue.repository = { ...issue.repository, full_name: 'acme/b-private', name: 'b-private' };

@@ -7,13 +7,12 @@
 // real API server (an unreadable Secret, one made readable while held, a Warning when it never
 // is, a 503 when no spawner took the delivery) are test/cluster/webhook-secret-unread.test.ts.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Task, TaskSpawner, When } from '../../../../src/api/index.ts';
+import type { Task, When } from '../../../../src/api/index.ts';
 import { type ApiObject, CoreResources } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { apiError } from '../../../support/fake-kube.ts';
-import { spawnerWith } from '../../../support/webhook-fixtures.ts';
 import { genericAlert, kelosHeaders, post } from '../../../support/webhook-payloads.ts';
-import { receiverOver } from '../../../support/webhook-receiver.ts';
+import { addSpawner, receiverOver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,11 +28,7 @@ const when = (secret: string) =>
 /** Spawners `team-a/s` (Secret `hook-a`) and `team-b/s` (Secret `hook-b`) on /webhook/alerts, both signed with {@link SECRET}. */
 const twoTenants = async () => {
   const t = await receiverOver(when('hook-a'), stops, { recheckDelaysMs: [50, 50, 50] });
-  const other = spawnerWith(when('hook-b'));
-  await t.kube.create(Resources.TaskSpawner, {
-    ...other,
-    metadata: { name: 's', namespace: 'team-b' },
-  } as TaskSpawner);
+  await addSpawner(t, when('hook-b'), 'team-b', 's');
   for (const [ns, name] of [
     ['team-a', 'hook-a'],
     ['team-b', 'hook-b'],
@@ -44,7 +39,6 @@ const twoTenants = async () => {
       metadata: { name, namespace: ns },
       data: { WEBHOOK_SECRET: Buffer.from(SECRET).toString('base64') },
     } as ApiObject);
-  await waitUntil(() => t.spawners.list().length === 2);
   const addr = (await t.receiver.listen('127.0.0.1:0')) ?? '';
   const send = (id: string) => {
     const body = JSON.stringify(genericAlert(id));

@@ -1,14 +1,13 @@
 // An unsigned delivery (accepted only where the KelosConfig lets a namespace take them) may be
 // sent by anyone who reaches the port: it gets a tenth of the body limit, since parsing 10 MiB
 // of pathological JSON holds the operator's event loop for seconds.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { When } from '../../../../src/api/index.ts';
 import type { ApiObject } from '../../../../src/kube/client.ts';
 import { Resources } from '../../../../src/operator/resources.ts';
 import { MAX_UNSIGNED_BODY_BYTES } from '../../../../src/operator/webhook/body.ts';
-import { spawnerWith } from '../../../support/webhook-fixtures.ts';
 import { kelosHeaders, post } from '../../../support/webhook-payloads.ts';
-import { receiverOver } from '../../../support/webhook-receiver.ts';
+import { addSpawner, receiverOver } from '../../../support/webhook-receiver.ts';
 
 const stops: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -69,11 +68,7 @@ describe('an unsigned delivery', () => {
       metadata: { name: 'hook', namespace: 'team-b' },
       data: { WEBHOOK_SECRET: Buffer.from('b-secret').toString('base64') },
     } as ApiObject);
-    await r.kube.create(Resources.TaskSpawner, {
-      ...spawnerWith({ webhook: { ...webhook, secretRef: { name: 'hook' } } } as When),
-      metadata: { name: 'signed', namespace: 'team-b' },
-    });
-    await vi.waitFor(() => expect(r.spawners.list()).toHaveLength(2));
+    await addSpawner(r, { webhook: { ...webhook, secretRef: { name: 'hook' } } } as When, 'team-b', 'signed');
     const addr = (await r.receiver.listen('127.0.0.1:0')) ?? '';
     const body = JSON.stringify({ data: { id: 'b-1', title: 'team-b only' } });
     const signed = await post(addr, '/webhook/alerts', body, kelosHeaders(body, 'b-secret'));
