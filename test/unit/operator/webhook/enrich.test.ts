@@ -5,9 +5,9 @@ import { Resources } from '../../../../src/operator/resources.ts';
 import { GitHubClient } from '../../../../src/operator/spawner/github-client.ts';
 import { githubEnricher } from '../../../../src/operator/webhook/enrich.ts';
 import { FakeGitHub } from '../../../support/fake-github.ts';
-import { fixture, spawnerWith } from '../../../support/webhook-fixtures.ts';
+import { fixture } from '../../../support/webhook-fixtures.ts';
 import { githubHeaders, post } from '../../../support/webhook-payloads.ts';
-import { receiverOver } from '../../../support/webhook-receiver.ts';
+import { addSpawner, receiverOver } from '../../../support/webhook-receiver.ts';
 
 const SECRET = 'hook-secret';
 let gh: FakeGitHub;
@@ -37,7 +37,7 @@ const setup = async (repository?: string) => {
       filters: [{ event: 'pull_request', filePatterns: { include: ['docs/**'] } }],
     },
   };
-  const { kube, receiver } = await receiverOver(when, stops, {
+  const r = await receiverOver(when, stops, {
     clusterSecrets: { github: [SECRET] },
     enrich: githubEnricher({
       get: async () => ({
@@ -49,6 +49,7 @@ const setup = async (repository?: string) => {
       }),
     }),
   });
+  const { kube, receiver } = r;
   const addr = (await receiver.listen('127.0.0.1:0')) ?? '';
   const send = (pr: number, delivery: string, repo = 'acme/widgets') => {
     const p = fixture('github', 'pull_request') as {
@@ -65,7 +66,7 @@ const setup = async (repository?: string) => {
   };
   const taskCount = async (namespace = 'team-a') =>
     (await kube.list<Task>(Resources.Task, { namespace })).items.length;
-  return { kube, send, taskCount };
+  return { r, kube, send, taskCount };
 };
 
 describe('receiver enrichment from GitHub', () => {
@@ -110,11 +111,9 @@ describe('receiver enrichment from GitHub', () => {
   });
 
   test("one spawner's failed fetch fails it alone: another tenant's spawner on the path gets its Task", async () => {
-    const { kube, send, taskCount } = await setup();
+    const { r, send, taskCount } = await setup();
     // team-b takes every pull request of the repository; team-a's filter needs the files.
-    const other = spawnerWith({ githubWebhook: { events: ['pull_request'] } });
-    await kube.create(Resources.TaskSpawner, { ...other, metadata: { name: 'prs', namespace: 'team-b' } });
-    await new Promise((r) => setTimeout(r, 50));
+    await addSpawner(r, { githubWebhook: { events: ['pull_request'] } }, 'team-b', 'prs');
     const docs = gh.addIssue({ pull: { headRef: 'docs-fix' }, files: ['docs/guide.md'] });
     gh.refusals.push({ status: 403 });
     const a = await send(docs, 'd-1');
