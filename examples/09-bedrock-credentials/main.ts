@@ -9,6 +9,7 @@
  */
 import type { Construct } from 'constructs';
 import { synthWhenMain, Task, TaskBudget } from '../../constructs/index.ts';
+import { Annotations } from '../../src/api/index.ts';
 
 const PROMPT = 'Write a Python script that prints the first 20 Fibonacci numbers.';
 
@@ -40,7 +41,18 @@ export default function bedrockCredentials(scope: Construct): void {
     prompt: PROMPT,
   });
   new Task(scope, 'bedrock-irsa-task', {
-    metadata: { name: 'bedrock-irsa-task', labels: { team }, annotations: { 'kelos.dev/lifecycle': 'git' } },
+    metadata: {
+      name: 'bedrock-irsa-task',
+      labels: { team },
+      annotations: {
+        'kelos.dev/lifecycle': 'git',
+        // A ServiceAccount of its own is what the operator's floor refuses unless the cluster
+        // admin lists it; opted out here because this one is (see the README's out-of-band steps).
+        [Annotations.PolicyIgnore]: 'security/pod-security',
+        [Annotations.PolicyIgnoreReason]:
+          'runs as bedrock-agent-sa, the IRSA ServiceAccount the cluster admin lists in KelosConfig spec.podSecurity.allowedServiceAccounts',
+      },
+    },
     worker: {
       type: 'claude-code',
       credentials: { type: 'none' },

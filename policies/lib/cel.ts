@@ -26,6 +26,15 @@ export const celString = (s: string): string => `'${s.replaceAll('\\', '\\\\').r
 export const celList = (values: readonly string[]): string => `[${values.map(celString).join(', ')}]`;
 
 /**
+ * A CEL message expression of `message` (the one the offline check writes) with the value of CEL
+ * expression `expr` where the check puts its argument, so both say the same words.
+ */
+export const celMessage = (message: (value: string) => string, expr: string): string => {
+  const [before = '', after = ''] = message('\u0000').split('\u0000');
+  return `${celString(before)} + ${expr} + ${celString(after)}`;
+};
+
+/**
  * A worker field read the way the operator reads it: `worker.<field>` first, then the deprecated
  * top-level field. `value` may only be used where `has` holds.
  */

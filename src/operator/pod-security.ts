@@ -81,7 +81,10 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
   }
   const sa = spec.serviceAccountName ?? (spec as { serviceAccount?: string }).serviceAccount;
   if (sa && !floor.allowedServiceAccounts.includes(sa)) {
-    deny('spec.serviceAccountName', `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts`);
+    deny(
+      'spec.serviceAccountName',
+      `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity; without a KelosConfig kelos, none)`,
+    );
   }
   // A projected token is the Pod's ServiceAccount's credential whatever automountServiceAccountToken
   // says: without an allowed ServiceAccount the Pod runs as the namespace default one, with no

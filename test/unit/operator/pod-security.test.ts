@@ -57,7 +57,7 @@ describe('pod security floor in the Task reconciler', () => {
       what: 'a ServiceAccount the admin did not allow',
       overrides: { serviceAccountName: 'cluster-admin-sa' },
       field:
-        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts',
+        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity; without a KelosConfig kelos, none)',
     },
     {
       what: 'a projected service account token without an allowed ServiceAccount',
