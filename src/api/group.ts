@@ -51,7 +51,18 @@ export const Labels = {
   Component: 'app.kubernetes.io/component',
   /** Standard managed-by label; its value is {@link MANAGED_BY}. */
   ManagedBy: 'app.kubernetes.io/managed-by',
+  /**
+   * Upstream's labels on a Task's Job and Pod (`kelos`, `task`, {@link UPSTREAM_MANAGED_BY}),
+   * set beside the standard ones so NetworkPolicies, quotas and alerts written for upstream
+   * still select the agents.
+   */
+  UpstreamName: `${GROUP}/name`,
+  UpstreamComponent: `${GROUP}/component`,
+  UpstreamManagedBy: `${GROUP}/managed-by`,
 } as const;
+
+/** Value of upstream's `kelos.dev/managed-by` label on a Task's Job and Pod. */
+export const UPSTREAM_MANAGED_BY = 'kelos-controller';
 
 /** Value of the `app.kubernetes.io/managed-by` label on everything the operator creates. */
 export const MANAGED_BY = 'kelos-operator';

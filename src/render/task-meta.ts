@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { API_VERSION, Labels, MANAGED_BY } from '../api/group.ts';
+import { API_VERSION, Labels, MANAGED_BY, UPSTREAM_MANAGED_BY } from '../api/group.ts';
 import type { ObjectMeta, OwnerReference, Task } from '../api/object.ts';
 
 /** The controller owner reference to a Task, which garbage-collects its children with it. */
@@ -36,6 +36,9 @@ export const taskChildLabels = (
   [Labels.Name]: 'kelos',
   [Labels.Component]: 'task',
   [Labels.ManagedBy]: MANAGED_BY,
+  [Labels.UpstreamName]: 'kelos',
+  [Labels.UpstreamComponent]: 'task',
+  [Labels.UpstreamManagedBy]: UPSTREAM_MANAGED_BY,
   [Labels.Task]: task.metadata.name ?? '',
   ...(opts.agentType ? { [Labels.AgentType]: opts.agentType } : {}),
 });

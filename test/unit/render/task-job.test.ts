@@ -50,11 +50,15 @@ describe('renderTaskJob: the Job', () => {
     expect(job.metadata?.ownerReferences).toBeUndefined();
   });
 
-  test('carries the built-in labels on the Job and its Pod', () => {
+  test("carries the built-in labels on the Job and its Pod, upstream's too", () => {
     const want = {
       'app.kubernetes.io/name': 'kelos',
       'app.kubernetes.io/component': 'task',
       'app.kubernetes.io/managed-by': 'kelos-operator',
+      // Upstream's, so selectors written for upstream's agents still match.
+      'kelos.dev/name': 'kelos',
+      'kelos.dev/component': 'task',
+      'kelos.dev/managed-by': 'kelos-controller',
       'kelos.dev/task': 'fix-bug',
       'kelos.dev/agent-type': 'claude-code',
     };
