@@ -51,6 +51,7 @@ import {
   SPAWNER_CONTROLLER,
   spawnerName,
   type TaskSpawnerReconcilerOptions,
+  workspaceNameOf,
 } from './task-spawner/options.ts';
 import { needsReport, report } from './task-spawner/reporting.ts';
 import { reportToSlack } from './task-spawner/slack-reporting.ts';
@@ -151,9 +152,24 @@ export class TaskSpawnerReconciler {
     return this.#pollers.githubClients;
   }
 
-  /** Maps spawner and Task events to spawner keys on `queue`. */
+  /** Maps spawner, Task and Workspace events to spawner keys on `queue`. */
   register(queue: WorkQueue): void {
     registerSpawnerWatches(this.#o, queue);
+    // A spawner applied before its Workspace (one `kubectl apply -f dir/`, files in name order)
+    // polls as soon as the Workspace appears, not at its next retry up to 30 s later, showing
+    // Failed meanwhile.
+    this.#o.caches.workspaces.onChange((type, _key, workspace) => {
+      if (type !== 'add') return;
+      const namespace = workspace.metadata.namespace ?? '';
+      for (const spawner of this.#o.caches.spawners.list(namespace)) {
+        if (workspaceNameOf(spawner) !== workspace.metadata.name) continue;
+        const key = `${namespace}/${spawner.metadata.name}`;
+        const mem = this.#memory.get(key);
+        if (mem?.setupError === undefined) continue;
+        mem.nextPollAt = 0;
+        queue.add(key);
+      }
+    });
   }
 
   /** Reconciles the spawner under `key` (`namespace/name`). */

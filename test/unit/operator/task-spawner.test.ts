@@ -551,6 +551,28 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     }
   });
 
+  it('a spawner applied before its Workspace polls as soon as the Workspace appears, not at its next retry', async () => {
+    const gi = gh.addIssue({ title: 'Crash on start', labels: [LABEL] });
+    const sp = spawnerOf('early');
+    sp.spec.taskTemplate.worker!.workspaceRef = { name: 'later' };
+    await op.create('TaskSpawner', sp);
+    await op.settle();
+    expect(spawnerStatus('early')).toMatchObject({
+      phase: 'Failed',
+      message: `Workspace ${NS}/later does not exist`,
+    });
+    // No time passes: the Workspace's ADDED event alone brings the poll.
+    await op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name: 'later' },
+      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gh' } },
+    } as ApiObject);
+    await op.settle();
+    expect(spawnerStatus('early')?.phase).toBe('Running');
+    expect(tasks().map((t) => t.metadata.name)).toEqual([`early-${gi}`]);
+  });
+
   it('cron: a schedule that does not parse is a setup error (phase Failed) naming the field, until fixed', async () => {
     await op.create('TaskSpawner', {
       apiVersion: 'kelos.dev/v1alpha2',
