@@ -67,12 +67,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
       metadata: { name: 'gh' },
       data: { GITHUB_TOKEN: Buffer.from('t0k').toString('base64') },
     } as ApiObject);
-    await op.create('Workspace', {
-      apiVersion: 'kelos.dev/v1alpha2',
-      kind: 'Workspace',
-      metadata: { name: 'repo' },
-      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gh' } },
-    } as ApiObject);
+    await createWorkspace('repo', 'gh');
   });
   afterEach(async () => {
     await op.stop();
@@ -85,6 +80,14 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     spawnerStatus(name)?.conditions?.find((c) => c.type === type);
   const tasks = () => op.kube.objects<Task>(Resources.Task, NS);
   const finish = (name: string, exitCode = 0, message?: string) => finishTask(op, name, exitCode, message);
+  /** Creates Workspace `name` of acme/widgets, its token in Secret `secret` (none: no secretRef). */
+  const createWorkspace = (name: string, secret?: string) =>
+    op.create('Workspace', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'Workspace',
+      metadata: { name },
+      spec: { repo: 'https://github.com/acme/widgets.git', ...(secret && { secretRef: { name: secret } }) },
+    } as ApiObject);
 
   it('turns labelled issues into Tasks with rendered prompts, and admits maxConcurrency of them', async () => {
     const a = gh.addIssue({ title: 'Crash on start', body: 'Stack trace here', labels: [LABEL] });
@@ -452,12 +455,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
       metadata: { name: 'app' },
       data: { appID: b64('42'), installationID: b64('7'), privateKey: b64(pem) },
     } as ApiObject);
-    await op.create('Workspace', {
-      apiVersion: 'kelos.dev/v1alpha2',
-      kind: 'Workspace',
-      metadata: { name: 'app-repo' },
-      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'app' } },
-    } as ApiObject);
+    await createWorkspace('app-repo', 'app');
     gh.tokens.delete('t0k'); // only minted tokens are accepted now
     const n = gh.addIssue({ labels: [LABEL] });
     const sp = spawnerOf('apped');
@@ -488,12 +486,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(op.events('denied').join('\n')).toContain(`check key GITHUB_TOKEN of Secret ${NS}/gh`);
 
     // Without a Secret there was no token to refuse: the message says why none was sent.
-    await op.create('Workspace', {
-      apiVersion: 'kelos.dev/v1alpha2',
-      kind: 'Workspace',
-      metadata: { name: 'anonymous' },
-      spec: { repo: 'https://github.com/acme/widgets.git' },
-    } as ApiObject);
+    await createWorkspace('anonymous');
     const anon = spawnerOf('anon');
     anon.spec.taskTemplate.worker!.workspaceRef = { name: 'anonymous' };
     await op.create('TaskSpawner', anon);
@@ -504,12 +497,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
   });
 
   it('a Workspace whose Secret does not exist: a setup error naming the Workspace, its field and the Secret', async () => {
-    await op.create('Workspace', {
-      apiVersion: 'kelos.dev/v1alpha2',
-      kind: 'Workspace',
-      metadata: { name: 'nosecret' },
-      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gone' } },
-    } as ApiObject);
+    await createWorkspace('nosecret', 'gone');
     const sp = spawnerOf('orphan');
     sp.spec.taskTemplate.worker!.workspaceRef = { name: 'nosecret' };
     await op.create('TaskSpawner', sp);
@@ -521,12 +509,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
   });
 
   it('a polling source whose setup fails is tried again at its poll interval, at most every 30 s', async () => {
-    await op.create('Workspace', {
-      apiVersion: 'kelos.dev/v1alpha2',
-      kind: 'Workspace',
-      metadata: { name: 'nosecret' },
-      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gone' } },
-    } as ApiObject);
+    await createWorkspace('nosecret', 'gone');
     const tries = (name: string) =>
       op.logs.filter((l) => l.includes(`"key":"${NS}/${name}"`) && l.includes('Source not ready: ')).length;
     const at = async (name: string, pollInterval: string) => {
@@ -562,12 +545,7 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
       message: `Workspace ${NS}/later does not exist`,
     });
     // No time passes: the Workspace's ADDED event alone brings the poll.
-    await op.create('Workspace', {
-      apiVersion: 'kelos.dev/v1alpha2',
-      kind: 'Workspace',
-      metadata: { name: 'later' },
-      spec: { repo: 'https://github.com/acme/widgets.git', secretRef: { name: 'gh' } },
-    } as ApiObject);
+    await createWorkspace('later', 'gh');
     await op.settle();
     expect(spawnerStatus('early')?.phase).toBe('Running');
     expect(tasks().map((t) => t.metadata.name)).toEqual([`early-${gi}`]);
