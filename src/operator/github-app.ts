@@ -10,16 +10,10 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import type { TaskSpawner } from '../api/object.ts';
 import { ownerRepo, repoHost, repoWebHost } from '../api/repo-url.ts';
+import { GitHubAppKeys } from '../contract/workspace-secret.ts';
 import { OutboundLookupError } from './outbound.ts';
 import { apiBaseUrlFor } from './spawner/github-client.ts';
 import { resolveRepo } from './spawner/github-repo.ts';
-
-/** Secret keys that make a Workspace Secret a GitHub App Secret (all three must be present). */
-export const GitHubAppKeys = {
-  AppId: 'appID',
-  InstallationId: 'installationID',
-  PrivateKey: 'privateKey',
-} as const;
 
 /** The App credentials read from a Workspace Secret. */
 export interface GitHubAppCredentials {

@@ -12,6 +12,7 @@ import { clipName, closest } from './echo.ts';
 import { checkGitNames } from './git-refs.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkPodOverrides } from './pod-overrides.ts';
+import { checkSecretKeys } from './secret-keys.ts';
 
 export { type LoadResult, loadManifestPaths } from './manifest-files.ts';
 
@@ -431,12 +432,12 @@ export function validateDocuments(
   );
   out.push(...checkSpawnerSources(docs));
   const referenced = referencedDocument(docs, options);
-  out.push(
-    ...checkPodOverrides(docs, (doc, kind, name) => {
-      const found = referenced(doc, kind, name);
-      return found && !unsound.has(found) ? found.object : undefined;
-    }),
-  );
+  const sound = (doc: LoadedDocument, kind: string, name: string) => {
+    const found = referenced(doc, kind, name);
+    return found && !unsound.has(found) ? found.object : undefined;
+  };
+  out.push(...checkPodOverrides(docs, sound));
+  out.push(...checkSecretKeys(docs, sound));
   out.push(...checkTaskMetadata(docs));
   out.push(...checkGitNames(docs));
   return sortDiagnostics(out);

@@ -72,14 +72,28 @@ describe('upstream examples', () => {
     ]);
   });
 
-  test.each(dirs)('%s: every served manifest validates (exit 0, no errors)', async (dir) => {
-    const files = served.filter((x) => x.dir === dir).map((x) => join(dir, x.file));
-    if (files.length === 0) return; // 16-session has only unserved or core files besides the Session
-    const { code, out } = await json(files);
-    expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(out.summary.objects).toBe(served.filter((x) => x.dir === dir).flatMap((x) => x.docs).length);
-    expect(code).toBe(0);
-  });
+  /**
+   * Upstream examples that would not run as written, with the error that says so: example 05's
+   * Secret holds `token`, and the Pod reads `GITHUB_TOKEN` from it.
+   */
+  const BROKEN: Readonly<Record<string, ReadonlyArray<readonly [code: string, path: string]>>> = {
+    '05-task-with-agentconfig': [['ref/secret-key', '/spec/secretRef/name']],
+  };
+
+  test.each(dirs)(
+    '%s: every served manifest validates (no errors but those it has upstream)',
+    async (dir) => {
+      const files = served.filter((x) => x.dir === dir).map((x) => join(dir, x.file));
+      if (files.length === 0) return; // 16-session has only unserved or core files besides the Session
+      const { code, out } = await json(files);
+      const known = BROKEN[dir] ?? [];
+      expect(out.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path])).toEqual(
+        known,
+      );
+      expect(out.summary.objects).toBe(served.filter((x) => x.dir === dir).flatMap((x) => x.docs).length);
+      expect(code).toBe(known.length === 0 ? 0 : 2);
+    },
+  );
 
   // Its prompt reads .Branch inside {{if index . "Number"}}: GitHub names the head branch of
   // every check run of a pull request, so nothing there can render an absent key.

@@ -13,6 +13,7 @@
 
 import { nextActivation, parseCronSchedule } from '../../../api/cron-schedule.ts';
 import type { TaskSpawner } from '../../../api/index.ts';
+import { lacksGitHubToken } from '../../../contract/workspace-secret.ts';
 import type { ApiObject } from '../../../kube/client.ts';
 import type { Informer } from '../../../kube/informer.ts';
 import { appCredentialsOf, mintInstallationToken } from '../../github-app.ts';
@@ -258,9 +259,7 @@ export class Pollers {
       sent: `the GitHub App keys appID, installationID, privateKey of Secret ${namespace}/${secretName} (${ref}), from which its token was minted`,
     });
     if (!app) {
-      throw new SourceSetupError(
-        `Secret ${namespace}/${secretName} has neither GITHUB_TOKEN nor the GitHub App keys appID, installationID, privateKey`,
-      );
+      throw new SourceSetupError(lacksGitHubToken(`${namespace}/${secretName}`));
     }
     const now = this.#o.clock.now();
     const source = `app|${secret.metadata.resourceVersion}`;
