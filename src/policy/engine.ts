@@ -138,6 +138,10 @@ export const ENGINE_RULES: readonly RuleSummary[] = [
 /** How grave each severity is, so a finding may be milder than its rule but never graver. */
 const RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, error: 2 };
 
+/** What to do about an object of a kind upstream Kelos serves and this version does not. */
+const UNSERVED_KIND_HINT =
+  "The kind is spelt right: it is upstream Kelos's, which this version of Kelos does not serve (the cluster has no CRD for it and refuses the object). Take it out of the manifests applied to this cluster, and move what it did onto the kinds Kelos serves (kelos validate reports it too).";
+
 const engineHint = (id: string): string => ENGINE_RULES.find((r) => r.id === id)?.hint ?? '';
 
 /** Options of {@link runPolicies}. */
@@ -304,7 +308,8 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
         path: '/kind',
         resource: resourceOf(object),
         source: sourceOf(object, '/kind'),
-        hint: engineHint('policy/unknown-kind'),
+        // Spelt right, an upstream kind needs no respelling: it needs to leave the bundle.
+        hint: upstream ? UNSERVED_KIND_HINT : engineHint('policy/unknown-kind'),
       });
     }
     for (const { key, near } of misspeltOptOuts(object)) {

@@ -17,6 +17,7 @@ import { API_VERSION, CIDR_PATTERN, kindByName, QUANTITY_PATTERN } from '../api/
 import { escapePointer, type Finding } from './diagnostic.ts';
 import { clipName, clipPointer, closest, extended, isSecretValue, show } from './echo.ts';
 import { homesText } from './field-homes.ts';
+import { upstreamRename } from './upstream-renames.ts';
 
 export { closest } from './echo.ts';
 
@@ -254,13 +255,15 @@ function toFinding(
       const name = String(params['additionalProperty']);
       const path = child(name);
       const known = Object.keys((error.parentSchema?.['properties'] as Node | undefined) ?? {});
-      const guess = closest(name, known) ?? extended(name, known);
+      // A field upstream renamed between versions is no typo: say what it became.
+      const renamed = upstreamRename(object, parsePointer(at), name);
+      const guess = renamed ? undefined : (closest(name, known) ?? extended(name, known));
       // No near miss here: maybe the right field in the wrong place (indented too little).
-      const homes = !guess && root ? homesText(root, parsePointer(at), name, object) : '';
+      const homes = !renamed && !guess && root ? homesText(root, parsePointer(at), name, object) : '';
       return finding(
         'schema/unknown-field',
         path,
-        `unknown field "${fieldPath(at)}${memberText(name, at !== '')}"${guess ? `; did you mean "${guess}"?` : homes}`,
+        `unknown field "${fieldPath(at)}${memberText(name, at !== '')}"${renamed ?? (guess ? `; did you mean "${guess}"?` : homes)}`,
         known.length > 0 ? `known fields here: ${known.join(', ')}` : undefined,
       );
     }

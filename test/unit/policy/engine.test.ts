@@ -275,7 +275,7 @@ metadata: { name: p }
       },
     );
     expect(
-      report.diagnostics.map((d) => [d.severity, d.code, d.path, d.message, d.source?.line]),
+      report.diagnostics.map((d) => [d.severity, d.code, d.path, d.message, d.source?.line, d.hint]),
     ).toStrictEqual([
       [
         'warning',
@@ -283,6 +283,7 @@ metadata: { name: p }
         '/kind',
         'kind "Taks" is no kind of kelos.dev, so no rule judged this object; did you mean "Task"?',
         2,
+        'Spell the kind as Kelos serves it (kelos validate reports it too).',
       ],
       // Upstream's kinds are known, and told as upstream's, not as a misspelling.
       [
@@ -291,6 +292,8 @@ metadata: { name: p }
         '/kind',
         'WorkerPool is not served by this version of Kelos; run Tasks with spec.worker instead of workerPoolRef, so no rule judged this object',
         11,
+        // Spelt right: the hint says to take it out, not to respell it.
+        "The kind is spelt right: it is upstream Kelos's, which this version of Kelos does not serve (the cluster has no CRD for it and refuses the object). Take it out of the manifests applied to this cluster, and move what it did onto the kinds Kelos serves (kelos validate reports it too).",
       ],
     ]);
   });

@@ -45,7 +45,7 @@ describe('an unknown field that is known elsewhere in the object', () => {
     );
   });
 
-  test("upstream v1alpha1's root-level pollInterval names every source it is a field of now", () => {
+  test("upstream v1alpha1's root-level pollInterval on a cron spawner is told that cron takes none", () => {
     const spawner = {
       apiVersion: 'kelos.dev/v1alpha2',
       kind: 'TaskSpawner',
@@ -57,7 +57,7 @@ describe('an unknown field that is known elsewhere in the object', () => {
       },
     };
     expect(unknownField(spawner)).toBe(
-      'unknown field "spec.pollInterval"; "pollInterval" is a field of spec.when.githubIssues, spec.when.githubPullRequests and spec.when.jira',
+      'unknown field "spec.pollInterval"; "pollInterval" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into the polling source (githubIssues, githubPullRequests, jira); spec.when.cron is not polled and takes none: remove it',
     );
   });
 

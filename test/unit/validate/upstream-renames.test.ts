@@ -1,0 +1,75 @@
+/**
+ * A team migrating from upstream changes `kelos.dev/v1alpha1` to `v1alpha2` and keeps the fields
+ * upstream renamed or moved between the two: the unknown-field error says what each became and
+ * how to write it, not a spelling or indentation guess that reads as their typo.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { Diagnostic } from '../../../src/validate/diagnostic.ts';
+import { kelos } from './run-cli.ts';
+
+/** The unknown-field findings of `text`, validated as a file, by path. */
+async function unknownFields(text: string): Promise<Record<string, string>> {
+  const dir = await mkdtemp(join(tmpdir(), 'kelos-renames-'));
+  await writeFile(join(dir, 'migrated.yaml'), text);
+  const run = await kelos(['validate', '--format', 'json', dir]);
+  const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
+  return Object.fromEntries(
+    diagnostics.filter((d) => d.code === 'schema/unknown-field').map((d) => [d.path, d.message]),
+  );
+}
+
+describe('fields upstream renamed or moved from v1alpha1 to v1alpha2', () => {
+  test("a Task's single agentConfigRef is told it became the list agentConfigRefs, with the list to write", async () => {
+    const found = await unknownFields(
+      'apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: t\nspec:\n  prompt: p\n  type: claude-code\n  credentials: {type: none}\n  agentConfigRef:\n    name: reviewer\n',
+    );
+    expect(found).toStrictEqual({
+      '/spec/agentConfigRef':
+        'unknown field "spec.agentConfigRef"; "agentConfigRef" is upstream\'s kelos.dev/v1alpha1 field, a single reference, which v1alpha2 made the list "agentConfigRefs": write agentConfigRefs: [{name: reviewer}]',
+    });
+  });
+
+  test("a TaskSpawner's triggerComment, excludeComments and root pollInterval are told where v1alpha2 moved them", async () => {
+    const found = await unknownFields(
+      [
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: TaskSpawner',
+        'metadata:',
+        '  name: s',
+        'spec:',
+        '  pollInterval: 10m',
+        '  when:',
+        '    githubPullRequests:',
+        '      triggerComment: /kelos review',
+        '      excludeComments: [/kelos stop]',
+        '  taskTemplate:',
+        '    type: claude-code',
+        '    credentials: {type: none}',
+        '    workspaceRef: {name: w}',
+        '    worker:',
+        '      agentConfigRef: {name: reviewer}',
+        '',
+      ].join('\n'),
+    );
+    expect(found).toStrictEqual({
+      '/spec/pollInterval':
+        'unknown field "spec.pollInterval"; "pollInterval" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into the polling source: write pollInterval: 10m under spec.when.githubPullRequests',
+      '/spec/when/githubPullRequests/triggerComment':
+        'unknown field "spec.when.githubPullRequests.triggerComment"; "triggerComment" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {triggerComment: "/kelos review"} under spec.when.githubPullRequests',
+      '/spec/when/githubPullRequests/excludeComments':
+        'unknown field "spec.when.githubPullRequests.excludeComments"; "excludeComments" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {excludeComments: ["/kelos stop"]} under spec.when.githubPullRequests',
+      '/spec/taskTemplate/worker/agentConfigRef':
+        'unknown field "spec.taskTemplate.worker.agentConfigRef"; "agentConfigRef" is upstream\'s kelos.dev/v1alpha1 field, a single reference, which v1alpha2 made the list "agentConfigRefs": write agentConfigRefs: [{name: reviewer}]',
+    });
+  });
+
+  test('the same names elsewhere keep the usual guesses', async () => {
+    const found = await unknownFields(
+      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  agentConfigRef: {name: x}\n',
+    );
+    expect(found['/spec/agentConfigRef']).not.toContain('v1alpha1');
+  });
+});
