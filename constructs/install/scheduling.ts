@@ -15,6 +15,11 @@ import {
   isNode,
   isQualifiedName,
 } from '../../src/validate/object-schema.ts';
+import {
+  affinityProblems,
+  type SchedulingProblem,
+  tolerationProblems,
+} from '../../src/validate/pod-scheduling.ts';
 
 const DNS1123_SUBDOMAIN_RE = new RegExp(DNS1123_SUBDOMAIN);
 
@@ -44,11 +49,6 @@ export interface InstallScheduling {
   readonly affinity?: K8sType<'Affinity'>;
   readonly priorityClassName?: string;
 }
-
-const TOLERATION_OPERATORS = ['Exists', 'Equal'];
-const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-const NODE_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'];
-const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
 /** A problem: where (the prop as a path, `tolerations[0].effect`) and what. */
 type Problem = readonly [at: string, problem: string];
@@ -83,43 +83,11 @@ const shapeProblems = (props: InstallSchedulingProps): Problem[] => {
   return out;
 };
 
-/**
- * What the API server refuses in a toleration beyond its schema (which types the fields but
- * lists no enums), in its words.
- */
-const tolerationProblem = (t: K8sType<'Toleration'>): string | undefined => {
-  if (t.operator && !TOLERATION_OPERATORS.includes(t.operator))
-    return `operator must be Exists or Equal; got "${t.operator}"`;
-  if (t.effect && !TAINT_EFFECTS.includes(t.effect))
-    return `effect must be NoSchedule, PreferNoSchedule or NoExecute; got "${t.effect}"`;
-  if (t.operator === 'Exists' && t.value) return 'value must be empty when operator is Exists';
-  if (!t.key && t.operator !== 'Exists') return 'operator must be Exists when key is empty';
-  if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute')
-    return 'tolerationSeconds applies only to effect NoExecute';
-  return undefined;
-};
-
-/**
- * What the API server refuses in an affinity beyond its schema: a match expression's operator
- * (node selectors take Gt and Lt, label selectors do not) and a preferred term's weight.
- */
-const affinityProblems = (value: unknown, at: string, node: boolean): Problem[] => {
-  if (Array.isArray(value)) return value.flatMap((v, i) => affinityProblems(v, `${at}[${i}]`, node));
-  if (!isNode(value)) return [];
-  const out: Problem[] = [];
-  for (const [key, v] of Object.entries(value)) {
-    const path = `${at}.${key}`;
-    if (key === 'operator' && typeof v === 'string') {
-      const allowed = node ? NODE_SELECTOR_OPERATORS : LABEL_SELECTOR_OPERATORS;
-      if (!allowed.includes(v)) out.push([path, `must be one of ${allowed.join(', ')}; got "${v}"`]);
-    } else if (key === 'weight' && typeof v === 'number' && (v < 1 || v > 100)) {
-      out.push([path, `must be from 1 to 100; got ${v}`]);
-    } else {
-      out.push(...affinityProblems(v, path, node || key === 'nodeAffinity'));
-    }
-  }
-  return out;
-};
+/** A shared problem as a problem of the props, its path written after `at` (`tolerations[0]`). */
+const asProblem = (at: string, p: SchedulingProblem): Problem => [
+  `${at}${p.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('')}`,
+  p.message,
+];
 
 /**
  * The scheduling props as Pod spec fields, checked as the API server checks a Pod: their shape,
@@ -162,11 +130,11 @@ export const resolveScheduling = (props: InstallSchedulingProps): InstallSchedul
           `must map label keys to label values; got "${key}": "${value}"`,
         ],
       ),
-    ...(tolerations ?? []).flatMap((t, i): Problem[] => {
-      const problem = tolerationProblem(t);
-      return problem ? [[`tolerations[${i}]`, problem]] : [];
-    }),
-    ...affinityProblems(scheduling.affinity, 'affinity', false),
+    // A toleration's problem names its field, so it is told at the toleration, as before.
+    ...(tolerations ?? []).flatMap((t, i) =>
+      tolerationProblems(t).map((p): Problem => [`tolerations[${i}]`, p.message]),
+    ),
+    ...affinityProblems(scheduling.affinity).map((p) => asProblem('affinity', p)),
     ...(priorityClassName && !isObjectName(priorityClassName)
       ? [
           [

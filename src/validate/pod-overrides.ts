@@ -10,6 +10,9 @@
  * - `resources` of the agent and of every extra container: known resource names, no negative
  *   quantity, no request above its limit, and extended resources (`nvidia.com/gpu`) requested
  *   with an equal limit;
+ * - `tolerations` and `affinity`: operators, effects, the values an operator needs, weights, at
+ *   least one node selector term, as `kelos install` checks the operator's own Pods
+ *   (`pod-scheduling.ts`);
  * - `volumeMounts` of the agent and of every extra container: a volume the Pod has, each path
  *   once per container ({@link mountProblems}, the rule the operator's render applies too, where
  *   a failure is `JobRenderFailed`).
@@ -44,6 +47,7 @@ import {
   LABEL_VALUE_RULE,
   QUALIFIED_NAME_RULE,
 } from './object-schema.ts';
+import { affinityProblems, tolerationProblems } from './pod-scheduling.ts';
 import { compareQuantities, quantityOf, quantitySign } from './quantity.ts';
 
 /** What happens at run time, on every finding. */
@@ -91,6 +95,42 @@ function labelMapFindings(map: unknown, path: readonly string[], what: string, k
     }
   }
   return out;
+}
+
+/** `affinity.nodeAffinity`, `tolerations[0]`: a path below podOverrides as messages write it. */
+const below = (path: readonly (string | number)[]): string =>
+  path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+
+/**
+ * Findings for `tolerations` and `affinity`, by the checks `kelos install` applies to the
+ * operator's own Pods ({@link tolerationProblems}, {@link affinityProblems}), each at its field.
+ */
+function schedulingFindings(
+  po: Readonly<Record<string, unknown>>,
+  place: readonly string[],
+  kind: unknown,
+): Finding[] {
+  const tolerations = Array.isArray(po['tolerations']) ? po['tolerations'] : [];
+  return [
+    ...tolerations.flatMap((t, i) =>
+      tolerationProblems(t).map(
+        (p): Finding => ({
+          severity: 'error',
+          code: 'pod/toleration',
+          path: pointer([...place, 'tolerations', i, ...p.path]),
+          message: `podOverrides.tolerations[${i}]: ${p.message}; ${atRunTime(kind)}`,
+        }),
+      ),
+    ),
+    ...affinityProblems(po['affinity'], ['affinity']).map(
+      (p): Finding => ({
+        severity: 'error',
+        code: 'pod/affinity',
+        path: pointer([...place, ...p.path]),
+        message: `podOverrides.${below(p.path)} ${p.message}; ${atRunTime(kind)}`,
+      }),
+    ),
+  ];
 }
 
 /** Container resources Kubernetes defines itself (besides `hugepages-<size>`). */
@@ -449,6 +489,7 @@ export function podOverrideFindings(
       ...labelMapFindings(po['nodeSelector'], [...place, 'nodeSelector'], 'podOverrides.nodeSelector', kind),
     );
     out.push(...resourceFindings(po['resources'], [...place, 'resources'], kind));
+    out.push(...schedulingFindings(po, place, kind));
     const spec = at(object, executionBase(object));
     if (isRecord(spec)) out.push(...mountFindings(spec, po, place, kind, lookup));
     for (const list of ['extraContainers', 'extraInitContainers'] as const) {

@@ -245,6 +245,151 @@ describe('validation parity between kelos validate and kube-apiserver', async ()
     ]);
   });
 
+  /**
+   * A Task's `podOverrides.tolerations` and `.affinity` pass the Task's CRD and reach the server's
+   * Pod rules only in the operator's Job: the server's verdict is that of a Deployment whose Pod
+   * template carries the value (a Deployment, as a Pod would also need the namespace's
+   * ServiceAccount, which this API server has no controller to make).
+   */
+  test('podOverrides tolerations and affinity: kelos validate refuses what the API server refuses in a Pod', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-parity-scheduling-'));
+    const term = (expression: object) => ({
+      nodeAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchExpressions: [expression] }],
+        },
+      },
+    });
+    const cases: ReadonlyArray<readonly [name: string, field: string, value: unknown, rejected: boolean]> = [
+      ['toleration-ok', 'tolerations', [{ key: 'infra', operator: 'Exists', effect: 'NoSchedule' }], false],
+      [
+        'toleration-seconds-ok',
+        'tolerations',
+        [{ key: 'a', operator: 'Equal', value: 'b', effect: 'NoExecute', tolerationSeconds: 30 }],
+        false,
+      ],
+      [
+        'toleration-exists-value-effect',
+        'tolerations',
+        [{ operator: 'Exists', value: 'b', effect: 'NoSchedul' }],
+        true,
+      ],
+      ['toleration-operator', 'tolerations', [{ key: 'a', operator: 'Equals' }], true],
+      ['toleration-no-key', 'tolerations', [{ operator: 'Equal', value: 'x' }], true],
+      [
+        'toleration-seconds-noschedule',
+        'tolerations',
+        [{ key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 }],
+        true,
+      ],
+      [
+        'affinity-ok',
+        'affinity',
+        term({ key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] }),
+        false,
+      ],
+      [
+        'affinity-no-terms',
+        'affinity',
+        { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } },
+        true,
+      ],
+      [
+        'affinity-operator',
+        'affinity',
+        term({ key: 'kubernetes.io/arch', operator: 'in', values: ['amd64'] }),
+        true,
+      ],
+      ['affinity-in-no-values', 'affinity', term({ key: 'kubernetes.io/arch', operator: 'In' }), true],
+      [
+        'affinity-exists-values',
+        'affinity',
+        term({ key: 'kubernetes.io/arch', operator: 'Exists', values: ['x'] }),
+        true,
+      ],
+      [
+        'affinity-gt-two-values',
+        'affinity',
+        term({ key: 'cores', operator: 'Gt', values: ['1', '2'] }),
+        true,
+      ],
+      [
+        'affinity-weight',
+        'affinity',
+        {
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 500,
+                podAffinityTerm: {
+                  topologyKey: 'kubernetes.io/hostname',
+                  labelSelector: { matchLabels: { app: 'a' } },
+                },
+              },
+            ],
+          },
+        },
+        true,
+      ],
+      [
+        'affinity-label-selector-gt',
+        'affinity',
+        {
+          podAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                topologyKey: 'kubernetes.io/hostname',
+                labelSelector: { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] },
+              },
+            ],
+          },
+        },
+        true,
+      ],
+    ];
+    for (const [name, field, value, rejected] of cases) {
+      const file = join(dir, `${name}.yaml`);
+      await writeFile(
+        file,
+        JSON.stringify({
+          apiVersion: `${GROUP}/v1alpha2`,
+          kind: 'Task',
+          metadata: { name },
+          spec: {
+            prompt: 'hi',
+            worker: { type: 'claude-code', credentials: { type: 'none' }, podOverrides: { [field]: value } },
+          },
+        }),
+      );
+      const deployment = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: {
+            metadata: { labels: { app: name } },
+            spec: { containers: [{ name: 'agent', image: 'busybox' }], [field]: value },
+          },
+        },
+      };
+      const [ours, theirs] = await Promise.all([
+        offline(file),
+        kubectl(['create', '--dry-run=server', '-f', '-'], { input: JSON.stringify(deployment) }).then(
+          () => ({ rejected: false, message: '' }),
+          (err: Error) => ({ rejected: true, message: err.message }),
+        ),
+      ]);
+      expect(
+        { name, offline: ours.rejected, server: theirs.rejected },
+        `${ours.messages.join(' | ')} | ${theirs.message}`,
+      ).toStrictEqual({ name, offline: rejected, server: rejected });
+      // Both name the same field: the server's path below the Pod spec is ours below podOverrides.
+      if (rejected)
+        expect(ours.fields.some((f) => f.startsWith(`spec.worker.podOverrides.${field}`))).toBe(true);
+    }
+  });
+
   test.each(all.map((f) => [f.file.replace(`${ROOT}/`, ''), f] as const))('%s', async (_, fixture) => {
     const [ours, theirs] = await Promise.all([offline(fixture.file), server(fixture.file, namespace)]);
     const summary = [

@@ -152,6 +152,83 @@ describe('podOverrideFindings', () => {
     );
   });
 
+  it("kelos validate reports a toleration and an affinity the API server refuses in a Job's Pod, at their fields, in a Task and a TaskSpawner's template", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-scheduling-'));
+    const overrides = [
+      '      tolerations:',
+      '        - {operator: Exists, value: b, effect: NoSchedul}',
+      '      affinity:',
+      '        nodeAffinity:',
+      '          requiredDuringSchedulingIgnoredDuringExecution:',
+      '            nodeSelectorTerms: []',
+    ];
+    await writeFile(
+      join(dir, 't.yaml'),
+      [
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: Task',
+        'metadata: {name: a}',
+        'spec:',
+        '  prompt: hi',
+        '  worker:',
+        '    type: claude-code',
+        '    credentials: {type: none}',
+        '    podOverrides:',
+        ...overrides,
+        '---',
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: TaskSpawner',
+        'metadata: {name: s}',
+        'spec:',
+        '  when: {cron: {schedule: "0 * * * *"}}',
+        '  taskTemplate:',
+        '    type: claude-code',
+        '    credentials: {type: none}',
+        '    podOverrides:',
+        ...overrides,
+        '',
+      ].join('\n'),
+    );
+    const run = await kelos(['validate', '--format', 'json', 't.yaml'], { cwd: dir });
+    const { diagnostics } = JSON.parse(run.stdout) as {
+      diagnostics: Array<{ code: string; path: string; message: string }>;
+    };
+    const job = 'the API server accepts the Task but refuses its Job, and the Task fails (JobRejected)';
+    expect(diagnostics.map((d) => [d.code, d.path, d.message])).toStrictEqual([
+      [
+        'pod/toleration',
+        '/spec/worker/podOverrides/tolerations/0/value',
+        `podOverrides.tolerations[0]: value must be empty when operator is Exists; ${job}`,
+      ],
+      [
+        'pod/toleration',
+        '/spec/worker/podOverrides/tolerations/0/effect',
+        `podOverrides.tolerations[0]: effect must be NoSchedule, PreferNoSchedule or NoExecute; got "NoSchedul"; ${job}`,
+      ],
+      [
+        'pod/affinity',
+        '/spec/worker/podOverrides/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms',
+        `podOverrides.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms must have at least one node selector term; ${job}`,
+      ],
+      [
+        'pod/toleration',
+        '/spec/taskTemplate/podOverrides/tolerations/0/value',
+        expect.stringContaining('JobRejected'),
+      ],
+      [
+        'pod/toleration',
+        '/spec/taskTemplate/podOverrides/tolerations/0/effect',
+        expect.stringContaining('NoSchedul'),
+      ],
+      [
+        'pod/affinity',
+        '/spec/taskTemplate/podOverrides/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms',
+        expect.stringContaining('refuses the Jobs of its Tasks'),
+      ],
+    ]);
+    expect(run.code).toBe(2);
+  });
+
   it('leaves other kinds alone', () => {
     const workspace = { ...task({ labels: { 'a/b/c': 'x' } }), kind: 'Workspace' };
     expect(podOverrideFindings(workspace)).toEqual([]);
