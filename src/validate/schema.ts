@@ -17,7 +17,7 @@ import { API_VERSION, CIDR_PATTERN, kindByName, QUANTITY_PATTERN } from '../api/
 import { escapePointer, type Finding } from './diagnostic.ts';
 import { clipName, clipPointer, closest, extended, isSecretValue, show } from './echo.ts';
 import { homesText } from './field-homes.ts';
-import { upstreamRename } from './upstream-renames.ts';
+import { upstreamRename, upstreamRetyped } from './upstream-renames.ts';
 
 export { closest } from './echo.ts';
 
@@ -290,7 +290,7 @@ function toFinding(
       return finding(
         'schema/type',
         at,
-        `must be ${expected}; got ${error.data === null ? 'null' : `${article(typeName(error.data))} ${got(error.data)}`}`,
+        `must be ${expected}; got ${error.data === null ? 'null' : `${article(typeName(error.data))} ${got(error.data)}`}${upstreamRetyped(object, parsePointer(at)) ?? ''}`,
       );
     }
     case 'pattern': {

@@ -87,3 +87,26 @@ export function upstreamRename(object: unknown, at: readonly string[], name: str
   }
   return undefined;
 }
+
+/** How many entries of a map the fix a message shows writes out. */
+const MAX_SHOWN = 3;
+
+/**
+ * What a value of the type upstream changed from `kelos.dev/v1alpha1` to `v1alpha2` became,
+ * for a type error at `path` (JSON pointer segments): an AgentConfig MCP server's `env`, a map
+ * in v1alpha1, is a list of env vars in v1alpha2. Undefined for any other type error.
+ */
+export function upstreamRetyped(object: unknown, path: readonly string[]): string | undefined {
+  if (!isNode(object) || object['kind'] !== 'AgentConfig') return undefined;
+  const [spec, servers, index, field] = path;
+  if (path.length !== 4 || spec !== 'spec' || servers !== 'mcpServers' || field !== 'env') return undefined;
+  const list = (object['spec'] as Record<string, unknown> | undefined)?.['mcpServers'];
+  const env = Array.isArray(list)
+    ? (list[Number(index)] as Record<string, unknown> | undefined)?.['env']
+    : undefined;
+  if (!isNode(env)) return undefined;
+  const entries = Object.entries(env);
+  const shown = entries.slice(0, MAX_SHOWN).map(([name, value]) => flow({ name, value }));
+  const more = entries.length > MAX_SHOWN ? `, … (${entries.length - MAX_SHOWN} more)` : '';
+  return `; a map of env vars is upstream's kelos.dev/v1alpha1 form, which v1alpha2 made a list (with valueFrom for a Secret or ConfigMap key): write env: [${shown.join(', ')}${more}]`;
+}

@@ -66,6 +66,24 @@ describe('fields upstream renamed or moved from v1alpha1 to v1alpha2', () => {
     });
   });
 
+  test("an AgentConfig MCP server's env written as v1alpha1's map is told the list to write", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-renames-'));
+    await writeFile(
+      join(dir, 'agent-config.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  mcpServers:\n    - name: gh\n      type: stdio\n      command: gh-mcp\n      env:\n        GITHUB_HOST: github.com\n        LOG: debug\n',
+    );
+    const run = await kelos(['validate', '--format', 'json', dir]);
+    const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
+    expect(diagnostics.filter((d) => d.code === 'schema/type').map((d) => [d.path, d.message])).toStrictEqual(
+      [
+        [
+          '/spec/mcpServers/0/env',
+          'must be an array; got an object {"GITHUB_HOST":"github.com","LOG":"debug"}; a map of env vars is upstream\'s kelos.dev/v1alpha1 form, which v1alpha2 made a list (with valueFrom for a Secret or ConfigMap key): write env: [{name: GITHUB_HOST, value: github.com}, {name: LOG, value: debug}]',
+        ],
+      ],
+    );
+  });
+
   test('the same names elsewhere keep the usual guesses', async () => {
     const found = await unknownFields(
       'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  agentConfigRef: {name: x}\n',
