@@ -7,6 +7,7 @@
 import { Labels } from '../api/group.ts';
 import type { K8sType } from '../api/k8s/index.ts';
 import { ownerRepo, repoHost } from '../api/repo-url.ts';
+import { credentialEnvName } from '../contract/credentials.ts';
 import {
   ALWAYS_RESERVED_ENV,
   CONFIG_DIR,
@@ -18,7 +19,6 @@ import {
   PLUGIN_DIR,
   REPO_DIR,
 } from '../contract/pod.ts';
-import { credentialEnvName } from './credentials.ts';
 import { literal } from './expansion.ts';
 import { bytes, type Plan, secretEnv } from './plan.ts';
 import type { Problems } from './problems.ts';

@@ -14,8 +14,8 @@
  */
 import { API_VERSION } from '../api/group.ts';
 import { effectiveWorkerField } from '../api/worker-field.ts';
+import { credentialEnvName } from '../contract/credentials.ts';
 import { givesGitHubToken, WORKSPACE_SECRET_KEYS } from '../contract/workspace-secret.ts';
-import { credentialEnvName } from '../render/credentials.ts';
 import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import { isNode } from './object-schema.ts';
