@@ -128,6 +128,17 @@ describe('kelos run', () => {
     });
   });
 
+  it('refuses a branch git refuses before creating anything, naming --branch, as kelos validate does', async () => {
+    const r = await kelos([
+      'run',
+      ...as(['-p', 'x', '--name', 'bad-branch', '--credential-type', 'none', '--branch', 'bad branch']),
+    ]);
+    expect([r.code, r.stdout]).toStrictEqual([1, '']);
+    expect(r.stderr).toContain('/spec/branch: branch "bad branch" is no name git takes');
+    expect(r.stderr).toContain('(set by --branch) [git/ref-name]');
+    expect(await getTask(c, ns, 'bad-branch')).toBeUndefined();
+  });
+
   it('--dry-run prints the Task and creates nothing', async () => {
     const r = await kelos([
       'run',

@@ -8,9 +8,12 @@
  * @packageDocumentation
  */
 import { ApiError } from '../../kube/api.ts';
-import { resourceOf } from '../../validate/identity.ts';
-import { type Diagnostic, formatDiagnosticBlock, validateObject } from '../../validate/index.ts';
-import { taskMetadataFindings } from '../../validate/task-metadata.ts';
+import {
+  type Diagnostic,
+  documentFromObject,
+  formatDiagnosticBlock,
+  validateDocuments,
+} from '../../validate/index.ts';
 import { UsageError } from '../io.ts';
 
 /** Which flag sets the field at a JSON pointer of a built object, where one flag does. */
@@ -19,18 +22,17 @@ export type FlagOf = (pointer: string) => string | undefined;
 /**
  * Throws a {@link UsageError} listing every error offline validation finds in `objects`, each
  * with the flag that set the field when `flagOf` knows it; warnings do not stop the command.
+ * The objects are validated as `kelos validate` validates a file holding them: one bundle, every
+ * rule, not the schema and CEL rules alone, so what the API server accepts and the operator
+ * then fails (a Task name its Job cannot take, a branch git refuses) is refused here too.
  */
 export const refuseInvalid = (objects: readonly object[], flagOf: FlagOf = () => undefined): void => {
-  const errors: Diagnostic[] = objects.flatMap((o) =>
-    [
-      ...validateObject(o as Record<string, unknown>),
-      // What the API server accepts and the operator then fails (a Task name its Job cannot take).
-      ...taskMetadataFindings(o as Record<string, unknown>).map((f) => ({
-        ...f,
-        resource: resourceOf(o as Record<string, unknown>),
-      })),
-    ].filter((d) => d.severity === 'error'),
-  );
+  const errors: Diagnostic[] = validateDocuments(
+    objects.map((o, i) => documentFromObject(o as Record<string, unknown>, '<flags>', i)),
+  )
+    .filter((d) => d.severity === 'error')
+    // Built from flags, the objects have no file or line to point at.
+    .map(({ source: _source, ...d }) => d);
   if (errors.length === 0) return;
   const lines = errors.map((d) => {
     const flag = flagOf(d.path);

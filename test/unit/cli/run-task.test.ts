@@ -360,6 +360,50 @@ describe('--dry-run without a kubeconfig', () => {
     expect(ws.stderr).not.toContain('hunter2');
   });
 
+  it('refuses what kelos validate refuses beyond the schema (a branch git refuses, a Task that waits for itself), naming the flag', async () => {
+    const branch = await offline(
+      'run',
+      '--dry-run',
+      '-p',
+      'x',
+      '--credential-type',
+      'none',
+      '--branch',
+      'bad branch',
+    );
+    expect([branch.code, branch.stdout]).toStrictEqual([1, '']);
+    expect(branch.stderr).toContain(
+      `/spec/branch: branch "bad branch" is no name git takes: it holds a space (no git name holds white space, a control character or any of ~ ^ : ? * [ \\); the API server accepts it, and the checkout fails when the agent's Pod runs (set by --branch) [git/ref-name]`,
+    );
+    const cycle = await offline(
+      'run',
+      '--dry-run',
+      '-p',
+      'x',
+      '--secret',
+      's',
+      '--name',
+      'a',
+      '--depends-on',
+      'a',
+    );
+    expect([cycle.code, cycle.stdout]).toStrictEqual([1, '']);
+    expect(cycle.stderr).toContain('/spec/dependsOn/0: dependsOn forms a cycle: a → a');
+    expect(cycle.stderr).toContain('(set by --depends-on) [ref/cycle]');
+    const ref = await offline(
+      'create',
+      'ws',
+      'api',
+      '--repo',
+      'https://github.com/a/b.git',
+      '--ref',
+      'a..b',
+      '--dry-run',
+    );
+    expect([ref.code, ref.stdout]).toStrictEqual([1, '']);
+    expect(ref.stderr).toContain('(set by --ref) [git/ref-name]');
+  });
+
   it('a KUBECONFIG whose files do not exist is named, not called unset', async () => {
     const home = mkdtempSync(join(tmpdir(), 'kelos-offline-'));
     const one = await kelos(['get', 'tasks'], { cwd: home, env: { HOME: home, KUBECONFIG: '/nonexist' } });
