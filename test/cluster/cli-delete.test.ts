@@ -129,7 +129,34 @@ describe('kelos delete', () => {
         metadata: { name: 'orphan', finalizers: [FINALIZER] },
       });
       await held('theirs');
-      const res = await kelos(['delete', 'workspaces', '--all', '--timeout', '13s', '-n', ns, ...kc()]);
+      // A user who may not read Deployments: whether an operator is installed cannot be told
+      // (whether another test of the run installed one would not matter either).
+      await kubectl(['create', 'serviceaccount', 'deleter', '-n', ns]);
+      await kubectl([
+        'create',
+        'role',
+        'ws-deleter',
+        '--verb=get,list,delete',
+        '--resource=workspaces.kelos.dev',
+        '-n',
+        ns,
+      ]);
+      await kubectl([
+        'create',
+        'rolebinding',
+        'ws-deleter',
+        '--role=ws-deleter',
+        `--serviceaccount=${ns}:deleter`,
+        '-n',
+        ns,
+      ]);
+      const { stdout: token } = await kubectl(['create', 'token', 'deleter', '-n', ns, '--duration=1h']);
+      const deleter = await tokenKubeconfig(kubeconfigPath(), token.trim(), ns);
+      await waitFor(
+        'the Role to take effect',
+        async () => (await kelos(['get', 'workspaces', '--kubeconfig', deleter])).code === 0,
+      );
+      const res = await kelos(['delete', 'workspaces', '--all', '--timeout', '13s', '--kubeconfig', deleter]);
       expect(res.code).toBe(1);
       const hints = res.stderr.split('\n').filter((l) => l.includes('only the Kelos operator removes it'));
       expect(hints).toEqual([

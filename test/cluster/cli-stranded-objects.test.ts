@@ -129,3 +129,30 @@ describe('Kelos objects in a namespace the install no longer watches', () => {
     expect((await k('uninstall')).code).toBe(0);
   }, 120_000);
 });
+
+describe('Kelos objects left with the finalizer once no operator is installed', () => {
+  it('delete and uninstall say no operator is installed and give the patch, instead of asking whether it runs', async () => {
+    // The describe before this one ended with kelos uninstall: no operator Deployment is left.
+    await createNamespace('left-over');
+    await heldTask('left-over', 'orphan-01');
+
+    const del = await k('delete', 'task', 'orphan-01', '-n', 'left-over', '--timeout', '2s');
+    expect(del.code).toBe(1);
+    const patch = `kubectl patch task orphan-01 -n left-over --type=merge -p '{"metadata":{"finalizers":null}}'`;
+    expect(del.stderr).toContain(
+      `task "orphan-01" in left-over carries ${FINALIZER}, but no Kelos operator is installed (deployment/kelos-operator -n kelos-system does not exist), so nothing will release the finalizer: it stays until an operator is installed again or is removed by hand (${patch}), which skips the operator's clean-up of a Task (its Job deleted, its cost recorded in a TaskRecord); the wait lasts until --timeout.`,
+    );
+    expect(del.stderr).toContain(
+      'to be deleted; no Kelos operator is installed, so nothing releases its kelos.dev finalizers (see above)',
+    );
+    expect(del.stderr).not.toContain('is it running?');
+    expect(del.stderr).not.toContain('kubectl get deployment');
+
+    const un = await k('uninstall', '--timeout', '1s');
+    expect(un.code).toBe(1);
+    expect(un.stderr).toBe(
+      `kelos: 1 Kelos objects still have finalizers after 1s (task/orphan-01 -n left-over); no Kelos operator is installed (deployment/kelos-operator -n kelos-system does not exist), so nothing will release the finalizer: it stays until an operator is installed again or is removed by hand (${patch}), which skips the operator's clean-up of a Task (its Job deleted, its cost recorded in a TaskRecord); then run kelos uninstall again\n`,
+    );
+    await release('left-over', 'orphan-01');
+  }, 60_000);
+});

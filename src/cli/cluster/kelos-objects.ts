@@ -92,43 +92,59 @@ export interface InstalledOperator {
 }
 
 /**
- * The installed operator's Deployment, read in `namespace` when given (uninstall knows it),
- * else found by the install's labels in any namespace (a cluster holds one install), else
- * read at the default place. Undefined when there is none, or the user may not read it: what
- * it watches is then unknown, and nothing is said of it.
+ * What the CLI can tell of the operator: installed (where, and what it watches); absent, when
+ * the API server answered that its Deployment does not exist (404) and no install is found by
+ * its labels elsewhere; unknown, when RBAC forbids the read or another namespace holds it.
+ */
+export type OperatorLookup =
+  | { readonly state: 'installed'; readonly operator: InstalledOperator }
+  | { readonly state: 'absent'; readonly namespace: string }
+  | { readonly state: 'unknown' };
+
+/**
+ * Looks the operator's Deployment up, in `namespace` when given (uninstall knows it), else by
+ * the install's labels in any namespace (a cluster holds one install), else at the default
+ * place; see {@link OperatorLookup}.
+ */
+export async function lookUpOperator(cluster: Cluster, namespace?: string): Promise<OperatorLookup> {
+  const at = namespace ?? INSTALL_DEFAULTS.namespace;
+  const installed = (d: OperatorDeployment): OperatorLookup => ({
+    state: 'installed',
+    operator: { namespace: d.metadata.namespace ?? at, watched: watchedNamespacesOf(d) },
+  });
+  const forbidden = (err: unknown): undefined => {
+    if (err instanceof ApiError && err.status === 403) return undefined;
+    throw err;
+  };
+  const labelled = await cluster.client
+    .list<OperatorDeployment>(DEPLOYMENT, { labelSelector: INSTALL_SELECTOR })
+    .then((l) => l.items.filter((d) => d.metadata.name === INSTALL_DEFAULTS.deployment), forbidden);
+  if (namespace === undefined && labelled?.[0]) return installed(labelled[0]);
+  let read: OperatorDeployment | undefined;
+  try {
+    read = await cluster.client.get<OperatorDeployment>(DEPLOYMENT, at, INSTALL_DEFAULTS.deployment);
+  } catch (err) {
+    // A read RBAC forbids: whether an operator is installed is not known.
+    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return { state: 'unknown' };
+    throw err;
+  }
+  if (read) return installed(read);
+  // Installed in another namespace than the one asked about: not "none", and not this one.
+  return labelled === undefined || labelled.length === 0
+    ? { state: 'absent', namespace: at }
+    : { state: 'unknown' };
+}
+
+/**
+ * The installed operator's Deployment (see {@link lookUpOperator}). Undefined when there is
+ * none, or the user may not read it: what it watches is then unknown, and nothing is said of it.
  */
 export async function installedOperator(
   cluster: Cluster,
   namespace?: string,
 ): Promise<InstalledOperator | undefined> {
-  const of = (d: OperatorDeployment): InstalledOperator => ({
-    namespace: d.metadata.namespace ?? namespace ?? INSTALL_DEFAULTS.namespace,
-    watched: watchedNamespacesOf(d),
-  });
-  const read = async () =>
-    cluster.client.get<OperatorDeployment>(
-      DEPLOYMENT,
-      namespace ?? INSTALL_DEFAULTS.namespace,
-      INSTALL_DEFAULTS.deployment,
-    );
-  try {
-    if (namespace === undefined) {
-      const found = await cluster.client
-        .list<OperatorDeployment>(DEPLOYMENT, { labelSelector: INSTALL_SELECTOR })
-        .catch((err: unknown) => {
-          if (err instanceof ApiError && err.status === 403) return undefined;
-          throw err;
-        });
-      const d = found?.items.find((o) => o.metadata.name === INSTALL_DEFAULTS.deployment);
-      if (d) return of(d);
-      if (found) return undefined;
-    }
-    const d = await read();
-    return d ? of(d) : undefined;
-  } catch (err) {
-    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return undefined;
-    throw err;
-  }
+  const found = await lookUpOperator(cluster, namespace);
+  return found.state === 'installed' ? found.operator : undefined;
 }
 
 /** The objects in one namespace the operator does not watch that carry its finalizer. */
@@ -170,15 +186,36 @@ export const countByKind = (objects: readonly ApiObject[]): string => {
  * command for one object, and what that skips).
  */
 export function strandedWayOut(stranded: readonly Stranded[], watched: readonly string[]): string {
-  const first = stranded[0]?.objects[0];
   const again = [...watched, ...stranded.map((s) => s.namespace)].join(',');
-  const patch = first
-    ? `kubectl patch ${(first.kind ?? 'task').toLowerCase()} ${first.metadata.name} -n ${first.metadata.namespace} --type=merge -p '{"metadata":{"finalizers":null}}'`
-    : '';
   return (
     `the finalizer stays until ${stranded.length === 1 ? 'the namespace is' : 'their namespaces are'} watched again ` +
-    `(kelos install --watch-namespace ${again}, with the install's other flags) or is removed by hand ` +
-    `(${patch}${stranded.length > 1 || (stranded[0]?.objects.length ?? 0) > 1 ? ', for each' : ''}), ` +
+    `(kelos install --watch-namespace ${again}, with the install's other flags) or is ${byHand(stranded.flatMap((s) => s.objects))}`
+  );
+}
+
+/**
+ * `removed by hand (kubectl patch …)`: the command that removes the finalizers of the first of
+ * `objects` (`, for each` when there are more), and what doing so skips.
+ */
+const byHand = (objects: readonly ApiObject[]): string => {
+  const first = objects[0];
+  const patch = first
+    ? `kubectl patch ${(first.kind ?? 'task').toLowerCase()} ${first.metadata.name}${first.metadata.namespace ? ` -n ${first.metadata.namespace}` : ''} --type=merge -p '{"metadata":{"finalizers":null}}'`
+    : '';
+  return (
+    `removed by hand (${patch}${objects.length > 1 ? ', for each' : ''}), ` +
     "which skips the operator's clean-up of a Task (its Job deleted, its cost recorded in a TaskRecord)"
+  );
+};
+
+/**
+ * What to say of Kelos objects whose finalizer nothing will release because no operator is
+ * installed (see {@link lookUpOperator}): so, and the command that removes it by hand. Asking
+ * whether the operator runs would send the user after a Deployment that does not exist.
+ */
+export function noOperatorWayOut(objects: readonly ApiObject[], namespace: string): string {
+  return (
+    `no Kelos operator is installed (deployment/${INSTALL_DEFAULTS.deployment} -n ${namespace} does not exist), ` +
+    `so nothing will release the finalizer: it stays until an operator is installed again or is ${byHand(objects)}`
   );
 }

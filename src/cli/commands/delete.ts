@@ -24,8 +24,9 @@ import {
   withCluster,
 } from '../cluster/connection.ts';
 import {
-  installedOperator,
   kelosFinalizers,
+  lookUpOperator,
+  noOperatorWayOut,
   type Stranded,
   strandedObjects,
   strandedWayOut,
@@ -209,6 +210,30 @@ export function strandedHint(
   );
 }
 
+/** The objects of `objects` carrying a `kelos.dev/` finalizer, by namespace: none releases them when no operator is installed. */
+const noOperatorStranded = (objects: readonly ApiObject[]): Stranded[] => {
+  const by = new Map<string, ApiObject[]>();
+  for (const o of objects.filter((o) => kelosFinalizers(o).length > 0)) {
+    const ns = o.metadata.namespace ?? '';
+    by.set(ns, [...(by.get(ns) ?? []), o]);
+  }
+  return [...by.entries()].map(([namespace, objs]) => ({ namespace, objects: objs }));
+};
+
+/**
+ * What to say, at once, of objects whose `kelos.dev/` finalizer nothing will release because
+ * no operator is installed (its Deployment's read answered 404): so, and how to remove it.
+ */
+export function noOperatorHint(kind: CliKind, stranded: readonly Stranded[], namespace: string): string {
+  const objects = stranded.flatMap((s) => s.objects);
+  const finalizers = [...new Set(objects.flatMap(kelosFinalizers))].join(', ');
+  const what = objects.length === 1 ? named(kind, objects[0]!, true) : `${objects.length} ${kind.def.plural}`;
+  return (
+    `${what} ${objects.length === 1 ? 'carries' : 'carry'} ${finalizers}, but ${noOperatorWayOut(objects, namespace)}; ` +
+    'the wait lasts until --timeout. To stop waiting, press Ctrl-C or pass --wait=false: the deletion stays requested.\n'
+  );
+}
+
 /**
  * Waits until every object is gone: not found, or found with another uid (deleted, then made
  * again under the same name). Fails after `seconds`, naming what is left and its finalizers.
@@ -237,13 +262,21 @@ async function waitGone(
     `waiting for ${left.map((o) => `${named(kind, o, cluster.allNamespaces)} (finalizers: ${finalizers(o)})`).join(', ')} to be deleted…\n`,
   );
   const started = Date.now();
-  // Objects in a namespace the operator does not watch: said at once, and left out of the
-  // later hint, which asks whether the operator runs.
-  const operator = left.some((o) => kelosFinalizers(o).length > 0)
-    ? await installedOperator(cluster).catch(() => undefined)
+  // Objects in a namespace the operator does not watch, or held when no operator is installed:
+  // said at once, and left out of the later hint, which asks whether the operator runs.
+  const found = left.some((o) => kelosFinalizers(o).length > 0)
+    ? await lookUpOperator(cluster).catch(() => undefined)
     : undefined;
-  const stranded = operator?.watched ? strandedObjects(left, operator.watched) : [];
-  if (operator?.watched && stranded.length > 0)
+  const operator = found?.state === 'installed' ? found.operator : undefined;
+  const stranded =
+    found?.state === 'absent'
+      ? noOperatorStranded(left)
+      : operator?.watched
+        ? strandedObjects(left, operator.watched)
+        : [];
+  if (found?.state === 'absent' && stranded.length > 0)
+    io.stderr(noOperatorHint(kind, stranded, found.namespace));
+  else if (operator?.watched && stranded.length > 0)
     io.stderr(strandedHint(kind, stranded, { namespace: operator.namespace, watched: operator.watched }));
   const strandedNs = new Set(stranded.map((s) => s.namespace));
   let hinted = false;
@@ -269,7 +302,9 @@ async function waitGone(
       .join(', ')} to be deleted; ${
       watchedLeft
         ? 'a finalizer is released by the controller that set it (kelos.dev ones by the operator: is it running?)'
-        : `the operator does not watch ${[...strandedNs].join(', ')}, so nothing releases its kelos.dev finalizers (see above)`
+        : found?.state === 'absent'
+          ? 'no Kelos operator is installed, so nothing releases its kelos.dev finalizers (see above)'
+          : `the operator does not watch ${[...strandedNs].join(', ')}, so nothing releases its kelos.dev finalizers (see above)`
     }; kelos delete --wait=false returns without waiting`,
   );
 }

@@ -30,8 +30,9 @@ import {
 } from '../cluster/install-objects.ts';
 import {
   countByKind,
-  installedOperator,
   kelosObjects,
+  lookUpOperator,
+  noOperatorWayOut,
   strandedObjects,
   strandedWayOut,
 } from '../cluster/kelos-objects.ts';
@@ -52,7 +53,8 @@ const kindType = (kind: string) => typeOf(KINDS.find((k) => k.kind === kind)!);
 /**
  * Why Kelos objects are still there after the wait. Those in namespaces the installed
  * operator does not watch are named apart, with the ways out: that operator will never release
- * them, so "check that it runs" would send the user after the wrong thing.
+ * them, so "check that it runs" would send the user after the wrong thing; so would it with no
+ * operator installed at all (an earlier uninstall removed it), where the way out is the patch.
  */
 async function stuckMessage(
   cluster: Cluster,
@@ -64,7 +66,11 @@ async function stuckMessage(
     `${objs.slice(0, 5).map(describeObject).join(', ')}${objs.length > 5 ? ', …' : ''}`;
   const head = `${left.length} Kelos objects still have finalizers after ${timeout}`;
   // Unknown when it cannot be read: the timeout is still what to report.
-  const operator = await installedOperator(cluster, namespace).catch(() => undefined);
+  const found = await lookUpOperator(cluster, namespace).catch(() => undefined);
+  if (found?.state === 'absent') {
+    return `${head} (${list(left)}); ${noOperatorWayOut(left, found.namespace)}; then run kelos uninstall again`;
+  }
+  const operator = found?.state === 'installed' ? found.operator : undefined;
   const stranded = operator?.watched ? strandedObjects(left, operator.watched) : [];
   const strandedKeys = new Set(stranded.flatMap((s) => s.objects.map(describeObject)));
   const rest = left.filter((o) => !strandedKeys.has(describeObject(o)));
