@@ -666,6 +666,38 @@ describe('kelos get', () => {
     expect(r).toMatchObject({ code: 0, stdout: '', stderr: `No workspaces found in ${other} namespace.\n` });
   });
 
+  it('adds, on stderr, that a namespace with none does not exist, exit 0 as kubectl', async () => {
+    for (const kind of [
+      'tasks',
+      'workspaces',
+      'agentconfigs',
+      'taskspawners',
+      'taskbudgets',
+      'taskrecords',
+    ]) {
+      const r = await kelos(['get', kind, '--kubeconfig', kubeconfigPath(), '-n', 'nosuchns']);
+      expect(r).toMatchObject({ code: 0, stdout: '' });
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^No ${kind} found in nosuchns namespace\\.\\nwarning: namespace "nosuchns" does not exist on the API server at https://\\S+ \\(kubeconfig: [^)]+\\)\\. Create it \\(kubectl create namespace nosuchns\\) or pass -n an existing namespace\\.\\n$`,
+        ),
+      );
+    }
+    const json = await kelos([
+      'get',
+      'tasks',
+      '--kubeconfig',
+      kubeconfigPath(),
+      '-n',
+      'nosuchns',
+      '-o',
+      'json',
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'List', items: [] });
+    expect(json.stderr).toContain('warning: namespace "nosuchns" does not exist');
+  });
+
   it('names no namespace when a cluster-scoped kind has none', async () => {
     // A selector no KelosConfig of another test file carries.
     const r = await kelos([

@@ -315,6 +315,20 @@ const networkCause = (err: ApiError): string => {
   return cause?.code ?? cause?.message ?? err.message;
 };
 
+/** What is said of a namespace the API server does not have, wherever a command meets one. */
+export function missingNamespaceText(
+  name: string,
+  cluster?: Pick<Cluster, 'server' | 'source' | 'context'>,
+): string {
+  const via = cluster
+    ? ` (kubeconfig: ${cluster.source}${cluster.context ? `, context "${cluster.context}"` : ''})`
+    : '';
+  return (
+    `namespace "${name}" does not exist on the API server at ${cluster?.server ?? '?'}${via}. ` +
+    `Create it (kubectl create namespace ${name}) or pass -n an existing namespace.`
+  );
+}
+
 /**
  * Turns any error of a cluster command into one message that says what went wrong and what to
  * do: no API server reachable, credentials refused, RBAC denied, CRDs not installed, an object
@@ -362,13 +376,7 @@ export function explainError(err: unknown, cluster?: Pick<Cluster, 'server' | 's
     // alone reads as a missing kind or a missing grant: name the namespace instead.
     const missingNamespace =
       err.status === 404 ? /: namespaces "([^"]+)" not found$/.exec(err.message) : null;
-    if (missingNamespace) {
-      const name = missingNamespace[1]!;
-      return (
-        `namespace "${name}" does not exist on the API server at ${cluster?.server ?? '?'}${via}. ` +
-        `Create it (kubectl create namespace ${name}) or pass -n an existing namespace.`
-      );
-    }
+    if (missingNamespace) return missingNamespaceText(missingNamespace[1]!, cluster);
     if (isNamespaceTerminating(err)) {
       const name = /in namespace (\S+) because it is being terminated/.exec(err.message)?.[1] ?? '?';
       return (

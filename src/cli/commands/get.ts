@@ -8,12 +8,14 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { KINDS } from '../../api/index.ts';
 import { ApiError, type ApiObject } from '../../kube/client.ts';
+import { NAMESPACE } from '../cluster/bundle.ts';
 import { colours } from '../cluster/colour.ts';
 import {
   addClusterFlags,
   type Cluster,
   type ClusterFlags,
   getOrThrow,
+  missingNamespaceText,
   withCluster,
 } from '../cluster/connection.ts';
 import { renderDetail } from '../cluster/detail.ts';
@@ -101,6 +103,18 @@ export async function listAll(
   return items;
 }
 
+/**
+ * Whether the API server answers that the cluster's namespace does not exist (one GET). Not
+ * known (false) when the user may not read it, or the read fails: the listing still stands.
+ */
+async function namespaceMissing(cluster: Cluster): Promise<boolean> {
+  try {
+    return (await cluster.client.get(NAMESPACE, undefined, cluster.namespace)) === undefined;
+  } catch {
+    return false;
+  }
+}
+
 /** What kubectl strips from `get -o yaml` unless asked: managedFields are noise to a reader. */
 const forOutput = (obj: ApiObject): ApiObject => {
   const { managedFields: _, ...metadata } = obj.metadata as ApiObject['metadata'] & {
@@ -137,6 +151,15 @@ export const getCommand: CommandFactory = (io, done) => {
           items = items.filter((o) => (o as { status?: { phase?: string } }).status?.phase === phase);
       }
       const single = name !== undefined;
+      // An empty list of a namespace that does not exist reads as "nothing there yet", which a
+      // misspelt -n is not: say so on stderr. kubectl exits 0 here, and so does kelos get.
+      const missing =
+        !single && items.length === 0 && !cluster.allNamespaces && kind.type.namespaced
+          ? await namespaceMissing(cluster)
+          : false;
+      const warnMissing = () => {
+        if (missing) io.stderr(`warning: ${missingNamespaceText(cluster.namespace, cluster)}\n`);
+      };
       if (flags.output === 'json' || flags.output === 'yaml') {
         const out = single
           ? forOutput(items[0]!)
@@ -149,12 +172,14 @@ export const getCommand: CommandFactory = (io, done) => {
         io.stdout(
           flags.output === 'json' ? `${JSON.stringify(out, null, 2)}\n` : stringify(out, { lineWidth: 0 }),
         );
+        warnMissing();
         return;
       }
       if (!items.length) {
         const where =
           cluster.allNamespaces || !kind.type.namespaced ? '' : ` in ${cluster.namespace} namespace`;
         io.stderr(`No ${kind.def.plural}${phase ? ` in phase ${phase}` : ''} found${where}.\n`);
+        warnMissing();
         return;
       }
       if (flags.output === 'name') {
