@@ -321,6 +321,19 @@ describe('kelos logs', () => {
     );
   });
 
+  test('a Task the operator failed before it had a Pod: says it has had none, with its phase and message, with and without -f', async () => {
+    // The API server takes the branch; the operator fails the Task before making its Job.
+    await create(c, ns, 'Task', task('podless', { branch: 'bad branch' }));
+    await waitForPhase(c, ns, 'podless', 'Failed');
+    for (const follow of [[], ['-f']]) {
+      const { code, stdout, stderr } = await kelos(['logs', 'podless', ...follow, '-n', ns, ...kc()]);
+      expect([code, stdout]).toEqual([1, '']);
+      expect(stderr).toBe(
+        `kelos: task "podless" has not had a Pod, so there is no log: it is Failed: Cannot build the Job: /spec/branch: branch "bad branch" is not a valid git branch name: it holds a space (no git name holds white space, a control character or any of ~ ^ : ? * [ \\); its status: kelos get task podless -n ${ns} -d\n`,
+      );
+    }
+  });
+
   test('an agent that has not started: exit 1, with the waiting reason', async () => {
     await create(c, ns, 'Task', task('starting'));
     const pod = await boundPod('starting');

@@ -101,6 +101,21 @@ const notFoundAnyMore = (run: LogsRun, pod: string): Error =>
       `its results stay on the Task: kelos get task ${run.name} -n ${run.cluster.namespace} -d`,
   );
 
+/**
+ * A finished Task with no Pod to read: one whose status never named a Pod (the operator failed
+ * it before making one, a PodSecurityViolation, a branch git refuses) has no log at all, and
+ * its phase and message say why; one that had a Pod has lost it.
+ */
+const finishedWithoutPod = (run: LogsRun, task: Task): Error => {
+  const where = `kelos get task ${run.name} -n ${run.cluster.namespace} -d`;
+  const podName = task.status?.podName;
+  return new Error(
+    podName
+      ? `task "${run.name}" is ${phaseWords(task)}, and its Pod ${podName} is gone; its results: ${where}`
+      : `task "${run.name}" has not had a Pod, so there is no log: it is ${phaseWords(task)}; its status: ${where}`,
+  );
+};
+
 const initFailedError = (run: LogsRun, init: NonNullable<ReturnType<typeof failedInit>>): Error =>
   new Error(
     `init container ${init.name} of task "${run.name}" failed (exit code ${init.exitCode}${init.reason ? `, ${init.reason}` : ''}); the agent did not run`,
@@ -126,9 +141,7 @@ async function printOnce(run: LogsRun, task: Task): Promise<ExitCode> {
   const pod = await findTaskPod(run.cluster, task);
   if (!pod) {
     if (taskFinished(task)) {
-      throw new Error(
-        `task "${run.name}" is ${phaseWords(task)}, and it has no Pod (any more); its results: kelos get task ${run.name} -n ${run.cluster.namespace} -d`,
-      );
+      throw finishedWithoutPod(run, task);
     }
     throw new Error(
       `task "${run.name}" has no Pod yet (${phaseWords(task)}); wait for it with: kelos logs ${run.name} -n ${run.cluster.namespace} -f`,
@@ -167,9 +180,7 @@ async function waitForPod(run: LogsRun, first: Task): Promise<{ task: Task; pod:
     const pod = await findTaskPod(run.cluster, task);
     if (pod) return { task, pod };
     if (taskFinished(task)) {
-      throw new Error(
-        `task "${run.name}" is ${phaseWords(task)}, and it has no Pod (any more); its results: kelos get task ${run.name} -n ${run.cluster.namespace} -d`,
-      );
+      throw finishedWithoutPod(run, task);
     }
     run.note(`waiting for the Pod of task "${run.name}" (${phaseWords(task)})`);
     await sleep(POLL_MS);
