@@ -107,3 +107,10 @@ export const processIo = (): CliIo => ({
  * through `done` instead of exiting, so the program can run in-process.
  */
 export type CommandFactory = (io: CliIo, done: (code: ExitCode) => void) => Command;
+
+/**
+ * What every `--timeout` (and every other duration flag, `kelos operator --resync` as
+ * `--default-active-deadline`) makes of a number without a unit: seconds, as upstream's
+ * bare-seconds form; said in each `--timeout`'s help, where `e.g. 30m` alone leaves it a guess.
+ */
+export const BARE_NUMBER_SECONDS = 'a bare number is seconds';

@@ -18,7 +18,7 @@ import { deadlineSeconds } from '../../kube/duration.ts';
 import { buildTask } from '../../operator/spawner/task-build.ts';
 import { rfc3339, templateVars, type WorkItem } from '../../operator/spawner/work-item.ts';
 import type { GoValue } from '../../template/go-template.ts';
-import { UsageError } from '../io.ts';
+import { BARE_NUMBER_SECONDS, UsageError } from '../io.ts';
 import type { ConfigEnvVar, KelosConfigFile } from './config.ts';
 
 /** The flags of `kelos run` that shape the Task. */
@@ -252,7 +252,7 @@ export function planRun(
     activeDeadlineSeconds = deadlineSeconds(flags.timeout);
     if (activeDeadlineSeconds === undefined) {
       throw new UsageError(
-        `--timeout must be a duration of at least 1s (e.g. 30m, 2h, 90s); got "${flags.timeout}"`,
+        `--timeout must be a duration of at least 1s (e.g. 30m, 2h, 90s; ${BARE_NUMBER_SECONDS}); got "${flags.timeout}"`,
       );
     }
   }

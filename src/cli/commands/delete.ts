@@ -33,7 +33,7 @@ import {
 } from '../cluster/kelos-objects.ts';
 import { type CliKind, kindArgumentHelp, resolveKind, typeOf } from '../cluster/kinds.ts';
 import { pollUntil } from '../cluster/poll.ts';
-import { type CliIo, type CommandFactory, UsageError } from '../io.ts';
+import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
 import { timeoutSeconds } from './install.ts';
 
@@ -62,7 +62,7 @@ export function deleteTimeoutSeconds(text: string): number {
     return timeoutSeconds(text);
   } catch {
     throw new UsageError(
-      `--timeout must be a positive duration, e.g. 2m, or 0 to wait a week; got "${text}"`,
+      `--timeout must be a positive duration, e.g. 2m (${BARE_NUMBER_SECONDS}), or 0 to wait a week; got "${text}"`,
     );
   }
 }
@@ -327,7 +327,7 @@ export const deleteCommand: CommandFactory = (io, done) => {
     .option('--no-wait', 'return once the deletion is accepted (same as --wait=false)')
     .option(
       '--timeout <duration>',
-      'how long to wait for the objects to be gone; 0: a week, as kubectl',
+      `how long to wait for the objects to be gone, e.g. 2m (${BARE_NUMBER_SECONDS}); 0: a week, as kubectl`,
       '0s',
     );
   addClusterFlags(command, { allNamespaces: true });

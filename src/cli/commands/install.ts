@@ -74,7 +74,7 @@ import {
   storedVersionsMessage,
   unservedStoredVersions,
 } from '../cluster/stored-versions.ts';
-import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
+import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { isNewerVersion, packageVersion } from '../version.ts';
 
 /** The Helm-style values flags. */
@@ -289,7 +289,9 @@ export async function readInstallValues(
 export function timeoutSeconds(text: string): number {
   const s = parseDuration(text);
   if (s === undefined || s <= 0)
-    throw new UsageError(`--timeout must be a positive duration, e.g. 2m; got "${text}"`);
+    throw new UsageError(
+      `--timeout must be a positive duration, e.g. 2m or 1h30m (${BARE_NUMBER_SECONDS}); got "${text}"`,
+    );
   return s;
 }
 
@@ -596,7 +598,11 @@ export const installCommand: CommandFactory = (io, done) => {
       '--wait',
       'wait until the operator Deployment is rolled out (every replica updated and available, as kubectl rollout status)',
     )
-    .option('--timeout <duration>', 'how long to wait for the CRDs (and the operator with --wait)', '2m')
+    .option(
+      '--timeout <duration>',
+      `how long to wait for the CRDs (and the operator with --wait), e.g. 5m (${BARE_NUMBER_SECONDS})`,
+      '2m',
+    )
     .option(
       '--allow-downgrade',
       "apply this CLI's CRDs over the newer ones of a newer Kelos (a field they lack is pruned from stored objects)",

@@ -37,7 +37,7 @@ import {
   tasksUsingSecret,
 } from '../cluster/run-task.ts';
 import { humanDuration } from '../cluster/table.ts';
-import { type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
+import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
 
 interface Flags extends RunFlags, ClusterFlags {
@@ -370,7 +370,10 @@ export const runCommand: CommandFactory = (io, done) => {
     .option('--agent-config <name>', 'AgentConfig to use (repeatable)', collect)
     .option('--depends-on <task>', 'Task this one waits for (repeatable)', collect)
     .option('--branch <branch>', 'branch to work on')
-    .option('--timeout <duration>', 'how long the agent may run, e.g. 30m (activeDeadlineSeconds)')
+    .option(
+      '--timeout <duration>',
+      `how long the agent may run (activeDeadlineSeconds), e.g. 30m or 1h30m (${BARE_NUMBER_SECONDS})`,
+    )
     .option(
       '--env <NAME=VALUE>',
       'environment variable of the agent (repeatable; overrides the config file)',

@@ -38,7 +38,7 @@ import {
 } from '../cluster/kelos-objects.ts';
 import { typeOf } from '../cluster/kinds.ts';
 import { pollUntil } from '../cluster/poll.ts';
-import { type CliIo, type CommandFactory, ExitCode } from '../io.ts';
+import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode } from '../io.ts';
 import { installSettings, timeoutSeconds, watchNamespaceOption } from './install.ts';
 
 interface Flags extends ClusterFlags {
@@ -134,7 +134,11 @@ export const uninstallCommand: CommandFactory = (io, done) => {
         'the namespaces a namespaced install watches, as given to kelos install (not needed: the install is found by its labels)',
       ),
     )
-    .option('--timeout <duration>', 'how long to wait for Kelos objects to be released', '2m')
+    .option(
+      '--timeout <duration>',
+      `how long to wait for Kelos objects to be released, e.g. 5m (${BARE_NUMBER_SECONDS})`,
+      '2m',
+    )
     .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
