@@ -69,6 +69,28 @@ describe('kelos delete', () => {
     expect(again).toEqual({ code: 0, stdout: '', stderr: `no workspaces found in namespace "${ns}"\n` });
   });
 
+  test('several names: each deleted and reported; a missing one is an error naming it, the others still deleted, exit 1', async () => {
+    for (const name of ['multi-a', 'multi-b', 'multi-c']) await create(c, ns, 'Workspace', workspace(name));
+    const res = await kelos([
+      'delete',
+      'workspaces',
+      'multi-a',
+      'multi-missing',
+      'multi-b',
+      '-n',
+      ns,
+      ...kc(),
+    ]);
+    expect(res).toEqual({
+      code: 1,
+      stdout: 'workspace.kelos.dev "multi-a" deleted\nworkspace.kelos.dev "multi-b" deleted\n',
+      stderr: `kelos: workspace "multi-missing" not found in namespace "${ns}"; list what exists with: kelos get workspaces -n ${ns}\n`,
+    });
+    expect((await names(ns, 'Workspace')).filter((n) => n.startsWith('multi-'))).toEqual(['multi-c']);
+    const all = await kelos(['delete', 'ws', 'multi-c', '--wait=false', '-n', ns, ...kc()]);
+    expect(all).toEqual({ code: 0, stdout: 'workspace.kelos.dev "multi-c" deleted\n', stderr: '' });
+  });
+
   describe('waits, as kubectl, until finalizers are released and the object is gone', () => {
     const HOLD = 'test.kelos.dev/hold';
     const held = async (name: string) => {

@@ -1,5 +1,6 @@
 /**
- * `kelos delete <kind> [name] [--all]`: deletes one Kelos object, or every one of a kind in
+ * `kelos delete <kind> [names...] [--all]`: deletes Kelos objects by name (each on its own, as
+ * kubectl: a missing one is an error naming it, the others still deleted), or every one of a kind in
  * the namespace (`-A` with `--all`: in every namespace). Prints a line per object as kubectl
  * does (a TaskSpawner's says how many Tasks the garbage collector deletes with it), then, as kubectl's default `--wait=true`, waits until every deleted object is gone
  * (its finalizers, such as the operator's on Tasks, released). `--timeout` bounds the wait;
@@ -20,7 +21,9 @@ import {
   type Cluster,
   type ClusterFlags,
   ensureServed,
+  explainError,
   getOrThrow,
+  ObjectNotFound,
   withCluster,
 } from '../cluster/connection.ts';
 import {
@@ -33,7 +36,7 @@ import {
 } from '../cluster/kelos-objects.ts';
 import { type CliKind, kindArgumentHelp, resolveKind, typeOf } from '../cluster/kinds.ts';
 import { pollUntil } from '../cluster/poll.ts';
-import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, UsageError } from '../io.ts';
+import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
 import { timeoutSeconds } from './install.ts';
 
@@ -68,14 +71,14 @@ export function deleteTimeoutSeconds(text: string): number {
 }
 
 /** Checks the arguments before anything is sent. */
-export function checkDeleteArgs(kind: CliKind, name: string | undefined, flags: DeleteFlags): void {
+export function checkDeleteArgs(kind: CliKind, names: readonly string[], flags: DeleteFlags): void {
   const plural = kind.def.plural;
-  if (name !== undefined && flags.all) {
+  if (names.length > 0 && flags.all) {
     throw new UsageError(
-      `--all deletes every ${kind.def.singular}; it cannot be combined with a name ("${name}")`,
+      `--all deletes every ${kind.def.singular}; it cannot be combined with a name ("${names[0]}")`,
     );
   }
-  if (name === undefined && !flags.all) {
+  if (names.length === 0 && !flags.all) {
     throw new UsageError(
       `name the ${kind.def.singular} to delete, or delete every one with --all (kelos delete ${plural} --all)`,
     );
@@ -309,11 +312,45 @@ async function waitGone(
   );
 }
 
+/** An object deleted and created again by another writer under every attempt to delete it. */
+class RecreatedEachTime extends Error {}
+
+/**
+ * Deletes one object by name: read, then deleted only if it is the one read (its uid); a
+ * namesake created since the read is read again and deleted, as kubectl would. Resolves to the
+ * object read and what its deletion takes with it.
+ */
+async function deleteOne(
+  cluster: Cluster,
+  kind: CliKind,
+  name: string,
+): Promise<{ read: ApiObject; also: string }> {
+  const namespace = kind.type.namespaced ? cluster.namespace : undefined;
+  let also = '';
+  const read = await retryOnConflict(async () => {
+    const obj = await getOrThrow<ApiObject>(cluster, kind.type, name, namespace);
+    also = await dependentsNote(cluster, kind, obj);
+    // The uid precondition: a namesake created since the read is a conflict, and the next
+    // attempt reads and deletes that one, as kubectl would, instead of printing the 409.
+    if (!(await cluster.client.delete(kind.type, namespace, name, { uid: obj.metadata.uid ?? '' }))) {
+      // Deleted by someone else since the read: still not found for the user.
+      await getOrThrow(cluster, kind.type, name, namespace);
+    }
+    return obj;
+  }).catch((err: unknown) => {
+    if (!isConflict(err)) throw err;
+    throw new RecreatedEachTime(
+      `${kind.def.singular} "${name}"${namespace ? ` in namespace "${namespace}"` : ''} was deleted and created again by another writer under each of ${CONFLICT_ATTEMPTS} attempts to delete it; nothing was deleted. Run kelos delete ${kind.def.singular} ${name}${namespace ? ` -n ${namespace}` : ''} again once that writer has settled`,
+    );
+  });
+  return { read, also };
+}
+
 export const deleteCommand: CommandFactory = (io, done) => {
   const command = new Command('delete')
-    .description('delete a Kelos object by name, or every one of a kind with --all')
+    .description('delete Kelos objects by name, or every one of a kind with --all')
     .argument('<kind>', kindArgumentHelp())
-    .argument('[name]', 'name of the object')
+    .argument('[names...]', 'names of the objects (each deleted on its own, as kubectl)')
     .option('--all', 'delete every object of the kind in the namespace')
     .addOption(
       // An optional value, so kubectl's --wait=false parses; choices, so a name after --wait is refused, not swallowed.
@@ -331,13 +368,13 @@ export const deleteCommand: CommandFactory = (io, done) => {
       '0s',
     );
   addClusterFlags(command, { allNamespaces: true });
-  return command.action(async (kindArg: string, name: string | undefined, flags: DeleteFlags) => {
+  return command.action(async (kindArg: string, names: string[], flags: DeleteFlags) => {
     const kind = resolveKind(kindArg);
-    checkDeleteArgs(kind, name, flags);
+    checkDeleteArgs(kind, names, flags);
     const wait = parseWaitFlag(flags.wait);
     const seconds = deleteTimeoutSeconds(flags.timeout);
     await withCluster(io, done, flags, async (cluster) => {
-      if (name === undefined) {
+      if (names.length === 0) {
         const gone = await deleteAll(cluster, io, kind);
         const where =
           cluster.allNamespaces || !kind.type.namespaced ? '' : ` in namespace "${cluster.namespace}"`;
@@ -345,26 +382,24 @@ export const deleteCommand: CommandFactory = (io, done) => {
         if (wait) await waitGone(cluster, io, kind, gone, seconds, flags.timeout);
         return;
       }
-      const namespace = kind.type.namespaced ? cluster.namespace : undefined;
-      let also = '';
-      const obj = await retryOnConflict(async () => {
-        const read = await getOrThrow<ApiObject>(cluster, kind.type, name, namespace);
-        also = await dependentsNote(cluster, kind, read);
-        // The uid precondition: a namesake created since the read is a conflict, and the next
-        // attempt reads and deletes that one, as kubectl would, instead of printing the 409.
-        if (!(await cluster.client.delete(kind.type, namespace, name, { uid: read.metadata.uid ?? '' }))) {
-          // Deleted by someone else since the read: still not found for the user.
-          await getOrThrow(cluster, kind.type, name, namespace);
+      // Each name on its own, as kubectl: one that is not there is an error naming it, and the
+      // others are still deleted (and waited for); any such error makes the exit code 1.
+      const gone: ApiObject[] = [];
+      let failed = false;
+      for (const name of new Set(names)) {
+        try {
+          const { read, also } = await deleteOne(cluster, kind, name);
+          io.stdout(deleted(kind, read, false, also));
+          gone.push(read);
+        } catch (err) {
+          const ofName = err instanceof ObjectNotFound || err instanceof RecreatedEachTime;
+          if (names.length === 1 || !ofName) throw err;
+          io.stderr(`kelos: ${explainError(err, cluster)}\n`);
+          failed = true;
         }
-        return read;
-      }).catch((err: unknown) => {
-        if (!isConflict(err)) throw err;
-        throw new Error(
-          `${kind.def.singular} "${name}"${namespace ? ` in namespace "${namespace}"` : ''} was deleted and created again by another writer under each of ${CONFLICT_ATTEMPTS} attempts to delete it; nothing was deleted. Run kelos delete ${kind.def.singular} ${name}${namespace ? ` -n ${namespace}` : ''} again once that writer has settled`,
-        );
-      });
-      io.stdout(deleted(kind, obj, false, also));
-      if (wait) await waitGone(cluster, io, kind, [obj], seconds, flags.timeout);
+      }
+      if (wait) await waitGone(cluster, io, kind, gone, seconds, flags.timeout);
+      return failed ? ExitCode.Error : ExitCode.Ok;
     });
   });
 };

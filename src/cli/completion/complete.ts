@@ -113,7 +113,8 @@ async function argumentCandidates(parsed: Parsed, list: NameLister): Promise<str
       return kindNames(command);
     case 'task':
       return list(Resources.Task, flags);
-    case 'name': {
+    case 'name':
+    case 'names': {
       const kindIndex = args.findIndex((a) => a.name() === 'kind');
       const kindArg = kindIndex >= 0 ? positionals[kindIndex] : undefined;
       if (kindArg === undefined) return [];
