@@ -41,12 +41,19 @@ export const refNameProblem = (name: string): string | undefined => {
 };
 
 /**
+ * Why git refuses `name` as a branch name (`git check-ref-format --branch`): a ref name's rules,
+ * and `HEAD`, which names the checked-out commit; `undefined` when it takes it.
+ */
+const branchNameProblem = (name: string): string | undefined =>
+  name === 'HEAD' ? 'is "HEAD", which git keeps for the checked-out commit' : refNameProblem(name);
+
+/**
  * Why `branch` cannot be a Task's branch, worded for the Task's render and a spawner's refusal
  * of an item alike (`"a:b" is not a valid git branch name: it holds ":" …`); `undefined` when git
  * takes it.
  */
 export const invalidBranchName = (branch: string): string | undefined => {
-  const problem = refNameProblem(branch);
+  const problem = branchNameProblem(branch);
   return problem === undefined
     ? undefined
     : `${JSON.stringify(branch)} is not a valid git branch name: it ${problem}`;
@@ -83,7 +90,8 @@ export function gitNameFindings(object: Readonly<Record<string, unknown>>): Find
     // Only a spawner's branch is rendered; a Task's is the name as written.
     const templated = object['kind'] === 'TaskSpawner' && value.includes('{{');
     // The text around the actions is in every name the template renders.
-    const problem = refNameProblem(templated ? value.replace(ACTIONS, 'x') : value);
+    const name = templated ? value.replace(ACTIONS, 'x') : value;
+    const problem = field === 'branch' ? branchNameProblem(name) : refNameProblem(name);
     if (problem !== undefined) {
       out.push({
         severity: 'error',

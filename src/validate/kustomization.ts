@@ -83,6 +83,12 @@ export interface Bundle {
    */
   readonly syncedBy?: readonly string[];
   /**
+   * The Argo CD destination namespace of the app cannot be told offline (a template parameter
+   * or function left unresolved): its objects that name no namespace are not read as landing in
+   * `default` when compared with other bundles' (see {@link conflictsAcrossBundles}).
+   */
+  readonly namespaceUnknown?: boolean;
+  /**
    * Objects in the app's directories that its directory source's `include` or `exclude` leaves
    * out, each with why (`Argo CD Application "team" leaves team/a-secret.yaml out by its
    * directory.exclude`): a reference to one is told so rather than only that it is not here.
@@ -387,6 +393,8 @@ export function byArgoCdApp(
     name: string;
     by: string;
     namespace: string | undefined;
+    /** Its destination names a namespace that cannot be told offline. */
+    unresolved: boolean;
     /** The app's directory, absolute; the sync whose file globs decide which files it reads. */
     abs: string;
     sync: SyncedPath;
@@ -421,7 +429,14 @@ export function byArgoCdApp(
               ? undefined
               : resolvedNamespace(s.destination.namespace, app, s.parameters);
           return [
-            { name: isAbsolute(local) ? abs : relative(cwd, abs) || '.', by: s.by, namespace, abs, sync: s },
+            {
+              name: isAbsolute(local) ? abs : relative(cwd, abs) || '.',
+              by: s.by,
+              namespace,
+              unresolved: s.destination.namespace !== undefined && namespace === undefined,
+              abs,
+              sync: s,
+            },
           ];
         });
     appsOfDir.set(local, apps);
@@ -429,23 +444,31 @@ export function byArgoCdApp(
   };
   const apps = new Map<
     string,
-    { documents: LoadedDocument[]; unread: string[]; by: Set<string>; namespaces: Set<string | undefined> }
+    {
+      documents: LoadedDocument[];
+      unread: string[];
+      by: Set<string>;
+      namespaces: Set<string | undefined>;
+      unresolved: boolean;
+    }
   >();
   const outside: { documents: LoadedDocument[]; unread: string[] } = { documents: [], unread: [] };
   /** The bundles `file` goes to: its apps', else the one outside. */
   const homes = (file: string) => {
     const found = appsOf(file);
     if (found.length === 0) return [outside];
-    for (const { name, by, namespace } of found) {
+    for (const { name, by, namespace, unresolved } of found) {
       const app = apps.get(name) ?? {
         documents: [],
         unread: [],
         by: new Set<string>(),
         namespaces: new Set(),
+        unresolved: false,
       };
       apps.set(name, app);
       app.by.add(by);
       app.namespaces.add(namespace);
+      app.unresolved ||= unresolved;
     }
     return [...new Set(found.map(({ name }) => apps.get(name)!))];
   };
@@ -477,6 +500,7 @@ export function byArgoCdApp(
       ...(app.unread.length > 0 && { unread: app.unread }),
       ...(leftOut.has(name) && { leftOut: leftOut.get(name)! }),
       syncedBy: [...app.by],
+      ...(app.unresolved && { namespaceUnknown: true }),
     }));
   if (out.length === 0 || outside.documents.length > 0 || outside.unread.length > 0)
     out.push({
@@ -763,6 +787,8 @@ export const bundleLabel = (b: { readonly name: string }): string =>
 /** What {@link conflictsAcrossBundles} reads of a bundle: its name, and each object with where it is. */
 export interface BundleObjects {
   readonly name: string;
+  /** See {@link Bundle.namespaceUnknown}. */
+  readonly namespaceUnknown?: boolean;
   /**
    * The objects, each with where it is rendered and, when the user wrote it elsewhere (an app's
    * line), `writtenAt`: a message naming another object's place names that, not a rendered file.
@@ -882,7 +908,11 @@ export function conflictsAcrossBundles(
     const mine = new Set<string>();
     for (const doc of bundle.documents) {
       const r = resourceOf(doc.object);
-      const ns = isClusterScoped(r.kind) ? '' : (r.namespace ?? namespace);
+      // An app whose destination namespace cannot be told: its objects without one are its own,
+      // not another app's in `default` (a false bundle/conflict would fail the run).
+      const ns = isClusterScoped(r.kind)
+        ? ''
+        : (r.namespace ?? (bundle.namespaceUnknown ? `\0unknown destination of ${bundle.name}` : namespace));
       const key = `${r.kind}/${ns}/${r.name}`;
       if (mine.has(key)) continue;
       mine.add(key);

@@ -151,6 +151,15 @@ describe('loose manifests bundled by the Argo CD objects that sync them', () => 
     );
   });
 
+  test('a destination namespace that cannot be told offline (a function) is not read as default: no bundle/conflict between the apps', async () => {
+    const root = repository({
+      'argocd/examples.yaml': applicationSet('manifests/*', '{{ .path.basename | lower }}'),
+    });
+    const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+    expect(codes(found, 'bundle/conflict')).toStrictEqual([]);
+    expect(codes(found, 'bundle/duplicate')).toStrictEqual([]);
+  });
+
   test('without an Argo CD object the loose manifests stay one bundle, as before', async () => {
     const root = repository({});
     const { found, code } = await run('validate', ['manifests/'], root);

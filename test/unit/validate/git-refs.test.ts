@@ -39,6 +39,17 @@ describe('git names', () => {
   });
 });
 
+test("a Task's branch HEAD is refused, as git check-ref-format --branch refuses it; a Workspace's ref is not a branch", () => {
+  const of = (kind: string, spec: Record<string, unknown>) =>
+    gitNameFindings({ apiVersion: 'kelos.dev/v1alpha2', kind, metadata: { name: 'x' }, spec }).map(
+      (f) => `${f.path} ${f.message}`,
+    );
+  expect(of('Task', { branch: 'HEAD', prompt: 'hi' })).toStrictEqual([
+    '/spec/branch branch "HEAD" is no name git takes: it is "HEAD", which git keeps for the checked-out commit; the API server accepts it, and the checkout fails when the agent\'s Pod runs',
+  ]);
+  expect(of('Workspace', { repo: 'https://github.com/a/b.git', ref: 'HEAD' })).toStrictEqual([]);
+});
+
 describe('a TaskSpawner branch template', () => {
   const spawner = (when: Record<string, unknown>, branch: string) => ({
     apiVersion: 'kelos.dev/v1alpha2',
