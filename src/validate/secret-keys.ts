@@ -58,8 +58,8 @@ export function secretKeyFindings(
       severity: 'error',
       code: 'ref/secret-key',
       path: toPointer(path),
-      message: `${path.slice(0, -1).join('.')} names Secret "${name}", which has ${quoted(has)} but not ${expected}; ${atRunTime(object['kind'])}`,
-      hint: `add ${expected} to Secret "${name}" (rename the key it has if that is the value)`,
+      message: `${path.slice(0, -1).join('.')} names Secret "${name}", which ${has.length === 0 ? 'holds no keys' : `has ${quoted(has)} but not`} ${has.length === 0 ? `(it needs ${expected})` : expected}; ${atRunTime(object['kind'])}`,
+      hint: `add ${expected} to Secret "${name}"${has.length === 0 ? '' : ' (rename the key it has if that is the value; keys are case-sensitive)'}`,
     });
 
   if (object['kind'] === 'Workspace') {

@@ -64,6 +64,17 @@ describe('a Secret of the bundle without the key the Pod reads', () => {
     ]);
   });
 
+  test('a Secret with no keys at all is said to hold none, with what it needs', async () => {
+    expect((await findings(workspace('gh'), secret('gh', 'type: Opaque\n'))).found).toStrictEqual([
+      {
+        severity: 'error',
+        path: '/spec/secretRef/name',
+        message:
+          'spec.secretRef names Secret "gh", which holds no keys (it needs GITHUB_TOKEN or the GitHub App keys appID, installationID, privateKey); the Pod of every Task on this Workspace cannot start (CreateContainerConfigError) and the Task stays Pending; a TaskSpawner on it polls GitHub without a token',
+      },
+    ]);
+  });
+
   test("a Task's credentials Secret without the key its agent and credential type read", async () => {
     const { code, found } = await findings(
       task('claude-code', 'api-key', 'creds'),
