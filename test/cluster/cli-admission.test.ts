@@ -52,10 +52,21 @@ describe('kelos run under admission policies', () => {
     await kubectl(['apply', '--server-side', '--field-manager=kelos-tests', '-f', '-'], {
       input: objects.map((o) => stringify(o)).join('---\n'),
     });
-    // Policies take effect a moment after they are written.
+    // Policies take effect a moment after they are written, each on its own: the denying one is
+    // probed, and the warning one by a server-side dry run of the Task the first test creates
+    // (nothing stored), or that test can run before it warns.
     await waitFor(
       'the deadline policy to reject a Task',
       async () => (await run('-p', 'x', '--timeout', '24h', '--name', 'probe')).code === 1,
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const task = (await run('-p', 'x', '--timeout', '10m', '--name', 'probe', '--dry-run')).stdout;
+    await waitFor(
+      'the memory-limit policy to warn on a Task',
+      async () =>
+        (await kubectl(['create', '--dry-run=server', '-f', '-'], { input: task })).stderr.includes(
+          "'cli-kelos-hygiene-agent-memory-limit-tasks'",
+        ),
       { timeoutMs: 60_000, intervalMs: 500 },
     );
   });
