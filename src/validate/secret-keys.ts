@@ -9,6 +9,9 @@
  *   ({@link givesGitHubToken}, the operator's own definition).
  * - A Task's (or a TaskSpawner task template's) `credentials.secretRef`: the key its agent type
  *   and credential type read ({@link credentialEnvName}, the render's own).
+ * - Their `podOverrides.env[].valueFrom.secretKeyRef` (not `optional`): its `key`.
+ * - An AgentConfig's `mcpServers[].env[].valueFrom.secretKeyRef` (the render hands it to the
+ *   agent container as is) and `skills[].secretRef` (read for `GITHUB_TOKEN`).
  *
  * @packageDocumentation
  */
@@ -37,9 +40,21 @@ const quoted = (keys: readonly string[]): string =>
 const atRunTime = (kind: unknown): string =>
   kind === 'Workspace'
     ? 'the Pod of every Task on this Workspace cannot start (CreateContainerConfigError) and the Task stays Pending; a TaskSpawner on it polls GitHub without a token'
-    : kind === 'TaskSpawner'
-      ? 'the Pods of its Tasks cannot start (CreateContainerConfigError) and the Tasks stay Pending'
-      : 'its Pod cannot start (CreateContainerConfigError) and the Task stays Pending';
+    : kind === 'AgentConfig'
+      ? 'the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending'
+      : kind === 'TaskSpawner'
+        ? 'the Pods of its Tasks cannot start (CreateContainerConfigError) and the Tasks stay Pending'
+        : 'its Pod cannot start (CreateContainerConfigError) and the Task stays Pending';
+
+/** The `secretKeyRef`s of an EnvVar list that must resolve, with their index. */
+const requiredSecretKeyRefs = (env: unknown): { index: number; name: string; key: string }[] =>
+  (Array.isArray(env) ? env : []).flatMap((e, index) => {
+    const from = isNode(e) ? e['valueFrom'] : undefined;
+    const ref = isNode(from) ? from['secretKeyRef'] : undefined;
+    if (!isNode(ref) || ref['optional'] === true) return [];
+    const { name, key } = ref;
+    return typeof name === 'string' && name && typeof key === 'string' && key ? [{ index, name, key }] : [];
+  });
 
 /**
  * Findings for one object: its Secret references whose Secret, found by `secret` in the
@@ -53,47 +68,95 @@ export function secretKeyFindings(
   const spec = object['spec'];
   if (!isNode(spec)) return [];
   const out: Finding[] = [];
-  const lacking = (path: readonly string[], name: string, expected: string, has: readonly string[]) =>
+  /** Reports the reference at `path` (its `name`, or the `key` it reads) when the Secret lacks `expected`. */
+  const check = (
+    path: readonly string[],
+    name: string,
+    accepts: (keys: readonly string[]) => boolean,
+    expected: string,
+    optional = '',
+  ) => {
+    const found = secret(name);
+    if (found === undefined) return;
+    const has = secretKeys(found);
+    if (accepts(has)) return;
     out.push({
       severity: 'error',
       code: 'ref/secret-key',
       path: toPointer(path),
-      message: `${path.slice(0, -1).join('.')} names Secret "${name}", which ${has.length === 0 ? 'holds no keys' : `has ${quoted(has)} but not`} ${has.length === 0 ? `(it needs ${expected})` : expected}; ${atRunTime(object['kind'])}`,
-      hint: `add ${expected} to Secret "${name}"${has.length === 0 ? '' : ' (rename the key it has if that is the value; keys are case-sensitive)'}`,
+      message: `${path.slice(0, -1).join('.')} names Secret "${name}", which ${has.length === 0 ? `holds no keys (it needs ${expected})` : `has ${quoted(has)} but not ${expected}`}; ${atRunTime(object['kind'])}`,
+      hint: `add ${expected} to Secret "${name}"${has.length === 0 ? '' : ' (rename the key it has if that is the value; keys are case-sensitive)'}${optional}`,
     });
+  };
+  const checkEnv = (path: readonly string[], env: unknown) => {
+    for (const ref of requiredSecretKeyRefs(env))
+      check(
+        [...path, String(ref.index), 'valueFrom', 'secretKeyRef', 'key'],
+        ref.name,
+        (keys) => keys.includes(ref.key),
+        `"${ref.key}"`,
+        ', or set optional: true if the variable may be unset',
+      );
+  };
+  const nameOf = (ref: unknown): string | undefined => {
+    const name = isNode(ref) ? ref['name'] : undefined;
+    return typeof name === 'string' && name ? name : undefined;
+  };
 
   if (object['kind'] === 'Workspace') {
-    const ref = spec['secretRef'];
-    const name = isNode(ref) ? ref['name'] : undefined;
-    const found = typeof name === 'string' && name ? secret(name) : undefined;
-    if (found === undefined) return [];
-    const keys = secretKeys(found);
-    if (!givesGitHubToken((key) => keys.includes(key)))
-      lacking(['spec', 'secretRef', 'name'], name as string, WORKSPACE_SECRET_KEYS, keys);
+    const name = nameOf(spec['secretRef']);
+    if (name !== undefined)
+      check(
+        ['spec', 'secretRef', 'name'],
+        name,
+        (keys) => givesGitHubToken((key) => keys.includes(key)),
+        WORKSPACE_SECRET_KEYS,
+      );
+    return out;
+  }
+  if (object['kind'] === 'AgentConfig') {
+    const skills = spec['skills'];
+    (Array.isArray(skills) ? skills : []).forEach((skill, i) => {
+      const name = isNode(skill) ? nameOf(skill['secretRef']) : undefined;
+      if (name !== undefined)
+        check(
+          ['spec', 'skills', String(i), 'secretRef', 'name'],
+          name,
+          (keys) => keys.includes('GITHUB_TOKEN'),
+          'GITHUB_TOKEN (what a private skills package is fetched with)',
+        );
+    });
+    const servers = spec['mcpServers'];
+    (Array.isArray(servers) ? servers : []).forEach((server, i) => {
+      if (isNode(server)) checkEnv(['spec', 'mcpServers', String(i), 'env'], server['env']);
+    });
     return out;
   }
   if (object['kind'] !== 'Task' && object['kind'] !== 'TaskSpawner') return out;
   const base = object['kind'] === 'Task' ? ['spec'] : ['spec', 'taskTemplate'];
   const template = object['kind'] === 'Task' ? spec : spec['taskTemplate'];
   if (!isNode(template)) return out;
+  const at = (field: { readonly fromWorker: boolean }, ...rest: string[]) => [
+    ...base,
+    ...(field.fromWorker ? ['worker'] : []),
+    ...rest,
+  ];
   const credentials = effectiveWorkerField(template, 'credentials');
   const type = effectiveWorkerField(template, 'type');
-  if (!credentials || !isNode(credentials.value) || typeof type?.value !== 'string') return out;
-  const ref = credentials.value['secretRef'];
-  const name = isNode(ref) ? ref['name'] : undefined;
-  const key = credentialEnvName(type.value, String(credentials.value['type']));
-  const found = typeof name === 'string' && name && key ? secret(name) : undefined;
-  if (found === undefined || key === undefined) return out;
-  const keys = secretKeys(found);
-  if (!keys.includes(key)) {
-    const at = [...base, ...(credentials.fromWorker ? ['worker'] : []), 'credentials', 'secretRef', 'name'];
-    lacking(
-      at,
-      name as string,
-      `"${key}" (what ${credentials.value['type']} credentials of ${type.value} read)`,
-      keys,
-    );
+  if (credentials && isNode(credentials.value) && typeof type?.value === 'string') {
+    const name = nameOf(credentials.value['secretRef']);
+    const key = credentialEnvName(type.value, String(credentials.value['type']));
+    if (name !== undefined && key !== undefined)
+      check(
+        at(credentials, 'credentials', 'secretRef', 'name'),
+        name,
+        (keys) => keys.includes(key),
+        `"${key}" (what ${credentials.value['type']} credentials of ${type.value} read)`,
+      );
   }
+  const overrides = effectiveWorkerField(template, 'podOverrides');
+  if (overrides && isNode(overrides.value))
+    checkEnv(at(overrides, 'podOverrides', 'env'), overrides.value['env']);
   return out;
 }
 

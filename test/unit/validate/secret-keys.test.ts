@@ -111,6 +111,43 @@ describe('a Secret of the bundle without the key the Pod reads', () => {
     ]);
   });
 
+  test("a podOverrides env var's secretKeyRef whose key the Secret lacks; an optional one passes", async () => {
+    const withEnv = (optional: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: Task\nmetadata:\n  name: t\nspec:\n  prompt: p\n  worker:\n    type: claude-code\n    credentials:\n      type: none\n    podOverrides:\n      env:\n        - name: PLAIN\n          value: x\n        - name: JIRA_TOKEN\n          valueFrom:\n            secretKeyRef:\n              name: jira\n              key: token${optional}\n`;
+    const jira = secret('jira', 'stringData:\n  TOKEN: x\n');
+    const { code, found } = await findings(withEnv(''), jira);
+    expect(found).toStrictEqual([
+      {
+        severity: 'error',
+        path: '/spec/worker/podOverrides/env/1/valueFrom/secretKeyRef/key',
+        message:
+          'spec.worker.podOverrides.env.1.valueFrom.secretKeyRef names Secret "jira", which has keys "TOKEN" but not "token"; its Pod cannot start (CreateContainerConfigError) and the Task stays Pending',
+      },
+    ]);
+    expect(code).toBe(2);
+    expect((await findings(withEnv('\n              optional: true'), jira)).found).toStrictEqual([]);
+  });
+
+  test("an AgentConfig's MCP env secretKeyRef and a private skills package's Secret are read too", async () => {
+    const config =
+      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: tools\nspec:\n  skills:\n    - source: acme/private-skills\n      secretRef:\n        name: skills\n  mcpServers:\n    - name: jira\n      type: stdio\n      command: jira-mcp\n      env:\n        - name: API_TOKEN\n          valueFrom:\n            secretKeyRef:\n              name: jira\n              key: api-token\n';
+    const { found } = await findings(
+      config,
+      secret('skills', 'stringData:\n  token: x\n'),
+      secret('jira', 'type: Opaque\n'),
+    );
+    expect(found.map((f) => [f.path, f.message])).toStrictEqual([
+      [
+        '/spec/skills/0/secretRef/name',
+        'spec.skills.0.secretRef names Secret "skills", which has keys "token" but not GITHUB_TOKEN (what a private skills package is fetched with); the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending',
+      ],
+      [
+        '/spec/mcpServers/0/env/0/valueFrom/secretKeyRef/key',
+        'spec.mcpServers.0.env.0.valueFrom.secretKeyRef names Secret "jira", which holds no keys (it needs "api-token"); the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending',
+      ],
+    ]);
+  });
+
   test('a Secret outside the bundle, and credentials of type none, are not judged', async () => {
     expect((await findings(workspace('gh'))).found).toStrictEqual([]);
     expect(
