@@ -278,6 +278,15 @@ const unreadByFasttemplate = ({ pointer, element }: ListElement): Array<{ pointe
         : [{ pointer: `${pointer}/${key}`, key }],
   );
 
+/** The element's value at a tag's name (`env`, `values.a`; a Go template's `.a.b`), or undefined for a tag that is no plain name. */
+const tagName = (inner: string, goTemplate: boolean): string[] | undefined => {
+  const name = goTemplate ? /^\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$/.exec(inner)?.[1] : inner;
+  if (name === undefined) return undefined;
+  return goTemplate || name.startsWith('values.') ? name.split('.') : [name];
+};
+
+const TAG = /\{\{\s*(.*?)\s*\}\}/g;
+
 /**
  * `text` with the parameters of list element `element` as the ApplicationSet's template language
  * reads them: `{{.env}}` and `{{.a.b}}` (nested maps) in a Go template, `{{env}}` and
@@ -285,15 +294,24 @@ const unreadByFasttemplate = ({ pointer, element }: ListElement): Array<{ pointe
  * resolve (a function, `{{ .env | upper }}`; a key the element lacks) is left as written.
  */
 const renderElement = (text: string, element: Json, goTemplate: boolean): string =>
-  text.replace(/\{\{\s*(.*?)\s*\}\}/g, (tag, inner: string) => {
-    const name = goTemplate ? /^\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$/.exec(inner)?.[1] : inner;
-    if (name === undefined) return tag;
-    const keys = goTemplate || name.startsWith('values.') ? name.split('.') : [name];
+  text.replace(TAG, (tag, inner: string) => {
+    const keys = tagName(inner, goTemplate);
+    if (keys === undefined) return tag;
     let value: unknown = element;
     for (const key of keys) value = isRecord(value) ? value[key] : undefined;
     return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
       ? String(value)
       : tag;
+  });
+
+/** The parameters `text` names as plain tags that list element `element` lacks (`app.dir`). */
+const missingParameters = (text: string, element: Json, goTemplate: boolean): string[] =>
+  [...text.matchAll(TAG)].flatMap(([, inner]) => {
+    const keys = tagName(inner ?? '', goTemplate);
+    if (keys === undefined) return [];
+    let value: unknown = element;
+    for (const key of keys) value = isRecord(value) ? value[key] : undefined;
+    return value === undefined || value === null ? [keys.join('.')] : [];
   });
 
 /**
@@ -314,6 +332,7 @@ const listSourcesOf = (object: Json) => {
                     pointer: `${pointer}/path`,
                     template: source['path'],
                     path: renderElement(source['path'], element, goTemplate),
+                    missing: missingParameters(source['path'], element, goTemplate),
                     source,
                     elementPointer,
                     render: (text: string) => renderElement(text, element, goTemplate),
@@ -776,15 +795,31 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
           ]
         : [],
     );
-    const unevaluatedLists = listSourcesOf(o.object)
-      .filter((l) => l.path.includes('{{'))
-      .map((u) =>
-        info(
-          u.pointer,
-          `ApplicationSet "${name}" syncs "${u.template}" for the list element at ${u.elementPointer}, a path whose parameters cannot be told offline (a function, or a key the element lacks): ${effects.join('; ')}`,
-          'to have it judged, give every element the keys the path names, and keep functions out of the path',
+    const listSources = listSourcesOf(o.object).filter((l) => l.path.includes('{{'));
+    const missingKeys = listSources
+      .filter((l) => l.missing.length > 0)
+      .map((l) =>
+        finding(
+          'warning',
+          l.elementPointer,
+          `ApplicationSet "${name}" syncs "${l.template}", but its list element at ${l.elementPointer} has no ${l.missing.map((k) => `"${k}"`).join(', ')}: Argo CD cannot render that Application's path from it (a Go template writes <no value> or fails, fasttemplate leaves the tag as written), so the Application syncs no directory of the repository`,
+          `give the element ${l.missing.join(', ')}, or remove it from the list`,
         ),
       );
+    // A function in the path: one info per source path of the template, not per element.
+    const unevaluatedLists = [
+      ...Map.groupBy(
+        listSources.filter((l) => l.missing.length === 0),
+        (l) => l.pointer,
+      ).values(),
+    ].map((group) => {
+      const [first] = group as [(typeof group)[number]];
+      return info(
+        first.pointer,
+        `ApplicationSet "${name}" syncs "${first.template}" for ${group.length === 1 ? `its list element at ${first.elementPointer}` : `${group.length} list elements`}, a path whose parameters cannot be told offline (a function): ${effects.join('; ')}`,
+        "to have it judged, keep functions out of the path (name the element's keys as they are)",
+      );
+    });
     const unread = otherGeneratorsOf(o.object).map((g) =>
       info(
         g.pointer,
@@ -797,6 +832,7 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
       ...badGlobs,
       ...wrongNamespace,
       ...lists,
+      ...missingKeys,
       ...unevaluatedLists,
       ...unread,
       ...gitDirectoriesOf(o.object).flatMap((g) => [

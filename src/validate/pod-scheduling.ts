@@ -7,7 +7,13 @@
  *
  * @packageDocumentation
  */
-import { isNode } from './object-schema.ts';
+import {
+  isLabelValue,
+  isNode,
+  isQualifiedName,
+  LABEL_VALUE_RULE,
+  QUALIFIED_NAME_RULE,
+} from './object-schema.ts';
 
 /** A problem at a path below the value checked (`[]`: the value itself), in the server's words. */
 export interface SchedulingProblem {
@@ -20,6 +26,11 @@ const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const NODE_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'];
 const LABEL_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
+const notQualified = (path: readonly (string | number)[], key: string): SchedulingProblem => ({
+  path,
+  message: `must be ${QUALIFIED_NAME_RULE}; got "${key}"`,
+});
+
 /**
  * Every problem of one toleration, each at the field it is about and naming it
  * (`effect must be NoSchedule, PreferNoSchedule or NoExecute; got "NoSchedul"`).
@@ -28,6 +39,8 @@ export function tolerationProblems(t: unknown): SchedulingProblem[] {
   if (!isNode(t)) return [];
   const out: SchedulingProblem[] = [];
   const { key, operator, value, effect } = t;
+  if (typeof key === 'string' && key && !isQualifiedName(key))
+    out.push({ path: ['key'], message: `key must be ${QUALIFIED_NAME_RULE}; got "${key}"` });
   if (typeof operator === 'string' && operator && !TOLERATION_OPERATORS.includes(operator))
     out.push({ path: ['operator'], message: `operator must be Exists or Equal; got "${operator}"` });
   if (typeof effect === 'string' && effect && !TAINT_EFFECTS.includes(effect))
@@ -48,7 +61,9 @@ export function tolerationProblems(t: unknown): SchedulingProblem[] {
  * Every problem of an affinity (or a part of one, `node` when it is below `nodeAffinity`): a
  * match expression's operator (node selectors take Gt and Lt, label selectors do not), the
  * values its operator needs, a preferred term's weight, a required node affinity with no
- * term, an empty topologyKey.
+ * term, an empty topologyKey; every label key (a match expression's, `matchLabels`',
+ * `matchLabelKeys`', a topologyKey) a qualified name and a label selector's values label values,
+ * as the server's `ValidateLabelName` and `ValidateLabels` ask.
  */
 export function affinityProblems(
   value: unknown,
@@ -73,6 +88,16 @@ export function affinityProblems(
         path: [...path, 'values'],
         message: `must have a single element when operator is ${operator}`,
       });
+    const key = value['key'];
+    if (typeof key === 'string' && key && !isQualifiedName(key))
+      out.push(notQualified([...path, 'key'], key));
+    // A node selector's values are node label values or, with Gt and Lt, integers, which the
+    // server does not judge as labels; a label selector's are label values.
+    if (!node && Array.isArray(values))
+      values.forEach((v, i) => {
+        if (typeof v === 'string' && !isLabelValue(v))
+          out.push({ path: [...path, 'values', i], message: `must be ${LABEL_VALUE_RULE}; got "${v}"` });
+      });
   }
   for (const [key, v] of Object.entries(value)) {
     const at = [...path, key];
@@ -84,8 +109,19 @@ export function affinityProblems(
       out.push({ path: at, message: `must be from 1 to 100; got ${v}` });
     } else if (key === 'nodeSelectorTerms' && Array.isArray(v) && v.length === 0) {
       out.push({ path: at, message: 'must have at least one node selector term' });
-    } else if (key === 'topologyKey' && v === '') {
-      out.push({ path: at, message: 'must be a label key (can not be empty)' });
+    } else if (key === 'topologyKey' && typeof v === 'string') {
+      if (v === '') out.push({ path: at, message: 'must be a label key (can not be empty)' });
+      else if (!isQualifiedName(v)) out.push(notQualified(at, v));
+    } else if (key === 'matchLabels' && isNode(v)) {
+      for (const [label, labelValue] of Object.entries(v)) {
+        if (!isQualifiedName(label)) out.push(notQualified([...at, label], label));
+        if (typeof labelValue === 'string' && !isLabelValue(labelValue))
+          out.push({ path: [...at, label], message: `must be ${LABEL_VALUE_RULE}; got "${labelValue}"` });
+      }
+    } else if ((key === 'matchLabelKeys' || key === 'mismatchLabelKeys') && Array.isArray(v)) {
+      v.forEach((label, i) => {
+        if (typeof label === 'string' && !isQualifiedName(label)) out.push(notQualified([...at, i], label));
+      });
     } else {
       out.push(...affinityProblems(v, at, node || key === 'nodeAffinity'));
     }

@@ -346,6 +346,54 @@ describe('validation parity between kelos validate and kube-apiserver', async ()
         },
         true,
       ],
+      ['toleration-key', 'tolerations', [{ key: 'gpu type', operator: 'Exists' }], true],
+      ['toleration-key-ok', 'tolerations', [{ key: 'example.com/gpu', operator: 'Exists' }], false],
+      ['affinity-node-key', 'affinity', term({ key: 'zone!', operator: 'Exists' }), true],
+      ...(
+        [
+          ['affinity-topology-key', { topologyKey: 'kubernetes.io/host name' }, true],
+          [
+            'affinity-match-labels-key',
+            { topologyKey: 'h', labelSelector: { matchLabels: { 'app name': 'a' } } },
+            true,
+          ],
+          [
+            'affinity-match-labels-value',
+            { topologyKey: 'h', labelSelector: { matchLabels: { app: 'a b' } } },
+            true,
+          ],
+          [
+            'affinity-selector-value',
+            {
+              topologyKey: 'h',
+              labelSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['a b'] }] },
+            },
+            true,
+          ],
+          [
+            'affinity-match-label-keys',
+            { topologyKey: 'h', labelSelector: {}, matchLabelKeys: ['-bad'] },
+            true,
+          ],
+          [
+            'affinity-labels-ok',
+            {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'web' } },
+              matchLabelKeys: ['pod-template-hash'],
+            },
+            false,
+          ],
+        ] as const
+      ).map(
+        ([name, affinityTerm, rejected]) =>
+          [
+            name,
+            'affinity',
+            { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [affinityTerm] } },
+            rejected,
+          ] as const,
+      ),
     ];
     for (const [name, field, value, rejected] of cases) {
       const file = join(dir, `${name}.yaml`);

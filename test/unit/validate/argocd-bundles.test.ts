@@ -299,7 +299,7 @@ ${elements}
       }
     });
 
-    test('a Go template reads nested keys of an element; an element without the key is an info, not a bundle', async () => {
+    test('a Go template reads nested keys of an element; an element without the key is a warning naming the key, not a bundle', async () => {
       const elements = `          - app:
               dir: 06-fork-workflow
           - other: 05-task-with-agentconfig`;
@@ -312,9 +312,24 @@ ${elements}
       const { found } = await run('validate', ['manifests/', 'argocd/'], root);
       expect(notEvaluated(found)).toStrictEqual([
         [
+          'warning',
+          '/spec/generators/0/list/elements/1',
+          'ApplicationSet "examples" syncs "manifests/{{.app.dir}}", but its list element at /spec/generators/0/list/elements/1 has no "app.dir": Argo CD cannot render that Application\'s path from it (a Go template writes <no value> or fails, fasttemplate leaves the tag as written), so the Application syncs no directory of the repository',
+        ],
+      ]);
+    });
+
+    test('a path with a function is one info for the template, however many elements use it', async () => {
+      const root = repository({
+        'argocd/examples.yaml': listSet(TWO, 'manifests/{{ .example | lower }}', 'examples', true),
+      });
+      expect(await syncedBundles(root)).toStrictEqual([]);
+      const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+      expect(notEvaluated(found)).toStrictEqual([
+        [
           'info',
           '/spec/template/spec/source/path',
-          `ApplicationSet "examples" syncs "manifests/{{.app.dir}}" for the list element at /spec/generators/0/list/elements/1, a path whose parameters cannot be told offline (a function, or a key the element lacks): ${BUNDLES_UNEVALUATED}`,
+          `ApplicationSet "examples" syncs "manifests/{{ .example | lower }}" for 2 list elements, a path whose parameters cannot be told offline (a function): ${BUNDLES_UNEVALUATED}`,
         ],
       ]);
     });

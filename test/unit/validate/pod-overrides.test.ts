@@ -229,6 +229,82 @@ describe('podOverrideFindings', () => {
     expect(run.code).toBe(2);
   });
 
+  it('reports label keys and values the API server refuses in tolerations and affinity, at each key', () => {
+    const q =
+      "a qualified name: an optional DNS subdomain prefix and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character";
+    const v =
+      "a label value: empty, or at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character";
+    const findings = podOverrideFindings(
+      task({
+        tolerations: [
+          { key: 'gpu type', operator: 'Exists' },
+          { key: 'example.com/gpu', operator: 'Exists' },
+        ],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'zone!', operator: 'In', values: ['any value'] }] },
+              ],
+            },
+          },
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              {
+                topologyKey: 'kubernetes.io/host name',
+                matchLabelKeys: ['pod-template-hash', '-bad'],
+                labelSelector: {
+                  matchLabels: { operator: 'In', 'app name': 'x', tier: 'web tier' },
+                  matchExpressions: [{ key: 'app', operator: 'In', values: ['ok', 'not ok'] }],
+                },
+              },
+            ],
+          },
+        },
+      }),
+    );
+    const at = '/spec/worker/podOverrides';
+    const term = `${at}/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution/0`;
+    const job = '; the API server accepts the Task but refuses its Job, and the Task fails (JobRejected)';
+    expect(findings.map((f) => [f.code, f.path, f.message.replace(job, '')])).toStrictEqual([
+      [
+        'pod/toleration',
+        `${at}/tolerations/0/key`,
+        `podOverrides.tolerations[0]: key must be ${q}; got "gpu type"`,
+      ],
+      [
+        'pod/affinity',
+        `${at}/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions/0/key`,
+        `podOverrides.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key must be ${q}; got "zone!"`,
+      ],
+      [
+        'pod/affinity',
+        `${term}/topologyKey`,
+        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey must be ${q}; got "kubernetes.io/host name"`,
+      ],
+      [
+        'pod/affinity',
+        `${term}/matchLabelKeys/1`,
+        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].matchLabelKeys[1] must be ${q}; got "-bad"`,
+      ],
+      [
+        'pod/affinity',
+        `${term}/labelSelector/matchLabels/app name`,
+        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels.app name must be ${q}; got "app name"`,
+      ],
+      [
+        'pod/affinity',
+        `${term}/labelSelector/matchLabels/tier`,
+        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels.tier must be ${v}; got "web tier"`,
+      ],
+      [
+        'pod/affinity',
+        `${term}/labelSelector/matchExpressions/0/values/1`,
+        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchExpressions[0].values[1] must be ${v}; got "not ok"`,
+      ],
+    ]);
+  });
+
   it('leaves other kinds alone', () => {
     const workspace = { ...task({ labels: { 'a/b/c': 'x' } }), kind: 'Workspace' };
     expect(podOverrideFindings(workspace)).toEqual([]);
