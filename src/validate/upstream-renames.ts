@@ -58,7 +58,11 @@ export function upstreamRename(object: unknown, at: readonly string[], name: str
 
   if (name === 'agentConfigRef' && isExecutionPlace(kind, at)) {
     const ref = isNode(value) ? value : { name: 'x' };
-    return `; "agentConfigRef" ${MIGRATED}, a single reference, which v1alpha2 made the list "agentConfigRefs": write agentConfigRefs: [${flow(ref)}]`;
+    const made = `; "agentConfigRef" ${MIGRATED}, a single reference, which v1alpha2 made the list "agentConfigRefs"`;
+    // Written beside the list already: a second agentConfigRefs key would be a duplicate.
+    return isNode(parent) && Array.isArray(parent['agentConfigRefs'])
+      ? `${made}: add ${flow(ref)} to the agentConfigRefs this object has`
+      : `${made}: write agentConfigRefs: [${flow(ref)}]`;
   }
   if (
     (name === 'triggerComment' || name === 'excludeComments') &&
@@ -68,8 +72,18 @@ export function upstreamRename(object: unknown, at: readonly string[], name: str
     at[1] === 'when' &&
     COMMENT_SOURCES.includes(at[2] ?? '')
   ) {
+    const moved = `; "${name}" ${MIGRATED}, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission)`;
+    const source = parent as Record<string, unknown>;
     const example = value ?? (name === 'triggerComment' ? '/kelos pick-up' : ['/kelos stop']);
-    return `; "${name}" ${MIGRATED}, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {${name}: ${flow(example)}} under spec.when.${at[2]}`;
+    if (isNode(source['commentPolicy']))
+      return `${moved}: add ${name}: ${flow(example)} to the commentPolicy spec.when.${at[2]} has`;
+    // Both moved fields at once: one commentPolicy holding both, which each message shows whole.
+    const policy = Object.fromEntries(
+      (['triggerComment', 'excludeComments'] as const).flatMap((field) =>
+        field === name ? [[field, example]] : source[field] !== undefined ? [[field, source[field]]] : [],
+      ),
+    );
+    return `${moved}: write commentPolicy: ${flow(policy)} under spec.when.${at[2]}`;
   }
   if (name === 'pollInterval' && kind === 'TaskSpawner' && at.length === 1 && at[0] === 'spec') {
     const when = (object['spec'] as Record<string, unknown>)['when'];
@@ -106,7 +120,10 @@ export function upstreamRetyped(object: unknown, path: readonly string[]): strin
     : undefined;
   if (!isNode(env)) return undefined;
   const entries = Object.entries(env);
-  const shown = entries.slice(0, MAX_SHOWN).map(([name, value]) => flow({ name, value }));
+  // An env var's value is a string: 8080 or true would be refused in the list as well.
+  const shown = entries
+    .slice(0, MAX_SHOWN)
+    .map(([name, value]) => flow({ name, value: typeof value === 'string' ? value : String(value) }));
   const more = entries.length > MAX_SHOWN ? `, … (${entries.length - MAX_SHOWN} more)` : '';
   return `; a map of env vars is upstream's kelos.dev/v1alpha1 form, which v1alpha2 made a list (with valueFrom for a Secret or ConfigMap key): write env: [${shown.join(', ')}${more}]`;
 }

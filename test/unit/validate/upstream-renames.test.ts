@@ -58,12 +58,52 @@ describe('fields upstream renamed or moved from v1alpha1 to v1alpha2', () => {
       '/spec/pollInterval':
         'unknown field "spec.pollInterval"; "pollInterval" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into the polling source: write pollInterval: 10m under spec.when.githubPullRequests',
       '/spec/when/githubPullRequests/triggerComment':
-        'unknown field "spec.when.githubPullRequests.triggerComment"; "triggerComment" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {triggerComment: "/kelos review"} under spec.when.githubPullRequests',
+        'unknown field "spec.when.githubPullRequests.triggerComment"; "triggerComment" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {triggerComment: "/kelos review", excludeComments: ["/kelos stop"]} under spec.when.githubPullRequests',
       '/spec/when/githubPullRequests/excludeComments':
-        'unknown field "spec.when.githubPullRequests.excludeComments"; "excludeComments" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {excludeComments: ["/kelos stop"]} under spec.when.githubPullRequests',
+        'unknown field "spec.when.githubPullRequests.excludeComments"; "excludeComments" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): write commentPolicy: {triggerComment: "/kelos review", excludeComments: ["/kelos stop"]} under spec.when.githubPullRequests',
       '/spec/taskTemplate/worker/agentConfigRef':
         'unknown field "spec.taskTemplate.worker.agentConfigRef"; "agentConfigRef" is upstream\'s kelos.dev/v1alpha1 field, a single reference, which v1alpha2 made the list "agentConfigRefs": write agentConfigRefs: [{name: reviewer}]',
     });
+  });
+
+  test('beside the v1alpha2 field already written, the fix adds to it rather than writing the key twice', async () => {
+    const found = await unknownFields(
+      [
+        'apiVersion: kelos.dev/v1alpha2',
+        'kind: TaskSpawner',
+        'metadata: {name: s}',
+        'spec:',
+        '  when:',
+        '    githubIssues:',
+        '      triggerComment: /kelos go',
+        '      commentPolicy: {allowedUsers: [alice]}',
+        '  taskTemplate:',
+        '    type: claude-code',
+        '    credentials: {type: none}',
+        '    agentConfigRef: {name: reviewer}',
+        '    agentConfigRefs: [{name: base}]',
+        '',
+      ].join('\n'),
+    );
+    expect(found).toStrictEqual({
+      '/spec/when/githubIssues/triggerComment':
+        'unknown field "spec.when.githubIssues.triggerComment"; "triggerComment" is upstream\'s kelos.dev/v1alpha1 field, which v1alpha2 moved into "commentPolicy" (with allowedUsers, allowedTeams, minimumPermission): add triggerComment: "/kelos go" to the commentPolicy spec.when.githubIssues has',
+      '/spec/taskTemplate/agentConfigRef':
+        'unknown field "spec.taskTemplate.agentConfigRef"; "agentConfigRef" is upstream\'s kelos.dev/v1alpha1 field, a single reference, which v1alpha2 made the list "agentConfigRefs": add {name: reviewer} to the agentConfigRefs this object has',
+    });
+  });
+
+  test("a v1alpha1 env map's numbers and booleans are written as the strings an env var's value must be", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-renames-'));
+    await writeFile(
+      join(dir, 'agent-config.yaml'),
+      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  mcpServers:\n    - name: gh\n      type: stdio\n      command: gh-mcp\n      env:\n        PORT: 8080\n        DEBUG: true\n',
+    );
+    const run = await kelos(['validate', '--format', 'json', dir]);
+    const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
+    expect(
+      diagnostics.filter((d) => d.code === 'schema/type').map((d) => d.message.split(': write ')[1]),
+    ).toStrictEqual(['env: [{name: PORT, value: "8080"}, {name: DEBUG, value: "true"}]']);
   });
 
   test("an AgentConfig MCP server's env written as v1alpha1's map is told the list to write", async () => {
