@@ -29,6 +29,7 @@ import { imageRegistry } from './security-image-registry.ts';
 import { literalSecret } from './security-literal-secret.ts';
 import { networkIsolation } from './security-network-isolation.ts';
 import { podSecurity } from './security-pod-security.ts';
+import { serviceAccount } from './security-service-account.ts';
 import { webhookSigningSecret } from './security-webhook-signing-secret.ts';
 
 /** Every built-in rule, in report order. */
@@ -46,6 +47,7 @@ export const BUILTIN_RULES: readonly PolicyRule[] = [
   literalSecret,
   credentialsSecretRef,
   podSecurity,
+  serviceAccount,
   networkIsolation,
   clusterScopedObject,
   imageRegistry,

@@ -3,9 +3,11 @@
  * containers, privilege escalation, added capabilities, root user (runAsUser 0 or runAsNonRoot
  * false), Unconfined seccomp or AppArmor, an Unmasked /proc, an SELinux type other than the
  * container ones (or an SELinux user or role), unsafe sysctls, Windows host processes, host
- * ports, hostPath volumes, a ServiceAccount of its own, or host namespaces. Each is a setting the
- * operator's pod security floor (`src/operator/pod-security.ts`) refuses by default, so a Task
- * that passes here is not failed with PodSecurityViolation for what its podOverrides ask.
+ * ports, hostPath volumes or host namespaces. Each is a setting the operator's pod security floor
+ * (`src/operator/pod-security.ts`) refuses by default, so a Task that passes here is not failed
+ * with PodSecurityViolation for what its podOverrides ask. A ServiceAccount of its own, which the
+ * floor refuses too, is security/service-account's: a cluster admin may grant one, and opting an
+ * object out of that rule leaves these checks in force.
  *
  * @packageDocumentation
  */
@@ -17,7 +19,7 @@ import {
 } from '../src/api/pod-security-standards.ts';
 import type { AdmissionCheck, AdmissionValidation, Finding, ObjectRule } from '../src/policy/rule.ts';
 import { arr, get, isRecord, nonEmpty, num, str } from './lib/access.ts';
-import { CEL_EXECUTION_ROOT, celHas, celList, celMessage, celPath } from './lib/cel.ts';
+import { CEL_EXECUTION_ROOT, celHas, celList, celPath } from './lib/cel.ts';
 import { type Execution, executionOf, type Located, locate } from './lib/worker.ts';
 
 /** Messages, shared verbatim with the admission policy where it can build them. */
@@ -50,8 +52,6 @@ export const PodSecurityMessages = {
   podSeLinux:
     'the Pod runs as an SELinux type other than a container type, sets an SELinux user or role, or runs as a Windows host process',
   podSysctl: 'the Pod sets a sysctl outside the safe set (podSecurityContext.sysctls)',
-  serviceAccount: (name: string) =>
-    `the agent runs as ServiceAccount "${name}" (serviceAccountName), its identity to the API server and, through IRSA or Workload Identity, to the cloud: the operator refuses it unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it`,
 } as const;
 
 const AGENT = 'the agent container';
@@ -180,14 +180,6 @@ function podFindings(e: Execution): Finding[] {
       hint: 'Mount the data through a PersistentVolumeClaim or a ConfigMap instead of a node path.',
     });
   });
-  const serviceAccount = e.podOverride('serviceAccountName');
-  const account = nonEmpty(serviceAccount?.value);
-  if (serviceAccount && account !== undefined)
-    findings.push({
-      path: serviceAccount.path,
-      message: PodSecurityMessages.serviceAccount(account),
-      hint: 'Have the cluster admin add it to KelosConfig spec.podSecurity.allowedServiceAccounts and opt this object out; or leave serviceAccountName unset, so the agent runs as the namespace default ServiceAccount with no token mounted.',
-    });
   // Not fields of podOverrides (the API server prunes them), but asking for them shows intent.
   for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) {
     const at = e.podOverride(field);
@@ -282,12 +274,6 @@ function podValidations(root: string, po: readonly string[]): AdmissionValidatio
       expression: `!(${has('volumes')}) || ${volumes}.all(v, ${['hostPath', ...RESTRICTED_VOLUME_TYPES].map((t) => `has(v.${t})`).join(' || ')})`,
       message: `a volume is of a type the node mounts (the restricted Pod Security Standard allows ${RESTRICTED_VOLUME_TYPES.join(', ')})`,
     },
-    {
-      expression: `!(${has('serviceAccountName')}) || ${at('serviceAccountName')} == ''`,
-      message:
-        'the agent runs as a ServiceAccount (serviceAccountName), which the operator refuses unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it',
-      messageExpression: celMessage(PodSecurityMessages.serviceAccount, at('serviceAccountName')),
-    },
     ...['extraContainers', 'extraInitContainers'].map((list) => ({
       expression: `!(${has(list)}) || ${at(list)}.all(c, ${containerOk('c')})`,
       message: PodSecurityMessages.extraContainer,
@@ -301,7 +287,7 @@ export const podSecurity: ObjectRule = {
   severity: 'error',
   kinds: ['Task', 'TaskSpawner'],
   description:
-    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, SELinux type other than a container type, unsafe sysctl, Windows host process, host port, hostPath volume, volume type outside the restricted profile (nfs, iscsi, gitRepo, …), ServiceAccount (serviceAccountName), hostNetwork, hostPID or hostIPC.',
+    'podOverrides ask for no privileged container, privilege escalation, added capabilities, runAsUser 0, runAsNonRoot false, Unconfined seccomp or AppArmor, Unmasked procMount, SELinux type other than a container type, unsafe sysctl, Windows host process, host port, hostPath volume, volume type outside the restricted profile (nfs, iscsi, gitRepo, …), hostNetwork, hostPID or hostIPC.',
   rationale:
     'Agents run untrusted prompts with permission prompts disabled; the Pod boundary is their only sandbox, and each of these settings opens it to the node.',
   hint: 'Remove the setting from podOverrides: an agent needs no privilege on the node.',

@@ -43,16 +43,16 @@ describe('the default policy file, run from a subdirectory', () => {
     writeFileSync(join(root, 'kelos.policy.yaml'), POLICY);
     const fromRoot = await kelos(['check', 'manifests/team-12'], { cwd: root });
     expect(fromRoot.code).toBe(0);
-    expect(fromRoot.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (22 rules); 0 suppressed\n');
+    expect(fromRoot.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (23 rules); 0 suppressed\n');
     const manifests = join(root, 'manifests');
     const check = await kelos(['check', 'team-12'], { cwd: manifests });
     expect(check.stdout).toBe(
-      '0 errors, 0 warnings, 0 info in 1 object (22 rules); 0 suppressed; policy from ../kelos.policy.yaml\n',
+      '0 errors, 0 warnings, 0 info in 1 object (23 rules); 0 suppressed; policy from ../kelos.policy.yaml\n',
     );
     expect(check.code).toBe(0);
     // Two levels down, as far as the repository's root.
     const deeper = await kelos(['check', '.'], { cwd: join(manifests, 'team-12') });
-    expect(deeper.stdout).toContain('(22 rules); 0 suppressed; policy from ../../kelos.policy.yaml\n');
+    expect(deeper.stdout).toContain('(23 rules); 0 suppressed; policy from ../../kelos.policy.yaml\n');
     // validate reads its externalSecrets: the Secret is known.
     expect(await kelos(['validate', 'team-12'], { cwd: manifests })).toStrictEqual({
       code: 0,
@@ -64,7 +64,7 @@ describe('the default policy file, run from a subdirectory', () => {
     );
     // -c is as it was: the file named, no search, no note.
     const named = await kelos(['check', '-c', '../kelos.policy.yaml', 'team-12'], { cwd: manifests });
-    expect(named.stdout).toMatch(/\(22 rules\); 0 suppressed\n$/);
+    expect(named.stdout).toMatch(/\(23 rules\); 0 suppressed\n$/);
   });
 
   test('the nearest directory holding kelos.policy.yaml or cdk8s.yaml wins, and an error in a parent file names it from the working directory', async () => {
@@ -73,7 +73,7 @@ describe('the default policy file, run from a subdirectory', () => {
     // A project of its own below: its cdk8s.yaml, with no policy section, means the defaults.
     writeFileSync(join(root, 'manifests', 'cdk8s.yaml'), 'language: typescript\n');
     const check = await kelos(['check', '.'], { cwd: join(root, 'manifests', 'team-12') });
-    expect(check.stdout).toMatch(/\(23 rules\); 0 suppressed\n$/);
+    expect(check.stdout).toMatch(/\(24 rules\); 0 suppressed\n$/);
     expect(check.stdout).toContain('[budget/active-deadline]');
     rmSync(join(root, 'manifests', 'cdk8s.yaml'));
     writeFileSync(join(root, 'kelos.policy.yaml'), 'thresholds: {maxConcurrency: 0}\n');
@@ -94,7 +94,7 @@ describe('the default policy file, run from a subdirectory', () => {
       writeFileSync(join(root, 'manifests', 'team-12', 'task.yaml'), TASK);
       if (git) execFileSync('git', ['init', '-q'], { cwd: root });
       const check = await kelos(['check', 'team-12'], { cwd: join(root, 'manifests') });
-      expect(check.stdout, String(git)).toMatch(/\(23 rules\); 0 suppressed\n$/);
+      expect(check.stdout, String(git)).toMatch(/\(24 rules\); 0 suppressed\n$/);
       expect(check.code, String(git)).toBe(2);
     }
   });

@@ -45,6 +45,7 @@ describe('admission policies', () => {
       'budget/model-allowlist',
       'budget/effort-allowlist',
       'security/pod-security',
+      'security/service-account',
       'security/image-registry',
       'security/webhook-signing-secret',
       'security/github-trigger-restricted',
@@ -176,6 +177,49 @@ describe('admission policies', () => {
         );
       }
     }
+  });
+
+  test('security/service-account refuses a ServiceAccount in worker or legacy podOverrides where the check reports one, whatever a KelosConfig says', () => {
+    const rule = BUILTIN_RULES.find((r) => r.id === 'security/service-account')!;
+    const checks = rule.admission!(TEST_CONFIG);
+    const refused = (object: Record<string, unknown>) =>
+      checks
+        .find((c) => c.kind === object['kind'])!
+        .validations.filter((v) =>
+          evaluateRule(
+            { rule: v.expression.replaceAll('object.', 'self.'), message: v.message },
+            toCelValue({}, object),
+            '',
+          ),
+        );
+    for (const file of ['pass', 'fail'] as const) {
+      for (const doc of loadFixture(`security-service-account/${file}.yaml`)) {
+        const reported = runPolicies([doc], { config: TEST_CONFIG, rules: [rule] }).diagnostics.length;
+        expect(refused(doc.object).length, `${file}: ${JSON.stringify(doc.object['metadata'])}`).toBe(
+          reported,
+        );
+        expect(reported).toBe(file === 'fail' ? 1 : 0);
+      }
+    }
+    // The API server cannot read the KelosConfig: the message says what would let it pass.
+    expect(checks.find((c) => c.kind === 'Task')!.validations).toStrictEqual([
+      {
+        expression:
+          "!(has(object.spec.worker) && has(object.spec.worker.podOverrides) && has(object.spec.worker.podOverrides.serviceAccountName)) || object.spec.worker.podOverrides.serviceAccountName == ''",
+        message:
+          'the agent runs as a ServiceAccount (serviceAccountName), which the operator refuses unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it',
+        messageExpression:
+          "'the agent runs as ServiceAccount \"' + object.spec.worker.podOverrides.serviceAccountName + '\" (serviceAccountName), its identity to the API server and, through IRSA or Workload Identity, to the cloud: the operator refuses it unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it'",
+      },
+      {
+        expression:
+          "!(has(object.spec.podOverrides) && has(object.spec.podOverrides.serviceAccountName)) || object.spec.podOverrides.serviceAccountName == ''",
+        message:
+          'the agent runs as a ServiceAccount (serviceAccountName), which the operator refuses unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it',
+        messageExpression:
+          "'the agent runs as ServiceAccount \"' + object.spec.podOverrides.serviceAccountName + '\" (serviceAccountName), its identity to the API server and, through IRSA or Workload Identity, to the cloud: the operator refuses it unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it'",
+      },
+    ]);
   });
 
   test('budget/model-allowlist admits what the check passes (dated snapshots included) and refuses what it reports', () => {

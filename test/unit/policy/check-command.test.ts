@@ -79,7 +79,7 @@ describe('kelos check', () => {
     );
     expect(without.code).toBe(2);
     const inTeamA = await kelos(['check', '-n', 'team-a', '.'], { cwd });
-    expect(inTeamA.stdout).toBe('0 errors, 0 warnings, 0 info in 2 objects (23 rules); 0 suppressed\n');
+    expect(inTeamA.stdout).toBe('0 errors, 0 warnings, 0 info in 2 objects (24 rules); 0 suppressed\n');
     expect(inTeamA.code).toBe(0);
     const bad = await kelos(['check', '-n', 'Team_A', '.'], { cwd });
     expect(bad.stderr).toContain('kelos: -n: "Team_A" is not a namespace name');
@@ -106,7 +106,7 @@ describe('kelos check', () => {
     expect(alone.stdout).toContain('[budget/namespace-covered]');
     expect(alone.code).toBe(2);
     const beside = await kelos(['check', 'manifests/', '--beside', 'dist/'], { cwd });
-    expect(beside.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (23 rules); 0 suppressed\n');
+    expect(beside.stdout).toBe('0 errors, 0 warnings, 0 info in 1 object (24 rules); 0 suppressed\n');
     expect(beside.code).toBe(0);
     expect((await kelos(['check', '--beside', 'dist/'], { cwd })).stderr).toContain(
       'kelos: --beside reads manifests beside the paths checked',
@@ -179,7 +179,7 @@ spec:
 `;
     const lenient = await kelos(['check', '-'], { stdin: task });
     expect(lenient.code).toBe(0);
-    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (23 rules); 0 suppressed');
+    expect(lenient.stdout).toContain('0 errors, 1 warning, 0 info in 1 object (24 rules); 0 suppressed');
     expect((await kelos(['check', '--strict', '-'], { stdin: task })).code).toBe(2);
   });
 
@@ -220,7 +220,7 @@ spec:
         '          at tasks.yaml:9:5',
         '          hint: Spell the model as its provider names it, here and wherever kelos.policy.yaml repeats it.',
         '',
-        '0 errors, 3 warnings, 0 info in 3 objects (23 rules); 0 suppressed',
+        '0 errors, 3 warnings, 0 info in 3 objects (24 rules); 0 suppressed',
         '',
       ].join('\n'),
     );
@@ -230,14 +230,14 @@ spec:
     // Turned off, the rule is silent in the policy file too.
     writeFileSync(join(cwd, 'kelos.policy.yaml'), `${policy}rules:\n  hygiene/model-name: off\n`);
     const off = await kelos(['check', 'tasks.yaml'], { cwd });
-    expect(off.stdout).toBe('0 errors, 0 warnings, 0 info in 3 objects (22 rules); 0 suppressed\n');
+    expect(off.stdout).toBe('0 errors, 0 warnings, 0 info in 3 objects (23 rules); 0 suppressed\n');
   });
 
   test('a compliant app exits 0 with an empty report', async () => {
     const run = await kelos(['check', 'test/fixtures/policy/compliant.yaml']);
     expect(run).toStrictEqual({
       code: 0,
-      stdout: '0 errors, 0 warnings, 0 info in 3 objects (23 rules); 0 suppressed\n',
+      stdout: '0 errors, 0 warnings, 0 info in 3 objects (24 rules); 0 suppressed\n',
       stderr: '',
     });
   });
@@ -255,7 +255,7 @@ spec:
     ]);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(
-      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(23 rules\); 0 suppressed\n$/,
+      /^\d+ errors?, \d+ warnings?, 0 info in 2 objects \(24 rules\); 0 suppressed\n$/,
     );
     const sarif = JSON.parse(readFileSync(out, 'utf8'));
     expect(sarif.version).toBe('2.1.0');

@@ -94,7 +94,10 @@ const FAIL: Readonly<Record<string, Expected>> = {
     'Task team-a/baseline-breaker /spec/worker/podOverrides/containerSecurityContext/seLinuxOptions/role :: the agent container sets an SELinux role (seLinuxOptions.role)',
     'Task team-a/baseline-breaker /spec/worker/podOverrides/containerSecurityContext/windowsOptions/hostProcess :: the agent container runs as a Windows host process (windowsOptions.hostProcess)',
     'Task team-a/baseline-breaker /spec/worker/podOverrides/extraContainers/0/ports/0/hostPort :: extraContainers[0] "sshd" binds host port 2222 (ports.hostPort)',
+  ],
+  'security/service-account': [
     'Task team-a/bedrock-irsa /spec/worker/podOverrides/serviceAccountName :: the agent runs as ServiceAccount "bedrock-agent-sa" (serviceAccountName), its identity to the API server and, through IRSA or Workload Identity, to the cloud: the operator refuses it unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it',
+    'TaskSpawner team-a/legacy-irsa /spec/taskTemplate/podOverrides/serviceAccountName :: the agent runs as ServiceAccount "workload-identity-sa" (serviceAccountName), its identity to the API server and, through IRSA or Workload Identity, to the cloud: the operator refuses it unless KelosConfig spec.podSecurity.allowedServiceAccounts lists it',
   ],
   'security/network-isolation': [
     "KelosConfig kelos /spec/networkIsolation :: agent NetworkPolicies leave cluster ranges open: spec.networkIsolation.serviceCIDRs, spec.networkIsolation.nodeCIDRs are not set; agent Pods may reach the cluster's Services, nodes on their egress ports (443 unless egressPorts says otherwise): set the cluster's ranges in the KelosConfig",
