@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-import { KELOS_CONFIG_NAME } from '../src/api/group.ts';
+import { Annotations, KELOS_CONFIG_NAME } from '../src/api/group.ts';
 import type { KubeObject } from '../src/api/object.ts';
 import type { AdmissionCheck, AdmissionValidation, Bundle, ObjectRule } from '../src/policy/rule.ts';
 import { clipName } from '../src/validate/echo.ts';
@@ -69,7 +69,7 @@ export const serviceAccount: ObjectRule = {
     'podOverrides name no ServiceAccount (serviceAccountName) that KelosConfig spec.podSecurity.allowedServiceAccounts does not list: the check reads the KelosConfig kelos of the bundle or one deployed beside it; the admission policy, which cannot read it, refuses every one.',
   rationale:
     'A ServiceAccount is the agent’s identity to the API server and, through IRSA or Workload Identity, to the cloud; the operator runs a Task as one only when the cluster admin lists it, and fails the Task with PodSecurityViolation otherwise.',
-  hint: 'Have the cluster admin add it to KelosConfig spec.podSecurity.allowedServiceAccounts and opt this object out; or leave serviceAccountName unset, so the agent runs as the namespace default ServiceAccount with no token mounted.',
+  hint: `Have the cluster admin add it to KelosConfig spec.podSecurity.allowedServiceAccounts and opt this object out (annotations ${Annotations.PolicyIgnore}: security/service-account and ${Annotations.PolicyIgnoreReason}: <why>); or leave serviceAccountName unset, so the agent runs as the namespace default ServiceAccount with no token mounted.`,
   check({ object, bundle }) {
     const at = executionOf(object)?.podOverride('serviceAccountName');
     const account = nonEmpty(at?.value);

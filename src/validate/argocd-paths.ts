@@ -806,6 +806,28 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
           `give the element ${l.missing.join(', ')}, or remove it from the list`,
         ),
       );
+    const namespaceTemplate = destinationOf(specOf(o.object)).namespace;
+    const goTemplate = isRecord(o.object['spec']) && o.object['spec']['goTemplate'] === true;
+    const missingNamespaceKeys =
+      namespaceTemplate === undefined
+        ? []
+        : listGeneratorsOf(o.object).flatMap((g) =>
+            g.refused
+              ? []
+              : g.elements.flatMap(({ pointer, element }) => {
+                  const missing = missingParameters(namespaceTemplate, element, goTemplate);
+                  return missing.length === 0
+                    ? []
+                    : [
+                        finding(
+                          'warning',
+                          pointer,
+                          `ApplicationSet "${name}" deploys into namespace "${namespaceTemplate}", but its list element at ${pointer} has no ${missing.map((k) => `"${k}"`).join(', ')}: Argo CD cannot render that Application's namespace from it (a Go template writes <no value> or fails, fasttemplate leaves the tag as written), which is no namespace name, so its sync fails`,
+                          `give the element ${missing.join(', ')}, or remove it from the list`,
+                        ),
+                      ];
+                }),
+          );
     // A function in the path: one info per source path of the template, not per element.
     const unevaluatedLists = [
       ...Map.groupBy(
@@ -833,6 +855,7 @@ export function argocdUnevaluatedPathDiagnostics<T extends ObjectInFile>(
       ...wrongNamespace,
       ...lists,
       ...missingKeys,
+      ...missingNamespaceKeys,
       ...unevaluatedLists,
       ...unread,
       ...gitDirectoriesOf(o.object).flatMap((g) => [

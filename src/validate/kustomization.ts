@@ -89,6 +89,14 @@ export interface Bundle {
    */
   readonly namespaceUnknown?: boolean;
   /**
+   * The destination namespaces of the Argo CD apps that sync the directory, when they are more
+   * than one (a git directory generator and a list generator over the same directories): its
+   * objects that name no namespace land in each (`undefined`: an app that names none, read as
+   * the run's namespace; `null`: one that cannot be told offline). Left as written in
+   * `documents`, they are compared with other bundles' in each (see {@link conflictsAcrossBundles}).
+   */
+  readonly destinations?: readonly (string | undefined | null)[];
+  /**
    * Objects in the app's directories that its directory source's `include` or `exclude` leaves
    * out, each with why (`Argo CD Application "team" leaves team/a-secret.yaml out by its
    * directory.exclude`): a reference to one is told so rather than only that it is not here.
@@ -448,7 +456,7 @@ export function byArgoCdApp(
       documents: LoadedDocument[];
       unread: string[];
       by: Set<string>;
-      namespaces: Set<string | undefined>;
+      namespaces: Set<string | undefined | null>;
       unresolved: boolean;
     }
   >();
@@ -467,7 +475,7 @@ export function byArgoCdApp(
       };
       apps.set(name, app);
       app.by.add(by);
-      app.namespaces.add(namespace);
+      app.namespaces.add(unresolved ? null : namespace);
       app.unresolved ||= unresolved;
     }
     return [...new Set(found.map(({ name }) => apps.get(name)!))];
@@ -495,12 +503,13 @@ export function byArgoCdApp(
       // that sync the directory into two namespaces leave it as written.
       documents:
         app.namespaces.size === 1
-          ? app.documents.map((d) => inDestination(d, [...app.namespaces][0]))
+          ? app.documents.map((d) => inDestination(d, [...app.namespaces][0] ?? undefined))
           : app.documents,
       ...(app.unread.length > 0 && { unread: app.unread }),
       ...(leftOut.has(name) && { leftOut: leftOut.get(name)! }),
       syncedBy: [...app.by],
-      ...(app.unresolved && { namespaceUnknown: true }),
+      ...(app.namespaces.size === 1 && app.unresolved && { namespaceUnknown: true }),
+      ...(app.namespaces.size > 1 && { destinations: [...app.namespaces] }),
     }));
   if (out.length === 0 || outside.documents.length > 0 || outside.unread.length > 0)
     out.push({
@@ -789,6 +798,8 @@ export interface BundleObjects {
   readonly name: string;
   /** See {@link Bundle.namespaceUnknown}. */
   readonly namespaceUnknown?: boolean;
+  /** See {@link Bundle.destinations}. */
+  readonly destinations?: readonly (string | undefined | null)[];
   /**
    * The objects, each with where it is rendered and, when the user wrote it elsewhere (an app's
    * line), `writtenAt`: a message naming another object's place names that, not a rendered file.
@@ -909,17 +920,25 @@ export function conflictsAcrossBundles(
     for (const doc of bundle.documents) {
       const r = resourceOf(doc.object);
       // An app whose destination namespace cannot be told: its objects without one are its own,
-      // not another app's in `default` (a false bundle/conflict would fail the run).
-      const ns = isClusterScoped(r.kind)
-        ? ''
-        : (r.namespace ?? (bundle.namespaceUnknown ? `\0unknown destination of ${bundle.name}` : namespace));
-      const key = `${r.kind}/${ns}/${r.name}`;
-      if (mine.has(key)) continue;
-      mine.add(key);
-      // Named as written, as every other finding about the object is: a report grouping by
-      // resource would otherwise give one Secret two headings, `github-token` and
-      // `default/github-token`.
-      yield { doc, ns, key, resource: r };
+      // not another app's in `default` (a false bundle/conflict would fail the run). Apps
+      // syncing the directory into several namespaces: the object is in each.
+      const unknown = `\0unknown destination of ${bundle.name}`;
+      const homes = isClusterScoped(r.kind)
+        ? ['']
+        : r.namespace !== undefined
+          ? [r.namespace]
+          : (bundle.destinations ?? [bundle.namespaceUnknown ? null : undefined]).map((d) =>
+              d === null ? unknown : (d ?? namespace),
+            );
+      for (const ns of homes) {
+        const key = `${r.kind}/${ns}/${r.name}`;
+        if (mine.has(key)) continue;
+        mine.add(key);
+        // Named as written, as every other finding about the object is: a report grouping by
+        // resource would otherwise give one Secret two headings, `github-token` and
+        // `default/github-token`.
+        yield { doc, ns, key, resource: r };
+      }
     }
   };
   const out: Diagnostic[] = [];

@@ -99,6 +99,7 @@ interface Finding {
   message: string;
   path: string;
   source?: { file: string };
+  resource?: { kind: string; name: string };
 }
 
 /** The findings of `kelos <command> <paths> --format json` in `cwd`, and its exit code. */
@@ -319,6 +320,23 @@ ${elements}
       ]);
     });
 
+    test('an element without the key its destination namespace names is a warning naming it', async () => {
+      const elements = `          - example: 05-task-with-agentconfig
+            team: a
+          - example: 06-fork-workflow`;
+      const root = repository({
+        'argocd/examples.yaml': listSet(elements, 'manifests/{{.example}}', 'team-{{.team}}', true),
+      });
+      const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+      expect(notEvaluated(found)).toStrictEqual([
+        [
+          'warning',
+          '/spec/generators/0/list/elements/1',
+          'ApplicationSet "examples" deploys into namespace "team-{{.team}}", but its list element at /spec/generators/0/list/elements/1 has no "team": Argo CD cannot render that Application\'s namespace from it (a Go template writes <no value> or fails, fasttemplate leaves the tag as written), which is no namespace name, so its sync fails',
+        ],
+      ]);
+    });
+
     test('a path with a function is one info for the template, however many elements use it', async () => {
       const root = repository({
         'argocd/examples.yaml': listSet(TWO, 'manifests/{{ .example | lower }}', 'examples', true),
@@ -331,6 +349,43 @@ ${elements}
           '/spec/template/spec/source/path',
           `ApplicationSet "examples" syncs "manifests/{{ .example | lower }}" for 2 list elements, a path whose parameters cannot be told offline (a function): ${BUNDLES_UNEVALUATED}`,
         ],
+      ]);
+    });
+
+    test('a directory two ApplicationSets sync into two namespaces each: its objects are compared in each, a conflict only where they meet', async () => {
+      const teams = (second: string) =>
+        listSet(
+          `          - example: 02-task-with-workspace
+            team: team-a
+          - example: 05-task-with-agentconfig
+            team: ${second}`,
+          'manifests/{{.example}}',
+          '{{.team}}',
+          true,
+        ).replace('name: examples\n  namespace: argocd', 'name: teams\n  namespace: argocd');
+      const conflicts = async (second: string) => {
+        const root = repository({
+          'argocd/examples.yaml': applicationSet('manifests/*'),
+          'argocd/teams.yaml': teams(second),
+        });
+        const { found } = await run('validate', ['manifests/', 'argocd/'], root);
+        // Examples 10 and 17 share a Workspace they place in `default` themselves.
+        return found
+          .filter((d) => d.code === 'bundle/conflict' || d.code === 'bundle/shared')
+          .filter((d) => /^manifests\/0[25]-/.test(d.source?.file ?? ''))
+          .map((d) => [d.code, d.source?.file, d.resource?.name]);
+      };
+      // Each directory in its own namespace and its team's: nothing meets.
+      expect(await conflicts('team-b')).toStrictEqual([]);
+      // Both in team-a: the two examples' Secrets differ, their Workspace is the same.
+      expect(await conflicts('team-a')).toStrictEqual([
+        [
+          'bundle/conflict',
+          'manifests/05-task-with-agentconfig/credentials-secret.yaml',
+          'claude-oauth-token',
+        ],
+        ['bundle/conflict', 'manifests/05-task-with-agentconfig/github-token-secret.yaml', 'github-token'],
+        ['bundle/shared', 'manifests/05-task-with-agentconfig/workspace.yaml', 'my-workspace'],
       ]);
     });
 
