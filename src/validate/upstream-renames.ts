@@ -102,9 +102,6 @@ export function upstreamRename(object: unknown, at: readonly string[], name: str
   return undefined;
 }
 
-/** How many entries of a map the fix a message shows writes out. */
-const MAX_SHOWN = 3;
-
 /**
  * What a value of the type upstream changed from `kelos.dev/v1alpha1` to `v1alpha2` became,
  * for a type error at `path` (JSON pointer segments): an AgentConfig MCP server's `env`, a map
@@ -120,10 +117,10 @@ export function upstreamRetyped(object: unknown, path: readonly string[]): strin
     : undefined;
   if (!isNode(env)) return undefined;
   const entries = Object.entries(env);
-  // An env var's value is a string: 8080 or true would be refused in the list as well.
-  const shown = entries
-    .slice(0, MAX_SHOWN)
-    .map(([name, value]) => flow({ name, value: typeof value === 'string' ? value : String(value) }));
-  const more = entries.length > MAX_SHOWN ? `, … (${entries.length - MAX_SHOWN} more)` : '';
-  return `; a map of env vars is upstream's kelos.dev/v1alpha1 form, which v1alpha2 made a list (with valueFrom for a Secret or ConfigMap key): write env: [${shown.join(', ')}${more}]`;
+  // Every entry, so the fix can be applied as it stands. An env var's value is a string: 8080
+  // or true would be refused in the list as well, and an empty value is "".
+  const shown = entries.map(([name, value]) =>
+    flow({ name, value: typeof value === 'string' ? value : value === null ? '' : String(value) }),
+  );
+  return `; a map of env vars is upstream's kelos.dev/v1alpha1 form, which v1alpha2 made a list (with valueFrom for a Secret or ConfigMap key): write env: [${shown.join(', ')}]`;
 }

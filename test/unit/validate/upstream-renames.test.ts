@@ -93,17 +93,19 @@ describe('fields upstream renamed or moved from v1alpha1 to v1alpha2', () => {
     });
   });
 
-  test("a v1alpha1 env map's numbers and booleans are written as the strings an env var's value must be", async () => {
+  test("a v1alpha1 env map is written out whole, its numbers, booleans and empty values as the strings an env var's value must be", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-renames-'));
     await writeFile(
       join(dir, 'agent-config.yaml'),
-      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  mcpServers:\n    - name: gh\n      type: stdio\n      command: gh-mcp\n      env:\n        PORT: 8080\n        DEBUG: true\n',
+      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  mcpServers:\n    - name: gh\n      type: stdio\n      command: gh-mcp\n      env:\n        PORT: 8080\n        DEBUG: true\n        EMPTY: ''\n        LOG: debug\n',
     );
     const run = await kelos(['validate', '--format', 'json', dir]);
     const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
     expect(
       diagnostics.filter((d) => d.code === 'schema/type').map((d) => d.message.split(': write ')[1]),
-    ).toStrictEqual(['env: [{name: PORT, value: "8080"}, {name: DEBUG, value: "true"}]']);
+    ).toStrictEqual([
+      'env: [{name: PORT, value: "8080"}, {name: DEBUG, value: "true"}, {name: EMPTY, value: ""}, {name: LOG, value: debug}]',
+    ]);
   });
 
   test("an AgentConfig MCP server's env written as v1alpha1's map is told the list to write", async () => {
