@@ -97,7 +97,7 @@ describe('fields upstream renamed or moved from v1alpha1 to v1alpha2', () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-renames-'));
     await writeFile(
       join(dir, 'agent-config.yaml'),
-      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  mcpServers:\n    - name: gh\n      type: stdio\n      command: gh-mcp\n      env:\n        PORT: 8080\n        DEBUG: true\n        EMPTY: ''\n        LOG: debug\n',
+      'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  mcpServers:\n    - name: gh\n      type: stdio\n      command: gh-mcp\n      env:\n        PORT: 8080\n        DEBUG: true\n        EMPTY: ""\n        LOG: debug\n',
     );
     const run = await kelos(['validate', '--format', 'json', dir]);
     const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
