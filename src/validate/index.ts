@@ -10,6 +10,7 @@ import { dataSizeFinding } from './data-size.ts';
 import { type Diagnostic, type Finding, parsePointer, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { checkGitNames } from './git-refs.ts';
+import { checkKelosConfigNames } from './kelos-config.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkPodOverrides } from './pod-overrides.ts';
 import { checkSecretKeys } from './secret-keys.ts';
@@ -404,7 +405,8 @@ function int64WrittenInRange(doc: LoadedDocument, finding: Finding): boolean {
 /**
  * Validates a bundle: every document on its own, then references, `dependsOn` cycles and
  * duplicates across them, templates, what each TaskSpawner's source must mean to run, the
- * keys and label values of the metadata it gives its Tasks, and the git names the agent uses.
+ * keys and label values of the metadata it gives its Tasks, the git names the agent uses, and
+ * the name of a KelosConfig.
  * Diagnostics are sorted by file, line and column.
  */
 export function validateDocuments(
@@ -440,5 +442,6 @@ export function validateDocuments(
   out.push(...checkSecretKeys(docs, sound));
   out.push(...checkTaskMetadata(docs));
   out.push(...checkGitNames(docs));
+  out.push(...checkKelosConfigNames(docs));
   return sortDiagnostics(out);
 }
