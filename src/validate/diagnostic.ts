@@ -244,3 +244,14 @@ export const limitPerCode = (
   }
   return out;
 };
+
+/** Renders a JSON pointer as a field path: `/spec/volumes/0/name` → `spec.volumes[0].name`. */
+export function fieldPath(pointer: string): string {
+  let out = '';
+  for (const segment of parsePointer(pointer)) {
+    if (/^\d+$/.test(segment)) out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}

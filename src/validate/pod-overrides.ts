@@ -38,7 +38,7 @@ import {
   MCP_SECRET_VOLUMES_WHEN,
   type PodFacts,
 } from '../contract/pod.ts';
-import { type Diagnostic, type Finding, toPointer as pointer } from './diagnostic.ts';
+import { type Diagnostic, type Finding, fieldPath, toPointer as pointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import {
   isLabelValue,
@@ -97,10 +97,6 @@ function labelMapFindings(map: unknown, path: readonly string[], what: string, k
   return out;
 }
 
-/** `affinity.nodeAffinity`, `tolerations[0]`: a path below podOverrides as messages write it. */
-const below = (path: readonly (string | number)[]): string =>
-  path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-
 /**
  * Findings for `tolerations` and `affinity`, by the checks `kelos install` applies to the
  * operator's own Pods ({@link tolerationProblems}, {@link affinityProblems}), each at its field.
@@ -127,7 +123,7 @@ function schedulingFindings(
         severity: 'error',
         code: 'pod/affinity',
         path: pointer([...place, ...p.path]),
-        message: `podOverrides.${below(p.path)} ${p.message}; ${atRunTime(kind)}`,
+        message: `podOverrides.${fieldPath(pointer(p.path))} ${p.message}; ${atRunTime(kind)}`,
       }),
     ),
   ];

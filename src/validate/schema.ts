@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import { API_VERSION, CIDR_PATTERN, kindByName, QUANTITY_PATTERN } from '../api/index.ts';
-import { escapePointer, type Finding } from './diagnostic.ts';
+import { escapePointer, type Finding, fieldPath } from './diagnostic.ts';
 import { clipName, clipPointer, closest, extended, isSecretValue, show } from './echo.ts';
 import { homesText } from './field-homes.ts';
 import { upstreamRename, upstreamRetyped } from './upstream-renames.ts';
@@ -197,17 +197,6 @@ const memberText = (name: string, after: boolean): string =>
   /^[A-Za-z_$][\w$-]*$/.test(name)
     ? `${after ? '.' : ''}${clipName(name)}`
     : `[${JSON.stringify(clipName(name))}]`;
-
-/** Renders a JSON pointer as a field path: `/spec/volumes/0/name` → `spec.volumes[0].name`. */
-export function fieldPath(pointer: string): string {
-  let out = '';
-  for (const segment of parsePointer(pointer)) {
-    if (/^\d+$/.test(segment)) out += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out ? `.${segment}` : segment;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
-}
 
 const typeName = (value: unknown): string =>
   value === null

@@ -19,7 +19,7 @@ import { API_VERSION } from '../api/group.ts';
 import { effectiveWorkerField } from '../api/worker-field.ts';
 import { credentialEnvName } from '../contract/credentials.ts';
 import { givesGitHubToken, WORKSPACE_SECRET_KEYS } from '../contract/workspace-secret.ts';
-import { type Diagnostic, type Finding, toPointer } from './diagnostic.ts';
+import { type Diagnostic, type Finding, fieldPath, toPointer } from './diagnostic.ts';
 import { type LoadedDocument, toDiagnostic } from './load.ts';
 import { isNode } from './object-schema.ts';
 
@@ -84,7 +84,7 @@ export function secretKeyFindings(
       severity: 'error',
       code: 'ref/secret-key',
       path: toPointer(path),
-      message: `${path.slice(0, -1).join('.')} names Secret "${name}", which ${has.length === 0 ? `holds no keys (it needs ${expected})` : `has ${quoted(has)} but not ${expected}`}; ${atRunTime(object['kind'])}`,
+      message: `${fieldPath(toPointer(path.slice(0, -1)))} names Secret "${name}", which ${has.length === 0 ? `holds no keys (it needs ${expected})` : `has ${quoted(has)} but not ${expected}`}; ${atRunTime(object['kind'])}`,
       hint: `add ${expected} to Secret "${name}"${has.length === 0 ? '' : ' (rename the key it has if that is the value; keys are case-sensitive)'}${optional}`,
     });
   };

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { GROUP } from '../../src/api/index.ts';
+import { fieldPath } from '../../src/validate/diagnostic.ts';
 import { parseManifests, validateDocuments } from '../../src/validate/index.ts';
-import { fieldPath } from '../../src/validate/schema.ts';
 import { freshNamespace, kubectl } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
 

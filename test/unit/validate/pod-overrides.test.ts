@@ -290,7 +290,7 @@ describe('podOverrideFindings', () => {
       [
         'pod/affinity',
         `${term}/labelSelector/matchLabels/app name`,
-        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels.app name must be ${q}; got "app name"`,
+        `podOverrides.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels["app name"] must be ${q}; got "app name"`,
       ],
       [
         'pod/affinity',

@@ -121,7 +121,7 @@ describe('a Secret of the bundle without the key the Pod reads', () => {
         severity: 'error',
         path: '/spec/worker/podOverrides/env/1/valueFrom/secretKeyRef/key',
         message:
-          'spec.worker.podOverrides.env.1.valueFrom.secretKeyRef names Secret "jira", which has keys "TOKEN" but not "token"; its Pod cannot start (CreateContainerConfigError) and the Task stays Pending',
+          'spec.worker.podOverrides.env[1].valueFrom.secretKeyRef names Secret "jira", which has keys "TOKEN" but not "token"; its Pod cannot start (CreateContainerConfigError) and the Task stays Pending',
       },
     ]);
     expect(code).toBe(2);
@@ -139,11 +139,11 @@ describe('a Secret of the bundle without the key the Pod reads', () => {
     expect(found.map((f) => [f.path, f.message])).toStrictEqual([
       [
         '/spec/skills/0/secretRef/name',
-        'spec.skills.0.secretRef names Secret "skills", which has keys "token" but not GITHUB_TOKEN (what a private skills package is fetched with); the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending',
+        'spec.skills[0].secretRef names Secret "skills", which has keys "token" but not GITHUB_TOKEN (what a private skills package is fetched with); the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending',
       ],
       [
         '/spec/mcpServers/0/env/0/valueFrom/secretKeyRef/key',
-        'spec.mcpServers.0.env.0.valueFrom.secretKeyRef names Secret "jira", which holds no keys (it needs "api-token"); the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending',
+        'spec.mcpServers[0].env[0].valueFrom.secretKeyRef names Secret "jira", which holds no keys (it needs "api-token"); the Pod of every Task that uses this AgentConfig cannot start (CreateContainerConfigError) and the Task stays Pending',
       ],
     ]);
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { KINDS } from '../../../src/api/index.ts';
+import { fieldPath } from '../../../src/validate/diagnostic.ts';
 import { extended } from '../../../src/validate/echo.ts';
 import {
   aggregateNotValidated,
@@ -12,13 +13,7 @@ import {
   validateObject,
 } from '../../../src/validate/index.ts';
 import { HOIST_SIZE } from '../../../src/validate/object-schema.ts';
-import {
-  closest,
-  fieldPath,
-  hoistSchemas,
-  kindValidatorModule,
-  strictSchema,
-} from '../../../src/validate/schema.ts';
+import { closest, hoistSchemas, kindValidatorModule, strictSchema } from '../../../src/validate/schema.ts';
 import { kelos } from './run-cli.ts';
 
 const TASK = {
