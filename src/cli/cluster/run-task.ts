@@ -17,6 +17,7 @@ import type { ApiObject } from '../../kube/client.ts';
 import { deadlineSeconds } from '../../kube/duration.ts';
 import { buildTask } from '../../operator/spawner/task-build.ts';
 import { rfc3339, templateVars, type WorkItem } from '../../operator/spawner/work-item.ts';
+import { plural } from '../../policy/reporters/common.ts';
 import type { GoValue } from '../../template/go-template.ts';
 import { BARE_NUMBER_SECONDS, UsageError } from '../io.ts';
 import type { ConfigEnvVar, KelosConfigFile } from './config.ts';
@@ -80,6 +81,8 @@ export interface RunPlan {
    * ({@link tasksUsingSecret}), left alone otherwise.
    */
   readonly retired?: readonly RetiredSecret[];
+  /** What the flags make that is likely not what was meant, for stderr (without `warning: `). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -256,6 +259,7 @@ export function planRun(
       );
     }
   }
+  const timeoutWarning = flags.timeout === undefined ? undefined : shortTimeoutWarning(flags.timeout);
   const model = flags.model ?? cfg.model;
   const effort = flags.effort ?? cfg.effort;
   const podOverrides = {
@@ -284,7 +288,27 @@ export function planRun(
     task: { apiVersion: API_VERSION, kind: 'Task', metadata: { name, namespace }, spec } as Task,
     prerequisites,
     ...(retired.length ? { retired } : {}),
+    ...(timeoutWarning ? { warnings: [timeoutWarning] } : {}),
   };
+}
+
+/** Bare numbers of `--timeout` below this are taken for minutes written without the `m`. */
+const SHORT_BARE_TIMEOUT = 60;
+
+/**
+ * The warning for a `--timeout` that is a bare number under a minute: it is seconds, as
+ * upstream reads it, but an agent stopped after `--timeout 5` seconds was most likely meant to
+ * have 5 minutes. Only warned, not refused: a few seconds is a real (test) deadline.
+ *
+ * @returns the warning (without `warning: `), or `undefined` when the flag has a unit or is
+ * at least a minute.
+ */
+export function shortTimeoutWarning(text: string): string | undefined {
+  const bare = text.trim();
+  if (!/^\d+$/.test(bare)) return undefined;
+  const seconds = Number(bare);
+  if (seconds < 1 || seconds >= SHORT_BARE_TIMEOUT) return undefined;
+  return `--timeout ${bare} is ${plural(seconds, 'second')}, which stops the agent almost at once; write ${bare}m for minutes`;
 }
 
 /** The polling sources' template variables; `-f` names them in any case. */

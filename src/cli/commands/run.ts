@@ -424,6 +424,7 @@ export const runCommand: CommandFactory = (io, done) => {
         let task: Task;
         let prerequisites: readonly ApiObject[] = [];
         let retired: readonly RetiredSecret[] = [];
+        let warnings: readonly string[] = [];
         if (from) {
           const spawner = await getOrThrow<TaskSpawner>(cluster, Resources.TaskSpawner, from);
           task = planFromSpawner(
@@ -438,9 +439,11 @@ export const runCommand: CommandFactory = (io, done) => {
             task,
             prerequisites,
             retired = [],
+            warnings = [],
           } = planRun(flags, prompt, config, cluster.namespace, flags.name ?? `task-${randomSuffix()}`));
         }
         refuseInvalid([...prerequisites, task], from ? FROM_FLAGS : RUN_FLAGS);
+        for (const w of warnings) io.stderr(`warning: ${w}\n`);
         if (flags.dryRun) {
           for (const p of prerequisites)
             io.stderr(`would apply ${p.kind?.toLowerCase()}/${p.metadata.name}\n`);

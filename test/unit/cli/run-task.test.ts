@@ -10,6 +10,7 @@ import {
   planFromSpawner,
   planRun,
   randomSuffix,
+  shortTimeoutWarning,
   tasksUsingSecret,
 } from '../../../src/cli/cluster/run-task.ts';
 import { readValues, summary } from '../../../src/cli/commands/run.ts';
@@ -127,6 +128,25 @@ describe('planRun', () => {
         'kelos-credentials',
       ),
     ).toEqual(['a', 'b']);
+  });
+
+  it('warns of a bare --timeout under a minute as seconds, and only of that', () => {
+    expect(shortTimeoutWarning('5')).toBe(
+      '--timeout 5 is 5 seconds, which stops the agent almost at once; write 5m for minutes',
+    );
+    expect(shortTimeoutWarning('1')).toBe(
+      '--timeout 1 is 1 second, which stops the agent almost at once; write 1m for minutes',
+    );
+    expect(shortTimeoutWarning(' 59 ')).toBe(
+      '--timeout 59 is 59 seconds, which stops the agent almost at once; write 59m for minutes',
+    );
+    expect(['60', '3600', '5s', '5m', '30m', '0', ''].map(shortTimeoutWarning)).toStrictEqual(
+      Array(7).fill(undefined),
+    );
+    expect(planRun({ secret: 's', timeout: '30' }, 'p', undefined, 'ns', 't').warnings).toStrictEqual([
+      '--timeout 30 is 30 seconds, which stops the agent almost at once; write 30m for minutes',
+    ]);
+    expect(planRun({ secret: 's', timeout: '30m' }, 'p', undefined, 'ns', 't').warnings).toBe(undefined);
   });
 
   it('refuses bad flags with the expected form', () => {
@@ -402,6 +422,31 @@ describe('--dry-run without a kubeconfig', () => {
     );
     expect([ref.code, ref.stdout]).toStrictEqual([1, '']);
     expect(ref.stderr).toContain('(set by --ref) [git/ref-name]');
+  });
+
+  it('--timeout as a bare number under a minute is warned of as seconds, and the Task still gets it', async () => {
+    const run = await offline(
+      'run',
+      '--dry-run',
+      '-p',
+      'x',
+      '--secret',
+      's',
+      '--name',
+      't',
+      '--timeout',
+      '5',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'warning: --timeout 5 is 5 seconds, which stops the agent almost at once; write 5m for minutes\n',
+    );
+    expect(run.stdout).toContain('    podOverrides:\n      activeDeadlineSeconds: 5\n');
+    // With a unit, or a bare number of a minute or more, the seconds were meant: no warning.
+    for (const timeout of ['5s', '60', '90']) {
+      const quiet = await offline('run', '--dry-run', '-p', 'x', '--secret', 's', '--timeout', timeout);
+      expect([quiet.code, quiet.stderr]).toStrictEqual([0, '']);
+    }
   });
 
   it('a KUBECONFIG whose files do not exist is named, not called unset', async () => {
