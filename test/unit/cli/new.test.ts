@@ -402,6 +402,63 @@ describe('kelos new', () => {
     ).toHaveLength(3);
   });
 
+  test('the manifests/ hooks read the Applications synth renders into dist/argocd (--beside dist/), so manifests/ is bundled as Argo CD syncs it', async () => {
+    const cwd = scratch();
+    expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
+    const root = join(cwd, 'repo');
+    const config = parse(readFileSync(join(root, '.pre-commit-config.yaml'), 'utf8')) as {
+      repos: Array<{ hooks: Array<{ id: string; entry: string }> }>;
+    };
+    const hooks = config.repos.flatMap((r) => r.hooks);
+    // The real kelos of this checkout, run by the hook's own entry as pre-commit runs it.
+    mkdirSync(join(root, 'node_modules/.bin'), { recursive: true });
+    const main = new URL('../../../src/cli/main.ts', import.meta.url).pathname;
+    writeFileSync(
+      join(root, 'node_modules/.bin/kelos'),
+      `#!/bin/sh\nexec '${process.execPath}' '${main}' "$@"\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const ran = (id: string): { code: number; stdout: string } => {
+      const run = spawnSync('bash', ['-c', `exec ${hooks.find((h) => h.id === id)?.entry ?? ''}`], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+      return { code: run.status ?? -1, stdout: run.stdout };
+    };
+    // Two teams' directories, each synced by its own Application into its own namespace: the
+    // same Workspace name in each is two objects, not one defined twice.
+    for (const team of ['team-a', 'team-b']) {
+      mkdirSync(join(root, 'manifests', team), { recursive: true });
+      writeFileSync(
+        join(root, 'manifests', team, 'workspace.yaml'),
+        `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata: {name: svc}\nspec:\n  repo: https://github.com/my-org/${team}.git\n  ref: main\n  secretRef: {name: github-token}\n`,
+      );
+    }
+    // Without the Applications (no dist/ yet) manifests/ is one bundle: the hook says so.
+    const alone = ran('kelos-validate-manifests');
+    expect(alone.code).toBe(2);
+    expect(alone.stdout).toContain(
+      'manifests/team-b/workspace.yaml:1:1: error Workspace svc Workspace "default/svc" is defined twice: here and at manifests/team-a/workspace.yaml:1:1 [bundle/duplicate]',
+    );
+    // The Applications as deploy/argocd.ts renders them into dist/argocd.
+    mkdirSync(join(root, 'dist', 'argocd'), { recursive: true });
+    for (const team of ['team-a', 'team-b'])
+      writeFileSync(
+        join(root, 'dist', 'argocd', `application-${team}.yaml`),
+        `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: ${team}, namespace: argocd}\nspec:\n  project: default\n  source: {repoURL: 'https://github.com/my-org/fleet.git', targetRevision: main, path: manifests/${team}}\n  destination: {server: 'https://kubernetes.default.svc', namespace: ${team}}\n  syncPolicy: {syncOptions: [CreateNamespace=true]}\n`,
+      );
+    expect(ran('kelos-validate-manifests')).toStrictEqual({
+      code: 0,
+      stdout: '2 objects, 0 errors, 0 warnings\n',
+    });
+    expect(ran('kelos-check-manifests')).toStrictEqual({
+      code: 0,
+      stdout: '0 errors, 0 warnings, 0 info in 2 objects (23 rules); 0 suppressed\n',
+    });
+  });
+
   test('pre-commit shows the warnings of a kelos hook that passes (verbose), as a ref/external one', async () => {
     const cwd = scratch();
     expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
