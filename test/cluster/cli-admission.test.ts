@@ -2,11 +2,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES } from '../../policies/index.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { compileAdmissionPolicies } from '../../src/policy/admission.ts';
 import { loadPolicyConfig } from '../../src/policy/load-config.ts';
-import { kelos } from './cli-helpers.ts';
+import { kelos, standInOperator } from './cli-helpers.ts';
 import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
+import { testClient } from './operator-helpers.ts';
 
 /**
  * `kelos run` against the ValidatingAdmissionPolicies `kelos check --emit-admission-policies`
@@ -16,12 +18,17 @@ import { installCrds } from './install-crds.ts';
 describe('kelos run under admission policies', () => {
   let ns: string;
   let names: string[] = [];
+  let client: HttpKubeClient | undefined;
+  let removeOperator: (() => Promise<void>) | undefined;
   const run = (...args: string[]) =>
     kelos(['run', '--kubeconfig', kubeconfigPath(), '-n', ns, '--secret', 'anthropic', ...args]);
 
   beforeAll(async () => {
     await installCrds();
     ns = await freshNamespace('cli-vap');
+    // With an operator (standing in) installed, the only lines on stderr are the API server's.
+    client = await testClient();
+    removeOperator = await standInOperator(client, ns);
     const config = await loadPolicyConfig(join(import.meta.dirname, '../..'), BUILTIN_RULE_IDS);
     const rename = (name: string) => `cli-${name}`;
     const objects = compileAdmissionPolicies(BUILTIN_RULES, config)
@@ -72,6 +79,8 @@ describe('kelos run under admission policies', () => {
   });
 
   afterAll(async () => {
+    await removeOperator?.();
+    client?.close();
     if (names.length === 0) return;
     await kubectl([
       'delete',

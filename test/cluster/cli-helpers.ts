@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { DEPLOYMENT, INSTALL_DEFAULTS } from '../../src/cli/cluster/bundle.ts';
 import { runCli } from '../../src/cli/program.ts';
+import { INSTALL_LABELS } from '../../src/install/index.ts';
+import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { loadKubeconfigFile } from '../../src/kube/kubeconfig.ts';
 
 /** Where the `kelos` executable's source is. */
@@ -209,5 +212,35 @@ export async function interposingProxy(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * Plays an installed operator's part for `kelos run`, which warns when none is installed: a
+ * Deployment of the operator's name and install labels (no replicas) in `namespace`, found as
+ * the install's is, so a file's runs on the shared control plane do not depend on whether
+ * another file left an operator installed. Resolves to its removal, for `afterAll`: left
+ * behind, `kelos install`'s tests would take it for another install.
+ */
+export async function standInOperator(
+  client: HttpKubeClient,
+  namespace: string,
+): Promise<() => Promise<void>> {
+  const labels = { ...INSTALL_LABELS };
+  await client.create(DEPLOYMENT, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: INSTALL_DEFAULTS.deployment, namespace, labels },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'operator', image: 'kelos-operator:stand-in' }] },
+      },
+    },
+  });
+  return async () => {
+    await client.delete(DEPLOYMENT, namespace, INSTALL_DEFAULTS.deployment);
   };
 }

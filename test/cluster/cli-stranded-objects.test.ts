@@ -155,4 +155,30 @@ describe('Kelos objects left with the finalizer once no operator is installed', 
     );
     await release('left-over', 'orphan-01');
   }, 60_000);
+
+  it('kelos run creates the Task and warns that nothing will run it, exit 0', async () => {
+    // As above: no operator Deployment is left, in kelos-system or labelled as the install's anywhere.
+    await createNamespace('no-operator');
+    const run = await k(
+      'run',
+      '-n',
+      'no-operator',
+      '-p',
+      'x',
+      '--credential-type',
+      'none',
+      '--name',
+      'lonely',
+    );
+    expect(run).toStrictEqual({
+      code: 0,
+      stdout: 'task/lonely created\n',
+      stderr:
+        'warning: no Kelos operator is installed on this cluster (deployment/kelos-operator -n kelos-system does not exist), so nothing will run task "lonely"; install one with kelos install\n',
+    });
+    expect((await admin.get(Resources.Task, 'no-operator', 'lonely'))?.metadata.name).toBe('lonely');
+    // A dry run creates nothing, and so says nothing of the operator.
+    const dry = await k('run', '-n', 'no-operator', '-p', 'x', '--credential-type', 'none', '--dry-run');
+    expect([dry.code, dry.stderr]).toStrictEqual([0, '']);
+  }, 60_000);
 });

@@ -124,8 +124,9 @@ export async function lookUpOperator(cluster: Cluster, namespace?: string): Prom
   try {
     read = await cluster.client.get<OperatorDeployment>(DEPLOYMENT, at, INSTALL_DEFAULTS.deployment);
   } catch (err) {
-    // A read RBAC forbids: whether an operator is installed is not known.
-    if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return { state: 'unknown' };
+    // A read RBAC forbids: whether an operator is installed is not known. (A 404 is no error
+    // here: `get` answers undefined for it, which is told apart below.)
+    if (err instanceof ApiError && err.status === 403) return { state: 'unknown' };
     throw err;
   }
   if (read) return installed(read);
@@ -215,7 +216,19 @@ const byHand = (objects: readonly ApiObject[]): string => {
  */
 export function noOperatorWayOut(objects: readonly ApiObject[], namespace: string): string {
   return (
-    `no Kelos operator is installed (deployment/${INSTALL_DEFAULTS.deployment} -n ${namespace} does not exist), ` +
+    `no Kelos operator is installed (${missingDeployment(namespace)}), ` +
     `so nothing will release the finalizer: it stays until an operator is installed again or is ${byHand(objects)}`
   );
 }
+
+/**
+ * What `kelos run` says once it has created Task `task` on a cluster where no operator is
+ * installed (see {@link lookUpOperator}): the Task would otherwise wait for ever without a phase.
+ */
+export function noOperatorToRun(task: string, namespace: string): string {
+  return `no Kelos operator is installed on this cluster (${missingDeployment(namespace)}), so nothing will run task "${task}"; install one with kelos install`;
+}
+
+/** Where the operator's Deployment was looked for, and that it is not there. */
+const missingDeployment = (namespace: string): string =>
+  `deployment/${INSTALL_DEFAULTS.deployment} -n ${namespace} does not exist`;

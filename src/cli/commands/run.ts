@@ -24,6 +24,7 @@ import {
   withCluster,
 } from '../cluster/connection.ts';
 import { formatCost } from '../cluster/detail.ts';
+import { lookUpOperator, noOperatorToRun } from '../cluster/kelos-objects.ts';
 import { resolveKind } from '../cluster/kinds.ts';
 import {
   CREDENTIAL_TYPES,
@@ -469,6 +470,11 @@ export const runCommand: CommandFactory = (io, done) => {
           throw withFlagsOfRefusal(err, from ? FROM_FLAGS : RUN_FLAGS);
         }
         io.stdout(`task/${task.metadata.name} created\n`);
+        // With no operator installed the Task would wait for ever without a phase: said at once.
+        // A lookup RBAC forbids, or that fails, says nothing: the Task is created all the same.
+        const operator = await lookUpOperator(cluster).catch(() => undefined);
+        if (operator?.state === 'absent')
+          io.stderr(`warning: ${noOperatorToRun(task.metadata.name ?? '', operator.namespace)}\n`);
         if (!flags.watch) return ExitCode.Ok;
         const finished = await watchTask(cluster, task.metadata.name ?? '', io, c);
         io.stdout(summary(finished, c));
