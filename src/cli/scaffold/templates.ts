@@ -237,12 +237,20 @@ const kelosEntry = (command: string): string =>
   `sh -c '${INSTALLED}; exec node_modules/.bin/kelos "$@"' kelos ${command}`;
 
 /**
+ * What manifests/ is read beside, in sh: the rendered apps in dist/ and, when the repository
+ * keeps hand-written Argo CD Applications or ApplicationSets in a root argocd/, those too, so
+ * manifests/ is bundled as they sync it (without them, two directories an ApplicationSet
+ * deploys into two namespaces would be one bundle, and their objects false duplicates).
+ */
+const BESIDE = 'b=; test -d dist && b=dist/; test -d argocd && b="$b argocd/"';
+
+/**
  * Runs a kelos command on manifests/ only when it holds a manifest: a hook started by a change
  * to the policy must pass in a repository with no manifests/ yet (or only a .gitkeep), where
  * `kelos validate manifests/` is a usage error. The CI workflow uses the same test.
  */
 const onManifests = (command: string): string =>
-  `sh -c '${INSTALLED}; if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then exec node_modules/.bin/kelos ${command} manifests/ $(test -d dist && echo --beside dist/); fi'`;
+  `sh -c '${INSTALLED}; if find manifests -name "*.yaml" -o -name "*.yml" -o -name "*.json" 2>/dev/null | grep -q .; then ${BESIDE}; exec node_modules/.bin/kelos ${command} manifests/ \${b:+--beside $b}; fi'`;
 
 const PRE_COMMIT = `# pre-commit (https://pre-commit.com): \`pre-commit install\` once, after \`npm install\`.
 # The hooks run the kelos of this repository's node_modules (node_modules/.bin/kelos, through
@@ -330,8 +338,9 @@ jobs:
         run: |
           if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then
             status=0
-            npx kelos validate --strict-refs manifests/ --beside dist/ || status=$?
-            npx kelos check manifests/ --beside dist/ || status=$?
+            ${BESIDE}
+            npx kelos validate --strict-refs manifests/ \${b:+--beside $b} || status=$?
+            npx kelos check manifests/ \${b:+--beside $b} || status=$?
             exit $status
           fi
       - run: npx kelos check --format sarif --output kelos.sarif
@@ -391,7 +400,8 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
 - \`manifests/\` (create it when you need it): plain YAML kept as it is rather than rendered by
   an app. The pre-commit hooks and CI run \`kelos validate --strict-refs\` and \`kelos check\` on it,
   beside the rendered apps (\`--beside dist/\`: a TaskBudget or Workspace an app deploys counts here
-  too; every reference must resolve in git, a Secret outside git being listed under
+  too; and beside a root \`argocd/\` of hand-written Applications or ApplicationSets, when there is
+  one, so manifests/ is bundled as they sync it; every reference must resolve in git, a Secret outside git being listed under
   \`externalSecrets\`; the hooks run on every commit, one that only deletes a file included, so
   a change to \`kelos.policy.yaml\` or the kelos-ts in \`package.json\` is held against it too);
   add an Argo CD Application for it in \`deploy/argocd.ts\` to sync it.

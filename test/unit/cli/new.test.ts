@@ -402,7 +402,7 @@ describe('kelos new', () => {
     ).toHaveLength(3);
   });
 
-  test('the manifests/ hooks read the Applications synth renders into dist/argocd (--beside dist/), so manifests/ is bundled as Argo CD syncs it', async () => {
+  test('the manifests/ hooks read the Applications synth renders into dist/argocd (--beside dist/) or a root argocd/ holds, so manifests/ is bundled as Argo CD syncs it', async () => {
     const cwd = scratch();
     expect((await kelos(['new', 'repo'], { cwd })).code).toBe(0);
     const root = join(cwd, 'repo');
@@ -442,6 +442,17 @@ describe('kelos new', () => {
     expect(alone.stdout).toContain(
       'manifests/team-b/workspace.yaml:1:1: error Workspace svc Workspace "default/svc" is defined twice: here and at manifests/team-a/workspace.yaml:1:1 [bundle/duplicate]',
     );
+    // An ApplicationSet written by hand in a root argocd/, as the README's layout has it.
+    mkdirSync(join(root, 'argocd'));
+    writeFileSync(
+      join(root, 'argocd', 'teams.yaml'),
+      `apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: {name: teams, namespace: argocd}\nspec:\n  goTemplate: true\n  generators:\n    - git:\n        repoURL: https://github.com/my-org/fleet.git\n        revision: main\n        directories: [{path: 'manifests/*'}]\n  template:\n    metadata: {name: '{{.path.basename}}'}\n    spec:\n      project: default\n      source: {repoURL: 'https://github.com/my-org/fleet.git', targetRevision: main, path: '{{.path.path}}'}\n      destination: {server: 'https://kubernetes.default.svc', namespace: '{{.path.basename}}'}\n`,
+    );
+    expect(ran('kelos-validate-manifests')).toStrictEqual({
+      code: 0,
+      stdout: '2 objects, 0 errors, 0 warnings\n',
+    });
+    rmSync(join(root, 'argocd'), { recursive: true });
     // The Applications as deploy/argocd.ts renders them into dist/argocd.
     mkdirSync(join(root, 'dist', 'argocd'), { recursive: true });
     for (const team of ['team-a', 'team-b'])
@@ -455,7 +466,7 @@ describe('kelos new', () => {
     });
     expect(ran('kelos-check-manifests')).toStrictEqual({
       code: 0,
-      stdout: '0 errors, 0 warnings, 0 info in 2 objects (23 rules); 0 suppressed\n',
+      stdout: '0 errors, 0 warnings, 0 info in 2 objects (24 rules); 0 suppressed\n',
     });
   });
 
