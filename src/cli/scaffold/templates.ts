@@ -338,9 +338,9 @@ jobs:
         run: |
           if find manifests -name '*.yaml' -o -name '*.yml' -o -name '*.json' 2>/dev/null | grep -q .; then
             status=0
-            ${BESIDE}
-            npx kelos validate --strict-refs manifests/ \${b:+--beside $b} || status=$?
-            npx kelos check manifests/ \${b:+--beside $b} || status=$?
+            b=dist/; test -d argocd && b="$b argocd/"
+            npx kelos validate --strict-refs manifests/ --beside $b || status=$?
+            npx kelos check manifests/ --beside $b || status=$?
             exit $status
           fi
       - run: npx kelos check --format sarif --output kelos.sarif

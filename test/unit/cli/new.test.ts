@@ -224,6 +224,11 @@ describe('kelos new', () => {
     expect(ran()).toBe(
       'kelos validate --strict-refs manifests/ --beside dist/\nkelos check manifests/ --beside dist/\n',
     );
+    // And beside a root argocd/ of hand-written Argo CD objects, when there is one.
+    mkdirSync(join(root, 'argocd'));
+    expect(ran()).toBe(
+      'kelos validate --strict-refs manifests/ --beside dist/ argocd/\nkelos check manifests/ --beside dist/ argocd/\n',
+    );
   });
 
   test('the CI workflow runs kelos check on manifests/ when kelos validate fails, and fails with it', async () => {
@@ -371,7 +376,7 @@ describe('kelos new', () => {
     const args = /kelos (validate [^']*?manifests\/)/.exec(entry ?? '')?.[1]?.split(' ') ?? [];
     expect(args).toStrictEqual(['validate', '--strict-refs', 'manifests/']);
     expect(readFileSync(join(root, '.github/workflows/kelos.yml'), 'utf8')).toContain(
-      'npx kelos validate --strict-refs manifests/ --beside dist/',
+      'npx kelos validate --strict-refs manifests/ --beside $b',
     );
     const team = join(root, 'manifests', 'team-05');
     mkdirSync(team, { recursive: true });
