@@ -216,6 +216,12 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
   const unserved = options.unservedSeverity ?? 'error';
 
   if (apiVersion === LEGACY_API_VERSION) {
+    // A kind v1alpha2 serves is also read as v1alpha2, so a team migrating learns in one run
+    // what else to change (renamed fields, each with its fix), not one finding per round.
+    const asServed =
+      UNSERVED_KINDS[kind] === undefined && kindByName(kind)
+        ? objectFindings({ ...object, apiVersion: API_VERSION }, options)
+        : [];
     return [
       {
         severity: unserved,
@@ -224,8 +230,13 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
         message: `${LEGACY_API_VERSION} is deprecated upstream and not served by this version of Kelos; use ${API_VERSION}`,
         hint:
           UNSERVED_KINDS[kind] ??
-          `change apiVersion to ${API_VERSION} and check the fields against the v1alpha2 API`,
+          (!kindByName(kind)
+            ? `change apiVersion to ${API_VERSION} and check the fields against the v1alpha2 API`
+            : asServed.some((f) => f.severity === 'error')
+              ? `change apiVersion to ${API_VERSION} and fix what the other findings on this object say v1alpha2 refuses`
+              : `change apiVersion to ${API_VERSION}: the fields are valid there as written`),
       },
+      ...asServed,
     ];
   }
   if (apiVersion.startsWith(`${GROUP}/`) && apiVersion !== API_VERSION) {

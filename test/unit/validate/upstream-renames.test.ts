@@ -126,6 +126,26 @@ describe('fields upstream renamed or moved from v1alpha1 to v1alpha2', () => {
     );
   });
 
+  test('an object still at v1alpha1 is also read as v1alpha2: one run names the version and every renamed field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-renames-'));
+    await writeFile(
+      join(dir, 'task.yaml'),
+      'apiVersion: kelos.dev/v1alpha1\nkind: Task\nmetadata:\n  name: t\nspec:\n  prompt: p\n  type: claude-code\n  credentials: {type: none}\n  agentConfigRef: {name: reviewer}\n',
+    );
+    const run = await kelos(['validate', '--format', 'json', dir]);
+    const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Diagnostic[] };
+    expect(diagnostics.map((d) => [d.code, d.path, d.hint ?? d.message.split('; ').at(-1)])).toStrictEqual([
+      [
+        'version/unserved',
+        '/apiVersion',
+        'change apiVersion to kelos.dev/v1alpha2 and fix what the other findings on this object say v1alpha2 refuses',
+      ],
+      ['schema/unknown-field', '/spec/agentConfigRef', expect.stringContaining('known fields here:')],
+    ]);
+    expect(diagnostics[1]?.message).toContain('write agentConfigRefs: [{name: reviewer}]');
+    expect(run.code).toBe(2);
+  });
+
   test('the same names elsewhere keep the usual guesses', async () => {
     const found = await unknownFields(
       'apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: a\nspec:\n  agentConfigRef: {name: x}\n',
