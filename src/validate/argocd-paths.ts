@@ -278,7 +278,10 @@ const unreadByFasttemplate = ({ pointer, element }: ListElement): Array<{ pointe
         : [{ pointer: `${pointer}/${key}`, key }],
   );
 
-/** The element's value at a tag's name (`env`, `values.a`; a Go template's `.a.b`), or undefined for a tag that is no plain name. */
+/**
+ * The keys a tag's inside names in a list element (`env`, `values.a`; a Go template's `.a.b`),
+ * or undefined for a tag that is no plain name (a function, a pipeline).
+ */
 const tagName = (inner: string, goTemplate: boolean): string[] | undefined => {
   const name = goTemplate ? /^\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$/.exec(inner)?.[1] : inner;
   if (name === undefined) return undefined;
@@ -286,6 +289,13 @@ const tagName = (inner: string, goTemplate: boolean): string[] | undefined => {
 };
 
 const TAG = /\{\{\s*(.*?)\s*\}\}/g;
+
+/** The value of list element `element` at `keys`, nested maps followed. */
+const valueAt = (element: Json, keys: readonly string[]): unknown => {
+  let value: unknown = element;
+  for (const key of keys) value = isRecord(value) ? value[key] : undefined;
+  return value;
+};
 
 /**
  * `text` with the parameters of list element `element` as the ApplicationSet's template language
@@ -297,8 +307,7 @@ const renderElement = (text: string, element: Json, goTemplate: boolean): string
   text.replace(TAG, (tag, inner: string) => {
     const keys = tagName(inner, goTemplate);
     if (keys === undefined) return tag;
-    let value: unknown = element;
-    for (const key of keys) value = isRecord(value) ? value[key] : undefined;
+    const value = valueAt(element, keys);
     return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
       ? String(value)
       : tag;
@@ -308,10 +317,7 @@ const renderElement = (text: string, element: Json, goTemplate: boolean): string
 const missingParameters = (text: string, element: Json, goTemplate: boolean): string[] =>
   [...text.matchAll(TAG)].flatMap(([, inner]) => {
     const keys = tagName(inner ?? '', goTemplate);
-    if (keys === undefined) return [];
-    let value: unknown = element;
-    for (const key of keys) value = isRecord(value) ? value[key] : undefined;
-    return value === undefined || value === null ? [keys.join('.')] : [];
+    return keys !== undefined && (valueAt(element, keys) ?? null) === null ? [keys.join('.')] : [];
   });
 
 /**

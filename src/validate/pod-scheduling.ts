@@ -31,6 +31,11 @@ const notQualified = (path: readonly (string | number)[], key: string): Scheduli
   message: `must be ${QUALIFIED_NAME_RULE}; got "${key}"`,
 });
 
+const notLabelValue = (path: readonly (string | number)[], value: string): SchedulingProblem => ({
+  path,
+  message: `must be ${LABEL_VALUE_RULE}; got "${value}"`,
+});
+
 /**
  * Every problem of one toleration, each at the field it is about and naming it
  * (`effect must be NoSchedule, PreferNoSchedule or NoExecute; got "NoSchedul"`).
@@ -95,8 +100,7 @@ export function affinityProblems(
     // server does not judge as labels; a label selector's are label values.
     if (!node && Array.isArray(values))
       values.forEach((v, i) => {
-        if (typeof v === 'string' && !isLabelValue(v))
-          out.push({ path: [...path, 'values', i], message: `must be ${LABEL_VALUE_RULE}; got "${v}"` });
+        if (typeof v === 'string' && !isLabelValue(v)) out.push(notLabelValue([...path, 'values', i], v));
       });
   }
   for (const [key, v] of Object.entries(value)) {
@@ -116,7 +120,7 @@ export function affinityProblems(
       for (const [label, labelValue] of Object.entries(v)) {
         if (!isQualifiedName(label)) out.push(notQualified([...at, label], label));
         if (typeof labelValue === 'string' && !isLabelValue(labelValue))
-          out.push({ path: [...at, label], message: `must be ${LABEL_VALUE_RULE}; got "${labelValue}"` });
+          out.push(notLabelValue([...at, label], labelValue));
       }
     } else if ((key === 'matchLabelKeys' || key === 'mismatchLabelKeys') && Array.isArray(v)) {
       v.forEach((label, i) => {
