@@ -401,8 +401,8 @@ pre-commit install       # run the checks before every commit (.pre-commit-confi
   an app. The pre-commit hooks and CI run \`kelos validate --strict-refs\` and \`kelos check\` on it,
   beside the rendered apps (\`--beside dist/\`: a TaskBudget or Workspace an app deploys counts here
   too; and beside a root \`argocd/\` of hand-written Applications or ApplicationSets, when there is
-  one, so manifests/ is bundled as they sync it; every reference must resolve in git, a Secret outside git being listed under
-  \`externalSecrets\`; the hooks run on every commit, one that only deletes a file included, so
+  one, so manifests/ is bundled as they sync it; every reference must resolve in git, a Secret
+  outside git being listed under \`externalSecrets\`; the hooks run on every commit, one that only deletes a file included, so
   a change to \`kelos.policy.yaml\` or the kelos-ts in \`package.json\` is held against it too);
   add an Argo CD Application for it in \`deploy/argocd.ts\` to sync it.
 - \`.github/workflows/kelos.yml\`: CI runs \`kelos synth --check\` (dist/ must be committed up to
