@@ -159,6 +159,28 @@ const swallowed = (count: number, readsOn: boolean | undefined): string => {
 };
 
 /**
+ * The offset of the first `[` or `{` that opens a flow collection deeper than {@link MAX_DEPTH}
+ * in `text` before `end` (quoted scalars skipped), or undefined. Where the parser ran out of
+ * stack depends on how much stack the process had left (`kelos check` and `kelos validate`
+ * said two columns for one file); this place does not.
+ */
+const tooDeepAt = (text: string, end: number): number | undefined => {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < end && i < text.length; i++) {
+    const c = text[i];
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
+  }
+  return undefined;
+};
+
+/**
  * The first syntax error of one document as a finding (none when there is no error). The parser goes on after an error,
  * and what it reports next is most often a consequence of the first (one tab made five more
  * "indented differently" errors on lines that were right), so the others are counted in the
@@ -204,7 +226,7 @@ export const yamlSyntaxFindings = (
         code: 'yaml/too-deep',
         message: `${what} nests mappings and lists more than ${MAX_DEPTH} levels deep (too deep to parse); no Kubernetes object does`,
         path: '',
-        offset: first.pos[0],
+        offset: (text !== undefined ? tooDeepAt(text, first.pos[0] + 1) : undefined) ?? first.pos[0],
       },
     ];
   }

@@ -24,6 +24,20 @@ import { kelos } from './run-cli.ts';
 
 const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
 
+/** Line and column (1-based) of the `[` or `{` that opens nesting level 129 of `text`, which quotes no bracket. */
+const at129 = (text: string): [number, number] => {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '[' || text[i] === '{') depth++;
+    else if (text[i] === ']' || text[i] === '}') depth--;
+    if (depth === 129) {
+      const before = text.slice(0, i);
+      return [before.split('\n').length, i - before.lastIndexOf('\n')];
+    }
+  }
+  throw new Error('no level 129');
+};
+
 describe('hostile manifests', () => {
   test('a self-referencing alias is a located yaml/alias-cycle error, not a stack overflow', async () => {
     const run = await kelos(['validate', '-'], { stdin: `${CONFIG_MAP}extra: &x {y: *x}\n` });
@@ -51,6 +65,9 @@ describe('hostile manifests', () => {
       expect(diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([
         'yaml/too-deep document 1 nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does',
       ]);
+      // At the bracket that opens level 129, not where the parser's stack ran out (which moves
+      // with the stack the process has left).
+      expect(diagnostics.map((d) => [d.source?.line, d.source?.column])).toEqual([at129(text)]);
     }
   });
 
@@ -79,6 +96,12 @@ describe('hostile manifests', () => {
       ).toEqual([
         'yaml/too-deep document 1 nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does',
       ]);
+      expect(
+        (report.diagnostics as Array<{ source?: { line: number; column: number } }>).map((d) => [
+          d.source?.line,
+          d.source?.column,
+        ]),
+      ).toEqual([at129(text)]);
       expect(run.status).toBe(2);
     }
   });
