@@ -13,6 +13,7 @@
  */
 import { Annotations, KELOS_CONFIG_NAME } from '../src/api/group.ts';
 import type { KubeObject } from '../src/api/object.ts';
+import { allowsServiceAccount } from '../src/api/service-account-grants.ts';
 import type { AdmissionCheck, AdmissionValidation, Bundle, ObjectRule } from '../src/policy/rule.ts';
 import { clipName } from '../src/validate/echo.ts';
 import { arr, get, nonEmpty } from './lib/access.ts';
@@ -76,16 +77,17 @@ export const serviceAccount: ObjectRule = {
     if (!at || account === undefined) return [];
     const found = kelosConfigOf(bundle);
     if (!found) return [{ path: at.path, message: serviceAccountRefused(account) }];
-    // Plain names, whatever the Task's namespace: the floor compares them so.
+    // As the floor judges it: a name for every namespace, or namespace/name.
     const listed = arr(get(found.config, 'spec', 'podSecurity', 'allowedServiceAccounts')).filter(
       (n): n is string => typeof n === 'string',
     );
-    if (listed.includes(account)) return [];
+    const namespace = object.metadata?.namespace;
+    if (allowsServiceAccount(listed, namespace, account)) return [];
     return [
       {
         path: at.path,
         message: serviceAccountRefused(account) + notListedBy(found.where, listed),
-        hint: `Add "${account}" to spec.podSecurity.allowedServiceAccounts of KelosConfig ${KELOS_CONFIG_NAME}, or leave serviceAccountName unset.`,
+        hint: `Add "${namespace ? `${namespace}/` : ''}${account}" to spec.podSecurity.allowedServiceAccounts of KelosConfig ${KELOS_CONFIG_NAME}, or leave serviceAccountName unset.`,
       },
     ];
   },

@@ -70,7 +70,7 @@ export const PodSecurityFloorSchema = obj(
     ),
     allowedServiceAccounts: opt(
       strList(
-        'allowedServiceAccounts may be named in podOverrides.serviceAccountName. Default none: Tasks run as the namespace default ServiceAccount.',
+        'allowedServiceAccounts may be named in podOverrides.serviceAccountName: a name, for Tasks of every namespace, or namespace/name, for that namespace only. Default none: Tasks run as the namespace default ServiceAccount.',
         { maxItems: 64 },
       ),
     ),

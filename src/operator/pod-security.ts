@@ -20,6 +20,7 @@
  *
  * @packageDocumentation
  */
+
 import { posix } from 'node:path';
 import type { K8sType } from '../api/k8s/index.ts';
 import {
@@ -28,6 +29,7 @@ import {
   SAFE_SYSCTLS,
   volumeTypeOf,
 } from '../api/pod-security-standards.ts';
+import { allowsServiceAccount } from '../api/service-account-grants.ts';
 import type { PodSpec } from '../render/pod-defaults.ts';
 import type { ResolvedFloor } from './admin-config.ts';
 
@@ -69,8 +71,8 @@ const underPrefix = (path: string, prefixes: readonly string[]): boolean => {
   });
 };
 
-/** What `spec` asks for beyond `floor`; empty when it stays within. */
-export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolation[] {
+/** What `spec`, of a Pod in `namespace`, asks for beyond `floor`; empty when it stays within. */
+export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor, namespace?: string): FloorViolation[] {
   const out: FloorViolation[] = [];
   const deny = (field: string, message: string) => out.push({ field, message });
   if (!floor.allowHostNamespaces) {
@@ -80,10 +82,10 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor): FloorViolati
     }
   }
   const sa = spec.serviceAccountName ?? (spec as { serviceAccount?: string }).serviceAccount;
-  if (sa && !floor.allowedServiceAccounts.includes(sa)) {
+  if (sa && !allowsServiceAccount(floor.allowedServiceAccounts, namespace, sa)) {
     deny(
       'spec.serviceAccountName',
-      `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity; without a KelosConfig kelos, none)`,
+      `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "${namespace ? `${namespace}/` : ''}${sa}"${namespace ? ` or, for every namespace, "${sa}"` : ''}; without a KelosConfig kelos, none)`,
     );
   }
   // A projected token is the Pod's ServiceAccount's credential whatever automountServiceAccountToken

@@ -802,8 +802,9 @@ export type PodSecurityFloor = {
   /** allowedCapabilities may be added to containers (capabilities.add). Default none. */
   allowedCapabilities?: string[];
   /**
-   * allowedServiceAccounts may be named in podOverrides.serviceAccountName. Default none: Tasks run as the
-   * namespace default ServiceAccount.
+   * allowedServiceAccounts may be named in podOverrides.serviceAccountName: a name, for Tasks of every
+   * namespace, or namespace/name, for that namespace only. Default none: Tasks run as the namespace default
+   * ServiceAccount.
    */
   allowedServiceAccounts?: string[];
 };

@@ -57,7 +57,7 @@ describe('pod security floor in the Task reconciler', () => {
       what: 'a ServiceAccount the admin did not allow',
       overrides: { serviceAccountName: 'cluster-admin-sa' },
       field:
-        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity; without a KelosConfig kelos, none)',
+        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "team/cluster-admin-sa" or, for every namespace, "cluster-admin-sa"; without a KelosConfig kelos, none)',
     },
     {
       what: 'a projected service account token without an allowed ServiceAccount',
@@ -121,6 +121,18 @@ describe('pod security floor in the Task reconciler', () => {
 });
 
 describe('checkPodFloor', () => {
+  it('grants a ServiceAccount listed by name in every namespace, and one listed as namespace/name in that namespace only', () => {
+    const spec = { serviceAccountName: 'bedrock-agent', containers: [{ name: 'agent' }] };
+    const fields = (allowed: string[], namespace: string) =>
+      checkPodFloor(spec, { ...DEFAULT_FLOOR, allowedServiceAccounts: allowed }, namespace)
+        .map((v) => v.field)
+        .filter((f) => f.startsWith('spec.serviceAccountName'));
+    expect(fields(['bedrock-agent'], 'team-a')).toEqual([]);
+    expect(fields(['team-a/bedrock-agent'], 'team-a')).toEqual([]);
+    expect(fields(['team-a/bedrock-agent'], 'team-b')).toEqual(['spec.serviceAccountName']);
+    expect(fields(['team-a/other', 'bedrock'], 'team-a')).toEqual(['spec.serviceAccountName']);
+  });
+
   it('judges hostPath after normalizing .. segments', () => {
     const spec = {
       containers: [],

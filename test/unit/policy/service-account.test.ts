@@ -118,7 +118,15 @@ describe('security/service-account', () => {
       rules: [serviceAccount],
     });
     expect(r.diagnostics.map((d) => d.hint)).toStrictEqual([
-      'Add "bedrock-agent-sa" to spec.podSecurity.allowedServiceAccounts of KelosConfig kelos, or leave serviceAccountName unset.',
+      'Add "team-a/bedrock-agent-sa" to spec.podSecurity.allowedServiceAccounts of KelosConfig kelos, or leave serviceAccountName unset.',
+    ]);
+  });
+
+  test('an entry namespace/name grants the ServiceAccount in that namespace only, as the floor reads it', () => {
+    const irsa = task('irsa', { serviceAccountName: 'bedrock-agent-sa' });
+    expect(report([kelosConfig(['team-a/bedrock-agent-sa']), irsa]).findings).toStrictEqual([]);
+    expect(report([kelosConfig(['team-b/bedrock-agent-sa']), irsa]).findings).toStrictEqual([
+      `security/service-account /spec/worker/podOverrides/serviceAccountName :: ${REFUSED('bedrock-agent-sa')}, and KelosConfig "kelos" of this bundle lists "team-b/bedrock-agent-sa" but not it`,
     ]);
   });
 

@@ -139,7 +139,7 @@ export async function admit(
   const pod = (rendered.job as { spec?: { template?: { spec?: PodSpec } } }).spec?.template?.spec ?? {
     containers: [],
   };
-  const floor = checkPodFloor(pod, adminOf(o).podSecurity);
+  const floor = checkPodFloor(pod, adminOf(o).podSecurity, namespace);
   if (floor.length) {
     return failAdmitted({ reason: 'PodSecurityViolation', message: describeFloorViolations(floor) });
   }
