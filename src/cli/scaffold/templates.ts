@@ -64,11 +64,11 @@ const TSCONFIG = `{
 }
 `;
 
-const CDK8S_YAML = `# kelos synth reads the kelos section: every module matched by apps renders to <outdir>/<app>/
-# with a kustomization.yaml (one Argo CD Application per app directory); the CRDs go to crds;
-# each bundle renders into its own directory. Plain cdk8s ignores the section.
-language: typescript
-kelos:
+/**
+ * The `kelos:` section of the scaffold's `cdk8s.yaml`, which `kelos new --existing` prints for a
+ * `cdk8s.yaml` that has none.
+ */
+export const CDK8S_KELOS_SECTION = `kelos:
   apps:
     - apps/*/main.ts
   outdir: dist/apps
@@ -79,6 +79,12 @@ kelos:
     - app: deploy/argocd.ts
       outdir: dist/argocd
 `;
+
+const CDK8S_YAML = `# kelos synth reads the kelos section: every module matched by apps renders to <outdir>/<app>/
+# with a kustomization.yaml (one Argo CD Application per app directory); the CRDs go to crds;
+# each bundle renders into its own directory. Plain cdk8s ignores the section.
+language: typescript
+${CDK8S_KELOS_SECTION}`;
 
 const INSTALL = `/**
  * The Kelos operator, as Argo CD installs it from dist/install (sync waves: RBAC, then the

@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { packageNameOf } from '../../../src/cli/commands/new.ts';
-import { scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
+import { keptAdvice } from '../../../src/cli/scaffold/existing.ts';
+import { CDK8S_KELOS_SECTION, scaffoldFiles } from '../../../src/cli/scaffold/templates.ts';
 import { parsePolicyConfig } from '../../../src/policy/config.ts';
 import { kelos } from '../validate/run-cli.ts';
 
@@ -109,7 +111,7 @@ describe('kelos new', () => {
     const refused = await kelos(['new', 'b'], { cwd });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
-      'kelos: b is not empty (keep.txt); kelos new writes into a new directory, or one that holds only .git\n',
+      'kelos: b is not empty (keep.txt); kelos new writes into a new directory, or one that holds only .git; to add Kelos to an existing repository: kelos new b --existing\n',
     );
     expect(readFileSync(join(cwd, 'b', 'keep.txt'), 'utf8')).toBe('mine');
     // A fresh clone of an empty repository: only .git, which is kept as it was.
@@ -686,6 +688,237 @@ describe('kelos new', () => {
     const ssh = await kelos(['new', 'y', '--repo-url', 'ssh://git@github.com/a/b.git'], { cwd });
     expect(ssh.code).toBe(0);
     expect(readFileSync(join(cwd, 'y/deploy/argocd.ts'), 'utf8')).toContain("'ssh://git@github.com/a/b.git'");
+  });
+
+  test('--existing adds Kelos to a repository that has files: writes what it lacks, keeps every file it has byte for byte, and says what to add to each', async () => {
+    const root = scratch();
+    const env = {
+      ...process.env,
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    };
+    // What `npm init` and a hand-written setup leave: commonjs, a dependency of its own.
+    const mine = new Map([
+      [
+        'package.json',
+        `${JSON.stringify({ name: 'fleet', version: '1.0.0', type: 'commonjs', dependencies: { 'left-pad': '^1.3.0' } }, null, 2)}\n`,
+      ],
+      [
+        'tsconfig.json',
+        '{\n  // ours\n  "compilerOptions": {\n    "target": "es2023",\n    "module": "commonjs",\n    "strict": true,\n    "outDir": "build",\n  },\n  "include": ["src"]\n}\n',
+      ],
+      ['cdk8s.yaml', 'language: typescript\napp: node main.js\n'],
+      ['.gitignore', 'node_modules\n'],
+      ['manifests/config.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n'],
+    ]);
+    mkdirSync(join(root, 'manifests'));
+    for (const [path, text] of mine) writeFileSync(join(root, path), text);
+    execFileSync('git', ['init', '-q'], { cwd: root, env });
+    execFileSync('git', ['add', '-A'], { cwd: root, env });
+    execFileSync('git', ['commit', '-q', '-m', 'ours'], { cwd: root, env });
+
+    const run = await kelos(['new', '.', '--existing', '--repo-url', 'https://github.com/acme/fleet.git'], {
+      cwd: root,
+    });
+    const own = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const written = [
+      'apps/issue-worker/main.ts',
+      'deploy/install.ts',
+      'deploy/argocd.ts',
+      'kelos.policy.yaml',
+      '.pre-commit-config.yaml',
+      '.github/workflows/kelos.yml',
+      'README.md',
+    ];
+    expect(run).toStrictEqual({
+      code: 0,
+      stdout: [
+        ...written.map((path) => `wrote ${path}`),
+        'kept (exists):',
+        `  package.json: add to dependencies "kelos-ts": "^${own.version}"; to devDependencies "@types/node": "^22.18.0" and "typescript": "~5.9.3"; "type": "module" (it says "commonjs": the apps are ES modules; or keep it and name them main.mts, apps/*/main.mts in cdk8s.yaml). Run:`,
+        `    npm install kelos-ts@^${own.version}`,
+        '    npm install -D @types/node@^22.18.0 typescript@~5.9.3',
+        '    npm pkg set type=module',
+        '  tsconfig.json: set in compilerOptions (tsc cannot resolve kelos-ts without module and moduleResolution NodeNext):',
+        '    "lib": ["ES2023"] (not set)',
+        '    "module": "NodeNext" (it has "commonjs")',
+        '    "moduleResolution": "NodeNext" (not set)',
+        '    "types": ["node"] (not set)',
+        '    "noEmit": true (not set)',
+        '    "allowImportingTsExtensions": true (not set)',
+        '    "erasableSyntaxOnly": true (not set)',
+        '    "verbatimModuleSyntax": true (not set)',
+        '    "skipLibCheck": true (not set)',
+        '    and in "include": "apps" and "deploy" (tsc type-checks only what include reaches)',
+        '  cdk8s.yaml: add the kelos: section kelos new writes (kelos synth reads the apps and bundles there):',
+        ...CDK8S_KELOS_SECTION.trimEnd()
+          .split('\n')
+          .map((line) => `    ${line}`),
+        '  .gitignore: add these lines:',
+        '    cdk8s.out/',
+        '    *.sarif',
+        'Next:',
+        '  npm install',
+        '  npx kelos synth && npx kelos check',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+    // Each file the repository had is as it was; each written one is the fresh scaffold's.
+    expect(
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], {
+        cwd: root,
+        env,
+        encoding: 'utf8',
+      }),
+    ).toBe(
+      `${written
+        .map((path) => `?? ${path}`)
+        .sort()
+        .join('\n')}\n`,
+    );
+    for (const [path, text] of mine) expect(readFileSync(join(root, path), 'utf8'), path).toBe(text);
+    const fresh = scaffoldFiles({
+      name: packageNameOf(root),
+      kelosVersion: `^${own.version}`,
+      repoURL: 'https://github.com/acme/fleet.git',
+    });
+    for (const path of written) expect(readFileSync(join(root, path), 'utf8'), path).toBe(fresh.get(path));
+    // Run again, it writes nothing: every file is kept, the ones it wrote with nothing to say.
+    const again = await kelos(['new', '.', '--existing', '--repo-url', 'https://github.com/acme/fleet.git'], {
+      cwd: root,
+    });
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('wrote ');
+    expect(again.stdout).toContain(
+      '  apps/issue-worker/main.ts\n  deploy/install.ts\n  deploy/argocd.ts\n  kelos.policy.yaml\n  .pre-commit-config.yaml: nothing to add (it has the kelos hooks)\n',
+    );
+  });
+
+  test('--existing copies a tarball --kelos-version names, as a fresh kelos new does, and names the npm install that uses it; a tarball already there is kept', async () => {
+    const cwd = scratch();
+    writeFileSync(join(cwd, 'kelos-ts-0.2.0.tgz'), 'tarball');
+    mkdirSync(join(cwd, 'repo'));
+    writeFileSync(join(cwd, 'repo', 'package.json'), '{"name": "repo", "type": "module"}\n');
+    const args = ['new', 'repo', '--existing', '--kelos-version', 'file:kelos-ts-0.2.0.tgz'];
+    const run = await kelos(args, { cwd });
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(cwd, 'repo', 'kelos-ts-0.2.0.tgz'), 'utf8')).toBe('tarball');
+    expect(run.stdout).toContain(
+      '  repo/package.json: add to dependencies "kelos-ts": "file:kelos-ts-0.2.0.tgz"; to devDependencies "@types/node": "^22.18.0" and "typescript": "~5.9.3". In repo, run:\n' +
+        '    npm install kelos-ts@file:kelos-ts-0.2.0.tgz\n    npm install -D @types/node@^22.18.0 typescript@~5.9.3\n' +
+        'Next:\n  cd repo\n',
+    );
+    expect(run.stdout).toContain(
+      "\nkelos-ts-0.2.0.tgz was copied into repo: install kelos-ts from it as said above (file:kelos-ts-0.2.0.tgz) and commit it with the rest, so the CI workflow's npm ci finds it.\n",
+    );
+    writeFileSync(join(cwd, 'repo', 'kelos-ts-0.2.0.tgz'), 'mine');
+    const again = await kelos(args, { cwd });
+    expect(again.stdout).toContain(
+      '  repo/kelos-ts-0.2.0.tgz: not copied over; file:kelos-ts-0.2.0.tgz in package.json installs this one\n',
+    );
+    expect(again.stdout).not.toContain('was copied');
+    expect(readFileSync(join(cwd, 'repo', 'kelos-ts-0.2.0.tgz'), 'utf8')).toBe('mine');
+  });
+
+  test('--existing writes nothing when a path is in the way: a file named apps, a directory named tsconfig.json, a package.json that cannot be read', async () => {
+    const root = scratch();
+    writeFileSync(join(root, 'apps'), 'not a directory');
+    mkdirSync(join(root, 'tsconfig.json'));
+    symlinkSync(join(root, 'nowhere.json'), join(root, 'package.json'));
+    const before = readdirSync(root, { recursive: true }).sort();
+    const run = await kelos(['new', '.', '--existing'], { cwd: root });
+    expect(run).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: `kelos: cannot write into ., so nothing was written: cannot read package.json: ENOENT: no such file or directory, stat '${join(root, 'package.json')}'; tsconfig.json is a directory, where kelos new writes a file; apps is a file, where kelos new makes a directory (for apps/issue-worker/main.ts)\n`,
+    });
+    expect(readdirSync(root, { recursive: true }).sort()).toStrictEqual(before);
+  });
+
+  test("--existing reads what a kept file already has: JSON with comments and trailing commas, commonjs's alternative, .gitignore lines written otherwise, a file that does not parse", () => {
+    const files = scaffoldFiles({ name: 'r', kelosVersion: '^0.2.0', repoURL: 'https://example.com/r.git' });
+    const advice = (path: string, text: string): string[] => keptAdvice(path, text, files.get(path) ?? '');
+    // The scaffold's own files need nothing.
+    for (const path of [
+      'package.json',
+      'tsconfig.json',
+      'cdk8s.yaml',
+      '.gitignore',
+      '.pre-commit-config.yaml',
+    ])
+      expect(advice(path, files.get(path) ?? ''), path).toStrictEqual([
+        path === 'cdk8s.yaml'
+          ? 'nothing to add (it has a kelos: section)'
+          : path === '.pre-commit-config.yaml'
+            ? 'nothing to add (it has the kelos hooks)'
+            : 'nothing to add',
+      ]);
+    // kelos-ts as a devDependency is installed by npm ci too; a different range is the user's choice.
+    expect(
+      advice(
+        'package.json',
+        '{"type": "module", "devDependencies": {"kelos-ts": "0.2.1", "typescript": "5.8.0", "@types/node": "^24"}}',
+      ),
+    ).toStrictEqual(['nothing to add']);
+    expect(
+      advice(
+        'package.json',
+        '{"dependencies": {"kelos-ts": "^0.2.0"}, "devDependencies": {"typescript": "~5.9.3", "@types/node": "^22.18.0"}}',
+      ),
+    ).toStrictEqual(['add "type": "module" (the apps are ES modules). Run:', 'npm pkg set type=module']);
+    // tsc reads comments and trailing commas, enum values in any case, and a lib list with more in it.
+    expect(
+      advice(
+        'tsconfig.json',
+        '{\n  "extends": "./base.json", /* shared */\n  "compilerOptions": {\n    "target": "es2023", "lib": ["DOM", "es2023"], "module": "nodenext", "moduleResolution": "NodeNext",\n    "types": ["node"], "strict": true, "noEmit": true, "allowImportingTsExtensions": true,\n    "erasableSyntaxOnly": true, "verbatimModuleSyntax": true, // "skipLibCheck": true,\n  },\n  "include": ["./apps/**/*.ts", "deploy", "src"],\n}\n',
+      ),
+    ).toStrictEqual([
+      'set in compilerOptions:',
+      '"skipLibCheck": true (not set)',
+      '(it extends "./base.json", which is not read here: skip what is set there)',
+    ]);
+    // The // in a string is no comment: the text ends inside the object, after the whole string.
+    const [unparsed, ...all] = advice('tsconfig.json', '{ "compilerOptions": { "url": "http://x//y" ');
+    expect(unparsed).toMatch(
+      /^cannot be read as JSON with comments \(.* at position 44\b.*\); it needs these compilerOptions \(tsc cannot resolve kelos-ts without module and moduleResolution NodeNext\):$/,
+    );
+    expect(all).toStrictEqual([
+      '"target": "ES2023"',
+      '"lib": ["ES2023"]',
+      '"module": "NodeNext"',
+      '"moduleResolution": "NodeNext"',
+      '"types": ["node"]',
+      '"strict": true',
+      '"noEmit": true',
+      '"allowImportingTsExtensions": true',
+      '"erasableSyntaxOnly": true',
+      '"verbatimModuleSyntax": true',
+      '"skipLibCheck": true',
+    ]);
+    expect(advice('.gitignore', '# build\n/node_modules/\r\ncdk8s.out\n')).toStrictEqual([
+      'add these lines:',
+      '*.sarif',
+    ]);
+    expect(advice('cdk8s.yaml', 'app: [')).toStrictEqual([
+      'cannot be read as YAML (Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 7); it needs the kelos: section kelos new writes:',
+      ...CDK8S_KELOS_SECTION.trimEnd().split('\n'),
+    ]);
+    expect(
+      advice(
+        '.pre-commit-config.yaml',
+        'repos:\n  - repo: local\n    hooks:\n      - id: kelos-check\n      - id: lint\n',
+      ),
+    ).toStrictEqual([
+      'add the hooks kelos-synth-check, kelos-validate-manifests and kelos-check-manifests (repo: local), as in the one `kelos new /tmp/kelos-scaffold` writes',
+    ]);
+    expect(advice('README.md', '# ours\n')).toStrictEqual([]);
   });
 
   test('package names are made from the directory name', () => {
