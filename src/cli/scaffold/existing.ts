@@ -31,6 +31,8 @@ const reason = (err: unknown): string =>
 /**
  * JSON with comments and trailing commas, as tsc reads `tsconfig.json`. Comments and trailing
  * commas are blanked out (newlines kept) so JSON.parse's positions still point into the file.
+ * Written here rather than taken from `jsonc-parser` or TypeScript (a dev dependency only): it
+ * reads one file, once, to advise, and a runtime dependency for that would ship to every user.
  */
 export const parseJsonc = (text: string): unknown => {
   const blank = (m: string): string => (m.startsWith('"') ? m : m.replace(/[^\n]/g, ' '));
