@@ -9,7 +9,7 @@
 import { formatDuration } from '../../kube/duration.ts';
 import type { Colours } from './colour.ts';
 import { phaseColour } from './colour.ts';
-import { formatCell, humanDuration, readPath, renderTable } from './table.ts';
+import { formatCell, humanDuration, readPath, readSetting, renderTable } from './table.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -98,8 +98,18 @@ export function renderDetail(obj: Obj, c: Colours, now: number): string {
   field('Kind', `${kind} (${String(obj['apiVersion'] ?? '')})`);
   const created = readPath(obj, '.metadata.creationTimestamp');
   if (typeof created === 'string') field('Created', `${created} (${formatCell(created, 'date', now)} ago)`);
+  // What `kubectl describe` would not let one miss: the object is going, and what holds it.
+  const deleting = readPath(obj, '.metadata.deletionTimestamp');
+  if (typeof deleting === 'string') {
+    const finalizers = readPath(obj, '.metadata.finalizers');
+    const holding =
+      Array.isArray(finalizers) && finalizers.length > 0
+        ? `; held by finalizers ${finalizers.join(', ')}`
+        : '';
+    field('Deleting', `since ${deleting} (${formatCell(deleting, 'date', now)} ago)${holding}`);
+  }
   for (const [label, path] of SPEC_FIELDS[kind] ?? []) {
-    const v = readPath(obj, path);
+    const v = readSetting(obj, path);
     if (!present(v)) continue;
     // activeDeadlineSeconds is a count of seconds; `600` alone read as a unitless number.
     if (label === 'Timeout' && typeof v === 'number') field(label, formatDuration(v));

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { KindDefinition, PrinterColumn } from '../../api/index.ts';
+import { effectiveWorkerField, WORKER_FIELDS, type WorkerField } from '../../api/worker-field.ts';
 
 /** One column of a table. */
 export interface Column {
@@ -25,6 +26,22 @@ export function readPath(obj: unknown, jsonPath: string): unknown {
     at = (at as Record<string, unknown>)[key];
   }
   return at;
+}
+
+/**
+ * {@link readPath} for a setting of a Task or task template: `.spec.worker.<field>…` (or
+ * `.spec.taskTemplate.worker.<field>…`) is read where the render reads it, `worker.<field>`
+ * when set, else the deprecated top-level `<field>` upstream's examples write (`spec.type`,
+ * `spec.workspaceRef`). A CRD printer column takes one simple path, so `kubectl get` cannot.
+ */
+export function readSetting(obj: unknown, jsonPath: string): unknown {
+  const m = /^(\.spec(?:\.taskTemplate)?)\.worker\.([A-Za-z]+)(.*)$/.exec(jsonPath);
+  const field = m?.[2] as WorkerField | undefined;
+  if (!m || !field || !(WORKER_FIELDS as readonly string[]).includes(field)) return readPath(obj, jsonPath);
+  const spec = readPath(obj, m[1]!);
+  if (typeof spec !== 'object' || spec === null) return undefined;
+  const effective = effectiveWorkerField(spec as Record<string, unknown>, field);
+  return effective === undefined ? undefined : readPath(effective.value, m[3] ?? '');
 }
 
 /**
@@ -76,25 +93,17 @@ const CLI_EXTRAS: Readonly<
     {
       add: readonly PrinterColumn[];
       promote: readonly string[];
-      /**
-       * Where a column's value sits in the deprecated top-level form (upstream's examples
-       * write `spec.type`, `spec.workspaceRef`), read when the printer column's path is
-       * empty. A CRD printer column takes one simple path, so `kubectl get` cannot do this.
-       */
-      legacy?: Readonly<Record<string, string>>;
     }
   >
 > = {
   Task: {
     add: [{ name: 'PR', type: 'string', jsonPath: '.status.results.pr' }],
     promote: ['Cost'],
-    legacy: { Type: '.spec.type', Workspace: '.spec.workspaceRef.name' },
   },
   TaskSpawner: {
     add: [],
     // Beside ACTIVE, so a cap of 1 with four waiting reads `1` and `4`, not `5` active.
     promote: ['Queued'],
-    legacy: { Workspace: '.spec.taskTemplate.workspaceRef.name' },
   },
 };
 
@@ -121,14 +130,9 @@ export function columnsOf(
   }
   columns.push({ header: 'NAME', cell: (o) => formatCell(readPath(o, '.metadata.name'), 'string', 0) });
   for (const c of printer) {
-    const legacy = extras.legacy?.[c.name];
     columns.push({
       header: c.name.toUpperCase(),
-      cell: (o) => {
-        const value = readPath(o, c.jsonPath);
-        const shown = (value === undefined || value === '') && legacy ? readPath(o, legacy) : value;
-        return formatCell(shown, c.type, opts.now);
-      },
+      cell: (o) => formatCell(readSetting(o, c.jsonPath), c.type, opts.now),
     });
   }
   return columns;

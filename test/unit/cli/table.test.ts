@@ -158,6 +158,50 @@ describe('renderDetail', () => {
     );
   });
 
+  it("reads an upstream-style Task's top-level settings where worker sets none, as the render does", () => {
+    const flat = {
+      kind: 'Task',
+      apiVersion: 'kelos.dev/v1alpha2',
+      metadata: { name: 'add-tests', namespace: 'ex02' },
+      spec: {
+        prompt: 'x',
+        type: 'claude-code',
+        credentials: { type: 'api-key', secretRef: { name: 'anthropic' } },
+        workspaceRef: { name: 'repo' },
+        podOverrides: { activeDeadlineSeconds: 600 },
+        worker: { model: 'opus' },
+      },
+    };
+    const lines = renderDetail(flat, colours({ isTTY: false, env: {} }), now).split('\n');
+    expect(lines.filter((l) => /^(Type|Model|Credentials|Secret|Workspace|Timeout):/.test(l))).toStrictEqual([
+      'Type:           claude-code',
+      'Model:          opus',
+      'Credentials:    api-key',
+      'Secret:         anthropic',
+      'Workspace:      repo',
+      'Timeout:        10m',
+    ]);
+  });
+
+  it('says an object is being deleted, since when, and which finalizers hold it', () => {
+    const going = {
+      ...task('fin-1', 'ns', { phase: 'Pending' }),
+      metadata: {
+        name: 'fin-1',
+        namespace: 'ns',
+        deletionTimestamp: '2026-01-01T11:58:00Z',
+        finalizers: ['kelos.dev/finalizer'],
+      },
+    };
+    expect(
+      renderDetail(going, colours({ isTTY: false, env: {} }), now)
+        .split('\n')
+        .filter((l) => l.startsWith('Deleting:')),
+    ).toStrictEqual([
+      'Deleting:       since 2026-01-01T11:58:00Z (2m ago); held by finalizers kelos.dev/finalizer',
+    ]);
+  });
+
   it('keeps a space between every label and its value, the longest labels included', () => {
     const spawner = {
       apiVersion: 'kelos.dev/v1alpha2',
