@@ -217,7 +217,8 @@ export async function interposingProxy(
 
 /**
  * Plays an installed operator's part for `kelos run`, which warns when none is installed: a
- * Deployment of the operator's name and install labels (no replicas) in `namespace`, found as
+ * Deployment of the operator's name and install labels (`replicas` of them, none by default, and
+ * none ever ready: this API server has no kubelet) in `namespace`, found as
  * the install's is, so a file's runs on the shared control plane do not depend on whether
  * another file left an operator installed. Resolves to its removal, for `afterAll`: left
  * behind, `kelos install`'s tests would take it for another install.
@@ -225,6 +226,7 @@ export async function interposingProxy(
 export async function standInOperator(
   client: HttpKubeClient,
   namespace: string,
+  replicas = 0,
 ): Promise<() => Promise<void>> {
   const labels = { ...INSTALL_LABELS };
   await client.create(DEPLOYMENT, {
@@ -232,7 +234,7 @@ export async function standInOperator(
     kind: 'Deployment',
     metadata: { name: INSTALL_DEFAULTS.deployment, namespace, labels },
     spec: {
-      replicas: 0,
+      replicas,
       selector: { matchLabels: labels },
       template: {
         metadata: { labels },

@@ -11,7 +11,7 @@ import { FINALIZER } from '../../src/api/index.ts';
 import { NAMESPACE } from '../../src/cli/cluster/bundle.ts';
 import type { HttpKubeClient } from '../../src/kube/client.ts';
 import { Resources } from '../../src/operator/resources.ts';
-import { kelos, kelosProcess } from './cli-helpers.ts';
+import { kelos, kelosProcess, standInOperator } from './cli-helpers.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { waitFor } from './helpers.ts';
 import { create, task } from './operator-helpers.ts';
@@ -180,5 +180,34 @@ describe('Kelos objects left with the finalizer once no operator is installed', 
     // A dry run creates nothing, and so says nothing of the operator.
     const dry = await k('run', '-n', 'no-operator', '-p', 'x', '--credential-type', 'none', '--dry-run');
     expect([dry.code, dry.stderr]).toStrictEqual([0, '']);
+  }, 60_000);
+
+  it('an operator installed in another namespace with no ready replica: kelos run says the Task waits, kelos version finds it there', async () => {
+    await createNamespace('ops');
+    const remove = await standInOperator(admin, 'ops', 2);
+    try {
+      const run = await k(
+        'run',
+        '-n',
+        'no-operator',
+        '-p',
+        'x',
+        '--credential-type',
+        'none',
+        '--name',
+        'waiting',
+      );
+      expect(run).toStrictEqual({
+        code: 0,
+        stdout: 'task/waiting created\n',
+        stderr:
+          'warning: the Kelos operator (deployment/kelos-operator -n ops) has no ready replica (0/2), so task "waiting" waits until one is ready (kubectl rollout status deployment/kelos-operator -n ops), unless an operator runs elsewhere (kelos operator)\n',
+      });
+      const version = await k('version');
+      expect(version.stdout).toContain('Operator Version: ');
+      expect(version.stdout).toContain(' in ops, 0/2 ready)\n');
+    } finally {
+      await remove();
+    }
   }, 60_000);
 });

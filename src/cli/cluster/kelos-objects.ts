@@ -64,7 +64,11 @@ export const kelosFinalizers = (obj: ApiObject): string[] =>
   (obj.metadata.finalizers ?? []).filter((f) => f.startsWith(`${GROUP}/`));
 
 type OperatorDeployment = ApiObject & {
-  spec?: { template?: { spec?: { containers?: Array<{ name?: string; args?: string[] }> } } };
+  spec?: {
+    replicas?: number;
+    template?: { spec?: { containers?: Array<{ name?: string; args?: string[] }> } };
+  };
+  status?: { readyReplicas?: number };
 };
 
 /**
@@ -89,6 +93,9 @@ export function watchedNamespacesOf(deployment: OperatorDeployment): string[] | 
 export interface InstalledOperator {
   readonly namespace: string;
   readonly watched: readonly string[] | undefined;
+  /** Its ready replicas and the replicas it asks for, as `kubectl get deployment` shows them. */
+  readonly ready: number;
+  readonly replicas: number;
 }
 
 /**
@@ -110,7 +117,12 @@ export async function lookUpOperator(cluster: Cluster, namespace?: string): Prom
   const at = namespace ?? INSTALL_DEFAULTS.namespace;
   const installed = (d: OperatorDeployment): OperatorLookup => ({
     state: 'installed',
-    operator: { namespace: d.metadata.namespace ?? at, watched: watchedNamespacesOf(d) },
+    operator: {
+      namespace: d.metadata.namespace ?? at,
+      watched: watchedNamespacesOf(d),
+      ready: d.status?.readyReplicas ?? 0,
+      replicas: d.spec?.replicas ?? 1,
+    },
   });
   const forbidden = (err: unknown): undefined => {
     if (err instanceof ApiError && err.status === 403) return undefined;
@@ -227,6 +239,16 @@ export function noOperatorWayOut(objects: readonly ApiObject[], namespace: strin
  */
 export function noOperatorToRun(task: string, namespace: string): string {
   return `no Kelos operator is installed on this cluster (${missingDeployment(namespace)}), so nothing will run task "${task}"; install one with kelos install`;
+}
+
+/**
+ * What `kelos run` says once it has created Task `task` while the installed operator has no
+ * ready replica: the Task waits for one. An operator run by hand (`kelos operator`) is not
+ * seen here, so the words leave room for it.
+ */
+export function noReadyOperator(task: string, operator: InstalledOperator): string {
+  const deployment = `deployment/${INSTALL_DEFAULTS.deployment} -n ${operator.namespace}`;
+  return `the Kelos operator (${deployment}) has no ready replica (${operator.ready}/${operator.replicas}), so task "${task}" waits until one is ready (kubectl rollout status ${deployment}), unless an operator runs elsewhere (kelos operator)`;
 }
 
 /** Where the operator's Deployment was looked for, and that it is not there. */

@@ -24,7 +24,7 @@ import {
   withCluster,
 } from '../cluster/connection.ts';
 import { formatCost } from '../cluster/detail.ts';
-import { lookUpOperator, noOperatorToRun } from '../cluster/kelos-objects.ts';
+import { lookUpOperator, noOperatorToRun, noReadyOperator } from '../cluster/kelos-objects.ts';
 import { resolveKind } from '../cluster/kinds.ts';
 import {
   CREDENTIAL_TYPES,
@@ -475,6 +475,13 @@ export const runCommand: CommandFactory = (io, done) => {
         const operator = await lookUpOperator(cluster).catch(() => undefined);
         if (operator?.state === 'absent')
           io.stderr(`warning: ${noOperatorToRun(task.metadata.name ?? '', operator.namespace)}\n`);
+        // Scaled to 0 is how one runs the operator by hand instead: said only when it should run.
+        else if (
+          operator?.state === 'installed' &&
+          operator.operator.replicas > 0 &&
+          operator.operator.ready === 0
+        )
+          io.stderr(`warning: ${noReadyOperator(task.metadata.name ?? '', operator.operator)}\n`);
         if (!flags.watch) return ExitCode.Ok;
         const finished = await watchTask(cluster, task.metadata.name ?? '', io, c);
         io.stdout(summary(finished, c));

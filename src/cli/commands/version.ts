@@ -14,6 +14,7 @@ import { ApiError, type ApiObject } from '../../kube/client.ts';
 import { CRD, DEPLOYMENT, INSTALL_DEFAULTS } from '../cluster/bundle.ts';
 import type { ClusterFlags } from '../cluster/connection.ts';
 import { addClusterFlags, connect, explainError } from '../cluster/connection.ts';
+import { lookUpOperator } from '../cluster/kelos-objects.ts';
 import { type CommandFactory, ExitCode } from '../io.ts';
 import { isNewerVersion, packageVersion } from '../version.ts';
 
@@ -161,10 +162,16 @@ export const versionCommand: CommandFactory = (io, done) => {
     /** What the CRDs' versions come to, for the mismatch. */
     let crds: ReturnType<typeof crdVersions>;
     if (!flags.client) {
-      const namespace = flags.namespace ?? INSTALL_DEFAULTS.namespace;
+      let namespace = flags.namespace ?? INSTALL_DEFAULTS.namespace;
       let cluster: Awaited<ReturnType<typeof connect>> | undefined;
       try {
         cluster = await connect(flags, io, { readConfig: false });
+        // Without -n, where the install is (found by its labels, as kelos run and delete find
+        // it), so an install into another namespace is not told to run kelos install again.
+        if (flags.namespace === undefined) {
+          const found = await lookUpOperator(cluster).catch(() => undefined);
+          if (found?.state === 'installed') namespace = found.operator.namespace;
+        }
         // The Deployment and the CRDs are read apart, each with its own problem: a user may
         // read one and not the other (a Role in the operator's namespace, no grant on CRDs).
         // Only a denial lets the other be read; no cluster or refused credentials would fail
