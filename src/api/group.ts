@@ -184,3 +184,11 @@ export const UNSERVED_KINDS: Readonly<Record<string, string>> = {
   Session: 'Session (interactive agents) is not served by this version of Kelos',
   SessionSpawner: 'SessionSpawner is not served by this version of Kelos',
 };
+
+/**
+ * Why a Task (`at` `spec`) or a TaskSpawner's template (`spec.taskTemplate`) that names a
+ * WorkerPool never runs here: the Task reconciler fails such a Task, and the TaskSpawner
+ * reconciler creates none, rather than one Task per poll that fails at once.
+ */
+export const workerPoolUnsupported = (at: 'spec' | 'spec.taskTemplate'): string =>
+  `${at}.workerPoolRef is not supported: this operator does not serve WorkerPools; run ${at === 'spec' ? 'the Task' : 'its Tasks'} with ${at}.worker`;

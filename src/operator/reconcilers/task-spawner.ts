@@ -23,7 +23,7 @@
  *
  * @packageDocumentation
  */
-import { Labels, type Task, type TaskSpawner } from '../../api/index.ts';
+import { Labels, type Task, type TaskSpawner, workerPoolUnsupported } from '../../api/index.ts';
 import { rfc3339 } from '../../kube/clock.ts';
 import { Checklist } from '../../kube/log.ts';
 import type { ReconcileResult, WorkQueue } from '../../kube/queue.ts';
@@ -442,6 +442,10 @@ export class TaskSpawnerReconciler {
     let polled: Polled;
     let fingerprint: string;
     try {
+      // A template that names a WorkerPool would give one Task per tick or poll, each failed at
+      // once by the Task reconciler: a setup error instead, as a missing Workspace is.
+      if (spawner.spec.taskTemplate.workerPoolRef)
+        throw new SourceSetupError(workerPoolUnsupported('spec.taskTemplate'));
       const poller = await this.#pollers.get(spawner);
       polled = await poller.poll(spawner, new Date(now));
       mem.setupError = undefined;

@@ -30,7 +30,13 @@
  *
  * @packageDocumentation
  */
-import { FINALIZER, isTerminalPhase, type KubeObject, type Task } from '../../api/index.ts';
+import {
+  FINALIZER,
+  isTerminalPhase,
+  type KubeObject,
+  type Task,
+  workerPoolUnsupported,
+} from '../../api/index.ts';
 import { ApiError, isConflict, isNamespaceTerminating, isNotFound } from '../../kube/client.ts';
 import { rfc3339 } from '../../kube/clock.ts';
 import { Checklist } from '../../kube/log.ts';
@@ -198,8 +204,7 @@ export class TaskReconciler {
     if (task.spec?.workerPoolRef) {
       return fail(this.#o, task, list, {
         reason: 'WorkerPoolUnsupported',
-        message:
-          'spec.workerPoolRef is not supported: this operator does not serve WorkerPools; run the Task with spec.worker',
+        message: workerPoolUnsupported('spec'),
       });
     }
     if (job) return track(this.#ctx, task, job, list);

@@ -576,6 +576,52 @@ describe('TaskSpawner reconciler over the fake API server and a fake GitHub', ()
     expect(spawnerStatus('badcron')?.message).toBeUndefined();
   });
 
+  it("a template that names a WorkerPool: phase Failed with the Task reconciler's words, no Task at any tick, until fixed", async () => {
+    await op.create('TaskSpawner', {
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name: 'pooled' },
+      spec: {
+        when: { cron: { schedule: '* * * * *' } },
+        taskTemplate: { workerPoolRef: { name: 'warm' } },
+      },
+    } as TaskSpawner);
+    await op.settle();
+    const message =
+      'spec.taskTemplate.workerPoolRef is not supported: this operator does not serve WorkerPools; run its Tasks with spec.taskTemplate.worker';
+    expect(spawnerStatus('pooled')).toMatchObject({ phase: 'Failed', message });
+    expect(condition('pooled', 'DiscoveryError')).toMatchObject({
+      status: 'True',
+      reason: 'SetupFailed',
+      message,
+    });
+    expect(op.events('pooled')).toContain(`SetupFailed: ${message}`);
+    // Ticks come and go: still no Task.
+    for (let i = 0; i < 3; i++) {
+      op.clock.advance(60_000);
+      await op.settle();
+    }
+    expect(tasks()).toStrictEqual([]);
+    expect(spawnerStatus('pooled')?.phase).toBe('Failed');
+
+    await op.kube.mergePatch(Resources.TaskSpawner, NS, 'pooled', {
+      spec: {
+        taskTemplate: { workerPoolRef: null, worker: { type: 'claude-code', credentials: { type: 'none' } } },
+      },
+    });
+    await op.settle();
+    expect(spawnerStatus('pooled')?.phase).toBe('Running');
+    expect(spawnerStatus('pooled')?.message).toBeUndefined();
+    op.clock.advance(60_000);
+    await op.settle();
+    // The ticks it passed while failed are caught up, as after downtime, each once.
+    expect(
+      tasks()
+        .map((t) => t.metadata.name)
+        .sort(),
+    ).toStrictEqual([1, 2, 3, 4].map((m) => `pooled-${tickId(new Date(T0 + m * 60_000))}`));
+  });
+
   it('a spawner that keeps failing is a warn line when it starts, then one per 5 minutes counting the tries, and an info line when it recovers', async () => {
     await op.create('TaskSpawner', {
       apiVersion: 'kelos.dev/v1alpha2',
