@@ -118,6 +118,12 @@ export const ConditionTypes = {
    * same status, reason and message: it is about `maxTotalTasks`, not a TaskBudget.
    */
   TaskBudgetExhausted: 'TaskBudgetExhausted',
+  /**
+   * True while the TaskSpawner's last pass met a problem (upstream's): a setup error (phase
+   * Failed), or a failed or rate-limited discovery, a failed create or a Slack connection down,
+   * under which the spawner stays Running.
+   */
+  DiscoveryError: 'DiscoveryError',
   /** Whether the agent Pod runs under the namespace's agent NetworkPolicy (False: the admin opted out). */
   NetworkIsolated: 'NetworkIsolated',
 } as const;

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { KindDefinition, PrinterColumn } from '../../api/index.ts';
+import { ConditionTypes, type KindDefinition, type PrinterColumn } from '../../api/index.ts';
 import { effectiveWorkerField, WORKER_FIELDS, type WorkerField } from '../../api/worker-field.ts';
 
 /** One column of a table. */
@@ -83,6 +83,23 @@ export function formatCell(value: unknown, type: PrinterColumn['type'], now: num
 }
 
 /**
+ * A TaskSpawner's PHASE cell: upstream keeps a spawner whose discovery fails (GitHub out of
+ * reach, a rate limit) `Running`, so the cell names the reason of its `DiscoveryError`
+ * condition beside it, `Running (DiscoveryFailed)`, where a missing Workspace already reads
+ * `Failed`. `status.phase`, and so `-o yaml` and `--phase`, stay as they are.
+ */
+export function spawnerPhaseCell(obj: Record<string, unknown>, phase: string): string {
+  if (phase !== 'Running') return phase;
+  const conditions = readPath(obj, '.status.conditions');
+  const problem = (Array.isArray(conditions) ? conditions : []).find(
+    (c) => readPath(c, '.type') === ConditionTypes.DiscoveryError && readPath(c, '.status') === 'True',
+  );
+  if (problem === undefined) return phase;
+  const reason = readPath(problem, '.reason');
+  return `${phase} (${typeof reason === 'string' && reason ? reason : ConditionTypes.DiscoveryError})`;
+}
+
+/**
  * Columns the CLI shows beyond a kind's printer columns, and printer columns it promotes from
  * `-o wide` to the default view. A Task's PR and cost are what a user looks for after a run;
  * the CRD keeps cost in the wide view so `kubectl get tasks` stays narrow.
@@ -93,6 +110,8 @@ const CLI_EXTRAS: Readonly<
     {
       add: readonly PrinterColumn[];
       promote: readonly string[];
+      /** A printer column's cell made from the object and the cell's plain text. */
+      cells?: Readonly<Record<string, (obj: Record<string, unknown>, text: string) => string>>;
     }
   >
 > = {
@@ -104,6 +123,7 @@ const CLI_EXTRAS: Readonly<
     add: [],
     // Beside ACTIVE, so a cap of 1 with four waiting reads `1` and `4`, not `5` active.
     promote: ['Queued'],
+    cells: { Phase: spawnerPhaseCell },
   },
 };
 
@@ -130,9 +150,13 @@ export function columnsOf(
   }
   columns.push({ header: 'NAME', cell: (o) => formatCell(readPath(o, '.metadata.name'), 'string', 0) });
   for (const c of printer) {
+    const decorate = extras.cells?.[c.name];
     columns.push({
       header: c.name.toUpperCase(),
-      cell: (o) => formatCell(readSetting(o, c.jsonPath), c.type, opts.now),
+      cell: (o) => {
+        const text = formatCell(readSetting(o, c.jsonPath), c.type, opts.now);
+        return decorate ? decorate(o, text) : text;
+      },
     });
   }
   return columns;

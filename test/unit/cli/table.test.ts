@@ -112,6 +112,49 @@ describe('columnsOf and renderTable', () => {
     expect(cells).toContainEqual(['WORKSPACE', 'repo']);
   });
 
+  it('a TaskSpawner whose last discovery failed reads Running with the DiscoveryError reason; Failed and a clean Running as stored', () => {
+    const spawner = (name: string, phase: string, problem?: { reason: string; message: string }) => ({
+      apiVersion: 'kelos.dev/v1alpha2',
+      kind: 'TaskSpawner',
+      metadata: { name, namespace: 'ns', creationTimestamp: '2026-01-01T11:00:00Z' },
+      spec: { taskTemplate: { worker: { type: 'claude-code', workspaceRef: { name: 'repo' } } } },
+      status: {
+        phase,
+        activeTasks: 0,
+        queuedItems: 0,
+        totalTasksCreated: 2,
+        conditions: [
+          { type: 'Suspended', status: 'False', reason: 'Active', message: 'Polling GitHub issues every 5m' },
+          problem
+            ? { type: 'DiscoveryError', status: 'True', ...problem }
+            : {
+                type: 'DiscoveryError',
+                status: 'False',
+                reason: 'NoErrors',
+                message: 'The last pass had no errors',
+              },
+        ],
+      },
+    });
+    const rows = [
+      spawner('offline', 'Running', {
+        reason: 'DiscoveryFailed',
+        message: 'cannot resolve api.github.com',
+      }),
+      spawner('orphan', 'Failed', { reason: 'SetupFailed', message: 'Workspace ns/gone does not exist' }),
+      spawner('fine', 'Running'),
+    ];
+    expect(renderTable(columnsOf(TASK_SPAWNER, { wide: false, allNamespaces: false, now }), rows)).toBe(
+      [
+        'NAME      WORKSPACE   SUSPEND   PHASE                       ACTIVE   QUEUED   TASKS   AGE',
+        'offline   repo        <none>    Running (DiscoveryFailed)   0        0        2       60m',
+        'orphan    repo        <none>    Failed                      0        0        2       60m',
+        'fine      repo        <none>    Running                     0        0        2       60m',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('pads every column to its widest cell, three spaces apart, without trailing blanks', () => {
     const rows = [
       task('a', 'ns', { phase: 'Succeeded', usage: { costUSD: '1.5' }, results: { pr: 'https://x/pull/1' } }),

@@ -12,9 +12,6 @@ import { Resources } from '../../resources.ts';
 import { type ConditionInput, setCondition, statusPatch } from '../../status.ts';
 import { pollIntervalMs, pollingKind, spawnerName, type TaskSpawnerReconcilerOptions } from './options.ts';
 
-/** Condition type of a discovery, setup or creation problem (upstream's). */
-export const DISCOVERY_ERROR = 'DiscoveryError';
-
 /**
  * Reason, in the `DiscoveryError` condition, of a Slack spawner while the operator's Socket
  * Mode connection is down: its source is out of reach, as a polling spawner's failed discovery.
@@ -143,9 +140,14 @@ export function nextStatus(spawner: TaskSpawner, p: PassOutcome, nowMs: number):
   conditions = set(
     conditions,
     problem
-      ? { type: DISCOVERY_ERROR, status: 'True', reason: problem.reason, message: problem.message }
+      ? {
+          type: ConditionTypes.DiscoveryError,
+          status: 'True',
+          reason: problem.reason,
+          message: problem.message,
+        }
       : {
-          type: DISCOVERY_ERROR,
+          type: ConditionTypes.DiscoveryError,
           status: 'False',
           reason: 'NoErrors',
           message: 'The last pass had no errors',
