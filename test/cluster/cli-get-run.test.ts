@@ -76,7 +76,14 @@ describe('kelos run', () => {
       '--env',
       'B=x=y',
     ]);
-    expect(r.stderr).toBe('');
+    // What the flags name and the namespace lacks is said at once (the Task waits for each).
+    expect(r.stderr.split('\n')).toStrictEqual([
+      `warning: task "all-flags" waits for Workspace "repo", which does not exist in namespace "${ns}" (kelos create workspace repo --repo <url>)`,
+      `warning: task "all-flags" waits for AgentConfig "a", which does not exist in namespace "${ns}"`,
+      `warning: task "all-flags" waits for AgentConfig "b", which does not exist in namespace "${ns}"`,
+      `warning: task "all-flags" waits for its Secret: Secret ${ns}/codex-creds (referenced by spec.worker.credentials.secretRef) does not exist; create it: kubectl create secret generic codex-creds -n ${ns} --from-literal=CODEX_AUTH_JSON=<value>`,
+      '',
+    ]);
     expect(r).toMatchObject({ code: 0, stdout: 'task/all-flags created\n' });
     const task = await getTask(c, ns, 'all-flags');
     expect(task?.spec).toEqual({
@@ -330,6 +337,8 @@ describe('kelos run', () => {
 
   it("a config file that drops its oauthToken or apiKey: the kelos-credentials kelos made is deleted once no unfinished Task uses it; a user's of that name stays", async () => {
     const credNs = await freshNamespace('cli-run-cred-drop');
+    // The Secret the runs below name, so kelos run has no missing one to warn of.
+    await createSecret(c, credNs, 's', { ANTHROPIC_API_KEY: 'x' });
     const dir = mkdtempSync(join(tmpdir(), 'kelos-config-'));
     const config = join(dir, 'config.yaml');
     const run = ['run', '--kubeconfig', kubeconfigPath(), '-n', credNs, '-p', 'x', '--config', config];
@@ -380,6 +389,7 @@ describe('kelos run', () => {
 
     // A Secret of that name the user made (no managed-by=kelos-cli label) is not kelos's to delete.
     const userNs = await freshNamespace('cli-run-user-cred');
+    await createSecret(c, userNs, 's', { ANTHROPIC_API_KEY: 'x' });
     await createSecret(c, userNs, 'kelos-credentials', { ANTHROPIC_API_KEY: 'users-own' });
     writeFileSync(config, 'secret: s\n');
     const userRun = ['run', '--kubeconfig', kubeconfigPath(), '-n', userNs, '-p', 'x', '--config', config];

@@ -182,6 +182,31 @@ describe('Kelos objects left with the finalizer once no operator is installed', 
     expect([dry.code, dry.stderr]).toStrictEqual([0, '']);
   }, 60_000);
 
+  it('kelos run names the Workspace, AgentConfig and credentials Secret the cluster does not hold, with what to create', async () => {
+    const run = await k(
+      'run',
+      '-n',
+      'no-operator',
+      '-p',
+      'x',
+      '--name',
+      'wanting',
+      '--workspace',
+      'nosuchws',
+      '--agent-config',
+      'nosuchac',
+      '--secret',
+      'nosuchsecret',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n').slice(1)).toStrictEqual([
+      'warning: task "wanting" waits for Workspace "nosuchws", which does not exist in namespace "no-operator" (kelos create workspace nosuchws --repo <url>)',
+      'warning: task "wanting" waits for AgentConfig "nosuchac", which does not exist in namespace "no-operator"',
+      'warning: task "wanting" waits for its Secret: Secret no-operator/nosuchsecret (referenced by spec.worker.credentials.secretRef) does not exist; create it: kubectl create secret generic nosuchsecret -n no-operator --from-literal=ANTHROPIC_API_KEY=<value>',
+      '',
+    ]);
+  }, 60_000);
+
   it('an operator installed in another namespace with no ready replica: kelos run says the Task waits, kelos version finds it there', async () => {
     await createNamespace('ops');
     const remove = await standInOperator(admin, 'ops', 2);

@@ -9,8 +9,11 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse, stringify } from 'yaml';
 import { AGENT_TYPES, isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
+import { effectiveWorkerField } from '../../api/worker-field.ts';
+import { credentialEnvName } from '../../contract/credentials.ts';
 import { type ApiObject, CoreResources, isConflict, type ResourceType } from '../../kube/client.ts';
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
+import { describeMissingSecrets } from '../../operator/reconcilers/task/secrets.ts';
 import { Resources } from '../../operator/resources.ts';
 import { flagsByPointer, refuseInvalid, withFlagsOfRefusal } from '../cluster/built-objects.ts';
 import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
@@ -194,6 +197,48 @@ async function applySecret(cluster: Cluster, obj: ApiObject): Promise<string[]> 
       `secret "${name}" in namespace "${cluster.namespace}" changed under each of ${CONFLICT_ATTEMPTS} attempts to make its data the config file's (another writer kept winning); it may still hold keys the config file no longer has. Run kelos run again, or check it with: kubectl get secret ${name} -n ${cluster.namespace} -o yaml --show-managed-fields`,
     );
   });
+}
+
+/**
+ * What Task `task` names that the cluster does not hold: its Workspace, AgentConfigs and
+ * credentials Secret. The operator waits for each (and says so in the Task's status); said at
+ * once here, with what to create, rather than found later. A read that fails or that RBAC
+ * forbids says nothing: the Task is created all the same.
+ */
+async function missingReferences(cluster: Cluster, task: Task): Promise<string[]> {
+  const spec = task.spec as unknown as Record<string, unknown>;
+  const name = task.metadata.name ?? '';
+  const ns = cluster.namespace;
+  const absent = (type: ResourceType, n: string) =>
+    cluster.client.get(type, ns, n).then(
+      (o) => o === undefined,
+      () => false,
+    );
+  const waits = `task "${name}" waits for`;
+  const out: string[] = [];
+  const workspace = (effectiveWorkerField(spec, 'workspaceRef')?.value as { name?: string } | undefined)
+    ?.name;
+  if (workspace && (await absent(Resources.Workspace, workspace)))
+    out.push(
+      `${waits} Workspace "${workspace}", which does not exist in namespace "${ns}" (kelos create workspace ${workspace} --repo <url>)`,
+    );
+  const configs = (effectiveWorkerField(spec, 'agentConfigRefs')?.value ?? []) as Array<{ name?: string }>;
+  for (const { name: config } of configs)
+    if (config && (await absent(Resources.AgentConfig, config)))
+      out.push(`${waits} AgentConfig "${config}", which does not exist in namespace "${ns}"`);
+  const credentials = effectiveWorkerField(spec, 'credentials')?.value as
+    | { type?: string; secretRef?: { name?: string } }
+    | undefined;
+  const secret = credentials?.secretRef?.name;
+  if (secret && credentials?.type !== 'none' && (await absent(CoreResources.Secret, secret))) {
+    const type = effectiveWorkerField(spec, 'type')?.value;
+    const key = typeof type === 'string' ? credentialEnvName(type, String(credentials?.type)) : undefined;
+    const field = 'spec.worker.credentials.secretRef';
+    out.push(
+      `${waits} its Secret: ${describeMissingSecrets(ns, [{ name: secret, field, keys: key ? [key] : [] }])}`,
+    );
+  }
+  return out;
 }
 
 /**
@@ -482,6 +527,7 @@ export const runCommand: CommandFactory = (io, done) => {
           operator.operator.ready === 0
         )
           io.stderr(`warning: ${noReadyOperator(task.metadata.name ?? '', operator.operator)}\n`);
+        for (const missing of await missingReferences(cluster, task)) io.stderr(`warning: ${missing}\n`);
         if (!flags.watch) return ExitCode.Ok;
         const finished = await watchTask(cluster, task.metadata.name ?? '', io, c);
         io.stdout(summary(finished, c));
