@@ -322,15 +322,84 @@ export function observeJob(job: CachedJob, pod: CachedPod | undefined): Observed
       ...(startTime ? { startTime } : {}),
     };
   }
-  const waiting = pod?.status?.problem ?? state?.waiting?.reason;
+  const waiting = waitingOf(pod);
   return {
     ...base,
     phase: TaskPhase.Pending,
-    message: waiting
-      ? `Waiting for the agent container to start: ${waiting}`
-      : 'Job created; waiting for its Pod to run',
+    message: waiting ? `${AGENT_WAITING}${waiting}` : 'Job created; waiting for its Pod to run',
   };
 }
+
+/** How a Pending Task's message begins when its Pod says what the agent container waits for. */
+const AGENT_WAITING = 'Waiting for the agent container to start: ';
+
+/** What keeps a Pod's agent container from starting, when the Pod says. */
+const waitingOf = (pod: CachedPod | undefined): string | undefined =>
+  pod?.status?.problem ?? agentState(pod)?.waiting?.reason;
+
+/**
+ * Whether a Pod ran the agent: its container started (a terminated state of a container that
+ * never ran carries no start, or the zero time), or the Pod ran at all without saying which.
+ */
+const ranAgent = (pod: CachedPod): boolean => {
+  const s = agentState(pod);
+  const terminatedAt = Date.parse(s?.terminated?.startedAt ?? '');
+  return (
+    Boolean(s?.running) ||
+    terminatedAt > 0 ||
+    pod.status?.phase === 'Running' ||
+    pod.status?.phase === 'Succeeded'
+  );
+};
+
+/** What a Task's status said before an observation: the operator's record of what it saw. */
+export interface LastSeen {
+  readonly phase?: string;
+  readonly startTime?: string;
+  readonly podName?: string;
+  readonly message?: string;
+}
+
+/**
+ * Why the agent of a finished Job never started (`Pod cannot be scheduled: …`, `its Pod never
+ * ran`); undefined when it ran, or when that cannot be told.
+ * A Job's `startTime` is when the Job started, not its Pod: without this, a Pod never
+ * scheduled and then killed by `activeDeadlineSeconds` would be charged its runtime as an
+ * estimate. `pods` are the Job's Pods the cache still holds; `last` the Task's status before
+ * this observation, where the operator records `startTime` the first time it sees the agent run.
+ */
+export function agentNeverStarted(
+  job: CachedJob,
+  pods: readonly CachedPod[],
+  last: LastSeen,
+): string | undefined {
+  if (last.startTime || job.status?.succeeded || pods.some(ranAgent)) return undefined;
+  const never = 'its Pod never ran';
+  const pod = newestPod(pods);
+  if (pod) return waitingOf(pod) ?? never;
+  // The Pod is gone: the Job deletes its Pods at the deadline, and one never scheduled goes at once.
+  // A Job that counts no ended Pod and none active never had one.
+  if (!job.status?.failed && !job.status?.active) return 'no Pod was created';
+  // The operator saw the Pod waiting, and a Pod that ran would have requeued the Task and put its
+  // start on the status first. Only an operator down for the agent's whole run misses that.
+  if (last.phase === TaskPhase.Pending && last.podName) {
+    const waiting = last.message?.startsWith(AGENT_WAITING) ? last.message.slice(AGENT_WAITING.length) : '';
+    return waiting || never;
+  }
+  // The Pod came and went unseen (this operator was down, or it is the first look at the Task):
+  // it may have run, so the Task keeps the Job's start and is charged an estimate.
+  return undefined;
+}
+
+/**
+ * A finished observation of a Task whose agent never started ({@link agentNeverStarted} says
+ * `why`): no start time, and the message says so, with the reason unless it already does.
+ */
+export const neverStartedObservation = (observed: Observed, why: string): Observed => {
+  const { startTime: _jobStart, ...rest } = observed;
+  const reason = observed.message.includes(why) ? '' : ` (${why})`;
+  return { ...rest, message: `${observed.message}; the agent never started${reason}` };
+};
 
 /** The termination message of the agent container, where the agent reports its outputs. */
 export const terminationMessage = (pod: CachedPod | undefined): string | undefined =>

@@ -5,7 +5,9 @@
  *   deleted while it ran, an agent that wrote no termination message) is charged an
  *   **estimate**: its runtime (status.startTime to its end) × the hourly rate of its agent type
  *   and model, from the admin's KelosConfig `rates` (the same schema and lookup as the policy
- *   forecast). Its TaskRecord says `estimated: true`. A Task that never started costs nothing.
+ *   forecast). Its TaskRecord says `estimated: true`. A Task that never started costs nothing,
+ *   nor does one whose agent never did: tracking then gives it no `startTime`
+ *   (`agentNeverStarted` in children.ts), though its Job started.
  * - A Task that is admitted and not finished holds a **reservation** against every TaskBudget
  *   that covers it: the rate × its Job's `activeDeadlineSeconds` (the most it may run: the Task's
  *   own, else the operator's `--default-active-deadline`), or × (time

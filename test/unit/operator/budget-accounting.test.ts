@@ -12,12 +12,14 @@ import {
   type TaskRecord,
 } from '../../../src/api/index.ts';
 import { periodAt } from '../../../src/operator/budget.ts';
+import type { CachedPod } from '../../../src/operator/children.ts';
 import { Resources } from '../../../src/operator/resources.ts';
 import {
   finishTask,
   NS,
   newTask,
   startTaskOperator,
+  T0,
   type TaskOperator,
 } from '../../support/task-operator.ts';
 
@@ -83,6 +85,109 @@ describe('budget accounting of Tasks that report no usage', () => {
     await op.settle();
     expect(op.task('doomed')).toBeUndefined();
     expect(op.kube.peek<TaskRecord>(Resources.TaskRecord, NS, uid)?.spec).toMatchObject({
+      phase: 'Failed',
+      usage: { costUSD: '1' },
+      estimated: true,
+    });
+  });
+
+  it('charges nothing for a Task whose Pod was never scheduled before its deadline, and says so', async () => {
+    op = await startTaskOperator();
+    const created = await op.create('Task', newTask('short-to', {}, { team: 'a' }));
+    const pod = await op.startPod('short-to');
+    await op.podStatus(pod, {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/1 nodes are available: 1 Insufficient cpu.',
+        },
+      ],
+    } as CachedPod['status']);
+    expect(op.task('short-to')?.status?.message).toBe(
+      'Waiting for the agent container to start: Pod cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.',
+    );
+    op.clock.advance(6_000);
+    // At the deadline the Job controller deletes the Pod (unscheduled, it goes at once) and counts it failed.
+    await op.kube.delete(Resources.Pod, NS, pod);
+    await op.jobStatus('short-to', {
+      failed: 1,
+      startTime: new Date(T0).toISOString(),
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'DeadlineExceeded',
+          message: 'Job was active longer than specified deadline',
+          lastTransitionTime: new Date(op.clock.now()).toISOString(),
+        },
+      ],
+    });
+    const status = op.task('short-to')?.status;
+    expect(status?.phase).toBe('Failed');
+    expect(status?.message).toBe(
+      'Task failed: DeadlineExceeded: Job was active longer than specified deadline; the agent never started (its Pod never ran)',
+    );
+    expect(status?.startTime).toBeUndefined();
+    expect(op.kube.peek<TaskRecord>(Resources.TaskRecord, NS, created.metadata.uid ?? '')).toBeUndefined();
+    expect(records()).toEqual([]);
+  });
+
+  it('charges an estimate for a Task whose agent ran but reported nothing, though the operator saw it only at its end', async () => {
+    op = await startTaskOperator();
+    const created = await op.create('Task', newTask('unseen', {}, { team: 'a' }));
+    const pod = await op.startPod('unseen');
+    expect(op.task('unseen')?.status?.phase).toBe('Pending');
+    op.clock.advance(11 * 60_000);
+    // The agent started a minute in and was killed at the deadline; the operator sees only the end.
+    await op.kube.mergePatch(
+      Resources.Pod,
+      NS,
+      pod,
+      {
+        status: {
+          phase: 'Failed',
+          containerStatuses: [
+            {
+              name: 'kelos-agent',
+              state: {
+                terminated: {
+                  exitCode: 137,
+                  reason: 'Error',
+                  startedAt: new Date(T0 + 60_000).toISOString(),
+                  finishedAt: new Date(op.clock.now()).toISOString(),
+                },
+              },
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await op.jobStatus('unseen', {
+      failed: 1,
+      startTime: new Date(T0).toISOString(),
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'DeadlineExceeded',
+          message: 'Job was active longer than specified deadline',
+          lastTransitionTime: new Date(op.clock.now()).toISOString(),
+        },
+      ],
+    });
+    const status = op.task('unseen')?.status;
+    expect(status?.message).toBe(
+      'Task failed: DeadlineExceeded: Job was active longer than specified deadline',
+    );
+    expect(status?.startTime).toBe(new Date(T0 + 60_000).toISOString());
+    // 10 minutes of claude-code at the default 6 USD/h.
+    expect(
+      op.kube.peek<TaskRecord>(Resources.TaskRecord, NS, created.metadata.uid ?? '')?.spec,
+    ).toMatchObject({
       phase: 'Failed',
       usage: { costUSD: '1' },
       estimated: true,

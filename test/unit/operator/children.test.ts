@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiObject } from '../../../src/kube/client.ts';
 import {
+  agentNeverStarted,
   type CachedJob,
   type CachedPod,
+  neverStartedObservation,
   newestPod,
   observeJob,
   podProblem,
@@ -223,6 +225,105 @@ describe('what keeps a Pod from running the agent', () => {
         containerStatuses: [{ name: 'kelos-agent', state: { waiting: { reason: 'ContainerCreating' } } }],
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('agentNeverStarted', () => {
+  const deadline = job({
+    failed: 1,
+    startTime: '2026-01-01T00:00:00Z',
+    conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }],
+  });
+  const unscheduled = pod('t-1', {
+    phase: 'Pending',
+    problem: 'Pod cannot be scheduled: 0/1 nodes are available',
+  });
+  const waited = { phase: 'Pending', podName: 't-1' };
+
+  it('says why from a Pod the cache still holds whose agent container never started', () => {
+    expect(agentNeverStarted(deadline, [unscheduled], waited)).toBe(
+      'Pod cannot be scheduled: 0/1 nodes are available',
+    );
+    const creating = pod('t-1', {
+      phase: 'Pending',
+      containerStatuses: [{ name: 'kelos-agent', state: { waiting: { reason: 'ContainerCreating' } } }],
+    });
+    expect(agentNeverStarted(deadline, [creating], {})).toBe('ContainerCreating');
+  });
+
+  it('says why from the Task status the operator wrote last when the Pod is gone', () => {
+    expect(
+      agentNeverStarted(deadline, [], {
+        ...waited,
+        message: 'Waiting for the agent container to start: Pod cannot be scheduled: 0/1 nodes are available',
+      }),
+    ).toBe('Pod cannot be scheduled: 0/1 nodes are available');
+    expect(
+      agentNeverStarted(deadline, [], { ...waited, message: 'Job created; waiting for its Pod to run' }),
+    ).toBe('its Pod never ran');
+  });
+
+  it('says no Pod was created when the Job counts none ended and none active', () => {
+    const noPod = job({ startTime: '2026-01-01T00:00:00Z', conditions: deadline.status?.conditions });
+    expect(agentNeverStarted(noPod, [], { phase: 'Pending' })).toBe('no Pod was created');
+  });
+
+  it('is undefined when the agent ran: a start on the Task, a started container, a Job that succeeded', () => {
+    expect(agentNeverStarted(deadline, [], { ...waited, startTime: '2026-01-01T00:00:05Z' })).toBeUndefined();
+    const killed = pod('t-1', {
+      phase: 'Failed',
+      containerStatuses: [
+        {
+          name: 'kelos-agent',
+          state: { terminated: { exitCode: 137, startedAt: '2026-01-01T00:00:05Z' } },
+        },
+      ],
+    });
+    expect(agentNeverStarted(deadline, [unscheduled, killed], waited)).toBeUndefined();
+    const running = pod('t-1', {
+      phase: 'Running',
+      containerStatuses: [{ name: 'kelos-agent', state: { running: { startedAt: '2026-01-01T00:00:05Z' } } }],
+    });
+    expect(agentNeverStarted(deadline, [running], waited)).toBeUndefined();
+    expect(agentNeverStarted(job({ succeeded: 1 }), [], waited)).toBeUndefined();
+  });
+
+  it('counts a container that failed to run (zero start time) as never started', () => {
+    const cannotRun = pod('t-1', {
+      phase: 'Failed',
+      containerStatuses: [
+        {
+          name: 'kelos-agent',
+          state: { terminated: { exitCode: 128, reason: 'StartError', startedAt: '1970-01-01T00:00:00Z' } },
+        },
+      ],
+    });
+    expect(agentNeverStarted(deadline, [cannotRun], waited)).toBe('its Pod never ran');
+  });
+
+  it('adds the reason to a finished observation unless its message says it already, and drops the Job start', () => {
+    const failed = (message: string) => ({
+      phase: 'Failed' as const,
+      message,
+      startTime: '2026-01-01T00:00:00Z',
+      completionTime: '2026-01-01T00:00:06Z',
+    });
+    expect(
+      neverStartedObservation(failed('Task failed: DeadlineExceeded: too long'), 'its Pod never ran'),
+    ).toStrictEqual({
+      phase: 'Failed',
+      message: 'Task failed: DeadlineExceeded: too long; the agent never started (its Pod never ran)',
+      completionTime: '2026-01-01T00:00:06Z',
+    });
+    const pull = 'the agent container (kelos-agent): ImagePullBackOff: no such image';
+    expect(neverStartedObservation(failed(`Task failed: BackoffLimitExceeded; ${pull}`), pull).message).toBe(
+      `Task failed: BackoffLimitExceeded; ${pull}; the agent never started`,
+    );
+  });
+
+  it('is undefined when it cannot be told: the Pod went unseen by the operator', () => {
+    expect(agentNeverStarted(deadline, [], {})).toBeUndefined();
+    expect(agentNeverStarted(deadline, [], { phase: 'Pending' })).toBeUndefined();
   });
 });
 

@@ -23,8 +23,10 @@ import { matches } from '../../../kube/label-selector.ts';
 import type { Checklist } from '../../../kube/log.ts';
 import type { ReconcileResult } from '../../../kube/queue.ts';
 import {
+  agentNeverStarted,
   type CachedJob,
   type CachedPod,
+  neverStartedObservation,
   newestPod,
   type Observed,
   observeJob,
@@ -101,7 +103,10 @@ export async function track(
     });
   }
   const pod = newestPod(pods);
-  const observed = observeJob(job, pod);
+  const seen = observeJob(job, pod);
+  // A Task whose agent never ran is charged nothing: without a start time it gets no estimate.
+  const never = isTerminalPhase(seen.phase) ? agentNeverStarted(job, pods, task.status ?? {}) : undefined;
+  const observed = never ? neverStartedObservation(seen, never) : seen;
   const next: TaskStatus = {
     ...task.status,
     phase: observed.phase,
