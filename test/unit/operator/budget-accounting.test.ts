@@ -91,6 +91,21 @@ describe('budget accounting of Tasks that report no usage', () => {
     });
   });
 
+  /** The Job's status once its deadline ran out, as the Job controller writes it (a Job started at T0). */
+  const deadlineExceeded = () => ({
+    failed: 1,
+    startTime: new Date(T0).toISOString(),
+    conditions: [
+      {
+        type: 'Failed',
+        status: 'True',
+        reason: 'DeadlineExceeded',
+        message: 'Job was active longer than specified deadline',
+        lastTransitionTime: new Date(op.clock.now()).toISOString(),
+      },
+    ],
+  });
+
   it('charges nothing for a Task whose Pod was never scheduled before its deadline, and says so', async () => {
     op = await startTaskOperator();
     const created = await op.create('Task', newTask('short-to', {}, { team: 'a' }));
@@ -112,19 +127,7 @@ describe('budget accounting of Tasks that report no usage', () => {
     op.clock.advance(6_000);
     // At the deadline the Job controller deletes the Pod (unscheduled, it goes at once) and counts it failed.
     await op.kube.delete(Resources.Pod, NS, pod);
-    await op.jobStatus('short-to', {
-      failed: 1,
-      startTime: new Date(T0).toISOString(),
-      conditions: [
-        {
-          type: 'Failed',
-          status: 'True',
-          reason: 'DeadlineExceeded',
-          message: 'Job was active longer than specified deadline',
-          lastTransitionTime: new Date(op.clock.now()).toISOString(),
-        },
-      ],
-    });
+    await op.jobStatus('short-to', deadlineExceeded());
     const status = op.task('short-to')?.status;
     expect(status?.phase).toBe('Failed');
     expect(status?.message).toBe(
@@ -166,19 +169,7 @@ describe('budget accounting of Tasks that report no usage', () => {
       },
       { subresource: 'status' },
     );
-    await op.jobStatus('unseen', {
-      failed: 1,
-      startTime: new Date(T0).toISOString(),
-      conditions: [
-        {
-          type: 'Failed',
-          status: 'True',
-          reason: 'DeadlineExceeded',
-          message: 'Job was active longer than specified deadline',
-          lastTransitionTime: new Date(op.clock.now()).toISOString(),
-        },
-      ],
-    });
+    await op.jobStatus('unseen', deadlineExceeded());
     const status = op.task('unseen')?.status;
     expect(status?.message).toBe(
       'Task failed: DeadlineExceeded: Job was active longer than specified deadline',
