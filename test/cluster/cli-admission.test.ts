@@ -8,7 +8,7 @@ import { loadPolicyConfig } from '../../src/policy/load-config.ts';
 import { kelos, standInOperator } from './cli-helpers.ts';
 import { freshNamespace, kubeconfigPath, kubectl, waitFor } from './helpers.ts';
 import { installCrds } from './install-crds.ts';
-import { testClient } from './operator-helpers.ts';
+import { createSecret, testClient } from './operator-helpers.ts';
 
 /**
  * `kelos run` against the ValidatingAdmissionPolicies `kelos check --emit-admission-policies`
@@ -26,9 +26,11 @@ describe('kelos run under admission policies', () => {
   beforeAll(async () => {
     await installCrds();
     ns = await freshNamespace('cli-vap');
-    // With an operator (standing in) installed, the only lines on stderr are the API server's.
+    // With an operator (standing in) installed, and the Secret the runs name, the only lines on
+    // stderr are the API server's.
     client = await testClient();
     removeOperator = await standInOperator(client, ns);
+    await createSecret(client, ns, 'anthropic', { ANTHROPIC_API_KEY: 'x' });
     const config = await loadPolicyConfig(join(import.meta.dirname, '../..'), BUILTIN_RULE_IDS);
     const rename = (name: string) => `cli-${name}`;
     const objects = compileAdmissionPolicies(BUILTIN_RULES, config)
