@@ -71,6 +71,10 @@ const underPrefix = (path: string, prefixes: readonly string[]): boolean => {
   });
 };
 
+/** The allowlist as it stands, so a refusal says what the admin has granted so far. */
+const listed = (grants: readonly string[]): string =>
+  grants.length === 0 ? 'it lists none now' : `it lists ${grants.map((g) => `"${g}"`).join(', ')} now`;
+
 /** What `spec`, of a Pod in `namespace`, asks for beyond `floor`; empty when it stays within. */
 export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor, namespace?: string): FloorViolation[] {
   const out: FloorViolation[] = [];
@@ -85,7 +89,7 @@ export function checkPodFloor(spec: PodSpec, floor: ResolvedFloor, namespace?: s
   if (sa && !allowsServiceAccount(floor.allowedServiceAccounts, namespace, sa)) {
     deny(
       'spec.serviceAccountName',
-      `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "${namespace ? `${namespace}/` : ''}${sa}"${namespace ? ` or, for every namespace, "${sa}"` : ''}; without a KelosConfig kelos, none)`,
+      `ServiceAccount "${sa}" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "${namespace ? `${namespace}/` : ''}${sa}"${namespace ? ` or, for every namespace, "${sa}"` : ''}; ${listed(floor.allowedServiceAccounts)})`,
     );
   }
   // A projected token is the Pod's ServiceAccount's credential whatever automountServiceAccountToken

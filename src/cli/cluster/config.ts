@@ -71,7 +71,7 @@ oauthToken: ""
 # Or the name of an existing Secret holding the credentials.
 # secret: ""
 
-# Credential type: api-key, oauth or none.
+# Credential type: api-key, oauth or none (by default oauth with oauthToken, else api-key).
 # credentialType: oauth
 
 # Agent type: claude-code, codex, gemini, opencode or cursor.

@@ -18,7 +18,7 @@
  */
 
 import { dirname, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { policyFileModelNames } from '../../../policies/hygiene-model-name.ts';
 import { BUILTIN_RULE_IDS, BUILTIN_RULES, checkDocuments } from '../../../policies/index.ts';
 import { isClusterScoped } from '../../api/cluster-scoped.ts';
@@ -44,7 +44,6 @@ import {
   type PolicyConfig,
   type PolicyReport,
   policyFileElsewhere,
-  REPORT_FORMATS,
   type ReportFormat,
   renderAdmissionPolicies,
 } from '../../policy/index.ts';
@@ -77,9 +76,10 @@ import { writeFlagFile, writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { type CliIo, colourOutput, ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, fromWorkingDirectory, projectFor, synthesizeProject } from '../project-apps.ts';
+import { reportFormat, reportFormatOption, reportOutputOption } from '../report-format.ts';
 
 interface CheckFlags {
-  readonly format: ReportFormat;
+  readonly format?: ReportFormat;
   readonly output?: string;
   readonly config?: string;
   readonly strict?: boolean;
@@ -368,8 +368,8 @@ export const checkCommand: CommandFactory = (io, done) =>
       '[paths...]',
       'manifest files, directories or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory or the nearest parent up to the git root, synthesized in memory',
     )
-    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
-    .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')
+    .addOption(reportFormatOption())
+    .addOption(reportOutputOption())
     .option(
       '-c, --config <file>',
       'policy configuration (default: kelos.policy.yaml, else the policy section of cdk8s.yaml, in the working directory or the nearest parent up to the git root that holds either)',
@@ -404,7 +404,10 @@ export const checkCommand: CommandFactory = (io, done) =>
       }
       if (flags.listRules) {
         if (paths.length > 0) throw new UsageError('--list-rules lists the rules; it checks no paths');
-        const list = ruleList(flags.format, await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config));
+        const list = ruleList(
+          reportFormat(flags.format, flags.output),
+          await loadPolicyConfig(io.cwd, BUILTIN_RULE_IDS, flags.config),
+        );
         if (flags.output) await writeFlagFile('-o', flags.output, io.cwd, list);
         else io.stdout(list);
         done(ExitCode.Ok);
@@ -519,9 +522,10 @@ export const checkCommand: CommandFactory = (io, done) =>
       }
       const policyFile = policyFileElsewhere(config, flags.config);
       if (policyFile !== undefined) report = { ...report, policyFile };
-      const color = flags.format === 'text' && !flags.output && colourOutput(io);
+      const format = reportFormat(flags.format, flags.output);
+      const color = format === 'text' && !flags.output && colourOutput(io);
       const root = repositoryRoot(io.cwd, new Map());
-      const text = formatReport(report, flags.format, {
+      const text = formatReport(report, format, {
         cwd: io.cwd,
         ...(root !== undefined && { root }),
         color,

@@ -7,18 +7,13 @@
  * @packageDocumentation
  */
 import { setFlagsFromString } from 'node:v8';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { BUILTIN_RULE_IDS } from '../../../policies/index.ts';
 import { KELOS_VERSION } from '../../api/version.ts';
 import { appFailed } from '../../compiler/app-run.ts';
 import { namespaceNameProblem } from '../../install/watch-namespaces.ts';
 import { loadPolicyConfig, policyFileElsewhere } from '../../policy/load-config.ts';
-import {
-  formatReport,
-  REPORT_FORMATS,
-  type ReportFormat,
-  type ReportOptions,
-} from '../../policy/reporters/index.ts';
+import { formatReport, type ReportFormat, type ReportOptions } from '../../policy/reporters/index.ts';
 import { repositoryRoot } from '../../validate/argocd-paths.ts';
 import {
   aggregateNotValidated,
@@ -46,9 +41,10 @@ import { writeFlagFile } from '../files.ts';
 import type { CliIo, CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { appTimeoutOption, fromWorkingDirectory, projectFor, synthesizeProject } from '../project-apps.ts';
+import { reportFormat, reportFormatOption, reportOutputOption } from '../report-format.ts';
 
 interface ValidateFlags {
-  readonly format: ReportFormat;
+  readonly format?: ReportFormat;
   readonly output?: string;
   readonly strict?: boolean;
   readonly strictRefs?: boolean;
@@ -226,8 +222,8 @@ export const validateCommand: CommandFactory = (io, done) =>
       '[paths...]',
       'manifest files, directories (every *.yaml, *.yml and *.json below them) or - for stdin; none: the TypeScript apps of the cdk8s.yaml in the working directory or the nearest parent up to the git root, synthesized in memory',
     )
-    .addOption(new Option('--format <format>', 'report format').choices(REPORT_FORMATS).default('text'))
-    .option('-o, --output <file>', 'write the report to a file (the summary still goes to stdout)')
+    .addOption(reportFormatOption())
+    .addOption(reportOutputOption())
     .option(
       '--strict',
       'fail on warnings too (a reference or Secret outside the bundle, an object two bundles share, an empty file named, ...)',
@@ -273,7 +269,7 @@ export const validateCommand: CommandFactory = (io, done) =>
       const summary = summarize(run.files, run.objects, diagnostics);
       const root = repositoryRoot(io.cwd, new Map());
       const report = formatValidation(
-        flags.format,
+        reportFormat(flags.format, flags.output),
         summary,
         diagnostics,
         {

@@ -57,7 +57,7 @@ describe('pod security floor in the Task reconciler', () => {
       what: 'a ServiceAccount the admin did not allow',
       overrides: { serviceAccountName: 'cluster-admin-sa' },
       field:
-        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "team/cluster-admin-sa" or, for every namespace, "cluster-admin-sa"; without a KelosConfig kelos, none)',
+        'spec.serviceAccountName: ServiceAccount "cluster-admin-sa" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "team/cluster-admin-sa" or, for every namespace, "cluster-admin-sa"; it lists none now)',
     },
     {
       what: 'a projected service account token without an allowed ServiceAccount',
@@ -131,6 +131,20 @@ describe('checkPodFloor', () => {
     expect(fields(['team-a/bedrock-agent'], 'team-a')).toEqual([]);
     expect(fields(['team-a/bedrock-agent'], 'team-b')).toEqual(['spec.serviceAccountName']);
     expect(fields(['team-a/other', 'bedrock'], 'team-a')).toEqual(['spec.serviceAccountName']);
+  });
+
+  it('names what the allowlist holds now when it refuses a ServiceAccount', () => {
+    const spec = { serviceAccountName: 'builder', containers: [{ name: 'agent' }] };
+    const [refusal] = checkPodFloor(
+      spec,
+      { ...DEFAULT_FLOOR, allowedServiceAccounts: ['team-b/builder', 'bedrock'] },
+      'team-a',
+    );
+    expect(refusal).toStrictEqual({
+      field: 'spec.serviceAccountName',
+      message:
+        'ServiceAccount "builder" is not in podSecurity.allowedServiceAccounts (a cluster admin lists there the ServiceAccounts agents may run as, e.g. for IRSA or Workload Identity, as "team-a/builder" or, for every namespace, "builder"; it lists "team-b/builder", "bedrock" now)',
+    });
   });
 
   it('judges hostPath after normalizing .. segments', () => {

@@ -103,6 +103,24 @@ describe('kelos validate report formats', () => {
     );
   });
 
+  test('without --format, -o names the format by its extension; --format given wins', async () => {
+    const dir = brokenTasks(1);
+    for (const command of ['validate', 'check']) {
+      await kelos([command, '.', '-o', `out/${command}.sarif`], { cwd: dir });
+      const sarif = JSON.parse(readFileSync(join(dir, `out/${command}.sarif`), 'utf8'));
+      expect(validateSarif(sarif)).toBe(true);
+      expect(sarif.runs[0].tool.driver.name).toBe(`kelos ${command}`);
+      await kelos([command, '.', '-o', `out/${command}.JSON`], { cwd: dir });
+      expect(Object.keys(JSON.parse(readFileSync(join(dir, `out/${command}.JSON`), 'utf8')))).toContain(
+        'summary',
+      );
+      await kelos([command, '.', '-o', `out/${command}.xml`], { cwd: dir });
+      expect(readFileSync(join(dir, `out/${command}.xml`), 'utf8')).toMatch(/^<\?xml [^\n]*\n<testsuites /);
+      await kelos([command, '.', '-o', `out/${command}.xml`, '--format', 'text'], { cwd: dir });
+      expect(readFileSync(join(dir, `out/${command}.xml`), 'utf8')).not.toContain('<testsuites');
+    }
+  });
+
   test('junit of a clean run has a passing case, not an empty report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kelos-validate-formats-'));
     writeFileSync(
