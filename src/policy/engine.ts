@@ -6,7 +6,14 @@
  *
  * @packageDocumentation
  */
-import { Annotations, GROUP, KIND_NAMES, UNSERVED_KINDS } from '../api/group.ts';
+import {
+  Annotations,
+  API_VERSION,
+  GROUP,
+  KIND_NAMES,
+  LEGACY_API_VERSION,
+  UNSERVED_KINDS,
+} from '../api/group.ts';
 import type { KubeObject } from '../api/object.ts';
 import type { Diagnostic, ResourceRef, Severity, SourceLocation } from '../validate/diagnostic.ts';
 import { escapePointer, parsePointer, sortDiagnostics, toPointer } from '../validate/diagnostic.ts';
@@ -127,6 +134,14 @@ export const ENGINE_RULES: readonly RuleSummary[] = [
     hint: 'Spell the kind as Kelos serves it (kelos validate reports it too).',
   },
   {
+    id: 'policy/unknown-version',
+    severity: 'warning',
+    description: `Every object of the ${GROUP} API group is at ${API_VERSION}, the version the rules read.`,
+    rationale:
+      'The rules read the fields where v1alpha2 has them: on an object of another version (upstream v1alpha1, whose fields v1alpha2 renamed and moved) they would report settings it has under other names, at places it does not have; the cluster refuses it anyway.',
+    hint: `Change apiVersion to ${API_VERSION}; kelos validate names each field v1alpha2 moved and where it went.`,
+  },
+  {
     id: 'policy/rule-failed',
     severity: 'error',
     description: 'Every rule runs to completion.',
@@ -186,6 +201,12 @@ const isOtherApisKind = (object: KubeObject): boolean => {
   if (typeof apiVersion !== 'string' || apiVersion === '') return false;
   return !apiVersion.startsWith(`${GROUP}/`);
 };
+
+/** Whether `object` claims the Kelos API group at a version other than the one the rules read. */
+const isOtherKelosVersion = (object: KubeObject): boolean =>
+  typeof object.apiVersion === 'string' &&
+  object.apiVersion.startsWith(`${GROUP}/`) &&
+  object.apiVersion !== API_VERSION;
 
 /** Whether `object` claims the Kelos API group with a kind it does not serve (`Taks`). */
 const isUnknownKelosKind = (object: KubeObject): boolean =>
@@ -252,10 +273,16 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   const docOf = new Map<KubeObject, PolicyDocument>();
   const objects: KubeObject[] = [];
   const byKind = new Map<string, KubeObject[]>();
+  // Reported, never judged: its fields are not where the rules look (v1alpha1 renamed them).
+  const otherVersions: KubeObject[] = [];
   for (const doc of documents) {
     if (!isObject(doc.object) || isOtherApisKind(doc.object)) continue;
     const object = doc.object;
     docOf.set(object, doc);
+    if (isOtherKelosVersion(object)) {
+      otherVersions.push(object);
+      continue;
+    }
     objects.push(object);
     const list = byKind.get(object.kind);
     if (list) list.push(object);
@@ -293,6 +320,18 @@ export function runPolicies(documents: readonly PolicyDocument[], options: RunPo
   const suppressions: Suppression[] = [];
   const knownIds = new Set(options.knownRuleIds ?? options.rules.map((r) => r.id));
 
+  for (const object of otherVersions) {
+    const version = clipName(String(object.apiVersion), MAX_IDENTITY);
+    diagnostics.push({
+      severity: 'warning',
+      code: 'policy/unknown-version',
+      message: `${version} is not the version the rules read (${API_VERSION})${object.apiVersion === LEGACY_API_VERSION ? ', and v1alpha2 renamed and moved its fields' : ''}, so no rule judged this object`,
+      path: '/apiVersion',
+      resource: resourceOf(object),
+      source: sourceOf(object, '/apiVersion'),
+      hint: engineHint('policy/unknown-version'),
+    });
+  }
   // Opt-outs are read once per object; one without a reason is reported and not honoured.
   const optOuts = new Map<KubeObject, { ids: Set<string>; reason: string }>();
   for (const object of objects) {

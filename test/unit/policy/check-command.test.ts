@@ -429,12 +429,13 @@ spec:
     const run = await kelos(['check', '--list-rules']);
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n').filter(Boolean);
-    expect(lines).toHaveLength(BUILTIN_RULES.length + 5);
-    expect(lines.slice(-5).map((l) => l.split(/\s+/)[0])).toStrictEqual([
+    expect(lines).toHaveLength(BUILTIN_RULES.length + 6);
+    expect(lines.slice(-6).map((l) => l.split(/\s+/)[0])).toStrictEqual([
       'policy/ignore-reason',
       'policy/ignore-unknown-rule',
       'policy/ignore-unknown-annotation',
       'policy/unknown-kind',
+      'policy/unknown-version',
       'policy/rule-failed',
     ]);
     expect(lines.at(-1)).toMatch(

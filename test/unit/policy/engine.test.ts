@@ -298,3 +298,43 @@ metadata: { name: p }
     ]);
   });
 });
+
+describe('a Kelos object at another version of the group', () => {
+  test('is one warning at its apiVersion and judged by no rule, since its fields are not where the rules read them', () => {
+    const text = `apiVersion: kelos.dev/v1alpha1
+kind: TaskSpawner
+metadata: { name: s, namespace: team-a }
+spec:
+  pollInterval: 1m
+  when: { githubIssues: { labels: [bug] } }
+  taskTemplate: { type: claude-code, credentials: { type: none } }
+---
+apiVersion: kelos.dev/v2
+kind: Task
+metadata: { name: t, namespace: team-a }
+spec: { prompt: hi }
+`;
+    const report = runPolicies(docs(text), { config: TEST_CONFIG, rules: BUILTIN_RULES });
+    expect(
+      report.diagnostics.map((d) => [d.severity, d.code, d.path, d.message, d.source?.line]),
+    ).toStrictEqual([
+      [
+        'warning',
+        'policy/unknown-version',
+        '/apiVersion',
+        'kelos.dev/v1alpha1 is not the version the rules read (kelos.dev/v1alpha2), and v1alpha2 renamed and moved its fields, so no rule judged this object',
+        1,
+      ],
+      [
+        'warning',
+        'policy/unknown-version',
+        '/apiVersion',
+        'kelos.dev/v2 is not the version the rules read (kelos.dev/v1alpha2), so no rule judged this object',
+        9,
+      ],
+    ]);
+    expect(report.diagnostics[0]?.hint).toBe(
+      'Change apiVersion to kelos.dev/v1alpha2; kelos validate names each field v1alpha2 moved and where it went.',
+    );
+  });
+});
