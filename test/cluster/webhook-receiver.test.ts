@@ -463,6 +463,38 @@ describe('webhook receiver end to end', () => {
     ]);
   });
 
+  it('puts a webhook spawner whose template names a WorkerPool in phase Failed, and refuses its deliveries with 422, creating nothing', async () => {
+    const { c, ns } = s;
+    const pooled = spawner('pooled', {
+      webhook: { source: 'pooled', fieldMapping: { id: '$.id' }, secretRef: { name: 'hook-a' } },
+    });
+    pooled.spec.taskTemplate = { workerPoolRef: { name: 'warm' }, promptTemplate: 'Fix {{.ID}}' };
+    await create(c, ns, 'TaskSpawner', pooled);
+    const unsupported =
+      'spec.taskTemplate.workerPoolRef is not supported: this operator does not serve WorkerPools; run its Tasks with spec.taskTemplate.worker';
+    const failed = await waitForSpawner(
+      c,
+      ns,
+      'pooled',
+      'in phase Failed',
+      (x) => x.status?.phase === 'Failed',
+    );
+    expect(failed.status?.message).toBe(unsupported);
+    await waitFor(
+      'the receiver to see pooled',
+      async () => s.op.operator.caches.spawners!.get(ns, 'pooled') !== undefined,
+    );
+    const body = JSON.stringify({ id: 'p-1' });
+    const r = await post(addr, '/webhook/pooled', body, kelosHeaders(body, SECRET));
+    expect(r.status, r.body).toBe(422);
+    expect(firstResult(r)).toStrictEqual({
+      taskSpawner: `${ns}/pooled`,
+      outcome: 'rejected',
+      reason: `TaskSpawner ${ns}/pooled: ${unsupported}; no Task was created and the delivery was not recorded: fix the template and have the sender send it again`,
+    });
+    expect(await ownedBy(c, ns, 'pooled')).toEqual([]);
+  });
+
   it('creates exactly maxTotalTasks Tasks; later deliveries get a 2xx saying why no Task was made', async () => {
     const { c, ns } = s;
     const outcomes: string[] = [];

@@ -113,7 +113,10 @@ export type OperatorLookup =
  * the install's labels in any namespace (a cluster holds one install), else at the default
  * place; see {@link OperatorLookup}.
  */
-export async function lookUpOperator(cluster: Cluster, namespace?: string): Promise<OperatorLookup> {
+export async function lookUpOperator(
+  cluster: Pick<Cluster, 'client'>,
+  namespace?: string,
+): Promise<OperatorLookup> {
   const at = namespace ?? INSTALL_DEFAULTS.namespace;
   const installed = (d: OperatorDeployment): OperatorLookup => ({
     state: 'installed',

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { AGENT_TYPES, type AgentType, DEFAULT_IMAGE_REPOSITORY } from '../../api/index.ts';
-import { parseNamespaceList } from '../../install/index.ts';
+import { OPERATOR_NAME, parseNamespaceList } from '../../install/index.ts';
 import { CoreResources, HttpKubeClient } from '../../kube/client.ts';
 import { deadlineSeconds, formatDuration, parseDuration } from '../../kube/duration.ts';
 import { type Connection, connectionSource, resolveConnection } from '../../kube/kubeconfig.ts';
@@ -20,6 +20,7 @@ import { LINEAR_API_KEY_ENV } from '../../operator/webhook/linear-api.ts';
 import { type SlackTokens, slackTokensFromEnv } from '../../operator/webhook/slack-socket.ts';
 import { DEFAULT_IMAGE_TAG, DEFAULT_WORKSPACE_SIZE_LIMIT } from '../../render/input.ts';
 import { parseQuantity, quantitySign } from '../../validate/quantity.ts';
+import { type InstalledOperator, lookUpOperator } from '../cluster/kelos-objects.ts';
 import { unreadableFile } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
@@ -180,6 +181,50 @@ async function lookUpNamespaces(
   };
   try {
     return new Map(await Promise.all(namespaces.map(async (ns) => [ns, await state(ns)] as const)));
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * The warning for an operator started without `--leader-elect` beside an installed one that
+ * runs and watches some of the same namespaces: both would reconcile every Task and spawner
+ * there, each undoing the other's status writes and each spawner polled twice. Undefined when
+ * they cannot meet (leader election on, the install scaled to 0, namespaces apart).
+ */
+export function besideInstalled(
+  installed: InstalledOperator | undefined,
+  namespaces: readonly string[] | undefined,
+  leaderElect: boolean,
+): { msg: string; fields: Record<string, unknown> } | undefined {
+  if (leaderElect || !installed || installed.ready === 0) return undefined;
+  const shared =
+    installed.watched === undefined
+      ? namespaces
+      : (namespaces?.filter((ns) => installed.watched?.includes(ns)) ?? installed.watched);
+  if (shared?.length === 0) return undefined;
+  return {
+    msg: 'An installed operator reconciles the same namespaces, and this one elects no leader',
+    fields: {
+      installed: `deployment/${OPERATOR_NAME} in ${installed.namespace}, ${installed.ready} ready`,
+      namespaces: shared === undefined ? 'all' : shared.join(','),
+      detail: `both reconcile every object there: each undoes the other's status writes and each spawner is polled twice; scale the install to 0 (kubectl scale deployment/${OPERATOR_NAME} -n ${installed.namespace} --replicas=0), watch other namespaces (-n), or take turns with it (--leader-elect --lease-namespace ${installed.namespace})`,
+    },
+  };
+}
+
+/**
+ * The installed operator, through a client of its own with the lookup's deadline; undefined
+ * when there is none or it cannot be told (RBAC, an API server out of reach: the start that
+ * follows says so).
+ */
+async function lookUpInstall(connection: Connection): Promise<InstalledOperator | undefined> {
+  const client = new HttpKubeClient(connection, { timeoutMs: NAMESPACE_LOOKUP_TIMEOUT_MS });
+  try {
+    const found = await lookUpOperator({ client });
+    return found.state === 'installed' ? found.operator : undefined;
+  } catch {
+    return undefined;
   } finally {
     client.close();
   }
@@ -482,6 +527,10 @@ export const operatorCommand: CommandFactory = (io, done) => {
         flags.namespace,
       ),
     );
+    if (!flags.leaderElect) {
+      const beside = besideInstalled(await lookUpInstall(connection), flags.namespace, flags.leaderElect);
+      if (beside) log.warn(beside.msg, beside.fields);
+    }
     if (flags.namespace) {
       const found = await lookUpNamespaces(connection, flags.namespace);
       for (const w of namespaceWarnings(found)) log.warn(w.msg, w.fields);

@@ -554,7 +554,10 @@ export class TaskSpawnerReconciler {
     list: Checklist,
   ): Promise<{ problem: string; transient?: boolean } | undefined> {
     const o = this.#o;
-    const setup = await o.webhookSetup?.(spawner);
+    // Its receiver refuses every delivery for such a template (deliver.ts): say so here too.
+    const setup = spawner.spec.taskTemplate.workerPoolRef
+      ? { problem: workerPoolUnsupported('spec.taskTemplate') }
+      : await o.webhookSetup?.(spawner);
     if (setup?.transient) {
       list.step(`Webhook setup not checked: ${setup.problem}`);
       return setup;

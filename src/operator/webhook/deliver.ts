@@ -4,7 +4,8 @@
  *
  * 1. The Task name is deterministic ({@link taskName} over the matcher's id and variables).
  *    A Task of that name in the cache is a duplicate: answered at once.
- * 2. A suspended spawner creates nothing (as upstream); the sender is told so.
+ * 2. A suspended spawner creates nothing (as upstream); the sender is told so. Nor does one
+ *    whose template names a WorkerPool, which this operator does not serve (`rejected`).
  * 3. The queue bound: when `maxQueuedTasks` of the spawner's Tasks wait for room under
  *    `maxConcurrency`, the delivery is refused with 429 (the sender retries; nothing accepted
  *    is lost). The count comes from the cache, so replicas may overshoot it by what is in
@@ -28,7 +29,7 @@
  *
  * @packageDocumentation
  */
-import type { Task, TaskSpawner } from '../../api/index.ts';
+import { type Task, type TaskSpawner, workerPoolUnsupported } from '../../api/index.ts';
 import { isAlreadyExists, type KubeClient } from '../../kube/client.ts';
 import type { Informer } from '../../kube/informer.ts';
 import { TaskIndexes } from '../reconcilers/task/watch.ts';
@@ -128,6 +129,13 @@ export async function deliverTo(
   }
   if (spawner.spec.suspend)
     return { outcome: 'suspended', reason: 'the TaskSpawner is suspended; no Task was created' };
+  // The Task reconciler would fail the Task at once: refuse before anything is written, so
+  // the delivery sent again after the template is fixed gets its Task.
+  if (spawner.spec.taskTemplate.workerPoolRef)
+    return {
+      outcome: 'rejected',
+      reason: `TaskSpawner ${namespace}/${spawner.metadata.name}: ${workerPoolUnsupported('spec.taskTemplate')}; no Task was created and the delivery was not recorded: fix the template and have the sender send it again`,
+    };
   const limit = webhookQueueLimit(spawner);
   const queued = queuedTasks(deps.tasks, spawner);
   if (queued >= limit) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  besideInstalled,
   defaultActiveDeadlineFlag,
   durationFlagMs,
   namespacesFlag,
@@ -196,5 +197,34 @@ describe('kelos operator start-up line', () => {
       inCluster: true,
       namespaces: '(all)',
     });
+  });
+});
+
+describe('kelos operator beside an installed one', () => {
+  const installed = (watched: string[] | undefined, ready = 2) => ({
+    namespace: 'kelos-system',
+    watched,
+    ready,
+    replicas: 2,
+  });
+  it('warns without --leader-elect when the running install watches a namespace this one does, naming the three ways out', () => {
+    expect(besideInstalled(installed(['team-a', 'team-b']), ['team-b', 'team-c'], false)).toStrictEqual({
+      msg: 'An installed operator reconciles the same namespaces, and this one elects no leader',
+      fields: {
+        installed: 'deployment/kelos-operator in kelos-system, 2 ready',
+        namespaces: 'team-b',
+        detail:
+          "both reconcile every object there: each undoes the other's status writes and each spawner is polled twice; scale the install to 0 (kubectl scale deployment/kelos-operator -n kelos-system --replicas=0), watch other namespaces (-n), or take turns with it (--leader-elect --lease-namespace kelos-system)",
+      },
+    });
+    expect(besideInstalled(installed(undefined), undefined, false)?.fields['namespaces']).toBe('all');
+    expect(besideInstalled(installed(undefined), ['team-a'], false)?.fields['namespaces']).toBe('team-a');
+    expect(besideInstalled(installed(['team-a']), undefined, false)?.fields['namespaces']).toBe('team-a');
+  });
+  it('says nothing with --leader-elect, with the install scaled to 0 or none, or with namespaces apart', () => {
+    expect(besideInstalled(installed(undefined), undefined, true)).toBeUndefined();
+    expect(besideInstalled(installed(undefined, 0), undefined, false)).toBeUndefined();
+    expect(besideInstalled(undefined, undefined, false)).toBeUndefined();
+    expect(besideInstalled(installed(['team-a']), ['team-b'], false)).toBeUndefined();
   });
 });
