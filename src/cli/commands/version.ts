@@ -151,7 +151,10 @@ export const versionCommand: CommandFactory = (io, done) => {
     .option('--client', 'only the client version; do not contact the cluster')
     // Choices, so a typo (`-o jsno`) is refused instead of printing text a script cannot parse.
     .addOption(new Option('-o, --output <format>', 'json or yaml instead of text').choices(['json', 'yaml']))
-    .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
+    .option(
+      '-n, --namespace <name>',
+      `namespace of the operator (default: the one the install's labels are found in, else ${INSTALL_DEFAULTS.namespace})`,
+    );
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
     const client = packageVersion();

@@ -87,6 +87,20 @@ describe('kelos program', () => {
     expect(JSON.parse(json.stdout)).toEqual({ clientVersion: pkg.version });
   });
 
+  test("version --help says -n defaults to where the install's labels are found, as the command looks", async () => {
+    const { code, stdout } = await run('version', '--help');
+    expect(code).toBe(0);
+    const line = stdout.split('\n').findIndex((l) => l.trimStart().startsWith('-n, --namespace'));
+    const text = stdout
+      .split('\n')
+      .slice(line, line + 2)
+      .map((l) => l.trim())
+      .join(' ');
+    expect(text).toBe(
+      "-n, --namespace <name>  namespace of the operator (default: the one the install's labels are found in, else kelos-system)",
+    );
+  });
+
   test('get and delete --help name every kind with each name resolveKind takes', async () => {
     for (const command of ['get', 'delete']) {
       const { code, stdout } = await run(command, '--help');
