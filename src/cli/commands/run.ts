@@ -401,12 +401,18 @@ export const runCommand: CommandFactory = (io, done) => {
     .option('-p, --prompt <text>', 'the task for the agent')
     .option('--prompt-file <path>', 'read the prompt from a file ("-" for stdin)')
     // Choices, so shell completion offers them (and --help lists them) from the API's one list.
-    .addOption(new Option('-t, --type <agent>', 'agent type (default: claude-code)').choices(AGENT_TYPES))
+    .addOption(
+      new Option(
+        '-t, --type <agent>',
+        "agent type (default: the config file's type, else claude-code)",
+      ).choices(AGENT_TYPES),
+    )
     .option('--secret <name>', 'Secret with the agent credential')
     .addOption(
-      new Option('--credential-type <type>', 'how the agent authenticates (default: api-key)').choices(
-        CREDENTIAL_TYPES,
-      ),
+      new Option(
+        '--credential-type <type>',
+        "how the agent authenticates (default: the config file's credentialType, else oauth with its oauthToken, else api-key)",
+      ).choices(CREDENTIAL_TYPES),
     )
     .option('--model <model>', 'model the agent uses')
     .option('--effort <effort>', 'reasoning effort (agent-specific)')

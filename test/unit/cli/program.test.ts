@@ -31,6 +31,18 @@ async function run(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
+/** One option's entry in `--help`, its wrapped lines joined by single spaces. */
+const optionHelp = (help: string, flags: string): string => {
+  const lines = help.split('\n');
+  const start = lines.findIndex((l) => l.trimStart().startsWith(flags));
+  const end = lines.findIndex((l, i) => i > start && /^\s*-/.test(l));
+  return lines
+    .slice(start, end)
+    .map((l) => l.trim())
+    .join(' ')
+    .replace(/ {2,}/g, ' ');
+};
+
 /** A kubeconfig of one context, `a`, whose API server nothing listens on. */
 const unreachableKubeconfig = (): string => {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kelos-program-')), 'config');
@@ -90,14 +102,19 @@ describe('kelos program', () => {
   test("version --help says -n defaults to where the install's labels are found, as the command looks", async () => {
     const { code, stdout } = await run('version', '--help');
     expect(code).toBe(0);
-    const line = stdout.split('\n').findIndex((l) => l.trimStart().startsWith('-n, --namespace'));
-    const text = stdout
-      .split('\n')
-      .slice(line, line + 2)
-      .map((l) => l.trim())
-      .join(' ');
-    expect(text).toBe(
-      "-n, --namespace <name>  namespace of the operator (default: the one the install's labels are found in, else kelos-system)",
+    expect(optionHelp(stdout, '-n, --namespace')).toBe(
+      "-n, --namespace <name> namespace of the operator (default: the one the install's labels are found in, else kelos-system)",
+    );
+  });
+
+  test("run --help gives the defaults of -t and --credential-type as the run reads them: the config file's first", async () => {
+    const { code, stdout } = await run('run', '--help');
+    expect(code).toBe(0);
+    expect(optionHelp(stdout, '-t, --type')).toBe(
+      '-t, --type <agent> agent type (default: the config file\'s type, else claude-code) (choices: "claude-code", "codex", "gemini", "opencode", "cursor")',
+    );
+    expect(optionHelp(stdout, '--credential-type')).toBe(
+      '--credential-type <type> how the agent authenticates (default: the config file\'s credentialType, else oauth with its oauthToken, else api-key) (choices: "api-key", "oauth", "none")',
     );
   });
 
