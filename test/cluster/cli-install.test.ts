@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_CONTAINER_NAME } from '../../src/api/index.ts';
+import { AGENT_CONTAINER_NAME, type TaskRecord } from '../../src/api/index.ts';
 import { DEPLOYMENT } from '../../src/cli/cluster/bundle.ts';
 import { packageVersion } from '../../src/cli/version.ts';
 import { formatAgentLog } from '../../src/contract/agent-log/index.ts';
@@ -250,7 +250,28 @@ describe('the five-minute path, from a fresh shell', () => {
     ]);
   });
 
-  it('kelos uninstall --crds deletes the Tasks (the operator releases them), the operator, then the CRDs', async () => {
+  it('kelos uninstall --keep-records deletes the Tasks (the operator releases them) and the operator, and keeps the TaskRecords; with --crds it is refused', async () => {
+    const both = await kelosProcess(['uninstall', '--keep-records', '--crds'], env());
+    expect(both.stderr).toBe(
+      'kelos: --keep-records keeps the TaskRecords, and --crds deletes their CRD and with it every TaskRecord: give one of them\n',
+    );
+    expect(both.code).toBe(1);
+    const r = await kelosProcess(['uninstall', '--keep-records'], env(), { timeoutMs: 170_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('task/first -n default deleting');
+    expect(r.stdout).toContain('kelosconfig/kelos deleting');
+    expect(r.stdout).not.toContain('taskrecord/');
+    expect(r.stdout).toContain('deployment/kelos-operator -n kelos-system deleted');
+    expect(r.stdout).toMatch(
+      /Kelos uninstalled: 2 Kelos objects and \d+ install objects deleted; 1 TaskRecord kept; the CRDs are kept \(delete them with kelos uninstall --crds\)\n$/,
+    );
+    const records = await admin.list<TaskRecord>(Resources.TaskRecord, { namespace: 'default' });
+    expect(records.items.map((t) => t.spec.taskRef.name)).toStrictEqual(['first']);
+    expect(await admin.get(Resources.Task, 'default', 'first')).toBeUndefined();
+  }, 180_000);
+
+  it('kelos uninstall --crds deletes the TaskRecords kept, then the CRDs', async () => {
     const progress: string[] = [];
     const started = Date.now();
     const r = await kelosProcess(['uninstall', '--crds'], env(), {
@@ -262,18 +283,15 @@ describe('the five-minute path, from a fresh shell', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = r.stdout;
-    expect(out.indexOf('task/first -n default deleting')).toBeGreaterThanOrEqual(0);
-    expect(out.indexOf('deployment/kelos-operator -n kelos-system deleted')).toBeGreaterThan(
-      out.indexOf('task/first'),
+    // The operator recorded the Task in a TaskRecord, which the uninstall above kept.
+    expect(out.indexOf('taskrecord/')).toBeGreaterThanOrEqual(0);
+    expect(out.indexOf('deployment/kelos-operator -n kelos-system not found')).toBeGreaterThan(
+      out.indexOf('taskrecord/'),
     );
     expect(out.indexOf('customresourcedefinition/tasks.kelos.dev deleted')).toBeGreaterThan(
       out.indexOf('deployment/kelos-operator'),
     );
-    // The operator recorded the Task in a TaskRecord; that is a Kelos object too.
-    expect(out).toContain('taskrecord/');
-    // And the KelosConfig the install test wrote.
-    expect(out).toContain('kelosconfig/kelos deleting');
-    expect(out).toMatch(/Kelos uninstalled: 3 Kelos objects and \d+ install objects deleted\n$/);
+    expect(out).toMatch(/Kelos uninstalled: 1 Kelos objects and \d+ install objects deleted\n$/);
     const get = await kelosProcess(['get', 'tasks'], env());
     expect(get.code).toBe(1);
     expect(get.stderr).toContain('run: kelos install');

@@ -38,11 +38,12 @@ import {
 } from '../cluster/kelos-objects.ts';
 import { typeOf } from '../cluster/kinds.ts';
 import { pollUntil } from '../cluster/poll.ts';
-import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode } from '../io.ts';
+import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { installSettings, timeoutSeconds, watchNamespaceOption } from './install.ts';
 
 interface Flags extends ClusterFlags {
   crds?: boolean;
+  keepRecords?: boolean;
   dryRun?: boolean;
   watchNamespace?: string[];
   timeout: string;
@@ -128,6 +129,10 @@ export const uninstallCommand: CommandFactory = (io, done) => {
       'remove Kelos: every Kelos object (waiting for finalizers), then the operator, then with --crds the CRDs',
     )
     .option('--crds', 'also delete the CRDs (after every Kelos object is gone)')
+    .option(
+      '--keep-records',
+      'keep the TaskRecords, the cost history TaskBudgets count, so a later install budgets from it',
+    )
     .option('--dry-run', 'list what would be deleted and change nothing')
     .addOption(
       watchNamespaceOption(
@@ -142,6 +147,10 @@ export const uninstallCommand: CommandFactory = (io, done) => {
     .option('-n, --namespace <name>', `namespace of the operator (default: ${INSTALL_DEFAULTS.namespace})`);
   addClusterFlags(command, { namespace: false, config: false });
   return command.action(async (flags: Flags) => {
+    if (flags.keepRecords && flags.crds)
+      throw new UsageError(
+        '--keep-records keeps the TaskRecords, and --crds deletes their CRD and with it every TaskRecord: give one of them',
+      );
     const seconds = timeoutSeconds(flags.timeout);
     // Image settings do not change names; the namespaces do.
     const settings = installSettings({ ...flags, imageTag: 'any' } as Parameters<typeof installSettings>[0]);
@@ -153,7 +162,14 @@ export const uninstallCommand: CommandFactory = (io, done) => {
       flags,
       async (cluster) => {
         const c = colours(io);
-        const objects = await kelosObjects(cluster);
+        const isKept = (o: ApiObject) => flags.keepRecords === true && o.kind === 'TaskRecord';
+        // Finalizing a Task writes its TaskRecord: those are kept too.
+        const toDelete = async () => (await kelosObjects(cluster)).filter((o) => !isKept(o));
+        const kept = async () =>
+          flags.keepRecords ? (await kelosObjects(cluster)).filter(isKept).length : 0;
+        const keptNote = (n: number) =>
+          flags.keepRecords ? `; ${n} TaskRecord${n === 1 ? '' : 's'} kept` : '';
+        const objects = await toDelete();
         // What the flags render and what carries the install's labels, whatever settings
         // installed it; the Deployment before its RBAC, the Namespace last.
         const install = inDeletionOrder([
@@ -181,7 +197,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
             if (wouldDelete(o, live, io, c)) would++;
           }
           io.stdout(
-            `dry run: ${kelosWould} Kelos objects and ${would} install objects would be deleted; nothing was changed` +
+            `dry run: ${kelosWould} Kelos objects and ${would} install objects would be deleted${keptNote(await kept())}; nothing was changed` +
               `${flags.crds ? '' : ' (the CRDs are kept without --crds)'}\n`,
           );
           return ExitCode.Ok;
@@ -209,7 +225,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
           await sweep();
           io.stdout(`waiting for the Kelos objects to be released by the operator…\n`);
           const gone = await pollUntil(seconds, async () => {
-            left = await kelosObjects(cluster);
+            left = await toDelete();
             await sweep();
             return left.length === 0;
           });
@@ -240,7 +256,7 @@ export const uninstallCommand: CommandFactory = (io, done) => {
           });
         }
         io.stdout(
-          `${c.green('Kelos uninstalled')}: ${seen.size} Kelos objects and ${deleted} install objects deleted` +
+          `${c.green('Kelos uninstalled')}: ${seen.size} Kelos objects and ${deleted} install objects deleted${keptNote(await kept())}` +
             `${flags.crds ? '' : '; the CRDs are kept (delete them with kelos uninstall --crds)'}\n`,
         );
         return ExitCode.Ok;
