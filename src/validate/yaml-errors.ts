@@ -25,6 +25,8 @@ const SAME_COLUMN =
 
 const UNCLOSED_QUOTE = /^Missing closing ["']quote/;
 
+const UNCLOSED_FLOW = /must end with a|sufficiently indented and end with a/;
+
 /** The mistakes a hand edit most often makes, first match wins. */
 const EXPLAINED: readonly Explanation[] = [
   {
@@ -45,7 +47,7 @@ const EXPLAINED: readonly Explanation[] = [
     hint: 'a quote opened before this point has no closing quote; close it on the line it opens',
   },
   {
-    matches: (_code, message) => /must end with a|sufficiently indented and end with a/.test(message),
+    matches: (_code, message) => UNCLOSED_FLOW.test(message),
     means: 'a [ or { is not closed (or a line inside it is indented less than its key)',
     hint: 'close the list or mapping on the line it ends, or write it as an indented block',
   },
@@ -111,6 +113,31 @@ const unclosedQuoteAt = (text: string, end: number): number | undefined => {
         const closed = t.source.length > 1 && t.source.trimEnd().endsWith(quote);
         if (!closed && t.offset < end && (at === undefined || t.offset > at)) at = t.offset;
       }
+    });
+  }
+  return at;
+};
+
+/**
+ * Where the `[` or `{` that never closes opens: the library reports it where the collection's
+ * text ends (the next line, or the end of the file), not at the bracket that caused it. The last
+ * flow collection that starts before `end` without its own closing bracket (none, or the other
+ * kind: `{a: [1}` leaves the `[` open) is the one.
+ */
+const unclosedFlowAt = (text: string, end: number): number | undefined => {
+  let at: number | undefined;
+  const look = (t: CST.Token | undefined) => {
+    if (t?.type !== 'flow-collection' || t.offset >= end) return;
+    const closer = t.start.source === '[' ? 'flow-seq-end' : 'flow-map-end';
+    if (!t.end.some((e) => e.type === closer) && (at === undefined || t.offset > at)) at = t.offset;
+  };
+  for (const token of new Parser().parse(text)) {
+    if (token.offset > end) break;
+    if (token.type !== 'document') continue;
+    look(token.value);
+    CST.visit(token, (item) => {
+      look(item.key ?? undefined);
+      look(item.value);
     });
   }
   return at;
@@ -240,6 +267,8 @@ export const yamlSyntaxFindings = (
   const quote =
     text !== undefined && UNCLOSED_QUOTE.test(said) ? unclosedQuoteAt(text, first.pos[0]) : undefined;
   const next = quote !== undefined && text !== undefined ? separatorsAfter(text, quote) : undefined;
+  const flow =
+    text !== undefined && UNCLOSED_FLOW.test(said) ? unclosedFlowAt(text, first.pos[0]) : undefined;
   const readsOn = next === undefined ? undefined : options.readsOn;
   return [
     quote !== undefined
@@ -255,12 +284,17 @@ export const yamlSyntaxFindings = (
       : {
           severity: 'error',
           code: 'yaml/parse',
-          message: explained
-            ? `${what} is not valid YAML: ${explained.means} (${said})${after}`
-            : `${what} is not valid YAML: ${said}${after}`,
+          message:
+            flow !== undefined
+              ? `${what} is not valid YAML: the ${text?.[flow]} that opens here is not closed (or a line inside it is indented less than its key) (${said})${after}`
+              : explained
+                ? `${what} is not valid YAML: ${explained.means} (${said})${after}`
+                : `${what} is not valid YAML: ${said}${after}`,
           path: '',
           ...(explained ? { hint: explained.hint } : {}),
-          offset: explained?.atToken && text !== undefined ? pastSpaces(text, first.pos[0]) : first.pos[0],
+          offset:
+            flow ??
+            (explained?.atToken && text !== undefined ? pastSpaces(text, first.pos[0]) : first.pos[0]),
         },
   ];
 };

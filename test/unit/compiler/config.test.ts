@@ -54,7 +54,7 @@ describe('parseConfig', () => {
     ['- a\n', 'cdk8s.yaml: expected a mapping at the top level'],
     [
       'a: [\n',
-      'cdk8s.yaml:2:1: not valid YAML: a [ or { is not closed (or a line inside it is indented less than its key) (Flow sequence in block collection must be sufficiently indented and end with a ]); close the list or mapping on the line it ends, or write it as an indented block',
+      'cdk8s.yaml:1:4: not valid YAML: the [ that opens here is not closed (or a line inside it is indented less than its key) (Flow sequence in block collection must be sufficiently indented and end with a ]); close the list or mapping on the line it ends, or write it as an indented block',
     ],
   ])('rejects %j', (text, message) => {
     expect(() => parseConfig(text)).toThrow(new ConfigError(message));

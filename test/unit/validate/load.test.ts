@@ -234,6 +234,25 @@ describe('parseManifests', () => {
     ]);
   });
 
+  test('a [ or { that never closes is reported at its bracket, not where the parser gave up', () => {
+    const at = (text: string) =>
+      parseManifests(text, 'f.yaml').diagnostics.map((d) => [
+        d.source?.line,
+        d.source?.column,
+        d.message.split(' (')[0],
+      ]);
+    expect(
+      at('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  list: [a, b\n  k: v\n'),
+    ).toEqual([[5, 9, 'document 1 is not valid YAML: the [ that opens here is not closed']]);
+    // Closed by the other kind of bracket: the [ is the one left open, inside a { that is too.
+    expect(at('kind: ConfigMap\ndata: {x: "1", y: [2, 3}\nz: 4\n')).toEqual([
+      [2, 19, 'document 1 is not valid YAML: the [ that opens here is not closed'],
+    ]);
+    expect(at('kind: ConfigMap\nmetadata: {name: x\n')).toEqual([
+      [2, 11, 'document 1 is not valid YAML: the { that opens here is not closed'],
+    ]);
+  });
+
   test('a quote that never closes is reported where it opens, not where the text ends', () => {
     const text = [
       'apiVersion: v1',
