@@ -14,6 +14,11 @@ export const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== 
 
 /** RFC 1123 subdomain: the rule for most object names. */
 export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** {@link DNS1123_SUBDOMAIN} in the API server's words. */
+export const DNS1123_SUBDOMAIN_WORDS =
+  "a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character";
+/** Longest RFC 1123 subdomain, and so longest name of most objects. */
+export const DNS1123_SUBDOMAIN_MAX = 253;
 /** RFC 1123 label: the rule for namespace names. */
 export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 /** A label or annotation key: optional DNS-subdomain prefix and `/`, then a name of at most 63 characters. */
@@ -46,7 +51,7 @@ export const objectMetaSchema = (namePattern: string = DNS1123_SUBDOMAIN): Node 
   // No `required: ['name']`: like the API server, `generateName` alone is enough (upstream
   // creates Tasks that way with `kubectl create`); the loader reports an object with neither.
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 253, pattern: namePattern },
+    name: { type: 'string', minLength: 1, maxLength: DNS1123_SUBDOMAIN_MAX, pattern: namePattern },
     generateName: { type: 'string' },
     namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL },
     labels: {

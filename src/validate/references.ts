@@ -21,6 +21,7 @@ import {
 } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { type LoadedDocument, resourceOf, type SourcePosition, sourceAt, toDiagnostic } from './load.ts';
+import { DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX, DNS1123_SUBDOMAIN_WORDS } from './object-schema.ts';
 
 /** How bundle references are judged. */
 export interface ReferenceOptions {
@@ -299,6 +300,16 @@ const at = (root: unknown, path: readonly (string | number)[]): unknown => {
 const fieldName = (path: readonly (string | number)[]): string =>
   path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
 
+const OBJECT_NAME = new RegExp(DNS1123_SUBDOMAIN);
+
+/**
+ * Whether an object of any kind a reference names (a Secret, a Workspace, an AgentConfig, a
+ * Task) could bear this name: the API server takes the reference as any string, but refuses
+ * such an object, so a reference to a name outside the rule never resolves.
+ */
+export const isObjectName = (name: string): boolean =>
+  name.length <= DNS1123_SUBDOMAIN_MAX && OBJECT_NAME.test(name);
+
 /** Collects references for one object; `push` ignores values that are not names. */
 function referencesOf(object: Json): Reference[] {
   const refs: Reference[] = [];
@@ -554,6 +565,20 @@ export function checkReferences(
           code: 'ref/other-bundle',
           path,
           message: `${ref.field} names ${ref.kind} "${ref.name}", which ${beside} deploys (namespace "${namespace}"), not this bundle: it resolves once both are synced`,
+        });
+        continue;
+      }
+      if (!isObjectName(ref.name)) {
+        // Not a dangling reference to list or create: no object can ever have this name, so
+        // neither externalSecrets nor kubectl create makes it resolve.
+        const lower = ref.name.toLowerCase().replaceAll('_', '-');
+        const fixed = isObjectName(lower) ? `; did you mean "${lower}"?` : '';
+        report(doc, {
+          severity: 'error',
+          code: 'ref/invalid-name',
+          path,
+          message: `${ref.field} names ${ref.kind} "${clipName(ref.name)}", which no ${ref.kind} can be named, so the reference never resolves: a ${ref.kind}'s name is ${DNS1123_SUBDOMAIN_WORDS} (at most ${DNS1123_SUBDOMAIN_MAX} characters)${fixed}`,
+          hint: `write the name as the ${ref.kind}'s metadata.name is written`,
         });
         continue;
       }

@@ -27,6 +27,7 @@ import {
   coreObjectSchema,
   DNS1123_LABEL,
   DNS1123_SUBDOMAIN,
+  DNS1123_SUBDOMAIN_WORDS,
   hoistSchemas,
   INT64_MAX,
   INT64_MIN,
@@ -42,8 +43,7 @@ export { hoistSchemas, kelosObjectSchema, strictSchema } from './object-schema.t
 
 /** Words for the patterns people hit most, in the API server's phrasing. */
 const PATTERN_WORDS: Readonly<Record<string, string>> = {
-  [DNS1123_SUBDOMAIN]:
-    "a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character",
+  [DNS1123_SUBDOMAIN]: DNS1123_SUBDOMAIN_WORDS,
   [DNS1123_LABEL]:
     "a lowercase RFC 1123 label: lower case alphanumeric characters or '-', starting and ending with an alphanumeric character",
   [QUALIFIED_NAME]:

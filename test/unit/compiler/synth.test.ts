@@ -423,6 +423,20 @@ describe('synth', { timeout: 60_000 }, () => {
     ]);
   });
 
+  test('a Secret name no Secret can have is an error at the app line, not a Secret to list under externalSecrets', async () => {
+    const p = make({
+      only: appSource(
+        "  new K.Task(scope, 't', { metadata: { name: 't' }, worker: { type: 'codex', credentials: { type: 'api-key', secretRef: { name: 'OpenAI_Key' } } }, prompt: 'do t' });",
+      ),
+    });
+    const run = await kelos(['synth'], p.root);
+    expect(run.code).toBe(2);
+    expect(run.stdout.split('\n').filter((l) => l.includes('ref/'))).toStrictEqual([
+      "apps/only/main.ts:3:123: error Task t /spec/worker/credentials/secretRef/name: spec.worker.credentials.secretRef names Secret \"OpenAI_Key\", which no Secret can be named, so the reference never resolves: a Secret's name is a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character (at most 253 characters); did you mean \"openai-key\"? [ref/invalid-name]",
+    ]);
+    expect(p.files('dist')).toStrictEqual([]);
+  });
+
   test('rejects flags that cannot be combined', async () => {
     const p = make({});
     const run = await kelos(['synth', '--check', '--stdout'], p.root);

@@ -143,6 +143,46 @@ describe('checkReferences', () => {
     ]);
   });
 
+  test('a reference to a name no object can have is a ref/invalid-name error, strict or not, listed or not', () => {
+    // The API server takes any string in a reference; only the object it names is held to the rule.
+    const docs = [
+      task('t', WORKER('Infra_Repo').replace('name: key', 'name: GitHub-Token')),
+      workspace('infra-repo'),
+    ];
+    const words =
+      "a lowercase RFC 1123 subdomain: lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character (at most 253 characters)";
+    const expected = [
+      {
+        code: 'ref/invalid-name',
+        severity: 'error',
+        path: '/spec/worker/workspaceRef/name',
+        message: `spec.worker.workspaceRef names Workspace "Infra_Repo", which no Workspace can be named, so the reference never resolves: a Workspace's name is ${words}; did you mean "infra-repo"?`,
+        line: 14,
+      },
+      {
+        code: 'ref/invalid-name',
+        severity: 'error',
+        path: '/spec/worker/credentials/secretRef/name',
+        message: `spec.worker.credentials.secretRef names Secret "GitHub-Token", which no Secret can be named, so the reference never resolves: a Secret's name is ${words}; did you mean "github-token"?`,
+        line: 12,
+      },
+    ];
+    expect(check(docs)).toStrictEqual(expected);
+    expect(check(docs, { requireRefs: true, externalSecrets: ['GitHub-Token'] })).toStrictEqual(expected);
+    // No lowercase form to offer when lowering the case does not make a name either.
+    expect(
+      check([task('t', WORKER('app').replace('name: key', 'name: "-key"')), workspace('app')]),
+    ).toStrictEqual([
+      {
+        code: 'ref/invalid-name',
+        severity: 'error',
+        path: '/spec/worker/credentials/secretRef/name',
+        message: `spec.worker.credentials.secretRef names Secret "-key", which no Secret can be named, so the reference never resolves: a Secret's name is ${words}`,
+        line: 12,
+      },
+    ]);
+  });
+
   test('a Secret declared in externalSecrets (by name or namespace/name) is not reported; any other still is', () => {
     const docs = [task('t', WORKER('app')), workspace('app')];
     expect(check(docs, { externalSecrets: ['key'] })).toEqual([]);
