@@ -357,6 +357,8 @@ function referencesOf(object: Json): Reference[] {
       });
       nameAt('Secret', ['spec', 'when', 'jira', 'secretRef', 'name']);
       nameAt('Secret', ['spec', 'when', 'webhook', 'secretRef', 'name']);
+      nameAt('Secret', ['spec', 'when', 'githubWebhook', 'secretRef', 'name']);
+      nameAt('Secret', ['spec', 'when', 'linearWebhook', 'secretRef', 'name']);
       listOf([...template, 'contextSources']).forEach((_, i) => {
         const http = [...template, 'contextSources', i, 'http'];
         nameAt('Secret', [...http, 'githubAppAuth', 'secretRef', 'name']);

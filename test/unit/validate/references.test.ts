@@ -194,13 +194,13 @@ describe('checkReferences', () => {
 
   test('secret references of every kind are followed', () => {
     const agentConfig = `apiVersion: kelos.dev/v1alpha2\nkind: AgentConfig\nmetadata:\n  name: ac\nspec:\n  skills:\n    - source: a/b\n      secretRef: {name: s1}\n  mcpServers:\n    - name: m\n      type: http\n      url: https://x\n      headersFrom: {secretRef: {name: s2}}\n      envFrom: {secretRef: {name: s3}}\n      env:\n        - name: T\n          valueFrom: {secretKeyRef: {name: s4, key: k}}\n`;
-    const spawner = `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: sp\nspec:\n  when:\n    jira: {baseUrl: https://j, project: P, secretRef: {name: s5}}\n    webhook: {source: w, fieldMapping: {id: $.id}, secretRef: {name: s6}}\n  taskTemplate:\n    type: codex\n    credentials: {type: api-key, secretRef: {name: s7}}\n    contextSources:\n      - name: c\n        http:\n          url: https://c\n          headersFrom: [{header: A, secretName: s8, secretKey: k}]\n          githubAppAuth: {secretRef: {name: s9}}\n  credentials:\n    - {name: a, type: api-key, secretRef: {name: s10}}\n`;
+    const spawner = `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: sp\nspec:\n  when:\n    jira: {baseUrl: https://j, project: P, secretRef: {name: s5}}\n    webhook: {source: w, fieldMapping: {id: $.id}, secretRef: {name: s6}}\n    githubWebhook: {events: [issues], secretRef: {name: s12}}\n    linearWebhook: {types: [Issue], secretRef: {name: s13}}\n  taskTemplate:\n    type: codex\n    credentials: {type: api-key, secretRef: {name: s7}}\n    contextSources:\n      - name: c\n        http:\n          url: https://c\n          headersFrom: [{header: A, secretName: s8, secretKey: k}]\n          githubAppAuth: {secretRef: {name: s9}}\n  credentials:\n    - {name: a, type: api-key, secretRef: {name: s10}}\n`;
     const ws = `apiVersion: kelos.dev/v1alpha2\nkind: Workspace\nmetadata:\n  name: w\nspec:\n  repo: https://x\n  secretRef: {name: s11}\n`;
     const names = check([agentConfig, spawner, ws])
       .filter((d) => d.code === 'ref/secret-external')
       .map((d) => d.message.match(/Secret "(\w+)"/)?.[1])
       .sort((a, b) => Number(a?.slice(1)) - Number(b?.slice(1)));
-    expect(names).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11']);
+    expect(names).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 's12', 's13']);
   });
 
   test('a dependsOn cycle is one error naming the cycle, at the dependency that closes it', () => {
