@@ -6,7 +6,8 @@
  * `maxConcurrency` agents busy; each busy slot costs the model's hourly rate for the whole period,
  * or for one full deadline when a single run may outlast the period (a budget counts a Task in
  * the period it finishes). A cron spawner cannot start more runs than its schedule fires in a
- * period, so it costs at most that many full-deadline runs when that is less. A Task in the
+ * period (the most it fires in any window of the period's length: 23 in 31 days for a weekday
+ * schedule), so it costs at most that many full-deadline runs when that is less. A Task in the
  * bundle runs once, for at most its deadline. An object whose agent type is none the API serves
  * is left out: the schema error is its finding, and it never runs.
  *
@@ -21,7 +22,7 @@ import type { PolicyConfig } from '../src/policy/config.ts';
 import type { BundleRule, Finding } from '../src/policy/rule.ts';
 import { usdAmount } from '../src/validate/quantity.ts';
 import { get, namespaceOf, nonEmpty, notANumber, num, str, usd } from './lib/access.ts';
-import { shortestCronGap } from './lib/cron.ts';
+import { mostCronFires } from './lib/cron.ts';
 import { groupBy } from './lib/group.ts';
 import { executionOf, selectorMatcher, taskLabels } from './lib/worker.ts';
 
@@ -111,9 +112,8 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
   }
   const slotHours = Math.max(periodHours, runHours);
   const schedule = str(get(object, 'spec', 'when', 'cron', 'schedule'));
-  const gap = schedule ? shortestCronGap(schedule) : undefined;
-  if (schedule && gap) {
-    const fires = Math.ceil((periodHours * 3600) / gap);
+  const fires = schedule ? mostCronFires(schedule, periodHours * 3600) : undefined;
+  if (schedule && fires !== undefined) {
     if (fires * runHours < concurrency * slotHours) {
       return {
         term: {

@@ -63,6 +63,23 @@ describe('kelos check', () => {
     expect(KIND_NAMES).toStrictEqual(KINDS.map((k) => k.kind));
   });
 
+  test('the forecast of a weekday cron under a Monthly budget counts the 23 weekdays 31 days hold, not 31 runs', async () => {
+    const stdin = [
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: nightly\nspec:\n  maxConcurrency: 1\n  maxTotalTasks: 100\n  when:\n    cron: {schedule: "0 3 * * 1-5"}\n  taskTemplate:\n    ttlSecondsAfterFinished: 86400\n    metadata: {labels: {team: infra}}\n    worker:\n      type: claude-code\n      credentials: {type: api-key, secretRef: {name: k}}\n      podOverrides: {activeDeadlineSeconds: 3600}\n',
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata:\n  name: infra\nspec:\n  taskSelector: {matchLabels: {team: infra}}\n  period: {type: Monthly}\n  maxCostUSD: "100"\n',
+    ].join('---\n');
+    const run = await kelos(['check', '--format', 'json', '-'], { cwd: emptyProject(), stdin });
+    const { diagnostics } = JSON.parse(run.stdout) as {
+      diagnostics: Array<{ code: string; message: string }>;
+    };
+    expect(
+      diagnostics.filter((d) => d.code === 'forecast/budget-worst-case').map((d) => d.message),
+    ).toStrictEqual([
+      'worst case $138.00/Monthly = 23 runs × 1h × $6.00/h (TaskSpawner nightly: claude-code default model, cron "0 3 * * 1-5"); limit $100.00',
+    ]);
+    expect(run.code).toBe(2);
+  });
+
   test('-n: objects that set no namespace land in it, as kelos validate -n reads them, so a TaskBudget there covers them', async () => {
     const cwd = emptyProject();
     writeFileSync(

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { shortestCronGap } from '../../../policies/lib/cron.ts';
+import { mostCronFires, shortestCronGap } from '../../../policies/lib/cron.ts';
 import { selectorKeys, selectorMatches } from '../../../policies/lib/worker.ts';
 import { formatDuration, parseDuration } from '../../../src/kube/duration.ts';
 
@@ -20,6 +20,24 @@ describe('policy helpers', () => {
     expect(formatDuration(5400)).toBe('1h30m');
     expect(formatDuration(90)).toBe('1m30s');
     expect(formatDuration(0)).toBe('0s');
+  });
+
+  test('mostCronFires counts the fires of the busiest window of a period, not one per shortest gap', () => {
+    const [day, week, month] = [24 * 3600, 168 * 3600, 744 * 3600];
+    // 31 days hold at most 23 weekdays: 4 weeks and 3 more days.
+    expect(mostCronFires('0 3 * * 1-5', month)).toBe(23);
+    expect(mostCronFires('0 3 * * 1-5', week)).toBe(5);
+    expect(mostCronFires('0 3 * * 1-5', day)).toBe(1);
+    expect(mostCronFires('0 9,17 * * *', day)).toBe(2);
+    // A window across a month's end: Feb 1, Feb 15 and Mar 1 lie within 31 days.
+    expect(mostCronFires('0 0 1,15 * *', month)).toBe(3);
+    // Once in four years, sampled: the horizon holds a leap day.
+    expect(mostCronFires('0 0 29 2 *', month)).toBe(1);
+    // Too busy to sample, or a fixed interval: one fire per shortest gap, as before.
+    expect(mostCronFires('0 * * * 1-5', month)).toBe(744);
+    expect(mostCronFires('*/5 * * * *', day)).toBe(288);
+    expect(mostCronFires('@every 90m', day)).toBe(16);
+    expect(mostCronFires('not a schedule', day)).toBeUndefined();
   });
 
   test('shortestCronGap finds the tightest spacing of a five-field schedule', () => {
