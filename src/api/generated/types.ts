@@ -153,7 +153,10 @@ export type Credentials = {
 
 /** Cron creates a Task on a schedule. */
 export type Cron = {
-  /** schedule in five-field cron syntax, evaluated in UTC, for example "0 9 * * 1". */
+  /**
+   * schedule in five-field cron syntax (minute hour day-of-month month day-of-week) or a descriptor (@hourly, @daily, @weekly, @monthly, @yearly, @every
+   * 90m), evaluated in UTC, for example "0 9 * * 1-5".
+   */
   schedule: string;
 };
 
@@ -1159,7 +1162,11 @@ export type TaskTemplate = {
   podOverrides?: PodOverrides;
   /** dependsOn is copied to every spawned Task. */
   dependsOn?: string[];
-  /** branch is a Go template over the item variables, for example kelos/issue-{{.Number}}. */
+  /**
+   * branch is a Go template over the item variables, for example kelos/issue-{{.Number}}. Every item must
+   * render a name git takes: build it from .Number or .ID (a cron tick's ID is its UTC time as
+   * YYYYMMDD-HHMM), not from free text such as .Title, nor from a cron .Time, whose colons git refuses.
+   */
   branch?: string;
   /** promptTemplate is the Go template of the prompt. Defaults to {{.Title}}. */
   promptTemplate?: string;

@@ -59,7 +59,11 @@ export const TaskTemplateSchema = obj(
     workerPoolRef: opt({ ...WorkerPoolReferenceSchema }),
     ...legacyWorkerFields(),
     dependsOn: opt(strList('dependsOn is copied to every spawned Task.')),
-    branch: opt(str('branch is a Go template over the item variables, for example kelos/issue-{{.Number}}.')),
+    branch: opt(
+      str(
+        "branch is a Go template over the item variables, for example kelos/issue-{{.Number}}. Every item must render a name git takes: build it from .Number or .ID (a cron tick's ID is its UTC time as YYYYMMDD-HHMM), not from free text such as .Title, nor from a cron .Time, whose colons git refuses.",
+      ),
+    ),
     promptTemplate: opt(str('promptTemplate is the Go template of the prompt. Defaults to {{.Title}}.')),
     nameTemplate: opt(
       str(

@@ -217,9 +217,12 @@ export const JiraSchema = obj(
 
 export const CronSchema = obj(
   {
-    schedule: str('schedule in five-field cron syntax, evaluated in UTC, for example "0 9 * * 1".', {
-      minLength: 1,
-    }),
+    schedule: str(
+      'schedule in five-field cron syntax (minute hour day-of-month month day-of-week) or a descriptor (@hourly, @daily, @weekly, @monthly, @yearly, @every 90m), evaluated in UTC, for example "0 9 * * 1-5".',
+      {
+        minLength: 1,
+      },
+    ),
   },
   'Cron creates a Task on a schedule.',
 );
