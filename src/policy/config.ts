@@ -263,7 +263,18 @@ const configSchema = (knownRules: readonly string[]): Schema => {
         'a mapping',
       ),
       botIdentities: strings(),
-      externalSecrets: strings(),
+      // A name no Secret can have matches no reference (each is a ref/invalid-name error).
+      externalSecrets: {
+        type: 'array',
+        items: {
+          type: 'string',
+          pattern:
+            '^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+          maxLength: 317,
+        },
+        expected:
+          'a list of Secret names or namespace/name pairs (a name: lowercase letters, digits, "-" and ".", at most 253 characters; a namespace: lowercase letters, digits and "-", at most 63)',
+      },
       externalNamespaces: {
         type: 'array',
         items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
