@@ -8,13 +8,15 @@
  * the period it finishes). A cron spawner cannot start more runs than its schedule fires in a
  * period (the most it fires in any window of the period's length: 23 in 31 days for a weekday
  * schedule), so it costs at most that many full-deadline runs when that is less. A Task in the
- * bundle runs once, for at most its deadline. An object whose agent type is none the API serves
- * is left out: the schema error is its finding, and it never runs.
+ * bundle runs once, for at most its deadline. An object whose agent type is none the API serves,
+ * or a cron spawner whose schedule does not parse, is left out: that error is its finding, and
+ * it never runs.
  *
  * @packageDocumentation
  */
 
 import { type BudgetPeriodType, isBudgetPeriodType } from '../src/api/budget-period.ts';
+import { cronScheduleError } from '../src/api/cron-schedule.ts';
 import { AGENT_TYPES } from '../src/api/group.ts';
 import { rateOf as modelRateOf } from '../src/api/model-rates.ts';
 import type { KubeObject } from '../src/api/object.ts';
@@ -76,6 +78,11 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
   // the API server takes no such object, so it never runs and costs nothing, and pricing it
   // would send the user to price the type under `rates`, which the policy config refuses too.
   if (!agent || !(AGENT_TYPES as readonly string[]).includes(agent)) return undefined;
+  // Likewise a cron schedule that does not parse (spawner/cron-schedule): the operator fails
+  // the spawner and it creates no Task, so pricing it at full concurrency would make a second
+  // error of one typo, at a budget that holds no mistake.
+  const schedule = str(get(object, 'spec', 'when', 'cron', 'schedule'));
+  if (schedule && cronScheduleError(schedule) !== undefined) return undefined;
   const model = nonEmpty(e.field('model')?.value);
   const rawDeadline = e.podOverride('activeDeadlineSeconds')?.value;
   const deadline = num(rawDeadline);
@@ -111,7 +118,6 @@ function price(object: KubeObject, periodHours: number, config: PolicyConfig): P
     };
   }
   const slotHours = Math.max(periodHours, runHours);
-  const schedule = str(get(object, 'spec', 'when', 'cron', 'schedule'));
   const fires = schedule ? mostCronFires(schedule, periodHours * 3600) : undefined;
   if (schedule && fires !== undefined) {
     if (fires * runHours < concurrency * slotHours) {

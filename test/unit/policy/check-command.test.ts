@@ -80,6 +80,28 @@ describe('kelos check', () => {
     expect(run.code).toBe(2);
   });
 
+  test('a cron spawner whose schedule does not parse is left out of the forecast: it never runs, and kelos validate reports its schedule', async () => {
+    const stdin = [
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata:\n  name: nightly\nspec:\n  maxConcurrency: 1\n  maxTotalTasks: 100\n  when:\n    cron: {schedule: "0 3 * * 1-8"}\n  taskTemplate:\n    ttlSecondsAfterFinished: 86400\n    metadata: {labels: {team: infra}}\n    worker:\n      type: claude-code\n      credentials: {type: api-key, secretRef: {name: k}}\n      podOverrides: {activeDeadlineSeconds: 3600}\n',
+      'apiVersion: kelos.dev/v1alpha2\nkind: TaskBudget\nmetadata:\n  name: infra\nspec:\n  taskSelector: {matchLabels: {team: infra}}\n  period: {type: Monthly}\n  maxCostUSD: "200"\n',
+    ].join('---\n');
+    const run = await kelos(['check', '--format', 'json', '-'], { cwd: emptyProject(), stdin });
+    const { diagnostics } = JSON.parse(run.stdout) as { diagnostics: Array<{ code: string }> };
+    const forecast = (ds: Array<{ code: string }>) => ds.filter((d) => d.code.startsWith('forecast/'));
+    expect(forecast(diagnostics)).toStrictEqual([]);
+    expect(run.code).toBe(0);
+    // With the schedule fixed, it is priced: 23 weekday runs of 1 h at $6.
+    const fixed = await kelos(['check', '--format', 'json', '-'], {
+      cwd: emptyProject(),
+      stdin: stdin.replace('1-8', '1-5').replace('"200"', '"100"'),
+    });
+    expect(
+      forecast((JSON.parse(fixed.stdout) as { diagnostics: Array<{ code: string }> }).diagnostics).map(
+        (d) => d.code,
+      ),
+    ).toStrictEqual(['forecast/budget-worst-case']);
+  });
+
   test('-n: objects that set no namespace land in it, as kelos validate -n reads them, so a TaskBudget there covers them', async () => {
     const cwd = emptyProject();
     writeFileSync(
