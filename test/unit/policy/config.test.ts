@@ -271,7 +271,9 @@ describe('policy config', () => {
         'cannot read the policy configuration:\n  missing.yaml: no such file',
       );
       const broken = project({ 'p.yaml': 'rules: [\n' });
-      await expect(loadPolicyConfig(broken, IDS, 'p.yaml')).rejects.toThrow('p.yaml:2:1: not valid YAML');
+      await expect(loadPolicyConfig(broken, IDS, 'p.yaml')).rejects.toThrow(
+        'p.yaml:1:8: not valid YAML: the [ that opens here is not closed',
+      );
     });
   });
 });
