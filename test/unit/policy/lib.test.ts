@@ -33,9 +33,15 @@ describe('policy helpers', () => {
     expect(mostCronFires('0 0 1,15 * *', month)).toBe(3);
     // Once in four years, sampled: the horizon holds a leap day.
     expect(mostCronFires('0 0 29 2 *', month)).toBe(1);
-    // Too busy to sample, or a fixed interval: one fire per shortest gap, as before.
-    expect(mostCronFires('0 * * * 1-5', month)).toBe(744);
+    // Weekly: 4 weeks of 120 and the busiest 3 days, 72; daily: 30 days of 48 and one more.
+    expect(mostCronFires('0 * * * 1-5', month)).toBe(552);
+    expect(mostCronFires('*/30 * * * *', month)).toBe(1488);
     expect(mostCronFires('*/5 * * * *', day)).toBe(288);
+    // Less than a period: the busiest stretch, wherever in the day it falls.
+    expect(mostCronFires('0 3,4 * * *', 3600)).toBe(1);
+    expect(mostCronFires('0 3,4 * * *', 3601)).toBe(2);
+    // Too busy to sample over four years, or a fixed interval: one fire per shortest gap.
+    expect(mostCronFires('* * 1-31 * *', day)).toBe(1440);
     expect(mostCronFires('@every 90m', day)).toBe(16);
     expect(mostCronFires('not a schedule', day)).toBeUndefined();
   });
