@@ -124,6 +124,15 @@ export interface ListNode {
 /** Any node that can appear in a list. */
 export type TreeNode = TextNode | ActionNode | BranchNode | LoopControlNode;
 
+/**
+ * How deep {{if}}, {{with}}, {{range}} (an {{else if}} chain counting each link) and
+ * parentheses may nest. Go caps only parentheses, at 10,000, and grows its stack for the
+ * rest; this parser, the checker and the executor recurse on a fixed JavaScript stack that
+ * overflows in the low thousands, so a far lower cap turns a hostile template into a
+ * located syntax error instead of a crash. No prompt template comes near it.
+ */
+export const MAX_TEMPLATE_NESTING = 100;
+
 interface Delimiter {
   readonly kind: 'end' | 'else';
   readonly pos: number;
@@ -140,6 +149,7 @@ class Parser {
   private i = 0;
   private vars: string[] = ['$'];
   private rangeDepth = 0;
+  private depth = 0;
 
   constructor(tokens: Token[], isFunction: (name: string) => boolean) {
     this.tokens = tokens;
@@ -251,7 +261,26 @@ class Parser {
     return { type: 'action', pos, pipe: this.pipeline('command', 'rightDelim') };
   }
 
+  /** Runs `inner` one nesting level down, refusing to go past MAX_TEMPLATE_NESTING. */
+  private nested<T>(pos: number, inner: () => T): T {
+    if (this.depth >= MAX_TEMPLATE_NESTING)
+      throw new TemplateSyntaxError(
+        `{{if}}, {{with}}, {{range}} and parentheses nest more than ${MAX_TEMPLATE_NESTING} levels deep here; Kelos refuses deeper templates`,
+        pos,
+      );
+    this.depth++;
+    try {
+      return inner();
+    } finally {
+      this.depth--;
+    }
+  }
+
   private control(context: 'if' | 'with' | 'range', pos: number): BranchNode {
+    return this.nested(pos, () => this.branch(context, pos));
+  }
+
+  private branch(context: 'if' | 'with' | 'range', pos: number): BranchNode {
     const mark = this.vars.length;
     const pipe = this.pipeline(context, 'rightDelim');
     if (context === 'range') this.rangeDepth++;
@@ -422,7 +451,7 @@ class Parser {
       case 'number':
         return { type: 'number', pos: t.pos, text: t.value, value: numberValue(t) };
       case 'leftParen':
-        return this.pipeline('parenthesized pipeline', 'rightParen');
+        return this.nested(t.pos, () => this.pipeline('parenthesized pipeline', 'rightParen'));
       case 'string':
         return { type: 'string', pos: t.pos, quoted: t.value, value: unquoteGoString(t.value, t.pos) };
       case 'rawString':

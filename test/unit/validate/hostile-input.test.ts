@@ -46,6 +46,28 @@ describe('hostile manifests', () => {
     expect(run.stdout).toContain('[yaml/alias-cycle]');
   });
 
+  test('a prompt template nesting {{if}}, {{else if}} or parentheses past 100 levels (100 pass) is a located template/syntax error, not a stack overflow', async () => {
+    const spawner = (template: string) =>
+      `apiVersion: kelos.dev/v1alpha2\nkind: TaskSpawner\nmetadata: {name: s}\nspec:\n  when: {cron: {schedule: "0 * * * *"}}\n  taskTemplate:\n    type: claude-code\n    credentials: {type: api-key, secretRef: {name: s}}\n    promptTemplate: '${template}'\n`;
+    const refusal = (column: number, templateColumn: number) =>
+      `-:9:${column}: error TaskSpawner s /spec/taskTemplate/promptTemplate: template syntax error: {{if}}, {{with}}, {{range}} and parentheses nest more than 100 levels deep here; Kelos refuses deeper templates (template line 1, column ${templateColumn}) [template/syntax]`;
+    const errors = async (template: string) =>
+      (await kelos(['validate', '-'], { stdin: spawner(template) })).stdout
+        .split('\n')
+        .filter((l) => / error /.test(l));
+    // Each once deep enough to overflow the stack before the cap (3,000 levels).
+    expect(await errors(`${'{{if .Time}}'.repeat(3000)}x${'{{end}}'.repeat(3000)}`)).toStrictEqual([
+      refusal(1224, 1203),
+    ]);
+    expect(await errors(`{{if .Time}}a${'{{else if .Time}}b'.repeat(3000)}{{end}}`)).toStrictEqual([
+      refusal(1824, 1803),
+    ]);
+    expect(await errors(`{{${'('.repeat(3000)}.Time${')'.repeat(3000)}}}`)).toStrictEqual([
+      refusal(124, 103),
+    ]);
+    expect(await errors(`${'{{if .Time}}'.repeat(100)}x${'{{end}}'.repeat(100)}`)).toStrictEqual([]);
+  });
+
   test('nesting deeper than 128 levels is a located yaml/too-deep error', () => {
     const deep = `${CONFIG_MAP}data:\n  k: ${'['.repeat(200)}${']'.repeat(200)}\n`;
     const { diagnostics, documents } = parseManifests(deep, 'deep.yaml');
