@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { CST, Parser, type YAMLError } from 'yaml';
+import { CST, LineCounter, Parser, parseAllDocuments, type YAMLError } from 'yaml';
 import type { Finding } from './diagnostic.ts';
 import { MAX_ALIAS_COUNT, MAX_DEPTH } from './yaml-limits.ts';
 
@@ -335,4 +335,22 @@ export const configValue = (
       `${file}: cannot be read: its aliases expand beyond the bound on alias expansion (maxAliasCount: ${MAX_ALIAS_COUNT}), which keeps a small file from expanding into a huge one (${(err as Error).message})`,
     );
   }
+};
+
+/**
+ * The value of each document of a YAML file read as input other than manifests (a values file,
+ * CRDs to compare against), bounded and worded as a configuration file is: a syntax error, a
+ * nesting too deep to parse and an alias bomb are each one line naming the file
+ * ({@link configSyntaxError}, {@link configValue}), never the parser's stack overflow.
+ *
+ * @throws Error with that line.
+ */
+export const configDocuments = (text: string, file: string): unknown[] => {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  for (const doc of docs) {
+    const syntax = configSyntaxError(doc.errors, text, file, (o) => lines.linePos(o));
+    if (syntax) throw new Error(syntax);
+  }
+  return docs.map((doc) => configValue(doc, file));
 };

@@ -20,7 +20,7 @@ import { AGENT_TYPES, type AgentType } from '../../api/group.ts';
 import { isNamespaceName, NAMESPACE_NAME_RULE, parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { deadlineSeconds } from '../../kube/duration.ts';
 import { DEFAULT_DNS } from '../../render/agent-network-policy.ts';
-import { closest } from '../../validate/echo.ts';
+import { clipName, clipPointer, closest, show } from '../../validate/echo.ts';
 import {
   isLabelValue,
   isQualifiedName,
@@ -170,7 +170,7 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
       const bad = Object.entries(value).find(
         ([k, v]) => !isQualifiedName(k) || typeof v !== 'string' || !isLabelValue(v),
       );
-      return bad ? `${expected}, and ${shown(bad[0])}: ${shown(bad[1])} is not a label` : undefined;
+      return bad ? `${expected}, and ${show(bad[0])}: ${show(bad[1])} is not a label` : undefined;
     }
     case 'mapping':
       return isMap(value) ? undefined : 'a mapping';
@@ -198,8 +198,6 @@ const quantityOfValue = (value: unknown): Quantity | undefined =>
     ? parseQuantity(String(value))
     : undefined;
 
-const shown = (value: unknown): string => (typeof value === 'string' ? `"${value}"` : JSON.stringify(value));
-
 /**
  * Checks one source's values: every key known, every value of its key's type.
  *
@@ -209,13 +207,16 @@ export function checkValues(values: Values, source: string, prefix: readonly str
   for (const [key, value] of Object.entries(values)) {
     const path = [...prefix, key];
     const dotted = path.join('.');
-    const known = VALUE_KEYS[dotted];
-    const pointer = `/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+    // Own keys only: `__proto__` or `constructor` is an unknown key, not the object's prototype.
+    const known = Object.hasOwn(VALUE_KEYS, dotted) ? VALUE_KEYS[dotted] : undefined;
+    const pointer = clipPointer(
+      `/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+    );
     if (known) {
       const problem = typeProblem(known.type, value);
       if (problem) {
         throw new UsageError(
-          `${source}: values key "${dotted}" (${pointer}) must be ${problem}; got ${shown(value)}`,
+          `${source}: values key "${dotted}" (${pointer}) must be ${problem}; got ${show(value)}`,
         );
       }
       continue;
@@ -231,8 +232,8 @@ export function checkValues(values: Values, source: string, prefix: readonly str
     const under = parent ? Object.keys(VALUE_KEYS).filter((k) => k.startsWith(`${parent}.`)) : [];
     throw new UsageError(
       isPrefix
-        ? `${source}: values key "${dotted}" (${pointer}) must be a mapping; got ${shown(value)}`
-        : `${source}: unknown values key "${dotted}" (${pointer}), set to ${shown(value)};${didYouMean(dotted)} ${
+        ? `${source}: values key "${dotted}" (${pointer}) must be a mapping; got ${show(value)}`
+        : `${source}: unknown values key "${clipName(dotted)}" (${pointer}), set to ${show(value)};${didYouMean(dotted)} ${
             under.length ? `the keys under "${parent}" are ${under.join(', ')}` : `valid keys: ${keyList()}`
           }`,
     );
@@ -333,6 +334,11 @@ function splitUnescaped(text: string, sep: string): string[] {
 
 const unescapeText = (text: string): string => text.replace(/\\(.)/g, '$1');
 
+/** The largest list index `--set` takes, as Helm's strvals (`MaxIndex`). */
+const MAX_SET_INDEX = 65536;
+/** How many names and indices deep a `--set` key may go, as Helm's strvals (`MaxNestedNameLevel`). */
+const MAX_SET_NESTING = 30;
+
 /** Sets `value` at `path` (names and list indices) inside `target`, making what is missing. */
 function setAt(target: Values, path: ReadonlyArray<string | number>, value: unknown): void {
   let node: Values | unknown[] = target;
@@ -340,13 +346,17 @@ function setAt(target: Values, path: ReadonlyArray<string | number>, value: unkn
     const last = i === path.length - 1;
     const next = path[i + 1];
     const slot = node as Record<string | number, unknown>;
+    // Defined, not assigned, and read only when own: `--set __proto__.replicas=5` makes a key
+    // named __proto__ (refused as unknown) instead of writing into Object.prototype.
+    const put = (v: unknown) =>
+      Object.defineProperty(slot, step, { value: v, writable: true, enumerable: true, configurable: true });
     if (last) {
-      slot[step] = value;
+      put(value);
       return;
     }
     const want = typeof next === 'number' ? 'list' : 'map';
-    const have = slot[step];
-    if (want === 'list' ? !Array.isArray(have) : !isMap(have)) slot[step] = want === 'list' ? [] : {};
+    const have = Object.hasOwn(slot, step) ? slot[step] : undefined;
+    if (want === 'list' ? !Array.isArray(have) : !isMap(have)) put(want === 'list' ? [] : {});
     node = slot[step] as Values | unknown[];
   });
 }
@@ -371,8 +381,19 @@ export async function parseSet(
       const m = /^((?:\\.|[^[\\])+)((?:\[\d+\])*)$/.exec(segment);
       if (!m) throw new UsageError(`--${flavour} "${arg}": "${unescapeText(eq[1]!)}" is not a key`);
       path.push(unescapeText(m[1]!));
-      for (const index of m[2]!.matchAll(/\[(\d+)\]/g)) path.push(Number(index[1]));
+      for (const index of m[2]!.matchAll(/\[(\d+)\]/g)) {
+        // Helm's bound (strvals' MaxIndex): a list index past it would allocate a list that long.
+        if (Number(index[1]) > MAX_SET_INDEX)
+          throw new UsageError(
+            `--${flavour} "${clipName(arg)}": list index ${clipName(index[1]!)} is more than ${MAX_SET_INDEX}, the largest Helm takes`,
+          );
+        path.push(Number(index[1]));
+      }
     }
+    if (path.length > MAX_SET_NESTING)
+      throw new UsageError(
+        `--${flavour} "${clipName(arg)}": the key nests ${path.length} levels, more than the ${MAX_SET_NESTING} Helm takes`,
+      );
     const raw = eq[2]!;
     let value: unknown;
     if (flavour === 'set-file') value = await readFile(unescapeText(raw));
@@ -398,7 +419,7 @@ export function cpuMillis(value: unknown, key: string): number {
   const millis = (q.numerator * 1000n) / 10n ** BigInt(q.scale);
   if ((q.numerator * 1000n) % 10n ** BigInt(q.scale) !== 0n || millis <= 0n) {
     throw new UsageError(
-      `values key "${key}" must be a positive whole number of millicores; got ${shown(value)}`,
+      `values key "${key}" must be a positive whole number of millicores; got ${show(value)}`,
     );
   }
   return Number(millis);
@@ -410,7 +431,7 @@ export function memoryMiB(value: unknown, key: string): number {
   const denominator = 10n ** BigInt(q.scale) * 2n ** 20n;
   if (q.numerator % denominator !== 0n || q.numerator <= 0n) {
     throw new UsageError(
-      `values key "${key}" must be a positive whole number of Mi (e.g. 256Mi, 1Gi); got ${shown(value)}`,
+      `values key "${key}" must be a positive whole number of Mi (e.g. 256Mi, 1Gi); got ${show(value)}`,
     );
   }
   return Number(q.numerator / denominator);
@@ -468,7 +489,7 @@ export function settingsFromValues(
         : ['networkPolicy.dns.podSelector.matchLabels', dnsLabels, 'networkPolicy.dns.namespace'];
     const source = origins?.get(given);
     throw new UsageError(
-      `${source ? `${source}: ` : ''}values key "${given}" is ${shown(value)} but "${missing}" is not set: set both (the DNS Pods' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns`,
+      `${source ? `${source}: ` : ''}values key "${given}" is ${show(value)} but "${missing}" is not set: set both (the DNS Pods' namespace and their labels), or neither for kube-system Pods labelled k8s-app: kube-dns`,
     );
   }
   const dnsPorts = at('networkPolicy.dns.ports') as number[] | undefined;

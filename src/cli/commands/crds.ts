@@ -10,7 +10,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { crdFileName, generateCrds } from '../../crd/generate.ts';
 import { plural } from '../../policy/reporters/common.ts';
 import { type CrdLike, type CrdMigration, crdNarrowings } from '../../validate/crd-compat.ts';
@@ -20,6 +20,7 @@ import {
   formatDiagnosticBlock,
   hasFailures,
 } from '../../validate/diagnostic.ts';
+import { configDocuments } from '../../validate/yaml-errors.ts';
 import { writeIntoFlagDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
@@ -44,11 +45,11 @@ async function readDocuments(path: string): Promise<{ file: string; docs: unknow
     : [path];
   return Promise.all(
     files.map(async (file) => {
-      const docs = parseAllDocuments(await readFile(file, 'utf8'));
-      for (const doc of docs) {
-        if (doc.errors.length > 0) throw new UsageError(`${file}: ${doc.errors[0]!.message}`);
+      try {
+        return { file, docs: configDocuments(await readFile(file, 'utf8'), file) };
+      } catch (e) {
+        throw new UsageError((e as Error).message);
       }
-      return { file, docs: docs.map((d) => d.toJS()) };
     }),
   );
 }

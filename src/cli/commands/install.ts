@@ -6,10 +6,9 @@
  *
  * @packageDocumentation
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { KELOS_CONFIG_NAME } from '../../api/group.ts';
 import type { KelosConfig } from '../../api/index.ts';
 import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
@@ -22,6 +21,9 @@ import { parseDuration } from '../../kube/duration.ts';
 import { certificatePairProblem } from '../../operator/metrics-tls.ts';
 import { Resources } from '../../operator/resources.ts';
 import { closest } from '../../validate/echo.ts';
+import { readManifestText } from '../../validate/manifest-files.ts';
+import { configDocuments } from '../../validate/yaml-errors.ts';
+import { InputTooLarge, MAX_FILE_BYTES, mib, sizeProblem } from '../../validate/yaml-limits.ts';
 import { agentIsolationSummary } from '../cluster/agent-isolation.ts';
 import {
   CLUSTER_ROLE_BINDING,
@@ -246,22 +248,40 @@ export async function readInstallValues(
   io: CliIo,
 ): Promise<{ values: Values; origins: ValueOrigins }> {
   const origins = new Map<string, string>();
-  const read = (flag: string) => async (path: string) =>
-    path === '-'
-      ? io.readStdin()
-      : readFile(resolve(io.cwd, path), 'utf8').catch((e: Error) => {
-          throw new UsageError(`${flag} ${path}: cannot read it (${e.message})`);
-        });
+  // Bounded as a manifest is: standard input that never ends, or /dev/zero, is refused once
+  // past the limit instead of read until memory runs out.
+  const tooLarge = (flag: string, path: string) =>
+    new UsageError(
+      `${flag} ${path}: more than ${mib(MAX_FILE_BYTES)}, the most kelos reads of one file (values are a few lines)`,
+    );
+  const read = (flag: string) => async (path: string) => {
+    let text: string | undefined;
+    try {
+      if (path === '-') text = await io.readStdin(MAX_FILE_BYTES);
+      else {
+        const got = readManifestText(resolve(io.cwd, path));
+        if (typeof got === 'string') text = got;
+      }
+    } catch (e) {
+      if (e instanceof InputTooLarge) throw tooLarge(flag, path);
+      throw new UsageError(`${flag} ${path}: cannot read it (${(e as Error).message})`);
+    }
+    if (text === undefined || sizeProblem(text) !== undefined) throw tooLarge(flag, path);
+    return text;
+  };
   let merged: Values = {};
   for (const file of flags.values ?? []) {
     const source = `-f ${file}`;
-    let doc: unknown;
+    const text = await read('-f')(file);
+    let docs: unknown[];
     try {
-      doc = parse(await read('-f')(file)) ?? {};
+      docs = configDocuments(text, file);
     } catch (e) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`${source}: not valid YAML (${(e as Error).message})`);
+      throw new UsageError((e as Error).message);
     }
+    if (docs.length > 1)
+      throw new UsageError(`${source}: holds ${docs.length} YAML documents; a values file is one`);
+    const doc = docs[0] ?? {};
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new UsageError(`${source}: expected a mapping of values (image.tag, replicas, …)`);
     }

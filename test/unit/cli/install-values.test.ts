@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -576,4 +578,91 @@ describe('kelos install -f/--set --dry-run', () => {
       'unknown values key "image.pullPolicy" (/image/pullPolicy), set to "Always"; the keys under "image" are image.repository, ',
     );
   });
+
+  test('a values file nested too deep to parse, an alias bomb or two documents: exit 1 naming the file, nothing printed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-values-'));
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of [...'bcdefgh'].entries())
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`);
+    writeFileSync(join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+    expect(await run(['-f', '-'], `replicas: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`)).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: -:1:139: the file nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does\n',
+    });
+    expect((await run(['-f', join(dir, 'bomb.yaml')])).stderr).toBe(
+      `kelos: ${join(dir, 'bomb.yaml')}: cannot be read: its aliases expand beyond the bound on alias expansion (maxAliasCount: 100), which keeps a small file from expanding into a huge one (Excessive alias count indicates a resource exhaustion attack)\n`,
+    );
+    expect((await run(['-f', '-'], 'replicas: 1\n---\nreplicas: 2\n')).stderr).toBe(
+      'kelos: -f -: holds 2 YAML documents; a values file is one\n',
+    );
+  });
+
+  test('__proto__ or constructor as a key, in a file or --set: an unknown key, and Object.prototype is left alone', async () => {
+    const file = await run(['-f', '-'], '__proto__:\n  replicas: 5\n');
+    expect(file.code).toBe(1);
+    expect(file.stderr).toMatch(
+      /^kelos: -f -: unknown values key "__proto__" \(\/__proto__\), set to \{"replicas":5\}; valid keys: /,
+    );
+    const set = await run(['--set', '__proto__.replicas=5']);
+    expect(set.code).toBe(1);
+    expect(set.stderr).toMatch(
+      /^kelos: --set __proto__.replicas=5: unknown values key "__proto__" \(\/__proto__\), set to \{"replicas":5\}; valid keys: /,
+    );
+    expect((await run(['--set', 'constructor=5'])).stderr).toMatch(
+      /^kelos: --set constructor=5: unknown values key "constructor" \(\/constructor\), set to 5; valid keys: /,
+    );
+    expect(({} as Record<string, unknown>)['replicas']).toBeUndefined();
+  });
+
+  test("--set past Helm's bounds (list index 65536, 30 levels): exit 1 naming the flag, before a list that long is made", async () => {
+    expect(await run(['--set', 'extraArgs[100000000]=x'])).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: --set "extraArgs[100000000]=x": list index 100000000 is more than 65536, the largest Helm takes\n',
+    });
+    expect((await run(['--set', `a${'.a'.repeat(30)}=1`])).stderr).toBe(
+      'kelos: --set "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a=1": the key nests 31 levels, more than the 30 Helm takes\n',
+    );
+  });
+
+  test('a values file or standard input that never ends (/dev/zero) is refused past 32 MiB, not read until memory runs out', async () => {
+    expect(await run(['-f', '/dev/zero'])).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: -f /dev/zero: more than 32 MiB, the most kelos reads of one file (values are a few lines)\n',
+    });
+    const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const child = spawn(process.execPath, [cli, 'install', '--dry-run', '-f', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'kelos-values-')) },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // `yes 'a: b' | kelos install --dry-run -f -`: written until the reader goes away.
+    const line = Buffer.from('a: b\n'.repeat(16 * 1024));
+    const feed = () => {
+      while (child.stdin.writable && child.stdin.write(line));
+    };
+    child.stdin.on('drain', feed);
+    child.stdin.on('error', () => {});
+    feed();
+    const guard = setTimeout(() => child.kill(), 50_000);
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    clearTimeout(guard);
+    expect({ code, stdout, stderr }).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'kelos: -f -: more than 32 MiB, the most kelos reads of one file (values are a few lines)\n',
+    });
+  }, 60_000);
 });

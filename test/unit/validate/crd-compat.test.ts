@@ -187,6 +187,25 @@ describe('kelos crds --check-against', () => {
     );
   });
 
+  test('a file nested too deep to parse, or an alias bomb, is a usage error naming the file, not a stack overflow', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kelos-compat-'));
+    const deep = join(dir, 'deep.yaml');
+    await writeFile(deep, `a: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`);
+    expect(await kelos('crds', '--check-against', deep)).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: `kelos: ${deep}:1:132: the file nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does\n`,
+    });
+    const bomb = join(dir, 'bomb.yaml');
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, name] of [...'bcdefgh'].entries())
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`);
+    await writeFile(bomb, `${levels.join('\n')}\n`);
+    expect((await kelos('crds', '--check-against', bomb)).stderr).toBe(
+      `kelos: ${bomb}: cannot be read: its aliases expand beyond the bound on alias expansion (maxAliasCount: 100), which keeps a small file from expanding into a huge one (Excessive alias count indicates a resource exhaustion attack)\n`,
+    );
+  });
+
   test('a malformed migrations file is a usage error naming the entry', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kelos-compat-'));
     const file = join(dir, 'migrations.yaml');
