@@ -7,6 +7,7 @@
  */
 import type { Finding } from './diagnostic.ts';
 import { isNode } from './object-schema.ts';
+import { MAX_OBJECT_BYTES, overLimit } from './yaml-limits.ts';
 
 /** Bytes of data a ConfigMap or Secret may hold. */
 export const MAX_DATA_BYTES = 1024 * 1024;
@@ -57,5 +58,31 @@ export const dataSizeFinding = (
       kind === 'ConfigMap'
         ? 'split it into several ConfigMaps, or keep large files in the image or a volume'
         : 'split it into several Secrets',
+  };
+};
+
+/**
+ * The error for an object over {@link MAX_OBJECT_BYTES} as JSON, the form kubectl and Argo CD
+ * send it in, if it is. A document parsed from a file is bounded before it is parsed; an object
+ * an app builds (`kelos synth`) or `kelos run` makes from a prompt file is not, and a prompt of
+ * megabytes passed every check, to be refused by the API server whatever applies it.
+ */
+export const objectSizeFinding = (object: Record<string, unknown>): Finding | undefined => {
+  let json: string;
+  try {
+    json = JSON.stringify(object);
+  } catch {
+    return undefined;
+  }
+  if (json.length * 3 <= MAX_OBJECT_BYTES) return undefined;
+  const bytes = utf8Bytes(json);
+  if (bytes <= MAX_OBJECT_BYTES) return undefined;
+  const [size, limit] = overLimit(bytes, MAX_OBJECT_BYTES);
+  return {
+    severity: 'error',
+    code: 'schema/max-size',
+    path: '',
+    message: `the object is ${size} as JSON, more than the ${limit} the API server takes for one object (its limit on a request), so kubectl and Argo CD cannot apply it and it was not validated further`,
+    hint: "make the object smaller: a long prompt or agentsMD belongs in the repository the agent clones; split a ConfigMap's data into several ConfigMaps",
   };
 };

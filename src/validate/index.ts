@@ -6,7 +6,7 @@
  */
 import { API_VERSION, GROUP, KINDS, kindByName, LEGACY_API_VERSION, UNSERVED_KINDS } from '../api/index.ts';
 import { collectRules, evaluateRules, type RuleFinding } from './cel.ts';
-import { dataSizeFinding } from './data-size.ts';
+import { dataSizeFinding, objectSizeFinding } from './data-size.ts';
 import { type Diagnostic, type Finding, parsePointer, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { checkGitNames } from './git-refs.ts';
@@ -269,6 +269,9 @@ function objectFindings(object: Record<string, unknown>, options: ValidateOption
   }
 
   const clean = withoutNulls(object) as Record<string, unknown>;
+  // Not validated further, as a document too large in a file is not.
+  const tooLarge = objectSizeFinding(clean);
+  if (tooLarge) return [tooLarge];
   const schemaFindings = validateSchema(clean);
   if (schemaFindings === undefined) {
     return [

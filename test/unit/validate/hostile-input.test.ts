@@ -68,6 +68,28 @@ describe('hostile manifests', () => {
     expect(await errors(`${'{{if .Time}}'.repeat(100)}x${'{{end}}'.repeat(100)}`)).toStrictEqual([]);
   });
 
+  test('a Task kelos run makes from a prompt file over 3 MiB is refused before it is printed, as the API server would refuse it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-object-'));
+    await writeFile(join(dir, 'prompt.md'), 'x'.repeat(MAX_OBJECT_BYTES));
+    const run = await kelos(
+      ['run', '--dry-run', '--secret', 's', '--name', 'big', '--prompt-file', 'prompt.md'],
+      {
+        cwd: dir,
+        env: { HOME: dir },
+      },
+    );
+    expect(run).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        'kelos: what these flags make would be refused or could not run, so nothing was printed or created:',
+        '  error Task default/big the object is 3,145,936 bytes as JSON, more than the 3,145,728 bytes the API server takes for one object (its limit on a request), so kubectl and Argo CD cannot apply it and it was not validated further [schema/max-size]',
+        "      hint: make the object smaller: a long prompt or agentsMD belongs in the repository the agent clones; split a ConfigMap's data into several ConfigMaps",
+        '',
+      ].join('\n'),
+    });
+  });
+
   test('nesting deeper than 128 levels is a located yaml/too-deep error', () => {
     const deep = `${CONFIG_MAP}data:\n  k: ${'['.repeat(200)}${']'.repeat(200)}\n`;
     const { diagnostics, documents } = parseManifests(deep, 'deep.yaml');
