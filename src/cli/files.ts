@@ -7,7 +7,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError } from './io.ts';
+import { readManifestText } from '../validate/manifest-files.ts';
+import { InputTooLarge, MAX_FILE_BYTES, mib, sizeProblem } from '../validate/yaml-limits.ts';
+import { type CliIo, UsageError } from './io.ts';
 
 /**
  * What a failed file operation means, in words (Node's message follows in parentheses). A path
@@ -33,6 +35,31 @@ const reason = (err: NodeJS.ErrnoException, expected: 'a file' | 'a directory', 
 /** The error for a path a flag names that cannot be read as a file. */
 export const unreadableFile = (flag: string, path: string, err: unknown): UsageError =>
   new UsageError(`${flag} ${path}: ${reason(err as NodeJS.ErrnoException, 'a file')}`);
+
+/**
+ * The text of the file a flag names (`-` for standard input), read as a manifest is: UTF-16
+ * after its byte order mark, and at most {@link MAX_FILE_BYTES}, so standard input that never
+ * ends or `/dev/zero` is refused once past it instead of read until memory runs out.
+ *
+ * @throws UsageError naming the flag and the path when it cannot be read or is too large.
+ */
+export const readFlagFile = async (flag: string, path: string, io: Pick<CliIo, 'cwd' | 'readStdin'>) => {
+  const tooLarge = () =>
+    new UsageError(`${flag} ${path}: more than ${mib(MAX_FILE_BYTES)}, the most kelos reads of one file`);
+  let text: string | undefined;
+  try {
+    if (path === '-') text = await io.readStdin(MAX_FILE_BYTES);
+    else {
+      const read = readManifestText(resolve(io.cwd, path));
+      if (typeof read === 'string') text = read;
+    }
+  } catch (err) {
+    if (err instanceof InputTooLarge) throw tooLarge();
+    throw unreadableFile(flag, path, err);
+  }
+  if (text === undefined || sizeProblem(text) !== undefined) throw tooLarge();
+  return text;
+};
 
 /**
  * Writes `files` (name → text) into the directory a flag names, creating it when missing.

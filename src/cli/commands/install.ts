@@ -6,7 +6,6 @@
  *
  * @packageDocumentation
  */
-import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { stringify } from 'yaml';
 import { KELOS_CONFIG_NAME } from '../../api/group.ts';
@@ -21,9 +20,7 @@ import { parseDuration } from '../../kube/duration.ts';
 import { certificatePairProblem } from '../../operator/metrics-tls.ts';
 import { Resources } from '../../operator/resources.ts';
 import { closest } from '../../validate/echo.ts';
-import { readManifestText } from '../../validate/manifest-files.ts';
 import { configDocuments } from '../../validate/yaml-errors.ts';
-import { InputTooLarge, MAX_FILE_BYTES, mib, sizeProblem } from '../../validate/yaml-limits.ts';
 import { agentIsolationSummary } from '../cluster/agent-isolation.ts';
 import {
   CLUSTER_ROLE_BINDING,
@@ -76,6 +73,7 @@ import {
   storedVersionsMessage,
   unservedStoredVersions,
 } from '../cluster/stored-versions.ts';
+import { readFlagFile } from '../files.ts';
 import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { isNewerVersion, packageVersion } from '../version.ts';
 
@@ -248,27 +246,7 @@ export async function readInstallValues(
   io: CliIo,
 ): Promise<{ values: Values; origins: ValueOrigins }> {
   const origins = new Map<string, string>();
-  // Bounded as a manifest is: standard input that never ends, or /dev/zero, is refused once
-  // past the limit instead of read until memory runs out.
-  const tooLarge = (flag: string, path: string) =>
-    new UsageError(
-      `${flag} ${path}: more than ${mib(MAX_FILE_BYTES)}, the most kelos reads of one file (values are a few lines)`,
-    );
-  const read = (flag: string) => async (path: string) => {
-    let text: string | undefined;
-    try {
-      if (path === '-') text = await io.readStdin(MAX_FILE_BYTES);
-      else {
-        const got = readManifestText(resolve(io.cwd, path));
-        if (typeof got === 'string') text = got;
-      }
-    } catch (e) {
-      if (e instanceof InputTooLarge) throw tooLarge(flag, path);
-      throw new UsageError(`${flag} ${path}: cannot read it (${(e as Error).message})`);
-    }
-    if (text === undefined || sizeProblem(text) !== undefined) throw tooLarge(flag, path);
-    return text;
-  };
+  const read = (flag: string) => (path: string) => readFlagFile(flag, path, io);
   let merged: Values = {};
   for (const file of flags.values ?? []) {
     const source = `-f ${file}`;

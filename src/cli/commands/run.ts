@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { AGENT_TYPES, isTerminalPhase, type Task, type TaskSpawner } from '../../api/index.ts';
 import { effectiveWorkerField } from '../../api/worker-field.ts';
 import { credentialEnvName } from '../../contract/credentials.ts';
@@ -15,6 +15,7 @@ import { type ApiObject, CoreResources, isConflict, type ResourceType } from '..
 import { CONFLICT_ATTEMPTS, retryOnConflict } from '../../kube/conflict-retry.ts';
 import { describeMissingSecrets } from '../../operator/reconcilers/task/secrets.ts';
 import { Resources } from '../../operator/resources.ts';
+import { configDocuments } from '../../validate/yaml-errors.ts';
 import { flagsByPointer, refuseInvalid, withFlagsOfRefusal } from '../cluster/built-objects.ts';
 import { type Colours, colours, phaseColour } from '../cluster/colour.ts';
 import { configPath, type KelosConfigFile } from '../cluster/config.ts';
@@ -41,6 +42,7 @@ import {
   tasksUsingSecret,
 } from '../cluster/run-task.ts';
 import { humanDuration } from '../cluster/table.ts';
+import { readFlagFile } from '../files.ts';
 import { BARE_NUMBER_SECONDS, type CliIo, type CommandFactory, ExitCode, UsageError } from '../io.ts';
 import { listAll } from './get.ts';
 
@@ -57,26 +59,32 @@ const NO_PHASE_HINT_MS = 30_000;
 
 /** `-f` values: `key=value` pairs, or YAML/JSON files (`-` for stdin), merged in order. */
 export async function readValues(args: readonly string[], io: CliIo): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a key named __proto__ is a template variable, not the object's prototype.
+  const out: Record<string, unknown> = Object.create(null);
   for (const arg of args) {
     const kv = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(arg);
     if (kv) {
       out[kv[1]!] = kv[2]!;
       continue;
     }
-    const text =
-      arg === '-'
-        ? await io.readStdin()
-        : await readFile(resolve(io.cwd, arg), 'utf8').catch((e: Error) => {
-            throw new UsageError(`-f ${arg}: neither key=value nor a readable YAML/JSON file (${e.message})`);
-          });
-    const doc = parse(text) as unknown;
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    const text = await readFlagFile('-f', arg, io).catch((e: Error) => {
+      throw new UsageError(
+        `-f ${arg}: neither key=value nor a readable YAML/JSON file (${e.message.slice(`-f ${arg}: `.length)})`,
+      );
+    });
+    let docs: unknown[];
+    try {
+      docs = configDocuments(text, arg);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const [doc] = docs;
+    if (docs.length !== 1 || typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
       throw new UsageError(`-f ${arg}: expected a mapping of template variables (Title, Body, …)`);
     }
     Object.assign(out, doc);
   }
-  return out;
+  return { ...out };
 }
 
 /** The prompt from `-p` or `--prompt-file` (`-` reads stdin); exactly one of them. */
@@ -85,13 +93,7 @@ async function readPrompt(flags: Flags, io: CliIo): Promise<string> {
     throw new UsageError('give the prompt with -p or --prompt-file, not both');
   }
   const text =
-    flags.promptFile === undefined
-      ? flags.prompt
-      : flags.promptFile === '-'
-        ? await io.readStdin()
-        : await readFile(resolve(io.cwd, flags.promptFile), 'utf8').catch((e: Error) => {
-            throw new UsageError(`cannot read --prompt-file ${flags.promptFile}: ${e.message}`);
-          });
+    flags.promptFile === undefined ? flags.prompt : await readFlagFile('--prompt-file', flags.promptFile, io);
   if (text === undefined || text.trim() === '') {
     throw new UsageError(
       'a prompt is required: -p "<prompt>", --prompt-file <file>, or --prompt-file - for stdin',

@@ -268,6 +268,33 @@ describe('--from taskspawner', () => {
       /neither key=value nor a readable YAML\/JSON file/,
     );
   });
+
+  it('refuses -f files and standard input past 32 MiB, nested too deep or of two documents, naming them; __proto__ is a variable', async () => {
+    const io = (stdin: string) =>
+      ({ cwd: '/', readStdin: async () => stdin }) as unknown as Parameters<typeof readValues>[1];
+    await expect(readValues(['/dev/zero'], io(''))).rejects.toMatchObject({
+      name: 'UsageError',
+      message:
+        '-f /dev/zero: neither key=value nor a readable YAML/JSON file (more than 32 MiB, the most kelos reads of one file)',
+    });
+    await expect(
+      readValues(['-'], io(`Title: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`)),
+    ).rejects.toMatchObject({
+      name: 'UsageError',
+      message:
+        '-:1:136: the file nests mappings and lists more than 128 levels deep (too deep to parse); no Kubernetes object does',
+    });
+    await expect(readValues(['-'], io('Title: a\n---\nTitle: b\n'))).rejects.toMatchObject({
+      name: 'UsageError',
+      message: '-f -: expected a mapping of template variables (Title, Body, …)',
+    });
+    const values = await readValues(['-'], io('__proto__: {Title: polluted}\nBody: b\n'));
+    expect(Object.entries(values)).toStrictEqual([
+      ['__proto__', { Title: 'polluted' }],
+      ['Body', 'b'],
+    ]);
+    expect(values['Title']).toBeUndefined();
+  });
 });
 
 describe('imageTag', () => {
