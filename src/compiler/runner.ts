@@ -29,6 +29,7 @@ import { checkedSpec } from '../../constructs/checked.ts';
 import { PROP_SOURCES_METADATA, type PropSource } from '../../constructs/prop-sources.ts';
 import { SITE_METADATA } from '../../constructs/site.ts';
 import { collectViolations, type KelosValidationError } from '../../constructs/validation.ts';
+import { show } from '../validate/echo.ts';
 import {
   type AppFailure,
   type AppObject,
@@ -140,7 +141,12 @@ export const syntaxSite = (stack: string | undefined, root: string): SourceSite 
  */
 const thrownMessage = (err: unknown): string => {
   try {
-    return err instanceof Error ? String(err.message) : String(err);
+    // A plain object thrown says what it holds, not [object Object].
+    return err instanceof Error
+      ? String(err.message)
+      : typeof err === 'object' && err !== null && Object.getPrototypeOf(err) === Object.prototype
+        ? show(err)
+        : String(err);
   } catch {
     return `a value that cannot be turned into text (${Object.prototype.toString.call(err)})`;
   }

@@ -202,8 +202,8 @@ const positiveInt = (maximum: number, why: string): Schema => ({
   maximum,
   expected: `a positive integer up to ${maximum} (${why})`,
 });
-/** A TaskSpawner's `maxConcurrency` is an int32. */
-const INT32_MAX = 2_147_483_647;
+/** The largest value of a Kubernetes int32 field (replicas, maxConcurrency). */
+export const INT32_MAX = 2_147_483_647;
 const values = (vals: readonly (string | boolean)[], expected: string): Schema => ({
   enum: [...vals],
   expected,

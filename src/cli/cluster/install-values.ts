@@ -19,6 +19,7 @@
 import { AGENT_TYPES, type AgentType } from '../../api/group.ts';
 import { isNamespaceName, NAMESPACE_NAME_RULE, parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { deadlineSeconds } from '../../kube/duration.ts';
+import { INT32_MAX } from '../../policy/config.ts';
 import { DEFAULT_DNS } from '../../render/agent-network-policy.ts';
 import { clipName, clipPointer, closest, show } from '../../validate/echo.ts';
 import {
@@ -142,7 +143,12 @@ function typeProblem(type: ValueType, value: unknown): string | undefined {
     case 'string':
       return typeof value === 'string' ? undefined : 'a string';
     case 'positive integer':
-      return Number.isInteger(value) && (value as number) >= 1 ? undefined : 'a positive integer';
+      // Deployment replicas is an int32: the API server refuses more, not this check.
+      return !Number.isInteger(value) || (value as number) < 1
+        ? 'a positive integer'
+        : (value as number) > INT32_MAX
+          ? `a positive integer of at most ${INT32_MAX} (an int32)`
+          : undefined;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : 'true or false';
     case 'string list':

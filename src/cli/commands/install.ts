@@ -19,6 +19,7 @@ import type { ApiObject } from '../../kube/client.ts';
 import { parseDuration } from '../../kube/duration.ts';
 import { certificatePairProblem } from '../../operator/metrics-tls.ts';
 import { Resources } from '../../operator/resources.ts';
+import { INT32_MAX } from '../../policy/config.ts';
 import { closest } from '../../validate/echo.ts';
 import { configDocuments } from '../../validate/yaml-errors.ts';
 import { agentIsolationSummary } from '../cluster/agent-isolation.ts';
@@ -137,9 +138,11 @@ export function installSettings(flags: Flags, values: Values = {}, origins?: Val
   const replicas = flags.replicas === undefined ? fromValues.replicas : Number(flags.replicas);
   if (
     flags.replicas !== undefined &&
-    (replicas === undefined || !Number.isInteger(replicas) || replicas < 1)
+    (replicas === undefined || !Number.isInteger(replicas) || replicas < 1 || replicas > INT32_MAX)
   ) {
-    throw new UsageError(`--replicas must be a positive integer; got "${flags.replicas}"`);
+    throw new UsageError(
+      `--replicas must be a positive integer of at most ${INT32_MAX}; got "${flags.replicas}"`,
+    );
   }
   const digest = flags.imageDigest ?? fromValues.imageDigest;
   for (const [where, value] of [

@@ -616,6 +616,15 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(({} as Record<string, unknown>)['replicas']).toBeUndefined();
   });
 
+  test('replicas past an int32, in a file or --replicas: exit 1 naming it, as the API server would refuse the Deployment', async () => {
+    expect((await run(['-f', '-'], 'replicas: 99999999999999999999\n')).stderr).toBe(
+      'kelos: -f -: values key "replicas" (/replicas) must be a positive integer of at most 2147483647 (an int32); got 100000000000000000000\n',
+    );
+    expect((await run(['--replicas', '2147483648'])).stderr).toBe(
+      'kelos: --replicas must be a positive integer of at most 2147483647; got "2147483648"\n',
+    );
+  });
+
   test("--set past Helm's bounds (list index 65536, 30 levels): exit 1 naming the flag, before a list that long is made", async () => {
     expect(await run(['--set', 'extraArgs[100000000]=x'])).toStrictEqual({
       code: 1,
@@ -632,8 +641,7 @@ describe('kelos install -f/--set --dry-run', () => {
     expect(await run(['-f', '/dev/zero'])).toStrictEqual({
       code: 1,
       stdout: '',
-      stderr:
-        'kelos: -f /dev/zero: more than 32 MiB, the most kelos reads of one file\n',
+      stderr: 'kelos: -f /dev/zero: more than 32 MiB, the most kelos reads of one file\n',
     });
     const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
     const child = spawn(process.execPath, [cli, 'install', '--dry-run', '-f', '-'], {

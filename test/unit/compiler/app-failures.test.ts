@@ -264,6 +264,14 @@ describe('apps that fail', { timeout: 60_000 }, () => {
     }
   });
 
+  test('an app that throws a plain object is told by what it holds, not [object Object]', async () => {
+    const p = make({ odd: "export default function build() {\n  throw { code: 42, reason: 'quota' };\n}\n" });
+    const result = await synthesize({ root: p.root });
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toStrictEqual([
+      'app odd failed: {"code":42,"reason":"quota"}',
+    ]);
+  });
+
   test('an app that throws an object without a prototype fails by name; the runner reports it', async () => {
     const p = make({
       odd: 'export default function build() {\n  throw Object.create(null);\n}\n',
