@@ -20,7 +20,8 @@ import { parseDuration } from '../../kube/duration.ts';
 import { certificatePairProblem } from '../../operator/metrics-tls.ts';
 import { Resources } from '../../operator/resources.ts';
 import { INT32_MAX } from '../../policy/config.ts';
-import { closest } from '../../validate/echo.ts';
+import { clipName, closest } from '../../validate/echo.ts';
+import { isLabelValue, LABEL_VALUE_RULE } from '../../validate/object-schema.ts';
 import { configDocuments } from '../../validate/yaml-errors.ts';
 import { agentIsolationSummary } from '../cluster/agent-isolation.ts';
 import {
@@ -154,6 +155,12 @@ export function installSettings(flags: Flags, values: Values = {}, origins?: Val
     }
   }
   const version = (flags.version ?? fromValues.version ?? packageVersion()).replace(/^v/, '');
+  // It becomes the app.kubernetes.io/version label of every object: one the API server refuses
+  // failed the whole apply, after a dry run that printed it.
+  if (!isLabelValue(version))
+    throw new UsageError(
+      `${flags.version !== undefined ? '--version' : 'values key "version"'} ${JSON.stringify(clipName(version))} is not a version the install can label its objects with (the app.kubernetes.io/version label: ${LABEL_VALUE_RULE})`,
+    );
   const watch = flags.watchNamespace ? watchedNamespaces(flags.watchNamespace) : fromValues.watchNamespaces;
   const repository = flags.imageRepository ?? fromValues.imageRepository;
   return {

@@ -625,6 +625,19 @@ describe('kelos install -f/--set --dry-run', () => {
     );
   });
 
+  test('a version no label value can hold, by --version or the values key: exit 1 naming it, nothing printed', async () => {
+    const rule =
+      "the app.kubernetes.io/version label: a label value: empty, or at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character";
+    expect(await run(['--version', '../../etc'])).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: `kelos: --version "../../etc" is not a version the install can label its objects with (${rule})\n`,
+    });
+    expect((await run(['--set', 'version=0.3.0+build.1'])).stderr).toBe(
+      `kelos: values key "version" "0.3.0+build.1" is not a version the install can label its objects with (${rule}) (version from --set version=0.3.0+build.1)\n`,
+    );
+  });
+
   test("--set past Helm's bounds (list index 65536, 30 levels): exit 1 naming the flag, before a list that long is made", async () => {
     expect(await run(['--set', 'extraArgs[100000000]=x'])).toStrictEqual({
       code: 1,
