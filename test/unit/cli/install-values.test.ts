@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -14,6 +12,7 @@ import {
 } from '../../../src/cli/cluster/install-values.ts';
 import { installSettings } from '../../../src/cli/commands/install.ts';
 import { runCli } from '../../../src/cli/program.ts';
+import { runOnEndlessStdin } from '../../support/endless-stdin.ts';
 
 const noFiles = async (path: string): Promise<string> => {
   throw new Error(`no file ${path} expected`);
@@ -656,31 +655,7 @@ describe('kelos install -f/--set --dry-run', () => {
       stdout: '',
       stderr: 'kelos: -f /dev/zero: more than 32 MiB, the most kelos reads of one file\n',
     });
-    const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
-    const child = spawn(process.execPath, [cli, 'install', '--dry-run', '-f', '-'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'kelos-values-')) },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    // `yes 'a: b' | kelos install --dry-run -f -`: written until the reader goes away.
-    const line = Buffer.from('a: b\n'.repeat(16 * 1024));
-    const feed = () => {
-      while (child.stdin.writable && child.stdin.write(line));
-    };
-    child.stdin.on('drain', feed);
-    child.stdin.on('error', () => {});
-    feed();
-    const guard = setTimeout(() => child.kill(), 50_000);
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    clearTimeout(guard);
-    expect({ code, stdout, stderr }).toStrictEqual({
+    expect(await runOnEndlessStdin(['install', '--dry-run', '-f', '-'])).toStrictEqual({
       code: 1,
       stdout: '',
       stderr: 'kelos: -f -: more than 32 MiB, the most kelos reads of one file\n',

@@ -4,7 +4,8 @@
  * or an output the size of the input. No timings are asserted; the generous test timeout only
  * catches a hang (the quadratic cases took minutes before the fix).
  */
-import { spawn, spawnSync } from 'node:child_process';
+
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { mkdtemp, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,7 @@ import {
   validateDocuments,
 } from '../../../src/validate/index.ts';
 import { MAX_FILE_BYTES, MAX_OBJECT_BYTES } from '../../../src/validate/yaml-limits.ts';
+import { runOnEndlessStdin } from '../../support/endless-stdin.ts';
 import { kelos } from './run-cli.ts';
 
 const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
@@ -378,23 +380,7 @@ describe('hostile manifests', () => {
   }, 60_000);
 
   test('standard input that never ends is refused once past the limit, not read until memory runs out', async () => {
-    const cli = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
-    const child = spawn(process.execPath, [cli, 'validate', '-'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    // `yes 'a: b' | kelos validate -`: written until the reader goes away.
-    const line = Buffer.from('a: b\n'.repeat(16 * 1024));
-    const feed = () => {
-      while (child.stdin.writable && child.stdin.write(line));
-    };
-    child.stdin.on('drain', feed);
-    child.stdin.on('error', () => {});
-    feed();
-    const guard = setTimeout(() => child.kill(), 50_000);
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    clearTimeout(guard);
+    const { code, stdout } = await runOnEndlessStdin(['validate', '-']);
     expect(stdout).toMatch(
       /^-:\d+: error standard input is more than 64 MiB \(read no further\); kelos reads at most 32 MiB of standard input/,
     );
