@@ -400,6 +400,7 @@ export const validateApp = (app: RenderedApp, options: ValidateOptions = {}): Di
   diagnostics.push(
     ...validateDocuments(docs, {
       ...options,
+      boundSize: true,
       ...(checked.size > 0 && {
         checked: (object: Readonly<Record<string, unknown>>) => checked.get(object),
       }),

@@ -29,6 +29,7 @@ export type FlagOf = (pointer: string) => string | undefined;
 export const refuseInvalid = (objects: readonly object[], flagOf: FlagOf = () => undefined): void => {
   const errors: Diagnostic[] = validateDocuments(
     objects.map((o, i) => documentFromObject(o as Record<string, unknown>, '<flags>', i)),
+    { boundSize: true },
   )
     .filter((d) => d.severity === 'error')
     // Built from flags, the objects have no file or line to point at.
