@@ -32,6 +32,10 @@ const reason = (err: NodeJS.ErrnoException, expected: 'a file' | 'a directory', 
   return `${what}; expected ${expected} (${err.message})`;
 };
 
+/** The error for a directory a command names (`kelos new <dir>`) that cannot be used as one. */
+export const unusableDirectory = (path: string, err: unknown): UsageError =>
+  new UsageError(`cannot use ${path}: ${reason(err as NodeJS.ErrnoException, 'a directory')}`);
+
 /** The error for a path a flag names that cannot be read as a file. */
 export const unreadableFile = (flag: string, path: string, err: unknown): UsageError =>
   new UsageError(`${flag} ${path}: ${reason(err as NodeJS.ErrnoException, 'a file')}`);

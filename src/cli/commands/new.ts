@@ -13,6 +13,7 @@ import { copyFile, lstat, mkdir, readdir, readFile, stat, writeFile } from 'node
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Command } from 'commander';
+import { unusableDirectory } from '../files.ts';
 import type { CommandFactory } from '../io.ts';
 import { ExitCode, UsageError } from '../io.ts';
 import { keptAdvice, shellWord } from '../scaffold/existing.ts';
@@ -187,7 +188,7 @@ export const newCommand: CommandFactory = (io, done) =>
       const root = resolve(io.cwd, dir);
       const existing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return [];
-        throw new UsageError(`cannot use ${dir}: ${err.message}`);
+        throw unusableDirectory(dir, err);
       });
       // A fresh clone of an empty repository holds only .git: the usual way into one's own repository.
       const other = existing.filter((e) => e !== '.git');

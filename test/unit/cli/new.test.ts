@@ -618,7 +618,15 @@ describe('kelos new', () => {
       1,
       'kelos: --kelos-version file: names no path (e.g. file:../kelos-ts-0.2.0.tgz)\n',
     ]);
-    expect(readdirSync(cwd)).toStrictEqual([]);
+    // A file where the directory goes: said in words, not as Node's ENOTDIR alone.
+    writeFileSync(join(cwd, 'afile'), 'x');
+    const file = await kelos(['new', 'afile'], { cwd });
+    expect([file.code, file.stderr]).toStrictEqual([
+      1,
+      `kelos: cannot use afile: is a file, or is below one; expected a directory (ENOTDIR: not a directory, scandir '${join(cwd, 'afile')}')\n`,
+    ]);
+    expect(readdirSync(cwd)).toStrictEqual(['afile']);
+    rmSync(join(cwd, 'afile'));
     for (const ok of [
       '^0.2.0',
       '>=0.2.0 <0.3.0',
