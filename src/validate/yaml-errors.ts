@@ -347,6 +347,17 @@ export const configValue = (
  */
 export const configDocuments = (text: string, file: string): unknown[] => {
   const lines = new LineCounter();
+  // What bytes that are no UTF-8 decode to: go-yaml, and so Helm and kubectl, refuse them
+  // ("invalid leading UTF-8 octet"); read on, `café` would become `caf\uFFFD` with no word.
+  const notUtf8 = text.indexOf('\uFFFD');
+  if (notUtf8 >= 0) {
+    const before = text.slice(0, notUtf8);
+    const line = before.split('\n').length;
+    const col = notUtf8 - before.lastIndexOf('\n');
+    throw new Error(
+      `${file}:${line}:${col}: a character here is not UTF-8 (a file saved as Latin-1?), which Helm and kubectl refuse; save the file as UTF-8 (iconv -f latin1 -t utf-8), or write a U+FFFD meant as such "\\uFFFD" in a double-quoted string`,
+    );
+  }
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   for (const doc of docs) {
     const syntax = configSyntaxError(doc.errors, text, file, (o) => lines.linePos(o));

@@ -649,6 +649,20 @@ describe('kelos install -f/--set --dry-run', () => {
     );
   });
 
+  test('a values file saved as Latin-1 is refused at the first byte that is no UTF-8, as Helm refuses it, not read with U+FFFD in its place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kelos-latin1-'));
+    const file = join(dir, 'latin1.yaml');
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from('replicas: 2\nimage:\n  tag: v'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    );
+    expect(await run(['-f', file])).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr: `kelos: ${file}:3:9: a character here is not UTF-8 (a file saved as Latin-1?), which Helm and kubectl refuse; save the file as UTF-8 (iconv -f latin1 -t utf-8), or write a U+FFFD meant as such "\\uFFFD" in a double-quoted string\n`,
+    });
+  });
+
   test('a values file or standard input that never ends (/dev/zero) is refused past 32 MiB, not read until memory runs out', async () => {
     expect(await run(['-f', '/dev/zero'])).toStrictEqual({
       code: 1,
