@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { KELOS_CONFIG_NAME } from '../../api/group.ts';
 import type { KelosConfig } from '../../api/index.ts';
 import { VERSION_ANNOTATION, versionTag } from '../../api/version.ts';
-import { IMAGE_DIGEST, operatorImage } from '../../install/index.ts';
+import { IMAGE_DIGEST, IMAGE_TAG, isImagePrefix, operatorImage } from '../../install/index.ts';
 import { ownedFlags, ownedFlagsMessage } from '../../install/owned-flags.ts';
 import { parseNamespaceList } from '../../install/watch-namespaces.ts';
 import { CoreResources } from '../../kube/api.ts';
@@ -163,11 +163,21 @@ export function installSettings(flags: Flags, values: Values = {}, origins?: Val
     );
   const watch = flags.watchNamespace ? watchedNamespaces(flags.watchNamespace) : fromValues.watchNamespaces;
   const repository = flags.imageRepository ?? fromValues.imageRepository;
+  // Refused here, or the kubelet refuses the image (InvalidImageName) once everything is applied.
+  const tag = flags.imageTag ?? fromValues.imageTag;
+  if (tag !== undefined && !IMAGE_TAG.test(tag))
+    throw new UsageError(
+      `${flags.imageTag !== undefined ? '--image-tag' : 'values key "image.tag"'} ${JSON.stringify(clipName(tag))} is not an image tag (letters, digits, "_", "." and "-", not starting with "." or "-", at most 128)`,
+    );
+  if (repository !== undefined && !isImagePrefix(repository))
+    throw new UsageError(
+      `${flags.imageRepository !== undefined ? '--image-repository' : 'values key "image.repository"'} ${JSON.stringify(clipName(repository))} is not a registry and repository prefix an image can start with (e.g. ghcr.io/kelos-ts or localhost:5000/team: a registry host, then lowercase path components)`,
+    );
   return {
     ...fromValues,
     namespace: flags.namespace ?? INSTALL_DEFAULTS.namespace,
     version,
-    imageTag: flags.imageTag ?? fromValues.imageTag ?? versionTag(version),
+    imageTag: tag ?? versionTag(version),
     ...(digest ? { imageDigest: digest } : {}),
     ...(flags.agentBaseDigest ? { agentBaseDigest: flags.agentBaseDigest } : {}),
     ...(watch ? { watchNamespaces: watch } : {}),

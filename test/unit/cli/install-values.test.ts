@@ -649,6 +649,28 @@ describe('kelos install -f/--set --dry-run', () => {
     );
   });
 
+  test('an image tag or repository prefix no image reference can hold is refused naming the flag or values key, before anything is rendered', async () => {
+    expect(await run(['--image-tag', 'v1 final'])).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: --image-tag "v1 final" is not an image tag (letters, digits, "_", "." and "-", not starting with "." or "-", at most 128)\n',
+    });
+    expect(await run(['--set', 'image.repository=Registry.example.com/Team'])).toStrictEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'kelos: values key "image.repository" "Registry.example.com/Team" is not a registry and repository prefix an image can start with (e.g. ghcr.io/kelos-ts or localhost:5000/team: a registry host, then lowercase path components) (image.repository from --set image.repository=Registry.example.com/Team)\n',
+    });
+    for (const ok of [
+      ['--image-tag', 'v0.2.0-rc.1_build'],
+      ['--image-repository', 'localhost:5000/team/'],
+      ['--image-repository', 'Registry.Example.com:8443/platform/kelos'],
+      ['--image-repository', 'kelos'],
+    ])
+      expect((await run(ok)).code, ok.join(' ')).toBe(0);
+  });
+
   test('a values file saved as Latin-1 is refused at the first byte that is no UTF-8, as Helm refuses it, not read with U+FFFD in its place', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kelos-latin1-'));
     const file = join(dir, 'latin1.yaml');
