@@ -8,7 +8,9 @@ import { KELOS_VERSION, versionTag } from '../../src/api/version.ts';
 import {
   DEFAULT_IMAGE_PREFIX,
   IMAGE_DIGEST,
+  IMAGE_TAG,
   INSTALL_NAMESPACE,
+  isImagePrefix,
   isNamespaceName,
   NAMESPACE_NAME_RULE,
   namespaceNameProblem,
@@ -271,6 +273,17 @@ export const resolveInstallProps = (props: KelosInstallProps = {}): ResolvedInst
     if (digest !== undefined && !IMAGE_DIGEST.test(digest)) {
       throw new Error(`KelosInstall: ${key} must be sha256: and 64 hex digits; got "${digest}"`);
     }
+  }
+  // The kubelet would refuse the image (InvalidImageName) once the install is applied.
+  if (props.imageTag !== undefined && !IMAGE_TAG.test(props.imageTag)) {
+    throw new Error(
+      `KelosInstall: imageTag must be an image tag (letters, digits, "_", "." and "-", not starting with "." or "-", at most 128); got ${JSON.stringify(props.imageTag)} (values: image.tag)`,
+    );
+  }
+  if (props.imagePrefix !== undefined && !isImagePrefix(props.imagePrefix)) {
+    throw new Error(
+      `KelosInstall: imagePrefix must be a registry and repository prefix an image can start with (e.g. ghcr.io/kelos-ts or localhost:5000/team: a registry host, then lowercase path components); got ${JSON.stringify(props.imagePrefix)} (values: image.repository)`,
+    );
   }
   const memoryRequestMiB = props.resources?.memoryRequestMiB ?? 256;
   const memoryLimitMiB = props.resources?.memoryLimitMiB ?? 512;

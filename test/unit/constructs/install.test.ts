@@ -325,6 +325,19 @@ describe('KelosInstall', () => {
     );
   });
 
+  it('refuses an image tag or prefix no image reference can hold, which the kubelet would refuse after the apply', () => {
+    expect(() => render({ imageTag: 'v1 final' })).toThrow(
+      'KelosInstall: imageTag must be an image tag (letters, digits, "_", "." and "-", not starting with "." or "-", at most 128); got "v1 final" (values: image.tag)',
+    );
+    expect(() => render({ imagePrefix: 'ghcr.io/Acme' })).toThrow(
+      'KelosInstall: imagePrefix must be a registry and repository prefix an image can start with (e.g. ghcr.io/kelos-ts or localhost:5000/team: a registry host, then lowercase path components); got "ghcr.io/Acme" (values: image.repository)',
+    );
+    expect(
+      one(render({ imagePrefix: 'localhost:5000/acme', imageTag: 'v0.2.0-rc.1' }), 'Deployment').spec.template
+        .spec.containers[0].image,
+    ).toBe('localhost:5000/acme/kelos-operator:v0.2.0-rc.1');
+  });
+
   it('renders its Namespace for Argo CD to keep: never pruned or deleted, since Secrets made outside git live there', () => {
     const annotations = (o: Obj[]) => one(o, 'Namespace').metadata.annotations ?? {};
     expect(annotations(render({ syncWaves: true }))).toEqual({
