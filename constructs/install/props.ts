@@ -8,15 +8,14 @@ import { KELOS_VERSION, versionTag } from '../../src/api/version.ts';
 import {
   DEFAULT_IMAGE_PREFIX,
   IMAGE_DIGEST,
-  IMAGE_TAG,
   INSTALL_NAMESPACE,
-  isImagePrefix,
   isNamespaceName,
   NAMESPACE_NAME_RULE,
   namespaceNameProblem,
   OPERATOR_NAME,
 } from '../../src/install/index.ts';
 import { deadlineSeconds } from '../../src/kube/duration.ts';
+import { IMAGE_TAG, isImagePrefix } from '../../src/kube/image-reference.ts';
 import { DEFAULT_DNS } from '../../src/render/agent-network-policy.ts';
 import {
   isLabelValue,

@@ -59,27 +59,6 @@ export const OPERATOR_IMAGE_NAME = 'kelos-operator';
 /** `sha256:` and 64 hex digits: an image digest as registries and OCI archives give it. */
 export const IMAGE_DIGEST = /^sha256:[0-9a-f]{64}$/;
 
-/** An image tag as registries take it (the OCI distribution spec): at most 128 characters. */
-export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-const REGISTRY_HOST = /^[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::[0-9]+)?$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-
-/**
- * Whether `prefix` (`ghcr.io/kelos-ts`, `localhost:5000/team`) can start an image reference:
- * a registry host (one with a `.` or a port, or `localhost`) or a first lowercase path
- * component, then lowercase path components. Anything else the kubelet refuses as
- * `InvalidImageName`, after the install was applied.
- */
-export const isImagePrefix = (prefix: string): boolean => {
-  const [first = '', ...rest] = prefix.replace(/\/+$/, '').split('/');
-  const host = first.includes('.') || first.includes(':') || first === 'localhost';
-  return (
-    (host ? REGISTRY_HOST.test(first) : PATH_COMPONENT.test(first)) &&
-    rest.every((c) => PATH_COMPONENT.test(c))
-  );
-};
-
 /**
  * `<prefix>/<name>:<tag>`, or `<prefix>/<name>@<digest>` when a digest is given: a release
  * pins digests so the install runs exactly the image it was built with.

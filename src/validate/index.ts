@@ -10,6 +10,7 @@ import { dataSizeFinding, objectSizeFinding } from './data-size.ts';
 import { type Diagnostic, type Finding, parsePointer, type Severity, sortDiagnostics } from './diagnostic.ts';
 import { clipName, closest } from './echo.ts';
 import { checkGitNames } from './git-refs.ts';
+import { checkImageNames } from './image-refs.ts';
 import { checkKelosConfigNames } from './kelos-config.ts';
 import { documentFromObject, type LoadedDocument, toDiagnostic } from './load.ts';
 import { checkPodOverrides } from './pod-overrides.ts';
@@ -464,6 +465,7 @@ export function validateDocuments(
   out.push(...checkSecretKeys(docs, sound));
   out.push(...checkTaskMetadata(docs));
   out.push(...checkGitNames(docs));
+  out.push(...checkImageNames(docs));
   out.push(...checkKelosConfigNames(docs));
   return sortDiagnostics(out);
 }
